@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import pinoRoll from 'pino-roll';
+
+export type Logger = pino.Logger;
+
+export interface LoggerOptions {
+  readonly dataDir: string;
+  readonly level?: pino.LevelWithSilent;
+  /** Also write to stderr (the shell and tests); the desktop app logs to the file only. */
+  readonly alsoStderr?: boolean;
+}
+
+export interface LogSink {
+  readonly logger: Logger;
+  readonly file: string;
+  /** Flushes and closes the file; the body calls it last on shutdown. */
+  close(): Promise<void>;
+}
+
+/**
+ * Structured, PHI-free logs: callers log ids, counts, codes and hashes, never field values.
+ * The file rotates by size (10 MiB × 7 files) under `<data>/logs/`.
+ */
+export async function openLogSink(options: LoggerOptions): Promise<LogSink> {
+  const dir = path.join(options.dataDir, 'logs');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, 'hdms-node.log');
+  const fileStream = await pinoRoll({ file, size: '10m', limit: { count: 7 }, mkdir: true, mode: 0o600 });
+  const streams: pino.StreamEntry[] = [{ stream: fileStream }];
+  if (options.alsoStderr === true) streams.push({ stream: pino.destination({ fd: 2, sync: true }) });
+  const logger = pino(
+    {
+      level: options.level ?? 'info',
+      base: { app: 'hdms-node', pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Defence in depth: should a payload ever be logged by mistake, these keys are censored.
+      redact: { paths: ['payload', '*.payload', 'request', '*.request', 'token', '*.token'], censor: '[redacted]' },
+    },
+    pino.multistream(streams),
+  );
+  return {
+    logger,
+    file,
+    close: () =>
+      new Promise<void>((resolve) => {
+        logger.flush();
+        fileStream.once('close', () => resolve());
+        fileStream.once('error', () => resolve());
+        fileStream.end();
+      }),
+  };
+}

@@ -1,0 +1,2 @@
+// placeholder until the Electron main process lands in this commit series
+export {};

@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultDataDir } from '../config/data-dir';
+
+export interface ShellArgs {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly help: boolean;
+}
+
+export const SHELL_USAGE = `Usage: npm run shell -- [options]
+
+Runs HDMS Node in the browser shell: the same body as the desktop app, serving the UI on
+127.0.0.1 only, behind a random token.
+
+Options:
+  --data-dir DIR     data folder (default: ${defaultDataDir()})
+  --port N           HTTP port on 127.0.0.1; 0 picks a free port (default: 0)
+  --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info)
+  --help             show this text
+`;
+
+export class ShellArgsError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function parseShellArgs(argv: readonly string[]): ShellArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new ShellArgsError((error as Error).message);
+  }
+  const portText = values.port ?? '0';
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new ShellArgsError(`--port must be a number from 0 to 65535, not "${portText}".`);
+  }
+  const logLevel = values['log-level'] ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ShellArgsError(`--log-level must be one of ${LOG_LEVELS.join(', ')}.`);
+  }
+  const dataDir = values['data-dir'];
+  if (dataDir !== undefined && dataDir.trim() === '') throw new ShellArgsError('--data-dir must not be empty.');
+  return {
+    dataDir: path.resolve(dataDir ?? defaultDataDir()),
+    port: Number(portText),
+    logLevel: logLevel as ShellArgs['logLevel'],
+    help: values.help ?? false,
+  };
+}

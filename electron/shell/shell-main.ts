@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { PRODUCT_NAME, APP_VERSION } from '../config/app-identity';
+import { startBody, type Body } from '../body';
+import { parseShellArgs, SHELL_USAGE, ShellArgsError } from './shell-args';
+import { startShellServer, type ShellServer } from './shell-server';
+
+/** `npm run shell`: the body in plain Node plus the UI on 127.0.0.1. */
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseShellArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ShellArgsError)) throw error;
+    process.stderr.write(`hdms shell: ${error.message}\n\n${SHELL_USAGE}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    process.stdout.write(SHELL_USAGE);
+    return;
+  }
+
+  const body: Body = await startBody({
+    dataDir: args.dataDir,
+    host: 'shell',
+    productName: PRODUCT_NAME,
+    appVersion: APP_VERSION,
+    logLevel: args.logLevel,
+  });
+  let server: ShellServer;
+  try {
+    server = await startShellServer({ body, rendererDir: path.join(__dirname, '..', 'renderer'), port: args.port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    process.stderr.write(
+      code === 'EADDRINUSE'
+        ? `hdms shell: port ${args.port} on 127.0.0.1 is already in use; choose another with --port, or --port 0.\n`
+        : `hdms shell: could not start the server (${code ?? (error as Error).name}).\n`,
+    );
+    await body.stop('quit');
+    process.exit(1);
+  }
+
+  let shuttingDown = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    body.log.info({ signal }, 'shell shutting down');
+    void (async () => {
+      await server.close();
+      await body.stop('signal');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  process.stdout.write(`${server.readyLine}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`hdms shell: failed to start (${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? ''}).\n`);
+  process.exit(1);
+});

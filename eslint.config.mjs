@@ -1,0 +1,85 @@
+// @ts-check
+import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const NODE_BUILTINS = [
+  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises', 'http',
+  'http2', 'https', 'module', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'tls', 'tty',
+  'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib',
+];
+
+/** The runtime boundaries of the design (§1, §6), enforced on every import. */
+const noNode = [
+  { group: ['node:*'], message: 'This runtime has no Node: reach disk and network through the contract.' },
+  ...NODE_BUILTINS.map((name) => ({ group: [name], message: 'This runtime has no Node.' })),
+];
+const noElectronPackage = { name: 'electron', message: 'Only electron/main.ts, electron/preload.ts and electron/ipc/electron-ipc-binding.ts import electron.' };
+
+const DOM_GLOBALS = ['window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'location', 'history', 'indexedDB'];
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'bench-results/**', 'test-results/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      eqeqeq: ['error', 'always'],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    languageOptions: { globals: {} },
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [noElectronPackage, { name: 'react', message: 'shared/ is isomorphic and UI-free.' }],
+        patterns: [...noNode, { group: ['**/electron/**', '**/renderer/**'], message: 'shared/ imports nothing from electron/ or renderer/.' }],
+      }],
+      'no-restricted-globals': ['error', ...DOM_GLOBALS, 'process', 'Buffer', 'require', '__dirname'],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': ['error', {
+        paths: [noElectronPackage],
+        patterns: [...noNode, { group: ['**/electron/**'], message: 'The mind reaches the body only through the contract in shared/ipc.' }],
+      }],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname'],
+    },
+  },
+  {
+    files: ['electron/**/*.ts'],
+    ignores: ['electron/main.ts', 'electron/preload.ts', 'electron/ipc/electron-ipc-binding.ts'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      // Type-only imports are erased at build time and may describe Electron objects anywhere.
+      'no-restricted-imports': ['error', {
+        paths: [{ ...noElectronPackage, allowTypeImports: true }],
+        patterns: [{ group: ['**/renderer/**'], message: 'The body never imports the mind.' }],
+      }],
+    },
+  },
+  {
+    files: ['electron/main.ts', 'electron/preload.ts', 'electron/ipc/electron-ipc-binding.ts'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'The body never imports the mind.' }] }],
+    },
+  },
+  {
+    files: ['test/**/*.{ts,tsx}', 'scripts/**/*.{js,mjs,ts}', '*.config.{ts,mjs}'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      // Tests may import 'electron': vitest.config.ts resolves it to a stand-in or a vi.mock, never the real module.
+      'no-console': 'off',
+    },
+  },
+);

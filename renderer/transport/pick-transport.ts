@@ -1,0 +1,26 @@
+import type { Transport } from '../../shared/ipc/api-client';
+import type { HdmsBridge } from '../../shared/ipc/contract';
+import { createIpcTransport } from './ipc-transport';
+import { createWebSocketTransport, takeShellToken } from './ws-transport';
+
+declare global {
+  interface Window {
+    /** Present only in Electron, put there by the preload. */
+    readonly hdms?: HdmsBridge;
+  }
+}
+
+export type TransportChoice = { readonly ok: true; readonly transport: Transport } | { readonly ok: false; readonly reason: string };
+
+/** Picks the transport once at startup: Electron's preload bridge if present, else the shell's WebSocket. */
+export function pickTransport(win: Window = window): TransportChoice {
+  if (win.hdms !== undefined) return { ok: true, transport: createIpcTransport(win.hdms) };
+  const token = takeShellToken(win.location, win.history, win.sessionStorage);
+  if (token === null) {
+    return {
+      ok: false,
+      reason: 'This page was opened without its access token. Open the full link that `npm run shell` printed (it ends in #token=…).',
+    };
+  }
+  return { ok: true, transport: createWebSocketTransport(token, win.location) };
+}

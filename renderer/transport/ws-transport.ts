@@ -1,0 +1,96 @@
+import type { Transport } from '../../shared/ipc/api-client';
+import { isEventName, type EventName, type EventPayloadOf } from '../../shared/ipc/contract';
+import type { WireResult } from '../../shared/ipc/errors';
+import { ServerFrameSchema, WS_PATH, WS_SUBPROTOCOL } from '../../shared/ipc/ws-protocol';
+
+const TOKEN_PROTOCOL_PREFIX = 'hdms.token.';
+const TOKEN_STORAGE_KEY = 'hdms.shell.token';
+
+/**
+ * Reads the shell's token from `#token=…` once, keeps it for this tab only (sessionStorage, so a
+ * reload works) and removes it from the address bar.
+ */
+export function takeShellToken(location: Location, history: History, storage: Storage): string | null {
+  const match = /(?:^#|&)token=([0-9a-f]{16,128})(?:&|$)/.exec(location.hash);
+  if (match?.[1] !== undefined) {
+    storage.setItem(TOKEN_STORAGE_KEY, match[1]);
+    history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+    return match[1];
+  }
+  return storage.getItem(TOKEN_STORAGE_KEY);
+}
+
+type Pending = { resolve: (result: WireResult<unknown>) => void };
+
+/** The contract over the shell's loopback WebSocket; reconnects if the socket drops. */
+export function createWebSocketTransport(token: string, location: Location): Transport {
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+  const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  let socket: WebSocket | null = null;
+  let opened: Promise<WebSocket> | null = null;
+
+  const failAll = (message: string): void => {
+    for (const [id, call] of pending) {
+      call.resolve({ ok: false, error: { code: 'E_UNAVAILABLE', message } });
+      pending.delete(id);
+    }
+  };
+
+  const connect = (): Promise<WebSocket> => {
+    opened ??= new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(`ws://${location.host}${WS_PATH}`, [WS_SUBPROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`]);
+      ws.addEventListener('open', () => {
+        socket = ws;
+        resolve(ws);
+      });
+      ws.addEventListener('message', (message) => {
+        let frame;
+        try {
+          frame = ServerFrameSchema.parse(JSON.parse(String(message.data)));
+        } catch {
+          return; // The body never sends these; ignore rather than crash the UI.
+        }
+        if (frame.type === 'result') {
+          pending.get(frame.id)?.resolve(frame.result as WireResult<unknown>);
+          pending.delete(frame.id);
+        } else if (frame.type === 'event') {
+          if (!isEventName(frame.name)) return;
+          for (const listener of listeners.get(frame.name) ?? []) listener(frame.payload);
+        }
+      });
+      ws.addEventListener('close', () => {
+        socket = null;
+        opened = null;
+        failAll('The connection to the node was lost.');
+        reject(new Error('closed'));
+      });
+    });
+    return opened;
+  };
+
+  return {
+    kind: 'websocket',
+    async call(method, payload) {
+      let ws: WebSocket;
+      try {
+        ws = socket ?? (await connect());
+      } catch {
+        return { ok: false, error: { code: 'E_UNAVAILABLE', message: 'The node is not reachable. Is the shell still running?' } };
+      }
+      const id = nextId++;
+      return new Promise<WireResult<unknown>>((resolve) => {
+        pending.set(id, { resolve });
+        ws.send(JSON.stringify({ type: 'call', id, method, payload }));
+      });
+    },
+    subscribe<E extends EventName>(name: E, listener: (payload: EventPayloadOf<E>) => void) {
+      const set = listeners.get(name) ?? new Set();
+      listeners.set(name, set);
+      const wrapped = listener as (payload: unknown) => void;
+      set.add(wrapped);
+      void connect().catch(() => undefined);
+      return () => set.delete(wrapped);
+    },
+  };
+}

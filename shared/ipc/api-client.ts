@@ -1,0 +1,27 @@
+import { unwrapResult, type WireResult } from './errors';
+import {
+  METHOD_NAMES,
+  splitMethodName,
+  type EventName,
+  type EventPayloadOf,
+  type HdmsApi,
+  type MethodName,
+} from './contract';
+
+/** What a host must provide for the renderer to reach the body. */
+export interface Transport {
+  readonly kind: 'electron-ipc' | 'websocket';
+  call(method: MethodName, payload: unknown): Promise<WireResult<unknown>>;
+  subscribe<E extends EventName>(name: E, listener: (payload: EventPayloadOf<E>) => void): () => void;
+}
+
+/** Builds the typed API (`api.prefs.update(...)`) over any transport; failures throw ContractError. */
+export function createApiClient(transport: Transport): HdmsApi {
+  const api: Record<string, Record<string, (request: unknown) => Promise<unknown>>> = {};
+  for (const name of METHOD_NAMES) {
+    const { namespace, verb } = splitMethodName(name);
+    const target = (api[namespace] ??= {});
+    target[verb] = async (request: unknown) => unwrapResult(await transport.call(name, request));
+  }
+  return api as unknown as HdmsApi;
+}
