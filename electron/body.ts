@@ -24,7 +24,15 @@ export interface Body {
   readonly router: ContractRouter;
   readonly events: BodyEvents;
   readonly log: Logger;
-  /** Stops services, lets pending writes flush, closes the log. Safe to call twice. */
+  /**
+   * Registers work to finish before the body's log closes, run in reverse order of registration
+   * (hosts add their transports: the shell's server, Electron's IPC binding).
+   */
+  onStop(hook: () => Promise<void> | void): void;
+  /**
+   * Tells the mind the node is stopping (while transports are still open), refuses new calls,
+   * runs the stop hooks, then flushes and closes the log. Safe to call twice.
+   */
   stop(reason: StopReason): Promise<void>;
 }
 
@@ -80,17 +88,29 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   const router = createContractRouter(handlers, log, () => running);
   log.info({ host: config.host, version: config.appVersion, vault: vault.state }, 'body started');
 
+  const stopHooks: Array<() => Promise<void> | void> = [];
   let stopping: Promise<void> | undefined;
   return {
     config,
     router,
     events,
     log,
+    onStop(hook) {
+      stopHooks.push(hook);
+    },
     stop(reason) {
       stopping ??= (async () => {
         running = false;
-        events.emit('app.stopping', { reason });
         log.info({ reason }, 'body stopping');
+        events.emit('app.stopping', { reason });
+        for (const hook of stopHooks.reverse()) {
+          try {
+            await hook();
+          } catch (error) {
+            log.error({ errorClass: (error as Error)?.name }, 'stop hook failed');
+          }
+        }
+        log.info({ reason }, 'body stopped');
         await sink.close();
       })();
       return stopping;

@@ -40,16 +40,13 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  body.onStop(() => server.close());
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (shuttingDown) return;
     shuttingDown = true;
     body.log.info({ signal }, 'shell shutting down');
-    void (async () => {
-      await server.close();
-      await body.stop('signal');
-      process.exit(0);
-    })();
+    void body.stop('signal').then(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

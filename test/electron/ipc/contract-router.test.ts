@@ -1,0 +1,97 @@
+import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_PREFS, METHOD_NAMES, methods, type MethodName } from '../../../shared/ipc';
+import { createContractRouter, type Handlers } from '../../../electron/ipc/contract-router';
+import { memoryLogger } from '../../support/silent-logger';
+
+const context = { transport: 'in-process', connectionId: 'test' } as const;
+
+/** Valid answers for every method, so the router's response check passes. */
+function fakeHandlers(): Handlers {
+  return {
+    'app.info': vi.fn(async () => ({
+      productName: 'HDMS Node', version: '1.0.0', host: 'shell' as const, platform: 'linux', dataDir: '/data', startedAt: new Date().toISOString(),
+    })),
+    'prefs.get': vi.fn(async () => DEFAULT_PREFS),
+    'prefs.update': vi.fn(async (change) => ({ ...DEFAULT_PREFS, ...change })),
+    'vault.status': vi.fn(async () => ({ state: 'absent' as const })),
+    'intake.status': vi.fn(async () => ({ listeners: [] })),
+  };
+}
+
+/** Payloads no method of the contract accepts: every request schema is a strict object. */
+const MALFORMED: readonly unknown[] = [undefined, null, 'text', 42, [], { unexpectedField: 'Jane Doe' }];
+
+describe('contract router', () => {
+  it('has a handler for every method of the contract', () => {
+    expect(Object.keys(fakeHandlers()).sort()).toEqual([...METHOD_NAMES].sort());
+  });
+
+  it.each(METHOD_NAMES)('%s validates its payload before the handler runs', async (method: MethodName) => {
+    const handlers = fakeHandlers();
+    const router = createContractRouter(handlers, memoryLogger().log);
+    for (const payload of MALFORMED) {
+      const result = await router.dispatch(method, payload, context);
+      expect(result).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
+    }
+    expect(handlers[method]).not.toHaveBeenCalled();
+  });
+
+  it('answers a valid call with the handler value, checked against the response schema', async () => {
+    const router = createContractRouter(fakeHandlers(), memoryLogger().log);
+    await expect(router.dispatch('prefs.update', { theme: 'dark' }, context)).resolves.toEqual({
+      ok: true,
+      value: { theme: 'dark', density: 'compact' },
+    });
+  });
+
+  it('never echoes the values of a refused payload, in the answer or in the log', async () => {
+    const { log, lines } = memoryLogger();
+    const router = createContractRouter(fakeHandlers(), log);
+    const result = await router.dispatch('prefs.update', { theme: 'Jane Doe 1970-01-01', patient: 'MRN-12345' }, context);
+    expect(result.ok).toBe(false);
+    const everything = JSON.stringify(result) + JSON.stringify(lines());
+    expect(everything).not.toContain('Jane Doe');
+    expect(everything).not.toContain('MRN-12345');
+    expect(everything).toContain('theme');
+  });
+
+  it('refuses unknown methods without reflecting odd names', async () => {
+    const router = createContractRouter(fakeHandlers(), memoryLogger().log);
+    await expect(router.dispatch('vault.destroy', {}, context)).resolves.toMatchObject({
+      ok: false, error: { code: 'E_UNKNOWN_METHOD', message: 'No method named vault.destroy.' },
+    });
+    const odd = await router.dispatch('<script>alert(1)</script>', {}, context);
+    expect(odd).toMatchObject({ ok: false, error: { code: 'E_UNKNOWN_METHOD', message: 'No such method.' } });
+    for (const name of [undefined, 7, {}, '__proto__', 'toString', 'constructor']) {
+      await expect(router.dispatch(name, {}, context)).resolves.toMatchObject({ ok: false, error: { code: 'E_UNKNOWN_METHOD' } });
+    }
+  });
+
+  it('turns a throwing handler into E_INTERNAL with an incident id and no details', async () => {
+    const handlers = { ...fakeHandlers(), 'app.info': vi.fn(async () => { throw new Error('disk /patients/Jane.txt failed'); }) };
+    const { log, lines } = memoryLogger();
+    const result = await createContractRouter(handlers, log).dispatch('app.info', {}, context);
+    expect(result).toMatchObject({ ok: false, error: { code: 'E_INTERNAL' } });
+    if (result.ok) throw new Error('unreachable');
+    expect(result.error.message).not.toContain('Jane');
+    expect(result.error.incident).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines().some((line) => line.incident === result.error.incident)).toBe(true);
+  });
+
+  it('refuses a handler answer that breaks the response schema', async () => {
+    const handlers = { ...fakeHandlers(), 'vault.status': vi.fn(async () => ({ state: 'open-to-all' })) } as unknown as Handlers;
+    const result = await createContractRouter(handlers, memoryLogger().log).dispatch('vault.status', {}, context);
+    expect(result).toMatchObject({ ok: false, error: { code: 'E_INTERNAL' } });
+  });
+
+  it('answers E_UNAVAILABLE while the body is stopping', async () => {
+    const router = createContractRouter(fakeHandlers(), memoryLogger().log, () => false);
+    await expect(router.dispatch('app.info', {}, context)).resolves.toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE' } });
+  });
+
+  it('every request schema in the contract is strict', () => {
+    for (const name of METHOD_NAMES) {
+      expect(methods[name].request.safeParse({ surplus: true }).success, name).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultDataDir } from '../../../electron/config/data-dir';
+import { parseShellArgs, ShellArgsError } from '../../../electron/shell/shell-args';
+
+describe('shell arguments', () => {
+  it('defaults to the platform data folder and any free port', () => {
+    expect(parseShellArgs([])).toEqual({ dataDir: path.resolve(defaultDataDir()), port: 0, logLevel: 'info', help: false });
+  });
+
+  it('takes --data-dir, --port and --log-level', () => {
+    expect(parseShellArgs(['--data-dir', 'some/dir', '--port', '8123', '--log-level', 'warn'])).toEqual({
+      dataDir: path.resolve('some/dir'), port: 8123, logLevel: 'warn', help: false,
+    });
+    expect(parseShellArgs(['--port=0']).port).toBe(0);
+  });
+
+  it.each([
+    [['--port', '70000']],
+    [['--port', '-1']],
+    [['--port', 'http']],
+    [['--port', '']],
+    [['--log-level', 'loud']],
+    [['--data-dir', '  ']],
+    [['--bind', '0.0.0.0']],
+    [['stray']],
+  ])('refuses %j with a clear error', (argv) => {
+    expect(() => parseShellArgs(argv)).toThrow(ShellArgsError);
+  });
+
+  it('has no way to bind anything but loopback', () => {
+    expect(() => parseShellArgs(['--host', '0.0.0.0'])).toThrow(/Unknown option '--host'/);
+  });
+});

@@ -1,0 +1,177 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startBody, type Body } from '../../../electron/body';
+import { startShellServer, type ShellServer } from '../../../electron/shell/shell-server';
+import { useTempDirs } from '../../support/temp-dir';
+
+const tempDir = useTempDirs();
+const running: Array<{ server: ShellServer; body: Body }> = [];
+
+afterEach(async () => {
+  for (const { server, body } of running.splice(0)) {
+    await server.close();
+    await body.stop('quit');
+  }
+});
+
+async function start(): Promise<ShellServer> {
+  const dataDir = await tempDir();
+  const rendererDir = path.join(dataDir, 'renderer');
+  await mkdir(path.join(rendererDir, 'assets'), { recursive: true });
+  await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>HDMS Node</title>');
+  await writeFile(path.join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
+  await writeFile(path.join(dataDir, 'secret.txt'), 'not for the web');
+  const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '1.0.0', logLevel: 'silent' });
+  const server = await startShellServer({ body, rendererDir, port: 0 });
+  running.push({ server, body });
+  return server;
+}
+
+function get(server: ShellServer, urlPath: string, headers: Record<string, string> = {}, method = 'GET') {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port: server.port, path: urlPath, method, headers }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+function connect(server: ShellServer, protocols: string[], headers: Record<string, string> = {}) {
+  return new Promise<{ ws?: WebSocket; status?: number }>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, protocols, { headers });
+    ws.on('open', () => resolve({ ws }));
+    ws.on('unexpected-response', (_request, response) => resolve({ status: response.statusCode }));
+    ws.on('error', () => resolve({}));
+  });
+}
+
+function authorised(server: ShellServer) {
+  return connect(server, ['hdms.v1', `hdms.token.${server.token}`]);
+}
+
+/** Sends raw text frames and collects the next n server frames. */
+function exchange(ws: WebSocket, frames: Array<string | Buffer>, n: number): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve) => {
+    const received: Array<Record<string, unknown>> = [];
+    const onMessage = (data: WebSocket.RawData) => {
+      received.push(JSON.parse(data.toString()) as Record<string, unknown>);
+      if (received.length === n) {
+        ws.off('message', onMessage);
+        resolve(received);
+      }
+    };
+    ws.on('message', onMessage);
+    for (const frame of frames) ws.send(frame);
+  });
+}
+
+describe('browser shell server', () => {
+  it('listens on 127.0.0.1 only and prints a ready line with a 256-bit token', async () => {
+    const server = await start();
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
+    expect(server.readyLine).toBe(`HDMS shell ready at http://127.0.0.1:${server.port}/#token=${server.token}`);
+    expect(server.token).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('serves the renderer with the CSP and security headers', async () => {
+    const server = await start();
+    const page = await get(server, '/', { host: `127.0.0.1:${server.port}` });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    const csp = page.headers['content-security-policy'] as string;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.port} ws://localhost:${server.port}`);
+    expect(csp).not.toMatch(/https?:|\*/);
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect((await get(server, '/assets/app.js', { host: `localhost:${server.port}` })).headers['content-type']).toMatch(/^text\/javascript/);
+  });
+
+  it('refuses other hosts, methods, unknown files and traversal', async () => {
+    const server = await start();
+    const host = { host: `127.0.0.1:${server.port}` };
+    expect((await get(server, '/', { host: 'evil.example' })).status).toBe(421);
+    expect((await get(server, '/', host, 'POST')).status).toBe(405);
+    expect((await get(server, '/missing.js', host)).status).toBe(404);
+    for (const attempt of ['/../secret.txt', '/..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/%00']) {
+      const response = await get(server, attempt, host);
+      expect(response.status, attempt).toBe(404);
+      expect(response.body).not.toContain('not for the web');
+    }
+  });
+
+  it('refuses a WebSocket without the token, with a wrong token, from a foreign origin or host', async () => {
+    const server = await start();
+    expect(await connect(server, ['hdms.v1'])).toEqual({ status: 401 });
+    expect(await connect(server, ['hdms.v1', `hdms.token.${'0'.repeat(64)}`])).toEqual({ status: 401 });
+    expect(await connect(server, ['hdms.v1', 'hdms.token.short'])).toEqual({ status: 401 });
+    expect(await connect(server, ['hdms.v1', `hdms.token.${server.token}`], { Origin: 'https://evil.example' })).toEqual({ status: 403 });
+    expect(await connect(server, ['hdms.v1', `hdms.token.${server.token}`], { Host: 'rebound.example' })).toEqual({ status: 403 });
+    expect(await connect(server, [`hdms.token.${server.token}`])).toEqual({ status: 400 });
+    const ok = await connect(server, ['hdms.v1', `hdms.token.${server.token}`], { Origin: `http://127.0.0.1:${server.port}` });
+    expect(ok.ws?.protocol).toBe('hdms.v1');
+    ok.ws?.close();
+  });
+
+  it('carries the contract: results, typed errors and events', async () => {
+    const server = await start();
+    const { ws } = await authorised(server);
+    if (!ws) throw new Error('no connection');
+    const frames = await exchange(ws, [
+      JSON.stringify({ type: 'call', id: 1, method: 'prefs.update', payload: { theme: 'light' } }),
+    ], 2);
+    expect(frames).toContainEqual({ type: 'event', name: 'prefs.changed', payload: { theme: 'light', density: 'compact' } });
+    expect(frames).toContainEqual({ type: 'result', id: 1, result: { ok: true, value: { theme: 'light', density: 'compact' } } });
+    const [bad] = await exchange(ws, [JSON.stringify({ type: 'call', id: 2, method: 'prefs.update', payload: { theme: 7 } })], 1);
+    expect(bad).toMatchObject({ type: 'result', id: 2, result: { ok: false, error: { code: 'E_BAD_REQUEST' } } });
+    ws.close();
+  });
+
+  it('survives garbage frames and keeps serving the same connection', async () => {
+    const server = await start();
+    const { ws } = await authorised(server);
+    if (!ws) throw new Error('no connection');
+    const garbage = ['not json', '{"type":"call"}', '[]', 'null', JSON.stringify({ type: 'call', id: -1, method: 'app.info', payload: {} }), Buffer.from([0, 1, 2])];
+    const answers = await exchange(ws, garbage, garbage.length);
+    for (const answer of answers) expect(answer).toMatchObject({ type: 'protocol-error', error: { code: 'E_BAD_REQUEST' } });
+    const [info] = await exchange(ws, [JSON.stringify({ type: 'call', id: 9, method: 'app.info', payload: {} })], 1);
+    expect(info).toMatchObject({ type: 'result', id: 9, result: { ok: true } });
+    ws.close();
+  });
+
+  it('drops a connection that sends an oversize frame and still serves others', async () => {
+    const server = await start();
+    const { ws } = await authorised(server);
+    if (!ws) throw new Error('no connection');
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.on('error', () => undefined);
+    ws.send('x'.repeat(2 * 1024 * 1024));
+    expect(await closed).toBe(1009);
+    const { ws: next } = await authorised(server);
+    if (!next) throw new Error('no second connection');
+    const [info] = await exchange(next, [JSON.stringify({ type: 'call', id: 1, method: 'app.info', payload: {} })], 1);
+    expect(info).toMatchObject({ type: 'result', id: 1, result: { ok: true } });
+    next.close();
+  });
+
+  it('tells clients the node is stopping, then closes their sockets', async () => {
+    const server = await start();
+    const { ws } = await authorised(server);
+    if (!ws) throw new Error('no connection');
+    const heard: unknown[] = [];
+    ws.on('message', (data) => heard.push(JSON.parse(data.toString())));
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    const entry = running.pop()!;
+    entry.body.onStop(() => entry.server.close());
+    await entry.body.stop('signal');
+    expect(await closed).toBe(1001);
+    expect(heard).toEqual([{ type: 'event', name: 'app.stopping', payload: { reason: 'signal' } }]);
+  });
+});
