@@ -1,0 +1,48 @@
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The lint rules that keep the runtimes apart (design §1, §6), exercised on small sources placed
+ * at real paths of the tree: each forbidden import must be reported, each allowed one must not.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const eslint = new ESLint({ cwd: root });
+
+async function restrictedImportErrors(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? [])
+    .filter((message) => message.ruleId === 'no-restricted-imports' || message.ruleId === 'no-restricted-globals')
+    .map((message) => message.message);
+}
+
+describe('runtime boundaries', () => {
+  it.each([
+    ['shared/ipc/x.ts', "import { readFile } from 'node:fs/promises';\nexport const x = readFile;\n"],
+    ['shared/ipc/x.ts', "import path from 'path';\nexport const x = path;\n"],
+    ['shared/ipc/x.ts', "import { app } from 'electron';\nexport const x = app;\n"],
+    ['shared/ipc/x.ts', "import { startBody } from '../../electron/body';\nexport const x = startBody;\n"],
+    ['shared/ipc/x.ts', 'export const x = document.title;\n'],
+    ['shared/ipc/x.ts', 'export const x = Buffer.from("a");\n'],
+    ['renderer/features/x.ts', "import { readFile } from 'node:fs';\nexport const x = readFile;\n"],
+    ['renderer/features/x.ts', "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n"],
+    ['renderer/features/x.ts', "import { startBody } from '../../electron/body';\nexport const x = startBody;\n"],
+    ['renderer/features/x.ts', 'export const x = process.env;\n'],
+    ['electron/intake/x.ts', "import { app } from 'electron';\nexport const x = app;\n"],
+    ['electron/intake/x.ts', "import { App } from '../../renderer/app/App';\nexport const x = App;\n"],
+  ])('%s: forbids %j', async (filePath, code) => {
+    expect(await restrictedImportErrors(filePath, code)).not.toEqual([]);
+  });
+
+  it.each([
+    ['shared/ipc/x.ts', "import { z } from 'zod';\nexport const x = z.string();\n"],
+    ['renderer/features/x.ts', "import { methods } from '../../shared/ipc/contract';\nexport const x = methods;\n"],
+    ['electron/intake/x.ts', "import type { WebContents } from 'electron';\nexport type X = WebContents;\n"],
+    ['electron/intake/x.ts', "import { readFile } from 'node:fs/promises';\nexport const x = readFile;\n"],
+    ['electron/main.ts', "import { app } from 'electron';\nexport const x = app;\n"],
+    ['electron/preload.ts', "import { contextBridge } from 'electron';\nexport const x = contextBridge;\n"],
+    ['electron/ipc/electron-ipc-binding.ts', "import { ipcMain } from 'electron';\nexport const x = ipcMain;\n"],
+  ])('%s: allows %j', async (filePath, code) => {
+    expect(await restrictedImportErrors(filePath, code)).toEqual([]);
+  });
+});
