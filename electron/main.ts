@@ -1,2 +1,185 @@
-// placeholder until the Electron main process lands in this commit series
-export {};
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  nativeTheme,
+  protocol,
+  session,
+  shell,
+  Tray,
+} from 'electron';
+import { startBody, type Body } from './body';
+import { describeErrorForLog } from './logging/error-report';
+import { buildAppMenuTemplate } from './app/app-menu';
+import { buildPaths, chromiumProfileDir, dataDirFromArgv, resourcesDir } from './app/app-paths';
+import { createShutdown, type Shutdown } from './app/shutdown';
+import { APP_ID, APP_VERSION, PRODUCT_NAME } from './config/app-identity';
+import { bindContractToIpc } from './ipc/electron-ipc-binding';
+import { trayIconPath } from './tray/tray-menu';
+import { createTray } from './tray/tray';
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './window/app-protocol';
+import { createMainWindow, revealWindow } from './window/main-window';
+import { guardAllWebContents } from './window/navigation-guards';
+import { blockRendererNetwork } from './window/request-filter';
+
+/**
+ * The Electron main process: a thin composition. Everything with logic lives in plain modules
+ * (window/, tray/, app/, ipc/, body.ts) that are unit-tested without Electron.
+ */
+
+const dataDir = dataDirFromArgv(process.argv);
+// Chromium's profile and the single-instance lock live inside the data folder (see app-paths.ts).
+// Both must be set before anything else touches the profile.
+const profileDir = chromiumProfileDir(dataDir);
+mkdirSync(profileDir, { recursive: true, mode: 0o700 });
+app.setPath('userData', profileDir);
+
+if (!app.requestSingleInstanceLock()) {
+  // Another instance owns this data folder; it will come to the front (see 'second-instance').
+  app.quit();
+} else {
+  runPrimaryInstance();
+}
+
+function runPrimaryInstance(): void {
+  // Must happen before 'ready': the scheme's privileges are fixed when Chromium starts.
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
+  // Every renderer is sandboxed, even one created by a future mistake without the option.
+  app.enableSandbox();
+  if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
+
+  const { rendererDir, preloadPath } = buildPaths(__dirname);
+  let body: Body | undefined;
+  let bodyStarting: Promise<Body> | undefined;
+  /** True once the body runs and IPC is bound: only then may a window load the UI. */
+  let started = false;
+  let mainWindow: BrowserWindow | null = null;
+  let tray: Tray | null = null;
+
+  const logFatal = (kind: string, error: unknown): void => {
+    const described = describeErrorForLog(error);
+    if (body !== undefined) body.log.fatal({ kind, ...described }, 'uncaught error in main process');
+    else process.stderr.write(`hdms: ${kind} before the body started (${described.errorClass})\n`);
+  };
+
+  const shutdown: Shutdown = createShutdown({
+    stopBody: async () => {
+      // A quit during startup waits for the body to exist, so it is stopped, not abandoned.
+      const running = body ?? (await bodyStarting?.catch(() => undefined));
+      await running?.stop('quit');
+    },
+    exit: (code) => app.exit(code),
+    onStopProblem: (problem, errorClass) => {
+      process.stderr.write(`hdms: body stop ${problem}${errorClass === undefined ? '' : ` (${errorClass})`}\n`);
+    },
+  });
+
+  // An uncaught exception leaves the main process in an unknown state: log it (class and stack
+  // frames only), let the body flush, and exit non-zero. A stray rejection is logged only.
+  process.on('uncaughtException', (error) => {
+    logFatal('uncaughtException', error);
+    void shutdown.quit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    const described = describeErrorForLog(reason);
+    body?.log.error({ kind: 'unhandledRejection', ...described }, 'unhandled rejection in main process');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      body?.log.info({ signal }, 'signal received, quitting');
+      void shutdown.quit(0);
+    });
+  }
+
+  const openWindow = (): void => {
+    if (mainWindow === null || mainWindow.isDestroyed()) {
+      mainWindow = createMainWindow({
+        BrowserWindow,
+        preloadPath,
+        isPackaged: app.isPackaged,
+        prefersDark: nativeTheme.shouldUseDarkColors,
+        ...(process.platform === 'linux' ? linuxIcon() : {}),
+        isQuitting: () => shutdown.isQuitting(),
+        onLoadFailed: (errorClass) => body?.log.error({ errorClass }, 'the app document failed to load'),
+      });
+      mainWindow.on('closed', () => {
+        mainWindow = null;
+      });
+    } else {
+      revealWindow(mainWindow);
+    }
+  };
+
+  const linuxIcon = (): { iconPath?: string } => {
+    const icon = path.join(resourcesDir({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() }), 'icon.png');
+    return existsSync(icon) ? { iconPath: icon } : {};
+  };
+
+  app.on('second-instance', () => {
+    if (started) openWindow();
+  });
+  app.on('before-quit', (event) => shutdown.onBeforeQuit(event));
+  // The node keeps receiving data with no window open: closing the last window never quits.
+  app.on('window-all-closed', () => {});
+  // macOS: clicking the dock icon brings the window back.
+  app.on('activate', () => {
+    if (started) openWindow();
+  });
+
+  guardAllWebContents(app, {
+    openExternal: (url) => {
+      void shell.openExternal(url).catch(() => undefined);
+    },
+    onDenied: (event, details) => body?.log.warn({ guard: event, ...details }, 'renderer action denied'),
+  });
+
+  app
+    .whenReady()
+    .then(async () => {
+      protocol.handle(
+        APP_SCHEME,
+        createAppProtocolHandler(rendererDir, {
+          onError: (errorClass) => body?.log.error({ errorClass }, 'app:// asset could not be read'),
+        }),
+      );
+      blockRendererNetwork(session.defaultSession, (origin, resourceType) =>
+        body?.log.warn({ origin, resourceType }, 'renderer network request blocked'),
+      );
+      Menu.setApplicationMenu(Menu.buildFromTemplate(buildAppMenuTemplate({ platform: process.platform, isPackaged: app.isPackaged })));
+
+      bodyStarting = startBody({ dataDir, host: 'electron', productName: PRODUCT_NAME, appVersion: APP_VERSION });
+      body = await bodyStarting;
+      if (shutdown.isQuitting()) return;
+      bindContractToIpc(body, ipcMain, () => BrowserWindow.getAllWindows());
+
+      const resources = resourcesDir({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() });
+      tray = createTray({
+        Tray,
+        buildMenu: (template) => Menu.buildFromTemplate(template),
+        image: nativeImage.createFromPath(trayIconPath(resources)),
+        platform: process.platform,
+        actions: { open: openWindow, quit: () => void shutdown.quit(0) },
+      });
+      started = true;
+      openWindow();
+    })
+    .catch((error: unknown) => {
+      logFatal('startup', error);
+      const described = describeErrorForLog(error);
+      dialog.showErrorBox(
+        `${PRODUCT_NAME} could not start`,
+        `The node could not start (${described.errorClass}). Check that the data folder is writable:\n${dataDir}`,
+      );
+      void shutdown.quit(1);
+    });
+
+  // Keep the tray referenced for the life of the process (a collected Tray disappears).
+  process.once('exit', () => {
+    tray?.destroy();
+  });
+}

@@ -9,6 +9,7 @@ import {
   type ResponseOf,
   type WireResult,
 } from '../../shared/ipc';
+import { describeErrorForLog } from '../logging/error-report';
 import type { Logger } from '../logging/logger';
 
 /** Who is calling; bindings fill it in after they have checked the caller. */
@@ -83,8 +84,8 @@ export function createContractRouter(
         return { ok: true, value: checked.data };
       } catch (error) {
         const incident = randomUUID();
-        // The error object may quote data; it goes to the local log only, by its class and stack.
-        log.error({ method, incident, errorClass: (error as Error)?.name, stack: (error as Error)?.stack }, 'handler failed');
+        // The message may quote data (a name, an MRN): only the class and stack frames are logged.
+        log.error({ method, incident, ...describeErrorForLog(error) }, 'handler failed');
         return failure({ code: 'E_INTERNAL', message: `The node could not complete ${method}.`, incident });
       }
     },

@@ -3,6 +3,7 @@ import type { WireResult } from './errors';
 import { appEvents, appMethods } from './app-contract';
 import { intakeEvents, intakeMethods } from './intake-contract';
 import type { EventSpec, MethodSpec } from './method';
+import type { EVENT_NAME_LIST, METHOD_NAME_LIST } from './names';
 import { prefsEvents, prefsMethods } from './prefs-contract';
 import { vaultMethods } from './vault-contract';
 
@@ -34,6 +35,13 @@ export type RequestOf<M extends MethodName> = z.input<Methods[M]['request']>;
 export type ParsedRequestOf<M extends MethodName> = z.output<Methods[M]['request']>;
 export type ResponseOf<M extends MethodName> = z.output<Methods[M]['response']>;
 export type EventPayloadOf<E extends EventName> = z.output<Events[E]['payload']>;
+
+// names.ts must list exactly the names of the maps above; either line fails to compile otherwise.
+type SameNames<A extends string, B extends string> = [Exclude<A, B> | Exclude<B, A>] extends [never] ? true : Exclude<A, B> | Exclude<B, A>;
+const _methodNamesListed: SameNames<MethodName, (typeof METHOD_NAME_LIST)[number]> = true;
+const _eventNamesListed: SameNames<EventName, (typeof EVENT_NAME_LIST)[number]> = true;
+void _methodNamesListed;
+void _eventNamesListed;
 
 export const METHOD_NAMES = Object.keys(methods) as readonly MethodName[];
 export const EVENT_NAMES = Object.keys(events) as readonly EventName[];

@@ -76,6 +76,7 @@ describe('contract router', () => {
     expect(result.error.message).not.toContain('Jane');
     expect(result.error.incident).toMatch(/^[0-9a-f-]{36}$/);
     expect(lines().some((line) => line.incident === result.error.incident)).toBe(true);
+    expect(JSON.stringify(lines())).not.toContain('Jane');
   });
 
   it('refuses a handler answer that breaks the response schema', async () => {
