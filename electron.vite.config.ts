@@ -46,6 +46,7 @@ export default defineConfig({
       emptyOutDir: true,
       // The CSP allows no inline script or style, so nothing may be inlined as a data: module.
       assetsInlineLimit: 0,
+      minify: true,
       rollupOptions: { input: resolve(__dirname, 'renderer/index.html') },
     },
   },

@@ -58,17 +58,29 @@ const guardedContents = new WeakSet<WebContents>();
 const guardedSessions = new WeakSet<Session>();
 
 /**
- * Denies every permission request and check, every device permission and every device chooser of
- * a session. Idempotent per session.
+ * The one permission the UI needs: writing plain text to the clipboard ("Copy data folder path",
+ * later node ids), only for the app's own origin. Reading the clipboard stays denied.
+ */
+export function isAllowedPermission(permission: string, requestingOrigin: string | null): boolean {
+  return permission === 'clipboard-sanitized-write' && requestingOrigin === APP_ORIGIN;
+}
+
+/**
+ * Denies every permission request and check but the clipboard write above, every device permission
+ * and every device chooser of a session. Idempotent per session.
  */
 export function denySessionPermissions(session: Session, onDenied?: NavigationGuardOptions['onDenied']): void {
   if (guardedSessions.has(session)) return;
   guardedSessions.add(session);
   session.setPermissionRequestHandler((contents, permission, callback) => {
-    onDenied?.('permission-denied', { origin: originOf(contents.getURL()), what: permission });
+    const origin = originOf(contents.getURL());
+    if (isAllowedPermission(permission, origin)) return callback(true);
+    onDenied?.('permission-denied', { origin, what: permission });
     callback(false);
   });
-  session.setPermissionCheckHandler(() => false);
+  session.setPermissionCheckHandler((_contents, permission, requestingOrigin) =>
+    isAllowedPermission(permission, originOf(requestingOrigin)),
+  );
   session.setDevicePermissionHandler(() => false);
   session.on('select-hid-device', (event, _details, callback) => {
     event.preventDefault();

@@ -8,8 +8,9 @@ export function createIpcTransport(bridge: HdmsBridge): Transport {
     kind: 'electron-ipc',
     call(method, payload) {
       const { namespace, verb } = splitMethodName(method);
-      const group = bridge[namespace] as unknown as Record<string, (request: unknown) => Promise<WireResult<unknown>>>;
-      const fn = group[verb];
+      // A preload older or newer than this renderer may lack a namespace: answer, do not throw.
+      const group = bridge[namespace] as unknown as Record<string, (request: unknown) => Promise<WireResult<unknown>>> | undefined;
+      const fn = group?.[verb];
       if (fn === undefined) {
         return Promise.resolve({ ok: false, error: { code: 'E_UNKNOWN_METHOD', message: `No method named ${method}.` } });
       }

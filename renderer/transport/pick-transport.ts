@@ -19,7 +19,8 @@ export function pickTransport(win: Window = window): TransportChoice {
   if (token === null) {
     return {
       ok: false,
-      reason: 'This page was opened without its access token. Open the full link that `npm run shell` printed (it ends in #token=…).',
+      reason:
+        'This page was opened without its access token. Open the full link that “npm run shell” printed when it started: it ends in #token= followed by a long code.',
     };
   }
   return { ok: true, transport: createWebSocketTransport(token, win.location) };

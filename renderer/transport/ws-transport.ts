@@ -76,7 +76,7 @@ export function createWebSocketTransport(token: string, location: Location): Tra
       try {
         ws = socket ?? (await connect());
       } catch {
-        return { ok: false, error: { code: 'E_UNAVAILABLE', message: 'The node is not reachable. Is the shell still running?' } };
+        return { ok: false, error: { code: 'E_UNAVAILABLE', message: 'The node is not reachable. Is the shell still running? If it was restarted, open the new link it printed.' } };
       }
       const id = nextId++;
       return new Promise<WireResult<unknown>>((resolve) => {

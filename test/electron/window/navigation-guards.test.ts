@@ -164,7 +164,20 @@ describe('webviews, devices and permissions', () => {
     expect(event.preventDefault).toHaveBeenCalled();
   });
 
-  it('denies every permission request and check', () => {
+  it('allows only a plain-text clipboard write, and only to the app origin', () => {
+    const { session } = guarded();
+    const granted = vi.fn();
+    session.permissionRequest?.({ getURL: () => 'app://hdms/index.html' }, 'clipboard-sanitized-write', granted);
+    expect(granted).toHaveBeenCalledWith(true);
+    expect(session.permissionCheck?.(null, 'clipboard-sanitized-write', 'app://hdms', {})).toBe(true);
+    const foreign = vi.fn();
+    session.permissionRequest?.({ getURL: () => 'https://evil.example/' }, 'clipboard-sanitized-write', foreign);
+    expect(foreign).toHaveBeenCalledWith(false);
+    expect(session.permissionCheck?.(null, 'clipboard-sanitized-write', 'https://evil.example', {})).toBe(false);
+    expect(session.permissionCheck?.(null, 'clipboard-sanitized-write', 'app://other', {})).toBe(false);
+  });
+
+  it('denies every other permission request and check', () => {
     const { session } = guarded();
     for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'serial', 'hid', 'usb', 'openExternal', 'fullscreen']) {
       const callback = vi.fn();

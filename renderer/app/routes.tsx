@@ -1,0 +1,41 @@
+import type { ComponentType } from 'react';
+import { DevicesArea } from '../features/devices/devices-area';
+import { ImagingArea } from '../features/imaging/imaging-area';
+import { IntakeArea } from '../features/intake/intake-area';
+import { LedgerArea } from '../features/ledger/ledger-area';
+import { MarketplaceArea } from '../features/marketplace/marketplace-area';
+import { PatientsArea } from '../features/patients/patients-area';
+import { SettingsArea } from '../features/settings/settings-area';
+import {
+  DevicesIcon,
+  ImagingIcon,
+  IntakeIcon,
+  LedgerIcon,
+  MarketplaceIcon,
+  PatientsIcon,
+  SettingsIcon,
+} from './icons/area-icons';
+
+export interface Area {
+  /** The hash route: `#/<id>`. */
+  readonly id: string;
+  /** The link text and the page's h1. */
+  readonly title: string;
+  readonly Icon: ComponentType;
+  readonly Page: ComponentType;
+}
+
+/** The product's areas, in navigation order. */
+export const AREAS: readonly Area[] = [
+  { id: 'intake', title: 'Intake', Icon: IntakeIcon, Page: IntakeArea },
+  { id: 'patients', title: 'Patients', Icon: PatientsIcon, Page: PatientsArea },
+  { id: 'imaging', title: 'Imaging', Icon: ImagingIcon, Page: ImagingArea },
+  { id: 'devices', title: 'Devices', Icon: DevicesIcon, Page: DevicesArea },
+  { id: 'marketplace', title: 'Marketplace', Icon: MarketplaceIcon, Page: MarketplaceArea },
+  { id: 'ledger', title: 'Ledger', Icon: LedgerIcon, Page: LedgerArea },
+  { id: 'settings', title: 'Settings', Icon: SettingsIcon, Page: SettingsArea },
+];
+
+export function findArea(route: string): Area | undefined {
+  return AREAS.find((area) => area.id === route);
+}

@@ -1,0 +1,71 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { createFakeNode } from '../support/fake-transport';
+import { emitEvent, renderApp } from '../support/render-app';
+
+
+describe('App startup', () => {
+  it('shows a loading state, then the first-run screen when there is no vault', async () => {
+    const node = createFakeNode();
+    renderApp(node);
+    expect(screen.getByRole('status')).toHaveProperty('textContent', 'Starting HDMS Node…');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Welcome to HDMS Node' })).toBeTruthy();
+    const methods = node.calls.map((c) => c.method);
+    expect(methods).toEqual(expect.arrayContaining(['app.info', 'prefs.get', 'vault.status']));
+  });
+
+  it('goes straight to the app frame when a vault exists', async () => {
+    renderApp(createFakeNode({ vault: { state: 'locked' } }));
+    expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
+    expect(screen.queryByRole('heading', { name: 'Welcome to HDMS Node' })).toBeNull();
+    expect(screen.getByText('Vault locked')).toBeTruthy();
+  });
+
+  it('shows the contract error and retries on request', async () => {
+    const node = createFakeNode();
+    node.failWith('vault.status', { code: 'E_UNAVAILABLE', message: 'The body is stopping.', incident: 'inc-42' });
+    renderApp(node);
+
+    const heading = await screen.findByRole('heading', { name: 'HDMS Node could not start' });
+    expect(screen.getByRole('alert').textContent).toContain('The body is stopping.');
+    expect(screen.getByRole('alert').textContent).toContain('E_UNAVAILABLE, incident inc-42');
+    // Focus lands on the page, not on <body>, so keyboard users keep their place.
+    expect(document.activeElement).toBe(heading);
+
+    node.failWith('vault.status', undefined);
+    const callsBefore = node.calls.length;
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(await screen.findByRole('heading', { name: 'Welcome to HDMS Node' })).toBeTruthy();
+    expect(node.calls.length).toBeGreaterThan(callsBefore);
+  });
+
+  it('"Explore the app" opens the frame and puts focus on the area heading', async () => {
+    renderApp(createFakeNode());
+    fireEvent.click(await screen.findByRole('button', { name: 'Explore the app' }));
+
+    const nav = await screen.findByRole('navigation', { name: 'Areas' });
+    const heading = screen.getByRole('heading', { level: 1, name: 'Intake' });
+    expect(within(nav).getByRole('link', { name: 'Intake' }).getAttribute('aria-current')).toBe('page');
+    await waitFor(() => expect(document.activeElement).toBe(heading));
+    expect(window.location.hash).toBe('#/intake');
+  });
+
+  it('shows a shutdown banner when the body announces app.stopping', async () => {
+    const node = createFakeNode();
+    renderApp(node);
+    await screen.findByRole('heading', { name: 'Welcome to HDMS Node' });
+    expect(screen.queryByText('HDMS Node is shutting down…')).toBeNull();
+
+    emitEvent(node, 'app.stopping', { reason: 'signal' });
+    const banner = screen.getByText('HDMS Node is shutting down…');
+    expect(banner.getAttribute('role')).toBe('alert');
+  });
+
+  it('applies the saved preferences to <html> at startup', async () => {
+    renderApp(createFakeNode({ prefs: { theme: 'dark', density: 'comfortable' } }));
+    await screen.findByRole('heading', { name: 'Welcome to HDMS Node' });
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    expect(document.documentElement.dataset.density).toBe('comfortable');
+  });
+});

@@ -1,0 +1,109 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createFakeNode, TEST_INFO, type FakeNode } from '../../support/fake-transport';
+import { emitEvent, renderApp } from '../../support/render-app';
+
+async function renderSettings(node: FakeNode = createFakeNode({ vault: { state: 'unlocked' } })) {
+  renderApp(node, '#/settings');
+  await screen.findByRole('heading', { level: 1, name: 'Settings' });
+  return node;
+}
+
+function radio(group: string, name: string): HTMLInputElement {
+  return within(screen.getByRole('radiogroup', { name: group })).getByRole('radio', { name }) as HTMLInputElement;
+}
+
+function setClipboard(value: unknown): void {
+  Object.defineProperty(navigator, 'clipboard', { value, configurable: true });
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  setClipboard(undefined);
+});
+
+describe('Settings › Appearance', () => {
+  it('offers named radio groups for theme and row density, reflecting the saved prefs', async () => {
+    await renderSettings(createFakeNode({ vault: { state: 'unlocked' }, prefs: { theme: 'light', density: 'comfortable' } }));
+    const theme = screen.getByRole('radiogroup', { name: 'Theme' });
+    expect(within(theme).getAllByRole('radio').map((r) => r.getAttribute('value'))).toEqual(['system', 'light', 'dark']);
+    expect(radio('Theme', 'Light').checked).toBe(true);
+    expect(radio('Row density', 'Comfortable').checked).toBe(true);
+    expect(radio('Row density', 'Compact').checked).toBe(false);
+  });
+
+  it('saves the theme through prefs.update and applies it to <html> at once', async () => {
+    const node = await renderSettings();
+    fireEvent.click(radio('Theme', 'Dark'));
+
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    await waitFor(() => expect(node.calls).toContainEqual({ method: 'prefs.update', payload: { theme: 'dark' } }));
+    expect(node.state.prefs.theme).toBe('dark');
+    expect(radio('Theme', 'Dark').checked).toBe(true);
+  });
+
+  it('saves the row density and sets data-density', async () => {
+    const node = await renderSettings();
+    expect(document.documentElement.dataset.density).toBe('compact');
+    fireEvent.click(radio('Row density', 'Comfortable'));
+    expect(document.documentElement.dataset.density).toBe('comfortable');
+    await waitFor(() => expect(node.state.prefs.density).toBe('comfortable'));
+  });
+
+  it('rolls back and says so when the body refuses the change', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' }, prefs: { theme: 'light', density: 'compact' } });
+    node.failWith('prefs.update', { code: 'E_UNAVAILABLE', message: 'The node is not reachable.' });
+    await renderSettings(node);
+    fireEvent.click(radio('Theme', 'Dark'));
+
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('Your choice could not be saved: The node is not reachable.');
+    expect(radio('Theme', 'Light').checked).toBe(true);
+    expect(document.documentElement.dataset.theme).toBe('light');
+  });
+
+  it('follows prefs.changed from another window', async () => {
+    const node = await renderSettings();
+    emitEvent(node, 'prefs.changed', { theme: 'dark', density: 'comfortable' });
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    expect(document.documentElement.dataset.density).toBe('comfortable');
+    expect(radio('Theme', 'Dark').checked).toBe(true);
+    expect(radio('Row density', 'Comfortable').checked).toBe(true);
+  });
+});
+
+describe('Settings › About this node', () => {
+  it('shows the installation facts', async () => {
+    await renderSettings();
+    const about = screen.getByRole('region', { name: 'About this node' });
+    expect(about.textContent).toContain('9.8.7');
+    expect(about.textContent).toContain('Browser shell');
+    expect(about.textContent).toContain('Windows');
+    expect(about.textContent).toContain(TEST_INFO.dataDir);
+  });
+
+  it('copies the data folder path and confirms it', async () => {
+    const writeText = vi.fn(() => Promise.resolve());
+    setClipboard({ writeText });
+    await renderSettings();
+    fireEvent.click(screen.getByRole('button', { name: 'Copy data folder path' }));
+
+    await waitFor(() => expect(screen.getByText('Copied')).toBeTruthy());
+    expect(writeText).toHaveBeenCalledWith(TEST_INFO.dataDir);
+    expect(screen.getByText('Copied').getAttribute('role')).toBe('status');
+  });
+
+  it('says so when the clipboard refuses', async () => {
+    setClipboard({ writeText: () => Promise.reject(new DOMException('denied', 'NotAllowedError')) });
+    await renderSettings();
+    fireEvent.click(screen.getByRole('button', { name: 'Copy data folder path' }));
+    await waitFor(() => expect(screen.getByRole('status').textContent).toMatch(/^Could not copy/));
+  });
+
+  it('says so when there is no clipboard at all', async () => {
+    await renderSettings();
+    fireEvent.click(screen.getByRole('button', { name: 'Copy data folder path' }));
+    await waitFor(() => expect(screen.getByRole('status').textContent).toMatch(/^Could not copy/));
+  });
+});

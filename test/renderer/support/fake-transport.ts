@@ -1,0 +1,99 @@
+import type { Transport } from '../../../shared/ipc/api-client';
+import type { EventName, EventPayloadOf, MethodName } from '../../../shared/ipc/contract';
+import type { ContractErrorData, WireResult } from '../../../shared/ipc/errors';
+import type { AppInfo } from '../../../shared/ipc/app-contract';
+import type { IntakeStatus } from '../../../shared/ipc/intake-contract';
+import type { Prefs } from '../../../shared/ipc/prefs-contract';
+import type { VaultStatus } from '../../../shared/ipc/vault-contract';
+
+export const NO_VAULT_REASON =
+  'No vault exists yet: listeners open once the vault is created, so that everything received can be sealed.';
+
+export const TEST_INFO: AppInfo = {
+  productName: 'HDMS Node',
+  version: '9.8.7',
+  host: 'shell',
+  platform: 'win32',
+  dataDir: 'C:\\Users\\clinic\\AppData\\Roaming\\hdms-node',
+  startedAt: '2025-01-01T08:00:00.000Z',
+};
+
+export const CLOSED_INTAKE: IntakeStatus = {
+  listeners: (['hl7-mllp', 'dicom', 'devices', 'file-import'] as const).map((channel) => ({
+    channel,
+    state: 'closed' as const,
+    reason: NO_VAULT_REASON,
+  })),
+};
+
+type Handler = (payload: unknown) => unknown;
+
+export interface FakeNode {
+  readonly transport: Transport;
+  /** Every call the UI made, in order. */
+  readonly calls: { method: MethodName; payload: unknown }[];
+  /** The body's current state; handlers read and change it. */
+  state: { info: AppInfo; prefs: Prefs; vault: VaultStatus; intake: IntakeStatus };
+  /** Makes one method answer with an error (until cleared with `undefined`). */
+  failWith(method: MethodName, error: ContractErrorData | undefined): void;
+  /** Pushes a body → mind event to every subscriber. */
+  emit<E extends EventName>(name: E, payload: EventPayloadOf<E>): void;
+  subscriberCount(name: EventName): number;
+}
+
+/**
+ * A stand-in for the body, speaking the contract's wire results exactly as both real transports
+ * do, so components are tested through the real typed API client and its ContractError.
+ */
+export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): FakeNode {
+  const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  const failures = new Map<MethodName, ContractErrorData>();
+  const node: FakeNode = {
+    calls: [],
+    state: {
+      info: TEST_INFO,
+      prefs: { theme: 'system', density: 'compact' },
+      vault: { state: 'absent' },
+      intake: CLOSED_INTAKE,
+      ...overrides,
+    },
+    failWith(method, error) {
+      if (error === undefined) failures.delete(method);
+      else failures.set(method, error);
+    },
+    emit(name, payload) {
+      for (const listener of listeners.get(name) ?? []) listener(payload);
+    },
+    subscriberCount(name) {
+      return listeners.get(name)?.size ?? 0;
+    },
+    transport: {
+      kind: 'websocket',
+      async call(method, payload): Promise<WireResult<unknown>> {
+        node.calls.push({ method, payload });
+        const failure = failures.get(method);
+        if (failure !== undefined) return { ok: false, error: failure };
+        const handler = handlers[method];
+        return { ok: true, value: handler(payload) };
+      },
+      subscribe(name, listener) {
+        const set = listeners.get(name) ?? new Set();
+        listeners.set(name, set);
+        const wrapped = listener as (payload: unknown) => void;
+        set.add(wrapped);
+        return () => set.delete(wrapped);
+      },
+    },
+  };
+  const handlers: Record<MethodName, Handler> = {
+    'app.info': () => node.state.info,
+    'prefs.get': () => node.state.prefs,
+    'prefs.update': (change) => {
+      node.state.prefs = { ...node.state.prefs, ...(change as Partial<Prefs>) };
+      return node.state.prefs;
+    },
+    'vault.status': () => node.state.vault,
+    'intake.status': () => node.state.intake,
+  };
+  return node;
+}
