@@ -39,7 +39,7 @@ export default tseslint.config(
         paths: [noElectronPackage, { name: 'react', message: 'shared/ is isomorphic and UI-free.' }],
         patterns: [...noNode, { group: ['**/electron/**', '**/renderer/**'], message: 'shared/ imports nothing from electron/ or renderer/.' }],
       }],
-      'no-restricted-globals': ['error', ...DOM_GLOBALS, 'process', 'Buffer', 'require', '__dirname'],
+      'no-restricted-globals': ['error', ...DOM_GLOBALS, 'self', 'importScripts', 'postMessage', 'process', 'Buffer', 'require', '__dirname'],
     },
   },
   {
