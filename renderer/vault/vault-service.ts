@@ -1,0 +1,132 @@
+import type { ClinicalRecord, Patient } from '../../shared/domain/clinical';
+
+/**
+ * What the UI asks of the vault (the mind's side of design §2–3). The implementation holds the
+ * keys in memory while unlocked, materializes the journal into Dexie views and searches the blind
+ * index; the UI never touches keys, Dexie or the contract's journal methods directly.
+ */
+
+export type VaultPhase = 'absent' | 'locked' | 'unlocked';
+export type OperatorRole = 'admin' | 'clinician' | 'researcher';
+
+export interface OperatorSummary {
+  /** Pseudonymous, stable id recorded in every journal event the operator causes. */
+  readonly operatorId: string;
+  /** The login name staff pick on the unlock screen (not PHI). */
+  readonly name: string;
+  readonly role: OperatorRole;
+  readonly disabled: boolean;
+}
+
+export type VaultErrorCode =
+  | 'E_WRONG_PASSPHRASE' // passphrase or recovery key did not open the operator's key slot
+  | 'E_THROTTLED' // too many wrong attempts: wait `retryAfterMs`
+  | 'E_WEAK_PASSPHRASE' // below the policy (length/strength)
+  | 'E_RECOVERY_KEY_FORMAT' // not a recovery key (typo caught by its checksum)
+  | 'E_OPERATOR_DISABLED'
+  | 'E_NOT_ALLOWED' // the current operator's role may not do this
+  | 'E_LOCKED' // the vault must be unlocked first
+  | 'E_EXISTS' // a vault exists already
+  | 'E_BACKUP' // the backup file is unreadable or does not open with that secret
+  | 'E_NODE'; // the body refused or failed (disk full…); message says what
+
+export class VaultError extends Error {
+  constructor(
+    readonly code: VaultErrorCode,
+    message: string,
+    readonly retryAfterMs = 0,
+  ) {
+    super(message);
+    this.name = 'VaultError';
+  }
+}
+
+export interface PatientHit {
+  readonly patientId: string;
+  readonly name: string;
+  /** YYYY-MM-DD or '' */
+  readonly birthDate: string;
+  readonly sex: string;
+  /** The primary identifier, e.g. "MRN01000001 (HDMS-DEMO)". */
+  readonly identifier: string;
+}
+
+export interface RecordRow {
+  readonly recordId: string;
+  readonly patientId: string;
+  /** ISO date-time */
+  readonly time: string;
+  readonly record: ClinicalRecord;
+  /** The message it came from, e.g. "ORU^R01", and the journal seq holding it. */
+  readonly source: { readonly messageType: string; readonly channel: string; readonly seq: number };
+}
+
+export interface PatientDetail {
+  readonly patientId: string;
+  readonly patient: Patient;
+  /** Newest first. */
+  readonly records: readonly RecordRow[];
+}
+
+export interface SearchResult {
+  /** Patient ids in display order (by family name, then given); rows are loaded lazily. */
+  readonly patientIds: readonly string[];
+  readonly tookMs: number;
+}
+
+export interface SyncProgress {
+  readonly applied: number;
+  readonly cursor: number;
+  readonly done: boolean;
+}
+
+export interface VaultService {
+  phase(): VaultPhase;
+  /** Called on every phase or operator change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  currentOperator(): OperatorSummary | null;
+
+  // Setup and keys
+  /** Creates the vault with its first (admin) operator; leaves it unlocked. Returns the recovery key, shown once. */
+  create(input: { readonly operatorName: string; readonly passphrase: string }): Promise<{ readonly recoveryKey: string }>;
+  /** Operators from the keyring (readable while locked, for the unlock screen). */
+  operators(): Promise<readonly OperatorSummary[]>;
+  /** Throws VaultError E_WRONG_PASSPHRASE / E_THROTTLED (with retryAfterMs) / E_OPERATOR_DISABLED. */
+  unlock(input: { readonly operatorId: string; readonly passphrase: string }): Promise<void>;
+  /** Opens the vault with the recovery key and sets a new passphrase for that operator. */
+  recover(input: { readonly operatorId: string; readonly recoveryKey: string; readonly newPassphrase: string }): Promise<void>;
+  lock(): void;
+  changePassphrase(input: { readonly current: string; readonly next: string }): Promise<void>;
+  /** Minutes of inactivity before the vault locks itself; 0 = never. */
+  autoLockMinutes(): number;
+  setAutoLockMinutes(minutes: number): Promise<void>;
+  /** The UI reports user activity (pointer, keys) so auto-lock measures real idleness. */
+  noteActivity(): void;
+
+  // Operators (admin only)
+  addOperator(input: { readonly name: string; readonly role: OperatorRole; readonly passphrase: string }): Promise<OperatorSummary>;
+  setOperatorDisabled(operatorId: string, disabled: boolean): Promise<void>;
+  resetOperatorPassphrase(operatorId: string, passphrase: string): Promise<void>;
+
+  // Data
+  importDemoData(patients: number, onProgress?: (done: number, total: number) => void): Promise<{ readonly messages: number; readonly patients: number }>;
+  /** Replays the journal from the stored cursor into the views. */
+  sync(onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress>;
+  /** Drops and rebuilds every view from journal + objects. */
+  rebuildIndex(onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress>;
+  search(query: string): Promise<SearchResult>;
+  /** Decrypts the summary rows for the given ids (the virtualized list asks for what is visible). */
+  patientHits(patientIds: readonly string[]): Promise<readonly PatientHit[]>;
+  /** Journals an ACCESS event. */
+  openPatient(patientId: string): Promise<PatientDetail>;
+  /** Journals an ACCESS event. */
+  openRecord(recordId: string): Promise<RecordRow>;
+  /** Admin only: erases the patient (GDPR Art. 17); an ERASURE event without PHI remains. */
+  erasePatient(patientId: string): Promise<void>;
+
+  // Backup
+  /** Writes one encrypted backup file; returns where. */
+  exportBackup(): Promise<{ readonly path: string; readonly bytes: number }>;
+  /** Restores a backup into this (empty) data folder with a passphrase or the recovery key, then unlocks. */
+  restoreBackup(input: { readonly path: string; readonly operatorName?: string; readonly secret: { readonly passphrase: string } | { readonly recoveryKey: string } }): Promise<void>;
+}

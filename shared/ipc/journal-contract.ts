@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { event, method } from './method';
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
+const objectId = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * A journal record as the mind receives it. `kind`, `at`, `operator` and `objects` are the
+ * plaintext envelope of the record (no PHI by construction: categories, times, pseudonyms and
+ * hashes); everything else is in `meta`, a sealed envelope only the mind can open.
+ */
+export const JournalRecordSchema = z.strictObject({
+  seq: z.number().int().positive(),
+  kind: z.string().max(64),
+  at: z.iso.datetime(),
+  operator: z.string().max(64).nullable(),
+  objects: z.array(objectId).max(10_000),
+  meta: base64url.max(24 * 1024 * 1024).nullable(),
+});
+export type JournalRecord = Readonly<z.infer<typeof JournalRecordSchema>>;
+
+/** Kinds the mind may append (its own events); intake kinds are written by the body only. */
+export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export)\.[a-zA-Z]+$/;
+
+export const journalMethods = {
+  /** Cursor-based replay: records with seq > after, at most `limit`. */
+  'journal.read': method(
+    z.strictObject({ after: z.number().int().nonnegative(), limit: z.number().int().min(1).max(5000) }),
+    z.strictObject({ records: z.array(JournalRecordSchema), nextCursor: z.number().int().nonnegative(), end: z.boolean() }),
+  ),
+  /** The mind's own events (record viewed, consent changed…), sealed by the mind before sending. */
+  'journal.append': method(
+    z.strictObject({
+      kind: z.string().regex(MIND_EVENT_KIND),
+      operator: z.string().max(64).nullable(),
+      objects: z.array(objectId).max(1000),
+      meta: base64url.max(1024 * 1024).nullable(),
+    }),
+    z.strictObject({ seq: z.number().int().positive() }),
+  ),
+} as const;
+
+export const journalEvents = {
+  /** New records are durable in the journal; the mind replays from its cursor. */
+  'journal.appended': event(z.strictObject({ lastSeq: z.number().int().nonnegative() })),
+} as const;
+
+export const objectMethods = {
+  /** Reads part of a sealed object (the mind opens it); large objects are read in slices. */
+  'objects.read': method(
+    z.strictObject({ id: objectId, offset: z.number().int().nonnegative(), length: z.number().int().min(1).max(4 * 1024 * 1024) }),
+    z.strictObject({ bytes: base64url, size: z.number().int().nonnegative() }),
+  ),
+} as const;
