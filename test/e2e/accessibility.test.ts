@@ -1,44 +1,25 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatViolations, seriousAxeViolations } from '../support/axe';
 import { launchBrowser } from '../support/chromium';
+import { useBrowserAndShell } from '../support/e2e-fixture';
 import {
   AREAS,
   documentTheme,
   exploreApp,
   firstRunHeading,
   goToArea,
-  newShellPage,
   openFirstRun,
   settingsRadio,
   UI_TIMEOUT_MS,
-  type ShellPage,
 } from '../support/shell-page';
-import { startShell, type ShellProcess } from '../support/shell-process';
 
 describe.each(['light', 'dark'] as const)('accessibility (axe-core) in the %s theme', (theme) => {
-  let browser: Browser;
-  let shell: ShellProcess;
-  let view: ShellPage | undefined;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    shell = await startShell();
-  });
-  afterEach(async () => {
-    await view?.context.close();
-    view = undefined;
-  });
-  afterAll(async () => {
-    await shell?.cleanup();
-    await browser?.close();
-  });
+  const e2e = useBrowserAndShell();
 
   it('finds no serious or critical violation on the first-run screen and in every area', async () => {
     // bypassCSP lets the test inject axe-core as a script; the CSP itself is checked in csp.test.ts.
-    view = await newShellPage(browser, { bypassCSP: true, colorScheme: 'light' });
-    const { page } = view;
-    await openFirstRun(page, shell);
+    const { page } = await e2e.openPage({ bypassCSP: true, colorScheme: 'light' });
+    await openFirstRun(page, e2e.shell);
     await exploreApp(page);
     await goToArea(page, 'Settings');
     await settingsRadio(page, 'Theme', theme === 'dark' ? 'Dark' : 'Light').check();

@@ -1,15 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useShell } from '../support/e2e-fixture';
 import { connectClient, type ShellClient } from '../support/shell-client';
-import { startShell, type ShellProcess } from '../support/shell-process';
 
 /** The contract over the shell's WebSocket: bad input gets a typed error, and the connection keeps serving. */
 describe('the contract over the shell WebSocket', () => {
-  let shell: ShellProcess;
+  const e2e = useShell();
   let client: ShellClient;
 
-  beforeAll(async () => {
-    shell = await startShell();
-  });
   afterEach(async () => {
     // Every case ends with a valid call on the same connection: it still serves.
     const info = await client.call('app.info', {});
@@ -17,17 +14,14 @@ describe('the contract over the shell WebSocket', () => {
     expect(client.isOpen).toBe(true);
     await client.close();
   });
-  afterAll(async () => {
-    await shell?.cleanup();
-  });
 
   it('answers a valid call', async () => {
-    client = await connectClient(shell);
+    client = await connectClient(e2e.shell);
     expect(await client.call('prefs.get', {})).toMatchObject({ ok: true, value: { theme: expect.any(String) } });
   });
 
   it('answers a payload that fails the schema with E_BAD_REQUEST, without echoing the values sent', async () => {
-    client = await connectClient(shell);
+    client = await connectClient(e2e.shell);
     const secret = 'Jane Doe 1970-01-01';
     for (const payload of [{ theme: secret }, { density: 42 }, { extra: secret }, null, 'text', [secret]]) {
       const result = await client.call('prefs.update', payload);
@@ -39,14 +33,14 @@ describe('the contract over the shell WebSocket', () => {
   });
 
   it('answers an unknown method with E_UNKNOWN_METHOD', async () => {
-    client = await connectClient(shell);
+    client = await connectClient(e2e.shell);
     expect(await client.call('vault.exportAllSecrets', {})).toMatchObject({ ok: false, error: { code: 'E_UNKNOWN_METHOD' } });
     expect(await client.call('__proto__', {})).toMatchObject({ ok: false, error: { code: 'E_UNKNOWN_METHOD' } });
     expect(await client.call('constructor', {})).toMatchObject({ ok: false, error: { code: 'E_UNKNOWN_METHOD' } });
   });
 
   it('answers frames it cannot read with a protocol error E_BAD_REQUEST', async () => {
-    client = await connectClient(shell);
+    client = await connectClient(e2e.shell);
     const broken: Array<[string | Buffer, boolean]> = [
       ['not json', false],
       ['{"type":"call"', false],

@@ -1,9 +1,7 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/chromium';
-import { AREAS, exploreApp, goToArea, newShellPage, openFirstRun, type ShellPage } from '../support/shell-page';
+import { describe, expect, it } from 'vitest';
+import { useBrowserAndShell } from '../support/e2e-fixture';
+import { AREAS, exploreApp, goToArea, openFirstRun } from '../support/shell-page';
 import { httpGet } from '../support/shell-client';
-import { startShell, type ShellProcess } from '../support/shell-process';
 
 /** `a b; c d` → { a: ['b'], c: ['d'] } */
 function parseCsp(header: string): Map<string, string[]> {
@@ -19,24 +17,10 @@ const KEYWORDS = new Set(["'self'", "'none'"]);
 const LOCAL_SCHEMES = new Set(['data:', 'blob:']);
 
 describe('Content-Security-Policy of the browser shell', () => {
-  let browser: Browser;
-  let shell: ShellProcess;
-  let view: ShellPage | undefined;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    shell = await startShell();
-  });
-  afterEach(async () => {
-    await view?.context.close();
-    view = undefined;
-  });
-  afterAll(async () => {
-    await shell?.cleanup();
-    await browser?.close();
-  });
+  const e2e = useBrowserAndShell();
 
   it('is sent as a header with `/` and allows no network origin but the shell\'s own loopback WebSocket', async () => {
+    const { shell } = e2e;
     const answer = await httpGet(shell, '/');
     expect(answer.status).toBe(200);
     const header = answer.headers['content-security-policy'];
@@ -64,6 +48,7 @@ describe('Content-Security-Policy of the browser shell', () => {
   });
 
   it('comes with every response, scripts and errors included', async () => {
+    const { shell } = e2e;
     const index = await httpGet(shell, '/');
     const script = /<script[^>]+src="([^"]+)"/.exec(index.body)?.[1];
     expect(script, 'index.html loads a script').toBeDefined();
@@ -77,9 +62,9 @@ describe('Content-Security-Policy of the browser shell', () => {
   });
 
   it('the UI runs under it without a single violation, through every area', async () => {
-    view = await newShellPage(browser);
+    const view = await e2e.openPage();
     const { page } = view;
-    await openFirstRun(page, shell);
+    await openFirstRun(page, e2e.shell);
     await exploreApp(page);
     for (const area of AREAS) await goToArea(page, area.name);
     await page.reload();
@@ -90,16 +75,16 @@ describe('Content-Security-Policy of the browser shell', () => {
 
   it('the violation listener works: an inline script injected into the page is refused', async () => {
     // Guards the previous test against passing because nothing was listening.
-    view = await newShellPage(browser);
+    const view = await e2e.openPage();
     const { page } = view;
-    await openFirstRun(page, shell);
+    await openFirstRun(page, e2e.shell);
     await page.evaluate(() => {
       const script = document.createElement('script');
       script.textContent = 'window.__inlineRan = true;';
       document.body.append(script);
     });
     await expect
-      .poll(async () => (await view!.cspViolations()).filter((text) => text.startsWith('script-src') && text.includes('inline')))
+      .poll(async () => (await view.cspViolations()).filter((text) => text.startsWith('script-src') && text.includes('inline')))
       .toHaveLength(1);
     expect(await page.evaluate(() => (window as unknown as { __inlineRan?: boolean }).__inlineRan)).toBeUndefined();
   });

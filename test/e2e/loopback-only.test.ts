@@ -1,6 +1,6 @@
 import { readFile, readdir, readlink } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startShell, type ShellProcess } from '../support/shell-process';
+import { describe, expect, it } from 'vitest';
+import { useShell } from '../support/e2e-fixture';
 
 const TCP_LISTEN = '0A';
 const IPV4_LOOPBACK = '0100007F'; // 127.0.0.1 as /proc/net/tcp writes it (little-endian)
@@ -47,17 +47,10 @@ function isLoopback(socket: ListeningSocket): boolean {
 }
 
 describe('the shell listens on 127.0.0.1 only', () => {
-  let shell: ShellProcess;
-
-  beforeAll(async () => {
-    shell = await startShell();
-  });
-  afterAll(async () => {
-    await shell?.cleanup();
-  });
+  const e2e = useShell();
 
   it('prints a link to 127.0.0.1', () => {
-    const url = new URL(shell.readyUrl);
+    const url = new URL(e2e.shell.readyUrl);
     expect(url.hostname).toBe('127.0.0.1');
     expect(url.protocol).toBe('http:');
   });
@@ -65,6 +58,7 @@ describe('the shell listens on 127.0.0.1 only', () => {
   it.skipIf(process.platform !== 'linux')(
     'has no listening socket on any address but 127.0.0.1 (from /proc/net/tcp and tcp6; Linux only)',
     async () => {
+      const { shell } = e2e;
       const all = await listeningSockets();
       const onShellPort = all.filter((socket) => socket.port === shell.port);
       expect(onShellPort.length, `a LISTEN entry for port ${shell.port}`).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/chromium';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowserAndShell } from '../support/e2e-fixture';
 import {
   AREAS,
   areaHeading,
@@ -8,11 +8,8 @@ import {
   describeFocus,
   exploreButton,
   isFocused,
-  newShellPage,
   openFirstRun,
-  type ShellPage,
 } from '../support/shell-page';
-import { startShell, type ShellProcess } from '../support/shell-process';
 
 /** Presses Tab until the locator has focus; fails after `max` presses with what had focus. */
 async function tabTo(page: Page, target: ReturnType<Page['getByRole']>, max = 40): Promise<number> {
@@ -24,28 +21,12 @@ async function tabTo(page: Page, target: ReturnType<Page['getByRole']>, max = 40
 }
 
 describe('keyboard navigation of the app frame', () => {
-  let browser: Browser;
-  let shell: ShellProcess;
-  let view: ShellPage | undefined;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    shell = await startShell();
-  });
-  afterEach(async () => {
-    await view?.context.close();
-    view = undefined;
-  });
-  afterAll(async () => {
-    await shell?.cleanup();
-    await browser?.close();
-  });
+  const e2e = useBrowserAndShell();
 
   /** The first-run screen, then into the frame with the keyboard only. */
   async function enterFrameByKeyboard(): Promise<Page> {
-    view = await newShellPage(browser);
-    const { page } = view;
-    await openFirstRun(page, shell);
+    const { page } = await e2e.openPage();
+    await openFirstRun(page, e2e.shell);
     await tabTo(page, exploreButton(page));
     await page.keyboard.press('Enter');
     await areaHeading(page, 'Intake').waitFor({ state: 'visible' });

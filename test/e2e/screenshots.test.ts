@@ -1,20 +1,18 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/chromium';
+import { useBrowserAndShell } from '../support/e2e-fixture';
 import { REPO_ROOT, TEST_RESULTS_DIR } from '../support/repo-paths';
 import {
   documentTheme,
   exploreApp,
   exploreButton,
   goToArea,
-  newShellPage,
   openFirstRun,
   settingsRadio,
 } from '../support/shell-page';
-import { removeDir, startShell, type ShellProcess } from '../support/shell-process';
+import { removeDir } from '../support/shell-process';
 
 /** Set by `npm run screenshots` (scripts/update-screenshots.mjs): also refresh the README's pictures. */
 const UPDATE_README_SCREENSHOTS_ENV = 'HDMS_UPDATE_README_SCREENSHOTS';
@@ -30,54 +28,45 @@ const README_SHOTS: Readonly<Record<string, string>> = {
 };
 
 describe('screenshots of the browser shell (1280×800)', () => {
-  let browser: Browser;
-  let shell: ShellProcess;
   const taken: string[] = [];
 
+  // Registered before the fixture: runs before its browser and shell start, and after they stop.
   beforeAll(async () => {
     await mkdir(OUT_DIR, { recursive: true });
-    browser = await launchBrowser();
     await removeDir(DEMO_PARENT);
-    shell = await startShell({ dataDir: path.join(DEMO_PARENT, 'hdms-node') });
   });
   afterAll(async () => {
-    await shell?.cleanup();
     await removeDir(DEMO_PARENT);
-    await browser?.close();
   });
+  const e2e = useBrowserAndShell({ dataDir: path.join(DEMO_PARENT, 'hdms-node') });
 
   it('takes the first-run screen and Settings in light and dark', async () => {
-    const view = await newShellPage(browser, { viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
-    const { page } = view;
+    const { page } = await e2e.openPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
     const shoot = async (name: string): Promise<void> => {
       // No caret blinking or transitions in a picture.
       await page.screenshot({ path: path.join(OUT_DIR, name), animations: 'disabled', caret: 'hide' });
       taken.push(name);
     };
-    try {
-      await openFirstRun(page, shell);
-      await expect.poll(() => exploreButton(page).isEnabled()).toBe(true);
-      await shoot('first-run.png');
+    await openFirstRun(page, e2e.shell);
+    await expect.poll(() => exploreButton(page).isEnabled()).toBe(true);
+    await shoot('first-run.png');
 
-      await exploreApp(page);
-      await goToArea(page, 'Settings');
-      await settingsRadio(page, 'Theme', 'Light').check();
-      await expect.poll(() => documentTheme(page)).toBe('light');
-      await page.mouse.move(0, 0);
-      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-      await shoot('settings-light.png');
+    await exploreApp(page);
+    await goToArea(page, 'Settings');
+    await settingsRadio(page, 'Theme', 'Light').check();
+    await expect.poll(() => documentTheme(page)).toBe('light');
+    await page.mouse.move(0, 0);
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await shoot('settings-light.png');
 
-      await settingsRadio(page, 'Theme', 'Dark').check();
-      await expect.poll(() => documentTheme(page)).toBe('dark');
-      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-      await shoot('settings-dark.png');
+    await settingsRadio(page, 'Theme', 'Dark').check();
+    await expect.poll(() => documentTheme(page)).toBe('dark');
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await shoot('settings-dark.png');
 
-      await page.reload();
-      await exploreButton(page).waitFor({ state: 'visible' });
-      await shoot('first-run-dark.png');
-    } finally {
-      await view.context.close();
-    }
+    await page.reload();
+    await exploreButton(page).waitFor({ state: 'visible' });
+    await shoot('first-run-dark.png');
     expect(taken).toEqual(['first-run.png', 'settings-light.png', 'settings-dark.png', 'first-run-dark.png']);
 
     if (process.env[UPDATE_README_SCREENSHOTS_ENV] === '1') {

@@ -1,29 +1,13 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/chromium';
-import { firstRunHeading, newShellPage, openFirstRun, UI_TIMEOUT_MS, type ShellPage } from '../support/shell-page';
-import { startShell, type ShellProcess } from '../support/shell-process';
+import { describe, expect, it } from 'vitest';
+import { useBrowserAndShell } from '../support/e2e-fixture';
+import { firstRunHeading, openFirstRun, UI_TIMEOUT_MS } from '../support/shell-page';
 
 describe('the shell token in the address bar', () => {
-  let browser: Browser;
-  let shell: ShellProcess;
-  let view: ShellPage | undefined;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    shell = await startShell();
-  });
-  afterEach(async () => {
-    await view?.context.close();
-    view = undefined;
-  });
-  afterAll(async () => {
-    await shell?.cleanup();
-    await browser?.close();
-  });
+  const e2e = useBrowserAndShell();
 
   it('is removed from the address bar after load, and a reload still reaches the node', async () => {
-    view = await newShellPage(browser);
+    const { shell } = e2e;
+    const view = await e2e.openPage();
     const { page } = view;
     await openFirstRun(page, shell);
     expect(page.url()).not.toContain(shell.token);
@@ -38,8 +22,8 @@ describe('the shell token in the address bar', () => {
   });
 
   it('is not in the page title, the document or a link a user could copy', async () => {
-    view = await newShellPage(browser);
-    const { page } = view;
+    const { shell } = e2e;
+    const { page } = await e2e.openPage();
     await openFirstRun(page, shell);
     const html = await page.content();
     expect(html).not.toContain(shell.token);
@@ -47,8 +31,8 @@ describe('the shell token in the address bar', () => {
   });
 
   it('without the token, the page says how to open it instead of failing silently', async () => {
-    view = await newShellPage(browser);
-    const { page } = view;
+    const { shell } = e2e;
+    const { page } = await e2e.openPage();
     await page.goto(shell.url);
     const alert = page.getByRole('alert');
     await alert.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
@@ -57,8 +41,8 @@ describe('the shell token in the address bar', () => {
   });
 
   it('a wrong token does not open the node', async () => {
-    view = await newShellPage(browser);
-    const { page } = view;
+    const { shell } = e2e;
+    const { page } = await e2e.openPage();
     await page.goto(`${shell.url}#token=${'0'.repeat(64)}`);
     // The UI must never show the first-run screen, which needs the body's answers.
     await page.waitForTimeout(1_500);

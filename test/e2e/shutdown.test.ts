@@ -1,30 +1,13 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/chromium';
+import { describe, expect, it } from 'vitest';
+import { useBrowserWithOwnShells } from '../support/e2e-fixture';
 import { connectClient } from '../support/shell-client';
-import { newShellPage, openFirstRun, readLogRecords, UI_TIMEOUT_MS, type ShellPage } from '../support/shell-page';
-import { startShell, type ShellProcess } from '../support/shell-process';
+import { openFirstRun, readLogRecords, UI_TIMEOUT_MS } from '../support/shell-page';
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s shuts the shell down cleanly', (signal) => {
-  let browser: Browser;
-  let shell: ShellProcess | undefined;
-  let view: ShellPage | undefined;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterEach(async () => {
-    await view?.context.close();
-    await shell?.cleanup();
-    view = undefined;
-    shell = undefined;
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const e2e = useBrowserWithOwnShells();
 
   it(`exits with code 0, and the log ends with the stopping record`, async () => {
-    shell = await startShell();
+    const shell = await e2e.startShell();
     // A connected client must not keep the process alive.
     const client = await connectClient(shell);
     const exit = await shell.stop(signal);
@@ -40,8 +23,8 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s shuts the shell down cleanly',
   });
 
   it('tells an open page, which shows "HDMS Node is shutting down…"', async () => {
-    shell = await startShell();
-    view = await newShellPage(browser);
+    const shell = await e2e.startShell();
+    const view = await e2e.openPage();
     await openFirstRun(view.page, shell);
     const client = await connectClient(shell);
     const framesBefore = client.frames.length;

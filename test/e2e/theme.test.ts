@@ -1,41 +1,21 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/chromium';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowserWithOwnShells } from '../support/e2e-fixture';
 import {
   documentTheme,
   exploreApp,
   goToArea,
-  newShellPage,
   openFirstRun,
   settingsRadio,
-  type ShellPage,
 } from '../support/shell-page';
-import { makeTempDir, removeDir, startShell, type ShellProcess } from '../support/shell-process';
+import type { ShellProcess } from '../support/shell-process';
 
 describe('theme and density preferences', () => {
-  let browser: Browser;
-  let dataDir: string;
-  let shell: ShellProcess | undefined;
-  let views: ShellPage[] = [];
+  const e2e = useBrowserWithOwnShells();
 
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterEach(async () => {
-    for (const view of views) await view.context.close();
-    views = [];
-    await shell?.cleanup();
-    shell = undefined;
-    await removeDir(dataDir);
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  async function openSettings(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-    const view = await newShellPage(browser, { colorScheme });
-    views.push(view);
-    await openFirstRun(view.page, shell!);
+  async function openSettings(shell: ShellProcess, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+    const view = await e2e.openPage({ colorScheme });
+    await openFirstRun(view.page, shell);
     await exploreApp(view.page);
     await goToArea(view.page, 'Settings');
     return view.page;
@@ -48,9 +28,9 @@ describe('theme and density preferences', () => {
   }
 
   it('the theme choice applies at once, survives a reload and a restart of the shell with the same data dir', async () => {
-    dataDir = await makeTempDir('hdms-theme-');
-    shell = await startShell({ dataDir });
-    const page = await openSettings('light');
+    const dataDir = await e2e.tempDir('hdms-theme-');
+    let shell = await e2e.startShell({ dataDir });
+    const page = await openSettings(shell, 'light');
     expect(await documentTheme(page)).toBe('light');
     expect(await settingsRadio(page, 'Theme', 'System').isChecked()).toBe(true);
 
@@ -62,8 +42,8 @@ describe('theme and density preferences', () => {
 
     const exit = await shell.stop('SIGTERM');
     expect(exit.code).toBe(0);
-    shell = await startShell({ dataDir });
-    const again = await openSettings('light');
+    shell = await e2e.startShell({ dataDir });
+    const again = await openSettings(shell, 'light');
     expect(await documentTheme(again)).toBe('dark');
     expect(await settingsRadio(again, 'Theme', 'Dark').isChecked()).toBe(true);
 
@@ -74,9 +54,9 @@ describe('theme and density preferences', () => {
   });
 
   it('"System" follows the operating system, also when it changes while the app is open', async () => {
-    dataDir = await makeTempDir('hdms-theme-');
-    shell = await startShell({ dataDir });
-    const page = await openSettings('dark');
+    const dataDir = await e2e.tempDir('hdms-theme-');
+    const shell = await e2e.startShell({ dataDir });
+    const page = await openSettings(shell, 'dark');
     await settingsRadio(page, 'Theme', 'System').check();
     expect(await documentTheme(page)).toBe('dark');
     await page.emulateMedia({ colorScheme: 'light' });
@@ -86,26 +66,26 @@ describe('theme and density preferences', () => {
   });
 
   it('a choice made in one tab reaches another open tab', async () => {
-    dataDir = await makeTempDir('hdms-theme-');
-    shell = await startShell({ dataDir });
-    const first = await openSettings('light');
-    const second = await openSettings('light');
+    const dataDir = await e2e.tempDir('hdms-theme-');
+    const shell = await e2e.startShell({ dataDir });
+    const first = await openSettings(shell, 'light');
+    const second = await openSettings(shell, 'light');
     await settingsRadio(first, 'Theme', 'Dark').check();
     await expect.poll(() => documentTheme(second)).toBe('dark');
     expect(await settingsRadio(second, 'Theme', 'Dark').isChecked()).toBe(true);
   });
 
   it('row density persists across a restart', async () => {
-    dataDir = await makeTempDir('hdms-theme-');
-    shell = await startShell({ dataDir });
-    const page = await openSettings();
+    const dataDir = await e2e.tempDir('hdms-theme-');
+    let shell = await e2e.startShell({ dataDir });
+    const page = await openSettings(shell);
     expect(await settingsRadio(page, 'Row density', 'Compact').isChecked()).toBe(true);
     await settingsRadio(page, 'Row density', 'Comfortable').check();
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset['density'])).toBe('comfortable');
 
     await shell.stop('SIGINT');
-    shell = await startShell({ dataDir });
-    const again = await openSettings();
+    shell = await e2e.startShell({ dataDir });
+    const again = await openSettings(shell);
     expect(await settingsRadio(again, 'Row density', 'Comfortable').isChecked()).toBe(true);
   });
 });
