@@ -1,0 +1,421 @@
+import path from 'node:path';
+import { decodeEnvelopeHeader, EnvelopeError, GCM_TAG_LENGTH } from '../../shared/crypto/envelope-format';
+import type { Logger } from '../logging/logger';
+import {
+  frame,
+  FrameWindow,
+  JOURNAL_KIND_PATTERN,
+  JOURNAL_MAGIC,
+  MAX_KIND_LENGTH,
+  MAX_NOTE_KEYS,
+  MAX_RECORD_BYTES,
+  OPERATOR_PATTERN,
+  readFrame,
+  REPAIRED_KIND,
+  RESERVED_KIND_PREFIX,
+  scanJournal,
+  type JournalRecord,
+} from './journal-format';
+import { isObjectId } from './object-store';
+import { StorageError, toStorageError } from './storage-errors';
+import { nodeStorageFs, writeFully, type StorageFile, type StorageFs } from './storage-fs';
+import { JOURNAL_FILE_NAME } from './vault-layout';
+
+export type { JournalRecord } from './journal-format';
+
+/** What a caller appends; the journal adds `seq` and `at`. */
+export interface JournalEntry {
+  /** A short plaintext category (`intake.demo`, `view.access`): counted by vault:check, never PHI. */
+  readonly kind: string;
+  /** The acting operator's pseudonymous id, or null for the system. */
+  readonly operator?: string | null;
+  /** Ids of the sealed objects this event refers to. */
+  readonly objects?: readonly string[];
+  /** The sealed metadata: an envelope of kind journalMetadata, as bytes or base64url. */
+  readonly meta?: Uint8Array | string | null;
+  /** A few plaintext numbers (counts, sizes); keys are short words. */
+  readonly note?: Readonly<Record<string, number>>;
+}
+
+export interface AppendResult {
+  readonly seq: number;
+  /** Byte offset of the record's frame in the journal file. */
+  readonly offset: number;
+}
+
+export interface JournalOpenResult {
+  /** Valid records found at open (before any repair record). */
+  readonly records: number;
+  readonly lastSeq: number;
+  /** Set when open cut off a torn tail (and appended a `journal.repaired` record saying so). */
+  readonly repairedTornTail: { readonly truncatedBytes: number; readonly offset: number } | null;
+}
+
+export interface JournalReadOptions {
+  /** Return records with seq > after (0 = from the start): the mind's stored cursor. */
+  readonly after: number;
+  /** At most this many records (1 … 10,000). */
+  readonly limit: number;
+  /** Stop once this many body bytes are gathered (at least one record is always returned). */
+  readonly maxBytes?: number;
+}
+
+export interface JournalReadResult {
+  readonly records: readonly JournalRecord[];
+  /** The seq of the last record returned (or `after` if none): pass it as `after` next time. */
+  readonly nextCursor: number;
+  /** True when nothing durable lies beyond nextCursor. */
+  readonly end: boolean;
+}
+
+export interface JournalOptions {
+  readonly fs?: StorageFs;
+  /** Appends waiting to be written, in bytes, before callers wait (backpressure). */
+  readonly maxPendingBytes?: number;
+  /** Keep the offset of every Nth record in memory for cursor reads. */
+  readonly indexEvery?: number;
+}
+
+export interface JournalStats {
+  /** Group commits that reached disk (one write and one fdatasync each). */
+  readonly batches: number;
+  readonly records: number;
+  readonly largestBatch: number;
+}
+
+export const MAX_READ_LIMIT = 10_000;
+const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
+const DEFAULT_INDEX_EVERY = 256;
+const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
+
+interface Pending {
+  readonly kind: string;
+  /** The record's JSON after `"at":"…",`, closing brace included. */
+  readonly tail: string;
+  readonly bytes: number;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The vault's append-only journal (design §2): every event lands here first, and an append is
+ * acknowledged only after the fdatasync that contains it (intake rule 3). Appends from many
+ * callers are group-committed: one writer takes everything queued, numbers it, writes it with one
+ * write and one fdatasync, then resolves every caller in seq order.
+ */
+export class Journal {
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  /** Set when a failed batch could not be rolled back: the file must be reopened (which repairs it). */
+  private broken: StorageError | null = null;
+  private queue: Pending[] = [];
+  private pendingBytes = 0;
+  private spaceWaiters: Array<() => void> = [];
+  private writerActive = false;
+  /** Appends accepted and not yet resolved or rejected; close() waits for them. */
+  private unsettled = 0;
+  private idleWaiters: Array<() => void> = [];
+  private batches = 0;
+  private appended = 0;
+  private largestBatch = 0;
+  private readonly maxPendingBytes: number;
+  private readonly indexEvery: number;
+
+  private constructor(
+    readonly dir: string,
+    private readonly file: StorageFile,
+    private readonly log: Logger,
+    /** Durable end of file: every byte before it is fsynced and belongs to a valid record. */
+    private size: number,
+    private durableSeq: number,
+    /** index[k] = offset of the record with seq k * indexEvery + 1. */
+    private readonly index: number[],
+    options: JournalOptions,
+    readonly openResult: JournalOpenResult,
+  ) {
+    this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    this.indexEvery = options.indexEvery ?? DEFAULT_INDEX_EVERY;
+  }
+
+  /**
+   * Opens (or creates) `dir/journal.hdj`, verifies every record, and repairs a torn tail left by a
+   * crash: truncates to the last good record, fsyncs, and appends a `journal.repaired` record.
+   * Damage anywhere else is refused with E_JOURNAL_CORRUPT.
+   */
+  static async open(dir: string, log: Logger, options: JournalOptions = {}): Promise<Journal> {
+    const fs = options.fs ?? nodeStorageFs;
+    const indexEvery = options.indexEvery ?? DEFAULT_INDEX_EVERY;
+    const filePath = path.join(dir, JOURNAL_FILE_NAME);
+    let file: StorageFile;
+    try {
+      await fs.mkdir(dir);
+      file = await fs.open(filePath, 'create', 0o600);
+    } catch (error) {
+      throw toStorageError(error, dir, 'opening the journal');
+    }
+    try {
+      let fileSize = await file.size();
+      const index: number[] = [];
+      const scan = await scanJournal(file, fileSize, (record, offset) => {
+        if ((record.seq - 1) % indexEvery === 0) index.push(offset);
+      });
+      if (scan.verdict === 'corrupt') {
+        const { offset, kind } = scan.problem!;
+        log.error({ offset, problem: kind, records: scan.records }, 'journal damaged; refusing to open');
+        throw new StorageError(
+          'E_JOURNAL_CORRUPT',
+          `The journal in ${dir} is damaged at byte offset ${offset} (${kind})${offset === 0 ? '' : ' and is not a torn tail'}; it was not repaired automatically. Restore the vault folder from a backup.`,
+          { folder: dir, offset },
+        );
+      }
+      let repaired: JournalOpenResult['repairedTornTail'] = null;
+      if (scan.verdict === 'torn') {
+        repaired = { truncatedBytes: fileSize - scan.goodEnd, offset: scan.goodEnd };
+        await file.truncate(scan.goodEnd);
+        fileSize = scan.goodEnd;
+        log.warn({ ...repaired, problem: scan.problem!.kind, lastSeq: scan.lastSeq }, 'journal torn tail truncated');
+      }
+      if (fileSize === 0) {
+        await writeFully(file, JOURNAL_MAGIC, 0);
+        fileSize = JOURNAL_MAGIC.length;
+      }
+      await file.datasync();
+      if (scan.fileSize === 0 || repaired !== null) await fs.syncDir(dir);
+      const openResult = { records: scan.records, lastSeq: scan.lastSeq, repairedTornTail: repaired };
+      const journal = new Journal(dir, file, log, fileSize, scan.lastSeq, index, options, openResult);
+      if (repaired !== null) {
+        await journal.enqueue(REPAIRED_KIND, { operator: null, objects: [], meta: null, note: { truncatedBytes: repaired.truncatedBytes, offset: repaired.offset } });
+      }
+      log.info({ records: scan.records, lastSeq: journal.lastSeq, repaired: repaired !== null }, 'journal opened');
+      return journal;
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      throw toStorageError(error, dir, 'opening the journal');
+    }
+  }
+
+  /** The seq of the last durable record (0 for an empty journal). */
+  get lastSeq(): number {
+    return this.durableSeq;
+  }
+
+  stats(): JournalStats {
+    return { batches: this.batches, records: this.appended, largestBatch: this.largestBatch };
+  }
+
+  /**
+   * Appends one record and resolves once it is on disk (after its batch's fdatasync). Rejects
+   * with E_INVALID for a bad entry, E_DISK_FULL / E_PERMISSION / E_IO if the batch could not be
+   * written (nothing of it was kept), E_CLOSED after close().
+   */
+  append(entry: JournalEntry): Promise<AppendResult> {
+    if (this.state !== 'open') return Promise.reject(this.closedError());
+    if (typeof entry?.kind !== 'string' || entry.kind.startsWith(RESERVED_KIND_PREFIX)) {
+      return Promise.reject(new StorageError('E_INVALID', `Journal kinds starting with "${RESERVED_KIND_PREFIX}" are written by the journal itself.`));
+    }
+    return this.enqueue(entry.kind, entry);
+  }
+
+  /** Records with seq > after, in seq order, only durable ones; see JournalReadOptions. */
+  async read(options: JournalReadOptions): Promise<JournalReadResult> {
+    if (this.state === 'closed') throw this.closedError();
+    const { after, limit } = options;
+    const maxBytes = options.maxBytes ?? DEFAULT_READ_MAX_BYTES;
+    if (!Number.isSafeInteger(after) || after < 0) throw new StorageError('E_INVALID', 'The journal cursor is a whole number ≥ 0.');
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_READ_LIMIT) throw new StorageError('E_INVALID', `A journal read returns 1 to ${MAX_READ_LIMIT} records.`);
+    const lastSeq = this.durableSeq;
+    const end = this.size;
+    if (after > lastSeq) {
+      throw new StorageError('E_INVALID', `The cursor ${after} is past the journal's last record ${lastSeq} in ${this.dir}; rebuild the views from the start.`, { folder: this.dir });
+    }
+    if (after === lastSeq) return { records: [], nextCursor: after, end: true };
+    const slot = Math.min(Math.floor(after / this.indexEvery), this.index.length - 1);
+    let offset = this.index[slot]!;
+    let seq = slot * this.indexEvery + 1;
+    const window = new FrameWindow(this.file, end);
+    const records: JournalRecord[] = [];
+    let bytes = 0;
+    try {
+      while (offset < end && records.length < limit && (records.length === 0 || bytes < maxBytes)) {
+        const read = await readFrame(window, offset, seq);
+        if (!read.ok) {
+          throw new StorageError('E_JOURNAL_CORRUPT', `The journal in ${this.dir} is damaged at byte offset ${offset} (${read.problem}); it changed on disk after it was opened.`, { folder: this.dir, offset });
+        }
+        if (read.record.seq > after) {
+          records.push(read.record);
+          bytes += read.frameBytes;
+        }
+        offset += read.frameBytes;
+        seq++;
+      }
+    } catch (error) {
+      throw toStorageError(error, this.dir, 'reading the journal');
+    }
+    const nextCursor = records.length === 0 ? after : records[records.length - 1]!.seq;
+    return { records, nextCursor, end: nextCursor >= lastSeq };
+  }
+
+  /** Writes everything appended so far, then closes the file. Later appends get E_CLOSED. */
+  async close(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'closing';
+    // Appends made before close, including those waiting for queue space, are written first.
+    while (this.unsettled > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.state = 'closed';
+    try {
+      if (this.broken === null) await this.file.datasync();
+    } finally {
+      await this.file.close().catch(() => undefined);
+    }
+    this.log.info({ lastSeq: this.durableSeq, batches: this.batches }, 'journal closed');
+  }
+
+  private closedError(): StorageError {
+    return new StorageError('E_CLOSED', `The journal in ${this.dir} is closed.`, { folder: this.dir });
+  }
+
+  private async enqueue(kind: string, entry: Omit<JournalEntry, 'kind'>): Promise<AppendResult> {
+    const tail = recordTail(kind, entry);
+    const bytes = tail.length + kind.length + 64;
+    if (bytes > MAX_RECORD_BYTES) {
+      throw new StorageError('E_INVALID', `A journal record is at most ${MAX_RECORD_BYTES} bytes; refused one of about ${bytes}.`);
+    }
+    this.unsettled++;
+    try {
+      while (this.pendingBytes > 0 && this.pendingBytes + bytes > this.maxPendingBytes) {
+        await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+      }
+      if (this.broken !== null) throw this.broken;
+      return await new Promise<AppendResult>((resolve, reject) => {
+        this.queue.push({ kind, tail, bytes, resolve, reject });
+        this.pendingBytes += bytes;
+        if (!this.writerActive) {
+          this.writerActive = true;
+          void this.writeLoop();
+        }
+      });
+    } finally {
+      this.unsettled--;
+      if (this.unsettled === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async writeLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.commit(batch);
+        } catch (error) {
+          // commit settles every caller itself; this only guards against a bug leaving them hanging.
+          for (const pending of batch) pending.reject(toStorageError(error, this.dir, 'appending to the journal'));
+        }
+        for (const pending of batch) this.pendingBytes -= pending.bytes;
+        for (const wake of this.spaceWaiters.splice(0)) wake();
+        // Let the woken callers enqueue before the loop decides it is idle.
+        await Promise.resolve();
+      }
+    } finally {
+      this.writerActive = false;
+    }
+  }
+
+  /** One group commit: one write, one fdatasync; every caller resolved or rejected, never both. */
+  private async commit(batch: readonly Pending[]): Promise<void> {
+    const start = this.size;
+    const at = new Date().toISOString();
+    const frames: Buffer[] = [];
+    let seq = this.durableSeq;
+    for (const pending of batch) {
+      seq++;
+      frames.push(frame(Buffer.from(`{"seq":${seq},"kind":"${pending.kind}","at":"${at}",${pending.tail}`, 'utf8')));
+    }
+    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+    try {
+      if (this.broken !== null) throw this.broken;
+      await writeFully(this.file, data, start);
+      await this.file.datasync();
+    } catch (error) {
+      const failure = toStorageError(error, this.dir, 'appending to the journal');
+      await this.rollback(start);
+      this.log.error({ code: failure.code, osCode: failure.details.osCode, records: batch.length }, 'journal append failed; batch not acknowledged');
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    this.size = start + data.length;
+    this.durableSeq = seq;
+    this.batches++;
+    this.appended += batch.length;
+    this.largestBatch = Math.max(this.largestBatch, batch.length);
+    let offset = start;
+    seq = seq - batch.length;
+    for (let i = 0; i < batch.length; i++) {
+      seq++;
+      if ((seq - 1) % this.indexEvery === 0) this.index.push(offset);
+      batch[i]!.resolve({ seq, offset });
+      offset += frames[i]!.length;
+    }
+  }
+
+  /** Cuts a failed batch off again so the file ends after the last acknowledged record. */
+  private async rollback(length: number): Promise<void> {
+    if (this.broken !== null) return;
+    try {
+      await this.file.truncate(length);
+      await this.file.datasync();
+    } catch (error) {
+      this.broken = new StorageError(
+        'E_IO',
+        `The journal in ${this.dir} could not be restored after a failed write; restart HDMS Node so it repairs the journal at open.`,
+        { folder: this.dir },
+        { cause: error },
+      );
+      this.log.error({ code: 'E_IO' }, 'journal rollback failed; appends refused until reopen');
+    }
+  }
+}
+
+/** Validates an entry and renders the JSON that follows `"at":"…",` (everything here is ASCII). */
+function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>): string {
+  if (typeof kind !== 'string' || kind.length > MAX_KIND_LENGTH || !JOURNAL_KIND_PATTERN.test(kind)) {
+    throw new StorageError('E_INVALID', 'A journal kind is a short lowercase category such as "intake.demo".');
+  }
+  const operator = entry.operator ?? null;
+  if (operator !== null && (typeof operator !== 'string' || !OPERATOR_PATTERN.test(operator))) {
+    throw new StorageError('E_INVALID', 'An operator id is a pseudonymous id of letters, digits, "-" and "_".');
+  }
+  const objects = [...(entry.objects ?? [])];
+  if (!objects.every(isObjectId)) throw new StorageError('E_INVALID', 'Journal object references are 64-digit lowercase hex object ids.');
+  const meta = sealedMetadata(entry.meta ?? null);
+  const note = entry.note;
+  if (note !== undefined) {
+    const keys = Object.keys(note);
+    if (keys.length > MAX_NOTE_KEYS || !keys.every((key) => /^[a-zA-Z][a-zA-Z0-9]{0,31}$/.test(key) && Number.isFinite(note[key]))) {
+      throw new StorageError('E_INVALID', `A journal note holds at most ${MAX_NOTE_KEYS} finite numbers under short names.`);
+    }
+  }
+  return JSON.stringify({ operator, objects, meta, ...(note === undefined ? {} : { note: { ...note } }) }).slice(1);
+}
+
+/** The base64url text of a sealed journalMetadata envelope; anything else is refused. */
+function sealedMetadata(meta: Uint8Array | string | null): string | null {
+  if (meta === null) return null;
+  let bytes: Buffer;
+  if (typeof meta === 'string') {
+    if (!/^[A-Za-z0-9_-]+$/.test(meta)) throw new StorageError('E_INVALID', 'Journal metadata must be base64url text of a sealed envelope.');
+    bytes = Buffer.from(meta, 'base64url');
+  } else if (meta instanceof Uint8Array) {
+    bytes = Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength);
+  } else {
+    throw new StorageError('E_INVALID', 'Journal metadata must be a sealed envelope.');
+  }
+  try {
+    const header = decodeEnvelopeHeader(bytes);
+    if (header.kind !== 'journalMetadata') throw new EnvelopeError('E_ENVELOPE_FORMAT', 'kind');
+    if (bytes.length < header.headerLength + GCM_TAG_LENGTH) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', 'short');
+  } catch (error) {
+    if (error instanceof EnvelopeError) throw new StorageError('E_INVALID', `Journal metadata must be a sealed envelope of kind journalMetadata (${error.code}).`);
+    throw error;
+  }
+  return typeof meta === 'string' ? meta : bytes.toString('base64url');
+}
