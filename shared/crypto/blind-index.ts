@@ -1,0 +1,170 @@
+import { encodeStringList, toBase64Url, utf8Encode, concatBytes } from './bytes';
+
+/**
+ * The blind keyword index (design §2): searchable words become HMAC-SHA-256 tokens under the
+ * index key and are stored in a Dexie multiEntry index; the words themselves are never stored.
+ *
+ * Normalization (the same for records and queries):
+ *   - Unicode NFKD, combining marks removed, lower case: "Müller" = "muller", "JOSÉ" = "jose".
+ *     Letters that do not decompose are folded by hand: ß→ss, æ→ae, œ→oe, ø→o, đ/ð→d, ł→l, þ→th,
+ *     ı→i. German transliteration is NOT applied ("Mueller" stays "mueller", ≠ "muller").
+ *   - A word is a run of letters and digits (any script). Runs joined by - ' ’ . _ / form a
+ *     compound ("MRN-000123", "O'Brien", "Anne-Marie", "1980-02-03"): its parts are words, and so
+ *     is the compound with its joiners removed ("mrn000123", "obrien", "annemarie", "19800203").
+ *     So an identifier is found by its whole value typed with or without separators, or by its
+ *     parts ("000123"). In a query, a compound asks for its parts (which every record holding the
+ *     compound has), and a single run like "mrn000123" matches the joined form.
+ *   - Words of fewer than 2 characters are dropped; duplicates are removed (first occurrence kept).
+ *
+ * Tokens: HMAC-SHA-256(indexKey, "hdms/blind-index/v1" ‖ tag ‖ field ‖ word), truncated to the
+ * first 16 bytes, base64url (22 characters). 128 bits: with N distinct tokens in a vault, the
+ * chance that any two collide is about N² / 2^129 — below 10^-22 for N = 10^8 — and a collision
+ * would only add a false hit that the UI drops after decrypting the record. `field` optionally
+ * scopes tokens to one field; records and queries must then use the same field.
+ *
+ * Prefix tokens (type-ahead on NAMES only): for every name word of 3+ characters, the prefixes of
+ * 3 … min(length, 24) characters, under a different tag so a prefix token never equals a full-word
+ * token. LEAKAGE TRADE-OFF: blind tokens already reveal, to whoever reads the IndexedDB files, which
+ * records share a word and how often each token occurs (frequency analysis can guess common
+ * surnames from a large vault). Prefix tokens add that two names share their first 3, 4, … letters
+ * and roughly how long a name is (how many prefix tokens it has). We accept this for names only,
+ * with a 3-letter minimum so short prefixes (which group many records) are not indexed; identifiers,
+ * codes, birth dates and descriptions get full-word tokens only. The key never leaves the mind, so
+ * nobody without it can compute a token for a chosen name.
+ */
+
+const TOKEN_LABEL = 'hdms/blind-index/v1';
+const TOKEN_BYTES = 16;
+export const MIN_WORD_LENGTH = 2;
+export const MIN_PREFIX_LENGTH = 3;
+export const MAX_PREFIX_LENGTH = 24;
+
+type TokenTag = 'word' | 'prefix';
+
+const FOLDS: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ð: 'd', ł: 'l', þ: 'th', ı: 'i', ħ: 'h', ŧ: 't' };
+const FOLD_PATTERN = /[ßæœøđðłþıħŧ]/gu;
+const COMPOUND = /[\p{L}\p{N}]+(?:['’._/-][\p{L}\p{N}]+)*/gu;
+const JOINER = /['’._/-]/u;
+
+/** Diacritic- and case-insensitive form of a text (before it is cut into words). */
+export function foldText(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(FOLD_PATTERN, (char) => FOLDS[char] ?? char);
+}
+
+interface Compound {
+  readonly parts: readonly string[];
+  /** The parts joined without separators, when there is more than one part. */
+  readonly joined?: string;
+}
+
+function compounds(text: string): Compound[] {
+  const out: Compound[] = [];
+  for (const match of foldText(text).matchAll(COMPOUND)) {
+    const parts = match[0].split(JOINER);
+    out.push(parts.length > 1 ? { parts, joined: parts.join('') } : { parts });
+  }
+  return out;
+}
+
+const longEnough = (word: string): boolean => [...word].length >= MIN_WORD_LENGTH;
+
+function dedupe(words: readonly string[]): string[] {
+  return [...new Set(words)];
+}
+
+/** The words a record's text is indexed under (see the rules above). */
+export function normalizeWords(text: string): string[] {
+  const words: string[] = [];
+  for (const compound of compounds(text)) {
+    words.push(...compound.parts);
+    if (compound.joined !== undefined) words.push(compound.joined);
+  }
+  return dedupe(words.filter(longEnough));
+}
+
+export interface QueryWords {
+  /** Every word a match must contain. */
+  readonly words: readonly string[];
+  /** Whether the last word may still be being typed (the query does not end with a space). */
+  readonly lastIsPartial: boolean;
+}
+
+/** The words of a search query: like normalizeWords, but a compound asks for its parts only. */
+export function normalizeQueryWords(query: string): QueryWords {
+  const words = dedupe(compounds(query).flatMap((compound) => compound.parts).filter(longEnough));
+  return { words, lastIsPartial: words.length > 0 && !/[\s]$/u.test(query) };
+}
+
+async function token(indexKey: CryptoKey, tag: TokenTag, field: string, word: string): Promise<string> {
+  const input = concatBytes(utf8Encode(TOKEN_LABEL), encodeStringList([tag, field, word]));
+  const mac = new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', indexKey, input));
+  return toBase64Url(mac.subarray(0, TOKEN_BYTES));
+}
+
+/** Full-word tokens, one per (already normalized) word, in order. */
+export function blindTokens(indexKey: CryptoKey, words: readonly string[], field = ''): Promise<string[]> {
+  return Promise.all(words.map((word) => token(indexKey, 'word', field, word)));
+}
+
+function prefixesOf(word: string): string[] {
+  const chars = [...word];
+  const out: string[] = [];
+  for (let length = MIN_PREFIX_LENGTH; length <= Math.min(chars.length, MAX_PREFIX_LENGTH); length++) out.push(chars.slice(0, length).join(''));
+  return out;
+}
+
+/** Prefix tokens for type-ahead, for NAME words only (see the leakage note above). */
+export function prefixTokens(indexKey: CryptoKey, nameWords: readonly string[], field = ''): Promise<string[]> {
+  const prefixes = dedupe(nameWords.flatMap(prefixesOf));
+  return Promise.all(prefixes.map((prefix) => token(indexKey, 'prefix', field, prefix)));
+}
+
+export interface RecordText {
+  /** Names of people: full-word and prefix tokens. */
+  readonly names?: readonly string[];
+  /** Identifiers, codes, dates, descriptions: full-word tokens only. */
+  readonly other?: readonly string[];
+}
+
+/** Every token of one record, deduplicated: what goes in its multiEntry index field. */
+export async function recordTokens(indexKey: CryptoKey, text: RecordText, field = ''): Promise<string[]> {
+  const nameWords = dedupe((text.names ?? []).flatMap(normalizeWords));
+  const otherWords = dedupe((text.other ?? []).flatMap(normalizeWords));
+  const [full, prefixes] = await Promise.all([
+    blindTokens(indexKey, dedupe([...nameWords, ...otherWords]), field),
+    prefixTokens(indexKey, nameWords, field),
+  ]);
+  return dedupe([...full, ...prefixes]);
+}
+
+export interface QueryTokens {
+  /**
+   * A record matches when, for every group, it holds at least one of the group's tokens
+   * (Dexie: `where('tokens').anyOf(group.anyOf)` per group, intersected). Empty: no search words.
+   */
+  readonly groups: readonly { readonly anyOf: readonly string[] }[];
+}
+
+/**
+ * Tokens for a search: every word as a full word; the last word, while still being typed and at
+ * least 3 characters long, also as a name prefix (so "mül" finds "Müller").
+ */
+export async function queryTokens(indexKey: CryptoKey, query: string, options: { field?: string; prefix?: boolean } = {}): Promise<QueryTokens> {
+  const field = options.field ?? '';
+  const { words, lastIsPartial } = normalizeQueryWords(query);
+  const groups = await Promise.all(
+    words.map(async (word, index) => {
+      const anyOf = [await token(indexKey, 'word', field, word)];
+      const isLast = index === words.length - 1;
+      if (isLast && lastIsPartial && options.prefix !== false && [...word].length >= MIN_PREFIX_LENGTH) {
+        anyOf.push(await token(indexKey, 'prefix', field, [...word].slice(0, MAX_PREFIX_LENGTH).join('')));
+      }
+      return { anyOf };
+    }),
+  );
+  return { groups };
+}

@@ -1,0 +1,568 @@
+import { asBytes, concatBytes, randomBytes, toHex, type Bytes } from './bytes';
+import {
+  DEFAULT_CHUNK_SIZE,
+  ENVELOPE_HEADER_LENGTH,
+  ENVELOPE_KINDS,
+  EnvelopeError,
+  GCM_TAG_LENGTH,
+  KEK_INFO,
+  MAX_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
+  NONCE_PREFIX_LENGTH,
+  SALT_LENGTH,
+  decodeEnvelopeHeader,
+  encodeEnvelopeHeader,
+  type EnvelopeHeader,
+  type EnvelopeKind,
+} from './envelope-format';
+import { generateP256KeyPair, importP256PrivateScalar, importP256PublicKey, type P256KeyPair } from './p256-keys';
+
+/**
+ * Sealing and opening of envelopes (format in envelope-format.ts, design §2).
+ *
+ * Sealing: one ephemeral ECDH P-256 key pair per Sealer, so the shared secret with the intake key
+ * is computed once however many objects are sealed. Per envelope: a fresh 16-byte salt, KEK =
+ * HKDF-SHA-256(shared secret, salt, "hdms/envelope/v1/kek"), a fresh random 32-byte data key
+ * wrapped with AES-KW under the KEK, a fresh 7-byte nonce prefix. The plaintext is cut into chunks
+ * of `chunkSize` bytes, each sealed with AES-256-GCM under the data key with nonce prefix ‖ index
+ * (u32 BE) ‖ last flag and the 140 header bytes as associated data (the STREAM construction of
+ * Hoang, Reyhanitabar, Rogaway, Vizár): a flipped bit, a swapped or dropped chunk, a cut at a chunk
+ * boundary and a changed header all fail authentication.
+ *
+ * A Sealer's ephemeral private key lives only in memory and is never extractable (except in the
+ * deterministic test mode). Every envelope it seals shares the one ECDH secret, separated by the
+ * per-envelope salt; a holder of that process's memory could open them, but it also held their
+ * plaintext. Create a new Sealer per process start (or per intake batch) if shorter-lived keys
+ * are wanted.
+ *
+ * Streaming caveat (inherent to every chunked AEAD): openStream yields each chunk's plaintext as
+ * soon as that chunk is authenticated, before later chunks are read. A consumer must treat the
+ * output as provisional until the iteration ends without an error (for example write to a temp
+ * file and rename it only then).
+ */
+
+/** Where bytes come from: pieces of any size (empty ones are skipped), or one array. */
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStream<Uint8Array> | Uint8Array;
+
+export interface SealerOptions {
+  /** Plaintext bytes per chunk, 1 KiB … 16 MiB; 64 KiB by default. */
+  readonly chunkSize?: number;
+  /**
+   * Source of the per-envelope random values; WebCrypto's getRandomValues by default. Test
+   * vectors only. Called, per envelope, for the salt (16), the data key (32), the nonce prefix (7).
+   */
+  readonly random?: (length: number) => Uint8Array;
+  /** Test vectors only: the ephemeral private scalar (32 bytes, big-endian) instead of a fresh key. */
+  readonly ephemeralPrivateScalar?: Uint8Array;
+}
+
+export interface Sealer {
+  readonly chunkSize: number;
+  /** The Sealer's ephemeral public key, as written in every header it produces. */
+  readonly ephemeralPublicKey: Uint8Array;
+  /** Seals a whole plaintext held in memory (chunks are encrypted in parallel). */
+  seal(kind: EnvelopeKind, plaintext: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Seals a stream of any-sized pieces: yields the header, then one sealed chunk at a time. It
+   * holds at most one plaintext chunk (the look-ahead that tells whether a chunk is the last) and
+   * the chunk being encrypted.
+   */
+  sealStream(kind: EnvelopeKind, source: ByteSource): AsyncIterable<Uint8Array>;
+}
+
+export interface OpenedEnvelope {
+  readonly kind: EnvelopeKind;
+  readonly header: EnvelopeHeader;
+  readonly plaintext: Uint8Array;
+}
+
+export interface OpenedStream {
+  readonly kind: EnvelopeKind;
+  readonly header: EnvelopeHeader;
+  /**
+   * The plaintext, one chunk at a time; throws EnvelopeError on the first chunk that fails, on a
+   * cut (a missing last chunk or a partial chunk) and on bytes after the last chunk. Iterate it
+   * once. Treat what it yielded as provisional until the iteration ends without an error.
+   */
+  readonly plaintext: AsyncIterable<Uint8Array>;
+  /** Releases the source without reading the plaintext. */
+  cancel(): Promise<void>;
+}
+
+export interface Opener {
+  open(envelope: Uint8Array): Promise<OpenedEnvelope>;
+  /** Reads and checks the header and unwraps the data key before it resolves. */
+  openStream(source: ByteSource): Promise<OpenedStream>;
+  /** The envelope's data key (AES-256-GCM, decrypt only, not extractable). */
+  unwrapDataKey(header: EnvelopeHeader | Uint8Array): Promise<CryptoKey>;
+  /**
+   * The envelope's data key as 32 raw bytes, to hand one envelope (a backup file) to a party that
+   * holds no vault key; it opens that envelope, and nothing else, with openWithDataKey.
+   */
+  exportDataKey(header: EnvelopeHeader | Uint8Array): Promise<Uint8Array>;
+}
+
+const AES_GCM = 'AES-GCM';
+const DATA_KEY_LENGTH = 32;
+const MAX_CHUNK_INDEX = 0xffffffff;
+const SHARED_SECRET_CACHE_SIZE = 64;
+const KEK_INFO_BYTES = new TextEncoder().encode(KEK_INFO);
+
+function chunkFailure(index: number): EnvelopeError {
+  return new EnvelopeError(
+    'E_ENVELOPE_AUTH',
+    `Chunk ${index} failed authentication: the envelope was altered, reordered, truncated or sealed to another key.`,
+  );
+}
+
+function checkKind(kind: EnvelopeKind): void {
+  if (!Object.hasOwn(ENVELOPE_KINDS, kind)) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'Unknown envelope kind.');
+}
+
+function checkChunkSize(chunkSize: number): void {
+  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+    throw new EnvelopeError('E_ENVELOPE_FORMAT', `Chunk size must be from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} bytes.`);
+  }
+}
+
+function checkChunkIndex(index: number): void {
+  if (index > MAX_CHUNK_INDEX) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'The envelope has more chunks than the format allows.');
+}
+
+/** prefix (7) ‖ index u32 BE (4) ‖ last flag (1). */
+function chunkNonce(prefix: Uint8Array, index: number, last: boolean): Bytes {
+  const nonce = new Uint8Array(12);
+  nonce.set(prefix, 0);
+  new DataView(nonce.buffer).setUint32(NONCE_PREFIX_LENGTH, index);
+  nonce[11] = last ? 0x01 : 0x00;
+  return nonce;
+}
+
+/** The data key, nonce prefix and header bytes of one envelope: everything its chunks need. */
+interface ChunkContext {
+  readonly dataKey: CryptoKey;
+  readonly noncePrefix: Uint8Array;
+  readonly aad: Bytes;
+  readonly sealedChunkSize: number;
+}
+
+async function encryptChunk(context: ChunkContext, index: number, last: boolean, data: Uint8Array): Promise<Bytes> {
+  checkChunkIndex(index);
+  const iv = chunkNonce(context.noncePrefix, index, last);
+  return new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: AES_GCM, iv, additionalData: context.aad }, context.dataKey, asBytes(data)));
+}
+
+/** The chunk's plaintext, or undefined when it does not authenticate with this index and flag. */
+async function tryDecryptChunk(context: ChunkContext, index: number, last: boolean, data: Uint8Array): Promise<Bytes | undefined> {
+  const iv = chunkNonce(context.noncePrefix, index, last);
+  try {
+    return new Uint8Array(await globalThis.crypto.subtle.decrypt({ name: AES_GCM, iv, additionalData: context.aad }, context.dataKey, asBytes(data)));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Decrypts one chunk whose position is known. On failure it tells apart, with a second
+ * authenticated decryption, the two cases that can be proven: the stream stops after a chunk
+ * that was sealed as not-last (the last chunk is missing), and bytes follow a chunk sealed as last.
+ */
+async function decryptChunk(context: ChunkContext, index: number, last: boolean, data: Uint8Array): Promise<Bytes> {
+  checkChunkIndex(index);
+  const plaintext = await tryDecryptChunk(context, index, last, data);
+  if (plaintext !== undefined) return plaintext;
+  // Only a full chunk can be either; a short one can only ever be a last chunk.
+  if (data.length === context.sealedChunkSize && (await tryDecryptChunk(context, index, !last, data)) !== undefined) {
+    throw last
+      ? new EnvelopeError('E_ENVELOPE_TRUNCATED', `The envelope ends after chunk ${index}: its last chunk is missing.`)
+      : new EnvelopeError('E_ENVELOPE_FORMAT', `Unexpected bytes follow the envelope's last chunk (${index}).`);
+  }
+  throw chunkFailure(index);
+}
+
+function checkCanonicalLastChunk(index: number, plaintextLength: number): void {
+  if (index > 0 && plaintextLength === 0) {
+    // Our sealer flags the last full chunk as last; an empty chunk after it means another writer.
+    throw new EnvelopeError('E_ENVELOPE_FORMAT', 'The envelope ends with an empty chunk after a full one, which version 1 does not allow.');
+  }
+}
+
+async function importDataKey(raw: Uint8Array, usages: KeyUsage[], extractable = false): Promise<CryptoKey> {
+  if (raw.length !== DATA_KEY_LENGTH) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'A data key must be 32 bytes.');
+  return globalThis.crypto.subtle.importKey('raw', asBytes(raw), AES_GCM, extractable, usages);
+}
+
+/** Imports 32 raw data-key bytes (from Opener.exportDataKey) as a decrypt-only key. */
+export function importEnvelopeDataKey(raw: Uint8Array): Promise<CryptoKey> {
+  return importDataKey(raw, ['decrypt']);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte sources
+
+/** Pulls pieces from any ByteSource, one `next()` at a time, and can release it. */
+class PieceReader {
+  private readonly pull: () => Promise<Uint8Array | undefined>;
+  /** Lets go of the source; `early` when it has not ended (cancel a stream, return an iterator). */
+  private readonly release: (early: boolean) => Promise<void>;
+  private ended = false;
+  private closed = false;
+
+  constructor(source: ByteSource) {
+    if (source instanceof Uint8Array) {
+      let given = false;
+      this.pull = () => {
+        if (given) return Promise.resolve(undefined);
+        given = true;
+        return Promise.resolve(source);
+      };
+      this.release = () => Promise.resolve();
+    } else if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function') {
+      const reader = (source as ReadableStream<Uint8Array>).getReader();
+      this.pull = async () => {
+        const result = await reader.read();
+        return result.done ? undefined : result.value;
+      };
+      this.release = async (early) => {
+        if (early) await reader.cancel().catch(() => undefined);
+        reader.releaseLock();
+      };
+    } else {
+      const iterator =
+        Symbol.asyncIterator in source
+          ? (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+          : (source as Iterable<Uint8Array>)[Symbol.iterator]();
+      this.pull = async () => {
+        const result = await iterator.next();
+        return result.done === true ? undefined : result.value;
+      };
+      this.release = async (early) => {
+        if (early) await iterator.return?.();
+      };
+    }
+  }
+
+  /** The next non-empty piece, or undefined at the end. */
+  async next(): Promise<Uint8Array | undefined> {
+    while (!this.ended && !this.closed) {
+      const piece = await this.pull();
+      if (piece === undefined) {
+        this.ended = true;
+        return undefined;
+      }
+      if (!(piece instanceof Uint8Array)) throw new TypeError('A byte source must yield Uint8Array pieces.');
+      if (piece.length > 0) return piece;
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.release(!this.ended);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sealing
+
+/**
+ * KEK = HKDF-SHA-256(shared secret, salt, KEK_INFO) as an AES-KW key. deriveBits + importKey is
+ * the same computation as deriveKey, and in Node 20 it costs about two thirds of it.
+ */
+async function deriveKek(secretKey: CryptoKey, salt: Uint8Array, usage: 'wrapKey' | 'unwrapKey'): Promise<CryptoKey> {
+  const bits = await globalThis.crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: asBytes(salt), info: KEK_INFO_BYTES }, secretKey, 256);
+  try {
+    return await globalThis.crypto.subtle.importKey('raw', bits, 'AES-KW', false, [usage]);
+  } finally {
+    new Uint8Array(bits).fill(0);
+  }
+}
+
+/**
+ * A Sealer for the vault's intake public key (a CryptoKey, or the raw uncompressed 65-byte point).
+ * It generates one ephemeral key pair and computes the ECDH secret once.
+ */
+export async function createSealer(intakePublicKey: CryptoKey | Uint8Array, options: SealerOptions = {}): Promise<Sealer> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  checkChunkSize(chunkSize);
+  const random = options.random ?? randomBytes;
+  const intakeKey = intakePublicKey instanceof Uint8Array ? await importP256PublicKey(intakePublicKey) : intakePublicKey;
+  if (intakeKey.type !== 'public' || intakeKey.algorithm.name !== 'ECDH' || (intakeKey.algorithm as KeyAlgorithm & { namedCurve?: string }).namedCurve !== 'P-256') {
+    throw new TypeError('The intake key must be an ECDH P-256 public key.');
+  }
+  const ephemeral: P256KeyPair =
+    options.ephemeralPrivateScalar === undefined ? await generateP256KeyPair() : await importP256PrivateScalar(options.ephemeralPrivateScalar);
+  const secret = await globalThis.crypto.subtle.deriveBits({ name: 'ECDH', public: intakeKey }, ephemeral.privateKey, 256);
+  const secretKey = await globalThis.crypto.subtle.importKey('raw', secret, 'HKDF', false, ['deriveBits']);
+  new Uint8Array(secret).fill(0);
+
+  const randomOf = (length: number): Bytes => {
+    const bytes = random(length);
+    if (!(bytes instanceof Uint8Array) || bytes.length !== length) throw new TypeError(`random(${length}) must return ${length} bytes.`);
+    return new Uint8Array(bytes);
+  };
+
+  /** Header and chunk context of a new envelope: fresh salt, data key and nonce prefix. */
+  async function beginEnvelope(kind: EnvelopeKind): Promise<{ header: Bytes; context: ChunkContext }> {
+    checkKind(kind);
+    const salt = randomOf(SALT_LENGTH);
+    const rawDataKey = randomOf(DATA_KEY_LENGTH);
+    const noncePrefix = randomOf(NONCE_PREFIX_LENGTH);
+    const [kek, dataKey] = await Promise.all([
+      deriveKek(secretKey, salt, 'wrapKey'),
+      // Extractable only because AES-KW wraps extractable keys; the handle lives as long as this envelope.
+      importDataKey(rawDataKey, ['encrypt'], true),
+    ]);
+    rawDataKey.fill(0);
+    const wrappedKey = new Uint8Array(await globalThis.crypto.subtle.wrapKey('raw', dataKey, kek, 'AES-KW'));
+    const header = encodeEnvelopeHeader({ kind, chunkSize, ephemeralPublicKey: ephemeral.publicKeyRaw, salt, noncePrefix, wrappedKey }) as Bytes;
+    return { header, context: { dataKey, noncePrefix, aad: header, sealedChunkSize: chunkSize + GCM_TAG_LENGTH } };
+  }
+
+  async function seal(kind: EnvelopeKind, plaintext: Uint8Array): Promise<Uint8Array> {
+    if (!(plaintext instanceof Uint8Array)) throw new TypeError('The plaintext must be a Uint8Array.');
+    const { header, context } = await beginEnvelope(kind);
+    const chunks = Math.max(1, Math.ceil(plaintext.length / chunkSize));
+    checkChunkIndex(chunks - 1);
+    const sealed = await Promise.all(
+      Array.from({ length: chunks }, (_, index) =>
+        encryptChunk(context, index, index === chunks - 1, plaintext.subarray(index * chunkSize, (index + 1) * chunkSize)),
+      ),
+    );
+    return concatBytes(header, ...sealed);
+  }
+
+  async function* sealStream(kind: EnvelopeKind, source: ByteSource): AsyncGenerator<Uint8Array> {
+    const reader = new PieceReader(source);
+    try {
+      const { header, context } = await beginEnvelope(kind);
+      yield header.slice();
+      // One chunk of look-ahead: a full chunk is sealed as not-last only once another byte arrives.
+      const pending = new Uint8Array(chunkSize);
+      let filled = 0;
+      let index = 0;
+      for (let piece = await reader.next(); piece !== undefined; piece = await reader.next()) {
+        let offset = 0;
+        while (offset < piece.length) {
+          if (filled === chunkSize) {
+            yield await encryptChunk(context, index++, false, pending);
+            filled = 0;
+          }
+          const take = Math.min(chunkSize - filled, piece.length - offset);
+          pending.set(piece.subarray(offset, offset + take), filled);
+          filled += take;
+          offset += take;
+        }
+      }
+      yield await encryptChunk(context, index, true, pending.subarray(0, filled));
+    } finally {
+      await reader.close();
+    }
+  }
+
+  return { chunkSize, ephemeralPublicKey: ephemeral.publicKeyRaw.slice(), seal, sealStream };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening
+
+function headerOf(header: EnvelopeHeader | Uint8Array): EnvelopeHeader {
+  return header instanceof Uint8Array ? decodeEnvelopeHeader(header) : header;
+}
+
+function chunkContext(header: EnvelopeHeader, dataKey: CryptoKey): ChunkContext {
+  return { dataKey, noncePrefix: header.noncePrefix, aad: asBytes(header.bytes), sealedChunkSize: header.chunkSize + GCM_TAG_LENGTH };
+}
+
+async function openWithContext(header: EnvelopeHeader, context: ChunkContext, envelope: Uint8Array): Promise<OpenedEnvelope> {
+  const body = envelope.subarray(ENVELOPE_HEADER_LENGTH);
+  if (body.length === 0) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', 'The envelope has a header but no chunk.');
+  const { sealedChunkSize } = context;
+  const chunks = Math.ceil(body.length / sealedChunkSize);
+  const lastLength = body.length - (chunks - 1) * sealedChunkSize;
+  checkChunkIndex(chunks - 1);
+  // Chunks are decrypted in parallel; the first failure in chunk order is reported, so a short
+  // tail after a full last chunk reads as trailing bytes (chunk n − 2 opens only as last), not a cut.
+  const results = await Promise.allSettled(
+    Array.from({ length: chunks }, (_, index) => {
+      if (index === chunks - 1 && lastLength < GCM_TAG_LENGTH) {
+        return Promise.reject(
+          new EnvelopeError('E_ENVELOPE_TRUNCATED', `The envelope is cut short: its last chunk (${index}) is shorter than an authentication tag.`),
+        );
+      }
+      const start = index * sealedChunkSize;
+      const end = Math.min(body.length, start + sealedChunkSize);
+      return decryptChunk(context, index, index === chunks - 1, body.subarray(start, end));
+    }),
+  );
+  const plaintexts: Uint8Array[] = [];
+  for (const result of results) {
+    if (result.status === 'rejected') throw result.reason;
+    plaintexts.push(result.value);
+  }
+  checkCanonicalLastChunk(chunks - 1, plaintexts[chunks - 1]!.length);
+  return { kind: header.kind, header, plaintext: concatBytes(...plaintexts) };
+}
+
+/** Reads the rest of `reader` after the header, with one sealed chunk of look-ahead. */
+async function* openChunks(context: ChunkContext, reader: PieceReader, leftover: Uint8Array): AsyncGenerator<Uint8Array> {
+  const { sealedChunkSize } = context;
+  const pending = new Uint8Array(sealedChunkSize);
+  let filled = 0;
+  let index = 0;
+  try {
+    let piece: Uint8Array | undefined = leftover.length > 0 ? leftover : await reader.next();
+    for (; piece !== undefined; piece = await reader.next()) {
+      let offset = 0;
+      while (offset < piece.length) {
+        if (filled === sealedChunkSize) {
+          yield await decryptChunk(context, index++, false, pending);
+          filled = 0;
+        }
+        const take = Math.min(sealedChunkSize - filled, piece.length - offset);
+        pending.set(piece.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+      }
+    }
+    if (filled === 0) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', 'The envelope has a header but no chunk.');
+    if (filled < GCM_TAG_LENGTH) {
+      throw new EnvelopeError('E_ENVELOPE_TRUNCATED', `The envelope is cut short: its last chunk (${index}) is shorter than an authentication tag.`);
+    }
+    const last = await decryptChunk(context, index, true, pending.subarray(0, filled));
+    checkCanonicalLastChunk(index, last.length);
+    yield last;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Reads exactly the header from the reader; returns it and the bytes that came after it. */
+async function readHeader(reader: PieceReader): Promise<{ header: EnvelopeHeader; leftover: Uint8Array }> {
+  const pieces: Uint8Array[] = [];
+  let length = 0;
+  while (length < ENVELOPE_HEADER_LENGTH) {
+    const piece = await reader.next();
+    if (piece === undefined) break;
+    pieces.push(piece);
+    length += piece.length;
+  }
+  const head = concatBytes(...pieces);
+  const header = decodeEnvelopeHeader(head); // throws E_ENVELOPE_TRUNCATED when the source ended early
+  return { header, leftover: head.subarray(ENVELOPE_HEADER_LENGTH) };
+}
+
+async function openStreamWithKey(source: ByteSource, keyFor: (header: EnvelopeHeader) => Promise<CryptoKey>): Promise<OpenedStream> {
+  const reader = new PieceReader(source);
+  try {
+    const { header, leftover } = await readHeader(reader);
+    const context = chunkContext(header, await keyFor(header));
+    return { kind: header.kind, header, plaintext: openChunks(context, reader, leftover), cancel: () => reader.close() };
+  } catch (error) {
+    await reader.close();
+    throw error;
+  }
+}
+
+async function dataKeyFrom(dataKey: CryptoKey | Uint8Array): Promise<CryptoKey> {
+  return dataKey instanceof Uint8Array ? importEnvelopeDataKey(dataKey) : dataKey;
+}
+
+/** Opens an envelope with its data key alone (see Opener.exportDataKey); no vault key involved. */
+export async function openWithDataKey(dataKey: CryptoKey | Uint8Array, envelope: Uint8Array): Promise<OpenedEnvelope> {
+  const header = decodeEnvelopeHeader(envelope);
+  return openWithContext(header, chunkContext(header, await dataKeyFrom(dataKey)), envelope);
+}
+
+/** The streaming form of openWithDataKey. */
+export async function openStreamWithDataKey(dataKey: CryptoKey | Uint8Array, source: ByteSource): Promise<OpenedStream> {
+  const key = await dataKeyFrom(dataKey);
+  return openStreamWithKey(source, () => Promise.resolve(key));
+}
+
+/**
+ * An Opener for the vault's intake private key. It caches the ECDH secret per ephemeral public
+ * key (a Sealer uses one for all its envelopes), so opening many envelopes costs one ECDH each
+ * per Sealer, not per envelope.
+ */
+export function createOpener(intakePrivateKey: CryptoKey): Opener {
+  if (intakePrivateKey.type !== 'private' || intakePrivateKey.algorithm.name !== 'ECDH') {
+    throw new TypeError('The intake key must be an ECDH P-256 private key.');
+  }
+  const secrets = new Map<string, Promise<CryptoKey>>();
+
+  function sharedSecretFor(ephemeralPublicKey: Uint8Array): Promise<CryptoKey> {
+    const id = toHex(ephemeralPublicKey);
+    const cached = secrets.get(id);
+    if (cached !== undefined) {
+      secrets.delete(id); // re-insert: the Map's order is the least-recently-used order
+      secrets.set(id, cached);
+      return cached;
+    }
+    const derived = (async () => {
+      let publicKey: CryptoKey;
+      try {
+        publicKey = await importP256PublicKey(ephemeralPublicKey);
+      } catch {
+        throw new EnvelopeError('E_ENVELOPE_FORMAT', "The envelope's ephemeral public key is not a point on P-256.");
+      }
+      const secret = await globalThis.crypto.subtle.deriveBits({ name: 'ECDH', public: publicKey }, intakePrivateKey, 256);
+      const key = await globalThis.crypto.subtle.importKey('raw', secret, 'HKDF', false, ['deriveBits']);
+      new Uint8Array(secret).fill(0);
+      return key;
+    })();
+    secrets.set(id, derived);
+    derived.catch(() => secrets.delete(id));
+    while (secrets.size > SHARED_SECRET_CACHE_SIZE) secrets.delete(secrets.keys().next().value!);
+    return derived;
+  }
+
+  async function unwrap(header: EnvelopeHeader, extractable: boolean): Promise<CryptoKey> {
+    const secretKey = await sharedSecretFor(header.ephemeralPublicKey);
+    const kek = await deriveKek(secretKey, header.salt, 'unwrapKey');
+    try {
+      return await globalThis.crypto.subtle.unwrapKey('raw', asBytes(header.wrappedKey), kek, 'AES-KW', AES_GCM, extractable, ['decrypt']);
+    } catch {
+      throw new EnvelopeError(
+        'E_ENVELOPE_AUTH',
+        "The envelope's data key could not be unwrapped: the header was altered or the envelope was sealed to another key.",
+      );
+    }
+  }
+
+  return {
+    async open(envelope) {
+      const header = decodeEnvelopeHeader(envelope);
+      return openWithContext(header, chunkContext(header, await unwrap(header, false)), envelope);
+    },
+    openStream: (source) => openStreamWithKey(source, (header) => unwrap(header, false)),
+    unwrapDataKey: (header) => unwrap(headerOf(header), false),
+    async exportDataKey(header) {
+      const key = await unwrap(headerOf(header), true);
+      return new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', key));
+    },
+  };
+}
+
+/** Collects an async iterable of byte pieces into one array (tests, small envelopes). */
+export async function collectBytes(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  for await (const piece of source) pieces.push(piece);
+  return concatBytes(...pieces);
+}
+
+/** Wraps an async iterable of bytes as a ReadableStream (for fetch bodies, Response, pipes). */
+export function toReadableStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const result = await iterator.next();
+      if (result.done === true) controller.close();
+      else controller.enqueue(result.value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}

@@ -1,0 +1,292 @@
+import { z } from 'zod';
+import { asBytes, concatBytes, encodeStringList, fromBase64Url, isBase64Url, randomBytes, toBase64Url, utf8Encode, type Bytes } from './bytes';
+import { parseRecoveryKey, RECOVERY_KEY_LENGTH } from './recovery-key';
+import { MASTER_SECRET_LENGTH } from './vault-keys';
+
+/**
+ * Key slots: the only form in which the vault master secret touches disk (design §3). A slot is
+ * the master encrypted with AES-256-GCM under a key-encryption key (KEK) that comes from:
+ *
+ *   passphrase  PBKDF2-SHA-256(NFC(passphrase), 16-byte salt, ≥ 600,000 iterations)
+ *   recovery    HKDF-SHA-256(the 256-bit recovery key, 16-byte salt, "hdms/key-slot/v1/recovery")
+ *               — the recovery key is random, so it needs no stretching
+ *   keychain    a 256-bit key the host keeps (Electron safeStorage); the slot just holds the
+ *               master wrapped under it
+ *
+ * Why PBKDF2 and not Argon2id: the renderer's CSP forbids 'wasm-unsafe-eval', and hash-wasm's
+ * Argon2id needs WebAssembly; PBKDF2 is native in WebCrypto in Node and Chromium alike, so the
+ * same slot opens in the body, the mind and tests. 600,000 iterations of PBKDF2-HMAC-SHA-256 is
+ * OWASP's 2023 recommendation. Iterations are stored in the slot (so a later build can raise them
+ * and re-wrap on the next unlock; see slotNeedsUpgrade), capped by the schema so a malformed slot
+ * cannot make an unlock hang.
+ *
+ * The associated data of the encryption is a canonical encoding of the slot's format version, id,
+ * kind and operator id: edit any of them, for example to move a slot to another operator, and
+ * unwrapping fails exactly as a wrong secret does. The operator id here is the local account id
+ * (not secret; the ledger pseudonym is derived from it only after unlock).
+ *
+ * Slots are plain JSON (base64url fields) checked by the zod schemas below, so the body can store
+ * them without understanding them. Unwrapping returns the master's 32 bytes: keep them only as
+ * long as needed and `fill(0)` them afterwards.
+ */
+
+export const KEY_SLOT_VERSION = 1;
+export const PBKDF2_MIN_ITERATIONS = 600_000;
+export const PBKDF2_DEFAULT_ITERATIONS = 600_000;
+/** Upper bound accepted in a stored slot: keeps a corrupted or hostile slot from stalling unlock. */
+export const PBKDF2_MAX_ITERATIONS = 10_000_000;
+const SALT_LENGTH = 16;
+const IV_LENGTH = 12;
+const WRAPPED_LENGTH = MASTER_SECRET_LENGTH + 16;
+const RECOVERY_KEK_INFO = 'hdms/key-slot/v1/recovery';
+const AAD_LABEL = 'hdms/key-slot/v1';
+
+export type KeySlotErrorCode =
+  | 'E_WRONG_SECRET' // authentication failed: wrong passphrase / recovery key / keychain key, or the slot was altered or moved
+  | 'E_SLOT_FORMAT' // not a valid slot (schema)
+  | 'E_SLOT_POLICY'; // refused to create a slot weaker than the policy (too few iterations, empty passphrase)
+
+export class KeySlotError extends Error {
+  constructor(
+    readonly code: KeySlotErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KeySlotError';
+  }
+}
+
+const base64UrlBytes = (length: number) =>
+  z.string().refine((value) => isBase64Url(value, length), { message: `must be ${length} bytes in base64url` });
+
+const SlotIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a slot id is 1–64 base64url characters');
+const OperatorIdSchema = z.string().min(1).max(256);
+
+const slotFields = {
+  version: z.literal(KEY_SLOT_VERSION),
+  id: SlotIdSchema,
+  operatorId: OperatorIdSchema,
+  iv: base64UrlBytes(IV_LENGTH),
+  wrapped: base64UrlBytes(WRAPPED_LENGTH),
+};
+
+export const PassphraseSlotSchema = z.strictObject({
+  ...slotFields,
+  kind: z.literal('passphrase'),
+  kdf: z.strictObject({
+    name: z.literal('PBKDF2-SHA-256'),
+    iterations: z.number().int().min(1).max(PBKDF2_MAX_ITERATIONS),
+    salt: base64UrlBytes(SALT_LENGTH),
+  }),
+});
+
+export const RecoverySlotSchema = z.strictObject({
+  ...slotFields,
+  kind: z.literal('recovery'),
+  kdf: z.strictObject({ name: z.literal('HKDF-SHA-256'), salt: base64UrlBytes(SALT_LENGTH) }),
+});
+
+export const KeychainSlotSchema = z.strictObject({
+  ...slotFields,
+  kind: z.literal('keychain'),
+});
+
+export const KeySlotSchema = z.discriminatedUnion('kind', [PassphraseSlotSchema, RecoverySlotSchema, KeychainSlotSchema]);
+
+export type PassphraseSlot = Readonly<z.infer<typeof PassphraseSlotSchema>>;
+export type RecoverySlot = Readonly<z.infer<typeof RecoverySlotSchema>>;
+export type KeychainSlot = Readonly<z.infer<typeof KeychainSlotSchema>>;
+export type KeySlot = PassphraseSlot | RecoverySlot | KeychainSlot;
+export type KeySlotKind = KeySlot['kind'];
+
+/** Validates stored JSON as a key slot; throws KeySlotError E_SLOT_FORMAT naming the bad field. */
+export function parseKeySlot(value: unknown): KeySlot {
+  const result = KeySlotSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue === undefined || issue.path.length === 0 ? 'the slot' : `field "${issue.path.join('.')}"`;
+    throw new KeySlotError('E_SLOT_FORMAT', `Not a valid key slot: ${where} ${issue?.message ?? 'is invalid'}.`);
+  }
+  return result.data;
+}
+
+function slotAad(slot: Pick<KeySlot, 'version' | 'id' | 'kind' | 'operatorId'>): Bytes {
+  return concatBytes(utf8Encode(AAD_LABEL), encodeStringList([String(slot.version), slot.id, slot.kind, slot.operatorId]));
+}
+
+const AES_GCM_256 = { name: 'AES-GCM', length: 256 } as const;
+
+async function passphraseKek(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
+  // NFC so that the same passphrase typed on different systems (composed or decomposed accents) matches.
+  const material = await globalThis.crypto.subtle.importKey('raw', utf8Encode(passphrase.normalize('NFC')), 'PBKDF2', false, ['deriveKey']);
+  return globalThis.crypto.subtle.deriveKey(
+    { name: 'PBKDF2', hash: 'SHA-256', salt: asBytes(salt), iterations },
+    material,
+    AES_GCM_256,
+    false,
+    ['encrypt', 'decrypt'],
+  );
+}
+
+async function recoveryKek(recoveryKey: Uint8Array, salt: Uint8Array): Promise<CryptoKey> {
+  const material = await globalThis.crypto.subtle.importKey('raw', asBytes(recoveryKey), 'HKDF', false, ['deriveKey']);
+  return globalThis.crypto.subtle.deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: asBytes(salt), info: utf8Encode(RECOVERY_KEK_INFO) },
+    material,
+    AES_GCM_256,
+    false,
+    ['encrypt', 'decrypt'],
+  );
+}
+
+async function keychainKek(key: CryptoKey | Uint8Array): Promise<CryptoKey> {
+  if (key instanceof Uint8Array) {
+    if (key.length !== 32) throw new TypeError('A keychain key must be 32 bytes.');
+    return globalThis.crypto.subtle.importKey('raw', asBytes(key), 'AES-GCM', false, ['encrypt', 'decrypt']);
+  }
+  if (key.algorithm.name !== 'AES-GCM') throw new TypeError('A keychain key must be an AES-GCM key.');
+  return key;
+}
+
+function checkMaster(master: Uint8Array): void {
+  if (!(master instanceof Uint8Array) || master.length !== MASTER_SECRET_LENGTH) {
+    throw new TypeError(`The master secret must be ${MASTER_SECRET_LENGTH} bytes.`);
+  }
+}
+
+async function seal(kek: CryptoKey, header: Pick<KeySlot, 'version' | 'id' | 'kind' | 'operatorId'>, master: Uint8Array) {
+  checkMaster(master);
+  if (!OperatorIdSchema.safeParse(header.operatorId).success) throw new TypeError('An operator id is 1–256 characters.');
+  if (!SlotIdSchema.safeParse(header.id).success) throw new TypeError('A slot id is 1–64 base64url characters.');
+  const iv = randomBytes(IV_LENGTH);
+  const wrapped = new Uint8Array(
+    await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: slotAad(header) }, kek, asBytes(master)),
+  );
+  return { iv: toBase64Url(iv), wrapped: toBase64Url(wrapped) };
+}
+
+interface SlotOptions {
+  readonly master: Uint8Array;
+  /** The local account id the slot belongs to (part of the associated data). */
+  readonly operatorId: string;
+  /** A stable id for the slot; random by default. */
+  readonly id?: string;
+}
+
+export interface PassphraseSlotOptions extends SlotOptions {
+  readonly passphrase: string;
+  /** PBKDF2 iterations, at least 600,000 (the default). */
+  readonly iterations?: number;
+  /** Tests only: any iteration count ≥ 1, bypassing the floor. Never set it in the app. */
+  readonly testOnlyIterations?: number;
+}
+
+export function newSlotId(): string {
+  return toBase64Url(randomBytes(16));
+}
+
+export async function createPassphraseSlot(options: PassphraseSlotOptions): Promise<PassphraseSlot> {
+  const { passphrase } = options;
+  if (typeof passphrase !== 'string' || passphrase.length === 0) throw new KeySlotError('E_SLOT_POLICY', 'A passphrase slot needs a passphrase.');
+  let iterations: number;
+  if (options.testOnlyIterations !== undefined) {
+    iterations = options.testOnlyIterations;
+  } else {
+    iterations = options.iterations ?? PBKDF2_DEFAULT_ITERATIONS;
+    if (iterations < PBKDF2_MIN_ITERATIONS) {
+      throw new KeySlotError('E_SLOT_POLICY', `A passphrase slot needs at least ${PBKDF2_MIN_ITERATIONS} PBKDF2 iterations.`);
+    }
+  }
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_MAX_ITERATIONS) {
+    throw new KeySlotError('E_SLOT_POLICY', `PBKDF2 iterations must be an integer from 1 to ${PBKDF2_MAX_ITERATIONS}.`);
+  }
+  const salt = randomBytes(SALT_LENGTH);
+  const header = { version: KEY_SLOT_VERSION, id: options.id ?? newSlotId(), kind: 'passphrase', operatorId: options.operatorId } as const;
+  const sealed = await seal(await passphraseKek(passphrase, salt, iterations), header, options.master);
+  return { ...header, kdf: { name: 'PBKDF2-SHA-256', iterations, salt: toBase64Url(salt) }, ...sealed };
+}
+
+export interface RecoverySlotOptions extends SlotOptions {
+  /** The 32-byte recovery key (recovery-key.ts generates and formats it). */
+  readonly recoveryKey: Uint8Array;
+}
+
+export async function createRecoverySlot(options: RecoverySlotOptions): Promise<RecoverySlot> {
+  if (!(options.recoveryKey instanceof Uint8Array) || options.recoveryKey.length !== RECOVERY_KEY_LENGTH) {
+    throw new TypeError(`A recovery key is ${RECOVERY_KEY_LENGTH} bytes.`);
+  }
+  const salt = randomBytes(SALT_LENGTH);
+  const header = { version: KEY_SLOT_VERSION, id: options.id ?? newSlotId(), kind: 'recovery', operatorId: options.operatorId } as const;
+  const sealed = await seal(await recoveryKek(options.recoveryKey, salt), header, options.master);
+  return { ...header, kdf: { name: 'HKDF-SHA-256', salt: toBase64Url(salt) }, ...sealed };
+}
+
+export interface KeychainSlotOptions extends SlotOptions {
+  /** The host-kept key: an AES-GCM CryptoKey or 32 raw bytes. */
+  readonly kek: CryptoKey | Uint8Array;
+}
+
+export async function createKeychainSlot(options: KeychainSlotOptions): Promise<KeychainSlot> {
+  const header = { version: KEY_SLOT_VERSION, id: options.id ?? newSlotId(), kind: 'keychain', operatorId: options.operatorId } as const;
+  const sealed = await seal(await keychainKek(options.kek), header, options.master);
+  return { ...header, ...sealed };
+}
+
+/**
+ * What opens each kind of slot: a passphrase slot a string; a recovery slot the 32-byte key or
+ * its printed form; a keychain slot the host-kept key.
+ */
+export type SlotSecret = string | Uint8Array | CryptoKey;
+
+const WRONG_SECRET_MESSAGES: Readonly<Record<KeySlotKind, string>> = {
+  passphrase: 'The passphrase is wrong (or the key slot was altered).',
+  recovery: 'The recovery key is wrong (or the key slot was altered).',
+  keychain: 'The keychain key does not open this slot (or the key slot was altered).',
+};
+
+/**
+ * Recovers the master secret from a slot. Throws KeySlotError E_SLOT_FORMAT for a malformed slot
+ * and E_WRONG_SECRET when authentication fails (a wrong secret, or a slot edited or moved to
+ * another operator: the two cannot be told apart, by design). A recovery key in printed form that
+ * fails its own checksum throws RecoveryKeyError before any slot work.
+ */
+export async function unwrapSlot(slotJson: unknown, secret: SlotSecret): Promise<Bytes> {
+  const slot = parseKeySlot(slotJson);
+  let kek: CryptoKey;
+  switch (slot.kind) {
+    case 'passphrase':
+      if (typeof secret !== 'string') throw new TypeError('A passphrase slot opens with a passphrase string.');
+      kek = await passphraseKek(secret, fromBase64Url(slot.kdf.salt), slot.kdf.iterations);
+      break;
+    case 'recovery': {
+      const key = typeof secret === 'string' ? await parseRecoveryKey(secret) : secret;
+      if (!(key instanceof Uint8Array) || key.length !== RECOVERY_KEY_LENGTH) throw new TypeError(`A recovery slot opens with the ${RECOVERY_KEY_LENGTH}-byte recovery key.`);
+      kek = await recoveryKek(key, fromBase64Url(slot.kdf.salt));
+      break;
+    }
+    case 'keychain':
+      if (typeof secret === 'string') throw new TypeError('A keychain slot opens with the host-kept key.');
+      kek = await keychainKek(secret);
+      break;
+    default: {
+      const unreachable: never = slot;
+      throw new KeySlotError('E_SLOT_FORMAT', `Unknown key slot kind ${String((unreachable as KeySlot).kind)}.`);
+    }
+  }
+  try {
+    return new Uint8Array(
+      await globalThis.crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: fromBase64Url(slot.iv), additionalData: slotAad(slot) },
+        kek,
+        fromBase64Url(slot.wrapped),
+      ),
+    );
+  } catch {
+    throw new KeySlotError('E_WRONG_SECRET', WRONG_SECRET_MESSAGES[slot.kind]);
+  }
+}
+
+/** Whether a slot should be re-wrapped with today's parameters after a successful unlock. */
+export function slotNeedsUpgrade(slot: KeySlot): boolean {
+  return slot.kind === 'passphrase' && slot.kdf.iterations < PBKDF2_DEFAULT_ITERATIONS;
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { blindTokens, normalizeQueryWords, normalizeWords, prefixTokens, queryTokens, recordTokens } from '../../../shared/crypto/blind-index';
+import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
+
+const keys = await deriveVaultKeys(generateMasterSecret());
+
+/** A toy in-memory version of the Dexie query: every group must share a token with the record. */
+function matches(record: readonly string[], groups: readonly { anyOf: readonly string[] }[]): boolean {
+  return groups.length > 0 && groups.every((group) => group.anyOf.some((token) => record.includes(token)));
+}
+
+describe('normalization', () => {
+  it.each([
+    ['Müller', ['muller']],
+    ['MÜLLER', ['muller']],
+    ['José Núñez', ['jose', 'nunez']],
+    ['Łukasz Żółć', ['lukasz', 'zolc']],
+    ['Straße', ['strasse']],
+    ['Søren Ærø', ['soren', 'aero']],
+    ['Çelik, Ayşe', ['celik', 'ayse']],
+    ['Ｆｕｌｌｗｉｄｔｈ', ['fullwidth']],
+    ['Dvořák; Antonín.', ['dvorak', 'antonin']],
+  ])('%s → %j', (text, words) => {
+    expect(normalizeWords(text)).toEqual(words);
+  });
+
+  it('keeps identifiers whole (joiners removed) and by their parts', () => {
+    expect(normalizeWords('MRN-000123')).toEqual(['mrn', '000123', 'mrn000123']);
+    expect(normalizeWords('born 1980-02-03')).toEqual(['born', '1980', '02', '03', '19800203']);
+    expect(normalizeWords("O'Brien")).toEqual(['brien', 'obrien']);
+    expect(normalizeWords('Anne-Marie')).toEqual(['anne', 'marie', 'annemarie']);
+    expect(normalizeWords('LOINC 8867-4 heart rate')).toEqual(['loinc', '8867', '88674', 'heart', 'rate']);
+  });
+
+  it('drops one-character words and duplicates, splits on punctuation', () => {
+    expect(normalizeWords('A. B. Smith, smith & SMITH (x)')).toEqual(['smith']);
+    expect(normalizeWords('')).toEqual([]);
+    expect(normalizeWords('Hb: 13.5 g/dL')).toEqual(['hb', '13', '135', 'dl', 'gdl']);
+  });
+
+  it('queries ask for the parts of a compound and know whether the last word is complete', () => {
+    expect(normalizeQueryWords('MRN-000123')).toEqual({ words: ['mrn', '000123'], lastIsPartial: true });
+    expect(normalizeQueryWords('müller ')).toEqual({ words: ['muller'], lastIsPartial: false });
+    expect(normalizeQueryWords('  ')).toEqual({ words: [], lastIsPartial: false });
+  });
+});
+
+describe('tokens', () => {
+  it('are deterministic, 22 base64url characters, and differ by key and by field', async () => {
+    const [a] = await blindTokens(keys.indexKey, ['muller']);
+    expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect((await blindTokens(keys.indexKey, ['muller']))[0]).toBe(a);
+    const other = await deriveVaultKeys(generateMasterSecret());
+    expect((await blindTokens(other.indexKey, ['muller']))[0]).not.toBe(a);
+    expect((await blindTokens(keys.indexKey, ['muller'], 'name'))[0]).not.toBe(a);
+  });
+
+  it('prefix tokens never equal full-word tokens, and exist only for 3+ letters', async () => {
+    const prefixes = await prefixTokens(keys.indexKey, ['muller', 'li']);
+    expect(prefixes).toHaveLength(4); // mul, mull, mulle, muller
+    const full = await blindTokens(keys.indexKey, ['mul', 'mull', 'mulle', 'muller']);
+    for (const token of prefixes) expect(full).not.toContain(token);
+  });
+
+  it('search finds records by diacritic-free words, identifiers and name prefixes', async () => {
+    const anna = await recordTokens(keys.indexKey, { names: ['Anna Müller'], other: ['MRN-000123', '1980-02-03', 'Hypertension'] });
+    const jose = await recordTokens(keys.indexKey, { names: ['José Núñez'], other: ['MRN-000456'] });
+    const search = async (query: string) => {
+      const { groups } = await queryTokens(keys.indexKey, query);
+      return [matches(anna, groups), matches(jose, groups)];
+    };
+    expect(await search('muller')).toEqual([true, false]);
+    expect(await search('MÜLLER anna')).toEqual([true, false]);
+    expect(await search('mül')).toEqual([true, false]); // type-ahead on a name
+    expect(await search('jos')).toEqual([false, true]);
+    expect(await search('mrn-000123')).toEqual([true, false]);
+    expect(await search('mrn000123')).toEqual([true, false]);
+    expect(await search('000456')).toEqual([false, true]);
+    expect(await search('hypertension')).toEqual([true, false]);
+    expect(await search('hyper')).toEqual([false, false]); // no prefix tokens outside names
+    expect(await search('mrn')).toEqual([true, true]);
+    expect(await search('mül ')).toEqual([false, false]); // a finished word is a whole word
+    expect(await search('x')).toEqual([false, false]);
+  });
+
+  it('a record token list is deduplicated and holds no plaintext', async () => {
+    const tokens = await recordTokens(keys.indexKey, { names: ['Anna Anna'], other: ['anna'] });
+    expect(new Set(tokens).size).toBe(tokens.length);
+    expect(tokens.join(' ')).not.toMatch(/anna/i);
+  });
+});

@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  asBytes,
+  bytesEqual,
+  concatBytes,
+  constantTimeEqual,
+  encodeStringList,
+  fromBase64Url,
+  fromHex,
+  isBase64Url,
+  randomBytes,
+  toBase64Url,
+  toHex,
+  utf8Decode,
+  utf8Encode,
+} from '../../../shared/crypto/bytes';
+
+describe('byte helpers', () => {
+  it('base64url matches Node for any bytes and decodes back', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
+        const text = toBase64Url(data);
+        expect(text).toBe(Buffer.from(data).toString('base64url'));
+        expect(bytesEqual(fromBase64Url(text), data)).toBe(true);
+      }),
+    );
+  });
+
+  it('base64url decoding is strict: alphabet, length, padding, canonical last character', () => {
+    expect(() => fromBase64Url('ab+c')).toThrow(RangeError);
+    expect(() => fromBase64Url('abc=')).toThrow(RangeError);
+    expect(() => fromBase64Url('a')).toThrow(/impossible length/);
+    expect(() => fromBase64Url('AB')).toThrow(/non-canonical/); // "AA" is the only encoding of [0]
+    expect(isBase64Url('AA', 1)).toBe(true);
+    expect(isBase64Url('AA', 2)).toBe(false);
+    expect(isBase64Url('A A')).toBe(false);
+  });
+
+  it('hex round trip, strict', () => {
+    expect(toHex(new Uint8Array([0, 15, 255]))).toBe('000fff');
+    expect(Array.from(fromHex('000fFF'))).toEqual([0, 15, 255]);
+    expect(() => fromHex('abc')).toThrow(RangeError);
+    expect(() => fromHex('zz')).toThrow(RangeError);
+  });
+
+  it('utf8 is strict on decode', () => {
+    expect(utf8Decode(utf8Encode('Müller 日本'))).toBe('Müller 日本');
+    expect(() => utf8Decode(new Uint8Array([0xc3]))).toThrow(TypeError);
+  });
+
+  it('constant-time and plain equality, concatenation', () => {
+    expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
+    expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);
+    expect(constantTimeEqual(new Uint8Array([1]), new Uint8Array([1, 2]))).toBe(false);
+    expect(Array.from(concatBytes(new Uint8Array([1]), new Uint8Array(0), new Uint8Array([2, 3])))).toEqual([1, 2, 3]);
+  });
+
+  it('string lists encode unambiguously', () => {
+    expect(bytesEqual(encodeStringList(['ab', 'c']), encodeStringList(['a', 'bc']))).toBe(false);
+    expect(toHex(encodeStringList(['a', '']))).toBe('000000016100000000');
+  });
+
+  it('random bytes beyond the 64 KiB getRandomValues limit', () => {
+    const big = randomBytes(200_000);
+    expect(big.length).toBe(200_000);
+    expect(big.subarray(150_000).some((byte) => byte !== 0)).toBe(true);
+  });
+
+  it('asBytes copies shared memory for WebCrypto and passes plain buffers through', () => {
+    const plain = new Uint8Array(4);
+    expect(asBytes(plain)).toBe(plain);
+    const shared = new Uint8Array(new SharedArrayBuffer(4));
+    expect(asBytes(shared).buffer).toBeInstanceOf(ArrayBuffer);
+  });
+});
