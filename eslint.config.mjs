@@ -11,10 +11,10 @@ const NODE_BUILTINS = [
 ];
 
 /** The runtime boundaries of the design (§1, §6), enforced on every import. */
-const noNode = [
-  { group: ['node:*'], message: 'This runtime has no Node: reach disk and network through the contract.' },
-  ...NODE_BUILTINS.map((name) => ({ group: [name], message: 'This runtime has no Node.' })),
-];
+const noNode = [{ group: ['node:*'], message: 'This runtime has no Node: reach disk and network through the contract.' }];
+// Bare builtin names are matched exactly (as paths, not patterns), so a folder such as
+// shared/crypto/ is not mistaken for Node's crypto module.
+const noNodeBuiltins = NODE_BUILTINS.map((name) => ({ name, message: 'This runtime has no Node.' }));
 const noElectronPackage = { name: 'electron', message: 'Only electron/main.ts, electron/preload.ts and electron/ipc/electron-ipc-binding.ts import electron.' };
 
 const DOM_GLOBALS = ['window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'location', 'history', 'indexedDB'];
@@ -36,7 +36,7 @@ export default tseslint.config(
     languageOptions: { globals: {} },
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [noElectronPackage, { name: 'react', message: 'shared/ is isomorphic and UI-free.' }],
+        paths: [noElectronPackage, ...noNodeBuiltins, { name: 'react', message: 'shared/ is isomorphic and UI-free.' }],
         patterns: [...noNode, { group: ['**/electron/**', '**/renderer/**'], message: 'shared/ imports nothing from electron/ or renderer/.' }],
       }],
       'no-restricted-globals': ['error', ...DOM_GLOBALS, 'self', 'importScripts', 'postMessage', 'process', 'Buffer', 'require', '__dirname'],
@@ -49,7 +49,7 @@ export default tseslint.config(
     rules: {
       ...reactHooks.configs.recommended.rules,
       'no-restricted-imports': ['error', {
-        paths: [noElectronPackage],
+        paths: [noElectronPackage, ...noNodeBuiltins],
         patterns: [...noNode, { group: ['**/electron/**'], message: 'The mind reaches the body only through the contract in shared/ipc.' }],
       }],
       'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname'],

@@ -28,6 +28,7 @@ describe('runtime boundaries', () => {
     ['renderer/features/x.ts', "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n"],
     ['renderer/features/x.ts', "import { startBody } from '../../electron/body';\nexport const x = startBody;\n"],
     ['renderer/features/x.ts', 'export const x = process.env;\n'],
+    ['renderer/features/x.ts', "import { randomBytes } from 'crypto';\nexport const x = randomBytes;\n"],
     ['electron/intake/x.ts', "import { app } from 'electron';\nexport const x = app;\n"],
     ['electron/intake/x.ts', "import { App } from '../../renderer/app/App';\nexport const x = App;\n"],
   ])('%s: forbids %j', async (filePath, code) => {
@@ -37,6 +38,7 @@ describe('runtime boundaries', () => {
   it.each([
     ['shared/ipc/x.ts', "import { z } from 'zod';\nexport const x = z.string();\n"],
     ['renderer/features/x.ts', "import { methods } from '../../shared/ipc/contract';\nexport const x = methods;\n"],
+    ['renderer/vault/x.ts', "import { createSealer } from '../../shared/crypto/envelope';\nexport const x = createSealer;\n"],
     ['electron/intake/x.ts', "import type { WebContents } from 'electron';\nexport type X = WebContents;\n"],
     ['electron/intake/x.ts', "import { readFile } from 'node:fs/promises';\nexport const x = readFile;\n"],
     ['electron/main.ts', "import { app } from 'electron';\nexport const x = app;\n"],
