@@ -1,11 +1,26 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createSealer, type Sealer } from '../shared/crypto/envelope';
 import type { HostKind } from '../shared/domain/host';
-import type { IntakeStatus, VaultStatus } from '../shared/ipc';
+import type { IntakeStatus, Keyring, MethodName, VaultStatus } from '../shared/ipc';
+import { exportBackup } from './backup/backup-export';
+import { readBackupHead } from './backup/backup-format';
+import { restoreBackup } from './backup/backup-restore';
+import { importDemoData } from './intake/demo/demo-import';
+import { createIntakePipeline, type IntakePipeline } from './intake/intake-pipeline';
 import { intakeStatusFor } from './intake/intake-status';
 import { BodyEvents } from './ipc/body-events';
-import { createContractRouter, type ContractRouter, type Handlers } from './ipc/contract-router';
+import { BodyError, createContractRouter, type ContractRouter, type Handlers } from './ipc/contract-router';
+import { describeErrorForLog } from './logging/error-report';
 import { openLogSink, type Logger, type LogSink } from './logging/logger';
 import { PrefsStore } from './prefs/prefs-store';
+import { StorageError } from './storage/storage-errors';
+import { openVaultStorage, type VaultStorage } from './storage/vault-storage';
+import { AppendNotifier } from './vault/append-notifier';
+import { SerialQueue } from './vault/atomic-file';
+import type { KeychainPort } from './vault/keychain';
+import { KeyringStore } from './vault/keyring-store';
+import { UnlockThrottle } from './vault/unlock-throttle';
 import { readVaultPresence } from './vault/vault-presence';
 
 export interface BodyConfig {
@@ -15,6 +30,8 @@ export interface BodyConfig {
   readonly appVersion: string;
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly logToStderr?: boolean;
+  /** The OS keychain (Electron's safeStorage); absent in the browser shell, which offers none. */
+  readonly keychain?: KeychainPort;
 }
 
 export type StopReason = 'quit' | 'signal' | 'restart';
@@ -36,6 +53,15 @@ export interface Body {
   stop(reason: StopReason): Promise<void>;
 }
 
+/** The vault's storage as this process holds it open: one Sealer and one intake pipeline per process. */
+interface OpenVault {
+  readonly storage: VaultStorage;
+  readonly sealer: Sealer;
+  readonly pipeline: IntakePipeline;
+}
+
+const NO_VAULT = 'No vault exists in this data folder yet; create one first.';
+
 /**
  * Composes the body's services from a config. main.ts, the browser shell and tests all start the
  * body through here, so every host runs the same code. No electron import, on purpose.
@@ -52,10 +78,78 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   const events = new BodyEvents();
   const prefs = new PrefsStore(config.dataDir, log);
   await prefs.load();
+  const keyrings = new KeyringStore(config.dataDir);
+  const throttle = new UnlockThrottle(config.dataDir, log);
+  const notifier = new AppendNotifier((lastSeq) => events.emit('journal.appended', { lastSeq }));
+  /** Create, restore, erase and export run one at a time: each needs the vault to hold still. */
+  const vaultLock = new SerialQueue();
 
   let vault: VaultStatus = await readVaultPresence(config.dataDir);
   let intake: IntakeStatus = intakeStatusFor(vault);
   let running = true;
+  let opened: OpenVault | null = null;
+  let opening: Promise<OpenVault> | null = null;
+  let demoImport: Promise<unknown> | null = null;
+
+  const setVaultState = (next: VaultStatus, announce: boolean): void => {
+    vault = next;
+    const nextIntake = intakeStatusFor(vault);
+    if (JSON.stringify(nextIntake) !== JSON.stringify(intake)) {
+      intake = nextIntake;
+      events.emit('intake.statusChanged', intake);
+    }
+    if (announce) events.emit('vault.changed', vault);
+  };
+
+  const openVault = async (keyring: Keyring): Promise<OpenVault> => {
+    const sealer = await createSealer(Buffer.from(keyring.intakePublicKey, 'base64url'));
+    const storage = await openVaultStorage(config.dataDir, log);
+    const { repairedTornTail, records, lastSeq } = storage.journal.openResult;
+    if (repairedTornTail !== null) {
+      // A crash cut a write short; only unacknowledged bytes were dropped (see Journal.open).
+      log.warn({ truncatedBytes: repairedTornTail.truncatedBytes, offset: repairedTornTail.offset, records, lastSeq }, 'vault journal had a torn tail; repaired at open');
+    }
+    const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer, onDurable: (seq) => notifier.note(seq) });
+    log.info({ records, lastSeq: storage.journal.lastSeq }, 'vault storage open');
+    return { storage, sealer, pipeline };
+  };
+
+  /** The open vault, opening its storage on first use; E_CONFLICT when there is no vault. */
+  const requireVault = async (): Promise<OpenVault> => {
+    if (opened !== null) return opened;
+    if (!running) throw new BodyError('E_UNAVAILABLE', 'The node is shutting down.');
+    opening ??= (async () => {
+      try {
+        const keyring = await keyrings.read();
+        if (keyring === null) throw new BodyError('E_CONFLICT', NO_VAULT);
+        opened = await openVault(keyring);
+        return opened;
+      } finally {
+        opening = null;
+      }
+    })();
+    return opening;
+  };
+
+  const requireKeychain = (): KeychainPort => {
+    if (config.keychain === undefined || !config.keychain.available()) {
+      throw new BodyError(
+        'E_UNAVAILABLE',
+        config.keychain === undefined
+          ? 'This host offers no OS keychain (the browser shell never does); unlock with a passphrase.'
+          : 'The OS keychain is not available for this user account now; unlock with a passphrase.',
+      );
+    }
+    return config.keychain;
+  };
+
+  /** Storage refusals become contract errors whose messages (folders, OS codes, counts) are PHI-free. */
+  const translate = (method: MethodName, error: unknown): unknown => {
+    if (!(error instanceof StorageError)) return error;
+    if (error.code === 'E_INVALID' || error.code === 'E_NOT_FOUND') return new BodyError('E_BAD_REQUEST', error.message, { cause: error });
+    log.error({ method, code: error.code, osCode: error.details.osCode }, 'vault storage failed');
+    return new BodyError('E_UNAVAILABLE', error.message, { cause: error });
+  };
 
   const handlers: Handlers = {
     'app.info': async () => ({
@@ -74,21 +168,195 @@ export async function startBody(config: BodyConfig): Promise<Body> {
       return next;
     },
     'vault.status': async () => {
-      vault = await readVaultPresence(config.dataDir);
-      const nextIntake = intakeStatusFor(vault);
-      if (JSON.stringify(nextIntake) !== JSON.stringify(intake)) {
-        intake = nextIntake;
-        events.emit('intake.statusChanged', intake);
-      }
+      setVaultState(await readVaultPresence(config.dataDir), false);
       return vault;
     },
     'intake.status': async () => intake,
+
+    'vault.keyring': async () => ({ keyring: await keyrings.read() }),
+    'vault.create': ({ keyring }) =>
+      vaultLock.run(async () => {
+        if (await keyrings.exists()) throw new BodyError('E_CONFLICT', 'A vault exists already in this data folder; unlock it, or choose another data folder.');
+        try {
+          await createSealer(Buffer.from(keyring.intakePublicKey, 'base64url'));
+        } catch {
+          throw new BodyError('E_BAD_REQUEST', 'keyring.intakePublicKey is not an uncompressed P-256 public key.');
+        }
+        await keyrings.create(keyring);
+        const open = await requireVault();
+        const { seq } = await open.storage.journal.append({ kind: 'vault.created', operator: keyring.operators[0]!.operatorId, objects: [], meta: null });
+        notifier.note(seq);
+        log.info({ operators: keyring.operators.length, slots: keyring.slots.length }, 'vault created');
+        setVaultState({ state: 'locked' }, true);
+        return vault;
+      }),
+    'vault.updateKeyring': async ({ keyring, expectedRevision }) => {
+      const next = await keyrings.update(keyring, expectedRevision);
+      log.info({ revision: next.revision, operators: next.operators.length, slots: next.slots.length }, 'keyring updated');
+      return { revision: next.revision };
+    },
+    'vault.unlockThrottle': async ({ operatorId }) => throttle.retryAfterMs(operatorId),
+    'vault.reportUnlock': async ({ operatorId, ok }) => {
+      const result = await throttle.report(operatorId, ok);
+      if (!ok) log.warn({ failures: result.failures, retryAfterMs: result.retryAfterMs }, 'unlock failed');
+      return result;
+    },
+    'vault.keychainStatus': async () => ({ available: config.keychain?.available() ?? false }),
+    'vault.keychainStore': async ({ operatorId, key }) => {
+      await requireKeychain().store({ operatorId, key: new Uint8Array(Buffer.from(key, 'base64url')) });
+      log.info('keychain entry stored');
+      return {};
+    },
+    'vault.keychainLoad': async () => {
+      const entry = await requireKeychain().load();
+      return { entry: entry === null ? null : { operatorId: entry.operatorId, key: Buffer.from(entry.key).toString('base64url') } };
+    },
+    'vault.keychainClear': async () => {
+      await requireKeychain().clear();
+      log.info('keychain entry cleared');
+      return {};
+    },
+    /*
+     * Erasure (GDPR Art. 17), by compaction rather than per-patient keys: the records become
+     * `erased` tombstones in a rewritten journal (their seq stays, so cursors and vault:check hold)
+     * and the sealed objects are deleted. Per-patient keys would need the body to know which
+     * patient a message belongs to before sealing (it must not parse identities into plaintext
+     * state) and would keep every erased ciphertext on disk forever; compaction removes them.
+     * The journal is rewritten first and the objects deleted after: a crash in between leaves
+     * unreferenced objects (vault:check stays clean) and repeating the same erase finishes it.
+     * Limits, stated plainly: freed disk blocks are not overwritten (they hold ciphertext only),
+     * and backups made before the erasure still hold the data: a restore of such a backup must be
+     * followed by erasing the patient again (the mind's ERASURE events, in the restored journal
+     * up to the backup's date only, cannot do that by themselves).
+     */
+    'vault.erase': ({ seqs, objects }) =>
+      vaultLock.run(async () => {
+        const open = await requireVault();
+        const toDelete = new Set(objects);
+        const result = await open.storage.journal.rewrite(new Set(seqs), toDelete);
+        if (result.stillReferenced.length > 0) {
+          throw new BodyError(
+            'E_CONFLICT',
+            `${result.stillReferenced.length} of the objects to delete are still referred to by records that are not being erased; nothing was changed. Erase those records too.`,
+          );
+        }
+        let deletedObjects = 0;
+        for (const id of toDelete) if (await open.storage.objects.delete(id)) deletedObjects++;
+        log.info({ erasedRecords: result.erased, deletedObjects }, 'erasure applied');
+        return { erasedRecords: result.erased, deletedObjects };
+      }),
+
+    'backup.export': () =>
+      vaultLock.run(async () => {
+        const open = await requireVault();
+        const keyring = await keyrings.read();
+        if (keyring === null) throw new BodyError('E_CONFLICT', NO_VAULT);
+        return exportBackup({ dataDir: config.dataDir, storage: open.storage, sealer: open.sealer, keyring, log });
+      }),
+    'backup.inspect': async ({ path: file }) => {
+      const head = await readBackupHead(resolveBackupPath(config.dataDir, file));
+      return {
+        keyring: head.preamble.keyring,
+        createdAt: head.preamble.createdAt,
+        envelopeHeader: Buffer.from(head.envelopeHeader).toString('base64url'),
+        bytes: head.bytes,
+      };
+    },
+    'backup.restore': ({ path: file, dataKey }) =>
+      vaultLock.run(async () => {
+        if (opened !== null || (await keyrings.exists())) {
+          throw new BodyError('E_CONFLICT', 'This data folder holds a vault already; restore into an empty data folder.');
+        }
+        const restored = await restoreBackup({ dataDir: config.dataDir, file: resolveBackupPath(config.dataDir, file), dataKey: new Uint8Array(Buffer.from(dataKey, 'base64url')), log });
+        const open = await requireVault();
+        notifier.reset();
+        notifier.note(open.storage.journal.lastSeq);
+        setVaultState({ state: 'locked' }, true);
+        return { records: restored.records, objects: restored.objects };
+      }),
+
+    'journal.read': async ({ after, limit }) => {
+      const open = await requireVault();
+      const result = await open.storage.journal.read({ after, limit });
+      return {
+        records: result.records.map(({ seq, kind, at, operator, objects, meta }) => ({ seq, kind, at, operator, objects: [...objects], meta })),
+        nextCursor: result.nextCursor,
+        end: result.end,
+      };
+    },
+    'journal.append': async ({ kind, operator, objects, meta }) => {
+      const open = await requireVault();
+      for (const id of objects) {
+        if (!(await open.storage.objects.has(id))) throw new BodyError('E_BAD_REQUEST', 'objects: a referenced object does not exist in this vault.');
+      }
+      // The journal checks `meta` is a sealed journalMetadata envelope (header and length) and the kind and operator shapes.
+      const { seq } = await open.storage.journal.append({ kind, operator, objects, meta });
+      notifier.note(seq);
+      return { seq };
+    },
+    'objects.read': async ({ id, offset, length }) => {
+      const open = await requireVault();
+      const { bytes, size } = await open.storage.objects.readSlice(id, offset, length);
+      return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url'), size };
+    },
+
+    'demo.import': async ({ patients, seed }) => {
+      const open = await requireVault();
+      if (demoImport !== null) throw new BodyError('E_CONFLICT', 'A demo import is running already; wait for it to finish.');
+      const started = performance.now();
+      const run = importDemoData({
+        pipeline: open.pipeline,
+        patients,
+        ...(seed === undefined ? {} : { seed }),
+        onProgress: (progress) => events.emit('demo.progress', progress),
+        shouldContinue: () => running,
+      });
+      demoImport = run;
+      try {
+        const result = await run;
+        notifier.flush();
+        log.info({ messages: result.messages, patients: result.patients, lastSeq: result.lastSeq, ms: Math.round(performance.now() - started) }, 'demo data imported');
+        return result;
+      } finally {
+        demoImport = null;
+      }
+    },
   };
 
-  const router = createContractRouter(handlers, log, () => running);
-  log.info({ host: config.host, version: config.appVersion, vault: vault.state }, 'body started');
+  const guarded = Object.fromEntries(
+    (Object.entries(handlers) as Array<[MethodName, (request: unknown, context: unknown) => Promise<unknown>]>).map(([method, handler]) => [
+      method,
+      async (request: unknown, context: unknown) => {
+        try {
+          return await handler(request, context);
+        } catch (error) {
+          throw translate(method, error);
+        }
+      },
+    ]),
+  ) as unknown as Handlers;
+
+  const router = createContractRouter(guarded, log, () => running);
 
   const stopHooks: Array<() => Promise<void> | void> = [];
+  // Registered first, so it runs last: after the hosts' transports, before the log closes.
+  stopHooks.push(async () => {
+    await demoImport?.catch(() => undefined);
+    await opening?.catch(() => undefined);
+    notifier.flush();
+    await opened?.storage.close();
+  });
+
+  if (vault.state !== 'absent') {
+    try {
+      await requireVault();
+    } catch (error) {
+      // The node still starts, so the UI can say what is wrong; vault calls answer the reason.
+      log.error({ ...describeErrorForLog(error), code: (error as { code?: unknown }).code }, 'vault storage could not be opened at start');
+    }
+  }
+  log.info({ host: config.host, version: config.appVersion, vault: vault.state }, 'body started');
+
   let stopping: Promise<void> | undefined;
   return {
     config,
@@ -102,6 +370,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
       stopping ??= (async () => {
         running = false;
         log.info({ reason }, 'body stopping');
+        notifier.flush();
         events.emit('app.stopping', { reason });
         for (const hook of stopHooks.reverse()) {
           try {
@@ -116,4 +385,9 @@ export async function startBody(config: BodyConfig): Promise<Body> {
       return stopping;
     },
   };
+}
+
+/** A backup path from the mind: absolute, or a file name inside `<data>/backups/`. */
+function resolveBackupPath(dataDir: string, file: string): string {
+  return path.isAbsolute(file) ? file : path.join(dataDir, 'backups', file);
 }

@@ -9,6 +9,7 @@ import {
   nativeImage,
   nativeTheme,
   protocol,
+  safeStorage,
   session,
   shell,
   Tray,
@@ -21,6 +22,7 @@ import { createShutdown, type Shutdown } from './app/shutdown';
 import { APP_ID, APP_VERSION, PRODUCT_NAME } from './config/app-identity';
 import { bindContractToIpc } from './ipc/electron-ipc-binding';
 import { trayIconPath } from './tray/tray-menu';
+import { createSafeStorageKeychain } from './vault/safe-storage-keychain';
 import { createTray } from './tray/tray';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './window/app-protocol';
 import { createMainWindow, revealWindow } from './window/main-window';
@@ -152,7 +154,14 @@ function runPrimaryInstance(): void {
       );
       Menu.setApplicationMenu(Menu.buildFromTemplate(buildAppMenuTemplate({ platform: process.platform, isPackaged: app.isPackaged })));
 
-      bodyStarting = startBody({ dataDir, host: 'electron', productName: PRODUCT_NAME, appVersion: APP_VERSION });
+      bodyStarting = startBody({
+        dataDir,
+        host: 'electron',
+        productName: PRODUCT_NAME,
+        appVersion: APP_VERSION,
+        // safeStorage works only after 'ready'; the port asks it lazily anyway.
+        keychain: createSafeStorageKeychain(safeStorage, path.join(dataDir, 'vault', 'keychain.bin')),
+      });
       body = await bodyStarting;
       if (shutdown.isQuitting()) return;
       bindContractToIpc(body, ipcMain, () => BrowserWindow.getAllWindows());

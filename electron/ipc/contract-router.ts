@@ -4,6 +4,7 @@ import {
   isMethodName,
   methods,
   type ContractErrorData,
+  type ErrorCode,
   type MethodName,
   type ParsedRequestOf,
   type ResponseOf,
@@ -29,6 +30,23 @@ export type Handlers = {
 
 export interface ContractRouter {
   dispatch(method: unknown, payload: unknown, context: CallContext): Promise<WireResult<unknown>>;
+}
+
+/**
+ * An expected refusal a handler throws (a vault exists already, a stale keyring revision, no OS
+ * keychain): the router answers it with its code and message instead of E_INTERNAL. The message
+ * reaches the mind verbatim, so it must be PHI-free by construction: it names states, fields and
+ * counts, never values that were sent or stored.
+ */
+export class BodyError extends Error {
+  constructor(
+    readonly code: Exclude<ErrorCode, 'E_UNKNOWN_METHOD' | 'E_INTERNAL'>,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BodyError';
+  }
 }
 
 /** Describes schema failures by path and rule only: the values sent may be PHI and never echo back. */
@@ -83,6 +101,10 @@ export function createContractRouter(
         }
         return { ok: true, value: checked.data };
       } catch (error) {
+        if (error instanceof BodyError) {
+          log.info({ method, connectionId: context.connectionId, code: error.code }, 'request refused');
+          return failure({ code: error.code, message: error.message.slice(0, 2000) });
+        }
         const incident = randomUUID();
         // The message may quote data (a name, an MRN): only the class and stack frames are logged.
         log.error({ method, incident, ...describeErrorForLog(error) }, 'handler failed');

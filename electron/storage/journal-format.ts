@@ -23,11 +23,18 @@ export const JOURNAL_MAGIC = Buffer.from('HDMSJ001', 'ascii');
 export const FRAME_HEADER_BYTES = 8;
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
-/** `intake.demo`, `view.access`, `vault.created`: lowercase words joined by dots, dashes or underscores. */
-export const JOURNAL_KIND_PATTERN = /^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$/;
+/**
+ * `intake.demo`, `view.access`, `vault.passphraseChanged`: words joined by dots, dashes or
+ * underscores, each starting with a lowercase letter or digit (camelCase inside a word is allowed,
+ * because the mind's event kinds use it: see MIND_EVENT_KIND in shared/ipc/journal-contract.ts).
+ */
+export const JOURNAL_KIND_PATTERN = /^[a-z][a-zA-Z0-9]*(?:[._-][a-z0-9][a-zA-Z0-9]*)*$/;
 export const MAX_KIND_LENGTH = 64;
-/** A pseudonymous operator id: letters, digits, dash, underscore (a UUID or a hash fits). */
-export const OPERATOR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/**
+ * A pseudonymous operator id: letters, digits, dash, underscore (a UUID, a hash or a base64url
+ * HMAC pseudonym fits; the latter may start with "-" or "_").
+ */
+export const OPERATOR_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const OBJECT_ID_PATTERN = /^[0-9a-f]{64}$/;
 const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
 const NOTE_KEY_PATTERN = /^[a-zA-Z][a-zA-Z0-9]{0,31}$/;
@@ -35,6 +42,11 @@ export const MAX_NOTE_KEYS = 8;
 
 /** Kinds only the journal itself writes. */
 export const REPAIRED_KIND = 'journal.repaired';
+/**
+ * What an erased record becomes (Journal.rewrite): same seq and time, no operator, no objects, no
+ * metadata. Written only by a rewrite, never appended.
+ */
+export const ERASED_KIND = 'erased';
 export const RESERVED_KIND_PREFIX = 'journal.';
 
 export const JournalRecordSchema = z.strictObject({

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeEnvelopeHeader, EnvelopeError, GCM_TAG_LENGTH } from '../../shared/crypto/envelope-format';
 import type { Logger } from '../logging/logger';
 import {
+  ERASED_KIND,
   frame,
   FrameWindow,
   JOURNAL_KIND_PATTERN,
@@ -83,7 +86,28 @@ export interface JournalStats {
   readonly largestBatch: number;
 }
 
+export interface JournalRewriteResult {
+  /** Records that became `erased` tombstones (records already erased are not counted). */
+  readonly erased: number;
+  /**
+   * Of `protectedObjects`, those a record that stays readable still refers to. When this is not
+   * empty the rewrite was abandoned and the journal is unchanged.
+   */
+  readonly stillReferenced: readonly string[];
+}
+
+/** A stable view of the journal's durable bytes (see Journal.withSnapshot). */
+export interface JournalSnapshot {
+  /** Bytes of the journal file that were durable when the snapshot began (magic included). */
+  readonly size: number;
+  readonly lastSeq: number;
+  /** Positional read inside [0, size). */
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+}
+
 export const MAX_READ_LIMIT = 10_000;
+/** Temp files of a rewrite, in the journal folder (same filesystem, so the rename is atomic). */
+const REWRITE_TEMP = /^journal\.hdj\.rewrite-[0-9a-f]{16}\.tmp$/;
 const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 const DEFAULT_INDEX_EVERY = 256;
 const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
@@ -119,10 +143,16 @@ export class Journal {
   private largestBatch = 0;
   private readonly maxPendingBytes: number;
   private readonly indexEvery: number;
+  private readonly fs: StorageFs;
+  /** Set while a rewrite runs: batches and reads wait for it. */
+  private exclusive: Promise<void> | null = null;
+  private committing = false;
+  private activeReads = 0;
+  private quietWaiters: Array<() => void> = [];
 
   private constructor(
     readonly dir: string,
-    private readonly file: StorageFile,
+    private file: StorageFile,
     private readonly log: Logger,
     /** Durable end of file: every byte before it is fsynced and belongs to a valid record. */
     private size: number,
@@ -134,6 +164,7 @@ export class Journal {
   ) {
     this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     this.indexEvery = options.indexEvery ?? DEFAULT_INDEX_EVERY;
+    this.fs = options.fs ?? nodeStorageFs;
   }
 
   /**
@@ -152,6 +183,7 @@ export class Journal {
     } catch (error) {
       throw toStorageError(error, dir, 'opening the journal');
     }
+    await removeRewriteLeftovers(fs, dir, log);
     try {
       let fileSize = await file.size();
       const index: number[] = [];
@@ -209,8 +241,8 @@ export class Journal {
    */
   append(entry: JournalEntry): Promise<AppendResult> {
     if (this.state !== 'open') return Promise.reject(this.closedError());
-    if (typeof entry?.kind !== 'string' || entry.kind.startsWith(RESERVED_KIND_PREFIX)) {
-      return Promise.reject(new StorageError('E_INVALID', `Journal kinds starting with "${RESERVED_KIND_PREFIX}" are written by the journal itself.`));
+    if (typeof entry?.kind !== 'string' || entry.kind.startsWith(RESERVED_KIND_PREFIX) || entry.kind === ERASED_KIND) {
+      return Promise.reject(new StorageError('E_INVALID', `Journal kinds starting with "${RESERVED_KIND_PREFIX}" and "${ERASED_KIND}" are written by the journal itself.`));
     }
     return this.enqueue(entry.kind, entry);
   }
@@ -222,6 +254,18 @@ export class Journal {
     const maxBytes = options.maxBytes ?? DEFAULT_READ_MAX_BYTES;
     if (!Number.isSafeInteger(after) || after < 0) throw new StorageError('E_INVALID', 'The journal cursor is a whole number ≥ 0.');
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_READ_LIMIT) throw new StorageError('E_INVALID', `A journal read returns 1 to ${MAX_READ_LIMIT} records.`);
+    while (this.exclusive !== null) await this.exclusive;
+    if ((this.state as Journal['state']) === 'closed') throw this.closedError();
+    this.activeReads++;
+    try {
+      return await this.readRecords(after, limit, maxBytes);
+    } finally {
+      this.activeReads--;
+      this.wakeQuiet();
+    }
+  }
+
+  private async readRecords(after: number, limit: number, maxBytes: number): Promise<JournalReadResult> {
     const lastSeq = this.durableSeq;
     const end = this.size;
     if (after > lastSeq) {
@@ -254,12 +298,167 @@ export class Journal {
     return { records, nextCursor, end: nextCursor >= lastSeq };
   }
 
+  /**
+   * Runs `fn` over the journal's durable bytes as they are now: appends go on meanwhile (the file
+   * only grows past `size`), but a rewrite waits until `fn` is done, so the bytes it reads never
+   * change. A backup copies exactly `size` bytes and so gets a consistent journal.
+   */
+  async withSnapshot<T>(fn: (snapshot: JournalSnapshot) => Promise<T>): Promise<T> {
+    if (this.state !== 'open') throw this.closedError();
+    while (this.exclusive !== null) await this.exclusive;
+    this.activeReads++;
+    try {
+      const file = this.file;
+      const size = this.size;
+      const snapshot: JournalSnapshot = {
+        size,
+        lastSeq: this.durableSeq,
+        read: (buffer, offset, length, position) => {
+          if (position < 0 || position + length > size) return Promise.reject(new StorageError('E_INVALID', 'A snapshot read must stay inside the snapshot.'));
+          return file.read(buffer, offset, length, position);
+        },
+      };
+      return await fn(snapshot);
+    } finally {
+      this.activeReads--;
+      this.wakeQuiet();
+    }
+  }
+
+  /**
+   * Compaction for erasure: writes a new journal file in which the records with these seqs are
+   * `erased` tombstones (same seq and time; no operator, objects or metadata) and every other
+   * record is copied byte for byte, fsyncs it, renames it over the journal, fsyncs the folder and
+   * reopens it. Appends and reads wait meanwhile (they are queued, not refused). Seq continuity is
+   * kept, so cursors and vault:check stay valid.
+   *
+   * With `protectedObjects` (the objects about to be deleted), the rewrite is abandoned, leaving
+   * the journal unchanged, if a record that stays readable still refers to one of them.
+   *
+   * What it does not do: the old file's blocks are freed by the filesystem, not overwritten (their
+   * metadata was sealed, so they hold ciphertext only), and copies made earlier (backups) keep
+   * the records.
+   */
+  async rewrite(erase: ReadonlySet<number>, protectedObjects?: ReadonlySet<string>): Promise<JournalRewriteResult> {
+    if (this.state !== 'open') throw this.closedError();
+    while (this.exclusive !== null) await this.exclusive;
+    let release!: () => void;
+    this.exclusive = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      while (this.committing || this.activeReads > 0) await new Promise<void>((resolve) => this.quietWaiters.push(resolve));
+      if (this.broken !== null) throw this.broken;
+      for (const seq of erase) {
+        if (!Number.isSafeInteger(seq) || seq < 1 || seq > this.durableSeq) {
+          throw new StorageError('E_INVALID', `There is no journal record ${seq} to erase (the last is ${this.durableSeq}).`);
+        }
+      }
+      return await this.rewriteFile(erase, protectedObjects);
+    } finally {
+      this.exclusive = null;
+      release();
+    }
+  }
+
+  private async rewriteFile(erase: ReadonlySet<number>, protectedObjects: ReadonlySet<string> | undefined): Promise<JournalRewriteResult> {
+    const filePath = path.join(this.dir, JOURNAL_FILE_NAME);
+    const tempPath = path.join(this.dir, `${JOURNAL_FILE_NAME}.rewrite-${randomBytes(8).toString('hex')}.tmp`);
+    let temp: StorageFile;
+    try {
+      temp = await this.fs.open(tempPath, 'createNew', 0o600);
+    } catch (error) {
+      throw toStorageError(error, this.dir, 'rewriting the journal');
+    }
+    let tempOpen = true;
+    let renamed = false;
+    try {
+      const end = this.size;
+      const window = new FrameWindow(this.file, end);
+      const index: number[] = [];
+      const staging: Buffer[] = [];
+      let staged = 0;
+      let position = 0;
+      const put = async (bytes: Buffer): Promise<void> => {
+        staging.push(bytes);
+        staged += bytes.length;
+        if (staged >= 1024 * 1024) await flush();
+      };
+      const flush = async (): Promise<void> => {
+        if (staged === 0) return;
+        const data = Buffer.concat(staging.splice(0));
+        await writeFully(temp, data, position);
+        position += data.length;
+        staged = 0;
+      };
+      await put(Buffer.from(JOURNAL_MAGIC));
+      const referenced = new Set<string>();
+      let erased = 0;
+      let offset = JOURNAL_MAGIC.length;
+      let seq = 1;
+      while (offset < end) {
+        const read = await readFrame(window, offset, seq);
+        if (!read.ok) {
+          throw new StorageError('E_JOURNAL_CORRUPT', `The journal in ${this.dir} is damaged at byte offset ${offset} (${read.problem}); it changed on disk after it was opened.`, { folder: this.dir, offset });
+        }
+        const { record } = read;
+        if ((seq - 1) % this.indexEvery === 0) index.push(position + staged);
+        if (erase.has(seq) && record.kind !== ERASED_KIND) {
+          erased++;
+          const tombstone = { seq, kind: ERASED_KIND, at: record.at, operator: null, objects: [], meta: null };
+          await put(frame(Buffer.from(JSON.stringify(tombstone), 'utf8')));
+        } else {
+          if (protectedObjects !== undefined) for (const id of record.objects) if (protectedObjects.has(id)) referenced.add(id);
+          // The view is reused by the window: copy it before the next read.
+          await put(Buffer.from(window.view(offset, read.frameBytes)));
+        }
+        offset += read.frameBytes;
+        seq++;
+      }
+      if (referenced.size > 0) return { erased: 0, stillReferenced: [...referenced].sort() };
+      await flush();
+      await temp.datasync();
+      await temp.close();
+      tempOpen = false;
+      await this.fs.rename(tempPath, filePath);
+      renamed = true;
+      await this.fs.syncDir(this.dir);
+      // From here the old handle points at the replaced file: reopen or refuse further appends.
+      const old = this.file;
+      try {
+        this.file = await this.fs.open(filePath, 'readWrite', 0o600);
+      } catch (error) {
+        this.broken = new StorageError('E_IO', `The journal in ${this.dir} could not be reopened after a rewrite; restart HDMS Node.`, { folder: this.dir }, { cause: error });
+        throw this.broken;
+      } finally {
+        await old.close().catch(() => undefined);
+      }
+      this.size = position;
+      this.index.length = 0;
+      this.index.push(...index);
+      this.log.info({ erased, lastSeq: this.durableSeq, bytes: position }, 'journal rewritten');
+      return { erased, stillReferenced: [] };
+    } catch (error) {
+      throw toStorageError(error, this.dir, 'rewriting the journal');
+    } finally {
+      if (tempOpen) await temp.close().catch(() => undefined);
+      if (!renamed) await this.fs.unlink(tempPath).catch(() => undefined);
+    }
+  }
+
+  private wakeQuiet(): void {
+    if (this.committing || this.activeReads > 0) return;
+    for (const wake of this.quietWaiters.splice(0)) wake();
+  }
+
   /** Writes everything appended so far, then closes the file. Later appends get E_CLOSED. */
   async close(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'closing';
+    while (this.exclusive !== null) await this.exclusive;
     // Appends made before close, including those waiting for queue space, are written first.
     while (this.unsettled > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    while (this.activeReads > 0) await new Promise<void>((resolve) => this.quietWaiters.push(resolve));
     this.state = 'closed';
     try {
       if (this.broken === null) await this.file.datasync();
@@ -302,13 +501,19 @@ export class Journal {
   private async writeLoop(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        // A rewrite holds the file: the queue keeps filling and goes out as one batch after it.
+        while (this.exclusive !== null) await this.exclusive;
         const batch = this.queue;
         this.queue = [];
+        this.committing = true;
         try {
           await this.commit(batch);
         } catch (error) {
           // commit settles every caller itself; this only guards against a bug leaving them hanging.
           for (const pending of batch) pending.reject(toStorageError(error, this.dir, 'appending to the journal'));
+        } finally {
+          this.committing = false;
+          this.wakeQuiet();
         }
         for (const pending of batch) this.pendingBytes -= pending.bytes;
         for (const wake of this.spaceWaiters.splice(0)) wake();
@@ -418,4 +623,20 @@ function sealedMetadata(meta: Uint8Array | string | null): string | null {
     throw error;
   }
   return typeof meta === 'string' ? meta : bytes.toString('base64url');
+}
+
+/** Removes temp files of a rewrite a crash interrupted (the journal itself is then the old one, whole). */
+async function removeRewriteLeftovers(fs: StorageFs, dir: string, log: Logger): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!REWRITE_TEMP.test(name)) continue;
+    await fs.unlink(path.join(dir, name)).then(() => removed++, () => undefined);
+  }
+  if (removed > 0) log.warn({ removed }, 'journal rewrite leftovers removed');
 }

@@ -209,6 +209,30 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * Up to `length` bytes of an object from `offset` (fewer at its end), and its whole size: the
+   * mind reads large objects in slices. E_NOT_FOUND if there is none, E_INVALID past its end.
+   */
+  async readSlice(id: string, offset: number, length: number): Promise<{ bytes: Uint8Array; size: number }> {
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 1 || length > DEFAULT_READ_ALL_LIMIT) {
+      throw new StorageError('E_INVALID', 'An object slice needs an offset ≥ 0 and a length of 1 byte to 64 MiB.');
+    }
+    const file = this.pathOf(id);
+    const handle = await this.openForRead(file);
+    try {
+      const size = await handle.size();
+      if (offset > size) throw new StorageError('E_INVALID', `The offset ${offset} is past the end of the object (${size} bytes).`);
+      const want = Math.min(length, size - offset);
+      const buffer = Buffer.allocUnsafe(want);
+      const got = await readFully(handle, buffer, 0, want, offset);
+      return { bytes: buffer.subarray(0, got), size };
+    } catch (error) {
+      throw toStorageError(error, this.objectsDir, 'reading an object');
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
   async has(id: string): Promise<boolean> {
     return this.exists(this.pathOf(id));
   }

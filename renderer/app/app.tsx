@@ -1,22 +1,30 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Transport } from '../../shared/ipc/api-client';
 import type { HdmsApi } from '../../shared/ipc/contract';
-import type { VaultStatus } from '../../shared/ipc/vault-contract';
+import type { CreateVaultInput } from '../features/first-run/create-vault-form';
 import { FirstRunScreen } from '../features/first-run/first-run-screen';
+import { RecoveryKeyScreen } from '../features/first-run/recovery-key-screen';
+import { UnlockScreen } from '../features/unlock/unlock-screen';
+import { VaultProvider, useVault, useVaultPhase } from '../vault/vault-context';
+import type { VaultService } from '../vault/vault-service';
 import { ApiProvider, useApi } from './api-context';
 import { AppInfoContext } from './app-info-context';
 import { AppFrame } from './layout/app-frame';
 import { StoppingBanner } from './layout/stopping-banner';
 import { PrefsProvider } from './prefs-context';
+import { hrefForRoute } from './router/hash-route';
+import { SetupReturnContext } from './setup-return-context';
 import { LoadingScreen, StartupErrorScreen } from './startup-screens';
 import { useStartupData } from './use-startup-data';
 
-/** The whole UI for one transport: startup, then the first-run screen or the app frame. */
-export function App({ api, transport }: { api: HdmsApi; transport: Transport }) {
+/** The whole UI for one transport and vault: startup, then first-run, unlock or the app frame. */
+export function App({ api, transport, vault }: { api: HdmsApi; transport: Transport; vault: VaultService }) {
   return (
     <ApiProvider api={api} transport={transport}>
-      <StoppingBanner />
-      <StartupGate />
+      <VaultProvider vault={vault}>
+        <StoppingBanner />
+        <StartupGate />
+      </VaultProvider>
     </ApiProvider>
   );
 }
@@ -33,18 +41,65 @@ function StartupGate() {
       return (
         <AppInfoContext.Provider value={state.data.info}>
           <PrefsProvider initial={state.data.prefs}>
-            <Screens vault={state.data.vault} />
+            <Screens />
           </PrefsProvider>
         </AppInfoContext.Provider>
       );
   }
 }
 
-function Screens({ vault }: { vault: VaultStatus }) {
+/** Creating the vault, then showing its recovery key once: held here so the vault opening does not skip it. */
+type SetupFlow = { readonly step: 'idle' } | { readonly step: 'creating' } | { readonly step: 'recovery-key'; readonly recoveryKey: string };
+
+/** The patient pages name a patient in the address; the next operator to unlock starts from the list instead. */
+function forgetOpenPatient(): void {
+  if (/^#\/?patients\/./.test(window.location.hash)) {
+    const { pathname, search } = window.location;
+    window.history.replaceState(window.history.state, '', `${pathname}${search}${hrefForRoute('patients')}`);
+  }
+}
+
+function Screens() {
+  const vault = useVault();
+  const phase = useVaultPhase();
   // "Explore the app" is remembered in memory only: while there is no vault, every start shows first-run.
   const [exploring, setExploring] = useState(false);
-  if (vault.state === 'absent' && !exploring) {
-    return <FirstRunScreen vault={vault} onExplore={() => setExploring(true)} />;
+  const [setup, setSetup] = useState<SetupFlow>({ step: 'idle' });
+  // Once another screen was shown (first-run, unlock), opening the frame moves focus to its heading.
+  const [sawOtherScreen, setSawOtherScreen] = useState(phase !== 'unlocked');
+  if (phase !== 'unlocked' && !sawOtherScreen) setSawOtherScreen(true);
+
+  useEffect(() => {
+    if (phase === 'locked') forgetOpenPatient();
+  }, [phase]);
+
+  const createVault = async (input: CreateVaultInput): Promise<void> => {
+    setSetup({ step: 'creating' });
+    try {
+      const { recoveryKey } = await vault.create(input);
+      setSetup({ step: 'recovery-key', recoveryKey });
+    } catch (error) {
+      setSetup({ step: 'idle' });
+      throw error;
+    }
+  };
+
+  const finishSetup = (): void => {
+    setSetup({ step: 'idle' });
+    setExploring(false);
+    window.location.hash = hrefForRoute('patients');
+  };
+
+  if (setup.step === 'recovery-key') {
+    return <RecoveryKeyScreen recoveryKey={setup.recoveryKey} onContinue={finishSetup} />;
   }
-  return <AppFrame vault={vault} focusOnMount={exploring} />;
+  if (setup.step === 'creating' || (phase === 'absent' && !exploring)) {
+    return <FirstRunScreen onCreate={createVault} onExplore={() => setExploring(true)} />;
+  }
+  if (phase === 'locked') return <UnlockScreen />;
+  return (
+    <SetupReturnContext.Provider value={phase === 'absent' ? () => setExploring(false) : null}>
+      <AppFrame focusOnMount={sawOtherScreen} />
+    </SetupReturnContext.Provider>
+  );
 }

@@ -22,13 +22,16 @@ export interface Area {
   /** The link text and the page's h1. */
   readonly title: string;
   readonly Icon: ComponentType;
-  readonly Page: ComponentType;
+  /** Rendered under the h1; `path` is what follows the area in the hash (`#/patients/p1` → ['p1']). */
+  readonly Page: ComponentType<{ readonly path: readonly string[] }>;
+  /** Whether the area has pages below it; otherwise a longer path is "Page not found". */
+  readonly nested?: boolean;
 }
 
 /** The product's areas, in navigation order. */
 export const AREAS: readonly Area[] = [
   { id: 'intake', title: 'Intake', Icon: IntakeIcon, Page: IntakeArea },
-  { id: 'patients', title: 'Patients', Icon: PatientsIcon, Page: PatientsArea },
+  { id: 'patients', title: 'Patients', Icon: PatientsIcon, Page: PatientsArea, nested: true },
   { id: 'imaging', title: 'Imaging', Icon: ImagingIcon, Page: ImagingArea },
   { id: 'devices', title: 'Devices', Icon: DevicesIcon, Page: DevicesArea },
   { id: 'marketplace', title: 'Marketplace', Icon: MarketplaceIcon, Page: MarketplaceArea },

@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import type { WireResult } from './errors';
 import { appEvents, appMethods } from './app-contract';
+import { demoEvents, demoMethods } from './demo-contract';
 import { intakeEvents, intakeMethods } from './intake-contract';
+import { journalEvents, journalMethods, objectMethods } from './journal-contract';
 import type { EventSpec, MethodSpec } from './method';
 import type { EVENT_NAME_LIST, METHOD_NAME_LIST } from './names';
 import { prefsEvents, prefsMethods } from './prefs-contract';
-import { vaultMethods } from './vault-contract';
+import { backupMethods, vaultEvents, vaultMethods } from './vault-contract';
 
 /**
  * The body ↔ mind contract: one typed map, composed from one small piece per feature.
@@ -16,12 +18,19 @@ export const methods = {
   ...appMethods,
   ...prefsMethods,
   ...vaultMethods,
+  ...backupMethods,
+  ...journalMethods,
+  ...objectMethods,
+  ...demoMethods,
   ...intakeMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export const events = {
   ...appEvents,
   ...prefsEvents,
+  ...vaultEvents,
+  ...journalEvents,
+  ...demoEvents,
   ...intakeEvents,
 } as const satisfies Record<string, EventSpec>;
 

@@ -9,7 +9,8 @@ export const ERROR_CODES = [
   'E_BAD_REQUEST', // the payload failed the method's schema
   'E_UNKNOWN_METHOD', // no such method in the contract
   'E_FORBIDDEN', // the caller is not allowed (wrong origin, missing token)
-  'E_UNAVAILABLE', // the body is stopping or not started
+  'E_UNAVAILABLE', // the body is stopping or not started, or a resource it needs is missing (no OS keychain, a full disk)
+  'E_CONFLICT', // the request does not fit the current state (a vault exists already, none exists yet, a stale keyring revision)
   'E_INTERNAL', // a bug in the body; details are in the body's log under the same incident id
 ] as const;
 

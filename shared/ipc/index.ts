@@ -5,3 +5,5 @@ export * from './app-contract';
 export * from './prefs-contract';
 export * from './vault-contract';
 export * from './intake-contract';
+export * from './journal-contract';
+export * from './demo-contract';

@@ -1,14 +1,114 @@
 import { z } from 'zod';
-import { method } from './method';
+import { KeySlotSchema } from '../crypto/key-slots';
+import { event, method } from './method';
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
+const base64urlBytes = (length: number) => base64url.length(Math.ceil((length * 4) / 3));
+const objectId = z.string().regex(/^[0-9a-f]{64}$/);
+const operatorId = z.string().min(1).max(256);
 
 export const VAULT_STATES = ['absent', 'locked', 'unlocked'] as const;
 
 export const VaultStatusSchema = z.strictObject({
-  /** absent: no vault in the data folder yet, so the app shows its first-run screen. */
+  /**
+   * absent: no vault in the data folder yet (first-run screen). The body cannot tell locked from
+   * unlocked (unlocking happens in the mind), so it answers absent or locked.
+   */
   state: z.enum(VAULT_STATES),
 });
 export type VaultStatus = Readonly<z.infer<typeof VaultStatusSchema>>;
 
+export const OPERATOR_ROLES = ['admin', 'clinician', 'researcher'] as const;
+
+export const KeyringOperatorSchema = z.strictObject({
+  /** Pseudonymous and stable: recorded in every journal event the operator causes. */
+  operatorId,
+  /** The login name shown on the unlock screen; staff names are not patient data. */
+  name: z.string().trim().min(1).max(80),
+  role: z.enum(OPERATOR_ROLES),
+  disabled: z.boolean(),
+});
+export type KeyringOperator = Readonly<z.infer<typeof KeyringOperatorSchema>>;
+
+/**
+ * `<data>/vault/keys.json`: everything needed to unlock, and nothing that unlocks by itself. The
+ * master secret appears only wrapped, once per key slot (each operator's passphrase, the recovery
+ * key, the OS keychain). Built by the mind, stored verbatim by the body.
+ */
+export const KeyringSchema = z.strictObject({
+  format: z.literal('hdms-keyring'),
+  version: z.literal(1),
+  vaultId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  /** Increases by one with every change, so two windows cannot overwrite each other's change. */
+  revision: z.number().int().positive(),
+  createdAt: z.iso.datetime(),
+  /** Raw uncompressed P-256 point: what the body seals intake to. */
+  intakePublicKey: base64urlBytes(65),
+  operators: z.array(KeyringOperatorSchema).min(1).max(500),
+  slots: z.array(KeySlotSchema).min(1).max(1000),
+  /**
+   * HMAC-SHA-256 over the canonical keyring without this field, keyed from the master secret:
+   * an operator list or role edited on disk fails the check after unlock.
+   */
+  integrity: base64urlBytes(32),
+});
+export type Keyring = Readonly<z.infer<typeof KeyringSchema>>;
+
+const empty = z.strictObject({});
+
 export const vaultMethods = {
-  'vault.status': method(z.strictObject({}), VaultStatusSchema),
+  'vault.status': method(empty, VaultStatusSchema),
+  /** The keyring, readable while locked (the unlock screen lists operators from it). */
+  'vault.keyring': method(empty, z.strictObject({ keyring: KeyringSchema.nullable() })),
+  /** Stores a new vault's keyring, opens storage and starts sealing intake to its public key. */
+  'vault.create': method(z.strictObject({ keyring: KeyringSchema }), VaultStatusSchema),
+  /** Replaces the keyring (new operator, changed passphrase…); `keyring.revision` must be expectedRevision + 1. */
+  'vault.updateKeyring': method(
+    z.strictObject({ keyring: KeyringSchema, expectedRevision: z.number().int().positive() }),
+    z.strictObject({ revision: z.number().int().positive() }),
+  ),
+  /** How long the unlock screen must wait before this operator's next attempt. */
+  'vault.unlockThrottle': method(z.strictObject({ operatorId }), z.strictObject({ retryAfterMs: z.number().int().nonnegative() })),
+  /** The mind reports each unlock attempt; failures grow the delay (1 s, 2 s, 4 s … 5 min). */
+  'vault.reportUnlock': method(
+    z.strictObject({ operatorId, ok: z.boolean() }),
+    z.strictObject({ retryAfterMs: z.number().int().nonnegative(), failures: z.number().int().nonnegative() }),
+  ),
+  /** Whether this host offers an OS keychain (Electron safeStorage); the shell does not. */
+  'vault.keychainStatus': method(empty, z.strictObject({ available: z.boolean() })),
+  /** Keeps the keychain slot's key in the OS keychain, for unattended unlock after a reboot. */
+  'vault.keychainStore': method(z.strictObject({ operatorId, key: base64urlBytes(32) }), empty),
+  'vault.keychainLoad': method(empty, z.strictObject({ entry: z.strictObject({ operatorId, key: base64urlBytes(32) }).nullable() })),
+  'vault.keychainClear': method(empty, empty),
+  /**
+   * Erasure (GDPR Art. 17): rewrites the journal with these records' content removed (their seq
+   * stays, as an `erased` tombstone) and deletes these objects. The mind then journals the ERASURE.
+   */
+  'vault.erase': method(
+    z.strictObject({ seqs: z.array(z.number().int().positive()).max(1_000_000), objects: z.array(objectId).max(1_000_000) }),
+    z.strictObject({ erasedRecords: z.number().int().nonnegative(), deletedObjects: z.number().int().nonnegative() }),
+  ),
+} as const;
+
+export const backupMethods = {
+  /** Writes one encrypted backup file of the whole vault into `<data>/backups/`. */
+  'backup.export': method(empty, z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() })),
+  /** Reads a backup's clear preamble: its keyring and the header of its sealed body. */
+  'backup.inspect': method(
+    z.strictObject({ path: z.string().min(1).max(4096) }),
+    z.strictObject({ keyring: KeyringSchema, createdAt: z.iso.datetime(), envelopeHeader: base64url, bytes: z.number().int().nonnegative() }),
+  ),
+  /**
+   * Restores a backup into this empty data folder. The mind unwrapped the backup's data key with
+   * the vault's intake key and hands over that key only: it opens this one file, not the vault.
+   */
+  'backup.restore': method(
+    z.strictObject({ path: z.string().min(1).max(4096), dataKey: base64urlBytes(32) }),
+    z.strictObject({ records: z.number().int().nonnegative(), objects: z.number().int().nonnegative() }),
+  ),
+} as const;
+
+export const vaultEvents = {
+  /** A vault was created or restored in this data folder. */
+  'vault.changed': event(VaultStatusSchema),
 } as const;

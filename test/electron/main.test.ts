@@ -104,6 +104,11 @@ function makeFakes(options: { lock: boolean }) {
     },
     shell: { openExternal: vi.fn(async () => undefined) },
     dialog: { showErrorBox: vi.fn() },
+    safeStorage: {
+      isEncryptionAvailable: vi.fn(() => true),
+      encryptString: vi.fn((text: string) => Buffer.from(text)),
+      decryptString: vi.fn((data: Buffer) => data.toString()),
+    },
   };
 
   const body = {
@@ -209,6 +214,9 @@ describe('main.ts', () => {
     expect(at('new Tray')).toBeGreaterThan(at('startBody'));
     expect(fakes.order).toContain('loadURL:app://hdms/index.html');
     expect(fakes.startBody).toHaveBeenCalledWith(expect.objectContaining({ dataDir, host: 'electron', productName: 'HDMS Node' }));
+    // The OS keychain reaches the body as a port over safeStorage (the body never imports electron).
+    const keychain = (fakes.startBody.mock.calls[0]![0] as { keychain?: { available(): boolean } }).keychain;
+    expect(keychain?.available()).toBe(true);
     const web = fakes.FakeWindow.all[0]?.options.webPreferences ?? {};
     expect(web).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, devTools: true });
     expect(String(web.preload)).toMatch(/preload[\\/]preload\.cjs$/);

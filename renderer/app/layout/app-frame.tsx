@@ -1,21 +1,29 @@
 import { useEffect, useRef, type MouseEvent } from 'react';
-import type { VaultStatus } from '../../../shared/ipc/vault-contract';
-import { useHashRoute } from '../router/hash-route';
+import { useVault, useVaultPhase } from '../../vault/vault-context';
+import { splitRoute, useHashRoute } from '../router/hash-route';
 import { findArea } from '../routes';
 import { AppHeader } from './app-header';
 import { AreaNav } from './area-nav';
 import { NotFoundView } from './not-found-view';
+import { useActivityReport } from './use-activity-report';
 
 /**
  * Header, area navigation and the current area. After each navigation keyboard focus moves to
  * the new page's h1, so screen-reader and keyboard users start reading the new content.
  */
-export function AppFrame({ vault, focusOnMount = false }: { vault: VaultStatus; focusOnMount?: boolean }) {
+export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
+  const vault = useVault();
+  const phase = useVaultPhase();
   const route = useHashRoute();
-  const area = findArea(route);
+  const [areaId, ...path] = splitRoute(route);
+  const found = findArea(areaId ?? '');
+  const area = found !== undefined && (path.length === 0 || found.nested === true) ? found : undefined;
   const heading = useRef<HTMLHeadingElement>(null);
   // The route whose heading was last shown; on first load focus stays at the top (skip link first).
   const shownRoute = useRef<string | null>(focusOnMount ? null : route);
+
+  // Auto-lock measures idleness from real input in this window.
+  useActivityReport(vault, phase === 'unlocked');
 
   useEffect(() => {
     if (shownRoute.current === route) return;
@@ -35,15 +43,15 @@ export function AppFrame({ vault, focusOnMount = false }: { vault: VaultStatus; 
       <a className="skip-link" href="#content" onClick={skipToContent}>
         Skip to content
       </a>
-      <AppHeader vault={vault} />
+      <AppHeader />
       <div className="frame__body">
-        <AreaNav currentRoute={route} />
+        <AreaNav currentRoute={area?.id ?? route} />
         <main id="content" className="content">
           <div className="content__inner">
             <h1 ref={heading} tabIndex={-1} className="content__title">
               {area?.title ?? 'Page not found'}
             </h1>
-            <Page />
+            <Page path={path} />
           </div>
         </main>
       </div>

@@ -1,10 +1,11 @@
-import type { VaultStatus } from '../../../shared/ipc/vault-contract';
+import type { OperatorRole, VaultPhase } from '../../vault/vault-service';
+import { useCurrentOperator, useVault, useVaultPhase } from '../../vault/vault-context';
 import { useAppInfo } from '../app-info-context';
 import { ProductMark } from '../icons/product-mark';
 import { HostBadge } from './host-badge';
 
-function vaultLabel(state: VaultStatus['state']): string {
-  switch (state) {
+function vaultLabel(phase: VaultPhase): string {
+  switch (phase) {
     case 'absent':
       return 'No vault yet';
     case 'locked':
@@ -14,9 +15,28 @@ function vaultLabel(state: VaultStatus['state']): string {
   }
 }
 
-/** The banner landmark on every screen: product, host, and the vault's state at a glance. */
-export function AppHeader({ vault }: { vault: VaultStatus }) {
+export function roleLabel(role: OperatorRole): string {
+  switch (role) {
+    case 'admin':
+      return 'Administrator';
+    case 'clinician':
+      return 'Clinician';
+    case 'researcher':
+      return 'Researcher';
+  }
+}
+
+/**
+ * The banner landmark on every screen: product, host, and the vault's state at a glance. While the
+ * vault is open it also says who is working and offers "Lock" (unless `session` is false, as on the
+ * recovery key screen, which must be finished first).
+ */
+export function AppHeader({ session = true }: { session?: boolean }) {
   const info = useAppInfo();
+  const vault = useVault();
+  const phase = useVaultPhase();
+  const operator = useCurrentOperator();
+  const open = session && phase === 'unlocked';
   return (
     <header className="app-header">
       <div className="app-header__brand">
@@ -25,7 +45,18 @@ export function AppHeader({ vault }: { vault: VaultStatus }) {
         <HostBadge host={info.host} />
       </div>
       <div className="app-header__status">
-        <span className={`status-chip status-chip--${vault.state}`}>{vaultLabel(vault.state)}</span>
+        <span className={`status-chip status-chip--${phase}`}>{vaultLabel(phase)}</span>
+        {open && operator !== null && (
+          <span className="app-header__operator">
+            <span className="app-header__operator-name">{operator.name}</span>{' '}
+            <span className="app-header__operator-role">({roleLabel(operator.role)})</span>
+          </span>
+        )}
+        {open && (
+          <button type="button" className="button" onClick={() => vault.lock()}>
+            Lock
+          </button>
+        )}
       </div>
     </header>
   );

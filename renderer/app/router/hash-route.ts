@@ -2,13 +2,29 @@ import { useEffect, useState } from 'react';
 
 export const DEFAULT_ROUTE = 'intake';
 
-/** `#/settings` → `settings`; an empty hash (or `#/`) → ''. Routes are one path segment for now. */
+/** `#/settings` → `settings`, `#/patients/p1` → `patients/p1`; an empty hash (or `#/`) → ''. */
 export function routeFromHash(hash: string): string {
   return hash.replace(/^#\/?/, '').replace(/\/+$/, '');
 }
 
 export function hrefForRoute(route: string): string {
   return `#/${route}`;
+}
+
+/** `patients/p%2F1/records/r1` → ['patients', 'p/1', 'records', 'r1']: the area, then its own path. */
+export function splitRoute(route: string): string[] {
+  return route.split('/').map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  });
+}
+
+/** The href of a nested page: each segment escaped, so ids may hold any character. */
+export function hrefForPath(...segments: readonly string[]): string {
+  return hrefForRoute(segments.map((segment) => encodeURIComponent(segment)).join('/'));
 }
 
 /**

@@ -1,18 +1,24 @@
 import { useId } from 'react';
-import type { VaultStatus } from '../../../shared/ipc/vault-contract';
 import { useAppInfo } from '../../app/app-info-context';
 import { InstallationFacts } from '../../app/installation-facts';
 import { AppHeader } from '../../app/layout/app-header';
+import type { CreateVaultInput } from './create-vault-form';
 import { IntakeSummary } from './intake-summary';
 import { VaultSetupSection } from './vault-setup-section';
 
-/** The first screen while the data folder holds no vault: what this node is, its facts, and what happens next. */
-export function FirstRunScreen({ vault, onExplore }: { vault: VaultStatus; onExplore: () => void }) {
+/** The first screen while the data folder holds no vault: what this node is, creating (or restoring) the vault, its facts. */
+export function FirstRunScreen({
+  onCreate,
+  onExplore,
+}: {
+  onCreate: (input: CreateVaultInput) => Promise<void>;
+  onExplore: () => void;
+}) {
   const info = useAppInfo();
   const factsHeadingId = useId();
   return (
     <div className="first-run-page">
-      <AppHeader vault={vault} />
+      <AppHeader session={false} />
       <main className="first-run">
         <h1>Welcome to HDMS Node</h1>
         <p className="lead">
@@ -21,7 +27,7 @@ export function FirstRunScreen({ vault, onExplore }: { vault: VaultStatus; onExp
           act, from intake to sharing, is recorded as a signed ledger entry that outsiders can verify.
         </p>
         <div className="first-run__grid">
-          <VaultSetupSection />
+          <VaultSetupSection onCreate={onCreate} />
           <IntakeSummary />
           <section className="panel first-run__section" aria-labelledby={factsHeadingId}>
             <h2 id={factsHeadingId}>This installation</h2>
@@ -29,10 +35,10 @@ export function FirstRunScreen({ vault, onExplore }: { vault: VaultStatus; onExp
           </section>
         </div>
         <div className="first-run__actions">
-          <button type="button" className="button button--primary" onClick={onExplore}>
+          <button type="button" className="button button--secondary" onClick={onExplore}>
             Explore the app
           </button>
-          <p className="muted">Look around the areas. This screen returns at the next start until a vault exists.</p>
+          <p className="muted">Look around the areas first. This screen returns at the next start until a vault exists.</p>
         </div>
       </main>
     </div>

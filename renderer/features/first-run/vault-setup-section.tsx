@@ -1,18 +1,37 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
+import { CreateVaultForm, type CreateVaultInput } from './create-vault-form';
+import { RestoreBackupForm } from './restore-backup-form';
 
 /**
- * Where the vault gets created. Until the vault release lands this only says what will happen here;
- * that release puts its "Create vault" flow in this section and nowhere else.
+ * Where the vault gets created, or restored from a backup. One form at a time, so there is only
+ * ever one "Passphrase" field on screen.
  */
-export function VaultSetupSection() {
+export function VaultSetupSection({ onCreate }: { onCreate: (input: CreateVaultInput) => Promise<void> }) {
   const headingId = useId();
+  const [mode, setMode] = useState<'create' | 'restore'>('create');
   return (
     <section className="panel panel--lead first-run__section" aria-labelledby={headingId}>
-      <h2 id={headingId}>Vault</h2>
-      <p>
-        This node has no vault yet, so it stores nothing. Setting up the vault (choosing a passphrase and saving a
-        one-time recovery key) arrives with the next release of HDMS Node.
-      </p>
+      {mode === 'create' ? (
+        <>
+          <h2 id={headingId}>Create the vault</h2>
+          <p>
+            The vault keeps everything this node receives, encrypted on this computer. Choose a passphrase to open it;
+            next you get a one-time recovery key.
+          </p>
+          <CreateVaultForm onCreate={onCreate} />
+          <div className="setup-alternative">
+            <p className="muted">Moving an existing node to this computer?</p>
+            <button type="button" className="button" onClick={() => setMode('restore')}>
+              Restore from a backup
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <h2 id={headingId}>Restore from a backup</h2>
+          <RestoreBackupForm onBack={() => setMode('create')} />
+        </>
+      )}
     </section>
   );
 }

@@ -1,16 +1,68 @@
-import { ComingLaterPanel } from '../../app/layout/coming-later-panel';
+import { useState } from 'react';
+import { hrefForRoute } from '../../app/router/hash-route';
+import { useSetupReturn } from '../../app/setup-return-context';
+import { NotFoundView } from '../../app/layout/not-found-view';
+import { useVault, useVaultPhase } from '../../vault/vault-context';
+import { HitCache } from './hit-cache';
+import { PatientPage } from './patient-page';
+import { PatientSearchView } from './patient-search-view';
+import { RecordDetail } from './record-detail';
+import { usePatientSearch } from './use-patient-search';
 
-export function PatientsArea() {
+/**
+ * Patients: `#/patients` (search), `#/patients/<id>` (patient page) and
+ * `#/patients/<id>/records/<recordId>` (record detail). The search, its results and the decrypted
+ * rows live here, above the pages, so returning from a patient finds the list as it was; locking
+ * the vault unmounts all of it.
+ */
+export function PatientsArea({ path }: { path: readonly string[] }) {
+  const phase = useVaultPhase();
+  if (phase !== 'unlocked') return <NoVaultYet />;
+  return <OpenPatientsArea path={path} />;
+}
+
+function OpenPatientsArea({ path }: { path: readonly string[] }) {
+  const vault = useVault();
+  const search = usePatientSearch(vault);
+  const [hits] = useState(() => new HitCache(vault));
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const dataChanged = (): void => {
+    hits.clear();
+    search.refresh();
+  };
+
+  const erased = (name: string): void => {
+    setNotice(`${name} was erased. An ERASURE entry without personal data remains in the journal.`);
+    dataChanged();
+    window.location.hash = hrefForRoute('patients');
+  };
+
+  const [patientId, section, recordId, ...rest] = path;
+  if (patientId === undefined) {
+    return <PatientSearchView search={search} hits={hits} notice={notice} onDataChanged={dataChanged} />;
+  }
+  if (section === undefined) return <PatientPage key={patientId} patientId={patientId} onErased={erased} />;
+  if (section === 'records' && recordId !== undefined && rest.length === 0) {
+    return <RecordDetail key={recordId} patientId={patientId} recordId={recordId} />;
+  }
+  return <NotFoundView />;
+}
+
+function NoVaultYet() {
+  const backToSetup = useSetupReturn();
   return (
-    <ComingLaterPanel>
+    <div className="panel">
       <p>
-        Patients will let staff search patients and their records by keyword (names, identifiers, codes) and open a
-        patient page that lists that patient’s records in time order.
+        Patients lets staff search patients and their records by keyword (names, identifiers, codes) and open a patient
+        page with that patient’s records in time order. The search runs on a blind index inside the encrypted vault.
       </p>
-      <p>
-        The search runs on a blind index inside the encrypted vault, so nothing readable about a patient is written to
-        disk, and every opened record is recorded for the audit trail.
-      </p>
-    </ComingLaterPanel>
+      <p>This node has no vault yet, so there is nothing to show.</p>
+      {backToSetup !== null && (
+        <button type="button" className="button button--primary" onClick={backToSetup}>
+          Set up the vault
+        </button>
+      )}
+    </div>
   );
 }

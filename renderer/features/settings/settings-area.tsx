@@ -1,10 +1,20 @@
+import { useCurrentOperator, useVaultPhase } from '../../vault/vault-context';
 import { AboutSection } from './about-section';
 import { AppearanceSection } from './appearance-section';
+import { DataSection } from './data-section';
+import { OperatorsSection } from './operators-section';
+import { SecuritySection } from './security-section';
 
 export function SettingsArea() {
+  const phase = useVaultPhase();
+  const operator = useCurrentOperator();
+  const open = phase === 'unlocked';
   return (
     <>
       <AppearanceSection />
+      {open && <SecuritySection />}
+      {open && operator?.role === 'admin' && <OperatorsSection />}
+      {open && <DataSection />}
       <AboutSection />
     </>
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_PREFS, METHOD_NAMES, methods, type MethodName } from '../../../shared/ipc';
-import { createContractRouter, type Handlers } from '../../../electron/ipc/contract-router';
+import { BodyError, createContractRouter, type Handlers } from '../../../electron/ipc/contract-router';
 import { memoryLogger } from '../../support/silent-logger';
 
 const context = { transport: 'in-process', connectionId: 'test' } as const;
@@ -15,6 +15,25 @@ function fakeHandlers(): Handlers {
     'prefs.update': vi.fn(async (change) => ({ ...DEFAULT_PREFS, ...change })),
     'vault.status': vi.fn(async () => ({ state: 'absent' as const })),
     'intake.status': vi.fn(async () => ({ listeners: [] })),
+    'vault.keyring': vi.fn(async () => ({ keyring: null })),
+    'vault.create': vi.fn(async () => ({ state: 'locked' as const })),
+    'vault.updateKeyring': vi.fn(async () => ({ revision: 2 })),
+    'vault.unlockThrottle': vi.fn(async () => ({ retryAfterMs: 0 })),
+    'vault.reportUnlock': vi.fn(async () => ({ retryAfterMs: 1000, failures: 1 })),
+    'vault.keychainStatus': vi.fn(async () => ({ available: false })),
+    'vault.keychainStore': vi.fn(async () => ({})),
+    'vault.keychainLoad': vi.fn(async () => ({ entry: null })),
+    'vault.keychainClear': vi.fn(async () => ({})),
+    'vault.erase': vi.fn(async () => ({ erasedRecords: 0, deletedObjects: 0 })),
+    'backup.export': vi.fn(async () => ({ path: '/data/backups/hdms-backup-20250101T000000Z.hdmsbak', bytes: 1234 })),
+    'backup.inspect': vi.fn(async () => {
+      throw new BodyError('E_BAD_REQUEST', 'No backup file at that path.');
+    }),
+    'backup.restore': vi.fn(async () => ({ records: 0, objects: 0 })),
+    'journal.read': vi.fn(async () => ({ records: [], nextCursor: 0, end: true })),
+    'journal.append': vi.fn(async () => ({ seq: 1 })),
+    'objects.read': vi.fn(async () => ({ bytes: '', size: 0 })),
+    'demo.import': vi.fn(async () => ({ messages: 0, patients: 0, lastSeq: 0 })),
   };
 }
 
@@ -77,6 +96,27 @@ describe('contract router', () => {
     expect(result.error.incident).toMatch(/^[0-9a-f-]{36}$/);
     expect(lines().some((line) => line.incident === result.error.incident)).toBe(true);
     expect(JSON.stringify(lines())).not.toContain('Jane');
+  });
+
+  it('answers an expected refusal (BodyError) with its own code and message, and no incident', async () => {
+    const { log, lines } = memoryLogger();
+    const router = createContractRouter(fakeHandlers(), log);
+    const result = await router.dispatch('backup.inspect', { path: '/nowhere.hdmsbak' }, context);
+    expect(result).toEqual({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'No backup file at that path.' } });
+    expect(lines().some((line) => line.msg === 'request refused' && line.code === 'E_BAD_REQUEST')).toBe(true);
+    const conflict = { ...fakeHandlers(), 'vault.create': vi.fn(async () => { throw new BodyError('E_CONFLICT', 'A vault exists already.'); }) };
+    await expect(createContractRouter(conflict, log).dispatch('vault.create', { keyring: {} }, context)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
+  });
+
+  it('refuses journal appends of kinds the mind may not write, before any handler runs', async () => {
+    const handlers = fakeHandlers();
+    const router = createContractRouter(handlers, memoryLogger().log);
+    for (const kind of ['intake.demo', 'journal.repaired', 'erased', 'vault', 'view.access.extra', 'view.acc ess']) {
+      const result = await router.dispatch('journal.append', { kind, operator: null, objects: [], meta: null }, context);
+      expect(result, kind).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
+    }
+    expect(handlers['journal.append']).not.toHaveBeenCalled();
+    await expect(router.dispatch('journal.append', { kind: 'view.access', operator: 'op_1', objects: [], meta: null }, context)).resolves.toEqual({ ok: true, value: { seq: 1 } });
   });
 
   it('refuses a handler answer that breaks the response schema', async () => {

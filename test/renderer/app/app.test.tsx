@@ -15,10 +15,17 @@ describe('App startup', () => {
     expect(methods).toEqual(expect.arrayContaining(['app.info', 'prefs.get', 'vault.status']));
   });
 
-  it('goes straight to the app frame when a vault exists', async () => {
-    renderApp(createFakeNode({ vault: { state: 'locked' } }));
+  it('goes straight to the app frame when the vault is open', async () => {
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }));
     expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
     expect(screen.queryByRole('heading', { name: 'Welcome to HDMS Node' })).toBeNull();
+    expect(screen.getByText('Vault unlocked')).toBeTruthy();
+  });
+
+  it('shows the unlock screen, without the areas, when the vault is locked', async () => {
+    renderApp(createFakeNode({ vault: { state: 'locked' } }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' })).toBeTruthy();
+    expect(screen.queryByRole('navigation', { name: 'Areas' })).toBeNull();
     expect(screen.getByText('Vault locked')).toBeTruthy();
   });
 
@@ -49,6 +56,16 @@ describe('App startup', () => {
     expect(within(nav).getByRole('link', { name: 'Intake' }).getAttribute('aria-current')).toBe('page');
     await waitFor(() => expect(document.activeElement).toBe(heading));
     expect(window.location.hash).toBe('#/intake');
+  });
+
+  it('while exploring without a vault, Patients says so and leads back to the setup', async () => {
+    renderApp(createFakeNode(), '#/patients');
+    fireEvent.click(await screen.findByRole('button', { name: 'Explore the app' }));
+    await screen.findByRole('heading', { level: 1, name: 'Patients' });
+    expect(screen.getByRole('main').textContent).toContain('This node has no vault yet');
+    expect(screen.queryByRole('searchbox')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Set up the vault' }));
+    expect(await screen.findByRole('region', { name: 'Create the vault' })).toBeTruthy();
   });
 
   it('shows a shutdown banner when the body announces app.stopping', async () => {

@@ -74,6 +74,7 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
         const failure = failures.get(method);
         if (failure !== undefined) return { ok: false, error: failure };
         const handler = handlers[method];
+        if (handler === undefined) return { ok: false, error: { code: 'E_INTERNAL', message: `The fake node has no ${method}.` } };
         return { ok: true, value: handler(payload) };
       },
       subscribe(name, listener) {
@@ -85,7 +86,8 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
       },
     },
   };
-  const handlers: Record<MethodName, Handler> = {
+  // The UI tests need only these; any other method answers an error, as a broken node would.
+  const handlers: Partial<Record<MethodName, Handler>> = {
     'app.info': () => node.state.info,
     'prefs.get': () => node.state.prefs,
     'prefs.update': (change) => {

@@ -4,6 +4,7 @@ import { createApiClient } from '../../../shared/ipc/api-client';
 import type { EventName, EventPayloadOf } from '../../../shared/ipc/contract';
 import { App } from '../../../renderer/app/app';
 import type { FakeNode } from './fake-transport';
+import { createFakeVault, type FakeVault } from './fake-vault-service';
 
 afterEach(() => {
   cleanup();
@@ -12,10 +13,14 @@ afterEach(() => {
   delete document.documentElement.dataset.density;
 });
 
-/** Renders the whole app against a fake node, starting at a given hash route. */
-export function renderApp(node: FakeNode, hash = ''): RenderResult {
+/**
+ * Renders the whole app against a fake node and a fake vault, starting at a given hash route.
+ * Without a vault, one in the node's vault state is made (an unlocked one has an admin operator).
+ */
+export function renderApp(node: FakeNode, hash = '', vault: FakeVault = createFakeVault({ phase: node.state.vault.state })): RenderResult & { vault: FakeVault } {
   window.history.replaceState(null, '', `/${hash}`);
-  return render(<App api={createApiClient(node.transport)} transport={node.transport} />);
+  const result = render(<App api={createApiClient(node.transport)} transport={node.transport} vault={vault} />);
+  return { ...result, vault };
 }
 
 /** Sends an event from the fake body inside act(), as React expects for external updates. */

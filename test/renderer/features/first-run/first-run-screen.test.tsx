@@ -54,11 +54,14 @@ describe('First-run screen', () => {
     expect(items.map((item) => item.textContent)).toEqual(['HL7 v2 over MLLP: Listening', 'DICOM: Error. Port 104 is in use.']);
   });
 
-  it('says vault setup comes next and offers no button that does nothing', async () => {
+  it('leads with the vault setup form, and keeps "Explore the app"', async () => {
     renderApp(createFakeNode());
-    const vault = await screen.findByRole('region', { name: 'Vault' });
-    expect(vault.textContent).toMatch(/next release/);
+    const vault = await screen.findByRole('region', { name: 'Create the vault' });
+    expect(within(vault).getByLabelText('Your name')).toBeTruthy();
+    expect(within(vault).getByLabelText('Passphrase')).toBeTruthy();
+    expect(within(vault).getByLabelText('Confirm passphrase')).toBeTruthy();
+    expect(within(vault).getByRole('button', { name: 'Create vault' })).toHaveProperty('disabled', true);
     expect(vault.textContent).toMatch(/recovery key/);
-    expect(screen.getAllByRole('button').map((b) => b.textContent)).toEqual(['Explore the app']);
+    expect(screen.getByRole('button', { name: 'Explore the app' })).toBeTruthy();
   });
 });

@@ -14,7 +14,7 @@ function rows(): string[][] {
 
 describe('Intake area', () => {
   it('lists every listener with a human channel name, its state and the reason', async () => {
-    renderApp(createFakeNode({ vault: { state: 'locked' } }), '#/intake');
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake');
     await screen.findByRole('table', { name: 'Listeners' });
     expect(rows()).toEqual([
       ['HL7 v2 over MLLP', 'Closed', NO_VAULT_REASON],
@@ -26,7 +26,7 @@ describe('Intake area', () => {
   });
 
   it('follows intake.statusChanged live', async () => {
-    const node = createFakeNode({ vault: { state: 'locked' } });
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
     renderApp(node, '#/intake');
     await screen.findByRole('table', { name: 'Listeners' });
 
@@ -37,7 +37,7 @@ describe('Intake area', () => {
   });
 
   it('says so when the status cannot be loaded', async () => {
-    const node = createFakeNode({ vault: { state: 'locked' } });
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
     node.failWith('intake.status', { code: 'E_INTERNAL', message: 'Intake status is unavailable.' });
     renderApp(node, '#/intake');
     const alert = await screen.findByRole('alert');
@@ -45,7 +45,7 @@ describe('Intake area', () => {
   });
 
   it('stops listening when the area closes', async () => {
-    const node = createFakeNode({ vault: { state: 'locked' } });
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
     const { unmount } = renderApp(node, '#/intake');
     await screen.findByRole('table', { name: 'Listeners' });
     expect(node.subscriberCount('intake.statusChanged')).toBe(1);

@@ -98,12 +98,12 @@ describe('Settings › About this node', () => {
     setClipboard({ writeText: () => Promise.reject(new DOMException('denied', 'NotAllowedError')) });
     await renderSettings();
     fireEvent.click(screen.getByRole('button', { name: 'Copy data folder path' }));
-    await waitFor(() => expect(screen.getByRole('status').textContent).toMatch(/^Could not copy/));
+    await waitFor(() => expect(within(screen.getByRole('region', { name: 'About this node' })).getByRole('status').textContent).toMatch(/^Could not copy/));
   });
 
   it('says so when there is no clipboard at all', async () => {
     await renderSettings();
     fireEvent.click(screen.getByRole('button', { name: 'Copy data folder path' }));
-    await waitFor(() => expect(screen.getByRole('status').textContent).toMatch(/^Could not copy/));
+    await waitFor(() => expect(within(screen.getByRole('region', { name: 'About this node' })).getByRole('status').textContent).toMatch(/^Could not copy/));
   });
 });

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Sealer } from '../../shared/crypto/envelope';
+import type { Keyring } from '../../shared/ipc';
+import type { Logger } from '../logging/logger';
+import type { JournalSnapshot } from '../storage/journal';
+import type { VaultStorage } from '../storage/vault-storage';
+import { syncDir } from '../vault/atomic-file';
+import { BACKUP_EXTENSION, BACKUP_FORMAT, containerEnd, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY } from './backup-format';
+
+export interface BackupExportOptions {
+  readonly dataDir: string;
+  readonly storage: Pick<VaultStorage, 'journal' | 'objects'>;
+  /** The process's Sealer for the vault's intake key: the backup is sealed like any intake. */
+  readonly sealer: Sealer;
+  readonly keyring: Keyring;
+  readonly log: Logger;
+  readonly now?: Date;
+}
+
+const COPY_CHUNK_BYTES = 256 * 1024;
+
+/** `hdms-backup-20250102T030405Z.hdmsbak` */
+export function backupFileName(at: Date, suffix = 0): string {
+  const stamp = at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return `hdms-backup-${stamp}${suffix === 0 ? '' : `-${suffix}`}${BACKUP_EXTENSION}`;
+}
+
+/**
+ * Writes one backup file of the whole vault into `<data>/backups/` (mode 0600; see
+ * backup-format.ts), streaming: no file is ever held whole in memory. Intake goes on meanwhile:
+ * the journal is copied up to its durable length at the start (it is append-only, and a rewrite
+ * waits for the copy), and the objects are listed after that, so every record copied finds its
+ * object in the backup. The file appears under its final name only once complete and fsynced.
+ */
+export async function exportBackup(options: BackupExportOptions): Promise<{ path: string; bytes: number }> {
+  const { dataDir, storage, sealer, keyring, log } = options;
+  const createdAt = options.now ?? new Date();
+  const backupsDir = path.join(dataDir, 'backups');
+  await mkdir(backupsDir, { recursive: true, mode: 0o700 });
+  const keysBytes = Buffer.from(`${JSON.stringify(keyring, null, 1)}\n`, 'utf8');
+  const temp = path.join(backupsDir, `.backup-${randomBytes(8).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600);
+  let position = 0;
+  let done = false;
+  let objects = 0;
+  let records = 0;
+  try {
+    const write = async (bytes: Uint8Array): Promise<void> => {
+      let offset = 0;
+      while (offset < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position);
+        offset += bytesWritten;
+        position += bytesWritten;
+      }
+    };
+    await write(encodePreamble({ format: BACKUP_FORMAT, version: 1, createdAt: createdAt.toISOString(), keyring }));
+    await storage.journal.withSnapshot(async (snapshot) => {
+      records = snapshot.lastSeq;
+      const ids: string[] = [];
+      for await (const id of storage.objects.list()) ids.push(id);
+      const container = containerStream(keysBytes, snapshot, ids, storage.objects.pathOf.bind(storage.objects), () => objects++);
+      for await (const piece of sealer.sealStream('backup', container)) await write(piece);
+    });
+    await handle.datasync();
+    done = true;
+  } finally {
+    await handle.close();
+    if (!done) await unlink(temp).catch(() => undefined);
+  }
+  let name = '';
+  for (let suffix = 0; ; suffix++) {
+    name = path.join(backupsDir, backupFileName(createdAt, suffix));
+    if (!(await exists(name))) break;
+  }
+  await rename(temp, name);
+  await syncDir(backupsDir);
+  log.info({ bytes: position, records, objects }, 'backup exported');
+  return { path: name, bytes: position };
+}
+
+async function* containerStream(
+  keysBytes: Buffer,
+  snapshot: JournalSnapshot,
+  objectIds: readonly string[],
+  objectPath: (id: string) => string,
+  countObject: () => void,
+): AsyncGenerator<Uint8Array> {
+  let entries = 0;
+  yield entryHeader(KEYS_ENTRY, keysBytes.length);
+  yield keysBytes;
+  entries++;
+
+  yield entryHeader(JOURNAL_ENTRY, snapshot.size);
+  for (let position = 0; position < snapshot.size; ) {
+    const buffer = Buffer.allocUnsafe(Math.min(COPY_CHUNK_BYTES, snapshot.size - position));
+    const got = await snapshot.read(buffer, 0, buffer.length, position);
+    if (got <= 0) throw new Error('The journal ended before its snapshot length.');
+    position += got;
+    yield buffer.subarray(0, got);
+  }
+  entries++;
+
+  for (const id of objectIds) {
+    let handle;
+    try {
+      handle = await open(objectPath(id), 'r');
+    } catch (error) {
+      // Listed, then gone: only an erasure removes objects, and it waits for the export.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      yield entryHeader(`objects/${id.slice(0, 2)}/${id.slice(2)}`, size);
+      for (let position = 0; position < size; ) {
+        const buffer = Buffer.allocUnsafe(Math.min(COPY_CHUNK_BYTES, size - position));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        if (bytesRead <= 0) throw new Error('An object ended before its size.');
+        position += bytesRead;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
+    entries++;
+    countObject();
+  }
+  yield containerEnd(entries);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,150 @@
+import { open } from 'node:fs/promises';
+import { z } from 'zod';
+import { decodeEnvelopeHeader, ENVELOPE_HEADER_LENGTH, EnvelopeError } from '../../shared/crypto/envelope-format';
+import { KeyringSchema, type Keyring } from '../../shared/ipc';
+import { BodyError } from '../ipc/contract-router';
+
+/**
+ * A backup file (`.hdmsbak`), version 1:
+ *
+ *   8 bytes   magic "HDMSBAK1"
+ *   4 bytes   preamble length n, u32 big-endian (1 … 16 MiB)
+ *   n bytes   preamble, UTF-8 JSON {"format":"hdms-backup","version":1,"createdAt":…,"keyring":{…}}
+ *   then      ONE sealed envelope (kind `backup`, sealed to the vault's intake public key) of the
+ *             container stream below.
+ *
+ * The preamble is readable without any key, on purpose: the keyring in it is what a restore needs
+ * to recover the master secret (with a passphrase or the recovery key) and from it the intake
+ * private key, which unwraps the envelope's data key. The keyring holds only wrapped secrets.
+ *
+ * Container stream (the envelope's plaintext), entries back to back:
+ *
+ *   2 bytes   path length p, u16 big-endian (1 … 1024); 0 ends the container
+ *   p bytes   path, UTF-8, relative to `vault/`: `keys.json`, `journal/journal.hdj` or
+ *             `objects/ab/<62 hex>`; nothing else is accepted on restore
+ *   8 bytes   size s, u64 big-endian
+ *   s bytes   the file's bytes (objects and the journal are stored as they are: already sealed)
+ *   …
+ *   2 bytes   0
+ *   4 bytes   number of entries, u32 big-endian
+ */
+export const BACKUP_MAGIC = Buffer.from('HDMSBAK1', 'ascii');
+export const BACKUP_FORMAT = 'hdms-backup';
+export const BACKUP_EXTENSION = '.hdmsbak';
+export const MAX_PREAMBLE_BYTES = 16 * 1024 * 1024;
+export const MAX_PATH_BYTES = 1024;
+
+export const BackupPreambleSchema = z.strictObject({
+  format: z.literal(BACKUP_FORMAT),
+  version: z.literal(1),
+  createdAt: z.iso.datetime(),
+  keyring: KeyringSchema,
+});
+export type BackupPreamble = Readonly<z.infer<typeof BackupPreambleSchema>>;
+
+export const KEYS_ENTRY = 'keys.json';
+export const JOURNAL_ENTRY = 'journal/journal.hdj';
+const OBJECT_ENTRY = /^objects\/([0-9a-f]{2})\/([0-9a-f]{62})$/;
+
+export type ContainerPath = { readonly kind: 'keys' } | { readonly kind: 'journal' } | { readonly kind: 'object'; readonly id: string };
+
+/**
+ * Classifies a container path; throws for anything else. Only three shapes exist, so no path can
+ * climb out of the restore folder (no `..`, no absolute paths, no backslashes, no drive letters).
+ */
+export function parseContainerPath(name: string): ContainerPath {
+  if (name === KEYS_ENTRY) return { kind: 'keys' };
+  if (name === JOURNAL_ENTRY) return { kind: 'journal' };
+  const match = OBJECT_ENTRY.exec(name);
+  if (match !== null) return { kind: 'object', id: match[1]! + match[2]! };
+  throw malformed('it names a file outside the vault layout');
+}
+
+export function encodePreamble(preamble: BackupPreamble): Buffer {
+  const json = Buffer.from(JSON.stringify(preamble), 'utf8');
+  const head = Buffer.alloc(BACKUP_MAGIC.length + 4);
+  BACKUP_MAGIC.copy(head, 0);
+  head.writeUInt32BE(json.length, BACKUP_MAGIC.length);
+  return Buffer.concat([head, json]);
+}
+
+export function entryHeader(name: string, size: number): Buffer {
+  const pathBytes = Buffer.from(name, 'utf8');
+  const out = Buffer.alloc(2 + pathBytes.length + 8);
+  out.writeUInt16BE(pathBytes.length, 0);
+  pathBytes.copy(out, 2);
+  out.writeBigUInt64BE(BigInt(size), 2 + pathBytes.length);
+  return out;
+}
+
+export function containerEnd(entries: number): Buffer {
+  const out = Buffer.alloc(6);
+  out.writeUInt16BE(0, 0);
+  out.writeUInt32BE(entries, 2);
+  return out;
+}
+
+export function malformed(why: string): BodyError {
+  return new BodyError('E_BAD_REQUEST', `The backup's content is malformed: ${why}.`);
+}
+
+export function notABackup(why: string): BodyError {
+  return new BodyError('E_BAD_REQUEST', `That file is not an HDMS Node backup (${why}).`);
+}
+
+export interface BackupHead {
+  readonly preamble: BackupPreamble;
+  /** Where the sealed envelope starts. */
+  readonly envelopeOffset: number;
+  /** The envelope's 140 header bytes. */
+  readonly envelopeHeader: Uint8Array;
+  /** The whole file's size. */
+  readonly bytes: number;
+}
+
+/** Reads and checks the clear part of a backup file: the preamble and the envelope header. */
+export async function readBackupHead(file: string): Promise<BackupHead> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new BodyError('E_BAD_REQUEST', code === 'ENOENT' ? 'No backup file at that path.' : `The backup file cannot be opened (${code ?? 'error'}).`);
+  }
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(BACKUP_MAGIC.length + 4);
+    if ((await handle.read(head, 0, head.length, 0)).bytesRead < head.length || !head.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC)) {
+      throw notABackup('no HDMSBAK1 magic');
+    }
+    const length = head.readUInt32BE(BACKUP_MAGIC.length);
+    if (length === 0 || length > MAX_PREAMBLE_BYTES || head.length + length + ENVELOPE_HEADER_LENGTH > size) throw notABackup('its preamble length is out of range');
+    const json = Buffer.alloc(length);
+    await handle.read(json, 0, length, head.length);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json.toString('utf8'));
+    } catch {
+      throw notABackup('its preamble is not JSON');
+    }
+    const preamble = BackupPreambleSchema.safeParse(parsed);
+    if (!preamble.success) throw notABackup(`its preamble breaks the schema at ${preamble.error.issues[0]?.path.map(String).join('.') || '(root)'}`);
+    const envelopeOffset = head.length + length;
+    const envelopeHeader = new Uint8Array(ENVELOPE_HEADER_LENGTH);
+    await handle.read(envelopeHeader, 0, ENVELOPE_HEADER_LENGTH, envelopeOffset);
+    try {
+      const header = decodeEnvelopeHeader(envelopeHeader);
+      if (header.kind !== 'backup') throw notABackup(`its envelope is of kind ${header.kind}`);
+    } catch (error) {
+      if (error instanceof EnvelopeError) throw notABackup(`its envelope header is invalid: ${error.code}`);
+      throw error;
+    }
+    return { preamble: preamble.data, envelopeOffset, envelopeHeader, bytes: size };
+  } finally {
+    await handle.close();
+  }
+}
+
+export function sameKeyring(a: Keyring, b: Keyring): boolean {
+  return JSON.stringify(KeyringSchema.parse(a)) === JSON.stringify(KeyringSchema.parse(b));
+}

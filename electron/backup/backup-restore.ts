@@ -1,0 +1,333 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { openStreamWithDataKey } from '../../shared/crypto/envelope';
+import { EnvelopeError } from '../../shared/crypto/envelope-format';
+import { KeyringSchema, type Keyring } from '../../shared/ipc';
+import { BodyError } from '../ipc/contract-router';
+import type { Logger } from '../logging/logger';
+import { scanJournal } from '../storage/journal-format';
+import { nodeStorageFs } from '../storage/storage-fs';
+import { vaultLayout } from '../storage/vault-layout';
+import { syncDir } from '../vault/atomic-file';
+import { MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
+
+export interface BackupRestoreOptions {
+  readonly dataDir: string;
+  readonly file: string;
+  /** The backup envelope's data key (32 bytes), unwrapped by the mind with the intake key. */
+  readonly dataKey: Uint8Array;
+  readonly log: Logger;
+}
+
+export interface BackupRestoreResult {
+  readonly records: number;
+  readonly objects: number;
+  readonly keyring: Keyring;
+}
+
+/** Small entries are written in the background, this many at once (each is fsynced). */
+const WRITE_CONCURRENCY = 32;
+const IN_MEMORY_ENTRY_BYTES = 1024 * 1024;
+const MAX_KEYS_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Restores a backup into a data folder that holds no vault (the caller checks, under the body's
+ * vault lock). Decrypts the envelope with its data key into `vault/tmp/restore-*`, checking as it
+ * goes (every object's bytes hash to its name, paths fit the layout) and at the end (the keyring
+ * equals the preamble's, the journal scans clean, the container's entry count matches), then moves
+ * journal and objects into place and the keyring last: a vault exists only once all of it is
+ * there. On any failure everything it created is removed. A wrong key fails at the first chunk.
+ */
+export async function restoreBackup(options: BackupRestoreOptions): Promise<BackupRestoreResult> {
+  const { dataDir, file, dataKey, log } = options;
+  const head = await readBackupHead(file);
+  const layout = vaultLayout(dataDir);
+  const vaultDirExisted = await exists(layout.vaultDir);
+  await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
+  const work = await mkdtemp(path.join(layout.tmpDir, 'restore-'));
+  let moved = false;
+  const movedParts: string[] = [];
+  try {
+    const unpacked = await unpack(head.envelopeOffset, file, dataKey, work);
+    if (!sameKeyring(unpacked.keyring, head.preamble.keyring)) throw malformed('its keyring differs from the one in its preamble');
+    const journalFile = path.join(work, 'journal', 'journal.hdj');
+    const handle = await nodeStorageFs.open(journalFile, 'read');
+    let records: number;
+    try {
+      const scan = await scanJournal(handle, await handle.size());
+      if (scan.verdict !== 'clean') throw malformed(`its journal is damaged at byte offset ${scan.problem?.offset ?? 0}`);
+      records = scan.records;
+    } finally {
+      await handle.close();
+    }
+    await clearEmptyLeftovers(layout.journalDir);
+    await clearEmptyLeftovers(layout.objectsDir);
+    await rename(path.join(work, 'journal'), layout.journalDir);
+    movedParts.push(layout.journalDir);
+    await rename(path.join(work, 'objects'), layout.objectsDir);
+    movedParts.push(layout.objectsDir);
+    await syncDir(layout.vaultDir);
+    await rename(path.join(work, 'keys.json'), layout.keysFile);
+    moved = true;
+    await syncDir(layout.vaultDir);
+    await rm(work, { recursive: true, force: true });
+    log.info({ records, objects: unpacked.objects }, 'backup restored');
+    return { records, objects: unpacked.objects, keyring: unpacked.keyring };
+  } catch (error) {
+    if (!moved) {
+      await rm(work, { recursive: true, force: true });
+      // Journal or objects may have moved already; the keyring never did, so no vault exists.
+      if (!vaultDirExisted) await rm(layout.vaultDir, { recursive: true, force: true });
+      else for (const part of movedParts) await rm(part, { recursive: true, force: true }).catch(() => undefined);
+    }
+    throw translate(error);
+  }
+}
+
+function translate(error: unknown): unknown {
+  if (error instanceof EnvelopeError) {
+    if (error.code === 'E_ENVELOPE_AUTH') return new BodyError('E_BAD_REQUEST', 'The backup does not open with that key (or it was altered).');
+    return new BodyError('E_BAD_REQUEST', `The backup file is damaged or incomplete (${error.code}).`);
+  }
+  return error;
+}
+
+interface Unpacked {
+  readonly keyring: Keyring;
+  readonly objects: number;
+}
+
+async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array, work: string): Promise<Unpacked> {
+  const stream = createReadStream(file, { start: envelopeOffset, highWaterMark: 256 * 1024 });
+  const opened = await openStreamWithDataKey(dataKey, stream);
+  if (opened.kind !== 'backup') {
+    await opened.cancel();
+    throw malformed('its envelope is not a backup');
+  }
+  const reader = new ByteReader(opened.plaintext[Symbol.asyncIterator]());
+  const writes = new WritePool(WRITE_CONCURRENCY);
+  const madeDirs = new Set<string>();
+  const ensureDir = async (dir: string): Promise<void> => {
+    if (madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    madeDirs.add(dir);
+  };
+  await ensureDir(path.join(work, 'objects'));
+  let keyring: Keyring | null = null;
+  let journal = false;
+  let objects = 0;
+  let entries = 0;
+  const seen = new Set<string>();
+  try {
+    for (;;) {
+      const pathLength = (await reader.exact(2)).readUInt16BE(0);
+      if (pathLength === 0) break;
+      if (pathLength > MAX_PATH_BYTES) throw malformed('an entry path is too long');
+      const name = (await reader.exact(pathLength)).toString('utf8');
+      const entry = parseContainerPath(name);
+      if (seen.has(name)) throw malformed('an entry appears twice');
+      seen.add(name);
+      const size = Number((await reader.exact(8)).readBigUInt64BE(0));
+      if (!Number.isSafeInteger(size)) throw malformed('an entry size is out of range');
+      entries++;
+      if (entry.kind === 'keys') {
+        if (size > MAX_KEYS_BYTES) throw malformed('its keyring is too large');
+        const bytes = await reader.exact(size);
+        let json: unknown;
+        try {
+          json = JSON.parse(bytes.toString('utf8'));
+        } catch {
+          throw malformed('its keyring is not JSON');
+        }
+        const parsed = KeyringSchema.safeParse(json);
+        if (!parsed.success) throw malformed('its keyring breaks the schema');
+        keyring = parsed.data;
+        await writes.run(() => writeWhole(path.join(work, 'keys.json'), [bytes]));
+        continue;
+      }
+      const target =
+        entry.kind === 'journal' ? path.join(work, 'journal', 'journal.hdj') : path.join(work, 'objects', entry.id.slice(0, 2), entry.id.slice(2));
+      await ensureDir(path.dirname(target));
+      const hash = entry.kind === 'object' ? createHash('sha256') : null;
+      const check = (): void => {
+        if (hash !== null && entry.kind === 'object' && hash.digest('hex') !== entry.id) throw malformed('an object does not match its name');
+      };
+      if (size <= IN_MEMORY_ENTRY_BYTES) {
+        const bytes = await reader.exact(size);
+        hash?.update(bytes);
+        check();
+        await writes.run(() => writeWhole(target, [bytes]));
+      } else {
+        await writes.drain();
+        const handle = await open(target, 'wx', 0o600);
+        try {
+          let position = 0;
+          for await (const piece of reader.take(size)) {
+            hash?.update(piece);
+            await writeAll(handle, piece, position);
+            position += piece.length;
+          }
+          check();
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      }
+      if (entry.kind === 'journal') journal = true;
+      else objects++;
+    }
+    const count = (await reader.exact(4)).readUInt32BE(0);
+    if (count !== entries) throw malformed('its entry count does not match');
+    if (!(await reader.atEnd())) throw malformed('bytes follow its last entry');
+  } finally {
+    await writes.drain().catch(() => undefined);
+    await reader.close();
+  }
+  await writes.drain();
+  if (keyring === null) throw malformed('it holds no keyring');
+  if (!journal) throw malformed('it holds no journal');
+  for (const dir of madeDirs) await syncDir(dir);
+  return { keyring, objects };
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position + offset);
+    offset += bytesWritten;
+  }
+}
+
+async function writeWhole(file: string, pieces: readonly Uint8Array[]): Promise<void> {
+  const handle = await open(file, 'wx', 0o600);
+  try {
+    let position = 0;
+    for (const piece of pieces) {
+      await writeAll(handle, piece, position);
+      position += piece.length;
+    }
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Runs up to `limit` writes at once; the first failure is rethrown by the next run or drain. */
+class WritePool {
+  private readonly active = new Set<Promise<void>>();
+  private failure: { error: unknown } | null = null;
+
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    this.rethrow();
+    while (this.active.size >= this.limit) await Promise.race(this.active);
+    this.rethrow();
+    const promise: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.active.delete(promise));
+    this.active.add(promise);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.active);
+    this.rethrow();
+  }
+
+  private rethrow(): void {
+    if (this.failure !== null) throw this.failure.error;
+  }
+}
+
+/** Exact-length reads over an async iterator of byte pieces. */
+class ByteReader {
+  private pieces: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+
+  constructor(private readonly iterator: AsyncIterator<Uint8Array>) {}
+
+  private async fill(n: number): Promise<boolean> {
+    while (this.buffered < n && !this.ended) {
+      const next = await this.iterator.next();
+      if (next.done === true) {
+        this.ended = true;
+        break;
+      }
+      const piece = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+      this.pieces.push(piece);
+      this.buffered += piece.length;
+    }
+    return this.buffered >= n;
+  }
+
+  async exact(n: number): Promise<Buffer> {
+    if (n === 0) return Buffer.alloc(0);
+    if (!(await this.fill(n))) throw malformed('it ends in the middle of an entry');
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const piece = this.pieces[0]!;
+      const take = Math.min(piece.length, n - filled);
+      piece.copy(out, filled, 0, take);
+      filled += take;
+      if (take === piece.length) this.pieces.shift();
+      else this.pieces[0] = piece.subarray(take);
+    }
+    this.buffered -= n;
+    return out;
+  }
+
+  async *take(n: number): AsyncGenerator<Buffer> {
+    let left = n;
+    while (left > 0) {
+      if (this.buffered === 0 && !(await this.fill(1))) throw malformed('it ends in the middle of an entry');
+      const piece = this.pieces[0]!;
+      const take = Math.min(piece.length, left);
+      if (take === piece.length) this.pieces.shift();
+      else this.pieces[0] = piece.subarray(take);
+      this.buffered -= take;
+      left -= take;
+      yield Buffer.from(piece.subarray(0, take));
+    }
+  }
+
+  async atEnd(): Promise<boolean> {
+    return !(await this.fill(1));
+  }
+
+  async close(): Promise<void> {
+    if (!this.ended) await this.iterator.return?.();
+  }
+}
+
+/** Removes a journal or objects folder that holds no file at all (the empty fan-out of a fresh open). */
+async function clearEmptyLeftovers(dir: string): Promise<void> {
+  if (!(await exists(dir))) return;
+  if (await holdsFiles(dir)) throw new BodyError('E_CONFLICT', 'This data folder holds vault files already; restore into an empty data folder.');
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function holdsFiles(dir: string): Promise<boolean> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      if (await holdsFiles(path.join(dir, entry.name))) return true;
+    } else if (!(entry.name === 'journal.hdj' && (await stat(path.join(dir, entry.name))).size <= 8)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,106 @@
+import { stat } from 'node:fs/promises';
+import { KeyringSchema, type Keyring } from '../../shared/ipc';
+import { BodyError } from '../ipc/contract-router';
+import { JOURNAL_MAGIC, OPERATOR_PATTERN } from '../storage/journal-format';
+import { vaultLayout } from '../storage/vault-layout';
+import { readTextIfExists, SerialQueue, writeFileAtomic } from './atomic-file';
+
+/**
+ * `<data>/vault/keys.json`: the keyring the mind builds (wrapped master secret per key slot,
+ * operators, the intake public key). The body stores it verbatim and never holds anything that
+ * opens it. Every write is atomic (temp, fsync, rename, fsync of the folder; mode 0600), and
+ * writes are serialized, so a create and an update cannot interleave.
+ */
+export class KeyringStore {
+  private readonly queue = new SerialQueue();
+  readonly file: string;
+
+  constructor(private readonly dataDir: string) {
+    this.file = vaultLayout(dataDir).keysFile;
+  }
+
+  /** The stored keyring, or null if the data folder holds none; E_UNAVAILABLE if it is damaged. */
+  async read(): Promise<Keyring | null> {
+    const text = await readTextIfExists(this.file);
+    if (text === null) return null;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw damaged('it is not JSON');
+    }
+    const parsed = KeyringSchema.safeParse(json);
+    if (!parsed.success) throw damaged(`it breaks the keyring schema at ${parsed.error.issues[0]?.path.map(String).join('.') || '(root)'}`);
+    return parsed.data;
+  }
+
+  async exists(): Promise<boolean> {
+    return (await readTextIfExists(this.file)) !== null;
+  }
+
+  /** Stores a new vault's keyring; E_CONFLICT if the folder holds a vault (or vault files) already. */
+  create(keyring: Keyring): Promise<Keyring> {
+    return this.queue.run(async () => {
+      const checked = checkKeyring(keyring);
+      if (await this.exists()) throw new BodyError('E_CONFLICT', 'A vault exists already in this data folder; unlock it, or choose another data folder.');
+      if (await journalHasRecords(vaultLayout(this.dataDir).journalFile)) {
+        throw new BodyError('E_CONFLICT', 'This data folder holds a vault journal without a keyring (vault/keys.json is missing). Restore the keyring or the vault from a backup, or choose another data folder.');
+      }
+      await writeFileAtomic(this.file, `${JSON.stringify(checked, null, 1)}\n`);
+      return checked;
+    });
+  }
+
+  /**
+   * Replaces the keyring with its next revision. E_CONFLICT when the stored revision is not
+   * `expectedRevision` (another window changed it first), when `keyring.revision` is not
+   * expectedRevision + 1, or when it belongs to another vault (vaultId or intake key differ).
+   */
+  update(keyring: Keyring, expectedRevision: number): Promise<Keyring> {
+    return this.queue.run(async () => {
+      const checked = checkKeyring(keyring);
+      const current = await this.read();
+      if (current === null) throw new BodyError('E_CONFLICT', 'No vault exists in this data folder yet; create one first.');
+      if (current.revision !== expectedRevision) {
+        throw new BodyError('E_CONFLICT', `The keyring changed meanwhile: it is at revision ${current.revision}, not ${expectedRevision}. Reload it and try again.`);
+      }
+      if (checked.revision !== expectedRevision + 1) {
+        throw new BodyError('E_CONFLICT', `The new keyring must have revision ${expectedRevision + 1}, not ${checked.revision}.`);
+      }
+      if (checked.vaultId !== current.vaultId || checked.intakePublicKey !== current.intakePublicKey) {
+        throw new BodyError('E_CONFLICT', 'The new keyring belongs to another vault (its vault id or intake key differ).');
+      }
+      await writeFileAtomic(this.file, `${JSON.stringify(checked, null, 1)}\n`);
+      return checked;
+    });
+  }
+}
+
+function damaged(why: string): BodyError {
+  return new BodyError('E_UNAVAILABLE', `The vault's keyring file (vault/keys.json) is damaged: ${why}. Restore the vault from a backup.`);
+}
+
+/**
+ * Checks what the schema cannot: every operator id is recorded in journal events, so it must be a
+ * journal operator id (letters, digits, "-", "_", at most 64, the contract's record limit).
+ */
+function checkKeyring(keyring: Keyring): Keyring {
+  const parsed = KeyringSchema.parse(keyring);
+  const ids = new Set<string>();
+  for (const [index, operator] of parsed.operators.entries()) {
+    if (operator.operatorId.length > 64 || !OPERATOR_PATTERN.test(operator.operatorId)) {
+      throw new BodyError('E_BAD_REQUEST', `keyring.operators.${index}.operatorId: journal operator ids are 1 to 64 letters, digits, "-" or "_".`);
+    }
+    if (ids.has(operator.operatorId)) throw new BodyError('E_BAD_REQUEST', `keyring.operators.${index}.operatorId: duplicate operator id.`);
+    ids.add(operator.operatorId);
+  }
+  return parsed;
+}
+
+async function journalHasRecords(journalFile: string): Promise<boolean> {
+  try {
+    return (await stat(journalFile)).size > JOURNAL_MAGIC.length;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,110 @@
+import { useId, useState } from 'react';
+import { hrefForRoute } from '../../app/router/hash-route';
+import { useVaultRead } from '../../app/use-vault-read';
+import { vaultErrorMessage } from '../../app/vault-errors';
+import { useCurrentOperator, useVault } from '../../vault/vault-context';
+import type { PatientDetail } from '../../vault/vault-service';
+import { ErasePatientDialog } from './erase-patient-dialog';
+import { addressLabel, identifierLabel, patientName, sexLabel } from './record-format';
+import { RecordTable } from './record-table';
+
+/** One patient: who they are, then their records in time order. Opening it is journaled as an access. */
+export function PatientPage({ patientId, onErased }: { patientId: string; onErased: (name: string) => void }) {
+  const vault = useVault();
+  const detail = useVaultRead(`patient:${patientId}`, () => vault.openPatient(patientId));
+  return (
+    <>
+      <p className="breadcrumb">
+        <a href={hrefForRoute('patients')}>← All patients</a>
+      </p>
+      {detail.phase === 'loading' && <p role="status">Opening the patient…</p>}
+      {detail.phase === 'failed' && (
+        <div role="alert" className="note note--error">
+          <p>The patient could not be opened: {vaultErrorMessage(detail.error)}</p>
+          <button type="button" className="button" onClick={detail.reload}>
+            Retry
+          </button>
+        </div>
+      )}
+      {detail.phase === 'ready' && <PatientView detail={detail.value} onErased={onErased} />}
+    </>
+  );
+}
+
+function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (name: string) => void }) {
+  const operator = useCurrentOperator();
+  const [erasing, setErasing] = useState(false);
+  const headingId = useId();
+  const recordsHeadingId = useId();
+  const { patient } = detail;
+  const name = patientName(patient);
+  const address = addressLabel(patient);
+  const primary = patient.identifiers[0];
+
+  return (
+    <>
+      <section className="panel patient-header" aria-labelledby={headingId}>
+        <div className="patient-header__top">
+          <h2 id={headingId} className="patient-header__name">
+            {name}
+          </h2>
+          {operator?.role === 'admin' && primary !== undefined && (
+            <button type="button" className="button button--danger-outline" onClick={() => setErasing(true)}>
+              Erase patient…
+            </button>
+          )}
+        </div>
+        <dl className="facts patient-facts">
+          <div className="facts__row">
+            <dt>Birth date</dt>
+            <dd>{patient.birthDate ?? 'Not recorded'}</dd>
+          </div>
+          <div className="facts__row">
+            <dt>Sex</dt>
+            <dd>{sexLabel(patient.sex)}</dd>
+          </div>
+          <div className="facts__row">
+            <dt>{patient.identifiers.length === 1 ? 'Identifier' : 'Identifiers'}</dt>
+            <dd>
+              <ul className="inline-list">
+                {patient.identifiers.map((identifier) => (
+                  <li key={`${identifier.authority}|${identifier.type}|${identifier.value}`}>{identifierLabel(identifier)}</li>
+                ))}
+              </ul>
+            </dd>
+          </div>
+          <div className="facts__row">
+            <dt>Address</dt>
+            <dd>{address === '' ? 'Not recorded' : address}</dd>
+          </div>
+          <div className="facts__row">
+            <dt>{(patient.phones?.length ?? 0) === 1 ? 'Phone' : 'Phones'}</dt>
+            <dd>{patient.phones === undefined || patient.phones.length === 0 ? 'Not recorded' : patient.phones.join(', ')}</dd>
+          </div>
+        </dl>
+      </section>
+      <section className="panel" aria-labelledby={recordsHeadingId}>
+        <h2 id={recordsHeadingId}>Records</h2>
+        {detail.records.length === 0 ? (
+          <p>This patient has no records.</p>
+        ) : (
+          <>
+            <p className="muted">
+              {detail.records.length === 1 ? '1 record' : `${detail.records.length} records`}, newest first.
+            </p>
+            <RecordTable patientId={detail.patientId} records={detail.records} labelledBy={recordsHeadingId} />
+          </>
+        )}
+      </section>
+      {erasing && primary !== undefined && (
+        <ErasePatientDialog
+          patientId={detail.patientId}
+          name={name}
+          identifier={primary.value}
+          onClose={() => setErasing(false)}
+          onErased={() => onErased(name)}
+        />
+      )}
+    </>
+  );
+}

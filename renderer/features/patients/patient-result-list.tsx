@@ -1,0 +1,223 @@
+import { observeElementRect, useVirtualizer, type Virtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useImperativeHandle, useRef, useState, useSyncExternalStore, type KeyboardEvent, type Ref } from 'react';
+import { hrefForPath } from '../../app/router/hash-route';
+import { useCssVars } from '../../app/use-css-vars';
+import { vaultErrorMessage } from '../../app/vault-errors';
+import type { PatientHit } from '../../vault/vault-service';
+import type { HitCache } from './hit-cache';
+import { sexLabel } from './record-format';
+
+/** The list's height when the layout cannot be measured (first paint, test DOMs): about a screenful. */
+const FALLBACK_VIEWPORT_HEIGHT = 480;
+const OVERSCAN = 5;
+const PAGE_STEP = 10;
+
+export interface ResultListHandle {
+  /** Moves keyboard focus to a row (from the search box: the first). */
+  focusRow(index: number): void;
+}
+
+/** The virtualizer's element measurement, with a fallback height where layout reports none. */
+function observeRectWithFallback(instance: Virtualizer<HTMLDivElement, Element>, onRect: (rect: { width: number; height: number }) => void) {
+  return observeElementRect(instance, (rect) =>
+    onRect(rect.height > 0 ? rect : { width: rect.width, height: FALLBACK_VIEWPORT_HEIGHT }),
+  );
+}
+
+export function openPatient(patientId: string): void {
+  window.location.hash = hrefForPath('patients', patientId);
+}
+
+/**
+ * The search results: only the rows in view (plus a few) exist in the DOM, so 100 000 hits scroll
+ * as fast as 10. Rows are decrypted lazily through the cache as they come into view. Arrow keys,
+ * Page Up/Down, Home and End move between rows; Enter opens the patient.
+ */
+export function PatientResultList({
+  patientIds,
+  hits,
+  rowHeight,
+  labelledBy,
+  onLeaveTop,
+  ref,
+}: {
+  patientIds: readonly string[];
+  hits: HitCache;
+  rowHeight: number;
+  labelledBy: string;
+  onLeaveTop: () => void;
+  ref?: Ref<ResultListHandle>;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const inner = useRef<HTMLUListElement>(null);
+  const rows = useRef(new Map<number, HTMLAnchorElement>());
+  const pendingFocus = useRef<number | null>(null);
+  const [active, setActive] = useState(0);
+
+  const subscribe = useCallback((listener: () => void) => hits.subscribe(listener), [hits]);
+  useSyncExternalStore(subscribe, () => hits.snapshot());
+
+  // No React Compiler in this build: the virtualizer re-renders this component on scroll itself.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: patientIds.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => rowHeight,
+    overscan: OVERSCAN,
+    initialRect: { width: 0, height: FALLBACK_VIEWPORT_HEIGHT },
+    observeElementRect: observeRectWithFallback,
+    getItemKey: (index) => patientIds[index] ?? index,
+  });
+  const items = virtualizer.getVirtualItems();
+  useCssVars(inner, { '--list-height': `${virtualizer.getTotalSize()}px`, '--row-height': `${rowHeight}px` });
+
+  const visibleIds = items.map((item) => patientIds[item.index]).filter((id) => id !== undefined);
+  const visibleKey = visibleIds.join('\u0000');
+  useEffect(() => {
+    if (visibleKey !== '') hits.request(visibleKey.split('\u0000'));
+  }, [hits, visibleKey]);
+
+  // Focus follows the active row once it is rendered (it may have to scroll into view first).
+  useEffect(() => {
+    if (pendingFocus.current === null) return;
+    const row = rows.current.get(pendingFocus.current);
+    if (row !== undefined) {
+      pendingFocus.current = null;
+      row.focus();
+    }
+  });
+
+  const focusRow = useCallback(
+    (index: number) => {
+      if (patientIds.length === 0) return;
+      const target = Math.min(Math.max(index, 0), patientIds.length - 1);
+      setActive(target);
+      pendingFocus.current = target;
+      virtualizer.scrollToIndex(target, { align: 'auto' });
+      const row = rows.current.get(target);
+      if (row !== undefined) {
+        pendingFocus.current = null;
+        row.focus();
+      }
+    },
+    [patientIds.length, virtualizer],
+  );
+
+  useImperativeHandle(ref, () => ({ focusRow }), [focusRow]);
+
+  const onKeyDown = (event: KeyboardEvent<HTMLAnchorElement>, index: number): void => {
+    const id = patientIds[index];
+    switch (event.key) {
+      case 'ArrowDown':
+        focusRow(index + 1);
+        break;
+      case 'ArrowUp':
+        if (index === 0) onLeaveTop();
+        else focusRow(index - 1);
+        break;
+      case 'PageDown':
+        focusRow(index + PAGE_STEP);
+        break;
+      case 'PageUp':
+        focusRow(index - PAGE_STEP);
+        break;
+      case 'Home':
+        focusRow(0);
+        break;
+      case 'End':
+        focusRow(patientIds.length - 1);
+        break;
+      case 'Enter':
+        if (id !== undefined) openPatient(id);
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  };
+
+  const activeIndex = Math.min(active, Math.max(patientIds.length - 1, 0));
+  return (
+    <div ref={scroller} className="result-list">
+      <ul ref={inner} className="result-list__inner" aria-labelledby={labelledBy}>
+        {items.map((item) => {
+          const id = patientIds[item.index];
+          if (id === undefined) return null;
+          return (
+            <ResultRow
+              key={item.key}
+              start={item.start}
+              index={item.index}
+              setSize={patientIds.length}
+              patientId={id}
+              hit={hits.get(id)}
+              tabbable={item.index === activeIndex}
+              rowRef={(element) => {
+                if (element === null) rows.current.delete(item.index);
+                else rows.current.set(item.index, element);
+              }}
+              onFocus={() => setActive(item.index)}
+              onKeyDown={(event) => onKeyDown(event, item.index)}
+            />
+          );
+        })}
+      </ul>
+      {hits.error !== null && (
+        <p role="alert" className="note note--error">
+          Some rows could not be loaded: {vaultErrorMessage(hits.error)}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function ResultRow({
+  start,
+  index,
+  setSize,
+  patientId,
+  hit,
+  tabbable,
+  rowRef,
+  onFocus,
+  onKeyDown,
+}: {
+  start: number;
+  index: number;
+  setSize: number;
+  patientId: string;
+  hit: PatientHit | undefined;
+  tabbable: boolean;
+  rowRef: (element: HTMLAnchorElement | null) => void;
+  onFocus: () => void;
+  onKeyDown: (event: KeyboardEvent<HTMLAnchorElement>) => void;
+}) {
+  const item = useRef<HTMLLIElement>(null);
+  useCssVars(item, { '--row-start': `${start}px` });
+  return (
+    <li ref={item} className="result-row" aria-setsize={setSize} aria-posinset={index + 1}>
+      <a
+        ref={rowRef}
+        className="result-row__link"
+        href={hrefForPath('patients', patientId)}
+        tabIndex={tabbable ? 0 : -1}
+        onFocus={onFocus}
+        onKeyDown={onKeyDown}
+        aria-busy={hit === undefined || undefined}
+      >
+        {hit === undefined ? (
+          <span className="result-row__loading">Loading…</span>
+        ) : (
+          <>
+            <span className="result-row__name">{hit.name}</span>{' '}
+            <span className="result-row__meta">
+              <span className="result-row__label">Born</span> {hit.birthDate === '' ? 'unknown' : hit.birthDate}
+            </span>{' '}
+            <span className="result-row__meta">{sexLabel(hit.sex)}</span>{' '}
+            <span className="result-row__meta result-row__identifier">{hit.identifier}</span>
+          </>
+        )}
+      </a>
+    </li>
+  );
+}

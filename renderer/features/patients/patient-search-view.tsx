@@ -1,0 +1,149 @@
+import { useId, useRef, type FormEvent, type KeyboardEvent } from 'react';
+import { usePrefs } from '../../app/prefs-context';
+import { vaultErrorMessage } from '../../app/vault-errors';
+import { ImportDemoControl } from '../demo-data/import-demo-control';
+import type { HitCache } from './hit-cache';
+import { PatientResultList, type ResultListHandle } from './patient-result-list';
+import type { PatientSearch } from './use-patient-search';
+
+const numberFormat = new Intl.NumberFormat('en');
+
+const ROW_HEIGHT = { compact: 44, comfortable: 56 } as const;
+
+function patientsWord(count: number): string {
+  return `${numberFormat.format(count)} ${count === 1 ? 'patient' : 'patients'}`;
+}
+
+/** The search box, what it found, and the result list; an empty vault offers demo data instead. */
+export function PatientSearchView({
+  search,
+  hits,
+  notice,
+  onDataChanged,
+}: {
+  search: PatientSearch;
+  hits: HitCache;
+  notice: string | null;
+  onDataChanged: () => void;
+}) {
+  const { prefs } = usePrefs();
+  const resultsHeadingId = useId();
+  const searchHintId = useId();
+  const box = useRef<HTMLInputElement>(null);
+  const list = useRef<ResultListHandle>(null);
+  const { outcome, total } = search;
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    search.submit();
+  };
+
+  const onBoxKeyDown = (event: KeyboardEvent<HTMLInputElement>): void => {
+    if (event.key === 'ArrowDown' && outcome !== null && outcome.patientIds.length > 0) {
+      event.preventDefault();
+      list.current?.focusRow(0);
+    }
+  };
+
+  if (total === 0 && search.query.trim() === '') {
+    return (
+      <>
+        {notice !== null && (
+          <p role="status" className="note note--ok">
+            {notice}
+          </p>
+        )}
+        <EmptyVault onImported={onDataChanged} />
+      </>
+    );
+  }
+
+  const showingResults = outcome !== null && search.query.trim() !== '';
+  return (
+    <>
+      {notice !== null && (
+        <p role="status" className="note note--ok">
+          {notice}
+        </p>
+      )}
+      <form role="search" className="search-form" onSubmit={submit}>
+        <label htmlFor={`${searchHintId}-box`} className="visually-hidden">
+          Search records
+        </label>
+        <input
+          ref={box}
+          id={`${searchHintId}-box`}
+          type="search"
+          className="input search-form__box"
+          placeholder="Name, MRN, code or word"
+          value={search.query}
+          onChange={(event) => search.setQuery(event.target.value)}
+          onKeyDown={onBoxKeyDown}
+          aria-describedby={searchHintId}
+          autoComplete="off"
+          spellCheck={false}
+        />
+        <button type="submit" className="button">
+          Search
+        </button>
+      </form>
+      <p id={searchHintId} role="status" className="search-status" aria-live="polite">
+        {searchStatus(search)}
+      </p>
+      {search.error !== null && (
+        <p role="alert" className="note note--error">
+          The search failed: {vaultErrorMessage(search.error)}
+        </p>
+      )}
+      {search.totalError !== null && (
+        <p role="alert" className="note note--error">
+          The number of patients could not be loaded: {vaultErrorMessage(search.totalError)}
+        </p>
+      )}
+      {showingResults && outcome.patientIds.length > 0 && (
+        <section className="results" aria-labelledby={resultsHeadingId}>
+          <h2 id={resultsHeadingId} className="visually-hidden">
+            Search results
+          </h2>
+          <PatientResultList
+            key={`${outcome.query}\u0000${outcome.patientIds.length}\u0000${prefs.density}`}
+            ref={list}
+            patientIds={outcome.patientIds}
+            hits={hits}
+            rowHeight={ROW_HEIGHT[prefs.density]}
+            labelledBy={resultsHeadingId}
+            onLeaveTop={() => box.current?.focus()}
+          />
+        </section>
+      )}
+    </>
+  );
+}
+
+function searchStatus(search: PatientSearch): string {
+  const query = search.query.trim();
+  if (query === '') {
+    const total = search.total === null ? '' : ` ${patientsWord(search.total)} in the vault.`;
+    return `Type a name, MRN, code or word…${total}`;
+  }
+  const { outcome } = search;
+  if (outcome === null || outcome.query !== query) return search.searching ? 'Searching…' : 'Press Enter to search.';
+  const took = `${numberFormat.format(Math.round(outcome.tookMs))} ms`;
+  if (outcome.patientIds.length === 0) return `No patients match “${outcome.query}” (${took}).`;
+  return `${patientsWord(outcome.patientIds.length)} found in ${took}. Use the arrow keys to move through them.`;
+}
+
+function EmptyVault({ onImported }: { onImported: () => void }) {
+  const headingId = useId();
+  return (
+    <section className="panel panel--lead" aria-labelledby={headingId}>
+      <h2 id={headingId}>No patients yet</h2>
+      <p>
+        Patients appear here as the intake channels receive messages. To try HDMS Node before any system sends data,
+        import a synthetic demo population: realistic names, record numbers, visits, lab results and vital signs,
+        none of them real people.
+      </p>
+      <ImportDemoControl onImported={onImported} />
+    </section>
+  );
+}

@@ -1,0 +1,53 @@
+import { hrefForPath } from '../../app/router/hash-route';
+import type { RecordRow } from '../../vault/vault-service';
+import { FlagMarks } from './flag-marks';
+import { abnormalFlags, dayLabel, groupByDay, recordClock, recordName, recordTypeLabel, recordValue } from './record-format';
+
+/** A patient's records, newest first, one row group per day; each name opens the record's detail. */
+export function RecordTable({ patientId, records, labelledBy }: { patientId: string; records: readonly RecordRow[]; labelledBy: string }) {
+  const days = groupByDay(records);
+  return (
+    <div className="table-wrap">
+      <table className="data-table record-table" aria-labelledby={labelledBy}>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Type</th>
+            <th scope="col">Name</th>
+            <th scope="col">Value</th>
+            <th scope="col">Reference range</th>
+            <th scope="col">Flag</th>
+          </tr>
+        </thead>
+        {days.map(({ day, rows }) => (
+          <tbody key={day}>
+            <tr className="record-table__day">
+              <th scope="rowgroup" colSpan={6}>
+                {dayLabel(day)}
+              </th>
+            </tr>
+            {rows.map((row) => {
+              const flags = abnormalFlags(row.record);
+              return (
+                <tr key={row.recordId} className={flags.length > 0 ? 'record-table__row record-table__row--flagged' : 'record-table__row'}>
+                  <td className="record-table__time">
+                    <time dateTime={row.time}>{recordClock(row.time)}</time>
+                  </td>
+                  <td>{recordTypeLabel(row.record)}</td>
+                  <th scope="row" className="record-table__name">
+                    <a href={hrefForPath('patients', patientId, 'records', row.recordId)}>{recordName(row.record)}</a>
+                  </th>
+                  <td className="record-table__value">{recordValue(row.record)}</td>
+                  <td>{row.record.type === 'observation' ? (row.record.referenceRange ?? '') : ''}</td>
+                  <td>
+                    <FlagMarks flags={flags} />
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        ))}
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { VaultService } from '../../vault/vault-service';
+
+/** Search as the user types, once they pause this long (Enter searches at once). */
+export const SEARCH_DEBOUNCE_MS = 150;
+
+export interface SearchOutcome {
+  readonly query: string;
+  readonly patientIds: readonly string[];
+  readonly tookMs: number;
+}
+
+export interface PatientSearch {
+  readonly query: string;
+  readonly setQuery: (text: string) => void;
+  /** Searches now (Enter). */
+  readonly submit: () => void;
+  /** The last finished search for a non-empty query; null while the box is empty. */
+  readonly outcome: SearchOutcome | null;
+  readonly searching: boolean;
+  readonly error: unknown;
+  /** Every patient in the vault (search('')), null until known. */
+  readonly total: number | null;
+  readonly totalError: unknown;
+  /** After the data changed (import, erasure): the total and the current search again. */
+  readonly refresh: () => void;
+}
+
+/** The Patients area's search: kept above its pages, so going back from a patient finds the list as it was. */
+export function usePatientSearch(vault: VaultService): PatientSearch {
+  const [query, setQueryText] = useState('');
+  const [outcome, setOutcome] = useState<SearchOutcome | null>(null);
+  const [searching, setSearching] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [total, setTotal] = useState<number | null>(null);
+  const [totalError, setTotalError] = useState<unknown>(null);
+  const sequence = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const latestQuery = useRef('');
+
+  const run = useCallback(
+    async (text: string): Promise<void> => {
+      clearTimeout(timer.current);
+      const mine = ++sequence.current;
+      const trimmed = text.trim();
+      if (trimmed === '') {
+        setOutcome(null);
+        setSearching(false);
+        setError(null);
+        return;
+      }
+      setSearching(true);
+      try {
+        const result = await vault.search(trimmed);
+        if (mine !== sequence.current) return;
+        setOutcome({ query: trimmed, patientIds: result.patientIds, tookMs: result.tookMs });
+        setError(null);
+      } catch (caught) {
+        if (mine === sequence.current) setError(caught);
+      } finally {
+        if (mine === sequence.current) setSearching(false);
+      }
+    },
+    [vault],
+  );
+
+  const loadTotal = useCallback(() => {
+    vault.search('').then(
+      (result) => {
+        setTotal(result.patientIds.length);
+        setTotalError(null);
+      },
+      (caught: unknown) => setTotalError(caught),
+    );
+  }, [vault]);
+
+  useEffect(() => {
+    loadTotal();
+    return () => clearTimeout(timer.current);
+  }, [loadTotal]);
+
+  const setQuery = useCallback(
+    (text: string) => {
+      setQueryText(text);
+      latestQuery.current = text;
+      clearTimeout(timer.current);
+      timer.current = setTimeout(() => void run(text), SEARCH_DEBOUNCE_MS);
+    },
+    [run],
+  );
+
+  const submit = useCallback(() => void run(latestQuery.current), [run]);
+
+  const refresh = useCallback(() => {
+    loadTotal();
+    if (latestQuery.current.trim() !== '') void run(latestQuery.current);
+  }, [loadTotal, run]);
+
+  return { query, setQuery, submit, outcome, searching, error, total, totalError, refresh };
+}

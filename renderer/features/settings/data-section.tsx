@@ -1,0 +1,114 @@
+import { useId, useState } from 'react';
+import { useAction } from '../../app/use-action';
+import { ActionError } from '../../app/vault-errors';
+import { useVault } from '../../vault/vault-context';
+import type { SyncProgress } from '../../vault/vault-service';
+import { ImportDemoControl } from '../demo-data/import-demo-control';
+import { CopyPathButton } from './copy-path-button';
+
+const numberFormat = new Intl.NumberFormat('en');
+
+/** 1536 → "1.5 KB": decimal units, as file managers show them. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} bytes`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 'bytes';
+  for (const next of units) {
+    if (value < 1000) break;
+    value /= 1000;
+    unit = next;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
+}
+
+/** Demo data, the index, and backups. */
+export function DataSection() {
+  const headingId = useId();
+  const demoId = useId();
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>Data</h2>
+      <div className="settings-block" role="group" aria-labelledby={demoId}>
+        <h3 id={demoId}>Demo data</h3>
+        <p className="muted">
+          A synthetic population (no real people), fed through the same sealed intake path as real messages.
+        </p>
+        <ImportDemoControl />
+      </div>
+      <RebuildIndex />
+      <ExportBackup />
+    </section>
+  );
+}
+
+function RebuildIndex() {
+  const vault = useVault();
+  const headingId = useId();
+  const [progress, setProgress] = useState<SyncProgress | null>(null);
+  const rebuild = useAction(async () => {
+    setProgress({ applied: 0, cursor: 0, done: false });
+    const result = await vault.rebuildIndex((p) => setProgress(p));
+    setProgress({ ...result, done: true });
+  });
+  return (
+    <div className="settings-block" role="group" aria-labelledby={headingId}>
+      <h3 id={headingId}>Search index</h3>
+      <p className="muted">
+        Rebuilding drops the search index and every view, and builds them again from the journal and the sealed
+        objects. Search is unavailable until it finishes.
+      </p>
+      <div className="form-actions">
+        <button type="button" className="button" disabled={rebuild.busy} onClick={() => void rebuild.run()}>
+          Rebuild index
+        </button>
+      </div>
+      {progress !== null && !progress.done && (
+        <>
+          <progress className="progress" aria-label="Index rebuild" />
+          <p role="status">Rebuilding: {numberFormat.format(progress.applied)} journal records applied…</p>
+        </>
+      )}
+      {progress?.done === true && rebuild.error === null && (
+        <p role="status" className="note note--ok">
+          Index rebuilt from {numberFormat.format(progress.applied)} journal records.
+        </p>
+      )}
+      <ActionError error={rebuild.error} />
+    </div>
+  );
+}
+
+function ExportBackup() {
+  const vault = useVault();
+  const headingId = useId();
+  const [written, setWritten] = useState<{ path: string; bytes: number } | null>(null);
+  const exportBackup = useAction(async () => {
+    setWritten(null);
+    setWritten(await vault.exportBackup());
+  });
+  return (
+    <div className="settings-block" role="group" aria-labelledby={headingId}>
+      <h3 id={headingId}>Backup</h3>
+      <p className="muted">
+        One encrypted file holding the whole vault. It opens only with an operator’s passphrase or the recovery key;
+        restore it on the first-run screen of a new installation.
+      </p>
+      <div className="form-actions">
+        <button type="button" className="button" disabled={exportBackup.busy} onClick={() => void exportBackup.run()}>
+          Export backup
+        </button>
+        {exportBackup.busy && <p role="status">Writing the backup…</p>}
+      </div>
+      {written !== null && (
+        <div className="note note--ok">
+          <p role="status">
+            Backup written ({formatBytes(written.bytes)}) to <code className="path">{written.path}</code>
+          </p>
+          <CopyPathButton path={written.path} label="Copy backup path" />
+        </div>
+      )}
+      <ActionError error={exportBackup.error} />
+    </div>
+  );
+}

@@ -1,0 +1,129 @@
+import { useId, useState, type FormEvent } from 'react';
+import { SecretField } from '../../app/form/text-field';
+import { SubmitRow } from '../../app/form/submit-row';
+import { useAction } from '../../app/use-action';
+import { ActionError } from '../../app/vault-errors';
+import { useVault } from '../../vault/vault-context';
+import { NewPassphraseFields } from '../passphrase/new-passphrase-fields';
+import { newPassphraseProblem } from '../passphrase/passphrase-policy';
+
+export const AUTO_LOCK_CHOICES: readonly number[] = [0, 5, 10, 15, 30, 60];
+
+function minutesLabel(minutes: number): string {
+  if (minutes === 0) return 'Never';
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
+/** Auto-lock and the current operator's own passphrase. */
+export function SecuritySection() {
+  const headingId = useId();
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>Security</h2>
+      <AutoLockSetting />
+      <ChangePassphraseForm />
+    </section>
+  );
+}
+
+function AutoLockSetting() {
+  const vault = useVault();
+  const selectId = useId();
+  const hintId = useId();
+  const [minutes, setMinutes] = useState(() => vault.autoLockMinutes());
+  const [saved, setSaved] = useState(false);
+  const save = useAction(async (next: number) => {
+    const before = minutes;
+    setMinutes(next);
+    setSaved(false);
+    try {
+      await vault.setAutoLockMinutes(next);
+      setSaved(true);
+    } catch (error) {
+      setMinutes(before);
+      throw error;
+    }
+  });
+  const choices = AUTO_LOCK_CHOICES.includes(minutes) ? AUTO_LOCK_CHOICES : [...AUTO_LOCK_CHOICES, minutes].sort((a, b) => a - b);
+
+  return (
+    <div className="settings-block">
+      <div className="field">
+        <label htmlFor={selectId} className="field__label">
+          Lock automatically after
+        </label>
+        <select
+          id={selectId}
+          className="input select field--narrow"
+          value={String(minutes)}
+          aria-describedby={hintId}
+          disabled={save.busy}
+          onChange={(event) => void save.run(Number(event.target.value))}
+        >
+          {choices.map((choice) => (
+            <option key={choice} value={String(choice)}>
+              {minutesLabel(choice)}
+            </option>
+          ))}
+        </select>
+        <p id={hintId} className="field__hint">
+          Minutes without keyboard or mouse use in HDMS Node. A locked vault keeps receiving and sealing intake.
+        </p>
+      </div>
+      <p role="status" className="saved-note">
+        {saved ? 'Saved.' : ''}
+      </p>
+      <ActionError error={save.error} />
+    </div>
+  );
+}
+
+function ChangePassphraseForm() {
+  const vault = useVault();
+  const headingId = useId();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const [done, setDone] = useState(false);
+  const change = useAction(async (input: { current: string; next: string }) => {
+    setDone(false);
+    await vault.changePassphrase(input);
+    setCurrent('');
+    setNext('');
+    setConfirmation('');
+    setDone(true);
+  });
+
+  let problem: string | null = null;
+  if (current === '') problem = 'Enter your current passphrase.';
+  else problem = newPassphraseProblem(next, confirmation);
+  if (problem === null && next === current) problem = 'The new passphrase is the same as the current one.';
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    if (problem !== null || change.busy) return;
+    void change.run({ current, next });
+  };
+
+  return (
+    <form className="form settings-block" aria-labelledby={headingId} onSubmit={submit} noValidate>
+      <h3 id={headingId}>Change passphrase</h3>
+      <p className="muted">Changes your own passphrase. Other operators and the recovery key are not affected.</p>
+      <SecretField label="Current passphrase" value={current} onValue={setCurrent} autoComplete="current-password" />
+      <NewPassphraseFields
+        value={next}
+        confirmation={confirmation}
+        onValue={setNext}
+        onConfirmation={setConfirmation}
+        labels={{ passphrase: 'New passphrase', confirmation: 'Confirm new passphrase' }}
+      />
+      <SubmitRow label="Change passphrase" problem={problem} busy={change.busy} busyText="Changing the passphrase…" />
+      {done && (
+        <p role="status" className="note note--ok">
+          Your passphrase was changed. Use the new one from now on.
+        </p>
+      )}
+      <ActionError error={change.error} wording={{ E_WRONG_PASSPHRASE: 'The current passphrase is not right.' }} />
+    </form>
+  );
+}

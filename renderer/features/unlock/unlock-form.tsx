@@ -1,0 +1,63 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { SecretField } from '../../app/form/text-field';
+import { SubmitRow } from '../../app/form/submit-row';
+import { useAction } from '../../app/use-action';
+import { ActionError } from '../../app/vault-errors';
+import { useVault } from '../../vault/vault-context';
+import { VaultError } from '../../vault/vault-service';
+import { useCountdown } from './use-countdown';
+
+/** The daily unlock: the chosen operator's passphrase. A wrong one waits a growing delay before the next try. */
+export function UnlockForm({ operatorId }: { operatorId: string }) {
+  const vault = useVault();
+  const [passphrase, setPassphrase] = useState('');
+  const field = useRef<HTMLDivElement>(null);
+  const { secondsLeft, start: startWait } = useCountdown();
+
+  const unlock = useAction(async (input: { operatorId: string; passphrase: string }) => {
+    try {
+      await vault.unlock(input);
+    } catch (error) {
+      if (error instanceof VaultError && error.retryAfterMs > 0) startWait(error.retryAfterMs);
+      setPassphrase('');
+      throw error;
+    }
+  });
+
+  // After a failure the passphrase field is cleared; put the caret back in it.
+  useEffect(() => {
+    if (unlock.error !== null) field.current?.querySelector('input')?.focus();
+  }, [unlock.error]);
+
+  let problem: string | null = null;
+  if (operatorId === '') problem = 'Choose an operator.';
+  else if (secondsLeft > 0) problem = `You can try again in ${secondsLeft} s.`;
+  else if (passphrase === '') problem = 'Enter your passphrase.';
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    if (problem !== null || unlock.busy) return;
+    void unlock.run({ operatorId, passphrase });
+  };
+
+  return (
+    <form className="form" aria-label="Unlock the vault" onSubmit={submit} noValidate>
+      <div ref={field}>
+        <SecretField
+          label="Passphrase"
+          value={passphrase}
+          onValue={setPassphrase}
+          autoComplete="current-password"
+          autoFocus
+        />
+      </div>
+      <SubmitRow label="Unlock" problem={problem} busy={unlock.busy} busyText="Opening the vault…" />
+      <ActionError
+        error={unlock.error}
+        wording={{
+          E_THROTTLED: 'Too many wrong attempts. Wait until the countdown ends, then try again.',
+        }}
+      />
+    </form>
+  );
+}

@@ -1,0 +1,102 @@
+import { useEffect, useRef, useState } from 'react';
+import { AppHeader } from '../../app/layout/app-header';
+import { ErrorNote } from '../../app/error-note';
+import { useVault } from '../../vault/vault-context';
+import type { OperatorSummary } from '../../vault/vault-service';
+import { OperatorPicker } from './operator-picker';
+import { RecoveryForm } from './recovery-form';
+import { UnlockForm } from './unlock-form';
+
+type OperatorsState =
+  | { readonly phase: 'loading' }
+  | { readonly phase: 'failed'; readonly error: unknown }
+  | { readonly phase: 'ready'; readonly operators: readonly OperatorSummary[] };
+
+/** The locked vault: who is working, and their passphrase (or the recovery key). Nothing clinical is on screen. */
+export function UnlockScreen() {
+  const vault = useVault();
+  const [operators, setOperators] = useState<OperatorsState>({ phase: 'loading' });
+  const [operatorId, setOperatorId] = useState('');
+  const [mode, setMode] = useState<'unlock' | 'recover'>('unlock');
+  const [attempt, setAttempt] = useState(0);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    let current = true;
+    vault.operators().then(
+      (all) => {
+        if (!current) return;
+        const enabled = all.filter((operator) => !operator.disabled);
+        setOperators({ phase: 'ready', operators: enabled });
+        setOperatorId((chosen) => (enabled.some((o) => o.operatorId === chosen) ? chosen : (enabled[0]?.operatorId ?? '')));
+      },
+      (error: unknown) => {
+        if (current) setOperators({ phase: 'failed', error });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [vault, attempt]);
+
+  const switchMode = (next: 'unlock' | 'recover'): void => {
+    setMode(next);
+    heading.current?.focus();
+  };
+
+  return (
+    <div className="first-run-page">
+      <AppHeader />
+      <main className="unlock">
+        <div className="panel unlock__card">
+          <h1 ref={heading} tabIndex={-1}>
+            {mode === 'unlock' ? 'Unlock the vault' : 'Recover with the recovery key'}
+          </h1>
+          {operators.phase === 'loading' && <p role="status">Loading the operators…</p>}
+          {operators.phase === 'failed' && (
+            <>
+              <ErrorNote error={operators.error} what="The operators could not be loaded" />
+              <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
+                Retry
+              </button>
+            </>
+          )}
+          {operators.phase === 'ready' && operators.operators.length === 0 && (
+            <p role="alert" className="note note--error">
+              Every operator account is disabled. Use the recovery key to open the vault.
+            </p>
+          )}
+          {operators.phase === 'ready' && (
+            <>
+              {operators.operators.length > 0 && (
+                <OperatorPicker operators={operators.operators} value={operatorId} onChange={setOperatorId} />
+              )}
+              {mode === 'unlock' ? (
+                <>
+                  <UnlockForm operatorId={operatorId} />
+                  <p className="unlock__alternative">
+                    <button type="button" className="link-button" onClick={() => switchMode('recover')}>
+                      Use the recovery key
+                    </button>
+                  </p>
+                </>
+              ) : (
+                <>
+                  <p className="muted">
+                    The recovery key opens the vault when the passphrase is lost; you then choose a new passphrase.
+                  </p>
+                  <RecoveryForm operatorId={operatorId} />
+                  <p className="unlock__alternative">
+                    <button type="button" className="link-button" onClick={() => switchMode('unlock')}>
+                      Back to unlock
+                    </button>
+                  </p>
+                </>
+              )}
+            </>
+          )}
+        </div>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,125 @@
+import type { Keyring, KeyringOperator } from '../../../shared/ipc/vault-contract';
+import type { OperatorRole } from '../vault-service';
+import {
+  createPassphraseSlot,
+  createRecoverySlot,
+  formatRecoveryKey,
+  generateRecoveryKey,
+  randomBytes,
+  toBase64Url,
+  type KeySlot,
+  type VaultKeys,
+} from '../vault-crypto';
+import { sealKeyring, type KeyringDraft } from './keyring-integrity';
+
+/**
+ * Building and changing the keyring (keys.json). Every function returns a new keyring tagged with
+ * the master secret (keyring-integrity.ts); none of them talks to the body.
+ *
+ * Operator ids in the keyring and in key slots are random local account ids (16 bytes, base64url):
+ * not derived from the name, so renaming stays possible and the file names nobody by id. Journal
+ * events never carry them: they carry deriveOperatorId(ledgerKey, localAccountId), which nobody
+ * without the vault's keys can link back to a keyring entry.
+ */
+
+/** The recovery slot opens the vault for any operator; its slot header names no account. */
+export const RECOVERY_SLOT_OWNER = 'recovery';
+
+export interface SlotParams {
+  /** Tests only: PBKDF2 iterations below the 600,000 floor (never set in the app). */
+  readonly testOnlyIterations?: number;
+}
+
+export function newLocalAccountId(): string {
+  return toBase64Url(randomBytes(16));
+}
+
+function passphraseSlot(master: Uint8Array, operatorId: string, passphrase: string, params: SlotParams): Promise<KeySlot> {
+  return createPassphraseSlot(
+    params.testOnlyIterations === undefined
+      ? { master, operatorId, passphrase }
+      : { master, operatorId, passphrase, testOnlyIterations: params.testOnlyIterations },
+  );
+}
+
+export interface NewKeyring {
+  readonly keyring: Keyring;
+  /** Shown once, never stored. */
+  readonly recoveryKey: string;
+  readonly adminId: string;
+}
+
+export async function buildFirstKeyring(input: {
+  readonly master: Uint8Array;
+  readonly keys: VaultKeys;
+  readonly operatorName: string;
+  readonly passphrase: string;
+  readonly params: SlotParams;
+  readonly now?: Date;
+}): Promise<NewKeyring> {
+  const adminId = newLocalAccountId();
+  const recoveryBytes = generateRecoveryKey();
+  try {
+    const [slot, recoverySlot, recoveryKey] = await Promise.all([
+      passphraseSlot(input.master, adminId, input.passphrase, input.params),
+      createRecoverySlot({ master: input.master, operatorId: RECOVERY_SLOT_OWNER, recoveryKey: recoveryBytes }),
+      formatRecoveryKey(recoveryBytes),
+    ]);
+    const draft: KeyringDraft = {
+      format: 'hdms-keyring',
+      version: 1,
+      vaultId: toBase64Url(randomBytes(16)),
+      revision: 1,
+      createdAt: (input.now ?? new Date()).toISOString(),
+      intakePublicKey: toBase64Url(input.keys.intakeKeyPair.publicKeyRaw),
+      operators: [{ operatorId: adminId, name: input.operatorName.trim(), role: 'admin', disabled: false }],
+      slots: [slot, recoverySlot],
+    };
+    return { keyring: await sealKeyring(input.master, draft), recoveryKey, adminId };
+  } finally {
+    recoveryBytes.fill(0);
+  }
+}
+
+/** The next revision of a keyring, re-tagged. */
+function nextRevision(master: Uint8Array, keyring: Keyring, change: Partial<KeyringDraft>): Promise<Keyring> {
+  return sealKeyring(master, { ...keyring, ...change, revision: keyring.revision + 1 });
+}
+
+/** Replaces the operator's passphrase slot(s) with one for the new passphrase. */
+export async function withNewPassphrase(
+  master: Uint8Array,
+  keyring: Keyring,
+  operatorId: string,
+  passphrase: string,
+  params: SlotParams,
+): Promise<Keyring> {
+  const slot = await passphraseSlot(master, operatorId, passphrase, params);
+  const slots = keyring.slots.filter((s) => !(s.kind === 'passphrase' && s.operatorId === operatorId));
+  return nextRevision(master, keyring, { slots: [...slots, slot] });
+}
+
+export async function withNewOperator(
+  master: Uint8Array,
+  keyring: Keyring,
+  input: { readonly name: string; readonly role: OperatorRole; readonly passphrase: string },
+  params: SlotParams,
+): Promise<{ keyring: Keyring; operator: KeyringOperator }> {
+  const operator: KeyringOperator = { operatorId: newLocalAccountId(), name: input.name.trim(), role: input.role, disabled: false };
+  const slot = await passphraseSlot(master, operator.operatorId, input.passphrase, params);
+  return { keyring: await nextRevision(master, keyring, { operators: [...keyring.operators, operator], slots: [...keyring.slots, slot] }), operator };
+}
+
+export function withOperatorDisabled(master: Uint8Array, keyring: Keyring, operatorId: string, disabled: boolean): Promise<Keyring> {
+  return nextRevision(master, keyring, {
+    operators: keyring.operators.map((o) => (o.operatorId === operatorId ? { ...o, disabled } : o)),
+  });
+}
+
+export function passphraseSlotOf(keyring: Keyring, operatorId: string): KeySlot | undefined {
+  return keyring.slots.find((slot) => slot.kind === 'passphrase' && slot.operatorId === operatorId);
+}
+
+export function recoverySlotOf(keyring: Keyring): KeySlot | undefined {
+  return keyring.slots.find((slot) => slot.kind === 'recovery');
+}

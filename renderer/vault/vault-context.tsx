@@ -1,0 +1,44 @@
+import { createContext, useCallback, useContext, useRef, useSyncExternalStore, type ReactNode } from 'react';
+import type { OperatorSummary, VaultPhase, VaultService } from './vault-service';
+
+const VaultContext = createContext<VaultService | null>(null);
+
+/** Gives every component the one VaultService of this window, constructed in main.tsx. */
+export function VaultProvider({ vault, children }: { vault: VaultService; children: ReactNode }) {
+  return <VaultContext.Provider value={vault}>{children}</VaultContext.Provider>;
+}
+
+/** The vault: keys, search, records. Calls reject with VaultError. */
+export function useVault(): VaultService {
+  const vault = useContext(VaultContext);
+  if (vault === null) throw new Error('useVault() needs a <VaultProvider> above it.');
+  return vault;
+}
+
+/** absent / locked / unlocked, re-rendering the caller whenever it changes (lock, auto-lock, unlock). */
+export function useVaultPhase(): VaultPhase {
+  const vault = useVault();
+  const subscribe = useCallback((listener: () => void) => vault.subscribe(listener), [vault]);
+  return useSyncExternalStore(subscribe, () => vault.phase());
+}
+
+function sameOperator(a: OperatorSummary | null, b: OperatorSummary | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.operatorId === b.operatorId && a.name === b.name && a.role === b.role && a.disabled === b.disabled;
+}
+
+/**
+ * The operator who unlocked the vault, or null. The snapshot is kept stable while its fields are
+ * unchanged, so an implementation that builds a new object on every call does not loop React.
+ */
+export function useCurrentOperator(): OperatorSummary | null {
+  const vault = useVault();
+  const last = useRef<OperatorSummary | null>(null);
+  const subscribe = useCallback((listener: () => void) => vault.subscribe(listener), [vault]);
+  const snapshot = useCallback(() => {
+    const next = vault.currentOperator();
+    if (!sameOperator(last.current, next)) last.current = next;
+    return last.current;
+  }, [vault]);
+  return useSyncExternalStore(subscribe, snapshot);
+}

@@ -1,0 +1,34 @@
+/** The shared (isomorphic WebCrypto) crypto the mind's vault uses, imported in one place. */
+export {
+  asBytes,
+  concatBytes,
+  constantTimeEqual,
+  fromBase64Url,
+  randomBytes,
+  toBase64Url,
+  utf8Decode,
+  utf8Encode,
+  type Bytes,
+} from '../../shared/crypto/bytes';
+export { createOpener, createSealer, type Opener, type Sealer } from '../../shared/crypto/envelope';
+export { decryptField, decryptMany, encryptMany, type EncryptedField, type FieldToEncrypt } from '../../shared/crypto/field-cipher';
+export { blindTokens, normalizeWords, prefixTokens, queryTokens, type QueryTokens } from '../../shared/crypto/blind-index';
+export {
+  createPassphraseSlot,
+  createRecoverySlot,
+  KeySlotError,
+  unwrapSlot,
+  type KeySlot,
+  type PassphraseSlot,
+} from '../../shared/crypto/key-slots';
+export { formatRecoveryKey, generateRecoveryKey, parseRecoveryKey, RecoveryKeyError } from '../../shared/crypto/recovery-key';
+export { estimatePassphraseStrength, PASSPHRASE_MIN_LENGTH } from '../../shared/crypto/passphrase-strength';
+export {
+  deriveOperatorId,
+  deriveVaultKeys,
+  derivePatientPseudonym,
+  generateMasterSecret,
+  MASTER_SECRET_LENGTH,
+  pseudonym,
+  type VaultKeys,
+} from '../../shared/crypto/vault-keys';

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { NormalizedIntakeSchema } from '../../../shared/domain/clinical';
+import { fromBase64Url, toBase64Url, utf8Decode, utf8Encode, type Opener, type Sealer } from '../vault-crypto';
+
+/**
+ * The sealed `meta` of the journal records the mind reads and writes. Every one is JSON sealed as a
+ * `journalMetadata` envelope to the vault's intake public key, so only the mind can open it; the
+ * record's plaintext envelope (kind, time, operator, object ids) carries no PHI.
+ */
+
+/** What the body's intake pipeline seals for every accepted message (kinds `intake.<channel>`). */
+export const IntakeMetaSchema = z.object({
+  v: z.literal(1),
+  channel: z.string().max(32).optional(),
+  receivedAt: z.string().max(64).optional(),
+  objectId: z.string().max(128).nullable().optional(),
+  rawBytes: z.number().int().nonnegative().optional(),
+  normalized: NormalizedIntakeSchema,
+});
+export type IntakeMeta = z.infer<typeof IntakeMetaSchema>;
+
+const viewId = z.string().min(1).max(128);
+
+/** The mind's own events. */
+export const MIND_KINDS = {
+  access: 'view.access',
+  operatorChanged: 'operator.changed',
+  erasure: 'erasure.patient',
+  backupExported: 'export.backup',
+} as const;
+
+export const AccessMetaSchema = z.strictObject({
+  v: z.literal(1),
+  patientId: viewId,
+  recordId: viewId.nullable(),
+  at: z.iso.datetime(),
+});
+export type AccessMeta = z.infer<typeof AccessMetaSchema>;
+
+export const OperatorChangedMetaSchema = z.strictObject({
+  v: z.literal(1),
+  action: z.enum(['created', 'added', 'disabled', 'enabled', 'passphrase-reset', 'passphrase-changed', 'recovered']),
+  /** Pseudonymous id of the operator changed (the acting one is the record's `operator`). */
+  subject: z.string().max(64),
+  role: z.enum(['admin', 'clinician', 'researcher']),
+});
+export type OperatorChangedMeta = z.infer<typeof OperatorChangedMetaSchema>;
+
+/** ERASURE: only the patient's view pseudonym and counts; nothing that names the patient. */
+export const ErasureMetaSchema = z.strictObject({
+  v: z.literal(1),
+  patientId: viewId,
+  messages: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  objects: z.number().int().nonnegative(),
+});
+export type ErasureMeta = z.infer<typeof ErasureMetaSchema>;
+
+export async function sealJson(sealer: Sealer, value: unknown): Promise<string> {
+  return toBase64Url(await sealer.seal('journalMetadata', utf8Encode(JSON.stringify(value))));
+}
+
+/** Opens a sealed meta; throws (EnvelopeError, SyntaxError) when it does not open or is not JSON. */
+export async function openJson(opener: Opener, meta: string): Promise<unknown> {
+  const opened = await opener.open(fromBase64Url(meta));
+  if (opened.kind !== 'journalMetadata') throw new TypeError('The journal metadata is not a journalMetadata envelope.');
+  return JSON.parse(utf8Decode(opened.plaintext)) as unknown;
+}

@@ -1,0 +1,58 @@
+import { blindTokens, normalizeWords, prefixTokens } from '../vault-crypto';
+
+/**
+ * Blind tokens (shared/crypto/blind-index.ts) with a memo: the same word always gives the same
+ * token under one index key, and clinical text repeats a lot (family names, LOINC codes and their
+ * words, locations), so most words of an import are HMACed once instead of once per record.
+ * Produces exactly the tokens of `recordTokens` (full words, plus 3…24-letter prefixes of NAME
+ * words), so `queryTokens` finds them.
+ *
+ * The memo holds words in memory only while the vault is unlocked (it is cleared on lock) and is
+ * bounded: past `limit` entries it starts over.
+ */
+export class TokenCache {
+  private readonly words = new Map<string, Promise<string>>();
+  private readonly prefixes = new Map<string, Promise<readonly string[]>>();
+
+  constructor(
+    private readonly indexKey: CryptoKey,
+    private readonly limit = 250_000,
+  ) {}
+
+  private wordToken(word: string): Promise<string> {
+    let token = this.words.get(word);
+    if (token === undefined) {
+      if (this.words.size >= this.limit) this.words.clear();
+      token = blindTokens(this.indexKey, [word]).then((tokens) => tokens[0]!);
+      this.words.set(word, token);
+    }
+    return token;
+  }
+
+  private prefixTokensOf(word: string): Promise<readonly string[]> {
+    let tokens = this.prefixes.get(word);
+    if (tokens === undefined) {
+      if (this.prefixes.size >= this.limit) this.prefixes.clear();
+      tokens = prefixTokens(this.indexKey, [word]);
+      this.prefixes.set(word, tokens);
+    }
+    return tokens;
+  }
+
+  /** Every token of a text, deduplicated and sorted (a stable, order-free form for the views). */
+  async tokensOf(text: { readonly names?: readonly string[]; readonly other?: readonly string[] }): Promise<string[]> {
+    const nameWords = new Set((text.names ?? []).flatMap(normalizeWords));
+    const otherWords = new Set((text.other ?? []).flatMap(normalizeWords));
+    const all = new Set([...nameWords, ...otherWords]);
+    const [full, prefixes] = await Promise.all([
+      Promise.all([...all].map((word) => this.wordToken(word))),
+      Promise.all([...nameWords].map((word) => this.prefixTokensOf(word))),
+    ]);
+    return [...new Set([...full, ...prefixes.flat()])].sort();
+  }
+
+  clear(): void {
+    this.words.clear();
+    this.prefixes.clear();
+  }
+}

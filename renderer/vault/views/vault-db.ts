@@ -1,0 +1,183 @@
+import { Dexie, type DexieOptions, type Table } from 'dexie';
+
+/**
+ * The mind's materialized views of one vault (design §2): one IndexedDB database per vault,
+ * `hdms-views-<vaultId>`, rebuilt from the journal whenever it is lost or dropped.
+ *
+ * What is stored in the clear, by design: row ids (keyed pseudonyms: HMACs under the vault's ledger
+ * key, never a name or an MRN), journal sequence numbers, journal kinds, object ids (hashes of
+ * sealed objects), blind tokens (HMACs under the index key) and pseudonymous operator ids.
+ * Everything readable about a patient is in `enc`: AES-256-GCM under the view key, bound to its
+ * table and row id (shared/crypto/field-cipher.ts).
+ */
+
+export const VIEW_DB_PREFIX = 'hdms-views-';
+
+/** `meta` rows: the replay cursor and small per-vault settings (nothing secret). */
+export interface MetaRow {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+export interface PatientRowStored {
+  /** Keyed pseudonym of the patient's primary identifier (authority + value). */
+  readonly id: string;
+  /**
+   * Blind tokens of the patient's names, identifiers and birth date, and of every record of the
+   * patient (codes, code words, visit reasons and locations), sorted and deduplicated. Not indexed
+   * here: `postings` is the index; this list says which postings hold the patient (for new
+   * messages, which post only the tokens the patient did not have yet, and for erasure).
+   */
+  readonly tokens: readonly string[];
+  /** Encrypted PatientPayload. */
+  readonly enc: Uint8Array;
+}
+
+/**
+ * One intake message of one patient: its clinical records, encrypted together. Keyed
+ * `<patientId>.<seq in base 36, 8 digits>`, so a patient's messages are a primary-key range
+ * (recordsOfPatient) and the table needs no secondary index at all.
+ *
+ * Why per message, not per clinical record: measured in Chromium (test/bench/index-build.bench.ts)
+ * the cost of index build is IndexedDB rows and index entries, not crypto; one row per message
+ * writes ~7× fewer rows than one per record. It also makes this row the erasure map of its journal
+ * record (seq, kind, object ids), which a separate `sources` table would only repeat.
+ */
+export interface RecordRowStored {
+  readonly id: string;
+  readonly patientId: string;
+  /** The journal record (intake message) these records came from. */
+  readonly seq: number;
+  readonly kind: string;
+  /** Sealed objects of that journal record (raw message bytes): what an erasure deletes. */
+  readonly objectIds: readonly string[];
+  /** How many clinical records the message holds (a count, for the erasure event). */
+  readonly count: number;
+  /** Encrypted MessagePayload. */
+  readonly enc: Uint8Array;
+}
+
+/**
+ * The blind keyword index, as posting chunks: `<token>|<chunk>` → the patient ids that gained
+ * this token in one replay page (`chunk` = the page's first seq, base 36). A search reads every
+ * chunk of a token with one primary-key range scan.
+ *
+ * Why not a multiEntry index on patients.tokens (the obvious Dexie design, and this module's
+ * first version): measured in Chromium (test/bench/index-build.bench.ts), every multiEntry
+ * entry is a separate IndexedDB index write (~80 tokens per patient), and they made index build
+ * three times slower than writing the rows themselves. A page writes one posting row per distinct
+ * token instead (names, codes and words repeat across the page's patients), append-only: no
+ * read-modify-write of a growing list. Erasure rewrites the chunks of the erased patient's tokens.
+ */
+export interface PostingRow {
+  readonly id: string;
+  readonly ids: readonly string[];
+}
+
+/** Who opened which patient (or record) when: materialized from `view.access` journal events. */
+export interface AccessRow {
+  readonly seq: number;
+  /** Pseudonymous operator id, as journaled. */
+  readonly operator: string;
+  readonly patientId: string;
+  readonly recordId: string | null;
+  readonly at: string;
+}
+
+export interface VaultViewTables {
+  readonly meta: Table<MetaRow, string>;
+  readonly patients: Table<PatientRowStored, string>;
+  readonly records: Table<RecordRowStored, string>;
+  readonly postings: Table<PostingRow, string>;
+  readonly access: Table<AccessRow, number>;
+}
+
+export type VaultDb = Dexie & VaultViewTables;
+
+export interface IndexedDbDeps {
+  readonly indexedDB?: IDBFactory;
+  readonly IDBKeyRange?: typeof IDBKeyRange;
+}
+
+/**
+ * Schema history. Never edit a published version: add the next one.
+ *
+ *   version(1): the tables above.
+ *
+ * The pattern for the next change (add an index, reshape a row):
+ *
+ *   db.version(2)
+ *     .stores({ records: 'id, seq' })   // only the tables that change
+ *     .upgrade(async (tx) => {
+ *       // Rows whose new fields are derivable without keys: fill them here.
+ *       // Rows that need decryption or the journal (keys cannot be awaited inside an upgrade
+ *       // transaction): clear the affected tables and reset the cursor, and the next sync replays.
+ *       await tx.table('records').clear();
+ *       await tx.table('patients').clear();
+ *       await tx.table('meta').put({ key: 'cursor', value: 0 });
+ *     });
+ *
+ * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
+ * always-correct migration is "clear and replay"; a transform in place is an optimization.
+ */
+export const VIEW_SCHEMA_VERSION = 1;
+
+function defineSchema(db: Dexie): void {
+  db.version(1).stores({
+    meta: 'key',
+    patients: 'id',
+    records: 'id',
+    postings: 'id',
+    access: 'seq, patientId, operator',
+  });
+}
+
+export function viewDbName(vaultId: string): string {
+  return `${VIEW_DB_PREFIX}${vaultId}`;
+}
+
+/**
+ * Views are rebuildable from the journal, so writes need not wait for the disk ("relaxed"
+ * durability in Chromium: a crash may lose the last batches, and the next sync replays them, since
+ * the cursor is written in the same transaction as the rows). Dexie's liveQuery cache is off: the
+ * UI reads through VaultService, not live queries, and it would hold decrypted-size tables in memory.
+ */
+function dexieOptions(deps: IndexedDbDeps): DexieOptions {
+  const options: DexieOptions = { chromeTransactionDurability: 'relaxed', cache: 'disabled' };
+  if (deps.indexedDB !== undefined) options.indexedDB = deps.indexedDB;
+  if (deps.IDBKeyRange !== undefined) options.IDBKeyRange = deps.IDBKeyRange;
+  return options;
+}
+
+export function openVaultDb(vaultId: string, deps: IndexedDbDeps = {}): VaultDb {
+  const db = new Dexie(viewDbName(vaultId), dexieOptions(deps)) as VaultDb;
+  defineSchema(db);
+  return db;
+}
+
+/** Drops the whole database of one vault (rebuild, erase of the views). */
+export async function deleteVaultDb(vaultId: string, deps: IndexedDbDeps = {}): Promise<void> {
+  // Dexie.delete(name) would use the global IndexedDB; an instance carries the injected one.
+  await new Dexie(viewDbName(vaultId), dexieOptions(deps)).delete();
+}
+
+export const CURSOR_KEY = 'cursor';
+
+/** A patient's record rows: the primary-key range of ids starting with `<patientId>.`. */
+export function recordsOfPatient(db: VaultDb, patientId: string) {
+  return db.records.where(':id').startsWith(`${patientId}.`);
+}
+
+export function postingKey(token: string, chunk: number): string {
+  return `${token}|${chunk.toString(36).padStart(8, '0')}`;
+}
+
+/** Every posting chunk of one token. */
+export function postingsOf(db: VaultDb, token: string) {
+  return db.postings.where(':id').startsWith(`${token}|`);
+}
+
+export async function readCursor(db: VaultDb): Promise<number> {
+  const row = await db.meta.get(CURSOR_KEY);
+  return typeof row?.value === 'number' ? row.value : 0;
+}

@@ -1,0 +1,159 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startBody, type Body } from '../../../electron/body';
+import { containerEnd, encodePreamble, entryHeader } from '../../../electron/backup/backup-format';
+import { checkVault } from '../../../electron/storage/vault-check';
+import { collectBytes, createOpener, createSealer } from '../../../shared/crypto/envelope';
+import { decodeEnvelopeHeader } from '../../../shared/crypto/envelope-format';
+import { useTempDirs } from '../../support/temp-dir';
+import { call, callContext, makeTestVault, readJournal, type TestVault } from '../vault/vault-test-support';
+
+const tempDir = useTempDirs();
+
+async function body(dataDir: string): Promise<Body> {
+  return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent' });
+}
+
+async function vaultWithData(patients = 8): Promise<{ dataDir: string; b: Body; vault: TestVault }> {
+  const dataDir = await tempDir();
+  const b = await body(dataDir);
+  const vault = await makeTestVault();
+  await call(b, 'vault.create', { keyring: vault.keyring });
+  await call(b, 'demo.import', { patients, seed: 21 });
+  return { dataDir, b, vault };
+}
+
+/** What the mind does: opens the preamble's keyring (here we hold the keys already) and unwraps the data key. */
+async function dataKeyFor(b: Body, vault: TestVault, file: string): Promise<string> {
+  const inspected = await call(b, 'backup.inspect', { path: file });
+  const key = await createOpener(vault.keys.intakeKeyPair.privateKey).exportDataKey(Buffer.from(inspected.envelopeHeader, 'base64url'));
+  return Buffer.from(key).toString('base64url');
+}
+
+async function listTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const full = path.join(dir, entry.name);
+    out.push(full);
+    if (entry.isDirectory()) out.push(...(await listTree(full)));
+  }
+  return out.sort();
+}
+
+describe('backup', () => {
+  it('exports one sealed file, inspects its clear preamble, and restores it into a fresh folder as the same vault', async () => {
+    const { dataDir, b, vault } = await vaultWithData();
+    const exported = await call(b, 'backup.export', {});
+    expect(path.dirname(exported.path)).toBe(path.join(dataDir, 'backups'));
+    expect(path.basename(exported.path)).toMatch(/^hdms-backup-\d{8}T\d{6}Z\.hdmsbak$/);
+    expect((await stat(exported.path)).size).toBe(exported.bytes);
+    if (process.platform !== 'win32') expect((await stat(exported.path)).mode & 0o777).toBe(0o600);
+    expect(await readdir(path.join(dataDir, 'backups'))).toEqual([path.basename(exported.path)]);
+
+    const inspected = await call(b, 'backup.inspect', { path: exported.path });
+    expect(inspected.keyring).toEqual(vault.keyring);
+    expect(inspected.bytes).toBe(exported.bytes);
+    expect(decodeEnvelopeHeader(Buffer.from(inspected.envelopeHeader, 'base64url')).kind).toBe('backup');
+    // The file holds no readable journal or message.
+    const raw = (await readFile(exported.path)).toString('latin1');
+    expect(raw).not.toContain('HDMSJ001');
+    expect(raw).not.toContain('MSH|');
+
+    const records = await readJournal(b);
+    const target = await tempDir();
+    const fresh = await body(target);
+    const events: string[] = [];
+    fresh.events.subscribe((name) => events.push(name));
+    await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
+    const restored = await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    expect(restored).toEqual({ records: records.length, objects: records.length - 1 });
+    expect(events).toContain('vault.changed');
+    await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'locked' });
+    await expect(call(fresh, 'vault.keyring', {})).resolves.toEqual({ keyring: vault.keyring });
+    expect(await readJournal(fresh)).toEqual(records);
+    for (const record of records.filter((r) => r.objects.length > 0).slice(0, 10)) {
+      const id = record.objects[0]!;
+      const [a, c] = await Promise.all([call(b, 'objects.read', { id, offset: 0, length: 1 << 20 }), call(fresh, 'objects.read', { id, offset: 0, length: 1 << 20 })]);
+      expect(c).toEqual(a);
+    }
+    // The restored vault takes new intake.
+    await expect(call(fresh, 'demo.import', { patients: 1 })).resolves.toMatchObject({ patients: 1 });
+    expect(await readdir(path.join(target, 'vault', 'tmp'))).toEqual([]);
+    await fresh.stop('quit');
+    await b.stop('quit');
+    expect((await checkVault(target)).errors).toEqual([]);
+  });
+
+  it('refuses a wrong data key and leaves nothing behind', async () => {
+    const { b } = await vaultWithData(2);
+    const exported = await call(b, 'backup.export', {});
+    const target = await tempDir();
+    const fresh = await body(target);
+    const before = await listTree(target);
+    const result = await fresh.router.dispatch('backup.restore', { path: exported.path, dataKey: Buffer.alloc(32, 1).toString('base64url') }, callContext);
+    expect(result).toEqual({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'The backup does not open with that key (or it was altered).' } });
+    expect(await listTree(target)).toEqual(before);
+    await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
+    await fresh.stop('quit');
+    await b.stop('quit');
+  });
+
+  it('refuses to restore into a folder that holds a vault', async () => {
+    const { b, vault } = await vaultWithData(1);
+    const exported = await call(b, 'backup.export', {});
+    const result = await b.router.dispatch('backup.restore', { path: exported.path, dataKey: await dataKeyFor(b, vault, exported.path) }, callContext);
+    expect(result).toMatchObject({ ok: false, error: { code: 'E_CONFLICT' } });
+    await b.stop('quit');
+  });
+
+  it('copies a consistent journal while intake goes on', async () => {
+    const { b, vault } = await vaultWithData(2);
+    const importing = call(b, 'demo.import', { patients: 150, seed: 99 });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const exported = await call(b, 'backup.export', {});
+    await importing;
+    const all = await readJournal(b);
+    const target = await tempDir();
+    const fresh = await body(target);
+    const restored = await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    const copy = await readJournal(fresh);
+    expect(copy.length).toBe(restored.records);
+    expect(copy).toEqual(all.slice(0, copy.length));
+    await fresh.stop('quit');
+    await b.stop('quit');
+    expect(await checkVault(target)).toMatchObject({ journal: { tornTail: false }, errors: [] });
+  });
+
+  it('refuses a backup whose container names a path outside the vault layout, and one that is cut short', async () => {
+    const { b, vault } = await vaultWithData(1);
+    const sealer = await createSealer(vault.keys.intakeKeyPair.publicKeyRaw);
+    const preamble = encodePreamble({ format: 'hdms-backup', version: 1, createdAt: new Date().toISOString(), keyring: vault.keyring });
+    const evil = Buffer.concat([entryHeader('../../evil.sh', 4), Buffer.from('boom'), containerEnd(1)]);
+    const dir = await tempDir();
+    const evilFile = path.join(dir, 'evil.hdmsbak');
+    await writeFile(evilFile, Buffer.concat([preamble, await collectBytes(sealer.sealStream('backup', evil))]));
+    const target = await tempDir();
+    const fresh = await body(target);
+    const before = await listTree(target);
+    const refused = await fresh.router.dispatch('backup.restore', { path: evilFile, dataKey: await dataKeyFor(fresh, vault, evilFile) }, callContext);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/outside the vault layout/) } });
+    expect(await listTree(target)).toEqual(before);
+    await expect(stat(path.join(target, '..', 'evil.sh'))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const exported = await call(b, 'backup.export', {});
+    const cut = path.join(dir, 'cut.hdmsbak');
+    const bytes = await readFile(exported.path);
+    await writeFile(cut, bytes.subarray(0, bytes.length - 10));
+    const truncated = await fresh.router.dispatch('backup.restore', { path: cut, dataKey: await dataKeyFor(fresh, vault, cut) }, callContext);
+    expect(truncated).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
+    expect(await listTree(target)).toEqual(before);
+
+    const notBackup = path.join(dir, 'note.txt');
+    await writeFile(notBackup, 'hello');
+    await expect(fresh.router.dispatch('backup.inspect', { path: notBackup }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/not an HDMS Node backup/) } });
+    await expect(fresh.router.dispatch('backup.inspect', { path: path.join(dir, 'missing.hdmsbak') }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
+    await fresh.stop('quit');
+    await b.stop('quit');
+  });
+});

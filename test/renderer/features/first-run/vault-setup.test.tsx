@@ -1,0 +1,179 @@
+// @vitest-environment happy-dom
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { VaultError } from '../../../../renderer/vault/vault-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault, TEST_RECOVERY_KEY } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+const GOOD = 'correct horse battery staple';
+
+function type(label: string, value: string, scope: HTMLElement = document.body): void {
+  fireEvent.change(within(scope).getByLabelText(label), { target: { value } });
+}
+
+async function openSetup() {
+  const vault = createFakeVault();
+  renderApp(createFakeNode(), '', vault);
+  const section = await screen.findByRole('region', { name: 'Create the vault' });
+  return { vault, section, createButton: () => within(section).getByRole('button', { name: 'Create vault' }) as HTMLButtonElement };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+});
+
+describe('Create the vault', () => {
+  it('keeps "Create vault" disabled with the reason until the name and passphrases meet the policy', async () => {
+    const { section, createButton } = await openSetup();
+    const reason = (): string => document.getElementById(createButton().getAttribute('aria-describedby') ?? '')?.textContent ?? '';
+
+    expect(createButton().disabled).toBe(true);
+    expect(reason()).toBe('Enter your name.');
+
+    type('Your name', 'Ada Lovelace', section);
+    expect(reason()).toBe('Choose a passphrase.');
+
+    type('Passphrase', 'Tr0ub4dor&3', section);
+    expect(reason()).toMatch(/at least 12 characters/);
+
+    type('Passphrase', 'aaaaaaaaaaaaaaaaa', section);
+    expect(reason()).toMatch(/too easy to guess/);
+    expect(section.textContent).toContain('Strength: Very weak');
+
+    type('Passphrase', GOOD, section);
+    expect(section.textContent).toContain('Strength: Very strong');
+    expect(reason()).toMatch(/again to confirm/);
+
+    type('Confirm passphrase', `${GOOD}!`, section);
+    expect(reason()).toBe('The two passphrases do not match.');
+    expect(createButton().disabled).toBe(true);
+
+    type('Confirm passphrase', GOOD, section);
+    expect(createButton().disabled).toBe(false);
+    expect(createButton().getAttribute('aria-describedby')).toBeNull();
+  });
+
+  it('describes the passphrase field with the live strength meter', async () => {
+    const { section } = await openSetup();
+    const field = within(section).getByLabelText('Passphrase');
+    type('Passphrase', 'abcd1234abcd', section);
+    const described = (field.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '');
+    expect(described.join(' ')).toMatch(/Strength: (Very weak|Weak|Fair)/);
+    expect(within(section).getByRole('meter', { name: 'Passphrase strength' })).toBeTruthy();
+  });
+
+  it('creates the vault, shows the recovery key once, and opens the app only after "I have stored the recovery key"', async () => {
+    const { vault, section, createButton } = await openSetup();
+    const print = vi.fn();
+    Object.defineProperty(window, 'print', { value: print, configurable: true });
+    const writeText = vi.fn(() => Promise.resolve());
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+
+    type('Your name', 'Ada Lovelace', section);
+    type('Passphrase', GOOD, section);
+    type('Confirm passphrase', GOOD, section);
+    fireEvent.click(createButton());
+
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Save your recovery key' });
+    expect(vault.callsTo('create')).toEqual([[{ operatorName: 'Ada Lovelace', passphrase: GOOD }]]);
+    await waitFor(() => expect(document.activeElement).toBe(heading));
+    // The vault is open, but the frame waits for the key to be stored.
+    expect(vault.phase()).toBe('unlocked');
+    expect(screen.queryByRole('navigation', { name: 'Areas' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Lock' })).toBeNull();
+
+    const groups = [...document.querySelectorAll('.recovery-key__group')].map((g) => g.textContent);
+    expect(groups.join('-')).toBe(TEST_RECOVERY_KEY);
+    expect(screen.getByText(/only way back into the vault/)).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Copy' }));
+    await waitFor(() => expect(writeText).toHaveBeenCalledWith(TEST_RECOVERY_KEY));
+    fireEvent.click(screen.getByRole('button', { name: 'Print' }));
+    expect(print).toHaveBeenCalledOnce();
+
+    const continueButton = screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement;
+    expect(continueButton.disabled).toBe(true);
+    fireEvent.click(screen.getByRole('checkbox', { name: 'I have stored the recovery key' }));
+    expect(continueButton.disabled).toBe(false);
+    fireEvent.click(continueButton);
+
+    expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
+    expect(window.location.hash).toBe('#/patients');
+    expect(screen.getByRole('heading', { level: 1, name: 'Patients' })).toBeTruthy();
+    expect(screen.queryByText(TEST_RECOVERY_KEY)).toBeNull();
+    // The empty vault offers demo data right away.
+    expect(await screen.findByRole('button', { name: 'Import demo data' })).toBeTruthy();
+    expect(screen.getByRole('banner').textContent).toContain('Ada Lovelace');
+    expect(screen.getByRole('banner').textContent).toContain('Administrator');
+  });
+
+  it('stays on the form and says why when the vault refuses', async () => {
+    const { vault, section, createButton } = await openSetup();
+    vault.failWith('create', new VaultError('E_NODE', 'The disk is full.'));
+    type('Your name', 'Ada', section);
+    type('Passphrase', GOOD, section);
+    type('Confirm passphrase', GOOD, section);
+    fireEvent.click(createButton());
+    expect((await within(section).findByRole('alert')).textContent).toBe('The disk is full.');
+    expect(screen.getByRole('heading', { level: 1, name: 'Welcome to HDMS Node' })).toBeTruthy();
+  });
+
+  it('marks the form busy while the vault is being created', async () => {
+    const { vault, section, createButton } = await openSetup();
+    vault.hold('create');
+    type('Your name', 'Ada', section);
+    type('Passphrase', GOOD, section);
+    type('Confirm passphrase', GOOD, section);
+    fireEvent.click(createButton());
+    expect(await within(section).findByText('Creating the vault…')).toBeTruthy();
+    expect(createButton().disabled).toBe(true);
+    await act(async () => vault.release('create'));
+    expect(await screen.findByRole('heading', { name: 'Save your recovery key' })).toBeTruthy();
+  });
+});
+
+describe('Restore from a backup', () => {
+  it('switches to its own form (one "Passphrase" field on screen) and back', async () => {
+    const { section } = await openSetup();
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    expect(screen.getAllByLabelText('Passphrase')).toHaveLength(1);
+    expect(screen.queryByLabelText('Confirm passphrase')).toBeNull();
+    expect(within(restore).getByLabelText('Backup file')).toBeTruthy();
+    fireEvent.click(within(restore).getByRole('button', { name: 'Back' }));
+    expect(await screen.findByRole('region', { name: 'Create the vault' })).toBeTruthy();
+  });
+
+  it('restores with the recovery key and opens the app', async () => {
+    const { vault, section } = await openSetup();
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    const button = within(restore).getByRole('button', { name: 'Restore' }) as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+
+    type('Backup file', 'D:\\backups\\node.hdmsbackup', restore);
+    fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
+    expect(within(restore).queryByLabelText('Passphrase')).toBeNull();
+    type('Recovery key', TEST_RECOVERY_KEY, restore);
+    expect(button.disabled).toBe(false);
+    fireEvent.click(button);
+
+    expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
+    expect(vault.callsTo('restoreBackup')).toEqual([[{ path: 'D:\\backups\\node.hdmsbackup', secret: { recoveryKey: TEST_RECOVERY_KEY } }]]);
+  });
+
+  it('restores with an operator passphrase, and reports a backup that does not open', async () => {
+    const { vault, section } = await openSetup();
+    vault.failWith('restoreBackup', new VaultError('E_BACKUP', 'The backup file is unreadable.'));
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    type('Backup file', '/backups/node.hdmsbackup', restore);
+    type('Operator name', 'Ada', restore);
+    type('Passphrase', GOOD, restore);
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    expect((await within(restore).findByRole('alert')).textContent).toBe('The backup file is unreadable.');
+    expect(vault.callsTo('restoreBackup')[0]).toEqual([{ path: '/backups/node.hdmsbackup', operatorName: 'Ada', secret: { passphrase: GOOD } }]);
+  });
+});

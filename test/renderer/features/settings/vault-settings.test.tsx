@@ -1,0 +1,209 @@
+// @vitest-environment happy-dom
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { formatBytes } from '../../../../renderer/features/settings/data-section';
+import { VaultError, type OperatorRole } from '../../../../renderer/vault/vault-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { ADMIN_PASSPHRASE, createFakeVault, makePatient } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+const NEW_PASSPHRASE = 'purple elephant under seven bridges';
+
+async function openSettings(role: OperatorRole = 'admin', vault = vaultAs(role)) {
+  renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/settings', vault);
+  await screen.findByRole('heading', { level: 1, name: 'Settings' });
+  return vault;
+}
+
+function vaultAs(role: OperatorRole) {
+  return createFakeVault({
+    phase: 'unlocked',
+    operators: [
+      { name: role === 'admin' ? 'Ada Admin' : 'Rita Researcher', role, passphrase: ADMIN_PASSPHRASE },
+      { name: 'Carl Clinician', role: 'clinician', passphrase: 'clinician passphrase one two' },
+      { name: 'Old Account', role: 'researcher', passphrase: 'x'.repeat(20), disabled: true },
+    ],
+    patients: [makePatient(1), makePatient(2)],
+  });
+}
+
+function change(label: string, value: string, scope: HTMLElement): void {
+  fireEvent.change(within(scope).getByLabelText(label), { target: { value } });
+}
+
+describe('Settings › Security', () => {
+  it('sets the auto-lock time from a select with Never, 5, 10, 15, 30 and 60 minutes', async () => {
+    const vault = await openSettings();
+    const security = screen.getByRole('region', { name: 'Security' });
+    const select = within(security).getByRole('combobox', { name: 'Lock automatically after' }) as HTMLSelectElement;
+    expect([...select.options].map((o) => o.textContent)).toEqual(['Never', '5 minutes', '10 minutes', '15 minutes', '30 minutes', '60 minutes']);
+    expect(select.value).toBe('15');
+
+    fireEvent.change(select, { target: { value: '0' } });
+    await waitFor(() => expect(vault.callsTo('setAutoLockMinutes')).toEqual([[0]]));
+    expect(vault.autoLockMinutes()).toBe(0);
+    expect(await within(security).findByText('Saved.')).toBeTruthy();
+  });
+
+  it('puts the auto-lock time back when the vault refuses it', async () => {
+    const vault = vaultAs('admin');
+    vault.failWith('setAutoLockMinutes', new VaultError('E_NODE', 'Could not save.'));
+    await openSettings('admin', vault);
+    const security = screen.getByRole('region', { name: 'Security' });
+    const select = within(security).getByRole('combobox', { name: 'Lock automatically after' }) as HTMLSelectElement;
+    fireEvent.change(select, { target: { value: '60' } });
+    expect((await within(security).findByRole('alert')).textContent).toBe('Could not save.');
+    expect(select.value).toBe('15');
+  });
+
+  it('changes the passphrase: current, new and confirmation, with the policy', async () => {
+    const vault = await openSettings();
+    const form = screen.getByRole('form', { name: 'Change passphrase' });
+    const button = within(form).getByRole('button', { name: 'Change passphrase' }) as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+
+    change('Current passphrase', 'wrong one', form);
+    change('New passphrase', 'short', form);
+    change('Confirm new passphrase', 'short', form);
+    expect(button.disabled).toBe(true);
+    change('New passphrase', NEW_PASSPHRASE, form);
+    change('Confirm new passphrase', NEW_PASSPHRASE, form);
+    expect(button.disabled).toBe(false);
+
+    fireEvent.click(button);
+    expect((await within(form).findByRole('alert')).textContent).toBe('The current passphrase is not right.');
+
+    change('Current passphrase', ADMIN_PASSPHRASE, form);
+    fireEvent.click(button);
+    expect(await within(form).findByText(/Your passphrase was changed/)).toBeTruthy();
+    expect(vault.callsTo('changePassphrase').at(-1)).toEqual([{ current: ADMIN_PASSPHRASE, next: NEW_PASSPHRASE }]);
+    expect((within(form).getByLabelText('Current passphrase') as HTMLInputElement).value).toBe('');
+  });
+});
+
+describe('Settings › Operators', () => {
+  it('is shown to administrators only', async () => {
+    await openSettings('researcher');
+    expect(screen.getByRole('region', { name: 'Security' })).toBeTruthy();
+    expect(screen.getByRole('region', { name: 'Data' })).toBeTruthy();
+    expect(screen.queryByRole('region', { name: 'Operators' })).toBeNull();
+    expect(screen.queryByRole('button', { name: /Reset passphrase/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Add operator' })).toBeNull();
+  });
+
+  it('lists the operators with role and state; the admin cannot disable themself', async () => {
+    await openSettings();
+    const section = screen.getByRole('region', { name: 'Operators' });
+    const table = await within(section).findByRole('table', { name: 'Operators' });
+    const rows = within(table)
+      .getAllByRole('row')
+      .slice(1)
+      .map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => cell.textContent ?? ''));
+    expect(rows).toEqual([
+      ['Ada Admin (you)', 'Administrator', 'Active', 'Reset passphrase'],
+      ['Carl Clinician', 'Clinician', 'Active', 'DisableReset passphrase'],
+      ['Old Account', 'Researcher', 'Disabled', 'EnableReset passphrase'],
+    ]);
+  });
+
+  it('disables and enables an operator', async () => {
+    const vault = await openSettings();
+    const section = screen.getByRole('region', { name: 'Operators' });
+    fireEvent.click(await within(section).findByRole('button', { name: 'Disable Carl Clinician' }));
+    expect(await within(section).findByRole('button', { name: 'Enable Carl Clinician' })).toBeTruthy();
+    expect(vault.callsTo('setOperatorDisabled')).toEqual([['op-2', true]]);
+    fireEvent.click(within(section).getByRole('button', { name: 'Enable Old Account' }));
+    expect(await within(section).findByRole('button', { name: 'Disable Old Account' })).toBeTruthy();
+  });
+
+  it('resets another operator’s passphrase', async () => {
+    const vault = await openSettings();
+    const section = screen.getByRole('region', { name: 'Operators' });
+    fireEvent.click(await within(section).findByRole('button', { name: 'Reset passphrase for Carl Clinician' }));
+    const form = within(section).getByRole('form', { name: 'Reset the passphrase of Carl Clinician' });
+    const set = within(form).getByRole('button', { name: 'Set passphrase' }) as HTMLButtonElement;
+    expect(set.disabled).toBe(true);
+    change('Temporary passphrase for Carl Clinician', NEW_PASSPHRASE, form);
+    fireEvent.click(set);
+    expect(await within(section).findByText(/The passphrase of Carl Clinician was reset/)).toBeTruthy();
+    expect(vault.callsTo('resetOperatorPassphrase')).toEqual([['op-2', NEW_PASSPHRASE]]);
+  });
+
+  it('adds an operator with a role and an initial passphrase', async () => {
+    const vault = await openSettings();
+    const section = screen.getByRole('region', { name: 'Operators' });
+    const form = within(section).getByRole('form', { name: 'Add operator' });
+    const add = within(form).getByRole('button', { name: 'Add operator' }) as HTMLButtonElement;
+    change('Name', 'Nora Nurse', form);
+    fireEvent.change(within(form).getByRole('combobox', { name: 'Role' }), { target: { value: 'researcher' } });
+    change('Initial passphrase', NEW_PASSPHRASE, form);
+    expect(add.disabled).toBe(true);
+    change('Confirm initial passphrase', NEW_PASSPHRASE, form);
+    fireEvent.click(add);
+    expect(await within(section).findByText('Nora Nurse was added as researcher.')).toBeTruthy();
+    expect(vault.callsTo('addOperator')).toEqual([[{ name: 'Nora Nurse', role: 'researcher', passphrase: NEW_PASSPHRASE }]]);
+    expect(await within(section).findByRole('row', { name: /Nora Nurse/ })).toBeTruthy();
+  });
+});
+
+describe('Settings › Data', () => {
+  it('imports demo data with progress', async () => {
+    const vault = await openSettings();
+    const data = screen.getByRole('region', { name: 'Data' });
+    change('Number of patients', '40', data);
+    vault.hold('sync');
+    fireEvent.click(within(data).getByRole('button', { name: 'Import demo data' }));
+    expect(await within(data).findByRole('progressbar', { name: 'Indexing' })).toBeTruthy();
+    await act(async () => vault.release('sync'));
+    expect(await within(data).findByText(/^Imported 40 demo patients \(120 messages\)/)).toBeTruthy();
+    expect(vault.callsTo('importDemoData')).toEqual([[40]]);
+  });
+
+  it('rebuilds the index with progress and says how many records it holds', async () => {
+    const vault = await openSettings();
+    const data = screen.getByRole('region', { name: 'Data' });
+    vault.hold('rebuildIndex');
+    fireEvent.click(within(data).getByRole('button', { name: 'Rebuild index' }));
+    expect(await within(data).findByText(/^Rebuilding: 0 journal records applied/)).toBeTruthy();
+    expect((within(data).getByRole('button', { name: 'Rebuild index' }) as HTMLButtonElement).disabled).toBe(true);
+    await act(async () => vault.release('rebuildIndex'));
+    expect(await within(data).findByText('Index rebuilt from 6 journal records.')).toBeTruthy();
+  });
+
+  it('exports a backup and shows where it went and how big it is', async () => {
+    const vault = await openSettings();
+    const data = screen.getByRole('region', { name: 'Data' });
+    fireEvent.click(within(data).getByRole('button', { name: 'Export backup' }));
+    const note = await within(data).findByText(/^Backup written/);
+    expect(note.textContent).toBe('Backup written (1.2 MB) to C:\\Backups\\hdms-2025-01-01.hdmsbackup');
+    expect(within(data).getByRole('button', { name: 'Copy backup path' })).toBeTruthy();
+    expect(vault.callsTo('exportBackup')).toHaveLength(1);
+  });
+
+  it('shows a failed export next to its button', async () => {
+    const vault = vaultAs('admin');
+    vault.failWith('exportBackup', new VaultError('E_NODE', 'The disk is full.'));
+    await openSettings('admin', vault);
+    const data = screen.getByRole('region', { name: 'Data' });
+    fireEvent.click(within(data).getByRole('button', { name: 'Export backup' }));
+    expect((await within(data).findByRole('alert')).textContent).toBe('The disk is full.');
+  });
+
+  it('formats sizes in decimal units', () => {
+    expect(formatBytes(999)).toBe('999 bytes');
+    expect(formatBytes(1_234_567)).toBe('1.2 MB');
+    expect(formatBytes(45_600_000_000)).toBe('46 GB');
+  });
+});
+
+describe('Settings without a vault', () => {
+  it('shows only Appearance and About while exploring before setup', async () => {
+    renderApp(createFakeNode(), '#/settings');
+    fireEvent.click(await screen.findByRole('button', { name: 'Explore the app' }));
+    await screen.findByRole('heading', { level: 1, name: 'Settings' });
+    expect(screen.getByRole('region', { name: 'Appearance' })).toBeTruthy();
+    expect(screen.getByRole('region', { name: 'About this node' })).toBeTruthy();
+    expect(screen.queryByRole('region', { name: 'Security' })).toBeNull();
+    expect(screen.queryByRole('region', { name: 'Data' })).toBeNull();
+  });
+});

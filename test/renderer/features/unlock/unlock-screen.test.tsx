@@ -1,0 +1,133 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { VaultError } from '../../../../renderer/vault/vault-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { ADMIN_PASSPHRASE, createFakeVault, TEST_RECOVERY_KEY } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+const NEW_PASSPHRASE = 'purple elephant under seven bridges';
+
+function lockedVault(options: Parameters<typeof createFakeVault>[0] = {}) {
+  return createFakeVault({
+    phase: 'locked',
+    operators: [
+      { name: 'Ada Admin', role: 'admin', passphrase: ADMIN_PASSPHRASE },
+      { name: 'Carl Clinician', role: 'clinician', passphrase: 'clinician passphrase one two' },
+      { name: 'Gone Operator', role: 'researcher', passphrase: 'whatever whatever', disabled: true },
+    ],
+    ...options,
+  });
+}
+
+async function openUnlock(vault = lockedVault()) {
+  renderApp(createFakeNode({ vault: { state: 'locked' } }), '#/intake', vault);
+  await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' });
+  const operator = await screen.findByRole('combobox', { name: 'Operator' });
+  return { vault, operator: operator as HTMLSelectElement };
+}
+
+function unlockButton(): HTMLButtonElement {
+  return screen.getByRole('button', { name: 'Unlock' }) as HTMLButtonElement;
+}
+
+function typePassphrase(value: string): void {
+  fireEvent.change(screen.getByLabelText('Passphrase'), { target: { value } });
+}
+
+describe('Unlock', () => {
+  it('offers the enabled operators only, and needs a passphrase', async () => {
+    const { operator } = await openUnlock();
+    expect([...operator.options].map((o) => o.textContent)).toEqual(['Ada Admin (Administrator)', 'Carl Clinician (Clinician)']);
+    expect(unlockButton().disabled).toBe(true);
+    typePassphrase('x');
+    expect(unlockButton().disabled).toBe(false);
+    expect(screen.queryByRole('navigation', { name: 'Areas' })).toBeNull();
+  });
+
+  it('says so when the passphrase is wrong, and counts down before the next attempt', async () => {
+    const { vault } = await openUnlock(lockedVault({ wrongPassphraseDelays: [1200] }));
+    typePassphrase('not the passphrase');
+    fireEvent.click(unlockButton());
+
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('That passphrase did not open the vault.');
+    expect(unlockButton().disabled).toBe(true);
+    const reason = document.getElementById(unlockButton().getAttribute('aria-describedby') ?? '');
+    expect(reason?.textContent).toMatch(/^You can try again in [12] s\.$/);
+    // The field is cleared and focused for the next try.
+    expect((screen.getByLabelText('Passphrase') as HTMLInputElement).value).toBe('');
+    expect(document.activeElement).toBe(screen.getByLabelText('Passphrase'));
+
+    typePassphrase(ADMIN_PASSPHRASE);
+    expect(unlockButton().disabled).toBe(true);
+    await waitFor(() => expect(unlockButton().disabled).toBe(false), { timeout: 3000 });
+    fireEvent.click(unlockButton());
+    expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
+    expect(vault.callsTo('unlock')).toHaveLength(2);
+  });
+
+  it('explains a throttled attempt', async () => {
+    const vault = lockedVault();
+    vault.failWith('unlock', new VaultError('E_THROTTLED', 'Wait.', 5000));
+    await openUnlock(vault);
+    typePassphrase(ADMIN_PASSPHRASE);
+    fireEvent.click(unlockButton());
+    expect((await screen.findByRole('alert')).textContent).toMatch(/Too many wrong attempts/);
+    expect(unlockButton().disabled).toBe(true);
+  });
+
+  it('opens the app frame as the chosen operator with the right passphrase', async () => {
+    const { vault, operator } = await openUnlock();
+    fireEvent.change(operator, { target: { value: 'op-2' } });
+    typePassphrase('clinician passphrase one two');
+    fireEvent.click(unlockButton());
+
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Intake' });
+    await waitFor(() => expect(document.activeElement).toBe(heading));
+    expect(vault.callsTo('unlock')).toEqual([[{ operatorId: 'op-2', passphrase: 'clinician passphrase one two' }]]);
+    const banner = screen.getByRole('banner');
+    expect(banner.textContent).toContain('Carl Clinician');
+    expect(banner.textContent).toContain('(Clinician)');
+    expect(within(banner).getByRole('button', { name: 'Lock' })).toBeTruthy();
+  });
+
+  it('recovers with the recovery key and a new passphrase', async () => {
+    const { vault } = await openUnlock();
+    fireEvent.click(screen.getByRole('button', { name: 'Use the recovery key' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Recover with the recovery key' })).toBeTruthy();
+    expect(screen.queryByLabelText('Passphrase')).toBeNull();
+    const recover = screen.getByRole('button', { name: 'Recover' }) as HTMLButtonElement;
+
+    fireEvent.change(screen.getByLabelText('Recovery key'), { target: { value: 'WRONG-KEY0-0000-0000' } });
+    fireEvent.change(screen.getByLabelText('New passphrase'), { target: { value: NEW_PASSPHRASE } });
+    expect(recover.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText('Confirm new passphrase'), { target: { value: NEW_PASSPHRASE } });
+    expect(recover.disabled).toBe(false);
+    fireEvent.click(recover);
+    expect((await screen.findByRole('alert')).textContent).toBe('That recovery key did not open the vault.');
+
+    fireEvent.change(screen.getByLabelText('Recovery key'), { target: { value: TEST_RECOVERY_KEY.toLowerCase() } });
+    fireEvent.click(recover);
+    expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
+    expect(vault.callsTo('recover')[1]).toEqual([{ operatorId: 'op-1', recoveryKey: TEST_RECOVERY_KEY.toLowerCase(), newPassphrase: NEW_PASSPHRASE }]);
+  });
+
+  it('returns from the recovery form to the unlock form', async () => {
+    await openUnlock();
+    fireEvent.click(screen.getByRole('button', { name: 'Use the recovery key' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Back to unlock' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' })).toBeTruthy();
+    expect(screen.getByLabelText('Passphrase')).toBeTruthy();
+  });
+
+  it('reports operators that cannot be loaded, and retries', async () => {
+    const vault = lockedVault();
+    vault.failWith('operators', new VaultError('E_NODE', 'The keyring is unreadable.'));
+    renderApp(createFakeNode({ vault: { state: 'locked' } }), '', vault);
+    expect((await screen.findByRole('alert')).textContent).toContain('The keyring is unreadable.');
+    vault.failWith('operators', undefined);
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(await screen.findByRole('combobox', { name: 'Operator' })).toBeTruthy();
+  });
+});

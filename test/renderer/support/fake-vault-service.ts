@@ -1,0 +1,360 @@
+import type { Patient } from '../../../shared/domain/clinical';
+import {
+  VaultError,
+  type OperatorRole,
+  type OperatorSummary,
+  type PatientDetail,
+  type PatientHit,
+  type RecordRow,
+  type SearchResult,
+  type SyncProgress,
+  type VaultPhase,
+  type VaultService,
+} from '../../../renderer/vault/vault-service';
+
+type Method = keyof VaultService;
+
+interface FakeOperator {
+  readonly operatorId: string;
+  name: string;
+  role: OperatorRole;
+  disabled: boolean;
+  passphrase: string;
+}
+
+export interface FakePatient {
+  readonly patientId: string;
+  readonly patient: Patient;
+  readonly records: RecordRow[];
+}
+
+export interface FakeVaultOptions {
+  readonly phase?: VaultPhase;
+  /** Operators of an existing vault: the first is the one `phase: 'unlocked'` starts as. */
+  readonly operators?: readonly { name: string; role: OperatorRole; passphrase: string; disabled?: boolean }[];
+  readonly patients?: readonly FakePatient[];
+  readonly recoveryKey?: string;
+  readonly autoLockMinutes?: number;
+  /** retryAfterMs for the 1st, 2nd… wrong passphrase in a row (the last repeats). */
+  readonly wrongPassphraseDelays?: readonly number[];
+}
+
+export interface FakeVault extends VaultService {
+  /** Every call, in order, with its arguments (passphrases included: it is a test double). */
+  readonly calls: { method: Method; args: unknown[] }[];
+  readonly patients: Map<string, FakePatient>;
+  /** Ids in display order for search('') and bulk data; built on demand from `patients` or `bulk`. */
+  seedBulk(count: number): void;
+  /** Makes one method reject with this error (until cleared with undefined). */
+  failWith(method: Method, error: Error | undefined): void;
+  /** Holds one method's answers until `release(method)` (to observe busy states). */
+  hold(method: Method): void;
+  release(method: Method): void;
+  /** Locks as auto-lock would, from outside the UI. */
+  autoLock(): void;
+  callsTo(method: Method): unknown[][];
+  listenerCount(): number;
+}
+
+export const TEST_RECOVERY_KEY = 'ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-2345-6789';
+export const ADMIN_PASSPHRASE = 'correct horse battery staple';
+
+function fold(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+function hitOf(entry: FakePatient): PatientHit {
+  const { patient } = entry;
+  const primary = patient.identifiers[0];
+  return {
+    patientId: entry.patientId,
+    name: `${patient.name.family}, ${patient.name.given.join(' ')}`,
+    birthDate: patient.birthDate ?? '',
+    sex: patient.sex ?? '',
+    identifier: primary === undefined ? '' : `${primary.value} (${primary.authority})`,
+  };
+}
+
+/** A bulk patient, made up from its number: 100 000 of them cost nothing until a row is asked for. */
+export function bulkPatientId(index: number): string {
+  return `bulk-${String(index).padStart(6, '0')}`;
+}
+
+function bulkHit(patientId: string): PatientHit {
+  const n = Number(patientId.slice(5));
+  return {
+    patientId,
+    name: `Bulk, Patient ${n}`,
+    birthDate: '1970-01-01',
+    sex: n % 2 === 0 ? 'F' : 'M',
+    identifier: `MRN${String(n).padStart(8, '0')} (HDMS-DEMO)`,
+  };
+}
+
+let demoCounter = 0;
+
+/** A demo patient with a few records, like the demo generator would produce. */
+export function makePatient(index: number, overrides: Partial<Patient> = {}, records: RecordRow[] = []): FakePatient {
+  const patientId = `p-${index}`;
+  return {
+    patientId,
+    patient: {
+      identifiers: [{ value: `MRN${String(index).padStart(8, '0')}`, authority: 'HDMS-DEMO', type: 'MR' }],
+      name: { family: `Family${index}`, given: [`Given${index}`] },
+      birthDate: '1980-02-01',
+      sex: 'F',
+      ...overrides,
+    },
+    records: records.map((row) => ({ ...row, patientId })),
+  };
+}
+
+export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
+  let phase: VaultPhase = options.phase ?? 'absent';
+  let recoveryKey = options.recoveryKey ?? TEST_RECOVERY_KEY;
+  let autoLock = options.autoLockMinutes ?? 15;
+  let nextOperator = 1;
+  const operators: FakeOperator[] = (
+    options.operators ?? (phase === 'absent' ? [] : [{ name: 'Ada Admin', role: 'admin' as const, passphrase: ADMIN_PASSPHRASE }])
+  ).map((o) => ({ operatorId: `op-${nextOperator++}`, name: o.name, role: o.role, disabled: o.disabled ?? false, passphrase: o.passphrase }));
+  let current: FakeOperator | null = phase === 'unlocked' ? (operators[0] ?? null) : null;
+  let wrongInARow = 0;
+  const delays = options.wrongPassphraseDelays ?? [0];
+  const listeners = new Set<() => void>();
+  const failures = new Map<Method, Error>();
+  const holds = new Map<Method, { promise: Promise<void>; release: () => void }>();
+  const patients = new Map<string, FakePatient>((options.patients ?? []).map((p) => [p.patientId, p]));
+  let bulkCount = 0;
+  const calls: { method: Method; args: unknown[] }[] = [];
+
+  const notify = (): void => {
+    for (const listener of [...listeners]) listener();
+  };
+  const summary = (o: FakeOperator): OperatorSummary => ({ operatorId: o.operatorId, name: o.name, role: o.role, disabled: o.disabled });
+
+  /** Records the call, applies a configured failure or hold, and checks the phase. */
+  async function enter(method: Method, args: unknown[], needs: VaultPhase | null = 'unlocked'): Promise<void> {
+    calls.push({ method, args });
+    await holds.get(method)?.promise;
+    const failure = failures.get(method);
+    if (failure !== undefined) throw failure;
+    if (needs === 'unlocked' && phase !== 'unlocked') throw new VaultError('E_LOCKED', 'The vault is locked.');
+  }
+  function requireAdmin(): void {
+    if (current?.role !== 'admin') throw new VaultError('E_NOT_ALLOWED', 'Only an administrator may do this.');
+  }
+  function allIds(): string[] {
+    const named = [...patients.values()].sort((a, b) => hitOf(a).name.localeCompare(hitOf(b).name)).map((p) => p.patientId);
+    const bulk = Array.from({ length: bulkCount }, (_, i) => bulkPatientId(i + 1));
+    return [...named, ...bulk];
+  }
+
+  const vault: FakeVault = {
+    calls,
+    patients,
+    seedBulk(count) {
+      bulkCount = count;
+    },
+    failWith(method, error) {
+      if (error === undefined) failures.delete(method);
+      else failures.set(method, error);
+    },
+    hold(method) {
+      let release = (): void => undefined;
+      const promise = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      holds.set(method, { promise, release });
+    },
+    release(method) {
+      holds.get(method)?.release();
+      holds.delete(method);
+    },
+    autoLock() {
+      vault.lock();
+    },
+    callsTo(method) {
+      return calls.filter((c) => c.method === method).map((c) => c.args);
+    },
+    listenerCount() {
+      return listeners.size;
+    },
+
+    phase: () => phase,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    currentOperator: () => (current === null ? null : summary(current)),
+
+    async create(input) {
+      await enter('create', [input], null);
+      if (phase !== 'absent') throw new VaultError('E_EXISTS', 'A vault exists already.');
+      if (input.passphrase.length < 12) throw new VaultError('E_WEAK_PASSPHRASE', 'The passphrase is too weak.');
+      const admin: FakeOperator = { operatorId: `op-${nextOperator++}`, name: input.operatorName, role: 'admin', disabled: false, passphrase: input.passphrase };
+      operators.push(admin);
+      current = admin;
+      phase = 'unlocked';
+      notify();
+      return { recoveryKey };
+    },
+    async operators() {
+      await enter('operators', [], null);
+      return operators.map(summary);
+    },
+    async unlock(input) {
+      await enter('unlock', [{ ...input }], 'locked');
+      const operator = operators.find((o) => o.operatorId === input.operatorId);
+      if (operator === undefined) throw new VaultError('E_WRONG_PASSPHRASE', 'No such operator.');
+      if (operator.disabled) throw new VaultError('E_OPERATOR_DISABLED', 'This operator is disabled.');
+      if (operator.passphrase !== input.passphrase) {
+        wrongInARow += 1;
+        const delay = delays[Math.min(wrongInARow, delays.length) - 1] ?? 0;
+        throw new VaultError('E_WRONG_PASSPHRASE', 'Wrong passphrase.', delay);
+      }
+      wrongInARow = 0;
+      current = operator;
+      phase = 'unlocked';
+      notify();
+    },
+    async recover(input) {
+      await enter('recover', [input], 'locked');
+      const compact = (key: string) => key.replace(/[\s-]/g, '').toUpperCase();
+      if (!/^[A-Z0-9\s-]+$/i.test(input.recoveryKey)) throw new VaultError('E_RECOVERY_KEY_FORMAT', 'Not a recovery key.');
+      if (compact(input.recoveryKey) !== compact(recoveryKey)) throw new VaultError('E_WRONG_PASSPHRASE', 'Wrong recovery key.');
+      const operator = operators.find((o) => o.operatorId === input.operatorId);
+      if (operator === undefined) throw new VaultError('E_WRONG_PASSPHRASE', 'No such operator.');
+      operator.passphrase = input.newPassphrase;
+      current = operator;
+      phase = 'unlocked';
+      notify();
+    },
+    lock() {
+      calls.push({ method: 'lock', args: [] });
+      if (phase !== 'unlocked') return;
+      phase = 'locked';
+      current = null;
+      notify();
+    },
+    async changePassphrase(input) {
+      await enter('changePassphrase', [input]);
+      if (current === null || current.passphrase !== input.current) throw new VaultError('E_WRONG_PASSPHRASE', 'Wrong passphrase.');
+      current.passphrase = input.next;
+    },
+    autoLockMinutes: () => autoLock,
+    async setAutoLockMinutes(minutes) {
+      await enter('setAutoLockMinutes', [minutes]);
+      autoLock = minutes;
+    },
+    noteActivity() {
+      calls.push({ method: 'noteActivity', args: [] });
+    },
+
+    async addOperator(input) {
+      await enter('addOperator', [input]);
+      requireAdmin();
+      const operator: FakeOperator = { operatorId: `op-${nextOperator++}`, name: input.name, role: input.role, disabled: false, passphrase: input.passphrase };
+      operators.push(operator);
+      return summary(operator);
+    },
+    async setOperatorDisabled(operatorId, disabled) {
+      await enter('setOperatorDisabled', [operatorId, disabled]);
+      requireAdmin();
+      const operator = operators.find((o) => o.operatorId === operatorId);
+      if (operator !== undefined) operator.disabled = disabled;
+    },
+    async resetOperatorPassphrase(operatorId, passphrase) {
+      await enter('resetOperatorPassphrase', [operatorId, passphrase]);
+      requireAdmin();
+      const operator = operators.find((o) => o.operatorId === operatorId);
+      if (operator !== undefined) operator.passphrase = passphrase;
+    },
+
+    async importDemoData(count, onProgress) {
+      await enter('importDemoData', [count]);
+      const step = Math.max(1, Math.ceil(count / 4));
+      for (let done = 0; done < count; done += step) {
+        onProgress?.(done, count);
+        await Promise.resolve();
+      }
+      for (let i = 0; i < count; i++) {
+        const entry = makePatient(1000 + ++demoCounter, { name: { family: `Demo${demoCounter}`, given: ['Zoë'] } });
+        patients.set(entry.patientId, entry);
+      }
+      onProgress?.(count, count);
+      return { messages: count * 3, patients: count };
+    },
+    async sync(onProgress) {
+      await enter('sync', []);
+      const progress: SyncProgress = { applied: patients.size * 3, cursor: patients.size * 3, done: true };
+      onProgress?.({ ...progress, done: false });
+      return progress;
+    },
+    async rebuildIndex(onProgress) {
+      await enter('rebuildIndex', []);
+      const total = patients.size * 3;
+      onProgress?.({ applied: Math.floor(total / 2), cursor: Math.floor(total / 2), done: false });
+      await Promise.resolve();
+      onProgress?.({ applied: total, cursor: total, done: true });
+      return { applied: total, cursor: total, done: true };
+    },
+    async search(query): Promise<SearchResult> {
+      await enter('search', [query]);
+      const needle = fold(query.trim());
+      if (needle === '') return { patientIds: allIds(), tookMs: 1 };
+      const ids = allIds().filter((id) => {
+        const entry = patients.get(id);
+        if (entry === undefined) return fold(bulkHit(id).name).includes(needle) || fold(bulkHit(id).identifier).includes(needle);
+        const hit = hitOf(entry);
+        const words = [hit.name, hit.identifier, ...entry.records.map((r) => (r.record.type === 'observation' ? `${r.record.code.code} ${r.record.code.display}` : (r.record.reason ?? '')))];
+        return words.some((word) => fold(word).includes(needle));
+      });
+      return { patientIds: ids, tookMs: 3.4 };
+    },
+    async patientHits(patientIds) {
+      await enter('patientHits', [patientIds]);
+      return patientIds.flatMap((id) => {
+        const entry = patients.get(id);
+        if (entry !== undefined) return [hitOf(entry)];
+        return id.startsWith('bulk-') ? [bulkHit(id)] : [];
+      });
+    },
+    async openPatient(patientId): Promise<PatientDetail> {
+      await enter('openPatient', [patientId]);
+      const entry = patients.get(patientId);
+      if (entry === undefined) throw new VaultError('E_NODE', 'No such patient.');
+      return { patientId, patient: entry.patient, records: entry.records };
+    },
+    async openRecord(recordId) {
+      await enter('openRecord', [recordId]);
+      for (const entry of patients.values()) {
+        const row = entry.records.find((r) => r.recordId === recordId);
+        if (row !== undefined) return row;
+      }
+      throw new VaultError('E_NODE', 'No such record.');
+    },
+    async erasePatient(patientId) {
+      await enter('erasePatient', [patientId]);
+      requireAdmin();
+      patients.delete(patientId);
+    },
+
+    async exportBackup() {
+      await enter('exportBackup', []);
+      return { path: 'C:\\Backups\\hdms-2025-01-01.hdmsbackup', bytes: 1_234_567 };
+    },
+    async restoreBackup(input) {
+      await enter('restoreBackup', [input], null);
+      if (phase !== 'absent') throw new VaultError('E_EXISTS', 'A vault exists already.');
+      const secret = input.secret;
+      if ('recoveryKey' in secret && secret.recoveryKey !== recoveryKey) throw new VaultError('E_BACKUP', 'The backup does not open with that recovery key.');
+      const admin: FakeOperator = { operatorId: `op-${nextOperator++}`, name: input.operatorName ?? 'Restored Admin', role: 'admin', disabled: false, passphrase: 'passphrase' in secret ? secret.passphrase : ADMIN_PASSPHRASE };
+      operators.push(admin);
+      current = admin;
+      phase = 'unlocked';
+      recoveryKey = TEST_RECOVERY_KEY;
+      notify();
+    },
+  };
+  return vault;
+}

@@ -1,0 +1,114 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { createOpener } from '../../../shared/crypto/envelope';
+import { decryptField } from '../../../shared/crypto/field-cipher';
+import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
+import { toBase64Url } from '../../../shared/crypto/bytes';
+import { replayJournal } from '../../../renderer/vault/views/journal-replay';
+import { searchPatientIds } from '../../../renderer/vault/views/keyword-search';
+import { TokenCache } from '../../../renderer/vault/views/token-cache';
+import { CURSOR_KEY, openVaultDb, type VaultDb } from '../../../renderer/vault/views/vault-db';
+import { createFakeBody } from './support/fake-body';
+import { recordTokens } from '../../../shared/crypto/blind-index';
+
+async function setup(patients = 15) {
+  const body = createFakeBody();
+  const master = generateMasterSecret();
+  const keys = await deriveVaultKeys(master);
+  // The fake body seals demo intake to the keyring's public key; a minimal keyring is enough.
+  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  await body.api.demo.import({ patients });
+  const db = openVaultDb('test-vault-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
+  const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+  return { body, keys, db, context };
+}
+
+/** Every row of the views with its encrypted field decrypted (and the order of keys fixed). */
+async function decryptedDump(db: VaultDb, viewKey: CryptoKey) {
+  const patients = await db.patients.toArray();
+  const records = await db.records.toArray();
+  return {
+    patients: await Promise.all(patients.map(async (r) => ({ id: r.id, tokens: r.tokens, value: await decryptField(viewKey, { table: 'patients', id: r.id }, r.enc) }))),
+    records: await Promise.all(records.map(async (r) => ({ ...r, enc: undefined, value: await decryptField(viewKey, { table: 'records', id: r.id }, r.enc) }))),
+    access: await db.access.toArray(),
+    // The keyword index, logically: token → patients (chunking depends on page boundaries).
+    postings: Object.fromEntries(
+      Object.entries(
+        (await db.postings.toArray()).reduce<Record<string, string[]>>((out, row) => {
+          const token = row.id.split('|')[0]!;
+          (out[token] ??= []).push(...row.ids);
+          return out;
+        }, {}),
+      )
+        .map(([token, ids]) => [token, [...new Set(ids)].sort()] as const)
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
+    ),
+  };
+}
+
+describe('journal replay', () => {
+  it('is idempotent: replaying the same range again gives identical rows', async () => {
+    const { db, keys, context, body } = await setup();
+    const first = await replayJournal(context);
+    expect(first).toEqual({ applied: body.journal.length, cursor: body.journal.length, done: true });
+    const once = await decryptedDump(db, keys.viewKey);
+    expect(once.patients).toHaveLength(15);
+    await db.meta.put({ key: CURSOR_KEY, value: 0 });
+    await replayJournal(context);
+    expect(await decryptedDump(db, keys.viewKey)).toEqual(once);
+    // a partial range again
+    await db.meta.put({ key: CURSOR_KEY, value: Math.floor(body.journal.length / 2) });
+    await replayJournal(context);
+    expect(await decryptedDump(db, keys.viewKey)).toEqual(once);
+  });
+
+  it('gives the same views page by page as in one pass (rebuild = incremental)', async () => {
+    const { db, keys, context, body } = await setup(20);
+    // incremental: expose the journal in three steps
+    const all = [...body.journal];
+    body.journal.length = 0;
+    for (const part of [all.slice(0, 7), all.slice(7, 30), all.slice(30)]) {
+      body.journal.push(...part);
+      await replayJournal(context);
+    }
+    const incremental = await decryptedDump(db, keys.viewKey);
+    const fresh = openVaultDb('test-vault-0002', { indexedDB: new IDBFactory(), IDBKeyRange });
+    await replayJournal({ ...context, db: fresh });
+    expect(await decryptedDump(fresh, keys.viewKey)).toEqual(incremental);
+  });
+
+  it('skips records that do not open or fail the schema, counting them, without stalling the cursor', async () => {
+    const { db, context, body } = await setup(2);
+    body.journal.push({ seq: body.journal.length + 1, at: new Date().toISOString(), kind: 'intake.demo', operator: null, objects: [], meta: 'AAAA' });
+    const result = await replayJournal(context);
+    expect(result.cursor).toBe(body.journal.length);
+    expect((await db.meta.get('problems'))?.value).toBe(1);
+  });
+
+  it('makes the same tokens as shared recordTokens, so queryTokens finds what was indexed', async () => {
+    const { keys } = await setup(1);
+    const cache = new TokenCache(keys.indexKey);
+    const text = { names: ['Müller-Lüdenscheidt', 'José María'], other: ['MRN-000123', '1980-02-03', 'Glucose [Mass/volume] in Blood'] };
+    expect(await cache.tokensOf(text)).toEqual([...(await recordTokens(keys.indexKey, text))].sort());
+    expect(await cache.tokensOf(text)).toEqual(await cache.tokensOf(text));
+  });
+
+  it('searches: groups intersect, exact words rank before prefix-only matches, ties by id', async () => {
+    const { db, keys, context } = await setup(40);
+    await replayJournal(context);
+    const payloads = await Promise.all(
+      (await db.patients.toArray()).map(async (r) => ({ id: r.id, value: await decryptField<{ patient: { name: { family: string } } }>(keys.viewKey, { table: 'patients', id: r.id }, r.enc) })),
+    );
+    const family = payloads[0]!.value.patient.name.family;
+    const expected = payloads.filter((p) => p.value.patient.name.family === family).map((p) => p.id);
+    const ids = await searchPatientIds(db, keys.indexKey, `${family} `);
+    expect(ids).toEqual(expect.arrayContaining(expected));
+    expect([...ids].sort()).toEqual(ids); // one group, all exact: id order
+    const prefix = family.normalize('NFKD').replace(/\p{M}/gu, '').slice(0, 3);
+    const byPrefix = await searchPatientIds(db, keys.indexKey, prefix);
+    expect(byPrefix).toEqual(expect.arrayContaining(expected));
+    expect(await searchPatientIds(db, keys.indexKey, `${family} qqqqqq`)).toEqual([]);
+    expect(await searchPatientIds(db, keys.indexKey, 'a')).toEqual([]);
+    expect(await searchPatientIds(db, keys.indexKey, '   ')).toHaveLength(40);
+  });
+});

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import type { Transport } from '../../../../shared/ipc/api-client';
+import { createApiClient } from '../../../../shared/ipc/api-client';
+import { methods, type EventName, type HdmsApi, type MethodName } from '../../../../shared/ipc/contract';
+import type { WireResult } from '../../../../shared/ipc/errors';
+import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
+import { KeyringSchema, type Keyring } from '../../../../shared/ipc/vault-contract';
+import { createSealer } from '../../../../shared/crypto/envelope';
+import { fromBase64Url, toBase64Url, utf8Encode } from '../../../../shared/crypto/bytes';
+import { generateDemoMessages } from '../../../../electron/intake/demo/demo-population';
+
+/**
+ * An in-memory body for the mind's unit tests: the contract's vault, journal and demo methods with
+ * the body's documented behaviour (validated requests, keyring revisions, a growing unlock delay,
+ * intake sealed to the keyring's public key as `intake.demo` records, erasure tombstones).
+ */
+export interface FakeBody {
+  readonly transport: Transport;
+  readonly api: HdmsApi;
+  readonly journal: JournalRecord[];
+  keyring: Keyring | null;
+  now: number;
+  calls: { method: MethodName; payload: unknown }[];
+}
+
+class Refusal extends Error {}
+
+export function createFakeBody(options: { seed?: number; now?: Date } = {}): FakeBody {
+  const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  const failures = new Map<string, { count: number; until: number }>();
+  const emit = (name: EventName, payload: unknown): void => {
+    for (const listener of [...(listeners.get(name) ?? [])]) listener(payload);
+  };
+  const append = (record: Omit<JournalRecord, 'seq' | 'at'>): number => {
+    const seq = body.journal.length + 1;
+    body.journal.push({ seq, at: new Date(body.now).toISOString(), ...record });
+    return seq;
+  };
+
+  const handlers: Partial<Record<MethodName, (payload: never) => Promise<unknown> | unknown>> = {
+    'vault.status': () => ({ state: body.keyring === null ? 'absent' : 'locked' }),
+    'vault.keyring': () => ({ keyring: body.keyring === null ? null : structuredClone(body.keyring) }),
+    'vault.create': ({ keyring }: { keyring: Keyring }) => {
+      if (body.keyring !== null) throw new Refusal('A vault exists already.');
+      body.keyring = KeyringSchema.parse(keyring);
+      emit('vault.changed', { state: 'locked' });
+      return { state: 'locked' };
+    },
+    'vault.updateKeyring': ({ keyring, expectedRevision }: { keyring: Keyring; expectedRevision: number }) => {
+      if (body.keyring === null || body.keyring.revision !== expectedRevision || keyring.revision !== expectedRevision + 1) {
+        throw new Refusal('Stale keyring revision.');
+      }
+      body.keyring = KeyringSchema.parse(keyring);
+      return { revision: keyring.revision };
+    },
+    'vault.unlockThrottle': ({ operatorId }: { operatorId: string }) => ({
+      retryAfterMs: Math.max(0, (failures.get(operatorId)?.until ?? 0) - body.now),
+    }),
+    'vault.reportUnlock': ({ operatorId, ok }: { operatorId: string; ok: boolean }) => {
+      if (ok) {
+        failures.delete(operatorId);
+        return { retryAfterMs: 0, failures: 0 };
+      }
+      const count = (failures.get(operatorId)?.count ?? 0) + 1;
+      const delay = Math.min(300_000, 1000 * 2 ** (count - 1));
+      failures.set(operatorId, { count, until: body.now + delay });
+      return { retryAfterMs: delay, failures: count };
+    },
+    'journal.read': ({ after, limit }: { after: number; limit: number }) => {
+      const records = body.journal.filter((r) => r.seq > after).slice(0, limit);
+      const nextCursor = records.at(-1)?.seq ?? after;
+      return { records: structuredClone(records), nextCursor, end: nextCursor >= body.journal.length };
+    },
+    'journal.append': (request: { kind: string; operator: string | null; objects: string[]; meta: string | null }) => {
+      const seq = append(request);
+      emit('journal.appended', { lastSeq: seq });
+      return { seq };
+    },
+    'vault.erase': ({ seqs, objects }: { seqs: number[]; objects: string[] }) => {
+      let erasedRecords = 0;
+      for (const seq of seqs) {
+        const index = seq - 1;
+        const record = body.journal[index];
+        if (record !== undefined && record.kind !== 'erased') {
+          body.journal[index] = { seq, at: record.at, kind: 'erased', operator: null, objects: [], meta: null };
+          erasedRecords++;
+        }
+      }
+      return { erasedRecords, deletedObjects: objects.length };
+    },
+    'demo.import': async ({ patients, seed }: { patients: number; seed?: number }) => {
+      if (body.keyring === null) throw new Refusal('No vault.');
+      const sealer = await createSealer(fromBase64Url(body.keyring.intakePublicKey));
+      let messages = 0;
+      const generated = generateDemoMessages({ patients, seed: seed ?? options.seed ?? 7, now: options.now ?? new Date('2025-06-01T00:00:00Z') });
+      for (const message of generated) {
+        const objectId = createHash('sha256').update(message.raw).digest('hex');
+        const meta = { v: 1, channel: 'demo', receivedAt: new Date(body.now).toISOString(), objectId, rawBytes: message.raw.length, normalized: message.normalized };
+        const sealed = await sealer.seal('journalMetadata', utf8Encode(JSON.stringify(meta)));
+        append({ kind: 'intake.demo', operator: null, objects: [objectId], meta: toBase64Url(sealed) });
+        messages++;
+        if (messages % 10 === 0) emit('demo.progress', { messages, patients: 0, total: patients });
+      }
+      emit('journal.appended', { lastSeq: body.journal.length });
+      return { messages, patients, lastSeq: body.journal.length };
+    },
+  };
+
+  const transport: Transport = {
+    kind: 'websocket',
+    async call(method, payload): Promise<WireResult<unknown>> {
+      body.calls.push({ method, payload });
+      const handler = handlers[method];
+      if (handler === undefined) return { ok: false, error: { code: 'E_UNKNOWN_METHOD', message: `Fake body has no ${method}.` } };
+      const parsed = methods[method].request.safeParse(payload);
+      if (!parsed.success) return { ok: false, error: { code: 'E_BAD_REQUEST', message: `${method}: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}` } };
+      try {
+        const value = await handler(parsed.data as never);
+        methods[method].response.parse(value);
+        return { ok: true, value };
+      } catch (error) {
+        if (error instanceof Refusal) return { ok: false, error: { code: 'E_BAD_REQUEST', message: error.message } };
+        throw error;
+      }
+    },
+    subscribe(name, listener) {
+      const set = listeners.get(name) ?? new Set();
+      listeners.set(name, set);
+      set.add(listener as (payload: unknown) => void);
+      return () => set.delete(listener as (payload: unknown) => void);
+    },
+  };
+  const body: FakeBody = { transport, api: createApiClient(transport), journal: [], keyring: null, now: Date.parse('2025-06-01T12:00:00Z'), calls: [] };
+  return body;
+}
