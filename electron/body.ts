@@ -184,7 +184,9 @@ export async function startBody(config: BodyConfig): Promise<Body> {
         }
         await keyrings.create(keyring);
         const open = await requireVault();
-        const { seq } = await open.storage.journal.append({ kind: 'vault.created', operator: keyring.operators[0]!.operatorId, objects: [], meta: null });
+        // A system event: the body knows operators only by their local account ids, which keys.json
+        // links to names. The mind journals who created the vault under the operator's pseudonym.
+        const { seq } = await open.storage.journal.append({ kind: 'vault.created', operator: null, objects: [], meta: null });
         notifier.note(seq);
         log.info({ operators: keyring.operators.length, slots: keyring.slots.length }, 'vault created');
         setVaultState({ state: 'locked' }, true);

@@ -30,7 +30,7 @@ async function sealedMeta(vault: TestVault, value: unknown): Promise<string> {
 }
 
 describe('body: vault lifecycle', () => {
-  it('creates a vault: stores the keyring, opens storage, journals vault.created by the first operator, and tells the mind', async () => {
+  it('creates a vault: stores the keyring, opens storage, journals vault.created as a system event (the mind journals who created it, pseudonymously), and tells the mind', async () => {
     const { dataDir, b, vault, events } = await created();
     await expect(call(b, 'vault.status', {})).resolves.toEqual({ state: 'locked' });
     await expect(call(b, 'vault.keyring', {})).resolves.toEqual({ keyring: vault.keyring });
@@ -43,7 +43,7 @@ describe('body: vault lifecycle', () => {
       expect(listener.reason).toMatch(/Import demo data/);
     }
     const { records } = await call(b, 'journal.read', { after: 0, limit: 10 });
-    expect(records).toEqual([{ seq: 1, kind: 'vault.created', at: expect.any(String), operator: vault.keyring.operators[0]!.operatorId, objects: [], meta: null }]);
+    expect(records).toEqual([{ seq: 1, kind: 'vault.created', at: expect.any(String), operator: null, objects: [], meta: null }]);
     await expect(b.router.dispatch('vault.create', { keyring: (await makeTestVault()).keyring }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_CONFLICT' } });
     await b.stop('quit');
     expect((await checkVault(dataDir)).errors).toEqual([]);
