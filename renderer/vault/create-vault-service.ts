@@ -4,11 +4,14 @@ import type { Keyring, KeyringOperator } from '../../shared/ipc/vault-contract';
 import { appendMindEvent } from './mind-events';
 import {
   buildFirstKeyring,
+  keychainSlotOf,
   passphraseSlotOf,
   recoverySlotOf,
+  withKeychainSlot,
   withNewOperator,
   withNewPassphrase,
   withOperatorDisabled,
+  withoutKeychainSlot,
   type SlotParams,
 } from './keyring/keyring-edits';
 import { keyringIntact } from './keyring/keyring-integrity';
@@ -31,13 +34,21 @@ import {
   generateMasterSecret,
   KeySlotError,
   parseRecoveryKey,
+  randomBytes,
   toBase64Url,
   unwrapSlot,
   type Opener,
   type Sealer,
   type VaultKeys,
 } from './vault-crypto';
-import { MIND_KINDS, type AccessMeta, type ErasureMeta, type OperatorChangedMeta } from './views/journal-payloads';
+import {
+  MIND_KINDS,
+  type AccessMeta,
+  type AutoUnlockMeta,
+  type AutoUnlockSettingMeta,
+  type ErasureMeta,
+  type OperatorChangedMeta,
+} from './views/journal-payloads';
 import { deletePatientRows, patientTables, replayJournal, ReplayAborted } from './views/journal-replay';
 import { searchPatientIds } from './views/keyword-search';
 import { TokenCache } from './views/token-cache';
@@ -59,6 +70,15 @@ import { deleteVaultDb, openVaultDb, recordsOfPatient, type IndexedDbDeps, type 
  * survives "Rebuild index" (it is carried over) but not the loss of the browser profile, where it
  * falls back to 15 minutes. The body's prefs would be the other home, but the contract has no
  * field for it, and the setting is read only after unlock anyway.
+ *
+ * Unlock automatically on this computer (design §3, Electron only): an admin's setAutoUnlock(true)
+ * adds the vault's one keychain slot (the master wrapped under a random 32-byte key) for that
+ * admin and hands the key to the body, which keeps it in the OS keychain (safeStorage). At startup
+ * ready() asks the body for that entry and, if it opens the slot and the keyring's integrity tag
+ * holds, opens the session as that operator and journals `vault.autoUnlock`. Any failure leaves
+ * the vault locked without a word (a key that no longer opens its slot is cleared from the
+ * keychain). Only startup unlocks this way: lock() and auto-lock stay locked until someone types
+ * a passphrase (a reload of the window is a startup, though).
  */
 
 export interface CreateVaultServiceOptions {
@@ -118,6 +138,12 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
   let phase: VaultPhase = 'absent';
   let session: Session | null = null;
   let autoLockMinutes = DEFAULT_AUTO_LOCK_MINUTES;
+  /**
+   * Startup found the keychain without a usable entry (none, or a key that did not open): a
+   * keychain slot still in the keyring opens nothing, so Settings shows auto-unlock as off and
+   * switching it on again makes a fresh slot and key.
+   */
+  let keychainStale = false;
   const listeners = new Set<() => void>();
   const notify = (): void => {
     for (const listener of [...listeners]) listener();
@@ -131,9 +157,12 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
   };
 
   // The body knows absent/locked; unlocked is the mind's own state and wins while a session exists.
-  const ready = api.vault.status({}).then(
-    (status) => {
-      if (session === null) setPhase(status.state === 'absent' ? 'absent' : 'locked');
+  // An existing vault may then open itself through the OS keychain (autoUnlockAtStartup).
+  const ready: Promise<void> = api.vault.status({}).then(
+    async (status) => {
+      if (session !== null) return;
+      setPhase(status.state === 'absent' ? 'absent' : 'locked');
+      if (status.state !== 'absent') await autoUnlockAtStartup();
     },
     noop,
   );
@@ -255,12 +284,20 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     }
   }
 
-  /** Re-reads the keyring, checks it, applies `edit`, stores revision + 1. */
-  async function changeKeyring(s: Session, edit: (keyring: Keyring) => Promise<Keyring>): Promise<Keyring> {
+  /** Re-reads the keyring, checks it, applies `edit`, stores revision + 1 (unless `edit` answers null: nothing to change). */
+  async function changeKeyring(s: Session, edit: (keyring: Keyring) => Promise<Keyring | null>): Promise<Keyring> {
     const fresh = await currentKeyring();
     if (fresh === null) throw new VaultError('E_NODE', 'The node no longer has a vault keyring.');
     if (fresh.vaultId !== s.keyring.vaultId || !(await keyringIntact(s.master, fresh))) throw tamperedKeyring();
-    const next = await edit(fresh);
+    const edited = await edit(fresh);
+    if (edited === null) {
+      if (session === s) {
+        s.keyring = fresh;
+        notify();
+      }
+      return fresh;
+    }
+    const next = edited;
     try {
       await api.vault.updateKeyring({ keyring: next, expectedRevision: fresh.revision });
     } catch (error) {
@@ -363,7 +400,14 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
         }
         const s = await openSession(master, keyring, findOperator(keyring, adminId), keys);
         await journalOperatorChange(s, s.operator, 'created');
-        return { recoveryKey };
+        if (input.autoUnlock !== true) return { recoveryKey, autoUnlock: false };
+        // The vault exists now and its recovery key must reach the screen: a keychain that refuses
+        // leaves auto-unlock off (Settings › Security can try again) rather than failing create.
+        const autoUnlock = await service.setAutoUnlock(true).then(
+          () => true,
+          () => false,
+        );
+        return { recoveryKey, autoUnlock };
       } finally {
         master.fill(0);
       }
@@ -452,6 +496,45 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
 
     noteActivity() {
       idle.noteActivity();
+    },
+
+    autoUnlockAvailable: keychainAvailable,
+
+    autoUnlockEnabled: () => !keychainStale && session !== null && keychainSlotOf(session.keyring, session.operator.operatorId) !== undefined,
+
+    async setAutoUnlock(enabled) {
+      // Admins only, both ways: it decides whether this workstation opens the vault with nobody present.
+      const s = requireAdmin();
+      if (enabled) {
+        if (!(await keychainAvailable())) {
+          throw new VaultError('E_NODE', 'This host has no OS keychain; the browser shell always asks for a passphrase.');
+        }
+        const kek = randomBytes(32);
+        try {
+          await changeKeyring(s, (fresh) => withKeychainSlot(s.master, fresh, s.operator.operatorId, kek));
+          try {
+            await api.vault.keychainStore({ operatorId: s.operator.operatorId, key: toBase64Url(kek) });
+          } catch (error) {
+            // A slot whose key no keychain holds opens nothing; take it out again.
+            await changeKeyring(s, (fresh) => dropKeychainSlot(s, fresh)).catch(noop);
+            throw asVaultError(error);
+          }
+        } finally {
+          kek.fill(0);
+        }
+      } else {
+        // The slot goes first: once it is out of the keyring, the kept key opens nothing.
+        await changeKeyring(s, (fresh) => dropKeychainSlot(s, fresh));
+        await clearKeychain();
+      }
+      keychainStale = false;
+      notify();
+      const meta: AutoUnlockSettingMeta = { v: 1, enabled };
+      try {
+        await appendMindEvent(api, await sealerOf(s), { kind: MIND_KINDS.autoUnlockSetting, operator: s.actor, meta });
+      } catch (error) {
+        throw asVaultError(error);
+      }
     },
 
     async addOperator(input) {
@@ -644,6 +727,78 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
       }
     },
   };
+
+  /** The keyring without its keychain slot, or null when it has none (nothing to store). */
+  function dropKeychainSlot(s: Session, keyring: Keyring): Promise<Keyring | null> {
+    return keychainSlotOf(keyring) === undefined ? Promise.resolve(null) : withoutKeychainSlot(s.master, keyring);
+  }
+
+  async function keychainAvailable(): Promise<boolean> {
+    try {
+      return (await api.vault.keychainStatus({})).available;
+    } catch {
+      return false; // an older body, or a transport hiccup: no auto-unlock offered
+    }
+  }
+
+  async function clearKeychain(): Promise<void> {
+    try {
+      await api.vault.keychainClear({});
+    } catch {
+      // No keychain now (Linux keyring gone): its entry cannot open a slot that is no longer there.
+    }
+  }
+
+  /**
+   * Startup: opens the vault through the OS keychain entry, if there is one that opens its
+   * operator's keychain slot and the keyring's integrity holds. Never throws and reports nothing:
+   * any failure leaves the vault locked for a passphrase. A key that does not open its slot (or
+   * an entry whose slot is gone) is cleared, since it never will.
+   */
+  async function autoUnlockAtStartup(): Promise<void> {
+    try {
+      if (!(await keychainAvailable())) return;
+      const { entry } = await api.vault.keychainLoad({});
+      if (entry === null) keychainStale = true;
+      if (entry === null || session !== null) return;
+      const keyring = await currentKeyring();
+      if (keyring === null) return;
+      const operator = keyring.operators.find((o) => o.operatorId === entry.operatorId);
+      const slot = keychainSlotOf(keyring, entry.operatorId);
+      if (operator === undefined || slot === undefined) {
+        keychainStale = true;
+        await clearKeychain();
+        return;
+      }
+      if (operator.disabled) return;
+      const kek = fromBase64Url(entry.key);
+      let master: Uint8Array;
+      try {
+        master = await unwrapSlot(slot, kek);
+      } catch {
+        keychainStale = true;
+        await clearKeychain();
+        return;
+      } finally {
+        kek.fill(0);
+      }
+      try {
+        if (!(await keyringIntact(master, keyring)) || session !== null) return;
+        const s = await openSession(master, keyring, operator);
+        const meta: AutoUnlockMeta = { v: 1, at: new Date().toISOString() };
+        try {
+          await appendMindEvent(api, await sealerOf(s), { kind: MIND_KINDS.autoUnlock, operator: s.actor, meta });
+        } catch {
+          // An unattended unlock that the journal does not record does not stay open.
+          if (session === s) lock();
+        }
+      } finally {
+        master.fill(0);
+      }
+    } catch {
+      // Stay locked: the unlock screen asks for a passphrase as usual.
+    }
+  }
 
   async function journalAccess(s: Session, patientId: string, recordId: string | null): Promise<void> {
     const meta: AccessMeta = { v: 1, patientId, recordId, at: new Date().toISOString() };

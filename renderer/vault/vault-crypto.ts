@@ -14,6 +14,7 @@ export { createOpener, createSealer, type Opener, type Sealer } from '../../shar
 export { decryptField, decryptMany, encryptMany, type EncryptedField, type FieldToEncrypt } from '../../shared/crypto/field-cipher';
 export { blindTokens, normalizeWords, prefixTokens, queryTokens, type QueryTokens } from '../../shared/crypto/blind-index';
 export {
+  createKeychainSlot,
   createPassphraseSlot,
   createRecoverySlot,
   KeySlotError,

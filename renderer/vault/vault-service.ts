@@ -87,8 +87,16 @@ export interface VaultService {
   currentOperator(): OperatorSummary | null;
 
   // Setup and keys
-  /** Creates the vault with its first (admin) operator; leaves it unlocked. Returns the recovery key, shown once. */
-  create(input: { readonly operatorName: string; readonly passphrase: string }): Promise<{ readonly recoveryKey: string }>;
+  /**
+   * Creates the vault with its first (admin) operator; leaves it unlocked. Returns the recovery key,
+   * shown once. With `autoUnlock`, then switches on setAutoUnlock(true); should that step fail, the
+   * vault still exists (the recovery key must be shown) and `autoUnlock` in the answer is false.
+   */
+  create(input: {
+    readonly operatorName: string;
+    readonly passphrase: string;
+    readonly autoUnlock?: boolean;
+  }): Promise<{ readonly recoveryKey: string; readonly autoUnlock?: boolean }>;
   /** Operators from the keyring (readable while locked, for the unlock screen). */
   operators(): Promise<readonly OperatorSummary[]>;
   /** Throws VaultError E_WRONG_PASSPHRASE / E_THROTTLED (with retryAfterMs) / E_OPERATOR_DISABLED. */
@@ -102,6 +110,18 @@ export interface VaultService {
   setAutoLockMinutes(minutes: number): Promise<void>;
   /** The UI reports user activity (pointer, keys) so auto-lock measures real idleness. */
   noteActivity(): void;
+
+  // Unlock automatically on this computer (design §3: the OS keychain, Electron only)
+  /** Whether this host offers an OS keychain now (Electron safeStorage; never the browser shell). */
+  autoUnlockAvailable(): Promise<boolean>;
+  /** Whether the current operator holds the vault's keychain slot (false while locked). */
+  autoUnlockEnabled(): boolean;
+  /**
+   * Admin only to switch on: a keychain slot for the current operator (replacing any other; one
+   * per vault), its key kept in the OS keychain, so an unattended restart unlocks as this operator.
+   * Off removes the keychain slot and clears the OS keychain entry. Journals `settings.autoUnlock`.
+   */
+  setAutoUnlock(enabled: boolean): Promise<void>;
 
   // Operators (admin only)
   addOperator(input: { readonly name: string; readonly role: OperatorRole; readonly passphrase: string }): Promise<OperatorSummary>;

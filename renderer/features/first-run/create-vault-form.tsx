@@ -3,16 +3,26 @@ import { TextField } from '../../app/form/text-field';
 import { SubmitRow } from '../../app/form/submit-row';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
+import { useVault } from '../../vault/vault-context';
 import { NewPassphraseFields } from '../passphrase/new-passphrase-fields';
 import { newPassphraseProblem } from '../passphrase/passphrase-policy';
+import { AutoUnlockCheckbox, useAutoUnlockAvailable } from './auto-unlock-checkbox';
 
 export interface CreateVaultInput {
   readonly operatorName: string;
   readonly passphrase: string;
+  /** Set (true) only when the host offers an OS keychain and the administrator ticked the box. */
+  readonly autoUnlock?: boolean;
 }
 
-/** The first operator (an administrator) names themself and chooses the passphrase. */
+/**
+ * The first operator (an administrator) names themself and chooses the passphrase; where the host
+ * has an OS keychain (Electron), they may also let this computer unlock the vault by itself.
+ */
 export function CreateVaultForm({ onCreate }: { onCreate: (input: CreateVaultInput) => Promise<void> }) {
+  const vault = useVault();
+  const keychain = useAutoUnlockAvailable(vault) === true;
+  const [autoUnlock, setAutoUnlock] = useState(false);
   const [name, setName] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
@@ -24,7 +34,7 @@ export function CreateVaultForm({ onCreate }: { onCreate: (input: CreateVaultInp
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     if (problem !== null || create.busy) return;
-    void create.run({ operatorName: name.trim(), passphrase });
+    void create.run({ operatorName: name.trim(), passphrase, ...(keychain && autoUnlock ? { autoUnlock: true } : {}) });
   };
 
   return (
@@ -44,6 +54,7 @@ export function CreateVaultForm({ onCreate }: { onCreate: (input: CreateVaultInp
         labels={{ passphrase: 'Passphrase', confirmation: 'Confirm passphrase' }}
         userInputs={userInputs}
       />
+      {keychain && <AutoUnlockCheckbox checked={autoUnlock} onChange={setAutoUnlock} disabled={create.busy} />}
       <SubmitRow label="Create vault" problem={problem} busy={create.busy} busyText="Creating the vault…" />
       <ActionError error={create.error} />
     </form>

@@ -1,9 +1,10 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useCallback, useId, useState, useSyncExternalStore, type FormEvent } from 'react';
 import { SecretField } from '../../app/form/text-field';
 import { SubmitRow } from '../../app/form/submit-row';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
-import { useVault } from '../../vault/vault-context';
+import { useCurrentOperator, useVault } from '../../vault/vault-context';
+import { AUTO_UNLOCK_TRADE_OFF, AutoUnlockCheckbox, useAutoUnlockAvailable } from '../first-run/auto-unlock-checkbox';
 import { NewPassphraseFields } from '../passphrase/new-passphrase-fields';
 import { newPassphraseProblem } from '../passphrase/passphrase-policy';
 
@@ -14,13 +15,16 @@ function minutesLabel(minutes: number): string {
   return minutes === 1 ? '1 minute' : `${minutes} minutes`;
 }
 
-/** Auto-lock and the current operator's own passphrase. */
+export const NO_KEYCHAIN_NOTE = 'This host has no OS keychain; the browser shell always asks for a passphrase.';
+
+/** Auto-lock, automatic unlock (admins) and the current operator's own passphrase. */
 export function SecuritySection() {
   const headingId = useId();
   return (
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Security</h2>
       <AutoLockSetting />
+      <AutoUnlockSetting />
       <ChangePassphraseForm />
     </section>
   );
@@ -70,6 +74,53 @@ function AutoLockSetting() {
           Minutes without keyboard or mouse use in HDMS Node. A locked vault keeps receiving and sealing intake.
         </p>
       </div>
+      <p role="status" className="saved-note">
+        {saved ? 'Saved.' : ''}
+      </p>
+      <ActionError error={save.error} />
+    </div>
+  );
+}
+
+/**
+ * "Unlock automatically on this computer", for administrators: it lets the workstation open the
+ * vault after a restart with nobody present, so only they decide it. One operator per vault.
+ */
+function AutoUnlockSetting() {
+  const vault = useVault();
+  const operator = useCurrentOperator();
+  const available = useAutoUnlockAvailable(vault);
+  const subscribe = useCallback((listener: () => void) => vault.subscribe(listener), [vault]);
+  const enabled = useSyncExternalStore(subscribe, () => vault.autoUnlockEnabled());
+  const [pending, setPending] = useState<boolean | null>(null);
+  const [saved, setSaved] = useState(false);
+  const save = useAction(async (next: boolean) => {
+    setPending(next);
+    setSaved(false);
+    try {
+      await vault.setAutoUnlock(next);
+      setSaved(true);
+    } finally {
+      setPending(null);
+    }
+  });
+
+  if (operator?.role !== 'admin' || available === null) return null;
+  if (!available) {
+    return (
+      <div className="settings-block">
+        <p className="muted">{NO_KEYCHAIN_NOTE}</p>
+      </div>
+    );
+  }
+  return (
+    <div className="settings-block">
+      <AutoUnlockCheckbox
+        checked={pending ?? enabled}
+        disabled={save.busy}
+        onChange={(next) => void save.run(next)}
+        hint={`${AUTO_UNLOCK_TRADE_OFF} One operator per vault: switching it on replaces any other administrator’s automatic unlock.`}
+      />
       <p role="status" className="saved-note">
         {saved ? 'Saved.' : ''}
       </p>

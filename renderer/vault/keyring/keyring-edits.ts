@@ -1,6 +1,7 @@
 import type { Keyring, KeyringOperator } from '../../../shared/ipc/vault-contract';
 import type { OperatorRole } from '../vault-service';
 import {
+  createKeychainSlot,
   createPassphraseSlot,
   createRecoverySlot,
   formatRecoveryKey,
@@ -122,4 +123,24 @@ export function passphraseSlotOf(keyring: Keyring, operatorId: string): KeySlot 
 
 export function recoverySlotOf(keyring: Keyring): KeySlot | undefined {
   return keyring.slots.find((slot) => slot.kind === 'recovery');
+}
+
+/**
+ * The keychain slot ("unlock automatically on this computer", design §3): the master wrapped
+ * under a random 32-byte key that the OS keychain keeps. One per vault: an unattended restart
+ * opens the vault as the slot's operator, so any earlier keychain slot (of any operator) goes.
+ */
+export async function withKeychainSlot(master: Uint8Array, keyring: Keyring, operatorId: string, kek: Uint8Array): Promise<Keyring> {
+  const slot = await createKeychainSlot({ master, operatorId, kek });
+  const slots = keyring.slots.filter((s) => s.kind !== 'keychain');
+  return nextRevision(master, keyring, { slots: [...slots, slot] });
+}
+
+/** The keyring without any keychain slot (auto-unlock off). */
+export function withoutKeychainSlot(master: Uint8Array, keyring: Keyring): Promise<Keyring> {
+  return nextRevision(master, keyring, { slots: keyring.slots.filter((s) => s.kind !== 'keychain') });
+}
+
+export function keychainSlotOf(keyring: Keyring, operatorId?: string): KeySlot | undefined {
+  return keyring.slots.find((slot) => slot.kind === 'keychain' && (operatorId === undefined || slot.operatorId === operatorId));
 }

@@ -27,6 +27,10 @@ export const MIND_KINDS = {
   operatorChanged: 'operator.changed',
   erasure: 'erasure.patient',
   backupExported: 'export.backup',
+  /** The vault opened itself at startup through the OS keychain slot (no one typed a passphrase). */
+  autoUnlock: 'vault.autoUnlock',
+  /** "Unlock automatically on this computer" was switched on or off. */
+  autoUnlockSetting: 'settings.autoUnlock',
 } as const;
 
 export const AccessMetaSchema = z.strictObject({
@@ -45,6 +49,18 @@ export const OperatorChangedMetaSchema = z.strictObject({
   role: z.enum(['admin', 'clinician', 'researcher']),
 });
 export type OperatorChangedMeta = z.infer<typeof OperatorChangedMetaSchema>;
+
+export const AutoUnlockMetaSchema = z.strictObject({
+  v: z.literal(1),
+  at: z.iso.datetime(),
+});
+export type AutoUnlockMeta = z.infer<typeof AutoUnlockMetaSchema>;
+
+export const AutoUnlockSettingMetaSchema = z.strictObject({
+  v: z.literal(1),
+  enabled: z.boolean(),
+});
+export type AutoUnlockSettingMeta = z.infer<typeof AutoUnlockSettingMetaSchema>;
 
 /** ERASURE: only the patient's view pseudonym and counts; nothing that names the patient. */
 export const ErasureMetaSchema = z.strictObject({

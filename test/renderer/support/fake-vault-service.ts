@@ -37,6 +37,10 @@ export interface FakeVaultOptions {
   readonly autoLockMinutes?: number;
   /** retryAfterMs for the 1st, 2nd… wrong passphrase in a row (the last repeats). */
   readonly wrongPassphraseDelays?: readonly number[];
+  /** Whether the host offers an OS keychain (autoUnlockAvailable); false, like the shell, by default. */
+  readonly keychainAvailable?: boolean;
+  /** An existing vault whose first operator already unlocks automatically. */
+  readonly autoUnlock?: boolean;
 }
 
 export interface FakeVault extends VaultService {
@@ -126,6 +130,9 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
   const patients = new Map<string, FakePatient>((options.patients ?? []).map((p) => [p.patientId, p]));
   let bulkCount = 0;
   const calls: { method: Method; args: unknown[] }[] = [];
+  const keychainAvailable = options.keychainAvailable ?? false;
+  /** The operator the keychain slot unlocks as (one per vault), or null. */
+  let keychainOperator: string | null = options.autoUnlock === true ? (operators[0]?.operatorId ?? null) : null;
 
   const notify = (): void => {
     for (const listener of [...listeners]) listener();
@@ -195,8 +202,10 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       operators.push(admin);
       current = admin;
       phase = 'unlocked';
+      const autoUnlock = input.autoUnlock === true && keychainAvailable;
+      if (autoUnlock) keychainOperator = admin.operatorId;
       notify();
-      return { recoveryKey };
+      return { recoveryKey, autoUnlock };
     },
     async operators() {
       await enter('operators', [], null);
@@ -248,6 +257,18 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     },
     noteActivity() {
       calls.push({ method: 'noteActivity', args: [] });
+    },
+    async autoUnlockAvailable() {
+      await enter('autoUnlockAvailable', [], null);
+      return keychainAvailable;
+    },
+    autoUnlockEnabled: () => current !== null && keychainOperator === current.operatorId,
+    async setAutoUnlock(enabled) {
+      await enter('setAutoUnlock', [enabled]);
+      requireAdmin();
+      if (enabled && !keychainAvailable) throw new VaultError('E_NODE', 'This host has no OS keychain.');
+      keychainOperator = enabled ? current!.operatorId : null;
+      notify();
     },
 
     async addOperator(input) {

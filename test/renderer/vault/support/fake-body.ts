@@ -21,11 +21,15 @@ export interface FakeBody {
   keyring: Keyring | null;
   now: number;
   calls: { method: MethodName; payload: unknown }[];
+  /** The OS keychain's one entry (with `keychain: true`); tests may replace or tamper with it. */
+  keychainEntry: { operatorId: string; key: string } | null;
+  /** Makes vault.keychainStore refuse (a keychain that fails). */
+  keychainStoreFails: boolean;
 }
 
 class Refusal extends Error {}
 
-export function createFakeBody(options: { seed?: number; now?: Date } = {}): FakeBody {
+export function createFakeBody(options: { seed?: number; now?: Date; keychain?: boolean } = {}): FakeBody {
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   const failures = new Map<string, { count: number; until: number }>();
   const emit = (name: EventName, payload: unknown): void => {
@@ -65,6 +69,21 @@ export function createFakeBody(options: { seed?: number; now?: Date } = {}): Fak
       const delay = Math.min(300_000, 1000 * 2 ** (count - 1));
       failures.set(operatorId, { count, until: body.now + delay });
       return { retryAfterMs: delay, failures: count };
+    },
+    'vault.keychainStatus': () => ({ available: options.keychain === true }),
+    'vault.keychainStore': ({ operatorId, key }: { operatorId: string; key: string }) => {
+      if (options.keychain !== true || body.keychainStoreFails) throw new Refusal('No OS keychain.');
+      body.keychainEntry = { operatorId, key };
+      return {};
+    },
+    'vault.keychainLoad': () => {
+      if (options.keychain !== true) throw new Refusal('No OS keychain.');
+      return { entry: body.keychainEntry === null ? null : { ...body.keychainEntry } };
+    },
+    'vault.keychainClear': () => {
+      if (options.keychain !== true) throw new Refusal('No OS keychain.');
+      body.keychainEntry = null;
+      return {};
     },
     'journal.read': ({ after, limit }: { after: number; limit: number }) => {
       const records = body.journal.filter((r) => r.seq > after).slice(0, limit);
@@ -130,6 +149,15 @@ export function createFakeBody(options: { seed?: number; now?: Date } = {}): Fak
       return () => set.delete(listener as (payload: unknown) => void);
     },
   };
-  const body: FakeBody = { transport, api: createApiClient(transport), journal: [], keyring: null, now: Date.parse('2025-06-01T12:00:00Z'), calls: [] };
+  const body: FakeBody = {
+    transport,
+    api: createApiClient(transport),
+    journal: [],
+    keyring: null,
+    now: Date.parse('2025-06-01T12:00:00Z'),
+    calls: [],
+    keychainEntry: null,
+    keychainStoreFails: false,
+  };
   return body;
 }
