@@ -17,7 +17,7 @@ import { PrefsStore } from './prefs/prefs-store';
 import { StorageError } from './storage/storage-errors';
 import { openVaultStorage, type VaultStorage } from './storage/vault-storage';
 import { AppendNotifier } from './vault/append-notifier';
-import { SerialQueue } from './vault/atomic-file';
+import { SerialQueue } from './async/serial-queue';
 import type { KeychainPort } from './vault/keychain';
 import { KeyringStore } from './vault/keyring-store';
 import { UnlockThrottle } from './vault/unlock-throttle';

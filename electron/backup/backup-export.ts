@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sealer } from '../../shared/crypto/envelope';
 import type { Keyring } from '../../shared/ipc';
 import type { Logger } from '../logging/logger';
 import type { JournalSnapshot } from '../storage/journal';
 import type { VaultStorage } from '../storage/vault-storage';
-import { syncDir } from '../vault/atomic-file';
+import { pathExists, syncDir } from '../storage/durable-files';
 import { BACKUP_EXTENSION, BACKUP_FORMAT, containerEnd, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY } from './backup-format';
 
 export interface BackupExportOptions {
@@ -72,7 +72,7 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
   let name = '';
   for (let suffix = 0; ; suffix++) {
     name = path.join(backupsDir, backupFileName(createdAt, suffix));
-    if (!(await exists(name))) break;
+    if (!(await pathExists(name))) break;
   }
   await rename(temp, name);
   await syncDir(backupsDir);
@@ -130,11 +130,3 @@ async function* containerStream(
   yield containerEnd(entries);
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -10,7 +10,7 @@ import type { Logger } from '../logging/logger';
 import { scanJournal } from '../storage/journal-format';
 import { nodeStorageFs } from '../storage/storage-fs';
 import { vaultLayout } from '../storage/vault-layout';
-import { syncDir } from '../vault/atomic-file';
+import { pathExists, syncDir } from '../storage/durable-files';
 import { MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
 
 export interface BackupRestoreOptions {
@@ -44,7 +44,7 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
   const { dataDir, file, dataKey, log } = options;
   const head = await readBackupHead(file);
   const layout = vaultLayout(dataDir);
-  const vaultDirExisted = await exists(layout.vaultDir);
+  const vaultDirExisted = await pathExists(layout.vaultDir);
   await mkdir(layout.tmpDir, { recursive: true, mode: 0o700 });
   const work = await mkdtemp(path.join(layout.tmpDir, 'restore-'));
   let moved = false;
@@ -307,7 +307,7 @@ class ByteReader {
 
 /** Removes a journal or objects folder that holds no file at all (the empty fan-out of a fresh open). */
 async function clearEmptyLeftovers(dir: string): Promise<void> {
-  if (!(await exists(dir))) return;
+  if (!(await pathExists(dir))) return;
   if (await holdsFiles(dir)) throw new BodyError('E_CONFLICT', 'This data folder holds vault files already; restore into an empty data folder.');
   await rm(dir, { recursive: true, force: true });
 }
@@ -323,11 +323,3 @@ async function holdsFiles(dir: string): Promise<boolean> {
   return false;
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}

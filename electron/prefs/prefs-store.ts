@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_PREFS, PrefsSchema, type Prefs } from '../../shared/ipc';
 import type { Logger } from '../logging/logger';
+import { writeFileAtomic } from '../storage/durable-files';
 
-/** Display preferences in `<data>/prefs.json`, written atomically (temp, fsync, rename). */
+/** Display preferences in `<data>/prefs.json`, written atomically (temp, fsync, rename, folder fsync). */
 export class PrefsStore {
   private current: Prefs = DEFAULT_PREFS;
   private writing: Promise<void> = Promise.resolve();
@@ -40,16 +40,7 @@ export class PrefsStore {
     return next;
   }
 
-  private async write(prefs: Prefs): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const temp = `${this.file}.${randomUUID()}.tmp`;
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(prefs, null, 2));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, this.file);
+  private write(prefs: Prefs): Promise<void> {
+    return writeFileAtomic(this.file, JSON.stringify(prefs, null, 2));
   }
 }

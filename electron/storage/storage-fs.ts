@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { syncDir } from './durable-files';
 
 /**
  * The few file operations the journal and the object store write through. Production uses
@@ -77,16 +78,8 @@ export const nodeStorageFs: StorageFs = {
   async mkdir(dir) {
     await mkdir(dir, { recursive: true, mode: 0o700 });
   },
-  async syncDir(dir) {
-    // Windows cannot open a directory for flushing; NTFS journals the rename itself.
-    if (process.platform === 'win32') return;
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  },
+  // Windows cannot open a directory for flushing; NTFS journals the rename itself.
+  syncDir,
 };
 
 /** Writes all of `buffer` at `position`, looping over short writes. */

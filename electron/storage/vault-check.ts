@@ -3,6 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeEnvelopeHeader, ENVELOPE_HEADER_LENGTH, EnvelopeError, GCM_TAG_LENGTH } from '../../shared/crypto/envelope-format';
 import { REPAIRED_KIND, scanJournal, type JournalRecord } from './journal-format';
+import { pathExists } from './durable-files';
 import { MIN_SEALED_OBJECT_BYTES } from './object-store';
 import { osCodeOf, toStorageError } from './storage-errors';
 import { nodeStorageFs, readFully, type StorageFile } from './storage-fs';
@@ -61,7 +62,7 @@ export async function checkVault(dataDir: string): Promise<VaultCheckReport> {
   if (!(await isDirectory(layout.vaultDir))) {
     return { journal: { records, byKind, tornTail, repairs }, objects: 0, errors: [`no vault in ${dataDir}`] };
   }
-  if (!(await exists(layout.keysFile))) errors.add('vault/keys.json is missing: the vault cannot be unlocked');
+  if (!(await pathExists(layout.keysFile))) errors.add('vault/keys.json is missing: the vault cannot be unlocked');
 
   /** Object id → seq of the first record that refers to it. */
   const referenced = new Map<string, number>();
@@ -199,14 +200,6 @@ async function isDirectory(dir: string): Promise<boolean> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Arguments of the CLI: `--data-dir DIR` (or `--data-dir=DIR`), `--help`. */
 export function parseVaultCheckArgs(argv: readonly string[]): { dataDir: string } | { help: true } | { error: string } {

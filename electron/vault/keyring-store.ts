@@ -3,7 +3,8 @@ import { KeyringSchema, type Keyring } from '../../shared/ipc';
 import { BodyError } from '../ipc/contract-router';
 import { JOURNAL_MAGIC, OPERATOR_PATTERN } from '../storage/journal-format';
 import { vaultLayout } from '../storage/vault-layout';
-import { readTextIfExists, SerialQueue, writeFileAtomic } from './atomic-file';
+import { SerialQueue } from '../async/serial-queue';
+import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
 
 /**
  * `<data>/vault/keys.json`: the keyring the mind builds (wrapped master secret per key slot,

@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { readFileIfExists, syncDir, writeFileAtomic } from './atomic-file';
+import { readFileIfExists, syncDir, writeFileAtomic } from '../storage/durable-files';
 import type { KeychainEntry, KeychainPort } from './keychain';
 
 /**

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../logging/logger';
-import { readTextIfExists, SerialQueue, writeFileAtomic } from './atomic-file';
+import { SerialQueue } from '../async/serial-queue';
+import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
 
 export const THROTTLE_BASE_MS = 1000;
 export const THROTTLE_MAX_MS = 5 * 60 * 1000;
