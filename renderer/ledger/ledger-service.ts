@@ -1,0 +1,91 @@
+/**
+ * What the UI asks of the signed ledger (design §5; the ledger issue). Entries are EIP-712 typed
+ * data signed by the node's identity key; the schema lives in shared/ledger/. The implementation
+ * turns journal events into entries, appends them through the journal, keeps a Dexie view, and
+ * verifies chain and signatures. Available only while the vault is unlocked.
+ */
+
+export const LEDGER_KINDS = [
+  'INTAKE_BATCH',
+  'ACCESS',
+  'CONSENT',
+  'ERASURE',
+  'EXPORT',
+  'SETTINGS_CHANGE',
+  'KEY_ROTATION',
+  'OPERATOR_CHANGE',
+] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** One signed entry as shown in the UI (all fields are PHI-free by construction). */
+export interface LedgerEntryView {
+  readonly seq: number;
+  readonly kind: LedgerKind;
+  /** Salted pseudonym of what the act concerned (a patient, an operator, the node), or ''. */
+  readonly subject: string;
+  /** Pseudonymous operator id, or '' for acts of the node itself (intake). */
+  readonly operator: string;
+  readonly createdAt: string;
+  readonly prevHash: string;
+  readonly payloadHash: string;
+  /** What the entry covers: journal seqs, object hashes or a Merkle root, as hex/decimal strings. */
+  readonly inputs: readonly string[];
+  /** The EIP-712 hash of the entry (what the next entry's prevHash names). */
+  readonly entryHash: string;
+  readonly signature: string;
+  /** The signer's address (the node id). */
+  readonly signer: string;
+  /** Kind-specific numbers shown in the detail view (e.g. counts by channel of an intake batch). */
+  readonly summary: Readonly<Record<string, string | number>>;
+}
+
+export interface LedgerFilter {
+  readonly kinds?: readonly LedgerKind[];
+  readonly operator?: string;
+  /** ISO dates, inclusive. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly subject?: string;
+}
+
+export type LedgerVerification =
+  | { readonly ok: true; readonly entries: number; readonly checkedAt: string }
+  | {
+      readonly ok: false;
+      readonly entries: number;
+      readonly checkedAt: string;
+      /** The first break: which entry, and precisely what is wrong with it. */
+      readonly firstBreak: { readonly seq: number; readonly problem: string };
+    };
+
+export interface NodeIdentity {
+  /** The node id: the identity key's address (0x…, checksummed). */
+  readonly address: string;
+  readonly intakePublicKey: string;
+  readonly institutionName: string;
+  readonly institutionRole: 'clinic' | 'research';
+  readonly appVersion: string;
+  /** EIP-712 chain id of the configured network. */
+  readonly chainId: number;
+}
+
+export interface LedgerService {
+  identity(): Promise<NodeIdentity>;
+  /** Changes the institution name and role (a SETTINGS_CHANGE entry). Admin only. */
+  setInstitution(input: { readonly name: string; readonly role: 'clinic' | 'research' }): Promise<void>;
+  /** Writes the signed "node info" document; returns where. */
+  exportNodeInfo(): Promise<{ readonly path: string }>;
+  /** Newest first; `limit` entries before `beforeSeq` (paging). */
+  entries(filter: LedgerFilter, page: { readonly beforeSeq?: number; readonly limit: number }): Promise<readonly LedgerEntryView[]>;
+  entry(seq: number): Promise<LedgerEntryView | null>;
+  /** Who accessed this patient, newest first (ACCESS entries for the patient's subject). */
+  accessesOf(patientId: string): Promise<readonly { readonly operatorName: string; readonly operator: string; readonly at: string; readonly seq: number }[]>;
+  /** Checks the whole chain and every signature; reports the first break precisely. */
+  verify(): Promise<LedgerVerification>;
+  /** The last verification (run at unlock and on demand), or null before the first. */
+  lastVerification(): LedgerVerification | null;
+  /** Writes the JSON Lines export (header with domain and types, then one entry per line). */
+  exportLedger(): Promise<{ readonly path: string; readonly entries: number }>;
+  /** Operators' display names by pseudonymous id, for filters (admins see all). */
+  operatorNames(): Promise<Readonly<Record<string, string>>>;
+}
