@@ -31,8 +31,8 @@ export function backupFileName(at: Date, suffix = 0): string {
  * Writes one backup file of the whole vault into `<data>/backups/` (mode 0600; see
  * backup-format.ts), streaming: no file is ever held whole in memory. Intake goes on meanwhile:
  * the journal is copied up to its durable length at the start (it is append-only, and a rewrite
- * waits for the copy), and the objects are listed after that, so every record copied finds its
- * object in the backup. The file appears under its final name only once complete and fsynced.
+ * waits for the copy), and the object files are listed after that, so every record copied finds its
+ * object in the backup (small objects are inline in the journal records, so copied with them). The file appears under its final name only once complete and fsynced.
  */
 export async function exportBackup(options: BackupExportOptions): Promise<{ path: string; bytes: number }> {
   const { dataDir, storage, sealer, keyring, log } = options;
@@ -59,8 +59,9 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
     await storage.journal.withSnapshot(async (snapshot) => {
       records = snapshot.lastSeq;
       const ids: string[] = [];
-      for await (const id of storage.objects.list()) ids.push(id);
-      const container = containerStream(keysBytes, snapshot, ids, storage.objects.pathOf.bind(storage.objects), () => objects++);
+      // Object files only: inline objects travel inside the journal records that carry them.
+      for await (const id of storage.objects.files.list()) ids.push(id);
+      const container = containerStream(keysBytes, snapshot, ids, storage.objects.files.pathOf.bind(storage.objects.files), () => objects++);
       for await (const piece of sealer.sealStream('backup', container)) await write(piece);
     });
     await handle.datasync();

@@ -7,7 +7,7 @@ import { EnvelopeError } from '../../shared/crypto/envelope-format';
 import { KeyringSchema, type Keyring } from '../../shared/ipc';
 import { BodyError } from '../ipc/contract-router';
 import type { Logger } from '../logging/logger';
-import { scanJournal } from '../storage/journal-format';
+import { inlineObjectProblem, scanJournal } from '../storage/journal-format';
 import { nodeStorageFs } from '../storage/storage-fs';
 import { vaultLayout } from '../storage/vault-layout';
 import { pathExists, syncDir } from '../storage/durable-files';
@@ -55,9 +55,19 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
     const journalFile = path.join(work, 'journal', 'journal.hdj');
     const handle = await nodeStorageFs.open(journalFile, 'read');
     let records: number;
+    let inlineObjects = 0;
+    let badInline = 0;
     try {
-      const scan = await scanJournal(handle, await handle.size());
+      // Inline objects (small sealed payloads carried by their records) are checked like object
+      // files: their bytes must hash to their names.
+      const scan = await scanJournal(handle, await handle.size(), (record) => {
+        for (const [id, text] of Object.entries(record.inline ?? {})) {
+          inlineObjects++;
+          if (inlineObjectProblem(id, Buffer.from(text, 'base64url')) !== null) badInline++;
+        }
+      });
       if (scan.verdict !== 'clean') throw malformed(`its journal is damaged at byte offset ${scan.problem?.offset ?? 0}`);
+      if (badInline > 0) throw malformed('an object inside its journal does not match its name');
       records = scan.records;
     } finally {
       await handle.close();
@@ -73,8 +83,8 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
     moved = true;
     await syncDir(layout.vaultDir);
     await rm(work, { recursive: true, force: true });
-    log.info({ records, objects: unpacked.objects }, 'backup restored');
-    return { records, objects: unpacked.objects, keyring: unpacked.keyring };
+    log.info({ records, objects: unpacked.objects, inlineObjects }, 'backup restored');
+    return { records, objects: unpacked.objects + inlineObjects, keyring: unpacked.keyring };
   } catch (error) {
     if (!moved) {
       await rm(work, { recursive: true, force: true });

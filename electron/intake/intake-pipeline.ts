@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ByteSource, Sealer } from '../../shared/crypto/envelope';
 import type { NormalizedIntake } from '../../shared/domain/clinical';
 import type { Journal } from '../storage/journal';
+import { MAX_INLINE_OBJECT_BYTES } from '../storage/journal-format';
 import type { ObjectStore } from '../storage/object-store';
 
 /**
@@ -23,7 +24,7 @@ export interface IntakeInput {
 export interface IntakeResult {
   /** The journal record holding it: durable (fsynced) when the promise resolves. */
   readonly seq: number;
-  /** The sealed raw bytes in the object store. */
+  /** The sealed raw bytes: inline in the journal record, or an object file; read via VaultObjects. */
   readonly objectId: string;
 }
 
@@ -45,8 +46,9 @@ export interface IntakeMetadataV1 {
 
 export interface IntakePipeline {
   /**
-   * THE write path of every channel (design §4 rules 2–3): seals the raw bytes as an object,
-   * seals the metadata, appends the journal record and resolves only after the journal's fsync:
+   * THE write path of every channel (design §4 rules 2–3): seals the raw bytes as an object
+   * (inline in the record when small), seals the metadata, appends the journal record and resolves
+   * only after the journal's fsync (which then covers the raw bytes too):
    * that is the acknowledgement point (an HL7 ACK, a DICOM success status). Many ingests may be
    * in flight; the journal group-commits them.
    */
@@ -54,6 +56,7 @@ export interface IntakePipeline {
 }
 
 export interface IntakePipelineOptions {
+  /** Object files, for raw payloads too large to travel inline (and for streamed ones). */
   readonly objects: Pick<ObjectStore, 'write'>;
   readonly journal: Pick<Journal, 'append'>;
   /** The process's Sealer for the vault's intake public key. */
@@ -66,6 +69,15 @@ export interface IntakePipelineOptions {
 const SEAL_IN_MEMORY_LIMIT = 1024 * 1024;
 const encoder = new TextEncoder();
 
+/**
+ * The intake write path. Small raw payloads (nearly every HL7 message and device reading) are
+ * sealed with `seal()` and carried INLINE by their journal record: the raw bytes, their reference
+ * and the sealed metadata become durable in the same group commit, one fdatasync for a whole batch
+ * of messages, so an ACK can never precede its raw bytes. Large and streamed payloads (DICOM) are
+ * written as object files (temp file, fsync, rename, folder fsync) BEFORE the journal append that
+ * refers to them, so the journal's fsync still comes last. Sealing runs on WebCrypto's thread pool;
+ * many ingests in flight keep both cores busy while the journal batches them.
+ */
 export function createIntakePipeline(options: IntakePipelineOptions): IntakePipeline {
   const { objects, journal, sealer, onDurable } = options;
   return {
@@ -78,15 +90,21 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
       let rawBytes = 0;
       let objectId: string;
       let meta: Uint8Array;
+      let inline: Uint8Array | null = null;
       if (input.raw instanceof Uint8Array && input.raw.length <= SEAL_IN_MEMORY_LIMIT) {
         rawBytes = input.raw.length;
         const sealed = await sealer.seal('object', input.raw);
-        // Objects are named by the SHA-256 of their sealed bytes, so the id is known before the
-        // write: the metadata is sealed while the object's fsync and rename run.
+        // Objects are named by the SHA-256 of their sealed bytes, so the id is known before any write.
         objectId = createHash('sha256').update(sealed).digest('hex');
-        const [written, sealedMeta] = await Promise.all([objects.write(sealed), sealMetadata(objectId, rawBytes)]);
-        if (written.id !== objectId) throw new Error('The object store named an object differently than its SHA-256.');
-        meta = sealedMeta;
+        if (sealed.length <= MAX_INLINE_OBJECT_BYTES) {
+          inline = sealed;
+          meta = await sealMetadata(objectId, rawBytes);
+        } else {
+          // The metadata is sealed while the object's fsync and rename run.
+          const [written, sealedMeta] = await Promise.all([objects.write(sealed), sealMetadata(objectId, rawBytes)]);
+          if (written.id !== objectId) throw new Error('The object store named an object differently than its SHA-256.');
+          meta = sealedMeta;
+        }
       } else {
         const source: ByteSource = input.raw;
         async function* counted(): AsyncGenerator<Uint8Array> {
@@ -98,7 +116,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
         objectId = (await objects.write(sealer.sealStream('object', counted()))).id;
         meta = await sealMetadata(objectId, rawBytes);
       }
-      const { seq } = await journal.append({ kind: input.kind, operator: null, objects: [objectId], meta });
+      const { seq } = await journal.append({ kind: input.kind, operator: null, objects: [objectId], meta, ...(inline === null ? {} : { inline: [inline] }) });
       onDurable?.(seq);
       return { seq, objectId };
     },

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
+import { decodeEnvelopeHeader, ENVELOPE_HEADER_LENGTH, EnvelopeError, GCM_TAG_LENGTH } from '../../shared/crypto/envelope-format';
 import { readFully, type StorageFile } from './storage-fs';
 
 /**
@@ -12,7 +14,14 @@ import { readFully, type StorageFile } from './storage-fs';
  *              n bytes  body: UTF-8 JSON
  *                       {"seq":1,"kind":"intake.demo","at":"2025-01-01T00:00:00.000Z","operator":null,
  *                        "objects":["<sha256 hex>",…],"meta":"<base64url sealed envelope>"|null,
- *                        "note":{"truncatedBytes":123}}   (note optional, numbers only)
+ *                        "note":{"truncatedBytes":123},   (note optional, numbers only)
+ *                        "inline":{"<sha256 hex>":"<base64url sealed object>"}}   (optional)
+ *
+ * `inline` carries small sealed objects (intake payloads up to MAX_INLINE_OBJECT_BYTES) inside the
+ * record that refers to them, so the object and its reference become durable in the same group
+ * commit (one fdatasync, no object file, no rename, no folder fsync). Every key is the SHA-256 of
+ * its sealed bytes (the object id, as for object files) and is listed in `objects`. Readers of
+ * objects cannot tell an inline object from an object file (see VaultObjects).
  *
  * Seq starts at 1 and grows by exactly 1. The CRC detects torn and damaged records (integrity);
  * it is no defence against deliberate tampering, which the signed ledger covers. Nothing here is
@@ -22,6 +31,8 @@ import { readFully, type StorageFile } from './storage-fs';
 export const JOURNAL_MAGIC = Buffer.from('HDMSJ001', 'ascii');
 export const FRAME_HEADER_BYTES = 8;
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** Sealed objects up to this size may travel inline in their journal record. */
+export const MAX_INLINE_OBJECT_BYTES = 64 * 1024;
 
 /**
  * `intake.demo`, `view.access`, `vault.passphraseChanged`: words joined by dots, dashes or
@@ -49,19 +60,44 @@ export const REPAIRED_KIND = 'journal.repaired';
 export const ERASED_KIND = 'erased';
 export const RESERVED_KIND_PREFIX = 'journal.';
 
-export const JournalRecordSchema = z.strictObject({
-  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  kind: z.string().max(MAX_KIND_LENGTH).regex(JOURNAL_KIND_PATTERN),
-  at: z.iso.datetime(),
-  operator: z.string().regex(OPERATOR_PATTERN).nullable(),
-  objects: z.array(z.string().regex(OBJECT_ID_PATTERN)),
-  meta: z.string().regex(BASE64URL_PATTERN).nullable(),
-  note: z
-    .record(z.string().regex(NOTE_KEY_PATTERN), z.number().refine(Number.isFinite))
-    .refine((note) => Object.keys(note).length <= MAX_NOTE_KEYS)
-    .optional(),
-});
+export const JournalRecordSchema = z
+  .strictObject({
+    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    kind: z.string().max(MAX_KIND_LENGTH).regex(JOURNAL_KIND_PATTERN),
+    at: z.iso.datetime(),
+    operator: z.string().regex(OPERATOR_PATTERN).nullable(),
+    objects: z.array(z.string().regex(OBJECT_ID_PATTERN)),
+    meta: z.string().regex(BASE64URL_PATTERN).nullable(),
+    note: z
+      .record(z.string().regex(NOTE_KEY_PATTERN), z.number().refine(Number.isFinite))
+      .refine((note) => Object.keys(note).length <= MAX_NOTE_KEYS)
+      .optional(),
+    inline: z.record(z.string().regex(OBJECT_ID_PATTERN), z.string().regex(BASE64URL_PATTERN)).optional(),
+  })
+  .refine((record) => record.inline === undefined || Object.keys(record.inline).every((id) => record.objects.includes(id)), {
+    message: 'every inline object is listed in objects',
+  });
 export type JournalRecord = Readonly<z.infer<typeof JournalRecordSchema>>;
+
+/**
+ * What is wrong with an inline object's bytes, or null: they must hash to their id, start with a
+ * sealed-envelope header of kind `object`, hold at least one chunk tag and fit the inline cap.
+ * The CRC of the frame already covers them against tears; this is the content-address check.
+ */
+export function inlineObjectProblem(id: string, bytes: Uint8Array): string | null {
+  if (bytes.length < ENVELOPE_HEADER_LENGTH + GCM_TAG_LENGTH) return `${bytes.length} bytes, shorter than the smallest sealed envelope`;
+  if (bytes.length > MAX_INLINE_OBJECT_BYTES) return `${bytes.length} bytes, over the inline cap of ${MAX_INLINE_OBJECT_BYTES}`;
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  if (digest !== id) return `content does not match its name (SHA-256 is ${digest}): damaged or altered`;
+  try {
+    const header = decodeEnvelopeHeader(bytes);
+    if (header.kind !== 'object') return `is a sealed envelope of kind ${header.kind}, not object`;
+  } catch (error) {
+    if (error instanceof EnvelopeError) return `not a sealed envelope (${error.code})`;
+    throw error;
+  }
+  return null;
+}
 
 /** Why a frame is not a valid next record. */
 export type FrameProblem =

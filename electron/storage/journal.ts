@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeEnvelopeHeader, EnvelopeError, GCM_TAG_LENGTH } from '../../shared/crypto/envelope-format';
@@ -7,8 +7,10 @@ import {
   ERASED_KIND,
   frame,
   FrameWindow,
+  inlineObjectProblem,
   JOURNAL_KIND_PATTERN,
   JOURNAL_MAGIC,
+  MAX_INLINE_OBJECT_BYTES,
   MAX_KIND_LENGTH,
   MAX_NOTE_KEYS,
   MAX_RECORD_BYTES,
@@ -38,6 +40,12 @@ export interface JournalEntry {
   readonly meta?: Uint8Array | string | null;
   /** A few plaintext numbers (counts, sizes); keys are short words. */
   readonly note?: Readonly<Record<string, number>>;
+  /**
+   * Small sealed objects (envelopes of kind `object`, at most MAX_INLINE_OBJECT_BYTES each) kept
+   * inside this record: durable with it, in the same fdatasync, and erased with it. Each one's id,
+   * the SHA-256 of its bytes, must be listed in `objects`. Read them back through VaultObjects.
+   */
+  readonly inline?: readonly Uint8Array[];
 }
 
 export interface AppendResult {
@@ -91,9 +99,13 @@ export interface JournalRewriteResult {
   readonly erased: number;
   /**
    * Of `protectedObjects`, those a record that stays readable still refers to. When this is not
-   * empty the rewrite was abandoned and the journal is unchanged.
+   * empty the rewrite was abandoned and the journal is unchanged. Inline objects of the erased
+   * records count as protected too: their bytes go with the record, so a record that stays may
+   * not refer to them.
    */
   readonly stillReferenced: readonly string[];
+  /** Ids of the inline objects whose bytes the rewrite removed (they were in erased records). */
+  readonly droppedInline: readonly string[];
 }
 
 /** A stable view of the journal's durable bytes (see Journal.withSnapshot). */
@@ -117,6 +129,8 @@ interface Pending {
   /** The record's JSON after `"at":"…",`, closing brace included. */
   readonly tail: string;
   readonly bytes: number;
+  /** Ids of the objects carried inline, indexed once the record is durable. */
+  readonly inlineIds: readonly string[];
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -159,6 +173,8 @@ export class Journal {
     private durableSeq: number,
     /** index[k] = offset of the record with seq k * indexEvery + 1. */
     private readonly index: number[],
+    /** Inline object id → offset of the frame of the record carrying it (durable records only). */
+    private readonly inlineIndex: Map<string, number>,
     options: JournalOptions,
     readonly openResult: JournalOpenResult,
   ) {
@@ -187,8 +203,10 @@ export class Journal {
     try {
       let fileSize = await file.size();
       const index: number[] = [];
+      const inlineIndex = new Map<string, number>();
       const scan = await scanJournal(file, fileSize, (record, offset) => {
         if ((record.seq - 1) % indexEvery === 0) index.push(offset);
+        if (record.inline !== undefined) for (const id of Object.keys(record.inline)) inlineIndex.set(id, offset);
       });
       if (scan.verdict === 'corrupt') {
         const { offset, kind } = scan.problem!;
@@ -213,11 +231,11 @@ export class Journal {
       await file.datasync();
       if (scan.fileSize === 0 || repaired !== null) await fs.syncDir(dir);
       const openResult = { records: scan.records, lastSeq: scan.lastSeq, repairedTornTail: repaired };
-      const journal = new Journal(dir, file, log, fileSize, scan.lastSeq, index, options, openResult);
+      const journal = new Journal(dir, file, log, fileSize, scan.lastSeq, index, inlineIndex, options, openResult);
       if (repaired !== null) {
         await journal.enqueue(REPAIRED_KIND, { operator: null, objects: [], meta: null, note: { truncatedBytes: repaired.truncatedBytes, offset: repaired.offset } });
       }
-      log.info({ records: scan.records, lastSeq: journal.lastSeq, repaired: repaired !== null }, 'journal opened');
+      log.info({ records: scan.records, lastSeq: journal.lastSeq, inlineObjects: inlineIndex.size, repaired: repaired !== null }, 'journal opened');
       return journal;
     } catch (error) {
       await file.close().catch(() => undefined);
@@ -232,6 +250,48 @@ export class Journal {
 
   stats(): JournalStats {
     return { batches: this.batches, records: this.appended, largestBatch: this.largestBatch };
+  }
+
+  /** Whether a durable record carries this object inline. */
+  hasInline(id: string): boolean {
+    return this.inlineIndex.has(id);
+  }
+
+  /** How many objects durable records carry inline. */
+  get inlineObjects(): number {
+    return this.inlineIndex.size;
+  }
+
+  /** Ids of every inline object, in no particular order (a copy: safe to hold across awaits). */
+  inlineIds(): string[] {
+    return [...this.inlineIndex.keys()];
+  }
+
+  /**
+   * The bytes of an object a durable record carries inline, or null if none does. Waits for a
+   * running rewrite like read() (the record's offset moves with it).
+   */
+  async readInline(id: string): Promise<Uint8Array | null> {
+    if (this.state === 'closed') throw this.closedError();
+    if (!this.inlineIndex.has(id)) return null;
+    while (this.exclusive !== null) await this.exclusive;
+    if ((this.state as Journal['state']) === 'closed') throw this.closedError();
+    this.activeReads++;
+    try {
+      const offset = this.inlineIndex.get(id);
+      if (offset === undefined) return null; // erased meanwhile
+      const read = await readFrame(new FrameWindow(this.file, this.size, MAX_INLINE_OBJECT_BYTES * 2), offset);
+      const text = read.ok ? read.record.inline?.[id] : undefined;
+      if (text === undefined) {
+        throw new StorageError('E_JOURNAL_CORRUPT', `The journal in ${this.dir} is damaged at byte offset ${offset}; it changed on disk after it was opened.`, { folder: this.dir, offset });
+      }
+      return Buffer.from(text, 'base64url');
+    } catch (error) {
+      throw toStorageError(error, this.dir, 'reading an inline object');
+    } finally {
+      this.activeReads--;
+      this.wakeQuiet();
+    }
   }
 
   /**
@@ -393,6 +453,11 @@ export class Journal {
       };
       await put(Buffer.from(JOURNAL_MAGIC));
       const referenced = new Set<string>();
+      /** Inline objects of erased records: their bytes are dropped. */
+      const dropped = new Set<string>();
+      /** Objects that kept records refer to but do not carry themselves, if some record carries them inline. */
+      const crossReferenced = new Set<string>();
+      const inlineIndex = new Map<string, number>();
       let erased = 0;
       let offset = JOURNAL_MAGIC.length;
       let seq = 1;
@@ -405,17 +470,21 @@ export class Journal {
         if ((seq - 1) % this.indexEvery === 0) index.push(position + staged);
         if (erase.has(seq) && record.kind !== ERASED_KIND) {
           erased++;
+          if (record.inline !== undefined) for (const id of Object.keys(record.inline)) dropped.add(id);
           const tombstone = { seq, kind: ERASED_KIND, at: record.at, operator: null, objects: [], meta: null };
           await put(frame(Buffer.from(JSON.stringify(tombstone), 'utf8')));
         } else {
           if (protectedObjects !== undefined) for (const id of record.objects) if (protectedObjects.has(id)) referenced.add(id);
+          for (const id of record.objects) if (record.inline?.[id] === undefined && this.inlineIndex.has(id)) crossReferenced.add(id);
+          if (record.inline !== undefined) for (const id of Object.keys(record.inline)) inlineIndex.set(id, position + staged);
           // The view is reused by the window: copy it before the next read.
           await put(Buffer.from(window.view(offset, read.frameBytes)));
         }
         offset += read.frameBytes;
         seq++;
       }
-      if (referenced.size > 0) return { erased: 0, stillReferenced: [...referenced].sort() };
+      for (const id of dropped) if (crossReferenced.has(id)) referenced.add(id);
+      if (referenced.size > 0) return { erased: 0, stillReferenced: [...referenced].sort(), droppedInline: [] };
       await flush();
       await temp.datasync();
       await temp.close();
@@ -436,8 +505,10 @@ export class Journal {
       this.size = position;
       this.index.length = 0;
       this.index.push(...index);
-      this.log.info({ erased, lastSeq: this.durableSeq, bytes: position }, 'journal rewritten');
-      return { erased, stillReferenced: [] };
+      this.inlineIndex.clear();
+      for (const [id, at] of inlineIndex) this.inlineIndex.set(id, at);
+      this.log.info({ erased, droppedInline: dropped.size, lastSeq: this.durableSeq, bytes: position }, 'journal rewritten');
+      return { erased, stillReferenced: [], droppedInline: [...dropped].sort() };
     } catch (error) {
       throw toStorageError(error, this.dir, 'rewriting the journal');
     } finally {
@@ -473,7 +544,7 @@ export class Journal {
   }
 
   private async enqueue(kind: string, entry: Omit<JournalEntry, 'kind'>): Promise<AppendResult> {
-    const tail = recordTail(kind, entry);
+    const { tail, inlineIds } = recordTail(kind, entry);
     const bytes = tail.length + kind.length + 64;
     if (bytes > MAX_RECORD_BYTES) {
       throw new StorageError('E_INVALID', `A journal record is at most ${MAX_RECORD_BYTES} bytes; refused one of about ${bytes}.`);
@@ -485,7 +556,7 @@ export class Journal {
       }
       if (this.broken !== null) throw this.broken;
       return await new Promise<AppendResult>((resolve, reject) => {
-        this.queue.push({ kind, tail, bytes, resolve, reject });
+        this.queue.push({ kind, tail, bytes, inlineIds, resolve, reject });
         this.pendingBytes += bytes;
         if (!this.writerActive) {
           this.writerActive = true;
@@ -557,6 +628,7 @@ export class Journal {
     for (let i = 0; i < batch.length; i++) {
       seq++;
       if ((seq - 1) % this.indexEvery === 0) this.index.push(offset);
+      for (const id of batch[i]!.inlineIds) this.inlineIndex.set(id, offset);
       batch[i]!.resolve({ seq, offset });
       offset += frames[i]!.length;
     }
@@ -581,7 +653,7 @@ export class Journal {
 }
 
 /** Validates an entry and renders the JSON that follows `"at":"…",` (everything here is ASCII). */
-function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>): string {
+function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>): { tail: string; inlineIds: string[] } {
   if (typeof kind !== 'string' || kind.length > MAX_KIND_LENGTH || !JOURNAL_KIND_PATTERN.test(kind)) {
     throw new StorageError('E_INVALID', 'A journal kind is a short lowercase category such as "intake.demo".');
   }
@@ -599,7 +671,25 @@ function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>): string {
       throw new StorageError('E_INVALID', `A journal note holds at most ${MAX_NOTE_KEYS} finite numbers under short names.`);
     }
   }
-  return JSON.stringify({ operator, objects, meta, ...(note === undefined ? {} : { note: { ...note } }) }).slice(1);
+  const inline = inlineObjects(entry.inline, objects);
+  const tail = JSON.stringify({ operator, objects, meta, ...(note === undefined ? {} : { note: { ...note } }), ...(inline === null ? {} : { inline }) }).slice(1);
+  return { tail, inlineIds: inline === null ? [] : Object.keys(inline) };
+}
+
+/** The `inline` field of a record: id → base64url bytes, each checked (hash, header, size, listed). */
+function inlineObjects(inline: readonly Uint8Array[] | undefined, objects: readonly string[]): Record<string, string> | null {
+  if (inline === undefined || inline.length === 0) return null;
+  if (!Array.isArray(inline)) throw new StorageError('E_INVALID', 'Inline objects are a list of sealed envelopes.');
+  const out: Record<string, string> = {};
+  for (const bytes of inline) {
+    if (!(bytes instanceof Uint8Array)) throw new StorageError('E_INVALID', 'An inline object must be a sealed envelope.');
+    const id = createHash('sha256').update(bytes).digest('hex');
+    const problem = inlineObjectProblem(id, bytes);
+    if (problem !== null) throw new StorageError('E_INVALID', `Refused an inline object: ${problem}.`);
+    if (!objects.includes(id)) throw new StorageError('E_INVALID', 'An inline object must be listed, by its SHA-256, in the record\'s objects.');
+    out[id] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  }
+  return out;
 }
 
 /** The base64url text of a sealed journalMetadata envelope; anything else is refused. */

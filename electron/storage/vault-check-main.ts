@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   try {
     report = await checkVault(args.dataDir);
   } catch (error) {
-    report = { journal: { records: 0, byKind: {}, tornTail: false, repairs: [] }, objects: 0, errors: [`vault check failed: ${(error as Error).message}`] };
+    report = { journal: { records: 0, byKind: {}, tornTail: false, repairs: [] }, objects: 0, inlineObjects: 0, errors: [`vault check failed: ${(error as Error).message}`] };
   }
   process.stdout.write(`${JSON.stringify(report)}\n`);
   process.exitCode = vaultCheckExitCode(report);

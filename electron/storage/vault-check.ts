@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeEnvelopeHeader, ENVELOPE_HEADER_LENGTH, EnvelopeError, GCM_TAG_LENGTH } from '../../shared/crypto/envelope-format';
-import { REPAIRED_KIND, scanJournal, type JournalRecord } from './journal-format';
+import { inlineObjectProblem, REPAIRED_KIND, scanJournal, type JournalRecord } from './journal-format';
 import { pathExists } from './durable-files';
 import { MIN_SEALED_OBJECT_BYTES } from './object-store';
 import { osCodeOf, toStorageError } from './storage-errors';
@@ -19,7 +19,10 @@ export interface VaultCheckReport {
     /** The `journal.repaired` records: earlier torn tails that were cut off at open. */
     readonly repairs: ReadonlyArray<{ readonly seq: number; readonly truncatedBytes: number }>;
   };
+  /** Objects checked: object files plus objects carried inline by journal records. */
   readonly objects: number;
+  /** Of `objects`, those carried inline by journal records. */
+  readonly inlineObjects: number;
   readonly errors: readonly string[];
 }
 
@@ -50,7 +53,7 @@ export function vaultCheckExitCode(report: VaultCheckReport): 0 | 1 {
  * Verifies a vault without its passphrase and without changing a byte: every journal record
  * (framing, CRC, schema, seq continuity, sealed metadata header) and every object (its name is the
  * SHA-256 of its bytes, its envelope header decodes, it is long enough, every referenced object
- * exists).
+ * exists). Objects carried inline by journal records get the same checks as object files.
  */
 export async function checkVault(dataDir: string): Promise<VaultCheckReport> {
   const layout = vaultLayout(dataDir);
@@ -60,12 +63,14 @@ export async function checkVault(dataDir: string): Promise<VaultCheckReport> {
   let records = 0;
   let tornTail = false;
   if (!(await isDirectory(layout.vaultDir))) {
-    return { journal: { records, byKind, tornTail, repairs }, objects: 0, errors: [`no vault in ${dataDir}`] };
+    return { journal: { records, byKind, tornTail, repairs }, objects: 0, inlineObjects: 0, errors: [`no vault in ${dataDir}`] };
   }
   if (!(await pathExists(layout.keysFile))) errors.add('vault/keys.json is missing: the vault cannot be unlocked');
 
   /** Object id → seq of the first record that refers to it. */
   const referenced = new Map<string, number>();
+  /** Objects carried inline by a record (checked as the journal is scanned). */
+  const inline = new Set<string>();
   let journal: StorageFile | null = null;
   try {
     journal = await nodeStorageFs.open(layout.journalFile, 'read');
@@ -79,6 +84,12 @@ export async function checkVault(dataDir: string): Promise<VaultCheckReport> {
         byKind[record.kind] = (byKind[record.kind] ?? 0) + 1;
         if (record.kind === REPAIRED_KIND) repairs.push({ seq: record.seq, truncatedBytes: record.note?.['truncatedBytes'] ?? 0 });
         for (const id of record.objects) if (!referenced.has(id)) referenced.set(id, record.seq);
+        for (const [id, text] of Object.entries(record.inline ?? {})) {
+          if (inline.has(id)) errors.add(`object ${id}: carried inline by more than one record (again by seq ${record.seq})`);
+          inline.add(id);
+          const problem = inlineObjectProblem(id, Buffer.from(text, 'base64url'));
+          if (problem !== null) errors.add(`object ${id}: inline in journal record seq ${record.seq} at offset ${offset}: ${problem}`);
+        }
         if (record.meta !== null) {
           const problem = sealedMetadataProblem(Buffer.from(record.meta, 'base64url'));
           if (problem !== null) errors.add(`journal: record seq ${record.seq} at offset ${offset}: metadata ${problem}`);
@@ -99,9 +110,10 @@ export async function checkVault(dataDir: string): Promise<VaultCheckReport> {
     }
   }
 
-  const objects = await checkObjects(layout.objectsDir, referenced, errors);
+  const files = await checkObjects(layout.objectsDir, referenced, errors);
+  for (const id of inline) referenced.delete(id);
   for (const [id, seq] of referenced) errors.add(`object ${id}: referenced by journal record seq ${seq} but missing`);
-  return { journal: { records, byKind, tornTail, repairs }, objects, errors: errors.done() };
+  return { journal: { records, byKind, tornTail, repairs }, objects: files + inline.size, inlineObjects: inline.size, errors: errors.done() };
 }
 
 /** Checks every object file; removes each found id from `referenced`. Returns how many files it checked. */

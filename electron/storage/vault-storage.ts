@@ -3,11 +3,13 @@ import { Journal, type JournalOptions } from './journal';
 import { ObjectStore } from './object-store';
 import { toStorageError } from './storage-errors';
 import { nodeStorageFs, type StorageFs } from './storage-fs';
+import { VaultObjects } from './vault-objects';
 import { vaultLayout, type VaultLayout } from './vault-layout';
 
 export interface VaultStorage {
   readonly layout: VaultLayout;
-  readonly objects: ObjectStore;
+  /** Every object, inline in the journal or in an object file (see VaultObjects). */
+  readonly objects: VaultObjects;
   readonly journal: Journal;
   /** Flushes and closes the journal (objects need no closing). */
   close(): Promise<void>;
@@ -30,7 +32,7 @@ export async function openVaultStorage(dataDir: string, log: Logger, options: Va
   } catch (error) {
     throw toStorageError(error, layout.vaultDir, 'creating the vault folder');
   }
-  const objects = await ObjectStore.open({ objectsDir: layout.objectsDir, tmpDir: layout.tmpDir, log, fs });
+  const files = await ObjectStore.open({ objectsDir: layout.objectsDir, tmpDir: layout.tmpDir, log, fs });
   const journal = await Journal.open(layout.journalDir, log, { ...options, fs });
-  return { layout, objects, journal, close: () => journal.close() };
+  return { layout, objects: new VaultObjects(files, journal), journal, close: () => journal.close() };
 }

@@ -60,6 +60,35 @@ export const ObservationValueSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('coded'), value: CodedConceptSchema }),
 ]);
 
+/**
+ * What an observation's value was as sent, when `value` (one of the three kinds every view shows)
+ * cannot say it all: HL7 OBX-2 SN (structured numeric: `<5`, `1:128`, `2-4`), DT/TS/DTM (a date or
+ * date-time), ED/RP (encapsulated data or a reference: type and size only, never the payload;
+ * the raw message in the vault keeps it). Views that do not know it show `value`.
+ */
+export const ObservationValueDetailSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('structured-numeric'),
+    /** `>`, `<`, `>=`, `<=`, `=`, `<>` or empty. */
+    comparator: text(2).optional(),
+    value: z.number().optional(),
+    /** `-` (range), `+`, `/`, `.`, `:` (ratio) or empty. */
+    separator: text(1).optional(),
+    value2: z.number().optional(),
+  }),
+  z.strictObject({ kind: z.literal('date-time'), value: text(40) }),
+  z.strictObject({
+    kind: z.literal('encapsulated'),
+    /** e.g. `application/pdf` (ED-2/ED-3 type and subtype). */
+    mediaType: text(100),
+    /** ED-4: Base64, Hex, A (ASCII)… */
+    encoding: text(20),
+    /** Size of the payload once decoded (estimated from the encoded length). */
+    bytes: z.number().int().nonnegative(),
+  }),
+  z.strictObject({ kind: z.literal('reference'), pointer: text(500), mediaType: text(100).optional() }),
+]);
+
 export const ObservationSchema = z.strictObject({
   type: z.literal('observation'),
   category: z.enum(['laboratory', 'vital-signs', 'device']),
@@ -71,9 +100,136 @@ export const ObservationSchema = z.strictObject({
   /** HL7 table 0085: F final, P preliminary, C corrected. */
   status: z.enum(['F', 'P', 'C']),
   time: isoDateTime,
+  // Additive (HL7 intake); every view works without them.
+  /** HL7 OBX-2 value type as sent (NM, ST, TX, FT, CE, CWE, SN, DT, TS, DTM, ED, RP…). */
+  valueType: text(3).optional(),
+  valueDetail: ObservationValueDetailSchema.optional(),
+  /** OBX-4 sub-id (groups related OBX, e.g. IEEE 11073 containment). */
+  subId: text(20).optional(),
+  /** OBX-11 as sent when `status` had to approximate it (R, S, I, D, W, X, U…; table 0085). */
+  resultStatus: text(1).optional(),
+  /** The order or document this observation belongs to (OBR-3 filler / OBR-2 placer number). */
+  orderId: text(100).optional(),
 });
 
 export const ClinicalRecordSchema = z.discriminatedUnion('type', [VisitSchema, ObservationSchema]);
+
+/** A report: a result report (HL7 OBR in ORU/OUL) or a clinical document (TXA in MDM). */
+export const ReportSchema = z.strictObject({
+  type: z.literal('report'),
+  kind: z.enum(['result', 'document']),
+  /** OBR-4 universal service id, or TXA-2 document type. */
+  code: CodedConceptSchema,
+  /** OBR-25 result status / TXA-17 completion status, as sent. */
+  status: text(4).optional(),
+  /** OBR-7 observation time / TXA-4 activity time (or the message time). */
+  time: isoDateTime,
+  placerOrderId: text(100).optional(),
+  fillerOrderId: text(100).optional(),
+  /** TXA-12 unique document number. */
+  documentId: text(200).optional(),
+  /** OBR-32 principal interpreter / TXA-9 originator (display name). */
+  author: text(200).optional(),
+  /** The document's text (MDM: its OBX TX/FT lines, one per line); formatting escapes kept as sent. */
+  text: text(200_000).optional(),
+  /** How many observations the message gave under this report (they are in `records`). */
+  observationCount: z.number().int().nonnegative().optional(),
+});
+
+/** An order (HL7 ORC + OBR in ORM/OML). */
+export const OrderSchema = z.strictObject({
+  type: z.literal('order'),
+  /** ORC-1 order control (table 0119): NW new, CA cancel, XO change, SC status changed… */
+  control: text(2),
+  code: CodedConceptSchema,
+  placerOrderId: text(100).optional(),
+  fillerOrderId: text(100).optional(),
+  /** ORC-5 order status (table 0038), as sent. */
+  status: text(4).optional(),
+  /** OBR-27 / ORC-7 priority, as sent (S stat, R routine…). */
+  priority: text(10).optional(),
+  orderingProvider: text(200).optional(),
+  /** ORC-9 transaction time (or OBR-6, or the message time). */
+  time: isoDateTime,
+});
+
+/** An allergy (HL7 AL1). */
+export const AllergySchema = z.strictObject({
+  type: z.literal('allergy'),
+  allergen: CodedConceptSchema,
+  /** AL1-2 allergen type (table 0127: DA drug, FA food, EA environmental…), as sent. */
+  allergenType: text(10).optional(),
+  /** AL1-4 severity (table 0128: SV severe, MO moderate, MI mild…), as sent. */
+  severity: text(10).optional(),
+  reactions: z.array(text(200)).max(10).optional(),
+  identified: isoDate.optional(),
+});
+
+/** A diagnosis (HL7 DG1). */
+export const DiagnosisSchema = z.strictObject({
+  type: z.literal('diagnosis'),
+  code: CodedConceptSchema,
+  /** DG1-6 diagnosis type (table 0052: A admitting, W working, F final), as sent. */
+  diagnosisType: text(10).optional(),
+  time: isoDateTime.optional(),
+});
+
+/** An administered (or refused, or historical) vaccine (HL7 RXA in VXU). */
+export const ImmunizationSchema = z.strictObject({
+  type: z.literal('immunization'),
+  /** RXA-5, usually CVX. */
+  vaccine: CodedConceptSchema,
+  /** RXA-3 start of administration. */
+  time: isoDateTime,
+  amount: z.number().optional(),
+  unit: text(32).optional(),
+  lotNumbers: z.array(text(40)).max(5).optional(),
+  manufacturer: text(200).optional(),
+  /** RXA-20 completion status (CP complete, RE refused, NA not administered, PA partial), as sent. */
+  completionStatus: text(4).optional(),
+  /** RXA-21 action code (A add, U update, D delete), as sent. */
+  action: text(2).optional(),
+});
+
+/**
+ * Patient merge (HL7 ADT^A40 / A18 … with MRG): the records of `merged` now belong to `survivor`.
+ * The views apply it: the merged patient's rows move under the survivor.
+ */
+export const MergeSchema = z.strictObject({
+  type: z.literal('merge'),
+  survivor: z.array(PatientIdentifierSchema).min(1).max(10),
+  merged: z.array(PatientIdentifierSchema).min(1).max(10),
+  /** The trigger event, e.g. A40. */
+  event: text(8).optional(),
+});
+
+/**
+ * Record types the views learn after the first two (kept apart from `records` so that code
+ * switching over ClinicalRecord keeps compiling); the HL7 channel fills them.
+ */
+export const ExtendedRecordSchema = z.discriminatedUnion('type', [ReportSchema, OrderSchema, AllergySchema, DiagnosisSchema, ImmunizationSchema, MergeSchema]);
+
+/** HL7 v2 details of a message (channel hl7-mllp / hl7-file). No PHI beyond what the message says about systems. */
+export const Hl7MessageInfoSchema = z.strictObject({
+  /** MSH-12. */
+  version: text(16),
+  /** MSH-3 / MSH-4 (namespace ids). */
+  sendingApplication: text(200),
+  sendingFacility: text(200),
+  /** Whether the message type was mapped: `not-mapped` types are stored raw and acknowledged AA. */
+  mapping: z.enum(['mapped', 'partial', 'not-mapped']),
+  /** What the mapping skipped or could not read (no values, only where). */
+  notes: z.array(text(200)).max(50).optional(),
+  /** SHA-256 of the sender+control id key and of the content: duplicate recognition (design §4 rule 4). */
+  dedupeKey: text(64),
+  payloadSha256: text(64),
+  /** The same sender + control id arrived before with different content. */
+  conflict: z.boolean().optional(),
+  /** Position in a batch or multi-message file. */
+  batchIndex: z.number().int().nonnegative().optional(),
+  /** The acknowledgment code the sender got (AA, or CA when only an accept ACK was asked for). */
+  ack: text(2).optional(),
+});
 
 /** One intake event's normalized content: one message, one study, one device batch. */
 export const NormalizedIntakeSchema = z.strictObject({
@@ -83,6 +239,43 @@ export const NormalizedIntakeSchema = z.strictObject({
   messageType: text(40),
   patient: PatientSchema,
   records: z.array(ClinicalRecordSchema).max(10_000),
+  // Additive:
+  /** Reports, orders, allergies, diagnoses, immunizations, merges (see ExtendedRecordSchema). */
+  extendedRecords: z.array(ExtendedRecordSchema).max(10_000).optional(),
+  hl7: Hl7MessageInfoSchema.optional(),
+});
+
+/**
+ * A quarantine record (journal kind `intake.quarantine`): input that was not accepted as a clinical
+ * message, or was accepted but names no patient. The raw bytes are sealed as its object like every
+ * intake; this is its sealed metadata's content. Nothing is dropped silently (design §4 rule 1).
+ */
+export const IntakeQuarantineSchema = z.strictObject({
+  type: z.literal('quarantine'),
+  channel: z.enum(['demo', 'hl7-mllp', 'hl7-file', 'dicom', 'devices']),
+  /**
+   * rejected: answered with an error (AR/CR…), to be fixed and reprocessed or discarded;
+   * held: acknowledged (AA) but not indexed (e.g. no PID: nothing to file it under).
+   */
+  disposition: z.enum(['rejected', 'held']),
+  /** Why, in words (no PHI: positions and rules, not values). */
+  reason: text(500),
+  /** The acknowledgment codes sent (HL7), empty when none was. */
+  acks: z.array(text(2)).max(4),
+  /** HL7 table 0357 code and location (segment^sequence^field). */
+  errorCode: z.number().int().optional(),
+  errorLocation: text(40).optional(),
+  /** Whatever could be read of the header. */
+  messageType: text(40).optional(),
+  messageId: text(200).optional(),
+  sendingApplication: text(200).optional(),
+  sendingFacility: text(200).optional(),
+  version: text(16).optional(),
+  charset: text(40).optional(),
+  /** The peer's address (MLLP) or the file's name (import). */
+  source: text(300).optional(),
+  batchIndex: z.number().int().nonnegative().optional(),
+  payloadSha256: text(64).optional(),
 });
 
 export type PatientIdentifier = Readonly<z.infer<typeof PatientIdentifierSchema>>;
@@ -93,3 +286,13 @@ export type Visit = Readonly<z.infer<typeof VisitSchema>>;
 export type Observation = Readonly<z.infer<typeof ObservationSchema>>;
 export type ClinicalRecord = Readonly<z.infer<typeof ClinicalRecordSchema>>;
 export type NormalizedIntake = Readonly<z.infer<typeof NormalizedIntakeSchema>>;
+export type ObservationValueDetail = Readonly<z.infer<typeof ObservationValueDetailSchema>>;
+export type Report = Readonly<z.infer<typeof ReportSchema>>;
+export type Order = Readonly<z.infer<typeof OrderSchema>>;
+export type Allergy = Readonly<z.infer<typeof AllergySchema>>;
+export type Diagnosis = Readonly<z.infer<typeof DiagnosisSchema>>;
+export type Immunization = Readonly<z.infer<typeof ImmunizationSchema>>;
+export type Merge = Readonly<z.infer<typeof MergeSchema>>;
+export type ExtendedRecord = Readonly<z.infer<typeof ExtendedRecordSchema>>;
+export type Hl7MessageInfo = Readonly<z.infer<typeof Hl7MessageInfoSchema>>;
+export type IntakeQuarantine = Readonly<z.infer<typeof IntakeQuarantineSchema>>;

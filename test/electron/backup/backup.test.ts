@@ -156,4 +156,61 @@ describe('backup', () => {
     await fresh.stop('quit');
     await b.stop('quit');
   });
+
+  it('round-trips inline objects (carried by journal records) and object files alike, and refuses a backup whose inline object does not match its name', async () => {
+    const { dataDir, b, vault } = await vaultWithData(3);
+    // One large payload as an object file beside the inline HL7 messages.
+    const sealer = await createSealer(vault.keys.intakeKeyPair.publicKeyRaw);
+    const { openVaultStorage } = await import('../../../electron/storage/vault-storage');
+    const { ObjectStore } = await import('../../../electron/storage/object-store');
+    const { silentLogger } = await import('../storage/storage-test-support');
+    const files = await ObjectStore.open({ objectsDir: path.join(dataDir, 'vault', 'objects'), tmpDir: path.join(dataDir, 'vault', 'tmp'), log: silentLogger() });
+    const { id: fileId } = await files.write(await sealer.seal('object', new Uint8Array(300 * 1024).fill(7)));
+    await call(b, 'journal.append', { kind: 'view.access', operator: vault.keyring.operators[0]!.operatorId, objects: [fileId], meta: null });
+    const records = await readJournal(b);
+    const exported = await call(b, 'backup.export', {});
+    await b.stop('quit');
+    const source = await checkVault(dataDir);
+    expect(source.inlineObjects).toBe(records.filter((r) => r.kind === 'intake.demo').length);
+    expect(source.objects).toBe(source.inlineObjects + 1);
+
+    const target = await tempDir();
+    const fresh = await body(target);
+    const restored = await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    expect(restored.objects).toBe(source.objects);
+    const opener = createOpener(vault.keys.intakeKeyPair.privateKey);
+    for (const record of records.filter((r) => r.objects.length > 0)) {
+      const { bytes, size } = await call(fresh, 'objects.read', { id: record.objects[0]!, offset: 0, length: 1 << 20 });
+      expect(size).toBeGreaterThan(0);
+      expect((await opener.open(Buffer.from(bytes, 'base64url'))).kind).toBe('object');
+    }
+    await fresh.stop('quit');
+    expect(await checkVault(target)).toMatchObject({ objects: source.objects, inlineObjects: source.inlineObjects, errors: [] });
+
+    // A container whose journal carries an inline object under the wrong name (the CRC is fine).
+    const storageDir = await tempDir();
+    const storage = await openVaultStorage(storageDir, silentLogger());
+    const good = await sealer.seal('object', Buffer.from('MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.5\r'));
+    const { createHash } = await import('node:crypto');
+    const id = createHash('sha256').update(good).digest('hex');
+    await storage.journal.append({ kind: 'intake.hl7', objects: [id], inline: [good] });
+    await storage.close();
+    const journalBytes = await readFile(path.join(storageDir, 'vault', 'journal', 'journal.hdj'));
+    const { frame, JOURNAL_MAGIC } = await import('../../../electron/storage/journal-format');
+    const record = JSON.parse(journalBytes.subarray(16).toString('utf8')) as { inline: Record<string, string> };
+    const altered = Buffer.from(good);
+    altered[150]! ^= 1;
+    record.inline[id] = altered.toString('base64url');
+    const badJournal = Buffer.concat([JOURNAL_MAGIC, frame(Buffer.from(JSON.stringify(record)))]);
+    const keys = Buffer.from(`${JSON.stringify(vault.keyring, null, 1)}\n`);
+    const container = Buffer.concat([entryHeader('keys.json', keys.length), keys, entryHeader('journal/journal.hdj', badJournal.length), badJournal, containerEnd(2)]);
+    const preamble = encodePreamble({ format: 'hdms-backup', version: 1, createdAt: new Date().toISOString(), keyring: vault.keyring });
+    const badFile = path.join(storageDir, 'bad-inline.hdmsbak');
+    await writeFile(badFile, Buffer.concat([preamble, await collectBytes(sealer.sealStream('backup', container))]));
+    const other = await body(await tempDir());
+    const refused = await other.router.dispatch('backup.restore', { path: badFile, dataKey: await dataKeyFor(other, vault, badFile) }, callContext);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/does not match its name/) } });
+    await expect(call(other, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
+    await other.stop('quit');
+  });
 });

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createIntakePipeline, type IntakeMetadataV1 } from '../../../electron/intake/intake-pipeline';
@@ -10,6 +13,7 @@ import { NormalizedIntakeSchema } from '../../../shared/domain/clinical';
 import { FaultyFs, silentLogger } from '../storage/storage-test-support';
 import { makeTestVault } from '../vault/vault-test-support';
 import { useTempDirs } from '../../support/temp-dir';
+import { REPO_ROOT } from '../../support/repo-paths';
 
 const tempDir = useTempDirs();
 
@@ -117,4 +121,88 @@ describe('intake pipeline', () => {
     expect(meta).toMatchObject({ channel: 'dicom', rawBytes: 5 * piece.length, objectId });
     await storage.close();
   });
+
+  it('carries small raw payloads inline in the journal record (no object file) and writes large ones as object files', async () => {
+    const { dataDir, storage, pipeline, opener } = await setup();
+    const [message] = messages(1);
+    const small = await pipeline.ingest({ kind: 'intake.hl7', raw: message!.raw, normalized: message!.normalized });
+    expect(storage.objects.isInline(small.objectId)).toBe(true);
+    const large = new Uint8Array(200 * 1024).fill(0x42);
+    const big = await pipeline.ingest({ kind: 'intake.dicom', raw: large, normalized: { ...message!.normalized, channel: 'dicom' } });
+    expect(storage.objects.isInline(big.objectId)).toBe(false);
+    const files: string[] = [];
+    for await (const id of storage.objects.files.list()) files.push(id);
+    expect(files).toEqual([big.objectId]);
+    expect(Buffer.from((await opener.open(await storage.objects.readAll(small.objectId))).plaintext).equals(Buffer.from(message!.raw))).toBe(true);
+    expect((await opener.open(await storage.objects.readAll(big.objectId))).plaintext.length).toBe(large.length);
+    await storage.close();
+    expect(await checkVault(dataDir)).toMatchObject({ objects: 2, inlineObjects: 1, errors: [] });
+  });
+
+  it('survives kill -9 mid-flood: every acknowledged message has its record and its raw bytes, hash-correct, exactly once; vault:check is clean', { timeout: 90_000 }, async () => {
+    const dataDir = await tempDir();
+    const vault = await makeTestVault();
+    await new KeyringStore(dataDir).create(vault.keyring);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'electron', 'storage', 'pipeline-flood-child.ts'), dataDir, vault.keyring.intakePublicKey, '64'],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+    const acked: Array<{ seq: number; objectId: string; i: number }> = [];
+    let buffered = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`The child acknowledged only ${acked.length} messages: ${stderr}`)), 75_000);
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        buffered += chunk;
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!; // a line cut by the kill is ignored
+        for (const line of lines) {
+          if (line.startsWith('ready')) continue;
+          const [seq, objectId, i] = line.split(' ');
+          acked.push({ seq: Number(seq), objectId: objectId!, i: Number(i) });
+        }
+        if (acked.length >= 2500 && !child.killed) {
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.once('exit', () => reject(new Error(`The child exited early: ${stderr}`)));
+    });
+    expect(await exited).toBe('SIGKILL');
+
+    const storage = await openVaultStorage(dataDir, silentLogger());
+    const records = [];
+    for (let after = 0; ; ) {
+      const page = await storage.journal.read({ after, limit: 2000 });
+      records.push(...page.records);
+      after = page.nextCursor;
+      if (page.end) break;
+    }
+    const bySeq = new Map(records.map((r) => [r.seq, r]));
+    const carriers = new Map<string, number>();
+    for (const record of records) for (const id of record.objects) carriers.set(id, (carriers.get(id) ?? 0) + 1);
+    const sent = [...generateDemoMessages({ patients: 300, seed: 11, now: new Date('2026-02-01T00:00:00Z') })];
+    for (const [n, { seq, objectId, i }] of acked.entries()) {
+      expect(bySeq.get(seq)).toMatchObject({ kind: 'intake.hl7', objects: [objectId] });
+      expect(carriers.get(objectId)).toBe(1);
+      const sealed = await storage.objects.readAll(objectId);
+      expect(createHash('sha256').update(sealed).digest('hex')).toBe(objectId);
+      if (n % 100 === 0) expect(Buffer.from((await opener(vault).open(sealed)).plaintext).equals(Buffer.from(sent[i]!.raw))).toBe(true);
+    }
+    expect(records.length).toBeGreaterThanOrEqual(acked.length);
+    await storage.close();
+    expect(await readdir(path.join(dataDir, 'vault', 'tmp'))).toEqual([]);
+    const report = await checkVault(dataDir);
+    expect(report.errors).toEqual([]);
+    expect(report.journal.tornTail).toBe(false);
+    expect(report.inlineObjects).toBe(records.filter((r) => r.kind === 'intake.hl7').length);
+  });
 });
+
+function opener(vault: Awaited<ReturnType<typeof makeTestVault>>) {
+  return createOpener(vault.keys.intakeKeyPair.privateKey);
+}

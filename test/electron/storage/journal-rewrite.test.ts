@@ -22,7 +22,7 @@ describe('journal rewrite (erasure compaction)', () => {
     const journal = await filled(dir, 20);
     const before = (await journal.read({ after: 0, limit: 100 })).records;
     const result = await journal.rewrite(new Set([3, 4, 17]));
-    expect(result).toEqual({ erased: 3, stillReferenced: [] });
+    expect(result).toEqual({ erased: 3, stillReferenced: [], droppedInline: [] });
     const after = (await journal.read({ after: 0, limit: 100 })).records;
     expect(after.map((r) => r.seq)).toEqual(before.map((r) => r.seq));
     for (const record of after) {
@@ -34,7 +34,7 @@ describe('journal rewrite (erasure compaction)', () => {
     expect((await journal.read({ after: 9, limit: 2 })).records.map((r) => r.seq)).toEqual([10, 11]);
     expect((await journal.append({ kind: 'erasure.applied', operator: 'op_1' })).seq).toBe(21);
     // Erasing again counts only what was not erased yet.
-    expect(await journal.rewrite(new Set([3, 5]))).toEqual({ erased: 1, stillReferenced: [] });
+    expect(await journal.rewrite(new Set([3, 5]))).toEqual({ erased: 1, stillReferenced: [], droppedInline: [] });
     await journal.close();
     const file = await nodeStorageFs.open(path.join(dir, 'journal.hdj'), 'read');
     const scan = await scanJournal(file, await file.size());
@@ -51,7 +51,7 @@ describe('journal rewrite (erasure compaction)', () => {
     const journal = await filled(dir, 5);
     const before = (await journal.read({ after: 0, limit: 100 })).records;
     const result = await journal.rewrite(new Set([1]), new Set([objectId(1), objectId(2)]));
-    expect(result).toEqual({ erased: 0, stillReferenced: [objectId(2)] });
+    expect(result).toEqual({ erased: 0, stillReferenced: [objectId(2)], droppedInline: [] });
     expect((await journal.read({ after: 0, limit: 100 })).records).toEqual(before);
     expect(await readdir(dir)).toEqual(['journal.hdj']);
     await journal.close();

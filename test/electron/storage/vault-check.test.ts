@@ -40,6 +40,7 @@ describe('vault check', () => {
     expect(report).toEqual({
       journal: { records: 5, byKind: { 'vault.created': 1, 'intake.demo': 3, 'view.access': 1 }, tornTail: false, repairs: [] },
       objects: 3,
+      inlineObjects: 0,
       errors: [],
     });
     expect(vaultCheckExitCode(report)).toBe(0);
@@ -120,7 +121,7 @@ describe('vault check', () => {
   it('says so when the folder holds no vault', async () => {
     const dataDir = await tempDir();
     const report = await checkVault(dataDir);
-    expect(report).toEqual({ journal: { records: 0, byKind: {}, tornTail: false, repairs: [] }, objects: 0, errors: [`no vault in ${dataDir}`] });
+    expect(report).toEqual({ journal: { records: 0, byKind: {}, tornTail: false, repairs: [] }, objects: 0, inlineObjects: 0, errors: [`no vault in ${dataDir}`] });
     expect(vaultCheckExitCode(report)).toBe(1);
     expect(await checkVault(path.join(dataDir, 'does-not-exist'))).toMatchObject({ errors: [`no vault in ${path.join(dataDir, 'does-not-exist')}`] });
   });

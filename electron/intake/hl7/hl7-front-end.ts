@@ -1,0 +1,616 @@
+import HL7 from 'hl7-standard';
+import { ERR, type Hl7Problem } from './hl7-errors';
+
+/**
+ * The parsing front end: raw bytes (one MLLP frame or one file) → HL7 v2 messages, each with its
+ * exact raw bytes, its header, and its segments read through `hl7-standard`.
+ *
+ * What this layer does itself, and why it does not leave it to hl7-standard:
+ *
+ * - **Header first, by hand.** MSH-1/MSH-2 (the delimiters) and MSH-18 (the charset) must be read
+ *   before the bytes can be decoded, and a rejected message still needs MSH-3…MSH-12 to be answered
+ *   in the sender's terms; so the MSH is split here with the delimiters it declares.
+ * - **Delimiters.** Only the standard `|` and `^~\&` (plus the v2.7 truncation character `#`) are
+ *   accepted; anything else is answered AR with ERR 102 at MSH-2. hl7-standard hard-codes `|` and
+ *   `^`, and translating a foreign delimiter set safely would mean re-escaping every value; no
+ *   clinic sender we know needs it, so we reject clearly rather than misread.
+ * - **Charset** from MSH-18 (first repetition): `ASCII`, `8859/1`, `8859/2`, `8859/5`, `8859/7`,
+ *   `8859/15`, `UNICODE UTF-8` (and the common non-standard `UTF-8`); empty → the configured
+ *   default. Decoding is strict: bytes that are not valid in the charset → AR, ERR 102 at MSH-18
+ *   (never a silent U+FFFD); an unknown charset → AR, ERR 103 (table value not found, table 0211).
+ * - **Line endings.** CR, LF and CRLF all end a segment, but only when the next line starts like a
+ *   segment (`ABC|`); otherwise the break was inside a value (an LF in OBX-5) and it is kept there
+ *   as the hex escape `\X0A\` (or `\X0D\`), which decodes back to the same character. hl7-standard
+ *   gets CR-only text (it throws on mixed endings). The vault keeps the raw bytes unchanged.
+ * - **BOM.** A UTF-8 BOM before the first segment is skipped.
+ * - **Batches and multi-message input.** FHS/BHS/BTS/FTS are the envelope; every MSH starts a
+ *   message. Each message gets its own slice of the raw bytes (the whole input when it is one
+ *   message).
+ * - **Escapes** `\F\ \S\ \T\ \R\ \E\` (and `\P\`, v2.7 truncation) decode to the delimiters, `\Xhh…\`
+ *   to the bytes in the message's charset; formatting escapes (`\.br\`, `\H\`, `\N\`, `\.sp\`,
+ *   `\.in\`…) and `\Z…\ \C…\ \M…\` are kept as written, for a viewer to render.
+ * - **Field access** by index into hl7-standard's `transformed` data (never `Segment.get`, whose
+ *   lookup is quadratic), normalized to repetitions → components → subcomponents.
+ */
+
+export interface Hl7Delimiters {
+  readonly field: string;
+  readonly component: string;
+  readonly repetition: string;
+  readonly escape: string;
+  readonly subcomponent: string;
+  /** v2.7+ truncation character, when MSH-2 declares one. */
+  readonly truncation?: string;
+}
+
+export const STANDARD_DELIMITERS: Hl7Delimiters = { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&' };
+
+/** MSH as received: `fields[n]` is MSH-n still encoded (MSH-1 the field separator, MSH-2 the encoding characters). */
+export interface MshHeader {
+  readonly segment: 'MSH';
+  readonly delimiters: Hl7Delimiters;
+  readonly fields: readonly string[];
+  /** Decoded conveniences (first component / repetition where it applies). */
+  readonly sendingApplication: string;
+  readonly sendingFacility: string;
+  readonly receivingApplication: string;
+  readonly receivingFacility: string;
+  readonly dateTime: string;
+  /** MSH-9 components: message code, trigger event, structure. */
+  readonly messageCode: string;
+  readonly triggerEvent: string;
+  readonly messageStructure: string;
+  /** `ADT^A01` style (code^trigger), or the code alone. */
+  readonly messageType: string;
+  readonly controlId: string;
+  readonly processingId: string;
+  /** MSH-12.1, e.g. `2.5.1`. */
+  readonly version: string;
+  readonly acceptAckType: string;
+  readonly applicationAckType: string;
+  /** MSH-18 first repetition, as sent (may be empty). */
+  readonly charset: string;
+}
+
+export type Hl7Field = readonly (readonly (readonly string[])[])[];
+
+export interface Hl7Segment {
+  readonly name: string;
+  /** Position among all segments of the message (0 = MSH). */
+  readonly position: number;
+  /** The field, encoded, as repetitions → components → subcomponents ([] when empty). */
+  field(n: number): Hl7Field;
+  /** One decoded value (1-based component and subcomponent, 0-based repetition); '' when absent. */
+  value(n: number, component?: number, subcomponent?: number, repetition?: number): string;
+  /** Number of repetitions of field n. */
+  repetitions(n: number): number;
+}
+
+export interface Hl7Message {
+  /** Position of this message in its input (0-based; batches and multi-message files count up). */
+  readonly index: number;
+  /** The exact bytes of this message as received (the whole input when it held one message). */
+  readonly raw: Buffer;
+  /** Decoded text, CR-terminated segments, embedded line breaks as `\X0A\` / `\X0D\`. */
+  readonly text: string;
+  readonly header: MshHeader;
+  /**
+   * The same MSH read from the bytes as latin1 (one char per byte): what an ACK echoes, so that the
+   * sender gets its own bytes back whatever its charset.
+   */
+  readonly wireHeader: MshHeader;
+  /** The charset used to decode (a WHATWG label or `latin1`/`ascii`). */
+  readonly charset: string;
+  readonly segments: readonly Hl7Segment[];
+  /** Decodes escapes in a value of this message (delimiters and charset of the message). */
+  decode(value: string): string;
+}
+
+export type Hl7Item =
+  | { readonly ok: true; readonly index: number; readonly message: Hl7Message }
+  | { readonly ok: false; readonly index: number; readonly problem: Hl7Problem; readonly header: MshHeader | null; readonly raw: Buffer };
+
+export interface Hl7BatchEnvelope {
+  /** The FHS / BHS header fields (encoded) when present: to answer a batch with a batch. */
+  readonly fileHeader: readonly string[] | null;
+  readonly batchHeader: readonly string[] | null;
+  readonly delimiters: Hl7Delimiters;
+}
+
+export interface Hl7Input {
+  /** Non-null when the input was an HL7 batch (FHS/BHS envelope). */
+  readonly batch: Hl7BatchEnvelope | null;
+  readonly items: readonly Hl7Item[];
+}
+
+export interface FrontEndOptions {
+  /** Charset when MSH-18 is empty: any label accepted in MSH-18. Default `UNICODE UTF-8`. */
+  readonly defaultCharset?: string;
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+const SEGMENT_ID = /^[A-Z][A-Z0-9]{2}$/;
+const ENVELOPE = new Set(['FHS', 'BHS', 'BTS', 'FTS']);
+
+// ---------------------------------------------------------------------------------------------
+// Charsets
+
+interface Charset {
+  readonly label: string;
+  decode(bytes: Buffer): string;
+}
+
+function strictDecoder(label: string): Charset {
+  const decoder = new TextDecoder(label, { fatal: true });
+  return { label, decode: (bytes) => decoder.decode(bytes) };
+}
+
+const ASCII: Charset = {
+  label: 'ascii',
+  decode(bytes) {
+    for (const byte of bytes) if (byte > 0x7f) throw new TypeError('A byte above 0x7F in an ASCII message.');
+    return bytes.toString('latin1');
+  },
+};
+// WHATWG maps the label iso-8859-1 to windows-1252; Node's latin1 is the real ISO 8859-1.
+const LATIN1: Charset = { label: 'latin1', decode: (bytes) => bytes.toString('latin1') };
+
+const CHARSETS: Readonly<Record<string, () => Charset>> = {
+  ASCII: () => ASCII,
+  '8859/1': () => LATIN1,
+  '8859/2': () => strictDecoder('iso-8859-2'),
+  '8859/5': () => strictDecoder('iso-8859-5'),
+  '8859/7': () => strictDecoder('iso-8859-7'),
+  '8859/15': () => strictDecoder('iso-8859-15'),
+  'UNICODE UTF-8': () => strictDecoder('utf-8'),
+  'UTF-8': () => strictDecoder('utf-8'),
+  UTF8: () => strictDecoder('utf-8'),
+};
+
+/** The MSH-18 values this front end decodes (for settings: the default charset's choices). */
+export const SUPPORTED_CHARSETS: readonly string[] = ['ASCII', '8859/1', '8859/2', '8859/5', '8859/7', '8859/15', 'UNICODE UTF-8'];
+
+export function charsetFor(name: string): Charset | null {
+  const make = CHARSETS[name.trim().toUpperCase()];
+  return make === undefined ? null : make();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escapes
+
+function decodeHex(hex: string, utf8: boolean): string {
+  const bytes = Buffer.from(hex, 'hex');
+  if (utf8) {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return bytes.toString('latin1');
+    }
+  }
+  return bytes.toString('latin1');
+}
+
+/** Decodes the HL7 escape sequences of one value (see the header comment for what is kept). */
+export function decodeEscapes(value: string, delimiters: Hl7Delimiters = STANDARD_DELIMITERS, utf8 = true): string {
+  const esc = delimiters.escape;
+  if (!value.includes(esc)) return value;
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const at = value.indexOf(esc, i);
+    if (at < 0) {
+      out += value.slice(i);
+      break;
+    }
+    out += value.slice(i, at);
+    const close = value.indexOf(esc, at + 1);
+    if (close < 0) {
+      out += value.slice(at);
+      break;
+    }
+    const sequence = value.slice(at + 1, close);
+    switch (sequence) {
+      case 'F':
+        out += delimiters.field;
+        break;
+      case 'S':
+        out += delimiters.component;
+        break;
+      case 'T':
+        out += delimiters.subcomponent;
+        break;
+      case 'R':
+        out += delimiters.repetition;
+        break;
+      case 'E':
+        out += esc;
+        break;
+      case 'P':
+        out += delimiters.truncation ?? '#';
+        break;
+      default:
+        if (/^X(?:[0-9A-Fa-f]{2})+$/.test(sequence)) out += decodeHex(sequence.slice(1), utf8);
+        else out += esc + sequence + esc; // formatting (\.br\ \H\ \N\ …), \Z…\ \C…\ \M…\, or empty: kept
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+/** Escapes text for a field value with the given delimiters (used by the ACK builder). */
+export function encodeEscapes(value: string, delimiters: Hl7Delimiters = STANDARD_DELIMITERS): string {
+  const { field, component, repetition, escape, subcomponent } = delimiters;
+  let out = '';
+  for (const char of value) {
+    if (char === escape) out += `${escape}E${escape}`;
+    else if (char === field) out += `${escape}F${escape}`;
+    else if (char === component) out += `${escape}S${escape}`;
+    else if (char === subcomponent) out += `${escape}T${escape}`;
+    else if (char === repetition) out += `${escape}R${escape}`;
+    else if (char === '\r') out += `${escape}X0D${escape}`;
+    else if (char === '\n') out += `${escape}X0A${escape}`;
+    else out += char;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lines
+
+interface Line {
+  text: string;
+  /** Offsets in the source string (the latin1 view: byte offsets), start of the line and past its terminator. */
+  start: number;
+  end: number;
+}
+
+function looksLikeSegment(line: string, fieldSeparator: string | null): boolean {
+  if (line.length < 3 || !SEGMENT_ID.test(line.slice(0, 3))) return false;
+  if (line.length === 3) return true;
+  return fieldSeparator === null ? !/[A-Za-z0-9\s]/.test(line[3]!) : line[3] === fieldSeparator;
+}
+
+/**
+ * Splits text into segment lines: CR, LF or CRLF end a segment when the next line starts like one;
+ * otherwise the break belongs to the value and is kept as a hex escape. Empty lines are skipped.
+ */
+function splitLines(source: string, from: number, fieldSeparator: string | null, escape: string): Line[] {
+  const lines: Line[] = [];
+  const pattern = /\r\n|\r|\n/g;
+  pattern.lastIndex = from;
+  let start = from;
+  let previousBreak = '';
+  for (;;) {
+    const match = pattern.exec(source);
+    const end = match === null ? source.length : match.index;
+    const text = source.slice(start, end);
+    const stop = match === null ? source.length : match.index + match[0].length;
+    if (text !== '') {
+      const last = lines[lines.length - 1];
+      if (last !== undefined && !looksLikeSegment(text, fieldSeparator)) {
+        const hex = previousBreak === '\r\n' ? 'X0D' + escape + escape + 'X0A' : previousBreak === '\r' ? 'X0D' : 'X0A';
+        last.text += `${escape}${hex}${escape}${text}`;
+        last.end = stop;
+      } else {
+        lines.push({ text, start, end: stop });
+      }
+    } else {
+      const last = lines[lines.length - 1];
+      if (last !== undefined) last.end = stop;
+    }
+    if (match === null) break;
+    previousBreak = match[0];
+    start = stop;
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header
+
+interface SplitHeader {
+  readonly delimiters: Hl7Delimiters;
+  readonly fields: string[];
+  /** Set when the delimiters are not acceptable: the fields are still read (to answer in the sender's terms). */
+  readonly problem: Hl7Problem | null;
+}
+
+/** Splits an MSH/FHS/BHS line with the delimiters it declares; a problem alone when it declares none. */
+function splitHeader(line: string): SplitHeader | Hl7Problem {
+  const name = line.slice(0, 3);
+  if (line.length < 8) return ERR.requiredFieldMissing(name, 2, 'The header segment is too short to declare its delimiters.');
+  const field = line[3]!;
+  if (/[A-Za-z0-9\s]/.test(field)) return ERR.dataTypeError(name, 1, `"${field}" cannot be a field separator.`);
+  const afterEncoding = line.indexOf(field, 4);
+  const encoding = afterEncoding < 0 ? line.slice(4) : line.slice(4, afterEncoding);
+  const chars = [field, ...encoding];
+  const distinct = new Set(chars).size === chars.length;
+  const standard = field === '|' && (encoding === '^~\\&' || encoding === '^~\\&#');
+  let problem: Hl7Problem | null = null;
+  if (!distinct || encoding.length < 4 || /[A-Za-z0-9\s]/.test(encoding)) {
+    problem = ERR.dataTypeError(name, 2, `The encoding characters "${encoding}" are not valid: four distinct characters, none a letter, digit or the field separator, are required.`);
+  } else if (!standard) {
+    problem = ERR.dataTypeError(name, 2, `Non-standard delimiters "${field}${encoding}": this receiver accepts only "|^~\\&". Please send with the standard delimiters.`);
+  }
+  const delimiters: Hl7Delimiters = {
+    field,
+    component: encoding[0] ?? '^',
+    repetition: encoding[1] ?? '~',
+    escape: encoding[2] ?? '\\',
+    subcomponent: encoding[3] ?? '&',
+    ...(encoding.length > 4 ? { truncation: encoding[4]! } : {}),
+  };
+  const rest = afterEncoding < 0 ? [] : line.slice(afterEncoding + 1).split(field);
+  return { delimiters, fields: [name, field, encoding, ...rest], problem };
+}
+
+function firstPart(value: string, delimiters: Hl7Delimiters, component = 1): string {
+  const repetition = value.split(delimiters.repetition)[0] ?? '';
+  const part = repetition.split(delimiters.component)[component - 1] ?? '';
+  return decodeEscapes(part.split(delimiters.subcomponent)[0] ?? '', delimiters);
+}
+
+/**
+ * Reads an MSH line: the header (as far as it can be read) and the problem that rejects it, if any.
+ * `header` is null only when not even the field separator could be read.
+ */
+export function readMsh(line: string): { readonly header: MshHeader | null; readonly problem: Hl7Problem | null } {
+  const split = splitHeader(line);
+  if ('code' in split) return { header: null, problem: split };
+  const { delimiters, fields } = split;
+  const f = (n: number) => fields[n] ?? '';
+  const part = (n: number, component = 1) => firstPart(f(n), delimiters, component);
+  const hd = (n: number) => {
+    // HD: namespace^universal id^type. The namespace, or the universal id when it is empty.
+    const namespace = part(n, 1);
+    return namespace !== '' ? namespace : part(n, 2);
+  };
+  const messageCode = part(9, 1);
+  const triggerEvent = part(9, 2);
+  const header: MshHeader = {
+    segment: 'MSH',
+    delimiters,
+    fields,
+    sendingApplication: hd(3),
+    sendingFacility: hd(4),
+    receivingApplication: hd(5),
+    receivingFacility: hd(6),
+    dateTime: part(7),
+    messageCode,
+    triggerEvent,
+    messageStructure: part(9, 3),
+    messageType: triggerEvent === '' ? messageCode : `${messageCode}^${triggerEvent}`,
+    controlId: decodeEscapes(f(10), delimiters).trim(),
+    processingId: part(11),
+    version: part(12),
+    acceptAckType: part(15).trim().toUpperCase(),
+    applicationAckType: part(16).trim().toUpperCase(),
+    charset: part(18).trim(),
+  };
+  return { header, problem: split.problem ?? validateHeader(header) };
+}
+
+/** The checks that decide whether a message is acceptable at all (AR otherwise). */
+function validateHeader(header: MshHeader): Hl7Problem | null {
+  if (header.messageCode === '') return ERR.requiredFieldMissing('MSH', 9, 'MSH-9 (message type) is empty.');
+  if (header.controlId === '') return ERR.requiredFieldMissing('MSH', 10, 'MSH-10 (message control id) is empty: the message cannot be acknowledged or recognized when resent.');
+  if (header.controlId.length > 199) return ERR.dataTypeError('MSH', 10, 'MSH-10 (message control id) is longer than 199 characters.');
+  if (header.version === '') return ERR.requiredFieldMissing('MSH', 12, 'MSH-12 (version id) is empty.');
+  if (!/^2\.[1-9](\.\d{1,2})?$/.test(header.version)) return ERR.unsupportedVersion(`HL7 version "${header.version}" is not supported (2.1 to 2.9 are).`);
+  for (const [n, value] of [[15, header.acceptAckType], [16, header.applicationAckType]] as const) {
+    if (value !== '' && !['AL', 'NE', 'ER', 'SU'].includes(value)) return ERR.tableValueNotFound('MSH', n, `MSH-${n} "${value}" is not an acknowledgment condition (AL, NE, ER, SU; table 0155).`);
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segments through hl7-standard
+
+type StdValue = string | string[] | Record<string, string | string[]> | Record<string, string | string[]>[] | undefined;
+
+interface StdSegment {
+  readonly index: number;
+  readonly data: Record<string, StdValue>;
+}
+
+function components(object: Record<string, string | string[]>): string[][] {
+  return Object.values(object).map((value) => (Array.isArray(value) ? value : [value]));
+}
+
+/** hl7-standard's shapes → repetitions → components → subcomponents. */
+function normalizeField(value: StdValue): Hl7Field {
+  if (value === undefined || value === '') return [];
+  if (typeof value === 'string') return [[[value]]];
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [];
+    // An array of objects is repetitions; an array of strings is the subcomponents of component 1.
+    if (typeof value[0] === 'object') return (value as Record<string, string | string[]>[]).map(components);
+    return [[value as string[]]];
+  }
+  return [components(value)];
+}
+
+class Segment implements Hl7Segment {
+  readonly #data: Record<string, StdValue>;
+  readonly #decode: (value: string) => string;
+  readonly #cache = new Map<number, Hl7Field>();
+  constructor(
+    readonly name: string,
+    readonly position: number,
+    data: Record<string, StdValue>,
+    decode: (value: string) => string,
+  ) {
+    this.#data = data;
+    this.#decode = decode;
+  }
+
+  field(n: number): Hl7Field {
+    let field = this.#cache.get(n);
+    if (field === undefined) {
+      field = normalizeField(this.#data[`${this.name}.${n}`]);
+      this.#cache.set(n, field);
+    }
+    return field;
+  }
+
+  value(n: number, component = 1, subcomponent = 1, repetition = 0): string {
+    const raw = this.field(n)[repetition]?.[component - 1]?.[subcomponent - 1];
+    return raw === undefined || raw === '' ? '' : this.#decode(raw);
+  }
+
+  repetitions(n: number): number {
+    return this.field(n).length;
+  }
+}
+
+function parseSegments(text: string, decode: (value: string) => string): Hl7Segment[] {
+  const parser = new HL7(text, { lineEndings: '\r' });
+  parser.transform();
+  const all: StdSegment[] = [];
+  const names: string[] = [];
+  for (const [name, list] of Object.entries(parser.transformed as Record<string, StdSegment[]>)) {
+    for (const segment of list) {
+      all.push(segment);
+      names.push(name);
+    }
+  }
+  const order = all.map((_, i) => i).sort((a, b) => all[a]!.index - all[b]!.index);
+  return order.map((i, position) => new Segment(names[i]!, position, all[i]!.data, decode));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The front end
+
+interface Chunk {
+  lines: Line[];
+}
+
+function problemItem(index: number, problem: Hl7Problem, header: MshHeader | null, raw: Buffer): Hl7Item {
+  return { ok: false, index, problem, header, raw };
+}
+
+function buildMessage(index: number, raw: Buffer, header: MshHeader, options: FrontEndOptions): Hl7Item {
+  const declared = header.charset;
+  const name = declared === '' ? (options.defaultCharset ?? 'UNICODE UTF-8') : declared;
+  const charset = charsetFor(name);
+  if (charset === null) {
+    return problemItem(index, ERR.tableValueNotFound('MSH', 18, `Character set "${name}" is not supported (supported: ${SUPPORTED_CHARSETS.join(', ')}).`), header, raw);
+  }
+  let decoded: string;
+  try {
+    decoded = charset.decode(raw);
+  } catch {
+    return problemItem(index, ERR.dataTypeError('MSH', 18, `The bytes are not valid ${name}${declared === '' ? ' (the default charset; MSH-18 is empty)' : ''}.`), header, raw);
+  }
+  const start = decoded.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const { delimiters } = header;
+  const lines = splitLines(decoded, start, delimiters.field, delimiters.escape).filter((line) => !ENVELOPE.has(line.text.slice(0, 3)));
+  if (lines.length === 0 || !lines[0]!.text.startsWith('MSH')) {
+    return problemItem(index, ERR.segmentSequence('The message does not start with MSH.'), header, raw);
+  }
+  // The header again, from the decoded text: names in MSH-3…6 may be non-ASCII.
+  const decodedHeader = readMsh(lines[0]!.text).header ?? header;
+  const text = `${lines.map((line) => line.text).join('\r')}\r`;
+  const utf8 = charset.label === 'utf-8';
+  const decode = (value: string) => decodeEscapes(value, delimiters, utf8);
+  let segments: Hl7Segment[];
+  try {
+    segments = parseSegments(text, decode);
+  } catch (error) {
+    return problemItem(index, ERR.segmentSequence(`The segments could not be parsed: ${error instanceof Error ? error.message : String(error)}.`), header, raw);
+  }
+  const message: Hl7Message = { index, raw, text, header: decodedHeader, wireHeader: header, charset: charset.label, segments, decode };
+  return { ok: true, index, message };
+}
+
+/**
+ * Raw bytes → messages. Never throws: whatever is wrong becomes a problem item (with the raw bytes
+ * it covers) that the intake quarantines and answers.
+ */
+export function parseHl7(input: Uint8Array, options: FrontEndOptions = {}): Hl7Input {
+  const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  try {
+    return parseUnsafe(bytes, options);
+  } catch (error) {
+    return { batch: null, items: [problemItem(0, ERR.unreadable(`Unexpected parser failure: ${error instanceof Error ? error.message : String(error)}`), null, bytes)] };
+  }
+}
+
+function parseUnsafe(bytes: Buffer, options: FrontEndOptions): Hl7Input {
+  const hasBom = bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+  // The latin1 view maps each byte to one char: offsets are byte offsets, CR/LF are found in any
+  // ASCII-compatible charset (UTF-8 never has 0x0D/0x0A inside a multi-byte sequence).
+  const view = bytes.toString('latin1');
+  let from = hasBom ? 3 : 0;
+  while (from < view.length && /[\s\0]/.test(view[from]!)) from++;
+  const first = view.slice(from, from + 3);
+  const headerLine = /^(MSH|FHS|BHS)/.test(first) ? view.slice(from, from + 256).split(/[\r\n]/)[0]! : null;
+  if (headerLine === null) {
+    const text = first === '' ? 'The input is empty.' : 'The input does not start with an MSH (or FHS/BHS) segment.';
+    return { batch: null, items: [problemItem(0, ERR.segmentSequence(text), null, bytes)] };
+  }
+  const envelope = splitHeader(headerLine);
+  if ('code' in envelope) return { batch: null, items: [problemItem(0, envelope, null, bytes)] };
+  if (envelope.problem !== null) {
+    const header = first === 'MSH' ? readMsh(headerLine).header : null;
+    return { batch: null, items: [problemItem(0, envelope.problem, header, bytes)] };
+  }
+  const { delimiters } = envelope;
+  const lines = splitLines(view, from, delimiters.field, delimiters.escape);
+
+  let fileHeader: string[] | null = null;
+  let batchHeader: string[] | null = null;
+  const orphans: Line[] = [];
+  const chunks: Chunk[] = [];
+  let current: Chunk | null = null;
+  for (const line of lines) {
+    const name = line.text.slice(0, 3);
+    if (name === 'MSH') {
+      current = { lines: [line] };
+      chunks.push(current);
+    } else if (name === 'FHS' || name === 'BHS') {
+      const split = splitHeader(line.text);
+      const fields = 'code' in split ? [name] : split.fields;
+      if (name === 'FHS') fileHeader = fields;
+      else batchHeader = fields;
+      current = null;
+    } else if (name === 'BTS' || name === 'FTS') {
+      current = null;
+    } else if (current === null) {
+      orphans.push(line);
+    } else {
+      current.lines.push(line);
+    }
+  }
+  const batch: Hl7BatchEnvelope | null = fileHeader !== null || batchHeader !== null ? { fileHeader, batchHeader, delimiters } : null;
+  const items: Hl7Item[] = [];
+  const single = batch === null && chunks.length === 1 && orphans.length === 0;
+  if (orphans.length > 0) {
+    const raw = bytes.subarray(orphans[0]!.start, orphans[orphans.length - 1]!.end);
+    items.push(problemItem(0, ERR.segmentSequence(`${orphans.length} segment(s) outside any message (no MSH before them).`), null, Buffer.from(raw)));
+  }
+  if (chunks.length === 0 && orphans.length === 0) {
+    items.push(problemItem(0, ERR.segmentSequence('The batch holds no message.'), null, bytes));
+  }
+  for (const chunk of chunks) {
+    const index = items.length;
+    const firstLine = chunk.lines[0]!;
+    const lastLine = chunk.lines[chunk.lines.length - 1]!;
+    const raw = single ? bytes : Buffer.from(bytes.subarray(firstLine.start, lastLine.end));
+    const { header, problem } = readMsh(firstLine.text);
+    if (header === null || problem !== null) {
+      items.push(problemItem(index, problem ?? ERR.segmentSequence('The MSH segment could not be read.'), header, raw));
+      continue;
+    }
+    items.push(buildMessage(index, raw, header, options));
+  }
+  return { batch, items };
+}
+
+/** The MSH of whatever bytes could be read (for answering an oversize frame from its first bytes). */
+export function peekHeader(bytes: Uint8Array): MshHeader | null {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const at = view.indexOf('MSH');
+  if (at < 0 || at > 16) return null;
+  return readMsh(view.slice(at).split(/[\r\n]/)[0]!).header;
+}

@@ -1,0 +1,439 @@
+import type { IntakeQuarantine, NormalizedIntake } from '../../../shared/domain/clinical';
+import { buildAckText, buildBatchAck, ackCodesFor, type AckCode, type AckIdentity, type AckOutcome } from './hl7-ack';
+import { dedupeKeyHash, payloadHash, type Hl7Dedupe } from './hl7-duplicates';
+import { ERR, type Hl7Problem } from './hl7-errors';
+import { parseHl7, peekHeader, type Hl7Item, type Hl7Message, type MshHeader } from './hl7-front-end';
+import { mapHl7Message } from './hl7-mapping';
+
+/**
+ * The HL7 v2 intake: frames (MLLP) and files → parse → duplicates → map → the sealed pipeline →
+ * ACK. Design §4: bad input is quarantined (raw sealed + reason) and answered AR/AE; the ACK goes
+ * out only after `ingest` / `quarantine` resolved, i.e. after the journal fsync; duplicates are
+ * answered as the original was and not stored again.
+ *
+ * Per input (one frame or one file) messages are handled in order, one at a time.
+ */
+
+export type Hl7Channel = 'hl7-mllp' | 'hl7-file';
+
+/** What the pipeline's `ingest` takes for an accepted message (a subset of IntakeInput). */
+export interface Hl7IngestInput {
+  readonly kind: 'intake.hl7';
+  readonly raw: Uint8Array;
+  readonly normalized: NormalizedIntake;
+  readonly receivedAt: Date;
+}
+
+/** A quarantine record: the raw bytes to seal as the object, the metadata to seal into the journal (kind `intake.quarantine`). */
+export interface Hl7QuarantineInput {
+  readonly kind: 'intake.quarantine';
+  readonly raw: Uint8Array;
+  readonly quarantine: IntakeQuarantine;
+  readonly receivedAt: Date;
+}
+
+export interface StoredRecord {
+  readonly seq: number;
+  readonly objectId: string;
+}
+
+export interface Hl7Logger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface Hl7Peer {
+  readonly address: string;
+  readonly port?: number;
+}
+
+export interface Hl7IntakeOptions {
+  /** The pipeline's ingest (resolves after the journal fsync). `pipeline.ingest` fits as is. */
+  readonly ingest: (input: Hl7IngestInput) => Promise<StoredRecord>;
+  /** Seals a quarantine record (resolves after the journal fsync). */
+  readonly quarantine: (input: Hl7QuarantineInput) => Promise<StoredRecord>;
+  readonly dedupe: Hl7Dedupe;
+  readonly log: Hl7Logger;
+  /** Charset when MSH-18 is empty (an MSH-18 value). Default `UNICODE UTF-8`. */
+  readonly defaultCharset?: string;
+  /** Only for file import (MLLP frames are capped by the listener). Default 16 MiB per message. */
+  readonly maxMessageBytes?: number;
+  /** Our MSH-3/4 in ACKs when the sender left MSH-5/6 empty. */
+  readonly identity?: AckIdentity;
+  readonly now?: () => Date;
+  /** Size of the recent-messages ring. Default 200. */
+  readonly recentLimit?: number;
+}
+
+export interface Hl7ImportResult {
+  readonly index: number;
+  readonly messageType: string;
+  readonly controlId: string;
+  /** Original-mode view of the outcome: stored → AA, could not store → AE, rejected → AR. */
+  readonly ack: 'AA' | 'AE' | 'AR';
+  readonly reason?: string;
+  readonly duplicate?: boolean;
+  readonly conflict?: boolean;
+  /** Stored in quarantine (rejected, or accepted without a patient). */
+  readonly quarantined?: boolean;
+  readonly mapping?: 'mapped' | 'partial' | 'not-mapped';
+}
+
+export interface Hl7SenderCounters {
+  /** MSH-3|MSH-4 as sent, or `peer <address>` when the header could not be read. */
+  readonly sender: string;
+  received: number;
+  accepted: number;
+  errored: number;
+  duplicates: number;
+  conflicts: number;
+  lastAt: string;
+}
+
+export interface Hl7RecentMessage {
+  readonly at: string;
+  readonly channel: Hl7Channel;
+  readonly sender: string;
+  readonly controlId: string;
+  readonly messageType: string;
+  /** The ACK codes sent, e.g. `AA`, `CA/AA`, `AR`; empty when none was asked for. */
+  readonly acks: string;
+  readonly duplicate?: boolean;
+  readonly conflict?: boolean;
+  readonly quarantined?: boolean;
+  /** Why it was not accepted (no PHI). */
+  readonly reason?: string;
+}
+
+export interface Hl7IntakeStats {
+  readonly senders: readonly Readonly<Hl7SenderCounters>[];
+  /** Newest first. */
+  readonly recent: readonly Hl7RecentMessage[];
+  readonly totals: { readonly received: number; readonly accepted: number; readonly errored: number; readonly duplicates: number; readonly conflicts: number; readonly oversize: number };
+}
+
+export interface Hl7Intake {
+  /** One MLLP frame's payload → the ACK messages to send back, in order (each to be framed). */
+  handleFrame(frame: Buffer, peer: Hl7Peer): Promise<Buffer[]>;
+  /** A frame over the size cap (only its first bytes kept) → the AR to send back. */
+  handleOversize(head: Buffer, bytes: number, peer: Hl7Peer): Promise<Buffer[]>;
+  /** A dropped file's bytes: one message, a batch, or several messages → one result per message. */
+  importFile(bytes: Uint8Array, options?: { readonly name?: string }): Promise<Hl7ImportResult[]>;
+  stats(): Hl7IntakeStats;
+}
+
+interface ItemOutcome {
+  readonly header: MshHeader | null;
+  readonly codes: AckCode[];
+  /** ACK message texts (segments joined by CR, no final CR). */
+  readonly ackTexts: string[];
+  readonly result: Hl7ImportResult;
+}
+
+const DEFAULT_MAX = 16 * 1024 * 1024;
+
+function location(problem: Hl7Problem): string | undefined {
+  const l = problem.location;
+  return l === undefined ? undefined : [l.segment, l.sequence, l.field ?? ''].join('^').replace(/\^+$/, '');
+}
+
+function senderOf(header: MshHeader | null, source: string): string {
+  if (header === null) return `peer ${source}`;
+  return `${header.sendingApplication}|${header.sendingFacility}`.slice(0, 200);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
+  const { ingest, quarantine, dedupe, log } = options;
+  const now = options.now ?? (() => new Date());
+  const identity: AckIdentity = options.identity ?? {};
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX;
+  const recentLimit = options.recentLimit ?? 200;
+  const senders = new Map<string, Hl7SenderCounters>();
+  const recent: Hl7RecentMessage[] = [];
+  const totals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 };
+  /** Identical messages in flight (two connections resending at once): the second waits for the first. */
+  const inFlight = new Map<string, Promise<ItemOutcome>>();
+  /** The exact ACK texts of recent first answers, for duplicates (bounded; after a restart they are rebuilt from the code). */
+  const ackCache = new Map<string, string[]>();
+  const ACK_CACHE_LIMIT = 10_000;
+
+  function count(sender: string, update: (counters: Hl7SenderCounters) => void): void {
+    let counters = senders.get(sender);
+    if (counters === undefined) {
+      counters = { sender, received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, lastAt: '' };
+      senders.set(sender, counters);
+    }
+    counters.received++;
+    counters.lastAt = now().toISOString();
+    update(counters);
+  }
+
+  function remember(entry: Hl7RecentMessage): void {
+    recent.unshift(entry);
+    if (recent.length > recentLimit) recent.length = recentLimit;
+  }
+
+  function acksFor(header: MshHeader | null, outcome: AckOutcome, channel: Hl7Channel): { codes: AckCode[]; texts: string[] } {
+    const codes = channel === 'hl7-file' ? [outcome.kind === 'stored' ? ('AA' as const) : outcome.problem.ack] : ackCodesFor(header, outcome);
+    const problem = outcome.kind === 'stored' ? undefined : outcome.problem;
+    return { codes, texts: channel === 'hl7-file' ? [] : codes.map((code) => buildAckText(header, code, problem, { ...identity, now: now() })) };
+  }
+
+  function originalCode(outcome: AckOutcome): 'AA' | 'AE' | 'AR' {
+    return outcome.kind === 'stored' ? 'AA' : outcome.problem.ack;
+  }
+
+  function record(channel: Hl7Channel, source: string, header: MshHeader | null, outcome: AckOutcome, codes: AckCode[], extra: { duplicate?: boolean; conflict?: boolean; quarantined?: boolean; reason?: string }): void {
+    const sender = senderOf(header, source);
+    totals.received++;
+    count(sender, (counters) => {
+      if (extra.duplicate === true) {
+        counters.duplicates++;
+        totals.duplicates++;
+      } else if (outcome.kind === 'stored') {
+        counters.accepted++;
+        totals.accepted++;
+      } else {
+        counters.errored++;
+        totals.errored++;
+      }
+      if (extra.conflict === true) {
+        counters.conflicts++;
+        totals.conflicts++;
+      }
+    });
+    remember({
+      at: now().toISOString(),
+      channel,
+      sender,
+      controlId: (header?.controlId ?? '').slice(0, 200),
+      messageType: (header?.messageType ?? '').slice(0, 40),
+      acks: codes.join('/'),
+      ...(extra.duplicate === true ? { duplicate: true } : {}),
+      ...(extra.conflict === true ? { conflict: true } : {}),
+      ...(extra.quarantined === true ? { quarantined: true } : {}),
+      ...(extra.reason !== undefined ? { reason: extra.reason.slice(0, 300) } : {}),
+    });
+  }
+
+  async function storeQuarantine(
+    raw: Uint8Array,
+    channel: Hl7Channel,
+    source: string,
+    header: MshHeader | null,
+    fields: { disposition: 'rejected' | 'held'; reason: string; acks: AckCode[]; problem?: Hl7Problem; batchIndex?: number; payload?: string },
+  ): Promise<StoredRecord> {
+    const loc = fields.problem === undefined ? undefined : location(fields.problem);
+    const record: IntakeQuarantine = {
+      type: 'quarantine',
+      channel,
+      disposition: fields.disposition,
+      reason: fields.reason.slice(0, 500),
+      acks: fields.acks,
+      ...(fields.problem !== undefined ? { errorCode: fields.problem.code } : {}),
+      ...(loc !== undefined ? { errorLocation: loc } : {}),
+      ...(header !== null
+        ? {
+            messageType: header.messageType.slice(0, 40),
+            ...(header.controlId !== '' ? { messageId: header.controlId.slice(0, 200) } : {}),
+            sendingApplication: header.sendingApplication.slice(0, 200),
+            sendingFacility: header.sendingFacility.slice(0, 200),
+            version: header.version.slice(0, 16),
+            ...(header.charset !== '' ? { charset: header.charset.slice(0, 40) } : {}),
+          }
+        : {}),
+      source: source.slice(0, 300),
+      ...(fields.batchIndex !== undefined ? { batchIndex: fields.batchIndex } : {}),
+      ...(fields.payload !== undefined ? { payloadSha256: fields.payload } : {}),
+    };
+    return quarantine({ kind: 'intake.quarantine', raw, quarantine: record, receivedAt: now() });
+  }
+
+  /** A message the front end refused: quarantine it, then answer with its problem (AE if even that fails). */
+  async function rejectItem(raw: Uint8Array, header: MshHeader | null, problem: Hl7Problem, channel: Hl7Channel, source: string, index: number, batchIndex?: number): Promise<ItemOutcome> {
+    // A resend of a message we already rejected (same sender, control id and bytes) gets the same answer, no second record.
+    const keyed = header !== null && header.controlId !== '';
+    const keyHash = keyed ? dedupeKeyHash({ sendingApplication: header.fields[3] ?? '', sendingFacility: header.fields[4] ?? '', controlId: header.controlId }) : '';
+    const payload = payloadHash(raw);
+    if (keyed && dedupe.check(keyHash, payload).status === 'duplicate') {
+      const outcome: AckOutcome = { kind: 'rejected', problem };
+      const { codes, texts } = acksFor(header, outcome, channel);
+      record(channel, source, header, outcome, codes, { duplicate: true, reason: problem.text });
+      return { header, codes, ackTexts: texts, result: resultOf(index, header, outcome, { duplicate: true, reason: problem.text, quarantined: true }) };
+    }
+    let outcome: AckOutcome = { kind: 'rejected', problem };
+    let planned = acksFor(header, outcome, channel);
+    try {
+      await storeQuarantine(raw, channel, source, header, { disposition: 'rejected', reason: problem.text, acks: planned.codes, problem, ...(batchIndex !== undefined ? { batchIndex } : {}), payload });
+      if (keyed) await dedupe.remember(keyHash, payload, planned.codes[0] ?? problem.ack).catch((error: unknown) => log.warn({ error: describe(error) }, 'HL7 duplicate index: could not remember a rejection'));
+    } catch (error) {
+      log.error({ channel, source, error: describe(error) }, 'HL7 intake: could not store a rejected message in quarantine; answering AE');
+      outcome = { kind: 'store-failed', problem: ERR.cannotStore('The message could not be stored (quarantine unavailable); please resend later.') };
+      planned = acksFor(header, outcome, channel);
+    }
+    log.warn({ channel, source, sender: senderOf(header, source), controlId: header?.controlId ?? '', code: problem.code, acks: planned.codes.join('/') }, `HL7 message rejected: ${problem.text}`);
+    record(channel, source, header, outcome, planned.codes, { quarantined: outcome.kind === 'rejected', reason: outcome.kind === 'rejected' ? problem.text : outcome.problem.text });
+    return { header, codes: planned.codes, ackTexts: planned.texts, result: resultOf(index, header, outcome, { reason: problem.text, quarantined: outcome.kind === 'rejected' }) };
+  }
+
+  function resultOf(index: number, header: MshHeader | null, outcome: AckOutcome, extra: Partial<Hl7ImportResult>): Hl7ImportResult {
+    return {
+      index,
+      messageType: header?.messageType ?? '',
+      controlId: header?.controlId ?? '',
+      ack: originalCode(outcome),
+      ...(outcome.kind !== 'stored' ? { reason: outcome.problem.text } : {}),
+      ...extra,
+    };
+  }
+
+  async function acceptMessage(message: Hl7Message, channel: Hl7Channel, source: string, batchIndex?: number): Promise<ItemOutcome> {
+    const header = message.wireHeader;
+    const keyHash = dedupeKeyHash({ sendingApplication: header.fields[3] ?? '', sendingFacility: header.fields[4] ?? '', controlId: message.header.controlId });
+    const payload = payloadHash(message.text);
+    const flightKey = `${keyHash}:${payload}`;
+    const running = inFlight.get(flightKey);
+    if (running !== undefined) {
+      const first = await running;
+      return duplicateOf(first, message, channel, source);
+    }
+    const work = acceptOnce(message, channel, source, keyHash, payload, flightKey, batchIndex);
+    inFlight.set(flightKey, work);
+    try {
+      return await work;
+    } finally {
+      inFlight.delete(flightKey);
+    }
+  }
+
+  function duplicateOf(first: ItemOutcome, message: Hl7Message, channel: Hl7Channel, source: string): ItemOutcome {
+    const stored = first.result.ack === 'AA';
+    const outcome: AckOutcome = stored ? { kind: 'stored' } : { kind: 'store-failed', problem: ERR.cannotStore(first.result.reason ?? 'not stored') };
+    record(channel, source, message.wireHeader, outcome, first.codes, { duplicate: stored });
+    return { ...first, result: { ...first.result, index: message.index, duplicate: stored } };
+  }
+
+  async function acceptOnce(message: Hl7Message, channel: Hl7Channel, source: string, keyHash: string, payload: string, flightKey: string, batchIndex?: number): Promise<ItemOutcome> {
+    const header = message.wireHeader;
+    const verdict = dedupe.check(keyHash, payload);
+    if (verdict.status === 'duplicate') {
+      const outcome: AckOutcome = verdict.ack === 'AR' || verdict.ack === 'CR' ? { kind: 'rejected', problem: ERR.segmentSequence('Rejected before.') } : { kind: 'stored' };
+      const cached = ackCache.get(flightKey);
+      const planned = cached !== undefined ? { codes: ackCodesFor(header, outcome), texts: cached } : acksFor(header, outcome, channel);
+      record(channel, source, header, outcome, planned.codes, { duplicate: true });
+      log.info({ channel, source, sender: senderOf(header, source), controlId: message.header.controlId }, 'HL7 duplicate: answered as before, not stored again');
+      return { header, codes: planned.codes, ackTexts: channel === 'hl7-file' ? [] : planned.texts, result: resultOf(message.index, message.header, outcome, { duplicate: true }) };
+    }
+    const conflict = verdict.status === 'conflict';
+    const receivedAt = now();
+    let outcome: AckOutcome;
+    let mapping: Hl7ImportResult['mapping'];
+    let quarantined = false;
+    let reason: string | undefined;
+    const mapped = (() => {
+      try {
+        return mapHl7Message(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}) });
+      } catch (error) {
+        log.error({ channel, error: describe(error) }, 'HL7 mapping failed; the message is held in quarantine');
+        return { kind: 'no-patient' as const, reason: 'The message could not be mapped (internal mapping failure).', mapping: 'not-mapped' as const };
+      }
+    })();
+    const planned = acksFor(header, { kind: 'stored' }, channel);
+    try {
+      if (mapped.kind === 'patient') {
+        mapping = mapped.normalized.hl7?.mapping;
+        const normalized: NormalizedIntake = { ...mapped.normalized, hl7: { ...mapped.normalized.hl7!, ...(planned.codes[0] !== undefined ? { ack: planned.codes[0] } : {}) } };
+        await ingest({ kind: 'intake.hl7', raw: message.raw, normalized, receivedAt });
+      } else {
+        mapping = mapped.mapping;
+        quarantined = true;
+        reason = mapped.reason;
+        await storeQuarantine(message.raw, channel, source, message.header, { disposition: 'held', reason: mapped.reason, acks: planned.codes, ...(batchIndex !== undefined ? { batchIndex } : {}), payload });
+      }
+      outcome = { kind: 'stored' };
+    } catch (error) {
+      log.error({ channel, source, sender: senderOf(header, source), controlId: message.header.controlId, error: describe(error) }, 'HL7 intake: the message could not be stored; answering AE');
+      outcome = { kind: 'store-failed', problem: ERR.cannotStore('The message could not be stored on this node (storage unavailable); please resend later.') };
+      const failed = acksFor(header, outcome, channel);
+      record(channel, source, header, outcome, failed.codes, { reason: outcome.problem.text });
+      return { header, codes: failed.codes, ackTexts: failed.texts, result: resultOf(message.index, message.header, outcome, {}) };
+    }
+    await dedupe.remember(keyHash, payload, planned.codes[0] ?? 'AA').catch((error: unknown) => log.warn({ error: describe(error) }, 'HL7 duplicate index: could not remember a message (a resend would be stored again)'));
+    if (channel !== 'hl7-file') {
+      if (ackCache.size >= ACK_CACHE_LIMIT) ackCache.delete(ackCache.keys().next().value!);
+      ackCache.set(flightKey, planned.texts);
+    }
+    if (conflict) log.warn({ channel, source, sender: senderOf(header, source), controlId: message.header.controlId }, 'HL7 control id conflict: same sender and control id as an earlier message, different content; stored and flagged');
+    record(channel, source, header, outcome, planned.codes, { conflict, quarantined, ...(reason !== undefined ? { reason } : {}) });
+    return {
+      header,
+      codes: planned.codes,
+      ackTexts: planned.texts,
+      result: resultOf(message.index, message.header, outcome, { ...(conflict ? { conflict: true } : {}), ...(quarantined ? { quarantined: true, reason: reason! } : {}), ...(mapping !== undefined ? { mapping } : {}) }),
+    };
+  }
+
+  async function handleItem(item: Hl7Item, channel: Hl7Channel, source: string, batchIndex?: number): Promise<ItemOutcome> {
+    if (!item.ok) return rejectItem(item.raw, item.header, item.problem, channel, source, item.index, batchIndex);
+    if (item.message.raw.length > maxMessageBytes) {
+      return rejectItem(item.message.raw, item.message.wireHeader, ERR.tooLarge(`The message is ${item.message.raw.length} bytes; the limit is ${maxMessageBytes}.`), channel, source, item.index, batchIndex);
+    }
+    return acceptMessage(item.message, channel, source, batchIndex);
+  }
+
+  async function handleInput(bytes: Uint8Array, channel: Hl7Channel, source: string): Promise<{ outcomes: ItemOutcome[]; batch: ReturnType<typeof parseHl7>['batch'] }> {
+    const input = parseHl7(bytes, options.defaultCharset === undefined ? {} : { defaultCharset: options.defaultCharset });
+    const outcomes: ItemOutcome[] = [];
+    const many = input.items.length > 1 || input.batch !== null;
+    for (const item of input.items) {
+      try {
+        outcomes.push(await handleItem(item, channel, source, many ? item.index : undefined));
+      } catch (error) {
+        // Not expected (handleItem catches storage failures); never let it escape as a crash.
+        log.error({ channel, source, error: describe(error) }, 'HL7 intake: unexpected failure');
+        const header = item.ok ? item.message.wireHeader : item.header;
+        const outcome: AckOutcome = { kind: 'store-failed', problem: ERR.internal('Application internal error; please resend later.') };
+        const planned = acksFor(header, outcome, channel);
+        record(channel, source, header, outcome, planned.codes, { reason: outcome.problem.text });
+        outcomes.push({ header, codes: planned.codes, ackTexts: planned.texts, result: resultOf(item.index, header, outcome, {}) });
+      }
+    }
+    return { outcomes, batch: input.batch };
+  }
+
+  return {
+    async handleFrame(frame, peer) {
+      const source = peer.port === undefined ? peer.address : `${peer.address}:${peer.port}`;
+      const { outcomes, batch } = await handleInput(frame, 'hl7-mllp', source);
+      if (batch !== null) return [buildBatchAck(batch, outcomes.flatMap((outcome) => outcome.ackTexts), { ...identity, now: now() })];
+      return outcomes.flatMap((outcome) => outcome.ackTexts.map((text) => Buffer.from(`${text}\r`, 'latin1')));
+    },
+
+    async handleOversize(head, bytes, peer) {
+      const source = peer.port === undefined ? peer.address : `${peer.address}:${peer.port}`;
+      totals.oversize++;
+      const header = peekHeader(head);
+      const problem = ERR.tooLarge(`The message is larger than this receiver's limit (${bytes} bytes received); only its first ${head.length} bytes were kept.`);
+      const outcome = await rejectItem(head, header, problem, 'hl7-mllp', source, 0);
+      return outcome.ackTexts.map((text) => Buffer.from(`${text}\r`, 'latin1'));
+    },
+
+    async importFile(bytes, importOptions = {}) {
+      const { outcomes } = await handleInput(bytes, 'hl7-file', importOptions.name ?? 'file');
+      return outcomes.map((outcome) => outcome.result);
+    },
+
+    stats() {
+      return {
+        senders: [...senders.values()].map((counters) => ({ ...counters })),
+        recent: [...recent],
+        totals: { ...totals },
+      };
+    },
+  };
+}

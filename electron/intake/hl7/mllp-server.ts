@@ -1,0 +1,297 @@
+import net from 'node:net';
+import { buildAcks } from './hl7-ack';
+import { ERR } from './hl7-errors';
+import { peekHeader } from './hl7-front-end';
+import type { Hl7Logger, Hl7Peer } from './hl7-intake';
+import { DEFAULT_MAX_MESSAGE_BYTES, MllpDeframer, mllpFrame, type MllpEvent } from './mllp-framer';
+
+/**
+ * The MLLP listener (node:net). Per connection, frames are handled strictly in order: the next
+ * frame is not handed to the handler before the previous frame's ACKs are written (senders wait
+ * for each ACK anyway). Frames that arrive meanwhile queue; beyond `maxQueuedFrames` the socket is
+ * paused (TCP backpressure) until the queue drains to half.
+ *
+ * - A frame over `maxMessageBytes`: `onOversize` answers it (AR by default) when its trailer
+ *   arrives, then the connection carries on at the next start byte.
+ * - A frame whose trailer never comes: after `idleTimeoutMs` of silence the connection is closed
+ *   without an ACK (the sender resends). A connection idle between frames is left open.
+ * - More than `maxJunkBytes` of bytes outside frames: the connection is closed (not an MLLP peer).
+ * - A handler that throws or rejects: AE with ERR 207, the listener carries on.
+ * - Peers: when `host` is not a loopback address, `allowedPeers` is required; others are refused
+ *   at connect and logged by address only.
+ */
+
+export interface MllpServerOptions {
+  /** Default 2575; 0 = any free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** IP addresses allowed to connect; required (non-empty) when `host` is not loopback. */
+  readonly allowedPeers?: readonly string[];
+  /** Default 16 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Silence allowed inside an unfinished frame. Default 60 s. */
+  readonly idleTimeoutMs?: number;
+  /** One frame's payload → the ACK message(s) to send back (each is framed here); none → nothing sent. */
+  readonly handler: (frame: Buffer, peer: Hl7Peer) => Promise<Buffer | readonly Buffer[]>;
+  /** An oversize frame (its first bytes) → the answer. Default: AR, ERR 207, echoing its MSH if readable. */
+  readonly onOversize?: (head: Buffer, bytes: number, peer: Hl7Peer) => Promise<Buffer | readonly Buffer[]>;
+  readonly log: Hl7Logger;
+  /** Frames queued per connection before the socket is paused. Default 32. */
+  readonly maxQueuedFrames?: number;
+  /** Bytes outside frames tolerated per connection. Default 64 KiB. */
+  readonly maxJunkBytes?: number;
+  /** Concurrent connections. Default 64. */
+  readonly maxConnections?: number;
+  /** How long close() waits for in-flight ACKs. Default 5 s. */
+  readonly closeTimeoutMs?: number;
+}
+
+export interface MllpConnectionInfo {
+  readonly peer: string;
+  readonly connectedAt: string;
+  readonly framesReceived: number;
+  readonly acksSent: number;
+  readonly queued: number;
+  readonly paused: boolean;
+}
+
+export interface MllpServer {
+  readonly address: string;
+  readonly port: number;
+  /** Stops accepting, lets in-flight frames finish their ACKs (up to closeTimeoutMs), closes every connection. */
+  close(): Promise<void>;
+  connections(): MllpConnectionInfo[];
+}
+
+/** True for 127.0.0.0/8, ::1, ::ffff:127.x and `localhost`. */
+export function isLoopback(host: string): boolean {
+  const h = normalizeAddress(host);
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
+}
+
+export function normalizeAddress(address: string): string {
+  const lower = address.trim().toLowerCase();
+  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
+}
+
+interface Connection {
+  readonly socket: net.Socket;
+  readonly peer: Hl7Peer;
+  readonly label: string;
+  readonly connectedAt: string;
+  readonly deframer: MllpDeframer;
+  readonly queue: MllpEvent[];
+  framesReceived: number;
+  acksSent: number;
+  junk: number;
+  busy: boolean;
+  paused: boolean;
+  ended: boolean;
+  closing: boolean;
+  idle: (() => void)[];
+}
+
+function asList(value: Buffer | readonly Buffer[]): readonly Buffer[] {
+  return Buffer.isBuffer(value) ? [value] : value;
+}
+
+export async function startMllpServer(options: MllpServerOptions): Promise<MllpServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 2575;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const maxQueued = Math.max(1, options.maxQueuedFrames ?? 32);
+  const maxJunk = options.maxJunkBytes ?? 64 * 1024;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+  const { log, handler } = options;
+  const allowed = options.allowedPeers === undefined ? null : new Set(options.allowedPeers.map(normalizeAddress));
+  if (!isLoopback(host) && (allowed === null || allowed.size === 0)) {
+    throw new Error(`Listening on ${host} (not loopback) requires a non-empty list of allowed peer addresses.`);
+  }
+  const connections = new Set<Connection>();
+
+  const oversize =
+    options.onOversize ??
+    (async (head: Buffer, bytes: number) => buildAcks(peekHeader(head), { kind: 'rejected', problem: ERR.tooLarge(`The message is larger than this receiver's limit of ${maxMessageBytes} bytes (${bytes} bytes received).`) }).acks);
+
+  function settleIdle(connection: Connection): void {
+    if (connection.busy || connection.queue.length > 0) return;
+    for (const resolve of connection.idle.splice(0)) resolve();
+    if (connection.ended && !connection.socket.destroyed) connection.socket.end();
+  }
+
+  async function answer(connection: Connection, event: MllpEvent & { type: 'frame' | 'oversize' }): Promise<readonly Buffer[]> {
+    try {
+      return asList(event.type === 'frame' ? await handler(event.frame, connection.peer) : await oversize(event.head, event.bytes, connection.peer));
+    } catch (error) {
+      log.error({ peer: connection.label, error: error instanceof Error ? error.message : String(error) }, 'MLLP handler failed; answering AE (application internal error)');
+      const header = peekHeader(event.type === 'frame' ? event.frame : event.head);
+      return buildAcks(header, { kind: 'store-failed', problem: ERR.internal('Application internal error; please resend later.') }).acks;
+    }
+  }
+
+  function write(socket: net.Socket, bytes: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (socket.destroyed || !socket.writable) {
+        reject(new Error('The connection closed before the ACK could be written.'));
+        return;
+      }
+      socket.write(bytes, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  async function pump(connection: Connection): Promise<void> {
+    if (connection.busy) return;
+    connection.busy = true;
+    try {
+      while (connection.queue.length > 0 && !connection.socket.destroyed && !connection.closing) {
+        const event = connection.queue.shift()!;
+        if (event.type !== 'frame' && event.type !== 'oversize') continue;
+        const acks = await answer(connection, event);
+        for (const ack of acks) {
+          await write(connection.socket, mllpFrame(ack));
+          connection.acksSent++;
+        }
+        if (connection.paused && connection.queue.length <= maxQueued / 2) {
+          connection.paused = false;
+          connection.socket.resume();
+        }
+      }
+    } catch (error) {
+      log.warn({ peer: connection.label, error: error instanceof Error ? error.message : String(error) }, 'MLLP: could not write an ACK; closing the connection');
+      connection.socket.destroy();
+    } finally {
+      connection.busy = false;
+      settleIdle(connection);
+    }
+  }
+
+  function onData(connection: Connection, chunk: Buffer): void {
+    for (const event of connection.deframer.push(chunk)) {
+      switch (event.type) {
+        case 'junk':
+          connection.junk += event.bytes;
+          log.warn({ peer: connection.label, bytes: event.bytes }, 'MLLP: bytes outside a frame skipped');
+          if (connection.junk > maxJunk) {
+            log.warn({ peer: connection.label, bytes: connection.junk }, 'MLLP: too many bytes outside frames; closing the connection');
+            connection.socket.destroy();
+            return;
+          }
+          break;
+        case 'incomplete':
+          log.warn({ peer: connection.label, bytes: event.bytes }, 'MLLP: a frame was abandoned by a new start byte (no trailer); not acknowledged');
+          break;
+        case 'oversize':
+          log.warn({ peer: connection.label, bytes: event.bytes, limit: maxMessageBytes }, 'MLLP: oversize frame discarded; answering AR');
+          connection.framesReceived++;
+          connection.queue.push(event);
+          break;
+        case 'frame':
+          connection.framesReceived++;
+          connection.queue.push(event);
+          break;
+      }
+    }
+    if (connection.queue.length >= maxQueued && !connection.paused) {
+      connection.paused = true;
+      connection.socket.pause();
+    }
+    void pump(connection);
+  }
+
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    const address = normalizeAddress(socket.remoteAddress ?? '');
+    const label = `${address}:${socket.remotePort ?? 0}`;
+    if (allowed !== null && !allowed.has(address)) {
+      log.warn({ peer: address }, 'MLLP: connection refused: the peer is not in the allowed list');
+      socket.destroy();
+      return;
+    }
+    const connection: Connection = {
+      socket,
+      peer: { address, ...(socket.remotePort !== undefined ? { port: socket.remotePort } : {}) },
+      label,
+      connectedAt: new Date().toISOString(),
+      deframer: new MllpDeframer({ maxMessageBytes }),
+      queue: [],
+      framesReceived: 0,
+      acksSent: 0,
+      junk: 0,
+      busy: false,
+      paused: false,
+      ended: false,
+      closing: false,
+      idle: [],
+    };
+    connections.add(connection);
+    log.info({ peer: label }, 'MLLP: connection opened');
+    socket.setTimeout(idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (connection.deframer.inFrame) {
+        log.warn({ peer: label, bytes: connection.deframer.pendingBytes }, 'MLLP: incomplete frame (no trailer) at idle timeout; closing without an ACK');
+        socket.destroy();
+      }
+    });
+    socket.on('data', (chunk: Buffer) => onData(connection, chunk));
+    socket.on('end', () => {
+      for (const event of connection.deframer.end()) {
+        if (event.type === 'incomplete') log.warn({ peer: label, bytes: event.bytes }, 'MLLP: connection ended inside a frame; the partial frame is discarded, not acknowledged');
+      }
+      connection.ended = true;
+      settleIdle(connection);
+    });
+    socket.on('error', (error) => log.warn({ peer: label, error: error.message }, 'MLLP: socket error'));
+    socket.on('close', () => {
+      connections.delete(connection);
+      connection.queue.length = 0;
+      for (const resolve of connection.idle.splice(0)) resolve();
+      log.info({ peer: label, frames: connection.framesReceived, acks: connection.acksSent }, 'MLLP: connection closed');
+    });
+  });
+  server.maxConnections = options.maxConnections ?? 64;
+  server.on('error', (error) => log.error({ error: error.message }, 'MLLP: listener error'));
+
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: Error) => reject(error);
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+  const bound = server.address() as net.AddressInfo;
+  log.info({ host: bound.address, port: bound.port }, 'MLLP: listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    address: bound.address,
+    port: bound.port,
+    connections: () =>
+      [...connections].map((c) => ({ peer: c.label, connectedAt: c.connectedAt, framesReceived: c.framesReceived, acksSent: c.acksSent, queued: c.queue.length, paused: c.paused })),
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Frames not yet started are dropped unacknowledged (the sender resends them); the one in
+        // the handler finishes and its ACK is written.
+        const inFlight = [...connections].map((connection) => {
+          connection.socket.pause();
+          connection.queue.length = 0;
+          return new Promise<void>((resolve) => {
+            if (!connection.busy) resolve();
+            else connection.idle.push(resolve);
+          }).then(() => {
+            connection.closing = true;
+          });
+        });
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all(inFlight), new Promise<void>((resolve) => (timer = setTimeout(resolve, closeTimeoutMs)))]);
+        clearTimeout(timer);
+        for (const connection of connections) connection.socket.destroy();
+        await stopped;
+        log.info({ port: bound.port }, 'MLLP: listener closed');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { ackCodesFor, buildAck, buildBatchAck, isEnhancedMode, type AckOutcome } from '../../../../electron/intake/hl7/hl7-ack';
+import { ERR } from '../../../../electron/intake/hl7/hl7-errors';
+import { parseHl7, readMsh, type MshHeader } from '../../../../electron/intake/hl7/hl7-front-end';
+import { fixture, msh, segment, segmentsOf } from './hl7-test-support';
+
+function header(line: string): MshHeader {
+  const { header } = readMsh(line);
+  if (header === null) throw new Error('no header');
+  return header;
+}
+
+const stored: AckOutcome = { kind: 'stored' };
+const rejected: AckOutcome = { kind: 'rejected', problem: ERR.requiredFieldMissing('MSH', 10, 'MSH-10 is empty.') };
+const failed: AckOutcome = { kind: 'store-failed', problem: ERR.cannotStore('disk full') };
+const now = new Date('2025-03-01T10:00:00Z');
+
+describe('ACK: original mode', () => {
+  it('answers AA with swapped applications, echoed control id, version, processing id and charset, fresh control id', () => {
+    const h = header(msh('ORU^R01^ORU_R01', 'CTRL-1', '||||||8859/1'));
+    expect(isEnhancedMode(h)).toBe(false);
+    const ack = buildAck(h, 'AA', undefined, { now, controlId: 'ACK-1' });
+    const m = segment(ack, 'MSH');
+    expect(m.slice(0, 12)).toEqual(['MSH', '^~\\&', 'RECVAPP', 'RECVFAC', 'SENDAPP', 'SENDFAC', expect.stringMatching(/^2025030\d{7}[+-]\d{4}$/), '', 'ACK^R01^ACK', 'ACK-1', 'P', '2.5.1']);
+    expect(m[17]).toBe('8859/1');
+    expect(segment(ack, 'MSA')).toEqual(['MSA', 'AA', 'CTRL-1']);
+    expect(segmentsOf(ack).map((s) => s[0])).toEqual(['MSH', 'MSA']);
+    expect(ack.at(-1)).toBe(0x0d);
+  });
+
+  it('uses a fresh control id per ACK', () => {
+    const h = header(msh('ADT^A01', 'C'));
+    const ids = new Set(Array.from({ length: 100 }, () => segment(buildAck(h, 'AA'), 'MSH')[9]));
+    expect(ids.size).toBe(100);
+  });
+
+  it('answers AR with MSA-3 text and an ERR (v2.5+: ERR-2 location, ERR-3 code^text^HL70357, ERR-4 severity)', () => {
+    const h = header(msh('ORU^R01', '', '', '2.5'));
+    const ack = buildAck(h, 'AR', ERR.requiredFieldMissing('MSH', 10, 'MSH-10 is empty.'));
+    expect(segment(ack, 'MSA')).toEqual(['MSA', 'AR', '', 'MSH-10 is empty.']);
+    const err = segment(ack, 'ERR');
+    expect(err[2]).toBe('MSH^1^10');
+    expect(err[3]).toBe('101^Required field missing^HL70357');
+    expect(err[4]).toBe('E');
+    expect(err[8]).toBe('MSH-10 is empty.');
+  });
+
+  it('uses ERR-1 (ELD) before v2.5 and MSH-9 without structure before v2.3.1', () => {
+    const h = header(msh('ADT^A04', 'X1', '', '2.3'));
+    const ack = buildAck(h, 'AE', ERR.cannotStore('disk full'));
+    expect(segment(ack, 'MSH')[8]).toBe('ACK^A04');
+    expect(segment(ack, 'ERR')[1]).toBe('^^^207&Application internal error&HL70357');
+    const h24 = header(msh('ADT^A04', 'X1', '', '2.4'));
+    expect(segment(buildAck(h24, 'AR', ERR.unsupportedVersion('no')), 'ERR')[1]).toBe('MSH^1^12^203&Unsupported version id&HL70357');
+  });
+
+  it('drops MSA-3 from v2.7 on', () => {
+    const ack = buildAck(header(msh('ADT^A04', 'X1', '', '2.8')), 'AR', ERR.dataTypeError('MSH', 18, 'bad bytes'));
+    expect(segment(ack, 'MSA')).toEqual(['MSA', 'AR', 'X1']);
+  });
+
+  it('answers without a header (no MSH) with standard delimiters and an empty MSA-2', () => {
+    const ack = buildAck(null, 'AR', ERR.segmentSequence('no MSH'));
+    expect(segment(ack, 'MSH')[8]).toBe('ACK');
+    expect(segment(ack, 'MSA').slice(0, 3)).toEqual(['MSA', 'AR', '']);
+    expect(segment(ack, 'ERR')[3]).toBe('100^Segment sequence error^HL70357');
+  });
+
+  it('answers in the sender\'s (non-standard) delimiters', () => {
+    const item = parseHl7(fixture('adt_custom_delims.hl7')).items[0]!;
+    expect(item.ok).toBe(false);
+    if (item.ok) return;
+    const text = buildAck(item.header, 'AR', item.problem).toString('latin1');
+    expect(text.startsWith('MSH^~|\\&^HDMS^NODE^LABSYS^NORTH^')).toBe(true);
+    expect(text).toContain('\rMSA^AR^CUST-0001');
+  });
+
+  it('escapes our text with the sender\'s delimiters', () => {
+    const ack = buildAck(header(msh('ADT^A04', 'X1')), 'AR', ERR.dataTypeError('MSH', 2, 'only "|^~\\&" please')).toString('latin1');
+    expect(ack).toContain('only "\\F\\\\S\\\\R\\\\E\\\\T\\" please');
+  });
+
+  it('echoes the control id byte for byte (non-ASCII, latin1)', () => {
+    const raw = Buffer.from(`${msh('ADT^A04', 'Ç-1')}\r`, 'latin1').toString('latin1');
+    const ack = buildAck(header(raw.split('\r')[0]!), 'AA');
+    expect(ack.includes(Buffer.from('MSA|AA|\u00c7-1', 'latin1'))).toBe(true);
+  });
+});
+
+describe('ACK: enhanced mode (MSH-15 accept, MSH-16 application)', () => {
+  const cases: [string, string, AckOutcome, string[]][] = [
+    ['AL', 'AL', stored, ['CA', 'AA']],
+    ['AL', 'NE', stored, ['CA']],
+    ['NE', 'AL', stored, ['AA']],
+    ['NE', 'NE', stored, []],
+    ['ER', 'AL', stored, ['AA']],
+    ['SU', 'SU', stored, ['CA', 'AA']],
+    ['ER', 'ER', stored, []],
+    ['AL', 'ER', stored, ['CA']],
+    ['', 'AL', stored, ['CA', 'AA']],
+    ['AL', '', stored, ['CA', 'AA']],
+    ['AL', 'AL', rejected, ['CR']],
+    ['ER', 'NE', rejected, ['CR']],
+    ['SU', 'AL', rejected, ['AR']],
+    ['NE', 'ER', rejected, ['AR']],
+    ['NE', 'NE', rejected, []],
+    ['SU', 'SU', rejected, []],
+    ['AL', 'AL', failed, ['CE']],
+    ['ER', 'ER', failed, ['CE']],
+    ['NE', 'AL', failed, ['AE']],
+    ['SU', 'NE', failed, []],
+  ];
+  it.each(cases)('MSH-15 %s, MSH-16 %s, %j → %j', (accept, application, outcome, codes) => {
+    const h = header(msh('ADT^A04', 'E1', `|||${accept}|${application}`));
+    expect(isEnhancedMode(h)).toBe(true);
+    expect(ackCodesFor(h, outcome)).toEqual(codes);
+  });
+
+  it('original mode when both are empty', () => {
+    const h = header(msh('ADT^A04', 'E1', '|||'));
+    expect(ackCodesFor(h, stored)).toEqual(['AA']);
+    expect(ackCodesFor(h, rejected)).toEqual(['AR']);
+    expect(ackCodesFor(h, failed)).toEqual(['AE']);
+  });
+
+  it('builds CA then AA as two messages', () => {
+    const h = header(msh('ADT^A04', 'E1', '|||AL|AL'));
+    const [ca, aa] = ackCodesFor(h, stored).map((code) => buildAck(h, code));
+    expect(segment(ca!, 'MSA')).toEqual(['MSA', 'CA', 'E1']);
+    expect(segment(aa!, 'MSA')).toEqual(['MSA', 'AA', 'E1']);
+  });
+});
+
+describe('ACK: batches', () => {
+  it('answers a batch with a batch: FHS, BHS, the ACKs, BTS with the count, FTS', () => {
+    const input = parseHl7(fixture('batch_two.hl7'));
+    const texts = input.items.map((item) => (item.ok ? buildAck(item.message.wireHeader, 'AA').toString('latin1').replace(/\r$/, '') : ''));
+    const ack = buildBatchAck(input.batch!, texts);
+    const names = segmentsOf(ack).map((s) => s[0]);
+    expect(names).toEqual(['FHS', 'BHS', 'MSH', 'MSA', 'MSH', 'MSA', 'BTS', 'FTS']);
+    const bhs = segment(ack, 'BHS');
+    expect(bhs[2]).toBe('HDMS');
+    expect(bhs[4]).toBe('LABSYS');
+    expect(bhs[11]).toBe('B-1');
+    expect(segment(ack, 'BTS')[1]).toBe('2');
+  });
+});

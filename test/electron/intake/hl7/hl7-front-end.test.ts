@@ -1,0 +1,210 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeEscapes, encodeEscapes, parseHl7, type Hl7Item, type Hl7Message } from '../../../../electron/intake/hl7/hl7-front-end';
+import { fixture, hl7, msh } from './hl7-test-support';
+
+function only(input: ReturnType<typeof parseHl7>): Hl7Item {
+  expect(input.items).toHaveLength(1);
+  return input.items[0]!;
+}
+
+function message(item: Hl7Item): Hl7Message {
+  if (!item.ok) throw new Error(`expected a message, got problem ${item.problem.code}: ${item.problem.text}`);
+  return item.message;
+}
+
+const pid = (m: Hl7Message) => m.segments.find((s) => s.name === 'PID')!;
+
+describe('HL7 front end: escapes', () => {
+  it('decodes \\F\\ \\S\\ \\T\\ \\R\\ \\E\\ and hex, keeps formatting escapes', () => {
+    expect(decodeEscapes('a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f')).toBe('a|b^c&d~e\\f');
+    expect(decodeEscapes('x\\X0A\\y')).toBe('x\ny');
+    expect(decodeEscapes('\\XC3A9\\t\\XC3A9\\')).toBe('été');
+    expect(decodeEscapes('line\\.br\\next \\H\\bold\\N\\ \\.sp2\\ \\Zcustom\\')).toBe('line\\.br\\next \\H\\bold\\N\\ \\.sp2\\ \\Zcustom\\');
+    expect(decodeEscapes('unterminated \\F')).toBe('unterminated \\F');
+  });
+
+  it('round-trips through encodeEscapes', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        expect(decodeEscapes(encodeEscapes(text))).toBe(text);
+      }),
+    );
+  });
+
+  it('decodes escapes in mapped field values, after splitting on the delimiters', () => {
+    const m = message(only(parseHl7(fixture('oru_lab.hl7'))));
+    const obx6 = m.segments.filter((s) => s.name === 'OBX')[5]!;
+    expect(obx6.value(5)).toBe('Sample slightly hemolyzed & re-run | ok');
+  });
+});
+
+describe('HL7 front end: header, delimiters, versions', () => {
+  it('reads MSH fields and segments by index', () => {
+    const m = message(only(parseHl7(fixture('adt_a01.hl7'))));
+    expect(m.header).toMatchObject({ sendingApplication: 'LABSYS', sendingFacility: 'NORTH CLINIC', messageType: 'ADT^A01', messageStructure: 'ADT_A01', controlId: 'ADT-0001', version: '2.5.1', acceptAckType: '', charset: '' });
+    expect(m.segments.map((s) => s.name)).toEqual(['MSH', 'EVN', 'PID', 'PV1', 'PV2', 'OBX', 'AL1', 'DG1', 'ZPV']);
+    const p = pid(m);
+    expect(p.repetitions(3)).toBe(2);
+    expect(p.value(3, 4, 2)).toBe('1.2.3.4');
+    expect(p.value(3, 1, 1, 1)).toBe('SSN-555');
+    expect(p.value(5, 2)).toBe('Alice');
+    expect(p.value(99)).toBe('');
+  });
+
+  it('rejects non-standard delimiters with AR, ERR 102 at MSH-2, still reading the header to answer', () => {
+    const item = only(parseHl7(fixture('adt_custom_delims.hl7')));
+    expect(item.ok).toBe(false);
+    if (item.ok) return;
+    expect(item.problem).toMatchObject({ code: 102, ack: 'AR', location: { segment: 'MSH', field: 2 } });
+    expect(item.header?.controlId).toBe('CUST-0001');
+    expect(item.header?.delimiters.field).toBe('^');
+  });
+
+  it('rejects duplicate encoding characters', () => {
+    const item = only(parseHl7(fixture('adt_dup_encoding.hl7')));
+    expect(item.ok === false && item.problem.code).toBe(102);
+  });
+
+  it('rejects an empty MSH-10 with ERR 101 at MSH-10', () => {
+    const item = only(parseHl7(fixture('oru_no_ctrl_id.hl7')));
+    expect(item.ok).toBe(false);
+    if (!item.ok) expect(item.problem).toMatchObject({ code: 101, ack: 'AR', location: { segment: 'MSH', sequence: 1, field: 10 } });
+  });
+
+  it('rejects an unsupported version with ERR 203', () => {
+    const item = only(parseHl7(fixture('adt_version3.hl7')));
+    expect(item.ok === false && item.problem.code).toBe(203);
+  });
+
+  it('rejects input without MSH with ERR 100 and no header', () => {
+    for (const bytes of [fixture('not_hl7.txt'), Buffer.alloc(0), hl7('PID|1||X')]) {
+      const item = only(parseHl7(bytes));
+      expect(item.ok === false && item.problem.code).toBe(100);
+      expect(item.ok === false && item.header).toBe(null);
+    }
+  });
+
+  it('rejects a truncated MSH (no MSH-9/10/12) with ERR 101', () => {
+    const item = only(parseHl7(Buffer.from('MSH|^~\\&|APP|FAC|RECV')));
+    expect(item.ok === false && item.problem.code).toBe(101);
+  });
+});
+
+describe('HL7 front end: charsets and bytes', () => {
+  it('decodes 8859/1 (ü, é, ä)', () => {
+    const m = message(only(parseHl7(fixture('oru_latin1.hl7'))));
+    expect(m.charset).toBe('latin1');
+    expect(pid(m).value(5, 1)).toBe('Müller');
+    expect(pid(m).value(5, 2)).toBe('Zoé');
+    expect(m.segments.find((s) => s.name === 'OBX')!.value(5)).toBe('Schäfer café');
+  });
+
+  it('decodes UNICODE UTF-8, and UTF-8 by default when MSH-18 is empty', () => {
+    const m = message(only(parseHl7(fixture('adt_utf8.hl7'))));
+    expect(pid(m).value(5, 1)).toBe('Sebastián');
+    expect(pid(m).value(5, 2)).toBe('Jürgen');
+    expect(pid(m).value(5, 3)).toBe('Øyvind');
+    const plain = message(only(parseHl7(hl7(msh('ADT^A04', 'U1'), 'PID|1||X^^^A^MR||Ñandú^José'))));
+    expect(pid(plain).value(5, 1)).toBe('Ñandú');
+  });
+
+  it('uses the configured default charset when MSH-18 is empty', () => {
+    const latin = Buffer.from(`${msh('ADT^A04', 'L1')}\rPID|1||X^^^A^MR||Gr\u00fcn\r`, 'latin1');
+    expect(only(parseHl7(latin)).ok).toBe(false); // not valid UTF-8
+    expect(pid(message(only(parseHl7(latin, { defaultCharset: '8859/1' })))).value(5, 1)).toBe('Grün');
+  });
+
+  it('answers an unknown charset with AR, ERR 103 at MSH-18', () => {
+    const item = only(parseHl7(fixture('oru_unknown_charset.hl7')));
+    expect(item.ok === false && item.problem).toMatchObject({ code: 103, ack: 'AR', location: { field: 18 } });
+  });
+
+  it('refuses bytes that are not valid in the declared charset (never a silent U+FFFD)', () => {
+    const item = only(parseHl7(fixture('oru_declared_utf8_latin1.hl7')));
+    expect(item.ok === false && item.problem).toMatchObject({ code: 102, location: { field: 18 } });
+    const ascii = only(parseHl7(Buffer.from(`${msh('ADT^A04', 'A1', '||||||ASCII')}\rPID|1||X||Gr\u00fcn\r`, 'latin1')));
+    expect(ascii.ok).toBe(false);
+  });
+
+  it('strips a UTF-8 BOM but keeps the raw bytes unchanged', () => {
+    const bytes = fixture('adt_utf8_bom.hl7');
+    const m = message(only(parseHl7(bytes)));
+    expect(m.header.controlId).toBe('BOM-0001');
+    expect(m.raw.equals(bytes)).toBe(true);
+  });
+
+  it('parses LF, CRLF and mixed line endings; an LF inside a value stays in the value', () => {
+    for (const name of ['adt_lf.hl7', 'adt_crlf.hl7']) {
+      const m = message(only(parseHl7(fixture(name))));
+      expect(m.segments.map((s) => s.name)).toEqual(['MSH', 'PID', 'PV1']);
+    }
+    const bytes = fixture('oru_mixed_endings.hl7');
+    const m = message(only(parseHl7(bytes)));
+    expect(m.segments.map((s) => s.name)).toEqual(['MSH', 'PID', 'OBR', 'OBX']);
+    expect(m.segments[3]!.value(5)).toBe('first line\nsecond line\nthird line');
+    expect(m.raw.equals(bytes)).toBe(true);
+  });
+});
+
+describe('HL7 front end: batches and several messages', () => {
+  it('splits an FHS/BHS batch into its messages, each with its own raw slice', () => {
+    const input = parseHl7(fixture('batch_two.hl7'));
+    expect(input.batch?.fileHeader?.[11]).toBe('F-1');
+    expect(input.batch?.batchHeader?.[11]).toBe('B-1');
+    expect(input.items.map((item) => message(item).header.controlId)).toEqual(['BAT-0001', 'BAT-0002']);
+    expect(message(input.items[1]!).raw.toString()).toMatch(/^MSH\|.*BAT-0002[^]*Batch\^Two\|?\r?PV1\|1\|O\r$/);
+  });
+
+  it('splits a file of several messages without an envelope', () => {
+    const input = parseHl7(fixture('multi_two.hl7'));
+    expect(input.batch).toBe(null);
+    expect(input.items.map((item) => message(item).header.controlId)).toEqual(['MUL-0001', 'MUL-0002']);
+  });
+
+  it('does not split on "MSH" inside a value', () => {
+    const m = message(only(parseHl7(hl7(msh('ADT^A04', 'T1'), 'PID|1||X^^^A^MR||Doe^Jane|||||||||||||MSH|x', 'NTE|1||text MSH|^~\\&|no'))));
+    expect(m.segments.map((s) => s.name)).toEqual(['MSH', 'PID', 'NTE']);
+  });
+
+  it('keeps Z-segments', () => {
+    const m = message(only(parseHl7(fixture('adt_a01.hl7'))));
+    expect(m.segments.at(-1)!.name).toBe('ZPV');
+    expect(m.segments.at(-1)!.value(2)).toBe('stuff');
+  });
+});
+
+describe('HL7 front end: properties', () => {
+  it('never throws on arbitrary bytes, and every item is either a message or a problem with raw bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        const input = parseHl7(bytes);
+        expect(input.items.length).toBeGreaterThan(0);
+        for (const item of input.items) if (!item.ok) expect(Buffer.isBuffer(item.raw)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws on mutated real messages (random bytes spliced into a valid one)', () => {
+    const base = fixture('oru_lab.hl7');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: base.length }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 0, max: 40 }), (at, insert, cut) => {
+        const bytes = Buffer.concat([base.subarray(0, at), insert, base.subarray(Math.min(base.length, at + cut))]);
+        const input = parseHl7(bytes);
+        for (const item of input.items) if (item.ok) expect(item.message.segments[0]!.name).toBe('MSH');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads any field text back through escapes', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (text) => {
+        const m = message(only(parseHl7(hl7(msh('ADT^A04', 'P1'), `PID|1||X^^^A^MR||${encodeEscapes(text)}^Given`))));
+        expect(pid(m).value(5, 1)).toBe(text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

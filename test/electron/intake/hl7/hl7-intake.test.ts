@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { IntakeQuarantineSchema, NormalizedIntakeSchema } from '../../../../shared/domain/clinical';
+import { fixture, hl7, makeIntake, msh, segment, segmentsOf } from './hl7-test-support';
+
+const peer = { address: '127.0.0.1', port: 40000 };
+
+describe('HL7 intake: accepted messages', () => {
+  it('stores the raw bytes unchanged with the normalized record, then answers AA', async () => {
+    const { intake, pipeline } = makeIntake();
+    const bytes = fixture('oru_lab.hl7');
+    const [ack, ...rest] = await intake.handleFrame(bytes, peer);
+    expect(rest).toEqual([]);
+    expect(segment(ack!, 'MSA')).toEqual(['MSA', 'AA', 'LAB-0001']);
+    expect(pipeline.ingested).toHaveLength(1);
+    const [input] = pipeline.ingested;
+    expect(Buffer.from(input!.raw).equals(bytes)).toBe(true);
+    expect(input!.kind).toBe('intake.hl7');
+    expect(NormalizedIntakeSchema.parse(input!.normalized).hl7).toMatchObject({ mapping: 'mapped', ack: 'AA', payloadSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('answers only after the pipeline resolved (journal fsync)', async () => {
+    const { intake, pipeline } = makeIntake();
+    pipeline.state.delayMs = 50;
+    let answered = false;
+    const pending = intake.handleFrame(fixture('adt_a04.hl7'), peer).then((acks) => {
+      answered = true;
+      return acks;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toBe(false);
+    expect(pipeline.ingested).toHaveLength(0);
+    await pending;
+    expect(pipeline.ingested).toHaveLength(1);
+  });
+
+  it('enhanced mode: CA then AA', async () => {
+    const { intake } = makeIntake();
+    const acks = await intake.handleFrame(fixture('adt_enhanced_al_al.hl7'), peer);
+    expect(acks.map((ack) => segment(ack, 'MSA')[1])).toEqual(['CA', 'AA']);
+  });
+
+  it('an unmapped type is stored and acknowledged AA, marked not mapped', async () => {
+    const { intake, pipeline } = makeIntake();
+    const [ack] = await intake.handleFrame(fixture('siu_s12_unmapped.hl7'), peer);
+    expect(segment(ack!, 'MSA')[1]).toBe('AA');
+    expect(pipeline.ingested[0]!.normalized.hl7?.mapping).toBe('not-mapped');
+  });
+
+  it('a message without a patient is acknowledged AA and held in quarantine', async () => {
+    const { intake, pipeline } = makeIntake();
+    const [ack] = await intake.handleFrame(fixture('mfn_no_pid.hl7'), peer);
+    expect(segment(ack!, 'MSA')[1]).toBe('AA');
+    expect(pipeline.ingested).toHaveLength(0);
+    expect(pipeline.quarantined[0]!.quarantine).toMatchObject({ disposition: 'held', acks: ['AA'], messageType: 'MFN^M02', messageId: 'MFN-0001' });
+  });
+});
+
+describe('HL7 intake: rejected input', () => {
+  it.each([
+    ['oru_no_ctrl_id.hl7', 101, 'MSH^1^10'],
+    ['oru_unknown_charset.hl7', 103, 'MSH^1^18'],
+    ['adt_custom_delims.hl7', 102, 'MSH^1^2'],
+    ['adt_version3.hl7', 203, 'MSH^1^12'],
+    ['not_hl7.txt', 100, undefined],
+  ])('%s → quarantine (raw sealed, reason) then AR with ERR %i', async (name, code, location) => {
+    const { intake, pipeline } = makeIntake();
+    const bytes = fixture(name);
+    const [ack] = await intake.handleFrame(bytes, peer);
+    const text = ack!.toString('latin1');
+    expect(text).toMatch(/\r?MSA[|^]AR/);
+    expect(text).toContain(`${code}`);
+    expect(pipeline.ingested).toHaveLength(0);
+    expect(pipeline.quarantined).toHaveLength(1);
+    const q = pipeline.quarantined[0]!;
+    expect(Buffer.from(q.raw).equals(bytes)).toBe(true);
+    expect(IntakeQuarantineSchema.parse(q.quarantine)).toMatchObject({ disposition: 'rejected', channel: 'hl7-mllp', errorCode: code, acks: ['AR'], source: '127.0.0.1:40000' });
+    if (location !== undefined) expect(q.quarantine.errorLocation).toBe(location);
+  });
+
+  it('empty MSH-10: MSA-2 empty, ERR 101', async () => {
+    const { intake } = makeIntake();
+    const [ack] = await intake.handleFrame(fixture('oru_no_ctrl_id.hl7'), peer);
+    expect(segment(ack!, 'MSA').slice(0, 3)).toEqual(['MSA', 'AR', '']);
+    expect(segment(ack!, 'ERR')[3]).toBe('101^Required field missing^HL70357');
+  });
+
+  it('AE (retryable) when the node cannot store; nothing remembered, the resend is stored', async () => {
+    const { intake, pipeline } = makeIntake();
+    pipeline.state.fail = 1;
+    const [ae] = await intake.handleFrame(fixture('adt_a04.hl7'), peer);
+    expect(segment(ae!, 'MSA')[1]).toBe('AE');
+    expect(segment(ae!, 'ERR')[1]).toContain('207&Application internal error');
+    const [aa] = await intake.handleFrame(fixture('adt_a04.hl7'), peer);
+    expect(segment(aa!, 'MSA')[1]).toBe('AA');
+    expect(pipeline.ingested).toHaveLength(1);
+  });
+
+  it('enhanced mode: CE when the node cannot store, CR when rejected', async () => {
+    const { intake, pipeline } = makeIntake();
+    pipeline.state.fail = 1;
+    expect((await intake.handleFrame(fixture('adt_enhanced_al_al.hl7'), peer)).map((a) => segment(a, 'MSA')[1])).toEqual(['CE']);
+    const bad = hl7(msh('ADT^A04', 'E9', '|||AL|AL||KLINGON'), 'PID|1||X^^^A^MR');
+    expect((await intake.handleFrame(bad, peer)).map((a) => segment(a, 'MSA')[1])).toEqual(['CR']);
+  });
+
+  it('oversize: AR echoing the head\'s MSH, quarantined with the head only', async () => {
+    const { intake, pipeline } = makeIntake();
+    const head = Buffer.from(`${msh('ORU^R01', 'BIG-1')}\rOBX|1|ED|x||AAAA`);
+    const [ack] = await intake.handleOversize(head, 20_000_000, peer);
+    expect(segment(ack!, 'MSA').slice(0, 3)).toEqual(['MSA', 'AR', 'BIG-1']);
+    expect(pipeline.quarantined[0]!.quarantine.reason).toMatch(/larger than/);
+    expect(intake.stats().totals.oversize).toBe(1);
+  });
+});
+
+describe('HL7 intake: duplicates', () => {
+  it('an identical resend gets the same ACK and no second record; a changed one is stored and flagged', async () => {
+    const { intake, pipeline } = makeIntake();
+    const first = await intake.handleFrame(fixture('dup_a.hl7'), peer);
+    const again = await intake.handleFrame(fixture('dup_a.hl7'), peer);
+    expect(again.map((b) => b.toString('latin1'))).toEqual(first.map((b) => b.toString('latin1')));
+    expect(pipeline.ingested).toHaveLength(1);
+    const [conflict] = await intake.handleFrame(fixture('dup_b_conflict.hl7'), peer);
+    expect(segment(conflict!, 'MSA')[1]).toBe('AA');
+    expect(pipeline.ingested).toHaveLength(2);
+    expect(pipeline.ingested[1]!.normalized.hl7?.conflict).toBe(true);
+    const stats = intake.stats();
+    expect(stats.senders).toEqual([expect.objectContaining({ sender: 'LABSYS|NORTH CLINIC', received: 3, accepted: 2, duplicates: 1, conflicts: 1 })]);
+    expect(stats.recent.map((r) => [r.controlId, r.acks, r.duplicate ?? false, r.conflict ?? false])).toEqual([
+      ['DUP-0001', 'AA', false, true],
+      ['DUP-0001', 'AA', true, false],
+      ['DUP-0001', 'AA', false, false],
+    ]);
+  });
+
+  it('two identical messages at once (two connections) are stored once', async () => {
+    const { intake, pipeline } = makeIntake();
+    pipeline.state.delayMs = 20;
+    const [a, b] = await Promise.all([intake.handleFrame(fixture('dup_a.hl7'), peer), intake.handleFrame(fixture('dup_a.hl7'), { address: '127.0.0.2' })]);
+    expect(segment(a![0]!, 'MSA')[1]).toBe('AA');
+    expect(segment(b![0]!, 'MSA')[1]).toBe('AA');
+    expect(pipeline.ingested).toHaveLength(1);
+  });
+
+  it('a resend of a rejected message is answered the same, not quarantined twice', async () => {
+    const { intake, pipeline } = makeIntake();
+    await intake.handleFrame(fixture('oru_unknown_charset.hl7'), peer);
+    await intake.handleFrame(fixture('oru_unknown_charset.hl7'), peer);
+    expect(pipeline.quarantined).toHaveLength(1);
+  });
+});
+
+describe('HL7 intake: batches and files', () => {
+  it('answers an MLLP batch with a batch of ACKs, one record per message', async () => {
+    const { intake, pipeline } = makeIntake();
+    const [ack, ...rest] = await intake.handleFrame(fixture('batch_two.hl7'), peer);
+    expect(rest).toEqual([]);
+    expect(segmentsOf(ack!).map((s) => s[0])).toEqual(['FHS', 'BHS', 'MSH', 'MSA', 'MSH', 'MSA', 'BTS', 'FTS']);
+    expect(segmentsOf(ack!).filter((s) => s[0] === 'MSA').map((s) => s[2])).toEqual(['BAT-0001', 'BAT-0002']);
+    expect(pipeline.ingested.map((i) => i.normalized.hl7?.batchIndex)).toEqual([0, 1]);
+    expect(pipeline.ingested[1]!.raw.length).toBeLessThan(fixture('batch_two.hl7').length);
+  });
+
+  it('imports a file: per-message results', async () => {
+    const { intake, pipeline } = makeIntake();
+    expect(await intake.importFile(fixture('multi_two.hl7'), { name: 'multi_two.hl7' })).toEqual([
+      { index: 0, messageType: 'ADT^A04', controlId: 'MUL-0001', ack: 'AA', mapping: 'mapped' },
+      { index: 1, messageType: 'ADT^A04', controlId: 'MUL-0002', ack: 'AA', mapping: 'mapped' },
+    ]);
+    expect(pipeline.ingested.every((i) => i.normalized.channel === 'hl7-file')).toBe(true);
+    expect(await intake.importFile(fixture('multi_two.hl7'))).toMatchObject([{ duplicate: true }, { duplicate: true }]);
+    expect(await intake.importFile(fixture('not_hl7.txt'), { name: 'x.txt' })).toMatchObject([{ index: 0, ack: 'AR', quarantined: true, reason: expect.stringMatching(/MSH/) }]);
+    expect(pipeline.quarantined[0]!.quarantine).toMatchObject({ channel: 'hl7-file', source: 'x.txt', acks: ['AR'] });
+  });
+
+  it('keeps no PHI in the monitor view (no names, no identifiers)', async () => {
+    const { intake, log } = makeIntake();
+    await intake.handleFrame(fixture('adt_a01.hl7'), peer);
+    await intake.handleFrame(fixture('oru_no_ctrl_id.hl7'), peer);
+    const visible = JSON.stringify([intake.stats(), log.lines]);
+    for (const phi of ['Testperson', 'Alice', 'MRN1001', '19800215', 'Sample Street', '555-0100']) expect(visible).not.toContain(phi);
+  });
+});

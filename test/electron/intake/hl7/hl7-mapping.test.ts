@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { NormalizedIntakeSchema, type ExtendedRecord, type NormalizedIntake, type Observation } from '../../../../shared/domain/clinical';
+import { parseHl7 } from '../../../../electron/intake/hl7/hl7-front-end';
+import { mapHl7Message, parseHl7Time, type MappingResult } from '../../../../electron/intake/hl7/hl7-mapping';
+import { fixture, hl7, msh } from './hl7-test-support';
+
+const context = { channel: 'hl7-mllp' as const, receivedAt: new Date('2025-03-01T12:00:00Z'), dedupeKey: 'k'.repeat(64).replace(/k/g, 'a'), payloadSha256: 'b'.repeat(64), conflict: false };
+
+function map(bytes: Buffer): MappingResult {
+  const item = parseHl7(bytes).items[0]!;
+  if (!item.ok) throw new Error(item.problem.text);
+  return mapHl7Message(item.message, context);
+}
+
+function normalized(bytes: Buffer): NormalizedIntake {
+  const result = map(bytes);
+  if (result.kind !== 'patient') throw new Error(result.reason);
+  // Whatever is produced is valid for the mind's schema.
+  expect(NormalizedIntakeSchema.safeParse(result.normalized).success).toBe(true);
+  return result.normalized;
+}
+
+const observations = (n: NormalizedIntake) => n.records.filter((r): r is Observation => r.type === 'observation');
+const extended = <T extends ExtendedRecord['type']>(n: NormalizedIntake, type: T) => (n.extendedRecords ?? []).filter((r): r is Extract<ExtendedRecord, { type: T }> => r.type === type);
+
+describe('HL7 times', () => {
+  it('reads TS with and without zone, partial and invalid values', () => {
+    expect(parseHl7Time('20250301081500+0100')).toEqual({ date: '2025-03-01', dateTime: '2025-03-01T08:15:00+01:00' });
+    expect(parseHl7Time('202503010815', '-0500').dateTime).toBe('2025-03-01T08:15:00-05:00');
+    expect(parseHl7Time('20250301081500.1234+0000').dateTime).toBe('2025-03-01T08:15:00.123+00:00');
+    expect(parseHl7Time('20250301').date).toBe('2025-03-01');
+    expect(parseHl7Time('202503')).toEqual({});
+    expect(parseHl7Time('20250230')).toEqual({});
+    expect(parseHl7Time('garbage')).toEqual({});
+    expect(parseHl7Time('20250301120000').dateTime).toMatch(/^2025-03-01T12:00:00[+-]\d{2}:\d{2}$/);
+  });
+});
+
+describe('HL7 mapping: ADT', () => {
+  it('A01: patient (identifiers with authority and type, name, birth date, sex, address, phones), visit, vitals, allergy, diagnosis; Z ignored', () => {
+    const n = normalized(fixture('adt_a01.hl7'));
+    expect(n).toMatchObject({ channel: 'hl7-mllp', messageId: 'ADT-0001', messageType: 'ADT^A01' });
+    expect(n.patient).toEqual({
+      identifiers: [
+        { value: 'MRN1001', authority: 'NORTH', type: 'MR' },
+        { value: 'SSN-555', authority: 'GOV', type: 'SS' },
+      ],
+      name: { family: 'Testperson', given: ['Alice', 'Marie'] },
+      birthDate: '1980-02-15',
+      sex: 'F',
+      address: { street: '12 Sample Street, Apt 3', city: 'Springfield', postalCode: '12345', country: 'US' },
+      phones: ['555-0100', '555-0199'],
+    });
+    const visit = n.records.find((r) => r.type === 'visit');
+    expect(visit).toEqual({ type: 'visit', patientClass: 'I', location: 'WARD1 101 A NORTH', attendingDoctor: 'Gregory House', reason: 'Chest pain', start: '2025-03-01T08:00:00+01:00' });
+    expect(observations(n)).toEqual([
+      expect.objectContaining({ category: 'vital-signs', code: { code: '8867-4', display: 'Heart rate', system: 'LN' }, value: { kind: 'numeric', value: 72, unit: '/min' }, referenceRange: '60-100', abnormalFlags: ['N'], status: 'F', time: '2025-03-01T08:12:00+01:00' }),
+    ]);
+    expect(extended(n, 'allergy')).toEqual([{ type: 'allergy', allergen: { code: '70618', display: 'Penicillin', system: 'RXNORM' }, allergenType: 'DA', severity: 'SV', reactions: ['Hives', 'Rash'], identified: '2010-01-01' }]);
+    expect(extended(n, 'diagnosis')).toEqual([{ type: 'diagnosis', code: { code: 'I20.9', display: 'Angina pectoris, unspecified', system: 'I10' }, diagnosisType: 'A', time: expect.stringMatching(/^2025-03-01T00:00:00[+-]\d{2}:\d{2}$/) }]);
+    expect(n.hl7).toMatchObject({ version: '2.5.1', sendingApplication: 'LABSYS', sendingFacility: 'NORTH CLINIC', mapping: 'mapped' });
+  });
+
+  it('A03: the visit ends (PV1-45)', () => {
+    const visit = normalized(fixture('adt_a03.hl7')).records.find((r) => r.type === 'visit');
+    expect(visit).toMatchObject({ start: '2025-03-01T08:00:00+01:00', end: '2025-03-05T09:30:00+01:00' });
+  });
+
+  it('A04 (v2.3): outpatient registration; the visit starts at EVN-2 when PV1-44 is empty', () => {
+    const n = normalized(fixture('adt_a04.hl7'));
+    expect(n.patient.identifiers).toEqual([{ value: 'MRN2002', authority: 'NORTH', type: 'MR' }]);
+    expect(n.records[0]).toMatchObject({ type: 'visit', patientClass: 'O', attendingDoctor: 'Maria Quinn', start: '2025-03-02T09:00:00+01:00' });
+  });
+
+  it('A08: the updated demographics', () => {
+    expect(normalized(fixture('adt_a08.hl7')).patient.phones?.[0]).toBe('555-0123');
+  });
+
+  it('A40: a merge record (survivor PID-3, merged MRG-1)', () => {
+    const n = normalized(fixture('adt_a40.hl7'));
+    expect(extended(n, 'merge')).toEqual([
+      { type: 'merge', survivor: [{ value: 'MRN1001', authority: 'NORTH', type: 'MR' }], merged: [{ value: 'MRN9009', authority: 'NORTH', type: 'MR' }, { value: 'OLD-77', authority: 'SOUTH', type: 'MR' }], event: 'A40' },
+    ]);
+  });
+
+  it('non-ASCII names (UTF-8 and 8859/1)', () => {
+    expect(normalized(fixture('adt_utf8.hl7')).patient.name).toEqual({ family: 'Sebastián', given: ['Jürgen', 'Øyvind'] });
+    expect(normalized(fixture('oru_latin1.hl7')).patient.name).toEqual({ family: 'Müller', given: ['Zoé'] });
+  });
+});
+
+describe('HL7 mapping: results and documents', () => {
+  it('ORU lab: a result report and observations typed by OBX-2 (NM, SN, CWE, ST, TX, DT, TS, ED)', () => {
+    const n = normalized(fixture('oru_lab.hl7'));
+    const [report] = extended(n, 'report');
+    expect(report).toEqual({
+      type: 'report',
+      kind: 'result',
+      code: { code: '57021-8', display: 'CBC W Auto Differential panel', system: 'LN' },
+      status: 'F',
+      time: '2025-03-01T07:00:00+01:00',
+      placerOrderId: 'PL-1',
+      fillerOrderId: 'FL-1',
+      author: 'Patty Path',
+      observationCount: 10,
+    });
+    const obs = observations(n);
+    expect(obs.map((o) => [o.valueType, o.value.kind])).toEqual([
+      ['NM', 'numeric'], ['NM', 'numeric'], ['SN', 'text'], ['SN', 'text'], ['CWE', 'coded'], ['ST', 'text'], ['TX', 'text'], ['DT', 'text'], ['TS', 'text'], ['ED', 'text'],
+    ]);
+    expect(obs[0]).toMatchObject({ category: 'laboratory', value: { kind: 'numeric', value: 13.2, unit: 'g/dL' }, referenceRange: '12.0-15.5', abnormalFlags: ['N'], time: '2025-03-01T07:30:00+01:00', orderId: 'FL-1' });
+    expect(obs[1]).toMatchObject({ abnormalFlags: ['H', 'A'], time: '2025-03-01T07:00:00+01:00' });
+    expect(obs[2]).toMatchObject({ value: { kind: 'text', value: '<5' }, valueDetail: { kind: 'structured-numeric', comparator: '<', value: 5 } });
+    expect(obs[3]).toMatchObject({ value: { kind: 'text', value: '1:128' }, valueDetail: { kind: 'structured-numeric', value: 1, separator: ':', value2: 128 }, status: 'P' });
+    expect(obs[4]).toMatchObject({ value: { kind: 'coded', value: { code: '112283007', display: 'Escherichia coli', system: 'SCT' } }, abnormalFlags: ['A'], status: 'F' });
+    expect(obs[5]).toMatchObject({ value: { kind: 'text', value: 'Sample slightly hemolyzed & re-run | ok' }, status: 'C' });
+    expect(obs[6]!.value).toEqual({ kind: 'text', value: 'Line one\nLine two \\.br\\ continued' });
+    expect(obs[7]).toMatchObject({ value: { value: '2025-02-28' }, valueDetail: { kind: 'date-time', value: '2025-02-28' } });
+    expect(obs[8]).toMatchObject({ valueDetail: { kind: 'date-time', value: '2025-02-28T15:30:00+01:00' } });
+    expect(obs[9]!.valueDetail).toEqual({ kind: 'encapsulated', mediaType: 'application/pdf', encoding: 'Base64', bytes: 12 });
+    expect(JSON.stringify(n)).not.toContain('SGVsbG8gV29ybGQh'); // the ED payload stays in the raw bytes only
+    expect(JSON.stringify(n)).not.toContain('internal'); // Z-segment
+  });
+
+  it('ORU vitals and device observations (LOINC vitals, IEEE 11073 MDC codes)', () => {
+    const obs = observations(normalized(fixture('oru_vitals.hl7')));
+    expect(obs.map((o) => o.category)).toEqual(['vital-signs', 'vital-signs', 'device']);
+    expect(obs[2]).toMatchObject({ subId: '1.0.1.1', status: 'P', resultStatus: 'R', value: { kind: 'numeric', value: 127, unit: '266016' } });
+  });
+
+  it('MDM: a document report with the OBX text', () => {
+    const n = normalized(fixture('mdm_t02.hl7'));
+    expect(observations(n)).toEqual([]);
+    expect(extended(n, 'report')).toEqual([
+      {
+        type: 'report',
+        kind: 'document',
+        code: { code: 'DS', display: 'Discharge summary', system: 'HL70270' },
+        status: 'AU',
+        time: '2025-03-01T11:50:00+01:00',
+        documentId: 'DOC-778',
+        author: 'Wendy Writer',
+        text: 'Patient discharged in good condition.\nFollow-up in two weeks & labs.',
+        observationCount: 2,
+      },
+    ]);
+  });
+});
+
+describe('HL7 mapping: orders and immunizations', () => {
+  it('ORM^O01: an order from ORC + OBR', () => {
+    const [order] = extended(normalized(fixture('orm_o01.hl7')), 'order');
+    expect(order).toMatchObject({ type: 'order', control: 'NW', code: { code: '24323-8', system: 'LN' }, placerOrderId: 'PL-9', fillerOrderId: 'FL-9', status: 'SC', priority: 'S', orderingProvider: 'Olivia Orderer' });
+    expect(order!.time).toMatch(/^2025-03-01T13:00:00[+-]\d{2}:\d{2}$/);
+  });
+
+  it('OML^O21: one order per ORC/OBR pair', () => {
+    const orders = extended(normalized(fixture('oml_o21.hl7')), 'order');
+    expect(orders.map((o) => [o.placerOrderId, o.code.code, o.priority])).toEqual([['PL-10', '2345-7', 'R'], ['PL-11', '2951-2', undefined]]);
+  });
+
+  it('VXU^V04: an immunization from RXA and its OBX', () => {
+    const n = normalized(fixture('vxu_v04.hl7'));
+    expect(extended(n, 'immunization')).toEqual([
+      { type: 'immunization', vaccine: { code: '08', display: 'Hep B, adolescent or pediatric', system: 'CVX' }, time: '2025-01-10T10:00:00+01:00', amount: 0.5, unit: 'mL', lotNumbers: ['LOT-123'], manufacturer: 'Merck and Co', completionStatus: 'CP', action: 'A' },
+    ]);
+    expect(observations(n)[0]!.value).toMatchObject({ kind: 'coded', value: { code: 'V02' } });
+  });
+});
+
+describe('HL7 mapping: what is not mapped', () => {
+  it('an unmapped type with a patient: the patient, no records, mapping not-mapped', () => {
+    const n = normalized(fixture('siu_s12_unmapped.hl7'));
+    expect(n.records).toEqual([]);
+    expect(n.hl7?.mapping).toBe('not-mapped');
+    expect(n.patient.identifiers[0]!.value).toBe('MRN1001');
+  });
+
+  it('no PID: no patient to file it under', () => {
+    expect(map(fixture('mfn_no_pid.hl7'))).toMatchObject({ kind: 'no-patient', mapping: 'not-mapped' });
+  });
+
+  it('clips overlong values instead of failing the schema; notes what it skipped', () => {
+    const long = 'x'.repeat(500);
+    const n = normalized(hl7(msh('ORU^R01', 'LONG-1'), `PID|1||${long}^^^${long}^${long}||${long}^${long}`, 'OBR|1||F|1^Panel^L', `OBX|1|ST|||value`, `OBX|2|NM|1^A^L||${long}|${long}|${long}|${long}`));
+    expect(n.patient.identifiers[0]!.value).toHaveLength(64);
+    expect(n.hl7?.mapping).toBe('partial');
+    expect(n.hl7?.notes?.[0]).toMatch(/OBX #\d+: no OBX-3 code/);
+  });
+});
