@@ -8,6 +8,8 @@ import { readBackupHead } from './backup/backup-format';
 import { restoreBackup } from './backup/backup-restore';
 import { importDemoData } from './intake/demo/demo-import';
 import { createIntakePipeline, type IntakePipeline } from './intake/intake-pipeline';
+import { ExportFiles } from './ledger/export-files';
+import { LedgerAppender } from './ledger/ledger-appender';
 import { intakeStatusFor } from './intake/intake-status';
 import { BodyEvents } from './ipc/body-events';
 import { BodyError, createContractRouter, type ContractRouter, type Handlers } from './ipc/contract-router';
@@ -58,6 +60,8 @@ interface OpenVault {
   readonly storage: VaultStorage;
   readonly sealer: Sealer;
   readonly pipeline: IntakePipeline;
+  /** Appends signed ledger entries (compare-and-append on the ledger seq). */
+  readonly ledger: LedgerAppender;
 }
 
 const NO_VAULT = 'No vault exists in this data folder yet; create one first.';
@@ -83,6 +87,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   const notifier = new AppendNotifier((lastSeq) => events.emit('journal.appended', { lastSeq }));
   /** Create, restore, erase and export run one at a time: each needs the vault to hold still. */
   const vaultLock = new SerialQueue();
+  const exportFiles = new ExportFiles(config.dataDir);
 
   let vault: VaultStatus = await readVaultPresence(config.dataDir);
   let intake: IntakeStatus = intakeStatusFor(vault);
@@ -111,7 +116,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     }
     const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer, onDurable: (seq) => notifier.note(seq) });
     log.info({ records, lastSeq: storage.journal.lastSeq }, 'vault storage open');
-    return { storage, sealer, pipeline };
+    return { storage, sealer, pipeline, ledger: new LedgerAppender(storage.journal) };
   };
 
   /** The open vault, opening its storage on first use; E_CONFLICT when there is no vault. */
@@ -242,7 +247,9 @@ export async function startBody(config: BodyConfig): Promise<Body> {
             `${result.stillReferenced.length} of the objects to delete are still referred to by records that are not being erased; nothing was changed. Erase those records too.`,
           );
         }
-        let deletedObjects = 0;
+        open.ledger.reset();
+        // Inline objects went with their records in the rewrite; object files are deleted now.
+        let deletedObjects = result.droppedInline.filter((id) => toDelete.has(id)).length;
         for (const id of toDelete) if (await open.storage.objects.delete(id)) deletedObjects++;
         log.info({ erasedRecords: result.erased, deletedObjects }, 'erasure applied');
         return { erasedRecords: result.erased, deletedObjects };
@@ -302,6 +309,21 @@ export async function startBody(config: BodyConfig): Promise<Body> {
       return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url'), size };
     },
 
+    'ledger.append': async ({ ledgerSeq, meta }) => {
+      const open = await requireVault();
+      const { seq } = await open.ledger.append({ ledgerSeq, meta });
+      notifier.note(seq);
+      return { seq };
+    },
+    'ledger.exportBegin': ({ kind }) => exportFiles.begin(kind),
+    'ledger.exportAppend': ({ handle, text }) => exportFiles.append(handle, text),
+    'ledger.exportFinish': async ({ handle }) => {
+      const written = await exportFiles.finish(handle);
+      log.info({ bytes: written.bytes }, 'export written');
+      return written;
+    },
+    'ledger.exportAbort': ({ handle }) => exportFiles.abort(handle),
+
     'demo.import': async ({ patients, seed }) => {
       const open = await requireVault();
       if (demoImport !== null) throw new BodyError('E_CONFLICT', 'A demo import is running already; wait for it to finish.');
@@ -345,6 +367,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   stopHooks.push(async () => {
     await demoImport?.catch(() => undefined);
     await opening?.catch(() => undefined);
+    await exportFiles.abortAll();
     notifier.flush();
     await opened?.storage.close();
   });

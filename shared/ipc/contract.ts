@@ -4,6 +4,7 @@ import { appEvents, appMethods } from './app-contract';
 import { demoEvents, demoMethods } from './demo-contract';
 import { intakeEvents, intakeMethods } from './intake-contract';
 import { journalEvents, journalMethods, objectMethods } from './journal-contract';
+import { ledgerMethods } from './ledger-contract';
 import type { EventSpec, MethodSpec } from './method';
 import type { EVENT_NAME_LIST, METHOD_NAME_LIST } from './names';
 import { prefsEvents, prefsMethods } from './prefs-contract';
@@ -23,6 +24,7 @@ export const methods = {
   ...objectMethods,
   ...demoMethods,
   ...intakeMethods,
+  ...ledgerMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export const events = {

@@ -7,3 +7,4 @@ export * from './vault-contract';
 export * from './intake-contract';
 export * from './journal-contract';
 export * from './demo-contract';
+export * from './ledger-contract';

@@ -26,6 +26,11 @@ export const METHOD_NAME_LIST = [
   'objects.read',
   'demo.import',
   'intake.status',
+  'ledger.append',
+  'ledger.exportBegin',
+  'ledger.exportAppend',
+  'ledger.exportFinish',
+  'ledger.exportAbort',
 ] as const;
 export const EVENT_NAME_LIST = [
   'app.stopping',

@@ -34,6 +34,11 @@ function fakeHandlers(): Handlers {
     'journal.append': vi.fn(async () => ({ seq: 1 })),
     'objects.read': vi.fn(async () => ({ bytes: '', size: 0 })),
     'demo.import': vi.fn(async () => ({ messages: 0, patients: 0, lastSeq: 0 })),
+    'ledger.append': vi.fn(async () => ({ seq: 1 })),
+    'ledger.exportBegin': vi.fn(async () => ({ handle: '0'.repeat(32) })),
+    'ledger.exportAppend': vi.fn(async () => ({ bytes: 0 })),
+    'ledger.exportFinish': vi.fn(async () => ({ path: '/data/exports/ledger-20250101T000000Z.jsonl', bytes: 0 })),
+    'ledger.exportAbort': vi.fn(async () => ({})),
   };
 }
 
@@ -111,7 +116,7 @@ describe('contract router', () => {
   it('refuses journal appends of kinds the mind may not write, before any handler runs', async () => {
     const handlers = fakeHandlers();
     const router = createContractRouter(handlers, memoryLogger().log);
-    for (const kind of ['intake.demo', 'journal.repaired', 'erased', 'vault', 'view.access.extra', 'view.acc ess']) {
+    for (const kind of ['intake.demo', 'journal.repaired', 'erased', 'ledger.entry', 'vault', 'view.access.extra', 'view.acc ess']) {
       const result = await router.dispatch('journal.append', { kind, operator: null, objects: [], meta: null }, context);
       expect(result, kind).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
     }

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { BodyError } from '../ipc/contract-router';
+import { pathExists, syncDir } from '../storage/durable-files';
+
+/**
+ * Export files the mind composes (the signed ledger as JSON Lines, the signed node-info document)
+ * and the body writes into `<data>/exports/` (folder 0700, files 0600). A large ledger arrives in
+ * chunks: begin → append… → finish. The text goes to a temp file (`.export-<hex>.tmp`, created
+ * exclusively); finish fsyncs it and renames it to `ledger-<UTC>.jsonl` / `node-info-<UTC>.json`
+ * (a `-1`, `-2`… suffix if that name exists), then fsyncs the folder, so a file under its final
+ * name is always complete. abort, an idle timeout (10 minutes without a chunk) and the body's stop
+ * delete the temp file.
+ *
+ * Everything written is PHI-free by construction (hashes, pseudonyms, addresses, signatures); the
+ * body does not parse it.
+ */
+
+export type ExportKind = 'ledger' | 'nodeInfo';
+
+const NAMES: Readonly<Record<ExportKind, { readonly prefix: string; readonly extension: string }>> = {
+  ledger: { prefix: 'ledger', extension: '.jsonl' },
+  nodeInfo: { prefix: 'node-info', extension: '.json' },
+};
+export const MAX_OPEN_EXPORTS = 4;
+export const EXPORT_IDLE_MS = 10 * 60 * 1000;
+
+interface OpenExport {
+  readonly kind: ExportKind;
+  readonly temp: string;
+  readonly handle: FileHandle;
+  readonly startedAt: Date;
+  bytes: number;
+  timer: NodeJS.Timeout;
+  /** Serializes the export's own calls (appends must land in order). */
+  tail: Promise<unknown>;
+}
+
+/** `ledger-20250102T030405Z.jsonl` */
+export function exportFileName(kind: ExportKind, at: Date, suffix = 0): string {
+  const stamp = at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  const { prefix, extension } = NAMES[kind];
+  return `${prefix}-${stamp}${suffix === 0 ? '' : `-${suffix}`}${extension}`;
+}
+
+export class ExportFiles {
+  private readonly open = new Map<string, OpenExport>();
+  readonly dir: string;
+
+  constructor(dataDir: string, private readonly now: () => Date = () => new Date()) {
+    this.dir = path.join(dataDir, 'exports');
+  }
+
+  async begin(kind: ExportKind): Promise<{ handle: string }> {
+    if (this.open.size >= MAX_OPEN_EXPORTS) throw new BodyError('E_CONFLICT', `${MAX_OPEN_EXPORTS} exports are being written already; finish or abort one first.`);
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const id = randomBytes(16).toString('hex');
+    const temp = path.join(this.dir, `.export-${id}.tmp`);
+    const handle = await open(temp, 'wx', 0o600);
+    const entry: OpenExport = { kind, temp, handle, startedAt: this.now(), bytes: 0, timer: this.idleTimer(id), tail: Promise.resolve() };
+    this.open.set(id, entry);
+    return { handle: id };
+  }
+
+  append(id: string, text: string): Promise<{ bytes: number }> {
+    return this.run(id, async (entry) => {
+      const bytes = Buffer.from(text, 'utf8');
+      let offset = 0;
+      while (offset < bytes.length) {
+        const { bytesWritten } = await entry.handle.write(bytes, offset, bytes.length - offset, entry.bytes + offset);
+        offset += bytesWritten;
+      }
+      entry.bytes += bytes.length;
+      return { bytes: entry.bytes };
+    });
+  }
+
+  finish(id: string): Promise<{ path: string; bytes: number }> {
+    return this.run(id, async (entry) => {
+      this.forget(id, entry);
+      let renamed = false;
+      try {
+        await entry.handle.datasync();
+        await entry.handle.close();
+        let target = '';
+        for (let suffix = 0; ; suffix++) {
+          target = path.join(this.dir, exportFileName(entry.kind, entry.startedAt, suffix));
+          if (!(await pathExists(target))) break;
+        }
+        await rename(entry.temp, target);
+        renamed = true;
+        await syncDir(this.dir);
+        return { path: target, bytes: entry.bytes };
+      } finally {
+        if (!renamed) await unlink(entry.temp).catch(() => undefined);
+      }
+    });
+  }
+
+  abort(id: string): Promise<Record<string, never>> {
+    return this.run(id, async (entry) => {
+      this.forget(id, entry);
+      await entry.handle.close().catch(() => undefined);
+      await unlink(entry.temp).catch(() => undefined);
+      return {};
+    });
+  }
+
+  /** Deletes every unfinished export (the body is stopping). */
+  async abortAll(): Promise<void> {
+    await Promise.all([...this.open.keys()].map((id) => this.abort(id).catch(() => undefined)));
+  }
+
+  private run<T>(id: string, task: (entry: OpenExport) => Promise<T>): Promise<T> {
+    const entry = this.open.get(id);
+    if (entry === undefined) return Promise.reject(new BodyError('E_CONFLICT', 'No export is open under that handle (it was finished, aborted or timed out).'));
+    entry.timer.refresh();
+    const next = entry.tail.then(() => {
+      if (this.open.get(id) !== entry) throw new BodyError('E_CONFLICT', 'No export is open under that handle (it was finished, aborted or timed out).');
+      return task(entry);
+    });
+    entry.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private forget(id: string, entry: OpenExport): void {
+    clearTimeout(entry.timer);
+    this.open.delete(id);
+  }
+
+  private idleTimer(id: string): NodeJS.Timeout {
+    const timer = setTimeout(() => void this.abort(id).catch(() => undefined), EXPORT_IDLE_MS);
+    timer.unref();
+    return timer;
+  }
+}

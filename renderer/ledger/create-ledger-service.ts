@@ -1,0 +1,292 @@
+import { LEDGER_EXPORT_CHUNK_CHARS } from '../../shared/ipc/ledger-contract';
+import { exportHeader, exportLine } from '../../shared/ledger/ledger-export-format';
+import { EntryHasher, LEDGER_ENTRY_KINDS, LedgerEntrySchema, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
+import { nodeInfoDocument, nodeInfoTypes, type NodeInfo } from '../../shared/ledger/node-info';
+import { asVaultError } from '../vault/vault-errors';
+import { VaultError } from '../vault/vault-service';
+import { bytes32ToPseudonym, patientSubject } from './ledger-details';
+import { deriveOperatorId } from './ledger-crypto';
+import { LEDGER_EVENT_KINDS } from './ledger-events';
+import { INSTITUTION_META_KEY, InstitutionMetaSchema, type LedgerRow } from './ledger-rows';
+import { LEDGER_KINDS, type LedgerEntryView, type LedgerFilter, type LedgerKind, type LedgerService, type LedgerVerification, type NodeIdentity } from './ledger-service';
+import type { SessionLedger } from './session-ledger';
+
+/**
+ * The LedgerService the UI programs against (ledger-service.ts), over the current session's
+ * SessionLedger. One per vault service (`vault.ledger`); every method needs an unlocked vault
+ * (VaultError E_LOCKED otherwise), like the vault's own.
+ */
+
+// The UI's kind list and the schema's are the same list (a compile error here otherwise).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _sameKinds: Same<LedgerKind, LedgerEntryKind> = true;
+void _sameKinds;
+void LEDGER_KINDS;
+void LEDGER_ENTRY_KINDS;
+
+/** Additive to LedgerService (ledger-service.ts): what the UI may also use. */
+export interface LedgerServiceExtras {
+  /** Called when entries are added or a verification finishes; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  /** Signs everything pending now (an open intake batch included) and waits until the view shows it. */
+  flush(): Promise<void>;
+  /** The writer's last failure (e.g. "The last ledger entry (12) is malformed…"), or null. */
+  writerProblem(): string | null;
+}
+
+export type FullLedgerService = LedgerService & LedgerServiceExtras;
+
+export interface LedgerServiceHost {
+  /** The open session's ledger, or null when locked. */
+  current(): SessionLedger | null;
+  readonly appVersion: () => Promise<string>;
+}
+
+const locked = (): VaultError => new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `to` of a filter: a bare date means the whole of that day. */
+function endOf(iso: string): number {
+  const at = Date.parse(iso);
+  return /^\d{4}-\d{2}-\d{2}$/.test(iso) ? at + DAY_MS - 1 : at;
+}
+
+function basename(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}
+
+export function createLedgerService(host: LedgerServiceHost, listeners: Set<() => void>): FullLedgerService {
+  const hashers = new WeakMap<SessionLedger, EntryHasher>();
+
+  function require(): SessionLedger {
+    const ledger = host.current();
+    if (ledger === null) throw locked();
+    return ledger;
+  }
+
+  function requireAdmin(): SessionLedger {
+    const ledger = require();
+    if (!ledger.port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator may do this.');
+    return ledger;
+  }
+
+  function viewOf(ledger: SessionLedger, row: LedgerRow): LedgerEntryView {
+    let hasher = hashers.get(ledger);
+    if (hasher === undefined) {
+      hasher = new EntryHasher(ledger.domain);
+      hashers.set(ledger, hasher);
+    }
+    const strict = LedgerEntrySchema.safeParse(row.entry);
+    const raw = (row.entry ?? {}) as Record<string, unknown>;
+    const kind = (LEDGER_KINDS as readonly string[]).includes(row.kind) ? (row.kind as LedgerKind) : 'ACCESS';
+    return {
+      seq: row.seq,
+      kind,
+      subject: typeof raw['subject'] === 'string' && bytes32ToPseudonym(raw['subject']) !== '' ? raw['subject'] : '',
+      operator: bytes32ToPseudonym(raw['operator']),
+      createdAt: new Date(row.createdAt).toISOString(),
+      prevHash: typeof raw['prevHash'] === 'string' ? raw['prevHash'] : '',
+      payloadHash: typeof raw['payloadHash'] === 'string' ? raw['payloadHash'] : '',
+      inputs: Array.isArray(raw['inputs']) ? raw['inputs'].filter((x): x is string => typeof x === 'string') : [],
+      entryHash: strict.success ? hasher.hash(strict.data) : '',
+      signature: typeof row.signature === 'string' ? row.signature : '',
+      signer: typeof raw['node'] === 'string' ? raw['node'] : '',
+      summary: row.summary,
+    };
+  }
+
+  /** Names by pseudonymous operator id: every operator for an administrator, oneself otherwise. */
+  async function operatorNames(ledger: SessionLedger): Promise<Record<string, string>> {
+    const port = ledger.port;
+    const out: Record<string, string> = {};
+    await Promise.all(
+      port.operators().map(async (operator) => {
+        const id = await deriveOperatorId(port.ledgerKey, operator.operatorId);
+        if (port.isAdmin() || id === port.actor) out[id] = operator.name;
+      }),
+    );
+    return out;
+  }
+
+  async function institution(ledger: SessionLedger): Promise<{ name: string; role: 'clinic' | 'research' }> {
+    const row = await ledger.port.db().meta.get(INSTITUTION_META_KEY);
+    const parsed = InstitutionMetaSchema.safeParse(row?.value);
+    return parsed.success ? { name: parsed.data.name, role: parsed.data.role } : { name: '', role: 'clinic' };
+  }
+
+  async function writeExport(ledger: SessionLedger, kind: 'ledger' | 'nodeInfo', pieces: AsyncIterable<string> | Iterable<string>): Promise<{ path: string; bytes: number }> {
+    const api = ledger.port.api;
+    const { handle } = await api.ledger.exportBegin({ kind });
+    try {
+      let buffer = '';
+      for await (const piece of pieces) {
+        buffer += piece;
+        if (buffer.length >= LEDGER_EXPORT_CHUNK_CHARS / 4) {
+          await api.ledger.exportAppend({ handle, text: buffer });
+          buffer = '';
+        }
+      }
+      if (buffer.length > 0) await api.ledger.exportAppend({ handle, text: buffer });
+      return await api.ledger.exportFinish({ handle });
+    } catch (error) {
+      await api.ledger.exportAbort({ handle }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  const service: FullLedgerService = {
+    async identity(): Promise<NodeIdentity> {
+      const ledger = require();
+      const [{ name, role }, appVersion] = await Promise.all([institution(ledger), host.appVersion()]);
+      return { address: ledger.address, intakePublicKey: ledger.port.intakePublicKey, institutionName: name, institutionRole: role, appVersion, chainId: ledger.domain.chainId };
+    },
+
+    async setInstitution(input) {
+      const ledger = requireAdmin();
+      const name = input.name.trim();
+      if (name === '' || name.length > 200) throw new VaultError('E_NOT_ALLOWED', 'The institution name is 1 to 200 characters.');
+      if (input.role !== 'clinic' && input.role !== 'research') throw new VaultError('E_NOT_ALLOWED', 'The role is clinic or research.');
+      try {
+        await ledger.port.appendEvent(LEDGER_EVENT_KINDS.institution, { v: 1, name, role: input.role });
+        await ledger.port.sync();
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async exportNodeInfo() {
+      // Any operator: the document holds only public facts about the node.
+      const ledger = require();
+      try {
+        const { name, role } = await institution(ledger);
+        const nodeInfo: NodeInfo = {
+          node: ledger.address,
+          intakePublicKey: ledger.port.intakePublicKey,
+          institutionName: name,
+          role,
+          appVersion: await host.appVersion(),
+          issuedAt: Date.now(),
+        };
+        const signature = await ledger.wallet.signTypedData({ ...ledger.domain }, nodeInfoTypes(), { ...nodeInfo });
+        const text = `${JSON.stringify(nodeInfoDocument(ledger.domain, nodeInfo, signature), null, 2)}\n`;
+        const written = await writeExport(ledger, 'nodeInfo', [text]);
+        await ledger.port.appendEvent(LEDGER_EVENT_KINDS.nodeInfoExported, { v: 1, bytes: written.bytes, file: basename(written.path) });
+        ledger.port.requestSync();
+        return { path: written.path };
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async entries(filter: LedgerFilter, page) {
+      const ledger = require();
+      const kinds = filter.kinds === undefined || filter.kinds.length === 0 ? null : new Set<string>(filter.kinds);
+      const from = filter.from === undefined || filter.from === '' ? null : Date.parse(filter.from);
+      const to = filter.to === undefined || filter.to === '' ? null : endOf(filter.to);
+      const operator = filter.operator === undefined || filter.operator === '' ? null : filter.operator;
+      const subject = filter.subject === undefined || filter.subject === '' ? null : filter.subject;
+      try {
+        const rows = await ledger.port
+          .db()
+          .ledger.where(':id')
+          .below(page.beforeSeq ?? Number.MAX_SAFE_INTEGER)
+          .reverse()
+          .filter(
+            (row) =>
+              (kinds === null || kinds.has(row.kind)) &&
+              (from === null || row.createdAt >= from) &&
+              (to === null || row.createdAt <= to) &&
+              (operator === null || bytes32ToPseudonym(row.operator) === operator) &&
+              (subject === null || row.subject === subject),
+          )
+          .limit(Math.max(1, Math.min(page.limit, 1000)))
+          .toArray();
+        return rows.map((row) => viewOf(ledger, row));
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async entry(seq) {
+      const ledger = require();
+      const row = await ledger.port.db().ledger.get(seq);
+      return row === undefined ? null : viewOf(ledger, row);
+    },
+
+    async accessesOf(patientId) {
+      const ledger = require();
+      try {
+        const [subject, names] = await Promise.all([patientSubject(ledger.port.ledgerKey, patientId), operatorNames(ledger)]);
+        const rows = await ledger.port.db().ledger.where('subject').equals(subject).filter((row) => row.kind === 'ACCESS').toArray();
+        rows.sort((a, b) => b.seq - a.seq);
+        return rows.map((row) => {
+          const operator = bytes32ToPseudonym(row.operator);
+          return { operatorName: names[operator] ?? '', operator, at: new Date(row.createdAt).toISOString(), seq: row.seq };
+        });
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async verify(): Promise<LedgerVerification> {
+      const ledger = require();
+      try {
+        return await ledger.verify();
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    lastVerification: () => host.current()?.last ?? null,
+
+    async exportLedger() {
+      const ledger = require();
+      try {
+        await ledger.flush();
+        const db = ledger.port.db();
+        const count = await db.ledger.count();
+        async function* lines() {
+          yield `${JSON.stringify(exportHeader(ledger.domain, ledger.address, count, new Date()))}\n`;
+          let after = 0;
+          let written = 0;
+          while (written < count) {
+            const page = await db.ledger.where(':id').above(after).limit(1000).toArray();
+            if (page.length === 0) break;
+            for (const row of page.slice(0, count - written)) yield `${exportLine({ entry: row.entry, signature: row.signature })}\n`;
+            written += page.length;
+            after = page.at(-1)!.seq;
+          }
+        }
+        const written = await writeExport(ledger, 'ledger', lines());
+        await ledger.port.appendEvent(LEDGER_EVENT_KINDS.ledgerExported, { v: 1, bytes: written.bytes, entries: count, file: basename(written.path) });
+        ledger.port.requestSync();
+        return { path: written.path, entries: count };
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async operatorNames() {
+      return operatorNames(require());
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
+    async flush() {
+      const ledger = require();
+      try {
+        await ledger.flush();
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    writerProblem: () => host.current()?.writerProblem ?? null,
+  };
+  return service;
+}

@@ -1,0 +1,135 @@
+import { sha256 } from 'ethers';
+import { z } from 'zod';
+import type { JournalRecord } from '../../shared/ipc/journal-contract';
+import { bytes32Of, ZERO_HASH, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
+import { canonicalJson } from '../vault/keyring/canonical-json';
+import { derivePatientPseudonym, fromBase64Url, isBase64Url, toBase64Url, utf8Encode } from './ledger-crypto';
+
+/**
+ * What an entry commits to (its payloadHash) and how journal records become subjects and inputs.
+ *
+ * Details: a JSON object kept sealed in the vault, inside the entry's own `ledger.entry` journal
+ * record (so erasing the intake records an entry covers never erases what the entry attests).
+ * Every details object carries 16 random bytes (`salt`), so its hash cannot be confirmed by
+ * guessing its low-entropy content, and the journal range it covers (`from`, `to`).
+ *
+ *   payloadHash = SHA-256(UTF-8(canonical JSON of the details))
+ *
+ * Anyone holding the vault opens the record, recomputes the hash and compares; nobody else learns
+ * anything from it.
+ */
+
+export const DetailsSchema = z.looseObject({
+  v: z.literal(1),
+  salt: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  /** The journal records the entry accounts for: (previous entry's `to`, `to`]. */
+  from: z.number().int().min(1),
+  to: z.number().int().min(1),
+});
+export type Details = z.infer<typeof DetailsSchema> & Readonly<Record<string, unknown>>;
+
+export function payloadHashOf(details: Readonly<Record<string, unknown>>): string {
+  return sha256(utf8Encode(canonicalJson(details)));
+}
+
+/**
+ * The hash of a journal record as the mind reads it: SHA-256 of the canonical JSON array
+ * [seq, kind, at, operator, objects, meta]. It commits to the sealed meta bytes too, so the input
+ * of an ACCESS entry pins the exact `view.access` record it was made from.
+ */
+export function journalRecordHash(record: Pick<JournalRecord, 'seq' | 'kind' | 'at' | 'operator' | 'objects' | 'meta'>): string {
+  return sha256(utf8Encode(canonicalJson([record.seq, record.kind, record.at, record.operator, [...record.objects], record.meta])));
+}
+
+/** A base64url 32-byte pseudonym (journal operator ids, HMACs) as bytes32; zero for anything else. */
+export function pseudonymToBytes32(value: string | null | undefined): string {
+  if (typeof value !== 'string' || !isBase64Url(value, 32)) return ZERO_HASH;
+  return bytes32Of(fromBase64Url(value));
+}
+
+/** bytes32 back to the base64url form the journal and the UI use; '' for zero. */
+export function bytes32ToPseudonym(value: unknown): string {
+  if (typeof value !== 'string' || !/^0x[0-9a-f]{64}$/.test(value) || value === ZERO_HASH) return '';
+  const bytes = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) bytes[i] = Number.parseInt(value.slice(2 + i * 2, 4 + i * 2), 16);
+  return toBase64Url(bytes);
+}
+
+/** The ledger subject of a patient (its view id): HMAC under the ledger key, domain "patient". */
+export async function patientSubject(ledgerKey: CryptoKey, patientId: string): Promise<string> {
+  return pseudonymToBytes32(await derivePatientPseudonym(ledgerKey, patientId));
+}
+
+/** Numbers and words of the details for the detail view (never a pseudonym of a person). */
+export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Record<string, unknown>>): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  const num = (key: string, label = key): void => {
+    const value = details[key];
+    if (typeof value === 'number' && Number.isFinite(value)) out[label] = value;
+  };
+  const word = (key: string, label = key): void => {
+    const value = details[key];
+    if (typeof value === 'string' && value.length <= 200) out[label] = value;
+    if (typeof value === 'boolean') out[label] = value ? 'on' : 'off';
+  };
+  if (typeof details['from'] === 'number' && typeof details['to'] === 'number') {
+    out['journal records'] = details['from'] === details['to'] ? `${details['to']}` : `${details['from']}–${details['to']}`;
+  }
+  switch (kind) {
+    case 'INTAKE_BATCH': {
+      num('records');
+      const objects = details['objectIds'];
+      if (Array.isArray(objects)) out['objects'] = objects.length;
+      const byChannel = details['byChannel'];
+      if (byChannel !== null && typeof byChannel === 'object') {
+        for (const [channel, count] of Object.entries(byChannel as Record<string, unknown>)) {
+          if (typeof count === 'number') out[`channel ${channel}`] = count;
+        }
+      }
+      word('firstAt', 'first received');
+      word('lastAt', 'last received');
+      break;
+    }
+    case 'ACCESS':
+      out['opened'] = details['recordId'] === null || details['recordId'] === undefined ? 'patient page' : 'one record';
+      word('at');
+      break;
+    case 'ERASURE':
+      num('messages');
+      num('records');
+      num('objects');
+      break;
+    case 'OPERATOR_CHANGE':
+      word('action');
+      word('role');
+      break;
+    case 'EXPORT':
+      word('what', 'export');
+      num('bytes');
+      num('entries');
+      word('file');
+      break;
+    case 'SETTINGS_CHANGE':
+      word('setting');
+      word('value');
+      word('role');
+      break;
+    default:
+      break;
+  }
+  if (details['unreadable'] === true) out['note'] = 'the source record could not be read';
+  return out;
+}
+
+/** The ledger kind of a journal kind, or null when the act is not ledgered. */
+export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
+  if (journalKind.startsWith('intake.')) return 'INTAKE_BATCH';
+  if (journalKind === 'view.access') return 'ACCESS';
+  if (journalKind === 'erasure.patient') return 'ERASURE';
+  if (journalKind === 'operator.changed') return 'OPERATOR_CHANGE';
+  if (journalKind.startsWith('export.')) return 'EXPORT';
+  if (journalKind.startsWith('settings.')) return 'SETTINGS_CHANGE';
+  if (journalKind.startsWith('consent.')) return 'CONSENT';
+  if (journalKind === 'vault.keyRotated') return 'KEY_ROTATION';
+  return null;
+}

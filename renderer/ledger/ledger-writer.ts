@@ -1,0 +1,225 @@
+import type { HdmsApi } from '../../shared/ipc/contract';
+import type { JournalRecord } from '../../shared/ipc/journal-contract';
+import type { Opener, Sealer } from '../../shared/crypto/envelope';
+import { bytes32Of, EntryHasher, GENESIS_PREV_HASH, parseEntry, ZERO_HASH, type LedgerDomain, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
+import { signEntry, type EntrySigner } from '../../shared/ledger/ledger-sign';
+import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
+import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema, openJson, sealJson } from '../vault/views/journal-payloads';
+import type { VaultDb } from '../vault/views/vault-db';
+import { journalRecordHash, patientSubject, payloadHashOf, pseudonymToBytes32 } from './ledger-details';
+import { randomBytes, toBase64Url } from './ledger-crypto';
+import { DEFAULT_BATCH_RULES, LedgerPlanner, type BatchRules, type PlannedEntry } from './ledger-planner';
+import { InstitutionMetaSchema } from './ledger-rows';
+import { LedgerExportMetaSchema } from './ledger-events';
+
+/**
+ * Turns journal events into signed entries (the chain's writer). Runs in the mind while the vault
+ * is unlocked, after each replay of the views (so the ledger view is current), serialized with the
+ * replays:
+ *
+ *   1. head = the last row of the ledger view (seq, its EIP-712 hash, the journal seq it covers up
+ *      to); none → seq 0, prevHash zero, from the journal's start;
+ *   2. read the journal after that point and plan entries (ledger-planner.ts);
+ *   3. for each: build the details and the entry, validate strictly, sign, seal {entry, signature,
+ *      details}, and append it with `ledger.append` (compare-and-append on the seq: a second window
+ *      that signed the same seq first makes this one stop; the next replay brings its entry in).
+ *
+ * An entry's journal record is durable before the next one is signed; a crash anywhere leaves the
+ * chain a prefix of what it would have been, and the next run continues after its last entry.
+ */
+
+export interface LedgerWriterDeps {
+  readonly api: Pick<HdmsApi, 'journal' | 'ledger'>;
+  readonly db: () => VaultDb;
+  readonly opener: Opener;
+  readonly sealer: () => Promise<Sealer>;
+  readonly ledgerKey: CryptoKey;
+  readonly signer: EntrySigner;
+  readonly domain: LedgerDomain;
+  readonly isCurrent: () => boolean;
+  readonly now?: () => number;
+  readonly rules?: BatchRules;
+}
+
+export interface CatchUpResult {
+  /** Entries signed and appended by this run. */
+  readonly signed: number;
+  /** An intake batch is open: run again after this many ms (null: nothing pending). */
+  readonly waitMs: number | null;
+}
+
+export class LedgerHeadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerHeadError';
+  }
+}
+
+interface Head {
+  readonly seq: number;
+  readonly hash: string;
+  readonly coveredTo: number;
+}
+
+const READ_PAGE = 500;
+
+export class LedgerWriter {
+  private readonly hasher: EntryHasher;
+  private readonly now: () => number;
+  private readonly rules: BatchRules;
+
+  constructor(private readonly deps: LedgerWriterDeps) {
+    this.hasher = new EntryHasher(deps.domain);
+    this.now = deps.now ?? (() => Date.now());
+    this.rules = deps.rules ?? DEFAULT_BATCH_RULES;
+  }
+
+  async head(): Promise<Head> {
+    const last = await this.deps.db().ledger.orderBy(':id').last();
+    if (last === undefined) return { seq: 0, hash: GENESIS_PREV_HASH, coveredTo: 0 };
+    let entry;
+    try {
+      entry = parseEntry(last.entry);
+    } catch (error) {
+      throw new LedgerHeadError(`The last ledger entry (${last.seq}) is malformed, so no entry can follow it: ${(error as Error).message}.`);
+    }
+    return { seq: last.seq, hash: this.hasher.hash(entry), coveredTo: last.coversTo };
+  }
+
+  /** Signs what the journal calls for since the last entry; `flush` closes an open intake batch now. */
+  async catchUp({ flush = false }: { readonly flush?: boolean } = {}): Promise<CatchUpResult> {
+    let head = await this.head();
+    const planner = new LedgerPlanner(head.coveredTo, this.rules);
+    let after = head.coveredTo;
+    let signed = 0;
+    for (;;) {
+      if (!this.deps.isCurrent()) return { signed, waitMs: null };
+      const page = await this.deps.api.journal.read({ after, limit: READ_PAGE });
+      for (const record of page.records) {
+        for (const planned of planner.push(record)) {
+          head = await this.append(head, planned);
+          signed++;
+        }
+      }
+      if (page.records.length === 0 || page.end) break;
+      after = page.nextCursor;
+    }
+    const { closed, waitMs } = planner.finish(this.now(), flush);
+    if (closed !== null) {
+      await this.append(head, closed);
+      signed++;
+    }
+    return { signed, waitMs };
+  }
+
+  private async append(head: Head, planned: PlannedEntry): Promise<Head> {
+    if (!this.deps.isCurrent()) throw new LedgerHeadError('The vault was locked while the ledger was being written.');
+    const { kind, subject, operator, inputs, details } = await this.describe(planned);
+    const salted = { v: 1, salt: toBase64Url(randomBytes(16)), from: planned.from, to: planned.to, ...details };
+    const seq = head.seq + 1;
+    const { entry, signature } = await signEntry(this.deps.signer, this.deps.domain, {
+      seq,
+      prevHash: head.hash,
+      kind,
+      subject,
+      operator,
+      payloadHash: payloadHashOf(salted),
+      inputs,
+      createdAt: this.now(),
+      node: this.deps.signer.address,
+    });
+    const meta = await sealJson(await this.deps.sealer(), { v: 1, entry, signature, details: salted });
+    await this.deps.api.ledger.append({ ledgerSeq: seq, meta });
+    return { seq, hash: this.hasher.hash(entry), coveredTo: planned.to };
+  }
+
+  private async describe(planned: PlannedEntry): Promise<{
+    kind: LedgerEntryKind;
+    subject: string;
+    operator: string;
+    inputs: string[];
+    details: Record<string, unknown>;
+  }> {
+    if (planned.kind === 'INTAKE_BATCH') {
+      const objectIds = planned.records.flatMap((record) => record.objects);
+      const byChannel: Record<string, number> = {};
+      for (const record of planned.records) {
+        const channel = record.kind.slice('intake.'.length);
+        byChannel[channel] = (byChannel[channel] ?? 0) + 1;
+      }
+      return {
+        kind: 'INTAKE_BATCH',
+        subject: ZERO_HASH,
+        operator: ZERO_HASH,
+        inputs: [bytes32Of(merkleRoot(objectIds.map(objectIdLeaf)))],
+        details: {
+          records: planned.records.length,
+          byChannel,
+          objectIds,
+          firstAt: planned.records[0]!.at,
+          lastAt: planned.records.at(-1)!.at,
+        },
+      };
+    }
+    const { record } = planned;
+    const base = { kind: planned.kind, operator: pseudonymToBytes32(record.operator), inputs: [journalRecordHash(record)] };
+    const source = { seq: record.seq, kind: record.kind, at: record.at };
+    const opened = await this.openMeta(record);
+    if (opened === undefined) return { ...base, subject: ZERO_HASH, details: { source, unreadable: true } };
+    const described = await this.subjectAndDetails(planned.kind, record, opened);
+    return { ...base, subject: described.subject, details: { source, ...described.details } };
+  }
+
+  private async subjectAndDetails(kind: LedgerEntryKind, record: JournalRecord, value: unknown): Promise<{ subject: string; details: Record<string, unknown> }> {
+    const none = { subject: ZERO_HASH, details: { unreadable: true } };
+    switch (kind) {
+      case 'ACCESS': {
+        const parsed = AccessMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { patientId, recordId, at } = parsed.data;
+        return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { patientId, recordId, at } };
+      }
+      case 'ERASURE': {
+        const parsed = ErasureMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { patientId, messages, records, objects } = parsed.data;
+        return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { patientId, messages, records, objects } };
+      }
+      case 'OPERATOR_CHANGE': {
+        const parsed = OperatorChangedMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        return { subject: pseudonymToBytes32(parsed.data.subject), details: { action: parsed.data.action, role: parsed.data.role } };
+      }
+      case 'EXPORT': {
+        const what = record.kind.slice('export.'.length);
+        const parsed = LedgerExportMetaSchema.safeParse(value);
+        if (!parsed.success) return { subject: ZERO_HASH, details: { what, unreadable: true } };
+        const { v: _v, ...rest } = parsed.data;
+        return { subject: ZERO_HASH, details: { what, ...rest } };
+      }
+      case 'SETTINGS_CHANGE': {
+        const setting = record.kind.slice('settings.'.length);
+        const autoUnlock = AutoUnlockSettingMetaSchema.safeParse(value);
+        if (autoUnlock.success) return { subject: ZERO_HASH, details: { setting, value: autoUnlock.data.enabled ? 'on' : 'off' } };
+        const institution = InstitutionMetaSchema.safeParse(value);
+        if (institution.success) return { subject: ZERO_HASH, details: { setting, value: institution.data.name, role: institution.data.role } };
+        return { subject: ZERO_HASH, details: { setting } };
+      }
+      default: {
+        // CONSENT, KEY_ROTATION: no such events exist yet; their subject is the patient when named.
+        const patientId = (value as { patientId?: unknown } | null)?.patientId;
+        return typeof patientId === 'string' ? { subject: await patientSubject(this.deps.ledgerKey, patientId), details: {} } : { subject: ZERO_HASH, details: {} };
+      }
+    }
+  }
+
+  /** The record's sealed meta, opened; undefined when it has none or it does not open. */
+  private async openMeta(record: JournalRecord): Promise<unknown> {
+    if (record.meta === null) return undefined;
+    try {
+      return await openJson(this.deps.opener, record.meta);
+    } catch {
+      return undefined;
+    }
+  }
+}

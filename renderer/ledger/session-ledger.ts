@@ -1,0 +1,182 @@
+import type { Wallet } from 'ethers';
+import type { HdmsApi } from '../../shared/ipc/contract';
+import type { Opener, Sealer } from '../../shared/crypto/envelope';
+import { ledgerDomain, type LedgerDomain } from '../../shared/ledger/ledger-schema';
+import { verifyLedger } from '../../shared/ledger/ledger-verify';
+import type { VaultDb } from '../vault/views/vault-db';
+import type { LedgerVerification } from './ledger-service';
+import type { BatchRules } from './ledger-planner';
+import { LedgerWriter } from './ledger-writer';
+
+/**
+ * The ledger of one unlocked session: the identity key, the writer that runs after every replay,
+ * the timer that comes back for an open intake batch, and verification (at unlock, in the
+ * background, and on demand). Created by the vault service when a session opens (the only hook
+ * into it: create-vault-service.ts calls afterReplay() at the end of each replay and close() at
+ * lock) and dropped at lock.
+ */
+
+/** What the vault lends the ledger for one session. */
+export interface LedgerSessionPort {
+  readonly api: HdmsApi;
+  db(): VaultDb;
+  readonly ledgerKey: CryptoKey;
+  readonly opener: Opener;
+  sealer(): Promise<Sealer>;
+  /** The acting operator's pseudonymous id (journal `operator`). */
+  readonly actor: string;
+  isAdmin(): boolean;
+  /** The keyring's operators (local ids and names), for operatorNames(). */
+  operators(): readonly { readonly operatorId: string; readonly name: string }[];
+  /** The vault's intake public key as the keyring holds it (raw P-256 point, base64url). */
+  readonly intakePublicKey: string;
+  /** False once the session is over (lock, another unlock). */
+  isCurrent(): boolean;
+  /** Replays the journal into the views (afterReplay() runs at its end), serialized with all others. */
+  sync(): Promise<void>;
+  /**
+   * Replays the views now, inside the replay task that is running (afterReplay's caller): the
+   * writer's own entries reach the view at once, and their journal.appended needs no other sync.
+   */
+  replayNow(): Promise<void>;
+  /** Asks for a replay soon, without waiting (what a journal.appended event does). */
+  requestSync(): void;
+  /** Appends one of the mind's own events (sealed meta) as the acting operator. */
+  appendEvent(kind: string, meta: unknown): Promise<number>;
+}
+
+export interface LedgerOptions {
+  /** Tests: the batching rule (ledger-planner.ts DEFAULT_BATCH_RULES otherwise). */
+  readonly batchRules?: BatchRules;
+  /** The EIP-712 chain id (DEFAULT_LEDGER_CHAIN_ID otherwise). */
+  readonly chainId?: number;
+  /** Verify the whole chain in the background after the first replay of a session (default true). */
+  readonly verifyAtUnlock?: boolean;
+}
+
+/** Yields to the event loop (the UI) between pages of a long verification. */
+const yieldToUi = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+const VERIFY_PAGE = 500;
+
+export class SessionLedger {
+  readonly domain: LedgerDomain;
+  readonly writer: LedgerWriter;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private flushNext = false;
+  private verifiedOnce = false;
+  private closed = false;
+  private verifying: Promise<LedgerVerification> | null = null;
+  last: LedgerVerification | null = null;
+  /** The last failure of the writer (a refused append, a malformed head), or null. */
+  writerProblem: string | null = null;
+
+  constructor(
+    readonly port: LedgerSessionPort,
+    readonly wallet: Wallet,
+    private readonly options: LedgerOptions,
+    private readonly notify: () => void,
+  ) {
+    this.domain = ledgerDomain(options.chainId);
+    this.writer = new LedgerWriter({
+      api: port.api,
+      db: () => port.db(),
+      opener: port.opener,
+      sealer: () => port.sealer(),
+      ledgerKey: port.ledgerKey,
+      signer: wallet,
+      domain: this.domain,
+      isCurrent: () => port.isCurrent() && !this.closed,
+      ...(options.batchRules === undefined ? {} : { rules: options.batchRules }),
+    });
+  }
+
+  get address(): string {
+    return this.wallet.address;
+  }
+
+  /**
+   * Called by the vault at the end of every replay, inside its queue: signs what the journal calls
+   * for. Never throws (a replay must not fail because of the ledger); a problem is kept in
+   * writerProblem and retried at the next replay.
+   */
+  async afterReplay(): Promise<void> {
+    if (this.closed) return;
+    const flush = this.flushNext;
+    this.flushNext = false;
+    try {
+      const { signed, waitMs } = await this.writer.catchUp({ flush });
+      this.writerProblem = null;
+      this.setTimer(waitMs);
+      if (signed > 0) {
+        await this.port.replayNow();
+        this.notify();
+      }
+    } catch (error) {
+      this.writerProblem = error instanceof Error ? error.message : 'The ledger writer failed.';
+    }
+    if (!this.verifiedOnce && this.options.verifyAtUnlock !== false) {
+      this.verifiedOnce = true;
+      // In the background: the unlock never waits for it; the UI hears of the result.
+      setTimeout(() => void this.verify().catch(() => undefined), 0);
+    }
+  }
+
+  /** Signs everything pending now (an open intake batch included) and waits until the view shows it. */
+  async flush(): Promise<void> {
+    this.flushNext = true;
+    await this.port.sync();
+  }
+
+  /** Checks the chain and every signature of the ledger view; one verification at a time. */
+  verify(): Promise<LedgerVerification> {
+    this.verifying ??= this.runVerify().finally(() => {
+      this.verifying = null;
+    });
+    return this.verifying;
+  }
+
+  private async runVerify(): Promise<LedgerVerification> {
+    const port = this.port;
+    async function* rows() {
+      let after = 0;
+      for (;;) {
+        const page = await port.db().ledger.where(':id').above(after).limit(VERIFY_PAGE).toArray();
+        for (const row of page) yield { entry: row.entry, signature: row.signature };
+        if (page.length < VERIFY_PAGE) return;
+        after = page.at(-1)!.seq;
+        await yieldToUi();
+      }
+    }
+    const result = await verifyLedger(rows(), {
+      domain: this.domain,
+      node: this.address,
+      progressEvery: 25,
+      onProgress: yieldToUi,
+    });
+    const checkedAt = new Date().toISOString();
+    const verification: LedgerVerification = result.ok
+      ? { ok: true, entries: result.entries, checkedAt }
+      : { ok: false, entries: result.entries, checkedAt, firstBreak: result.firstBreak };
+    if (this.port.isCurrent() && !this.closed) {
+      this.last = verification;
+      this.notify();
+    }
+    return verification;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.setTimer(null);
+  }
+
+  private setTimer(waitMs: number | null): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (waitMs === null || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.closed) this.port.requestSync();
+    }, Math.max(0, waitMs) + 10);
+  }
+}

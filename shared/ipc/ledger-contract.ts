@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { method } from './method';
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
+const exportHandle = z.string().regex(/^[0-9a-f]{32}$/);
+
+/** The journal kind of a signed ledger entry; only `ledger.append` writes it. */
+export const LEDGER_ENTRY_JOURNAL_KIND = 'ledger.entry';
+/** One `ledger.exportAppend` carries at most this many characters (the mind sends a large export in chunks). */
+export const LEDGER_EXPORT_CHUNK_CHARS = 4 * 1024 * 1024;
+
+/**
+ * The signed ledger (design §5) as the body sees it: sealed entries to append, and export files to
+ * write. The body never reads an entry (they are sealed to the vault's key); it only keeps the
+ * per-node sequence honest and writes files the mind composed.
+ */
+export const ledgerMethods = {
+  /**
+   * Appends one signed entry as a `ledger.entry` journal record (meta = the sealed entry) with the
+   * plaintext note `{ledgerSeq}`. Compare-and-append: refused with E_CONFLICT unless the journal
+   * holds exactly ledgerSeq − 1 entries, so two windows of one vault can never fork the chain.
+   */
+  'ledger.append': method(
+    z.strictObject({ ledgerSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), meta: base64url.min(1).max(1024 * 1024) }),
+    z.strictObject({ seq: z.number().int().positive() }),
+  ),
+  /**
+   * Starts an export file in `<data>/exports/`: `ledger-<UTC>.jsonl` or `node-info-<UTC>.json`
+   * (mode 0600). The text follows in chunks (exportAppend); exportFinish makes it durable and gives
+   * it its name; exportAbort (or a body stop) deletes it. At most 4 exports are open at a time.
+   */
+  'ledger.exportBegin': method(
+    z.strictObject({ kind: z.enum(['ledger', 'nodeInfo']) }),
+    z.strictObject({ handle: exportHandle }),
+  ),
+  'ledger.exportAppend': method(
+    z.strictObject({ handle: exportHandle, text: z.string().max(LEDGER_EXPORT_CHUNK_CHARS) }),
+    z.strictObject({ bytes: z.number().int().nonnegative() }),
+  ),
+  'ledger.exportFinish': method(
+    z.strictObject({ handle: exportHandle }),
+    z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() }),
+  ),
+  'ledger.exportAbort': method(z.strictObject({ handle: exportHandle }), z.strictObject({})),
+} as const;

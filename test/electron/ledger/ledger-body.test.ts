@@ -1,0 +1,84 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startBody, type Body } from '../../../electron/body';
+import { createSealer } from '../../../shared/crypto/envelope';
+import { fromBase64Url, toBase64Url, utf8Encode } from '../../../shared/crypto/bytes';
+import { exportFileName } from '../../../electron/ledger/export-files';
+import { useTempDirs } from '../../support/temp-dir';
+import { buildTestKeyring } from '../../support/vault-keyring';
+
+/** The body's half of the ledger: compare-and-append of sealed entries, and export files. */
+
+const context = { transport: 'in-process', connectionId: 't' } as const;
+
+async function call(body: Body, method: string, payload: unknown): Promise<unknown> {
+  const result = await body.router.dispatch(method, payload, context);
+  if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
+  return result.value;
+}
+
+describe('ledger methods of the body', () => {
+  const tempDir = useTempDirs();
+
+  it('appends ledger.entry records in seq order only, refusing a fork or a gap, also after a restart', async () => {
+    const dataDir = await tempDir();
+    let body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent' });
+    const { keyring } = await buildTestKeyring();
+    await call(body, 'vault.create', { keyring });
+    const sealer = await createSealer(fromBase64Url(keyring.intakePublicKey));
+    const meta = async (n: number) => toBase64Url(await sealer.seal('journalMetadata', utf8Encode(JSON.stringify({ n }))));
+    try {
+      await expect(call(body, 'ledger.append', { ledgerSeq: 2, meta: await meta(2) })).rejects.toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(/cannot follow entry 0/) });
+      await call(body, 'ledger.append', { ledgerSeq: 1, meta: await meta(1) });
+      await expect(call(body, 'ledger.append', { ledgerSeq: 1, meta: await meta(1) })).rejects.toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(/exists already/) });
+      // The mind cannot bypass the check through journal.append.
+      await expect(call(body, 'journal.append', { kind: 'ledger.entry', operator: null, objects: [], meta: await meta(2) })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
+      await body.stop('quit');
+      body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent' });
+      await expect(call(body, 'ledger.append', { ledgerSeq: 1, meta: await meta(1) })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+      const { seq } = (await call(body, 'ledger.append', { ledgerSeq: 2, meta: await meta(2) })) as { seq: number };
+      const { records } = (await call(body, 'journal.read', { after: 0, limit: 100 })) as { records: { seq: number; kind: string }[] };
+      expect(records.filter((r) => r.kind === 'ledger.entry').map((r) => r.seq)).toEqual([seq - 1, seq]);
+    } finally {
+      await body.stop('quit');
+    }
+  });
+
+  it('writes an export in chunks to <data>/exports (0600), never under a name that exists, and aborts cleanly', async () => {
+    const dataDir = await tempDir();
+    const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent' });
+    try {
+      const first = (await call(body, 'ledger.exportBegin', { kind: 'ledger' })) as { handle: string };
+      const second = (await call(body, 'ledger.exportBegin', { kind: 'ledger' })) as { handle: string };
+      await call(body, 'ledger.exportAppend', { handle: first.handle, text: 'line one\n' });
+      await call(body, 'ledger.exportAppend', { handle: second.handle, text: 'other\n' });
+      expect(await call(body, 'ledger.exportAppend', { handle: first.handle, text: 'line twö\n' })).toEqual({ bytes: 19 });
+      const a = (await call(body, 'ledger.exportFinish', { handle: first.handle })) as { path: string; bytes: number };
+      const b = (await call(body, 'ledger.exportFinish', { handle: second.handle })) as { path: string; bytes: number };
+      expect(a.bytes).toBe(19);
+      expect(await readFile(a.path, 'utf8')).toBe('line one\nline twö\n');
+      expect(path.dirname(a.path)).toBe(path.join(dataDir, 'exports'));
+      expect(a.path).not.toBe(b.path);
+      if (process.platform !== 'win32') expect((await stat(a.path)).mode & 0o777).toBe(0o600);
+      await expect(call(body, 'ledger.exportAppend', { handle: first.handle, text: 'late' })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+
+      const info = (await call(body, 'ledger.exportBegin', { kind: 'nodeInfo' })) as { handle: string };
+      await call(body, 'ledger.exportAppend', { handle: info.handle, text: '{}' });
+      await call(body, 'ledger.exportAbort', { handle: info.handle });
+      const dangling = (await call(body, 'ledger.exportBegin', { kind: 'nodeInfo' })) as { handle: string };
+      await call(body, 'ledger.exportAppend', { handle: dangling.handle, text: '{}' });
+      await body.stop('quit');
+      // Finished files stay; aborted ones and those open at stop leave nothing behind.
+      expect((await readdir(path.join(dataDir, 'exports'))).sort()).toEqual([path.basename(a.path), path.basename(b.path)].sort());
+    } finally {
+      await body.stop('quit');
+    }
+  });
+
+  it('names files by kind and UTC time', () => {
+    const at = new Date('2025-01-02T03:04:05.678Z');
+    expect(exportFileName('ledger', at)).toBe('ledger-20250102T030405Z.jsonl');
+    expect(exportFileName('nodeInfo', at, 2)).toBe('node-info-20250102T030405Z-2.json');
+  });
+});
