@@ -14,6 +14,7 @@ import './styles/base.css';
 import './styles/layout.css';
 import './styles/components.css';
 import './styles/vault.css';
+import './styles/ledger.css';
 
 // Until the saved preferences arrive, follow the operating system's light/dark setting.
 writePrefsToDocument(DEFAULT_PREFS);
@@ -34,7 +35,7 @@ if (choice.ok) {
   const render = (): void =>
     root.render(
       <StrictMode>
-        <App api={api} transport={choice.transport} vault={vault} />
+        <App api={api} transport={choice.transport} vault={vault} ledger={vault.ledger} />
       </StrictMode>,
     );
   // Render once the vault knows whether it exists, so a locked vault never flashes the first-run

@@ -5,11 +5,13 @@ import type { CreateVaultInput } from '../features/first-run/create-vault-form';
 import { FirstRunScreen } from '../features/first-run/first-run-screen';
 import { RecoveryKeyScreen } from '../features/first-run/recovery-key-screen';
 import { UnlockScreen } from '../features/unlock/unlock-screen';
+import type { LedgerService } from '../ledger/ledger-service';
 import { VaultProvider, useVault, useVaultPhase } from '../vault/vault-context';
 import type { VaultService } from '../vault/vault-service';
 import { ApiProvider, useApi } from './api-context';
 import { AppInfoContext } from './app-info-context';
 import { AppFrame } from './layout/app-frame';
+import { LedgerProvider } from './ledger-context';
 import { StoppingBanner } from './layout/stopping-banner';
 import { PrefsProvider } from './prefs-context';
 import { hrefForRoute } from './router/hash-route';
@@ -17,13 +19,18 @@ import { SetupReturnContext } from './setup-return-context';
 import { LoadingScreen, StartupErrorScreen } from './startup-screens';
 import { useStartupData } from './use-startup-data';
 
-/** The whole UI for one transport and vault: startup, then first-run, unlock or the app frame. */
-export function App({ api, transport, vault }: { api: HdmsApi; transport: Transport; vault: VaultService }) {
+/**
+ * The whole UI for one transport and vault: startup, then first-run, unlock or the app frame.
+ * Without a `ledger` the ledger screens say that this window has none.
+ */
+export function App({ api, transport, vault, ledger }: { api: HdmsApi; transport: Transport; vault: VaultService; ledger?: LedgerService }) {
   return (
     <ApiProvider api={api} transport={transport}>
       <VaultProvider vault={vault}>
-        <StoppingBanner />
-        <StartupGate />
+        <LedgerProvider ledger={ledger ?? null}>
+          <StoppingBanner />
+          <StartupGate />
+        </LedgerProvider>
       </VaultProvider>
     </ApiProvider>
   );

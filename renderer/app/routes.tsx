@@ -35,7 +35,7 @@ export const AREAS: readonly Area[] = [
   { id: 'imaging', title: 'Imaging', Icon: ImagingIcon, Page: ImagingArea },
   { id: 'devices', title: 'Devices', Icon: DevicesIcon, Page: DevicesArea },
   { id: 'marketplace', title: 'Marketplace', Icon: MarketplaceIcon, Page: MarketplaceArea },
-  { id: 'ledger', title: 'Ledger', Icon: LedgerIcon, Page: LedgerArea },
+  { id: 'ledger', title: 'Ledger', Icon: LedgerIcon, Page: LedgerArea, nested: true },
   { id: 'settings', title: 'Settings', Icon: SettingsIcon, Page: SettingsArea },
 ];
 

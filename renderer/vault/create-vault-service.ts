@@ -20,6 +20,7 @@ import { IdleLock, type IdleClock } from './session/idle-lock';
 import { asVaultError, tamperedKeyring } from './vault-errors';
 import {
   VaultError,
+  type IndexingState,
   type OperatorSummary,
   type SyncProgress,
   type VaultPhase,
@@ -54,6 +55,9 @@ import { searchPatientIds } from './views/keyword-search';
 import { TokenCache } from './views/token-cache';
 import { patientDetail, patientHits, recordRow } from './views/view-reads';
 import { deleteVaultDb, openVaultDb, recordsOfPatient, type IndexedDbDeps, type VaultDb } from './views/vault-db';
+import { createLedgerService, type FullLedgerService } from '../ledger/create-ledger-service';
+import { deriveNodeWallet } from '../ledger/node-identity-key';
+import { SessionLedger, type LedgerOptions } from '../ledger/session-ledger';
 
 /**
  * The real VaultService (design §2–3): keys and unlock, operators, the Dexie views replayed from
@@ -92,16 +96,23 @@ export interface CreateVaultServiceOptions {
   readonly testOnlyPbkdf2Iterations?: number;
   /** Tests only: the auto-lock clock. */
   readonly clock?: IdleClock;
+  /** The signed ledger's options (tests: batching rule, no verification at unlock). */
+  readonly ledger?: LedgerOptions;
 }
 
 /** Added to VaultService (additive): lets startup wait for the first phase from the body. */
 export interface VaultServiceWithReady extends VaultService {
   /** Resolves once the vault's phase is known (the first vault.status answer). */
   ready(): Promise<void>;
+  /** The signed ledger of this vault (renderer/ledger): usable while unlocked. */
+  readonly ledger: FullLedgerService;
 }
 
 export const DEFAULT_AUTO_LOCK_MINUTES = 15;
 const AUTO_LOCK_KEY = 'autoLockMinutes';
+/** Progress of a running replay reaches the listeners at most this often (busy flips at once). */
+export const INDEXING_NOTIFY_MS = 250;
+const IDLE: IndexingState = { busy: false, applied: 0 };
 
 interface Session {
   readonly master: Uint8Array;
@@ -118,6 +129,10 @@ interface Session {
   queue: Promise<unknown>;
   autoQueued: boolean;
   unsubscribe: () => void;
+  /** The session's signed ledger (identity key, writer, verification); null only while opening. */
+  ledger: SessionLedger | null;
+  /** The journal seq the views were last replayed to in this session. */
+  replayedTo: number;
 }
 
 function summaryOf(operator: KeyringOperator): OperatorSummary {
@@ -149,6 +164,45 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     for (const listener of [...listeners]) listener();
   };
   const idle = new IdleLock(() => lock(), options.clock);
+
+  /**
+   * Indexing (VaultService.indexing): busy while any replay or rebuild is queued or running (of
+   * any session: one cut short by lock() still settles), and while restoreBackup holds it on
+   * from before opening the session until its rebuild is done. `applied` is the running replay's own
+   * count; it is published with the busy flips and at most every INDEXING_NOTIFY_MS in between.
+   */
+  let indexingHolds = 0;
+  let appliedNow = 0;
+  let indexingState: IndexingState = IDLE;
+  let lastProgressNotice = 0;
+
+  function publishIndexing(): void {
+    const busy = indexingHolds > 0;
+    const applied = busy ? appliedNow : 0;
+    if (busy === indexingState.busy && applied === indexingState.applied) return;
+    indexingState = busy ? { busy, applied } : IDLE;
+    lastProgressNotice = performance.now();
+    notify();
+  }
+
+  /** Marks the views busy until the returned `end` is called (once). */
+  function beginIndexing(): () => void {
+    if (indexingHolds === 0) appliedNow = 0;
+    indexingHolds += 1;
+    publishIndexing();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      indexingHolds -= 1;
+      publishIndexing();
+    };
+  }
+
+  function indexingProgress(progress: SyncProgress): void {
+    appliedNow = progress.applied;
+    if (performance.now() - lastProgressNotice >= INDEXING_NOTIFY_MS) publishIndexing();
+  }
 
   const setPhase = (next: VaultPhase): void => {
     if (next === phase) return;
@@ -195,10 +249,17 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
   }
 
   /** Enters the unlocked state with a verified keyring and the master it opened with (copied). */
-  async function openSession(master: Uint8Array, keyring: Keyring, operator: KeyringOperator, keys?: VaultKeys): Promise<Session> {
+  async function openSession(
+    master: Uint8Array,
+    keyring: Keyring,
+    operator: KeyringOperator,
+    keys?: VaultKeys,
+    { autoSync = true }: { readonly autoSync?: boolean } = {},
+  ): Promise<Session> {
     if (session !== null) lock();
     const vaultKeys = keys ?? (await deriveVaultKeys(master));
     const actor = await deriveOperatorId(vaultKeys.ledgerKey, operator.operatorId);
+    const wallet = await deriveNodeWallet(master);
     const db = openVaultDb(keyring.vaultId, idb);
     await db.open();
     autoLockMinutes = await loadAutoLock(db);
@@ -215,13 +276,20 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
       queue: Promise.resolve(),
       autoQueued: false,
       unsubscribe: noop,
+      ledger: null,
+      replayedTo: 0,
     };
-    s.unsubscribe = transport.subscribe('journal.appended', () => scheduleAutoSync(s));
+    s.ledger = new SessionLedger(ledgerPortOf(s), wallet, options.ledger ?? {}, notifyLedger);
+    // Records the views hold already (the ledger's own entries, replayed in its task) need no sync.
+    s.unsubscribe = transport.subscribe('journal.appended', ({ lastSeq }) => {
+      if (lastSeq > s.replayedTo) scheduleAutoSync(s);
+    });
     session = s;
     idle.start(autoLockMinutes);
+    // Busy before the UI hears of the unlock, so it never takes the views for complete meanwhile.
+    if (autoSync) scheduleAutoSync(s);
     phase = 'unlocked';
     notify();
-    scheduleAutoSync(s);
     return s;
   }
 
@@ -231,6 +299,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     session = null;
     idle.stop();
     s.unsubscribe();
+    s.ledger?.close();
     s.master.fill(0);
     s.tokens.clear();
     s.db.close();
@@ -243,10 +312,71 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
   // Replay
 
   function replayOnce(s: Session, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
-    return replayJournal(
+    appliedNow = 0;
+    return replayViews(s, onProgress).then(async (progress) => {
+      // The ledger signs what the replayed journal calls for (never throws; see SessionLedger).
+      if (session === s) await s.ledger?.afterReplay();
+      return progress;
+    });
+  }
+
+  /** The views' replay alone; notes how far the views are (journal.appended up to there needs no sync). */
+  async function replayViews(s: Session, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
+    const progress = await replayJournal(
       { api, db: s.db, keys: s.keys, opener: s.opener, tokens: s.tokens, isCurrent: () => session === s },
-      onProgress,
+      (step) => {
+        indexingProgress(step);
+        onProgress?.(step);
+      },
     );
+    s.replayedTo = Math.max(s.replayedTo, progress.cursor);
+    return progress;
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Ledger (renderer/ledger): the session lends it the views, keys and journal; nothing more.
+
+  const ledgerListeners = new Set<() => void>();
+  function notifyLedger(): void {
+    for (const listener of [...ledgerListeners]) listener();
+  }
+  let appVersion: Promise<string> | null = null;
+  const ledgerService = createLedgerService(
+    {
+      current: () => session?.ledger ?? null,
+      appVersion: () => {
+        appVersion ??= api.app.info({}).then(
+          (info) => info.version,
+          () => {
+            appVersion = null;
+            return 'unknown';
+          },
+        );
+        return appVersion;
+      },
+    },
+    ledgerListeners,
+  );
+
+  function ledgerPortOf(s: Session): ConstructorParameters<typeof SessionLedger>[0] {
+    return {
+      api,
+      db: () => s.db,
+      ledgerKey: s.keys.ledgerKey,
+      opener: s.opener,
+      sealer: () => sealerOf(s),
+      actor: s.actor,
+      isAdmin: () => s.operator.role === 'admin',
+      operators: () => s.keyring.operators.map((o) => ({ operatorId: o.operatorId, name: o.name })),
+      intakePublicKey: s.keyring.intakePublicKey,
+      isCurrent: () => session === s,
+      sync: () => runSync(s).then(noop),
+      replayNow: () => replayViews(s).then(noop),
+      requestSync: () => {
+        if (session === s) scheduleAutoSync(s);
+      },
+      appendEvent: (kind, meta) => sealerOf(s).then((sealer) => appendMindEvent(api, sealer, { kind, operator: s.actor, meta })),
+    };
   }
 
   /** Runs `task` after every queued replay or rebuild of the session. */
@@ -256,10 +386,18 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     return run;
   }
 
+  /** enqueue() for a replay or rebuild: the views count as busy from now until it settles. */
+  function enqueueIndexing<T>(s: Session, task: () => Promise<T>): Promise<T> {
+    const end = beginIndexing();
+    const run = enqueue(s, task);
+    run.then(end, end);
+    return run;
+  }
+
   function scheduleAutoSync(s: Session): void {
     if (s.autoQueued) return;
     s.autoQueued = true;
-    enqueue(s, () => {
+    enqueueIndexing(s, () => {
       s.autoQueued = false;
       return replayOnce(s);
     }).catch(noop); // a locked vault or a failing page: the next sync (explicit or on the next append) retries
@@ -267,7 +405,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
 
   async function runSync(s: Session, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
     try {
-      return await enqueue(s, () => replayOnce(s, onProgress));
+      return await enqueueIndexing(s, () => replayOnce(s, onProgress));
     } catch (error) {
       throw asVaultError(error);
     }
@@ -372,6 +510,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
 
   const service: VaultServiceWithReady = {
     ready: () => ready,
+    ledger: ledgerService,
     phase: () => phase,
     subscribe(listener) {
       listeners.add(listener);
@@ -380,6 +519,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
       };
     },
     currentOperator: () => (session === null ? null : summaryOf(session.operator)),
+    indexing: () => indexingState,
 
     async create(input) {
       const status = await api.vault.status({}).catch((error: unknown) => {
@@ -602,7 +742,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     async rebuildIndex(onProgress) {
       const s = requireSession();
       try {
-        return await enqueue(s, async () => {
+        return await enqueueIndexing(s, async () => {
           const minutes = autoLockMinutes;
           s.db.close();
           await deleteVaultDb(s.keyring.vaultId, idb);
@@ -720,8 +860,16 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
         } finally {
           dataKey.fill(0);
         }
-        await openSession(master, keyring, operator, keys);
-        await service.rebuildIndex();
+        // Busy before the session opens and until the rebuild is done: the UI must never take the
+        // unlocked, still empty views for an empty vault. The session skips its own first sync
+        // (the rebuild replays everything anyway).
+        const endIndexing = beginIndexing();
+        try {
+          await openSession(master, keyring, operator, keys, { autoSync: false });
+          await service.rebuildIndex();
+        } finally {
+          endIndexing();
+        }
       } finally {
         master.fill(0);
       }

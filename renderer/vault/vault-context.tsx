@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useRef, useSyncExternalStore, type ReactNode } from 'react';
-import type { OperatorSummary, VaultPhase, VaultService } from './vault-service';
+import type { IndexingState, OperatorSummary, VaultPhase, VaultService } from './vault-service';
 
 const VaultContext = createContext<VaultService | null>(null);
 
@@ -38,6 +38,23 @@ export function useCurrentOperator(): OperatorSummary | null {
   const snapshot = useCallback(() => {
     const next = vault.currentOperator();
     if (!sameOperator(last.current, next)) last.current = next;
+    return last.current;
+  }, [vault]);
+  return useSyncExternalStore(subscribe, snapshot);
+}
+
+/**
+ * Whether the vault's views are being built (replay, rebuild, restore) and how far the running
+ * replay got, re-rendering the caller when busy flips and, a few times a second, with progress.
+ * Kept stable while its fields are unchanged, like useCurrentOperator.
+ */
+export function useVaultIndexing(): IndexingState {
+  const vault = useVault();
+  const last = useRef<IndexingState>({ busy: false, applied: 0 });
+  const subscribe = useCallback((listener: () => void) => vault.subscribe(listener), [vault]);
+  const snapshot = useCallback(() => {
+    const next = vault.indexing();
+    if (next.busy !== last.current.busy || next.applied !== last.current.applied) last.current = next;
     return last.current;
   }, [vault]);
   return useSyncExternalStore(subscribe, snapshot);

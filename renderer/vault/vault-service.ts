@@ -69,7 +69,11 @@ export interface PatientDetail {
 }
 
 export interface SearchResult {
-  /** Patient ids in display order (by family name, then given); rows are loaded lazily. */
+  /**
+   * Patient ids in display order: best match first (more words matched as whole words), then by
+   * patient id (a keyed pseudonym, so not alphabetical); an empty query lists every patient in id
+   * order. Rows are loaded lazily.
+   */
   readonly patientIds: readonly string[];
   readonly tookMs: number;
 }
@@ -80,11 +84,27 @@ export interface SyncProgress {
   readonly done: boolean;
 }
 
+/**
+ * Whether the views are being built from the journal right now (a replay, an automatic sync after
+ * new journal entries, a demo import's indexing, "Rebuild index", the rebuild after a restore).
+ * While busy, search and patient pages may be incomplete.
+ */
+export interface IndexingState {
+  readonly busy: boolean;
+  /** Journal records applied so far by the replay now running (0 when idle or just started). */
+  readonly applied: number;
+}
+
 export interface VaultService {
   phase(): VaultPhase;
-  /** Called on every phase or operator change; returns the unsubscribe function. */
+  /**
+   * Called on every phase or operator change, whenever indexing().busy flips, and (at most a few
+   * times per second) as indexing().applied grows; returns the unsubscribe function.
+   */
   subscribe(listener: () => void): () => void;
   currentOperator(): OperatorSummary | null;
+  /** The views' indexing state; the same object until it changes (a useSyncExternalStore snapshot). */
+  indexing(): IndexingState;
 
   // Setup and keys
   /**

@@ -19,13 +19,14 @@ type Progress =
  * messages, then replayed into the index so search finds it at once. Used on the empty Patients
  * page and in Settings → Data.
  */
-export function ImportDemoControl({ onImported }: { onImported?: () => void }) {
+export function ImportDemoControl({ onStarted, onImported }: { onStarted?: () => void; onImported?: () => void }) {
   const vault = useVault();
   const [count, setCount] = useState(String(DEFAULT_DEMO_PATIENTS));
   const [progress, setProgress] = useState<Progress | null>(null);
   const progressId = useId();
 
   const importDemo = useAction(async (patients: number) => {
+    onStarted?.();
     setProgress({ step: 'importing', done: 0, total: patients });
     const imported = await vault.importDemoData(patients, (done, total) => setProgress({ step: 'importing', done, total }));
     setProgress({ step: 'indexing', applied: 0 });

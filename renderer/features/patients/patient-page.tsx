@@ -5,6 +5,7 @@ import { vaultErrorMessage } from '../../app/vault-errors';
 import { useCurrentOperator, useVault } from '../../vault/vault-context';
 import type { PatientDetail } from '../../vault/vault-service';
 import { ErasePatientDialog } from './erase-patient-dialog';
+import { PatientAccesses } from './patient-accesses';
 import { addressLabel, identifierLabel, patientName, sexLabel } from './record-format';
 import { RecordTable } from './record-table';
 
@@ -96,6 +97,7 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
           </>
         )}
       </section>
+      <PatientAccesses patientId={detail.patientId} />
       {erasing && primary !== undefined && (
         <ErasePatientDialog
           patientId={detail.patientId}

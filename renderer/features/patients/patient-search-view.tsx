@@ -1,8 +1,10 @@
-import { useId, useRef, type FormEvent, type KeyboardEvent } from 'react';
+import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { usePrefs } from '../../app/prefs-context';
 import { vaultErrorMessage } from '../../app/vault-errors';
 import { ImportDemoControl } from '../demo-data/import-demo-control';
+import type { IndexingState } from '../../vault/vault-service';
 import type { HitCache } from './hit-cache';
+import { IndexingNotice } from './indexing-notice';
 import { PatientResultList, type ResultListHandle } from './patient-result-list';
 import type { PatientSearch } from './use-patient-search';
 
@@ -14,16 +16,22 @@ function patientsWord(count: number): string {
   return `${numberFormat.format(count)} ${count === 1 ? 'patient' : 'patients'}`;
 }
 
-/** The search box, what it found, and the result list; an empty vault offers demo data instead. */
+/**
+ * The search box, what it found, and the result list; an empty vault offers demo data instead.
+ * While the vault is indexing, a notice says results may be incomplete, and no count of 0 taken
+ * meanwhile passes for an empty vault.
+ */
 export function PatientSearchView({
   search,
   hits,
   notice,
+  indexing,
   onDataChanged,
 }: {
   search: PatientSearch;
   hits: HitCache;
   notice: string | null;
+  indexing: IndexingState;
   onDataChanged: () => void;
 }) {
   const { prefs } = usePrefs();
@@ -32,6 +40,16 @@ export function PatientSearchView({
   const box = useRef<HTMLInputElement>(null);
   const list = useRef<ResultListHandle>(null);
   const { outcome, total } = search;
+  /**
+   * An import started from the empty-vault screen keeps that screen (its progress, or its error)
+   * until it is done, although the patients it brings in show in the count meanwhile.
+   */
+  const [importing, setImporting] = useState(false);
+
+  const imported = (): void => {
+    setImporting(false);
+    onDataChanged();
+  };
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -45,15 +63,26 @@ export function PatientSearchView({
     }
   };
 
+  const noticeLine = notice !== null && (
+    <p role="status" className="note note--ok">
+      {notice}
+    </p>
+  );
+
+  const emptyVault = (
+    <>
+      {noticeLine}
+      <EmptyVault onStarted={() => setImporting(true)} onImported={imported} />
+    </>
+  );
+  if (importing) return emptyVault;
   if (total === 0 && search.query.trim() === '') {
+    if (search.totalComplete && !indexing.busy) return emptyVault;
+    // No patients so far, but the views are (or were just) being built: not an empty vault yet.
     return (
       <>
-        {notice !== null && (
-          <p role="status" className="note note--ok">
-            {notice}
-          </p>
-        )}
-        <EmptyVault onImported={onDataChanged} />
+        {noticeLine}
+        <IndexingNotice indexing={indexing} />
       </>
     );
   }
@@ -61,11 +90,8 @@ export function PatientSearchView({
   const showingResults = outcome !== null && search.query.trim() !== '';
   return (
     <>
-      {notice !== null && (
-        <p role="status" className="note note--ok">
-          {notice}
-        </p>
-      )}
+      {noticeLine}
+      <IndexingNotice indexing={indexing} />
       <form role="search" className="search-form" onSubmit={submit}>
         <label htmlFor={`${searchHintId}-box`} className="visually-hidden">
           Search records
@@ -133,7 +159,7 @@ function searchStatus(search: PatientSearch): string {
   return `${patientsWord(outcome.patientIds.length)} found in ${took}. Use the arrow keys to move through them.`;
 }
 
-function EmptyVault({ onImported }: { onImported: () => void }) {
+function EmptyVault({ onStarted, onImported }: { onStarted: () => void; onImported: () => void }) {
   const headingId = useId();
   return (
     <section className="panel panel--lead" aria-labelledby={headingId}>
@@ -143,7 +169,7 @@ function EmptyVault({ onImported }: { onImported: () => void }) {
         import a synthetic demo population: realistic names, record numbers, visits, lab results and vital signs,
         none of them real people.
       </p>
-      <ImportDemoControl onImported={onImported} />
+      <ImportDemoControl onStarted={onStarted} onImported={onImported} />
     </section>
   );
 }

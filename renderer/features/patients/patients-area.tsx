@@ -2,8 +2,9 @@ import { useState } from 'react';
 import { hrefForRoute } from '../../app/router/hash-route';
 import { useSetupReturn } from '../../app/setup-return-context';
 import { NotFoundView } from '../../app/layout/not-found-view';
-import { useVault, useVaultPhase } from '../../vault/vault-context';
+import { useVault, useVaultIndexing, useVaultPhase } from '../../vault/vault-context';
 import { HitCache } from './hit-cache';
+import { IndexingNotice } from './indexing-notice';
 import { PatientPage } from './patient-page';
 import { PatientSearchView } from './patient-search-view';
 import { RecordDetail } from './record-detail';
@@ -23,7 +24,8 @@ export function PatientsArea({ path }: { path: readonly string[] }) {
 
 function OpenPatientsArea({ path }: { path: readonly string[] }) {
   const vault = useVault();
-  const search = usePatientSearch(vault);
+  const indexing = useVaultIndexing();
+  const search = usePatientSearch(vault, indexing.busy);
   const [hits] = useState(() => new HitCache(vault));
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -40,11 +42,23 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
 
   const [patientId, section, recordId, ...rest] = path;
   if (patientId === undefined) {
-    return <PatientSearchView search={search} hits={hits} notice={notice} onDataChanged={dataChanged} />;
+    return <PatientSearchView search={search} hits={hits} notice={notice} indexing={indexing} onDataChanged={dataChanged} />;
   }
-  if (section === undefined) return <PatientPage key={patientId} patientId={patientId} onErased={erased} />;
+  if (section === undefined) {
+    return (
+      <>
+        <IndexingNotice indexing={indexing} />
+        <PatientPage key={patientId} patientId={patientId} onErased={erased} />
+      </>
+    );
+  }
   if (section === 'records' && recordId !== undefined && rest.length === 0) {
-    return <RecordDetail key={recordId} patientId={patientId} recordId={recordId} />;
+    return (
+      <>
+        <IndexingNotice indexing={indexing} />
+        <RecordDetail key={recordId} patientId={patientId} recordId={recordId} />
+      </>
+    );
   }
   return <NotFoundView />;
 }

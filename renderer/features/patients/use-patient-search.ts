@@ -21,19 +21,33 @@ export interface PatientSearch {
   readonly error: unknown;
   /** Every patient in the vault (search('')), null until known. */
   readonly total: number | null;
+  /**
+   * Whether `total` was counted while the views were complete (no indexing before or during the
+   * count): only then does 0 mean an empty vault.
+   */
+  readonly totalComplete: boolean;
   readonly totalError: unknown;
   /** After the data changed (import, erasure): the total and the current search again. */
   readonly refresh: () => void;
 }
 
-/** The Patients area's search: kept above its pages, so going back from a patient finds the list as it was. */
-export function usePatientSearch(vault: VaultService): PatientSearch {
+/**
+ * The Patients area's search: kept above its pages, so going back from a patient finds the list as it was.
+ * `indexingBusy` is the vault's indexing().busy: when it turns false, the total and the current
+ * search run again by themselves, so results found while the views were still being built
+ * become complete without retyping.
+ */
+export function usePatientSearch(vault: VaultService, indexingBusy = false): PatientSearch {
   const [query, setQueryText] = useState('');
   const [outcome, setOutcome] = useState<SearchOutcome | null>(null);
   const [searching, setSearching] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [total, setTotal] = useState<number | null>(null);
+  const [totalComplete, setTotalComplete] = useState(false);
   const [totalError, setTotalError] = useState<unknown>(null);
+  /** Counts flips of indexingBusy; a total counted across a flip is not complete. */
+  const indexingEpoch = useRef(0);
+  const busyNow = useRef(indexingBusy);
   const sequence = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const latestQuery = useRef('');
@@ -65,9 +79,12 @@ export function usePatientSearch(vault: VaultService): PatientSearch {
   );
 
   const loadTotal = useCallback(() => {
+    const epoch = indexingEpoch.current;
+    const whileBusy = busyNow.current;
     vault.search('').then(
       (result) => {
         setTotal(result.patientIds.length);
+        setTotalComplete(!whileBusy && epoch === indexingEpoch.current);
         setTotalError(null);
       },
       (caught: unknown) => setTotalError(caught),
@@ -96,5 +113,13 @@ export function usePatientSearch(vault: VaultService): PatientSearch {
     if (latestQuery.current.trim() !== '') void run(latestQuery.current);
   }, [loadTotal, run]);
 
-  return { query, setQuery, submit, outcome, searching, error, total, totalError, refresh };
+  // Indexing ended: what was found meanwhile may be partial, so count and search again.
+  useEffect(() => {
+    if (busyNow.current === indexingBusy) return;
+    busyNow.current = indexingBusy;
+    indexingEpoch.current += 1;
+    if (!indexingBusy) refresh();
+  }, [indexingBusy, refresh]);
+
+  return { query, setQuery, submit, outcome, searching, error, total, totalComplete, totalError, refresh };
 }

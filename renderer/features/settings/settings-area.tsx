@@ -1,13 +1,16 @@
+import { useLedger } from '../../app/ledger-context';
 import { useCurrentOperator, useVaultPhase } from '../../vault/vault-context';
 import { AboutSection } from './about-section';
 import { AppearanceSection } from './appearance-section';
 import { DataSection } from './data-section';
+import { NodeIdentitySection } from './node-identity-section';
 import { OperatorsSection } from './operators-section';
 import { SecuritySection } from './security-section';
 
 export function SettingsArea() {
   const phase = useVaultPhase();
   const operator = useCurrentOperator();
+  const ledger = useLedger();
   const open = phase === 'unlocked';
   return (
     <>
@@ -15,6 +18,7 @@ export function SettingsArea() {
       {open && <SecuritySection />}
       {open && operator?.role === 'admin' && <OperatorsSection />}
       {open && <DataSection />}
+      {open && ledger !== null && <NodeIdentitySection />}
       <AboutSection />
     </>
   );

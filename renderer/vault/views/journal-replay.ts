@@ -2,6 +2,8 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { JournalRecord } from '../../../shared/ipc/journal-contract';
 import type { SyncProgress } from '../vault-service';
 import type { Opener } from '../vault-crypto';
+import { INSTITUTION_KIND, INSTITUTION_META_KEY, institutionOf, ledgerRowOf, type InstitutionMeta, type LedgerRow } from '../../ledger/ledger-rows';
+import { LEDGER_ENTRY_JOURNAL_KIND } from '../../../shared/ipc/ledger-contract';
 import { buildIntakeRows, patientOfRecordId, type IntakeRows, type RowKeys } from './intake-rows';
 import { AccessMetaSchema, ErasureMetaSchema, IntakeMetaSchema, MIND_KINDS, openJson } from './journal-payloads';
 import type { TokenCache } from './token-cache';
@@ -19,6 +21,8 @@ import { CURSOR_KEY, postingKey, postingsOf, readCursor, recordsOfPatient, type 
  * again, or everything from 0, gives the same decrypted views.
  *
  * Kinds: `intake.*` → a patient row and a message row; `view.access` → access rows;
+ * `ledger.entry` → ledger rows (renderer/ledger/ledger-rows.ts); `settings.institution` → the
+ * `institution` meta row;
  * `erasure.patient` → the patient's rows are deleted (a second window catching up); `erased`
  * tombstones and kinds the views do not use are skipped (the cursor moves past them). A record
  * whose meta does not open or fails the schema is counted in meta `problems` and skipped, never
@@ -49,10 +53,20 @@ type Decoded =
   | { readonly type: 'intake'; readonly rows: IntakeRows }
   | { readonly type: 'access'; readonly row: AccessRow }
   | { readonly type: 'erasure'; readonly patientId: string }
+  | { readonly type: 'ledger'; readonly row: LedgerRow }
+  | { readonly type: 'institution'; readonly value: InstitutionMeta }
   | { readonly type: 'skip' }
   | { readonly type: 'problem' };
 
 async function decode(context: ReplayContext, record: JournalRecord): Promise<Decoded> {
+  if (record.kind === LEDGER_ENTRY_JOURNAL_KIND) {
+    const row = await ledgerRowOf(context.opener, record);
+    return row === null ? { type: 'problem' } : { type: 'ledger', row };
+  }
+  if (record.kind === INSTITUTION_KIND) {
+    const value = await institutionOf(context.opener, record);
+    return value === null ? { type: 'problem' } : { type: 'institution', value };
+  }
   const isIntake = record.kind.startsWith('intake.');
   const isMind = record.kind === MIND_KINDS.access || record.kind === MIND_KINDS.erasure;
   if ((!isIntake && !isMind) || record.meta === null) return { type: 'skip' };
@@ -89,6 +103,8 @@ interface Batch {
   readonly records: Map<string, RecordRowStored>;
   readonly access: AccessRow[];
   readonly erased: Set<string>;
+  readonly ledger: LedgerRow[];
+  institution: InstitutionMeta | null;
   problems: number;
 }
 
@@ -97,7 +113,7 @@ function mergeTokens(a: readonly string[], b: readonly string[]): string[] {
 }
 
 function assemble(decoded: readonly Decoded[]): Batch {
-  const batch: Batch = { patients: new Map(), records: new Map(), access: [], erased: new Set(), problems: 0 };
+  const batch: Batch = { patients: new Map(), records: new Map(), access: [], erased: new Set(), ledger: [], institution: null, problems: 0 };
   for (const item of decoded) {
     switch (item.type) {
       case 'intake': {
@@ -117,6 +133,12 @@ function assemble(decoded: readonly Decoded[]): Batch {
         for (const id of [...batch.records.keys()]) if (patientOfRecordId(id) === item.patientId) batch.records.delete(id);
         break;
       }
+      case 'ledger':
+        batch.ledger.push(item.row);
+        break;
+      case 'institution':
+        batch.institution = item.value;
+        break;
       case 'problem':
         batch.problems++;
         break;
@@ -154,7 +176,7 @@ export function patientTables(db: VaultDb) {
 }
 
 async function writeBatch(db: VaultDb, batch: Batch, cursor: number, chunk: number): Promise<void> {
-  await db.transaction('rw', [db.meta, db.patients, db.records, db.postings, db.access], async () => {
+  await db.transaction('rw', [db.meta, db.patients, db.records, db.postings, db.access, db.ledger], async () => {
     for (const patientId of batch.erased) await deletePatientRows(db, patientId);
     const ids = [...batch.patients.keys()];
     const existing = ids.length === 0 ? [] : await db.patients.bulkGet(ids);
@@ -185,6 +207,8 @@ async function writeBatch(db: VaultDb, batch: Batch, cursor: number, chunk: numb
     }
     if (batch.records.size > 0) await db.records.bulkPut([...batch.records.values()]);
     if (batch.access.length > 0) await db.access.bulkPut(batch.access);
+    if (batch.ledger.length > 0) await db.ledger.bulkPut(batch.ledger);
+    if (batch.institution !== null) await db.meta.put({ key: INSTITUTION_META_KEY, value: batch.institution });
     if (batch.problems > 0) {
       const row = await db.meta.get(PROBLEMS_KEY);
       const count = typeof row?.value === 'number' ? row.value : 0;

@@ -1,4 +1,5 @@
 import { Dexie, type DexieOptions, type Table } from 'dexie';
+import type { LedgerRow } from '../../ledger/ledger-rows';
 
 /**
  * The mind's materialized views of one vault (design §2): one IndexedDB database per vault,
@@ -90,6 +91,8 @@ export interface VaultViewTables {
   readonly records: Table<RecordRowStored, string>;
   readonly postings: Table<PostingRow, string>;
   readonly access: Table<AccessRow, number>;
+  /** The signed ledger's entries by seq (renderer/ledger/ledger-rows.ts), from `ledger.entry` records. */
+  readonly ledger: Table<LedgerRow, number>;
 }
 
 export type VaultDb = Dexie & VaultViewTables;
@@ -103,6 +106,9 @@ export interface IndexedDbDeps {
  * Schema history. Never edit a published version: add the next one.
  *
  *   version(1): the tables above.
+ *   version(2): `ledger` (signed ledger entries; the ledger issue). Upgrade: the cursor goes back
+ *               to 0, so the next sync replays everything and fills the table (another profile
+ *               of the same vault may have appended `ledger.entry` records this view never read).
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -120,7 +126,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 1;
+export const VIEW_SCHEMA_VERSION = 2;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -130,6 +136,11 @@ function defineSchema(db: Dexie): void {
     postings: 'id',
     access: 'seq, patientId, operator',
   });
+  db.version(2)
+    .stores({ ledger: 'seq, kind, subject, operator, createdAt' })
+    .upgrade(async (tx) => {
+      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
+    });
 }
 
 export function viewDbName(vaultId: string): string {

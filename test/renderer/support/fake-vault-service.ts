@@ -1,6 +1,7 @@
 import type { Patient } from '../../../shared/domain/clinical';
 import {
   VaultError,
+  type IndexingState,
   type OperatorRole,
   type OperatorSummary,
   type PatientDetail,
@@ -56,6 +57,11 @@ export interface FakeVault extends VaultService {
   release(method: Method): void;
   /** Locks as auto-lock would, from outside the UI. */
   autoLock(): void;
+  /**
+   * Sets what indexing() answers (busy/applied) and tells the listeners, as the real service does
+   * when a replay starts, progresses or ends. Call inside act() once rendered.
+   */
+  setIndexing(state: Partial<IndexingState>): void;
   callsTo(method: Method): unknown[][];
   listenerCount(): number;
 }
@@ -125,6 +131,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
   let wrongInARow = 0;
   const delays = options.wrongPassphraseDelays ?? [0];
   const listeners = new Set<() => void>();
+  let indexing: IndexingState = { busy: false, applied: 0 };
   const failures = new Map<Method, Error>();
   const holds = new Map<Method, { promise: Promise<void>; release: () => void }>();
   const patients = new Map<string, FakePatient>((options.patients ?? []).map((p) => [p.patientId, p]));
@@ -180,6 +187,13 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     autoLock() {
       vault.lock();
     },
+    setIndexing(state) {
+      const next = { ...indexing, ...state };
+      if (!next.busy) next.applied = 0;
+      if (next.busy === indexing.busy && next.applied === indexing.applied) return;
+      indexing = next;
+      notify();
+    },
     callsTo(method) {
       return calls.filter((c) => c.method === method).map((c) => c.args);
     },
@@ -193,6 +207,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       return () => listeners.delete(listener);
     },
     currentOperator: () => (current === null ? null : summary(current)),
+    indexing: () => indexing,
 
     async create(input) {
       await enter('create', [input], null);

@@ -3,6 +3,7 @@ import { afterEach } from 'vitest';
 import { createApiClient } from '../../../shared/ipc/api-client';
 import type { EventName, EventPayloadOf } from '../../../shared/ipc/contract';
 import { App } from '../../../renderer/app/app';
+import type { LedgerService } from '../../../renderer/ledger/ledger-service';
 import type { FakeNode } from './fake-transport';
 import { createFakeVault, type FakeVault } from './fake-vault-service';
 
@@ -16,10 +17,16 @@ afterEach(() => {
 /**
  * Renders the whole app against a fake node and a fake vault, starting at a given hash route.
  * Without a vault, one in the node's vault state is made (an unlocked one has an admin operator).
+ * Without a ledger, the app has none (the ledger screens say so).
  */
-export function renderApp(node: FakeNode, hash = '', vault: FakeVault = createFakeVault({ phase: node.state.vault.state })): RenderResult & { vault: FakeVault } {
+export function renderApp(
+  node: FakeNode,
+  hash = '',
+  vault: FakeVault = createFakeVault({ phase: node.state.vault.state }),
+  ledger?: LedgerService,
+): RenderResult & { vault: FakeVault } {
   window.history.replaceState(null, '', `/${hash}`);
-  const result = render(<App api={createApiClient(node.transport)} transport={node.transport} vault={vault} />);
+  const result = render(<App api={createApiClient(node.transport)} transport={node.transport} vault={vault} ledger={ledger} />);
   return { ...result, vault };
 }
 

@@ -6,13 +6,26 @@ import type { WireResult } from '../../../../shared/ipc/errors';
 import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
 import { KeyringSchema, type Keyring } from '../../../../shared/ipc/vault-contract';
 import { createSealer } from '../../../../shared/crypto/envelope';
+import { ENVELOPE_HEADER_LENGTH } from '../../../../shared/crypto/envelope-format';
 import { fromBase64Url, toBase64Url, utf8Encode } from '../../../../shared/crypto/bytes';
 import { generateDemoMessages } from '../../../../electron/intake/demo/demo-population';
 
 /**
+ * A backup "file" of the fake body: the keyring, the journal and the header of an envelope sealed
+ * to the vault's intake key (so restoring needs the vault's keys to unwrap its data key).
+ */
+export interface FakeBackup {
+  readonly keyring: Keyring;
+  readonly journal: readonly JournalRecord[];
+  readonly envelopeHeader: string;
+  readonly createdAt: string;
+}
+
+/**
  * An in-memory body for the mind's unit tests: the contract's vault, journal and demo methods with
  * the body's documented behaviour (validated requests, keyring revisions, a growing unlock delay,
- * intake sealed to the keyring's public key as `intake.demo` records, erasure tombstones).
+ * intake sealed to the keyring's public key as `intake.demo` records, erasure tombstones), and
+ * backups kept in `backups` (pass one map to two bodies to restore the one's backup in the other).
  */
 export interface FakeBody {
   readonly transport: Transport;
@@ -25,11 +38,12 @@ export interface FakeBody {
   keychainEntry: { operatorId: string; key: string } | null;
   /** Makes vault.keychainStore refuse (a keychain that fails). */
   keychainStoreFails: boolean;
+  readonly backups: Map<string, FakeBackup>;
 }
 
 class Refusal extends Error {}
 
-export function createFakeBody(options: { seed?: number; now?: Date; keychain?: boolean } = {}): FakeBody {
+export function createFakeBody(options: { seed?: number; now?: Date; keychain?: boolean; backups?: Map<string, FakeBackup> } = {}): FakeBody {
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   const failures = new Map<string, { count: number; until: number }>();
   const emit = (name: EventName, payload: unknown): void => {
@@ -107,6 +121,33 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       }
       return { erasedRecords, deletedObjects: objects.length };
     },
+    'backup.export': async () => {
+      if (body.keyring === null) throw new Refusal('No vault.');
+      const sealer = await createSealer(fromBase64Url(body.keyring.intakePublicKey));
+      const sealed = await sealer.seal('backup', utf8Encode('fake backup body'));
+      const path = `/backups/fake-${body.backups.size + 1}.hdmsbackup`;
+      body.backups.set(path, {
+        keyring: structuredClone(body.keyring),
+        journal: structuredClone(body.journal),
+        envelopeHeader: toBase64Url(sealed.subarray(0, ENVELOPE_HEADER_LENGTH)),
+        createdAt: new Date(body.now).toISOString(),
+      });
+      return { path, bytes: sealed.length };
+    },
+    'backup.inspect': ({ path }: { path: string }) => {
+      const backup = body.backups.get(path);
+      if (backup === undefined) throw new Refusal('No such backup file.');
+      return { keyring: structuredClone(backup.keyring), createdAt: backup.createdAt, envelopeHeader: backup.envelopeHeader, bytes: 1000 };
+    },
+    'backup.restore': ({ path }: { path: string; dataKey: string }) => {
+      const backup = body.backups.get(path);
+      if (backup === undefined) throw new Refusal('No such backup file.');
+      if (body.keyring !== null) throw new Refusal('A vault exists already.');
+      body.keyring = structuredClone(backup.keyring);
+      body.journal.splice(0, body.journal.length, ...structuredClone(backup.journal));
+      emit('vault.changed', { state: 'locked' });
+      return { records: body.journal.length, objects: 0 };
+    },
     'demo.import': async ({ patients, seed }: { patients: number; seed?: number }) => {
       if (body.keyring === null) throw new Refusal('No vault.');
       const sealer = await createSealer(fromBase64Url(body.keyring.intakePublicKey));
@@ -158,6 +199,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
     calls: [],
     keychainEntry: null,
     keychainStoreFails: false,
+    backups: options.backups ?? new Map(),
   };
   return body;
 }

@@ -1,0 +1,177 @@
+import { useId, type ReactNode } from 'react';
+import { hrefForRoute } from '../../app/router/hash-route';
+import { useVaultRead } from '../../app/use-vault-read';
+import { vaultErrorMessage } from '../../app/vault-errors';
+import type { LedgerEntryView, LedgerService, LedgerVerification } from '../../ledger/ledger-service';
+import { CopyValueButton } from './copy-value-button';
+import { entryTrust, kindLabel, ledgerTime, NODE_OPERATOR_LABEL, trustLabel, trustSentence } from './ledger-format';
+import { TrustMark } from './trust-mark';
+
+/** `#/ledger/<seq>`: every field of one signed entry, and what the last verification says of it. */
+export function EntryDetail({
+  ledger,
+  seq,
+  names,
+  verification,
+}: {
+  ledger: LedgerService;
+  seq: number;
+  names: Readonly<Record<string, string>>;
+  verification: LedgerVerification | null;
+}) {
+  const entry = useVaultRead(`ledger-entry:${seq}`, () => ledger.entry(seq));
+  return (
+    <>
+      <p className="breadcrumb">
+        <a href={hrefForRoute('ledger')}>← All entries</a>
+      </p>
+      {entry.phase === 'loading' && <p role="status">Loading entry {seq}…</p>}
+      {entry.phase === 'failed' && (
+        <div role="alert" className="note note--error">
+          <p>
+            Entry {seq} could not be loaded: {vaultErrorMessage(entry.error)}
+          </p>
+          <button type="button" className="button" onClick={entry.reload}>
+            Retry
+          </button>
+        </div>
+      )}
+      {entry.phase === 'ready' && entry.value === null && (
+        <div className="panel">
+          <p>The ledger has no entry {seq}.</p>
+        </div>
+      )}
+      {entry.phase === 'ready' && entry.value !== null && <EntryView entry={entry.value} names={names} verification={verification} />}
+    </>
+  );
+}
+
+function Fact({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <div className="facts__row">
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+/** A hash, address or signature: whole, monospaced, selectable, with its own Copy button. */
+function HashValue({ value, what }: { value: string; what: string }) {
+  if (value === '') return <span className="muted">None</span>;
+  return (
+    <div className="hash-value">
+      <code className="hash hash--full">{value}</code>
+      <CopyValueButton value={value} name={`Copy ${what}`} />
+    </div>
+  );
+}
+
+function EntryView({
+  entry,
+  names,
+  verification,
+}: {
+  entry: LedgerEntryView;
+  names: Readonly<Record<string, string>>;
+  verification: LedgerVerification | null;
+}) {
+  const headingId = useId();
+  const summaryId = useId();
+  const trust = entryTrust(entry, verification);
+  const summary = Object.entries(entry.summary);
+  const operatorName = entry.operator === '' ? null : names[entry.operator];
+
+  return (
+    <section className="panel ledger-entry" aria-labelledby={headingId}>
+      <h2 id={headingId}>Entry {entry.seq}</h2>
+      <div className={`note ledger-entry__trust ledger-entry__trust--${trust.state}`}>
+        <p>
+          <TrustMark trust={trust} label={trustLabel(trust)} />
+        </p>
+        <p>{trustSentence(trust)}</p>
+        {verification !== null && (
+          <p className="muted">
+            Last verification: <time dateTime={verification.checkedAt}>{ledgerTime(verification.checkedAt)}</time>.
+          </p>
+        )}
+      </div>
+      <dl className="facts ledger-facts">
+        <Fact term="Sequence">{entry.seq}</Fact>
+        <Fact term="Kind">
+          {kindLabel(entry.kind)} <code className="ledger-kind__raw">{entry.kind}</code>
+        </Fact>
+        <Fact term="Created">
+          <time dateTime={entry.createdAt}>{ledgerTime(entry.createdAt)}</time>{' '}
+          <code className="ledger-kind__raw">{entry.createdAt}</code>
+        </Fact>
+        <Fact term="Operator">
+          {entry.operator === '' ? (
+            <>{NODE_OPERATOR_LABEL} (an act of the node itself)</>
+          ) : (
+            <div className="hash-value">
+              {operatorName !== undefined && <span>{operatorName}</span>}
+              <code className="hash hash--full">{entry.operator}</code>
+              <CopyValueButton value={entry.operator} name="Copy operator pseudonym" />
+            </div>
+          )}
+        </Fact>
+        <Fact term="Subject">
+          <HashValue value={entry.subject} what="subject pseudonym" />
+        </Fact>
+        <Fact term="Previous hash">
+          <HashValue value={entry.prevHash} what="previous hash" />
+        </Fact>
+        <Fact term="Payload hash">
+          <HashValue value={entry.payloadHash} what="payload hash" />
+        </Fact>
+        <Fact term="Inputs">
+          {entry.inputs.length === 0 ? (
+            <span className="muted">None</span>
+          ) : (
+            <ol className="ledger-inputs">
+              {entry.inputs.map((input, index) => (
+                <li key={`${index}:${input}`}>
+                  <code className="hash hash--full">{input}</code>
+                </li>
+              ))}
+            </ol>
+          )}
+        </Fact>
+        <Fact term="Entry hash">
+          <HashValue value={entry.entryHash} what="entry hash" />
+        </Fact>
+        <Fact term="Signer">
+          <HashValue value={entry.signer} what="signer address" />
+        </Fact>
+        <Fact term="Signature">
+          <HashValue value={entry.signature} what="signature" />
+        </Fact>
+      </dl>
+      <h3 id={summaryId} className="ledger-entry__summary-heading">
+        Summary
+      </h3>
+      {summary.length === 0 ? (
+        <p className="muted">This entry has no summary.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="data-table ledger-summary" aria-labelledby={summaryId}>
+            <thead>
+              <tr>
+                <th scope="col">Field</th>
+                <th scope="col">Value</th>
+              </tr>
+            </thead>
+            <tbody>
+              {summary.map(([name, value]) => (
+                <tr key={name}>
+                  <th scope="row">{name}</th>
+                  <td>{value}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,118 @@
+import type { LedgerEntryView, LedgerKind, LedgerVerification } from '../../ledger/ledger-service';
+
+const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
+  INTAKE_BATCH: 'Intake batch',
+  ACCESS: 'Record viewed',
+  CONSENT: 'Consent',
+  ERASURE: 'Erasure',
+  EXPORT: 'Export',
+  SETTINGS_CHANGE: 'Settings change',
+  KEY_ROTATION: 'Key rotation',
+  OPERATOR_CHANGE: 'Operator change',
+};
+
+/** `INTAKE_BATCH` → "Intake batch"; an unknown kind (a newer node) is shown as it is. */
+export function kindLabel(kind: LedgerKind): string {
+  return KIND_LABELS[kind] ?? kind;
+}
+
+/**
+ * A long hash, address or pseudonym cut for a table cell: `0xa1b2c3…7f8e`. The full value is kept
+ * in a title (hover) and shown whole on the entry's own page.
+ */
+export function shortHash(value: string): string {
+  if (value.length <= 16) return value;
+  const head = value.startsWith('0x') ? 8 : 6;
+  return `${value.slice(0, head)}…${value.slice(-4)}`;
+}
+
+export const NODE_OPERATOR_LABEL = 'Node';
+
+/** Who acted: the operator's name when known, "Node" for the node's own acts (intake), else the pseudonym, shortened. */
+export function operatorLabel(operator: string, names: Readonly<Record<string, string>>): string {
+  if (operator === '') return NODE_OPERATOR_LABEL;
+  return names[operator] ?? shortHash(operator);
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** An ISO instant in this computer's local time, `2025-03-01 10:30:15`, sortable and unambiguous to read. */
+export function ledgerTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
+  );
+}
+
+const numberFormat = new Intl.NumberFormat('en');
+
+export function formatCount(n: number): string {
+  return numberFormat.format(n);
+}
+
+export function entriesWord(n: number): string {
+  return n === 1 ? '1 entry' : `${formatCount(n)} entries`;
+}
+
+/** What the last verification says about one entry. */
+export type EntryTrust =
+  | { readonly state: 'verified' }
+  | { readonly state: 'broken'; readonly problem: string }
+  | { readonly state: 'untrusted' }
+  | { readonly state: 'unverified' };
+
+/**
+ * The state of one entry under the last verification: the first break itself, entries after it
+ * (chained to a broken chain: not trusted), entries checked (before the break, or all when the
+ * chain held), and entries written after the check (not verified yet).
+ */
+export function entryTrust(entry: Pick<LedgerEntryView, 'seq' | 'createdAt'>, verification: LedgerVerification | null): EntryTrust {
+  if (verification === null) return { state: 'unverified' };
+  if (!verification.ok) {
+    if (entry.seq === verification.firstBreak.seq) return { state: 'broken', problem: verification.firstBreak.problem };
+    if (entry.seq > verification.firstBreak.seq) return { state: 'untrusted' };
+  }
+  const created = Date.parse(entry.createdAt);
+  const checked = Date.parse(verification.checkedAt);
+  if (Number.isFinite(created) && Number.isFinite(checked) && created > checked) return { state: 'unverified' };
+  return { state: 'verified' };
+}
+
+export function trustLabel(trust: EntryTrust): string {
+  switch (trust.state) {
+    case 'verified':
+      return 'Verified';
+    case 'broken':
+      return 'First break';
+    case 'untrusted':
+      return 'Not trusted';
+    case 'unverified':
+      return 'Not verified yet';
+  }
+}
+
+/** The longer wording for the entry's own page. */
+export function trustSentence(trust: EntryTrust): string {
+  switch (trust.state) {
+    case 'verified':
+      return 'Verified: its signature and its link to the previous entry were checked.';
+    case 'broken':
+      return `The first break in the chain: ${trust.problem}`;
+    case 'untrusted':
+      return 'After the first break — not trusted.';
+    case 'unverified':
+      return 'Not verified yet: written after the last verification, or the ledger was not verified since unlock.';
+  }
+}
+
+/** The one-line result of a verification: "All 42 entries verified." or "Entry 17: …". */
+export function verificationSentence(verification: LedgerVerification): string {
+  if (verification.ok) {
+    return `All ${entriesWord(verification.entries)} verified.`;
+  }
+  return `Entry ${verification.firstBreak.seq}: ${verification.firstBreak.problem}`;
+}

@@ -1,0 +1,173 @@
+import { useEffect, useId, useRef } from 'react';
+import { hrefForPath } from '../../app/router/hash-route';
+import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
+import type { LedgerEntryView, LedgerVerification } from '../../ledger/ledger-service';
+import { LedgerFilters } from './ledger-filters';
+import { entriesWord, entryTrust, kindLabel, ledgerTime, operatorLabel, shortHash, trustLabel } from './ledger-format';
+import { TrustMark } from './trust-mark';
+import type { LedgerTimeline } from './use-ledger-timeline';
+
+/** The ledger's entries, newest first, with filters and "Load older entries". */
+export function LedgerTimelineView({
+  timeline,
+  names,
+  namesError,
+  verification,
+}: {
+  timeline: LedgerTimeline;
+  names: Readonly<Record<string, string>>;
+  namesError: unknown;
+  verification: LedgerVerification | null;
+}) {
+  const headingId = useId();
+  const { list, loadOlder } = timeline;
+  const operators = Object.entries(names)
+    .map(([id, name]) => ({ id, name }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+
+  return (
+    <section className="panel ledger-timeline" aria-labelledby={headingId}>
+      <div className="ledger-timeline__top">
+        <h2 id={headingId}>Entries</h2>
+        <button type="button" className="button button--small" onClick={timeline.refresh}>
+          Refresh
+        </button>
+      </div>
+      <LedgerFilters inputs={timeline.inputs} onChange={timeline.setInputs} operators={operators} />
+      {namesError !== null && (
+        <p role="alert" className="note note--error">
+          Operator names could not be loaded, so operators are shown by pseudonym: {vaultErrorMessage(namesError)}
+        </p>
+      )}
+      {list.phase === 'loading' && (
+        <p role="status" className="loading-text">
+          Loading entries…
+        </p>
+      )}
+      {list.phase === 'failed' && (
+        <div role="alert" className="note note--error">
+          <p>The entries could not be loaded: {vaultErrorMessage(list.error)}</p>
+          <button type="button" className="button" onClick={timeline.refresh}>
+            Retry
+          </button>
+        </div>
+      )}
+      {list.phase === 'ready' && list.rows.length === 0 && (
+        <p role="status" className="ledger-empty">
+          {isFiltered(timeline) ? 'No entries match these filters.' : 'The ledger has no entries yet.'}
+        </p>
+      )}
+      {list.phase === 'ready' && list.rows.length > 0 && (
+        <>
+          <p role="status" className="muted ledger-timeline__count">
+            {entriesWord(list.rows.length)} shown, newest first{list.more ? '' : ' (all)'}.
+          </p>
+          <EntryTable
+            rows={list.rows}
+            names={names}
+            verification={verification}
+            labelledBy={headingId}
+            focusSeq={list.firstOfLastPage}
+          />
+          <div className="form-actions ledger-timeline__more">
+            {list.more ? (
+              <button type="button" className="button" disabled={loadOlder.busy} aria-busy={loadOlder.busy || undefined} onClick={() => void loadOlder.run()}>
+                Load older entries
+              </button>
+            ) : (
+              <p className="muted">No older entries.</p>
+            )}
+            {loadOlder.busy && (
+              <p role="status" className="form-actions__reason">
+                Loading older entries…
+              </p>
+            )}
+          </div>
+          <ActionError error={loadOlder.error} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function isFiltered(timeline: LedgerTimeline): boolean {
+  const { kinds, operator, from, to, subject } = timeline.inputs;
+  return kinds.length > 0 || operator !== '' || from !== '' || to !== '' || subject.trim() !== '';
+}
+
+function EntryTable({
+  rows,
+  names,
+  verification,
+  labelledBy,
+  focusSeq,
+}: {
+  rows: readonly LedgerEntryView[];
+  names: Readonly<Record<string, string>>;
+  verification: LedgerVerification | null;
+  labelledBy: string;
+  focusSeq: number | null;
+}) {
+  // After "Load older entries", focus moves to the first entry loaded, where reading continues.
+  const focusLink = useRef<HTMLAnchorElement>(null);
+  useEffect(() => {
+    if (focusSeq !== null) focusLink.current?.focus();
+  }, [focusSeq]);
+
+  return (
+    <div className="table-wrap">
+      <table className="data-table ledger-table" aria-labelledby={labelledBy}>
+        <thead>
+          <tr>
+            <th scope="col">Seq</th>
+            <th scope="col">Time</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Operator</th>
+            <th scope="col">Subject</th>
+            <th scope="col">Verification</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((entry) => {
+            const trust = entryTrust(entry, verification);
+            return (
+              <tr key={entry.seq} className={`ledger-table__row ledger-table__row--${trust.state}`}>
+                <th scope="row" className="ledger-table__seq">
+                  <a
+                    ref={entry.seq === focusSeq ? focusLink : undefined}
+                    href={hrefForPath('ledger', String(entry.seq))}
+                    aria-label={`Entry ${entry.seq}`}
+                  >
+                    {entry.seq}
+                  </a>
+                </th>
+                <td className="ledger-table__time">
+                  <time dateTime={entry.createdAt}>{ledgerTime(entry.createdAt)}</time>
+                </td>
+                <td>
+                  <span className="ledger-kind">
+                    <span className="ledger-kind__label">{kindLabel(entry.kind)}</span>{' '}
+                    <code className="ledger-kind__raw">{entry.kind}</code>
+                  </span>
+                </td>
+                <td>{operatorLabel(entry.operator, names)}</td>
+                <td>
+                  {entry.subject === '' ? (
+                    <span className="muted">None</span>
+                  ) : (
+                    <code className="hash" title={entry.subject}>
+                      {shortHash(entry.subject)}
+                    </code>
+                  )}
+                </td>
+                <td>
+                  <TrustMark trust={trust} label={trustLabel(trust)} />
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

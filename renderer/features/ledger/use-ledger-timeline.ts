@@ -1,0 +1,123 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useAction, type Action } from '../../app/use-action';
+import type { LedgerEntryView, LedgerFilter, LedgerKind, LedgerService } from '../../ledger/ledger-service';
+
+/** Entries per page of the timeline. */
+export const LEDGER_PAGE_SIZE = 50;
+
+/** How long the subject field waits after the last keystroke before it filters. */
+export const SUBJECT_FILTER_DELAY_MS = 300;
+
+/** What the filter controls hold: empty means "any". Dates are `YYYY-MM-DD` from date inputs. */
+export interface FilterInputs {
+  readonly kinds: readonly LedgerKind[];
+  readonly operator: string;
+  readonly from: string;
+  readonly to: string;
+  readonly subject: string;
+}
+
+export const NO_FILTER: FilterInputs = { kinds: [], operator: '', from: '', to: '', subject: '' };
+
+/** The service's filter: only what is set, so "no filter" is `{}`. */
+export function toLedgerFilter(inputs: FilterInputs): LedgerFilter {
+  const subject = inputs.subject.trim();
+  return {
+    ...(inputs.kinds.length > 0 ? { kinds: inputs.kinds } : {}),
+    ...(inputs.operator !== '' ? { operator: inputs.operator } : {}),
+    ...(inputs.from !== '' ? { from: inputs.from } : {}),
+    ...(inputs.to !== '' ? { to: inputs.to } : {}),
+    ...(subject !== '' ? { subject } : {}),
+  };
+}
+
+export type TimelineList =
+  | { readonly phase: 'loading' }
+  | { readonly phase: 'failed'; readonly error: unknown }
+  | {
+      readonly phase: 'ready';
+      readonly rows: readonly LedgerEntryView[];
+      /** Whether the last page was full, so older entries may exist. */
+      readonly more: boolean;
+      /** The seq of the first row of the last older page loaded (focus goes there). */
+      readonly firstOfLastPage: number | null;
+    };
+
+type Keyed = TimelineList & { readonly key: string };
+
+export interface LedgerTimeline {
+  readonly inputs: FilterInputs;
+  readonly setInputs: (update: (inputs: FilterInputs) => FilterInputs) => void;
+  readonly list: TimelineList;
+  readonly loadOlder: Action<[], void>;
+  /** Reloads from the newest entry with the same filter. */
+  readonly refresh: () => void;
+}
+
+/**
+ * The ledger timeline: filter inputs, the entries loaded so far (newest first) and paging. Held
+ * above the entry pages, so returning from an entry finds the list as it was. Every filter change
+ * starts over from the newest entry; answers for an older filter are dropped.
+ */
+export function useLedgerTimeline(ledger: LedgerService): LedgerTimeline {
+  const [inputs, setInputState] = useState<FilterInputs>(NO_FILTER);
+  // The subject is typed: it filters once typing pauses. Every other control filters at once.
+  const [subject, setSubject] = useState('');
+  useEffect(() => {
+    const timer = setTimeout(() => setSubject(inputs.subject), SUBJECT_FILTER_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [inputs.subject]);
+
+  const filter = useMemo(
+    () => toLedgerFilter({ ...inputs, subject }),
+    [inputs, subject],
+  );
+  const [attempt, setAttempt] = useState(0);
+  const key = `${attempt}\u0000${JSON.stringify(filter)}`;
+  const [state, setState] = useState<Keyed | null>(null);
+  const currentKey = useRef(key);
+  useEffect(() => {
+    currentKey.current = key;
+  });
+
+  useEffect(() => {
+    let current = true;
+    ledger.entries(filter, { limit: LEDGER_PAGE_SIZE }).then(
+      (rows) => {
+        if (current) setState({ key, phase: 'ready', rows, more: rows.length >= LEDGER_PAGE_SIZE, firstOfLastPage: null });
+      },
+      (error: unknown) => {
+        if (current) setState({ key, phase: 'failed', error });
+      },
+    );
+    return () => {
+      current = false;
+    };
+    // `key` names the filter and the attempt exactly.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [ledger, key]);
+
+  const list: TimelineList = state !== null && state.key === key ? state : { phase: 'loading' };
+
+  const loadOlder = useAction(async (): Promise<void> => {
+    if (list.phase !== 'ready') return;
+    const last = list.rows.at(-1);
+    if (last === undefined) return;
+    const older = await ledger.entries(filter, { beforeSeq: last.seq, limit: LEDGER_PAGE_SIZE });
+    setState((prev) => {
+      if (prev === null || prev.key !== key || prev.phase !== 'ready' || currentKey.current !== key) return prev;
+      const known = new Set(prev.rows.map((row) => row.seq));
+      const fresh = older.filter((row) => !known.has(row.seq));
+      return {
+        ...prev,
+        rows: [...prev.rows, ...fresh],
+        more: older.length >= LEDGER_PAGE_SIZE,
+        firstOfLastPage: fresh[0]?.seq ?? null,
+      };
+    });
+  });
+
+  const setInputs = useCallback((update: (inputs: FilterInputs) => FilterInputs) => setInputState(update), []);
+  const refresh = useCallback(() => setAttempt((n) => n + 1), []);
+  return { inputs, setInputs, list, loadOlder, refresh };
+}

@@ -1,0 +1,270 @@
+// @vitest-environment happy-dom
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { LEDGER_PAGE_SIZE } from '../../../../renderer/features/ledger/use-ledger-timeline';
+import { VaultError } from '../../../../renderer/vault/vault-service';
+import { createFakeLedger, makeEntries, makeEntry, type FakeLedger, type FakeLedgerOptions } from '../../support/fake-ledger-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+async function openLedger(options: FakeLedgerOptions = { entries: makeEntries(60) }, hash = '#/ledger'): Promise<FakeLedger> {
+  const ledger = createFakeLedger(options);
+  renderApp(createFakeNode({ vault: { state: 'unlocked' } }), hash, createFakeVault({ phase: 'unlocked' }), ledger);
+  await screen.findByRole('heading', { level: 1, name: 'Ledger' });
+  return ledger;
+}
+
+function entryTable(): HTMLElement {
+  return screen.getByRole('table', { name: 'Entries' });
+}
+
+async function findEntryTable(): Promise<HTMLElement> {
+  return screen.findByRole('table', { name: 'Entries' });
+}
+
+/** The seq of each row, top to bottom. */
+function shownSeqs(): number[] {
+  return within(entryTable())
+    .getAllByRole('link')
+    .map((link) => Number(link.textContent));
+}
+
+function rowOf(seq: number): HTMLElement {
+  return within(entryTable()).getByRole('link', { name: `Entry ${seq}` }).closest('tr')!;
+}
+
+function lastEntriesFilter(ledger: FakeLedger): unknown {
+  return ledger.callsTo('entries').at(-1)?.[0];
+}
+
+describe('Ledger › timeline', () => {
+  it('lists the newest page first and loads older entries on demand', async () => {
+    const ledger = await openLedger();
+    await findEntryTable();
+    expect(shownSeqs()).toEqual(Array.from({ length: LEDGER_PAGE_SIZE }, (_, i) => 60 - i));
+    expect(ledger.callsTo('entries')).toEqual([[{}, { limit: LEDGER_PAGE_SIZE }]]);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Load older entries' }));
+    await waitFor(() => expect(shownSeqs()).toHaveLength(60));
+    expect(shownSeqs().slice(-3)).toEqual([3, 2, 1]);
+    expect(ledger.callsTo('entries')[1]).toEqual([{}, { beforeSeq: 11, limit: LEDGER_PAGE_SIZE }]);
+    // Reading continues at the first entry loaded; nothing older remains.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('link', { name: 'Entry 10' })));
+    expect(screen.queryByRole('button', { name: 'Load older entries' })).toBeNull();
+    expect(screen.getByText('No older entries.')).toBeTruthy();
+  });
+
+  it('shows kind (label and raw), time, operator name or Node, shortened subject and verification', async () => {
+    await openLedger({ entries: makeEntries(10) });
+    await findEntryTable();
+    const consent = rowOf(2);
+    expect(consent.textContent).toContain('Consent');
+    expect(consent.textContent).toContain('CONSENT');
+    expect(consent.textContent).toContain('Ada Admin');
+    expect(rowOf(3).textContent).toContain('Carl Clinician');
+    const subject = makeEntry(2).subject;
+    const subjectCell = within(consent).getByTitle(subject);
+    expect(subjectCell.textContent).not.toBe(subject);
+    expect(subjectCell.textContent).toContain('…');
+    expect(consent.querySelector('time')!.getAttribute('datetime')).toBe(makeEntry(2).createdAt);
+    expect(consent.textContent).toContain('Not verified yet');
+
+    const intake = rowOf(5);
+    expect(intake.textContent).toContain('Intake batch');
+    expect(intake.textContent).toContain('INTAKE_BATCH');
+    expect(intake.textContent).toContain('Node');
+    expect(within(entryTable()).getByRole('link', { name: 'Entry 5' }).getAttribute('href')).toBe('#/ledger/5');
+  });
+
+  it('says when the ledger is empty', async () => {
+    await openLedger({ entries: [] });
+    expect(await screen.findByText('The ledger has no entries yet.')).toBeTruthy();
+    expect(screen.queryByRole('table', { name: 'Entries' })).toBeNull();
+  });
+
+  it('shows a failed load in an alert and retries', async () => {
+    const ledger = createFakeLedger({ entries: makeEntries(3) });
+    ledger.failWith('entries', new VaultError('E_NODE', 'The ledger view is unreadable.'));
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/ledger', createFakeVault({ phase: 'unlocked' }), ledger);
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('The entries could not be loaded: The ledger view is unreadable.');
+    ledger.failWith('entries', undefined);
+    fireEvent.click(within(alert).getByRole('button', { name: 'Retry' }));
+    await findEntryTable();
+    expect(shownSeqs()).toEqual([3, 2, 1]);
+  });
+});
+
+describe('Ledger › filters', () => {
+  it('filters by kinds, ticked in a fieldset "Kinds", as soon as they change', async () => {
+    const ledger = await openLedger();
+    await findEntryTable();
+    const kinds = screen.getByRole('group', { name: 'Kinds' });
+    expect(within(kinds).getAllByRole('checkbox')).toHaveLength(8);
+
+    fireEvent.click(within(kinds).getByRole('checkbox', { name: 'Settings change' }));
+    fireEvent.click(within(kinds).getByRole('checkbox', { name: 'Consent' }));
+    await waitFor(() => expect(lastEntriesFilter(ledger)).toEqual({ kinds: ['CONSENT', 'SETTINGS_CHANGE'] }));
+    await waitFor(() => expect(rowOf(58).textContent).toContain('CONSENT'));
+    for (const seq of shownSeqs()) expect(['CONSENT', 'SETTINGS_CHANGE']).toContain(makeEntries(60)[seq - 1]!.kind);
+
+    fireEvent.click(within(kinds).getByRole('checkbox', { name: 'Consent' }));
+    await waitFor(() => expect(lastEntriesFilter(ledger)).toEqual({ kinds: ['SETTINGS_CHANGE'] }));
+  });
+
+  it('filters by operator, offering their names', async () => {
+    const ledger = await openLedger();
+    await findEntryTable();
+    const select = screen.getByRole('combobox', { name: 'Operator' }) as HTMLSelectElement;
+    await waitFor(() => expect([...select.options].map((o) => o.textContent)).toEqual(['All operators', 'Ada Admin', 'Carl Clinician']));
+    fireEvent.change(select, { target: { value: 'op-pseudo-carl' } });
+    await waitFor(() => expect(lastEntriesFilter(ledger)).toEqual({ operator: 'op-pseudo-carl' }));
+    await waitFor(() => expect(shownSeqs()[0]).toBe(59));
+    for (const seq of shownSeqs()) expect(rowOf(seq).textContent).toContain('Carl Clinician');
+  });
+
+  it('filters by date range (From, To) and by subject pseudonym, and clears', async () => {
+    const entries = [
+      makeEntry(1, { createdAt: '2025-02-27T10:00:00.000Z' }),
+      makeEntry(2, { createdAt: '2025-03-01T10:00:00.000Z' }),
+      makeEntry(3, { createdAt: '2025-03-03T10:00:00.000Z' }),
+      makeEntry(4, { createdAt: '2025-03-05T10:00:00.000Z' }),
+    ];
+    const ledger = await openLedger({ entries });
+    await findEntryTable();
+
+    fireEvent.change(screen.getByLabelText('From'), { target: { value: '2025-03-01' } });
+    await waitFor(() => expect(lastEntriesFilter(ledger)).toEqual({ from: '2025-03-01' }));
+    fireEvent.change(screen.getByLabelText('To'), { target: { value: '2025-03-04' } });
+    await waitFor(() => expect(lastEntriesFilter(ledger)).toEqual({ from: '2025-03-01', to: '2025-03-04' }));
+    await waitFor(() => expect(shownSeqs()).toEqual([3, 2]));
+
+    const subject = entries[2]!.subject;
+    fireEvent.change(screen.getByRole('searchbox', { name: 'Subject pseudonym' }), { target: { value: ` ${subject} ` } });
+    await waitFor(() => expect(lastEntriesFilter(ledger)).toEqual({ from: '2025-03-01', to: '2025-03-04', subject }));
+    await waitFor(() => expect(shownSeqs()).toEqual([3]));
+
+    fireEvent.change(screen.getByRole('searchbox', { name: 'Subject pseudonym' }), { target: { value: 'subj-nobody' } });
+    expect(await screen.findByText('No entries match these filters.')).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Clear filters' }));
+    await waitFor(() => expect(lastEntriesFilter(ledger)).toEqual({}));
+    await waitFor(() => expect(shownSeqs()).toEqual([4, 3, 2, 1]));
+  });
+
+  it('says when From is after To', async () => {
+    await openLedger();
+    await findEntryTable();
+    fireEvent.change(screen.getByLabelText('From'), { target: { value: '2025-03-05' } });
+    fireEvent.change(screen.getByLabelText('To'), { target: { value: '2025-03-01' } });
+    expect(screen.getByText('“From” is after “To”: no entry can match.')).toBeTruthy();
+    expect(screen.getByLabelText('From').getAttribute('aria-invalid')).toBe('true');
+  });
+});
+
+describe('Ledger › verification and export', () => {
+  it('shows the verification from unlock on entering the area', async () => {
+    await openLedger({ entries: makeEntries(3), lastVerification: { ok: true, entries: 3, checkedAt: '2025-03-02T09:00:00.000Z' } });
+    const status = await screen.findByText('All 3 entries verified.');
+    expect(status.getAttribute('role')).toBe('status');
+    await findEntryTable();
+    expect(rowOf(3).textContent).toContain('Verified');
+  });
+
+  it('says when the ledger was not verified since unlock, then picks up the verification when it finishes', async () => {
+    const ledger = await openLedger({ entries: makeEntries(3) });
+    expect(await screen.findByText('The ledger has not been verified since the vault was unlocked.')).toBeTruthy();
+    act(() => ledger.setLastVerification({ ok: true, entries: 3, checkedAt: '2025-03-02T09:00:00.000Z' }));
+    expect(screen.getByText('All 3 entries verified.')).toBeTruthy();
+    expect(rowOf(3).textContent).toContain('Verified');
+  });
+
+  it('looks again for the verification when the service has no change signal', async () => {
+    const ledger = await openLedger({ entries: makeEntries(3), withoutSignals: true });
+    expect(await screen.findByText('The ledger has not been verified since the vault was unlocked.')).toBeTruthy();
+    ledger.setLastVerification({ ok: true, entries: 3, checkedAt: '2025-03-02T09:00:00.000Z' });
+    expect(await screen.findByText('All 3 entries verified.', {}, { timeout: 3000 })).toBeTruthy();
+  });
+
+  it('says when new acts are not being signed', async () => {
+    const ledger = await openLedger({ entries: makeEntries(3) });
+    await findEntryTable();
+    act(() => ledger.setWriterProblem('The last ledger entry (12) is malformed.'));
+    expect(screen.getByRole('alert').textContent).toBe('New acts are not being signed into the ledger: The last ledger entry (12) is malformed.');
+  });
+
+  it('"Verify ledger" reports all entries verified', async () => {
+    const ledger = await openLedger({ entries: makeEntries(12) });
+    await findEntryTable();
+    ledger.hold('verify');
+    fireEvent.click(screen.getByRole('button', { name: 'Verify ledger' }));
+    expect(await screen.findByText('Verifying every entry’s signature and the hash chain…')).toBeTruthy();
+    act(() => ledger.release('verify'));
+    expect((await screen.findByText('All 12 entries verified.')).getAttribute('role')).toBe('status');
+    expect(rowOf(12).textContent).toContain('Verified');
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('"Verify ledger" shows the first break in an alert and marks the entries after it', async () => {
+    await openLedger({
+      entries: makeEntries(20),
+      verifyResult: {
+        ok: false,
+        entries: 20,
+        checkedAt: '2025-03-02T09:00:00.000Z',
+        firstBreak: { seq: 17, problem: 'the signature was not made by this node’s key' },
+      },
+    });
+    await findEntryTable();
+    fireEvent.click(screen.getByRole('button', { name: 'Verify ledger' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Entry 17: the signature was not made by this node’s key');
+    expect(rowOf(16).textContent).toContain('Verified');
+    expect(rowOf(17).textContent).toContain('First break');
+    expect(rowOf(18).textContent).toContain('Not trusted');
+  });
+
+  it('shows a failed verification next to the button', async () => {
+    const ledger = await openLedger({ entries: makeEntries(2) });
+    await findEntryTable();
+    ledger.failWith('verify', new VaultError('E_LOCKED', 'locked'));
+    fireEvent.click(screen.getByRole('button', { name: 'Verify ledger' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('The vault is locked. Unlock it and try again.');
+  });
+
+  it('"Export ledger" shows where the file went and how many entries it holds', async () => {
+    const ledger = await openLedger({ entries: makeEntries(7) });
+    await findEntryTable();
+    fireEvent.click(screen.getByRole('button', { name: 'Export ledger' }));
+    const done = await screen.findByText(/^Exported 7 entries to/);
+    expect(done.getAttribute('role')).toBe('status');
+    expect(done.textContent).toBe('Exported 7 entries to /data/exports/ledger-2025-03-01.jsonl');
+    expect(screen.getByRole('button', { name: 'Copy export path' })).toBeTruthy();
+    expect(ledger.callsTo('exportLedger')).toHaveLength(1);
+  });
+
+  it('shows a failed export in an alert', async () => {
+    const ledger = await openLedger({ entries: makeEntries(1) });
+    await findEntryTable();
+    ledger.failWith('exportLedger', new Error('The disk is full.'));
+    fireEvent.click(screen.getByRole('button', { name: 'Export ledger' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('The disk is full.');
+  });
+});
+
+describe('Ledger › availability', () => {
+  it('explains the ledger when there is no vault yet', async () => {
+    const node = createFakeNode({ vault: { state: 'absent' } });
+    renderApp(node, '#/ledger', createFakeVault({ phase: 'absent' }), createFakeLedger());
+    // Explore the app from first-run.
+    fireEvent.click(await screen.findByRole('button', { name: /Explore/ }));
+    await screen.findByRole('heading', { level: 1, name: 'Ledger' });
+    expect(screen.getByRole('main').textContent).toContain('The ledger opens with the vault');
+  });
+
+  it('shows "Page not found" for a path that is not an entry number', async () => {
+    await openLedger({ entries: makeEntries(1) }, '#/ledger/abc');
+    expect(screen.getByRole('main').textContent).toContain('There is no page at this address');
+  });
+});

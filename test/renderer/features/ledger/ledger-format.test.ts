@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { entryTrust, kindLabel, operatorLabel, shortHash, verificationSentence } from '../../../../renderer/features/ledger/ledger-format';
+import { toLedgerFilter, NO_FILTER } from '../../../../renderer/features/ledger/use-ledger-timeline';
+import type { LedgerVerification } from '../../../../renderer/ledger/ledger-service';
+
+const at = (minute: number): string => new Date(Date.UTC(2025, 2, 1, 8, minute)).toISOString();
+
+describe('ledger format', () => {
+  it('labels kinds, operators and shortens hashes', () => {
+    expect(kindLabel('INTAKE_BATCH')).toBe('Intake batch');
+    expect(kindLabel('OPERATOR_CHANGE')).toBe('Operator change');
+    expect(operatorLabel('', {})).toBe('Node');
+    expect(operatorLabel('op-1', { 'op-1': 'Ada' })).toBe('Ada');
+    expect(operatorLabel('0123456789abcdef0123', {})).toBe('012345…0123');
+    expect(shortHash('0x00112233445566778899aabbccddeeff')).toBe('0x001122…eeff');
+    expect(shortHash('short')).toBe('short');
+  });
+
+  it('words a verification', () => {
+    expect(verificationSentence({ ok: true, entries: 1234, checkedAt: at(0) })).toBe('All 1,234 entries verified.');
+    expect(verificationSentence({ ok: true, entries: 1, checkedAt: at(0) })).toBe('All 1 entry verified.');
+    expect(
+      verificationSentence({ ok: false, entries: 20, checkedAt: at(0), firstBreak: { seq: 17, problem: 'bad signature' } }),
+    ).toBe('Entry 17: bad signature');
+  });
+
+  it('tells each entry’s state from the last verification', () => {
+    const ok: LedgerVerification = { ok: true, entries: 10, checkedAt: at(10) };
+    const broken: LedgerVerification = { ok: false, entries: 10, checkedAt: at(10), firstBreak: { seq: 5, problem: 'swapped' } };
+    expect(entryTrust({ seq: 3, createdAt: at(3) }, null)).toEqual({ state: 'unverified' });
+    expect(entryTrust({ seq: 3, createdAt: at(3) }, ok)).toEqual({ state: 'verified' });
+    // Written after the check: not covered by it.
+    expect(entryTrust({ seq: 11, createdAt: at(11) }, ok)).toEqual({ state: 'unverified' });
+    expect(entryTrust({ seq: 4, createdAt: at(4) }, broken)).toEqual({ state: 'verified' });
+    expect(entryTrust({ seq: 5, createdAt: at(5) }, broken)).toEqual({ state: 'broken', problem: 'swapped' });
+    expect(entryTrust({ seq: 6, createdAt: at(6) }, broken)).toEqual({ state: 'untrusted' });
+    expect(entryTrust({ seq: 12, createdAt: at(12) }, broken)).toEqual({ state: 'untrusted' });
+  });
+
+  it('sends only the filters that are set', () => {
+    expect(toLedgerFilter(NO_FILTER)).toEqual({});
+    expect(toLedgerFilter({ kinds: ['ACCESS'], operator: 'op-1', from: '2025-03-01', to: '2025-03-02', subject: '  s1 ' })).toEqual({
+      kinds: ['ACCESS'],
+      operator: 'op-1',
+      from: '2025-03-01',
+      to: '2025-03-02',
+      subject: 's1',
+    });
+  });
+});

@@ -1,0 +1,167 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import type { Transport } from '../../../shared/ipc/api-client';
+import { createApiClient } from '../../../shared/ipc/api-client';
+import { createVaultService, INDEXING_NOTIFY_MS } from '../../../renderer/vault/create-vault-service';
+import type { IndexingState, VaultPhase, VaultService } from '../../../renderer/vault/vault-service';
+import { createFakeBody, type FakeBackup, type FakeBody } from './support/fake-body';
+
+const PASSPHRASE = 'violet tractor amber seventeen';
+
+/** The vault over `body`; with `slow.readDelayMs` set, every journal page takes that long to arrive. */
+function setup(body: FakeBody = createFakeBody()) {
+  const slow = { readDelayMs: 0 };
+  const transport: Transport = {
+    kind: body.transport.kind,
+    async call(method, payload) {
+      if (method === 'journal.read' && slow.readDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, slow.readDelayMs));
+      return body.transport.call(method, payload);
+    },
+    subscribe: (name, listener) => body.transport.subscribe(name, listener),
+  };
+  const vault = createVaultService({
+    api: createApiClient(transport),
+    transport,
+    host: 'shell',
+    indexedDB: new IDBFactory(),
+    IDBKeyRange,
+    testOnlyPbkdf2Iterations: 1000,
+  });
+  return { body, vault, slow };
+}
+
+interface Seen {
+  readonly phase: VaultPhase;
+  readonly indexing: IndexingState;
+}
+
+/** Every state the listeners were told of, in order. */
+function watch(vault: VaultService): Seen[] {
+  const seen: Seen[] = [];
+  vault.subscribe(() => seen.push({ phase: vault.phase(), indexing: vault.indexing() }));
+  return seen;
+}
+
+async function untilIdle(vault: VaultService): Promise<void> {
+  await vi.waitFor(() => expect(vault.indexing().busy).toBe(false));
+}
+
+async function vaultWithData(patients: number, body = createFakeBody()) {
+  const ctx = setup(body);
+  await ctx.vault.ready();
+  await ctx.vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE });
+  await ctx.vault.importDemoData(patients);
+  await untilIdle(ctx.vault);
+  return ctx;
+}
+
+describe('VaultService: indexing()', () => {
+  it('is idle with no vault, and keeps one snapshot object while nothing changes', async () => {
+    const { vault } = setup();
+    await vault.ready();
+    expect(vault.indexing()).toEqual({ busy: false, applied: 0 });
+    expect(vault.indexing()).toBe(vault.indexing());
+  });
+
+  it('is busy from the moment a rebuild is asked for until it is done, and tells the listeners', async () => {
+    const { vault } = await vaultWithData(10);
+    const seen = watch(vault);
+    const rebuilt = vault.rebuildIndex();
+    expect(vault.indexing().busy).toBe(true);
+    expect(seen.at(-1)?.indexing.busy).toBe(true);
+    const result = await rebuilt;
+    expect(result.done).toBe(true);
+    expect(vault.indexing()).toEqual({ busy: false, applied: 0 });
+    expect(seen.at(-1)?.indexing).toEqual({ busy: false, applied: 0 });
+    // One flip on, one flip off (progress within INDEXING_NOTIFY_MS is not published).
+    expect(seen.filter((s, i) => i === 0 || s.indexing.busy !== seen[i - 1]!.indexing.busy).map((s) => s.indexing.busy)).toEqual([true, false]);
+    expect((await vault.search('')).patientIds).toHaveLength(10);
+  });
+
+  it('publishes the running replay’s count, a few times a second at most', async () => {
+    const { vault, body, slow } = await vaultWithData(300);
+    expect(body.journal.length).toBeGreaterThan(1000); // three pages or more
+    slow.readDelayMs = INDEXING_NOTIFY_MS + 50;
+    const seen = watch(vault);
+    const progress: number[] = [];
+    await vault.rebuildIndex((p) => progress.push(p.applied));
+    const published = seen.filter((s) => s.indexing.busy && s.indexing.applied > 0).map((s) => s.indexing.applied);
+    expect(published.length).toBeGreaterThan(0);
+    for (const applied of published) expect(progress).toContain(applied);
+    expect(published).toEqual([...published].sort((a, b) => a - b));
+    expect(vault.indexing()).toEqual({ busy: false, applied: 0 });
+  }, 30_000);
+
+  it('is busy during an explicit sync and during the automatic replay after new journal entries', async () => {
+    const { vault } = await vaultWithData(3);
+    const seen = watch(vault);
+    const synced = vault.sync();
+    expect(vault.indexing().busy).toBe(true);
+    await synced;
+    expect(vault.indexing().busy).toBe(false);
+
+    seen.length = 0;
+    await vault.openPatient((await vault.search('')).patientIds[0]!); // journals an access: replayed automatically
+    await untilIdle(vault);
+    expect(seen.map((s) => s.indexing.busy)).toEqual([true, false]);
+  });
+
+  it('is already busy when the unlock is announced', async () => {
+    const { vault } = await vaultWithData(3);
+    const [admin] = await vault.operators();
+    vault.lock();
+    await untilIdle(vault);
+    const seen = watch(vault);
+    await vault.unlock({ operatorId: admin!.operatorId, passphrase: PASSPHRASE });
+    const firstUnlocked = seen.find((s) => s.phase === 'unlocked');
+    expect(firstUnlocked?.indexing.busy).toBe(true);
+    await untilIdle(vault);
+    expect(seen.at(-1)).toEqual({ phase: 'unlocked', indexing: { busy: false, applied: 0 } });
+  });
+
+  it('restoreBackup: busy before the session opens and until the rebuild is done; never unlocked, idle and empty', async () => {
+    const backups = new Map<string, FakeBackup>();
+    const original = await vaultWithData(12, createFakeBody({ backups }));
+    const { path } = await original.vault.exportBackup();
+    const secret = { passphrase: PASSPHRASE };
+
+    const { vault } = setup(createFakeBody({ backups }));
+    await vault.ready();
+    expect(vault.phase()).toBe('absent');
+    const seen = watch(vault);
+    const checks: Promise<void>[] = [];
+    vault.subscribe(() => {
+      // What a UI would do on each notice: look at the views while they claim to be complete.
+      if (vault.phase() === 'unlocked' && !vault.indexing().busy) {
+        checks.push(vault.search('').then((r) => expect(r.patientIds).toHaveLength(12)));
+      }
+    });
+    await vault.restoreBackup({ path, secret });
+    expect(vault.phase()).toBe('unlocked');
+    expect(vault.indexing()).toEqual({ busy: false, applied: 0 });
+
+    const firstUnlocked = seen.findIndex((s) => s.phase === 'unlocked');
+    expect(firstUnlocked).toBeGreaterThanOrEqual(0);
+    const busyFrom = seen.findIndex((s) => s.indexing.busy);
+    expect(busyFrom).toBeGreaterThanOrEqual(0);
+    expect(busyFrom).toBeLessThanOrEqual(firstUnlocked);
+    expect(seen[firstUnlocked]!.indexing.busy).toBe(true);
+    // Busy stays on, in one stretch, from before the unlock to the end of the rebuild.
+    const idleAgain = seen.findIndex((s, i) => i > busyFrom && !s.indexing.busy);
+    expect(idleAgain).toBe(seen.length - 1);
+    await Promise.all(checks);
+    expect(checks.length).toBeGreaterThan(0);
+    expect((await vault.search('')).patientIds).toHaveLength(12);
+  });
+
+  it('ends busy when a restore fails', async () => {
+    const backups = new Map<string, FakeBackup>();
+    const original = await vaultWithData(2, createFakeBody({ backups }));
+    const { path } = await original.vault.exportBackup();
+    const { vault } = setup(createFakeBody({ backups }));
+    await vault.ready();
+    await expect(vault.restoreBackup({ path, secret: { passphrase: 'not the passphrase at all' } })).rejects.toMatchObject({ code: 'E_BACKUP' });
+    expect(vault.indexing()).toEqual({ busy: false, applied: 0 });
+    expect(vault.phase()).toBe('absent');
+  });
+});
