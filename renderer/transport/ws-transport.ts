@@ -28,6 +28,7 @@ export function createWebSocketTransport(token: string, location: Location): Tra
   const pending = new Map<number, Pending>();
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   let socket: WebSocket | null = null;
+  let stopped = false;
   let opened: Promise<WebSocket> | null = null;
 
   const failAll = (message: string): void => {
@@ -56,10 +57,15 @@ export function createWebSocketTransport(token: string, location: Location): Tra
           pending.delete(frame.id);
         } else if (frame.type === 'event') {
           if (!isEventName(frame.name)) return;
+          // The body said it is going away: later calls fail at once instead of dialling a port
+          // that is about to close (or, worse, reconnecting to whatever listens there next).
+          if (frame.name === 'app.stopping') stopped = true;
           for (const listener of listeners.get(frame.name) ?? []) listener(frame.payload);
         }
       });
-      ws.addEventListener('close', () => {
+      ws.addEventListener('close', (event) => {
+        // 1001 "going away" is how the shell closes every socket when it shuts down.
+        if (event.code === 1001) stopped = true;
         socket = null;
         opened = null;
         failAll('The connection to the node was lost.');
@@ -72,6 +78,7 @@ export function createWebSocketTransport(token: string, location: Location): Tra
   return {
     kind: 'websocket',
     async call(method, payload) {
+      if (stopped) return { ok: false, error: { code: 'E_UNAVAILABLE', message: 'HDMS Node has shut down. Start it again and open the new link it prints.' } };
       let ws: WebSocket;
       try {
         ws = socket ?? (await connect());

@@ -6,21 +6,21 @@ import { createWebSocketTransport } from '../../../renderer/transport/ws-transpo
 class FakeSocket {
   static last: FakeSocket | undefined;
   readonly sent: unknown[] = [];
-  private readonly handlers = new Map<string, ((event: { data?: unknown }) => void)[]>();
+  private readonly handlers = new Map<string, ((event: { data?: unknown; code?: number }) => void)[]>();
   constructor(
     readonly url: string,
     readonly protocols: string[],
   ) {
     FakeSocket.last = this;
   }
-  addEventListener(type: string, handler: (event: { data?: unknown }) => void): void {
+  addEventListener(type: string, handler: (event: { data?: unknown; code?: number }) => void): void {
     this.handlers.set(type, [...(this.handlers.get(type) ?? []), handler]);
   }
   send(data: string): void {
     this.sent.push(JSON.parse(data));
   }
-  fire(type: string, data?: unknown): void {
-    for (const handler of this.handlers.get(type) ?? []) handler({ data: data === undefined ? undefined : JSON.stringify(data) });
+  fire(type: string, data?: unknown, code?: number): void {
+    for (const handler of this.handlers.get(type) ?? []) handler({ data: data === undefined ? undefined : JSON.stringify(data), code });
   }
 }
 
@@ -61,6 +61,30 @@ describe('WebSocket transport', () => {
     off();
     socket.fire('message', { type: 'event', name: 'app.stopping', payload: { reason: 'signal' } });
     expect(heard).toEqual([{ reason: 'quit' }]);
+  });
+
+  it('after the body announces it is stopping, fails calls at once without reconnecting', async () => {
+    const transport = createWebSocketTransport('feedfacefeedface', window.location);
+    transport.subscribe('app.stopping', () => undefined);
+    const socket = FakeSocket.last!;
+    socket.fire('open');
+    socket.fire('message', { type: 'event', name: 'app.stopping', payload: { reason: 'signal' } });
+    socket.fire('close');
+    FakeSocket.last = undefined;
+    const answer = await transport.call('vault.status', {});
+    expect(answer).toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE' } });
+    expect(FakeSocket.last).toBeUndefined();
+  });
+
+  it('treats a close with 1001 (the shell going away) as a stop', async () => {
+    const transport = createWebSocketTransport('feedfacefeedface', window.location);
+    transport.subscribe('app.stopping', () => undefined);
+    const socket = FakeSocket.last!;
+    socket.fire('open');
+    socket.fire('close', undefined, 1001);
+    FakeSocket.last = undefined;
+    expect(await transport.call('vault.status', {})).toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE' } });
+    expect(FakeSocket.last).toBeUndefined();
   });
 
   it('answers pending calls with E_UNAVAILABLE when the connection drops', async () => {
