@@ -26,6 +26,7 @@ import { createSafeStorageKeychain } from './vault/safe-storage-keychain';
 import { createTray } from './tray/tray';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './window/app-protocol';
 import { createMainWindow, revealWindow } from './window/main-window';
+import { mllpPortFromArgv } from './intake/intake-settings';
 import { guardAllWebContents } from './window/navigation-guards';
 import { blockRendererNetwork } from './window/request-filter';
 
@@ -35,6 +36,14 @@ import { blockRendererNetwork } from './window/request-filter';
  */
 
 const dataDir = dataDirFromArgv(process.argv);
+/** `--mllp-port=N` (or `--mllp-port N`): the HL7 listener's port for this run, 0 = disabled; a bad value is ignored. */
+const mllpPort = ((): number | null => {
+  try {
+    return mllpPortFromArgv(process.argv);
+  } catch {
+    return null;
+  }
+})();
 // Chromium's profile and the single-instance lock live inside the data folder (see app-paths.ts).
 // Both must be set before anything else touches the profile.
 const profileDir = chromiumProfileDir(dataDir);
@@ -161,6 +170,7 @@ function runPrimaryInstance(): void {
         appVersion: APP_VERSION,
         // safeStorage works only after 'ready'; the port asks it lazily anyway.
         keychain: createSafeStorageKeychain(safeStorage, path.join(dataDir, 'vault', 'keychain.bin')),
+        mllpPort,
       });
       body = await bodyStarting;
       if (shutdown.isQuitting()) return;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ByteSource, Sealer } from '../../shared/crypto/envelope';
-import type { NormalizedIntake } from '../../shared/domain/clinical';
+import { IntakeQuarantineSchema, type IntakeQuarantine, type NormalizedIntake } from '../../shared/domain/clinical';
 import type { Journal } from '../storage/journal';
 import { MAX_INLINE_OBJECT_BYTES } from '../storage/journal-format';
 import type { ObjectStore } from '../storage/object-store';
@@ -9,11 +9,11 @@ import type { ObjectStore } from '../storage/object-store';
  * Journal kinds of intake events, one per channel. Plaintext in the journal (vault:check counts
  * them), so they say which channel, never what came in.
  */
-export const INTAKE_KINDS = ['intake.demo', 'intake.hl7', 'intake.dicom', 'intake.device', 'intake.file'] as const;
+export const INTAKE_KINDS = ['intake.demo', 'intake.hl7', 'intake.dicom', 'intake.device', 'intake.file', 'intake.quarantine'] as const;
 export type IntakeKind = (typeof INTAKE_KINDS)[number];
 
 export interface IntakeInput {
-  readonly kind: IntakeKind;
+  readonly kind: Exclude<IntakeKind, 'intake.quarantine'>;
   /** The bytes exactly as received (an HL7 message, a DICOM instance…); a stream for large ones. */
   readonly raw: Uint8Array | AsyncIterable<Uint8Array>;
   readonly normalized: NormalizedIntake;
@@ -44,6 +44,33 @@ export interface IntakeMetadataV1 {
   readonly normalized: NormalizedIntake;
 }
 
+/** What `quarantine` takes: input that was not accepted as a clinical message (design §4 rule 1). */
+export interface QuarantineInput {
+  readonly kind: 'intake.quarantine';
+  /** The bytes exactly as received (for an oversize frame: the part that was kept). */
+  readonly raw: Uint8Array;
+  /** Why, and what could be read of it; validated with IntakeQuarantineSchema. */
+  readonly quarantine: IntakeQuarantine;
+  /** When the channel received it (a Date or an ISO date-time); now by default. */
+  readonly receivedAt?: Date | string;
+}
+
+/**
+ * The sealed metadata of a quarantine record (a journalMetadata envelope, opened by the mind).
+ * Version 1; the mind validates `quarantine` with IntakeQuarantineSchema.
+ */
+export interface QuarantineMetadataV1 {
+  readonly v: 1;
+  readonly channel: IntakeQuarantine['channel'];
+  /** ISO date-time. */
+  readonly receivedAt: string;
+  /** The same id as the record's `objects[0]`: the sealed raw bytes. */
+  readonly objectId: string;
+  /** Length of the raw bytes before sealing. */
+  readonly rawBytes: number;
+  readonly quarantine: IntakeQuarantine;
+}
+
 export interface IntakePipeline {
   /**
    * THE write path of every channel (design §4 rules 2–3): seals the raw bytes as an object
@@ -53,13 +80,20 @@ export interface IntakePipeline {
    * in flight; the journal group-commits them.
    */
   ingest(input: IntakeInput): Promise<IntakeResult>;
+  /**
+   * The same write path for input that was not accepted (design §4 rule 1): the raw bytes sealed
+   * as an object (inline when small), the reason as sealed metadata, one `intake.quarantine`
+   * record; resolves after the journal's fsync, so the channel's error answer (HL7 AR/AE) follows
+   * the durable record. Throws (nothing stored) when `quarantine` does not fit the schema.
+   */
+  quarantine(input: QuarantineInput): Promise<IntakeResult>;
 }
 
 export interface IntakePipelineOptions {
   /** Object files, for raw payloads too large to travel inline (and for streamed ones). */
   readonly objects: Pick<ObjectStore, 'write'>;
   readonly journal: Pick<Journal, 'append'>;
-  /** The process's Sealer for the vault's intake public key. */
+  /** The process's Sealer for the vault's intake public key (the body: createBodySealer). */
   readonly sealer: Sealer;
   /** Told the seq of every record that became durable (the body coalesces `journal.appended`). */
   readonly onDurable?: (seq: number) => void;
@@ -75,50 +109,76 @@ const encoder = new TextEncoder();
  * and the sealed metadata become durable in the same group commit, one fdatasync for a whole batch
  * of messages, so an ACK can never precede its raw bytes. Large and streamed payloads (DICOM) are
  * written as object files (temp file, fsync, rename, folder fsync) BEFORE the journal append that
- * refers to them, so the journal's fsync still comes last. Sealing runs on WebCrypto's thread pool;
- * many ingests in flight keep both cores busy while the journal batches them.
+ * refers to them, so the journal's fsync still comes last. The body's Sealer
+ * (electron/crypto/node-sealer.ts) seals synchronously on this thread in a few tens of microseconds
+ * per envelope; the shared WebCrypto Sealer runs on the thread pool instead. Either way many
+ * ingests in flight let the journal batch them.
  */
 export function createIntakePipeline(options: IntakePipelineOptions): IntakePipeline {
   const { objects, journal, sealer, onDurable } = options;
+
+  /**
+   * Seals `raw` (inline when small, an object file otherwise) and the metadata built for its
+   * object id, appends one record of `kind`, and resolves after the journal's fsync.
+   */
+  async function write(
+    kind: IntakeKind,
+    raw: Uint8Array | AsyncIterable<Uint8Array>,
+    metadataFor: (objectId: string, rawBytes: number) => unknown,
+  ): Promise<IntakeResult> {
+    const sealMetadata = (objectId: string, rawBytes: number): Promise<Uint8Array> =>
+      sealer.seal('journalMetadata', encoder.encode(JSON.stringify(metadataFor(objectId, rawBytes))));
+    let rawBytes = 0;
+    let objectId: string;
+    let meta: Uint8Array;
+    let inline: Uint8Array | null = null;
+    if (raw instanceof Uint8Array && raw.length <= SEAL_IN_MEMORY_LIMIT) {
+      rawBytes = raw.length;
+      const sealed = await sealer.seal('object', raw);
+      // Objects are named by the SHA-256 of their sealed bytes, so the id is known before any write.
+      objectId = createHash('sha256').update(sealed).digest('hex');
+      if (sealed.length <= MAX_INLINE_OBJECT_BYTES) {
+        inline = sealed;
+        meta = await sealMetadata(objectId, rawBytes);
+      } else {
+        // The metadata is sealed while the object's fsync and rename run.
+        const [written, sealedMeta] = await Promise.all([objects.write(sealed), sealMetadata(objectId, rawBytes)]);
+        if (written.id !== objectId) throw new Error('The object store named an object differently than its SHA-256.');
+        meta = sealedMeta;
+      }
+    } else {
+      const source: ByteSource = raw;
+      async function* counted(): AsyncGenerator<Uint8Array> {
+        for await (const piece of source instanceof Uint8Array ? [source] : source) {
+          rawBytes += piece.length;
+          yield piece;
+        }
+      }
+      objectId = (await objects.write(sealer.sealStream('object', counted()))).id;
+      meta = await sealMetadata(objectId, rawBytes);
+    }
+    const { seq } = await journal.append({ kind, operator: null, objects: [objectId], meta, ...(inline === null ? {} : { inline: [inline] }) });
+    onDurable?.(seq);
+    return { seq, objectId };
+  }
+
   return {
     async ingest(input) {
       const receivedAt = (input.receivedAt ?? new Date()).toISOString();
-      const sealMetadata = (objectId: string, rawBytes: number): Promise<Uint8Array> => {
-        const metadata: IntakeMetadataV1 = { v: 1, channel: input.normalized.channel, receivedAt, objectId, rawBytes, normalized: input.normalized };
-        return sealer.seal('journalMetadata', encoder.encode(JSON.stringify(metadata)));
-      };
-      let rawBytes = 0;
-      let objectId: string;
-      let meta: Uint8Array;
-      let inline: Uint8Array | null = null;
-      if (input.raw instanceof Uint8Array && input.raw.length <= SEAL_IN_MEMORY_LIMIT) {
-        rawBytes = input.raw.length;
-        const sealed = await sealer.seal('object', input.raw);
-        // Objects are named by the SHA-256 of their sealed bytes, so the id is known before any write.
-        objectId = createHash('sha256').update(sealed).digest('hex');
-        if (sealed.length <= MAX_INLINE_OBJECT_BYTES) {
-          inline = sealed;
-          meta = await sealMetadata(objectId, rawBytes);
-        } else {
-          // The metadata is sealed while the object's fsync and rename run.
-          const [written, sealedMeta] = await Promise.all([objects.write(sealed), sealMetadata(objectId, rawBytes)]);
-          if (written.id !== objectId) throw new Error('The object store named an object differently than its SHA-256.');
-          meta = sealedMeta;
-        }
-      } else {
-        const source: ByteSource = input.raw;
-        async function* counted(): AsyncGenerator<Uint8Array> {
-          for await (const piece of source instanceof Uint8Array ? [source] : source) {
-            rawBytes += piece.length;
-            yield piece;
-          }
-        }
-        objectId = (await objects.write(sealer.sealStream('object', counted()))).id;
-        meta = await sealMetadata(objectId, rawBytes);
-      }
-      const { seq } = await journal.append({ kind: input.kind, operator: null, objects: [objectId], meta, ...(inline === null ? {} : { inline: [inline] }) });
-      onDurable?.(seq);
-      return { seq, objectId };
+      const { normalized } = input;
+      return write(input.kind, input.raw, (objectId, rawBytes): IntakeMetadataV1 => ({ v: 1, channel: normalized.channel, receivedAt, objectId, rawBytes, normalized }));
+    },
+
+    async quarantine(input) {
+      if (input.kind !== 'intake.quarantine') throw new TypeError('A quarantine record has the kind intake.quarantine.');
+      if (!(input.raw instanceof Uint8Array)) throw new TypeError('The quarantined raw bytes must be a Uint8Array.');
+      // Validated here, at the boundary, before anything is sealed: the mind parses it with the same schema.
+      const quarantine = IntakeQuarantineSchema.parse(input.quarantine);
+      const at = input.receivedAt ?? new Date();
+      const date = typeof at === 'string' ? new Date(at) : at;
+      if (Number.isNaN(date.getTime())) throw new RangeError('receivedAt is not a valid date-time.');
+      const receivedAt = date.toISOString();
+      return write('intake.quarantine', input.raw, (objectId, rawBytes): QuarantineMetadataV1 => ({ v: 1, channel: quarantine.channel, receivedAt, objectId, rawBytes, quarantine }));
     },
   };
 }

@@ -1,10 +1,13 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/data-dir';
+import { parseMllpPort } from '../intake/intake-settings';
 
 export interface ShellArgs {
   readonly dataDir: string;
   readonly port: number;
+  /** The HL7 listener's port for this run (0 = disabled); null = the intake settings' port. */
+  readonly mllpPort: number | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly help: boolean;
 }
@@ -17,6 +20,8 @@ Runs HDMS Node in the browser shell: the same body as the desktop app, serving t
 Options:
   --data-dir DIR     data folder (default: ${defaultDataDir()})
   --port N           HTTP port on 127.0.0.1; 0 picks a free port (default: 0)
+  --mllp-port N      HL7 v2 (MLLP) listener port for this run; 0 turns it off
+                     (default: the intake settings, 2575 unless changed)
   --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info)
   --help             show this text
 `;
@@ -33,6 +38,7 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
       options: {
         'data-dir': { type: 'string' },
         port: { type: 'string' },
+        'mllp-port': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -50,11 +56,20 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ShellArgsError(`--log-level must be one of ${LOG_LEVELS.join(', ')}.`);
   }
+  let mllpPort: number | null = null;
+  if (values['mllp-port'] !== undefined) {
+    try {
+      mllpPort = parseMllpPort(values['mllp-port']);
+    } catch (error) {
+      throw new ShellArgsError((error as Error).message);
+    }
+  }
   const dataDir = values['data-dir'];
   if (dataDir !== undefined && dataDir.trim() === '') throw new ShellArgsError('--data-dir must not be empty.');
   return {
     dataDir: path.resolve(dataDir ?? defaultDataDir()),
     port: Number(portText),
+    mllpPort,
     logLevel: logLevel as ShellArgs['logLevel'],
     help: values.help ?? false,
   };

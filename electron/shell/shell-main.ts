@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     productName: PRODUCT_NAME,
     appVersion: APP_VERSION,
     logLevel: args.logLevel,
+    mllpPort: args.mllpPort,
   });
   let server: ShellServer;
   try {

@@ -5,6 +5,11 @@ export const INTAKE_CHANNELS = ['hl7-mllp', 'dicom', 'devices', 'file-import'] a
 
 export const ListenerStatusSchema = z.strictObject({
   channel: z.enum(INTAKE_CHANNELS),
+  /**
+   * hl7-mllp: `listening` on address:port; `closed` with the reason (no vault yet, disabled by
+   * port 0 or `--mllp-port 0`, the node stopping); `error` with the reason (port in use…).
+   * file-import: `listening` once a vault exists (files can be imported), else `closed`.
+   */
   state: z.enum(['closed', 'listening', 'error']),
   /** Why a listener is closed or failed, in words for the intake monitor. */
   reason: z.string().max(500).optional(),
@@ -18,10 +23,249 @@ export const IntakeStatusSchema = z.strictObject({
 });
 export type IntakeStatus = Readonly<z.infer<typeof IntakeStatusSchema>>;
 
+// ------------------------------------------------------------------------------------------------
+// HL7 v2 intake: monitor, file import, quarantine actions, settings (issue 4)
+
+/** MSH-18 values the HL7 front end decodes (the default charset applies when MSH-18 is empty). */
+export const HL7_CHARSETS = ['ASCII', '8859/1', '8859/2', '8859/5', '8859/7', '8859/15', 'UNICODE UTF-8'] as const;
+export type Hl7Charset = (typeof HL7_CHARSETS)[number];
+
+/** One file in an import: at most 16 MiB. One import (all its files): at most 64 MiB. */
+export const INTAKE_FILE_MAX_BYTES = 16 * 1024 * 1024;
+export const INTAKE_IMPORT_MAX_BYTES = 64 * 1024 * 1024;
+/** Files per import. */
+export const INTAKE_IMPORT_MAX_FILES = 1000;
+/**
+ * Base64url characters per call that carries bytes (an upload chunk, or inline `files` / `raw`):
+ * 512 KiB of bytes, so a call always fits the browser shell's 1 MiB WebSocket frame.
+ */
+export const INTAKE_CHUNK_MAX_CHARS = Math.ceil((512 * 1024 * 4) / 3);
+/** Uploads open at once; an upload not used within 10 minutes is dropped. */
+export const INTAKE_UPLOADS_MAX_OPEN = 4;
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
+const count = z.number().int().nonnegative();
+const isoTime = z.iso.datetime();
+const uploadHandle = z.string().regex(/^[0-9a-f]{32}$/);
+const journalSeq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const ipAddress = z.union([z.ipv4(), z.ipv6()]);
+/** Who acts (the operator's pseudonymous id, as in journal.append), recorded in the journal record. */
+const operator = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).nullable();
+
+/** MSH-3|MSH-4 as sent (application and facility, never a person), or `peer <address>` when unreadable. */
+const senderName = z.string().max(401);
+
+export const Hl7SenderCountersSchema = z.strictObject({
+  sender: senderName,
+  received: count,
+  accepted: count,
+  errored: count,
+  duplicates: count,
+  conflicts: count,
+  lastAt: isoTime,
+});
+export type Hl7SenderCounters = Readonly<z.infer<typeof Hl7SenderCountersSchema>>;
+
+export const Hl7RecentMessageSchema = z.strictObject({
+  at: isoTime,
+  channel: z.enum(['hl7-mllp', 'hl7-file']),
+  sender: senderName,
+  /** MSH-10 (may be empty when the header could not be read). */
+  controlId: z.string().max(200),
+  /** MSH-9, e.g. `ADT^A01^ADT_A01`. */
+  messageType: z.string().max(40),
+  /** The ACK codes sent, in order: `['AA']`, `['CA', 'AA']`, `['AR']`; for file import the original-mode code. */
+  acks: z.array(z.string().max(2)).max(4),
+  duplicate: z.literal(true).optional(),
+  conflict: z.literal(true).optional(),
+  quarantined: z.literal(true).optional(),
+  /** Why it was not accepted, in words (rules and positions, never values). */
+  reason: z.string().max(500).optional(),
+});
+export type Hl7RecentMessage = Readonly<z.infer<typeof Hl7RecentMessageSchema>>;
+
+export const IntakeTotalsSchema = z.strictObject({
+  received: count,
+  accepted: count,
+  errored: count,
+  duplicates: count,
+  conflicts: count,
+  /** Frames over the size cap (also counted in received and errored). */
+  oversize: count,
+});
+export type IntakeTotals = Readonly<z.infer<typeof IntakeTotalsSchema>>;
+
+/** One 10-second bucket; `t` = its start in epoch seconds. The last 10 minutes, oldest first, empty buckets included. */
+export const ThroughputBucketSchema = z.strictObject({ t: count, received: count, errored: count });
+export type ThroughputBucket = Readonly<z.infer<typeof ThroughputBucketSchema>>;
+export const THROUGHPUT_BUCKET_SECONDS = 10;
+export const THROUGHPUT_BUCKETS = 60;
+
+export const MllpConnectionSchema = z.strictObject({
+  /** address:port of the sending system. */
+  peer: z.string().max(80),
+  since: isoTime,
+  /** Frames received on this connection. */
+  received: count,
+});
+
+/**
+ * The intake monitor's data, kept by the body since it started (counters restart with the node).
+ * No PHI: senders are systems, messages are named by control id and type only.
+ */
+export const IntakeMonitorSchema = z.strictObject({
+  /** The HL7 listener's status (the same entry as in intake.status). */
+  listener: ListenerStatusSchema,
+  totals: IntakeTotalsSchema,
+  senders: z.array(Hl7SenderCountersSchema).max(10_000),
+  /** Newest first, at most 200. */
+  recent: z.array(Hl7RecentMessageSchema).max(1000),
+  throughput: z.array(ThroughputBucketSchema).max(THROUGHPUT_BUCKETS),
+  connections: z.array(MllpConnectionSchema).max(1000),
+});
+export type IntakeMonitor = Readonly<z.infer<typeof IntakeMonitorSchema>>;
+
+/** One message's outcome in a file import or a reprocess. */
+export const IntakeMessageResultSchema = z.strictObject({
+  /** Index of the file in the import (0 for a reprocess). */
+  file: count,
+  /** Index of the message in its file (batches and multi-message files hold many). */
+  index: count,
+  messageType: z.string().max(40),
+  controlId: z.string().max(200),
+  /** Stored → AA, could not store (retry later) → AE, rejected (quarantined) → AR. */
+  ack: z.enum(['AA', 'AE', 'AR']),
+  reason: z.string().max(500).optional(),
+  /** Already received before with the same content: not stored again. */
+  duplicate: z.boolean().optional(),
+  /** Same sender and control id as an earlier message with other content: stored and flagged. */
+  conflict: z.boolean().optional(),
+  /** Stored in quarantine (rejected, or accepted without a patient to file it under). */
+  quarantined: z.boolean().optional(),
+  mapping: z.enum(['mapped', 'partial', 'not-mapped']).optional(),
+});
+export type IntakeMessageResult = Readonly<z.infer<typeof IntakeMessageResultSchema>>;
+
+const ImportAnswerSchema = z.strictObject({
+  results: z.array(IntakeMessageResultSchema).max(1_000_000),
+  /** Empty files (zero bytes: nothing imported, nothing quarantined), by index. Anything else yields at least one result. */
+  emptyFiles: z.array(count).max(INTAKE_IMPORT_MAX_FILES),
+});
+export type IntakeImportAnswer = Readonly<z.infer<typeof ImportAnswerSchema>>;
+
+/**
+ * The bytes a call works on: an upload (any size up to the limits, sent in chunks with
+ * intake.uploadBegin/uploadAppend), or small files inline (INTAKE_CHUNK_MAX_CHARS in all).
+ * Exactly one of the two.
+ */
+const inlineFiles = z.array(z.strictObject({ bytes: base64url })).min(1).max(INTAKE_IMPORT_MAX_FILES);
+const charset = z.enum(HL7_CHARSETS);
+
+export const IntakeSettingsSchema = z.strictObject({
+  /** TCP port of the MLLP listener; 0 = disabled. Default 2575. */
+  port: z.number().int().min(0).max(65535),
+  /** The address to listen on. Default 127.0.0.1 (this computer only); a LAN address needs allowedPeers. */
+  bindAddress: ipAddress,
+  /**
+   * IP addresses allowed to connect. Empty: any peer, permitted only on a loopback bindAddress.
+   * Not empty: enforced on every bind address (loopback included).
+   */
+  allowedPeers: z.array(ipAddress).max(256),
+  /** Largest message (MLLP frame or message in a file), bytes. Default 16 MiB. */
+  maxMessageBytes: z.number().int().min(1024).max(INTAKE_FILE_MAX_BYTES),
+  /** Charset of messages whose MSH-18 is empty. Default UNICODE UTF-8. */
+  defaultCharset: charset,
+});
+export type IntakeSettings = Readonly<z.infer<typeof IntakeSettingsSchema>>;
+
+export const DEFAULT_INTAKE_SETTINGS: IntakeSettings = {
+  port: 2575,
+  bindAddress: '127.0.0.1',
+  allowedPeers: [],
+  maxMessageBytes: INTAKE_FILE_MAX_BYTES,
+  defaultCharset: 'UNICODE UTF-8',
+};
+
+export const IntakeSettingsAnswerSchema = z.strictObject({
+  /** As saved in `<data>/intake-settings.json`. */
+  settings: IntakeSettingsSchema,
+  /** The port given on the command line (`--mllp-port N`) for this run, overriding settings.port; null when none. */
+  portOverride: z.number().int().min(0).max(65535).nullable(),
+  /** The HL7 listener's status after the settings were applied. */
+  listener: ListenerStatusSchema,
+});
+export type IntakeSettingsAnswer = Readonly<z.infer<typeof IntakeSettingsAnswerSchema>>;
+
 export const intakeMethods = {
   'intake.status': method(z.strictObject({}), IntakeStatusSchema),
+  /** The intake monitor: HL7 counters per sender, recent messages with their ACKs, throughput, open connections. */
+  'intake.monitor': method(z.strictObject({}), IntakeMonitorSchema),
+  /**
+   * Opens an upload: a staging area in the body's memory for the bytes of files to import (or of
+   * one message to reprocess). At most INTAKE_UPLOADS_MAX_OPEN at once (E_CONFLICT beyond).
+   */
+  'intake.uploadBegin': method(z.strictObject({}), z.strictObject({ handle: uploadHandle })),
+  /**
+   * Appends a chunk to file `file` of the upload. Files are sent in order: `file` is the index of
+   * the last file (continue it) or the next one (start it; an empty chunk starts an empty file).
+   * E_BAD_REQUEST beyond INTAKE_FILE_MAX_BYTES per file, INTAKE_IMPORT_MAX_BYTES in all, or
+   * INTAKE_IMPORT_MAX_FILES files; E_CONFLICT for an unknown or expired handle.
+   */
+  'intake.uploadAppend': method(
+    z.strictObject({ handle: uploadHandle, file: z.number().int().min(0).max(INTAKE_IMPORT_MAX_FILES - 1), chunk: base64url.max(INTAKE_CHUNK_MAX_CHARS) }),
+    z.strictObject({ bytes: count }),
+  ),
+  /** Drops an upload (also done by importFiles / reprocess, which consume theirs). */
+  'intake.uploadAbort': method(z.strictObject({ handle: uploadHandle }), z.strictObject({})),
+  /**
+   * Imports HL7 v2 files (one message, several, or FHS/BHS batches each) through the same pipeline
+   * as the listener: stored, duplicates recognized, rejects quarantined. File names never reach the
+   * body: results are by file index. `charset` replaces the default charset (for MSH-18 empty).
+   */
+  'intake.importFiles': method(
+    z
+      .strictObject({ upload: uploadHandle.optional(), files: inlineFiles.optional(), charset: charset.optional() })
+      .refine((r) => (r.upload === undefined) !== (r.files === undefined), { message: 'Give either upload or files.' })
+      .refine((r) => (r.files ?? []).reduce((sum, f) => sum + f.bytes.length, 0) <= INTAKE_CHUNK_MAX_CHARS, {
+        message: 'Inline files are limited in size; send larger ones with intake.uploadBegin and intake.uploadAppend.',
+      }),
+    ImportAnswerSchema,
+  ),
+  /**
+   * Runs a quarantined message again: `raw` (or an upload holding exactly one file) is the raw
+   * bytes the mind opened from the quarantine record's object; `charset` replaces the default
+   * charset. Always journals `intake.reprocessed` (plaintext note {quarantineSeq, resolved: 0|1};
+   * sealed meta {v:1, type:'reprocessed', quarantineSeq, resolved, results}) and answers the
+   * per-message results. `resolved`: every message is now stored anew (AA, not quarantined, not a
+   * duplicate) — the quarantine entry is done; otherwise it stays open (a held message, acknowledged
+   * before, comes back as a duplicate and can only be discarded;
+   * a new rejection of other bytes appears as a new quarantine record).
+   * E_BAD_REQUEST when quarantineSeq is not an `intake.quarantine` record; E_CONFLICT when it was
+   * resolved by a reprocess or discarded already.
+   */
+  'intake.reprocess': method(
+    z
+      .strictObject({ quarantineSeq: journalSeq, operator, raw: base64url.min(1).max(INTAKE_CHUNK_MAX_CHARS).optional(), upload: uploadHandle.optional(), charset: charset.optional() })
+      .refine((r) => (r.upload === undefined) !== (r.raw === undefined), { message: 'Give either upload or raw.' }),
+    z.strictObject({ seq: journalSeq, resolved: z.boolean(), results: z.array(IntakeMessageResultSchema).max(1_000_000) }),
+  ),
+  /**
+   * Discards a quarantined message: journals `intake.discarded` (plaintext note {quarantineSeq};
+   * sealed meta {v:1, type:'discarded', quarantineSeq}). The quarantine record and its raw bytes
+   * stay in the vault (the journal is append-only; erasure is vault.erase). Same refusals as reprocess.
+   */
+  'intake.discard': method(z.strictObject({ quarantineSeq: journalSeq, operator }), z.strictObject({ seq: journalSeq })),
+  'intake.getSettings': method(z.strictObject({}), IntakeSettingsAnswerSchema),
+  /**
+   * Changes some settings (validated as a whole: a non-loopback bindAddress needs allowedPeers),
+   * saves them, restarts the listener when a vault exists, and answers the resulting status
+   * (a port in use → listener.state `error`, the settings are still saved).
+   */
+  'intake.updateSettings': method(IntakeSettingsSchema.partial().strict(), IntakeSettingsAnswerSchema),
 } as const;
 
 export const intakeEvents = {
   'intake.statusChanged': event(IntakeStatusSchema),
+  /** Intake counters changed (at most once a second while messages arrive): refresh the monitor. */
+  'intake.activity': event(z.strictObject({ totals: IntakeTotalsSchema })),
 } as const;

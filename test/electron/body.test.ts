@@ -8,7 +8,7 @@ const tempDir = useTempDirs();
 const context = { transport: 'in-process', connectionId: 'test' } as const;
 
 async function body(dataDir: string): Promise<Body> {
-  return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'info' });
+  return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'info', mllpPort: 0 });
 }
 
 describe('body', () => {

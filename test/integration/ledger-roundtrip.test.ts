@@ -66,7 +66,7 @@ describe('signed ledger: body + mind', () => {
 
   it('import → batches → access → verify → export → CLI → rebuild → node info', { timeout: 180_000 }, async () => {
     const dataDir = await tempDir();
-    const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent' });
+    const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
     const api = createApiClient(inProcessTransport(body));
     const vault = mind(body);
     await vault.ready();

@@ -62,6 +62,7 @@ async function startNode(dataDir: string, keychain?: KeychainPort): Promise<Node
     productName: 'HDMS Node',
     appVersion: '0.0.0-test',
     logLevel: 'silent',
+    mllpPort: 0,
     ...(keychain === undefined ? {} : { keychain }),
   });
   const transport = inProcessTransport(body);

@@ -34,7 +34,7 @@ function inProcessTransport(body: Body): Transport {
 }
 
 async function startNode(dataDir: string): Promise<{ body: Body; vault: VaultService & { ready(): Promise<void> }; factory: IDBFactory }> {
-  const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent' });
+  const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
   const transport = inProcessTransport(body);
   const factory = new IDBFactory();
   const vault = createVaultService({

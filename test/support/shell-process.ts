@@ -79,6 +79,8 @@ export async function startShell(options: StartShellOptions = {}): Promise<Shell
     String(options.port ?? 0),
     '--log-level',
     options.logLevel ?? 'info',
+    // Tests run shells side by side: none may take the real MLLP port 2575 unless it asks to.
+    ...((options.extraArgs ?? []).some((arg) => arg.startsWith('--mllp-port')) ? [] : ['--mllp-port', '0']),
     ...(options.extraArgs ?? []),
   ];
   const startedAt = performance.now();

@@ -164,20 +164,30 @@ export async function openHl7Dedupe(options: OpenDedupeOptions): Promise<Hl7Dedu
     await rename(temp, options.file);
   }
   let handle: FileHandle | null = await open(options.file, 'a');
+  // Appends are serialized so lines never interleave, and coalesced: lines remembered while a
+  // write is under way go out together in the next single write (one syscall for a burst of
+  // messages instead of one each). Each remember() resolves once the write holding its line did.
   let chain: Promise<void> = Promise.resolve();
+  let batch: { lines: string[]; written: Promise<void> } | null = null;
   return {
     check: (k, p) => index.check(k, p),
     remember(k, p, a) {
       const t = now();
       index.add(k, p, a, t);
       const line = `${JSON.stringify({ k, p, a, t })}\n`;
-      // Appends are serialized so lines never interleave.
-      const write = chain.then(async () => {
+      if (batch !== null) {
+        batch.lines.push(line);
+        return batch.written;
+      }
+      const lines = [line];
+      const written = chain.then(async () => {
+        batch = null; // later lines start the next batch
         if (handle === null) throw new Error('The HL7 duplicate index is closed.');
-        await handle.write(line);
+        await handle.write(lines.join(''));
       });
-      chain = write.catch(() => undefined);
-      return write;
+      batch = { lines, written };
+      chain = written.catch(() => undefined);
+      return written;
     },
     get size() {
       return index.map.size;

@@ -1,9 +1,8 @@
-import HL7 from 'hl7-standard';
 import { ERR, type Hl7Problem } from './hl7-errors';
 
 /**
  * The parsing front end: raw bytes (one MLLP frame or one file) → HL7 v2 messages, each with its
- * exact raw bytes, its header, and its segments read through `hl7-standard`.
+ * exact raw bytes, its header, and its segments read the way `hl7-standard` reads them.
  *
  * What this layer does itself, and why it does not leave it to hl7-standard:
  *
@@ -29,8 +28,10 @@ import { ERR, type Hl7Problem } from './hl7-errors';
  * - **Escapes** `\F\ \S\ \T\ \R\ \E\` (and `\P\`, v2.7 truncation) decode to the delimiters, `\Xhh…\`
  *   to the bytes in the message's charset; formatting escapes (`\.br\`, `\H\`, `\N\`, `\.sp\`,
  *   `\.in\`…) and `\Z…\ \C…\ \M…\` are kept as written, for a viewer to render.
- * - **Field access** by index into hl7-standard's `transformed` data (never `Segment.get`, whose
- *   lookup is quadratic), normalized to repetitions → components → subcomponents.
+ * - **Field access** by index, normalized to repetitions → components → subcomponents: the same
+ *   shapes hl7-standard's `transform()` yields for the same text (checked against it in the tests),
+ *   split lazily per field instead of building hl7-standard's objects for every segment (its
+ *   `Segment.get` lookup is quadratic, and its transform was ~40 % of the layer's CPU per message).
  */
 
 export interface Hl7Delimiters {
@@ -140,9 +141,17 @@ interface Charset {
   decode(bytes: Buffer): string;
 }
 
+/** One fatal decoder per label for the process: decode() without `stream` keeps no state between calls. */
+const decoders = new Map<string, Charset>();
+
 function strictDecoder(label: string): Charset {
-  const decoder = new TextDecoder(label, { fatal: true });
-  return { label, decode: (bytes) => decoder.decode(bytes) };
+  let charset = decoders.get(label);
+  if (charset === undefined) {
+    const decoder = new TextDecoder(label, { fatal: true });
+    charset = { label, decode: (bytes) => decoder.decode(bytes) };
+    decoders.set(label, charset);
+  }
+  return charset;
 }
 
 const ASCII: Charset = {
@@ -178,11 +187,13 @@ export function charsetFor(name: string): Charset | null {
 // ---------------------------------------------------------------------------------------------
 // Escapes
 
+const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true });
+
 function decodeHex(hex: string, utf8: boolean): string {
   const bytes = Buffer.from(hex, 'hex');
   if (utf8) {
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      return UTF8_STRICT.decode(bytes);
     } catch {
       return bytes.toString('latin1');
     }
@@ -404,51 +415,49 @@ function validateHeader(header: MshHeader): Hl7Problem | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Segments through hl7-standard
+// Segments
 
-type StdValue = string | string[] | Record<string, string | string[]> | Record<string, string | string[]>[] | undefined;
-
-interface StdSegment {
-  readonly index: number;
-  readonly data: Record<string, StdValue>;
-}
-
-function components(object: Record<string, string | string[]>): string[][] {
-  return Object.values(object).map((value) => (Array.isArray(value) ? value : [value]));
-}
-
-/** hl7-standard's shapes → repetitions → components → subcomponents. */
-function normalizeField(value: StdValue): Hl7Field {
+/**
+ * One field's encoded text → repetitions → components → subcomponents: exactly what reading it
+ * through hl7-standard's `transform()` and normalizing its shapes gave (see parseSegments).
+ */
+function splitField(value: string | undefined): Hl7Field {
   if (value === undefined || value === '') return [];
-  if (typeof value === 'string') return [[[value]]];
-  if (Array.isArray(value)) {
-    if (value.length === 0) return [];
-    // An array of objects is repetitions; an array of strings is the subcomponents of component 1.
-    if (typeof value[0] === 'object') return (value as Record<string, string | string[]>[]).map(components);
-    return [[value as string[]]];
-  }
-  return [components(value)];
+  const repetitions = value.includes('~') ? value.split('~') : [value];
+  return repetitions.map((repetition) => {
+    const parts = repetition.includes('^') ? repetition.split('^') : [repetition];
+    return parts.map((part) => (part.includes('&') ? part.split('&') : [part]));
+  });
 }
+
+/** What hl7-standard leaves in MSH-2 (it overwrites the field with the standard encoding characters). */
+const MSH_2: Hl7Field = [[['^~\\&']]];
+const SEGMENT_NAME = /[^A-Z0-9]/;
 
 class Segment implements Hl7Segment {
-  readonly #data: Record<string, StdValue>;
+  /** The segment's line split at `|`: [name, field 1, field 2…] (for MSH: [name, MSH-2, MSH-3…]). */
+  readonly #content: readonly string[];
+  readonly #msh: boolean;
   readonly #decode: (value: string) => string;
-  readonly #cache = new Map<number, Hl7Field>();
+  readonly #cache: (Hl7Field | undefined)[] = [];
   constructor(
     readonly name: string,
     readonly position: number,
-    data: Record<string, StdValue>,
+    content: readonly string[],
     decode: (value: string) => string,
   ) {
-    this.#data = data;
+    this.#content = content;
+    this.#msh = name === 'MSH';
     this.#decode = decode;
   }
 
   field(n: number): Hl7Field {
-    let field = this.#cache.get(n);
+    let field = this.#cache[n];
     if (field === undefined) {
-      field = normalizeField(this.#data[`${this.name}.${n}`]);
-      this.#cache.set(n, field);
+      if (!Number.isInteger(n) || n < 0) return splitField(undefined);
+      if (this.#msh) field = n === 2 ? MSH_2 : n < 2 ? [] : splitField(this.#content[n - 1]);
+      else field = n === 0 ? [] : splitField(this.#content[n]);
+      this.#cache[n] = field;
     }
     return field;
   }
@@ -463,19 +472,32 @@ class Segment implements Hl7Segment {
   }
 }
 
+/**
+ * The message's segments, read by index (field n of a segment is `line.split('|')[n]`, split
+ * further at `~`, `^` and `&`, only when a field is asked for).
+ *
+ * This is, shape for shape, what hl7-standard's `transform()` gives for the CR-only text built
+ * here: it keeps only lines holding a `|`, numbers MSH fields from MSH-1, sets MSH-2 to `^~\&`, and
+ * refuses a segment name that is not [A-Z0-9]. test/electron/intake/hl7/hl7-segments.test.ts
+ * checks the two against each other on every fixture and on generated messages. hl7-standard's
+ * transform built two bound closures and a string-keyed object per segment and field: about 40 %
+ * of the HL7 layer's CPU per message and most of its garbage.
+ */
 function parseSegments(text: string, decode: (value: string) => string): Hl7Segment[] {
-  const parser = new HL7(text, { lineEndings: '\r' });
-  parser.transform();
-  const all: StdSegment[] = [];
-  const names: string[] = [];
-  for (const [name, list] of Object.entries(parser.transformed as Record<string, StdSegment[]>)) {
-    for (const segment of list) {
-      all.push(segment);
-      names.push(name);
-    }
+  if (!text.startsWith('MSH')) throw new Error('Expected raw data to be HL7');
+  const segments: Hl7Segment[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\r', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (!line.includes('|')) continue;
+    const name = line.substring(0, 3);
+    if (SEGMENT_NAME.test(name)) throw new Error('HL7 Data contains invalid EOL characters');
+    segments.push(new Segment(name, segments.length, line.split('|'), decode));
   }
-  const order = all.map((_, i) => i).sort((a, b) => all[a]!.index - all[b]!.index);
-  return order.map((i, position) => new Segment(names[i]!, position, all[i]!.data, decode));
+  return segments;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,7 +511,7 @@ function problemItem(index: number, problem: Hl7Problem, header: MshHeader | nul
   return { ok: false, index, problem, header, raw };
 }
 
-function buildMessage(index: number, raw: Buffer, header: MshHeader, options: FrontEndOptions): Hl7Item {
+function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText: string, options: FrontEndOptions): Hl7Item {
   const declared = header.charset;
   const name = declared === '' ? (options.defaultCharset ?? 'UNICODE UTF-8') : declared;
   const charset = charsetFor(name);
@@ -508,8 +530,9 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, options: Fr
   if (lines.length === 0 || !lines[0]!.text.startsWith('MSH')) {
     return problemItem(index, ERR.segmentSequence('The message does not start with MSH.'), header, raw);
   }
-  // The header again, from the decoded text: names in MSH-3…6 may be non-ASCII.
-  const decodedHeader = readMsh(lines[0]!.text).header ?? header;
+  // The header again, from the decoded text: names in MSH-3…6 may be non-ASCII. An all-ASCII
+  // header line reads the same both ways (the usual case): no need to split it twice.
+  const decodedHeader = lines[0]!.text === headerText ? header : (readMsh(lines[0]!.text).header ?? header);
   const text = `${lines.map((line) => line.text).join('\r')}\r`;
   const utf8 = charset.label === 'utf-8';
   const decode = (value: string) => decodeEscapes(value, delimiters, utf8);
@@ -602,7 +625,7 @@ function parseUnsafe(bytes: Buffer, options: FrontEndOptions): Hl7Input {
       items.push(problemItem(index, problem ?? ERR.segmentSequence('The MSH segment could not be read.'), header, raw));
       continue;
     }
-    items.push(buildMessage(index, raw, header, options));
+    items.push(buildMessage(index, raw, header, firstLine.text, options));
   }
   return { batch, items };
 }

@@ -1,4 +1,5 @@
-// hl7-standard ships no types; this declares the part of its API the HL7 front end uses.
+// hl7-standard ships no types; this declares the part of its API the benches and the front end's
+// reference tests use (test/electron/intake/hl7/hl7-segments.test.ts).
 declare module 'hl7-standard' {
   type FieldValue = string | string[] | Record<string, string | string[]> | Record<string, string | string[]>[];
 

@@ -12,7 +12,7 @@ import { call, callContext, makeTestVault, readJournal, type TestVault } from '.
 const tempDir = useTempDirs();
 
 async function body(dataDir: string): Promise<Body> {
-  return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent' });
+  return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0 });
 }
 
 async function vaultWithData(patients = 8): Promise<{ dataDir: string; b: Body; vault: TestVault }> {

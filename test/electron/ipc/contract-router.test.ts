@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULT_PREFS, METHOD_NAMES, methods, type MethodName } from '../../../shared/ipc';
+import { DEFAULT_INTAKE_SETTINGS, DEFAULT_PREFS, METHOD_NAMES, methods, type MethodName } from '../../../shared/ipc';
 import { BodyError, createContractRouter, type Handlers } from '../../../electron/ipc/contract-router';
 import { memoryLogger } from '../../support/silent-logger';
 
@@ -15,6 +15,19 @@ function fakeHandlers(): Handlers {
     'prefs.update': vi.fn(async (change) => ({ ...DEFAULT_PREFS, ...change })),
     'vault.status': vi.fn(async () => ({ state: 'absent' as const })),
     'intake.status': vi.fn(async () => ({ listeners: [] })),
+    'intake.monitor': vi.fn(async () => ({
+      listener: { channel: 'hl7-mllp' as const, state: 'closed' as const, reason: 'No vault exists yet.' },
+      totals: { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 },
+      senders: [], recent: [], throughput: [], connections: [],
+    })),
+    'intake.uploadBegin': vi.fn(async () => ({ handle: '0'.repeat(32) })),
+    'intake.uploadAppend': vi.fn(async () => ({ bytes: 0 })),
+    'intake.uploadAbort': vi.fn(async () => ({})),
+    'intake.importFiles': vi.fn(async () => ({ results: [], emptyFiles: [] })),
+    'intake.reprocess': vi.fn(async () => ({ seq: 2, resolved: true, results: [] })),
+    'intake.discard': vi.fn(async () => ({ seq: 2 })),
+    'intake.getSettings': vi.fn(async () => ({ settings: DEFAULT_INTAKE_SETTINGS, portOverride: null, listener: { channel: 'hl7-mllp' as const, state: 'closed' as const } })),
+    'intake.updateSettings': vi.fn(async (change) => ({ settings: { ...DEFAULT_INTAKE_SETTINGS, ...change }, portOverride: null, listener: { channel: 'hl7-mllp' as const, state: 'closed' as const } })),
     'vault.keyring': vi.fn(async () => ({ keyring: null })),
     'vault.create': vi.fn(async () => ({ state: 'locked' as const })),
     'vault.updateKeyring': vi.fn(async () => ({ revision: 2 })),

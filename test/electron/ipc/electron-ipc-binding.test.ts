@@ -52,7 +52,7 @@ let unbind: () => void;
 
 beforeEach(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'hdms-ipc-binding-'));
-  body = await startBody({ dataDir, host: 'electron', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent' });
+  body = await startBody({ dataDir, host: 'electron', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
   ipc = new FakeIpcMain();
   windows = [];
   unbind = bindContractToIpc(body, ipc as unknown as IpcMain, () => windows);

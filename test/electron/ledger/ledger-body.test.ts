@@ -23,7 +23,7 @@ describe('ledger methods of the body', () => {
 
   it('appends ledger.entry records in seq order only, refusing a fork or a gap, also after a restart', async () => {
     const dataDir = await tempDir();
-    let body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent' });
+    let body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
     const { keyring } = await buildTestKeyring();
     await call(body, 'vault.create', { keyring });
     const sealer = await createSealer(fromBase64Url(keyring.intakePublicKey));
@@ -35,7 +35,7 @@ describe('ledger methods of the body', () => {
       // The mind cannot bypass the check through journal.append.
       await expect(call(body, 'journal.append', { kind: 'ledger.entry', operator: null, objects: [], meta: await meta(2) })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
       await body.stop('quit');
-      body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent' });
+      body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
       await expect(call(body, 'ledger.append', { ledgerSeq: 1, meta: await meta(1) })).rejects.toMatchObject({ code: 'E_CONFLICT' });
       const { seq } = (await call(body, 'ledger.append', { ledgerSeq: 2, meta: await meta(2) })) as { seq: number };
       const { records } = (await call(body, 'journal.read', { after: 0, limit: 100 })) as { records: { seq: number; kind: string }[] };
@@ -47,7 +47,7 @@ describe('ledger methods of the body', () => {
 
   it('writes an export in chunks to <data>/exports (0600), never under a name that exists, and aborts cleanly', async () => {
     const dataDir = await tempDir();
-    const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent' });
+    const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
     try {
       const first = (await call(body, 'ledger.exportBegin', { kind: 'ledger' })) as { handle: string };
       const second = (await call(body, 'ledger.exportBegin', { kind: 'ledger' })) as { handle: string };

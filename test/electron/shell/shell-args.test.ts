@@ -5,14 +5,19 @@ import { parseShellArgs, ShellArgsError } from '../../../electron/shell/shell-ar
 
 describe('shell arguments', () => {
   it('defaults to the platform data folder and any free port', () => {
-    expect(parseShellArgs([])).toEqual({ dataDir: path.resolve(defaultDataDir()), port: 0, logLevel: 'info', help: false });
+    expect(parseShellArgs([])).toEqual({ dataDir: path.resolve(defaultDataDir()), port: 0, mllpPort: null, logLevel: 'info', help: false });
   });
 
   it('takes --data-dir, --port and --log-level', () => {
     expect(parseShellArgs(['--data-dir', 'some/dir', '--port', '8123', '--log-level', 'warn'])).toEqual({
-      dataDir: path.resolve('some/dir'), port: 8123, logLevel: 'warn', help: false,
+      dataDir: path.resolve('some/dir'), port: 8123, mllpPort: null, logLevel: 'warn', help: false,
     });
     expect(parseShellArgs(['--port=0']).port).toBe(0);
+  });
+
+  it('takes --mllp-port N and --mllp-port=N (0 turns the HL7 listener off for this run)', () => {
+    expect(parseShellArgs(['--mllp-port', '2576']).mllpPort).toBe(2576);
+    expect(parseShellArgs(['--mllp-port=0']).mllpPort).toBe(0);
   });
 
   it.each([
@@ -20,6 +25,9 @@ describe('shell arguments', () => {
     [['--port', '-1']],
     [['--port', 'http']],
     [['--port', '']],
+    [['--mllp-port', '65536']],
+    [['--mllp-port', 'x']],
+    [['--mllp-port', '']],
     [['--log-level', 'loud']],
     [['--data-dir', '  ']],
     [['--bind', '0.0.0.0']],

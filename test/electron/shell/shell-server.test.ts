@@ -24,7 +24,7 @@ async function start(): Promise<ShellServer> {
   await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>HDMS Node</title>');
   await writeFile(path.join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
   await writeFile(path.join(dataDir, 'secret.txt'), 'not for the web');
-  const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '1.0.0', logLevel: 'silent' });
+  const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '1.0.0', logLevel: 'silent', mllpPort: 0 });
   const server = await startShellServer({ body, rendererDir, port: 0 });
   running.push({ server, body });
   return server;

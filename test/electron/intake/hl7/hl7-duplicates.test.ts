@@ -55,4 +55,27 @@ describe('HL7 duplicate index', () => {
     // The torn line was compacted away before appending: every line parses.
     for (const line of (await readFile(file, 'utf8')).trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
   });
+  it('coalesces a burst of remembers into few writes; each resolves once its line is written, whole lines only', async () => {
+    const file = path.join(await tempDir(), 'burst.jsonl');
+    const dedupe = await openHl7Dedupe({ file });
+    const keys = Array.from({ length: 200 }, (_, i) => dedupeKeyHash({ sendingApplication: 'LAB', sendingFacility: 'NORTH', controlId: `B-${i}` }));
+    const written = new Set<number>();
+    await Promise.all(
+      keys.map(async (k, i) => {
+        await dedupe.remember(k, payloadHash(`m${i}`), 'AA');
+        // Resolved: the line is in the file (page cache) already.
+        const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
+        expect(lines.some((line) => (JSON.parse(line) as { k: string }).k === k)).toBe(true);
+        written.add(i);
+      }),
+    );
+    expect(written.size).toBe(200);
+    await dedupe.close();
+    const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
+    expect(lines).toHaveLength(200);
+    const reopened = await openHl7Dedupe({ file });
+    expect(reopened.size).toBe(200);
+    expect(reopened.check(keys[199]!, payloadHash('m199'))).toEqual({ status: 'duplicate', ack: 'AA' });
+    await reopened.close();
+  });
 });

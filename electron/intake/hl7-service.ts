@@ -1,0 +1,381 @@
+import path from 'node:path';
+import type { Sealer } from '../../shared/crypto/envelope';
+import type { Hl7Charset, IntakeMessageResult, IntakeMonitor as IntakeMonitorData, IntakeSettings, IntakeTotals, ListenerStatus } from '../../shared/ipc';
+import { SerialQueue } from '../async/serial-queue';
+import { BodyError } from '../ipc/contract-router';
+import type { Journal } from '../storage/journal';
+import { openHl7Dedupe, type Hl7Dedupe } from './hl7/hl7-duplicates';
+import { createHl7Intake, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
+import { startMllpServer, type MllpServer } from './hl7/mllp-server';
+import type { IntakePipeline } from './intake-pipeline';
+import { IntakeMonitor } from './intake-monitor';
+import type { IntakeSettingsStore } from './intake-settings';
+
+/** Journal kinds of the quarantine's resolutions (acts of an operator; the mind journals no intake kinds). */
+export const REPROCESSED_KIND = 'intake.reprocessed';
+export const DISCARDED_KIND = 'intake.discarded';
+export const QUARANTINE_KIND = 'intake.quarantine';
+
+/** What the HL7 intake needs of an open vault. */
+export interface Hl7VaultPorts {
+  readonly pipeline: Pick<IntakePipeline, 'ingest' | 'quarantine'>;
+  readonly journal: Pick<Journal, 'append' | 'read'>;
+  readonly sealer: Pick<Sealer, 'seal'>;
+  /** Told the seq of every record this service appends itself (the pipeline tells its own). */
+  readonly onDurable: (seq: number) => void;
+}
+
+export interface Hl7ServiceOptions {
+  readonly dataDir: string;
+  readonly log: Hl7Logger;
+  readonly settings: IntakeSettingsStore;
+  /** `--mllp-port N` for this run (0 = disabled), or null. */
+  readonly portOverride: number | null;
+  /** The listener's status changed (the body re-emits intake.statusChanged). */
+  readonly onStatusChanged: (status: ListenerStatus) => void;
+  /** Counters changed (coalesced to at most one call a second). */
+  readonly onActivity: (totals: IntakeTotals) => void;
+  /** MLLP: silence allowed inside an unfinished frame; close() wait for in-flight ACKs. */
+  readonly idleTimeoutMs?: number;
+  readonly closeTimeoutMs?: number;
+}
+
+export const HL7_DEDUPE_FILE = ['vault', 'intake', 'hl7-dedupe.jsonl'] as const;
+
+/** Before attach: with no vault, intake-status.ts shows its own reason instead. */
+const NOT_OPEN_REASON = 'The HL7 listener opens once this node has the vault open (it seals everything it receives to the vault).';
+const encoder = new TextEncoder();
+
+interface Attached {
+  readonly ports: Hl7VaultPorts;
+  readonly dedupe: Hl7Dedupe;
+  intake: Hl7Intake;
+  stats: () => Hl7IntakeStats;
+  /** The settings the intake was built with (charset and size cap). */
+  built: Pick<IntakeSettings, 'defaultCharset' | 'maxMessageBytes'>;
+  server: MllpServer | null;
+  /** Quarantine records already resolved (discarded, or reprocessed into stored messages); read from the journal on first use. */
+  resolved: Set<number> | null;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/** Words for a listen failure: the OS code, the address and port, what to do. */
+function listenFailure(error: unknown, address: string, port: number): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `Port ${port} on ${address} is in use by another program; choose another port in the intake settings (or start with --mllp-port).`;
+    case 'EADDRNOTAVAIL':
+      return `The address ${address} does not belong to this computer; choose another bind address in the intake settings.`;
+    case 'EACCES':
+    case 'EPERM':
+      return `This account may not listen on port ${port} on ${address} (ports below 1024 need administrator rights); choose another port.`;
+    default:
+      return `The HL7 listener could not open on ${address}:${port} (${code ?? describe(error)}).`;
+  }
+}
+
+function toResult(file: number, result: Hl7ImportResult): IntakeMessageResult {
+  return {
+    file,
+    index: result.index,
+    messageType: result.messageType.slice(0, 40),
+    controlId: result.controlId.slice(0, 200),
+    ack: result.ack,
+    ...(result.reason !== undefined ? { reason: result.reason.slice(0, 500) } : {}),
+    ...(result.duplicate === true ? { duplicate: true } : {}),
+    ...(result.conflict === true ? { conflict: true } : {}),
+    ...(result.quarantined === true ? { quarantined: true } : {}),
+    ...(result.mapping !== undefined ? { mapping: result.mapping } : {}),
+  };
+}
+
+/**
+ * The HL7 v2 intake as the body runs it (issue 4): the MLLP listener, file import, the monitor's
+ * figures, and the quarantine's reprocess and discard acts. Attached to an open vault (design §4
+ * rule 0: the listener opens once a vault exists, without any unlock), detached at stop.
+ * Listener changes (attach, settings, detach) run one at a time.
+ */
+export class Hl7Service {
+  private attached: Attached | null = null;
+  private status: ListenerStatus = { channel: 'hl7-mllp', state: 'closed', reason: NOT_OPEN_REASON };
+  private readonly lifecycle = new SerialQueue();
+  /** Reprocess and discard run one at a time, so one quarantine record is never resolved twice. */
+  private readonly acts = new SerialQueue();
+  private readonly monitorData: IntakeMonitor;
+  private stopped = false;
+
+  constructor(private readonly options: Hl7ServiceOptions) {
+    this.monitorData = new IntakeMonitor({ onActivity: options.onActivity });
+  }
+
+  listenerStatus(): ListenerStatus {
+    return this.status;
+  }
+
+  get isAttached(): boolean {
+    return this.attached !== null;
+  }
+
+  /** Opens the duplicate index and the listener for an open vault. Idempotent. */
+  attach(ports: Hl7VaultPorts): Promise<void> {
+    return this.lifecycle.run(async () => {
+      if (this.attached !== null || this.stopped) return;
+      let dedupe: Hl7Dedupe;
+      try {
+        dedupe = await openHl7Dedupe({ file: path.join(this.options.dataDir, ...HL7_DEDUPE_FILE) });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException)?.code ?? describe(error);
+        this.setStatus({ channel: 'hl7-mllp', state: 'error', reason: `The HL7 duplicate index in the vault folder could not be opened (${code}); the listener stays closed. Check that the data folder is writable.` });
+        throw error;
+      }
+      const settings = this.options.settings.get();
+      const intake = this.buildIntake(ports, dedupe, settings);
+      const stats = () => intake.stats();
+      this.monitorData.attach(stats);
+      this.attached = { ports, dedupe, intake, stats, built: { defaultCharset: settings.defaultCharset, maxMessageBytes: settings.maxMessageBytes }, server: null, resolved: null };
+      await this.openListener(this.attached);
+    });
+  }
+
+  /** Closes the listener (in-flight ACKs finish) and the duplicate index. */
+  detach(reason: string): Promise<void> {
+    return this.lifecycle.run(async () => {
+      const attached = this.attached;
+      if (attached === null) return;
+      await this.closeListener(attached, reason);
+      this.attached = null;
+      this.monitorData.retire(attached.stats);
+      await attached.dedupe.close();
+    });
+  }
+
+  /** At body stop: detach and refuse to attach again. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.detach('The node is stopping.');
+    this.monitorData.stop();
+  }
+
+  /** Saves a settings change (throws IntakeSettingsError when refused) and applies it to the listener. */
+  async updateSettings(change: Partial<IntakeSettings>): Promise<ListenerStatus> {
+    const settings = await this.options.settings.update(change);
+    await this.lifecycle.run(async () => {
+      const attached = this.attached;
+      if (attached === null) return;
+      if (attached.built.defaultCharset !== settings.defaultCharset || attached.built.maxMessageBytes !== settings.maxMessageBytes) {
+        this.monitorData.retire(attached.stats);
+        const intake = this.buildIntake(attached.ports, attached.dedupe, settings);
+        attached.intake = intake;
+        attached.stats = () => intake.stats();
+        attached.built = { defaultCharset: settings.defaultCharset, maxMessageBytes: settings.maxMessageBytes };
+        this.monitorData.attach(attached.stats);
+      }
+      await this.closeListener(attached, 'Restarting with new settings.', false);
+      await this.openListener(attached);
+    });
+    return this.status;
+  }
+
+  monitor(): IntakeMonitorData {
+    const server = this.attached?.server ?? null;
+    return {
+      listener: this.status,
+      totals: this.monitorData.totals(),
+      senders: this.monitorData.senders(),
+      recent: this.monitorData.recent(),
+      throughput: this.monitorData.throughput(),
+      connections: (server?.connections() ?? []).map((connection) => ({ peer: connection.peer.slice(0, 80), since: connection.connectedAt, received: connection.framesReceived })),
+    };
+  }
+
+  /** Imports files' bytes (file names never come here): one result per message, by file index. */
+  async importFiles(files: readonly Uint8Array[], charset?: Hl7Charset): Promise<{ results: IntakeMessageResult[]; emptyFiles: number[] }> {
+    const attached = this.requireAttached();
+    const results: IntakeMessageResult[] = [];
+    const emptyFiles: number[] = [];
+    await this.withIntake(attached, charset, async (intake) => {
+      for (const [file, bytes] of files.entries()) {
+        // The source recorded (sealed) in quarantine records and written to the log: a position, never the file's name.
+        if (bytes.length === 0) {
+          // Nothing to keep or answer (an empty file dropped by mistake, a folder's placeholder).
+          emptyFiles.push(file);
+          continue;
+        }
+        const fileResults = await intake.importFile(bytes, { name: `file ${file + 1} of ${files.length}` });
+        this.monitorData.note();
+        if (fileResults.length === 0) emptyFiles.push(file);
+        for (const result of fileResults) results.push(toResult(file, result));
+      }
+    });
+    this.options.log.info({ files: files.length, messages: results.length, emptyFiles: emptyFiles.length }, 'HL7 files imported');
+    return { results, emptyFiles };
+  }
+
+  /** Runs a quarantined message's bytes again; journals `intake.reprocessed`. */
+  reprocess(quarantineSeq: number, raw: Uint8Array, operator: string | null, charset?: Hl7Charset): Promise<{ seq: number; resolved: boolean; results: IntakeMessageResult[] }> {
+    return this.acts.run(async () => {
+      const attached = this.requireAttached();
+      await this.requireOpenQuarantine(attached, quarantineSeq);
+      let results: IntakeMessageResult[] = [];
+      await this.withIntake(attached, charset, async (intake) => {
+        results = (await intake.importFile(raw, { name: `reprocess of record ${quarantineSeq}` })).map((result) => toResult(0, result));
+        this.monitorData.note();
+      });
+      const resolved = results.length > 0 && results.every((result) => result.ack === 'AA' && result.quarantined !== true && result.duplicate !== true);
+      const at = new Date().toISOString();
+      const seq = await this.appendAct(attached, REPROCESSED_KIND, operator, { quarantineSeq, resolved: resolved ? 1 : 0 }, { v: 1, type: 'reprocessed', quarantineSeq, resolved, at, ...(charset !== undefined ? { charset } : {}), results });
+      if (resolved) attached.resolved?.add(quarantineSeq);
+      this.options.log.info({ quarantineSeq, seq, resolved, messages: results.length }, 'quarantined HL7 message reprocessed');
+      return { seq, resolved, results };
+    });
+  }
+
+  /** Marks a quarantined message discarded; journals `intake.discarded`. */
+  discard(quarantineSeq: number, operator: string | null): Promise<{ seq: number }> {
+    return this.acts.run(async () => {
+      const attached = this.requireAttached();
+      await this.requireOpenQuarantine(attached, quarantineSeq);
+      const at = new Date().toISOString();
+      const seq = await this.appendAct(attached, DISCARDED_KIND, operator, { quarantineSeq }, { v: 1, type: 'discarded', quarantineSeq, at });
+      attached.resolved?.add(quarantineSeq);
+      this.options.log.info({ quarantineSeq, seq }, 'quarantined message discarded');
+      return { seq };
+    });
+  }
+
+  private buildIntake(ports: Hl7VaultPorts, dedupe: Hl7Dedupe, settings: Pick<IntakeSettings, 'defaultCharset' | 'maxMessageBytes'>): Hl7Intake {
+    return createHl7Intake({
+      ingest: (input) => ports.pipeline.ingest(input),
+      quarantine: (input) => ports.pipeline.quarantine(input),
+      dedupe,
+      log: this.options.log,
+      defaultCharset: settings.defaultCharset,
+      maxMessageBytes: settings.maxMessageBytes,
+    });
+  }
+
+  /** Runs `work` with the live intake, or with a short-lived one using another default charset. */
+  private async withIntake(attached: Attached, charset: Hl7Charset | undefined, work: (intake: Hl7Intake) => Promise<void>): Promise<void> {
+    if (charset === undefined || charset === attached.built.defaultCharset) {
+      await work(attached.intake);
+      return;
+    }
+    const intake = this.buildIntake(attached.ports, attached.dedupe, { defaultCharset: charset, maxMessageBytes: attached.built.maxMessageBytes });
+    const stats = () => intake.stats();
+    this.monitorData.attach(stats);
+    try {
+      await work(intake);
+    } finally {
+      this.monitorData.retire(stats);
+    }
+  }
+
+  private requireAttached(): Attached {
+    if (this.attached !== null) return this.attached;
+    throw new BodyError(
+      'E_CONFLICT',
+      this.stopped ? 'The node is shutting down.' : 'No vault is open in this data folder; create one (or restore a backup) before importing.',
+    );
+  }
+
+  private async requireOpenQuarantine(attached: Attached, quarantineSeq: number): Promise<void> {
+    const page = await attached.ports.journal.read({ after: quarantineSeq - 1, limit: 1 });
+    const record = page.records[0];
+    if (record === undefined || record.seq !== quarantineSeq || record.kind !== QUARANTINE_KIND) {
+      throw new BodyError('E_BAD_REQUEST', `quarantineSeq: journal record ${quarantineSeq} is not a quarantine record.`);
+    }
+    attached.resolved ??= await this.readResolved(attached);
+    if (attached.resolved.has(quarantineSeq)) {
+      throw new BodyError('E_CONFLICT', `Quarantine record ${quarantineSeq} was resolved already (reprocessed into the vault, or discarded).`);
+    }
+  }
+
+  /** The quarantine records resolved so far, from the plaintext notes of the resolution records. */
+  private async readResolved(attached: Attached): Promise<Set<number>> {
+    const resolved = new Set<number>();
+    for (let after = 0; ; ) {
+      const page = await attached.ports.journal.read({ after, limit: 10_000 });
+      for (const record of page.records) {
+        const target = record.note?.['quarantineSeq'];
+        if (target === undefined) continue;
+        if (record.kind === DISCARDED_KIND || (record.kind === REPROCESSED_KIND && record.note?.['resolved'] === 1)) resolved.add(target);
+      }
+      if (page.end || page.nextCursor === after) break;
+      after = page.nextCursor;
+    }
+    return resolved;
+  }
+
+  private async appendAct(attached: Attached, kind: string, operator: string | null, note: Record<string, number>, sealedMeta: object): Promise<number> {
+    const meta = await attached.ports.sealer.seal('journalMetadata', encoder.encode(JSON.stringify(sealedMeta)));
+    const { seq } = await attached.ports.journal.append({ kind, operator, objects: [], meta, note });
+    attached.ports.onDurable(seq);
+    return seq;
+  }
+
+  private effectivePort(): { port: number; disabled: string | null } {
+    const override = this.options.portOverride;
+    if (override !== null) return { port: override, disabled: override === 0 ? 'The HL7 listener is turned off for this run (started with --mllp-port 0).' : null };
+    const { port } = this.options.settings.get();
+    return { port, disabled: port === 0 ? 'The HL7 listener is turned off in the intake settings (port 0).' : null };
+  }
+
+  private async openListener(attached: Attached): Promise<void> {
+    const settings = this.options.settings.get();
+    const { port, disabled } = this.effectivePort();
+    if (disabled !== null) {
+      this.setStatus({ channel: 'hl7-mllp', state: 'closed', reason: disabled });
+      return;
+    }
+    const handlerIntake = () => attached.intake;
+    try {
+      attached.server = await startMllpServer({
+        port,
+        host: settings.bindAddress,
+        ...(settings.allowedPeers.length > 0 ? { allowedPeers: settings.allowedPeers } : {}),
+        maxMessageBytes: settings.maxMessageBytes,
+        handler: async (frame, peer) => {
+          try {
+            return await handlerIntake().handleFrame(frame, peer);
+          } finally {
+            this.monitorData.note();
+          }
+        },
+        onOversize: async (head, bytes, peer) => {
+          try {
+            return await handlerIntake().handleOversize(head, bytes, peer);
+          } finally {
+            this.monitorData.note();
+          }
+        },
+        log: this.options.log,
+        ...(this.options.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
+        ...(this.options.closeTimeoutMs !== undefined ? { closeTimeoutMs: this.options.closeTimeoutMs } : {}),
+      });
+      this.setStatus({ channel: 'hl7-mllp', state: 'listening', address: attached.server.address, port: attached.server.port });
+    } catch (error) {
+      attached.server = null;
+      const reason = listenFailure(error, settings.bindAddress, port);
+      this.options.log.error({ port, code: (error as NodeJS.ErrnoException)?.code ?? describe(error) }, 'HL7 listener could not open');
+      this.setStatus({ channel: 'hl7-mllp', state: 'error', reason: reason.slice(0, 500), address: settings.bindAddress, port });
+    }
+  }
+
+  private async closeListener(attached: Attached, reason: string, announce = true): Promise<void> {
+    const server = attached.server;
+    attached.server = null;
+    if (server !== null) await server.close();
+    if (announce) this.setStatus({ channel: 'hl7-mllp', state: 'closed', reason: this.stopped ? 'The node is stopping.' : reason });
+  }
+
+  private setStatus(next: ListenerStatus): void {
+    if (JSON.stringify(next) === JSON.stringify(this.status)) return;
+    this.status = next;
+    this.options.onStatusChanged(next);
+  }
+}
+

@@ -1,0 +1,175 @@
+import {
+  THROUGHPUT_BUCKETS,
+  THROUGHPUT_BUCKET_SECONDS,
+  type Hl7RecentMessage,
+  type Hl7SenderCounters,
+  type IntakeTotals,
+  type ThroughputBucket,
+} from '../../shared/ipc';
+import type { Hl7IntakeStats } from './hl7/hl7-intake';
+
+const RECENT_LIMIT = 200;
+const ZERO: IntakeTotals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 };
+
+export interface IntakeMonitorOptions {
+  /** Told the totals when they changed, at most once per `coalesceMs`. */
+  readonly onActivity: (totals: IntakeTotals) => void;
+  readonly coalesceMs?: number;
+  readonly now?: () => number;
+}
+
+function add(a: IntakeTotals, b: IntakeTotals): IntakeTotals {
+  return {
+    received: a.received + b.received,
+    accepted: a.accepted + b.accepted,
+    errored: a.errored + b.errored,
+    duplicates: a.duplicates + b.duplicates,
+    conflicts: a.conflicts + b.conflicts,
+    oversize: a.oversize + b.oversize,
+  };
+}
+
+function recentEntry(message: Hl7IntakeStats['recent'][number]): Hl7RecentMessage {
+  return {
+    at: message.at,
+    channel: message.channel,
+    sender: message.sender,
+    controlId: message.controlId,
+    messageType: message.messageType,
+    acks: message.acks.split('/').filter((code) => code !== ''),
+    ...(message.duplicate === true ? { duplicate: true as const } : {}),
+    ...(message.conflict === true ? { conflict: true as const } : {}),
+    ...(message.quarantined === true ? { quarantined: true as const } : {}),
+    ...(message.reason !== undefined ? { reason: message.reason } : {}),
+  };
+}
+
+/**
+ * The intake monitor's figures over the node's run. The HL7 intake keeps counters per instance;
+ * an instance is replaced when settings change (and file imports with another charset use a
+ * short-lived one), so retired instances' figures are folded in here. Throughput is kept in
+ * 10-second buckets for the last 10 minutes, from the change of the totals at each `note()`.
+ * Everything here is PHI-free: senders are systems (MSH-3|MSH-4), messages control ids and types.
+ */
+export class IntakeMonitor {
+  private readonly sources = new Set<() => Hl7IntakeStats>();
+  private retiredTotals: IntakeTotals = ZERO;
+  private readonly retiredSenders = new Map<string, Hl7SenderCounters>();
+  private retiredRecent: Hl7RecentMessage[] = [];
+  private noted: IntakeTotals = ZERO;
+  private readonly buckets = new Map<number, { received: number; errored: number }>();
+  private timer: NodeJS.Timeout | null = null;
+  private announced: IntakeTotals = ZERO;
+  private readonly now: () => number;
+  private readonly coalesceMs: number;
+
+  constructor(private readonly options: IntakeMonitorOptions) {
+    this.now = options.now ?? Date.now;
+    this.coalesceMs = options.coalesceMs ?? 1000;
+  }
+
+  /** A live intake whose stats count (until retired). */
+  attach(stats: () => Hl7IntakeStats): void {
+    this.sources.add(stats);
+  }
+
+  /** Keeps an intake's final figures and stops asking it. */
+  retire(stats: () => Hl7IntakeStats): void {
+    if (!this.sources.delete(stats)) return;
+    const final = stats();
+    this.retiredTotals = add(this.retiredTotals, final.totals);
+    for (const counters of final.senders) {
+      const before = this.retiredSenders.get(counters.sender);
+      this.retiredSenders.set(counters.sender, before === undefined ? { ...counters } : mergeCounters(before, counters));
+    }
+    this.retiredRecent = [...final.recent.map(recentEntry), ...this.retiredRecent].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, RECENT_LIMIT);
+  }
+
+  totals(): IntakeTotals {
+    let totals = this.retiredTotals;
+    for (const source of this.sources) totals = add(totals, source().totals);
+    return totals;
+  }
+
+  /** After each frame, file or reprocess: counts the change into the throughput and schedules `intake.activity`. */
+  note(): void {
+    const totals = this.totals();
+    const received = totals.received - this.noted.received;
+    const errored = totals.errored - this.noted.errored;
+    this.noted = totals;
+    if (received > 0 || errored > 0) {
+      const t = this.bucketOf(this.now());
+      const bucket = this.buckets.get(t) ?? { received: 0, errored: 0 };
+      bucket.received += Math.max(0, received);
+      bucket.errored += Math.max(0, errored);
+      this.buckets.set(t, bucket);
+      this.prune(t);
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      const current = this.totals();
+      if (JSON.stringify(current) !== JSON.stringify(this.announced)) {
+        this.announced = current;
+        this.options.onActivity(current);
+      }
+    }, this.coalesceMs);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  senders(): Hl7SenderCounters[] {
+    const merged = new Map<string, Hl7SenderCounters>();
+    for (const [sender, counters] of this.retiredSenders) merged.set(sender, { ...counters });
+    for (const source of this.sources) {
+      for (const counters of source().senders) {
+        const before = merged.get(counters.sender);
+        merged.set(counters.sender, before === undefined ? { ...counters } : mergeCounters(before, counters));
+      }
+    }
+    return [...merged.values()].filter((counters) => counters.lastAt !== '').sort((a, b) => (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0));
+  }
+
+  recent(): Hl7RecentMessage[] {
+    const live = [...this.sources].flatMap((source) => source().recent.map(recentEntry));
+    return [...live, ...this.retiredRecent].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, RECENT_LIMIT);
+  }
+
+  /** The last 10 minutes, oldest first, one entry per 10-second bucket (empty ones included). */
+  throughput(): ThroughputBucket[] {
+    const last = this.bucketOf(this.now());
+    this.prune(last);
+    const out: ThroughputBucket[] = [];
+    for (let i = THROUGHPUT_BUCKETS - 1; i >= 0; i--) {
+      const t = last - i * THROUGHPUT_BUCKET_SECONDS;
+      const bucket = this.buckets.get(t);
+      out.push({ t, received: bucket?.received ?? 0, errored: bucket?.errored ?? 0 });
+    }
+    return out;
+  }
+
+  private bucketOf(ms: number): number {
+    const seconds = Math.floor(ms / 1000);
+    return seconds - (seconds % THROUGHPUT_BUCKET_SECONDS);
+  }
+
+  private prune(last: number): void {
+    const horizon = last - (THROUGHPUT_BUCKETS - 1) * THROUGHPUT_BUCKET_SECONDS;
+    for (const t of this.buckets.keys()) if (t < horizon) this.buckets.delete(t);
+  }
+}
+
+function mergeCounters(a: Hl7SenderCounters, b: Readonly<Hl7SenderCounters>): Hl7SenderCounters {
+  return {
+    sender: a.sender,
+    received: a.received + b.received,
+    accepted: a.accepted + b.accepted,
+    errored: a.errored + b.errored,
+    duplicates: a.duplicates + b.duplicates,
+    conflicts: a.conflicts + b.conflicts,
+    lastAt: a.lastAt > b.lastAt ? a.lastAt : b.lastAt,
+  };
+}

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { DEFAULT_INTAKE_SETTINGS, IntakeSettingsSchema, type IntakeSettings } from '../../shared/ipc';
+import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
+
+/** `<data>/intake-settings.json`: the HL7 listener's settings (no PHI: ports, addresses, limits). */
+export const INTAKE_SETTINGS_FILE = 'intake-settings.json';
+
+export class IntakeSettingsError extends Error {}
+
+interface Logger {
+  warn(object: object, message: string): void;
+}
+
+/** True for 127.0.0.0/8, ::1 and ::ffff:127.x: this computer only. */
+export function isLoopbackAddress(address: string): boolean {
+  const lower = address.trim().toLowerCase();
+  const v4 = lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
+  return v4 === '::1' || v4 === '0:0:0:0:0:0:0:1' || /^127\./.test(v4);
+}
+
+/**
+ * The rules beyond the schema: listening beyond this computer needs an explicit list of the
+ * systems allowed to connect. Returns the problem in words, or null.
+ */
+export function settingsProblem(settings: IntakeSettings): string | null {
+  if (!isLoopbackAddress(settings.bindAddress) && settings.allowedPeers.length === 0) {
+    return `Listening on ${settings.bindAddress} lets other computers connect: list the IP addresses of the systems allowed to send (allowedPeers), or bind to 127.0.0.1.`;
+  }
+  return null;
+}
+
+/** Loads and saves the intake settings (atomic replace: a crash leaves the old or the new file). */
+export class IntakeSettingsStore {
+  private current: IntakeSettings = DEFAULT_INTAKE_SETTINGS;
+  readonly file: string;
+
+  constructor(dataDir: string, private readonly log: Logger) {
+    this.file = path.join(dataDir, INTAKE_SETTINGS_FILE);
+  }
+
+  /** Reads the file; a missing file means the defaults, an unreadable one the defaults with a warning. */
+  async load(): Promise<IntakeSettings> {
+    const text = await readTextIfExists(this.file);
+    if (text === null) {
+      this.current = DEFAULT_INTAKE_SETTINGS;
+      return this.current;
+    }
+    try {
+      const parsed = IntakeSettingsSchema.safeParse({ ...DEFAULT_INTAKE_SETTINGS, ...(JSON.parse(text) as object) });
+      if (!parsed.success || settingsProblem(parsed.data) !== null) throw new Error('invalid');
+      this.current = parsed.data;
+    } catch {
+      this.log.warn({ file: INTAKE_SETTINGS_FILE }, 'intake settings file is not valid; using the defaults (the HL7 listener binds to 127.0.0.1 only)');
+      this.current = DEFAULT_INTAKE_SETTINGS;
+    }
+    return this.current;
+  }
+
+  get(): IntakeSettings {
+    return this.current;
+  }
+
+  /** Merges, validates as a whole, saves; throws IntakeSettingsError with the reason when refused. */
+  async update(change: Partial<IntakeSettings>): Promise<IntakeSettings> {
+    const merged = IntakeSettingsSchema.safeParse({ ...this.current, ...change });
+    if (!merged.success) throw new IntakeSettingsError('The intake settings are not valid.');
+    const next: IntakeSettings = { ...merged.data, allowedPeers: [...new Set(merged.data.allowedPeers.map((peer) => peer.toLowerCase()))] };
+    const problem = settingsProblem(next);
+    if (problem !== null) throw new IntakeSettingsError(problem);
+    await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
+    this.current = next;
+    return next;
+  }
+}
+
+/**
+ * `--mllp-port N` / `--mllp-port=N` in a process's arguments (the Electron app's argv): the HL7
+ * listener's port for this run (0 = disabled). Null when absent; throws for a bad value.
+ */
+export function mllpPortFromArgv(argv: readonly string[]): number | null {
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--mllp-port') value = argv[i + 1] ?? '';
+    else if (arg.startsWith('--mllp-port=')) value = arg.slice('--mllp-port='.length);
+  }
+  if (value === undefined) return null;
+  return parseMllpPort(value);
+}
+
+export function parseMllpPort(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new IntakeSettingsError(`--mllp-port must be a number from 0 (disabled) to 65535, not "${text.slice(0, 20)}".`);
+  }
+  return Number(text);
+}

@@ -1,0 +1,355 @@
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBody, type Body, type BodyConfig } from '../../../electron/body';
+import { SUPPORTED_CHARSETS } from '../../../electron/intake/hl7/hl7-front-end';
+import { HL7_CHARSETS, INTAKE_CHUNK_MAX_CHARS, type IntakeStatus, type ListenerStatus } from '../../../shared/ipc';
+import { ackOf, connectMllp } from '../../bench/mllp-load';
+import { useTempDirs } from '../../support/temp-dir';
+import { buildTestKeyring, openSealedMeta, type TestVault } from '../../support/vault-keyring';
+import { call, heard, payloadsOf, readJournal } from '../vault/vault-test-support';
+
+const tempDir = useTempDirs();
+const bodies: Body[] = [];
+const blockers: net.Server[] = [];
+
+afterEach(async () => {
+  for (const b of bodies.splice(0)) await b.stop('quit');
+  for (const server of blockers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** The test patient: these must never appear in the monitor, the log, or anywhere in plaintext. */
+const FAMILY = 'Quorrimund';
+const GIVEN = 'Ysolde';
+const MRN = 'MRN7731904';
+
+function adt(controlId: string, options: { charset?: string; family?: string } = {}): string {
+  return [
+    `MSH|^~\\&|LABSYS|NORTHCLINIC|HDMS|NODE|20260301120000||ADT^A01^ADT_A01|${controlId}|P|2.5.1||||||${options.charset ?? ''}`,
+    'EVN|A01|20260301120000',
+    `PID|1||${MRN}^^^NORTHCLINIC^MR||${options.family ?? FAMILY}^${GIVEN}||19700101|F`,
+    'PV1|1|I|WARD1^101^A',
+  ].join('\r');
+}
+
+function b64(bytes: string | Uint8Array, encoding: BufferEncoding = 'utf8'): string {
+  return (typeof bytes === 'string' ? Buffer.from(bytes, encoding) : Buffer.from(bytes)).toString('base64url');
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function body(dataDir: string, extra: Partial<BodyConfig> = {}): Promise<Body> {
+  const b = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'info', ...extra });
+  bodies.push(b);
+  return b;
+}
+
+async function stopped(b: Body): Promise<void> {
+  bodies.splice(bodies.indexOf(b), 1);
+  await b.stop('quit');
+}
+
+function hl7Of(status: IntakeStatus): ListenerStatus {
+  return status.listeners.find((listener) => listener.channel === 'hl7-mllp')!;
+}
+
+async function withVault(extra: Partial<BodyConfig> = {}): Promise<{ dataDir: string; b: Body; vault: TestVault }> {
+  const dataDir = await tempDir();
+  const b = await body(dataDir, extra);
+  const vault = await buildTestKeyring();
+  await call(b, 'vault.create', { keyring: vault.keyring });
+  return { dataDir, b, vault };
+}
+
+async function refused(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: string; message: string };
+  }
+  throw new Error('expected a refusal');
+}
+
+/** Whether a peer's connection is accepted (an ACK comes back) or closed by the listener. */
+async function tryMessage(port: number, message: string): Promise<string> {
+  try {
+    const sender = await connectMllp(port);
+    try {
+      return ackOf(await sender.send(Buffer.from(message))).code;
+    } finally {
+      await sender.close().catch(() => undefined);
+    }
+  } catch {
+    return 'refused';
+  }
+}
+
+async function plaintextFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(path.join(entry.parentPath, entry.name));
+  }
+  return out;
+}
+
+describe('body: HL7 intake', () => {
+  it('lists the same charsets in the contract as the front end decodes', () => {
+    expect([...HL7_CHARSETS]).toEqual([...SUPPORTED_CHARSETS]);
+  });
+
+  it('opens the listener after vault.create, ACKs a message over a real socket after the journal has it, and reopens by itself on restart', async () => {
+    const port = await freePort();
+    const dataDir = await tempDir();
+    let b = await body(dataDir, { mllpPort: port });
+    const events = heard(b);
+    expect(hl7Of(await call(b, 'intake.status', {}))).toMatchObject({ state: 'closed', reason: expect.stringMatching(/No vault exists yet/) });
+    expect((await call(b, 'intake.monitor', {})).listener).toMatchObject({ state: 'closed', reason: expect.stringMatching(/No vault/) });
+    const vault = await buildTestKeyring();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    expect(hl7Of(await call(b, 'intake.status', {}))).toEqual({ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port });
+    expect(payloadsOf(events, 'intake.statusChanged').some((status) => hl7Of(status).state === 'listening')).toBe(true);
+
+    const sender = await connectMllp(port);
+    const ack = await sender.send(Buffer.from(adt('CTRL-0001')));
+    expect(ackOf(ack)).toEqual({ code: 'AA', controlId: 'CTRL-0001' });
+    // Acknowledged ⇒ durable: the record is in the journal the moment the ACK arrived.
+    const records = await readJournal(b);
+    const stored = records.filter((record) => record.kind === 'intake.hl7');
+    expect(stored).toHaveLength(1);
+    const meta = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, stored[0]!.meta!)).toString('utf8')) as { normalized: { messageId: string; channel: string } };
+    expect(meta.normalized).toMatchObject({ messageId: 'CTRL-0001', channel: 'hl7-mllp' });
+    // An identical resend: the same answer, not stored twice.
+    expect(ackOf(await sender.send(Buffer.from(adt('CTRL-0001')))).code).toBe('AA');
+    expect((await readJournal(b)).filter((record) => record.kind === 'intake.hl7')).toHaveLength(1);
+    expect(payloadsOf(events, 'journal.appended').length).toBeGreaterThan(0);
+
+    const monitor = await call(b, 'intake.monitor', {});
+    expect(monitor.listener).toEqual({ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port });
+    expect(monitor.totals).toMatchObject({ received: 2, accepted: 1, duplicates: 1, errored: 0 });
+    expect(monitor.senders).toEqual([{ sender: 'LABSYS|NORTHCLINIC', received: 2, accepted: 1, errored: 0, duplicates: 1, conflicts: 0, lastAt: expect.any(String) }]);
+    expect(monitor.recent[0]).toMatchObject({ channel: 'hl7-mllp', sender: 'LABSYS|NORTHCLINIC', controlId: 'CTRL-0001', messageType: 'ADT^A01', acks: ['AA'], duplicate: true });
+    expect(monitor.recent[1]).toMatchObject({ controlId: 'CTRL-0001', acks: ['AA'] });
+    expect(monitor.recent[1]).not.toHaveProperty('duplicate');
+    expect(monitor.throughput).toHaveLength(60);
+    expect(monitor.throughput.reduce((sum, bucket) => sum + bucket.received, 0)).toBe(2);
+    expect(monitor.connections).toEqual([{ peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/), since: expect.any(String), received: 2 }]);
+    // Counters changed → one coalesced intake.activity within about a second.
+    await expect.poll(() => payloadsOf(events, 'intake.activity').at(-1)?.totals.received, { timeout: 3000 }).toBe(2);
+    await sender.close();
+
+    // Stop: the listener closes with the body; a restart opens it without any UI or unlock.
+    await stopped(b);
+    expect(await tryMessage(port, adt('CTRL-0002'))).toBe('refused');
+    b = await body(dataDir, { mllpPort: port });
+    expect(hl7Of(await call(b, 'intake.status', {}))).toMatchObject({ state: 'listening', port });
+    expect(await tryMessage(port, adt('CTRL-0001'))).toBe('AA'); // remembered across the restart: a duplicate
+    expect((await readJournal(b)).filter((record) => record.kind === 'intake.hl7')).toHaveLength(1);
+    expect(await tryMessage(port, adt('CTRL-0002'))).toBe('AA');
+    expect((await readJournal(b)).filter((record) => record.kind === 'intake.hl7')).toHaveLength(2);
+    await expect(stat(path.join(dataDir, 'vault', 'intake', 'hl7-dedupe.jsonl'))).resolves.toBeTruthy();
+
+    // No PHI in the monitor, nor in plaintext anywhere in the data folder (log included).
+    const answer = JSON.stringify(await call(b, 'intake.monitor', {}));
+    for (const needle of [FAMILY, GIVEN, MRN, '19700101']) expect(answer).not.toContain(needle);
+    await stopped(b);
+    for (const file of await plaintextFiles(dataDir)) {
+      const text = (await readFile(file)).toString('latin1');
+      for (const needle of [FAMILY, GIVEN, MRN]) expect(text.includes(needle), `${needle} in ${path.relative(dataDir, file)}`).toBe(false);
+    }
+  });
+
+  it('keeps the listener off with --mllp-port 0, and says so in the status and the settings', async () => {
+    const { b } = await withVault({ mllpPort: 0 });
+    expect(hl7Of(await call(b, 'intake.status', {}))).toEqual({ channel: 'hl7-mllp', state: 'closed', reason: expect.stringMatching(/--mllp-port 0/) });
+    const settings = await call(b, 'intake.getSettings', {});
+    expect(settings).toMatchObject({ portOverride: 0, settings: { port: 2575, bindAddress: '127.0.0.1' }, listener: { state: 'closed' } });
+    // File import works without a listener.
+    const imported = await call(b, 'intake.importFiles', { files: [{ bytes: b64(adt('FILE-1')) }] });
+    expect(imported.results).toEqual([expect.objectContaining({ file: 0, index: 0, ack: 'AA', controlId: 'FILE-1' })]);
+  });
+
+  it('reports a port in use as an error with the reason, and recovers when settings choose another port', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    blockers.push(blocker);
+    const busy = (blocker.address() as net.AddressInfo).port;
+    const dataDir = await tempDir();
+    const b = await body(dataDir);
+    await call(b, 'intake.updateSettings', { port: busy });
+    await call(b, 'vault.create', { keyring: (await buildTestKeyring()).keyring });
+    const status = hl7Of(await call(b, 'intake.status', {}));
+    expect(status).toMatchObject({ state: 'error', port: busy, reason: expect.stringMatching(new RegExp(`Port ${busy} on 127\\.0\\.0\\.1 is in use`)) });
+    const free = await freePort();
+    const answer = await call(b, 'intake.updateSettings', { port: free });
+    expect(answer.listener).toMatchObject({ state: 'listening', port: free });
+    expect(await tryMessage(free, adt('CTRL-9'))).toBe('AA');
+  });
+
+  it('validates, persists and applies the settings; the allow-list applies to every bind address', async () => {
+    const dataDir = await tempDir();
+    const b = await body(dataDir);
+    const first = await freePort();
+    // Before a vault: saved, listener still closed (no vault).
+    const before = await call(b, 'intake.updateSettings', { port: first });
+    expect(before).toMatchObject({ settings: { port: first }, portOverride: null, listener: { state: 'closed', reason: expect.stringMatching(/No vault/) } });
+
+    // LAN bind without an allow-list: refused, nothing saved.
+    const lan = await refused(call(b, 'intake.updateSettings', { bindAddress: '0.0.0.0' }));
+    expect(lan.code).toBe('E_BAD_REQUEST');
+    expect(lan.message).toMatch(/allowedPeers/);
+    for (const bad of [{ port: 70000 }, { bindAddress: 'example.org' }, { allowedPeers: ['not an ip'] }, { maxMessageBytes: 10 }, { defaultCharset: 'KOI8-R' }]) {
+      expect((await refused(call(b, 'intake.updateSettings', bad as never))).code).toBe('E_BAD_REQUEST');
+    }
+    expect((await call(b, 'intake.getSettings', {})).settings).toMatchObject({ port: first, bindAddress: '127.0.0.1', allowedPeers: [] });
+
+    await call(b, 'vault.create', { keyring: (await buildTestKeyring()).keyring });
+    expect(hl7Of(await call(b, 'intake.status', {}))).toMatchObject({ state: 'listening', port: first });
+    expect(await tryMessage(first, adt('A-1'))).toBe('AA');
+
+    // An allow-list that does not hold 127.0.0.1 shuts local peers out too.
+    const onlyLab = await call(b, 'intake.updateSettings', { allowedPeers: ['10.20.30.40'] });
+    expect(onlyLab.listener).toMatchObject({ state: 'listening', port: first });
+    expect(await tryMessage(first, adt('A-2'))).toBe('refused');
+    await call(b, 'intake.updateSettings', { allowedPeers: ['10.20.30.40', '127.0.0.1'] });
+    expect(await tryMessage(first, adt('A-3'))).toBe('AA');
+
+    // A LAN bind with an allow-list is accepted (0.0.0.0 includes loopback, where 127.0.0.1 is allowed).
+    const wide = await call(b, 'intake.updateSettings', { bindAddress: '0.0.0.0' });
+    expect(wide.listener).toMatchObject({ state: 'listening', address: '0.0.0.0', port: first });
+    expect(await tryMessage(first, adt('A-4'))).toBe('AA');
+
+    // Port change: the listener restarts on the new port; the old one is closed.
+    const second = await freePort();
+    const moved = await call(b, 'intake.updateSettings', { port: second, bindAddress: '127.0.0.1', allowedPeers: [], defaultCharset: '8859/1', maxMessageBytes: 1024 * 1024 });
+    expect(moved.listener).toEqual({ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port: second });
+    expect(await tryMessage(first, adt('A-5'))).toBe('refused');
+    expect(await tryMessage(second, adt('A-5'))).toBe('AA');
+    // The counters survive the intake being rebuilt for the new charset.
+    expect((await call(b, 'intake.monitor', {})).totals.accepted).toBe(4);
+
+    // Persisted atomically; read back by the next run.
+    const saved = JSON.parse(await readFile(path.join(dataDir, 'intake-settings.json'), 'utf8')) as unknown;
+    expect(saved).toEqual({ port: second, bindAddress: '127.0.0.1', allowedPeers: [], maxMessageBytes: 1024 * 1024, defaultCharset: '8859/1' });
+    await stopped(b);
+    const again = await body(dataDir);
+    expect(await call(again, 'intake.getSettings', {})).toMatchObject({ settings: { port: second, defaultCharset: '8859/1' }, listener: { state: 'listening', port: second } });
+    // Port 0 in the settings turns it off.
+    expect((await call(again, 'intake.updateSettings', { port: 0 })).listener).toMatchObject({ state: 'closed', reason: expect.stringMatching(/turned off in the intake settings/) });
+  });
+
+  it('a damaged settings file falls back to the safe defaults', async () => {
+    const dataDir = await tempDir();
+    await writeFile(path.join(dataDir, 'intake-settings.json'), '{"port": 2575, "bindAddress": "0.0.0.0", "allowedPeers": []}');
+    const b = await body(dataDir, { mllpPort: 0 });
+    expect((await call(b, 'intake.getSettings', {})).settings).toMatchObject({ bindAddress: '127.0.0.1', allowedPeers: [] });
+  });
+
+  it('imports files: one message, a batch, garbage, an empty file; inline or uploaded in chunks', async () => {
+    const { b } = await withVault({ mllpPort: 0 });
+    const batch = ['FHS|^~\\&|LABSYS|NORTHCLINIC', 'BHS|^~\\&|LABSYS|NORTHCLINIC', adt('B-1'), adt('B-2'), 'BTS|2', 'FTS|1'].join('\r');
+    const answer = await call(b, 'intake.importFiles', {
+      files: [{ bytes: b64(adt('F-1')) }, { bytes: b64(batch) }, { bytes: b64('this is not HL7 at all\n\u0000\u0001') }, { bytes: '' }],
+    });
+    expect(answer.results).toEqual([
+      expect.objectContaining({ file: 0, index: 0, ack: 'AA', controlId: 'F-1', messageType: 'ADT^A01', mapping: expect.any(String) }),
+      expect.objectContaining({ file: 1, index: 0, ack: 'AA', controlId: 'B-1' }),
+      expect.objectContaining({ file: 1, index: 1, ack: 'AA', controlId: 'B-2' }),
+      expect.objectContaining({ file: 2, ack: 'AR', quarantined: true, reason: expect.any(String) }),
+    ]);
+    expect(answer.emptyFiles).toEqual([3]);
+    const kinds = (await readJournal(b)).map((record) => record.kind);
+    expect(kinds.filter((kind) => kind === 'intake.hl7')).toHaveLength(3);
+    expect(kinds.filter((kind) => kind === 'intake.quarantine')).toHaveLength(1);
+
+    // The same file again: duplicates, nothing stored twice.
+    const again = await call(b, 'intake.importFiles', { files: [{ bytes: b64(adt('F-1')) }] });
+    expect(again.results).toEqual([expect.objectContaining({ ack: 'AA', duplicate: true })]);
+
+    // A large file travels in chunks that fit the shell's WebSocket frames.
+    const many = Array.from({ length: 3000 }, (_, i) => adt(`BIG-${i}`)).join('\r');
+    const bytes = Buffer.from(many);
+    expect(b64(bytes).length).toBeGreaterThan(INTAKE_CHUNK_MAX_CHARS);
+    const { handle } = await call(b, 'intake.uploadBegin', {});
+    const step = 300 * 1024;
+    await call(b, 'intake.uploadAppend', { handle, file: 0, chunk: b64(adt('U-0')) });
+    for (let offset = 0; offset < bytes.length; offset += step) {
+      await call(b, 'intake.uploadAppend', { handle, file: 1, chunk: b64(bytes.subarray(offset, offset + step)) });
+    }
+    expect((await refused(call(b, 'intake.uploadAppend', { handle, file: 0, chunk: '' }))).code).toBe('E_BAD_REQUEST');
+    const big = await call(b, 'intake.importFiles', { upload: handle });
+    expect(big.results).toHaveLength(3001);
+    expect(big.results.every((result) => result.ack === 'AA')).toBe(true);
+    expect(big.results.at(-1)).toMatchObject({ file: 1, index: 2999, controlId: 'BIG-2999' });
+    // An upload is used once.
+    expect((await refused(call(b, 'intake.importFiles', { upload: handle }))).code).toBe('E_CONFLICT');
+    // Inline is for small files only.
+    expect((await refused(call(b, 'intake.importFiles', { files: [{ bytes: b64(bytes) }] }))).code).toBe('E_BAD_REQUEST');
+    const monitor = JSON.stringify(await call(b, 'intake.monitor', {}));
+    for (const needle of [FAMILY, GIVEN, MRN]) expect(monitor).not.toContain(needle);
+  });
+
+  it('refuses import without a vault', async () => {
+    const b = await body(await tempDir(), { mllpPort: 0 });
+    expect((await refused(call(b, 'intake.importFiles', { files: [{ bytes: b64(adt('X')) }] }))).code).toBe('E_CONFLICT');
+  });
+
+  it('reprocesses a quarantined message with another charset and discards another; both are journaled acts', async () => {
+    const { b, vault } = await withVault({ mllpPort: 0 });
+    // Latin-1 bytes with MSH-18 empty: not valid UTF-8 (the default) → AR, quarantined.
+    const latin1 = Buffer.from(adt('Q-1', { family: 'Müller' }), 'latin1');
+    const first = await call(b, 'intake.importFiles', { files: [{ bytes: b64(latin1) }, { bytes: b64('garbage garbage') }] });
+    expect(first.results).toEqual([expect.objectContaining({ file: 0, ack: 'AR', quarantined: true }), expect.objectContaining({ file: 1, ack: 'AR', quarantined: true })]);
+    const quarantined = (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq);
+    expect(quarantined).toHaveLength(2);
+    const [latinSeq, garbageSeq] = quarantined as [number, number];
+
+    // Same bytes, same charset: still rejected (answered as before), so the entry stays open.
+    const same = await call(b, 'intake.reprocess', { quarantineSeq: latinSeq, operator: vault.operatorId, raw: b64(latin1) });
+    expect(same).toMatchObject({ resolved: false, results: [expect.objectContaining({ ack: 'AR' })] });
+    // With the right charset it is stored, and the quarantine entry is resolved.
+    const fixed = await call(b, 'intake.reprocess', { quarantineSeq: latinSeq, operator: vault.operatorId, raw: b64(latin1), charset: '8859/1' });
+    expect(fixed).toMatchObject({ resolved: true, results: [expect.objectContaining({ file: 0, index: 0, ack: 'AA', controlId: 'Q-1' })] });
+    const records = await readJournal(b);
+    const acts = records.filter((record) => record.kind === 'intake.reprocessed');
+    expect(acts.map((record) => record.seq)).toEqual([same.seq, fixed.seq]);
+    expect(acts[1]).toMatchObject({ operator: vault.operatorId, objects: [] });
+    const meta = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, acts[1]!.meta!)).toString('utf8')) as Record<string, unknown>;
+    expect(meta).toMatchObject({ v: 1, type: 'reprocessed', quarantineSeq: latinSeq, resolved: true, charset: '8859/1' });
+    const stored = records.filter((record) => record.kind === 'intake.hl7');
+    expect(stored).toHaveLength(1);
+    const normalized = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, stored[0]!.meta!)).toString('utf8')) as { normalized: { patient: { names: Array<{ family: string }> } } };
+    expect(JSON.stringify(normalized)).toContain('Müller');
+    // Resolved once: a second reprocess or a discard is a conflict.
+    expect((await refused(call(b, 'intake.reprocess', { quarantineSeq: latinSeq, operator: null, raw: b64(latin1), charset: '8859/1' }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: latinSeq, operator: null }))).code).toBe('E_CONFLICT');
+
+    const discarded = await call(b, 'intake.discard', { quarantineSeq: garbageSeq, operator: vault.operatorId });
+    const discardRecord = (await readJournal(b)).find((record) => record.seq === discarded.seq)!;
+    expect(discardRecord).toMatchObject({ kind: 'intake.discarded', operator: vault.operatorId, objects: [] });
+    expect(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, discardRecord.meta!)).toString('utf8'))).toMatchObject({ v: 1, type: 'discarded', quarantineSeq: garbageSeq });
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: garbageSeq, operator: null }))).code).toBe('E_CONFLICT');
+    // Only quarantine records can be reprocessed or discarded.
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: stored[0]!.seq, operator: null }))).code).toBe('E_BAD_REQUEST');
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: 999_999, operator: null }))).code).toBe('E_BAD_REQUEST');
+
+    // The resolutions are read back from the journal after a restart.
+    const dataDir = (await call(b, 'app.info', {})).dataDir;
+    await stopped(b);
+    const again = await body(dataDir, { mllpPort: 0 });
+    expect((await refused(call(again, 'intake.discard', { quarantineSeq: latinSeq, operator: null }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(again, 'intake.discard', { quarantineSeq: garbageSeq, operator: null }))).code).toBe('E_CONFLICT');
+
+    // Reprocess through an upload holding one file.
+    const { handle } = await call(again, 'intake.uploadBegin', {});
+    await call(again, 'intake.uploadAppend', { handle, file: 0, chunk: b64('still garbage') });
+    await call(again, 'intake.uploadAppend', { handle, file: 1, chunk: b64('more') });
+    expect((await refused(call(again, 'intake.reprocess', { quarantineSeq: latinSeq + 100, operator: null, upload: handle }))).code).toBe('E_BAD_REQUEST');
+  });
+});

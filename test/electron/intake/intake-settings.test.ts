@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { IntakeSettingsError, isLoopbackAddress, mllpPortFromArgv, settingsProblem } from '../../../electron/intake/intake-settings';
+import { IntakeUploads } from '../../../electron/intake/intake-uploads';
+import { DEFAULT_INTAKE_SETTINGS } from '../../../shared/ipc';
+
+describe('intake settings', () => {
+  it('reads --mllp-port=N and --mllp-port N from Electron argv (0 = disabled), null when absent', () => {
+    expect(mllpPortFromArgv(['/app/hdms', '--data-dir=/x'])).toBeNull();
+    expect(mllpPortFromArgv(['/app/hdms', '--mllp-port=2600'])).toBe(2600);
+    expect(mllpPortFromArgv(['/app/hdms', '--mllp-port', '0'])).toBe(0);
+    for (const bad of [['--mllp-port=70000'], ['--mllp-port=abc'], ['--mllp-port'], ['--mllp-port=-1']]) {
+      expect(() => mllpPortFromArgv(bad)).toThrow(IntakeSettingsError);
+    }
+  });
+
+  it('needs an allow-list beyond loopback', () => {
+    expect(settingsProblem(DEFAULT_INTAKE_SETTINGS)).toBeNull();
+    expect(settingsProblem({ ...DEFAULT_INTAKE_SETTINGS, bindAddress: '0.0.0.0' })).toMatch(/allowedPeers/);
+    expect(settingsProblem({ ...DEFAULT_INTAKE_SETTINGS, bindAddress: '192.168.1.20', allowedPeers: ['192.168.1.5'] })).toBeNull();
+    expect(isLoopbackAddress('127.0.0.2')).toBe(true);
+    expect(isLoopbackAddress('::1')).toBe(true);
+    expect(isLoopbackAddress('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('::')).toBe(false);
+  });
+});
+
+describe('intake uploads', () => {
+  it('keeps files in order, enforces the limits, and drops idle uploads', () => {
+    let now = 0;
+    const uploads = new IntakeUploads({ maxOpen: 2, maxFileBytes: 10, maxTotalBytes: 15, maxFiles: 3, idleMs: 1000, now: () => now });
+    const a = uploads.begin();
+    uploads.begin();
+    expect(() => uploads.begin()).toThrow(/uploads are open/);
+    expect(uploads.append(a, 0, new Uint8Array(4))).toBe(4);
+    expect(uploads.append(a, 0, new Uint8Array(4))).toBe(8);
+    expect(() => uploads.append(a, 2, new Uint8Array(1))).toThrow(/in order/);
+    expect(uploads.append(a, 1, new Uint8Array(0))).toBe(0);
+    expect(uploads.take(a).map((file) => file.length)).toEqual([8, 0]);
+    expect(() => uploads.take(a)).toThrow(/No such upload/);
+    const b = uploads.begin();
+    expect(() => uploads.append(b, 0, new Uint8Array(11))).toThrow(/larger than 10/);
+    const c = uploads.begin();
+    uploads.append(c, 0, new Uint8Array(10));
+    expect(() => uploads.append(c, 1, new Uint8Array(6))).toThrow(/at most 15 bytes/);
+    const d = uploads.begin();
+    now += 2000;
+    expect(() => uploads.append(d, 0, new Uint8Array(1))).toThrow(/No such upload/);
+    expect(uploads.open).toBe(0);
+  });
+});
