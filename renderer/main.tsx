@@ -15,6 +15,7 @@ import './styles/layout.css';
 import './styles/components.css';
 import './styles/vault.css';
 import './styles/ledger.css';
+import './styles/intake.css';
 
 // Until the saved preferences arrive, follow the operating system's light/dark setting.
 writePrefsToDocument(DEFAULT_PREFS);

@@ -30,7 +30,7 @@ export interface Area {
 
 /** The product's areas, in navigation order. */
 export const AREAS: readonly Area[] = [
-  { id: 'intake', title: 'Intake', Icon: IntakeIcon, Page: IntakeArea },
+  { id: 'intake', title: 'Intake', Icon: IntakeIcon, Page: IntakeArea, nested: true },
   { id: 'patients', title: 'Patients', Icon: PatientsIcon, Page: PatientsArea, nested: true },
   { id: 'imaging', title: 'Imaging', Icon: ImagingIcon, Page: ImagingArea },
   { id: 'devices', title: 'Devices', Icon: DevicesIcon, Page: DevicesArea },

@@ -1,6 +1,7 @@
 import type { Transport } from '../../shared/ipc/api-client';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import type { Keyring, KeyringOperator } from '../../shared/ipc/vault-contract';
+import { withBytes } from './intake-bytes';
 import { appendMindEvent } from './mind-events';
 import {
   buildFirstKeyring,
@@ -22,11 +23,13 @@ import {
   VaultError,
   type IndexingState,
   type OperatorSummary,
+  type RawMessage,
   type SyncProgress,
   type VaultPhase,
   type VaultService,
 } from './vault-service';
 import {
+  concatBytes,
   createOpener,
   createSealer,
   deriveOperatorId,
@@ -53,7 +56,7 @@ import {
 import { deletePatientRows, patientTables, replayJournal, ReplayAborted } from './views/journal-replay';
 import { searchPatientIds } from './views/keyword-search';
 import { TokenCache } from './views/token-cache';
-import { patientDetail, patientHits, recordRow } from './views/view-reads';
+import { mergedInto, messageOfRecord, patientDetail, patientHits, quarantineEntries, quarantineEntry, recordRow, resolvePatientId, resolveSearchIds } from './views/view-reads';
 import { deleteVaultDb, openVaultDb, recordsOfPatient, type IndexedDbDeps, type VaultDb } from './views/vault-db';
 import { createLedgerService, type FullLedgerService } from '../ledger/create-ledger-service';
 import { deriveNodeWallet } from '../ledger/node-identity-key';
@@ -113,6 +116,9 @@ const AUTO_LOCK_KEY = 'autoLockMinutes';
 /** Progress of a running replay reaches the listeners at most this often (busy flips at once). */
 export const INDEXING_NOTIFY_MS = 250;
 const IDLE: IndexingState = { busy: false, applied: 0 };
+/** objects.read slices (its maximum is 4 MiB) and the largest raw message the viewer opens. */
+const OBJECT_SLICE_BYTES = 4 * 1024 * 1024;
+const MAX_RAW_OBJECT_BYTES = 64 * 1024 * 1024;
 
 interface Session {
   readonly master: Uint8Array;
@@ -761,7 +767,9 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
       const s = requireSession();
       const started = performance.now();
       try {
-        const patientIds = await searchPatientIds(s.db, s.keys.indexKey, query);
+        const found = await searchPatientIds(s.db, s.keys.indexKey, query);
+        // Merged patients (HL7 A40/A18) answer as their survivor; the whole list leaves them out.
+        const patientIds = await resolveSearchIds(s.db, found, query.trim() === '');
         return { patientIds, tookMs: performance.now() - started };
       } catch (error) {
         throw asVaultError(error);
@@ -781,7 +789,9 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
       const s = requireSession();
       try {
         // The access is durable in the journal before the page shows; decryption overlaps the append.
-        const [detail] = await Promise.all([patientDetail(s.db, s.keys.viewKey, patientId), journalAccess(s, patientId, null)]);
+        // A merged patient opens as its survivor: the access is the survivor's.
+        const shown = await resolvePatientId(s.db, patientId);
+        const [detail] = await Promise.all([patientDetail(s.db, s.keys.viewKey, patientId), journalAccess(s, shown, null)]);
         return detail;
       } catch (error) {
         throw asVaultError(error);
@@ -804,17 +814,89 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
       try {
         // Index everything first, so every message of the patient is among its message rows.
         await runSync(s);
-        const [messages, patient] = await Promise.all([recordsOfPatient(s.db, patientId).toArray(), s.db.patients.get(patientId)]);
-        if (patient === undefined && messages.length === 0) throw new VaultError('E_NODE', 'No such patient in this vault.');
-        const seqs = messages.map((message) => message.seq);
-        const objects = [...new Set(messages.flatMap((message) => message.objectIds))];
-        const records = messages.reduce((sum, message) => sum + message.count, 0);
-        const erased = await api.vault.erase({ seqs, objects });
-        await enqueue(s, () =>
-          s.db.transaction('rw', patientTables(s.db), () => deletePatientRows(s.db, patientId)),
+        // The patients merged into this one are the same person: their rows go too, one ERASURE each.
+        const members = [patientId, ...(await mergedInto(s.db, patientId))];
+        for (const member of members) {
+          const [messages, patient] = await Promise.all([recordsOfPatient(s.db, member).toArray(), s.db.patients.get(member)]);
+          if (patient === undefined && messages.length === 0) {
+            if (member === patientId) throw new VaultError('E_NODE', 'No such patient in this vault.');
+            continue;
+          }
+          const seqs = messages.map((message) => message.seq);
+          const objects = [...new Set(messages.flatMap((message) => message.objectIds))];
+          const records = messages.reduce((sum, message) => sum + message.count, 0);
+          const erased = await api.vault.erase({ seqs, objects });
+          await enqueue(s, () =>
+            s.db.transaction('rw', patientTables(s.db), () => deletePatientRows(s.db, member)),
+          );
+          const meta: ErasureMeta = { v: 1, patientId: member, messages: erased.erasedRecords, records, objects: erased.deletedObjects };
+          await appendMindEvent(api, await sealerOf(s), { kind: MIND_KINDS.erasure, operator: s.actor, meta });
+        }
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async quarantine() {
+      const s = requireSession();
+      try {
+        return await quarantineEntries(s.db, s.keys.viewKey);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async openQuarantinedRaw(seq) {
+      const s = requireSession();
+      try {
+        const entry = await quarantineEntry(s.db, s.keys.viewKey, seq);
+        if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
+        const bytes = await openObject(s, entry.objectId);
+        return { seq, objectId: entry.objectId, bytes, ...(entry.detail.charset === undefined ? {} : { charset: entry.detail.charset }) };
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async reprocessQuarantined(seq, options = {}) {
+      const s = requireSession();
+      try {
+        const entry = await quarantineEntry(s.db, s.keys.viewKey, seq);
+        if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
+        const bytes = await openObject(s, entry.objectId);
+        const answer = await withBytes(api, [bytes], (carrier) =>
+          api.intake.reprocess({
+            quarantineSeq: seq,
+            operator: s.actor,
+            ...('upload' in carrier ? { upload: carrier.upload } : { raw: carrier.files[0]!.bytes }),
+            ...(options.charset === undefined ? {} : { charset: options.charset }),
+          }),
         );
-        const meta: ErasureMeta = { v: 1, patientId, messages: erased.erasedRecords, records, objects: erased.deletedObjects };
-        await appendMindEvent(api, await sealerOf(s), { kind: MIND_KINDS.erasure, operator: s.actor, meta });
+        if (session === s) await runSync(s);
+        return { resolved: answer.resolved, results: answer.results };
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async discardQuarantined(seq) {
+      const s = requireSession();
+      try {
+        await api.intake.discard({ quarantineSeq: seq, operator: s.actor });
+        if (session === s) await runSync(s);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async openRecordRaw(recordId) {
+      const s = requireSession();
+      try {
+        const { row } = await messageOfRecord(s.db, s.keys.viewKey, recordId);
+        const objectId = row.objectIds[0];
+        if (objectId === undefined) throw new VaultError('E_NODE', 'This record has no raw message in the vault.');
+        const [bytes] = await Promise.all([openObject(s, objectId), journalAccess(s, await resolvePatientId(s.db, row.patientId), recordId)]);
+        return { seq: row.seq, objectId, bytes } satisfies RawMessage;
       } catch (error) {
         throw asVaultError(error);
       }
@@ -946,6 +1028,23 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     } catch {
       // Stay locked: the unlock screen asks for a passphrase as usual.
     }
+  }
+
+  /** Reads a sealed object in slices and opens it with the intake private key (raw HL7 messages are small). */
+  async function openObject(s: Session, objectId: string): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let offset = 0;
+    for (;;) {
+      const slice = await api.objects.read({ id: objectId, offset, length: OBJECT_SLICE_BYTES });
+      const bytes = fromBase64Url(slice.bytes);
+      parts.push(bytes);
+      offset += bytes.length;
+      if (offset >= slice.size || bytes.length === 0) break;
+      if (offset > MAX_RAW_OBJECT_BYTES) throw new VaultError('E_NODE', 'This object is too large to show as a message.');
+    }
+    const sealed = parts.length === 1 ? parts[0]! : concatBytes(...parts);
+    const opened = await s.opener.open(sealed);
+    return opened.plaintext;
   }
 
   async function journalAccess(s: Session, patientId: string, recordId: string | null): Promise<void> {

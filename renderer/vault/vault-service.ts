@@ -1,4 +1,11 @@
-import type { ClinicalRecord, Patient } from '../../shared/domain/clinical';
+import type { ClinicalRecord, ExtendedRecord, IntakeQuarantine, Merge, Patient } from '../../shared/domain/clinical';
+import type { Hl7Charset, IntakeMessageResult } from '../../shared/ipc/intake-contract';
+
+/** Extended records a patient page shows (reports, orders, allergies, diagnoses, immunizations); merges are applied, not shown. */
+export type ChartRecord = Readonly<Exclude<ExtendedRecord, Merge>>;
+
+/** Every record type a patient page shows. */
+export type ViewRecord = ClinicalRecord | ChartRecord;
 
 /**
  * What the UI asks of the vault (the mind's side of design §2–3). The implementation holds the
@@ -56,9 +63,21 @@ export interface RecordRow {
   readonly patientId: string;
   /** ISO date-time */
   readonly time: string;
-  readonly record: ClinicalRecord;
+  /** A visit or observation, or (HL7 intake) a report, order, allergy, diagnosis or immunization. */
+  readonly record: ViewRecord;
   /** The message it came from, e.g. "ORU^R01", and the journal seq holding it. */
-  readonly source: { readonly messageType: string; readonly channel: string; readonly seq: number };
+  readonly source: {
+    readonly messageType: string;
+    readonly channel: string;
+    readonly seq: number;
+    /** The sender's message id (HL7 MSH-10), when known. */
+    readonly messageId?: string;
+    /** HL7: whether the message type was mapped, and whether it conflicted with an earlier one. */
+    readonly mapping?: 'mapped' | 'partial' | 'not-mapped';
+    readonly conflict?: boolean;
+    /** Whether the raw message is in the vault (a sealed object), so "View raw" can open it. */
+    readonly hasRaw?: boolean;
+  };
 }
 
 export interface PatientDetail {
@@ -66,6 +85,36 @@ export interface PatientDetail {
   readonly patient: Patient;
   /** Newest first. */
   readonly records: readonly RecordRow[];
+  /**
+   * Patients merged into this one (HL7 ADT^A40/A18): their records are among `records`. Opening a
+   * merged patient opens the survivor, so `patientId` may differ from the id asked for.
+   */
+  readonly mergedPatients?: readonly Patient[];
+}
+
+/** One quarantined input (journal kind `intake.quarantine`), as the intake monitor lists it. */
+export interface QuarantineEntry {
+  /** The journal seq of the quarantine record: what reprocess and discard name. */
+  readonly seq: number;
+  /** When it was received (ISO). */
+  readonly at: string;
+  readonly channel: string;
+  readonly objectId: string | null;
+  readonly rawBytes: number | null;
+  /** open until reprocessed or discarded (journal kinds `intake.reprocessed` / `intake.discarded`). */
+  readonly status: 'open' | 'reprocessed' | 'discarded';
+  readonly resolvedAt?: string;
+  /** Decrypted: the reason, header fields and ACK codes (IntakeQuarantine). */
+  readonly detail: IntakeQuarantine;
+}
+
+/** Raw bytes of one intake message, opened by the mind (a quarantined input or an accepted record's source). */
+export interface RawMessage {
+  readonly seq: number;
+  readonly objectId: string;
+  readonly bytes: Uint8Array;
+  /** The charset the body read it with (MSH-18), when known. */
+  readonly charset?: string;
 }
 
 export interface SearchResult {
@@ -163,6 +212,22 @@ export interface VaultService {
   openRecord(recordId: string): Promise<RecordRow>;
   /** Admin only: erases the patient (GDPR Art. 17); an ERASURE event without PHI remains. */
   erasePatient(patientId: string): Promise<void>;
+
+  // Intake (HL7): the quarantine view and raw messages
+  /** The quarantine, newest first (open and resolved). */
+  quarantine(): Promise<readonly QuarantineEntry[]>;
+  /** Opens the sealed raw bytes of a quarantined input. */
+  openQuarantinedRaw(seq: number): Promise<RawMessage>;
+  /** Opens the sealed raw message a record came from; journals an ACCESS event like openRecord. */
+  openRecordRaw(recordId: string): Promise<RawMessage>;
+  /**
+   * Sends a quarantined input through the intake again (its raw bytes, opened here; `charset` for
+   * an empty MSH-18), journaled by the body as the current operator; then syncs the views.
+   * `resolved`: every message was stored anew, so the entry is done.
+   */
+  reprocessQuarantined(seq: number, options?: { readonly charset?: Hl7Charset }): Promise<{ readonly resolved: boolean; readonly results: readonly IntakeMessageResult[] }>;
+  /** Marks a quarantined input discarded (journaled by the body as the current operator); then syncs. */
+  discardQuarantined(seq: number): Promise<void>;
 
   // Backup
   /** Writes one encrypted backup file; returns where. */

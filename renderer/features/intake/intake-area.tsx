@@ -1,11 +1,42 @@
 import { useId } from 'react';
-import { ComingLaterPanel } from '../../app/layout/coming-later-panel';
 import { ErrorNote } from '../../app/error-note';
+import { NotFoundView } from '../../app/layout/not-found-view';
+import { hrefForRoute } from '../../app/router/hash-route';
+import { useVault, useVaultPhase } from '../../vault/vault-context';
+import { FileImportPanel } from './file-import-panel';
 import { ListenerTable } from './listener-table';
+import { ConnectionsTable, RecentMessages, SenderTable, TotalsFacts } from './monitor-tables';
+import { QuarantinePanel } from './quarantine-panel';
+import { RawMessageView } from './raw-message-view';
+import { ThroughputChart } from './throughput-chart';
+import { useIntakeMonitor } from './use-intake-monitor';
 import { useIntakeStatus } from './use-intake-status';
+import { useQuarantine } from './use-quarantine';
 
-/** The intake monitor: for now the listeners and their state, live. */
-export function IntakeArea() {
+/**
+ * Intake: `#/intake` (the intake monitor) and `#/intake/raw/<seq>` (a quarantined message's raw
+ * bytes as a segment/field tree). Unlocked, the monitor shows everything; locked or without a
+ * vault, only the listeners' status (and why they are closed).
+ */
+export function IntakeArea({ path }: { path: readonly string[] }) {
+  const phase = useVaultPhase();
+  const [section, seq, ...rest] = path;
+  if (section === undefined) return <IntakeMonitorPage unlocked={phase === 'unlocked'} />;
+  if (section === 'raw' && seq !== undefined && /^[1-9]\d{0,15}$/.test(seq) && rest.length === 0) {
+    if (phase !== 'unlocked') return <p className="panel">Unlock the vault to open a raw message.</p>;
+    return <QuarantinedRaw seq={Number(seq)} />;
+  }
+  return <NotFoundView />;
+}
+
+function QuarantinedRaw({ seq }: { seq: number }) {
+  const vault = useVault();
+  return (
+    <RawMessageView readKey={`quarantine:${seq}`} load={() => vault.openQuarantinedRaw(seq)} backHref={hrefForRoute('intake')} backText="Back to the intake monitor" />
+  );
+}
+
+function IntakeMonitorPage({ unlocked }: { unlocked: boolean }) {
   const intake = useIntakeStatus();
   const headingId = useId();
   return (
@@ -20,13 +51,68 @@ export function IntakeArea() {
         {intake.phase === 'failed' && <ErrorNote error={intake.error} what="The listener status could not be loaded" />}
         {intake.phase === 'ready' && <ListenerTable listeners={intake.status.listeners} labelledBy={headingId} />}
       </section>
-      <ComingLaterPanel heading="Intake monitor: coming in a later release">
-        <p>
-          The monitor will add counters per sending system (received, accepted, errored, duplicates), a throughput
-          chart, the recent messages with the acknowledgement each one got, and the quarantine: messages that could
-          not be accepted, with the reason, to inspect and then reprocess or discard.
-        </p>
-      </ComingLaterPanel>
+      {unlocked ? (
+        <UnlockedMonitor />
+      ) : (
+        <p className="panel muted">Unlock the vault to see the counters per sender, recent messages, the quarantine and file import.</p>
+      )}
+    </>
+  );
+}
+
+function UnlockedMonitor() {
+  const monitor = useIntakeMonitor();
+  const quarantine = useQuarantine();
+  const vault = useVault();
+  const countersId = useId();
+  const sendersId = useId();
+  const throughputId = useId();
+  const recentId = useId();
+  const connectionsId = useId();
+  const data = monitor.phase === 'ready' ? monitor.monitor : monitor.phase === 'failed' ? monitor.last : null;
+
+  const refresh = (): void => {
+    monitor.reload();
+    void vault
+      .sync()
+      .catch(() => undefined)
+      .then(quarantine.reload);
+  };
+
+  return (
+    <>
+      <section className="panel" aria-labelledby={countersId} aria-busy={monitor.phase === 'loading'}>
+        <h2 id={countersId}>HL7 messages since the node started</h2>
+        {monitor.phase === 'loading' && <p role="status">Loading the intake monitor…</p>}
+        {monitor.phase === 'failed' && <ErrorNote error={monitor.error} what="The intake monitor could not be loaded" />}
+        {data !== null && (
+          <>
+            <TotalsFacts totals={data.totals} />
+            <h3 id={sendersId}>Senders</h3>
+            <SenderTable senders={data.senders} labelledBy={sendersId} />
+          </>
+        )}
+      </section>
+      {data !== null && (
+        <>
+          <section className="panel" aria-labelledby={throughputId}>
+            <h2 id={throughputId}>Throughput</h2>
+            <ThroughputChart buckets={data.throughput} />
+          </section>
+          <section className="panel" aria-labelledby={recentId}>
+            <h2 id={recentId}>Recent messages</h2>
+            <RecentMessages recent={data.recent} labelledBy={recentId} />
+          </section>
+          <section className="panel" aria-labelledby={connectionsId}>
+            <h2 id={connectionsId}>Connections</h2>
+            <ConnectionsTable monitor={data} labelledBy={connectionsId} />
+          </section>
+        </>
+      )}
+      {quarantine.phase === 'loading' && <p role="status">Loading the quarantine…</p>}
+      {quarantine.phase === 'failed' && <ErrorNote error={quarantine.error} what="The quarantine could not be loaded" />}
+      {quarantine.phase === 'ready' && <QuarantinePanel entries={quarantine.entries} onChanged={refresh} />}
+      <FileImportPanel onImported={refresh} />
     </>
   );
 }

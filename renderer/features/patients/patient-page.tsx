@@ -74,6 +74,18 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
               </ul>
             </dd>
           </div>
+          {detail.mergedPatients !== undefined && detail.mergedPatients.length > 0 && (
+            <div className="facts__row">
+              <dt>Merged records</dt>
+              <dd>
+                Includes the records of{' '}
+                {detail.mergedPatients
+                  .map((merged) => `${patientName(merged)} (${merged.identifiers.map(identifierLabel).join(', ')})`)
+                  .join('; ')}
+                , merged into this patient by the sending system.
+              </dd>
+            </div>
+          )}
           <div className="facts__row">
             <dt>Address</dt>
             <dd>{address === '' ? 'Not recorded' : address}</dd>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { hrefForRoute } from '../../app/router/hash-route';
+import { hrefForPath, hrefForRoute } from '../../app/router/hash-route';
+import { RawMessageView } from '../intake/raw-message-view';
 import { useSetupReturn } from '../../app/setup-return-context';
 import { NotFoundView } from '../../app/layout/not-found-view';
 import { useVault, useVaultIndexing, useVaultPhase } from '../../vault/vault-context';
@@ -50,6 +51,17 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
         <IndexingNotice indexing={indexing} />
         <PatientPage key={patientId} patientId={patientId} onErased={erased} />
       </>
+    );
+  }
+  if (section === 'records' && recordId !== undefined && rest.length === 1 && rest[0] === 'raw') {
+    return (
+      <RawMessageView
+        key={recordId}
+        readKey={`record-raw:${recordId}`}
+        load={() => vault.openRecordRaw(recordId)}
+        backHref={hrefForPath('patients', patientId, 'records', recordId)}
+        backText="Back to the record"
+      />
     );
   }
   if (section === 'records' && recordId !== undefined && rest.length === 0) {

@@ -3,15 +3,26 @@ import { hrefForPath } from '../../app/router/hash-route';
 import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
-import type { RecordRow } from '../../vault/vault-service';
+import type { CodedConcept } from '../../../shared/domain/clinical';
+import type { RecordRow, ViewRecord } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import {
   abnormalFlags,
+  allergenTypeLabel,
+  completionLabel,
+  diagnosisTypeLabel,
+  immunizationActionLabel,
+  mappingLabel,
+  orderControlLabel,
+  orderStatusLabel,
   patientClassLabel,
+  priorityLabel,
   recordDateTime,
   recordName,
   recordTypeLabel,
   recordValue,
+  reportStatusLabel,
+  severityLabel,
   statusLabel,
 } from './record-format';
 
@@ -66,60 +77,164 @@ function RecordFields({ row }: { row: RecordRow }) {
           {recordTypeLabel(record)}: {recordName(record)}
         </h2>
         <dl className="facts">
-          <Fact term="Time">
-            <time dateTime={row.time}>{recordDateTime(row.time)}</time>
-          </Fact>
+          <Fact term="Time">{row.time === '' ? 'Not recorded' : <time dateTime={row.time}>{recordDateTime(row.time)}</time>}</Fact>
           <Fact term="Type">{recordTypeLabel(record)}</Fact>
-          {record.type === 'observation' ? (
-            <>
-              <Fact term="Name">{record.code.display}</Fact>
-              <Fact term="Code">
-                <code>{record.code.code}</code>
-              </Fact>
-              <Fact term="Code system">{record.code.system}</Fact>
-              <Fact term="Value">{recordValue(record)}</Fact>
-              {record.value.kind === 'coded' && (
-                <Fact term="Value code">
-                  <code>{record.value.value.code}</code> ({record.value.value.system})
-                </Fact>
-              )}
-              {record.value.kind === 'numeric' && <Fact term="Unit">{record.value.unit ?? 'None'}</Fact>}
-              <Fact term="Reference range">{record.referenceRange ?? 'Not given'}</Fact>
-              <Fact term="Flags">
-                {abnormalFlags(record).length === 0 ? 'None' : <FlagMarks flags={abnormalFlags(record)} />}
-              </Fact>
-              <Fact term="Status">{statusLabel(record.status)}</Fact>
-              <Fact term="Observed">
-                <time dateTime={record.time}>{recordDateTime(record.time)}</time>
-              </Fact>
-            </>
-          ) : (
-            <>
-              <Fact term="Patient class">{patientClassLabel(record.patientClass)}</Fact>
-              <Fact term="Location">{record.location ?? 'Not recorded'}</Fact>
-              <Fact term="Attending doctor">{record.attendingDoctor ?? 'Not recorded'}</Fact>
-              <Fact term="Reason">{record.reason ?? 'Not recorded'}</Fact>
-              <Fact term="Start">
-                <time dateTime={record.start}>{recordDateTime(record.start)}</time>
-              </Fact>
-              <Fact term="End">
-                {record.end === undefined ? 'Not recorded' : <time dateTime={record.end}>{recordDateTime(record.end)}</time>}
-              </Fact>
-            </>
-          )}
+          <RecordFacts record={record} />
         </dl>
       </section>
+      {record.type === 'report' && record.text !== undefined && record.text !== '' && <ReportText text={record.text} />}
       <section className="panel" aria-labelledby={sourceId}>
         <h2 id={sourceId}>Source</h2>
         <dl className="facts">
           <Fact term="Message type">{row.source.messageType}</Fact>
           <Fact term="Channel">{CHANNEL_WORDS[row.source.channel] ?? row.source.channel}</Fact>
+          {row.source.messageId !== undefined && (
+            <Fact term="Message control id">
+              <code>{row.source.messageId}</code>
+            </Fact>
+          )}
+          {row.source.mapping !== undefined && <Fact term="Mapping">{mappingLabel(row.source.mapping)}</Fact>}
+          {row.source.conflict === true && (
+            <Fact term="Conflict">The same sender and control id arrived earlier with other content.</Fact>
+          )}
           <Fact term="Journal sequence">{row.source.seq}</Fact>
           <Fact term="Record id">
             <code className="path">{row.recordId}</code>
           </Fact>
         </dl>
+        {row.source.hasRaw === true && (
+          <p className="form-actions">
+            <a className="button" href={hrefForPath('patients', row.patientId, 'records', row.recordId, 'raw')}>
+              View raw message
+            </a>
+          </p>
+        )}
       </section>
     </>
   );
+}
+
+function ReportText({ text }: { text: string }) {
+  const headingId = useId();
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>Report text</h2>
+      <pre className="report-text">{text}</pre>
+    </section>
+  );
+}
+
+function optional(value: string | undefined, label: (value: string) => string = (v) => v): string {
+  return value === undefined || value === '' ? 'Not recorded' : label(value);
+}
+
+function CodeFacts({ term, concept }: { term: string; concept: CodedConcept }) {
+  return (
+    <>
+      <Fact term={term}>{concept.display === '' ? concept.code : concept.display}</Fact>
+      <Fact term="Code">
+        <code>{concept.code}</code>
+        {concept.system === '' ? '' : ` (${concept.system})`}
+      </Fact>
+    </>
+  );
+}
+
+function RecordFacts({ record }: { record: ViewRecord }) {
+  switch (record.type) {
+    case 'observation':
+      return (
+        <>
+          <Fact term="Name">{record.code.display}</Fact>
+          <Fact term="Code">
+            <code>{record.code.code}</code>
+          </Fact>
+          <Fact term="Code system">{record.code.system}</Fact>
+          <Fact term="Value">{recordValue(record)}</Fact>
+          {record.valueType !== undefined && <Fact term="Value type">{record.valueType}</Fact>}
+          {record.value.kind === 'coded' && (
+            <Fact term="Value code">
+              <code>{record.value.value.code}</code> ({record.value.value.system})
+            </Fact>
+          )}
+          {record.value.kind === 'numeric' && <Fact term="Unit">{record.value.unit ?? 'None'}</Fact>}
+          <Fact term="Reference range">{record.referenceRange ?? 'Not given'}</Fact>
+          <Fact term="Flags">{abnormalFlags(record).length === 0 ? 'None' : <FlagMarks flags={abnormalFlags(record)} />}</Fact>
+          <Fact term="Status">
+            {record.resultStatus !== undefined && record.resultStatus !== record.status
+              ? `${reportStatusLabel(record.resultStatus)} (shown as ${statusLabel(record.status).toLowerCase()})`
+              : statusLabel(record.status)}
+          </Fact>
+          {record.orderId !== undefined && <Fact term="Order">{record.orderId}</Fact>}
+          <Fact term="Observed">
+            <time dateTime={record.time}>{recordDateTime(record.time)}</time>
+          </Fact>
+        </>
+      );
+    case 'visit':
+      return (
+        <>
+          <Fact term="Patient class">{patientClassLabel(record.patientClass)}</Fact>
+          <Fact term="Location">{record.location ?? 'Not recorded'}</Fact>
+          <Fact term="Attending doctor">{record.attendingDoctor ?? 'Not recorded'}</Fact>
+          <Fact term="Reason">{record.reason ?? 'Not recorded'}</Fact>
+          <Fact term="Start">
+            <time dateTime={record.start}>{recordDateTime(record.start)}</time>
+          </Fact>
+          <Fact term="End">{record.end === undefined ? 'Not recorded' : <time dateTime={record.end}>{recordDateTime(record.end)}</time>}</Fact>
+        </>
+      );
+    case 'report':
+      return (
+        <>
+          <CodeFacts term={record.kind === 'document' ? 'Document type' : 'Service'} concept={record.code} />
+          <Fact term="Status">{optional(record.status, reportStatusLabel)}</Fact>
+          <Fact term={record.kind === 'document' ? 'Author' : 'Interpreter'}>{optional(record.author)}</Fact>
+          {record.placerOrderId !== undefined && <Fact term="Placer order number">{record.placerOrderId}</Fact>}
+          {record.fillerOrderId !== undefined && <Fact term="Filler order number">{record.fillerOrderId}</Fact>}
+          {record.documentId !== undefined && <Fact term="Document number">{record.documentId}</Fact>}
+          {record.observationCount !== undefined && <Fact term="Results">{record.observationCount}</Fact>}
+        </>
+      );
+    case 'order':
+      return (
+        <>
+          <CodeFacts term="Ordered" concept={record.code} />
+          <Fact term="Order control">{orderControlLabel(record.control)}</Fact>
+          <Fact term="Order status">{optional(record.status, orderStatusLabel)}</Fact>
+          <Fact term="Priority">{optional(record.priority, priorityLabel)}</Fact>
+          <Fact term="Ordering provider">{optional(record.orderingProvider)}</Fact>
+          {record.placerOrderId !== undefined && <Fact term="Placer order number">{record.placerOrderId}</Fact>}
+          {record.fillerOrderId !== undefined && <Fact term="Filler order number">{record.fillerOrderId}</Fact>}
+        </>
+      );
+    case 'allergy':
+      return (
+        <>
+          <CodeFacts term="Allergen" concept={record.allergen} />
+          <Fact term="Allergen type">{optional(record.allergenType, allergenTypeLabel)}</Fact>
+          <Fact term="Severity">{optional(record.severity, severityLabel)}</Fact>
+          <Fact term="Reactions">{record.reactions === undefined || record.reactions.length === 0 ? 'Not recorded' : record.reactions.join(', ')}</Fact>
+          <Fact term="Identified">{optional(record.identified)}</Fact>
+        </>
+      );
+    case 'diagnosis':
+      return (
+        <>
+          <CodeFacts term="Diagnosis" concept={record.code} />
+          <Fact term="Diagnosis type">{optional(record.diagnosisType, diagnosisTypeLabel)}</Fact>
+        </>
+      );
+    case 'immunization':
+      return (
+        <>
+          <CodeFacts term="Vaccine" concept={record.vaccine} />
+          <Fact term="Dose">{recordValue({ ...record, completionStatus: 'CP' }) || 'Not recorded'}</Fact>
+          <Fact term="Lot numbers">{record.lotNumbers === undefined || record.lotNumbers.length === 0 ? 'Not recorded' : record.lotNumbers.join(', ')}</Fact>
+          <Fact term="Manufacturer">{optional(record.manufacturer)}</Fact>
+          <Fact term="Completion status">{optional(record.completionStatus, completionLabel)}</Fact>
+          <Fact term="Action">{optional(record.action, immunizationActionLabel)}</Fact>
+        </>
+      );
+  }
 }

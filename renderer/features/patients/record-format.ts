@@ -1,5 +1,5 @@
-import type { ClinicalRecord, Observation, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
-import type { RecordRow } from '../../vault/vault-service';
+import type { CodedConcept, Observation, ObservationValueDetail, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
+import type { RecordRow, ViewRecord } from '../../vault/vault-service';
 
 const SEX_WORDS: Readonly<Record<string, string>> = { F: 'Female', M: 'Male', O: 'Other', U: 'Unknown' };
 
@@ -76,8 +76,28 @@ const CATEGORY_WORDS: Readonly<Record<Observation['category'], string>> = {
   device: 'Device',
 };
 
-export function recordTypeLabel(record: ClinicalRecord): string {
-  return record.type === 'visit' ? 'Visit' : CATEGORY_WORDS[record.category];
+export function recordTypeLabel(record: ViewRecord): string {
+  switch (record.type) {
+    case 'visit':
+      return 'Visit';
+    case 'observation':
+      return CATEGORY_WORDS[record.category];
+    case 'report':
+      return record.kind === 'document' ? 'Document' : 'Report';
+    case 'order':
+      return 'Order';
+    case 'allergy':
+      return 'Allergy';
+    case 'diagnosis':
+      return 'Diagnosis';
+    case 'immunization':
+      return 'Immunization';
+  }
+}
+
+/** A coded concept in words: its display, else its code. */
+export function conceptLabel(concept: CodedConcept): string {
+  return concept.display !== '' ? concept.display : concept.code;
 }
 
 const PATIENT_CLASS_WORDS = { I: 'Inpatient', O: 'Outpatient', E: 'Emergency' } as const;
@@ -86,13 +106,53 @@ export function patientClassLabel(patientClass: 'I' | 'O' | 'E'): string {
   return PATIENT_CLASS_WORDS[patientClass];
 }
 
-export function recordName(record: ClinicalRecord): string {
-  if (record.type === 'visit') return `${patientClassLabel(record.patientClass)} visit`;
-  return record.code.display !== '' ? record.code.display : record.code.code;
+export function recordName(record: ViewRecord): string {
+  switch (record.type) {
+    case 'visit':
+      return `${patientClassLabel(record.patientClass)} visit`;
+    case 'observation':
+    case 'report':
+    case 'order':
+    case 'diagnosis':
+      return conceptLabel(record.code);
+    case 'allergy':
+      return conceptLabel(record.allergen);
+    case 'immunization':
+      return conceptLabel(record.vaccine);
+  }
 }
 
-export function recordValue(record: ClinicalRecord): string {
-  if (record.type === 'visit') return record.reason ?? record.location ?? '';
+/** The value column of a record: a measurement, a reaction, a status… in one short line. */
+export function recordValue(record: ViewRecord): string {
+  switch (record.type) {
+    case 'visit':
+      return record.reason ?? record.location ?? '';
+    case 'observation':
+      return observationValue(record);
+    case 'report':
+      return reportSummary(record.text, record.observationCount);
+    case 'order':
+      return [orderControlLabel(record.control), record.priority === undefined ? '' : priorityLabel(record.priority)].filter((part) => part !== '').join(', ');
+    case 'allergy':
+      return [...(record.reactions ?? []), record.severity === undefined ? '' : severityLabel(record.severity)].filter((part) => part !== '').join(', ');
+    case 'diagnosis':
+      return record.diagnosisType === undefined ? '' : diagnosisTypeLabel(record.diagnosisType);
+    case 'immunization': {
+      const dose = record.amount === undefined ? '' : record.unit === undefined || record.unit === '' ? String(record.amount) : `${record.amount} ${record.unit}`;
+      const status = record.completionStatus === undefined || record.completionStatus === 'CP' ? '' : completionLabel(record.completionStatus);
+      return [dose, status].filter((part) => part !== '').join(', ');
+    }
+  }
+}
+
+function observationValue(record: Observation): string {
+  if (record.valueDetail !== undefined) {
+    const detail = valueDetailLabel(record.valueDetail);
+    if (detail !== null) {
+      const unit = record.value.kind === 'numeric' && record.value.unit !== undefined && record.value.unit !== '' ? ` ${record.value.unit}` : '';
+      return record.valueDetail.kind === 'structured-numeric' ? `${detail}${unit}` : detail;
+    }
+  }
   const value = record.value;
   switch (value.kind) {
     case 'numeric':
@@ -100,8 +160,151 @@ export function recordValue(record: ClinicalRecord): string {
     case 'text':
       return value.value;
     case 'coded':
-      return value.value.display !== '' ? value.value.display : value.value.code;
+      return conceptLabel(value.value);
   }
+}
+
+/** An observation's value as sent when it is more than `value` says (`<5`, `1:128`, a PDF…). */
+export function valueDetailLabel(detail: ObservationValueDetail): string | null {
+  switch (detail.kind) {
+    case 'structured-numeric': {
+      const first = detail.value === undefined ? '' : String(detail.value);
+      const second = detail.value2 === undefined ? '' : String(detail.value2);
+      const text = `${detail.comparator ?? ''}${first}${second === '' ? '' : `${detail.separator ?? ''}${second}`}`;
+      return text === '' ? null : text;
+    }
+    case 'date-time':
+      return detail.value;
+    case 'encapsulated':
+      return `Attached ${detail.mediaType === '' ? 'data' : detail.mediaType} (${detail.bytes} bytes, ${detail.encoding})`;
+    case 'reference':
+      return `Reference: ${detail.pointer}`;
+  }
+}
+
+/** A report's text on one line (its first line, shortened), or how many results it holds. */
+export function reportSummary(text: string | undefined, observations: number | undefined): string {
+  const first = (text ?? '').split(/\r\n|\r|\n/).find((line) => line.trim() !== '')?.trim() ?? '';
+  if (first !== '') return first.length > 80 ? `${first.slice(0, 79)}…` : first;
+  if (observations === undefined) return '';
+  return observations === 1 ? '1 result' : `${observations} results`;
+}
+
+const ORDER_CONTROL_WORDS: Readonly<Record<string, string>> = {
+  NW: 'New order',
+  CA: 'Cancel request',
+  CR: 'Cancelled as requested',
+  OC: 'Order cancelled',
+  XO: 'Change request',
+  XX: 'Changed',
+  SC: 'Status changed',
+  DC: 'Discontinue request',
+  OD: 'Discontinued',
+  HD: 'Hold request',
+  OH: 'On hold',
+  RP: 'Replacement',
+  SN: 'Send number',
+  NA: 'Number assigned',
+  OK: 'Accepted',
+  RE: 'Observations follow',
+};
+
+/** HL7 table 0119 (ORC-1) in words. */
+export function orderControlLabel(code: string): string {
+  return ORDER_CONTROL_WORDS[code] ?? code;
+}
+
+const PRIORITY_WORDS: Readonly<Record<string, string>> = { S: 'Stat', A: 'As soon as possible', R: 'Routine', P: 'Pre-operative', T: 'Timing critical' };
+
+export function priorityLabel(code: string): string {
+  return PRIORITY_WORDS[code] ?? code;
+}
+
+const ORDER_STATUS_WORDS: Readonly<Record<string, string>> = {
+  A: 'Some results available',
+  CA: 'Cancelled',
+  CM: 'Completed',
+  DC: 'Discontinued',
+  ER: 'Error',
+  HD: 'On hold',
+  IP: 'In process',
+  RP: 'Replaced',
+  SC: 'Scheduled',
+};
+
+/** HL7 table 0038 (ORC-5). */
+export function orderStatusLabel(code: string): string {
+  return ORDER_STATUS_WORDS[code] ?? code;
+}
+
+const RESULT_STATUS_WORDS: Readonly<Record<string, string>> = {
+  O: 'Order received',
+  I: 'In progress',
+  S: 'Scheduled',
+  A: 'Some results available',
+  P: 'Preliminary',
+  C: 'Corrected',
+  R: 'Not yet verified',
+  F: 'Final',
+  X: 'Cannot be done',
+  // TXA-17 document completion status (table 0271)
+  AU: 'Authenticated',
+  DI: 'Dictated',
+  DO: 'Documented',
+  IN: 'Incomplete',
+  IP: 'In progress',
+  LA: 'Legally authenticated',
+  PA: 'Pre-authenticated',
+};
+
+/** OBR-25 (table 0123) or TXA-17 (table 0271) in words. */
+export function reportStatusLabel(code: string): string {
+  return RESULT_STATUS_WORDS[code] ?? code;
+}
+
+const ALLERGEN_TYPE_WORDS: Readonly<Record<string, string>> = {
+  DA: 'Drug',
+  FA: 'Food',
+  MA: 'Miscellaneous',
+  MC: 'Miscellaneous contraindication',
+  EA: 'Environmental',
+  AA: 'Animal',
+  PA: 'Plant',
+  LA: 'Pollen',
+};
+
+export function allergenTypeLabel(code: string): string {
+  return ALLERGEN_TYPE_WORDS[code] ?? code;
+}
+
+const SEVERITY_WORDS: Readonly<Record<string, string>> = { SV: 'Severe', MO: 'Moderate', MI: 'Mild', U: 'Unknown severity' };
+
+export function severityLabel(code: string): string {
+  return SEVERITY_WORDS[code] ?? code;
+}
+
+const DIAGNOSIS_TYPE_WORDS: Readonly<Record<string, string>> = { A: 'Admitting', W: 'Working', F: 'Final' };
+
+export function diagnosisTypeLabel(code: string): string {
+  return DIAGNOSIS_TYPE_WORDS[code] ?? code;
+}
+
+const COMPLETION_WORDS: Readonly<Record<string, string>> = { CP: 'Complete', RE: 'Refused', NA: 'Not administered', PA: 'Partially administered' };
+
+export function completionLabel(code: string): string {
+  return COMPLETION_WORDS[code] ?? code;
+}
+
+const ACTION_WORDS: Readonly<Record<string, string>> = { A: 'Add', U: 'Update', D: 'Delete' };
+
+export function immunizationActionLabel(code: string): string {
+  return ACTION_WORDS[code] ?? code;
+}
+
+const MAPPING_WORDS = { mapped: 'Mapped', partial: 'Partly mapped', 'not-mapped': 'Not mapped (stored raw)' } as const;
+
+export function mappingLabel(mapping: 'mapped' | 'partial' | 'not-mapped'): string {
+  return MAPPING_WORDS[mapping];
 }
 
 const STATUS_WORDS = { F: 'Final', P: 'Preliminary', C: 'Corrected' } as const;
@@ -130,7 +333,7 @@ export interface Flag {
 }
 
 /** The abnormal flags of an observation (N, normal, is left out). */
-export function abnormalFlags(record: ClinicalRecord): Flag[] {
+export function abnormalFlags(record: ViewRecord): Flag[] {
   if (record.type !== 'observation') return [];
   return (record.abnormalFlags ?? [])
     .filter((code) => code !== '' && code !== 'N')

@@ -3,6 +3,7 @@ import { useCurrentOperator, useVaultPhase } from '../../vault/vault-context';
 import { AboutSection } from './about-section';
 import { AppearanceSection } from './appearance-section';
 import { DataSection } from './data-section';
+import { Hl7ListenerSection } from './hl7-listener-section';
 import { NodeIdentitySection } from './node-identity-section';
 import { OperatorsSection } from './operators-section';
 import { SecuritySection } from './security-section';
@@ -17,6 +18,7 @@ export function SettingsArea() {
       <AppearanceSection />
       {open && <SecuritySection />}
       {open && operator?.role === 'admin' && <OperatorsSection />}
+      {open && operator?.role === 'admin' && <Hl7ListenerSection />}
       {open && <DataSection />}
       {open && ledger !== null && <NodeIdentitySection />}
       <AboutSection />

@@ -1,7 +1,8 @@
-import type { ClinicalRecord, NormalizedIntake, Patient } from '../../../shared/domain/clinical';
+import type { ClinicalRecord, NormalizedIntake, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
 import { canonicalJson } from '../keyring/canonical-json';
+import type { ChartRecord, ViewRecord } from '../vault-service';
 import { encryptMany, pseudonym } from '../vault-crypto';
-import type { PatientRowStored, RecordRowStored } from './vault-db';
+import type { MergeRow, PatientRowStored, RecordRowStored } from './vault-db';
 import type { TokenCache } from './token-cache';
 
 /**
@@ -13,7 +14,8 @@ import type { TokenCache } from './token-cache';
  *   patient  22 characters of pseudonym("view-patient", [authority, value]) of the primary
  *            identifier: an HMAC under the ledger key, which reveals nothing without the key
  *   message  <patientId>.<journal seq, base 36, 8 digits>
- *   record   <message id>.<index in the message>   (what RecordRow.recordId carries)
+ *   record   <message id>.<index in the message>   (what RecordRow.recordId carries): clinical
+ *            records first, then the extended ones (reports, orders…) numbered on after them
  * A record that several messages repeat (the demo's ORU messages repeat their ADT's visit) is
  * shown once: view-reads.ts keeps the copy of the latest message.
  */
@@ -26,6 +28,16 @@ export interface MessagePayload {
   readonly messageType: string;
   readonly channel: string;
   readonly records: readonly ClinicalRecord[];
+  // Additive (HL7 intake); older rows lack them.
+  /** Reports, orders, allergies, diagnoses, immunizations (merges are applied, not stored here). */
+  readonly extended?: readonly ChartRecord[];
+  /** The sender's message id (MSH-10). */
+  readonly messageId?: string;
+  /** When the body received it: the time of extended records that carry none. */
+  readonly receivedAt?: string;
+  readonly mapping?: 'mapped' | 'partial' | 'not-mapped';
+  readonly conflict?: boolean;
+  readonly charset?: string;
 }
 
 export interface RowKeys {
@@ -36,13 +48,19 @@ export interface RowKeys {
 export interface IntakeRows {
   readonly patient: PatientRowStored;
   readonly message: RecordRowStored;
+  /** Patient merges the message carries (ADT^A40/A18…). */
+  readonly merges?: readonly MergeRow[];
 }
 
 const ID_LENGTH = 22;
 
 export async function patientIdOf(ledgerKey: CryptoKey, patient: Patient): Promise<string> {
-  const primary = patient.identifiers[0]!;
-  return (await pseudonym(ledgerKey, 'view-patient', canonicalJson([primary.authority, primary.value]))).slice(0, ID_LENGTH);
+  return identifierPseudonym(ledgerKey, patient.identifiers[0]!);
+}
+
+/** The view id a patient whose primary identifier is this one has. */
+export async function identifierPseudonym(ledgerKey: CryptoKey, identifier: PatientIdentifier): Promise<string> {
+  return (await pseudonym(ledgerKey, 'view-patient', canonicalJson([identifier.authority, identifier.value]))).slice(0, ID_LENGTH);
 }
 
 export function messageRowId(patientId: string, seq: number): string {
@@ -65,8 +83,29 @@ export function patientOfRecordId(recordId: string): string {
   return dot < 0 ? recordId : recordId.slice(0, dot);
 }
 
-export function recordTime(record: ClinicalRecord): string {
-  return record.type === 'visit' ? record.start : record.time;
+/**
+ * When a record happened, as an ISO date-time: an allergy's identification day is that day's
+ * midnight (UTC); a record that carries no time (an undated allergy or diagnosis) takes `fallback`,
+ * the time the message was received.
+ */
+export function recordTime(record: ViewRecord, fallback = ''): string {
+  switch (record.type) {
+    case 'visit':
+      return record.start;
+    case 'observation':
+    case 'report':
+    case 'order':
+    case 'immunization':
+      return record.time;
+    case 'diagnosis':
+      return record.time ?? fallback;
+    case 'allergy':
+      return record.identified === undefined ? fallback : `${record.identified}T00:00:00Z`;
+    default: {
+      const unreachable: never = record;
+      return unreachable;
+    }
+  }
 }
 
 /** Searchable text of a patient: names (with prefixes), identifiers, birth date. */
@@ -77,8 +116,11 @@ export function patientText(patient: Patient): { names: string[]; other: string[
   };
 }
 
-/** Searchable text of a record: codes and their words; a visit's reason and location. */
-export function recordText(record: ClinicalRecord): { other: string[] } {
+/**
+ * Searchable text of a record: codes and their words; a visit's reason and location; a report's
+ * text; an allergy's reactions; a vaccine's manufacturer.
+ */
+export function recordText(record: ViewRecord): { other: string[] } {
   switch (record.type) {
     case 'observation': {
       const other = [record.code.code, record.code.display];
@@ -87,6 +129,16 @@ export function recordText(record: ClinicalRecord): { other: string[] } {
     }
     case 'visit':
       return { other: [record.reason ?? '', record.location ?? ''] };
+    case 'report':
+      return { other: [record.code.code, record.code.display, record.text ?? ''] };
+    case 'order':
+      return { other: [record.code.code, record.code.display] };
+    case 'allergy':
+      return { other: [record.allergen.code, record.allergen.display, ...(record.reactions ?? [])] };
+    case 'diagnosis':
+      return { other: [record.code.code, record.code.display] };
+    case 'immunization':
+      return { other: [record.vaccine.code, record.vaccine.display, record.manufacturer ?? ''] };
     default: {
       const unreachable: never = record;
       return unreachable;
@@ -99,17 +151,53 @@ export interface IntakeInput {
   readonly kind: string;
   readonly objects: readonly string[];
   readonly intake: NormalizedIntake;
+  /** From the sealed metadata (IntakeMeta.receivedAt), else the journal record's time. */
+  readonly receivedAt?: string;
+}
+
+/** The extended records a patient page shows (everything but merges), in message order. */
+export function chartRecordsOf(intake: NormalizedIntake): ChartRecord[] {
+  return (intake.extendedRecords ?? []).filter((record): record is ChartRecord => record.type !== 'merge');
+}
+
+/** merged → survivor pairs of a message's merge records (ids of every merged identifier). */
+async function mergeRowsOf(ledgerKey: CryptoKey, intake: NormalizedIntake, seq: number): Promise<MergeRow[]> {
+  const rows: MergeRow[] = [];
+  for (const record of intake.extendedRecords ?? []) {
+    if (record.type !== 'merge') continue;
+    const survivor = await identifierPseudonym(ledgerKey, record.survivor[0]!);
+    const merged = await Promise.all(record.merged.map((identifier) => identifierPseudonym(ledgerKey, identifier)));
+    for (const id of new Set(merged)) if (id !== survivor) rows.push({ merged: id, survivor, seq });
+  }
+  return rows;
+}
+
+/** The payload's optional fields, only those present (so older rows and new ones compare alike). */
+function messageExtras(input: IntakeInput): Partial<MessagePayload> {
+  const { intake } = input;
+  const extended = chartRecordsOf(intake);
+  const extras: { -readonly [K in keyof MessagePayload]?: MessagePayload[K] } = {};
+  if (extended.length > 0) extras.extended = extended;
+  if (intake.hl7 !== undefined) {
+    extras.messageId = intake.messageId;
+    extras.mapping = intake.hl7.mapping;
+    if (intake.hl7.conflict === true) extras.conflict = true;
+  }
+  if (input.receivedAt !== undefined && (extended.length > 0 || intake.hl7 !== undefined)) extras.receivedAt = input.receivedAt;
+  return extras;
 }
 
 export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: IntakeInput): Promise<IntakeRows> {
   const { intake, seq } = input;
-  const [patientId, patientTokens, recordTokens] = await Promise.all([
+  const extended = chartRecordsOf(intake);
+  const [patientId, patientTokens, recordTokens, merges] = await Promise.all([
     patientIdOf(keys.ledgerKey, intake.patient),
     tokens.tokensOf(patientText(intake.patient)),
-    Promise.all(intake.records.map((record) => tokens.tokensOf(recordText(record)))),
+    Promise.all([...intake.records, ...extended].map((record) => tokens.tokensOf(recordText(record)))),
+    mergeRowsOf(keys.ledgerKey, intake, seq),
   ]);
   const messageId = messageRowId(patientId, seq);
-  const message: MessagePayload = { messageType: intake.messageType, channel: intake.channel, records: intake.records };
+  const message: MessagePayload = { messageType: intake.messageType, channel: intake.channel, records: intake.records, ...messageExtras(input) };
   const [patientEnc, messageEnc] = await encryptMany(keys.viewKey, [
     { table: 'patients', id: patientId, value: { patient: intake.patient } satisfies PatientPayload },
     { table: 'records', id: messageId, value: message },
@@ -118,6 +206,7 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
   for (const list of recordTokens) for (const token of list) allTokens.add(token);
   return {
     patient: { id: patientId, tokens: [...allTokens].sort(), enc: patientEnc! },
-    message: { id: messageId, patientId, seq, kind: input.kind, objectIds: [...input.objects], count: intake.records.length, enc: messageEnc! },
+    message: { id: messageId, patientId, seq, kind: input.kind, objectIds: [...input.objects], count: intake.records.length + extended.length, enc: messageEnc! },
+    ...(merges.length === 0 ? {} : { merges }),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NormalizedIntakeSchema } from '../../../shared/domain/clinical';
+import { IntakeQuarantineSchema, NormalizedIntakeSchema } from '../../../shared/domain/clinical';
 import { fromBase64Url, toBase64Url, utf8Decode, utf8Encode, type Opener, type Sealer } from '../vault-crypto';
 
 /**
@@ -18,6 +18,37 @@ export const IntakeMetaSchema = z.object({
   normalized: NormalizedIntakeSchema,
 });
 export type IntakeMeta = z.infer<typeof IntakeMetaSchema>;
+
+/** Journal kinds of accepted intake (one per channel; electron/intake/intake-pipeline.ts INTAKE_KINDS). */
+export const INTAKE_RECORD_KINDS: ReadonlySet<string> = new Set(['intake.demo', 'intake.hl7', 'intake.dicom', 'intake.device', 'intake.file']);
+
+/** The intake kinds of the quarantine: a quarantined input, and its resolution. */
+export const QUARANTINE_KINDS = {
+  quarantined: 'intake.quarantine',
+  reprocessed: 'intake.reprocessed',
+  discarded: 'intake.discarded',
+} as const;
+
+/** What the body seals for a quarantined input (kind `intake.quarantine`). */
+export const QuarantineMetaSchema = z.object({
+  v: z.literal(1),
+  channel: z.string().max(32).optional(),
+  receivedAt: z.string().max(64).optional(),
+  objectId: z.string().max(128).nullable().optional(),
+  rawBytes: z.number().int().nonnegative().optional(),
+  quarantine: IntakeQuarantineSchema,
+});
+export type QuarantineMeta = z.infer<typeof QuarantineMetaSchema>;
+
+/**
+ * A quarantine resolution (kinds `intake.reprocessed` / `intake.discarded`): which quarantine
+ * record it resolves. Read leniently (only `quarantineSeq` matters to the views).
+ */
+export const QuarantineResolutionMetaSchema = z.looseObject({
+  quarantineSeq: z.number().int().positive(),
+  /** intake.reprocessed: whether every message was stored anew; false leaves the entry open. */
+  resolved: z.boolean().optional(),
+});
 
 const viewId = z.string().min(1).max(128);
 

@@ -5,9 +5,33 @@ import type { Opener } from '../vault-crypto';
 import { INSTITUTION_KIND, INSTITUTION_META_KEY, institutionOf, ledgerRowOf, type InstitutionMeta, type LedgerRow } from '../../ledger/ledger-rows';
 import { LEDGER_ENTRY_JOURNAL_KIND } from '../../../shared/ipc/ledger-contract';
 import { buildIntakeRows, patientOfRecordId, type IntakeRows, type RowKeys } from './intake-rows';
-import { AccessMetaSchema, ErasureMetaSchema, IntakeMetaSchema, MIND_KINDS, openJson } from './journal-payloads';
+import {
+  AccessMetaSchema,
+  ErasureMetaSchema,
+  INTAKE_RECORD_KINDS,
+  IntakeMetaSchema,
+  MIND_KINDS,
+  openJson,
+  QUARANTINE_KINDS,
+  QuarantineMetaSchema,
+  QuarantineResolutionMetaSchema,
+} from './journal-payloads';
 import type { TokenCache } from './token-cache';
-import { CURSOR_KEY, postingKey, postingsOf, readCursor, recordsOfPatient, type PostingRow, type AccessRow, type PatientRowStored, type RecordRowStored, type VaultDb } from './vault-db';
+import { encryptMany } from '../vault-crypto';
+import {
+  CURSOR_KEY,
+  postingKey,
+  postingsOf,
+  readCursor,
+  recordsOfPatient,
+  type AccessRow,
+  type MergeRow,
+  type PatientRowStored,
+  type PostingRow,
+  type QuarantineRowStored,
+  type RecordRowStored,
+  type VaultDb,
+} from './vault-db';
 
 /**
  * Journal → views (design §2). Reads the journal from the stored cursor in pages of 500; for each
@@ -20,7 +44,10 @@ import { CURSOR_KEY, postingKey, postingsOf, readCursor, recordsOfPatient, type 
  * what its messages contributed, and the latest copy of a record wins, so replaying any range
  * again, or everything from 0, gives the same decrypted views.
  *
- * Kinds: `intake.*` → a patient row and a message row; `view.access` → access rows;
+ * Kinds: accepted intake (`intake.demo`, `intake.hl7`, … INTAKE_RECORD_KINDS) → a patient row and
+ * a message row, plus merge rows for a patient merge; `intake.quarantine` → a quarantine row
+ * (its details encrypted), `intake.reprocessed` / `intake.discarded` → that row marked resolved;
+ * other `intake.*` kinds are skipped (a newer body's channels); `view.access` → access rows;
  * `ledger.entry` → ledger rows (renderer/ledger/ledger-rows.ts); `settings.institution` → the
  * `institution` meta row;
  * `erasure.patient` → the patient's rows are deleted (a second window catching up); `erased`
@@ -49,8 +76,17 @@ export class ReplayAborted extends Error {
   }
 }
 
+interface Resolution {
+  readonly quarantineSeq: number;
+  readonly status: 'reprocessed' | 'discarded';
+  readonly seq: number;
+  readonly at: string;
+}
+
 type Decoded =
   | { readonly type: 'intake'; readonly rows: IntakeRows }
+  | { readonly type: 'quarantine'; readonly row: QuarantineRowStored }
+  | { readonly type: 'resolution'; readonly resolution: Resolution }
   | { readonly type: 'access'; readonly row: AccessRow }
   | { readonly type: 'erasure'; readonly patientId: string }
   | { readonly type: 'ledger'; readonly row: LedgerRow }
@@ -67,9 +103,11 @@ async function decode(context: ReplayContext, record: JournalRecord): Promise<De
     const value = await institutionOf(context.opener, record);
     return value === null ? { type: 'problem' } : { type: 'institution', value };
   }
-  const isIntake = record.kind.startsWith('intake.');
+  const isIntake = INTAKE_RECORD_KINDS.has(record.kind);
+  const isQuarantine = record.kind === QUARANTINE_KINDS.quarantined;
+  const isResolution = record.kind === QUARANTINE_KINDS.reprocessed || record.kind === QUARANTINE_KINDS.discarded;
   const isMind = record.kind === MIND_KINDS.access || record.kind === MIND_KINDS.erasure;
-  if ((!isIntake && !isMind) || record.meta === null) return { type: 'skip' };
+  if ((!isIntake && !isQuarantine && !isResolution && !isMind) || record.meta === null) return { type: 'skip' };
   let value: unknown;
   try {
     value = await openJson(context.opener, record.meta);
@@ -84,8 +122,22 @@ async function decode(context: ReplayContext, record: JournalRecord): Promise<De
       kind: record.kind,
       objects: record.objects,
       intake: parsed.data.normalized,
+      receivedAt: parsed.data.receivedAt ?? record.at,
     });
     return { type: 'intake', rows };
+  }
+  if (isQuarantine) {
+    const parsed = QuarantineMetaSchema.safeParse(value);
+    if (!parsed.success) return { type: 'problem' };
+    return { type: 'quarantine', row: await quarantineRowOf(context, record, parsed.data) };
+  }
+  if (isResolution) {
+    const parsed = QuarantineResolutionMetaSchema.safeParse(value);
+    if (!parsed.success) return { type: 'problem' };
+    // A reprocess that did not store every message leaves the entry open (to fix again or discard).
+    if (parsed.data.resolved === false) return { type: 'skip' };
+    const status = record.kind === QUARANTINE_KINDS.reprocessed ? 'reprocessed' : 'discarded';
+    return { type: 'resolution', resolution: { quarantineSeq: parsed.data.quarantineSeq, status, seq: record.seq, at: record.at } };
   }
   if (record.kind === MIND_KINDS.access) {
     const parsed = AccessMetaSchema.safeParse(value);
@@ -97,10 +149,31 @@ async function decode(context: ReplayContext, record: JournalRecord): Promise<De
   return parsed.success ? { type: 'erasure', patientId: parsed.data.patientId } : { type: 'problem' };
 }
 
+async function quarantineRowOf(
+  context: ReplayContext,
+  record: JournalRecord,
+  meta: { readonly channel?: string | undefined; readonly receivedAt?: string | undefined; readonly objectId?: string | null | undefined; readonly rawBytes?: number | undefined; readonly quarantine: unknown },
+): Promise<QuarantineRowStored> {
+  const [enc] = await encryptMany(context.keys.viewKey, [{ table: 'quarantine', id: String(record.seq), value: meta.quarantine }]);
+  return {
+    seq: record.seq,
+    at: meta.receivedAt ?? record.at,
+    channel: meta.channel ?? '',
+    objectId: meta.objectId ?? record.objects[0] ?? null,
+    rawBytes: meta.rawBytes ?? null,
+    status: 'open',
+    enc: enc!,
+  };
+}
+
 /** The rows of one page, merged in journal order. */
 interface Batch {
   readonly patients: Map<string, PatientRowStored>;
   readonly records: Map<string, RecordRowStored>;
+  readonly merges: Map<string, MergeRow>;
+  readonly quarantine: Map<number, QuarantineRowStored>;
+  /** Resolutions of quarantine rows written by earlier pages. */
+  readonly resolutions: Resolution[];
   readonly access: AccessRow[];
   readonly erased: Set<string>;
   readonly ledger: LedgerRow[];
@@ -113,14 +186,36 @@ function mergeTokens(a: readonly string[], b: readonly string[]): string[] {
 }
 
 function assemble(decoded: readonly Decoded[]): Batch {
-  const batch: Batch = { patients: new Map(), records: new Map(), access: [], erased: new Set(), ledger: [], institution: null, problems: 0 };
+  const batch: Batch = {
+    patients: new Map(),
+    records: new Map(),
+    merges: new Map(),
+    quarantine: new Map(),
+    resolutions: [],
+    access: [],
+    erased: new Set(),
+    ledger: [],
+    institution: null,
+    problems: 0,
+  };
   for (const item of decoded) {
     switch (item.type) {
       case 'intake': {
-        const { patient, message } = item.rows;
+        const { patient, message, merges } = item.rows;
         const previous = batch.patients.get(patient.id);
         batch.patients.set(patient.id, previous === undefined ? patient : { ...patient, tokens: mergeTokens(previous.tokens, patient.tokens) });
         batch.records.set(message.id, message);
+        for (const merge of merges ?? []) batch.merges.set(merge.merged, merge);
+        break;
+      }
+      case 'quarantine':
+        batch.quarantine.set(item.row.seq, item.row);
+        break;
+      case 'resolution': {
+        const { quarantineSeq, status, seq, at } = item.resolution;
+        const row = batch.quarantine.get(quarantineSeq);
+        if (row === undefined) batch.resolutions.push(item.resolution);
+        else batch.quarantine.set(quarantineSeq, { ...row, status, resolvedSeq: seq, resolvedAt: at });
         break;
       }
       case 'access':
@@ -176,7 +271,7 @@ export function patientTables(db: VaultDb) {
 }
 
 async function writeBatch(db: VaultDb, batch: Batch, cursor: number, chunk: number): Promise<void> {
-  await db.transaction('rw', [db.meta, db.patients, db.records, db.postings, db.access, db.ledger], async () => {
+  await db.transaction('rw', [db.meta, db.patients, db.records, db.postings, db.access, db.ledger, db.merges, db.quarantine], async () => {
     for (const patientId of batch.erased) await deletePatientRows(db, patientId);
     const ids = [...batch.patients.keys()];
     const existing = ids.length === 0 ? [] : await db.patients.bulkGet(ids);
@@ -206,6 +301,11 @@ async function writeBatch(db: VaultDb, batch: Batch, cursor: number, chunk: numb
       await db.postings.bulkPut(rows);
     }
     if (batch.records.size > 0) await db.records.bulkPut([...batch.records.values()]);
+    if (batch.merges.size > 0) await db.merges.bulkPut([...batch.merges.values()]);
+    if (batch.quarantine.size > 0) await db.quarantine.bulkPut([...batch.quarantine.values()]);
+    for (const { quarantineSeq, status, seq, at } of batch.resolutions) {
+      await db.quarantine.update(quarantineSeq, { status, resolvedSeq: seq, resolvedAt: at });
+    }
     if (batch.access.length > 0) await db.access.bulkPut(batch.access);
     if (batch.ledger.length > 0) await db.ledger.bulkPut(batch.ledger);
     if (batch.institution !== null) await db.meta.put({ key: INSTITUTION_META_KEY, value: batch.institution });

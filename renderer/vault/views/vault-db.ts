@@ -85,6 +85,38 @@ export interface AccessRow {
   readonly at: string;
 }
 
+/**
+ * Patient merges (HL7 ADT^A40/A18, journal kind `intake.hl7` with a merge record): the merged
+ * patient's pseudonym → the survivor's. Rows stay under the patient their message named (so a
+ * rebuild writes exactly what an incremental replay wrote, whatever the order of pages); reads
+ * resolve through this table: search answers the survivor, opening the merged patient opens the
+ * survivor, and the survivor's page gathers the records of every patient merged into it.
+ */
+export interface MergeRow {
+  readonly merged: string;
+  readonly survivor: string;
+  /** The journal seq of the merge message (a later merge of the same patient wins). */
+  readonly seq: number;
+}
+
+/**
+ * A quarantined input (journal kind `intake.quarantine`). Plaintext: seq, receive time, channel,
+ * object id and status; everything the body said about it (reason, sender, control id, ACK codes…)
+ * is in `enc` (an IntakeQuarantine), since a reason may quote what it could not read.
+ */
+export interface QuarantineRowStored {
+  readonly seq: number;
+  readonly at: string;
+  readonly channel: string;
+  readonly objectId: string | null;
+  readonly rawBytes: number | null;
+  readonly status: 'open' | 'reprocessed' | 'discarded';
+  /** The journal seq and time of the reprocess or discard event. */
+  readonly resolvedSeq?: number;
+  readonly resolvedAt?: string;
+  readonly enc: Uint8Array;
+}
+
 export interface VaultViewTables {
   readonly meta: Table<MetaRow, string>;
   readonly patients: Table<PatientRowStored, string>;
@@ -93,6 +125,8 @@ export interface VaultViewTables {
   readonly access: Table<AccessRow, number>;
   /** The signed ledger's entries by seq (renderer/ledger/ledger-rows.ts), from `ledger.entry` records. */
   readonly ledger: Table<LedgerRow, number>;
+  readonly merges: Table<MergeRow, string>;
+  readonly quarantine: Table<QuarantineRowStored, number>;
 }
 
 export type VaultDb = Dexie & VaultViewTables;
@@ -109,6 +143,9 @@ export interface IndexedDbDeps {
  *   version(2): `ledger` (signed ledger entries; the ledger issue). Upgrade: the cursor goes back
  *               to 0, so the next sync replays everything and fills the table (another profile
  *               of the same vault may have appended `ledger.entry` records this view never read).
+ *   version(3): `merges` and `quarantine` (HL7 intake). Message rows gain extended records
+ *               (reports, orders…): the cursor goes back to 0 and the problem count is reset,
+ *               so the next sync replays everything (rows are put by id: the same ids again).
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -126,7 +163,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 2;
+export const VIEW_SCHEMA_VERSION = 3;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -140,6 +177,12 @@ function defineSchema(db: Dexie): void {
     .stores({ ledger: 'seq, kind, subject, operator, createdAt' })
     .upgrade(async (tx) => {
       await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
+    });
+  db.version(3)
+    .stores({ merges: 'merged, survivor', quarantine: 'seq' })
+    .upgrade(async (tx) => {
+      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
+      await tx.table('meta').delete('problems');
     });
 }
 

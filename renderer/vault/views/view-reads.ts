@@ -1,9 +1,9 @@
-import { PatientSchema, ClinicalRecordSchema } from '../../../shared/domain/clinical';
-import { VaultError, type PatientDetail, type PatientHit, type RecordRow } from '../vault-service';
+import { ClinicalRecordSchema, ExtendedRecordSchema, IntakeQuarantineSchema, PatientSchema } from '../../../shared/domain/clinical';
+import { VaultError, type ChartRecord, type PatientDetail, type PatientHit, type QuarantineEntry, type RecordRow, type ViewRecord } from '../vault-service';
 import { decryptField, decryptMany } from '../vault-crypto';
 import { canonicalJson } from '../keyring/canonical-json';
 import { parseRecordId, recordIdOf, recordTime, type MessagePayload, type PatientPayload } from './intake-rows';
-import { recordsOfPatient, type PatientRowStored, type RecordRowStored, type VaultDb } from './vault-db';
+import { recordsOfPatient, type PatientRowStored, type QuarantineRowStored, type RecordRowStored, type VaultDb } from './vault-db';
 
 /**
  * Reading the views: rows are fetched first, then decrypted after the read transaction (awaiting
@@ -28,22 +28,100 @@ async function decryptPatient(viewKey: CryptoKey, row: PatientRowStored): Promis
   return { patient: PatientSchema.parse(payload.patient) };
 }
 
-/** The clinical records of decrypted message rows, each record once (the latest message's copy). */
-function recordRowsOf(messages: readonly { row: RecordRowStored; payload: MessagePayload }[]): RecordRow[] {
+/** Every record of a message payload, clinical first, then extended (their index in record ids). */
+function payloadRecords(payload: MessagePayload): readonly unknown[] {
+  return [...payload.records, ...(payload.extended ?? [])];
+}
+
+function parseViewRecord(raw: unknown, index: number, payload: MessagePayload): ViewRecord {
+  if (index < payload.records.length) return ClinicalRecordSchema.parse(raw);
+  const record = ExtendedRecordSchema.parse(raw);
+  if (record.type === 'merge') throw new VaultError('E_NODE', 'A merge is not a record of its own.');
+  return record satisfies ChartRecord;
+}
+
+function sourceOf(row: RecordRowStored, payload: MessagePayload): RecordRow['source'] {
+  return {
+    messageType: payload.messageType,
+    channel: payload.channel,
+    seq: row.seq,
+    ...(payload.messageId === undefined ? {} : { messageId: payload.messageId }),
+    ...(payload.mapping === undefined ? {} : { mapping: payload.mapping }),
+    ...(payload.conflict === true ? { conflict: true } : {}),
+    hasRaw: row.objectIds.length > 0,
+  };
+}
+
+function rowOf(row: RecordRowStored, payload: MessagePayload, raw: unknown, index: number, patientId: string): RecordRow {
+  const record = parseViewRecord(raw, index, payload);
+  return {
+    recordId: recordIdOf(row.id, index),
+    patientId,
+    time: recordTime(record, payload.receivedAt ?? ''),
+    record,
+    source: sourceOf(row, payload),
+  };
+}
+
+/** The records of decrypted message rows, each record once (the latest message's copy), filed under `patientId`. */
+function recordRowsOf(messages: readonly { row: RecordRowStored; payload: MessagePayload }[], patientId: string): RecordRow[] {
   const byContent = new Map<string, RecordRow>();
   for (const { row, payload } of [...messages].sort((a, b) => a.row.seq - b.row.seq)) {
-    payload.records.forEach((raw, index) => {
-      const record = ClinicalRecordSchema.parse(raw);
-      byContent.set(canonicalJson(record), {
-        recordId: recordIdOf(row.id, index),
-        patientId: row.patientId,
-        time: recordTime(record),
-        record,
-        source: { messageType: payload.messageType, channel: payload.channel, seq: row.seq },
-      });
+    payloadRecords(payload).forEach((raw, index) => {
+      const shown = rowOf(row, payload, raw, index, patientId);
+      byContent.set(canonicalJson(shown.record), shown);
     });
   }
   return [...byContent.values()];
+}
+
+// ------------------------------------------------------------------------------------------------
+// Merges (vault-db.ts MergeRow): resolved at read time.
+
+/** Follows merged → survivor to the end of the chain (a cycle stops where it closes). */
+export async function resolvePatientId(db: VaultDb, patientId: string): Promise<string> {
+  let current = patientId;
+  const seen = new Set([current]);
+  for (;;) {
+    const next = await db.merges.get(current);
+    if (next === undefined || seen.has(next.survivor)) return current;
+    seen.add(next.survivor);
+    current = next.survivor;
+  }
+}
+
+/** Every patient id merged (directly or through a chain) into `survivor`, not including it. */
+export async function mergedInto(db: VaultDb, survivor: string): Promise<string[]> {
+  const found = new Set<string>([survivor]);
+  let frontier = [survivor];
+  while (frontier.length > 0) {
+    const rows = await db.merges.where('survivor').anyOf(frontier).toArray();
+    frontier = rows.map((row) => row.merged).filter((id) => !found.has(id));
+    for (const id of frontier) found.add(id);
+  }
+  found.delete(survivor);
+  return [...found].sort();
+}
+
+/**
+ * Search ids → the patients to show: each merged patient replaced by its survivor (in the place of
+ * the first of them), each survivor once. `all`: the whole list, where merged patients are left out.
+ */
+export async function resolveSearchIds(db: VaultDb, ids: readonly string[], all: boolean): Promise<string[]> {
+  const merges = await db.merges.toArray();
+  if (merges.length === 0) return [...ids];
+  const next = new Map(merges.map((row) => [row.merged, row.survivor]));
+  if (all) return ids.filter((id) => !next.has(id));
+  const resolve = (id: string): string => {
+    let current = id;
+    const seen = new Set([current]);
+    for (let step = next.get(current); step !== undefined && !seen.has(step); step = next.get(current)) {
+      seen.add(step);
+      current = step;
+    }
+    return current;
+  };
+  return [...new Set(ids.map(resolve))];
 }
 
 /** Summary rows for the given ids, in the order asked; unknown ids are left out. */
@@ -58,38 +136,90 @@ export function byTimeDescending(a: RecordRow, b: RecordRow): number {
   return a.time < b.time ? 1 : a.time > b.time ? -1 : a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0;
 }
 
+/**
+ * A patient with every record: its own and those of the patients merged into it. Asked for a merged
+ * patient, it answers the survivor (when the survivor has no patient row, the one asked for).
+ */
 export async function patientDetail(db: VaultDb, viewKey: CryptoKey, patientId: string): Promise<PatientDetail> {
-  const [row, recordRows] = await db.transaction('r', [db.patients, db.records], () =>
-    Promise.all([db.patients.get(patientId), recordsOfPatient(db, patientId).toArray()]),
-  );
+  const { shownId, row, members, memberRows, recordRows } = await db.transaction('r', [db.patients, db.records, db.merges], async () => {
+    const survivor = await resolvePatientId(db, patientId);
+    const survivorRow = await db.patients.get(survivor);
+    const shown = survivorRow === undefined ? patientId : survivor;
+    const merged = survivorRow === undefined ? [] : await mergedInto(db, survivor);
+    const ids = [shown, ...merged];
+    const [rows, records] = await Promise.all([
+      db.patients.bulkGet(merged),
+      Promise.all(ids.map((id) => recordsOfPatient(db, id).toArray())),
+    ]);
+    return {
+      shownId: shown,
+      row: survivorRow ?? (await db.patients.get(patientId)),
+      members: merged,
+      memberRows: rows.filter((r): r is PatientRowStored => r !== undefined),
+      recordRows: records.flat(),
+    };
+  });
   if (row === undefined) throw new VaultError('E_NODE', 'No such patient in this vault (erased, or not indexed yet).');
-  const [payload, records] = await Promise.all([
+  const [payload, records, mergedPayloads] = await Promise.all([
     decryptPatient(viewKey, row),
     decryptMany<MessagePayload>(
       viewKey,
       recordRows.map((r) => ({ table: 'records', id: r.id, stored: r.enc })),
     ),
+    Promise.all(memberRows.map((r) => decryptPatient(viewKey, r))),
   ]);
   return {
-    patientId,
+    patientId: shownId,
     patient: payload.patient,
-    records: recordRowsOf(recordRows.map((row, index) => ({ row, payload: records[index]! }))).sort(byTimeDescending),
+    records: recordRowsOf(recordRows.map((r, index) => ({ row: r, payload: records[index]! })), shownId).sort(byTimeDescending),
+    ...(members.length === 0 ? {} : { mergedPatients: mergedPayloads.map((p) => p.patient) }),
   };
 }
 
-export async function recordRow(db: VaultDb, viewKey: CryptoKey, recordId: string): Promise<RecordRow> {
+/** The message row (and its decrypted payload) a record id names. */
+export async function messageOfRecord(db: VaultDb, viewKey: CryptoKey, recordId: string): Promise<{ row: RecordRowStored; payload: MessagePayload; index: number }> {
   const parsed = parseRecordId(recordId);
   const row = parsed === null ? undefined : await db.records.get(parsed.messageId);
   if (row === undefined || parsed === null) throw new VaultError('E_NODE', 'No such record in this vault (erased, or not indexed yet).');
   const payload = await decryptField<MessagePayload>(viewKey, { table: 'records', id: row.id }, row.enc);
-  const raw = payload.records[parsed.index];
-  if (raw === undefined) throw new VaultError('E_NODE', 'No such record in this vault.');
-  const record = ClinicalRecordSchema.parse(raw);
+  return { row, payload, index: parsed.index };
+}
+
+/** The quarantine, newest first, decrypted. */
+export async function quarantineEntries(db: VaultDb, viewKey: CryptoKey): Promise<QuarantineEntry[]> {
+  const rows = await db.quarantine.reverse().toArray();
+  const details = await decryptMany<unknown>(
+    viewKey,
+    rows.map((row) => ({ table: 'quarantine', id: String(row.seq), stored: row.enc })),
+  );
+  return rows.map((row, index) => quarantineEntryOf(row, details[index]));
+}
+
+function quarantineEntryOf(row: QuarantineRowStored, detail: unknown): QuarantineEntry {
   return {
-    recordId,
-    patientId: row.patientId,
-    time: recordTime(record),
-    record,
-    source: { messageType: payload.messageType, channel: payload.channel, seq: row.seq },
+    seq: row.seq,
+    at: row.at,
+    channel: row.channel,
+    objectId: row.objectId,
+    rawBytes: row.rawBytes,
+    status: row.status,
+    ...(row.resolvedAt === undefined ? {} : { resolvedAt: row.resolvedAt }),
+    detail: IntakeQuarantineSchema.parse(detail),
   };
+}
+
+export async function quarantineEntry(db: VaultDb, viewKey: CryptoKey, seq: number): Promise<QuarantineEntry> {
+  const row = await db.quarantine.get(seq);
+  if (row === undefined) throw new VaultError('E_NODE', 'No such quarantined message in this vault (not indexed yet?).');
+  return quarantineEntryOf(row, await decryptField<unknown>(viewKey, { table: 'quarantine', id: String(row.seq) }, row.enc));
+}
+
+/** One record; its patientId is the survivor's when its patient was merged. */
+export async function recordRow(db: VaultDb, viewKey: CryptoKey, recordId: string): Promise<RecordRow> {
+  const { row, payload, index } = await messageOfRecord(db, viewKey, recordId);
+  const raw = payloadRecords(payload)[index];
+  if (raw === undefined) throw new VaultError('E_NODE', 'No such record in this vault.');
+  const survivor = await resolvePatientId(db, row.patientId);
+  const patientId = survivor !== row.patientId && (await db.patients.get(survivor)) !== undefined ? survivor : row.patientId;
+  return rowOf(row, payload, raw, index, patientId);
 }

@@ -2,7 +2,7 @@ import type { Transport } from '../../../shared/ipc/api-client';
 import type { EventName, EventPayloadOf, MethodName } from '../../../shared/ipc/contract';
 import type { ContractErrorData, WireResult } from '../../../shared/ipc/errors';
 import type { AppInfo } from '../../../shared/ipc/app-contract';
-import type { IntakeStatus } from '../../../shared/ipc/intake-contract';
+import { DEFAULT_INTAKE_SETTINGS, IntakeSettingsSchema, type IntakeMonitor, type IntakeSettings, type IntakeStatus } from '../../../shared/ipc/intake-contract';
 import type { Prefs } from '../../../shared/ipc/prefs-contract';
 import type { VaultStatus } from '../../../shared/ipc/vault-contract';
 
@@ -26,14 +26,28 @@ export const CLOSED_INTAKE: IntakeStatus = {
   })),
 };
 
+export const EMPTY_MONITOR: IntakeMonitor = {
+  listener: { channel: 'hl7-mllp', state: 'closed', reason: NO_VAULT_REASON },
+  totals: { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 },
+  senders: [],
+  recent: [],
+  throughput: [],
+  connections: [],
+};
+
 type Handler = (payload: unknown) => unknown;
+
+/** A handler that refuses as the body does (an E_BAD_REQUEST with this message). */
+export class FakeRefusal extends Error {}
 
 export interface FakeNode {
   readonly transport: Transport;
   /** Every call the UI made, in order. */
   readonly calls: { method: MethodName; payload: unknown }[];
   /** The body's current state; handlers read and change it. */
-  state: { info: AppInfo; prefs: Prefs; vault: VaultStatus; intake: IntakeStatus };
+  state: { info: AppInfo; prefs: Prefs; vault: VaultStatus; intake: IntakeStatus; monitor: IntakeMonitor; intakeSettings: IntakeSettings };
+  /** Replaces (or adds) one method's handler; throw FakeRefusal to answer E_BAD_REQUEST. */
+  handle(method: MethodName, handler: Handler): void;
   /** Makes one method answer with an error (until cleared with `undefined`). */
   failWith(method: MethodName, error: ContractErrorData | undefined): void;
   /** Pushes a body → mind event to every subscriber. */
@@ -55,7 +69,12 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
       prefs: { theme: 'system', density: 'compact' },
       vault: { state: 'absent' },
       intake: CLOSED_INTAKE,
+      monitor: EMPTY_MONITOR,
+      intakeSettings: DEFAULT_INTAKE_SETTINGS,
       ...overrides,
+    },
+    handle(method, handler) {
+      handlers[method] = handler;
     },
     failWith(method, error) {
       if (error === undefined) failures.delete(method);
@@ -75,7 +94,12 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
         if (failure !== undefined) return { ok: false, error: failure };
         const handler = handlers[method];
         if (handler === undefined) return { ok: false, error: { code: 'E_INTERNAL', message: `The fake node has no ${method}.` } };
-        return { ok: true, value: handler(payload) };
+        try {
+          return { ok: true, value: await handler(payload) };
+        } catch (error) {
+          if (error instanceof FakeRefusal) return { ok: false, error: { code: 'E_BAD_REQUEST', message: error.message } };
+          throw error;
+        }
       },
       subscribe(name, listener) {
         const set = listeners.get(name) ?? new Set();
@@ -96,6 +120,14 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
     },
     'vault.status': () => node.state.vault,
     'intake.status': () => node.state.intake,
+    'intake.monitor': () => node.state.monitor,
+    'intake.getSettings': () => ({ settings: node.state.intakeSettings, portOverride: null, listener: node.state.monitor.listener }),
+    'intake.updateSettings': (change) => {
+      const next = IntakeSettingsSchema.safeParse({ ...node.state.intakeSettings, ...(change as Partial<IntakeSettings>) });
+      if (!next.success) throw new FakeRefusal(`Invalid settings: ${next.error.issues.map((issue) => issue.path.join('.')).join(', ')}.`);
+      node.state.intakeSettings = next.data;
+      return { settings: next.data, portOverride: null, listener: { channel: 'hl7-mllp', state: 'listening', address: next.data.bindAddress, port: next.data.port } };
+    },
   };
   return node;
 }

@@ -6,6 +6,8 @@ import {
   type OperatorSummary,
   type PatientDetail,
   type PatientHit,
+  type QuarantineEntry,
+  type RawMessage,
   type RecordRow,
   type SearchResult,
   type SyncProgress,
@@ -42,12 +44,18 @@ export interface FakeVaultOptions {
   readonly keychainAvailable?: boolean;
   /** An existing vault whose first operator already unlocks automatically. */
   readonly autoUnlock?: boolean;
+  /** The quarantine view (newest first, as the real service answers). */
+  readonly quarantine?: readonly QuarantineEntry[];
+  /** Raw messages by quarantine seq (`q:<seq>`) or record id (`r:<recordId>`). */
+  readonly raw?: Readonly<Record<string, string | Uint8Array>>;
 }
 
 export interface FakeVault extends VaultService {
   /** Every call, in order, with its arguments (passphrases included: it is a test double). */
   readonly calls: { method: Method; args: unknown[] }[];
   readonly patients: Map<string, FakePatient>;
+  /** The quarantine view; tests change it (then the UI refreshes on an event). */
+  quarantineRows: QuarantineEntry[];
   /** Ids in display order for search('') and bulk data; built on demand from `patients` or `bulk`. */
   seedBulk(count: number): void;
   /** Makes one method reject with this error (until cleared with undefined). */
@@ -163,9 +171,17 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     return [...named, ...bulk];
   }
 
+  const raw = new Map(Object.entries(options.raw ?? {}).map(([key, value]) => [key, typeof value === 'string' ? new TextEncoder().encode(value) : value]));
+  const rawOf = (key: string, seq: number): RawMessage => {
+    const bytes = raw.get(key);
+    if (bytes === undefined) throw new VaultError('E_NODE', 'No raw message.');
+    return { seq, objectId: 'a'.repeat(64), bytes };
+  };
+
   const vault: FakeVault = {
     calls,
     patients,
+    quarantineRows: [...(options.quarantine ?? [])],
     seedBulk(count) {
       bulkCount = count;
     },
@@ -342,7 +358,11 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
         const entry = patients.get(id);
         if (entry === undefined) return fold(bulkHit(id).name).includes(needle) || fold(bulkHit(id).identifier).includes(needle);
         const hit = hitOf(entry);
-        const words = [hit.name, hit.identifier, ...entry.records.map((r) => (r.record.type === 'observation' ? `${r.record.code.code} ${r.record.code.display}` : (r.record.reason ?? '')))];
+        const words = [
+          hit.name,
+          hit.identifier,
+          ...entry.records.map((r) => (r.record.type === 'observation' ? `${r.record.code.code} ${r.record.code.display}` : r.record.type === 'visit' ? (r.record.reason ?? '') : '')),
+        ];
         return words.some((word) => fold(word).includes(needle));
       });
       return { patientIds: ids, tookMs: 3.4 };
@@ -373,6 +393,31 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       await enter('erasePatient', [patientId]);
       requireAdmin();
       patients.delete(patientId);
+    },
+
+    async quarantine() {
+      await enter('quarantine', []);
+      return [...vault.quarantineRows];
+    },
+    async openQuarantinedRaw(seq) {
+      await enter('openQuarantinedRaw', [seq]);
+      return rawOf(`q:${seq}`, seq);
+    },
+    async openRecordRaw(recordId) {
+      await enter('openRecordRaw', [recordId]);
+      return rawOf(`r:${recordId}`, 1);
+    },
+
+    async reprocessQuarantined(seq, options = {}) {
+      await enter('reprocessQuarantined', [seq, options]);
+      const entry = vault.quarantineRows.find((row) => row.seq === seq);
+      if (entry === undefined) throw new VaultError('E_NODE', 'No such quarantined message.');
+      vault.quarantineRows = vault.quarantineRows.map((row) => (row.seq === seq ? { ...row, status: 'reprocessed' as const } : row));
+      return { resolved: true, results: [{ file: 0, index: 0, messageType: entry.detail.messageType ?? '', controlId: entry.detail.messageId ?? '', ack: 'AA' as const }] };
+    },
+    async discardQuarantined(seq) {
+      await enter('discardQuarantined', [seq]);
+      vault.quarantineRows = vault.quarantineRows.map((row) => (row.seq === seq ? { ...row, status: 'discarded' as const } : row));
     },
 
     async exportBackup() {

@@ -1,28 +1,55 @@
 // @vitest-environment happy-dom
-import { screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { createFakeNode, NO_VAULT_REASON } from '../../support/fake-transport';
+import type { IntakeMonitor } from '../../../../shared/ipc/intake-contract';
+import { createFakeNode, EMPTY_MONITOR, NO_VAULT_REASON } from '../../support/fake-transport';
+import { createFakeVault } from '../../support/fake-vault-service';
 import { emitEvent, renderApp } from '../../support/render-app';
+import { QUARANTINE } from '../../support/intake-fixtures';
 
-function rows(): string[][] {
-  const table = screen.getByRole('table', { name: 'Listeners' });
+/** Without a vault, the app frame shows after "Explore the app". */
+async function explore(node: ReturnType<typeof createFakeNode>): Promise<void> {
+  renderApp(node, '#/intake', createFakeVault({ phase: 'absent' }));
+  fireEvent.click(await screen.findByRole('button', { name: 'Explore the app' }));
+}
+
+function rows(name: string): string[][] {
+  const table = screen.getByRole('table', { name });
   return within(table)
     .getAllByRole('row')
     .slice(1)
     .map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent ?? ''));
 }
 
+const MONITOR: IntakeMonitor = {
+  listener: { channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port: 2575 },
+  totals: { received: 12, accepted: 9, errored: 2, duplicates: 1, conflicts: 1, oversize: 0 },
+  senders: [
+    { sender: 'LAB|CLINIC', received: 10, accepted: 8, errored: 1, duplicates: 1, conflicts: 1, lastAt: '2025-03-01T08:15:00.000Z' },
+    { sender: 'EHR|CLINIC', received: 2, accepted: 1, errored: 1, duplicates: 0, conflicts: 0, lastAt: '2025-03-01T08:10:00.000Z' },
+  ],
+  recent: [
+    { at: '2025-03-01T08:15:00.000Z', channel: 'hl7-mllp', sender: 'LAB|CLINIC', controlId: 'MSG0042', messageType: 'ORU^R01^ORU_R01', acks: ['CA', 'AA'], conflict: true },
+    { at: '2025-03-01T08:10:00.000Z', channel: 'hl7-file', sender: 'EHR|CLINIC', controlId: '', messageType: 'ADT^A01', acks: ['AR'], quarantined: true, reason: 'MSH-10 is empty.' },
+  ],
+  throughput: [
+    { t: 1_740_816_000, received: 0, errored: 0 },
+    { t: 1_740_816_010, received: 10, errored: 1 },
+    { t: 1_740_816_020, received: 2, errored: 1 },
+  ],
+  connections: [{ peer: '127.0.0.1:50512', since: '2025-03-01T08:00:00.000Z', received: 10 }],
+};
+
 describe('Intake area', () => {
   it('lists every listener with a human channel name, its state and the reason', async () => {
-    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake');
+    await explore(createFakeNode());
     await screen.findByRole('table', { name: 'Listeners' });
-    expect(rows()).toEqual([
+    expect(rows('Listeners')).toEqual([
       ['HL7 v2 over MLLP', 'Closed', NO_VAULT_REASON],
       ['DICOM', 'Closed', NO_VAULT_REASON],
       ['Devices (IEEE 11073)', 'Closed', NO_VAULT_REASON],
       ['File import', 'Closed', NO_VAULT_REASON],
     ]);
-    expect(screen.getByRole('heading', { level: 2, name: 'Intake monitor: coming in a later release' })).toBeTruthy();
   });
 
   it('follows intake.statusChanged live', async () => {
@@ -33,15 +60,24 @@ describe('Intake area', () => {
     emitEvent(node, 'intake.statusChanged', {
       listeners: [{ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port: 2575 }],
     });
-    expect(rows()).toEqual([['HL7 v2 over MLLP', 'Listening', 'Listening on 127.0.0.1, port 2575.']]);
+    expect(rows('Listeners')).toEqual([['HL7 v2 over MLLP', 'Listening', 'Listening on 127.0.0.1, port 2575.']]);
   });
 
   it('says so when the status cannot be loaded', async () => {
-    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const node = createFakeNode();
     node.failWith('intake.status', { code: 'E_INTERNAL', message: 'Intake status is unavailable.' });
-    renderApp(node, '#/intake');
+    await explore(node);
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toBe('The listener status could not be loaded: Intake status is unavailable.');
+  });
+
+  it('shows the listeners only without an open vault: no counters, no quarantine, no import', async () => {
+    const node = createFakeNode({ monitor: MONITOR });
+    await explore(node);
+    await screen.findByRole('table', { name: 'Listeners' });
+    expect(screen.queryByRole('heading', { name: 'Quarantine' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Import HL7 files' })).toBeNull();
+    expect(node.calls.some((call) => call.method === 'intake.monitor')).toBe(false);
   });
 
   it('stops listening when the area closes', async () => {
@@ -49,7 +85,67 @@ describe('Intake area', () => {
     const { unmount } = renderApp(node, '#/intake');
     await screen.findByRole('table', { name: 'Listeners' });
     expect(node.subscriberCount('intake.statusChanged')).toBe(1);
+    expect(node.subscriberCount('intake.activity')).toBe(1);
     unmount();
     expect(node.subscriberCount('intake.statusChanged')).toBe(0);
+    expect(node.subscriberCount('intake.activity')).toBe(0);
+  });
+});
+
+describe('Intake monitor (unlocked)', () => {
+  it('shows totals, per-sender counters, the throughput chart with a summary, recent messages with ACKs and connections', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: MONITOR });
+    renderApp(node, '#/intake');
+    await screen.findByRole('table', { name: 'Senders' });
+    expect(rows('Senders').map((row) => row.slice(0, 6))).toEqual([
+      ['LAB|CLINIC', '10', '8', '1', '1', '1'],
+      ['EHR|CLINIC', '2', '1', '1', '0', '0'],
+    ]);
+    const recent = rows('Recent messages');
+    expect(recent[0]!.slice(1, 7)).toEqual(['MLLP', 'LAB|CLINIC', 'ORU^R01^ORU_R01', 'MSG0042', 'CA (commit accepted)AA (accepted)', 'Conflict']);
+    expect(recent[1]!.slice(5)).toEqual(['AR (rejected)', 'Quarantined', 'MSH-10 is empty.']);
+    const chart = screen.getByRole('img', { name: 'Messages received per 10 seconds' });
+    expect(chart.querySelectorAll('rect.throughput__bar')).toHaveLength(4); // 2 buckets × (received + errored)
+    expect(screen.getByText(/Last 1 minute: 12 messages received, 2 with errors/)).toBeTruthy();
+    expect(rows('Connections')).toEqual([['127.0.0.1:50512', expect.any(String) as string, '10']]);
+  });
+
+  it('refreshes on intake.activity', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: EMPTY_MONITOR });
+    renderApp(node, '#/intake');
+    await screen.findByText('No HL7 message has arrived since the node started.');
+    node.state.monitor = MONITOR;
+    emitEvent(node, 'intake.activity', { totals: MONITOR.totals });
+    await screen.findByRole('table', { name: 'Senders' });
+  });
+
+  it('lists the quarantine with View raw, Reprocess and Discard (confirmed), then refreshes', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const vault = createFakeVault({ phase: 'unlocked', quarantine: QUARANTINE });
+    renderApp(node, '#/intake', vault);
+    await screen.findByRole('table', { name: 'Quarantine' });
+    expect(rows('Quarantine')[0]!.slice(1, 7)).toEqual(['MSH-10 is empty.', 'EHR | CLINIC', 'ADT^A01', '', 'AR (rejected)', 'Open']);
+    expect(screen.getByRole('link', { name: 'View raw message 17' }).getAttribute('href')).toBe('#/intake/raw/17');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Discard message 17' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Discard message from EHR | CLINIC?' });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Discard message' }));
+    await waitFor(() => expect(vault.callsTo('discardQuarantined')).toEqual([[17]]));
+    await waitFor(() => expect(rows('Quarantine')[0]![6]).toBe('Discarded'));
+    expect(screen.getByText(/was discarded/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Reprocess message 17' })).toBeNull();
+  });
+
+  it('reprocesses with a chosen charset and shows the result', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const vault = createFakeVault({ phase: 'unlocked', quarantine: QUARANTINE });
+    renderApp(node, '#/intake', vault);
+    fireEvent.click(await screen.findByRole('button', { name: 'Reprocess message 17' }));
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.change(within(dialog).getByLabelText('Charset when MSH-18 is empty'), { target: { value: '8859/1' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reprocess message' }));
+    await screen.findByText('Reprocessed: every message was stored.');
+    expect(vault.callsTo('reprocessQuarantined')).toEqual([[17, { charset: '8859/1' }]]);
+    expect(rows('Quarantine')[0]![6]).toBe('Reprocessed');
   });
 });

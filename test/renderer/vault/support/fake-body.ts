@@ -39,6 +39,8 @@ export interface FakeBody {
   /** Makes vault.keychainStore refuse (a keychain that fails). */
   keychainStoreFails: boolean;
   readonly backups: Map<string, FakeBackup>;
+  /** Sealed objects by id (intake raw bytes), served by objects.read. */
+  readonly objects: Map<string, Uint8Array>;
 }
 
 class Refusal extends Error {}
@@ -148,6 +150,11 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       emit('vault.changed', { state: 'locked' });
       return { records: body.journal.length, objects: 0 };
     },
+    'objects.read': ({ id, offset, length }: { id: string; offset: number; length: number }) => {
+      const bytes = body.objects.get(id);
+      if (bytes === undefined) throw new Refusal('No such object.');
+      return { bytes: toBase64Url(bytes.subarray(offset, offset + length)), size: bytes.length };
+    },
     'demo.import': async ({ patients, seed }: { patients: number; seed?: number }) => {
       if (body.keyring === null) throw new Refusal('No vault.');
       const sealer = await createSealer(fromBase64Url(body.keyring.intakePublicKey));
@@ -200,6 +207,31 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
     keychainEntry: null,
     keychainStoreFails: false,
     backups: options.backups ?? new Map(),
+    objects: new Map(),
   };
   return body;
+}
+
+/**
+ * Appends an intake-style record as the body's pipeline would: `raw` sealed as an object (kept in
+ * `body.objects`), `meta` (with `objectId` filled in when raw is given) sealed as journal metadata.
+ */
+export async function appendSealedRecord(
+  body: FakeBody,
+  input: { readonly kind: string; readonly meta: Record<string, unknown>; readonly raw?: string | Uint8Array },
+): Promise<{ seq: number; objectId: string | null }> {
+  if (body.keyring === null) throw new Error('No vault.');
+  const sealer = await createSealer(fromBase64Url(body.keyring.intakePublicKey));
+  let objectId: string | null = null;
+  if (input.raw !== undefined) {
+    const bytes = typeof input.raw === 'string' ? utf8Encode(input.raw) : input.raw;
+    const sealed = await sealer.seal('object', bytes);
+    objectId = createHash('sha256').update(sealed).digest('hex');
+    body.objects.set(objectId, sealed);
+  }
+  const meta = objectId === null ? input.meta : { ...input.meta, objectId };
+  const sealedMeta = await sealer.seal('journalMetadata', utf8Encode(JSON.stringify(meta)));
+  const seq = body.journal.length + 1;
+  body.journal.push({ seq, at: new Date(body.now).toISOString(), kind: input.kind, operator: null, objects: objectId === null ? [] : [objectId], meta: toBase64Url(sealedMeta) });
+  return { seq, objectId };
 }

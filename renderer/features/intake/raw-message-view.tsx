@@ -1,0 +1,143 @@
+import { useId, useMemo, useState } from 'react';
+import { HL7_CHARSETS } from '../../../shared/ipc/intake-contract';
+import { useVaultRead } from '../../app/use-vault-read';
+import { vaultErrorMessage } from '../../app/vault-errors';
+import type { RawMessage } from '../../vault/vault-service';
+import { formatBytes } from '../settings/data-section';
+import { decodeHl7, parseHl7Tree, type Hl7Field, type Hl7Segment } from './hl7-tree';
+
+/**
+ * A raw HL7 v2 message the mind opened (a quarantined input, or the message a record came from),
+ * as a segment/field tree: one disclosure per segment, a table of its fields with their names,
+ * and each field's components below its value. "Read as" re-decodes the bytes with another charset.
+ */
+export function RawMessageView({ readKey, load, backHref, backText }: { readKey: string; load: () => Promise<RawMessage>; backHref: string; backText: string }) {
+  const raw = useVaultRead(readKey, load);
+  return (
+    <>
+      <p className="breadcrumb">
+        <a href={backHref}>← {backText}</a>
+      </p>
+      {raw.phase === 'loading' && <p role="status">Opening the raw message…</p>}
+      {raw.phase === 'failed' && (
+        <div role="alert" className="note note--error">
+          <p>The raw message could not be opened: {vaultErrorMessage(raw.error)}</p>
+          <button type="button" className="button" onClick={raw.reload}>
+            Retry
+          </button>
+        </div>
+      )}
+      {raw.phase === 'ready' && <RawMessageTree message={raw.value} />}
+    </>
+  );
+}
+
+export function RawMessageTree({ message }: { message: RawMessage }) {
+  const headingId = useId();
+  const charsetId = useId();
+  const [charset, setCharset] = useState<string>('');
+  const decoded = useMemo(() => decodeHl7(message.bytes, charset === '' ? (message.charset ?? null) : charset), [message, charset]);
+  const tree = useMemo(() => parseHl7Tree(decoded.text), [decoded]);
+  const d = tree.delimiters;
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>Raw message (journal sequence {message.seq})</h2>
+      <p className="muted">
+        {formatBytes(message.bytes.length)}, {tree.segments.length === 1 ? '1 segment' : `${tree.segments.length} segments`}, read as {decoded.charset}.
+        Delimiters: field <code>{d.field}</code>, component <code>{d.component}</code>, repetition <code>{d.repetition}</code>, escape{' '}
+        <code>{d.escape}</code>, subcomponent <code>{d.subcomponent}</code>.
+      </p>
+      <div className="field raw-charset">
+        <label htmlFor={charsetId} className="field__label">
+          Read as
+        </label>
+        <select id={charsetId} className="input" value={charset} onChange={(event) => setCharset(event.target.value)}>
+          <option value="">As declared (MSH-18)</option>
+          {HL7_CHARSETS.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </div>
+      {tree.segments.length === 0 ? (
+        <p>No HL7 segment could be read from these bytes.</p>
+      ) : (
+        <ol className="hl7-tree" aria-label="Segments">
+          {tree.segments.map((segment) => (
+            <SegmentNode key={segment.index} segment={segment} />
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function SegmentNode({ segment }: { segment: Hl7Segment }) {
+  const tableId = useId();
+  const present = segment.fields.filter((field) => field.value !== '');
+  return (
+    <li className="hl7-tree__segment">
+      <details open>
+        <summary id={tableId}>
+          <code className="hl7-tree__id">{segment.id}</code> {segment.name ?? 'Segment'}{' '}
+          <span className="muted">
+            (line {segment.index}, {present.length === 1 ? '1 field' : `${present.length} fields`} with a value)
+          </span>
+        </summary>
+        {present.length > 0 && (
+          <div className="table-wrap">
+            <table className="data-table hl7-fields" aria-labelledby={tableId}>
+              <thead>
+                <tr>
+                  <th scope="col">Field</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">Value</th>
+                </tr>
+              </thead>
+              <tbody>
+                {present.map((field) => (
+                  <FieldRow key={field.position} segment={segment.id} field={field} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </details>
+    </li>
+  );
+}
+
+function FieldRow({ segment, field }: { segment: string; field: Hl7Field }) {
+  const label = `${segment}-${field.position}`;
+  const structured = field.repetitions.some((rep) => rep.components.length > 1);
+  return (
+    <tr>
+      <th scope="row">{label}</th>
+      <td>{field.name ?? ''}</td>
+      <td className="hl7-fields__value">
+        <code className="path">{field.value}</code>
+        {structured && (
+          <ol className="hl7-tree__components" aria-label={`Components of ${label}`}>
+            {field.repetitions.map((rep, repIndex) =>
+              rep.components
+                .filter((component) => component.value !== '')
+                .map((component) => (
+                  <li key={`${repIndex}.${component.position}`}>
+                    <span className="muted">
+                      {label}
+                      {field.repetitions.length > 1 ? `(${repIndex + 1})` : ''}.{component.position}
+                    </span>{' '}
+                    <code>{component.value}</code>
+                    {component.subcomponents.length > 1 && (
+                      <span className="muted"> ({component.subcomponents.length} subcomponents: {component.subcomponents.join(' · ')})</span>
+                    )}
+                  </li>
+                )),
+            )}
+          </ol>
+        )}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,44 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useBodyEvent } from '../../app/api-context';
+import { useVault, useVaultIndexing } from '../../vault/vault-context';
+import type { QuarantineEntry } from '../../vault/vault-service';
+
+export type QuarantineState =
+  | { readonly phase: 'loading' }
+  | { readonly phase: 'failed'; readonly error: unknown }
+  | { readonly phase: 'ready'; readonly entries: readonly QuarantineEntry[] };
+
+/**
+ * The vault's quarantine view, read again whenever the views finish indexing (new journal
+ * records: a quarantined message, a reprocess or discard) and on `journal.appended`.
+ */
+export function useQuarantine(): QuarantineState & { readonly reload: () => void } {
+  const vault = useVault();
+  const indexing = useVaultIndexing();
+  const [state, setState] = useState<QuarantineState>({ phase: 'loading' });
+  const generation = useRef(0);
+
+  const reload = useCallback(() => {
+    const mine = ++generation.current;
+    vault.quarantine().then(
+      (entries) => {
+        if (mine === generation.current) setState({ phase: 'ready', entries });
+      },
+      (error: unknown) => {
+        if (mine === generation.current) setState({ phase: 'failed', error });
+      },
+    );
+  }, [vault]);
+
+  useEffect(() => {
+    if (!indexing.busy) reload();
+  }, [indexing.busy, reload]);
+  useEffect(
+    () => () => {
+      generation.current++;
+    },
+    [],
+  );
+  useBodyEvent('journal.appended', reload);
+  return { ...state, reload };
+}

@@ -1,0 +1,177 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { HL7_CHARSETS, type Hl7Charset, type IntakeSettings, type IntakeSettingsAnswer } from '../../../shared/ipc/intake-contract';
+import { useApi } from '../../app/api-context';
+import { ErrorNote } from '../../app/error-note';
+import { SubmitRow } from '../../app/form/submit-row';
+import { TextField } from '../../app/form/text-field';
+import { useAction } from '../../app/use-action';
+import { ActionError } from '../../app/vault-errors';
+import { listenerStateName } from '../intake/channel-names';
+
+const MIB = 1024 * 1024;
+
+interface Draft {
+  port: string;
+  bindAddress: string;
+  allowedPeers: string;
+  maxMessageMiB: string;
+  defaultCharset: Hl7Charset;
+}
+
+function draftOf(settings: IntakeSettings): Draft {
+  return {
+    port: String(settings.port),
+    bindAddress: settings.bindAddress,
+    allowedPeers: settings.allowedPeers.join('\n'),
+    maxMessageMiB: String(Math.round((settings.maxMessageBytes / MIB) * 1000) / 1000),
+    defaultCharset: settings.defaultCharset,
+  };
+}
+
+/** The draft as the contract's settings; numbers the body validates (its errors are shown as they come). */
+export function settingsOf(draft: Draft): IntakeSettings {
+  return {
+    port: draft.port.trim() === '' ? Number.NaN : Number(draft.port),
+    bindAddress: draft.bindAddress.trim(),
+    allowedPeers: draft.allowedPeers
+      .split(/\r\n|\r|\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== ''),
+    maxMessageBytes: Math.round(Number(draft.maxMessageMiB) * MIB),
+    defaultCharset: draft.defaultCharset,
+  };
+}
+
+/** What stops the form from being sent at all (the body checks the rest: addresses, ranges, the allow-list rule). */
+function draftProblem(draft: Draft): string | null {
+  if (!/^\d{1,5}$/.test(draft.port.trim())) return 'The port is a whole number from 0 to 65535.';
+  if (draft.bindAddress.trim() === '') return 'Give the address to listen on.';
+  if (draft.maxMessageMiB.trim() === '' || !Number.isFinite(Number(draft.maxMessageMiB))) return 'Give the maximum message size in MiB.';
+  return null;
+}
+
+function listenerText(answer: IntakeSettingsAnswer): string {
+  const { listener } = answer;
+  if (listener.state === 'listening') return `Listening on ${listener.address ?? answer.settings.bindAddress}, port ${listener.port ?? answer.settings.port}.`;
+  return `${listenerStateName(listener.state)}${listener.reason === undefined ? '.' : `: ${listener.reason}`}`;
+}
+
+/** Settings › HL7 listener (administrators): where the MLLP listener listens, who may connect, limits. */
+export function Hl7ListenerSection() {
+  const api = useApi();
+  const headingId = useId();
+  const charsetId = useId();
+  const peersId = useId();
+  const peersHintId = useId();
+  const [loaded, setLoaded] = useState<{ phase: 'loading' } | { phase: 'failed'; error: unknown } | { phase: 'ready'; answer: IntakeSettingsAnswer }>({ phase: 'loading' });
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [saved, setSaved] = useState(false);
+
+  useEffect(() => {
+    let current = true;
+    api.intake.getSettings({}).then(
+      (answer) => {
+        if (!current) return;
+        setLoaded({ phase: 'ready', answer });
+        setDraft(draftOf(answer.settings));
+      },
+      (error: unknown) => {
+        if (current) setLoaded({ phase: 'failed', error });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [api]);
+
+  const save = useAction(async (next: Draft) => {
+    setSaved(false);
+    const answer = await api.intake.updateSettings(settingsOf(next));
+    setLoaded({ phase: 'ready', answer });
+    setDraft(draftOf(answer.settings));
+    setSaved(true);
+  });
+
+  const change = (patch: Partial<Draft>): void => {
+    setDraft((previous) => (previous === null ? previous : { ...previous, ...patch }));
+    setSaved(false);
+    save.clearError();
+  };
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    if (draft !== null && draftProblem(draft) === null && !save.busy) void save.run(draft);
+  };
+
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>HL7 listener</h2>
+      <p className="muted">
+        Sending systems (the EHR, the lab, an interface engine) deliver HL7 v2 over MLLP to this port. By default the
+        listener accepts connections from this computer only (127.0.0.1). Binding to a network (LAN) address requires an
+        allow-list: only the peer addresses listed may connect.
+      </p>
+      {loaded.phase === 'loading' && <p role="status">Loading the listener settings…</p>}
+      {loaded.phase === 'failed' && <ErrorNote error={loaded.error} what="The listener settings could not be loaded" />}
+      {loaded.phase === 'ready' && draft !== null && (
+        <form className="form subform" onSubmit={submit} noValidate>
+          <p className="muted" role="status">
+            Now: {listenerText(loaded.answer)}
+            {loaded.answer.portOverride !== null && ` This run uses port ${loaded.answer.portOverride} from the command line (--mllp-port); the saved port applies on the next start without it.`}
+          </p>
+          <TextField label="Port" value={draft.port} onValue={(port) => change({ port })} inputMode="numeric" className="field--narrow" hint="0 turns the listener off. The usual MLLP port is 2575." />
+          <TextField
+            label="Bind address"
+            value={draft.bindAddress}
+            onValue={(bindAddress) => change({ bindAddress })}
+            spellCheck={false}
+            autoComplete="off"
+            hint="127.0.0.1 (this computer only), or this computer’s LAN address to accept messages from other machines."
+          />
+          <div className="field">
+            <label htmlFor={peersId} className="field__label">
+              Allowed peers
+            </label>
+            <textarea
+              id={peersId}
+              className="input textarea"
+              rows={4}
+              value={draft.allowedPeers}
+              spellCheck={false}
+              aria-describedby={peersHintId}
+              onChange={(event) => change({ allowedPeers: event.target.value })}
+            />
+            <p id={peersHintId} className="field__hint">
+              One IP address per line. Required when the bind address is not a loopback address; when given, only these
+              addresses may connect.
+            </p>
+          </div>
+          <TextField
+            label="Maximum message size (MiB)"
+            value={draft.maxMessageMiB}
+            onValue={(maxMessageMiB) => change({ maxMessageMiB })}
+            inputMode="decimal"
+            className="field--narrow"
+            hint="Larger messages are answered AR and not stored. At most 16 MiB."
+          />
+          <div className="field">
+            <label htmlFor={charsetId} className="field__label">
+              Default charset
+            </label>
+            <select id={charsetId} className="input select field--narrow" value={draft.defaultCharset} onChange={(event) => change({ defaultCharset: event.target.value as Hl7Charset })}>
+              {HL7_CHARSETS.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+            <p className="field__hint">For messages whose MSH-18 is empty.</p>
+          </div>
+          <SubmitRow label="Save listener settings" problem={draftProblem(draft)} busy={save.busy} busyText="Saving and restarting the listener…" />
+          {saved && <p className="saved-note">Listener settings saved.</p>}
+          <ActionError error={save.error} />
+        </form>
+      )}
+    </section>
+  );
+}

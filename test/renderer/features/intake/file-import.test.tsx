@@ -1,0 +1,103 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { INTAKE_CHUNK_MAX_CHARS, INTAKE_FILE_MAX_BYTES, type IntakeMessageResult } from '../../../../shared/ipc/intake-contract';
+import { fromBase64Url } from '../../../../shared/crypto/bytes';
+import { importHl7Files, planImports } from '../../../../renderer/features/intake/intake-upload';
+import { createApiClient } from '../../../../shared/ipc/api-client';
+import { createFakeNode, FakeRefusal } from '../../support/fake-transport';
+import { renderApp } from '../../support/render-app';
+
+const ADT = 'MSH|^~\\&|EHR|CLINIC|||20250301||ADT^A01|C1|P|2.5.1\rPID|1||M1\r';
+
+function results(rows: readonly IntakeMessageResult[]) {
+  return { results: rows, emptyFiles: [] as number[] };
+}
+
+function tableRows(name: string): string[][] {
+  return within(screen.getByRole('table', { name }))
+    .getAllByRole('row')
+    .slice(1)
+    .map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent ?? ''));
+}
+
+describe('Import HL7 files', () => {
+  it('imports chosen files and lists a result per message', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('intake.importFiles', (payload) => {
+      const { files } = payload as { files: { bytes: string }[] };
+      expect(files).toHaveLength(2);
+      expect(new TextDecoder().decode(fromBase64Url(files[0]!.bytes))).toBe(ADT);
+      return {
+        results: [
+          { file: 0, index: 0, messageType: 'ADT^A01', controlId: 'C1', ack: 'AA', mapping: 'mapped' },
+          { file: 0, index: 1, messageType: 'ADT^A08', controlId: 'C1', ack: 'AA', duplicate: true },
+          { file: 1, index: 0, messageType: 'ORU^R01', controlId: '', ack: 'AR', quarantined: true, reason: 'MSH-10 is empty.' },
+        ],
+        emptyFiles: [],
+      };
+    });
+    renderApp(node, '#/intake');
+    const input = await screen.findByLabelText('HL7 files');
+    expect(screen.getByLabelText('Folder of HL7 files').hasAttribute('webkitdirectory')).toBe(true);
+    fireEvent.change(input, { target: { files: [new File([ADT], 'admissions.hl7'), new File(['MSH|bad'], 'lab.hl7')] } });
+    fireEvent.click(screen.getByRole('button', { name: 'Import HL7 files' }));
+    await screen.findByRole('table', { name: 'Import results' });
+    expect(tableRows('Import results')).toEqual([
+      ['admissions.hl7', '1', 'ADT^A01', 'C1', 'AA (accepted)', '', ''],
+      ['admissions.hl7', '2', 'ADT^A08', 'C1', 'AA (accepted)', 'Duplicate', ''],
+      ['lab.hl7', '1', 'ORU^R01', '', 'AR (rejected)', 'Quarantined', 'MSH-10 is empty.'],
+    ]);
+    expect(screen.getByText('Import finished: 3 messages, 1 stored, 1 duplicate, 1 quarantined, 1 not accepted.')).toBeTruthy();
+  });
+
+  it('takes files dropped on the drop zone, and names files without a message', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('intake.importFiles', () => ({ results: [], emptyFiles: [0] }));
+    renderApp(node, '#/intake');
+    const zone = await screen.findByRole('region', { name: 'Drop HL7 files here' });
+    fireEvent.drop(zone, { dataTransfer: { files: [new File(['hello'], 'notes.txt')], items: [] } });
+    await screen.findByRole('table', { name: 'Import results' });
+    expect(tableRows('Import results')).toEqual([['notes.txt', '', '', '', '', '', 'No HL7 message found in this file.']]);
+  });
+
+  it('shows the body’s refusal', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('intake.importFiles', () => {
+      throw new FakeRefusal('The vault is not open on the node.');
+    });
+    renderApp(node, '#/intake');
+    fireEvent.change(await screen.findByLabelText('HL7 files'), { target: { files: [new File([ADT], 'a.hl7')] } });
+    fireEvent.click(screen.getByRole('button', { name: 'Import HL7 files' }));
+    await waitFor(() => expect(tableRows('Import results')[0]![6]).toBe('The vault is not open on the node.'));
+  });
+
+  it('sends large files in upload chunks and splits imports at 64 MiB', async () => {
+    const node = createFakeNode();
+    const chunks: { file: number; chars: number }[] = [];
+    node.handle('intake.uploadBegin', () => ({ handle: '0'.repeat(32) }));
+    node.handle('intake.uploadAppend', (payload) => {
+      const { file, chunk } = payload as { file: number; chunk: string };
+      expect(chunk.length).toBeLessThanOrEqual(INTAKE_CHUNK_MAX_CHARS);
+      chunks.push({ file, chars: chunk.length });
+      return { bytes: 0 };
+    });
+    node.handle('intake.importFiles', (payload) => {
+      expect(payload).toEqual({ upload: '0'.repeat(32) });
+      return results([{ file: 1, index: 0, messageType: 'ADT^A01', controlId: 'C9', ack: 'AA' }]);
+    });
+    const api = createApiClient(node.transport);
+    const big = new Uint8Array(1_300_000).fill(65);
+    const rows = await importHl7Files(api, [
+      { name: 'empty.hl7', bytes: new Uint8Array(0) },
+      { name: 'big.hl7', bytes: big },
+    ]);
+    expect(chunks.map((c) => c.file)).toEqual([0, 1, 1, 1]);
+    expect(rows).toEqual([{ fileName: 'big.hl7', result: expect.objectContaining({ controlId: 'C9' }) as unknown }]);
+
+    const mib = (n: number) => ({ name: `${n}`, bytes: new Uint8Array(n * 1024 * 1024) });
+    const plan = planImports([mib(16), mib(16), mib(16), mib(16), mib(1), { name: 'huge', bytes: new Uint8Array(INTAKE_FILE_MAX_BYTES + 1) }]);
+    expect(plan.batches.map((batch) => batch.map((f) => f.name))).toEqual([['16', '16', '16', '16'], ['1']]);
+    expect(plan.tooLarge.map((f) => f.name)).toEqual(['huge']);
+  });
+});

@@ -1,0 +1,88 @@
+// @vitest-environment happy-dom
+import { screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { fieldName, segmentName } from '../../../../renderer/features/intake/hl7-field-names';
+import { decodeHl7, declaredCharset, delimitersOf, parseHl7Tree } from '../../../../renderer/features/intake/hl7-tree';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault, makePatient } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+import { row, lab } from '../../support/clinical-fixtures';
+import { QUARANTINE } from '../../support/intake-fixtures';
+
+const ORU = [
+  'MSH|^~\\&|LAB|CLINIC|HDMS|NODE|20250301081500||ORU^R01^ORU_R01|MSG0042|P|2.5.1|||AL|NE||UNICODE UTF-8',
+  'PID|1||MRN-1001^^^CLINIC^MR~X99^^^OTHER^PI||Müller^Anna^B||19750412|F',
+  'OBX|1|SN|2345-7^Glucose^LN||<^5|mmol/L|3.9-5.5|N|||F',
+  'ZXT|custom|fields',
+].join('\r');
+
+describe('HL7 tree', () => {
+  it('splits segments, fields, repetitions and components with field names', () => {
+    const tree = parseHl7Tree(ORU);
+    expect(tree.segments.map((s) => s.id)).toEqual(['MSH', 'PID', 'OBX', 'ZXT']);
+    const msh = tree.segments[0]!;
+    expect(msh.fields.slice(0, 3).map((f) => [f.position, f.name, f.value])).toEqual([
+      [1, 'Field Separator', '|'],
+      [2, 'Encoding Characters', '^~\\&'],
+      [3, 'Sending Application', 'LAB'],
+    ]);
+    expect(msh.fields.find((f) => f.position === 10)).toMatchObject({ name: 'Message Control ID', value: 'MSG0042' });
+    const pid3 = tree.segments[1]!.fields.find((f) => f.position === 3)!;
+    expect(pid3.name).toBe('Patient Identifier List');
+    expect(pid3.repetitions).toHaveLength(2);
+    expect(pid3.repetitions[1]!.components.map((c) => c.value)).toEqual(['X99', '', '', 'OTHER', 'PI']);
+    expect(tree.segments[2]!.fields.find((f) => f.position === 5)).toMatchObject({ name: 'Observation Value', value: '<^5' });
+    expect(tree.segments[3]).toMatchObject({ name: null, fields: [{ position: 1, name: null }, { position: 2, name: null }] });
+  });
+
+  it('uses the message’s own delimiters', () => {
+    const custom = 'MSH#$*@!#LAB#CLINIC#####ADT$A01#C1#P#2.5.1\rPID#1##M1$$$AUTH$MR*M2##Doe$Jane';
+    expect(delimitersOf(custom)).toEqual({ field: '#', component: '$', repetition: '*', escape: '@', subcomponent: '!' });
+    const tree = parseHl7Tree(custom);
+    expect(tree.segments[0]!.fields.find((f) => f.position === 9)!.repetitions[0]!.components.map((c) => c.value)).toEqual(['ADT', 'A01']);
+    const pid3 = tree.segments[1]!.fields.find((f) => f.position === 3)!;
+    expect(pid3.repetitions.map((r) => r.value)).toEqual(['M1$$$AUTH$MR', 'M2']);
+  });
+
+  it('decodes by MSH-18, and knows the common segments', () => {
+    const latin = Uint8Array.from([...'MSH|^~\\&|A|B|||||ADT^A01|1|P|2.5.1||||||8859/1\rPID|1||1||M'].map((c) => c.charCodeAt(0)).concat([0xfc, 0x6c]));
+    expect(declaredCharset(latin)).toBe('8859/1');
+    expect(decodeHl7(latin).text.endsWith('Mül')).toBe(true);
+    expect(decodeHl7(latin, 'UNICODE UTF-8').charset).toBe('UNICODE UTF-8');
+    for (const segment of ['MSH', 'EVN', 'PID', 'PV1', 'ORC', 'OBR', 'OBX', 'NTE', 'AL1', 'DG1', 'RXA', 'MRG', 'TXA', 'ERR', 'MSA']) {
+      expect(segmentName(segment)).not.toBeNull();
+      expect(fieldName(segment, 1)).not.toBeNull();
+    }
+    expect(fieldName('OBR', 25)).toBe('Result Status');
+    expect(fieldName('RXA', 5)).toBe('Administered Code');
+    expect(fieldName('MSA', 2)).toBe('Message Control ID');
+  });
+});
+
+describe('Raw message viewer', () => {
+  it('shows a quarantined message as a segment/field tree', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', quarantine: QUARANTINE, raw: { 'q:17': ORU } });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/raw/17', vault);
+    await screen.findByRole('heading', { name: 'Raw message (journal sequence 17)' });
+    expect(vault.callsTo('openQuarantinedRaw')).toEqual([[17]]);
+    const pid = screen.getByRole('table', { name: /PID Patient Identification/ });
+    const name = within(pid).getByRole('row', { name: /PID-5/ });
+    expect(name.textContent).toContain('Patient Name');
+    expect(within(pid).getByRole('list', { name: 'Components of PID-5' }).textContent).toContain('PID-5.2 Anna');
+    expect(screen.getByRole('table', { name: /ZXT Segment/ })).toBeTruthy();
+    expect(screen.getByRole('link', { name: '← Back to the intake monitor' })).toBeTruthy();
+  });
+
+  it('opens the raw message of a record from its detail page', async () => {
+    const glucose = row('p-1.0000000a.0', lab('2345-7', 'Glucose', 5, 'mmol/L', '2025-03-01T08:15:00+01:00'));
+    const patient = makePatient(1, {}, [{ ...glucose, source: { ...glucose.source, channel: 'hl7-mllp', messageId: 'MSG0042', mapping: 'mapped', hasRaw: true } }]);
+    const vault = createFakeVault({ phase: 'unlocked', patients: [patient], raw: { 'r:p-1.0000000a.0': ORU } });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-1/records/p-1.0000000a.0', vault);
+    const link = await screen.findByRole('link', { name: 'View raw message' });
+    expect(link.getAttribute('href')).toBe('#/patients/p-1/records/p-1.0000000a.0/raw');
+    expect(screen.getByText('MSG0042')).toBeTruthy();
+    window.location.hash = '#/patients/p-1/records/p-1.0000000a.0/raw';
+    await screen.findByRole('table', { name: /OBX Observation\/Result/ });
+    expect(vault.callsTo('openRecordRaw')).toEqual([['p-1.0000000a.0']]);
+  });
+});

@@ -1,0 +1,69 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { createFakeNode, FakeRefusal } from '../../support/fake-transport';
+import { createFakeVault } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+async function renderListenerSettings(node = createFakeNode({ vault: { state: 'unlocked' } })) {
+  renderApp(node, '#/settings');
+  const section = await screen.findByRole('region', { name: 'HL7 listener' });
+  await within(section).findByLabelText('Port');
+  return { node, section };
+}
+
+describe('Settings › HL7 listener', () => {
+  it('shows the saved settings and explains the allow-list for LAN addresses', async () => {
+    const { section } = await renderListenerSettings();
+    expect((within(section).getByLabelText('Port') as HTMLInputElement).value).toBe('2575');
+    expect((within(section).getByLabelText('Bind address') as HTMLInputElement).value).toBe('127.0.0.1');
+    expect((within(section).getByLabelText('Maximum message size (MiB)') as HTMLInputElement).value).toBe('16');
+    const charset = within(section).getByLabelText('Default charset') as HTMLSelectElement;
+    expect(charset.value).toBe('UNICODE UTF-8');
+    expect([...charset.options].map((o) => o.value)).toContain('8859/1');
+    expect(section.textContent).toContain('Binding to a network (LAN) address requires an allow-list');
+  });
+
+  it('saves port, bind address, peers (one per line), size and charset', async () => {
+    const { node, section } = await renderListenerSettings();
+    fireEvent.change(within(section).getByLabelText('Port'), { target: { value: '2600' } });
+    fireEvent.change(within(section).getByLabelText('Bind address'), { target: { value: '192.168.1.20' } });
+    fireEvent.change(within(section).getByLabelText('Allowed peers'), { target: { value: '192.168.1.5\n\n 192.168.1.6 \n' } });
+    fireEvent.change(within(section).getByLabelText('Maximum message size (MiB)'), { target: { value: '4' } });
+    fireEvent.change(within(section).getByLabelText('Default charset'), { target: { value: '8859/1' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save listener settings' }));
+    await within(section).findByText('Listener settings saved.');
+    expect(node.calls.filter((c) => c.method === 'intake.updateSettings').map((c) => c.payload)).toEqual([
+      { port: 2600, bindAddress: '192.168.1.20', allowedPeers: ['192.168.1.5', '192.168.1.6'], maxMessageBytes: 4 * 1024 * 1024, defaultCharset: '8859/1' },
+    ]);
+    expect(section.textContent).toContain('Now: Listening on 192.168.1.20, port 2600.');
+  });
+
+  it('shows the body’s validation error', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('intake.updateSettings', () => {
+      throw new FakeRefusal('A LAN bind address needs at least one allowed peer.');
+    });
+    const { section } = await renderListenerSettings(node);
+    fireEvent.change(within(section).getByLabelText('Bind address'), { target: { value: '10.0.0.2' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save listener settings' }));
+    const alert = await within(section).findByRole('alert');
+    expect(alert.textContent).toBe('A LAN bind address needs at least one allowed peer.');
+  });
+
+  it('keeps the form from being sent with a port that is not a number', async () => {
+    const { node, section } = await renderListenerSettings();
+    fireEvent.change(within(section).getByLabelText('Port'), { target: { value: 'abc' } });
+    const button = within(section).getByRole('button', { name: 'Save listener settings' });
+    expect((button as HTMLButtonElement).disabled).toBe(true);
+    expect(section.textContent).toContain('The port is a whole number from 0 to 65535.');
+    expect(node.calls.some((c) => c.method === 'intake.updateSettings')).toBe(false);
+  });
+
+  it('is for administrators only', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Carl Clinician', role: 'clinician', passphrase: 'x'.repeat(20) }] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/settings', vault);
+    await screen.findByRole('heading', { level: 1, name: 'Settings' });
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'HL7 listener' })).toBeNull());
+  });
+});

@@ -1,0 +1,275 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { IntakeQuarantine, NormalizedIntake, Patient } from '../../../shared/domain/clinical';
+import { createOpener } from '../../../shared/crypto/envelope';
+import { decryptField } from '../../../shared/crypto/field-cipher';
+import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
+import { toBase64Url, utf8Decode } from '../../../shared/crypto/bytes';
+import { createVaultService } from '../../../renderer/vault/create-vault-service';
+import { replayJournal } from '../../../renderer/vault/views/journal-replay';
+import { searchPatientIds } from '../../../renderer/vault/views/keyword-search';
+import { TokenCache } from '../../../renderer/vault/views/token-cache';
+import { patientDetail, quarantineEntries, resolveSearchIds } from '../../../renderer/vault/views/view-reads';
+import { openVaultDb, type VaultDb } from '../../../renderer/vault/views/vault-db';
+import { appendSealedRecord, createFakeBody, type FakeBody } from './support/fake-body';
+
+const SURVIVOR: Patient = {
+  identifiers: [{ value: 'MRN-1001', authority: 'CLINIC', type: 'MR' }],
+  name: { family: 'Okonkwo', given: ['Adaeze'] },
+  birthDate: '1975-04-12',
+  sex: 'F',
+};
+const MERGED: Patient = {
+  identifiers: [{ value: 'MRN-2002', authority: 'CLINIC', type: 'MR' }],
+  name: { family: 'Okonkwo-Duplicate', given: ['Ada'] },
+  birthDate: '1975-04-12',
+  sex: 'F',
+};
+const OTHER: Patient = {
+  identifiers: [{ value: 'MRN-3003', authority: 'CLINIC', type: 'MR' }],
+  name: { family: 'Lindqvist', given: ['Sven'] },
+};
+
+function hl7(patient: Patient, messageType: string, messageId: string, rest: Partial<NormalizedIntake> = {}): NormalizedIntake {
+  return {
+    channel: 'hl7-mllp',
+    messageId,
+    messageType,
+    patient,
+    records: [],
+    hl7: { version: '2.5.1', sendingApplication: 'LAB', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64) },
+    ...rest,
+  };
+}
+
+const RAW_ORU = 'MSH|^~\\&|LAB|CLINIC|HDMS|NODE|20250301081500||ORU^R01^ORU_R01|MSG0002|P|2.5.1\rPID|1||MRN-1001^^^CLINIC^MR||Okonkwo^Adaeze\r';
+const RAW_BAD = 'MSH|^~\\&|LAB|CLINIC|HDMS|NODE|20250301081500||ORU^R01|||2.5.1\r';
+
+const QUARANTINED: IntakeQuarantine = {
+  type: 'quarantine',
+  channel: 'hl7-mllp',
+  disposition: 'rejected',
+  reason: 'MSH-10 (message control id) is empty.',
+  acks: ['AR'],
+  errorCode: 101,
+  errorLocation: 'MSH^1^10',
+  messageType: 'ORU^R01',
+  sendingApplication: 'LAB',
+  sendingFacility: 'CLINIC',
+  source: '10.0.0.7',
+};
+
+/** The journal of an HL7 day: admissions, results, a vaccine, a quarantined message, a merge, and later messages. */
+async function fillJournal(body: FakeBody): Promise<{ quarantineSeq: number }> {
+  const meta = (normalized: NormalizedIntake) => ({ v: 1, channel: normalized.channel, receivedAt: '2025-03-01T08:20:00.000Z', rawBytes: 100, normalized });
+  await appendSealedRecord(body, {
+    kind: 'intake.hl7',
+    raw: 'MSH|^~\\&|ADT|CLINIC|||20250301||ADT^A01|MSG0001|P|2.5.1\r',
+    meta: meta(
+      hl7(MERGED, 'ADT^A01', 'MSG0001', {
+        records: [{ type: 'visit', patientClass: 'I', location: 'Ward 3', start: '2025-03-01T08:00:00+01:00' }],
+        extendedRecords: [
+          { type: 'allergy', allergen: { code: '7980', system: 'RXNORM', display: 'Penicillin G' }, allergenType: 'DA', severity: 'SV', reactions: ['Urticaria'] },
+          { type: 'diagnosis', code: { code: 'I50.9', system: 'I10', display: 'Heart failure, unspecified' }, diagnosisType: 'A' },
+        ],
+      }),
+    ),
+  });
+  await appendSealedRecord(body, {
+    kind: 'intake.hl7',
+    raw: RAW_ORU,
+    meta: meta(
+      hl7(SURVIVOR, 'ORU^R01', 'MSG0002', {
+        records: [
+          {
+            type: 'observation',
+            category: 'laboratory',
+            code: { code: '2345-7', system: 'LN', display: 'Glucose' },
+            value: { kind: 'numeric', value: 5, unit: 'mmol/L' },
+            valueType: 'SN',
+            valueDetail: { kind: 'structured-numeric', comparator: '<', value: 5 },
+            status: 'F',
+            time: '2025-03-01T08:15:00+01:00',
+          },
+        ],
+        extendedRecords: [
+          { type: 'report', kind: 'result', code: { code: '36643-5', system: 'LN', display: 'Chest X-ray' }, time: '2025-03-01T08:15:00+01:00', text: 'Cardiomegaly without effusion.', status: 'F' },
+        ],
+      }),
+    ),
+  });
+  await appendSealedRecord(body, { kind: 'intake.somethingNew', meta: { v: 1 } });
+  const { seq: quarantineSeq } = await appendSealedRecord(body, {
+    kind: 'intake.quarantine',
+    raw: RAW_BAD,
+    meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2025-03-01T08:21:00.000Z', rawBytes: RAW_BAD.length, quarantine: QUARANTINED },
+  });
+  await appendSealedRecord(body, {
+    kind: 'intake.hl7',
+    meta: meta(
+      hl7(OTHER, 'VXU^V04', 'MSG0003', {
+        extendedRecords: [{ type: 'immunization', vaccine: { code: '141', system: 'CVX', display: 'Influenza, seasonal' }, time: '2025-03-01T09:00:00+01:00', amount: 0.5, unit: 'mL', lotNumbers: ['LOT42'] }],
+      }),
+    ),
+  });
+  // A40: MRN-2002 is merged into MRN-1001.
+  await appendSealedRecord(body, {
+    kind: 'intake.hl7',
+    meta: meta(
+      hl7(SURVIVOR, 'ADT^A40', 'MSG0004', {
+        extendedRecords: [{ type: 'merge', survivor: SURVIVOR.identifiers, merged: MERGED.identifiers, event: 'A40' }],
+      }),
+    ),
+  });
+  // A late order for the merged identifier: it belongs to the survivor too.
+  await appendSealedRecord(body, {
+    kind: 'intake.hl7',
+    meta: meta(
+      hl7(MERGED, 'ORM^O01', 'MSG0005', {
+        extendedRecords: [{ type: 'order', control: 'NW', code: { code: '24323-8', system: 'LN', display: 'Comprehensive metabolic panel' }, priority: 'S', time: '2025-03-02T10:00:00+01:00' }],
+      }),
+    ),
+  });
+  return { quarantineSeq };
+}
+
+async function setup() {
+  const body = createFakeBody();
+  const keys = await deriveVaultKeys(generateMasterSecret());
+  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  const db = openVaultDb('hl7-vault-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
+  const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+  return { body, keys, db, context };
+}
+
+async function viewDump(db: VaultDb, viewKey: CryptoKey) {
+  return {
+    patients: await Promise.all((await db.patients.toArray()).map(async (r) => ({ id: r.id, tokens: r.tokens, value: await decryptField(viewKey, { table: 'patients', id: r.id }, r.enc) }))),
+    records: await Promise.all((await db.records.toArray()).map(async (r) => ({ ...r, enc: undefined, value: await decryptField(viewKey, { table: 'records', id: r.id }, r.enc) }))),
+    merges: await db.merges.toArray(),
+    quarantine: await Promise.all((await db.quarantine.toArray()).map(async (r) => ({ ...r, enc: undefined, value: await decryptField(viewKey, { table: 'quarantine', id: String(r.seq) }, r.enc) }))),
+    postings: [...new Set((await db.postings.toArray()).flatMap((row) => row.ids.map((id) => `${row.id.split('|')[0]!}:${id}`)))].sort(),
+  };
+}
+
+async function search(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
+  return resolveSearchIds(db, await searchPatientIds(db, indexKey, query), query.trim() === '');
+}
+
+describe('HL7 views: extended records, merges, quarantine', () => {
+  it('replays intake.hl7 like intake.demo, indexes extended records, skips unknown intake kinds', async () => {
+    const { body, db, keys, context } = await setup();
+    await fillJournal(body);
+    await replayJournal(context);
+    expect((await db.meta.get('problems'))?.value).toBeUndefined();
+
+    const survivorId = (await search(db, keys.indexKey, 'MRN-1001'))[0]!;
+    expect(await search(db, keys.indexKey, 'cardiomegaly')).toEqual([survivorId]); // report text words
+    expect(await search(db, keys.indexKey, 'I50.9')).toEqual([survivorId]); // diagnosis code (merged patient's)
+    expect(await search(db, keys.indexKey, 'penicillin')).toEqual([survivorId]); // allergy words
+    expect(await search(db, keys.indexKey, '24323-8')).toEqual([survivorId]); // order code
+    const other = await search(db, keys.indexKey, 'influenza');
+    expect(other).toHaveLength(1);
+    expect(other).not.toEqual([survivorId]);
+
+    const detail = await patientDetail(db, keys.viewKey, survivorId);
+    expect(detail.records.map((r) => r.record.type).sort()).toEqual(['allergy', 'diagnosis', 'observation', 'order', 'report', 'visit']);
+    const report = detail.records.find((r) => r.record.type === 'report')!;
+    expect(report.source).toMatchObject({ messageType: 'ORU^R01', messageId: 'MSG0002', mapping: 'mapped', hasRaw: true });
+    // An undated allergy takes the time the message was received.
+    expect(detail.records.find((r) => r.record.type === 'allergy')!.time).toBe('2025-03-01T08:20:00.000Z');
+  });
+
+  it('applies merges: search answers the survivor, the merged patient opens as the survivor with all records', async () => {
+    const { body, db, keys, context } = await setup();
+    await fillJournal(body);
+    await replayJournal(context);
+    const [survivorId] = await search(db, keys.indexKey, 'Adaeze');
+    // The merged patient's own name and MRN find the survivor.
+    expect(await search(db, keys.indexKey, 'Okonkwo-Duplicate')).toEqual([survivorId]);
+    expect(await search(db, keys.indexKey, 'MRN-2002')).toEqual([survivorId]);
+    // Both share "Okonkwo": one hit, not two.
+    expect(await search(db, keys.indexKey, 'Okonkwo')).toEqual([survivorId]);
+    // The whole list leaves the merged patient out.
+    expect(await search(db, keys.indexKey, '')).toHaveLength(2);
+
+    const mergedId = (await db.merges.toArray())[0]!.merged;
+    const detail = await patientDetail(db, keys.viewKey, mergedId);
+    expect(detail.patientId).toBe(survivorId);
+    expect(detail.patient.name.family).toBe('Okonkwo');
+    expect(detail.mergedPatients?.map((p) => p.identifiers[0]!.value)).toEqual(['MRN-2002']);
+    expect(detail.records.every((r) => r.patientId === survivorId)).toBe(true);
+    expect(detail.records.some((r) => r.record.type === 'order')).toBe(true);
+  });
+
+  it('lists quarantined inputs with encrypted details, and marks them resolved', async () => {
+    const { body, db, keys, context } = await setup();
+    const { quarantineSeq } = await fillJournal(body);
+    await replayJournal(context);
+    const stored = await db.quarantine.get(quarantineSeq);
+    expect(stored).toMatchObject({ seq: quarantineSeq, channel: 'hl7-mllp', status: 'open', at: '2025-03-01T08:21:00.000Z' });
+    expect(JSON.stringify(stored)).not.toContain('MSH-10');
+    expect(new TextDecoder('latin1').decode(stored!.enc)).not.toContain('control id');
+    const [entry] = await quarantineEntries(db, keys.viewKey);
+    expect(entry!.detail).toEqual(QUARANTINED);
+
+    await appendSealedRecord(body, { kind: 'intake.discarded', meta: { v: 1, type: 'discarded', quarantineSeq } });
+    await replayJournal(context);
+    expect((await quarantineEntries(db, keys.viewKey))[0]).toMatchObject({ seq: quarantineSeq, status: 'discarded' });
+  });
+
+  it('rebuilds identically: a fresh replay equals the page-by-page one', async () => {
+    const { body, db, keys, context } = await setup();
+    const { quarantineSeq } = await fillJournal(body);
+    await appendSealedRecord(body, { kind: 'intake.reprocessed', meta: { v: 1, type: 'reprocessed', quarantineSeq, results: [] } });
+    const all = [...body.journal];
+    body.journal.length = 0;
+    for (const part of [all.slice(0, 2), all.slice(2, 4), all.slice(4, 6), all.slice(6)]) {
+      body.journal.push(...part);
+      await replayJournal(context);
+    }
+    const incremental = await viewDump(db, keys.viewKey);
+    expect(incremental.quarantine[0]).toMatchObject({ status: 'reprocessed' });
+    const fresh = openVaultDb('hl7-vault-0002', { indexedDB: new IDBFactory(), IDBKeyRange });
+    await replayJournal({ ...context, db: fresh });
+    expect(await viewDump(fresh, keys.viewKey)).toEqual(incremental);
+  });
+});
+
+describe('VaultService: raw messages', () => {
+  it('opens a quarantined input and a record’s raw message (the latter journaled as an access)', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const { quarantineSeq } = await fillJournal(body);
+    await vault.sync();
+
+    const [entry] = await vault.quarantine();
+    expect(entry).toMatchObject({ seq: quarantineSeq, status: 'open', detail: { reason: QUARANTINED.reason } });
+    const raw = await vault.openQuarantinedRaw(quarantineSeq);
+    expect(utf8Decode(raw.bytes)).toBe(RAW_BAD);
+
+    const { patientIds } = await vault.search('cardiomegaly');
+    const detail = await vault.openPatient(patientIds[0]!);
+    const report = detail.records.find((r) => r.record.type === 'report')!;
+    const accessesBefore = body.journal.filter((r) => r.kind === 'view.access').length;
+    const message = await vault.openRecordRaw(report.recordId);
+    expect(utf8Decode(message.bytes)).toBe(RAW_ORU);
+    expect(body.journal.filter((r) => r.kind === 'view.access')).toHaveLength(accessesBefore + 1);
+  });
+
+  it('erases a survivor together with the patients merged into it', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    await fillJournal(body);
+    await vault.sync();
+    const [survivorId] = (await vault.search('Adaeze')).patientIds;
+    await vault.erasePatient(survivorId!);
+    expect((await vault.search('Okonkwo')).patientIds).toEqual([]);
+    expect((await vault.search('penicillin')).patientIds).toEqual([]);
+    expect(body.journal.filter((r) => r.kind === 'erasure.patient')).toHaveLength(2);
+  });
+});
