@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createSealer, type Sealer } from '../shared/crypto/envelope';
+import type { Sealer } from '../shared/crypto/envelope';
 import type { HostKind } from '../shared/domain/host';
-import type { IntakeStatus, Keyring, MethodName, VaultStatus } from '../shared/ipc';
+import type { IntakeStatus, Keyring, ListenerStatus, MethodName, VaultStatus } from '../shared/ipc';
 import { exportBackup } from './backup/backup-export';
+import { checkIntakePublicKey, createBodySealer } from './crypto/node-sealer';
 import { readBackupHead } from './backup/backup-format';
 import { restoreBackup } from './backup/backup-restore';
 import { importDemoData } from './intake/demo/demo-import';
@@ -11,6 +12,9 @@ import { createIntakePipeline, type IntakePipeline } from './intake/intake-pipel
 import { ExportFiles } from './ledger/export-files';
 import { LedgerAppender } from './ledger/ledger-appender';
 import { intakeStatusFor } from './intake/intake-status';
+import { Hl7Service } from './intake/hl7-service';
+import { IntakeSettingsError, IntakeSettingsStore } from './intake/intake-settings';
+import { IntakeUploads, UploadError } from './intake/intake-uploads';
 import { BodyEvents } from './ipc/body-events';
 import { BodyError, createContractRouter, type ContractRouter, type Handlers } from './ipc/contract-router';
 import { describeErrorForLog } from './logging/error-report';
@@ -34,6 +38,11 @@ export interface BodyConfig {
   readonly logToStderr?: boolean;
   /** The OS keychain (Electron's safeStorage); absent in the browser shell, which offers none. */
   readonly keychain?: KeychainPort;
+  /**
+   * The HL7 listener's port for this run, overriding the intake settings (`--mllp-port N`;
+   * 0 = disabled). Absent or null: the settings' port (default 2575).
+   */
+  readonly mllpPort?: number | null;
 }
 
 export type StopReason = 'quit' | 'signal' | 'restart';
@@ -89,8 +98,29 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   const vaultLock = new SerialQueue();
   const exportFiles = new ExportFiles(config.dataDir);
 
+  const intakeSettings = new IntakeSettingsStore(config.dataDir, log);
+  await intakeSettings.load();
+  const uploads = new IntakeUploads();
+
   let vault: VaultStatus = await readVaultPresence(config.dataDir);
-  let intake: IntakeStatus = intakeStatusFor(vault);
+  /** Recomputes the intake status (vault presence + the HL7 listener) and announces a change. */
+  const refreshIntake = (): void => {
+    const next = intakeStatusFor(vault, hl7.listenerStatus());
+    if (JSON.stringify(next) !== JSON.stringify(intake)) {
+      intake = next;
+      events.emit('intake.statusChanged', intake);
+    }
+  };
+  const hl7: Hl7Service = new Hl7Service({
+    dataDir: config.dataDir,
+    log: log.child({ component: 'hl7' }),
+    settings: intakeSettings,
+    portOverride: config.mllpPort ?? null,
+    onStatusChanged: () => refreshIntake(),
+    onActivity: (totals) => events.emit('intake.activity', { totals }),
+  });
+  let intake: IntakeStatus = intakeStatusFor(vault, hl7.listenerStatus());
+  const hl7Listener = (): ListenerStatus => intake.listeners.find((listener) => listener.channel === 'hl7-mllp') ?? hl7.listenerStatus();
   let running = true;
   let opened: OpenVault | null = null;
   let opening: Promise<OpenVault> | null = null;
@@ -98,16 +128,12 @@ export async function startBody(config: BodyConfig): Promise<Body> {
 
   const setVaultState = (next: VaultStatus, announce: boolean): void => {
     vault = next;
-    const nextIntake = intakeStatusFor(vault);
-    if (JSON.stringify(nextIntake) !== JSON.stringify(intake)) {
-      intake = nextIntake;
-      events.emit('intake.statusChanged', intake);
-    }
+    refreshIntake();
     if (announce) events.emit('vault.changed', vault);
   };
 
   const openVault = async (keyring: Keyring): Promise<OpenVault> => {
-    const sealer = await createSealer(Buffer.from(keyring.intakePublicKey, 'base64url'));
+    const sealer = await createBodySealer(Buffer.from(keyring.intakePublicKey, 'base64url'));
     const storage = await openVaultStorage(config.dataDir, log);
     const { repairedTornTail, records, lastSeq } = storage.journal.openResult;
     if (repairedTornTail !== null) {
@@ -134,6 +160,31 @@ export async function startBody(config: BodyConfig): Promise<Body> {
       }
     })();
     return opening;
+  };
+
+  /**
+   * Design §4 rule 0: once a vault's storage is open, the HL7 listener opens, without any UI or
+   * unlock (it seals to the vault's public key). A failure leaves it closed with the reason shown.
+   */
+  const startIntake = async (open: OpenVault): Promise<void> => {
+    if (!running) return;
+    try {
+      await hl7.attach({ pipeline: open.pipeline, journal: open.storage.journal, sealer: open.sealer, onDurable: (seq) => notifier.note(seq) });
+    } catch (error) {
+      log.error({ ...describeErrorForLog(error) }, 'HL7 intake could not start');
+    }
+  };
+
+  /** Bytes sent inline by the mind (base64url, already length-checked by the contract). */
+  const decode = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64url'));
+
+  const uploadCall = <T>(work: () => T): T => {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof UploadError) throw new BodyError(error.code, error.message);
+      throw error;
+    }
   };
 
   const requireKeychain = (): KeychainPort => {
@@ -177,13 +228,47 @@ export async function startBody(config: BodyConfig): Promise<Body> {
       return vault;
     },
     'intake.status': async () => intake,
+    'intake.monitor': async () => ({ ...hl7.monitor(), listener: hl7Listener() }),
+    'intake.uploadBegin': async () => uploadCall(() => ({ handle: uploads.begin() })),
+    'intake.uploadAppend': async ({ handle, file, chunk }) => uploadCall(() => ({ bytes: uploads.append(handle, file, decode(chunk)) })),
+    'intake.uploadAbort': async ({ handle }) => {
+      uploads.abort(handle);
+      return {};
+    },
+    'intake.importFiles': async ({ upload, files, charset }) => {
+      const bytes = upload !== undefined ? uploadCall(() => uploads.take(upload)) : (files ?? []).map((file) => decode(file.bytes));
+      return hl7.importFiles(bytes, charset);
+    },
+    'intake.reprocess': async ({ quarantineSeq, operator, raw, upload, charset }) => {
+      let bytes: Uint8Array;
+      if (raw !== undefined) bytes = decode(raw);
+      else {
+        const files = uploadCall(() => uploads.take(upload!));
+        if (files.length !== 1) throw new BodyError('E_BAD_REQUEST', `upload: a reprocess takes exactly one file; the upload holds ${files.length}.`);
+        bytes = files[0]!;
+      }
+      return hl7.reprocess(quarantineSeq, bytes, operator, charset);
+    },
+    'intake.discard': async ({ quarantineSeq, operator }) => hl7.discard(quarantineSeq, operator),
+    'intake.getSettings': async () => ({ settings: intakeSettings.get(), portOverride: config.mllpPort ?? null, listener: hl7Listener() }),
+    'intake.updateSettings': async (change) => {
+      try {
+        await hl7.updateSettings(change);
+      } catch (error) {
+        if (error instanceof IntakeSettingsError) throw new BodyError('E_BAD_REQUEST', error.message);
+        throw error;
+      }
+      log.info({ keys: Object.keys(change) }, 'intake settings changed');
+      return { settings: intakeSettings.get(), portOverride: config.mllpPort ?? null, listener: hl7Listener() };
+    },
 
     'vault.keyring': async () => ({ keyring: await keyrings.read() }),
     'vault.create': ({ keyring }) =>
       vaultLock.run(async () => {
         if (await keyrings.exists()) throw new BodyError('E_CONFLICT', 'A vault exists already in this data folder; unlock it, or choose another data folder.');
         try {
-          await createSealer(Buffer.from(keyring.intakePublicKey, 'base64url'));
+          // node:crypto ECDH only: Electron's WebCrypto AES-KW is not to be relied on (see node-sealer.ts).
+          checkIntakePublicKey(Buffer.from(keyring.intakePublicKey, 'base64url'));
         } catch {
           throw new BodyError('E_BAD_REQUEST', 'keyring.intakePublicKey is not an uncompressed P-256 public key.');
         }
@@ -195,6 +280,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
         notifier.note(seq);
         log.info({ operators: keyring.operators.length, slots: keyring.slots.length }, 'vault created');
         setVaultState({ state: 'locked' }, true);
+        await startIntake(open);
         return vault;
       }),
     'vault.updateKeyring': async ({ keyring, expectedRevision }) => {
@@ -281,6 +367,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
         notifier.reset();
         notifier.note(open.storage.journal.lastSeq);
         setVaultState({ state: 'locked' }, true);
+        await startIntake(open);
         return { records: restored.records, objects: restored.objects };
       }),
 
@@ -371,10 +458,16 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     notifier.flush();
     await opened?.storage.close();
   });
+  // Registered second, so it runs just before the storage closes: the listener stops taking
+  // frames, lets in-flight ACKs finish, then the duplicate index closes.
+  stopHooks.push(async () => {
+    uploads.clear();
+    await hl7.stop();
+  });
 
   if (vault.state !== 'absent') {
     try {
-      await requireVault();
+      await startIntake(await requireVault());
     } catch (error) {
       // The node still starts, so the UI can say what is wrong; vault calls answer the reason.
       log.error({ ...describeErrorForLog(error), code: (error as { code?: unknown }).code }, 'vault storage could not be opened at start');

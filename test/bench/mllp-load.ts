@@ -99,9 +99,15 @@ export interface NodeChild {
   kill(): Promise<void>;
 }
 
-/** Starts test/integration/hl7-node-child.ts on a vault in `dataDir` and waits for its port. */
-export async function startNodeChild(dataDir: string, port = 0): Promise<NodeChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'integration', 'hl7-node-child.ts'), dataDir, String(port)], {
+/** The node child scripts: the integration test's, and the bench's (composed as the body composes it). */
+export const NODE_CHILDREN = {
+  integration: path.join(REPO_ROOT, 'test', 'integration', 'hl7-node-child.ts'),
+  body: path.join(REPO_ROOT, 'test', 'bench', 'hl7-bench-node-child.ts'),
+} as const;
+
+/** Starts a node child (test/integration/hl7-node-child.ts by default) on a vault in `dataDir` and waits for its port. */
+export async function startNodeChild(dataDir: string, port = 0, script: string = NODE_CHILDREN.integration): Promise<NodeChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, String(port)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

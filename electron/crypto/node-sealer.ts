@@ -1,0 +1,493 @@
+import { createCipheriv, createECDH, getCiphers, hkdfSync, randomFillSync, type webcrypto } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { createSealer, type ByteSource, type Sealer, type SealerOptions } from '../../shared/crypto/envelope';
+import {
+  DEFAULT_CHUNK_SIZE,
+  ENVELOPE_HEADER_LENGTH,
+  ENVELOPE_KINDS,
+  EnvelopeError,
+  GCM_TAG_LENGTH,
+  KEK_INFO,
+  MAX_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
+  NONCE_PREFIX_LENGTH,
+  P256_PUBLIC_KEY_LENGTH,
+  SALT_LENGTH,
+  encodeEnvelopeHeader,
+  type EnvelopeKind,
+} from '../../shared/crypto/envelope-format';
+import { isValidP256Scalar } from '../../shared/crypto/p256-keys';
+
+/**
+ * The body's Sealer: the sealed envelope v1 (shared/crypto/envelope-format.ts, design §2) written
+ * with node:crypto instead of WebCrypto, byte for byte the same format: one ephemeral ECDH P-256
+ * key per Sealer; per envelope a fresh salt, KEK = HKDF-SHA-256(ECDH secret, salt,
+ * "hdms/envelope/v1/kek"), a fresh data key wrapped with AES-KW (RFC 3394) under the KEK, a fresh
+ * nonce prefix; AES-256-GCM chunks with STREAM nonces (prefix ‖ index u32 BE ‖ last flag) and the
+ * 140 header bytes as associated data; every chunk but the last exactly `chunkSize` bytes, the last
+ * possibly empty. Anything it seals opens with the shared `createOpener`, and its deterministic
+ * mode reproduces test/shared/crypto/vectors/envelope-v1.json.
+ *
+ * Why a second implementation (design §3 says "WebCrypto plus well-kept libraries"):
+ * - node:crypto is Node's binding to its TLS library (OpenSSL in Node, BoringSSL inside Electron):
+ *   a well-kept library, and the same one WebCrypto in Node calls underneath. Nothing here is a
+ *   hand-rolled primitive: ECDH, HKDF, AES and AES-GCM are the library's (AES-KW too where it offers
+ *   it; see "Electron" below); this file only lays out the bytes the format document prescribes.
+ * - WebCrypto in Node costs ~0.5 ms of CPU per envelope (argument normalization, key objects per
+ *   call, a thread-pool job and a promise per step, garbage); an intake message takes two envelopes.
+ *   The same construction through node:crypto's synchronous calls costs a few tens of microseconds,
+ *   which is the difference between ~2,500 and ~9,000 sealed messages/s on one core.
+ * - The shared WebCrypto implementation stays the reference (the vectors, the opener) and is the
+ *   only one the mind uses (Chromium has no node:crypto).
+ *
+ * Everything is synchronous on the calling thread. Small payloads (all HL7 and device messages)
+ * are sealed at once; `seal` of a large payload lets the event loop run every 16 chunks (1 MiB at
+ * the default chunk size), and `sealStream` seals one chunk per step.
+ *
+ * Electron: inside Electron's main process node:crypto runs on BoringSSL, not OpenSSL. BoringSSL
+ * most likely does not offer AES-KW (`id-aes256-wrap`) as an EVP cipher to createCipheriv, and
+ * Electron's WebCrypto AES-KW has been reported broken (electron/electron#41720, #31874) — so
+ * neither "the library's AES-KW" nor the WebCrypto fallback can be relied on there, and the body
+ * could end up unable to seal at all. Hence two key-wrap paths (`KeyWrapPath`):
+ * - 'cipher': OpenSSL's `id-aes256-wrap`, used whenever the process offers it (plain Node);
+ * - 'composed': RFC 3394 §2.2.1 (the "W" wrapping process, default IV A6A6A6A6A6A6A6A6) composed
+ *   here on AES-256-ECB of single 16-byte blocks (`aesKeyWrapComposed`). AES itself stays the
+ *   library's; only the standard mode is laid out in this file, as the STREAM construction is on
+ *   AES-GCM. It is checked against the RFC 3394 §4.6 vector and the committed envelope vectors.
+ * `nodeSealerSupport()` picks the path once per process: every primitive present AND a known-answer
+ * envelope reproduced byte for byte ('cipher' first, then 'composed'), and reports which one it
+ * chose; `createBodySealer` falls back to the shared WebCrypto Sealer only when neither passes.
+ * For the same reason the body validates an intake public key with node:crypto ECDH
+ * (`checkIntakePublicKey`), not by building a WebCrypto Sealer. Backup restore needs no key wrap:
+ * it receives the raw data key and opens with `openStreamWithDataKey` (WebCrypto AES-GCM only).
+ */
+
+const CURVE = 'prime256v1';
+const DATA_KEY_LENGTH = 32;
+const WRAPPED_KEY_LENGTH = DATA_KEY_LENGTH + 8;
+const MAX_CHUNK_INDEX = 0xffffffff;
+const AES_KW = 'id-aes256-wrap';
+const AES_GCM = 'aes-256-gcm';
+const AES_ECB = 'aes-256-ecb';
+const AES_BLOCK = 16;
+const KW_SEMIBLOCK = 8;
+const KW_ROUNDS = 6;
+/** RFC 3394 §2.2.3.1 default initial value: what WebCrypto's AES-KW uses. */
+const AES_KW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
+const KEK_INFO_BYTES = Buffer.from(KEK_INFO, 'utf8');
+/** seal() of a large payload yields to the event loop after this many chunks. */
+const CHUNKS_PER_TURN = 16;
+const RANDOM_PER_ENVELOPE = SALT_LENGTH + DATA_KEY_LENGTH + NONCE_PREFIX_LENGTH;
+
+/** What the shared createSealer takes: a WebCrypto ECDH P-256 public key, or its raw uncompressed point. */
+export type IntakePublicKey = Parameters<typeof createSealer>[0];
+
+/**
+ * How the data key is wrapped (RFC 3394 either way, the same bytes): 'cipher' = node:crypto's
+ * `id-aes256-wrap`; 'composed' = `aesKeyWrapComposed` on AES-256-ECB (see the file comment).
+ */
+export type KeyWrapPath = 'cipher' | 'composed';
+
+export interface NodeSealerOptions extends SealerOptions {
+  /** The key-wrap path; by default 'cipher' when this process offers `id-aes256-wrap`, else 'composed'. */
+  readonly keyWrap?: KeyWrapPath;
+}
+
+/**
+ * RFC 3394 §2.2.1 key wrap (index-based "W" process, default IV A6A6A6A6A6A6A6A6) composed on
+ * AES-256-ECB of single blocks: A = IV, R[1..n] = key data; for j = 0..5, i = 1..n:
+ * B = AES(KEK, A ‖ R[i]), A = MSB64(B) ⊕ t (t = n·j + i), R[i] = LSB64(B); output A ‖ R[1..n].
+ * `kek` must be 32 bytes, `keyData` a multiple of 8 bytes, at least 16 (n = 4 for a 256-bit key).
+ */
+export function aesKeyWrapComposed(kek: Uint8Array, keyData: Uint8Array): Buffer {
+  if (kek.length !== 32) throw new RangeError('The AES-KW key-encryption key must be 32 bytes.');
+  if (keyData.length < 2 * KW_SEMIBLOCK || keyData.length % KW_SEMIBLOCK !== 0) throw new RangeError('AES-KW wraps a multiple of 8 bytes, at least 16.');
+  const n = keyData.length / KW_SEMIBLOCK;
+  const out = Buffer.alloc(KW_SEMIBLOCK + keyData.length); // A ‖ R[1] ‖ … ‖ R[n], worked on in place
+  AES_KW_IV.copy(out, 0);
+  out.set(keyData, KW_SEMIBLOCK);
+  const block = Buffer.alloc(AES_BLOCK);
+  const cipher = createCipheriv(AES_ECB, kek, null);
+  cipher.setAutoPadding(false);
+  try {
+    for (let j = 0; j < KW_ROUNDS; j++) {
+      for (let i = 1; i <= n; i++) {
+        out.copy(block, 0, 0, KW_SEMIBLOCK); // A
+        out.copy(block, KW_SEMIBLOCK, i * KW_SEMIBLOCK, (i + 1) * KW_SEMIBLOCK); // R[i]
+        const b = cipher.update(block);
+        if (b.length !== AES_BLOCK) throw new Error('AES-256-ECB did not return one block per block.');
+        b.copy(out, 0, 0, KW_SEMIBLOCK);
+        // A ⊕ t, t as a 64-bit big-endian integer (t ≤ 6n, far below 2^32 for any key here).
+        out.writeUInt32BE((out.readUInt32BE(4) ^ (n * j + i)) >>> 0, 4);
+        b.copy(out, i * KW_SEMIBLOCK, KW_SEMIBLOCK, AES_BLOCK);
+        b.fill(0);
+      }
+    }
+    cipher.final();
+    return out;
+  } catch (error) {
+    out.fill(0);
+    throw error;
+  } finally {
+    block.fill(0);
+  }
+}
+
+/** RFC 3394 key wrap of `keyData` under `kek` by the chosen path. */
+function aesKeyWrap(path: KeyWrapPath, kek: Uint8Array, keyData: Uint8Array): Buffer {
+  if (path === 'composed') return aesKeyWrapComposed(kek, keyData);
+  const wrap = createCipheriv(AES_KW, kek, AES_KW_IV);
+  return Buffer.concat([wrap.update(keyData), wrap.final()]);
+}
+
+/** 'cipher' when this process's node:crypto lists `id-aes256-wrap`, else 'composed'. */
+function defaultKeyWrap(): KeyWrapPath {
+  return getCiphers().includes(AES_KW) ? 'cipher' : 'composed';
+}
+
+/**
+ * Checks that `point` is an uncompressed P-256 public key on the curve, with node:crypto ECDH
+ * only (no WebCrypto: see the file comment). Throws a TypeError when it is not.
+ */
+export function checkIntakePublicKey(point: Uint8Array): void {
+  if (!(point instanceof Uint8Array) || point.length !== P256_PUBLIC_KEY_LENGTH || point[0] !== 0x04) {
+    throw new TypeError('The intake key must be an uncompressed P-256 public key (65 bytes, 0x04 ‖ X ‖ Y).');
+  }
+  const ecdh = createECDH(CURVE);
+  ecdh.generateKeys();
+  try {
+    // Throws when the point is not on the curve (OpenSSL and BoringSSL check it).
+    ecdh.computeSecret(point).fill(0);
+  } catch {
+    throw new TypeError('The intake key is not a point on P-256.');
+  }
+}
+
+function checkKind(kind: EnvelopeKind): void {
+  if (!Object.hasOwn(ENVELOPE_KINDS, kind)) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'Unknown envelope kind.');
+}
+
+function checkChunkSize(chunkSize: number): void {
+  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+    throw new EnvelopeError('E_ENVELOPE_FORMAT', `Chunk size must be from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} bytes.`);
+  }
+}
+
+function checkChunkIndex(index: number): void {
+  if (index > MAX_CHUNK_INDEX) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'The envelope has more chunks than the format allows.');
+}
+
+/** The raw uncompressed point of the intake public key (a CryptoKey is exported, a point is checked). */
+async function intakePointOf(intakePublicKey: IntakePublicKey): Promise<Buffer> {
+  if (intakePublicKey instanceof Uint8Array) {
+    if (intakePublicKey.length !== P256_PUBLIC_KEY_LENGTH || intakePublicKey[0] !== 0x04) {
+      throw new TypeError('The intake key must be an uncompressed P-256 public key (65 bytes, 0x04 ‖ X ‖ Y).');
+    }
+    return Buffer.from(intakePublicKey);
+  }
+  const algorithm = intakePublicKey.algorithm as { name: string; namedCurve?: string };
+  if (intakePublicKey.type !== 'public' || algorithm.name !== 'ECDH' || algorithm.namedCurve !== 'P-256') {
+    throw new TypeError('The intake key must be an ECDH P-256 public key.');
+  }
+  return Buffer.from(await globalThis.crypto.subtle.exportKey('raw', intakePublicKey as unknown as webcrypto.CryptoKey));
+}
+
+/** One envelope's secrets and header: everything its chunks need. */
+interface Envelope {
+  readonly header: Uint8Array;
+  readonly dataKey: Buffer;
+  readonly noncePrefix: Uint8Array;
+}
+
+/**
+ * A Sealer implemented with node:crypto (see the file comment); same options and output as the
+ * shared `createSealer`, including the deterministic test mode (`ephemeralPrivateScalar`, `random`).
+ */
+export async function createNodeSealer(intakePublicKey: IntakePublicKey, options: NodeSealerOptions = {}): Promise<Sealer> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  checkChunkSize(chunkSize);
+  const keyWrap = options.keyWrap ?? defaultKeyWrap();
+  if (keyWrap !== 'cipher' && keyWrap !== 'composed') throw new TypeError("keyWrap must be 'cipher' or 'composed'.");
+  const intakePoint = await intakePointOf(intakePublicKey);
+  const ecdh = createECDH(CURVE);
+  if (options.ephemeralPrivateScalar === undefined) {
+    ecdh.generateKeys();
+  } else {
+    if (!isValidP256Scalar(options.ephemeralPrivateScalar)) throw new RangeError('A P-256 private scalar must be 32 bytes and in [1, n − 1].');
+    ecdh.setPrivateKey(Buffer.from(options.ephemeralPrivateScalar));
+  }
+  const ephemeralPublicKey = new Uint8Array(ecdh.getPublicKey());
+  let secret: Buffer;
+  try {
+    // Throws when the point is not on the curve (OpenSSL checks it).
+    secret = ecdh.computeSecret(intakePoint);
+  } catch {
+    throw new TypeError('The intake key is not a point on P-256.');
+  }
+  const chunkLength = chunkSize;
+  const random = options.random;
+
+  /** The per-envelope random values, in the order of the shared sealer: salt, data key, nonce prefix. */
+  function freshValues(): { salt: Uint8Array; dataKey: Buffer; noncePrefix: Uint8Array } {
+    if (random === undefined) {
+      const bytes = randomFillSync(Buffer.alloc(RANDOM_PER_ENVELOPE));
+      return {
+        salt: bytes.subarray(0, SALT_LENGTH),
+        dataKey: bytes.subarray(SALT_LENGTH, SALT_LENGTH + DATA_KEY_LENGTH),
+        noncePrefix: bytes.subarray(SALT_LENGTH + DATA_KEY_LENGTH),
+      };
+    }
+    const take = (length: number): Buffer => {
+      const bytes = random(length);
+      if (!(bytes instanceof Uint8Array) || bytes.length !== length) throw new TypeError(`random(${length}) must return ${length} bytes.`);
+      return Buffer.from(bytes);
+    };
+    const salt = take(SALT_LENGTH);
+    const dataKey = take(DATA_KEY_LENGTH);
+    return { salt, dataKey, noncePrefix: take(NONCE_PREFIX_LENGTH) };
+  }
+
+  function beginEnvelope(kind: EnvelopeKind): Envelope {
+    checkKind(kind);
+    const { salt, dataKey, noncePrefix } = freshValues();
+    const kek = Buffer.from(hkdfSync('sha256', secret, salt, KEK_INFO_BYTES, 32));
+    let wrappedKey: Buffer;
+    try {
+      wrappedKey = aesKeyWrap(keyWrap, kek, dataKey);
+    } finally {
+      kek.fill(0);
+    }
+    if (wrappedKey.length !== WRAPPED_KEY_LENGTH) throw new Error('AES-KW produced a wrapped key of the wrong length.');
+    const header = encodeEnvelopeHeader({ kind, chunkSize, ephemeralPublicKey, salt, noncePrefix, wrappedKey });
+    return { header, dataKey, noncePrefix };
+  }
+
+  /** Seals chunk `index` of `envelope` into `out` at `offset`; returns the offset after it. */
+  function sealChunkInto(envelope: Envelope, index: number, last: boolean, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+    checkChunkIndex(index);
+    const nonce = Buffer.alloc(12);
+    nonce.set(envelope.noncePrefix, 0);
+    nonce.writeUInt32BE(index, NONCE_PREFIX_LENGTH);
+    nonce[11] = last ? 0x01 : 0x00;
+    const cipher = createCipheriv(AES_GCM, envelope.dataKey, nonce, { authTagLength: GCM_TAG_LENGTH });
+    cipher.setAAD(envelope.header);
+    const body = cipher.update(plaintext);
+    out.set(body, offset);
+    let at = offset + body.length;
+    const rest = cipher.final(); // empty for GCM; kept for form
+    out.set(rest, at);
+    at += rest.length;
+    out.set(cipher.getAuthTag(), at);
+    return at + GCM_TAG_LENGTH;
+  }
+
+  async function seal(kind: EnvelopeKind, plaintext: Uint8Array): Promise<Uint8Array> {
+    if (!(plaintext instanceof Uint8Array)) throw new TypeError('The plaintext must be a Uint8Array.');
+    const chunks = Math.max(1, Math.ceil(plaintext.length / chunkLength));
+    checkChunkIndex(chunks - 1);
+    const envelope = beginEnvelope(kind);
+    try {
+      const out = new Uint8Array(ENVELOPE_HEADER_LENGTH + plaintext.length + chunks * GCM_TAG_LENGTH);
+      out.set(envelope.header, 0);
+      let offset = ENVELOPE_HEADER_LENGTH;
+      for (let index = 0; index < chunks; index++) {
+        if (index > 0 && index % CHUNKS_PER_TURN === 0) await nextTurn();
+        const piece = plaintext.subarray(index * chunkLength, (index + 1) * chunkLength);
+        offset = sealChunkInto(envelope, index, index === chunks - 1, piece, out, offset);
+      }
+      return out;
+    } finally {
+      envelope.dataKey.fill(0);
+    }
+  }
+
+  function sealOne(envelope: Envelope, index: number, last: boolean, plaintext: Uint8Array): Uint8Array {
+    const out = new Uint8Array(plaintext.length + GCM_TAG_LENGTH);
+    sealChunkInto(envelope, index, last, plaintext, out, 0);
+    return out;
+  }
+
+  async function* sealStream(kind: EnvelopeKind, source: ByteSource): AsyncGenerator<Uint8Array> {
+    const pieces = openSource(source);
+    let envelope: Envelope | null = null;
+    try {
+      envelope = beginEnvelope(kind);
+      yield envelope.header.slice();
+      // One chunk of look-ahead: a full chunk is sealed as not-last only once another byte arrives.
+      const pending = new Uint8Array(chunkLength);
+      let filled = 0;
+      let index = 0;
+      for (let piece = await pieces.next(); piece !== undefined; piece = await pieces.next()) {
+        let offset = 0;
+        while (offset < piece.length) {
+          if (filled === chunkLength) {
+            yield sealOne(envelope, index++, false, pending);
+            filled = 0;
+          }
+          const take = Math.min(chunkLength - filled, piece.length - offset);
+          pending.set(piece.subarray(offset, offset + take), filled);
+          filled += take;
+          offset += take;
+        }
+      }
+      yield sealOne(envelope, index, true, pending.subarray(0, filled));
+      pending.fill(0);
+    } finally {
+      envelope?.dataKey.fill(0);
+      await pieces.close();
+    }
+  }
+
+  return { chunkSize, ephemeralPublicKey: ephemeralPublicKey.slice(), seal, sealStream };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte sources (the same contract as the shared sealer's: any-sized pieces, empty ones skipped)
+
+interface PieceSource {
+  /** The next non-empty piece, or undefined at the end. */
+  next(): Promise<Uint8Array | undefined>;
+  /** Releases the source (cancels a stream, returns an iterator) when it has not ended. */
+  close(): Promise<void>;
+}
+
+function openSource(source: ByteSource): PieceSource {
+  let pull: () => Promise<Uint8Array | undefined>;
+  let release: () => Promise<void>;
+  let ended = false;
+  let closed = false;
+  if (source instanceof Uint8Array) {
+    let given = false;
+    pull = () => {
+      if (given) return Promise.resolve(undefined);
+      given = true;
+      return Promise.resolve(source);
+    };
+    release = () => Promise.resolve();
+  } else if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function') {
+    const reader = (source as ReadableStream<Uint8Array>).getReader();
+    pull = async () => {
+      const result = await reader.read();
+      return result.done ? undefined : result.value;
+    };
+    release = async () => {
+      if (!ended) await reader.cancel().catch(() => undefined);
+      reader.releaseLock();
+    };
+  } else {
+    const iterator =
+      Symbol.asyncIterator in source ? (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]() : (source as Iterable<Uint8Array>)[Symbol.iterator]();
+    pull = async () => {
+      const result = await iterator.next();
+      return result.done === true ? undefined : result.value;
+    };
+    release = async () => {
+      if (!ended) await iterator.return?.();
+    };
+  }
+  return {
+    async next() {
+      while (!ended && !closed) {
+        const piece = await pull();
+        if (piece === undefined) {
+          ended = true;
+          return undefined;
+        }
+        if (!(piece instanceof Uint8Array)) throw new TypeError('A byte source must yield Uint8Array pieces.');
+        if (piece.length > 0) return piece;
+      }
+      return undefined;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await release();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Platform check and the body's choice
+
+/**
+ * A known answer: test/shared/crypto/vectors/envelope-v1.json, vector "one byte" (also checked
+ * there against the WebCrypto sealer and an independent node:crypto reconstruction).
+ */
+const KNOWN_ANSWER = {
+  chunkSize: 1024,
+  plaintext: '41',
+  intakePublicKey:
+    '04cd9c6b0647e0c8786992d6a94c7c3523e9621d3b87203f67e13fc0dc9e839772a6c2d6ecd663236ddfe1df2072ba876abc83bb7eadf1ebb89896db4b1e2f3205',
+  ephemeralPrivateScalar: '9519edc87115ae9a78fea4a79f363c43961248d9c088fe0b183a282d4ef82a7d',
+  random: '9e9f2ffec36365f731be168d5f59599a194d93eeca77afe4183e49f9b309b5fc2c7968bb6f886227e5d911cc457738dd614a908535b1e9',
+  envelope:
+    '48444d530101008c0000040004835f8d68cf0aaad4aae76067e2841ec97ef7653b03a2a6bb7448729e46626b600c942f09bec2e1b7a7db9525e0f57b71068a198be4bca2342543d8507ec3ec05' +
+    '9e9f2ffec36365f731be168d5f59599a614a908535b1e9bbc465ee78cc2fa6ec53040a33905bf58e0561630b619f443089e904dafbdcf2c50c6845060eea702ae4c57720b11c9d0c84863ab3a0ef0d0e',
+} as const;
+
+/**
+ * The self-check's verdict. ok: the node:crypto sealer works, with key wrap by `keyWrap`; when that
+ * is 'composed', `cipherRejected` says why the `id-aes256-wrap` cipher was not used.
+ */
+export type NodeSealerSupport =
+  | { readonly ok: true; readonly keyWrap: 'cipher' }
+  | { readonly ok: true; readonly keyWrap: 'composed'; readonly cipherRejected: string }
+  | { readonly ok: false; readonly reason: string };
+
+let support: Promise<NodeSealerSupport> | null = null;
+
+/** Seals the known answer with `keyWrap`; null when it comes out byte for byte, else why not. */
+async function knownAnswerFails(keyWrap: KeyWrapPath): Promise<string | null> {
+  try {
+    const random = Buffer.from(KNOWN_ANSWER.random, 'hex');
+    let used = 0;
+    const sealer = await createNodeSealer(Buffer.from(KNOWN_ANSWER.intakePublicKey, 'hex'), {
+      chunkSize: KNOWN_ANSWER.chunkSize,
+      ephemeralPrivateScalar: Buffer.from(KNOWN_ANSWER.ephemeralPrivateScalar, 'hex'),
+      random: (length) => random.subarray(used, (used += length)),
+      keyWrap,
+    });
+    const sealed = Buffer.from(await sealer.seal('object', Buffer.from(KNOWN_ANSWER.plaintext, 'hex'))).toString('hex');
+    return sealed === KNOWN_ANSWER.envelope ? null : `node:crypto (${keyWrap} key wrap) sealed the known-answer envelope differently.`;
+  } catch (error) {
+    return `node:crypto (${keyWrap} key wrap) could not seal the known-answer envelope: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+/**
+ * 'cipher' when `id-aes256-wrap` is listed and seals the known answer; else 'composed' when that
+ * seals it; else not ok. Whether AES-256-GCM, AES-256-ECB, HKDF and ECDH work is decided by the
+ * known answer itself, not by getCiphers() (whose listing need not match what createCipheriv takes).
+ */
+async function checkSupport(): Promise<NodeSealerSupport> {
+  let cipherRejected = `node:crypto offers no ${AES_KW} cipher in this process.`;
+  if (getCiphers().includes(AES_KW)) {
+    const failure = await knownAnswerFails('cipher');
+    if (failure === null) return { ok: true, keyWrap: 'cipher' };
+    cipherRejected = failure;
+  }
+  const failure = await knownAnswerFails('composed');
+  if (failure === null) return { ok: true, keyWrap: 'composed', cipherRejected };
+  return { ok: false, reason: `${cipherRejected} ${failure}` };
+}
+
+/**
+ * Whether this process's node:crypto can seal envelopes (every primitive present, and the known
+ * answer reproduced byte for byte), and with which key-wrap path. Checked once per process; logs
+ * nothing (the caller may log the verdict).
+ */
+export function nodeSealerSupport(): Promise<NodeSealerSupport> {
+  support ??= checkSupport();
+  return support;
+}
+
+/**
+ * The body's process Sealer: node:crypto when this process supports it (plain Node: always, with
+ * the 'cipher' key wrap; Electron/BoringSSL: expected with the 'composed' one), with the key-wrap
+ * path the self-check chose; the shared WebCrypto Sealer otherwise. Both write the same format;
+ * the intake private key opens both.
+ */
+export async function createBodySealer(intakePublicKey: IntakePublicKey, options: SealerOptions = {}): Promise<Sealer> {
+  const checked = await nodeSealerSupport();
+  return checked.ok ? createNodeSealer(intakePublicKey, { ...options, keyWrap: checked.keyWrap }) : createSealer(intakePublicKey, options);
+}

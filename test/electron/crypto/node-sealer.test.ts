@@ -1,0 +1,451 @@
+import type * as nodeCrypto from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { aesKeyWrapComposed, checkIntakePublicKey, createBodySealer, createNodeSealer, nodeSealerSupport, type KeyWrapPath } from '../../../electron/crypto/node-sealer';
+import { concatBytes, fromHex, toHex } from '../../../shared/crypto/bytes';
+import { collectBytes, createOpener, toReadableStream, type Opener, type Sealer } from '../../../shared/crypto/envelope';
+import { EnvelopeError, decodeEnvelopeHeader, sealedLength } from '../../../shared/crypto/envelope-format';
+import { generateP256KeyPair, type P256KeyPair } from '../../../shared/crypto/p256-keys';
+import type { EnvelopeVector } from '../../shared/crypto/vectors/generate-vectors';
+
+// Read rather than imported: test/tsconfig.json includes only .ts files.
+const vectors = (JSON.parse(readFileSync(new URL('../../shared/crypto/vectors/envelope-v1.json', import.meta.url), 'utf8')) as { vectors: EnvelopeVector[] }).vectors;
+
+function replay(hex: string): (length: number) => Uint8Array {
+  const bytes = fromHex(hex);
+  let offset = 0;
+  return (length) => bytes.slice(offset, (offset += length));
+}
+
+function pattern(length: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(length);
+  let state = seed;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    out[i] = state >>> 24;
+  }
+  return out;
+}
+
+function split(data: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((cut) => cut % (data.length + 1)))].sort((a, b) => a - b);
+  const pieces: Uint8Array[] = [];
+  let previous = 0;
+  for (const point of [...points, data.length]) {
+    pieces.push(data.subarray(previous, point));
+    previous = point;
+  }
+  return pieces;
+}
+
+async function openBoth(opener: Opener, envelope: Uint8Array, pieceSize = 333): Promise<{ whole: Uint8Array; streamed: Uint8Array }> {
+  const whole = (await opener.open(envelope)).plaintext;
+  const pieces = split(envelope, Array.from({ length: Math.ceil(envelope.length / pieceSize) }, (_, i) => i * pieceSize));
+  const streamed = await collectBytes((await opener.openStream(pieces)).plaintext);
+  return { whole, streamed };
+}
+
+/** RFC 3394 §4.4–4.6: 256-bit KEK; 128-, 192- and 256-bit key data. */
+const RFC3394_KEK = '000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F';
+const RFC3394_VECTORS = [
+  ['§4.4 (128-bit key data)', '00112233445566778899AABBCCDDEEFF', '64E8C3F9CE0F5BA263E9777905818A2A93C8191E7D6E8AE7'],
+  ['§4.5 (192-bit key data)', '00112233445566778899AABBCCDDEEFF0001020304050607', 'A8F9BC1612C68B3FF6E6F4FBE30E71E4769C8B80A32CB8958CD5D17D6B254DA1'],
+  ['§4.6 (256-bit key data)', '00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F', '28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21'],
+] as const;
+
+function cipherWrap(kek: Uint8Array, keyData: Uint8Array): string {
+  const wrap = createCipheriv('id-aes256-wrap', kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+  return Buffer.concat([wrap.update(keyData), wrap.final()]).toString('hex');
+}
+
+function vectorSealer(vector: EnvelopeVector, keyWrap?: KeyWrapPath): Promise<Sealer> {
+  return createNodeSealer(fromHex(vector.intakePublicKey), {
+    chunkSize: vector.chunkSize,
+    ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
+    random: replay(vector.random),
+    ...(keyWrap === undefined ? {} : { keyWrap }),
+  });
+}
+
+describe('RFC 3394 key wrap composed on AES-256-ECB', () => {
+  it.each(RFC3394_VECTORS)('reproduces RFC 3394 %s', (_name, keyData, wrapped) => {
+    expect(aesKeyWrapComposed(fromHex(RFC3394_KEK.toLowerCase()), fromHex(keyData.toLowerCase())).toString('hex')).toBe(wrapped.toLowerCase());
+    // The OpenSSL cipher agrees (the reference where it exists).
+    expect(cipherWrap(fromHex(RFC3394_KEK.toLowerCase()), fromHex(keyData.toLowerCase()))).toBe(wrapped.toLowerCase());
+  });
+
+  it('agrees with id-aes256-wrap on random KEKs and 256-bit keys', () => {
+    for (let i = 0; i < 200; i++) {
+      const kek = randomBytes(32);
+      const keyData = randomBytes(32);
+      expect(aesKeyWrapComposed(kek, keyData).toString('hex')).toBe(cipherWrap(kek, keyData));
+    }
+  });
+
+  it('leaves its inputs alone and refuses bad lengths', () => {
+    const kek = fromHex(RFC3394_KEK.toLowerCase());
+    const keyData = fromHex(RFC3394_VECTORS[2][1].toLowerCase());
+    const [kekBefore, keyBefore] = [toHex(kek), toHex(keyData)];
+    aesKeyWrapComposed(kek, keyData);
+    expect([toHex(kek), toHex(keyData)]).toEqual([kekBefore, keyBefore]);
+    expect(() => aesKeyWrapComposed(new Uint8Array(16), keyData)).toThrow(RangeError);
+    expect(() => aesKeyWrapComposed(kek, new Uint8Array(8))).toThrow(RangeError);
+    expect(() => aesKeyWrapComposed(kek, new Uint8Array(33))).toThrow(RangeError);
+  });
+});
+
+describe('node:crypto sealer, composed key wrap: the committed v1 vectors', () => {
+  it.each(vectors.map((vector) => [vector.name, vector] as const))('seals to the committed bytes: %s', async (_name, vector) => {
+    const sealer = await vectorSealer(vector, 'composed');
+    expect(toHex(await sealer.seal(vector.kind, fromHex(vector.plaintext)))).toBe(vector.envelope);
+  });
+
+  it.each(vectors.map((vector) => [vector.name, vector] as const))('streams to the committed bytes: %s', async (_name, vector) => {
+    const sealer = await vectorSealer(vector, 'composed');
+    const plaintext = fromHex(vector.plaintext);
+    const pieces: Uint8Array[] = [];
+    for await (const piece of sealer.sealStream(vector.kind, [plaintext.subarray(0, 5), plaintext.subarray(5)])) pieces.push(piece);
+    expect(pieces.map(toHex).join('')).toBe(vector.envelope);
+  });
+
+  it('its envelopes open with the shared WebCrypto opener', async () => {
+    const intake = await generateP256KeyPair();
+    const opener = createOpener(intake.privateKey);
+    const sealer = await createNodeSealer(intake.publicKeyRaw, { chunkSize: 1024, keyWrap: 'composed' });
+    for (const length of [0, 1, 1024, 3000]) {
+      const plaintext = pattern(length, length + 7);
+      const { whole, streamed } = await openBoth(opener, await sealer.seal('object', plaintext));
+      expect(toHex(whole)).toBe(toHex(plaintext));
+      expect(toHex(streamed)).toBe(toHex(plaintext));
+    }
+  });
+
+  it('refuses an unknown key-wrap path', async () => {
+    const intake = await generateP256KeyPair();
+    await expect(createNodeSealer(intake.publicKeyRaw, { keyWrap: 'nope' as KeyWrapPath })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('checkIntakePublicKey (node:crypto ECDH, no WebCrypto)', () => {
+  it('accepts a P-256 point and refuses what is not one', async () => {
+    const intake = await generateP256KeyPair();
+    expect(() => checkIntakePublicKey(intake.publicKeyRaw)).not.toThrow();
+    const offCurve = intake.publicKeyRaw.slice();
+    offCurve[64]! ^= 1;
+    expect(() => checkIntakePublicKey(offCurve)).toThrow(/not a point on P-256/);
+    expect(() => checkIntakePublicKey(intake.publicKeyRaw.subarray(0, 33))).toThrow(TypeError);
+    const compressedPrefix = intake.publicKeyRaw.slice();
+    compressedPrefix[0] = 0x02;
+    expect(() => checkIntakePublicKey(compressedPrefix)).toThrow(TypeError);
+    expect(() => checkIntakePublicKey(new Uint8Array(65).fill(0).fill(4, 0, 1))).toThrow(/not a point on P-256/);
+  });
+});
+
+describe('node:crypto sealer: the committed v1 vectors', () => {
+  it.each(vectors.map((vector) => [vector.name, vector] as const))('seals to the committed bytes: %s', async (_name, vector) => {
+    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), {
+      chunkSize: vector.chunkSize,
+      ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
+      random: replay(vector.random),
+    });
+    expect(toHex(await sealer.seal(vector.kind, fromHex(vector.plaintext)))).toBe(vector.envelope);
+  });
+
+  it.each(vectors.map((vector) => [vector.name, vector] as const))('streams to the committed bytes: %s', async (_name, vector) => {
+    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), {
+      chunkSize: vector.chunkSize,
+      ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
+      random: replay(vector.random),
+    });
+    const plaintext = fromHex(vector.plaintext);
+    const pieces: Uint8Array[] = [];
+    for await (const piece of sealer.sealStream(vector.kind, [plaintext.subarray(0, 5), plaintext.subarray(5)])) pieces.push(piece);
+    expect(pieces.map(toHex).join('')).toBe(vector.envelope);
+  });
+
+  it('writes the deterministic ephemeral public key into the header and exposes it', async () => {
+    const vector = vectors[0]!;
+    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), { chunkSize: vector.chunkSize, ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar), random: replay(vector.random) });
+    expect(toHex(sealer.ephemeralPublicKey)).toBe(vector.envelope.slice(24, 24 + 130));
+    expect(sealer.chunkSize).toBe(vector.chunkSize);
+  });
+});
+
+describe('node:crypto sealer: opens with the shared WebCrypto opener', () => {
+  let intake: P256KeyPair;
+  let opener: Opener;
+  let sealer: Sealer;
+  beforeAll(async () => {
+    intake = await generateP256KeyPair();
+    opener = createOpener(intake.privateKey);
+    sealer = await createNodeSealer(intake.publicKeyRaw, { chunkSize: 1024 });
+  });
+
+  it('seal(): every chunking edge opens with open() and openStream()', async () => {
+    for (const length of [0, 1, 1023, 1024, 1025, 2048, 3000, 17 * 1024 + 5]) {
+      const plaintext = pattern(length, length + 1);
+      const envelope = await sealer.seal('object', plaintext);
+      expect(envelope.length).toBe(sealedLength(length, 1024));
+      expect(envelope).toBeInstanceOf(Uint8Array);
+      const { whole, streamed } = await openBoth(opener, envelope);
+      expect(toHex(whole)).toBe(toHex(plaintext));
+      expect(toHex(streamed)).toBe(toHex(plaintext));
+    }
+  });
+
+  it('keeps the kind, and every envelope has its own salt, data key and nonce prefix', async () => {
+    const plaintext = pattern(100);
+    const a = await sealer.seal('journalMetadata', plaintext);
+    const b = await sealer.seal('journalMetadata', plaintext);
+    expect((await opener.open(a)).kind).toBe('journalMetadata');
+    expect((await opener.open(await sealer.seal('backup', plaintext))).kind).toBe('backup');
+    const [ha, hb] = [decodeEnvelopeHeader(a), decodeEnvelopeHeader(b)];
+    expect(toHex(ha.ephemeralPublicKey)).toBe(toHex(hb.ephemeralPublicKey));
+    expect(toHex(ha.ephemeralPublicKey)).toBe(toHex(sealer.ephemeralPublicKey));
+    expect(toHex(ha.salt)).not.toBe(toHex(hb.salt));
+    expect(toHex(ha.noncePrefix)).not.toBe(toHex(hb.noncePrefix));
+    expect(toHex(ha.wrappedKey)).not.toBe(toHex(hb.wrappedKey));
+    // A data key exported by the opener is the one that sealed it, and opens only its own envelope.
+    const keyA = await opener.exportDataKey(a.subarray(0, 140));
+    const keyB = await opener.exportDataKey(b.subarray(0, 140));
+    expect(toHex(keyA)).not.toBe(toHex(keyB));
+  });
+
+  it('each Sealer has its own ephemeral key', async () => {
+    const other = await createNodeSealer(intake.publicKeyRaw);
+    expect(toHex(other.ephemeralPublicKey)).not.toBe(toHex(sealer.ephemeralPublicKey));
+    expect(other.chunkSize).toBe(64 * 1024);
+  });
+
+  it('tampering is detected by the opener (header, chunk, truncation)', async () => {
+    const envelope = await sealer.seal('object', pattern(2500));
+    const flipped = envelope.slice();
+    flipped[200]! ^= 1;
+    await expect(opener.open(flipped)).rejects.toBeInstanceOf(EnvelopeError);
+    const header = envelope.slice();
+    header[80]! ^= 1; // the salt: the KEK changes, the data key does not unwrap
+    await expect(opener.open(header)).rejects.toMatchObject({ code: 'E_ENVELOPE_AUTH' });
+    await expect(opener.open(envelope.subarray(0, 140 + 1040))).rejects.toBeInstanceOf(EnvelopeError);
+  });
+
+  it('sealStream() takes every kind of byte source', async () => {
+    const plaintext = pattern(5000, 9);
+    const pieces = split(plaintext, [1, 700, 1024, 1025, 4000]);
+    async function* asyncPieces(): AsyncGenerator<Uint8Array> {
+      for (const piece of pieces) yield piece;
+    }
+    const sources = [plaintext, pieces, asyncPieces(), toReadableStream(asyncPieces())];
+    for (const source of sources) {
+      const envelope = await collectBytes(sealer.sealStream('object', source));
+      expect(envelope.length).toBe(sealedLength(plaintext.length, 1024));
+      const { whole, streamed } = await openBoth(opener, envelope);
+      expect(toHex(whole)).toBe(toHex(plaintext));
+      expect(toHex(streamed)).toBe(toHex(plaintext));
+    }
+  });
+
+  it('property: random sizes, chunk sizes and piece cuts seal to what the shared opener opens', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 9000 }),
+        fc.integer({ min: 1024, max: 4096 }),
+        fc.array(fc.nat({ max: 9000 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 1 << 30 }),
+        fc.boolean(),
+        async (length, chunkSize, cuts, seed, streamed) => {
+          const chunked = await createNodeSealer(intake.publicKeyRaw, { chunkSize });
+          const plaintext = pattern(length, seed);
+          const envelope = streamed ? await collectBytes(chunked.sealStream('object', split(plaintext, cuts))) : await chunked.seal('object', plaintext);
+          expect(envelope.length).toBe(sealedLength(length, chunkSize));
+          const opened = await openBoth(opener, envelope, 1 + (seed % 3000));
+          expect(toHex(opened.whole)).toBe(toHex(plaintext));
+          expect(toHex(opened.streamed)).toBe(toHex(plaintext));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('streams a large input (40 MiB, default chunk size) with bounded pieces, and seal() of 3 MiB yields between chunks', async () => {
+    const big = await createNodeSealer(intake.publicKeyRaw);
+    const piece = pattern(1_000_003, 5);
+    const count = 42;
+    const plainHash = createHash('sha256');
+    for (let i = 0; i < count; i++) plainHash.update(piece);
+    async function* source(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < count; i++) yield piece;
+    }
+    const sealedPieces: Uint8Array[] = [];
+    let largest = 0;
+    for await (const sealed of big.sealStream('object', source())) {
+      largest = Math.max(largest, sealed.length);
+      sealedPieces.push(sealed);
+    }
+    expect(largest).toBe(64 * 1024 + 16);
+    const total = sealedPieces.reduce((sum, p) => sum + p.length, 0);
+    expect(total).toBe(sealedLength(count * piece.length, 64 * 1024));
+    const opened = await opener.openStream(sealedPieces);
+    const openedHash = createHash('sha256');
+    for await (const plain of opened.plaintext) openedHash.update(plain);
+    expect(openedHash.digest('hex')).toBe(plainHash.digest('hex'));
+
+    // seal() of a payload of many chunks (48 here) lets the event loop run while it works: an
+    // immediate queued before it runs before it resolves (were it synchronous, only after).
+    const three = pattern(3 * 1024 * 1024 + 7, 3);
+    let ranDuring = false;
+    setImmediate(() => {
+      ranDuring = true;
+    });
+    const envelope = await big.seal('object', three);
+    expect(ranDuring).toBe(true);
+    expect(toHex(createHash('sha256').update((await opener.open(envelope)).plaintext).digest())).toBe(toHex(createHash('sha256').update(three).digest()));
+  });
+
+  it('refuses what the shared sealer refuses', async () => {
+    await expect(createNodeSealer(intake.publicKeyRaw, { chunkSize: 1000 })).rejects.toMatchObject({ code: 'E_ENVELOPE_FORMAT' });
+    await expect(createNodeSealer(intake.publicKeyRaw, { chunkSize: 16 * 1024 * 1024 + 1 })).rejects.toMatchObject({ code: 'E_ENVELOPE_FORMAT' });
+    await expect(createNodeSealer(intake.publicKeyRaw.subarray(0, 33))).rejects.toThrow(TypeError);
+    const offCurve = intake.publicKeyRaw.slice();
+    offCurve[64]! ^= 1;
+    await expect(createNodeSealer(offCurve)).rejects.toThrow(/not a point on P-256/);
+    await expect(createNodeSealer(intake.publicKeyRaw, { ephemeralPrivateScalar: new Uint8Array(32) })).rejects.toThrow(RangeError);
+    await expect(createNodeSealer(intake.privateKey)).rejects.toThrow(TypeError);
+    await expect(sealer.seal('nope' as 'object', new Uint8Array(1))).rejects.toMatchObject({ code: 'E_ENVELOPE_FORMAT' });
+    await expect(sealer.seal('object', 'text' as unknown as Uint8Array)).rejects.toThrow(TypeError);
+    await expect(collectBytes(sealer.sealStream('object', ['x' as unknown as Uint8Array]))).rejects.toThrow(TypeError);
+    const shortRandom = await createNodeSealer(intake.publicKeyRaw, { random: (length) => new Uint8Array(length - 1) });
+    await expect(shortRandom.seal('object', new Uint8Array(1))).rejects.toThrow(/must return/);
+  });
+
+  it('takes the intake key as a CryptoKey too', async () => {
+    const fromKey = await createNodeSealer(intake.publicKey);
+    const plaintext = pattern(77);
+    expect(toHex((await opener.open(await fromKey.seal('object', plaintext))).plaintext)).toBe(toHex(plaintext));
+  });
+
+  it('releases a source it stops reading (a consumer that gives up)', async () => {
+    let returned = false;
+    function* endless(): Generator<Uint8Array> {
+      try {
+        for (;;) yield new Uint8Array(4096);
+      } finally {
+        returned = true;
+      }
+    }
+    const iterator = sealer.sealStream('object', endless())[Symbol.asyncIterator]();
+    await iterator.next(); // header
+    await iterator.next(); // first chunk (needs a second one read ahead)
+    await iterator.return?.(undefined);
+    expect(returned).toBe(true);
+  });
+});
+
+describe('the body sealer', () => {
+  it('plain Node supports the node:crypto sealer (primitives present, known answer reproduced)', async () => {
+    expect(await nodeSealerSupport()).toEqual({ ok: true, keyWrap: 'cipher' });
+  });
+
+  it('createBodySealer seals envelopes the intake private key opens', async () => {
+    const intake = await generateP256KeyPair();
+    const sealer = await createBodySealer(intake.publicKeyRaw);
+    const plaintext = new TextEncoder().encode('MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.5.1\r');
+    expect(toHex((await createOpener(intake.privateKey).open(await sealer.seal('object', plaintext))).plaintext)).toBe(toHex(plaintext));
+  });
+
+  /** Loads a fresh node-sealer module against a node:crypto changed by `change` (undone afterwards). */
+  async function withCrypto<T>(
+    change: (actual: typeof nodeCrypto) => Partial<typeof nodeCrypto>,
+    run: (fresh: typeof import('../../../electron/crypto/node-sealer')) => Promise<T>,
+  ): Promise<T> {
+    vi.resetModules();
+    vi.doMock('node:crypto', async (importOriginal) => {
+      const actual = await importOriginal<typeof nodeCrypto>();
+      return { ...actual, ...change(actual) };
+    });
+    try {
+      return await run(await import('../../../electron/crypto/node-sealer'));
+    } finally {
+      vi.doUnmock('node:crypto');
+      vi.resetModules();
+    }
+  }
+
+  /** node:crypto as on BoringSSL (presumably): no AES-KW cipher listed, and createCipheriv refuses it. */
+  const withoutKeyWrapCipher = (actual: typeof nodeCrypto): Partial<typeof nodeCrypto> => ({
+    getCiphers: () => actual.getCiphers().filter((name) => !name.includes('wrap')),
+    createCipheriv: ((algorithm: string, ...rest: unknown[]) => {
+      if (algorithm.includes('wrap')) throw new Error(`Unknown cipher ${algorithm}`);
+      return (actual.createCipheriv as (...args: unknown[]) => unknown)(algorithm, ...rest);
+    }) as typeof nodeCrypto.createCipheriv,
+  });
+
+  it('without the id-aes256-wrap cipher (Electron on BoringSSL) chooses the composed key wrap, reproduces the vectors, and its envelopes open', async () => {
+    await withCrypto(withoutKeyWrapCipher, async (fresh) => {
+      const support = await fresh.nodeSealerSupport();
+      expect(support).toMatchObject({ ok: true, keyWrap: 'composed' });
+      expect(support.ok && support.keyWrap === 'composed' ? support.cipherRejected : '').toMatch(/no id-aes256-wrap cipher/);
+      // The default path of a node sealer in this process is the composed one, byte for byte.
+      for (const vector of vectors) {
+        const sealer = await fresh.createNodeSealer(fromHex(vector.intakePublicKey), {
+          chunkSize: vector.chunkSize,
+          ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
+          random: replay(vector.random),
+        });
+        expect(toHex(await sealer.seal(vector.kind, fromHex(vector.plaintext)))).toBe(vector.envelope);
+      }
+      await expect(fresh.createNodeSealer(fromHex(vectors[0]!.intakePublicKey), { keyWrap: 'cipher' }).then((s) => s.seal('object', new Uint8Array(1)))).rejects.toThrow(
+        /Unknown cipher/,
+      );
+      const intake = await generateP256KeyPair();
+      const sealer = await fresh.createBodySealer(intake.publicKeyRaw);
+      const plaintext = pattern(3000);
+      expect(toHex((await createOpener(intake.privateKey).open(await sealer.seal('object', plaintext))).plaintext)).toBe(toHex(plaintext));
+    });
+  });
+
+  it('rejects an id-aes256-wrap cipher that fails the known answer, and chooses the composed key wrap', async () => {
+    const broken = (actual: typeof nodeCrypto): Partial<typeof nodeCrypto> => ({
+      createCipheriv: ((algorithm: string, key: Uint8Array, ...rest: unknown[]) => {
+        const flipped = algorithm === 'id-aes256-wrap' ? Buffer.from(key).map((byte, i) => (i === 0 ? byte ^ 1 : byte)) : key;
+        return (actual.createCipheriv as (...args: unknown[]) => unknown)(algorithm, flipped, ...rest);
+      }) as typeof nodeCrypto.createCipheriv,
+    });
+    await withCrypto(broken, async (fresh) => {
+      const support = await fresh.nodeSealerSupport();
+      expect(support).toMatchObject({ ok: true, keyWrap: 'composed' });
+      expect(support.ok && support.keyWrap === 'composed' ? support.cipherRejected : '').toMatch(/cipher key wrap\) sealed the known-answer envelope differently/);
+    });
+  });
+
+  it('falls back to the shared WebCrypto sealer only when the composed key wrap cannot run either (no AES-256-ECB)', async () => {
+    const noEcb = (actual: typeof nodeCrypto): Partial<typeof nodeCrypto> => ({
+      getCiphers: () => actual.getCiphers().filter((name) => !name.includes('wrap') && name !== 'aes-256-ecb'),
+      createCipheriv: ((algorithm: string, ...rest: unknown[]) => {
+        if (algorithm.includes('wrap') || algorithm === 'aes-256-ecb') throw new Error(`Unknown cipher ${algorithm}`);
+        return (actual.createCipheriv as (...args: unknown[]) => unknown)(algorithm, ...rest);
+      }) as typeof nodeCrypto.createCipheriv,
+    });
+    await withCrypto(noEcb, async (fresh) => {
+      const support = await fresh.nodeSealerSupport();
+      expect(support.ok).toBe(false);
+      expect(support.ok ? '' : support.reason).toMatch(/no id-aes256-wrap cipher.*composed key wrap\) could not seal.*Unknown cipher aes-256-ecb/);
+      const intake = await generateP256KeyPair();
+      const sealer = await fresh.createBodySealer(intake.publicKeyRaw);
+      const plaintext = pattern(3000);
+      expect(toHex((await createOpener(intake.privateKey).open(await sealer.seal('object', plaintext))).plaintext)).toBe(toHex(plaintext));
+    });
+  });
+
+  it('node and WebCrypto envelopes of one plaintext open alike and have the same length', async () => {
+    const intake = await generateP256KeyPair();
+    const { createSealer } = await import('../../../shared/crypto/envelope');
+    const plaintext = pattern(70_000);
+    const a = await (await createNodeSealer(intake.publicKeyRaw)).seal('object', plaintext);
+    const b = await (await createSealer(intake.publicKeyRaw)).seal('object', plaintext);
+    expect(a.length).toBe(b.length);
+    const opener = createOpener(intake.privateKey);
+    expect(toHex(concatBytes((await opener.open(a)).plaintext))).toBe(toHex((await opener.open(b)).plaintext));
+  });
+});
