@@ -1,4 +1,5 @@
 import type * as nodeCrypto from 'node:crypto';
+import type * as NodeSealerModule from '../../../electron/crypto/node-sealer';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -357,7 +358,7 @@ describe('the body sealer', () => {
   /** Loads a fresh node-sealer module against a node:crypto changed by `change` (undone afterwards). */
   async function withCrypto<T>(
     change: (actual: typeof nodeCrypto) => Partial<typeof nodeCrypto>,
-    run: (fresh: typeof import('../../../electron/crypto/node-sealer')) => Promise<T>,
+    run: (fresh: typeof NodeSealerModule) => Promise<T>,
   ): Promise<T> {
     vi.resetModules();
     vi.doMock('node:crypto', async (importOriginal) => {
