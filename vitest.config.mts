@@ -15,6 +15,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
+          // Integration tests (real sockets, fsync, child processes) share 2 cores with everything
+          // else in CI; a timeout here only catches hangs, it is not a speed assertion.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
           exclude: ['test/e2e/**', 'test/interop/**', 'test/bench/**'],
         },

@@ -2,20 +2,16 @@ import { createCipheriv, createECDH, getCiphers, hkdfSync, randomFillSync, type 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createSealer, type ByteSource, type Sealer, type SealerOptions } from '../../shared/crypto/envelope';
 import {
-  DEFAULT_CHUNK_SIZE,
   ENVELOPE_HEADER_LENGTH,
-  ENVELOPE_KINDS,
-  EnvelopeError,
   GCM_TAG_LENGTH,
   KEK_INFO,
-  MAX_CHUNK_SIZE,
-  MIN_CHUNK_SIZE,
   NONCE_PREFIX_LENGTH,
   P256_PUBLIC_KEY_LENGTH,
   SALT_LENGTH,
   encodeEnvelopeHeader,
   type EnvelopeKind,
 } from '../../shared/crypto/envelope-format';
+import { PieceReader, checkChunkIndex, checkEnvelopeKind, chunkCount, chunkNonce, fixedSizeChunks, sealerChunkSize, takeRandom } from '../../shared/crypto/envelope-stream';
 import { isValidP256Scalar } from '../../shared/crypto/p256-keys';
 
 /**
@@ -65,7 +61,6 @@ import { isValidP256Scalar } from '../../shared/crypto/p256-keys';
 const CURVE = 'prime256v1';
 const DATA_KEY_LENGTH = 32;
 const WRAPPED_KEY_LENGTH = DATA_KEY_LENGTH + 8;
-const MAX_CHUNK_INDEX = 0xffffffff;
 const AES_KW = 'id-aes256-wrap';
 const AES_GCM = 'aes-256-gcm';
 const AES_ECB = 'aes-256-ecb';
@@ -163,20 +158,6 @@ export function checkIntakePublicKey(point: Uint8Array): void {
   }
 }
 
-function checkKind(kind: EnvelopeKind): void {
-  if (!Object.hasOwn(ENVELOPE_KINDS, kind)) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'Unknown envelope kind.');
-}
-
-function checkChunkSize(chunkSize: number): void {
-  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
-    throw new EnvelopeError('E_ENVELOPE_FORMAT', `Chunk size must be from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} bytes.`);
-  }
-}
-
-function checkChunkIndex(index: number): void {
-  if (index > MAX_CHUNK_INDEX) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'The envelope has more chunks than the format allows.');
-}
-
 /** The raw uncompressed point of the intake public key (a CryptoKey is exported, a point is checked). */
 async function intakePointOf(intakePublicKey: IntakePublicKey): Promise<Buffer> {
   if (intakePublicKey instanceof Uint8Array) {
@@ -195,7 +176,7 @@ async function intakePointOf(intakePublicKey: IntakePublicKey): Promise<Buffer> 
 /** One envelope's secrets and header: everything its chunks need. */
 interface Envelope {
   readonly header: Uint8Array;
-  readonly dataKey: Buffer;
+  readonly dataKey: Uint8Array;
   readonly noncePrefix: Uint8Array;
 }
 
@@ -204,8 +185,7 @@ interface Envelope {
  * shared `createSealer`, including the deterministic test mode (`ephemeralPrivateScalar`, `random`).
  */
 export async function createNodeSealer(intakePublicKey: IntakePublicKey, options: NodeSealerOptions = {}): Promise<Sealer> {
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  checkChunkSize(chunkSize);
+  const chunkSize = sealerChunkSize(options.chunkSize);
   const keyWrap = options.keyWrap ?? defaultKeyWrap();
   if (keyWrap !== 'cipher' && keyWrap !== 'composed') throw new TypeError("keyWrap must be 'cipher' or 'composed'.");
   const intakePoint = await intakePointOf(intakePublicKey);
@@ -228,7 +208,7 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
   const random = options.random;
 
   /** The per-envelope random values, in the order of the shared sealer: salt, data key, nonce prefix. */
-  function freshValues(): { salt: Uint8Array; dataKey: Buffer; noncePrefix: Uint8Array } {
+  function freshValues(): { salt: Uint8Array; dataKey: Uint8Array; noncePrefix: Uint8Array } {
     if (random === undefined) {
       const bytes = randomFillSync(Buffer.alloc(RANDOM_PER_ENVELOPE));
       return {
@@ -237,18 +217,14 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
         noncePrefix: bytes.subarray(SALT_LENGTH + DATA_KEY_LENGTH),
       };
     }
-    const take = (length: number): Buffer => {
-      const bytes = random(length);
-      if (!(bytes instanceof Uint8Array) || bytes.length !== length) throw new TypeError(`random(${length}) must return ${length} bytes.`);
-      return Buffer.from(bytes);
-    };
+    const take = (length: number): Uint8Array => takeRandom(random, length);
     const salt = take(SALT_LENGTH);
     const dataKey = take(DATA_KEY_LENGTH);
     return { salt, dataKey, noncePrefix: take(NONCE_PREFIX_LENGTH) };
   }
 
   function beginEnvelope(kind: EnvelopeKind): Envelope {
-    checkKind(kind);
+    checkEnvelopeKind(kind);
     const { salt, dataKey, noncePrefix } = freshValues();
     const kek = Buffer.from(hkdfSync('sha256', secret, salt, KEK_INFO_BYTES, 32));
     let wrappedKey: Buffer;
@@ -265,11 +241,7 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
   /** Seals chunk `index` of `envelope` into `out` at `offset`; returns the offset after it. */
   function sealChunkInto(envelope: Envelope, index: number, last: boolean, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     checkChunkIndex(index);
-    const nonce = Buffer.alloc(12);
-    nonce.set(envelope.noncePrefix, 0);
-    nonce.writeUInt32BE(index, NONCE_PREFIX_LENGTH);
-    nonce[11] = last ? 0x01 : 0x00;
-    const cipher = createCipheriv(AES_GCM, envelope.dataKey, nonce, { authTagLength: GCM_TAG_LENGTH });
+    const cipher = createCipheriv(AES_GCM, envelope.dataKey, chunkNonce(envelope.noncePrefix, index, last), { authTagLength: GCM_TAG_LENGTH });
     cipher.setAAD(envelope.header);
     const body = cipher.update(plaintext);
     out.set(body, offset);
@@ -283,8 +255,7 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
 
   async function seal(kind: EnvelopeKind, plaintext: Uint8Array): Promise<Uint8Array> {
     if (!(plaintext instanceof Uint8Array)) throw new TypeError('The plaintext must be a Uint8Array.');
-    const chunks = Math.max(1, Math.ceil(plaintext.length / chunkLength));
-    checkChunkIndex(chunks - 1);
+    const chunks = chunkCount(plaintext.length, chunkLength);
     const envelope = beginEnvelope(kind);
     try {
       const out = new Uint8Array(ENVELOPE_HEADER_LENGTH + plaintext.length + chunks * GCM_TAG_LENGTH);
@@ -308,30 +279,15 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
   }
 
   async function* sealStream(kind: EnvelopeKind, source: ByteSource): AsyncGenerator<Uint8Array> {
-    const pieces = openSource(source);
+    const pieces = new PieceReader(source);
     let envelope: Envelope | null = null;
     try {
       envelope = beginEnvelope(kind);
       yield envelope.header.slice();
       // One chunk of look-ahead: a full chunk is sealed as not-last only once another byte arrives.
-      const pending = new Uint8Array(chunkLength);
-      let filled = 0;
-      let index = 0;
-      for (let piece = await pieces.next(); piece !== undefined; piece = await pieces.next()) {
-        let offset = 0;
-        while (offset < piece.length) {
-          if (filled === chunkLength) {
-            yield sealOne(envelope, index++, false, pending);
-            filled = 0;
-          }
-          const take = Math.min(chunkLength - filled, piece.length - offset);
-          pending.set(piece.subarray(offset, offset + take), filled);
-          filled += take;
-          offset += take;
-        }
+      for await (const { index, last, data } of fixedSizeChunks(() => pieces.next(), chunkLength)) {
+        yield sealOne(envelope, index, last, data);
       }
-      yield sealOne(envelope, index, true, pending.subarray(0, filled));
-      pending.fill(0);
     } finally {
       envelope?.dataKey.fill(0);
       await pieces.close();
@@ -339,71 +295,6 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
   }
 
   return { chunkSize, ephemeralPublicKey: ephemeralPublicKey.slice(), seal, sealStream };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Byte sources (the same contract as the shared sealer's: any-sized pieces, empty ones skipped)
-
-interface PieceSource {
-  /** The next non-empty piece, or undefined at the end. */
-  next(): Promise<Uint8Array | undefined>;
-  /** Releases the source (cancels a stream, returns an iterator) when it has not ended. */
-  close(): Promise<void>;
-}
-
-function openSource(source: ByteSource): PieceSource {
-  let pull: () => Promise<Uint8Array | undefined>;
-  let release: () => Promise<void>;
-  let ended = false;
-  let closed = false;
-  if (source instanceof Uint8Array) {
-    let given = false;
-    pull = () => {
-      if (given) return Promise.resolve(undefined);
-      given = true;
-      return Promise.resolve(source);
-    };
-    release = () => Promise.resolve();
-  } else if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function') {
-    const reader = (source as ReadableStream<Uint8Array>).getReader();
-    pull = async () => {
-      const result = await reader.read();
-      return result.done ? undefined : result.value;
-    };
-    release = async () => {
-      if (!ended) await reader.cancel().catch(() => undefined);
-      reader.releaseLock();
-    };
-  } else {
-    const iterator =
-      Symbol.asyncIterator in source ? (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]() : (source as Iterable<Uint8Array>)[Symbol.iterator]();
-    pull = async () => {
-      const result = await iterator.next();
-      return result.done === true ? undefined : result.value;
-    };
-    release = async () => {
-      if (!ended) await iterator.return?.();
-    };
-  }
-  return {
-    async next() {
-      while (!ended && !closed) {
-        const piece = await pull();
-        if (piece === undefined) {
-          ended = true;
-          return undefined;
-        }
-        if (!(piece instanceof Uint8Array)) throw new TypeError('A byte source must yield Uint8Array pieces.');
-        if (piece.length > 0) return piece;
-      }
-      return undefined;
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await release();
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,13 +1,9 @@
 import { asBytes, concatBytes, randomBytes, toHex, type Bytes } from './bytes';
 import {
-  DEFAULT_CHUNK_SIZE,
   ENVELOPE_HEADER_LENGTH,
-  ENVELOPE_KINDS,
   EnvelopeError,
   GCM_TAG_LENGTH,
   KEK_INFO,
-  MAX_CHUNK_SIZE,
-  MIN_CHUNK_SIZE,
   NONCE_PREFIX_LENGTH,
   SALT_LENGTH,
   decodeEnvelopeHeader,
@@ -15,6 +11,7 @@ import {
   type EnvelopeHeader,
   type EnvelopeKind,
 } from './envelope-format';
+import { PieceReader, checkChunkIndex, checkEnvelopeKind, chunkCount, chunkNonce, fixedSizeChunks, sealerChunkSize, takeRandom, type ByteSource } from './envelope-stream';
 import { generateP256KeyPair, importP256PrivateScalar, importP256PublicKey, type P256KeyPair } from './p256-keys';
 
 /**
@@ -41,8 +38,7 @@ import { generateP256KeyPair, importP256PrivateScalar, importP256PublicKey, type
  * file and rename it only then).
  */
 
-/** Where bytes come from: pieces of any size (empty ones are skipped), or one array. */
-export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStream<Uint8Array> | Uint8Array;
+export type { ByteSource } from './envelope-stream';
 
 export interface SealerOptions {
   /** Plaintext bytes per chunk, 1 KiB … 16 MiB; 64 KiB by default. */
@@ -104,7 +100,6 @@ export interface Opener {
 
 const AES_GCM = 'AES-GCM';
 const DATA_KEY_LENGTH = 32;
-const MAX_CHUNK_INDEX = 0xffffffff;
 const SHARED_SECRET_CACHE_SIZE = 64;
 const KEK_INFO_BYTES = new TextEncoder().encode(KEK_INFO);
 
@@ -113,29 +108,6 @@ function chunkFailure(index: number): EnvelopeError {
     'E_ENVELOPE_AUTH',
     `Chunk ${index} failed authentication: the envelope was altered, reordered, truncated or sealed to another key.`,
   );
-}
-
-function checkKind(kind: EnvelopeKind): void {
-  if (!Object.hasOwn(ENVELOPE_KINDS, kind)) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'Unknown envelope kind.');
-}
-
-function checkChunkSize(chunkSize: number): void {
-  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
-    throw new EnvelopeError('E_ENVELOPE_FORMAT', `Chunk size must be from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} bytes.`);
-  }
-}
-
-function checkChunkIndex(index: number): void {
-  if (index > MAX_CHUNK_INDEX) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'The envelope has more chunks than the format allows.');
-}
-
-/** prefix (7) ‖ index u32 BE (4) ‖ last flag (1). */
-function chunkNonce(prefix: Uint8Array, index: number, last: boolean): Bytes {
-  const nonce = new Uint8Array(12);
-  nonce.set(prefix, 0);
-  new DataView(nonce.buffer).setUint32(NONCE_PREFIX_LENGTH, index);
-  nonce[11] = last ? 0x01 : 0x00;
-  return nonce;
 }
 
 /** The data key, nonce prefix and header bytes of one envelope: everything its chunks need. */
@@ -198,72 +170,6 @@ export function importEnvelopeDataKey(raw: Uint8Array): Promise<CryptoKey> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Byte sources
-
-/** Pulls pieces from any ByteSource, one `next()` at a time, and can release it. */
-class PieceReader {
-  private readonly pull: () => Promise<Uint8Array | undefined>;
-  /** Lets go of the source; `early` when it has not ended (cancel a stream, return an iterator). */
-  private readonly release: (early: boolean) => Promise<void>;
-  private ended = false;
-  private closed = false;
-
-  constructor(source: ByteSource) {
-    if (source instanceof Uint8Array) {
-      let given = false;
-      this.pull = () => {
-        if (given) return Promise.resolve(undefined);
-        given = true;
-        return Promise.resolve(source);
-      };
-      this.release = () => Promise.resolve();
-    } else if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function') {
-      const reader = (source as ReadableStream<Uint8Array>).getReader();
-      this.pull = async () => {
-        const result = await reader.read();
-        return result.done ? undefined : result.value;
-      };
-      this.release = async (early) => {
-        if (early) await reader.cancel().catch(() => undefined);
-        reader.releaseLock();
-      };
-    } else {
-      const iterator =
-        Symbol.asyncIterator in source
-          ? (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
-          : (source as Iterable<Uint8Array>)[Symbol.iterator]();
-      this.pull = async () => {
-        const result = await iterator.next();
-        return result.done === true ? undefined : result.value;
-      };
-      this.release = async (early) => {
-        if (early) await iterator.return?.();
-      };
-    }
-  }
-
-  /** The next non-empty piece, or undefined at the end. */
-  async next(): Promise<Uint8Array | undefined> {
-    while (!this.ended && !this.closed) {
-      const piece = await this.pull();
-      if (piece === undefined) {
-        this.ended = true;
-        return undefined;
-      }
-      if (!(piece instanceof Uint8Array)) throw new TypeError('A byte source must yield Uint8Array pieces.');
-      if (piece.length > 0) return piece;
-    }
-    return undefined;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.release(!this.ended);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Sealing
 
 /**
@@ -284,8 +190,7 @@ async function deriveKek(secretKey: CryptoKey, salt: Uint8Array, usage: 'wrapKey
  * It generates one ephemeral key pair and computes the ECDH secret once.
  */
 export async function createSealer(intakePublicKey: CryptoKey | Uint8Array, options: SealerOptions = {}): Promise<Sealer> {
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  checkChunkSize(chunkSize);
+  const chunkSize = sealerChunkSize(options.chunkSize);
   const random = options.random ?? randomBytes;
   const intakeKey = intakePublicKey instanceof Uint8Array ? await importP256PublicKey(intakePublicKey) : intakePublicKey;
   if (intakeKey.type !== 'public' || intakeKey.algorithm.name !== 'ECDH' || (intakeKey.algorithm as KeyAlgorithm & { namedCurve?: string }).namedCurve !== 'P-256') {
@@ -297,15 +202,11 @@ export async function createSealer(intakePublicKey: CryptoKey | Uint8Array, opti
   const secretKey = await globalThis.crypto.subtle.importKey('raw', secret, 'HKDF', false, ['deriveBits']);
   new Uint8Array(secret).fill(0);
 
-  const randomOf = (length: number): Bytes => {
-    const bytes = random(length);
-    if (!(bytes instanceof Uint8Array) || bytes.length !== length) throw new TypeError(`random(${length}) must return ${length} bytes.`);
-    return new Uint8Array(bytes);
-  };
+  const randomOf = (length: number): Bytes => takeRandom(random, length);
 
   /** Header and chunk context of a new envelope: fresh salt, data key and nonce prefix. */
   async function beginEnvelope(kind: EnvelopeKind): Promise<{ header: Bytes; context: ChunkContext }> {
-    checkKind(kind);
+    checkEnvelopeKind(kind);
     const salt = randomOf(SALT_LENGTH);
     const rawDataKey = randomOf(DATA_KEY_LENGTH);
     const noncePrefix = randomOf(NONCE_PREFIX_LENGTH);
@@ -323,8 +224,7 @@ export async function createSealer(intakePublicKey: CryptoKey | Uint8Array, opti
   async function seal(kind: EnvelopeKind, plaintext: Uint8Array): Promise<Uint8Array> {
     if (!(plaintext instanceof Uint8Array)) throw new TypeError('The plaintext must be a Uint8Array.');
     const { header, context } = await beginEnvelope(kind);
-    const chunks = Math.max(1, Math.ceil(plaintext.length / chunkSize));
-    checkChunkIndex(chunks - 1);
+    const chunks = chunkCount(plaintext.length, chunkSize);
     const sealed = await Promise.all(
       Array.from({ length: chunks }, (_, index) =>
         encryptChunk(context, index, index === chunks - 1, plaintext.subarray(index * chunkSize, (index + 1) * chunkSize)),
@@ -339,23 +239,9 @@ export async function createSealer(intakePublicKey: CryptoKey | Uint8Array, opti
       const { header, context } = await beginEnvelope(kind);
       yield header.slice();
       // One chunk of look-ahead: a full chunk is sealed as not-last only once another byte arrives.
-      const pending = new Uint8Array(chunkSize);
-      let filled = 0;
-      let index = 0;
-      for (let piece = await reader.next(); piece !== undefined; piece = await reader.next()) {
-        let offset = 0;
-        while (offset < piece.length) {
-          if (filled === chunkSize) {
-            yield await encryptChunk(context, index++, false, pending);
-            filled = 0;
-          }
-          const take = Math.min(chunkSize - filled, piece.length - offset);
-          pending.set(piece.subarray(offset, offset + take), filled);
-          filled += take;
-          offset += take;
-        }
+      for await (const { index, last, data } of fixedSizeChunks(() => reader.next(), chunkSize)) {
+        yield await encryptChunk(context, index, last, data);
       }
-      yield await encryptChunk(context, index, true, pending.subarray(0, filled));
     } finally {
       await reader.close();
     }
@@ -407,32 +293,27 @@ async function openWithContext(header: EnvelopeHeader, context: ChunkContext, en
 
 /** Reads the rest of `reader` after the header, with one sealed chunk of look-ahead. */
 async function* openChunks(context: ChunkContext, reader: PieceReader, leftover: Uint8Array): AsyncGenerator<Uint8Array> {
-  const { sealedChunkSize } = context;
-  const pending = new Uint8Array(sealedChunkSize);
-  let filled = 0;
-  let index = 0;
+  let first: Uint8Array | undefined = leftover.length > 0 ? leftover : undefined;
+  const next = (): Promise<Uint8Array | undefined> => {
+    if (first === undefined) return reader.next();
+    const piece = first;
+    first = undefined;
+    return Promise.resolve(piece);
+  };
   try {
-    let piece: Uint8Array | undefined = leftover.length > 0 ? leftover : await reader.next();
-    for (; piece !== undefined; piece = await reader.next()) {
-      let offset = 0;
-      while (offset < piece.length) {
-        if (filled === sealedChunkSize) {
-          yield await decryptChunk(context, index++, false, pending);
-          filled = 0;
-        }
-        const take = Math.min(sealedChunkSize - filled, piece.length - offset);
-        pending.set(piece.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
+    for await (const { index, last, data } of fixedSizeChunks(next, context.sealedChunkSize)) {
+      if (!last) {
+        yield await decryptChunk(context, index, false, data);
+        continue;
       }
+      if (data.length === 0) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', 'The envelope has a header but no chunk.');
+      if (data.length < GCM_TAG_LENGTH) {
+        throw new EnvelopeError('E_ENVELOPE_TRUNCATED', `The envelope is cut short: its last chunk (${index}) is shorter than an authentication tag.`);
+      }
+      const plaintext = await decryptChunk(context, index, true, data);
+      checkCanonicalLastChunk(index, plaintext.length);
+      yield plaintext;
     }
-    if (filled === 0) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', 'The envelope has a header but no chunk.');
-    if (filled < GCM_TAG_LENGTH) {
-      throw new EnvelopeError('E_ENVELOPE_TRUNCATED', `The envelope is cut short: its last chunk (${index}) is shorter than an authentication tag.`);
-    }
-    const last = await decryptChunk(context, index, true, pending.subarray(0, filled));
-    checkCanonicalLastChunk(index, last.length);
-    yield last;
   } finally {
     await reader.close();
   }

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { AppHeader } from '../../app/layout/app-header';
-import { CopyPathButton } from '../settings/copy-path-button';
+import { CopyButton } from '../../app/copy-button';
 
 /** "ABCD-EFGH-…" or "ABCD EFGH …" keep their groups; an ungrouped key is shown in groups of four. */
 export function recoveryKeyGroups(key: string): string[] {
@@ -45,7 +45,7 @@ export function RecoveryKeyScreen({ recoveryKey, onContinue }: { recoveryKey: st
             Do not store it next to the passphrase.
           </p>
           <div className="recovery-key__actions no-print">
-            <CopyPathButton path={recoveryKey} label="Copy" />
+            <CopyButton variant="path" value={recoveryKey} label="Copy" />
             <button type="button" className="button" onClick={() => window.print()}>
               Print
             </button>

@@ -1,11 +1,12 @@
 import { useId, useState, type DragEvent } from 'react';
-import { HL7_CHARSETS, type Hl7Charset } from '../../../shared/ipc/intake-contract';
+import type { Hl7Charset } from '../../../shared/ipc/intake-contract';
 import { useApi } from '../../app/api-context';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
 import { mappingLabel } from '../patients/record-format';
 import { importHl7Files, type ImportFile, type ImportRow } from './intake-upload';
-import { AckCodes, count, flagWords } from './monitor-tables';
+import { CharsetOverrideField, MessageCells, MessageHeads, OutcomeCells, OutcomeHeads, flagWords } from './message-parts';
+import { count } from './monitor-tables';
 
 /** Reads picked or dropped files into memory (the mind opens no file itself: the user hands them over). */
 async function readFiles(files: readonly File[]): Promise<ImportFile[]> {
@@ -166,19 +167,7 @@ export function FileImportPanel({ onImported }: { onImported: () => void }) {
             disabled={run.busy}
           />
         </div>
-        <div className="field">
-          <label htmlFor={charsetId} className="field__label">
-            Charset when MSH-18 is empty
-          </label>
-          <select id={charsetId} className="input select field--narrow" value={charset} onChange={(event) => setCharset(event.target.value as '' | Hl7Charset)}>
-            <option value="">The listener’s default</option>
-            {HL7_CHARSETS.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <CharsetOverrideField id={charsetId} value={charset} onChange={setCharset} />
       </div>
       <div
         role="region"
@@ -231,11 +220,8 @@ function ImportResults({ rows, labelledBy }: { rows: readonly ImportRow[]; label
           <tr>
             <th scope="col">File</th>
             <th scope="col">Message</th>
-            <th scope="col">Type</th>
-            <th scope="col">Control id</th>
-            <th scope="col">ACK</th>
-            <th scope="col">Flags</th>
-            <th scope="col">Reason</th>
+            <MessageHeads />
+            <OutcomeHeads />
           </tr>
         </thead>
         <tbody>
@@ -247,11 +233,11 @@ function ImportResults({ rows, labelledBy }: { rows: readonly ImportRow[]; label
                   {row.fileName}
                 </th>
                 <td>{r === null ? '' : r.index + 1}</td>
-                <td>{r?.messageType ?? ''}</td>
-                <td>{r === null ? '' : <code>{r.controlId}</code>}</td>
-                <td>{r === null ? '' : <AckCodes acks={[r.ack]} />}</td>
-                <td>{r === null ? '' : [...flagWords(r), r.mapping === undefined || r.mapping === 'mapped' ? '' : mappingLabel(r.mapping)].filter((w) => w !== '').join(', ')}</td>
-                <td>{r === null ? (row.problem ?? '') : (r.reason ?? '')}</td>
+                <MessageCells message={r === null ? null : { messageType: r.messageType, controlId: r.controlId, acks: [r.ack] }} />
+                <OutcomeCells
+                  flags={r === null ? [] : [...flagWords(r), r.mapping === undefined || r.mapping === 'mapped' ? '' : mappingLabel(r.mapping)].filter((w) => w !== '')}
+                  reason={r === null ? (row.problem ?? '') : (r.reason ?? '')}
+                />
               </tr>
             );
           })}

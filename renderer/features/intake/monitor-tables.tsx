@@ -1,4 +1,5 @@
 import type { Hl7RecentMessage, Hl7SenderCounters, IntakeMonitor, IntakeTotals } from '../../../shared/ipc/intake-contract';
+import { MessageCells, MessageHeads, OutcomeCells, OutcomeHeads, flagWords } from './message-parts';
 
 const numberFormat = new Intl.NumberFormat('en');
 const timeFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -72,10 +73,6 @@ export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7Send
   );
 }
 
-export function flagWords(message: { readonly duplicate?: boolean | undefined; readonly conflict?: boolean | undefined; readonly quarantined?: boolean | undefined }): string[] {
-  return [message.duplicate === true ? 'Duplicate' : '', message.conflict === true ? 'Conflict' : '', message.quarantined === true ? 'Quarantined' : ''].filter((word) => word !== '');
-}
-
 const CHANNEL_WORDS = { 'hl7-mllp': 'MLLP', 'hl7-file': 'File' } as const;
 
 /** The newest messages with the acknowledgement each one got. */
@@ -89,11 +86,8 @@ export function RecentMessages({ recent, labelledBy }: { recent: readonly Hl7Rec
             <th scope="col">Time</th>
             <th scope="col">Via</th>
             <th scope="col">Sender</th>
-            <th scope="col">Type</th>
-            <th scope="col">Control id</th>
-            <th scope="col">ACK</th>
-            <th scope="col">Flags</th>
-            <th scope="col">Reason</th>
+            <MessageHeads />
+            <OutcomeHeads />
           </tr>
         </thead>
         <tbody>
@@ -104,44 +98,13 @@ export function RecentMessages({ recent, labelledBy }: { recent: readonly Hl7Rec
               </td>
               <td>{CHANNEL_WORDS[message.channel]}</td>
               <td>{message.sender}</td>
-              <td>{message.messageType}</td>
-              <td>
-                <code>{message.controlId}</code>
-              </td>
-              <td>
-                <AckCodes acks={message.acks} />
-              </td>
-              <td>{flagWords(message).join(', ')}</td>
-              <td>{message.reason ?? ''}</td>
+              <MessageCells message={message} />
+              <OutcomeCells flags={flagWords(message)} reason={message.reason ?? ''} />
             </tr>
           ))}
         </tbody>
       </table>
     </div>
-  );
-}
-
-const ACK_WORDS: Readonly<Record<string, string>> = {
-  AA: 'accepted',
-  AE: 'error, may be retried',
-  AR: 'rejected',
-  CA: 'commit accepted',
-  CE: 'commit error',
-  CR: 'commit rejected',
-};
-
-/** ACK codes with their meaning for screen readers and on hover; rejections marked. */
-export function AckCodes({ acks }: { acks: readonly string[] }) {
-  if (acks.length === 0) return <span className="muted">None asked for</span>;
-  return (
-    <span className="ack-codes">
-      {acks.map((code, index) => (
-        <span key={`${code}${index}`} className={code === 'AA' || code === 'CA' ? 'ack ack--ok' : 'ack ack--error'} title={ACK_WORDS[code] ?? code}>
-          {code}
-          <span className="visually-hidden"> ({ACK_WORDS[code] ?? 'unknown code'})</span>
-        </span>
-      ))}
-    </span>
   );
 }
 

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { HL7_CHARSETS, type Hl7Charset, type IntakeMessageResult } from '../../../shared/ipc/intake-contract';
+import type { Hl7Charset, IntakeMessageResult } from '../../../shared/ipc/intake-contract';
 import { SubmitRow } from '../../app/form/submit-row';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useAction } from '../../app/use-action';
@@ -7,7 +7,8 @@ import { ActionError } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 import type { QuarantineEntry } from '../../vault/vault-service';
 import { isHl7Charset } from './hl7-tree';
-import { AckCodes, When, flagWords } from './monitor-tables';
+import { AckCodes, CharsetOverrideField, MessageCells, MessageHeads, flagWords } from './message-parts';
+import { When } from './monitor-tables';
 
 const STATUS_WORDS = { open: 'Open', reprocessed: 'Reprocessed', discarded: 'Discarded' } as const;
 
@@ -51,9 +52,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                 <th scope="col">Received</th>
                 <th scope="col">Reason</th>
                 <th scope="col">Sender</th>
-                <th scope="col">Type</th>
-                <th scope="col">Control id</th>
-                <th scope="col">ACK</th>
+                <MessageHeads />
                 <th scope="col">Status</th>
                 <th scope="col">Actions</th>
               </tr>
@@ -68,11 +67,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                     {entry.detail.reason}
                   </th>
                   <td>{senderOf(entry)}</td>
-                  <td>{entry.detail.messageType ?? ''}</td>
-                  <td>{entry.detail.messageId === undefined ? '' : <code>{entry.detail.messageId}</code>}</td>
-                  <td>
-                    <AckCodes acks={entry.detail.acks} />
-                  </td>
+                  <MessageCells message={{ messageType: entry.detail.messageType, controlId: entry.detail.messageId, acks: entry.detail.acks }} />
                   <td>{STATUS_WORDS[entry.status]}</td>
                   <td>
                     <div className="table-actions">
@@ -191,19 +186,7 @@ function QuarantineDialog({ pending, onClose, onDone }: { pending: Pending; onCl
         ) : (
           <>
             <p>The raw message is sent through the intake again, as if it had just arrived. The journal records the reprocess.</p>
-            <div className="field">
-              <label htmlFor={charsetId} className="field__label">
-                Charset when MSH-18 is empty
-              </label>
-              <select id={charsetId} className="input select field--narrow" value={charset} onChange={(event) => setCharset(event.target.value as '' | Hl7Charset)}>
-                <option value="">The listener’s default</option>
-                {HL7_CHARSETS.map((value) => (
-                  <option key={value} value={value}>
-                    {value}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <CharsetOverrideField id={charsetId} value={charset} onChange={setCharset} />
           </>
         )}
         <SubmitRow

@@ -1,10 +1,10 @@
 import { useId, useMemo, useState } from 'react';
-import { HL7_CHARSETS } from '../../../shared/ipc/intake-contract';
 import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
 import type { RawMessage } from '../../vault/vault-service';
 import { formatBytes } from '../settings/data-section';
 import { decodeHl7, parseHl7Tree, type Hl7Field, type Hl7Segment } from './hl7-tree';
+import { CharsetOptions } from './message-parts';
 
 /**
  * A raw HL7 v2 message the mind opened (a quarantined input, or the message a record came from),
@@ -52,12 +52,7 @@ export function RawMessageTree({ message }: { message: RawMessage }) {
           Read as
         </label>
         <select id={charsetId} className="input" value={charset} onChange={(event) => setCharset(event.target.value)}>
-          <option value="">As declared (MSH-18)</option>
-          {HL7_CHARSETS.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
+          <CharsetOptions emptyLabel="As declared (MSH-18)" />
         </select>
       </div>
       {tree.segments.length === 0 ? (

@@ -3,7 +3,7 @@ import { hrefForRoute } from '../../app/router/hash-route';
 import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
 import type { LedgerEntryView, LedgerService, LedgerVerification } from '../../ledger/ledger-service';
-import { CopyValueButton } from './copy-value-button';
+import { CopyButton } from '../../app/copy-button';
 import { entryTrust, kindLabel, ledgerTime, NODE_OPERATOR_LABEL, trustLabel, trustSentence } from './ledger-format';
 import { TrustMark } from './trust-mark';
 
@@ -61,7 +61,7 @@ function HashValue({ value, what }: { value: string; what: string }) {
   return (
     <div className="hash-value">
       <code className="hash hash--full">{value}</code>
-      <CopyValueButton value={value} name={`Copy ${what}`} />
+      <CopyButton value={value} name={`Copy ${what}`} />
     </div>
   );
 }
@@ -111,7 +111,7 @@ function EntryView({
             <div className="hash-value">
               {operatorName !== undefined && <span>{operatorName}</span>}
               <code className="hash hash--full">{entry.operator}</code>
-              <CopyValueButton value={entry.operator} name="Copy operator pseudonym" />
+              <CopyButton value={entry.operator} name="Copy operator pseudonym" />
             </div>
           )}
         </Fact>

@@ -2,7 +2,7 @@ import { useId, useState } from 'react';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
 import type { LedgerService, LedgerVerification } from '../../ledger/ledger-service';
-import { CopyPathButton } from '../settings/copy-path-button';
+import { CopyButton } from '../../app/copy-button';
 import { entriesWord, ledgerTime, verificationSentence } from './ledger-format';
 
 /**
@@ -79,7 +79,7 @@ export function VerificationPanel({
             JSON Lines: a header with the EIP-712 domain and types, then one signed entry per line. Anyone can check
             it without this app, with standard tools (<code>ethers.verifyTypedData</code>).
           </p>
-          <CopyPathButton path={exported.path} label="Copy export path" />
+          <CopyButton variant="path" value={exported.path} label="Copy export path" />
         </div>
       )}
     </section>

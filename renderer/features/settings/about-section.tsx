@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import { useAppInfo } from '../../app/app-info-context';
 import { InstallationFacts } from '../../app/installation-facts';
-import { CopyPathButton } from './copy-path-button';
+import { CopyButton } from '../../app/copy-button';
 
 /** What support and IT need: version, host, platform, and where the data lives (the folder to back up). */
 export function AboutSection() {
@@ -11,7 +11,7 @@ export function AboutSection() {
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>About this node</h2>
       <InstallationFacts info={info} />
-      <CopyPathButton path={info.dataDir} label="Copy data folder path" />
+      <CopyButton variant="path" value={info.dataDir} label="Copy data folder path" />
     </section>
   );
 }

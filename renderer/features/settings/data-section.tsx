@@ -4,7 +4,7 @@ import { ActionError } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 import type { SyncProgress } from '../../vault/vault-service';
 import { ImportDemoControl } from '../demo-data/import-demo-control';
-import { CopyPathButton } from './copy-path-button';
+import { CopyButton } from '../../app/copy-button';
 
 const numberFormat = new Intl.NumberFormat('en');
 
@@ -105,7 +105,7 @@ function ExportBackup() {
           <p role="status">
             Backup written ({formatBytes(written.bytes)}) to <code className="path">{written.path}</code>
           </p>
-          <CopyPathButton path={written.path} label="Copy backup path" />
+          <CopyButton variant="path" value={written.path} label="Copy backup path" />
         </div>
       )}
       <ActionError error={exportBackup.error} />

@@ -7,10 +7,9 @@ import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
 import type { NodeIdentity } from '../../ledger/ledger-service';
 import { useCurrentOperator } from '../../vault/vault-context';
-import { CopyValueButton } from '../ledger/copy-value-button';
+import { CopyButton } from '../../app/copy-button';
 import { shortHash } from '../ledger/ledger-format';
 import { ChoiceGroup, type Choice } from './choice-group';
-import { CopyPathButton } from './copy-path-button';
 
 type InstitutionRole = NodeIdentity['institutionRole'];
 
@@ -98,7 +97,7 @@ function IdentityFacts({ identity }: { identity: NodeIdentity }) {
         <dd>
           <div className="hash-value">
             <code className="hash hash--full">{identity.address}</code>
-            <CopyValueButton value={identity.address} label="Copy node id" />
+            <CopyButton value={identity.address} label="Copy node id" />
           </div>
         </dd>
       </div>
@@ -109,7 +108,7 @@ function IdentityFacts({ identity }: { identity: NodeIdentity }) {
             <code className="hash" title={identity.intakePublicKey}>
               {shortHash(identity.intakePublicKey)}
             </code>
-            <CopyValueButton value={identity.intakePublicKey} name="Copy intake public key" />
+            <CopyButton value={identity.intakePublicKey} name="Copy intake public key" />
           </div>
         </dd>
       </div>
@@ -219,7 +218,7 @@ function ExportNodeInfo() {
           <p role="status">
             Node info written to <code className="path">{written}</code>
           </p>
-          <CopyPathButton path={written} label="Copy node info path" />
+          <CopyButton variant="path" value={written} label="Copy node info path" />
         </div>
       )}
       <ActionError error={exportInfo.error} />

@@ -2,30 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { createBodySealer } from '../../../electron/crypto/node-sealer';
 import { createMemoryDedupe } from '../../../electron/intake/hl7/hl7-duplicates';
 import { createHl7Intake } from '../../../electron/intake/hl7/hl7-intake';
-import { createIntakePipeline, INTAKE_KINDS, type IntakeMetadataV1, type QuarantineMetadataV1 } from '../../../electron/intake/intake-pipeline';
+import { INTAKE_KINDS, type IntakeMetadataV1, type QuarantineMetadataV1 } from '../../../electron/intake/intake-pipeline';
 import { checkVault } from '../../../electron/storage/vault-check';
-import { openVaultStorage, type VaultStorage } from '../../../electron/storage/vault-storage';
-import { KeyringStore } from '../../../electron/vault/keyring-store';
-import { createOpener } from '../../../shared/crypto/envelope';
 import { IntakeQuarantineSchema, type IntakeQuarantine } from '../../../shared/domain/clinical';
-import { useTempDirs } from '../../support/temp-dir';
-import { FaultyFs, silentLogger } from '../storage/storage-test-support';
-import { makeTestVault } from '../vault/vault-test-support';
+import { FaultyFs } from '../storage/storage-test-support';
 import { hl7, memoryLog, msh } from './hl7/hl7-test-support';
+import { useIntakePipelines } from './intake-pipeline-support';
 
-const tempDir = useTempDirs();
-
-async function setup(options: { fs?: FaultyFs } = {}) {
-  const dataDir = await tempDir();
-  const vault = await makeTestVault();
-  await new KeyringStore(dataDir).create(vault.keyring);
-  const storage: VaultStorage = await openVaultStorage(dataDir, silentLogger(), options.fs === undefined ? {} : { fs: options.fs });
-  const sealer = await createBodySealer(vault.keys.intakeKeyPair.publicKeyRaw);
-  const durable: number[] = [];
-  const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer, onDurable: (seq) => durable.push(seq) });
-  const opener = createOpener(vault.keys.intakeKeyPair.privateKey);
-  return { dataDir, storage, pipeline, opener, durable };
-}
+const { setup } = useIntakePipelines(createBodySealer);
 
 const REASON: IntakeQuarantine = {
   type: 'quarantine',

@@ -3,31 +3,19 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createIntakePipeline, type IntakeMetadataV1 } from '../../../electron/intake/intake-pipeline';
+import type { IntakeMetadataV1 } from '../../../electron/intake/intake-pipeline';
 import { generateDemoMessages } from '../../../electron/intake/demo/demo-population';
 import { KeyringStore } from '../../../electron/vault/keyring-store';
-import { openVaultStorage, type VaultStorage } from '../../../electron/storage/vault-storage';
+import { openVaultStorage } from '../../../electron/storage/vault-storage';
 import { checkVault } from '../../../electron/storage/vault-check';
 import { collectBytes, createOpener, createSealer } from '../../../shared/crypto/envelope';
 import { NormalizedIntakeSchema } from '../../../shared/domain/clinical';
 import { FaultyFs, silentLogger } from '../storage/storage-test-support';
 import { makeTestVault } from '../vault/vault-test-support';
-import { useTempDirs } from '../../support/temp-dir';
 import { REPO_ROOT } from '../../support/repo-paths';
+import { useIntakePipelines } from './intake-pipeline-support';
 
-const tempDir = useTempDirs();
-
-async function setup(options: { fs?: FaultyFs } = {}) {
-  const dataDir = await tempDir();
-  const vault = await makeTestVault();
-  await new KeyringStore(dataDir).create(vault.keyring);
-  const storage: VaultStorage = await openVaultStorage(dataDir, silentLogger(), options.fs === undefined ? {} : { fs: options.fs });
-  const sealer = await createSealer(vault.keys.intakeKeyPair.publicKeyRaw);
-  const durable: number[] = [];
-  const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer, onDurable: (seq) => durable.push(seq) });
-  const opener = createOpener(vault.keys.intakeKeyPair.privateKey);
-  return { dataDir, storage, pipeline, opener, durable };
-}
+const { tempDir, setup } = useIntakePipelines(createSealer);
 
 const NOW = new Date('2026-01-15T12:00:00Z');
 const messages = (patients: number) => [...generateDemoMessages({ patients, seed: 7, now: NOW })];

@@ -1,0 +1,112 @@
+import { HL7_CHARSETS, type Hl7Charset } from '../../../shared/ipc/intake-contract';
+
+/**
+ * What the intake views (recent messages, file import results, quarantine) show alike for one HL7
+ * message: its type, control id and ACK codes, its flags and reason, and the charset override
+ * field of an import or a reprocess.
+ */
+
+const ACK_WORDS: Readonly<Record<string, string>> = {
+  AA: 'accepted',
+  AE: 'error, may be retried',
+  AR: 'rejected',
+  CA: 'commit accepted',
+  CE: 'commit error',
+  CR: 'commit rejected',
+};
+
+/** ACK codes with their meaning for screen readers and on hover; rejections marked. */
+export function AckCodes({ acks }: { acks: readonly string[] }) {
+  if (acks.length === 0) return <span className="muted">None asked for</span>;
+  return (
+    <span className="ack-codes">
+      {acks.map((code, index) => (
+        <span key={`${code}${index}`} className={code === 'AA' || code === 'CA' ? 'ack ack--ok' : 'ack ack--error'} title={ACK_WORDS[code] ?? code}>
+          {code}
+          <span className="visually-hidden"> ({ACK_WORDS[code] ?? 'unknown code'})</span>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function flagWords(message: { readonly duplicate?: boolean | undefined; readonly conflict?: boolean | undefined; readonly quarantined?: boolean | undefined }): string[] {
+  return [message.duplicate === true ? 'Duplicate' : '', message.conflict === true ? 'Conflict' : '', message.quarantined === true ? 'Quarantined' : ''].filter((word) => word !== '');
+}
+
+/** One message's identity and acknowledgement, as far as it is known. */
+export interface MessageSummary {
+  readonly messageType?: string | undefined;
+  readonly controlId?: string | undefined;
+  readonly acks: readonly string[];
+}
+
+/** The column heads of MessageCells. */
+export function MessageHeads() {
+  return (
+    <>
+      <th scope="col">Type</th>
+      <th scope="col">Control id</th>
+      <th scope="col">ACK</th>
+    </>
+  );
+}
+
+/** A message's Type, Control id and ACK cells; three empty cells for `null` (no message). */
+export function MessageCells({ message }: { message: MessageSummary | null }) {
+  return (
+    <>
+      <td>{message?.messageType ?? ''}</td>
+      <td>{message?.controlId === undefined ? '' : <code>{message.controlId}</code>}</td>
+      <td>{message === null ? '' : <AckCodes acks={message.acks} />}</td>
+    </>
+  );
+}
+
+/** The column heads of OutcomeCells. */
+export function OutcomeHeads() {
+  return (
+    <>
+      <th scope="col">Flags</th>
+      <th scope="col">Reason</th>
+    </>
+  );
+}
+
+/** What became of a message: its flags (Duplicate, Conflict, …) and the reason it was not accepted. */
+export function OutcomeCells({ flags, reason }: { flags: readonly string[]; reason: string }) {
+  return (
+    <>
+      <td>{flags.join(', ')}</td>
+      <td>{reason}</td>
+    </>
+  );
+}
+
+/** The charset to read messages with when MSH-18 is empty ('' = the listener's default). */
+export function CharsetOverrideField({ id, value, onChange }: { id: string; value: '' | Hl7Charset; onChange: (charset: '' | Hl7Charset) => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={id} className="field__label">
+        Charset when MSH-18 is empty
+      </label>
+      <select id={id} className="input select field--narrow" value={value} onChange={(event) => onChange(event.target.value as '' | Hl7Charset)}>
+        <CharsetOptions emptyLabel="The listener’s default" />
+      </select>
+    </div>
+  );
+}
+
+/** The options of a charset select: `emptyLabel` for '' (no override), then every HL7 charset. */
+export function CharsetOptions({ emptyLabel }: { emptyLabel: string }) {
+  return (
+    <>
+      <option value="">{emptyLabel}</option>
+      {HL7_CHARSETS.map((name) => (
+        <option key={name} value={name}>
+          {name}
+        </option>
+      ))}
+    </>
+  );
+}
