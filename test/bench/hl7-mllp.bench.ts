@@ -29,8 +29,8 @@ const RUNS = Number(process.env['HDMS_BENCH_RUNS'] ?? 3);
 const RUN_MS = Number(process.env['HDMS_BENCH_RUN_MS'] ?? 3000);
 const LATENCY_MS = Number(process.env['HDMS_BENCH_LATENCY_MS'] ?? 8000);
 const OFFERED_PER_S = 500;
-/** `body` (default): test/bench/hl7-bench-node-child.ts, the intake parts composed as the body composes them; `integration`: test/integration/hl7-node-child.ts (the whole body). */
-const CHILD = (process.env['HDMS_BENCH_MLLP_CHILD'] ?? 'body') as keyof typeof NODE_CHILDREN;
+/** The node under test: the whole body (startBody) in its own process, as `npm run shell` runs it. */
+const CHILD: keyof typeof NODE_CHILDREN = 'integration';
 const CONNECTIONS = 8;
 
 let sent = 0;
@@ -146,7 +146,7 @@ const bench: BenchModule = {
       await rm(root, { recursive: true, force: true });
     }
     const avgBytes = Math.round(messages.reduce((sum, m) => sum + m.length, 0) / messages.length);
-    const notes = `Node child: ${CHILD === 'body' ? 'composed as the body composes it (node:crypto Sealer, pipeline.quarantine)' : 'test/integration/hl7-node-child.ts (the whole body)'}. Demo HL7 v2.5.1 messages (ADT^A04 / ORU^R01, ${avgBytes} bytes on average, MSH-15 AL → CA), a fresh control id per send. Node and senders on the same ${os.cpus().length}-CPU machine, loopback. Folder ${os.tmpdir()}.`;
+    const notes = `Node child: test/integration/hl7-node-child.ts (the whole body, startBody). Demo HL7 v2.5.1 messages (ADT^A04 / ORU^R01, ${avgBytes} bytes on average, MSH-15 AL → CA), a fresh control id per send. Node and senders on the same ${os.cpus().length}-CPU machine, loopback. Folder ${os.tmpdir()}.`;
     const parseMedian = median(parse);
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);

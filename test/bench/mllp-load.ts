@@ -99,10 +99,9 @@ export interface NodeChild {
   kill(): Promise<void>;
 }
 
-/** The node child scripts: the integration test's, and the bench's (composed as the body composes it). */
+/** The node child script: the whole body (startBody) with its HL7 listener, in its own process. */
 export const NODE_CHILDREN = {
   integration: path.join(REPO_ROOT, 'test', 'integration', 'hl7-node-child.ts'),
-  body: path.join(REPO_ROOT, 'test', 'bench', 'hl7-bench-node-child.ts'),
 } as const;
 
 /** Starts a node child (test/integration/hl7-node-child.ts by default) on a vault in `dataDir` and waits for its port. */
