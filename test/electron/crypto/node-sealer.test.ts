@@ -10,36 +10,10 @@ import { collectBytes, createOpener, toReadableStream, type Opener, type Sealer 
 import { EnvelopeError, decodeEnvelopeHeader, sealedLength } from '../../../shared/crypto/envelope-format';
 import { generateP256KeyPair, type P256KeyPair } from '../../../shared/crypto/p256-keys';
 import type { EnvelopeVector } from '../../shared/crypto/vectors/generate-vectors';
+import { pattern, replay, split } from '../../support/byte-fixtures';
 
 // Read rather than imported: test/tsconfig.json includes only .ts files.
 const vectors = (JSON.parse(readFileSync(new URL('../../shared/crypto/vectors/envelope-v1.json', import.meta.url), 'utf8')) as { vectors: EnvelopeVector[] }).vectors;
-
-function replay(hex: string): (length: number) => Uint8Array {
-  const bytes = fromHex(hex);
-  let offset = 0;
-  return (length) => bytes.slice(offset, (offset += length));
-}
-
-function pattern(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    out[i] = state >>> 24;
-  }
-  return out;
-}
-
-function split(data: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((cut) => cut % (data.length + 1)))].sort((a, b) => a - b);
-  const pieces: Uint8Array[] = [];
-  let previous = 0;
-  for (const point of [...points, data.length]) {
-    pieces.push(data.subarray(previous, point));
-    previous = point;
-  }
-  return pieces;
-}
 
 async function openBoth(opener: Opener, envelope: Uint8Array, pieceSize = 333): Promise<{ whole: Uint8Array; streamed: Uint8Array }> {
   const whole = (await opener.open(envelope)).plaintext;

@@ -6,15 +6,10 @@ import { ENVELOPE_KINDS, sealedLength } from '../../../shared/crypto/envelope-fo
 import { importP256PrivateScalar } from '../../../shared/crypto/p256-keys';
 import { canonicalChunks, referenceEnvelope } from './reference-envelope';
 import type { EnvelopeVector } from './vectors/generate-vectors';
+import { replay } from '../../support/byte-fixtures';
 
 // Read rather than imported: test/tsconfig.json includes only .ts files.
 const vectors = (JSON.parse(readFileSync(new URL('vectors/envelope-v1.json', import.meta.url), 'utf8')) as { vectors: EnvelopeVector[] }).vectors;
-
-function replay(hex: string): (length: number) => Uint8Array {
-  const bytes = fromHex(hex);
-  let offset = 0;
-  return (length) => bytes.slice(offset, (offset += length));
-}
 
 describe('sealed envelope v1 test vectors', () => {
   it('has vectors for the edge cases of the chunking rule', () => {

@@ -15,31 +15,11 @@ import {
 import { EnvelopeError, sealedLength, type EnvelopeErrorCode } from '../../../shared/crypto/envelope-format';
 import { generateP256KeyPair, type P256KeyPair } from '../../../shared/crypto/p256-keys';
 import { referenceChunk } from './reference-envelope';
+import { pattern, split } from '../../support/byte-fixtures';
 
 const CHUNK = 1024;
 const HEADER = 140;
 const SEALED_CHUNK = CHUNK + 16;
-
-function pattern(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    out[i] = state >>> 24;
-  }
-  return out;
-}
-
-function split(data: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((cut) => cut % (data.length + 1)))].sort((a, b) => a - b);
-  const pieces: Uint8Array[] = [];
-  let previous = 0;
-  for (const point of [...points, data.length]) {
-    pieces.push(data.subarray(previous, point));
-    previous = point;
-  }
-  return pieces;
-}
 
 async function openAsStream(opener: Opener, source: ByteSource): Promise<Uint8Array> {
   const opened = await opener.openStream(source);
