@@ -20,6 +20,8 @@ export default defineConfig({
         input: {
           main: resolve(__dirname, 'electron/main.ts'),
           shell: resolve(__dirname, 'electron/shell/shell-main.ts'),
+          // A worker_threads entry (HL7 intake workers): its own file, loaded by path at run time.
+          'hl7-prepare-worker': resolve(__dirname, 'electron/intake/hl7/hl7-prepare-worker.ts'),
         },
         output: { format: 'cjs', entryFileNames: '[name].js' },
       },

@@ -43,6 +43,12 @@ export interface BodyConfig {
    * 0 = disabled). Absent or null: the settings' port (default 2575).
    */
   readonly mllpPort?: number | null;
+  /**
+   * The HL7 intake worker script (out/main/hl7-prepare-worker.js beside the built entry points),
+   * and optionally how many threads: MLLP frames are then parsed, mapped and sealed off the
+   * listener's thread. Absent: the listener's thread does all of it.
+   */
+  readonly hl7Workers?: { readonly script: string; readonly threads?: number };
 }
 
 export type StopReason = 'quit' | 'signal' | 'restart';
@@ -69,6 +75,8 @@ interface OpenVault {
   readonly storage: VaultStorage;
   readonly sealer: Sealer;
   readonly pipeline: IntakePipeline;
+  /** The vault's intake public key (uncompressed P-256 point). */
+  readonly intakePublicKey: Uint8Array;
   /** Appends signed ledger entries (compare-and-append on the ledger seq). */
   readonly ledger: LedgerAppender;
 }
@@ -118,6 +126,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     portOverride: config.mllpPort ?? null,
     onStatusChanged: () => refreshIntake(),
     onActivity: (totals) => events.emit('intake.activity', { totals }),
+    ...(config.hl7Workers !== undefined ? { prepareWorkers: config.hl7Workers } : {}),
   });
   let intake: IntakeStatus = intakeStatusFor(vault, hl7.listenerStatus());
   const hl7Listener = (): ListenerStatus => intake.listeners.find((listener) => listener.channel === 'hl7-mllp') ?? hl7.listenerStatus();
@@ -133,7 +142,8 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   };
 
   const openVault = async (keyring: Keyring): Promise<OpenVault> => {
-    const sealer = await createBodySealer(Buffer.from(keyring.intakePublicKey, 'base64url'));
+    const intakePublicKey = new Uint8Array(Buffer.from(keyring.intakePublicKey, 'base64url'));
+    const sealer = await createBodySealer(intakePublicKey);
     const storage = await openVaultStorage(config.dataDir, log);
     const { repairedTornTail, records, lastSeq } = storage.journal.openResult;
     if (repairedTornTail !== null) {
@@ -142,7 +152,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     }
     const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer, onDurable: (seq) => notifier.note(seq) });
     log.info({ records, lastSeq: storage.journal.lastSeq }, 'vault storage open');
-    return { storage, sealer, pipeline, ledger: new LedgerAppender(storage.journal) };
+    return { storage, sealer, pipeline, intakePublicKey, ledger: new LedgerAppender(storage.journal) };
   };
 
   /** The open vault, opening its storage on first use; E_CONFLICT when there is no vault. */
@@ -169,7 +179,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   const startIntake = async (open: OpenVault): Promise<void> => {
     if (!running) return;
     try {
-      await hl7.attach({ pipeline: open.pipeline, journal: open.storage.journal, sealer: open.sealer, onDurable: (seq) => notifier.note(seq) });
+      await hl7.attach({ pipeline: open.pipeline, journal: open.storage.journal, sealer: open.sealer, intakePublicKey: open.intakePublicKey, onDurable: (seq) => notifier.note(seq) });
     } catch (error) {
       log.error({ ...describeErrorForLog(error) }, 'HL7 intake could not start');
     }

@@ -26,6 +26,7 @@ import { createSafeStorageKeychain } from './vault/safe-storage-keychain';
 import { createTray } from './tray/tray';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './window/app-protocol';
 import { createMainWindow, revealWindow } from './window/main-window';
+import { BUILT_WORKER_FILE } from './intake/hl7/hl7-prepare-pool';
 import { mllpPortFromArgv } from './intake/intake-settings';
 import { guardAllWebContents } from './window/navigation-guards';
 import { blockRendererNetwork } from './window/request-filter';
@@ -171,6 +172,7 @@ function runPrimaryInstance(): void {
         // safeStorage works only after 'ready'; the port asks it lazily anyway.
         keychain: createSafeStorageKeychain(safeStorage, path.join(dataDir, 'vault', 'keychain.bin')),
         mllpPort,
+        hl7Workers: { script: path.join(__dirname, BUILT_WORKER_FILE) },
       });
       body = await bodyStarting;
       if (shutdown.isQuitting()) return;

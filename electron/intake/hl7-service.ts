@@ -6,6 +6,7 @@ import { BodyError } from '../ipc/contract-router';
 import type { Journal } from '../storage/journal';
 import { openHl7Dedupe, type Hl7Dedupe } from './hl7/hl7-duplicates';
 import { createHl7Intake, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
+import { Hl7PreparePool } from './hl7/hl7-prepare-pool';
 import { startMllpServer, type MllpServer } from './hl7/mllp-server';
 import type { IntakePipeline } from './intake-pipeline';
 import { IntakeMonitor } from './intake-monitor';
@@ -18,7 +19,9 @@ export const QUARANTINE_KIND = 'intake.quarantine';
 
 /** What the HL7 intake needs of an open vault. */
 export interface Hl7VaultPorts {
-  readonly pipeline: Pick<IntakePipeline, 'ingest' | 'quarantine'>;
+  readonly pipeline: Pick<IntakePipeline, 'ingest' | 'quarantine' | 'commitSealed'>;
+  /** The vault's intake public key (uncompressed P-256 point), for the intake worker threads' Sealers. */
+  readonly intakePublicKey: Uint8Array;
   readonly journal: Pick<Journal, 'append' | 'read'>;
   readonly sealer: Pick<Sealer, 'seal'>;
   /** Told the seq of every record this service appends itself (the pipeline tells its own). */
@@ -38,6 +41,11 @@ export interface Hl7ServiceOptions {
   /** MLLP: silence allowed inside an unfinished frame; close() wait for in-flight ACKs. */
   readonly idleTimeoutMs?: number;
   readonly closeTimeoutMs?: number;
+  /**
+   * Intake worker threads that parse, map and seal MLLP frames off the listener's thread
+   * (hl7/hl7-prepare-pool.ts). Absent: everything runs on the listener's thread.
+   */
+  readonly prepareWorkers?: { readonly script: string; readonly threads?: number };
 }
 
 export const HL7_DEDUPE_FILE = ['vault', 'intake', 'hl7-dedupe.jsonl'] as const;
@@ -54,6 +62,8 @@ interface Attached {
   /** The settings the intake was built with (charset and size cap). */
   built: Pick<IntakeSettings, 'defaultCharset' | 'maxMessageBytes'>;
   server: MllpServer | null;
+  /** The intake worker threads, when configured and started. */
+  readonly pool: Hl7PreparePool | null;
   /** Quarantine records already resolved (discarded, or reprocessed into stored messages); read from the journal on first use. */
   resolved: Set<number> | null;
 }
@@ -133,10 +143,11 @@ export class Hl7Service {
         throw error;
       }
       const settings = this.options.settings.get();
-      const intake = this.buildIntake(ports, dedupe, settings);
+      const pool = await this.startPool(ports);
+      const intake = this.buildIntake(ports, dedupe, settings, pool);
       const stats = () => intake.stats();
       this.monitorData.attach(stats);
-      this.attached = { ports, dedupe, intake, stats, built: { defaultCharset: settings.defaultCharset, maxMessageBytes: settings.maxMessageBytes }, server: null, resolved: null };
+      this.attached = { ports, dedupe, intake, stats, built: { defaultCharset: settings.defaultCharset, maxMessageBytes: settings.maxMessageBytes }, server: null, pool, resolved: null };
       await this.openListener(this.attached);
     });
   }
@@ -149,6 +160,7 @@ export class Hl7Service {
       await this.closeListener(attached, reason);
       this.attached = null;
       this.monitorData.retire(attached.stats);
+      await attached.pool?.close();
       await attached.dedupe.close();
     });
   }
@@ -168,7 +180,7 @@ export class Hl7Service {
       if (attached === null) return;
       if (attached.built.defaultCharset !== settings.defaultCharset || attached.built.maxMessageBytes !== settings.maxMessageBytes) {
         this.monitorData.retire(attached.stats);
-        const intake = this.buildIntake(attached.ports, attached.dedupe, settings);
+        const intake = this.buildIntake(attached.ports, attached.dedupe, settings, attached.pool);
         attached.intake = intake;
         attached.stats = () => intake.stats();
         attached.built = { defaultCharset: settings.defaultCharset, maxMessageBytes: settings.maxMessageBytes };
@@ -247,7 +259,7 @@ export class Hl7Service {
     });
   }
 
-  private buildIntake(ports: Hl7VaultPorts, dedupe: Hl7Dedupe, settings: Pick<IntakeSettings, 'defaultCharset' | 'maxMessageBytes'>): Hl7Intake {
+  private buildIntake(ports: Hl7VaultPorts, dedupe: Hl7Dedupe, settings: Pick<IntakeSettings, 'defaultCharset' | 'maxMessageBytes'>, pool: Hl7PreparePool | null): Hl7Intake {
     return createHl7Intake({
       ingest: (input) => ports.pipeline.ingest(input),
       quarantine: (input) => ports.pipeline.quarantine(input),
@@ -255,7 +267,22 @@ export class Hl7Service {
       log: this.options.log,
       defaultCharset: settings.defaultCharset,
       maxMessageBytes: settings.maxMessageBytes,
+      ...(pool !== null ? { offload: { prepare: (request) => pool.prepare(request), commit: (record) => ports.pipeline.commitSealed(record) } } : {}),
     });
+  }
+
+  /** The intake worker threads, or null (not configured, or they could not start: then the listener's thread does it all). */
+  private async startPool(ports: Hl7VaultPorts): Promise<Hl7PreparePool | null> {
+    const config = this.options.prepareWorkers;
+    if (config === undefined) return null;
+    try {
+      const pool = await Hl7PreparePool.start({ script: config.script, intakePublicKey: ports.intakePublicKey, log: this.options.log, ...(config.threads !== undefined ? { threads: config.threads } : {}) });
+      this.options.log.info({ threads: pool.threads }, 'HL7 intake worker threads started');
+      return pool;
+    } catch (error) {
+      this.options.log.warn({ error: error instanceof Error ? error.message : describe(error) }, 'HL7 intake worker threads could not start; the listener thread prepares every message itself');
+      return null;
+    }
   }
 
   /** Runs `work` with the live intake, or with a short-lived one using another default charset. */
@@ -264,7 +291,7 @@ export class Hl7Service {
       await work(attached.intake);
       return;
     }
-    const intake = this.buildIntake(attached.ports, attached.dedupe, { defaultCharset: charset, maxMessageBytes: attached.built.maxMessageBytes });
+    const intake = this.buildIntake(attached.ports, attached.dedupe, { defaultCharset: charset, maxMessageBytes: attached.built.maxMessageBytes }, null);
     const stats = () => intake.stats();
     this.monitorData.attach(stats);
     try {

@@ -87,6 +87,23 @@ export interface IntakePipeline {
    * the durable record. Throws (nothing stored) when `quarantine` does not fit the schema.
    */
   quarantine(input: QuarantineInput): Promise<IntakeResult>;
+  /**
+   * Appends a record sealed elsewhere (`sealIntakeRecord`, e.g. on an intake worker thread) and
+   * resolves after the journal's fsync, exactly as `ingest` does for what it seals itself.
+   */
+  commitSealed(record: SealedIntakeRecord): Promise<IntakeResult>;
+}
+
+/**
+ * An intake record sealed ahead of its journal append: the raw bytes sealed as one envelope small
+ * enough to travel inline in the record, its id (SHA-256 of the sealed bytes) and the sealed
+ * metadata. Plain data: it crosses a worker boundary by structured clone.
+ */
+export interface SealedIntakeRecord {
+  readonly kind: Exclude<IntakeKind, 'intake.quarantine'>;
+  readonly objectId: string;
+  readonly inline: Uint8Array;
+  readonly meta: Uint8Array;
 }
 
 export interface IntakePipelineOptions {
@@ -102,6 +119,28 @@ export interface IntakePipelineOptions {
 /** Raw payloads up to this size are sealed in one call (chunks in parallel); larger ones stream. */
 const SEAL_IN_MEMORY_LIMIT = 1024 * 1024;
 const encoder = new TextEncoder();
+
+function intakeMetadata(input: IntakeInput, objectId: string, rawBytes: number): IntakeMetadataV1 {
+  const receivedAt = (input.receivedAt ?? new Date()).toISOString();
+  return { v: 1, channel: input.normalized.channel, receivedAt, objectId, rawBytes, normalized: input.normalized };
+}
+
+/**
+ * Seals an intake record without touching storage, for input whose sealed raw bytes fit inline in
+ * a journal record (every HL7 message short of tens of KiB); resolves null when they do not (the
+ * caller then uses `ingest`, which writes an object file). The same bytes `ingest` would write.
+ * Needs only a Sealer, so it runs on a worker thread with that thread's own Sealer.
+ */
+export async function sealIntakeRecord(sealer: Sealer, input: IntakeInput): Promise<SealedIntakeRecord | null> {
+  const raw = input.raw;
+  if (!(raw instanceof Uint8Array) || raw.length > MAX_INLINE_OBJECT_BYTES) return null;
+  const sealed = await sealer.seal('object', raw);
+  if (sealed.length > MAX_INLINE_OBJECT_BYTES) return null;
+  // Objects are named by the SHA-256 of their sealed bytes, so the id is known before any write.
+  const objectId = createHash('sha256').update(sealed).digest('hex');
+  const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(intakeMetadata(input, objectId, raw.length))));
+  return { kind: input.kind, objectId, inline: sealed, meta };
+}
 
 /**
  * The intake write path. Small raw payloads (nearly every HL7 message and device reading) are
@@ -164,9 +203,16 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
 
   return {
     async ingest(input) {
-      const receivedAt = (input.receivedAt ?? new Date()).toISOString();
-      const { normalized } = input;
-      return write(input.kind, input.raw, (objectId, rawBytes): IntakeMetadataV1 => ({ v: 1, channel: normalized.channel, receivedAt, objectId, rawBytes, normalized }));
+      const at = input.receivedAt ?? new Date();
+      return write(input.kind, input.raw, (objectId, rawBytes) => intakeMetadata({ ...input, receivedAt: at }, objectId, rawBytes));
+    },
+
+    async commitSealed(record) {
+      if ((record.kind as IntakeKind) === 'intake.quarantine' || !INTAKE_KINDS.includes(record.kind)) throw new TypeError('A sealed intake record has an intake kind other than intake.quarantine.');
+      // The journal checks the rest: the inline envelope's SHA-256 is its listed id, both are sealed envelopes.
+      const { seq } = await journal.append({ kind: record.kind, operator: null, objects: [record.objectId], meta: record.meta, inline: [record.inline] });
+      onDurable?.(seq);
+      return { seq, objectId: record.objectId };
     },
 
     async quarantine(input) {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { PRODUCT_NAME, APP_VERSION } from '../config/app-identity';
 import { startBody, type Body } from '../body';
+import { BUILT_WORKER_FILE } from '../intake/hl7/hl7-prepare-pool';
 import { parseShellArgs, SHELL_USAGE, ShellArgsError } from './shell-args';
 import { startShellServer, type ShellServer } from './shell-server';
 
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     appVersion: APP_VERSION,
     logLevel: args.logLevel,
     mllpPort: args.mllpPort,
+    hl7Workers: { script: path.join(__dirname, BUILT_WORKER_FILE) },
   });
   let server: ShellServer;
   try {

@@ -5,7 +5,10 @@
 // DATA_DIR must hold a vault (keys.json, see test/support/vault-keyring.ts). PORT 0 (the default)
 // picks a free port. Prints "listening PORT" once the listener is up; SIGTERM stops the body
 // cleanly (listener, duplicate index, storage) and prints "closed"; SIGKILL is the crash.
+// HDMS_CHILD_HL7_WORKERS=N runs N intake worker threads (the source worker, loaded through tsx);
+// 0 keeps everything on the listener's thread. Default: the pool's own default, as the app runs.
 import net from 'node:net';
+import path from 'node:path';
 import { startBody, type Body } from '../../electron/body';
 
 async function freePort(): Promise<number> {
@@ -19,6 +22,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+function hl7Workers(): { hl7Workers?: { script: string; threads?: number } } {
+  const wanted = process.env['HDMS_CHILD_HL7_WORKERS'];
+  if (wanted === '0') return {};
+  const script = path.join(__dirname, '..', '..', 'electron', 'intake', 'hl7', 'hl7-prepare-worker.ts');
+  return { hl7Workers: { script, ...(wanted !== undefined && wanted !== '' ? { threads: Number(wanted) } : {}) } };
+}
+
 async function main(): Promise<void> {
   const [dataDir, portArg] = process.argv.slice(2);
   if (dataDir === undefined) throw new Error('usage: hl7-node-child DATA_DIR [PORT]');
@@ -27,7 +37,7 @@ async function main(): Promise<void> {
   // A free port can be taken between our probe and the body's listen: try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = wanted === 0 ? await freePort() : wanted;
-    const body: Body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel, logToStderr: logLevel !== 'silent', mllpPort: port });
+    const body: Body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel, logToStderr: logLevel !== 'silent', mllpPort: port, ...hl7Workers() });
     const result = await body.router.dispatch('intake.status', {}, { transport: 'in-process', connectionId: 'hl7-node-child' });
     const hl7 = result.ok ? (result.value as { listeners: Array<{ channel: string; state: string; port?: number; reason?: string }> }).listeners.find((l) => l.channel === 'hl7-mllp') : undefined;
     if (hl7?.state === 'listening' && hl7.port !== undefined) {

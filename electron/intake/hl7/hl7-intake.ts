@@ -3,7 +3,8 @@ import { buildAckText, buildBatchAck, ackCodesFor, type AckCode, type AckIdentit
 import { dedupeKeyHash, payloadHash, type Hl7Dedupe } from './hl7-duplicates';
 import { ERR, type Hl7Problem } from './hl7-errors';
 import { parseHl7, peekHeader, type Hl7Item, type Hl7Message, type MshHeader } from './hl7-front-end';
-import { mapHl7Message } from './hl7-mapping';
+import { dedupeHashesOf, mapSafely, withAckCode, type HeaderSummary, type PrepareFrameRequest, type PreparedFrame, type PreparedMessage } from './hl7-prepare';
+import type { SealedIntakeRecord } from '../intake-pipeline';
 
 /**
  * The HL7 v2 intake: frames (MLLP) and files → parse → duplicates → map → the sealed pipeline →
@@ -64,6 +65,16 @@ export interface Hl7IntakeOptions {
   readonly now?: () => Date;
   /** Size of the recent-messages ring. Default 200. */
   readonly recentLimit?: number;
+  /**
+   * MLLP frames prepared off this thread (hl7-prepare.ts on an intake worker): parse, map and seal
+   * there; here only the duplicate check, the journal append and the ACK. A frame the preparer
+   * leaves to this thread, or any failure of the preparer, takes the full path here instead.
+   */
+  readonly offload?: {
+    prepare(request: PrepareFrameRequest): Promise<PreparedFrame>;
+    /** Appends a record sealed by the preparer (resolves after the journal fsync). `pipeline.commitSealed` fits as is. */
+    commit(record: SealedIntakeRecord): Promise<StoredRecord>;
+  };
 }
 
 export interface Hl7ImportResult {
@@ -138,7 +149,7 @@ function location(problem: Hl7Problem): string | undefined {
   return l === undefined ? undefined : [l.segment, l.sequence, l.field ?? ''].join('^').replace(/\^+$/, '');
 }
 
-function senderOf(header: MshHeader | null, source: string): string {
+function senderOf(header: HeaderSummary | null, source: string): string {
   if (header === null) return `peer ${source}`;
   return `${header.sendingApplication}|${header.sendingFacility}`.slice(0, 200);
 }
@@ -188,7 +199,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     return outcome.kind === 'stored' ? 'AA' : outcome.problem.ack;
   }
 
-  function record(channel: Hl7Channel, source: string, header: MshHeader | null, outcome: AckOutcome, codes: AckCode[], extra: { duplicate?: boolean; conflict?: boolean; quarantined?: boolean; reason?: string }): void {
+  function record(channel: Hl7Channel, source: string, header: HeaderSummary | null, outcome: AckOutcome, codes: AckCode[], extra: { duplicate?: boolean; conflict?: boolean; quarantined?: boolean; reason?: string }): void {
     const sender = senderOf(header, source);
     totals.received++;
     count(sender, (counters) => {
@@ -281,7 +292,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     return { header, codes: planned.codes, ackTexts: planned.texts, result: resultOf(index, header, outcome, { reason: problem.text, quarantined: outcome.kind === 'rejected' }) };
   }
 
-  function resultOf(index: number, header: MshHeader | null, outcome: AckOutcome, extra: Partial<Hl7ImportResult>): Hl7ImportResult {
+  function resultOf(index: number, header: HeaderSummary | null, outcome: AckOutcome, extra: Partial<Hl7ImportResult>): Hl7ImportResult {
     return {
       index,
       messageType: header?.messageType ?? '',
@@ -293,9 +304,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   }
 
   async function acceptMessage(message: Hl7Message, channel: Hl7Channel, source: string, batchIndex?: number): Promise<ItemOutcome> {
-    const header = message.wireHeader;
-    const keyHash = dedupeKeyHash({ sendingApplication: header.fields[3] ?? '', sendingFacility: header.fields[4] ?? '', controlId: message.header.controlId });
-    const payload = payloadHash(message.text);
+    const { keyHash, payload } = dedupeHashesOf(message);
     const flightKey = `${keyHash}:${payload}`;
     const running = inFlight.get(flightKey);
     if (running !== undefined) {
@@ -336,18 +345,16 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     let quarantined = false;
     let reason: string | undefined;
     const mapped = (() => {
-      try {
-        return mapHl7Message(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}) });
-      } catch (error) {
-        log.error({ channel, error: describe(error) }, 'HL7 mapping failed; the message is held in quarantine');
-        return { kind: 'no-patient' as const, reason: 'The message could not be mapped (internal mapping failure).', mapping: 'not-mapped' as const };
-      }
+      const result = mapSafely(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}) });
+      if (result.kind !== 'failed') return result;
+      log.error({ channel, error: describe(result.error) }, 'HL7 mapping failed; the message is held in quarantine');
+      return { kind: 'no-patient' as const, reason: 'The message could not be mapped (internal mapping failure).', mapping: 'not-mapped' as const };
     })();
     const planned = acksFor(header, { kind: 'stored' }, channel);
     try {
       if (mapped.kind === 'patient') {
         mapping = mapped.normalized.hl7?.mapping;
-        const normalized: NormalizedIntake = { ...mapped.normalized, hl7: { ...mapped.normalized.hl7!, ...(planned.codes[0] !== undefined ? { ack: planned.codes[0] } : {}) } };
+        const normalized: NormalizedIntake = withAckCode(mapped.normalized, planned.codes[0]);
         await ingest({ kind: 'intake.hl7', raw: message.raw, normalized, receivedAt });
       } else {
         mapping = mapped.mapping;
@@ -357,17 +364,9 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       }
       outcome = { kind: 'stored' };
     } catch (error) {
-      log.error({ channel, source, sender: senderOf(header, source), controlId: message.header.controlId, error: describe(error) }, 'HL7 intake: the message could not be stored; answering AE');
-      outcome = { kind: 'store-failed', problem: ERR.cannotStore('The message could not be stored on this node (storage unavailable); please resend later.') };
-      const failed = acksFor(header, outcome, channel);
-      record(channel, source, header, outcome, failed.codes, { reason: outcome.problem.text });
-      return { header, codes: failed.codes, ackTexts: failed.texts, result: resultOf(message.index, message.header, outcome, {}) };
+      return storeFailed(error, channel, source, header, message.header, message.index);
     }
-    await dedupe.remember(keyHash, payload, planned.codes[0] ?? 'AA').catch((error: unknown) => log.warn({ error: describe(error) }, 'HL7 duplicate index: could not remember a message (a resend would be stored again)'));
-    if (channel !== 'hl7-file') {
-      if (ackCache.size >= ACK_CACHE_LIMIT) ackCache.delete(ackCache.keys().next().value!);
-      ackCache.set(flightKey, planned.texts);
-    }
+    await rememberStored(keyHash, payload, flightKey, planned.codes, planned.texts, channel);
     if (conflict) log.warn({ channel, source, sender: senderOf(header, source), controlId: message.header.controlId }, 'HL7 control id conflict: same sender and control id as an earlier message, different content; stored and flagged');
     record(channel, source, header, outcome, planned.codes, { conflict, quarantined, ...(reason !== undefined ? { reason } : {}) });
     return {
@@ -376,6 +375,72 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       ackTexts: planned.texts,
       result: resultOf(message.index, message.header, outcome, { ...(conflict ? { conflict: true } : {}), ...(quarantined ? { quarantined: true, reason: reason! } : {}), ...(mapping !== undefined ? { mapping } : {}) }),
     };
+  }
+
+  /** Could not store (disk full, journal broken…): logged without content, answered AE/CE so the sender retries. */
+  function storeFailed(error: unknown, channel: Hl7Channel, source: string, header: MshHeader | null, decoded: HeaderSummary | null, index: number): ItemOutcome {
+    log.error({ channel, source, sender: senderOf(header, source), controlId: decoded?.controlId ?? '', error: describe(error) }, 'HL7 intake: the message could not be stored; answering AE');
+    const outcome: AckOutcome = { kind: 'store-failed', problem: ERR.cannotStore('The message could not be stored on this node (storage unavailable); please resend later.') };
+    const failed = acksFor(header, outcome, channel);
+    record(channel, source, header, outcome, failed.codes, { reason: outcome.problem.text });
+    return { header, codes: failed.codes, ackTexts: failed.texts, result: resultOf(index, decoded, outcome, {}) };
+  }
+
+  /** After a durable store: the duplicate index and the ACK cache learn the answer. */
+  async function rememberStored(keyHash: string, payload: string, flightKey: string, codes: readonly AckCode[], texts: string[], channel: Hl7Channel): Promise<void> {
+    await dedupe.remember(keyHash, payload, codes[0] ?? 'AA').catch((error: unknown) => log.warn({ error: describe(error) }, 'HL7 duplicate index: could not remember a message (a resend would be stored again)'));
+    if (channel !== 'hl7-file') {
+      if (ackCache.size >= ACK_CACHE_LIMIT) ackCache.delete(ackCache.keys().next().value!);
+      ackCache.set(flightKey, texts);
+    }
+  }
+
+  /**
+   * Commits a frame the offload prepared, when it is what the preparer assumed: a single message,
+   * new (not a duplicate or a conflict, not in flight on another connection). Null otherwise, and
+   * the caller takes the full path (nothing was stored).
+   */
+  async function commitPrepared(prepared: PreparedMessage, frame: Buffer, source: string, commit: (record: SealedIntakeRecord) => Promise<StoredRecord>): Promise<ItemOutcome | null> {
+    const { keyHash, payload, summary } = prepared;
+    const flightKey = `${keyHash}:${payload}`;
+    if (inFlight.has(flightKey) || dedupe.check(keyHash, payload).status !== 'new') return null;
+    const work = (async (): Promise<ItemOutcome> => {
+      try {
+        await commit(prepared.sealed);
+      } catch (error) {
+        // The failure ACK echoes the sender's MSH, read again here from the frame (a rare path).
+        return storeFailed(error, 'hl7-mllp', source, peekHeader(frame), summary, 0);
+      }
+      await rememberStored(keyHash, payload, flightKey, prepared.codes, prepared.ackTexts, 'hl7-mllp');
+      const outcome: AckOutcome = { kind: 'stored' };
+      record('hl7-mllp', source, summary, outcome, prepared.codes, {});
+      return { header: null, codes: prepared.codes, ackTexts: prepared.ackTexts, result: resultOf(0, summary, outcome, prepared.mapping !== undefined ? { mapping: prepared.mapping } : {}) };
+    })();
+    inFlight.set(flightKey, work);
+    try {
+      return await work;
+    } finally {
+      inFlight.delete(flightKey);
+    }
+  }
+
+  /** The offload's answer for a frame, or null when it leaves the frame to this thread (or failed). */
+  async function prepareOffThread(frame: Buffer, receivedAt: Date): Promise<PreparedMessage | null> {
+    const offload = options.offload;
+    if (offload === undefined) return null;
+    try {
+      const prepared = await offload.prepare({
+        frame,
+        receivedAt: receivedAt.getTime(),
+        maxMessageBytes,
+        ...(options.defaultCharset !== undefined ? { defaultCharset: options.defaultCharset } : {}),
+        ...(options.identity !== undefined ? { identity: options.identity } : {}),
+      });
+      return prepared.kind === 'prepared' ? prepared.message : null;
+    } catch (error) {
+      log.warn({ error: describe(error) }, 'HL7 intake worker failed on a frame; handling it on the listener thread');
+      return null;
+    }
   }
 
   async function handleItem(item: Hl7Item, channel: Hl7Channel, source: string, batchIndex?: number): Promise<ItemOutcome> {
@@ -409,6 +474,11 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   return {
     async handleFrame(frame, peer) {
       const source = peer.port === undefined ? peer.address : `${peer.address}:${peer.port}`;
+      if (options.offload !== undefined) {
+        const prepared = await prepareOffThread(frame, now());
+        const outcome = prepared === null ? null : await commitPrepared(prepared, frame, source, options.offload.commit);
+        if (outcome !== null) return outcome.ackTexts.map((text) => Buffer.from(`${text}\r`, 'latin1'));
+      }
       const { outcomes, batch } = await handleInput(frame, 'hl7-mllp', source);
       if (batch !== null) return [buildBatchAck(batch, outcomes.flatMap((outcome) => outcome.ackTexts), { ...identity, now: now() })];
       return outcomes.flatMap((outcome) => outcome.ackTexts.map((text) => Buffer.from(`${text}\r`, 'latin1')));

@@ -1,0 +1,9 @@
+// A test-only intake worker: the real one (hl7-prepare-worker.ts), except that it ends its thread
+// when a frame contains the bytes DIE-NOW, as a crash would. For hl7-prepare-pool.test.ts.
+import { parentPort } from 'node:worker_threads';
+import '../../../../../electron/intake/hl7/hl7-prepare-worker';
+
+parentPort?.on('message', (message: { request?: { frame?: Uint8Array } }) => {
+  const frame = message.request?.frame;
+  if (frame !== undefined && Buffer.from(frame).includes('DIE-NOW')) process.exit(3);
+});
