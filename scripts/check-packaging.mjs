@@ -136,7 +136,7 @@ const isFile = (entry) => {
 };
 const files = new Set(entries.filter(isFile));
 console.log(`  (${entries.length} entries, ${files.size} files)`);
-for (const required of ['package.json', 'out/main/main.js', 'out/main/shell.js', 'out/preload/preload.cjs', 'out/renderer/index.html', 'out/renderer/favicon.svg']) {
+for (const required of ['package.json', 'out/main/main.js', 'out/main/shell.js', 'out/main/hl7-prepare-worker.js', 'out/preload/preload.cjs', 'out/renderer/index.html', 'out/renderer/favicon.svg']) {
   check(files.has(required), `asar contains ${required}`);
 }
 const appEntries = entries.filter((p) => !p.startsWith('node_modules/'));

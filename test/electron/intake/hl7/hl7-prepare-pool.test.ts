@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Hl7PreparePool, type PreparePoolOptions } from '../../../../electron/intake/hl7/hl7-prepare-pool';
+import { BUILT_WORKER_FILE, Hl7PreparePool, type PreparePoolOptions } from '../../../../electron/intake/hl7/hl7-prepare-pool';
 import type { PreparedFrame } from '../../../../electron/intake/hl7/hl7-prepare';
 import { fromBase64Url } from '../../../../shared/crypto/bytes';
 import { REPO_ROOT } from '../../../support/repo-paths';
@@ -8,6 +9,8 @@ import { buildTestKeyring, type TestVault } from '../../../support/vault-keyring
 import { fixture, hl7, memoryLog, msh } from './hl7-test-support';
 
 const WORKER = path.join(REPO_ROOT, 'electron', 'intake', 'hl7', 'hl7-prepare-worker.ts');
+/** The worker as the app ships it (`npm test` builds before the unit tests). */
+const BUILT_WORKER = path.join(REPO_ROOT, 'out', 'main', BUILT_WORKER_FILE);
 const DYING_WORKER = path.join(REPO_ROOT, 'test', 'electron', 'intake', 'hl7', 'workers', 'dying-prepare-worker.ts');
 let vault: TestVault;
 const pools: Hl7PreparePool[] = [];
@@ -46,6 +49,12 @@ describe('HL7 intake worker threads', () => {
     expect((await openedRaw(frame)).equals(bytes)).toBe(true);
     expect(frame.kind === 'prepared' && frame.message.summary.controlId).toBe('LAB-0001');
     expect(await pool.prepare(request(fixture('batch_two.hl7')))).toEqual({ kind: 'in-thread', reason: 'batch' });
+  });
+
+  it.runIf(existsSync(BUILT_WORKER))('the built worker (out/main) starts and prepares as the source one does', async () => {
+    const pool = await start({ script: BUILT_WORKER });
+    const bytes = fixture('adt_a04.hl7');
+    expect((await openedRaw(await pool.prepare(request(bytes)))).equals(bytes)).toBe(true);
   });
 
   it('spread many frames over two threads, each answered with its own message', async () => {
