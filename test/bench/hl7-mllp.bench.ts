@@ -32,6 +32,8 @@ const OFFERED_PER_S = 500;
 /** The node under test: the whole body (startBody) in its own process, as `npm run shell` runs it. */
 const CHILD: keyof typeof NODE_CHILDREN = 'integration';
 const CONNECTIONS = 8;
+/** ACK frames per message: the demo messages set MSH-15 AL and MSH-16 NE (enhanced mode, the accept ACK CA only). */
+const ACK_FRAMES = 1;
 
 let sent = 0;
 const nextId = (): string => `BENCH${process.pid}-${sent++}`;
@@ -44,7 +46,7 @@ async function closedLoop(port: number, connections: number, messages: readonly 
   await Promise.all(
     senders.map(async (sender) => {
       while (performance.now() < deadline) {
-        const ack = ackOf(await sender.send(withControlId(messages[sent % messages.length]!, nextId())));
+        const ack = ackOf(await sender.send(withControlId(messages[sent % messages.length]!, nextId()), ACK_FRAMES));
         if (ack.code !== 'CA' && ack.code !== 'AA') throw new Error(`The node answered ${ack.code}.`);
         acked++;
       }
@@ -70,7 +72,7 @@ async function fixedLoad(port: number, messages: readonly Uint8Array[], perSecon
         const scheduled = start + slot * interval;
         const wait = scheduled - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        const ack = ackOf(await sender.send(withControlId(messages[slot % messages.length]!, nextId())));
+        const ack = ackOf(await sender.send(withControlId(messages[slot % messages.length]!, nextId()), ACK_FRAMES));
         if (ack.code !== 'CA' && ack.code !== 'AA') throw new Error(`The node answered ${ack.code}.`);
         latencies.push(performance.now() - scheduled);
       }
@@ -85,7 +87,7 @@ async function idleLatency(port: number, messages: readonly Uint8Array[], count:
   const latencies: number[] = [];
   for (let i = 0; i < count; i++) {
     const begun = performance.now();
-    await sender.send(withControlId(messages[i % messages.length]!, nextId()));
+    await sender.send(withControlId(messages[i % messages.length]!, nextId()), ACK_FRAMES);
     latencies.push(performance.now() - begun);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }

@@ -12,8 +12,12 @@ const END = 0x1c;
 const CR = 0x0d;
 
 export interface MllpSender {
-  /** Sends one framed message and resolves with the ACK payload (the first frame that answers it). */
-  send(message: Uint8Array): Promise<Buffer>;
+  /**
+   * Sends one framed message and resolves with the first ACK payload that answers it, once
+   * `frames` ACK frames have arrived (2 for an enhanced-mode message that asks for both the accept
+   * and the application ACK), so the next send never overlaps the previous message's answers.
+   */
+  send(message: Uint8Array, frames?: number): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -24,7 +28,7 @@ export async function connectMllp(port: number, host = '127.0.0.1'): Promise<Mll
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  let pending: { resolve: (ack: Buffer) => void; reject: (error: Error) => void } | null = null;
+  let pending: { resolve: (ack: Buffer) => void; reject: (error: Error) => void; first: Buffer | null; remaining: number } | null = null;
   let buffered: Buffer = Buffer.alloc(0);
   let failure: Error | null = null;
   const fail = (error: Error): void => {
@@ -47,16 +51,19 @@ export async function connectMllp(port: number, host = '127.0.0.1'): Promise<Mll
       const payload = Buffer.from(buffered.subarray(start + 1, end));
       buffered = buffered.subarray(end + (buffered[end + 1] === CR ? 2 : 1));
       const waiter = pending;
+      if (waiter === null) continue;
+      waiter.first ??= payload;
+      if (--waiter.remaining > 0) continue;
       pending = null;
-      waiter?.resolve(payload);
+      waiter.resolve(waiter.first);
     }
   });
   return {
-    send(message) {
+    send(message, frames = 1) {
       if (failure !== null) return Promise.reject(failure);
       if (pending !== null) return Promise.reject(new Error('One message at a time per MLLP connection.'));
       return new Promise<Buffer>((resolve, reject) => {
-        pending = { resolve, reject };
+        pending = { resolve, reject, first: null, remaining: Math.max(1, frames) };
         socket.write(Buffer.concat([Buffer.from([START]), message, Buffer.from([END, CR])]));
       });
     },

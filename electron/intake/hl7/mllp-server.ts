@@ -149,9 +149,10 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
         const event = connection.queue.shift()!;
         if (event.type !== 'frame' && event.type !== 'oversize') continue;
         const acks = await answer(connection, event);
-        for (const ack of acks) {
-          await write(connection.socket, mllpFrame(ack));
-          connection.acksSent++;
+        // Several ACKs (enhanced mode: accept then application ACK) go out in one write, in order.
+        if (acks.length > 0) {
+          await write(connection.socket, acks.length === 1 ? mllpFrame(acks[0]!) : Buffer.concat(acks.map((ack) => mllpFrame(ack))));
+          connection.acksSent += acks.length;
         }
         if (connection.paused && connection.queue.length <= maxQueued / 2) {
           connection.paused = false;
