@@ -1,6 +1,6 @@
 import type * as nodeCrypto from 'node:crypto';
 import type * as NodeSealerModule from '../../../electron/crypto/node-sealer';
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createECDH, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -44,6 +44,24 @@ function vectorSealer(vector: EnvelopeVector, keyWrap?: KeyWrapPath): Promise<Se
   });
 }
 
+/** Loads a fresh node-sealer module against a node:crypto changed by `change` (undone afterwards). */
+async function withCrypto<T>(
+  change: (actual: typeof nodeCrypto) => Partial<typeof nodeCrypto>,
+  run: (fresh: typeof NodeSealerModule) => Promise<T>,
+): Promise<T> {
+  vi.resetModules();
+  vi.doMock('node:crypto', async (importOriginal) => {
+    const actual = await importOriginal<typeof nodeCrypto>();
+    return { ...actual, ...change(actual) };
+  });
+  try {
+    return await run(await import('../../../electron/crypto/node-sealer'));
+  } finally {
+    vi.doUnmock('node:crypto');
+    vi.resetModules();
+  }
+}
+
 describe('RFC 3394 key wrap composed on AES-256-ECB', () => {
   it.each(RFC3394_VECTORS)('reproduces RFC 3394 %s', (_name, keyData, wrapped) => {
     expect(aesKeyWrapComposed(fromHex(RFC3394_KEK.toLowerCase()), fromHex(keyData.toLowerCase())).toString('hex')).toBe(wrapped.toLowerCase());
@@ -55,6 +73,14 @@ describe('RFC 3394 key wrap composed on AES-256-ECB', () => {
     for (let i = 0; i < 200; i++) {
       const kek = randomBytes(32);
       const keyData = randomBytes(32);
+      expect(aesKeyWrapComposed(kek, keyData).toString('hex')).toBe(cipherWrap(kek, keyData));
+    }
+  });
+
+  it('agrees with id-aes256-wrap on key data of other lengths (t above one byte included)', () => {
+    for (const length of [16, 24, 40, 64, 520, 2048]) {
+      const kek = randomBytes(32);
+      const keyData = randomBytes(length);
       expect(aesKeyWrapComposed(kek, keyData).toString('hex')).toBe(cipherWrap(kek, keyData));
     }
   });
@@ -317,6 +343,190 @@ describe('node:crypto sealer: opens with the shared WebCrypto opener', () => {
   });
 });
 
+/** The bytes handed to node:crypto's randomFillSync, recorded: the buffers themselves and copies made as filled. */
+interface RandomFills {
+  readonly buffers: Uint8Array[];
+  readonly filled: Buffer[];
+}
+
+/** node:crypto whose randomFillSync is recorded in `fills` (and whose wrap cipher fails while `breakWrap.on`). */
+function recordingRandom(fills: RandomFills, breakWrap = { on: false }): (actual: typeof nodeCrypto) => Partial<typeof nodeCrypto> {
+  return (actual) => ({
+    randomFillSync: (<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number, size?: number): T => {
+      actual.randomFillSync(buffer, offset, size);
+      const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      fills.buffers.push(bytes);
+      fills.filled.push(Buffer.from(bytes));
+      return buffer;
+    }) as typeof nodeCrypto.randomFillSync,
+    createCipheriv: ((algorithm: string, ...rest: unknown[]) => {
+      if (breakWrap.on && algorithm === 'id-aes256-wrap') throw new Error('wrap broken for the test');
+      return (actual.createCipheriv as (...args: unknown[]) => unknown)(algorithm, ...rest);
+    }) as typeof nodeCrypto.createCipheriv,
+  });
+}
+
+const RANDOM_PER_ENVELOPE = 16 + 32 + 7;
+const POOL_ENVELOPES = 128;
+
+describe('node:crypto sealer: the random pool', () => {
+  let intake: P256KeyPair;
+  let opener: Opener;
+  beforeAll(async () => {
+    intake = await generateP256KeyPair();
+    opener = createOpener(intake.privateKey);
+  });
+
+  it('hands out the bytes of one randomFillSync per 128 envelopes in order, each once, and wipes each slice after use', async () => {
+    const fills: RandomFills = { buffers: [], filled: [] };
+    await withCrypto(recordingRandom(fills), async (fresh) => {
+      const sealer = await fresh.createNodeSealer(intake.publicKeyRaw, { chunkSize: 1024 });
+      expect(fills.buffers).toHaveLength(0); // the pool is filled on first use
+      const count = 2 * POOL_ENVELOPES + 5;
+      const envelopes: Uint8Array[] = [];
+      for (let k = 0; k < count; k++) {
+        const plaintext = pattern(300 + k, k + 1);
+        const envelope = await sealer.seal(k % 2 === 0 ? 'object' : 'journalMetadata', plaintext);
+        envelopes.push(envelope);
+        // Its slice of the pool is wiped as soon as seal() is done.
+        const pool = fills.buffers[Math.floor(k / POOL_ENVELOPES)]!;
+        const at = (k % POOL_ENVELOPES) * RANDOM_PER_ENVELOPE;
+        expect(pool.subarray(at, at + RANDOM_PER_ENVELOPE).every((byte) => byte === 0)).toBe(true);
+        expect(toHex((await opener.open(envelope)).plaintext)).toBe(toHex(plaintext));
+      }
+      // One fill per 128 envelopes, each into a new buffer (a used-up pool is never refilled in place).
+      expect(fills.buffers).toHaveLength(3);
+      expect(fills.buffers.every((buffer) => buffer.length === POOL_ENVELOPES * RANDOM_PER_ENVELOPE)).toBe(true);
+      expect(new Set(fills.buffers.map((buffer) => buffer.buffer)).size).toBe(3);
+      // Envelope k got bytes [55k, 55k + 55) of the filled stream: salt ‖ data key ‖ nonce prefix.
+      const stream = Buffer.concat(fills.filled);
+      for (let k = 0; k < count; k++) {
+        const header = decodeEnvelopeHeader(envelopes[k]!);
+        const dataKey = await opener.exportDataKey(header);
+        const expected = stream.subarray(k * RANDOM_PER_ENVELOPE, (k + 1) * RANDOM_PER_ENVELOPE).toString('hex');
+        expect(toHex(header.salt) + toHex(dataKey) + toHex(header.noncePrefix)).toBe(expected);
+      }
+      // The bytes not handed out yet are still there; everything handed out is wiped.
+      const last = fills.buffers[2]!;
+      expect(toHex(last.subarray(5 * RANDOM_PER_ENVELOPE))).toBe(toHex(fills.filled[2]!.subarray(5 * RANDOM_PER_ENVELOPE)));
+      expect(fills.buffers.slice(0, 2).every((buffer) => buffer.every((byte) => byte === 0))).toBe(true);
+    });
+  });
+
+  it('every envelope has its own salt, data key and nonce prefix across pools (no mock)', async () => {
+    const sealer = await createNodeSealer(intake.publicKeyRaw, { chunkSize: 1024 });
+    const seen = { salt: new Set<string>(), dataKey: new Set<string>(), noncePrefix: new Set<string>() };
+    const count = POOL_ENVELOPES + 40;
+    for (let k = 0; k < count; k++) {
+      const header = decodeEnvelopeHeader(await sealer.seal('object', pattern(900, k)));
+      seen.salt.add(toHex(header.salt));
+      seen.dataKey.add(toHex(await opener.exportDataKey(header)));
+      seen.noncePrefix.add(toHex(header.noncePrefix));
+    }
+    expect([seen.salt.size, seen.dataKey.size, seen.noncePrefix.size]).toEqual([count, count, count]);
+  });
+
+  it('a streamed envelope keeps its data key while other envelopes use up its pool, and wipes it at the end', async () => {
+    const fills: RandomFills = { buffers: [], filled: [] };
+    await withCrypto(recordingRandom(fills), async (fresh) => {
+      const sealer = await fresh.createNodeSealer(intake.publicKeyRaw, { chunkSize: 1024 });
+      const plaintext = pattern(5000, 3);
+      const iterator = sealer.sealStream('object', split(plaintext, [1000, 2500, 4000]))[Symbol.asyncIterator]();
+      const pieces: Uint8Array[] = [];
+      for (let i = 0; i < 2; i++) pieces.push((await iterator.next()).value as Uint8Array); // header, chunk 0
+      // The stream took slice 0 of the first pool; use up that pool and start another.
+      for (let k = 0; k < POOL_ENVELOPES + 10; k++) await sealer.seal('object', pattern(100, k));
+      expect(fills.buffers).toHaveLength(2);
+      const streamSlice = fills.buffers[0]!.subarray(0, RANDOM_PER_ENVELOPE);
+      // Salt wiped once the header held it; data key and nonce prefix still in use.
+      expect(toHex(streamSlice.subarray(0, 16))).toBe('00'.repeat(16));
+      expect(toHex(streamSlice.subarray(16))).toBe(toHex(fills.filled[0]!.subarray(16, RANDOM_PER_ENVELOPE)));
+      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) pieces.push(next.value);
+      expect(streamSlice.every((byte) => byte === 0)).toBe(true);
+      const { whole, streamed } = await openBoth(opener, concatBytes(...pieces));
+      expect(toHex(whole)).toBe(toHex(plaintext));
+      expect(toHex(streamed)).toBe(toHex(plaintext));
+    });
+  });
+
+  it('an envelope that fails to begin wipes its slice, and the next one does not reuse it', async () => {
+    const fills: RandomFills = { buffers: [], filled: [] };
+    const breakWrap = { on: true };
+    await withCrypto(recordingRandom(fills, breakWrap), async (fresh) => {
+      const sealer = await fresh.createNodeSealer(intake.publicKeyRaw, { chunkSize: 1024, keyWrap: 'cipher' });
+      await expect(sealer.seal('object', pattern(10))).rejects.toThrow(/wrap broken/);
+      expect(fills.buffers).toHaveLength(1);
+      expect(fills.buffers[0]!.subarray(0, RANDOM_PER_ENVELOPE).every((byte) => byte === 0)).toBe(true);
+      breakWrap.on = false;
+      const envelope = await sealer.seal('object', pattern(10));
+      expect(toHex(decodeEnvelopeHeader(envelope).salt)).toBe(toHex(fills.filled[0]!.subarray(RANDOM_PER_ENVELOPE, RANDOM_PER_ENVELOPE + 16)));
+      expect(toHex((await opener.open(envelope)).plaintext)).toBe(toHex(pattern(10)));
+    });
+  });
+
+  it('the deterministic mode (`random`) does not touch the pool and still reproduces every vector, both key-wrap paths', async () => {
+    const fills: RandomFills = { buffers: [], filled: [] };
+    await withCrypto(recordingRandom(fills), async (fresh) => {
+      for (const keyWrap of ['cipher', 'composed'] as const) {
+        for (const vector of vectors) {
+          const sealer = await fresh.createNodeSealer(fromHex(vector.intakePublicKey), {
+            chunkSize: vector.chunkSize,
+            ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
+            random: replay(vector.random),
+            keyWrap,
+          });
+          expect(toHex(await sealer.seal(vector.kind, fromHex(vector.plaintext)))).toBe(vector.envelope);
+        }
+      }
+      expect(fills.buffers).toHaveLength(0);
+    });
+  });
+
+  it('derives each KEK as hkdfSync does (HKDF composed on HMAC-SHA-256), both key-wrap paths', async () => {
+    for (const keyWrap of ['cipher', 'composed'] as const) {
+      for (let i = 0; i < 20; i++) {
+        const scalar = randomBytes(32);
+        const given: Uint8Array[] = [];
+        const sealer = await createNodeSealer(intake.publicKeyRaw, {
+          chunkSize: 1024,
+          ephemeralPrivateScalar: scalar,
+          random: (length) => {
+            const bytes = randomBytes(length);
+            given.push(bytes);
+            return bytes;
+          },
+          keyWrap,
+        });
+        const ecdh = createECDH('prime256v1');
+        ecdh.setPrivateKey(scalar);
+        const secret = ecdh.computeSecret(intake.publicKeyRaw);
+        const header = decodeEnvelopeHeader(await sealer.seal('object', pattern(500, i)));
+        const [salt, dataKey] = [given[0]!, given[1]!];
+        expect(toHex(header.salt)).toBe(toHex(salt));
+        const kek = Buffer.from(hkdfSync('sha256', secret, salt, 'hdms/envelope/v1/kek', 32));
+        expect(toHex(header.wrappedKey)).toBe(cipherWrap(kek, dataKey));
+      }
+    }
+  });
+
+  it('the deterministic mode leaves the bytes `random` returned alone (it takes copies)', async () => {
+    const vector = vectors[0]!;
+    const given: Uint8Array[] = [];
+    const replayed = replay(vector.random);
+    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), {
+      chunkSize: vector.chunkSize,
+      ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
+      random: (length) => {
+        const bytes = replayed(length);
+        given.push(bytes);
+        return bytes;
+      },
+    });
+    expect(toHex(await sealer.seal(vector.kind, fromHex(vector.plaintext)))).toBe(vector.envelope);
+    expect(given.map(toHex).join('')).toBe(vector.random.slice(0, 2 * RANDOM_PER_ENVELOPE));
+  });
+});
+
 describe('the body sealer', () => {
   it('plain Node supports the node:crypto sealer (primitives present, known answer reproduced)', async () => {
     expect(await nodeSealerSupport()).toEqual({ ok: true, keyWrap: 'cipher' });
@@ -328,24 +538,6 @@ describe('the body sealer', () => {
     const plaintext = new TextEncoder().encode('MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.5.1\r');
     expect(toHex((await createOpener(intake.privateKey).open(await sealer.seal('object', plaintext))).plaintext)).toBe(toHex(plaintext));
   });
-
-  /** Loads a fresh node-sealer module against a node:crypto changed by `change` (undone afterwards). */
-  async function withCrypto<T>(
-    change: (actual: typeof nodeCrypto) => Partial<typeof nodeCrypto>,
-    run: (fresh: typeof NodeSealerModule) => Promise<T>,
-  ): Promise<T> {
-    vi.resetModules();
-    vi.doMock('node:crypto', async (importOriginal) => {
-      const actual = await importOriginal<typeof nodeCrypto>();
-      return { ...actual, ...change(actual) };
-    });
-    try {
-      return await run(await import('../../../electron/crypto/node-sealer'));
-    } finally {
-      vi.doUnmock('node:crypto');
-      vi.resetModules();
-    }
-  }
 
   /** node:crypto as on BoringSSL (presumably): no AES-KW cipher listed, and createCipheriv refuses it. */
   const withoutKeyWrapCipher = (actual: typeof nodeCrypto): Partial<typeof nodeCrypto> => ({
