@@ -1,12 +1,18 @@
+import { z } from 'zod';
 import {
   NormalizedIntakeSchema,
   type ClinicalRecord,
   type CodedConcept,
+  type Allergy,
+  type Diagnosis,
   type ExtendedRecord,
   type Hl7MessageInfo,
+  type Immunization,
+  type Merge,
   type NormalizedIntake,
   type Observation,
   type ObservationValueDetail,
+  type Order,
   type Patient,
   type PatientIdentifier,
   type Report,
@@ -53,21 +59,16 @@ export type MappingResult =
   | { readonly kind: 'no-patient'; readonly reason: string; readonly mapping: Hl7MessageInfo['mapping'] };
 
 const clip = (value: string, max: number) => (value.length > max ? value.slice(0, max) : value);
-const nonEmpty = (values: readonly string[]) => values.filter((value) => value !== '');
 
 // ---------------------------------------------------------------------------------------------
 // Times
 
-const TS = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\.\d{1,4})?([+-]\d{4})?$/;
-
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
-}
-
 function localOffset(y: number, mo: number, d: number, h: number, mi: number): string {
   const minutes = -new Date(y, mo - 1, d, h, mi).getTimezoneOffset();
   const sign = minutes >= 0 ? '+' : '-';
-  return `${sign}${pad(Math.floor(Math.abs(minutes) / 60))}:${pad(Math.abs(minutes) % 60)}`;
+  const hours = Math.floor(Math.abs(minutes) / 60);
+  const rest = Math.abs(minutes) % 60;
+  return `${sign}${hours < 10 ? '0' : ''}${hours}:${rest < 10 ? '0' : ''}${rest}`;
 }
 
 export interface Hl7Time {
@@ -77,34 +78,126 @@ export interface Hl7Time {
   readonly dateTime?: string;
 }
 
+/*
+ * TS/DTM is read by hand (no regex, no Date unless the offset must come from this computer's
+ * zone): `YYYYMMDD[HH[MM[SS]]][.F{1,4}][±ZZZZ]`, exactly what the pattern
+ * /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\.\d{1,4})?([+-]\d{4})?$/ matched with the day
+ * required, the date checked as Date.UTC checks it (so years 0000-0099, which Date.UTC reads as
+ * 1900-1999, are refused).
+ */
+
+const isDigit = (code: number) => code >= 0x30 && code <= 0x39;
+const twoDigits = (text: string, at: number) => (text.charCodeAt(at) - 0x30) * 10 + text.charCodeAt(at + 1) - 0x30;
+
+/** `±ZZZZ` at `at` (four ASCII digits after the sign). */
+function isOffsetAt(text: string, at: number): boolean {
+  const sign = text.charCodeAt(at);
+  return (sign === 0x2b || sign === 0x2d) && isDigit(text.charCodeAt(at + 1)) && isDigit(text.charCodeAt(at + 2)) && isDigit(text.charCodeAt(at + 3)) && isDigit(text.charCodeAt(at + 4));
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** How many digits (8, 10, 12 or 14) a trimmed TS starts with when it is well formed and its date exists; 0 otherwise. */
+function tsDigits(text: string): number {
+  const length = text.length;
+  let end = 0;
+  while (end < length && isDigit(text.charCodeAt(end))) end++;
+  if (end < 8 || end > 14 || end % 2 !== 0) return 0;
+  let i = end;
+  if (i < length && text.charCodeAt(i) === 0x2e) {
+    const from = ++i;
+    while (i < length && isDigit(text.charCodeAt(i))) i++;
+    if (i === from || i - from > 4) return 0;
+  }
+  if (i < length && (length - i !== 5 || !isOffsetAt(text, i))) return 0;
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+  const month = twoDigits(text, 4);
+  const day = twoDigits(text, 6);
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return 0;
+  return end;
+}
+
+function tsDate(text: string): string {
+  return `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}`;
+}
+
+/** The ISO date-time of a TS that tsDigits accepted (`end` its digit count), or undefined when its time is out of range. */
+function tsDateTime(text: string, end: number, date: string, zone: string | undefined): string | undefined {
+  const hour = end >= 10 ? twoDigits(text, 8) : 0;
+  const minute = end >= 12 ? twoDigits(text, 10) : 0;
+  const second = end >= 14 ? twoDigits(text, 12) : 0;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  let i = end;
+  let ms = '';
+  if (i < text.length && text.charCodeAt(i) === 0x2e) {
+    const from = ++i;
+    while (i < text.length && isDigit(text.charCodeAt(i))) i++;
+    ms = `.${i - from >= 3 ? text.slice(from, from + 3) : text.slice(from, i).padEnd(3, '0')}`;
+  }
+  const source = i < text.length ? text.slice(i) : zone;
+  const offset = source !== undefined && source.length === 5 && isOffsetAt(source, 0) ? `${source.slice(0, 3)}:${source.slice(3)}` : localOffset(twoDigits(text, 0) * 100 + twoDigits(text, 2), twoDigits(text, 4), twoDigits(text, 6), hour, minute);
+  const hh = end >= 10 ? text.slice(8, 10) : '00';
+  const mm = end >= 12 ? text.slice(10, 12) : '00';
+  const ss = end >= 14 ? text.slice(12, 14) : '00';
+  return `${date}T${hh}:${mm}:${ss}${ms}${offset}`;
+}
+
 /** HL7 TS/DTM/DT → ISO. `zone` is the offset (`+0100`) to assume when the value has none. */
 export function parseHl7Time(value: string, zone?: string): Hl7Time {
-  const match = TS.exec(value.trim());
-  if (match === null) return {};
-  const [, y, mo, d, h, mi, s, fraction, offset] = match;
-  if (mo === undefined || d === undefined) return {};
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h ?? 0);
-  const minute = Number(mi ?? 0);
-  const second = Number(s ?? 0);
-  const check = new Date(Date.UTC(year, month - 1, day));
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return {};
-  if (hour > 23 || minute > 59 || second > 59) return { date: `${y}-${mo}-${d}` };
-  const sourceZone = offset ?? zone;
-  const iso = sourceZone !== undefined && /^[+-]\d{4}$/.test(sourceZone) ? `${sourceZone.slice(0, 3)}:${sourceZone.slice(3)}` : localOffset(year, month, day, hour, minute);
-  const ms = fraction === undefined ? '' : `.${fraction.slice(1).padEnd(3, '0').slice(0, 3)}`;
-  return { date: `${y}-${mo}-${d}`, dateTime: `${y}-${mo}-${d}T${pad(hour)}:${pad(minute)}:${pad(second)}${ms}${iso}` };
+  const text = value.trim();
+  const end = tsDigits(text);
+  if (end === 0) return {};
+  const date = tsDate(text);
+  const dateTime = tsDateTime(text, end, date, zone);
+  return dateTime === undefined ? { date } : { date, dateTime };
+}
+
+/** parseHl7Time(value).date, without working out a time nobody reads. */
+function hl7Date(value: string): string | undefined {
+  const text = value.trim();
+  return tsDigits(text) === 0 ? undefined : tsDate(text);
+}
+
+/** parseHl7Time(value, zone).dateTime. */
+function hl7DateTime(value: string, zone: string | undefined): string | undefined {
+  const text = value.trim();
+  const end = tsDigits(text);
+  return end === 0 ? undefined : tsDateTime(text, end, tsDate(text), zone);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Data types
 
+/**
+ * Records are built by assigning their fields in the schema's order, optional ones only when set:
+ * the key order is part of the output (the normalized intake is serialized and sealed as it is).
+ */
+type Draft<T> = { -readonly [K in keyof T]?: T[K] };
+
+/** Sets `key` to the value, clipped, unless the value is empty. */
+function putText<K extends string>(target: NoInfer<{ [P in K]?: string }>, key: K, value: string, max: number): void {
+  if (value !== '') target[key] = clip(value, max);
+}
+
+/** The two values joined by a space, or the non-empty one. */
+function joinSpace(first: string, second: string): string {
+  return first === '' ? second : second === '' ? first : `${first} ${second}`;
+}
+
 function coded(segment: Hl7Segment, field: number, repetition = 0): CodedConcept {
-  const v = (component: number) => segment.value(field, component, 1, repetition);
-  let [code, display, system] = [v(1), v(2), v(3)];
-  if (code === '' && display === '') [code, display, system] = [v(4), v(5), v(6)];
+  let code = segment.value(field, 1, 1, repetition);
+  let display = segment.value(field, 2, 1, repetition);
+  let system: string;
+  if (code === '' && display === '') {
+    code = segment.value(field, 4, 1, repetition);
+    display = segment.value(field, 5, 1, repetition);
+    system = segment.value(field, 6, 1, repetition);
+  } else {
+    system = segment.value(field, 3, 1, repetition);
+  }
   return { code: clip(code, 64), display: clip(display, 200), system: clip(system, 32) };
 }
 
@@ -115,17 +208,16 @@ function isEmptyConcept(concept: CodedConcept): boolean {
 /** XCN / XPN / CNN → "Given Family" (XCN: id^family^given; XPN: family^given). */
 function personName(segment: Hl7Segment, field: number, layout: 'xcn' | 'xpn' | 'cnn', repetition = 0): string {
   if (layout === 'cnn') {
-    const sub = (n: number) => segment.value(field, 1, n, repetition);
-    return nonEmpty([sub(3), sub(2)]).join(' ') || sub(1);
+    return joinSpace(segment.value(field, 1, 3, repetition), segment.value(field, 1, 2, repetition)) || segment.value(field, 1, 1, repetition);
   }
-  const v = (component: number) => segment.value(field, component, 1, repetition);
-  const [family, given, id] = layout === 'xcn' ? [v(2), v(3), v(1)] : [v(1), v(2), ''];
-  return nonEmpty([given, family]).join(' ') || id;
+  if (layout === 'xpn') return joinSpace(segment.value(field, 2, 1, repetition), segment.value(field, 1, 1, repetition));
+  return joinSpace(segment.value(field, 3, 1, repetition), segment.value(field, 2, 1, repetition)) || segment.value(field, 1, 1, repetition);
 }
 
 function identifiers(segment: Hl7Segment, field: number): PatientIdentifier[] {
   const out: PatientIdentifier[] = [];
-  for (let r = 0; r < segment.repetitions(field) && out.length < 10; r++) {
+  const repetitions = segment.repetitions(field);
+  for (let r = 0; r < repetitions && out.length < 10; r++) {
     const value = segment.value(field, 1, 1, r).trim();
     if (value === '') continue;
     const authority = segment.value(field, 4, 1, r) || segment.value(field, 4, 2, r);
@@ -134,9 +226,11 @@ function identifiers(segment: Hl7Segment, field: number): PatientIdentifier[] {
   return out;
 }
 
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function number(text: string): number | undefined {
   const trimmed = text.trim();
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(trimmed)) return undefined;
+  if (!NUMBER.test(trimmed)) return undefined;
   const value = Number(trimmed);
   return Number.isFinite(value) ? value : undefined;
 }
@@ -146,39 +240,58 @@ function number(text: string): number | undefined {
 
 const SEX: Readonly<Record<string, Patient['sex']>> = { F: 'F', M: 'M', O: 'O', U: 'U', A: 'O', N: 'U', X: 'O' };
 
+/** XTN: component 1, else "+country area local" (components 5, 6, 7), else component 12. */
+function phoneNumber(pid: Hl7Segment, field: number, r: number): string {
+  const telephone = pid.value(field, 1, 1, r);
+  if (telephone !== '') return telephone;
+  const country = pid.value(field, 5, 1, r);
+  const parts = joinSpace(joinSpace(country === '' ? '' : `+${country}`, pid.value(field, 6, 1, r)), pid.value(field, 7, 1, r));
+  return parts || pid.value(field, 12, 1, r);
+}
+
 function mapPatient(pid: Hl7Segment): Patient | null {
   let ids = identifiers(pid, 3);
   if (ids.length === 0) ids = identifiers(pid, 2);
   if (ids.length === 0) ids = identifiers(pid, 4);
   if (ids.length === 0) return null;
-  const given = nonEmpty([pid.value(5, 2), ...pid.value(5, 3).split(' ')])
-    .slice(0, 5)
-    .map((name) => clip(name, 100));
-  const birth = parseHl7Time(pid.value(7)).date;
+  const given: string[] = [];
+  const first = pid.value(5, 2);
+  if (first !== '') given.push(clip(first, 100));
+  const middle = pid.value(5, 3);
+  if (middle !== '') {
+    for (const name of middle.split(' ')) {
+      if (given.length === 5) break;
+      if (name !== '') given.push(clip(name, 100));
+    }
+  }
+  const birth = hl7Date(pid.value(7));
   const sex = SEX[pid.value(8).toUpperCase()];
-  const street = nonEmpty([pid.value(11, 1), pid.value(11, 2)]).join(', ');
-  const address = {
-    ...(street !== '' ? { street: clip(street, 200) } : {}),
-    ...(pid.value(11, 3) !== '' ? { city: clip(pid.value(11, 3), 100) } : {}),
-    ...(pid.value(11, 5) !== '' ? { postalCode: clip(pid.value(11, 5), 20) } : {}),
-    ...(pid.value(11, 6) !== '' && pid.value(11, 6).length <= 3 ? { country: pid.value(11, 6) } : {}),
-  };
+  const street = pid.value(11, 1);
+  const other = pid.value(11, 2);
+  const city = pid.value(11, 3);
+  const postalCode = pid.value(11, 5);
+  const country = pid.value(11, 6);
   const phones: string[] = [];
-  for (const field of [13, 14]) {
-    for (let r = 0; r < pid.repetitions(field) && phones.length < 5; r++) {
-      const v = (c: number) => pid.value(field, c, 1, r);
-      const phone = v(1) || nonEmpty([v(5) && `+${v(5)}`, v(6), v(7)]).join(' ') || v(12);
+  for (let field = 13; field <= 14; field++) {
+    const repetitions = pid.repetitions(field);
+    for (let r = 0; r < repetitions && phones.length < 5; r++) {
+      const phone = phoneNumber(pid, field, r);
       if (phone !== '') phones.push(clip(phone, 40));
     }
   }
-  return {
-    identifiers: ids,
-    name: { family: clip(pid.value(5, 1), 100), given },
-    ...(birth !== undefined ? { birthDate: birth } : {}),
-    ...(sex !== undefined ? { sex } : {}),
-    ...(Object.keys(address).length > 0 ? { address } : {}),
-    ...(phones.length > 0 ? { phones } : {}),
-  };
+  const patient: Draft<Patient> = { identifiers: ids, name: { family: clip(pid.value(5, 1), 100), given } };
+  if (birth !== undefined) patient.birthDate = birth;
+  if (sex !== undefined) patient.sex = sex;
+  if (street !== '' || other !== '' || city !== '' || postalCode !== '' || (country !== '' && country.length <= 3)) {
+    const address: Draft<NonNullable<Patient['address']>> = {};
+    putText(address, 'street', street === '' ? other : other === '' ? street : `${street}, ${other}`, 200);
+    putText(address, 'city', city, 100);
+    putText(address, 'postalCode', postalCode, 20);
+    if (country !== '' && country.length <= 3) address.country = country;
+    patient.address = address;
+  }
+  if (phones.length > 0) patient.phones = phones;
+  return patient as Patient;
 }
 
 interface Context {
@@ -188,49 +301,49 @@ interface Context {
   readonly code: string;
   readonly trigger: string;
   readonly notes: string[];
+  /** The last value zonedTime read and what it gave (a message repeats its times: OBX-14, OBR-7…). */
+  lastTimeText: string;
+  lastTime: string | undefined;
 }
 
-function timeOf(ctx: Context, ...values: string[]): string {
-  for (const value of values) {
-    const parsed = parseHl7Time(value, ctx.zone).dateTime;
-    if (parsed !== undefined) return parsed;
+/** hl7DateTime(value, ctx.zone), remembering the last answer. */
+function zonedTime(ctx: Context, value: string): string | undefined {
+  if (value !== ctx.lastTimeText) {
+    ctx.lastTime = hl7DateTime(value, ctx.zone);
+    ctx.lastTimeText = value;
   }
-  return ctx.messageTime;
+  return ctx.lastTime;
+}
+
+/** The first of the values that reads as a date-time, else the message time. */
+function timeOf(ctx: Context, first: string, second = '', third = ''): string {
+  return zonedTime(ctx, first) ?? zonedTime(ctx, second) ?? zonedTime(ctx, third) ?? ctx.messageTime;
 }
 
 const PATIENT_CLASS: Readonly<Record<string, Visit['patientClass']>> = { I: 'I', O: 'O', E: 'E', P: 'O', R: 'O', B: 'I', C: 'O', N: 'O', U: 'O' };
 
 function mapVisit(pv1: Hl7Segment, pv2: Hl7Segment | undefined, evn: Hl7Segment | undefined, ctx: Context): Visit {
-  const location = nonEmpty([pv1.value(3, 1), pv1.value(3, 2), pv1.value(3, 3), pv1.value(3, 4)]).join(' ');
-  const attending = personName(pv1, 7, 'xcn');
+  const location = joinSpace(joinSpace(joinSpace(pv1.value(3, 1), pv1.value(3, 2)), pv1.value(3, 3)), pv1.value(3, 4));
   const reason = pv2 === undefined ? '' : pv2.value(3, 2) || pv2.value(3, 1);
-  const end = parseHl7Time(pv1.value(45), ctx.zone).dateTime;
-  return {
-    type: 'visit',
-    patientClass: PATIENT_CLASS[pv1.value(2).toUpperCase()] ?? 'O',
-    ...(location !== '' ? { location: clip(location, 100) } : {}),
-    ...(attending !== '' ? { attendingDoctor: clip(attending, 100) } : {}),
-    ...(reason !== '' ? { reason: clip(reason, 500) } : {}),
-    start: timeOf(ctx, pv1.value(44), evn?.value(6) ?? '', evn?.value(2) ?? ''),
-    ...(end !== undefined ? { end } : {}),
-  };
+  const visit: Draft<Visit> = { type: 'visit', patientClass: PATIENT_CLASS[pv1.value(2).toUpperCase()] ?? 'O' };
+  putText(visit, 'location', location, 100);
+  putText(visit, 'attendingDoctor', personName(pv1, 7, 'xcn'), 100);
+  putText(visit, 'reason', reason, 500);
+  visit.start = timeOf(ctx, pv1.value(44), evn?.value(6) ?? '', evn?.value(2) ?? '');
+  const end = zonedTime(ctx, pv1.value(45));
+  if (end !== undefined) visit.end = end;
+  return visit as Visit;
 }
 
 const VITALS = new Set([
   '8867-4', '8480-6', '8462-4', '8310-5', '8331-1', '9279-1', '59408-5', '2708-6', '29463-7', '3141-9', '8302-2', '8306-3', '39156-5', '85354-9', '55284-4', '8287-5', '9843-4', '8478-0', '8456-6',
 ]);
+const MDC = /MDC/i;
 
 function category(code: CodedConcept, ctx: Context): Observation['category'] {
-  if (/MDC/i.test(code.system) || code.code.startsWith('MDC_') || /^MDC_/.test(code.display)) return 'device';
+  if (MDC.test(code.system) || code.code.startsWith('MDC_') || code.display.startsWith('MDC_')) return 'device';
   if (VITALS.has(code.code)) return 'vital-signs';
   return ctx.code === 'ADT' ? 'vital-signs' : 'laboratory';
-}
-
-function statusOf(value: string): { status: Observation['status']; resultStatus?: string } {
-  const upper = value.toUpperCase();
-  if (upper === 'F' || upper === 'C' || upper === 'P') return { status: upper };
-  if (upper === '') return { status: 'F' };
-  return { status: upper === 'U' ? 'F' : 'P', resultStatus: upper.slice(0, 1) };
 }
 
 function base64Size(text: string): number {
@@ -249,25 +362,36 @@ function edDetail(obx: Hl7Segment): ObservationValueDetail & { kind: 'encapsulat
   return { kind: 'encapsulated', mediaType: clip(mediaType, 100), encoding: clip(encoding, 20), bytes };
 }
 
+/** OBX-5, every repetition on its own line (TX/FT/ST components joined back with `^`, others with spaces). */
+function observationText(obx: Hl7Segment, valueType: string): string {
+  const repetitions = obx.repetitions(5);
+  const separator = valueType === 'TX' || valueType === 'FT' || valueType === 'ST' ? '^' : ' ';
+  const fields = obx.field(5);
+  const lines: string[] = [];
+  for (let r = 0; r < repetitions; r++) {
+    const components: string[] = [];
+    const field = fields[r] ?? [];
+    for (let c = 1; c <= field.length; c++) components.push(obx.value(5, c, 1, r));
+    lines.push(components.join(separator).replace(/\^+$/, ''));
+  }
+  return clip(lines.join('\n'), 10_000);
+}
+
+type NumericValue = Draft<Extract<Observation['value'], { kind: 'numeric' }>>;
+
+function numericValue(value: number, unit: string): Observation['value'] {
+  const numeric: NumericValue = { kind: 'numeric', value };
+  putText(numeric, 'unit', unit, 32);
+  return numeric as Observation['value'];
+}
+
 /** OBX-5 (all repetitions) → value (+ detail) by OBX-2. */
 function observationValue(obx: Hl7Segment, valueType: string): { value: Observation['value']; detail?: ObservationValueDetail } {
-  const reps = obx.repetitions(5);
-  const texts = () => {
-    const lines: string[] = [];
-    for (let r = 0; r < reps; r++) {
-      const components: string[] = [];
-      const field = obx.field(5)[r] ?? [];
-      for (let c = 1; c <= field.length; c++) components.push(obx.value(5, c, 1, r));
-      lines.push(components.join(valueType === 'TX' || valueType === 'FT' || valueType === 'ST' ? '^' : ' ').replace(/\^+$/, ''));
-    }
-    return clip(lines.join('\n'), 10_000);
-  };
   switch (valueType) {
     case 'NM': {
       const value = number(obx.value(5));
-      const unit = obx.value(6, 1) || obx.value(6, 2);
-      if (value !== undefined) return { value: { kind: 'numeric', value, ...(unit !== '' ? { unit: clip(unit, 32) } : {}) } };
-      return { value: { kind: 'text', value: texts() } };
+      if (value !== undefined) return { value: numericValue(value, obx.value(6, 1) || obx.value(6, 2)) };
+      return { value: { kind: 'text', value: observationText(obx, valueType) } };
     }
     case 'CE':
     case 'CWE':
@@ -275,21 +399,21 @@ function observationValue(obx: Hl7Segment, valueType: string): { value: Observat
     case 'CF':
       return { value: { kind: 'coded', value: coded(obx, 5) } };
     case 'SN': {
-      const [comparator, first, separator, second] = [obx.value(5, 1), obx.value(5, 2), obx.value(5, 3), obx.value(5, 4)];
+      const comparator = obx.value(5, 1);
+      const first = obx.value(5, 2);
+      const separator = obx.value(5, 3);
+      const second = obx.value(5, 4);
       const value = number(first);
       const value2 = number(second);
-      const detail: ObservationValueDetail = {
-        kind: 'structured-numeric',
-        ...(comparator !== '' ? { comparator: clip(comparator, 2) } : {}),
-        ...(value !== undefined ? { value } : {}),
-        ...(separator !== '' ? { separator: clip(separator, 1) } : {}),
-        ...(value2 !== undefined ? { value2 } : {}),
-      };
-      const unit = obx.value(6, 1) || obx.value(6, 2);
+      const detail: Draft<Extract<ObservationValueDetail, { kind: 'structured-numeric' }>> = { kind: 'structured-numeric' };
+      putText(detail, 'comparator', comparator, 2);
+      if (value !== undefined) detail.value = value;
+      putText(detail, 'separator', separator, 1);
+      if (value2 !== undefined) detail.value2 = value2;
       if (value !== undefined && comparator === '' && separator === '' && second === '') {
-        return { value: { kind: 'numeric', value, ...(unit !== '' ? { unit: clip(unit, 32) } : {}) }, detail };
+        return { value: numericValue(value, obx.value(6, 1) || obx.value(6, 2)), detail: detail as ObservationValueDetail };
       }
-      return { value: { kind: 'text', value: clip(`${comparator}${first}${separator}${second}`, 10_000) }, detail };
+      return { value: { kind: 'text', value: clip(`${comparator}${first}${separator}${second}`, 10_000) }, detail: detail as ObservationValueDetail };
     }
     case 'DT':
     case 'TS':
@@ -305,18 +429,28 @@ function observationValue(obx: Hl7Segment, valueType: string): { value: Observat
     }
     case 'RP': {
       const pointer = obx.value(5, 1);
-      const mediaType = nonEmpty([obx.value(5, 3).toLowerCase(), obx.value(5, 4).toLowerCase()]).join('/');
-      return {
-        value: { kind: 'text', value: clip(`Reference: ${pointer}`, 10_000) },
-        detail: { kind: 'reference', pointer: clip(pointer, 500), ...(mediaType !== '' ? { mediaType: clip(mediaType, 100) } : {}) },
-      };
+      const mediaType = joinSlash(obx.value(5, 3).toLowerCase(), obx.value(5, 4).toLowerCase());
+      const detail: Draft<Extract<ObservationValueDetail, { kind: 'reference' }>> = { kind: 'reference', pointer: clip(pointer, 500) };
+      putText(detail, 'mediaType', mediaType, 100);
+      return { value: { kind: 'text', value: clip(`Reference: ${pointer}`, 10_000) }, detail: detail as ObservationValueDetail };
     }
     default:
-      return { value: { kind: 'text', value: texts() } };
+      return { value: { kind: 'text', value: observationText(obx, valueType) } };
   }
 }
 
-function mapObservation(obx: Hl7Segment, obr: Hl7Segment | undefined, ctx: Context): Observation | null {
+function joinSlash(first: string, second: string): string {
+  return first === '' ? second : second === '' ? first : `${first}/${second}`;
+}
+
+/** The OBR that OBX segments belong to, with what they read of it (read once per OBR). */
+interface ObrRef {
+  readonly segment: Hl7Segment;
+  orderId: string | undefined;
+  time: string | undefined;
+}
+
+function mapObservation(obx: Hl7Segment, obr: ObrRef | undefined, ctx: Context): Observation | null {
   const code = coded(obx, 3);
   if (isEmptyConcept(code)) {
     ctx.notes.push(`OBX #${obx.position}: no OBX-3 code`);
@@ -325,79 +459,73 @@ function mapObservation(obx: Hl7Segment, obr: Hl7Segment | undefined, ctx: Conte
   const valueType = obx.value(2).toUpperCase();
   const { value, detail } = observationValue(obx, valueType);
   const flags: string[] = [];
-  for (let r = 0; r < obx.repetitions(8) && flags.length < 5; r++) {
+  const flagRepetitions = obx.repetitions(8);
+  for (let r = 0; r < flagRepetitions && flags.length < 5; r++) {
     const flag = obx.value(8, 1, 1, r);
     if (flag !== '') flags.push(clip(flag, 4));
   }
-  const { status, resultStatus } = statusOf(obx.value(11));
-  const range = obx.value(7);
-  const subId = obx.value(4);
-  const orderId = obr === undefined ? '' : obr.value(3) || obr.value(2);
-  return {
-    type: 'observation',
-    category: category(code, ctx),
-    code,
-    value,
-    ...(range !== '' ? { referenceRange: clip(range, 64) } : {}),
-    ...(flags.length > 0 ? { abnormalFlags: flags } : {}),
-    status,
-    time: timeOf(ctx, obx.value(14), obr?.value(7) ?? ''),
-    ...(valueType !== '' ? { valueType: clip(valueType, 3) } : {}),
-    ...(detail !== undefined ? { valueDetail: detail } : {}),
-    ...(subId !== '' ? { subId: clip(subId, 20) } : {}),
-    ...(resultStatus !== undefined ? { resultStatus } : {}),
-    ...(orderId !== '' ? { orderId: clip(orderId, 100) } : {}),
-  };
+  // OBX-11 (table 0085): F, C and P as they are; others approximated, the original kept in resultStatus.
+  const sent = obx.value(11).toUpperCase();
+  const known = sent === 'F' || sent === 'C' || sent === 'P';
+  const status: Observation['status'] = known ? sent : sent === '' || sent === 'U' ? 'F' : 'P';
+  let time = zonedTime(ctx, obx.value(14));
+  let orderId = '';
+  if (obr !== undefined) {
+    time ??= zonedTime(ctx, (obr.time ??= obr.segment.value(7)));
+    orderId = obr.orderId ??= obr.segment.value(3) || obr.segment.value(2);
+  }
+  const observation: Draft<Observation> = { type: 'observation', category: category(code, ctx), code, value };
+  putText(observation, 'referenceRange', obx.value(7), 64);
+  if (flags.length > 0) observation.abnormalFlags = flags;
+  observation.status = status;
+  observation.time = time ?? ctx.messageTime;
+  putText(observation, 'valueType', valueType, 3);
+  if (detail !== undefined) observation.valueDetail = detail;
+  putText(observation, 'subId', obx.value(4), 20);
+  if (!known && sent !== '') observation.resultStatus = sent.slice(0, 1);
+  putText(observation, 'orderId', orderId, 100);
+  return observation as Observation;
 }
 
-function optional<K extends string>(key: K, value: string, max: number): { [P in K]?: string } {
-  return (value === '' ? {} : { [key]: clip(value, max) }) as { [P in K]?: string };
+function mapResultReport(obr: Hl7Segment, ctx: Context): Draft<Report> {
+  const report: Draft<Report> = { type: 'report', kind: 'result', code: coded(obr, 4) };
+  putText(report, 'status', obr.value(25), 4);
+  report.time = timeOf(ctx, obr.value(7), obr.value(22));
+  putText(report, 'placerOrderId', obr.value(2), 100);
+  putText(report, 'fillerOrderId', obr.value(3), 100);
+  putText(report, 'author', personName(obr, 32, 'cnn'), 200);
+  report.observationCount = 0;
+  return report;
 }
 
-function mapResultReport(obr: Hl7Segment, ctx: Context): Report {
-  return {
-    type: 'report',
-    kind: 'result',
-    code: coded(obr, 4),
-    ...optional('status', obr.value(25), 4),
-    time: timeOf(ctx, obr.value(7), obr.value(22)),
-    ...optional('placerOrderId', obr.value(2), 100),
-    ...optional('fillerOrderId', obr.value(3), 100),
-    ...optional('author', personName(obr, 32, 'cnn'), 200),
-    observationCount: 0,
-  };
-}
-
-function mapDocument(txa: Hl7Segment, ctx: Context): Report {
+function mapDocument(txa: Hl7Segment, ctx: Context): Draft<Report> {
   const type = txa.value(2, 1);
-  return {
+  const report: Draft<Report> = {
     type: 'report',
     kind: 'document',
     code: { code: clip(type, 64), display: clip(txa.value(2, 2), 200), system: type === '' ? '' : clip(txa.value(2, 3) || 'HL70270', 32) },
-    ...optional('status', txa.value(17), 4),
-    time: timeOf(ctx, txa.value(4), txa.value(6), txa.value(7)),
-    ...optional('placerOrderId', txa.value(14), 100),
-    ...optional('fillerOrderId', txa.value(15), 100),
-    ...optional('documentId', txa.value(12), 200),
-    ...optional('author', personName(txa, 9, 'xcn'), 200),
-    observationCount: 0,
   };
+  putText(report, 'status', txa.value(17), 4);
+  report.time = timeOf(ctx, txa.value(4), txa.value(6), txa.value(7));
+  putText(report, 'placerOrderId', txa.value(14), 100);
+  putText(report, 'fillerOrderId', txa.value(15), 100);
+  putText(report, 'documentId', txa.value(12), 200);
+  putText(report, 'author', personName(txa, 9, 'xcn'), 200);
+  report.observationCount = 0;
+  return report;
 }
 
 function mapOrder(orc: Hl7Segment | undefined, obr: Hl7Segment, ctx: Context): ExtendedRecord {
   const orcValue = (field: number, component = 1) => orc?.value(field, component) ?? '';
   const provider = (orc === undefined ? '' : personName(orc, 12, 'xcn')) || personName(obr, 16, 'xcn');
-  return {
-    type: 'order',
-    control: clip(orcValue(1) || 'NW', 2),
-    code: coded(obr, 4),
-    ...optional('placerOrderId', orcValue(2) || obr.value(2), 100),
-    ...optional('fillerOrderId', orcValue(3) || obr.value(3), 100),
-    ...optional('status', orcValue(5), 4),
-    ...optional('priority', obr.value(27, 6) || orcValue(7, 6) || obr.value(5), 10),
-    ...optional('orderingProvider', provider, 200),
-    time: timeOf(ctx, orcValue(9), obr.value(6), obr.value(7)),
-  };
+  const order: Draft<Order> = { type: 'order', control: clip(orcValue(1) || 'NW', 2), code: coded(obr, 4) };
+  putText(order, 'placerOrderId', orcValue(2) || obr.value(2), 100);
+  putText(order, 'fillerOrderId', orcValue(3) || obr.value(3), 100);
+  putText(order, 'status', orcValue(5), 4);
+  putText(order, 'priority', obr.value(27, 6) || orcValue(7, 6) || obr.value(5), 10);
+  putText(order, 'orderingProvider', provider, 200);
+  order.time = timeOf(ctx, orcValue(9), obr.value(6), obr.value(7));
+  return order as Order;
 }
 
 function mapAllergy(al1: Hl7Segment, ctx: Context): ExtendedRecord | null {
@@ -407,19 +535,18 @@ function mapAllergy(al1: Hl7Segment, ctx: Context): ExtendedRecord | null {
     return null;
   }
   const reactions: string[] = [];
-  for (let r = 0; r < al1.repetitions(5) && reactions.length < 10; r++) {
+  const repetitions = al1.repetitions(5);
+  for (let r = 0; r < repetitions && reactions.length < 10; r++) {
     const reaction = al1.value(5, 2, 1, r) || al1.value(5, 1, 1, r);
     if (reaction !== '') reactions.push(clip(reaction, 200));
   }
-  const identified = parseHl7Time(al1.value(6)).date;
-  return {
-    type: 'allergy',
-    allergen,
-    ...optional('allergenType', al1.value(2), 10),
-    ...optional('severity', al1.value(4), 10),
-    ...(reactions.length > 0 ? { reactions } : {}),
-    ...(identified !== undefined ? { identified } : {}),
-  };
+  const identified = hl7Date(al1.value(6));
+  const allergy: Draft<Allergy> = { type: 'allergy', allergen };
+  putText(allergy, 'allergenType', al1.value(2), 10);
+  putText(allergy, 'severity', al1.value(4), 10);
+  if (reactions.length > 0) allergy.reactions = reactions;
+  if (identified !== undefined) allergy.identified = identified;
+  return allergy as Allergy;
 }
 
 function mapDiagnosis(dg1: Hl7Segment, ctx: Context): ExtendedRecord | null {
@@ -434,8 +561,11 @@ function mapDiagnosis(dg1: Hl7Segment, ctx: Context): ExtendedRecord | null {
   } else if (code.display === '' && dg1.value(4) !== '') {
     code = { ...code, display: clip(dg1.value(4), 200) };
   }
-  const time = parseHl7Time(dg1.value(5), ctx.zone).dateTime;
-  return { type: 'diagnosis', code, ...optional('diagnosisType', dg1.value(6), 10), ...(time !== undefined ? { time } : {}) };
+  const time = zonedTime(ctx, dg1.value(5));
+  const diagnosis: Draft<Diagnosis> = { type: 'diagnosis', code };
+  putText(diagnosis, 'diagnosisType', dg1.value(6), 10);
+  if (time !== undefined) diagnosis.time = time;
+  return diagnosis as Diagnosis;
 }
 
 function mapImmunization(rxa: Hl7Segment, ctx: Context): ExtendedRecord | null {
@@ -446,29 +576,31 @@ function mapImmunization(rxa: Hl7Segment, ctx: Context): ExtendedRecord | null {
   }
   const amount = number(rxa.value(6));
   const lots: string[] = [];
-  for (let r = 0; r < rxa.repetitions(15) && lots.length < 5; r++) {
+  const repetitions = rxa.repetitions(15);
+  for (let r = 0; r < repetitions && lots.length < 5; r++) {
     const lot = rxa.value(15, 1, 1, r);
     if (lot !== '') lots.push(clip(lot, 40));
   }
-  return {
-    type: 'immunization',
-    vaccine,
-    time: timeOf(ctx, rxa.value(3)),
-    ...(amount !== undefined && amount !== 999 ? { amount } : {}),
-    ...optional('unit', rxa.value(7, 1) || rxa.value(7, 2), 32),
-    ...(lots.length > 0 ? { lotNumbers: lots } : {}),
-    ...optional('manufacturer', rxa.value(17, 2) || rxa.value(17, 1), 200),
-    ...optional('completionStatus', rxa.value(20), 4),
-    ...optional('action', rxa.value(21), 2),
-  };
+  const immunization: Draft<Immunization> = { type: 'immunization', vaccine, time: timeOf(ctx, rxa.value(3)) };
+  if (amount !== undefined && amount !== 999) immunization.amount = amount;
+  putText(immunization, 'unit', rxa.value(7, 1) || rxa.value(7, 2), 32);
+  if (lots.length > 0) immunization.lotNumbers = lots;
+  putText(immunization, 'manufacturer', rxa.value(17, 2) || rxa.value(17, 1), 200);
+  putText(immunization, 'completionStatus', rxa.value(20), 4);
+  putText(immunization, 'action', rxa.value(21), 2);
+  return immunization as Immunization;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The message
 
+const ZONE = /([+-]\d{4})$/;
+
 function zoneOf(mshTime: string): string | undefined {
-  return /([+-]\d{4})$/.exec(mshTime.trim())?.[1];
+  return ZONE.exec(mshTime.trim())?.[1];
 }
+
+const ORDER_TYPES: ReadonlySet<string> = new Set(['ORM', 'OML', 'OMG', 'OMI', 'OMB', 'OMD', 'OMN', 'OMP', 'OMS']);
 
 interface Walk {
   patient: Patient | null;
@@ -479,16 +611,15 @@ interface Walk {
 function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
   const out: Walk = { patient: null, records: [], extended: [] };
   const segments = message.segments;
-  const find = (name: string) => segments.find((segment) => segment.name === name);
-  const evn = find('EVN');
+  const evn = segments.find((segment) => segment.name === 'EVN');
   let currentPid: Patient | null = null;
   let orc: Hl7Segment | undefined;
-  let obr: Hl7Segment | undefined;
-  let report: Report | undefined;
-  const reportIndex = new Map<Report, number>();
+  let obr: ObrRef | undefined;
+  /** The result report the OBX segments count towards (observationCount is raised in place). */
+  let report: Draft<Report> | undefined;
   const documentLines: string[] = [];
-  let documentReport: Report | undefined;
-  const isOrder = ['ORM', 'OML', 'OMG', 'OMI', 'OMB', 'OMD', 'OMN', 'OMP', 'OMS'].includes(ctx.code);
+  let documentReport: Draft<Report> | undefined;
+  const isOrder = ORDER_TYPES.has(ctx.code);
   const isMdm = ctx.code === 'MDM';
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
@@ -509,22 +640,20 @@ function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
           orc = segment;
           break;
         case 'OBR': {
-          obr = segment;
+          obr = { segment, orderId: undefined, time: undefined };
           if (!mapped) break;
           if (isOrder) {
             out.extended.push(mapOrder(orc, segment, ctx));
           } else if (!isMdm) {
             report = mapResultReport(segment, ctx);
-            reportIndex.set(report, out.extended.length);
-            out.extended.push(report);
+            out.extended.push(report as Report);
           }
           break;
         }
         case 'TXA': {
           if (!mapped) break;
           documentReport = mapDocument(segment, ctx);
-          reportIndex.set(documentReport, out.extended.length);
-          out.extended.push(documentReport);
+          out.extended.push(documentReport as Report);
           break;
         }
         case 'OBX': {
@@ -537,7 +666,7 @@ function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
           const observation = mapObservation(segment, obr, ctx);
           if (observation !== null) {
             out.records.push(observation);
-            if (report !== undefined) report = bump(out, reportIndex, report);
+            if (report !== undefined) report.observationCount = (report.observationCount ?? 0) + 1;
           }
           break;
         }
@@ -566,7 +695,9 @@ function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
             ctx.notes.push(`MRG #${segment.position}: no surviving PID or no MRG-1 identifier`);
             break;
           }
-          out.extended.push({ type: 'merge', survivor: currentPid.identifiers.slice(0, 10), merged, ...optional('event', ctx.trigger, 8) });
+          const merge: Draft<Merge> = { type: 'merge', survivor: currentPid.identifiers.slice(0, 10), merged };
+          putText(merge, 'event', ctx.trigger, 8);
+          out.extended.push(merge as Merge);
           break;
         }
         default:
@@ -577,23 +708,29 @@ function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
     }
   }
   if (documentReport !== undefined && documentLines.length > 0) {
-    const index = reportIndex.get(documentReport)!;
-    out.extended[index] = { ...documentReport, text: clip(documentLines.join('\n'), 200_000), observationCount: documentLines.length };
+    // `text` lands after observationCount, as the spread { ...report, text, observationCount } put it.
+    documentReport.text = clip(documentLines.join('\n'), 200_000);
+    documentReport.observationCount = documentLines.length;
   }
   return out;
 }
 
-function bump(out: Walk, reportIndex: Map<Report, number>, report: Report): Report {
-  const index = reportIndex.get(report)!;
-  const next: Report = { ...report, observationCount: (report.observationCount ?? 0) + 1 };
-  out.extended[index] = next;
-  reportIndex.delete(report);
-  reportIndex.set(next, index);
-  return next;
+/**
+ * NormalizedIntakeSchema compiled by zod (z.compile: code generated from the schema itself, so it
+ * accepts exactly what the schema accepts) and built on first use. Checking a valid intake with it
+ * is about ten times cheaper than safeParse, which only runs when something is to be dropped. Where
+ * zod is jitless (no `new Function`), the schema itself.
+ */
+let compiledIntakeSchema: typeof NormalizedIntakeSchema | undefined;
+
+function intakeSchema(): typeof NormalizedIntakeSchema {
+  compiledIntakeSchema ??= z.config().jitless === true ? NormalizedIntakeSchema : z.compile(NormalizedIntakeSchema);
+  return compiledIntakeSchema;
 }
 
 /** Drops what the schema refuses (records first, then optional patient fields), noting where. */
 function conform(candidate: NormalizedIntake, notes: string[]): NormalizedIntake | null {
+  if (intakeSchema().validate(candidate)) return candidate;
   let current: NormalizedIntake = candidate;
   for (let attempt = 0; attempt < 20; attempt++) {
     const result = NormalizedIntakeSchema.safeParse(current);
@@ -627,10 +764,12 @@ export function mapHl7Message(message: Hl7Message, context: MappingContext): Map
   const notes: string[] = [];
   const ctx: Context = {
     zone,
-    messageTime: parseHl7Time(header.dateTime, zone).dateTime ?? context.receivedAt.toISOString(),
+    messageTime: hl7DateTime(header.dateTime, zone) ?? context.receivedAt.toISOString(),
     code: header.messageCode.toUpperCase(),
     trigger: header.triggerEvent.toUpperCase(),
     notes,
+    lastTimeText: '',
+    lastTime: undefined,
   };
   const mappedType = MAPPED_TYPES.has(ctx.code);
   const { patient, records, extended } = walk(message, ctx, mappedType);
@@ -639,31 +778,30 @@ export function mapHl7Message(message: Hl7Message, context: MappingContext): Map
     const hasPid = message.segments.some((segment) => segment.name === 'PID');
     return { kind: 'no-patient', reason: hasPid ? 'The PID segment has no patient identifier (PID-3, PID-2 and PID-4 are empty).' : 'The message has no PID segment: there is no patient to file it under.', mapping };
   }
-  const hl7: Hl7MessageInfo = {
+  const hl7: Draft<Hl7MessageInfo> = {
     version: clip(header.version, 16),
     sendingApplication: clip(header.sendingApplication, 200),
     sendingFacility: clip(header.sendingFacility, 200),
     mapping,
     dedupeKey: context.dedupeKey,
     payloadSha256: context.payloadSha256,
-    ...(context.conflict ? { conflict: true } : {}),
-    ...(context.batchIndex !== undefined ? { batchIndex: context.batchIndex } : {}),
   };
-  const candidate: NormalizedIntake = {
+  if (context.conflict) hl7.conflict = true;
+  if (context.batchIndex !== undefined) hl7.batchIndex = context.batchIndex;
+  const candidate: Draft<NormalizedIntake> = {
     channel: context.channel,
     messageId: clip(header.controlId, 200),
     messageType: clip(header.messageType, 40),
     patient,
-    records: records.slice(0, 10_000),
-    ...(extended.length > 0 ? { extendedRecords: extended.slice(0, 10_000) } : {}),
-    hl7,
+    records: records.length > 10_000 ? records.slice(0, 10_000) : records,
   };
-  const conformed = conform(candidate, notes);
+  if (extended.length > 0) candidate.extendedRecords = extended.length > 10_000 ? extended.slice(0, 10_000) : extended;
+  candidate.hl7 = hl7 as Hl7MessageInfo;
+  const conformed = conform(candidate as NormalizedIntake, notes);
   if (conformed === null) return { kind: 'no-patient', reason: 'The patient fields could not be read into the patient record.', mapping };
+  // Nothing noted: the intake as built (hl7.mapping already says mapped or not-mapped).
+  if (notes.length === 0) return { kind: 'patient', normalized: conformed };
   const finalNotes = notes.slice(0, 50).map((note) => clip(note, 200));
-  const finalMapping = conformed.hl7!.mapping === 'mapped' && finalNotes.length > 0 ? 'partial' : conformed.hl7!.mapping;
-  return {
-    kind: 'patient',
-    normalized: { ...conformed, hl7: { ...conformed.hl7!, mapping: finalMapping, ...(finalNotes.length > 0 ? { notes: finalNotes } : {}) } },
-  };
+  const finalMapping = conformed.hl7!.mapping === 'mapped' ? 'partial' : conformed.hl7!.mapping;
+  return { kind: 'patient', normalized: { ...conformed, hl7: { ...conformed.hl7!, mapping: finalMapping, notes: finalNotes } } };
 }

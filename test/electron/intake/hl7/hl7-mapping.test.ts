@@ -34,7 +34,78 @@ describe('HL7 times', () => {
     expect(parseHl7Time('garbage')).toEqual({});
     expect(parseHl7Time('20250301120000').dateTime).toMatch(/^2025-03-01T12:00:00[+-]\d{2}:\d{2}$/);
   });
+
+  it('edge cases: leap days, years before 100, out-of-range times, fractions, offsets, blanks', () => {
+    expect(parseHl7Time('20240229')).toMatchObject({ date: '2024-02-29' });
+    expect(parseHl7Time('20000229').date).toBe('2000-02-29');
+    expect(parseHl7Time('19000229')).toEqual({});
+    expect(parseHl7Time('20250431')).toEqual({});
+    expect(parseHl7Time('20251301')).toEqual({});
+    expect(parseHl7Time('20250100')).toEqual({});
+    expect(parseHl7Time('00990101')).toEqual({}); // Date.UTC reads years 0-99 as 1900-1999: refused, as always
+    expect(parseHl7Time('01000101', '+0000')).toEqual({ date: '0100-01-01', dateTime: '0100-01-01T00:00:00+00:00' });
+    expect(parseHl7Time('20250301240000+0100')).toEqual({ date: '2025-03-01' });
+    expect(parseHl7Time('20250301236000+0100')).toEqual({ date: '2025-03-01' });
+    expect(parseHl7Time('20250301.5', '+0100')).toEqual({ date: '2025-03-01', dateTime: '2025-03-01T00:00:00.500+01:00' });
+    expect(parseHl7Time('2025030108.12-0330')).toEqual({ date: '2025-03-01', dateTime: '2025-03-01T08:00:00.120-03:30' });
+    expect(parseHl7Time('20250301081500.12345')).toEqual({});
+    expect(parseHl7Time('20250301081500.')).toEqual({});
+    expect(parseHl7Time('202503010815001')).toEqual({});
+    expect(parseHl7Time('2025030108150000')).toEqual({});
+    expect(parseHl7Time('20250301+010')).toEqual({});
+    expect(parseHl7Time('20250301081500+9999').dateTime).toBe('2025-03-01T08:15:00+99:99'); // as sent; the schema refuses it later
+    expect(parseHl7Time('  20250301081500 ', '-0000').dateTime).toBe('2025-03-01T08:15:00-00:00');
+    expect(parseHl7Time('20250301081500', '+01:00').dateTime).toMatch(/^2025-03-01T08:15:00[+-]\d{2}:\d{2}$/); // not a zone: local
+    expect(parseHl7Time('')).toEqual({});
+    expect(parseHl7Time('٢٠٢٥٠٣٠١')).toEqual({});
+  });
+
+  it('reads every value exactly as the regex and Date reading it replaced', () => {
+    const next = (() => {
+      let state = 11;
+      return () => {
+        state = (state + 0x6d2b79f5) | 0;
+        let t = Math.imul(state ^ (state >>> 15), 1 | state);
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+    })();
+    const pick = <T,>(values: readonly T[]) => values[Math.floor(next() * values.length)]!;
+    const two = (max: number) => String(Math.floor(next() * max)).padStart(2, '0');
+    const zones = [undefined, '+0100', '-0500', '+9999', '+01', '0100', '+0100 ', '', '-0000'];
+    for (let i = 0; i < 20_000; i++) {
+      let value = [String(Math.floor(next() * 10_000)).padStart(4, '0'), two(14), two(33), two(26), two(62), two(62)].slice(0, 1 + Math.floor(next() * 6)).join('');
+      if (next() < 0.3) value += `.${'123456'.slice(0, Math.floor(next() * 6))}`;
+      if (next() < 0.4) value += `${pick(['+', '-', '~'])}${'0130'.slice(0, 2 + Math.floor(next() * 3))}`;
+      if (next() < 0.1) value = ` ${value}${pick(['', ' ', 'x', '\t'])}`;
+      const zone = pick(zones);
+      expect(parseHl7Time(value, zone), `${JSON.stringify(value)} ${String(zone)}`).toStrictEqual(referenceParseHl7Time(value, zone));
+    }
+  });
 });
+
+/** parseHl7Time as it was written first (regex + Date): the reference the hand-written reader must match. */
+function referenceParseHl7Time(value: string, zone?: string): { date?: string; dateTime?: string } {
+  const match = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\.\d{1,4})?([+-]\d{4})?$/.exec(value.trim());
+  if (match === null) return {};
+  const [, y, mo, d, h, mi, s, fraction, offset] = match;
+  if (mo === undefined || d === undefined) return {};
+  const [year, month, day, hour, minute, second] = [Number(y), Number(mo), Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)];
+  const check = new Date(Date.UTC(year, month - 1, day));
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return {};
+  if (hour > 23 || minute > 59 || second > 59) return { date: `${y}-${mo}-${d}` };
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const sourceZone = offset ?? zone;
+  let iso: string;
+  if (sourceZone !== undefined && /^[+-]\d{4}$/.test(sourceZone)) {
+    iso = `${sourceZone.slice(0, 3)}:${sourceZone.slice(3)}`;
+  } else {
+    const minutes = -new Date(year, month - 1, day, hour, minute).getTimezoneOffset();
+    iso = `${minutes >= 0 ? '+' : '-'}${pad(Math.floor(Math.abs(minutes) / 60))}:${pad(Math.abs(minutes) % 60)}`;
+  }
+  const ms = fraction === undefined ? '' : `.${fraction.slice(1).padEnd(3, '0').slice(0, 3)}`;
+  return { date: `${y}-${mo}-${d}`, dateTime: `${y}-${mo}-${d}T${pad(hour)}:${pad(minute)}:${pad(second)}${ms}${iso}` };
+}
 
 describe('HL7 mapping: ADT', () => {
   it('A01: patient (identifiers with authority and type, name, birth date, sex, address, phones), visit, vitals, allergy, diagnosis; Z ignored', () => {
