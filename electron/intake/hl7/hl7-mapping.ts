@@ -732,27 +732,57 @@ function intakeSchema(): typeof NormalizedIntakeSchema {
 function conform(candidate: NormalizedIntake, notes: string[]): NormalizedIntake | null {
   if (intakeSchema().validate(candidate)) return candidate;
   let current: NormalizedIntake = candidate;
-  for (let attempt = 0; attempt < 20; attempt++) {
+  // Each round drops everything the schema refused in it (all refused records at once, by their
+  // index in that round's lists), so the number of bad records never decides whether the message
+  // keeps its patient. A few rounds suffice: a drop never makes another record invalid.
+  for (let round = 0; round < 4; round++) {
     const result = NormalizedIntakeSchema.safeParse(current);
     if (result.success) return current;
-    const issue = result.error.issues[0]!;
-    const [head, index, field] = issue.path;
-    if ((head === 'records' || head === 'extendedRecords') && typeof index === 'number') {
-      const list = [...(current[head] ?? [])];
-      const dropped = list.splice(index, 1)[0] as { type?: string } | undefined;
-      notes.push(`dropped ${dropped?.type ?? 'record'} ${head}[${index}]: ${issue.message}`.slice(0, 200));
-      current = { ...current, [head]: list };
-    } else if (head === 'patient' && (index === 'address' || index === 'phones' || index === 'birthDate' || index === 'sex')) {
-      const { [index]: _dropped, ...patient } = current.patient;
-      void _dropped;
-      notes.push(`dropped patient ${index}: ${issue.message}`.slice(0, 200));
-      current = { ...current, patient: patient as Patient };
-    } else if (head === 'hl7' && index === 'notes') {
-      current = { ...current, hl7: { ...current.hl7!, notes: (current.hl7!.notes ?? []).slice(0, 50).map((note) => clip(note, 200)) } };
-    } else {
-      void field;
-      return null;
+    const refused = { records: new Map<number, string>(), extendedRecords: new Map<number, string>() };
+    const patientFields = new Map<'address' | 'phones' | 'birthDate' | 'sex', string>();
+    let trimNotes = false;
+    for (const issue of result.error.issues) {
+      const [head, index] = issue.path;
+      if ((head === 'records' || head === 'extendedRecords') && typeof index === 'number') {
+        if (!refused[head].has(index)) refused[head].set(index, issue.message);
+      } else if (head === 'patient' && (index === 'address' || index === 'phones' || index === 'birthDate' || index === 'sex')) {
+        if (!patientFields.has(index)) patientFields.set(index, issue.message);
+      } else if (head === 'hl7' && index === 'notes') {
+        trimNotes = true;
+      } else {
+        return null;
+      }
     }
+    let next: NormalizedIntake = current;
+    for (const head of ['records', 'extendedRecords'] as const) {
+      const drops = refused[head];
+      if (drops.size === 0) continue;
+      const list = current[head] ?? [];
+      for (const index of [...drops.keys()].sort((a, b) => a - b)) {
+        const dropped = list[index] as { type?: string } | undefined;
+        notes.push(`dropped ${dropped?.type ?? 'record'} ${head}[${index}]: ${drops.get(index)!}`.slice(0, 200));
+      }
+      const kept = list.filter((_, index) => !drops.has(index));
+      if (head === 'records') {
+        next = { ...next, records: kept as NormalizedIntake['records'] };
+      } else if (kept.length > 0) {
+        next = { ...next, extendedRecords: kept as NonNullable<NormalizedIntake['extendedRecords']> };
+      } else {
+        const { extendedRecords: _none, ...rest } = next;
+        void _none;
+        next = rest;
+      }
+    }
+    if (patientFields.size > 0) {
+      const patient: Record<string, unknown> = { ...next.patient };
+      for (const [field, message] of patientFields) {
+        delete patient[field];
+        notes.push(`dropped patient ${field}: ${message}`.slice(0, 200));
+      }
+      next = { ...next, patient: patient as Patient };
+    }
+    if (trimNotes) next = { ...next, hl7: { ...next.hl7!, notes: (next.hl7!.notes ?? []).slice(0, 50).map((note) => clip(note, 200)) } };
+    current = next;
   }
   return null;
 }

@@ -50,7 +50,7 @@ describe('HL7 mapping: records the schema refuses are dropped and noted', () => 
     expect(n.records).toEqual([
       { type: 'observation', category: 'laboratory', code: { code: '2', display: 'B', system: 'L' }, value: { kind: 'numeric', value: 2, unit: 'u' }, status: 'F', time: '2025-03-01T07:30:00+01:00', valueType: 'NM', orderId: 'FL' },
     ]);
-    expect(n.extendedRecords).toEqual([]);
+    expect(n).not.toHaveProperty('extendedRecords');
     expect(n.hl7).toEqual(
       hl7Info('partial', [
         'dropped observation records[0]: Invalid ISO datetime',
@@ -80,12 +80,12 @@ describe('HL7 mapping: records the schema refuses are dropped and noted', () => 
   it('an impossible MSH-7 zone: every record that takes it is dropped, after the notes the walk made', () => {
     const n = normalized(hl7(msh('ORU^R01', 'BAD-3').replace('+0100', '+2400'), 'PID|1||MRN3^^^NORTH^MR', 'OBR|1||FL|P^Panel^L', 'OBX|1|NM|1^A^L||1', 'OBX|2|ST|2^B^L||x', 'OBX|3|ST|||no code'));
     expect(n.records).toEqual([]);
-    expect(n.extendedRecords).toEqual([]);
+    expect(n).not.toHaveProperty('extendedRecords');
     expect(n.hl7).toEqual(
       hl7Info('partial', [
         'OBX #5: no OBX-3 code',
         'dropped observation records[0]: Invalid ISO datetime',
-        'dropped observation records[0]: Invalid ISO datetime',
+        'dropped observation records[1]: Invalid ISO datetime',
         'dropped report extendedRecords[0]: Invalid ISO datetime',
       ]),
     );
@@ -98,12 +98,14 @@ describe('HL7 mapping: records the schema refuses are dropped and noted', () => 
     expect(n.hl7?.notes).toEqual(Array.from({ length: 50 }, (_, i) => `OBX #${i + 2}: no OBX-3 code`));
   });
 
-  it('twenty refused records or more: the intake is given up (no patient), as before', () => {
+  it('however many records are refused, each is dropped with a note and the patient is kept', () => {
     const bad = (count: number) => hl7(msh('ORU^R01', `BAD-${count}`).replace('+0100', '+2400'), 'PID|1||MRN5^^^NORTH^MR', ...Array.from({ length: count }, (_, i) => `OBX|${i + 1}|NM|${i}^A^L||${i}`));
-    expect(map(bad(19))).toMatchObject({ kind: 'patient', normalized: { records: [], hl7: { mapping: 'partial' } } });
-    expect((map(bad(19)) as { normalized: NormalizedIntake }).normalized.hl7?.notes).toHaveLength(19);
-    expect(map(bad(20))).toEqual({ kind: 'no-patient', reason: 'The patient fields could not be read into the patient record.', mapping: 'mapped' });
-    expect(map(bad(21))).toEqual({ kind: 'no-patient', reason: 'The patient fields could not be read into the patient record.', mapping: 'mapped' });
+    for (const count of [19, 20, 21, 45]) {
+      const result = map(bad(count));
+      expect(result).toMatchObject({ kind: 'patient', normalized: { records: [], hl7: { mapping: 'partial' } } });
+      const notes = (result as { normalized: NormalizedIntake }).normalized.hl7?.notes;
+      expect(notes).toEqual(Array.from({ length: count }, (_, i) => `dropped observation records[${i}]: Invalid ISO datetime`));
+    }
   });
 
   it('a valid intake comes back as built: no notes, mapping as the walk set it', () => {
