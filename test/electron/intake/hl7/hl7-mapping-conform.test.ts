@@ -54,7 +54,7 @@ describe('HL7 mapping: records the schema refuses are dropped and noted', () => 
     expect(n.hl7).toEqual(
       hl7Info('partial', [
         'dropped observation records[0]: Invalid ISO datetime',
-        'dropped observation records[1]: Invalid ISO datetime',
+        'dropped observation records[2]: Invalid ISO datetime',
         'dropped report extendedRecords[0]: Invalid ISO datetime',
       ]),
     );
