@@ -1,3 +1,4 @@
+import { threadId } from 'node:worker_threads';
 import type { Hl7BatchEnvelope, Hl7Delimiters, MshHeader } from './hl7-front-end';
 import { STANDARD_DELIMITERS, encodeEscapes } from './hl7-front-end';
 import { HL7_ERROR_TEXT, type Hl7Problem } from './hl7-errors';
@@ -44,32 +45,59 @@ export interface AckBuildOptions extends AckIdentity {
   readonly controlId?: string;
 }
 
-let counter = 0;
+const COUNTER_LIMIT = 36 ** 6;
+/**
+ * Each thread that builds ACKs (the listener's and the intake workers') counts in its own 1/64 of
+ * the counter's range, so two threads that loaded this module in the same millisecond still never
+ * hand out the same id.
+ */
+let counter = (threadId % 64) * Math.floor(COUNTER_LIMIT / 64);
 const processStart = Date.now().toString(36);
+/** `A` + processStart + the last 5 base-36 digits of the time, for the millisecond `stampedAt` (many ACKs share one). */
+let stamp = '';
+let stampedAt = Number.NaN;
 
-/** A fresh control id for an ACK: unique within this process and across restarts (time prefix); ≤ 20 chars. */
+/** A fresh control id for an ACK: unique within this process (all its threads) and across restarts (time prefix); ≤ 20 chars. */
 export function newAckControlId(): string {
-  counter = (counter + 1) % 36 ** 6;
-  return `A${processStart}${Date.now().toString(36).slice(-5)}${counter.toString(36).padStart(6, '0')}`.slice(0, 20);
+  counter = (counter + 1) % COUNTER_LIMIT;
+  const now = Date.now();
+  if (now !== stampedAt) {
+    stampedAt = now;
+    stamp = `A${processStart}${now.toString(36).slice(-5)}`;
+  }
+  return `${stamp}${counter.toString(36).padStart(6, '0')}`.slice(0, 20);
 }
+
+/** Two digits (the fields of a date are never negative). */
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 /** `YYYYMMDDHHMMSS±ZZZZ` in local time. */
 export function hl7Timestamp(date: Date): string {
-  const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, '0');
   const offset = -date.getTimezoneOffset();
   const sign = offset >= 0 ? '+' : '-';
-  return (
-    `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}` +
-    `${sign}${pad(Math.floor(Math.abs(offset) / 60))}${pad(Math.abs(offset) % 60)}`
-  );
+  const minutes = Math.abs(offset);
+  return `${date.getFullYear()}${pad2(date.getMonth() + 1)}${pad2(date.getDate())}${pad2(date.getHours())}${pad2(date.getMinutes())}${pad2(date.getSeconds())}${sign}${pad2(Math.floor(minutes / 60))}${pad2(minutes % 60)}`;
+}
+
+/** Versions seen, parsed ([major, minor, patch], null when not a version): a handful per sender. */
+const versions = new Map<string, readonly [number, number, number] | null>();
+
+function parseVersion(version: string): readonly [number, number, number] | null {
+  let parsed = versions.get(version);
+  if (parsed === undefined) {
+    const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+    parsed = match === null ? null : [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+    if (versions.size < 64) versions.set(version, parsed);
+  }
+  return parsed;
 }
 
 function versionAtLeast(version: string, major: number, minor: number, patch = 0): boolean {
-  const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
-  if (match === null) return true; // unknown: answer in the current style
-  const parts = [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
-  const wanted = [major, minor, patch];
-  for (let i = 0; i < 3; i++) if (parts[i] !== wanted[i]) return parts[i]! > wanted[i]!;
+  const parts = parseVersion(version);
+  if (parts === null) return true; // unknown: answer in the current style
+  if (parts[0] !== major) return parts[0] > major;
+  if (parts[1] !== minor) return parts[1] > minor;
+  if (parts[2] !== patch) return parts[2] > patch;
   return true;
 }
 
@@ -112,50 +140,47 @@ function errSegment(f: string, d: Hl7Delimiters, version: string, problem: Hl7Pr
   return ['ERR', eld.join(c)].join(f);
 }
 
+/** The second component of a field (`value.split(component)[1] ?? ''`). */
+function secondComponent(value: string, component: string): string {
+  const first = value.indexOf(component);
+  if (first < 0) return '';
+  const second = value.indexOf(component, first + 1);
+  return second < 0 ? value.slice(first + 1) : value.slice(first + 1, second);
+}
+
 /** The MSH of an ACK-like reply (ACK messages, and the MSH inside a batch reply). */
 function replyMsh(header: MshHeader | null, options: AckBuildOptions): { msh: string; f: string; d: Hl7Delimiters; version: string } {
   const d = header?.delimiters ?? STANDARD_DELIMITERS;
   const f = d.field;
-  const field = (n: number) => header?.fields[n] ?? '';
-  const encoding = header?.fields[2] ?? `${d.component}${d.repetition}${d.escape}${d.subcomponent}`;
+  const fields = header?.fields;
+  const field = (n: number) => fields?.[n] ?? '';
+  const c = d.component;
+  const encoding = fields?.[2] ?? `${c}${d.repetition}${d.escape}${d.subcomponent}`;
   const version = field(12) !== '' ? field(12) : '2.5.1';
   const simpleVersion = header?.version ?? '2.5.1';
-  const trigger = field(9).split(d.component)[1] ?? '';
-  const messageType = !versionAtLeast(simpleVersion, 2, 3, 1) ? (trigger === '' ? 'ACK' : `ACK${d.component}${trigger}`) : trigger === '' ? 'ACK' : `ACK${d.component}${trigger}${d.component}ACK`;
+  const trigger = secondComponent(field(9), c);
+  const messageType = trigger === '' ? 'ACK' : !versionAtLeast(simpleVersion, 2, 3, 1) ? `ACK${c}${trigger}` : `ACK${c}${trigger}${c}ACK`;
   const ours = (value: string, fallback: string | undefined) => (value !== '' ? value : encodeEscapes(ascii(fallback ?? ''), d));
-  const msh = [
-    'MSH',
-    encoding,
-    ours(field(5), options.application ?? 'HDMS-NODE'),
-    ours(field(6), options.facility),
-    field(3),
-    field(4),
-    hl7Timestamp(options.now ?? new Date()),
-    '',
-    messageType,
-    options.controlId ?? newAckControlId(),
-    field(11) !== '' ? field(11) : 'P',
-    version,
-    '',
-    '',
-    '',
-    '',
-    '',
-    field(18),
-  ];
-  while (msh.length > 12 && msh[msh.length - 1] === '') msh.pop();
-  return { msh: `MSH${f}${msh.slice(1).join(f)}`, f, d, version: simpleVersion };
+  const application = ours(field(5), options.application ?? 'HDMS-NODE');
+  const facility = ours(field(6), options.facility);
+  const controlId = options.controlId ?? newAckControlId();
+  const processingId = field(11) !== '' ? field(11) : 'P';
+  // MSH-13…17 empty; MSH-18 (the charset) only when the sender gave one.
+  const charset = field(18);
+  const tail = charset === '' ? '' : `${f}${f}${f}${f}${f}${f}${charset}`;
+  const msh = `MSH${f}${encoding}${f}${application}${f}${facility}${f}${field(3)}${f}${field(4)}${f}${hl7Timestamp(options.now ?? new Date())}${f}${f}${messageType}${f}${controlId}${f}${processingId}${f}${version}${tail}`;
+  return { msh, f, d, version: simpleVersion };
 }
 
 /** The segments of one ACK message (CR-separated, no trailing CR). */
 export function buildAckText(header: MshHeader | null, code: AckCode, problem: Hl7Problem | undefined, options: AckBuildOptions = {}): string {
   const { msh, f, d, version } = replyMsh(header, options);
   const controlId = header?.fields[10] ?? '';
-  const msa = ['MSA', code, controlId];
-  if (problem !== undefined && !versionAtLeast(version, 2, 7)) msa.push(encodeEscapes(ascii(problem.text), d).slice(0, 80));
-  const segments = [msh, msa.join(f)];
-  if (problem !== undefined && code !== 'AA' && code !== 'CA') segments.push(errSegment(f, d, version, problem));
-  return segments.join('\r');
+  let text = `${msh}\rMSA${f}${code}${f}${controlId}`;
+  if (problem === undefined) return text;
+  if (!versionAtLeast(version, 2, 7)) text += `${f}${encodeEscapes(ascii(problem.text), d).slice(0, 80)}`;
+  if (code !== 'AA' && code !== 'CA') text += `\r${errSegment(f, d, version, problem)}`;
+  return text;
 }
 
 /** One ACK message as bytes (latin1: see the module comment), CR-terminated. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { AckCode } from './hl7-ack';
@@ -48,17 +48,30 @@ export interface Hl7Dedupe {
   close(): Promise<void>;
 }
 
+/**
+ * SHA-256 (hex) in one call: `crypto.hash` (Node 20.12+; the engines field asks for 20.19) skips the
+ * Hash object that `createHash().update().digest()` builds. Strings are hashed as UTF-8 either way.
+ */
+const sha256Hex = (data: string | Uint8Array): string => hash('sha256', data, 'hex');
+
 /** SHA-256 (hex) of a dedupe key: what is stored and compared. */
 export function dedupeKeyHash(key: DedupeKey): string {
-  return createHash('sha256').update(`hl7-dedupe/v1\0${key.sendingApplication}\0${key.sendingFacility}\0${key.controlId}`).digest('hex');
+  return sha256Hex(`hl7-dedupe/v1\0${key.sendingApplication}\0${key.sendingFacility}\0${key.controlId}`);
 }
 
 export function payloadHash(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }
 
+/**
+ * The answers remembered under one key, by content hash, in the order first remembered. Nearly
+ * every key has one content: it is held inline, and a Map is made only for a second one.
+ */
 interface Entry {
-  readonly payloads: Map<string, AckCode>;
+  readonly payload: string;
+  ack: AckCode;
+  /** Further contents under the same key (a conflict, a corrected resend), null when none. */
+  more: Map<string, AckCode> | null;
   time: number;
 }
 
@@ -69,32 +82,37 @@ class DedupeIndex {
   check(keyHash: string, payload: string): DedupeVerdict {
     const entry = this.map.get(keyHash);
     if (entry === undefined) return { status: 'new' };
-    const ack = entry.payloads.get(payload);
+    const ack = entry.payload === payload ? entry.ack : entry.more?.get(payload);
     if (ack !== undefined) return { status: 'duplicate', ack };
     // Only an accepted message makes a different one under its key a conflict (a fixed resend of
     // a rejected message is new).
-    for (const code of entry.payloads.values()) if (code !== 'AR' && code !== 'CR') return { status: 'conflict' };
+    if (entry.ack !== 'AR' && entry.ack !== 'CR') return { status: 'conflict' };
+    if (entry.more !== null) for (const code of entry.more.values()) if (code !== 'AR' && code !== 'CR') return { status: 'conflict' };
     return { status: 'new' };
   }
 
   add(keyHash: string, payload: string, ack: AckCode, time: number): void {
-    let entry = this.map.get(keyHash);
+    const entry = this.map.get(keyHash);
     if (entry === undefined) {
-      entry = { payloads: new Map(), time };
-      this.map.set(keyHash, entry);
+      this.map.set(keyHash, { payload, ack, more: null, time });
+    } else {
+      if (entry.payload === payload) entry.ack = ack;
+      else (entry.more ??= new Map()).set(payload, ack);
+      entry.time = Math.max(entry.time, time);
     }
-    entry.payloads.set(payload, ack);
-    entry.time = Math.max(entry.time, time);
     this.lines++;
   }
 
   *entries(): Generator<string> {
-    for (const [k, entry] of this.map) for (const [p, a] of entry.payloads) yield JSON.stringify({ k, p, a, t: entry.time });
+    for (const [k, entry] of this.map) {
+      yield JSON.stringify({ k, p: entry.payload, a: entry.ack, t: entry.time });
+      if (entry.more !== null) for (const [p, a] of entry.more) yield JSON.stringify({ k, p, a, t: entry.time });
+    }
   }
 
   get liveLines(): number {
     let count = 0;
-    for (const entry of this.map.values()) count += entry.payloads.size;
+    for (const entry of this.map.values()) count += entry.more === null ? 1 : 1 + entry.more.size;
     return count;
   }
 }

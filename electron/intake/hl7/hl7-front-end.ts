@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { ERR, type Hl7Problem } from './hl7-errors';
 
 /**
@@ -32,6 +33,12 @@ import { ERR, type Hl7Problem } from './hl7-errors';
  *   shapes hl7-standard's `transform()` yields for the same text (checked against it in the tests),
  *   split lazily per field instead of building hl7-standard's objects for every segment (its
  *   `Segment.get` lookup is quadratic, and its transform was ~40 % of the layer's CPU per message).
+ *   A value is found in place in the message text (one pass over its field) and decoded only when
+ *   it holds the escape character; `field()` splits a field once and keeps it.
+ * - **Cost per message.** The bytes are read once as latin1 (one char per byte) to find the lines.
+ *   All-ASCII bytes are not decoded again (every supported charset reads ASCII as latin1 does), and
+ *   a message whose lines are plain (CR-terminated, nothing merged) is its decoded bytes as they
+ *   stand, without a second split into lines.
  */
 
 export interface Hl7Delimiters {
@@ -130,7 +137,6 @@ export interface FrontEndOptions {
 }
 
 const BOM = [0xef, 0xbb, 0xbf];
-const SEGMENT_ID = /^[A-Z][A-Z0-9]{2}$/;
 const ENVELOPE = new Set(['FHS', 'BHS', 'BTS', 'FTS']);
 
 // ---------------------------------------------------------------------------------------------
@@ -157,7 +163,7 @@ function strictDecoder(label: string): Charset {
 const ASCII: Charset = {
   label: 'ascii',
   decode(bytes) {
-    for (const byte of bytes) if (byte > 0x7f) throw new TypeError('A byte above 0x7F in an ASCII message.');
+    if (!isAscii(bytes)) throw new TypeError('A byte above 0x7F in an ASCII message.');
     return bytes.toString('latin1');
   },
 };
@@ -182,6 +188,18 @@ export const SUPPORTED_CHARSETS: readonly string[] = ['ASCII', '8859/1', '8859/2
 export function charsetFor(name: string): Charset | null {
   const make = CHARSETS[name.trim().toUpperCase()];
   return make === undefined ? null : make();
+}
+
+/** charsetFor, remembered for the MSH-18 values seen (a sender keeps to one). */
+const charsetsByName = new Map<string, Charset | null>();
+
+function cachedCharsetFor(name: string): Charset | null {
+  let charset = charsetsByName.get(name);
+  if (charset === undefined) {
+    charset = charsetFor(name);
+    if (charsetsByName.size < 64) charsetsByName.set(name, charset);
+  }
+  return charset;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,10 +291,30 @@ interface Line {
   /** Offsets in the source string (the latin1 view: byte offsets), start of the line and past its terminator. */
   start: number;
   end: number;
+  /** The source between start and end is exactly `text` + CR (nothing merged into it, no LF, no empty line after it). */
+  plain: boolean;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** [A-Z] */
+function isUpper(code: number): boolean {
+  return code >= 0x41 && code <= 0x5a;
+}
+
+/** [A-Z0-9] */
+function isUpperOrDigit(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39);
+}
+
+/** `/^[A-Z][A-Z0-9]{2}/` on the first three characters (the string has at least three). */
+function startsWithSegmentId(line: string): boolean {
+  return isUpper(line.charCodeAt(0)) && isUpperOrDigit(line.charCodeAt(1)) && isUpperOrDigit(line.charCodeAt(2));
 }
 
 function looksLikeSegment(line: string, fieldSeparator: string | null): boolean {
-  if (line.length < 3 || !SEGMENT_ID.test(line.slice(0, 3))) return false;
+  if (line.length < 3 || !startsWithSegmentId(line)) return false;
   if (line.length === 3) return true;
   return fieldSeparator === null ? !/[A-Za-z0-9\s]/.test(line[3]!) : line[3] === fieldSeparator;
 }
@@ -287,30 +325,54 @@ function looksLikeSegment(line: string, fieldSeparator: string | null): boolean 
  */
 function splitLines(source: string, from: number, fieldSeparator: string | null, escape: string): Line[] {
   const lines: Line[] = [];
-  const pattern = /\r\n|\r|\n/g;
-  pattern.lastIndex = from;
+  const length = source.length;
+  // The next CR and LF at or after `start` (-1: none left); a break is CRLF, CR or LF, the first one found.
+  let cr = source.indexOf('\r', from);
+  let lf = source.indexOf('\n', from);
   let start = from;
   let previousBreak = '';
+  let last: Line | undefined;
   for (;;) {
-    const match = pattern.exec(source);
-    const end = match === null ? source.length : match.index;
-    const text = source.slice(start, end);
-    const stop = match === null ? source.length : match.index + match[0].length;
-    if (text !== '') {
-      const last = lines[lines.length - 1];
+    if (cr >= 0 && cr < start) cr = source.indexOf('\r', start);
+    if (lf >= 0 && lf < start) lf = source.indexOf('\n', start);
+    let end: number;
+    let stop: number;
+    let lineBreak: string;
+    if (cr >= 0 && (lf < 0 || cr < lf)) {
+      end = cr;
+      if (lf === cr + 1) {
+        stop = cr + 2;
+        lineBreak = '\r\n';
+      } else {
+        stop = cr + 1;
+        lineBreak = '\r';
+      }
+    } else if (lf >= 0) {
+      end = lf;
+      stop = lf + 1;
+      lineBreak = '\n';
+    } else {
+      end = length;
+      stop = length;
+      lineBreak = '';
+    }
+    if (end > start) {
+      const text = source.slice(start, end);
       if (last !== undefined && !looksLikeSegment(text, fieldSeparator)) {
         const hex = previousBreak === '\r\n' ? 'X0D' + escape + escape + 'X0A' : previousBreak === '\r' ? 'X0D' : 'X0A';
         last.text += `${escape}${hex}${escape}${text}`;
         last.end = stop;
+        last.plain = false;
       } else {
-        lines.push({ text, start, end: stop });
+        last = { text, start, end: stop, plain: lineBreak === '\r' };
+        lines.push(last);
       }
-    } else {
-      const last = lines[lines.length - 1];
-      if (last !== undefined) last.end = stop;
+    } else if (last !== undefined && stop > start) {
+      last.end = stop;
+      last.plain = false;
     }
-    if (match === null) break;
-    previousBreak = match[0];
+    if (lineBreak === '') break;
+    previousBreak = lineBreak;
     start = stop;
   }
   return lines;
@@ -331,34 +393,72 @@ function splitHeader(line: string): SplitHeader | Hl7Problem {
   const name = line.slice(0, 3);
   if (line.length < 8) return ERR.requiredFieldMissing(name, 2, 'The header segment is too short to declare its delimiters.');
   const field = line[3]!;
-  if (/[A-Za-z0-9\s]/.test(field)) return ERR.dataTypeError(name, 1, `"${field}" cannot be a field separator.`);
+  if (field !== '|' && /[A-Za-z0-9\s]/.test(field)) return ERR.dataTypeError(name, 1, `"${field}" cannot be a field separator.`);
   const afterEncoding = line.indexOf(field, 4);
   const encoding = afterEncoding < 0 ? line.slice(4) : line.slice(4, afterEncoding);
-  const chars = [field, ...encoding];
-  const distinct = new Set(chars).size === chars.length;
-  const standard = field === '|' && (encoding === '^~\\&' || encoding === '^~\\&#');
+  let delimiters: Hl7Delimiters;
   let problem: Hl7Problem | null = null;
-  if (!distinct || encoding.length < 4 || /[A-Za-z0-9\s]/.test(encoding)) {
-    problem = ERR.dataTypeError(name, 2, `The encoding characters "${encoding}" are not valid: four distinct characters, none a letter, digit or the field separator, are required.`);
-  } else if (!standard) {
-    problem = ERR.dataTypeError(name, 2, `Non-standard delimiters "${field}${encoding}": this receiver accepts only "|^~\\&". Please send with the standard delimiters.`);
+  if (field === '|' && encoding === '^~\\&') {
+    // The standard set (the usual case): valid, nothing to check.
+    delimiters = { field, component: '^', repetition: '~', escape: '\\', subcomponent: '&' };
+  } else if (field === '|' && encoding === '^~\\&#') {
+    delimiters = { field, component: '^', repetition: '~', escape: '\\', subcomponent: '&', truncation: '#' };
+  } else {
+    const chars = [field, ...encoding];
+    const distinct = new Set(chars).size === chars.length;
+    if (!distinct || encoding.length < 4 || /[A-Za-z0-9\s]/.test(encoding)) {
+      problem = ERR.dataTypeError(name, 2, `The encoding characters "${encoding}" are not valid: four distinct characters, none a letter, digit or the field separator, are required.`);
+    } else {
+      problem = ERR.dataTypeError(name, 2, `Non-standard delimiters "${field}${encoding}": this receiver accepts only "|^~\\&". Please send with the standard delimiters.`);
+    }
+    delimiters = {
+      field,
+      component: encoding[0] ?? '^',
+      repetition: encoding[1] ?? '~',
+      escape: encoding[2] ?? '\\',
+      subcomponent: encoding[3] ?? '&',
+      ...(encoding.length > 4 ? { truncation: encoding[4]! } : {}),
+    };
   }
-  const delimiters: Hl7Delimiters = {
-    field,
-    component: encoding[0] ?? '^',
-    repetition: encoding[1] ?? '~',
-    escape: encoding[2] ?? '\\',
-    subcomponent: encoding[3] ?? '&',
-    ...(encoding.length > 4 ? { truncation: encoding[4]! } : {}),
-  };
-  const rest = afterEncoding < 0 ? [] : line.slice(afterEncoding + 1).split(field);
-  return { delimiters, fields: [name, field, encoding, ...rest], problem };
+  const fields = [name, field, encoding];
+  if (afterEncoding >= 0) {
+    // The rest split at the field separator, without an intermediate array.
+    let from = afterEncoding + 1;
+    for (;;) {
+      const at = line.indexOf(field, from);
+      if (at < 0) break;
+      fields.push(line.slice(from, at));
+      from = at + 1;
+    }
+    fields.push(line.slice(from));
+  }
+  return { delimiters, fields, problem };
 }
 
+/**
+ * The first subcomponent of the given component of the first repetition, decoded: what
+ * `value.split(repetition)[0].split(component)[n - 1].split(subcomponent)[0]` gives, without the arrays.
+ */
 function firstPart(value: string, delimiters: Hl7Delimiters, component = 1): string {
-  const repetition = value.split(delimiters.repetition)[0] ?? '';
-  const part = repetition.split(delimiters.component)[component - 1] ?? '';
-  return decodeEscapes(part.split(delimiters.subcomponent)[0] ?? '', delimiters);
+  let end = value.indexOf(delimiters.repetition);
+  if (end < 0) end = value.length;
+  let start = 0;
+  for (let n = 1; n < component; n++) {
+    const at = value.indexOf(delimiters.component, start);
+    if (at < 0 || at >= end) return '';
+    start = at + 1;
+  }
+  const componentEnd = value.indexOf(delimiters.component, start);
+  if (componentEnd >= 0 && componentEnd < end) end = componentEnd;
+  const subcomponentEnd = value.indexOf(delimiters.subcomponent, start);
+  if (subcomponentEnd >= 0 && subcomponentEnd < end) end = subcomponentEnd;
+  return start >= end ? '' : decodeEscapes(value.slice(start, end), delimiters);
+}
+
+/** HD: namespace^universal id^type. The namespace, or the universal id when it is empty. */
+function hd(value: string, delimiters: Hl7Delimiters): string {
+  const namespace = firstPart(value, delimiters, 1);
+  return namespace !== '' ? namespace : firstPart(value, delimiters, 2);
 }
 
 /**
@@ -368,38 +468,40 @@ function firstPart(value: string, delimiters: Hl7Delimiters, component = 1): str
 export function readMsh(line: string): { readonly header: MshHeader | null; readonly problem: Hl7Problem | null } {
   const split = splitHeader(line);
   if ('code' in split) return { header: null, problem: split };
+  return headerOf(split);
+}
+
+/** The header of a split MSH line, and the problem that rejects it, if any. */
+function headerOf(split: SplitHeader): { readonly header: MshHeader; readonly problem: Hl7Problem | null } {
   const { delimiters, fields } = split;
   const f = (n: number) => fields[n] ?? '';
-  const part = (n: number, component = 1) => firstPart(f(n), delimiters, component);
-  const hd = (n: number) => {
-    // HD: namespace^universal id^type. The namespace, or the universal id when it is empty.
-    const namespace = part(n, 1);
-    return namespace !== '' ? namespace : part(n, 2);
-  };
-  const messageCode = part(9, 1);
-  const triggerEvent = part(9, 2);
+  const messageCode = firstPart(f(9), delimiters, 1);
+  const triggerEvent = firstPart(f(9), delimiters, 2);
   const header: MshHeader = {
     segment: 'MSH',
     delimiters,
     fields,
-    sendingApplication: hd(3),
-    sendingFacility: hd(4),
-    receivingApplication: hd(5),
-    receivingFacility: hd(6),
-    dateTime: part(7),
+    sendingApplication: hd(f(3), delimiters),
+    sendingFacility: hd(f(4), delimiters),
+    receivingApplication: hd(f(5), delimiters),
+    receivingFacility: hd(f(6), delimiters),
+    dateTime: firstPart(f(7), delimiters),
     messageCode,
     triggerEvent,
-    messageStructure: part(9, 3),
+    messageStructure: firstPart(f(9), delimiters, 3),
     messageType: triggerEvent === '' ? messageCode : `${messageCode}^${triggerEvent}`,
     controlId: decodeEscapes(f(10), delimiters).trim(),
-    processingId: part(11),
-    version: part(12),
-    acceptAckType: part(15).trim().toUpperCase(),
-    applicationAckType: part(16).trim().toUpperCase(),
-    charset: part(18).trim(),
+    processingId: firstPart(f(11), delimiters),
+    version: firstPart(f(12), delimiters),
+    acceptAckType: firstPart(f(15), delimiters).trim().toUpperCase(),
+    applicationAckType: firstPart(f(16), delimiters).trim().toUpperCase(),
+    charset: firstPart(f(18), delimiters).trim(),
   };
   return { header, problem: split.problem ?? validateHeader(header) };
 }
+
+const VERSION = /^2\.[1-9](\.\d{1,2})?$/;
+const isAckCondition = (value: string) => value === 'AL' || value === 'NE' || value === 'ER' || value === 'SU';
 
 /** The checks that decide whether a message is acceptable at all (AR otherwise). */
 function validateHeader(header: MshHeader): Hl7Problem | null {
@@ -407,10 +509,10 @@ function validateHeader(header: MshHeader): Hl7Problem | null {
   if (header.controlId === '') return ERR.requiredFieldMissing('MSH', 10, 'MSH-10 (message control id) is empty: the message cannot be acknowledged or recognized when resent.');
   if (header.controlId.length > 199) return ERR.dataTypeError('MSH', 10, 'MSH-10 (message control id) is longer than 199 characters.');
   if (header.version === '') return ERR.requiredFieldMissing('MSH', 12, 'MSH-12 (version id) is empty.');
-  if (!/^2\.[1-9](\.\d{1,2})?$/.test(header.version)) return ERR.unsupportedVersion(`HL7 version "${header.version}" is not supported (2.1 to 2.9 are).`);
-  for (const [n, value] of [[15, header.acceptAckType], [16, header.applicationAckType]] as const) {
-    if (value !== '' && !['AL', 'NE', 'ER', 'SU'].includes(value)) return ERR.tableValueNotFound('MSH', n, `MSH-${n} "${value}" is not an acknowledgment condition (AL, NE, ER, SU; table 0155).`);
-  }
+  if (!VERSION.test(header.version)) return ERR.unsupportedVersion(`HL7 version "${header.version}" is not supported (2.1 to 2.9 are).`);
+  const ackTypeProblem = (n: 15 | 16, value: string) => ERR.tableValueNotFound('MSH', n, `MSH-${n} "${value}" is not an acknowledgment condition (AL, NE, ER, SU; table 0155).`);
+  if (header.acceptAckType !== '' && !isAckCondition(header.acceptAckType)) return ackTypeProblem(15, header.acceptAckType);
+  if (header.applicationAckType !== '' && !isAckCondition(header.applicationAckType)) return ackTypeProblem(16, header.applicationAckType);
   return null;
 }
 
@@ -424,57 +526,169 @@ function validateHeader(header: MshHeader): Hl7Problem | null {
 function splitField(value: string | undefined): Hl7Field {
   if (value === undefined || value === '') return [];
   const repetitions = value.includes('~') ? value.split('~') : [value];
-  return repetitions.map((repetition) => {
+  const field: (readonly string[])[][] = [];
+  for (const repetition of repetitions) {
     const parts = repetition.includes('^') ? repetition.split('^') : [repetition];
-    return parts.map((part) => (part.includes('&') ? part.split('&') : [part]));
-  });
+    const components: (readonly string[])[] = [];
+    for (const part of parts) components.push(part.includes('&') ? part.split('&') : [part]);
+    field.push(components);
+  }
+  return field;
+}
+
+const BAR = 0x7c; // |
+const TILDE = 0x7e; // ~
+const CARET = 0x5e; // ^
+const AMPERSAND = 0x26; // &
+
+/** Set by locate(): whether the value it returned holds the escape character (and so needs decoding). */
+let locatedEscape = false;
+
+/**
+ * What `splitField(text.slice(start, end))[repetition]?.[component - 1]?.[subcomponent - 1]` gives
+ * ('' when absent), found in one pass over the field, in place, without building the arrays.
+ * Notes in `locatedEscape` whether the value holds `escape` (a char code).
+ */
+function locate(text: string, start: number, end: number, component: number, subcomponent: number, repetition: number, escape: number): string {
+  locatedEscape = false;
+  if (!Number.isInteger(repetition) || repetition < 0 || !Number.isInteger(component) || component < 1 || !Number.isInteger(subcomponent) || subcomponent < 1) return '';
+  // Where we are (repetition r, component c, subcomponent s) and, once in the wanted part, where it starts.
+  let r = 0;
+  let c = 1;
+  let s = 1;
+  let from = repetition === 0 && component === 1 && subcomponent === 1 ? start : -1;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code === TILDE) {
+      if (from >= 0) return from < i ? text.slice(from, i) : '';
+      if (++r > repetition) return '';
+      c = 1;
+      s = 1;
+    } else if (code === CARET) {
+      if (r !== repetition) continue;
+      if (from >= 0) return from < i ? text.slice(from, i) : '';
+      if (++c > component) return '';
+      s = 1;
+    } else if (code === AMPERSAND) {
+      if (r !== repetition || c !== component) continue;
+      if (from >= 0) return from < i ? text.slice(from, i) : '';
+      if (++s > subcomponent) return '';
+    } else {
+      if (code === escape && from >= 0) locatedEscape = true;
+      continue;
+    }
+    if (r === repetition && c === component && s === subcomponent) from = i + 1;
+  }
+  return from >= 0 && from < end ? text.slice(from, end) : '';
 }
 
 /** What hl7-standard leaves in MSH-2 (it overwrites the field with the standard encoding characters). */
 const MSH_2: Hl7Field = [[['^~\\&']]];
-const SEGMENT_NAME = /[^A-Z0-9]/;
+
+/** What the segments of one message share: its text, and how its values decode. */
+interface SegmentSource {
+  /** The message text (CR-terminated lines). */
+  readonly text: string;
+  readonly decode: (value: string) => string;
+  /** The message's escape character: a value without it decodes to itself. */
+  readonly escape: string;
+  readonly escapeCode: number;
+}
 
 class Segment implements Hl7Segment {
-  /** The segment's line split at `|`: [name, field 1, field 2…] (for MSH: [name, MSH-2, MSH-3…]). */
-  readonly #content: readonly string[];
+  readonly #source: SegmentSource;
+  /** The segment's line in the text, [start, end): [name, field 1, field 2…] separated by `|` (for MSH: [name, MSH-2, MSH-3…]). */
+  readonly #start: number;
+  readonly #end: number;
+  /** Where the `|` of the line are in the text, found on first use (part k of the line ends at bars[k]). */
+  #bars: number[] | undefined;
   readonly #msh: boolean;
-  readonly #decode: (value: string) => string;
-  readonly #cache: (Hl7Field | undefined)[] = [];
+  /** Fields asked for through field(), split (values are found in the text without splitting it). */
+  #cache: (Hl7Field | undefined)[] | undefined;
   constructor(
     readonly name: string,
     readonly position: number,
-    content: readonly string[],
-    decode: (value: string) => string,
+    source: SegmentSource,
+    start: number,
+    end: number,
   ) {
-    this.#content = content;
+    this.#source = source;
+    this.#start = start;
+    this.#end = end;
     this.#msh = name === 'MSH';
-    this.#decode = decode;
+  }
+
+  #barsOf(): number[] {
+    let bars = this.#bars;
+    if (bars === undefined) {
+      bars = [];
+      const text = this.#source.text;
+      for (let i = this.#start, end = this.#end; i < end; i++) if (text.charCodeAt(i) === BAR) bars.push(i);
+      this.#bars = bars;
+    }
+    return bars;
+  }
+
+  /**
+   * Which part of the line (`line.split('|')[k]`) holds field n (a non-negative integer); 0 when
+   * the field is not read from the line (field 0, MSH-1, MSH-2).
+   */
+  #part(n: number): number {
+    return this.#msh ? (n < 3 ? 0 : n - 1) : n;
   }
 
   field(n: number): Hl7Field {
-    let field = this.#cache[n];
+    const cache = (this.#cache ??= []);
+    let field = cache[n];
     if (field === undefined) {
       if (!Number.isInteger(n) || n < 0) return splitField(undefined);
-      if (this.#msh) field = n === 2 ? MSH_2 : n < 2 ? [] : splitField(this.#content[n - 1]);
-      else field = n === 0 ? [] : splitField(this.#content[n]);
-      this.#cache[n] = field;
+      if (this.#msh && n === 2) {
+        field = MSH_2;
+      } else {
+        const k = this.#part(n);
+        const bars = k === 0 ? [] : this.#barsOf();
+        field = k === 0 || k > bars.length ? [] : splitField(this.#source.text.slice(bars[k - 1]! + 1, k < bars.length ? bars[k] : this.#end));
+      }
+      cache[n] = field;
     }
     return field;
   }
 
   value(n: number, component = 1, subcomponent = 1, repetition = 0): string {
-    const raw = this.field(n)[repetition]?.[component - 1]?.[subcomponent - 1];
-    return raw === undefined || raw === '' ? '' : this.#decode(raw);
+    const source = this.#source;
+    if (this.#cache?.[n] !== undefined || (this.#msh && n === 2)) {
+      const raw = this.field(n)[repetition]?.[component - 1]?.[subcomponent - 1];
+      return raw === undefined || raw === '' ? '' : raw.includes(source.escape) ? source.decode(raw) : raw;
+    }
+    if (!Number.isInteger(n) || n < 0) return '';
+    const k = this.#part(n);
+    if (k === 0) return '';
+    const bars = this.#barsOf();
+    if (k > bars.length) return '';
+    const raw = locate(source.text, bars[k - 1]! + 1, k < bars.length ? bars[k]! : this.#end, component, subcomponent, repetition, source.escapeCode);
+    return locatedEscape ? source.decode(raw) : raw;
   }
 
   repetitions(n: number): number {
-    return this.field(n).length;
+    if (this.#cache?.[n] !== undefined || (this.#msh && n === 2)) return this.field(n).length;
+    if (!Number.isInteger(n) || n < 0) return 0;
+    const k = this.#part(n);
+    if (k === 0) return 0;
+    const bars = this.#barsOf();
+    if (k > bars.length) return 0;
+    const start = bars[k - 1]! + 1;
+    const end = k < bars.length ? bars[k]! : this.#end;
+    if (start === end) return 0;
+    const text = this.#source.text;
+    let count = 1;
+    for (let i = start; i < end; i++) if (text.charCodeAt(i) === TILDE) count++;
+    return count;
   }
 }
 
 /**
  * The message's segments, read by index (field n of a segment is `line.split('|')[n]`, split
- * further at `~`, `^` and `&`, only when a field is asked for).
+ * further at `~`, `^` and `&`, only when a field is asked for; a value is found in place).
  *
  * This is, shape for shape, what hl7-standard's `transform()` gives for the CR-only text built
  * here: it keeps only lines holding a `|`, numbers MSH fields from MSH-1, sets MSH-2 to `^~\&`, and
@@ -483,19 +697,22 @@ class Segment implements Hl7Segment {
  * transform built two bound closures and a string-keyed object per segment and field: about 40 %
  * of the HL7 layer's CPU per message and most of its garbage.
  */
-function parseSegments(text: string, decode: (value: string) => string): Hl7Segment[] {
+function parseSegments(source: SegmentSource): Hl7Segment[] {
+  const { text } = source;
   if (!text.startsWith('MSH')) throw new Error('Expected raw data to be HL7');
   const segments: Hl7Segment[] = [];
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf('\r', start);
     if (end < 0) end = text.length;
-    const line = text.slice(start, end);
+    const line = start;
     start = end + 1;
-    if (!line.includes('|')) continue;
-    const name = line.substring(0, 3);
-    if (SEGMENT_NAME.test(name)) throw new Error('HL7 Data contains invalid EOL characters');
-    segments.push(new Segment(name, segments.length, line.split('|'), decode));
+    const bar = text.indexOf('|', line);
+    if (bar < 0 || bar >= end) continue;
+    if (!isUpperOrDigit(text.charCodeAt(line)) || !isUpperOrDigit(text.charCodeAt(line + 1)) || !isUpperOrDigit(text.charCodeAt(line + 2))) {
+      throw new Error('HL7 Data contains invalid EOL characters');
+    }
+    segments.push(new Segment(text.substring(line, line + 3), segments.length, source, line, end));
   }
   return segments;
 }
@@ -511,34 +728,77 @@ function problemItem(index: number, problem: Hl7Problem, header: MshHeader | nul
   return { ok: false, index, problem, header, raw };
 }
 
-function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText: string, options: FrontEndOptions): Hl7Item {
+/** A message's lines in the latin1 view of its input, and what is known of them there. */
+interface ChunkView {
+  readonly lines: readonly Line[];
+  readonly view: string;
+  /** The input is all ASCII: every supported charset reads it as latin1 does. */
+  readonly ascii: boolean;
+  /** The message's raw bytes start at its MSH line (so their own split gives the same lines). */
+  readonly aligned: boolean;
+  /**
+   * The raw bytes are exactly these lines, each ended by a lone CR (no LF, no empty line, nothing
+   * merged): the decoded bytes are the text itself, and its lines are its CR-separated parts.
+   */
+  readonly plain: boolean;
+}
+
+function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText: string, options: FrontEndOptions, chunk: ChunkView): Hl7Item {
   const declared = header.charset;
   const name = declared === '' ? (options.defaultCharset ?? 'UNICODE UTF-8') : declared;
-  const charset = charsetFor(name);
+  const charset = cachedCharsetFor(name);
   if (charset === null) {
     return problemItem(index, ERR.tableValueNotFound('MSH', 18, `Character set "${name}" is not supported (supported: ${SUPPORTED_CHARSETS.join(', ')}).`), header, raw);
   }
-  let decoded: string;
-  try {
-    decoded = charset.decode(raw);
-  } catch {
-    return problemItem(index, ERR.dataTypeError('MSH', 18, `The bytes are not valid ${name}${declared === '' ? ' (the default charset; MSH-18 is empty)' : ''}.`), header, raw);
-  }
-  const start = decoded.charCodeAt(0) === 0xfeff ? 1 : 0;
   const { delimiters } = header;
-  const lines = splitLines(decoded, start, delimiters.field, delimiters.escape).filter((line) => !ENVELOPE.has(line.text.slice(0, 3)));
-  if (lines.length === 0 || !lines[0]!.text.startsWith('MSH')) {
+  const invalid = () => problemItem(index, ERR.dataTypeError('MSH', 18, `The bytes are not valid ${name}${declared === '' ? ' (the default charset; MSH-18 is empty)' : ''}.`), header, raw);
+  // Every supported charset is ASCII-compatible: CR and LF are the same bytes, and ASCII bytes read
+  // as latin1 does. So all-ASCII bytes need no decoding, and a message whose lines are plain in the
+  // latin1 view (CR-terminated, nothing merged) is, decoded, its text as it stands.
+  let text: string;
+  let firstLine: string;
+  if (chunk.plain) {
+    if (chunk.ascii) {
+      text = chunk.view.slice(chunk.lines[0]!.start, chunk.lines[chunk.lines.length - 1]!.end);
+    } else {
+      try {
+        text = charset.decode(raw);
+      } catch {
+        return invalid();
+      }
+    }
+    firstLine = text.slice(0, text.indexOf('\r'));
+  } else {
+    let lines: readonly string[];
+    if (chunk.ascii && chunk.aligned) {
+      lines = chunk.lines.map((line) => line.text);
+    } else {
+      let decoded: string;
+      try {
+        decoded = charset.decode(raw);
+      } catch {
+        return invalid();
+      }
+      const start = decoded.charCodeAt(0) === 0xfeff ? 1 : 0;
+      lines = splitLines(decoded, start, delimiters.field, delimiters.escape)
+        .filter((line) => !ENVELOPE.has(line.text.slice(0, 3)))
+        .map((line) => line.text);
+    }
+    if (lines.length === 0) return problemItem(index, ERR.segmentSequence('The message does not start with MSH.'), header, raw);
+    text = `${lines.join('\r')}\r`;
+    firstLine = lines[0]!;
+  }
+  if (!firstLine.startsWith('MSH')) {
     return problemItem(index, ERR.segmentSequence('The message does not start with MSH.'), header, raw);
   }
   // The header again, from the decoded text: names in MSH-3…6 may be non-ASCII. An all-ASCII
   // header line reads the same both ways (the usual case): no need to split it twice.
-  const decodedHeader = lines[0]!.text === headerText ? header : (readMsh(lines[0]!.text).header ?? header);
-  const text = `${lines.map((line) => line.text).join('\r')}\r`;
+  const decodedHeader = firstLine === headerText ? header : (readMsh(firstLine).header ?? header);
   const utf8 = charset.label === 'utf-8';
   const decode = (value: string) => decodeEscapes(value, delimiters, utf8);
   let segments: Hl7Segment[];
   try {
-    segments = parseSegments(text, decode);
+    segments = parseSegments({ text, decode, escape: delimiters.escape, escapeCode: delimiters.escape.charCodeAt(0) });
   } catch (error) {
     return problemItem(index, ERR.segmentSequence(`The segments could not be parsed: ${error instanceof Error ? error.message : String(error)}.`), header, raw);
   }
@@ -559,15 +819,28 @@ export function parseHl7(input: Uint8Array, options: FrontEndOptions = {}): Hl7I
   }
 }
 
+/** `/[\s\0]/` for a character of the latin1 view (code 0…255). */
+function isSpaceOrNul(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0 || code === 0xa0;
+}
+
+/** The end of the line starting at `from`: the first CR or LF before `limit`, else `limit` (at most the string's length). */
+function lineEnd(view: string, from: number, limit: number): number {
+  const cr = view.indexOf('\r', from);
+  if (cr >= 0 && cr < limit) limit = cr;
+  const lf = view.indexOf('\n', from);
+  return lf >= 0 && lf < limit ? lf : limit;
+}
+
 function parseUnsafe(bytes: Buffer, options: FrontEndOptions): Hl7Input {
   const hasBom = bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
   // The latin1 view maps each byte to one char: offsets are byte offsets, CR/LF are found in any
   // ASCII-compatible charset (UTF-8 never has 0x0D/0x0A inside a multi-byte sequence).
   const view = bytes.toString('latin1');
   let from = hasBom ? 3 : 0;
-  while (from < view.length && /[\s\0]/.test(view[from]!)) from++;
+  while (from < view.length && isSpaceOrNul(view.charCodeAt(from))) from++;
   const first = view.slice(from, from + 3);
-  const headerLine = /^(MSH|FHS|BHS)/.test(first) ? view.slice(from, from + 256).split(/[\r\n]/)[0]! : null;
+  const headerLine = first === 'MSH' || first === 'FHS' || first === 'BHS' ? view.slice(from, lineEnd(view, from, Math.min(view.length, from + 256))) : null;
   if (headerLine === null) {
     const text = first === '' ? 'The input is empty.' : 'The input does not start with an MSH (or FHS/BHS) segment.';
     return { batch: null, items: [problemItem(0, ERR.segmentSequence(text), null, bytes)] };
@@ -575,7 +848,7 @@ function parseUnsafe(bytes: Buffer, options: FrontEndOptions): Hl7Input {
   const envelope = splitHeader(headerLine);
   if ('code' in envelope) return { batch: null, items: [problemItem(0, envelope, null, bytes)] };
   if (envelope.problem !== null) {
-    const header = first === 'MSH' ? readMsh(headerLine).header : null;
+    const header = first === 'MSH' ? headerOf(envelope).header : null;
     return { batch: null, items: [problemItem(0, envelope.problem, header, bytes)] };
   }
   const { delimiters } = envelope;
@@ -615,25 +888,35 @@ function parseUnsafe(bytes: Buffer, options: FrontEndOptions): Hl7Input {
   if (chunks.length === 0 && orphans.length === 0) {
     items.push(problemItem(0, ERR.segmentSequence('The batch holds no message.'), null, bytes));
   }
+  // All-ASCII input: no charset decoding and no second split of the lines, as long as a message's
+  // bytes start at its MSH (a lone message's are the whole input, leading blanks included).
+  const allAscii = chunks.length > 0 && isAscii(bytes);
   for (const chunk of chunks) {
     const index = items.length;
     const firstLine = chunk.lines[0]!;
     const lastLine = chunk.lines[chunk.lines.length - 1]!;
     const raw = single ? bytes : Buffer.from(bytes.subarray(firstLine.start, lastLine.end));
-    const { header, problem } = readMsh(firstLine.text);
+    // The first header was split already (the usual case: it is the whole first line).
+    const split = chunk === chunks[0] && first === 'MSH' && headerLine === firstLine.text ? envelope : splitHeader(firstLine.text);
+    const { header, problem } = 'code' in split ? { header: null, problem: split } : headerOf(split);
     if (header === null || problem !== null) {
       items.push(problemItem(index, problem ?? ERR.segmentSequence('The MSH segment could not be read.'), header, raw));
       continue;
     }
-    items.push(buildMessage(index, raw, header, firstLine.text, options));
+    const aligned = !single || firstLine.start === 0;
+    const plain = aligned && (!single || lastLine.end === bytes.length) && chunk.lines.every((line) => line.plain);
+    items.push(buildMessage(index, raw, header, firstLine.text, options, { lines: chunk.lines, view, ascii: allAscii, aligned, plain }));
   }
   return { batch, items };
 }
 
 /** The MSH of whatever bytes could be read (for answering an oversize frame from its first bytes). */
 export function peekHeader(bytes: Uint8Array): MshHeader | null {
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  const at = view.indexOf('MSH');
-  if (at < 0 || at > 16) return null;
-  return readMsh(view.slice(at).split(/[\r\n]/)[0]!).header;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // The first "MSH" within the first 19 bytes (at offset 16 at most), its line read as latin1.
+  const at = buffer.subarray(0, 19).indexOf('MSH', 0, 'latin1');
+  if (at < 0) return null;
+  let end = at;
+  while (end < buffer.length && buffer[end] !== CR && buffer[end] !== LF) end++;
+  return readMsh(buffer.toString('latin1', at, end)).header;
 }

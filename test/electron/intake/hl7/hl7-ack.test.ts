@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ackCodesFor, buildAck, buildBatchAck, isEnhancedMode, type AckOutcome } from '../../../../electron/intake/hl7/hl7-ack';
+import { ackCodesFor, buildAck, buildAckText, buildBatchAck, hl7Timestamp, isEnhancedMode, newAckControlId, type AckOutcome } from '../../../../electron/intake/hl7/hl7-ack';
 import { ERR } from '../../../../electron/intake/hl7/hl7-errors';
 import { parseHl7, readMsh, type MshHeader } from '../../../../electron/intake/hl7/hl7-front-end';
 import { fixture, msh, segment, segmentsOf } from './hl7-test-support';
@@ -143,5 +143,30 @@ describe('ACK: batches', () => {
     expect(bhs[4]).toBe('LABSYS');
     expect(bhs[11]).toBe('B-1');
     expect(segment(ack, 'BTS')[1]).toBe('2');
+  });
+});
+
+describe('ACK: timestamps, control ids, MSH layout', () => {
+  it('writes local time as YYYYMMDDHHMMSS±ZZZZ', () => {
+    for (const date of [new Date(2025, 0, 2, 3, 4, 5), new Date(1999, 11, 31, 23, 59, 59), new Date(2030, 6, 15, 12, 0, 0)]) {
+      const offset = -date.getTimezoneOffset();
+      const zone = `${offset >= 0 ? '+' : '-'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+      const local = [date.getFullYear(), date.getMonth() + 1, date.getDate(), date.getHours(), date.getMinutes(), date.getSeconds()].map((n, i) => String(n).padStart(i === 0 ? 4 : 2, '0')).join('');
+      expect(hl7Timestamp(date)).toBe(`${local}${zone}`);
+    }
+  });
+
+  it('gives distinct control ids of at most 20 characters, many within one millisecond', () => {
+    const ids = Array.from({ length: 5000 }, () => newAckControlId());
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^A[0-9a-z]{1,19}$/);
+  });
+
+  it('keeps MSH-13…17 empty and ends the MSH at MSH-12 unless the sender gave MSH-18', () => {
+    const plain = buildAckText(header(msh('ADT^A04', 'X1')), 'AA', undefined, { now, controlId: 'C' }).split('\r')[0]!;
+    expect(plain.split('|')).toHaveLength(12);
+    expect(plain.endsWith('|C|P|2.5.1')).toBe(true);
+    const withCharset = buildAckText(header(msh('ADT^A04', 'X1', '||||||UNICODE UTF-8')), 'AA', undefined, { now, controlId: 'C' }).split('\r')[0]!;
+    expect(withCharset.endsWith('|C|P|2.5.1||||||UNICODE UTF-8')).toBe(true);
   });
 });

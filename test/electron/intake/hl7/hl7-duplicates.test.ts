@@ -1,7 +1,7 @@
 import { readFile, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dedupeKeyHash, openHl7Dedupe, payloadHash } from '../../../../electron/intake/hl7/hl7-duplicates';
+import { createMemoryDedupe, dedupeKeyHash, openHl7Dedupe, payloadHash } from '../../../../electron/intake/hl7/hl7-duplicates';
 import { useTempDirs } from '../../../support/temp-dir';
 
 const tempDir = useTempDirs();
@@ -77,5 +77,44 @@ describe('HL7 duplicate index', () => {
     expect(reopened.size).toBe(200);
     expect(reopened.check(keys[199]!, payloadHash('m199'))).toEqual({ status: 'duplicate', ack: 'AA' });
     await reopened.close();
+  });
+
+  it('keeps several contents under one key, through a compaction and a restart', async () => {
+    const file = path.join(await tempDir(), 'several.jsonl');
+    const first = await openHl7Dedupe({ file });
+    const [bad, good, resent] = [payloadHash('bad'), payloadHash('good'), payloadHash('resent')];
+    await first.remember(key, bad, 'AR');
+    expect(first.check(key, good)).toEqual({ status: 'new' }); // only rejected so far
+    await first.remember(key, good, 'AA');
+    await first.remember(key, resent, 'AR');
+    await first.remember(key, bad, 'CR'); // answered again: the newer answer counts
+    await first.close();
+    await appendFile(file, '{"k":"torn'); // forces a compaction on the next open
+    const second = await openHl7Dedupe({ file });
+    expect(second.size).toBe(1);
+    expect(second.check(key, bad)).toEqual({ status: 'duplicate', ack: 'CR' });
+    expect(second.check(key, good)).toEqual({ status: 'duplicate', ack: 'AA' });
+    expect(second.check(key, resent)).toEqual({ status: 'duplicate', ack: 'AR' });
+    expect(second.check(key, payloadHash('other'))).toEqual({ status: 'conflict' });
+    await second.close();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { p: string; a: string });
+    expect(lines.map((line) => [line.p, line.a])).toEqual([[bad, 'CR'], [good, 'AA'], [resent, 'AR']]);
+  });
+
+  it('the in-memory index answers as the persisted one', async () => {
+    const dedupe = createMemoryDedupe();
+    await dedupe.remember(key, payloadHash('r'), 'AR');
+    expect(dedupe.check(key, payloadHash('x'))).toEqual({ status: 'new' });
+    await dedupe.remember(key, payloadHash('a'), 'CA');
+    expect(dedupe.check(key, payloadHash('x'))).toEqual({ status: 'conflict' });
+    expect(dedupe.check(key, payloadHash('r'))).toEqual({ status: 'duplicate', ack: 'AR' });
+    expect(dedupe.size).toBe(1);
+  });
+
+  it('hashes as SHA-256 hex of the UTF-8 text (or the bytes)', () => {
+    expect(payloadHash('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(payloadHash('Zoé')).toBe(payloadHash(Buffer.from('Zoé', 'utf8')));
+    expect(payloadHash(new Uint8Array(Buffer.from('xZoéx', 'utf8')).subarray(1, 5))).toBe(payloadHash('Zoé'));
+    expect(dedupeKeyHash({ sendingApplication: 'A', sendingFacility: 'B', controlId: 'C' })).toBe(payloadHash('hl7-dedupe/v1\0A\0B\0C'));
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEscapes, encodeEscapes, parseHl7, type Hl7Item, type Hl7Message } from '../../../../electron/intake/hl7/hl7-front-end';
+import { decodeEscapes, encodeEscapes, parseHl7, peekHeader, type Hl7Item, type Hl7Message } from '../../../../electron/intake/hl7/hl7-front-end';
 import { fixture, hl7, msh } from './hl7-test-support';
 
 function only(input: ReturnType<typeof parseHl7>): Hl7Item {
@@ -206,5 +206,120 @@ describe('HL7 front end: properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+/**
+ * The front end reads a message along one of several paths (all-ASCII bytes are not decoded; a
+ * message whose lines are CR-terminated with nothing merged is its decoded bytes as they stand;
+ * anything else is split again after decoding), and reads a value either in place or from the
+ * field split on an earlier field() call. Every path must give the same message.
+ */
+describe('HL7 front end: every reading path gives the same message', () => {
+  type Snapshot = { text: string; header: unknown; segments: unknown[] };
+
+  function snapshot(m: Hl7Message, fieldsFirst: boolean): Snapshot {
+    const segments = m.segments.map((s) => {
+      const read = () => {
+        const values: unknown[] = [];
+        for (let n = -1; n <= 14; n++) {
+          values.push(s.repetitions(n), s.value(n));
+          for (let r = 0; r <= 2; r++) for (let c = 0; c <= 5; c++) for (let sc = 0; sc <= 3; sc++) values.push(s.value(n, c, sc, r));
+        }
+        return values;
+      };
+      const fields = () => Array.from({ length: 16 }, (_, n) => s.field(n));
+      if (fieldsFirst) {
+        const split = fields();
+        return [s.name, s.position, split, read()];
+      }
+      const values = read();
+      return [s.name, s.position, fields(), values];
+    });
+    return { text: m.text, header: m.header, segments };
+  }
+
+  const lines = [
+    msh('ORU^R01^ORU_R01', 'PATH-1'),
+    'PID|1||X^^^A^MR~Y^^^B^MR||Doe^Jane^Q||19700101|F|||Main St 1^^Town^^12345',
+    'OBR|1|||C^Code^LN',
+    'OBX|1|ST|C^Code^LN~D^Other^LN||a\\F\\b\\S\\c&sub&\\T\\~second^x||||||F',
+    'OBX|2|TX|||\\XC3A9\\t\\.br\\é|||',
+    'NTE|1||plain',
+  ];
+  const variants = (segments: string[]): [string, Buffer][] => {
+    const cr = segments.join('\r');
+    return [
+      ['CR', Buffer.from(`${cr}\r`, 'utf8')],
+      ['LF', Buffer.from(`${segments.join('\n')}\n`, 'utf8')],
+      ['CRLF', Buffer.from(`${segments.join('\r\n')}\r\n`, 'utf8')],
+      ['no final CR', Buffer.from(cr, 'utf8')],
+      ['leading blank lines', Buffer.from(`\r\n\r\n${cr}\r`, 'utf8')],
+      ['empty lines between', Buffer.from(`${segments.join('\r\r')}\r\r`, 'utf8')],
+      ['trailing BTS', Buffer.from(`${cr}\rBTS|1\r`, 'utf8')],
+    ];
+  };
+
+  it.each([
+    ['all ASCII', lines],
+    ['UTF-8', [...lines, 'ZNA|1|Müller^Zoé|Łódź']],
+    ['UTF-8 in the header', [msh('ORU^R01', 'PATH-1').replace('SENDFAC', 'Zürich'), ...lines.slice(1)]],
+  ])('%s: CR, LF, CRLF, blank lines, alone or in a batch; values read before or after field()', (_name, segments) => {
+    const [, base] = variants(segments)[0]!;
+    const expected = snapshot(message(only(parseHl7(base))), true);
+    for (const [variant, bytes] of variants(segments)) {
+      for (const fieldsFirst of [true, false]) {
+        expect(snapshot(message(only(parseHl7(bytes))), fieldsFirst), `${variant}${fieldsFirst ? '' : ', values first'}`).toEqual(expected);
+      }
+    }
+    const batch = Buffer.concat([Buffer.from('FHS|^~\\&|A|B\rBHS|^~\\&|A|B\r'), base, base, Buffer.from('BTS|2\rFTS|1\r')]);
+    const items = parseHl7(batch).items;
+    expect(items).toHaveLength(2);
+    for (const item of items) expect(snapshot(message(item), false)).toEqual(expected);
+  });
+
+  it('reads the same values in place as from the split field (property)', () => {
+    const atom = fc.constantFrom('', 'A', 'b1', 'Müller', '\\F\\', '\\S\\', '\\T\\', '\\E\\', '\\X41\\', '\\.br\\', ' ');
+    const sub = fc.array(atom, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('&'));
+    const component = fc.array(sub, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('^'));
+    const field = fc.array(component, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('~'));
+    fc.assert(
+      fc.property(fc.array(field, { maxLength: 8 }), fc.boolean(), (fields, ascii) => {
+        const values = ascii ? fields.map((f) => f.replace(/ü/g, 'u')) : fields;
+        const bytes = hl7(msh('ADT^A04', 'V1'), `ZZZ|${values.join('|')}`);
+        const inPlace = message(only(parseHl7(bytes))).segments[1]!;
+        const split = message(only(parseHl7(bytes))).segments[1]!;
+        for (let n = 0; n <= values.length + 1; n++) {
+          const shape = split.field(n);
+          expect(inPlace.repetitions(n)).toBe(shape.length);
+          for (let r = 0; r <= shape.length; r++) {
+            for (let c = 1; c <= (shape[r]?.length ?? 0) + 1; c++) {
+              for (let s = 1; s <= (shape[r]?.[c - 1]?.length ?? 0) + 1; s++) {
+                const raw = shape[r]?.[c - 1]?.[s - 1] ?? '';
+                expect(inPlace.value(n, c, s, r)).toBe(raw === '' ? '' : decodeEscapes(raw));
+                expect(split.value(n, c, s, r)).toBe(inPlace.value(n, c, s, r));
+              }
+            }
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('HL7 front end: peekHeader (the head of an oversize frame)', () => {
+  it('reads the MSH found within the first 16 bytes, up to its line end, as latin1', () => {
+    const line = msh('ORU^R01', 'BIG-1').replace('SENDFAC', 'Z\u00fcrich');
+    for (const [prefix, rest] of [['', '\rPID|1||X'], ['\x0b', '\nPID|1||X'], [' '.repeat(16), '\r\nPID'], ['', '']] as const) {
+      const header = peekHeader(Buffer.from(`${prefix}${line}${rest}`, 'latin1'));
+      expect(header).toMatchObject({ controlId: 'BIG-1', messageType: 'ORU^R01', sendingFacility: 'Z\u00fcrich', version: '2.5.1' });
+    }
+    expect(peekHeader(Buffer.from(`${' '.repeat(17)}${line}\r`, 'latin1'))).toBe(null);
+    expect(peekHeader(Buffer.from('PID|1||X\rMSH|^~\\&|A', 'latin1'))?.sendingApplication).toBe('A'); // the first MSH within 16 bytes, wherever
+    expect(peekHeader(Buffer.from('PID|1||XXXXXXXXXX\rMSH|^~\\&|A', 'latin1'))).toBe(null);
+    expect(peekHeader(Buffer.from(line.slice(0, 30), 'latin1'))?.controlId).toBe('');
+    const inner = Buffer.from(`xx${line}\r`, 'latin1');
+    expect(peekHeader(new Uint8Array(inner.buffer, inner.byteOffset + 2, inner.length - 2))?.controlId).toBe('BIG-1');
   });
 });

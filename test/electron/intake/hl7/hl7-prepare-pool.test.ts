@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { newAckControlId } from '../../../../electron/intake/hl7/hl7-ack';
 import { BUILT_WORKER_FILE, Hl7PreparePool, type PreparePoolOptions } from '../../../../electron/intake/hl7/hl7-prepare-pool';
 import type { PreparedFrame } from '../../../../electron/intake/hl7/hl7-prepare';
 import { fromBase64Url } from '../../../../shared/crypto/bytes';
@@ -63,6 +64,10 @@ describe('HL7 intake worker threads', () => {
     const frames = Array.from({ length: 200 }, (_, i) => hl7(msh('ADT^A04', `POOL-${i}`), `PID|1||MRN${i}^^^CLINIC^MR||Doe^Jane`));
     const answers = await Promise.all(frames.map((frame) => pool.prepare(request(frame))));
     expect(answers.map((answer) => (answer.kind === 'prepared' ? answer.message.summary.controlId : answer.reason))).toEqual(frames.map((_, i) => `POOL-${i}`));
+    // ACK control ids (MSH-10 of each ACK) never repeat across the threads, nor with this one's.
+    const ackIds = answers.flatMap((answer) => (answer.kind === 'prepared' ? answer.message.ackTexts.map((text) => text.split('|')[9]!) : []));
+    const here = Array.from({ length: 200 }, () => newAckControlId());
+    expect(new Set([...ackIds, ...here]).size).toBe(400);
   });
 
   it('a thread that dies fails its frame, is started again, and then serves again', async () => {
