@@ -35,6 +35,8 @@ export interface PreparePoolOptions {
 interface Slot {
   worker: Worker | null;
   readonly pending: Map<number, { resolve: (frame: PreparedFrame) => void; reject: (error: Error) => void }>;
+  /** Frames not yet posted: sent as one batch at the end of this turn of the event loop. */
+  outbox: { id: number; request: PrepareFrameRequest }[];
   restarts: number;
   timer: NodeJS.Timeout | null;
 }
@@ -91,7 +93,7 @@ export class Hl7PreparePool {
     private readonly options: PreparePoolOptions,
     workers: readonly Worker[],
   ) {
-    this.slots = workers.map(() => ({ worker: null, pending: new Map(), restarts: 0, timer: null }));
+    this.slots = workers.map(() => ({ worker: null, pending: new Map(), outbox: [], restarts: 0, timer: null }));
     workers.forEach((worker, index) => this.adopt(this.slots[index]!, worker));
   }
 
@@ -133,14 +135,26 @@ export class Hl7PreparePool {
       if (slot.worker !== null && (chosen === null || slot.pending.size < chosen.pending.size)) chosen = slot;
     }
     if (chosen === null) return Promise.reject(new Error('No HL7 intake worker is running.'));
-    const worker = chosen.worker!;
+    const slot = chosen;
     const id = this.nextId++;
     // An exact-size copy: the frame may be a view into a larger socket buffer, and only its own bytes should cross.
     const frame = new Uint8Array(request.frame);
     return new Promise<PreparedFrame>((resolve, reject) => {
-      chosen.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, request: { ...request, frame } } satisfies WorkerRequest, [frame.buffer]);
+      slot.pending.set(id, { resolve, reject });
+      slot.outbox.push({ id, request: { ...request, frame } });
+      // Frames from several connections that arrive in the same turn cross together: one message
+      // (and one wake-up of each thread) per batch instead of per frame.
+      if (slot.outbox.length === 1) setImmediate(() => this.flush(slot));
     });
+  }
+
+  private flush(slot: Slot): void {
+    const batch = slot.outbox;
+    slot.outbox = [];
+    if (batch.length === 0) return;
+    const worker = slot.worker;
+    if (worker === null) return; // lost meanwhile: its pending frames were failed already
+    worker.postMessage({ batch } satisfies WorkerRequest, batch.map((item) => item.request.frame.buffer as ArrayBuffer));
   }
 
   /** Stops every thread; frames still being prepared are failed (their senders get the full path or no ACK). */
@@ -161,13 +175,15 @@ export class Hl7PreparePool {
   private adopt(slot: Slot, worker: Worker): void {
     slot.worker = worker;
     worker.unref();
-    worker.on('message', (answer: WorkerAnswer) => {
-      if (answer.type !== 'prepared' && answer.type !== 'error') return;
-      const waiter = slot.pending.get(answer.id);
-      if (waiter === undefined) return;
-      slot.pending.delete(answer.id);
-      if (answer.type === 'prepared') waiter.resolve(answer.frame);
-      else waiter.reject(new Error(`The HL7 intake worker failed on a frame (${answer.error}).`));
+    worker.on('message', (message: WorkerAnswer) => {
+      if (message.type !== 'answers') return;
+      for (const answer of message.answers) {
+        const waiter = slot.pending.get(answer.id);
+        if (waiter === undefined) continue;
+        slot.pending.delete(answer.id);
+        if ('frame' in answer) waiter.resolve(answer.frame);
+        else waiter.reject(new Error(`The HL7 intake worker failed on a frame (${answer.error}).`));
+      }
     });
     worker.once('error', (error) => this.lost(slot, worker, error.name));
     worker.once('exit', (code) => this.lost(slot, worker, `exit code ${code}`));
@@ -208,6 +224,7 @@ export class Hl7PreparePool {
   private failPending(slot: Slot, message: string): void {
     const waiters = [...slot.pending.values()];
     slot.pending.clear();
+    slot.outbox = [];
     for (const waiter of waiters) waiter.reject(new Error(message));
   }
 }

@@ -9,14 +9,16 @@ export interface PrepareWorkerData {
   readonly intakePublicKey: Uint8Array;
 }
 
+/** Frames sent together (those that arrived in the same turn of the listener's event loop): one message each way per batch. */
 export interface WorkerRequest {
-  readonly id: number;
-  readonly request: PrepareFrameRequest;
+  readonly batch: readonly { readonly id: number; readonly request: PrepareFrameRequest }[];
 }
+
+export type FrameAnswer = { readonly id: number; readonly frame: PreparedFrame } | { readonly id: number; readonly error: string };
 
 export type WorkerAnswer =
   | { readonly type: 'ready' }
   /** The worker could not start (its Sealer); the error's class name only. */
   | { readonly type: 'failed'; readonly error: string }
-  | { readonly type: 'prepared'; readonly id: number; readonly frame: PreparedFrame }
-  | { readonly type: 'error'; readonly id: number; readonly error: string };
+  /** One answer per frame of a batch, in order; an error carries the error's class name only. */
+  | { readonly type: 'answers'; readonly answers: readonly FrameAnswer[] };

@@ -5,14 +5,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Sealer } from '../../../shared/crypto/envelope';
 import { createBodySealer } from '../../crypto/node-sealer';
 import { prepareHl7Frame, type PrepareFrameRequest, type PreparedFrame } from './hl7-prepare';
-import { PREPARE_WORKER_PROTOCOL, type PrepareWorkerData, type WorkerAnswer, type WorkerRequest } from './hl7-prepare-protocol';
+import { PREPARE_WORKER_PROTOCOL, type FrameAnswer, type PrepareWorkerData, type WorkerAnswer, type WorkerRequest } from './hl7-prepare-protocol';
 
 /** Exact-size copies, so transferring them moves only their own bytes (not a pooled buffer's). */
-function transferable(frame: PreparedFrame): { frame: PreparedFrame; transfer: ArrayBuffer[] } {
-  if (frame.kind !== 'prepared') return { frame, transfer: [] };
+function transferable(frame: PreparedFrame, transfer: ArrayBuffer[]): PreparedFrame {
+  if (frame.kind !== 'prepared') return frame;
   const inline = new Uint8Array(frame.message.sealed.inline);
   const meta = new Uint8Array(frame.message.sealed.meta);
-  return { frame: { kind: 'prepared', message: { ...frame.message, sealed: { ...frame.message.sealed, inline, meta } } }, transfer: [inline.buffer, meta.buffer] };
+  transfer.push(inline.buffer, meta.buffer);
+  return { kind: 'prepared', message: { ...frame.message, sealed: { ...frame.message.sealed, inline, meta } } };
 }
 
 function errorName(error: unknown): string {
@@ -31,16 +32,19 @@ async function main(): Promise<void> {
     port.postMessage({ type: 'failed', error: errorName(error) } satisfies WorkerAnswer);
     return;
   }
-  port.on('message', (request: WorkerRequest) => {
+  port.on('message', (message: WorkerRequest) => {
     void (async () => {
-      try {
-        const prepared = await prepareHl7Frame(sealer, request.request satisfies PrepareFrameRequest);
-        const { frame, transfer } = transferable(prepared);
-        port.postMessage({ type: 'prepared', id: request.id, frame } satisfies WorkerAnswer, transfer);
-      } catch (error) {
-        // Only the error's class crosses: a message could quote what was received.
-        port.postMessage({ type: 'error', id: request.id, error: errorName(error) } satisfies WorkerAnswer);
+      const answers: FrameAnswer[] = [];
+      const transfer: ArrayBuffer[] = [];
+      for (const { id, request } of message.batch) {
+        try {
+          answers.push({ id, frame: transferable(await prepareHl7Frame(sealer, request satisfies PrepareFrameRequest), transfer) });
+        } catch (error) {
+          // Only the error's class crosses: a message could quote what was received.
+          answers.push({ id, error: errorName(error) });
+        }
       }
+      port.postMessage({ type: 'answers', answers } satisfies WorkerAnswer, transfer);
     })();
   });
   port.postMessage({ type: 'ready' } satisfies WorkerAnswer);

@@ -2,8 +2,8 @@
 // when a frame contains the bytes DIE-NOW, as a crash would. For hl7-prepare-pool.test.ts.
 import { parentPort } from 'node:worker_threads';
 import '../../../../../electron/intake/hl7/hl7-prepare-worker';
+import type { WorkerRequest } from '../../../../../electron/intake/hl7/hl7-prepare-protocol';
 
-parentPort?.on('message', (message: { request?: { frame?: Uint8Array } }) => {
-  const frame = message.request?.frame;
-  if (frame !== undefined && Buffer.from(frame).includes('DIE-NOW')) process.exit(3);
+parentPort?.on('message', (message: WorkerRequest) => {
+  if (message.batch.some(({ request }) => Buffer.from(request.frame).includes('DIE-NOW'))) process.exit(3);
 });
