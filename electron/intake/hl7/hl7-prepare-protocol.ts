@@ -20,5 +20,5 @@ export type WorkerAnswer =
   | { readonly type: 'ready' }
   /** The worker could not start (its Sealer); the error's class name only. */
   | { readonly type: 'failed'; readonly error: string }
-  /** One answer per frame of a batch, in order; an error carries the error's class name only. */
+  /** Answers to frames of a batch, in order (the worker sends each as soon as it is ready); an error carries the error's class name only. */
   | { readonly type: 'answers'; readonly answers: readonly FrameAnswer[] };

@@ -34,17 +34,19 @@ async function main(): Promise<void> {
   }
   port.on('message', (message: WorkerRequest) => {
     void (async () => {
-      const answers: FrameAnswer[] = [];
-      const transfer: ArrayBuffer[] = [];
+      // Each answer goes back as soon as it is ready, so the listener's thread can commit the first
+      // frames of a batch (and their journal fsync can start) while this thread prepares the rest.
       for (const { id, request } of message.batch) {
+        const transfer: ArrayBuffer[] = [];
+        let answer: FrameAnswer;
         try {
-          answers.push({ id, frame: transferable(await prepareHl7Frame(sealer, request satisfies PrepareFrameRequest), transfer) });
+          answer = { id, frame: transferable(await prepareHl7Frame(sealer, request satisfies PrepareFrameRequest), transfer) };
         } catch (error) {
           // Only the error's class crosses: a message could quote what was received.
-          answers.push({ id, error: errorName(error) });
+          answer = { id, error: errorName(error) };
         }
+        port.postMessage({ type: 'answers', answers: [answer] } satisfies WorkerAnswer, transfer);
       }
-      port.postMessage({ type: 'answers', answers } satisfies WorkerAnswer, transfer);
     })();
   });
   port.postMessage({ type: 'ready' } satisfies WorkerAnswer);
