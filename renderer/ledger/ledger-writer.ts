@@ -4,6 +4,7 @@ import type { Opener, Sealer } from '../../shared/crypto/envelope';
 import { bytes32Of, EntryHasher, GENESIS_PREV_HASH, parseEntry, ZERO_HASH, type LedgerDomain, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
 import { signEntry, type EntrySigner } from '../../shared/ledger/ledger-sign';
 import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
+import { readLimitAfter } from '../vault/views/journal-reads';
 import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema, openJson, sealJson } from '../vault/views/journal-payloads';
 import type { VaultDb } from '../vault/views/vault-db';
 import { journalRecordHash, patientSubject, payloadHashOf, pseudonymToBytes32 } from './ledger-details';
@@ -61,8 +62,6 @@ interface Head {
   readonly coveredTo: number;
 }
 
-const READ_PAGE = 500;
-
 export class LedgerWriter {
   private readonly hasher: EntryHasher;
   private readonly now: () => number;
@@ -94,7 +93,8 @@ export class LedgerWriter {
     let signed = 0;
     for (;;) {
       if (!this.deps.isCurrent()) return { signed, waitMs: null };
-      const page = await this.deps.api.journal.read({ after, limit: READ_PAGE });
+      // In parts (journal-reads.ts): this runs after every replay while an ingest goes on.
+      const page = await this.deps.api.journal.read({ after, limit: readLimitAfter(after) });
       for (const record of page.records) {
         for (const planned of planner.push(record)) {
           head = await this.append(head, planned);

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import type { Hl7RecentMessage, Hl7SenderCounters, IntakeMonitor, IntakeTotals } from '../../../shared/ipc/intake-contract';
 import { MessageCells, MessageHeads, OutcomeCells, OutcomeHeads, flagWords } from './message-parts';
 
@@ -75,36 +76,73 @@ export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7Send
 
 const CHANNEL_WORDS = { 'hl7-mllp': 'MLLP', 'hl7-file': 'File' } as const;
 
-/** The newest messages with the acknowledgement each one got. */
+/**
+ * React keys for the recent messages that stay with a message while newer ones push in on top
+ * (the monitor reloads every second during an ingest): a key from the message itself, not its
+ * position, so React moves the rows it has instead of rebuilding all 200. The rare repeats of the
+ * same time, sender and control id (a resent duplicate) are told apart by their occurrence.
+ */
+export function recentRowKeys(recent: readonly Pick<Hl7RecentMessage, 'at' | 'sender' | 'controlId' | 'channel'>[]): string[] {
+  const seen = new Map<string, number>();
+  return recent.map((message) => {
+    const base = `${message.at}|${message.channel}|${message.sender}|${message.controlId}`;
+    const occurrence = seen.get(base) ?? 0;
+    seen.set(base, occurrence + 1);
+    return occurrence === 0 ? base : `${base}|${occurrence}`;
+  });
+}
+
+/**
+ * How many of the recent messages (the body keeps 200) the monitor shows until asked for all: the
+ * table is rebuilt every second while messages arrive, and laying out and painting 200 rows
+ * each time held the main thread for 100 ms and more on a busy 2-core workstation.
+ */
+export const RECENT_SHOWN = 25;
+
+/** The newest messages with the acknowledgement each one got: the newest RECENT_SHOWN, or all on request. */
 export function RecentMessages({ recent, labelledBy }: { recent: readonly Hl7RecentMessage[]; labelledBy: string }) {
+  const [showAll, setShowAll] = useState(false);
   if (recent.length === 0) return <p>No recent messages.</p>;
+  const shown = showAll ? recent : recent.slice(0, RECENT_SHOWN);
+  const keys = recentRowKeys(shown);
+  const more = recent.length > RECENT_SHOWN;
   return (
-    <div className="table-wrap">
-      <table className="data-table" aria-labelledby={labelledBy}>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Via</th>
-            <th scope="col">Sender</th>
-            <MessageHeads />
-            <OutcomeHeads />
-          </tr>
-        </thead>
-        <tbody>
-          {recent.map((message, index) => (
-            <tr key={`${message.at}|${message.sender}|${message.controlId}|${index}`}>
-              <td>
-                <When iso={message.at} />
-              </td>
-              <td>{CHANNEL_WORDS[message.channel]}</td>
-              <td>{message.sender}</td>
-              <MessageCells message={message} />
-              <OutcomeCells flags={flagWords(message)} reason={message.reason ?? ''} />
+    <>
+      <div className="table-wrap">
+        <table className="data-table" aria-labelledby={labelledBy}>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Via</th>
+              <th scope="col">Sender</th>
+              <MessageHeads />
+              <OutcomeHeads />
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {shown.map((message, index) => (
+              <tr key={keys[index]}>
+                <td>
+                  <When iso={message.at} />
+                </td>
+                <td>{CHANNEL_WORDS[message.channel]}</td>
+                <td>{message.sender}</td>
+                <MessageCells message={message} />
+                <OutcomeCells flags={flagWords(message)} reason={message.reason ?? ''} />
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {more && (
+        <p className="table-more">
+          {showAll ? `Showing all ${count(recent.length)} recent messages.` : `Showing the newest ${count(shown.length)} of ${count(recent.length)} recent messages.`}{' '}
+          <button type="button" className="button" onClick={() => setShowAll(!showAll)}>
+            {showAll ? `Show the newest ${count(RECENT_SHOWN)}` : `Show all ${count(recent.length)}`}
+          </button>
+        </p>
+      )}
+    </>
   );
 }
 

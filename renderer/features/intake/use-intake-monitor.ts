@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { IntakeMonitor } from '../../../shared/ipc/intake-contract';
 import { useApi, useBodyEvent } from '../../app/api-context';
+import { INTAKE_REFRESH_MS, useThrottled } from './use-throttled';
 
 export type MonitorState =
   | { readonly phase: 'loading' }
@@ -9,8 +10,9 @@ export type MonitorState =
 
 /**
  * The body's intake monitor (counters, recent messages, throughput, connections): loaded once,
- * then again on every `intake.activity` (at most once a second while messages arrive) and
- * `journal.appended`. One request at a time: events during a load ask for one more afterwards.
+ * then again on `intake.activity` and `journal.appended`, at most once per INTAKE_REFRESH_MS
+ * while messages arrive (the last event of a burst still reloads). One request at a time: events
+ * during a load ask for one more afterwards. `reload` (after a user's action) loads at once.
  */
 export function useIntakeMonitor(): MonitorState & { readonly reload: () => void } {
   const api = useApi();
@@ -52,7 +54,8 @@ export function useIntakeMonitor(): MonitorState & { readonly reload: () => void
     };
   }, [load]);
 
-  useBodyEvent('intake.activity', load);
-  useBodyEvent('journal.appended', load);
+  const loadSoon = useThrottled(load, INTAKE_REFRESH_MS);
+  useBodyEvent('intake.activity', loadSoon);
+  useBodyEvent('journal.appended', loadSoon);
   return { ...state, reload: load };
 }

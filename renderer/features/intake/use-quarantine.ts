@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useBodyEvent } from '../../app/api-context';
 import { useVault, useVaultIndexing } from '../../vault/vault-context';
 import type { QuarantineEntry } from '../../vault/vault-service';
+import { INTAKE_REFRESH_MS, useThrottled } from './use-throttled';
 
 export type QuarantineState =
   | { readonly phase: 'loading' }
@@ -10,7 +11,8 @@ export type QuarantineState =
 
 /**
  * The vault's quarantine view, read again whenever the views finish indexing (new journal
- * records: a quarantined message, a reprocess or discard) and on `journal.appended`.
+ * records: a quarantined message, a reprocess or discard) and on `journal.appended`, at most once
+ * per INTAKE_REFRESH_MS while records keep arriving (each read decrypts every entry).
  */
 export function useQuarantine(): QuarantineState & { readonly reload: () => void } {
   const vault = useVault();
@@ -39,6 +41,7 @@ export function useQuarantine(): QuarantineState & { readonly reload: () => void
     },
     [],
   );
-  useBodyEvent('journal.appended', reload);
+  const reloadSoon = useThrottled(reload, INTAKE_REFRESH_MS);
+  useBodyEvent('journal.appended', reloadSoon);
   return { ...state, reload };
 }

@@ -4,7 +4,9 @@ import { createOpener } from '../../../shared/crypto/envelope';
 import { decryptField } from '../../../shared/crypto/field-cipher';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 import { toBase64Url } from '../../../shared/crypto/bytes';
-import { replayJournal } from '../../../renderer/vault/views/journal-replay';
+import { READS_PER_PAGE, replayJournal } from '../../../renderer/vault/views/journal-replay';
+import { JOURNAL_READ_PART } from '../../../renderer/vault/views/journal-reads';
+import { TaskSlicer } from '../../../renderer/vault/views/task-slices';
 import { searchPatientIds } from '../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../renderer/vault/views/token-cache';
 import { CURSOR_KEY, openVaultDb, type VaultDb } from '../../../renderer/vault/views/vault-db';
@@ -110,5 +112,48 @@ describe('journal replay', () => {
     expect(await searchPatientIds(db, keys.indexKey, `${family} qqqqqq`)).toEqual([]);
     expect(await searchPatientIds(db, keys.indexKey, 'a')).toEqual([]);
     expect(await searchPatientIds(db, keys.indexKey, '   ')).toHaveLength(40);
+  });
+
+  it('reads in parts that end on 256-record boundaries, two parts per write page, from any cursor', async () => {
+    const { db, context, body } = await setup(300);
+    const total = body.journal.length;
+    expect(total).toBeGreaterThan(3 * JOURNAL_READ_PART);
+    const reads: { after: number; limit: number }[] = [];
+    const api = {
+      journal: {
+        ...body.api.journal,
+        read: (request: { after: number; limit: number }) => {
+          reads.push(request);
+          return body.api.journal.read(request);
+        },
+      },
+    } as typeof body.api;
+    const cursors: number[] = [];
+    await db.meta.put({ key: CURSOR_KEY, value: 300 });
+    const result = await replayJournal({ ...context, api }, (progress) => cursors.push(progress.cursor));
+    expect(result).toEqual({ applied: total - 300, cursor: total, done: true });
+    expect(reads[0]).toEqual({ after: 300, limit: 212 }); // up to the boundary at 512
+    for (const read of reads.slice(1)) {
+      expect(read.after % JOURNAL_READ_PART).toBe(0);
+      expect(read.limit).toBe(JOURNAL_READ_PART);
+    }
+    // One write (cursor step) per READS_PER_PAGE reads: 300 → 768 → 1280 …
+    expect(cursors[0]).toBe(300 + 212 + JOURNAL_READ_PART);
+    expect(cursors.at(-1)).toBe(total);
+    expect(cursors).toHaveLength(Math.ceil(reads.length / READS_PER_PAGE));
+  });
+
+  it('yields to the event loop between the records of a page, and builds the same views', async () => {
+    const { db, keys, context, body } = await setup(30);
+    let now = 0;
+    let yields = 0;
+    // Every clock reading moves 4 ms on: a slice of 12 ms ends after every third record.
+    const slicer = new TaskSlicer(12, async () => void yields++, () => (now += 4));
+    await replayJournal({ ...context, slicer });
+    expect(yields).toBeGreaterThan(body.journal.length / 4);
+    const sliced = await decryptedDump(db, keys.viewKey);
+    const fresh = openVaultDb('test-vault-0003', { indexedDB: new IDBFactory(), IDBKeyRange });
+    await replayJournal({ ...context, db: fresh });
+    expect(await decryptedDump(fresh, keys.viewKey)).toEqual(sliced);
   });
 });

@@ -1,7 +1,9 @@
 // @vitest-environment happy-dom
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { IntakeMonitor } from '../../../../shared/ipc/intake-contract';
+import type { Hl7RecentMessage, IntakeMonitor } from '../../../../shared/ipc/intake-contract';
+import { RECENT_SHOWN, recentRowKeys } from '../../../../renderer/features/intake/monitor-tables';
+import { INTAKE_REFRESH_MS } from '../../../../renderer/features/intake/use-throttled';
 import { createFakeNode, EMPTY_MONITOR, NO_VAULT_REASON } from '../../support/fake-transport';
 import { createFakeVault } from '../../support/fake-vault-service';
 import { emitEvent, renderApp } from '../../support/render-app';
@@ -117,6 +119,68 @@ describe('Intake monitor (unlocked)', () => {
     node.state.monitor = MONITOR;
     emitEvent(node, 'intake.activity', { totals: MONITOR.totals });
     await screen.findByRole('table', { name: 'Senders' });
+  });
+
+  it('reloads at most once a second during a burst of events, and the last event of a burst still reloads', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: EMPTY_MONITOR });
+    const vault = createFakeVault({ phase: 'unlocked' });
+    renderApp(node, '#/intake', vault);
+    await screen.findByText('No HL7 message has arrived since the node started.');
+    await waitFor(() => expect(vault.callsTo('quarantine').length).toBeGreaterThan(0));
+    const monitorCalls = (): number => node.calls.filter((call) => call.method === 'intake.monitor').length;
+    const before = { monitor: monitorCalls(), quarantine: vault.callsTo('quarantine').length };
+    // An ingest: journal.appended up to ten times a second, intake.activity once a second.
+    for (let i = 0; i < 10; i++) {
+      emitEvent(node, 'journal.appended', { lastSeq: i + 1 });
+      emitEvent(node, 'intake.activity', { totals: EMPTY_MONITOR.totals });
+    }
+    node.state.monitor = MONITOR;
+    emitEvent(node, 'journal.appended', { lastSeq: 11 });
+    await waitFor(() => expect(monitorCalls()).toBe(before.monitor + 1)); // the first event, at once
+    expect(vault.callsTo('quarantine').length).toBe(before.quarantine + 1);
+    expect(screen.queryByRole('table', { name: 'Senders' })).toBeNull();
+    // One trailing reload a second later brings what the last event announced.
+    await screen.findByRole('table', { name: 'Senders' }, { timeout: INTAKE_REFRESH_MS + 2000 });
+    expect(monitorCalls()).toBe(before.monitor + 2);
+    expect(vault.callsTo('quarantine').length).toBe(before.quarantine + 2);
+  });
+
+  it(`shows the newest ${RECENT_SHOWN} recent messages, and all of them on request`, async () => {
+    const recent: Hl7RecentMessage[] = Array.from({ length: 40 }, (_, i) => ({
+      at: new Date(Date.UTC(2025, 2, 1, 8, 0, 40 - i)).toISOString(),
+      channel: 'hl7-mllp',
+      sender: 'LAB|CLINIC',
+      controlId: `MSG${String(40 - i).padStart(4, '0')}`,
+      messageType: 'ORU^R01',
+      acks: ['CA'],
+    }));
+    const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: { ...MONITOR, recent } });
+    renderApp(node, '#/intake');
+    await screen.findByRole('table', { name: 'Recent messages' });
+    expect(rows('Recent messages')).toHaveLength(RECENT_SHOWN);
+    expect(rows('Recent messages')[0]![4]).toBe('MSG0040');
+    expect(screen.getByText(`Showing the newest ${RECENT_SHOWN} of 40 recent messages.`, { exact: false })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Show all 40' }));
+    expect(rows('Recent messages')).toHaveLength(40);
+    expect(rows('Recent messages')[39]![4]).toBe('MSG0001');
+    fireEvent.click(screen.getByRole('button', { name: `Show the newest ${RECENT_SHOWN}` }));
+    expect(rows('Recent messages')).toHaveLength(RECENT_SHOWN);
+  });
+
+  it('keeps the rows of recent messages when newer ones push in on top (keys from the message, not the position)', () => {
+    const message = (second: number, controlId: string): Hl7RecentMessage => ({
+      at: new Date(Date.UTC(2025, 2, 1, 8, 0, second)).toISOString(),
+      channel: 'hl7-mllp',
+      sender: 'LAB|CLINIC',
+      controlId,
+      messageType: 'ORU^R01',
+      acks: ['CA'],
+    });
+    const older = [message(3, 'C'), message(2, 'B'), message(2, 'B'), message(1, 'A')];
+    const keys = recentRowKeys(older);
+    expect(new Set(keys).size).toBe(4); // a resent duplicate gets its own key
+    const newer = recentRowKeys([message(5, 'E'), message(4, 'D'), ...older.slice(0, 3)]);
+    expect(newer.slice(2)).toEqual(keys.slice(0, 3));
   });
 
   it('lists the quarantine with View raw, Reprocess and Discard (confirmed), then refreshes', async () => {
