@@ -45,8 +45,9 @@ export interface BodyConfig {
   readonly mllpPort?: number | null;
   /**
    * The HL7 intake worker script (out/main/hl7-prepare-worker.js beside the built entry points),
-   * and optionally how many threads: MLLP frames are then parsed, mapped and sealed off the
-   * listener's thread. Absent: the listener's thread does all of it.
+   * and optionally how many threads (default `defaultPrepareThreads()`: none on 2 CPUs or fewer):
+   * MLLP frames are then parsed, mapped and sealed off the listener's thread. Absent, or 0
+   * threads: the listener's thread does all of it.
    */
   readonly hl7Workers?: { readonly script: string; readonly threads?: number };
 }

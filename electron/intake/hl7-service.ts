@@ -6,7 +6,7 @@ import { BodyError } from '../ipc/contract-router';
 import type { Journal } from '../storage/journal';
 import { openHl7Dedupe, type Hl7Dedupe } from './hl7/hl7-duplicates';
 import { createHl7Intake, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
-import { Hl7PreparePool } from './hl7/hl7-prepare-pool';
+import { defaultPrepareThreads, Hl7PreparePool } from './hl7/hl7-prepare-pool';
 import { startMllpServer, type MllpServer } from './hl7/mllp-server';
 import type { IntakePipeline } from './intake-pipeline';
 import { IntakeMonitor } from './intake-monitor';
@@ -43,7 +43,8 @@ export interface Hl7ServiceOptions {
   readonly closeTimeoutMs?: number;
   /**
    * Intake worker threads that parse, map and seal MLLP frames off the listener's thread
-   * (hl7/hl7-prepare-pool.ts). Absent: everything runs on the listener's thread.
+   * (hl7/hl7-prepare-pool.ts); `threads` defaults to `defaultPrepareThreads()` (0 on 2 CPUs or
+   * fewer). Absent, or 0 threads: everything runs on the listener's thread.
    */
   readonly prepareWorkers?: { readonly script: string; readonly threads?: number };
 }
@@ -275,8 +276,13 @@ export class Hl7Service {
   private async startPool(ports: Hl7VaultPorts): Promise<Hl7PreparePool | null> {
     const config = this.options.prepareWorkers;
     if (config === undefined) return null;
+    const threads = config.threads ?? defaultPrepareThreads();
+    if (threads === 0) {
+      this.options.log.info({ threads: 0 }, 'HL7 intake runs on the listener thread (this machine has too few CPUs for intake worker threads to pay off)');
+      return null;
+    }
     try {
-      const pool = await Hl7PreparePool.start({ script: config.script, intakePublicKey: ports.intakePublicKey, log: this.options.log, ...(config.threads !== undefined ? { threads: config.threads } : {}) });
+      const pool = await Hl7PreparePool.start({ script: config.script, intakePublicKey: ports.intakePublicKey, log: this.options.log, threads });
       this.options.log.info({ threads: pool.threads }, 'HL7 intake worker threads started');
       return pool;
     } catch (error) {

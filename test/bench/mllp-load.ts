@@ -111,10 +111,14 @@ export const NODE_CHILDREN = {
   integration: path.join(REPO_ROOT, 'test', 'integration', 'hl7-node-child.ts'),
 } as const;
 
-/** Starts a node child (test/integration/hl7-node-child.ts by default) on a vault in `dataDir` and waits for its port. */
-export async function startNodeChild(dataDir: string, port = 0, script: string = NODE_CHILDREN.integration): Promise<NodeChild> {
+/**
+ * Starts a node child (test/integration/hl7-node-child.ts by default) on a vault in `dataDir` and
+ * waits for its port. `env` adds variables, e.g. HDMS_CHILD_HL7_WORKERS (see that script).
+ */
+export async function startNodeChild(dataDir: string, port = 0, script: string = NODE_CHILDREN.integration, env: Readonly<Record<string, string>> = {}): Promise<NodeChild> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, String(port)], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

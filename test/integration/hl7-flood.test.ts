@@ -67,10 +67,17 @@ async function flood(node: NodeChild, prefix: string, stop: (acked: number) => b
   await Promise.all(senders.map((s) => s.close().catch(() => undefined)));
 }
 
-describe('HL7 over MLLP: flood and crash (real sockets, a node in a child process)', () => {
+// Both ways the body runs the HL7 intake: all on the listener's thread, and with an intake worker
+// thread preparing frames (the default on machines with more than 2 CPUs).
+describe.each([
+  ['the listener thread only', '0'],
+  ['one intake worker thread', '1'],
+])('HL7 over MLLP: flood and crash (real sockets, a node in a child process), %s', (_mode, workers) => {
+  const env = { HDMS_CHILD_HL7_WORKERS: workers };
+
   it('acknowledges a flood from 8 concurrent connections and stores every message exactly once', { timeout: 120_000 }, async () => {
     const { dataDir, vault } = await newVault();
-    const node = await startNodeChild(dataDir);
+    const node = await startNodeChild(dataDir, 0, undefined, env);
     const sent = new Set<string>();
     const acked = new Set<string>();
     try {
@@ -89,7 +96,7 @@ describe('HL7 over MLLP: flood and crash (real sockets, a node in a child proces
 
   it('kill -9 mid-flood, restart: every message that got CA is in the vault exactly once; resent unacknowledged ones are stored', { timeout: 180_000 }, async () => {
     const { dataDir, vault } = await newVault();
-    const first = await startNodeChild(dataDir);
+    const first = await startNodeChild(dataDir, 0, undefined, env);
     const sent = new Set<string>();
     const acked = new Set<string>();
     let killed: Promise<void> | null = null;
@@ -113,7 +120,7 @@ describe('HL7 over MLLP: flood and crash (real sockets, a node in a child proces
     }
 
     // The senders resend what was never acknowledged, as MLLP senders do, to the restarted node.
-    const second = await startNodeChild(dataDir);
+    const second = await startNodeChild(dataDir, 0, undefined, env);
     const unacked = [...sent].filter((id) => !acked.has(id));
     const sender = await connectMllp(second.port);
     try {

@@ -23,7 +23,7 @@ export interface PreparePoolOptions {
   readonly script: string;
   /** The vault's intake public key (uncompressed P-256 point): each thread seals with its own Sealer. */
   readonly intakePublicKey: Uint8Array;
-  /** Default: one per CPU beyond the first, at least 1, at most 4 (the listener's thread needs a core too). */
+  /** Default: `defaultPrepareThreads()`, at least 1. */
   readonly threads?: number;
   readonly log: Hl7Logger;
   /** How long a thread may take to start (load the code, create its Sealer). Default 15 s. */
@@ -41,9 +41,15 @@ interface Slot {
   timer: NodeJS.Timeout | null;
 }
 
+/**
+ * How many intake worker threads suit this machine: one per CPU beyond the first, at most 4 (the
+ * listener's thread needs a core too), and none on 2 CPUs or fewer. Measured on 2 CPUs (the
+ * hl7-mllp benchmark, senders on the same machine): the listener's thread alone took 5–10 % more
+ * messages/s than with one worker, whose hand-offs cost about as much CPU as they moved off it.
+ */
 export function defaultPrepareThreads(): number {
   const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(4, cpus - 1));
+  return cpus <= 2 ? 0 : Math.min(4, cpus - 1);
 }
 
 function spawnWorker(script: string, data: PrepareWorkerData): Worker {
@@ -99,7 +105,7 @@ export class Hl7PreparePool {
 
   /** Starts every thread; rejects (stopping those that started) when any cannot start. */
   static async start(options: PreparePoolOptions): Promise<Hl7PreparePool> {
-    const count = options.threads ?? defaultPrepareThreads();
+    const count = options.threads ?? Math.max(1, defaultPrepareThreads());
     if (!Number.isInteger(count) || count < 1 || count > 64) throw new RangeError('An intake worker pool has 1 to 64 threads.');
     const data = Hl7PreparePool.workerData(options);
     const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker(options.script, data, options.startTimeoutMs ?? 15_000)));

@@ -6,6 +6,7 @@ import { startBody, type Body, type BodyConfig } from '../../../electron/body';
 import { SUPPORTED_CHARSETS } from '../../../electron/intake/hl7/hl7-front-end';
 import { HL7_CHARSETS, INTAKE_CHUNK_MAX_CHARS, type IntakeStatus, type ListenerStatus } from '../../../shared/ipc';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
+import { REPO_ROOT } from '../../support/repo-paths';
 import { useTempDirs } from '../../support/temp-dir';
 import { buildTestKeyring, openSealedMeta, type TestVault } from '../../support/vault-keyring';
 import { call, heard, payloadsOf, readJournal } from '../vault/vault-test-support';
@@ -162,6 +163,33 @@ describe('body: HL7 intake', () => {
     for (const file of await plaintextFiles(dataDir)) {
       const text = (await readFile(file)).toString('latin1');
       for (const needle of [FAMILY, GIVEN, MRN]) expect(text.includes(needle), `${needle} in ${path.relative(dataDir, file)}`).toBe(false);
+    }
+  });
+
+  it('with intake worker threads: ACKs after the journal has the message, duplicates answered as before; a worker that cannot start leaves the listener thread doing it all', async () => {
+    const worker = path.join(REPO_ROOT, 'electron', 'intake', 'hl7', 'hl7-prepare-worker.ts');
+    for (const [script, started] of [
+      [worker, true],
+      [path.join(REPO_ROOT, 'no-such-worker.js'), false],
+    ] as const) {
+      const port = await freePort();
+      const { b, dataDir, vault } = await withVault({ mllpPort: port, hl7Workers: { script, threads: 1 } });
+      const sender = await connectMllp(port);
+      expect(ackOf(await sender.send(Buffer.from(adt('W-0001'))))).toEqual({ code: 'AA', controlId: 'W-0001' });
+      const stored = (await readJournal(b)).filter((record) => record.kind === 'intake.hl7');
+      expect(stored).toHaveLength(1);
+      const meta = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, stored[0]!.meta!)).toString('utf8')) as { normalized: { messageId: string; patient: unknown } };
+      expect(meta.normalized.messageId).toBe('W-0001');
+      expect(JSON.stringify(meta.normalized.patient)).toContain(FAMILY);
+      expect(ackOf(await sender.send(Buffer.from(adt('W-0001')))).code).toBe('AA');
+      expect((await readJournal(b)).filter((record) => record.kind === 'intake.hl7')).toHaveLength(1);
+      expect((await call(b, 'intake.monitor', {})).totals).toMatchObject({ received: 2, accepted: 1, duplicates: 1 });
+      await sender.close();
+      await stopped(b);
+      const log = (await Promise.all((await readdir(path.join(dataDir, 'logs'))).map((name) => readFile(path.join(dataDir, 'logs', name), 'utf8')))).join('');
+      expect(log.includes('HL7 intake worker threads started')).toBe(started);
+      expect(log.includes('HL7 intake worker threads could not start')).toBe(!started);
+      for (const needle of [FAMILY, GIVEN, MRN]) expect(log).not.toContain(needle);
     }
   });
 
