@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import HL7 from 'hl7-standard';
 import { generateDemoMessages } from '../../electron/intake/demo/demo-population';
+import { defaultPrepareThreads } from '../../electron/intake/hl7/hl7-prepare-pool';
 import { KeyringStore } from '../../electron/vault/keyring-store';
 import { buildTestKeyring } from '../support/vault-keyring';
 import { median, percentile, type BenchModule, type FigureInput } from './bench-report';
@@ -121,6 +122,7 @@ const bench: BenchModule = {
     const texts = messages.map((raw, i) => withControlId(raw, `P${i}`).toString('utf8'));
     const one: number[] = [];
     const eight: number[] = [];
+    const eightWorker: number[] = [];
     const parse: number[] = [];
     let latencies: number[] = [];
     let idle: number[] = [];
@@ -142,13 +144,23 @@ const bench: BenchModule = {
         } finally {
           await node.stop();
         }
-        log(`hl7-mllp run ${run + 1}/${RUNS}: 1 connection ${one.at(-1)!.toFixed(0)} msg/s, 8 connections ${eight.at(-1)!.toFixed(0)} msg/s, bare hl7-standard parse ${parse.at(-1)!.toFixed(0)} msg/s`);
+        // The same node with one intake worker thread forced (the default on more than 2 CPUs).
+        const workerDir = await mkdtemp(path.join(root, 'node-worker-'));
+        await new KeyringStore(workerDir).create(vault.keyring);
+        const withWorker = await startNodeChild(workerDir, 0, NODE_CHILDREN[CHILD], { HDMS_CHILD_HL7_WORKERS: '1' });
+        try {
+          await closedLoop(withWorker.port, CONNECTIONS, messages.slice(0, 50));
+          eightWorker.push(await closedLoop(withWorker.port, CONNECTIONS, messages));
+        } finally {
+          await withWorker.stop();
+        }
+        log(`hl7-mllp run ${run + 1}/${RUNS}: 1 connection ${one.at(-1)!.toFixed(0)} msg/s, 8 connections ${eight.at(-1)!.toFixed(0)} msg/s (with 1 intake worker ${eightWorker.at(-1)!.toFixed(0)}), bare hl7-standard parse ${parse.at(-1)!.toFixed(0)} msg/s`);
       }
     } finally {
       await rm(root, { recursive: true, force: true });
     }
     const avgBytes = Math.round(messages.reduce((sum, m) => sum + m.length, 0) / messages.length);
-    const notes = `Node child: test/integration/hl7-node-child.ts (the whole body, startBody). Demo HL7 v2.5.1 messages (ADT^A04 / ORU^R01, ${avgBytes} bytes on average, MSH-15 AL → CA), a fresh control id per send. Node and senders on the same ${os.cpus().length}-CPU machine, loopback. Folder ${os.tmpdir()}.`;
+    const notes = `Node child: test/integration/hl7-node-child.ts (the whole body, startBody, intake worker threads as the app picks them: ${defaultPrepareThreads()} here). Demo HL7 v2.5.1 messages (ADT^A04 / ORU^R01, ${avgBytes} bytes on average, MSH-15 AL, MSH-16 NE → one CA each), a fresh control id per send. Node and senders on the same ${os.cpus().length}-CPU machine, loopback. Folder ${os.tmpdir()}.`;
     const parseMedian = median(parse);
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
@@ -164,6 +176,17 @@ const bench: BenchModule = {
         samples: eight,
         baselineSamples: parse,
         notes,
+      },
+      {
+        figure: 'hl7_mllp_8_connections_1_worker_messages_per_s',
+        value: median(eightWorker),
+        runs: RUNS,
+        target: {},
+        baseline: { name: 'bare hl7-standard parse (transform only) of the same messages, one thread, same run', value: parseMedian },
+        unit: 'messages/s',
+        samples: eightWorker,
+        baselineSamples: parse,
+        notes: `The node with one intake worker thread forced (HDMS_CHILD_HL7_WORKERS=1): frames parsed, mapped and sealed on the worker; the default on machines with more than 2 CPUs. ${notes}`,
       },
       {
         figure: 'hl7_mllp_1_connection_messages_per_s',
