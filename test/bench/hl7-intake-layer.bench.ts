@@ -1,10 +1,7 @@
-// The front end declares hl7-standard's types (the package ships none); the bench parses with the same declaration.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="../../electron/intake/hl7/hl7-standard.d.ts" />
-import HL7 from 'hl7-standard';
 import { generateDemoMessages } from '../../electron/intake/demo/demo-population';
 import { createMemoryDedupe } from '../../electron/intake/hl7/hl7-duplicates';
 import { createHl7Intake } from '../../electron/intake/hl7/hl7-intake';
+import { bareParseRate } from './hl7-bare-parse';
 import { median, type BenchModule, type FigureInput } from './bench-report';
 import { withControlId } from './mllp-load';
 
@@ -50,20 +47,6 @@ async function layerRate(frames: readonly Buffer[]): Promise<number> {
   return handled / ((performance.now() - started) / 1000);
 }
 
-function parseRate(texts: readonly string[]): number {
-  let parsed = 0;
-  const started = performance.now();
-  const deadline = started + RUN_MS;
-  while (performance.now() < deadline) {
-    for (let i = 0; i < 50; i++) {
-      const parser = new HL7(texts[parsed % texts.length]!, { lineEndings: '\r' });
-      parser.transform();
-      parsed++;
-    }
-  }
-  return parsed / ((performance.now() - started) / 1000);
-}
-
 const bench: BenchModule = {
   title: 'HL7 layer alone (front end, duplicates, mapping, ACK; no sealing or storage), msg/s on one thread, vs bare hl7-standard parse',
   async run(log) {
@@ -76,7 +59,7 @@ const bench: BenchModule = {
     await layerRate(frames.slice(0, 200)); // warm-up
     for (let run = 0; run < RUNS; run++) {
       layer.push(await layerRate(frames));
-      parse.push(parseRate(texts));
+      parse.push(bareParseRate(texts, RUN_MS));
       log(`hl7-intake-layer run ${run + 1}/${RUNS}: layer ${layer.at(-1)!.toFixed(0)} msg/s, bare hl7-standard parse ${parse.at(-1)!.toFixed(0)} msg/s`);
     }
     const figures: FigureInput[] = [

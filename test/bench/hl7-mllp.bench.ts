@@ -1,14 +1,11 @@
-// The front end declares hl7-standard's types (the package ships none); the bench parses with the same declaration.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="../../electron/intake/hl7/hl7-standard.d.ts" />
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import HL7 from 'hl7-standard';
 import { generateDemoMessages } from '../../electron/intake/demo/demo-population';
 import { defaultPrepareThreads } from '../../electron/intake/hl7/hl7-prepare-pool';
 import { KeyringStore } from '../../electron/vault/keyring-store';
 import { buildTestKeyring } from '../support/vault-keyring';
+import { bareParseRate } from './hl7-bare-parse';
 import { median, percentile, type BenchModule, type FigureInput } from './bench-report';
 import { ackOf, connectMllp, NODE_CHILDREN, startNodeChild, withControlId, type MllpSender } from './mllp-load';
 
@@ -96,23 +93,6 @@ async function idleLatency(port: number, messages: readonly Uint8Array[], count:
   return latencies;
 }
 
-function parseRate(texts: readonly string[]): number {
-  let parsed = 0;
-  let segments = 0;
-  const started = performance.now();
-  const deadline = started + RUN_MS;
-  while (performance.now() < deadline) {
-    for (let i = 0; i < 100; i++) {
-      const parser = new HL7(texts[parsed % texts.length]!, { lineEndings: '\r' });
-      parser.transform();
-      segments += Object.keys(parser.transformed).length;
-      parsed++;
-    }
-  }
-  if (segments === 0) throw new Error('hl7-standard parsed nothing.');
-  return parsed / ((performance.now() - started) / 1000);
-}
-
 const bench: BenchModule = {
   title: 'HL7 over MLLP: msg/s with 1 and 8 connections (ACK after fsync), ACK latency at 500 msg/s, vs bare hl7-standard parse in the same run',
   async run(log) {
@@ -134,7 +114,7 @@ const bench: BenchModule = {
         const node = await startNodeChild(dataDir, 0, NODE_CHILDREN[CHILD]);
         try {
           await closedLoop(node.port, CONNECTIONS, messages.slice(0, 50)); // warm-up (JIT, page cache)
-          parse.push(parseRate(texts));
+          parse.push(bareParseRate(texts, RUN_MS));
           one.push(await closedLoop(node.port, 1, messages));
           eight.push(await closedLoop(node.port, CONNECTIONS, messages));
           if (run === 0) {

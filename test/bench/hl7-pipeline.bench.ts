@@ -1,10 +1,6 @@
-// The front end declares hl7-standard's types (the package ships none); the bench parses with the same declaration.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="../../electron/intake/hl7/hl7-standard.d.ts" />
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import HL7 from 'hl7-standard';
 import pino from 'pino';
 import { createBodySealer } from '../../electron/crypto/node-sealer';
 import { generateDemoMessages } from '../../electron/intake/demo/demo-population';
@@ -14,6 +10,7 @@ import { createIntakePipeline } from '../../electron/intake/intake-pipeline';
 import { openVaultStorage } from '../../electron/storage/vault-storage';
 import { fromBase64Url } from '../../shared/crypto/bytes';
 import { buildTestKeyring } from '../support/vault-keyring';
+import { bareParseRate } from './hl7-bare-parse';
 import { median, type BenchModule, type FigureInput } from './bench-report';
 import { withControlId } from './mllp-load';
 
@@ -65,20 +62,6 @@ async function pipelineRate(root: string, frames: readonly Buffer[], publicKey: 
   return { perSecond, batches: acked / Math.max(1, batches) };
 }
 
-function parseRate(texts: readonly string[]): number {
-  let parsed = 0;
-  const started = performance.now();
-  const deadline = started + RUN_MS;
-  while (performance.now() < deadline) {
-    for (let i = 0; i < 50; i++) {
-      const parser = new HL7(texts[parsed % texts.length]!, { lineEndings: '\r' });
-      parser.transform();
-      parsed++;
-    }
-  }
-  return parsed / ((performance.now() - started) / 1000);
-}
-
 const bench: BenchModule = {
   title: 'HL7 pipeline in one process (front end, duplicates, mapping, sealing, journal fsync; no network), 8 in flight, vs bare hl7-standard parse',
   async run(log) {
@@ -97,7 +80,7 @@ const bench: BenchModule = {
         const result = await pipelineRate(root, frames, publicKey, run);
         rates.push(result.perSecond);
         perBatch = result.batches;
-        parse.push(parseRate(texts));
+        parse.push(bareParseRate(texts, RUN_MS));
         log(`hl7-pipeline run ${run + 1}/${RUNS}: pipeline ${rates.at(-1)!.toFixed(0)} msg/s (~${result.batches.toFixed(1)} per fdatasync), bare hl7-standard parse ${parse.at(-1)!.toFixed(0)} msg/s`);
       }
     } finally {
