@@ -120,9 +120,8 @@ export interface IntakePipelineOptions {
 const SEAL_IN_MEMORY_LIMIT = 1024 * 1024;
 const encoder = new TextEncoder();
 
-function intakeMetadata(input: IntakeInput, objectId: string, rawBytes: number): IntakeMetadataV1 {
-  const receivedAt = (input.receivedAt ?? new Date()).toISOString();
-  return { v: 1, channel: input.normalized.channel, receivedAt, objectId, rawBytes, normalized: input.normalized };
+function intakeMetadata(normalized: NormalizedIntake, receivedAt: Date, objectId: string, rawBytes: number): IntakeMetadataV1 {
+  return { v: 1, channel: normalized.channel, receivedAt: receivedAt.toISOString(), objectId, rawBytes, normalized };
 }
 
 /**
@@ -138,7 +137,7 @@ export async function sealIntakeRecord(sealer: Sealer, input: IntakeInput): Prom
   if (sealed.length > MAX_INLINE_OBJECT_BYTES) return null;
   // Objects are named by the SHA-256 of their sealed bytes, so the id is known before any write.
   const objectId = createHash('sha256').update(sealed).digest('hex');
-  const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(intakeMetadata(input, objectId, raw.length))));
+  const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(intakeMetadata(input.normalized, input.receivedAt ?? new Date(), objectId, raw.length))));
   return { kind: input.kind, objectId, inline: sealed, meta };
 }
 
@@ -203,8 +202,8 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
 
   return {
     async ingest(input) {
-      const at = input.receivedAt ?? new Date();
-      return write(input.kind, input.raw, (objectId, rawBytes) => intakeMetadata({ ...input, receivedAt: at }, objectId, rawBytes));
+      const receivedAt = input.receivedAt ?? new Date();
+      return write(input.kind, input.raw, (objectId, rawBytes) => intakeMetadata(input.normalized, receivedAt, objectId, rawBytes));
     },
 
     async commitSealed(record) {
