@@ -45,9 +45,12 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const BASE64URL_VALUES: Readonly<Record<string, number>> = Object.fromEntries(
-  [...BASE64URL_ALPHABET].map((char, index) => [char, index]),
-);
+/** Character code → 6-bit value, -1 outside the alphabet (a typed table: the renderer decodes every journal record's sealed metadata with this). */
+const BASE64URL_CODES: Int8Array = (() => {
+  const table = new Int8Array(128).fill(-1);
+  for (let i = 0; i < BASE64URL_ALPHABET.length; i++) table[BASE64URL_ALPHABET.charCodeAt(i)] = i;
+  return table;
+})();
 
 /** RFC 4648 §5 base64url without padding. */
 export function toBase64Url(data: Uint8Array): string {
@@ -76,22 +79,32 @@ export function toBase64Url(data: Uint8Array): string {
 export function fromBase64Url(text: string): Bytes {
   if (text.length % 4 === 1) throw new RangeError('Invalid base64url: impossible length.');
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));
-  let buffer = 0;
-  let bits = 0;
+  const whole = text.length - (text.length % 4);
   let offset = 0;
-  for (let i = 0; i < text.length; i++) {
-    const value = BASE64URL_VALUES[text[i]!];
-    if (value === undefined) throw new RangeError(`Invalid base64url: character ${i + 1} is outside the alphabet.`);
-    buffer = (buffer << 6) | value;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[offset++] = (buffer >>> bits) & 0xff;
-    }
-    buffer &= (1 << bits) - 1;
+  // Four characters → three bytes; operands are read left to right, so the first bad character is the one named.
+  for (let i = 0; i < whole; i += 4) {
+    const n = (base64UrlValue(text, i) << 18) | (base64UrlValue(text, i + 1) << 12) | (base64UrlValue(text, i + 2) << 6) | base64UrlValue(text, i + 3);
+    out[offset++] = n >>> 16;
+    out[offset++] = (n >>> 8) & 0xff;
+    out[offset++] = n & 0xff;
   }
-  if (buffer !== 0) throw new RangeError('Invalid base64url: non-canonical final character.');
+  const rest = text.length - whole;
+  if (rest >= 2) {
+    const a = base64UrlValue(text, whole);
+    const b = base64UrlValue(text, whole + 1);
+    const c = rest === 3 ? base64UrlValue(text, whole + 2) : 0;
+    if ((rest === 2 && (b & 0x0f) !== 0) || (rest === 3 && (c & 0x03) !== 0)) throw new RangeError('Invalid base64url: non-canonical final character.');
+    out[offset++] = (a << 2) | (b >>> 4);
+    if (rest === 3) out[offset++] = ((b & 0x0f) << 4) | (c >>> 2);
+  }
   return out;
+}
+
+function base64UrlValue(text: string, index: number): number {
+  const code = text.charCodeAt(index);
+  const value = code < 128 ? BASE64URL_CODES[code]! : -1;
+  if (value < 0) throw new RangeError(`Invalid base64url: character ${index + 1} is outside the alphabet.`);
+  return value;
 }
 
 export function isBase64Url(text: string, byteLength?: number): boolean {
