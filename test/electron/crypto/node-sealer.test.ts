@@ -1,7 +1,6 @@
 import type * as nodeCrypto from 'node:crypto';
 import type * as NodeSealerModule from '../../../electron/crypto/node-sealer';
 import { createCipheriv, createECDH, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { aesKeyWrapComposed, checkIntakePublicKey, createBodySealer, createNodeSealer, nodeSealerSupport, type KeyWrapPath } from '../../../electron/crypto/node-sealer';
@@ -11,9 +10,9 @@ import { EnvelopeError, decodeEnvelopeHeader, sealedLength } from '../../../shar
 import { generateP256KeyPair, type P256KeyPair } from '../../../shared/crypto/p256-keys';
 import type { EnvelopeVector } from '../../shared/crypto/vectors/generate-vectors';
 import { pattern, replay, split } from '../../support/byte-fixtures';
+import { envelopeVectors, streamedHex, vectorSealerOptions } from '../../shared/crypto/vectors/envelope-vector-support';
 
-// Read rather than imported: test/tsconfig.json includes only .ts files.
-const vectors = (JSON.parse(readFileSync(new URL('../../shared/crypto/vectors/envelope-v1.json', import.meta.url), 'utf8')) as { vectors: EnvelopeVector[] }).vectors;
+const vectors = envelopeVectors;
 
 async function openBoth(opener: Opener, envelope: Uint8Array, pieceSize = 333): Promise<{ whole: Uint8Array; streamed: Uint8Array }> {
   const whole = (await opener.open(envelope)).plaintext;
@@ -36,12 +35,7 @@ function cipherWrap(kek: Uint8Array, keyData: Uint8Array): string {
 }
 
 function vectorSealer(vector: EnvelopeVector, keyWrap?: KeyWrapPath): Promise<Sealer> {
-  return createNodeSealer(fromHex(vector.intakePublicKey), {
-    chunkSize: vector.chunkSize,
-    ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
-    random: replay(vector.random),
-    ...(keyWrap === undefined ? {} : { keyWrap }),
-  });
+  return createNodeSealer(fromHex(vector.intakePublicKey), { ...vectorSealerOptions(vector), ...(keyWrap === undefined ? {} : { keyWrap }) });
 }
 
 /** Loads a fresh node-sealer module against a node:crypto changed by `change` (undone afterwards). */
@@ -105,10 +99,7 @@ describe('node:crypto sealer, composed key wrap: the committed v1 vectors', () =
 
   it.each(vectors.map((vector) => [vector.name, vector] as const))('streams to the committed bytes: %s', async (_name, vector) => {
     const sealer = await vectorSealer(vector, 'composed');
-    const plaintext = fromHex(vector.plaintext);
-    const pieces: Uint8Array[] = [];
-    for await (const piece of sealer.sealStream(vector.kind, [plaintext.subarray(0, 5), plaintext.subarray(5)])) pieces.push(piece);
-    expect(pieces.map(toHex).join('')).toBe(vector.envelope);
+    expect(await streamedHex(sealer, vector)).toBe(vector.envelope);
   });
 
   it('its envelopes open with the shared WebCrypto opener', async () => {
@@ -146,29 +137,18 @@ describe('checkIntakePublicKey (node:crypto ECDH, no WebCrypto)', () => {
 
 describe('node:crypto sealer: the committed v1 vectors', () => {
   it.each(vectors.map((vector) => [vector.name, vector] as const))('seals to the committed bytes: %s', async (_name, vector) => {
-    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), {
-      chunkSize: vector.chunkSize,
-      ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
-      random: replay(vector.random),
-    });
+    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), vectorSealerOptions(vector));
     expect(toHex(await sealer.seal(vector.kind, fromHex(vector.plaintext)))).toBe(vector.envelope);
   });
 
   it.each(vectors.map((vector) => [vector.name, vector] as const))('streams to the committed bytes: %s', async (_name, vector) => {
-    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), {
-      chunkSize: vector.chunkSize,
-      ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
-      random: replay(vector.random),
-    });
-    const plaintext = fromHex(vector.plaintext);
-    const pieces: Uint8Array[] = [];
-    for await (const piece of sealer.sealStream(vector.kind, [plaintext.subarray(0, 5), plaintext.subarray(5)])) pieces.push(piece);
-    expect(pieces.map(toHex).join('')).toBe(vector.envelope);
+    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), vectorSealerOptions(vector));
+    expect(await streamedHex(sealer, vector)).toBe(vector.envelope);
   });
 
   it('writes the deterministic ephemeral public key into the header and exposes it', async () => {
     const vector = vectors[0]!;
-    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), { chunkSize: vector.chunkSize, ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar), random: replay(vector.random) });
+    const sealer = await createNodeSealer(fromHex(vector.intakePublicKey), vectorSealerOptions(vector));
     expect(toHex(sealer.ephemeralPublicKey)).toBe(vector.envelope.slice(24, 24 + 130));
     expect(sealer.chunkSize).toBe(vector.chunkSize);
   });
@@ -469,12 +449,7 @@ describe('node:crypto sealer: the random pool', () => {
     await withCrypto(recordingRandom(fills), async (fresh) => {
       for (const keyWrap of ['cipher', 'composed'] as const) {
         for (const vector of vectors) {
-          const sealer = await fresh.createNodeSealer(fromHex(vector.intakePublicKey), {
-            chunkSize: vector.chunkSize,
-            ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
-            random: replay(vector.random),
-            keyWrap,
-          });
+          const sealer = await fresh.createNodeSealer(fromHex(vector.intakePublicKey), { ...vectorSealerOptions(vector), keyWrap });
           expect(toHex(await sealer.seal(vector.kind, fromHex(vector.plaintext)))).toBe(vector.envelope);
         }
       }
@@ -555,11 +530,7 @@ describe('the body sealer', () => {
       expect(support.ok && support.keyWrap === 'composed' ? support.cipherRejected : '').toMatch(/no id-aes256-wrap cipher/);
       // The default path of a node sealer in this process is the composed one, byte for byte.
       for (const vector of vectors) {
-        const sealer = await fresh.createNodeSealer(fromHex(vector.intakePublicKey), {
-          chunkSize: vector.chunkSize,
-          ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
-          random: replay(vector.random),
-        });
+        const sealer = await fresh.createNodeSealer(fromHex(vector.intakePublicKey), vectorSealerOptions(vector));
         expect(toHex(await sealer.seal(vector.kind, fromHex(vector.plaintext)))).toBe(vector.envelope);
       }
       await expect(fresh.createNodeSealer(fromHex(vectors[0]!.intakePublicKey), { keyWrap: 'cipher' }).then((s) => s.seal('object', new Uint8Array(1)))).rejects.toThrow(

@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../shared/crypto/bytes';
 import { createOpener, createSealer, openWithDataKey } from '../../../shared/crypto/envelope';
 import { ENVELOPE_KINDS, sealedLength } from '../../../shared/crypto/envelope-format';
 import { importP256PrivateScalar } from '../../../shared/crypto/p256-keys';
 import { canonicalChunks, referenceEnvelope } from './reference-envelope';
-import type { EnvelopeVector } from './vectors/generate-vectors';
-import { replay } from '../../support/byte-fixtures';
+import { envelopeVectors, streamedHex, vectorSealerOptions } from './vectors/envelope-vector-support';
 
-// Read rather than imported: test/tsconfig.json includes only .ts files.
-const vectors = (JSON.parse(readFileSync(new URL('vectors/envelope-v1.json', import.meta.url), 'utf8')) as { vectors: EnvelopeVector[] }).vectors;
+const vectors = envelopeVectors;
 
 describe('sealed envelope v1 test vectors', () => {
   it('has vectors for the edge cases of the chunking rule', () => {
@@ -22,24 +19,13 @@ describe('sealed envelope v1 test vectors', () => {
   it.each(vectors.map((vector) => [vector.name, vector] as const))('seals to the committed bytes: %s', async (_name, vector) => {
     const intake = await importP256PrivateScalar(fromHex(vector.intakePrivateScalar));
     expect(toHex(intake.publicKeyRaw)).toBe(vector.intakePublicKey);
-    const sealer = await createSealer(fromHex(vector.intakePublicKey), {
-      chunkSize: vector.chunkSize,
-      ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
-      random: replay(vector.random),
-    });
+    const sealer = await createSealer(fromHex(vector.intakePublicKey), vectorSealerOptions(vector));
     expect(toHex(await sealer.seal(vector.kind, fromHex(vector.plaintext)))).toBe(vector.envelope);
   });
 
   it.each(vectors.map((vector) => [vector.name, vector] as const))('streams to the committed bytes: %s', async (_name, vector) => {
-    const sealer = await createSealer(fromHex(vector.intakePublicKey), {
-      chunkSize: vector.chunkSize,
-      ephemeralPrivateScalar: fromHex(vector.ephemeralPrivateScalar),
-      random: replay(vector.random),
-    });
-    const plaintext = fromHex(vector.plaintext);
-    const pieces: Uint8Array[] = [];
-    for await (const piece of sealer.sealStream(vector.kind, [plaintext.subarray(0, 5), plaintext.subarray(5)])) pieces.push(piece);
-    expect(pieces.map(toHex).join('')).toBe(vector.envelope);
+    const sealer = await createSealer(fromHex(vector.intakePublicKey), vectorSealerOptions(vector));
+    expect(await streamedHex(sealer, vector)).toBe(vector.envelope);
   });
 
   it.each(vectors.map((vector) => [vector.name, vector] as const))('opens the committed bytes: %s', async (_name, vector) => {
