@@ -5,17 +5,11 @@
  * verifies chain and signatures. Available only while the vault is unlocked.
  */
 
-export const LEDGER_KINDS = [
-  'INTAKE_BATCH',
-  'ACCESS',
-  'CONSENT',
-  'ERASURE',
-  'EXPORT',
-  'SETTINGS_CHANGE',
-  'KEY_ROTATION',
-  'OPERATOR_CHANGE',
-] as const;
-export type LedgerKind = (typeof LEDGER_KINDS)[number];
+import { LEDGER_ENTRY_KINDS, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
+
+/** The entry kinds, as the signed schema defines them (shared/ledger/ledger-schema.ts). */
+export const LEDGER_KINDS = LEDGER_ENTRY_KINDS;
+export type LedgerKind = LedgerEntryKind;
 
 /** One signed entry as shown in the UI (all fields are PHI-free by construction). */
 export interface LedgerEntryView {
