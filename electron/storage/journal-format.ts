@@ -161,6 +161,18 @@ export type FrameRead =
   | { readonly ok: false; readonly problem: FrameProblem };
 
 /** Reads and checks the frame at `offset` (length, CRC, JSON, schema, and seq if `expectSeq` is given). */
+/**
+ * The size of the frame at `offset` from its header alone (no CRC, no parse): for stepping over
+ * records a read does not return. The frames returned after it are still checked whole,
+ * including their expected seq, so a wrong step cannot go unnoticed.
+ */
+export async function frameSize(window: FrameWindow, offset: number): Promise<number | FrameProblem> {
+  if (!(await window.ensure(offset, FRAME_HEADER_BYTES))) return 'short-header';
+  const length = window.view(offset, FRAME_HEADER_BYTES).readUInt32BE(0);
+  if (length === 0 || length > MAX_RECORD_BYTES) return 'bad-length';
+  return FRAME_HEADER_BYTES + length;
+}
+
 export async function readFrame(window: FrameWindow, offset: number, expectSeq?: number): Promise<FrameRead> {
   if (!(await window.ensure(offset, FRAME_HEADER_BYTES))) return { ok: false, problem: 'short-header' };
   const header = window.view(offset, FRAME_HEADER_BYTES);

@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger';
 import {
   ERASED_KIND,
   frame,
+  frameSize,
   FrameWindow,
   inlineObjectProblem,
   JOURNAL_KIND_PATTERN,
@@ -339,6 +340,15 @@ export class Journal {
     const records: JournalRecord[] = [];
     let bytes = 0;
     try {
+      // Records between the index entry and the cursor are stepped over by their length only.
+      while (seq <= after && offset < end) {
+        const size = await frameSize(window, offset);
+        if (typeof size !== 'number') {
+          throw new StorageError('E_JOURNAL_CORRUPT', `The journal in ${this.dir} is damaged at byte offset ${offset} (${size}); it changed on disk after it was opened.`, { folder: this.dir, offset });
+        }
+        offset += size;
+        seq++;
+      }
       while (offset < end && records.length < limit && (records.length === 0 || bytes < maxBytes)) {
         const read = await readFrame(window, offset, seq);
         if (!read.ok) {

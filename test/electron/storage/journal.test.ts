@@ -218,6 +218,22 @@ describe('journal', () => {
     });
   });
 
+  it('a read steps over the records before its cursor by length alone; the records it returns are checked whole', async () => {
+    const { dir, journal } = await freshJournal({ indexEvery: 16 });
+    const frames = await appendMany(journal, 40);
+    // Damage record 5's body on disk while the journal is open (the index entry before it is record 1).
+    const file = path.join(dir, JOURNAL_FILE_NAME);
+    const bytes = await readFile(file);
+    const damagedAt = frames[4]!.offset;
+    bytes[damagedAt + FRAME_HEADER_BYTES + 3]! ^= 0x01;
+    await writeFile(file, bytes);
+    // Record 5 lies between the index entry and the cursor: stepped over, not parsed.
+    expect((await journal.read({ after: 10, limit: 3 })).records.map((r) => r.seq)).toEqual([11, 12, 13]);
+    // A read that returns it checks it, and names where it is damaged.
+    await expect(journal.read({ after: 3, limit: 3 })).rejects.toMatchObject({ code: 'E_JOURNAL_CORRUPT', details: { offset: damagedAt } });
+    await journal.close();
+  });
+
   it('refuses to open a journal damaged before its last record, naming the offset, and changes nothing', async () => {
     const { dir, journal } = await freshJournal();
     const frames = await appendMany(journal, 10);
