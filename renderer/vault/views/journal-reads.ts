@@ -2,8 +2,9 @@
  * How the mind reads the journal in parts (the views' replay, the ledger writer). An answer of
  * 500 intake records is megabytes of JSON that Chromium receives and parses in one main-thread
  * task, so reads are smaller; and they end on a multiple of JOURNAL_READ_PART because the body
- * finds a cursor from an index of every 256th record and re-reads the records before it within
- * that stretch (electron/storage/journal.ts): reads that start on the boundary skip nothing.
+ * finds a cursor from an index of every 256th record and steps over the records before it within
+ * that stretch (electron/storage/journal.ts; by their length, but it still reads their bytes):
+ * reads that start on the boundary step over nothing.
  */
 export const JOURNAL_READ_PART = 256;
 
