@@ -21,6 +21,7 @@ export default defineConfig({
           hookTimeout: 30_000,
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
           exclude: ['test/e2e/**', 'test/interop/**', 'test/bench/**'],
+          setupFiles: ['test/support/dom-wait-timeout.ts'],
         },
       },
       {
