@@ -1,6 +1,4 @@
-// The front end declares hl7-standard's types (the package ships none); the benches parse with the same declaration.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="../../electron/intake/hl7/hl7-standard.d.ts" />
+// hl7-standard ships no types: test/support/hl7-standard.d.ts declares what the benches and tests use.
 import HL7 from 'hl7-standard';
 
 /**

@@ -1,6 +1,4 @@
 // The front end reads segments itself; hl7-standard is the reference it must agree with.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="../../../../electron/intake/hl7/hl7-standard.d.ts" />
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';

@@ -1,5 +1,6 @@
-// hl7-standard ships no types; this declares the part of its API the benches and the front end's
-// reference tests use (test/electron/intake/hl7/hl7-segments.test.ts).
+// hl7-standard ships no types; this declares the part of its API the tests and benches use: the
+// bare-parse baseline (test/bench/hl7-bare-parse.ts) and the front end's reference test
+// (test/electron/intake/hl7/hl7-segments.test.ts). The app itself no longer runs hl7-standard.
 declare module 'hl7-standard' {
   type FieldValue = string | string[] | Record<string, string | string[]> | Record<string, string | string[]>[];
 
