@@ -6,6 +6,7 @@ import type {
   LedgerVerification,
   NodeIdentity,
 } from '../../../renderer/ledger/ledger-service';
+import { createCallScript, type ScriptedCalls } from './scripted-calls';
 
 type Method = keyof LedgerService;
 
@@ -25,16 +26,8 @@ export interface FakeLedgerOptions {
   readonly accesses?: Readonly<Record<string, readonly { operatorName: string; operator: string; at: string; seq: number }[]>>;
 }
 
-export interface FakeLedger extends LedgerService {
-  /** Every call, in order, with its arguments. */
-  readonly calls: { method: Method; args: unknown[] }[];
+export interface FakeLedger extends LedgerService, ScriptedCalls<Method> {
   readonly entryList: LedgerEntryView[];
-  callsTo(method: Method): unknown[][];
-  /** Makes one method reject with this error (until cleared with undefined). */
-  failWith(method: Method, error: Error | undefined): void;
-  /** Holds one method's answers until `release(method)` (to observe busy states). */
-  hold(method: Method): void;
-  release(method: Method): void;
   /** Sets what lastVerification() answers, as a verification finishing in the background would (and tells the listeners). */
   setLastVerification(verification: LedgerVerification | null): void;
   /** Sets what writerProblem() answers and tells the listeners. */
@@ -92,9 +85,8 @@ function matches(entry: LedgerEntryView, filter: LedgerFilter): boolean {
 /** A LedgerService double in memory: entries, identity, verification, exports, with call records. */
 export function createFakeLedger(options: FakeLedgerOptions = {}): FakeLedger {
   const entryList = [...(options.entries ?? [])].sort((a, b) => b.seq - a.seq);
-  const calls: { method: Method; args: unknown[] }[] = [];
-  const failures = new Map<Method, Error>();
-  const holds = new Map<Method, { promise: Promise<void>; release: () => void }>();
+  const script = createCallScript<Method>();
+  const enter = script.enter;
   let identity: NodeIdentity = {
     address: NODE_ADDRESS,
     intakePublicKey: INTAKE_PUBLIC_KEY,
@@ -112,32 +104,13 @@ export function createFakeLedger(options: FakeLedgerOptions = {}): FakeLedger {
     for (const listener of [...listeners]) listener();
   };
 
-  async function enter(method: Method, args: unknown[]): Promise<void> {
-    calls.push({ method, args });
-    await holds.get(method)?.promise;
-    const failure = failures.get(method);
-    if (failure !== undefined) throw failure;
-  }
-
   const ledger: FakeLedger = {
-    calls,
+    calls: script.calls,
     entryList,
-    callsTo: (method) => calls.filter((c) => c.method === method).map((c) => c.args),
-    failWith(method, error) {
-      if (error === undefined) failures.delete(method);
-      else failures.set(method, error);
-    },
-    hold(method) {
-      let release = (): void => undefined;
-      const promise = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      holds.set(method, { promise, release });
-    },
-    release(method) {
-      holds.get(method)?.release();
-      holds.delete(method);
-    },
+    callsTo: script.callsTo,
+    failWith: script.failWith,
+    hold: script.hold,
+    release: script.release,
     setLastVerification(verification) {
       last = verification;
       notify();

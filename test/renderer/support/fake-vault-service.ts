@@ -14,6 +14,7 @@ import {
   type VaultPhase,
   type VaultService,
 } from '../../../renderer/vault/vault-service';
+import { createCallScript, type ScriptedCalls } from './scripted-calls';
 
 type Method = keyof VaultService;
 
@@ -50,19 +51,13 @@ export interface FakeVaultOptions {
   readonly raw?: Readonly<Record<string, string | Uint8Array>>;
 }
 
-export interface FakeVault extends VaultService {
-  /** Every call, in order, with its arguments (passphrases included: it is a test double). */
-  readonly calls: { method: Method; args: unknown[] }[];
+/** `calls` holds every call with its arguments, passphrases included: it is a test double. */
+export interface FakeVault extends VaultService, ScriptedCalls<Method> {
   readonly patients: Map<string, FakePatient>;
   /** The quarantine view; tests change it (then the UI refreshes on an event). */
   quarantineRows: QuarantineEntry[];
   /** Ids in display order for search('') and bulk data; built on demand from `patients` or `bulk`. */
   seedBulk(count: number): void;
-  /** Makes one method reject with this error (until cleared with undefined). */
-  failWith(method: Method, error: Error | undefined): void;
-  /** Holds one method's answers until `release(method)` (to observe busy states). */
-  hold(method: Method): void;
-  release(method: Method): void;
   /** Locks as auto-lock would, from outside the UI. */
   autoLock(): void;
   /**
@@ -70,7 +65,6 @@ export interface FakeVault extends VaultService {
    * when a replay starts, progresses or ends. Call inside act() once rendered.
    */
   setIndexing(state: Partial<IndexingState>): void;
-  callsTo(method: Method): unknown[][];
   listenerCount(): number;
 }
 
@@ -140,11 +134,10 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
   const delays = options.wrongPassphraseDelays ?? [0];
   const listeners = new Set<() => void>();
   let indexing: IndexingState = { busy: false, applied: 0 };
-  const failures = new Map<Method, Error>();
-  const holds = new Map<Method, { promise: Promise<void>; release: () => void }>();
   const patients = new Map<string, FakePatient>((options.patients ?? []).map((p) => [p.patientId, p]));
   let bulkCount = 0;
-  const calls: { method: Method; args: unknown[] }[] = [];
+  const script = createCallScript<Method>();
+  const calls = script.calls;
   const keychainAvailable = options.keychainAvailable ?? false;
   /** The operator the keychain slot unlocks as (one per vault), or null. */
   let keychainOperator: string | null = options.autoUnlock === true ? (operators[0]?.operatorId ?? null) : null;
@@ -156,10 +149,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
 
   /** Records the call, applies a configured failure or hold, and checks the phase. */
   async function enter(method: Method, args: unknown[], needs: VaultPhase | null = 'unlocked'): Promise<void> {
-    calls.push({ method, args });
-    await holds.get(method)?.promise;
-    const failure = failures.get(method);
-    if (failure !== undefined) throw failure;
+    await script.enter(method, args);
     if (needs === 'unlocked' && phase !== 'unlocked') throw new VaultError('E_LOCKED', 'The vault is locked.');
   }
   function requireAdmin(): void {
@@ -185,21 +175,9 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     seedBulk(count) {
       bulkCount = count;
     },
-    failWith(method, error) {
-      if (error === undefined) failures.delete(method);
-      else failures.set(method, error);
-    },
-    hold(method) {
-      let release = (): void => undefined;
-      const promise = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      holds.set(method, { promise, release });
-    },
-    release(method) {
-      holds.get(method)?.release();
-      holds.delete(method);
-    },
+    failWith: script.failWith,
+    hold: script.hold,
+    release: script.release,
     autoLock() {
       vault.lock();
     },
@@ -210,9 +188,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       indexing = next;
       notify();
     },
-    callsTo(method) {
-      return calls.filter((c) => c.method === method).map((c) => c.args);
-    },
+    callsTo: script.callsTo,
     listenerCount() {
       return listeners.size;
     },
