@@ -5,13 +5,13 @@ import { promisify } from 'node:util';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { startBody, type Body } from '../../electron/body';
-import { createApiClient, type Transport } from '../../shared/ipc/api-client';
-import type { EventName } from '../../shared/ipc/contract';
+import { createApiClient } from '../../shared/ipc/api-client';
 import { bytes32Of } from '../../shared/ledger/ledger-schema';
 import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
 import { createVaultService, type VaultServiceWithReady } from '../../renderer/vault/create-vault-service';
 import { REPO_ROOT } from '../support/repo-paths';
 import { useTempDirs } from '../support/temp-dir';
+import { inProcessTransport } from '../support/in-process-transport';
 
 /**
  * The signed ledger with the real body and the real mind in one process (as vault-roundtrip does):
@@ -25,17 +25,6 @@ import { useTempDirs } from '../support/temp-dir';
 const PASSPHRASE = 'violet tractor amber seventeen';
 const run = promisify(execFile);
 
-function inProcessTransport(body: Body): Transport {
-  return {
-    kind: 'websocket',
-    call: (method, payload) => body.router.dispatch(method, payload, { transport: 'in-process', connectionId: 't' }),
-    subscribe(name, listener) {
-      return body.events.subscribe((event: EventName, payload: unknown) => {
-        if (event === name) (listener as (p: unknown) => void)(payload);
-      });
-    },
-  };
-}
 
 function mind(body: Body, verifyAtUnlock = false): VaultServiceWithReady {
   const transport = inProcessTransport(body);

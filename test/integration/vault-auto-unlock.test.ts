@@ -4,10 +4,10 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../electron/body';
 import type { KeychainEntry, KeychainPort } from '../../electron/vault/keychain';
-import { createApiClient, type Transport } from '../../shared/ipc/api-client';
-import type { EventName } from '../../shared/ipc/contract';
+import { createApiClient } from '../../shared/ipc/api-client';
 import { createVaultService, type VaultServiceWithReady } from '../../renderer/vault/create-vault-service';
 import { useTempDirs } from '../support/temp-dir';
+import { inProcessTransport } from '../support/in-process-transport';
 
 /**
  * "Unlock automatically on this computer" (design §3) with the real body: startBody with an
@@ -37,17 +37,6 @@ class MemoryKeychain implements KeychainPort {
   }
 }
 
-function inProcessTransport(body: Body): Transport {
-  return {
-    kind: 'websocket',
-    call: (method, payload) => body.router.dispatch(method, payload, { transport: 'in-process', connectionId: 't' }),
-    subscribe(name, listener) {
-      return body.events.subscribe((event: EventName, payload: unknown) => {
-        if (event === name) (listener as (p: unknown) => void)(payload);
-      });
-    },
-  };
-}
 
 interface Node {
   readonly body: Body;

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../electron/body';
-import { createApiClient, type Transport } from '../../shared/ipc/api-client';
-import type { EventName } from '../../shared/ipc/contract';
+import { createApiClient } from '../../shared/ipc/api-client';
 import { createVaultService } from '../../renderer/vault/create-vault-service';
 import { VaultError, type VaultService } from '../../renderer/vault/vault-service';
 import { useTempDirs } from '../support/temp-dir';
 import { dumpAllDatabases } from '../renderer/vault/support/idb-dump';
+import { inProcessTransport } from '../support/in-process-transport';
 
 /**
  * Body + mind together, in one process: the real body (startBody, temp data dir) behind an
@@ -21,17 +21,6 @@ import { dumpAllDatabases } from '../renderer/vault/support/idb-dump';
 const PASSPHRASE = 'violet tractor amber seventeen';
 const ITERATIONS = 1000;
 
-function inProcessTransport(body: Body): Transport {
-  return {
-    kind: 'websocket',
-    call: (method, payload) => body.router.dispatch(method, payload, { transport: 'in-process', connectionId: 't' }),
-    subscribe(name, listener) {
-      return body.events.subscribe((event: EventName, payload: unknown) => {
-        if (event === name) (listener as (p: unknown) => void)(payload);
-      });
-    },
-  };
-}
 
 async function startNode(dataDir: string): Promise<{ body: Body; vault: VaultService & { ready(): Promise<void> }; factory: IDBFactory }> {
   const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
