@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useId } from 'react';
 import { hrefForRoute } from '../../app/router/hash-route';
 import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
@@ -6,6 +6,7 @@ import type { LedgerEntryView, LedgerService, LedgerVerification } from '../../l
 import { CopyButton } from '../../app/copy-button';
 import { entryTrust, kindLabel, ledgerTime, NODE_OPERATOR_LABEL, trustLabel, trustSentence } from './ledger-format';
 import { TrustMark } from './trust-mark';
+import { Fact } from '../../app/fact';
 
 /** `#/ledger/<seq>`: every field of one signed entry, and what the last verification says of it. */
 export function EntryDetail({
@@ -46,14 +47,6 @@ export function EntryDetail({
   );
 }
 
-function Fact({ term, children }: { term: string; children: ReactNode }) {
-  return (
-    <div className="facts__row">
-      <dt>{term}</dt>
-      <dd>{children}</dd>
-    </div>
-  );
-}
 
 /** A hash, address or signature: whole, monospaced, selectable, with its own Copy button. */
 function HashValue({ value, what }: { value: string; what: string }) {

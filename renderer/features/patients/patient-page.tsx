@@ -8,6 +8,7 @@ import { ErasePatientDialog } from './erase-patient-dialog';
 import { PatientAccesses } from './patient-accesses';
 import { addressLabel, identifierLabel, patientName, sexLabel } from './record-format';
 import { RecordTable } from './record-table';
+import { Fact } from '../../app/fact';
 
 /** One patient: who they are, then their records in time order. Opening it is journaled as an access. */
 export function PatientPage({ patientId, onErased }: { patientId: string; onErased: (name: string) => void }) {
@@ -56,44 +57,26 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
           )}
         </div>
         <dl className="facts patient-facts">
-          <div className="facts__row">
-            <dt>Birth date</dt>
-            <dd>{patient.birthDate ?? 'Not recorded'}</dd>
-          </div>
-          <div className="facts__row">
-            <dt>Sex</dt>
-            <dd>{sexLabel(patient.sex)}</dd>
-          </div>
-          <div className="facts__row">
-            <dt>{patient.identifiers.length === 1 ? 'Identifier' : 'Identifiers'}</dt>
-            <dd>
-              <ul className="inline-list">
-                {patient.identifiers.map((identifier) => (
-                  <li key={`${identifier.authority}|${identifier.type}|${identifier.value}`}>{identifierLabel(identifier)}</li>
-                ))}
-              </ul>
-            </dd>
-          </div>
+          <Fact term="Birth date">{patient.birthDate ?? 'Not recorded'}</Fact>
+          <Fact term="Sex">{sexLabel(patient.sex)}</Fact>
+          <Fact term={patient.identifiers.length === 1 ? 'Identifier' : 'Identifiers'}>
+            <ul className="inline-list">
+              {patient.identifiers.map((identifier) => (
+                <li key={`${identifier.authority}|${identifier.type}|${identifier.value}`}>{identifierLabel(identifier)}</li>
+              ))}
+            </ul>
+          </Fact>
           {detail.mergedPatients !== undefined && detail.mergedPatients.length > 0 && (
-            <div className="facts__row">
-              <dt>Merged records</dt>
-              <dd>
-                Includes the records of{' '}
-                {detail.mergedPatients
-                  .map((merged) => `${patientName(merged)} (${merged.identifiers.map(identifierLabel).join(', ')})`)
-                  .join('; ')}
-                , merged into this patient by the sending system.
-              </dd>
-            </div>
+            <Fact term="Merged records">
+              Includes the records of{' '}
+              {detail.mergedPatients
+                .map((merged) => `${patientName(merged)} (${merged.identifiers.map(identifierLabel).join(', ')})`)
+                .join('; ')}
+              , merged into this patient by the sending system.
+            </Fact>
           )}
-          <div className="facts__row">
-            <dt>Address</dt>
-            <dd>{address === '' ? 'Not recorded' : address}</dd>
-          </div>
-          <div className="facts__row">
-            <dt>{(patient.phones?.length ?? 0) === 1 ? 'Phone' : 'Phones'}</dt>
-            <dd>{patient.phones === undefined || patient.phones.length === 0 ? 'Not recorded' : patient.phones.join(', ')}</dd>
-          </div>
+          <Fact term="Address">{address === '' ? 'Not recorded' : address}</Fact>
+          <Fact term={(patient.phones?.length ?? 0) === 1 ? 'Phone' : 'Phones'}>{patient.phones === undefined || patient.phones.length === 0 ? 'Not recorded' : patient.phones.join(', ')}</Fact>
         </dl>
       </section>
       <section className="panel" aria-labelledby={recordsHeadingId}>

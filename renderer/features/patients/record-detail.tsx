@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useId } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
@@ -25,6 +25,7 @@ import {
   severityLabel,
   statusLabel,
 } from './record-format';
+import { Fact } from '../../app/fact';
 
 const CHANNEL_WORDS: Readonly<Record<string, string>> = {
   demo: 'Demo data',
@@ -57,14 +58,6 @@ export function RecordDetail({ patientId, recordId }: { patientId: string; recor
   );
 }
 
-function Fact({ term, children }: { term: string; children: ReactNode }) {
-  return (
-    <div className="facts__row">
-      <dt>{term}</dt>
-      <dd>{children}</dd>
-    </div>
-  );
-}
 
 function RecordFields({ row }: { row: RecordRow }) {
   const headingId = useId();

@@ -10,6 +10,7 @@ import { useCurrentOperator } from '../../vault/vault-context';
 import { CopyButton } from '../../app/copy-button';
 import { shortHash } from '../ledger/ledger-format';
 import { ChoiceGroup, type Choice } from './choice-group';
+import { Fact } from '../../app/fact';
 
 type InstitutionRole = NodeIdentity['institutionRole'];
 
@@ -92,42 +93,24 @@ export function NodeIdentitySection() {
 function IdentityFacts({ identity }: { identity: NodeIdentity }) {
   return (
     <dl className="facts ledger-facts">
-      <div className="facts__row">
-        <dt>Node id</dt>
-        <dd>
-          <div className="hash-value">
-            <code className="hash hash--full">{identity.address}</code>
-            <CopyButton value={identity.address} label="Copy node id" />
-          </div>
-        </dd>
-      </div>
-      <div className="facts__row">
-        <dt>Intake public key</dt>
-        <dd>
-          <div className="hash-value">
-            <code className="hash" title={identity.intakePublicKey}>
-              {shortHash(identity.intakePublicKey)}
-            </code>
-            <CopyButton value={identity.intakePublicKey} name="Copy intake public key" />
-          </div>
-        </dd>
-      </div>
-      <div className="facts__row">
-        <dt>Institution</dt>
-        <dd>{identity.institutionName === '' ? <span className="muted">Not named yet</span> : identity.institutionName}</dd>
-      </div>
-      <div className="facts__row">
-        <dt>Institution role</dt>
-        <dd>{institutionRoleLabel(identity.institutionRole)}</dd>
-      </div>
-      <div className="facts__row">
-        <dt>Chain id</dt>
-        <dd>{identity.chainId}</dd>
-      </div>
-      <div className="facts__row">
-        <dt>App version</dt>
-        <dd>{identity.appVersion}</dd>
-      </div>
+      <Fact term="Node id">
+        <div className="hash-value">
+          <code className="hash hash--full">{identity.address}</code>
+          <CopyButton value={identity.address} label="Copy node id" />
+        </div>
+      </Fact>
+      <Fact term="Intake public key">
+        <div className="hash-value">
+          <code className="hash" title={identity.intakePublicKey}>
+            {shortHash(identity.intakePublicKey)}
+          </code>
+          <CopyButton value={identity.intakePublicKey} name="Copy intake public key" />
+        </div>
+      </Fact>
+      <Fact term="Institution">{identity.institutionName === '' ? <span className="muted">Not named yet</span> : identity.institutionName}</Fact>
+      <Fact term="Institution role">{institutionRoleLabel(identity.institutionRole)}</Fact>
+      <Fact term="Chain id">{identity.chainId}</Fact>
+      <Fact term="App version">{identity.appVersion}</Fact>
     </dl>
   );
 }
