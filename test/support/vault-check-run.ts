@@ -1,24 +1,13 @@
 import { spawn } from 'node:child_process';
+import type { VaultCheckReport } from '../../electron/storage/vault-check';
 import { REPO_ROOT } from './repo-paths';
-
-/** What `npm run --silent vault:check -- --data-dir DIR` prints (electron/storage/vault-check.ts). */
-export interface VaultCheckOutput {
-  readonly journal: {
-    readonly records: number;
-    readonly byKind: Record<string, number>;
-    readonly tornTail: boolean;
-    readonly repairs: ReadonlyArray<{ readonly seq: number; readonly truncatedBytes: number }>;
-  };
-  readonly objects: number;
-  readonly errors: readonly string[];
-}
 
 export interface VaultCheckRun {
   readonly exitCode: number | null;
   readonly stdout: string;
   readonly stderr: string;
-  /** The one JSON line, parsed; undefined when stdout was not one JSON object. */
-  readonly report: VaultCheckOutput | undefined;
+  /** The one JSON line `npm run --silent vault:check` prints, parsed; undefined when stdout was not one JSON object. */
+  readonly report: VaultCheckReport | undefined;
 }
 
 /**
@@ -39,11 +28,11 @@ export function runVaultCheck(dataDir: string, timeoutMs = 60_000): Promise<Vaul
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.once('error', reject);
     child.once('close', (exitCode) => {
-      let report: VaultCheckOutput | undefined;
+      let report: VaultCheckReport | undefined;
       const lines = stdout.trim().split('\n');
       if (lines.length === 1) {
         try {
-          report = JSON.parse(lines[0]!) as VaultCheckOutput;
+          report = JSON.parse(lines[0]!) as VaultCheckReport;
         } catch {
           report = undefined;
         }
