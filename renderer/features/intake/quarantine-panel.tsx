@@ -1,8 +1,9 @@
-import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { Hl7Charset, IntakeMessageResult } from '../../../shared/ipc/intake-contract';
 import { SubmitRow } from '../../app/form/submit-row';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useAction } from '../../app/use-action';
+import { useModalDialog } from '../../app/use-modal-dialog';
 import { ActionError } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 import type { QuarantineEntry } from '../../vault/vault-service';
@@ -130,7 +131,7 @@ function resultText(resolved: boolean, results: readonly IntakeMessageResult[]):
 
 function QuarantineDialog({ pending, onClose, onDone }: { pending: Pending; onClose: () => void; onDone: (notice: ReactNode) => void }) {
   const vault = useVault();
-  const dialog = useRef<HTMLDialogElement>(null);
+  const dialog = useModalDialog();
   const titleId = useId();
   const charsetId = useId();
   const { entry, action } = pending;
@@ -146,18 +147,6 @@ function QuarantineDialog({ pending, onClose, onDone }: { pending: Pending; onCl
     const answer = await vault.reprocessQuarantined(entry.seq, charset === '' ? {} : { charset });
     onDone(resultText(answer.resolved, answer.results));
   });
-
-  useEffect(() => {
-    const element = dialog.current;
-    if (element === null) return;
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    if (typeof element.showModal === 'function' && !element.open) element.showModal();
-    else element.setAttribute('open', '');
-    return () => {
-      if (element.open && typeof element.close === 'function') element.close();
-      opener?.focus();
-    };
-  }, []);
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();

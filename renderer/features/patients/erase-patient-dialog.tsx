@@ -1,7 +1,8 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { TextField } from '../../app/form/text-field';
 import { SubmitRow } from '../../app/form/submit-row';
 import { useAction } from '../../app/use-action';
+import { useModalDialog } from '../../app/use-modal-dialog';
 import { ActionError } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 
@@ -23,7 +24,7 @@ export function ErasePatientDialog({
   onErased: () => void;
 }) {
   const vault = useVault();
-  const dialog = useRef<HTMLDialogElement>(null);
+  const dialog = useModalDialog({ focusFirstInput: true });
   const titleId = useId();
   const descriptionId = useId();
   const [typed, setTyped] = useState('');
@@ -31,20 +32,6 @@ export function ErasePatientDialog({
     await vault.erasePatient(patientId);
     onErased();
   });
-
-  // A modal <dialog>: the rest of the page is inert and Escape closes it; focus returns to the opener.
-  useEffect(() => {
-    const element = dialog.current;
-    if (element === null) return;
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    if (typeof element.showModal === 'function' && !element.open) element.showModal();
-    else element.setAttribute('open', '');
-    element.querySelector('input')?.focus();
-    return () => {
-      if (element.open && typeof element.close === 'function') element.close();
-      opener?.focus();
-    };
-  }, []);
 
   const problem = typed.trim() === identifier ? null : `Type ${identifier} to confirm.`;
   const submit = (event: FormEvent): void => {
