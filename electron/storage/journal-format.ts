@@ -83,11 +83,13 @@ export type JournalRecord = Readonly<z.infer<typeof JournalRecordSchema>>;
  * What is wrong with an inline object's bytes, or null: they must hash to their id, start with a
  * sealed-envelope header of kind `object`, hold at least one chunk tag and fit the inline cap.
  * The CRC of the frame already covers them against tears; this is the content-address check.
+ * `knownDigest`: the bytes' SHA-256 (hex) when the caller has just computed it (the journal's
+ * append names an inline object by that hash), so the same bytes are not hashed twice.
  */
-export function inlineObjectProblem(id: string, bytes: Uint8Array): string | null {
+export function inlineObjectProblem(id: string, bytes: Uint8Array, knownDigest?: string): string | null {
   if (bytes.length < ENVELOPE_HEADER_LENGTH + GCM_TAG_LENGTH) return `${bytes.length} bytes, shorter than the smallest sealed envelope`;
   if (bytes.length > MAX_INLINE_OBJECT_BYTES) return `${bytes.length} bytes, over the inline cap of ${MAX_INLINE_OBJECT_BYTES}`;
-  const digest = createHash('sha256').update(bytes).digest('hex');
+  const digest = knownDigest ?? createHash('sha256').update(bytes).digest('hex');
   if (digest !== id) return `content does not match its name (SHA-256 is ${digest}): damaged or altered`;
   try {
     const header = decodeEnvelopeHeader(bytes);

@@ -698,7 +698,7 @@ function inlineObjects(inline: readonly Uint8Array[] | undefined, objects: reado
   for (const bytes of inline) {
     if (!(bytes instanceof Uint8Array)) throw new StorageError('E_INVALID', 'An inline object must be a sealed envelope.');
     const id = createHash('sha256').update(bytes).digest('hex');
-    const problem = inlineObjectProblem(id, bytes);
+    const problem = inlineObjectProblem(id, bytes, id);
     if (problem !== null) throw new StorageError('E_INVALID', `Refused an inline object: ${problem}.`);
     if (!objects.includes(id)) throw new StorageError('E_INVALID', 'An inline object must be listed, by its SHA-256, in the record\'s objects.');
     out[id] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
