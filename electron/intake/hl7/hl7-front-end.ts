@@ -544,6 +544,18 @@ const AMPERSAND = 0x26; // &
 /** Set by locate(): whether the value it returned holds the escape character (and so needs decoding). */
 let locatedEscape = false;
 
+/** Characters the value lookups were allowed to examine, since the module loaded (see hl7ScanCount). */
+let scanned = 0;
+
+/**
+ * A cost probe for tests and benches: how many characters of message text the segment value
+ * lookups may have examined so far (an upper bound on their work). Parsing and mapping a message
+ * must stay within a small multiple of its length, whatever its repetitions.
+ */
+export function hl7ScanCount(): number {
+  return scanned;
+}
+
 /**
  * What `splitField(text.slice(start, end))[repetition]?.[component - 1]?.[subcomponent - 1]` gives
  * ('' when absent), found in one pass over the field, in place, without building the arrays.
@@ -551,6 +563,7 @@ let locatedEscape = false;
  */
 function locate(text: string, start: number, end: number, component: number, subcomponent: number, repetition: number, escape: number): string {
   locatedEscape = false;
+  scanned += end - start;
   if (!Number.isInteger(repetition) || repetition < 0 || !Number.isInteger(component) || component < 1 || !Number.isInteger(subcomponent) || subcomponent < 1) return '';
   // Where we are (repetition r, component c, subcomponent s) and, once in the wanted part, where it starts.
   let r = 0;
@@ -605,6 +618,12 @@ class Segment implements Hl7Segment {
   readonly #msh: boolean;
   /** Fields asked for through field(), split (values are found in the text without splitting it). */
   #cache: (Hl7Field | undefined)[] | undefined;
+  /**
+   * Where each repetition of a field starts in the text (plus one past the field's end), built the
+   * first time a repetition other than the first is read: looping over N repetitions then costs
+   * O(field) in all instead of rescanning the field from its start for each (O(N²)).
+   */
+  #repetitionStarts: (Int32Array | undefined)[] | undefined;
   constructor(
     readonly name: string,
     readonly position: number,
@@ -665,8 +684,39 @@ class Segment implements Hl7Segment {
     if (k === 0) return '';
     const bars = this.#barsOf();
     if (k > bars.length) return '';
-    const raw = locate(source.text, bars[k - 1]! + 1, k < bars.length ? bars[k]! : this.#end, component, subcomponent, repetition, source.escapeCode);
+    const start = bars[k - 1]! + 1;
+    const end = k < bars.length ? bars[k]! : this.#end;
+    let raw: string;
+    if (repetition === 0) {
+      // The first repetition (the usual read): locate stops at the first `~`, no index needed.
+      raw = locate(source.text, start, end, component, subcomponent, 0, source.escapeCode);
+    } else {
+      if (!Number.isInteger(repetition) || repetition < 0) return '';
+      const starts = this.#repetitionsOf(n, start, end);
+      if (repetition >= starts.length - 1) return '';
+      // The repetition's own span, without its closing `~`.
+      raw = locate(source.text, starts[repetition]!, starts[repetition + 1]! - 1, component, subcomponent, 0, source.escapeCode);
+    }
     return locatedEscape ? source.decode(raw) : raw;
+  }
+
+  /** The repetition index of field n (text span [start, end)): start offsets, then end + 1. */
+  #repetitionsOf(n: number, start: number, end: number): Int32Array {
+    const index = (this.#repetitionStarts ??= []);
+    let starts = index[n];
+    if (starts === undefined) {
+      const text = this.#source.text;
+      scanned += end - start;
+      let count = 1;
+      for (let i = start; i < end; i++) if (text.charCodeAt(i) === TILDE) count++;
+      starts = new Int32Array(count + 1);
+      let r = 0;
+      starts[0] = start;
+      for (let i = start; i < end; i++) if (text.charCodeAt(i) === TILDE) starts[++r] = i + 1;
+      starts[count] = end + 1;
+      index[n] = starts;
+    }
+    return starts;
   }
 
   repetitions(n: number): number {
@@ -679,10 +729,8 @@ class Segment implements Hl7Segment {
     const start = bars[k - 1]! + 1;
     const end = k < bars.length ? bars[k]! : this.#end;
     if (start === end) return 0;
-    const text = this.#source.text;
-    let count = 1;
-    for (let i = start; i < end; i++) if (text.charCodeAt(i) === TILDE) count++;
-    return count;
+    // Callers that count repetitions go on to read them: index the field now (one pass either way).
+    return this.#repetitionsOf(n, start, end).length - 1;
   }
 }
 
