@@ -2,7 +2,10 @@ import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { decodeEnvelopeHeader, ENVELOPE_HEADER_LENGTH, EnvelopeError } from '../../shared/crypto/envelope-format';
 import { KeyringSchema, type Keyring } from '../../shared/ipc';
-import { BodyError } from '../ipc/contract-router';
+import { Refusal } from '../errors/refusal';
+
+/** A refusal of backup work (the router turns it into a wire error). */
+export class BackupRefusal extends Refusal {}
 
 /**
  * A backup file (`.hdmsbak`), version 1:
@@ -84,12 +87,12 @@ export function containerEnd(entries: number): Buffer {
   return out;
 }
 
-export function malformed(why: string): BodyError {
-  return new BodyError('E_BAD_REQUEST', `The backup's content is malformed: ${why}.`);
+export function malformed(why: string): BackupRefusal {
+  return new BackupRefusal('E_BAD_REQUEST', `The backup's content is malformed: ${why}.`);
 }
 
-export function notABackup(why: string): BodyError {
-  return new BodyError('E_BAD_REQUEST', `That file is not an HDMS Node backup (${why}).`);
+export function notABackup(why: string): BackupRefusal {
+  return new BackupRefusal('E_BAD_REQUEST', `That file is not an HDMS Node backup (${why}).`);
 }
 
 export interface BackupHead {
@@ -109,7 +112,7 @@ export async function readBackupHead(file: string): Promise<BackupHead> {
     handle = await open(file, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new BodyError('E_BAD_REQUEST', code === 'ENOENT' ? 'No backup file at that path.' : `The backup file cannot be opened (${code ?? 'error'}).`);
+    throw new BackupRefusal('E_BAD_REQUEST', code === 'ENOENT' ? 'No backup file at that path.' : `The backup file cannot be opened (${code ?? 'error'}).`);
   }
   try {
     const { size } = await handle.stat();

@@ -5,13 +5,13 @@ import path from 'node:path';
 import { openStreamWithDataKey } from '../../shared/crypto/envelope';
 import { EnvelopeError } from '../../shared/crypto/envelope-format';
 import { KeyringSchema, type Keyring } from '../../shared/ipc';
-import { BodyError } from '../ipc/contract-router';
+
 import type { Logger } from '../logging/logger';
 import { inlineObjectProblem, scanJournal } from '../storage/journal-format';
 import { nodeStorageFs } from '../storage/storage-fs';
 import { vaultLayout } from '../storage/vault-layout';
 import { pathExists, syncDir } from '../storage/durable-files';
-import { MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
+import { BackupRefusal, MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
 
 export interface BackupRestoreOptions {
   readonly dataDir: string;
@@ -98,8 +98,8 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
 
 function translate(error: unknown): unknown {
   if (error instanceof EnvelopeError) {
-    if (error.code === 'E_ENVELOPE_AUTH') return new BodyError('E_BAD_REQUEST', 'The backup does not open with that key (or it was altered).');
-    return new BodyError('E_BAD_REQUEST', `The backup file is damaged or incomplete (${error.code}).`);
+    if (error.code === 'E_ENVELOPE_AUTH') return new BackupRefusal('E_BAD_REQUEST', 'The backup does not open with that key (or it was altered).');
+    return new BackupRefusal('E_BAD_REQUEST', `The backup file is damaged or incomplete (${error.code}).`);
   }
   return error;
 }
@@ -318,7 +318,7 @@ class ByteReader {
 /** Removes a journal or objects folder that holds no file at all (the empty fan-out of a fresh open). */
 async function clearEmptyLeftovers(dir: string): Promise<void> {
   if (!(await pathExists(dir))) return;
-  if (await holdsFiles(dir)) throw new BodyError('E_CONFLICT', 'This data folder holds vault files already; restore into an empty data folder.');
+  if (await holdsFiles(dir)) throw new BackupRefusal('E_CONFLICT', 'This data folder holds vault files already; restore into an empty data folder.');
   await rm(dir, { recursive: true, force: true });
 }
 

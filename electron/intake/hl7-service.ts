@@ -1,32 +1,25 @@
 import path from 'node:path';
-import type { Sealer } from '../../shared/crypto/envelope';
 import type { Hl7Charset, IntakeMessageResult, IntakeMonitor as IntakeMonitorData, IntakeSettings, IntakeTotals, ListenerStatus } from '../../shared/ipc';
 import { SerialQueue } from '../async/serial-queue';
-import { BodyError } from '../ipc/contract-router';
-import type { Journal } from '../storage/journal';
+import { Refusal } from '../errors/refusal';
 import { openHl7Dedupe, type Hl7Dedupe } from './hl7/hl7-duplicates';
 import { createHl7Intake, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
 import { defaultPrepareThreads, Hl7PreparePool } from './hl7/hl7-prepare-pool';
 import { startMllpServer, type MllpServer } from './hl7/mllp-server';
-import type { IntakePipeline } from './intake-pipeline';
+import type { IntakeChannel, IntakeVaultPorts } from './intake-channel';
 import { IntakeMonitor } from './intake-monitor';
 import type { IntakeSettingsStore } from './intake-settings';
+
+/** A refusal of hl7 work (the router turns it into a wire error). */
+export class Hl7Refusal extends Refusal {}
 
 /** Journal kinds of the quarantine's resolutions (acts of an operator; the mind journals no intake kinds). */
 export const REPROCESSED_KIND = 'intake.reprocessed';
 export const DISCARDED_KIND = 'intake.discarded';
 export const QUARANTINE_KIND = 'intake.quarantine';
 
-/** What the HL7 intake needs of an open vault. */
-export interface Hl7VaultPorts {
-  readonly pipeline: Pick<IntakePipeline, 'ingest' | 'quarantine' | 'commitSealed'>;
-  /** The vault's intake public key (uncompressed P-256 point), for the intake worker threads' Sealers. */
-  readonly intakePublicKey: Uint8Array;
-  readonly journal: Pick<Journal, 'append' | 'read'>;
-  readonly sealer: Pick<Sealer, 'seal'>;
-  /** Told the seq of every record this service appends itself (the pipeline tells its own). */
-  readonly onDurable: (seq: number) => void;
-}
+/** What the HL7 intake needs of an open vault: what every intake channel gets. */
+export type Hl7VaultPorts = IntakeVaultPorts;
 
 export interface Hl7ServiceOptions {
   readonly dataDir: string;
@@ -110,9 +103,11 @@ function toResult(file: number, result: Hl7ImportResult): IntakeMessageResult {
  * rule 0: the listener opens once a vault exists, without any unlock), detached at stop.
  * Listener changes (attach, settings, detach) run one at a time.
  */
-export class Hl7Service {
+export class Hl7Service implements IntakeChannel {
   private attached: Attached | null = null;
-  private status: ListenerStatus = { channel: 'hl7-mllp', state: 'closed', reason: NOT_OPEN_REASON };
+  readonly channel = 'hl7-mllp' as const;
+  private current: ListenerStatus = { channel: 'hl7-mllp', state: 'closed', reason: NOT_OPEN_REASON };
+  private readonly statusListeners = new Set<() => void>();
   private readonly lifecycle = new SerialQueue();
   /** Reprocess and discard run one at a time, so one quarantine record is never resolved twice. */
   private readonly acts = new SerialQueue();
@@ -124,7 +119,18 @@ export class Hl7Service {
   }
 
   listenerStatus(): ListenerStatus {
-    return this.status;
+    return this.current;
+  }
+
+  /** IntakeChannel: the listener's status. */
+  status(): ListenerStatus {
+    return this.current;
+  }
+
+  /** IntakeChannel: told after every status change (besides options.onStatusChanged). */
+  onStatusChanged(listener: () => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
   }
 
   get isAttached(): boolean {
@@ -190,13 +196,13 @@ export class Hl7Service {
       await this.closeListener(attached, 'Restarting with new settings.', false);
       await this.openListener(attached);
     });
-    return this.status;
+    return this.current;
   }
 
   monitor(): IntakeMonitorData {
     const server = this.attached?.server ?? null;
     return {
-      listener: this.status,
+      listener: this.current,
       totals: this.monitorData.totals(),
       senders: this.monitorData.senders(),
       recent: this.monitorData.recent(),
@@ -309,7 +315,7 @@ export class Hl7Service {
 
   private requireAttached(): Attached {
     if (this.attached !== null) return this.attached;
-    throw new BodyError(
+    throw new Hl7Refusal(
       'E_CONFLICT',
       this.stopped ? 'The node is shutting down.' : 'No vault is open in this data folder; create one (or restore a backup) before importing.',
     );
@@ -319,11 +325,11 @@ export class Hl7Service {
     const page = await attached.ports.journal.read({ after: quarantineSeq - 1, limit: 1 });
     const record = page.records[0];
     if (record === undefined || record.seq !== quarantineSeq || record.kind !== QUARANTINE_KIND) {
-      throw new BodyError('E_BAD_REQUEST', `quarantineSeq: journal record ${quarantineSeq} is not a quarantine record.`);
+      throw new Hl7Refusal('E_BAD_REQUEST', `quarantineSeq: journal record ${quarantineSeq} is not a quarantine record.`);
     }
     attached.resolved ??= await this.readResolved(attached);
     if (attached.resolved.has(quarantineSeq)) {
-      throw new BodyError('E_CONFLICT', `Quarantine record ${quarantineSeq} was resolved already (reprocessed into the vault, or discarded).`);
+      throw new Hl7Refusal('E_CONFLICT', `Quarantine record ${quarantineSeq} was resolved already (reprocessed into the vault, or discarded).`);
     }
   }
 
@@ -406,9 +412,10 @@ export class Hl7Service {
   }
 
   private setStatus(next: ListenerStatus): void {
-    if (JSON.stringify(next) === JSON.stringify(this.status)) return;
-    this.status = next;
+    if (JSON.stringify(next) === JSON.stringify(this.current)) return;
+    this.current = next;
     this.options.onStatusChanged(next);
+    for (const listener of [...this.statusListeners]) listener();
   }
 }
 

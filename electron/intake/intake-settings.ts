@@ -1,3 +1,4 @@
+import { Refusal } from '../errors/refusal';
 import path from 'node:path';
 import { DEFAULT_INTAKE_SETTINGS, IntakeSettingsSchema, type IntakeSettings } from '../../shared/ipc';
 import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
@@ -5,7 +6,12 @@ import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
 /** `<data>/intake-settings.json`: the HL7 listener's settings (no PHI: ports, addresses, limits). */
 export const INTAKE_SETTINGS_FILE = 'intake-settings.json';
 
-export class IntakeSettingsError extends Error {}
+/** Settings that break a rule (a bad bind address, a port in use…): answered as E_BAD_REQUEST. */
+export class IntakeSettingsError extends Refusal {
+  constructor(message: string) {
+    super('E_BAD_REQUEST', message);
+  }
+}
 
 interface Logger {
   warn(object: object, message: string): void;

@@ -1,12 +1,11 @@
+import { Refusal } from '../errors/refusal';
 import { randomBytes } from 'node:crypto';
 import { INTAKE_FILE_MAX_BYTES, INTAKE_IMPORT_MAX_BYTES, INTAKE_IMPORT_MAX_FILES, INTAKE_UPLOADS_MAX_OPEN } from '../../shared/ipc';
 
-export class UploadError extends Error {
-  constructor(
-    readonly code: 'E_BAD_REQUEST' | 'E_CONFLICT',
-    message: string,
-  ) {
-    super(message);
+/** A refused upload step (the router turns it into a wire error). */
+export class UploadError extends Refusal {
+  constructor(code: 'E_BAD_REQUEST' | 'E_CONFLICT', message: string) {
+    super(code, message);
   }
 }
 

@@ -4,12 +4,12 @@ import {
   isMethodName,
   methods,
   type ContractErrorData,
-  type ErrorCode,
   type MethodName,
   type ParsedRequestOf,
   type ResponseOf,
   type WireResult,
 } from '../../shared/ipc';
+import { Refusal } from '../errors/refusal';
 import { describeErrorForLog } from '../logging/error-report';
 import type { Logger } from '../logging/logger';
 
@@ -32,23 +32,6 @@ export interface ContractRouter {
   dispatch(method: unknown, payload: unknown, context: CallContext): Promise<WireResult<unknown>>;
 }
 
-/**
- * An expected refusal a handler throws (a vault exists already, a stale keyring revision, no OS
- * keychain): the router answers it with its code and message instead of E_INTERNAL. The message
- * reaches the mind verbatim, so it must be PHI-free by construction: it names states, fields and
- * counts, never values that were sent or stored.
- */
-export class BodyError extends Error {
-  constructor(
-    readonly code: Exclude<ErrorCode, 'E_UNKNOWN_METHOD' | 'E_INTERNAL'>,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'BodyError';
-  }
-}
-
 /** Describes schema failures by path and rule only: the values sent may be PHI and never echo back. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
@@ -61,11 +44,20 @@ function failure(error: ContractErrorData): WireResult<never> {
   return { ok: false, error };
 }
 
-export function createContractRouter(
-  handlers: Handlers,
-  log: Logger,
-  isAvailable: () => boolean = () => true,
-): ContractRouter {
+export interface ContractRouterOptions {
+  /** False while the body is stopping: every call is then answered E_UNAVAILABLE. */
+  readonly isAvailable?: () => boolean;
+  /**
+   * Checks, before the payload is even parsed, that the caller may use the method (an operator
+   * session of the right role); throws a Refusal (E_FORBIDDEN) when not.
+   */
+  readonly authorize?: (method: MethodName, context: CallContext) => void;
+  /** Turns a service's own error (for example a storage failure) into a Refusal, or returns it as it is. */
+  readonly translate?: (method: MethodName, error: unknown) => unknown;
+}
+
+export function createContractRouter(handlers: Handlers, log: Logger, options: ContractRouterOptions = {}): ContractRouter {
+  const isAvailable = options.isAvailable ?? (() => true);
   return {
     async dispatch(method, payload, context) {
       if (!isMethodName(method)) {
@@ -79,6 +71,13 @@ export function createContractRouter(
       }
       if (!isAvailable()) {
         return failure({ code: 'E_UNAVAILABLE', message: 'The node is shutting down.' });
+      }
+      try {
+        options.authorize?.(method, context);
+      } catch (error) {
+        if (!(error instanceof Refusal)) throw error;
+        log.warn({ method, connectionId: context.connectionId, code: error.code }, 'call refused: not authorized');
+        return failure({ code: error.code, message: error.message.slice(0, 2000) });
       }
       const spec = methods[method];
       const parsed = spec.request.safeParse(payload);
@@ -100,8 +99,9 @@ export function createContractRouter(
           return failure({ code: 'E_INTERNAL', message: `The node could not complete ${method}.`, incident });
         }
         return { ok: true, value: checked.data };
-      } catch (error) {
-        if (error instanceof BodyError) {
+      } catch (thrown) {
+        const error = options.translate === undefined ? thrown : options.translate(method, thrown);
+        if (error instanceof Refusal) {
           log.info({ method, connectionId: context.connectionId, code: error.code }, 'request refused');
           return failure({ code: error.code, message: error.message.slice(0, 2000) });
         }

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { BodyError } from '../ipc/contract-router';
+import { Refusal } from '../errors/refusal';
 import { pathExists, syncDir } from '../storage/durable-files';
+
+/** A refusal of export work (the router turns it into a wire error). */
+export class ExportRefusal extends Refusal {}
 
 /**
  * Export files the mind composes (the signed ledger as JSON Lines, the signed node-info document)
@@ -53,7 +56,7 @@ export class ExportFiles {
   }
 
   async begin(kind: ExportKind): Promise<{ handle: string }> {
-    if (this.open.size >= MAX_OPEN_EXPORTS) throw new BodyError('E_CONFLICT', `${MAX_OPEN_EXPORTS} exports are being written already; finish or abort one first.`);
+    if (this.open.size >= MAX_OPEN_EXPORTS) throw new ExportRefusal('E_CONFLICT', `${MAX_OPEN_EXPORTS} exports are being written already; finish or abort one first.`);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const id = randomBytes(16).toString('hex');
     const temp = path.join(this.dir, `.export-${id}.tmp`);
@@ -114,10 +117,10 @@ export class ExportFiles {
 
   private run<T>(id: string, task: (entry: OpenExport) => Promise<T>): Promise<T> {
     const entry = this.open.get(id);
-    if (entry === undefined) return Promise.reject(new BodyError('E_CONFLICT', 'No export is open under that handle (it was finished, aborted or timed out).'));
+    if (entry === undefined) return Promise.reject(new ExportRefusal('E_CONFLICT', 'No export is open under that handle (it was finished, aborted or timed out).'));
     entry.timer.refresh();
     const next = entry.tail.then(() => {
-      if (this.open.get(id) !== entry) throw new BodyError('E_CONFLICT', 'No export is open under that handle (it was finished, aborted or timed out).');
+      if (this.open.get(id) !== entry) throw new ExportRefusal('E_CONFLICT', 'No export is open under that handle (it was finished, aborted or timed out).');
       return task(entry);
     });
     entry.tail = next.catch(() => undefined);

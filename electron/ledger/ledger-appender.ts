@@ -1,7 +1,10 @@
 import { LEDGER_ENTRY_JOURNAL_KIND } from '../../shared/ipc/ledger-contract';
 import { SerialQueue } from '../async/serial-queue';
-import { BodyError } from '../ipc/contract-router';
+import { Refusal } from '../errors/refusal';
 import type { Journal } from '../storage/journal';
+
+/** A refusal of ledger work (the router turns it into a wire error). */
+export class LedgerRefusal extends Refusal {}
 
 /**
  * The body's half of the signed ledger: appends sealed entries as `ledger.entry` journal records,
@@ -29,7 +32,7 @@ export class LedgerAppender {
     return this.queue.run(async () => {
       this.last ??= await this.scan();
       if (input.ledgerSeq !== this.last + 1) {
-        throw new BodyError(
+        throw new LedgerRefusal(
           'E_CONFLICT',
           input.ledgerSeq <= this.last
             ? `Ledger entry ${input.ledgerSeq} exists already (the ledger holds ${this.last}); replay the journal and sign the next one.`

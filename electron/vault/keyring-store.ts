@@ -1,10 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { KeyringSchema, type Keyring } from '../../shared/ipc';
-import { BodyError } from '../ipc/contract-router';
+import { Refusal } from '../errors/refusal';
 import { JOURNAL_MAGIC, OPERATOR_PATTERN } from '../storage/journal-format';
 import { vaultLayout } from '../storage/vault-layout';
 import { SerialQueue } from '../async/serial-queue';
 import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
+
+/** A refusal of keyring work (the router turns it into a wire error). */
+export class KeyringRefusal extends Refusal {}
 
 /**
  * `<data>/vault/keys.json`: the keyring the mind builds (wrapped master secret per key slot,
@@ -43,9 +46,9 @@ export class KeyringStore {
   create(keyring: Keyring): Promise<Keyring> {
     return this.queue.run(async () => {
       const checked = checkKeyring(keyring);
-      if (await this.exists()) throw new BodyError('E_CONFLICT', 'A vault exists already in this data folder; unlock it, or choose another data folder.');
+      if (await this.exists()) throw new KeyringRefusal('E_CONFLICT', 'A vault exists already in this data folder; unlock it, or choose another data folder.');
       if (await journalHasRecords(vaultLayout(this.dataDir).journalFile)) {
-        throw new BodyError('E_CONFLICT', 'This data folder holds a vault journal without a keyring (vault/keys.json is missing). Restore the keyring or the vault from a backup, or choose another data folder.');
+        throw new KeyringRefusal('E_CONFLICT', 'This data folder holds a vault journal without a keyring (vault/keys.json is missing). Restore the keyring or the vault from a backup, or choose another data folder.');
       }
       await writeFileAtomic(this.file, `${JSON.stringify(checked, null, 1)}\n`);
       return checked;
@@ -61,15 +64,15 @@ export class KeyringStore {
     return this.queue.run(async () => {
       const checked = checkKeyring(keyring);
       const current = await this.read();
-      if (current === null) throw new BodyError('E_CONFLICT', 'No vault exists in this data folder yet; create one first.');
+      if (current === null) throw new KeyringRefusal('E_CONFLICT', 'No vault exists in this data folder yet; create one first.');
       if (current.revision !== expectedRevision) {
-        throw new BodyError('E_CONFLICT', `The keyring changed meanwhile: it is at revision ${current.revision}, not ${expectedRevision}. Reload it and try again.`);
+        throw new KeyringRefusal('E_CONFLICT', `The keyring changed meanwhile: it is at revision ${current.revision}, not ${expectedRevision}. Reload it and try again.`);
       }
       if (checked.revision !== expectedRevision + 1) {
-        throw new BodyError('E_CONFLICT', `The new keyring must have revision ${expectedRevision + 1}, not ${checked.revision}.`);
+        throw new KeyringRefusal('E_CONFLICT', `The new keyring must have revision ${expectedRevision + 1}, not ${checked.revision}.`);
       }
       if (checked.vaultId !== current.vaultId || checked.intakePublicKey !== current.intakePublicKey) {
-        throw new BodyError('E_CONFLICT', 'The new keyring belongs to another vault (its vault id or intake key differ).');
+        throw new KeyringRefusal('E_CONFLICT', 'The new keyring belongs to another vault (its vault id or intake key differ).');
       }
       await writeFileAtomic(this.file, `${JSON.stringify(checked, null, 1)}\n`);
       return checked;
@@ -77,8 +80,8 @@ export class KeyringStore {
   }
 }
 
-function damaged(why: string): BodyError {
-  return new BodyError('E_UNAVAILABLE', `The vault's keyring file (vault/keys.json) is damaged: ${why}. Restore the vault from a backup.`);
+function damaged(why: string): KeyringRefusal {
+  return new KeyringRefusal('E_UNAVAILABLE', `The vault's keyring file (vault/keys.json) is damaged: ${why}. Restore the vault from a backup.`);
 }
 
 /**
@@ -90,9 +93,9 @@ function checkKeyring(keyring: Keyring): Keyring {
   const ids = new Set<string>();
   for (const [index, operator] of parsed.operators.entries()) {
     if (operator.operatorId.length > 64 || !OPERATOR_PATTERN.test(operator.operatorId)) {
-      throw new BodyError('E_BAD_REQUEST', `keyring.operators.${index}.operatorId: journal operator ids are 1 to 64 letters, digits, "-" or "_".`);
+      throw new KeyringRefusal('E_BAD_REQUEST', `keyring.operators.${index}.operatorId: journal operator ids are 1 to 64 letters, digits, "-" or "_".`);
     }
-    if (ids.has(operator.operatorId)) throw new BodyError('E_BAD_REQUEST', `keyring.operators.${index}.operatorId: duplicate operator id.`);
+    if (ids.has(operator.operatorId)) throw new KeyringRefusal('E_BAD_REQUEST', `keyring.operators.${index}.operatorId: duplicate operator id.`);
     ids.add(operator.operatorId);
   }
   return parsed;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { event, method } from './method';
 
 export const INTAKE_CHANNELS = ['hl7-mllp', 'dicom', 'devices', 'file-import'] as const;
+export type IntakeChannelName = (typeof INTAKE_CHANNELS)[number];
 
 export const ListenerStatusSchema = z.strictObject({
   channel: z.enum(INTAKE_CHANNELS),

@@ -1,7 +1,10 @@
 import type { Patient } from '../../../shared/domain/clinical';
-import { BodyError } from '../../ipc/contract-router';
+import { Refusal } from '../../errors/refusal';
 import type { IntakePipeline } from '../intake-pipeline';
 import { generateDemoMessages } from './demo-population';
+
+/** A refusal of demo work (the router turns it into a wire error). */
+export class DemoRefusal extends Refusal {}
 
 export interface DemoImportProgress {
   /** Messages durable in the journal so far. */
@@ -75,7 +78,7 @@ export async function importDemoData(options: DemoImportOptions): Promise<DemoIm
   };
   for (const message of generateDemoMessages({ patients: total, ...(options.seed === undefined ? {} : { seed: options.seed }), ...(options.now === undefined ? {} : { now: options.now }) })) {
     if (failure === null && options.shouldContinue?.() === false) {
-      failure = { error: new BodyError('E_UNAVAILABLE', 'The node is stopping, so the demo import stopped; what was imported so far is kept.') };
+      failure = { error: new DemoRefusal('E_UNAVAILABLE', 'The node is stopping, so the demo import stopped; what was imported so far is kept.') };
     }
     if (failure !== null) break;
     const patient = message.normalized.patient;

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_INTAKE_SETTINGS, DEFAULT_PREFS, METHOD_NAMES, methods, type MethodName } from '../../../shared/ipc';
-import { BodyError, createContractRouter, type Handlers } from '../../../electron/ipc/contract-router';
+import { Refusal } from '../../../electron/errors/refusal';
+import { createContractRouter, type Handlers } from '../../../electron/ipc/contract-router';
 import { memoryLogger } from '../../support/silent-logger';
 
 const context = { transport: 'in-process', connectionId: 'test' } as const;
@@ -40,7 +41,7 @@ function fakeHandlers(): Handlers {
     'vault.erase': vi.fn(async () => ({ erasedRecords: 0, deletedObjects: 0 })),
     'backup.export': vi.fn(async () => ({ path: '/data/backups/hdms-backup-20250101T000000Z.hdmsbak', bytes: 1234 })),
     'backup.inspect': vi.fn(async () => {
-      throw new BodyError('E_BAD_REQUEST', 'No backup file at that path.');
+      throw new Refusal('E_BAD_REQUEST', 'No backup file at that path.');
     }),
     'backup.restore': vi.fn(async () => ({ records: 0, objects: 0 })),
     'journal.read': vi.fn(async () => ({ records: [], nextCursor: 0, end: true })),
@@ -116,13 +117,13 @@ describe('contract router', () => {
     expect(JSON.stringify(lines())).not.toContain('Jane');
   });
 
-  it('answers an expected refusal (BodyError) with its own code and message, and no incident', async () => {
+  it('answers an expected refusal (Refusal) with its own code and message, and no incident', async () => {
     const { log, lines } = memoryLogger();
     const router = createContractRouter(fakeHandlers(), log);
     const result = await router.dispatch('backup.inspect', { path: '/nowhere.hdmsbak' }, context);
     expect(result).toEqual({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'No backup file at that path.' } });
     expect(lines().some((line) => line.msg === 'request refused' && line.code === 'E_BAD_REQUEST')).toBe(true);
-    const conflict = { ...fakeHandlers(), 'vault.create': vi.fn(async () => { throw new BodyError('E_CONFLICT', 'A vault exists already.'); }) };
+    const conflict = { ...fakeHandlers(), 'vault.create': vi.fn(async () => { throw new Refusal('E_CONFLICT', 'A vault exists already.'); }) };
     await expect(createContractRouter(conflict, log).dispatch('vault.create', { keyring: {} }, context)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
   });
 
@@ -144,7 +145,7 @@ describe('contract router', () => {
   });
 
   it('answers E_UNAVAILABLE while the body is stopping', async () => {
-    const router = createContractRouter(fakeHandlers(), memoryLogger().log, () => false);
+    const router = createContractRouter(fakeHandlers(), memoryLogger().log, { isAvailable: () => false });
     await expect(router.dispatch('app.info', {}, context)).resolves.toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE' } });
   });
 

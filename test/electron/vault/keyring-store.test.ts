@@ -25,7 +25,7 @@ describe('keyring store', () => {
     const first = await makeTestVault();
     const second = await makeTestVault();
     await store.create(first.keyring);
-    await expect(store.create(second.keyring)).rejects.toMatchObject({ name: 'BodyError', code: 'E_CONFLICT' });
+    await expect(store.create(second.keyring)).rejects.toMatchObject({ name: 'KeyringRefusal', code: 'E_CONFLICT' });
     expect((await store.read())?.intakePublicKey).toBe(first.keyring.intakePublicKey);
   });
 

@@ -1,0 +1,28 @@
+import { bodyFeature } from '../features/body-feature';
+import type { BodyServices } from '../features/body-services';
+import { ExportFiles } from './export-files';
+
+/** `ledger.*`: appending the mind's signed entries, and writing ledger exports to disk. */
+export function ledgerFeature({ config, log, vault }: BodyServices) {
+  const exportFiles = new ExportFiles(config.dataDir);
+  return bodyFeature<'ledger'>({
+    name: 'ledger',
+    handlers: {
+      'ledger.append': async ({ ledgerSeq, meta }) => {
+        const open = await vault.require();
+        const { seq } = await open.ledger.append({ ledgerSeq, meta });
+        open.onDurable(seq);
+        return { seq };
+      },
+      'ledger.exportBegin': ({ kind }) => exportFiles.begin(kind),
+      'ledger.exportAppend': ({ handle, text }) => exportFiles.append(handle, text),
+      'ledger.exportFinish': async ({ handle }) => {
+        const written = await exportFiles.finish(handle);
+        log.info({ bytes: written.bytes }, 'export written');
+        return written;
+      },
+      'ledger.exportAbort': ({ handle }) => exportFiles.abort(handle),
+    },
+    stop: () => exportFiles.abortAll(),
+  });
+}

@@ -1,0 +1,48 @@
+import { bodyFeature } from '../features/body-feature';
+import type { BodyServices } from '../features/body-services';
+import { Refusal } from '../errors/refusal';
+
+/** A journal call that refers to something this vault does not hold. */
+export class JournalRefusal extends Refusal {}
+
+/** `journal.*`: the mind's replay and its own events. */
+export function journalFeature({ vault }: BodyServices) {
+  return bodyFeature<'journal'>({
+    name: 'journal',
+    handlers: {
+      'journal.read': async ({ after, limit }) => {
+        const open = await vault.require();
+        const result = await open.storage.journal.read({ after, limit });
+        return {
+          records: result.records.map(({ seq, kind, at, operator, objects, meta }) => ({ seq, kind, at, operator, objects: [...objects], meta })),
+          nextCursor: result.nextCursor,
+          end: result.end,
+        };
+      },
+      'journal.append': async ({ kind, operator, objects, meta }) => {
+        const open = await vault.require();
+        for (const id of objects) {
+          if (!(await open.storage.objects.has(id))) throw new JournalRefusal('E_BAD_REQUEST', 'objects: a referenced object does not exist in this vault.');
+        }
+        // The journal checks `meta` is a sealed journalMetadata envelope (header and length) and the kind and operator shapes.
+        const { seq } = await open.storage.journal.append({ kind, operator, objects, meta });
+        open.onDurable(seq);
+        return { seq };
+      },
+    },
+  });
+}
+
+/** `objects.*`: slices of sealed objects, which only the mind can open. */
+export function objectsFeature({ vault }: BodyServices) {
+  return bodyFeature<'objects'>({
+    name: 'objects',
+    handlers: {
+      'objects.read': async ({ id, offset, length }) => {
+        const open = await vault.require();
+        const { bytes, size } = await open.storage.objects.readSlice(id, offset, length);
+        return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url'), size };
+      },
+    },
+  });
+}
