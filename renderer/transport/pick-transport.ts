@@ -1,7 +1,7 @@
 import type { Transport } from '../../shared/ipc/api-client';
 import type { HdmsBridge } from '../../shared/ipc/contract';
 import { createIpcTransport } from './ipc-transport';
-import { createWebSocketTransport, takeShellToken } from './ws-transport';
+import { createWebSocketTransport, hashHasShellToken, takeShellToken } from './ws-transport';
 
 declare global {
   interface Window {
@@ -15,12 +15,17 @@ export type TransportChoice = { readonly ok: true; readonly transport: Transport
 /** Picks the transport once at startup: Electron's preload bridge if present, else the shell's WebSocket. */
 export function pickTransport(win: Window = window): TransportChoice {
   if (win.hdms !== undefined) return { ok: true, transport: createIpcTransport(win.hdms) };
-  const token = takeShellToken(win.location, win.history, win.sessionStorage);
+  const token = takeShellToken(win.location, win.history);
   if (token === null) {
+    // Pasting the printed link into this tab changes only the fragment, which loads nothing: load
+    // the page again so the token is read.
+    win.addEventListener('hashchange', () => {
+      if (hashHasShellToken(win.location.hash)) win.location.reload();
+    });
     return {
       ok: false,
       reason:
-        'This page was opened without its access token. Open the full link that “npm run shell” printed when it started: it ends in #token= followed by a long code.',
+        'This page has no access token. The token is kept in memory only, so a reload or a new tab needs the link again: open the full link that “npm run shell” printed when it started (it ends in #token= followed by a long code).',
     };
   }
   return { ok: true, transport: createWebSocketTransport(token, win.location) };

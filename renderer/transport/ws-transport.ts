@@ -4,20 +4,23 @@ import type { WireResult } from '../../shared/ipc/errors';
 import { ServerFrameSchema, WS_PATH, WS_SUBPROTOCOL } from '../../shared/ipc/ws-protocol';
 
 const TOKEN_PROTOCOL_PREFIX = 'hdms.token.';
-const TOKEN_STORAGE_KEY = 'hdms.shell.token';
+const TOKEN_IN_HASH = /(?:^#|&)token=([0-9a-f]{16,128})(?:&|$)/;
+
+/** Whether an address fragment carries a shell token (`#token=…`). */
+export function hashHasShellToken(hash: string): boolean {
+  return TOKEN_IN_HASH.test(hash);
+}
 
 /**
- * Reads the shell's token from `#token=…` once, keeps it for this tab only (sessionStorage, so a
- * reload works) and removes it from the address bar.
+ * Reads the shell's token from `#token=…` and removes it from the address bar (replaceState, so
+ * Back does not lead to it either). The caller keeps it in memory only: sessionStorage and
+ * history.state are written to the browser profile on disk, so a reload needs the link again.
  */
-export function takeShellToken(location: Location, history: History, storage: Storage): string | null {
-  const match = /(?:^#|&)token=([0-9a-f]{16,128})(?:&|$)/.exec(location.hash);
-  if (match?.[1] !== undefined) {
-    storage.setItem(TOKEN_STORAGE_KEY, match[1]);
-    history.replaceState(null, '', `${location.pathname}${location.search}#/`);
-    return match[1];
-  }
-  return storage.getItem(TOKEN_STORAGE_KEY);
+export function takeShellToken(location: Location, history: History): string | null {
+  const match = TOKEN_IN_HASH.exec(location.hash);
+  if (match?.[1] === undefined) return null;
+  history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+  return match[1];
 }
 
 type Pending = { resolve: (result: WireResult<unknown>) => void };

@@ -9,6 +9,7 @@ import {
   firstRunHeading,
   goToArea,
   openFirstRun,
+  reopenWithToken,
   settingsRadio,
   UI_TIMEOUT_MS,
 } from '../support/shell-page';
@@ -33,8 +34,8 @@ describe.each(['light', 'dark'] as const)('accessibility (axe-core) in the %s th
       total += violations.length;
       report.push(formatViolations(`${area.name} (${theme})`, violations));
     }
-    // A reload shows the first-run screen again (no vault yet), in the chosen theme.
-    await page.reload();
+    // Opening the link again shows the first-run screen (no vault yet), in the chosen theme.
+    await reopenWithToken(page, e2e.shell);
     await firstRunHeading(page).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
     expect(await documentTheme(page)).toBe(theme);
     const firstRun = await seriousAxeViolations(page);

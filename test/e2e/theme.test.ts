@@ -6,6 +6,7 @@ import {
   exploreApp,
   goToArea,
   openFirstRun,
+  reopenWithToken,
   settingsRadio,
 } from '../support/shell-page';
 import type { ShellProcess } from '../support/shell-process';
@@ -21,13 +22,13 @@ describe('theme and density preferences', () => {
     return view.page;
   }
 
-  /** The theme of a page that reaches first run again (a reload or a new start shows first-run while no vault exists). */
+  /** The theme of a page that reaches first run again (opening the link again or a new start shows first-run while no vault exists). */
   async function themeAfterLoad(page: Page): Promise<string | undefined> {
     await page.getByRole('heading', { level: 1 }).first().waitFor({ state: 'visible' });
     return documentTheme(page);
   }
 
-  it('the theme choice applies at once, survives a reload and a restart of the shell with the same data dir', async () => {
+  it('the theme choice applies at once, survives opening the page again and a restart of the shell with the same data dir', async () => {
     const dataDir = await e2e.tempDir('hdms-theme-');
     let shell = await e2e.startShell({ dataDir });
     const page = await openSettings(shell, 'light');
@@ -37,7 +38,7 @@ describe('theme and density preferences', () => {
     await settingsRadio(page, 'Theme', 'Dark').check();
     await expect.poll(() => documentTheme(page)).toBe('dark');
 
-    await page.reload();
+    await reopenWithToken(page, shell);
     expect(await themeAfterLoad(page)).toBe('dark');
 
     const exit = await shell.stop('SIGTERM');
@@ -49,7 +50,7 @@ describe('theme and density preferences', () => {
 
     await settingsRadio(again, 'Theme', 'Light').check();
     await expect.poll(() => documentTheme(again)).toBe('light');
-    await again.reload();
+    await reopenWithToken(again, shell);
     expect(await themeAfterLoad(again)).toBe('light');
   });
 

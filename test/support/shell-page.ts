@@ -87,6 +87,16 @@ export async function openFirstRun(page: Page, shell: Pick<ShellProcess, 'readyU
   await firstRunHeading(page).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
 }
 
+/**
+ * Loads the app again in this tab, as a user would after a reload: with the printed link, since the
+ * page keeps the shell token in memory only (a plain reload shows "open the link" instead).
+ */
+export async function reopenWithToken(page: Page, shell: Pick<ShellProcess, 'readyUrl'>): Promise<void> {
+  // A new document first: going from `…/#/` to `…/#token=…` alone would only change the fragment.
+  await page.goto('about:blank');
+  await page.goto(shell.readyUrl);
+}
+
 /** From the first-run screen into the app frame. */
 export async function exploreApp(page: Page): Promise<void> {
   await exploreButton(page).click({ timeout: UI_TIMEOUT_MS });

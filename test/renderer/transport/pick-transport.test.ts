@@ -6,32 +6,54 @@ import { takeShellToken } from '../../../renderer/transport/ws-transport';
 
 const TOKEN = '0123456789abcdef0123456789abcdef';
 
+/** Every key and value of both web storages, as one string to search. */
+function storedText(): string {
+  const all: string[] = [];
+  for (const storage of [window.sessionStorage, window.localStorage]) {
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i)!;
+      all.push(key, storage.getItem(key) ?? '');
+    }
+  }
+  return all.join('\n');
+}
+
 afterEach(() => {
   window.sessionStorage.clear();
+  window.localStorage.clear();
   window.history.replaceState(null, '', '/');
 });
 
 describe('takeShellToken', () => {
-  it('reads the token from the hash, keeps it for this tab and removes it from the address bar', () => {
+  it('reads the token from the hash and removes it from the address bar', () => {
     window.history.replaceState(null, '', `/index.html?x=1#token=${TOKEN}`);
-    expect(takeShellToken(window.location, window.history, window.sessionStorage)).toBe(TOKEN);
-    expect(window.sessionStorage.getItem('hdms.shell.token')).toBe(TOKEN);
+    expect(takeShellToken(window.location, window.history)).toBe(TOKEN);
     expect(window.location.href).not.toContain(TOKEN);
     expect(window.location.pathname + window.location.search + window.location.hash).toBe('/index.html?x=1#/');
   });
 
-  it('uses the kept token after a reload, when the hash no longer has one', () => {
-    window.sessionStorage.setItem('hdms.shell.token', TOKEN);
+  it('never puts the token in sessionStorage or localStorage (both end up in the profile on disk)', () => {
+    window.history.replaceState(null, '', `/#token=${TOKEN}`);
+    const choice = pickTransport(window);
+    expect(choice.ok).toBe(true);
+    expect(storedText()).not.toContain(TOKEN);
+    expect(window.sessionStorage.length + window.localStorage.length).toBe(0);
+  });
+
+  it('finds no token after a reload: it lived in memory only', () => {
+    window.history.replaceState(null, '', `/#token=${TOKEN}`);
+    expect(takeShellToken(window.location, window.history)).toBe(TOKEN);
+    // What a reload sees: the cleaned address, the same storages.
     window.history.replaceState(null, '', '/#/settings');
-    expect(takeShellToken(window.location, window.history, window.sessionStorage)).toBe(TOKEN);
+    expect(takeShellToken(window.location, window.history)).toBeNull();
     expect(window.location.hash).toBe('#/settings');
   });
 
   it('ignores a token that is not a hex string of plausible length', () => {
     window.history.replaceState(null, '', '/#token=abc');
-    expect(takeShellToken(window.location, window.history, window.sessionStorage)).toBeNull();
+    expect(takeShellToken(window.location, window.history)).toBeNull();
     window.history.replaceState(null, '', '/#token=<script>alert(1)</script>');
-    expect(takeShellToken(window.location, window.history, window.sessionStorage)).toBeNull();
+    expect(takeShellToken(window.location, window.history)).toBeNull();
     expect(window.sessionStorage.length).toBe(0);
   });
 });
@@ -61,9 +83,27 @@ describe('pickTransport', () => {
     expect(choice.ok && choice.transport.kind).toBe('websocket');
   });
 
-  it('explains what to do when there is neither a bridge nor a token', () => {
+  it('explains what to do when there is neither a bridge nor a token, also after a reload', () => {
     const choice = pickTransport(window);
     expect(choice.ok).toBe(false);
     expect(!choice.ok && choice.reason).toContain('#token=');
+    expect(!choice.ok && choice.reason).toMatch(/reload/i);
+  });
+
+  it('without a token, loads the page again once the printed link is pasted into the same tab (only the fragment changes)', () => {
+    const listeners = new Map<string, () => void>();
+    const fake = {
+      location: { hash: '#/', pathname: '/', search: '', reload: vi.fn() },
+      history: { replaceState: vi.fn() },
+      addEventListener: vi.fn((type: string, listener: () => void) => listeners.set(type, listener)),
+    };
+    const choice = pickTransport(fake as unknown as Window);
+    expect(choice.ok).toBe(false);
+    fake.location.hash = '#/patients';
+    listeners.get('hashchange')?.();
+    expect(fake.location.reload).not.toHaveBeenCalled();
+    fake.location.hash = `#token=${TOKEN}`;
+    listeners.get('hashchange')?.();
+    expect(fake.location.reload).toHaveBeenCalledOnce();
   });
 });
