@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { url as inspectorUrl } from 'node:inspector';
 import path from 'node:path';
 import {
   app,
@@ -30,11 +31,20 @@ import { BUILT_WORKER_FILE } from './intake/hl7/hl7-prepare-pool';
 import { mllpPortFromArgv } from './intake/intake-settings';
 import { guardAllWebContents } from './window/navigation-guards';
 import { blockRendererNetwork } from './window/request-filter';
+import { refuseDebugSwitches } from './security/debug-switches';
 
 /**
  * The Electron main process: a thin composition. Everything with logic lives in plain modules
  * (window/, tray/, app/, ipc/, body.ts) that are unit-tested without Electron.
  */
+
+// First of all: a packaged build does not run with a debugger port open (fuses do not cover
+// Chromium's remote debugging); nothing has touched the profile or the vault yet.
+const debugRefusal = refuseDebugSwitches({ argv: process.argv, packaged: app.isPackaged, inspectorOpen: inspectorUrl() !== undefined });
+if (debugRefusal !== null) {
+  process.stderr.write(`hdms: ${debugRefusal}\n`);
+  process.exit(2);
+}
 
 const dataDir = dataDirFromArgv(process.argv);
 /** `--mllp-port=N` (or `--mllp-port N`): the HL7 listener's port for this run, 0 = disabled; a bad value is ignored. */

@@ -321,6 +321,45 @@ describe('main.ts', () => {
     expect(fakes.electron.nativeImage.createFromPath).toHaveBeenCalledWith(path.join(dataDir, 'resources', 'tray', process.platform === 'darwin' ? 'trayTemplate.png' : 'tray.png'));
   });
 
+  describe('debugging switches', () => {
+    async function loadWith(packaged: boolean, extraArgs: string[]) {
+      const fakes = makeFakes({ lock: true });
+      fakes.app.isPackaged = packaged;
+      process.argv = [...process.argv, ...extraArgs];
+      vi.resetModules();
+      vi.doMock('electron', () => fakes.electron);
+      vi.doMock('../../electron/body', () => ({ startBody: fakes.startBody }));
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const exit = vi.spyOn(process, 'exit').mockImplementation((code) => {
+        throw new Error(`exit ${String(code)}`);
+      });
+      const loaded = import('../../electron/main').then(
+        () => null,
+        (error: unknown) => error,
+      );
+      return { fakes, stderr, exit, error: await loaded };
+    }
+
+    it.each([['--remote-debugging-port=9222'], ['--remote-debugging-pipe'], ['--inspect-brk=9229'], ['--js-flags=--expose-gc']])(
+      'a packaged build started with %s exits before touching the profile or taking the lock',
+      async (arg) => {
+        const { fakes, stderr, exit, error } = await loadWith(true, [arg]);
+        expect(String(error)).toMatch(/exit/);
+        expect(exit).toHaveBeenCalledWith(2);
+        expect(String(stderr.mock.calls[0]?.[0])).toContain(arg.split('=')[0]!);
+        expect(fakes.order).toEqual([]);
+        expect(fakes.app.whenReady).not.toHaveBeenCalled();
+      },
+    );
+
+    it('a development build keeps them', async () => {
+      const { fakes, exit, error } = await loadWith(false, ['--remote-debugging-port=9222', '--inspect']);
+      expect(error).toBeNull();
+      expect(exit).not.toHaveBeenCalled();
+      expect(fakes.order).toContain('requestSingleInstanceLock');
+    });
+  });
+
   it('shows an error and exits 1 when the body cannot start', async () => {
     const fakes = makeFakes({ lock: true });
     fakes.startBody.mockRejectedValueOnce(new Error('EACCES: /home/jane.doe'));
