@@ -8,9 +8,17 @@ import { DEFAULT_MAX_MESSAGE_BYTES, MllpDeframer, mllpFrame, type MllpEvent } fr
 /**
  * The MLLP listener (node:net). Per connection, frames are handled strictly in order: the next
  * frame is not handed to the handler before the previous frame's ACKs are written (senders wait
- * for each ACK anyway). Frames that arrive meanwhile queue; beyond `maxQueuedFrames` the socket is
- * paused (TCP backpressure) until the queue drains to half.
+ * for each ACK anyway). Frames that arrive meanwhile queue.
  *
+ * - **Memory is bounded in bytes**, not frames: a connection's held bytes are its unfinished frame,
+ *   its queued frames and the frame its handler works on. A connection stops being read (socket
+ *   paused: TCP backpressure on the sender) while it holds `maxQueuedBytesPerConnection` with
+ *   something queued or being answered, and every connection stops while all together hold
+ *   `maxQueuedBytes`; reading resumes as answers release bytes. When nothing is queued or being
+ *   answered anywhere, the connection with the largest unfinished frame may go on (else unfinished
+ *   frames could wait on each other forever). So the listener holds at most `maxQueuedBytes` +
+ *   `maxMessageBytes` + one read chunk (64 KiB) per connection, and a closed connection releases
+ *   all it held.
  * - A frame over `maxMessageBytes`: `onOversize` answers it (AR by default) when its trailer
  *   arrives, then the connection carries on at the next start byte.
  * - A frame whose trailer never comes: after `idleTimeoutMs` of silence the connection is closed
@@ -39,6 +47,10 @@ export interface MllpServerOptions {
   readonly log: Hl7Logger;
   /** Frames queued per connection before the socket is paused. Default 32. */
   readonly maxQueuedFrames?: number;
+  /** Bytes one connection may hold (see above) with a frame queued or being answered. Default `maxMessageBytes`. */
+  readonly maxQueuedBytesPerConnection?: number;
+  /** Bytes all connections together may hold before reading pauses (see above). Default 4 × `maxMessageBytes`, at least 64 MiB. */
+  readonly maxQueuedBytes?: number;
   /** Bytes outside frames tolerated per connection. Default 64 KiB. */
   readonly maxJunkBytes?: number;
   /** Concurrent connections. Default 64. */
@@ -56,9 +68,18 @@ export interface MllpConnectionInfo {
   readonly paused: boolean;
 }
 
+export interface MllpMemory {
+  /** Bytes held now: unfinished frames, queued frames and frames being answered, all connections. */
+  readonly heldBytes: number;
+  /** The most held at any time since the listener started. */
+  readonly peakHeldBytes: number;
+}
+
 export interface MllpServer {
   readonly address: string;
   readonly port: number;
+  /** The listener's own accounting of the bytes it holds. */
+  memory(): MllpMemory;
   /** Stops accepting, lets in-flight frames finish their ACKs (up to closeTimeoutMs), closes every connection. */
   close(): Promise<void>;
   connections(): MllpConnectionInfo[];
@@ -82,6 +103,12 @@ interface Connection {
   readonly connectedAt: string;
   readonly deframer: MllpDeframer;
   readonly queue: MllpEvent[];
+  /** Bytes of the frames in `queue`. */
+  queuedBytes: number;
+  /** Bytes of the frame the handler is answering. */
+  handlingBytes: number;
+  /** What this connection counts for in the listener's total (unfinished + queued + handling). */
+  held: number;
   framesReceived: number;
   acksSent: number;
   junk: number;
@@ -96,12 +123,19 @@ function asList(value: Buffer | readonly Buffer[]): readonly Buffer[] {
   return Buffer.isBuffer(value) ? [value] : value;
 }
 
+/** The bytes a queued event keeps alive. */
+function eventBytes(event: MllpEvent): number {
+  return event.type === 'frame' ? event.frame.length : event.type === 'oversize' ? event.head.length : 0;
+}
+
 export async function startMllpServer(options: MllpServerOptions): Promise<MllpServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 2575;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const maxQueued = Math.max(1, options.maxQueuedFrames ?? 32);
+  const maxConnectionBytes = Math.max(1, options.maxQueuedBytesPerConnection ?? maxMessageBytes);
+  const maxTotalBytes = Math.max(1, options.maxQueuedBytes ?? Math.max(64 * 1024 * 1024, 4 * maxMessageBytes));
   const maxJunk = options.maxJunkBytes ?? 64 * 1024;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   const { log, handler } = options;
@@ -110,6 +144,57 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     throw new Error(`Listening on ${host} (not loopback) requires a non-empty list of allowed peer addresses.`);
   }
   const connections = new Set<Connection>();
+  const memory = { held: 0, peak: 0, working: 0, paused: 0 };
+
+  /** Recounts what the connection holds, in its own and the listener's totals. */
+  function account(connection: Connection): void {
+    const held = connection.deframer.pendingBytes + connection.queuedBytes + connection.handlingBytes;
+    memory.held += held - connection.held;
+    connection.held = held;
+    if (memory.held > memory.peak) memory.peak = memory.held;
+  }
+
+  /** Whether reading this connection keeps the listener within its byte bounds (see the file comment). */
+  function mayRead(connection: Connection): boolean {
+    const working = connection.queuedBytes + connection.handlingBytes;
+    if (working > 0 && (connection.held >= maxConnectionBytes || connection.queue.length >= maxQueued)) return false;
+    if (memory.held < maxTotalBytes) return true;
+    if (memory.working > 0) return false; // an answer will release bytes and resume readers
+    let largest: Connection | null = null;
+    for (const other of connections) if (largest === null || other.held > largest.held) largest = other;
+    return largest === connection;
+  }
+
+  function pause(connection: Connection): void {
+    if (connection.paused) return;
+    connection.paused = true;
+    memory.paused++;
+    connection.socket.pause();
+  }
+
+  /** After bytes were released: resumes the paused connections the bounds allow again. */
+  function resumeReaders(): void {
+    if (memory.paused === 0) return;
+    for (const connection of connections) {
+      if (!connection.paused || connection.closing || connection.socket.destroyed || !mayRead(connection)) continue;
+      connection.paused = false;
+      memory.paused--;
+      connection.socket.resume();
+    }
+  }
+
+  /** Takes the connection's bytes out of the totals (closed). */
+  function forget(connection: Connection): void {
+    memory.working -= connection.queuedBytes;
+    connection.queue.length = 0;
+    connection.queuedBytes = 0;
+    if (connection.paused) {
+      connection.paused = false;
+      memory.paused--;
+    }
+    memory.held -= connection.held - connection.handlingBytes;
+    connection.held = connection.handlingBytes;
+  }
 
   const oversize =
     options.onOversize ??
@@ -141,6 +226,18 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     });
   }
 
+  /** The frame being answered is done (answered, or its connection lost): its bytes are free. */
+  function release(connection: Connection): void {
+    const bytes = connection.handlingBytes;
+    connection.handlingBytes = 0;
+    memory.working -= bytes;
+    memory.held -= bytes;
+    connection.held -= bytes;
+    if (!connections.has(connection)) return;
+    account(connection);
+    resumeReaders();
+  }
+
   async function pump(connection: Connection): Promise<void> {
     if (connection.busy) return;
     connection.busy = true;
@@ -148,15 +245,18 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       while (connection.queue.length > 0 && !connection.socket.destroyed && !connection.closing) {
         const event = connection.queue.shift()!;
         if (event.type !== 'frame' && event.type !== 'oversize') continue;
-        const acks = await answer(connection, event);
-        // Several ACKs (enhanced mode: accept then application ACK) go out in one write, in order.
-        if (acks.length > 0) {
-          await write(connection.socket, acks.length === 1 ? mllpFrame(acks[0]!) : Buffer.concat(acks.map((ack) => mllpFrame(ack))));
-          connection.acksSent += acks.length;
-        }
-        if (connection.paused && connection.queue.length <= maxQueued / 2) {
-          connection.paused = false;
-          connection.socket.resume();
+        const bytes = eventBytes(event);
+        connection.queuedBytes -= bytes;
+        connection.handlingBytes = bytes;
+        try {
+          const acks = await answer(connection, event);
+          // Several ACKs (enhanced mode: accept then application ACK) go out in one write, in order.
+          if (acks.length > 0) {
+            await write(connection.socket, acks.length === 1 ? mllpFrame(acks[0]!) : Buffer.concat(acks.map((ack) => mllpFrame(ack))));
+            connection.acksSent += acks.length;
+          }
+        } finally {
+          release(connection);
         }
       }
     } catch (error) {
@@ -166,6 +266,14 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       connection.busy = false;
       settleIdle(connection);
     }
+  }
+
+  function enqueue(connection: Connection, event: MllpEvent): void {
+    const bytes = eventBytes(event);
+    connection.framesReceived++;
+    connection.queue.push(event);
+    connection.queuedBytes += bytes;
+    memory.working += bytes;
   }
 
   function onData(connection: Connection, chunk: Buffer): void {
@@ -185,18 +293,18 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
           break;
         case 'oversize':
           log.warn({ peer: connection.label, bytes: event.bytes, limit: maxMessageBytes }, 'MLLP: oversize frame discarded; answering AR');
-          connection.framesReceived++;
-          connection.queue.push(event);
+          enqueue(connection, event);
           break;
         case 'frame':
-          connection.framesReceived++;
-          connection.queue.push(event);
+          enqueue(connection, event);
           break;
       }
     }
-    if (connection.queue.length >= maxQueued && !connection.paused) {
-      connection.paused = true;
-      connection.socket.pause();
+    account(connection);
+    if (!mayRead(connection)) {
+      pause(connection);
+      // Over the total with nothing being answered: let the largest unfinished frame go on.
+      if (memory.working === 0) resumeReaders();
     }
     void pump(connection);
   }
@@ -216,6 +324,9 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       connectedAt: new Date().toISOString(),
       deframer: new MllpDeframer({ maxMessageBytes }),
       queue: [],
+      queuedBytes: 0,
+      handlingBytes: 0,
+      held: 0,
       framesReceived: 0,
       acksSent: 0,
       junk: 0,
@@ -239,13 +350,17 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       for (const event of connection.deframer.end()) {
         if (event.type === 'incomplete') log.warn({ peer: label, bytes: event.bytes }, 'MLLP: connection ended inside a frame; the partial frame is discarded, not acknowledged');
       }
+      account(connection);
       connection.ended = true;
       settleIdle(connection);
     });
     socket.on('error', (error) => log.warn({ peer: label, error: error.message }, 'MLLP: socket error'));
     socket.on('close', () => {
       connections.delete(connection);
-      connection.queue.length = 0;
+      forget(connection);
+      // The unfinished frame's bytes go with the deframer (nothing else refers to them).
+      connection.deframer.end();
+      resumeReaders();
       for (const resolve of connection.idle.splice(0)) resolve();
       log.info({ peer: label, frames: connection.framesReceived, acks: connection.acksSent }, 'MLLP: connection closed');
     });
@@ -268,6 +383,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   return {
     address: bound.address,
     port: bound.port,
+    memory: () => ({ heldBytes: memory.held, peakHeldBytes: memory.peak }),
     connections: () =>
       [...connections].map((c) => ({ peer: c.label, connectedAt: c.connectedAt, framesReceived: c.framesReceived, acksSent: c.acksSent, queued: c.queue.length, paused: c.paused })),
     close() {
@@ -277,7 +393,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
         // the handler finishes and its ACK is written.
         const inFlight = [...connections].map((connection) => {
           connection.socket.pause();
-          connection.queue.length = 0;
+          forget(connection);
           return new Promise<void>((resolve) => {
             if (!connection.busy) resolve();
             else connection.idle.push(resolve);

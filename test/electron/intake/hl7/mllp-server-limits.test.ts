@@ -1,0 +1,118 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MllpDeframer, mllpFrame } from '../../../../electron/intake/hl7/mllp-framer';
+import { startMllpServer, type MllpServer, type MllpServerOptions } from '../../../../electron/intake/hl7/mllp-server';
+import { hl7, memoryLog, msh, segment } from './hl7-test-support';
+
+/**
+ * Issue 9 §3: what one sender (or many) can make the listener hold. Memory: 8 connections of
+ * 15 MiB frames reached 6.6 GiB. Slots: 64 idle or trickling connections locked every real sender
+ * out. These tests wait on events and conditions, never on elapsed time.
+ */
+
+const servers: MllpServer[] = [];
+const sockets: net.Socket[] = [];
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function start(options: Partial<MllpServerOptions> & Pick<MllpServerOptions, 'handler'>): Promise<MllpServer> {
+  const server = await startMllpServer({ port: 0, log: memoryLog(), ...options });
+  servers.push(server);
+  return server;
+}
+
+/** Resolves when `condition` holds, checking after each turn of the event loop (no timing assumed). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+function ackFor(frame: Buffer): Buffer {
+  const id = frame.subarray(0, 200).toString('latin1').split('|')[9] ?? '';
+  return Buffer.from(`MSH|^~\\&|||||||ACK|A-${id}|P|2.5\rMSA|AA|${id}\r`);
+}
+
+/** An MLLP client that counts ACKs and close. */
+async function connect(port: number, localAddress?: string) {
+  const socket = net.connect({ port, host: '127.0.0.1', ...(localAddress !== undefined ? { localAddress } : {}) });
+  sockets.push(socket);
+  const state = { acks: [] as Buffer[], closed: false, connected: false };
+  const deframer = new MllpDeframer();
+  socket.on('data', (chunk: Buffer) => {
+    for (const event of deframer.push(chunk)) if (event.type === 'frame') state.acks.push(event.frame);
+  });
+  socket.on('close', () => (state.closed = true));
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => {
+    socket.once('connect', () => {
+      state.connected = true;
+      resolve();
+    });
+    socket.once('close', () => resolve());
+  });
+  return { socket, state };
+}
+
+const MIB = 1024 * 1024;
+
+describe('MLLP memory is bounded in bytes', () => {
+  it('8 connections sending 15 MiB frames: the bytes held stay under the stated bound, every frame is answered, and memory is released at close', async () => {
+    const maxQueuedBytes = 64 * MIB;
+    let open = false;
+    const waiting: (() => void)[] = [];
+    const server = await start({
+      maxQueuedBytes,
+      handler: async (frame) => {
+        if (!open) await new Promise<void>((resolve) => waiting.push(resolve));
+        return ackFor(frame);
+      },
+    });
+    // One 15 MiB frame shared by every write (the senders' own memory stays one frame).
+    const payload = Buffer.alloc(15 * MIB, 0x41);
+    const frames = [0, 1, 2].map((k) => mllpFrame(Buffer.concat([hl7(msh('ORU^R01', `BIG-${k}`)), payload])));
+    const clients = await Promise.all(Array.from({ length: 8 }, () => connect(server.port)));
+    const flushed = clients.map(() => 0);
+    clients.forEach((client, c) => {
+      for (const frame of frames) client.socket.write(frame, () => flushed[c]!++);
+    });
+    // The first frame is held in the handler. Wait until every connection either got all its
+    // bytes in (nothing bounds the listener) or was paused by it (backpressure).
+    await until(() => {
+      const paused = server.connections().filter((connection) => connection.paused).length;
+      return waiting.length > 0 && flushed.filter((count) => count === frames.length).length + paused >= clients.length;
+    });
+    const external = process.memoryUsage().arrayBuffers;
+    // The stated bound: maxQueuedBytes + one frame (the one allowed to finish) + a read chunk per connection.
+    const bound = maxQueuedBytes + 16 * MIB + clients.length * 64 * 1024;
+    // Independent of the server's accounting: all Buffers in this process (the senders' frames,
+    // the socket buffers, and what the listener holds).
+    expect(external).toBeLessThanOrEqual(bound + 3 * 16 * MIB + 32 * MIB);
+    expect(server.memory().heldBytes).toBeLessThanOrEqual(bound);
+    expect(server.memory().peakHeldBytes).toBeLessThanOrEqual(bound);
+    open = true;
+    for (const resume of waiting.splice(0)) resume();
+    await until(() => clients.every((client) => client.state.acks.length === frames.length));
+    expect(clients.map((client) => client.state.acks.map((ack) => segment(ack, 'MSA')[2]))).toEqual(clients.map(() => ['BIG-0', 'BIG-1', 'BIG-2']));
+    expect(server.memory().peakHeldBytes).toBeLessThanOrEqual(bound);
+    for (const client of clients) client.socket.destroy();
+    await until(() => server.connections().length === 0);
+    expect(server.memory().heldBytes).toBe(0);
+  }, 60_000);
+
+  it('a connection closed with frames queued and a partial frame releases what it held', async () => {
+    const waiting: (() => void)[] = [];
+    const server = await start({ handler: async (frame) => new Promise<Buffer>((resolve) => waiting.push(() => resolve(ackFor(frame)))) });
+    const client = await connect(server.port);
+    const frame = mllpFrame(hl7(msh('ADT^A04', 'Q-1'), `PID|1||${'9'.repeat(100_000)}`));
+    client.socket.write(Buffer.concat([frame, frame, frame, frame.subarray(0, 50_000)]));
+    await until(() => waiting.length === 1 && server.memory().heldBytes >= 3 * (frame.length - 3));
+    client.socket.destroy();
+    // The listener finishes the frame in hand (its write then fails) and closes the connection.
+    await until(() => {
+      for (const resume of waiting.splice(0)) resume();
+      return server.connections().length === 0;
+    });
+    expect(server.memory().heldBytes).toBe(0);
+  });
+});
