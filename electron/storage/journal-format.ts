@@ -23,6 +23,12 @@ import { readFully, type StorageFile } from './storage-fs';
  * its sealed bytes (the object id, as for object files) and is listed in `objects`. Readers of
  * objects cannot tell an inline object from an object file (see VaultObjects).
  *
+ * `dedupe` is a channel's duplicate tag for the record (HL7: keyed hashes of sender + control id
+ * and of the content, and the ACK code sent; see hl7-duplicates.ts): in clear so that the body,
+ * which cannot open `meta`, rebuilds its duplicate index from the journal, and durable in the same
+ * fdatasync as the record. The journal treats it as opaque (a short token, never content). A
+ * tombstone drops it. Journals written before it existed simply have none.
+ *
  * Seq starts at 1 and grows by exactly 1. The CRC detects torn and damaged records (integrity);
  * it is no defence against deliberate tampering, which the signed ledger covers. Nothing here is
  * PHI: `kind` is a short category from a fixed alphabet, `operator` a pseudonymous id, `objects`
@@ -49,6 +55,9 @@ export const OPERATOR_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const OBJECT_ID_PATTERN = /^[0-9a-f]{64}$/;
 const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
 const NOTE_KEY_PATTERN = /^[a-zA-Z][a-zA-Z0-9]{0,31}$/;
+/** A record's duplicate tag: short, opaque, base64url words joined by dots. */
+export const DEDUPE_TAG_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){0,7}$/;
+export const MAX_DEDUPE_TAG_LENGTH = 128;
 export const MAX_NOTE_KEYS = 8;
 
 /** Kinds only the journal itself writes. */
@@ -73,6 +82,7 @@ export const JournalRecordSchema = z
       .refine((note) => Object.keys(note).length <= MAX_NOTE_KEYS)
       .optional(),
     inline: z.record(z.string().regex(OBJECT_ID_PATTERN), z.string().regex(BASE64URL_PATTERN)).optional(),
+    dedupe: z.string().max(MAX_DEDUPE_TAG_LENGTH).regex(DEDUPE_TAG_PATTERN).optional(),
   })
   .refine((record) => record.inline === undefined || Object.keys(record.inline).every((id) => record.objects.includes(id)), {
     message: 'every inline object is listed in objects',

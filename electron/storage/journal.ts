@@ -15,6 +15,8 @@ import {
   MAX_KIND_LENGTH,
   MAX_NOTE_KEYS,
   MAX_RECORD_BYTES,
+  MAX_DEDUPE_TAG_LENGTH,
+  DEDUPE_TAG_PATTERN,
   OPERATOR_PATTERN,
   readFrame,
   REPAIRED_KIND,
@@ -47,6 +49,11 @@ export interface JournalEntry {
    * the SHA-256 of its bytes, must be listed in `objects`. Read them back through VaultObjects.
    */
   readonly inline?: readonly Uint8Array[];
+  /**
+   * A channel's duplicate tag (keyed hashes and an answer code, never content): kept in clear so
+   * the body can rebuild its duplicate index from the journal; dropped by an erasure's tombstone.
+   */
+  readonly dedupe?: string;
 }
 
 export interface AppendResult {
@@ -397,7 +404,7 @@ export class Journal {
 
   /**
    * Compaction for erasure: writes a new journal file in which the records with these seqs are
-   * `erased` tombstones (same seq and time; no operator, objects or metadata) and every other
+   * `erased` tombstones (same seq and time; no operator, objects, metadata or dedupe tag) and every other
    * record is copied byte for byte, fsyncs it, renames it over the journal, fsyncs the folder and
    * reopens it. Appends and reads wait meanwhile (they are queued, not refused). Seq continuity is
    * kept, so cursors and vault:check stay valid.
@@ -685,8 +692,19 @@ function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>): { tail: st
       throw new StorageError('E_INVALID', `A journal note holds at most ${MAX_NOTE_KEYS} finite numbers under short names.`);
     }
   }
+  const dedupe = entry.dedupe;
+  if (dedupe !== undefined && (typeof dedupe !== 'string' || dedupe.length > MAX_DEDUPE_TAG_LENGTH || !DEDUPE_TAG_PATTERN.test(dedupe))) {
+    throw new StorageError('E_INVALID', `A journal dedupe tag is at most ${MAX_DEDUPE_TAG_LENGTH} characters of base64url words joined by dots.`);
+  }
   const inline = inlineObjects(entry.inline, objects);
-  const tail = JSON.stringify({ operator, objects, meta, ...(note === undefined ? {} : { note: { ...note } }), ...(inline === null ? {} : { inline }) }).slice(1);
+  const tail = JSON.stringify({
+    operator,
+    ...(dedupe === undefined ? {} : { dedupe }),
+    objects,
+    meta,
+    ...(note === undefined ? {} : { note: { ...note } }),
+    ...(inline === null ? {} : { inline }),
+  }).slice(1);
   return { tail, inlineIds: inline === null ? [] : Object.keys(inline) };
 }
 

@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../../electron/storage/journal';
@@ -17,6 +17,17 @@ async function filled(dir: string, count: number, indexEvery = 4): Promise<Journ
 }
 
 describe('journal rewrite (erasure compaction)', () => {
+  it('a tombstone drops the record\'s dedupe tag; the records that stay keep theirs', async () => {
+    const dir = await tempDir();
+    const journal = await Journal.open(dir, silentLogger());
+    for (let i = 1; i <= 3; i++) await journal.append({ kind: 'intake.hl7', objects: [objectId(i)], meta: fakeEnvelope('journalMetadata', 40), dedupe: `k${i}.p${i}.AA` });
+    await journal.rewrite(new Set([2]));
+    const records = (await journal.read({ after: 0, limit: 10 })).records;
+    expect(records.map((r) => r.dedupe)).toEqual(['k1.p1.AA', undefined, 'k3.p3.AA']);
+    await journal.close();
+    expect(await readFile(path.join(dir, 'journal.hdj'), 'latin1')).not.toContain('k2.p2');
+  });
+
   it('turns the chosen records into tombstones with the same seq and time, keeps the rest byte for byte, and keeps appending', async () => {
     const dir = await tempDir();
     const journal = await filled(dir, 20);

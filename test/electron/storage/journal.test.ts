@@ -98,6 +98,27 @@ describe('journal', () => {
     await journal.close();
   });
 
+  it('carries a dedupe tag in clear, durable with the record; refuses a malformed one; records without one read as before', async () => {
+    const dataDir = await tempDir();
+    const dir = vaultLayout(dataDir).journalDir;
+    const journal = await Journal.open(dir, silentLogger());
+    await journal.append({ kind: 'intake.demo', objects: [], meta: fakeEnvelope('journalMetadata', 40) });
+    await journal.append({ kind: 'intake.hl7', objects: [], meta: fakeEnvelope('journalMetadata', 40), dedupe: 'AbC_-1.xyz.AA' });
+    for (const dedupe of ['has space', 'a..b', 'x'.repeat(129), 'ü', '']) {
+      await expect(journal.append({ kind: 'intake.hl7', objects: [], dedupe })).rejects.toMatchObject({ code: 'E_INVALID' });
+    }
+    await journal.close();
+    const reopened = await Journal.open(dir, silentLogger());
+    const records = await readEverything(reopened);
+    expect(records.map((r) => r.dedupe)).toEqual([undefined, 'AbC_-1.xyz.AA']);
+    expect('dedupe' in records[0]!).toBe(false);
+    await reopened.close();
+    // vault:check verifies every record, tagged or not (keys.json is not part of this test's vault).
+    const report = await checkVault(dataDir);
+    expect(report.errors.filter((error) => !error.includes('keys.json'))).toEqual([]);
+    expect(report.journal).toMatchObject({ records: 2, byKind: { 'intake.demo': 1, 'intake.hl7': 1 } });
+  });
+
   it('continues the sequence after a reopen', async () => {
     const { dir, journal } = await freshJournal();
     await appendMany(journal, 5);
