@@ -2,7 +2,7 @@ import { sha256 } from 'ethers';
 import { z } from 'zod';
 import type { JournalRecord } from '../../shared/ipc/journal-contract';
 import { bytes32Of, ZERO_HASH, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
-import { canonicalJson } from '../vault/keyring/canonical-json';
+import { canonicalJson } from '../vault/canonical-json';
 import { derivePatientPseudonym, fromBase64Url, isBase64Url, toBase64Url, utf8Encode } from './ledger-crypto';
 
 /**

@@ -1,9 +1,7 @@
 import type { Wallet } from 'ethers';
-import type { HdmsApi } from '../../shared/ipc/contract';
-import type { Opener, Sealer } from '../../shared/crypto/envelope';
 import { ledgerDomain, type LedgerDomain } from '../../shared/ledger/ledger-schema';
 import { verifyLedger } from '../../shared/ledger/ledger-verify';
-import type { VaultDb } from '../vault/views/vault-db';
+import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
 import type { LedgerVerification } from './ledger-service';
 import type { BatchRules } from './ledger-planner';
 import { LedgerWriter } from './ledger-writer';
@@ -11,39 +9,16 @@ import { LedgerWriter } from './ledger-writer';
 /**
  * The ledger of one unlocked session: the identity key, the writer that runs after every replay,
  * the timer that comes back for an open intake batch, and verification (at unlock, in the
- * background, and on demand). Created by the vault service when a session opens (the only hook
- * into it: create-vault-service.ts calls afterReplay() at the end of each replay and close() at
- * lock) and dropped at lock.
+ * background, and on demand). It joins the vault as a session feature (LedgerFeature below;
+ * renderer/vault/session/session-feature.ts): opened when a session opens, afterReplay() at the
+ * end of each replay, closed at lock.
  */
 
+/** The contract namespaces the ledger calls. */
+export const LEDGER_NAMESPACES = ['journal', 'ledger'] as const;
+
 /** What the vault lends the ledger for one session. */
-export interface LedgerSessionPort {
-  readonly api: HdmsApi;
-  db(): VaultDb;
-  readonly ledgerKey: CryptoKey;
-  readonly opener: Opener;
-  sealer(): Promise<Sealer>;
-  /** The acting operator's pseudonymous id (journal `operator`). */
-  readonly actor: string;
-  isAdmin(): boolean;
-  /** The keyring's operators (local ids and names), for operatorNames(). */
-  operators(): readonly { readonly operatorId: string; readonly name: string }[];
-  /** The vault's intake public key as the keyring holds it (raw P-256 point, base64url). */
-  readonly intakePublicKey: string;
-  /** False once the session is over (lock, another unlock). */
-  isCurrent(): boolean;
-  /** Replays the journal into the views (afterReplay() runs at its end), serialized with all others. */
-  sync(): Promise<void>;
-  /**
-   * Replays the views now, inside the replay task that is running (afterReplay's caller): the
-   * writer's own entries reach the view at once, and their journal.appended needs no other sync.
-   */
-  replayNow(): Promise<void>;
-  /** Asks for a replay soon, without waiting (what a journal.appended event does). */
-  requestSync(): void;
-  /** Appends one of the mind's own events (sealed meta) as the acting operator. */
-  appendEvent(kind: string, meta: unknown): Promise<number>;
-}
+export type LedgerSessionPort = SessionPort<(typeof LEDGER_NAMESPACES)[number]>;
 
 export interface LedgerOptions {
   /** Tests: the batching rule (ledger-planner.ts DEFAULT_BATCH_RULES otherwise). */
@@ -62,6 +37,7 @@ const VERIFY_PAGE = 500;
 export class SessionLedger {
   readonly domain: LedgerDomain;
   readonly writer: LedgerWriter;
+  readonly wallet: Wallet;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private flushNext = false;
   private verifiedOnce = false;
@@ -73,10 +49,10 @@ export class SessionLedger {
 
   constructor(
     readonly port: LedgerSessionPort,
-    readonly wallet: Wallet,
     private readonly options: LedgerOptions,
     private readonly notify: () => void,
   ) {
+    this.wallet = port.identity;
     this.domain = ledgerDomain(options.chainId);
     this.writer = new LedgerWriter({
       api: port.api,
@@ -84,7 +60,7 @@ export class SessionLedger {
       opener: port.opener,
       sealer: () => port.sealer(),
       ledgerKey: port.ledgerKey,
-      signer: wallet,
+      signer: port.identity,
       domain: this.domain,
       isCurrent: () => port.isCurrent() && !this.closed,
       ...(options.batchRules === undefined ? {} : { rules: options.batchRules }),
@@ -96,7 +72,7 @@ export class SessionLedger {
   }
 
   /**
-   * Called by the vault at the end of every replay, inside its queue: signs what the journal calls
+   * Called at the end of every replay (the session feature's afterReplay), inside its queue: signs what the journal calls
    * for. Never throws (a replay must not fail because of the ledger); a problem is kept in
    * writerProblem and retried at the next replay.
    */
@@ -178,5 +154,36 @@ export class SessionLedger {
       this.timer = null;
       if (!this.closed) this.port.requestSync();
     }, Math.max(0, waitMs) + 10);
+  }
+}
+
+/**
+ * The ledger as a session feature: one SessionLedger per unlocked session. current() is what the
+ * LedgerService (create-ledger-service.ts) works on: the open session's ledger, or null when locked.
+ */
+export class LedgerFeature implements SessionFeature<(typeof LEDGER_NAMESPACES)[number]> {
+  readonly name = 'ledger';
+  readonly namespaces = LEDGER_NAMESPACES;
+  private ledger: SessionLedger | null = null;
+
+  constructor(
+    private readonly options: LedgerOptions,
+    private readonly notify: () => void,
+  ) {}
+
+  current(): SessionLedger | null {
+    return this.ledger;
+  }
+
+  open(port: LedgerSessionPort): OpenSessionFeature {
+    const ledger = new SessionLedger(port, this.options, this.notify);
+    this.ledger = ledger;
+    return {
+      afterReplay: () => ledger.afterReplay(),
+      close: () => {
+        ledger.close();
+        if (this.ledger === ledger) this.ledger = null;
+      },
+    };
   }
 }

@@ -15,6 +15,10 @@ import { encodeStringList, toBase64Url, utf8Encode, concatBytes } from './bytes'
  *     parts ("000123"). In a query, a compound asks for its parts (which every record holding the
  *     compound has), and a single run like "mrn000123" matches the joined form.
  *   - Words of fewer than 2 characters are dropped; duplicates are removed (first occurrence kept).
+ *   - Dates (birth dates) are one word each, the whole date without separators ("1980-02-03" →
+ *     "19800203"): never their year, month or day alone, since a year token would link everyone
+ *     born that year. A query compound shaped like a full date (year, month, day joined by one of
+ *     - / . ; "1980-2-3" too) asks for that one word; "19800203" typed whole already is one.
  *
  * Tokens: HMAC-SHA-256(indexKey, "hdms/blind-index/v1" ‖ tag ‖ field ‖ word), truncated to the
  * first 16 bytes, base64url (22 characters). 128 bits: with N distinct tokens in a vault, the
@@ -29,7 +33,7 @@ import { encodeStringList, toBase64Url, utf8Encode, concatBytes } from './bytes'
  * surnames from a large vault). Prefix tokens add that two names share their first 3, 4, … letters
  * and roughly how long a name is (how many prefix tokens it has). We accept this for names only,
  * with a 3-letter minimum so short prefixes (which group many records) are not indexed; identifiers,
- * codes, birth dates and descriptions get full-word tokens only. The key never leaves the mind, so
+ * codes and descriptions get full-word tokens only, and birth dates one full-date token each. The key never leaves the mind, so
  * nobody without it can compute a token for a chosen name.
  */
 
@@ -45,6 +49,8 @@ const FOLDS: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', œ: 'oe', 
 const FOLD_PATTERN = /[ßæœøđðłþıħŧ]/gu;
 const COMPOUND = /[\p{L}\p{N}]+(?:['’._/-][\p{L}\p{N}]+)*/gu;
 const JOINER = /['’._/-]/u;
+/** A full date in a query: year, month and day joined by one separator (ISO order). */
+const QUERY_DATE = /^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$/u;
 
 /** Diacritic- and case-insensitive form of a text (before it is cut into words). */
 export function foldText(text: string): string {
@@ -56,6 +62,8 @@ export function foldText(text: string): string {
 }
 
 interface Compound {
+  /** The compound as written (folded), joiners included. */
+  readonly text: string;
   readonly parts: readonly string[];
   /** The parts joined without separators, when there is more than one part. */
   readonly joined?: string;
@@ -65,7 +73,7 @@ function compounds(text: string): Compound[] {
   const out: Compound[] = [];
   for (const match of foldText(text).matchAll(COMPOUND)) {
     const parts = match[0].split(JOINER);
-    out.push(parts.length > 1 ? { parts, joined: parts.join('') } : { parts });
+    out.push(parts.length > 1 ? { text: match[0], parts, joined: parts.join('') } : { text: match[0], parts });
   }
   return out;
 }
@@ -93,9 +101,21 @@ export interface QueryWords {
   readonly lastIsPartial: boolean;
 }
 
-/** The words of a search query: like normalizeWords, but a compound asks for its parts only. */
+/** The one word a date is indexed under (see the rules above); nothing for text without a word. */
+export function normalizeDateWords(date: string): string[] {
+  return dedupe(compounds(date).map((compound) => compound.joined ?? compound.parts[0]!).filter(longEnough));
+}
+
+/** A query compound's words: a full date as its one date word, anything else by its parts. */
+function queryWordsOf(compound: Compound): readonly string[] {
+  const date = QUERY_DATE.exec(compound.text);
+  if (date === null) return compound.parts;
+  return [`${date[1]!}${date[3]!.padStart(2, '0')}${date[4]!.padStart(2, '0')}`];
+}
+
+/** The words of a search query: like normalizeWords, but a compound asks for its parts only (a date for itself). */
 export function normalizeQueryWords(query: string): QueryWords {
-  const words = dedupe(compounds(query).flatMap((compound) => compound.parts).filter(longEnough));
+  const words = dedupe(compounds(query).flatMap(queryWordsOf).filter(longEnough));
   return { words, lastIsPartial: words.length > 0 && !/[\s]$/u.test(query) };
 }
 
@@ -117,27 +137,45 @@ function prefixesOf(word: string): string[] {
   return out;
 }
 
+/** The prefixes of NAME words that get prefix tokens (3 … 24 characters). */
+export function namePrefixes(nameWords: readonly string[]): string[] {
+  return dedupe(nameWords.flatMap(prefixesOf));
+}
+
 /** Prefix tokens for type-ahead, for NAME words only (see the leakage note above). */
 export function prefixTokens(indexKey: CryptoKey, nameWords: readonly string[], field = ''): Promise<string[]> {
-  const prefixes = dedupe(nameWords.flatMap(prefixesOf));
+  const prefixes = namePrefixes(nameWords);
   return Promise.all(prefixes.map((prefix) => token(indexKey, 'prefix', field, prefix)));
 }
 
 export interface RecordText {
   /** Names of people: full-word and prefix tokens. */
   readonly names?: readonly string[];
-  /** Identifiers, codes, dates, descriptions: full-word tokens only. */
+  /** Identifiers, codes, descriptions: full-word tokens only. */
   readonly other?: readonly string[];
+  /** Dates (a birth date): one full-date token each, never the year, month or day alone. */
+  readonly dates?: readonly string[];
+}
+
+export interface RecordWords {
+  /** Every word that gets a full-word token, deduplicated, in order. */
+  readonly words: readonly string[];
+  /** The name words, which also get prefix tokens. */
+  readonly nameWords: readonly string[];
+}
+
+/** The words one record is indexed under: the one place that decides it (records, caches, test doubles). */
+export function recordWords(text: RecordText): RecordWords {
+  const nameWords = dedupe((text.names ?? []).flatMap(normalizeWords));
+  const otherWords = (text.other ?? []).flatMap(normalizeWords);
+  const dateWords = (text.dates ?? []).flatMap(normalizeDateWords);
+  return { words: dedupe([...nameWords, ...otherWords, ...dateWords]), nameWords };
 }
 
 /** Every token of one record, deduplicated: what goes in its multiEntry index field. */
 export async function recordTokens(indexKey: CryptoKey, text: RecordText, field = ''): Promise<string[]> {
-  const nameWords = dedupe((text.names ?? []).flatMap(normalizeWords));
-  const otherWords = dedupe((text.other ?? []).flatMap(normalizeWords));
-  const [full, prefixes] = await Promise.all([
-    blindTokens(indexKey, dedupe([...nameWords, ...otherWords]), field),
-    prefixTokens(indexKey, nameWords, field),
-  ]);
+  const { words, nameWords } = recordWords(text);
+  const [full, prefixes] = await Promise.all([blindTokens(indexKey, words, field), prefixTokens(indexKey, nameWords, field)]);
   return dedupe([...full, ...prefixes]);
 }
 
@@ -149,20 +187,32 @@ export interface QueryTokens {
   readonly groups: readonly { readonly anyOf: readonly string[] }[];
 }
 
+export interface QueryWordGroup {
+  /** Matches a record holding this whole word… */
+  readonly word: string;
+  /** …or, when not null, this name prefix. */
+  readonly prefix: string | null;
+}
+
 /**
- * Tokens for a search: every word as a full word; the last word, while still being typed and at
- * least 3 characters long, also as a name prefix (so "mül" finds "Müller").
+ * What a search asks for, before tokens: every word as a full word; the last word, while still
+ * being typed and at least 3 characters long, also as a name prefix (so "mül" finds "Müller").
  */
+export function queryWordGroups(query: string, options: { prefix?: boolean } = {}): QueryWordGroup[] {
+  const { words, lastIsPartial } = normalizeQueryWords(query);
+  return words.map((word, index) => {
+    const typing = index === words.length - 1 && lastIsPartial && options.prefix !== false && [...word].length >= MIN_PREFIX_LENGTH;
+    return { word, prefix: typing ? [...word].slice(0, MAX_PREFIX_LENGTH).join('') : null };
+  });
+}
+
+/** Tokens for a search: the groups of queryWordGroups, each as its full-word token and prefix token. */
 export async function queryTokens(indexKey: CryptoKey, query: string, options: { field?: string; prefix?: boolean } = {}): Promise<QueryTokens> {
   const field = options.field ?? '';
-  const { words, lastIsPartial } = normalizeQueryWords(query);
   const groups = await Promise.all(
-    words.map(async (word, index) => {
+    queryWordGroups(query, options).map(async ({ word, prefix }) => {
       const anyOf = [await token(indexKey, 'word', field, word)];
-      const isLast = index === words.length - 1;
-      if (isLast && lastIsPartial && options.prefix !== false && [...word].length >= MIN_PREFIX_LENGTH) {
-        anyOf.push(await token(indexKey, 'prefix', field, [...word].slice(0, MAX_PREFIX_LENGTH).join('')));
-      }
+      if (prefix !== null) anyOf.push(await token(indexKey, 'prefix', field, prefix));
       return { anyOf };
     }),
   );

@@ -1,5 +1,5 @@
 import type { ClinicalRecord, NormalizedIntake, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
-import { canonicalJson } from '../keyring/canonical-json';
+import { canonicalJson } from '../canonical-json';
 import type { ChartRecord, ViewRecord } from '../vault-service';
 import { encryptMany, pseudonym } from '../vault-crypto';
 import type { MergeRow, PatientRowStored, RecordRowStored } from './vault-db';

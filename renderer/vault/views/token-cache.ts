@@ -1,11 +1,11 @@
-import { blindTokens, normalizeWords, prefixTokens } from '../vault-crypto';
+import { blindTokens, prefixTokens, recordWords, type RecordText } from '../vault-crypto';
 
 /**
  * Blind tokens (shared/crypto/blind-index.ts) with a memo: the same word always gives the same
  * token under one index key, and clinical text repeats a lot (family names, LOINC codes and their
  * words, locations), so most words of an import are HMACed once instead of once per record.
- * Produces exactly the tokens of `recordTokens` (full words, plus 3…24-letter prefixes of NAME
- * words), so `queryTokens` finds them.
+ * Produces exactly the tokens of `recordTokens` (the words of `recordWords`, plus 3…24-letter
+ * prefixes of NAME words), so `queryTokens` finds them.
  *
  * The memo holds words in memory only while the vault is unlocked (it is cleared on lock) and is
  * bounded: past `limit` entries it starts over.
@@ -40,13 +40,11 @@ export class TokenCache {
   }
 
   /** Every token of a text, deduplicated and sorted (a stable, order-free form for the views). */
-  async tokensOf(text: { readonly names?: readonly string[]; readonly other?: readonly string[] }): Promise<string[]> {
-    const nameWords = new Set((text.names ?? []).flatMap(normalizeWords));
-    const otherWords = new Set((text.other ?? []).flatMap(normalizeWords));
-    const all = new Set([...nameWords, ...otherWords]);
+  async tokensOf(text: RecordText): Promise<string[]> {
+    const { words, nameWords } = recordWords(text);
     const [full, prefixes] = await Promise.all([
-      Promise.all([...all].map((word) => this.wordToken(word))),
-      Promise.all([...nameWords].map((word) => this.prefixTokensOf(word))),
+      Promise.all(words.map((word) => this.wordToken(word))),
+      Promise.all(nameWords.map((word) => this.prefixTokensOf(word))),
     ]);
     return [...new Set([...full, ...prefixes.flat()])].sort();
   }

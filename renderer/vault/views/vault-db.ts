@@ -146,6 +146,10 @@ export interface IndexedDbDeps {
  *   version(3): `merges` and `quarantine` (HL7 intake). Message rows gain extended records
  *               (reports, orders…): the cursor goes back to 0 and the problem count is reset,
  *               so the next sync replays everything (rows are put by id: the same ids again).
+ *   version(4): birth dates get one full-date token instead of year, month and day tokens (a year
+ *               token linked everyone born that year). Old tokens must not linger, and postings
+ *               are append-only: `postings`, `patients` (their token lists) and `records` are
+ *               cleared and the cursor goes back to 0, so the next sync rebuilds the index.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -163,7 +167,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 3;
+export const VIEW_SCHEMA_VERSION = 4;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -181,6 +185,15 @@ function defineSchema(db: Dexie): void {
   db.version(3)
     .stores({ merges: 'merged, survivor', quarantine: 'seq' })
     .upgrade(async (tx) => {
+      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
+      await tx.table('meta').delete('problems');
+    });
+  db.version(4)
+    .stores({})
+    .upgrade(async (tx) => {
+      await tx.table('postings').clear();
+      await tx.table('patients').clear();
+      await tx.table('records').clear();
       await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
       await tx.table('meta').delete('problems');
     });

@@ -1,7 +1,7 @@
 import { ClinicalRecordSchema, ExtendedRecordSchema, IntakeQuarantineSchema, PatientSchema } from '../../../shared/domain/clinical';
 import { VaultError, type ChartRecord, type PatientDetail, type PatientHit, type QuarantineEntry, type RecordRow, type ViewRecord } from '../vault-service';
 import { decryptField, decryptMany } from '../vault-crypto';
-import { canonicalJson } from '../keyring/canonical-json';
+import { canonicalJson } from '../canonical-json';
 import { parseRecordId, recordIdOf, recordTime, type MessagePayload, type PatientPayload } from './intake-rows';
 import { recordsOfPatient, type PatientRowStored, type QuarantineRowStored, type RecordRowStored, type VaultDb } from './vault-db';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../renderer/vault/keyring/canonical-json';
-import { buildFirstKeyring, withOperatorDisabled } from '../../../renderer/vault/keyring/keyring-edits';
-import { keyringIntact, sealKeyring } from '../../../renderer/vault/keyring/keyring-integrity';
+import { canonicalJson } from '../../../renderer/vault/canonical-json';
+import { buildFirstKeyring, withOperatorDisabled } from '../../../renderer/vault/session/keyring/keyring-edits';
+import { keyringIntact, sealKeyring } from '../../../renderer/vault/session/keyring/keyring-integrity';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 import { KeyringSchema } from '../../../shared/ipc/vault-contract';
 

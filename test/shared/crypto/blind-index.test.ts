@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blindTokens, normalizeQueryWords, normalizeWords, prefixTokens, queryTokens, recordTokens } from '../../../shared/crypto/blind-index';
+import { blindTokens, normalizeQueryWords, normalizeWords, prefixTokens, queryTokens, recordTokens, recordWords } from '../../../shared/crypto/blind-index';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 
 const keys = await deriveVaultKeys(generateMasterSecret());
@@ -30,6 +30,21 @@ describe('normalization', () => {
     expect(normalizeWords("O'Brien")).toEqual(['brien', 'obrien']);
     expect(normalizeWords('Anne-Marie')).toEqual(['anne', 'marie', 'annemarie']);
     expect(normalizeWords('LOINC 8867-4 heart rate')).toEqual(['loinc', '8867', '88674', 'heart', 'rate']);
+  });
+
+  it('indexes a date as one full-date word: never its year, month or day alone', () => {
+    expect(recordWords({ dates: ['1980-02-03'] })).toEqual({ words: ['19800203'], nameWords: [] });
+    expect(recordWords({ names: ['Anna Müller'], other: ['MRN-000123'], dates: ['1980-02-03', '2001-11-30'] })).toEqual({
+      words: ['anna', 'muller', 'mrn', '000123', 'mrn000123', '19800203', '20011130'],
+      nameWords: ['anna', 'muller'],
+    });
+  });
+
+  it('a query asks for a full date as one word, typed with - / . or none, month and day with or without a leading zero', () => {
+    for (const query of ['1980-02-03', '1980/02/03', '1980.02.03', '19800203', '1980-2-3']) {
+      expect(normalizeQueryWords(query).words, query).toEqual(['19800203']);
+    }
+    expect(normalizeQueryWords('muller 1980-02-03 ')).toEqual({ words: ['muller', '19800203'], lastIsPartial: false });
   });
 
   it('drops one-character words and duplicates, splits on punctuation', () => {
@@ -63,8 +78,8 @@ describe('tokens', () => {
   });
 
   it('search finds records by diacritic-free words, identifiers and name prefixes', async () => {
-    const anna = await recordTokens(keys.indexKey, { names: ['Anna Müller'], other: ['MRN-000123', '1980-02-03', 'Hypertension'] });
-    const jose = await recordTokens(keys.indexKey, { names: ['José Núñez'], other: ['MRN-000456'] });
+    const anna = await recordTokens(keys.indexKey, { names: ['Anna Müller'], other: ['MRN-000123', 'Hypertension'], dates: ['1980-02-03'] });
+    const jose = await recordTokens(keys.indexKey, { names: ['José Núñez'], other: ['MRN-000456'], dates: ['1980-07-14'] });
     const search = async (query: string) => {
       const { groups } = await queryTokens(keys.indexKey, query);
       return [matches(anna, groups), matches(jose, groups)];
@@ -81,6 +96,20 @@ describe('tokens', () => {
     expect(await search('mrn')).toEqual([true, true]);
     expect(await search('mül ')).toEqual([false, false]); // a finished word is a whole word
     expect(await search('x')).toEqual([false, false]);
+    // Birth dates: the full date finds its patient; a year, month or day links nobody.
+    expect(await search('1980-02-03')).toEqual([true, false]);
+    expect(await search('19800714')).toEqual([false, true]);
+    expect(await search('anna 1980/2/3')).toEqual([true, false]);
+    expect(await search('1980')).toEqual([false, false]);
+    expect(await search('1980 ')).toEqual([false, false]);
+    expect(await search('02')).toEqual([false, false]);
+    expect(await search('07-14')).toEqual([false, false]);
+  });
+
+  it('a date gives no token of its year, month or day', async () => {
+    const tokens = await recordTokens(keys.indexKey, { dates: ['1980-02-03'] });
+    expect(tokens).toEqual(await blindTokens(keys.indexKey, ['19800203']));
+    for (const part of ['1980', '02', '03']) expect(tokens).not.toContain((await blindTokens(keys.indexKey, [part]))[0]);
   });
 
   it('a record token list is deduplicated and holds no plaintext', async () => {

@@ -1,5 +1,5 @@
-import type { Keyring, KeyringOperator } from '../../../shared/ipc/vault-contract';
-import type { OperatorRole } from '../vault-service';
+import type { Keyring, KeyringOperator } from '../../../../shared/ipc/vault-contract';
+import type { OperatorRole } from '../../vault-service';
 import {
   createKeychainSlot,
   createPassphraseSlot,
@@ -10,7 +10,7 @@ import {
   toBase64Url,
   type KeySlot,
   type VaultKeys,
-} from '../vault-crypto';
+} from '../../vault-crypto';
 import { sealKeyring, type KeyringDraft } from './keyring-integrity';
 
 /**

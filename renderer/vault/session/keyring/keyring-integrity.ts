@@ -1,6 +1,6 @@
-import type { Keyring } from '../../../shared/ipc/vault-contract';
-import { asBytes, constantTimeEqual, fromBase64Url, toBase64Url, utf8Encode } from '../vault-crypto';
-import { canonicalJson } from './canonical-json';
+import type { Keyring } from '../../../../shared/ipc/vault-contract';
+import { asBytes, constantTimeEqual, fromBase64Url, toBase64Url, utf8Encode } from '../../vault-crypto';
+import { canonicalJson } from '../../canonical-json';
 
 /**
  * The keyring's integrity tag (vault-contract.ts `integrity`): HMAC-SHA-256 over the canonical JSON

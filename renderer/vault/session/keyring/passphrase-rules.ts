@@ -1,5 +1,5 @@
-import { VaultError } from '../vault-service';
-import { estimatePassphraseStrength, PASSPHRASE_MIN_LENGTH } from '../vault-crypto';
+import { VaultError } from '../../vault-service';
+import { estimatePassphraseStrength, PASSPHRASE_MIN_LENGTH } from '../../vault-crypto';
 
 /** The vault's passphrase policy (issue 3), applied by the mind whatever the form checked. */
 export function checkNewPassphrase(passphrase: string, userInputs: readonly string[] = []): void {

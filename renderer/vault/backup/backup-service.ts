@@ -1,0 +1,81 @@
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import type { ViewIndexing } from '../indexing/view-indexing';
+import { keyringIntact } from '../session/keyring/keyring-integrity';
+import type { SessionLifecycle } from '../session/session-lifecycle';
+import { appendSessionEvent, type SessionState } from '../session/vault-session';
+import { asVaultError } from '../vault-errors';
+import { VaultError, type VaultService } from '../vault-service';
+import { createOpener, deriveVaultKeys, fromBase64Url, toBase64Url } from '../vault-crypto';
+import { MIND_KINDS } from '../views/journal-payloads';
+import { openBackupKeyring } from './backup-keyring';
+
+/** The backup part of VaultService: export (journaled) and restore into an empty data folder. */
+export type BackupService = Pick<VaultService, 'exportBackup' | 'restoreBackup'>;
+
+export interface BackupServiceDeps {
+  readonly api: HdmsApi;
+  readonly state: SessionState;
+  readonly lifecycle: SessionLifecycle;
+  readonly indexing: ViewIndexing;
+  /** "Rebuild index" (the restored views are replayed from the restored journal). */
+  readonly rebuildIndex: VaultService['rebuildIndex'];
+}
+
+export function createBackupService({ api, state, lifecycle, indexing, rebuildIndex }: BackupServiceDeps): BackupService {
+  return {
+    async exportBackup() {
+      const s = state.require();
+      try {
+        const written = await api.backup.export({});
+        await appendSessionEvent(api, s, MIND_KINDS.backupExported, { v: 1, bytes: written.bytes });
+        return written;
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async restoreBackup(input) {
+      const status = await api.vault.status({}).catch((error: unknown) => {
+        throw asVaultError(error);
+      });
+      if (status.state !== 'absent' || state.current !== null) throw new VaultError('E_EXISTS', 'A vault exists already in this data folder: restore into an empty one.');
+      let inspected: Awaited<ReturnType<HdmsApi['backup']['inspect']>>;
+      try {
+        inspected = await api.backup.inspect({ path: input.path });
+      } catch (error) {
+        throw asVaultError(error, 'E_BACKUP');
+      }
+      const { keyring } = inspected;
+      const { master, operator } = await openBackupKeyring(keyring, input.operatorName, input.secret);
+      try {
+        if (!(await keyringIntact(master, keyring))) throw new VaultError('E_BACKUP', 'The backup keyring failed its integrity check.');
+        const keys = await deriveVaultKeys(master);
+        let dataKey: Uint8Array;
+        try {
+          dataKey = await createOpener(keys.intakeKeyPair.privateKey).exportDataKey(fromBase64Url(inspected.envelopeHeader));
+        } catch {
+          throw new VaultError('E_BACKUP', 'The backup file was not sealed to this keyring’s vault key.');
+        }
+        try {
+          await api.backup.restore({ path: input.path, dataKey: toBase64Url(dataKey) });
+        } catch (error) {
+          throw asVaultError(error, 'E_BACKUP');
+        } finally {
+          dataKey.fill(0);
+        }
+        // Busy before the session opens and until the rebuild is done: the UI must never take the
+        // unlocked, still empty views for an empty vault. The session skips its own first sync
+        // (the rebuild replays everything anyway).
+        const endIndexing = indexing.begin();
+        try {
+          await lifecycle.open(master, keyring, operator, keys, { autoSync: false });
+          await rebuildIndex();
+        } finally {
+          endIndexing();
+        }
+      } finally {
+        master.fill(0);
+      }
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { AutoLock } from '../session/auto-lock';
+import type { SessionState, VaultSession } from '../session/vault-session';
+import { asVaultError } from '../vault-errors';
+import type { VaultService } from '../vault-service';
+import { ReplayAborted } from '../views/journal-replay';
+import { deleteVaultDb, openVaultDb, type IndexedDbDeps } from '../views/vault-db';
+import type { ViewIndexing } from './view-indexing';
+
+/** The indexing part of VaultService: its state, "sync" and "Rebuild index". */
+export type IndexingService = Pick<VaultService, 'indexing' | 'sync' | 'rebuildIndex'>;
+
+export function createIndexingService(state: SessionState, indexing: ViewIndexing, autoLock: AutoLock, idb: IndexedDbDeps): IndexingService {
+  return {
+    indexing: () => indexing.current(),
+
+    sync(onProgress) {
+      let s: VaultSession;
+      try {
+        s = state.require();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return indexing.runSync(s, onProgress);
+    },
+
+    async rebuildIndex(onProgress) {
+      const s = state.require();
+      try {
+        return await indexing.enqueueIndexing(s, async () => {
+          const minutes = autoLock.minutes;
+          s.db.close();
+          await deleteVaultDb(s.keyring.vaultId, idb);
+          if (!state.isCurrent(s)) throw new ReplayAborted();
+          s.db = openVaultDb(s.keyring.vaultId, idb);
+          await s.db.open();
+          await autoLock.carryOver(s.db, minutes);
+          return indexing.replayOnce(s, onProgress);
+        });
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import type { IndexingState, SyncProgress } from '../vault-service';
+import { asVaultError } from '../vault-errors';
+import { replayJournal } from '../views/journal-replay';
+import type { SessionState, VaultSession } from '../session/vault-session';
+
+/** Progress of a running replay reaches the listeners at most this often (busy flips at once). */
+export const INDEXING_NOTIFY_MS = 250;
+const IDLE: IndexingState = { busy: false, applied: 0 };
+const noop = (): void => undefined;
+
+/**
+ * When the views are replayed from the journal, one at a time per session, and what
+ * VaultService.indexing() says meanwhile.
+ *
+ * Indexing is busy while any replay or rebuild is queued or running (of any session: one cut short
+ * by lock still settles), and while a caller holds it with begin() (restoreBackup, from before its
+ * session opens until its rebuild is done). `applied` is the running replay's own count; it is
+ * published with the busy flips and at most every INDEXING_NOTIFY_MS in between.
+ *
+ * Every replay ends with the session features' afterReplay() (the ledger signs what the journal
+ * calls for), inside the same queue slot.
+ */
+export class ViewIndexing {
+  private holds = 0;
+  private appliedNow = 0;
+  private published: IndexingState = IDLE;
+  private lastNotice = 0;
+
+  constructor(
+    private readonly api: Pick<HdmsApi, 'journal'>,
+    private readonly state: SessionState,
+  ) {}
+
+  /** The same object until it changes (a useSyncExternalStore snapshot). */
+  current(): IndexingState {
+    return this.published;
+  }
+
+  /** Marks the views busy until the returned `end` is called (once). */
+  begin(): () => void {
+    if (this.holds === 0) this.appliedNow = 0;
+    this.holds += 1;
+    this.publish();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.holds -= 1;
+      this.publish();
+    };
+  }
+
+  /** Runs `task` after every queued replay or rebuild of the session. */
+  enqueue<T>(s: VaultSession, task: () => Promise<T>): Promise<T> {
+    const run = s.queue.then(task);
+    s.queue = run.then(noop, noop);
+    return run;
+  }
+
+  /** enqueue() for a replay or rebuild: the views count as busy from now until it settles. */
+  enqueueIndexing<T>(s: VaultSession, task: () => Promise<T>): Promise<T> {
+    const end = this.begin();
+    const run = this.enqueue(s, task);
+    run.then(end, end);
+    return run;
+  }
+
+  /** A replay soon, without waiting; at most one queued at a time. */
+  scheduleAutoSync(s: VaultSession): void {
+    if (s.autoQueued) return;
+    s.autoQueued = true;
+    this.enqueueIndexing(s, () => {
+      s.autoQueued = false;
+      return this.replayOnce(s);
+    }).catch(noop); // a locked vault or a failing page: the next sync (explicit or on the next append) retries
+  }
+
+  async runSync(s: VaultSession, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
+    try {
+      return await this.enqueueIndexing(s, () => this.replayOnce(s, onProgress));
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  /** One replay of the views and then the features' afterReplay; call inside the queue. */
+  replayOnce(s: VaultSession, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
+    this.appliedNow = 0;
+    return this.replayViews(s, onProgress).then(async (progress) => {
+      for (const feature of s.features) {
+        if (this.state.isCurrent(s)) await feature.afterReplay?.();
+      }
+      return progress;
+    });
+  }
+
+  /** The views' replay alone; notes how far the views are (journal.appended up to there needs no sync). */
+  async replayViews(s: VaultSession, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
+    const progress = await replayJournal(
+      { api: this.api, db: s.db, keys: s.keys, opener: s.opener, tokens: s.tokens, isCurrent: () => this.state.isCurrent(s) },
+      (step) => {
+        this.progress(step);
+        onProgress?.(step);
+      },
+    );
+    s.replayedTo = Math.max(s.replayedTo, progress.cursor);
+    return progress;
+  }
+
+  private progress(step: SyncProgress): void {
+    this.appliedNow = step.applied;
+    if (performance.now() - this.lastNotice >= INDEXING_NOTIFY_MS) this.publish();
+  }
+
+  private publish(): void {
+    const busy = this.holds > 0;
+    const applied = busy ? this.appliedNow : 0;
+    if (busy === this.published.busy && applied === this.published.applied) return;
+    this.published = busy ? { busy, applied } : IDLE;
+    this.lastNotice = performance.now();
+    this.state.notify();
+  }
+}

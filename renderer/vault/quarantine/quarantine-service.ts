@@ -1,0 +1,67 @@
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import type { ViewIndexing } from '../indexing/view-indexing';
+import { withBytes } from '../intake-bytes';
+import { openSealedObject } from '../records/sealed-objects';
+import type { SessionState } from '../session/vault-session';
+import { asVaultError } from '../vault-errors';
+import { VaultError, type VaultService } from '../vault-service';
+import { quarantineEntries, quarantineEntry } from '../views/view-reads';
+
+/** The quarantine part of VaultService: list, open raw, reprocess, discard (the last two journaled by the body). */
+export type QuarantineService = Pick<VaultService, 'quarantine' | 'openQuarantinedRaw' | 'reprocessQuarantined' | 'discardQuarantined'>;
+
+export function createQuarantineService(api: HdmsApi, state: SessionState, indexing: ViewIndexing): QuarantineService {
+  return {
+    async quarantine() {
+      const s = state.require();
+      try {
+        return await quarantineEntries(s.db, s.keys.viewKey);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async openQuarantinedRaw(seq) {
+      const s = state.require();
+      try {
+        const entry = await quarantineEntry(s.db, s.keys.viewKey, seq);
+        if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
+        const bytes = await openSealedObject(api, s.opener, entry.objectId);
+        return { seq, objectId: entry.objectId, bytes, ...(entry.detail.charset === undefined ? {} : { charset: entry.detail.charset }) };
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async reprocessQuarantined(seq, options = {}) {
+      const s = state.require();
+      try {
+        const entry = await quarantineEntry(s.db, s.keys.viewKey, seq);
+        if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
+        const bytes = await openSealedObject(api, s.opener, entry.objectId);
+        const answer = await withBytes(api, [bytes], (carrier) =>
+          api.intake.reprocess({
+            quarantineSeq: seq,
+            operator: s.actor,
+            ...('upload' in carrier ? { upload: carrier.upload } : { raw: carrier.files[0]!.bytes }),
+            ...(options.charset === undefined ? {} : { charset: options.charset }),
+          }),
+        );
+        if (state.isCurrent(s)) await indexing.runSync(s);
+        return { resolved: answer.resolved, results: answer.results };
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async discardQuarantined(seq) {
+      const s = state.require();
+      try {
+        await api.intake.discard({ quarantineSeq: seq, operator: s.actor });
+        if (state.isCurrent(s)) await indexing.runSync(s);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import { MIND_KINDS, type AccessMeta } from '../views/journal-payloads';
+import { appendSessionEvent, type VaultSession } from '../session/vault-session';
+
+/**
+ * Journals a `view.access` event (design §2: every opening of a patient or a record): durable in
+ * the journal before the caller shows what was opened.
+ */
+export async function journalAccess(api: Pick<HdmsApi, 'journal'>, s: VaultSession, patientId: string, recordId: string | null): Promise<void> {
+  const meta: AccessMeta = { v: 1, patientId, recordId, at: new Date().toISOString() };
+  await appendSessionEvent(api, s, MIND_KINDS.access, meta);
+}

@@ -1,0 +1,107 @@
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import type { ViewIndexing } from '../indexing/view-indexing';
+import { appendSessionEvent, type SessionState } from '../session/vault-session';
+import { asVaultError } from '../vault-errors';
+import { VaultError, type RawMessage, type VaultService } from '../vault-service';
+import { MIND_KINDS, type ErasureMeta } from '../views/journal-payloads';
+import { deletePatientRows, patientTables } from '../views/journal-replay';
+import { searchPatientIds } from '../views/keyword-search';
+import { recordsOfPatient } from '../views/vault-db';
+import { mergedInto, messageOfRecord, patientDetail, patientHits, recordRow, resolvePatientId, resolveSearchIds } from '../views/view-reads';
+import { journalAccess } from './access-events';
+import { openSealedObject } from './sealed-objects';
+
+/** The records part of VaultService: search, patient pages and records (each opening journaled), raw messages, erasure. */
+export type RecordsService = Pick<VaultService, 'search' | 'patientHits' | 'openPatient' | 'openRecord' | 'openRecordRaw' | 'erasePatient'>;
+
+export function createRecordsService(api: HdmsApi, state: SessionState, indexing: ViewIndexing): RecordsService {
+  return {
+    async search(query) {
+      const s = state.require();
+      const started = performance.now();
+      try {
+        const found = await searchPatientIds(s.db, s.keys.indexKey, query);
+        // Merged patients (HL7 A40/A18) answer as their survivor; the whole list leaves them out.
+        const patientIds = await resolveSearchIds(s.db, found, query.trim() === '');
+        return { patientIds, tookMs: performance.now() - started };
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async patientHits(patientIds) {
+      const s = state.require();
+      try {
+        return await patientHits(s.db, s.keys.viewKey, patientIds);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async openPatient(patientId) {
+      const s = state.require();
+      try {
+        // The access is durable in the journal before the page shows; decryption overlaps the append.
+        // A merged patient opens as its survivor: the access is the survivor's.
+        const shown = await resolvePatientId(s.db, patientId);
+        const [detail] = await Promise.all([patientDetail(s.db, s.keys.viewKey, patientId), journalAccess(api, s, shown, null)]);
+        return detail;
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async openRecord(recordId) {
+      const s = state.require();
+      try {
+        const row = await recordRow(s.db, s.keys.viewKey, recordId);
+        await journalAccess(api, s, row.patientId, recordId);
+        return row;
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async openRecordRaw(recordId) {
+      const s = state.require();
+      try {
+        const { row } = await messageOfRecord(s.db, s.keys.viewKey, recordId);
+        const objectId = row.objectIds[0];
+        if (objectId === undefined) throw new VaultError('E_NODE', 'This record has no raw message in the vault.');
+        const [bytes] = await Promise.all([
+          openSealedObject(api, s.opener, objectId),
+          journalAccess(api, s, await resolvePatientId(s.db, row.patientId), recordId),
+        ]);
+        return { seq: row.seq, objectId, bytes } satisfies RawMessage;
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async erasePatient(patientId) {
+      const s = state.requireAdmin();
+      try {
+        // Index everything first, so every message of the patient is among its message rows.
+        await indexing.runSync(s);
+        // The patients merged into this one are the same person: their rows go too, one ERASURE each.
+        const members = [patientId, ...(await mergedInto(s.db, patientId))];
+        for (const member of members) {
+          const [messages, patient] = await Promise.all([recordsOfPatient(s.db, member).toArray(), s.db.patients.get(member)]);
+          if (patient === undefined && messages.length === 0) {
+            if (member === patientId) throw new VaultError('E_NODE', 'No such patient in this vault.');
+            continue;
+          }
+          const seqs = messages.map((message) => message.seq);
+          const objects = [...new Set(messages.flatMap((message) => message.objectIds))];
+          const records = messages.reduce((sum, message) => sum + message.count, 0);
+          const erased = await api.vault.erase({ seqs, objects });
+          await indexing.enqueue(s, () => s.db.transaction('rw', patientTables(s.db), () => deletePatientRows(s.db, member)));
+          const meta: ErasureMeta = { v: 1, patientId: member, messages: erased.erasedRecords, records, objects: erased.deletedObjects };
+          await appendSessionEvent(api, s, MIND_KINDS.erasure, meta);
+        }
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import type { Transport } from '../../../shared/ipc/api-client';
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import type { Keyring, KeyringOperator } from '../../../shared/ipc/vault-contract';
+import { deriveNodeWallet } from '../../ledger/node-identity-key';
+import type { ViewIndexing } from '../indexing/view-indexing';
+import { createOpener, deriveOperatorId, deriveVaultKeys, type VaultKeys } from '../vault-crypto';
+import { TokenCache } from '../views/token-cache';
+import { openVaultDb, type IndexedDbDeps } from '../views/vault-db';
+import type { AutoLock } from './auto-lock';
+import type { OpenSessionFeature, SessionFeature, SessionPort } from './session-feature';
+import { appendSessionEvent, sealerOf, type SessionState, type VaultSession } from './vault-session';
+
+const noop = (): void => undefined;
+
+export interface SessionLifecycleDeps {
+  readonly api: HdmsApi;
+  readonly transport: Transport;
+  readonly state: SessionState;
+  readonly indexing: ViewIndexing;
+  readonly autoLock: AutoLock;
+  readonly idb: IndexedDbDeps;
+  readonly features: readonly SessionFeature[];
+}
+
+/**
+ * Opening and closing the unlocked session: the one place that derives the session's keys, opens
+ * the views, opens and closes the session features, and subscribes to journal.appended.
+ */
+export class SessionLifecycle {
+  constructor(private readonly deps: SessionLifecycleDeps) {}
+
+  /** Enters the unlocked state with a verified keyring and the master it opened with (copied). */
+  async open(
+    master: Uint8Array,
+    keyring: Keyring,
+    operator: KeyringOperator,
+    keys?: VaultKeys,
+    { autoSync = true }: { readonly autoSync?: boolean } = {},
+  ): Promise<VaultSession> {
+    const { state, indexing, autoLock, transport } = this.deps;
+    if (state.current !== null) this.lock();
+    const vaultKeys = keys ?? (await deriveVaultKeys(master));
+    const actor = await deriveOperatorId(vaultKeys.ledgerKey, operator.operatorId);
+    const identity = await deriveNodeWallet(master);
+    const db = openVaultDb(keyring.vaultId, this.deps.idb);
+    await db.open();
+    await autoLock.load(db);
+    const s: VaultSession = {
+      master: master.slice(),
+      keys: vaultKeys,
+      keyring,
+      operator,
+      actor,
+      opener: createOpener(vaultKeys.intakeKeyPair.privateKey),
+      sealer: undefined,
+      db,
+      tokens: new TokenCache(vaultKeys.indexKey),
+      queue: Promise.resolve(),
+      autoQueued: false,
+      unsubscribe: noop,
+      features: [],
+      replayedTo: 0,
+    };
+    s.features = this.deps.features.map((feature) => this.openFeature(feature, s, identity));
+    // Records the views hold already (a feature's own, replayed in its task) need no sync.
+    s.unsubscribe = transport.subscribe('journal.appended', ({ lastSeq }) => {
+      if (lastSeq > s.replayedTo) indexing.scheduleAutoSync(s);
+    });
+    state.enter(s);
+    autoLock.arm();
+    // Busy before the UI hears of the unlock, so it never takes the views for complete meanwhile.
+    if (autoSync) indexing.scheduleAutoSync(s);
+    state.announce('unlocked');
+    return s;
+  }
+
+  lock(): void {
+    const { state, autoLock } = this.deps;
+    const s = state.leave();
+    if (s === null) return;
+    autoLock.stop();
+    s.unsubscribe();
+    for (const feature of s.features) feature.close();
+    s.master.fill(0);
+    s.tokens.clear();
+    s.db.close();
+    state.announce('locked');
+  }
+
+  private openFeature(feature: SessionFeature, s: VaultSession, identity: SessionPort['identity']): OpenSessionFeature {
+    const { api, state, indexing } = this.deps;
+    const port: SessionPort = {
+      api: pickNamespaces(api, feature.namespaces),
+      db: () => s.db,
+      ledgerKey: s.keys.ledgerKey,
+      identity,
+      opener: s.opener,
+      sealer: () => sealerOf(s),
+      actor: s.actor,
+      isAdmin: () => s.operator.role === 'admin',
+      operators: () => s.keyring.operators.map((o) => ({ operatorId: o.operatorId, name: o.name })),
+      intakePublicKey: s.keyring.intakePublicKey,
+      isCurrent: () => state.isCurrent(s),
+      sync: () => indexing.runSync(s).then(noop),
+      replayNow: () => indexing.replayViews(s).then(noop),
+      requestSync: () => {
+        if (state.isCurrent(s)) indexing.scheduleAutoSync(s);
+      },
+      appendEvent: (kind, meta) => appendSessionEvent(api, s, kind, meta),
+    };
+    return feature.open(port);
+  }
+}
+
+/** The part of the contract a feature declared: the port's `api` holds those namespaces only. */
+function pickNamespaces<N extends keyof HdmsApi>(api: HdmsApi, namespaces: readonly N[]): Pick<HdmsApi, N> {
+  const picked: Partial<Pick<HdmsApi, N>> = {};
+  for (const namespace of namespaces) picked[namespace] = api[namespace];
+  return picked as Pick<HdmsApi, N>;
+}

@@ -1,0 +1,209 @@
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import type { KeyringOperator } from '../../../shared/ipc/vault-contract';
+import { asVaultError } from '../vault-errors';
+import { VaultError, type VaultService } from '../vault-service';
+import { deriveVaultKeys, generateMasterSecret, parseRecoveryKey, unwrapSlot } from '../vault-crypto';
+import type { AutoLock } from './auto-lock';
+import type { KeychainUnlock } from './keychain-unlock';
+import { buildFirstKeyring, passphraseSlotOf, recoverySlotOf, withNewOperator, withNewPassphrase, withOperatorDisabled, type SlotParams } from './keyring/keyring-edits';
+import { checkNewPassphrase } from './keyring/passphrase-rules';
+import { findOperator, type KeyringStore } from './keyring-store';
+import type { SessionLifecycle } from './session-lifecycle';
+import { openSlot, throttleCheck, verified } from './unlock-attempts';
+import { summaryOf, type SessionState } from './vault-session';
+
+const noop = (): void => undefined;
+
+/** The keys-and-session part of VaultService: create, unlock, recover, lock, passphrases, auto-lock, auto-unlock, operators. */
+export type SessionService = Pick<
+  VaultService,
+  | 'create'
+  | 'operators'
+  | 'unlock'
+  | 'recover'
+  | 'lock'
+  | 'changePassphrase'
+  | 'autoLockMinutes'
+  | 'setAutoLockMinutes'
+  | 'noteActivity'
+  | 'autoUnlockAvailable'
+  | 'autoUnlockEnabled'
+  | 'setAutoUnlock'
+  | 'addOperator'
+  | 'setOperatorDisabled'
+  | 'resetOperatorPassphrase'
+>;
+
+export interface SessionServiceDeps {
+  readonly api: HdmsApi;
+  readonly state: SessionState;
+  readonly lifecycle: SessionLifecycle;
+  readonly keyrings: KeyringStore;
+  readonly keychain: KeychainUnlock;
+  readonly autoLock: AutoLock;
+  /** PBKDF2 iterations of new passphrase slots (tests only lower them). */
+  readonly slotParams: SlotParams;
+}
+
+export function createSessionService(deps: SessionServiceDeps): SessionService {
+  const { api, state, lifecycle, keyrings, keychain, autoLock, slotParams } = deps;
+
+  const service: SessionService = {
+    async create(input) {
+      const status = await api.vault.status({}).catch((error: unknown) => {
+        throw asVaultError(error);
+      });
+      if (status.state !== 'absent' || state.current !== null) throw new VaultError('E_EXISTS', 'A vault exists already in this data folder.');
+      const name = input.operatorName.trim();
+      if (name === '') throw new VaultError('E_NOT_ALLOWED', 'The first operator needs a name.');
+      checkNewPassphrase(input.passphrase, [name]);
+      const master = generateMasterSecret();
+      try {
+        const keys = await deriveVaultKeys(master);
+        const { keyring, recoveryKey, adminId } = await buildFirstKeyring({ master, keys, operatorName: name, passphrase: input.passphrase, params: slotParams });
+        try {
+          await api.vault.create({ keyring });
+        } catch (error) {
+          throw asVaultError(error);
+        }
+        const s = await lifecycle.open(master, keyring, findOperator(keyring, adminId), keys);
+        await keyrings.journalOperatorChange(s, s.operator, 'created');
+        if (input.autoUnlock !== true) return { recoveryKey, autoUnlock: false };
+        // The vault exists now and its recovery key must reach the screen: a keychain that refuses
+        // leaves auto-unlock off (Settings › Security can try again) rather than failing create.
+        const autoUnlock = await keychain.set(true).then(
+          () => true,
+          () => false,
+        );
+        return { recoveryKey, autoUnlock };
+      } finally {
+        master.fill(0);
+      }
+    },
+
+    async operators() {
+      const keyring = await keyrings.current();
+      return keyring === null ? [] : keyring.operators.map(summaryOf);
+    },
+
+    async unlock(input) {
+      const keyring = await keyrings.current();
+      if (keyring === null) throw new VaultError('E_NODE', 'There is no vault in this data folder yet.');
+      const operator = findOperator(keyring, input.operatorId);
+      if (operator.disabled) throw new VaultError('E_OPERATOR_DISABLED', 'This operator account is disabled; an administrator can enable it.');
+      await throttleCheck(api, operator.operatorId);
+      const slot = passphraseSlotOf(keyring, operator.operatorId);
+      if (slot === undefined) throw new VaultError('E_WRONG_PASSPHRASE', 'This operator has no passphrase; use the recovery key.');
+      const master = await openSlot(api, operator.operatorId, slot, input.passphrase, 'The passphrase is wrong.');
+      try {
+        await verified(master, keyring);
+        await api.vault.reportUnlock({ operatorId: operator.operatorId, ok: true }).catch(noop);
+        await lifecycle.open(master, keyring, operator);
+      } finally {
+        master.fill(0);
+      }
+    },
+
+    async recover(input) {
+      const keyring = await keyrings.current();
+      if (keyring === null) throw new VaultError('E_NODE', 'There is no vault in this data folder yet.');
+      const operator = findOperator(keyring, input.operatorId);
+      if (operator.disabled) throw new VaultError('E_OPERATOR_DISABLED', 'This operator account is disabled; an administrator can enable it.');
+      const recoveryKey = await parseRecoveryKey(input.recoveryKey).catch((error: unknown) => {
+        throw asVaultError(error);
+      });
+      try {
+        checkNewPassphrase(input.newPassphrase, [operator.name]);
+        // Not throttled: the recovery key is 256 random bits (no guessing to slow down), and it is
+        // what an operator locked out by wrong passphrases reaches for.
+        const slot = recoverySlotOf(keyring);
+        if (slot === undefined) throw new VaultError('E_WRONG_PASSPHRASE', 'This vault has no recovery key slot.');
+        const master = await unwrapSlot(slot, recoveryKey).catch((error: unknown) => {
+          throw asVaultError(error);
+        });
+        try {
+          await verified(master, keyring);
+          await api.vault.reportUnlock({ operatorId: operator.operatorId, ok: true }).catch(noop);
+          const s = await lifecycle.open(master, keyring, operator);
+          await keyrings.change(s, (fresh) => withNewPassphrase(s.master, fresh, operator.operatorId, input.newPassphrase, slotParams));
+          await keyrings.journalOperatorChange(s, operator, 'recovered');
+        } finally {
+          master.fill(0);
+        }
+      } finally {
+        recoveryKey.fill(0);
+      }
+    },
+
+    lock: () => lifecycle.lock(),
+
+    async changePassphrase(input) {
+      const s = state.require();
+      const slot = passphraseSlotOf(s.keyring, s.operator.operatorId);
+      if (slot === undefined) throw new VaultError('E_WRONG_PASSPHRASE', 'This operator has no passphrase slot.');
+      try {
+        (await unwrapSlot(slot, input.current)).fill(0);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+      checkNewPassphrase(input.next, [s.operator.name]);
+      await keyrings.change(s, (fresh) => withNewPassphrase(s.master, fresh, s.operator.operatorId, input.next, slotParams));
+      await keyrings.journalOperatorChange(s, s.operator, 'passphrase-changed');
+    },
+
+    autoLockMinutes: () => autoLock.minutes,
+
+    async setAutoLockMinutes(minutes) {
+      const s = state.require();
+      await autoLock.set(s.db, minutes);
+      state.notify();
+    },
+
+    noteActivity() {
+      autoLock.noteActivity();
+    },
+
+    autoUnlockAvailable: () => keychain.available(),
+
+    autoUnlockEnabled: () => keychain.enabled(),
+
+    setAutoUnlock: (enabled) => keychain.set(enabled),
+
+    async addOperator(input) {
+      const s = state.requireAdmin();
+      const name = input.name.trim();
+      if (name === '') throw new VaultError('E_NOT_ALLOWED', 'An operator needs a name.');
+      if (s.keyring.operators.some((o) => o.name.toLowerCase() === name.toLowerCase())) {
+        throw new VaultError('E_EXISTS', 'An operator with this name exists already.');
+      }
+      checkNewPassphrase(input.passphrase, [name]);
+      let added: KeyringOperator | undefined;
+      await keyrings.change(s, async (fresh) => {
+        const result = await withNewOperator(s.master, fresh, { name, role: input.role, passphrase: input.passphrase }, slotParams);
+        added = result.operator;
+        return result.keyring;
+      });
+      await keyrings.journalOperatorChange(s, added!, 'added');
+      return summaryOf(added!);
+    },
+
+    async setOperatorDisabled(operatorId, disabled) {
+      const s = state.requireAdmin();
+      if (operatorId === s.operator.operatorId && disabled) {
+        throw new VaultError('E_NOT_ALLOWED', 'You cannot disable your own account; another administrator can.');
+      }
+      const target = findOperator(s.keyring, operatorId);
+      await keyrings.change(s, (fresh) => withOperatorDisabled(s.master, fresh, operatorId, disabled));
+      await keyrings.journalOperatorChange(s, target, disabled ? 'disabled' : 'enabled');
+    },
+
+    async resetOperatorPassphrase(operatorId, passphrase) {
+      const s = state.requireAdmin();
+      const target = findOperator(s.keyring, operatorId);
+      checkNewPassphrase(passphrase, [target.name]);
+      await keyrings.change(s, (fresh) => withNewPassphrase(s.master, fresh, operatorId, passphrase, slotParams));
+      await keyrings.journalOperatorChange(s, target, 'passphrase-reset');
+    },
+  };
+  return service;
+}

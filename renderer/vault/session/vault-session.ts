@@ -1,0 +1,117 @@
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import type { Keyring, KeyringOperator } from '../../../shared/ipc/vault-contract';
+import { appendMindEvent } from '../mind-events';
+import { VaultError, type OperatorSummary, type VaultPhase } from '../vault-service';
+import { createSealer, type Opener, type Sealer, type VaultKeys } from '../vault-crypto';
+import type { TokenCache } from '../views/token-cache';
+import type { VaultDb } from '../views/vault-db';
+import type { OpenSessionFeature } from './session-feature';
+
+/**
+ * The unlocked session and the vault's phase, shared by the vault's services (session/, records/,
+ * quarantine/, backup/, indexing/).
+ *
+ * Secrets: the master secret and the derived CryptoKeys live only in the session object, which
+ * exists only while unlocked; lock (session-lifecycle.ts) zeroes the master bytes, clears the token
+ * memo, closes the views and drops every reference. Nothing secret goes to IndexedDB,
+ * localStorage or the body.
+ */
+export interface VaultSession {
+  readonly master: Uint8Array;
+  readonly keys: VaultKeys;
+  keyring: Keyring;
+  operator: KeyringOperator;
+  /** Pseudonymous id of the operator, recorded with every journal event. */
+  readonly actor: string;
+  readonly opener: Opener;
+  sealer: Promise<Sealer> | undefined;
+  db: VaultDb;
+  readonly tokens: TokenCache;
+  /** Serializes replays and rebuilds. */
+  queue: Promise<unknown>;
+  autoQueued: boolean;
+  unsubscribe: () => void;
+  /** The session features (session-feature.ts), opened with the session, in the composition's order. */
+  features: readonly OpenSessionFeature[];
+  /** The journal seq the views were last replayed to in this session. */
+  replayedTo: number;
+}
+
+export function summaryOf(operator: KeyringOperator): OperatorSummary {
+  return { operatorId: operator.operatorId, name: operator.name, role: operator.role, disabled: operator.disabled };
+}
+
+export function sealerOf(s: VaultSession): Promise<Sealer> {
+  s.sealer ??= createSealer(s.keys.intakeKeyPair.publicKeyRaw);
+  return s.sealer;
+}
+
+/** Appends one of the mind's own events as the session's operator. */
+export async function appendSessionEvent(api: Pick<HdmsApi, 'journal'>, s: VaultSession, kind: string, meta: unknown): Promise<number> {
+  return appendMindEvent(api, await sealerOf(s), { kind, operator: s.actor, meta });
+}
+
+/** The phase, the open session (if any) and the listeners of VaultService.subscribe. */
+export class SessionState {
+  private phaseNow: VaultPhase = 'absent';
+  private open: VaultSession | null = null;
+  private readonly listeners = new Set<() => void>();
+
+  get phase(): VaultPhase {
+    return this.phaseNow;
+  }
+
+  get current(): VaultSession | null {
+    return this.open;
+  }
+
+  /** Whether `s` is still the open session (false after lock or another unlock). */
+  isCurrent(s: VaultSession): boolean {
+    return this.open === s;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  setPhase(next: VaultPhase): void {
+    if (next === this.phaseNow) return;
+    this.phaseNow = next;
+    this.notify();
+  }
+
+  /** Session bookkeeping for session-lifecycle.ts only; announces nothing (see announce). */
+  enter(s: VaultSession): void {
+    this.open = s;
+  }
+
+  leave(): VaultSession | null {
+    const s = this.open;
+    this.open = null;
+    return s;
+  }
+
+  /** Sets the phase and tells the listeners, even when the phase stays (the operator changed). */
+  announce(phase: VaultPhase): void {
+    this.phaseNow = phase;
+    this.notify();
+  }
+
+  require(): VaultSession {
+    if (this.open === null) throw new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
+    return this.open;
+  }
+
+  requireAdmin(): VaultSession {
+    const s = this.require();
+    if (s.operator.role !== 'admin') throw new VaultError('E_NOT_ALLOWED', 'Only an administrator may do this.');
+    return s;
+  }
+}
