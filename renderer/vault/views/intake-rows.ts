@@ -108,11 +108,12 @@ export function recordTime(record: ViewRecord, fallback = ''): string {
   }
 }
 
-/** Searchable text of a patient: names (with prefixes), identifiers, birth date. */
-export function patientText(patient: Patient): { names: string[]; other: string[] } {
+/** Searchable text of a patient: names (with prefixes), identifiers, birth date (one full-date token). */
+export function patientText(patient: Patient): { names: string[]; other: string[]; dates: string[] } {
   return {
     names: [patient.name.family, ...patient.name.given],
-    other: [...patient.identifiers.map((identifier) => identifier.value), ...(patient.birthDate === undefined ? [] : [patient.birthDate])],
+    other: patient.identifiers.map((identifier) => identifier.value),
+    dates: patient.birthDate === undefined ? [] : [patient.birthDate],
   };
 }
 
