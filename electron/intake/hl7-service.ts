@@ -377,6 +377,7 @@ export class Hl7Service implements IntakeChannel {
         host: settings.bindAddress,
         ...(settings.allowedPeers.length > 0 ? { allowedPeers: settings.allowedPeers } : {}),
         maxMessageBytes: settings.maxMessageBytes,
+        ...(settings.maxConnectionsPerPeer !== undefined ? { maxConnectionsPerPeer: settings.maxConnectionsPerPeer } : {}),
         handler: async (frame, peer) => {
           try {
             return await handlerIntake().handleFrame(frame, peer);

@@ -176,6 +176,11 @@ export const IntakeSettingsSchema = z.strictObject({
   maxMessageBytes: z.number().int().min(1024).max(INTAKE_FILE_MAX_BYTES),
   /** Charset of messages whose MSH-18 is empty. Default UNICODE UTF-8. */
   defaultCharset: charset,
+  /**
+   * Concurrent MLLP connections from one peer address (the listener takes 64 in all), so that one
+   * address cannot take every slot. Default 16; absent in settings saved before it existed.
+   */
+  maxConnectionsPerPeer: z.number().int().min(1).max(64).optional(),
 });
 export type IntakeSettings = Readonly<z.infer<typeof IntakeSettingsSchema>>;
 
@@ -185,6 +190,7 @@ export const DEFAULT_INTAKE_SETTINGS: IntakeSettings = {
   allowedPeers: [],
   maxMessageBytes: INTAKE_FILE_MAX_BYTES,
   defaultCharset: 'UNICODE UTF-8',
+  maxConnectionsPerPeer: 16,
 };
 
 export const IntakeSettingsAnswerSchema = z.strictObject({

@@ -23,6 +23,10 @@ import { DEFAULT_MAX_MESSAGE_BYTES, MllpDeframer, mllpFrame, type MllpEvent } fr
  *   arrives, then the connection carries on at the next start byte.
  * - A frame whose trailer never comes: after `idleTimeoutMs` of silence the connection is closed
  *   without an ACK (the sender resends). A connection idle between frames is left open.
+ * - **Slots**: a new connection must complete a frame within `frameTimeoutMs`, and so must every
+ *   frame from its first byte, however slowly its bytes trickle in (a slow loris keeps no slot);
+ *   a connection that completed a frame may then stay idle. At most `maxConnectionsPerPeer`
+ *   connections per peer address, so one address cannot take every slot.
  * - More than `maxJunkBytes` of bytes outside frames: the connection is closed (not an MLLP peer).
  * - A handler that throws or rejects: AE with ERR 207, the listener carries on.
  * - Peers: when `host` is not a loopback address, `allowedPeers` is required; others are refused
@@ -55,6 +59,10 @@ export interface MllpServerOptions {
   readonly maxJunkBytes?: number;
   /** Concurrent connections. Default 64. */
   readonly maxConnections?: number;
+  /** Concurrent connections from one peer address. Default 16. */
+  readonly maxConnectionsPerPeer?: number;
+  /** Time allowed for a new connection's first frame, and for any frame from its first byte to its trailer. Default 30 s. */
+  readonly frameTimeoutMs?: number;
   /** How long close() waits for in-flight ACKs. Default 5 s. */
   readonly closeTimeoutMs?: number;
 }
@@ -117,6 +125,8 @@ interface Connection {
   ended: boolean;
   closing: boolean;
   idle: (() => void)[];
+  /** Armed while a frame is awaited (from the connection's start, or a frame's first byte) and not complete. */
+  frameTimer: NodeJS.Timeout | null;
 }
 
 function asList(value: Buffer | readonly Buffer[]): readonly Buffer[] {
@@ -138,6 +148,10 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   const maxTotalBytes = Math.max(1, options.maxQueuedBytes ?? Math.max(64 * 1024 * 1024, 4 * maxMessageBytes));
   const maxJunk = options.maxJunkBytes ?? 64 * 1024;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+  const frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
+  const maxPerPeer = Math.max(1, options.maxConnectionsPerPeer ?? 16);
+  /** Open connections per peer address. */
+  const perPeer = new Map<string, number>();
   const { log, handler } = options;
   const allowed = options.allowedPeers === undefined ? null : new Set(options.allowedPeers.map(normalizeAddress));
   if (!isLoopback(host) && (allowed === null || allowed.size === 0)) {
@@ -276,7 +290,23 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     memory.working += bytes;
   }
 
+  function armFrameTimer(connection: Connection): void {
+    if (connection.frameTimer !== null) return;
+    connection.frameTimer = setTimeout(() => {
+      connection.frameTimer = null;
+      log.warn({ peer: connection.label, bytes: connection.deframer.pendingBytes, timeoutMs: frameTimeoutMs }, 'MLLP: no complete frame within the frame timeout; closing the connection');
+      connection.socket.destroy();
+    }, frameTimeoutMs);
+    connection.frameTimer.unref();
+  }
+
+  function clearFrameTimer(connection: Connection): void {
+    if (connection.frameTimer !== null) clearTimeout(connection.frameTimer);
+    connection.frameTimer = null;
+  }
+
   function onData(connection: Connection, chunk: Buffer): void {
+    let completed = false;
     for (const event of connection.deframer.push(chunk)) {
       switch (event.type) {
         case 'junk':
@@ -294,12 +324,17 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
         case 'oversize':
           log.warn({ peer: connection.label, bytes: event.bytes, limit: maxMessageBytes }, 'MLLP: oversize frame discarded; answering AR');
           enqueue(connection, event);
+          completed = true;
           break;
         case 'frame':
           enqueue(connection, event);
+          completed = true;
           break;
       }
     }
+    // The clock runs from a frame's first byte (or the connection's start) to its trailer.
+    if (completed) clearFrameTimer(connection);
+    if (connection.deframer.inFrame) armFrameTimer(connection);
     account(connection);
     if (!mayRead(connection)) {
       pause(connection);
@@ -317,6 +352,13 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       socket.destroy();
       return;
     }
+    const fromPeer = perPeer.get(address) ?? 0;
+    if (fromPeer >= maxPerPeer) {
+      log.warn({ peer: address, limit: maxPerPeer }, 'MLLP: connection refused: too many connections from this address');
+      socket.destroy();
+      return;
+    }
+    perPeer.set(address, fromPeer + 1);
     const connection: Connection = {
       socket,
       peer: { address, ...(socket.remotePort !== undefined ? { port: socket.remotePort } : {}) },
@@ -335,8 +377,10 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       ended: false,
       closing: false,
       idle: [],
+      frameTimer: null,
     };
     connections.add(connection);
+    armFrameTimer(connection);
     log.info({ peer: label }, 'MLLP: connection opened');
     socket.setTimeout(idleTimeoutMs);
     socket.on('timeout', () => {
@@ -357,6 +401,10 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     socket.on('error', (error) => log.warn({ peer: label, error: error.message }, 'MLLP: socket error'));
     socket.on('close', () => {
       connections.delete(connection);
+      clearFrameTimer(connection);
+      const left = (perPeer.get(address) ?? 1) - 1;
+      if (left > 0) perPeer.set(address, left);
+      else perPeer.delete(address);
       forget(connection);
       // The unfinished frame's bytes go with the deframer (nothing else refers to them).
       connection.deframer.end();

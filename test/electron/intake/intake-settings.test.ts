@@ -1,5 +1,8 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IntakeSettingsError, isLoopbackAddress, mllpPortFromArgv, settingsProblem } from '../../../electron/intake/intake-settings';
+import { INTAKE_SETTINGS_FILE, IntakeSettingsError, IntakeSettingsStore, isLoopbackAddress, mllpPortFromArgv, settingsProblem } from '../../../electron/intake/intake-settings';
 import { IntakeUploads } from '../../../electron/intake/intake-uploads';
 import { DEFAULT_INTAKE_SETTINGS } from '../../../shared/ipc';
 
@@ -21,6 +24,21 @@ describe('intake settings', () => {
     expect(isLoopbackAddress('::1')).toBe(true);
     expect(isLoopbackAddress('::ffff:127.0.0.1')).toBe(true);
     expect(isLoopbackAddress('::')).toBe(false);
+  });
+
+  it('a settings file saved before maxConnectionsPerPeer existed still loads (the default applies); the new limit is saved and checked', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hdms-intake-settings-'));
+    try {
+      const old = { port: 2600, bindAddress: '127.0.0.1', allowedPeers: [], maxMessageBytes: 1_048_576, defaultCharset: 'UNICODE UTF-8' };
+      await writeFile(path.join(dir, INTAKE_SETTINGS_FILE), JSON.stringify(old));
+      const store = new IntakeSettingsStore(dir, { warn: () => undefined });
+      expect(await store.load()).toEqual({ ...old, maxConnectionsPerPeer: 16 });
+      await store.update({ maxConnectionsPerPeer: 4 });
+      expect(JSON.parse(await readFile(path.join(dir, INTAKE_SETTINGS_FILE), 'utf8'))).toMatchObject({ port: 2600, maxConnectionsPerPeer: 4 });
+      await expect(store.update({ maxConnectionsPerPeer: 0 })).rejects.toThrow(IntakeSettingsError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

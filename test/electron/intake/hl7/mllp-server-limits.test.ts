@@ -116,3 +116,58 @@ describe('MLLP memory is bounded in bytes', () => {
     expect(server.memory().heldBytes).toBe(0);
   });
 });
+
+describe('MLLP connection slots', () => {
+  const frame = (id: string) => mllpFrame(hl7(msh('ADT^A04', id), 'PID|1||123^^^H^MR'));
+
+  it('64 idle connections from one address do not lock out a sender from another: at most maxConnectionsPerPeer are kept', async () => {
+    const server = await start({ maxConnections: 64, maxConnectionsPerPeer: 4, handler: async (bytes) => ackFor(bytes) });
+    const idle = await Promise.all(Array.from({ length: 64 }, () => connect(server.port, '127.0.0.2')));
+    await until(() => idle.filter((client) => client.state.closed).length >= 60);
+    expect(server.connections().filter((connection) => connection.peer.startsWith('127.0.0.2:'))).toHaveLength(4);
+    const sender = await connect(server.port, '127.0.0.1');
+    sender.socket.write(frame('REAL-1'));
+    await until(() => sender.state.acks.length === 1 || sender.state.closed);
+    expect(sender.state.acks.map((ack) => segment(ack, 'MSA')[2])).toEqual(['REAL-1']);
+  });
+
+  it('idle and trickling connections (no complete frame) are closed at the frame timeout, and a real sender gets in', async () => {
+    const server = await start({ maxConnections: 16, maxConnectionsPerPeer: 16, frameTimeoutMs: 300, handler: async (bytes) => ackFor(bytes) });
+    const idle = await Promise.all(Array.from({ length: 8 }, () => connect(server.port)));
+    const trickling = await Promise.all(Array.from({ length: 8 }, () => connect(server.port)));
+    // A slow loris: a start byte, then one byte at a time, never the trailer.
+    const timers = trickling.map((client) => {
+      client.socket.write(Buffer.from([0x0b]));
+      const timer = setInterval(() => client.socket.write('M'), 20);
+      client.socket.once('close', () => clearInterval(timer));
+      return timer;
+    });
+    try {
+      // Every slot is taken: a sender connecting now is turned away.
+      const early = await connect(server.port);
+      await until(() => early.state.closed);
+      await until(() => [...idle, ...trickling].every((client) => client.state.closed));
+      const sender = await connect(server.port);
+      sender.socket.write(frame('REAL-2'));
+      await until(() => sender.state.acks.length === 1 || sender.state.closed);
+      expect(sender.state.acks.map((ack) => segment(ack, 'MSA')[2])).toEqual(['REAL-2']);
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+    }
+  });
+
+  it('a sender that completed a frame keeps its connection between frames', async () => {
+    const server = await start({ frameTimeoutMs: 100, handler: async (bytes) => ackFor(bytes) });
+    const sender = await connect(server.port);
+    sender.socket.write(frame('KEEP-1'));
+    await until(() => sender.state.acks.length === 1);
+    // An idle newcomer on the same listener is closed by the frame timeout…
+    const newcomer = await connect(server.port);
+    await until(() => newcomer.state.closed);
+    // …while the sender that completed a frame, idle as long, is still served.
+    expect(sender.state.closed).toBe(false);
+    sender.socket.write(frame('KEEP-2'));
+    await until(() => sender.state.acks.length === 2 || sender.state.closed);
+    expect(sender.state.acks.map((ack) => segment(ack, 'MSA')[2])).toEqual(['KEEP-1', 'KEEP-2']);
+  });
+});
