@@ -2,8 +2,12 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import pinoRoll from 'pino-roll';
+import { pruneLogFiles } from './log-retention';
 
 export type Logger = pino.Logger;
+
+/** Log files kept across rotations and restarts (10 MiB each). */
+export const LOG_FILES_KEPT = 7;
 
 export interface LoggerOptions {
   readonly dataDir: string;
@@ -21,13 +25,18 @@ export interface LogSink {
 
 /**
  * Structured, PHI-free logs: callers log ids, counts, codes and hashes, never field values.
- * The file rotates by size (10 MiB × 7 files) under `<data>/logs/`.
+ * The file rotates by size (10 MiB × 7 files, across restarts too) under `<data>/logs/`.
  */
 export async function openLogSink(options: LoggerOptions): Promise<LogSink> {
   const dir = path.join(options.dataDir, 'logs');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, 'hdms-node.log');
-  const fileStream = await pinoRoll({ file, size: '10m', limit: { count: 7 }, mkdir: true, mode: 0o600 });
+  // pino-roll's `limit` prunes only the files of its own run (and races the new file's creation),
+  // so retention is ours: at open, then after every rotation once the new file is open ('ready').
+  const retention = { dir, base: 'hdms-node', extension: 'log', keep: LOG_FILES_KEPT };
+  await pruneLogFiles(retention);
+  const fileStream = await pinoRoll({ file, size: '10m', mkdir: true, mode: 0o600 });
+  fileStream.on('ready', () => void pruneLogFiles(retention));
   const streams: pino.StreamEntry[] = [{ stream: fileStream }];
   if (options.alsoStderr === true) streams.push({ stream: pino.destination({ fd: 2, sync: true }) });
   const logger = pino(
