@@ -109,9 +109,20 @@ describe('backup', () => {
 
   it('copies a consistent journal while intake goes on', async () => {
     const { b, vault } = await vaultWithData(2);
-    const importing = call(b, 'demo.import', { patients: 150, seed: 99 });
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const exported = await call(b, 'backup.export', {});
+    // The export starts at the import's first progress report: records are being made durable and
+    // the import has not finished, so the copy is taken while intake goes on.
+    let importDone = false;
+    const exportStarted = new Promise<{ exported: Promise<{ path: string }>; importDone: boolean }>((resolve) => {
+      const off = b.events.subscribe((name) => {
+        if (name !== 'demo.progress') return;
+        off();
+        resolve({ exported: call(b, 'backup.export', {}), importDone });
+      });
+    });
+    const importing = call(b, 'demo.import', { patients: 150, seed: 99 }).finally(() => (importDone = true));
+    const started = await exportStarted;
+    expect(started.importDone).toBe(false);
+    const exported = await started.exported;
     await importing;
     const all = await readJournal(b);
     const target = await tempDir();
