@@ -6,6 +6,30 @@ import { pruneLogFiles } from './log-retention';
 
 export type Logger = pino.Logger;
 
+/** The longest log line written (characters, newline included). */
+export const MAX_LOG_LINE_CHARS = 8192;
+
+/**
+ * Caps one serialized log line (pino's streamWrite hook): a longer line is written again with
+ * every string clipped to 256 characters, and if still too long (too many fields) as a short
+ * notice keeping level, time and the message's start. Always one valid JSON line.
+ */
+export function capLogLine(line: string): string {
+  if (line.length <= MAX_LOG_LINE_CHARS) return line;
+  const clip = (value: unknown): unknown =>
+    typeof value === 'string' ? (value.length > 256 ? `${value.slice(0, 256)}…` : value) : Array.isArray(value) ? value.map(clip) : typeof value === 'object' && value !== null ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key.slice(0, 64), clip(inner)])) : value;
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return `${JSON.stringify({ msg: 'log line dropped (not JSON)', truncated: true, chars: line.length })}\n`;
+  }
+  const clipped = `${JSON.stringify(clip(record))}\n`;
+  if (clipped.length <= MAX_LOG_LINE_CHARS) return clipped;
+  const { level, time, pid, msg } = record;
+  return `${JSON.stringify({ level, time, pid, msg: typeof msg === 'string' ? msg.slice(0, 256) : '', truncated: true, chars: line.length })}\n`;
+}
+
 /** Log files kept across rotations and restarts (10 MiB each). */
 export const LOG_FILES_KEPT = 7;
 
@@ -44,6 +68,7 @@ export async function openLogSink(options: LoggerOptions): Promise<LogSink> {
       level: options.level ?? 'info',
       base: { app: 'hdms-node', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: { streamWrite: capLogLine },
       // Defence in depth: should a payload ever be logged by mistake, these keys are censored.
       redact: { paths: ['payload', '*.payload', 'request', '*.request', 'token', '*.token'], censor: '[redacted]' },
     },

@@ -155,7 +155,8 @@ function replyMsh(header: MshHeader | null, options: AckBuildOptions): { msh: st
   const fields = header?.fields;
   const field = (n: number) => fields?.[n] ?? '';
   const c = d.component;
-  const encoding = fields?.[2] ?? `${c}${d.repetition}${d.escape}${d.subcomponent}`;
+  // The encoding characters as understood, not MSH-2 as sent: a malformed MSH-2 may run on into other text.
+  const encoding = `${c}${d.repetition}${d.escape}${d.subcomponent}${d.truncation ?? ''}`;
   const version = field(12) !== '' ? field(12) : '2.5.1';
   const simpleVersion = header?.version ?? '2.5.1';
   const trigger = secondComponent(field(9), c);

@@ -393,7 +393,7 @@ function splitHeader(line: string): SplitHeader | Hl7Problem {
   const name = line.slice(0, 3);
   if (line.length < 8) return ERR.requiredFieldMissing(name, 2, 'The header segment is too short to declare its delimiters.');
   const field = line[3]!;
-  if (field !== '|' && /[A-Za-z0-9\s]/.test(field)) return ERR.dataTypeError(name, 1, `"${field}" cannot be a field separator.`);
+  if (field !== '|' && /[A-Za-z0-9\s]/.test(field)) return ERR.dataTypeError(name, 1, `${name}-1 (the field separator) cannot be a letter, digit or space.`);
   const afterEncoding = line.indexOf(field, 4);
   const encoding = afterEncoding < 0 ? line.slice(4) : line.slice(4, afterEncoding);
   let delimiters: Hl7Delimiters;
@@ -407,9 +407,9 @@ function splitHeader(line: string): SplitHeader | Hl7Problem {
     const chars = [field, ...encoding];
     const distinct = new Set(chars).size === chars.length;
     if (!distinct || encoding.length < 4 || /[A-Za-z0-9\s]/.test(encoding)) {
-      problem = ERR.dataTypeError(name, 2, `The encoding characters "${encoding}" are not valid: four distinct characters, none a letter, digit or the field separator, are required.`);
+      problem = ERR.dataTypeError(name, 2, `The encoding characters in ${name}-2 (${encoding.length} characters) are not valid: four distinct characters, none a letter, digit or the field separator, are required.`);
     } else {
-      problem = ERR.dataTypeError(name, 2, `Non-standard delimiters "${field}${encoding}": this receiver accepts only "|^~\\&". Please send with the standard delimiters.`);
+      problem = ERR.dataTypeError(name, 2, `Non-standard delimiters in ${name}-1/${name}-2: this receiver accepts only "|^~\\&". Please send with the standard delimiters.`);
     }
     delimiters = {
       field,
@@ -509,10 +509,10 @@ function validateHeader(header: MshHeader): Hl7Problem | null {
   if (header.controlId === '') return ERR.requiredFieldMissing('MSH', 10, 'MSH-10 (message control id) is empty: the message cannot be acknowledged or recognized when resent.');
   if (header.controlId.length > 199) return ERR.dataTypeError('MSH', 10, 'MSH-10 (message control id) is longer than 199 characters.');
   if (header.version === '') return ERR.requiredFieldMissing('MSH', 12, 'MSH-12 (version id) is empty.');
-  if (!VERSION.test(header.version)) return ERR.unsupportedVersion(`HL7 version "${header.version}" is not supported (2.1 to 2.9 are).`);
-  const ackTypeProblem = (n: 15 | 16, value: string) => ERR.tableValueNotFound('MSH', n, `MSH-${n} "${value}" is not an acknowledgment condition (AL, NE, ER, SU; table 0155).`);
-  if (header.acceptAckType !== '' && !isAckCondition(header.acceptAckType)) return ackTypeProblem(15, header.acceptAckType);
-  if (header.applicationAckType !== '' && !isAckCondition(header.applicationAckType)) return ackTypeProblem(16, header.applicationAckType);
+  if (!VERSION.test(header.version)) return ERR.unsupportedVersion(`The HL7 version in MSH-12 (${header.version.length} characters) is not supported (2.1 to 2.9 are).`);
+  const ackTypeProblem = (n: 15 | 16) => ERR.tableValueNotFound('MSH', n, `MSH-${n} is not an acknowledgment condition (AL, NE, ER, SU; table 0155).`);
+  if (header.acceptAckType !== '' && !isAckCondition(header.acceptAckType)) return ackTypeProblem(15);
+  if (header.applicationAckType !== '' && !isAckCondition(header.applicationAckType)) return ackTypeProblem(16);
   return null;
 }
 
@@ -796,7 +796,8 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText:
   const name = declared === '' ? (options.defaultCharset ?? 'UNICODE UTF-8') : declared;
   const charset = cachedCharsetFor(name);
   if (charset === null) {
-    return problemItem(index, ERR.tableValueNotFound('MSH', 18, `Character set "${name}" is not supported (supported: ${SUPPORTED_CHARSETS.join(', ')}).`), header, raw);
+    const what = declared === '' ? 'The default character set' : `The character set in MSH-18 (${declared.length} characters)`;
+    return problemItem(index, ERR.tableValueNotFound('MSH', 18, `${what} is not supported (supported: ${SUPPORTED_CHARSETS.join(', ')}).`), header, raw);
   }
   const { delimiters } = header;
   const invalid = () => problemItem(index, ERR.dataTypeError('MSH', 18, `The bytes are not valid ${name}${declared === '' ? ' (the default charset; MSH-18 is empty)' : ''}.`), header, raw);
@@ -848,7 +849,7 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText:
   try {
     segments = parseSegments({ text, decode, escape: delimiters.escape, escapeCode: delimiters.escape.charCodeAt(0) });
   } catch (error) {
-    return problemItem(index, ERR.segmentSequence(`The segments could not be parsed: ${error instanceof Error ? error.message : String(error)}.`), header, raw);
+    return problemItem(index, ERR.segmentSequence(`The segments could not be parsed (${error instanceof Error ? error.name : 'unreadable'}).`), header, raw);
   }
   const message: Hl7Message = { index, raw, text, header: decodedHeader, wireHeader: header, charset: charset.label, segments, decode };
   return { ok: true, index, message };
@@ -863,7 +864,7 @@ export function parseHl7(input: Uint8Array, options: FrontEndOptions = {}): Hl7I
   try {
     return parseUnsafe(bytes, options);
   } catch (error) {
-    return { batch: null, items: [problemItem(0, ERR.unreadable(`Unexpected parser failure: ${error instanceof Error ? error.message : String(error)}`), null, bytes)] };
+    return { batch: null, items: [problemItem(0, ERR.unreadable(`Unexpected parser failure (${error instanceof Error ? error.name : 'unreadable'}).`), null, bytes)] };
   }
 }
 

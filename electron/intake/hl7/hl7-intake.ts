@@ -287,7 +287,8 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       outcome = { kind: 'store-failed', problem: ERR.cannotStore('The message could not be stored (quarantine unavailable); please resend later.') };
       planned = acksFor(header, outcome, channel);
     }
-    log.warn({ channel, source, sender: senderOf(header, source), controlId: header?.controlId ?? '', code: problem.code, acks: planned.codes.join('/') }, `HL7 message rejected: ${problem.text}`);
+    // Codes, positions and lengths only: the problem's words, like the message, stay out of the log.
+    log.warn({ channel, source, code: problem.code, location: location(problem) ?? '', bytes: raw.length, acks: planned.codes.join('/') }, 'HL7 message rejected');
     record(channel, source, header, outcome, planned.codes, { quarantined: outcome.kind === 'rejected', reason: outcome.kind === 'rejected' ? problem.text : outcome.problem.text });
     return { header, codes: planned.codes, ackTexts: planned.texts, result: resultOf(index, header, outcome, { reason: problem.text, quarantined: outcome.kind === 'rejected' }) };
   }
@@ -335,7 +336,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       const cached = ackCache.get(flightKey);
       const planned = cached !== undefined ? { codes: ackCodesFor(header, outcome), texts: cached } : acksFor(header, outcome, channel);
       record(channel, source, header, outcome, planned.codes, { duplicate: true });
-      log.info({ channel, source, sender: senderOf(header, source), controlId: message.header.controlId }, 'HL7 duplicate: answered as before, not stored again');
+      log.info({ channel, source, bytes: message.raw.length }, 'HL7 duplicate: answered as before, not stored again');
       return { header, codes: planned.codes, ackTexts: channel === 'hl7-file' ? [] : planned.texts, result: resultOf(message.index, message.header, outcome, { duplicate: true }) };
     }
     const conflict = verdict.status === 'conflict';
@@ -347,7 +348,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     const mapped = (() => {
       const result = mapSafely(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}) });
       if (result.kind !== 'failed') return result;
-      log.error({ channel, error: describe(result.error) }, 'HL7 mapping failed; the message is held in quarantine');
+      log.error({ channel, error: result.error instanceof Error ? result.error.name : typeof result.error }, 'HL7 mapping failed; the message is held in quarantine');
       return { kind: 'no-patient' as const, reason: 'The message could not be mapped (internal mapping failure).', mapping: 'not-mapped' as const };
     })();
     const planned = acksFor(header, { kind: 'stored' }, channel);
@@ -367,7 +368,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       return storeFailed(error, channel, source, header, message.header, message.index);
     }
     await rememberStored(keyHash, payload, flightKey, planned.codes, planned.texts, channel);
-    if (conflict) log.warn({ channel, source, sender: senderOf(header, source), controlId: message.header.controlId }, 'HL7 control id conflict: same sender and control id as an earlier message, different content; stored and flagged');
+    if (conflict) log.warn({ channel, source, bytes: message.raw.length }, 'HL7 control id conflict: same sender and control id as an earlier message, different content; stored and flagged');
     record(channel, source, header, outcome, planned.codes, { conflict, quarantined, ...(reason !== undefined ? { reason } : {}) });
     return {
       header,
@@ -379,7 +380,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
 
   /** Could not store (disk full, journal broken…): logged without content, answered AE/CE so the sender retries. */
   function storeFailed(error: unknown, channel: Hl7Channel, source: string, header: MshHeader | null, decoded: HeaderSummary | null, index: number): ItemOutcome {
-    log.error({ channel, source, sender: senderOf(header, source), controlId: decoded?.controlId ?? '', error: describe(error) }, 'HL7 intake: the message could not be stored; answering AE');
+    log.error({ channel, source, error: describe(error) }, 'HL7 intake: the message could not be stored; answering AE');
     const outcome: AckOutcome = { kind: 'store-failed', problem: ERR.cannotStore('The message could not be stored on this node (storage unavailable); please resend later.') };
     const failed = acksFor(header, outcome, channel);
     record(channel, source, header, outcome, failed.codes, { reason: outcome.problem.text });
@@ -460,7 +461,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
         outcomes.push(await handleItem(item, channel, source, many ? item.index : undefined));
       } catch (error) {
         // Not expected (handleItem catches storage failures); never let it escape as a crash.
-        log.error({ channel, source, error: describe(error) }, 'HL7 intake: unexpected failure');
+        log.error({ channel, source, error: error instanceof Error ? error.name : typeof error }, 'HL7 intake: unexpected failure');
         const header = item.ok ? item.message.wireHeader : item.header;
         const outcome: AckOutcome = { kind: 'store-failed', problem: ERR.internal('Application internal error; please resend later.') };
         const planned = acksFor(header, outcome, channel);

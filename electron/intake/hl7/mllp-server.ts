@@ -224,7 +224,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     try {
       return asList(event.type === 'frame' ? await handler(event.frame, connection.peer) : await oversize(event.head, event.bytes, connection.peer));
     } catch (error) {
-      log.error({ peer: connection.label, error: error instanceof Error ? error.message : String(error) }, 'MLLP handler failed; answering AE (application internal error)');
+      log.error({ peer: connection.label, error: error instanceof Error ? error.name : typeof error }, 'MLLP handler failed; answering AE (application internal error)');
       const header = peekHeader(event.type === 'frame' ? event.frame : event.head);
       return buildAcks(header, { kind: 'store-failed', problem: ERR.internal('Application internal error; please resend later.') }).acks;
     }
