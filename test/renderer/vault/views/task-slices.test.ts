@@ -96,6 +96,22 @@ describe('yieldToEventLoop', () => {
   });
 
   it('yields many times over without piling up handles', async () => {
+    // An open MessagePort keeps an event loop alive (in Node, and a page's memory in Chromium).
+    const openPorts = (): number => process.getActiveResourcesInfo().filter((name) => name === 'MessagePort').length;
+    const before = openPorts();
     for (let i = 0; i < 200; i++) await yieldToEventLoop();
+    expect(openPorts()).toBe(before);
+  });
+
+  it('the port count above sees a port left open', async () => {
+    // Guards the previous test against passing because it counts nothing.
+    const openPorts = (): number => process.getActiveResourcesInfo().filter((name) => name === 'MessagePort').length;
+    const before = openPorts();
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => undefined;
+    expect(openPorts()).toBe(before + 1);
+    channel.port1.close();
+    await yieldToEventLoop();
+    expect(openPorts()).toBe(before);
   });
 });
