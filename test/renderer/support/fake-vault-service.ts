@@ -1,4 +1,6 @@
+import { namePrefixes, queryWordGroups, recordWords, type RecordText } from '../../../shared/crypto/blind-index';
 import type { Patient } from '../../../shared/domain/clinical';
+import { patientText, recordText } from '../../../renderer/vault/views/intake-rows';
 import {
   VaultError,
   type IndexingState,
@@ -71,8 +73,26 @@ export interface FakeVault extends VaultService, ScriptedCalls<Method> {
 export const TEST_RECOVERY_KEY = 'ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-2345-6789';
 export const ADMIN_PASSPHRASE = 'correct horse battery staple';
 
-function fold(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+/**
+ * What the blind index holds for one patient, in plaintext: the words of the same texts the real
+ * views index (intake-rows.ts), cut by the same rules (shared/crypto/blind-index.ts), and the name
+ * prefixes. So the fake finds exactly what the real search finds: no substrings, no one-letter
+ * queries, no year of a birth date, no prefixes outside names.
+ */
+interface IndexedWords {
+  readonly words: ReadonlySet<string>;
+  readonly prefixes: ReadonlySet<string>;
+}
+
+function indexedWords(texts: readonly RecordText[]): IndexedWords {
+  const words = new Set<string>();
+  const prefixes = new Set<string>();
+  for (const text of texts) {
+    const cut = recordWords(text);
+    for (const word of cut.words) words.add(word);
+    for (const prefix of namePrefixes(cut.nameWords)) prefixes.add(prefix);
+  }
+  return { words, prefixes };
 }
 
 function hitOf(entry: FakePatient): PatientHit {
@@ -90,6 +110,11 @@ function hitOf(entry: FakePatient): PatientHit {
 /** A bulk patient, made up from its number: 100 000 of them cost nothing until a row is asked for. */
 export function bulkPatientId(index: number): string {
   return `bulk-${String(index).padStart(6, '0')}`;
+}
+
+function bulkText(patientId: string): RecordText {
+  const n = Number(patientId.slice(5));
+  return { names: ['Bulk', 'Patient', String(n)], other: [`MRN${String(n).padStart(8, '0')}`], dates: ['1970-01-01'] };
 }
 
 function bulkHit(patientId: string): PatientHit {
@@ -155,10 +180,11 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
   function requireAdmin(): void {
     if (current?.role !== 'admin') throw new VaultError('E_NOT_ALLOWED', 'Only an administrator may do this.');
   }
+  /** Every patient id in id order, as the real views list them (they cannot sort by name). */
   function allIds(): string[] {
-    const named = [...patients.values()].sort((a, b) => hitOf(a).name.localeCompare(hitOf(b).name)).map((p) => p.patientId);
+    const named = [...patients.keys()].sort();
     const bulk = Array.from({ length: bulkCount }, (_, i) => bulkPatientId(i + 1));
-    return [...named, ...bulk];
+    return named.length === 0 ? bulk : [...named, ...bulk].sort();
   }
 
   const raw = new Map(Object.entries(options.raw ?? {}).map(([key, value]) => [key, typeof value === 'string' ? new TextEncoder().encode(value) : value]));
@@ -328,19 +354,19 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     },
     async search(query): Promise<SearchResult> {
       await enter('search', [query]);
-      const needle = fold(query.trim());
-      if (needle === '') return { patientIds: allIds(), tookMs: 1 };
-      const ids = allIds().filter((id) => {
+      if (query.trim() === '') return { patientIds: allIds(), tookMs: 1 };
+      // As keyword-search.ts: every group must match (the whole word, or the name prefix of the
+      // word still being typed); most whole-word matches first, then id.
+      const groups = queryWordGroups(query);
+      if (groups.length === 0) return { patientIds: [], tookMs: 1 };
+      const scores = new Map<string, number>();
+      for (const id of allIds()) {
         const entry = patients.get(id);
-        if (entry === undefined) return fold(bulkHit(id).name).includes(needle) || fold(bulkHit(id).identifier).includes(needle);
-        const hit = hitOf(entry);
-        const words = [
-          hit.name,
-          hit.identifier,
-          ...entry.records.map((r) => (r.record.type === 'observation' ? `${r.record.code.code} ${r.record.code.display}` : r.record.type === 'visit' ? (r.record.reason ?? '') : '')),
-        ];
-        return words.some((word) => fold(word).includes(needle));
-      });
+        const { words, prefixes } = indexedWords(entry === undefined ? [bulkText(id)] : [patientText(entry.patient), ...entry.records.map((r) => recordText(r.record))]);
+        if (!groups.every((group) => words.has(group.word) || (group.prefix !== null && prefixes.has(group.prefix)))) continue;
+        scores.set(id, groups.filter((group) => words.has(group.word)).length);
+      }
+      const ids = [...scores.keys()].sort((a, b) => scores.get(b)! - scores.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
       return { patientIds: ids, tookMs: 3.4 };
     },
     async patientHits(patientIds) {

@@ -118,9 +118,11 @@ describe('Patients › search', () => {
   });
 
   it('moves through the results with the arrow keys and opens one with Enter', async () => {
-    const vault = createFakeVault({ phase: 'unlocked', patients: namedPatients() });
+    // Three patients born the same day: one query finds them all (a single letter finds nothing).
+    const sameDay = namedPatients().map((p) => ({ ...p, patient: { ...p.patient, birthDate: '1980-02-01' } }));
+    const vault = createFakeVault({ phase: 'unlocked', patients: sameDay });
     const box = await openPatients(vault);
-    fireEvent.change(box, { target: { value: 'e' } });
+    fireEvent.change(box, { target: { value: '1980-02-01' } });
     fireEvent.submit(box.closest('form')!);
     await screen.findByText(/^3 patients found/);
     const rows = resultRows();
