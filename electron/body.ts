@@ -3,6 +3,7 @@ import type { HostKind } from '../shared/domain/host';
 import type { Handlers } from './ipc/contract-router';
 import { appFeature, prefsFeature } from './app/app-feature';
 import { SerialQueue } from './async/serial-queue';
+import { OperatorSessions } from './auth/operator-sessions';
 import { backupFeature } from './backup/backup-feature';
 import type { FeatureLifecycle } from './features/body-feature';
 import type { BodyServices } from './features/body-services';
@@ -54,6 +55,8 @@ export interface Body {
   readonly router: ContractRouter;
   readonly events: BodyEvents;
   readonly log: Logger;
+  /** A connection closed (a shell WebSocket, a window's renderer reloaded or gone): its session ends. */
+  connectionClosed(connectionId: string): void;
   /**
    * Registers work to finish before the body's log closes, run in reverse order of registration
    * (hosts add their transports: the shell's server, Electron's IPC binding).
@@ -102,7 +105,8 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   });
   await vault.refresh(false);
 
-  const services: BodyServices = { config, log, events, vault, keyrings, vaultLock: new SerialQueue(), notifier, isRunning: () => running };
+  const sessions = new OperatorSessions();
+  const services: BodyServices = { config, log, events, vault, keyrings, vaultLock: new SerialQueue(), notifier, sessions, isRunning: () => running };
   const hl7 = new Hl7Service({
     dataDir: config.dataDir,
     log: log.child({ component: 'hl7' }),
@@ -150,7 +154,11 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     log.error({ method, code: error.code, osCode: error.details.osCode }, 'vault storage failed');
     return new VaultStateRefusal('E_UNAVAILABLE', error.message, { cause: error });
   };
-  const router = createContractRouter(handlers, log, { isAvailable: () => running, translate });
+  const router = createContractRouter(handlers, log, {
+    isAvailable: () => running,
+    translate,
+    authorize: (method, context) => sessions.authorize(method, context, vault.status.state !== 'absent'),
+  });
 
   const stopHooks: Array<() => Promise<void> | void> = [];
   // Registered first, so it runs last: after the hosts' transports, before the log closes. The
@@ -177,6 +185,9 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     router,
     events,
     log,
+    connectionClosed(connectionId) {
+      sessions.end(connectionId);
+    },
     onStop(hook) {
       stopHooks.push(hook);
     },

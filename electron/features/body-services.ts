@@ -1,3 +1,4 @@
+import type { OperatorSessions } from '../auth/operator-sessions';
 import type { SerialQueue } from '../async/serial-queue';
 import type { BodyConfig } from '../body';
 import type { BodyEvents } from '../ipc/body-events';
@@ -16,6 +17,8 @@ export interface BodyServices {
   /** Create, restore, erase and export run one at a time: each needs the vault to hold still. */
   readonly vaultLock: SerialQueue;
   readonly notifier: AppendNotifier;
+  /** The operator sessions, per connection: who is asking (design §1). */
+  readonly sessions: OperatorSessions;
   /** False once the body is stopping. */
   readonly isRunning: () => boolean;
 }

@@ -47,10 +47,26 @@ const FORBIDDEN: WireResult<never> = {
  * Returns the function that removes the handlers and the event forwarding.
  */
 export function bindContractToIpc(
-  body: Pick<Body, 'router' | 'events' | 'log'>,
+  body: Pick<Body, 'router' | 'events' | 'log' | 'connectionClosed'>,
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
   getWindows: () => readonly BrowserWindow[],
 ): () => void {
+  // A renderer's operator session lives as long as its page: a reload, a navigation or a closed
+  // window ends it (the mind starts locked again, and so does its session with the body).
+  const watched = new Set<number>();
+  const watch = (event: IpcMainInvokeEvent, connectionId: string): void => {
+    const sender = event.sender as Partial<Pick<IpcMainInvokeEvent['sender'], 'id' | 'once' | 'on'>> | undefined;
+    if (sender?.id === undefined || watched.has(sender.id) || typeof sender.once !== 'function' || typeof sender.on !== 'function') return;
+    watched.add(sender.id);
+    const id = sender.id;
+    sender.once('destroyed', () => {
+      watched.delete(id);
+      body.connectionClosed(connectionId);
+    });
+    sender.on('did-start-navigation', (details: { isMainFrame: boolean; isSameDocument: boolean }) => {
+      if (details.isMainFrame && !details.isSameDocument) body.connectionClosed(connectionId);
+    });
+  };
   for (const method of METHOD_NAMES) {
     ipcMain.handle(methodChannel(method), async (event: IpcMainInvokeEvent, payload: unknown) => {
       const verdict = checkSender(event);
@@ -59,6 +75,7 @@ export function bindContractToIpc(
         body.log.warn({ method, connectionId, reason: verdict.reason, origin: verdict.origin }, 'ipc call refused');
         return FORBIDDEN;
       }
+      watch(event, connectionId);
       try {
         return await body.router.dispatch(method, payload, { transport: 'electron-ipc', connectionId });
       } catch (error) {

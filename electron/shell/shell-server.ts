@@ -150,6 +150,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       unsubscribe();
+      body.connectionClosed(connectionId);
       sockets.delete(ws);
       body.log.info({ connectionId }, 'shell client disconnected');
     });

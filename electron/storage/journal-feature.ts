@@ -1,12 +1,13 @@
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import { Refusal } from '../errors/refusal';
+import { ERASURE_KIND } from '../vault/vault-feature';
 
 /** A journal call that refers to something this vault does not hold. */
 export class JournalRefusal extends Refusal {}
 
 /** `journal.*`: the mind's replay and its own events. */
-export function journalFeature({ vault }: BodyServices) {
+export function journalFeature({ vault, sessions }: BodyServices) {
   return bodyFeature<'journal'>({
     name: 'journal',
     handlers: {
@@ -19,7 +20,7 @@ export function journalFeature({ vault }: BodyServices) {
           end: result.end,
         };
       },
-      'journal.append': async ({ kind, operator, objects, meta }) => {
+      'journal.append': async ({ kind, operator, objects, meta }, context) => {
         const open = await vault.require();
         for (const id of objects) {
           if (!(await open.storage.objects.has(id))) throw new JournalRefusal('E_BAD_REQUEST', 'objects: a referenced object does not exist in this vault.');
@@ -27,6 +28,7 @@ export function journalFeature({ vault }: BodyServices) {
         // The journal checks `meta` is a sealed journalMetadata envelope (header and length) and the kind and operator shapes.
         const { seq } = await open.storage.journal.append({ kind, operator, objects, meta });
         open.onDurable(seq);
+        if (kind === ERASURE_KIND) sessions.get(context.connectionId)?.erasures.add(seq);
         return { seq };
       },
     },

@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { KeyringSchema, type Keyring } from '../../shared/ipc';
 import { Refusal } from '../errors/refusal';
 import { JOURNAL_MAGIC, OPERATOR_PATTERN } from '../storage/journal-format';
@@ -42,6 +43,31 @@ export class KeyringStore {
     return (await readTextIfExists(this.file)) !== null;
   }
 
+  /** `vault/keyrings/`: the keyrings replaced by updates, as `keys.r<revision>.json`. */
+  get historyDir(): string {
+    return path.join(path.dirname(this.file), 'keyrings');
+  }
+
+  /** The kept revisions, newest first. */
+  async history(): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.historyDir);
+    } catch {
+      return [];
+    }
+    return names
+      .map((name) => /^keys\.r(\d+)\.json$/.exec(name)?.[1])
+      .filter((revision): revision is string => revision !== undefined)
+      .map(Number)
+      .sort((a, b) => b - a);
+  }
+
+  private async keepPrevious(previous: Keyring): Promise<void> {
+    await writeFileAtomic(path.join(this.historyDir, `keys.r${previous.revision}.json`), `${JSON.stringify(previous, null, 1)}\n`);
+    for (const old of (await this.history()).slice(KEPT_KEYRINGS)) await rm(path.join(this.historyDir, `keys.r${old}.json`), { force: true });
+  }
+
   /** Stores a new vault's keyring; E_CONFLICT if the folder holds a vault (or vault files) already. */
   create(keyring: Keyring): Promise<Keyring> {
     return this.queue.run(async () => {
@@ -60,7 +86,7 @@ export class KeyringStore {
    * `expectedRevision` (another window changed it first), when `keyring.revision` is not
    * expectedRevision + 1, or when it belongs to another vault (vaultId or intake key differ).
    */
-  update(keyring: Keyring, expectedRevision: number): Promise<Keyring> {
+  update(keyring: Keyring, expectedRevision: number, check: (current: Keyring, next: Keyring) => void = () => undefined): Promise<{ previous: Keyring; next: Keyring }> {
     return this.queue.run(async () => {
       const checked = checkKeyring(keyring);
       const current = await this.read();
@@ -74,11 +100,17 @@ export class KeyringStore {
       if (checked.vaultId !== current.vaultId || checked.intakePublicKey !== current.intakePublicKey) {
         throw new KeyringRefusal('E_CONFLICT', 'The new keyring belongs to another vault (its vault id or intake key differ).');
       }
+      check(current, checked);
+      // The replaced keyring is kept first, so a change that locks people out can be undone by IT.
+      await this.keepPrevious(current);
       await writeFileAtomic(this.file, `${JSON.stringify(checked, null, 1)}\n`);
-      return checked;
+      return { previous: current, next: checked };
     });
   }
 }
+
+/** Previous keyrings kept in `vault/keyrings/` (the newest ones), to undo a bad change. */
+export const KEPT_KEYRINGS = 20;
 
 function damaged(why: string): KeyringRefusal {
   return new KeyringRefusal('E_UNAVAILABLE', `The vault's keyring file (vault/keys.json) is damaged: ${why}. Restore the vault from a backup.`);

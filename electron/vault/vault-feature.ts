@@ -1,17 +1,25 @@
+import type { Keyring } from '../../shared/ipc';
+import { AccessRefusal, RECOVERY_PRINCIPAL } from '../auth/operator-sessions';
 import { checkIntakePublicKey } from '../crypto/node-sealer';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import type { KeychainPort } from './keychain';
+import { checkKeyringChange, checkKeyringInvariants } from './keyring-policy';
 import { KeyringRefusal } from './keyring-store';
 import { UnlockThrottle } from './unlock-throttle';
-import { VaultStateRefusal } from './vault-host';
+import { NO_VAULT, VaultStateRefusal } from './vault-host';
+
+/** Journal kind of a keyring change (the mind journals who changed what, as operator.changed). */
+export const KEYRING_CHANGED_KIND = 'vault.keyringChanged';
+/** The mind's erasure record, which must precede the body's part of an erasure. */
+export const ERASURE_KIND = 'erasure.patient';
 
 /** No OS keychain on this host, or none usable now. */
 export class KeychainRefusal extends KeyringRefusal {}
 
 /** `vault.*`: the vault's presence, keyring, unlock throttle, OS keychain and erasure. */
 export function vaultFeature(services: BodyServices) {
-  const { config, log, vault, keyrings, vaultLock } = services;
+  const { config, log, vault, keyrings, vaultLock, sessions } = services;
   const throttle = new UnlockThrottle(config.dataDir, log);
 
   const requireKeychain = (): KeychainPort => {
@@ -26,14 +34,67 @@ export function vaultFeature(services: BodyServices) {
     return config.keychain;
   };
 
+  const requireKeyring = async (): Promise<Keyring> => {
+    const keyring = await keyrings.read();
+    if (keyring === null) throw new VaultStateRefusal('E_CONFLICT', NO_VAULT);
+    return keyring;
+  };
+
   return bodyFeature<'vault'>({
     name: 'vault',
     handlers: {
       'vault.status': () => vault.refresh(false),
+      'vault.directory': async () => {
+        const keyring = await keyrings.read();
+        return {
+          directory:
+            keyring === null
+              ? null
+              : { vaultId: keyring.vaultId, operators: [...keyring.operators], slots: keyring.slots.map(({ id, kind, operatorId }) => ({ id, kind, operatorId })) },
+        };
+      },
       'vault.keyring': async () => ({ keyring: await keyrings.read() }),
+      /*
+       * Unlock, one attempt at a time: the body counts the attempt as a failure before it serves
+       * the slot, and only a signature from the slot's own signing key (which only opening the
+       * slot yields) clears it. A caller cannot reset the delay by reporting, and cannot collect
+       * every slot to guess offline without waiting.
+       */
+      'vault.unlockBegin': async ({ operatorId, kind }, context) => {
+        const keyring = await requireKeyring();
+        const slot = keyring.slots.find((candidate) => candidate.kind === kind && candidate.operatorId === (kind === 'recovery' ? RECOVERY_PRINCIPAL : operatorId));
+        if (slot === undefined) throw new AccessRefusal('E_CONFLICT', kind === 'keychain' ? 'This vault has no keychain slot for that operator.' : 'No such key slot in this vault.');
+        const throttleId = slot.operatorId;
+        const { retryAfterMs } = await throttle.retryAfterMs(throttleId);
+        if (retryAfterMs > 0) return { state: 'wait' as const, retryAfterMs };
+        const { attempt, challenge } = sessions.begin(context.connectionId, slot, keyring);
+        const counted = await throttle.report(throttleId, false);
+        log.info({ kind, failuresBefore: counted.failures - 1 }, 'unlock attempt served');
+        return { state: 'ready' as const, attempt, challenge: challenge.toString('base64url'), slot };
+      },
+      'vault.unlockFinish': async ({ attempt, signature }, context) => {
+        const keyring = await requireKeyring();
+        const session = sessions.finish(context.connectionId, attempt, Buffer.from(signature, 'base64url'), keyring);
+        if (session === null) {
+          log.warn('unlock proof did not verify');
+          throw new AccessRefusal('E_FORBIDDEN', 'The unlock proof did not verify.');
+        }
+        await throttle.report(session.operatorId, true);
+        log.info({ role: session.role, recovery: session.operatorId === RECOVERY_PRINCIPAL }, 'operator session opened');
+        return { operatorId: session.operatorId, role: session.role, slotId: session.slotId };
+      },
+      'vault.lock': async (_request, context) => {
+        sessions.end(context.connectionId);
+        return {};
+      },
+      'vault.session': async (_request, context) => {
+        const session = sessions.get(context.connectionId);
+        return { session: session === null ? null : { operatorId: session.operatorId, role: session.role, slotId: session.slotId } };
+      },
       'vault.create': ({ keyring }) =>
         vaultLock.run(async () => {
           if (await keyrings.exists()) throw new VaultStateRefusal('E_CONFLICT', 'A vault exists already in this data folder; unlock it, or choose another data folder.');
+          checkKeyringInvariants(keyring);
           try {
             // node:crypto ECDH only: Electron's WebCrypto AES-KW is not to be relied on (see node-sealer.ts).
             checkIntakePublicKey(Buffer.from(keyring.intakePublicKey, 'base64url'));
@@ -51,16 +112,16 @@ export function vaultFeature(services: BodyServices) {
           await vault.announceOpen(open);
           return vault.status;
         }),
-      'vault.updateKeyring': async ({ keyring, expectedRevision }) => {
-        const next = await keyrings.update(keyring, expectedRevision);
-        log.info({ revision: next.revision, operators: next.operators.length, slots: next.slots.length }, 'keyring updated');
+      'vault.updateKeyring': async ({ keyring, expectedRevision }, context) => {
+        const session = sessions.get(context.connectionId);
+        if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
+        const open = await vault.require();
+        const { next } = await keyrings.update(keyring, expectedRevision, (current, candidate) => checkKeyringChange(current, candidate, session));
+        const { seq } = await open.storage.journal.append({ kind: KEYRING_CHANGED_KIND, operator: null, objects: [], meta: null });
+        open.onDurable(seq);
+        sessions.revalidate(next);
+        log.info({ revision: next.revision, operators: next.operators.length, slots: next.slots.length, role: session.role }, 'keyring updated');
         return { revision: next.revision };
-      },
-      'vault.unlockThrottle': async ({ operatorId }) => throttle.retryAfterMs(operatorId),
-      'vault.reportUnlock': async ({ operatorId, ok }) => {
-        const result = await throttle.report(operatorId, ok);
-        if (!ok) log.warn({ failures: result.failures, retryAfterMs: result.retryAfterMs }, 'unlock failed');
-        return result;
       },
       'vault.keychainStatus': async () => ({ available: config.keychain?.available() ?? false }),
       'vault.keychainStore': async ({ operatorId, key }) => {
@@ -89,8 +150,14 @@ export function vaultFeature(services: BodyServices) {
        * and backups made before the erasure still hold the data: a restore of such a backup must be
        * followed by erasing the patient again.
        */
-      'vault.erase': ({ seqs, objects }) =>
+      'vault.erase': ({ erasureSeq, seqs, objects }, context) =>
         vaultLock.run(async () => {
+          // Only as part of an erasure this session journaled (the mind's signed, authenticated
+          // record comes first), and each such record erases once.
+          const session = sessions.get(context.connectionId);
+          if (session === null || !session.erasures.delete(erasureSeq)) {
+            throw new AccessRefusal('E_FORBIDDEN', `erasureSeq: erase only right after journaling the erasure (${ERASURE_KIND}) in this session.`);
+          }
           const open = await vault.require();
           const toDelete = new Set(objects);
           const result = await open.storage.journal.rewrite(new Set(seqs), toDelete);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { asBytes, concatBytes, encodeStringList, fromBase64Url, isBase64Url, randomBytes, toBase64Url, utf8Encode, type Bytes } from './bytes';
 import { parseRecoveryKey, RECOVERY_KEY_LENGTH } from './recovery-key';
+import type { OperatorSigningKey } from './operator-signing';
 import { MASTER_SECRET_LENGTH } from './vault-keys';
 
 /**
@@ -25,19 +26,28 @@ import { MASTER_SECRET_LENGTH } from './vault-keys';
  * unwrapping fails exactly as a wrong secret does. The operator id here is the local account id
  * (not secret; the ledger pseudonym is derived from it only after unlock).
  *
+ * Format 2 (every slot made now) wraps the master followed by the slot's own signing scalar
+ * (operator-signing.ts) and names the signing key's public half in clear (`publicKey`, also part
+ * of the associated data): the body verifies with it that a session was opened from this slot.
+ * Format 1 slots (master only) still open, and are re-made as format 2 at the next unlock.
+ *
  * Slots are plain JSON (base64url fields) checked by the zod schemas below, so the body can store
  * them without understanding them. Unwrapping returns the master's 32 bytes: keep them only as
  * long as needed and `fill(0)` them afterwards.
  */
 
-export const KEY_SLOT_VERSION = 1;
+export const KEY_SLOT_VERSION = 2;
+/** Slots written before operator signing keys: the master only, no public key. */
+export const LEGACY_KEY_SLOT_VERSION = 1;
 export const PBKDF2_MIN_ITERATIONS = 600_000;
 export const PBKDF2_DEFAULT_ITERATIONS = 600_000;
 /** Upper bound accepted in a stored slot: keeps a corrupted or hostile slot from stalling unlock. */
 export const PBKDF2_MAX_ITERATIONS = 10_000_000;
 const SALT_LENGTH = 16;
 const IV_LENGTH = 12;
-const WRAPPED_LENGTH = MASTER_SECRET_LENGTH + 16;
+const SIGNING_SCALAR_LENGTH = 32;
+const PUBLIC_KEY_LENGTH = 65;
+const WRAPPED_LENGTH = { 1: MASTER_SECRET_LENGTH + 16, 2: MASTER_SECRET_LENGTH + SIGNING_SCALAR_LENGTH + 16 } as const;
 const RECOVERY_KEK_INFO = 'hdms/key-slot/v1/recovery';
 const AAD_LABEL = 'hdms/key-slot/v1';
 
@@ -63,12 +73,21 @@ const SlotIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a slot id is 1�
 const OperatorIdSchema = z.string().min(1).max(256);
 
 const slotFields = {
-  version: z.literal(KEY_SLOT_VERSION),
+  version: z.union([z.literal(LEGACY_KEY_SLOT_VERSION), z.literal(KEY_SLOT_VERSION)]),
   id: SlotIdSchema,
   operatorId: OperatorIdSchema,
+  /** Format 2: the slot's signing public key (uncompressed P-256 point). */
+  publicKey: base64UrlBytes(PUBLIC_KEY_LENGTH).optional(),
   iv: base64UrlBytes(IV_LENGTH),
-  wrapped: base64UrlBytes(WRAPPED_LENGTH),
+  wrapped: z.string().refine((value) => isBase64Url(value, WRAPPED_LENGTH[1]) || isBase64Url(value, WRAPPED_LENGTH[2]), { message: 'must be a wrapped key of a known length' }),
 };
+
+/** A format-1 slot has no public key and wraps the master; a format-2 slot has both halves. */
+function checkFormat(slot: { version: 1 | 2; publicKey?: string | undefined; wrapped: string }, context: z.core.$RefinementCtx): void {
+  if (slot.version === KEY_SLOT_VERSION && slot.publicKey === undefined) context.addIssue({ code: 'custom', path: ['publicKey'], message: 'is required in a format-2 slot' });
+  if (slot.version === LEGACY_KEY_SLOT_VERSION && slot.publicKey !== undefined) context.addIssue({ code: 'custom', path: ['publicKey'], message: 'has no place in a format-1 slot' });
+  if (!isBase64Url(slot.wrapped, WRAPPED_LENGTH[slot.version])) context.addIssue({ code: 'custom', path: ['wrapped'], message: `must be ${WRAPPED_LENGTH[slot.version]} bytes in base64url` });
+}
 
 export const PassphraseSlotSchema = z.strictObject({
   ...slotFields,
@@ -91,7 +110,7 @@ export const KeychainSlotSchema = z.strictObject({
   kind: z.literal('keychain'),
 });
 
-export const KeySlotSchema = z.discriminatedUnion('kind', [PassphraseSlotSchema, RecoverySlotSchema, KeychainSlotSchema]);
+export const KeySlotSchema = z.discriminatedUnion('kind', [PassphraseSlotSchema, RecoverySlotSchema, KeychainSlotSchema]).superRefine(checkFormat);
 
 export type PassphraseSlot = Readonly<z.infer<typeof PassphraseSlotSchema>>;
 export type RecoverySlot = Readonly<z.infer<typeof RecoverySlotSchema>>;
@@ -110,8 +129,20 @@ export function parseKeySlot(value: unknown): KeySlot {
   return result.data;
 }
 
-function slotAad(slot: Pick<KeySlot, 'version' | 'id' | 'kind' | 'operatorId'>): Bytes {
-  return concatBytes(utf8Encode(AAD_LABEL), encodeStringList([String(slot.version), slot.id, slot.kind, slot.operatorId]));
+type SlotHeader = Pick<KeySlot, 'version' | 'id' | 'kind' | 'operatorId' | 'publicKey'>;
+
+function slotAad(slot: SlotHeader): Bytes {
+  const fields = [String(slot.version), slot.id, slot.kind, slot.operatorId];
+  if (slot.publicKey !== undefined) fields.push(slot.publicKey);
+  return concatBytes(utf8Encode(AAD_LABEL), encodeStringList(fields));
+}
+
+/** The header of a new slot: format 2 with the signing key's public half, or format 1 without one. */
+function newHeader<K extends KeySlotKind>(kind: K, options: SlotOptions) {
+  const id = options.id ?? newSlotId();
+  return options.signingKey === undefined
+    ? ({ version: LEGACY_KEY_SLOT_VERSION, id, kind, operatorId: options.operatorId } as const)
+    : ({ version: KEY_SLOT_VERSION, id, kind, operatorId: options.operatorId, publicKey: toBase64Url(options.signingKey.publicKey) } as const);
 }
 
 const AES_GCM_256 = { name: 'AES-GCM', length: 256 } as const;
@@ -154,15 +185,18 @@ function checkMaster(master: Uint8Array): void {
   }
 }
 
-async function seal(kek: CryptoKey, header: Pick<KeySlot, 'version' | 'id' | 'kind' | 'operatorId'>, master: Uint8Array) {
+async function seal(kek: CryptoKey, header: SlotHeader, master: Uint8Array, signingKey: OperatorSigningKey | undefined) {
   checkMaster(master);
   if (!OperatorIdSchema.safeParse(header.operatorId).success) throw new TypeError('An operator id is 1–256 characters.');
   if (!SlotIdSchema.safeParse(header.id).success) throw new TypeError('A slot id is 1–64 base64url characters.');
   const iv = randomBytes(IV_LENGTH);
-  const wrapped = new Uint8Array(
-    await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: slotAad(header) }, kek, asBytes(master)),
-  );
-  return { iv: toBase64Url(iv), wrapped: toBase64Url(wrapped) };
+  const payload = signingKey === undefined ? asBytes(master) : concatBytes(master, signingKey.scalar);
+  try {
+    const wrapped = new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: slotAad(header) }, kek, payload));
+    return { iv: toBase64Url(iv), wrapped: toBase64Url(wrapped) };
+  } finally {
+    if (signingKey !== undefined) payload.fill(0);
+  }
 }
 
 interface SlotOptions {
@@ -171,6 +205,11 @@ interface SlotOptions {
   readonly operatorId: string;
   /** A stable id for the slot; random by default. */
   readonly id?: string;
+  /**
+   * The signing key this slot holds (format 2). Every slot the app makes has one; without it a
+   * format-1 slot is made, which only tests of the legacy format should ask for.
+   */
+  readonly signingKey?: OperatorSigningKey;
 }
 
 export interface PassphraseSlotOptions extends SlotOptions {
@@ -201,8 +240,8 @@ export async function createPassphraseSlot(options: PassphraseSlotOptions): Prom
     throw new KeySlotError('E_SLOT_POLICY', `PBKDF2 iterations must be an integer from 1 to ${PBKDF2_MAX_ITERATIONS}.`);
   }
   const salt = randomBytes(SALT_LENGTH);
-  const header = { version: KEY_SLOT_VERSION, id: options.id ?? newSlotId(), kind: 'passphrase', operatorId: options.operatorId } as const;
-  const sealed = await seal(await passphraseKek(passphrase, salt, iterations), header, options.master);
+  const header = newHeader('passphrase', options);
+  const sealed = await seal(await passphraseKek(passphrase, salt, iterations), header, options.master, options.signingKey);
   return { ...header, kdf: { name: 'PBKDF2-SHA-256', iterations, salt: toBase64Url(salt) }, ...sealed };
 }
 
@@ -216,8 +255,8 @@ export async function createRecoverySlot(options: RecoverySlotOptions): Promise<
     throw new TypeError(`A recovery key is ${RECOVERY_KEY_LENGTH} bytes.`);
   }
   const salt = randomBytes(SALT_LENGTH);
-  const header = { version: KEY_SLOT_VERSION, id: options.id ?? newSlotId(), kind: 'recovery', operatorId: options.operatorId } as const;
-  const sealed = await seal(await recoveryKek(options.recoveryKey, salt), header, options.master);
+  const header = newHeader('recovery', options);
+  const sealed = await seal(await recoveryKek(options.recoveryKey, salt), header, options.master, options.signingKey);
   return { ...header, kdf: { name: 'HKDF-SHA-256', salt: toBase64Url(salt) }, ...sealed };
 }
 
@@ -227,8 +266,8 @@ export interface KeychainSlotOptions extends SlotOptions {
 }
 
 export async function createKeychainSlot(options: KeychainSlotOptions): Promise<KeychainSlot> {
-  const header = { version: KEY_SLOT_VERSION, id: options.id ?? newSlotId(), kind: 'keychain', operatorId: options.operatorId } as const;
-  const sealed = await seal(await keychainKek(options.kek), header, options.master);
+  const header = newHeader('keychain', options);
+  const sealed = await seal(await keychainKek(options.kek), header, options.master, options.signingKey);
   return { ...header, ...sealed };
 }
 
@@ -251,6 +290,21 @@ const WRONG_SECRET_MESSAGES: Readonly<Record<KeySlotKind, string>> = {
  * fails its own checksum throws RecoveryKeyError before any slot work.
  */
 export async function unwrapSlot(slotJson: unknown, secret: SlotSecret): Promise<Bytes> {
+  const opened = await openKeySlot(slotJson, secret);
+  opened.signingKey?.scalar.fill(0);
+  return opened.master;
+}
+
+export interface OpenedSlot {
+  readonly slot: KeySlot;
+  /** The vault master secret (32 bytes). Zero it when done. */
+  readonly master: Bytes;
+  /** The slot's signing key (format 2), or null for a format-1 slot. */
+  readonly signingKey: OperatorSigningKey | null;
+}
+
+/** Opens a slot: the master, and for a format-2 slot its signing key too (same errors as unwrapSlot). */
+export async function openKeySlot(slotJson: unknown, secret: SlotSecret): Promise<OpenedSlot> {
   const slot = parseKeySlot(slotJson);
   let kek: CryptoKey;
   switch (slot.kind) {
@@ -273,8 +327,9 @@ export async function unwrapSlot(slotJson: unknown, secret: SlotSecret): Promise
       throw new KeySlotError('E_SLOT_FORMAT', `Unknown key slot kind ${String((unreachable as KeySlot).kind)}.`);
     }
   }
+  let payload: Bytes;
   try {
-    return new Uint8Array(
+    payload = new Uint8Array(
       await globalThis.crypto.subtle.decrypt(
         { name: 'AES-GCM', iv: fromBase64Url(slot.iv), additionalData: slotAad(slot) },
         kek,
@@ -284,6 +339,10 @@ export async function unwrapSlot(slotJson: unknown, secret: SlotSecret): Promise
   } catch {
     throw new KeySlotError('E_WRONG_SECRET', WRONG_SECRET_MESSAGES[slot.kind]);
   }
+  const master = payload.slice(0, MASTER_SECRET_LENGTH);
+  const signingKey = slot.publicKey === undefined ? null : { scalar: payload.slice(MASTER_SECRET_LENGTH), publicKey: fromBase64Url(slot.publicKey) };
+  payload.fill(0);
+  return { slot, master, signingKey };
 }
 
 /** Whether a slot should be re-wrapped with today's parameters after a successful unlock. */

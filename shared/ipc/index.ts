@@ -8,3 +8,4 @@ export * from './intake-contract';
 export * from './journal-contract';
 export * from './demo-contract';
 export * from './ledger-contract';
+export * from './method-access';

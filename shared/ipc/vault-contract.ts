@@ -18,7 +18,12 @@ export const VaultStatusSchema = z.strictObject({
 });
 export type VaultStatus = Readonly<z.infer<typeof VaultStatusSchema>>;
 
-export const OPERATOR_ROLES = ['admin', 'clinician', 'researcher'] as const;
+/**
+ * admin: everything, operators and settings; clinician: patients, intake, quarantine; researcher:
+ * the marketplace and the ledger without names; auditor: read-only, the ledger with names.
+ */
+export const OPERATOR_ROLES = ['admin', 'clinician', 'researcher', 'auditor'] as const;
+export type OperatorRoleName = (typeof OPERATOR_ROLES)[number];
 
 export const KeyringOperatorSchema = z.strictObject({
   /** Pseudonymous and stable: recorded in every journal event the operator causes. */
@@ -56,9 +61,32 @@ export type Keyring = Readonly<z.infer<typeof KeyringSchema>>;
 
 const empty = z.strictObject({});
 
+/** Who may open a session: an operator by local account id, or the recovery slot's holder. */
+const principal = operatorId;
+
+/** The session a connection holds with the body: proven by a signature from an opened key slot. */
+export const OperatorSessionSchema = z.strictObject({
+  /** The local account id, or "recovery" for a session opened with the recovery key. */
+  operatorId: principal,
+  role: z.enum(OPERATOR_ROLES),
+  slotId: z.string().max(64),
+});
+export type OperatorSession = Readonly<z.infer<typeof OperatorSessionSchema>>;
+
+/** What the unlock screen may know while the vault is locked: who can sign in, and how. */
+export const KeyringDirectorySchema = z.strictObject({
+  vaultId: z.string(),
+  operators: z.array(KeyringOperatorSchema),
+  /** The slots that exist, by kind and owner (no wrapped key material). */
+  slots: z.array(z.strictObject({ id: z.string(), kind: z.enum(['passphrase', 'recovery', 'keychain']), operatorId: principal })),
+});
+export type KeyringDirectory = Readonly<z.infer<typeof KeyringDirectorySchema>>;
+
 export const vaultMethods = {
   'vault.status': method(empty, VaultStatusSchema),
-  /** The keyring, readable while locked (the unlock screen lists operators from it). */
+  /** Who can sign in (no key material): readable while locked, for the unlock screen. */
+  'vault.directory': method(empty, z.strictObject({ directory: KeyringDirectorySchema.nullable() })),
+  /** The whole keyring with its wrapped slots: for an open session (editing it, checking its integrity tag). */
   'vault.keyring': method(empty, z.strictObject({ keyring: KeyringSchema.nullable() })),
   /** Stores a new vault's keyring, opens storage and starts sealing intake to its public key. */
   'vault.create': method(z.strictObject({ keyring: KeyringSchema }), VaultStatusSchema),
@@ -67,13 +95,24 @@ export const vaultMethods = {
     z.strictObject({ keyring: KeyringSchema, expectedRevision: z.number().int().positive() }),
     z.strictObject({ revision: z.number().int().positive() }),
   ),
-  /** How long the unlock screen must wait before this operator's next attempt. */
-  'vault.unlockThrottle': method(z.strictObject({ operatorId }), z.strictObject({ retryAfterMs: z.number().int().nonnegative() })),
-  /** The mind reports each unlock attempt; failures grow the delay (1 s, 2 s, 4 s … 5 min). */
-  'vault.reportUnlock': method(
-    z.strictObject({ operatorId, ok: z.boolean() }),
-    z.strictObject({ retryAfterMs: z.number().int().nonnegative(), failures: z.number().int().nonnegative() }),
+  /**
+   * One unlock attempt: the body serves the principal's slot of that kind with a fresh challenge,
+   * or says how long to wait. Each attempt counts as a failure (the delay grows 1 s, 2 s, 4 s …
+   * 5 min) until unlockFinish proves it with a signature from the opened slot's signing key.
+   */
+  'vault.unlockBegin': method(
+    z.strictObject({ operatorId: principal, kind: z.enum(['passphrase', 'recovery', 'keychain']) }),
+    z.discriminatedUnion('state', [
+      z.strictObject({ state: z.literal('wait'), retryAfterMs: z.number().int().positive() }),
+      z.strictObject({ state: z.literal('ready'), attempt: base64url.max(64), challenge: base64urlBytes(32), slot: KeySlotSchema }),
+    ]),
   ),
+  /** Proves an attempt (ECDSA P-256 over the challenge and slot id); this connection then acts as that operator. */
+  'vault.unlockFinish': method(z.strictObject({ attempt: base64url.max(64), signature: base64urlBytes(64) }), OperatorSessionSchema),
+  /** Ends this connection's session (lock, sign out). */
+  'vault.lock': method(empty, empty),
+  /** This connection's session, if any. */
+  'vault.session': method(empty, z.strictObject({ session: OperatorSessionSchema.nullable() })),
   /** Whether this host offers an OS keychain (Electron safeStorage); the shell does not. */
   'vault.keychainStatus': method(empty, z.strictObject({ available: z.boolean() })),
   /** Keeps the keychain slot's key in the OS keychain, for unattended unlock after a reboot. */
@@ -85,7 +124,12 @@ export const vaultMethods = {
    * stays, as an `erased` tombstone) and deletes these objects. The mind then journals the ERASURE.
    */
   'vault.erase': method(
-    z.strictObject({ seqs: z.array(z.number().int().positive()).max(1_000_000), objects: z.array(objectId).max(1_000_000) }),
+    z.strictObject({
+      /** The `erasure.patient` record this session journaled first: the body erases only as part of it, once. */
+      erasureSeq: z.number().int().positive(),
+      seqs: z.array(z.number().int().positive()).max(1_000_000),
+      objects: z.array(objectId).max(1_000_000),
+    }),
     z.strictObject({ erasedRecords: z.number().int().nonnegative(), deletedObjects: z.number().int().nonnegative() }),
   ),
 } as const;

@@ -7,7 +7,7 @@ import { checkVault } from '../../../electron/storage/vault-check';
 import { collectBytes, createOpener, createSealer } from '../../../shared/crypto/envelope';
 import { decodeEnvelopeHeader } from '../../../shared/crypto/envelope-format';
 import { useTempDirs } from '../../support/temp-dir';
-import { call, callContext, makeTestVault, readJournal, type TestVault } from '../vault/vault-test-support';
+import { call, callContext, makeTestVault, readJournal, signIn, type TestVault } from '../vault/vault-test-support';
 
 const tempDir = useTempDirs();
 
@@ -20,6 +20,7 @@ async function vaultWithData(patients = 8): Promise<{ dataDir: string; b: Body; 
   const b = await body(dataDir);
   const vault = await makeTestVault();
   await call(b, 'vault.create', { keyring: vault.keyring });
+  await signIn(b, vault);
   await call(b, 'demo.import', { patients, seed: 21 });
   return { dataDir, b, vault };
 }
@@ -67,6 +68,7 @@ describe('backup', () => {
     fresh.events.subscribe((name) => events.push(name));
     await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
     const restored = await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    await signIn(fresh, vault);
     expect(restored).toEqual({ records: records.length, objects: records.length - 1 });
     expect(events).toContain('vault.changed');
     await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'locked' });
@@ -128,6 +130,7 @@ describe('backup', () => {
     const target = await tempDir();
     const fresh = await body(target);
     const restored = await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    await signIn(fresh, vault);
     const copy = await readJournal(fresh);
     expect(copy.length).toBe(restored.records);
     expect(copy).toEqual(all.slice(0, copy.length));
@@ -188,6 +191,7 @@ describe('backup', () => {
     const target = await tempDir();
     const fresh = await body(target);
     const restored = await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    await signIn(fresh, vault);
     expect(restored.objects).toBe(source.objects);
     const opener = createOpener(vault.keys.intakeKeyPair.privateKey);
     for (const record of records.filter((r) => r.objects.length > 0)) {

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBody, type Body, type BodyConfig } from '../../../electron/body';
 import { SUPPORTED_CHARSETS } from '../../../electron/intake/hl7/hl7-front-end';
-import { HL7_CHARSETS, INTAKE_CHUNK_MAX_CHARS, type IntakeStatus, type ListenerStatus } from '../../../shared/ipc';
+import { DEFAULT_INTAKE_SETTINGS, HL7_CHARSETS, INTAKE_CHUNK_MAX_CHARS, type IntakeStatus, type ListenerStatus } from '../../../shared/ipc';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { REPO_ROOT } from '../../support/repo-paths';
 import { useTempDirs } from '../../support/temp-dir';
-import { buildTestKeyring, openSealedMeta, type TestVault } from '../../support/vault-keyring';
+import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../support/vault-keyring';
 import { call, heard, payloadsOf, readJournal } from '../vault/vault-test-support';
 
 const tempDir = useTempDirs();
@@ -66,7 +66,13 @@ async function withVault(extra: Partial<BodyConfig> = {}): Promise<{ dataDir: st
   const b = await body(dataDir, extra);
   const vault = await buildTestKeyring();
   await call(b, 'vault.create', { keyring: vault.keyring });
+  await signInAs(b, vault);
   return { dataDir, b, vault };
+}
+
+/** The vault's admin opens a session on the test connection (the body checks who asks). */
+function signInAs(b: Body, vault: TestVault): Promise<void> {
+  return signIn((method, payload) => call(b, method, payload as never), vault.operatorId, vault.signingKeys.passphrase);
 }
 
 async function refused(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -111,9 +117,11 @@ describe('body: HL7 intake', () => {
     let b = await body(dataDir, { mllpPort: port });
     const events = heard(b);
     expect(hl7Of(await call(b, 'intake.status', {}))).toMatchObject({ state: 'closed', reason: expect.stringMatching(/No vault exists yet/) });
-    expect((await call(b, 'intake.monitor', {})).listener).toMatchObject({ state: 'closed', reason: expect.stringMatching(/No vault/) });
+    // The monitor (control ids, senders) needs an operator's session, so a vault first.
+    expect((await refused(call(b, 'intake.monitor', {}))).code).toBe('E_CONFLICT');
     const vault = await buildTestKeyring();
     await call(b, 'vault.create', { keyring: vault.keyring });
+    await signInAs(b, vault);
     expect(hl7Of(await call(b, 'intake.status', {}))).toEqual({ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port });
     expect(payloadsOf(events, 'intake.statusChanged').some((status) => hl7Of(status).state === 'listening')).toBe(true);
 
@@ -149,6 +157,7 @@ describe('body: HL7 intake', () => {
     await stopped(b);
     expect(await tryMessage(port, adt('CTRL-0002'))).toBe('refused');
     b = await body(dataDir, { mllpPort: port });
+    await signInAs(b, vault);
     expect(hl7Of(await call(b, 'intake.status', {}))).toMatchObject({ state: 'listening', port });
     expect(await tryMessage(port, adt('CTRL-0001'))).toBe('AA'); // remembered across the restart: a duplicate
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.hl7')).toHaveLength(1);
@@ -209,9 +218,12 @@ describe('body: HL7 intake', () => {
     blockers.push(blocker);
     const busy = (blocker.address() as net.AddressInfo).port;
     const dataDir = await tempDir();
+    // Listener settings are an administrator's: before any vault exists they come from the file.
+    await writeFile(path.join(dataDir, 'intake-settings.json'), JSON.stringify({ ...DEFAULT_INTAKE_SETTINGS, port: busy }));
     const b = await body(dataDir);
-    await call(b, 'intake.updateSettings', { port: busy });
-    await call(b, 'vault.create', { keyring: (await buildTestKeyring()).keyring });
+    const vault = await buildTestKeyring();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signInAs(b, vault);
     const status = hl7Of(await call(b, 'intake.status', {}));
     expect(status).toMatchObject({ state: 'error', port: busy, reason: expect.stringMatching(new RegExp(`Port ${busy} on 127\\.0\\.0\\.1 is in use`)) });
     const free = await freePort();
@@ -222,11 +234,16 @@ describe('body: HL7 intake', () => {
 
   it('validates, persists and applies the settings; the allow-list applies to every bind address', async () => {
     const dataDir = await tempDir();
-    const b = await body(dataDir);
     const first = await freePort();
-    // Before a vault: saved, listener still closed (no vault).
-    const before = await call(b, 'intake.updateSettings', { port: first });
-    expect(before).toMatchObject({ settings: { port: first }, portOverride: null, listener: { state: 'closed', reason: expect.stringMatching(/No vault/) } });
+    const empty = await body(dataDir);
+    // Before a vault there is no administrator to change them: they come from the file.
+    expect((await refused(call(empty, 'intake.updateSettings', { port: first }))).code).toBe('E_CONFLICT');
+    await stopped(empty);
+    await writeFile(path.join(dataDir, 'intake-settings.json'), JSON.stringify({ ...DEFAULT_INTAKE_SETTINGS, port: first }));
+    const b = await body(dataDir);
+    const vault = await buildTestKeyring();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signInAs(b, vault);
 
     // LAN bind without an allow-list: refused, nothing saved.
     const lan = await refused(call(b, 'intake.updateSettings', { bindAddress: '0.0.0.0' }));
@@ -237,7 +254,6 @@ describe('body: HL7 intake', () => {
     }
     expect((await call(b, 'intake.getSettings', {})).settings).toMatchObject({ port: first, bindAddress: '127.0.0.1', allowedPeers: [] });
 
-    await call(b, 'vault.create', { keyring: (await buildTestKeyring()).keyring });
     expect(hl7Of(await call(b, 'intake.status', {}))).toMatchObject({ state: 'listening', port: first });
     expect(await tryMessage(first, adt('A-1'))).toBe('AA');
 
@@ -264,9 +280,10 @@ describe('body: HL7 intake', () => {
 
     // Persisted atomically; read back by the next run.
     const saved = JSON.parse(await readFile(path.join(dataDir, 'intake-settings.json'), 'utf8')) as unknown;
-    expect(saved).toEqual({ port: second, bindAddress: '127.0.0.1', allowedPeers: [], maxMessageBytes: 1024 * 1024, defaultCharset: '8859/1' });
+    expect(saved).toMatchObject({ port: second, bindAddress: '127.0.0.1', allowedPeers: [], maxMessageBytes: 1024 * 1024, defaultCharset: '8859/1' });
     await stopped(b);
     const again = await body(dataDir);
+    await signInAs(again, vault);
     expect(await call(again, 'intake.getSettings', {})).toMatchObject({ settings: { port: second, defaultCharset: '8859/1' }, listener: { state: 'listening', port: second } });
     // Port 0 in the settings turns it off.
     expect((await call(again, 'intake.updateSettings', { port: 0 })).listener).toMatchObject({ state: 'closed', reason: expect.stringMatching(/turned off in the intake settings/) });
@@ -276,6 +293,9 @@ describe('body: HL7 intake', () => {
     const dataDir = await tempDir();
     await writeFile(path.join(dataDir, 'intake-settings.json'), '{"port": 2575, "bindAddress": "0.0.0.0", "allowedPeers": []}');
     const b = await body(dataDir, { mllpPort: 0 });
+    const vault = await buildTestKeyring();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signInAs(b, vault);
     expect((await call(b, 'intake.getSettings', {})).settings).toMatchObject({ bindAddress: '127.0.0.1', allowedPeers: [] });
   });
 
@@ -371,6 +391,7 @@ describe('body: HL7 intake', () => {
     const dataDir = (await call(b, 'app.info', {})).dataDir;
     await stopped(b);
     const again = await body(dataDir, { mllpPort: 0 });
+    await signInAs(again, vault);
     expect((await refused(call(again, 'intake.discard', { quarantineSeq: latinSeq, operator: null }))).code).toBe('E_CONFLICT');
     expect((await refused(call(again, 'intake.discard', { quarantineSeq: garbageSeq, operator: null }))).code).toBe('E_CONFLICT');
 

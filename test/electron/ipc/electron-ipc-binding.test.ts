@@ -5,7 +5,7 @@ import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import { bindContractToIpc, checkSender, IPC_EVENT_CHANNEL } from '../../../electron/ipc/electron-ipc-binding';
-import { METHOD_NAMES, type WireResult } from '../../../shared/ipc';
+import { METHOD_ACCESS, METHOD_NAMES, type WireResult } from '../../../shared/ipc';
 
 // The binding must not need the real electron module: it receives ipcMain and the windows.
 vi.mock('electron', () => ({}));
@@ -89,12 +89,13 @@ describe('bindContractToIpc', () => {
     expect(dispatch).toHaveBeenCalledWith('vault.status', {}, { transport: 'electron-ipc', connectionId: 'webcontents-7' });
   });
 
-  it('rejects a malformed payload with E_BAD_REQUEST from the body, for every method', async () => {
+  it('rejects a malformed payload with E_BAD_REQUEST from the body (a method that needs a vault session is refused before its payload is read)', async () => {
     for (const method of METHOD_NAMES) {
       const result = await call(method, { notInTheContract: 'Jane Doe, MRN 12345' });
       expect(result.ok, method).toBe(false);
       if (!result.ok) {
-        expect(result.error.code, method).toBe('E_BAD_REQUEST');
+        const open = METHOD_ACCESS[method] === 'anyone' || METHOD_ACCESS[method] === 'setup';
+        expect(result.error.code, method).toBe(open ? 'E_BAD_REQUEST' : 'E_CONFLICT');
         // The answer names rules and paths, never the values that were sent.
         expect(result.error.message).not.toContain('Jane Doe');
       }

@@ -6,7 +6,7 @@ import { createSealer } from '../../../shared/crypto/envelope';
 import { fromBase64Url, toBase64Url, utf8Encode } from '../../../shared/crypto/bytes';
 import { exportFileName } from '../../../electron/ledger/export-files';
 import { useTempDirs } from '../../support/temp-dir';
-import { buildTestKeyring } from '../../support/vault-keyring';
+import { buildTestKeyring, signIn } from '../../support/vault-keyring';
 
 /** The body's half of the ledger: compare-and-append of sealed entries, and export files. */
 
@@ -24,8 +24,11 @@ describe('ledger methods of the body', () => {
   it('appends ledger.entry records in seq order only, refusing a fork or a gap, also after a restart', async () => {
     const dataDir = await tempDir();
     let body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
-    const { keyring } = await buildTestKeyring();
+    const vault = await buildTestKeyring();
+    const { keyring } = vault;
+    const signInAdmin = (b: Body) => signIn((method, payload) => call(b, method, payload), vault.operatorId, vault.signingKeys.passphrase);
     await call(body, 'vault.create', { keyring });
+    await signInAdmin(body);
     const sealer = await createSealer(fromBase64Url(keyring.intakePublicKey));
     const meta = async (n: number) => toBase64Url(await sealer.seal('journalMetadata', utf8Encode(JSON.stringify({ n }))));
     try {
@@ -36,6 +39,7 @@ describe('ledger methods of the body', () => {
       await expect(call(body, 'journal.append', { kind: 'ledger.entry', operator: null, objects: [], meta: await meta(2) })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
       await body.stop('quit');
       body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
+      await signInAdmin(body);
       await expect(call(body, 'ledger.append', { ledgerSeq: 1, meta: await meta(1) })).rejects.toMatchObject({ code: 'E_CONFLICT' });
       const { seq } = (await call(body, 'ledger.append', { ledgerSeq: 2, meta: await meta(2) })) as { seq: number };
       const { records } = (await call(body, 'journal.read', { after: 0, limit: 100 })) as { records: { seq: number; kind: string }[] };
@@ -48,6 +52,9 @@ describe('ledger methods of the body', () => {
   it('writes an export in chunks to <data>/exports (0600), never under a name that exists, and aborts cleanly', async () => {
     const dataDir = await tempDir();
     const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
+    const vault = await buildTestKeyring();
+    await call(body, 'vault.create', { keyring: vault.keyring });
+    await signIn((method, payload) => call(body, method, payload), vault.operatorId, vault.signingKeys.passphrase);
     try {
       const first = (await call(body, 'ledger.exportBegin', { kind: 'ledger' })) as { handle: string };
       const second = (await call(body, 'ledger.exportBegin', { kind: 'ledger' })) as { handle: string };

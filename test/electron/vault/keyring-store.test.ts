@@ -42,7 +42,7 @@ describe('keyring store', () => {
     await expect(store.update({ ...keyring, revision: 2 }, 1)).rejects.toMatchObject({ code: 'E_CONFLICT' }); // no vault yet
     await store.create(keyring);
     const renamed = { ...keyring, revision: 2, operators: [{ ...keyring.operators[0]!, name: 'Chief' }] };
-    expect((await store.update(renamed, 1)).revision).toBe(2);
+    expect((await store.update(renamed, 1)).next.revision).toBe(2);
     // A second window still at revision 1 loses.
     await expect(store.update({ ...keyring, revision: 2 }, 1)).rejects.toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(/revision 2, not 1/) });
     // Revision must grow by exactly one.

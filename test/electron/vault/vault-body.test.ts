@@ -7,7 +7,7 @@ import type { KeychainEntry, KeychainPort } from '../../../electron/vault/keycha
 import { createOpener, createSealer } from '../../../shared/crypto/envelope';
 import type { IntakeMetadataV1 } from '../../../electron/intake/intake-pipeline';
 import { useTempDirs } from '../../support/temp-dir';
-import { call, callContext, heard, makeTestVault, payloadsOf, type Heard, type TestVault } from './vault-test-support';
+import { call, callContext, heard, makeTestVault, payloadsOf, signIn, type Heard, type TestVault } from './vault-test-support';
 
 const tempDir = useTempDirs();
 
@@ -21,6 +21,7 @@ async function created(): Promise<{ dataDir: string; b: Body; vault: TestVault; 
   const events = heard(b);
   const vault = await makeTestVault();
   await call(b, 'vault.create', { keyring: vault.keyring });
+  await signIn(b, vault);
   return { dataDir, b, vault, events };
 }
 
@@ -53,13 +54,14 @@ describe('body: vault lifecycle', () => {
 
   it('answers clear errors without a vault', async () => {
     const b = await body(await tempDir());
-    await expect(call(b, 'vault.keyring', {})).resolves.toEqual({ keyring: null });
+    await expect(call(b, 'vault.directory', {})).resolves.toEqual({ directory: null });
     for (const [method, payload] of [
+      ['vault.keyring', {}],
       ['demo.import', { patients: 1 }],
       ['journal.read', { after: 0, limit: 1 }],
       ['objects.read', { id: 'a'.repeat(64), offset: 0, length: 1 }],
       ['backup.export', {}],
-      ['vault.erase', { seqs: [1], objects: [] }],
+      ['vault.erase', { erasureSeq: 1, seqs: [1], objects: [] }],
     ] as const) {
       await expect(b.router.dispatch(method, payload, callContext)).resolves.toEqual({ ok: false, error: { code: 'E_CONFLICT', message: 'No vault exists in this data folder yet; create one first.' } });
     }
@@ -84,13 +86,14 @@ describe('body: vault lifecycle', () => {
   });
 
   it('reopens the vault at the next start, repairing a torn journal tail without failing', async () => {
-    const { dataDir, b } = await created();
+    const { dataDir, b, vault } = await created();
     await call(b, 'demo.import', { patients: 2, seed: 1 });
     const { records } = await call(b, 'journal.read', { after: 0, limit: 100 });
     await b.stop('quit');
     await appendFile(path.join(dataDir, 'vault', 'journal', 'journal.hdj'), Buffer.from([0, 0, 1, 0, 1, 2, 3]));
     expect((await checkVault(dataDir)).journal.tornTail).toBe(true);
     const again = await body(dataDir);
+    await signIn(again, vault);
     const after = await call(again, 'journal.read', { after: 0, limit: 100 });
     expect(after.records.slice(0, records.length)).toEqual(records);
     expect(after.records.at(-1)).toMatchObject({ kind: 'journal.repaired' });
@@ -214,28 +217,32 @@ describe('body: erasure', () => {
     const { lastSeq } = await call(b, 'demo.import', { patients: 5, seed: 5 });
     const { records } = await call(b, 'journal.read', { after: 0, limit: 100 });
     const victims = records.filter((r) => r.kind === 'intake.demo').slice(0, 3);
-    const result = await call(b, 'vault.erase', { seqs: victims.map((r) => r.seq), objects: victims.flatMap((r) => r.objects) });
+    // The mind journals the erasure first; the body erases only as part of it.
+    const { seq } = await call(b, 'journal.append', { kind: 'erasure.patient', operator: vault.keyring.operators[0]!.operatorId, objects: [], meta: await sealedMeta(vault, { erased: 3 }) });
+    expect(seq).toBe(lastSeq + 1);
+    const result = await call(b, 'vault.erase', { erasureSeq: seq, seqs: victims.map((r) => r.seq), objects: victims.flatMap((r) => r.objects) });
     expect(result).toEqual({ erasedRecords: 3, deletedObjects: 3 });
     for (const id of victims.flatMap((r) => r.objects)) {
       await expect(stat(path.join(dataDir, 'vault', 'objects', id.slice(0, 2), id.slice(2)))).rejects.toMatchObject({ code: 'ENOENT' });
     }
     const after = (await call(b, 'journal.read', { after: 0, limit: 100 })).records;
-    expect(after.map((r) => r.seq)).toEqual(records.map((r) => r.seq));
+    expect(after.map((r) => r.seq)).toEqual([...records.map((r) => r.seq), seq]);
     for (const victim of victims) expect(after[victim.seq - 1]).toEqual({ seq: victim.seq, kind: 'erased', at: victim.at, operator: null, objects: [], meta: null });
-    const { seq } = await call(b, 'journal.append', { kind: 'erasure.patient', operator: vault.keyring.operators[0]!.operatorId, objects: [], meta: await sealedMeta(vault, { erased: 3 }) });
-    expect(seq).toBe(lastSeq + 1);
-    // Same erase again: nothing left to do.
-    await expect(call(b, 'vault.erase', { seqs: victims.map((r) => r.seq), objects: victims.flatMap((r) => r.objects) })).resolves.toEqual({ erasedRecords: 0, deletedObjects: 0 });
+    // The same erasure record erases once; the same erase under a new record: nothing left to do.
+    await expect(call(b, 'vault.erase', { erasureSeq: seq, seqs: victims.map((r) => r.seq), objects: [] })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    const again = await call(b, 'journal.append', { kind: 'erasure.patient', operator: vault.keyring.operators[0]!.operatorId, objects: [], meta: await sealedMeta(vault, { erased: 0 }) });
+    await expect(call(b, 'vault.erase', { erasureSeq: again.seq, seqs: victims.map((r) => r.seq), objects: victims.flatMap((r) => r.objects) })).resolves.toEqual({ erasedRecords: 0, deletedObjects: 0 });
     await b.stop('quit');
     const report = await checkVault(dataDir);
-    expect(report).toMatchObject({ journal: { records: lastSeq + 1, byKind: { erased: 3, 'erasure.patient': 1 } }, objects: records.length - 1 - 3, errors: [] });
+    expect(report).toMatchObject({ journal: { records: lastSeq + 2, byKind: { erased: 3, 'erasure.patient': 2 } }, objects: records.length - 1 - 3, errors: [] });
   });
 
   it('refuses to delete an object a remaining record still refers to, and changes nothing', async () => {
-    const { b } = await created();
+    const { b, vault } = await created();
     await call(b, 'demo.import', { patients: 2, seed: 5 });
     const { records } = await call(b, 'journal.read', { after: 1, limit: 2 });
-    const result = await b.router.dispatch('vault.erase', { seqs: [records[0]!.seq], objects: [records[0]!.objects[0]!, records[1]!.objects[0]!] }, callContext);
+    const { seq: erasureSeq } = await call(b, 'journal.append', { kind: 'erasure.patient', operator: null, objects: [], meta: await sealedMeta(vault, {}) });
+    const result = await b.router.dispatch('vault.erase', { erasureSeq, seqs: [records[0]!.seq], objects: [records[0]!.objects[0]!, records[1]!.objects[0]!] }, callContext);
     expect(result).toMatchObject({ ok: false, error: { code: 'E_CONFLICT' } });
     expect((await call(b, 'journal.read', { after: 1, limit: 1 })).records[0]!.kind).toBe('intake.demo');
     await expect(call(b, 'objects.read', { id: records[0]!.objects[0]!, offset: 0, length: 1 })).resolves.toMatchObject({ size: expect.any(Number) });
@@ -244,23 +251,25 @@ describe('body: erasure', () => {
 });
 
 describe('body: unlock throttle and keychain', () => {
-  it('grows the unlock delay per operator and keeps it across a restart', async () => {
+  it('counts each unlock attempt the body serves as a failure until its proof arrives, and keeps the delay across a restart', async () => {
     const dataDir = await tempDir();
     const b = await body(dataDir);
-    await expect(call(b, 'vault.reportUnlock', { operatorId: 'op_a', ok: false })).resolves.toEqual({ retryAfterMs: 1000, failures: 1 });
-    await expect(call(b, 'vault.reportUnlock', { operatorId: 'op_a', ok: false })).resolves.toMatchObject({ failures: 2 });
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    // An attempt whose proof never comes (a wrong passphrase in the mind) stays a failure.
+    await expect(call(b, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' })).resolves.toMatchObject({ state: 'ready' });
+    const waiting = await call(b, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' });
+    expect(waiting).toMatchObject({ state: 'wait' });
+    expect(waiting.state === 'wait' && waiting.retryAfterMs).toBeGreaterThan(0);
+    expect(waiting.state === 'wait' && waiting.retryAfterMs).toBeLessThanOrEqual(1000);
     await b.stop('quit');
     const again = await body(dataDir);
-    const { retryAfterMs } = await call(again, 'vault.unlockThrottle', { operatorId: 'op_a' });
-    expect(retryAfterMs).toBeGreaterThan(1000);
-    expect(retryAfterMs).toBeLessThanOrEqual(2000);
-    await expect(call(again, 'vault.reportUnlock', { operatorId: 'op_a', ok: true })).resolves.toEqual({ retryAfterMs: 0, failures: 0 });
-    await expect(call(again, 'vault.unlockThrottle', { operatorId: 'op_a' })).resolves.toEqual({ retryAfterMs: 0 });
+    await expect(call(again, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' })).resolves.toMatchObject({ state: 'wait' });
     await again.stop('quit');
   });
 
   it('offers no keychain in the shell', async () => {
-    const b = await body(await tempDir());
+    const { b } = await created();
     await expect(call(b, 'vault.keychainStatus', {})).resolves.toEqual({ available: false });
     for (const [method, payload] of [['vault.keychainStore', { operatorId: 'op', key: Buffer.alloc(32).toString('base64url') }], ['vault.keychainLoad', {}], ['vault.keychainClear', {}]] as const) {
       await expect(b.router.dispatch(method, payload, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE', message: expect.stringMatching(/no OS keychain/) } });
@@ -281,7 +290,12 @@ describe('body: unlock throttle and keychain', () => {
       },
     };
     const b = await body(await tempDir(), { keychain });
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
     const key = Buffer.alloc(32, 9).toString('base64url');
+    // Storing and clearing are an administrator's acts; loading serves startup's unattended unlock.
+    await expect(call(b, 'vault.keychainStore', { operatorId: 'op_admin-1', key })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    await signIn(b, vault);
     await expect(call(b, 'vault.keychainStatus', {})).resolves.toEqual({ available: true });
     await expect(call(b, 'vault.keychainLoad', {})).resolves.toEqual({ entry: null });
     await call(b, 'vault.keychainStore', { operatorId: 'op_admin-1', key });

@@ -1,5 +1,6 @@
-import { toBase64Url } from '../../../shared/crypto/bytes';
-import { createPassphraseSlot } from '../../../shared/crypto/key-slots';
+import { fromBase64Url, toBase64Url } from '../../../shared/crypto/bytes';
+import { createPassphraseSlot, createRecoverySlot } from '../../../shared/crypto/key-slots';
+import { generateOperatorSigningKey, signSessionProof, type OperatorSigningKey } from '../../../shared/crypto/operator-signing';
 import { deriveVaultKeys, generateMasterSecret, type VaultKeys } from '../../../shared/crypto/vault-keys';
 import type { Body } from '../../../electron/body';
 import type { EventName, EventPayloadOf, JournalRecord, Keyring, MethodName, RequestOf, ResponseOf } from '../../../shared/ipc';
@@ -8,6 +9,9 @@ export interface TestVault {
   readonly master: Uint8Array;
   readonly keys: VaultKeys;
   readonly keyring: Keyring;
+  /** The signing key inside the admin's passphrase slot. */
+  readonly signingKey: OperatorSigningKey;
+  readonly operatorId: string;
 }
 
 /**
@@ -19,7 +23,9 @@ export async function makeTestVault(options: { operatorId?: string; revision?: n
   const master = generateMasterSecret();
   const keys = await deriveVaultKeys(master);
   const operatorId = options.operatorId ?? 'op_admin-1';
-  const slot = await createPassphraseSlot({ master, operatorId, passphrase: 'correct horse battery staple', testOnlyIterations: 1 });
+  const signingKey = await generateOperatorSigningKey();
+  const slot = await createPassphraseSlot({ master, operatorId, passphrase: 'correct horse battery staple', testOnlyIterations: 1, signingKey });
+  const recovery = await createRecoverySlot({ master, operatorId: 'recovery', recoveryKey: new Uint8Array(32).fill(7), signingKey: await generateOperatorSigningKey() });
   const keyring: Keyring = {
     format: 'hdms-keyring',
     version: 1,
@@ -28,10 +34,18 @@ export async function makeTestVault(options: { operatorId?: string; revision?: n
     createdAt: new Date().toISOString(),
     intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw),
     operators: [{ operatorId, name: 'Admin', role: 'admin', disabled: false }],
-    slots: [slot],
+    slots: [slot, recovery],
     integrity: toBase64Url(new Uint8Array(32)),
   };
-  return { master, keys, keyring };
+  return { master, keys, keyring, signingKey, operatorId };
+}
+
+/** Opens the admin's session on the test connection, as the mind does after opening the slot. */
+export async function signIn(b: Body, vault: Pick<TestVault, 'operatorId' | 'signingKey'>): Promise<void> {
+  const begun = await call(b, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' });
+  if (begun.state !== 'ready') throw new Error('the test vault is throttled');
+  const signature = await signSessionProof(vault.signingKey, fromBase64Url(begun.challenge), begun.slot.id);
+  await call(b, 'vault.unlockFinish', { attempt: begun.attempt, signature: toBase64Url(signature) });
 }
 
 export const callContext = { transport: 'in-process', connectionId: 'test' } as const;

@@ -1,0 +1,133 @@
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import type { KeySlot } from '../../shared/crypto/key-slots';
+import { sessionProofMessage, SESSION_CHALLENGE_LENGTH } from '../../shared/crypto/operator-signing';
+import { METHOD_ACCESS, ROLES_OF_ACCESS, type Keyring, type MethodName, type OperatorRoleName, type OperatorSession } from '../../shared/ipc';
+import { Refusal } from '../errors/refusal';
+import type { CallContext } from '../ipc/contract-router';
+
+/** The caller has no session, or not one of the role the method needs. */
+export class AccessRefusal extends Refusal {}
+
+/** Who holds the recovery slot: a session opened with it acts as an administrator (to reset passphrases). */
+export const RECOVERY_PRINCIPAL = 'recovery';
+
+/** An unlock attempt waits this long for its proof. */
+const ATTEMPT_TTL_MS = 10 * 60 * 1000;
+/** Attempts in flight at once, over all connections (each holds a challenge, nothing more). */
+const MAX_PENDING_ATTEMPTS = 256;
+
+interface Attempt {
+  readonly connectionId: string;
+  readonly challenge: Buffer;
+  readonly slot: KeySlot;
+  readonly role: OperatorRoleName;
+  readonly expiresAt: number;
+}
+
+export interface SessionRecord extends OperatorSession {
+  /** Seqs of `erasure.patient` records this session journaled and has not yet used. */
+  readonly erasures: Set<number>;
+}
+
+/**
+ * The operator sessions of this body, one per connection (a WebSocket of the shell, a window of
+ * the desktop app). A session exists only after the connection proved, with a signature from the
+ * signing key inside a key slot, that it opened that slot: the body never sees a passphrase or a
+ * key, and a role claimed in a payload proves nothing. Sessions live in memory only: a restart,
+ * a closed connection or vault.lock ends them.
+ */
+export class OperatorSessions {
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly attempts = new Map<string, Attempt>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Starts an attempt on `slot` for a connection; the role is what the keyring gives the slot's owner. */
+  begin(connectionId: string, slot: KeySlot, keyring: Keyring): { attempt: string; challenge: Buffer } {
+    if (slot.publicKey === undefined) throw new AccessRefusal('E_CONFLICT', 'This key slot predates signed sessions; an administrator must re-create it.');
+    const role = roleOf(slot.operatorId, keyring);
+    if (role === null) throw new AccessRefusal('E_FORBIDDEN', 'That operator account is disabled or does not exist.');
+    this.prune();
+    if (this.attempts.size >= MAX_PENDING_ATTEMPTS) throw new AccessRefusal('E_UNAVAILABLE', 'Too many unlock attempts are in progress; try again in a moment.');
+    const attempt = randomBytes(18).toString('base64url');
+    const challenge = randomBytes(SESSION_CHALLENGE_LENGTH);
+    this.attempts.set(attempt, { connectionId, challenge, slot, role, expiresAt: this.now() + ATTEMPT_TTL_MS });
+    return { attempt, challenge };
+  }
+
+  /**
+   * Checks the proof of an attempt. On success the connection holds a session for the slot's
+   * owner; the attempt is used up either way. Returns null when the proof does not verify.
+   */
+  finish(connectionId: string, attemptId: string, signature: Buffer, keyring: Keyring): SessionRecord | null {
+    const attempt = this.attempts.get(attemptId);
+    this.attempts.delete(attemptId);
+    if (attempt === undefined || attempt.connectionId !== connectionId || attempt.expiresAt < this.now()) {
+      throw new AccessRefusal('E_CONFLICT', 'That unlock attempt is unknown or expired; start again.');
+    }
+    // The keyring may have changed since the attempt began: the slot must still be there, unchanged.
+    const current = keyring.slots.find((slot) => slot.id === attempt.slot.id);
+    const role = roleOf(attempt.slot.operatorId, keyring);
+    if (current === undefined || current.publicKey !== attempt.slot.publicKey || role === null) {
+      throw new AccessRefusal('E_CONFLICT', 'The keyring changed during the unlock; start again.');
+    }
+    if (!verifyProof(attempt.slot.publicKey!, sessionProofMessage(attempt.challenge, attempt.slot.id), signature)) return null;
+    const session: SessionRecord = { operatorId: attempt.slot.operatorId, role, slotId: attempt.slot.id, erasures: new Set() };
+    this.sessions.set(connectionId, session);
+    return session;
+  }
+
+  get(connectionId: string): SessionRecord | null {
+    return this.sessions.get(connectionId) ?? null;
+  }
+
+  /** Ends a connection's session and its attempts (lock, or the connection closed). */
+  end(connectionId: string): void {
+    this.sessions.delete(connectionId);
+    for (const [id, attempt] of this.attempts) if (attempt.connectionId === connectionId) this.attempts.delete(id);
+  }
+
+  /** Ends every session of an operator whose account or slot is gone or changed role (after a keyring change). */
+  revalidate(keyring: Keyring): void {
+    for (const [connectionId, session] of this.sessions) {
+      const slot = keyring.slots.find((candidate) => candidate.id === session.slotId);
+      if (slot === undefined || roleOf(session.operatorId, keyring) !== session.role) this.sessions.delete(connectionId);
+    }
+  }
+
+  /** The router's check: refuses a method whose access level the caller's session does not meet. */
+  authorize(method: MethodName, context: CallContext, vaultExists: boolean): void {
+    const access = METHOD_ACCESS[method];
+    if (access === 'anyone' || (access === 'setup' && !vaultExists)) return;
+    // With no vault there can be no session: say what is missing rather than "locked".
+    if (!vaultExists) throw new AccessRefusal('E_CONFLICT', 'No vault exists in this data folder yet; create one first.');
+    const session = this.sessions.get(context.connectionId);
+    if (session === undefined) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
+    const roles = ROLES_OF_ACCESS[access === 'setup' ? 'admin' : access];
+    if (!roles.includes(session.role)) throw new AccessRefusal('E_FORBIDDEN', `Your role (${session.role}) may not do this.`);
+  }
+
+  private prune(): void {
+    const now = this.now();
+    for (const [id, attempt] of this.attempts) if (attempt.expiresAt < now) this.attempts.delete(id);
+  }
+}
+
+/** The role of a principal in a keyring, or null when it may not sign in (unknown or disabled). */
+export function roleOf(principal: string, keyring: Keyring): OperatorRoleName | null {
+  if (principal === RECOVERY_PRINCIPAL) return 'admin';
+  const operator = keyring.operators.find((candidate) => candidate.operatorId === principal);
+  return operator === undefined || operator.disabled ? null : operator.role;
+}
+
+/** ECDSA P-256 / SHA-256 with an IEEE P1363 signature, against an uncompressed public point. */
+function verifyProof(publicKey: string, message: Uint8Array, signature: Buffer): boolean {
+  const point = Buffer.from(publicKey, 'base64url');
+  if (point.length !== 65 || point[0] !== 0x04 || signature.length !== 64) return false;
+  try {
+    const key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, format: 'jwk' });
+    return verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Keyring, OperatorSession } from '../../shared/ipc';
+import { RECOVERY_PRINCIPAL } from '../auth/operator-sessions';
+import { KeyringRefusal } from './keyring-store';
+
+/**
+ * What the body refuses in a keyring change, whoever asks (design §3, issue 9 §2):
+ * - a keyring with no enabled administrator who has a passphrase slot, or with no recovery slot:
+ *   nobody could manage the vault, or nobody could recover it;
+ * - a slot whose owner is not an operator of the keyring (or the recovery holder);
+ * - from anyone but an administrator, any change other than to their own passphrase slot.
+ * Checked against the stored keyring before it is replaced (a compare-and-swap on the revision).
+ */
+export function checkKeyringChange(current: Keyring, next: Keyring, session: OperatorSession): void {
+  checkKeyringInvariants(next);
+  if (session.role === 'admin') return;
+  const own = (keyring: Keyring) => keyring.slots.filter((slot) => slot.kind === 'passphrase' && slot.operatorId === session.operatorId);
+  const rest = (keyring: Keyring) =>
+    JSON.stringify({
+      ...keyring,
+      revision: 0,
+      integrity: '',
+      slots: keyring.slots.filter((slot) => !(slot.kind === 'passphrase' && slot.operatorId === session.operatorId)),
+    });
+  if (rest(current) !== rest(next)) throw new KeyringRefusal('E_FORBIDDEN', `Your role (${session.role}) may change only your own passphrase.`);
+  if (own(next).length !== 1) throw new KeyringRefusal('E_BAD_REQUEST', 'keyring.slots: you must keep exactly one passphrase slot of your own.');
+}
+
+export function checkKeyringInvariants(keyring: Keyring): void {
+  const operators = new Map(keyring.operators.map((operator) => [operator.operatorId, operator]));
+  const passphraseOwners = new Set(keyring.slots.filter((slot) => slot.kind === 'passphrase').map((slot) => slot.operatorId));
+  const admins = keyring.operators.filter((operator) => operator.role === 'admin' && !operator.disabled && passphraseOwners.has(operator.operatorId));
+  if (admins.length === 0) throw new KeyringRefusal('E_BAD_REQUEST', 'keyring: at least one enabled administrator with a passphrase must remain.');
+  if (!keyring.slots.some((slot) => slot.kind === 'recovery')) throw new KeyringRefusal('E_BAD_REQUEST', 'keyring.slots: the recovery slot must remain.');
+  for (const [index, slot] of keyring.slots.entries()) {
+    const owner = slot.kind === 'recovery' ? slot.operatorId === RECOVERY_PRINCIPAL : operators.has(slot.operatorId);
+    if (!owner) throw new KeyringRefusal('E_BAD_REQUEST', `keyring.slots.${index}.operatorId: the slot's owner is not an operator of this keyring.`);
+  }
+}

@@ -1,0 +1,68 @@
+import type { MethodName } from './contract';
+import { OPERATOR_ROLES, type OperatorRoleName } from './vault-contract';
+
+/**
+ * Who may call each method, checked by the body before the payload is parsed (design §1: "the
+ * body checks who asks"). A session is proven with a signature from an opened key slot
+ * (vault.unlockBegin/unlockFinish), never by a claim in a payload.
+ *
+ *   anyone    no session: what the first-run and unlock screens need, and nothing that changes
+ *             the vault (prefs are this installation's display settings, not vault data)
+ *   setup     no session only while no vault exists (create, restore); once one exists, admin
+ *   session   any operator with a session
+ *   clinical  admin or clinician: raw messages, intake and the quarantine
+ *   admin     admin only: operators and keys, backups, listener settings, demo data, erasure
+ */
+export type MethodAccess = 'anyone' | 'setup' | 'session' | 'clinical' | 'admin';
+
+/** The mapped type makes a method without an access rule a compile error. */
+export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
+  'app.info': 'anyone',
+  'prefs.get': 'anyone',
+  'prefs.update': 'anyone',
+  'vault.status': 'anyone',
+  'vault.directory': 'anyone',
+  'vault.keyring': 'session',
+  'vault.create': 'setup',
+  'vault.updateKeyring': 'session',
+  'vault.unlockBegin': 'anyone',
+  'vault.unlockFinish': 'anyone',
+  'vault.lock': 'anyone',
+  'vault.session': 'anyone',
+  'vault.keychainStatus': 'anyone',
+  'vault.keychainStore': 'admin',
+  // Startup's unattended unlock (Electron only): the key opens only the keychain slot, which the
+  // body serves one attempt at a time like any other.
+  'vault.keychainLoad': 'anyone',
+  'vault.keychainClear': 'admin',
+  'vault.erase': 'admin',
+  'backup.export': 'admin',
+  'backup.inspect': 'setup',
+  'backup.restore': 'setup',
+  'journal.read': 'session',
+  'journal.append': 'session',
+  'objects.read': 'clinical',
+  'demo.import': 'admin',
+  'intake.status': 'anyone',
+  'intake.monitor': 'session',
+  'intake.uploadBegin': 'clinical',
+  'intake.uploadAppend': 'clinical',
+  'intake.uploadAbort': 'clinical',
+  'intake.importFiles': 'clinical',
+  'intake.reprocess': 'clinical',
+  'intake.discard': 'clinical',
+  'intake.getSettings': 'session',
+  'intake.updateSettings': 'admin',
+  'ledger.append': 'session',
+  'ledger.exportBegin': 'session',
+  'ledger.exportAppend': 'session',
+  'ledger.exportFinish': 'session',
+  'ledger.exportAbort': 'session',
+};
+
+/** The roles a level admits (anyone and setup need no session). */
+export const ROLES_OF_ACCESS: Readonly<Record<'session' | 'clinical' | 'admin', readonly OperatorRoleName[]>> = {
+  session: OPERATOR_ROLES,
+  clinical: ['admin', 'clinician'],
+  admin: ['admin'],
+};

@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBody, type Body } from '../../../electron/body';
+import { startShellServer, type ShellServer } from '../../../electron/shell/shell-server';
+import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
+import { createPassphraseSlot } from '../../../shared/crypto/key-slots';
+import { generateOperatorSigningKey, signSessionProof, type OperatorSigningKey } from '../../../shared/crypto/operator-signing';
+import { createSealer } from '../../../shared/crypto/envelope';
+import { METHOD_ACCESS, METHOD_NAMES, type Keyring, type MethodName } from '../../../shared/ipc';
+import { connectClient, type ShellClient } from '../../support/shell-client';
+import { useTempDirs } from '../../support/temp-dir';
+import { buildTestKeyring, type TestVault } from '../../support/vault-keyring';
+
+const tempDir = useTempDirs();
+const running: Array<{ server: ShellServer; body: Body; clients: ShellClient[] }> = [];
+
+afterEach(async () => {
+  for (const { server, body, clients } of running.splice(0)) {
+    for (const client of clients) await client.close();
+    await server.close();
+    await body.stop('quit');
+  }
+});
+
+interface Node {
+  readonly dataDir: string;
+  readonly server: ShellServer;
+  connect(): Promise<ShellClient>;
+}
+
+async function startNode(): Promise<Node> {
+  const dataDir = await tempDir();
+  const rendererDir = path.join(dataDir, 'renderer');
+  await mkdir(rendererDir, { recursive: true });
+  await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>HDMS Node</title>');
+  const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '1.0.0', logLevel: 'silent', mllpPort: 0 });
+  const server = await startShellServer({ body, rendererDir, port: 0 });
+  const clients: ShellClient[] = [];
+  running.push({ server, body, clients });
+  return {
+    dataDir,
+    server,
+    async connect() {
+      const client = await connectClient(server);
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
+async function ok(client: ShellClient, method: MethodName, payload: unknown): Promise<Record<string, unknown>> {
+  const result = (await client.call(method, payload)) as { ok: boolean; value?: Record<string, unknown>; error?: { code: string; message: string } };
+  if (!result.ok) throw Object.assign(new Error(`${method}: ${result.error?.message}`), { code: result.error?.code });
+  return result.value!;
+}
+
+async function signIn(client: ShellClient, operatorId: string, key: OperatorSigningKey, kind: 'passphrase' | 'recovery' = 'passphrase'): Promise<void> {
+  const begun = await ok(client, 'vault.unlockBegin', { operatorId, kind });
+  expect(begun['state']).toBe('ready');
+  const slot = begun['slot'] as { id: string };
+  const signature = await signSessionProof(key, fromBase64Url(begun['challenge'] as string), slot.id);
+  await ok(client, 'vault.unlockFinish', { attempt: begun['attempt'], signature: toBase64Url(signature) });
+}
+
+/** Every file under the data folder but the logs, with a hash of its bytes: "nothing changed on disk". */
+async function snapshot(dataDir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const relative = path.relative(dataDir, full);
+      if (relative === 'logs' || relative === 'renderer') continue;
+      if (entry.isDirectory()) await walk(full);
+      else out[relative] = createHash('sha256').update(await readFile(full)).digest('hex');
+    }
+  };
+  await walk(dataDir);
+  return out;
+}
+
+async function createdVault(node: Node): Promise<{ vault: TestVault; admin: ShellClient }> {
+  const vault = await buildTestKeyring();
+  const admin = await node.connect();
+  await ok(admin, 'vault.create', { keyring: vault.keyring });
+  return { vault, admin };
+}
+
+/** Adds a researcher (format-2 passphrase slot) as the signed-in admin; returns their id and signing key. */
+async function addOperator(admin: ShellClient, vault: TestVault, role: 'researcher' | 'clinician' | 'auditor'): Promise<{ operatorId: string; key: OperatorSigningKey }> {
+  const { keyring } = (await ok(admin, 'vault.keyring', {})) as { keyring: Keyring };
+  const operatorId = toBase64Url(randomBytes(16));
+  const key = await generateOperatorSigningKey();
+  const slot = await createPassphraseSlot({ master: vault.master, operatorId, passphrase: 'another long passphrase', testOnlyIterations: 1, signingKey: key });
+  const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId, name: role, role, disabled: false }], slots: [...keyring.slots, slot] };
+  await ok(admin, 'vault.updateKeyring', { keyring: next, expectedRevision: keyring.revision });
+  return { operatorId, key };
+}
+
+const refusedWithout = (levels: ReadonlySet<string>) => METHOD_NAMES.filter((method) => levels.has(METHOD_ACCESS[method]));
+
+describe('body: who asks (issue 9 §2)', () => {
+  it('with the vault locked, refuses every method but the unlock screen\'s, and nothing changes on disk', async () => {
+    const node = await startNode();
+    const { admin } = await createdVault(node);
+    await admin.close();
+    const caller = await node.connect();
+    const before = await snapshot(node.dataDir);
+    const privileged = refusedWithout(new Set(['setup', 'session', 'clinical', 'admin']));
+    expect(privileged).toEqual(expect.arrayContaining(['vault.erase', 'vault.updateKeyring', 'backup.export', 'journal.append', 'intake.updateSettings', 'demo.import', 'vault.create', 'backup.restore']));
+    for (const method of privileged) {
+      // Even a payload that would pass the schema is refused before it is looked at.
+      const result = (await caller.call(method, {})) as { ok: boolean; error?: { code: string } };
+      expect({ method, result }).toMatchObject({ method, result: { ok: false, error: { code: 'E_FORBIDDEN' } } });
+    }
+    expect(await snapshot(node.dataDir)).toEqual(before);
+  });
+
+  it('a researcher session is refused every clinical and admin method, and nothing changes on disk', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    await signIn(admin, vault.operatorId, vault.signingKeys.passphrase);
+    const researcher = await addOperator(admin, vault, 'researcher');
+    const caller = await node.connect();
+    await signIn(caller, researcher.operatorId, researcher.key);
+    await expect(ok(caller, 'vault.session', {})).resolves.toMatchObject({ session: { operatorId: researcher.operatorId, role: 'researcher' } });
+    const before = await snapshot(node.dataDir);
+    for (const method of refusedWithout(new Set(['setup', 'clinical', 'admin']))) {
+      const result = (await caller.call(method, {})) as { ok: boolean; error?: { code: string } };
+      expect({ method, result }).toMatchObject({ method, result: { ok: false, error: { code: 'E_FORBIDDEN' } } });
+    }
+    // Their own keyring may change only in their own passphrase: promoting themselves is refused.
+    const { keyring } = (await ok(caller, 'vault.keyring', {})) as { keyring: Keyring };
+    const promoted: Keyring = { ...keyring, revision: keyring.revision + 1, operators: keyring.operators.map((o) => (o.operatorId === researcher.operatorId ? { ...o, role: 'admin' } : o)) };
+    await expect(ok(caller, 'vault.updateKeyring', { keyring: promoted, expectedRevision: keyring.revision })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    expect(await snapshot(node.dataDir)).toEqual(before);
+  });
+
+  it('a signature from another key does not open a session, and the failed attempt counts toward the delay', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    const begun = await ok(admin, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' });
+    const wrong = await signSessionProof(await generateOperatorSigningKey(), fromBase64Url(begun['challenge'] as string), (begun['slot'] as { id: string }).id);
+    await expect(ok(admin, 'vault.unlockFinish', { attempt: begun['attempt'], signature: toBase64Url(wrong) })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    await expect(ok(admin, 'vault.session', {})).resolves.toEqual({ session: null });
+    // The body counted the attempt itself; the caller had nothing to report or reset.
+    await expect(ok(admin, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' })).resolves.toMatchObject({ state: 'wait' });
+  });
+
+  it('a proof is bound to its connection: another connection cannot finish an attempt it did not begin', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    const begun = await ok(admin, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' });
+    const signature = await signSessionProof(vault.signingKeys.passphrase, fromBase64Url(begun['challenge'] as string), (begun['slot'] as { id: string }).id);
+    const thief = await node.connect();
+    await expect(ok(thief, 'vault.unlockFinish', { attempt: begun['attempt'], signature: toBase64Url(signature) })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    await expect(ok(thief, 'vault.session', {})).resolves.toEqual({ session: null });
+  });
+
+  it('lock and a closed connection end the session', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    await signIn(admin, vault.operatorId, vault.signingKeys.passphrase);
+    await expect(ok(admin, 'backup.export', {})).resolves.toMatchObject({ bytes: expect.any(Number) });
+    await ok(admin, 'vault.lock', {});
+    await expect(ok(admin, 'backup.export', {})).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+  });
+
+  it('the recovery slot opens an administrator session', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    await signIn(admin, 'recovery', vault.signingKeys.recovery, 'recovery');
+    await expect(ok(admin, 'vault.session', {})).resolves.toMatchObject({ session: { operatorId: 'recovery', role: 'admin' } });
+  });
+});
+
+describe('body: keyring changes (issue 9 §2)', () => {
+  it('refuses a keyring without an administrator or without the recovery slot, keeps the replaced keyring, and journals each change', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    await signIn(admin, vault.operatorId, vault.signingKeys.passphrase);
+    const { keyring } = (await ok(admin, 'vault.keyring', {})) as { keyring: Keyring };
+    const noAdmin: Keyring = { ...keyring, revision: 2, operators: keyring.operators.map((o) => ({ ...o, disabled: true })) };
+    await expect(ok(admin, 'vault.updateKeyring', { keyring: noAdmin, expectedRevision: 1 })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
+    const noRecovery: Keyring = { ...keyring, revision: 2, slots: keyring.slots.filter((slot) => slot.kind !== 'recovery') };
+    await expect(ok(admin, 'vault.updateKeyring', { keyring: noRecovery, expectedRevision: 1 })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
+    await addOperator(admin, vault, 'clinician');
+    const kept = JSON.parse(await readFile(path.join(node.dataDir, 'vault', 'keyrings', 'keys.r1.json'), 'utf8')) as Keyring;
+    expect(kept).toEqual(keyring);
+    const journal = (await ok(admin, 'journal.read', { after: 0, limit: 100 })) as { records: Array<{ kind: string }> };
+    expect(journal.records.map((record) => record.kind)).toContain('vault.keyringChanged');
+  });
+});
+
+describe('body: erasure (issue 9 §2)', () => {
+  it('erases only as part of an erasure record this session journaled, and each record erases once', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    await signIn(admin, vault.operatorId, vault.signingKeys.passphrase);
+    await expect(ok(admin, 'vault.erase', { erasureSeq: 1, seqs: [1], objects: [] })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    const sealer = await createSealer(fromBase64Url(vault.keyring.intakePublicKey));
+    const meta = toBase64Url(await sealer.seal('journalMetadata', new TextEncoder().encode('{}')));
+    const { seq } = (await ok(admin, 'journal.append', { kind: 'erasure.patient', operator: null, objects: [], meta })) as { seq: number };
+    // Another connection, even an admin's, cannot use this session's erasure record.
+    const other = await node.connect();
+    await signIn(other, 'recovery', vault.signingKeys.recovery, 'recovery');
+    await expect(ok(other, 'vault.erase', { erasureSeq: seq, seqs: [1], objects: [] })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    await expect(ok(admin, 'vault.erase', { erasureSeq: seq, seqs: [1], objects: [] })).resolves.toMatchObject({ erasedRecords: 1 });
+    await expect(ok(admin, 'vault.erase', { erasureSeq: seq, seqs: [1], objects: [] })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+  });
+});
