@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MllpDeframer, mllpFrame } from '../../../../electron/intake/hl7/mllp-framer';
 import { startMllpServer, type MllpServer, type MllpServerOptions } from '../../../../electron/intake/hl7/mllp-server';
 import { fixture, hl7, makeIntake, memoryLog, msh, segment } from './hl7-test-support';
@@ -188,8 +188,7 @@ describe('MLLP server over real sockets', () => {
     });
     const client = await connect(server.port);
     await client.write(Buffer.concat(Array.from({ length: 20 }, (_, i) => mllpFrame(hl7(msh('ADT^A04', `F${i}`))))));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(server.connections()[0]).toMatchObject({ paused: true });
+    await vi.waitFor(() => expect(server.connections()[0]).toMatchObject({ paused: true }), { timeout: 10_000, interval: 5 });
     release();
     const acks = await client.waitFor(20);
     expect(acks.map((ack) => msa(ack)[2])).toEqual(Array.from({ length: 20 }, (_, i) => `F${i}`));
@@ -207,12 +206,23 @@ describe('MLLP server over real sockets', () => {
 
   it('close() waits for the in-flight ACK', async () => {
     const { intake, pipeline } = makeIntake();
-    pipeline.state.delayMs = 100;
-    const server = await startMllpServer({ port: 0, log: memoryLog(), handler: intake.handleFrame });
+    // The handler holds the frame until close() has begun, so its ACK is in flight during close.
+    let handling!: () => void;
+    const inFlight = new Promise<void>((resolve) => (handling = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handler: MllpServerOptions['handler'] = async (frame, peer) => {
+      handling();
+      await gate;
+      return intake.handleFrame(frame, peer);
+    };
+    const server = await startMllpServer({ port: 0, log: memoryLog(), handler });
     const client = await connect(server.port);
     await client.write(mllpFrame(fixture('adt_a04.hl7')));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await server.close();
+    await inFlight;
+    const closed = server.close();
+    release();
+    await closed;
     await client.waitClosed();
     expect(client.acks).toHaveLength(1);
     expect(msa(client.acks[0]!)[1]).toBe('AA');
