@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import { decodeEnvelopeHeader, ENVELOPE_HEADER_LENGTH, EnvelopeError, GCM_TAG_LENGTH } from '../../shared/crypto/envelope-format';
+import { JOURNAL_KIND_PATTERN, MAX_KIND_LENGTH } from '../../shared/journal/journal-kinds';
 import { readFully, type StorageFile } from './storage-fs';
 
 /**
@@ -41,12 +42,10 @@ export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 export const MAX_INLINE_OBJECT_BYTES = 64 * 1024;
 
 /**
- * `intake.demo`, `view.access`, `vault.passphraseChanged`: words joined by dots, dashes or
- * underscores, each starting with a lowercase letter or digit (camelCase inside a word is allowed,
- * because the mind's event kinds use it: see MIND_EVENT_KIND in shared/ipc/journal-contract.ts).
+ * Kinds (their pattern and length, and the kinds only the journal writes) are defined once for both
+ * halves in shared/journal/journal-kinds.ts.
  */
-export const JOURNAL_KIND_PATTERN = /^[a-z][a-zA-Z0-9]*(?:[._-][a-z0-9][a-zA-Z0-9]*)*$/;
-export const MAX_KIND_LENGTH = 64;
+export { ERASED_KIND, JOURNAL_KIND_PATTERN, MAX_KIND_LENGTH, REPAIRED_KIND, RESERVED_KIND_PREFIX } from '../../shared/journal/journal-kinds';
 /**
  * A pseudonymous operator id: letters, digits, dash, underscore (a UUID, a hash or a base64url
  * HMAC pseudonym fits; the latter may start with "-" or "_").
@@ -59,15 +58,6 @@ const NOTE_KEY_PATTERN = /^[a-zA-Z][a-zA-Z0-9]{0,31}$/;
 export const DEDUPE_TAG_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){0,7}$/;
 export const MAX_DEDUPE_TAG_LENGTH = 128;
 export const MAX_NOTE_KEYS = 8;
-
-/** Kinds only the journal itself writes. */
-export const REPAIRED_KIND = 'journal.repaired';
-/**
- * What an erased record becomes (Journal.rewrite): same seq and time, no operator, no objects, no
- * metadata. Written only by a rewrite, never appended.
- */
-export const ERASED_KIND = 'erased';
-export const RESERVED_KIND_PREFIX = 'journal.';
 
 export const JournalRecordSchema = z
   .strictObject({

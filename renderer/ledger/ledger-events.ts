@@ -1,22 +1,14 @@
-import { z } from 'zod';
+import { MIND_KINDS } from '../../shared/journal/journal-kinds';
 
 /**
- * The mind's own journal events that the ledger adds (sealed metas, like journal-payloads.ts):
+ * The mind's own journal events that the ledger adds (kinds and sealed shapes in shared/journal/):
  * `export.ledger` and `export.nodeInfo` (an EXPORT entry each; `export.backup` exists already) and
  * `settings.institution` (ledger-rows.ts; a SETTINGS_CHANGE entry).
  */
 export const LEDGER_EVENT_KINDS = {
-  ledgerExported: 'export.ledger',
-  nodeInfoExported: 'export.nodeInfo',
-  institution: 'settings.institution',
+  ledgerExported: MIND_KINDS.ledgerExported,
+  nodeInfoExported: MIND_KINDS.nodeInfoExported,
+  institution: MIND_KINDS.institution,
 } as const;
 
-/** Any `export.*` meta: the backup's `{v, bytes}` and the ledger's and node info's with entries and the file name. */
-export const LedgerExportMetaSchema = z.strictObject({
-  v: z.literal(1),
-  bytes: z.number().int().nonnegative(),
-  entries: z.number().int().nonnegative().optional(),
-  /** The file's name only (not its folder, which may hold a user name). */
-  file: z.string().max(200).optional(),
-});
-export type LedgerExportMeta = z.infer<typeof LedgerExportMetaSchema>;
+export { ExportMetaSchema as LedgerExportMetaSchema, type ExportMeta as LedgerExportMeta } from '../../shared/journal/mind-meta';

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type { JournalRecord } from '../../shared/ipc/journal-contract';
 import { LEDGER_ENTRY_JOURNAL_KIND } from '../../shared/ipc/ledger-contract';
-import type { Opener } from '../../shared/crypto/envelope';
-import { openJson } from '../vault/views/journal-payloads';
+import { MIND_KINDS } from '../../shared/journal/journal-kinds';
+import { LedgerRecordMetaSchema } from '../../shared/journal/ledger-meta';
+import { InstitutionMetaSchema, type InstitutionMeta } from '../../shared/journal/mind-meta';
 import { summaryOf } from './ledger-details';
 
 /**
@@ -36,26 +36,13 @@ export interface LedgerRow {
   readonly summary: Readonly<Record<string, string | number>>;
 }
 
-/** The sealed meta of a `ledger.entry` record. */
-export const LedgerRecordMetaSchema = z.strictObject({
-  v: z.literal(1),
-  entry: z.looseObject({ seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
-  signature: z.string().max(200),
-  details: z.looseObject({ to: z.number().int().min(0) }),
-});
-export type LedgerRecordMeta = z.infer<typeof LedgerRecordMetaSchema>;
+export { LedgerRecordMetaSchema, type LedgerRecordMeta } from '../../shared/journal/ledger-meta';
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
-/** A `ledger.entry` record as a view row; null when its meta does not open or is not a ledger meta (a replay "problem"). */
-export async function ledgerRowOf(opener: Opener, record: JournalRecord): Promise<LedgerRow | null> {
-  if (record.kind !== LEDGER_ENTRY_JOURNAL_KIND || record.meta === null) return null;
-  let value: unknown;
-  try {
-    value = await openJson(opener, record.meta);
-  } catch {
-    return null;
-  }
+/** A `ledger.entry` record as a view row, from its opened meta; null when that is not a ledger meta (a replay "problem"). */
+export function ledgerRowOf(record: JournalRecord, value: unknown): LedgerRow | null {
+  if (record.kind !== LEDGER_ENTRY_JOURNAL_KIND) return null;
   const parsed = LedgerRecordMetaSchema.safeParse(value);
   if (!parsed.success) return null;
   const { entry, signature, details } = parsed.data;
@@ -76,21 +63,7 @@ export async function ledgerRowOf(opener: Opener, record: JournalRecord): Promis
 
 /** The institution setting, materialized from `settings.institution` records into the views' meta. */
 export const INSTITUTION_META_KEY = 'institution';
-export const INSTITUTION_KIND = 'settings.institution';
+export const INSTITUTION_KIND = MIND_KINDS.institution;
 
-export const InstitutionMetaSchema = z.strictObject({
-  v: z.literal(1),
-  name: z.string().max(200),
-  role: z.enum(['clinic', 'research']),
-});
-export type InstitutionMeta = z.infer<typeof InstitutionMetaSchema>;
+export { InstitutionMetaSchema, type InstitutionMeta };
 
-export async function institutionOf(opener: Opener, record: JournalRecord): Promise<InstitutionMeta | null> {
-  if (record.kind !== INSTITUTION_KIND || record.meta === null) return null;
-  try {
-    const parsed = InstitutionMetaSchema.safeParse(await openJson(opener, record.meta));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}

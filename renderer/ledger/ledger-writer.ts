@@ -5,7 +5,8 @@ import { bytes32Of, EntryHasher, GENESIS_PREV_HASH, parseEntry, ZERO_HASH, type 
 import { signEntry, type EntrySigner } from '../../shared/ledger/ledger-sign';
 import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
 import { readLimitAfter } from '../vault/views/journal-reads';
-import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema, openJson, sealJson } from '../vault/views/journal-payloads';
+import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema } from '../../shared/journal/mind-meta';
+import { openJson, sealJson } from '../../shared/journal/sealed-json';
 import type { VaultDb } from '../vault/views/vault-db';
 import { journalRecordHash, patientSubject, payloadHashOf, pseudonymToBytes32 } from './ledger-details';
 import { randomBytes, toBase64Url } from './ledger-crypto';

@@ -1,5 +1,5 @@
 import type { HdmsApi } from '../../shared/ipc/contract';
-import { sealJson } from './views/journal-payloads';
+import { sealJson } from '../../shared/journal/sealed-json';
 import type { Sealer } from './vault-crypto';
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIND_EVENT_KIND } from '../journal/journal-kinds';
 import { event, method } from './method';
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
@@ -18,9 +19,6 @@ export const JournalRecordSchema = z.strictObject({
   meta: base64url.max(24 * 1024 * 1024).nullable(),
 });
 export type JournalRecord = Readonly<z.infer<typeof JournalRecordSchema>>;
-
-/** Kinds the mind may append (its own events); intake kinds are written by the body only. */
-export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export)\.[a-zA-Z]+$/;
 
 export const journalMethods = {
   /** Cursor-based replay: records with seq > after, at most `limit`. */

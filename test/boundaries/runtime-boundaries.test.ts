@@ -24,6 +24,9 @@ describe('runtime boundaries', () => {
     ['shared/ipc/x.ts', "import { startBody } from '../../electron/body';\nexport const x = startBody;\n"],
     ['shared/ipc/x.ts', 'export const x = document.title;\n'],
     ['shared/ipc/x.ts', 'export const x = Buffer.from("a");\n'],
+    ['shared/journal/x.ts', "import { createHmac } from 'node:crypto';\nexport const x = createHmac;\n"],
+    ['shared/journal/x.ts', "import { openVaultDb } from '../../renderer/vault/views/vault-db';\nexport const x = openVaultDb;\n"],
+    ['shared/journal/x.ts', 'export const x = window.indexedDB;\n'],
     ['renderer/features/x.ts', "import { readFile } from 'node:fs';\nexport const x = readFile;\n"],
     ['renderer/features/x.ts', "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n"],
     ['renderer/features/x.ts', "import { startBody } from '../../electron/body';\nexport const x = startBody;\n"],
@@ -37,6 +40,9 @@ describe('runtime boundaries', () => {
 
   it.each([
     ['shared/ipc/x.ts', "import { z } from 'zod';\nexport const x = z.string();\n"],
+    ['shared/journal/x.ts', "import { NormalizedIntakeSchema } from '../domain/clinical';\nexport const x = NormalizedIntakeSchema;\n"],
+    ['electron/intake/x.ts', "import { INTAKE_KINDS } from '../../shared/journal/journal-kinds';\nexport const x = INTAKE_KINDS;\n"],
+    ['renderer/vault/x.ts', "import { AccessMetaSchema } from '../../shared/journal/mind-meta';\nexport const x = AccessMetaSchema;\n"],
     ['renderer/features/x.ts', "import { methods } from '../../shared/ipc/contract';\nexport const x = methods;\n"],
     ['renderer/vault/x.ts', "import { createSealer } from '../../shared/crypto/envelope';\nexport const x = createSealer;\n"],
     ['electron/intake/x.ts', "import type { WebContents } from 'electron';\nexport type X = WebContents;\n"],

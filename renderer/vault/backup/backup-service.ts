@@ -6,7 +6,7 @@ import { appendSessionEvent, type SessionState } from '../session/vault-session'
 import { asVaultError } from '../vault-errors';
 import { VaultError, type VaultService } from '../vault-service';
 import { createOpener, deriveVaultKeys, fromBase64Url, toBase64Url } from '../vault-crypto';
-import { MIND_KINDS } from '../views/journal-payloads';
+import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { openBackupKeyring } from './backup-keyring';
 
 /** The backup part of VaultService: export (journaled) and restore into an empty data folder. */

@@ -1,5 +1,6 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
-import { MIND_KINDS, type AccessMeta } from '../views/journal-payloads';
+import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
+import type { AccessMeta } from '../../../shared/journal/mind-meta';
 import { appendSessionEvent, type VaultSession } from '../session/vault-session';
 
 /**

@@ -3,8 +3,8 @@ import type { Keyring, KeyringOperator } from '../../../shared/ipc/vault-contrac
 import { asVaultError, tamperedKeyring } from '../vault-errors';
 import { VaultError } from '../vault-service';
 import { deriveOperatorId } from '../vault-crypto';
-import type { OperatorChangedMeta } from '../views/journal-payloads';
-import { MIND_KINDS } from '../views/journal-payloads';
+import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
+import type { OperatorChangedMeta } from '../../../shared/journal/mind-meta';
 import { keyringIntact } from './keyring/keyring-integrity';
 import { appendSessionEvent, type SessionState, type VaultSession } from './vault-session';
 

@@ -1,39 +1,16 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { JournalRecord } from '../../../shared/ipc/journal-contract';
+import { openJson } from '../../../shared/journal/sealed-json';
 import type { SyncProgress } from '../vault-service';
 import type { Opener } from '../vault-crypto';
-import { INSTITUTION_KIND, INSTITUTION_META_KEY, institutionOf, ledgerRowOf, type InstitutionMeta, type LedgerRow } from '../../ledger/ledger-rows';
-import { LEDGER_ENTRY_JOURNAL_KIND } from '../../../shared/ipc/ledger-contract';
-import { buildIntakeRows, patientOfRecordId, type IntakeRows, type RowKeys } from './intake-rows';
-import {
-  AccessMetaSchema,
-  ErasureMetaSchema,
-  INTAKE_RECORD_KINDS,
-  IntakeMetaSchema,
-  MIND_KINDS,
-  openJson,
-  QUARANTINE_KINDS,
-  QuarantineMetaSchema,
-  QuarantineResolutionMetaSchema,
-} from './journal-payloads';
+import type { IntakeRows, RowKeys } from './intake-rows';
 import { readLimitAfter } from './journal-reads';
+import type { JournalProjector, ProjectorPage, ProjectorStep } from './projectors/journal-projector';
+import { PatientPage } from './projectors/patient-projector';
+import { DEFAULT_PROJECTORS, type ProjectorRegistry } from './projectors/projector-registry';
 import { mapInSlices, TaskSlicer } from './task-slices';
 import type { TokenCache } from './token-cache';
-import { encryptMany } from '../vault-crypto';
-import {
-  CURSOR_KEY,
-  postingKey,
-  postingsOf,
-  readCursor,
-  recordsOfPatient,
-  type AccessRow,
-  type MergeRow,
-  type PatientRowStored,
-  type PostingRow,
-  type QuarantineRowStored,
-  type RecordRowStored,
-  type VaultDb,
-} from './vault-db';
+import { CURSOR_KEY, readCursor, type VaultDb } from './vault-db';
 
 /**
  * Journal → views (design §2). Reads the journal from the stored cursor in pages of up to 512
@@ -49,16 +26,10 @@ import {
  * what its messages contributed, and the latest copy of a record wins, so replaying any range
  * again, or everything from 0, gives the same decrypted views.
  *
- * Kinds: accepted intake (`intake.demo`, `intake.hl7`, … INTAKE_RECORD_KINDS) → a patient row and
- * a message row, plus merge rows for a patient merge; `intake.quarantine` → a quarantine row
- * (its details encrypted), `intake.reprocessed` / `intake.discarded` → that row marked resolved;
- * other `intake.*` kinds are skipped (a newer body's channels); `view.access` → access rows;
- * `ledger.entry` → ledger rows (renderer/ledger/ledger-rows.ts); `settings.institution` → the
- * `institution` meta row;
- * `erasure.patient` → the patient's rows are deleted (a second window catching up); `erased`
- * tombstones and kinds the views do not use are skipped (the cursor moves past them). A record
- * whose meta does not open or fails the schema is counted in meta `problems` and skipped, never
- * retried forever.
+ * What each kind becomes is its projector's business (projectors/, one per group of kinds, each
+ * owning its tables; projector-registry.ts lists them): kinds no projector names are skipped (the
+ * cursor moves past them). A record whose meta does not open or fails its schema is counted in
+ * meta `problems` and skipped, never retried forever.
  */
 
 /**
@@ -86,6 +57,8 @@ export interface ReplayContext {
   readonly isCurrent: () => boolean;
   /** Slices the decoding of a page (tests inject one that counts its yields); a fresh TaskSlicer by default. */
   readonly slicer?: TaskSlicer;
+  /** The view projectors (projector-registry.ts); every registered one by default. */
+  readonly projectors?: ProjectorRegistry;
 }
 
 export class ReplayAborted extends Error {
@@ -95,243 +68,55 @@ export class ReplayAborted extends Error {
   }
 }
 
-interface Resolution {
-  readonly quarantineSeq: number;
-  readonly status: 'reprocessed' | 'discarded';
-  readonly seq: number;
-  readonly at: string;
-}
+/** One write page: each projector's part, created when the page first meets one of its kinds. */
+class Page {
+  private readonly parts = new Map<JournalProjector, ProjectorPage>();
+  problems = 0;
 
-type Decoded =
-  | { readonly type: 'intake'; readonly rows: IntakeRows }
-  | { readonly type: 'quarantine'; readonly row: QuarantineRowStored }
-  | { readonly type: 'resolution'; readonly resolution: Resolution }
-  | { readonly type: 'access'; readonly row: AccessRow }
-  | { readonly type: 'erasure'; readonly patientId: string }
-  | { readonly type: 'ledger'; readonly row: LedgerRow }
-  | { readonly type: 'institution'; readonly value: InstitutionMeta }
-  | { readonly type: 'skip' }
-  | { readonly type: 'problem' };
+  constructor(
+    private readonly context: ReplayContext,
+    private readonly registry: ProjectorRegistry,
+  ) {}
 
-async function decode(context: ReplayContext, record: JournalRecord): Promise<Decoded> {
-  if (record.kind === LEDGER_ENTRY_JOURNAL_KIND) {
-    const row = await ledgerRowOf(context.opener, record);
-    return row === null ? { type: 'problem' } : { type: 'ledger', row };
+  async decode(record: JournalRecord): Promise<ProjectorStep> {
+    const projector = this.registry.projectorOf(record.kind);
+    if (projector === undefined || record.meta === null) return 'skip';
+    let meta: unknown;
+    try {
+      meta = await openJson(this.context.opener, record.meta);
+    } catch {
+      return 'problem';
+    }
+    let part = this.parts.get(projector);
+    if (part === undefined) {
+      part = projector.startPage({ keys: this.context.keys, tokens: this.context.tokens });
+      this.parts.set(projector, part);
+    }
+    return part.decode(record, meta);
   }
-  if (record.kind === INSTITUTION_KIND) {
-    const value = await institutionOf(context.opener, record);
-    return value === null ? { type: 'problem' } : { type: 'institution', value };
-  }
-  const isIntake = INTAKE_RECORD_KINDS.has(record.kind);
-  const isQuarantine = record.kind === QUARANTINE_KINDS.quarantined;
-  const isResolution = record.kind === QUARANTINE_KINDS.reprocessed || record.kind === QUARANTINE_KINDS.discarded;
-  const isMind = record.kind === MIND_KINDS.access || record.kind === MIND_KINDS.erasure;
-  if ((!isIntake && !isQuarantine && !isResolution && !isMind) || record.meta === null) return { type: 'skip' };
-  let value: unknown;
-  try {
-    value = await openJson(context.opener, record.meta);
-  } catch {
-    return { type: 'problem' };
-  }
-  if (isIntake) {
-    const parsed = IntakeMetaSchema.safeParse(value);
-    if (!parsed.success) return { type: 'problem' };
-    const rows = await buildIntakeRows(context.keys, context.tokens, {
-      seq: record.seq,
-      kind: record.kind,
-      objects: record.objects,
-      intake: parsed.data.normalized,
-      receivedAt: parsed.data.receivedAt ?? record.at,
-    });
-    return { type: 'intake', rows };
-  }
-  if (isQuarantine) {
-    const parsed = QuarantineMetaSchema.safeParse(value);
-    if (!parsed.success) return { type: 'problem' };
-    return { type: 'quarantine', row: await quarantineRowOf(context, record, parsed.data) };
-  }
-  if (isResolution) {
-    const parsed = QuarantineResolutionMetaSchema.safeParse(value);
-    if (!parsed.success) return { type: 'problem' };
-    // A reprocess that did not store every message leaves the entry open (to fix again or discard).
-    if (parsed.data.resolved === false) return { type: 'skip' };
-    const status = record.kind === QUARANTINE_KINDS.reprocessed ? 'reprocessed' : 'discarded';
-    return { type: 'resolution', resolution: { quarantineSeq: parsed.data.quarantineSeq, status, seq: record.seq, at: record.at } };
-  }
-  if (record.kind === MIND_KINDS.access) {
-    const parsed = AccessMetaSchema.safeParse(value);
-    if (!parsed.success) return { type: 'problem' };
-    const { patientId, recordId, at } = parsed.data;
-    return { type: 'access', row: { seq: record.seq, operator: record.operator ?? '', patientId, recordId, at } };
-  }
-  const parsed = ErasureMetaSchema.safeParse(value);
-  return parsed.success ? { type: 'erasure', patientId: parsed.data.patientId } : { type: 'problem' };
-}
 
-async function quarantineRowOf(
-  context: ReplayContext,
-  record: JournalRecord,
-  meta: { readonly channel?: string | undefined; readonly receivedAt?: string | undefined; readonly objectId?: string | null | undefined; readonly rawBytes?: number | undefined; readonly quarantine: unknown },
-): Promise<QuarantineRowStored> {
-  const [enc] = await encryptMany(context.keys.viewKey, [{ table: 'quarantine', id: String(record.seq), value: meta.quarantine }]);
-  return {
-    seq: record.seq,
-    at: meta.receivedAt ?? record.at,
-    channel: meta.channel ?? '',
-    objectId: meta.objectId ?? record.objects[0] ?? null,
-    rawBytes: meta.rawBytes ?? null,
-    status: 'open',
-    enc: enc!,
-  };
-}
-
-/** The rows of one page, merged in journal order. */
-interface Batch {
-  readonly patients: Map<string, PatientRowStored>;
-  readonly records: Map<string, RecordRowStored>;
-  readonly merges: Map<string, MergeRow>;
-  readonly quarantine: Map<number, QuarantineRowStored>;
-  /** Resolutions of quarantine rows written by earlier pages. */
-  readonly resolutions: Resolution[];
-  readonly access: AccessRow[];
-  readonly erased: Set<string>;
-  readonly ledger: LedgerRow[];
-  institution: InstitutionMeta | null;
-  problems: number;
-}
-
-function mergeTokens(a: readonly string[], b: readonly string[]): string[] {
-  return [...new Set([...a, ...b])].sort();
-}
-
-function assemble(decoded: readonly Decoded[]): Batch {
-  const batch: Batch = {
-    patients: new Map(),
-    records: new Map(),
-    merges: new Map(),
-    quarantine: new Map(),
-    resolutions: [],
-    access: [],
-    erased: new Set(),
-    ledger: [],
-    institution: null,
-    problems: 0,
-  };
-  for (const item of decoded) {
-    switch (item.type) {
-      case 'intake': {
-        const { patient, message, merges } = item.rows;
-        const previous = batch.patients.get(patient.id);
-        batch.patients.set(patient.id, previous === undefined ? patient : { ...patient, tokens: mergeTokens(previous.tokens, patient.tokens) });
-        batch.records.set(message.id, message);
-        for (const merge of merges ?? []) batch.merges.set(merge.merged, merge);
-        break;
-      }
-      case 'quarantine':
-        batch.quarantine.set(item.row.seq, item.row);
-        break;
-      case 'resolution': {
-        const { quarantineSeq, status, seq, at } = item.resolution;
-        const row = batch.quarantine.get(quarantineSeq);
-        if (row === undefined) batch.resolutions.push(item.resolution);
-        else batch.quarantine.set(quarantineSeq, { ...row, status, resolvedSeq: seq, resolvedAt: at });
-        break;
-      }
-      case 'access':
-        batch.access.push(item.row);
-        break;
-      case 'erasure': {
-        // Rows of this patient seen earlier in the page go; later ones (a new admission) stay.
-        batch.erased.add(item.patientId);
-        batch.patients.delete(item.patientId);
-        for (const id of [...batch.records.keys()]) if (patientOfRecordId(id) === item.patientId) batch.records.delete(id);
-        break;
-      }
-      case 'ledger':
-        batch.ledger.push(item.row);
-        break;
-      case 'institution':
-        batch.institution = item.value;
-        break;
-      case 'problem':
-        batch.problems++;
-        break;
-      case 'skip':
-        break;
-      default: {
-        const unreachable: never = item;
-        throw new Error(`Unhandled replay item ${String(unreachable)}`);
-      }
+  /** Applies the decoded steps in journal order. */
+  assemble(steps: readonly ProjectorStep[]): void {
+    for (const step of steps) {
+      if (step === 'problem') this.problems++;
+      else if (step !== 'skip') step.apply();
     }
   }
-  return batch;
-}
 
-/**
- * Deletes every view row of one patient, its postings included. Call inside a rw transaction over
- * patients, records and postings (Dexie opens one for the caller otherwise, per statement).
- */
-export async function deletePatientRows(db: VaultDb, patientId: string): Promise<void> {
-  const patient = await db.patients.get(patientId);
-  for (const token of patient?.tokens ?? []) {
-    const chunks = await postingsOf(db, token).toArray();
-    const changed = chunks.filter((chunk) => chunk.ids.includes(patientId));
-    const kept = changed.map((chunk) => ({ id: chunk.id, ids: chunk.ids.filter((id) => id !== patientId) }));
-    await db.postings.bulkDelete(kept.filter((chunk) => chunk.ids.length === 0).map((chunk) => chunk.id));
-    await db.postings.bulkPut(kept.filter((chunk) => chunk.ids.length > 0));
+  async write(db: VaultDb, cursor: number, chunk: number): Promise<void> {
+    await writePage(db, this.registry, [...this.parts.values()], this.problems, cursor, chunk);
   }
-  await db.patients.delete(patientId);
-  await recordsOfPatient(db, patientId).delete();
 }
 
-/** The erasing transaction's tables. */
-export function patientTables(db: VaultDb) {
-  return [db.patients, db.records, db.postings];
-}
-
-async function writeBatch(db: VaultDb, batch: Batch, cursor: number, chunk: number): Promise<void> {
-  await db.transaction('rw', [db.meta, db.patients, db.records, db.postings, db.access, db.ledger, db.merges, db.quarantine], async () => {
-    for (const patientId of batch.erased) await deletePatientRows(db, patientId);
-    const ids = [...batch.patients.keys()];
-    const existing = ids.length === 0 ? [] : await db.patients.bulkGet(ids);
-    // Post only the tokens each patient did not have yet: every (token, patient) pair is posted once.
-    const postings = new Map<string, string[]>();
-    const patients = ids.map((id, index) => {
-      const row = batch.patients.get(id)!;
-      const had = new Set(existing[index]?.tokens ?? []);
-      for (const token of row.tokens) {
-        if (had.has(token)) continue;
-        const list = postings.get(token);
-        if (list === undefined) postings.set(token, [id]);
-        else list.push(id);
-      }
-      return had.size === 0 ? row : { ...row, tokens: mergeTokens([...had], row.tokens) };
-    });
-    if (patients.length > 0) await db.patients.bulkPut(patients);
-    if (postings.size > 0) {
-      const rows: PostingRow[] = [];
-      const previous = await db.postings.bulkGet([...postings.keys()].map((token) => postingKey(token, chunk)));
-      let index = 0;
-      for (const [token, list] of postings) {
-        // Same chunk again (a page replayed after a cursor reset): extend it, never overwrite it.
-        const before = previous[index++]?.ids ?? [];
-        rows.push({ id: postingKey(token, chunk), ids: before.length === 0 ? list : [...new Set([...before, ...list])] });
-      }
-      await db.postings.bulkPut(rows);
-    }
-    if (batch.records.size > 0) await db.records.bulkPut([...batch.records.values()]);
-    if (batch.merges.size > 0) await db.merges.bulkPut([...batch.merges.values()]);
-    if (batch.quarantine.size > 0) await db.quarantine.bulkPut([...batch.quarantine.values()]);
-    for (const { quarantineSeq, status, seq, at } of batch.resolutions) {
-      await db.quarantine.update(quarantineSeq, { status, resolvedSeq: seq, resolvedAt: at });
-    }
-    if (batch.access.length > 0) await db.access.bulkPut(batch.access);
-    if (batch.ledger.length > 0) await db.ledger.bulkPut(batch.ledger);
-    if (batch.institution !== null) await db.meta.put({ key: INSTITUTION_META_KEY, value: batch.institution });
-    if (batch.problems > 0) {
+/** Every projector's rows of one page, the problem count and the new cursor, in one transaction. */
+async function writePage(db: VaultDb, registry: ProjectorRegistry, parts: readonly Pick<ProjectorPage, 'write'>[], problems: number, cursor: number, chunk: number): Promise<void> {
+  const tables = new Set([db.meta, ...registry.projectors.flatMap((projector) => projector.tables(db))]);
+  await db.transaction('rw', [...tables], async () => {
+    for (const part of parts) await part.write(db, chunk);
+    if (problems > 0) {
       const row = await db.meta.get(PROBLEMS_KEY);
       const count = typeof row?.value === 'number' ? row.value : 0;
-      await db.meta.put({ key: PROBLEMS_KEY, value: count + batch.problems });
+      await db.meta.put({ key: PROBLEMS_KEY, value: count + problems });
     }
     await db.meta.put({ key: CURSOR_KEY, value: cursor });
   });
@@ -343,12 +128,13 @@ async function writeBatch(db: VaultDb, batch: Batch, cursor: number, chunk: numb
  */
 export function writeIntakeRows(db: VaultDb, rows: readonly IntakeRows[], cursor: number): Promise<void> {
   const chunk = rows[0]?.message.seq ?? cursor;
-  return writeBatch(db, assemble(rows.map((item) => ({ type: 'intake', rows: item }) as const)), cursor, chunk);
+  const page = new PatientPage();
+  for (const item of rows) page.add(item);
+  return writePage(db, DEFAULT_PROJECTORS, [page], 0, cursor, chunk);
 }
 
 /** The records of one write page, read in READS_PER_PAGE parts (journal-reads.ts) and decoded as they arrive. */
-async function readPage(context: ReplayContext, cursor: number, slicer: TaskSlicer): Promise<{ decoded: Decoded[]; count: number; first: number | null; next: number; end: boolean }> {
-  const decoded: Decoded[] = [];
+async function readPage(context: ReplayContext, page: Page, cursor: number, slicer: TaskSlicer): Promise<{ count: number; first: number | null; next: number; end: boolean }> {
   let count = 0;
   let first: number | null = null;
   let next = cursor;
@@ -357,27 +143,29 @@ async function readPage(context: ReplayContext, cursor: number, slicer: TaskSlic
     if (!context.isCurrent()) throw new ReplayAborted();
     const part = await context.api.journal.read({ after: next, limit: readLimitAfter(next) });
     if (!context.isCurrent()) throw new ReplayAborted();
-    decoded.push(...(await mapInSlices(part.records, DECODE_GROUP, (record) => decode(context, record), slicer)));
+    page.assemble(await mapInSlices(part.records, DECODE_GROUP, (record) => page.decode(record), slicer));
     if (!context.isCurrent()) throw new ReplayAborted();
     first ??= part.records[0]?.seq ?? null;
     next = part.records.length === 0 ? Math.max(next, part.nextCursor) : Math.max(next, part.nextCursor, part.records.at(-1)!.seq);
     count += part.records.length;
     end = part.end || part.records.length === 0;
   }
-  return { decoded, count, first, next, end };
+  return { count, first, next, end };
 }
 
 /** Replays from the stored cursor to the end of the journal. */
 export async function replayJournal(context: ReplayContext, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
   const slicer = context.slicer ?? new TaskSlicer();
+  const registry = context.projectors ?? DEFAULT_PROJECTORS;
   let cursor = await readCursor(context.db);
   let applied = 0;
   for (;;) {
-    const page = await readPage(context, cursor, slicer);
-    if (page.count > 0 || page.next !== cursor) await writeBatch(context.db, assemble(page.decoded), page.next, page.first ?? page.next);
-    applied += page.count;
-    cursor = page.next;
-    onProgress?.({ applied, cursor, done: page.end });
-    if (page.end) return { applied, cursor, done: true };
+    const page = new Page(context, registry);
+    const read = await readPage(context, page, cursor, slicer);
+    if (read.count > 0 || read.next !== cursor) await page.write(context.db, read.next, read.first ?? read.next);
+    applied += read.count;
+    cursor = read.next;
+    onProgress?.({ applied, cursor, done: read.end });
+    if (read.end) return { applied, cursor, done: true };
   }
 }

@@ -8,7 +8,7 @@ import { toBase64Url, randomBytes } from '../../../shared/crypto/bytes';
 import type { JournalRecord } from '../../../shared/ipc/journal-contract';
 import { createVaultService } from '../../../renderer/vault/create-vault-service';
 import { VaultError } from '../../../renderer/vault/vault-service';
-import { openJson } from '../../../renderer/vault/views/journal-payloads';
+import { openJson } from '../../../shared/journal/sealed-json';
 import { createFakeBody, type FakeBody } from './support/fake-body';
 
 const PASSPHRASE = 'violet tractor amber seventeen';

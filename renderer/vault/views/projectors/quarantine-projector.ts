@@ -1,0 +1,72 @@
+import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
+import { QuarantineMetaSchema, QuarantineResolutionMetaSchema, type QuarantineMeta } from '../../../../shared/journal/intake-meta';
+import { QUARANTINE_KINDS } from '../../../../shared/journal/journal-kinds';
+import { encryptMany } from '../../vault-crypto';
+import type { QuarantineRowStored } from '../vault-db';
+import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
+
+interface Resolution {
+  readonly quarantineSeq: number;
+  readonly status: 'reprocessed' | 'discarded';
+  readonly seq: number;
+  readonly at: string;
+}
+
+/**
+ * `intake.quarantine` → a quarantine row (its details encrypted with the view key);
+ * `intake.reprocessed` / `intake.discarded` → that row marked resolved (a reprocess that did not
+ * store every message leaves it open).
+ */
+export const quarantineProjector: JournalProjector = {
+  name: 'quarantine',
+  kinds: [QUARANTINE_KINDS.quarantined, QUARANTINE_KINDS.reprocessed, QUARANTINE_KINDS.discarded],
+  tables: (db) => [db.quarantine],
+  startPage(context) {
+    const rows = new Map<number, QuarantineRowStored>();
+    /** Resolutions of quarantine rows written by earlier pages. */
+    const resolutions: Resolution[] = [];
+
+    function resolve(resolution: Resolution): void {
+      const row = rows.get(resolution.quarantineSeq);
+      if (row === undefined) resolutions.push(resolution);
+      else rows.set(resolution.quarantineSeq, { ...row, status: resolution.status, resolvedSeq: resolution.seq, resolvedAt: resolution.at });
+    }
+
+    return {
+      async decode(record, meta): Promise<ProjectorStep> {
+        if (record.kind === QUARANTINE_KINDS.quarantined) {
+          const parsed = QuarantineMetaSchema.safeParse(meta);
+          if (!parsed.success) return 'problem';
+          const row = await quarantineRowOf(context, record, parsed.data);
+          return { apply: () => rows.set(row.seq, row) };
+        }
+        const parsed = QuarantineResolutionMetaSchema.safeParse(meta);
+        if (!parsed.success) return 'problem';
+        // A reprocess that did not store every message leaves the entry open (to fix again or discard).
+        if (parsed.data.resolved === false) return 'skip';
+        const status = record.kind === QUARANTINE_KINDS.reprocessed ? 'reprocessed' : 'discarded';
+        const resolution: Resolution = { quarantineSeq: parsed.data.quarantineSeq, status, seq: record.seq, at: record.at };
+        return { apply: () => resolve(resolution) };
+      },
+      async write(db) {
+        if (rows.size > 0) await db.quarantine.bulkPut([...rows.values()]);
+        for (const { quarantineSeq, status, seq, at } of resolutions) {
+          await db.quarantine.update(quarantineSeq, { status, resolvedSeq: seq, resolvedAt: at });
+        }
+      },
+    };
+  },
+};
+
+async function quarantineRowOf(context: ProjectorContext, record: JournalRecord, meta: QuarantineMeta): Promise<QuarantineRowStored> {
+  const [enc] = await encryptMany(context.keys.viewKey, [{ table: 'quarantine', id: String(record.seq), value: meta.quarantine }]);
+  return {
+    seq: record.seq,
+    at: meta.receivedAt ?? record.at,
+    channel: meta.channel ?? '',
+    objectId: meta.objectId ?? record.objects[0] ?? null,
+    rawBytes: meta.rawBytes ?? null,
+    status: 'open',
+    enc: enc!,
+  };
+}

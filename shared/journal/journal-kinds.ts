@@ -1,0 +1,79 @@
+/**
+ * Every journal record kind, in one place for both halves (design §2, §6). A kind is plaintext in
+ * the journal (vault:check counts them), so it names a category, never what happened to whom.
+ *
+ *   body    intake.<channel> (accepted intake), intake.quarantine / .reprocessed / .discarded,
+ *           vault.created, ledger.entry (sealed by the mind, appended by the body's ledger.append)
+ *   journal journal.repaired and the `erased` tombstone: written by the journal itself only
+ *   mind    view.access, operator.changed, erasure.patient, export.*, settings.*, vault.autoUnlock,
+ *           vault.eventAuth: appended through journal.append (MIND_EVENT_KIND), sealed by the mind,
+ *           each with an authenticator in its sealed meta (mind-event-auth.ts)
+ */
+
+/**
+ * Any kind (`intake.demo`, `view.access`, `vault.autoUnlock`): words joined by dots, dashes or
+ * underscores, each starting with a lowercase letter or digit (camelCase inside a word is allowed,
+ * because the mind's event kinds use it).
+ */
+export const JOURNAL_KIND_PATTERN = /^[a-z][a-zA-Z0-9]*(?:[._-][a-z0-9][a-zA-Z0-9]*)*$/;
+export const MAX_KIND_LENGTH = 64;
+
+/** Kinds only the journal itself writes. */
+export const REPAIRED_KIND = 'journal.repaired';
+/**
+ * What an erased record becomes (a journal rewrite): same seq and time, no operator, no objects,
+ * no metadata. Written only by a rewrite, never appended.
+ */
+export const ERASED_KIND = 'erased';
+export const RESERVED_KIND_PREFIX = 'journal.';
+
+/** The body's record of a new vault (no meta). */
+export const VAULT_CREATED_KIND = 'vault.created';
+
+/** Accepted intake, one kind per channel (the body's intake pipeline). */
+export const INTAKE_RECORD_KINDS = ['intake.demo', 'intake.hl7', 'intake.dicom', 'intake.device', 'intake.file'] as const;
+export type IntakeRecordKind = (typeof INTAKE_RECORD_KINDS)[number];
+
+/** The quarantine: a quarantined input (body), and its resolution (body, on the mind's request). */
+export const QUARANTINE_KINDS = {
+  quarantined: 'intake.quarantine',
+  reprocessed: 'intake.reprocessed',
+  discarded: 'intake.discarded',
+} as const;
+
+/** What the intake pipeline writes: accepted intake of every channel, and the quarantine. */
+export const INTAKE_KINDS = [...INTAKE_RECORD_KINDS, QUARANTINE_KINDS.quarantined] as const;
+export type IntakeKind = (typeof INTAKE_KINDS)[number];
+
+export function isIntakeRecordKind(kind: string): kind is IntakeRecordKind {
+  return (INTAKE_RECORD_KINDS as readonly string[]).includes(kind);
+}
+
+/** A signed ledger entry (its sealed meta: ledger-meta.ts). */
+export const LEDGER_ENTRY_KIND = 'ledger.entry';
+
+/** The mind's own events (sealed metas in mind-meta.ts). */
+export const MIND_KINDS = {
+  access: 'view.access',
+  operatorChanged: 'operator.changed',
+  erasure: 'erasure.patient',
+  backupExported: 'export.backup',
+  /** The vault opened itself at startup through the OS keychain slot (no one typed a passphrase). */
+  autoUnlock: 'vault.autoUnlock',
+  /** "Unlock automatically on this computer" was switched on or off. */
+  autoUnlockSetting: 'settings.autoUnlock',
+  /** The ledger's exports (an EXPORT entry each). */
+  ledgerExported: 'export.ledger',
+  nodeInfoExported: 'export.nodeInfo',
+  /** The institution's name and role (a SETTINGS_CHANGE entry; the `institution` meta row). */
+  institution: 'settings.institution',
+  /** From here on every mind event carries an authenticator (mind-event-auth.ts). */
+  eventAuth: 'vault.eventAuth',
+} as const;
+
+/** Kinds the mind may append through journal.append; intake kinds are written by the body only. */
+export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export)\.[a-zA-Z]+$/;
+
+export function isMindEventKind(kind: string): boolean {
+  return MIND_EVENT_KIND.test(kind);
+}

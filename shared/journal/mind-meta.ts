@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * The sealed `meta` of the mind's own events (kinds in journal-kinds.ts MIND_KINDS): JSON sealed
+ * as a `journalMetadata` envelope to the vault's intake public key. Each also carries an
+ * authenticator (mind-event-auth.ts) beside these fields; the schemas describe the event itself.
+ */
+
+const viewId = z.string().min(1).max(128);
+
+/** `view.access`: a patient page (recordId null) or one record was opened. */
+export const AccessMetaSchema = z.strictObject({
+  v: z.literal(1),
+  patientId: viewId,
+  recordId: viewId.nullable(),
+  at: z.iso.datetime(),
+});
+export type AccessMeta = z.infer<typeof AccessMetaSchema>;
+
+/** `operator.changed`. */
+export const OperatorChangedMetaSchema = z.strictObject({
+  v: z.literal(1),
+  action: z.enum(['created', 'added', 'disabled', 'enabled', 'passphrase-reset', 'passphrase-changed', 'recovered']),
+  /** Pseudonymous id of the operator changed (the acting one is the record's `operator`). */
+  subject: z.string().max(64),
+  role: z.enum(['admin', 'clinician', 'researcher']),
+});
+export type OperatorChangedMeta = z.infer<typeof OperatorChangedMetaSchema>;
+
+/** `vault.autoUnlock`. */
+export const AutoUnlockMetaSchema = z.strictObject({
+  v: z.literal(1),
+  at: z.iso.datetime(),
+});
+export type AutoUnlockMeta = z.infer<typeof AutoUnlockMetaSchema>;
+
+/** `settings.autoUnlock`. */
+export const AutoUnlockSettingMetaSchema = z.strictObject({
+  v: z.literal(1),
+  enabled: z.boolean(),
+});
+export type AutoUnlockSettingMeta = z.infer<typeof AutoUnlockSettingMetaSchema>;
+
+/** `erasure.patient`: only the patient's view pseudonym and counts; nothing that names the patient. */
+export const ErasureMetaSchema = z.strictObject({
+  v: z.literal(1),
+  patientId: viewId,
+  messages: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  objects: z.number().int().nonnegative(),
+});
+export type ErasureMeta = z.infer<typeof ErasureMetaSchema>;
+
+/** Any `export.*`: the backup's `{v, bytes}` and the ledger's and node info's with entries and the file name. */
+export const ExportMetaSchema = z.strictObject({
+  v: z.literal(1),
+  bytes: z.number().int().nonnegative(),
+  entries: z.number().int().nonnegative().optional(),
+  /** The file's name only (not its folder, which may hold a user name). */
+  file: z.string().max(200).optional(),
+});
+export type ExportMeta = z.infer<typeof ExportMetaSchema>;
+
+/** `settings.institution`: the institution's name and role (materialized into the views' meta). */
+export const InstitutionMetaSchema = z.strictObject({
+  v: z.literal(1),
+  name: z.string().max(200),
+  role: z.enum(['clinic', 'research']),
+});
+export type InstitutionMeta = z.infer<typeof InstitutionMetaSchema>;
+
+/** `vault.eventAuth`: mind events from this record on carry an authenticator (mind-event-auth.ts). */
+export const EventAuthMetaSchema = z.strictObject({
+  v: z.literal(1),
+});
+export type EventAuthMeta = z.infer<typeof EventAuthMetaSchema>;
