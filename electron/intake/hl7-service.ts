@@ -4,6 +4,7 @@ import { SerialQueue } from '../async/serial-queue';
 import { Refusal } from '../errors/refusal';
 import { openHl7Dedupe, type Hl7Dedupe } from './hl7/hl7-duplicates';
 import { createHl7Intake, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
+import { budgetedPrepare, Hl7BudgetWorker } from './hl7/hl7-budget-worker';
 import { defaultPrepareThreads, Hl7PreparePool } from './hl7/hl7-prepare-pool';
 import { startMllpServer, type MllpServer } from './hl7/mllp-server';
 import type { IntakeChannel, IntakeVaultPorts } from './intake-channel';
@@ -58,6 +59,8 @@ interface Attached {
   server: MllpServer | null;
   /** The intake worker threads, when configured and started. */
   readonly pool: Hl7PreparePool | null;
+  /** The thread that prepares large frames within a CPU budget (hl7/hl7-budget-worker.ts), when it started. */
+  readonly budget: Hl7BudgetWorker | null;
   /** Quarantine records already resolved (discarded, or reprocessed into stored messages); read from the journal on first use. */
   resolved: Set<number> | null;
 }
@@ -151,10 +154,11 @@ export class Hl7Service implements IntakeChannel {
       }
       const settings = this.options.settings.get();
       const pool = await this.startPool(ports);
-      const intake = this.buildIntake(ports, dedupe, settings, pool);
+      const budget = await this.startBudget(ports);
+      const intake = this.buildIntake(ports, dedupe, settings, pool, budget);
       const stats = () => intake.stats();
       this.monitorData.attach(stats);
-      this.attached = { ports, dedupe, intake, stats, built: { defaultCharset: settings.defaultCharset, maxMessageBytes: settings.maxMessageBytes }, server: null, pool, resolved: null };
+      this.attached = { ports, dedupe, intake, stats, built: { defaultCharset: settings.defaultCharset, maxMessageBytes: settings.maxMessageBytes }, server: null, pool, budget, resolved: null };
       await this.openListener(this.attached);
     });
   }
@@ -168,6 +172,7 @@ export class Hl7Service implements IntakeChannel {
       this.attached = null;
       this.monitorData.retire(attached.stats);
       await attached.pool?.close();
+      await attached.budget?.close();
       await attached.dedupe.close();
     });
   }
@@ -187,7 +192,7 @@ export class Hl7Service implements IntakeChannel {
       if (attached === null) return;
       if (attached.built.defaultCharset !== settings.defaultCharset || attached.built.maxMessageBytes !== settings.maxMessageBytes) {
         this.monitorData.retire(attached.stats);
-        const intake = this.buildIntake(attached.ports, attached.dedupe, settings, attached.pool);
+        const intake = this.buildIntake(attached.ports, attached.dedupe, settings, attached.pool, attached.budget);
         attached.intake = intake;
         attached.stats = () => intake.stats();
         attached.built = { defaultCharset: settings.defaultCharset, maxMessageBytes: settings.maxMessageBytes };
@@ -266,7 +271,7 @@ export class Hl7Service implements IntakeChannel {
     });
   }
 
-  private buildIntake(ports: Hl7VaultPorts, dedupe: Hl7Dedupe, settings: Pick<IntakeSettings, 'defaultCharset' | 'maxMessageBytes'>, pool: Hl7PreparePool | null): Hl7Intake {
+  private buildIntake(ports: Hl7VaultPorts, dedupe: Hl7Dedupe, settings: Pick<IntakeSettings, 'defaultCharset' | 'maxMessageBytes'>, pool: Hl7PreparePool | null, budget: Hl7BudgetWorker | null): Hl7Intake {
     return createHl7Intake({
       ingest: (input) => ports.pipeline.ingest(input),
       quarantine: (input) => ports.pipeline.quarantine(input),
@@ -274,7 +279,7 @@ export class Hl7Service implements IntakeChannel {
       log: this.options.log,
       defaultCharset: settings.defaultCharset,
       maxMessageBytes: settings.maxMessageBytes,
-      ...(pool !== null ? { offload: { prepare: (request) => pool.prepare(request), commit: (record) => ports.pipeline.commitSealed(record) } } : {}),
+      ...(pool !== null || budget !== null ? { offload: { prepare: budgetedPrepare({ budget, pool }), commit: (record) => ports.pipeline.commitSealed(record) } } : {}),
     });
   }
 
@@ -297,13 +302,29 @@ export class Hl7Service implements IntakeChannel {
     }
   }
 
+  /**
+   * The budget worker: large frames are parsed and mapped there, within a CPU budget, whatever the
+   * number of CPUs (a pathological message must not stall the listener). Null when not configured
+   * or it cannot start (then the listener's thread does it all, as before).
+   */
+  private async startBudget(ports: Hl7VaultPorts): Promise<Hl7BudgetWorker | null> {
+    const config = this.options.prepareWorkers;
+    if (config === undefined) return null;
+    try {
+      return await Hl7BudgetWorker.start({ script: config.script, intakePublicKey: ports.intakePublicKey, log: this.options.log });
+    } catch (error) {
+      this.options.log.warn({ error: error instanceof Error ? error.name : describe(error) }, 'HL7 budget worker could not start; large messages are parsed on the listener thread');
+      return null;
+    }
+  }
+
   /** Runs `work` with the live intake, or with a short-lived one using another default charset. */
   private async withIntake(attached: Attached, charset: Hl7Charset | undefined, work: (intake: Hl7Intake) => Promise<void>): Promise<void> {
     if (charset === undefined || charset === attached.built.defaultCharset) {
       await work(attached.intake);
       return;
     }
-    const intake = this.buildIntake(attached.ports, attached.dedupe, { defaultCharset: charset, maxMessageBytes: attached.built.maxMessageBytes }, null);
+    const intake = this.buildIntake(attached.ports, attached.dedupe, { defaultCharset: charset, maxMessageBytes: attached.built.maxMessageBytes }, null, null);
     const stats = () => intake.stats();
     this.monitorData.attach(stats);
     try {

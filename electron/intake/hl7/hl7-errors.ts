@@ -54,6 +54,18 @@ export const ERR = {
   cannotStore: (text: string): Hl7Problem => ({ code: 207, text, severity: 'E', ack: 'AE' }),
   /** Input the parser could not make sense of at all: deterministic, so not retryable. */
   unreadable: (text: string): Hl7Problem => ({ code: 207, text, severity: 'E', ack: 'AR' }),
+  /**
+   * Parsing and mapping the message took longer than its CPU budget. AE (application error), as
+   * HL7 v2 defines it: the message was received and kept (in quarantine) but processing it failed
+   * because of what it holds; AR is for MSH-9/11/12 refusals or a receiver that is unavailable.
+   * Resending it unchanged will fail again, so the text says so.
+   */
+  overBudget: (budgetMs: number): Hl7Problem => ({
+    code: 207,
+    text: `The message could not be processed within this receiver's processing budget (${budgetMs} ms); it is kept for review. Resending it unchanged will not help.`,
+    severity: 'E',
+    ack: 'AE',
+  }),
   /** An unexpected failure inside this receiver: retryable. */
   internal: (text: string): Hl7Problem => ({ code: 207, text, severity: 'E', ack: 'AE' }),
 } as const;

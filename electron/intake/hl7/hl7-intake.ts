@@ -3,7 +3,7 @@ import { buildAckText, buildBatchAck, ackCodesFor, type AckCode, type AckIdentit
 import { dedupeKeyHash, payloadHash, type Hl7Dedupe } from './hl7-duplicates';
 import { ERR, type Hl7Problem } from './hl7-errors';
 import { parseHl7, peekHeader, type Hl7Item, type Hl7Message, type MshHeader } from './hl7-front-end';
-import { dedupeHashesOf, mapSafely, withAckCode, type HeaderSummary, type PrepareFrameRequest, type PreparedFrame, type PreparedMessage } from './hl7-prepare';
+import { dedupeHashesOf, mapSafely, withAckCode, type HeaderSummary, type MappedMessage, type PrepareFrameRequest, type PreparedFrame, type PreparedMessage } from './hl7-prepare';
 import type { SealedIntakeRecord } from '../intake-pipeline';
 
 /**
@@ -401,13 +401,14 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
    * new (not a duplicate or a conflict, not in flight on another connection). Null otherwise, and
    * the caller takes the full path (nothing was stored).
    */
-  async function commitPrepared(prepared: PreparedMessage, frame: Buffer, source: string, commit: (record: SealedIntakeRecord) => Promise<StoredRecord>): Promise<ItemOutcome | null> {
+  async function commitPrepared(prepared: PreparedMessage | MappedMessage, frame: Buffer, source: string, commit: (record: SealedIntakeRecord) => Promise<StoredRecord>): Promise<ItemOutcome | null> {
     const { keyHash, payload, summary } = prepared;
     const flightKey = `${keyHash}:${payload}`;
     if (inFlight.has(flightKey) || dedupe.check(keyHash, payload).status !== 'new') return null;
     const work = (async (): Promise<ItemOutcome> => {
       try {
-        await commit(prepared.sealed);
+        // Sealed off this thread, or (too large to travel inline) sealed into an object file here.
+        await ('sealed' in prepared ? commit(prepared.sealed) : ingest({ kind: 'intake.hl7', raw: frame, normalized: prepared.normalized, receivedAt: new Date(prepared.receivedAt) }));
       } catch (error) {
         // The failure ACK echoes the sender's MSH, read again here from the frame (a rare path).
         return storeFailed(error, 'hl7-mllp', source, peekHeader(frame), summary, 0);
@@ -425,8 +426,8 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     }
   }
 
-  /** The offload's answer for a frame, or null when it leaves the frame to this thread (or failed). */
-  async function prepareOffThread(frame: Buffer, receivedAt: Date): Promise<PreparedMessage | null> {
+  /** The offload's answer for a frame ('prepared', 'over-budget' or 'in-thread'), or null when it failed. */
+  async function prepareOffThread(frame: Buffer, receivedAt: Date): Promise<PreparedFrame | null> {
     const offload = options.offload;
     if (offload === undefined) return null;
     try {
@@ -437,7 +438,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
         ...(options.defaultCharset !== undefined ? { defaultCharset: options.defaultCharset } : {}),
         ...(options.identity !== undefined ? { identity: options.identity } : {}),
       });
-      return prepared.kind === 'prepared' ? prepared.message : null;
+      return prepared;
     } catch (error) {
       log.warn({ error: describe(error) }, 'HL7 intake worker failed on a frame; handling it on the listener thread');
       return null;
@@ -477,7 +478,12 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       const source = peer.port === undefined ? peer.address : `${peer.address}:${peer.port}`;
       if (options.offload !== undefined) {
         const prepared = await prepareOffThread(frame, now());
-        const outcome = prepared === null ? null : await commitPrepared(prepared, frame, source, options.offload.commit);
+        if (prepared?.kind === 'over-budget') {
+          // Not parsed here either: its cost is what stalled the worker. Quarantined (raw sealed), answered AE.
+          const outcome = await rejectItem(frame, peekHeader(frame), ERR.overBudget(prepared.budgetMs), 'hl7-mllp', source, 0);
+          return outcome.ackTexts.map((text) => Buffer.from(`${text}\r`, 'latin1'));
+        }
+        const outcome = prepared?.kind === 'prepared' || prepared?.kind === 'mapped' ? await commitPrepared(prepared.message, frame, source, options.offload.commit) : null;
         if (outcome !== null) return outcome.ackTexts.map((text) => Buffer.from(`${text}\r`, 'latin1'));
       }
       const { outcomes, batch } = await handleInput(frame, 'hl7-mllp', source);

@@ -59,7 +59,7 @@ function spawnWorker(script: string, data: PrepareWorkerData): Worker {
 }
 
 /** Starts a worker and resolves once it said ready; rejects (and stops it) if it failed, died or took too long. */
-function startWorker(script: string, data: PrepareWorkerData, timeoutMs: number): Promise<Worker> {
+export function startWorker(script: string, data: PrepareWorkerData, timeoutMs: number): Promise<Worker> {
   const worker = spawnWorker(script, data);
   return new Promise<Worker>((resolve, reject) => {
     const fail = (reason: string): void => {

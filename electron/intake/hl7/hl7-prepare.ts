@@ -46,10 +46,26 @@ export interface PreparedMessage {
   readonly sealed: SealedIntakeRecord;
 }
 
-/** Why a frame goes the full path on the listener's thread instead. */
-export type InThreadReason = 'batch' | 'rejected' | 'too-large' | 'no-patient' | 'mapping-failed' | 'not-inline';
+/**
+ * A new message mapped to a patient whose raw bytes are too large to travel inline in a journal
+ * record: the listener's thread seals and stores them (an object file), without parsing again.
+ */
+export interface MappedMessage extends Omit<PreparedMessage, 'sealed'> {
+  /** As stored (the first ACK code recorded in it). */
+  readonly normalized: NormalizedIntake;
+  /** When the frame arrived (ms since the epoch). */
+  readonly receivedAt: number;
+}
 
-export type PreparedFrame = { readonly kind: 'prepared'; readonly message: PreparedMessage } | { readonly kind: 'in-thread'; readonly reason: InThreadReason };
+/** Why a frame goes the full path on the listener's thread instead ('fast-path': small, not worth a hand-off). */
+export type InThreadReason = 'batch' | 'rejected' | 'too-large' | 'no-patient' | 'mapping-failed' | 'not-inline' | 'fast-path';
+
+export type PreparedFrame =
+  | { readonly kind: 'prepared'; readonly message: PreparedMessage }
+  | { readonly kind: 'mapped'; readonly message: MappedMessage }
+  | { readonly kind: 'in-thread'; readonly reason: InThreadReason }
+  /** The budget worker (hl7-budget-worker.ts) gave up on the frame after `budgetMs`: it is quarantined and answered AE. */
+  | { readonly kind: 'over-budget'; readonly budgetMs: number };
 
 /** The duplicate key hash and payload hash of a parsed message (design §4: MSH-3 + MSH-4 + MSH-10, with the content's hash). */
 export function dedupeHashesOf(message: Hl7Message): { keyHash: string; payload: string } {
@@ -100,9 +116,8 @@ export async function prepareHl7Frame(sealer: Sealer, request: PrepareFrameReque
   const acks = storedAcks(message.wireHeader, request.identity ?? {}, new Date());
   const normalized = withAckCode(mapped.normalized, acks.codes[0]);
   const sealed = await sealIntakeRecord(sealer, { kind: 'intake.hl7', raw: message.raw, normalized, receivedAt });
-  if (sealed === null) return { kind: 'in-thread', reason: 'not-inline' };
-  return {
-    kind: 'prepared',
-    message: { summary: summaryOf(message.wireHeader), keyHash, payload, codes: acks.codes, ackTexts: acks.texts, mapping: normalized.hl7?.mapping, sealed },
-  };
+  const common = { summary: summaryOf(message.wireHeader), keyHash, payload, codes: acks.codes, ackTexts: acks.texts, mapping: normalized.hl7?.mapping };
+  // Too large to travel inline: the listener's thread seals the raw bytes into an object file, but parses nothing.
+  if (sealed === null) return { kind: 'mapped', message: { ...common, normalized, receivedAt: request.receivedAt } };
+  return { kind: 'prepared', message: { ...common, sealed } };
 }

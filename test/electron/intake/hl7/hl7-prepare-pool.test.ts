@@ -35,7 +35,7 @@ function request(frame: Buffer) {
 }
 
 async function openedRaw(frame: PreparedFrame): Promise<Buffer> {
-  if (frame.kind !== 'prepared') throw new Error(`in-thread: ${frame.reason}`);
+  if (frame.kind !== 'prepared') throw new Error(`not prepared: ${frame.kind === 'in-thread' ? frame.reason : frame.kind}`);
   return Buffer.from((await vault.opener.open(frame.message.sealed.inline)).plaintext);
 }
 
@@ -63,7 +63,7 @@ describe('HL7 intake worker threads', () => {
     expect(pool.threads).toBe(2);
     const frames = Array.from({ length: 200 }, (_, i) => hl7(msh('ADT^A04', `POOL-${i}`), `PID|1||MRN${i}^^^CLINIC^MR||Doe^Jane`));
     const answers = await Promise.all(frames.map((frame) => pool.prepare(request(frame))));
-    expect(answers.map((answer) => (answer.kind === 'prepared' ? answer.message.summary.controlId : answer.reason))).toEqual(frames.map((_, i) => `POOL-${i}`));
+    expect(answers.map((answer) => (answer.kind === 'prepared' ? answer.message.summary.controlId : answer.kind === 'in-thread' ? answer.reason : answer.kind))).toEqual(frames.map((_, i) => `POOL-${i}`));
     // ACK control ids (MSH-10 of each ACK) never repeat across the threads, nor with this one's.
     const ackIds = answers.flatMap((answer) => (answer.kind === 'prepared' ? answer.message.ackTexts.map((text) => text.split('|')[9]!) : []));
     const here = Array.from({ length: 200 }, () => newAckControlId());

@@ -23,7 +23,7 @@ function prepare(frame: Buffer, extra: { maxMessageBytes?: number } = {}): Promi
 }
 
 function prepared(frame: PreparedFrame): PreparedMessage {
-  if (frame.kind !== 'prepared') throw new Error(`expected a prepared frame, got in-thread (${frame.reason})`);
+  if (frame.kind !== 'prepared') throw new Error(`expected a prepared frame, got ${frame.kind === 'in-thread' ? `in-thread (${frame.reason})` : frame.kind}`);
   return frame.message;
 }
 
@@ -72,9 +72,13 @@ describe('HL7 prepare (the worker-thread half of intake)', () => {
     expect(await prepare(fixture('adt_a04.hl7'), { maxMessageBytes: 50 })).toEqual({ kind: 'in-thread', reason: 'too-large' });
   });
 
-  it('leaves a message too large to travel inline in its journal record to the listener thread', async () => {
+  it('maps a message too large to travel inline in its journal record, for the listener thread to seal and store without parsing it', async () => {
     const big = hl7(msh('ORU^R01', 'BIG-1'), 'PID|1||MRN1^^^CLINIC^MR||Doe^Jane', `OBX|1|TX|TEXT^Text||${'x'.repeat(70 * 1024)}||||||F`);
-    expect(await prepare(big)).toEqual({ kind: 'in-thread', reason: 'not-inline' });
+    const prepared = await prepare(big);
+    if (prepared.kind !== 'mapped') throw new Error(`expected mapped, got ${prepared.kind}`);
+    expect(prepared.message.summary.controlId).toBe('BIG-1');
+    expect(prepared.message.normalized.patient.identifiers[0]?.value).toBe('MRN1');
+    expect(prepared.message.codes).toEqual(['AA']);
   });
 });
 
