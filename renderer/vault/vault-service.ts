@@ -216,7 +216,7 @@ export interface VaultService {
   // Intake (HL7): the quarantine view and raw messages
   /** The quarantine, newest first (open and resolved). */
   quarantine(): Promise<readonly QuarantineEntry[]>;
-  /** Opens the sealed raw bytes of a quarantined input. */
+  /** Opens the sealed raw bytes of a quarantined input; journals a `view.quarantined` access event. */
   openQuarantinedRaw(seq: number): Promise<RawMessage>;
   /** Opens the sealed raw message a record came from; journals an ACCESS event like openRecord. */
   openRecordRaw(recordId: string): Promise<RawMessage>;

@@ -55,6 +55,8 @@ export const LEDGER_ENTRY_KIND = 'ledger.entry';
 /** The mind's own events (sealed metas in mind-meta.ts). */
 export const MIND_KINDS = {
   access: 'view.access',
+  /** A quarantined input's raw bytes were opened (they may name a patient; no patient view id exists). */
+  quarantineAccess: 'view.quarantined',
   operatorChanged: 'operator.changed',
   erasure: 'erasure.patient',
   backupExported: 'export.backup',

@@ -17,6 +17,14 @@ export const AccessMetaSchema = z.strictObject({
 });
 export type AccessMeta = z.infer<typeof AccessMetaSchema>;
 
+/** `view.quarantined`: the raw bytes of the quarantine record `quarantineSeq` were opened. */
+export const QuarantineAccessMetaSchema = z.strictObject({
+  v: z.literal(1),
+  quarantineSeq: z.number().int().positive(),
+  at: z.iso.datetime(),
+});
+export type QuarantineAccessMeta = z.infer<typeof QuarantineAccessMetaSchema>;
+
 /** `operator.changed`. */
 export const OperatorChangedMetaSchema = z.strictObject({
   v: z.literal(1),

@@ -1,6 +1,7 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { ViewIndexing } from '../indexing/view-indexing';
 import { withBytes } from '../intake-bytes';
+import { journalQuarantineAccess } from '../records/access-events';
 import { openSealedObject } from '../records/sealed-objects';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
@@ -26,7 +27,8 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
       try {
         const entry = await quarantineEntry(s.db, s.keys.viewKey, seq);
         if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
-        const bytes = await openSealedObject(api, s.opener, entry.objectId);
+        // Like openRecordRaw: the opening is durable in the journal before the bytes are shown.
+        const [bytes] = await Promise.all([openSealedObject(api, s.opener, entry.objectId), journalQuarantineAccess(api, s, seq)]);
         return { seq, objectId: entry.objectId, bytes, ...(entry.detail.charset === undefined ? {} : { charset: entry.detail.charset }) };
       } catch (error) {
         throw asVaultError(error);

@@ -259,6 +259,21 @@ describe('VaultService: raw messages', () => {
     expect(body.journal.filter((r) => r.kind === 'view.access')).toHaveLength(accessesBefore + 1);
   });
 
+  it('journals an access when a quarantined input is opened (its raw bytes may name a patient)', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const { quarantineSeq } = await fillJournal(body);
+    await vault.sync();
+    const before = body.journal.length;
+    await vault.openQuarantinedRaw(quarantineSeq);
+    const added = body.journal.slice(before);
+    expect(added.map((r) => r.kind)).toEqual(['view.quarantined']);
+    const operatorIds = new Set(body.journal.filter((r) => r.kind === 'operator.changed').map((r) => r.operator));
+    expect(operatorIds.has(added[0]!.operator)).toBe(true);
+  });
+
   it('erases a survivor together with the patients merged into it', async () => {
     const body = createFakeBody();
     const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
