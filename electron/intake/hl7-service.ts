@@ -43,7 +43,10 @@ export interface Hl7ServiceOptions {
   readonly prepareWorkers?: { readonly script: string; readonly threads?: number };
 }
 
+/** The unkeyed duplicate index of earlier versions: removed at attach (see openHl7Dedupe). */
 export const HL7_DEDUPE_FILE = ['vault', 'intake', 'hl7-dedupe.jsonl'] as const;
+/** The duplicate index: its key, manifest and run files (hl7/hl7-duplicates.ts). */
+export const HL7_DEDUPE_DIR = ['vault', 'intake', 'hl7-dedupe'] as const;
 
 /** Before attach: with no vault, intake-status.ts shows its own reason instead. */
 const NOT_OPEN_REASON = 'The HL7 listener opens once this node has the vault open (it seals everything it receives to the vault).';
@@ -146,7 +149,13 @@ export class Hl7Service implements IntakeChannel {
       if (this.attached !== null || this.stopped) return;
       let dedupe: Hl7Dedupe;
       try {
-        dedupe = await openHl7Dedupe({ file: path.join(this.options.dataDir, ...HL7_DEDUPE_FILE) });
+        // Caught up from the journal's tags (or rebuilt from them) before the listener opens.
+        dedupe = await openHl7Dedupe({
+          dir: path.join(this.options.dataDir, ...HL7_DEDUPE_DIR),
+          journal: ports.journal,
+          legacyFile: path.join(this.options.dataDir, ...HL7_DEDUPE_FILE),
+          log: this.options.log,
+        });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException)?.code ?? describe(error);
         this.setStatus({ channel: 'hl7-mllp', state: 'error', reason: `The HL7 duplicate index in the vault folder could not be opened (${code}); the listener stays closed. Check that the data folder is writable.` });
@@ -174,6 +183,18 @@ export class Hl7Service implements IntakeChannel {
       await attached.pool?.close();
       await attached.budget?.close();
       await attached.dedupe.close();
+    });
+  }
+
+  /**
+   * After an erasure rewrote the journal (the records of `seqs` became tombstones, which carry no
+   * dedupe tag): the duplicate index forgets them, so a resend of an erased message is stored
+   * again. Without this call such a resend is still stored (every hit is confirmed against the
+   * journal), but the erased records' keyed entries would stay in the index files until then.
+   */
+  afterErasure(seqs: readonly number[]): Promise<void> {
+    return this.lifecycle.run(async () => {
+      await this.attached?.dedupe.forget(seqs);
     });
   }
 

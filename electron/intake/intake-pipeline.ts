@@ -19,6 +19,8 @@ export interface IntakeInput {
   readonly normalized: NormalizedIntake;
   /** When the channel received it; now by default. */
   readonly receivedAt?: Date;
+  /** The channel's duplicate tag, kept in clear in the journal record (see JournalEntry.dedupe). */
+  readonly dedupe?: string;
 }
 
 export interface IntakeResult {
@@ -53,6 +55,8 @@ export interface QuarantineInput {
   readonly quarantine: IntakeQuarantine;
   /** When the channel received it (a Date or an ISO date-time); now by default. */
   readonly receivedAt?: Date | string;
+  /** The channel's duplicate tag, kept in clear in the journal record (see JournalEntry.dedupe). */
+  readonly dedupe?: string;
 }
 
 /**
@@ -104,6 +108,8 @@ export interface SealedIntakeRecord {
   readonly objectId: string;
   readonly inline: Uint8Array;
   readonly meta: Uint8Array;
+  /** The channel's duplicate tag, added by the thread that commits it (see JournalEntry.dedupe). */
+  readonly dedupe?: string;
 }
 
 export interface IntakePipelineOptions {
@@ -163,6 +169,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
     kind: IntakeKind,
     raw: Uint8Array | AsyncIterable<Uint8Array>,
     metadataFor: (objectId: string, rawBytes: number) => unknown,
+    dedupe: string | undefined,
   ): Promise<IntakeResult> {
     const sealMetadata = (objectId: string, rawBytes: number): Promise<Uint8Array> =>
       sealer.seal('journalMetadata', encoder.encode(JSON.stringify(metadataFor(objectId, rawBytes))));
@@ -195,7 +202,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
       objectId = (await objects.write(sealer.sealStream('object', counted()))).id;
       meta = await sealMetadata(objectId, rawBytes);
     }
-    const { seq } = await journal.append({ kind, operator: null, objects: [objectId], meta, ...(inline === null ? {} : { inline: [inline] }) });
+    const { seq } = await journal.append({ kind, operator: null, objects: [objectId], meta, ...(inline === null ? {} : { inline: [inline] }), ...(dedupe === undefined ? {} : { dedupe }) });
     onDurable?.(seq);
     return { seq, objectId };
   }
@@ -203,13 +210,13 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
   return {
     async ingest(input) {
       const receivedAt = input.receivedAt ?? new Date();
-      return write(input.kind, input.raw, (objectId, rawBytes) => intakeMetadata(input.normalized, receivedAt, objectId, rawBytes));
+      return write(input.kind, input.raw, (objectId, rawBytes) => intakeMetadata(input.normalized, receivedAt, objectId, rawBytes), input.dedupe);
     },
 
     async commitSealed(record) {
       if ((record.kind as IntakeKind) === 'intake.quarantine' || !INTAKE_KINDS.includes(record.kind)) throw new TypeError('A sealed intake record has an intake kind other than intake.quarantine.');
       // The journal checks the rest: the inline envelope's SHA-256 is its listed id, both are sealed envelopes.
-      const { seq } = await journal.append({ kind: record.kind, operator: null, objects: [record.objectId], meta: record.meta, inline: [record.inline] });
+      const { seq } = await journal.append({ kind: record.kind, operator: null, objects: [record.objectId], meta: record.meta, inline: [record.inline], ...(record.dedupe === undefined ? {} : { dedupe: record.dedupe }) });
       onDurable?.(seq);
       return { seq, objectId: record.objectId };
     },
@@ -223,7 +230,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
       const date = typeof at === 'string' ? new Date(at) : at;
       if (Number.isNaN(date.getTime())) throw new RangeError('receivedAt is not a valid date-time.');
       const receivedAt = date.toISOString();
-      return write('intake.quarantine', input.raw, (objectId, rawBytes): QuarantineMetadataV1 => ({ v: 1, channel: quarantine.channel, receivedAt, objectId, rawBytes, quarantine }));
+      return write('intake.quarantine', input.raw, (objectId, rawBytes): QuarantineMetadataV1 => ({ v: 1, channel: quarantine.channel, receivedAt, objectId, rawBytes, quarantine }), input.dedupe);
     },
   };
 }

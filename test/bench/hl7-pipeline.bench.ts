@@ -65,7 +65,7 @@ async function pipelineRate(root: string, frames: readonly Buffer[], publicKey: 
   const storage = await openVaultStorage(dir, silent);
   const sealer = await createBodySealer(publicKey);
   const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer });
-  const dedupe = await openHl7Dedupe({ file: path.join(dir, 'hl7-dedupe.jsonl') });
+  const dedupe = await openHl7Dedupe({ dir: path.join(dir, 'vault', 'intake', 'hl7-dedupe'), journal: storage.journal });
   const intake = createHl7Intake({ ingest: (input) => pipeline.ingest(input), quarantine: (input) => pipeline.quarantine(input), dedupe, log: silent });
   let next = 0;
   let acked = 0;

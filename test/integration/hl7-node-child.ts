@@ -7,9 +7,26 @@
 // cleanly (listener, duplicate index, storage) and prints "closed"; SIGKILL is the crash.
 // HDMS_CHILD_HL7_WORKERS=N runs N intake worker threads (the source worker, loaded through tsx);
 // 0 keeps everything on the listener's thread. Default: the pool's own default, as the app runs.
+// HDMS_CHILD_KILL_AFTER_APPENDS=N (test-only, this script is never packaged): the process SIGKILLs
+// itself as soon as the journal append that brings the count of durable appends to N resolves, i.e.
+// right after that batch's fdatasync and before any of its messages is acknowledged.
 import net from 'node:net';
 import path from 'node:path';
 import { startBody, type Body } from '../../electron/body';
+import { Journal } from '../../electron/storage/journal';
+
+function killAfterAppends(): void {
+  const limit = Number(process.env['HDMS_CHILD_KILL_AFTER_APPENDS'] ?? 0);
+  if (!(limit > 0)) return;
+  const append = Journal.prototype.append;
+  let durable = 0;
+  Journal.prototype.append = async function (this: Journal, ...args: Parameters<Journal['append']>) {
+    const result = await append.apply(this, args);
+    // The first continuation of a resolved batch: the rest of the batch's callers have not run yet.
+    if (++durable >= limit) process.kill(process.pid, 'SIGKILL');
+    return result;
+  };
+}
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -32,6 +49,7 @@ function hl7Workers(): { hl7Workers?: { script: string; threads?: number } } {
 async function main(): Promise<void> {
   const [dataDir, portArg] = process.argv.slice(2);
   if (dataDir === undefined) throw new Error('usage: hl7-node-child DATA_DIR [PORT]');
+  killAfterAppends();
   const logLevel = (process.env['HDMS_CHILD_LOG'] ?? 'silent') as 'silent';
   const wanted = Number(portArg ?? 0);
   // A free port can be taken between our probe and the body's listen: try a few.

@@ -23,6 +23,8 @@ export interface Hl7IngestInput {
   readonly raw: Uint8Array;
   readonly normalized: NormalizedIntake;
   readonly receivedAt: Date;
+  /** The duplicate tag the journal record carries (see Hl7Dedupe.store). */
+  readonly dedupe?: string;
 }
 
 /** A quarantine record: the raw bytes to seal as the object, the metadata to seal into the journal (kind `intake.quarantine`). */
@@ -31,6 +33,8 @@ export interface Hl7QuarantineInput {
   readonly raw: Uint8Array;
   readonly quarantine: IntakeQuarantine;
   readonly receivedAt: Date;
+  /** The duplicate tag the journal record carries (see Hl7Dedupe.store). */
+  readonly dedupe?: string;
 }
 
 export interface StoredRecord {
@@ -237,7 +241,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     channel: Hl7Channel,
     source: string,
     header: MshHeader | null,
-    fields: { disposition: 'rejected' | 'held'; reason: string; acks: AckCode[]; problem?: Hl7Problem; batchIndex?: number; payload?: string },
+    fields: { disposition: 'rejected' | 'held'; reason: string; acks: AckCode[]; problem?: Hl7Problem; batchIndex?: number; payload?: string; dedupe?: string },
   ): Promise<StoredRecord> {
     const loc = fields.problem === undefined ? undefined : location(fields.problem);
     const record: IntakeQuarantine = {
@@ -262,16 +266,16 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       ...(fields.batchIndex !== undefined ? { batchIndex: fields.batchIndex } : {}),
       ...(fields.payload !== undefined ? { payloadSha256: fields.payload } : {}),
     };
-    return quarantine({ kind: 'intake.quarantine', raw, quarantine: record, receivedAt: now() });
+    return quarantine({ kind: 'intake.quarantine', raw, quarantine: record, receivedAt: now(), ...(fields.dedupe !== undefined ? { dedupe: fields.dedupe } : {}) });
   }
 
   /** A message the front end refused: quarantine it, then answer with its problem (AE if even that fails). */
   async function rejectItem(raw: Uint8Array, header: MshHeader | null, problem: Hl7Problem, channel: Hl7Channel, source: string, index: number, batchIndex?: number): Promise<ItemOutcome> {
     // A resend of a message we already rejected (same sender, control id and bytes) gets the same answer, no second record.
     const keyed = header !== null && header.controlId !== '';
-    const keyHash = keyed ? dedupeKeyHash({ sendingApplication: header.fields[3] ?? '', sendingFacility: header.fields[4] ?? '', controlId: header.controlId }) : '';
     const payload = payloadHash(raw);
-    if (keyed && dedupe.check(keyHash, payload).status === 'duplicate') {
+    const tag = keyed ? dedupe.tag(dedupeKeyHash({ sendingApplication: header.fields[3] ?? '', sendingFacility: header.fields[4] ?? '', controlId: header.controlId }), payload) : null;
+    if (tag !== null && (await dedupe.check(tag)).status === 'duplicate') {
       const outcome: AckOutcome = { kind: 'rejected', problem };
       const { codes, texts } = acksFor(header, outcome, channel);
       record(channel, source, header, outcome, codes, { duplicate: true, reason: problem.text });
@@ -280,8 +284,10 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     let outcome: AckOutcome = { kind: 'rejected', problem };
     let planned = acksFor(header, outcome, channel);
     try {
-      await storeQuarantine(raw, channel, source, header, { disposition: 'rejected', reason: problem.text, acks: planned.codes, problem, ...(batchIndex !== undefined ? { batchIndex } : {}), payload });
-      if (keyed) await dedupe.remember(keyHash, payload, planned.codes[0] ?? problem.ack).catch((error: unknown) => log.warn({ error: describe(error) }, 'HL7 duplicate index: could not remember a rejection'));
+      const fields = { disposition: 'rejected' as const, reason: problem.text, acks: planned.codes, problem, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
+      // The record carries the tag, so a resend of the same bytes gets the same answer, even after a crash.
+      if (tag !== null) await dedupe.store(tag, planned.codes[0] ?? problem.ack, (journalTag) => storeQuarantine(raw, channel, source, header, { ...fields, dedupe: journalTag }));
+      else await storeQuarantine(raw, channel, source, header, fields);
     } catch (error) {
       log.error({ channel, source, error: describe(error) }, 'HL7 intake: could not store a rejected message in quarantine; answering AE');
       outcome = { kind: 'store-failed', problem: ERR.cannotStore('The message could not be stored (quarantine unavailable); please resend later.') };
@@ -330,7 +336,8 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
 
   async function acceptOnce(message: Hl7Message, channel: Hl7Channel, source: string, keyHash: string, payload: string, flightKey: string, batchIndex?: number): Promise<ItemOutcome> {
     const header = message.wireHeader;
-    const verdict = dedupe.check(keyHash, payload);
+    const tag = dedupe.tag(keyHash, payload);
+    const verdict = await dedupe.check(tag);
     if (verdict.status === 'duplicate') {
       const outcome: AckOutcome = verdict.ack === 'AR' || verdict.ack === 'CR' ? { kind: 'rejected', problem: ERR.segmentSequence('Rejected before.') } : { kind: 'stored' };
       const cached = ackCache.get(flightKey);
@@ -356,18 +363,19 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       if (mapped.kind === 'patient') {
         mapping = mapped.normalized.hl7?.mapping;
         const normalized: NormalizedIntake = withAckCode(mapped.normalized, planned.codes[0]);
-        await ingest({ kind: 'intake.hl7', raw: message.raw, normalized, receivedAt });
+        await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => ingest({ kind: 'intake.hl7', raw: message.raw, normalized, receivedAt, dedupe: journalTag }));
       } else {
         mapping = mapped.mapping;
         quarantined = true;
         reason = mapped.reason;
-        await storeQuarantine(message.raw, channel, source, message.header, { disposition: 'held', reason: mapped.reason, acks: planned.codes, ...(batchIndex !== undefined ? { batchIndex } : {}), payload });
+        const held = { disposition: 'held' as const, reason: mapped.reason, acks: planned.codes, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
+        await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => storeQuarantine(message.raw, channel, source, message.header, { ...held, dedupe: journalTag }));
       }
       outcome = { kind: 'stored' };
     } catch (error) {
       return storeFailed(error, channel, source, header, message.header, message.index);
     }
-    await rememberStored(keyHash, payload, flightKey, planned.codes, planned.texts, channel);
+    rememberAck(flightKey, planned.texts, channel);
     if (conflict) log.warn({ channel, source, bytes: message.raw.length }, 'HL7 control id conflict: same sender and control id as an earlier message, different content; stored and flagged');
     record(channel, source, header, outcome, planned.codes, { conflict, quarantined, ...(reason !== undefined ? { reason } : {}) });
     return {
@@ -387,9 +395,8 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     return { header, codes: failed.codes, ackTexts: failed.texts, result: resultOf(index, decoded, outcome, {}) };
   }
 
-  /** After a durable store: the duplicate index and the ACK cache learn the answer. */
-  async function rememberStored(keyHash: string, payload: string, flightKey: string, codes: readonly AckCode[], texts: string[], channel: Hl7Channel): Promise<void> {
-    await dedupe.remember(keyHash, payload, codes[0] ?? 'AA').catch((error: unknown) => log.warn({ error: describe(error) }, 'HL7 duplicate index: could not remember a message (a resend would be stored again)'));
+  /** After a durable store (the duplicate index learnt it in Hl7Dedupe.store): the ACK cache learns the exact texts. */
+  function rememberAck(flightKey: string, texts: string[], channel: Hl7Channel): void {
     if (channel !== 'hl7-file') {
       if (ackCache.size >= ACK_CACHE_LIMIT) ackCache.delete(ackCache.keys().next().value!);
       ackCache.set(flightKey, texts);
@@ -404,16 +411,22 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   async function commitPrepared(prepared: PreparedMessage | MappedMessage, frame: Buffer, source: string, commit: (record: SealedIntakeRecord) => Promise<StoredRecord>): Promise<ItemOutcome | null> {
     const { keyHash, payload, summary } = prepared;
     const flightKey = `${keyHash}:${payload}`;
-    if (inFlight.has(flightKey) || dedupe.check(keyHash, payload).status !== 'new') return null;
+    const tag = dedupe.tag(keyHash, payload);
+    // Anything known under the key (a duplicate, a conflict, or an entry to confirm): the full path.
+    if (inFlight.has(flightKey) || !dedupe.isNew(tag)) return null;
     const work = (async (): Promise<ItemOutcome> => {
       try {
         // Sealed off this thread, or (too large to travel inline) sealed into an object file here.
-        await ('sealed' in prepared ? commit(prepared.sealed) : ingest({ kind: 'intake.hl7', raw: frame, normalized: prepared.normalized, receivedAt: new Date(prepared.receivedAt) }));
+        await dedupe.store(tag, prepared.codes[0] ?? 'AA', (journalTag) =>
+          'sealed' in prepared
+            ? commit({ ...prepared.sealed, dedupe: journalTag })
+            : ingest({ kind: 'intake.hl7', raw: frame, normalized: prepared.normalized, receivedAt: new Date(prepared.receivedAt), dedupe: journalTag }),
+        );
       } catch (error) {
         // The failure ACK echoes the sender's MSH, read again here from the frame (a rare path).
         return storeFailed(error, 'hl7-mllp', source, peekHeader(frame), summary, 0);
       }
-      await rememberStored(keyHash, payload, flightKey, prepared.codes, prepared.ackTexts, 'hl7-mllp');
+      rememberAck(flightKey, prepared.ackTexts, 'hl7-mllp');
       const outcome: AckOutcome = { kind: 'stored' };
       record('hl7-mllp', source, summary, outcome, prepared.codes, {});
       return { header: null, codes: prepared.codes, ackTexts: prepared.ackTexts, result: resultOf(0, summary, outcome, prepared.mapping !== undefined ? { mapping: prepared.mapping } : {}) };

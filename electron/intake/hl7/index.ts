@@ -1,7 +1,7 @@
 /**
  * HL7 v2 intake (issue 4), the body's side: what the body, the monitor and the benches use.
  *
- *   const dedupe = await openHl7Dedupe({ file: path.join(dataDir, 'vault', 'intake', 'hl7-dedupe.jsonl') });
+ *   const dedupe = await openHl7Dedupe({ dir: path.join(dataDir, 'vault', 'intake', 'hl7-dedupe'), journal });
  *   const intake = createHl7Intake({ ingest: pipeline.ingest, quarantine, dedupe, log });
  *   const server = await startMllpServer({ port, host, allowedPeers, maxMessageBytes, handler: intake.handleFrame, onOversize: intake.handleOversize, log });
  */

@@ -163,7 +163,7 @@ describe('body: HL7 intake', () => {
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.hl7')).toHaveLength(1);
     expect(await tryMessage(port, adt('CTRL-0002'))).toBe('AA');
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.hl7')).toHaveLength(2);
-    await expect(stat(path.join(dataDir, 'vault', 'intake', 'hl7-dedupe.jsonl'))).resolves.toBeTruthy();
+    await expect(stat(path.join(dataDir, 'vault', 'intake', 'hl7-dedupe', 'manifest.json'))).resolves.toBeTruthy();
 
     // No PHI in the monitor, nor in plaintext anywhere in the data folder (log included).
     const answer = JSON.stringify(await call(b, 'intake.monitor', {}));
