@@ -13,12 +13,13 @@ import { DEFAULT_MAX_MESSAGE_BYTES, MllpDeframer, mllpFrame, type MllpEvent } fr
  * - **Memory is bounded in bytes**, not frames: a connection's held bytes are its unfinished frame,
  *   its queued frames and the frame its handler works on. A connection stops being read (socket
  *   paused: TCP backpressure on the sender) while it holds `maxQueuedBytesPerConnection` with
- *   something queued or being answered, and every connection stops while all together hold
- *   `maxQueuedBytes`; reading resumes as answers release bytes. When nothing is queued or being
- *   answered anywhere, the connection with the largest unfinished frame may go on (else unfinished
- *   frames could wait on each other forever). So the listener holds at most `maxQueuedBytes` +
- *   `maxMessageBytes` + one read chunk (64 KiB) per connection, and a closed connection releases
- *   all it held.
+ *   something queued or being answered. An unfinished frame past 64 KiB needs one of
+ *   `maxLargeFrames` grants to go on (given in connection order while all together hold less than
+ *   `maxQueuedBytes`, returned when the frame ends), so large frames finish instead of many
+ *   waiting on each other half-read; other connections stop while all together hold
+ *   `maxQueuedBytes`. Reading resumes as answers release bytes. So the listener holds at most
+ *   `maxQueuedBytes` + `maxLargeFrames` × `maxMessageBytes` + 128 KiB per connection (a small
+ *   unfinished frame and one read chunk), and a closed connection releases all it held.
  * - A frame over `maxMessageBytes`: `onOversize` answers it (AR by default) when its trailer
  *   arrives, then the connection carries on at the next start byte.
  * - A frame whose trailer never comes: after `idleTimeoutMs` of silence the connection is closed
@@ -55,6 +56,8 @@ export interface MllpServerOptions {
   readonly maxQueuedBytesPerConnection?: number;
   /** Bytes all connections together may hold before reading pauses (see above). Default 4 × `maxMessageBytes`, at least 64 MiB. */
   readonly maxQueuedBytes?: number;
+  /** Unfinished frames past 64 KiB read at once (see above). Default `maxQueuedBytes` / (2 × `maxMessageBytes`), at least 1. */
+  readonly maxLargeFrames?: number;
   /** Bytes outside frames tolerated per connection. Default 64 KiB. */
   readonly maxJunkBytes?: number;
   /** Concurrent connections. Default 64. */
@@ -117,6 +120,8 @@ interface Connection {
   handlingBytes: number;
   /** What this connection counts for in the listener's total (unfinished + queued + handling). */
   held: number;
+  /** Holds a large-frame grant (see the file comment). */
+  granted: boolean;
   framesReceived: number;
   acksSent: number;
   junk: number;
@@ -133,6 +138,9 @@ function asList(value: Buffer | readonly Buffer[]): readonly Buffer[] {
   return Buffer.isBuffer(value) ? [value] : value;
 }
 
+/** An unfinished frame past this size needs a large-frame grant to be read on (see the file comment). */
+const LARGE_FRAME_BYTES = 64 * 1024;
+
 /** The bytes a queued event keeps alive. */
 function eventBytes(event: MllpEvent): number {
   return event.type === 'frame' ? event.frame.length : event.type === 'oversize' ? event.head.length : 0;
@@ -146,6 +154,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   const maxQueued = Math.max(1, options.maxQueuedFrames ?? 32);
   const maxConnectionBytes = Math.max(1, options.maxQueuedBytesPerConnection ?? maxMessageBytes);
   const maxTotalBytes = Math.max(1, options.maxQueuedBytes ?? Math.max(64 * 1024 * 1024, 4 * maxMessageBytes));
+  const maxLargeFrames = Math.max(1, options.maxLargeFrames ?? Math.floor(maxTotalBytes / (2 * maxMessageBytes)));
   const maxJunk = options.maxJunkBytes ?? 64 * 1024;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   const frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
@@ -158,7 +167,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     throw new Error(`Listening on ${host} (not loopback) requires a non-empty list of allowed peer addresses.`);
   }
   const connections = new Set<Connection>();
-  const memory = { held: 0, peak: 0, working: 0, paused: 0 };
+  const memory = { held: 0, peak: 0, working: 0, paused: 0, grants: 0 };
 
   /** Recounts what the connection holds, in its own and the listener's totals. */
   function account(connection: Connection): void {
@@ -168,18 +177,31 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     if (memory.held > memory.peak) memory.peak = memory.held;
   }
 
-  /** Whether reading this connection keeps the listener within its byte bounds (see the file comment). */
-  function mayRead(connection: Connection): boolean {
+  /**
+   * Whether reading this connection keeps the listener within its byte bounds (see the file
+   * comment): 'read', 'own' (it waits for its own frames to be answered) or 'wait' (for others').
+   */
+  function readVerdict(connection: Connection): 'read' | 'own' | 'wait' {
     const working = connection.queuedBytes + connection.handlingBytes;
-    if (working > 0 && (connection.held >= maxConnectionBytes || connection.queue.length >= maxQueued)) return false;
-    if (memory.held < maxTotalBytes) return true;
-    if (memory.working > 0) return false; // an answer will release bytes and resume readers
-    let largest: Connection | null = null;
-    for (const other of connections) if (largest === null || other.held > largest.held) largest = other;
-    return largest === connection;
+    if (working > 0 && (connection.held >= maxConnectionBytes || connection.queue.length >= maxQueued)) return 'own';
+    if (connection.deframer.pendingBytes < LARGE_FRAME_BYTES) return memory.held < maxTotalBytes ? 'read' : 'wait';
+    if (!connection.granted && memory.grants < maxLargeFrames && memory.held < maxTotalBytes) {
+      connection.granted = true;
+      memory.grants++;
+    }
+    return connection.granted ? 'read' : 'wait';
   }
 
-  function pause(connection: Connection): void {
+  /** The connection's frame ended (or it closed): its large-frame grant goes back. */
+  function releaseGrant(connection: Connection): void {
+    if (!connection.granted) return;
+    connection.granted = false;
+    memory.grants--;
+  }
+
+  function pause(connection: Connection, verdict: 'own' | 'wait'): void {
+    // Waiting on its own frames' answers is not the sender's slowness: the frame clock stops meanwhile.
+    if (verdict === 'own') clearFrameTimer(connection);
     if (connection.paused) return;
     connection.paused = true;
     memory.paused++;
@@ -190,9 +212,10 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   function resumeReaders(): void {
     if (memory.paused === 0) return;
     for (const connection of connections) {
-      if (!connection.paused || connection.closing || connection.socket.destroyed || !mayRead(connection)) continue;
+      if (!connection.paused || connection.closing || connection.socket.destroyed || readVerdict(connection) !== 'read') continue;
       connection.paused = false;
       memory.paused--;
+      if (connection.deframer.inFrame || connection.framesReceived === 0) armFrameTimer(connection);
       connection.socket.resume();
     }
   }
@@ -206,6 +229,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       connection.paused = false;
       memory.paused--;
     }
+    releaseGrant(connection);
     memory.held -= connection.held - connection.handlingBytes;
     connection.held = connection.handlingBytes;
   }
@@ -336,11 +360,12 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     if (completed) clearFrameTimer(connection);
     if (connection.deframer.inFrame) armFrameTimer(connection);
     account(connection);
-    if (!mayRead(connection)) {
-      pause(connection);
-      // Over the total with nothing being answered: let the largest unfinished frame go on.
-      if (memory.working === 0) resumeReaders();
+    if (connection.granted && connection.deframer.pendingBytes < LARGE_FRAME_BYTES) {
+      releaseGrant(connection);
+      resumeReaders();
     }
+    const verdict = readVerdict(connection);
+    if (verdict !== 'read') pause(connection, verdict);
     void pump(connection);
   }
 
@@ -369,6 +394,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       queuedBytes: 0,
       handlingBytes: 0,
       held: 0,
+      granted: false,
       framesReceived: 0,
       acksSent: 0,
       junk: 0,
@@ -395,6 +421,8 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
         if (event.type === 'incomplete') log.warn({ peer: label, bytes: event.bytes }, 'MLLP: connection ended inside a frame; the partial frame is discarded, not acknowledged');
       }
       account(connection);
+      releaseGrant(connection);
+      resumeReaders();
       connection.ended = true;
       settleIdle(connection);
     });

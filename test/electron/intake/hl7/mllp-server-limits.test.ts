@@ -83,8 +83,8 @@ describe('MLLP memory is bounded in bytes', () => {
       return waiting.length > 0 && flushed.filter((count) => count === frames.length).length + paused >= clients.length;
     });
     const external = process.memoryUsage().arrayBuffers;
-    // The stated bound: maxQueuedBytes + one frame (the one allowed to finish) + a read chunk per connection.
-    const bound = maxQueuedBytes + 16 * MIB + clients.length * 64 * 1024;
+    // The stated bound: maxQueuedBytes + maxLargeFrames (2) frames of 16 MiB + 128 KiB per connection.
+    const bound = maxQueuedBytes + 2 * 16 * MIB + clients.length * 128 * 1024;
     // Independent of the server's accounting: all Buffers in this process (the senders' frames,
     // the socket buffers, and what the listener holds).
     expect(external).toBeLessThanOrEqual(bound + 3 * 16 * MIB + 32 * MIB);
