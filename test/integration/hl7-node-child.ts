@@ -10,10 +10,24 @@
 // HDMS_CHILD_KILL_AFTER_APPENDS=N (test-only, this script is never packaged): the process SIGKILLs
 // itself as soon as the journal append that brings the count of durable appends to N resolves, i.e.
 // right after that batch's fdatasync and before any of its messages is acknowledged.
+// HDMS_CHILD_GC_ON_SIGUSR2=1 (benchmarks): SIGUSR2 runs a full garbage collection and prints "gc",
+// so that RSS samples measure what is retained, not garbage not yet collected.
 import net from 'node:net';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { startBody, type Body } from '../../electron/body';
 import { Journal } from '../../electron/storage/journal';
+
+function gcOnSignal(): void {
+  if (process.env['HDMS_CHILD_GC_ON_SIGUSR2'] !== '1') return;
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  process.on('SIGUSR2', () => {
+    gc();
+    process.stdout.write('gc\n');
+  });
+}
 
 function killAfterAppends(): void {
   const limit = Number(process.env['HDMS_CHILD_KILL_AFTER_APPENDS'] ?? 0);
@@ -50,6 +64,7 @@ async function main(): Promise<void> {
   const [dataDir, portArg] = process.argv.slice(2);
   if (dataDir === undefined) throw new Error('usage: hl7-node-child DATA_DIR [PORT]');
   killAfterAppends();
+  gcOnSignal();
   const logLevel = (process.env['HDMS_CHILD_LOG'] ?? 'silent') as 'silent';
   const wanted = Number(portArg ?? 0);
   // A free port can be taken between our probe and the body's listen: try a few.
