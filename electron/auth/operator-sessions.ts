@@ -44,7 +44,6 @@ export class OperatorSessions {
 
   /** Starts an attempt on `slot` for a connection; the role is what the keyring gives the slot's owner. */
   begin(connectionId: string, slot: KeySlot, keyring: Keyring): { attempt: string; challenge: Buffer } {
-    if (slot.publicKey === undefined) throw new AccessRefusal('E_CONFLICT', 'This key slot predates signed sessions; an administrator must re-create it.');
     const role = roleOf(slot.operatorId, keyring);
     if (role === null) throw new AccessRefusal('E_FORBIDDEN', 'That operator account is disabled or does not exist.');
     this.prune();
@@ -59,19 +58,33 @@ export class OperatorSessions {
    * Checks the proof of an attempt. On success the connection holds a session for the slot's
    * owner; the attempt is used up either way. Returns null when the proof does not verify.
    */
-  finish(connectionId: string, attemptId: string, signature: Buffer, keyring: Keyring): SessionRecord | null {
+  /** The attempt a connection began, if it is still open (not used up, not expired). */
+  pending(connectionId: string, attemptId: string): Readonly<Pick<Attempt, 'slot'>> | null {
+    const attempt = this.attempts.get(attemptId);
+    return attempt === undefined || attempt.connectionId !== connectionId || attempt.expiresAt < this.now() ? null : attempt;
+  }
+
+  /**
+   * Checks the proof of an attempt. On success the connection holds a session for the slot's
+   * owner; the attempt is used up either way. Returns null when the proof does not verify.
+   * `upgraded`: the attempt's format-1 slot was just re-made as format 2 (same id), and the proof
+   * is checked with the new slot's key.
+   */
+  finish(connectionId: string, attemptId: string, signature: Buffer, keyring: Keyring, upgraded = false): SessionRecord | null {
     const attempt = this.attempts.get(attemptId);
     this.attempts.delete(attemptId);
     if (attempt === undefined || attempt.connectionId !== connectionId || attempt.expiresAt < this.now()) {
       throw new AccessRefusal('E_CONFLICT', 'That unlock attempt is unknown or expired; start again.');
     }
-    // The keyring may have changed since the attempt began: the slot must still be there, unchanged.
+    // The keyring may have changed since the attempt began: the slot must still be there, unchanged
+    // (or, for an upgrade, re-made as format 2 under the same id).
     const current = keyring.slots.find((slot) => slot.id === attempt.slot.id);
     const role = roleOf(attempt.slot.operatorId, keyring);
-    if (current === undefined || current.publicKey !== attempt.slot.publicKey || role === null) {
+    const same = upgraded ? attempt.slot.publicKey === undefined && current?.publicKey !== undefined : current?.publicKey === attempt.slot.publicKey;
+    if (current === undefined || current.publicKey === undefined || !same || role === null) {
       throw new AccessRefusal('E_CONFLICT', 'The keyring changed during the unlock; start again.');
     }
-    if (!verifyProof(attempt.slot.publicKey!, sessionProofMessage(attempt.challenge, attempt.slot.id), signature)) return null;
+    if (!verifyProof(current.publicKey, sessionProofMessage(attempt.challenge, attempt.slot.id), signature)) return null;
     const session: SessionRecord = { operatorId: attempt.slot.operatorId, role, slotId: attempt.slot.id, erasures: new Set() };
     this.sessions.set(connectionId, session);
     return session;
@@ -87,11 +100,15 @@ export class OperatorSessions {
     for (const [id, attempt] of this.attempts) if (attempt.connectionId === connectionId) this.attempts.delete(id);
   }
 
-  /** Ends every session of an operator whose account or slot is gone or changed role (after a keyring change). */
+  /**
+   * After a keyring change: ends every session whose operator is gone, disabled or holds another
+   * role now, and a recovery session once no recovery slot is left. A changed passphrase (a new
+   * slot of the same operator) keeps the session.
+   */
   revalidate(keyring: Keyring): void {
     for (const [connectionId, session] of this.sessions) {
-      const slot = keyring.slots.find((candidate) => candidate.id === session.slotId);
-      if (slot === undefined || roleOf(session.operatorId, keyring) !== session.role) this.sessions.delete(connectionId);
+      const stillThere = session.operatorId === RECOVERY_PRINCIPAL ? keyring.slots.some((slot) => slot.kind === 'recovery') : true;
+      if (!stillThere || roleOf(session.operatorId, keyring) !== session.role) this.sessions.delete(connectionId);
     }
   }
 

@@ -36,3 +36,18 @@ export function checkKeyringInvariants(keyring: Keyring): void {
     if (!owner) throw new KeyringRefusal('E_BAD_REQUEST', `keyring.slots.${index}.operatorId: the slot's owner is not an operator of this keyring.`);
   }
 }
+
+/**
+ * The one change a format-1 slot's first unlock may make without a session: that slot re-made as
+ * format 2 (same id, kind and owner), the keyring otherwise as it was (its integrity tag aside).
+ */
+export function checkLegacyUpgrade(current: Keyring, next: Keyring, slotId: string): void {
+  const before = current.slots.find((slot) => slot.id === slotId);
+  const after = next.slots.find((slot) => slot.id === slotId);
+  if (before === undefined || before.publicKey !== undefined) throw new KeyringRefusal('E_CONFLICT', 'Only a format-1 key slot is upgraded at unlock.');
+  if (after === undefined || after.publicKey === undefined || after.kind !== before.kind || after.operatorId !== before.operatorId) {
+    throw new KeyringRefusal('E_BAD_REQUEST', 'upgrade: the slot must stay the same slot (id, kind, owner), re-made as format 2.');
+  }
+  const rest = (keyring: Keyring) => JSON.stringify({ ...keyring, revision: 0, integrity: '', slots: keyring.slots.filter((slot) => slot.id !== slotId) });
+  if (rest(current) !== rest(next)) throw new KeyringRefusal('E_FORBIDDEN', 'upgrade: nothing but the slot being unlocked may change.');
+}

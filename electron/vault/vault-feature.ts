@@ -1,18 +1,27 @@
+import type { KeySlot } from '../../shared/crypto/key-slots';
 import type { Keyring } from '../../shared/ipc';
 import { AccessRefusal, RECOVERY_PRINCIPAL } from '../auth/operator-sessions';
 import { checkIntakePublicKey } from '../crypto/node-sealer';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import type { KeychainPort } from './keychain';
-import { checkKeyringChange, checkKeyringInvariants } from './keyring-policy';
+import { checkKeyringChange, checkKeyringInvariants, checkLegacyUpgrade } from './keyring-policy';
 import { KeyringRefusal } from './keyring-store';
-import { UnlockThrottle } from './unlock-throttle';
+import { throttleDelayMs, UnlockThrottle } from './unlock-throttle';
 import { NO_VAULT, VaultStateRefusal } from './vault-host';
 
 /** Journal kind of a keyring change (the mind journals who changed what, as operator.changed). */
 export const KEYRING_CHANGED_KIND = 'vault.keyringChanged';
 /** The mind's erasure record, which must precede the body's part of an erasure. */
 export const ERASURE_KIND = 'erasure.patient';
+
+/**
+ * Whose failures an attempt on this slot counts toward: the operator's passphrase (whichever slot
+ * holds it), or that one recovery or keychain slot (a fresh keychain slot starts afresh).
+ */
+function throttleIdOf(slot: Pick<KeySlot, 'kind' | 'operatorId' | 'id'>): string {
+  return slot.kind === 'passphrase' ? slot.operatorId : `${slot.kind}:${slot.id}`;
+}
 
 /** No OS keychain on this host, or none usable now. */
 export class KeychainRefusal extends KeyringRefusal {}
@@ -64,22 +73,45 @@ export function vaultFeature(services: BodyServices) {
         const keyring = await requireKeyring();
         const slot = keyring.slots.find((candidate) => candidate.kind === kind && candidate.operatorId === (kind === 'recovery' ? RECOVERY_PRINCIPAL : operatorId));
         if (slot === undefined) throw new AccessRefusal('E_CONFLICT', kind === 'keychain' ? 'This vault has no keychain slot for that operator.' : 'No such key slot in this vault.');
-        const throttleId = slot.operatorId;
-        const { retryAfterMs } = await throttle.retryAfterMs(throttleId);
+        // Per slot kind: a stale keychain key must not delay the operator's passphrase (and the
+        // recovery and keychain keys are 256 random bits: nothing to guess there anyway).
+        const throttleId = throttleIdOf(slot);
+        // An administrator's session (the recovery holder's too) may set any passphrase anyway, so
+        // its switch to the operator whose passphrase it just set is not slowed down.
+        const admin = sessions.get(context.connectionId)?.role === 'admin';
+        const { retryAfterMs } = admin ? { retryAfterMs: 0 } : await throttle.retryAfterMs(throttleId);
         if (retryAfterMs > 0) return { state: 'wait' as const, retryAfterMs };
         const { attempt, challenge } = sessions.begin(context.connectionId, slot, keyring);
-        const counted = await throttle.report(throttleId, false);
-        log.info({ kind, failuresBefore: counted.failures - 1 }, 'unlock attempt served');
-        return { state: 'ready' as const, attempt, challenge: challenge.toString('base64url'), slot };
+        const counted = admin ? { failures: 0 } : await throttle.report(throttleId, false);
+        log.info({ kind, failuresBefore: Math.max(0, counted.failures - 1) }, 'unlock attempt served');
+        return {
+          state: 'ready' as const,
+          attempt,
+          challenge: challenge.toString('base64url'),
+          slot,
+          retryAfterFailureMs: throttleDelayMs(counted.failures),
+          // A format-1 slot has no key to prove with: its upgrade rewrites the keyring (see unlockFinish).
+          ...(slot.publicKey === undefined ? { legacyKeyring: keyring } : {}),
+        };
       },
-      'vault.unlockFinish': async ({ attempt, signature }, context) => {
-        const keyring = await requireKeyring();
-        const session = sessions.finish(context.connectionId, attempt, Buffer.from(signature, 'base64url'), keyring);
+      'vault.unlockFinish': async ({ attempt, signature, upgrade }, context) => {
+        let keyring = await requireKeyring();
+        if (upgrade !== undefined) {
+          const pending = sessions.pending(context.connectionId, attempt);
+          if (pending === null) throw new AccessRefusal('E_CONFLICT', 'That unlock attempt is unknown or expired; start again.');
+          const open = await vault.require();
+          ({ next: keyring } = await keyrings.update(upgrade, keyring.revision, (current, next) => checkLegacyUpgrade(current, next, pending.slot.id)));
+          const { seq } = await open.storage.journal.append({ kind: KEYRING_CHANGED_KIND, operator: null, objects: [], meta: null });
+          open.onDurable(seq);
+          log.info({ kind: pending.slot.kind }, 'format-1 key slot upgraded at unlock');
+        }
+        const session = sessions.finish(context.connectionId, attempt, Buffer.from(signature, 'base64url'), keyring, upgrade !== undefined);
         if (session === null) {
           log.warn('unlock proof did not verify');
           throw new AccessRefusal('E_FORBIDDEN', 'The unlock proof did not verify.');
         }
-        await throttle.report(session.operatorId, true);
+        const provenSlot = keyring.slots.find((candidate) => candidate.id === session.slotId);
+        if (provenSlot !== undefined) await throttle.report(throttleIdOf(provenSlot), true);
         log.info({ role: session.role, recovery: session.operatorId === RECOVERY_PRINCIPAL }, 'operator session opened');
         return { operatorId: session.operatorId, role: session.role, slotId: session.slotId };
       },

@@ -18,10 +18,14 @@ export {
   createPassphraseSlot,
   createRecoverySlot,
   KeySlotError,
+  openKeySlot,
   unwrapSlot,
   type KeySlot,
+  type OpenedSlot,
   type PassphraseSlot,
+  type SlotSecret,
 } from '../../shared/crypto/key-slots';
+export { generateOperatorSigningKey, signSessionProof, type OperatorSigningKey } from '../../shared/crypto/operator-signing';
 export { formatRecoveryKey, generateRecoveryKey, parseRecoveryKey, RecoveryKeyError } from '../../shared/crypto/recovery-key';
 export { estimatePassphraseStrength, PASSPHRASE_MIN_LENGTH } from '../../shared/crypto/passphrase-strength';
 export {

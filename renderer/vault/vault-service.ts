@@ -1,5 +1,6 @@
 import type { ClinicalRecord, ExtendedRecord, IntakeQuarantine, Merge, Patient } from '../../shared/domain/clinical';
 import type { Hl7Charset, IntakeMessageResult } from '../../shared/ipc/intake-contract';
+import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
 
 /** Extended records a patient page shows (reports, orders, allergies, diagnoses, immunizations); merges are applied, not shown. */
 export type ChartRecord = Readonly<Exclude<ExtendedRecord, Merge>>;
@@ -14,7 +15,7 @@ export type ViewRecord = ClinicalRecord | ChartRecord;
  */
 
 export type VaultPhase = 'absent' | 'locked' | 'unlocked';
-export type OperatorRole = 'admin' | 'clinician' | 'researcher';
+export type OperatorRole = OperatorRoleName;
 
 export interface OperatorSummary {
   /** Pseudonymous, stable id recorded in every journal event the operator causes. */

@@ -34,7 +34,9 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   // Startup's unattended unlock (Electron only): the key opens only the keychain slot, which the
   // body serves one attempt at a time like any other.
   'vault.keychainLoad': 'anyone',
-  'vault.keychainClear': 'admin',
+  // Removing the kept key only ever turns unattended unlock off (startup clears a key that no
+  // longer opens its slot, before anyone has signed in).
+  'vault.keychainClear': 'anyone',
   'vault.erase': 'admin',
   'backup.export': 'admin',
   'backup.inspect': 'setup',

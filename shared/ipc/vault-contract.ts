@@ -104,11 +104,28 @@ export const vaultMethods = {
     z.strictObject({ operatorId: principal, kind: z.enum(['passphrase', 'recovery', 'keychain']) }),
     z.discriminatedUnion('state', [
       z.strictObject({ state: z.literal('wait'), retryAfterMs: z.number().int().positive() }),
-      z.strictObject({ state: z.literal('ready'), attempt: base64url.max(64), challenge: base64urlBytes(32), slot: KeySlotSchema }),
+      z.strictObject({
+        state: z.literal('ready'),
+        attempt: base64url.max(64),
+        challenge: base64urlBytes(32),
+        slot: KeySlotSchema,
+        /** The wait before the next attempt if this one is never proven (a wrong passphrase). */
+        retryAfterFailureMs: z.number().int().nonnegative(),
+        /** For a format-1 slot only: the keyring, which its upgrade (see unlockFinish) rewrites. */
+        legacyKeyring: KeyringSchema.optional(),
+      }),
     ]),
   ),
-  /** Proves an attempt (ECDSA P-256 over the challenge and slot id); this connection then acts as that operator. */
-  'vault.unlockFinish': method(z.strictObject({ attempt: base64url.max(64), signature: base64urlBytes(64) }), OperatorSessionSchema),
+  /**
+   * Proves an attempt (ECDSA P-256 over the challenge and slot id); this connection then acts as
+   * that operator. A format-1 slot (made before signed sessions) has no key to prove with: its
+   * first unlock sends `upgrade`, the keyring with that one slot re-made as format 2, and proves
+   * with the new slot's key (trust on first use, once per legacy slot).
+   */
+  'vault.unlockFinish': method(
+    z.strictObject({ attempt: base64url.max(64), signature: base64urlBytes(64), upgrade: KeyringSchema.optional() }),
+    OperatorSessionSchema,
+  ),
   /** Ends this connection's session (lock, sign out). */
   'vault.lock': method(empty, empty),
   /** This connection's session, if any. */

@@ -31,7 +31,7 @@ export const OperatorChangedMetaSchema = z.strictObject({
   action: z.enum(['created', 'added', 'disabled', 'enabled', 'passphrase-reset', 'passphrase-changed', 'recovered']),
   /** Pseudonymous id of the operator changed (the acting one is the record's `operator`). */
   subject: z.string().max(64),
-  role: z.enum(['admin', 'clinician', 'researcher']),
+  role: z.enum(['admin', 'clinician', 'researcher', 'auditor']),
 });
 export type OperatorChangedMeta = z.infer<typeof OperatorChangedMetaSchema>;
 

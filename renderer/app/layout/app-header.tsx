@@ -23,6 +23,8 @@ export function roleLabel(role: OperatorRole): string {
       return 'Clinician';
     case 'researcher':
       return 'Researcher';
+    case 'auditor':
+      return 'Auditor';
   }
 }
 

@@ -8,6 +8,8 @@ import { VaultError, type VaultService } from '../vault-service';
 import { createOpener, deriveVaultKeys, fromBase64Url, toBase64Url } from '../vault-crypto';
 import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { openBackupKeyring } from './backup-keyring';
+import { RECOVERY_SLOT_OWNER } from '../session/keyring/keyring-edits';
+import { unlockThroughBody } from '../session/unlock-attempts';
 
 /** The backup part of VaultService: export (journaled) and restore into an empty data folder. */
 export type BackupService = Pick<VaultService, 'exportBackup' | 'restoreBackup'>;
@@ -63,6 +65,18 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
         } finally {
           dataKey.fill(0);
         }
+        // The restored vault is locked at the body like any other: open this window's session
+        // through the body with the same secret (the slot it serves is the one just opened here).
+        const byPassphrase = 'passphrase' in input.secret;
+        const proven = await unlockThroughBody(
+          api,
+          byPassphrase ? operator.operatorId : RECOVERY_SLOT_OWNER,
+          byPassphrase ? 'passphrase' : 'recovery',
+          'passphrase' in input.secret ? input.secret.passphrase : input.secret.recoveryKey,
+          'The backup does not open with that secret.',
+        );
+        proven.master.fill(0);
+        proven.signingKey?.scalar.fill(0);
         // Busy before the session opens and until the rebuild is done: the UI must never take the
         // unlocked, still empty views for an empty vault. The session skips its own first sync
         // (the rebuild replays everything anyway).

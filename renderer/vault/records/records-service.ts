@@ -95,10 +95,12 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
           const seqs = messages.map((message) => message.seq);
           const objects = [...new Set(messages.flatMap((message) => message.objectIds))];
           const records = messages.reduce((sum, message) => sum + message.count, 0);
-          const erased = await api.vault.erase({ seqs, objects });
+          // The erasure is journaled first (authenticated, under this operator's pseudonym); the
+          // body erases only as part of that record, once (design: the body checks who asks).
+          const meta: ErasureMeta = { v: 1, patientId: member, messages: seqs.length, records, objects: objects.length };
+          const erasureSeq = await appendSessionEvent(api, s, MIND_KINDS.erasure, meta);
+          await api.vault.erase({ erasureSeq, seqs, objects });
           await indexing.enqueue(s, () => s.db.transaction('rw', patientTables(s.db), () => deletePatientRows(s.db, member)));
-          const meta: ErasureMeta = { v: 1, patientId: member, messages: erased.erasedRecords, records, objects: erased.deletedObjects };
-          await appendSessionEvent(api, s, MIND_KINDS.erasure, meta);
         }
       } catch (error) {
         throw asVaultError(error);

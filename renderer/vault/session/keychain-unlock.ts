@@ -2,13 +2,14 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { Keyring } from '../../../shared/ipc/vault-contract';
 import { asVaultError } from '../vault-errors';
 import { VaultError } from '../vault-service';
-import { fromBase64Url, randomBytes, toBase64Url, unwrapSlot } from '../vault-crypto';
+import { fromBase64Url, randomBytes, toBase64Url } from '../vault-crypto';
 import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import type { AutoUnlockMeta, AutoUnlockSettingMeta } from '../../../shared/journal/mind-meta';
 import { keychainSlotOf, withKeychainSlot, withoutKeychainSlot } from './keyring/keyring-edits';
 import { keyringIntact } from './keyring/keyring-integrity';
 import type { KeyringStore } from './keyring-store';
 import type { SessionLifecycle } from './session-lifecycle';
+import { currentKeyring, readDirectory, unlockThroughBody } from './unlock-attempts';
 import { appendSessionEvent, type SessionState, type VaultSession } from './vault-session';
 
 const noop = (): void => undefined;
@@ -99,11 +100,11 @@ export class KeychainUnlock {
       const { entry } = await this.api.vault.keychainLoad({});
       if (entry === null) this.stale = true;
       if (entry === null || this.state.current !== null) return;
-      const keyring = await this.keyrings.current();
-      if (keyring === null) return;
-      const operator = keyring.operators.find((o) => o.operatorId === entry.operatorId);
-      const slot = keychainSlotOf(keyring, entry.operatorId);
-      if (operator === undefined || slot === undefined) {
+      const directory = await readDirectory(this.api);
+      if (directory === null) return;
+      const operator = directory.operators.find((o) => o.operatorId === entry.operatorId);
+      const hasSlot = directory.slots.some((slot) => slot.kind === 'keychain' && slot.operatorId === entry.operatorId);
+      if (operator === undefined || !hasSlot) {
         this.stale = true;
         await this.clear();
         return;
@@ -112,17 +113,29 @@ export class KeychainUnlock {
       const kek = fromBase64Url(entry.key);
       let master: Uint8Array;
       try {
-        master = await unwrapSlot(slot, kek);
-      } catch {
-        this.stale = true;
-        await this.clear();
+        // The body serves the keychain slot one attempt at a time, like any other, and opens this
+        // window's session once the slot's key proves it.
+        const opened = await unlockThroughBody(this.api, entry.operatorId, 'keychain', kek, 'The keychain key does not open its slot.');
+        opened.signingKey?.scalar.fill(0);
+        master = opened.master;
+      } catch (error) {
+        if (error instanceof VaultError && error.code === 'E_WRONG_PASSPHRASE') {
+          this.stale = true;
+          await this.clear();
+        }
         return;
       } finally {
         kek.fill(0);
       }
       try {
-        if (!(await keyringIntact(master, keyring)) || this.state.current !== null) return;
-        const s = await this.lifecycle.open(master, keyring, operator);
+        const keyring = await currentKeyring(this.api);
+        if (keyring === null || !(await keyringIntact(master, keyring)) || this.state.current !== null) {
+          await this.api.vault.lock({}).catch(noop);
+          return;
+        }
+        const current = keyring.operators.find((o) => o.operatorId === entry.operatorId);
+        if (current === undefined) return;
+        const s = await this.lifecycle.open(master, keyring, current);
         const meta: AutoUnlockMeta = { v: 1, at: new Date().toISOString() };
         try {
           await appendSessionEvent(this.api, s, MIND_KINDS.autoUnlock, meta);

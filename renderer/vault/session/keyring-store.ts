@@ -62,7 +62,7 @@ export class KeyringStore {
   }
 }
 
-export function findOperator(keyring: Keyring, operatorId: string): KeyringOperator {
+export function findOperator(keyring: Pick<Keyring, 'operators'>, operatorId: string): KeyringOperator {
   const operator = keyring.operators.find((o) => o.operatorId === operatorId);
   if (operator === undefined) throw new VaultError('E_WRONG_PASSPHRASE', 'No such operator in this vault.');
   return operator;

@@ -38,7 +38,8 @@ export class SessionLifecycle {
     { autoSync = true }: { readonly autoSync?: boolean } = {},
   ): Promise<VaultSession> {
     const { state, indexing, autoLock, transport } = this.deps;
-    if (state.current !== null) this.lock();
+    // A session open already is closed in the mind only: the body's session is the one just proven.
+    if (state.current !== null) this.close();
     const vaultKeys = keys ?? (await deriveVaultKeys(master));
     const actor = await deriveOperatorId(vaultKeys.ledgerKey, operator.operatorId);
     const identity = await deriveNodeWallet(master);
@@ -74,7 +75,14 @@ export class SessionLifecycle {
     return s;
   }
 
+  /** Locks: closes the mind's session and ends this connection's session with the body. */
   lock(): void {
+    const wasOpen = this.deps.state.current !== null;
+    this.close();
+    if (wasOpen) this.deps.api.vault.lock({}).catch(noop);
+  }
+
+  private close(): void {
     const { state, autoLock } = this.deps;
     const s = state.leave();
     if (s === null) return;

@@ -2,17 +2,15 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { KeyringOperator } from '../../../shared/ipc/vault-contract';
 import { asVaultError } from '../vault-errors';
 import { VaultError, type VaultService } from '../vault-service';
-import { deriveVaultKeys, generateMasterSecret, parseRecoveryKey, unwrapSlot } from '../vault-crypto';
+import { deriveVaultKeys, generateMasterSecret, generateOperatorSigningKey, parseRecoveryKey, unwrapSlot } from '../vault-crypto';
 import type { AutoLock } from './auto-lock';
 import type { KeychainUnlock } from './keychain-unlock';
-import { buildFirstKeyring, passphraseSlotOf, recoverySlotOf, withNewOperator, withNewPassphrase, withOperatorDisabled, type SlotParams } from './keyring/keyring-edits';
+import { buildFirstKeyring, passphraseSlotOf, RECOVERY_SLOT_OWNER, withNewOperator, withNewPassphrase, withOperatorDisabled, type SlotParams } from './keyring/keyring-edits';
 import { checkNewPassphrase } from './keyring/passphrase-rules';
 import { findOperator, type KeyringStore } from './keyring-store';
 import type { SessionLifecycle } from './session-lifecycle';
-import { openSlot, throttleCheck, verified } from './unlock-attempts';
+import { currentKeyring, proveSession, readDirectory, unlockThroughBody, verified } from './unlock-attempts';
 import { summaryOf, type SessionState } from './vault-session';
-
-const noop = (): void => undefined;
 
 /** The keys-and-session part of VaultService: create, unlock, recover, lock, passphrases, auto-lock, auto-unlock, operators. */
 export type SessionService = Pick<
@@ -60,11 +58,14 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const master = generateMasterSecret();
       try {
         const keys = await deriveVaultKeys(master);
-        const { keyring, recoveryKey, adminId } = await buildFirstKeyring({ master, keys, operatorName: name, passphrase: input.passphrase, params: slotParams });
+        const { keyring, recoveryKey, adminId, adminSigningKey } = await buildFirstKeyring({ master, keys, operatorName: name, passphrase: input.passphrase, params: slotParams });
         try {
           await api.vault.create({ keyring });
         } catch (error) {
           throw asVaultError(error);
+        } finally {
+          // The body lets this window act as the new admin only after a signature from the admin's slot.
+          await proveSession(api, adminId, 'passphrase', adminSigningKey).finally(() => adminSigningKey.scalar.fill(0));
         }
         const s = await lifecycle.open(master, keyring, findOperator(keyring, adminId), keys);
         await keyrings.journalOperatorChange(s, s.operator, 'created');
@@ -82,51 +83,68 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     },
 
     async operators() {
-      const keyring = await keyrings.current();
-      return keyring === null ? [] : keyring.operators.map(summaryOf);
+      const directory = await readDirectory(api);
+      return directory === null ? [] : directory.operators.map(summaryOf);
     },
 
     async unlock(input) {
-      const keyring = await keyrings.current();
-      if (keyring === null) throw new VaultError('E_NODE', 'There is no vault in this data folder yet.');
-      const operator = findOperator(keyring, input.operatorId);
+      const directory = await readDirectory(api);
+      if (directory === null) throw new VaultError('E_NODE', 'There is no vault in this data folder yet.');
+      const operator = findOperator(directory, input.operatorId);
       if (operator.disabled) throw new VaultError('E_OPERATOR_DISABLED', 'This operator account is disabled; an administrator can enable it.');
-      await throttleCheck(api, operator.operatorId);
-      const slot = passphraseSlotOf(keyring, operator.operatorId);
-      if (slot === undefined) throw new VaultError('E_WRONG_PASSPHRASE', 'This operator has no passphrase; use the recovery key.');
-      const master = await openSlot(api, operator.operatorId, slot, input.passphrase, 'The passphrase is wrong.');
+      if (!directory.slots.some((slot) => slot.kind === 'passphrase' && slot.operatorId === operator.operatorId)) {
+        throw new VaultError('E_WRONG_PASSPHRASE', 'This operator has no passphrase; use the recovery key.');
+      }
+      const opened = await unlockThroughBody(api, operator.operatorId, 'passphrase', input.passphrase, 'The passphrase is wrong.', slotParams);
+      opened.signingKey?.scalar.fill(0);
+      const { master } = opened;
       try {
+        const keyring = await currentKeyring(api);
+        if (keyring === null) throw new VaultError('E_NODE', 'The node no longer has a vault keyring.');
         await verified(master, keyring);
-        await api.vault.reportUnlock({ operatorId: operator.operatorId, ok: true }).catch(noop);
-        await lifecycle.open(master, keyring, operator);
+        await lifecycle.open(master, keyring, findOperator(keyring, operator.operatorId));
+      } catch (error) {
+        await api.vault.lock({}).catch(() => undefined);
+        throw error;
       } finally {
         master.fill(0);
       }
     },
 
     async recover(input) {
-      const keyring = await keyrings.current();
-      if (keyring === null) throw new VaultError('E_NODE', 'There is no vault in this data folder yet.');
-      const operator = findOperator(keyring, input.operatorId);
+      const directory = await readDirectory(api);
+      if (directory === null) throw new VaultError('E_NODE', 'There is no vault in this data folder yet.');
+      const operator = findOperator(directory, input.operatorId);
       if (operator.disabled) throw new VaultError('E_OPERATOR_DISABLED', 'This operator account is disabled; an administrator can enable it.');
       const recoveryKey = await parseRecoveryKey(input.recoveryKey).catch((error: unknown) => {
         throw asVaultError(error);
       });
       try {
         checkNewPassphrase(input.newPassphrase, [operator.name]);
-        // Not throttled: the recovery key is 256 random bits (no guessing to slow down), and it is
-        // what an operator locked out by wrong passphrases reaches for.
-        const slot = recoverySlotOf(keyring);
-        if (slot === undefined) throw new VaultError('E_WRONG_PASSPHRASE', 'This vault has no recovery key slot.');
-        const master = await unwrapSlot(slot, recoveryKey).catch((error: unknown) => {
-          throw asVaultError(error);
-        });
+        if (!directory.slots.some((slot) => slot.kind === 'recovery')) throw new VaultError('E_WRONG_PASSPHRASE', 'This vault has no recovery key slot.');
+        // The recovery key is 256 random bits, so the body's delay costs a guesser nothing extra;
+        // it still serves the slot one attempt at a time, like every other.
+        const opened = await unlockThroughBody(api, RECOVERY_SLOT_OWNER, 'recovery', recoveryKey, 'The recovery key is wrong.', slotParams);
+        opened.signingKey?.scalar.fill(0);
+        const { master } = opened;
         try {
+          const keyring = await currentKeyring(api);
+          if (keyring === null) throw new VaultError('E_NODE', 'The node no longer has a vault keyring.');
           await verified(master, keyring);
-          await api.vault.reportUnlock({ operatorId: operator.operatorId, ok: true }).catch(noop);
-          const s = await lifecycle.open(master, keyring, operator);
-          await keyrings.change(s, (fresh) => withNewPassphrase(s.master, fresh, operator.operatorId, input.newPassphrase, slotParams));
-          await keyrings.journalOperatorChange(s, operator, 'recovered');
+          const s = await lifecycle.open(master, keyring, findOperator(keyring, operator.operatorId));
+          // The recovery session may reset the passphrase; then this window acts as the operator
+          // themself (their role, not the recovery holder's administrator role).
+          const signingKey = await generateOperatorSigningKey();
+          try {
+            await keyrings.change(s, (fresh) => withNewPassphrase(s.master, fresh, operator.operatorId, input.newPassphrase, slotParams, signingKey));
+            await proveSession(api, operator.operatorId, 'passphrase', signingKey);
+          } finally {
+            signingKey.scalar.fill(0);
+          }
+          await keyrings.journalOperatorChange(s, s.operator, 'recovered');
+        } catch (error) {
+          if (state.current === null) await api.vault.lock({}).catch(() => undefined);
+          throw error;
         } finally {
           master.fill(0);
         }

@@ -1,44 +1,113 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
-import type { Keyring } from '../../../shared/ipc/vault-contract';
+import type { Keyring, KeyringDirectory } from '../../../shared/ipc/vault-contract';
 import { asVaultError, tamperedKeyring } from '../vault-errors';
 import { VaultError } from '../vault-service';
-import { KeySlotError, unwrapSlot } from '../vault-crypto';
-import { keyringIntact } from './keyring/keyring-integrity';
+import {
+  fromBase64Url,
+  generateOperatorSigningKey,
+  KeySlotError,
+  openKeySlot,
+  signSessionProof,
+  toBase64Url,
+  type KeySlot,
+  type OpenedSlot,
+  type OperatorSigningKey,
+  type SlotSecret,
+} from '../vault-crypto';
+import { keyringIntact, sealKeyring } from './keyring/keyring-integrity';
+import { remakeSlot, type SlotParams } from './keyring/keyring-edits';
 
 /**
- * One unlock attempt against the body's throttle: ask for the delay first, open the slot, report a
- * wrong secret (the body answers the next delay).
+ * Unlocking through the body (design §1: the body checks who asks). The body serves one slot per
+ * attempt and counts the attempt as a failure until it is proven; the mind opens the slot here
+ * and proves it with the signing key the slot holds, and only then may this connection read the
+ * journal or change anything. A wrong passphrase never reaches the body: the attempt simply stays
+ * a failure, and the next one waits.
  */
 
-export async function throttleCheck(api: Pick<HdmsApi, 'vault'>, operatorId: string): Promise<void> {
-  let retryAfterMs: number;
+export type SlotKind = KeySlot['kind'];
+
+/** The body's directory of operators and slots (no key material), readable while locked. */
+export async function readDirectory(api: Pick<HdmsApi, 'vault'>): Promise<KeyringDirectory | null> {
   try {
-    ({ retryAfterMs } = await api.vault.unlockThrottle({ operatorId }));
+    return (await api.vault.directory({})).directory;
   } catch (error) {
     throw asVaultError(error);
   }
-  if (retryAfterMs > 0) {
-    throw new VaultError('E_THROTTLED', `Too many wrong attempts: try again in ${Math.ceil(retryAfterMs / 1000)} s.`, retryAfterMs);
-  }
 }
 
-/** Tells the body how the attempt went; a wrong secret becomes E_WRONG_PASSPHRASE with the new delay. */
-async function reportFailure(api: Pick<HdmsApi, 'vault'>, operatorId: string, message: string): Promise<never> {
-  let retryAfterMs = 0;
-  try {
-    ({ retryAfterMs } = await api.vault.reportUnlock({ operatorId, ok: false }));
-  } catch {
-    // The attempt failed either way; the delay is advisory for the form.
+/**
+ * Opens the `kind` slot of `principal` (an operator id, or "recovery") with `secret` and opens the
+ * body session with it. A format-1 slot is re-made as format 2 on the way (`slotParams` for its
+ * passphrase KDF). Returns what the slot held; throws E_THROTTLED, E_WRONG_PASSPHRASE or the
+ * body's refusal.
+ */
+export async function unlockThroughBody(
+  api: Pick<HdmsApi, 'vault'>,
+  principal: string,
+  kind: SlotKind,
+  secret: SlotSecret,
+  wrongMessage: string,
+  slotParams: SlotParams = {},
+): Promise<OpenedSlot> {
+  const begun = await api.vault.unlockBegin({ operatorId: principal, kind }).catch((error: unknown) => {
+    throw asVaultError(error);
+  });
+  if (begun.state === 'wait') {
+    throw new VaultError('E_THROTTLED', `Too many wrong attempts: try again in ${Math.ceil(begun.retryAfterMs / 1000)} s.`, begun.retryAfterMs);
   }
-  throw new VaultError('E_WRONG_PASSPHRASE', message, retryAfterMs);
-}
-
-/** Master from a slot; a wrong secret is reported and thrown as E_WRONG_PASSPHRASE. */
-export async function openSlot(api: Pick<HdmsApi, 'vault'>, operatorId: string, slot: unknown, secret: string | Uint8Array, wrongMessage: string): Promise<Uint8Array> {
+  let opened: OpenedSlot;
   try {
-    return await unwrapSlot(slot, secret);
+    opened = await openKeySlot(begun.slot, secret);
   } catch (error) {
-    if (error instanceof KeySlotError && error.code === 'E_WRONG_SECRET') return reportFailure(api, operatorId, wrongMessage);
+    if (error instanceof KeySlotError && error.code === 'E_WRONG_SECRET') throw new VaultError('E_WRONG_PASSPHRASE', wrongMessage, begun.retryAfterFailureMs);
+    throw asVaultError(error);
+  }
+  try {
+    if (opened.signingKey !== null) {
+      await finish(api, begun.attempt, begun.challenge, begun.slot.id, opened.signingKey);
+      return opened;
+    }
+    // A slot made before signed sessions: re-make it (same id, same secret) with a signing key,
+    // store that keyring with the proof, and go on as if it had always been format 2.
+    if (begun.legacyKeyring === undefined) throw new VaultError('E_NODE', 'The node did not send the keyring to upgrade this key slot.');
+    const keyring = begun.legacyKeyring;
+    await verified(opened.master, keyring);
+    const signingKey = await generateOperatorSigningKey();
+    const slot = await remakeSlot(opened.master, begun.slot, secret, signingKey, slotParams);
+    const upgraded = await sealKeyring(opened.master, { ...keyring, revision: keyring.revision + 1, slots: keyring.slots.map((s) => (s.id === slot.id ? slot : s)) });
+    await finish(api, begun.attempt, begun.challenge, begun.slot.id, signingKey, upgraded);
+    return { slot, master: opened.master, signingKey };
+  } catch (error) {
+    opened.master.fill(0);
+    opened.signingKey?.scalar.fill(0);
+    throw error;
+  }
+}
+
+/** Opens the body session for a slot whose signing key the mind holds already (it just made the slot). */
+export async function proveSession(api: Pick<HdmsApi, 'vault'>, principal: string, kind: SlotKind, signingKey: OperatorSigningKey): Promise<void> {
+  const begun = await api.vault.unlockBegin({ operatorId: principal, kind }).catch((error: unknown) => {
+    throw asVaultError(error);
+  });
+  if (begun.state === 'wait') throw new VaultError('E_THROTTLED', `Too many wrong attempts: try again in ${Math.ceil(begun.retryAfterMs / 1000)} s.`, begun.retryAfterMs);
+  await finish(api, begun.attempt, begun.challenge, begun.slot.id, signingKey);
+}
+
+async function finish(api: Pick<HdmsApi, 'vault'>, attempt: string, challenge: string, slotId: string, key: OperatorSigningKey, upgrade?: Keyring): Promise<void> {
+  const signature = toBase64Url(await signSessionProof(key, fromBase64Url(challenge), slotId));
+  try {
+    await api.vault.unlockFinish(upgrade === undefined ? { attempt, signature } : { attempt, signature, upgrade });
+  } catch (error) {
+    throw asVaultError(error);
+  }
+}
+
+/** The whole keyring (the body answers it to an open session). */
+export async function currentKeyring(api: Pick<HdmsApi, 'vault'>): Promise<Keyring | null> {
+  try {
+    return (await api.vault.keyring({})).keyring;
+  } catch (error) {
     throw asVaultError(error);
   }
 }

@@ -11,7 +11,7 @@ import { searchPatientIds } from '../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../renderer/vault/views/token-cache';
 import { patientDetail, quarantineEntries, resolveSearchIds } from '../../../renderer/vault/views/view-reads';
 import { openVaultDb, type VaultDb } from '../../../renderer/vault/views/vault-db';
-import { appendSealedRecord, createFakeBody, type FakeBody } from './support/fake-body';
+import { appendSealedRecord, createFakeBody, type FakeBody, TEST_ADMIN_SESSION } from './support/fake-body';
 
 const SURVIVOR: Patient = {
   identifiers: [{ value: 'MRN-1001', authority: 'CLINIC', type: 'MR' }],
@@ -137,6 +137,8 @@ async function setup() {
   const body = createFakeBody();
   const keys = await deriveVaultKeys(generateMasterSecret());
   body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  // Views only: the body's session of an administrator, as an unlocked mind would hold it.
+  body.session = TEST_ADMIN_SESSION;
   const db = openVaultDb('hl7-vault-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
   const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
   return { body, keys, db, context };

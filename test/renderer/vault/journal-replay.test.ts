@@ -10,7 +10,7 @@ import { TaskSlicer } from '../../../renderer/vault/views/task-slices';
 import { searchPatientIds } from '../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../renderer/vault/views/token-cache';
 import { CURSOR_KEY, openVaultDb, type VaultDb } from '../../../renderer/vault/views/vault-db';
-import { createFakeBody } from './support/fake-body';
+import { createFakeBody, TEST_ADMIN_SESSION } from './support/fake-body';
 import { recordTokens } from '../../../shared/crypto/blind-index';
 
 async function setup(patients = 15) {
@@ -19,6 +19,8 @@ async function setup(patients = 15) {
   const keys = await deriveVaultKeys(master);
   // The fake body seals demo intake to the keyring's public key; a minimal keyring is enough.
   body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  // Views only: the body's session of an administrator, as an unlocked mind would hold it.
+  body.session = TEST_ADMIN_SESSION;
   await body.api.demo.import({ patients });
   const db = openVaultDb('test-vault-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
   const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };

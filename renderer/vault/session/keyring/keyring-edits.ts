@@ -5,10 +5,14 @@ import {
   createPassphraseSlot,
   createRecoverySlot,
   formatRecoveryKey,
+  generateOperatorSigningKey,
   generateRecoveryKey,
+  parseRecoveryKey,
   randomBytes,
   toBase64Url,
   type KeySlot,
+  type OperatorSigningKey,
+  type SlotSecret,
   type VaultKeys,
 } from '../../vault-crypto';
 import { sealKeyring, type KeyringDraft } from './keyring-integrity';
@@ -35,12 +39,38 @@ export function newLocalAccountId(): string {
   return toBase64Url(randomBytes(16));
 }
 
-function passphraseSlot(master: Uint8Array, operatorId: string, passphrase: string, params: SlotParams): Promise<KeySlot> {
-  return createPassphraseSlot(
-    params.testOnlyIterations === undefined
-      ? { master, operatorId, passphrase }
-      : { master, operatorId, passphrase, testOnlyIterations: params.testOnlyIterations },
-  );
+/**
+ * Every slot holds a signing key of its own (format 2): the body lets a connection act as the
+ * slot's owner only after a signature with it (unlock-attempts.ts). Random per slot, so nobody
+ * who holds the master can sign as someone else.
+ */
+async function passphraseSlot(master: Uint8Array, operatorId: string, passphrase: string, params: SlotParams, signingKey?: OperatorSigningKey, id?: string): Promise<KeySlot> {
+  const key = signingKey ?? (await generateOperatorSigningKey());
+  return createPassphraseSlot({
+    master,
+    operatorId,
+    passphrase,
+    signingKey: key,
+    ...(id === undefined ? {} : { id }),
+    ...(params.testOnlyIterations === undefined ? {} : { testOnlyIterations: params.testOnlyIterations }),
+  });
+}
+
+/** The same slot (id, kind, owner, secret) re-made as format 2 with `signingKey`: a format-1 slot's upgrade at unlock. */
+export async function remakeSlot(master: Uint8Array, slot: KeySlot, secret: SlotSecret, signingKey: OperatorSigningKey, params: SlotParams): Promise<KeySlot> {
+  switch (slot.kind) {
+    case 'passphrase':
+      if (typeof secret !== 'string') throw new TypeError('A passphrase slot is re-made with its passphrase.');
+      return passphraseSlot(master, slot.operatorId, secret, params, signingKey, slot.id);
+    case 'recovery': {
+      const recoveryKey = typeof secret === 'string' ? await parseRecoveryKey(secret) : secret;
+      if (!(recoveryKey instanceof Uint8Array)) throw new TypeError('A recovery slot is re-made with the recovery key.');
+      return createRecoverySlot({ master, operatorId: slot.operatorId, recoveryKey, signingKey, id: slot.id });
+    }
+    case 'keychain':
+      if (typeof secret === 'string') throw new TypeError('A keychain slot is re-made with its key.');
+      return createKeychainSlot({ master, operatorId: slot.operatorId, kek: secret, signingKey, id: slot.id });
+  }
 }
 
 export interface NewKeyring {
@@ -48,6 +78,8 @@ export interface NewKeyring {
   /** Shown once, never stored. */
   readonly recoveryKey: string;
   readonly adminId: string;
+  /** The signing key in the admin's passphrase slot: proves the first session right after create. */
+  readonly adminSigningKey: OperatorSigningKey;
 }
 
 export async function buildFirstKeyring(input: {
@@ -60,10 +92,11 @@ export async function buildFirstKeyring(input: {
 }): Promise<NewKeyring> {
   const adminId = newLocalAccountId();
   const recoveryBytes = generateRecoveryKey();
+  const adminSigningKey = await generateOperatorSigningKey();
   try {
     const [slot, recoverySlot, recoveryKey] = await Promise.all([
-      passphraseSlot(input.master, adminId, input.passphrase, input.params),
-      createRecoverySlot({ master: input.master, operatorId: RECOVERY_SLOT_OWNER, recoveryKey: recoveryBytes }),
+      passphraseSlot(input.master, adminId, input.passphrase, input.params, adminSigningKey),
+      generateOperatorSigningKey().then((signingKey) => createRecoverySlot({ master: input.master, operatorId: RECOVERY_SLOT_OWNER, recoveryKey: recoveryBytes, signingKey })),
       formatRecoveryKey(recoveryBytes),
     ]);
     const draft: KeyringDraft = {
@@ -76,7 +109,7 @@ export async function buildFirstKeyring(input: {
       operators: [{ operatorId: adminId, name: input.operatorName.trim(), role: 'admin', disabled: false }],
       slots: [slot, recoverySlot],
     };
-    return { keyring: await sealKeyring(input.master, draft), recoveryKey, adminId };
+    return { keyring: await sealKeyring(input.master, draft), recoveryKey, adminId, adminSigningKey };
   } finally {
     recoveryBytes.fill(0);
   }
@@ -94,8 +127,9 @@ export async function withNewPassphrase(
   operatorId: string,
   passphrase: string,
   params: SlotParams,
+  signingKey?: OperatorSigningKey,
 ): Promise<Keyring> {
-  const slot = await passphraseSlot(master, operatorId, passphrase, params);
+  const slot = await passphraseSlot(master, operatorId, passphrase, params, signingKey);
   const slots = keyring.slots.filter((s) => !(s.kind === 'passphrase' && s.operatorId === operatorId));
   return nextRevision(master, keyring, { slots: [...slots, slot] });
 }
@@ -131,7 +165,7 @@ export function recoverySlotOf(keyring: Keyring): KeySlot | undefined {
  * opens the vault as the slot's operator, so any earlier keychain slot (of any operator) goes.
  */
 export async function withKeychainSlot(master: Uint8Array, keyring: Keyring, operatorId: string, kek: Uint8Array): Promise<Keyring> {
-  const slot = await createKeychainSlot({ master, operatorId, kek });
+  const slot = await createKeychainSlot({ master, operatorId, kek, signingKey: await generateOperatorSigningKey() });
   const slots = keyring.slots.filter((s) => s.kind !== 'keychain');
   return nextRevision(master, keyring, { slots: [...slots, slot] });
 }

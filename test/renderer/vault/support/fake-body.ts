@@ -1,10 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import type { Transport } from '../../../../shared/ipc/api-client';
 import { createApiClient } from '../../../../shared/ipc/api-client';
 import { methods, type EventName, type HdmsApi, type MethodName } from '../../../../shared/ipc/contract';
+import { METHOD_ACCESS, ROLES_OF_ACCESS } from '../../../../shared/ipc/method-access';
+import { sessionProofMessage } from '../../../../shared/crypto/operator-signing';
+import type { KeySlot } from '../../../../shared/crypto/key-slots';
 import type { WireResult } from '../../../../shared/ipc/errors';
 import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
-import { KeyringSchema, type Keyring } from '../../../../shared/ipc/vault-contract';
+import { KeyringSchema, type Keyring, type OperatorSession } from '../../../../shared/ipc/vault-contract';
 import { createSealer } from '../../../../shared/crypto/envelope';
 import { ENVELOPE_HEADER_LENGTH } from '../../../../shared/crypto/envelope-format';
 import { fromBase64Url, toBase64Url, utf8Encode } from '../../../../shared/crypto/bytes';
@@ -41,13 +44,45 @@ export interface FakeBody {
   readonly backups: Map<string, FakeBackup>;
   /** Sealed objects by id (intake raw bytes), served by objects.read. */
   readonly objects: Map<string, Uint8Array>;
+  /** The operator session the mind proved (the body's per-connection session), or null. */
+  session: OperatorSession | null;
 }
 
-class Refusal extends Error {}
+/** For tests that drive the fake body without a mind's unlock: an administrator's session. */
+export const TEST_ADMIN_SESSION: OperatorSession = { operatorId: 'op_test-admin', role: 'admin', slotId: 'slot_test' };
+
+class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly code: 'E_BAD_REQUEST' | 'E_FORBIDDEN' | 'E_CONFLICT' = 'E_BAD_REQUEST',
+  ) {
+    super(message);
+  }
+}
+
+/** Verifies an unlock proof as the body does (ECDSA P-256, P1363 signature, against the slot's key). */
+function proofHolds(slot: KeySlot, challenge: Uint8Array, signature: string): boolean {
+  if (slot.publicKey === undefined) return false;
+  const point = Buffer.from(slot.publicKey, 'base64url');
+  const key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, format: 'jwk' });
+  return verify('sha256', sessionProofMessage(challenge, slot.id), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
+}
 
 export function createFakeBody(options: { seed?: number; now?: Date; keychain?: boolean; backups?: Map<string, FakeBackup> } = {}): FakeBody {
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   const failures = new Map<string, { count: number; until: number }>();
+  const attempts = new Map<string, { slot: KeySlot; challenge: Uint8Array }>();
+  const countFailure = (principal: string): number => {
+    const count = (failures.get(principal)?.count ?? 0) + 1;
+    const delay = Math.min(300_000, 1000 * 2 ** (count - 1));
+    failures.set(principal, { count, until: body.now + delay });
+    return delay;
+  };
+  const roleOf = (principal: string): OperatorSession['role'] | null => {
+    if (principal === 'recovery') return 'admin';
+    const operator = body.keyring?.operators.find((o) => o.operatorId === principal);
+    return operator === undefined || operator.disabled ? null : operator.role;
+  };
   const emit = (name: EventName, payload: unknown): void => {
     for (const listener of [...(listeners.get(name) ?? [])]) listener(payload);
   };
@@ -73,19 +108,53 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       body.keyring = KeyringSchema.parse(keyring);
       return { revision: keyring.revision };
     },
-    'vault.unlockThrottle': ({ operatorId }: { operatorId: string }) => ({
-      retryAfterMs: Math.max(0, (failures.get(operatorId)?.until ?? 0) - body.now),
+    'vault.directory': () => ({
+      directory:
+        body.keyring === null
+          ? null
+          : { vaultId: body.keyring.vaultId, operators: structuredClone(body.keyring.operators), slots: body.keyring.slots.map(({ id, kind, operatorId }) => ({ id, kind, operatorId })) },
     }),
-    'vault.reportUnlock': ({ operatorId, ok }: { operatorId: string; ok: boolean }) => {
-      if (ok) {
-        failures.delete(operatorId);
-        return { retryAfterMs: 0, failures: 0 };
-      }
-      const count = (failures.get(operatorId)?.count ?? 0) + 1;
-      const delay = Math.min(300_000, 1000 * 2 ** (count - 1));
-      failures.set(operatorId, { count, until: body.now + delay });
-      return { retryAfterMs: delay, failures: count };
+    'vault.unlockBegin': ({ operatorId, kind }: { operatorId: string; kind: KeySlot['kind'] }) => {
+      const principal = kind === 'recovery' ? 'recovery' : operatorId;
+      const slot = body.keyring?.slots.find((candidate) => candidate.kind === kind && candidate.operatorId === principal);
+      if (slot === undefined || body.keyring === null) throw new Refusal('No such key slot.', 'E_CONFLICT');
+      const throttled = kind === 'passphrase' ? principal : `${kind}:${slot.id}`;
+      const admin = body.session?.role === 'admin';
+      const retryAfterMs = admin ? 0 : Math.max(0, (failures.get(throttled)?.until ?? 0) - body.now);
+      if (retryAfterMs > 0) return { state: 'wait', retryAfterMs };
+      const attempt = randomBytes(12).toString('base64url');
+      const challenge = new Uint8Array(randomBytes(32));
+      attempts.set(attempt, { slot: structuredClone(slot), challenge });
+      const retryAfterFailureMs = admin ? 0 : countFailure(throttled);
+      return {
+        state: 'ready',
+        attempt,
+        challenge: toBase64Url(challenge),
+        slot: structuredClone(slot),
+        retryAfterFailureMs,
+        ...(slot.publicKey === undefined ? { legacyKeyring: structuredClone(body.keyring) } : {}),
+      };
     },
+    'vault.unlockFinish': ({ attempt, signature, upgrade }: { attempt: string; signature: string; upgrade?: Keyring }) => {
+      const pending = attempts.get(attempt);
+      attempts.delete(attempt);
+      if (pending === undefined || body.keyring === null) throw new Refusal('Unknown attempt.', 'E_CONFLICT');
+      if (upgrade !== undefined) {
+        if (pending.slot.publicKey !== undefined || upgrade.revision !== body.keyring.revision + 1) throw new Refusal('Not an upgrade.', 'E_CONFLICT');
+        body.keyring = KeyringSchema.parse(upgrade);
+      }
+      const slot = body.keyring.slots.find((candidate) => candidate.id === pending.slot.id);
+      const role = roleOf(pending.slot.operatorId);
+      if (slot === undefined || role === null || !proofHolds(slot, pending.challenge, signature)) throw new Refusal('The unlock proof did not verify.', 'E_FORBIDDEN');
+      failures.delete(pending.slot.kind === 'passphrase' ? pending.slot.operatorId : `${pending.slot.kind}:${pending.slot.id}`);
+      body.session = { operatorId: pending.slot.operatorId, role, slotId: slot.id };
+      return { ...body.session };
+    },
+    'vault.lock': () => {
+      body.session = null;
+      return {};
+    },
+    'vault.session': () => ({ session: body.session === null ? null : { ...body.session } }),
     'vault.keychainStatus': () => ({ available: options.keychain === true }),
     'vault.keychainStore': ({ operatorId, key }: { operatorId: string; key: string }) => {
       if (options.keychain !== true || body.keychainStoreFails) throw new Refusal('No OS keychain.');
@@ -111,7 +180,8 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       emit('journal.appended', { lastSeq: seq });
       return { seq };
     },
-    'vault.erase': ({ seqs, objects }: { seqs: number[]; objects: string[] }) => {
+    'vault.erase': ({ erasureSeq, seqs, objects }: { erasureSeq: number; seqs: number[]; objects: string[] }) => {
+      if (body.journal[erasureSeq - 1]?.kind !== 'erasure.patient') throw new Refusal('Erase only as part of an erasure record.', 'E_FORBIDDEN');
       let erasedRecords = 0;
       for (const seq of seqs) {
         const index = seq - 1;
@@ -179,6 +249,12 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       body.calls.push({ method, payload });
       const handler = handlers[method];
       if (handler === undefined) return { ok: false, error: { code: 'E_UNKNOWN_METHOD', message: `Fake body has no ${method}.` } };
+      // The body's access rule, as the real body checks it (sessions are not per connection here: one mind).
+      const access = METHOD_ACCESS[method];
+      if (access !== 'anyone' && !(access === 'setup' && body.keyring === null)) {
+        const roles = ROLES_OF_ACCESS[access === 'setup' ? 'admin' : access];
+        if (body.session === null || !roles.includes(body.session.role)) return { ok: false, error: { code: 'E_FORBIDDEN', message: `${method}: not allowed without a session of the right role.` } };
+      }
       const parsed = methods[method].request.safeParse(payload);
       if (!parsed.success) return { ok: false, error: { code: 'E_BAD_REQUEST', message: `${method}: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}` } };
       try {
@@ -186,7 +262,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
         methods[method].response.parse(value);
         return { ok: true, value };
       } catch (error) {
-        if (error instanceof Refusal) return { ok: false, error: { code: 'E_BAD_REQUEST', message: error.message } };
+        if (error instanceof Refusal) return { ok: false, error: { code: error.code, message: error.message } };
         throw error;
       }
     },
@@ -208,6 +284,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
     keychainStoreFails: false,
     backups: options.backups ?? new Map(),
     objects: new Map(),
+    session: null,
   };
   return body;
 }

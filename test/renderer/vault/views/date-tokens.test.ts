@@ -11,7 +11,7 @@ import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { searchPatientIds } from '../../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { CURSOR_KEY, openVaultDb, readCursor, viewDbName } from '../../../../renderer/vault/views/vault-db';
-import { createFakeBody } from '../support/fake-body';
+import { createFakeBody, TEST_ADMIN_SESSION } from '../support/fake-body';
 
 /**
  * Birth dates in the blind index are one full-date token: a year token would link everyone born
@@ -39,6 +39,8 @@ describe('birth dates in the blind index', () => {
     const body = createFakeBody();
     const keys = await deriveVaultKeys(generateMasterSecret());
     body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+    // Views only: the body's session of an administrator, as an unlocked mind would hold it.
+    body.session = TEST_ADMIN_SESSION;
     await body.api.demo.import({ patients: 6 });
     const db = openVaultDb('date-tokens-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
     await replayJournal({ api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true });
