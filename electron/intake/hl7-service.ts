@@ -38,7 +38,8 @@ export interface Hl7ServiceOptions {
   /**
    * Intake worker threads that parse, map and seal MLLP frames off the listener's thread
    * (hl7/hl7-prepare-pool.ts); `threads` defaults to `defaultPrepareThreads()` (0 on 2 CPUs or
-   * fewer). Absent, or 0 threads: everything runs on the listener's thread.
+   * fewer). The same script runs the budget worker for large frames (hl7/hl7-budget-worker.ts),
+   * whatever `threads` says. Absent: everything runs on the listener's thread.
    */
   readonly prepareWorkers?: { readonly script: string; readonly threads?: number };
 }
