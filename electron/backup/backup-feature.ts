@@ -1,9 +1,9 @@
-import path from 'node:path';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import { NO_VAULT, VaultStateRefusal } from '../vault/vault-host';
 import { exportBackup } from './backup-export';
 import { readBackupHead } from './backup-format';
+import { resolveBackupPath } from './backup-paths';
 import { restoreBackup } from './backup-restore';
 
 /** `backup.*`: one encrypted file of the whole vault, and restoring one into an empty data folder. */
@@ -19,7 +19,7 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
           return exportBackup({ dataDir: config.dataDir, storage: open.storage, sealer: open.sealer, keyring, log });
         }),
       'backup.inspect': async ({ path: file }) => {
-        const head = await readBackupHead(resolveBackupPath(config.dataDir, file));
+        const head = await readBackupHead(await resolveBackupPath(config.dataDir, file));
         return {
           keyring: head.preamble.keyring,
           createdAt: head.preamble.createdAt,
@@ -32,7 +32,7 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
           if (vault.isOpen || (await keyrings.exists())) {
             throw new VaultStateRefusal('E_CONFLICT', 'This data folder holds a vault already; restore into an empty data folder.');
           }
-          const restored = await restoreBackup({ dataDir: config.dataDir, file: resolveBackupPath(config.dataDir, file), dataKey: new Uint8Array(Buffer.from(dataKey, 'base64url')), log });
+          const restored = await restoreBackup({ dataDir: config.dataDir, file: await resolveBackupPath(config.dataDir, file), dataKey: new Uint8Array(Buffer.from(dataKey, 'base64url')), log });
           const open = await vault.require();
           notifier.reset();
           notifier.note(open.storage.journal.lastSeq);
@@ -42,9 +42,4 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
         }),
     },
   });
-}
-
-/** A backup path from the mind: absolute, or a file name inside `<data>/backups/`. */
-function resolveBackupPath(dataDir: string, file: string): string {
-  return path.isAbsolute(file) ? file : path.join(dataDir, 'backups', file);
 }

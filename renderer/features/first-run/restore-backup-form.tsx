@@ -50,7 +50,7 @@ export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
         onValue={setPath}
         autoComplete="off"
         spellCheck={false}
-        hint="The full path of the .hdmsbackup file, as Export backup showed it."
+        hint="The full path of the .hdmsbak file, as Export backup showed it."
       />
       <fieldset className="choice-group" role="radiogroup" aria-labelledby={legendId}>
         <legend id={legendId} className="choice-group__legend">

@@ -163,9 +163,11 @@ describe('backup', () => {
     expect(truncated).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
     expect(await listTree(target)).toEqual(before);
 
-    const notBackup = path.join(dir, 'note.txt');
+    const notBackup = path.join(dir, 'note.hdmsbak');
     await writeFile(notBackup, 'hello');
     await expect(fresh.router.dispatch('backup.inspect', { path: notBackup }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/not an HDMS Node backup/) } });
+    await writeFile(path.join(dir, 'note.txt'), 'hello');
+    await expect(fresh.router.dispatch('backup.inspect', { path: path.join(dir, 'note.txt') }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/only \.hdmsbak files/) } });
     await expect(fresh.router.dispatch('backup.inspect', { path: path.join(dir, 'missing.hdmsbak') }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
     await fresh.stop('quit');
     await b.stop('quit');
