@@ -21,6 +21,11 @@ export interface BodyFeature<NS extends Namespace = Namespace> {
   readonly handlers: NamespaceHandlers<NS>;
   /** The vault's storage is open (at start, or after a create or restore): attach to it. */
   onVaultOpen?(vault: OpenVault): Promise<void>;
+  /**
+   * Records were erased from the journal (their seqs): drop whatever the feature derived from
+   * them (an index, a cache), so nothing of an erased record outlives it.
+   */
+  afterErasure?(seqs: readonly number[]): Promise<void>;
   /** The body is stopping: finish or cancel work. Features stop in reverse order of composition. */
   stop?(): Promise<void>;
 }
@@ -31,4 +36,4 @@ export function bodyFeature<NS extends Namespace>(feature: BodyFeature<NS>): Bod
 }
 
 /** A feature as the composer runs its lifecycle (its handlers are composed, typed, separately). */
-export type FeatureLifecycle = Pick<BodyFeature, 'name' | 'onVaultOpen' | 'stop'>;
+export type FeatureLifecycle = Pick<BodyFeature, 'name' | 'onVaultOpen' | 'afterErasure' | 'stop'>;

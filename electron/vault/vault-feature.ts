@@ -200,6 +200,7 @@ export function vaultFeature(services: BodyServices) {
             );
           }
           open.ledger.reset();
+          await vault.announceErased(seqs);
           // Inline objects went with their records in the rewrite; object files are deleted now.
           let deletedObjects = result.droppedInline.filter((id) => toDelete.has(id)).length;
           for (const id of toDelete) if (await open.storage.objects.delete(id)) deletedObjects++;

@@ -48,6 +48,7 @@ export class VaultHost {
   private opening: Promise<OpenVault> | null = null;
   private current: VaultStatus = { state: 'absent' };
   private readonly openListeners: Array<(vault: OpenVault) => Promise<void>> = [];
+  private readonly erasureListeners: Array<(seqs: readonly number[]) => Promise<void>> = [];
 
   constructor(private readonly options: VaultHostOptions) {}
 
@@ -73,6 +74,16 @@ export class VaultHost {
   /** Registers work to run each time the vault's storage opens (features attach here). */
   onOpen(listener: (vault: OpenVault) => Promise<void>): void {
     this.openListeners.push(listener);
+  }
+
+  /** Registers work to run after records were erased (features drop what they derived from them). */
+  onErased(listener: (seqs: readonly number[]) => Promise<void>): void {
+    this.erasureListeners.push(listener);
+  }
+
+  /** Tells every feature which records an erasure removed. */
+  async announceErased(seqs: readonly number[]): Promise<void> {
+    for (const listener of this.erasureListeners) await listener(seqs);
   }
 
   /** The open vault, opening its storage on first use; refused when there is no vault. */
