@@ -8,6 +8,7 @@ import { backupFeature } from './backup/backup-feature';
 import type { FeatureLifecycle } from './features/body-feature';
 import type { BodyServices } from './features/body-services';
 import { demoFeature } from './intake/demo/demo-feature';
+import { hl7Feature } from './intake/hl7/hl7-feature';
 import { Hl7Service } from './intake/hl7-service';
 import { intakeFeature } from './intake/intake-feature';
 import { IntakeSettingsStore } from './intake/intake-settings';
@@ -113,10 +114,11 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     settings: intakeSettings,
     portOverride: config.mllpPort ?? null,
     onStatusChanged: () => undefined,
-    onActivity: (totals) => events.emit('intake.activity', { totals }),
+    onActivity: (totals) => events.emit('hl7.activity', { totals }),
     ...(config.hl7Workers !== undefined ? { prepareWorkers: config.hl7Workers } : {}),
   });
 
+  const intake = intakeFeature(services, { channels: [hl7], quarantine: hl7 });
   const features = {
     app: appFeature(services),
     prefs: prefsFeature(services, prefs),
@@ -124,7 +126,8 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     backup: backupFeature(services),
     journal: journalFeature(services),
     objects: objectsFeature(services),
-    intake: intakeFeature(services, hl7, intakeSettings),
+    intake,
+    hl7: hl7Feature(services, hl7, intakeSettings, intake),
     ledger: ledgerFeature(services),
     demo: demoFeature(services),
   };
@@ -133,6 +136,8 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   for (const feature of composed) {
     const attach = feature.onVaultOpen;
     if (attach !== undefined) vault.onOpen((open) => attach.call(feature, open));
+    const forget = feature.afterErasure;
+    if (forget !== undefined) vault.onErased((seqs) => forget.call(feature, seqs));
   }
   // Spreading each feature's exactly typed handlers: a method no feature answers is a compile error.
   const handlers: Handlers = {
@@ -143,6 +148,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     ...features.journal.handlers,
     ...features.objects.handlers,
     ...features.intake.handlers,
+    ...features.hl7.handlers,
     ...features.ledger.handlers,
     ...features.demo.handlers,
   };

@@ -28,7 +28,7 @@ export interface Hl7ServiceOptions {
   readonly settings: IntakeSettingsStore;
   /** `--mllp-port N` for this run (0 = disabled), or null. */
   readonly portOverride: number | null;
-  /** The listener's status changed (the body re-emits intake.statusChanged). */
+  /** The listener's status changed (the intake feature re-derives intake.statusChanged). */
   readonly onStatusChanged: (status: ListenerStatus) => void;
   /** Counters changed (coalesced to at most one call a second). */
   readonly onActivity: (totals: IntakeTotals) => void;

@@ -1,21 +1,32 @@
+import type { IntakeChannelName, ListenerStatus } from '../../shared/ipc';
 import { bodyFeature } from '../features/body-feature';
 import { decodeInline, type BodyServices } from '../features/body-services';
 import { describeErrorForLog } from '../logging/error-report';
-import type { Hl7Service } from './hl7-service';
-import { FileImportChannel, IntakeChannels } from './intake-channel';
-import type { IntakeSettingsStore } from './intake-settings';
-import { IntakeUploads, UploadError } from './intake-uploads';
+import { FileImportChannel, IntakeChannels, type IntakeChannel } from './intake-channel';
+import { IntakeUploads } from './intake-uploads';
+
+/** Resolving a quarantined input, whatever channel quarantined it. */
+export interface QuarantineActs {
+  discard(quarantineSeq: number, operator: string | null): Promise<{ seq: number }>;
+}
+
+export interface IntakeFeatureOptions {
+  /** The channels besides file import (which every build has): HL7 MLLP today. */
+  readonly channels: readonly IntakeChannel[];
+  readonly quarantine: QuarantineActs;
+}
 
 /**
- * `intake.*`: the intake status derived from the registered channels, uploads of files from the
- * mind, and (until they move to their own namespace) the HL7 channel's monitor, import,
- * quarantine acts and listener settings. Every channel attaches when the vault's storage opens.
+ * `intake.*`: what every channel shares. The intake status derived from the registered channels,
+ * uploads of files from the mind (a channel's import methods take them), and discarding a
+ * quarantined input. Every channel attaches when the vault's storage opens; a channel's own
+ * methods are its feature's (`hl7.*`: hl7/hl7-feature.ts).
  */
-export function intakeFeature(services: BodyServices, hl7: Hl7Service, settings: IntakeSettingsStore) {
-  const { config, log, events, vault } = services;
+export function intakeFeature(services: BodyServices, options: IntakeFeatureOptions) {
+  const { log, events, vault } = services;
   const uploads = new IntakeUploads();
   const channels = new IntakeChannels();
-  channels.register(hl7);
+  for (const channel of options.channels) channels.register(channel);
   channels.register(new FileImportChannel());
 
   let status = channels.statusFor(vault.status);
@@ -28,44 +39,25 @@ export function intakeFeature(services: BodyServices, hl7: Hl7Service, settings:
     }
   };
   channels.onStatusChanged(refresh);
-  const hl7Listener = () => status.listeners.find((listener) => listener.channel === 'hl7-mllp') ?? hl7.status();
-  const portOverride = config.mllpPort ?? null;
 
   return {
     /** The vault's presence changed: the derived status may change with it. */
     refresh,
+    /** For the channels' import methods, which consume an upload by its handle. */
+    uploads,
+    /** One channel's entry in the intake status (with no vault: closed, saying why). */
+    statusOf: (name: IntakeChannelName): ListenerStatus => status.listeners.find((listener) => listener.channel === name) ?? { channel: name, state: 'closed' },
     ...bodyFeature<'intake'>({
       name: 'intake',
       handlers: {
         'intake.status': async () => status,
-        'intake.monitor': async () => ({ ...hl7.monitor(), listener: hl7Listener() }),
         'intake.uploadBegin': async () => ({ handle: uploads.begin() }),
         'intake.uploadAppend': async ({ handle, file, chunk }) => ({ bytes: uploads.append(handle, file, decodeInline(chunk)) }),
         'intake.uploadAbort': async ({ handle }) => {
           uploads.abort(handle);
           return {};
         },
-        'intake.importFiles': async ({ upload, files, charset }) => {
-          const bytes = upload !== undefined ? uploads.take(upload) : (files ?? []).map((file) => decodeInline(file.bytes));
-          return hl7.importFiles(bytes, charset);
-        },
-        'intake.reprocess': async ({ quarantineSeq, operator, raw, upload, charset }) => {
-          let bytes: Uint8Array;
-          if (raw !== undefined) bytes = decodeInline(raw);
-          else {
-            const files = uploads.take(upload!);
-            if (files.length !== 1) throw new UploadError('E_BAD_REQUEST', `upload: a reprocess takes exactly one file; the upload holds ${files.length}.`);
-            bytes = files[0]!;
-          }
-          return hl7.reprocess(quarantineSeq, bytes, operator, charset);
-        },
-        'intake.discard': async ({ quarantineSeq, operator }) => hl7.discard(quarantineSeq, operator),
-        'intake.getSettings': async () => ({ settings: settings.get(), portOverride, listener: hl7Listener() }),
-        'intake.updateSettings': async (change) => {
-          await hl7.updateSettings(change);
-          log.info({ keys: Object.keys(change) }, 'intake settings changed');
-          return { settings: settings.get(), portOverride, listener: hl7Listener() };
-        },
+        'intake.discard': async ({ quarantineSeq, operator }) => options.quarantine.discard(quarantineSeq, operator),
       },
       onVaultOpen: async (open) => {
         for (const channel of channels.all()) {
@@ -76,12 +68,14 @@ export function intakeFeature(services: BodyServices, hl7: Hl7Service, settings:
           }
         }
       },
-      // The listener stops taking frames and lets in-flight ACKs finish before the storage closes.
+      // Composed before the channels' own features, so it stops after them: a channel has let its
+      // in-flight ACKs finish by then, and detaching it again does nothing.
       stop: async () => {
         uploads.clear();
-        await hl7.stop();
-        for (const channel of channels.all()) if (channel !== hl7) await channel.detach('The node is stopping.');
+        for (const channel of channels.all()) await channel.detach('The node is stopping.');
       },
     }),
   };
 }
+
+export type IntakeFeature = ReturnType<typeof intakeFeature>;

@@ -91,7 +91,7 @@ export class IntakeMonitor {
     return totals;
   }
 
-  /** After each frame, file or reprocess: counts the change into the throughput and schedules `intake.activity`. */
+  /** After each frame, file or reprocess: counts the change into the throughput and schedules `hl7.activity`. */
   note(): void {
     const totals = this.totals();
     const received = totals.received - this.noted.received;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { WireResult } from './errors';
 import { appEvents, appMethods } from './app-contract';
 import { demoEvents, demoMethods } from './demo-contract';
+import { hl7Events, hl7Methods } from './hl7-contract';
 import { intakeEvents, intakeMethods } from './intake-contract';
 import { journalEvents, journalMethods, objectMethods } from './journal-contract';
 import { ledgerMethods } from './ledger-contract';
@@ -24,6 +25,7 @@ export const methods = {
   ...objectMethods,
   ...demoMethods,
   ...intakeMethods,
+  ...hl7Methods,
   ...ledgerMethods,
 } as const satisfies Record<string, MethodSpec>;
 
@@ -34,6 +36,7 @@ export const events = {
   ...journalEvents,
   ...demoEvents,
   ...intakeEvents,
+  ...hl7Events,
 } as const satisfies Record<string, EventSpec>;
 
 export type Methods = typeof methods;

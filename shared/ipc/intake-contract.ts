@@ -25,7 +25,8 @@ export const IntakeStatusSchema = z.strictObject({
 export type IntakeStatus = Readonly<z.infer<typeof IntakeStatusSchema>>;
 
 // ------------------------------------------------------------------------------------------------
-// HL7 v2 intake: monitor, file import, quarantine actions, settings (issue 4)
+// HL7 v2 intake's data types (issue 4). The `hl7.*` methods that carry them are in hl7-contract.ts;
+// the types stay here, where the mind's intake screens and the vault service import them from.
 
 /** MSH-18 values the HL7 front end decodes (the default charset applies when MSH-18 is empty). */
 export const HL7_CHARSETS = ['ASCII', '8859/1', '8859/2', '8859/5', '8859/7', '8859/15', 'UNICODE UTF-8'] as const;
@@ -44,14 +45,15 @@ export const INTAKE_CHUNK_MAX_CHARS = Math.ceil((512 * 1024 * 4) / 3);
 /** Uploads open at once; an upload not used within 10 minutes is dropped. */
 export const INTAKE_UPLOADS_MAX_OPEN = 4;
 
-const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
+export const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
 const count = z.number().int().nonnegative();
 const isoTime = z.iso.datetime();
-const uploadHandle = z.string().regex(/^[0-9a-f]{32}$/);
-const journalSeq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** An upload's handle (intake.uploadBegin); hl7.importFiles and hl7.reprocess consume theirs. */
+export const uploadHandle = z.string().regex(/^[0-9a-f]{32}$/);
+export const journalSeq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const ipAddress = z.union([z.ipv4(), z.ipv6()]);
 /** Who acts (the operator's pseudonymous id, as in journal.append), recorded in the journal record. */
-const operator = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).nullable();
+export const operatorRef = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).nullable();
 
 /** MSH-3|MSH-4 as sent (application and facility, never a person), or `peer <address>` when unreadable. */
 const senderName = z.string().max(401);
@@ -147,19 +149,6 @@ export const IntakeMessageResultSchema = z.strictObject({
 });
 export type IntakeMessageResult = Readonly<z.infer<typeof IntakeMessageResultSchema>>;
 
-const ImportAnswerSchema = z.strictObject({
-  results: z.array(IntakeMessageResultSchema).max(1_000_000),
-  /** Empty files (zero bytes: nothing imported, nothing quarantined), by index. Anything else yields at least one result. */
-  emptyFiles: z.array(count).max(INTAKE_IMPORT_MAX_FILES),
-});
-export type IntakeImportAnswer = Readonly<z.infer<typeof ImportAnswerSchema>>;
-
-/**
- * The bytes a call works on: an upload (any size up to the limits, sent in chunks with
- * intake.uploadBegin/uploadAppend), or small files inline (INTAKE_CHUNK_MAX_CHARS in all).
- * Exactly one of the two.
- */
-const inlineFiles = z.array(z.strictObject({ bytes: base64url })).min(1).max(INTAKE_IMPORT_MAX_FILES);
 const charset = z.enum(HL7_CHARSETS);
 
 export const IntakeSettingsSchema = z.strictObject({
@@ -204,12 +193,12 @@ export const IntakeSettingsAnswerSchema = z.strictObject({
 export type IntakeSettingsAnswer = Readonly<z.infer<typeof IntakeSettingsAnswerSchema>>;
 
 export const intakeMethods = {
+  /** Every channel's state, derived from the registered channels (HL7 MLLP, file import, DICOM, devices). */
   'intake.status': method(z.strictObject({}), IntakeStatusSchema),
-  /** The intake monitor: HL7 counters per sender, recent messages with their ACKs, throughput, open connections. */
-  'intake.monitor': method(z.strictObject({}), IntakeMonitorSchema),
   /**
    * Opens an upload: a staging area in the body's memory for the bytes of files to import (or of
    * one message to reprocess). At most INTAKE_UPLOADS_MAX_OPEN at once (E_CONFLICT beyond).
+   * The import methods of a channel (hl7.importFiles, hl7.reprocess) consume it.
    */
   'intake.uploadBegin': method(z.strictObject({}), z.strictObject({ handle: uploadHandle })),
   /**
@@ -222,57 +211,18 @@ export const intakeMethods = {
     z.strictObject({ handle: uploadHandle, file: z.number().int().min(0).max(INTAKE_IMPORT_MAX_FILES - 1), chunk: base64url.max(INTAKE_CHUNK_MAX_CHARS) }),
     z.strictObject({ bytes: count }),
   ),
-  /** Drops an upload (also done by importFiles / reprocess, which consume theirs). */
+  /** Drops an upload (also done by the imports that consume theirs). */
   'intake.uploadAbort': method(z.strictObject({ handle: uploadHandle }), z.strictObject({})),
   /**
-   * Imports HL7 v2 files (one message, several, or FHS/BHS batches each) through the same pipeline
-   * as the listener: stored, duplicates recognized, rejects quarantined. File names never reach the
-   * body: results are by file index. `charset` replaces the default charset (for MSH-18 empty).
+   * Discards a quarantined input, whatever channel quarantined it: journals `intake.discarded`
+   * (plaintext note {quarantineSeq}; sealed meta {v:1, type:'discarded', quarantineSeq}). The
+   * quarantine record and its raw bytes stay in the vault (the journal is append-only; erasure is
+   * vault.erase). E_BAD_REQUEST when quarantineSeq is not an `intake.quarantine` record;
+   * E_CONFLICT when it was resolved by a reprocess or discarded already.
    */
-  'intake.importFiles': method(
-    z
-      .strictObject({ upload: uploadHandle.optional(), files: inlineFiles.optional(), charset: charset.optional() })
-      .refine((r) => (r.upload === undefined) !== (r.files === undefined), { message: 'Give either upload or files.' })
-      .refine((r) => (r.files ?? []).reduce((sum, f) => sum + f.bytes.length, 0) <= INTAKE_CHUNK_MAX_CHARS, {
-        message: 'Inline files are limited in size; send larger ones with intake.uploadBegin and intake.uploadAppend.',
-      }),
-    ImportAnswerSchema,
-  ),
-  /**
-   * Runs a quarantined message again: `raw` (or an upload holding exactly one file) is the raw
-   * bytes the mind opened from the quarantine record's object; `charset` replaces the default
-   * charset. Always journals `intake.reprocessed` (plaintext note {quarantineSeq, resolved: 0|1};
-   * sealed meta {v:1, type:'reprocessed', quarantineSeq, resolved, results}) and answers the
-   * per-message results. `resolved`: every message is now stored anew (AA, not quarantined, not a
-   * duplicate) — the quarantine entry is done; otherwise it stays open (a held message, acknowledged
-   * before, comes back as a duplicate and can only be discarded;
-   * a new rejection of other bytes appears as a new quarantine record).
-   * E_BAD_REQUEST when quarantineSeq is not an `intake.quarantine` record; E_CONFLICT when it was
-   * resolved by a reprocess or discarded already.
-   */
-  'intake.reprocess': method(
-    z
-      .strictObject({ quarantineSeq: journalSeq, operator, raw: base64url.min(1).max(INTAKE_CHUNK_MAX_CHARS).optional(), upload: uploadHandle.optional(), charset: charset.optional() })
-      .refine((r) => (r.upload === undefined) !== (r.raw === undefined), { message: 'Give either upload or raw.' }),
-    z.strictObject({ seq: journalSeq, resolved: z.boolean(), results: z.array(IntakeMessageResultSchema).max(1_000_000) }),
-  ),
-  /**
-   * Discards a quarantined message: journals `intake.discarded` (plaintext note {quarantineSeq};
-   * sealed meta {v:1, type:'discarded', quarantineSeq}). The quarantine record and its raw bytes
-   * stay in the vault (the journal is append-only; erasure is vault.erase). Same refusals as reprocess.
-   */
-  'intake.discard': method(z.strictObject({ quarantineSeq: journalSeq, operator }), z.strictObject({ seq: journalSeq })),
-  'intake.getSettings': method(z.strictObject({}), IntakeSettingsAnswerSchema),
-  /**
-   * Changes some settings (validated as a whole: a non-loopback bindAddress needs allowedPeers),
-   * saves them, restarts the listener when a vault exists, and answers the resulting status
-   * (a port in use → listener.state `error`, the settings are still saved).
-   */
-  'intake.updateSettings': method(IntakeSettingsSchema.partial().strict(), IntakeSettingsAnswerSchema),
+  'intake.discard': method(z.strictObject({ quarantineSeq: journalSeq, operator: operatorRef }), z.strictObject({ seq: journalSeq })),
 } as const;
 
 export const intakeEvents = {
   'intake.statusChanged': event(IntakeStatusSchema),
-  /** Intake counters changed (at most once a second while messages arrive): refresh the monitor. */
-  'intake.activity': event(z.strictObject({ totals: IntakeTotalsSchema })),
 } as const;

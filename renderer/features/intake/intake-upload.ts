@@ -1,12 +1,6 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
-import {
-  INTAKE_FILE_MAX_BYTES,
-  INTAKE_IMPORT_MAX_BYTES,
-  INTAKE_IMPORT_MAX_FILES,
-  type Hl7Charset,
-  type IntakeImportAnswer,
-  type IntakeMessageResult,
-} from '../../../shared/ipc/intake-contract';
+import type { IntakeImportAnswer } from '../../../shared/ipc/hl7-contract';
+import { INTAKE_FILE_MAX_BYTES, INTAKE_IMPORT_MAX_BYTES, INTAKE_IMPORT_MAX_FILES, type Hl7Charset, type IntakeMessageResult } from '../../../shared/ipc/intake-contract';
 import { withBytes } from '../../vault/intake-bytes';
 
 export { CHUNK_BYTES, withBytes } from '../../vault/intake-bytes';
@@ -53,7 +47,7 @@ export function planImports(files: readonly ImportFile[]): { readonly batches: I
  * names here (names never leave the mind). `onProgress` hears the files done so far.
  */
 export async function importHl7Files(
-  api: Pick<HdmsApi, 'intake'>,
+  api: Pick<HdmsApi, 'intake' | 'hl7'>,
   files: readonly ImportFile[],
   options: { readonly charset?: Hl7Charset; readonly onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ImportRow[]> {
@@ -66,7 +60,7 @@ export async function importHl7Files(
       answer = await withBytes(
         api,
         batch.map((file) => file.bytes),
-        (carrier) => api.intake.importFiles({ ...carrier, ...(options.charset === undefined ? {} : { charset: options.charset }) }),
+        (carrier) => api.hl7.importFiles({ ...carrier, ...(options.charset === undefined ? {} : { charset: options.charset }) }),
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : 'The import failed.';

@@ -10,7 +10,7 @@ export type MonitorState =
 
 /**
  * The body's intake monitor (counters, recent messages, throughput, connections): loaded once,
- * then again on `intake.activity` and `journal.appended`, at most once per INTAKE_REFRESH_MS
+ * then again on `hl7.activity` and `journal.appended`, at most once per INTAKE_REFRESH_MS
  * while messages arrive (the last event of a burst still reloads). One request at a time: events
  * during a load ask for one more afterwards. `reload` (after a user's action) loads at once.
  */
@@ -24,7 +24,7 @@ export function useIntakeMonitor(): MonitorState & { readonly reload: () => void
   const load = useCallback(() => {
     const fetchOnce = (): void => {
       inFlight.current = true;
-      api.intake.monitor({}).then(
+      api.hl7.monitor({}).then(
         (monitor) => {
           if (mounted.current) setState({ phase: 'ready', monitor });
         },
@@ -55,7 +55,7 @@ export function useIntakeMonitor(): MonitorState & { readonly reload: () => void
   }, [load]);
 
   const loadSoon = useThrottled(load, INTAKE_REFRESH_MS);
-  useBodyEvent('intake.activity', loadSoon);
+  useBodyEvent('hl7.activity', loadSoon);
   useBodyEvent('journal.appended', loadSoon);
   return { ...state, reload: load };
 }

@@ -69,7 +69,7 @@ export function Hl7ListenerSection() {
 
   useEffect(() => {
     let current = true;
-    api.intake.getSettings({}).then(
+    api.hl7.getSettings({}).then(
       (answer) => {
         if (!current) return;
         setLoaded({ phase: 'ready', answer });
@@ -86,7 +86,7 @@ export function Hl7ListenerSection() {
 
   const save = useAction(async (next: Draft) => {
     setSaved(false);
-    const answer = await api.intake.updateSettings(settingsOf(next));
+    const answer = await api.hl7.updateSettings(settingsOf(next));
     setLoaded({ phase: 'ready', answer });
     setDraft(draftOf(answer.settings));
     setSaved(true);

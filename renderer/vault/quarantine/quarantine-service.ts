@@ -42,7 +42,7 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
         if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
         const bytes = await openSealedObject(api, s.opener, entry.objectId);
         const answer = await withBytes(api, [bytes], (carrier) =>
-          api.intake.reprocess({
+          api.hl7.reprocess({
             quarantineSeq: seq,
             operator: s.actor,
             ...('upload' in carrier ? { upload: carrier.upload } : { raw: carrier.files[0]!.bytes }),

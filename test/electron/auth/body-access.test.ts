@@ -108,7 +108,7 @@ describe('body: who asks (issue 9 §2)', () => {
     const caller = await node.connect();
     const before = await snapshot(node.dataDir);
     const privileged = refusedWithout(new Set(['setup', 'session', 'clinical', 'admin']));
-    expect(privileged).toEqual(expect.arrayContaining(['vault.erase', 'vault.updateKeyring', 'backup.export', 'journal.append', 'intake.updateSettings', 'demo.import', 'vault.create', 'backup.restore']));
+    expect(privileged).toEqual(expect.arrayContaining(['vault.erase', 'vault.updateKeyring', 'backup.export', 'journal.append', 'hl7.updateSettings', 'demo.import', 'vault.create', 'backup.restore']));
     for (const method of privileged) {
       // Even a payload that would pass the schema is refused before it is looked at.
       const result = (await caller.call(method, {})) as { ok: boolean; error?: { code: string } };

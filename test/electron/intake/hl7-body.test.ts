@@ -118,7 +118,7 @@ describe('body: HL7 intake', () => {
     const events = heard(b);
     expect(hl7Of(await call(b, 'intake.status', {}))).toMatchObject({ state: 'closed', reason: expect.stringMatching(/No vault exists yet/) });
     // The monitor (control ids, senders) needs an operator's session, so a vault first.
-    expect((await refused(call(b, 'intake.monitor', {}))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'hl7.monitor', {}))).code).toBe('E_CONFLICT');
     const vault = await buildTestKeyring();
     await call(b, 'vault.create', { keyring: vault.keyring });
     await signInAs(b, vault);
@@ -139,7 +139,7 @@ describe('body: HL7 intake', () => {
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.hl7')).toHaveLength(1);
     expect(payloadsOf(events, 'journal.appended').length).toBeGreaterThan(0);
 
-    const monitor = await call(b, 'intake.monitor', {});
+    const monitor = await call(b, 'hl7.monitor', {});
     expect(monitor.listener).toEqual({ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port });
     expect(monitor.totals).toMatchObject({ received: 2, accepted: 1, duplicates: 1, errored: 0 });
     expect(monitor.senders).toEqual([{ sender: 'LABSYS|NORTHCLINIC', received: 2, accepted: 1, errored: 0, duplicates: 1, conflicts: 0, lastAt: expect.any(String) }]);
@@ -149,8 +149,8 @@ describe('body: HL7 intake', () => {
     expect(monitor.throughput).toHaveLength(60);
     expect(monitor.throughput.reduce((sum, bucket) => sum + bucket.received, 0)).toBe(2);
     expect(monitor.connections).toEqual([{ peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/), since: expect.any(String), received: 2 }]);
-    // Counters changed → one coalesced intake.activity within about a second.
-    await expect.poll(() => payloadsOf(events, 'intake.activity').at(-1)?.totals.received, { timeout: 3000 }).toBe(2);
+    // Counters changed → one coalesced hl7.activity within about a second.
+    await expect.poll(() => payloadsOf(events, 'hl7.activity').at(-1)?.totals.received, { timeout: 3000 }).toBe(2);
     await sender.close();
 
     // Stop: the listener closes with the body; a restart opens it without any UI or unlock.
@@ -166,7 +166,7 @@ describe('body: HL7 intake', () => {
     await expect(stat(path.join(dataDir, 'vault', 'intake', 'hl7-dedupe', 'manifest.json'))).resolves.toBeTruthy();
 
     // No PHI in the monitor, nor in plaintext anywhere in the data folder (log included).
-    const answer = JSON.stringify(await call(b, 'intake.monitor', {}));
+    const answer = JSON.stringify(await call(b, 'hl7.monitor', {}));
     for (const needle of [FAMILY, GIVEN, MRN, '19700101']) expect(answer).not.toContain(needle);
     await stopped(b);
     for (const file of await plaintextFiles(dataDir)) {
@@ -192,7 +192,7 @@ describe('body: HL7 intake', () => {
       expect(JSON.stringify(meta.normalized.patient)).toContain(FAMILY);
       expect(ackOf(await sender.send(Buffer.from(adt('W-0001')))).code).toBe('AA');
       expect((await readJournal(b)).filter((record) => record.kind === 'intake.hl7')).toHaveLength(1);
-      expect((await call(b, 'intake.monitor', {})).totals).toMatchObject({ received: 2, accepted: 1, duplicates: 1 });
+      expect((await call(b, 'hl7.monitor', {})).totals).toMatchObject({ received: 2, accepted: 1, duplicates: 1 });
       await sender.close();
       await stopped(b);
       const log = (await Promise.all((await readdir(path.join(dataDir, 'logs'))).map((name) => readFile(path.join(dataDir, 'logs', name), 'utf8')))).join('');
@@ -205,10 +205,10 @@ describe('body: HL7 intake', () => {
   it('keeps the listener off with --mllp-port 0, and says so in the status and the settings', async () => {
     const { b } = await withVault({ mllpPort: 0 });
     expect(hl7Of(await call(b, 'intake.status', {}))).toEqual({ channel: 'hl7-mllp', state: 'closed', reason: expect.stringMatching(/--mllp-port 0/) });
-    const settings = await call(b, 'intake.getSettings', {});
+    const settings = await call(b, 'hl7.getSettings', {});
     expect(settings).toMatchObject({ portOverride: 0, settings: { port: 2575, bindAddress: '127.0.0.1' }, listener: { state: 'closed' } });
     // File import works without a listener.
-    const imported = await call(b, 'intake.importFiles', { files: [{ bytes: b64(adt('FILE-1')) }] });
+    const imported = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('FILE-1')) }] });
     expect(imported.results).toEqual([expect.objectContaining({ file: 0, index: 0, ack: 'AA', controlId: 'FILE-1' })]);
   });
 
@@ -227,7 +227,7 @@ describe('body: HL7 intake', () => {
     const status = hl7Of(await call(b, 'intake.status', {}));
     expect(status).toMatchObject({ state: 'error', port: busy, reason: expect.stringMatching(new RegExp(`Port ${busy} on 127\\.0\\.0\\.1 is in use`)) });
     const free = await freePort();
-    const answer = await call(b, 'intake.updateSettings', { port: free });
+    const answer = await call(b, 'hl7.updateSettings', { port: free });
     expect(answer.listener).toMatchObject({ state: 'listening', port: free });
     expect(await tryMessage(free, adt('CTRL-9'))).toBe('AA');
   });
@@ -237,7 +237,7 @@ describe('body: HL7 intake', () => {
     const first = await freePort();
     const empty = await body(dataDir);
     // Before a vault there is no administrator to change them: they come from the file.
-    expect((await refused(call(empty, 'intake.updateSettings', { port: first }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(empty, 'hl7.updateSettings', { port: first }))).code).toBe('E_CONFLICT');
     await stopped(empty);
     await writeFile(path.join(dataDir, 'intake-settings.json'), JSON.stringify({ ...DEFAULT_INTAKE_SETTINGS, port: first }));
     const b = await body(dataDir);
@@ -246,37 +246,37 @@ describe('body: HL7 intake', () => {
     await signInAs(b, vault);
 
     // LAN bind without an allow-list: refused, nothing saved.
-    const lan = await refused(call(b, 'intake.updateSettings', { bindAddress: '0.0.0.0' }));
+    const lan = await refused(call(b, 'hl7.updateSettings', { bindAddress: '0.0.0.0' }));
     expect(lan.code).toBe('E_BAD_REQUEST');
     expect(lan.message).toMatch(/allowedPeers/);
     for (const bad of [{ port: 70000 }, { bindAddress: 'example.org' }, { allowedPeers: ['not an ip'] }, { maxMessageBytes: 10 }, { defaultCharset: 'KOI8-R' }]) {
-      expect((await refused(call(b, 'intake.updateSettings', bad as never))).code).toBe('E_BAD_REQUEST');
+      expect((await refused(call(b, 'hl7.updateSettings', bad as never))).code).toBe('E_BAD_REQUEST');
     }
-    expect((await call(b, 'intake.getSettings', {})).settings).toMatchObject({ port: first, bindAddress: '127.0.0.1', allowedPeers: [] });
+    expect((await call(b, 'hl7.getSettings', {})).settings).toMatchObject({ port: first, bindAddress: '127.0.0.1', allowedPeers: [] });
 
     expect(hl7Of(await call(b, 'intake.status', {}))).toMatchObject({ state: 'listening', port: first });
     expect(await tryMessage(first, adt('A-1'))).toBe('AA');
 
     // An allow-list that does not hold 127.0.0.1 shuts local peers out too.
-    const onlyLab = await call(b, 'intake.updateSettings', { allowedPeers: ['10.20.30.40'] });
+    const onlyLab = await call(b, 'hl7.updateSettings', { allowedPeers: ['10.20.30.40'] });
     expect(onlyLab.listener).toMatchObject({ state: 'listening', port: first });
     expect(await tryMessage(first, adt('A-2'))).toBe('refused');
-    await call(b, 'intake.updateSettings', { allowedPeers: ['10.20.30.40', '127.0.0.1'] });
+    await call(b, 'hl7.updateSettings', { allowedPeers: ['10.20.30.40', '127.0.0.1'] });
     expect(await tryMessage(first, adt('A-3'))).toBe('AA');
 
     // A LAN bind with an allow-list is accepted (0.0.0.0 includes loopback, where 127.0.0.1 is allowed).
-    const wide = await call(b, 'intake.updateSettings', { bindAddress: '0.0.0.0' });
+    const wide = await call(b, 'hl7.updateSettings', { bindAddress: '0.0.0.0' });
     expect(wide.listener).toMatchObject({ state: 'listening', address: '0.0.0.0', port: first });
     expect(await tryMessage(first, adt('A-4'))).toBe('AA');
 
     // Port change: the listener restarts on the new port; the old one is closed.
     const second = await freePort();
-    const moved = await call(b, 'intake.updateSettings', { port: second, bindAddress: '127.0.0.1', allowedPeers: [], defaultCharset: '8859/1', maxMessageBytes: 1024 * 1024 });
+    const moved = await call(b, 'hl7.updateSettings', { port: second, bindAddress: '127.0.0.1', allowedPeers: [], defaultCharset: '8859/1', maxMessageBytes: 1024 * 1024 });
     expect(moved.listener).toEqual({ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port: second });
     expect(await tryMessage(first, adt('A-5'))).toBe('refused');
     expect(await tryMessage(second, adt('A-5'))).toBe('AA');
     // The counters survive the intake being rebuilt for the new charset.
-    expect((await call(b, 'intake.monitor', {})).totals.accepted).toBe(4);
+    expect((await call(b, 'hl7.monitor', {})).totals.accepted).toBe(4);
 
     // Persisted atomically; read back by the next run.
     const saved = JSON.parse(await readFile(path.join(dataDir, 'intake-settings.json'), 'utf8')) as unknown;
@@ -284,9 +284,9 @@ describe('body: HL7 intake', () => {
     await stopped(b);
     const again = await body(dataDir);
     await signInAs(again, vault);
-    expect(await call(again, 'intake.getSettings', {})).toMatchObject({ settings: { port: second, defaultCharset: '8859/1' }, listener: { state: 'listening', port: second } });
+    expect(await call(again, 'hl7.getSettings', {})).toMatchObject({ settings: { port: second, defaultCharset: '8859/1' }, listener: { state: 'listening', port: second } });
     // Port 0 in the settings turns it off.
-    expect((await call(again, 'intake.updateSettings', { port: 0 })).listener).toMatchObject({ state: 'closed', reason: expect.stringMatching(/turned off in the intake settings/) });
+    expect((await call(again, 'hl7.updateSettings', { port: 0 })).listener).toMatchObject({ state: 'closed', reason: expect.stringMatching(/turned off in the intake settings/) });
   });
 
   it('a damaged settings file falls back to the safe defaults', async () => {
@@ -296,13 +296,13 @@ describe('body: HL7 intake', () => {
     const vault = await buildTestKeyring();
     await call(b, 'vault.create', { keyring: vault.keyring });
     await signInAs(b, vault);
-    expect((await call(b, 'intake.getSettings', {})).settings).toMatchObject({ bindAddress: '127.0.0.1', allowedPeers: [] });
+    expect((await call(b, 'hl7.getSettings', {})).settings).toMatchObject({ bindAddress: '127.0.0.1', allowedPeers: [] });
   });
 
   it('imports files: one message, a batch, garbage, an empty file; inline or uploaded in chunks', async () => {
     const { b } = await withVault({ mllpPort: 0 });
     const batch = ['FHS|^~\\&|LABSYS|NORTHCLINIC', 'BHS|^~\\&|LABSYS|NORTHCLINIC', adt('B-1'), adt('B-2'), 'BTS|2', 'FTS|1'].join('\r');
-    const answer = await call(b, 'intake.importFiles', {
+    const answer = await call(b, 'hl7.importFiles', {
       files: [{ bytes: b64(adt('F-1')) }, { bytes: b64(batch) }, { bytes: b64('this is not HL7 at all\n\u0000\u0001') }, { bytes: '' }],
     });
     expect(answer.results).toEqual([
@@ -317,7 +317,7 @@ describe('body: HL7 intake', () => {
     expect(kinds.filter((kind) => kind === 'intake.quarantine')).toHaveLength(1);
 
     // The same file again: duplicates, nothing stored twice.
-    const again = await call(b, 'intake.importFiles', { files: [{ bytes: b64(adt('F-1')) }] });
+    const again = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('F-1')) }] });
     expect(again.results).toEqual([expect.objectContaining({ ack: 'AA', duplicate: true })]);
 
     // A large file travels in chunks that fit the shell's WebSocket frames.
@@ -331,38 +331,38 @@ describe('body: HL7 intake', () => {
       await call(b, 'intake.uploadAppend', { handle, file: 1, chunk: b64(bytes.subarray(offset, offset + step)) });
     }
     expect((await refused(call(b, 'intake.uploadAppend', { handle, file: 0, chunk: '' }))).code).toBe('E_BAD_REQUEST');
-    const big = await call(b, 'intake.importFiles', { upload: handle });
+    const big = await call(b, 'hl7.importFiles', { upload: handle });
     expect(big.results).toHaveLength(3001);
     expect(big.results.every((result) => result.ack === 'AA')).toBe(true);
     expect(big.results.at(-1)).toMatchObject({ file: 1, index: 2999, controlId: 'BIG-2999' });
     // An upload is used once.
-    expect((await refused(call(b, 'intake.importFiles', { upload: handle }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'hl7.importFiles', { upload: handle }))).code).toBe('E_CONFLICT');
     // Inline is for small files only.
-    expect((await refused(call(b, 'intake.importFiles', { files: [{ bytes: b64(bytes) }] }))).code).toBe('E_BAD_REQUEST');
-    const monitor = JSON.stringify(await call(b, 'intake.monitor', {}));
+    expect((await refused(call(b, 'hl7.importFiles', { files: [{ bytes: b64(bytes) }] }))).code).toBe('E_BAD_REQUEST');
+    const monitor = JSON.stringify(await call(b, 'hl7.monitor', {}));
     for (const needle of [FAMILY, GIVEN, MRN]) expect(monitor).not.toContain(needle);
   });
 
   it('refuses import without a vault', async () => {
     const b = await body(await tempDir(), { mllpPort: 0 });
-    expect((await refused(call(b, 'intake.importFiles', { files: [{ bytes: b64(adt('X')) }] }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('X')) }] }))).code).toBe('E_CONFLICT');
   });
 
   it('reprocesses a quarantined message with another charset and discards another; both are journaled acts', async () => {
     const { b, vault } = await withVault({ mllpPort: 0 });
     // Latin-1 bytes with MSH-18 empty: not valid UTF-8 (the default) → AR, quarantined.
     const latin1 = Buffer.from(adt('Q-1', { family: 'Müller' }), 'latin1');
-    const first = await call(b, 'intake.importFiles', { files: [{ bytes: b64(latin1) }, { bytes: b64('garbage garbage') }] });
+    const first = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(latin1) }, { bytes: b64('garbage garbage') }] });
     expect(first.results).toEqual([expect.objectContaining({ file: 0, ack: 'AR', quarantined: true }), expect.objectContaining({ file: 1, ack: 'AR', quarantined: true })]);
     const quarantined = (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq);
     expect(quarantined).toHaveLength(2);
     const [latinSeq, garbageSeq] = quarantined as [number, number];
 
     // Same bytes, same charset: still rejected (answered as before), so the entry stays open.
-    const same = await call(b, 'intake.reprocess', { quarantineSeq: latinSeq, operator: vault.operatorId, raw: b64(latin1) });
+    const same = await call(b, 'hl7.reprocess', { quarantineSeq: latinSeq, operator: vault.operatorId, raw: b64(latin1) });
     expect(same).toMatchObject({ resolved: false, results: [expect.objectContaining({ ack: 'AR' })] });
     // With the right charset it is stored, and the quarantine entry is resolved.
-    const fixed = await call(b, 'intake.reprocess', { quarantineSeq: latinSeq, operator: vault.operatorId, raw: b64(latin1), charset: '8859/1' });
+    const fixed = await call(b, 'hl7.reprocess', { quarantineSeq: latinSeq, operator: vault.operatorId, raw: b64(latin1), charset: '8859/1' });
     expect(fixed).toMatchObject({ resolved: true, results: [expect.objectContaining({ file: 0, index: 0, ack: 'AA', controlId: 'Q-1' })] });
     const records = await readJournal(b);
     const acts = records.filter((record) => record.kind === 'intake.reprocessed');
@@ -375,7 +375,7 @@ describe('body: HL7 intake', () => {
     const normalized = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, stored[0]!.meta!)).toString('utf8')) as { normalized: { patient: { names: Array<{ family: string }> } } };
     expect(JSON.stringify(normalized)).toContain('Müller');
     // Resolved once: a second reprocess or a discard is a conflict.
-    expect((await refused(call(b, 'intake.reprocess', { quarantineSeq: latinSeq, operator: null, raw: b64(latin1), charset: '8859/1' }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: latinSeq, operator: null, raw: b64(latin1), charset: '8859/1' }))).code).toBe('E_CONFLICT');
     expect((await refused(call(b, 'intake.discard', { quarantineSeq: latinSeq, operator: null }))).code).toBe('E_CONFLICT');
 
     const discarded = await call(b, 'intake.discard', { quarantineSeq: garbageSeq, operator: vault.operatorId });
@@ -399,6 +399,6 @@ describe('body: HL7 intake', () => {
     const { handle } = await call(again, 'intake.uploadBegin', {});
     await call(again, 'intake.uploadAppend', { handle, file: 0, chunk: b64('still garbage') });
     await call(again, 'intake.uploadAppend', { handle, file: 1, chunk: b64('more') });
-    expect((await refused(call(again, 'intake.reprocess', { quarantineSeq: latinSeq + 100, operator: null, upload: handle }))).code).toBe('E_BAD_REQUEST');
+    expect((await refused(call(again, 'hl7.reprocess', { quarantineSeq: latinSeq + 100, operator: null, upload: handle }))).code).toBe('E_BAD_REQUEST');
   });
 });

@@ -120,9 +120,9 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
     },
     'vault.status': () => node.state.vault,
     'intake.status': () => node.state.intake,
-    'intake.monitor': () => node.state.monitor,
-    'intake.getSettings': () => ({ settings: node.state.intakeSettings, portOverride: null, listener: node.state.monitor.listener }),
-    'intake.updateSettings': (change) => {
+    'hl7.monitor': () => node.state.monitor,
+    'hl7.getSettings': () => ({ settings: node.state.intakeSettings, portOverride: null, listener: node.state.monitor.listener }),
+    'hl7.updateSettings': (change) => {
       const next = IntakeSettingsSchema.safeParse({ ...node.state.intakeSettings, ...(change as Partial<IntakeSettings>) });
       if (!next.success) throw new FakeRefusal(`Invalid settings: ${next.error.issues.map((issue) => issue.path.join('.')).join(', ')}.`);
       node.state.intakeSettings = next.data;

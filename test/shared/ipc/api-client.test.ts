@@ -49,7 +49,7 @@ describe('typed API client', () => {
 
 describe('contract names', () => {
   it('are all <feature>.<verb>', () => {
-    for (const name of [...METHOD_NAMES, ...EVENT_NAMES]) expect(name).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
+    for (const name of [...METHOD_NAMES, ...EVENT_NAMES]) expect(name).toMatch(/^[a-z][a-z0-9]*\.[a-zA-Z]+$/);
   });
 
   it('recognise only own names, not inherited object keys', () => {

@@ -24,7 +24,7 @@ function tableRows(name: string): string[][] {
 describe('Import HL7 files', () => {
   it('imports chosen files and lists a result per message', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
-    node.handle('intake.importFiles', (payload) => {
+    node.handle('hl7.importFiles', (payload) => {
       const { files } = payload as { files: { bytes: string }[] };
       expect(files).toHaveLength(2);
       expect(new TextDecoder().decode(fromBase64Url(files[0]!.bytes))).toBe(ADT);
@@ -53,7 +53,7 @@ describe('Import HL7 files', () => {
 
   it('takes files dropped on the drop zone, and names files without a message', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
-    node.handle('intake.importFiles', () => ({ results: [], emptyFiles: [0] }));
+    node.handle('hl7.importFiles', () => ({ results: [], emptyFiles: [0] }));
     renderApp(node, '#/intake');
     const zone = await screen.findByRole('region', { name: 'Drop HL7 files here' });
     fireEvent.drop(zone, { dataTransfer: { files: [new File(['hello'], 'notes.txt')], items: [] } });
@@ -63,7 +63,7 @@ describe('Import HL7 files', () => {
 
   it('shows the body’s refusal', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
-    node.handle('intake.importFiles', () => {
+    node.handle('hl7.importFiles', () => {
       throw new FakeRefusal('The vault is not open on the node.');
     });
     renderApp(node, '#/intake');
@@ -82,7 +82,7 @@ describe('Import HL7 files', () => {
       chunks.push({ file, chars: chunk.length });
       return { bytes: 0 };
     });
-    node.handle('intake.importFiles', (payload) => {
+    node.handle('hl7.importFiles', (payload) => {
       expect(payload).toEqual({ upload: '0'.repeat(32) });
       return results([{ file: 1, index: 0, messageType: 'ADT^A01', controlId: 'C9', ack: 'AA' }]);
     });

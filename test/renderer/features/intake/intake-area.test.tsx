@@ -79,7 +79,7 @@ describe('Intake area', () => {
     await screen.findByRole('table', { name: 'Listeners' });
     expect(screen.queryByRole('heading', { name: 'Quarantine' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Import HL7 files' })).toBeNull();
-    expect(node.calls.some((call) => call.method === 'intake.monitor')).toBe(false);
+    expect(node.calls.some((call) => call.method === 'hl7.monitor')).toBe(false);
   });
 
   it('stops listening when the area closes', async () => {
@@ -87,10 +87,10 @@ describe('Intake area', () => {
     const { unmount } = renderApp(node, '#/intake');
     await screen.findByRole('table', { name: 'Listeners' });
     expect(node.subscriberCount('intake.statusChanged')).toBe(1);
-    expect(node.subscriberCount('intake.activity')).toBe(1);
+    expect(node.subscriberCount('hl7.activity')).toBe(1);
     unmount();
     expect(node.subscriberCount('intake.statusChanged')).toBe(0);
-    expect(node.subscriberCount('intake.activity')).toBe(0);
+    expect(node.subscriberCount('hl7.activity')).toBe(0);
   });
 });
 
@@ -112,12 +112,12 @@ describe('Intake monitor (unlocked)', () => {
     expect(rows('Connections')).toEqual([['127.0.0.1:50512', expect.any(String) as string, '10']]);
   });
 
-  it('refreshes on intake.activity', async () => {
+  it('refreshes on hl7.activity', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: EMPTY_MONITOR });
     renderApp(node, '#/intake');
     await screen.findByText('No HL7 message has arrived since the node started.');
     node.state.monitor = MONITOR;
-    emitEvent(node, 'intake.activity', { totals: MONITOR.totals });
+    emitEvent(node, 'hl7.activity', { totals: MONITOR.totals });
     await screen.findByRole('table', { name: 'Senders' });
   });
 
@@ -127,12 +127,12 @@ describe('Intake monitor (unlocked)', () => {
     renderApp(node, '#/intake', vault);
     await screen.findByText('No HL7 message has arrived since the node started.');
     await waitFor(() => expect(vault.callsTo('quarantine').length).toBeGreaterThan(0));
-    const monitorCalls = (): number => node.calls.filter((call) => call.method === 'intake.monitor').length;
+    const monitorCalls = (): number => node.calls.filter((call) => call.method === 'hl7.monitor').length;
     const before = { monitor: monitorCalls(), quarantine: vault.callsTo('quarantine').length };
-    // An ingest: journal.appended up to ten times a second, intake.activity once a second.
+    // An ingest: journal.appended up to ten times a second, hl7.activity once a second.
     for (let i = 0; i < 10; i++) {
       emitEvent(node, 'journal.appended', { lastSeq: i + 1 });
-      emitEvent(node, 'intake.activity', { totals: EMPTY_MONITOR.totals });
+      emitEvent(node, 'hl7.activity', { totals: EMPTY_MONITOR.totals });
     }
     node.state.monitor = MONITOR;
     emitEvent(node, 'journal.appended', { lastSeq: 11 });

@@ -33,7 +33,7 @@ describe('Settings › HL7 listener', () => {
     fireEvent.change(within(section).getByLabelText('Default charset'), { target: { value: '8859/1' } });
     fireEvent.click(within(section).getByRole('button', { name: 'Save listener settings' }));
     await within(section).findByText('Listener settings saved.');
-    expect(node.calls.filter((c) => c.method === 'intake.updateSettings').map((c) => c.payload)).toEqual([
+    expect(node.calls.filter((c) => c.method === 'hl7.updateSettings').map((c) => c.payload)).toEqual([
       { port: 2600, bindAddress: '192.168.1.20', allowedPeers: ['192.168.1.5', '192.168.1.6'], maxMessageBytes: 4 * 1024 * 1024, defaultCharset: '8859/1' },
     ]);
     expect(section.textContent).toContain('Now: Listening on 192.168.1.20, port 2600.');
@@ -41,7 +41,7 @@ describe('Settings › HL7 listener', () => {
 
   it('shows the body’s validation error', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
-    node.handle('intake.updateSettings', () => {
+    node.handle('hl7.updateSettings', () => {
       throw new FakeRefusal('A LAN bind address needs at least one allowed peer.');
     });
     const { section } = await renderListenerSettings(node);
@@ -57,7 +57,7 @@ describe('Settings › HL7 listener', () => {
     const button = within(section).getByRole('button', { name: 'Save listener settings' });
     expect((button as HTMLButtonElement).disabled).toBe(true);
     expect(section.textContent).toContain('The port is a whole number from 0 to 65535.');
-    expect(node.calls.some((c) => c.method === 'intake.updateSettings')).toBe(false);
+    expect(node.calls.some((c) => c.method === 'hl7.updateSettings')).toBe(false);
   });
 
   it('is for administrators only', async () => {

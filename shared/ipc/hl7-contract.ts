@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import {
+  HL7_CHARSETS,
+  INTAKE_CHUNK_MAX_CHARS,
+  INTAKE_IMPORT_MAX_FILES,
+  IntakeMessageResultSchema,
+  IntakeMonitorSchema,
+  IntakeSettingsAnswerSchema,
+  IntakeSettingsSchema,
+  IntakeTotalsSchema,
+  base64url,
+  journalSeq,
+  operatorRef,
+  uploadHandle,
+} from './intake-contract';
+import { event, method } from './method';
+
+/**
+ * `hl7.*`: what only the HL7 v2 channel has (its monitor, file import, reprocessing a quarantined
+ * message, the MLLP listener's settings). What every channel shares (status, uploads, discarding a
+ * quarantined input) is `intake.*`. The data types these carry are in intake-contract.ts.
+ */
+
+const charset = z.enum(HL7_CHARSETS);
+
+const ImportAnswerSchema = z.strictObject({
+  results: z.array(IntakeMessageResultSchema).max(1_000_000),
+  /** Empty files (zero bytes: nothing imported, nothing quarantined), by index. Anything else yields at least one result. */
+  emptyFiles: z.array(z.number().int().nonnegative()).max(INTAKE_IMPORT_MAX_FILES),
+});
+export type IntakeImportAnswer = Readonly<z.infer<typeof ImportAnswerSchema>>;
+
+/**
+ * The bytes a call works on: an upload (any size up to the limits, sent in chunks with
+ * intake.uploadBegin/uploadAppend), or small files inline (INTAKE_CHUNK_MAX_CHARS in all).
+ * Exactly one of the two.
+ */
+const inlineFiles = z.array(z.strictObject({ bytes: base64url })).min(1).max(INTAKE_IMPORT_MAX_FILES);
+
+export const hl7Methods = {
+  /** The intake monitor: HL7 counters per sender, recent messages with their ACKs, throughput, open connections. */
+  'hl7.monitor': method(z.strictObject({}), IntakeMonitorSchema),
+  /**
+   * Imports HL7 v2 files (one message, several, or FHS/BHS batches each) through the same pipeline
+   * as the listener: stored, duplicates recognized, rejects quarantined. File names never reach the
+   * body: results are by file index. `charset` replaces the default charset (for MSH-18 empty).
+   */
+  'hl7.importFiles': method(
+    z
+      .strictObject({ upload: uploadHandle.optional(), files: inlineFiles.optional(), charset: charset.optional() })
+      .refine((r) => (r.upload === undefined) !== (r.files === undefined), { message: 'Give either upload or files.' })
+      .refine((r) => (r.files ?? []).reduce((sum, f) => sum + f.bytes.length, 0) <= INTAKE_CHUNK_MAX_CHARS, {
+        message: 'Inline files are limited in size; send larger ones with intake.uploadBegin and intake.uploadAppend.',
+      }),
+    ImportAnswerSchema,
+  ),
+  /**
+   * Runs a quarantined message again: `raw` (or an upload holding exactly one file) is the raw
+   * bytes the mind opened from the quarantine record's object; `charset` replaces the default
+   * charset. Always journals `intake.reprocessed` (plaintext note {quarantineSeq, resolved: 0|1};
+   * sealed meta {v:1, type:'reprocessed', quarantineSeq, resolved, results}) and answers the
+   * per-message results. `resolved`: every message is now stored anew (AA, not quarantined, not a
+   * duplicate) — the quarantine entry is done; otherwise it stays open (a held message, acknowledged
+   * before, comes back as a duplicate and can only be discarded with intake.discard;
+   * a new rejection of other bytes appears as a new quarantine record).
+   * E_BAD_REQUEST when quarantineSeq is not an `intake.quarantine` record; E_CONFLICT when it was
+   * resolved by a reprocess or discarded already.
+   */
+  'hl7.reprocess': method(
+    z
+      .strictObject({ quarantineSeq: journalSeq, operator: operatorRef, raw: base64url.min(1).max(INTAKE_CHUNK_MAX_CHARS).optional(), upload: uploadHandle.optional(), charset: charset.optional() })
+      .refine((r) => (r.upload === undefined) !== (r.raw === undefined), { message: 'Give either upload or raw.' }),
+    z.strictObject({ seq: journalSeq, resolved: z.boolean(), results: z.array(IntakeMessageResultSchema).max(1_000_000) }),
+  ),
+  'hl7.getSettings': method(z.strictObject({}), IntakeSettingsAnswerSchema),
+  /**
+   * Changes some settings (validated as a whole: a non-loopback bindAddress needs allowedPeers),
+   * saves them, restarts the listener when a vault exists, and answers the resulting status
+   * (a port in use → listener.state `error`, the settings are still saved).
+   */
+  'hl7.updateSettings': method(IntakeSettingsSchema.partial().strict(), IntakeSettingsAnswerSchema),
+} as const;
+
+export const hl7Events = {
+  /** HL7 counters changed (at most once a second while messages arrive): refresh the monitor. */
+  'hl7.activity': event(z.strictObject({ totals: IntakeTotalsSchema })),
+} as const;
