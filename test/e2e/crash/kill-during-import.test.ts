@@ -5,7 +5,7 @@ import { connectClient, type ServerFrame, type ShellClient } from '../../support
 import { makeTempDir, removeDir, startShell, type ShellProcess } from '../../support/shell-process';
 import { StepLog } from '../../support/test-steps';
 import { runVaultCheck, type VaultCheckRun } from '../../support/vault-check-run';
-import { buildTestKeyring, openSealedMeta, type TestVault } from '../../support/vault-keyring';
+import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../support/vault-keyring';
 
 /**
  * Issue 3's crash test: kill -9 the shell during a large demo import, restart it on the same data
@@ -109,6 +109,8 @@ describe('a kill -9 during a large import', () => {
           const client = await connectClient(shell);
           const created = await callOk(client, 'vault.create', { keyring: vault.keyring });
           expect(created).toMatchObject({ state: expect.stringMatching(/locked|unlocked/) });
+          // The body imports demo data for an administrator's session only.
+          await signIn((method, payload) => callOk(client, method, payload), vault.operatorId, vault.signingKeys.passphrase);
 
           client.sendRaw(JSON.stringify({ type: 'call', id: IMPORT_CALL_ID, method: 'demo.import', payload: { patients: PATIENTS } }));
           const started = Date.now();
@@ -159,6 +161,7 @@ describe('a kill -9 during a large import', () => {
           shells.push(shell);
           const client = await connectClient(shell);
           expect(await callOk(client, 'vault.status', {})).toEqual({ state: 'locked' });
+          await signIn((method, payload) => callOk(client, method, payload), vault.operatorId, vault.signingKeys.passphrase);
           const all = await readWholeJournal(client);
           await client.close();
           const exit = await shell.stop();
