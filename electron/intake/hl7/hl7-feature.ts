@@ -41,6 +41,8 @@ export function hl7Feature(services: BodyServices, hl7: Hl7Service, settings: In
         return { settings: settings.get(), portOverride, listener: listener() };
       },
     },
+    // The duplicate index forgets erased records, so a resend of one is stored again.
+    afterErasure: (seqs) => hl7.afterErasure(seqs),
     // The listener stops taking frames and lets in-flight ACKs finish before the storage closes.
     stop: () => hl7.stop(),
   });
