@@ -27,16 +27,7 @@ export class KeyringStore {
   /** The stored keyring, or null if the data folder holds none; E_UNAVAILABLE if it is damaged. */
   async read(): Promise<Keyring | null> {
     const text = await readTextIfExists(this.file);
-    if (text === null) return null;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw damaged('it is not JSON');
-    }
-    const parsed = KeyringSchema.safeParse(json);
-    if (!parsed.success) throw damaged(`it breaks the keyring schema at ${parsed.error.issues[0]?.path.map(String).join('.') || '(root)'}`);
-    return parsed.data;
+    return text === null ? null : parseKeyring(text, 'vault/keys.json');
   }
 
   async exists(): Promise<boolean> {
@@ -63,9 +54,59 @@ export class KeyringStore {
       .sort((a, b) => b - a);
   }
 
+  /** Kept revision `revision`, checked like a keyring being stored; null when it is not kept. */
+  async readKept(revision: number): Promise<Keyring | null> {
+    const name = keptName(revision);
+    const text = await readTextIfExists(path.join(this.historyDir, name));
+    return text === null ? null : checkKeyring(parseKeyring(text, `vault/keyrings/${name}`));
+  }
+
+  /**
+   * Makes kept revision `revision` current again (IT's `vault:keyring --restore`, with the app
+   * stopped). It keeps its own revision: its integrity tag covers it, and only the master secret
+   * can re-tag it. The current keyring is kept first; if it cannot be read, or another keyring is
+   * kept under its revision, its bytes are set aside as `keys.replaced-<time>.json` (never pruned).
+   * `check` may refuse the kept keyring. E_CONFLICT when it belongs to another vault.
+   */
+  restore(revision: number, check: (kept: Keyring) => void): Promise<{ previous: Keyring | null; restored: Keyring }> {
+    return this.queue.run(async () => {
+      const kept = await this.readKept(revision);
+      if (kept === null) throw new KeyringRefusal('E_BAD_REQUEST', `Revision ${revision} is not kept in vault/keyrings/.`);
+      if (kept.revision !== revision) throw damaged(`vault/keyrings/${keptName(revision)} holds revision ${kept.revision}`);
+      check(kept);
+      const text = await readTextIfExists(this.file);
+      let previous: Keyring | null = null;
+      try {
+        previous = text === null ? null : parseKeyring(text, 'vault/keys.json');
+      } catch {
+        // A damaged keys.json is what a restore repairs; its bytes are set aside below.
+      }
+      if (previous !== null && (previous.vaultId !== kept.vaultId || previous.intakePublicKey !== kept.intakePublicKey)) {
+        throw new KeyringRefusal('E_CONFLICT', `Revision ${revision} belongs to another vault (its vault id or intake key differ from vault/keys.json).`);
+      }
+      if (text !== null) {
+        if (previous !== null && (await this.mayKeep(previous))) await this.keepPrevious(previous);
+        else await writeFileAtomic(path.join(this.historyDir, `keys.replaced-${new Date().toISOString().replace(/[:.]/g, '')}.json`), text);
+      }
+      await writeFileAtomic(this.file, serialize(kept));
+      return { previous, restored: kept };
+    });
+  }
+
+  /** Whether keeping `keyring` under its revision's name overwrites no other keyring. */
+  private async mayKeep(keyring: Keyring): Promise<boolean> {
+    const text = await readTextIfExists(path.join(this.historyDir, keptName(keyring.revision)));
+    if (text === null) return true;
+    try {
+      return serialize(parseKeyring(text, keptName(keyring.revision))) === serialize(keyring);
+    } catch {
+      return false;
+    }
+  }
+
   private async keepPrevious(previous: Keyring): Promise<void> {
-    await writeFileAtomic(path.join(this.historyDir, `keys.r${previous.revision}.json`), `${JSON.stringify(previous, null, 1)}\n`);
-    for (const old of (await this.history()).slice(KEPT_KEYRINGS)) await rm(path.join(this.historyDir, `keys.r${old}.json`), { force: true });
+    await writeFileAtomic(path.join(this.historyDir, keptName(previous.revision)), serialize(previous));
+    for (const old of (await this.history()).slice(KEPT_KEYRINGS)) await rm(path.join(this.historyDir, keptName(old)), { force: true });
   }
 
   /** Stores a new vault's keyring; E_CONFLICT if the folder holds a vault (or vault files) already. */
@@ -76,7 +117,7 @@ export class KeyringStore {
       if (await journalHasRecords(vaultLayout(this.dataDir).journalFile)) {
         throw new KeyringRefusal('E_CONFLICT', 'This data folder holds a vault journal without a keyring (vault/keys.json is missing). Restore the keyring or the vault from a backup, or choose another data folder.');
       }
-      await writeFileAtomic(this.file, `${JSON.stringify(checked, null, 1)}\n`);
+      await writeFileAtomic(this.file, serialize(checked));
       return checked;
     });
   }
@@ -103,7 +144,7 @@ export class KeyringStore {
       check(current, checked);
       // The replaced keyring is kept first, so a change that locks people out can be undone by IT.
       await this.keepPrevious(current);
-      await writeFileAtomic(this.file, `${JSON.stringify(checked, null, 1)}\n`);
+      await writeFileAtomic(this.file, serialize(checked));
       return { previous: current, next: checked };
     });
   }
@@ -112,8 +153,29 @@ export class KeyringStore {
 /** Previous keyrings kept in `vault/keyrings/` (the newest ones), to undo a bad change. */
 export const KEPT_KEYRINGS = 20;
 
-function damaged(why: string): KeyringRefusal {
-  return new KeyringRefusal('E_UNAVAILABLE', `The vault's keyring file (vault/keys.json) is damaged: ${why}. Restore the vault from a backup.`);
+function damaged(why: string, file = 'vault/keys.json'): KeyringRefusal {
+  return new KeyringRefusal('E_UNAVAILABLE', `The vault's keyring file (${file}) is damaged: ${why}. Restore the vault from a backup.`);
+}
+
+function keptName(revision: number): string {
+  return `keys.r${revision}.json`;
+}
+
+/** How a keyring is written: the same bytes for the same keyring, so kept copies compare by text. */
+function serialize(keyring: Keyring): string {
+  return `${JSON.stringify(keyring, null, 1)}\n`;
+}
+
+function parseKeyring(text: string, file: string): Keyring {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw damaged('it is not JSON', file);
+  }
+  const parsed = KeyringSchema.safeParse(json);
+  if (!parsed.success) throw damaged(`it breaks the keyring schema at ${parsed.error.issues[0]?.path.map(String).join('.') || '(root)'}`, file);
+  return parsed.data;
 }
 
 /**
