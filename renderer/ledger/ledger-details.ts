@@ -118,6 +118,8 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       break;
   }
   if (details['unreadable'] === true) out['note'] = 'the source record could not be read';
+  // Mind events in the range that were not signed: no valid authenticator (mind-events.ts).
+  if (Array.isArray(details['rejected'])) out['rejected records'] = details['rejected'].length;
   return out;
 }
 

@@ -6,9 +6,12 @@ import { signEntry, type EntrySigner } from '../../shared/ledger/ledger-sign';
 import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
 import { readLimitAfter } from '../vault/views/journal-reads';
 import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema } from '../../shared/journal/mind-meta';
+import { isMindEventKind, MIND_KINDS } from '../../shared/journal/journal-kinds';
 import { openJson, sealJson } from '../../shared/journal/sealed-json';
+import { checkMindEvent, EventAuthWindow } from '../vault/mind-events';
+import { readEventAuthFrom } from '../vault/views/journal-replay';
 import type { VaultDb } from '../vault/views/vault-db';
-import { journalRecordHash, patientSubject, payloadHashOf, pseudonymToBytes32 } from './ledger-details';
+import { journalRecordHash, ledgerKindOf, patientSubject, payloadHashOf, pseudonymToBytes32 } from './ledger-details';
 import { randomBytes, toBase64Url } from './ledger-crypto';
 import { DEFAULT_BATCH_RULES, LedgerPlanner, type BatchRules, type PlannedEntry } from './ledger-planner';
 import { InstitutionMetaSchema } from './ledger-rows';
@@ -28,6 +31,10 @@ import { LedgerExportMetaSchema } from './ledger-events';
  *
  * An entry's journal record is durable before the next one is signed; a crash anywhere leaves the
  * chain a prefix of what it would have been, and the next run continues after its last entry.
+ *
+ * A mind event without a valid authenticator (renderer/vault/mind-events.ts; unauthenticated
+ * ones before the first genuine marker excepted, as in the views) gets no entry of its own: it
+ * falls inside the range of the next entry, whose sealed details list its seq under `rejected`.
  */
 
 export interface LedgerWriterDeps {
@@ -36,6 +43,8 @@ export interface LedgerWriterDeps {
   readonly opener: Opener;
   readonly sealer: () => Promise<Sealer>;
   readonly ledgerKey: CryptoKey;
+  /** Checks the mind events' authenticator (mind-events.ts). */
+  readonly eventAuthKey: CryptoKey;
   readonly signer: EntrySigner;
   readonly domain: LedgerDomain;
   readonly isCurrent: () => boolean;
@@ -90,6 +99,9 @@ export class LedgerWriter {
   async catchUp({ flush = false }: { readonly flush?: boolean } = {}): Promise<CatchUpResult> {
     let head = await this.head();
     const planner = new LedgerPlanner(head.coveredTo, this.rules);
+    // The views were replayed past coveredTo, so they know of any marker up to there; later ones are met below.
+    const window = new EventAuthWindow(await readEventAuthFrom(this.deps.db()));
+    const rejected: number[] = [];
     let after = head.coveredTo;
     let signed = 0;
     for (;;) {
@@ -97,8 +109,12 @@ export class LedgerWriter {
       // In parts (journal-reads.ts): this runs after every replay while an ingest goes on.
       const page = await this.deps.api.journal.read({ after, limit: readLimitAfter(after) });
       for (const record of page.records) {
+        if (!(await this.admits(window, record))) {
+          rejected.push(record.seq);
+          continue;
+        }
         for (const planned of planner.push(record)) {
-          head = await this.append(head, planned);
+          head = await this.append(head, planned, rejected);
           signed++;
         }
       }
@@ -107,16 +123,27 @@ export class LedgerWriter {
     }
     const { closed, waitMs } = planner.finish(this.now(), flush);
     if (closed !== null) {
-      await this.append(head, closed);
+      await this.append(head, closed, rejected);
       signed++;
     }
     return { signed, waitMs };
   }
 
-  private async append(head: Head, planned: PlannedEntry): Promise<Head> {
+  /** False for a mind event the ledger must not sign as genuine (mind-events.ts). */
+  private async admits(window: EventAuthWindow, record: JournalRecord): Promise<boolean> {
+    if (!isMindEventKind(record.kind) || (ledgerKindOf(record.kind) === null && record.kind !== MIND_KINDS.eventAuth)) return true;
+    const opened = await this.openRaw(record);
+    // No meta or one that does not open: described as unreadable (as before), not judged here.
+    if (opened === undefined) return true;
+    const { status } = await checkMindEvent(this.deps.eventAuthKey, record, opened);
+    return window.admit(record, status);
+  }
+
+  private async append(head: Head, planned: PlannedEntry, rejected: readonly number[]): Promise<Head> {
     if (!this.deps.isCurrent()) throw new LedgerHeadError('The vault was locked while the ledger was being written.');
     const { kind, subject, operator, inputs, details } = await this.describe(planned);
-    const salted = { v: 1, salt: toBase64Url(randomBytes(16)), from: planned.from, to: planned.to, ...details };
+    const inRange = rejected.filter((seq) => seq >= planned.from && seq <= planned.to);
+    const salted = { v: 1, salt: toBase64Url(randomBytes(16)), from: planned.from, to: planned.to, ...details, ...(inRange.length > 0 ? { rejected: inRange } : {}) };
     const seq = head.seq + 1;
     const { entry, signature } = await signEntry(this.deps.signer, this.deps.domain, {
       seq,
@@ -214,8 +241,14 @@ export class LedgerWriter {
     }
   }
 
-  /** The record's sealed meta, opened; undefined when it has none or it does not open. */
+  /** The record's sealed meta, opened (a mind event's without its authenticator); undefined when it has none or it does not open. */
   private async openMeta(record: JournalRecord): Promise<unknown> {
+    const opened = await this.openRaw(record);
+    if (opened === undefined || !isMindEventKind(record.kind)) return opened;
+    return (await checkMindEvent(this.deps.eventAuthKey, record, opened)).meta;
+  }
+
+  private async openRaw(record: JournalRecord): Promise<unknown> {
     if (record.meta === null) return undefined;
     try {
       return await openJson(this.deps.opener, record.meta);

@@ -60,6 +60,7 @@ export class SessionLedger {
       opener: port.opener,
       sealer: () => port.sealer(),
       ledgerKey: port.ledgerKey,
+      eventAuthKey: port.eventAuthKey,
       signer: port.identity,
       domain: this.domain,
       isCurrent: () => port.isCurrent() && !this.closed,

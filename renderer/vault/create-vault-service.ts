@@ -14,6 +14,7 @@ import { KeychainUnlock } from './session/keychain-unlock';
 import type { SlotParams } from './session/keyring/keyring-edits';
 import { KeyringStore } from './session/keyring-store';
 import type { SessionFeature } from './session/session-feature';
+import { EventAuthMarker } from './views/event-auth-marker';
 import { SessionLifecycle } from './session/session-lifecycle';
 import { createSessionService } from './session/session-service';
 import { SessionState, summaryOf } from './session/vault-session';
@@ -93,7 +94,8 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     },
     ledgerListeners,
   );
-  const features: readonly SessionFeature[] = [ledgerFeature];
+  // The marker first: the ledger then signs with the legacy window as the views decided it.
+  const features: readonly SessionFeature[] = [new EventAuthMarker(), ledgerFeature];
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);

@@ -10,6 +10,7 @@ import { importP256PrivateScalar, isValidP256Scalar, type P256KeyPair } from './
  *           ├─ "hdms/vault/v1/blind-index"   → indexKey   HMAC-SHA-256: blind keyword tokens
  *           ├─ "hdms/vault/v1/ledger"        → ledgerKey  HMAC-SHA-256: pseudonyms of subjects/operators
  *           ├─ "hdms/vault/v1/backup"        → backupKey  AES-256-GCM: reserved for backup-container metadata
+ *           ├─ "hdms/vault/v1/event-auth"    → eventAuthKey HMAC-SHA-256: authenticator of the mind's journal events
  *           ├─ "hdms/vault/v1/intake-p256"   → intake key pair (ECDH P-256): what the body seals to
  *           └─ "hdms/vault/v1/identity-secp256k1" → identity seed (ledger issue; ethers)
  *
@@ -24,6 +25,7 @@ export const VAULT_KEY_LABELS = {
   blindIndex: 'hdms/vault/v1/blind-index',
   ledger: 'hdms/vault/v1/ledger',
   backup: 'hdms/vault/v1/backup',
+  eventAuth: 'hdms/vault/v1/event-auth',
   intakeP256: 'hdms/vault/v1/intake-p256',
   identitySecp256k1: 'hdms/vault/v1/identity-secp256k1',
 } as const;
@@ -37,6 +39,12 @@ export interface VaultKeys {
   readonly ledgerKey: CryptoKey;
   /** AES-256-GCM (encrypt, decrypt): reserved for the backup container's own metadata (the backup file itself is an envelope sealed to the intake key). */
   readonly backupKey: CryptoKey;
+  /**
+   * HMAC-SHA-256 (sign, verify): the authenticator of the mind's own journal events
+   * (renderer/vault/mind-events.ts). Every role needs it: every operator journals events, and the
+   * views and the ledger check them. Sealing to the public intake key proves nothing; this does.
+   */
+  readonly eventAuthKey: CryptoKey;
   /** The intake key pair; its public half (raw, 65 bytes) is what the body seals to. */
   readonly intakeKeyPair: P256KeyPair;
 }
@@ -87,11 +95,12 @@ export async function deriveVaultKeys(master: Uint8Array): Promise<VaultKeys> {
   const masterKey = await importMaster(master);
   const aesGcm = { name: 'AES-GCM', length: 256 };
   const hmac = { name: 'HMAC', hash: 'SHA-256', length: 256 };
-  const [viewKey, indexKey, ledgerKey, backupKey, intakeKeyPair] = await Promise.all([
+  const [viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, intakeKeyPair] = await Promise.all([
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.view), masterKey, aesGcm, false, ['encrypt', 'decrypt']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.blindIndex), masterKey, hmac, false, ['sign', 'verify']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.ledger), masterKey, hmac, false, ['sign', 'verify']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.backup), masterKey, aesGcm, false, ['encrypt', 'decrypt']),
+    globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.eventAuth), masterKey, hmac, false, ['sign', 'verify']),
     (async () => {
       const scalar = await deriveIntakeScalar(masterKey);
       try {
@@ -101,7 +110,7 @@ export async function deriveVaultKeys(master: Uint8Array): Promise<VaultKeys> {
       }
     })(),
   ]);
-  return { viewKey, indexKey, ledgerKey, backupKey, intakeKeyPair };
+  return { viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, intakeKeyPair };
 }
 
 /**

@@ -101,6 +101,7 @@ export class SessionLifecycle {
       api: pickNamespaces(api, feature.namespaces),
       db: () => s.db,
       ledgerKey: s.keys.ledgerKey,
+      eventAuthKey: s.keys.eventAuthKey,
       identity,
       opener: s.opener,
       sealer: () => sealerOf(s),

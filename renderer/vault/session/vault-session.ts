@@ -48,7 +48,7 @@ export function sealerOf(s: VaultSession): Promise<Sealer> {
 
 /** Appends one of the mind's own events as the session's operator. */
 export async function appendSessionEvent(api: Pick<HdmsApi, 'journal'>, s: VaultSession, kind: string, meta: unknown): Promise<number> {
-  return appendMindEvent(api, await sealerOf(s), { kind, operator: s.actor, meta });
+  return appendMindEvent(api, await sealerOf(s), s.keys.eventAuthKey, { kind, operator: s.actor, meta });
 }
 
 /** The phase, the open session (if any) and the listeners of VaultService.subscribe. */

@@ -1,6 +1,8 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { JournalRecord } from '../../../shared/ipc/journal-contract';
+import { isMindEventKind, MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { openJson } from '../../../shared/journal/sealed-json';
+import { checkMindEvent, EventAuthWindow, type MindEventCheck } from '../mind-events';
 import type { SyncProgress } from '../vault-service';
 import type { Opener } from '../vault-crypto';
 import type { IntakeRows, RowKeys } from './intake-rows';
@@ -30,6 +32,11 @@ import { CURSOR_KEY, readCursor, type VaultDb } from './vault-db';
  * owning its tables; projector-registry.ts lists them): kinds no projector names are skipped (the
  * cursor moves past them). A record whose meta does not open or fails its schema is counted in
  * meta `problems` and skipped, never retried forever.
+ *
+ * The mind's own events must carry their authenticator (mind-events.ts): one without a valid one
+ * is not projected but counted in meta `rejected`, except unauthenticated ones before the first
+ * genuine `vault.eventAuth` marker (legacy; the marker's seq is kept in meta `eventAuthFrom`, in
+ * the page's transaction, so a replay of any range decides as a rebuild does).
  */
 
 /**
@@ -46,11 +53,15 @@ export const READS_PER_PAGE = 2;
  */
 export const DECODE_GROUP = 1;
 export const PROBLEMS_KEY = 'problems';
+/** Mind records not applied for want of a valid authenticator (mind-events.ts). */
+export const REJECTED_KEY = 'rejected';
+/** The seq of the first genuine `vault.eventAuth` marker: the end of the legacy window. */
+export const EVENT_AUTH_FROM_KEY = 'eventAuthFrom';
 
 export interface ReplayContext {
   readonly api: Pick<HdmsApi, 'journal'>;
   readonly db: VaultDb;
-  readonly keys: RowKeys;
+  readonly keys: RowKeys & { readonly eventAuthKey: CryptoKey };
   readonly opener: Opener;
   readonly tokens: TokenCache;
   /** False once the vault was locked (or the session replaced): the replay stops between pages. */
@@ -68,58 +79,95 @@ export class ReplayAborted extends Error {
   }
 }
 
+/** A decoded record: its projector's step and, for a mind event, what its authenticator says. */
+interface Decoded {
+  readonly record: JournalRecord;
+  readonly step: ProjectorStep;
+  readonly auth: MindEventCheck['status'] | null;
+}
+
 /** One write page: each projector's part, created when the page first meets one of its kinds. */
 class Page {
   private readonly parts = new Map<JournalProjector, ProjectorPage>();
   problems = 0;
+  rejected = 0;
 
   constructor(
     private readonly context: ReplayContext,
     private readonly registry: ProjectorRegistry,
+    private readonly window: EventAuthWindow,
   ) {}
 
-  async decode(record: JournalRecord): Promise<ProjectorStep> {
+  async decode(record: JournalRecord): Promise<Decoded> {
     const projector = this.registry.projectorOf(record.kind);
-    if (projector === undefined || record.meta === null) return 'skip';
+    const isMarker = record.kind === MIND_KINDS.eventAuth;
+    if ((projector === undefined && !isMarker) || record.meta === null) return { record, step: 'skip', auth: null };
     let meta: unknown;
     try {
       meta = await openJson(this.context.opener, record.meta);
     } catch {
-      return 'problem';
+      return { record, step: 'problem', auth: null };
     }
+    let auth: MindEventCheck['status'] | null = null;
+    if (isMindEventKind(record.kind)) {
+      const check = await checkMindEvent(this.context.keys.eventAuthKey, record, meta);
+      auth = check.status;
+      meta = check.meta;
+    }
+    if (projector === undefined) return { record, step: 'skip', auth };
     let part = this.parts.get(projector);
     if (part === undefined) {
       part = projector.startPage({ keys: this.context.keys, tokens: this.context.tokens });
       this.parts.set(projector, part);
     }
-    return part.decode(record, meta);
+    return { record, step: await part.decode(record, meta), auth };
   }
 
-  /** Applies the decoded steps in journal order. */
-  assemble(steps: readonly ProjectorStep[]): void {
-    for (const step of steps) {
-      if (step === 'problem') this.problems++;
+  /** Applies the decoded steps in journal order (the legacy window needs that order too). */
+  assemble(decoded: readonly Decoded[]): void {
+    for (const { record, step, auth } of decoded) {
+      if (auth !== null && !this.window.admit(record, auth)) this.rejected++;
+      else if (step === 'problem') this.problems++;
       else if (step !== 'skip') step.apply();
     }
   }
 
   async write(db: VaultDb, cursor: number, chunk: number): Promise<void> {
-    await writePage(db, this.registry, [...this.parts.values()], this.problems, cursor, chunk);
+    await writePage(db, this.registry, [...this.parts.values()], { problems: this.problems, rejected: this.rejected, eventAuthFrom: this.window.markerSeq }, cursor, chunk);
   }
 }
 
-/** Every projector's rows of one page, the problem count and the new cursor, in one transaction. */
-async function writePage(db: VaultDb, registry: ProjectorRegistry, parts: readonly Pick<ProjectorPage, 'write'>[], problems: number, cursor: number, chunk: number): Promise<void> {
+interface PageCounts {
+  readonly problems: number;
+  readonly rejected: number;
+  readonly eventAuthFrom: number | null;
+}
+
+async function addTo(db: VaultDb, key: string, count: number): Promise<void> {
+  if (count === 0) return;
+  const row = await db.meta.get(key);
+  await db.meta.put({ key, value: (typeof row?.value === 'number' ? row.value : 0) + count });
+}
+
+/** Every projector's rows of one page, the problem and rejection counts and the new cursor, in one transaction. */
+async function writePage(db: VaultDb, registry: ProjectorRegistry, parts: readonly Pick<ProjectorPage, 'write'>[], counts: PageCounts, cursor: number, chunk: number): Promise<void> {
   const tables = new Set([db.meta, ...registry.projectors.flatMap((projector) => projector.tables(db))]);
   await db.transaction('rw', [...tables], async () => {
     for (const part of parts) await part.write(db, chunk);
-    if (problems > 0) {
-      const row = await db.meta.get(PROBLEMS_KEY);
-      const count = typeof row?.value === 'number' ? row.value : 0;
-      await db.meta.put({ key: PROBLEMS_KEY, value: count + problems });
+    await addTo(db, PROBLEMS_KEY, counts.problems);
+    await addTo(db, REJECTED_KEY, counts.rejected);
+    if (counts.eventAuthFrom !== null) {
+      const row = await db.meta.get(EVENT_AUTH_FROM_KEY);
+      if (typeof row?.value !== 'number' || row.value > counts.eventAuthFrom) await db.meta.put({ key: EVENT_AUTH_FROM_KEY, value: counts.eventAuthFrom });
     }
     await db.meta.put({ key: CURSOR_KEY, value: cursor });
   });
+}
+
+/** The end of the legacy window as far as the views know it (null: no genuine marker yet). */
+export async function readEventAuthFrom(db: VaultDb): Promise<number | null> {
+  const row = await db.meta.get(EVENT_AUTH_FROM_KEY);
+  return typeof row?.value === 'number' ? row.value : null;
 }
 
 /**
@@ -130,7 +178,7 @@ export function writeIntakeRows(db: VaultDb, rows: readonly IntakeRows[], cursor
   const chunk = rows[0]?.message.seq ?? cursor;
   const page = new PatientPage();
   for (const item of rows) page.add(item);
-  return writePage(db, DEFAULT_PROJECTORS, [page], 0, cursor, chunk);
+  return writePage(db, DEFAULT_PROJECTORS, [page], { problems: 0, rejected: 0, eventAuthFrom: null }, cursor, chunk);
 }
 
 /** The records of one write page, read in READS_PER_PAGE parts (journal-reads.ts) and decoded as they arrive. */
@@ -158,9 +206,10 @@ export async function replayJournal(context: ReplayContext, onProgress?: (progre
   const slicer = context.slicer ?? new TaskSlicer();
   const registry = context.projectors ?? DEFAULT_PROJECTORS;
   let cursor = await readCursor(context.db);
+  const window = new EventAuthWindow(await readEventAuthFrom(context.db));
   let applied = 0;
   for (;;) {
-    const page = new Page(context, registry);
+    const page = new Page(context, registry, window);
     const read = await readPage(context, page, cursor, slicer);
     if (read.count > 0 || read.next !== cursor) await page.write(context.db, read.next, read.first ?? read.next);
     applied += read.count;

@@ -86,7 +86,7 @@ describe('VaultService: unlock automatically on this computer', () => {
     expect(JSON.stringify(body.keyring)).not.toContain(body.keychainEntry!.key);
     const [setting] = ofKind(body, 'settings.autoUnlock');
     expect(setting!.operator).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(await openMeta(body, recoveryKey, setting!)).toEqual({ v: 1, enabled: true });
+    expect(await openMeta(body, recoveryKey, setting!)).toEqual({ v: 1, enabled: true, auth: expect.any(String) as unknown });
 
     // Restart: a new mind instance on the same body opens by itself, as the admin, and says so.
     vault.lock();
@@ -98,7 +98,7 @@ describe('VaultService: unlock automatically on this computer', () => {
     const [event] = ofKind(body, 'vault.autoUnlock');
     expect(event!.operator).toBe(setting!.operator);
     const meta = (await openMeta(body, recoveryKey, event!)) as { v: number; at: string };
-    expect(meta).toEqual({ v: 1, at: expect.any(String) });
+    expect(meta).toEqual({ v: 1, at: expect.any(String) as unknown, auth: expect.any(String) as unknown });
     expect(Number.isNaN(Date.parse(meta.at))).toBe(false);
     // The session works: its keys open the vault's data.
     await restarted.importDemoData(3);
@@ -110,7 +110,7 @@ describe('VaultService: unlock automatically on this computer', () => {
     expect(body.keyring!.revision).toBe(3);
     expect(keychainSlots(body)).toEqual([]);
     expect(body.keychainEntry).toBeNull();
-    expect(await openMeta(body, recoveryKey, ofKind(body, 'settings.autoUnlock').at(-1)!)).toEqual({ v: 1, enabled: false });
+    expect(await openMeta(body, recoveryKey, ofKind(body, 'settings.autoUnlock').at(-1)!)).toEqual({ v: 1, enabled: false, auth: expect.any(String) as unknown });
     restarted.lock();
     const again = mind(body);
     await again.ready();
