@@ -8,9 +8,18 @@ import { describe, expect, it } from 'vitest';
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const eslint = new ESLint({ cwd: root });
+// The sources below exist at no path on disk, so no TypeScript project holds them: these checks run
+// without type information (the type-aware rules, checked separately below, are off for them).
+const untyped = new ESLint({
+  cwd: root,
+  overrideConfig: {
+    languageOptions: { parserOptions: { projectService: false } },
+    rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-misused-promises': 'off' },
+  },
+});
 
 async function restrictedImportErrors(filePath: string, code: string): Promise<string[]> {
-  const [result] = await eslint.lintText(code, { filePath });
+  const [result] = await untyped.lintText(code, { filePath });
   return (result?.messages ?? [])
     .filter((message) => message.ruleId === 'no-restricted-imports' || message.ruleId === 'no-restricted-globals')
     .map((message) => message.message);
@@ -53,4 +62,17 @@ describe('runtime boundaries', () => {
   ])('%s: allows %j', async (filePath, code) => {
     expect(await restrictedImportErrors(filePath, code)).toEqual([]);
   });
+});
+
+describe('type-aware lint rules', () => {
+  it.each(['electron/body.ts', 'renderer/vault/create-vault-service.ts', 'shared/ipc/contract.ts', 'test/electron/body.test.ts'])(
+    '%s: floating and misused promises are errors',
+    async (filePath) => {
+      const config = (await eslint.calculateConfigForFile(filePath)) as { rules: Record<string, unknown> };
+      for (const rule of ['@typescript-eslint/no-floating-promises', '@typescript-eslint/no-misused-promises']) {
+        const setting = config.rules[rule];
+        expect(Array.isArray(setting) ? setting[0] : setting, rule).toBe(2);
+      }
+    },
+  );
 });
