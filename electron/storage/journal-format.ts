@@ -211,7 +211,8 @@ export interface ScanResult {
   readonly verdict: 'clean' | 'torn' | 'corrupt';
 }
 
-export type RecordVisitor = (record: JournalRecord, offset: number, frameBytes: number) => void;
+/** May return a promise (for example to let an index write out what it gathered): the scan waits for it. */
+export type RecordVisitor = (record: JournalRecord, offset: number, frameBytes: number) => void | Promise<void>;
 
 /** Verifies a whole journal file front to back, calling `visit` for each good record. Reads only. */
 export async function scanJournal(file: StorageFile, fileSize: number, visit?: RecordVisitor): Promise<ScanResult> {
@@ -242,7 +243,8 @@ export async function scanJournal(file: StorageFile, fileSize: number, visit?: R
       const torn = TEAR_PROBLEMS.has(read.problem) && (await findValidFrameAfter(file, offset + 1, fileSize)) === null;
       return { fileSize, records, lastSeq, goodEnd: offset, problem: { offset, kind: read.problem }, verdict: torn ? 'torn' : 'corrupt' };
     }
-    visit?.(read.record, offset, read.frameBytes);
+    const visited = visit?.(read.record, offset, read.frameBytes);
+    if (visited !== undefined) await visited;
     records++;
     lastSeq = read.record.seq;
     offset += read.frameBytes;

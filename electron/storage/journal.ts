@@ -24,6 +24,7 @@ import {
   scanJournal,
   type JournalRecord,
 } from './journal-format';
+import { InlineIndex, type InlineIndexStats } from './inline-index';
 import { isObjectId } from './object-store';
 import { StorageError, toStorageError } from './storage-errors';
 import { nodeStorageFs, writeFully, type StorageFile, type StorageFs } from './storage-fs';
@@ -93,6 +94,8 @@ export interface JournalOptions {
   readonly maxPendingBytes?: number;
   /** Keep the offset of every Nth record in memory for cursor reads. */
   readonly indexEvery?: number;
+  /** Inline object index entries kept in memory before they go to a run file (see InlineIndex). */
+  readonly inlineMemoryEntries?: number;
 }
 
 export interface JournalStats {
@@ -165,6 +168,7 @@ export class Journal {
   private largestBatch = 0;
   private readonly maxPendingBytes: number;
   private readonly indexEvery: number;
+  private readonly inlineMemoryEntries: number | undefined;
   private readonly fs: StorageFs;
   /** Set while a rewrite runs: batches and reads wait for it. */
   private exclusive: Promise<void> | null = null;
@@ -182,12 +186,13 @@ export class Journal {
     /** index[k] = offset of the record with seq k * indexEvery + 1. */
     private readonly index: number[],
     /** Inline object id → offset of the frame of the record carrying it (durable records only). */
-    private readonly inlineIndex: Map<string, number>,
+    private inlineIndex: InlineIndex,
     options: JournalOptions,
     readonly openResult: JournalOpenResult,
   ) {
     this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     this.indexEvery = options.indexEvery ?? DEFAULT_INDEX_EVERY;
+    this.inlineMemoryEntries = options.inlineMemoryEntries;
     this.fs = options.fs ?? nodeStorageFs;
   }
 
@@ -208,13 +213,19 @@ export class Journal {
       throw toStorageError(error, dir, 'opening the journal');
     }
     await removeRewriteLeftovers(fs, dir, log);
+    let inlineIndex: InlineIndex | null = null;
     try {
       let fileSize = await file.size();
       const index: number[] = [];
-      const inlineIndex = new Map<string, number>();
+      // Derived from the records, so rebuilt here rather than trusted from disk.
+      await InlineIndex.removeLeftovers(dir);
+      const inline = await InlineIndex.create(dir, { memoryEntries: options.inlineMemoryEntries });
+      inlineIndex = inline;
       const scan = await scanJournal(file, fileSize, (record, offset) => {
         if ((record.seq - 1) % indexEvery === 0) index.push(offset);
-        if (record.inline !== undefined) for (const id of Object.keys(record.inline)) inlineIndex.set(id, offset);
+        if (record.inline === undefined) return;
+        for (const id of Object.keys(record.inline)) inline.add(id, offset);
+        if (inline.backlogged) return inline.drain();
       });
       if (scan.verdict === 'corrupt') {
         const { offset, kind } = scan.problem!;
@@ -239,13 +250,16 @@ export class Journal {
       await file.datasync();
       if (scan.fileSize === 0 || repaired !== null) await fs.syncDir(dir);
       const openResult = { records: scan.records, lastSeq: scan.lastSeq, repairedTornTail: repaired };
-      const journal = new Journal(dir, file, log, fileSize, scan.lastSeq, index, inlineIndex, options, openResult);
+      await inline.drain();
+      const journal = new Journal(dir, file, log, fileSize, scan.lastSeq, index, inline, options, openResult);
       if (repaired !== null) {
         await journal.enqueue(REPAIRED_KIND, { operator: null, objects: [], meta: null, note: { truncatedBytes: repaired.truncatedBytes, offset: repaired.offset } });
       }
-      log.info({ records: scan.records, lastSeq: journal.lastSeq, inlineObjects: inlineIndex.size, repaired: repaired !== null }, 'journal opened');
+      log.info({ records: scan.records, lastSeq: journal.lastSeq, inlineObjects: inline.size, repaired: repaired !== null }, 'journal opened');
+      inlineIndex = null;
       return journal;
     } catch (error) {
+      await inlineIndex?.close().catch(() => undefined);
       await file.close().catch(() => undefined);
       throw toStorageError(error, dir, 'opening the journal');
     }
@@ -270,9 +284,14 @@ export class Journal {
     return this.inlineIndex.size;
   }
 
-  /** Ids of every inline object, in no particular order (a copy: safe to hold across awaits). */
-  inlineIds(): string[] {
-    return [...this.inlineIndex.keys()];
+  /** Ids of every inline object, in no particular order, read from the index's files as it goes. */
+  inlineIds(): AsyncIterable<string> {
+    return this.inlineIndex.ids();
+  }
+
+  /** The inline object index's own figures (memory it holds, runs on disk). */
+  inlineIndexStats(): InlineIndexStats {
+    return this.inlineIndex.stats();
   }
 
   /**
@@ -449,7 +468,10 @@ export class Journal {
     }
     let tempOpen = true;
     let renamed = false;
+    // The offsets move: a new index is built alongside and replaces the old one with the file.
+    let inlineIndex: InlineIndex | null = null;
     try {
+      inlineIndex = await InlineIndex.create(this.dir, { memoryEntries: this.inlineMemoryEntries });
       const end = this.size;
       const window = new FrameWindow(this.file, end);
       const index: number[] = [];
@@ -474,7 +496,6 @@ export class Journal {
       const dropped = new Set<string>();
       /** Objects that kept records refer to but do not carry themselves, if some record carries them inline. */
       const crossReferenced = new Set<string>();
-      const inlineIndex = new Map<string, number>();
       let erased = 0;
       let offset = JOURNAL_MAGIC.length;
       let seq = 1;
@@ -493,7 +514,10 @@ export class Journal {
         } else {
           if (protectedObjects !== undefined) for (const id of record.objects) if (protectedObjects.has(id)) referenced.add(id);
           for (const id of record.objects) if (record.inline?.[id] === undefined && this.inlineIndex.has(id)) crossReferenced.add(id);
-          if (record.inline !== undefined) for (const id of Object.keys(record.inline)) inlineIndex.set(id, position + staged);
+          if (record.inline !== undefined) {
+            for (const id of Object.keys(record.inline)) inlineIndex.add(id, position + staged);
+            if (inlineIndex.backlogged) await inlineIndex.drain();
+          }
           // The view is reused by the window: copy it before the next read.
           await put(Buffer.from(window.view(offset, read.frameBytes)));
         }
@@ -503,6 +527,7 @@ export class Journal {
       for (const id of dropped) if (crossReferenced.has(id)) referenced.add(id);
       if (referenced.size > 0) return { erased: 0, stillReferenced: [...referenced].sort(), droppedInline: [] };
       await flush();
+      await inlineIndex.drain();
       await temp.datasync();
       await temp.close();
       tempOpen = false;
@@ -522,8 +547,10 @@ export class Journal {
       this.size = position;
       this.index.length = 0;
       this.index.push(...index);
-      this.inlineIndex.clear();
-      for (const [id, at] of inlineIndex) this.inlineIndex.set(id, at);
+      const oldIndex = this.inlineIndex;
+      this.inlineIndex = inlineIndex;
+      inlineIndex = null;
+      await oldIndex.close().catch((error: unknown) => this.log.warn({ error: (error as Error).message }, 'old inline object index not removed'));
       this.log.info({ erased, droppedInline: dropped.size, lastSeq: this.durableSeq, bytes: position }, 'journal rewritten');
       return { erased, stillReferenced: [], droppedInline: [...dropped].sort() };
     } catch (error) {
@@ -531,6 +558,7 @@ export class Journal {
     } finally {
       if (tempOpen) await temp.close().catch(() => undefined);
       if (!renamed) await this.fs.unlink(tempPath).catch(() => undefined);
+      await inlineIndex?.close().catch(() => undefined);
     }
   }
 
@@ -552,6 +580,7 @@ export class Journal {
       if (this.broken === null) await this.file.datasync();
     } finally {
       await this.file.close().catch(() => undefined);
+      await this.inlineIndex.close().catch((error: unknown) => this.log.warn({ error: (error as Error).message }, 'inline object index not removed'));
     }
     this.log.info({ lastSeq: this.durableSeq, batches: this.batches }, 'journal closed');
   }
@@ -649,9 +678,21 @@ export class Journal {
     for (let i = 0; i < batch.length; i++) {
       seq++;
       if ((seq - 1) % this.indexEvery === 0) this.index.push(offset);
-      for (const id of batch[i]!.inlineIds) this.inlineIndex.set(id, offset);
+      // Both memtables full: wait until one is written out (rare; keeps memory bounded however large the batch).
+      if (batch[i]!.inlineIds.length > 0 && this.inlineIndex.backlogged) await this.drainInlineIndex();
+      for (const id of batch[i]!.inlineIds) this.inlineIndex.add(id, offset);
       batch[i]!.resolve({ seq, offset });
       offset += frames[i]!.length;
+    }
+  }
+
+  private async drainInlineIndex(): Promise<void> {
+    try {
+      await this.inlineIndex.drain();
+    } catch (error) {
+      // Lookups would miss objects: refuse appends until a reopen rebuilds the index.
+      this.broken ??= new StorageError('E_IO', `The inline object index of the journal in ${this.dir} could not be written; restart HDMS Node.`, { folder: this.dir }, { cause: error });
+      this.log.error({ code: 'E_IO' }, 'inline object index write failed; appends refused until reopen');
     }
   }
 

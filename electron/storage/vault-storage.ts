@@ -15,7 +15,7 @@ export interface VaultStorage {
   close(): Promise<void>;
 }
 
-export interface VaultStorageOptions extends Pick<JournalOptions, 'maxPendingBytes' | 'indexEvery'> {
+export interface VaultStorageOptions extends Pick<JournalOptions, 'maxPendingBytes' | 'indexEvery' | 'inlineMemoryEntries'> {
   readonly fs?: StorageFs;
 }
 
