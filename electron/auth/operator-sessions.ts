@@ -71,9 +71,27 @@ export class OperatorSessions {
    * is checked with the new slot's key.
    */
   finish(connectionId: string, attemptId: string, signature: Buffer, keyring: Keyring, upgraded = false): SessionRecord | null {
-    const attempt = this.attempts.get(attemptId);
+    const checked = this.check(connectionId, attemptId, signature, keyring, upgraded);
     this.attempts.delete(attemptId);
+    if (checked === null) return null;
+    const session: SessionRecord = { ...checked, erasures: new Set() };
+    this.sessions.set(connectionId, session);
+    return session;
+  }
+
+  /**
+   * Whether `signature` proves the attempt against `keyring` (for an upgrade: the keyring as it
+   * would be), without using the attempt up: the body checks a format-1 upgrade's proof before it
+   * writes the upgraded keyring.
+   */
+  proofHolds(connectionId: string, attemptId: string, signature: Buffer, keyring: Keyring): boolean {
+    return this.check(connectionId, attemptId, signature, keyring, true) !== null;
+  }
+
+  private check(connectionId: string, attemptId: string, signature: Buffer, keyring: Keyring, upgraded: boolean): OperatorSession | null {
+    const attempt = this.attempts.get(attemptId);
     if (attempt === undefined || attempt.connectionId !== connectionId || attempt.expiresAt < this.now()) {
+      this.attempts.delete(attemptId);
       throw new AccessRefusal('E_CONFLICT', 'That unlock attempt is unknown or expired; start again.');
     }
     // The keyring may have changed since the attempt began: the slot must still be there, unchanged
@@ -82,12 +100,11 @@ export class OperatorSessions {
     const role = roleOf(attempt.slot.operatorId, keyring);
     const same = upgraded ? attempt.slot.publicKey === undefined && current?.publicKey !== undefined : current?.publicKey === attempt.slot.publicKey;
     if (current === undefined || current.publicKey === undefined || !same || role === null) {
+      this.attempts.delete(attemptId);
       throw new AccessRefusal('E_CONFLICT', 'The keyring changed during the unlock; start again.');
     }
     if (!verifyProof(current.publicKey, sessionProofMessage(attempt.challenge, attempt.slot.id), signature)) return null;
-    const session: SessionRecord = { operatorId: attempt.slot.operatorId, role, slotId: attempt.slot.id, erasures: new Set() };
-    this.sessions.set(connectionId, session);
-    return session;
+    return { operatorId: attempt.slot.operatorId, role, slotId: attempt.slot.id };
   }
 
   get(connectionId: string): SessionRecord | null {

@@ -100,7 +100,12 @@ export function vaultFeature(services: BodyServices) {
           const pending = sessions.pending(context.connectionId, attempt);
           if (pending === null) throw new AccessRefusal('E_CONFLICT', 'That unlock attempt is unknown or expired; start again.');
           const open = await vault.require();
-          ({ next: keyring } = await keyrings.update(upgrade, keyring.revision, (current, next) => checkLegacyUpgrade(current, next, pending.slot.id)));
+          const proof = Buffer.from(signature, 'base64url');
+          // Checked before anything is written: the upgrade changes that one slot only, and its new key proves the attempt.
+          ({ next: keyring } = await keyrings.update(upgrade, keyring.revision, (current, next) => {
+            checkLegacyUpgrade(current, next, pending.slot.id);
+            if (!sessions.proofHolds(context.connectionId, attempt, proof, next)) throw new AccessRefusal('E_FORBIDDEN', 'The unlock proof did not verify.');
+          }));
           const { seq } = await open.storage.journal.append({ kind: KEYRING_CHANGED_KIND, operator: null, objects: [], meta: null });
           open.onDurable(seq);
           log.info({ kind: pending.slot.kind }, 'format-1 key slot upgraded at unlock');

@@ -101,6 +101,10 @@ describe('a vault with format-1 key slots', () => {
       };
       await expect(api.vault.unlockFinish({ attempt: begun.attempt, signature: toBase64Url(new Uint8Array(64)), upgrade: sneaky })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
       expect(JSON.parse(await readFile(path.join(dataDir, 'vault', 'keys.json'), 'utf8'))).toEqual(keyring);
+      // An upgrade of that slot alone, but whose proof does not verify: nothing is written either.
+      const onlySlot: Keyring = { ...keyring, revision: 2, slots: [remade, keyring.slots[1]!] };
+      await expect(api.vault.unlockFinish({ attempt: begun.attempt, signature: toBase64Url(new Uint8Array(64)), upgrade: onlySlot })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+      expect(JSON.parse(await readFile(path.join(dataDir, 'vault', 'keys.json'), 'utf8'))).toEqual(keyring);
     } finally {
       await body.stop('quit');
     }
