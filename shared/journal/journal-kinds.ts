@@ -7,7 +7,7 @@
  *   journal journal.repaired and the `erased` tombstone: written by the journal itself only
  *   mind    view.access, operator.changed, erasure.patient, export.*, settings.*, vault.autoUnlock,
  *           vault.eventAuth: appended through journal.append (MIND_EVENT_KIND), sealed by the mind,
- *           each with an authenticator in its sealed meta (mind-event-auth.ts)
+ *           each with an authenticator in its sealed meta (renderer/vault/mind-events.ts)
  */
 
 /**
@@ -69,7 +69,10 @@ export const MIND_KINDS = {
   nodeInfoExported: 'export.nodeInfo',
   /** The institution's name and role (a SETTINGS_CHANGE entry; the `institution` meta row). */
   institution: 'settings.institution',
-  /** From here on every mind event carries an authenticator (mind-event-auth.ts). */
+  /**
+   * Ends the legacy window: from this record on (the first one with a valid authenticator) a mind
+   * event without one is rejected (renderer/vault/mind-events.ts).
+   */
   eventAuth: 'vault.eventAuth',
 } as const;
 

@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * The sealed `meta` of the mind's own events (kinds in journal-kinds.ts MIND_KINDS): JSON sealed
  * as a `journalMetadata` envelope to the vault's intake public key. Each also carries an
- * authenticator (mind-event-auth.ts) beside these fields; the schemas describe the event itself.
+ * authenticator, `auth` (renderer/vault/mind-events.ts), beside these fields; readers strip it
+ * before these schemas, which describe the event itself.
  */
 
 const viewId = z.string().min(1).max(128);
@@ -77,7 +78,7 @@ export const InstitutionMetaSchema = z.strictObject({
 });
 export type InstitutionMeta = z.infer<typeof InstitutionMetaSchema>;
 
-/** `vault.eventAuth`: mind events from this record on carry an authenticator (mind-event-auth.ts). */
+/** `vault.eventAuth`: mind events from this record on must carry an authenticator (renderer/vault/mind-events.ts). */
 export const EventAuthMetaSchema = z.strictObject({
   v: z.literal(1),
 });

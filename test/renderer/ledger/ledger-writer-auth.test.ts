@@ -1,0 +1,62 @@
+import { Wallet } from 'ethers';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../../shared/crypto/bytes';
+import { createOpener, createSealer } from '../../../shared/crypto/envelope';
+import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
+import { LedgerRecordMetaSchema } from '../../../shared/journal/ledger-meta';
+import { openJson, sealJson } from '../../../shared/journal/sealed-json';
+import { ledgerDomain } from '../../../shared/ledger/ledger-schema';
+import { LedgerWriter } from '../../../renderer/ledger/ledger-writer';
+import { appendMindEvent } from '../../../renderer/vault/mind-events';
+import { replayJournal } from '../../../renderer/vault/views/journal-replay';
+import { TokenCache } from '../../../renderer/vault/views/token-cache';
+import { openVaultDb } from '../../../renderer/vault/views/vault-db';
+import { createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
+
+const OPERATOR = 'b'.repeat(43);
+
+describe('ledger writer: mind events need their authenticator', () => {
+  it('signs a legacy access and a genuine one, not one forged after the marker, which the next entry lists as rejected', async () => {
+    const body = createFakeBody();
+    const keys = await deriveVaultKeys(generateMasterSecret());
+    body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+    body.session = TEST_ADMIN_SESSION;
+    const sealer = await createSealer(keys.intakeKeyPair.publicKeyRaw);
+    const opener = createOpener(keys.intakeKeyPair.privateKey);
+    const access = (patientId: string) => ({ v: 1, patientId, recordId: null, at: '2026-01-02T03:04:05.000Z' });
+    const forged = async (kind: string, meta: Record<string, unknown>) => (await body.api.journal.append({ kind, operator: OPERATOR, objects: [], meta: await sealJson(sealer, meta) })).seq;
+    const genuine = (kind: string, meta: Record<string, unknown>) => appendMindEvent(body.api, sealer, keys.eventAuthKey, { kind, operator: OPERATOR, meta });
+
+    const legacy = await forged(MIND_KINDS.access, access('p1'));
+    const marker = await genuine(MIND_KINDS.eventAuth, { v: 1 });
+    const late = await forged(MIND_KINDS.access, access('p1'));
+    const lateSetting = await forged(MIND_KINDS.autoUnlockSetting, { v: 1, enabled: true });
+    const real = await genuine(MIND_KINDS.access, access('p2'));
+
+    const db = openVaultDb('test-ledger-auth', { indexedDB: new IDBFactory(), IDBKeyRange });
+    await replayJournal({ api: body.api, db, keys, opener, tokens: new TokenCache(keys.indexKey), isCurrent: () => true });
+    const appended: string[] = [];
+    const api: Pick<HdmsApi, 'journal' | 'ledger'> = {
+      journal: body.api.journal,
+      ledger: {
+        ...body.api.ledger,
+        append: async ({ meta }) => {
+          appended.push(meta);
+          return { seq: body.journal.length + appended.length };
+        },
+      },
+    };
+    const writer = new LedgerWriter({ api, db: () => db, opener, sealer: async () => sealer, ledgerKey: keys.ledgerKey, eventAuthKey: keys.eventAuthKey, signer: Wallet.createRandom(), domain: ledgerDomain(), isCurrent: () => true });
+    await writer.catchUp({ flush: true });
+
+    const entries = await Promise.all(appended.map(async (meta) => LedgerRecordMetaSchema.parse(await openJson(opener, meta))));
+    expect(entries.map(({ entry, details }) => [entry['kind'], details['from'], details['to'], details['rejected']])).toEqual([
+      ['ACCESS', 1, legacy, undefined],
+      ['ACCESS', marker, real, [late, lateSetting]],
+    ]);
+    expect(entries[1]!.details['patientId']).toBe('p2');
+  });
+});
