@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Hl7Charset, IntakeMessageResult, IntakeMonitor as IntakeMonitorData, IntakeSettings, IntakeTotals, ListenerStatus } from '../../shared/ipc';
 import { SerialQueue } from '../async/serial-queue';
+import { QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { Refusal } from '../errors/refusal';
 import { openHl7Dedupe, type Hl7Dedupe } from './hl7/hl7-duplicates';
 import { createHl7Intake, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
@@ -15,9 +16,9 @@ import type { IntakeSettingsStore } from './intake-settings';
 export class Hl7Refusal extends Refusal {}
 
 /** Journal kinds of the quarantine's resolutions (acts of an operator; the mind journals no intake kinds). */
-export const REPROCESSED_KIND = 'intake.reprocessed';
-export const DISCARDED_KIND = 'intake.discarded';
-export const QUARANTINE_KIND = 'intake.quarantine';
+export const REPROCESSED_KIND = QUARANTINE_KINDS.reprocessed;
+export const DISCARDED_KIND = QUARANTINE_KINDS.discarded;
+export const QUARANTINE_KIND = QUARANTINE_KINDS.quarantined;
 
 /** What the HL7 intake needs of an open vault: what every intake channel gets. */
 export type Hl7VaultPorts = IntakeVaultPorts;

@@ -4,13 +4,13 @@ import { IntakeQuarantineSchema, type IntakeQuarantine, type NormalizedIntake } 
 import type { Journal } from '../storage/journal';
 import { MAX_INLINE_OBJECT_BYTES } from '../storage/journal-format';
 import type { ObjectStore } from '../storage/object-store';
+import { INTAKE_KINDS, type IntakeKind } from '../../shared/journal/journal-kinds';
+import type { IntakeMetadataV1, QuarantineMetadataV1 } from '../../shared/journal/intake-meta';
 
-/**
- * Journal kinds of intake events, one per channel. Plaintext in the journal (vault:check counts
- * them), so they say which channel, never what came in.
- */
-export const INTAKE_KINDS = ['intake.demo', 'intake.hl7', 'intake.dicom', 'intake.device', 'intake.file', 'intake.quarantine'] as const;
-export type IntakeKind = (typeof INTAKE_KINDS)[number];
+// Journal kinds and sealed-metadata shapes live once, in shared/journal (used by both halves).
+// Kinds are plaintext in the journal (vault:check counts them): they say which channel, never what came in.
+export { INTAKE_KINDS, type IntakeKind } from '../../shared/journal/journal-kinds';
+export type { IntakeMetadataV1, QuarantineMetadataV1 } from '../../shared/journal/intake-meta';
 
 export interface IntakeInput {
   readonly kind: Exclude<IntakeKind, 'intake.quarantine'>;
@@ -30,21 +30,6 @@ export interface IntakeResult {
   readonly objectId: string;
 }
 
-/**
- * The sealed metadata of an intake record (a journalMetadata envelope, opened by the mind with the
- * intake private key). Version 1; the mind validates `normalized` with NormalizedIntakeSchema.
- */
-export interface IntakeMetadataV1 {
-  readonly v: 1;
-  readonly channel: NormalizedIntake['channel'];
-  /** ISO date-time. */
-  readonly receivedAt: string;
-  /** The same id as the record's `objects[0]`: the sealed raw bytes. */
-  readonly objectId: string;
-  /** Length of the raw bytes before sealing. */
-  readonly rawBytes: number;
-  readonly normalized: NormalizedIntake;
-}
 
 /** What `quarantine` takes: input that was not accepted as a clinical message (design §4 rule 1). */
 export interface QuarantineInput {
@@ -59,21 +44,6 @@ export interface QuarantineInput {
   readonly dedupe?: string;
 }
 
-/**
- * The sealed metadata of a quarantine record (a journalMetadata envelope, opened by the mind).
- * Version 1; the mind validates `quarantine` with IntakeQuarantineSchema.
- */
-export interface QuarantineMetadataV1 {
-  readonly v: 1;
-  readonly channel: IntakeQuarantine['channel'];
-  /** ISO date-time. */
-  readonly receivedAt: string;
-  /** The same id as the record's `objects[0]`: the sealed raw bytes. */
-  readonly objectId: string;
-  /** Length of the raw bytes before sealing. */
-  readonly rawBytes: number;
-  readonly quarantine: IntakeQuarantine;
-}
 
 export interface IntakePipeline {
   /**

@@ -1,3 +1,4 @@
+import { LEDGER_ENTRY_KIND } from '../journal/journal-kinds';
 import { z } from 'zod';
 import { method } from './method';
 
@@ -5,7 +6,7 @@ const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
 const exportHandle = z.string().regex(/^[0-9a-f]{32}$/);
 
 /** The journal kind of a signed ledger entry; only `ledger.append` writes it. */
-export const LEDGER_ENTRY_JOURNAL_KIND = 'ledger.entry';
+export const LEDGER_ENTRY_JOURNAL_KIND = LEDGER_ENTRY_KIND;
 /** One `ledger.exportAppend` carries at most this many characters (the mind sends a large export in chunks). */
 export const LEDGER_EXPORT_CHUNK_CHARS = 4 * 1024 * 1024;
 
