@@ -133,9 +133,8 @@ export class LedgerWriter {
   private async admits(window: EventAuthWindow, record: JournalRecord): Promise<boolean> {
     if (!isMindEventKind(record.kind) || (ledgerKindOf(record.kind) === null && record.kind !== MIND_KINDS.eventAuth)) return true;
     const opened = await this.openRaw(record);
-    // No meta or one that does not open: described as unreadable (as before), not judged here.
-    if (opened === undefined) return true;
-    const { status } = await checkMindEvent(this.deps.eventAuthKey, record, opened);
+    // No meta, or one that does not open, has no authenticator either: legacy (signed as unreadable) or rejected.
+    const status = opened === undefined ? 'unauthenticated' : (await checkMindEvent(this.deps.eventAuthKey, record, opened)).status;
     return window.admit(record, status);
   }
 

@@ -19,7 +19,7 @@ import { createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
 const OPERATOR = 'b'.repeat(43);
 
 describe('ledger writer: mind events need their authenticator', () => {
-  it('signs a legacy access and a genuine one, not one forged after the marker, which the next entry lists as rejected', async () => {
+  it('signs a legacy access and a genuine one, not those forged or unreadable after the marker, which the next entry lists as rejected', async () => {
     const body = createFakeBody();
     const keys = await deriveVaultKeys(generateMasterSecret());
     body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
@@ -34,6 +34,9 @@ describe('ledger writer: mind events need their authenticator', () => {
     const marker = await genuine(MIND_KINDS.eventAuth, { v: 1 });
     const late = await forged(MIND_KINDS.access, access('p1'));
     const lateSetting = await forged(MIND_KINDS.autoUnlockSetting, { v: 1, enabled: true });
+    // Sealed to another vault's key: it does not open, so it cannot be authenticated either.
+    const otherSealer = await createSealer((await deriveVaultKeys(generateMasterSecret())).intakeKeyPair.publicKeyRaw);
+    const unreadable = (await body.api.journal.append({ kind: MIND_KINDS.access, operator: OPERATOR, objects: [], meta: await sealJson(otherSealer, access('p1')) })).seq;
     const real = await genuine(MIND_KINDS.access, access('p2'));
 
     const db = openVaultDb('test-ledger-auth', { indexedDB: new IDBFactory(), IDBKeyRange });
@@ -55,7 +58,7 @@ describe('ledger writer: mind events need their authenticator', () => {
     const entries = await Promise.all(appended.map(async (meta) => LedgerRecordMetaSchema.parse(await openJson(opener, meta))));
     expect(entries.map(({ entry, details }) => [entry['kind'], details['from'], details['to'], details['rejected']])).toEqual([
       ['ACCESS', 1, legacy, undefined],
-      ['ACCESS', marker, real, [late, lateSetting]],
+      ['ACCESS', marker, real, [late, lateSetting, unreadable]],
     ]);
     expect(entries[1]!.details['patientId']).toBe('p2');
   });
