@@ -53,7 +53,10 @@ export const READS_PER_PAGE = 2;
  */
 export const DECODE_GROUP = 1;
 export const PROBLEMS_KEY = 'problems';
-/** Mind records not applied for want of a valid authenticator (mind-events.ts). */
+/**
+ * Mind records not applied for want of a valid authenticator (mind-events.ts). Like `problems`, a
+ * count: a schema upgrade that sets the cursor back to 0 must delete it too (vault-db.ts).
+ */
 export const REJECTED_KEY = 'rejected';
 /** The seq of the first genuine `vault.eventAuth` marker: the end of the legacy window. */
 export const EVENT_AUTH_FROM_KEY = 'eventAuthFrom';
