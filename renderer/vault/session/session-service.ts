@@ -9,7 +9,7 @@ import { buildFirstKeyring, passphraseSlotOf, RECOVERY_SLOT_OWNER, withNewOperat
 import { checkNewPassphrase } from './keyring/passphrase-rules';
 import { findOperator, type KeyringStore } from './keyring-store';
 import type { SessionLifecycle } from './session-lifecycle';
-import { currentKeyring, proveSession, readDirectory, unlockThroughBody, verified } from './unlock-attempts';
+import { proveSession, readDirectory, unlockThroughBody, verifiedKeyring } from './unlock-attempts';
 import { summaryOf, type SessionState } from './vault-session';
 
 /** The keys-and-session part of VaultService: create, unlock, recover, lock, passphrases, auto-lock, auto-unlock, operators. */
@@ -96,12 +96,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         throw new VaultError('E_WRONG_PASSPHRASE', 'This operator has no passphrase; use the recovery key.');
       }
       const opened = await unlockThroughBody(api, operator.operatorId, 'passphrase', input.passphrase, 'The passphrase is wrong.', slotParams);
-      opened.signingKey?.scalar.fill(0);
       const { master } = opened;
       try {
-        const keyring = await currentKeyring(api);
-        if (keyring === null) throw new VaultError('E_NODE', 'The node no longer has a vault keyring.');
-        await verified(master, keyring);
+        const keyring = await verifiedKeyring(api, opened);
         await lifecycle.open(master, keyring, findOperator(keyring, operator.operatorId));
       } catch (error) {
         await api.vault.lock({}).catch(() => undefined);
@@ -125,12 +122,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         // The recovery key is 256 random bits, so the body's delay costs a guesser nothing extra;
         // it still serves the slot one attempt at a time, like every other.
         const opened = await unlockThroughBody(api, RECOVERY_SLOT_OWNER, 'recovery', recoveryKey, 'The recovery key is wrong.', slotParams);
-        opened.signingKey?.scalar.fill(0);
         const { master } = opened;
         try {
-          const keyring = await currentKeyring(api);
-          if (keyring === null) throw new VaultError('E_NODE', 'The node no longer has a vault keyring.');
-          await verified(master, keyring);
+          const keyring = await verifiedKeyring(api, opened);
           const s = await lifecycle.open(master, keyring, findOperator(keyring, operator.operatorId));
           // The recovery session may reset the passphrase; then this window acts as the operator
           // themself (their role, not the recovery holder's administrator role).

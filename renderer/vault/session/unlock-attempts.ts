@@ -103,6 +103,18 @@ async function finish(api: Pick<HdmsApi, 'vault'>, attempt: string, challenge: s
   }
 }
 
+/**
+ * After a proven unlock: the whole keyring, its integrity tag checked under the slot's master. The
+ * slot's signing key is no longer needed (the body session is open) and is zeroed here.
+ */
+export async function verifiedKeyring(api: Pick<HdmsApi, 'vault'>, opened: OpenedSlot): Promise<Keyring> {
+  opened.signingKey?.scalar.fill(0);
+  const keyring = await currentKeyring(api);
+  if (keyring === null) throw new VaultError('E_NODE', 'The node no longer has a vault keyring.');
+  await verified(opened.master, keyring);
+  return keyring;
+}
+
 /** The whole keyring (the body answers it to an open session). */
 export async function currentKeyring(api: Pick<HdmsApi, 'vault'>): Promise<Keyring | null> {
   try {
