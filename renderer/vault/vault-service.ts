@@ -145,6 +145,22 @@ export interface IndexingState {
   readonly applied: number;
 }
 
+/**
+ * Journal records the views' replay could not apply, as counted in the views' meta
+ * (views/journal-replay.ts). Recounted from zero by "Rebuild index".
+ */
+export interface JournalIssues {
+  /** Records whose sealed meta did not open or failed its schema: skipped as unreadable. */
+  readonly problems: number;
+  /** Mind events without a valid authenticator after the vault's first marker: possible forgeries. */
+  readonly rejected: number;
+}
+
+/** Who may read journalIssues(): the roles that answer for the vault's integrity. */
+export function mayReadJournalIssues(role: OperatorRole): boolean {
+  return role === 'admin' || role === 'auditor';
+}
+
 export interface VaultService {
   phase(): VaultPhase;
   /**
@@ -204,6 +220,11 @@ export interface VaultService {
   sync(onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress>;
   /** Drops and rebuilds every view from journal + objects. */
   rebuildIndex(onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress>;
+  /**
+   * How many journal records the views skipped or rejected, read after any queued replay or
+   * rebuild. Admin or auditor only (mayReadJournalIssues); E_NOT_ALLOWED otherwise.
+   */
+  journalIssues(): Promise<JournalIssues>;
   search(query: string): Promise<SearchResult>;
   /** Decrypts the summary rows for the given ids (the virtualized list asks for what is visible). */
   patientHits(patientIds: readonly string[]): Promise<readonly PatientHit[]>;

@@ -5,6 +5,7 @@ import { useVault } from '../../vault/vault-context';
 import type { SyncProgress } from '../../vault/vault-service';
 import { ImportDemoControl } from '../demo-data/import-demo-control';
 import { CopyButton } from '../../app/copy-button';
+import { JournalRecords } from './journal-records';
 
 const numberFormat = new Intl.NumberFormat('en');
 
@@ -37,6 +38,7 @@ export function DataSection() {
         <ImportDemoControl />
       </div>
       <RebuildIndex />
+      <JournalRecords />
       <ExportBackup />
     </section>
   );

@@ -1,13 +1,13 @@
 import type { AutoLock } from '../session/auto-lock';
 import type { SessionState, VaultSession } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
-import type { VaultService } from '../vault-service';
-import { ReplayAborted } from '../views/journal-replay';
+import { mayReadJournalIssues, VaultError, type VaultService } from '../vault-service';
+import { readReplayCounts, ReplayAborted } from '../views/journal-replay';
 import { deleteVaultDb, openVaultDb, type IndexedDbDeps } from '../views/vault-db';
 import type { ViewIndexing } from './view-indexing';
 
-/** The indexing part of VaultService: its state, "sync" and "Rebuild index". */
-export type IndexingService = Pick<VaultService, 'indexing' | 'sync' | 'rebuildIndex'>;
+/** The indexing part of VaultService: its state, "sync", "Rebuild index" and what the replay could not apply. */
+export type IndexingService = Pick<VaultService, 'indexing' | 'sync' | 'rebuildIndex' | 'journalIssues'>;
 
 export function createIndexingService(state: SessionState, indexing: ViewIndexing, autoLock: AutoLock, idb: IndexedDbDeps): IndexingService {
   return {
@@ -35,6 +35,20 @@ export function createIndexingService(state: SessionState, indexing: ViewIndexin
           await s.db.open();
           await autoLock.carryOver(s.db, minutes);
           return indexing.replayOnce(s, onProgress);
+        });
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async journalIssues() {
+      const s = state.require();
+      if (!mayReadJournalIssues(s.operator.role)) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator or an auditor may see this.');
+      try {
+        // In the queue: a rebuild closes and replaces s.db, and a running replay's counts are partial.
+        return await indexing.enqueue(s, async () => {
+          if (!state.isCurrent(s)) throw new ReplayAborted();
+          return readReplayCounts(s.db);
         });
       } catch (error) {
         throw asVaultError(error);

@@ -173,6 +173,15 @@ export async function readEventAuthFrom(db: VaultDb): Promise<number | null> {
   return typeof row?.value === 'number' ? row.value : null;
 }
 
+/** The replay's problem and rejection counts so far (absent rows: none). */
+export async function readReplayCounts(db: VaultDb): Promise<{ problems: number; rejected: number }> {
+  const [problems, rejected] = await Promise.all([db.meta.get(PROBLEMS_KEY), db.meta.get(REJECTED_KEY)]);
+  return {
+    problems: typeof problems?.value === 'number' ? problems.value : 0,
+    rejected: typeof rejected?.value === 'number' ? rejected.value : 0,
+  };
+}
+
 /**
  * Writes the rows of already-built intakes as one page (the same transaction as a replay page):
  * for callers that hold decrypted intakes already, such as the index-build benchmark.

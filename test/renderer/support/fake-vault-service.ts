@@ -3,7 +3,9 @@ import type { Patient } from '../../../shared/domain/clinical';
 import { patientText, recordText } from '../../../renderer/vault/views/intake-rows';
 import {
   VaultError,
+  mayReadJournalIssues,
   type IndexingState,
+  type JournalIssues,
   type OperatorRole,
   type OperatorSummary,
   type PatientDetail,
@@ -51,6 +53,8 @@ export interface FakeVaultOptions {
   readonly quarantine?: readonly QuarantineEntry[];
   /** Raw messages by quarantine seq (`q:<seq>`) or record id (`r:<recordId>`). */
   readonly raw?: Readonly<Record<string, string | Uint8Array>>;
+  /** What journalIssues() answers; none by default. */
+  readonly journalIssues?: JournalIssues;
 }
 
 /** `calls` holds every call with its arguments, passphrases included: it is a test double. */
@@ -58,6 +62,8 @@ export interface FakeVault extends VaultService, ScriptedCalls<Method> {
   readonly patients: Map<string, FakePatient>;
   /** The quarantine view; tests change it (then the UI refreshes on an event). */
   quarantineRows: QuarantineEntry[];
+  /** What journalIssues() answers; tests change it (then the UI refreshes after indexing). */
+  journalIssueCounts: JournalIssues;
   /** Ids in display order for search('') and bulk data; built on demand from `patients` or `bulk`. */
   seedBulk(count: number): void;
   /** Locks as auto-lock would, from outside the UI. */
@@ -198,6 +204,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     calls,
     patients,
     quarantineRows: [...(options.quarantine ?? [])],
+    journalIssueCounts: options.journalIssues ?? { problems: 0, rejected: 0 },
     seedBulk(count) {
       bulkCount = count;
     },
@@ -351,6 +358,11 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       await Promise.resolve();
       onProgress?.({ applied: total, cursor: total, done: true });
       return { applied: total, cursor: total, done: true };
+    },
+    async journalIssues() {
+      await enter('journalIssues', []);
+      if (current === null || !mayReadJournalIssues(current.role)) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator or an auditor may see this.');
+      return { ...vault.journalIssueCounts };
     },
     async search(query): Promise<SearchResult> {
       await enter('search', [query]);

@@ -129,3 +129,49 @@ describe('mind events carry an authenticator', () => {
     expect(body.journal.filter((r) => r.kind === MIND_KINDS.eventAuth)).toHaveLength(1);
   });
 });
+
+describe('journalIssues: what the views could not apply', () => {
+  /** An intake record whose meta does not open: a problem, skipped as unreadable. */
+  function appendUnreadable(body: FakeBody): number {
+    const seq = body.journal.length + 1;
+    body.journal.push({ seq, at: new Date(body.now).toISOString(), kind: 'intake.demo', operator: null, objects: [], meta: 'AAAA' });
+    return seq;
+  }
+
+  it('counts unreadable and rejected records after a sync, tells the listeners when indexing settles, and a rebuild counts the same', async () => {
+    const { vault, body, patientId } = await vaultWithPatients();
+    expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 0 });
+
+    appendUnreadable(body);
+    await forgeAccess(body, patientId);
+    const busyAtNotice: boolean[] = [];
+    const unsubscribe = vault.subscribe(() => busyAtNotice.push(vault.indexing().busy));
+    await vault.sync();
+    unsubscribe();
+    // The settings screen reads the counts again when busy turns false.
+    expect(busyAtNotice).toContain(true);
+    expect(busyAtNotice.at(-1)).toBe(false);
+    expect(await vault.journalIssues()).toEqual({ problems: 1, rejected: 1 });
+
+    await vault.rebuildIndex();
+    expect(await vault.journalIssues()).toEqual({ problems: 1, rejected: 1 });
+  });
+
+  it('answers after the replays already queued, so a forgery appended just before is counted', async () => {
+    const { vault, body, patientId } = await vaultWithPatients();
+    await forgeAccess(body, patientId); // the append schedules a sync; the answer waits for it
+    expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 1 });
+    const rebuilding = vault.rebuildIndex();
+    expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 1 });
+    await rebuilding;
+  });
+
+  it('is refused to a clinician and while locked', async () => {
+    const { vault } = await vaultWithPatients();
+    const clinician = await vault.addOperator({ name: 'Carl Clinician', role: 'clinician', passphrase: 'clinician passphrase one two' });
+    vault.lock();
+    await expect(vault.journalIssues()).rejects.toMatchObject({ code: 'E_LOCKED' });
+    await vault.unlock({ operatorId: clinician.operatorId, passphrase: 'clinician passphrase one two' });
+    await expect(vault.journalIssues()).rejects.toMatchObject({ code: 'E_NOT_ALLOWED' });
+  });
+});
