@@ -7,7 +7,8 @@ import type { Logger } from '../logging/logger';
 import type { JournalSnapshot } from '../storage/journal';
 import type { VaultStorage } from '../storage/vault-storage';
 import { pathExists, syncDir } from '../storage/durable-files';
-import { BACKUP_EXTENSION, BACKUP_FORMAT, containerEnd, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY } from './backup-format';
+import { readDedupeKey } from '../intake/hl7/hl7-duplicates';
+import { BACKUP_EXTENSION, BACKUP_FORMAT, containerEnd, DEDUPE_KEY_ENTRY, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY } from './backup-format';
 
 export interface BackupExportOptions {
   readonly dataDir: string;
@@ -15,6 +16,8 @@ export interface BackupExportOptions {
   /** The process's Sealer for the vault's intake key: the backup is sealed like any intake. */
   readonly sealer: Sealer;
   readonly keyring: Keyring;
+  /** The HL7 duplicate index's folder: its key goes into the sealed container (never the preamble). */
+  readonly dedupeDir: string;
   readonly log: Logger;
   readonly now?: Date;
 }
@@ -35,7 +38,7 @@ export function backupFileName(at: Date, suffix = 0): string {
  * object in the backup (small objects are inline in the journal records, so copied with them). The file appears under its final name only once complete and fsynced.
  */
 export async function exportBackup(options: BackupExportOptions): Promise<{ path: string; bytes: number }> {
-  const { dataDir, storage, sealer, keyring, log } = options;
+  const { dataDir, storage, sealer, keyring, dedupeDir, log } = options;
   const createdAt = options.now ?? new Date();
   const backupsDir = path.join(dataDir, 'backups');
   await mkdir(backupsDir, { recursive: true, mode: 0o700 });
@@ -46,6 +49,7 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
   let done = false;
   let objects = 0;
   let records = 0;
+  let dedupeKey = false;
   try {
     const write = async (bytes: Uint8Array): Promise<void> => {
       let offset = 0;
@@ -58,10 +62,13 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
     await write(encodePreamble({ format: BACKUP_FORMAT, version: 1, createdAt: createdAt.toISOString(), keyring }));
     await storage.journal.withSnapshot(async (snapshot) => {
       records = snapshot.lastSeq;
+      // Read after the snapshot is taken: every tag in it was made with a key already on disk.
+      const key = await readDedupeKey(dedupeDir);
+      dedupeKey = key !== null;
       const ids: string[] = [];
       // Object files only: inline objects travel inside the journal records that carry them.
       for await (const id of storage.objects.files.list()) ids.push(id);
-      const container = containerStream(keysBytes, snapshot, ids, storage.objects.files.pathOf.bind(storage.objects.files), () => objects++);
+      const container = containerStream(keysBytes, key, snapshot, ids, storage.objects.files.pathOf.bind(storage.objects.files), () => objects++);
       for await (const piece of sealer.sealStream('backup', container)) await write(piece);
     });
     await handle.datasync();
@@ -77,12 +84,13 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
   }
   await rename(temp, name);
   await syncDir(backupsDir);
-  log.info({ bytes: position, records, objects }, 'backup exported');
+  log.info({ bytes: position, records, objects, dedupeKey }, 'backup exported');
   return { path: name, bytes: position };
 }
 
 async function* containerStream(
   keysBytes: Buffer,
+  dedupeKey: Buffer | null,
   snapshot: JournalSnapshot,
   objectIds: readonly string[],
   objectPath: (id: string) => string,
@@ -92,6 +100,12 @@ async function* containerStream(
   yield entryHeader(KEYS_ENTRY, keysBytes.length);
   yield keysBytes;
   entries++;
+
+  if (dedupeKey !== null) {
+    yield entryHeader(DEDUPE_KEY_ENTRY, dedupeKey.length);
+    yield dedupeKey;
+    entries++;
+  }
 
   yield entryHeader(JOURNAL_ENTRY, snapshot.size);
   for (let position = 0; position < snapshot.size; ) {

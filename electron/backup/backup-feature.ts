@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { bodyFeature } from '../features/body-feature';
+import { HL7_DEDUPE_DIR } from '../intake/hl7-service';
 import type { BodyServices } from '../features/body-services';
 import { NO_VAULT, VaultStateRefusal } from '../vault/vault-host';
 import { exportBackup } from './backup-export';
@@ -8,6 +10,7 @@ import { restoreBackup } from './backup-restore';
 
 /** `backup.*`: one encrypted file of the whole vault, and restoring one into an empty data folder. */
 export function backupFeature({ config, log, vault, keyrings, vaultLock, notifier }: BodyServices) {
+  const dedupeDir = path.join(config.dataDir, ...HL7_DEDUPE_DIR);
   return bodyFeature<'backup'>({
     name: 'backup',
     handlers: {
@@ -16,7 +19,7 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
           const open = await vault.require();
           const keyring = await keyrings.read();
           if (keyring === null) throw new VaultStateRefusal('E_CONFLICT', NO_VAULT);
-          return exportBackup({ dataDir: config.dataDir, storage: open.storage, sealer: open.sealer, keyring, log });
+          return exportBackup({ dataDir: config.dataDir, storage: open.storage, sealer: open.sealer, keyring, dedupeDir, log });
         }),
       'backup.inspect': async ({ path: file }) => {
         const head = await readBackupHead(await resolveBackupPath(config.dataDir, file));
@@ -32,7 +35,14 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
           if (vault.isOpen || (await keyrings.exists())) {
             throw new VaultStateRefusal('E_CONFLICT', 'This data folder holds a vault already; restore into an empty data folder.');
           }
-          const restored = await restoreBackup({ dataDir: config.dataDir, file: await resolveBackupPath(config.dataDir, file), dataKey: new Uint8Array(Buffer.from(dataKey, 'base64url')), log });
+          // The key is back before vault.require() opens the vault and the HL7 channel attaches.
+          const restored = await restoreBackup({
+            dataDir: config.dataDir,
+            file: await resolveBackupPath(config.dataDir, file),
+            dataKey: new Uint8Array(Buffer.from(dataKey, 'base64url')),
+            dedupeDir,
+            log,
+          });
           const open = await vault.require();
           notifier.reset();
           notifier.note(open.storage.journal.lastSeq);

@@ -23,8 +23,10 @@ export class BackupRefusal extends Refusal {}
  * Container stream (the envelope's plaintext), entries back to back:
  *
  *   2 bytes   path length p, u16 big-endian (1 … 1024); 0 ends the container
- *   p bytes   path, UTF-8, relative to `vault/`: `keys.json`, `journal/journal.hdj` or
- *             `objects/ab/<62 hex>`; nothing else is accepted on restore
+ *   p bytes   path, UTF-8, relative to `vault/`: `keys.json`, `journal/journal.hdj`,
+ *             `objects/ab/<62 hex>` or `intake/hl7-dedupe/key` (the HL7 duplicate index's 32-byte
+ *             key, present when the vault has one; backups made before it was carried lack it);
+ *             nothing else is accepted on restore
  *   8 bytes   size s, u64 big-endian
  *   s bytes   the file's bytes (objects and the journal are stored as they are: already sealed)
  *   …
@@ -47,17 +49,25 @@ export type BackupPreamble = Readonly<z.infer<typeof BackupPreambleSchema>>;
 
 export const KEYS_ENTRY = 'keys.json';
 export const JOURNAL_ENTRY = 'journal/journal.hdj';
+/** The journal's dedupe tags are keyed with it: without it a restored index matches no earlier message. */
+export const DEDUPE_KEY_ENTRY = 'intake/hl7-dedupe/key';
+export const DEDUPE_KEY_BYTES = 32;
 const OBJECT_ENTRY = /^objects\/([0-9a-f]{2})\/([0-9a-f]{62})$/;
 
-export type ContainerPath = { readonly kind: 'keys' } | { readonly kind: 'journal' } | { readonly kind: 'object'; readonly id: string };
+export type ContainerPath =
+  | { readonly kind: 'keys' }
+  | { readonly kind: 'journal' }
+  | { readonly kind: 'dedupeKey' }
+  | { readonly kind: 'object'; readonly id: string };
 
 /**
- * Classifies a container path; throws for anything else. Only three shapes exist, so no path can
+ * Classifies a container path; throws for anything else. Only these fixed shapes exist, so no path can
  * climb out of the restore folder (no `..`, no absolute paths, no backslashes, no drive letters).
  */
 export function parseContainerPath(name: string): ContainerPath {
   if (name === KEYS_ENTRY) return { kind: 'keys' };
   if (name === JOURNAL_ENTRY) return { kind: 'journal' };
+  if (name === DEDUPE_KEY_ENTRY) return { kind: 'dedupeKey' };
   const match = OBJECT_ENTRY.exec(name);
   if (match !== null) return { kind: 'object', id: match[1]! + match[2]! };
   throw malformed('it names a file outside the vault layout');

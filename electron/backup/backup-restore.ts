@@ -11,13 +11,16 @@ import { inlineObjectProblem, scanJournal } from '../storage/journal-format';
 import { nodeStorageFs } from '../storage/storage-fs';
 import { vaultLayout } from '../storage/vault-layout';
 import { pathExists, syncDir } from '../storage/durable-files';
-import { BackupRefusal, MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
+import { writeDedupeKey } from '../intake/hl7/hl7-duplicates';
+import { BackupRefusal, DEDUPE_KEY_BYTES, MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
 
 export interface BackupRestoreOptions {
   readonly dataDir: string;
   readonly file: string;
   /** The backup envelope's data key (32 bytes), unwrapped by the mind with the intake key. */
   readonly dataKey: Uint8Array;
+  /** The HL7 duplicate index's folder: the backup's key is put back there (the index rebuilds from the journal). */
+  readonly dedupeDir: string;
   readonly log: Logger;
 }
 
@@ -37,11 +40,12 @@ const MAX_KEYS_BYTES = 16 * 1024 * 1024;
  * vault lock). Decrypts the envelope with its data key into `vault/tmp/restore-*`, checking as it
  * goes (every object's bytes hash to its name, paths fit the layout) and at the end (the keyring
  * equals the preamble's, the journal scans clean, the container's entry count matches), then moves
- * journal and objects into place and the keyring last: a vault exists only once all of it is
- * there. On any failure everything it created is removed. A wrong key fails at the first chunk.
+ * journal and objects into place, then the HL7 duplicate key (when the backup has one), and the
+ * keyring last: a vault exists only once all of it is there. On any failure everything it created
+ * is removed. A wrong key fails at the first chunk.
  */
 export async function restoreBackup(options: BackupRestoreOptions): Promise<BackupRestoreResult> {
-  const { dataDir, file, dataKey, log } = options;
+  const { dataDir, file, dataKey, dedupeDir, log } = options;
   const head = await readBackupHead(file);
   const layout = vaultLayout(dataDir);
   const vaultDirExisted = await pathExists(layout.vaultDir);
@@ -78,12 +82,23 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
     movedParts.push(layout.journalDir);
     await rename(path.join(work, 'objects'), layout.objectsDir);
     movedParts.push(layout.objectsDir);
+    // The index is derived and belongs to no vault here: it starts over from the journal's tags,
+    // under the backup's key when it has one (else the channel makes a new key, as before).
+    await rm(dedupeDir, { recursive: true, force: true });
+    if (unpacked.dedupeKey !== null) {
+      movedParts.push(dedupeDir);
+      await mkdir(dedupeDir, { recursive: true, mode: 0o700 });
+      await writeDedupeKey(dedupeDir, unpacked.dedupeKey);
+    }
     await syncDir(layout.vaultDir);
     await rename(path.join(work, 'keys.json'), layout.keysFile);
     moved = true;
     await syncDir(layout.vaultDir);
     await rm(work, { recursive: true, force: true });
-    log.info({ records, objects: unpacked.objects, inlineObjects }, 'backup restored');
+    log.info({ records, objects: unpacked.objects, inlineObjects, dedupeKey: unpacked.dedupeKey !== null }, 'backup restored');
+    if (unpacked.dedupeKey === null) {
+      log.warn({}, 'backup holds no HL7 duplicate key (made by an earlier version): resends of messages received before it will be stored as new');
+    }
     return { records, objects: unpacked.objects + inlineObjects, keyring: unpacked.keyring };
   } catch (error) {
     if (!moved) {
@@ -107,6 +122,8 @@ function translate(error: unknown): unknown {
 interface Unpacked {
   readonly keyring: Keyring;
   readonly objects: number;
+  /** Null for backups made before the key was carried. */
+  readonly dedupeKey: Buffer | null;
 }
 
 async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array, work: string): Promise<Unpacked> {
@@ -126,6 +143,7 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
   };
   await ensureDir(path.join(work, 'objects'));
   let keyring: Keyring | null = null;
+  let dedupeKey: Buffer | null = null;
   let journal = false;
   let objects = 0;
   let entries = 0;
@@ -155,6 +173,11 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
         if (!parsed.success) throw malformed('its keyring breaks the schema');
         keyring = parsed.data;
         await writes.run(() => writeWhole(path.join(work, 'keys.json'), [bytes]));
+        continue;
+      }
+      if (entry.kind === 'dedupeKey') {
+        if (size !== DEDUPE_KEY_BYTES) throw malformed('its HL7 duplicate key is not 32 bytes');
+        dedupeKey = await reader.exact(size);
         continue;
       }
       const target =
@@ -199,7 +222,7 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
   if (keyring === null) throw malformed('it holds no keyring');
   if (!journal) throw malformed('it holds no journal');
   for (const dir of madeDirs) await syncDir(dir);
-  return { keyring, objects };
+  return { keyring, objects, dedupeKey };
 }
 
 async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {

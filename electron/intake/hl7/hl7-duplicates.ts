@@ -24,10 +24,12 @@ import type { AckCode } from './hl7-ack';
  *
  * The key (`<dir>/key`, 32 random bytes, mode 0600) is not derived from the vault's secrets (the
  * body holds none). It makes the tags useless to someone holding only the index or the journal,
- * e.g. a leaked backup extract: without the key they cannot confirm a guessed control id or
+ * e.g. a copied journal file: without the key they cannot confirm a guessed control id or
  * message by hashing it. Someone who copies the whole vault folder has the key too, and learns
- * only what the sealed records' count and sizes tell already. If the key is lost, earlier tags
- * never match again: resends of messages from before are stored as new.
+ * only what the sealed records' count and sizes tell already. A backup carries the key inside its
+ * sealed body (never its clear preamble) and a restore puts it back before the channel attaches, so
+ * the rebuilt index matches the journal's tags. If the key is lost (or a backup predates that),
+ * earlier tags never match again: resends of messages from before are stored as new.
  *
  * THE INDEX (a small log-structured merge tree written with node:fs; no native addon to package):
  * - a memtable (a Map) holds the newest entries, at most `memoryEntries` (default 16,384), plus one
@@ -784,16 +786,21 @@ export interface OpenDedupeOptions {
   readonly now?: () => number;
 }
 
-/** The per-vault key: created at first open (32 random bytes, 0600), never derived, never logged. */
-async function vaultDedupeKey(dir: string): Promise<{ secret: Buffer; created: boolean }> {
-  const file = path.join(dir, KEY_FILE);
+/** The per-vault key file's bytes, or null when there is none (or not 32 bytes). Never logged. */
+export async function readDedupeKey(dir: string): Promise<Buffer | null> {
   try {
-    const secret = await readFile(file);
-    if (secret.length === 32) return { secret, created: false };
+    const secret = await readFile(path.join(dir, KEY_FILE));
+    return secret.length === 32 ? secret : null;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return null;
   }
-  const secret = randomBytes(32);
+}
+
+/** Writes the key file atomically (0600, fsynced); a backup restore puts a vault's key back with it. */
+export async function writeDedupeKey(dir: string, secret: Uint8Array): Promise<void> {
+  if (secret.length !== 32) throw new Error('An HL7 duplicate key is 32 bytes.');
+  const file = path.join(dir, KEY_FILE);
   const temp = `${file}.tmp`;
   const handle = await open(temp, 'w', 0o600);
   try {
@@ -804,6 +811,14 @@ async function vaultDedupeKey(dir: string): Promise<{ secret: Buffer; created: b
   }
   await rename(temp, file);
   await syncDir(dir);
+}
+
+/** The per-vault key: created at first open (32 random bytes, 0600), never derived, never logged. */
+async function vaultDedupeKey(dir: string): Promise<{ secret: Buffer; created: boolean }> {
+  const existing = await readDedupeKey(dir);
+  if (existing !== null) return { secret: existing, created: false };
+  const secret = randomBytes(32);
+  await writeDedupeKey(dir, secret);
   return { secret, created: true };
 }
 

@@ -231,3 +231,70 @@ describe('backup', () => {
     await other.stop('quit');
   });
 });
+
+describe('backup: the HL7 duplicate key', () => {
+  const adt = (controlId: string): string =>
+    [`MSH|^~\\&|LABSYS|NORTHCLINIC|HDMS|NODE|20260301120000||ADT^A01^ADT_A01|${controlId}|P|2.5.1`, 'EVN|A01|20260301120000', 'PID|1||MRN1^^^NORTHCLINIC^MR||Doe^Jane||19700101|F'].join('\r');
+  const file = (text: string) => ({ files: [{ bytes: Buffer.from(text).toString('base64url') }] });
+  const hl7Records = async (b: Body) => (await readJournal(b)).filter((record) => record.kind === 'intake.hl7');
+  const keyFile = (dataDir: string) => path.join(dataDir, 'vault', 'intake', 'hl7-dedupe', 'key');
+
+  it('travels sealed in the backup, so a resend of a message received before it is answered as a duplicate after a restore', async () => {
+    const { dataDir, b, vault } = await vaultWithData(1);
+    expect((await call(b, 'hl7.importFiles', file(adt('BAK-1')))).results).toEqual([expect.objectContaining({ ack: 'AA', controlId: 'BAK-1' })]);
+    const key = await readFile(keyFile(dataDir));
+    expect(key.length).toBe(32);
+    const exported = await call(b, 'backup.export', {});
+    // Sealed: neither the raw key nor a text form of it is in the file (the preamble is clear).
+    const raw = await readFile(exported.path);
+    for (const form of [key, Buffer.from(key.toString('hex')), Buffer.from(key.toString('base64')), Buffer.from(key.toString('base64url'))]) expect(raw.indexOf(form)).toBe(-1);
+    await b.stop('quit');
+
+    const target = await tempDir();
+    const fresh = await body(target);
+    await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    await signIn(fresh, vault);
+    expect(await readFile(keyFile(target))).toEqual(key);
+    if (process.platform !== 'win32') expect((await stat(keyFile(target))).mode & 0o777).toBe(0o600);
+    expect((await call(fresh, 'hl7.importFiles', file(adt('BAK-1')))).results).toEqual([expect.objectContaining({ ack: 'AA', controlId: 'BAK-1', duplicate: true })]);
+    expect(await hl7Records(fresh)).toHaveLength(1);
+    await fresh.stop('quit');
+    expect((await checkVault(target)).errors).toEqual([]);
+  });
+
+  it('restores a backup made before the key was carried: a new key, resends stored as new, and a log line saying so', async () => {
+    const { dataDir, b, vault } = await vaultWithData(1);
+    await call(b, 'hl7.importFiles', file(adt('OLD-1')));
+    await b.stop('quit');
+    // The container of an earlier version: keyring and journal (the HL7 message is inline), no key.
+    const sealer = await createSealer(vault.keys.intakeKeyPair.publicKeyRaw);
+    const keys = Buffer.from(`${JSON.stringify(vault.keyring, null, 1)}\n`);
+    const journal = await readFile(path.join(dataDir, 'vault', 'journal', 'journal.hdj'));
+    const container = Buffer.concat([entryHeader('keys.json', keys.length), keys, entryHeader('journal/journal.hdj', journal.length), journal, containerEnd(2)]);
+    const preamble = encodePreamble({ format: 'hdms-backup', version: 1, createdAt: new Date().toISOString(), keyring: vault.keyring });
+    const old = path.join(await tempDir(), 'old.hdmsbak');
+    await writeFile(old, Buffer.concat([preamble, await collectBytes(sealer.sealStream('backup', container))]));
+
+    const target = await tempDir();
+    const fresh = await startBody({ dataDir: target, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'info', mllpPort: 0 });
+    await call(fresh, 'backup.restore', { path: old, dataKey: await dataKeyFor(fresh, vault, old) });
+    await signIn(fresh, vault);
+    expect((await readFile(keyFile(target))).equals(await readFile(keyFile(dataDir)))).toBe(false);
+    expect((await call(fresh, 'hl7.importFiles', file(adt('OLD-1')))).results).toEqual([expect.not.objectContaining({ duplicate: true })]);
+    expect(await hl7Records(fresh)).toHaveLength(2);
+    await fresh.stop('quit');
+    const log = (await Promise.all((await readdir(path.join(target, 'logs'))).map((name) => readFile(path.join(target, 'logs', name), 'utf8')))).join('');
+    expect(log).toMatch(/backup holds no HL7 duplicate key/);
+    for (const needle of ['Doe', 'MRN1', 'OLD-1']) expect(log).not.toContain(needle);
+
+    // A key entry of the wrong size is refused, and nothing is left behind.
+    const shortKey = Buffer.concat([container.subarray(0, container.length - 6), entryHeader('intake/hl7-dedupe/key', 31), Buffer.alloc(31, 9), containerEnd(3)]);
+    const bad = path.join(path.dirname(old), 'short-key.hdmsbak');
+    await writeFile(bad, Buffer.concat([preamble, await collectBytes(sealer.sealStream('backup', shortKey))]));
+    const other = await body(await tempDir());
+    const refused = await other.router.dispatch('backup.restore', { path: bad, dataKey: await dataKeyFor(other, vault, bad) }, callContext);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/duplicate key is not 32 bytes/) } });
+    await expect(call(other, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
+    await other.stop('quit');
+  });
+});
