@@ -58,10 +58,10 @@ function JournalRecordsBlock() {
             <strong>Some journal records were not applied.</strong>
           </p>
           <ul>
-            <li>{recordsWere(issues.problems)} skipped as unreadable (their sealed data did not open or is not in a known form).</li>
+            <li>{recordsWere(issues.problems)} skipped as unreadable (sealed data that did not open, or not in a known form).</li>
             <li>
-              {recordsWere(issues.rejected)} rejected as not written by this vault’s operators: they carry no valid
-              authenticator, which points to possible tampering.
+              {recordsWere(issues.rejected)} rejected as not written by this vault’s operators (no valid authenticator):
+              possible tampering.
             </li>
           </ul>
           <p>
