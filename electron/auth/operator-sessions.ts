@@ -20,7 +20,6 @@ interface Attempt {
   readonly connectionId: string;
   readonly challenge: Buffer;
   readonly slot: KeySlot;
-  readonly role: OperatorRoleName;
   readonly expiresAt: number;
 }
 
@@ -44,20 +43,15 @@ export class OperatorSessions {
 
   /** Starts an attempt on `slot` for a connection; the role is what the keyring gives the slot's owner. */
   begin(connectionId: string, slot: KeySlot, keyring: Keyring): { attempt: string; challenge: Buffer } {
-    const role = roleOf(slot.operatorId, keyring);
-    if (role === null) throw new AccessRefusal('E_FORBIDDEN', 'That operator account is disabled or does not exist.');
+    if (roleOf(slot.operatorId, keyring) === null) throw new AccessRefusal('E_FORBIDDEN', 'That operator account is disabled or does not exist.');
     this.prune();
     if (this.attempts.size >= MAX_PENDING_ATTEMPTS) throw new AccessRefusal('E_UNAVAILABLE', 'Too many unlock attempts are in progress; try again in a moment.');
     const attempt = randomBytes(18).toString('base64url');
     const challenge = randomBytes(SESSION_CHALLENGE_LENGTH);
-    this.attempts.set(attempt, { connectionId, challenge, slot, role, expiresAt: this.now() + ATTEMPT_TTL_MS });
+    this.attempts.set(attempt, { connectionId, challenge, slot, expiresAt: this.now() + ATTEMPT_TTL_MS });
     return { attempt, challenge };
   }
 
-  /**
-   * Checks the proof of an attempt. On success the connection holds a session for the slot's
-   * owner; the attempt is used up either way. Returns null when the proof does not verify.
-   */
   /** The attempt a connection began, if it is still open (not used up, not expired). */
   pending(connectionId: string, attemptId: string): Readonly<Pick<Attempt, 'slot'>> | null {
     const attempt = this.attempts.get(attemptId);
