@@ -179,3 +179,33 @@ describe('bindContractToIpc', () => {
     expect(result.ok ? 'ok' : result.error.code).toBe('E_INTERNAL');
   });
 });
+
+describe('bindContractToIpc: a window\'s operator session lives as long as its page', () => {
+  /** A sender that records its listeners, so the test can navigate or destroy it. */
+  function watchedSender(id: number) {
+    const listeners = new Map<string, (details?: unknown) => void>();
+    const sender = {
+      id,
+      once: (name: string, listener: () => void) => listeners.set(name, listener),
+      on: (name: string, listener: (details?: unknown) => void) => listeners.set(name, listener),
+    };
+    const emit = (name: string, details?: unknown): void => listeners.get(name)?.(details);
+    return { sender, emit };
+  }
+
+  const callFrom = (sender: object, method: string): Promise<WireResult<unknown>> =>
+    ipc.handlers.get(`hdms:${method}`)!({ senderFrame: appFrame(), sender } as unknown as IpcMainInvokeEvent, {});
+
+  it('ends the session at a main-frame navigation (a reload) and when the page is destroyed, not at a same-document one', async () => {
+    const closed = vi.spyOn(body, 'connectionClosed');
+    const { sender, emit } = watchedSender(11);
+    await callFrom(sender, 'vault.status');
+    emit('did-start-navigation', { isMainFrame: true, isSameDocument: true });
+    emit('did-start-navigation', { isMainFrame: false, isSameDocument: false });
+    expect(closed).not.toHaveBeenCalled();
+    emit('did-start-navigation', { isMainFrame: true, isSameDocument: false });
+    expect(closed).toHaveBeenLastCalledWith('webcontents-11');
+    emit('destroyed');
+    expect(closed).toHaveBeenCalledTimes(2);
+  });
+});
