@@ -2,7 +2,7 @@ import { createHmac, hash, randomBytes } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { syncDir } from '../../storage/durable-files';
+import { writeFileAtomic } from '../../storage/durable-files';
 import type { Journal, JournalRecord } from '../../storage/journal';
 import type { AckCode } from './hl7-ack';
 
@@ -752,16 +752,7 @@ class DedupeIndex implements Hl7Dedupe {
       next: this.nextRun,
       runs: runs.filter((run): run is Run => run !== undefined).map((run) => ({ name: run.name, level: run.level })),
     };
-    const temp = path.join(dir, `${MANIFEST}.tmp`);
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(manifest));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path.join(dir, MANIFEST));
-    await syncDir(dir);
+    await writeFileAtomic(path.join(dir, MANIFEST), JSON.stringify(manifest));
     this.lastSeq = lastSeq;
   }
 }
@@ -800,17 +791,7 @@ export async function readDedupeKey(dir: string): Promise<Buffer | null> {
 /** Writes the key file atomically (0600, fsynced); a backup restore puts a vault's key back with it. */
 export async function writeDedupeKey(dir: string, secret: Uint8Array): Promise<void> {
   if (secret.length !== 32) throw new Error('An HL7 duplicate key is 32 bytes.');
-  const file = path.join(dir, KEY_FILE);
-  const temp = `${file}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(secret);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
-  await syncDir(dir);
+  await writeFileAtomic(path.join(dir, KEY_FILE), secret);
 }
 
 /** The per-vault key: created at first open (32 random bytes, 0600), never derived, never logged. */
