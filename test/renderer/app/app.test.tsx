@@ -82,7 +82,8 @@ describe('App startup', () => {
   it('applies the saved preferences to <html> at startup', async () => {
     renderApp(createFakeNode({ prefs: { theme: 'dark', density: 'comfortable' } }));
     await screen.findByRole('heading', { name: 'Welcome to HDMS Node' });
-    expect(document.documentElement.dataset.theme).toBe('dark');
+    // Set by an effect, which may run just after the heading is painted.
+    await waitFor(() => expect(document.documentElement.dataset.theme).toBe('dark'));
     expect(document.documentElement.dataset.density).toBe('comfortable');
   });
 });

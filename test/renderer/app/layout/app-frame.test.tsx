@@ -36,7 +36,8 @@ describe('App frame', () => {
 
   it('starts at #/intake and keeps the skip link as the first focusable element', async () => {
     await renderFrame();
-    expect(window.location.hash).toBe('#/intake');
+    // The router settles the start route in an effect, which may run just after the nav is painted.
+    await waitFor(() => expect(window.location.hash).toBe('#/intake'));
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Intake');
 
     const focusable = document.querySelectorAll('a[href], button, input, [tabindex]:not([tabindex="-1"])');

@@ -47,7 +47,8 @@ describe('Settings › Appearance', () => {
     const node = await renderSettings();
     expect(document.documentElement.dataset.density).toBe('compact');
     fireEvent.click(radio('Row density', 'Comfortable'));
-    expect(document.documentElement.dataset.density).toBe('comfortable');
+    // Applied to <html> by an effect of the change (at once, before the body has saved it).
+    await waitFor(() => expect(document.documentElement.dataset.density).toBe('comfortable'));
     await waitFor(() => expect(node.state.prefs.density).toBe('comfortable'));
   });
 
