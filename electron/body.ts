@@ -113,7 +113,6 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     log: log.child({ component: 'hl7' }),
     settings: intakeSettings,
     portOverride: config.mllpPort ?? null,
-    onStatusChanged: () => undefined,
     onActivity: (totals) => events.emit('hl7.activity', { totals }),
     ...(config.hl7Workers !== undefined ? { prepareWorkers: config.hl7Workers } : {}),
   });

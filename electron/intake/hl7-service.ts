@@ -29,8 +29,6 @@ export interface Hl7ServiceOptions {
   readonly settings: IntakeSettingsStore;
   /** `--mllp-port N` for this run (0 = disabled), or null. */
   readonly portOverride: number | null;
-  /** The listener's status changed (the intake feature re-derives intake.statusChanged). */
-  readonly onStatusChanged: (status: ListenerStatus) => void;
   /** Counters changed (coalesced to at most one call a second). */
   readonly onActivity: (totals: IntakeTotals) => void;
   /** MLLP: silence allowed inside an unfinished frame; close() wait for in-flight ACKs. */
@@ -126,16 +124,12 @@ export class Hl7Service implements IntakeChannel {
     this.monitorData = new IntakeMonitor({ onActivity: options.onActivity });
   }
 
-  listenerStatus(): ListenerStatus {
-    return this.current;
-  }
-
   /** IntakeChannel: the listener's status. */
   status(): ListenerStatus {
     return this.current;
   }
 
-  /** IntakeChannel: told after every status change (besides options.onStatusChanged). */
+  /** IntakeChannel: told after every status change (the intake feature re-derives intake.statusChanged). */
   onStatusChanged(listener: () => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
@@ -459,7 +453,6 @@ export class Hl7Service implements IntakeChannel {
   private setStatus(next: ListenerStatus): void {
     if (JSON.stringify(next) === JSON.stringify(this.current)) return;
     this.current = next;
-    this.options.onStatusChanged(next);
     for (const listener of [...this.statusListeners]) listener();
   }
 }
