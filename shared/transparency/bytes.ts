@@ -120,6 +120,15 @@ export function fromUtf8(bytes: Uint8Array): string | null {
   }
 }
 
+/** Whether the text holds a character below U+0020 (newline excepted when `newlineAllowed`). */
+export function hasControlCharacter(text: string, newlineAllowed: boolean): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 && !(newlineAllowed && code === 0x0a)) return true;
+  }
+  return false;
+}
+
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
