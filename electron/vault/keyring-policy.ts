@@ -7,12 +7,18 @@ import { KeyringRefusal } from './keyring-store';
  * - a keyring with no enabled administrator who has a passphrase slot, or with no recovery slot:
  *   nobody could manage the vault, or nobody could recover it;
  * - a slot whose owner is not an operator of the keyring (or the recovery holder);
- * - from anyone but an administrator, any change other than to their own passphrase slot.
+ * - from anyone but an administrator, any change other than to their own passphrase slot;
+ * - a slot that does not fit its owner's role (checkSlotScopes): roles are keys.
  * Checked against the stored keyring before it is replaced (a compare-and-swap on the revision).
  */
 export function checkKeyringChange(current: Keyring, next: Keyring, session: OperatorSession): void {
   checkKeyringInvariants(next);
-  if (session.role === 'admin') return;
+  if (session.role !== 'admin') checkOwnPassphraseOnly(current, next, session);
+  checkSlotScopes(current, next);
+}
+
+/** From anyone but an administrator: nothing but their own passphrase slot may change. */
+function checkOwnPassphraseOnly(current: Keyring, next: Keyring, session: OperatorSession): void {
   const own = (keyring: Keyring) => keyring.slots.filter((slot) => slot.kind === 'passphrase' && slot.operatorId === session.operatorId);
   const rest = (keyring: Keyring) =>
     JSON.stringify({
@@ -38,6 +44,31 @@ export function checkKeyringInvariants(keyring: Keyring): void {
 }
 
 /**
+ * Roles are keys (design §3): a researcher's or auditor's slot is a role slot (format 3) whose
+ * grant is that role, and holds no master; everyone else's slots hold the master (formats 1–2).
+ * A restricted operator's master slot from before role slots is tolerated only unchanged (the
+ * same slot, same owner role, as in the stored keyring): the mind re-makes it as a role slot at
+ * that operator's next unlock, and no new one can be added.
+ */
+export function checkSlotScopes(current: Keyring | null, next: Keyring): void {
+  const roles = new Map(next.operators.map((operator) => [operator.operatorId, operator.role]));
+  const before = new Map((current?.slots ?? []).map((slot) => [slot.id, slot]));
+  const rolesBefore = new Map((current?.operators ?? []).map((operator) => [operator.operatorId, operator.role]));
+  for (const [index, slot] of next.slots.entries()) {
+    const role = slot.kind === 'recovery' ? 'admin' : roles.get(slot.operatorId);
+    const restricted = role === 'researcher' || role === 'auditor';
+    if (slot.version === 3) {
+      if (slot.grant !== role) throw new KeyringRefusal('E_BAD_REQUEST', `keyring.slots.${index}: a role slot (${slot.grant ?? 'none'}) belongs only to an operator of that role.`);
+      continue;
+    }
+    if (!restricted) continue;
+    const old = before.get(slot.id);
+    const unchanged = old !== undefined && old.wrapped === slot.wrapped && old.operatorId === slot.operatorId && rolesBefore.get(slot.operatorId) === role;
+    if (!unchanged) throw new KeyringRefusal('E_BAD_REQUEST', `keyring.slots.${index}: a ${role} holds a role slot (format 3), never the vault master.`);
+  }
+}
+
+/**
  * The one change a format-1 slot's first unlock may make without a session: that slot re-made as
  * format 2 (same id, kind and owner), the keyring otherwise as it was (its integrity tag aside).
  */
@@ -46,8 +77,9 @@ export function checkLegacyUpgrade(current: Keyring, next: Keyring, slotId: stri
   const after = next.slots.find((slot) => slot.id === slotId);
   if (before === undefined || before.publicKey !== undefined) throw new KeyringRefusal('E_CONFLICT', 'Only a format-1 key slot is upgraded at unlock.');
   if (after === undefined || after.publicKey === undefined || after.kind !== before.kind || after.operatorId !== before.operatorId) {
-    throw new KeyringRefusal('E_BAD_REQUEST', 'upgrade: the slot must stay the same slot (id, kind, owner), re-made as format 2.');
+    throw new KeyringRefusal('E_BAD_REQUEST', 'upgrade: the slot must stay the same slot (id, kind, owner), re-made as format 2 (a role slot for a researcher or auditor).');
   }
+  checkSlotScopes(current, next);
   const rest = (keyring: Keyring) => JSON.stringify({ ...keyring, revision: 0, integrity: '', slots: keyring.slots.filter((slot) => slot.id !== slotId) });
   if (rest(current) !== rest(next)) throw new KeyringRefusal('E_FORBIDDEN', 'upgrade: nothing but the slot being unlocked may change.');
 }

@@ -5,7 +5,7 @@ import { checkIntakePublicKey } from '../crypto/node-sealer';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import type { KeychainPort } from './keychain';
-import { checkKeyringChange, checkKeyringInvariants, checkLegacyUpgrade } from './keyring-policy';
+import { checkKeyringChange, checkKeyringInvariants, checkLegacyUpgrade, checkSlotScopes } from './keyring-policy';
 import { KeyringRefusal } from './keyring-store';
 import { throttleDelayMs, UnlockThrottle } from './unlock-throttle';
 import { NO_VAULT, VaultStateRefusal } from './vault-host';
@@ -132,6 +132,7 @@ export function vaultFeature(services: BodyServices) {
         vaultLock.run(async () => {
           if (await keyrings.exists()) throw new VaultStateRefusal('E_CONFLICT', 'A vault exists already in this data folder; unlock it, or choose another data folder.');
           checkKeyringInvariants(keyring);
+          checkSlotScopes(null, keyring);
           try {
             // node:crypto ECDH only: Electron's WebCrypto AES-KW is not to be relied on (see node-sealer.ts).
             checkIntakePublicKey(Buffer.from(keyring.intakePublicKey, 'base64url'));

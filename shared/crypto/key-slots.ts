@@ -26,10 +26,18 @@ import { MASTER_SECRET_LENGTH } from './vault-keys';
  * unwrapping fails exactly as a wrong secret does. The operator id here is the local account id
  * (not secret; the ledger pseudonym is derived from it only after unlock).
  *
- * Format 2 (every slot made now) wraps the master followed by the slot's own signing scalar
- * (operator-signing.ts) and names the signing key's public half in clear (`publicKey`, also part
- * of the associated data): the body verifies with it that a session was opened from this slot.
- * Format 1 slots (master only) still open, and are re-made as format 2 at the next unlock.
+ * Format 2 (every slot of an administrator or clinician, and the recovery and keychain slots)
+ * wraps the master followed by the slot's own signing scalar (operator-signing.ts) and names the
+ * signing key's public half in clear (`publicKey`, also part of the associated data): the body
+ * verifies with it that a session was opened from this slot. Format 1 slots (master only) still
+ * open, and are re-made as format 2 at the next unlock.
+ *
+ * Format 3 is a **role slot** (design §3, "roles are keys"): the passphrase slot of a researcher
+ * or an auditor. It wraps no master: only the signing scalar and the secrets of its `grant`
+ * (a researcher: none yet; an auditor: the directory key, the names behind the ledger's
+ * pseudonyms). Whoever opens one can prove a session to the body and read what the grant opens,
+ * and nothing else: no patient view, no quarantine, no raw message. The grant is in the
+ * associated data, so relabeling a slot fails like a wrong passphrase.
  *
  * Slots are plain JSON (base64url fields) checked by the zod schemas below, so the body can store
  * them without understanding them. Unwrapping returns the master's 32 bytes: keep them only as
@@ -39,6 +47,13 @@ import { MASTER_SECRET_LENGTH } from './vault-keys';
 export const KEY_SLOT_VERSION = 2;
 /** Slots written before operator signing keys: the master only, no public key. */
 export const LEGACY_KEY_SLOT_VERSION = 1;
+/** A role slot: no master, the grant's secrets only. */
+export const ROLE_KEY_SLOT_VERSION = 3;
+/** The restricted roles, each with the secrets its slot holds. */
+export const SLOT_GRANTS = ['researcher', 'auditor'] as const;
+export type SlotGrant = (typeof SLOT_GRANTS)[number];
+/** Bytes of grant secrets after the signing scalar: an auditor holds the 32-byte directory secret. */
+const GRANT_SECRET_LENGTH: Readonly<Record<SlotGrant, number>> = { researcher: 0, auditor: 32 };
 export const PBKDF2_MIN_ITERATIONS = 600_000;
 export const PBKDF2_DEFAULT_ITERATIONS = 600_000;
 /** Upper bound accepted in a stored slot: keeps a corrupted or hostile slot from stalling unlock. */
@@ -48,13 +63,15 @@ const IV_LENGTH = 12;
 const SIGNING_SCALAR_LENGTH = 32;
 const PUBLIC_KEY_LENGTH = 65;
 const WRAPPED_LENGTH = { 1: MASTER_SECRET_LENGTH + 16, 2: MASTER_SECRET_LENGTH + SIGNING_SCALAR_LENGTH + 16 } as const;
+const roleWrappedLength = (grant: SlotGrant): number => SIGNING_SCALAR_LENGTH + GRANT_SECRET_LENGTH[grant] + 16;
 const RECOVERY_KEK_INFO = 'hdms/key-slot/v1/recovery';
 const AAD_LABEL = 'hdms/key-slot/v1';
 
 export type KeySlotErrorCode =
   | 'E_WRONG_SECRET' // authentication failed: wrong passphrase / recovery key / keychain key, or the slot was altered or moved
   | 'E_SLOT_FORMAT' // not a valid slot (schema)
-  | 'E_SLOT_POLICY'; // refused to create a slot weaker than the policy (too few iterations, empty passphrase)
+  | 'E_SLOT_POLICY' // refused to create a slot weaker than the policy (too few iterations, empty passphrase)
+  | 'E_SLOT_SCOPE'; // a role slot where the master was needed (unwrapSlot)
 
 export class KeySlotError extends Error {
   constructor(
@@ -73,20 +90,35 @@ const SlotIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a slot id is 1�
 const OperatorIdSchema = z.string().min(1).max(256);
 
 const slotFields = {
-  version: z.union([z.literal(LEGACY_KEY_SLOT_VERSION), z.literal(KEY_SLOT_VERSION)]),
+  version: z.union([z.literal(LEGACY_KEY_SLOT_VERSION), z.literal(KEY_SLOT_VERSION), z.literal(ROLE_KEY_SLOT_VERSION)]),
   id: SlotIdSchema,
   operatorId: OperatorIdSchema,
-  /** Format 2: the slot's signing public key (uncompressed P-256 point). */
+  /** Formats 2 and 3: the slot's signing public key (uncompressed P-256 point). */
   publicKey: base64UrlBytes(PUBLIC_KEY_LENGTH).optional(),
+  /** Format 3 only: the restricted role whose secrets the slot holds. */
+  grant: z.enum(SLOT_GRANTS).optional(),
   iv: base64UrlBytes(IV_LENGTH),
-  wrapped: z.string().refine((value) => isBase64Url(value, WRAPPED_LENGTH[1]) || isBase64Url(value, WRAPPED_LENGTH[2]), { message: 'must be a wrapped key of a known length' }),
+  wrapped: z.string().max(256),
 };
 
-/** A format-1 slot has no public key and wraps the master; a format-2 slot has both halves. */
-function checkFormat(slot: { version: 1 | 2; publicKey?: string | undefined; wrapped: string }, context: z.core.$RefinementCtx): void {
-  if (slot.version === KEY_SLOT_VERSION && slot.publicKey === undefined) context.addIssue({ code: 'custom', path: ['publicKey'], message: 'is required in a format-2 slot' });
+function expectedWrappedLength(slot: { version: 1 | 2 | 3; grant?: SlotGrant | undefined }): number {
+  if (slot.version === ROLE_KEY_SLOT_VERSION) return roleWrappedLength(slot.grant ?? 'researcher');
+  return WRAPPED_LENGTH[slot.version];
+}
+
+/**
+ * A format-1 slot has no public key and wraps the master; a format-2 slot has both halves; a
+ * format-3 slot has a public key and a grant, wraps no master, and is always a passphrase slot
+ * (the recovery and keychain slots open the whole vault by design).
+ */
+function checkFormat(slot: { version: 1 | 2 | 3; kind: string; publicKey?: string | undefined; grant?: SlotGrant | undefined; wrapped: string }, context: z.core.$RefinementCtx): void {
+  if (slot.version !== LEGACY_KEY_SLOT_VERSION && slot.publicKey === undefined) context.addIssue({ code: 'custom', path: ['publicKey'], message: `is required in a format-${slot.version} slot` });
   if (slot.version === LEGACY_KEY_SLOT_VERSION && slot.publicKey !== undefined) context.addIssue({ code: 'custom', path: ['publicKey'], message: 'has no place in a format-1 slot' });
-  if (!isBase64Url(slot.wrapped, WRAPPED_LENGTH[slot.version])) context.addIssue({ code: 'custom', path: ['wrapped'], message: `must be ${WRAPPED_LENGTH[slot.version]} bytes in base64url` });
+  if (slot.version === ROLE_KEY_SLOT_VERSION && slot.grant === undefined) context.addIssue({ code: 'custom', path: ['grant'], message: 'is required in a format-3 slot' });
+  if (slot.version !== ROLE_KEY_SLOT_VERSION && slot.grant !== undefined) context.addIssue({ code: 'custom', path: ['grant'], message: `has no place in a format-${slot.version} slot` });
+  if (slot.version === ROLE_KEY_SLOT_VERSION && slot.kind !== 'passphrase') context.addIssue({ code: 'custom', path: ['kind'], message: 'must be passphrase in a format-3 slot' });
+  const length = expectedWrappedLength(slot);
+  if (!isBase64Url(slot.wrapped, length)) context.addIssue({ code: 'custom', path: ['wrapped'], message: `must be ${length} bytes in base64url` });
 }
 
 export const PassphraseSlotSchema = z.strictObject({
@@ -129,11 +161,12 @@ export function parseKeySlot(value: unknown): KeySlot {
   return result.data;
 }
 
-type SlotHeader = Pick<KeySlot, 'version' | 'id' | 'kind' | 'operatorId' | 'publicKey'>;
+type SlotHeader = Pick<KeySlot, 'version' | 'id' | 'kind' | 'operatorId' | 'publicKey' | 'grant'>;
 
 function slotAad(slot: SlotHeader): Bytes {
   const fields = [String(slot.version), slot.id, slot.kind, slot.operatorId];
   if (slot.publicKey !== undefined) fields.push(slot.publicKey);
+  if (slot.grant !== undefined) fields.push(slot.grant);
   return concatBytes(utf8Encode(AAD_LABEL), encodeStringList(fields));
 }
 
@@ -187,15 +220,18 @@ function checkMaster(master: Uint8Array): void {
 
 async function seal(kek: CryptoKey, header: SlotHeader, master: Uint8Array, signingKey: OperatorSigningKey | undefined) {
   checkMaster(master);
+  return sealPayload(kek, header, signingKey === undefined ? asBytes(master) : concatBytes(master, signingKey.scalar), signingKey !== undefined);
+}
+
+async function sealPayload(kek: CryptoKey, header: SlotHeader, payload: Bytes, zeroAfter: boolean) {
   if (!OperatorIdSchema.safeParse(header.operatorId).success) throw new TypeError('An operator id is 1–256 characters.');
   if (!SlotIdSchema.safeParse(header.id).success) throw new TypeError('A slot id is 1–64 base64url characters.');
   const iv = randomBytes(IV_LENGTH);
-  const payload = signingKey === undefined ? asBytes(master) : concatBytes(master, signingKey.scalar);
   try {
     const wrapped = new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: slotAad(header) }, kek, payload));
     return { iv: toBase64Url(iv), wrapped: toBase64Url(wrapped) };
   } finally {
-    if (signingKey !== undefined) payload.fill(0);
+    if (zeroAfter) payload.fill(0);
   }
 }
 
@@ -225,6 +261,39 @@ export function newSlotId(): string {
 }
 
 export async function createPassphraseSlot(options: PassphraseSlotOptions): Promise<PassphraseSlot> {
+  const { iterations, salt, kek } = await passphraseKekFor(options);
+  const header = newHeader('passphrase', options);
+  const sealed = await seal(kek, header, options.master, options.signingKey);
+  return { ...header, kdf: { name: 'PBKDF2-SHA-256', iterations, salt: toBase64Url(salt) }, ...sealed };
+}
+
+/** The secrets a role slot holds besides its signing key (SLOT_GRANTS). */
+export type GrantSecrets = { readonly grant: 'researcher' } | { readonly grant: 'auditor'; readonly directorySecret: Uint8Array };
+
+export interface RoleSlotOptions extends Omit<PassphraseSlotOptions, 'master' | 'signingKey'> {
+  readonly secrets: GrantSecrets;
+  /** Every role slot holds a signing key: that is how its holder proves a session. */
+  readonly signingKey: OperatorSigningKey;
+}
+
+/** A researcher's or auditor's passphrase slot (format 3): the signing key and the grant's secrets, no master. */
+export async function createRoleSlot(options: RoleSlotOptions): Promise<PassphraseSlot> {
+  const grantBytes = options.secrets.grant === 'auditor' ? options.secrets.directorySecret : new Uint8Array(0);
+  if (grantBytes.length !== GRANT_SECRET_LENGTH[options.secrets.grant]) throw new TypeError(`A ${options.secrets.grant} slot holds ${GRANT_SECRET_LENGTH[options.secrets.grant]} bytes of secrets.`);
+  const { iterations, salt, kek } = await passphraseKekFor(options);
+  const header = {
+    version: ROLE_KEY_SLOT_VERSION,
+    id: options.id ?? newSlotId(),
+    kind: 'passphrase',
+    operatorId: options.operatorId,
+    publicKey: toBase64Url(options.signingKey.publicKey),
+    grant: options.secrets.grant,
+  } as const;
+  const sealed = await sealPayload(kek, header, concatBytes(options.signingKey.scalar, grantBytes), true);
+  return { ...header, kdf: { name: 'PBKDF2-SHA-256', iterations, salt: toBase64Url(salt) }, ...sealed };
+}
+
+async function passphraseKekFor(options: Pick<PassphraseSlotOptions, 'passphrase' | 'iterations' | 'testOnlyIterations'>): Promise<{ iterations: number; salt: Bytes; kek: CryptoKey }> {
   const { passphrase } = options;
   if (typeof passphrase !== 'string' || passphrase.length === 0) throw new KeySlotError('E_SLOT_POLICY', 'A passphrase slot needs a passphrase.');
   let iterations: number;
@@ -240,9 +309,7 @@ export async function createPassphraseSlot(options: PassphraseSlotOptions): Prom
     throw new KeySlotError('E_SLOT_POLICY', `PBKDF2 iterations must be an integer from 1 to ${PBKDF2_MAX_ITERATIONS}.`);
   }
   const salt = randomBytes(SALT_LENGTH);
-  const header = newHeader('passphrase', options);
-  const sealed = await seal(await passphraseKek(passphrase, salt, iterations), header, options.master, options.signingKey);
-  return { ...header, kdf: { name: 'PBKDF2-SHA-256', iterations, salt: toBase64Url(salt) }, ...sealed };
+  return { iterations, salt, kek: await passphraseKek(passphrase, salt, iterations) };
 }
 
 export interface RecoverySlotOptions extends SlotOptions {
@@ -292,18 +359,43 @@ const WRONG_SECRET_MESSAGES: Readonly<Record<KeySlotKind, string>> = {
 export async function unwrapSlot(slotJson: unknown, secret: SlotSecret): Promise<Bytes> {
   const opened = await openKeySlot(slotJson, secret);
   opened.signingKey?.scalar.fill(0);
+  if (opened.master === null) {
+    zeroGrant(opened.grant);
+    throw new KeySlotError('E_SLOT_SCOPE', 'This key slot belongs to a restricted role and does not hold the vault master secret.');
+  }
   return opened.master;
 }
 
-export interface OpenedSlot {
+/** A slot of formats 1 and 2: the master. */
+export interface OpenedVaultSlot {
   readonly slot: KeySlot;
   /** The vault master secret (32 bytes). Zero it when done. */
   readonly master: Bytes;
   /** The slot's signing key (format 2), or null for a format-1 slot. */
   readonly signingKey: OperatorSigningKey | null;
+  readonly grant: null;
 }
 
-/** Opens a slot: the master, and for a format-2 slot its signing key too (same errors as unwrapSlot). */
+/** A role slot (format 3): a signing key and the grant's secrets, no master. */
+export interface OpenedRoleSlot {
+  readonly slot: KeySlot;
+  readonly master: null;
+  readonly signingKey: OperatorSigningKey;
+  /** Zero its secrets when done (zeroGrant). */
+  readonly grant: GrantSecrets;
+}
+
+export type OpenedSlot = OpenedVaultSlot | OpenedRoleSlot;
+
+/** Zeroes the secret bytes a role slot held. */
+export function zeroGrant(grant: GrantSecrets): void {
+  if (grant.grant === 'auditor') grant.directorySecret.fill(0);
+}
+
+/**
+ * Opens a slot (same errors as unwrapSlot): for formats 1 and 2 the master (and format 2's
+ * signing key); for a role slot its signing key and grant secrets, `master` null.
+ */
 export async function openKeySlot(slotJson: unknown, secret: SlotSecret): Promise<OpenedSlot> {
   const slot = parseKeySlot(slotJson);
   let kek: CryptoKey;
@@ -339,10 +431,18 @@ export async function openKeySlot(slotJson: unknown, secret: SlotSecret): Promis
   } catch {
     throw new KeySlotError('E_WRONG_SECRET', WRONG_SECRET_MESSAGES[slot.kind]);
   }
-  const master = payload.slice(0, MASTER_SECRET_LENGTH);
-  const signingKey = slot.publicKey === undefined ? null : { scalar: payload.slice(MASTER_SECRET_LENGTH), publicKey: fromBase64Url(slot.publicKey) };
-  payload.fill(0);
-  return { slot, master, signingKey };
+  try {
+    if (slot.version === ROLE_KEY_SLOT_VERSION && slot.publicKey !== undefined && slot.grant !== undefined) {
+      const signingKey = { scalar: payload.slice(0, SIGNING_SCALAR_LENGTH), publicKey: fromBase64Url(slot.publicKey) };
+      const grant: GrantSecrets = slot.grant === 'auditor' ? { grant: 'auditor', directorySecret: payload.slice(SIGNING_SCALAR_LENGTH) } : { grant: 'researcher' };
+      return { slot, master: null, signingKey, grant };
+    }
+    const master = payload.slice(0, MASTER_SECRET_LENGTH);
+    const signingKey = slot.publicKey === undefined ? null : { scalar: payload.slice(MASTER_SECRET_LENGTH), publicKey: fromBase64Url(slot.publicKey) };
+    return { slot, master, signingKey, grant: null };
+  } finally {
+    payload.fill(0);
+  }
 }
 
 /** Whether a slot should be re-wrapped with today's parameters after a successful unlock. */

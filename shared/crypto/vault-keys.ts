@@ -11,6 +11,7 @@ import { importP256PrivateScalar, isValidP256Scalar, type P256KeyPair } from './
  *           ├─ "hdms/vault/v1/ledger"        → ledgerKey  HMAC-SHA-256: pseudonyms of subjects/operators
  *           ├─ "hdms/vault/v1/backup"        → backupKey  AES-256-GCM: reserved for backup-container metadata
  *           ├─ "hdms/vault/v1/event-auth"    → eventAuthKey HMAC-SHA-256: authenticator of the mind's journal events
+ *           ├─ "hdms/vault/v1/directory"     → directoryKey AES-256-GCM: the auditor's names of ledger subjects
  *           ├─ "hdms/vault/v1/intake-p256"   → intake key pair (ECDH P-256): what the body seals to
  *           └─ "hdms/vault/v1/identity-secp256k1" → identity seed (ledger issue; ethers)
  *
@@ -26,6 +27,7 @@ export const VAULT_KEY_LABELS = {
   ledger: 'hdms/vault/v1/ledger',
   backup: 'hdms/vault/v1/backup',
   eventAuth: 'hdms/vault/v1/event-auth',
+  directory: 'hdms/vault/v1/directory',
   intakeP256: 'hdms/vault/v1/intake-p256',
   identitySecp256k1: 'hdms/vault/v1/identity-secp256k1',
 } as const;
@@ -45,6 +47,12 @@ export interface VaultKeys {
    * views and the ledger check them. Sealing to the public intake key proves nothing; this does.
    */
   readonly eventAuthKey: CryptoKey;
+  /**
+   * AES-256-GCM (encrypt, decrypt): the subject directory (renderer/vault/views/projectors/
+   * directory-projector.ts), the names behind the ledger's pseudonyms. The one vault key an
+   * auditor's key slot holds (key-slots.ts, format 3): names for the ledger, nothing clinical.
+   */
+  readonly directoryKey: CryptoKey;
   /** The intake key pair; its public half (raw, 65 bytes) is what the body seals to. */
   readonly intakeKeyPair: P256KeyPair;
 }
@@ -95,12 +103,13 @@ export async function deriveVaultKeys(master: Uint8Array): Promise<VaultKeys> {
   const masterKey = await importMaster(master);
   const aesGcm = { name: 'AES-GCM', length: 256 };
   const hmac = { name: 'HMAC', hash: 'SHA-256', length: 256 };
-  const [viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, intakeKeyPair] = await Promise.all([
+  const [viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, directoryKey, intakeKeyPair] = await Promise.all([
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.view), masterKey, aesGcm, false, ['encrypt', 'decrypt']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.blindIndex), masterKey, hmac, false, ['sign', 'verify']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.ledger), masterKey, hmac, false, ['sign', 'verify']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.backup), masterKey, aesGcm, false, ['encrypt', 'decrypt']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.eventAuth), masterKey, hmac, false, ['sign', 'verify']),
+    globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.directory), masterKey, aesGcm, false, ['encrypt', 'decrypt']),
     (async () => {
       const scalar = await deriveIntakeScalar(masterKey);
       try {
@@ -110,7 +119,22 @@ export async function deriveVaultKeys(master: Uint8Array): Promise<VaultKeys> {
       }
     })(),
   ]);
-  return { viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, intakeKeyPair };
+  return { viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, directoryKey, intakeKeyPair };
+}
+
+/**
+ * The directory key's 32 bytes, for an auditor's key slot (format 3). The same HKDF output as
+ * deriveVaultKeys' directoryKey (an AES key derived with deriveKey is the first 256 bits of HKDF),
+ * so importDirectoryKey(deriveDirectorySecret(m)) and deriveVaultKeys(m).directoryKey agree.
+ */
+export async function deriveDirectorySecret(master: Uint8Array): Promise<Bytes> {
+  return deriveBytes(await importMaster(master), VAULT_KEY_LABELS.directory);
+}
+
+/** The directory key from the 32 bytes an auditor's slot holds (non-extractable). */
+export function importDirectoryKey(secret: Uint8Array): Promise<CryptoKey> {
+  if (!(secret instanceof Uint8Array) || secret.length !== 32) throw new RangeError('A directory secret is 32 bytes.');
+  return globalThis.crypto.subtle.importKey('raw', asBytes(secret), 'AES-GCM', false, ['encrypt', 'decrypt']);
 }
 
 /**

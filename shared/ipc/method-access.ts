@@ -10,7 +10,9 @@ import { OPERATOR_ROLES, type OperatorRoleName } from './vault-contract';
  *             the vault (prefs are this installation's display settings, not vault data)
  *   setup     no session only while no vault exists (create, restore); once one exists, admin
  *   session   any operator with a session
- *   clinical  admin or clinician: raw messages, intake and the quarantine
+ *   clinical  admin or clinician: raw messages, intake and the quarantine, and the journal itself
+ *             (a researcher's or auditor's key slot opens none of it: design §3, roles are keys;
+ *             they read the ledger's view, which clinical sessions project)
  *   admin     admin only: operators and keys, backups, listener settings, demo data, erasure
  */
 export type MethodAccess = 'anyone' | 'setup' | 'session' | 'clinical' | 'admin';
@@ -41,8 +43,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'backup.export': 'admin',
   'backup.inspect': 'setup',
   'backup.restore': 'setup',
-  'journal.read': 'session',
-  'journal.append': 'session',
+  'journal.read': 'clinical',
+  'journal.append': 'clinical',
   'objects.read': 'clinical',
   'demo.import': 'admin',
   'intake.status': 'anyone',
@@ -50,16 +52,16 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'intake.uploadAppend': 'clinical',
   'intake.uploadAbort': 'clinical',
   'intake.discard': 'clinical',
-  'hl7.monitor': 'session',
+  'hl7.monitor': 'clinical',
   'hl7.importFiles': 'clinical',
   'hl7.reprocess': 'clinical',
   'hl7.getSettings': 'session',
   'hl7.updateSettings': 'admin',
-  'ledger.append': 'session',
-  'ledger.exportBegin': 'session',
-  'ledger.exportAppend': 'session',
-  'ledger.exportFinish': 'session',
-  'ledger.exportAbort': 'session',
+  'ledger.append': 'clinical',
+  'ledger.exportBegin': 'clinical',
+  'ledger.exportAppend': 'clinical',
+  'ledger.exportFinish': 'clinical',
+  'ledger.exportAbort': 'clinical',
 };
 
 /** The roles a level admits (anyone and setup need no session). */

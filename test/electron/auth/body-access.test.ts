@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import { startShellServer, type ShellServer } from '../../../electron/shell/shell-server';
 import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
-import { createPassphraseSlot } from '../../../shared/crypto/key-slots';
+import { createPassphraseSlot, createRoleSlot } from '../../../shared/crypto/key-slots';
+import { deriveDirectorySecret } from '../../../shared/crypto/vault-keys';
 import { generateOperatorSigningKey, signSessionProof, type OperatorSigningKey } from '../../../shared/crypto/operator-signing';
 import { createSealer } from '../../../shared/crypto/envelope';
 import { METHOD_ACCESS, METHOD_NAMES, type Keyring, type MethodName } from '../../../shared/ipc';
@@ -87,12 +88,19 @@ async function createdVault(node: Node): Promise<{ vault: TestVault; admin: Shel
   return { vault, admin };
 }
 
-/** Adds a researcher (format-2 passphrase slot) as the signed-in admin; returns their id and signing key. */
-async function addOperator(admin: ShellClient, vault: TestVault, role: 'researcher' | 'clinician' | 'auditor'): Promise<{ operatorId: string; key: OperatorSigningKey }> {
+/**
+ * Adds an operator as the signed-in admin, as the mind does: a clinician's slot wraps the master, a
+ * researcher's or auditor's is a role slot (format 3). Returns their id and signing key.
+ */
+async function addOperator(admin: ShellClient, vault: TestVault, role: 'researcher' | 'clinician' | 'auditor', format: 'as-the-mind-does' | 'master-slot' = 'as-the-mind-does'): Promise<{ operatorId: string; key: OperatorSigningKey }> {
   const { keyring } = (await ok(admin, 'vault.keyring', {})) as { keyring: Keyring };
   const operatorId = toBase64Url(randomBytes(16));
   const key = await generateOperatorSigningKey();
-  const slot = await createPassphraseSlot({ master: vault.master, operatorId, passphrase: 'another long passphrase', testOnlyIterations: 1, signingKey: key });
+  const common = { operatorId, passphrase: 'another long passphrase', testOnlyIterations: 1, signingKey: key };
+  const slot =
+    role === 'clinician' || format === 'master-slot'
+      ? await createPassphraseSlot({ master: vault.master, ...common })
+      : await createRoleSlot({ ...common, secrets: role === 'auditor' ? { grant: 'auditor', directorySecret: await deriveDirectorySecret(vault.master) } : { grant: 'researcher' } });
   const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId, name: role, role, disabled: false }], slots: [...keyring.slots, slot] };
   await ok(admin, 'vault.updateKeyring', { keyring: next, expectedRevision: keyring.revision });
   return { operatorId, key };
@@ -135,6 +143,27 @@ describe('body: who asks (issue 9 §2)', () => {
     const promoted: Keyring = { ...keyring, revision: keyring.revision + 1, operators: keyring.operators.map((o) => (o.operatorId === researcher.operatorId ? { ...o, role: 'admin' } : o)) };
     await expect(ok(caller, 'vault.updateKeyring', { keyring: promoted, expectedRevision: keyring.revision })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
     expect(await snapshot(node.dataDir)).toEqual(before);
+  });
+
+  it('roles are keys: a researcher or auditor gets a role slot only, never one that wraps the master, and a role slot only its own role', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    await signIn(admin, vault.operatorId, vault.signingKeys.passphrase);
+    for (const role of ['researcher', 'auditor'] as const) {
+      await expect(addOperator(admin, vault, role, 'master-slot')).rejects.toThrow(/role slot \(format 3\), never the vault master/);
+    }
+    const auditor = await addOperator(admin, vault, 'auditor');
+    const { keyring } = (await ok(admin, 'vault.keyring', {})) as { keyring: Keyring };
+    // An auditor's role slot handed to a clinician (the role edited, the slot kept) is refused.
+    const moved: Keyring = { ...keyring, revision: keyring.revision + 1, operators: keyring.operators.map((o) => (o.operatorId === auditor.operatorId ? { ...o, role: 'clinician' } : o)) };
+    await expect(ok(admin, 'vault.updateKeyring', { keyring: moved, expectedRevision: keyring.revision })).rejects.toThrow(/belongs only to an operator of that role/);
+    // The auditor signs in with their role slot and gets an auditor session, which reads no journal.
+    const caller = await node.connect();
+    await signIn(caller, auditor.operatorId, auditor.key);
+    await expect(ok(caller, 'vault.session', {})).resolves.toMatchObject({ session: { role: 'auditor' } });
+    for (const method of ['journal.read', 'objects.read', 'journal.append', 'ledger.append', 'hl7.monitor'] as const) {
+      await expect(ok(caller, method, {})).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    }
   });
 
   it('a signature from another key does not open a session, and the failed attempt counts toward the delay', async () => {
