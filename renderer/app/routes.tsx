@@ -16,6 +16,11 @@ import {
   SettingsIcon,
 } from './icons/area-icons';
 
+import type { OperatorRole } from '../vault/vault-service';
+
+/** Operators whose key slot opens patient data (design §3, roles are keys). */
+const CLINICAL: readonly OperatorRole[] = ['admin', 'clinician'];
+
 export interface Area {
   /** The hash route: `#/<id>`. */
   readonly id: string;
@@ -26,19 +31,31 @@ export interface Area {
   readonly Page: ComponentType<{ readonly path: readonly string[] }>;
   /** Whether the area has pages below it; otherwise a longer path is "Page not found". */
   readonly nested?: boolean;
+  /** The roles the area is for; every role when absent. Researchers and auditors hold no key to patient data. */
+  readonly roles?: readonly OperatorRole[];
 }
 
 /** The product's areas, in navigation order. */
 export const AREAS: readonly Area[] = [
-  { id: 'intake', title: 'Intake', Icon: IntakeIcon, Page: IntakeArea, nested: true },
-  { id: 'patients', title: 'Patients', Icon: PatientsIcon, Page: PatientsArea, nested: true },
-  { id: 'imaging', title: 'Imaging', Icon: ImagingIcon, Page: ImagingArea },
-  { id: 'devices', title: 'Devices', Icon: DevicesIcon, Page: DevicesArea },
-  { id: 'marketplace', title: 'Marketplace', Icon: MarketplaceIcon, Page: MarketplaceArea },
+  { id: 'intake', title: 'Intake', Icon: IntakeIcon, Page: IntakeArea, nested: true, roles: CLINICAL },
+  { id: 'patients', title: 'Patients', Icon: PatientsIcon, Page: PatientsArea, nested: true, roles: CLINICAL },
+  { id: 'imaging', title: 'Imaging', Icon: ImagingIcon, Page: ImagingArea, roles: CLINICAL },
+  { id: 'devices', title: 'Devices', Icon: DevicesIcon, Page: DevicesArea, roles: CLINICAL },
+  { id: 'marketplace', title: 'Marketplace', Icon: MarketplaceIcon, Page: MarketplaceArea, roles: [...CLINICAL, 'researcher'] },
   { id: 'ledger', title: 'Ledger', Icon: LedgerIcon, Page: LedgerArea, nested: true },
   { id: 'settings', title: 'Settings', Icon: SettingsIcon, Page: SettingsArea },
 ];
 
 export function findArea(route: string): Area | undefined {
   return AREAS.find((area) => area.id === route);
+}
+
+/** Whether an operator of `role` may open the area (null: nobody signed in, e.g. the screens before unlock). */
+export function areaAllows(area: Area, role: OperatorRole | null): boolean {
+  return role === null || area.roles === undefined || area.roles.includes(role);
+}
+
+/** The areas an operator of `role` sees in the navigation. */
+export function areasFor(role: OperatorRole | null): readonly Area[] {
+  return AREAS.filter((area) => areaAllows(area, role));
 }

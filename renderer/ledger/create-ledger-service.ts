@@ -5,8 +5,8 @@ import { nodeInfoDocument, nodeInfoTypes, type NodeInfo } from '../../shared/led
 import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
 import { bytes32ToPseudonym, patientSubject } from './ledger-details';
-import { deriveOperatorId } from './ledger-crypto';
 import { LEDGER_EVENT_KINDS } from './ledger-events';
+import type { LedgerReader } from './ledger-reader';
 import { INSTITUTION_META_KEY, InstitutionMetaSchema, type LedgerRow } from './ledger-rows';
 import { LEDGER_KINDS, type LedgerEntryView, type LedgerFilter, type LedgerKind, type LedgerService, type LedgerVerification, type NodeIdentity } from './ledger-service';
 import type { SessionLedger } from './session-ledger';
@@ -37,8 +37,12 @@ export interface LedgerServiceExtras {
 export type FullLedgerService = LedgerService & LedgerServiceExtras;
 
 export interface LedgerServiceHost {
-  /** The open session's ledger, or null when locked. */
+  /** The open clinical session's ledger, or null (locked, or a restricted session). */
   current(): SessionLedger | null;
+  /** The open researcher's or auditor's session's read-only ledger, or null. */
+  restricted(): Promise<LedgerReader | null>;
+  /** The restricted ledger if it was opened already (for the synchronous lastVerification). */
+  restrictedNow?(): LedgerReader | null;
   readonly appVersion: () => Promise<string>;
 }
 
@@ -56,21 +60,30 @@ function basename(file: string): string {
 }
 
 export function createLedgerService(host: LedgerServiceHost, listeners: Set<() => void>): FullLedgerService {
-  const hashers = new WeakMap<SessionLedger, EntryHasher>();
+  const hashers = new WeakMap<LedgerReader, EntryHasher>();
 
-  function require(): SessionLedger {
-    const ledger = host.current();
+  /** The reading side of whichever session is open (restricted roles included). */
+  async function reader(): Promise<LedgerReader> {
+    const ledger = host.current() ?? (await host.restricted());
     if (ledger === null) throw locked();
     return ledger;
   }
 
+  /** A write: only a session that holds the node's identity key (the master's) can sign. */
+  function requireWriter(): SessionLedger {
+    const ledger = host.current();
+    if (ledger !== null) return ledger;
+    if (host.restrictedNow?.() === null && host.restrictedNow !== undefined) throw locked();
+    throw new VaultError('E_NOT_ALLOWED', 'Your role reads the ledger but does not write to it: its key slot holds no signing key of the node.');
+  }
+
   function requireAdmin(): SessionLedger {
-    const ledger = require();
+    const ledger = requireWriter();
     if (!ledger.port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator may do this.');
     return ledger;
   }
 
-  function viewOf(ledger: SessionLedger, row: LedgerRow): LedgerEntryView {
+  function viewOf(ledger: LedgerReader, row: LedgerRow, names: Readonly<Record<string, string>> = {}): LedgerEntryView {
     let hasher = hashers.get(ledger);
     if (hasher === undefined) {
       hasher = new EntryHasher(ledger.domain);
@@ -92,24 +105,12 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       signature: typeof row.signature === 'string' ? row.signature : '',
       signer: typeof raw['node'] === 'string' ? raw['node'] : '',
       summary: row.summary,
+      ...(names[row.subject] === undefined ? {} : { subjectName: names[row.subject] }),
     };
   }
 
-  /** Names by pseudonymous operator id: every operator for an administrator, oneself otherwise. */
-  async function operatorNames(ledger: SessionLedger): Promise<Record<string, string>> {
-    const port = ledger.port;
-    const out: Record<string, string> = {};
-    await Promise.all(
-      port.operators().map(async (operator) => {
-        const id = await deriveOperatorId(port.ledgerKey, operator.operatorId);
-        if (port.isAdmin() || id === port.actor) out[id] = operator.name;
-      }),
-    );
-    return out;
-  }
-
-  async function institution(ledger: SessionLedger): Promise<{ name: string; role: 'clinic' | 'research' }> {
-    const row = await ledger.port.db().meta.get(INSTITUTION_META_KEY);
+  async function institution(ledger: LedgerReader): Promise<{ name: string; role: 'clinic' | 'research' }> {
+    const row = await ledger.db().meta.get(INSTITUTION_META_KEY);
     const parsed = InstitutionMetaSchema.safeParse(row?.value);
     return parsed.success ? { name: parsed.data.name, role: parsed.data.role } : { name: '', role: 'clinic' };
   }
@@ -136,9 +137,9 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
 
   const service: FullLedgerService = {
     async identity(): Promise<NodeIdentity> {
-      const ledger = require();
+      const ledger = await reader();
       const [{ name, role }, appVersion] = await Promise.all([institution(ledger), host.appVersion()]);
-      return { address: ledger.address, intakePublicKey: ledger.port.intakePublicKey, institutionName: name, institutionRole: role, appVersion, chainId: ledger.domain.chainId };
+      return { address: ledger.address, intakePublicKey: ledger.intakePublicKey, institutionName: name, institutionRole: role, appVersion, chainId: ledger.domain.chainId };
     },
 
     async setInstitution(input) {
@@ -155,8 +156,8 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     },
 
     async exportNodeInfo() {
-      // Any operator: the document holds only public facts about the node.
-      const ledger = require();
+      // Any operator who can sign: the document holds only public facts about the node.
+      const ledger = requireWriter();
       try {
         const { name, role } = await institution(ledger);
         const nodeInfo: NodeInfo = {
@@ -179,14 +180,14 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     },
 
     async entries(filter: LedgerFilter, page) {
-      const ledger = require();
+      const ledger = await reader();
       const kinds = filter.kinds === undefined || filter.kinds.length === 0 ? null : new Set<string>(filter.kinds);
       const from = filter.from === undefined || filter.from === '' ? null : Date.parse(filter.from);
       const to = filter.to === undefined || filter.to === '' ? null : endOf(filter.to);
       const operator = filter.operator === undefined || filter.operator === '' ? null : filter.operator;
       const subject = filter.subject === undefined || filter.subject === '' ? null : filter.subject;
       try {
-        const rows = await ledger.port
+        const rows = await ledger
           .db()
           .ledger.where(':id')
           .below(page.beforeSeq ?? Number.MAX_SAFE_INTEGER)
@@ -201,22 +202,24 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
           )
           .limit(Math.max(1, Math.min(page.limit, 1000)))
           .toArray();
-        return rows.map((row) => viewOf(ledger, row));
+        const names = await ledger.subjectNames(rows.map((row) => row.subject).filter((id) => bytes32ToPseudonym(id) !== ''));
+        return rows.map((row) => viewOf(ledger, row, names));
       } catch (error) {
         throw asVaultError(error);
       }
     },
 
     async entry(seq) {
-      const ledger = require();
-      const row = await ledger.port.db().ledger.get(seq);
-      return row === undefined ? null : viewOf(ledger, row);
+      const ledger = await reader();
+      const row = await ledger.db().ledger.get(seq);
+      if (row === undefined) return null;
+      return viewOf(ledger, row, bytes32ToPseudonym(row.subject) === '' ? {} : await ledger.subjectNames([row.subject]));
     },
 
     async accessesOf(patientId) {
-      const ledger = require();
+      const ledger = requireWriter();
       try {
-        const [subject, names] = await Promise.all([patientSubject(ledger.port.ledgerKey, patientId), operatorNames(ledger)]);
+        const [subject, names] = await Promise.all([patientSubject(ledger.port.ledgerKey, patientId), ledger.operatorNames()]);
         const rows = await ledger.port.db().ledger.where('subject').equals(subject).filter((row) => row.kind === 'ACCESS').toArray();
         rows.sort((a, b) => b.seq - a.seq);
         return rows.map((row) => {
@@ -229,7 +232,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     },
 
     async verify(): Promise<LedgerVerification> {
-      const ledger = require();
+      const ledger = await reader();
       try {
         return await ledger.verify();
       } catch (error) {
@@ -237,10 +240,10 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       }
     },
 
-    lastVerification: () => host.current()?.last ?? null,
+    lastVerification: () => host.current()?.last ?? host.restrictedNow?.()?.last ?? null,
 
     async exportLedger() {
-      const ledger = require();
+      const ledger = requireWriter();
       try {
         await ledger.flush();
         const db = ledger.port.db();
@@ -267,7 +270,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     },
 
     async operatorNames() {
-      return operatorNames(require());
+      return (await reader()).operatorNames();
     },
 
     subscribe(listener) {
@@ -278,7 +281,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     },
 
     async flush() {
-      const ledger = require();
+      const ledger = requireWriter();
       try {
         await ledger.flush();
       } catch (error) {

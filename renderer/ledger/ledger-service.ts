@@ -31,6 +31,11 @@ export interface LedgerEntryView {
   readonly signer: string;
   /** Kind-specific numbers shown in the detail view (e.g. counts by channel of an intake batch). */
   readonly summary: Readonly<Record<string, string | number>>;
+  /**
+   * The name behind the subject, resolved locally from the subject directory, when the session
+   * holds its key (administrators, clinicians, auditors; never researchers). Never signed, never sent.
+   */
+  readonly subjectName?: string;
 }
 
 export interface LedgerFilter {

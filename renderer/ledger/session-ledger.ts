@@ -1,7 +1,9 @@
 import type { Wallet } from 'ethers';
 import { ledgerDomain, type LedgerDomain } from '../../shared/ledger/ledger-schema';
-import { verifyLedger } from '../../shared/ledger/ledger-verify';
 import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
+import type { VaultDb } from '../vault/views/vault-db';
+import { deriveOperatorId } from './ledger-crypto';
+import { directoryNames, verifyLedgerView, type LedgerReader } from './ledger-reader';
 import type { LedgerVerification } from './ledger-service';
 import type { BatchRules } from './ledger-planner';
 import { LedgerWriter } from './ledger-writer';
@@ -29,12 +31,7 @@ export interface LedgerOptions {
   readonly verifyAtUnlock?: boolean;
 }
 
-/** Yields to the event loop (the UI) between pages of a long verification. */
-const yieldToUi = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
-const VERIFY_PAGE = 500;
-
-export class SessionLedger {
+export class SessionLedger implements LedgerReader {
   readonly domain: LedgerDomain;
   readonly writer: LedgerWriter;
   readonly wallet: Wallet;
@@ -114,32 +111,38 @@ export class SessionLedger {
   }
 
   private async runVerify(): Promise<LedgerVerification> {
-    const port = this.port;
-    async function* rows() {
-      let after = 0;
-      for (;;) {
-        const page = await port.db().ledger.where(':id').above(after).limit(VERIFY_PAGE).toArray();
-        for (const row of page) yield { entry: row.entry, signature: row.signature };
-        if (page.length < VERIFY_PAGE) return;
-        after = page.at(-1)!.seq;
-        await yieldToUi();
-      }
-    }
-    const result = await verifyLedger(rows(), {
-      domain: this.domain,
-      node: this.address,
-      progressEvery: 25,
-      onProgress: yieldToUi,
-    });
-    const checkedAt = new Date().toISOString();
-    const verification: LedgerVerification = result.ok
-      ? { ok: true, entries: result.entries, checkedAt }
-      : { ok: false, entries: result.entries, checkedAt, firstBreak: result.firstBreak };
+    const verification = await verifyLedgerView(() => this.port.db(), this.domain, this.address);
     if (this.port.isCurrent() && !this.closed) {
       this.last = verification;
       this.notify();
     }
     return verification;
+  }
+
+  get intakePublicKey(): string {
+    return this.port.intakePublicKey;
+  }
+
+  db(): VaultDb {
+    return this.port.db();
+  }
+
+  /** Names by pseudonymous operator id: every operator for an administrator, oneself otherwise. */
+  async operatorNames(): Promise<Record<string, string>> {
+    const port = this.port;
+    const out: Record<string, string> = {};
+    await Promise.all(
+      port.operators().map(async (operator) => {
+        const id = await deriveOperatorId(port.ledgerKey, operator.operatorId);
+        if (port.isAdmin() || id === port.actor) out[id] = operator.name;
+      }),
+    );
+    return out;
+  }
+
+  /** Names behind patient subjects: the subject directory, under the key every clinical session holds. */
+  async subjectNames(subjects: readonly string[]): Promise<Record<string, string>> {
+    return Object.fromEntries(await directoryNames(this.port.db(), this.port.directoryKey, subjects));
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import type { Transport } from '../../shared/ipc/api-client';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import { createLedgerService, type FullLedgerService } from '../ledger/create-ledger-service';
+import { RestrictedLedger } from '../ledger/restricted-ledger';
 import { LedgerFeature, type LedgerOptions } from '../ledger/session-ledger';
 import { createBackupService } from './backup/backup-service';
 import { createDemoImport } from './demo/demo-import-service';
@@ -15,9 +16,10 @@ import type { SlotParams } from './session/keyring/keyring-edits';
 import { KeyringStore } from './session/keyring-store';
 import type { SessionFeature } from './session/session-feature';
 import { EventAuthMarker } from './views/event-auth-marker';
+import { OperatorDirectory } from './views/operator-directory';
 import { SessionLifecycle } from './session/session-lifecycle';
 import { createSessionService } from './session/session-service';
-import { SessionState, summaryOf } from './session/vault-session';
+import { SessionState, summaryOf, type RestrictedSession } from './session/vault-session';
 import type { VaultService } from './vault-service';
 import type { IndexedDbDeps } from './views/vault-db';
 
@@ -66,6 +68,9 @@ const noop = (): void => undefined;
 
 export function createVaultService(options: CreateVaultServiceOptions): VaultServiceWithReady {
   const { api, transport } = options;
+  const notifyLedgerListeners = (): void => {
+    for (const listener of [...ledgerListeners]) listener();
+  };
   const idb: IndexedDbDeps = {
     ...(options.indexedDB === undefined ? {} : { indexedDB: options.indexedDB }),
     ...(options.IDBKeyRange === undefined ? {} : { IDBKeyRange: options.IDBKeyRange }),
@@ -74,13 +79,32 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
 
   // The ledger: a session feature, and the LedgerService over its current session.
   const ledgerListeners = new Set<() => void>();
-  const ledgerFeature = new LedgerFeature(options.ledger ?? {}, () => {
-    for (const listener of [...ledgerListeners]) listener();
-  });
+  const ledgerFeature = new LedgerFeature(options.ledger ?? {}, () => notifyLedgerListeners());
   let appVersion: Promise<string> | null = null;
+  // A researcher's or auditor's session reads the ledger through a RestrictedLedger of its own.
+  const restrictedLedgers = new WeakMap<RestrictedSession, Promise<RestrictedLedger>>();
+  const restrictedLedgerOpen = new WeakMap<RestrictedSession, RestrictedLedger>();
+  const notifyLedger = notifyLedgerListeners;
   const ledger = createLedgerService(
     {
       current: () => ledgerFeature.current(),
+      restricted: async () => {
+        const r = state.restricted;
+        if (r === null) return null;
+        let opening = restrictedLedgers.get(r);
+        if (opening === undefined) {
+          opening = RestrictedLedger.open(r, options.ledger?.chainId, notifyLedger, () => state.restricted === r).then((opened) => {
+            restrictedLedgerOpen.set(r, opened);
+            return opened;
+          });
+          restrictedLedgers.set(r, opening);
+        }
+        return opening;
+      },
+      restrictedNow: () => {
+        const r = state.restricted;
+        return r === null ? null : (restrictedLedgerOpen.get(r) ?? null);
+      },
       appVersion: () => {
         appVersion ??= api.app.info({}).then(
           (info) => info.version,
@@ -95,7 +119,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ledgerListeners,
   );
   // The marker first: the ledger then signs with the legacy window as the views decided it.
-  const features: readonly SessionFeature[] = [new EventAuthMarker(), ledgerFeature];
+  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature];
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);
@@ -108,12 +132,12 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
   // The body knows absent/locked; unlocked is the mind's own state and wins while a session exists.
   // An existing vault may then open itself through the OS keychain.
   const ready: Promise<void> = api.vault.status({}).then(async (status) => {
-    if (state.current !== null) return;
+    if (state.signedIn) return;
     state.setPhase(status.state === 'absent' ? 'absent' : 'locked');
     if (status.state !== 'absent') await keychain.atStartup();
   }, noop);
   transport.subscribe('vault.changed', (status) => {
-    if (state.current === null) state.setPhase(status.state === 'absent' ? 'absent' : 'locked');
+    if (!state.signedIn) state.setPhase(status.state === 'absent' ? 'absent' : 'locked');
   });
 
   return {
@@ -121,7 +145,10 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ledger,
     phase: () => state.phase,
     subscribe: (listener) => state.subscribe(listener),
-    currentOperator: () => (state.current === null ? null : summaryOf(state.current.operator)),
+    currentOperator: () => {
+      const operator = state.operator;
+      return operator === null ? null : summaryOf(operator);
+    },
     ...createSessionService({ api, state, lifecycle, keyrings, keychain, autoLock, slotParams }),
     ...indexingService,
     ...createDemoImport(api, transport, state, indexing),

@@ -17,9 +17,12 @@ export {
   createKeychainSlot,
   createPassphraseSlot,
   createRecoverySlot,
+  createRoleSlot,
   KeySlotError,
   openKeySlot,
   unwrapSlot,
+  zeroGrant,
+  type GrantSecrets,
   type KeySlot,
   type OpenedSlot,
   type PassphraseSlot,
@@ -29,8 +32,10 @@ export { generateOperatorSigningKey, signSessionProof, type OperatorSigningKey }
 export { formatRecoveryKey, generateRecoveryKey, parseRecoveryKey, RecoveryKeyError } from '../../shared/crypto/recovery-key';
 export { estimatePassphraseStrength, PASSPHRASE_MIN_LENGTH } from '../../shared/crypto/passphrase-strength';
 export {
+  deriveDirectorySecret,
   deriveOperatorId,
   deriveVaultKeys,
+  importDirectoryKey,
   derivePatientPseudonym,
   generateMasterSecret,
   MASTER_SECRET_LENGTH,

@@ -1,7 +1,8 @@
 import { useEffect, useRef, type MouseEvent } from 'react';
-import { useVault, useVaultPhase } from '../../vault/vault-context';
-import { splitRoute, useHashRoute } from '../router/hash-route';
-import { findArea } from '../routes';
+import { useCurrentOperator, useVault, useVaultPhase } from '../../vault/vault-context';
+import { hrefForRoute, splitRoute, useHashRoute } from '../router/hash-route';
+import { areaAllows, areasFor, findArea } from '../routes';
+import { roleLabel } from './app-header';
 import { AppHeader } from './app-header';
 import { AreaNav } from './area-nav';
 import { NotFoundView } from './not-found-view';
@@ -14,10 +15,14 @@ import { useActivityReport } from './use-activity-report';
 export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
   const vault = useVault();
   const phase = useVaultPhase();
+  const operator = useCurrentOperator();
+  const role = operator?.role ?? null;
   const route = useHashRoute();
   const [areaId, ...path] = splitRoute(route);
   const found = findArea(areaId ?? '');
   const area = found !== undefined && (path.length === 0 || found.nested === true) ? found : undefined;
+  // An area the role's keys do not open is not shown; the page says why and where to go.
+  const allowed = area === undefined || areaAllows(area, role);
   const heading = useRef<HTMLHeadingElement>(null);
   // The route whose heading was last shown; on first load focus stays at the top (skip link first).
   const shownRoute = useRef<string | null>(focusOnMount ? null : route);
@@ -38,6 +43,7 @@ export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
   };
 
   const Page = area?.Page ?? NotFoundView;
+  const firstArea = areasFor(role)[0];
   return (
     <div className="frame">
       <a className="skip-link" href="#content" onClick={skipToContent}>
@@ -51,7 +57,21 @@ export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
             <h1 ref={heading} tabIndex={-1} className="content__title">
               {area?.title ?? 'Page not found'}
             </h1>
-            <Page path={path} />
+            {allowed ? (
+              <Page path={path} />
+            ) : (
+              <div className="panel" role="note">
+                <p>
+                  Your role ({roleLabel(role ?? 'clinician').toLowerCase()}) does not open this area: your key slot holds no key to
+                  patient data, by design.
+                </p>
+                {firstArea !== undefined && (
+                  <p>
+                    <a href={hrefForRoute(firstArea.id)}>Go to {firstArea.title}</a>
+                  </p>
+                )}
+              </div>
+            )}
           </div>
         </main>
       </div>

@@ -1,12 +1,14 @@
 import { hrefForRoute } from '../router/hash-route';
-import { AREAS } from '../routes';
+import { useCurrentOperator } from '../../vault/vault-context';
+import { areasFor } from '../routes';
 
 /** The left navigation between the product's areas; the current one carries aria-current="page". */
 export function AreaNav({ currentRoute }: { currentRoute: string }) {
+  const operator = useCurrentOperator();
   return (
     <nav aria-label="Areas" className="area-nav">
       <ul className="area-nav__list">
-        {AREAS.map(({ id, title, Icon }) => (
+        {areasFor(operator?.role ?? null).map(({ id, title, Icon }) => (
           <li key={id}>
             <a
               className="area-nav__link"

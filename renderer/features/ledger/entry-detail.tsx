@@ -109,6 +109,7 @@ function EntryView({
           )}
         </Fact>
         <Fact term="Subject">
+          {entry.subjectName !== undefined && <span>{entry.subjectName} (resolved on this computer; never signed or sent)</span>}
           <HashValue value={entry.subject} what="subject pseudonym" />
         </Fact>
         <Fact term="Previous hash">

@@ -155,9 +155,12 @@ function EntryTable({
                   {entry.subject === '' ? (
                     <span className="muted">None</span>
                   ) : (
-                    <code className="hash" title={entry.subject}>
-                      {shortHash(entry.subject)}
-                    </code>
+                    <>
+                      {entry.subjectName !== undefined && <span className="ledger-subject-name">{entry.subjectName} </span>}
+                      <code className="hash" title={entry.subject}>
+                        {shortHash(entry.subject)}
+                      </code>
+                    </>
                   )}
                 </td>
                 <td>

@@ -24,9 +24,18 @@ export function formatBytes(bytes: number): string {
 }
 
 /** Demo data, the index, and backups. */
-export function DataSection() {
+/** `auditOnly`: an auditor's view, the journal's integrity counts only (their key slot opens no vault data). */
+export function DataSection({ auditOnly = false }: { auditOnly?: boolean }) {
   const headingId = useId();
   const demoId = useId();
+  if (auditOnly) {
+    return (
+      <section className="panel" aria-labelledby={headingId}>
+        <h2 id={headingId}>Data</h2>
+        <JournalRecords />
+      </section>
+    );
+  }
   return (
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Data</h2>

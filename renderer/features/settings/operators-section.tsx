@@ -10,7 +10,7 @@ import type { OperatorRole, OperatorSummary } from '../../vault/vault-service';
 import { NewPassphraseFields } from '../passphrase/new-passphrase-fields';
 import { newPassphraseProblem } from '../passphrase/passphrase-policy';
 
-const ROLES: readonly OperatorRole[] = ['admin', 'clinician', 'researcher'];
+const ROLES: readonly OperatorRole[] = ['admin', 'clinician', 'researcher', 'auditor'];
 
 type ListState =
   | { readonly phase: 'loading' }
@@ -45,7 +45,9 @@ export function OperatorsSection() {
       <h2 id={headingId}>Operators</h2>
       <p className="muted">
         Everyone who uses this workstation gets an account, so the audit trail says who did what. Administrators manage
-        accounts and may erase patients; clinicians work with patient records; researchers prepare anonymized data.
+        accounts and may erase patients; clinicians work with patient records. Researchers and auditors get keys that
+        open no patient data: researchers see the marketplace and the ledger without names; auditors see the ledger
+        with the names behind it, read-only.
       </p>
       {list.phase === 'loading' && <p role="status">Loading the operators…</p>}
       {list.phase === 'failed' && <ErrorNote error={list.error} what="The operators could not be loaded" />}

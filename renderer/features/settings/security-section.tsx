@@ -18,14 +18,23 @@ function minutesLabel(minutes: number): string {
 export const NO_KEYCHAIN_NOTE = 'This host has no OS keychain; the browser shell always asks for a passphrase.';
 
 /** Auto-lock, automatic unlock (admins) and the current operator's own passphrase. */
-export function SecuritySection() {
+export function SecuritySection({ restricted = false }: { restricted?: boolean }) {
   const headingId = useId();
   return (
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Security</h2>
-      <AutoLockSetting />
-      <AutoUnlockSetting />
-      <ChangePassphraseForm />
+      {restricted ? (
+        <p className="muted">
+          Your key slot opens the ledger only; it holds no key to patient data and none to the keyring, so an
+          administrator sets your passphrase and the vault’s auto-lock.
+        </p>
+      ) : (
+        <>
+          <AutoLockSetting />
+          <AutoUnlockSetting />
+          <ChangePassphraseForm />
+        </>
+      )}
     </section>
   );
 }

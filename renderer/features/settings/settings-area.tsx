@@ -13,13 +13,15 @@ export function SettingsArea() {
   const operator = useCurrentOperator();
   const ledger = useLedger();
   const open = phase === 'unlocked';
+  // Researchers and auditors hold role slots (no master): no vault data, keys or listeners to manage.
+  const clinical = operator?.role === 'admin' || operator?.role === 'clinician';
   return (
     <>
       <AppearanceSection />
-      {open && <SecuritySection />}
+      {open && <SecuritySection restricted={!clinical} />}
       {open && operator?.role === 'admin' && <OperatorsSection />}
       {open && operator?.role === 'admin' && <Hl7ListenerSection />}
-      {open && <DataSection />}
+      {open && (clinical || operator?.role === 'auditor') && <DataSection auditOnly={!clinical} />}
       {open && ledger !== null && <NodeIdentitySection />}
       <AboutSection />
     </>

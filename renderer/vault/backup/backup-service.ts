@@ -9,7 +9,7 @@ import { createOpener, deriveVaultKeys, fromBase64Url, toBase64Url } from '../va
 import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { openBackupKeyring } from './backup-keyring';
 import { RECOVERY_SLOT_OWNER } from '../session/keyring/keyring-edits';
-import { unlockThroughBody } from '../session/unlock-attempts';
+import { discard, unlockThroughBody } from '../session/unlock-attempts';
 
 /** The backup part of VaultService: export (journaled) and restore into an empty data folder. */
 export type BackupService = Pick<VaultService, 'exportBackup' | 'restoreBackup'>;
@@ -40,7 +40,7 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
       const status = await api.vault.status({}).catch((error: unknown) => {
         throw asVaultError(error);
       });
-      if (status.state !== 'absent' || state.current !== null) throw new VaultError('E_EXISTS', 'A vault exists already in this data folder: restore into an empty one.');
+      if (status.state !== 'absent' || state.signedIn) throw new VaultError('E_EXISTS', 'A vault exists already in this data folder: restore into an empty one.');
       let inspected: Awaited<ReturnType<HdmsApi['backup']['inspect']>>;
       try {
         inspected = await api.backup.inspect({ path: input.path });
@@ -75,8 +75,7 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
           'passphrase' in input.secret ? input.secret.passphrase : input.secret.recoveryKey,
           'The backup does not open with that secret.',
         );
-        proven.master.fill(0);
-        proven.signingKey?.scalar.fill(0);
+        discard(proven);
         // Busy before the session opens and until the rebuild is done: the UI must never take the
         // unlocked, still empty views for an empty vault. The session skips its own first sync
         // (the rebuild replays everything anyway).

@@ -42,6 +42,14 @@ export function createIndexingService(state: SessionState, indexing: ViewIndexin
     },
 
     async journalIssues() {
+      // An auditor's session holds no master but reads the views' counts (no key needed: numbers).
+      const restricted = state.restricted;
+      if (restricted !== null) {
+        if (!mayReadJournalIssues(restricted.role)) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator or an auditor may see this.');
+        return readReplayCounts(restricted.db).catch((error: unknown) => {
+          throw asVaultError(error);
+        });
+      }
       const s = state.require();
       if (!mayReadJournalIssues(s.operator.role)) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator or an auditor may see this.');
       try {

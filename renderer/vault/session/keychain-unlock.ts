@@ -9,7 +9,7 @@ import { keychainSlotOf, withKeychainSlot, withoutKeychainSlot } from './keyring
 import { keyringIntact } from './keyring/keyring-integrity';
 import type { KeyringStore } from './keyring-store';
 import type { SessionLifecycle } from './session-lifecycle';
-import { currentKeyring, readDirectory, unlockThroughBody } from './unlock-attempts';
+import { currentKeyring, discard, readDirectory, unlockThroughBody } from './unlock-attempts';
 import { appendSessionEvent, type SessionState, type VaultSession } from './vault-session';
 
 const noop = (): void => undefined;
@@ -99,7 +99,7 @@ export class KeychainUnlock {
       if (!(await this.available())) return;
       const { entry } = await this.api.vault.keychainLoad({});
       if (entry === null) this.stale = true;
-      if (entry === null || this.state.current !== null) return;
+      if (entry === null || this.state.signedIn) return;
       const directory = await readDirectory(this.api);
       if (directory === null) return;
       const operator = directory.operators.find((o) => o.operatorId === entry.operatorId);
@@ -117,6 +117,12 @@ export class KeychainUnlock {
         // window's session once the slot's key proves it.
         const opened = await unlockThroughBody(this.api, entry.operatorId, 'keychain', kek, 'The keychain key does not open its slot.');
         opened.signingKey?.scalar.fill(0);
+        // A keychain slot always holds the master (a role slot is a passphrase slot only).
+        if (opened.master === null) {
+          discard(opened);
+          await this.api.vault.lock({}).catch(noop);
+          return;
+        }
         master = opened.master;
       } catch (error) {
         if (error instanceof VaultError && error.code === 'E_WRONG_PASSPHRASE') {
@@ -129,7 +135,7 @@ export class KeychainUnlock {
       }
       try {
         const keyring = await currentKeyring(this.api);
-        if (keyring === null || !(await keyringIntact(master, keyring)) || this.state.current !== null) {
+        if (keyring === null || !(await keyringIntact(master, keyring)) || this.state.signedIn) {
           await this.api.vault.lock({}).catch(noop);
           return;
         }

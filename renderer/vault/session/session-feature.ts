@@ -39,6 +39,8 @@ export interface SessionPort<N extends keyof HdmsApi = keyof HdmsApi> {
   db(): VaultDb;
   /** HMAC key for pseudonyms (patients, operators) that leave the vault: ledger subjects, network ids. */
   readonly ledgerKey: CryptoKey;
+  /** AES key of the subject directory (names behind ledger pseudonyms, vault-db.ts DirectoryRow). */
+  readonly directoryKey: CryptoKey;
   /** HMAC key of the mind events' authenticator (renderer/vault/mind-events.ts), to check them. */
   readonly eventAuthKey: CryptoKey;
   /** The node's identity key (secp256k1; signs ledger entries and, later, network requests). */

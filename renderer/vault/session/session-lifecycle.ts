@@ -3,7 +3,7 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { Keyring, KeyringOperator } from '../../../shared/ipc/vault-contract';
 import { deriveNodeWallet } from '../../ledger/node-identity-key';
 import type { ViewIndexing } from '../indexing/view-indexing';
-import { createOpener, deriveOperatorId, deriveVaultKeys, type VaultKeys } from '../vault-crypto';
+import { createOpener, deriveOperatorId, deriveVaultKeys, importDirectoryKey, type GrantSecrets, type VaultKeys } from '../vault-crypto';
 import { TokenCache } from '../views/token-cache';
 import { openVaultDb, type IndexedDbDeps } from '../views/vault-db';
 import type { AutoLock } from './auto-lock';
@@ -39,7 +39,7 @@ export class SessionLifecycle {
   ): Promise<VaultSession> {
     const { state, indexing, autoLock, transport } = this.deps;
     // A session open already is closed in the mind only: the body's session is the one just proven.
-    if (state.current !== null) this.close();
+    if (state.signedIn) this.close();
     const vaultKeys = keys ?? (await deriveVaultKeys(master));
     const actor = await deriveOperatorId(vaultKeys.ledgerKey, operator.operatorId);
     const identity = await deriveNodeWallet(master);
@@ -75,15 +75,38 @@ export class SessionLifecycle {
     return s;
   }
 
+  /**
+   * Enters the unlocked state as a researcher or auditor (their role slot's grant): the views'
+   * database is opened for the ledger's view and the directory only; no replay, no session
+   * features (they need the master's keys), no journal subscription.
+   */
+  async openRestricted(keyring: Keyring, operator: KeyringOperator & { readonly role: 'researcher' | 'auditor' }, grant: GrantSecrets): Promise<void> {
+    const { state, autoLock } = this.deps;
+    if (state.signedIn) this.close();
+    const directoryKey = grant.grant === 'auditor' ? await importDirectoryKey(grant.directorySecret) : null;
+    const db = openVaultDb(keyring.vaultId, this.deps.idb);
+    await db.open();
+    await autoLock.load(db);
+    state.enterRestricted({ keyring, operator, role: operator.role, directoryKey, db });
+    autoLock.arm();
+    state.announce('unlocked');
+  }
+
   /** Locks: closes the mind's session and ends this connection's session with the body. */
   lock(): void {
-    const wasOpen = this.deps.state.current !== null;
+    const wasOpen = this.deps.state.signedIn;
     this.close();
     if (wasOpen) this.deps.api.vault.lock({}).catch(noop);
   }
 
   private close(): void {
     const { state, autoLock } = this.deps;
+    const restricted = state.leaveRestricted();
+    if (restricted !== null) {
+      autoLock.stop();
+      restricted.db.close();
+      state.announce('locked');
+    }
     const s = state.leave();
     if (s === null) return;
     autoLock.stop();
@@ -102,6 +125,7 @@ export class SessionLifecycle {
       db: () => s.db,
       ledgerKey: s.keys.ledgerKey,
       eventAuthKey: s.keys.eventAuthKey,
+      directoryKey: s.keys.directoryKey,
       identity,
       opener: s.opener,
       sealer: () => sealerOf(s),

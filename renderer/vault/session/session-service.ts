@@ -2,14 +2,27 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { KeyringOperator } from '../../../shared/ipc/vault-contract';
 import { asVaultError } from '../vault-errors';
 import { VaultError, type VaultService } from '../vault-service';
-import { deriveVaultKeys, generateMasterSecret, generateOperatorSigningKey, parseRecoveryKey, unwrapSlot } from '../vault-crypto';
+import { deriveVaultKeys, generateMasterSecret, generateOperatorSigningKey, parseRecoveryKey, unwrapSlot, zeroGrant, type GrantSecrets, type OpenedSlot } from '../vault-crypto';
+import type { Keyring } from '../../../shared/ipc/vault-contract';
 import type { AutoLock } from './auto-lock';
 import type { KeychainUnlock } from './keychain-unlock';
-import { buildFirstKeyring, passphraseSlotOf, RECOVERY_SLOT_OWNER, withNewOperator, withNewPassphrase, withOperatorDisabled, type SlotParams } from './keyring/keyring-edits';
+import {
+  buildFirstKeyring,
+  grantSecretsOf,
+  isRestrictedRole,
+  passphraseSlotOf,
+  RECOVERY_SLOT_OWNER,
+  remakeSlot,
+  withNewOperator,
+  withNewPassphrase,
+  withOperatorDisabled,
+  type SlotParams,
+} from './keyring/keyring-edits';
+import { sealKeyring } from './keyring/keyring-integrity';
 import { checkNewPassphrase } from './keyring/passphrase-rules';
 import { findOperator, type KeyringStore } from './keyring-store';
 import type { SessionLifecycle } from './session-lifecycle';
-import { proveSession, readDirectory, unlockThroughBody, verifiedKeyring } from './unlock-attempts';
+import { discard, proveSession, readDirectory, unlockThroughBody, verifiedKeyring } from './unlock-attempts';
 import { summaryOf, type SessionState } from './vault-session';
 
 /** The keys-and-session part of VaultService: create, unlock, recover, lock, passphrases, auto-lock, auto-unlock, operators. */
@@ -43,15 +56,45 @@ export interface SessionServiceDeps {
   readonly slotParams: SlotParams;
 }
 
+type RestrictedOperator = KeyringOperator & { readonly role: 'researcher' | 'auditor' };
+
+function isRestricted(operator: KeyringOperator): operator is RestrictedOperator {
+  return isRestrictedRole(operator.role);
+}
+
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { api, state, lifecycle, keyrings, keychain, autoLock, slotParams } = deps;
+
+  /**
+   * What a researcher's or auditor's session opens with: their role slot's grant. A slot from
+   * before role slots still wraps the master: it is re-made as a role slot now (same id, same
+   * passphrase; the body accepts that change of one's own passphrase slot), so the next unlock
+   * never sees the master again, and the grant is derived from the master this one last time.
+   */
+  async function restrictedSessionOf(opened: OpenedSlot, keyring: Keyring, me: RestrictedOperator, passphrase: string): Promise<[Keyring, RestrictedOperator, GrantSecrets]> {
+    if (opened.grant !== null) {
+      if (opened.grant.grant !== me.role) throw new VaultError('E_NODE', 'This key slot was made for another role; ask an administrator to reset your passphrase.');
+      return [keyring, me, opened.grant];
+    }
+    const signingKey = await generateOperatorSigningKey();
+    try {
+      const slot = await remakeSlot(opened.master, keyring, opened.slot, passphrase, signingKey, slotParams);
+      const next = await sealKeyring(opened.master, { ...keyring, revision: keyring.revision + 1, slots: keyring.slots.map((s) => (s.id === slot.id ? slot : s)) });
+      await api.vault.updateKeyring({ keyring: next, expectedRevision: keyring.revision }).catch((error: unknown) => {
+        throw asVaultError(error);
+      });
+      return [next, me, await grantSecretsOf(opened.master, me.role)];
+    } finally {
+      signingKey.scalar.fill(0);
+    }
+  }
 
   const service: SessionService = {
     async create(input) {
       const status = await api.vault.status({}).catch((error: unknown) => {
         throw asVaultError(error);
       });
-      if (status.state !== 'absent' || state.current !== null) throw new VaultError('E_EXISTS', 'A vault exists already in this data folder.');
+      if (status.state !== 'absent' || state.signedIn) throw new VaultError('E_EXISTS', 'A vault exists already in this data folder.');
       const name = input.operatorName.trim();
       if (name === '') throw new VaultError('E_NOT_ALLOWED', 'The first operator needs a name.');
       checkNewPassphrase(input.passphrase, [name]);
@@ -96,15 +139,25 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         throw new VaultError('E_WRONG_PASSPHRASE', 'This operator has no passphrase; use the recovery key.');
       }
       const opened = await unlockThroughBody(api, operator.operatorId, 'passphrase', input.passphrase, 'The passphrase is wrong.', slotParams);
-      const { master } = opened;
       try {
         const keyring = await verifiedKeyring(api, opened);
-        await lifecycle.open(master, keyring, findOperator(keyring, operator.operatorId));
+        const me = findOperator(keyring, operator.operatorId);
+        if (isRestricted(me)) {
+          const [current, restricted, grant] = await restrictedSessionOf(opened, keyring, me, input.passphrase);
+          try {
+            await lifecycle.openRestricted(current, restricted, grant);
+          } finally {
+            zeroGrant(grant);
+          }
+        } else {
+          if (opened.master === null) throw new VaultError('E_NODE', 'This key slot holds no vault key: it belongs to a restricted role.');
+          await lifecycle.open(opened.master, keyring, me);
+        }
       } catch (error) {
         await api.vault.lock({}).catch(() => undefined);
         throw error;
       } finally {
-        master.fill(0);
+        discard(opened);
       }
     },
 
@@ -122,6 +175,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         // The recovery key is 256 random bits, so the body's delay costs a guesser nothing extra;
         // it still serves the slot one attempt at a time, like every other.
         const opened = await unlockThroughBody(api, RECOVERY_SLOT_OWNER, 'recovery', recoveryKey, 'The recovery key is wrong.', slotParams);
+        if (opened.master === null) {
+          discard(opened);
+          throw new VaultError('E_NODE', 'The recovery slot holds no vault key.');
+        }
         const { master } = opened;
         try {
           const keyring = await verifiedKeyring(api, opened);
@@ -136,8 +193,19 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             signingKey.scalar.fill(0);
           }
           await keyrings.journalOperatorChange(s, s.operator, 'recovered');
+          // A researcher or auditor recovered their account: from here on they act in their role,
+          // with the keys their new role slot holds, not with the recovery key's master.
+          const me = findOperator(s.keyring, operator.operatorId);
+          if (isRestricted(me)) {
+            const grant = await grantSecretsOf(master, me.role);
+            try {
+              await lifecycle.openRestricted(s.keyring, me, grant);
+            } finally {
+              zeroGrant(grant);
+            }
+          }
         } catch (error) {
-          if (state.current === null) await api.vault.lock({}).catch(() => undefined);
+          if (!state.signedIn) await api.vault.lock({}).catch(() => undefined);
           throw error;
         } finally {
           master.fill(0);
@@ -150,6 +218,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     lock: () => lifecycle.lock(),
 
     async changePassphrase(input) {
+      if (state.restricted !== null) {
+        // The keyring's integrity tag is keyed from the master, which a role slot does not hold.
+        throw new VaultError('E_NOT_ALLOWED', 'Ask an administrator to set your new passphrase: your role cannot re-seal the keyring.');
+      }
       const s = state.require();
       const slot = passphraseSlotOf(s.keyring, s.operator.operatorId);
       if (slot === undefined) throw new VaultError('E_WRONG_PASSPHRASE', 'This operator has no passphrase slot.');

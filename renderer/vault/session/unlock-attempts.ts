@@ -13,6 +13,7 @@ import {
   type OpenedSlot,
   type OperatorSigningKey,
   type SlotSecret,
+  zeroGrant,
 } from '../vault-crypto';
 import { keyringIntact, sealKeyring } from './keyring/keyring-integrity';
 import { remakeSlot, type SlotParams } from './keyring/keyring-edits';
@@ -64,25 +65,36 @@ export async function unlockThroughBody(
     throw asVaultError(error);
   }
   try {
-    if (opened.signingKey !== null) {
-      await finish(api, begun.attempt, begun.challenge, begun.slot.id, opened.signingKey);
+    const proofKey: OperatorSigningKey | null = opened.signingKey;
+    if (proofKey !== null) {
+      await finish(api, begun.attempt, begun.challenge, begun.slot.id, proofKey);
       return opened;
     }
+    // Only a format-1 slot has no signing key, and it holds the master.
+    if (opened.master === null) throw new VaultError('E_NODE', 'This key slot holds neither a signing key nor the vault key.');
+    const { master } = opened;
     // A slot made before signed sessions: re-make it (same id, same secret) with a signing key,
-    // store that keyring with the proof, and go on as if it had always been format 2.
+    // store that keyring with the proof, and go on as if it had always been format 2 (a
+    // researcher's or auditor's becomes a role slot; the master opened this once is still here).
     if (begun.legacyKeyring === undefined) throw new VaultError('E_NODE', 'The node did not send the keyring to upgrade this key slot.');
     const keyring = begun.legacyKeyring;
-    await verified(opened.master, keyring);
+    await verified(master, keyring);
     const signingKey = await generateOperatorSigningKey();
-    const slot = await remakeSlot(opened.master, begun.slot, secret, signingKey, slotParams);
-    const upgraded = await sealKeyring(opened.master, { ...keyring, revision: keyring.revision + 1, slots: keyring.slots.map((s) => (s.id === slot.id ? slot : s)) });
+    const slot = await remakeSlot(master, keyring, begun.slot, secret, signingKey, slotParams);
+    const upgraded = await sealKeyring(master, { ...keyring, revision: keyring.revision + 1, slots: keyring.slots.map((s) => (s.id === slot.id ? slot : s)) });
     await finish(api, begun.attempt, begun.challenge, begun.slot.id, signingKey, upgraded);
-    return { slot, master: opened.master, signingKey };
+    return { slot, master, signingKey, grant: null };
   } catch (error) {
-    opened.master.fill(0);
-    opened.signingKey?.scalar.fill(0);
+    discard(opened);
     throw error;
   }
+}
+
+/** Zeroes whatever an opened slot held. */
+export function discard(opened: OpenedSlot): void {
+  opened.master?.fill(0);
+  opened.signingKey?.scalar.fill(0);
+  if (opened.grant !== null) zeroGrant(opened.grant);
 }
 
 /** Opens the body session for a slot whose signing key the mind holds already (it just made the slot). */
@@ -111,7 +123,9 @@ export async function verifiedKeyring(api: Pick<HdmsApi, 'vault'>, opened: Opene
   opened.signingKey?.scalar.fill(0);
   const keyring = await currentKeyring(api);
   if (keyring === null) throw new VaultError('E_NODE', 'The node no longer has a vault keyring.');
-  await verified(opened.master, keyring);
+  // A role slot holds no master, so its holder cannot check the integrity tag; what the keyring
+  // could lie to them about (names, roles) opens nothing their slot does not.
+  if (opened.master !== null) await verified(opened.master, keyring);
   return keyring;
 }
 

@@ -37,6 +37,21 @@ export interface VaultSession {
   replayedTo: number;
 }
 
+/**
+ * The session of a researcher or an auditor (design §3, roles are keys): their role slot holds no
+ * master, so there are no view keys, no opener and no identity here; what they see is the ledger's
+ * view (clear by design: hashes and pseudonyms) and, for an auditor, the subject directory. Every
+ * vault service that needs clinical keys refuses (SessionState.require: E_NOT_ALLOWED).
+ */
+export interface RestrictedSession {
+  readonly keyring: Keyring;
+  readonly operator: KeyringOperator;
+  readonly role: 'researcher' | 'auditor';
+  /** The directory key an auditor's slot holds (names behind ledger pseudonyms); null for a researcher. */
+  readonly directoryKey: CryptoKey | null;
+  readonly db: VaultDb;
+}
+
 export function summaryOf(operator: KeyringOperator): OperatorSummary {
   return { operatorId: operator.operatorId, name: operator.name, role: operator.role, disabled: operator.disabled };
 }
@@ -55,14 +70,31 @@ export async function appendSessionEvent(api: Pick<HdmsApi, 'journal'>, s: Vault
 export class SessionState {
   private phaseNow: VaultPhase = 'absent';
   private open: VaultSession | null = null;
+  private restrictedOpen: RestrictedSession | null = null;
   private readonly listeners = new Set<() => void>();
 
   get phase(): VaultPhase {
     return this.phaseNow;
   }
 
+  /** The open session of an operator who holds the master (admin, clinician), or null. */
   get current(): VaultSession | null {
     return this.open;
+  }
+
+  /** The open session of a researcher or auditor, or null. */
+  get restricted(): RestrictedSession | null {
+    return this.restrictedOpen;
+  }
+
+  /** Whether any operator is signed in (a clinical or a restricted session). */
+  get signedIn(): boolean {
+    return this.open !== null || this.restrictedOpen !== null;
+  }
+
+  /** Who is signed in, whichever kind of session. */
+  get operator(): KeyringOperator | null {
+    return this.open?.operator ?? this.restrictedOpen?.operator ?? null;
   }
 
   /** Whether `s` is still the open session (false after lock or another unlock). */
@@ -92,10 +124,20 @@ export class SessionState {
     this.open = s;
   }
 
+  enterRestricted(r: RestrictedSession): void {
+    this.restrictedOpen = r;
+  }
+
   leave(): VaultSession | null {
     const s = this.open;
     this.open = null;
     return s;
+  }
+
+  leaveRestricted(): RestrictedSession | null {
+    const r = this.restrictedOpen;
+    this.restrictedOpen = null;
+    return r;
   }
 
   /** Sets the phase and tells the listeners, even when the phase stays (the operator changed). */
@@ -105,6 +147,9 @@ export class SessionState {
   }
 
   require(): VaultSession {
+    if (this.open === null && this.restrictedOpen !== null) {
+      throw new VaultError('E_NOT_ALLOWED', `Your role (${this.restrictedOpen.role}) does not open patient data; its key slot holds no key for it.`);
+    }
     if (this.open === null) throw new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
     return this.open;
   }

@@ -2,7 +2,9 @@ import type { ClinicalRecord, NormalizedIntake, Patient, PatientIdentifier } fro
 import { canonicalJson } from '../canonical-json';
 import type { ChartRecord, ViewRecord } from '../vault-service';
 import { encryptMany, pseudonym } from '../vault-crypto';
-import type { MergeRow, PatientRowStored, RecordRowStored } from './vault-db';
+import { encryptField } from '../../../shared/crypto/field-cipher';
+import { patientSubject } from '../../ledger/ledger-details';
+import type { DirectoryName, DirectoryRow, MergeRow, PatientRowStored, RecordRowStored } from './vault-db';
 import type { TokenCache } from './token-cache';
 
 /**
@@ -43,11 +45,15 @@ export interface MessagePayload {
 export interface RowKeys {
   readonly viewKey: CryptoKey;
   readonly ledgerKey: CryptoKey;
+  /** The subject directory's key (the names an auditor may see). */
+  readonly directoryKey: CryptoKey;
 }
 
 export interface IntakeRows {
   readonly patient: PatientRowStored;
   readonly message: RecordRowStored;
+  /** The patient's name under its ledger subject, for auditors (vault-db.ts DirectoryRow). */
+  readonly directory: DirectoryRow;
   /** Patient merges the message carries (ADT^A40/A18…). */
   readonly merges?: readonly MergeRow[];
 }
@@ -199,15 +205,21 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
   ]);
   const messageId = messageRowId(patientId, seq);
   const message: MessagePayload = { messageType: intake.messageType, channel: intake.channel, records: intake.records, ...messageExtras(input) };
-  const [patientEnc, messageEnc] = await encryptMany(keys.viewKey, [
-    { table: 'patients', id: patientId, value: { patient: intake.patient } satisfies PatientPayload },
-    { table: 'records', id: messageId, value: message },
+  const subject = await patientSubject(keys.ledgerKey, patientId);
+  const name: DirectoryName = { family: intake.patient.name.family, given: intake.patient.name.given };
+  const [[patientEnc, messageEnc], nameEnc] = await Promise.all([
+    encryptMany(keys.viewKey, [
+      { table: 'patients', id: patientId, value: { patient: intake.patient } satisfies PatientPayload },
+      { table: 'records', id: messageId, value: message },
+    ]),
+    encryptField(keys.directoryKey, { table: 'directory', id: subject }, name),
   ]);
   const allTokens = new Set(patientTokens);
   for (const list of recordTokens) for (const token of list) allTokens.add(token);
   return {
     patient: { id: patientId, tokens: [...allTokens].sort(), enc: patientEnc! },
     message: { id: messageId, patientId, seq, kind: input.kind, objectIds: [...input.objects], count: intake.records.length + extended.length, enc: messageEnc! },
+    directory: { id: subject, kind: 'patient', patientId, name: nameEnc },
     ...(merges.length === 0 ? {} : { merges }),
   };
 }

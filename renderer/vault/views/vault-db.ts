@@ -117,6 +117,28 @@ export interface QuarantineRowStored {
   readonly enc: Uint8Array;
 }
 
+/**
+ * The subject directory (design §3: an auditor's slot opens "the ledger and the names it needs,
+ * nothing clinical"): the name behind a ledger pseudonym, encrypted under the directory key
+ * (vault-keys.ts), which an auditor's role slot holds and a researcher's does not. Written by
+ * clinical sessions only: patients by the patient projector (id = the patient's ledger subject,
+ * bytes32 hex), operators by the operator directory (id = `operator:` + pseudonymous operator id).
+ */
+export interface DirectoryRow {
+  readonly id: string;
+  readonly kind: 'patient' | 'operator';
+  /** The patient's view id (so an erasure removes the row inside its transaction, without crypto). */
+  readonly patientId?: string;
+  /** Encrypted under the directory key: a DirectoryName. */
+  readonly name: Uint8Array;
+}
+
+/** What a directory row's `name` decrypts to. */
+export interface DirectoryName {
+  readonly family: string;
+  readonly given: readonly string[];
+}
+
 export interface VaultViewTables {
   readonly meta: Table<MetaRow, string>;
   readonly patients: Table<PatientRowStored, string>;
@@ -127,6 +149,7 @@ export interface VaultViewTables {
   readonly ledger: Table<LedgerRow, number>;
   readonly merges: Table<MergeRow, string>;
   readonly quarantine: Table<QuarantineRowStored, number>;
+  readonly directory: Table<DirectoryRow, string>;
 }
 
 export type VaultDb = Dexie & VaultViewTables;
@@ -150,6 +173,8 @@ export interface IndexedDbDeps {
  *               token linked everyone born that year). Old tokens must not linger, and postings
  *               are append-only: `postings`, `patients` (their token lists) and `records` are
  *               cleared and the cursor goes back to 0, so the next sync rebuilds the index.
+ *   version(5): `directory` (the names behind ledger subjects, for auditors). The cursor goes back
+ *               to 0, so the next sync of a clinical session fills it for every patient.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -167,7 +192,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 4;
+export const VIEW_SCHEMA_VERSION = 5;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -194,6 +219,12 @@ function defineSchema(db: Dexie): void {
       await tx.table('postings').clear();
       await tx.table('patients').clear();
       await tx.table('records').clear();
+      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
+      await tx.table('meta').delete('problems');
+    });
+  db.version(5)
+    .stores({ directory: 'id, patientId' })
+    .upgrade(async (tx) => {
       await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
       await tx.table('meta').delete('problems');
     });

@@ -4,6 +4,8 @@ import {
   createKeychainSlot,
   createPassphraseSlot,
   createRecoverySlot,
+  createRoleSlot,
+  deriveDirectorySecret,
   formatRecoveryKey,
   generateOperatorSigningKey,
   generateRecoveryKey,
@@ -12,8 +14,10 @@ import {
   toBase64Url,
   type KeySlot,
   type OperatorSigningKey,
+  type GrantSecrets,
   type SlotSecret,
   type VaultKeys,
+  zeroGrant,
 } from '../../vault-crypto';
 import { sealKeyring, type KeyringDraft } from './keyring-integrity';
 
@@ -39,29 +43,63 @@ export function newLocalAccountId(): string {
   return toBase64Url(randomBytes(16));
 }
 
+/** Researchers and auditors hold role slots (format 3): their passphrase opens no master (design §3). */
+export function isRestrictedRole(role: OperatorRole): role is 'researcher' | 'auditor' {
+  return role === 'researcher' || role === 'auditor';
+}
+
+/** The secrets a restricted role's slot holds, from the master (only a session that holds it makes such slots). */
+export async function grantSecretsOf(master: Uint8Array, role: 'researcher' | 'auditor'): Promise<GrantSecrets> {
+  return role === 'auditor' ? { grant: 'auditor', directorySecret: await deriveDirectorySecret(master) } : { grant: 'researcher' };
+}
+
 /**
- * Every slot holds a signing key of its own (format 2): the body lets a connection act as the
- * slot's owner only after a signature with it (unlock-attempts.ts). Random per slot, so nobody
- * who holds the master can sign as someone else.
+ * Every slot holds a signing key of its own (format 2, or 3 for a restricted role): the body lets
+ * a connection act as the slot's owner only after a signature with it (unlock-attempts.ts).
+ * Random per slot, so nobody who holds the master can sign as someone else. A researcher's or
+ * auditor's slot is a role slot: it wraps only what the role may open, never the master.
  */
-async function passphraseSlot(master: Uint8Array, operatorId: string, passphrase: string, params: SlotParams, signingKey?: OperatorSigningKey, id?: string): Promise<KeySlot> {
+async function passphraseSlot(
+  master: Uint8Array,
+  owner: { readonly operatorId: string; readonly role: OperatorRole },
+  passphrase: string,
+  params: SlotParams,
+  signingKey?: OperatorSigningKey,
+  id?: string,
+): Promise<KeySlot> {
   const key = signingKey ?? (await generateOperatorSigningKey());
-  return createPassphraseSlot({
-    master,
-    operatorId,
+  const common = {
+    operatorId: owner.operatorId,
     passphrase,
     signingKey: key,
     ...(id === undefined ? {} : { id }),
     ...(params.testOnlyIterations === undefined ? {} : { testOnlyIterations: params.testOnlyIterations }),
-  });
+  };
+  if (!isRestrictedRole(owner.role)) return createPassphraseSlot({ master, ...common });
+  const secrets = await grantSecretsOf(master, owner.role);
+  try {
+    return await createRoleSlot({ ...common, secrets });
+  } finally {
+    zeroGrant(secrets);
+  }
 }
 
-/** The same slot (id, kind, owner, secret) re-made as format 2 with `signingKey`: a format-1 slot's upgrade at unlock. */
-export async function remakeSlot(master: Uint8Array, slot: KeySlot, secret: SlotSecret, signingKey: OperatorSigningKey, params: SlotParams): Promise<KeySlot> {
+/** An operator's role as the keyring says (a slot's owner); the recovery holder acts as an administrator. */
+function ownerOf(keyring: Pick<Keyring, 'operators'>, operatorId: string): { operatorId: string; role: OperatorRole } {
+  const operator = keyring.operators.find((o) => o.operatorId === operatorId);
+  return { operatorId, role: operator?.role ?? 'admin' };
+}
+
+/**
+ * The same slot (id, kind, owner, secret) re-made with `signingKey`: a format-1 slot's upgrade at
+ * unlock (format 2, or a role slot for a researcher or auditor), and a restricted operator's
+ * master slot re-made as a role slot.
+ */
+export async function remakeSlot(master: Uint8Array, keyring: Pick<Keyring, 'operators'>, slot: KeySlot, secret: SlotSecret, signingKey: OperatorSigningKey, params: SlotParams): Promise<KeySlot> {
   switch (slot.kind) {
     case 'passphrase':
       if (typeof secret !== 'string') throw new TypeError('A passphrase slot is re-made with its passphrase.');
-      return passphraseSlot(master, slot.operatorId, secret, params, signingKey, slot.id);
+      return passphraseSlot(master, ownerOf(keyring, slot.operatorId), secret, params, signingKey, slot.id);
     case 'recovery': {
       const recoveryKey = typeof secret === 'string' ? await parseRecoveryKey(secret) : secret;
       if (!(recoveryKey instanceof Uint8Array)) throw new TypeError('A recovery slot is re-made with the recovery key.');
@@ -95,7 +133,7 @@ export async function buildFirstKeyring(input: {
   const adminSigningKey = await generateOperatorSigningKey();
   try {
     const [slot, recoverySlot, recoveryKey] = await Promise.all([
-      passphraseSlot(input.master, adminId, input.passphrase, input.params, adminSigningKey),
+      passphraseSlot(input.master, { operatorId: adminId, role: 'admin' }, input.passphrase, input.params, adminSigningKey),
       generateOperatorSigningKey().then((signingKey) => createRecoverySlot({ master: input.master, operatorId: RECOVERY_SLOT_OWNER, recoveryKey: recoveryBytes, signingKey })),
       formatRecoveryKey(recoveryBytes),
     ]);
@@ -129,7 +167,7 @@ export async function withNewPassphrase(
   params: SlotParams,
   signingKey?: OperatorSigningKey,
 ): Promise<Keyring> {
-  const slot = await passphraseSlot(master, operatorId, passphrase, params, signingKey);
+  const slot = await passphraseSlot(master, ownerOf(keyring, operatorId), passphrase, params, signingKey);
   const slots = keyring.slots.filter((s) => !(s.kind === 'passphrase' && s.operatorId === operatorId));
   return nextRevision(master, keyring, { slots: [...slots, slot] });
 }
@@ -141,7 +179,7 @@ export async function withNewOperator(
   params: SlotParams,
 ): Promise<{ keyring: Keyring; operator: KeyringOperator }> {
   const operator: KeyringOperator = { operatorId: newLocalAccountId(), name: input.name.trim(), role: input.role, disabled: false };
-  const slot = await passphraseSlot(master, operator.operatorId, input.passphrase, params);
+  const slot = await passphraseSlot(master, operator, input.passphrase, params);
   return { keyring: await nextRevision(master, keyring, { operators: [...keyring.operators, operator], slots: [...keyring.slots, slot] }), operator };
 }
 

@@ -2,7 +2,7 @@ import { IntakeMetaSchema } from '../../../../shared/journal/intake-meta';
 import { INTAKE_RECORD_KINDS, MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import { buildIntakeRows, patientOfRecordId, type IntakeRows } from '../intake-rows';
-import { postingKey, postingsOf, recordsOfPatient, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
+import { postingKey, postingsOf, recordsOfPatient, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorPage } from './journal-projector';
 
 /**
@@ -47,9 +47,11 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   private readonly patients = new Map<string, PatientRowStored>();
   private readonly records = new Map<string, RecordRowStored>();
   private readonly merges = new Map<string, MergeRow>();
+  private readonly directory = new Map<string, DirectoryRow>();
   private readonly erased = new Set<string>();
 
-  add({ patient, message, merges }: IntakeRows): void {
+  add({ patient, message, merges, directory }: IntakeRows): void {
+    this.directory.set(directory.id, directory);
     const previous = this.patients.get(patient.id);
     this.patients.set(patient.id, previous === undefined ? patient : { ...patient, tokens: mergeTokens(previous.tokens, patient.tokens) });
     this.records.set(message.id, message);
@@ -61,6 +63,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     this.erased.add(patientId);
     this.patients.delete(patientId);
     for (const id of [...this.records.keys()]) if (patientOfRecordId(id) === patientId) this.records.delete(id);
+    for (const [id, row] of [...this.directory]) if (row.patientId === patientId) this.directory.delete(id);
   }
 
   async write(db: VaultDb, chunk: number): Promise<void> {
@@ -94,6 +97,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     }
     if (this.records.size > 0) await db.records.bulkPut([...this.records.values()]);
     if (this.merges.size > 0) await db.merges.bulkPut([...this.merges.values()]);
+    if (this.directory.size > 0) await db.directory.bulkPut([...this.directory.values()]);
   }
 }
 
@@ -116,11 +120,12 @@ export async function deletePatientRows(db: VaultDb, patientId: string): Promise
   }
   await db.patients.delete(patientId);
   await recordsOfPatient(db, patientId).delete();
+  await db.directory.where('patientId').equals(patientId).delete();
 }
 
 /** The erasing transaction's tables. */
 export function patientTables(db: VaultDb) {
-  return [db.patients, db.records, db.postings];
+  return [db.patients, db.records, db.postings, db.directory];
 }
 
 function patientTablesWithMerges(db: VaultDb) {

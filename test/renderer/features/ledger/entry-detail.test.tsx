@@ -79,6 +79,20 @@ describe('Ledger › entry detail', () => {
     expect(screen.getByRole('link', { name: '← All entries' }).getAttribute('href')).toBe('#/ledger');
   });
 
+  it('shows the name behind the subject when the session resolved it (admins, clinicians, auditors), and in the timeline', async () => {
+    const entries = makeEntries(20).map((entry) => (entry.seq === 12 ? { ...entry, subjectName: 'Müller, Zoë' } : entry));
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/ledger/12', createFakeVault({ phase: 'unlocked' }), createFakeLedger({ entries }));
+    const region = await screen.findByRole('region', { name: 'Entry 12' });
+    expect(facts(region).Subject).toContain('Müller, Zoë (resolved on this computer; never signed or sent)');
+    expect(facts(region).Subject).toContain(entries[11]!.subject);
+  });
+
+  it('shows no name for a subject the session could not resolve (a researcher)', async () => {
+    await openEntry('#/ledger/12');
+    const region = await screen.findByRole('region', { name: 'Entry 12' });
+    expect(facts(region).Subject).not.toMatch(/resolved on this computer/);
+  });
+
   it('shows an intake batch: the node as operator, its inputs and the summary table', async () => {
     await openEntry('#/ledger/5');
     const region = await screen.findByRole('region', { name: 'Entry 5' });

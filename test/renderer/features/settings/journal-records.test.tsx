@@ -60,7 +60,22 @@ describe('Settings › Data › Journal records', () => {
     expect(await within(block).findByText(/1 journal record was skipped as unreadable/)).toBeTruthy();
   });
 
-  it.each(['clinician', 'researcher'] as const)('shows a %s nothing and never asks', async (role) => {
+  it('shows an auditor the journal counts and nothing else of Data (their key slot opens no vault data)', async () => {
+    const { data } = await openData('auditor', { problems: 1, rejected: 0 });
+    expect(within(data).queryByRole('group', { name: 'Search index' })).toBeNull();
+    expect(within(data).queryByRole('button', { name: /backup/i })).toBeNull();
+  });
+
+  it('shows a researcher no Data section at all and never asks', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Someone', role: 'researcher', passphrase: ADMIN_PASSPHRASE }], journalIssues: { problems: 4, rejected: 4 } });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/settings', vault);
+    await screen.findByRole('heading', { level: 1, name: 'Settings' });
+    expect(screen.queryByRole('region', { name: 'Data' })).toBeNull();
+    expect(document.body.textContent).not.toMatch(/rejected|unreadable/);
+    expect(vault.callsTo('journalIssues')).toEqual([]);
+  });
+
+  it.each(['clinician'] as const)('shows a %s nothing and never asks', async (role) => {
     const { vault, data } = await openData(role, { problems: 4, rejected: 4 });
     expect(within(data).getByRole('group', { name: 'Search index' })).toBeTruthy();
     expect(within(data).queryByRole('group', { name: 'Journal records' })).toBeNull();

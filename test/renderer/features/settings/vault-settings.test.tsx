@@ -83,9 +83,20 @@ describe('Settings › Security', () => {
 
 describe('Settings › Operators', () => {
   it('is shown to administrators only', async () => {
-    await openSettings('researcher');
+    await openSettings('clinician');
     expect(screen.getByRole('region', { name: 'Security' })).toBeTruthy();
     expect(screen.getByRole('region', { name: 'Data' })).toBeTruthy();
+    expect(screen.queryByRole('region', { name: 'Operators' })).toBeNull();
+    expect(screen.queryByRole('button', { name: /Reset passphrase/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Add operator' })).toBeNull();
+  });
+
+  it("shows a researcher no vault data, keys or passphrase form: their role slot opens none of it", async () => {
+    await openSettings('researcher');
+    const security = screen.getByRole('region', { name: 'Security' });
+    expect(security.textContent).toMatch(/administrator sets your passphrase/);
+    expect(within(security).queryByLabelText(/Current passphrase/)).toBeNull();
+    expect(screen.queryByRole('region', { name: 'Data' })).toBeNull();
     expect(screen.queryByRole('region', { name: 'Operators' })).toBeNull();
     expect(screen.queryByRole('button', { name: /Reset passphrase/ })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Add operator' })).toBeNull();

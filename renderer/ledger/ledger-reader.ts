@@ -1,0 +1,76 @@
+import { decryptField } from '../../shared/crypto/field-cipher';
+import type { LedgerDomain } from '../../shared/ledger/ledger-schema';
+import { verifyLedger } from '../../shared/ledger/ledger-verify';
+import type { DirectoryName, VaultDb } from '../vault/views/vault-db';
+import type { LedgerVerification } from './ledger-service';
+
+/**
+ * What the ledger's read side needs of a session, whichever kind it is: a clinical session's
+ * SessionLedger (session-ledger.ts), or a researcher's or auditor's RestrictedLedger
+ * (restricted-ledger.ts), whose role slot holds no master. The LedgerService's reads
+ * (create-ledger-service.ts) go through this; its writes need a SessionLedger.
+ */
+export interface LedgerReader {
+  readonly domain: LedgerDomain;
+  /** The node's address (the identity key's), which every entry must be signed by. */
+  readonly address: string;
+  readonly intakePublicKey: string;
+  db(): VaultDb;
+  verify(): Promise<LedgerVerification>;
+  readonly last: LedgerVerification | null;
+  /** Names by pseudonymous operator id, as far as this session may know them. */
+  operatorNames(): Promise<Record<string, string>>;
+  /** Names behind patient subjects (bytes32), for a session that holds the directory key; {} otherwise. */
+  subjectNames(subjects: readonly string[]): Promise<Record<string, string>>;
+}
+
+const VERIFY_PAGE = 500;
+
+/** Yields to the event loop (the UI) between pages of a long verification. */
+export const yieldToUi = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Checks the chain and every signature of the ledger view against the node's address. */
+export async function verifyLedgerView(db: () => VaultDb, domain: LedgerDomain, node: string): Promise<LedgerVerification> {
+  async function* rows() {
+    let after = 0;
+    for (;;) {
+      const page = await db().ledger.where(':id').above(after).limit(VERIFY_PAGE).toArray();
+      for (const row of page) yield { entry: row.entry, signature: row.signature };
+      if (page.length < VERIFY_PAGE) return;
+      after = page.at(-1)!.seq;
+      await yieldToUi();
+    }
+  }
+  const result = await verifyLedger(rows(), { domain, node, progressEvery: 25, onProgress: yieldToUi });
+  const checkedAt = new Date().toISOString();
+  return result.ok ? { ok: true, entries: result.entries, checkedAt } : { ok: false, entries: result.entries, checkedAt, firstBreak: result.firstBreak };
+}
+
+/** "Family, Given Middle": how a directory name is shown. */
+export function displayName(name: DirectoryName): string {
+  const given = name.given.filter((part) => part !== '').join(' ');
+  return given === '' ? name.family : `${name.family}, ${given}`;
+}
+
+/** The directory id of an operator's row (vault-db.ts DirectoryRow). */
+export function operatorDirectoryId(operatorPseudonym: string): string {
+  return `operator:${operatorPseudonym}`;
+}
+
+/** Decrypts the directory rows of `ids` that exist; a row that does not open is left out. */
+export async function directoryNames(db: VaultDb, directoryKey: CryptoKey, ids: readonly string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)];
+  const rows = unique.length === 0 ? [] : await db.directory.bulkGet(unique);
+  const out = new Map<string, string>();
+  await Promise.all(
+    rows.map(async (row) => {
+      if (row === undefined) return;
+      try {
+        out.set(row.id, displayName(await decryptField<DirectoryName>(directoryKey, { table: 'directory', id: row.id }, row.name)));
+      } catch {
+        // A row written under another key or damaged: no name, never a wrong one.
+      }
+    }),
+  );
+  return out;
+}

@@ -1,0 +1,203 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { startBody, type Body } from '../../electron/body';
+import { createApiClient } from '../../shared/ipc/api-client';
+import type { Keyring } from '../../shared/ipc/vault-contract';
+import { createPassphraseSlot } from '../../shared/crypto/key-slots';
+import { generateOperatorSigningKey } from '../../shared/crypto/operator-signing';
+import { randomBytes, toBase64Url } from '../../shared/crypto/bytes';
+import { createVaultService, type VaultServiceWithReady } from '../../renderer/vault/create-vault-service';
+import { sealKeyring } from '../../renderer/vault/session/keyring/keyring-integrity';
+import { VaultError } from '../../renderer/vault/vault-service';
+import { inProcessTransport } from '../support/in-process-transport';
+import { useTempDirs } from '../support/temp-dir';
+
+/**
+ * Roles are keys (design §3, issue 9 §2), with the real body and the real mind: a researcher's and
+ * an auditor's passphrase opens a role slot that holds no master. The researcher sees the ledger
+ * (signatures checked) with pseudonyms only; the auditor sees the same ledger with the names behind
+ * its subjects and operators; neither can open a patient, search, read the journal or write to the
+ * ledger, and the body refuses them too. A researcher's slot from before role slots (the master
+ * wrapped under their passphrase) is re-made as a role slot at their next unlock.
+ */
+
+const ADMIN_PASSPHRASE = 'violet tractor amber seventeen';
+const RITA_PASSPHRASE = 'quiet harbor lantern ninety';
+const AUDREY_PASSPHRASE = 'granite meadow copper eleven';
+
+function start(dataDir: string): Promise<Body> {
+  return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
+}
+
+/** One window of the app: the mind over an in-process transport, with this profile's IndexedDB. */
+function windowOf(body: Body, profile: IDBFactory) {
+  const transport = inProcessTransport(body);
+  const api = createApiClient(transport);
+  const vault = createVaultService({ api, transport, host: 'shell', indexedDB: profile, IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
+  return { api, vault };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (error === undefined) return undefined;
+  if (error instanceof VaultError) return error.code;
+  return (error as { code?: string }).code ?? String(error);
+}
+
+async function keysOnDisk(dataDir: string): Promise<Keyring> {
+  return JSON.parse(await readFile(path.join(dataDir, 'vault', 'keys.json'), 'utf8')) as Keyring;
+}
+
+/** Everything a clinical session may do that a restricted one must not, each expected to be refused. */
+async function expectNothingClinical(vault: VaultServiceWithReady, patientId: string): Promise<void> {
+  expect(await codeOf(vault.search(''))).toBe('E_NOT_ALLOWED');
+  expect(await codeOf(vault.openPatient(patientId))).toBe('E_NOT_ALLOWED');
+  expect(await codeOf(vault.patientHits([patientId]))).toBe('E_NOT_ALLOWED');
+  expect(await codeOf(vault.openQuarantinedRaw(1))).toBe('E_NOT_ALLOWED');
+  expect(await codeOf(vault.discardQuarantined(1))).toBe('E_NOT_ALLOWED');
+  expect(await codeOf(vault.rebuildIndex())).toBe('E_NOT_ALLOWED');
+  expect(await codeOf(vault.exportBackup())).toBe('E_NOT_ALLOWED');
+  expect(await codeOf(vault.ledger.exportLedger())).toBe('E_NOT_ALLOWED');
+  expect(await codeOf(vault.ledger.setInstitution({ name: 'X', role: 'clinic' }))).toBe('E_NOT_ALLOWED');
+}
+
+describe('roles are keys: researcher and auditor sessions', () => {
+  const tempDir = useTempDirs();
+
+  it('a researcher sees the ledger without names, an auditor with them, and neither anything clinical', { timeout: 180_000 }, async () => {
+    const dataDir = await tempDir();
+    const body = await start(dataDir);
+    const profile = new IDBFactory();
+    const { api, vault } = windowOf(body, profile);
+    try {
+      await vault.ready();
+      await vault.create({ operatorName: 'Ada Admin', passphrase: ADMIN_PASSPHRASE });
+      await vault.importDemoData(8);
+      const rita = await vault.addOperator({ name: 'Rita Researcher', role: 'researcher', passphrase: RITA_PASSPHRASE });
+      const audrey = await vault.addOperator({ name: 'Audrey Auditor', role: 'auditor', passphrase: AUDREY_PASSPHRASE });
+      const { patientIds } = await vault.search('');
+      const patientId = patientIds[0]!;
+      const { patient } = await vault.openPatient(patientId);
+      await vault.ledger.flush();
+      const adminEntries = await vault.ledger.entries({}, { limit: 1000 });
+      const access = adminEntries.find((entry) => entry.kind === 'ACCESS')!;
+      const patientName = `${patient.name.family}, ${patient.name.given.join(' ')}`;
+      // The admin holds the directory key too: the subject's name, resolved on this computer.
+      expect(access.subjectName).toBe(patientName);
+      const adminId = vault.currentOperator()!.operatorId;
+      vault.lock();
+
+      // Their slots hold no master: format 3, a signing key (32 bytes) plus the grant's secrets.
+      const keyring = await keysOnDisk(dataDir);
+      const slotOf = (operatorId: string) => keyring.slots.find((slot) => slot.operatorId === operatorId)!;
+      expect(slotOf(rita.operatorId)).toMatchObject({ version: 3, grant: 'researcher' });
+      expect(slotOf(audrey.operatorId)).toMatchObject({ version: 3, grant: 'auditor' });
+      expect(slotOf(adminId)).toMatchObject({ version: 2 });
+
+      // The researcher.
+      await vault.unlock({ operatorId: rita.operatorId, passphrase: RITA_PASSPHRASE });
+      expect(vault.phase()).toBe('unlocked');
+      expect(vault.currentOperator()).toMatchObject({ name: 'Rita Researcher', role: 'researcher' });
+      await expect(api.vault.session({})).resolves.toMatchObject({ session: { operatorId: rita.operatorId, role: 'researcher' } });
+      const ritaEntries = await vault.ledger.entries({}, { limit: 1000 });
+      expect(ritaEntries.map((entry) => entry.entryHash)).toEqual(adminEntries.map((entry) => entry.entryHash));
+      expect(ritaEntries.every((entry) => entry.subjectName === undefined)).toBe(true);
+      expect(await vault.ledger.operatorNames()).toEqual({});
+      expect(await vault.ledger.verify()).toMatchObject({ ok: true, entries: adminEntries.length });
+      expect((await vault.ledger.identity()).address).toBe(access.signer);
+      await expectNothingClinical(vault, patientId);
+      // The body refuses the same: the journal and the objects are clinical.
+      expect(await codeOf(api.journal.read({ after: 0, limit: 10 }))).toBe('E_FORBIDDEN');
+      expect(await codeOf(api.objects.read({ id: '0'.repeat(64) }))).toBe('E_FORBIDDEN');
+      expect(await codeOf(vault.changePassphrase({ current: RITA_PASSPHRASE, next: 'a brand new passphrase 77' }))).toBe('E_NOT_ALLOWED');
+      vault.lock();
+      await expect(api.vault.session({})).resolves.toEqual({ session: null });
+
+      // The auditor: the same ledger, with names.
+      await vault.unlock({ operatorId: audrey.operatorId, passphrase: AUDREY_PASSPHRASE });
+      expect(vault.currentOperator()).toMatchObject({ role: 'auditor' });
+      const audreyEntries = await vault.ledger.entries({}, { limit: 1000 });
+      expect(audreyEntries.find((entry) => entry.seq === access.seq)?.subjectName).toBe(patientName);
+      expect((await vault.ledger.entry(access.seq))?.subjectName).toBe(patientName);
+      const names = await vault.ledger.operatorNames();
+      expect(names[access.operator]).toBe('Ada Admin');
+      expect(Object.values(names)).toEqual(expect.arrayContaining(['Ada Admin', 'Rita Researcher', 'Audrey Auditor']));
+      expect(await vault.ledger.verify()).toMatchObject({ ok: true });
+      expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 0 });
+      await expectNothingClinical(vault, patientId);
+      vault.lock();
+
+      // An erased patient's name leaves the directory with the patient.
+      await vault.unlock({ operatorId: adminId, passphrase: ADMIN_PASSPHRASE });
+      await vault.erasePatient(patientId);
+      await vault.ledger.flush();
+      expect((await vault.ledger.entries({}, { limit: 1000 })).some((entry) => entry.subjectName === patientName)).toBe(false);
+      vault.lock();
+    } finally {
+      await body.stop('quit');
+    }
+  });
+
+  it("re-makes a researcher's slot from before role slots (it wrapped the master) as a role slot at their next unlock", { timeout: 120_000 }, async () => {
+    const dataDir = await tempDir();
+    let body = await start(dataDir);
+    const profile = new IDBFactory();
+    let ritaId = '';
+    try {
+      const { vault } = windowOf(body, profile);
+      await vault.ready();
+      await vault.create({ operatorName: 'Ada Admin', passphrase: ADMIN_PASSPHRASE });
+      vault.lock();
+    } finally {
+      await body.stop('quit');
+    }
+    // What an older version wrote: the researcher's passphrase slot wraps the vault master. Only a
+    // master holder can seal the keyring, so the test does what the older admin's mind did.
+    const before = await keysOnDisk(dataDir);
+    const master = await masterOf(before, ADMIN_PASSPHRASE);
+    ritaId = toBase64Url(randomBytes(16));
+    const legacySlot = await createPassphraseSlot({ master, operatorId: ritaId, passphrase: RITA_PASSPHRASE, testOnlyIterations: 1000, signingKey: await generateOperatorSigningKey() });
+    const older = await sealKeyring(master, {
+      ...before,
+      revision: before.revision + 1,
+      operators: [...before.operators, { operatorId: ritaId, name: 'Rita Researcher', role: 'researcher', disabled: false }],
+      slots: [...before.slots, legacySlot],
+    });
+    master.fill(0);
+    await writeFile(path.join(dataDir, 'vault', 'keys.json'), JSON.stringify(older));
+
+    body = await start(dataDir);
+    try {
+      const { api, vault } = windowOf(body, profile);
+      await vault.ready();
+      await vault.unlock({ operatorId: ritaId, passphrase: RITA_PASSPHRASE });
+      expect(vault.currentOperator()).toMatchObject({ role: 'researcher' });
+      const after = await keysOnDisk(dataDir);
+      expect(after.revision).toBe(older.revision + 1);
+      expect(after.slots.find((slot) => slot.operatorId === ritaId)).toMatchObject({ version: 3, grant: 'researcher', id: legacySlot.id });
+      // Nothing else changed.
+      const rest = (k: Keyring) => JSON.stringify({ ...k, revision: 0, integrity: '', slots: k.slots.filter((slot) => slot.operatorId !== ritaId) });
+      expect(rest(after)).toBe(rest(older));
+      expect(await codeOf(vault.search(''))).toBe('E_NOT_ALLOWED');
+      expect(await codeOf(api.journal.read({ after: 0, limit: 10 }))).toBe('E_FORBIDDEN');
+      vault.lock();
+      // The next unlock opens the role slot directly.
+      await vault.unlock({ operatorId: ritaId, passphrase: RITA_PASSPHRASE });
+      expect((await keysOnDisk(dataDir)).revision).toBe(after.revision);
+      vault.lock();
+    } finally {
+      await body.stop('quit');
+    }
+  });
+});
+
+async function masterOf(keyring: Keyring, passphrase: string): Promise<Uint8Array> {
+  const { unwrapSlot } = await import('../../shared/crypto/key-slots');
+  const slot = keyring.slots.find((candidate) => candidate.kind === 'passphrase')!;
+  return unwrapSlot(slot, passphrase);
+}
