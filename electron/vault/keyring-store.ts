@@ -145,8 +145,39 @@ export class KeyringStore {
       // The replaced keyring is kept first, so a change that locks people out can be undone by IT.
       await this.keepPrevious(current);
       await writeFileAtomic(this.file, serialize(checked));
+      await this.forgetRetiredMasterSlots(checked);
       return { previous: current, next: checked };
     });
+  }
+
+  /**
+   * Roles are keys: once a slot is re-made as a role slot (format 3, a researcher's or auditor's),
+   * no kept keyring may still hold that slot wrapping the master, or the role's passphrase would
+   * open the whole vault from `vault/keyrings/`. Such kept files are deleted (the body cannot
+   * re-seal a keyring: its integrity tag needs the master); rolling back to one of them would have
+   * handed the master back to that operator anyway.
+   */
+  private async forgetRetiredMasterSlots(current: Keyring): Promise<void> {
+    const retired = new Set(current.slots.filter((slot) => slot.version === 3).map((slot) => slot.id));
+    if (retired.size === 0) return;
+    let names: string[];
+    try {
+      names = await readdir(this.historyDir);
+    } catch {
+      return;
+    }
+    for (const name of names.filter((candidate) => candidate.endsWith('.json'))) {
+      const file = path.join(this.historyDir, name);
+      const text = await readTextIfExists(file);
+      if (text === null) continue;
+      let kept: Keyring;
+      try {
+        kept = parseKeyring(text, `vault/keyrings/${name}`);
+      } catch {
+        continue;
+      }
+      if (kept.slots.some((slot) => retired.has(slot.id) && slot.version !== 3)) await rm(file, { force: true });
+    }
   }
 }
 

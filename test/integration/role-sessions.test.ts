@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
@@ -183,6 +183,14 @@ describe('roles are keys: researcher and auditor sessions', () => {
       // Nothing else changed.
       const rest = (k: Keyring) => JSON.stringify({ ...k, revision: 0, integrity: '', slots: k.slots.filter((slot) => slot.operatorId !== ritaId) });
       expect(rest(after)).toBe(rest(older));
+      // No kept keyring still wraps the master under her passphrase (the one just replaced included).
+      const kept = await readdir(path.join(dataDir, 'vault', 'keyrings')).catch(() => [] as string[]);
+      for (const name of kept) {
+        const text = await readFile(path.join(dataDir, 'vault', 'keyrings', name), 'utf8');
+        expect(text).not.toContain(legacySlot.wrapped);
+      }
+      // (That slot really did open the master with her passphrase: what the deleted copies held.)
+      expect(await codeOf(masterOf({ ...older, slots: older.slots.filter((slot) => slot.id === legacySlot.id) }, RITA_PASSPHRASE))).toBeUndefined();
       expect(await codeOf(vault.search(''))).toBe('E_NOT_ALLOWED');
       expect(await codeOf(api.journal.read({ after: 0, limit: 10 }))).toBe('E_FORBIDDEN');
       vault.lock();
