@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromBase64, fromHex, hasControlCharacter, toBase64, utf8 } from '../../../shared/transparency/bytes';
+import { fromHex, hasControlCharacter, utf8 } from '../../../shared/transparency/bytes';
 import {
   DEFAULT_NOTE_LIMITS,
   NoteError,
@@ -216,19 +216,7 @@ describe('strict parsing', () => {
   });
 });
 
-describe('base64 and parsing properties', () => {
-  it('base64 round-trips and refuses non-canonical spellings', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
-        const text = toBase64(bytes);
-        expect(fromBase64(text)).toEqual(bytes);
-        expect(text).toBe(btoa(String.fromCharCode(...bytes)));
-      }),
-    );
-    expect(fromBase64('QQ==')).toEqual(new Uint8Array([65]));
-    for (const bad of ['QR==', 'QUI=x', 'QUJ=', 'QQ', 'Q===', 'QQ=A', 'QU I=', 'QUI\n', '====']) expect(fromBase64(bad), bad).toBeNull();
-  });
-
+describe('parsing properties', () => {
   it('any note signed here parses back to the same text and signatures, and opens', () => {
     const line = fc.string({ unit: 'binary', maxLength: 30 }).filter(noControl);
     fc.assert(

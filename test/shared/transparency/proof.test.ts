@@ -311,36 +311,4 @@ describe('properties', () => {
       }),
     );
   });
-
-  it('a frontier resumes exactly where the tree stopped', () => {
-    fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 200 }), fc.nat(), (data, cut) => {
-        const at = data.length === 0 ? 0 : cut % (data.length + 1);
-        const whole = CompactTree.empty();
-        for (const d of data) whole.appendData(d);
-        const first = CompactTree.empty();
-        for (const d of data.slice(0, at)) first.appendData(d);
-        const resumed = CompactTree.fromFrontier(first.size, first.frontier());
-        for (const d of data.slice(at)) resumed.appendData(d);
-        expect(resumed.root()).toEqual(whole.root());
-        expect(resumed.root()).toEqual(naive.mth(data));
-      }),
-      { numRuns: 80 },
-    );
-  });
-
-  it('append reports every perfect subtree once, two per leaf on average', () => {
-    const seen = new Set<string>();
-    const tree = CompactTree.empty();
-    const n = 1000;
-    for (let i = 0; i < n; i++) {
-      tree.appendData(new Uint8Array([i & 255, i >> 8]), (level, index) => {
-        const key = `${level}/${index}`;
-        expect(seen.has(key)).toBe(false);
-        seen.add(key);
-      });
-    }
-    // A tree of n leaves has exactly 2n − popcount(n) perfect subtrees.
-    expect(seen.size).toBe(2 * n - n.toString(2).split('').filter((bit) => bit === '1').length);
-  });
 });
