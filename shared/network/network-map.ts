@@ -1,0 +1,179 @@
+import { getAddress, TypedDataEncoder, verifyTypedData, type TypedDataField } from 'ethers';
+import { z } from 'zod';
+import { AddressSchema, describeSchemaIssue, SignatureSchema } from '../ledger/ledger-schema';
+import { CERTIFICATE_FIELDS, NetworkDocumentError, SignedCertificateSchema, verifyCertificate, type TypedDataSigner } from './membership';
+import { AppVersionSchema, ChainIdSchema, DisplayNameSchema, networkDomain, networkFingerprint, uint32, uint64, type PinnedNetwork } from './network-domain';
+
+/**
+ * The network map (design §10, issue 10 item 3): the one signed document that says who is in the
+ * network and how it works. Served at `GET /v1/network-map` as `{ map, signature }` (ETag cached),
+ * signed by the network key as EIP-712 typed data:
+ *
+ *   NetworkMap        { uint64 epoch; uint64 issuedAt; NetworkParameters parameters;
+ *                       SignedCertificate[] members; Revocation[] revocations; }
+ *   NetworkParameters { string name; uint64 chainId; NetworkKeys keys; uint32 witnessQuorum;
+ *                       uint64 maxMessageSize; string minAppVersion; }
+ *   NetworkKeys       { address network; }
+ *   SignedCertificate { MembershipCertificate certificate; bytes signature; }
+ *   Revocation        { address member; uint64 serial; uint64 revokedAt; }
+ *
+ *   epoch        increases by one on every membership change (an approval, a revocation); a node
+ *                keeps the highest epoch it has seen and refuses an older map.
+ *   keys         the server's public keys. Today only the network key (which signs this map and
+ *                the certificates); the notary will add its log's checkpoint key here as a new
+ *                field of NetworkKeys (an EIP-712 type change that server and nodes make together).
+ *   members      the certificates of current members, sorted by address, one per member.
+ *   revocations  revoked certificates, sorted by member; a revoked member is never in `members`.
+ *
+ * The map is verified strictly (extra or missing fields are errors), against the PINNED network: a
+ * map signed by any other key, for another chain id, or naming another network key is refused.
+ */
+
+export const NetworkKeysSchema = z.strictObject({ network: AddressSchema });
+
+export const NetworkParametersSchema = z.strictObject({
+  name: DisplayNameSchema,
+  chainId: ChainIdSchema,
+  keys: NetworkKeysSchema,
+  witnessQuorum: uint32,
+  maxMessageSize: uint64.min(1),
+  minAppVersion: AppVersionSchema,
+});
+export type NetworkParameters = Readonly<z.infer<typeof NetworkParametersSchema>>;
+
+export const RevocationSchema = z.strictObject({ member: AddressSchema, serial: uint64.min(1), revokedAt: uint64 });
+export type Revocation = Readonly<z.infer<typeof RevocationSchema>>;
+
+/** The most members (and revocations) one map holds: a bound on what a node parses and hashes. */
+export const MAX_MAP_MEMBERS = 10_000;
+
+export const NetworkMapSchema = z.strictObject({
+  epoch: uint64,
+  issuedAt: uint64,
+  parameters: NetworkParametersSchema,
+  members: z.array(SignedCertificateSchema).max(MAX_MAP_MEMBERS),
+  revocations: z.array(RevocationSchema).max(MAX_MAP_MEMBERS),
+});
+export type NetworkMap = Readonly<z.infer<typeof NetworkMapSchema>>;
+
+export const SignedNetworkMapSchema = z.strictObject({ map: NetworkMapSchema, signature: SignatureSchema });
+export type SignedNetworkMap = Readonly<z.infer<typeof SignedNetworkMapSchema>>;
+
+export function networkMapTypes(): Record<string, TypedDataField[]> {
+  return {
+    NetworkMap: [
+      { name: 'epoch', type: 'uint64' },
+      { name: 'issuedAt', type: 'uint64' },
+      { name: 'parameters', type: 'NetworkParameters' },
+      { name: 'members', type: 'SignedCertificate[]' },
+      { name: 'revocations', type: 'Revocation[]' },
+    ],
+    NetworkParameters: [
+      { name: 'name', type: 'string' },
+      { name: 'chainId', type: 'uint64' },
+      { name: 'keys', type: 'NetworkKeys' },
+      { name: 'witnessQuorum', type: 'uint32' },
+      { name: 'maxMessageSize', type: 'uint64' },
+      { name: 'minAppVersion', type: 'string' },
+    ],
+    NetworkKeys: [{ name: 'network', type: 'address' }],
+    SignedCertificate: [
+      { name: 'certificate', type: 'MembershipCertificate' },
+      { name: 'signature', type: 'bytes' },
+    ],
+    MembershipCertificate: CERTIFICATE_FIELDS.map((field) => ({ ...field })),
+    Revocation: [
+      { name: 'member', type: 'address' },
+      { name: 'serial', type: 'uint64' },
+      { name: 'revokedAt', type: 'uint64' },
+    ],
+  };
+}
+
+const plain = (value: NetworkMap): Record<string, unknown> => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+
+const byAddress = (a: string, b: string): number => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0);
+
+/** The structural rules the schema cannot say: sorted, unique, no member both current and revoked. */
+function checkMapStructure(map: NetworkMap): void {
+  for (let i = 1; i < map.members.length; i++) {
+    if (byAddress(map.members[i - 1]!.certificate.member, map.members[i]!.certificate.member) >= 0) throw new NetworkDocumentError('network map members are not sorted by address, or one is listed twice');
+  }
+  for (let i = 1; i < map.revocations.length; i++) {
+    const order = byAddress(map.revocations[i - 1]!.member, map.revocations[i]!.member);
+    if (order > 0 || (order === 0 && map.revocations[i - 1]!.serial >= map.revocations[i]!.serial)) throw new NetworkDocumentError('network map revocations are not sorted by member and serial');
+  }
+  const revoked = new Set(map.revocations.map((revocation) => revocation.member));
+  if (map.members.some((member) => revoked.has(member.certificate.member))) throw new NetworkDocumentError('network map lists a revoked member as a member');
+}
+
+/** Sorts members and revocations into the map's canonical order (what signNetworkMap expects). */
+export function sortNetworkMap(map: NetworkMap): NetworkMap {
+  return {
+    ...map,
+    members: [...map.members].sort((a, b) => byAddress(a.certificate.member, b.certificate.member)),
+    revocations: [...map.revocations].sort((a, b) => byAddress(a.member, b.member) || a.serial - b.serial),
+  };
+}
+
+/** Signs a network map with the network key, which the map's parameters must name. */
+export async function signNetworkMap(networkKey: TypedDataSigner, value: unknown): Promise<SignedNetworkMap> {
+  const parsed = NetworkMapSchema.safeParse(value);
+  if (!parsed.success) throw new NetworkDocumentError(`network map ${describeSchemaIssue(parsed.error)}`);
+  const map = parsed.data;
+  checkMapStructure(map);
+  if (map.parameters.keys.network !== networkKey.address) throw new NetworkDocumentError('network map names another network key than its signer');
+  const signature = await networkKey.signTypedData({ ...networkDomain(map.parameters.chainId) }, networkMapTypes(), plain(map));
+  return { map, signature: signature.toLowerCase() };
+}
+
+/** The map's EIP-712 hash (what its signature signs). */
+export function networkMapHash(map: NetworkMap): string {
+  return TypedDataEncoder.hash({ ...networkDomain(map.parameters.chainId) }, networkMapTypes(), plain(map));
+}
+
+export interface VerifyMapOptions {
+  /** Also verify every member certificate's own signature (default true). */
+  readonly verifyCertificates?: boolean;
+  /** Refuse a map older than this epoch (the highest the node has seen). */
+  readonly minEpoch?: number;
+}
+
+/**
+ * Verifies a signed network map against the network the node pinned at join: the strict schema, the
+ * structure (sorted, unique, revoked members absent), the chain id and network key it names, the
+ * signature (by the pinned key and no other), the epoch, and each member's certificate. Returns the
+ * map; throws NetworkDocumentError naming the problem.
+ */
+export function verifyNetworkMap(pinned: PinnedNetwork, value: unknown, options: VerifyMapOptions = {}): SignedNetworkMap {
+  const parsed = SignedNetworkMapSchema.safeParse(value);
+  if (!parsed.success) throw new NetworkDocumentError(`signed network map ${describeSchemaIssue(parsed.error)}`);
+  const { map, signature } = parsed.data;
+  const pinnedAddress = getAddress(pinned.address);
+  if (map.parameters.chainId !== pinned.chainId) throw new NetworkDocumentError('network map is for another chain id than the pinned network');
+  if (map.parameters.keys.network !== pinnedAddress) throw new NetworkDocumentError('network map names another network key than the pinned one');
+  checkMapStructure(map);
+  let signer: string;
+  try {
+    signer = verifyTypedData({ ...networkDomain(map.parameters.chainId) }, networkMapTypes(), plain(map), signature);
+  } catch {
+    throw new NetworkDocumentError('network map signature is not a valid signature');
+  }
+  if (signer !== pinnedAddress) throw new NetworkDocumentError('network map is not signed by the pinned network key');
+  if (options.minEpoch !== undefined && map.epoch < options.minEpoch) throw new NetworkDocumentError(`network map epoch ${map.epoch} is older than epoch ${options.minEpoch} already seen`);
+  if (options.verifyCertificates ?? true) for (const member of map.members) verifyCertificate(pinned, member);
+  return parsed.data;
+}
+
+/**
+ * First contact, before anything is pinned: verifies that the map is signed by the key it names
+ * (self-consistent) and returns what the node would pin, with the fingerprint the admin compares
+ * out of band before confirming the join. Trust comes from that comparison, not from this check.
+ */
+export function inspectNetworkMapForPinning(value: unknown): { readonly pinned: PinnedNetwork; readonly fingerprint: string; readonly signed: SignedNetworkMap } {
+  const parsed = SignedNetworkMapSchema.safeParse(value);
+  if (!parsed.success) throw new NetworkDocumentError(`signed network map ${describeSchemaIssue(parsed.error)}`);
+  const pinned: PinnedNetwork = { address: parsed.data.map.parameters.keys.network, chainId: parsed.data.map.parameters.chainId };
+  const signed = verifyNetworkMap(pinned, parsed.data);
+  return { pinned, fingerprint: networkFingerprint(pinned), signed };
+}
