@@ -30,6 +30,14 @@ export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
   // Auto-lock measures idleness from real input in this window.
   useActivityReport(vault, phase === 'unlocked');
 
+  // An area's bare address the role does not open (the route an earlier operator left, a default
+  // start page) leads to the role's first area; a deeper address says why it is not shown.
+  const firstArea = areasFor(role)[0];
+  const redirect = !allowed && path.length === 0 && firstArea !== undefined ? hrefForRoute(firstArea.id) : null;
+  useEffect(() => {
+    if (redirect !== null) window.location.replace(redirect);
+  }, [redirect]);
+
   useEffect(() => {
     if (shownRoute.current === route) return;
     shownRoute.current = route;
@@ -43,7 +51,6 @@ export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
   };
 
   const Page = area?.Page ?? NotFoundView;
-  const firstArea = areasFor(role)[0];
   return (
     <div className="frame">
       <a className="skip-link" href="#content" onClick={skipToContent}>

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { OperatorRole } from '../../../../renderer/vault/vault-service';
 import { createFakeNode } from '../../support/fake-transport';
@@ -32,6 +32,15 @@ describe('Areas by role', () => {
     openAs(role, '#/settings');
     await screen.findByRole('heading', { level: 1, name: 'Settings' });
     expect(navNames()).toEqual(areas);
+  });
+
+  it.each([
+    ['researcher', '#/marketplace', 'Marketplace'],
+    ['auditor', '#/ledger', 'Ledger'],
+  ] as const)('takes a %s from an area their role does not open (what the last operator left) to their first area', async (role, hash, title) => {
+    openAs(role, '#/patients');
+    await waitFor(() => expect(window.location.hash).toBe(hash));
+    expect(await screen.findByRole('heading', { level: 1, name: title })).toBeTruthy();
   });
 
   it.each(['researcher', 'auditor'] as const)('tells a %s who opens a patient address that their role does not open it, and shows nothing of the patient', async (role) => {
