@@ -287,6 +287,19 @@ export function signNote(text: string, signers: readonly NoteSigner[], existing:
 }
 
 /**
+ * Adds signatures to a signed note — how the notary attaches the cosignature lines witnesses send
+ * back to the checkpoint it signed. A new signature replaces an old one by the same key (name and
+ * key ID); the text is unchanged and no signature is checked here.
+ */
+export function addSignatures(note: string, added: readonly NoteSignature[], limits: NoteLimits = DEFAULT_NOTE_LIMITS): string {
+  const parsed = parseNote(note, limits);
+  const kept = parsed.signatures.filter((old) => !added.some((s) => s.name === old.name && s.keyId === old.keyId));
+  const signatures = [...kept, ...added];
+  if (signatures.length > limits.maxSignatures) throw new NoteError('too-many-signatures', `The note would have more than ${limits.maxSignatures} signatures.`);
+  return formatNote(parsed.text, signatures);
+}
+
+/**
  * Parses a signed note without checking any signature. Bounded by `limits` before any work that
  * grows with the input. Accepts the note as text or as the bytes received (then it must be UTF-8).
  */
@@ -316,7 +329,11 @@ export function parseNote(note: string | Uint8Array, limits: NoteLimits = DEFAUL
   return { text: body, signatures };
 }
 
-function parseSignatureLine(line: string, number: number): NoteSignature {
+/** Parses one signature line (with or without its final newline), e.g. as a witness returns it. */
+export function parseSignatureLine(line: string, number = 1): NoteSignature {
+  if (line.endsWith('\n')) line = line.slice(0, -1);
+  if (line.length > DEFAULT_NOTE_LIMITS.maxBytes) throw new NoteError('note-too-large', `Signature line ${number} is longer than ${DEFAULT_NOTE_LIMITS.maxBytes} characters.`);
+  if (hasControlCharacter(line, false)) throw new NoteError('malformed-note', `Signature line ${number} contains a control character.`);
   if (!line.startsWith(SIGNATURE_PREFIX)) throw new NoteError('malformed-note', `Signature line ${number} does not start with an em dash and a space.`);
   const rest = line.slice(SIGNATURE_PREFIX.length);
   const space = rest.indexOf(' ');

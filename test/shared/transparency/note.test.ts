@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, hasControlCharacter, utf8 } from '../../../shared/transparency/bytes';
 import {
   DEFAULT_NOTE_LIMITS,
+  addSignatures,
+  formatSignatureLine,
+  parseSignatureLine,
+  signatureFor,
   NoteError,
   checkNoteSignatures,
   ed25519NoteSigner,
@@ -208,6 +212,21 @@ describe('strict parsing', () => {
     const first = parseNote(signNote('text\n', [signer, other]));
     const again = parseNote(signNote('text\n', [signer], first.signatures));
     expect(again.signatures.map((s) => s.name)).toEqual(['hdms.example/notary', 'witness.example']);
+  });
+
+  it('adds signature lines received from cosigners, replacing a key’s older line', () => {
+    const witness = ed25519NoteSigner('witness.example', new Uint8Array(32).fill(9));
+    const line = formatSignatureLine(signatureFor(parseNote(good).text, witness));
+    const parsedLine = parseSignatureLine(line);
+    expect(parsedLine.name).toBe('witness.example');
+    expect(parseSignatureLine(line.slice(0, -1))).toEqual(parsedLine);
+    const cosigned = addSignatures(good, [parsedLine]);
+    const twice = addSignatures(cosigned, [parsedLine]);
+    expect(twice).toBe(cosigned);
+    expect(openNote(cosigned, [verifier, ed25519NoteVerifier(witness.name, witness.publicKey)]).verified).toHaveLength(2);
+    expect(errorCode(() => parseSignatureLine('— witness.example AAAAAAE=\r\n'))).toBe('malformed-note');
+    expect(errorCode(() => parseSignatureLine(`— w ${'A'.repeat(200_000)}`))).toBe('note-too-large');
+    expect(errorCode(() => addSignatures(good, [parsedLine], { maxBytes: 1 << 16, maxSignatures: 1 }))).toBe('too-many-signatures');
   });
 
   it('refuses to sign a text that is not a note text', () => {
