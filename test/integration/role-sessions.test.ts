@@ -76,7 +76,7 @@ describe('roles are keys: researcher and auditor sessions', () => {
     const { api, vault } = windowOf(body, profile);
     try {
       await vault.ready();
-      await vault.create({ operatorName: 'Ada Admin', passphrase: ADMIN_PASSPHRASE });
+      const { recoveryKey } = await vault.create({ operatorName: 'Ada Admin', passphrase: ADMIN_PASSPHRASE });
       await vault.importDemoData(8);
       const rita = await vault.addOperator({ name: 'Rita Researcher', role: 'researcher', passphrase: RITA_PASSPHRASE });
       const audrey = await vault.addOperator({ name: 'Audrey Auditor', role: 'auditor', passphrase: AUDREY_PASSPHRASE });
@@ -137,6 +137,18 @@ describe('roles are keys: researcher and auditor sessions', () => {
       await vault.erasePatient(patientId);
       await vault.ledger.flush();
       expect((await vault.ledger.entries({}, { limit: 1000 })).some((entry) => entry.subjectName === patientName)).toBe(false);
+      vault.lock();
+
+      // A researcher who forgot their passphrase recovers with the recovery key: their new slot is
+      // a role slot again, and they go on in their role, not as the recovery key's administrator.
+      await vault.recover({ operatorId: rita.operatorId, recoveryKey, newPassphrase: 'a brand new passphrase 77' });
+      expect(vault.currentOperator()).toMatchObject({ role: 'researcher' });
+      await expect(api.vault.session({})).resolves.toMatchObject({ session: { operatorId: rita.operatorId, role: 'researcher' } });
+      expect(await codeOf(vault.search(''))).toBe('E_NOT_ALLOWED');
+      expect((await keysOnDisk(dataDir)).slots.filter((slot) => slot.operatorId === rita.operatorId)).toMatchObject([{ version: 3, grant: 'researcher' }]);
+      vault.lock();
+      await vault.unlock({ operatorId: rita.operatorId, passphrase: 'a brand new passphrase 77' });
+      expect(vault.currentOperator()).toMatchObject({ role: 'researcher' });
       vault.lock();
     } finally {
       await body.stop('quit');

@@ -188,11 +188,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
           const signingKey = await generateOperatorSigningKey();
           try {
             await keyrings.change(s, (fresh) => withNewPassphrase(s.master, fresh, operator.operatorId, input.newPassphrase, slotParams, signingKey));
+            // Journaled while the recovery key's session holds: a researcher's or auditor's own
+            // session may not append to the journal.
+            await keyrings.journalOperatorChange(s, s.operator, 'recovered');
             await proveSession(api, operator.operatorId, 'passphrase', signingKey);
           } finally {
             signingKey.scalar.fill(0);
           }
-          await keyrings.journalOperatorChange(s, s.operator, 'recovered');
           // A researcher or auditor recovered their account: from here on they act in their role,
           // with the keys their new role slot holds, not with the recovery key's master.
           const me = findOperator(s.keyring, operator.operatorId);
