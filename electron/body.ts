@@ -15,6 +15,7 @@ import { IntakeSettingsStore } from './intake/intake-settings';
 import { BodyEvents } from './ipc/body-events';
 import { createContractRouter, type ContractRouter } from './ipc/contract-router';
 import { ledgerFeature } from './ledger/ledger-feature';
+import { networkFeature } from './network/network-feature';
 import { describeErrorForLog } from './logging/error-report';
 import { openLogSink, type Logger, type LogSink } from './logging/logger';
 import { PrefsStore } from './prefs/prefs-store';
@@ -129,6 +130,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     hl7: hl7Feature(services, hl7, intakeSettings, intake),
     ledger: ledgerFeature(services),
     demo: demoFeature(services),
+    network: networkFeature(services),
   };
   onVaultState = features.intake.refresh;
   const composed: readonly FeatureLifecycle[] = Object.values(features);
@@ -150,6 +152,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     ...features.hl7.handlers,
     ...features.ledger.handlers,
     ...features.demo.handlers,
+    ...features.network.handlers,
   };
 
   /** Storage refusals become contract errors whose messages (folders, OS codes, counts) are PHI-free. */

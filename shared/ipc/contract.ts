@@ -6,6 +6,7 @@ import { hl7Events, hl7Methods } from './hl7-contract';
 import { intakeEvents, intakeMethods } from './intake-contract';
 import { journalEvents, journalMethods, objectMethods } from './journal-contract';
 import { ledgerMethods } from './ledger-contract';
+import { networkEvents, networkMethods } from './network-contract';
 import type { EventSpec, MethodSpec } from './method';
 import type { EVENT_NAME_LIST, METHOD_NAME_LIST } from './names';
 import { prefsEvents, prefsMethods } from './prefs-contract';
@@ -27,6 +28,7 @@ export const methods = {
   ...intakeMethods,
   ...hl7Methods,
   ...ledgerMethods,
+  ...networkMethods,
 } as const satisfies Record<string, MethodSpec>;
 
 export const events = {
@@ -37,6 +39,7 @@ export const events = {
   ...demoEvents,
   ...intakeEvents,
   ...hl7Events,
+  ...networkEvents,
 } as const satisfies Record<string, EventSpec>;
 
 export type Methods = typeof methods;

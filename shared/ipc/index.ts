@@ -9,4 +9,5 @@ export * from './hl7-contract';
 export * from './journal-contract';
 export * from './demo-contract';
 export * from './ledger-contract';
+export * from './network-contract';
 export * from './method-access';

@@ -62,6 +62,11 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'ledger.exportAppend': 'clinical',
   'ledger.exportFinish': 'clinical',
   'ledger.exportAbort': 'clinical',
+  // Membership is public facts about the institution; joining is the admin's act (it signs as the node).
+  'network.status': 'session',
+  'network.inspect': 'admin',
+  'network.join': 'admin',
+  'network.refresh': 'session',
 };
 
 /** The roles a level admits (anyone and setup need no session). */

@@ -43,6 +43,10 @@ export const METHOD_NAME_LIST = [
   'ledger.exportAppend',
   'ledger.exportFinish',
   'ledger.exportAbort',
+  'network.status',
+  'network.inspect',
+  'network.join',
+  'network.refresh',
 ] as const;
 export const EVENT_NAME_LIST = [
   'app.stopping',
@@ -52,4 +56,5 @@ export const EVENT_NAME_LIST = [
   'demo.progress',
   'intake.statusChanged',
   'hl7.activity',
+  'network.changed',
 ] as const;

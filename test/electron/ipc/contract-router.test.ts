@@ -56,6 +56,14 @@ function fakeHandlers(): Handlers {
     'ledger.exportAppend': vi.fn(async () => ({ bytes: 0 })),
     'ledger.exportFinish': vi.fn(async () => ({ path: '/data/exports/ledger-20250101T000000Z.jsonl', bytes: 0 })),
     'ledger.exportAbort': vi.fn(async () => ({})),
+    'network.status': vi.fn(async () => ({ state: null })),
+    'network.inspect': vi.fn(async () => {
+      throw new Error('not in these tests');
+    }),
+    'network.join': vi.fn(async () => {
+      throw new Error('not in these tests');
+    }),
+    'network.refresh': vi.fn(async () => ({ state: null })),
   };
 }
 

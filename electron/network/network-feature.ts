@@ -1,0 +1,191 @@
+import type { NetworkPreview, NetworkState } from '../../shared/ipc/network-contract';
+import { API_ROUTES, JoinStatusSchema, type JoinStatus } from '../../shared/network/api';
+import { NetworkDocumentError, verifyCertificate, verifyJoinRequest, type SignedCertificate, type SignedJoinRequest } from '../../shared/network/membership';
+import { networkFingerprint, type PinnedNetwork } from '../../shared/network/network-domain';
+import { inspectNetworkMapForPinning, verifyNetworkMap, type SignedNetworkMap } from '../../shared/network/network-map';
+import { SerialQueue } from '../async/serial-queue';
+import { bodyFeature } from '../features/body-feature';
+import type { BodyServices } from '../features/body-services';
+import { requestJson } from './network-http';
+import { NetworkStore } from './network-store';
+import { NetworkRefusal, serverBaseUrl } from './server-url';
+
+/** How often the body asks the server while a node is a member or waits for approval. */
+export const NETWORK_REFRESH_MS = 30_000;
+
+/**
+ * `network.*` (design §10, issue 10 item 2): the node's membership as the body keeps it. The body
+ * fetches and verifies; the mind signs (the JoinRequest, with the node's identity key, which only an
+ * unlocked administrator's session holds). Every map and certificate is checked against the network
+ * key pinned at join: one signed by any other key raises a problem in the state (an alarm in the UI)
+ * and replaces nothing.
+ */
+export function networkFeature({ config, log, events }: BodyServices, options: { readonly refreshMs?: number } = {}) {
+  const store = new NetworkStore(config.dataDir);
+  const queue = new SerialQueue();
+  let timer: ReturnType<typeof setInterval> | null = null;
+
+  const emit = (state: NetworkState | null): void => events.emit('network.changed', { state });
+
+  async function fetchMap(base: string, etag: string | null = null) {
+    return requestJson(`${base}${API_ROUTES.networkMap}`, { etag });
+  }
+
+  /** Asks the server for the join's status and the map; keeps what verifies. One at a time. */
+  function refresh(): Promise<NetworkState | null> {
+    return queue.run(async () => {
+      const stored = await store.read();
+      if (stored === null) return null;
+      const { state } = stored;
+      const pinned: PinnedNetwork = { address: state.network.address, chainId: state.network.chainId };
+      let next: NetworkState = state;
+      let etag = stored.etag;
+      try {
+        const joined = await requestJson(`${state.url}${API_ROUTES.joinStatus(state.node)}`);
+        const status = parseJoinStatus(joined.body);
+        const certificate = status.certificate === null ? null : checkedCertificate(pinned, status.certificate, state.node);
+        const map = await fetchMap(state.url, stored.etag);
+        let summary = state.map;
+        if (map.status !== 304) {
+          summary = mapSummary(verifyNetworkMap(pinned, map.body, state.map === null ? {} : { minEpoch: state.map.epoch }));
+          etag = map.etag;
+        }
+        next = { ...state, status: status.status, certificate: certificate ?? state.certificate, map: summary, lastContactAt: new Date().toISOString(), problem: null };
+      } catch (error) {
+        const problem = problemOf(error);
+        if (problem === null) throw error;
+        if (error instanceof NetworkDocumentError) log.warn({ problem: error.problem }, 'network document refused');
+        next = { ...state, problem };
+      }
+      await store.write(next, etag);
+      if (JSON.stringify(next) !== JSON.stringify(state)) emit(next);
+      return next;
+    });
+  }
+
+  function startTimer(): void {
+    if (timer !== null) return;
+    timer = setInterval(() => {
+      refresh().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.name : 'unknown' }, 'network refresh failed'));
+    }, options.refreshMs ?? NETWORK_REFRESH_MS);
+    timer.unref();
+  }
+
+  void store.read().then(
+    (stored) => {
+      if (stored !== null) startTimer();
+    },
+    () => log.warn('network/membership.json could not be read'),
+  );
+
+  return bodyFeature<'network'>({
+    name: 'network',
+    handlers: {
+      'network.status': async () => ({ state: (await store.read())?.state ?? null }),
+      'network.inspect': async ({ url }) => {
+        const base = serverBaseUrl(url);
+        const { body } = await fetchMap(base);
+        return { preview: previewOf(base, body) };
+      },
+      'network.join': ({ url, fingerprint, request }) =>
+        queue.run(async () => {
+          const base = serverBaseUrl(url);
+          if ((await store.read()) !== null) throw new NetworkRefusal('E_CONFLICT', 'This node has joined a network already.');
+          // The map again: the key the admin compared must still be the network's.
+          const { body } = await fetchMap(base);
+          const preview = previewOf(base, body);
+          if (preview.fingerprint !== fingerprint) throw new NetworkRefusal('E_CONFLICT', 'The network now shows another key than the fingerprint you compared; nothing was sent.');
+          const pinned: PinnedNetwork = { address: preview.address, chainId: preview.chainId };
+          const verified = checkedJoinRequest(pinned, request);
+          const answer = await requestJson(`${base}${API_ROUTES.join}`, { method: 'POST', body: request });
+          const status = parseJoinStatus(answer.body);
+          const certificate = status.certificate === null ? null : checkedCertificate(pinned, status.certificate, verified.request.node);
+          const map = inspectNetworkMapForPinning(body).signed;
+          const state: NetworkState = {
+            url: base,
+            network: { name: preview.name, address: preview.address, chainId: preview.chainId, fingerprint: preview.fingerprint },
+            node: verified.request.node,
+            roles: [...verified.request.roles],
+            status: status.status,
+            certificate,
+            map: mapSummary(map),
+            joinedAt: new Date().toISOString(),
+            lastContactAt: new Date().toISOString(),
+            problem: null,
+          };
+          await store.write(state, null);
+          log.info({ status: state.status, roles: state.roles.length }, 'network join request sent');
+          emit(state);
+          startTimer();
+          return { state };
+        }),
+      'network.refresh': async () => ({ state: await refresh() }),
+    },
+    stop: async () => {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+      await queue.run(async () => undefined);
+    },
+  });
+}
+
+function previewOf(base: string, body: unknown): NetworkPreview {
+  let inspected: ReturnType<typeof inspectNetworkMapForPinning>;
+  try {
+    inspected = inspectNetworkMapForPinning(body);
+  } catch (error) {
+    throw new NetworkRefusal('E_CONFLICT', `That server's network map does not verify (${error instanceof NetworkDocumentError ? error.problem : 'schema'}).`);
+  }
+  const { map } = inspected.signed;
+  return {
+    url: base,
+    name: map.parameters.name,
+    address: inspected.pinned.address,
+    chainId: inspected.pinned.chainId,
+    fingerprint: networkFingerprint(inspected.pinned),
+    epoch: map.epoch,
+    members: map.members.length,
+    minAppVersion: map.parameters.minAppVersion,
+  };
+}
+
+function parseJoinStatus(body: unknown): JoinStatus {
+  const parsed = JoinStatusSchema.safeParse(body);
+  if (!parsed.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The network server answered the join in a form this node does not understand.');
+  return parsed.data;
+}
+
+function checkedJoinRequest(pinned: PinnedNetwork, request: SignedJoinRequest) {
+  try {
+    return verifyJoinRequest(pinned, request);
+  } catch (error) {
+    throw new NetworkRefusal('E_BAD_REQUEST', `request: the join request does not verify for this network (${error instanceof NetworkDocumentError ? error.problem : 'schema'}).`);
+  }
+}
+
+function checkedCertificate(pinned: PinnedNetwork, value: unknown, node: string): SignedCertificate {
+  const certificate = verifyCertificate(pinned, value);
+  if (certificate.certificate.member !== node) throw new NetworkDocumentError('certificate names another member', 'network');
+  return certificate;
+}
+
+function mapSummary(signed: SignedNetworkMap): NonNullable<NetworkState['map']> {
+  const { map } = signed;
+  return {
+    epoch: map.epoch,
+    members: map.members.map(({ certificate }) => ({ address: certificate.member, legalName: certificate.legalName, country: certificate.country, roles: [...certificate.roles] })),
+    witnessQuorum: map.parameters.witnessQuorum,
+    minAppVersion: map.parameters.minAppVersion,
+  };
+}
+
+/** What the state says when a contact failed; null for an error that is not about the network (a bug). */
+function problemOf(error: unknown): string | null {
+  if (error instanceof NetworkRefusal) return error.message;
+  if (error instanceof NetworkDocumentError) {
+    return error.problem === 'epoch'
+      ? 'Alarm: the server sent an older network map than one this node has seen (a rollback or a split view).'
+      : `Alarm: the server sent a network document that does not verify against the key pinned at join (${error.problem}).`;
+  }
+  return null;
+}

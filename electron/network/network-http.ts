@@ -1,0 +1,76 @@
+import { ApiErrorSchema } from '../../shared/network/api';
+import { NetworkRefusal } from './server-url';
+
+/** Responses larger than this are refused (a network map of 10,000 members is about 12 MB). */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+export const REQUEST_TIMEOUT_MS = 15_000;
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly etag: string | null;
+}
+
+/**
+ * One JSON request to the network server with a deadline and a size cap: a slow or hostile server
+ * can neither hang the body nor fill its memory. A refusal the server explains (`{error: {code}}`)
+ * becomes a NetworkRefusal naming its code; the server's own sentence is not passed on.
+ */
+export async function requestJson(
+  url: string,
+  init: { readonly method?: 'GET' | 'POST'; readonly body?: unknown; readonly etag?: string | null; readonly timeoutMs?: number } = {},
+): Promise<JsonResponse> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.etag !== undefined && init.etag !== null) headers['if-none-match'] = init.etag;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers,
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      redirect: 'error',
+      signal: AbortSignal.timeout(init.timeoutMs ?? REQUEST_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    throw new NetworkRefusal('E_UNAVAILABLE', timedOut ? 'The network server did not answer in time.' : 'The network server could not be reached.');
+  }
+  if (response.status === 304) return { status: 304, body: null, etag: response.headers.get('etag') };
+  const text = await readCapped(response);
+  let body: unknown;
+  try {
+    body = text === '' ? null : JSON.parse(text);
+  } catch {
+    throw new NetworkRefusal('E_UNAVAILABLE', `The network server answered ${response.status} with something that is not JSON.`);
+  }
+  if (!response.ok) {
+    const explained = ApiErrorSchema.safeParse(body);
+    const code = explained.success ? explained.data.error.code : `HTTP ${response.status}`;
+    throw new NetworkRefusal(response.status >= 500 ? 'E_UNAVAILABLE' : 'E_CONFLICT', `The network server refused the request (${code}).`);
+  }
+  return { status: response.status, body, etag: response.headers.get('etag') };
+}
+
+async function readCapped(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new NetworkRefusal('E_UNAVAILABLE', 'The network server sent more than the node accepts.');
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new NetworkRefusal('E_UNAVAILABLE', 'The network server sent more than the node accepts.');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

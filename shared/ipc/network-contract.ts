@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { AddressSchema } from '../ledger/ledger-schema';
+import { MEMBERSHIP_STATUSES } from '../network/api';
+import { SignedCertificateSchema, SignedJoinRequestSchema } from '../network/membership';
+import { MEMBER_ROLES } from '../network/network-domain';
+import { event, method } from './method';
+
+/**
+ * Joining a network (design §10, issue 10 item 2) as the body sees it. The body is the node's only
+ * network client: it fetches the network map, posts the join request the mind signed with the
+ * node's identity key, polls for the certificate, and keeps what it learned in
+ * `<data>/network/membership.json`. It verifies every map and certificate against the network key
+ * pinned at join (shared/network): signatures need no vault key.
+ */
+
+/** A server's base URL: http(s), no credentials, query or fragment; plain http only to a loopback host. */
+export const NetworkUrlSchema = z.string().trim().min(1).max(2048);
+
+export const NetworkMemberSummarySchema = z.strictObject({
+  address: AddressSchema,
+  legalName: z.string(),
+  country: z.string(),
+  roles: z.array(z.enum(MEMBER_ROLES)),
+});
+export type NetworkMemberSummary = z.infer<typeof NetworkMemberSummarySchema>;
+
+/** What the node pinned at join: the network's key (address), chain id, name and fingerprint. */
+export const PinnedNetworkSummarySchema = z.strictObject({
+  name: z.string(),
+  address: AddressSchema,
+  chainId: z.number().int().positive(),
+  fingerprint: z.string(),
+});
+
+export const NetworkStateSchema = z.strictObject({
+  url: z.string(),
+  network: PinnedNetworkSummarySchema,
+  /** This node's identity address (the JoinRequest's signer). */
+  node: AddressSchema,
+  roles: z.array(z.enum(MEMBER_ROLES)),
+  status: z.enum(MEMBERSHIP_STATUSES),
+  certificate: SignedCertificateSchema.nullable(),
+  /** The last network map that verified against the pinned key. */
+  map: z
+    .strictObject({
+      epoch: z.number().int().min(0),
+      members: z.array(NetworkMemberSummarySchema),
+      witnessQuorum: z.number().int().min(0),
+      minAppVersion: z.string(),
+    })
+    .nullable(),
+  joinedAt: z.iso.datetime(),
+  /** The last answer from the server (ISO), or null. */
+  lastContactAt: z.iso.datetime().nullable(),
+  /**
+   * Why the last contact failed or what it refused (PHI-free): the server unreachable, or an alarm
+   * such as a map or certificate not signed by the pinned key. Null after a good contact.
+   */
+  problem: z.string().nullable(),
+});
+export type NetworkState = z.infer<typeof NetworkStateSchema>;
+
+export const NetworkPreviewSchema = z.strictObject({
+  url: z.string(),
+  name: z.string(),
+  address: AddressSchema,
+  chainId: z.number().int().positive(),
+  fingerprint: z.string(),
+  epoch: z.number().int().min(0),
+  members: z.number().int().min(0),
+  minAppVersion: z.string(),
+});
+export type NetworkPreview = z.infer<typeof NetworkPreviewSchema>;
+
+export const networkMethods = {
+  /** What the node knows of its network, or null before a join. */
+  'network.status': method(z.strictObject({}), z.strictObject({ state: NetworkStateSchema.nullable() })),
+  /**
+   * First contact: fetches the server's network map and answers what joining would pin (the
+   * network key's address, chain id, name and fingerprint) for the admin to compare out of band.
+   */
+  'network.inspect': method(z.strictObject({ url: NetworkUrlSchema }), z.strictObject({ preview: NetworkPreviewSchema })),
+  /**
+   * Sends the signed JoinRequest. `fingerprint` is the one the admin confirmed: the body fetches the
+   * map again and refuses (E_CONFLICT) if the network now shows another key. Pins the network.
+   */
+  'network.join': method(
+    z.strictObject({ url: NetworkUrlSchema, fingerprint: z.string().max(64), request: SignedJoinRequestSchema }),
+    z.strictObject({ state: NetworkStateSchema }),
+  ),
+  /** Asks the server now: the join's status (and certificate), and the current network map. */
+  'network.refresh': method(z.strictObject({}), z.strictObject({ state: NetworkStateSchema.nullable() })),
+} as const;
+
+export const networkEvents = {
+  /** The node's network state changed (a certificate arrived, a new map, a problem). */
+  'network.changed': event(z.strictObject({ state: NetworkStateSchema.nullable() })),
+} as const;
