@@ -17,6 +17,8 @@ const noNode = [{ group: ['node:*'], message: 'This runtime has no Node: reach d
 const noNodeBuiltins = NODE_BUILTINS.map((name) => ({ name, message: 'This runtime has no Node.' }));
 const noElectronPackage = { name: 'electron', message: 'Only electron/main.ts, electron/preload.ts and electron/ipc/electron-ipc-binding.ts import electron.' };
 
+const noServer = { group: ['**/server/**'], message: 'The app never imports the network server (server/): it reaches it over HTTP.' };
+
 const DOM_GLOBALS = ['window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'location', 'history', 'indexedDB'];
 
 export default tseslint.config(
@@ -34,7 +36,7 @@ export default tseslint.config(
   {
     // Type-aware rules: a promise nobody awaits loses its error (an unhandled rejection in the body,
     // a silent failure in the mind), and an async callback where a void one is expected does too.
-    files: ['electron/**/*.ts', 'renderer/**/*.{ts,tsx}', 'shared/**/*.ts', 'test/**/*.{ts,tsx}'],
+    files: ['electron/**/*.ts', 'renderer/**/*.{ts,tsx}', 'shared/**/*.ts', 'server/**/*.ts', 'test/**/*.{ts,tsx}'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -47,7 +49,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [noElectronPackage, ...noNodeBuiltins, { name: 'react', message: 'shared/ is isomorphic and UI-free.' }],
-        patterns: [...noNode, { group: ['**/electron/**', '**/renderer/**'], message: 'shared/ imports nothing from electron/ or renderer/.' }],
+        patterns: [...noNode, { group: ['**/electron/**', '**/renderer/**', '**/server/**'], message: 'shared/ imports nothing from electron/, renderer/ or server/.' }],
       }],
       'no-restricted-globals': ['error', ...DOM_GLOBALS, 'self', 'importScripts', 'postMessage', 'process', 'Buffer', 'require', '__dirname'],
     },
@@ -60,7 +62,7 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       'no-restricted-imports': ['error', {
         paths: [noElectronPackage, ...noNodeBuiltins],
-        patterns: [...noNode, { group: ['**/electron/**'], message: 'The mind reaches the body only through the contract in shared/ipc.' }],
+        patterns: [...noNode, { group: ['**/electron/**'], message: 'The mind reaches the body only through the contract in shared/ipc.' }, noServer],
       }],
       'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname'],
     },
@@ -73,7 +75,7 @@ export default tseslint.config(
       // Type-only imports are erased at build time and may describe Electron objects anywhere.
       'no-restricted-imports': ['error', {
         paths: [{ ...noElectronPackage, allowTypeImports: true }],
-        patterns: [{ group: ['**/renderer/**'], message: 'The body never imports the mind.' }],
+        patterns: [{ group: ['**/renderer/**'], message: 'The body never imports the mind.' }, noServer],
       }],
     },
   },
@@ -81,7 +83,19 @@ export default tseslint.config(
     files: ['electron/main.ts', 'electron/preload.ts', 'electron/ipc/electron-ipc-binding.ts'],
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'The body never imports the mind.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'The body never imports the mind.' }, noServer] }],
+    },
+  },
+  {
+    // The network server (design §10) is its own deployable: it shares shared/ with the app and
+    // nothing else, and the app never imports it (it talks to it over HTTP, like any member).
+    files: ['server/**/*.ts'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ ...noElectronPackage, message: 'The network server is not part of the desktop app: no electron.' }],
+        patterns: [{ group: ['**/electron/**', '**/renderer/**'], message: 'server/ imports nothing from electron/ or renderer/ (shared/ is what both sides use).' }],
+      }],
     },
   },
   {

@@ -111,8 +111,14 @@ export interface TypedDataSigner {
   signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;
 }
 
+/** What was wrong with a network document: its shape, the network it names, its signature, or (maps) its epoch. */
+export type NetworkDocumentProblem = 'schema' | 'network' | 'signature' | 'epoch';
+
 export class NetworkDocumentError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly problem: NetworkDocumentProblem = 'schema',
+  ) {
     super(message);
     this.name = 'NetworkDocumentError';
   }
@@ -163,15 +169,15 @@ export interface VerifiedJoinRequest {
  */
 export function verifyJoinRequest(network: PinnedNetwork, value: unknown): VerifiedJoinRequest {
   const { request, signature } = strictParse(SignedJoinRequestSchema, value, 'signed join request');
-  if (request.network !== getAddress(network.address)) throw new NetworkDocumentError('join request is for another network');
+  if (request.network !== getAddress(network.address)) throw new NetworkDocumentError('join request is for another network', 'network');
   const hash = joinRequestHash(networkDomain(network.chainId), request);
   let publicKey: string;
   try {
     publicKey = SigningKey.recoverPublicKey(hash, signature);
   } catch {
-    throw new NetworkDocumentError('join request signature is not a valid signature');
+    throw new NetworkDocumentError('join request signature is not a valid signature', 'signature');
   }
-  if (addressOfKey(publicKey) !== request.node) throw new NetworkDocumentError('join request is not signed by the node it names');
+  if (addressOfKey(publicKey) !== request.node) throw new NetworkDocumentError('join request is not signed by the node it names', 'signature');
   return { request, signature, publicKey: publicKey.toLowerCase(), hash };
 }
 
@@ -204,14 +210,14 @@ export function verifyCertificate(network: PinnedNetwork, value: unknown): Signe
   const signed = strictParse(SignedCertificateSchema, value, 'signed certificate');
   const { certificate, signature } = signed;
   const pinned = getAddress(network.address);
-  if (certificate.network !== pinned) throw new NetworkDocumentError(`certificate ${certificate.serial} is for another network`);
-  if (!keyBelongsTo(certificate.identityKey, certificate.member)) throw new NetworkDocumentError(`certificate ${certificate.serial}'s identity key is not its member's`);
+  if (certificate.network !== pinned) throw new NetworkDocumentError(`certificate ${certificate.serial} is for another network`, 'network');
+  if (!keyBelongsTo(certificate.identityKey, certificate.member)) throw new NetworkDocumentError(`certificate ${certificate.serial}'s identity key is not its member's`, 'signature');
   let signer: string;
   try {
     signer = verifyTypedData({ ...networkDomain(network.chainId) }, certificateTypes(), plain(certificate), signature);
   } catch {
-    throw new NetworkDocumentError(`certificate ${certificate.serial}'s signature is not a valid signature`);
+    throw new NetworkDocumentError(`certificate ${certificate.serial}'s signature is not a valid signature`, 'signature');
   }
-  if (signer !== pinned) throw new NetworkDocumentError(`certificate ${certificate.serial} is not signed by the network key`);
+  if (signer !== pinned) throw new NetworkDocumentError(`certificate ${certificate.serial} is not signed by the network key`, 'signature');
   return signed;
 }

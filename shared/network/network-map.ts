@@ -150,17 +150,17 @@ export function verifyNetworkMap(pinned: PinnedNetwork, value: unknown, options:
   if (!parsed.success) throw new NetworkDocumentError(`signed network map ${describeSchemaIssue(parsed.error)}`);
   const { map, signature } = parsed.data;
   const pinnedAddress = getAddress(pinned.address);
-  if (map.parameters.chainId !== pinned.chainId) throw new NetworkDocumentError('network map is for another chain id than the pinned network');
-  if (map.parameters.keys.network !== pinnedAddress) throw new NetworkDocumentError('network map names another network key than the pinned one');
+  if (map.parameters.chainId !== pinned.chainId) throw new NetworkDocumentError('network map is for another chain id than the pinned network', 'network');
+  if (map.parameters.keys.network !== pinnedAddress) throw new NetworkDocumentError('network map names another network key than the pinned one', 'network');
   checkMapStructure(map);
   let signer: string;
   try {
     signer = verifyTypedData({ ...networkDomain(map.parameters.chainId) }, networkMapTypes(), plain(map), signature);
   } catch {
-    throw new NetworkDocumentError('network map signature is not a valid signature');
+    throw new NetworkDocumentError('network map signature is not a valid signature', 'signature');
   }
-  if (signer !== pinnedAddress) throw new NetworkDocumentError('network map is not signed by the pinned network key');
-  if (options.minEpoch !== undefined && map.epoch < options.minEpoch) throw new NetworkDocumentError(`network map epoch ${map.epoch} is older than epoch ${options.minEpoch} already seen`);
+  if (signer !== pinnedAddress) throw new NetworkDocumentError('network map is not signed by the pinned network key', 'signature');
+  if (options.minEpoch !== undefined && map.epoch < options.minEpoch) throw new NetworkDocumentError(`network map epoch ${map.epoch} is older than epoch ${options.minEpoch} already seen`, 'epoch');
   if (options.verifyCertificates ?? true) for (const member of map.members) verifyCertificate(pinned, member);
   return parsed.data;
 }

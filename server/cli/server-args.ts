@@ -1,0 +1,153 @@
+import { getAddress } from 'ethers';
+import type pino from 'pino';
+import type { ParameterChoices } from '../network-map/network-parameters';
+
+/**
+ * The command line of `npm run server` (flags may also be written --flag=value):
+ *
+ *   npm run server -- --data-dir DIR [--port N] [--host H] [--database postgres://…]
+ *                     [--tls-cert FILE --tls-key FILE] [--auto-approve] [--log-level L]
+ *                     [--network-name NAME] [--chain-id N] [--witness-quorum N]
+ *                     [--max-message-size BYTES] [--min-app-version X.Y.Z]
+ *   npm run server -- --data-dir DIR [--database postgres://…] members list [--json]
+ *   npm run server -- --data-dir DIR [--database postgres://…] members approve|reject|revoke ADDRESS
+ */
+export const USAGE = `usage:
+  npm run server -- --data-dir DIR [--port N] [--host H] [--database postgres://…]
+                    [--tls-cert FILE --tls-key FILE] [--auto-approve] [--log-level L]
+                    [--network-name NAME] [--chain-id N] [--witness-quorum N]
+                    [--max-message-size BYTES] [--min-app-version X.Y.Z]
+  npm run server -- --data-dir DIR [--database postgres://…] members list [--json]
+  npm run server -- --data-dir DIR [--database postgres://…] members approve|reject|revoke ADDRESS
+
+  --data-dir DIR      the server's folder: network key, embedded database, logs (required)
+  --port N            TCP port; 0 picks a free one (default 0)
+  --host H            address to listen on (default 127.0.0.1); any other than loopback
+                      needs --tls-cert and --tls-key
+  --database URL      a real PostgreSQL instead of the embedded one (keep the password out of
+                      the URL: PGPASSWORD or ~/.pgpass)
+  --auto-approve      approve every valid join request at once (a demo network)
+  --network-name …    parameters of a new network; fixed once the network exists
+`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+interface CommonArgs {
+  readonly dataDir: string;
+  readonly database: string | null;
+  readonly logLevel: pino.LevelWithSilent;
+}
+
+export interface ServeArgs extends CommonArgs {
+  readonly command: 'serve';
+  readonly host: string;
+  readonly port: number;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly autoApprove: boolean;
+  readonly parameters: ParameterChoices;
+}
+
+export type MembersAction = 'list' | 'approve' | 'reject' | 'revoke';
+
+export interface MembersArgs extends CommonArgs {
+  readonly command: 'members';
+  readonly action: MembersAction;
+  readonly address: string | null;
+  readonly json: boolean;
+}
+
+export type ServerArgs = ServeArgs | MembersArgs;
+
+const VALUE_FLAGS = new Set(['--data-dir', '--port', '--host', '--database', '--tls-cert', '--tls-key', '--log-level', '--network-name', '--chain-id', '--witness-quorum', '--max-message-size', '--min-app-version']);
+const BOOLEAN_FLAGS = new Set(['--auto-approve', '--json']);
+
+/** Whether an address to listen on stays on this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} takes a whole number from ${min} to ${max}`);
+  return Number(text);
+}
+
+export function parseServerArgs(argv: readonly string[]): ServerArgs {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') continue;
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (BOOLEAN_FLAGS.has(name)) {
+      if (eq >= 0) throw new UsageError(`${name} takes no value`);
+      flags.add(name);
+      continue;
+    }
+    if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown option ${name}`);
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
+    if (values.has(name)) throw new UsageError(`${name} is given twice`);
+    values.set(name, value);
+  }
+  const dataDir = values.get('--data-dir');
+  if (dataDir === undefined) throw new UsageError('--data-dir DIR is required');
+  const database = values.get('--database') ?? null;
+  if (database !== null && !/^postgres(ql)?:\/\//.test(database)) throw new UsageError('--database takes a postgres:// URL');
+  const logLevel = (values.get('--log-level') ?? 'info') as pino.LevelWithSilent;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level takes one of ${LOG_LEVELS.join(', ')}`);
+  const common = { dataDir, database, logLevel };
+
+  if (positional.length > 0) {
+    if (positional[0] !== 'members') throw new UsageError(`unknown command ${positional[0]}`);
+    const action = positional[1];
+    const serveOnly = [...values.keys(), ...flags].filter((flag) => !['--data-dir', '--database', '--log-level', '--json'].includes(flag));
+    if (serveOnly.length > 0) throw new UsageError(`${serveOnly[0]} does not apply to members commands`);
+    if (action === 'list') {
+      if (positional.length !== 2) throw new UsageError('members list takes no argument');
+      return { ...common, command: 'members', action, address: null, json: flags.has('--json') };
+    }
+    if (action === 'approve' || action === 'reject' || action === 'revoke') {
+      if (positional.length !== 3) throw new UsageError(`members ${action} takes one ADDRESS`);
+      let address: string;
+      try {
+        address = getAddress(positional[2]!);
+      } catch {
+        throw new UsageError(`${positional[2]} is not an address (0x and 40 hex digits, checksummed if mixed case)`);
+      }
+      if (flags.has('--json')) throw new UsageError('--json applies to members list only');
+      return { ...common, command: 'members', action, address, json: false };
+    }
+    throw new UsageError('members takes list, approve ADDRESS, reject ADDRESS or revoke ADDRESS');
+  }
+
+  if (flags.has('--json')) throw new UsageError('--json applies to members list only');
+  const host = values.get('--host') ?? '127.0.0.1';
+  const port = integer('--port', values.get('--port') ?? '0', 0, 65535);
+  const certFile = values.get('--tls-cert');
+  const keyFile = values.get('--tls-key');
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null;
+  if (tls === null && !isLoopbackHost(host)) {
+    throw new UsageError(`refusing to listen on ${host} without TLS: an address other than loopback (127.0.0.1, ::1, localhost) needs --tls-cert FILE and --tls-key FILE`);
+  }
+  const parameters: { -readonly [K in keyof ParameterChoices]: ParameterChoices[K] } = {};
+  if (values.has('--network-name')) parameters.name = values.get('--network-name')!;
+  if (values.has('--chain-id')) parameters.chainId = integer('--chain-id', values.get('--chain-id')!, 1, Number.MAX_SAFE_INTEGER);
+  if (values.has('--witness-quorum')) parameters.witnessQuorum = integer('--witness-quorum', values.get('--witness-quorum')!, 0, 1000);
+  if (values.has('--max-message-size')) parameters.maxMessageSize = integer('--max-message-size', values.get('--max-message-size')!, 1, 1024 * 1024 * 1024);
+  if (values.has('--min-app-version')) parameters.minAppVersion = values.get('--min-app-version')!;
+  return { ...common, command: 'serve', host, port, tls, autoApprove: flags.has('--auto-approve'), parameters };
+}
