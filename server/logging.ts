@@ -2,14 +2,15 @@ import pino from 'pino';
 
 /**
  * The server's log: pino JSON lines. What is logged is chosen here, not left to defaults: a request's
- * method, route path (without its query) and id, a response's status and time, and refusals by their
+ * method, matched route pattern and id, a response's status and time, and refusals by their
  * code. Never headers, bodies or signatures. The network server holds no patient data, and its log
  * holds no request content either (design §9).
  */
 export type ServerLogger = pino.Logger;
 
 export const LOG_SERIALIZERS = {
-  req: (request: { id?: unknown; method?: string; url?: string }) => ({ id: request.id, method: request.method, path: typeof request.url === 'string' ? request.url.split('?')[0]!.slice(0, 200) : undefined }),
+  // The matched route's pattern ("/v1/join/:address"), never the raw target: a client chooses that.
+  req: (request: { id?: unknown; method?: string; routeOptions?: { url?: string } }) => ({ id: request.id, method: request.method, route: request.routeOptions?.url ?? '(no route)' }),
   res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
   err: pino.stdSerializers.err,
 };

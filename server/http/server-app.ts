@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { registerJoinRoutes } from '../doorman/join-routes';
 import { registerMemberRoutes } from '../doorman/member-routes';
 import { MembershipService } from '../doorman/membership-service';
@@ -132,12 +132,20 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
 
   const membership = new MembershipService(options.db, options.network, { autoApprove: options.autoApprove ?? false, now });
   const authenticate = memberAuthenticator({ db: options.db, membership, network: options.network.key.address, now });
-  const memberRateLimit = app.rateLimit({
+  // Per member, after authentication (the key is the proven address, so nobody can spend another
+  // member's quota). The plugin's route handler would be skipped after the global per-IP hook ran,
+  // so the limiter is called here directly.
+  const memberLimiter = app.createRateLimit({
     max: limits.memberRateLimit.max,
     timeWindow: limits.memberRateLimit.windowMs,
     keyGenerator: (request) => `member:${request.member?.address ?? request.ip}`,
-    errorResponseBuilder: rateLimited,
   });
+  const memberRateLimit = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const result = await memberLimiter(request);
+    if (result.isAllowed || !result.isExceeded) return;
+    void reply.header('retry-after', String(result.ttlInSeconds));
+    throw rateLimited();
+  };
   const services = { app, db: options.db, network: options.network, membership, now, authenticate, memberRateLimit, limits };
 
   app.get('/healthz', async () => ({ ok: true }));
@@ -161,6 +169,6 @@ export type RouteServices = {
   readonly membership: MembershipService;
   readonly now: () => number;
   readonly authenticate: (request: FastifyRequest) => Promise<void>;
-  readonly memberRateLimit: ReturnType<FastifyInstance['rateLimit']>;
+  readonly memberRateLimit: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   readonly limits: HttpLimits;
 };
