@@ -36,7 +36,7 @@ if (choice.ok) {
   const render = (): void =>
     root.render(
       <StrictMode>
-        <App api={api} transport={choice.transport} vault={vault} ledger={vault.ledger} />
+        <App api={api} transport={choice.transport} vault={vault} ledger={vault.ledger} network={vault.network} />
       </StrictMode>,
     );
   // Render once the vault knows whether it exists, so a locked vault never flashes the first-run

@@ -12,6 +12,8 @@ import { ApiProvider, useApi } from './api-context';
 import { AppInfoContext } from './app-info-context';
 import { AppFrame } from './layout/app-frame';
 import { LedgerProvider } from './ledger-context';
+import { NetworkProvider } from './network-context';
+import type { NetworkJoiner } from '../network/network-join';
 import { StoppingBanner } from './layout/stopping-banner';
 import { PrefsProvider } from './prefs-context';
 import { hrefForRoute } from './router/hash-route';
@@ -23,13 +25,27 @@ import { useStartupData } from './use-startup-data';
  * The whole UI for one transport and vault: startup, then first-run, unlock or the app frame.
  * Without a `ledger` the ledger screens say that this window has none.
  */
-export function App({ api, transport, vault, ledger }: { api: HdmsApi; transport: Transport; vault: VaultService; ledger?: LedgerService }) {
+export function App({
+  api,
+  transport,
+  vault,
+  ledger,
+  network,
+}: {
+  api: HdmsApi;
+  transport: Transport;
+  vault: VaultService;
+  ledger?: LedgerService;
+  network?: NetworkJoiner;
+}) {
   return (
     <ApiProvider api={api} transport={transport}>
       <VaultProvider vault={vault}>
         <LedgerProvider ledger={ledger ?? null}>
-          <StoppingBanner />
-          <StartupGate />
+          <NetworkProvider network={network ?? null}>
+            <StoppingBanner />
+            <StartupGate />
+          </NetworkProvider>
         </LedgerProvider>
       </VaultProvider>
     </ApiProvider>

@@ -2,6 +2,7 @@ import type { Transport } from '../../shared/ipc/api-client';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import { createLedgerService, type FullLedgerService } from '../ledger/create-ledger-service';
 import { RestrictedLedger } from '../ledger/restricted-ledger';
+import { NetworkJoinFeature, type NetworkJoiner } from '../network/network-join';
 import { LedgerFeature, type LedgerOptions } from '../ledger/session-ledger';
 import { createBackupService } from './backup/backup-service';
 import { createDemoImport } from './demo/demo-import-service';
@@ -62,6 +63,8 @@ export interface VaultServiceWithReady extends VaultService {
   ready(): Promise<void>;
   /** The signed ledger of this vault (renderer/ledger): usable while unlocked. */
   readonly ledger: FullLedgerService;
+  /** Joining a network (renderer/network): signs as the node, so an unlocked administrator only. */
+  readonly network: NetworkJoiner;
 }
 
 const noop = (): void => undefined;
@@ -119,7 +122,8 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ledgerListeners,
   );
   // The marker first: the ledger then signs with the legacy window as the views decided it.
-  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature];
+  const network = new NetworkJoinFeature();
+  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, network];
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);
@@ -143,6 +147,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
   return {
     ready: () => ready,
     ledger,
+    network,
     phase: () => state.phase,
     subscribe: (listener) => state.subscribe(listener),
     currentOperator: () => {

@@ -13,6 +13,7 @@ import { importP256PrivateScalar, isValidP256Scalar, type P256KeyPair } from './
  *           ├─ "hdms/vault/v1/event-auth"    → eventAuthKey HMAC-SHA-256: authenticator of the mind's journal events
  *           ├─ "hdms/vault/v1/directory"     → directoryKey AES-256-GCM: the auditor's names of ledger subjects
  *           ├─ "hdms/vault/v1/intake-p256"   → intake key pair (ECDH P-256): what the body seals to
+ *           ├─ "hdms/vault/v1/message-p256"  → message key pair (ECDH P-256): what network members encrypt to
  *           └─ "hdms/vault/v1/identity-secp256k1" → identity seed (ledger issue; ethers)
  *
  * HKDF's salt is empty: the master is already uniformly random, so extraction needs no salt
@@ -29,6 +30,7 @@ export const VAULT_KEY_LABELS = {
   eventAuth: 'hdms/vault/v1/event-auth',
   directory: 'hdms/vault/v1/directory',
   intakeP256: 'hdms/vault/v1/intake-p256',
+  messageP256: 'hdms/vault/v1/message-p256',
   identitySecp256k1: 'hdms/vault/v1/identity-secp256k1',
 } as const;
 
@@ -55,6 +57,12 @@ export interface VaultKeys {
   readonly directoryKey: CryptoKey;
   /** The intake key pair; its public half (raw, 65 bytes) is what the body seals to. */
   readonly intakeKeyPair: P256KeyPair;
+  /**
+   * The node's message key pair (design §10): other members encrypt relay messages to its public
+   * half, which the JoinRequest and the membership certificate carry. Separate from the identity
+   * key (which signs) and from the intake key (which the body seals to).
+   */
+  readonly messageKeyPair: P256KeyPair;
 }
 
 /** A new random master secret (32 bytes). Keep it only in memory; store it only in key slots. */
@@ -89,12 +97,26 @@ async function deriveBytes(masterKey: CryptoKey, label: string, length = 32): Pr
  * practice the bare label is always used. The rule is deterministic, so a restore finds the same
  * key.
  */
-export async function deriveIntakeScalar(masterKey: CryptoKey): Promise<Bytes> {
+export function deriveIntakeScalar(masterKey: CryptoKey): Promise<Bytes> {
+  return deriveP256Scalar(masterKey, VAULT_KEY_LABELS.intakeP256);
+}
+
+/** A P-256 private scalar under `base` by the same rejection rule as the intake key's. */
+async function deriveP256Scalar(masterKey: CryptoKey, base: string): Promise<Bytes> {
   for (let counter = 0; ; counter++) {
-    const label = counter === 0 ? VAULT_KEY_LABELS.intakeP256 : `${VAULT_KEY_LABELS.intakeP256}#${counter}`;
+    const label = counter === 0 ? base : `${base}#${counter}`;
     const candidate = await deriveBytes(masterKey, label);
     if (isValidP256Scalar(candidate)) return candidate;
     candidate.fill(0);
+  }
+}
+
+async function p256KeyPair(masterKey: CryptoKey, label: string): Promise<P256KeyPair> {
+  const scalar = await deriveP256Scalar(masterKey, label);
+  try {
+    return await importP256PrivateScalar(scalar);
+  } finally {
+    scalar.fill(0);
   }
 }
 
@@ -103,23 +125,17 @@ export async function deriveVaultKeys(master: Uint8Array): Promise<VaultKeys> {
   const masterKey = await importMaster(master);
   const aesGcm = { name: 'AES-GCM', length: 256 };
   const hmac = { name: 'HMAC', hash: 'SHA-256', length: 256 };
-  const [viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, directoryKey, intakeKeyPair] = await Promise.all([
+  const [viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, directoryKey, intakeKeyPair, messageKeyPair] = await Promise.all([
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.view), masterKey, aesGcm, false, ['encrypt', 'decrypt']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.blindIndex), masterKey, hmac, false, ['sign', 'verify']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.ledger), masterKey, hmac, false, ['sign', 'verify']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.backup), masterKey, aesGcm, false, ['encrypt', 'decrypt']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.eventAuth), masterKey, hmac, false, ['sign', 'verify']),
     globalThis.crypto.subtle.deriveKey(hkdf(VAULT_KEY_LABELS.directory), masterKey, aesGcm, false, ['encrypt', 'decrypt']),
-    (async () => {
-      const scalar = await deriveIntakeScalar(masterKey);
-      try {
-        return await importP256PrivateScalar(scalar);
-      } finally {
-        scalar.fill(0);
-      }
-    })(),
+    p256KeyPair(masterKey, VAULT_KEY_LABELS.intakeP256),
+    p256KeyPair(masterKey, VAULT_KEY_LABELS.messageP256),
   ]);
-  return { viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, directoryKey, intakeKeyPair };
+  return { viewKey, indexKey, ledgerKey, backupKey, eventAuthKey, directoryKey, intakeKeyPair, messageKeyPair };
 }
 
 /**

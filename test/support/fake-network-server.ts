@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Wallet } from 'ethers';
+import { randomBytes } from 'node:crypto';
+import { hexlify, Wallet } from 'ethers';
 import { API_ROUTES, type JoinStatus, type MembershipStatus } from '../../shared/network/api';
 import { signCertificate, verifyJoinRequest, type SignedCertificate, type VerifiedJoinRequest } from '../../shared/network/membership';
 import { DEFAULT_NETWORK_CHAIN_ID } from '../../shared/network/network-domain';
@@ -12,6 +13,11 @@ import { signNetworkMap, sortNetworkMap, type SignedNetworkMap } from '../../sha
  * network key of its own. Tests can approve a join, sign the next map with another key (a rogue or
  * rewritten server), or answer with too much.
  */
+/** A fresh secp256k1 key as a plain ethers Wallet (not an HD wallet). */
+export function randomWallet(): Wallet {
+  return new Wallet(hexlify(randomBytes(32)));
+}
+
 export interface FakeNetworkServer {
   readonly url: string;
   readonly networkKey: Wallet;
@@ -27,7 +33,7 @@ export interface FakeNetworkServer {
 }
 
 export async function startFakeNetworkServer(options: { name?: string; chainId?: number } = {}): Promise<FakeNetworkServer> {
-  const networkKey = Wallet.createRandom();
+  const networkKey = randomWallet();
   const chainId = options.chainId ?? DEFAULT_NETWORK_CHAIN_ID;
   const name = options.name ?? 'Test Health Network';
   const pinned = { address: networkKey.address, chainId };

@@ -4,6 +4,7 @@ import { AboutSection } from './about-section';
 import { AppearanceSection } from './appearance-section';
 import { DataSection } from './data-section';
 import { Hl7ListenerSection } from './hl7-listener-section';
+import { NetworkSection } from './network-section';
 import { NodeIdentitySection } from './node-identity-section';
 import { OperatorsSection } from './operators-section';
 import { SecuritySection } from './security-section';
@@ -23,6 +24,7 @@ export function SettingsArea() {
       {open && operator?.role === 'admin' && <Hl7ListenerSection />}
       {open && (clinical || operator?.role === 'auditor') && <DataSection auditOnly={!clinical} />}
       {open && ledger !== null && <NodeIdentitySection />}
+      {open && <NetworkSection />}
       <AboutSection />
     </>
   );

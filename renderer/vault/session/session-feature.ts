@@ -45,6 +45,8 @@ export interface SessionPort<N extends keyof HdmsApi = keyof HdmsApi> {
   readonly eventAuthKey: CryptoKey;
   /** The node's identity key (secp256k1; signs ledger entries and, later, network requests). */
   readonly identity: Wallet;
+  /** The node's message public key (raw uncompressed P-256 point): what network members encrypt to. */
+  readonly messagePublicKey: Uint8Array;
   /** Opens sealed journal metas and objects (the intake private key). */
   readonly opener: Opener;
   sealer(): Promise<Sealer>;

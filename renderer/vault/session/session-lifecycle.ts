@@ -127,6 +127,7 @@ export class SessionLifecycle {
       eventAuthKey: s.keys.eventAuthKey,
       directoryKey: s.keys.directoryKey,
       identity,
+      messagePublicKey: s.keys.messageKeyPair.publicKeyRaw,
       opener: s.opener,
       sealer: () => sealerOf(s),
       actor: s.actor,

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hexlify, Wallet } from 'ethers';
+import { hexlify, type Wallet } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import { generateOperatorSigningKey } from '../../../shared/crypto/operator-signing';
 import { randomBytes } from '../../../shared/crypto/bytes';
 import { signJoinRequest, type SignedJoinRequest } from '../../../shared/network/membership';
 import { networkFingerprint } from '../../../shared/network/network-domain';
-import { startFakeNetworkServer, type FakeNetworkServer } from '../../support/fake-network-server';
+import { randomWallet, startFakeNetworkServer, type FakeNetworkServer } from '../../support/fake-network-server';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, heard, makeTestVault, payloadsOf, signIn } from '../vault/vault-test-support';
 
@@ -67,7 +67,7 @@ describe('network: joining (the body)', () => {
     expect(preview).toMatchObject({ url: server.url, name: 'Test Health Network', address: server.networkKey.address, chainId: server.chainId, members: 0 });
     expect(preview.fingerprint).toBe(networkFingerprint({ address: server.networkKey.address, chainId: server.chainId }));
 
-    const identity = Wallet.createRandom();
+    const identity = randomWallet();
     const { state } = await call(body, 'network.join', { url: server.url, fingerprint: preview.fingerprint, request: await joinRequest(identity, server) });
     expect(state).toMatchObject({ status: 'pending', node: identity.address, certificate: null, network: { address: server.networkKey.address }, problem: null });
     expect(server.joins).toHaveLength(1);
@@ -88,11 +88,11 @@ describe('network: joining (the body)', () => {
   it('raises an alarm for a map the pinned key did not sign, and keeps the verified one', async () => {
     const { body, server } = await setup();
     const { preview } = await call(body, 'network.inspect', { url: server.url });
-    const identity = Wallet.createRandom();
+    const identity = randomWallet();
     await call(body, 'network.join', { url: server.url, fingerprint: preview.fingerprint, request: await joinRequest(identity, server) });
     await server.approve(identity.address);
     const { state: good } = await call(body, 'network.refresh', {});
-    server.signMapsWith(Wallet.createRandom());
+    server.signMapsWith(randomWallet());
     const { state: alarmed } = await call(body, 'network.refresh', {});
     expect(alarmed?.problem).toMatch(/^Alarm: .*does not verify against the key pinned at join/);
     expect(alarmed?.map).toEqual(good?.map);
@@ -102,9 +102,9 @@ describe('network: joining (the body)', () => {
   it('refuses a join whose fingerprint no longer matches, one for another network, a second join, and sends nothing', async () => {
     const { body, server } = await setup();
     const { preview } = await call(body, 'network.inspect', { url: server.url });
-    const identity = Wallet.createRandom();
+    const identity = randomWallet();
     expect(await codeOf(call(body, 'network.join', { url: server.url, fingerprint: '0000 0000', request: await joinRequest(identity, server) }))).toBe('E_CONFLICT');
-    const elsewhere = await joinRequest(identity, server, { network: Wallet.createRandom().address });
+    const elsewhere = await joinRequest(identity, server, { network: randomWallet().address });
     expect(await codeOf(call(body, 'network.join', { url: server.url, fingerprint: preview.fingerprint, request: elsewhere }))).toBe('E_BAD_REQUEST');
     expect(server.joins).toHaveLength(0);
     await expect(call(body, 'network.status', {})).resolves.toEqual({ state: null });

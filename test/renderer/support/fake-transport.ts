@@ -1,3 +1,4 @@
+import type { NetworkState } from '../../../shared/ipc/network-contract';
 import type { Transport } from '../../../shared/ipc/api-client';
 import type { EventName, EventPayloadOf, MethodName } from '../../../shared/ipc/contract';
 import type { ContractErrorData, WireResult } from '../../../shared/ipc/errors';
@@ -45,7 +46,7 @@ export interface FakeNode {
   /** Every call the UI made, in order. */
   readonly calls: { method: MethodName; payload: unknown }[];
   /** The body's current state; handlers read and change it. */
-  state: { info: AppInfo; prefs: Prefs; vault: VaultStatus; intake: IntakeStatus; monitor: IntakeMonitor; intakeSettings: IntakeSettings };
+  state: { info: AppInfo; prefs: Prefs; vault: VaultStatus; intake: IntakeStatus; monitor: IntakeMonitor; intakeSettings: IntakeSettings; network: NetworkState | null };
   /** Replaces (or adds) one method's handler; throw FakeRefusal to answer E_BAD_REQUEST. */
   handle(method: MethodName, handler: Handler): void;
   /** Makes one method answer with an error (until cleared with `undefined`). */
@@ -71,6 +72,7 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
       intake: CLOSED_INTAKE,
       monitor: EMPTY_MONITOR,
       intakeSettings: DEFAULT_INTAKE_SETTINGS,
+      network: null,
       ...overrides,
     },
     handle(method, handler) {
@@ -122,6 +124,8 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
     'intake.status': () => node.state.intake,
     'hl7.monitor': () => node.state.monitor,
     'hl7.getSettings': () => ({ settings: node.state.intakeSettings, portOverride: null, listener: node.state.monitor.listener }),
+    'network.status': () => ({ state: node.state.network }),
+    'network.refresh': () => ({ state: node.state.network }),
     'hl7.updateSettings': (change) => {
       const next = IntakeSettingsSchema.safeParse({ ...node.state.intakeSettings, ...(change as Partial<IntakeSettings>) });
       if (!next.success) throw new FakeRefusal(`Invalid settings: ${next.error.issues.map((issue) => issue.path.join('.')).join(', ')}.`);

@@ -4,6 +4,7 @@ import { createApiClient } from '../../../shared/ipc/api-client';
 import type { EventName, EventPayloadOf } from '../../../shared/ipc/contract';
 import { App } from '../../../renderer/app/app';
 import type { LedgerService } from '../../../renderer/ledger/ledger-service';
+import type { NetworkJoiner } from '../../../renderer/network/network-join';
 import type { FakeNode } from './fake-transport';
 import { createFakeVault, type FakeVault } from './fake-vault-service';
 
@@ -24,9 +25,10 @@ export function renderApp(
   hash = '',
   vault: FakeVault = createFakeVault({ phase: node.state.vault.state }),
   ledger?: LedgerService,
+  network?: NetworkJoiner,
 ): RenderResult & { vault: FakeVault } {
   window.history.replaceState(null, '', `/${hash}`);
-  const result = render(<App api={createApiClient(node.transport)} transport={node.transport} vault={vault} ledger={ledger} />);
+  const result = render(<App api={createApiClient(node.transport)} transport={node.transport} vault={vault} ledger={ledger} network={network} />);
   return { ...result, vault };
 }
 

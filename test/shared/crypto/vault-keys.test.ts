@@ -43,6 +43,17 @@ describe('vault key hierarchy', () => {
     expect(new TextDecoder().decode((await createOpener(second.intakeKeyPair.privateKey).open(sealed)).plaintext)).toBe('survives a restore');
   });
 
+  it('derives the message key pair from the master too: the same after a restore, and neither the intake key nor the identity', async () => {
+    const master = generateMasterSecret();
+    const first = await deriveVaultKeys(master);
+    const second = await deriveVaultKeys(master.slice());
+    expect(toHex(second.messageKeyPair.publicKeyRaw)).toBe(toHex(first.messageKeyPair.publicKeyRaw));
+    expect(first.messageKeyPair.publicKeyRaw).toHaveLength(65);
+    expect(toHex(first.messageKeyPair.publicKeyRaw)).not.toBe(toHex(first.intakeKeyPair.publicKeyRaw));
+    const other = await deriveVaultKeys(generateMasterSecret());
+    expect(toHex(other.messageKeyPair.publicKeyRaw)).not.toBe(toHex(first.messageKeyPair.publicKeyRaw));
+  });
+
   it('the derived public key matches its private key in an ECDH round trip', async () => {
     const keys = await deriveVaultKeys(generateMasterSecret());
     const peer = await generateP256KeyPair();
