@@ -3,6 +3,7 @@ import type { LedgerDomain } from '../../shared/ledger/ledger-schema';
 import { verifyLedger } from '../../shared/ledger/ledger-verify';
 import type { DirectoryName, VaultDb } from '../vault/views/vault-db';
 import type { LedgerVerification } from './ledger-service';
+import type { VerifiedHead } from './verified-head';
 
 /**
  * What the ledger's read side needs of a session, whichever kind it is: a clinical session's
@@ -29,10 +30,13 @@ const VERIFY_PAGE = 500;
 /** Yields to the event loop (the UI) between pages of a long verification. */
 export const yieldToUi = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** Checks the chain and every signature of the ledger view against the node's address. */
-export async function verifyLedgerView(db: () => VaultDb, domain: LedgerDomain, node: string): Promise<LedgerVerification> {
+/**
+ * Checks the chain and every signature of the ledger view against the node's address; with `from`
+ * (a verified head, verified-head.ts), only the entries after it.
+ */
+export async function verifyLedgerView(db: () => VaultDb, domain: LedgerDomain, node: string, from?: VerifiedHead): Promise<LedgerVerification & { readonly head?: string }> {
   async function* rows() {
-    let after = 0;
+    let after = from?.seq ?? 0;
     for (;;) {
       const page = await db().ledger.where(':id').above(after).limit(VERIFY_PAGE).toArray();
       for (const row of page) yield { entry: row.entry, signature: row.signature };
@@ -41,9 +45,10 @@ export async function verifyLedgerView(db: () => VaultDb, domain: LedgerDomain, 
       await yieldToUi();
     }
   }
-  const result = await verifyLedger(rows(), { domain, node, progressEvery: 25, onProgress: yieldToUi });
+  const result = await verifyLedger(rows(), { domain, node, progressEvery: 25, onProgress: yieldToUi, ...(from === undefined ? {} : { from }) });
   const checkedAt = new Date().toISOString();
-  return result.ok ? { ok: true, entries: result.entries, checkedAt } : { ok: false, entries: result.entries, checkedAt, firstBreak: result.firstBreak };
+  const resumed = from === undefined ? {} : { resumedAfter: { seq: from.seq, at: from.at } };
+  return result.ok ? { ok: true, entries: result.entries, checkedAt, head: result.head, ...resumed } : { ok: false, entries: result.entries, checkedAt, firstBreak: result.firstBreak, ...resumed };
 }
 
 /** "Family, Given Middle": how a directory name is shown. */

@@ -47,14 +47,21 @@ export interface LedgerFilter {
   readonly subject?: string;
 }
 
+/** A verification that resumed after a head verified before (at unlock): entries 1…seq were verified at `at`. */
+export interface ResumedAfter {
+  readonly seq: number;
+  readonly at: string;
+}
+
 export type LedgerVerification =
-  | { readonly ok: true; readonly entries: number; readonly checkedAt: string }
+  | { readonly ok: true; readonly entries: number; readonly checkedAt: string; readonly resumedAfter?: ResumedAfter }
   | {
       readonly ok: false;
       readonly entries: number;
       readonly checkedAt: string;
       /** The first break: which entry, and precisely what is wrong with it. */
       readonly firstBreak: { readonly seq: number; readonly problem: string };
+      readonly resumedAfter?: ResumedAfter;
     };
 
 export interface NodeIdentity {

@@ -43,7 +43,7 @@ export class RestrictedLedger implements LedgerReader {
 
   verify(): Promise<LedgerVerification> {
     this.verifying ??= verifyLedgerView(() => this.session.db, this.domain, this.address)
-      .then((verification) => {
+      .then(({ head: _head, ...verification }) => {
         if (this.isCurrent()) {
           this.last = verification;
           this.notify();

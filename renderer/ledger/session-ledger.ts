@@ -4,6 +4,7 @@ import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/s
 import type { VaultDb } from '../vault/views/vault-db';
 import { deriveOperatorId } from './ledger-crypto';
 import { directoryNames, verifyLedgerView, type LedgerReader } from './ledger-reader';
+import { readVerifiedHead, storeVerifiedHead } from './verified-head';
 import type { LedgerVerification } from './ledger-service';
 import type { BatchRules } from './ledger-planner';
 import { LedgerWriter } from './ledger-writer';
@@ -91,8 +92,9 @@ export class SessionLedger implements LedgerReader {
     }
     if (!this.verifiedOnce && this.options.verifyAtUnlock !== false) {
       this.verifiedOnce = true;
-      // In the background: the unlock never waits for it; the UI hears of the result.
-      setTimeout(() => void this.verify().catch(() => undefined), 0);
+      // In the background: the unlock never waits for it; the UI hears of the result. Only what is
+      // new since the last verified head (issue 10 item 8); "Verify" in the UI checks everything.
+      setTimeout(() => void this.verify({ resume: true }).catch(() => undefined), 0);
     }
   }
 
@@ -102,16 +104,24 @@ export class SessionLedger implements LedgerReader {
     await this.port.sync();
   }
 
-  /** Checks the chain and every signature of the ledger view; one verification at a time. */
-  verify(): Promise<LedgerVerification> {
-    this.verifying ??= this.runVerify().finally(() => {
+  /**
+   * Checks the chain and every signature of the ledger view, one verification at a time; with
+   * `resume`, only the entries after the last verified head (verified-head.ts), when it holds.
+   */
+  verify(options: { readonly resume?: boolean } = {}): Promise<LedgerVerification> {
+    this.verifying ??= this.runVerify(options.resume === true).finally(() => {
       this.verifying = null;
     });
     return this.verifying;
   }
 
-  private async runVerify(): Promise<LedgerVerification> {
-    const verification = await verifyLedgerView(() => this.port.db(), this.domain, this.address);
+  private async runVerify(resume: boolean): Promise<LedgerVerification> {
+    const db = this.port.db();
+    const from = resume ? await readVerifiedHead(db, this.port.eventAuthKey, this.domain) : null;
+    const { head, ...verification } = await verifyLedgerView(() => this.port.db(), this.domain, this.address, from ?? undefined);
+    if (verification.ok && head !== undefined && verification.entries > 0 && this.port.isCurrent()) {
+      await storeVerifiedHead(this.port.db(), this.port.eventAuthKey, { seq: verification.entries, head, at: verification.checkedAt }).catch(() => undefined);
+    }
     if (this.port.isCurrent() && !this.closed) {
       this.last = verification;
       this.notify();

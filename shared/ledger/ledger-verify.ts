@@ -39,6 +39,11 @@ export interface VerifyOptions {
   /** Called every `progressEvery` entries (the mind yields to the UI there). */
   readonly onProgress?: (verified: number) => void | Promise<void>;
   readonly progressEvery?: number;
+  /**
+   * Resume after entries 1…seq, verified before, whose last EIP-712 hash is `head`: the items then
+   * start at entry seq + 1 (unlock checks only what is new; design §5, issue 10 item 8).
+   */
+  readonly from?: { readonly seq: number; readonly head: string };
 }
 
 interface Parsed {
@@ -84,8 +89,8 @@ export async function verifyLedger(items: Iterable<SignedEntryInput> | AsyncIter
     return parse(next.value, position);
   };
 
-  let prevHash = GENESIS_PREV_HASH;
-  let verified = 0;
+  let prevHash = options.from?.head ?? GENESIS_PREV_HASH;
+  let verified = options.from?.seq ?? 0;
   let current = await pull();
   let lookahead = current === null ? null : await pull();
   const fail = (seq: number, problem: string): LedgerCheck => ({ ok: false, entries: verified, firstBreak: { seq, problem } });

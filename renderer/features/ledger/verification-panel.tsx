@@ -90,12 +90,20 @@ function VerificationResult({ verification }: { verification: LedgerVerification
   if (verification === null) {
     return <p className="muted">The ledger has not been verified since the vault was unlocked.</p>;
   }
-  const checked = (
-    <p className="muted ledger-verification__when">
-      Checked <time dateTime={verification.checkedAt}>{ledgerTime(verification.checkedAt)}</time>: every signature and
-      every link of the hash chain.
-    </p>
-  );
+  const resumed = verification.resumedAfter;
+  const checked =
+    resumed === undefined ? (
+      <p className="muted ledger-verification__when">
+        Checked <time dateTime={verification.checkedAt}>{ledgerTime(verification.checkedAt)}</time>: every signature and
+        every link of the hash chain.
+      </p>
+    ) : (
+      <p className="muted ledger-verification__when">
+        Checked <time dateTime={verification.checkedAt}>{ledgerTime(verification.checkedAt)}</time>: the entries after{' '}
+        {resumed.seq}, whose chain continues from entry {resumed.seq} as verified{' '}
+        <time dateTime={resumed.at}>{ledgerTime(resumed.at)}</time>. “Verify ledger” checks every entry again.
+      </p>
+    );
   if (verification.ok) {
     return (
       <>

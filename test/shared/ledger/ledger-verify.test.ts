@@ -126,3 +126,30 @@ describe('verifyLedger', () => {
     expect(result).toMatchObject({ ok: false, firstBreak: { seq: 1 } });
   });
 });
+
+describe('resuming after a verified head (issue 10 item 8)', () => {
+  it('checks only the entries after it, continuing the chain from its hash', async () => {
+    const chain = await buildChain(6);
+    const full = await verify(chain);
+    expect(full).toMatchObject({ ok: true, entries: 6 });
+    const hasher = new EntryHasher(domain);
+    const head = hasher.hash(parseEntry(chain[2]!.entry));
+    const resumed = await verifyLedger(chain.slice(3), { domain, node, from: { seq: 3, head } });
+    expect(resumed).toEqual(full);
+  });
+
+  it('refuses a continuation that does not link to the verified head, and an entry changed after it', async () => {
+    const chain = await buildChain(6);
+    const hasher = new EntryHasher(domain);
+    const wrongHead = hasher.hash(parseEntry(chain[1]!.entry));
+    await expect(verifyLedger(chain.slice(3), { domain, node, from: { seq: 3, head: wrongHead } })).resolves.toMatchObject({
+      ok: false,
+      entries: 3,
+      firstBreak: { seq: 4, problem: 'entry 4: prevHash does not match the hash of entry 3' },
+    });
+    const changed = copy(chain);
+    changed[4] = { entry: { ...changed[4]!.entry, createdAt: changed[4]!.entry.createdAt + 1 }, signature: changed[4]!.signature };
+    const head = hasher.hash(parseEntry(chain[2]!.entry));
+    await expect(verifyLedger(changed.slice(3), { domain, node, from: { seq: 3, head } })).resolves.toMatchObject({ ok: false, firstBreak: { seq: 5 } });
+  });
+});
