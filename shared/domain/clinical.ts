@@ -34,7 +34,16 @@ export const PatientSchema = z.strictObject({
   sex: z.enum(['F', 'M', 'O', 'U']).optional(),
   address: AddressSchema.optional(),
   phones: z.array(text(40)).max(5).optional(),
+  /**
+   * Fields the sender explicitly nulled (HL7 `""`): the views remove what they knew of them. A field
+   * that is simply absent says nothing and keeps what earlier messages gave (HL7 v2 null semantics).
+   * Only in intake; the views never store it.
+   */
+  cleared: z.array(z.enum(['birthDate', 'sex', 'address', 'phones'])).max(4).optional(),
 });
+
+/** The demographic fields a message can clear with the HL7 null. */
+export type ClearableField = 'birthDate' | 'sex' | 'address' | 'phones';
 
 export const CodedConceptSchema = z.strictObject({
   code: text(64),

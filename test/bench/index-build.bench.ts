@@ -165,7 +165,7 @@ export function buildInPage(page: Page, options: { records: number; vaultId: str
       const slice = intakes.slice(i, i + PAGE);
       const built = await Promise.all(slice.map((input) => rows.buildIntakeRows(keys, cache, input)));
       const w0 = performance.now();
-      await replay.writeIntakeRows(db, built, slice.at(-1)!.seq);
+      await replay.writeIntakeRows(db, built, slice.at(-1)!.seq, keys.viewKey);
       writeMs += performance.now() - w0;
     }
     const buildMs = performance.now() - started;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   NormalizedIntakeSchema,
+  type ClearableField,
   type ClinicalRecord,
   type CodedConcept,
   type Allergy,
@@ -249,37 +250,60 @@ function phoneNumber(pid: Hl7Segment, field: number, r: number): string {
   return parts || pid.value(field, 12, 1, r);
 }
 
+/** The HL7 null (`""`): an explicit "no value", unlike an empty field, which says nothing. */
+const HL7_NULL = '""';
+
+/** A component's text, with the HL7 null read as no value (never the two quote characters). */
+function textOf(value: string): string {
+  return value === HL7_NULL ? '' : value;
+}
+
+/** Whether a field is exactly the HL7 null: `""` in its first component and nothing else. */
+function isNullField(segment: Hl7Segment, field: number): boolean {
+  if (segment.value(field) !== HL7_NULL || segment.repetitions(field) > 1) return false;
+  const components = segment.field(field)[0] ?? [];
+  return components.every((component, index) => index === 0 || component.every((part) => part === ''));
+}
+
+/**
+ * PID → Patient. Absent fields are left out; fields that are the HL7 null (`""`) are listed under
+ * `cleared` so the views remove what earlier messages gave (an ORU that sends no address keeps
+ * the ADT's; one that sends `""` erases it).
+ */
 function mapPatient(pid: Hl7Segment): Patient | null {
   let ids = identifiers(pid, 3);
   if (ids.length === 0) ids = identifiers(pid, 2);
   if (ids.length === 0) ids = identifiers(pid, 4);
   if (ids.length === 0) return null;
   const given: string[] = [];
-  const first = pid.value(5, 2);
+  const first = textOf(pid.value(5, 2));
   if (first !== '') given.push(clip(first, 100));
-  const middle = pid.value(5, 3);
+  const middle = textOf(pid.value(5, 3));
   if (middle !== '') {
     for (const name of middle.split(' ')) {
       if (given.length === 5) break;
       if (name !== '') given.push(clip(name, 100));
     }
   }
+  const cleared: ClearableField[] = [];
   const birth = hl7Date(pid.value(7));
+  if (birth === undefined && isNullField(pid, 7)) cleared.push('birthDate');
   const sex = SEX[pid.value(8).toUpperCase()];
-  const street = pid.value(11, 1);
-  const other = pid.value(11, 2);
-  const city = pid.value(11, 3);
-  const postalCode = pid.value(11, 5);
-  const country = pid.value(11, 6);
+  if (sex === undefined && isNullField(pid, 8)) cleared.push('sex');
+  const street = textOf(pid.value(11, 1));
+  const other = textOf(pid.value(11, 2));
+  const city = textOf(pid.value(11, 3));
+  const postalCode = textOf(pid.value(11, 5));
+  const country = textOf(pid.value(11, 6));
   const phones: string[] = [];
   for (let field = 13; field <= 14; field++) {
     const repetitions = pid.repetitions(field);
     for (let r = 0; r < repetitions && phones.length < 5; r++) {
-      const phone = phoneNumber(pid, field, r);
+      const phone = textOf(phoneNumber(pid, field, r));
       if (phone !== '') phones.push(clip(phone, 40));
     }
   }
-  const patient: Draft<Patient> = { identifiers: ids, name: { family: clip(pid.value(5, 1), 100), given } };
+  const patient: Draft<Patient> = { identifiers: ids, name: { family: clip(textOf(pid.value(5, 1)), 100), given } };
   if (birth !== undefined) patient.birthDate = birth;
   if (sex !== undefined) patient.sex = sex;
   if (street !== '' || other !== '' || city !== '' || postalCode !== '' || (country !== '' && country.length <= 3)) {
@@ -289,8 +313,12 @@ function mapPatient(pid: Hl7Segment): Patient | null {
     putText(address, 'postalCode', postalCode, 20);
     if (country !== '' && country.length <= 3) address.country = country;
     patient.address = address;
+  } else if (isNullField(pid, 11)) {
+    cleared.push('address');
   }
   if (phones.length > 0) patient.phones = phones;
+  else if (isNullField(pid, 13) && (pid.value(14) === '' || isNullField(pid, 14))) cleared.push('phones');
+  if (cleared.length > 0) patient.cleared = cleared;
   return patient as Patient;
 }
 

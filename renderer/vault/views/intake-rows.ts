@@ -56,6 +56,12 @@ export interface IntakeRows {
   readonly directory: DirectoryRow;
   /** Patient merges the message carries (ADT^A40/A18…). */
   readonly merges?: readonly MergeRow[];
+  /**
+   * The demographics this message gave, with the fields it nulled (`cleared`): the patient row's
+   * `enc` holds them as sent (without `cleared`); the projector merges them into what the views
+   * knew (patient-demographics.ts) and re-encrypts the row when that changes anything.
+   */
+  readonly demographics: Patient;
 }
 
 const ID_LENGTH = 22;
@@ -207,9 +213,11 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
   const message: MessagePayload = { messageType: intake.messageType, channel: intake.channel, records: intake.records, ...messageExtras(input) };
   const subject = await patientSubject(keys.ledgerKey, patientId);
   const name: DirectoryName = { family: intake.patient.name.family, given: intake.patient.name.given };
+  const { cleared: _cleared, ...asSent } = intake.patient;
+  void _cleared;
   const [[patientEnc, messageEnc], nameEnc] = await Promise.all([
     encryptMany(keys.viewKey, [
-      { table: 'patients', id: patientId, value: { patient: intake.patient } satisfies PatientPayload },
+      { table: 'patients', id: patientId, value: { patient: asSent } satisfies PatientPayload },
       { table: 'records', id: messageId, value: message },
     ]),
     encryptField(keys.directoryKey, { table: 'directory', id: subject }, name),
@@ -221,5 +229,6 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
     message: { id: messageId, patientId, seq, kind: input.kind, objectIds: [...input.objects], count: intake.records.length + extended.length, enc: messageEnc! },
     directory: { id: subject, kind: 'patient', patientId, name: nameEnc },
     ...(merges.length === 0 ? {} : { merges }),
+    demographics: intake.patient,
   };
 }

@@ -136,6 +136,7 @@ class Page {
   }
 
   async write(db: VaultDb, cursor: number, chunk: number): Promise<void> {
+    for (const part of this.parts.values()) await part.prepare?.(db);
     await writePage(db, this.registry, [...this.parts.values()], { problems: this.problems, rejected: this.rejected, eventAuthFrom: this.window.markerSeq }, cursor, chunk);
   }
 }
@@ -186,10 +187,11 @@ export async function readReplayCounts(db: VaultDb): Promise<{ problems: number;
  * Writes the rows of already-built intakes as one page (the same transaction as a replay page):
  * for callers that hold decrypted intakes already, such as the index-build benchmark.
  */
-export function writeIntakeRows(db: VaultDb, rows: readonly IntakeRows[], cursor: number): Promise<void> {
+export async function writeIntakeRows(db: VaultDb, rows: readonly IntakeRows[], cursor: number, viewKey: CryptoKey): Promise<void> {
   const chunk = rows[0]?.message.seq ?? cursor;
-  const page = new PatientPage();
+  const page = new PatientPage(viewKey);
   for (const item of rows) page.add(item);
+  await page.prepare(db);
   return writePage(db, DEFAULT_PROJECTORS, [page], { problems: 0, rejected: 0, eventAuthFrom: null }, cursor, chunk);
 }
 

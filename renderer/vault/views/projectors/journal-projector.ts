@@ -34,6 +34,12 @@ export interface ProjectorContext {
 export interface ProjectorPage {
   /** One record of the page with its opened meta: what it adds to the page, or why it adds nothing. */
   decode(record: JournalRecord, meta: unknown): Promise<ProjectorStep>;
+  /**
+   * Optional: runs once the page's steps are applied and before its write transaction, for work
+   * that needs what the views already hold and crypto (the patient projector merges demographics
+   * into the stored patient row and re-encrypts it). It may read the views; it must not write them.
+   */
+  prepare?(db: VaultDb): Promise<void>;
   /** Writes the page's rows; runs inside the replay's write transaction (no other async work). */
   write(db: VaultDb, chunk: number): Promise<void>;
 }

@@ -1,7 +1,12 @@
 import { IntakeMetaSchema } from '../../../../shared/journal/intake-meta';
 import { INTAKE_RECORD_KINDS, MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
-import { buildIntakeRows, patientOfRecordId, type IntakeRows } from '../intake-rows';
+import type { Patient } from '../../../../shared/domain/clinical';
+import { PatientSchema } from '../../../../shared/domain/clinical';
+import { canonicalJson } from '../../canonical-json';
+import { decryptMany, encryptMany } from '../../vault-crypto';
+import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload } from '../intake-rows';
+import { mergeDemographics } from '../patient-demographics';
 import { postingKey, postingsOf, recordsOfPatient, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorPage } from './journal-projector';
 
@@ -11,14 +16,16 @@ import type { JournalProjector, ProjectorPage } from './journal-projector';
  * `erasure.patient` → that patient's rows are deleted (a second window catching up).
  *
  * Idempotent: ids are deterministic, rows are put (not added), a patient's tokens are the union of
- * what its messages contributed, and the latest copy of a record wins.
+ * what its messages contributed, the latest copy of a record wins, and a patient's demographics
+ * are merged field by field in journal order (patient-demographics.ts: an absent field keeps
+ * what was known, only the HL7 null clears it).
  */
 export const patientProjector: JournalProjector = {
   name: 'patients',
   kinds: [...INTAKE_RECORD_KINDS, MIND_KINDS.erasure],
   tables: patientTablesWithMerges,
   startPage(context) {
-    const page = new PatientPage();
+    const page = new PatientPage(context.keys.viewKey);
     return {
       async decode(record, meta) {
         if (record.kind === MIND_KINDS.erasure) {
@@ -37,6 +44,7 @@ export const patientProjector: JournalProjector = {
         });
         return { apply: () => page.add(rows) };
       },
+      prepare: (db) => page.prepare(db),
       write: (db, chunk) => page.write(db, chunk),
     };
   },
@@ -49,9 +57,16 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   private readonly merges = new Map<string, MergeRow>();
   private readonly directory = new Map<string, DirectoryRow>();
   private readonly erased = new Set<string>();
+  /** Per patient, the demographics its messages in this page gave, in journal order. */
+  private readonly demographics = new Map<string, Patient[]>();
 
-  add({ patient, message, merges, directory }: IntakeRows): void {
+  constructor(private readonly viewKey: CryptoKey) {}
+
+  add({ patient, message, merges, directory, demographics }: IntakeRows): void {
     this.directory.set(directory.id, directory);
+    const sent = this.demographics.get(patient.id);
+    if (sent === undefined) this.demographics.set(patient.id, [demographics]);
+    else sent.push(demographics);
     const previous = this.patients.get(patient.id);
     this.patients.set(patient.id, previous === undefined ? patient : { ...patient, tokens: mergeTokens(previous.tokens, patient.tokens) });
     this.records.set(message.id, message);
@@ -62,8 +77,39 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   erase(patientId: string): void {
     this.erased.add(patientId);
     this.patients.delete(patientId);
+    this.demographics.delete(patientId);
     for (const id of [...this.records.keys()]) if (patientOfRecordId(id) === patientId) this.records.delete(id);
     for (const [id, row] of [...this.directory]) if (row.patientId === patientId) this.directory.delete(id);
+  }
+
+  /**
+   * Merges each patient's demographics of this page into what the views hold (none for a patient
+   * erased in this page: its stored row goes) and re-encrypts the rows that the merge changed.
+   * Before the write transaction: decrypting and encrypting inside one would end it.
+   */
+  async prepare(db: VaultDb): Promise<void> {
+    const ids = [...this.demographics.keys()].filter((id) => this.patients.has(id));
+    const readable = ids.filter((id) => !this.erased.has(id));
+    const stored = (readable.length === 0 ? [] : await db.patients.bulkGet(readable)).filter((row) => row !== undefined);
+    const opened = await decryptMany<PatientPayload>(
+      this.viewKey,
+      stored.map((row) => ({ table: 'patients', id: row.id, stored: row.enc })),
+    );
+    const known = new Map<string, Patient>(stored.map((row, index) => [row.id, PatientSchema.parse(opened[index]!.patient)]));
+    const changed: { id: string; patient: Patient }[] = [];
+    for (const id of ids) {
+      const sent = this.demographics.get(id)!;
+      let patient = known.get(id);
+      for (const update of sent) patient = mergeDemographics(patient, update);
+      // The row's `enc` holds the last message's demographics as sent: re-encrypt only if the merge differs.
+      if (canonicalJson(patient) !== canonicalJson(mergeDemographics(undefined, sent.at(-1)!))) changed.push({ id, patient: patient! });
+    }
+    if (changed.length === 0) return;
+    const encrypted = await encryptMany(
+      this.viewKey,
+      changed.map(({ id, patient }) => ({ table: 'patients', id, value: { patient } satisfies PatientPayload })),
+    );
+    changed.forEach(({ id }, index) => this.patients.set(id, { ...this.patients.get(id)!, enc: encrypted[index]! }));
   }
 
   async write(db: VaultDb, chunk: number): Promise<void> {

@@ -1,0 +1,32 @@
+import type { ClearableField, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
+
+/**
+ * A patient's demographics across messages (issue 11), with HL7 v2 null semantics: a field a
+ * message leaves out says nothing, so what earlier messages gave stays (an ORU whose PID carries
+ * only the MRN and name keeps the ADT's address); a field the message nulls (`cleared`, HL7 `""`)
+ * is removed; a value replaces. Identifiers: the message's first (its primary decides the patient),
+ * then those known before that it did not repeat. An empty name says nothing either.
+ *
+ * Folding a patient's messages in journal order gives the same result whichever prefix was folded
+ * before (a field ends with the value of the last message that spoke of it), so replaying any
+ * range of the journal again leaves the patient as a rebuild from 0 makes it.
+ */
+export function mergeDemographics(known: Patient | undefined, update: Patient): Patient {
+  const { cleared, ...sent } = update;
+  if (known === undefined) return sent;
+  const gone = new Set<ClearableField>(cleared ?? []);
+  const key = (identifier: PatientIdentifier) => `${identifier.authority}\u0000${identifier.value}`;
+  const sentKeys = new Set(sent.identifiers.map(key));
+  const identifiers = [...sent.identifiers, ...known.identifiers.filter((identifier) => !sentKeys.has(key(identifier)))].slice(0, 10);
+  const named = sent.name.family !== '' || sent.name.given.length > 0;
+  const merged: { -readonly [K in keyof Patient]: Patient[K] } = { identifiers, name: named ? sent.name : known.name };
+  const birthDate = sent.birthDate ?? (gone.has('birthDate') ? undefined : known.birthDate);
+  const sex = sent.sex ?? (gone.has('sex') ? undefined : known.sex);
+  const address = sent.address ?? (gone.has('address') ? undefined : known.address);
+  const phones = sent.phones ?? (gone.has('phones') ? undefined : known.phones);
+  if (birthDate !== undefined) merged.birthDate = birthDate;
+  if (sex !== undefined) merged.sex = sex;
+  if (address !== undefined) merged.address = address;
+  if (phones !== undefined) merged.phones = phones;
+  return merged;
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { NormalizedIntakeSchema, type NormalizedIntake } from '../../../../shared/domain/clinical';
+import { parseHl7 } from '../../../../electron/intake/hl7/hl7-front-end';
+import { mapHl7Message } from '../../../../electron/intake/hl7/hl7-mapping';
+import { hl7, msh } from './hl7-test-support';
+
+/**
+ * HL7 v2 null semantics for the patient's demographics (v2.5.1 §2.5.3): an empty field says
+ * nothing (the receiver keeps what it knew), only `""` (the HL7 null) clears a value. The mapper
+ * says which one it saw: an absent field is left out, an explicit null is listed under `cleared`.
+ */
+
+const context = { channel: 'hl7-mllp' as const, receivedAt: new Date('2025-03-01T12:00:00Z'), dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64), conflict: false };
+
+function patientOf(pid: string): NormalizedIntake['patient'] {
+  const item = parseHl7(hl7(msh('ORU^R01', 'DEMOG-1'), pid)).items[0]!;
+  if (!item.ok) throw new Error(item.problem.text);
+  const result = mapHl7Message(item.message, context);
+  if (result.kind !== 'patient') throw new Error(result.reason);
+  expect(NormalizedIntakeSchema.safeParse(result.normalized).success).toBe(true);
+  return result.normalized.patient;
+}
+
+describe('PID demographics: absent versus the HL7 null', () => {
+  it('an empty PID-7, -8, -11, -13 says nothing: no value and nothing cleared', () => {
+    const patient = patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze');
+    expect(patient).toEqual({ identifiers: [{ value: 'MRN-1', authority: 'CLINIC', type: 'MR' }], name: { family: 'Okonkwo', given: ['Adaeze'] } });
+  });
+
+  it('`""` in PID-7, -8, -11 and -13 clears birth date, sex, address and phones', () => {
+    const patient = patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||""|""|||""||""');
+    expect(patient.birthDate).toBeUndefined();
+    expect(patient.sex).toBeUndefined();
+    expect(patient.address).toBeUndefined();
+    expect(patient.phones).toBeUndefined();
+    expect(patient.cleared).toEqual(['birthDate', 'sex', 'address', 'phones']);
+  });
+
+  it('values are read as before, and a `""` component is no value (never the text "")', () => {
+    const patient = patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||19750412|F|||Hauptstr. 5^""^Bern^^3011^CH||031 555 12 12');
+    expect(patient).toMatchObject({ birthDate: '1975-04-12', sex: 'F', address: { street: 'Hauptstr. 5', city: 'Bern', postalCode: '3011', country: 'CH' }, phones: ['031 555 12 12'] });
+    expect(patient.cleared).toBeUndefined();
+  });
+
+  it('phones are cleared only when PID-13 is the null and PID-14 says nothing else', () => {
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||""|044 123').phones).toEqual(['044 123']);
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||""|""').cleared).toEqual(['phones']);
+  });
+});

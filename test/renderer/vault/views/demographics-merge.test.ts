@@ -1,0 +1,117 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
+import { createOpener } from '../../../../shared/crypto/envelope';
+import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
+import { toBase64Url } from '../../../../shared/crypto/bytes';
+import { mergeDemographics } from '../../../../renderer/vault/views/patient-demographics';
+import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
+import { searchPatientIds } from '../../../../renderer/vault/views/keyword-search';
+import { TokenCache } from '../../../../renderer/vault/views/token-cache';
+import { patientDetail } from '../../../../renderer/vault/views/view-reads';
+import { CURSOR_KEY, openVaultDb } from '../../../../renderer/vault/views/vault-db';
+import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
+
+/**
+ * Issue 11: an ORU whose PID carries no address must not blank the address an ADT gave. The views
+ * merge a patient's demographics field by field in journal order: a field a message leaves out
+ * keeps what was known, a field it nulls (`cleared`, HL7 `""`) is removed, a value replaces.
+ */
+
+const MRN = { value: 'MRN-4711', authority: 'CLINIC', type: 'MR' };
+const ADMITTED: Patient = {
+  identifiers: [MRN, { value: '756.1234.5678.97', authority: 'CH', type: 'NI' }],
+  name: { family: 'Brunner', given: ['Lea'] },
+  birthDate: '1980-02-03',
+  sex: 'F',
+  address: { street: 'Hauptstrasse 5', city: 'Bern', postalCode: '3011', country: 'CH' },
+  phones: ['031 555 12 12'],
+};
+/** What a lab system typically sends: identifier and name only. */
+const LAB_PID: Patient = { identifiers: [MRN], name: { family: 'Brunner', given: ['Lea'] } };
+
+function intake(patient: Patient, messageType: string, messageId: string): NormalizedIntake {
+  return {
+    channel: 'hl7-mllp',
+    messageId,
+    messageType,
+    patient,
+    records: [],
+    hl7: { version: '2.5.1', sendingApplication: 'LAB', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64) },
+  };
+}
+
+async function setup() {
+  const body = createFakeBody();
+  const keys = await deriveVaultKeys(generateMasterSecret());
+  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  body.session = TEST_ADMIN_SESSION;
+  const db = openVaultDb('demographics-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
+  const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+  return { body, keys, db, context };
+}
+
+async function append(body: FakeBody, normalized: NormalizedIntake): Promise<void> {
+  await appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: normalized.channel, receivedAt: '2025-03-01T08:20:00.000Z', rawBytes: 100, normalized } });
+}
+
+async function shownPatient(setupResult: Awaited<ReturnType<typeof setup>>): Promise<Patient> {
+  const { db, keys } = setupResult;
+  const [id] = await searchPatientIds(db, keys.indexKey, 'MRN-4711');
+  return (await patientDetail(db, keys.viewKey, id!)).patient;
+}
+
+describe('demographics merged across messages', () => {
+  it('an ORU without address, birth date, sex or phones keeps what the ADT gave (same replay page)', async () => {
+    const views = await setup();
+    await append(views.body, intake(ADMITTED, 'ADT^A01', 'ADT-1'));
+    await append(views.body, intake(LAB_PID, 'ORU^R01', 'ORU-1'));
+    await replayJournal(views.context);
+    expect(await shownPatient(views)).toEqual(ADMITTED);
+  });
+
+  it('the same when the ORU is indexed in a later replay (across pages)', async () => {
+    const views = await setup();
+    await append(views.body, intake(ADMITTED, 'ADT^A01', 'ADT-1'));
+    await replayJournal(views.context);
+    await append(views.body, intake(LAB_PID, 'ORU^R01', 'ORU-1'));
+    await replayJournal(views.context);
+    expect(await shownPatient(views)).toEqual(ADMITTED);
+  });
+
+  it('only the HL7 null clears; a new value replaces; a rebuild from the journal gives the same patient', async () => {
+    const views = await setup();
+    await append(views.body, intake(ADMITTED, 'ADT^A01', 'ADT-1'));
+    await replayJournal(views.context);
+    await append(views.body, intake({ ...LAB_PID, cleared: ['address'] }, 'ADT^A08', 'ADT-2'));
+    await append(views.body, intake({ ...LAB_PID, phones: ['079 000 00 00'] }, 'ADT^A08', 'ADT-3'));
+    await replayJournal(views.context);
+    const expected: Patient = { identifiers: ADMITTED.identifiers, name: ADMITTED.name, birthDate: '1980-02-03', sex: 'F', phones: ['079 000 00 00'] };
+    expect(await shownPatient(views)).toEqual(expected);
+
+    // Replaying from 0 (a rebuild, or a cursor reset) folds the same messages to the same patient.
+    await views.db.meta.put({ key: CURSOR_KEY, value: 0 });
+    await replayJournal(views.context);
+    expect(await shownPatient(views)).toEqual(expected);
+    await views.db.patients.clear();
+    await views.db.meta.put({ key: CURSOR_KEY, value: 0 });
+    await replayJournal(views.context);
+    expect(await shownPatient(views)).toEqual(expected);
+  });
+});
+
+describe('mergeDemographics', () => {
+  it('keeps identifiers it knew after the ones the message sends, and never stores `cleared`', () => {
+    const merged = mergeDemographics(ADMITTED, { identifiers: [MRN, { value: 'X-9', authority: 'LAB', type: 'PI' }], name: { family: 'Brunner-Meier', given: ['Lea'] }, cleared: ['sex'] });
+    expect(merged.identifiers.map((identifier) => identifier.value)).toEqual(['MRN-4711', 'X-9', '756.1234.5678.97']);
+    expect(merged.name.family).toBe('Brunner-Meier');
+    expect(merged.sex).toBeUndefined();
+    expect(merged.address).toEqual(ADMITTED.address);
+    expect('cleared' in merged).toBe(false);
+  });
+
+  it('an empty name says nothing; the first message stands alone', () => {
+    expect(mergeDemographics(ADMITTED, { identifiers: [MRN], name: { family: '', given: [] } }).name).toEqual(ADMITTED.name);
+    expect(mergeDemographics(undefined, { ...LAB_PID, cleared: ['address'] })).toEqual(LAB_PID);
+  });
+});
