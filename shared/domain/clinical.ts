@@ -119,6 +119,8 @@ export const ObservationSchema = z.strictObject({
   resultStatus: text(1).optional(),
   /** The order or document this observation belongs to (OBR-3 filler / OBR-2 placer number). */
   orderId: text(100).optional(),
+  /** Notes and comments on this result (HL7 NTE after its OBX), one per NTE, as sent. */
+  comments: z.array(text(10_000)).max(50).optional(),
 });
 
 export const ClinicalRecordSchema = z.discriminatedUnion('type', [VisitSchema, ObservationSchema]);
@@ -143,6 +145,8 @@ export const ReportSchema = z.strictObject({
   text: text(200_000).optional(),
   /** How many observations the message gave under this report (they are in `records`). */
   observationCount: z.number().int().nonnegative().optional(),
+  /** The report's notes and comments (HL7 NTE after its OBR), one per NTE, as sent. */
+  comments: z.array(text(10_000)).max(50).optional(),
 });
 
 /** An order (HL7 ORC + OBR in ORM/OML). */

@@ -28,6 +28,7 @@ import type { Hl7Message, Hl7Segment } from './hl7-front-end';
  *   PV1 (+PV2)   Visit
  *   OBR          Report (ORU/OUL: a result report) or Order (ORM/OML/OMx, with its ORC)
  *   OBX          Observation typed by OBX-2; in MDM the document's text instead
+ *   NTE          A comment (NTE-3) on the OBX before it, else on the OBR's report
  *   TXA          Report (document) in MDM
  *   AL1 / DG1    Allergy / Diagnosis
  *   RXA          Immunization (VXU)
@@ -645,12 +646,15 @@ function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
   let obr: ObrRef | undefined;
   /** The result report the OBX segments count towards (observationCount is raised in place). */
   let report: Draft<Report> | undefined;
+  /** The record an NTE comments on: the OBX or OBR just before it (none after any other segment). */
+  let commented: Draft<Observation> | Draft<Report> | undefined;
   const documentLines: string[] = [];
   let documentReport: Draft<Report> | undefined;
   const isOrder = ORDER_TYPES.has(ctx.code);
   const isMdm = ctx.code === 'MDM';
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
+    if (segment.name !== 'NTE') commented = undefined;
     try {
       switch (segment.name) {
         case 'PID': {
@@ -674,6 +678,7 @@ function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
             out.extended.push(mapOrder(orc, segment, ctx));
           } else if (!isMdm) {
             report = mapResultReport(segment, ctx);
+            commented = report;
             out.extended.push(report as Report);
           }
           break;
@@ -692,10 +697,21 @@ function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
             break;
           }
           const observation = mapObservation(segment, obr, ctx);
+          commented = observation ?? undefined;
           if (observation !== null) {
             out.records.push(observation);
             if (report !== undefined) report.observationCount = (report.observationCount ?? 0) + 1;
           }
+          break;
+        }
+        case 'NTE': {
+          if (!mapped || commented === undefined) break;
+          const lines: string[] = [];
+          for (let r = 0; r < segment.repetitions(3); r++) lines.push(segment.value(3, 1, 1, r));
+          const comment = clip(lines.join('\n').trim(), 10_000);
+          if (comment === '' || comment === '""') break;
+          const comments = (commented.comments ??= []);
+          if (comments.length < 50) comments.push(comment);
           break;
         }
         case 'AL1': {
