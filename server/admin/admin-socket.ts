@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AddressSchema } from '../../shared/ledger/ledger-schema';
 import type { MembersAction } from '../cli/server-args';
-import type { MembersResult } from './members-admin';
+import type { MembersResult } from './members-output';
 
 /**
  * The running server's admin socket: a Unix domain socket `<data-dir>/admin.sock`, mode 0600 in a

@@ -49,7 +49,7 @@ describe.each(databases.variants)('hostile input $label', (variant) => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   }
 
-  const rawPost = (body: string | Uint8Array, contentType = 'application/json') => () => fetch(`${server.url}/v1/join`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const rawPost = (body: string | Uint8Array<ArrayBuffer>, contentType = 'application/json') => () => fetch(`${server.url}/v1/join`, { method: 'POST', headers: { 'content-type': contentType }, body });
 
   it.skipIf(variant.skip)('malformed JSON, invalid UTF-8 and an empty body are malformed_json', async () => {
     await expectRefused(rawPost(`{"request": {"legalName": "${MARKER}"`), 400, 'malformed_json');
