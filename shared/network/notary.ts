@@ -1,0 +1,336 @@
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { z } from 'zod';
+import { exportLine } from '../ledger/ledger-export-format';
+import { AddressSchema, Bytes32Schema, LedgerEntrySchema, SignatureSchema, type LedgerEntry, type LedgerEntryKind } from '../ledger/ledger-schema';
+import { fromBase64, toBase64, utf8 } from '../transparency/bytes';
+import { leafHash } from '../transparency/hash';
+import { verifyEd25519 } from '../transparency/note';
+import { verifyInclusionProof } from '../transparency/proof';
+import { HashSchema, MAX_PROOF_LENGTH } from '../transparency/wire';
+
+/**
+ * The notary and its transparency log (design §5 and §10, issue 10 items 5, 6 and 10): the wire
+ * schemas the server and the node share, and the few helpers both need (leaf data, the receipt's
+ * signed bytes, consumed inputs).
+ *
+ * Routes (all JSON unless said otherwise; every refusal of a whole request is the API's typed
+ * `{ error: { code, message } }`):
+ *
+ *   POST /v1/notary/entries        body NotarySubmission                    → NotaryResults
+ *        Public: the entries authenticate themselves (each is signed by its node's identity key, and
+ *        the node must be an approved member), so a node submits while its vault is locked. Rate
+ *        limited per IP and per node named in the entries. At most MAX_SUBMISSION_ENTRIES entries,
+ *        each exactly `{ entry, signature }` as shared/ledger signs them. The answer has ONE result
+ *        per entry, in order: a notarized receipt, a typed refusal, or `queued` (accepted but not yet
+ *        integrated within the wait: submit again later, it is idempotent). One bad entry never
+ *        blocks the others; nothing is written for a refused entry except a fork's evidence.
+ *   GET  /v1/notary/receipts?node=ADDRESS&afterSeq=N[&limit=L]             → NotaryReceiptsPage
+ *        Recovery (item 10): a node restored from an old backup fetches its own notarized entries
+ *        with seq > afterSeq, with receipts and inclusion proofs, and continues its chain where the
+ *        network has it. Public (the log is public anyway).
+ *   GET  /v1/log/checkpoint        text/plain: the newest C2SP signed checkpoint, log signature first,
+ *                                  then the witnesses' cosignatures it has
+ *   GET  /v1/log/proof/inclusion?leafHash=BASE64&treeSize=N                → InclusionProofAnswer
+ *   GET  /v1/log/proof/consistency?from=M&to=N                             → ConsistencyProofAnswer
+ *   GET  /v1/log/entries?start=S&end=E   the raw leaves [S, E), at most MAX_ENTRIES_PAGE → LogEntriesPage
+ *   GET  /v1/log/witnesses                                                 → WitnessList
+ *   PUT  /v1/log/witnesses/me      signed member request, witness role; body WitnessKeyRegistration
+ *   POST /v1/log/cosignatures      signed member request, witness role; body CosignatureSubmission
+ *
+ * The log: ONE RFC 9162 Merkle tree per network; leaf i's data is the UTF-8 bytes of
+ * `exportLine({entry, signature})` of the i-th integrated entry (shared/ledger's canonical line), so
+ * anyone replays the log from raw entries and re-checks every entry's signature and chain. Its origin
+ * (and log key name) is `logOrigin(networkAddress)`; its Ed25519 vkey is `keys.log` in the
+ * network map's parameters.
+ *
+ * What the notary checks, per entry, in order (refusal codes in NOTARY_REFUSALS):
+ *   1. the strict schema of `{entry, signature}` (invalid_entry);
+ *   2. the node is a member, approved and not revoked (unknown_member, membership_*);
+ *   3. the signature: ECDSA secp256k1 over the entry's EIP-712 digest (chain id = the network's),
+ *      with the public key stored at join, low-s and the recovery bit checked (bad_signature);
+ *   4. the time window: createdAt at most MAX_FUTURE_SKEW_MS in the future (from_the_future). No
+ *      past bound: a node that was offline for weeks legitimately submits old entries; the receipt's
+ *      integratedAt, the notary's own time, is what orders the entry in the world;
+ *   5. the node's chain: an entry for a seq the network already has is the same entry (idempotent:
+ *      the same receipt again) or a FORK (fork, both entries kept as evidence); otherwise
+ *      seq = last + 1 (chain_gap) and prevHash = the EIP-712 hash of the node's entry seq − 1
+ *      (wrong_prev_hash);
+ *   6. consumed inputs (`consumedInputs`): none may have been consumed by an earlier entry
+ *      (input_consumed, naming the first consumer).
+ *
+ * Receipts: signed by the log key (Ed25519, RFC 8032) over `receiptMessage(receipt)`:
+ *
+ *   hdms-notary-receipt/v1\n<origin>\n<leafIndex>\n<leafHash base64>\n<node>\n<seq>\n<entryDigest>\n<integratedAt>\n
+ *
+ * (decimal integers without leading zeros; leafHash the canonical base64 of 32 bytes; entryDigest the
+ * entry's EIP-712 hash as 0x + 64 lowercase hex; integratedAt Unix milliseconds). A receipt comes
+ * with the inclusion proof of its leaf in the tree of the checkpoint that accompanies it.
+ */
+
+export const NOTARY_ROUTES = {
+  entries: '/v1/notary/entries',
+  receipts: '/v1/notary/receipts',
+  checkpoint: '/v1/log/checkpoint',
+  inclusion: '/v1/log/proof/inclusion',
+  consistency: '/v1/log/proof/consistency',
+  logEntries: '/v1/log/entries',
+  witnesses: '/v1/log/witnesses',
+  witnessMe: '/v1/log/witnesses/me',
+  cosignatures: '/v1/log/cosignatures',
+} as const;
+
+/** Most entries in one submission. */
+export const MAX_SUBMISSION_ENTRIES = 500;
+/** Most leaves in one page of `GET /v1/log/entries`. */
+export const MAX_ENTRIES_PAGE = 1000;
+/** Most receipts in one page of `GET /v1/notary/receipts`. */
+export const MAX_RECEIPTS_PAGE = 500;
+/** How far in the future an entry's createdAt may be (the notary's clock). */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** The body limit of `POST /v1/notary/entries` (500 entries of ~1 KiB with room to spare). */
+export const MAX_SUBMISSION_BYTES = 1024 * 1024;
+
+export const RECEIPT_TAG = 'hdms-notary-receipt/v1';
+
+/** The log's origin (and its key's name): stable for a network, different for every network. */
+export function logOrigin(networkAddress: string): string {
+  return `hdms.network/${networkAddress.toLowerCase()}/log`;
+}
+
+// ——— Consumed inputs ———
+
+/**
+ * Entry kinds whose `inputs` are CONSUMED: each input may be consumed by one entry in the whole
+ * network, ever (Corda's uniqueness check; the purchase flow's double-spend check). For the kinds
+ * of today's ledger the inputs are commitments (a batch's Merkle root, a journal record's hash) that
+ * consume nothing, so the set is empty; a kind added for the purchase flow (an offer acceptance, a
+ * key release) is listed here and the notary refuses a second consumer naming the first.
+ */
+export const CONSUMING_KINDS: ReadonlySet<string> = new Set<string>(['OFFER_ACCEPT', 'KEY_RELEASE']);
+
+/**
+ * The inputs `entry` consumes, deduplicated, in order: its `inputs` if its kind consumes, else none.
+ * `kinds` is CONSUMING_KINDS but for tests, which make a kind of today consume.
+ */
+export function consumedInputs(entry: Pick<LedgerEntry, 'inputs'> & { readonly kind: LedgerEntryKind | string }, kinds: ReadonlySet<string> = CONSUMING_KINDS): string[] {
+  if (!kinds.has(entry.kind)) return [];
+  return [...new Set(entry.inputs)];
+}
+
+// ——— Leaves ———
+
+/** The leaf data of a signed entry: the UTF-8 bytes of its canonical export line. */
+export function leafData(signed: { readonly entry: LedgerEntry; readonly signature: string }): Uint8Array {
+  return utf8(exportLine(signed));
+}
+
+// ——— Entry signatures ———
+
+const HALF_ORDER = secp256k1.Point.CURVE().n >> 1n;
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array((hex.length - 2) / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 + i * 2, 4 + i * 2), 16);
+  return out;
+}
+
+/**
+ * Checks an entry's signature (r ‖ s ‖ v as ethers writes it) over its EIP-712 digest with the
+ * node's known uncompressed public key: s in the lower half (one spelling per signature), v 27 or 28
+ * and the key recovered with that bit equal to the known key, so every ethers-based verifier (nodes,
+ * auditors, `ledger:verify`) agrees. One double multiplication, like a plain verify; no address.
+ *
+ * Why not node:crypto: OpenSSL (3.0 in Node 20) has no Keccak-256 and its ECDSA always hashes the
+ * message itself, so it cannot check a signature of a precomputed EIP-712 digest (requests, signed
+ * over SHA-256, are checked with it: server/http/secp256k1.ts).
+ */
+export function verifyEntrySignature(digest: string, signature: string, publicKey: Uint8Array): boolean {
+  if (!/^0x[0-9a-f]{64}$/.test(digest) || !/^0x[0-9a-f]{130}$/.test(signature)) return false;
+  const bytes = hexBytes(signature);
+  const v = bytes[64]!;
+  if (v !== 27 && v !== 28) return false;
+  try {
+    const sig = secp256k1.Signature.fromBytes(bytes.subarray(0, 64), 'compact');
+    if (sig.s > HALF_ORDER) return false;
+    const recovered = sig.addRecoveryBit(v - 27).recoverPublicKey(hexBytes(digest)).toBytes(false);
+    if (recovered.length !== publicKey.length) return false;
+    let diff = 0;
+    for (let i = 0; i < recovered.length; i++) diff |= recovered[i]! ^ publicKey[i]!;
+    return diff === 0;
+  } catch {
+    return false;
+  }
+}
+
+// ——— Submissions ———
+
+/** One signed entry, strictly: exactly `{entry, signature}` with the ledger's strict entry schema. */
+export const NotarySignedEntrySchema = z.strictObject({ entry: LedgerEntrySchema, signature: SignatureSchema });
+export type NotarySignedEntry = Readonly<z.infer<typeof NotarySignedEntrySchema>>;
+
+/**
+ * The body of `POST /v1/notary/entries`. Its entries are parsed one by one (each may be refused on
+ * its own), so the body schema only bounds the list: `parseSubmission` does the rest.
+ */
+export const NotarySubmissionSchema = z.strictObject({ entries: z.array(z.unknown()).min(1).max(MAX_SUBMISSION_ENTRIES) });
+export type NotarySubmission = { readonly entries: readonly unknown[] };
+
+export type ParsedSubmissionEntry = { readonly ok: true; readonly signed: NotarySignedEntry } | { readonly ok: false; readonly problem: string };
+
+/** Parses each entry of a submission strictly; never throws for an entry (a refusal names the field). */
+export function parseSubmissionEntries(entries: readonly unknown[]): ParsedSubmissionEntry[] {
+  return entries.map((value) => {
+    const parsed = NotarySignedEntrySchema.safeParse(value);
+    if (parsed.success) return { ok: true, signed: parsed.data };
+    const issue = parsed.error.issues[0];
+    const field = issue === undefined ? '' : issue.path.map(String).join('.');
+    const what = issue?.code === 'unrecognized_keys' ? `has unexpected field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : field === '' ? 'is not an {entry, signature} object' : `field "${field}" is missing or invalid`;
+    return { ok: false, problem: `The entry ${what}.` };
+  });
+}
+
+// ——— Receipts and results ———
+
+export const NOTARY_REFUSALS = [
+  'invalid_entry',
+  'unknown_member',
+  'membership_pending',
+  'membership_rejected',
+  'membership_revoked',
+  'bad_signature',
+  'from_the_future',
+  'fork',
+  'chain_gap',
+  'wrong_prev_hash',
+  'input_consumed',
+] as const;
+export type NotaryRefusalCode = (typeof NOTARY_REFUSALS)[number];
+
+const uint53 = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Base64HashText = z.string().length(44).refine((text) => fromBase64(text)?.length === 32, 'must be the canonical base64 of 32 bytes');
+const Base64Signature = z.string().length(88).refine((text) => fromBase64(text)?.length === 64, 'must be the canonical base64 of 64 bytes');
+
+export const ReceiptSchema = z.strictObject({
+  origin: z.string().min(1).max(200),
+  leafIndex: uint53,
+  leafHash: Base64HashText,
+  node: AddressSchema,
+  seq: uint53.min(1),
+  entryDigest: Bytes32Schema,
+  integratedAt: uint53,
+  /** Ed25519 by the log key over receiptMessage(receipt), base64. */
+  signature: Base64Signature,
+});
+export type Receipt = Readonly<z.infer<typeof ReceiptSchema>>;
+export type UnsignedReceipt = Omit<Receipt, 'signature'>;
+
+/** The exact bytes the log key signs for a receipt. */
+export function receiptMessage(receipt: UnsignedReceipt): Uint8Array {
+  const lines = [RECEIPT_TAG, receipt.origin, String(receipt.leafIndex), receipt.leafHash, receipt.node, String(receipt.seq), receipt.entryDigest, String(receipt.integratedAt)];
+  return utf8(lines.map((line) => `${line}\n`).join(''));
+}
+
+/** A receipt and the inclusion proof of its leaf in the tree of `treeSize` leaves (the accompanying checkpoint's). */
+export const NotarizedSchema = z.strictObject({
+  status: z.literal('notarized'),
+  receipt: ReceiptSchema,
+  treeSize: uint53.min(1),
+  inclusion: z.array(Base64HashText).max(MAX_PROOF_LENGTH),
+});
+export type Notarized = Readonly<z.infer<typeof NotarizedSchema>>;
+
+export const RefusedSchema = z.strictObject({
+  status: z.literal('refused'),
+  code: z.enum(NOTARY_REFUSALS),
+  message: z.string().max(500),
+  /** input_consumed: who consumed it first (leafIndex null while that entry is not yet integrated). */
+  consumedBy: z.strictObject({ input: Bytes32Schema, node: AddressSchema, seq: uint53.min(1), leafIndex: uint53.nullable() }).optional(),
+  /** fork: the digest of the entry the network already has for this seq. */
+  existingDigest: Bytes32Schema.optional(),
+});
+export type Refused = Readonly<z.infer<typeof RefusedSchema>>;
+
+/** Accepted, not yet integrated when the answer was due: submit again later (idempotent). */
+export const QueuedSchema = z.strictObject({ status: z.literal('queued'), entryDigest: Bytes32Schema });
+
+export const NotaryResultSchema = z.discriminatedUnion('status', [NotarizedSchema, RefusedSchema, QueuedSchema]);
+export type NotaryResult = z.infer<typeof NotaryResultSchema>;
+
+/** The answer to a submission: one result per entry, in order, and the checkpoint the proofs lead to (null while the log is empty). */
+export const NotaryResultsSchema = z.strictObject({
+  checkpoint: z.string().max(64 * 1024).nullable(),
+  results: z.array(NotaryResultSchema).max(MAX_SUBMISSION_ENTRIES),
+});
+export type NotaryResults = z.infer<typeof NotaryResultsSchema>;
+
+export const NotaryReceiptsPageSchema = z.strictObject({
+  node: AddressSchema,
+  checkpoint: z.string().max(64 * 1024).nullable(),
+  entries: z.array(z.strictObject({ line: z.string(), notarized: NotarizedSchema })).max(MAX_RECEIPTS_PAGE),
+  /** More entries follow: ask again with afterSeq = the last seq here. */
+  more: z.boolean(),
+});
+export type NotaryReceiptsPage = z.infer<typeof NotaryReceiptsPageSchema>;
+
+export const InclusionProofAnswerSchema = z.strictObject({ leafIndex: uint53, treeSize: uint53.min(1), proof: z.array(Base64HashText).max(MAX_PROOF_LENGTH) });
+export const ConsistencyProofAnswerSchema = z.strictObject({ from: uint53, to: uint53, proof: z.array(Base64HashText).max(MAX_PROOF_LENGTH) });
+/** Raw leaves [start, start + leaves.length): each the exact leaf data (an export line) as a string. */
+export const LogEntriesPageSchema = z.strictObject({ start: uint53, leaves: z.array(z.string()).max(MAX_ENTRIES_PAGE) });
+
+/** Query strings, parsed strictly (decimal integers, canonical base64 hashes). */
+const Decimal = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a decimal integer')
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'must be at most 2^53 − 1');
+export const InclusionQuerySchema = z.strictObject({ leafHash: HashSchema, treeSize: Decimal });
+export const ConsistencyQuerySchema = z.strictObject({ from: Decimal, to: Decimal });
+export const EntriesQuerySchema = z.strictObject({ start: Decimal, end: Decimal });
+export const ReceiptsQuerySchema = z.strictObject({ node: AddressSchema, afterSeq: Decimal.optional(), limit: Decimal.optional() });
+
+// ——— Witnesses ———
+
+/**
+ * Witnesses' cosigning keys: a member with the witness role registers its Ed25519 cosignature/v1
+ * vkey (type 0x04) with a signed member request; the key's name must be `witnessKeyName(address)`,
+ * so a key names the member it belongs to. The server lists the registered keys at
+ * `GET /v1/log/witnesses` (nodes take the ones of current witness members of the verified map).
+ * A witness posts a cosignature/v1 signature line for a checkpoint size it checked; the server
+ * verifies it against that key and that checkpoint text before attaching it.
+ */
+export function witnessKeyName(address: string): string {
+  return `hdms-witness/${address.toLowerCase()}`;
+}
+
+export const WitnessKeyRegistrationSchema = z.strictObject({ vkey: z.string().min(1).max(200) });
+export const WitnessListSchema = z.strictObject({ witnesses: z.array(z.strictObject({ member: AddressSchema, vkey: z.string() })).max(10_000) });
+export const CosignatureSubmissionSchema = z.strictObject({
+  /** The checkpoint's tree size the cosignature is for. */
+  treeSize: uint53.min(1),
+  /** One signed-note signature line ("— name base64"), without its newline. */
+  line: z.string().min(1).max(300),
+});
+export const CosignatureAcceptedSchema = z.strictObject({ treeSize: uint53, cosignatures: uint53, quorum: uint53, quorumMet: z.boolean() });
+
+// ——— Checking a receipt (the node side) ———
+
+export type ReceiptCheck = { readonly ok: true } | { readonly ok: false; readonly problem: string };
+
+/**
+ * Checks a notarized result against the signed entry it is for, the log's Ed25519 public key, and the
+ * root of the (already opened and verified) checkpoint of `treeSize` leaves: the receipt names this
+ * entry (node, seq, digest, leaf hash of its export line), its signature verifies with the log key,
+ * and the inclusion proof leads to the root.
+ */
+export function checkNotarized(notarized: Notarized, signed: { readonly entry: LedgerEntry; readonly signature: string }, entryDigest: string, logPublicKey: Uint8Array, checkpointRoot: Uint8Array): ReceiptCheck {
+  const { receipt } = notarized;
+  const hash = leafHash(leafData(signed));
+  if (receipt.leafHash !== toBase64(hash)) return { ok: false, problem: 'The receipt is for another leaf than this entry.' };
+  if (receipt.node !== signed.entry.node || receipt.seq !== signed.entry.seq || receipt.entryDigest !== entryDigest) return { ok: false, problem: 'The receipt names another entry.' };
+  const { signature, ...unsigned } = receipt;
+  if (!verifyEd25519(fromBase64(signature)!, receiptMessage(unsigned), logPublicKey)) return { ok: false, problem: 'The receipt is not signed by the log key.' };
+  if (receipt.leafIndex >= notarized.treeSize) return { ok: false, problem: 'The receipt\'s leaf is outside the proven tree.' };
+  const proof = notarized.inclusion.map((text) => fromBase64(text)!);
+  if (!verifyInclusionProof(hash, receipt.leafIndex, notarized.treeSize, proof, checkpointRoot)) return { ok: false, problem: 'The inclusion proof does not lead to the checkpoint\'s root.' };
+  return { ok: true };
+}
