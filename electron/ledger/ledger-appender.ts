@@ -2,6 +2,7 @@ import { LEDGER_ENTRY_JOURNAL_KIND } from '../../shared/ipc/ledger-contract';
 import { SerialQueue } from '../async/serial-queue';
 import { Refusal } from '../errors/refusal';
 import type { Journal } from '../storage/journal';
+import type { LedgerOutbox } from './ledger-outbox';
 
 /** A refusal of ledger work (the router turns it into a wire error). */
 export class LedgerRefusal extends Refusal {}
@@ -21,15 +22,22 @@ export class LedgerAppender {
   private last: number | null = null;
   private readonly queue = new SerialQueue();
 
-  constructor(private readonly journal: Pick<Journal, 'read' | 'append'>) {}
+  constructor(
+    private readonly journal: Pick<Journal, 'read' | 'append'>,
+    /** The clear copies for the notary (ledger-outbox.ts); absent in tests of the count alone. */
+    private readonly outbox?: LedgerOutbox,
+    private readonly onOutboxProblem: (error: unknown) => void = () => undefined,
+  ) {}
 
   /** Forget the count (the journal was rewritten or replaced); the next append scans again. */
   reset(): void {
     this.last = null;
   }
 
-  append(input: { readonly ledgerSeq: number; readonly meta: string }): Promise<{ seq: number }> {
+  append(input: { readonly ledgerSeq: number; readonly meta: string; readonly signed?: unknown }): Promise<{ seq: number }> {
     return this.queue.run(async () => {
+      // The clear copy is checked before anything is written: its schema, and that it is this entry.
+      const signed = input.signed === undefined || this.outbox === undefined ? null : this.outbox.check(input.signed, input.ledgerSeq, null);
       this.last ??= await this.scan();
       if (input.ledgerSeq !== this.last + 1) {
         throw new LedgerRefusal(
@@ -41,7 +49,37 @@ export class LedgerAppender {
       }
       const { seq } = await this.journal.append({ kind: LEDGER_ENTRY_JOURNAL_KIND, operator: null, objects: [], meta: input.meta, note: { ledgerSeq: input.ledgerSeq } });
       this.last = input.ledgerSeq;
+      // The journal is the truth and holds the entry now; the outbox is derived. If it lacks earlier
+      // entries (ledger.publish fills them) or refuses this one, the append still succeeded.
+      if (signed !== null && this.outbox !== undefined) {
+        try {
+          if ((await this.outbox.lastSeq()) === input.ledgerSeq - 1) await this.outbox.append([signed]);
+        } catch (error) {
+          this.onOutboxProblem(error);
+        }
+      }
       return { seq };
+    });
+  }
+
+  /** Backfills the outbox, never beyond the entries the journal holds. */
+  publish(entries: readonly unknown[]): Promise<{ lastSeq: number }> {
+    return this.queue.run(async () => {
+      if (this.outbox === undefined) throw new LedgerRefusal('E_UNAVAILABLE', 'This node keeps no ledger outbox.');
+      this.last ??= await this.scan();
+      const from = await this.outbox.lastSeq();
+      if (from + entries.length > this.last) {
+        throw new LedgerRefusal('E_CONFLICT', `The journal holds ledger entries up to ${this.last}; the outbox holds ${from}, so at most ${this.last - from} may be published.`);
+      }
+      return this.outbox.append(entries);
+    });
+  }
+
+  /** The outbox's last seq and the journal's. */
+  status(): Promise<{ outboxLastSeq: number; journalLastSeq: number }> {
+    return this.queue.run(async () => {
+      this.last ??= await this.scan();
+      return { outboxLastSeq: (await this.outbox?.lastSeq()) ?? 0, journalLastSeq: this.last };
     });
   }
 

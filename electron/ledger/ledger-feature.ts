@@ -8,12 +8,14 @@ export function ledgerFeature({ config, log, vault }: BodyServices) {
   return bodyFeature<'ledger'>({
     name: 'ledger',
     handlers: {
-      'ledger.append': async ({ ledgerSeq, meta }) => {
+      'ledger.append': async ({ ledgerSeq, meta, signed }) => {
         const open = await vault.require();
-        const { seq } = await open.ledger.append({ ledgerSeq, meta });
+        const { seq } = await open.ledger.append({ ledgerSeq, meta, signed });
         open.onDurable(seq);
         return { seq };
       },
+      'ledger.publish': async ({ entries }) => (await vault.require()).ledger.publish(entries),
+      'ledger.outboxStatus': async () => (await vault.require()).ledger.status(),
       'ledger.exportBegin': ({ kind }) => exportFiles.begin(kind),
       'ledger.exportAppend': ({ handle, text }) => exportFiles.append(handle, text),
       'ledger.exportFinish': async ({ handle }) => {

@@ -3,6 +3,8 @@ import type { Keyring, VaultStatus } from '../../shared/ipc';
 import { createBodySealer } from '../crypto/node-sealer';
 import { createIntakePipeline, type IntakePipeline } from '../intake/intake-pipeline';
 import { LedgerAppender } from '../ledger/ledger-appender';
+import { LedgerOutbox } from '../ledger/ledger-outbox';
+import { vaultLayout } from '../storage/vault-layout';
 import type { Logger } from '../logging/logger';
 import { Refusal } from '../errors/refusal';
 import { openVaultStorage, type VaultStorage } from '../storage/vault-storage';
@@ -132,6 +134,8 @@ export class VaultHost {
     const onDurable = (seq: number): void => notifier.note(seq);
     const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer, onDurable });
     log.info({ records, lastSeq: storage.journal.lastSeq }, 'vault storage open');
-    return { storage, sealer, pipeline, intakePublicKey, ledger: new LedgerAppender(storage.journal), onDurable };
+    const outbox = new LedgerOutbox(vaultLayout(dataDir).vaultDir);
+    const ledger = new LedgerAppender(storage.journal, outbox, (error) => log.warn({ err: error instanceof Error ? error.name : 'unknown' }, 'ledger outbox not updated; the mind backfills it'));
+    return { storage, sealer, pipeline, intakePublicKey, ledger, onDurable };
   }
 }

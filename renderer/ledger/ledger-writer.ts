@@ -156,7 +156,8 @@ export class LedgerWriter {
       node: this.deps.signer.address,
     });
     const meta = await sealJson(await this.deps.sealer(), { v: 1, entry, signature, details: salted });
-    await this.deps.api.ledger.append({ ledgerSeq: seq, meta });
+    // The clear copy goes to the body's outbox for the notary: hashes and pseudonyms only.
+    await this.deps.api.ledger.append({ ledgerSeq: seq, meta, signed: { entry, signature } });
     return { seq, hash: this.hasher.hash(entry), coveredTo: planned.to };
   }
 

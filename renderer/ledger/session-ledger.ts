@@ -1,4 +1,5 @@
 import type { Wallet } from 'ethers';
+import { LEDGER_PUBLISH_MAX } from '../../shared/ipc/ledger-contract';
 import { ledgerDomain, type LedgerDomain } from '../../shared/ledger/ledger-schema';
 import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
 import type { VaultDb } from '../vault/views/vault-db';
@@ -90,11 +91,28 @@ export class SessionLedger implements LedgerReader {
     } catch (error) {
       this.writerProblem = error instanceof Error ? error.message : 'The ledger writer failed.';
     }
+    await this.backfillOutbox().catch(() => undefined);
     if (!this.verifiedOnce && this.options.verifyAtUnlock !== false) {
       this.verifiedOnce = true;
       // In the background: the unlock never waits for it; the UI hears of the result. Only what is
       // new since the last verified head (issue 10 item 8); "Verify" in the UI checks everything.
       setTimeout(() => void this.verify({ resume: true }).catch(() => undefined), 0);
+    }
+  }
+
+  /**
+   * Gives the body's outbox (the clear copies the notary receives) the entries it lacks, from the
+   * view: those signed before the outbox existed, or one a crash lost between the journal and it.
+   */
+  private async backfillOutbox(): Promise<void> {
+    const { outboxLastSeq, journalLastSeq } = await this.port.api.ledger.outboxStatus({});
+    let after = outboxLastSeq;
+    while (after < journalLastSeq && this.port.isCurrent() && !this.closed) {
+      const rows = await this.port.db().ledger.where(':id').between(after, journalLastSeq, false, true).limit(LEDGER_PUBLISH_MAX).toArray();
+      // Only a contiguous run the view holds (a replay may not have reached the newest yet).
+      const run = rows.filter((row, index) => row.seq === after + index + 1);
+      if (run.length === 0) return;
+      ({ lastSeq: after } = await this.port.api.ledger.publish({ entries: run.map((row) => ({ entry: row.entry, signature: row.signature })) }));
     }
   }
 

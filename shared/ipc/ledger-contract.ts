@@ -1,5 +1,6 @@
 import { LEDGER_ENTRY_KIND } from '../journal/journal-kinds';
 import { z } from 'zod';
+import { SignedEntrySchema } from '../ledger/ledger-schema';
 import { method } from './method';
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
@@ -7,6 +8,8 @@ const exportHandle = z.string().regex(/^[0-9a-f]{32}$/);
 
 /** The journal kind of a signed ledger entry; only `ledger.append` writes it. */
 export const LEDGER_ENTRY_JOURNAL_KIND = LEDGER_ENTRY_KIND;
+/** One `ledger.publish` carries at most this many entries. */
+export const LEDGER_PUBLISH_MAX = 500;
 /** One `ledger.exportAppend` carries at most this many characters (the mind sends a large export in chunks). */
 export const LEDGER_EXPORT_CHUNK_CHARS = 4 * 1024 * 1024;
 
@@ -22,9 +25,28 @@ export const ledgerMethods = {
    * holds exactly ledgerSeq − 1 entries, so two windows of one vault can never fork the chain.
    */
   'ledger.append': method(
-    z.strictObject({ ledgerSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), meta: base64url.min(1).max(1024 * 1024) }),
+    z.strictObject({
+      ledgerSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      meta: base64url.min(1).max(1024 * 1024),
+      /**
+       * The same entry in the clear ({entry, signature}: hashes and pseudonyms only), for the body's
+       * outbox to the network's notary (electron/ledger/ledger-outbox.ts). Its seq must be ledgerSeq.
+       */
+      signed: SignedEntrySchema,
+    }),
     z.strictObject({ seq: z.number().int().positive() }),
   ),
+  /**
+   * Backfills the outbox with entries it lacks (signed before it existed, or lost by a crash between
+   * the journal's fsync and the outbox's): they must continue it exactly and not go beyond the
+   * entries the journal holds. Answers the outbox's last seq.
+   */
+  'ledger.publish': method(
+    z.strictObject({ entries: z.array(SignedEntrySchema).min(1).max(LEDGER_PUBLISH_MAX) }),
+    z.strictObject({ lastSeq: z.number().int().nonnegative() }),
+  ),
+  /** How far the outbox and the journal's ledger reach (the mind backfills the difference). */
+  'ledger.outboxStatus': method(z.strictObject({}), z.strictObject({ outboxLastSeq: z.number().int().nonnegative(), journalLastSeq: z.number().int().nonnegative() })),
   /**
    * Starts an export file in `<data>/exports/`: `ledger-<UTC>.jsonl` or `node-info-<UTC>.json`
    * (mode 0600). The text follows in chunks (exportAppend); exportFinish makes it durable and gives

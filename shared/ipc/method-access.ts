@@ -62,6 +62,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'ledger.exportAppend': 'clinical',
   'ledger.exportFinish': 'clinical',
   'ledger.exportAbort': 'clinical',
+  'ledger.publish': 'clinical',
+  'ledger.outboxStatus': 'clinical',
   // Membership is public facts about the institution; joining is the admin's act (it signs as the node).
   'network.status': 'session',
   'network.inspect': 'admin',

@@ -43,6 +43,8 @@ export const METHOD_NAME_LIST = [
   'ledger.exportAppend',
   'ledger.exportFinish',
   'ledger.exportAbort',
+  'ledger.publish',
+  'ledger.outboxStatus',
   'network.status',
   'network.inspect',
   'network.join',

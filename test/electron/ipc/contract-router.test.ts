@@ -56,6 +56,8 @@ function fakeHandlers(): Handlers {
     'ledger.exportAppend': vi.fn(async () => ({ bytes: 0 })),
     'ledger.exportFinish': vi.fn(async () => ({ path: '/data/exports/ledger-20250101T000000Z.jsonl', bytes: 0 })),
     'ledger.exportAbort': vi.fn(async () => ({})),
+    'ledger.publish': vi.fn(async () => ({ lastSeq: 0 })),
+    'ledger.outboxStatus': vi.fn(async () => ({ outboxLastSeq: 0, journalLastSeq: 0 })),
     'network.status': vi.fn(async () => ({ state: null })),
     'network.inspect': vi.fn(async () => {
       throw new Error('not in these tests');

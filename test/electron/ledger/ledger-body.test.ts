@@ -1,11 +1,13 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import { createSealer } from '../../../shared/crypto/envelope';
 import { fromBase64Url, toBase64Url, utf8Encode } from '../../../shared/crypto/bytes';
 import { exportFileName } from '../../../electron/ledger/export-files';
+import { exportLine } from '../../../shared/ledger/ledger-export-format';
 import { useTempDirs } from '../../support/temp-dir';
+import { buildChain } from '../../shared/ledger/ledger-fixture';
 import { buildTestKeyring, signIn } from '../../support/vault-keyring';
 
 /** The body's half of the ledger: compare-and-append of sealed entries, and export files. */
@@ -31,17 +33,19 @@ describe('ledger methods of the body', () => {
     await signInAdmin(body);
     const sealer = await createSealer(fromBase64Url(keyring.intakePublicKey));
     const meta = async (n: number) => toBase64Url(await sealer.seal('journalMetadata', utf8Encode(JSON.stringify({ n }))));
+    const chain = await buildChain(2);
+    const append = async (b: Body, n: number) => call(b, 'ledger.append', { ledgerSeq: n, meta: await meta(n), signed: chain[n - 1] });
     try {
-      await expect(call(body, 'ledger.append', { ledgerSeq: 2, meta: await meta(2) })).rejects.toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(/cannot follow entry 0/) });
-      await call(body, 'ledger.append', { ledgerSeq: 1, meta: await meta(1) });
-      await expect(call(body, 'ledger.append', { ledgerSeq: 1, meta: await meta(1) })).rejects.toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(/exists already/) });
+      await expect(call(body, 'ledger.append', { ledgerSeq: 2, meta: await meta(2), signed: chain[1] })).rejects.toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(/cannot follow entry 0/) });
+      await append(body, 1);
+      await expect(append(body, 1)).rejects.toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(/exists already/) });
       // The mind cannot bypass the check through journal.append.
       await expect(call(body, 'journal.append', { kind: 'ledger.entry', operator: null, objects: [], meta: await meta(2) })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
       await body.stop('quit');
       body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
       await signInAdmin(body);
-      await expect(call(body, 'ledger.append', { ledgerSeq: 1, meta: await meta(1) })).rejects.toMatchObject({ code: 'E_CONFLICT' });
-      const { seq } = (await call(body, 'ledger.append', { ledgerSeq: 2, meta: await meta(2) })) as { seq: number };
+      await expect(append(body, 1)).rejects.toMatchObject({ code: 'E_CONFLICT' });
+      const { seq } = (await append(body, 2)) as { seq: number };
       const { records } = (await call(body, 'journal.read', { after: 0, limit: 100 })) as { records: { seq: number; kind: string }[] };
       expect(records.filter((r) => r.kind === 'ledger.entry').map((r) => r.seq)).toEqual([seq - 1, seq]);
     } finally {
@@ -87,5 +91,56 @@ describe('ledger methods of the body', () => {
     const at = new Date('2025-01-02T03:04:05.678Z');
     expect(exportFileName('ledger', at)).toBe('ledger-20250102T030405Z.jsonl');
     expect(exportFileName('nodeInfo', at, 2)).toBe('node-info-20250102T030405Z-2.json');
+  });
+});
+
+describe('the ledger outbox (clear copies for the notary)', () => {
+  const tempDir = useTempDirs();
+
+  it('keeps each appended entry as its export line, refuses a copy that is not the entry before writing anything, and is backfilled up to the journal only', async () => {
+    const dataDir = await tempDir();
+    let body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
+    const vault = await buildTestKeyring();
+    const signInAdmin = (b: Body) => signIn((method, payload) => call(b, method, payload), vault.operatorId, vault.signingKeys.passphrase);
+    await call(body, 'vault.create', { keyring: vault.keyring });
+    await signInAdmin(body);
+    const sealer = await createSealer(fromBase64Url(vault.keyring.intakePublicKey));
+    const meta = async (n: number) => toBase64Url(await sealer.seal('journalMetadata', utf8Encode(JSON.stringify({ n }))));
+    const chain = await buildChain(4);
+    const outboxFile = path.join(dataDir, 'vault', 'ledger', 'signed.jsonl');
+    try {
+      await call(body, 'ledger.append', { ledgerSeq: 1, meta: await meta(1), signed: chain[0] });
+      await call(body, 'ledger.append', { ledgerSeq: 2, meta: await meta(2), signed: chain[1] });
+      expect(await readFile(outboxFile, 'utf8')).toBe(`${exportLine(chain[0]!)}\n${exportLine(chain[1]!)}\n`);
+      // A clear copy that is another entry than the sealed one's seq: refused, and the journal is untouched.
+      const before = (await call(body, 'journal.read', { after: 0, limit: 100 })) as { records: unknown[] };
+      await expect(call(body, 'ledger.append', { ledgerSeq: 3, meta: await meta(3), signed: chain[3] })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+      await expect(call(body, 'ledger.append', { ledgerSeq: 3, meta: await meta(3), signed: { entry: { ...chain[2]!.entry, extra: 1 }, signature: chain[2]!.signature } })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
+      expect(((await call(body, 'journal.read', { after: 0, limit: 100 })) as { records: unknown[] }).records).toHaveLength(before.records.length);
+      await call(body, 'ledger.append', { ledgerSeq: 3, meta: await meta(3), signed: chain[2] });
+
+      // The outbox lost (an older version had none): the journal says 3, the outbox 0; the mind backfills.
+      await body.stop('quit');
+      await rm(outboxFile);
+      body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
+      await signInAdmin(body);
+      await expect(call(body, 'ledger.outboxStatus', {})).resolves.toEqual({ outboxLastSeq: 0, journalLastSeq: 3 });
+      // An append while the outbox lags goes to the journal; the outbox waits for the backfill.
+      await call(body, 'ledger.append', { ledgerSeq: 4, meta: await meta(4), signed: chain[3] });
+      await expect(call(body, 'ledger.publish', { entries: chain.slice(1, 3) })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+      await expect(call(body, 'ledger.publish', { entries: [...chain, chain[0]] })).rejects.toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(/at most 4 may be published/) });
+      await expect(call(body, 'ledger.publish', { entries: chain })).resolves.toEqual({ lastSeq: 4 });
+      await expect(call(body, 'ledger.outboxStatus', {})).resolves.toEqual({ outboxLastSeq: 4, journalLastSeq: 4 });
+
+      // A torn last line (a crash mid-write) is cut when the outbox is next read.
+      await body.stop('quit');
+      await appendFile(outboxFile, '{"entry":{"seq":5');
+      body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
+      await signInAdmin(body);
+      await expect(call(body, 'ledger.outboxStatus', {})).resolves.toEqual({ outboxLastSeq: 4, journalLastSeq: 4 });
+      expect((await readFile(outboxFile, 'utf8')).split('\n')).toHaveLength(5);
+    } finally {
+      await body.stop('quit');
+    }
   });
 });
