@@ -6,7 +6,9 @@ import { useCurrentOperator, useVault } from '../../vault/vault-context';
 import type { PatientDetail } from '../../vault/vault-service';
 import { ErasePatientDialog } from './erase-patient-dialog';
 import { PatientAccesses } from './patient-accesses';
-import { addressLabel, identifierLabel, patientName, sexLabel } from './record-format';
+import { addressLabel, identifierLabel, patientName } from './record-format';
+import { PatientBanner } from './patient-banner';
+import { PatientResults } from './patient-results';
 import { RecordTable } from './record-table';
 import { Fact } from '../../app/fact';
 
@@ -46,26 +48,18 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
   return (
     <>
       <section className="panel patient-header" aria-labelledby={headingId}>
-        <div className="patient-header__top">
-          <h2 id={headingId} className="patient-header__name">
-            {name}
-          </h2>
-          {operator?.role === 'admin' && primary !== undefined && (
-            <button type="button" className="button button--danger-outline" onClick={() => setErasing(true)}>
-              Erase patient…
-            </button>
-          )}
-        </div>
+        <PatientBanner
+          detail={detail}
+          headingId={headingId}
+          actions={
+            operator?.role === 'admin' && primary !== undefined ? (
+              <button type="button" className="button button--danger-outline" onClick={() => setErasing(true)}>
+                Erase patient…
+              </button>
+            ) : undefined
+          }
+        />
         <dl className="facts patient-facts">
-          <Fact term="Birth date">{patient.birthDate ?? 'Not recorded'}</Fact>
-          <Fact term="Sex">{sexLabel(patient.sex)}</Fact>
-          <Fact term={patient.identifiers.length === 1 ? 'Identifier' : 'Identifiers'}>
-            <ul className="inline-list">
-              {patient.identifiers.map((identifier) => (
-                <li key={`${identifier.authority}|${identifier.type}|${identifier.value}`}>{identifierLabel(identifier)}</li>
-              ))}
-            </ul>
-          </Fact>
           {detail.mergedPatients !== undefined && detail.mergedPatients.length > 0 && (
             <Fact term="Merged records">
               Includes the records of{' '}
@@ -79,6 +73,7 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
           <Fact term={(patient.phones?.length ?? 0) === 1 ? 'Phone' : 'Phones'}>{patient.phones === undefined || patient.phones.length === 0 ? 'Not recorded' : patient.phones.join(', ')}</Fact>
         </dl>
       </section>
+      <PatientResults patientId={detail.patientId} records={detail.records} />
       <section className="panel" aria-labelledby={recordsHeadingId}>
         <h2 id={recordsHeadingId}>Records</h2>
         {detail.records.length === 0 ? (

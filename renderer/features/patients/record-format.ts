@@ -1,5 +1,6 @@
 import type { CodedConcept, Observation, ObservationValueDetail, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
 import type { RecordRow, ViewRecord } from '../../vault/vault-service';
+import { unitLabel } from './ucum-units';
 
 const SEX_WORDS: Readonly<Record<string, string>> = { F: 'Female', M: 'Male', O: 'Other', U: 'Unknown' };
 
@@ -146,21 +147,25 @@ export function recordValue(record: ViewRecord): string {
 }
 
 function observationValue(record: Observation): string {
+  const { amount, unit } = observationParts(record);
+  return unit === '' ? amount : `${amount} ${unitLabel(unit)}`;
+}
+
+/** An observation's value without its unit, and its unit's UCUM code ('' when none): for views that mark the unit up. */
+export function observationParts(record: Observation): { readonly amount: string; readonly unit: string } {
+  const unit = record.value.kind === 'numeric' ? (record.value.unit ?? '') : '';
   if (record.valueDetail !== undefined) {
     const detail = valueDetailLabel(record.valueDetail);
-    if (detail !== null) {
-      const unit = record.value.kind === 'numeric' && record.value.unit !== undefined && record.value.unit !== '' ? ` ${record.value.unit}` : '';
-      return record.valueDetail.kind === 'structured-numeric' ? `${detail}${unit}` : detail;
-    }
+    if (detail !== null) return record.valueDetail.kind === 'structured-numeric' ? { amount: detail, unit } : { amount: detail, unit: '' };
   }
   const value = record.value;
   switch (value.kind) {
     case 'numeric':
-      return value.unit === undefined || value.unit === '' ? String(value.value) : `${value.value} ${value.unit}`;
+      return { amount: String(value.value), unit };
     case 'text':
-      return value.value;
+      return { amount: value.value, unit: '' };
     case 'coded':
-      return conceptLabel(value.value);
+      return { amount: conceptLabel(value.value), unit: '' };
   }
 }
 
@@ -330,6 +335,15 @@ export interface Flag {
   readonly label: string;
   /** high, low or abnormal: how the flag is marked (a symbol and the word, not colour alone). */
   readonly direction: 'high' | 'low' | 'abnormal';
+  /** A critical (panic) value, HH, LL or AA: marked apart from plain H, L and A. */
+  readonly critical: boolean;
+}
+
+const CRITICAL_FLAGS: ReadonlySet<string> = new Set(['HH', 'LL', 'AA']);
+
+/** Whether an observation carries a critical flag (HH, LL, AA). */
+export function isCritical(record: ViewRecord): boolean {
+  return record.type === 'observation' && (record.abnormalFlags ?? []).some((code) => CRITICAL_FLAGS.has(code));
 }
 
 /** The abnormal flags of an observation (N, normal, is left out). */
@@ -341,6 +355,7 @@ export function abnormalFlags(record: ViewRecord): Flag[] {
       code,
       label: FLAG_WORDS[code] ?? `Flag ${code}`,
       direction: code.startsWith('H') || code === '>' ? 'high' : code.startsWith('L') || code === '<' ? 'low' : 'abnormal',
+      critical: CRITICAL_FLAGS.has(code),
     }));
 }
 

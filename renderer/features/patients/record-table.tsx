@@ -1,6 +1,7 @@
 import { hrefForPath } from '../../app/router/hash-route';
 import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
+import { ObservationValue } from './observation-value';
 import { abnormalFlags, dayLabel, groupByDay, recordClock, recordName, recordTypeLabel, recordValue } from './record-format';
 
 /** A patient's records, newest first, one row group per day; each name opens the record's detail. */
@@ -29,7 +30,7 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
             {rows.map((row) => {
               const flags = abnormalFlags(row.record);
               return (
-                <tr key={row.recordId} className={flags.length > 0 ? 'record-table__row record-table__row--flagged' : 'record-table__row'}>
+                <tr key={row.recordId} className={`record-table__row${flags.length > 0 ? ' record-table__row--flagged' : ''}${flags.some((flag) => flag.critical) ? ' record-table__row--critical' : ''}`}>
                   <td className="record-table__time">
                     <time dateTime={row.time}>{recordClock(row.time)}</time>
                   </td>
@@ -37,7 +38,7 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
                   <th scope="row" className="record-table__name">
                     <a href={hrefForPath('patients', patientId, 'records', row.recordId)}>{recordName(row.record)}</a>
                   </th>
-                  <td className="record-table__value">{recordValue(row.record)}</td>
+                  <td className="record-table__value">{row.record.type === 'observation' ? <ObservationValue record={row.record} /> : recordValue(row.record)}</td>
                   <td>{row.record.type === 'observation' ? (row.record.referenceRange ?? '') : ''}</td>
                   <td>
                     <FlagMarks flags={flags} />

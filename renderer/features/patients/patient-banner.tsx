@@ -1,0 +1,80 @@
+import type { ReactNode } from 'react';
+import { hrefForPath } from '../../app/router/hash-route';
+import type { PatientDetail } from '../../vault/vault-service';
+import { identifierLabel, patientClassLabel, patientName, recordDay, severityLabel, sexLabel } from './record-format';
+import { ageInYears, allergiesOf, lastVisitOf } from './results-model';
+
+/** Today as the clinic's calendar shows it (this computer's local date). */
+function localToday(): string {
+  const now = new Date();
+  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+}
+
+/** "52 y, Female (born 1962-07-14)"; what is not recorded says so. */
+export function ageSexLabel(birthDate: string | undefined, sex: string | undefined, today = localToday()): string {
+  const age = ageInYears(birthDate, today);
+  const agePart = age === null ? 'Age not recorded' : `${age} y`;
+  const sexPart = sex === undefined || sex === '' ? 'sex not recorded' : sexLabel(sex);
+  return `${agePart}, ${sexPart}${birthDate === undefined ? '' : ` (born ${birthDate})`}`;
+}
+
+/**
+ * The patient banner (issue 11), as EHRs show it at the top of every chart: who (name, age and
+ * sex, identifiers), what to be careful of (allergies, highlighted; "none recorded" is not
+ * "no known allergies") and when they were last seen. `actions`: the page's buttons (erase).
+ */
+export function PatientBanner({ detail, headingId, actions }: { detail: PatientDetail; headingId: string; actions?: ReactNode }) {
+  const { patient, records } = detail;
+  const allergies = allergiesOf(records);
+  const visit = lastVisitOf(records);
+  return (
+    <div className="patient-banner">
+      <div className="patient-header__top">
+        <div className="patient-banner__who">
+          <h2 id={headingId} className="patient-header__name">
+            {patientName(patient)}
+          </h2>
+          <p className="patient-banner__age">{ageSexLabel(patient.birthDate, patient.sex)}</p>
+        </div>
+        {actions}
+      </div>
+      <ul className="patient-banner__ids" aria-label={patient.identifiers.length === 1 ? 'Identifier' : 'Identifiers'}>
+        {patient.identifiers.map((identifier) => (
+          <li key={`${identifier.authority}|${identifier.type}|${identifier.value}`}>{identifierLabel(identifier)}</li>
+        ))}
+      </ul>
+      <div className={allergies.length > 0 ? 'patient-banner__allergies patient-banner__allergies--present' : 'patient-banner__allergies'} role="group" aria-label="Allergies">
+        <span className="patient-banner__label">Allergies</span>{' '}
+        {allergies.length === 0 ? (
+          <span>None recorded</span>
+        ) : (
+          <ul className="inline-list patient-banner__allergy-list">
+            {allergies.map((row) => {
+              const details = [row.record.severity === undefined ? '' : severityLabel(row.record.severity), ...(row.record.reactions ?? [])].filter((part) => part !== '');
+              return (
+                <li key={row.recordId}>
+                  <a href={hrefForPath('patients', detail.patientId, 'records', row.recordId)}>
+                    <strong>{row.record.allergen.display || row.record.allergen.code}</strong>
+                  </a>
+                  {details.length > 0 && ` (${details.join(', ')})`}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </div>
+      <p className="patient-banner__visit">
+        <span className="patient-banner__label">Last visit</span>{' '}
+        {visit === null ? (
+          'None recorded'
+        ) : (
+          <a href={hrefForPath('patients', detail.patientId, 'records', visit.recordId)}>
+            <time dateTime={visit.time}>{recordDay(visit.time)}</time>, {patientClassLabel(visit.record.patientClass)}
+            {visit.record.location === undefined ? '' : `, ${visit.record.location}`}
+            {visit.record.reason === undefined ? '' : ` (${visit.record.reason})`}
+          </a>
+        )}
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,243 @@
+import { useId, useMemo, useState } from 'react';
+import { hrefForPath } from '../../app/router/hash-route';
+import type { RecordRow } from '../../vault/vault-service';
+import { FlagMarks } from './flag-marks';
+import { ObservationValue, UnitMark } from './observation-value';
+import { abnormalFlags, conceptLabel, dayLabel, observationParts, recordClock, recordDateTime, recordDay, reportStatusLabel } from './record-format';
+import { buildFlowsheet, groupResults, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
+import { TrendChart } from './trend-chart';
+
+/** Reports shown before "Show more": a page with thousands of results stays quick to open. */
+export const REPORTS_SHOWN = 20;
+/** Days (columns) the flowsheet shows before "Show all days". */
+export const FLOWSHEET_DAYS = 10;
+
+type ResultsView = 'reports' | 'flowsheet' | 'trends';
+const VIEW_LABELS: Readonly<Record<ResultsView, string>> = { reports: 'By report', flowsheet: 'Flowsheet', trends: 'Trends' };
+
+/**
+ * A patient's results (issue 11): by report (each report's results under it, with its comments),
+ * as a flowsheet (tests × days), or as the trend of one numeric test against its reference range.
+ */
+export function PatientResults({ patientId, records }: { patientId: string; records: readonly RecordRow[] }) {
+  const headingId = useId();
+  const [view, setView] = useState<ResultsView>('reports');
+  const groups = useMemo(() => groupResults(records), [records]);
+  const count = groups.reduce((sum, group) => sum + group.results.length, 0);
+  if (groups.length === 0) return null;
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <div className="results-header">
+        <h2 id={headingId}>Results</h2>
+        <div className="segmented" role="group" aria-label="Show results">
+          {(Object.keys(VIEW_LABELS) as ResultsView[]).map((key) => (
+            <button key={key} type="button" className="segmented__button" aria-pressed={view === key} onClick={() => setView(key)}>
+              {VIEW_LABELS[key]}
+            </button>
+          ))}
+        </div>
+      </div>
+      <p className="muted">
+        {count === 1 ? '1 result' : `${count} results`} in {groups.length === 1 ? '1 report' : `${groups.length} reports`}.
+      </p>
+      {view === 'reports' && <ResultsByReport patientId={patientId} groups={groups} />}
+      {view === 'flowsheet' && <FlowsheetTable patientId={patientId} records={records} />}
+      {view === 'trends' && <Trends records={records} />}
+    </section>
+  );
+}
+
+function ResultsByReport({ patientId, groups }: { patientId: string; groups: readonly ResultGroup[] }) {
+  const [shown, setShown] = useState(REPORTS_SHOWN);
+  return (
+    <>
+      {groups.slice(0, shown).map((group) => (
+        <ReportBlock key={group.key} patientId={patientId} group={group} />
+      ))}
+      {groups.length > shown && (
+        <p>
+          Showing the newest {shown} of {groups.length} reports.{' '}
+          <button type="button" className="button" onClick={() => setShown((current) => current + REPORTS_SHOWN * 5)}>
+            Show more reports
+          </button>
+        </p>
+      )}
+    </>
+  );
+}
+
+function ReportBlock({ patientId, group }: { patientId: string; group: ResultGroup }) {
+  const headingId = useId();
+  const report = group.report;
+  const title = report === null ? 'Results without a report' : conceptLabel(report.record.code);
+  const comments = report?.record.comments ?? [];
+  return (
+    <article className="report-block" aria-labelledby={headingId}>
+      <h3 id={headingId} className="report-block__title">
+        {report === null ? title : <a href={hrefForPath('patients', patientId, 'records', report.recordId)}>{title}</a>}
+      </h3>
+      <p className="report-block__meta muted">
+        <time dateTime={group.time}>{recordDateTime(group.time)}</time>
+        {report?.record.status === undefined ? '' : `, ${reportStatusLabel(report.record.status)}`}
+        {report?.record.author === undefined ? '' : `, ${report.record.author}`}
+      </p>
+      {comments.length > 0 && (
+        <div className="report-comments" role="note" aria-label="Report comments">
+          {comments.map((comment, index) => (
+            <p key={index} className="report-comments__item">
+              {comment}
+            </p>
+          ))}
+        </div>
+      )}
+      {group.results.length > 0 && (
+        <div className="table-wrap">
+          <table className="data-table result-table" aria-labelledby={headingId}>
+            <thead>
+              <tr>
+                <th scope="col">Test</th>
+                <th scope="col">Value</th>
+                <th scope="col">Reference range</th>
+                <th scope="col">Flag</th>
+                <th scope="col">Time</th>
+              </tr>
+            </thead>
+            <tbody>
+              {group.results.map((row) => (
+                <ResultRow key={row.recordId} patientId={patientId} row={row} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </article>
+  );
+}
+
+function ResultRow({ patientId, row }: { patientId: string; row: ObservationRow }) {
+  const flags = abnormalFlags(row.record);
+  const critical = flags.some((flag) => flag.critical);
+  const comments = row.record.comments ?? [];
+  return (
+    <tr className={critical ? 'result-table__row result-table__row--critical' : flags.length > 0 ? 'result-table__row result-table__row--flagged' : 'result-table__row'}>
+      <th scope="row" className="result-table__test">
+        <a href={hrefForPath('patients', patientId, 'records', row.recordId)}>{conceptLabel(row.record.code)}</a>
+        {comments.map((comment, index) => (
+          <span key={index} className="result-table__comment">
+            {comment}
+          </span>
+        ))}
+      </th>
+      <td className="result-table__value">
+        <ObservationValue record={row.record} />
+      </td>
+      <td className="nowrap">{row.record.referenceRange ?? ''}</td>
+      <td>
+        <FlagMarks flags={flags} />
+      </td>
+      <td className="nowrap">
+        <time dateTime={row.time}>{`${recordDay(row.time)} ${recordClock(row.time)}`}</time>
+      </td>
+    </tr>
+  );
+}
+
+function FlowsheetTable({ patientId, records }: { patientId: string; records: readonly RecordRow[] }) {
+  const sheet: Flowsheet = useMemo(() => buildFlowsheet(records), [records]);
+  const [allDays, setAllDays] = useState(false);
+  const days = allDays ? sheet.days : sheet.days.slice(0, FLOWSHEET_DAYS);
+  return (
+    <>
+      {sheet.days.length > FLOWSHEET_DAYS && (
+        <p>
+          {allDays ? `All ${sheet.days.length} days, newest first.` : `The newest ${FLOWSHEET_DAYS} of ${sheet.days.length} days.`}{' '}
+          <button type="button" className="button" onClick={() => setAllDays((value) => !value)}>
+            {allDays ? `Show the newest ${FLOWSHEET_DAYS}` : `Show all ${sheet.days.length} days`}
+          </button>
+        </p>
+      )}
+      <div className="table-wrap flowsheet-wrap">
+        <table className="data-table flowsheet" aria-label="Flowsheet">
+          <thead>
+            <tr>
+              <th scope="col" className="flowsheet__test">
+                Test
+              </th>
+              {days.map((day) => (
+                <th key={day} scope="col" className="flowsheet__day">
+                  <time dateTime={day} title={dayLabel(day)}>
+                    {day}
+                  </time>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {sheet.tests.map((test) => {
+              const byDay = sheet.cells.get(test.key);
+              return (
+                <tr key={test.key}>
+                  <th scope="row" className="flowsheet__test">
+                    {test.label}
+                    {test.unit === '' ? null : (
+                      <span className="flowsheet__unit">
+                        {' '}
+                        (<UnitMark code={test.unit} />)
+                      </span>
+                    )}
+                  </th>
+                  {days.map((day) => (
+                    <td key={day} className="flowsheet__cell">
+                      {(byDay?.get(day) ?? []).map((row) => (
+                        <FlowsheetValue key={row.recordId} patientId={patientId} row={row} unit={test.unit} />
+                      ))}
+                    </td>
+                  ))}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+/** One value in a flowsheet cell: the unit only when it differs from the row's. */
+function FlowsheetValue({ patientId, row, unit }: { patientId: string; row: ObservationRow; unit: string }) {
+  const flags = abnormalFlags(row.record);
+  const critical = flags.some((flag) => flag.critical);
+  const sameUnit = row.record.value.kind === 'numeric' && (row.record.value.unit ?? '') === unit;
+  return (
+    <span className={critical ? 'flowsheet__value flowsheet__value--critical' : flags.length > 0 ? 'flowsheet__value flowsheet__value--flagged' : 'flowsheet__value'}>
+      <a href={hrefForPath('patients', patientId, 'records', row.recordId)} title={`${recordDateTime(row.time)}`}>
+        {sameUnit ? observationParts(row.record).amount : <ObservationValue record={row.record} />}
+      </a>{' '}
+      <FlagMarks flags={flags} />
+    </span>
+  );
+}
+
+function Trends({ records }: { records: readonly RecordRow[] }) {
+  const selectId = useId();
+  const sheet = useMemo(() => buildFlowsheet(records), [records]);
+  const tests = sheet.tests.filter((test) => test.trend);
+  const [chosen, setChosen] = useState<string | null>(null);
+  const current = tests.find((test) => test.key === chosen) ?? tests[0];
+  if (current === undefined) return <p>No test has two or more numeric results yet: there is no trend to draw.</p>;
+  return (
+    <>
+      <div className="field field--inline">
+        <label htmlFor={selectId}>Test</label>
+        <select id={selectId} value={current.key} onChange={(event) => setChosen(event.target.value)}>
+          {tests.map((test) => (
+            <option key={test.key} value={test.key}>
+              {test.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <TrendChart records={records} testKey={current.key} />
+    </>
+  );
+}

@@ -1,0 +1,159 @@
+import { useEffect, useId, useMemo, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { RecordRow } from '../../vault/vault-service';
+import { FlagMarks } from './flag-marks';
+import { abnormalFlags, recordDateTime } from './record-format';
+import { trendOf, type Trend } from './results-model';
+import { unitLabel } from './ucum-units';
+
+const CHART_HEIGHT = 260;
+
+/** Whether this document can draw on a canvas (a DOM without one, as in unit tests, shows the figure without the plot). */
+function canDraw(): boolean {
+  try {
+    return document.createElement('canvas').getContext('2d') !== null;
+  } catch {
+    return false;
+  }
+}
+
+function rangeText(trend: Trend): string {
+  const range = trend.range;
+  if (range === null) return 'no reference range given';
+  const unit = unitLabel(trend.unit);
+  const bounds = range.low !== null && range.high !== null ? `${range.low}–${range.high}` : range.low !== null ? `≥ ${range.low}` : `≤ ${range.high}`;
+  return `reference range ${bounds}${unit === '' ? '' : ` ${unit}`} (shaded)`;
+}
+
+/** One sentence for the figure's caption and its accessible name. */
+export function trendSummary(trend: Trend): string {
+  const first = trend.points[0];
+  const last = trend.points.at(-1);
+  if (first === undefined || last === undefined) return `${trend.label}: no numeric results.`;
+  const unit = unitLabel(trend.unit);
+  const count = trend.points.length === 1 ? '1 result' : `${trend.points.length} results`;
+  return `${trend.label}: ${count} from ${recordDateTime(first.row.time)} to ${recordDateTime(last.row.time)}; latest ${last.value}${unit === '' ? '' : ` ${unit}`}; ${rangeText(trend)}.`;
+}
+
+/** The y scale spans the values and the reference band, with a little air. */
+function yRange(trend: Trend): [number, number] {
+  const values = trend.points.map((point) => point.value);
+  const range = trend.range;
+  if (range !== null && range.low !== null) values.push(range.low);
+  if (range !== null && range.high !== null) values.push(range.high);
+  let low = Math.min(...values);
+  let high = Math.max(...values);
+  if (low === high) {
+    low -= 1;
+    high += 1;
+  }
+  const pad = (high - low) * 0.08;
+  return [low - pad, high + pad];
+}
+
+/**
+ * The trend of one numeric test over time (issue 11), drawn with uPlot on a canvas: the results as
+ * a line with points and the reference range as a shaded band behind them. uPlot needs no eval and
+ * injects no styles (its stylesheet is bundled), so it runs under the renderer's CSP. The values
+ * are also listed under the chart, for screen readers and for reading them exactly.
+ */
+export function TrendChart({ records, testKey }: { records: readonly RecordRow[]; testKey: string }) {
+  const trend = useMemo(() => trendOf(records, testKey), [records, testKey]);
+  const host = useRef<HTMLDivElement>(null);
+  const captionId = useId();
+  const summary = trendSummary(trend);
+
+  useEffect(() => {
+    const element = host.current;
+    if (element === null || trend.points.length === 0 || !canDraw()) return;
+    const styles = getComputedStyle(element);
+    const css = (name: string, fallback: string) => styles.getPropertyValue(name).trim() || fallback;
+    const line = css('--color-accent', '#0b6481');
+    const text = css('--color-text-muted', '#4b5a69');
+    const grid = css('--color-border', '#d0d7e0');
+    const band = css('--color-ok-bg', '#e5f4ea');
+    const unit = unitLabel(trend.unit);
+    const range = trend.range;
+    const options: uPlot.Options = {
+      width: Math.max(280, element.clientWidth || 640),
+      height: CHART_HEIGHT,
+      scales: { x: { time: true }, y: { range: () => yRange(trend) } },
+      series: [
+        {},
+        {
+          label: trend.label,
+          stroke: line,
+          width: 2,
+          points: { show: true, size: 7, fill: line, stroke: line },
+          value: (_plot, value) => (value === null ? '–' : `${value}${unit === '' ? '' : ` ${unit}`}`),
+        },
+      ],
+      axes: [
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, label: unit, size: 56 },
+      ],
+      cursor: { drag: { x: false, y: false } },
+      hooks: {
+        drawClear: [
+          (plot) => {
+            if (range === null) return;
+            const { left, top, width, height } = plot.bbox;
+            const upper = range.high === null ? top : Math.max(top, plot.valToPos(range.high, 'y', true));
+            const lower = range.low === null ? top + height : Math.min(top + height, plot.valToPos(range.low, 'y', true));
+            if (lower <= upper) return;
+            plot.ctx.save();
+            plot.ctx.fillStyle = band;
+            plot.ctx.fillRect(left, upper, width, lower - upper);
+            plot.ctx.restore();
+          },
+        ],
+      },
+    };
+    const plot = new uPlot(options, [trend.points.map((point) => point.at), trend.points.map((point) => point.value)], element);
+    const resize = new ResizeObserver(() => {
+      const width = Math.max(280, element.clientWidth);
+      if (width !== plot.width) plot.setSize({ width, height: CHART_HEIGHT });
+    });
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [trend]);
+
+  return (
+    <figure className="trend" aria-labelledby={captionId}>
+      <div ref={host} className="trend__plot" role="img" aria-label={summary} data-points={trend.points.length} />
+      <figcaption id={captionId} className="trend__caption">
+        {summary}
+      </figcaption>
+      <details className="trend__values">
+        <summary>Values</summary>
+        <table className="data-table" aria-label={`${trend.label} values`}>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Value</th>
+              <th scope="col">Flag</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...trend.points].reverse().map((point) => (
+              <tr key={point.row.recordId}>
+                <td className="nowrap">{recordDateTime(point.row.time)}</td>
+                <td className="nowrap">
+                  {point.value}
+                  {trend.unit === '' ? '' : ` ${unitLabel(trend.unit)}`}
+                </td>
+                <td>
+                  <FlagMarks flags={abnormalFlags(point.row.record)} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </figure>
+  );
+}

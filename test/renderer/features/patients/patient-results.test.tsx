@@ -1,0 +1,155 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { Observation } from '../../../../shared/domain/clinical';
+import type { RecordRow, ViewRecord } from '../../../../renderer/vault/vault-service';
+import { ageSexLabel } from '../../../../renderer/features/patients/patient-banner';
+import { ageInYears, buildFlowsheet, groupResults, parseReferenceRange, testKeyOf, trendOf } from '../../../../renderer/features/patients/results-model';
+import { unitLabel, unitTitle } from '../../../../renderer/features/patients/ucum-units';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault, makePatient } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+/** Issue 11, "Patients, as a clinician uses them": the banner and the results (by report, flowsheet, trend). */
+
+function at(recordId: string, record: ViewRecord, seq: number, time?: string): RecordRow {
+  const when = time ?? (record.type === 'visit' ? record.start : record.type === 'allergy' ? '2025-01-10T00:00:00Z' : 'time' in record && record.time !== undefined ? record.time : '2025-01-01T00:00:00Z');
+  return { recordId, patientId: 'p-7', time: when, record, source: { messageType: 'ORU^R01', channel: 'hl7-mllp', seq, hasRaw: false } };
+}
+
+function obs(code: string, display: string, value: number, unit: string, time: string, extra: Partial<Observation> = {}): Observation {
+  return { type: 'observation', category: 'laboratory', code: { code, system: 'LN', display }, value: { kind: 'numeric', value, unit }, status: 'F', time, ...extra };
+}
+
+const RECORDS: RecordRow[] = [
+  at('m1.0', { type: 'visit', patientClass: 'I', location: 'Ward 3', reason: 'Chest pain', start: '2025-02-28T09:00:00+01:00' }, 1),
+  at('m0.0', { type: 'visit', patientClass: 'O', location: 'Clinic', start: '2024-11-02T09:00:00+01:00' }, 0),
+  at('m1.1', { type: 'allergy', allergen: { code: '7980', system: 'RXNORM', display: 'Penicillin G' }, severity: 'SV', reactions: ['Urticaria'] }, 1),
+  // Message 2: a metabolic panel with a comment, a critical potassium with its own comment, a high glucose.
+  at('m2.2', { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, status: 'F', fillerOrderId: 'F-1', time: '2025-03-01T08:15:00+01:00', comments: ['Specimen slightly haemolysed.'] }, 2),
+  at('m2.0', obs('2823-3', 'Potassium', 6.8, 'mmol/L', '2025-03-01T08:15:00+01:00', { abnormalFlags: ['HH'], referenceRange: '3.5-5.1', orderId: 'F-1', comments: ['Called to ward 3.'] }), 2),
+  at('m2.1', obs('2345-7', 'Glucose', 9.4, 'mmol/L', '2025-03-01T08:15:00+01:00', { abnormalFlags: ['H'], referenceRange: '3.9-5.5', orderId: 'F-1' }), 2),
+  // Message 3: vitals without a report, a temperature in UCUM Cel.
+  at('m3.0', obs('8310-5', 'Body temperature', 38.4, 'Cel', '2025-03-02T07:00:00+01:00', { category: 'vital-signs', referenceRange: '36.1-37.5', abnormalFlags: ['H'] }), 3),
+  // Message 4: an earlier potassium, normal, under its own report.
+  at('m4.1', { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, fillerOrderId: 'F-0', time: '2025-02-20T08:00:00+01:00' }, 4),
+  at('m4.0', obs('2823-3', 'Potassium', 4.2, 'mmol/L', '2025-02-20T08:00:00+01:00', { referenceRange: '3.5-5.1', orderId: 'F-0' }), 4),
+];
+
+describe('the results model', () => {
+  it('groups results under the report of their message and order number, newest first, and keeps vitals without a report apart', () => {
+    const groups = groupResults(RECORDS);
+    expect(groups.map((group) => [group.report?.recordId ?? null, group.results.map((row) => row.recordId)])).toEqual([
+      [null, ['m3.0']],
+      ['m2.2', ['m2.0', 'm2.1']],
+      ['m4.1', ['m4.0']],
+    ]);
+  });
+
+  it('a flowsheet of tests × days, newest day first, and the trend of one test with its reference band', () => {
+    const sheet = buildFlowsheet(RECORDS);
+    expect(sheet.days).toEqual(['2025-03-02', '2025-03-01', '2025-02-20']);
+    expect(sheet.tests.map((test) => [test.label, test.unit, test.trend])).toEqual([
+      ['Body temperature', 'Cel', false],
+      ['Glucose', 'mmol/L', false],
+      ['Potassium', 'mmol/L', true],
+    ]);
+    const potassium = sheet.tests[2]!.key;
+    expect(sheet.cells.get(potassium)?.get('2025-02-20')?.map((row) => row.recordId)).toEqual(['m4.0']);
+    const trend = trendOf(RECORDS, potassium);
+    expect(trend.points.map((point) => point.value)).toEqual([4.2, 6.8]);
+    expect(trend.points[0]!.at).toBe(Date.parse('2025-02-20T08:00:00+01:00') / 1000);
+    expect(trend.range).toEqual({ low: 3.5, high: 5.1, text: '3.5-5.1' });
+    expect(testKeyOf(RECORDS[4]!.record as Observation)).toBe('LN|2823-3');
+  });
+
+  it('reads reference ranges, ages and UCUM units', () => {
+    expect(parseReferenceRange('3.5 - 5.1')).toEqual({ low: 3.5, high: 5.1 });
+    expect(parseReferenceRange('3,5–5,1')).toEqual({ low: 3.5, high: 5.1 });
+    expect(parseReferenceRange('<200')).toEqual({ low: null, high: 200 });
+    expect(parseReferenceRange('>=60')).toEqual({ low: 60, high: null });
+    expect(parseReferenceRange('negative')).toBeNull();
+    expect(ageInYears('1962-07-14', '2025-07-13')).toBe(62);
+    expect(ageInYears('1962-07-14', '2025-07-14')).toBe(63);
+    expect(ageInYears(undefined, '2025-07-14')).toBeNull();
+    expect(ageSexLabel('1962-07-14', 'F', '2025-07-14')).toBe('63 y, Female (born 1962-07-14)');
+    expect([unitLabel('Cel'), unitLabel('mm[Hg]'), unitLabel('10*3/uL'), unitLabel('umol/L'), unitLabel('furlongs')]).toEqual(['°C', 'mmHg', '×10³/µL', 'µmol/L', 'furlongs']);
+    expect(unitTitle('Cel')).toBe('UCUM: Cel');
+    expect(unitTitle('mmol/L')).toBeUndefined();
+  });
+});
+
+async function openPatient() {
+  const patient = makePatient(
+    7,
+    {
+      name: { family: 'Dvořák', given: ['Anežka'] },
+      birthDate: '1962-07-14',
+      sex: 'F',
+      identifiers: [
+        { value: 'MRN00000007', authority: 'HDMS-DEMO', type: 'MR' },
+        { value: '620714/1234', authority: 'CZ', type: 'NI' },
+      ],
+    },
+    RECORDS,
+  );
+  const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Carl Clinician', role: 'clinician', passphrase: 'x'.repeat(20) }], patients: [patient] });
+  renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7', vault);
+  return screen.findByRole('region', { name: 'Dvořák, Anežka' });
+}
+
+describe('the patient page for a clinician', () => {
+  it('the banner: name, age and sex, identifiers, allergies highlighted, the last visit', async () => {
+    const banner = await openPatient();
+    expect(within(banner).getByText(/^\d+ y, Female \(born 1962-07-14\)$/)).toBeTruthy();
+    const ids = within(banner).getByRole('list', { name: 'Identifiers' });
+    expect(within(ids).getAllByRole('listitem').map((item) => item.textContent)).toEqual(['MRN00000007 (HDMS-DEMO, MR)', '620714/1234 (CZ, NI)']);
+    const allergies = within(banner).getByRole('group', { name: 'Allergies' });
+    expect(allergies.className).toContain('patient-banner__allergies--present');
+    expect(allergies.textContent).toBe('Allergies Penicillin G (Severe, Urticaria)');
+    expect(within(banner).getByText('Last visit').parentElement?.textContent).toBe('Last visit 2025-02-28, Inpatient, Ward 3 (Chest pain)');
+  });
+
+  it('results by report: the report comment, critical flags apart from H, readable units with the UCUM code on hover', async () => {
+    await openPatient();
+    const results = screen.getByRole('region', { name: 'Results' });
+    const [panel] = within(results).getAllByRole('article', { name: 'Metabolic panel' });
+    expect(within(panel!).getByRole('note', { name: 'Report comments' }).textContent).toBe('Specimen slightly haemolysed.');
+    const [potassium, glucose] = within(panel!).getAllByRole('row').slice(1);
+    expect(potassium!.className).toContain('result-table__row--critical');
+    expect(potassium!.textContent).toContain('Called to ward 3.');
+    expect(potassium!.querySelector('.flag--critical')?.textContent).toBe('▲▲ HHCritically high');
+    expect(glucose!.className).toContain('result-table__row--flagged');
+    expect(glucose!.querySelector('.flag--critical')).toBeNull();
+    const vitals = within(results).getByRole('article', { name: 'Results without a report' });
+    const unit = within(vitals).getByText('°C');
+    expect(unit.tagName).toBe('ABBR');
+    expect(unit.getAttribute('title')).toBe('UCUM: Cel');
+    expect(within(vitals).getByRole('row', { name: /Body temperature/ }).textContent).toContain('38.4 °C');
+  });
+
+  it('the flowsheet (tests × days) and the trend of a numeric test with its reference range', async () => {
+    await openPatient();
+    const results = screen.getByRole('region', { name: 'Results' });
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    const sheet = within(results).getByRole('table', { name: 'Flowsheet' });
+    const rows = within(sheet)
+      .getAllByRole('row')
+      .map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim()));
+    expect(rows).toEqual([
+      ['Test', '2025-03-02', '2025-03-01', '2025-02-20'],
+      ['Body temperature (°C)', '38.4 ▲ HHigh', '', ''],
+      ['Glucose (mmol/L)', '', '9.4 ▲ HHigh', ''],
+      ['Potassium (mmol/L)', '', '6.8 ▲▲ HHCritically high', '4.2'],
+    ]);
+
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    expect(within(results).getByRole('combobox', { name: 'Test' })).toHaveProperty('value', 'LN|2823-3');
+    const figure = within(results).getByRole('figure');
+    expect(figure.querySelector('figcaption')?.textContent).toBe(
+      'Potassium: 2 results from 2025-02-20 08:00 (UTC+01:00) to 2025-03-01 08:15 (UTC+01:00); latest 6.8 mmol/L; reference range 3.5–5.1 mmol/L (shaded).',
+    );
+    const values = within(figure).getByRole('table', { name: 'Potassium values' });
+    expect(within(values).getAllByRole('row').slice(1).map((tr) => tr.textContent)).toEqual(['2025-03-01 08:15 (UTC+01:00)6.8 mmol/L▲▲ HHCritically high', '2025-02-20 08:00 (UTC+01:00)4.2 mmol/L']);
+  });
+});
