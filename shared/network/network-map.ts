@@ -13,15 +13,15 @@ import { AppVersionSchema, ChainIdSchema, DisplayNameSchema, networkDomain, netw
  *                       SignedCertificate[] members; Revocation[] revocations; }
  *   NetworkParameters { string name; uint64 chainId; NetworkKeys keys; uint32 witnessQuorum;
  *                       uint64 maxMessageSize; string minAppVersion; }
- *   NetworkKeys       { address network; }
+ *   NetworkKeys       { address network; string log; }
  *   SignedCertificate { MembershipCertificate certificate; bytes signature; }
  *   Revocation        { address member; uint64 serial; uint64 revokedAt; }
  *
  *   epoch        increases by one on every membership change (an approval, a revocation); a node
  *                keeps the highest epoch it has seen and refuses an older map.
- *   keys         the server's public keys. Today only the network key (which signs this map and
- *                the certificates); the notary will add its log's checkpoint key here as a new
- *                field of NetworkKeys (an EIP-712 type change that server and nodes make together).
+ *   keys         the server's public keys: the network key (which signs this map and the
+ *                certificates) and the notary's log key (its C2SP vkey, which signs checkpoints and
+ *                receipts; '' or absent before the network has one).
  *   members      the certificates of current members, sorted by address, one per member.
  *   revocations  revoked certificates, sorted by member; a revoked member is never in `members`.
  *
@@ -29,7 +29,13 @@ import { AppVersionSchema, ChainIdSchema, DisplayNameSchema, networkDomain, netw
  * map signed by any other key, for another chain id, or naming another network key is refused.
  */
 
-export const NetworkKeysSchema = z.strictObject({ network: AddressSchema });
+/**
+ * `log`: the notary's log key as a C2SP vkey (Ed25519, type 0x01, named by the log's origin; see
+ * shared/network/notary.ts), or '' while the network has none. Absent is the same as '' (the
+ * signature covers '' then), so maps made before the notary still verify.
+ */
+export const LogVkeySchema = z.string().max(200).regex(/^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$|^$/, 'must be a vkey (name+keyid+base64) or empty');
+export const NetworkKeysSchema = z.strictObject({ network: AddressSchema, log: LogVkeySchema.optional() });
 
 export const NetworkParametersSchema = z.strictObject({
   name: DisplayNameSchema,
@@ -76,7 +82,10 @@ export function networkMapTypes(): Record<string, TypedDataField[]> {
       { name: 'maxMessageSize', type: 'uint64' },
       { name: 'minAppVersion', type: 'string' },
     ],
-    NetworkKeys: [{ name: 'network', type: 'address' }],
+    NetworkKeys: [
+      { name: 'network', type: 'address' },
+      { name: 'log', type: 'string' },
+    ],
     SignedCertificate: [
       { name: 'certificate', type: 'MembershipCertificate' },
       { name: 'signature', type: 'bytes' },
@@ -90,7 +99,11 @@ export function networkMapTypes(): Record<string, TypedDataField[]> {
   };
 }
 
-const plain = (value: NetworkMap): Record<string, unknown> => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+const plain = (value: NetworkMap): Record<string, unknown> => {
+  const copy = JSON.parse(JSON.stringify(value)) as NetworkMap & { parameters: { keys: { log?: string } } };
+  copy.parameters.keys.log ??= '';
+  return copy as unknown as Record<string, unknown>;
+};
 
 const byAddress = (a: string, b: string): number => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0);
 
