@@ -9,6 +9,7 @@ import { MembershipService } from './doorman/membership-service';
 import { createServerApp, type HttpLimits } from './http/server-app';
 import { createServerLogger, type ServerLogger } from './logging';
 import { loadOrCreateNetworkKey, NETWORK_KEY_FILE, networkKeyPath } from './network/network-key';
+import { loadOrCreateLogKey, type LogKey } from './notary/log-key';
 import { ensureNetwork, type NetworkContext, type ParameterChoices } from './network-map/network-parameters';
 import { acquireDataDirLock } from './storage/data-dir-lock';
 import type { Database } from './storage/database';
@@ -56,6 +57,7 @@ interface OpenedStore {
   readonly db: Database;
   readonly network: NetworkContext;
   readonly membership: MembershipService;
+  readonly logKey: LogKey;
   readonly release: () => void;
 }
 
@@ -63,6 +65,7 @@ interface OpenedStore {
 async function openStore(dataDir: string, database: string | null, parameters: ParameterChoices, autoApprove: boolean): Promise<OpenedStore> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const { wallet } = loadOrCreateNetworkKey(dataDir);
+  const logKey = loadOrCreateLogKey(dataDir, wallet.address);
   let db: Database;
   let release = (): void => undefined;
   if (database !== null) {
@@ -80,8 +83,8 @@ async function openStore(dataDir: string, database: string | null, parameters: P
   }
   try {
     await migrate(db);
-    const network = await ensureNetwork(db, wallet, parameters);
-    return { db, network, membership: new MembershipService(db, network, { autoApprove }), release };
+    const network = await ensureNetwork(db, wallet, { ...parameters, logVkey: logKey.vkey });
+    return { db, network, logKey, membership: new MembershipService(db, network, { autoApprove }), release };
   } catch (error) {
     await db.close().catch(() => undefined);
     release();
@@ -100,7 +103,7 @@ export async function startNetworkServer(options: StartOptions): Promise<Running
     store.release();
     throw new ServerStartError(`could not read the TLS files (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  const { app, membership } = await createServerApp({ db: store.db, network: store.network, log, autoApprove: options.autoApprove, ...(tls ? { tls } : {}), ...(options.limits ? { limits: options.limits } : {}) });
+  const { app, membership } = await createServerApp({ db: store.db, network: store.network, log, autoApprove: options.autoApprove, notary: { logKey: store.logKey }, ...(tls ? { tls } : {}), ...(options.limits ? { limits: options.limits } : {}) });
   await app.listen({ host: options.host, port: options.port });
   const admin = options.database === null ? await startAdminSocket(options.dataDir, (action, address) => runMembersAction(membership, action, address)) : null;
   const port = (app.server.address() as AddressInfo).port;

@@ -8,6 +8,7 @@ import { MembershipService } from '../doorman/membership-service';
 import type { ServerLogger } from '../logging';
 import { registerNetworkMapRoutes } from '../network-map/network-map-routes';
 import type { NetworkContext } from '../network-map/network-parameters';
+import { registerNotary, type NotaryConfig } from '../notary/notary-routes';
 import type { Database } from '../storage/database';
 import { ApiProblem, errorHandler } from './api-problem';
 import { memberAuthenticator, pruneNonces } from './member-auth';
@@ -71,6 +72,8 @@ export interface ServerAppOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** How often expired request nonces are deleted (default one minute). */
   readonly nonceSweepMs?: number;
+  /** The notary and its log (server/notary/), when the process has a log key. */
+  readonly notary?: NotaryConfig;
 }
 
 export interface ServerApp {
@@ -152,6 +155,7 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
   registerJoinRoutes(services);
   registerNetworkMapRoutes(services);
   registerMemberRoutes(services);
+  if (options.notary !== undefined) registerNotary(services, options.notary);
 
   const sweep = setInterval(() => {
     pruneNonces(options.db, now()).catch((error: unknown) => app.log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'nonce sweep failed'));

@@ -16,6 +16,8 @@ export interface ParameterChoices {
   readonly witnessQuorum?: number;
   readonly maxMessageSize?: number;
   readonly minAppVersion?: string;
+  /** The notary's log key (its vkey; server/notary/log-key.ts): set at creation, or once on a network created before the notary. */
+  readonly logVkey?: string;
 }
 
 export const DEFAULT_PARAMETERS = {
@@ -47,13 +49,14 @@ interface ParametersRow {
   witness_quorum: number;
   max_message_size: number;
   min_app_version: string;
+  log_vkey: string;
 }
 
 function fromRow(row: ParametersRow): NetworkParameters {
   return NetworkParametersSchema.parse({
     name: row.name,
     chainId: row.chain_id,
-    keys: { network: row.network_address },
+    keys: { network: row.network_address, log: row.log_vkey },
     witnessQuorum: row.witness_quorum,
     maxMessageSize: row.max_message_size,
     minAppVersion: row.min_app_version,
@@ -61,7 +64,7 @@ function fromRow(row: ParametersRow): NetworkParameters {
 }
 
 export async function readParameters(db: Queryable): Promise<NetworkParameters | null> {
-  const result = await db.query<ParametersRow & Record<string, unknown>>('SELECT name, chain_id, network_address, witness_quorum, max_message_size, min_app_version FROM network_parameters WHERE id = 1');
+  const result = await db.query<ParametersRow & Record<string, unknown>>('SELECT name, chain_id, network_address, witness_quorum, max_message_size, min_app_version, log_vkey FROM network_parameters WHERE id = 1');
   return result.rows[0] === undefined ? null : fromRow(result.rows[0]);
 }
 
@@ -87,19 +90,26 @@ export async function ensureNetwork(db: Database, key: Wallet, choices: Paramete
       for (const [name, asked, actual] of fixed) {
         if (asked !== undefined && asked !== actual) throw new NetworkConfigError(`the network was created with ${name} ${JSON.stringify(actual)}; parameters are fixed at the first start`);
       }
+      if (choices.logVkey !== undefined && choices.logVkey !== existing.keys.log) {
+        if (existing.keys.log !== '') throw new NetworkConfigError('this data folder\'s log key is not the network\'s log key: copy log.key from the server that created the network');
+        const updated = NetworkParametersSchema.parse({ ...existing, keys: { ...existing.keys, log: choices.logVkey } });
+        await tx.query('UPDATE network_parameters SET log_vkey = $1 WHERE id = 1', [choices.logVkey]);
+        await publishNetworkMap(tx, { key, parameters: updated }, now(), { bumpEpoch: true });
+        return updated;
+      }
       return existing;
     }
     const created = NetworkParametersSchema.parse({
       name: choices.name ?? DEFAULT_PARAMETERS.name,
       chainId: choices.chainId ?? DEFAULT_PARAMETERS.chainId,
-      keys: { network: key.address },
+      keys: { network: key.address, log: choices.logVkey ?? '' },
       witnessQuorum: choices.witnessQuorum ?? DEFAULT_PARAMETERS.witnessQuorum,
       maxMessageSize: choices.maxMessageSize ?? DEFAULT_PARAMETERS.maxMessageSize,
       minAppVersion: choices.minAppVersion ?? DEFAULT_PARAMETERS.minAppVersion,
     });
     await tx.query(
-      'INSERT INTO network_parameters (id, name, chain_id, network_address, witness_quorum, max_message_size, min_app_version, created_at) VALUES (1, $1, $2, $3, $4, $5, $6, $7)',
-      [created.name, created.chainId, created.keys.network, created.witnessQuorum, created.maxMessageSize, created.minAppVersion, now()],
+      'INSERT INTO network_parameters (id, name, chain_id, network_address, witness_quorum, max_message_size, min_app_version, log_vkey, created_at) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)',
+      [created.name, created.chainId, created.keys.network, created.witnessQuorum, created.maxMessageSize, created.minAppVersion, created.keys.log ?? '', now()],
     );
     await tx.query('INSERT INTO network_state (id, epoch, next_serial) VALUES (1, 0, 1)');
     await publishNetworkMap(tx, { key, parameters: created }, now(), { bumpEpoch: false });
