@@ -1,0 +1,124 @@
+import { SigningKey, computeAddress } from 'ethers';
+import { EntryHasher, GENESIS_PREV_HASH, ledgerDomain } from '../../shared/ledger/ledger-schema';
+import { LogEntriesPageSchema, MAX_ENTRIES_PAGE, NOTARY_ROUTES, NotarySignedEntrySchema, verifyEntrySignature, WitnessListSchema } from '../../shared/network/notary';
+import { inspectNetworkMapForPinning, verifyNetworkMap } from '../../shared/network/network-map';
+import type { PinnedNetwork } from '../../shared/network/network-domain';
+import { utf8 } from '../../shared/transparency/bytes';
+import { verifyLog, type LogVerificationReport } from '../../shared/transparency/log-verifier';
+import { parseCheckpoint } from '../../shared/transparency/checkpoint';
+import { parseNote } from '../../shared/transparency/note';
+
+/**
+ * What `npm run --silent log:verify -- URL` checks, without trusting the server for anything but the
+ * bytes it serves:
+ *
+ *   1. the network map: verified against `--network ADDRESS` when given (the key a node pinned), else
+ *      only self-consistent (signed by the key it names: say which network you trust);
+ *   2. the log key: `--log-key VKEY` when given, else `keys.log` of that verified map;
+ *   3. the checkpoint: signed by the log key, origin = the key's name, and (with `--quorum`) the
+ *      cosignatures of the map's witnesses, registered keys of current witness members only;
+ *   4. the whole log replayed from its raw leaves [0, size) in pages: the root must be the
+ *      checkpoint's (shared/transparency verifyLog);
+ *   5. every leaf: the strict `{entry, signature}` schema, its exact canonical line, the signature
+ *      (EIP-712, the network's chain id) by the node it names, and each node's chain (seq 1, 2, 3…,
+ *      prevHash = the hash of the node's previous entry).
+ *
+ * It reports everything it found as one JSON-able object; the first MAX_REPORTED entry problems are listed.
+ */
+export interface AuditOptions {
+  readonly network?: string;
+  readonly logKey?: string;
+  readonly quorum?: boolean;
+  readonly fetch?: typeof fetch;
+}
+
+export interface AuditReport extends LogVerificationReport {
+  readonly entries: { readonly checked: number; readonly nodes: number; readonly problems: readonly string[] };
+}
+
+const MAX_REPORTED = 20;
+
+async function getJson(fetcher: typeof fetch, url: string): Promise<unknown> {
+  const response = await fetcher(url, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
+  return response.json();
+}
+
+export async function auditLog(baseUrl: string, options: AuditOptions = {}): Promise<AuditReport> {
+  const fetcher = options.fetch ?? fetch;
+  const base = baseUrl.replace(/\/+$/, '');
+  const mapValue = await getJson(fetcher, `${base}/v1/network-map`);
+  const pinned: PinnedNetwork | null = options.network !== undefined ? null : inspectNetworkMapForPinning(mapValue).pinned;
+  const map = verifyNetworkMap(pinned ?? { address: options.network!, chainId: (mapValue as { map: { parameters: { chainId: number } } }).map.parameters.chainId }, mapValue).map;
+  const logKey = options.logKey ?? map.parameters.keys.log ?? '';
+  if (logKey === '') throw new Error('the network map names no log key (give --log-key)');
+  let witnesses: string[] = [];
+  if (options.quorum === true) {
+    const current = new Set(map.members.filter((m) => m.certificate.roles.includes('witness')).map((m) => m.certificate.member));
+    const list = WitnessListSchema.parse(await getJson(fetcher, `${base}${NOTARY_ROUTES.witnesses}`));
+    witnesses = list.witnesses.filter((w) => current.has(w.member)).map((w) => w.vkey);
+  }
+  const response = await fetcher(`${base}${NOTARY_ROUTES.checkpoint}`, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`${NOTARY_ROUTES.checkpoint} answered ${response.status}`);
+  const note = await response.text();
+  let size = 0;
+  try {
+    size = parseCheckpoint(parseNote(note).text).size;
+  } catch {
+    size = 0;
+  }
+
+  const hasher = new EntryHasher(ledgerDomain(map.parameters.chainId));
+  const heads = new Map<string, { seq: number; digest: string; key: Uint8Array | null }>();
+  const problems: string[] = [];
+  let checked = 0;
+  const problem = (text: string): void => {
+    if (problems.length < MAX_REPORTED) problems.push(text);
+  };
+  const checkEntry = (line: string, index: number): void => {
+    checked++;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      problem(`leaf ${index} is not JSON`);
+      return;
+    }
+    const parsed = NotarySignedEntrySchema.safeParse(value);
+    if (!parsed.success || JSON.stringify(parsed.data) !== line) {
+      problem(`leaf ${index} is not a canonical signed entry`);
+      return;
+    }
+    const { entry, signature } = parsed.data;
+    const digest = hasher.hash(entry);
+    const head = heads.get(entry.node) ?? { seq: 0, digest: GENESIS_PREV_HASH, key: null };
+    let key = head.key;
+    if (key === null) {
+      try {
+        const recovered = SigningKey.recoverPublicKey(digest, signature);
+        if (computeAddress(recovered) === entry.node) key = new Uint8Array(Buffer.from(recovered.slice(2), 'hex'));
+      } catch {
+        key = null;
+      }
+    }
+    if (key === null || !verifyEntrySignature(digest, signature, key)) problem(`leaf ${index} (entry ${entry.seq} of ${entry.node}): the signature is not by its node`);
+    if (entry.seq !== head.seq + 1) problem(`leaf ${index} (entry ${entry.seq} of ${entry.node}): expected entry ${head.seq + 1} of that node`);
+    else if (entry.prevHash !== head.digest) problem(`leaf ${index} (entry ${entry.seq} of ${entry.node}): prevHash is not the hash of entry ${head.seq}`);
+    heads.set(entry.node, { seq: entry.seq, digest, key });
+  };
+
+  async function* leaves(): AsyncGenerator<Uint8Array> {
+    for (let start = 0; start < size; start += MAX_ENTRIES_PAGE) {
+      const end = Math.min(size, start + MAX_ENTRIES_PAGE);
+      const page = LogEntriesPageSchema.parse(await getJson(fetcher, `${base}${NOTARY_ROUTES.logEntries}?start=${start}&end=${end}`));
+      if (page.start !== start || page.leaves.length !== end - start) throw new Error(`the page of leaves [${start}, ${end}) came back with ${page.leaves.length} leaves`);
+      for (let i = 0; i < page.leaves.length; i++) {
+        checkEntry(page.leaves[i]!, start + i);
+        yield utf8(page.leaves[i]!);
+      }
+    }
+  }
+
+  const report = await verifyLog(note, { logKey, witnesses, quorum: options.quorum === true ? map.parameters.witnessQuorum : 0 }, leaves());
+  return { ...report, ok: report.ok && problems.length === 0, entries: { checked, nodes: heads.size, problems } };
+}
