@@ -133,6 +133,7 @@ describe.each(databases.variants)('doorman and network map $label', (variant) =>
     const stale = await postJson(`${server.url}/v1/join`, await signedJoin(node, server.network.pinned, { createdAt: Date.now() - 10 * 60_000 }));
     expect(ApiErrorSchema.parse(await stale.json()).error.code).toBe('timestamp_out_of_window');
     expect(await server.membership.status(node.wallet.address)).toBeNull();
+    await expect(server.membership.approve(node.wallet.address)).rejects.toMatchObject({ code: 'not_found' });
   });
 });
 

@@ -1,8 +1,13 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll } from 'vitest';
 import type { Database } from '../../../server/storage/database';
-import { migrate } from '../../../server/storage/migrations';
+import { loadMigrations, migrate } from '../../../server/storage/migrations';
 import { openPGliteDatabase } from '../../../server/storage/pglite-database';
 import { openPostgresDatabase } from '../../../server/storage/postgres-database';
+import { REPO_ROOT } from '../../support/repo-paths';
 import { findPostgresBin, startPostgresCluster, type PostgresCluster } from './postgres-cluster';
 
 /**
@@ -18,7 +23,7 @@ import { findPostgresBin, startPostgresCluster, type PostgresCluster } from './p
  * CI=true: there it runs and fails, because CI installs them and must not pass by skipping.
  *
  * Cost: PGlite's first open (initdb in WebAssembly) takes about 5 s, so one migrated template is made
- * per test file and each suite loads a copy of it (about 1.5 s); the cluster starts once per file
+ * per machine and schema (`pgliteTemplate`) and each suite loads a copy of it (about 1.5 s); the cluster starts once per file
  * (initdb + pg_ctl, about 2 s) and each suite gets a database of its own.
  */
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -42,13 +47,31 @@ export const DATABASE_VARIANTS: readonly DatabaseVariant[] = [
 
 let template: Promise<Blob> | null = null;
 
-/** A migrated empty PGlite, dumped once per test process. */
+/**
+ * A migrated empty PGlite, as a tar of its data folder. Made once per machine and schema: cached in
+ * the temp folder under a name that hashes the PGlite version and every migration, written to a
+ * temporary name and renamed, so parallel test files at worst make it twice. It holds nothing but
+ * an empty schema.
+ */
 export function pgliteTemplate(): Promise<Blob> {
   template ??= (async () => {
+    const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
+    const hash = createHash('sha256').update(version);
+    for (const migration of loadMigrations()) hash.update(`\n${migration.version}:${migration.sha256}`);
+    const file = path.join(os.tmpdir(), `hdms-pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
+    try {
+      return new Blob([readFileSync(file)]);
+    } catch {
+      // not made yet on this machine
+    }
     const db = await openPGliteDatabase();
     try {
       await migrate(db);
-      return (await db.pglite.dumpDataDir('none')) as Blob;
+      const blob = (await db.pglite.dumpDataDir('none')) as Blob;
+      const temp = `${file}.${process.pid}.tmp`;
+      writeFileSync(temp, new Uint8Array(await blob.arrayBuffer()));
+      renameSync(temp, file);
+      return blob;
     } finally {
       await db.close();
     }
