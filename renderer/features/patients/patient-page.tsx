@@ -10,11 +10,13 @@ import { addressLabel, identifierLabel, patientName } from './record-format';
 import { PatientBanner } from './patient-banner';
 import { PatientResults } from './patient-results';
 import { RecordTable } from './record-table';
+import { useHoldOpenPatient } from './resume-patient';
 import { Fact } from '../../app/fact';
 
 /** One patient: who they are, then their records in time order. Opening it is journaled as an access. */
 export function PatientPage({ patientId, onErased }: { patientId: string; onErased: (name: string) => void }) {
   const vault = useVault();
+  useHoldOpenPatient(vault, patientId);
   const detail = useVaultRead(`patient:${patientId}`, () => vault.openPatient(patientId));
   return (
     <>

@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { usePrefs } from '../../app/prefs-context';
 import { vaultErrorMessage } from '../../app/vault-errors';
 import { ImportDemoControl } from '../demo-data/import-demo-control';
@@ -27,12 +27,18 @@ export function PatientSearchView({
   notice,
   indexing,
   onDataChanged,
+  focusRequest = 0,
+  onFocused,
 }: {
   search: PatientSearch;
   hits: HitCache;
   notice: string | null;
   indexing: IndexingState;
   onDataChanged: () => void;
+  /** Raised by "/" (patients-area.tsx): each new value moves focus to the search box. */
+  focusRequest?: number;
+  /** Called once the box has the focus asked for (so a later visit to the list does not take it again). */
+  onFocused?: () => void;
 }) {
   const { prefs } = usePrefs();
   const resultsHeadingId = useId();
@@ -45,6 +51,16 @@ export function PatientSearchView({
    * until it is done, although the patients it brings in show in the count meanwhile.
    */
   const [importing, setImporting] = useState(false);
+
+  useEffect(() => {
+    if (focusRequest === 0) return;
+    // After this commit's effects: coming from a patient page, the frame moves focus to the new
+    // page's heading in its own effect (which runs after this one); the search box wins.
+    queueMicrotask(() => {
+      box.current?.focus();
+      onFocused?.();
+    });
+  }, [focusRequest, onFocused]);
 
   const imported = (): void => {
     setImporting(false);
@@ -101,7 +117,7 @@ export function PatientSearchView({
           id={`${searchHintId}-box`}
           type="search"
           className="input search-form__box"
-          placeholder="Name, MRN, code or word"
+          placeholder="Name, MRN, code or word (press / to search)"
           value={search.query}
           onChange={(event) => search.setQuery(event.target.value)}
           onKeyDown={onBoxKeyDown}
@@ -146,16 +162,22 @@ export function PatientSearchView({
   );
 }
 
-function searchStatus(search: PatientSearch): string {
+/** Shorter queries match whole words only (no name or number starts with fewer than 3 letters in the index). */
+export const MIN_PREFIX_QUERY = 3;
+const SHORT_HINT = `Type at least ${MIN_PREFIX_QUERY} letters to search by the start of a name or number.`;
+
+export function searchStatus(search: Pick<PatientSearch, 'query' | 'total' | 'outcome' | 'searching'>): string {
   const query = search.query.trim();
   if (query === '') {
     const total = search.total === null ? '' : ` ${patientsWord(search.total)} in the vault.`;
     return `Type a name, MRN, code or word…${total}`;
   }
+  const short = [...query].length < MIN_PREFIX_QUERY;
   const { outcome } = search;
-  if (outcome === null || outcome.query !== query) return search.searching ? 'Searching…' : 'Press Enter to search.';
+  if (outcome === null || outcome.query !== query) return search.searching ? 'Searching…' : short ? SHORT_HINT : 'Press Enter to search.';
   const took = `${numberFormat.format(Math.round(outcome.tookMs))} ms`;
-  if (outcome.patientIds.length === 0) return `No patients match “${outcome.query}” (${took}).`;
+  if (outcome.patientIds.length === 0) return `No patients match “${outcome.query}” (${took}).${short ? ` ${SHORT_HINT}` : ''}`;
+  if (short) return `${patientsWord(outcome.patientIds.length)} found in ${took} with the whole word “${outcome.query}”. ${SHORT_HINT}`;
   return `${patientsWord(outcome.patientIds.length)} found in ${took}. Use the arrow keys to move through them.`;
 }
 

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { hrefForPath, hrefForRoute } from '../../app/router/hash-route';
 import { RawMessageView } from '../intake/raw-message-view';
 import { useSetupReturn } from '../../app/setup-return-context';
@@ -9,6 +9,8 @@ import { IndexingNotice } from './indexing-notice';
 import { PatientPage } from './patient-page';
 import { PatientSearchView } from './patient-search-view';
 import { RecordDetail } from './record-detail';
+import { useResumeHeldPatient } from './resume-patient';
+import { useSlashToSearch } from './slash-to-search';
 import { usePatientSearch } from './use-patient-search';
 
 /**
@@ -29,6 +31,14 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
   const search = usePatientSearch(vault, indexing.busy);
   const [hits] = useState(() => new HitCache(vault));
   const [notice, setNotice] = useState<string | null>(null);
+  useResumeHeldPatient(vault, path.length === 0);
+  const [focusRequest, setFocusRequest] = useState(0);
+  const onList = path.length === 0;
+  const focusHandled = useCallback(() => setFocusRequest(0), []);
+  useSlashToSearch(() => {
+    if (!onList) window.location.hash = hrefForRoute('patients');
+    setFocusRequest((count) => count + 1);
+  });
 
   const dataChanged = (): void => {
     hits.clear();
@@ -43,7 +53,7 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
 
   const [patientId, section, recordId, ...rest] = path;
   if (patientId === undefined) {
-    return <PatientSearchView search={search} hits={hits} notice={notice} indexing={indexing} onDataChanged={dataChanged} />;
+    return <PatientSearchView search={search} hits={hits} notice={notice} indexing={indexing} onDataChanged={dataChanged} focusRequest={focusRequest} onFocused={focusHandled} />;
   }
   if (section === undefined) {
     return (

@@ -120,7 +120,10 @@ export function recordTime(record: ViewRecord, fallback = ''): string {
   }
 }
 
-/** Searchable text of a patient: names (with prefixes), identifiers, birth date (one full-date token). */
+/**
+ * Searchable text of a patient: names (with prefixes), identifiers (buildIntakeRows adds their
+ * prefixes too), birth date (one full-date token).
+ */
 export function patientText(patient: Patient): { names: string[]; other: string[]; dates: string[] } {
   return {
     names: [patient.name.family, ...patient.name.given],
@@ -203,9 +206,10 @@ function messageExtras(input: IntakeInput): Partial<MessagePayload> {
 export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: IntakeInput): Promise<IntakeRows> {
   const { intake, seq } = input;
   const extended = chartRecordsOf(intake);
-  const [patientId, patientTokens, recordTokens, merges] = await Promise.all([
+  const [patientId, patientTokens, identifierPrefixes, recordTokens, merges] = await Promise.all([
     patientIdOf(keys.ledgerKey, intake.patient),
     tokens.tokensOf(patientText(intake.patient)),
+    tokens.identifierPrefixTokens(intake.patient.identifiers.map((identifier) => identifier.value)),
     Promise.all([...intake.records, ...extended].map((record) => tokens.tokensOf(recordText(record)))),
     mergeRowsOf(keys.ledgerKey, intake, seq),
   ]);
@@ -222,7 +226,7 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
     ]),
     encryptField(keys.directoryKey, { table: 'directory', id: subject }, name),
   ]);
-  const allTokens = new Set(patientTokens);
+  const allTokens = new Set([...patientTokens, ...identifierPrefixes]);
   for (const list of recordTokens) for (const token of list) allTokens.add(token);
   return {
     patient: { id: patientId, tokens: [...allTokens].sort(), enc: patientEnc! },

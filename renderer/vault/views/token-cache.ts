@@ -39,6 +39,17 @@ export class TokenCache {
     return tokens;
   }
 
+  /**
+   * Prefix tokens (3…24 characters) of identifier words, so a partial MRN finds its patient
+   * ("MRN0000" finds MRN00000007): the same prefix tokens names get, so queryTokens finds them
+   * unchanged. README, "Views and search", says what that reveals.
+   */
+  async identifierPrefixTokens(identifiers: readonly string[]): Promise<string[]> {
+    const { words } = recordWords({ other: identifiers });
+    const prefixes = await Promise.all(words.map((word) => this.prefixTokensOf(word)));
+    return [...new Set(prefixes.flat())].sort();
+  }
+
   /** Every token of a text, deduplicated and sorted (a stable, order-free form for the views). */
   async tokensOf(text: RecordText): Promise<string[]> {
     const { words, nameWords } = recordWords(text);

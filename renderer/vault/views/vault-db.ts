@@ -175,6 +175,11 @@ export interface IndexedDbDeps {
  *               cleared and the cursor goes back to 0, so the next sync rebuilds the index.
  *   version(5): `directory` (the names behind ledger subjects, for auditors). The cursor goes back
  *               to 0, so the next sync of a clinical session fills it for every patient.
+ *   version(6): identifiers get prefix tokens (a partial MRN finds the patient), and a patient's
+ *               demographics are merged field by field across messages instead of the latest
+ *               message's copy winning (issue 11). `postings`, `patients` and `records` are cleared,
+ *               the cursor goes back to 0 and the replay counts are reset, so the next sync
+ *               rebuilds the index and the patients from the journal.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -192,7 +197,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 5;
+export const VIEW_SCHEMA_VERSION = 6;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -227,6 +232,16 @@ function defineSchema(db: Dexie): void {
     .upgrade(async (tx) => {
       await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
       await tx.table('meta').delete('problems');
+    });
+  db.version(6)
+    .stores({})
+    .upgrade(async (tx) => {
+      await tx.table('postings').clear();
+      await tx.table('patients').clear();
+      await tx.table('records').clear();
+      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
+      await tx.table('meta').delete('problems');
+      await tx.table('meta').delete('rejected');
     });
 }
 

@@ -82,15 +82,15 @@ export const ADMIN_PASSPHRASE = 'correct horse battery staple';
 /**
  * What the blind index holds for one patient, in plaintext: the words of the same texts the real
  * views index (intake-rows.ts), cut by the same rules (shared/crypto/blind-index.ts), and the name
- * prefixes. So the fake finds exactly what the real search finds: no substrings, no one-letter
- * queries, no year of a birth date, no prefixes outside names.
+ * and identifier prefixes. So the fake finds exactly what the real search finds: no substrings, no
+ * one-letter queries, no year of a birth date, no prefixes of codes or words.
  */
 interface IndexedWords {
   readonly words: ReadonlySet<string>;
   readonly prefixes: ReadonlySet<string>;
 }
 
-function indexedWords(texts: readonly RecordText[]): IndexedWords {
+function indexedWords(texts: readonly RecordText[], identifiers: readonly string[] = []): IndexedWords {
   const words = new Set<string>();
   const prefixes = new Set<string>();
   for (const text of texts) {
@@ -98,6 +98,8 @@ function indexedWords(texts: readonly RecordText[]): IndexedWords {
     for (const word of cut.words) words.add(word);
     for (const prefix of namePrefixes(cut.nameWords)) prefixes.add(prefix);
   }
+  // Identifiers get prefixes too (token-cache.ts identifierPrefixTokens): a partial MRN matches.
+  for (const prefix of namePrefixes(recordWords({ other: identifiers }).words)) prefixes.add(prefix);
   return { words, prefixes };
 }
 
@@ -374,7 +376,10 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       const scores = new Map<string, number>();
       for (const id of allIds()) {
         const entry = patients.get(id);
-        const { words, prefixes } = indexedWords(entry === undefined ? [bulkText(id)] : [patientText(entry.patient), ...entry.records.map((r) => recordText(r.record))]);
+        const { words, prefixes } = indexedWords(
+          entry === undefined ? [bulkText(id)] : [patientText(entry.patient), ...entry.records.map((r) => recordText(r.record))],
+          entry === undefined ? (bulkText(id).other ?? []) : entry.patient.identifiers.map((identifier) => identifier.value),
+        );
         if (!groups.every((group) => words.has(group.word) || (group.prefix !== null && prefixes.has(group.prefix)))) continue;
         scores.set(id, groups.filter((group) => words.has(group.word)).length);
       }

@@ -1,0 +1,69 @@
+import Dexie from 'dexie';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
+import { createOpener } from '../../../../shared/crypto/envelope';
+import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
+import { toBase64Url } from '../../../../shared/crypto/bytes';
+import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
+import { searchPatientIds } from '../../../../renderer/vault/views/keyword-search';
+import { TokenCache } from '../../../../renderer/vault/views/token-cache';
+import { patientHits } from '../../../../renderer/vault/views/view-reads';
+import { CURSOR_KEY, openVaultDb, readCursor, VIEW_SCHEMA_VERSION, viewDbName } from '../../../../renderer/vault/views/vault-db';
+import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION } from '../support/fake-body';
+
+/** Issue 11: a partial MRN finds the patient (identifiers get prefix tokens, as names do). */
+
+function patient(mrn: string, family: string): Patient {
+  return { identifiers: [{ value: mrn, authority: 'CLINIC', type: 'MR' }], name: { family, given: ['Test'] } };
+}
+
+function intake(of: Patient, messageId: string): NormalizedIntake {
+  return { channel: 'demo', messageId, messageType: 'ADT^A04', patient: of, records: [] };
+}
+
+describe('identifier prefixes', () => {
+  it('"MRN0000" finds every MRN that starts so, "MRN00000007" one patient; a 2-character prefix finds nothing', async () => {
+    const body = createFakeBody();
+    const keys = await deriveVaultKeys(generateMasterSecret());
+    body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+    body.session = TEST_ADMIN_SESSION;
+    const db = openVaultDb('prefix-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
+    const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+    const people = [patient('MRN00000007', 'Novak'), patient('MRN00000008', 'Horvat'), patient('HX-1234', 'Kovac')];
+    for (const [index, person] of people.entries()) {
+      await appendSealedRecord(body, { kind: 'intake.demo', meta: { v: 1, channel: 'demo', receivedAt: '2025-03-01T08:20:00.000Z', rawBytes: 10, normalized: intake(person, `M-${index}`) } });
+    }
+    await replayJournal(context);
+    const names = async (query: string) => (await patientHits(db, keys.viewKey, await searchPatientIds(db, keys.indexKey, query))).map((hit) => hit.name).sort();
+    expect(await names('MRN0000')).toEqual(['Horvat, Test', 'Novak, Test']);
+    expect(await names('mrn00000007')).toEqual(['Novak, Test']);
+    expect(await names('MRN0000000')).toEqual(['Horvat, Test', 'Novak, Test']);
+    expect(await names('HX-123')).toEqual(['Kovac, Test']);
+    expect(await names('123')).toEqual(['Kovac, Test']);
+    expect(await names('MR')).toEqual([]);
+    // A finished word (a space after it) asks for the whole word only.
+    expect(await names('MRN0000 ')).toEqual([]);
+  });
+});
+
+describe('views schema version 6', () => {
+  it('an older view database is cleared and replays from 0 (the new tokens and merged demographics)', async () => {
+    expect(VIEW_SCHEMA_VERSION).toBe(6);
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('upgrade-0001'), deps);
+    old.version(5).stores({ meta: 'key', patients: 'id', records: 'id', postings: 'id', access: 'seq, patientId, operator', ledger: 'seq, kind, subject, operator, createdAt', merges: 'merged, survivor', quarantine: 'seq', directory: 'id, patientId' });
+    await old.open();
+    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: 'problems', value: 3 }]);
+    await old.table('patients').put({ id: 'p', tokens: ['t'], enc: 'x' });
+    await old.table('postings').put({ id: 't|1', ids: ['p'] });
+    old.close();
+
+    const db = openVaultDb('upgrade-0001', deps);
+    expect(await readCursor(db)).toBe(0);
+    expect(await db.patients.count()).toBe(0);
+    expect(await db.postings.count()).toBe(0);
+    expect(await db.meta.get('problems')).toBeUndefined();
+    db.close();
+  });
+});
