@@ -1,4 +1,4 @@
-import type { NetworkPreview, NetworkState } from '../../shared/ipc/network-contract';
+import type { NetworkPreview, NetworkState, StoredNetworkState } from '../../shared/ipc/network-contract';
 import { API_ROUTES, JoinStatusSchema, type JoinStatus } from '../../shared/network/api';
 import { NetworkDocumentError, verifyCertificate, verifyJoinRequest, type SignedCertificate, type SignedJoinRequest } from '../../shared/network/membership';
 import { networkFingerprint, type PinnedNetwork } from '../../shared/network/network-domain';
@@ -6,6 +6,7 @@ import { inspectNetworkMapForPinning, verifyNetworkMap, type SignedNetworkMap } 
 import { SerialQueue } from '../async/serial-queue';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
+import { LedgerSync, type SyncState } from './ledger-sync';
 import { requestJson } from './network-http';
 import { NetworkStore } from './network-store';
 import { NetworkRefusal, serverBaseUrl } from './server-url';
@@ -20,10 +21,38 @@ export const NETWORK_REFRESH_MS = 30_000;
  * key pinned at join: one signed by any other key raises a problem in the state (an alarm in the UI)
  * and replaces nothing.
  */
-export function networkFeature({ config, log, events }: BodyServices, options: { readonly refreshMs?: number } = {}) {
+export function networkFeature({ config, log, events, vault }: BodyServices, options: { readonly refreshMs?: number } = {}) {
   const store = new NetworkStore(config.dataDir);
+  const sync = new LedgerSync(config.dataDir, log.child({ component: 'ledger-sync' }));
   const queue = new SerialQueue();
   let timer: ReturnType<typeof setInterval> | null = null;
+
+  /** The stored membership with the ledger sync's summary (how many entries wait, the last checkpoint). */
+  async function composed(state: StoredNetworkState | null, synced?: SyncState): Promise<NetworkState | null> {
+    if (state === null) return null;
+    const current = synced ?? (await sync.read());
+    let outboxSeq = current.notarizedSeq;
+    try {
+      const open = vault.status.state === 'absent' ? null : await vault.require();
+      if (open !== null) outboxSeq = await open.outbox.lastSeq();
+    } catch {
+      // No vault open: nothing is waiting that the body could send.
+    }
+    return {
+      ...state,
+      sync:
+        current.lastSyncAt === null && current.problem === null
+          ? null
+          : {
+              notarizedSeq: current.notarizedSeq,
+              queued: Math.max(0, outboxSeq - current.notarizedSeq),
+              checkpointSize: current.checkpointSize,
+              lastSyncAt: current.lastSyncAt,
+              problem: current.problem,
+              alarm: current.split !== null,
+            },
+    };
+  }
 
   const emit = (state: NetworkState | null): void => events.emit('network.changed', { state });
 
@@ -31,14 +60,17 @@ export function networkFeature({ config, log, events }: BodyServices, options: {
     return requestJson(`${base}${API_ROUTES.networkMap}`, { etag });
   }
 
-  /** Asks the server for the join's status and the map; keeps what verifies. One at a time. */
+  /**
+   * Asks the server for the join's status and the map; keeps what verifies; then, for a member with
+   * an open vault, one round of ledger sync (ledger-sync.ts). One at a time.
+   */
   function refresh(): Promise<NetworkState | null> {
     return queue.run(async () => {
       const stored = await store.read();
       if (stored === null) return null;
       const { state } = stored;
       const pinned: PinnedNetwork = { address: state.network.address, chainId: state.network.chainId };
-      let next: NetworkState = state;
+      let next: StoredNetworkState = state;
       let etag = stored.etag;
       try {
         const joined = await requestJson(`${state.url}${API_ROUTES.joinStatus(state.node)}`);
@@ -58,8 +90,17 @@ export function networkFeature({ config, log, events }: BodyServices, options: {
         next = { ...state, problem };
       }
       await store.write(next, etag);
-      if (JSON.stringify(next) !== JSON.stringify(state)) emit(next);
-      return next;
+      let synced: SyncState | undefined;
+      if (vault.status.state !== 'absent') {
+        try {
+          synced = await sync.round(next, await vault.require());
+        } catch (error) {
+          log.warn({ err: error instanceof Error ? error.name : 'unknown' }, 'ledger sync round failed');
+        }
+      }
+      const answer = await composed(next, synced);
+      emit(answer);
+      return answer;
     });
   }
 
@@ -81,7 +122,7 @@ export function networkFeature({ config, log, events }: BodyServices, options: {
   return bodyFeature<'network'>({
     name: 'network',
     handlers: {
-      'network.status': async () => ({ state: (await store.read())?.state ?? null }),
+      'network.status': async () => ({ state: await composed((await store.read())?.state ?? null) }),
       'network.inspect': async ({ url }) => {
         const base = serverBaseUrl(url);
         const { body } = await fetchMap(base);
@@ -101,7 +142,7 @@ export function networkFeature({ config, log, events }: BodyServices, options: {
           const status = parseJoinStatus(answer.body);
           const certificate = status.certificate === null ? null : checkedCertificate(pinned, status.certificate, verified.request.node);
           const map = inspectNetworkMapForPinning(body).signed;
-          const state: NetworkState = {
+          const state: StoredNetworkState = {
             url: base,
             network: { name: preview.name, address: preview.address, chainId: preview.chainId, fingerprint: preview.fingerprint },
             node: verified.request.node,
@@ -115,9 +156,10 @@ export function networkFeature({ config, log, events }: BodyServices, options: {
           };
           await store.write(state, null);
           log.info({ status: state.status, roles: state.roles.length }, 'network join request sent');
-          emit(state);
+          const joined = (await composed(state))!;
+          emit(joined);
           startTimer();
-          return { state };
+          return { state: joined };
         }),
       'network.refresh': async () => ({ state: await refresh() }),
     },
@@ -169,13 +211,15 @@ function checkedCertificate(pinned: PinnedNetwork, value: unknown, node: string)
   return certificate;
 }
 
-function mapSummary(signed: SignedNetworkMap): NonNullable<NetworkState['map']> {
+function mapSummary(signed: SignedNetworkMap): NonNullable<StoredNetworkState['map']> {
   const { map } = signed;
   return {
     epoch: map.epoch,
     members: map.members.map(({ certificate }) => ({ address: certificate.member, legalName: certificate.legalName, country: certificate.country, roles: [...certificate.roles] })),
     witnessQuorum: map.parameters.witnessQuorum,
     minAppVersion: map.parameters.minAppVersion,
+    // Read loosely: maps signed before the notary existed carry no log key.
+    logKey: (map.parameters.keys as { readonly log?: string }).log ?? '',
   };
 }
 

@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { NetworkStateSchema, type NetworkState } from '../../shared/ipc/network-contract';
+import { StoredNetworkStateSchema, type StoredNetworkState } from '../../shared/ipc/network-contract';
 import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
 
 const StoredSchema = z.strictObject({
   v: z.literal(1),
-  state: NetworkStateSchema,
+  state: StoredNetworkStateSchema,
   /** The ETag of the map in `state.map`, for If-None-Match. */
   etag: z.string().max(200).nullable(),
 });
@@ -33,7 +33,7 @@ export class NetworkStore {
     return parsed.data;
   }
 
-  async write(state: NetworkState, etag: string | null): Promise<void> {
+  async write(state: StoredNetworkState, etag: string | null): Promise<void> {
     await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.file, `${JSON.stringify({ v: 1, state, etag } satisfies Stored, null, 2)}\n`);
   }

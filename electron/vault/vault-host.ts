@@ -21,6 +21,8 @@ export interface OpenVault {
   readonly intakePublicKey: Uint8Array;
   /** Appends signed ledger entries (compare-and-append on the ledger seq). */
   readonly ledger: LedgerAppender;
+  /** The clear copies of the signed entries, for the notary (ledger-outbox.ts). */
+  readonly outbox: LedgerOutbox;
   /** Tells the mind (coalesced) that records up to this seq are durable. */
   readonly onDurable: (seq: number) => void;
 }
@@ -136,6 +138,6 @@ export class VaultHost {
     log.info({ records, lastSeq: storage.journal.lastSeq }, 'vault storage open');
     const outbox = new LedgerOutbox(vaultLayout(dataDir).vaultDir);
     const ledger = new LedgerAppender(storage.journal, outbox, (error) => log.warn({ err: error instanceof Error ? error.name : 'unknown' }, 'ledger outbox not updated; the mind backfills it'));
-    return { storage, sealer, pipeline, intakePublicKey, ledger, onDurable };
+    return { storage, sealer, pipeline, intakePublicKey, ledger, outbox, onDurable };
   }
 }

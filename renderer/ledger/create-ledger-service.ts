@@ -106,6 +106,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       signer: typeof raw['node'] === 'string' ? raw['node'] : '',
       summary: row.summary,
       ...(names[row.subject] === undefined ? {} : { subjectName: names[row.subject] }),
+      ...(row.notary === undefined ? {} : { notary: { leafIndex: row.notary.leafIndex, treeSize: row.notary.treeSize, integratedAt: new Date(row.notary.integratedAt).toISOString() } }),
     };
   }
 

@@ -16,6 +16,16 @@ import { summaryOf } from './ledger-details';
  * journal.
  */
 
+/** The network notary's receipt for an entry, as the views keep it (the receipt itself stays sealed in the journal). */
+export interface LedgerNotary {
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  /** Unix ms, the notary's time of integration. */
+  readonly integratedAt: number;
+  /** The journal record holding the sealed receipt, proof and checkpoint (to re-check them). */
+  readonly receiptSeq: number;
+}
+
 export interface LedgerRow {
   /** The entry's seq (the primary key). */
   readonly seq: number;
@@ -34,6 +44,8 @@ export interface LedgerRow {
   readonly entry: unknown;
   readonly signature: unknown;
   readonly summary: Readonly<Record<string, string | number>>;
+  /** Set once the network's notary has countersigned the entry (ledger.receipt). */
+  readonly notary?: LedgerNotary;
 }
 
 export { LedgerRecordMetaSchema, type LedgerRecordMeta } from '../../shared/journal/ledger-meta';

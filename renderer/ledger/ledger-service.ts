@@ -36,6 +36,8 @@ export interface LedgerEntryView {
    * holds its key (administrators, clinicians, auditors; never researchers). Never signed, never sent.
    */
   readonly subjectName?: string;
+  /** The network notary's countersignature (issue 10 item 11): absent while the entry is local only. */
+  readonly notary?: { readonly leafIndex: number; readonly treeSize: number; readonly integratedAt: string };
 }
 
 export interface LedgerFilter {

@@ -47,6 +47,8 @@ export const NetworkStateSchema = z.strictObject({
       members: z.array(NetworkMemberSummarySchema),
       witnessQuorum: z.number().int().min(0),
       minAppVersion: z.string(),
+      /** The notary's log key (C2SP vkey) the map names, or '' before the network has one. */
+      logKey: z.string().max(200),
     })
     .nullable(),
   joinedAt: z.iso.datetime(),
@@ -57,8 +59,27 @@ export const NetworkStateSchema = z.strictObject({
    * such as a map or certificate not signed by the pinned key. Null after a good contact.
    */
   problem: z.string().nullable(),
+  /** The ledger's notarization (electron/network/ledger-sync.ts); null before the first round. */
+  sync: z
+    .strictObject({
+      /** Every entry up to this seq is notarized (a checked receipt is in the journal). */
+      notarizedSeq: z.number().int().min(0),
+      /** Entries signed but not yet notarized. */
+      queued: z.number().int().min(0),
+      /** The tree size of the last checkpoint the node verified. */
+      checkpointSize: z.number().int().min(0),
+      lastSyncAt: z.iso.datetime().nullable(),
+      /** Why the last round stopped, or an alarm (a split view); null after a good round. */
+      problem: z.string().nullable(),
+      /** The notary showed two inconsistent checkpoints (both kept as evidence in network/sync.json). */
+      alarm: z.boolean(),
+    })
+    .nullable(),
 });
 export type NetworkState = z.infer<typeof NetworkStateSchema>;
+/** What `<data>/network/membership.json` keeps (the sync summary is composed at each answer). */
+export const StoredNetworkStateSchema = NetworkStateSchema.omit({ sync: true });
+export type StoredNetworkState = z.infer<typeof StoredNetworkStateSchema>;
 
 export const NetworkPreviewSchema = z.strictObject({
   url: z.string(),

@@ -51,6 +51,12 @@ export function isIntakeRecordKind(kind: string): kind is IntakeRecordKind {
 
 /** A signed ledger entry (its sealed meta: ledger-meta.ts). */
 export const LEDGER_ENTRY_KIND = 'ledger.entry';
+/**
+ * The network notary's receipt for a ledger entry (its sealed meta: ledger-meta.ts
+ * LedgerReceiptMetaSchema), written by the body's ledger sync, with the plaintext note
+ * `{ledgerSeq, leafIndex}`; the views mark the entry notarized from it.
+ */
+export const LEDGER_RECEIPT_KIND = 'ledger.receipt';
 
 /** The mind's own events (sealed metas in mind-meta.ts). */
 export const MIND_KINDS = {

@@ -12,3 +12,19 @@ export const LedgerRecordMetaSchema = z.strictObject({
   details: z.looseObject({ to: z.number().int().min(0) }),
 });
 export type LedgerRecordMeta = z.infer<typeof LedgerRecordMetaSchema>;
+
+/**
+ * The sealed meta of a `ledger.receipt` record: the notary's signed receipt for one entry, the
+ * inclusion proof of its leaf, and the signed checkpoint (C2SP note) the proof leads to, all as the
+ * notary sent them and the body checked them (shared/network/notary.ts checkNotarized), so the
+ * mind can show and re-check them.
+ */
+export const LedgerReceiptMetaSchema = z.strictObject({
+  v: z.literal(1),
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  receipt: z.looseObject({ leafIndex: z.number().int().min(0), integratedAt: z.number().int().min(0) }),
+  treeSize: z.number().int().min(1),
+  inclusion: z.array(z.string().max(64)).max(64),
+  checkpoint: z.string().max(64 * 1024),
+});
+export type LedgerReceiptMeta = z.infer<typeof LedgerReceiptMetaSchema>;

@@ -140,6 +140,16 @@ function EntryView({
         <Fact term="Signature">
           <HashValue value={entry.signature} what="signature" />
         </Fact>
+        <Fact term="Network notary">
+          {entry.notary === undefined ? (
+            <span className="muted">Local only: not yet countersigned by a network’s notary.</span>
+          ) : (
+            <span>
+              Notarized: leaf {entry.notary.leafIndex} of the network’s log (checked against a checkpoint of {entry.notary.treeSize}{' '}
+              leaves), <time dateTime={entry.notary.integratedAt}>{ledgerTime(entry.notary.integratedAt)}</time>
+            </span>
+          )}
+        </Fact>
       </dl>
       <h3 id={summaryId} className="ledger-entry__summary-heading">
         Summary

@@ -102,7 +102,17 @@ function Membership({ state }: { state: NetworkState }) {
         </Fact>
         <Fact term="Last contact">{state.lastContactAt === null ? 'Never' : new Date(state.lastContactAt).toLocaleString()}</Fact>
         {state.certificate !== null && <Fact term="Certificate">No. {state.certificate.certificate.serial}, issued {new Date(state.certificate.certificate.issuedAt).toLocaleString()}</Fact>}
+        <Fact term="Ledger notarization">
+          {state.sync === null
+            ? 'Not started (the node submits its ledger once it is a member and the network has a notary).'
+            : `${state.sync.notarizedSeq} ${state.sync.notarizedSeq === 1 ? 'entry' : 'entries'} notarized, ${state.sync.queued} waiting; last checkpoint of ${state.sync.checkpointSize} leaves${state.sync.lastSyncAt === null ? '' : `, ${new Date(state.sync.lastSyncAt).toLocaleString()}`}.`}
+        </Fact>
       </dl>
+      {state.sync !== null && state.sync.problem !== null && (
+        <p role={state.sync.alarm ? 'alert' : 'status'} className={`note ${state.sync.alarm ? 'note--error' : 'note--warn'}`}>
+          {state.sync.problem}
+        </p>
+      )}
       {state.map !== null && (
         <>
           <h3 id={membersId}>Members ({state.map.members.length})</h3>

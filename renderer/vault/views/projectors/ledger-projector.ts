@@ -1,21 +1,49 @@
-import { LEDGER_ENTRY_KIND } from '../../../../shared/journal/journal-kinds';
-import { ledgerRowOf, type LedgerRow } from '../../../ledger/ledger-rows';
+import { LEDGER_ENTRY_KIND, LEDGER_RECEIPT_KIND } from '../../../../shared/journal/journal-kinds';
+import { LedgerReceiptMetaSchema } from '../../../../shared/journal/ledger-meta';
+import { ledgerRowOf, type LedgerNotary, type LedgerRow } from '../../../ledger/ledger-rows';
 import type { JournalProjector } from './journal-projector';
 
-/** `ledger.entry` → the `ledger` table (renderer/ledger/ledger-rows.ts). */
+/**
+ * `ledger.entry` → the `ledger` table (renderer/ledger/ledger-rows.ts); `ledger.receipt` (the
+ * network notary's receipt, journaled by the body's ledger sync) → that entry's `notary` state. An
+ * entry always precedes its receipt in the journal, so a replay from any point, or a rebuild, gives
+ * the same rows.
+ */
 export const ledgerProjector: JournalProjector = {
   name: 'ledger',
-  kinds: [LEDGER_ENTRY_KIND],
+  kinds: [LEDGER_ENTRY_KIND, LEDGER_RECEIPT_KIND],
   tables: (db) => [db.ledger],
   startPage() {
-    const rows: LedgerRow[] = [];
+    const rows = new Map<number, LedgerRow>();
+    const receipts = new Map<number, LedgerNotary>();
     return {
       async decode(record, meta) {
+        if (record.kind === LEDGER_RECEIPT_KIND) {
+          const parsed = LedgerReceiptMetaSchema.safeParse(meta);
+          if (!parsed.success) return 'problem';
+          const { seq, receipt, treeSize } = parsed.data;
+          const notary: LedgerNotary = { leafIndex: receipt.leafIndex, treeSize, integratedAt: receipt.integratedAt, receiptSeq: record.seq };
+          return {
+            apply: () => {
+              const row = rows.get(seq);
+              if (row !== undefined) rows.set(seq, { ...row, notary });
+              else receipts.set(seq, notary);
+            },
+          };
+        }
         const row = ledgerRowOf(record, meta);
-        return row === null ? 'problem' : { apply: () => rows.push(row) };
+        return row === null ? 'problem' : { apply: () => rows.set(row.seq, row) };
       },
       async write(db) {
-        if (rows.length > 0) await db.ledger.bulkPut(rows);
+        if (receipts.size > 0) {
+          const seqs = [...receipts.keys()];
+          const existing = await db.ledger.bulkGet(seqs);
+          for (const [index, seq] of seqs.entries()) {
+            const row = existing[index];
+            if (row !== undefined) rows.set(seq, { ...row, notary: receipts.get(seq)! });
+          }
+        }
+        if (rows.size > 0) await db.ledger.bulkPut([...rows.values()]);
       },
     };
   },

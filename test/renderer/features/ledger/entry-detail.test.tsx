@@ -58,6 +58,7 @@ describe('Ledger › entry detail', () => {
       'Entry hash',
       'Signer',
       'Signature',
+      'Network notary',
     ]);
     expect(shown.Sequence).toBe('12');
     expect(shown.Kind).toContain('Record viewed');

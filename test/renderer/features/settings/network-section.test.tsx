@@ -26,10 +26,11 @@ const PENDING: NetworkState = {
   roles: ['clinic'],
   status: 'pending',
   certificate: null,
-  map: { epoch: 4, members: [{ address: '0x3333333333333333333333333333333333333333', legalName: 'Lakeside Research Institute', country: 'CH', roles: ['research'] }], witnessQuorum: 1, minAppVersion: '0.1.0' },
+  map: { epoch: 4, members: [{ address: '0x3333333333333333333333333333333333333333', legalName: 'Lakeside Research Institute', country: 'CH', roles: ['research'] }], witnessQuorum: 1, minAppVersion: '0.1.0', logKey: '' },
   joinedAt: '2026-12-04T10:00:00.000Z',
   lastContactAt: '2026-12-04T10:00:00.000Z',
   problem: null,
+  sync: null,
 };
 
 function open(role: OperatorRole, node: FakeNode, joiner?: NetworkJoiner) {
@@ -76,6 +77,20 @@ describe('Settings › Network', () => {
     emitEvent(node, 'network.changed', { state: alarmed });
     expect((await within(section).findByRole('alert')).textContent).toMatch(/does not verify against the key pinned at join/);
     expect(within(section).getByText('Member')).toBeTruthy();
+  });
+
+  it('shows the ledger notarization and an alarm when the notary showed a split view', async () => {
+    const node = createFakeNode({
+      vault: { state: 'unlocked' },
+      network: { ...PENDING, status: 'approved', sync: { notarizedSeq: 12, queued: 3, checkpointSize: 40, lastSyncAt: '2026-12-04T11:00:00.000Z', problem: null, alarm: false } },
+    });
+    open('clinician', node);
+    const section = await screen.findByRole('region', { name: 'Network' });
+    expect(await within(section).findByText(/12 entries notarized, 3 waiting; last checkpoint of 40 leaves/)).toBeTruthy();
+    emitEvent(node, 'network.changed', {
+      state: { ...PENDING, status: 'approved', sync: { notarizedSeq: 12, queued: 3, checkpointSize: 40, lastSyncAt: null, problem: 'Alarm: the notary showed two checkpoints that do not extend one another.', alarm: true } },
+    });
+    expect((await within(section).findByRole('alert')).textContent).toMatch(/two checkpoints that do not extend one another/);
   });
 
   it('tells a non-administrator that the node has not joined, and offers no form', async () => {

@@ -1,0 +1,171 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { StoredNetworkState } from '../../shared/ipc/network-contract';
+import { LEDGER_RECEIPT_KIND } from '../../shared/journal/journal-kinds';
+import type { LedgerReceiptMeta } from '../../shared/journal/ledger-meta';
+import { EntryHasher, ledgerDomain } from '../../shared/ledger/ledger-schema';
+import { checkNotarized, NOTARY_ROUTES, NotaryResultsSchema, MAX_SUBMISSION_ENTRIES, ConsistencyProofAnswerSchema } from '../../shared/network/notary';
+import { fromBase64 } from '../../shared/transparency/bytes';
+import { openCheckpoint, verifyConsistencyBetween } from '../../shared/transparency/log-verifier';
+import { parseCheckpoint } from '../../shared/transparency/checkpoint';
+import { parseNote, parseVkey } from '../../shared/transparency/note';
+import type { Logger } from '../logging/logger';
+import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
+import type { OpenVault } from '../vault/vault-host';
+import { requestJson } from './network-http';
+import { NetworkRefusal } from './server-url';
+
+/** What the node knows of its ledger's notarization (Settings › Network shows it). */
+export const SyncStateSchema = z.strictObject({
+  /** Every entry up to this seq has a checked receipt in the journal. */
+  notarizedSeq: z.number().int().min(0),
+  /** The last checkpoint the node verified (C2SP note text) and its tree size, or null. */
+  checkpoint: z.string().max(64 * 1024).nullable(),
+  checkpointSize: z.number().int().min(0),
+  lastSyncAt: z.iso.datetime().nullable(),
+  /** Why the last round stopped (an entry refused, the server unreachable), or an alarm; null after a good round. */
+  problem: z.string().nullable(),
+  /** Set when the notary showed two checkpoints that do not extend one another: both notes, kept as evidence. */
+  split: z.strictObject({ older: z.string(), newer: z.string(), detail: z.string() }).nullable(),
+});
+export type SyncState = z.infer<typeof SyncStateSchema>;
+
+const EMPTY: SyncState = { notarizedSeq: 0, checkpoint: null, checkpointSize: 0, lastSyncAt: null, problem: null, split: null };
+
+/**
+ * Ledger sync (design §5 and §10, issue 10 item 7), the body's half: submits the signed entries of
+ * the outbox (ledger-outbox.ts: the clear copies, so this runs while the vault is locked) to the
+ * network's notary in batches, checks every answer — the checkpoint signed by the log key pinned
+ * through the network map, its consistency with the last checkpoint the node kept, each receipt's
+ * signature and inclusion proof (shared/network/notary.ts checkNotarized) — and journals each
+ * receipt (kind `ledger.receipt`, sealed to the vault, note {ledgerSeq, leafIndex}) so the views
+ * rebuild from the journal. A refusal stops the round at that entry and says why; a notary that
+ * shows two inconsistent checkpoints raises an alarm and both notes are kept as evidence. Progress
+ * lives in `<data>/network/sync.json` (derived: resubmitting is idempotent at the notary).
+ */
+export class LedgerSync {
+  private readonly file: string;
+
+  constructor(
+    dataDir: string,
+    private readonly log: Logger,
+  ) {
+    this.file = path.join(dataDir, 'network', 'sync.json');
+  }
+
+  async read(): Promise<SyncState> {
+    const text = await readTextIfExists(this.file);
+    if (text === null) return EMPTY;
+    const parsed = SyncStateSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : EMPTY;
+  }
+
+  /** One round: submit what the outbox holds beyond the notarized seq (up to a batch), check and journal the receipts. */
+  async round(network: StoredNetworkState, open: OpenVault): Promise<SyncState> {
+    let state = await this.read();
+    const logKey = network.map?.logKey ?? '';
+    // A split view stops submission until IT has looked at the evidence (network/sync.json).
+    if (network.status !== 'approved' || logKey === '' || state.split !== null) return state;
+    try {
+      const batch = await open.outbox.read(state.notarizedSeq, MAX_SUBMISSION_ENTRIES);
+      if (batch.length === 0) {
+        state = await this.followCheckpoint(network, state, logKey);
+        return await this.save({ ...state, lastSyncAt: new Date().toISOString(), problem: state.split === null ? null : state.problem });
+      }
+      const answer = await requestJson(`${network.url}${NOTARY_ROUTES.entries}`, { method: 'POST', body: { entries: batch } });
+      const parsed = NotaryResultsSchema.safeParse(answer.body);
+      if (!parsed.success || parsed.data.results.length !== batch.length) throw new NetworkRefusal('E_UNAVAILABLE', 'The notary answered in a form this node does not understand.');
+      const { checkpoint, results } = parsed.data;
+      let root: Uint8Array | null = null;
+      if (checkpoint !== null) {
+        state = await this.acceptCheckpoint(network, state, logKey, checkpoint);
+        // Not kept (a bad signature, a split view): nothing of this answer is trusted.
+        if (state.checkpoint !== checkpoint) return await this.save({ ...state, lastSyncAt: new Date().toISOString() });
+        root = openCheckpoint(checkpoint, { logKey }).checkpoint.rootHash;
+      }
+      const hasher = new EntryHasher(ledgerDomain(network.network.chainId));
+      const logPublicKey = parseVkey(logKey).publicKey;
+      let problem: string | null = null;
+      for (const [index, result] of results.entries()) {
+        const signed = batch[index]!;
+        if (result.status === 'queued') break;
+        if (result.status === 'refused') {
+          problem = `The notary refused ledger entry ${signed.entry.seq} (${result.code}): ${result.message.slice(0, 200)}`;
+          break;
+        }
+        if (root === null || result.treeSize !== state.checkpointSize) {
+          problem = `The notary's receipt for entry ${signed.entry.seq} names a tree the checkpoint does not.`;
+          break;
+        }
+        const check = checkNotarized(result, signed, hasher.hash(signed.entry), logPublicKey, root);
+        if (!check.ok) {
+          problem = `Alarm: the notary's receipt for ledger entry ${signed.entry.seq} does not check: ${check.problem}`;
+          break;
+        }
+        const meta: LedgerReceiptMeta = { v: 1, seq: signed.entry.seq, receipt: { ...result.receipt }, treeSize: result.treeSize, inclusion: [...result.inclusion], checkpoint: checkpoint! };
+        const sealed = await open.sealer.seal('journalMetadata', new TextEncoder().encode(JSON.stringify(meta)));
+        const { seq } = await open.storage.journal.append({
+          kind: LEDGER_RECEIPT_KIND,
+          operator: null,
+          objects: [],
+          meta: Buffer.from(sealed).toString('base64url'),
+          note: { ledgerSeq: signed.entry.seq, leafIndex: result.receipt.leafIndex },
+        });
+        open.onDurable(seq);
+        state = { ...state, notarizedSeq: signed.entry.seq };
+      }
+      if (problem !== null) this.log.warn({ notarizedSeq: state.notarizedSeq }, 'ledger sync stopped at an entry');
+      return await this.save({ ...state, lastSyncAt: new Date().toISOString(), problem });
+    } catch (error) {
+      if (!(error instanceof NetworkRefusal)) throw error;
+      return await this.save({ ...state, problem: error.message });
+    }
+  }
+
+  /** With nothing to submit: fetch the newest checkpoint and check that it extends the one kept. */
+  private async followCheckpoint(network: StoredNetworkState, state: SyncState, logKey: string): Promise<SyncState> {
+    const response = await fetch(`${network.url}${NOTARY_ROUTES.checkpoint}`, { signal: AbortSignal.timeout(15_000), redirect: 'error' }).catch(() => null);
+    if (response === null || !response.ok) return state;
+    const text = (await response.text()).slice(0, 64 * 1024);
+    return this.acceptCheckpoint(network, state, logKey, text);
+  }
+
+  /**
+   * A checkpoint must be signed by the log key and extend the one kept (a consistency proof from
+   * the notary, checked here); then it is kept. Otherwise: a split view, an alarm, evidence kept.
+   */
+  private async acceptCheckpoint(network: StoredNetworkState, state: SyncState, logKey: string, note: string): Promise<SyncState> {
+    let opened;
+    try {
+      opened = openCheckpoint(note, { logKey });
+    } catch {
+      return { ...state, problem: 'Alarm: the notary sent a checkpoint that is not signed by the log key of the network map.' };
+    }
+    const size = opened.checkpoint.size;
+    if (state.checkpoint === null || size === state.checkpointSize) {
+      if (state.checkpoint !== null) {
+        const verdict = verifyConsistencyBetween(parseCheckpoint(parseNote(state.checkpoint).text), opened.checkpoint, []);
+        if (!verdict.ok) return this.split(state, state.checkpoint, note, verdict.detail);
+      }
+      return { ...state, checkpoint: note, checkpointSize: size };
+    }
+    if (size < state.checkpointSize) return this.split(state, state.checkpoint, note, `The notary showed a tree of ${size} leaves after one of ${state.checkpointSize}.`);
+    const answer = await requestJson(`${network.url}${NOTARY_ROUTES.consistency}?from=${state.checkpointSize}&to=${size}`);
+    const proof = ConsistencyProofAnswerSchema.safeParse(answer.body);
+    if (!proof.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The notary answered the consistency proof in a form this node does not understand.');
+    const older = parseCheckpoint(parseNote(state.checkpoint).text);
+    const verdict = verifyConsistencyBetween(older, opened.checkpoint, proof.data.proof.map((hash) => fromBase64(hash) ?? new Uint8Array(0)));
+    if (!verdict.ok) return this.split(state, state.checkpoint, note, verdict.detail);
+    return { ...state, checkpoint: note, checkpointSize: size };
+  }
+
+  private split(state: SyncState, older: string, newer: string, detail: string): SyncState {
+    this.log.error({ checkpointSize: state.checkpointSize }, 'the notary showed inconsistent checkpoints');
+    return { ...state, split: { older, newer, detail }, problem: `Alarm: the notary showed two checkpoints that do not extend one another (${detail}). Both are kept as evidence; submission is stopped.` };
+  }
+
+  private async save(state: SyncState): Promise<SyncState> {
+    await writeFileAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`);
+    return state;
+  }
+}

@@ -1,0 +1,73 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBody } from '../../electron/body';
+import { startNetworkServer } from '../../server/server-process';
+import { createApiClient } from '../../shared/ipc/api-client';
+import { LEDGER_RECEIPT_KIND } from '../../shared/journal/journal-kinds';
+import { createVaultService } from '../../renderer/vault/create-vault-service';
+import { inProcessTransport } from '../support/in-process-transport';
+import { useTempDirs } from '../support/temp-dir';
+
+/**
+ * A node and the real network server (embedded PostgreSQL) in one process (issue 10 items 2 and 7):
+ * the node joins (auto-approve), and its signed ledger entries are notarized: each receipt checked
+ * (log key from the map, checkpoint, inclusion proof) and journaled as `ledger.receipt`.
+ */
+
+const PASSPHRASE = 'violet tractor amber seventeen';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('ledger sync against the real server', () => {
+  const tempDir = useTempDirs();
+
+  it('joins, is approved, and has every ledger entry notarized with checked receipts', { timeout: 180_000 }, async () => {
+    const server = await startNetworkServer({
+      dataDir: await tempDir(),
+      database: null,
+      host: '127.0.0.1',
+      port: 0,
+      tls: null,
+      autoApprove: true,
+      parameters: {},
+      logLevel: 'silent',
+    });
+    cleanups.push(() => server.close());
+    const body = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '0.1.0', logLevel: 'silent', mllpPort: 0 });
+    cleanups.push(() => body.stop('quit'));
+    const transport = inProcessTransport(body);
+    const api = createApiClient(transport);
+    const vault = createVaultService({ api, transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE });
+    await vault.importDemoData(4);
+    await vault.ledger.flush();
+
+    const { preview } = await api.network.inspect({ url: server.url });
+    const joined = await vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'St. Example Clinic', country: 'CH', roles: ['clinic'] });
+    expect(joined.status).toBe('approved');
+    const entries = await vault.ledger.entries({}, { limit: 1000 });
+    const { state } = await api.network.refresh({});
+    expect(state?.map?.logKey).not.toBe('');
+    expect(state?.sync).toMatchObject({ notarizedSeq: entries.length, queued: 0, problem: null, alarm: false });
+    expect(state?.sync?.checkpointSize).toBeGreaterThanOrEqual(entries.length);
+
+    const journal = (await api.journal.read({ after: 0, limit: 5000 })).records;
+    expect(journal.filter((record) => record.kind === LEDGER_RECEIPT_KIND)).toHaveLength(entries.length);
+    // The views show each entry notarized, at its own leaf of the network's log.
+    await vault.ledger.flush();
+    const shown = await vault.ledger.entries({}, { limit: 1000 });
+    expect(shown.every((entry) => entry.notary !== undefined)).toBe(true);
+    expect(new Set(shown.map((entry) => entry.notary!.leafIndex)).size).toBe(shown.length);
+
+    // A new entry (opening a patient) is notarized at the next round; nothing is sent twice.
+    await vault.openPatient((await vault.search('')).patientIds[0]!);
+    await vault.ledger.flush();
+    const { state: after } = await api.network.refresh({});
+    expect(after?.sync).toMatchObject({ notarizedSeq: entries.length + 1, queued: 0, problem: null });
+    const again = (await api.journal.read({ after: 0, limit: 5000 })).records.filter((record) => record.kind === LEDGER_RECEIPT_KIND);
+    expect(again).toHaveLength(entries.length + 1);
+  });
+});
