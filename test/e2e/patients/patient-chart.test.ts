@@ -1,0 +1,215 @@
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ackOf, connectMllp } from '../../bench/mllp-load';
+import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { goToArea, isFocused, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { StepLog } from '../../support/test-steps';
+import { createVaultThroughUi, IMPORT_TIMEOUT_MS, lockVault, searchBox, searchPatients, unlockVault } from '../../support/vault-ui';
+
+/**
+ * Issue 11, "Patients, as a clinician uses them", end to end in Chromium through the browser shell
+ * at 1,000 × 700: an admission and three lab results arrive over MLLP; the ORUs' PIDs carry no
+ * address, which must not blank the admission's. The banner, the results by report with their
+ * comments and critical flags, the flowsheet and the trend chart are checked against the messages
+ * below; a partial MRN finds the patient, "/" focuses the search, and lock/unlock comes back.
+ */
+
+const MRN = 'MRN4711002';
+const msh = (type: string, id: string, time: string) => `MSH|^~\\&|LAB|CLINIC|HDMS|NODE|${time}+0100||${type}|${id}|P|2.5.1`;
+const LAB_PID = `PID|1||${MRN}^^^CLINIC^MR||Brunner^Lea`;
+
+const MESSAGES: readonly string[] = [
+  [
+    msh('ADT^A01^ADT_A01', 'E2E-ADT-1', '20250210090000'),
+    'EVN|A01|20250210090000+0100',
+    `PID|1||${MRN}^^^CLINIC^MR~756.1234.5678.97^^^CH^NI||Brunner^Lea||19800203|F|||Hauptstrasse 5^^Bern^^3011^CH||031 555 12 12`,
+    'PV1|1|I|Ward 3^12^1||||^Weiss^Anna' + '|'.repeat(37) + '20250210083000+0100',
+    'AL1|1|DA|7980^Penicillin G^RXNORM|SV|Urticaria',
+  ].join('\r'),
+  [
+    msh('ORU^R01^ORU_R01', 'E2E-ORU-1', '20250211081500'),
+    LAB_PID,
+    'OBR|1||F-100|24323-8^Metabolic panel^LN|||20250211080000+0100|||||||||||||||||F',
+    'NTE|1|L|Specimen slightly haemolysed.',
+    'OBX|1|NM|2823-3^Potassium^LN||4.2|mmol/L|3.5-5.1|N|||F|||20250211080000+0100',
+    'OBX|2|NM|8310-5^Body temperature^LN||38.4|Cel|36.1-37.5|H|||F|||20250211080000+0100',
+  ].join('\r'),
+  [
+    msh('ORU^R01^ORU_R01', 'E2E-ORU-2', '20250213081500'),
+    LAB_PID,
+    'OBR|1||F-101|24323-8^Metabolic panel^LN|||20250213080000+0100|||||||||||||||||F',
+    'OBX|1|NM|2823-3^Potassium^LN||6.8|mmol/L|3.5-5.1|HH|||F|||20250213080000+0100',
+    'NTE|1|L|Called to ward 3 at 08:20.',
+    'OBX|2|NM|2345-7^Glucose^LN||9.4|mmol/L|3.9-5.5|H|||F|||20250213080000+0100',
+  ].join('\r'),
+  [
+    msh('ORU^R01^ORU_R01', 'E2E-ORU-3', '20250215081500'),
+    LAB_PID,
+    'OBR|1||F-102|24323-8^Metabolic panel^LN|||20250215080000+0100|||||||||||||||||F',
+    'OBX|1|NM|2823-3^Potassium^LN||5.0|mmol/L|3.5-5.1|N|||F|||20250215080000+0100',
+  ].join('\r'),
+];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+describe('a patient as a clinician uses it', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it(
+    'banner, results by report, flowsheet and trend from HL7 over MLLP at 1,000 × 700; partial MRN, "/", lock and unlock',
+    async () => {
+      const steps = new StepLog('patient chart');
+      const port = await freePort();
+      const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
+      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 } });
+
+      await steps.run('create a vault and send an admission and three results over MLLP', async () => {
+        await openFirstRun(page, shell);
+        await createVaultThroughUi(page);
+        const sender = await connectMllp(port);
+        for (const message of MESSAGES) expect(ackOf(await sender.send(Buffer.from(`${message}\r`, 'utf8'))).code).toBe('AA');
+        await sender.close();
+        await goToArea(page, 'Patients');
+        await page.getByRole('status').filter({ hasText: '1 patient in the vault.' }).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+      });
+
+      await steps.run('"/" focuses the search; two letters ask for three; a partial MRN finds the patient', async () => {
+        await page.locator('main h1').click();
+        await page.keyboard.press('/');
+        await expect.poll(() => isFocused(searchBox(page))).toBe(true);
+        await searchBox(page).fill('MR');
+        await page.getByRole('status').filter({ hasText: /^Type at least 3 letters/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        const found = await searchPatients(page, 'MRN4711');
+        expect(found.count).toBe(1);
+        expect(found.names).toEqual(['Brunner, Lea']);
+        await page.getByRole('link', { name: /Brunner, Lea/ }).click();
+      });
+
+      const banner = page.getByRole('region', { name: 'Brunner, Lea' });
+      await steps.run('the banner: age and sex, identifiers, allergy highlighted, last visit; the address the ORUs did not send is kept', async () => {
+        await banner.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        expect(await banner.locator('.patient-banner__age').innerText()).toMatch(/^\d+ y, Female \(born 1980-02-03\)$/);
+        expect(await banner.getByRole('list', { name: 'Identifiers' }).getByRole('listitem').allInnerTexts()).toEqual(['MRN4711002 (CLINIC, MR)', '756.1234.5678.97 (CH, NI)']);
+        const allergies = banner.getByRole('group', { name: 'Allergies' });
+        expect((await allergies.innerText()).replace(/\s+/g, ' ')).toBe('Allergies Penicillin G (Severe, Urticaria)');
+        expect(await allergies.evaluate((element) => getComputedStyle(element).backgroundColor)).not.toBe('rgba(0, 0, 0, 0)');
+        expect((await banner.locator('.patient-banner__visit').innerText()).replace(/\s+/g, ' ')).toBe('Last visit 2025-02-10, Inpatient, Ward 3 12 1');
+        expect(await banner.innerText()).toContain('Hauptstrasse 5, 3011 Bern, CH');
+      });
+
+      const results = page.getByRole('region', { name: 'Results' });
+      await steps.run('results by report: the comment, the critical potassium apart from the high glucose, °C with its UCUM code', async () => {
+        const reports = results.getByRole('article', { name: 'Metabolic panel' });
+        expect(await reports.count()).toBe(3);
+        const [newest, middle, oldest] = [reports.nth(0), reports.nth(1), reports.nth(2)];
+        expect(await newest.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Potassium\t5\s+mmol\/L\t3\.5-5\.1\t/)]);
+        const critical = middle.locator('tbody tr').filter({ hasText: 'Potassium' });
+        expect(await critical.getAttribute('class')).toContain('result-table__row--critical');
+        expect(await critical.locator('.flag--critical [aria-hidden]').innerText()).toBe('▲▲ HH');
+        expect(await critical.innerText()).toContain('Called to ward 3 at 08:20.');
+        const glucose = middle.locator('tbody tr').filter({ hasText: 'Glucose' });
+        expect(await glucose.locator('.flag--critical').count()).toBe(0);
+        expect(await glucose.locator('.flag--high [aria-hidden]').innerText()).toBe('▲ H');
+        const [criticalBg, highBg] = await Promise.all([critical.locator('.flag').evaluate((e) => getComputedStyle(e).backgroundColor), glucose.locator('.flag').evaluate((e) => getComputedStyle(e).backgroundColor)]);
+        expect(criticalBg).not.toBe(highBg);
+        expect(await oldest.getByRole('note', { name: 'Report comments' }).innerText()).toBe('Specimen slightly haemolysed.');
+        const celsius = oldest.locator('abbr.unit', { hasText: '°C' });
+        expect(await celsius.getAttribute('title')).toBe('UCUM: Cel');
+      });
+
+      await steps.run('the flowsheet: tests × days with the values sent', async () => {
+        await results.getByRole('button', { name: 'Flowsheet' }).click();
+        const sheet = results.getByRole('table', { name: 'Flowsheet' });
+        const rows = await sheet.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim())));
+        expect(rows).toEqual([
+          ['Test', '2025-02-15', '2025-02-13', '2025-02-11'],
+          ['Body temperature (°C)', '', '', '38.4 ▲ HHigh'],
+          ['Glucose (mmol/L)', '', '9.4 ▲ HHigh', ''],
+          ['Potassium (mmol/L)', '5', '6.8 ▲▲ HHCritically high', '4.2'],
+        ]);
+      });
+
+      await steps.run('the trend of potassium: a uPlot chart with the reference band and the values sent', async () => {
+        await results.getByRole('button', { name: 'Trends' }).click();
+        expect(await results.getByRole('combobox', { name: 'Test' }).inputValue()).toBe('LN|2823-3');
+        const figure = results.getByRole('figure');
+        expect(await figure.locator('figcaption').innerText()).toBe(
+          'Potassium: 3 results from 2025-02-11 08:00 (UTC+01:00) to 2025-02-15 08:00 (UTC+01:00); latest 5 mmol/L; reference range 3.5–5.1 mmol/L (shaded).',
+        );
+        const canvas = figure.locator('.trend__plot canvas');
+        await canvas.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        expect(await figure.locator('.trend__plot').getAttribute('data-points')).toBe('3');
+        // The band is painted: a pixel in the middle of the range has the band's colour, not the background.
+        const painted = await canvas.evaluate((element) => {
+          const c = element as HTMLCanvasElement;
+          const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          let coloured = 0;
+          for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0) coloured++;
+          return coloured;
+        });
+        expect(painted).toBeGreaterThan(1000);
+        await figure.locator('summary', { hasText: 'Values' }).click();
+        const values = await figure
+          .getByRole('table', { name: 'Potassium values' })
+          .locator('tbody tr')
+          .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((cell) => (cell.querySelector('[aria-hidden]') ?? cell).textContent ?? '')));
+        expect(values).toEqual([
+          ['2025-02-15 08:00 (UTC+01:00)', '5 mmol/L', ''],
+          ['2025-02-13 08:00 (UTC+01:00)', '6.8 mmol/L', '▲▲ HH'],
+          ['2025-02-11 08:00 (UTC+01:00)', '4.2 mmol/L', ''],
+        ]);
+      });
+
+      await steps.run('at 1,000 × 700 the sidebar is collapsed and the tables keep their columns', async () => {
+        const nav = page.getByRole('navigation', { name: 'Areas' });
+        expect((await nav.boundingBox())!.width).toBeLessThan(80);
+        expect(await nav.getByRole('link', { name: 'Patients' }).count()).toBe(1);
+        await results.getByRole('button', { name: 'By report' }).click();
+        // Every cell of the patient tables but free text stays on one line (no mid-word wraps).
+        const wrapped = await page.locator('.result-table, .record-table').evaluateAll((tables) =>
+          tables.flatMap((table) =>
+            [...table.querySelectorAll('td, th')]
+              .filter((cell) => !cell.classList.contains('result-table__test') && !cell.classList.contains('record-table__value'))
+              .filter((cell) => {
+                // The lines the visible text occupies (text for screen readers only is left out).
+                const tops = new Set<number>();
+                const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+                  if (node.parentElement?.closest('.visually-hidden') !== null) continue;
+                  const range = document.createRange();
+                  range.selectNodeContents(node);
+                  for (const rect of range.getClientRects()) if (rect.width > 0) tops.add(Math.round(rect.top + rect.height / 2));
+                }
+                const sorted = [...tops].sort((x, y) => x - y);
+                // Baselines differ by a pixel or two between a badge and plain text: a new line is a jump of 8 px or more.
+                return sorted.some((top, index) => index > 0 && top - sorted[index - 1]! >= 8);
+              })
+              .map((cell) => cell.textContent ?? ''),
+          ),
+        );
+        expect(wrapped).toEqual([]);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      });
+
+      await steps.run('lock and unlock return to the patient', async () => {
+        await lockVault(page);
+        expect(await page.evaluate(() => window.location.hash)).toBe('#/patients');
+        await unlockVault(page);
+        await banner.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      });
+
+      expect(consoleErrors).toEqual([]);
+      console.log(steps.summary());
+    },
+    180_000,
+  );
+});
