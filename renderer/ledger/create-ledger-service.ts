@@ -7,6 +7,7 @@ import { VaultError } from '../vault/vault-service';
 import { bytes32ToPseudonym, patientSubject } from './ledger-details';
 import { LEDGER_EVENT_KINDS } from './ledger-events';
 import type { LedgerReader } from './ledger-reader';
+import { recheckNotary, type NotaryRecheck } from './notary-recheck';
 import { INSTITUTION_META_KEY, InstitutionMetaSchema, type LedgerRow } from './ledger-rows';
 import { LEDGER_KINDS, type LedgerEntryView, type LedgerFilter, type LedgerKind, type LedgerService, type LedgerVerification, type NodeIdentity } from './ledger-service';
 import type { SessionLedger } from './session-ledger';
@@ -26,6 +27,8 @@ void LEDGER_ENTRY_KINDS;
 
 /** Additive to LedgerService (ledger-service.ts): what the UI may also use. */
 export interface LedgerServiceExtras {
+  /** Checks an entry's notarization again on this computer (receipt, checkpoint, inclusion proof). */
+  recheckNotary(seq: number): Promise<NotaryRecheck>;
   /** Called when entries are added or a verification finishes; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void;
   /** Signs everything pending now (an open intake batch included) and waits until the view shows it. */
@@ -291,6 +294,15 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     },
 
     writerProblem: () => host.current()?.writerProblem ?? null,
+
+    async recheckNotary(seq) {
+      const ledger = requireWriter();
+      try {
+        return await recheckNotary(ledger, seq);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
   };
   return service;
 }

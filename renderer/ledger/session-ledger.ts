@@ -19,7 +19,7 @@ import { LedgerWriter } from './ledger-writer';
  */
 
 /** The contract namespaces the ledger calls. */
-export const LEDGER_NAMESPACES = ['journal', 'ledger'] as const;
+export const LEDGER_NAMESPACES = ['journal', 'ledger', 'network'] as const;
 
 /** What the vault lends the ledger for one session. */
 export type LedgerSessionPort = SessionPort<(typeof LEDGER_NAMESPACES)[number]>;

@@ -61,6 +61,8 @@ describe('ledger sync against the real server', () => {
     const shown = await vault.ledger.entries({}, { limit: 1000 });
     expect(shown.every((entry) => entry.notary !== undefined)).toBe(true);
     expect(new Set(shown.map((entry) => entry.notary!.leafIndex)).size).toBe(shown.length);
+    // "Check again" in the entry detail: receipt, checkpoint and inclusion proof re-checked in the mind.
+    for (const entry of shown) await expect(vault.ledger.recheckNotary(entry.seq)).resolves.toMatchObject({ ok: true, leafIndex: entry.notary!.leafIndex });
 
     // A new entry (opening a patient) is notarized at the next round; nothing is sent twice.
     await vault.openPatient((await vault.search('')).patientIds[0]!);

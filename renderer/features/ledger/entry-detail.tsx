@@ -1,7 +1,8 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
+import { useAction } from '../../app/use-action';
 import { hrefForRoute } from '../../app/router/hash-route';
 import { useVaultRead } from '../../app/use-vault-read';
-import { vaultErrorMessage } from '../../app/vault-errors';
+import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import type { LedgerEntryView, LedgerService, LedgerVerification } from '../../ledger/ledger-service';
 import { CopyButton } from '../../app/copy-button';
 import { entryTrust, kindLabel, ledgerTime, NODE_OPERATOR_LABEL, trustLabel, trustSentence } from './ledger-format';
@@ -42,11 +43,46 @@ export function EntryDetail({
           <p>The ledger has no entry {seq}.</p>
         </div>
       )}
-      {entry.phase === 'ready' && entry.value !== null && <EntryView entry={entry.value} names={names} verification={verification} />}
+      {entry.phase === 'ready' && entry.value !== null && <EntryView entry={entry.value} names={names} verification={verification} ledger={ledger} />}
     </>
   );
 }
 
+
+/** What an implementation may add (the real one does): checking the notarization again. */
+interface WithRecheck {
+  recheckNotary?: (seq: number) => Promise<{ readonly ok: true; readonly leafIndex: number; readonly treeSize: number } | { readonly ok: false; readonly problem: string }>;
+}
+
+/** "Check again": the receipt's signature, the checkpoint's, and the inclusion proof, on this computer. */
+function NotaryRecheckButton({ ledger, seq }: { ledger: LedgerService & WithRecheck; seq: number }) {
+  const recheck = useAction(async () => ledger.recheckNotary!(seq));
+  const [result, setResult] = useState<Awaited<ReturnType<NonNullable<WithRecheck['recheckNotary']>>> | null>(null);
+  if (ledger.recheckNotary === undefined) return null;
+  return (
+    <div className="form-actions">
+      <button
+        type="button"
+        className="button"
+        disabled={recheck.busy}
+        onClick={() => {
+          setResult(null);
+          void recheck.run().then((checked) => setResult(checked ?? null));
+        }}
+      >
+        Check the inclusion proof again
+      </button>
+      {result !== null && (
+        <p role={result.ok ? 'status' : 'alert'} className={`note ${result.ok ? 'note--ok' : 'note--error'}`}>
+          {result.ok
+            ? `Checked: the receipt and the checkpoint are signed by the network’s log key, and the proof leads from this entry to the root of ${result.treeSize} leaves.`
+            : result.problem}
+        </p>
+      )}
+      <ActionError error={recheck.error} />
+    </div>
+  );
+}
 
 /** A hash, address or signature: whole, monospaced, selectable, with its own Copy button. */
 function HashValue({ value, what }: { value: string; what: string }) {
@@ -63,10 +99,12 @@ function EntryView({
   entry,
   names,
   verification,
+  ledger,
 }: {
   entry: LedgerEntryView;
   names: Readonly<Record<string, string>>;
   verification: LedgerVerification | null;
+  ledger: LedgerService;
 }) {
   const headingId = useId();
   const summaryId = useId();
@@ -144,10 +182,13 @@ function EntryView({
           {entry.notary === undefined ? (
             <span className="muted">Local only: not yet countersigned by a network’s notary.</span>
           ) : (
-            <span>
-              Notarized: leaf {entry.notary.leafIndex} of the network’s log (checked against a checkpoint of {entry.notary.treeSize}{' '}
-              leaves), <time dateTime={entry.notary.integratedAt}>{ledgerTime(entry.notary.integratedAt)}</time>
-            </span>
+            <>
+              <span>
+                Notarized: leaf {entry.notary.leafIndex} of the network’s log (checked against a checkpoint of {entry.notary.treeSize}{' '}
+                leaves), <time dateTime={entry.notary.integratedAt}>{ledgerTime(entry.notary.integratedAt)}</time>
+              </span>
+              <NotaryRecheckButton ledger={ledger} seq={entry.seq} />
+            </>
           )}
         </Fact>
       </dl>

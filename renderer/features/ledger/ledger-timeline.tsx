@@ -165,6 +165,7 @@ function EntryTable({
                 </td>
                 <td>
                   <TrustMark trust={trust} label={trustLabel(trust)} />
+                  {entry.notary !== undefined && <span className="ledger-notarized"> · Notarized</span>}
                 </td>
               </tr>
             );

@@ -88,6 +88,17 @@ describe('Ledger › entry detail', () => {
     expect(facts(region).Subject).toContain(entries[11]!.subject);
   });
 
+  it('shows a notarized entry, and checks its inclusion proof again on request', async () => {
+    const entries = makeEntries(20).map((entry) => (entry.seq === 12 ? { ...entry, notary: { leafIndex: 41, treeSize: 60, integratedAt: '2026-12-04T10:00:00.000Z' } } : entry));
+    const ledger = Object.assign(createFakeLedger({ entries }), { recheckNotary: vi.fn(async () => ({ ok: true as const, leafIndex: 41, treeSize: 60 })) });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/ledger/12', createFakeVault({ phase: 'unlocked' }), ledger);
+    const region = await screen.findByRole('region', { name: 'Entry 12' });
+    expect(facts(region)['Network notary']).toContain('Notarized: leaf 41 of the network’s log (checked against a checkpoint of 60 leaves)');
+    fireEvent.click(within(region).getByRole('button', { name: 'Check the inclusion proof again' }));
+    expect(await within(region).findByText(/the proof leads from this entry to the root of 60 leaves/)).toBeTruthy();
+    expect(ledger.recheckNotary).toHaveBeenCalledWith(12);
+  });
+
   it('shows no name for a subject the session could not resolve (a researcher)', async () => {
     await openEntry('#/ledger/12');
     const region = await screen.findByRole('region', { name: 'Entry 12' });
