@@ -126,37 +126,64 @@ export function leafData(signed: { readonly entry: LedgerEntry; readonly signatu
 
 // ——— Entry signatures ———
 
-const HALF_ORDER = secp256k1.Point.CURVE().n >> 1n;
+const Point = secp256k1.Point;
+const ORDER = Point.CURVE().n;
+const HALF_ORDER = ORDER >> 1n;
+const Fn = Point.Fn;
 
-function hexBytes(hex: string): Uint8Array {
-  const out = new Uint8Array((hex.length - 2) / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 + i * 2, 4 + i * 2), 16);
-  return out;
+/** Public keys with their multiplication tables, most recently used last (a member signs many entries). */
+const KEY_TABLES = new Map<string, InstanceType<typeof Point>>();
+const KEY_TABLE_CAPACITY = 64;
+const KEY_TABLE_WINDOW = 8;
+
+function tableFor(publicKey: Uint8Array): InstanceType<typeof Point> | null {
+  let id = '';
+  for (const byte of publicKey) id += byte.toString(16).padStart(2, '0');
+  const cached = KEY_TABLES.get(id);
+  if (cached !== undefined) {
+    KEY_TABLES.delete(id);
+    KEY_TABLES.set(id, cached);
+    return cached;
+  }
+  let point: InstanceType<typeof Point>;
+  try {
+    point = Point.fromBytes(publicKey);
+  } catch {
+    return null;
+  }
+  point.precompute(KEY_TABLE_WINDOW, false);
+  KEY_TABLES.set(id, point);
+  if (KEY_TABLES.size > KEY_TABLE_CAPACITY) KEY_TABLES.delete(KEY_TABLES.keys().next().value!);
+  return point;
 }
 
 /**
  * Checks an entry's signature (r ‖ s ‖ v as ethers writes it) over its EIP-712 digest with the
- * node's known uncompressed public key: s in the lower half (one spelling per signature), v 27 or 28
- * and the key recovered with that bit equal to the known key, so every ethers-based verifier (nodes,
- * auditors, `ledger:verify`) agrees. One double multiplication, like a plain verify; no address.
+ * node's known uncompressed public key: ECDSA verification (R = s⁻¹·(e·G + r·Q), R.x ≡ r), plus
+ * s in the lower half (one spelling per signature) and v − 27 = the parity of R.y, so exactly the
+ * signatures ethers' recovery accepts for this key pass, and every ethers-based verifier (nodes,
+ * auditors, `ledger:verify`) agrees. The key's multiplication table is computed once and kept (LRU),
+ * which makes a check about twice as fast as a plain verify or a recovery, and no address is hashed.
  *
  * Why not node:crypto: OpenSSL (3.0 in Node 20) has no Keccak-256 and its ECDSA always hashes the
  * message itself, so it cannot check a signature of a precomputed EIP-712 digest (requests, signed
  * over SHA-256, are checked with it: server/http/secp256k1.ts).
  */
 export function verifyEntrySignature(digest: string, signature: string, publicKey: Uint8Array): boolean {
-  if (!/^0x[0-9a-f]{64}$/.test(digest) || !/^0x[0-9a-f]{130}$/.test(signature)) return false;
-  const bytes = hexBytes(signature);
-  const v = bytes[64]!;
+  if (!/^0x[0-9a-f]{64}$/.test(digest) || !/^0x[0-9a-f]{130}$/.test(signature) || publicKey.length !== 65) return false;
+  const v = Number.parseInt(signature.slice(130), 16);
   if (v !== 27 && v !== 28) return false;
+  const r = BigInt(`0x${signature.slice(2, 66)}`);
+  const s = BigInt(`0x${signature.slice(66, 130)}`);
+  if (r < 1n || r >= ORDER || s < 1n || s > HALF_ORDER) return false;
+  const key = tableFor(publicKey);
+  if (key === null) return false;
   try {
-    const sig = secp256k1.Signature.fromBytes(bytes.subarray(0, 64), 'compact');
-    if (sig.s > HALF_ORDER) return false;
-    const recovered = sig.addRecoveryBit(v - 27).recoverPublicKey(hexBytes(digest)).toBytes(false);
-    if (recovered.length !== publicKey.length) return false;
-    let diff = 0;
-    for (let i = 0; i < recovered.length; i++) diff |= recovered[i]! ^ publicKey[i]!;
-    return diff === 0;
+    const w = Fn.inv(s);
+    const R = Point.BASE.multiplyUnsafe(Fn.mul(Fn.create(BigInt(digest)), w)).add(key.multiplyUnsafe(Fn.mul(r, w)));
+    if (R.is0()) return false;
+    const affine = R.toAffine();
+    return Fn.create(affine.x) === r && Number(affine.y & 1n) === v - 27;
   } catch {
     return false;
   }

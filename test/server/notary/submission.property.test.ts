@@ -47,7 +47,11 @@ describe('notary submission parsing (properties)', () => {
         const [ok] = parseSubmissionEntries([JSON.parse(JSON.stringify(signed))]);
         expect(ok).toMatchObject({ ok: true });
         if (ok!.ok) expect(exportLine(ok!.signed)).toBe(exportLine(signed));
-        expect(verifyEntrySignature(entryHash(domain, signed.entry), signed.signature, publicKey)).toBe(true);
+        const digest = entryHash(domain, signed.entry);
+        expect(verifyEntrySignature(digest, signed.signature, publicKey)).toBe(true);
+        const otherV = `${signed.signature.slice(0, 130)}${signed.signature.endsWith('1b') ? '1c' : '1b'}`;
+        expect(verifyEntrySignature(digest, otherV, publicKey)).toBe(false);
+        expect(verifyEntrySignature(`0x${(BigInt(digest) ^ 1n).toString(16).padStart(64, '0')}`, signed.signature, publicKey)).toBe(false);
         const key = Object.hasOwn(signed.entry, extraKey) ? `${extraKey}_` : extraKey;
         const variants = [
           { entry: { ...signed.entry, [key]: extraValue }, signature: signed.signature },
