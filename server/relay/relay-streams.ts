@@ -1,0 +1,194 @@
+import { WebSocket } from 'ws';
+import { RELAY_CLOSE_SHUTDOWN, RELAY_CLOSE_SLOW_CONSUMER } from '../../shared/network/relay';
+import type { FastifyBaseLogger } from 'fastify';
+import type { RelayService } from './relay-service';
+
+/**
+ * The members' open streams (GET /v1/relay/stream, a WebSocket). Each connection has a cursor (the
+ * last seq it was sent) and pulls from the database when told a message for its member was stored,
+ * on every heartbeat, and once when it opens (so what arrived while the member was offline comes
+ * first). Nothing is kept per connection but the cursor and what `ws` has not yet written.
+ *
+ * Backpressure: before each frame the connection's unsent bytes (`bufferedAmount`: ws's queue and the
+ * socket's) are checked; over `maxBufferedBytes` the consumer is too slow: it is closed with 4008 and
+ * then cut off, and its messages stay stored until acked, for its next connection. So a connection
+ * holds at most maxBufferedBytes plus one message. Heartbeats: a ping every `heartbeatMs`; no pong by
+ * the next one and the connection is cut. At most `maxStreamsPerMember` streams per member.
+ */
+export interface RelayStreamOptions {
+  readonly maxStreamsPerMember: number;
+  readonly maxBufferedBytes: number;
+  readonly heartbeatMs: number;
+  readonly pageSize: number;
+  readonly log: FastifyBaseLogger;
+}
+
+export interface RelayStreamStats {
+  readonly connections: number;
+  /** The most unsent bytes any connection has held, since start. */
+  readonly maxBufferedBytes: number;
+  /** Connections cut for reading too slowly. */
+  readonly slowConsumersDropped: number;
+  readonly framesSent: number;
+}
+
+class StreamConnection {
+  cursor = 0;
+  alive = true;
+  closed = false;
+  private pulling = false;
+  private again = false;
+
+  constructor(
+    readonly member: string,
+    readonly ws: WebSocket,
+    private readonly hub: RelayStreams,
+  ) {}
+
+  /** Sends what is pending after the cursor; coalesces calls that come while it runs. */
+  async pull(): Promise<void> {
+    if (this.closed) return;
+    if (this.pulling) {
+      this.again = true;
+      return;
+    }
+    this.pulling = true;
+    try {
+      do {
+        this.again = false;
+        for (;;) {
+          const rows = await this.hub.service.pending(this.member, this.cursor, this.hub.options.pageSize);
+          for (const row of rows) {
+            if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+            if (this.ws.bufferedAmount > this.hub.options.maxBufferedBytes) {
+              this.hub.dropSlow(this);
+              return;
+            }
+            this.ws.send(`{"type":"message","seq":${row.seq},"envelope":${row.envelope}}`);
+            this.cursor = row.seq;
+            this.hub.sent(this.ws.bufferedAmount);
+          }
+          if (rows.length < this.hub.options.pageSize) break;
+        }
+      } while (this.again && !this.closed);
+    } catch (error) {
+      this.hub.options.log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'relay stream read failed');
+    } finally {
+      this.pulling = false;
+    }
+  }
+}
+
+export class RelayStreams {
+  private readonly byMember = new Map<string, Set<StreamConnection>>();
+  private readonly reserved = new Map<string, number>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private stats = { maxBufferedBytes: 0, slowConsumersDropped: 0, framesSent: 0 };
+
+  constructor(
+    readonly service: RelayService,
+    readonly options: RelayStreamOptions,
+  ) {
+    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Holds one of the member's stream slots before the upgrade completes; false when all are taken. */
+  reserve(member: string): boolean {
+    const count = (this.byMember.get(member)?.size ?? 0) + (this.reserved.get(member) ?? 0);
+    if (count >= this.options.maxStreamsPerMember) return false;
+    this.reserved.set(member, (this.reserved.get(member) ?? 0) + 1);
+    return true;
+  }
+
+  unreserve(member: string): void {
+    const left = (this.reserved.get(member) ?? 1) - 1;
+    if (left <= 0) this.reserved.delete(member);
+    else this.reserved.set(member, left);
+  }
+
+  /** Takes over an upgraded socket for a reserved member. */
+  attach(ws: WebSocket, member: string): void {
+    this.unreserve(member);
+    const connection = new StreamConnection(member, ws, this);
+    let set = this.byMember.get(member);
+    if (set === undefined) this.byMember.set(member, (set = new Set()));
+    set.add(connection);
+    const gone = (): void => {
+      connection.closed = true;
+      set.delete(connection);
+      if (set.size === 0 && this.byMember.get(member) === set) this.byMember.delete(member);
+    };
+    ws.on('close', gone);
+    ws.on('error', () => {
+      gone();
+      ws.terminate();
+    });
+    ws.on('pong', () => {
+      connection.alive = true;
+    });
+    // Members send nothing on the stream (acks are POSTs); anything they send is ignored.
+    ws.on('message', () => undefined);
+    ws.send(JSON.stringify({ type: 'ready', member }));
+    void connection.pull();
+  }
+
+  /** A message for `member` was stored. */
+  notify(member: string): void {
+    const set = this.byMember.get(member);
+    if (set !== undefined) for (const connection of set) void connection.pull();
+  }
+
+  /** Every stream re-reads (after notifications may have been lost). */
+  resync(): void {
+    for (const set of this.byMember.values()) for (const connection of set) void connection.pull();
+  }
+
+  sent(buffered: number): void {
+    this.stats.framesSent++;
+    if (buffered > this.stats.maxBufferedBytes) this.stats.maxBufferedBytes = buffered;
+  }
+
+  dropSlow(connection: StreamConnection): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    this.stats.slowConsumersDropped++;
+    this.options.log.info({ relay: 'slow_consumer' }, 'relay stream closed: the consumer reads too slowly');
+    connection.ws.close(RELAY_CLOSE_SLOW_CONSUMER, 'slow consumer');
+    // The close frame waits behind what the consumer does not read: cut the socket to free it now.
+    connection.ws.terminate();
+  }
+
+  statistics(): RelayStreamStats {
+    let connections = 0;
+    for (const set of this.byMember.values()) connections += set.size;
+    return { connections, ...this.stats };
+  }
+
+  private beat(): void {
+    for (const set of this.byMember.values()) {
+      for (const connection of set) {
+        if (!connection.alive) {
+          connection.closed = true;
+          connection.ws.terminate();
+          continue;
+        }
+        connection.alive = false;
+        connection.ws.ping();
+        void connection.pull();
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const set of this.byMember.values()) {
+      for (const connection of set) {
+        connection.closed = true;
+        connection.ws.close(RELAY_CLOSE_SHUTDOWN, 'server shutting down');
+        connection.ws.terminate();
+      }
+    }
+    this.byMember.clear();
+  }
+}
