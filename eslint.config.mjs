@@ -36,7 +36,7 @@ export default tseslint.config(
   {
     // Type-aware rules: a promise nobody awaits loses its error (an unhandled rejection in the body,
     // a silent failure in the mind), and an async callback where a void one is expected does too.
-    files: ['electron/**/*.ts', 'renderer/**/*.{ts,tsx}', 'shared/**/*.ts', 'server/**/*.ts', 'test/**/*.{ts,tsx}'],
+    files: ['electron/**/*.ts', 'renderer/**/*.{ts,tsx}', 'shared/**/*.ts', 'server/**/*.ts', 'test/**/*.{ts,tsx}', 'scripts/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../support/repo-paths';
+import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { StepLog } from '../../support/test-steps';
+import { KEY_TIMEOUT_MS, unlockVault } from '../../support/vault-ui';
+
+/**
+ * `npm run demo` (issue 10 item 12) and the network in the UI, in Chromium: the demo starts a server
+ * and two nodes, joined and approved; the clinic's node shows its membership, the members and its
+ * ledger notarized by the network's notary (issue 10 items 2, 3, 7, 11).
+ */
+
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null) continue;
+    child.kill('SIGINT');
+    await once(child, 'exit');
+  }
+});
+
+interface DemoLines {
+  server: string;
+  passphrase: string;
+  nodes: Map<string, { url: string; address: string }>;
+}
+
+/** Starts the demo (the app is built by the e2e run already) and reads its lines until it is running. */
+async function startDemo(): Promise<DemoLines> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo/demo-network.ts'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const lines: DemoLines = { server: '', passphrase: '', nodes: new Map() };
+  const errors: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
+  for await (const line of createInterface({ input: child.stdout! })) {
+    const server = /^HDMS server ready at (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+    const passphrase = /^Demo passphrase: (.+)$/.exec(line);
+    const node = /^(clinic|research): .*, node (0x[0-9a-fA-F]{40}), (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}) \(data folder .+\)$/.exec(line);
+    if (server !== null) lines.server = server[1]!;
+    if (passphrase !== null) lines.passphrase = passphrase[1]!;
+    if (node !== null) lines.nodes.set(node[1]!, { address: node[2]!, url: node[3]! });
+    if (line.startsWith('The demo network is running')) return lines;
+  }
+  throw new Error(`The demo stopped before it was running: ${errors.join('')}`);
+}
+
+describe('the demo network', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it('starts a server and two joined nodes; the clinic shows its membership and a notarized ledger', { timeout: 240_000 }, async () => {
+    const steps = new StepLog('demo network');
+    const demo = await steps.run('npm run demo: the ready line, the passphrase, one line per node', async () => {
+      const lines = await startDemo();
+      expect(lines.server).not.toBe('');
+      expect(lines.passphrase).not.toBe('');
+      expect([...lines.nodes.keys()].sort()).toEqual(['clinic', 'research']);
+      return lines;
+    });
+    const { page, consoleErrors } = await e2e.openPage();
+    const clinic = demo.nodes.get('clinic')!;
+
+    await steps.run('open the clinic node and unlock with the demo passphrase', async () => {
+      await page.goto(clinic.url);
+      await unlockVault(page, demo.passphrase);
+    });
+
+    await steps.run('Settings › Network: member of the demo network, both institutions listed, the ledger notarized', async () => {
+      await goToArea(page, 'Settings');
+      const section = page.getByRole('region', { name: 'Network' });
+      await section.getByText('HDMS Demo Network').first().waitFor({ timeout: KEY_TIMEOUT_MS });
+      await section.getByText('Member', { exact: true }).waitFor({ timeout: UI_TIMEOUT_MS });
+      const members = section.getByRole('table', { name: /Members/ });
+      await expect.poll(() => members.innerText(), { timeout: KEY_TIMEOUT_MS }).toMatch(/Lakeside Demo Clinic \(this node\)[\s\S]*Northfield Demo Research Institute|Northfield Demo Research Institute[\s\S]*Lakeside Demo Clinic \(this node\)/);
+      await expect.poll(() => section.innerText(), { timeout: KEY_TIMEOUT_MS }).toMatch(/[1-9]\d* entr(y|ies) notarized, 0 waiting/);
+    });
+
+    await steps.run('Ledger: entries marked notarized', async () => {
+      await goToArea(page, 'Ledger');
+      await expect.poll(() => page.getByText('· Notarized').count(), { timeout: KEY_TIMEOUT_MS }).toBeGreaterThan(0);
+    });
+
+    expect(consoleErrors.filter((line) => !/Failed to load resource/.test(line))).toEqual([]);
+  });
+});
