@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import {
+  CheckpointQuerySchema,
   ConsistencyQuerySchema,
   CosignatureSubmissionSchema,
   EntriesQuerySchema,
@@ -102,8 +103,10 @@ export function registerNotary(services: RouteServices, config: NotaryConfig): N
     return { node: query.node, ...page };
   });
 
-  app.get(NOTARY_ROUTES.checkpoint, async (_request, reply) => {
-    const checkpoint = await readCheckpoint(db);
+  app.get(NOTARY_ROUTES.checkpoint, async (request, reply) => {
+    const query = parseQuery(CheckpointQuerySchema, request.query);
+    const checkpoint = await readCheckpoint(db, query.size);
+    if (checkpoint === null && query.size !== undefined) throw new ApiProblem('not_found', 'The log signed no checkpoint of this size.');
     if (checkpoint === null) throw new ApiProblem('not_found', 'The log is empty: no checkpoint has been signed yet.');
     void reply.header('cache-control', 'no-cache');
     return reply.type('text/plain; charset=utf-8').send(checkpoint.note);

@@ -28,8 +28,9 @@ import { HashSchema, MAX_PROOF_LENGTH } from '../transparency/wire';
  *        Recovery (item 10): a node restored from an old backup fetches its own notarized entries
  *        with seq > afterSeq, with receipts and inclusion proofs, and continues its chain where the
  *        network has it. Public (the log is public anyway).
- *   GET  /v1/log/checkpoint        text/plain: the newest C2SP signed checkpoint, log signature first,
- *                                  then the witnesses' cosignatures it has
+ *   GET  /v1/log/checkpoint[?size=N]  text/plain: the newest C2SP signed checkpoint (or the one of
+ *                                  tree size N), log signature first, then the witnesses'
+ *                                  cosignatures it has (a node looks for a cosigned one ≥ its leaf)
  *   GET  /v1/log/proof/inclusion?leafHash=BASE64&treeSize=N                → InclusionProofAnswer
  *   GET  /v1/log/proof/consistency?from=M&to=N                             → ConsistencyProofAnswer
  *   GET  /v1/log/entries?start=S&end=E   the raw leaves [S, E), at most MAX_ENTRIES_PAGE → LogEntriesPage
@@ -311,6 +312,7 @@ const Decimal = z
   .transform(Number)
   .refine(Number.isSafeInteger, 'must be at most 2^53 − 1');
 export const InclusionQuerySchema = z.strictObject({ leafHash: HashSchema, treeSize: Decimal });
+export const CheckpointQuerySchema = z.strictObject({ size: Decimal.optional() });
 export const ConsistencyQuerySchema = z.strictObject({ from: Decimal, to: Decimal });
 export const EntriesQuerySchema = z.strictObject({ start: Decimal, end: Decimal });
 export const ReceiptsQuerySchema = z.strictObject({ node: AddressSchema, afterSeq: Decimal.optional(), limit: Decimal.optional() });

@@ -247,6 +247,9 @@ describe.each(databases.variants)('notary and log $label', (variant) => {
     const served = await (await fetch(`${server.url}/v1/log/checkpoint`)).text();
     const opened = openCheckpoint(served, { logKey: server.logKey.vkey, witnesses: [vkey], quorum: 1 });
     if (opened.checkpoint.size === size) expect(opened.quorumMet).toBe(true);
+    const exact = openCheckpoint(await (await fetch(`${server.url}/v1/log/checkpoint?size=${size}`)).text(), { logKey: server.logKey.vkey, witnesses: [vkey], quorum: 1 });
+    expect(exact).toMatchObject({ quorumMet: true, cosignatures: [{ name: witnessKeyName(witness.wallet.address) }] });
+    expect((await fetch(`${server.url}/v1/log/checkpoint?size=999999`)).status).toBe(404);
     const witnesses = await (await fetch(`${server.url}/v1/log/witnesses`)).json();
     expect(witnesses).toEqual({ witnesses: [{ member: witness.wallet.address, vkey }] });
 
