@@ -9,6 +9,7 @@ import type { ServerLogger } from '../logging';
 import { registerNetworkMapRoutes } from '../network-map/network-map-routes';
 import type { NetworkContext } from '../network-map/network-parameters';
 import { registerNotary, type NotaryConfig } from '../notary/notary-routes';
+import { registerRelay, type RelayConfig, type RelayHandle } from '../relay/relay-routes';
 import type { Database } from '../storage/database';
 import { ApiProblem, errorHandler } from './api-problem';
 import { memberAuthenticator, pruneNonces } from './member-auth';
@@ -74,11 +75,14 @@ export interface ServerAppOptions {
   readonly nonceSweepMs?: number;
   /** The notary and its log (server/notary/), when the process has a log key. */
   readonly notary?: NotaryConfig;
+  /** The relay's quotas and stream limits (server/relay/); defaults otherwise. */
+  readonly relay?: RelayConfig;
 }
 
 export interface ServerApp {
   readonly app: FastifyInstance;
   readonly membership: MembershipService;
+  readonly relay: RelayHandle;
 }
 
 export async function createServerApp(options: ServerAppOptions): Promise<ServerApp> {
@@ -156,13 +160,14 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
   registerNetworkMapRoutes(services);
   registerMemberRoutes(services);
   if (options.notary !== undefined) registerNotary(services, options.notary);
+  const relay = registerRelay(services, options.relay);
 
   const sweep = setInterval(() => {
     pruneNonces(options.db, now()).catch((error: unknown) => app.log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'nonce sweep failed'));
   }, options.nonceSweepMs ?? 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
-  return { app, membership };
+  return { app, membership, relay };
 }
 
 /** What a route module gets. */
