@@ -8,7 +8,7 @@ import { buildFlowsheet, groupResults, type Flowsheet, type ObservationRow, type
 import { TrendChart } from './trend-chart';
 
 /** Reports shown before "Show more": a page with thousands of results stays quick to open. */
-export const REPORTS_SHOWN = 20;
+export const REPORTS_SHOWN = 10;
 /** Days (columns) the flowsheet shows before "Show all days". */
 export const FLOWSHEET_DAYS = 10;
 

@@ -1,13 +1,24 @@
+import { useMemo, useState } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { ObservationValue } from './observation-value';
-import { abnormalFlags, dayLabel, groupByDay, recordClock, recordName, recordTypeLabel, recordValue } from './record-format';
+import { abnormalFlags, dayLabel, groupByDay, recordClock, recordName, recordTypeLabel, recordValue, sortNewestFirst } from './record-format';
 
-/** A patient's records, newest first, one row group per day; each name opens the record's detail. */
+/** Records listed before "Show all": a patient with thousands of results opens as fast as one with a few. */
+export const RECORDS_SHOWN = 100;
+
+/**
+ * A patient's records, newest first, one row group per day; each name opens the record's detail.
+ * The newest RECORDS_SHOWN at first (whole days), all of them on request.
+ */
 export function RecordTable({ patientId, records, labelledBy }: { patientId: string; records: readonly RecordRow[]; labelledBy: string }) {
-  const days = groupByDay(records);
+  const [all, setAll] = useState(false);
+  const sorted = useMemo(() => sortNewestFirst(records), [records]);
+  const shown = all || sorted.length <= RECORDS_SHOWN ? sorted : sorted.slice(0, RECORDS_SHOWN);
+  const days = groupByDay(shown);
   return (
+    <>
     <div className="table-wrap">
       <table className="data-table record-table" aria-labelledby={labelledBy}>
         <thead>
@@ -50,5 +61,14 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
         ))}
       </table>
     </div>
+    {shown.length < sorted.length && (
+      <p>
+        Showing the newest {shown.length} of {sorted.length} records.{' '}
+        <button type="button" className="button" onClick={() => setAll(true)}>
+          Show all {sorted.length} records
+        </button>
+      </p>
+    )}
+    </>
   );
 }

@@ -63,16 +63,35 @@ function rowOf(row: RecordRowStored, payload: MessagePayload, raw: unknown, inde
   };
 }
 
-/** The records of decrypted message rows, each record once (the latest message's copy), filed under `patientId`. */
+/** A cheap key that equal records share (type, time, code): only records that share it are compared in full. */
+function signatureOf(shown: RecordRow): string {
+  const record = shown.record;
+  const code = 'code' in record ? record.code.code : record.type === 'allergy' ? record.allergen.code : record.type === 'immunization' ? record.vaccine.code : '';
+  return `${record.type}\u0000${shown.time}\u0000${code}`;
+}
+
+/**
+ * The records of decrypted message rows, each record once (the latest message's copy), filed under
+ * `patientId`. Equal content means an equal signature, so the canonical JSON of a record (costly
+ * for thousands of results) is computed only when its signature was seen before.
+ */
 function recordRowsOf(messages: readonly { row: RecordRowStored; payload: MessagePayload }[], patientId: string): RecordRow[] {
-  const byContent = new Map<string, RecordRow>();
+  const bySignature = new Map<string, RecordRow | Map<string, RecordRow>>();
   for (const { row, payload } of [...messages].sort((a, b) => a.row.seq - b.row.seq)) {
     payloadRecords(payload).forEach((raw, index) => {
       const shown = rowOf(row, payload, raw, index, patientId);
+      const signature = signatureOf(shown);
+      const seen = bySignature.get(signature);
+      if (seen === undefined) {
+        bySignature.set(signature, shown);
+        return;
+      }
+      const byContent = seen instanceof Map ? seen : new Map([[canonicalJson(seen.record), seen]]);
       byContent.set(canonicalJson(shown.record), shown);
+      bySignature.set(signature, byContent);
     });
   }
-  return [...byContent.values()];
+  return [...bySignature.values()].flatMap((entry) => (entry instanceof Map ? [...entry.values()] : [entry]));
 }
 
 // ------------------------------------------------------------------------------------------------

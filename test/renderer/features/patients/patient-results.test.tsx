@@ -153,3 +153,27 @@ describe('the patient page for a clinician', () => {
     expect(within(values).getAllByRole('row').slice(1).map((tr) => tr.textContent)).toEqual(['2025-03-01 08:15 (UTC+01:00)6.8 mmol/L▲▲ HHCritically high', '2025-02-20 08:00 (UTC+01:00)4.2 mmol/L']);
   });
 });
+
+describe('long charts', () => {
+  it('a patient with many reports and records shows the newest first and the rest on request', async () => {
+    const many: RecordRow[] = [];
+    for (let index = 0; index < 30; index++) {
+      const day = `2025-01-${String(index + 1).padStart(2, '0')}T08:00:00+01:00`;
+      many.push(at(`m${index}.1`, { type: 'report', kind: 'result', code: { code: 'P', system: 'L', display: `Panel ${index}` }, time: day }, 1000 + index));
+      for (let test = 0; test < 4; test++) many.push(at(`m${index}.${test + 2}`, obs(`T${test}`, `Test ${test}`, index + test, 'mmol/L', day), 1000 + index));
+    }
+    const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Carl Clinician', role: 'clinician', passphrase: 'x'.repeat(20) }], patients: [makePatient(9, {}, many)] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-9', vault);
+    const results = await screen.findByRole('region', { name: 'Results' });
+    expect(within(results).getAllByRole('article')).toHaveLength(10);
+    expect(within(results).getAllByRole('article')[0]!.getAttribute('aria-labelledby')).toBeTruthy();
+    expect(within(results).getByText(/^Showing the newest 10 of 30 reports\./)).toBeTruthy();
+    fireEvent.click(within(results).getByRole('button', { name: 'Show more reports' }));
+    expect(within(results).getAllByRole('article')).toHaveLength(30);
+
+    const records = screen.getByRole('table', { name: 'Records' });
+    expect(within(records).getAllByRole('row').filter((row) => row.className.startsWith('record-table__row'))).toHaveLength(100);
+    fireEvent.click(screen.getByRole('button', { name: 'Show all 150 records' }));
+    expect(within(screen.getByRole('table', { name: 'Records' })).getAllByRole('row').filter((row) => row.className.startsWith('record-table__row'))).toHaveLength(150);
+  });
+});
