@@ -227,9 +227,9 @@ function Trends({ records }: { records: readonly RecordRow[] }) {
   if (current === undefined) return <p>No test has two or more numeric results yet: there is no trend to draw.</p>;
   return (
     <>
-      <div className="field field--inline">
+      <div className="trend-picker">
         <label htmlFor={selectId}>Test</label>
-        <select id={selectId} value={current.key} onChange={(event) => setChosen(event.target.value)}>
+        <select id={selectId} className="input select" value={current.key} onChange={(event) => setChosen(event.target.value)}>
           {tests.map((test) => (
             <option key={test.key} value={test.key}>
               {test.label}

@@ -8,6 +8,24 @@ import { trendOf, type Trend } from './results-model';
 import { unitLabel } from './ucum-units';
 
 const CHART_HEIGHT = 260;
+const DAY_SECONDS = 86_400;
+
+const pad = (value: number) => String(value).padStart(2, '0');
+/** Axis and legend times as clinicians read the rest of the page: ISO days, 24-hour clock (this computer's time zone). */
+const isoDay = (date: Date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+const clock = (date: Date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+
+function timeTicks(_plot: uPlot, splits: number[], _axis: number, _space: number, increment: number): string[] {
+  let lastDay = '';
+  return splits.map((seconds) => {
+    const date = new Date(seconds * 1000);
+    const day = isoDay(date);
+    if (increment >= DAY_SECONDS) return day;
+    const label = day === lastDay ? clock(date) : `${clock(date)}\n${day}`;
+    lastDay = day;
+    return label;
+  });
+}
 
 /** Whether this document can draw on a canvas (a DOM without one, as in unit tests, shows the figure without the plot). */
 function canDraw(): boolean {
@@ -80,7 +98,7 @@ export function TrendChart({ records, testKey }: { records: readonly RecordRow[]
       height: CHART_HEIGHT,
       scales: { x: { time: true }, y: { range: () => yRange(trend) } },
       series: [
-        {},
+        { value: (_plot, seconds) => (seconds === null ? '–' : `${isoDay(new Date(seconds * 1000))} ${clock(new Date(seconds * 1000))}`) },
         {
           label: trend.label,
           stroke: line,
@@ -90,7 +108,7 @@ export function TrendChart({ records, testKey }: { records: readonly RecordRow[]
         },
       ],
       axes: [
-        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: timeTicks, space: 70 },
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, label: unit, size: 56 },
       ],
       cursor: { drag: { x: false, y: false } },
