@@ -2,7 +2,8 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { goToArea, isFocused, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { formatViolations, seriousAxeViolations } from '../../support/axe';
+import { goToArea, isFocused, openFirstRun, reopenWithToken, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS, lockVault, searchBox, searchPatients, unlockVault } from '../../support/vault-ui';
 
@@ -205,6 +206,27 @@ describe('a patient as a clinician uses it', () => {
         expect(await page.evaluate(() => window.location.hash)).toBe('#/patients');
         await unlockVault(page);
         await banner.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      });
+
+      await steps.run('axe finds no serious violation on the patient page: banner, by report, flowsheet, trend', async () => {
+        // A second window with bypassCSP, only so axe-core can be injected; the first ran under the real CSP.
+        const { page: audit } = await e2e.openPage({ viewport: { width: 1000, height: 700 }, bypassCSP: true });
+        await reopenWithToken(audit, shell);
+        await unlockVault(audit);
+        const hash = await page.evaluate(() => window.location.hash);
+        await audit.evaluate((target) => (window.location.hash = target), hash);
+        const auditResults = audit.getByRole('region', { name: 'Results' });
+        await auditResults.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        const report: string[] = [];
+        let total = 0;
+        for (const view of ['By report', 'Flowsheet', 'Trends'] as const) {
+          await auditResults.getByRole('button', { name: view }).click();
+          if (view === 'Trends') await auditResults.locator('.trend__plot canvas').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+          const violations = await seriousAxeViolations(audit);
+          total += violations.length;
+          report.push(formatViolations(`patient page, ${view}`, violations));
+        }
+        expect(total, report.join('\n')).toBe(0);
       });
 
       expect(consoleErrors).toEqual([]);
