@@ -26,6 +26,7 @@ import {
   statusLabel,
 } from './record-format';
 import { Fact } from '../../app/fact';
+import { useHoldOpenPatient } from './resume-patient';
 
 const CHANNEL_WORDS: Readonly<Record<string, string>> = {
   demo: 'Demo data',
@@ -38,6 +39,8 @@ const CHANNEL_WORDS: Readonly<Record<string, string>> = {
 /** Every field of one record, with where it came from. Opening it is journaled as an access. */
 export function RecordDetail({ patientId, recordId }: { patientId: string; recordId: string }) {
   const vault = useVault();
+  // A lock while a record is open returns to its patient's page.
+  useHoldOpenPatient(vault, patientId);
   const row = useVaultRead(`record:${recordId}`, () => vault.openRecord(recordId));
   return (
     <>

@@ -89,6 +89,13 @@ describe('finding and returning to patients', () => {
     expect(await screen.findByRole('region', { name: 'Dvořák, Anežka' })).toBeTruthy();
     expect(window.location.hash).toBe('#/patients/p-7');
 
+    // From a record of the patient: back to the patient's page.
+    window.location.hash = '#/patients/p-7/records/r-k';
+    await screen.findByRole('heading', { name: /Potassium/ });
+    act(() => vault.lock());
+    await unlockAs('Carl Clinician', 'carl-passphrase-long');
+    expect(await screen.findByRole('region', { name: 'Dvořák, Anežka' })).toBeTruthy();
+
     act(() => vault.lock());
     expect(window.location.hash).toBe('#/patients');
     await unlockAs('Dora Doctor', 'dora-passphrase-long');
