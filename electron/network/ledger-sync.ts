@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { StoredNetworkState } from '../../shared/ipc/network-contract';
-import { LEDGER_RECEIPT_KIND } from '../../shared/journal/journal-kinds';
-import type { LedgerReceiptMeta } from '../../shared/journal/ledger-meta';
+import { LEDGER_ALARM_KIND, LEDGER_RECEIPT_KIND } from '../../shared/journal/journal-kinds';
+import type { LedgerAlarmMeta, LedgerReceiptMeta } from '../../shared/journal/ledger-meta';
 import { EntryHasher, ledgerDomain } from '../../shared/ledger/ledger-schema';
 import { checkNotarized, NOTARY_ROUTES, NotaryResultsSchema, MAX_SUBMISSION_ENTRIES, ConsistencyProofAnswerSchema } from '../../shared/network/notary';
 import { fromBase64 } from '../../shared/transparency/bytes';
@@ -62,7 +62,22 @@ export class LedgerSync {
 
   /** One round: submit what the outbox holds beyond the notarized seq (up to a batch), check and journal the receipts. */
   async round(network: StoredNetworkState, open: OpenVault): Promise<SyncState> {
-    let state = await this.read();
+    const before = await this.read();
+    const after = await this.roundOnce(network, open, before);
+    if (before.split === null && after.split !== null) await this.journalAlarm(open, after.split);
+    return after;
+  }
+
+  /** The evidence of a split view into the journal: the mind signs a NOTARY_ALARM ledger entry for it. */
+  private async journalAlarm(open: OpenVault, split: NonNullable<SyncState['split']>): Promise<void> {
+    const meta: LedgerAlarmMeta = { v: 1, older: split.older, newer: split.newer, detail: split.detail.slice(0, 500) };
+    const sealed = await open.sealer.seal('journalMetadata', new TextEncoder().encode(JSON.stringify(meta)));
+    const { seq } = await open.storage.journal.append({ kind: LEDGER_ALARM_KIND, operator: null, objects: [], meta: Buffer.from(sealed).toString('base64url') });
+    open.onDurable(seq);
+  }
+
+  private async roundOnce(network: StoredNetworkState, open: OpenVault, stored: SyncState): Promise<SyncState> {
+    let state = stored;
     const logKey = network.map?.logKey ?? '';
     // A split view stops submission until IT has looked at the evidence (network/sync.json).
     if (network.status !== 'approved' || logKey === '' || state.split !== null) return state;

@@ -1,3 +1,4 @@
+import { LEDGER_ALARM_KIND } from '../../shared/journal/journal-kinds';
 import { sha256 } from 'ethers';
 import { z } from 'zod';
 import type { JournalRecord } from '../../shared/ipc/journal-contract';
@@ -114,6 +115,9 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       word('value');
       word('role');
       break;
+    case 'NOTARY_ALARM':
+      word('detail', 'what the notary showed');
+      break;
     default:
       break;
   }
@@ -133,5 +137,6 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind.startsWith('settings.')) return 'SETTINGS_CHANGE';
   if (journalKind.startsWith('consent.')) return 'CONSENT';
   if (journalKind === 'vault.keyRotated') return 'KEY_ROTATION';
+  if (journalKind === LEDGER_ALARM_KIND) return 'NOTARY_ALARM';
   return null;
 }

@@ -7,6 +7,7 @@ import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
 import { readLimitAfter } from '../vault/views/journal-reads';
 import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema } from '../../shared/journal/mind-meta';
 import { isMindEventKind, MIND_KINDS } from '../../shared/journal/journal-kinds';
+import { LedgerAlarmMetaSchema } from '../../shared/journal/ledger-meta';
 import { openJson, sealJson } from '../../shared/journal/sealed-json';
 import { checkMindEvent, EventAuthWindow } from '../vault/mind-events';
 import { readEventAuthFrom } from '../vault/views/journal-replay';
@@ -232,6 +233,13 @@ export class LedgerWriter {
         const institution = InstitutionMetaSchema.safeParse(value);
         if (institution.success) return { subject: ZERO_HASH, details: { setting, value: institution.data.name, role: institution.data.role } };
         return { subject: ZERO_HASH, details: { setting } };
+      }
+      case 'NOTARY_ALARM': {
+        // Both signed checkpoints go into the salted details (sealed in the journal), the proof
+        // anyone can check later; the entry's payloadHash commits to them.
+        const parsed = LedgerAlarmMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        return { subject: ZERO_HASH, details: { detail: parsed.data.detail, older: parsed.data.older, newer: parsed.data.newer } };
       }
       default: {
         // CONSENT, KEY_ROTATION: no such events exist yet; their subject is the patient when named.

@@ -57,6 +57,12 @@ export const LEDGER_ENTRY_KIND = 'ledger.entry';
  * `{ledgerSeq, leafIndex}`; the views mark the entry notarized from it.
  */
 export const LEDGER_RECEIPT_KIND = 'ledger.receipt';
+/**
+ * The body's ledger sync saw the notary show two checkpoints that do not extend one another (its
+ * sealed meta: ledger-meta.ts LedgerAlarmMetaSchema, both signed notes); the mind signs a
+ * NOTARY_ALARM ledger entry for it.
+ */
+export const LEDGER_ALARM_KIND = 'ledger.alarm';
 
 /** The mind's own events (sealed metas in mind-meta.ts). */
 export const MIND_KINDS = {

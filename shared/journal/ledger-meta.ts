@@ -28,3 +28,12 @@ export const LedgerReceiptMetaSchema = z.strictObject({
   checkpoint: z.string().max(64 * 1024),
 });
 export type LedgerReceiptMeta = z.infer<typeof LedgerReceiptMetaSchema>;
+
+/** The sealed meta of a `ledger.alarm` record: both signed checkpoints (C2SP notes) and what is wrong. */
+export const LedgerAlarmMetaSchema = z.strictObject({
+  v: z.literal(1),
+  older: z.string().max(64 * 1024),
+  newer: z.string().max(64 * 1024),
+  detail: z.string().max(500),
+});
+export type LedgerAlarmMeta = z.infer<typeof LedgerAlarmMetaSchema>;

@@ -46,6 +46,9 @@ export const LEDGER_ENTRY_KINDS = [
   'SETTINGS_CHANGE',
   'KEY_ROTATION',
   'OPERATOR_CHANGE',
+  // The network's notary showed two checkpoints that do not extend one another (a split view or a
+  // rewritten log): the node records it, with both signed checkpoints in the entry's details.
+  'NOTARY_ALARM',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 

@@ -9,6 +9,7 @@ const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
   SETTINGS_CHANGE: 'Settings change',
   KEY_ROTATION: 'Key rotation',
   OPERATOR_CHANGE: 'Operator change',
+  NOTARY_ALARM: 'Notary alarm',
 };
 
 /** `INTAKE_BATCH` → "Intake batch"; an unknown kind (a newer node) is shown as it is. */

@@ -135,7 +135,8 @@ describe('ledger sync: what the node checks', () => {
     expect(state.problem).toMatch(/^Alarm: the notary showed two checkpoints that do not extend one another/);
     expect(state.split).toMatchObject({ older: expect.stringContaining('\n2\n'), newer: expect.stringContaining('\n3\n') });
     expect(state.notarizedSeq).toBe(2);
-    expect(second.appended).toHaveLength(0);
+    // No receipt; the evidence goes to the journal for the mind to sign a NOTARY_ALARM entry.
+    expect(second.appended.map((record) => record.kind)).toEqual(['ledger.alarm']);
     // Stopped: the next round sends nothing until IT has looked.
     const sent = requests.length;
     expect(await sync.round(network(n.vkey), second.open)).toMatchObject({ split: { detail: expect.any(String) } });

@@ -5,7 +5,7 @@ import { toBase64Url } from '../../../shared/crypto/bytes';
 import { createOpener, createSealer } from '../../../shared/crypto/envelope';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 import type { HdmsApi } from '../../../shared/ipc/contract';
-import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
+import { LEDGER_ALARM_KIND, MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { LedgerRecordMetaSchema } from '../../../shared/journal/ledger-meta';
 import { openJson, sealJson } from '../../../shared/journal/sealed-json';
 import { ledgerDomain } from '../../../shared/ledger/ledger-schema';
@@ -61,5 +61,33 @@ describe('ledger writer: mind events need their authenticator', () => {
       ['ACCESS', marker, real, [late, lateSetting, unreadable]],
     ]);
     expect(entries[1]!.details['patientId']).toBe('p2');
+  });
+});
+
+describe('ledger writer: a notary alarm from the body', () => {
+  it('signs a NOTARY_ALARM entry whose sealed details hold both signed checkpoints', async () => {
+    const body = createFakeBody();
+    const keys = await deriveVaultKeys(generateMasterSecret());
+    body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+    body.session = TEST_ADMIN_SESSION;
+    const sealer = await createSealer(keys.intakeKeyPair.publicKeyRaw);
+    const opener = createOpener(keys.intakeKeyPair.privateKey);
+    const older = 'log\n2\nAAAA\n\n— log sig-older\n';
+    const newer = 'log\n2\nBBBB\n\n— log sig-newer\n';
+    // What the body's ledger sync journals (a body record: no mind authenticator).
+    await body.api.journal.append({ kind: MIND_KINDS.eventAuth, operator: OPERATOR, objects: [], meta: await sealJson(sealer, { v: 1 }) }).catch(() => undefined);
+    body.journal.push({ seq: body.journal.length + 1, at: '2026-01-02T03:04:05.000Z', kind: LEDGER_ALARM_KIND, operator: null, objects: [], meta: await sealJson(sealer, { v: 1, older, newer, detail: 'Two different roots were signed for the tree of 2 leaves.' }) });
+    const db = openVaultDb('test-ledger-alarm', { indexedDB: new IDBFactory(), IDBKeyRange });
+    await replayJournal({ api: body.api, db, keys, opener, tokens: new TokenCache(keys.indexKey), isCurrent: () => true });
+    const appended: string[] = [];
+    const api: Pick<HdmsApi, 'journal' | 'ledger'> = {
+      journal: body.api.journal,
+      ledger: { ...body.api.ledger, append: async ({ meta }) => (appended.push(meta), { seq: body.journal.length + appended.length }) },
+    };
+    const writer = new LedgerWriter({ api, db: () => db, opener, sealer: async () => sealer, ledgerKey: keys.ledgerKey, eventAuthKey: keys.eventAuthKey, signer: Wallet.createRandom(), domain: ledgerDomain(), isCurrent: () => true });
+    await writer.catchUp({ flush: true });
+    const entries = await Promise.all(appended.map(async (meta) => LedgerRecordMetaSchema.parse(await openJson(opener, meta))));
+    const alarm = entries.find(({ entry }) => entry['kind'] === 'NOTARY_ALARM');
+    expect(alarm?.details).toMatchObject({ detail: 'Two different roots were signed for the tree of 2 leaves.', older, newer });
   });
 });

@@ -2,6 +2,7 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { LEDGER_PAGE_SIZE } from '../../../../renderer/features/ledger/use-ledger-timeline';
+import { LEDGER_KINDS } from '../../../../renderer/ledger/ledger-service';
 import { VaultError } from '../../../../renderer/vault/vault-service';
 import { createFakeLedger, makeEntries, makeEntry, type FakeLedger, type FakeLedgerOptions } from '../../support/fake-ledger-service';
 import { createFakeNode } from '../../support/fake-transport';
@@ -101,7 +102,7 @@ describe('Ledger › filters', () => {
     const ledger = await openLedger();
     await findEntryTable();
     const kinds = screen.getByRole('group', { name: 'Kinds' });
-    expect(within(kinds).getAllByRole('checkbox')).toHaveLength(8);
+    expect(within(kinds).getAllByRole('checkbox')).toHaveLength(LEDGER_KINDS.length);
 
     fireEvent.click(within(kinds).getByRole('checkbox', { name: 'Settings change' }));
     fireEvent.click(within(kinds).getByRole('checkbox', { name: 'Consent' }));
