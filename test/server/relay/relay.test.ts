@@ -215,7 +215,9 @@ describe.each(databases.variants)('relay quotas and caps $label', (variant) => {
     if (variant.skip) return;
     server = await startRelayServer(await databases.open(variant.kind), {
       maxMessageSize: 2048,
-      relay: { quota: { messagesPerHour: 5, bytesPerHour: 4_000 }, maxRequestBytes: 32 * 1024, maxStreamsPerMember: 2 },
+      relay: { quota: { messagesPerHour: 5, bytesPerHour: 4_000 }, maxRequestBytes: 32 * 1024, maxStreamsPerMember: 2, heartbeatMs: 400 },
+      // Short HTTP deadlines: a stream must outlive them (heartbeats watch it instead).
+      limits: { headersTimeoutMs: 1_000, requestTimeoutMs: 1_500, connectionsCheckingIntervalMs: 250, idleTimeoutMs: 1_000 },
     });
   }, 60_000);
   afterAll(async () => server?.close());
@@ -255,6 +257,20 @@ describe.each(databases.variants)('relay quotas and caps $label', (variant) => {
     const three = await openStream(server, bob);
     two.close();
     three.close();
+  });
+
+  it.skipIf(variant.skip)('keeps a live stream open past the HTTP deadlines, and cuts one that stops answering pings', async () => {
+    const [alice, bob, carol] = [await relayMember(server), await relayMember(server), await relayMember(server)];
+    const live = await openStream(server, bob);
+    const silent = await openStream(server, carol);
+    (silent.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(live.ws.readyState).toBe(live.ws.OPEN);
+    expect((await send(server, alice, [await seal(alice, bob, 'still there')])).status).toBe(201);
+    expect(await live.messages(1)).toHaveLength(1);
+    expect(server.relay.statistics().connections).toBe(1);
+    silent.ws.terminate();
+    live.close();
   });
 });
 
