@@ -25,6 +25,7 @@ import type { LogKey } from './log-key';
 import { LogSequencer, type SequencerOptions } from './log-sequencer';
 import { DbTreeReader, inclusionProofs, logSize, readCheckpoint } from './log-store';
 import { NotaryService } from './notary-service';
+import { EntryCheckPool } from './entry-check-pool';
 
 /**
  * The notary's and the log's routes (documented in shared/network/notary.ts), and their lifecycle:
@@ -36,6 +37,8 @@ export interface NotaryConfig {
   readonly receiptWaitMs?: number;
   readonly pollMs?: number;
   readonly consumingKinds?: ReadonlySet<string>;
+  /** Worker threads that check entry signatures beside the main thread (default: cores − 1, at most 3). */
+  readonly checkThreads?: number;
 }
 
 export interface NotaryHandle {
@@ -54,7 +57,10 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> 
 export function registerNotary(services: RouteServices, config: NotaryConfig): NotaryHandle {
   const { app, db, network, now, authenticate, memberRateLimit, limits } = services;
   const key = config.logKey;
+  const checks = new EntryCheckPool(network.parameters.chainId, config.checkThreads);
+  app.addHook('onClose', async () => checks.close());
   const service = new NotaryService(db, key, {
+    checks,
     chainId: network.parameters.chainId,
     now,
     ...(config.receiptWaitMs !== undefined ? { receiptWaitMs: config.receiptWaitMs } : {}),

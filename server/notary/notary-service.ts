@@ -1,4 +1,4 @@
-import { GENESIS_PREV_HASH, EntryHasher, ledgerDomain, type LedgerEntry } from '../../shared/ledger/ledger-schema';
+import { GENESIS_PREV_HASH, type LedgerEntry } from '../../shared/ledger/ledger-schema';
 import { exportLine } from '../../shared/ledger/ledger-export-format';
 import type { MembershipStatus } from '../../shared/network/api';
 import {
@@ -6,7 +6,6 @@ import {
   MAX_FUTURE_SKEW_MS,
   consumedInputs,
   parseSubmissionEntries,
-  verifyEntrySignature,
   type Notarized,
   type NotaryRefusalCode,
   type NotaryResult,
@@ -16,6 +15,7 @@ import {
 } from '../../shared/network/notary';
 import { toBase64 } from '../../shared/transparency/bytes';
 import type { Database, Queryable } from '../storage/database';
+import { checkEntrySignatures, type EntryCheckItem, type EntryCheckResult } from './entry-check-pool';
 import type { LogKey } from './log-key';
 import { DbTreeReader, inclusionProofs, NOTARY_NODE_LOCK_CLASS, readCheckpoint } from './log-store';
 
@@ -40,6 +40,8 @@ export interface NotaryOptions {
   readonly pollMs?: number;
   /** Kinds whose inputs are consumed (default CONSUMING_KINDS). */
   readonly consumingKinds?: ReadonlySet<string>;
+  /** Where digests and signatures are checked (an EntryCheckPool; default this thread). */
+  readonly checks?: { check(items: readonly EntryCheckItem[]): Promise<readonly EntryCheckResult[]> };
 }
 
 interface Candidate {
@@ -75,7 +77,7 @@ function refused(code: NotaryRefusalCode, message: string, extra: Partial<Pick<R
 }
 
 export class NotaryService {
-  readonly #hasher: EntryHasher;
+  readonly #checks: { check(items: readonly EntryCheckItem[]): Promise<readonly EntryCheckResult[]> };
   readonly #now: () => number;
   readonly #kinds: ReadonlySet<string>;
   readonly #waitMs: number;
@@ -87,7 +89,8 @@ export class NotaryService {
     private readonly key: LogKey,
     options: NotaryOptions,
   ) {
-    this.#hasher = new EntryHasher(ledgerDomain(options.chainId));
+    const chainId = options.chainId;
+    this.#checks = options.checks ?? { check: async (items) => checkEntrySignatures(chainId, items) };
     this.#now = options.now ?? Date.now;
     this.#kinds = options.consumingKinds ?? CONSUMING_KINDS;
     this.#waitMs = options.receiptWaitMs ?? 10_000;
@@ -117,14 +120,13 @@ export class NotaryService {
       for (const row of rows.rows) members.set(row.address, row);
     }
     const latest = this.#now() + MAX_FUTURE_SKEW_MS;
-    const candidates: Candidate[] = [];
+    const toCheck: { index: number; signed: NotarySignedEntry; publicKey: Uint8Array }[] = [];
     parsed.forEach((p, index) => {
       if (!p.ok) {
         results[index] = refused('invalid_entry', p.problem);
         return;
       }
-      const { entry, signature } = p.signed;
-      const member = members.get(entry.node);
+      const member = members.get(p.signed.entry.node);
       if (member === undefined) {
         results[index] = refused('unknown_member', 'No member has the address this entry names as its node.');
         return;
@@ -133,16 +135,21 @@ export class NotaryService {
         results[index] = refused(MEMBER_REFUSALS[member.status], `The entry's node is not an approved member (${member.status}).`);
         return;
       }
-      const digest = this.#hasher.hash(entry);
-      if (!verifyEntrySignature(digest, signature, member.public_key)) {
+      toCheck.push({ index, signed: p.signed, publicKey: member.public_key });
+    });
+    const checked = await this.#checks.check(toCheck.map((item) => ({ entry: item.signed.entry, signature: item.signed.signature, publicKey: item.publicKey })));
+    const candidates: Candidate[] = [];
+    toCheck.forEach(({ index, signed }, i) => {
+      const { digest, ok } = checked[i]!;
+      if (!ok) {
         results[index] = refused('bad_signature', 'The entry\'s signature does not verify with its node\'s key for this network.');
         return;
       }
-      if (entry.createdAt > latest) {
+      if (signed.entry.createdAt > latest) {
         results[index] = refused('from_the_future', 'The entry\'s createdAt is more than 5 minutes ahead of the notary\'s clock.');
         return;
       }
-      candidates.push({ index, signed: p.signed, digest, line: exportLine(p.signed) });
+      candidates.push({ index, signed, digest, line: exportLine(signed) });
     });
     return candidates;
   }
