@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { queryTokens, recordTokens } from '../../../shared/crypto/blind-index';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 import { patientText, recordText } from '../../../renderer/vault/views/intake-rows';
+import { TokenCache } from '../../../renderer/vault/views/token-cache';
 import { lab, row, visit } from './clinical-fixtures';
 import { bulkPatientId, createFakeVault, makePatient, type FakePatient } from './fake-vault-service';
 
@@ -25,6 +26,7 @@ const QUERIES = [
   'heart', 'hea', 'heart rate', '8867-4', '88674', '8867', 'chest pain', 'pai', 'cardiology',
   '1955-12-24', '19551224', '1955/12/24', '1955', '1980-02-01', '12-24',
   'mrn00000002', 'MRN00000002', '00000002', 'mrn-000123', '000123', 'mrn', 'hdms-demo', 'demo', 'cz',
+  'mrn00000', 'MRN0000000', '0001', 'mrn-0001', 'mrn00000 ', 'hdm',
 ];
 
 /** The real search's answer, in its order: most whole-word matches first, then patient id. */
@@ -34,6 +36,8 @@ async function realMatches(query: string): Promise<string[]> {
   for (const entry of PATIENTS) {
     const texts = [patientText(entry.patient), ...entry.records.map((r) => recordText(r.record))];
     const tokens = new Set((await Promise.all(texts.map((text) => recordTokens(keys.indexKey, text)))).flat());
+    // Identifiers get prefix tokens too (intake-rows.ts buildIntakeRows).
+    for (const token of await new TokenCache(keys.indexKey).identifierPrefixTokens(entry.patient.identifiers.map((identifier) => identifier.value))) tokens.add(token);
     if (groups.length > 0 && groups.every((group) => group.anyOf.some((token) => tokens.has(token)))) {
       scored.push({ id: entry.patientId, score: groups.filter((group) => tokens.has(group.anyOf[0]!)).length });
     }
