@@ -1,7 +1,7 @@
 import { envelopeSize, RELAY_MAX_PAGE, type RelayEnvelope, type RelaySent } from '../../shared/network/relay';
 import { REQUEST_WINDOW_MS } from '../../shared/network/signed-request';
 import { ApiProblem } from '../http/api-problem';
-import type { Database, Queryable } from '../storage/database';
+import { sqlState, type Database, type Queryable } from '../storage/database';
 import type { RelayNotifier } from './relay-notifier';
 
 /**
@@ -20,6 +20,8 @@ import type { RelayNotifier } from './relay-notifier';
  * then written in one transaction that also adds to the sender's hourly usage; over the quota of
  * messages or bytes per hour the transaction rolls back: rate_limited (429), nothing stored. An
  * envelope a recipient already holds (same id: a retried send) is not stored again nor counted.
+ * Each recipient's messages are numbered by its mailbox row, locked to the end of the transaction,
+ * so they become visible in seq order and a cursor never passes one still being committed.
  */
 export interface RelayQuota {
   readonly messagesPerHour: number;
@@ -41,6 +43,7 @@ export interface PendingRow {
 }
 
 const HOUR_MS = 3600_000;
+const DEADLOCK_DETECTED = '40P01';
 
 export class RelayService {
   constructor(
@@ -71,20 +74,23 @@ export class RelayService {
       if (envelope.role !== null && !held.has(envelope.role)) throw new ApiProblem('unknown_member', 'A recipient of a broadcast does not hold its role.');
     }
     const window = Math.floor(now / HOUR_MS) * HOUR_MS;
-    const stored = await this.db.transaction(async (tx) => {
-      const inserted = await this.insert(tx, envelopes, now);
-      const storedBytes = envelopes.filter((envelope) => inserted.has(`${envelope.to}/${envelope.id}`)).reduce((sum, envelope) => sum + envelopeSize(envelope), 0);
-      if (inserted.size > 0) {
-        const usage = await tx.query<{ messages: number; bytes: number }>(
-          'INSERT INTO relay_usage (member, window_start, messages, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (member, window_start) DO UPDATE SET messages = relay_usage.messages + EXCLUDED.messages, bytes = relay_usage.bytes + EXCLUDED.bytes RETURNING messages, bytes',
-          [sender, window, inserted.size, storedBytes],
-        );
-        const used = usage.rows[0]!;
-        if (used.messages > this.options.quota.messagesPerHour || used.bytes > this.options.quota.bytesPerHour) throw new ApiProblem('rate_limited', 'This member\'s hourly relay quota is spent; retry in the next hour.');
-        await this.notifier.publish(tx, [...new Set(envelopes.filter((e) => inserted.has(`${e.to}/${e.id}`)).map((e) => e.to))]);
-      }
-      return inserted;
-    });
+    const stored = await this.withDeadlockRetry(() =>
+      this.db.transaction(async (tx) => {
+        const seqs = await this.allocate(tx, envelopes);
+        const inserted = await this.insert(tx, envelopes, seqs, now);
+        if (inserted.size > 0) {
+          const storedBytes = envelopes.filter((e) => inserted.has(`${e.to}/${e.id}`)).reduce((sum, e) => sum + envelopeSize(e), 0);
+          const usage = await tx.query<{ messages: number; bytes: number }>(
+            'INSERT INTO relay_usage (member, window_start, messages, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (member, window_start) DO UPDATE SET messages = relay_usage.messages + EXCLUDED.messages, bytes = relay_usage.bytes + EXCLUDED.bytes RETURNING messages, bytes',
+            [sender, window, inserted.size, storedBytes],
+          );
+          const used = usage.rows[0]!;
+          if (used.messages > this.options.quota.messagesPerHour || used.bytes > this.options.quota.bytesPerHour) throw new ApiProblem('rate_limited', 'This member\'s hourly relay quota is spent; retry in the next hour.');
+          await this.notifier.publish(tx, [...new Set(envelopes.filter((e) => inserted.has(`${e.to}/${e.id}`)).map((e) => e.to))]);
+        }
+        return inserted;
+      }),
+    );
     const delivered = [...new Set(envelopes.filter((e) => stored.has(`${e.to}/${e.id}`)).map((e) => e.to))];
     if (delivered.length > 0) this.notifier.committed(delivered);
     return {
@@ -93,24 +99,63 @@ export class RelayService {
     };
   }
 
-  private async insert(tx: Queryable, envelopes: readonly RelayEnvelope[], now: number): Promise<Set<string>> {
+  /**
+   * Hands out each recipient's next sequence numbers, locking its mailbox row until the transaction
+   * ends (recipients in one order, so two sends never wait on each other in a cycle). Returns the seq
+   * of every `to/id`.
+   */
+  private async allocate(tx: Queryable, envelopes: readonly RelayEnvelope[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const envelope of envelopes) counts.set(envelope.to, (counts.get(envelope.to) ?? 0) + 1);
+    const recipients = [...counts.keys()].sort();
+    const values: (string | number)[] = [];
+    const rows = recipients.map((recipient, i) => {
+      values.push(recipient, counts.get(recipient)!);
+      return `($${2 * i + 1}, $${2 * i + 2}::bigint)`;
+    });
+    const result = await tx.query<{ recipient: string; last_seq: number }>(
+      `INSERT INTO relay_mailboxes (recipient, last_seq) VALUES ${rows.join(', ')} ON CONFLICT (recipient) DO UPDATE SET last_seq = relay_mailboxes.last_seq + EXCLUDED.last_seq RETURNING recipient, last_seq`,
+      values,
+    );
+    const next = new Map(result.rows.map((row) => [row.recipient, row.last_seq - counts.get(row.recipient)! + 1]));
+    const seqs = new Map<string, number>();
+    for (const envelope of envelopes) {
+      const seq = next.get(envelope.to)!;
+      next.set(envelope.to, seq + 1);
+      seqs.set(`${envelope.to}/${envelope.id}`, seq);
+    }
+    return seqs;
+  }
+
+  private async insert(tx: Queryable, envelopes: readonly RelayEnvelope[], seqs: ReadonlyMap<string, number>, now: number): Promise<Set<string>> {
     const inserted = new Set<string>();
-    // Multi-row inserts of at most 500 rows (9 parameters each, well under PostgreSQL's 65,535).
+    // Multi-row inserts of at most 500 rows (10 parameters each, well under PostgreSQL's 65,535).
     for (let start = 0; start < envelopes.length; start += 500) {
       const chunk = envelopes.slice(start, start + 500);
       const values: (string | number | null)[] = [];
       const rows = chunk.map((envelope, i) => {
-        values.push(envelope.to, envelope.id, envelope.from, envelope.role, envelopeSize(envelope), envelope.createdAt, envelope.expiresAt, now, JSON.stringify(envelope));
-        const p = i * 9;
-        return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}, $${p + 8}, $${p + 9})`;
+        values.push(envelope.to, seqs.get(`${envelope.to}/${envelope.id}`)!, envelope.id, envelope.from, envelope.role, envelopeSize(envelope), envelope.createdAt, envelope.expiresAt, now, JSON.stringify(envelope));
+        const p = i * 10;
+        return `(${Array.from({ length: 10 }, (_, k) => `$${p + k + 1}`).join(', ')})`;
       });
       const result = await tx.query<{ recipient: string; message_id: string }>(
-        `INSERT INTO relay_messages (recipient, message_id, sender, role, size, created_at, expires_at, received_at, envelope) VALUES ${rows.join(', ')} ON CONFLICT (recipient, message_id) DO NOTHING RETURNING recipient, message_id`,
+        `INSERT INTO relay_messages (recipient, seq, message_id, sender, role, size, created_at, expires_at, received_at, envelope) VALUES ${rows.join(', ')} ON CONFLICT (recipient, message_id) DO NOTHING RETURNING recipient, message_id`,
         values,
       );
       for (const row of result.rows) inserted.add(`${row.recipient}/${row.message_id}`);
     }
     return inserted;
+  }
+
+  /** PostgreSQL may still pick a send as a deadlock victim (lock order inside one statement is its own); it is tried again. */
+  private async withDeadlockRetry<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (sqlState(error) !== DEADLOCK_DETECTED || attempt >= 3) throw error;
+      }
+    }
   }
 
   /** Pending, unexpired messages for `recipient` after `after`, in arrival order. */

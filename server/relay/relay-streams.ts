@@ -5,9 +5,10 @@ import type { RelayService } from './relay-service';
 
 /**
  * The members' open streams (GET /v1/relay/stream, a WebSocket). Each connection has a cursor (the
- * last seq it was sent) and pulls from the database when told a message for its member was stored,
- * on every heartbeat, and once when it opens (so what arrived while the member was offline comes
- * first). Nothing is kept per connection but the cursor and what `ws` has not yet written.
+ * last seq it was sent; seqs count per recipient and become visible in order) and pulls from the
+ * database when told a message for its member was stored, on every heartbeat, and once when it
+ * opens (so what arrived while the member was offline comes first). Nothing is kept per connection
+ * but the cursor and what `ws` has not yet written.
  *
  * Backpressure: before each frame the connection's unsent bytes (`bufferedAmount`: ws's queue and the
  * socket's) are checked; over `maxBufferedBytes` the consumer is too slow: it is closed with 4008 and
@@ -60,6 +61,7 @@ class StreamConnection {
           const rows = await this.hub.service.pending(this.member, this.cursor, this.hub.options.pageSize);
           for (const row of rows) {
             if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+            if (row.seq <= this.cursor) continue;
             if (this.ws.bufferedAmount > this.hub.options.maxBufferedBytes) {
               this.hub.dropSlow(this);
               return;

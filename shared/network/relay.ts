@@ -151,7 +151,7 @@ export const RelayInboxQuerySchema = z.strictObject({
 export const RelayDeliverySchema = z.strictObject({ seq: z.number().int().min(1), envelope: RelayEnvelopeSchema });
 export type RelayDelivery = z.infer<typeof RelayDeliverySchema>;
 
-/** Pending messages in arrival order; `next` is the `after` of the following page, null at the end. */
+/** Pending messages in arrival order (`seq` counts per recipient); `next` is the `after` of the following page, null at the end. */
 export const RelayInboxPageSchema = z.strictObject({ messages: z.array(RelayDeliverySchema).max(RELAY_MAX_PAGE), next: z.number().int().min(1).nullable() });
 export type RelayInboxPage = z.infer<typeof RelayInboxPageSchema>;
 
