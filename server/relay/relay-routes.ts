@@ -121,12 +121,16 @@ export function registerRelay(services: RouteServices, config: RelayConfig = {})
         if (!streams.reserve(member)) return refuse(socket, new ApiProblem('rate_limited', 'This member has as many relay streams open as it may.'));
         // Heartbeats watch the connection from here; Node's idle timeout must not cut it.
         (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
-        try {
-          wss.handleUpgrade(request, socket, head, (ws) => streams.attach(ws, member));
-        } catch (error) {
-          streams.unreserve(member);
-          throw error;
-        }
+        // ws destroys the socket without calling back when the handshake is bad or the client left
+        // during authentication: the slot is given back when the socket closes before attaching.
+        let attached = false;
+        socket.once('close', () => {
+          if (!attached) streams.unreserve(member);
+        });
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          attached = true;
+          streams.attach(ws, member);
+        });
       },
       (error: unknown) => refuse(socket, error instanceof ApiProblem ? error : new ApiProblem('internal_error', 'The server could not complete the request.')),
     );
