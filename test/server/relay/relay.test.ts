@@ -35,6 +35,8 @@ describe.each(databases.variants)('relay $label', (variant) => {
       now: clock,
       maxMessageSize: 128 * 1024,
       relay: { maxBufferedBytes: 256 * 1024, heartbeatMs: 60_000 },
+      // Every test makes new members: the per-IP join limit is not what is tested here.
+      limits: { joinRateLimit: { max: 10_000, windowMs: 60_000 } },
     });
   }, 60_000);
   afterAll(async () => server?.close());
@@ -90,6 +92,27 @@ describe.each(databases.variants)('relay $label', (variant) => {
     const redelivered = await again.messages(1);
     expect(redelivered.map((f) => f.envelope.id)).toEqual([live.id]);
     again.close();
+  });
+
+  it.skipIf(variant.skip)('streams every message of concurrent senders once and in seq order (a late commit is not skipped)', async () => {
+    const bob = await relayMember(server);
+    const senders = await Promise.all(Array.from({ length: 6 }, () => relayMember(server)));
+    const stream = await openStream(server, bob);
+    const sent: string[] = [];
+    await Promise.all(
+      senders.map(async (sender) => {
+        for (let i = 0; i < 5; i++) {
+          const envelope = await seal(sender, bob, `from ${sender.wallet.address} #${i}`);
+          sent.push(envelope.id);
+          expect((await send(server, sender, [envelope])).status).toBe(201);
+        }
+      }),
+    );
+    const frames = await stream.messages(sent.length);
+    expect(frames.map((f) => f.envelope.id).sort()).toEqual([...sent].sort());
+    expect(frames.map((f) => f.seq)).toEqual([...frames.map((f) => f.seq)].sort((a, b) => a - b));
+    expect(new Set(frames.map((f) => f.seq)).size).toBe(frames.length);
+    stream.close();
   });
 
   it.skipIf(variant.skip)('broadcasts to every member with a role: one envelope each, on their streams; others get nothing; a recipient without the role is refused', async () => {
