@@ -27,6 +27,7 @@ import {
 } from './record-format';
 import { Fact } from '../../app/fact';
 import { useHoldOpenPatient } from './resume-patient';
+import { unitLabel } from './ucum-units';
 
 const CHANNEL_WORDS: Readonly<Record<string, string>> = {
   demo: 'Demo data',
@@ -153,7 +154,9 @@ function RecordFacts({ record }: { record: ViewRecord }) {
               <code>{record.value.value.code}</code> ({record.value.value.system})
             </Fact>
           )}
-          {record.value.kind === 'numeric' && <Fact term="Unit">{record.value.unit ?? 'None'}</Fact>}
+          {record.value.kind === 'numeric' && (
+            <Fact term="Unit">{record.value.unit === undefined || record.value.unit === '' ? 'None' : unitLabel(record.value.unit) === record.value.unit ? record.value.unit : `${unitLabel(record.value.unit)} (UCUM ${record.value.unit})`}</Fact>
+          )}
           <Fact term="Reference range">{record.referenceRange ?? 'Not given'}</Fact>
           <Fact term="Flags">{abnormalFlags(record).length === 0 ? 'None' : <FlagMarks flags={abnormalFlags(record)} />}</Fact>
           <Fact term="Status">

@@ -177,3 +177,13 @@ describe('long charts', () => {
     expect(within(screen.getByRole('table', { name: 'Records' })).getAllByRole('row').filter((row) => row.className.startsWith('record-table__row'))).toHaveLength(150);
   });
 });
+
+describe('a record with a UCUM unit', () => {
+  it('shows the readable unit and its code on the record detail', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Carl Clinician', role: 'clinician', passphrase: 'x'.repeat(20) }], patients: [makePatient(7, {}, RECORDS)] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7/records/m3.0', vault);
+    const unit = await screen.findByText('Unit');
+    expect(unit.parentElement?.textContent).toBe('Unit°C (UCUM Cel)');
+    expect(screen.getByText('Value').parentElement?.textContent).toBe('Value38.4 °C');
+  });
+});
