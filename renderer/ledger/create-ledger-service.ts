@@ -189,7 +189,9 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       const from = filter.from === undefined || filter.from === '' ? null : Date.parse(filter.from);
       const to = filter.to === undefined || filter.to === '' ? null : endOf(filter.to);
       const operator = filter.operator === undefined || filter.operator === '' ? null : filter.operator;
-      const subject = filter.subject === undefined || filter.subject === '' ? null : filter.subject;
+      const subjectText = filter.subject === undefined ? '' : filter.subject.trim();
+      // A pseudonym as an entry shows it, or the start of a patient's name (the subject directory).
+      const subject = subjectText === '' ? null : /^0x[0-9a-f]{64}$/.test(subjectText) ? new Set([subjectText]) : await ledger.subjectsNamed(subjectText);
       try {
         const rows = await ledger
           .db()
@@ -202,7 +204,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
               (from === null || row.createdAt >= from) &&
               (to === null || row.createdAt <= to) &&
               (operator === null || bytes32ToPseudonym(row.operator) === operator) &&
-              (subject === null || row.subject === subject),
+              (subject === null || subject.has(row.subject)),
           )
           .limit(Math.max(1, Math.min(page.limit, 1000)))
           .toArray();

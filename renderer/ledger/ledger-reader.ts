@@ -1,3 +1,4 @@
+import { foldText } from '../../shared/crypto/blind-index';
 import { decryptField } from '../../shared/crypto/field-cipher';
 import type { LedgerDomain } from '../../shared/ledger/ledger-schema';
 import { verifyLedger } from '../../shared/ledger/ledger-verify';
@@ -23,6 +24,8 @@ export interface LedgerReader {
   operatorNames(): Promise<Record<string, string>>;
   /** Names behind patient subjects (bytes32), for a session that holds the directory key; {} otherwise. */
   subjectNames(subjects: readonly string[]): Promise<Record<string, string>>;
+  /** The patient subjects whose name has a word starting with each word of `query` (folded); none without the directory key. */
+  subjectsNamed(query: string): Promise<ReadonlySet<string>>;
 }
 
 const VERIFY_PAGE = 500;
@@ -77,5 +80,23 @@ export async function directoryNames(db: VaultDb, directoryKey: CryptoKey, ids: 
       }
     }),
   );
+  return out;
+}
+
+/**
+ * Patient subjects whose directory name matches `query`: every word of the query (folded: case and
+ * accents ignored) begins a word of the name. Decrypts the directory's patient rows on this
+ * computer; nothing leaves it.
+ */
+export async function subjectsByName(db: VaultDb, directoryKey: CryptoKey, query: string): Promise<ReadonlySet<string>> {
+  const wanted = foldText(query).split(/\s+/).filter((word) => word !== '');
+  const out = new Set<string>();
+  if (wanted.length === 0) return out;
+  const rows = (await db.directory.toArray()).filter((row) => row.kind === 'patient');
+  const names = await directoryNames(db, directoryKey, rows.map((row) => row.id));
+  for (const [id, name] of names) {
+    const words = foldText(name).split(/[\s,]+/).filter((word) => word !== '');
+    if (wanted.every((prefix) => words.some((word) => word.startsWith(prefix)))) out.add(id);
+  }
   return out;
 }

@@ -1,6 +1,6 @@
 import { ledgerDomain, type LedgerDomain } from '../../shared/ledger/ledger-schema';
 import type { RestrictedSession } from '../vault/session/vault-session';
-import { directoryNames, verifyLedgerView, type LedgerReader } from './ledger-reader';
+import { directoryNames, subjectsByName, verifyLedgerView, type LedgerReader } from './ledger-reader';
 import type { LedgerVerification } from './ledger-service';
 
 /**
@@ -62,6 +62,11 @@ export class RestrictedLedger implements LedgerReader {
     const rows = await this.session.db.directory.where(':id').startsWith('operator:').toArray();
     const names = await directoryNames(this.session.db, key, rows.map((row) => row.id));
     return Object.fromEntries([...names].map(([id, name]) => [id.slice('operator:'.length), name]));
+  }
+
+  async subjectsNamed(query: string): Promise<ReadonlySet<string>> {
+    const key = this.session.directoryKey;
+    return key === null ? new Set() : subjectsByName(this.session.db, key, query);
   }
 
   async subjectNames(subjects: readonly string[]): Promise<Record<string, string>> {

@@ -4,7 +4,7 @@ import { ledgerDomain, type LedgerDomain } from '../../shared/ledger/ledger-sche
 import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
 import type { VaultDb } from '../vault/views/vault-db';
 import { deriveOperatorId } from './ledger-crypto';
-import { directoryNames, verifyLedgerView, type LedgerReader } from './ledger-reader';
+import { directoryNames, subjectsByName, verifyLedgerView, type LedgerReader } from './ledger-reader';
 import { readVerifiedHead, storeVerifiedHead } from './verified-head';
 import type { LedgerVerification } from './ledger-service';
 import type { BatchRules } from './ledger-planner';
@@ -166,6 +166,10 @@ export class SessionLedger implements LedgerReader {
       }),
     );
     return out;
+  }
+
+  subjectsNamed(query: string): Promise<ReadonlySet<string>> {
+    return subjectsByName(this.port.db(), this.port.directoryKey, query);
   }
 
   /** Names behind patient subjects: the subject directory, under the key every clinical session holds. */

@@ -107,6 +107,8 @@ describe('roles are keys: researcher and auditor sessions', () => {
       const ritaEntries = await vault.ledger.entries({}, { limit: 1000 });
       expect(ritaEntries.map((entry) => entry.entryHash)).toEqual(adminEntries.map((entry) => entry.entryHash));
       expect(ritaEntries.every((entry) => entry.subjectName === undefined)).toBe(true);
+      // A name in the subject filter finds nothing for her: her slot holds no directory key.
+      expect(await vault.ledger.entries({ subject: patient.name.family }, { limit: 1000 })).toEqual([]);
       expect(await vault.ledger.operatorNames()).toEqual({});
       expect(await vault.ledger.verify()).toMatchObject({ ok: true, entries: adminEntries.length });
       expect((await vault.ledger.identity()).address).toBe(access.signer);
@@ -124,6 +126,10 @@ describe('roles are keys: researcher and auditor sessions', () => {
       const audreyEntries = await vault.ledger.entries({}, { limit: 1000 });
       expect(audreyEntries.find((entry) => entry.seq === access.seq)?.subjectName).toBe(patientName);
       expect((await vault.ledger.entry(access.seq))?.subjectName).toBe(patientName);
+      // The subject filter takes the start of a name (case and accents folded), looked up locally.
+      const byName = await vault.ledger.entries({ subject: patient.name.family.slice(0, 3).toLowerCase() }, { limit: 1000 });
+      expect(byName.map((entry) => entry.seq)).toContain(access.seq);
+      expect(byName.every((entry) => entry.subjectName !== undefined && entry.subjectName.toLowerCase().includes(patient.name.family.slice(0, 3).toLowerCase()))).toBe(true);
       const names = await vault.ledger.operatorNames();
       expect(names[access.operator]).toBe('Ada Admin');
       expect(Object.values(names)).toEqual(expect.arrayContaining(['Ada Admin', 'Rita Researcher', 'Audrey Auditor']));

@@ -115,7 +115,7 @@ export function LedgerFilters({
         </div>
         <div className="field ledger-filters__subject">
           <label htmlFor={subjectId} className="field__label">
-            Subject pseudonym
+            Subject
           </label>
           <input
             id={subjectId}
@@ -131,7 +131,8 @@ export function LedgerFilters({
             }}
           />
           <p id={subjectHintId} className="field__hint">
-            As shown in an entry (copy it from the entry’s page). Never a name.
+            A pseudonym as shown in an entry, or the start of a patient’s name (administrators, clinicians and auditors:
+            names are looked up on this computer only).
           </p>
         </div>
       </div>

@@ -142,11 +142,11 @@ describe('Ledger › filters', () => {
     await waitFor(() => expect(shownSeqs()).toEqual([3, 2]));
 
     const subject = entries[2]!.subject;
-    fireEvent.change(screen.getByRole('searchbox', { name: 'Subject pseudonym' }), { target: { value: ` ${subject} ` } });
+    fireEvent.change(screen.getByRole('searchbox', { name: 'Subject' }), { target: { value: ` ${subject} ` } });
     await waitFor(() => expect(lastEntriesFilter(ledger)).toEqual({ from: '2025-03-01', to: '2025-03-04', subject }));
     await waitFor(() => expect(shownSeqs()).toEqual([3]));
 
-    fireEvent.change(screen.getByRole('searchbox', { name: 'Subject pseudonym' }), { target: { value: 'subj-nobody' } });
+    fireEvent.change(screen.getByRole('searchbox', { name: 'Subject' }), { target: { value: 'subj-nobody' } });
     expect(await screen.findByText('No entries match these filters.')).toBeTruthy();
 
     fireEvent.click(screen.getByRole('button', { name: 'Clear filters' }));
