@@ -167,6 +167,23 @@ export class RelayService {
     return result.rows.map((row) => ({ seq: row.seq, envelope: row.envelope, size: row.size }));
   }
 
+  /** `pending` for several (recipient, cursor) pairs in one query: one page per pair, in pair order. */
+  async pendingFor(cursors: readonly { readonly recipient: string; readonly after: number }[], limit: number): Promise<PendingRow[][]> {
+    const out: PendingRow[][] = cursors.map(() => []);
+    if (cursors.length === 0) return out;
+    const result = await this.db.query<{ i: number; seq: number; envelope: string; size: number }>(
+      `SELECT c.i::int AS i, x.seq, x.envelope, x.size
+         FROM unnest(string_to_array($1, ','), string_to_array($2, ',')::bigint[]) WITH ORDINALITY AS c(recipient, after, i)
+         CROSS JOIN LATERAL (SELECT seq, envelope, size FROM relay_messages m
+                              WHERE m.recipient = c.recipient AND m.seq > c.after AND m.expires_at > $3
+                              ORDER BY m.seq LIMIT $4) x
+        ORDER BY c.i, x.seq`,
+      [cursors.map((c) => c.recipient).join(','), cursors.map((c) => String(c.after)).join(','), this.options.now(), Math.min(limit, RELAY_MAX_PAGE)],
+    );
+    for (const row of result.rows) out[row.i - 1]!.push({ seq: row.seq, envelope: row.envelope, size: row.size });
+    return out;
+  }
+
   /** Deletes the signer's delivered messages by id; returns how many went. */
   async ack(recipient: string, ids: readonly string[]): Promise<number> {
     const result = await this.db.query('DELETE FROM relay_messages WHERE recipient = $1 AND message_id = ANY(string_to_array($2, \',\'))', [recipient, ids.join(',')]);

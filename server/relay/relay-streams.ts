@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import { RELAY_CLOSE_SHUTDOWN, RELAY_CLOSE_SLOW_CONSUMER } from '../../shared/network/relay';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RelayService } from './relay-service';
+import type { PendingRow, RelayService } from './relay-service';
 
 /**
  * The members' open streams (GET /v1/relay/stream, a WebSocket). Each connection has a cursor (the
@@ -37,8 +37,10 @@ class StreamConnection {
   cursor = 0;
   alive = true;
   closed = false;
-  private pulling = false;
-  private again = false;
+  /** A read for this connection is in flight (its own pull, or a batch the hub runs). */
+  busy = false;
+  /** Told of new messages while busy: read again after. */
+  again = false;
 
   constructor(
     readonly member: string,
@@ -46,38 +48,43 @@ class StreamConnection {
     private readonly hub: RelayStreams,
   ) {}
 
-  /** Sends what is pending after the cursor; coalesces calls that come while it runs. */
+  /** Sends what is pending after the cursor; coalesces calls that come while a read runs. */
   async pull(): Promise<void> {
     if (this.closed) return;
-    if (this.pulling) {
+    if (this.busy) {
       this.again = true;
       return;
     }
-    this.pulling = true;
+    this.busy = true;
     try {
       do {
         this.again = false;
         for (;;) {
           const rows = await this.hub.service.pending(this.member, this.cursor, this.hub.options.pageSize);
-          for (const row of rows) {
-            if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
-            if (row.seq <= this.cursor) continue;
-            if (this.ws.bufferedAmount > this.hub.options.maxBufferedBytes) {
-              this.hub.dropSlow(this);
-              return;
-            }
-            this.ws.send(`{"type":"message","seq":${row.seq},"envelope":${row.envelope}}`);
-            this.cursor = row.seq;
-            this.hub.sent(this.ws.bufferedAmount);
-          }
-          if (rows.length < this.hub.options.pageSize) break;
+          if (!this.deliver(rows) || rows.length < this.hub.options.pageSize) break;
         }
       } while (this.again && !this.closed);
     } catch (error) {
-      this.hub.options.log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'relay stream read failed');
+      this.hub.readFailed(error);
     } finally {
-      this.pulling = false;
+      this.busy = false;
     }
+  }
+
+  /** Writes rows after the cursor, in order; false once the connection is gone or dropped as slow. */
+  deliver(rows: readonly PendingRow[]): boolean {
+    for (const row of rows) {
+      if (this.closed || this.ws.readyState !== WebSocket.OPEN) return false;
+      if (row.seq <= this.cursor) continue;
+      if (this.ws.bufferedAmount > this.hub.options.maxBufferedBytes) {
+        this.hub.dropSlow(this);
+        return false;
+      }
+      this.ws.send(`{"type":"message","seq":${row.seq},"envelope":${row.envelope}}`);
+      this.cursor = row.seq;
+      this.hub.sent(this.ws.bufferedAmount);
+    }
+    return !this.closed;
   }
 }
 
@@ -85,6 +92,8 @@ export class RelayStreams {
   private readonly byMember = new Map<string, Set<StreamConnection>>();
   private readonly reserved = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly notified = new Set<string>();
+  private flushing = false;
   private stats = { maxBufferedBytes: 0, slowConsumersDropped: 0, framesSent: 0 };
 
   constructor(
@@ -135,10 +144,49 @@ export class RelayStreams {
     void connection.pull();
   }
 
-  /** A message for `member` was stored. */
+  /**
+   * A message for `member` was stored. Notifications that arrive together (a broadcast's, one per
+   * recipient) are read in one query for every idle connection concerned, not one query each.
+   */
   notify(member: string): void {
-    const set = this.byMember.get(member);
-    if (set !== undefined) for (const connection of set) void connection.pull();
+    if (!this.byMember.has(member)) return;
+    this.notified.add(member);
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const members = [...this.notified];
+    this.notified.clear();
+    this.flushing = false;
+    const batch: StreamConnection[] = [];
+    for (const member of members) {
+      for (const connection of this.byMember.get(member) ?? []) {
+        if (connection.closed) continue;
+        if (connection.busy) connection.again = true;
+        else batch.push(connection);
+      }
+    }
+    if (batch.length === 0) return;
+    for (const connection of batch) connection.busy = true;
+    let rows: PendingRow[][] = [];
+    try {
+      rows = await this.service.pendingFor(batch.map((c) => ({ recipient: c.member, after: c.cursor })), this.options.pageSize);
+    } catch (error) {
+      this.readFailed(error);
+    }
+    batch.forEach((connection, i) => {
+      const mine = rows[i] ?? [];
+      const open = connection.deliver(mine);
+      connection.busy = false;
+      // A full page may have more behind it; a failed batch or news while busy: read on its own.
+      if (open && (mine.length === this.options.pageSize || connection.again || rows.length === 0)) void connection.pull();
+    });
+  }
+
+  readFailed(error: unknown): void {
+    this.options.log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'relay stream read failed');
   }
 
   /** Every stream re-reads (after notifications may have been lost). */
