@@ -10,7 +10,7 @@ import { dataDirLockHolder } from './storage/data-dir-lock';
 
 // The server's modules (Fastify, PGlite, pg) load only when needed: a members command answered by
 // the running server's admin socket starts in a fraction of the time.
-const EXPECTED = new Set(['UsageError', 'ServerStartError', 'NetworkConfigError', 'NetworkKeyError', 'SchemaError']);
+const EXPECTED = new Set(['UsageError', 'ServerStartError', 'NetworkConfigError', 'NetworkKeyError', 'LogKeyError', 'SchemaError']);
 
 function fail(error: unknown): void {
   const expected = EXPECTED.has((error as Error).name);
