@@ -1,5 +1,5 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBody } from '../../electron/body';
 import { createApiClient } from '../../shared/ipc/api-client';
 import { VERIFIED_HEAD_KEY } from '../../renderer/ledger/verified-head';
@@ -7,6 +7,7 @@ import { createVaultService, type VaultServiceWithReady } from '../../renderer/v
 import { openVaultDb } from '../../renderer/vault/views/vault-db';
 import type { LedgerVerification } from '../../renderer/ledger/ledger-service';
 import { inProcessTransport } from '../support/in-process-transport';
+import { useCleanups } from '../support/cleanups';
 import { useTempDirs } from '../support/temp-dir';
 
 /**
@@ -16,10 +17,7 @@ import { useTempDirs } from '../support/temp-dir';
  */
 
 const PASSPHRASE = 'violet tractor amber seventeen';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanup = useCleanups();
 
 /** Waits for the background verification an unlock starts. */
 async function verificationAfterUnlock(vault: VaultServiceWithReady): Promise<LedgerVerification> {
@@ -41,7 +39,7 @@ describe('ledger verification at unlock resumes after the verified head', () => 
 
   it('verifies only what is new, distrusts a forged head, and still catches a later change', { timeout: 120_000 }, async () => {
     const body = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
-    cleanups.push(() => body.stop('quit'));
+    cleanup(() => body.stop('quit'));
     const profile = new IDBFactory();
     const transport = inProcessTransport(body);
     const vault = createVaultService({ api: createApiClient(transport), transport, host: 'shell', indexedDB: profile, IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });

@@ -1,10 +1,11 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBody } from '../../electron/body';
 import { createApiClient } from '../../shared/ipc/api-client';
 import { createVaultService } from '../../renderer/vault/create-vault-service';
 import { startFakeNetworkServer } from '../support/fake-network-server';
 import { inProcessTransport } from '../support/in-process-transport';
+import { useCleanups } from '../support/cleanups';
 import { useTempDirs } from '../support/temp-dir';
 
 /**
@@ -15,19 +16,16 @@ import { useTempDirs } from '../support/temp-dir';
  */
 
 const PASSPHRASE = 'violet tractor amber seventeen';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanup = useCleanups();
 
 describe('joining a network: body + mind', () => {
   const tempDir = useTempDirs();
 
   it('an administrator joins; the request is signed by the node and names its message key; approval brings the certificate', { timeout: 120_000 }, async () => {
     const server = await startFakeNetworkServer({ name: 'Alpine Health Network' });
-    cleanups.push(() => server.close());
+    cleanup(() => server.close());
     const body = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
-    cleanups.push(() => body.stop('quit'));
+    cleanup(() => body.stop('quit'));
     const transport = inProcessTransport(body);
     const api = createApiClient(transport);
     const vault = createVaultService({ api, transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });

@@ -1,11 +1,12 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBody } from '../../electron/body';
 import { startNetworkServer } from '../../server/server-process';
 import { createApiClient } from '../../shared/ipc/api-client';
 import { LEDGER_RECEIPT_KIND } from '../../shared/journal/journal-kinds';
 import { createVaultService } from '../../renderer/vault/create-vault-service';
 import { inProcessTransport } from '../support/in-process-transport';
+import { useCleanups } from '../support/cleanups';
 import { useTempDirs } from '../support/temp-dir';
 
 /**
@@ -15,10 +16,7 @@ import { useTempDirs } from '../support/temp-dir';
  */
 
 const PASSPHRASE = 'violet tractor amber seventeen';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanup = useCleanups();
 
 describe('ledger sync against the real server', () => {
   const tempDir = useTempDirs();
@@ -34,9 +32,9 @@ describe('ledger sync against the real server', () => {
       parameters: {},
       logLevel: 'silent',
     });
-    cleanups.push(() => server.close());
+    cleanup(() => server.close());
     const body = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '0.1.0', logLevel: 'silent', mllpPort: 0 });
-    cleanups.push(() => body.stop('quit'));
+    cleanup(() => body.stop('quit'));
     const transport = inProcessTransport(body);
     const api = createApiClient(transport);
     const vault = createVaultService({ api, transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });

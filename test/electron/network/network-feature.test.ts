@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hexlify, type Wallet } from 'ethers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import { generateOperatorSigningKey } from '../../../shared/crypto/operator-signing';
 import { randomBytes } from '../../../shared/crypto/bytes';
 import { signJoinRequest, type SignedJoinRequest } from '../../../shared/network/membership';
 import { networkFingerprint } from '../../../shared/network/network-domain';
 import { randomWallet, startFakeNetworkServer, type FakeNetworkServer } from '../../support/fake-network-server';
+import { useCleanups } from '../../support/cleanups';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, heard, makeTestVault, payloadsOf, signIn } from '../vault/vault-test-support';
 
@@ -18,17 +19,14 @@ import { call, heard, makeTestVault, payloadsOf, signIn } from '../vault/vault-t
  */
 
 const tempDir = useTempDirs();
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanup = useCleanups();
 
 async function setup(): Promise<{ body: Body; server: FakeNetworkServer; dataDir: string }> {
   const server = await startFakeNetworkServer();
-  cleanups.push(() => server.close());
+  cleanup(() => server.close());
   const dataDir = await tempDir();
   const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
-  cleanups.push(() => body.stop('quit'));
+  cleanup(() => body.stop('quit'));
   const vault = await makeTestVault();
   await call(body, 'vault.create', { keyring: vault.keyring });
   await signIn(body, vault);
