@@ -7,18 +7,14 @@
  * trailing bits, no whitespace.
  */
 
+// Lowercase hex, plain equality and concatenation are the vault's own (shared/crypto/bytes.ts).
+export { bytesEqual, concatBytes, toHex } from '../crypto/bytes';
+
 const HEX_DIGITS = '0123456789abcdef';
 const HEX_VALUES = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) {
   HEX_VALUES[HEX_DIGITS.charCodeAt(i)] = i;
   HEX_VALUES[HEX_DIGITS.toUpperCase().charCodeAt(i)] = i;
-}
-
-/** Lowercase hex of the bytes, without a 0x prefix. */
-export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i++) out += HEX_DIGITS[bytes[i]! >> 4]! + HEX_DIGITS[bytes[i]! & 15]!;
-  return out;
 }
 
 /** Decodes hex (an optional 0x prefix, either case); throws on anything else. */
@@ -127,22 +123,4 @@ export function hasControlCharacter(text: string, newlineAllowed: boolean): bool
     if (code < 0x20 && !(newlineAllowed && code === 0x0a)) return true;
   }
   return false;
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
