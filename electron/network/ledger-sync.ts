@@ -12,7 +12,7 @@ import { parseNote, parseVkey } from '../../shared/transparency/note';
 import type { Logger } from '../logging/logger';
 import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
 import type { OpenVault } from '../vault/vault-host';
-import { requestJson } from './network-http';
+import { requestJson, requestText } from './network-http';
 import { NetworkRefusal } from './server-url';
 
 /** What the node knows of its ledger's notarization (Settings › Network shows it). */
@@ -29,6 +29,9 @@ export const SyncStateSchema = z.strictObject({
   split: z.strictObject({ older: z.string(), newer: z.string(), detail: z.string() }).nullable(),
 });
 export type SyncState = z.infer<typeof SyncStateSchema>;
+
+/** A checkpoint is a few lines and its cosignatures: more than this is not one. */
+const MAX_CHECKPOINT_BYTES = 64 * 1024;
 
 const EMPTY: SyncState = { notarizedSeq: 0, checkpoint: null, checkpointSize: 0, lastSyncAt: null, problem: null, split: null };
 
@@ -139,9 +142,13 @@ export class LedgerSync {
 
   /** With nothing to submit: fetch the newest checkpoint and check that it extends the one kept. */
   private async followCheckpoint(network: StoredNetworkState, state: SyncState, logKey: string): Promise<SyncState> {
-    const response = await fetch(`${network.url}${NOTARY_ROUTES.checkpoint}`, { signal: AbortSignal.timeout(15_000), redirect: 'error' }).catch(() => null);
-    if (response === null || !response.ok) return state;
-    const text = (await response.text()).slice(0, 64 * 1024);
+    let text: string;
+    try {
+      text = await requestText(`${network.url}${NOTARY_ROUTES.checkpoint}`, MAX_CHECKPOINT_BYTES);
+    } catch (error) {
+      if (error instanceof NetworkRefusal) return state;
+      throw error;
+    }
     return this.acceptCheckpoint(network, state, logKey, text);
   }
 

@@ -23,21 +23,9 @@ export async function requestJson(
   const headers: Record<string, string> = { accept: 'application/json' };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.etag !== undefined && init.etag !== null) headers['if-none-match'] = init.etag;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: init.method ?? 'GET',
-      headers,
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      redirect: 'error',
-      signal: AbortSignal.timeout(init.timeoutMs ?? REQUEST_TIMEOUT_MS),
-    });
-  } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    throw new NetworkRefusal('E_UNAVAILABLE', timedOut ? 'The network server did not answer in time.' : 'The network server could not be reached.');
-  }
+  const response = await send(url, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) }, init.timeoutMs);
   if (response.status === 304) return { status: 304, body: null, etag: response.headers.get('etag') };
-  const text = await readCapped(response);
+  const text = await readCapped(response, MAX_RESPONSE_BYTES);
   let body: unknown;
   try {
     body = text === '' ? null : JSON.parse(text);
@@ -52,9 +40,28 @@ export async function requestJson(
   return { status: response.status, body, etag: response.headers.get('etag') };
 }
 
-async function readCapped(response: Response): Promise<string> {
+/** A GET of a text document (a signed checkpoint) of at most `maxBytes`, with the same deadline. */
+export async function requestText(url: string, maxBytes: number): Promise<string> {
+  const response = await send(url, { method: 'GET', headers: { accept: 'text/plain' } });
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new NetworkRefusal(response.status >= 500 ? 'E_UNAVAILABLE' : 'E_CONFLICT', `The network server refused the request (HTTP ${response.status}).`);
+  }
+  return readCapped(response, maxBytes);
+}
+
+async function send(url: string, init: RequestInit, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    throw new NetworkRefusal('E_UNAVAILABLE', timedOut ? 'The network server did not answer in time.' : 'The network server could not be reached.');
+  }
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_RESPONSE_BYTES) {
+  if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
     throw new NetworkRefusal('E_UNAVAILABLE', 'The network server sent more than the node accepts.');
   }
@@ -66,7 +73,7 @@ async function readCapped(response: Response): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > MAX_RESPONSE_BYTES) {
+    if (total > maxBytes) {
       await reader.cancel().catch(() => undefined);
       throw new NetworkRefusal('E_UNAVAILABLE', 'The network server sent more than the node accepts.');
     }
