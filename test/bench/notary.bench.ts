@@ -1,16 +1,13 @@
 import { createPublicKey, createHash, verify } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { Signature, type Wallet } from 'ethers';
-import type { Database } from '../../server/storage/database';
-import { migrate } from '../../server/storage/migrations';
-import { openPGliteDatabase } from '../../server/storage/pglite-database';
-import { openPostgresDatabase } from '../../server/storage/postgres-database';
 import { EntryHasher, GENESIS_PREV_HASH, ledgerDomain, ZERO_HASH, type LedgerEntry } from '../../shared/ledger/ledger-schema';
 import { exportLine } from '../../shared/ledger/ledger-export-format';
 import { NotaryResultsSchema, verifyEntrySignature } from '../../shared/network/notary';
 import { toBase64, utf8 } from '../../shared/transparency/bytes';
 import { leafHash } from '../../shared/transparency/hash';
-import { findPostgresBin, startPostgresCluster, type PostgresCluster } from '../server/support/postgres-cluster';
+import type { Database } from '../../server/storage/database';
+import { openBenchDatabase } from './bench-database';
 import { startNotaryServer, type NotaryTestServer } from '../server/notary/support/notary-fixtures';
 import { join, newTestNode } from '../server/support/member-client';
 import { DEFAULT_PARAMETERS } from '../../server/network-map/network-parameters';
@@ -117,22 +114,10 @@ async function requestsPerSecond(makeUrl: () => string, ms: number): Promise<num
 const bench: BenchModule = {
   title: 'notary: entries notarized/s with receipts and proofs (vs raw INSERTs), submit→integrated p99, entry verifies/s (vs raw node:crypto), inclusion proofs served/s',
   async run(log) {
-    const bin = findPostgresBin();
-    let cluster: PostgresCluster | null = null;
-    let db: Database;
-    let where: string;
-    if (bin !== null) {
-      cluster = await startPostgresCluster(bin);
-      db = await openPostgresDatabase({ connectionString: await cluster.createDatabase('notary_bench'), max: 20 });
-      where = 'real PostgreSQL (throwaway cluster, fsync off)';
-    } else {
-      db = await openPGliteDatabase();
-      where = 'PGlite — real PostgreSQL is NOT available here (no binaries: apt-get install postgresql), so these are not the issue\'s PostgreSQL figures';
-    }
+    const { db, where, close } = await openBenchDatabase('notary_bench');
     log(`  database: ${where}`);
     let server: NotaryTestServer | null = null;
     try {
-      await migrate(db);
       const big = { max: 1_000_000, windowMs: 60_000 };
       // Every chain is signed before the server starts: signing blocks the event loop for seconds,
       // and a client that blocked past the server's keep-alive timeout reuses a closed socket.
@@ -240,8 +225,7 @@ const bench: BenchModule = {
       return figures;
     } finally {
       await server?.close();
-      await db.close();
-      await cluster?.stop();
+      await close();
     }
   },
 };

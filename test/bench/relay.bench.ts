@@ -1,12 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Database } from '../../server/storage/database';
-import { migrate } from '../../server/storage/migrations';
-import { openPGliteDatabase } from '../../server/storage/pglite-database';
-import { openPostgresDatabase } from '../../server/storage/postgres-database';
 import { sealBroadcast, type RelayEnvelope } from '../../shared/network/relay';
 import { openStream, relayMember, send, startRelayServer, type RelayNode, type RelayTestServer, type StreamClient } from '../server/relay/support/relay-fixtures';
-import { findPostgresBin, startPostgresCluster, type PostgresCluster } from '../server/support/postgres-cluster';
+import { openBenchDatabase } from './bench-database';
 import { median, percentile, type BenchModule, type FigureInput } from './bench-report';
 
 /**
@@ -116,22 +112,10 @@ async function rawFanout(size: number): Promise<number[]> {
 const bench: BenchModule = {
   title: `relay: fan-out of one broadcast to ${MEMBERS} connected members, p99 delivery (vs a raw ws fan-out of the same frames)`,
   async run(log) {
-    const bin = findPostgresBin();
-    let cluster: PostgresCluster | null = null;
-    let db: Database;
-    let where: string;
-    if (bin !== null) {
-      cluster = await startPostgresCluster(bin);
-      db = await openPostgresDatabase({ connectionString: await cluster.createDatabase('relay_bench'), max: 20 });
-      where = 'real PostgreSQL (throwaway cluster, fsync off)';
-    } else {
-      db = await openPGliteDatabase();
-      where = 'PGlite — real PostgreSQL is NOT available here (no binaries: apt-get install postgresql)';
-    }
+    const { db, where, close } = await openBenchDatabase('relay_bench');
     log(`  database: ${where}`);
     let server: RelayTestServer | null = null;
     try {
-      await migrate(db);
       server = await startRelayServer(db, { limits: { memberRateLimit: { max: 1_000_000, windowMs: 60_000 }, ipRateLimit: { max: 1_000_000, windowMs: 60_000 }, joinRateLimit: { max: 1_000_000, windowMs: 60_000 } } });
       const sender = await relayMember(server, ['clinic']);
       const members: RelayNode[] = [];
@@ -159,8 +143,7 @@ const bench: BenchModule = {
       return figures;
     } finally {
       await server?.close();
-      await db.close();
-      await cluster?.stop();
+      await close();
     }
   },
 };
