@@ -1,4 +1,4 @@
-import { Dexie, type DexieOptions, type Table } from 'dexie';
+import { Dexie, type DexieOptions, type Table, type Transaction } from 'dexie';
 import type { LedgerRow } from '../../ledger/ledger-rows';
 
 /**
@@ -209,40 +209,29 @@ function defineSchema(db: Dexie): void {
   });
   db.version(2)
     .stores({ ledger: 'seq, kind, subject, operator, createdAt' })
-    .upgrade(async (tx) => {
-      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
-    });
+    .upgrade((tx) => replayFromStart(tx));
   db.version(3)
     .stores({ merges: 'merged, survivor', quarantine: 'seq' })
-    .upgrade(async (tx) => {
-      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
-      await tx.table('meta').delete('problems');
-    });
+    .upgrade((tx) => replayFromStart(tx, [], ['problems']));
   db.version(4)
     .stores({})
-    .upgrade(async (tx) => {
-      await tx.table('postings').clear();
-      await tx.table('patients').clear();
-      await tx.table('records').clear();
-      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
-      await tx.table('meta').delete('problems');
-    });
+    .upgrade((tx) => replayFromStart(tx, ['postings', 'patients', 'records'], ['problems']));
   db.version(5)
     .stores({ directory: 'id, patientId' })
-    .upgrade(async (tx) => {
-      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
-      await tx.table('meta').delete('problems');
-    });
+    .upgrade((tx) => replayFromStart(tx, [], ['problems']));
   db.version(6)
     .stores({})
-    .upgrade(async (tx) => {
-      await tx.table('postings').clear();
-      await tx.table('patients').clear();
-      await tx.table('records').clear();
-      await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
-      await tx.table('meta').delete('problems');
-      await tx.table('meta').delete('rejected');
-    });
+    .upgrade((tx) => replayFromStart(tx, ['postings', 'patients', 'records'], ['problems', 'rejected']));
+}
+
+/**
+ * "Clear and replay" (the pattern above): empties the `clear` tables, sets the cursor back to 0 and
+ * forgets the `forget` counts in meta, inside the upgrade's transaction; the next sync replays all.
+ */
+async function replayFromStart(tx: Transaction, clear: readonly string[] = [], forget: readonly string[] = []): Promise<void> {
+  for (const table of clear) await tx.table(table).clear();
+  await tx.table('meta').put({ key: CURSOR_KEY, value: 0 });
+  for (const key of forget) await tx.table('meta').delete(key);
 }
 
 export function viewDbName(vaultId: string): string {
