@@ -1,11 +1,9 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, fromUtf8, utf8 } from './bytes';
 import { parseCheckpoint } from './checkpoint';
 import {
   NoteError,
   SIGNATURE_TYPE_COSIGNATURE_V1,
-  isValidKeyName,
-  noteKeyId,
+  ed25519KeyOf,
   parseVkey,
   signEd25519,
   verifyEd25519,
@@ -53,15 +51,10 @@ export function nowSeconds(): number {
  * text that is not a well-formed checkpoint, since that is all a cosignature may speak about.
  */
 export function cosignatureV1Signer(name: string, secretKey: Uint8Array, clock: () => number = nowSeconds): NoteSigner {
-  if (!isValidKeyName(name)) throw new NoteError('malformed-key', `"${name}" is not a valid key name (non-empty, no spaces, no "+").`);
-  if (secretKey.length !== 32) throw new NoteError('malformed-key', 'An Ed25519 secret key is a 32-byte seed.');
-  const key = secretKey.slice();
-  const publicKey = ed25519.getPublicKey(key);
+  const { secret, ...keyFields } = ed25519KeyOf(name, SIGNATURE_TYPE_COSIGNATURE_V1, { secretKey });
+  const key = secret!;
   return {
-    name,
-    keyId: noteKeyId(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey),
-    type: SIGNATURE_TYPE_COSIGNATURE_V1,
-    publicKey,
+    ...keyFields,
     sign(text) {
       const checkpointText = fromUtf8(text);
       if (checkpointText === null) throw new NoteError('malformed-checkpoint', 'A checkpoint is UTF-8 text.');
@@ -78,14 +71,10 @@ export function cosignatureV1Signer(name: string, secretKey: Uint8Array, clock: 
 
 /** A verifier for a witness's cosignature/v1 signatures. */
 export function cosignatureV1Verifier(name: string, publicKey: Uint8Array): NoteVerifier {
-  if (!isValidKeyName(name)) throw new NoteError('malformed-key', `"${name}" is not a valid key name (non-empty, no spaces, no "+").`);
-  if (publicKey.length !== 32) throw new NoteError('malformed-key', 'An Ed25519 public key is 32 bytes.');
-  const key = publicKey.slice();
+  const { secret: _secret, ...keyFields } = ed25519KeyOf(name, SIGNATURE_TYPE_COSIGNATURE_V1, { publicKey });
+  const key = keyFields.publicKey;
   return {
-    name,
-    keyId: noteKeyId(name, SIGNATURE_TYPE_COSIGNATURE_V1, key),
-    type: SIGNATURE_TYPE_COSIGNATURE_V1,
-    publicKey: key,
+    ...keyFields,
     verify(text, signature) {
       const timestamp = cosignatureTimestamp(signature);
       return timestamp !== null && verifyEd25519(signature.subarray(TIMESTAMP_SIZE), cosignatureV1Message(timestamp, text), key);

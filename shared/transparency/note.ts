@@ -204,32 +204,28 @@ export function signEd25519(message: Uint8Array, secretKey: Uint8Array): Uint8Ar
   return ed25519.sign(message, secretKey);
 }
 
+/**
+ * The checked, copied key material of an Ed25519 signer or verifier of signature `type` (the log's
+ * 0x01, a witness's 0x04): its name, key id and public key; `secret` only for a signer.
+ */
+export function ed25519KeyOf(name: string, type: number, key: { readonly secretKey: Uint8Array } | { readonly publicKey: Uint8Array }) {
+  if (!isValidKeyName(name)) throw new NoteError('malformed-key', `"${name}" is not a valid key name (non-empty, no spaces, no "+").`);
+  if ('secretKey' in key && key.secretKey.length !== 32) throw new NoteError('malformed-key', 'An Ed25519 secret key is a 32-byte seed.');
+  if ('publicKey' in key && key.publicKey.length !== 32) throw new NoteError('malformed-key', 'An Ed25519 public key is 32 bytes.');
+  const secret = 'secretKey' in key ? key.secretKey.slice() : null;
+  const publicKey = secret === null ? (key as { readonly publicKey: Uint8Array }).publicKey.slice() : ed25519.getPublicKey(secret);
+  return { name, keyId: noteKeyId(name, type, publicKey), type, publicKey, secret };
+}
+
 /** The log's signer: plain Ed25519 over the note text. */
 export function ed25519NoteSigner(name: string, secretKey: Uint8Array): NoteSigner {
-  if (!isValidKeyName(name)) throw new NoteError('malformed-key', `"${name}" is not a valid key name (non-empty, no spaces, no "+").`);
-  if (secretKey.length !== 32) throw new NoteError('malformed-key', 'An Ed25519 secret key is a 32-byte seed.');
-  const key = secretKey.slice();
-  const publicKey = ed25519.getPublicKey(key);
-  return {
-    name,
-    keyId: noteKeyId(name, SIGNATURE_TYPE_ED25519, publicKey),
-    type: SIGNATURE_TYPE_ED25519,
-    publicKey,
-    sign: (text) => signEd25519(text, key),
-  };
+  const { secret, ...key } = ed25519KeyOf(name, SIGNATURE_TYPE_ED25519, { secretKey });
+  return { ...key, sign: (text) => signEd25519(text, secret!) };
 }
 
 export function ed25519NoteVerifier(name: string, publicKey: Uint8Array): NoteVerifier {
-  if (!isValidKeyName(name)) throw new NoteError('malformed-key', `"${name}" is not a valid key name (non-empty, no spaces, no "+").`);
-  if (publicKey.length !== 32) throw new NoteError('malformed-key', 'An Ed25519 public key is 32 bytes.');
-  const key = publicKey.slice();
-  return {
-    name,
-    keyId: noteKeyId(name, SIGNATURE_TYPE_ED25519, key),
-    type: SIGNATURE_TYPE_ED25519,
-    publicKey: key,
-    verify: (text, signature) => verifyEd25519(signature, text, key),
-  };
+  const { secret: _secret, ...key } = ed25519KeyOf(name, SIGNATURE_TYPE_ED25519, { publicKey });
+  return { ...key, verify: (text, signature) => verifyEd25519(signature, text, key.publicKey) };
 }
 
 /** A log's verifier from its vkey, which must be plain Ed25519 (type 0x01). */
