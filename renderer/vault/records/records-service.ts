@@ -1,6 +1,6 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { ViewIndexing } from '../indexing/view-indexing';
-import { appendSessionEvent, type SessionState } from '../session/vault-session';
+import { appendSessionEvent, type SessionState, type VaultSession } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
 import { VaultError, type RawMessage, type VaultService } from '../vault-service';
 import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
@@ -8,7 +8,7 @@ import type { ErasureMeta } from '../../../shared/journal/mind-meta';
 import { deletePatientRows, patientTables } from '../views/projectors/patient-projector';
 import { searchPatientIds } from '../views/keyword-search';
 import { recordsOfPatient } from '../views/vault-db';
-import { mergedInto, messageOfRecord, patientDetail, patientHits, recordRow, resolvePatientId, resolveSearchIds } from '../views/view-reads';
+import { mergedInto, messageOfRecord, NotInViewsError, patientDetail, patientHits, recordRow, resolvePatientId, resolveSearchIds } from '../views/view-reads';
 import { journalAccess } from './access-events';
 import { openSealedObject } from './sealed-objects';
 
@@ -16,6 +16,17 @@ import { openSealedObject } from './sealed-objects';
 export type RecordsService = Pick<VaultService, 'search' | 'patientHits' | 'openPatient' | 'openRecord' | 'openRecordRaw' | 'erasePatient'>;
 
 export function createRecordsService(api: HdmsApi, state: SessionState, indexing: ViewIndexing): RecordsService {
+  /** `read`, and once more after the views caught up with the journal when they did not hold what it asked for. */
+  async function caughtUp<T>(s: VaultSession, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof NotInViewsError)) throw error;
+      await indexing.runSync(s);
+      return read();
+    }
+  }
+
   return {
     async search(query) {
       const s = state.require();
@@ -45,7 +56,7 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
         // The access is durable in the journal before the page shows; decryption overlaps the append.
         // A merged patient opens as its survivor: the access is the survivor's.
         const shown = await resolvePatientId(s.db, patientId);
-        const [detail] = await Promise.all([patientDetail(s.db, s.keys.viewKey, patientId), journalAccess(api, s, shown, null)]);
+        const [detail] = await Promise.all([caughtUp(s, () => patientDetail(s.db, s.keys.viewKey, patientId)), journalAccess(api, s, shown, null)]);
         return detail;
       } catch (error) {
         throw asVaultError(error);
@@ -55,7 +66,7 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
     async openRecord(recordId) {
       const s = state.require();
       try {
-        const row = await recordRow(s.db, s.keys.viewKey, recordId);
+        const row = await caughtUp(s, () => recordRow(s.db, s.keys.viewKey, recordId));
         await journalAccess(api, s, row.patientId, recordId);
         return row;
       } catch (error) {
@@ -66,7 +77,7 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
     async openRecordRaw(recordId) {
       const s = state.require();
       try {
-        const { row } = await messageOfRecord(s.db, s.keys.viewKey, recordId);
+        const { row } = await caughtUp(s, () => messageOfRecord(s.db, s.keys.viewKey, recordId));
         const objectId = row.objectIds[0];
         if (objectId === undefined) throw new VaultError('E_NODE', 'This record has no raw message in the vault.');
         const [bytes] = await Promise.all([

@@ -6,6 +6,16 @@ import { parseRecordId, recordIdOf, recordTime, type MessagePayload, type Patien
 import { recordsOfPatient, type PatientRowStored, type QuarantineRowStored, type RecordRowStored, type VaultDb } from './vault-db';
 
 /**
+ * What the views do not hold (yet). A window that has just been unlocked may still be replaying the
+ * journal; callers catch this to wait for the replay once before saying "not found".
+ */
+export class NotInViewsError extends VaultError {
+  constructor(message: string) {
+    super('E_NODE', message);
+  }
+}
+
+/**
  * Reading the views: rows are fetched first, then decrypted after the read transaction (awaiting
  * WebCrypto inside a Dexie transaction would end it), and re-validated, since a decryption that
  * authenticates still deserves a schema check before the UI renders it.
@@ -178,7 +188,7 @@ export async function patientDetail(db: VaultDb, viewKey: CryptoKey, patientId: 
       recordRows: records.flat(),
     };
   });
-  if (row === undefined) throw new VaultError('E_NODE', 'No such patient in this vault (erased, or not indexed yet).');
+  if (row === undefined) throw new NotInViewsError('No such patient in this vault (erased, or not indexed yet).');
   const [payload, records, mergedPayloads] = await Promise.all([
     decryptPatient(viewKey, row),
     decryptMany<MessagePayload>(
@@ -199,7 +209,7 @@ export async function patientDetail(db: VaultDb, viewKey: CryptoKey, patientId: 
 export async function messageOfRecord(db: VaultDb, viewKey: CryptoKey, recordId: string): Promise<{ row: RecordRowStored; payload: MessagePayload; index: number }> {
   const parsed = parseRecordId(recordId);
   const row = parsed === null ? undefined : await db.records.get(parsed.messageId);
-  if (row === undefined || parsed === null) throw new VaultError('E_NODE', 'No such record in this vault (erased, or not indexed yet).');
+  if (row === undefined || parsed === null) throw new NotInViewsError('No such record in this vault (erased, or not indexed yet).');
   const payload = await decryptField<MessagePayload>(viewKey, { table: 'records', id: row.id }, row.enc);
   return { row, payload, index: parsed.index };
 }

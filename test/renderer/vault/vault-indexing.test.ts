@@ -106,6 +106,28 @@ describe('VaultService: indexing()', () => {
     expect(seen.map((s) => s.indexing.busy)).toEqual([true, false]);
   });
 
+  it('a patient or record opened while a new window is still replaying waits for the replay instead of saying "not found"', async () => {
+    const { body, vault } = await vaultWithData(3);
+    const patientId = (await vault.search('')).patientIds[0]!;
+    const recordId = (await vault.openPatient(patientId)).records[0]!.recordId;
+    const [admin] = await vault.operators();
+
+    // A second window: the same body, empty views of its own, journal pages arriving slowly.
+    const other = setup(body);
+    other.slow.readDelayMs = 50;
+    await other.vault.ready();
+    await other.vault.unlock({ operatorId: admin!.operatorId, passphrase: PASSPHRASE });
+    expect(other.vault.indexing().busy).toBe(true);
+    const [detail, record] = await Promise.all([other.vault.openPatient(patientId), other.vault.openRecord(recordId)]);
+    expect(detail.patientId).toBe(patientId);
+    expect(record.recordId).toBe(recordId);
+  });
+
+  it('a patient that is not in the vault is still "not found" once the views have caught up', async () => {
+    const { vault } = await vaultWithData(2);
+    await expect(vault.openPatient('no-such-patient')).rejects.toThrow(/No such patient/);
+  });
+
   it('is already busy when the unlock is announced', async () => {
     const { vault } = await vaultWithData(3);
     const [admin] = await vault.operators();
