@@ -6,6 +6,8 @@ import type { MembershipService } from '../doorman/membership-service';
 import type { Database } from '../storage/database';
 import { ApiProblem } from './api-problem';
 import { PublicKeyCache, verifySecp256k1Sha256 } from './secp256k1';
+import { DELEGATION_HEADER, delegationText, isDelegationCurrent, parseDelegationHeader } from '../../shared/network/transport-delegation';
+import { fromHex } from '../../shared/crypto/bytes';
 
 /**
  * Authentication of member requests (issue 10 item 4; the canonical form is documented in
@@ -15,6 +17,9 @@ import { PublicKeyCache, verifySecp256k1Sha256 } from './secp256k1';
  *   2. the timestamp within ±5 minutes of our clock      timestamp_out_of_window
  *   3. a member we know, and approved                    unknown_member / membership_pending|rejected|revoked
  *   4. the signature, by the key stored at join          bad_signature (OpenSSL verify, no recovery)
+ *      or, with an x-hdms-delegation header, by the transport key the member delegated to
+ *      (shared/network/transport-delegation.ts): the delegation well formed, for this network
+ *      and this member, current, and signed by the key stored at join     bad_delegation
  *   5. the nonce never seen for this member              replayed_nonce (the one write: the nonce row)
  *
  * The nonce is recorded only after the signature verified, so nobody can spend a member's nonces.
@@ -72,7 +77,18 @@ export function memberAuthenticator(options: MemberAuthOptions): (request: Fasti
       nonce: auth.nonce,
     });
     const signature = Buffer.from(auth.signature.slice(2), 'hex');
-    if (!verifySecp256k1Sha256(keys.get(member.publicKey), Buffer.from(canonical, 'utf8'), signature)) throw new ApiProblem('bad_signature', 'The request\'s signature does not verify with this member\'s key.');
+    const delegated = parseDelegationHeader(request.headers[DELEGATION_HEADER]);
+    let signingKey = member.publicKey;
+    if (delegated.kind === 'invalid') throw new ApiProblem('bad_delegation', `The request's delegation is malformed: ${delegated.problem}.`);
+    if (delegated.kind === 'ok') {
+      const { delegation } = delegated;
+      if (delegation.member !== auth.address || delegation.network !== options.network) throw new ApiProblem('bad_delegation', 'The request\'s delegation is for another member or network.');
+      if (!isDelegationCurrent(delegation, now)) throw new ApiProblem('bad_delegation', 'The request\'s delegation has expired or is not valid yet: unlock the node to renew it.');
+      const delegationSignature = Buffer.from(delegation.signature.slice(2), 'hex');
+      if (!verifySecp256k1Sha256(keys.get(member.publicKey), Buffer.from(delegationText(delegation), 'utf8'), delegationSignature)) throw new ApiProblem('bad_delegation', 'The request\'s delegation is not signed by this member\'s key.');
+      signingKey = fromHex(delegation.transportKey.slice(2));
+    }
+    if (!verifySecp256k1Sha256(keys.get(signingKey), Buffer.from(canonical, 'utf8'), signature)) throw new ApiProblem('bad_signature', 'The request\'s signature does not verify with this member\'s key.');
     const fresh = await options.db.query('INSERT INTO request_nonces (member, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [auth.address, auth.nonce, auth.timestamp + windowMs]);
     if (fresh.rowCount === 0) throw new ApiProblem('replayed_nonce', 'This request was already made (its nonce was used).');
     request.member = { address: auth.address };

@@ -31,6 +31,7 @@ export const API_ERRORS = {
   missing_signature: 401,
   timestamp_out_of_window: 401,
   bad_signature: 401,
+  bad_delegation: 401,
   replayed_nonce: 401,
   unknown_member: 403,
   membership_pending: 403,
