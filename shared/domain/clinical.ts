@@ -242,6 +242,12 @@ export const Hl7MessageInfoSchema = z.strictObject({
   batchIndex: z.number().int().nonnegative().optional(),
   /** The acknowledgment code the sender got (AA, or CA when only an accept ACK was asked for). */
   ack: text(2).optional(),
+  /**
+   * The acknowledgment messages sent, in order (MLLP; a file import sends none): what an interface
+   * analyst checks against the sender's log. Built before the store, so the record holds the exact
+   * bytes (as text) that followed its fsync. Absent in records written before it was kept.
+   */
+  ackTexts: z.array(text(4000)).max(2).optional(),
 });
 
 /** One intake event's normalized content: one message, one study, one device batch. */
@@ -289,6 +295,8 @@ export const IntakeQuarantineSchema = z.strictObject({
   source: text(300).optional(),
   batchIndex: z.number().int().nonnegative().optional(),
   payloadSha256: text(64).optional(),
+  /** The acknowledgment messages sent (MLLP), in order; absent in records written before it was kept. */
+  ackTexts: z.array(text(4000)).max(2).optional(),
 });
 
 export type PatientIdentifier = Readonly<z.infer<typeof PatientIdentifierSchema>>;

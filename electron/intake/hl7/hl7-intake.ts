@@ -241,7 +241,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     channel: Hl7Channel,
     source: string,
     header: MshHeader | null,
-    fields: { disposition: 'rejected' | 'held'; reason: string; acks: AckCode[]; problem?: Hl7Problem; batchIndex?: number; payload?: string; dedupe?: string },
+    fields: { disposition: 'rejected' | 'held'; reason: string; acks: AckCode[]; ackTexts?: readonly string[]; problem?: Hl7Problem; batchIndex?: number; payload?: string; dedupe?: string },
   ): Promise<StoredRecord> {
     const loc = fields.problem === undefined ? undefined : location(fields.problem);
     const record: IntakeQuarantine = {
@@ -265,6 +265,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       source: source.slice(0, 300),
       ...(fields.batchIndex !== undefined ? { batchIndex: fields.batchIndex } : {}),
       ...(fields.payload !== undefined ? { payloadSha256: fields.payload } : {}),
+      ...(fields.ackTexts !== undefined && fields.ackTexts.length > 0 ? { ackTexts: fields.ackTexts.slice(0, 2).map((ack) => ack.slice(0, 4000)) } : {}),
     };
     return quarantine({ kind: 'intake.quarantine', raw, quarantine: record, receivedAt: now(), ...(fields.dedupe !== undefined ? { dedupe: fields.dedupe } : {}) });
   }
@@ -284,7 +285,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     let outcome: AckOutcome = { kind: 'rejected', problem };
     let planned = acksFor(header, outcome, channel);
     try {
-      const fields = { disposition: 'rejected' as const, reason: problem.text, acks: planned.codes, problem, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
+      const fields = { disposition: 'rejected' as const, reason: problem.text, acks: planned.codes, ackTexts: planned.texts, problem, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
       // The record carries the tag, so a resend of the same bytes gets the same answer, even after a crash.
       if (tag !== null) await dedupe.store(tag, planned.codes[0] ?? problem.ack, (journalTag) => storeQuarantine(raw, channel, source, header, { ...fields, dedupe: journalTag }));
       else await storeQuarantine(raw, channel, source, header, fields);
@@ -362,13 +363,13 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     try {
       if (mapped.kind === 'patient') {
         mapping = mapped.normalized.hl7?.mapping;
-        const normalized: NormalizedIntake = withAckCode(mapped.normalized, planned.codes[0]);
+        const normalized: NormalizedIntake = withAckCode(mapped.normalized, planned.codes[0], planned.texts);
         await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => ingest({ kind: 'intake.hl7', raw: message.raw, normalized, receivedAt, dedupe: journalTag }));
       } else {
         mapping = mapped.mapping;
         quarantined = true;
         reason = mapped.reason;
-        const held = { disposition: 'held' as const, reason: mapped.reason, acks: planned.codes, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
+        const held = { disposition: 'held' as const, reason: mapped.reason, acks: planned.codes, ackTexts: planned.texts, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
         await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => storeQuarantine(message.raw, channel, source, message.header, { ...held, dedupe: journalTag }));
       }
       outcome = { kind: 'stored' };

@@ -82,9 +82,13 @@ export function storedAcks(header: MshHeader, identity: AckIdentity, now: Date):
   return { codes, texts: codes.map((code) => buildAckText(header, code, undefined, { ...identity, now })) };
 }
 
-/** The normalized intake as stored: the mapping's, with the first ACK code sent recorded in it. */
-export function withAckCode(normalized: NormalizedIntake, code: AckCode | undefined): NormalizedIntake {
-  return code === undefined ? normalized : { ...normalized, hl7: { ...normalized.hl7!, ack: code } };
+/**
+ * The normalized intake as stored: the mapping's, with the first ACK code sent and the ACK texts
+ * (MLLP; none for a file) recorded in it, so the message browser shows the ACK that was sent.
+ */
+export function withAckCode(normalized: NormalizedIntake, code: AckCode | undefined, texts: readonly string[] = []): NormalizedIntake {
+  if (code === undefined) return normalized;
+  return { ...normalized, hl7: { ...normalized.hl7!, ack: code, ...(texts.length === 0 ? {} : { ackTexts: texts.map((ack) => ack.slice(0, 4000)) }) } };
 }
 
 /** mapHl7Message, with a throw turned into a result (a mapping bug must not lose the message). */
@@ -114,7 +118,7 @@ export async function prepareHl7Frame(sealer: Sealer, request: PrepareFrameReque
   if (mapped.kind === 'failed') return { kind: 'in-thread', reason: 'mapping-failed' };
   if (mapped.kind !== 'patient') return { kind: 'in-thread', reason: 'no-patient' };
   const acks = storedAcks(message.wireHeader, request.identity ?? {}, new Date());
-  const normalized = withAckCode(mapped.normalized, acks.codes[0]);
+  const normalized = withAckCode(mapped.normalized, acks.codes[0], acks.texts);
   const sealed = await sealIntakeRecord(sealer, { kind: 'intake.hl7', raw: message.raw, normalized, receivedAt });
   const common = { summary: summaryOf(message.wireHeader), keyHash, payload, codes: acks.codes, ackTexts: acks.texts, mapping: normalized.hl7?.mapping };
   // Too large to travel inline: the listener's thread seals the raw bytes into an object file, but parses nothing.

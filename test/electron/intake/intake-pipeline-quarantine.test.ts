@@ -124,6 +124,10 @@ describe('intake pipeline: quarantine', () => {
     expect(metas[0]!.normalized.hl7?.ack).toBe('AA');
     expect(metas[1]!.quarantine).toMatchObject({ disposition: 'rejected', errorCode: 101, acks: ['AR'], channel: 'hl7-mllp' });
     expect(metas[2]!.quarantine).toMatchObject({ disposition: 'held', acks: ['AA'] });
+    // The ACK that was sent is journaled with the message, byte for byte (the message browser shows it).
+    expect(metas[0]!.normalized.hl7?.ackTexts).toEqual([acks[0]!.replace(/\r$/, '')]);
+    expect(metas[1]!.quarantine.ackTexts).toEqual([acks[1]!.replace(/\r$/, '')]);
+    expect(metas[2]!.quarantine.ackTexts).toEqual([acks[2]!.replace(/\r$/, '')]);
     for (const [i, raw] of [good, bad, noPatient].entries()) {
       expect(Buffer.from((await opener.open(await storage.objects.readAll(records[i]!.objects[0]!))).plaintext).equals(raw)).toBe(true);
     }

@@ -48,7 +48,14 @@ describe('HL7 prepare (the worker-thread half of intake)', () => {
     // The same message through the full path on this thread: identical normalized record.
     const { intake, pipeline } = makeIntake({ now: () => AT });
     await intake.handleFrame(bytes, peer);
-    expect(meta).toEqual({ v: 1, channel: 'hl7-mllp', receivedAt: AT.toISOString(), objectId: message.sealed.objectId, rawBytes: bytes.length, normalized: pipeline.ingested[0]!.normalized });
+    // The ACK texts journaled are the ones this path planned and sends (each path builds its own: a fresh control id and time).
+    const { ackTexts, ...hl7 } = (meta as { normalized: { hl7: { ackTexts: string[] } } }).normalized.hl7;
+    expect(ackTexts).toEqual(message.ackTexts);
+    const listener = pipeline.ingested[0]!.normalized;
+    expect(listener.hl7?.ackTexts).toHaveLength(1);
+    const { ackTexts: _listenerAcks, ...listenerHl7 } = listener.hl7!;
+    expect(hl7).toEqual(listenerHl7);
+    expect(meta).toEqual({ v: 1, channel: 'hl7-mllp', receivedAt: AT.toISOString(), objectId: message.sealed.objectId, rawBytes: bytes.length, normalized: { ...listener, hl7: { ...listenerHl7, ackTexts } } });
     expect(message.mapping).toBe('mapped');
   });
 
