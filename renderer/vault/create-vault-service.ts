@@ -8,6 +8,7 @@ import { createBackupService } from './backup/backup-service';
 import { createDemoImport } from './demo/demo-import-service';
 import { createIndexingService } from './indexing/indexing-service';
 import { ViewIndexing } from './indexing/view-indexing';
+import { createMessageService } from './messages/message-service';
 import { createQuarantineService } from './quarantine/quarantine-service';
 import { createRecordsService } from './records/records-service';
 import { AutoLock } from './session/auto-lock';
@@ -159,6 +160,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ...createDemoImport(api, transport, state, indexing),
     ...createRecordsService(api, state, indexing),
     ...createQuarantineService(api, state, indexing),
+    ...createMessageService(api, state, indexing),
     ...createBackupService({ api, state, lifecycle, indexing, rebuildIndex: indexingService.rebuildIndex }),
   };
 }

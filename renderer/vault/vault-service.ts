@@ -1,6 +1,16 @@
 import type { ClinicalRecord, ExtendedRecord, IntakeQuarantine, Merge, Patient } from '../../shared/domain/clinical';
 import type { Hl7Charset, IntakeMessageResult } from '../../shared/ipc/intake-contract';
 import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
+import type { MessageFacets } from './views/message-log';
+import type { MessagePage, MessageQuery, MessageSummary } from './views/message-reads';
+
+export type { MessageFacets, MessagePage, MessageQuery, MessageSummary };
+
+/** One message of the message browser, with the patient it filed records under (null: none, or erased). */
+export interface MessageDetail {
+  readonly message: MessageSummary;
+  readonly patient: PatientHit | null;
+}
 
 /** Extended records a patient page shows (reports, orders, allergies, diagnoses, immunizations); merges are applied, not shown. */
 export type ChartRecord = Readonly<Exclude<ExtendedRecord, Merge>>;
@@ -250,6 +260,16 @@ export interface VaultService {
   reprocessQuarantined(seq: number, options?: { readonly charset?: Hl7Charset }): Promise<{ readonly resolved: boolean; readonly results: readonly IntakeMessageResult[] }>;
   /** Marks a quarantined input discarded (journaled by the body as the current operator); then syncs. */
   discardQuarantined(seq: number): Promise<void>;
+
+  // Intake (HL7): the message browser (issue 11)
+  /** Every HL7 message stored or quarantined, newest first, filtered and paged (views/message-reads.ts). */
+  messages(query: MessageQuery): Promise<MessagePage>;
+  /** The senders and message types seen (decrypted), for the browser's choices. */
+  messageFacets(): Promise<MessageFacets>;
+  /** One message by its journal seq: what it was, the ACK sent, and its patient (a search hit, not journaled). */
+  openMessage(seq: number): Promise<MessageDetail>;
+  /** Its raw bytes; journals an ACCESS event for its patient (a quarantined one: `view.quarantined`). */
+  openMessageRaw(seq: number): Promise<RawMessage>;
 
   // Backup
   /** Writes one encrypted backup file; returns where. */

@@ -28,8 +28,8 @@ import { CURSOR_KEY, readCursor, type VaultDb } from './vault-db';
  * what its messages contributed, and the latest copy of a record wins, so replaying any range
  * again, or everything from 0, gives the same decrypted views.
  *
- * What each kind becomes is its projector's business (projectors/, one per group of kinds, each
- * owning its tables; projector-registry.ts lists them): kinds no projector names are skipped (the
+ * What each kind becomes is its projectors' business (projectors/, one per view, each owning its
+ * tables; projector-registry.ts lists them; a kind may feed several): kinds no projector names are skipped (the
  * cursor moves past them). A record whose meta does not open or fails its schema is counted in
  * meta `problems` and skipped, never retried forever.
  *
@@ -102,9 +102,9 @@ class Page {
   ) {}
 
   async decode(record: JournalRecord): Promise<Decoded> {
-    const projector = this.registry.projectorOf(record.kind);
+    const projectors = this.registry.projectorsOf(record.kind);
     const isMarker = record.kind === MIND_KINDS.eventAuth;
-    if ((projector === undefined && !isMarker) || record.meta === null) return { record, step: 'skip', auth: null };
+    if ((projectors.length === 0 && !isMarker) || record.meta === null) return { record, step: 'skip', auth: null };
     let meta: unknown;
     try {
       meta = await openJson(this.context.opener, record.meta);
@@ -117,13 +117,16 @@ class Page {
       auth = check.status;
       meta = check.meta;
     }
-    if (projector === undefined) return { record, step: 'skip', auth };
-    let part = this.parts.get(projector);
-    if (part === undefined) {
-      part = projector.startPage({ keys: this.context.keys, tokens: this.context.tokens });
-      this.parts.set(projector, part);
+    const steps: ProjectorStep[] = [];
+    for (const projector of projectors) {
+      let part = this.parts.get(projector);
+      if (part === undefined) {
+        part = projector.startPage({ keys: this.context.keys, tokens: this.context.tokens });
+        this.parts.set(projector, part);
+      }
+      steps.push(await part.decode(record, meta));
     }
-    return { record, step: await part.decode(record, meta), auth };
+    return { record, step: combineSteps(steps), auth };
   }
 
   /** Applies the decoded steps in journal order (the legacy window needs that order too). */
@@ -139,6 +142,18 @@ class Page {
     for (const part of this.parts.values()) await part.prepare?.(db);
     await writePage(db, this.registry, [...this.parts.values()], { problems: this.problems, rejected: this.rejected, eventAuthFrom: this.window.markerSeq }, cursor, chunk);
   }
+}
+
+/**
+ * One record's steps from every projector of its kind, as one: a problem when any projector found
+ * its meta unfit (counted once), else every `apply` in registry order, else a skip.
+ */
+export function combineSteps(steps: readonly ProjectorStep[]): ProjectorStep {
+  if (steps.includes('problem')) return 'problem';
+  const applies = steps.filter((step): step is Exclude<ProjectorStep, string> => typeof step !== 'string');
+  if (applies.length === 0) return 'skip';
+  if (applies.length === 1) return applies[0]!;
+  return { apply: () => applies.forEach((step) => step.apply()) };
 }
 
 interface PageCounts {

@@ -13,6 +13,7 @@ import { blindTokens, prefixTokens, recordWords, type RecordText } from '../vaul
 export class TokenCache {
   private readonly words = new Map<string, Promise<string>>();
   private readonly prefixes = new Map<string, Promise<readonly string[]>>();
+  private readonly exact = new Map<string, Promise<string>>();
 
   constructor(
     private readonly indexKey: CryptoKey,
@@ -60,8 +61,27 @@ export class TokenCache {
     return [...new Set([...full, ...prefixes.flat()])].sort();
   }
 
+  /**
+   * The token of one exact value in a field's own token domain (the message browser's control
+   * ids, senders and message types: message-log.ts), not cut into words. `remember`: keep it in
+   * the memo (values that repeat, like senders); unique values (control ids) would only fill it.
+   */
+  exactToken(field: string, value: string, remember = true): Promise<string> {
+    const key = `${field}\u0000${value}`;
+    let token = this.exact.get(key);
+    if (token === undefined) {
+      token = blindTokens(this.indexKey, [value], field).then((tokens) => tokens[0]!);
+      if (remember) {
+        if (this.exact.size >= this.limit) this.exact.clear();
+        this.exact.set(key, token);
+      }
+    }
+    return token;
+  }
+
   clear(): void {
     this.words.clear();
     this.prefixes.clear();
+    this.exact.clear();
   }
 }

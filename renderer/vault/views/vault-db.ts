@@ -1,5 +1,6 @@
 import { Dexie, type DexieOptions, type Table, type Transaction } from 'dexie';
 import type { LedgerRow } from '../../ledger/ledger-rows';
+import type { MessageRowStored } from './message-log';
 
 /**
  * The mind's materialized views of one vault (design §2): one IndexedDB database per vault,
@@ -150,6 +151,8 @@ export interface VaultViewTables {
   readonly merges: Table<MergeRow, string>;
   readonly quarantine: Table<QuarantineRowStored, number>;
   readonly directory: Table<DirectoryRow, string>;
+  /** The message browser: every HL7 message stored or quarantined, by journal seq (message-log.ts). */
+  readonly messages: Table<MessageRowStored, number>;
 }
 
 export type VaultDb = Dexie & VaultViewTables;
@@ -180,6 +183,10 @@ export interface IndexedDbDeps {
  *               message's copy winning (issue 11). `postings`, `patients` and `records` are cleared,
  *               the cursor goes back to 0 and the replay counts are reset, so the next sync
  *               rebuilds the index and the patients from the journal.
+ *   version(9): `messages` (the message browser, issue 11: message-log.ts): every HL7 message
+ *               stored or quarantined, with blind tokens of its control id, sender and type and
+ *               indexes for each filter in journal order. The cursor goes back to 0 (and the
+ *               replay counts are reset), so the next sync fills it for every message received.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -197,7 +204,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 6;
+export const VIEW_SCHEMA_VERSION = 9;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -222,6 +229,9 @@ function defineSchema(db: Dexie): void {
   db.version(6)
     .stores({})
     .upgrade((tx) => replayFromStart(tx, ['postings', 'patients', 'records'], ['problems', 'rejected']));
+  db.version(9)
+    .stores({ messages: 'seq, at, control, [status+seq], [sender+seq], [type+seq], [patientId+seq]' })
+    .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
 }
 
 /**

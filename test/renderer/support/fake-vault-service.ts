@@ -6,6 +6,8 @@ import {
   mayReadJournalIssues,
   type IndexingState,
   type JournalIssues,
+  type MessagePage,
+  type MessageSummary,
   type OperatorRole,
   type OperatorSummary,
   type PatientDetail,
@@ -51,7 +53,9 @@ export interface FakeVaultOptions {
   readonly autoUnlock?: boolean;
   /** The quarantine view (newest first, as the real service answers). */
   readonly quarantine?: readonly QuarantineEntry[];
-  /** Raw messages by quarantine seq (`q:<seq>`) or record id (`r:<recordId>`). */
+  /** The message browser's messages (any order; answered newest first). */
+  readonly messages?: readonly MessageSummary[];
+  /** Raw messages by quarantine seq (`q:<seq>`), record id (`r:<recordId>`) or message seq (`m:<seq>`). */
   readonly raw?: Readonly<Record<string, string | Uint8Array>>;
   /** What journalIssues() answers; none by default. */
   readonly journalIssues?: JournalIssues;
@@ -62,6 +66,8 @@ export interface FakeVault extends VaultService, ScriptedCalls<Method> {
   readonly patients: Map<string, FakePatient>;
   /** The quarantine view; tests change it (then the UI refreshes on an event). */
   quarantineRows: QuarantineEntry[];
+  /** The message browser's messages; tests change them. */
+  messageRows: MessageSummary[];
   /** What journalIssues() answers; tests change it (then the UI refreshes after indexing). */
   journalIssueCounts: JournalIssues;
   /** Ids in display order for search('') and bulk data; built on demand from `patients` or `bulk`. */
@@ -206,6 +212,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     calls,
     patients,
     quarantineRows: [...(options.quarantine ?? [])],
+    messageRows: [...(options.messages ?? [])],
     journalIssueCounts: options.journalIssues ?? { problems: 0, rejected: 0 },
     seedBulk(count) {
       bulkCount = count;
@@ -425,6 +432,45 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     async openRecordRaw(recordId) {
       await enter('openRecordRaw', [recordId]);
       return rawOf(`r:${recordId}`, 1);
+    },
+
+    /** The real search's semantics on plaintext (message-reads.ts): exact control id and sender, types (a bare code: every trigger), status, [from, to), patient by id. */
+    async messages(query) {
+      await enter('messages', [query]);
+      const limit = query.limit ?? 50;
+      const types = (query.types ?? []).map((type) => type.toUpperCase().replace(/[_\- ]/g, '^'));
+      const matches = vault.messageRows
+        .filter(
+          (m) =>
+            (query.controlId === undefined || query.controlId.trim() === '' || m.controlId === query.controlId.trim()) &&
+            (query.sender === undefined || query.sender === '' || m.sender === query.sender) &&
+            (types.length === 0 || types.some((type) => m.messageType.startsWith(type.includes('^') ? type : `${type}^`) || m.messageType === type)) &&
+            (query.status === undefined || m.status === query.status) &&
+            (query.from === undefined || m.at >= query.from) &&
+            (query.to === undefined || m.at < query.to) &&
+            (query.patient === undefined || query.patient.trim() === '' || m.patientId === query.patient.trim()) &&
+            (query.before === undefined || m.seq < query.before),
+        )
+        .sort((a, b) => b.seq - a.seq);
+      const page: MessagePage = { messages: matches.slice(0, limit), more: matches.length > limit, total: query.before === undefined ? matches.length : null, tookMs: 1 };
+      return page;
+    },
+    async messageFacets() {
+      await enter('messageFacets', []);
+      const senders = [...new Set(vault.messageRows.map((m) => m.sender).filter((x) => x !== ''))].sort();
+      const types = [...new Set(vault.messageRows.map((m) => m.messageType.split('^').slice(0, 2).join('^')).filter((x) => x !== ''))].sort();
+      return { senders, types };
+    },
+    async openMessage(seq) {
+      await enter('openMessage', [seq]);
+      const message = vault.messageRows.find((m) => m.seq === seq);
+      if (message === undefined) throw new VaultError('E_NODE', `No message ${seq} in this vault (it may have been erased).`);
+      const patient = patients.get(message.patientId);
+      return { message, patient: patient === undefined ? null : hitOf(patient) };
+    },
+    async openMessageRaw(seq) {
+      await enter('openMessageRaw', [seq]);
+      return rawOf(`m:${seq}`, seq);
     },
 
     async reprocessQuarantined(seq, options = {}) {

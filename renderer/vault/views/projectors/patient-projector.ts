@@ -167,11 +167,13 @@ export async function deletePatientRows(db: VaultDb, patientId: string): Promise
   await db.patients.delete(patientId);
   await recordsOfPatient(db, patientId).delete();
   await db.directory.where('patientId').equals(patientId).delete();
+  // The message browser's rows of the patient's messages (their journal records become tombstones).
+  await db.messages.where('[patientId+seq]').between([patientId, 0], [patientId, Infinity]).delete();
 }
 
 /** The erasing transaction's tables. */
 export function patientTables(db: VaultDb) {
-  return [db.patients, db.records, db.postings, db.directory];
+  return [db.patients, db.records, db.postings, db.directory, db.messages];
 }
 
 function patientTablesWithMerges(db: VaultDb) {

@@ -2,6 +2,7 @@ import { accessProjector } from './access-projector';
 import { institutionProjector } from './institution-projector';
 import type { JournalProjector } from './journal-projector';
 import { ledgerProjector } from './ledger-projector';
+import { messageProjector } from './message-projector';
 import { patientProjector } from './patient-projector';
 import { quarantineProjector } from './quarantine-projector';
 
@@ -11,23 +12,30 @@ import { quarantineProjector } from './quarantine-projector';
  * skipped by the replay: tombstones (`erased`), `vault.created`, `journal.repaired`, `intake.*`
  * kinds of a newer body's channels, and mind events no view shows (exports, settings).
  */
-export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, accessProjector, ledgerProjector, institutionProjector];
+export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, messageProjector, accessProjector, ledgerProjector, institutionProjector];
 
 export class ProjectorRegistry {
-  private readonly byKind = new Map<string, JournalProjector>();
+  private readonly byKind = new Map<string, JournalProjector[]>();
 
   constructor(readonly projectors: readonly JournalProjector[] = JOURNAL_PROJECTORS) {
+    const names = new Set<string>();
     for (const projector of projectors) {
+      if (names.has(projector.name)) throw new Error(`Two projectors are named ${projector.name}.`);
+      names.add(projector.name);
       for (const kind of projector.kinds) {
-        const other = this.byKind.get(kind);
-        if (other !== undefined) throw new Error(`The journal kind ${kind} has two projectors: ${other.name} and ${projector.name}.`);
-        this.byKind.set(kind, projector);
+        const list = this.byKind.get(kind);
+        if (list === undefined) this.byKind.set(kind, [projector]);
+        else list.push(projector);
       }
     }
   }
 
-  projectorOf(kind: string): JournalProjector | undefined {
-    return this.byKind.get(kind);
+  /**
+   * The projectors of a kind, in registry order: usually one; a kind may feed several views (an
+   * HL7 message is a patient's records and a row of the message browser), each owning its tables.
+   */
+  projectorsOf(kind: string): readonly JournalProjector[] {
+    return this.byKind.get(kind) ?? [];
   }
 }
 

@@ -49,7 +49,7 @@ describe('identifier prefixes', () => {
 
 describe('views schema version 6', () => {
   it('an older view database is cleared and replays from 0 (the new tokens and merged demographics)', async () => {
-    expect(VIEW_SCHEMA_VERSION).toBe(6);
+    expect(VIEW_SCHEMA_VERSION).toBeGreaterThanOrEqual(6);
     const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
     const old = new Dexie(viewDbName('upgrade-0001'), deps);
     old.version(5).stores({ meta: 'key', patients: 'id', records: 'id', postings: 'id', access: 'seq, patientId, operator', ledger: 'seq, kind, subject, operator, createdAt', merges: 'merged, survivor', quarantine: 'seq', directory: 'id, patientId' });

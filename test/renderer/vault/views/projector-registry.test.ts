@@ -4,7 +4,7 @@ import { createOpener, createSealer } from '../../../../shared/crypto/envelope';
 import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
 import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
 import { sealJson } from '../../../../shared/journal/sealed-json';
-import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
+import { combineSteps, replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import type { JournalProjector } from '../../../../renderer/vault/views/projectors/journal-projector';
 import { JOURNAL_PROJECTORS, ProjectorRegistry } from '../../../../renderer/vault/views/projectors/projector-registry';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
@@ -29,10 +29,22 @@ const readingProjector: JournalProjector = {
 };
 
 describe('view projectors', () => {
-  it('gives every journal kind one projector', () => {
-    const kinds = JOURNAL_PROJECTORS.flatMap((projector) => projector.kinds);
-    expect(new Set(kinds).size).toBe(kinds.length);
-    expect(() => new ProjectorRegistry([...JOURNAL_PROJECTORS, { ...readingProjector, kinds: ['view.access'] }])).toThrow(/two projectors/);
+  it('lets a kind feed several projectors, in registry order, but refuses two projectors of one name', () => {
+    const registry = new ProjectorRegistry([...JOURNAL_PROJECTORS, { ...readingProjector, kinds: ['intake.reading', 'view.access'] }]);
+    expect(registry.projectorsOf('view.access').map((projector) => projector.name)).toEqual(['access', 'readings']);
+    expect(registry.projectorsOf('intake.reading').map((projector) => projector.name)).toEqual(['readings']);
+    expect(registry.projectorsOf('no.such')).toEqual([]);
+    expect(() => new ProjectorRegistry([...JOURNAL_PROJECTORS, readingProjector, readingProjector])).toThrow(/Two projectors are named readings/);
+  });
+
+  it('combines the steps of one record: a problem counts once, every apply runs, all skips skip', () => {
+    const ran: string[] = [];
+    expect(combineSteps(['skip', 'skip'])).toBe('skip');
+    expect(combineSteps([{ apply: () => ran.push('a') }, 'problem'])).toBe('problem');
+    const step = combineSteps([{ apply: () => ran.push('a') }, 'skip', { apply: () => ran.push('b') }]);
+    expect(step).not.toBe('skip');
+    if (typeof step !== 'string') step.apply();
+    expect(ran).toEqual(['a', 'b']);
   });
 
   it('replays a new kind through an added projector, in the same page transaction as the cursor', async () => {

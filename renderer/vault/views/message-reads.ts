@@ -1,0 +1,221 @@
+import type { Collection } from 'dexie';
+import { decryptMany } from '../vault-crypto';
+import { searchPatientIds } from './keyword-search';
+import { messageCipherId, messageToken, normalizeMessageType, type MessageLogPayload, type MessageRowStored, type MessageStatus } from './message-log';
+import { mergedInto, resolveSearchIds } from './view-reads';
+import type { VaultDb } from './vault-db';
+
+/**
+ * The message browser's search (issue 11): every HL7 message the node stored or quarantined,
+ * newest first, filtered by any of control id, sender, message type, status, date range and
+ * patient, a page at a time (keyset paging on the journal seq: `before`).
+ *
+ * Plan: one index drives the scan, in seq order from the newest, and the other filters are
+ * checked on the rows it yields, until a page is full. The driver is the most selective index
+ * the query names: the control id (exact, a handful of rows), then the patient (their messages),
+ * then a status other than "accepted" (rare by nature), the message type, the sender, and last
+ * the primary key. A date range becomes a seq range through the `at` index (the journal time
+ * grows with seq), and is checked on every row as well.
+ */
+
+export interface MessageQuery {
+  readonly controlId?: string;
+  /** Exact sender, MSH-3|MSH-4 as the monitor shows it. */
+  readonly sender?: string;
+  /** Message types (`ORU^R01`), any of them; `ORU` alone means every ORU type seen (`types` of the facets). */
+  readonly types?: readonly string[];
+  readonly status?: MessageStatus;
+  /** ISO instants: at ≥ from and at < to. */
+  readonly from?: string;
+  readonly to?: string;
+  /** A patient identifier (or name) looked up in the blind index. */
+  readonly patient?: string;
+  /** Keyset: only messages with a seq below this one (the last seq of the previous page). */
+  readonly before?: number;
+  /** Page size (default 50, at most 500). */
+  readonly limit?: number;
+}
+
+export interface MessageSummary extends MessageLogPayload {
+  readonly seq: number;
+  readonly at: string;
+  readonly status: MessageStatus;
+  /** The patient's view id ('' when the message named none or was not stored). */
+  readonly patientId: string;
+}
+
+export interface MessagePage {
+  readonly messages: readonly MessageSummary[];
+  /** More messages match after this page (ask again with `before` = the last seq). */
+  readonly more: boolean;
+  /**
+   * How many messages match in all, when the driving index alone answers the query (no other
+   * filter to check row by row): counted on the first page only; null otherwise.
+   */
+  readonly total: number | null;
+  readonly tookMs: number;
+}
+
+export const MESSAGE_PAGE_SIZE = 50;
+const MAX_PAGE = 500;
+
+type Check = (row: MessageRowStored) => boolean;
+
+interface Plan {
+  readonly lo: number;
+  readonly hi: number;
+  readonly checks: Check[];
+}
+
+export async function searchMessages(db: VaultDb, keys: { readonly viewKey: CryptoKey; readonly indexKey: CryptoKey }, query: MessageQuery): Promise<MessagePage> {
+  const started = performance.now();
+  const limit = Math.min(Math.max(1, query.limit ?? MESSAGE_PAGE_SIZE), MAX_PAGE);
+  const bounds = await seqBounds(db, query);
+  const empty = (): MessagePage => ({ messages: [], more: false, total: query.before === undefined ? 0 : null, tookMs: performance.now() - started });
+  if (bounds === null) return empty();
+  const { lo } = bounds;
+  const hi = Math.min(bounds.hi, (query.before ?? Number.MAX_SAFE_INTEGER) - 1);
+  if (hi < lo) return empty();
+
+  const checks: Check[] = [];
+  if (query.from !== undefined) checks.push((row) => row.at >= query.from!);
+  if (query.to !== undefined) checks.push((row) => row.at < query.to!);
+  const dateChecks = checks.length;
+
+  const control = query.controlId?.trim() ?? '';
+  const controlToken = control === '' ? null : await messageToken(keys.indexKey, 'control', control);
+  const senderToken = query.sender === undefined || query.sender === '' ? null : await messageToken(keys.indexKey, 'sender', query.sender);
+  const typeNames = [...new Set((query.types ?? []).map((type) => normalizeMessageType(type, true)).filter((type) => type !== ''))];
+  const typeTokens = typeNames.length === 0 ? null : await Promise.all(typeNames.map((type) => messageToken(keys.indexKey, 'type', type)));
+  const patientIds = query.patient === undefined || query.patient.trim() === '' ? null : await patientsMatching(db, keys.indexKey, query.patient);
+  if (patientIds !== null && patientIds.length === 0) return empty();
+
+  // Filters other than the driver's, checked row by row.
+  const filters: { name: string; check: Check }[] = [];
+  if (controlToken !== null) filters.push({ name: 'control', check: (row) => row.control === controlToken });
+  if (patientIds !== null) {
+    const set = new Set(patientIds);
+    filters.push({ name: 'patient', check: (row) => set.has(row.patientId) });
+  }
+  if (query.status !== undefined) filters.push({ name: 'status', check: (row) => row.status === query.status });
+  if (typeTokens !== null) {
+    const set = new Set(typeTokens);
+    filters.push({ name: 'type', check: (row) => set.has(row.type) });
+  }
+  if (senderToken !== null) filters.push({ name: 'sender', check: (row) => row.sender === senderToken });
+
+  const driver =
+    controlToken !== null
+      ? 'control'
+      : patientIds !== null
+        ? 'patient'
+        : query.status !== undefined && query.status !== 'accepted'
+          ? 'status'
+          : typeTokens !== null
+            ? 'type'
+            : senderToken !== null
+              ? 'sender'
+              : query.status !== undefined
+                ? 'status'
+                : 'seq';
+  for (const filter of filters) if (filter.name !== driver) checks.push(filter.check);
+  const plan: Plan = { lo, hi, checks };
+
+  // A factory: Dexie's filter() and limit() change a collection, and the count needs fresh ones.
+  const ranges = (): Collection<MessageRowStored, number>[] => {
+    switch (driver) {
+      case 'control':
+        return [db.messages.where('control').equals(controlToken!)];
+      case 'patient':
+        return patientIds!.map((id) => compound(db, '[patientId+seq]', id, plan));
+      case 'status':
+        return [compound(db, '[status+seq]', query.status!, plan)];
+      case 'type':
+        return typeTokens!.map((token) => compound(db, '[type+seq]', token, plan));
+      case 'sender':
+        return [compound(db, '[sender+seq]', senderToken!, plan)];
+      case 'seq':
+        return [db.messages.where(':id').between(lo, hi, true, true).reverse()];
+    }
+  };
+  const rows = await firstRows(ranges(), plan, limit + 1, driver === 'control');
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  const total = query.before === undefined && checks.length === dateChecks && dateChecks === 0 ? await countAll(db, driver, ranges(), more, page.length) : null;
+  const messages = await summaries(keys.viewKey, page);
+  return { messages, more, total, tookMs: performance.now() - started };
+}
+
+/** One message by its journal seq (the browser's detail), or null. */
+export async function messageBySeq(db: VaultDb, viewKey: CryptoKey, seq: number): Promise<MessageSummary | null> {
+  const row = await db.messages.get(seq);
+  if (row === undefined) return null;
+  return (await summaries(viewKey, [row]))[0]!;
+}
+
+/** The seq range of a date range (null: nothing in it), from the `at` index. */
+async function seqBounds(db: VaultDb, query: MessageQuery): Promise<{ lo: number; hi: number } | null> {
+  let lo = 1;
+  let hi = Number.MAX_SAFE_INTEGER;
+  if (query.from !== undefined) {
+    const first = await db.messages.where('at').aboveOrEqual(query.from).first();
+    if (first === undefined) return null;
+    lo = first.seq;
+  }
+  if (query.to !== undefined) {
+    const last = await db.messages.where('at').below(query.to).last();
+    if (last === undefined) return null;
+    hi = last.seq;
+  }
+  return lo <= hi ? { lo, hi } : null;
+}
+
+function compound(db: VaultDb, index: string, key: string, plan: Plan): Collection<MessageRowStored, number> {
+  return db.messages.where(index).between([key, plan.lo], [key, plan.hi], true, true).reverse();
+}
+
+/**
+ * The first `count` rows passing the plan's checks, newest first, over one or more ranges (each
+ * newest first: a merge by seq). A control id's rows come in token order: sorted here.
+ */
+async function firstRows(ranges: readonly Collection<MessageRowStored, number>[], plan: Plan, count: number, sort: boolean): Promise<MessageRowStored[]> {
+  const pass = (row: MessageRowStored): boolean => row.seq >= plan.lo && row.seq <= plan.hi && plan.checks.every((check) => check(row));
+  if (sort) {
+    const rows = (await ranges[0]!.toArray()).filter(pass);
+    return rows.sort((a, b) => b.seq - a.seq).slice(0, count);
+  }
+  const lists = await Promise.all(ranges.map((range) => range.filter(pass).limit(count).toArray()));
+  if (lists.length === 1) return lists[0]!;
+  return lists
+    .flat()
+    .sort((a, b) => b.seq - a.seq)
+    .slice(0, count);
+}
+
+/** The number of matches when the driving index alone decides (no row check). */
+async function countAll(db: VaultDb, driver: string, ranges: readonly Collection<MessageRowStored, number>[], more: boolean, shown: number): Promise<number> {
+  if (!more) return shown;
+  if (driver === 'seq') return db.messages.count();
+  const counts = await Promise.all(ranges.map((range) => range.count()));
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
+/** Patient view ids matching a query in the blind index, with every patient merged into them. */
+async function patientsMatching(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
+  const found = await searchPatientIds(db, indexKey, query);
+  const survivors = await resolveSearchIds(db, found, false);
+  const all = new Set(found);
+  for (const survivor of survivors) {
+    all.add(survivor);
+    for (const merged of await mergedInto(db, survivor)) all.add(merged);
+  }
+  return [...all];
+}
+
+async function summaries(viewKey: CryptoKey, rows: readonly MessageRowStored[]): Promise<MessageSummary[]> {
+  const payloads = await decryptMany<MessageLogPayload>(
+    viewKey,
+    rows.map((row) => ({ ...messageCipherId(row.seq), stored: row.enc })),
+  );
+  return rows.map((row, index) => ({ ...payloads[index]!, seq: row.seq, at: row.at, status: row.status, patientId: row.patientId }));
+}

@@ -1,0 +1,186 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { IntakeQuarantine, NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
+import { createOpener } from '../../../../shared/crypto/envelope';
+import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
+import { toBase64Url } from '../../../../shared/crypto/bytes';
+import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
+import { normalizeMessageType } from '../../../../renderer/vault/views/message-log';
+import { messageBySeq, searchMessages, type MessageQuery } from '../../../../renderer/vault/views/message-reads';
+import { readMessageFacets } from '../../../../renderer/vault/views/projectors/message-projector';
+import { TokenCache } from '../../../../renderer/vault/views/token-cache';
+import { openVaultDb } from '../../../../renderer/vault/views/vault-db';
+import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
+import { dumpAllDatabases } from '../support/idb-dump';
+
+/** Issue 11: the message browser over every HL7 message stored or quarantined. */
+
+function patient(mrn: string, family: string): Patient {
+  return { identifiers: [{ value: mrn, authority: 'CLINIC', type: 'MR' }], name: { family, given: ['Test'] } };
+}
+
+const ACK = (control: string, code = 'AA') => `MSH|^~\\&|HDMS|NODE|LAB|NORTH|20250301082000||ACK^R01^ACK|A${control}|P|2.5.1\rMSA|${code}|${control}`;
+
+function hl7Intake(of: Patient, messageId: string, messageType: string, extra: { app?: string; conflict?: boolean; mapping?: 'mapped' | 'not-mapped' } = {}): NormalizedIntake {
+  return {
+    channel: 'hl7-mllp',
+    messageId,
+    messageType,
+    patient: of,
+    records: [],
+    hl7: {
+      version: '2.5.1',
+      sendingApplication: extra.app ?? 'LAB',
+      sendingFacility: 'NORTH',
+      mapping: extra.mapping ?? 'mapped',
+      dedupeKey: 'k'.repeat(64),
+      payloadSha256: 'p'.repeat(64),
+      ack: 'AA',
+      ackTexts: [ACK(messageId)],
+      ...(extra.conflict === true ? { conflict: true } : {}),
+    },
+  };
+}
+
+function rejected(messageId: string, disposition: 'rejected' | 'held' = 'rejected'): IntakeQuarantine {
+  return {
+    type: 'quarantine',
+    channel: 'hl7-mllp',
+    disposition,
+    reason: 'MSH-12 (version) is not supported.',
+    acks: [disposition === 'held' ? 'AA' : 'AR'],
+    ackTexts: [ACK(messageId, disposition === 'held' ? 'AA' : 'AR')],
+    messageType: 'ADT^A01',
+    messageId,
+    sendingApplication: 'ADT',
+    sendingFacility: 'EAST',
+    version: '9.9',
+    source: '127.0.0.1:50000',
+  };
+}
+
+async function setup() {
+  const body = createFakeBody();
+  const keys = await deriveVaultKeys(generateMasterSecret());
+  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  body.session = TEST_ADMIN_SESSION;
+  const factory = new IDBFactory();
+  const db = openVaultDb('messages-0001', { indexedDB: factory, IDBKeyRange });
+  const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+  return { body, keys, db, factory, context };
+}
+
+async function stored(body: FakeBody, at: string, normalized: NormalizedIntake, raw = 'MSH|...') {
+  body.now = Date.parse(at);
+  return appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: normalized.channel, receivedAt: at, rawBytes: raw.length, normalized }, raw });
+}
+
+async function quarantined(body: FakeBody, at: string, quarantine: IntakeQuarantine) {
+  body.now = Date.parse(at);
+  return appendSealedRecord(body, { kind: 'intake.quarantine', meta: { v: 1, channel: quarantine.channel, receivedAt: at, rawBytes: 7, quarantine }, raw: 'MSH|bad' });
+}
+
+describe('message browser', () => {
+  it('finds every message by control id, sender, type, status, date range and patient identifier, newest first, and pages through them', async () => {
+    const { body, keys, db, factory, context } = await setup();
+    const novak = patient('MRN00000007', 'Novak');
+    const horvat = patient('MRN00000008', 'Horvat');
+    // 1..60: ORU^R01 from LAB|NORTH, half Novak's, half Horvat's, one a day in March 2025.
+    for (let i = 1; i <= 60; i++) {
+      const day = String(1 + ((i - 1) % 28)).padStart(2, '0');
+      const month = i <= 28 ? '03' : i <= 56 ? '04' : '05';
+      await stored(body, `2025-${month}-${day}T08:00:00.000Z`, hl7Intake(i % 2 === 0 ? novak : horvat, `LAB-${i}`, 'ORU^R01^ORU_R01'));
+    }
+    await stored(body, '2025-05-10T08:00:00.000Z', hl7Intake(novak, 'ADT-1', 'ADT^A08', { app: 'ADT' }));
+    await stored(body, '2025-05-11T08:00:00.000Z', hl7Intake(novak, 'LAB-1', 'ORU^R01', { conflict: true }));
+    await stored(body, '2025-05-12T08:00:00.000Z', hl7Intake(horvat, 'MFN-1', 'MFN^M02', { mapping: 'not-mapped' }));
+    const bad = await quarantined(body, '2025-05-13T08:00:00.000Z', rejected('BAD-1'));
+    const held = await quarantined(body, '2025-05-14T08:00:00.000Z', rejected('HELD-1', 'held'));
+    const fixed = await quarantined(body, '2025-05-15T08:00:00.000Z', rejected('BAD-2'));
+    body.now = Date.parse('2025-05-16T08:00:00.000Z');
+    await appendSealedRecord(body, { kind: 'intake.reprocessed', meta: { v: 1, type: 'reprocessed', quarantineSeq: fixed.seq, resolved: true, results: [] } });
+    await appendSealedRecord(body, { kind: 'intake.discarded', meta: { v: 1, type: 'discarded', quarantineSeq: held.seq } });
+    await replayJournal(context);
+
+    const search = (query: MessageQuery) => searchMessages(db, keys, query);
+    const controls = async (query: MessageQuery) => (await search(query)).messages.map((m) => m.controlId);
+
+    // Everything: 66 messages, newest first, 50 to a page, the total known.
+    const first = await search({});
+    expect(first.messages).toHaveLength(50);
+    expect(first.more).toBe(true);
+    expect(first.total).toBe(66);
+    expect(first.messages[0]!.controlId).toBe('BAD-2');
+    const second = await search({ before: first.messages.at(-1)!.seq });
+    expect(second.messages).toHaveLength(16);
+    expect(second.more).toBe(false);
+    expect(new Set([...first.messages, ...second.messages].map((m) => m.seq)).size).toBe(66);
+
+    // Control id: exact, the conflicting resend included; a prefix finds nothing.
+    expect(await controls({ controlId: 'LAB-1' })).toEqual(['LAB-1', 'LAB-1']);
+    expect(await controls({ controlId: ' BAD-1 ' })).toEqual(['BAD-1']);
+    expect(await controls({ controlId: 'LAB-' })).toEqual([]);
+
+    // Sender, type, status.
+    expect(await controls({ sender: 'ADT|NORTH' })).toEqual(['ADT-1']);
+    expect(await controls({ sender: 'ADT|EAST' })).toEqual(['BAD-2', 'HELD-1', 'BAD-1']);
+    expect((await search({ types: ['oru_r01'] })).total).toBe(61);
+    expect(await controls({ types: ['ADT^A08', 'MFN^M02'] })).toEqual(['MFN-1', 'ADT-1']);
+    expect(await controls({ status: 'conflict' })).toEqual(['LAB-1']);
+    expect(await controls({ status: 'not-mapped' })).toEqual(['MFN-1']);
+    expect(await controls({ status: 'rejected' })).toEqual(['BAD-1']);
+    expect(await controls({ status: 'reprocessed' })).toEqual(['BAD-2']);
+    expect(await controls({ status: 'discarded' })).toEqual(['HELD-1']);
+    expect((await search({ status: 'accepted' })).total).toBe(61);
+    expect(await controls({ status: 'accepted', sender: 'ADT|NORTH' })).toEqual(['ADT-1']);
+
+    // Date range [from, to): April's 28, combined with a type and a sender.
+    const april = await search({ from: '2025-04-01T00:00:00.000Z', to: '2025-05-01T00:00:00.000Z', limit: 100 });
+    expect(april.messages).toHaveLength(28);
+    expect(april.messages.every((m) => m.at.startsWith('2025-04'))).toBe(true);
+    expect(await controls({ from: '2025-05-11T00:00:00.000Z', to: '2025-05-13T00:00:00.000Z' })).toEqual(['MFN-1', 'LAB-1']);
+    expect(await controls({ from: '2025-06-01T00:00:00.000Z' })).toEqual([]);
+
+    // Patient: by a partial MRN in the blind index; Novak's 30 ORUs, the ADT and the conflict.
+    const novaks = await search({ patient: 'MRN00000007', limit: 100 });
+    expect(novaks.messages).toHaveLength(32);
+    expect(new Set(novaks.messages.map((m) => m.patientId)).size).toBe(1);
+    expect(await controls({ patient: 'MRN00000007', types: ['ADT^A08'] })).toEqual(['ADT-1']);
+    expect((await search({ patient: 'MRN0000000', limit: 100 })).messages).toHaveLength(63);
+    expect(await controls({ patient: 'nobody' })).toEqual([]);
+
+    // A row: what was sent back, the status and the patient.
+    const conflict = (await search({ status: 'conflict' })).messages[0]!;
+    expect(conflict).toMatchObject({ sender: 'LAB|NORTH', messageType: 'ORU^R01', acks: ['AA'], ackTexts: [ACK('LAB-1')], kind: 'intake.hl7' });
+    expect((await messageBySeq(db, keys.viewKey, bad.seq))).toMatchObject({ status: 'rejected', acks: ['AR'], reason: 'MSH-12 (version) is not supported.', patientId: '' });
+    expect(await readMessageFacets(db, keys.viewKey)).toEqual({ senders: ['ADT|EAST', 'ADT|NORTH', 'LAB|NORTH'], types: ['ADT^A01', 'ADT^A08', 'MFN^M02', 'ORU^R01'] });
+
+    // Nothing readable at rest: no control id, sender, type or MRN in IndexedDB.
+    const dump = await dumpAllDatabases(factory);
+    for (const secret of ['LAB-1', 'BAD-1', 'LAB|NORTH', 'NORTH', 'ORU^R01', 'MRN00000007', 'Novak']) expect(dump).not.toContain(secret);
+    db.close();
+  });
+
+  it('drops the messages of an erased patient, in journal order within a page', async () => {
+    const { body, keys, db, context } = await setup();
+    const novak = patient('MRN00000007', 'Novak');
+    await stored(body, '2025-03-01T08:00:00.000Z', hl7Intake(novak, 'A', 'ADT^A04'));
+    await replayJournal(context);
+    expect((await searchMessages(db, keys, {})).total).toBe(1);
+    const patientId = (await searchMessages(db, keys, {})).messages[0]!.patientId;
+    // Erased, then a new admission of the same patient in the same page: the new one stays.
+    await appendSealedRecord(body, { kind: 'erasure.patient', meta: { v: 1, patientId, messages: 1, records: 0, objects: 1 } });
+    await stored(body, '2025-03-02T08:00:00.000Z', hl7Intake(novak, 'B', 'ADT^A04'));
+    // (An unauthenticated mind event before any marker is legacy and applied.)
+    await replayJournal(context);
+    expect((await searchMessages(db, keys, {})).messages.map((m) => m.controlId)).toEqual(['B']);
+    db.close();
+  });
+
+  it('normalizes message types as stored and as typed', () => {
+    expect(normalizeMessageType('ORU^R01^ORU_R01')).toBe('ORU^R01');
+    expect(normalizeMessageType('oru_r01', true)).toBe('ORU^R01');
+    expect(normalizeMessageType('ADT-A08', true)).toBe('ADT^A08');
+    expect(normalizeMessageType(' ack ')).toBe('ACK');
+  });
+});
