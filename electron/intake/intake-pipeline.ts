@@ -34,8 +34,8 @@ export interface IntakeResult {
 /** What `quarantine` takes: input that was not accepted as a clinical message (design §4 rule 1). */
 export interface QuarantineInput {
   readonly kind: 'intake.quarantine';
-  /** The bytes exactly as received (for an oversize frame: the part that was kept). */
-  readonly raw: Uint8Array;
+  /** The bytes exactly as received (for an oversize frame: the part that was kept); a stream for large ones. */
+  readonly raw: Uint8Array | AsyncIterable<Uint8Array>;
   /** Why, and what could be read of it; validated with IntakeQuarantineSchema. */
   readonly quarantine: IntakeQuarantine;
   /** When the channel received it (a Date or an ISO date-time); now by default. */
@@ -193,7 +193,6 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
 
     async quarantine(input) {
       if (input.kind !== 'intake.quarantine') throw new TypeError('A quarantine record has the kind intake.quarantine.');
-      if (!(input.raw instanceof Uint8Array)) throw new TypeError('The quarantined raw bytes must be a Uint8Array.');
       // Validated here, at the boundary, before anything is sealed: the mind parses it with the same schema.
       const quarantine = IntakeQuarantineSchema.parse(input.quarantine);
       const at = input.receivedAt ?? new Date();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DicomInstanceSchema } from './dicom';
 
 /**
  * The normalized clinical records every intake channel produces (HL7 v2, DICOM, devices, files,
@@ -262,6 +263,8 @@ export const NormalizedIntakeSchema = z.strictObject({
   /** Reports, orders, allergies, diagnoses, immunizations, merges (see ExtendedRecordSchema). */
   extendedRecords: z.array(ExtendedRecordSchema).max(10_000).optional(),
   hl7: Hl7MessageInfoSchema.optional(),
+  /** The DICOM instance a `dicom` intake stored (see dicom.ts). */
+  dicom: DicomInstanceSchema.optional(),
 });
 
 /**

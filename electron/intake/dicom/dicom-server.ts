@@ -1,0 +1,179 @@
+import net from 'node:net';
+import { negotiateAssociation, normalizeIp, type AllowedCaller } from './dicom-negotiation';
+import { REJECT_REASON, REJECT_RESULT, REJECT_SOURCE } from './dicom-pdu';
+import { UpperLayerAcceptor, type UlEnding } from './dicom-upper-layer';
+import { DimseService, type CStoreRequest, type DimseEvent } from './dimse-service';
+
+export interface DicomLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
+
+export interface DicomServerOptions {
+  /** Default 11112; 0 = any free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** The node's AE title (called AE title of every association). */
+  readonly aeTitle: string;
+  /** Required (non-empty) when `host` is not loopback: calling AE titles with their addresses. */
+  readonly allowedCallers?: readonly AllowedCaller[];
+  /** Maximum P-DATA-TF variable field this side receives. Default 256 KiB. */
+  readonly maxPduLength?: number;
+  /** Associations at once; more are rejected (transient, local limit exceeded). Default 8. */
+  readonly maxAssociations?: number;
+  /** ARTIM (PS3.8 9.1.5). Default 30 s. */
+  readonly artimMs?: number;
+  /** Silence allowed while the peer owes the next PDU. Default 60 s. */
+  readonly idleTimeoutMs?: number;
+  /** Data set bytes queued per association before its socket is paused. Default 2 MiB. */
+  readonly datasetHighWaterBytes?: number;
+  /** How long close() waits for associations to finish what is in flight. Default 5 s. */
+  readonly closeTimeoutMs?: number;
+  readonly cStore: (request: CStoreRequest) => Promise<number>;
+  readonly log: DicomLogger;
+  /** Told what happens, for the monitor. */
+  readonly onEvent?: (event: DicomServerEvent) => void;
+}
+
+export type DicomServerEvent =
+  | DimseEvent
+  | { readonly type: 'association'; readonly callingAeTitle: string }
+  | { readonly type: 'rejected'; readonly why: string }
+  | { readonly type: 'ended'; readonly how: UlEnding };
+
+export interface DicomAssociationInfo {
+  readonly peer: string;
+  readonly callingAeTitle: string;
+  readonly since: string;
+  readonly state: string;
+}
+
+export interface DicomServer {
+  readonly address: string;
+  readonly port: number;
+  associations(): DicomAssociationInfo[];
+  /** Stops accepting; gives open associations up to closeTimeoutMs to finish, then closes them. */
+  close(): Promise<void>;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = normalizeIp(host);
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
+}
+
+/** Transport connections beyond the association cap that may wait for their rejection at once. */
+const EXTRA_CONNECTIONS = 8;
+
+interface Entry {
+  readonly ul: UpperLayerAcceptor;
+  readonly peer: string;
+  readonly since: string;
+  callingAeTitle: string;
+  established: boolean;
+}
+
+/**
+ * The DICOM receiver's listener (node:net): one Upper Layer machine and DIMSE service per
+ * transport connection.
+ *
+ * - **Associations** beyond `maxAssociations` are rejected with A-ASSOCIATE-RJ (rejected-transient,
+ *   service-provider presentation, local-limit-exceeded), so a modality retries later. Transport
+ *   connections beyond that cap plus a few are closed at once (a flood keeps no memory).
+ * - **Slow or silent peers**: the A-ASSOCIATE-RQ must arrive within ARTIM of the connection, however
+ *   slowly its bytes trickle; an established association is aborted after `idleTimeoutMs` without a
+ *   complete PDU while the peer owes one; after a reject, release or abort the peer has ARTIM to close.
+ * - **Memory per association** is bounded: one PDU (at most `maxPduLength`) plus
+ *   `datasetHighWaterBytes` of a data set waiting for the sealer (reading pauses beyond that: TCP
+ *   backpressure) plus what the storage side keeps to read the index fields.
+ * - A LAN bind needs an allow-list: calling AE titles with the address each must connect from.
+ */
+export async function startDicomServer(options: DicomServerOptions): Promise<DicomServer> {
+  const host = options.host ?? '127.0.0.1';
+  const allowedCallers = options.allowedCallers ?? [];
+  if (!isLoopbackHost(host) && allowedCallers.length === 0) throw new Error(`Listening on ${host} needs an allow-list of calling AE titles with their addresses.`);
+  const maxAssociations = options.maxAssociations ?? 8;
+  const maxPduLength = options.maxPduLength ?? 256 * 1024;
+  const entries = new Set<Entry>();
+  const { log } = options;
+  const established = (): number => [...entries].filter((entry) => entry.established).length;
+
+  const server = net.createServer((socket) => {
+    const peer = normalizeIp(socket.remoteAddress ?? '');
+    if (entries.size >= maxAssociations + EXTRA_CONNECTIONS) {
+      socket.destroy();
+      options.onEvent?.({ type: 'rejected', why: 'too many connections' });
+      return;
+    }
+    socket.setNoDelay(true);
+    const service = new DimseService({
+      peerAddress: peer,
+      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+      datasetHighWaterBytes: options.datasetHighWaterBytes ?? 2 * 1024 * 1024,
+      negotiate: (rq) => {
+        if (established() >= maxAssociations) {
+          return { accepted: false, rj: { result: REJECT_RESULT.TRANSIENT, source: REJECT_SOURCE.SERVICE_PROVIDER_PRESENTATION, reason: REJECT_REASON.LOCAL_LIMIT_EXCEEDED }, why: `${maxAssociations} associations are open already` };
+        }
+        const decision = negotiateAssociation(rq, peer, { aeTitle: options.aeTitle, allowedCallers, maxPduLength });
+        if (!decision.accepted) {
+          log.warn({ peer, why: decision.why }, 'DICOM association rejected');
+          options.onEvent?.({ type: 'rejected', why: decision.why });
+        }
+        return decision;
+      },
+      cStore: options.cStore,
+      onEvent: (event) => {
+        if (event.type === 'protocol-error') log.warn({ peer, problem: event.message }, 'DICOM association aborted');
+        options.onEvent?.(event);
+      },
+      onEstablished: (callingAeTitle) => {
+        entry.established = true;
+        entry.callingAeTitle = callingAeTitle;
+        options.onEvent?.({ type: 'association', callingAeTitle });
+      },
+      onEnded: (how) => {
+        entry.established = false;
+        options.onEvent?.({ type: 'ended', how });
+      },
+    });
+    const ul = new UpperLayerAcceptor({
+      socket,
+      user: service,
+      artimMs: options.artimMs ?? 30_000,
+      maxPDataLength: maxPduLength,
+      onProtocolError: (message) => {
+        log.warn({ peer, problem: message }, 'DICOM protocol error');
+        options.onEvent?.({ type: 'protocol-error', message });
+      },
+    });
+    service.bind(ul);
+    const entry: Entry = { ul, peer, since: new Date().toISOString(), callingAeTitle: '', established: false };
+    entries.add(entry);
+    socket.on('close', () => entries.delete(entry));
+  });
+  server.maxConnections = maxAssociations + EXTRA_CONNECTIONS;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 11112, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (error) => log.warn({ code: (error as NodeJS.ErrnoException).code }, 'DICOM listener error'));
+  const address = server.address() as net.AddressInfo;
+  log.info({ host, port: address.port, aeTitle: options.aeTitle }, 'DICOM receiver listening');
+
+  return {
+    address: address.address,
+    port: address.port,
+    associations: () => [...entries].map((entry) => ({ peer: entry.peer, callingAeTitle: entry.callingAeTitle, since: entry.since, state: entry.ul.state })),
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const deadline = Date.now() + (options.closeTimeoutMs ?? 5_000);
+      while (entries.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const entry of entries) entry.ul.destroy();
+      await closed;
+    },
+  };
+}
