@@ -1,9 +1,11 @@
 import { useId } from 'react';
 import { ErrorNote } from '../../app/error-note';
 import { NotFoundView } from '../../app/layout/not-found-view';
-import { hrefForRoute } from '../../app/router/hash-route';
+import { hrefForPath, hrefForRoute } from '../../app/router/hash-route';
 import { useVault, useVaultPhase } from '../../vault/vault-context';
 import { FileImportPanel } from './file-import-panel';
+import { MessageBrowser } from './message-browser';
+import { MessageDetailPage } from './message-detail';
 import { ListenerTable } from './listener-table';
 import { ConnectionsTable, RecentMessages, SenderTable, TotalsFacts } from './monitor-tables';
 import { QuarantinePanel } from './quarantine-panel';
@@ -14,14 +16,19 @@ import { useIntakeStatus } from './use-intake-status';
 import { useQuarantine } from './use-quarantine';
 
 /**
- * Intake: `#/intake` (the intake monitor) and `#/intake/raw/<seq>` (a quarantined message's raw
- * bytes as a segment/field tree). Unlocked, the monitor shows everything; locked or without a
+ * Intake: `#/intake` (the intake monitor), `#/intake/messages` (the message browser: every message
+ * received), `#/intake/messages/<seq>` (one message) and `#/intake/raw/<seq>` (a quarantined
+ * message's raw bytes as a segment/field tree). Unlocked, the monitor shows everything; locked or without a
  * vault, only the listeners' status (and why they are closed).
  */
 export function IntakeArea({ path }: { path: readonly string[] }) {
   const phase = useVaultPhase();
   const [section, seq, ...rest] = path;
   if (section === undefined) return <IntakeMonitorPage unlocked={phase === 'unlocked'} />;
+  if (section === 'messages' && rest.length === 0 && (seq === undefined || /^[1-9]\d{0,15}$/.test(seq))) {
+    if (phase !== 'unlocked') return <p className="panel">Unlock the vault to browse the messages.</p>;
+    return seq === undefined ? <MessageBrowser /> : <MessageDetailPage seq={Number(seq)} />;
+  }
   if (section === 'raw' && seq !== undefined && /^[1-9]\d{0,15}$/.test(seq) && rest.length === 0) {
     if (phase !== 'unlocked') return <p className="panel">Unlock the vault to open a raw message.</p>;
     return <QuarantinedRaw seq={Number(seq)} />;
@@ -101,6 +108,10 @@ function UnlockedMonitor() {
           </section>
           <section className="panel" aria-labelledby={recentId}>
             <h2 id={recentId}>Recent messages</h2>
+            <p>
+              <a href={hrefForPath('intake', 'messages')}>Browse every message received</a>{' '}
+              <span className="muted">(search by control id, sender, type, status, date and patient)</span>
+            </p>
             <RecentMessages recent={data.recent} labelledBy={recentId} />
           </section>
           <section className="panel" aria-labelledby={connectionsId}>

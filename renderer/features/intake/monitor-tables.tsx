@@ -98,11 +98,13 @@ export function recentRowKeys(recent: readonly Pick<Hl7RecentMessage, 'at' | 'se
  * each time held the main thread for 100 ms and more on a busy 2-core workstation.
  */
 export const RECENT_SHOWN = 25;
+/** How many recent messages the body keeps (electron/intake/intake-monitor.ts RECENT_LIMIT). */
+export const RECENT_KEPT = 200;
 
 /** The newest messages with the acknowledgement each one got: the newest RECENT_SHOWN, or all on request. */
 export function RecentMessages({ recent, labelledBy }: { recent: readonly Hl7RecentMessage[]; labelledBy: string }) {
   const [showAll, setShowAll] = useState(false);
-  if (recent.length === 0) return <p>No recent messages.</p>;
+  if (recent.length === 0) return <p>No message has arrived since the node started.</p>;
   const shown = showAll ? recent : recent.slice(0, RECENT_SHOWN);
   const keys = recentRowKeys(shown);
   const more = recent.length > RECENT_SHOWN;
@@ -137,6 +139,7 @@ export function RecentMessages({ recent, labelledBy }: { recent: readonly Hl7Rec
       {more && (
         <p className="table-more">
           {showAll ? `Showing all ${count(recent.length)} recent messages.` : `Showing the newest ${count(shown.length)} of ${count(recent.length)} recent messages.`}{' '}
+          {`Recent: received since the node started, the newest ${count(RECENT_KEPT)} at most.`}{' '}
           <button type="button" className="button" onClick={() => setShowAll(!showAll)}>
             {showAll ? `Show the newest ${count(RECENT_SHOWN)}` : `Show all ${count(recent.length)}`}
           </button>

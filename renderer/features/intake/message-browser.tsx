@@ -1,0 +1,296 @@
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { ErrorNote } from '../../app/error-note';
+import { hrefForPath, hrefForRoute } from '../../app/router/hash-route';
+import { useVault } from '../../vault/vault-context';
+import type { MessageFacets, MessagePage, MessageQuery, MessageSummary } from '../../vault/vault-service';
+import { MESSAGE_STATUSES, type MessageStatus } from '../../vault/views/message-log';
+import { AckCodes } from './message-parts';
+import { When, count } from './monitor-tables';
+
+/** What each status means, in the words the browser shows. */
+export const STATUS_WORDS: Readonly<Record<MessageStatus, string>> = {
+  accepted: 'Accepted',
+  'not-mapped': 'Stored, type not mapped',
+  conflict: 'Conflict (control id reused)',
+  rejected: 'Rejected, in quarantine',
+  held: 'Held in quarantine (no patient)',
+  reprocessed: 'Quarantined, then reprocessed',
+  discarded: 'Quarantined, then discarded',
+};
+
+export interface BrowserFilters {
+  readonly controlId: string;
+  readonly sender: string;
+  readonly type: string;
+  readonly status: '' | MessageStatus;
+  /** YYYY-MM-DD (this computer's calendar), '' for none. */
+  readonly from: string;
+  readonly to: string;
+  readonly patient: string;
+}
+
+export const NO_FILTERS: BrowserFilters = { controlId: '', sender: '', type: '', status: '', from: '', to: '', patient: '' };
+
+/** The day's start on this computer's clock, as an ISO instant. */
+function dayStart(day: string, plusDays = 0): string {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(y!, m! - 1, d! + plusDays).toISOString();
+}
+
+/** The filters as a query: dates are whole local days, `to` included. */
+export function queryOf(filters: BrowserFilters): MessageQuery {
+  return {
+    ...(filters.controlId.trim() !== '' ? { controlId: filters.controlId.trim() } : {}),
+    ...(filters.sender !== '' ? { sender: filters.sender } : {}),
+    ...(filters.type.trim() !== '' ? { types: [filters.type.trim()] } : {}),
+    ...(filters.status !== '' ? { status: filters.status } : {}),
+    ...(filters.from !== '' ? { from: dayStart(filters.from) } : {}),
+    ...(filters.to !== '' ? { to: dayStart(filters.to, 1) } : {}),
+    ...(filters.patient.trim() !== '' ? { patient: filters.patient.trim() } : {}),
+  };
+}
+
+/** What the filters ask for, in words ("" for none). */
+export function describeFilters(filters: BrowserFilters): string {
+  const parts = [
+    filters.controlId.trim() !== '' ? `control id ${filters.controlId.trim()}` : '',
+    filters.sender !== '' ? `from ${filters.sender}` : '',
+    filters.type.trim() !== '' ? `type ${filters.type.trim().toUpperCase()}` : '',
+    filters.status !== '' ? `status “${STATUS_WORDS[filters.status]}”` : '',
+    filters.from !== '' && filters.to !== '' ? `received ${filters.from} to ${filters.to}` : filters.from !== '' ? `received on or after ${filters.from}` : filters.to !== '' ? `received on or before ${filters.to}` : '',
+    filters.patient.trim() !== '' ? `patient matching “${filters.patient.trim()}”` : '',
+  ].filter((part) => part !== '');
+  return parts.join(', ');
+}
+
+/** The sentence above the results: how many are shown, of how many, matching what. */
+export function shownSentence(shown: number, total: number | null, more: boolean, filters: BrowserFilters): string {
+  const what = describeFilters(filters);
+  const scope = what === '' ? 'messages received' : `messages matching ${what}`;
+  if (shown === 0) return what === '' ? 'No message has been received yet.' : `No message matches ${what}.`;
+  if (!more) return shown === 1 ? `Showing the one message ${what === '' ? 'received' : `matching ${what}`}.` : `Showing all ${count(shown)} ${scope}, newest first.`;
+  if (total !== null) return `Showing the newest ${count(shown)} of ${count(total)} ${scope}.`;
+  return `Showing the newest ${count(shown)} ${scope}; more match.`;
+}
+
+type Results =
+  | { readonly phase: 'loading' }
+  | { readonly phase: 'failed'; readonly error: unknown }
+  | { readonly phase: 'ready'; readonly filters: BrowserFilters; readonly query: MessageQuery; readonly messages: readonly MessageSummary[]; readonly total: number | null; readonly more: boolean; readonly tookMs: number };
+
+/**
+ * `#/intake/messages`: every HL7 message this node stored or quarantined (the vault's message
+ * views, not the body's memory since it started), searchable by control id, sender, type, status,
+ * received date and patient, newest first, 50 at a time with "Show more". A row opens the message:
+ * what it was, the ACK that was sent, the patient it was filed under, and its raw bytes.
+ */
+export function MessageBrowser() {
+  const vault = useVault();
+  const headingId = useId();
+  const resultsId = useId();
+  const [filters, setFilters] = useState<BrowserFilters>(NO_FILTERS);
+  const [results, setResults] = useState<Results>({ phase: 'loading' });
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [facets, setFacets] = useState<MessageFacets>({ senders: [], types: [] });
+  const generation = useRef(0);
+
+  /** Runs a search; the page's results follow the latest one only (the caller shows "loading"). */
+  const search = useCallback(
+    (next: BrowserFilters) => {
+      const mine = ++generation.current;
+      const query = queryOf(next);
+      vault.messages(query).then(
+        (page: MessagePage) => {
+          if (mine === generation.current) setResults({ phase: 'ready', filters: next, query, messages: page.messages, total: page.total, more: page.more, tookMs: page.tookMs });
+        },
+        (error: unknown) => {
+          if (mine === generation.current) setResults({ phase: 'failed', error });
+        },
+      );
+    },
+    [vault],
+  );
+
+  useEffect(() => {
+    search(NO_FILTERS);
+    vault.messageFacets().then(setFacets, () => undefined);
+  }, [search, vault]);
+
+  const showMore = (): void => {
+    if (results.phase !== 'ready' || loadingMore) return;
+    const mine = generation.current;
+    setLoadingMore(true);
+    vault
+      .messages({ ...results.query, before: results.messages.at(-1)!.seq })
+      .then(
+        (page) => {
+          if (mine === generation.current) setResults({ ...results, messages: [...results.messages, ...page.messages], more: page.more, tookMs: page.tookMs });
+        },
+        (error: unknown) => {
+          if (mine === generation.current) setResults({ phase: 'failed', error });
+        },
+      )
+      .finally(() => setLoadingMore(false));
+  };
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    setResults({ phase: 'loading' });
+    search(filters);
+  };
+  const set = (field: keyof BrowserFilters) => (event: { target: { value: string } }) => setFilters({ ...filters, [field]: event.target.value });
+  const ids = { control: useId(), sender: useId(), type: useId(), types: useId(), status: useId(), from: useId(), to: useId(), patient: useId() };
+
+  return (
+    <>
+      <p className="breadcrumb">
+        <a href={hrefForRoute('intake')}>← Back to the intake monitor</a>
+      </p>
+      <section className="panel" aria-labelledby={headingId}>
+        <h2 id={headingId}>Message browser</h2>
+        <p className="muted">
+          Every HL7 message this node has stored or quarantined, newest first. Control ids, senders and types are matched
+          exactly; a patient by identifier or name, as in patient search.
+        </p>
+        <form className="message-filters" onSubmit={submit} role="search" aria-label="Search messages">
+          <div className="field">
+            <label htmlFor={ids.control} className="field__label">
+              Control id (MSH-10)
+            </label>
+            <input id={ids.control} className="input" value={filters.controlId} onChange={set('controlId')} autoComplete="off" spellCheck={false} />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.sender} className="field__label">
+              Sender (MSH-3 | MSH-4)
+            </label>
+            <select id={ids.sender} className="input select" value={filters.sender} onChange={set('sender')}>
+              <option value="">Any sender</option>
+              {facets.senders.map((sender) => (
+                <option key={sender} value={sender}>
+                  {sender}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.type} className="field__label">
+              Message type
+            </label>
+            <input id={ids.type} className="input" value={filters.type} onChange={set('type')} list={ids.types} placeholder="ORU^R01 or ORU" autoComplete="off" spellCheck={false} />
+            <datalist id={ids.types}>
+              {facets.types.map((type) => (
+                <option key={type} value={type} />
+              ))}
+            </datalist>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.status} className="field__label">
+              Status
+            </label>
+            <select id={ids.status} className="input select" value={filters.status} onChange={set('status')}>
+              <option value="">Any status</option>
+              {MESSAGE_STATUSES.map((status) => (
+                <option key={status} value={status}>
+                  {STATUS_WORDS[status]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.from} className="field__label">
+              Received from
+            </label>
+            <input id={ids.from} type="date" className="input" value={filters.from} onChange={set('from')} />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.to} className="field__label">
+              Received to (inclusive)
+            </label>
+            <input id={ids.to} type="date" className="input" value={filters.to} onChange={set('to')} />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.patient} className="field__label">
+              Patient identifier or name
+            </label>
+            <input id={ids.patient} className="input" value={filters.patient} onChange={set('patient')} autoComplete="off" spellCheck={false} />
+          </div>
+          <div className="message-filters__actions">
+            <button type="submit" className="button button--primary">
+              Search
+            </button>
+            <button
+              type="button"
+              className="button"
+              onClick={() => {
+                setFilters(NO_FILTERS);
+                setResults({ phase: 'loading' });
+                search(NO_FILTERS);
+              }}
+            >
+              Clear
+            </button>
+          </div>
+        </form>
+      </section>
+      <section className="panel" aria-labelledby={resultsId} aria-busy={results.phase === 'loading'}>
+        <h2 id={resultsId}>Messages</h2>
+        {results.phase === 'loading' && <p role="status">Searching the messages…</p>}
+        {results.phase === 'failed' && <ErrorNote error={results.error} what="The messages could not be searched" />}
+        {results.phase === 'ready' && (
+          <>
+            <p role="status" className="message-count">
+              {shownSentence(results.messages.length, results.total, results.more, results.filters)}
+            </p>
+            {results.messages.length > 0 && <MessageTable messages={results.messages} labelledBy={resultsId} />}
+            {results.more && (
+              <p className="table-more">
+                <button type="button" className="button" onClick={showMore} disabled={loadingMore} aria-busy={loadingMore || undefined}>
+                  {loadingMore ? 'Loading…' : 'Show more'}
+                </button>
+              </p>
+            )}
+          </>
+        )}
+      </section>
+    </>
+  );
+}
+
+function MessageTable({ messages, labelledBy }: { messages: readonly MessageSummary[]; labelledBy: string }) {
+  return (
+    <div className="table-wrap">
+      <table className="data-table message-table" aria-labelledby={labelledBy}>
+        <thead>
+          <tr>
+            <th scope="col">Received</th>
+            <th scope="col">Control id</th>
+            <th scope="col">Sender</th>
+            <th scope="col">Type</th>
+            <th scope="col">ACK</th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {messages.map((message) => (
+            <tr key={message.seq}>
+              <td>
+                <When iso={message.receivedAt} />
+              </td>
+              <th scope="row">
+                <a href={hrefForPath('intake', 'messages', String(message.seq))}>
+                  {message.controlId === '' ? <span className="muted">(none, message {message.seq})</span> : <code>{message.controlId}</code>}
+                </a>
+              </th>
+              <td>{message.sender === '' ? <span className="muted">unknown</span> : message.sender}</td>
+              <td>{message.messageType}</td>
+              <td>
+                <AckCodes acks={message.acks} />
+              </td>
+              <td>{STATUS_WORDS[message.status]}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

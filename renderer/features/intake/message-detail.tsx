@@ -1,0 +1,166 @@
+import { useId, useState } from 'react';
+import { hrefForPath } from '../../app/router/hash-route';
+import { useVaultRead } from '../../app/use-vault-read';
+import { vaultErrorMessage } from '../../app/vault-errors';
+import { useVault } from '../../vault/vault-context';
+import type { MessageDetail } from '../../vault/vault-service';
+import { STATUS_WORDS } from './message-browser';
+import { AckCodes } from './message-parts';
+import { When, count } from './monitor-tables';
+import { RawMessageTree } from './raw-message-view';
+
+const CHANNEL_WORDS: Readonly<Record<string, string>> = { 'hl7-mllp': 'MLLP (network)', 'hl7-file': 'File import', demo: 'Demo data' };
+
+/**
+ * `#/intake/messages/<seq>`: one message of the message browser: what it was, the ACK that was
+ * sent (as journaled with it), the patient its records were filed under, and (on request, since
+ * opening it is journaled as an access) the raw message as a segment/field tree.
+ */
+export function MessageDetailPage({ seq }: { seq: number }) {
+  const vault = useVault();
+  const detail = useVaultRead(`message:${seq}`, () => vault.openMessage(seq));
+  return (
+    <>
+      <p className="breadcrumb">
+        <a href={hrefForPath('intake', 'messages')}>← Back to the message browser</a>
+      </p>
+      {detail.phase === 'loading' && <p role="status">Opening the message…</p>}
+      {detail.phase === 'failed' && (
+        <div role="alert" className="note note--error">
+          <p>The message could not be opened: {vaultErrorMessage(detail.error)}</p>
+          <button type="button" className="button" onClick={detail.reload}>
+            Retry
+          </button>
+        </div>
+      )}
+      {detail.phase === 'ready' && <MessageFacts detail={detail.value} />}
+    </>
+  );
+}
+
+/** An ACK text as lines, one segment a line (HL7 separates segments with CR). */
+export function ackLines(text: string): string {
+  return text.split(/\r\n?|\n/).join('\n');
+}
+
+function MessageFacts({ detail }: { detail: MessageDetail }) {
+  const { message, patient } = detail;
+  const headingId = useId();
+  const ackId = useId();
+  const recordsId = useId();
+  const [showRaw, setShowRaw] = useState(false);
+  const quarantined = message.kind === 'intake.quarantine';
+  return (
+    <>
+      <section className="panel" aria-labelledby={headingId}>
+        <h2 id={headingId}>
+          Message {message.controlId === '' ? `(no control id)` : <code>{message.controlId}</code>}
+        </h2>
+        <dl className="facts">
+          <dt>Received</dt>
+          <dd>
+            <When iso={message.receivedAt} />
+          </dd>
+          <dt>Via</dt>
+          <dd>{CHANNEL_WORDS[message.channel] ?? message.channel}</dd>
+          <dt>Sender (MSH-3 | MSH-4)</dt>
+          <dd>{message.sender === '' ? 'Unknown (no readable header)' : message.sender}</dd>
+          <dt>Type (MSH-9)</dt>
+          <dd>{message.messageType === '' ? 'Unknown' : message.messageType}</dd>
+          {message.version !== undefined && (
+            <>
+              <dt>Version (MSH-12)</dt>
+              <dd>{message.version}</dd>
+            </>
+          )}
+          <dt>Status</dt>
+          <dd>{STATUS_WORDS[message.status]}</dd>
+          {message.reason !== undefined && (
+            <>
+              <dt>Why it was quarantined</dt>
+              <dd>
+                {message.reason}
+                {message.errorCode !== undefined ? ` (HL7 error ${message.errorCode}${message.errorLocation === undefined ? '' : ` at ${message.errorLocation}`})` : ''}
+              </dd>
+            </>
+          )}
+          {message.notes !== undefined && message.notes.length > 0 && (
+            <>
+              <dt>Mapping notes</dt>
+              <dd>{message.notes.join('; ')}</dd>
+            </>
+          )}
+          <dt>Journal sequence</dt>
+          <dd>{message.seq}</dd>
+        </dl>
+      </section>
+      <section className="panel" aria-labelledby={ackId}>
+        <h2 id={ackId}>Acknowledgment sent</h2>
+        <p>
+          <AckCodes acks={message.acks} />
+        </p>
+        {message.ackTexts !== undefined && message.ackTexts.length > 0 ? (
+          message.ackTexts.map((text, index) => (
+            <pre key={index} className="ack-text" aria-label={`Acknowledgment ${index + 1} as sent`}>
+              {ackLines(text)}
+            </pre>
+          ))
+        ) : (
+          <p className="muted">
+            {message.channel === 'hl7-file'
+              ? 'A file import sends no acknowledgment message; the code is what the import reported.'
+              : 'The acknowledgment text was not kept for this message (it arrived before this node journaled acknowledgments); the code is what was sent.'}
+          </p>
+        )}
+      </section>
+      <section className="panel" aria-labelledby={recordsId}>
+        <h2 id={recordsId}>What it produced</h2>
+        {quarantined ? (
+          <p>
+            Nothing was filed: the message is in the quarantine.{' '}
+            <a href={hrefForPath('intake')}>Open the quarantine on the intake monitor</a>
+          </p>
+        ) : patient === null ? (
+          <p>No patient in this vault holds its records any more (the patient may have been erased).</p>
+        ) : (
+          <p>
+            {message.records === undefined ? 'Its records' : message.records === 1 ? '1 record' : `${count(message.records)} records`} filed under{' '}
+            <a href={hrefForPath('patients', patient.patientId)}>
+              {patient.name}
+              {patient.identifier === '' ? '' : ` (${patient.identifier})`}
+            </a>
+            .
+          </p>
+        )}
+        {message.objectId !== null &&
+          (showRaw ? (
+            <RawOfMessage seq={message.seq} />
+          ) : (
+            <p>
+              <button type="button" className="button" onClick={() => setShowRaw(true)}>
+                Show the raw message
+              </button>{' '}
+              <span className="muted">Opening it is recorded in the audit trail.</span>
+            </p>
+          ))}
+      </section>
+    </>
+  );
+}
+
+function RawOfMessage({ seq }: { seq: number }) {
+  const vault = useVault();
+  const raw = useVaultRead(`message-raw:${seq}`, () => vault.openMessageRaw(seq));
+  if (raw.phase === 'loading') return <p role="status">Opening the raw message…</p>;
+  if (raw.phase === 'failed') {
+    return (
+      <div role="alert" className="note note--error">
+        <p>The raw message could not be opened: {vaultErrorMessage(raw.error)}</p>
+        <button type="button" className="button" onClick={raw.reload}>
+          Retry
+        </button>
+      </div>
+    );
+  }
+  return <RawMessageTree message={raw.value} />;
+}

@@ -1,0 +1,131 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { describeFilters, NO_FILTERS, queryOf, shownSentence } from '../../../../renderer/features/intake/message-browser';
+import type { MessageQuery, MessageSummary } from '../../../../renderer/vault/vault-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault, makePatient } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+const ACK = 'MSH|^~\\&|HDMS|NODE|LAB|NORTH|20250301080000||ACK^R01^ACK|A1|P|2.5.1\rMSA|AA|LAB-60';
+
+function message(seq: number, overrides: Partial<MessageSummary> = {}): MessageSummary {
+  const at = new Date(Date.UTC(2025, 2, 1, 8, 0, seq)).toISOString();
+  return {
+    seq,
+    at,
+    receivedAt: at,
+    kind: 'intake.hl7',
+    channel: 'hl7-mllp',
+    status: 'accepted',
+    sender: 'LAB|NORTH',
+    controlId: `LAB-${seq}`,
+    messageType: 'ORU^R01^ORU_R01',
+    version: '2.5.1',
+    acks: ['AA'],
+    ackTexts: [ACK],
+    mapping: 'mapped',
+    objectId: 'a'.repeat(64),
+    records: 3,
+    patientId: 'p-1',
+    ...overrides,
+  };
+}
+
+const MESSAGES: MessageSummary[] = [
+  ...Array.from({ length: 60 }, (_, i) => message(i + 1)),
+  message(61, {
+    kind: 'intake.quarantine',
+    status: 'rejected',
+    sender: 'ADT|EAST',
+    controlId: 'BAD-1',
+    messageType: 'ADT^A01',
+    acks: ['AR'],
+    ackTexts: ['MSH|^~\\&|HDMS|NODE|ADT|EAST|20250301080101||ACK^A01^ACK|A2|P|2.5.1\rMSA|AR|BAD-1'],
+    reason: 'MSH-12 (version) is not supported.',
+    errorCode: 203,
+    patientId: '',
+    records: undefined,
+  }),
+];
+
+function tableRows(): string[][] {
+  const table = screen.getByRole('table', { name: 'Messages' });
+  return within(table)
+    .getAllByRole('row')
+    .slice(1)
+    .map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent ?? ''));
+}
+
+function setup(hash = '#/intake/messages') {
+  const vault = createFakeVault({ phase: 'unlocked', messages: MESSAGES, patients: [makePatient(1)], raw: { 'm:60': 'MSH|^~\\&|LAB|NORTH|HDMS|NODE|20250301080000||ORU^R01|LAB-60|P|2.5.1\rPID|||MRN1' } });
+  const node = createFakeNode({ vault: { state: 'unlocked' } });
+  renderApp(node, hash, vault);
+  return vault;
+}
+
+describe('Message browser', () => {
+  it('lists every message newest first, 50 at a time, and says what it shows', async () => {
+    setup();
+    await screen.findByText('Showing the newest 50 of 61 messages received.');
+    expect(tableRows()).toHaveLength(50);
+    expect(tableRows()[0]!.slice(1)).toEqual(['BAD-1', 'ADT|EAST', 'ADT^A01', 'AR (rejected)', 'Rejected, in quarantine']);
+    fireEvent.click(screen.getByRole('button', { name: 'Show more' }));
+    await screen.findByText('Showing all 61 messages received, newest first.');
+    expect(tableRows()).toHaveLength(61);
+    expect(tableRows()[60]![1]).toBe('LAB-1');
+  });
+
+  it('searches by sender (from the senders seen), status and dates, and names the filters in its sentence', async () => {
+    const vault = setup();
+    await screen.findByText('Showing the newest 50 of 61 messages received.');
+    const sender = screen.getByLabelText('Sender (MSH-3 | MSH-4)');
+    expect([...sender.querySelectorAll('option')].map((option) => option.textContent)).toEqual(['Any sender', 'ADT|EAST', 'LAB|NORTH']);
+    fireEvent.change(sender, { target: { value: 'ADT|EAST' } });
+    fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'rejected' } });
+    fireEvent.change(screen.getByLabelText('Received from'), { target: { value: '2025-03-01' } });
+    fireEvent.change(screen.getByLabelText('Received to (inclusive)'), { target: { value: '2025-03-01' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    await screen.findByText('Showing the one message matching from ADT|EAST, status “Rejected, in quarantine”, received 2025-03-01 to 2025-03-01.');
+    expect(tableRows().map((row) => row[1])).toEqual(['BAD-1']);
+    const query = vault.calls.filter((call) => call.method === 'messages').at(-1)!.args[0] as MessageQuery;
+    expect(query).toEqual({ sender: 'ADT|EAST', status: 'rejected', from: new Date(2025, 2, 1).toISOString(), to: new Date(2025, 2, 2).toISOString() });
+
+    fireEvent.click(screen.getByRole('button', { name: 'Clear' }));
+    await screen.findByText('Showing the newest 50 of 61 messages received.');
+    fireEvent.change(screen.getByLabelText('Control id (MSH-10)'), { target: { value: 'NOPE' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    await screen.findByText('No message matches control id NOPE.');
+  });
+
+  it('opens a message: what it was, the ACK sent, the patient it was filed under, and the raw message on request', async () => {
+    const vault = setup('#/intake/messages/60');
+    await screen.findByRole('heading', { name: 'Message LAB-60' });
+    expect(screen.getByLabelText('Acknowledgment 1 as sent').textContent).toBe('MSH|^~\\&|HDMS|NODE|LAB|NORTH|20250301080000||ACK^R01^ACK|A1|P|2.5.1\nMSA|AA|LAB-60');
+    const produced = screen.getByRole('region', { name: 'What it produced' });
+    const link = within(produced).getAllByRole('link')[0]!;
+    expect(link.getAttribute('href')).toBe('#/patients/p-1');
+    expect(link.textContent).toMatch(/\(MRN.+\)$/);
+    expect(screen.getByText(/3 records filed under/)).toBeTruthy();
+    // The raw bytes are opened (and journaled) only when asked for.
+    expect(vault.calls.some((call) => call.method === 'openMessageRaw')).toBe(false);
+    fireEvent.click(screen.getByRole('button', { name: 'Show the raw message' }));
+    await screen.findByRole('heading', { name: 'Raw message (journal sequence 60)' });
+    expect(vault.calls.filter((call) => call.method === 'openMessageRaw')).toHaveLength(1);
+  });
+
+  it('a quarantined message says why and that it produced nothing', async () => {
+    setup('#/intake/messages/61');
+    await screen.findByRole('heading', { name: 'Message BAD-1' });
+    expect(screen.getByText('MSH-12 (version) is not supported. (HL7 error 203)')).toBeTruthy();
+    expect(screen.getByText(/Nothing was filed: the message is in the quarantine/)).toBeTruthy();
+  });
+
+  it('turns the form into a query and words (dates are whole local days, the end included)', () => {
+    expect(queryOf(NO_FILTERS)).toEqual({});
+    expect(queryOf({ ...NO_FILTERS, controlId: ' X1 ', type: 'oru', patient: ' MRN0 ' })).toEqual({ controlId: 'X1', types: ['oru'], patient: 'MRN0' });
+    expect(describeFilters({ ...NO_FILTERS, type: 'oru', to: '2025-03-02' })).toBe('type ORU, received on or before 2025-03-02');
+    expect(shownSentence(50, null, true, { ...NO_FILTERS, sender: 'A|B', type: 'ORU' })).toBe('Showing the newest 50 messages matching from A|B, type ORU; more match.');
+    expect(shownSentence(0, 0, false, NO_FILTERS)).toBe('No message has been received yet.');
+  });
+});
