@@ -64,7 +64,7 @@ export const DeviceIntakeMetaSchema = z.object({
   session: text(64),
   port: text(300),
   device: DeviceInfoSchema,
-  approval: z.enum(['approved', 'pending']),
+  approval: z.enum(['approved', 'pending', 'rejected']),
   report: z.object({ invokeId: u16, eventType: u16, confirmed: z.boolean(), notes: z.array(text(300)).max(100) }),
   readings: z.array(DeviceReadingSchema).max(5000),
 });

@@ -242,18 +242,27 @@ export class Manager20601 {
 
   /** An APDU that does not decode: RORJ when only the operation is unknown, else ABRT when associated; always quarantined. */
   private async undecodable(raw: Uint8Array, error: MderError): Promise<void> {
+    // Quarantined first: the answer follows the durable record (design §4 rules 1 and 3).
     if (error instanceof UnknownDataChoiceError && this.associated() && this.current !== 'disassociating') {
+      await this.quarantine({ reason: error.message, raw, answer: 'rorj' });
       this.sendApdu({ type: 'prst', data: { invokeId: error.invokeId, message: { choice: DATA.RORJ, problem: RORJ_PROBLEM.unrecognizedOperation } } });
-      await this.options.handler.protocolError({ reason: error.message, raw, answer: 'rorj' });
       return;
     }
     const associated = this.associated();
-    if (associated) this.fire('req-assoc-abort', { abortReason: ABORT_REASON.undefined });
-    else if (!(error instanceof UnknownApduChoiceError) && this.current === 'unassociated' && raw.length >= 2 && raw[0] === 0xe7) {
-      // Row 2.19: a PRST (even a broken one) while unassociated is aborted.
-      this.sendApdu({ type: 'abrt', reason: ABORT_REASON.undefined });
+    // Row 2.19: a PRST (even a broken one) while unassociated is aborted.
+    const prstWhileUnassociated = !(error instanceof UnknownApduChoiceError) && this.current === 'unassociated' && raw.length >= 2 && raw[0] === 0xe7;
+    await this.quarantine({ reason: error.message, raw, answer: associated || prstWhileUnassociated ? 'abrt' : 'none' });
+    if (associated) await this.fireAsync('req-assoc-abort', { abortReason: ABORT_REASON.undefined });
+    else if (prstWhileUnassociated) this.sendApdu({ type: 'abrt', reason: ABORT_REASON.undefined });
+  }
+
+  /** Hands input that was not accepted to the channel; a failure to keep it does not stop the answer. */
+  private async quarantine(error: ProtocolError): Promise<void> {
+    try {
+      await this.options.handler.protocolError(error);
+    } catch {
+      // The channel logs its own storage failures; the protocol answer still goes out.
     }
-    await this.options.handler.protocolError({ reason: error.message, raw, answer: associated ? 'abrt' : 'none' });
   }
 
   private classify(apdu: Apdu): ManagerEvent | undefined {
@@ -378,12 +387,12 @@ export class Manager20601 {
         this.startTimer(this.timeouts.config, ABORT_REASON.configurationTimeout);
         return;
       case 'tx-aare-rejected':
+        await this.quarantine({ reason: `association rejected (result ${this.aarqCheck.aareResult ?? AARE_RESULT.rejectedPermanent})`, raw: pending.raw ?? new Uint8Array(), answer: 'aare-rejected' });
         this.sendAare(this.aarqCheck.aareResult ?? AARE_RESULT.rejectedPermanent);
-        await this.options.handler.protocolError({ reason: `association rejected (result ${this.aarqCheck.aareResult ?? AARE_RESULT.rejectedPermanent})`, raw: pending.raw ?? new Uint8Array(), answer: 'aare-rejected' });
         return;
       case 'tx-abrt':
+        if (pending.raw !== undefined) await this.quarantine({ reason: `unexpected in this state (row ${row.row})`, raw: pending.raw, answer: 'abrt' });
         this.sendApdu({ type: 'abrt', reason: pending.abortReason ?? ABORT_REASON.undefined });
-        if (pending.raw !== undefined) await this.options.handler.protocolError({ reason: `unexpected in this state (row ${row.row})`, raw: pending.raw, answer: 'abrt' });
         return;
       case 'tx-rlre':
         this.sendApdu({ type: 'rlre', reason: RELEASE_REASON.normal });
@@ -493,7 +502,7 @@ export class Manager20601 {
       this.configurationSource = 'reported';
       await this.fireAsync('req-agent-supplied-known-configuration', { apdu, configResult: result, configReportId, configuration });
     } else {
-      await this.options.handler.protocolError({ reason: `configuration 0x${configReportId.toString(16)} not accepted (config-result ${result}): ${reason}`, raw: raw ?? new Uint8Array(), answer: 'config-rejected' });
+      await this.quarantine({ reason: `configuration 0x${configReportId.toString(16)} not accepted (config-result ${result}): ${reason}`, raw: raw ?? new Uint8Array(), answer: 'config-rejected' });
       await this.fireAsync('req-agent-supplied-unknown-configuration', { apdu, configResult: result, configReportId });
     }
   }
@@ -506,8 +515,8 @@ export class Manager20601 {
     const layout = scanLayoutOf(message.eventType);
     const configuration = this.configuration;
     if (layout === undefined || configuration === undefined) {
+      await this.quarantine({ reason: `event type 0x${message.eventType.toString(16)} is not served in operating`, raw, answer: confirmed ? 'roer' : 'none' });
       if (confirmed) this.sendApdu({ type: 'prst', data: { invokeId, message: { choice: DATA.ROER, errorValue: ROER_ERROR.notAllowedByObject, parameter: new Uint8Array() } } });
-      await this.options.handler.protocolError({ reason: `event type 0x${message.eventType.toString(16)} is not served in operating`, raw, answer: confirmed ? 'roer' : 'none' });
       return;
     }
     let decoded: ReturnType<typeof decodeObservations>;
@@ -515,8 +524,8 @@ export class Manager20601 {
       decoded = decodeObservations(configuration, layout, message.eventInfo);
     } catch (error) {
       if (!(error instanceof MderError)) throw error;
+      await this.quarantine({ reason: error.message, raw, answer: confirmed ? 'rorj' : 'none' });
       if (confirmed) this.sendApdu({ type: 'prst', data: { invokeId, message: { choice: DATA.RORJ, problem: RORJ_PROBLEM.badlyStructuredApdu } } });
-      await this.options.handler.protocolError({ reason: error.message, raw, answer: confirmed ? 'rorj' : 'none' });
       return;
     }
     try {

@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import type { ListenerStatus } from '../../../shared/ipc';
+import { SerialSettingsSchema, type DevicesStatus, type SerialSettings } from '../../../shared/ipc/devices-contract';
+import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
+import type { DeviceRegistry } from './device-registry';
+import { DeviceSession, RecentReadings, type DeviceLink } from './device-session';
+import type { Timers } from './manager';
+import { listSerialPorts, openSerialLink, type SerialLinkEvents, type SerialPortInfo } from './serial-link';
+
+interface Logger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
+
+export interface DeviceChannelOptions {
+  readonly log: Logger;
+  readonly registry: DeviceRegistry;
+  /** The TCP listener for gateways and tests (null: none). */
+  readonly tcp?: { readonly address: string; readonly port: number } | null;
+  /** Serial ports to open once the vault is there (`--serial-port PATH`). */
+  readonly serialPorts?: readonly string[];
+  /** Told whenever ports, connections or approvals may have changed. */
+  readonly onChange?: (status: DevicesStatus) => void;
+  /** For tests: how a serial port is opened (the real one uses `serialport`). */
+  readonly openSerial?: typeof openSerialLink;
+  readonly timers?: Timers;
+  /** At most this many TCP connections at once (more are refused). */
+  readonly maxTcpConnections?: number;
+}
+
+interface PortEntry {
+  path: string;
+  settings: SerialSettings;
+  state: 'opening' | 'open' | 'closed';
+  reason?: string;
+  link?: DeviceLink;
+  session?: DeviceSession;
+}
+
+/** Bytes a slow TCP peer may leave unread before it is disconnected. */
+const MAX_UNSENT = 256 * 1024;
+
+/**
+ * The IEEE 11073-20601 manager as an intake channel: serial ports (listed by the OS or added by
+ * path) and a TCP listener, each connection one DeviceSession. Nothing opens before a vault
+ * exists (design §4 rule 0): a port asked for earlier waits and opens on attach.
+ */
+export class DeviceChannel implements IntakeChannel {
+  readonly channel = 'devices' as const;
+  private ports: IntakeVaultPorts | undefined;
+  private readonly serial = new Map<string, PortEntry>();
+  private readonly tcpSessions = new Set<DeviceSession>();
+  private server: net.Server | undefined;
+  private tcpAddress: { address: string; port: number } | null = null;
+  private readonly listeners = new Set<() => void>();
+  private readonly recent = new RecentReadings();
+  private readonly awaiting = new Map<string, { systemId: string; manufacturer?: string; model?: string; firstSeenAt: string }>();
+  /** This manager's EUI-64 (random, locally administered). */
+  readonly managerSystemId: Uint8Array;
+  private statusError: string | undefined;
+
+  constructor(private readonly options: DeviceChannelOptions) {
+    const id = randomBytes(8);
+    id[0] = (id[0]! | 0x02) & 0xfe;
+    this.managerSystemId = Uint8Array.from(id);
+    for (const path of options.serialPorts ?? []) this.serial.set(path, { path, settings: SerialSettingsSchema.parse({}), state: 'closed', reason: 'Opens once the vault is open.' });
+  }
+
+  status(): ListenerStatus {
+    if (this.ports === undefined) return { channel: this.channel, state: 'closed', reason: this.statusError ?? 'Opens once the vault is open.' };
+    return { channel: this.channel, state: 'listening' };
+  }
+
+  onStatusChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async attach(ports: IntakeVaultPorts): Promise<void> {
+    this.ports = ports;
+    this.statusError = undefined;
+    if (this.options.tcp !== undefined && this.options.tcp !== null) await this.listenTcp(this.options.tcp);
+    for (const entry of this.serial.values()) if (entry.state === 'closed') this.openEntry(entry);
+    this.changed();
+  }
+
+  async detach(reason: string): Promise<void> {
+    const sessions = [...this.tcpSessions, ...[...this.serial.values()].flatMap((e) => (e.session === undefined ? [] : [e.session]))];
+    await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
+    for (const entry of this.serial.values()) {
+      entry.link?.close();
+      entry.link = undefined;
+      entry.session = undefined;
+      entry.state = 'closed';
+      entry.reason = reason;
+    }
+    await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
+    for (const s of this.tcpSessions) s.closed();
+    this.tcpSessions.clear();
+    this.server = undefined;
+    this.tcpAddress = null;
+    this.ports = undefined;
+    this.statusError = reason;
+    this.changed();
+  }
+
+  /** Serial ports the OS lists; a failing listing (no udev in a container…) says why. */
+  async listPorts(): Promise<{ ports: SerialPortInfo[]; error?: string }> {
+    return listSerialPorts();
+  }
+
+  /** Opens (or re-opens with new settings) a serial port by path. */
+  async openPort(path: string, settings?: Partial<SerialSettings>): Promise<DevicesStatus> {
+    const existing = this.serial.get(path);
+    if (existing?.session !== undefined) await this.closePort(path);
+    const entry: PortEntry = { path, settings: SerialSettingsSchema.parse(settings ?? {}), state: 'closed', reason: 'Opens once the vault is open.' };
+    this.serial.set(path, entry);
+    if (this.ports !== undefined) this.openEntry(entry);
+    this.changed();
+    return this.snapshot();
+  }
+
+  async closePort(path: string): Promise<DevicesStatus> {
+    const entry = this.serial.get(path);
+    if (entry !== undefined) {
+      await entry.session?.close().catch(() => undefined);
+      entry.link?.close();
+      this.serial.delete(path);
+    }
+    this.changed();
+    return this.snapshot();
+  }
+
+  snapshot(): DevicesStatus {
+    const connections = [...[...this.serial.values()].flatMap((e) => (e.session === undefined ? [] : [e.session])), ...this.tcpSessions].map((s) => s.snapshot());
+    // Decided since it was seen: no longer awaiting.
+    for (const systemId of [...this.awaiting.keys()]) if (this.options.registry.approvalOf(systemId) !== 'pending') this.awaiting.delete(systemId);
+    return {
+      ports: [...this.serial.values()].map((e) => ({ path: e.path, state: e.state, ...(e.reason === undefined ? {} : { reason: e.reason }), settings: e.settings })),
+      connections,
+      tcp: this.tcpAddress,
+      awaitingApproval: [...this.awaiting.values()].slice(0, 256),
+    };
+  }
+
+  /** Tells the UI the approvals changed (a decision affects the connections' approval). */
+  approvalsChanged(): void {
+    this.changed();
+  }
+
+  private changeQueued = false;
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+    if (this.changeQueued) return;
+    this.changeQueued = true;
+    queueMicrotask(() => {
+      this.changeQueued = false;
+      this.options.onChange?.(this.snapshot());
+    });
+  }
+
+  private session(link: DeviceLink): DeviceSession {
+    const ports = this.ports;
+    if (ports === undefined) throw new Error('The device channel is not attached.');
+    return new DeviceSession({
+      link,
+      ports,
+      registry: this.options.registry,
+      recent: this.recent,
+      managerSystemId: this.managerSystemId,
+      onChange: () => this.changed(),
+      onUnknownDevice: (systemId, attributes) => {
+        const seen = this.awaiting.get(systemId);
+        this.awaiting.set(systemId, {
+          systemId,
+          ...(attributes.manufacturer ? { manufacturer: attributes.manufacturer } : {}),
+          ...(attributes.model ? { model: attributes.model } : {}),
+          firstSeenAt: seen?.firstSeenAt ?? new Date().toISOString(),
+        });
+        if (this.awaiting.size > 256) this.awaiting.delete(this.awaiting.keys().next().value!);
+      },
+      ...(this.options.timers === undefined ? {} : { timers: this.options.timers }),
+    });
+  }
+
+  private openEntry(entry: PortEntry): void {
+    entry.state = 'opening';
+    entry.reason = undefined;
+    const open = this.options.openSerial ?? openSerialLink;
+    const events: SerialLinkEvents = {
+      opened: () => {
+        entry.state = 'open';
+        this.options.log.info({ port: entry.path }, 'device serial port open');
+        this.changed();
+      },
+      data: (chunk) => entry.session?.data(chunk),
+      closed: (reason) => {
+        entry.session?.closed();
+        entry.session = undefined;
+        entry.link = undefined;
+        entry.state = 'closed';
+        entry.reason = reason;
+        this.options.log.info({ port: entry.path, reason }, 'device serial port closed');
+        this.changed();
+      },
+    };
+    const link = open(entry.path, entry.settings, events);
+    entry.link = link;
+    entry.session = this.session(link);
+    this.changed();
+  }
+
+  private async listenTcp(tcp: { address: string; port: number }): Promise<void> {
+    const server = net.createServer((socket) => {
+      if (this.ports === undefined) {
+        socket.destroy();
+        return;
+      }
+      socket.setNoDelay(true);
+      const link: DeviceLink = {
+        name: `tcp:${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+        write: (bytes) => {
+          if (socket.destroyed) return;
+          // A peer that does not read its answers is cut off before its backlog grows.
+          if (socket.writableLength > MAX_UNSENT) socket.destroy();
+          else socket.write(bytes);
+        },
+        close: () => socket.end(),
+      };
+      const session = this.session(link);
+      this.tcpSessions.add(session);
+      socket.on('data', (chunk: Buffer) => session.data(chunk));
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => {
+        this.tcpSessions.delete(session);
+        session.closed();
+      });
+      this.changed();
+    });
+    server.maxConnections = this.options.maxTcpConnections ?? 32;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(tcp.port, tcp.address, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.options.log.warn({ code: (error as NodeJS.ErrnoException).code }, 'device TCP listener error'));
+    const address = server.address();
+    this.server = server;
+    this.tcpAddress = typeof address === 'object' && address !== null ? { address: address.address, port: address.port } : null;
+  }
+}

@@ -1,0 +1,238 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { assessReading } from '../../../shared/domain/device-readings';
+import { DeviceIntakeMetaSchema, type DeviceIntakeMetadataV1, type DeviceReading } from '../../../shared/journal/device-meta';
+import type { IntakeVaultPorts } from '../intake-channel';
+import { ApduFramer } from './apdu-framer';
+import { Manager20601, type AgentReport, type MdsAttributes, type ProtocolError, type Timers } from './manager';
+import type { AbsoluteTime } from './mder-values';
+import { DIM_UCUM } from './nomenclature';
+import type { DeviceRegistry } from './device-registry';
+
+/** A byte pipe to one agent: a serial port, a TCP connection. */
+export interface DeviceLink {
+  /** `serial:/dev/ttyUSB0`, `tcp:127.0.0.1:50412`: shown to staff, kept with each report. */
+  readonly name: string;
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
+
+export interface DeviceSessionSnapshot {
+  readonly id: string;
+  readonly port: string;
+  readonly state: string;
+  readonly systemId?: string;
+  readonly devConfigId?: number;
+  readonly manufacturer?: string;
+  readonly model?: string;
+  readonly serialNumber?: string;
+  readonly approval?: 'approved' | 'pending' | 'rejected';
+  readonly reports: number;
+  readonly lastReportAt?: string;
+  readonly protocolErrors: number;
+}
+
+/** Recently stored (system id + device time + code) keys: a resend is recognized and not stored twice. */
+export class RecentReadings {
+  private readonly keys = new Map<string, true>();
+  constructor(private readonly capacity = 50_000) {}
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+  add(key: string): void {
+    this.keys.delete(key);
+    this.keys.set(key, true);
+    if (this.keys.size > this.capacity) this.keys.delete(this.keys.keys().next().value!);
+  }
+}
+
+export interface DeviceSessionOptions {
+  readonly link: DeviceLink;
+  readonly ports: IntakeVaultPorts;
+  readonly registry: DeviceRegistry;
+  readonly recent: RecentReadings;
+  /** The manager's own EUI-64. */
+  readonly managerSystemId: Uint8Array;
+  readonly onChange: () => void;
+  /** A device not on the approved list associated (the channel lists it as awaiting approval). */
+  readonly onUnknownDevice: (systemId: string, attributes: MdsAttributes) => void;
+  readonly timers?: Timers;
+  readonly now?: () => Date;
+}
+
+/** The device time as an instant, read in this workstation's time zone (agents send local time). */
+function instant(time: AbsoluteTime | undefined): Date | undefined {
+  if (time === undefined || !time.valid) return undefined;
+  const date = new Date(time.year, time.month - 1, time.day, time.hour, time.minute, time.second, time.hundredths * 10);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * One agent connection: the framer cuts the stream, the 20601 manager runs the association, and
+ * each event report becomes one sealed `intake.device` journal record (the raw APDU as its object,
+ * the readings with their quality as sealed metadata), committed before the manager answers it.
+ * Protocol errors are quarantined with their bytes.
+ */
+export class DeviceSession {
+  readonly id = randomUUID();
+  private readonly framer: ApduFramer;
+  readonly manager: Manager20601;
+  private attributes: MdsAttributes = {};
+  private reports = 0;
+  private lastReportAt: string | undefined;
+  private protocolErrors = 0;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: DeviceSessionOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.manager = new Manager20601({
+      systemId: options.managerSystemId,
+      send: (apdu) => options.link.write(apdu),
+      configurations: options.registry,
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
+      handler: {
+        transitioned: (row) => {
+          if (row.next === 'unassociated' || row.next === 'disconnected') {
+            this.attributes = {};
+            // A new association starts with a clean stream.
+            if (row.action === 'tx-abrt') this.framer.flush('the association was aborted');
+          }
+          options.onChange();
+        },
+        associated: (association) => {
+          if (options.registry.approvalOf(association.systemId) === 'pending') options.onUnknownDevice(association.systemId, this.attributes);
+          options.onChange();
+        },
+        attributes: (attributes) => {
+          this.attributes = attributes;
+          const systemId = this.manager.agentSystemId;
+          if (systemId !== undefined && options.registry.approvalOf(systemId) === 'pending') options.onUnknownDevice(systemId, attributes);
+          options.onChange();
+        },
+        report: (report) => this.record(report),
+        protocolError: (error) => this.quarantine(error),
+      },
+    });
+    this.framer = new ApduFramer({
+      onApdu: (apdu) => void this.manager.receive(apdu).catch(() => undefined),
+      onDiscard: (bytes, reason) => void this.quarantine({ reason: `framing: ${reason}`, raw: bytes, answer: 'none' }).catch(() => undefined),
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
+    });
+    this.manager.connected();
+  }
+
+  /** Bytes from the link. */
+  data(chunk: Uint8Array): void {
+    this.framer.push(chunk);
+  }
+
+  /** The link is gone (unplugged, closed): the association ends cleanly. */
+  closed(): void {
+    this.framer.dispose();
+    this.manager.disconnected();
+    this.manager.dispose();
+    this.options.onChange();
+  }
+
+  /** Releases the association (when there is one) and closes the link. */
+  async close(): Promise<void> {
+    if (this.manager.state === 'operating' || this.manager.state === 'waiting-for-config') await this.manager.release();
+    this.options.link.close();
+  }
+
+  snapshot(): DeviceSessionSnapshot {
+    const systemId = this.manager.agentSystemId;
+    return {
+      id: this.id,
+      port: this.options.link.name,
+      state: this.manager.state,
+      ...(systemId === undefined ? {} : { systemId, approval: this.options.registry.approvalOf(systemId) }),
+      ...(this.attributes.devConfigId === undefined ? {} : { devConfigId: this.attributes.devConfigId }),
+      ...(this.attributes.manufacturer ? { manufacturer: this.attributes.manufacturer } : {}),
+      ...(this.attributes.model ? { model: this.attributes.model } : {}),
+      ...(this.attributes.serialNumber ? { serialNumber: this.attributes.serialNumber } : {}),
+      reports: this.reports,
+      ...(this.lastReportAt === undefined ? {} : { lastReportAt: this.lastReportAt }),
+      protocolErrors: this.protocolErrors,
+    };
+  }
+
+  private async record(report: AgentReport): Promise<void> {
+    const receivedAt = this.now();
+    const readings: DeviceReading[] = [];
+    const keys: string[] = [];
+    for (const o of report.observations) {
+      const deviceTime = instant(o.deviceTime);
+      const unit = o.unitCode === undefined ? undefined : DIM_UCUM.get(o.unitCode);
+      const value = o.value.kind === 'number' ? o.value.value : undefined;
+      const dedupeKey = createHash('sha256')
+        .update(`device-reading/v1\0${report.systemId}\0${o.deviceTime?.valid ? o.deviceTime.local : `received ${receivedAt.toISOString()}`}\0${o.code}\0${o.personId ?? ''}`)
+        .digest('hex');
+      const duplicate = this.options.recent.has(dedupeKey);
+      const quality = assessReading({ code: o.code, value, unit, deviceTime, deviceTimeInvalid: o.deviceTime !== undefined && !o.deviceTime.valid, receivedAt, duplicate });
+      keys.push(dedupeKey);
+      readings.push({
+        code: o.code,
+        kind: quality.kind,
+        ...(o.personId === undefined ? {} : { personId: o.personId }),
+        status: o.value.kind === 'number' ? 'value' : o.value.special,
+        ...(value === undefined ? {} : { value }),
+        ...(unit === undefined ? {} : { unit }),
+        ...(o.unitCode === undefined ? {} : { unitCode: o.unitCode }),
+        ...(quality.normalizedValue === undefined ? {} : { normalizedValue: quality.normalizedValue }),
+        ...(quality.normalizedUnit === undefined ? {} : { normalizedUnit: quality.normalizedUnit }),
+        ...(o.deviceTime?.valid ? { deviceTime: o.deviceTime.local } : {}),
+        time: (deviceTime ?? receivedAt).toISOString(),
+        flags: [...quality.flags],
+        quality: quality.quality,
+        dedupeKey,
+      });
+    }
+    // A resend of readings already stored is answered as the original was, not stored twice (design §4 rule 4).
+    if (readings.length > 0 && readings.every((r) => r.flags.includes('duplicate'))) return;
+    const approval = this.options.registry.approvalOf(report.systemId);
+    const raw = report.raw;
+    const sealer = this.options.ports.sealer;
+    const sealedRaw = await sealer.seal('object', raw);
+    const objectId = createHash('sha256').update(sealedRaw).digest('hex');
+    const meta: DeviceIntakeMetadataV1 = {
+      v: 1,
+      channel: 'devices',
+      receivedAt: receivedAt.toISOString(),
+      objectId,
+      rawBytes: raw.length,
+      session: this.id,
+      port: this.options.link.name,
+      device: {
+        systemId: report.systemId,
+        devConfigId: report.devConfigId,
+        ...(this.attributes.manufacturer ? { manufacturer: this.attributes.manufacturer } : {}),
+        ...(this.attributes.model ? { model: this.attributes.model } : {}),
+        ...(this.attributes.serialNumber ? { serialNumber: this.attributes.serialNumber } : {}),
+      },
+      approval: approval === 'approved' ? 'approved' : approval === 'rejected' ? 'rejected' : 'pending',
+      report: { invokeId: report.invokeId, eventType: report.eventType, confirmed: report.confirmed, notes: report.notes.slice(0, 100).map((n) => n.slice(0, 300)) },
+      readings,
+    };
+    // Validated at the boundary, before sealing: the mind parses it with the same schema.
+    DeviceIntakeMetaSchema.parse(meta);
+    const sealedMeta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(meta)));
+    await this.options.ports.pipeline.commitSealed({ kind: 'intake.device', objectId, inline: sealedRaw, meta: sealedMeta });
+    for (const key of keys) this.options.recent.add(key);
+    this.reports++;
+    this.lastReportAt = this.now().toISOString();
+    this.options.onChange();
+  }
+
+  private async quarantine(error: ProtocolError): Promise<void> {
+    this.protocolErrors++;
+    this.options.onChange();
+    if (error.raw.length === 0) return;
+    await this.options.ports.pipeline.quarantine({
+      kind: 'intake.quarantine',
+      raw: error.raw,
+      quarantine: { type: 'quarantine', channel: 'devices', disposition: 'rejected', reason: `IEEE 11073: ${error.reason} (answered: ${error.answer})`.slice(0, 500), acks: [], source: this.options.link.name.slice(0, 300) },
+    });
+  }
+}
