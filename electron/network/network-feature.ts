@@ -6,10 +6,16 @@ import { inspectNetworkMapForPinning, verifyNetworkMap, type SignedNetworkMap } 
 import { SerialQueue } from '../async/serial-queue';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
+import { RELAY_MESSAGE_KIND } from '../../shared/journal/journal-kinds';
+import type { RelayArrivalMeta } from '../../shared/journal/relay-meta';
+import { RELAY_ROUTES, RelaySentSchema } from '../../shared/network/relay';
+import { signDelegatedRequest } from '../../shared/network/transport-delegation';
 import { LedgerSync, type SyncState } from './ledger-sync';
 import { requestJson } from './network-http';
 import { NetworkStore } from './network-store';
+import { RelayInbox, type RelayConnection } from './relay-inbox';
 import { NetworkRefusal, serverBaseUrl } from './server-url';
+import { TransportStore } from './transport-store';
 
 /** How often the body asks the server while a node is a member or waits for approval. */
 export const NETWORK_REFRESH_MS = 30_000;
@@ -24,13 +30,54 @@ export const NETWORK_REFRESH_MS = 30_000;
 export function networkFeature({ config, log, events, vault }: BodyServices, options: { readonly refreshMs?: number } = {}) {
   const store = new NetworkStore(config.dataDir);
   const sync = new LedgerSync(config.dataDir, log.child({ component: 'ledger-sync' }));
+  const transport = new TransportStore(config.dataDir);
   const queue = new SerialQueue();
   let timer: ReturnType<typeof setInterval> | null = null;
+
+  /** How the body speaks for its member now: the delegated transport key, or why it cannot. */
+  async function memberConnection(): Promise<RelayConnection | { readonly waiting: string }> {
+    const state = (await store.read())?.state ?? null;
+    if (state === null || state.status !== 'approved') return { waiting: 'This node is not an approved member yet.' };
+    const current = await transport.current(state.node, state.network.address);
+    if (current === null) return { waiting: 'Unlock the node (administrator or clinician) to renew its network delegation.' };
+    return {
+      url: state.url,
+      sign: (method, path, body) => signDelegatedRequest(current.key, current.delegation, { network: state.network.address, method, path, ...(body === undefined ? {} : { body }) }),
+    };
+  }
+
+  const inbox = new RelayInbox({
+    log: log.child({ component: 'relay-inbox' }),
+    connection: () => (vault.status.state === 'absent' ? Promise.resolve({ waiting: 'No vault exists yet.' }) : memberConnection()),
+    journal: async (envelope, receivedAt) => {
+      const open = await vault.require();
+      const meta: RelayArrivalMeta = { v: 1, envelope, receivedAt };
+      const sealed = await open.sealer.seal('journalMetadata', new TextEncoder().encode(JSON.stringify(meta)));
+      const { seq } = await open.storage.journal.append({ kind: RELAY_MESSAGE_KIND, operator: null, objects: [], meta: Buffer.from(sealed).toString('base64url') });
+      open.onDurable(seq);
+    },
+    ack: async (connection, ids) => {
+      await requestJson(`${connection.url}${RELAY_ROUTES.ack}`, { method: 'POST', body: { ids }, sign: connection.sign });
+    },
+    changed: () => {
+      void store.read().then(
+        async (stored) => emit(await composed(stored?.state ?? null)),
+        () => undefined,
+      );
+    },
+  });
+
+  /** Starts the inbox when it is off or waiting and the node may be able to connect now. */
+  function wakeInbox(state: StoredNetworkState): void {
+    const now = inbox.status().state;
+    if (state.status === 'approved' && (now === 'off' || now === 'waiting')) inbox.start();
+  }
 
   /** The stored membership with the ledger sync's summary (how many entries wait, the last checkpoint). */
   async function composed(state: StoredNetworkState | null, synced?: SyncState): Promise<NetworkState | null> {
     if (state === null) return null;
     const current = synced ?? (await sync.read());
+    const expiresAt = await transport.expiresAt().catch(() => null);
     let outboxSeq = current.notarizedSeq;
     try {
       const open = vault.status.state === 'absent' ? null : await vault.require();
@@ -51,6 +98,8 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
               problem: current.problem,
               alarm: current.split !== null,
             },
+      relay: state.status === 'approved' ? inbox.status() : null,
+      delegationExpiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
     };
   }
 
@@ -76,7 +125,9 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
         const joined = await requestJson(`${state.url}${API_ROUTES.joinStatus(state.node)}`);
         const status = parseJoinStatus(joined.body);
         const certificate = status.certificate === null ? null : checkedCertificate(pinned, status.certificate, state.node);
-        const map = await fetchMap(state.url, stored.etag);
+        // A summary written before members' message keys were kept is fetched whole once.
+        const stale = state.map?.members.some((member) => member.messageKey === undefined) ?? false;
+        const map = await fetchMap(state.url, stale ? null : stored.etag);
         let summary = state.map;
         if (map.status !== 304) {
           summary = mapSummary(verifyNetworkMap(pinned, map.body, state.map === null ? {} : { minEpoch: state.map.epoch }));
@@ -90,6 +141,7 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
         next = { ...state, problem };
       }
       await store.write(next, etag);
+      wakeInbox(next);
       let synced: SyncState | undefined;
       if (vault.status.state !== 'absent') {
         try {
@@ -114,7 +166,9 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
 
   void store.read().then(
     (stored) => {
-      if (stored !== null) startTimer();
+      if (stored === null) return;
+      startTimer();
+      wakeInbox(stored.state);
     },
     () => log.warn('network/membership.json could not be read'),
   );
@@ -162,10 +216,39 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
           return { state: joined };
         }),
       'network.refresh': async () => ({ state: await refresh() }),
+      'network.transport': async () => ({ transportKey: await transport.publicKey(), expiresAt: await transport.expiresAt() }),
+      'network.delegate': ({ delegation }) =>
+        queue.run(async () => {
+          const stored = await store.read();
+          if (stored === null) throw new NetworkRefusal('E_CONFLICT', 'This node has not joined a network.');
+          const problem = await transport.accept(delegation, stored.state.node, stored.state.network.address);
+          if (problem !== null) throw new NetworkRefusal('E_BAD_REQUEST', `delegation: ${problem}.`);
+          log.info({ notAfter: new Date(delegation.notAfter).toISOString() }, 'network delegation renewed');
+          if (stored.state.status === 'approved') inbox.start();
+          const answer = await composed(stored.state);
+          emit(answer);
+          return { state: answer };
+        }),
+      'network.send': async ({ envelopes }) => {
+        const connection = await memberConnection();
+        if ('waiting' in connection) throw new NetworkRefusal('E_CONFLICT', connection.waiting);
+        const stored = await store.read();
+        if (envelopes.some((envelope) => envelope.from !== stored?.state.node)) throw new NetworkRefusal('E_BAD_REQUEST', 'envelopes: a message must be from this node.');
+        const answer = await requestJson(`${connection.url}${RELAY_ROUTES.messages}`, { method: 'POST', body: { envelopes }, sign: connection.sign });
+        const sent = RelaySentSchema.safeParse(answer.body);
+        if (!sent.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The relay answered in a form this node does not understand.');
+        return sent.data;
+      },
+    },
+    // The inbox journals into the vault: it may start once the vault's storage is open.
+    onVaultOpen: async () => {
+      const stored = await store.read().catch(() => null);
+      if (stored !== null) wakeInbox(stored.state);
     },
     stop: async () => {
       if (timer !== null) clearInterval(timer);
       timer = null;
+      await inbox.stop();
       await queue.run(async () => undefined);
     },
   });
@@ -215,7 +298,7 @@ function mapSummary(signed: SignedNetworkMap): NonNullable<StoredNetworkState['m
   const { map } = signed;
   return {
     epoch: map.epoch,
-    members: map.members.map(({ certificate }) => ({ address: certificate.member, legalName: certificate.legalName, country: certificate.country, roles: [...certificate.roles] })),
+    members: map.members.map(({ certificate }) => ({ address: certificate.member, legalName: certificate.legalName, country: certificate.country, roles: [...certificate.roles], messageKey: certificate.messageKey })),
     witnessQuorum: map.parameters.witnessQuorum,
     minAppVersion: map.parameters.minAppVersion,
     // Read loosely: maps signed before the notary existed carry no log key.

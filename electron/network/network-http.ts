@@ -5,6 +5,9 @@ import { NetworkRefusal } from './server-url';
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export const REQUEST_TIMEOUT_MS = 15_000;
 
+/** Signs a member request: the headers for this method, request target (path and query) and exact body. */
+export type RequestSigning = (method: string, path: string, body: string | undefined) => Promise<Record<string, string>>;
+
 export interface JsonResponse {
   readonly status: number;
   readonly body: unknown;
@@ -18,12 +21,15 @@ export interface JsonResponse {
  */
 export async function requestJson(
   url: string,
-  init: { readonly method?: 'GET' | 'POST'; readonly body?: unknown; readonly etag?: string | null; readonly timeoutMs?: number } = {},
+  init: { readonly method?: 'GET' | 'POST'; readonly body?: unknown; readonly etag?: string | null; readonly timeoutMs?: number; readonly sign?: RequestSigning } = {},
 ): Promise<JsonResponse> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const method = init.method ?? 'GET';
+  const bodyText = init.body === undefined ? undefined : JSON.stringify(init.body);
+  const target = new URL(url);
+  const headers: Record<string, string> = { accept: 'application/json', ...(init.sign === undefined ? {} : await init.sign(method, `${target.pathname}${target.search}`, bodyText)) };
+  if (bodyText !== undefined) headers['content-type'] = 'application/json';
   if (init.etag !== undefined && init.etag !== null) headers['if-none-match'] = init.etag;
-  const response = await send(url, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) }, init.timeoutMs);
+  const response = await send(url, { method, headers, ...(bodyText === undefined ? {} : { body: bodyText }) }, init.timeoutMs);
   if (response.status === 304) return { status: 304, body: null, etag: response.headers.get('etag') };
   const text = await readCapped(response, MAX_RESPONSE_BYTES);
   let body: unknown;

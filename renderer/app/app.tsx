@@ -12,8 +12,7 @@ import { ApiProvider, useApi } from './api-context';
 import { AppInfoContext } from './app-info-context';
 import { AppFrame } from './layout/app-frame';
 import { LedgerProvider } from './ledger-context';
-import { NetworkProvider } from './network-context';
-import type { NetworkJoiner } from '../network/network-join';
+import { NetworkProvider, type NetworkMind } from './network-context';
 import { StoppingBanner } from './layout/stopping-banner';
 import { PrefsProvider } from './prefs-context';
 import { hrefForRoute } from './router/hash-route';
@@ -36,7 +35,7 @@ export function App({
   transport: Transport;
   vault: VaultService;
   ledger?: LedgerService;
-  network?: NetworkJoiner;
+  network?: NetworkMind;
 }) {
   return (
     <ApiProvider api={api} transport={transport}>

@@ -6,6 +6,7 @@ import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/s
 import { randomBytes } from '../vault/vault-crypto';
 import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
+import { renewTransportDelegation } from './transport-renewal';
 
 /** What Settings › Network asks of the mind to join: the network the admin checked, and the institution's facts. */
 export interface JoinInput {
@@ -40,6 +41,8 @@ export class NetworkJoinFeature implements SessionFeature<(typeof NETWORK_NAMESP
 
   open(port: NetworkPort): OpenSessionFeature {
     this.port = port;
+    // The body's transport key speaks for this node while it is locked: renew its delegation now.
+    renewTransportDelegation(port).catch(() => undefined);
     return {
       close: () => {
         if (this.port === port) this.port = null;
@@ -68,7 +71,9 @@ export class NetworkJoinFeature implements SessionFeature<(typeof NETWORK_NAMESP
         createdAt: Date.now(),
       });
       const { state } = await port.api.network.join({ url: input.url, fingerprint: input.fingerprint, request });
-      return state;
+      // The join is made; a delegation that fails now is signed again at the next unlock.
+      await renewTransportDelegation(port).catch(() => false);
+      return (await port.api.network.status({})).state ?? state;
     } catch (error) {
       throw asVaultError(error);
     }

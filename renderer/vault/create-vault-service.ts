@@ -3,6 +3,7 @@ import type { HdmsApi } from '../../shared/ipc/contract';
 import { createLedgerService, type FullLedgerService } from '../ledger/create-ledger-service';
 import { RestrictedLedger } from '../ledger/restricted-ledger';
 import { NetworkJoinFeature, type NetworkJoiner } from '../network/network-join';
+import { RelayMessengerFeature, type RelayMessenger } from '../network/relay-messenger';
 import { LedgerFeature, type LedgerOptions } from '../ledger/session-ledger';
 import { createBackupService } from './backup/backup-service';
 import { createDemoImport } from './demo/demo-import-service';
@@ -64,8 +65,8 @@ export interface VaultServiceWithReady extends VaultService {
   ready(): Promise<void>;
   /** The signed ledger of this vault (renderer/ledger): usable while unlocked. */
   readonly ledger: FullLedgerService;
-  /** Joining a network (renderer/network): signs as the node, so an unlocked administrator only. */
-  readonly network: NetworkJoiner;
+  /** Joining a network (an unlocked administrator only) and its relay messages (renderer/network). */
+  readonly network: NetworkJoiner & RelayMessenger;
 }
 
 const noop = (): void => undefined;
@@ -123,8 +124,14 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ledgerListeners,
   );
   // The marker first: the ledger then signs with the legacy window as the views decided it.
-  const network = new NetworkJoinFeature();
-  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, network];
+  const joiner = new NetworkJoinFeature();
+  const messenger = new RelayMessengerFeature();
+  const network: NetworkJoiner & RelayMessenger = {
+    join: (input) => joiner.join(input),
+    messages: () => messenger.messages(),
+    sendNote: (input) => messenger.sendNote(input),
+  };
+  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger];
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);

@@ -3,6 +3,8 @@ import { AddressSchema } from '../ledger/ledger-schema';
 import { MEMBERSHIP_STATUSES } from '../network/api';
 import { SignedCertificateSchema, SignedJoinRequestSchema } from '../network/membership';
 import { MEMBER_ROLES } from '../network/network-domain';
+import { RelaySendSchema, RelaySentSchema } from '../network/relay';
+import { TransportDelegationSchema } from '../network/transport-delegation';
 import { event, method } from './method';
 
 /**
@@ -21,7 +23,21 @@ export const NetworkMemberSummarySchema = z.strictObject({
   legalName: z.string(),
   country: z.string(),
   roles: z.array(z.enum(MEMBER_ROLES)),
+  /** The member's message key (0x04 ‖ X ‖ Y, P-256) from its certificate: what a relay message to it is encrypted to. Absent in files written before the relay. */
+  messageKey: z.string().max(200).optional(),
 });
+
+/** The body's relay inbox (electron/network/relay-inbox.ts). */
+export const RelayStatusSchema = z.strictObject({
+  /** off: not a member yet; waiting: needs something (an unlock to renew the delegation); retrying: the stream dropped. */
+  state: z.enum(['off', 'waiting', 'connecting', 'connected', 'retrying']),
+  /** Why it waits or retries (PHI-free), or null. */
+  detail: z.string().nullable(),
+  /** Messages journaled since the body started. */
+  received: z.number().int().min(0),
+  lastMessageAt: z.iso.datetime().nullable(),
+});
+export type RelayStatus = z.infer<typeof RelayStatusSchema>;
 export type NetworkMemberSummary = z.infer<typeof NetworkMemberSummarySchema>;
 
 /** What the node pinned at join: the network's key (address), chain id, name and fingerprint. */
@@ -75,10 +91,14 @@ export const NetworkStateSchema = z.strictObject({
       alarm: z.boolean(),
     })
     .nullable(),
+  /** The relay inbox; null before the node is a member. */
+  relay: RelayStatusSchema.nullable().optional(),
+  /** When the transport delegation the mind signed runs out (ISO), or null without one. */
+  delegationExpiresAt: z.iso.datetime().nullable().optional(),
 });
 export type NetworkState = z.infer<typeof NetworkStateSchema>;
-/** What `<data>/network/membership.json` keeps (the sync summary is composed at each answer). */
-export const StoredNetworkStateSchema = NetworkStateSchema.omit({ sync: true });
+/** What `<data>/network/membership.json` keeps (the sync and relay summaries are composed at each answer). */
+export const StoredNetworkStateSchema = NetworkStateSchema.omit({ sync: true, relay: true, delegationExpiresAt: true });
 export type StoredNetworkState = z.infer<typeof StoredNetworkStateSchema>;
 
 export const NetworkPreviewSchema = z.strictObject({
@@ -111,6 +131,15 @@ export const networkMethods = {
   ),
   /** Asks the server now: the join's status (and certificate), and the current network map. */
   'network.refresh': method(z.strictObject({}), z.strictObject({ state: NetworkStateSchema.nullable() })),
+  /**
+   * The body's transport key (0x04 ‖ X ‖ Y) and when its delegation runs out (Unix ms, or null): the
+   * mind signs a new delegation at unlock when it is missing or close to its end.
+   */
+  'network.transport': method(z.strictObject({}), z.strictObject({ transportKey: z.string(), expiresAt: z.number().int().nullable() })),
+  /** Keeps a delegation the mind signed with the identity key (shared/network/transport-delegation.ts); restarts the relay stream. */
+  'network.delegate': method(z.strictObject({ delegation: TransportDelegationSchema }), z.strictObject({ state: NetworkStateSchema.nullable() })),
+  /** Posts envelopes the mind sealed (and signed inside) to the relay, as this member. */
+  'network.send': method(RelaySendSchema, RelaySentSchema),
 } as const;
 
 export const networkEvents = {

@@ -64,6 +64,13 @@ export const LEDGER_RECEIPT_KIND = 'ledger.receipt';
  */
 export const LEDGER_ALARM_KIND = 'ledger.alarm';
 
+/**
+ * A relay message that arrived for this node (issue 10 item 9), written by the body's relay inbox
+ * as received: its sealed meta (relay-meta.ts) holds the envelope, still encrypted to the node's
+ * message key; the mind opens it when unlocked. No plaintext note: who writes to whom stays sealed.
+ */
+export const RELAY_MESSAGE_KIND = 'relay.message';
+
 /** The mind's own events (sealed metas in mind-meta.ts). */
 export const MIND_KINDS = {
   access: 'view.access',
@@ -86,10 +93,12 @@ export const MIND_KINDS = {
    * event without one is rejected (renderer/vault/mind-events.ts).
    */
   eventAuth: 'vault.eventAuth',
+  /** A relay message this node sent (relay-meta.ts RelaySentMetaSchema: to whom, the id, the payload). */
+  messageSent: 'message.sent',
 } as const;
 
 /** Kinds the mind may append through journal.append; intake kinds are written by the body only. */
-export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export)\.[a-zA-Z]+$/;
+export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export|message)\.[a-zA-Z]+$/;
 
 export function isMindEventKind(kind: string): boolean {
   return MIND_EVENT_KIND.test(kind);

@@ -9,6 +9,7 @@ import { TextField } from '../../app/form/text-field';
 import { useNetworkJoiner } from '../../app/network-context';
 import { useAction } from '../../app/use-action';
 import { useCurrentOperator } from '../../vault/vault-context';
+import { NetworkMessages } from './network-messages';
 
 const ROLE_LABELS: Readonly<Record<MemberRole, string>> = {
   clinic: 'Clinic (holds patient data, answers searches)',
@@ -22,6 +23,14 @@ const STATUS_LABELS: Readonly<Record<NetworkState['status'], string>> = {
   approved: 'Member',
   rejected: 'Rejected by the network operator',
   revoked: 'Membership revoked',
+};
+
+const RELAY_LABELS: Readonly<Record<NonNullable<NetworkState['relay']>['state'], string>> = {
+  off: 'Off',
+  waiting: 'Waiting',
+  connecting: 'Connecting…',
+  connected: 'Connected: messages arrive as they are sent',
+  retrying: 'Reconnecting',
 };
 
 /**
@@ -67,6 +76,7 @@ export function NetworkSection() {
             </button>
           </div>
           {refresh.error !== null && <ErrorNote error={refresh.error} what="The network could not be asked" />}
+          {loaded.state.status === 'approved' && (operator?.role === 'admin' || operator?.role === 'clinician') && <NetworkMessages state={loaded.state} />}
         </>
       )}
       {loaded.phase === 'ready' && loaded.state === null &&
@@ -107,6 +117,16 @@ function Membership({ state }: { state: NetworkState }) {
             ? 'Not started (the node submits its ledger once it is a member and the network has a notary).'
             : `${state.sync.notarizedSeq} ${state.sync.notarizedSeq === 1 ? 'entry' : 'entries'} notarized, ${state.sync.queued} waiting; last checkpoint of ${state.sync.checkpointSize} leaves${state.sync.lastSyncAt === null ? '' : `, ${new Date(state.sync.lastSyncAt).toLocaleString()}`}.`}
         </Fact>
+        {state.relay !== undefined && state.relay !== null && (
+          <Fact term="Relay">
+            {RELAY_LABELS[state.relay.state]}
+            {state.relay.detail !== null ? ` — ${state.relay.detail}` : ''}
+            {state.relay.received > 0 ? ` (${state.relay.received} received since the node started)` : ''}
+          </Fact>
+        )}
+        {state.delegationExpiresAt !== undefined && (
+          <Fact term="Works while locked until">{state.delegationExpiresAt === null ? 'Not yet: unlock as an administrator or clinician' : new Date(state.delegationExpiresAt).toLocaleString()}</Fact>
+        )}
       </dl>
       {state.sync !== null && state.sync.problem !== null && (
         <p role={state.sync.alarm ? 'alert' : 'status'} className={`note ${state.sync.alarm ? 'note--error' : 'note--warn'}`}>

@@ -37,6 +37,8 @@ export interface SessionPort<N extends keyof HdmsApi = keyof HdmsApi> {
   readonly api: Pick<HdmsApi, N>;
   /** The views (read what you need; the feature's own tables are written by its journal projector). */
   db(): VaultDb;
+  /** AES key of the view rows: for a feature reading the rows its own projector wrote (relay messages). */
+  readonly viewKey: CryptoKey;
   /** HMAC key for pseudonyms (patients, operators) that leave the vault: ledger subjects, network ids. */
   readonly ledgerKey: CryptoKey;
   /** AES key of the subject directory (names behind ledger pseudonyms, vault-db.ts DirectoryRow). */

@@ -123,6 +123,7 @@ export class SessionLifecycle {
     const port: SessionPort = {
       api: pickNamespaces(api, feature.namespaces),
       db: () => s.db,
+      viewKey: s.keys.viewKey,
       ledgerKey: s.keys.ledgerKey,
       eventAuthKey: s.keys.eventAuthKey,
       directoryKey: s.keys.directoryKey,

@@ -64,7 +64,7 @@ export const EVENT_AUTH_FROM_KEY = 'eventAuthFrom';
 export interface ReplayContext {
   readonly api: Pick<HdmsApi, 'journal'>;
   readonly db: VaultDb;
-  readonly keys: RowKeys & { readonly eventAuthKey: CryptoKey };
+  readonly keys: RowKeys & { readonly eventAuthKey: CryptoKey; readonly messageKeyPair?: { readonly privateKey: CryptoKey } };
   readonly opener: Opener;
   readonly tokens: TokenCache;
   /** False once the vault was locked (or the session replaced): the replay stops between pages. */

@@ -105,6 +105,16 @@ export interface MergeRow {
  * object id and status; everything the body said about it (reason, sender, control id, ACK codes…)
  * is in `enc` (an IntakeQuarantine), since a reason may quote what it could not read.
  */
+/** A relay message (relay-projector.ts): `in:<from>:<id>` or `out:<id>`; the detail is encrypted with the view key. */
+export interface RelayMessageRowStored {
+  readonly key: string;
+  readonly seq: number;
+  readonly direction: 'in' | 'out';
+  /** Unix ms: when it arrived, or was sent. */
+  readonly at: number;
+  readonly enc: Uint8Array;
+}
+
 export interface QuarantineRowStored {
   readonly seq: number;
   readonly at: string;
@@ -153,6 +163,8 @@ export interface VaultViewTables {
   readonly directory: Table<DirectoryRow, string>;
   /** The message browser: every HL7 message stored or quarantined, by journal seq (message-log.ts). */
   readonly messages: Table<MessageRowStored, number>;
+  /** Relay messages received and sent (relay-projector.ts), one row per (sender, id). */
+  readonly relayMessages: Table<RelayMessageRowStored, string>;
 }
 
 export type VaultDb = Dexie & VaultViewTables;
@@ -187,6 +199,8 @@ export interface IndexedDbDeps {
  *               stored or quarantined, with blind tokens of its control id, sender and type and
  *               indexes for each filter in journal order. The cursor goes back to 0 (and the
  *               replay counts are reset), so the next sync fills it for every message received.
+ *   version(10): `relayMessages` (relay messages received and sent, issue 10: relay-projector.ts).
+ *               The cursor goes back to 0, so the next sync fills it from the journal.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -204,7 +218,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 9;
+export const VIEW_SCHEMA_VERSION = 10;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -231,6 +245,9 @@ function defineSchema(db: Dexie): void {
     .upgrade((tx) => replayFromStart(tx, ['postings', 'patients', 'records'], ['problems', 'rejected']));
   db.version(9)
     .stores({ messages: 'seq, at, control, [status+seq], [sender+seq], [type+seq], [patientId+seq]' })
+    .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
+  db.version(10)
+    .stores({ relayMessages: 'key, seq, at' })
     .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
 }
 

@@ -27,7 +27,8 @@ export interface JournalProjector {
 }
 
 export interface ProjectorContext {
-  readonly keys: RowKeys;
+  /** With the node's message key pair where the session holds it (relay messages are opened with it). */
+  readonly keys: RowKeys & { readonly messageKeyPair?: { readonly privateKey: CryptoKey } };
   readonly tokens: TokenCache;
 }
 

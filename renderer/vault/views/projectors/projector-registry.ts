@@ -5,6 +5,7 @@ import { ledgerProjector } from './ledger-projector';
 import { messageProjector } from './message-projector';
 import { patientProjector } from './patient-projector';
 import { quarantineProjector } from './quarantine-projector';
+import { relayProjector } from './relay-projector';
 
 /**
  * Every view projector, in the order their rows are written within a page (their tables do not
@@ -12,7 +13,7 @@ import { quarantineProjector } from './quarantine-projector';
  * skipped by the replay: tombstones (`erased`), `vault.created`, `journal.repaired`, `intake.*`
  * kinds of a newer body's channels, and mind events no view shows (exports, settings).
  */
-export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, messageProjector, accessProjector, ledgerProjector, institutionProjector];
+export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, messageProjector, accessProjector, ledgerProjector, institutionProjector, relayProjector];
 
 export class ProjectorRegistry {
   private readonly byKind = new Map<string, JournalProjector[]>();

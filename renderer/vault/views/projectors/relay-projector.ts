@@ -1,0 +1,94 @@
+import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
+import { MIND_KINDS, RELAY_MESSAGE_KIND } from '../../../../shared/journal/journal-kinds';
+import { RelayArrivalMetaSchema, RelaySentMetaSchema } from '../../../../shared/journal/relay-meta';
+import { openMessage, RelayEnvelopeError } from '../../../../shared/network/relay';
+import { decodePayload, type RelayPayload } from '../../../../shared/network/relay-payload';
+import { encryptMany } from '../../vault-crypto';
+import type { RelayMessageRowStored } from '../vault-db';
+import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
+
+/** A relay message as the views hold it (encrypted with the view key in `enc`). */
+export interface RelayMessageDetail {
+  readonly id: string;
+  /** The sender: this node for a sent message. */
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly createdAt: number;
+  /** The payload, or null when it did not open or is of a kind this version cannot show. */
+  readonly payload: RelayPayload | null;
+  /** Why a received message is not shown (PHI-free), or null. */
+  readonly problem: string | null;
+}
+
+/**
+ * `relay.message` (what the body received) and `message.sent` (what this node sent) → the
+ * `relayMessages` table. A received envelope is opened here with the node's message key and its
+ * sender's signature checked (shared/network/relay.ts openMessage), as of the time it arrived, so a
+ * replay months later gives the same answer. Whether the sender is a current member is a question
+ * for the network map at display time, not for the journal. One row per (sender, id): a message
+ * delivered twice is shown once.
+ */
+export const relayProjector: JournalProjector = {
+  name: 'relay',
+  kinds: [RELAY_MESSAGE_KIND, MIND_KINDS.messageSent],
+  tables: (db) => [db.relayMessages],
+  startPage(context) {
+    const rows = new Map<string, RelayMessageRowStored>();
+    return {
+      async decode(record, meta): Promise<ProjectorStep> {
+        const row = record.kind === RELAY_MESSAGE_KIND ? await receivedRow(context, record, meta) : await sentRow(context, record, meta);
+        if (row === null) return 'problem';
+        return {
+          apply: () => {
+            if (!rows.has(row.key)) rows.set(row.key, row);
+          },
+        };
+      },
+      async write(db) {
+        if (rows.size === 0) return;
+        // The first arrival of a (sender, id) wins across pages too.
+        const existing = new Set((await db.relayMessages.bulkGet([...rows.keys()])).flatMap((row) => (row === undefined ? [] : [row.key])));
+        await db.relayMessages.bulkPut([...rows.values()].filter((row) => !existing.has(row.key)));
+      },
+    };
+  },
+};
+
+async function rowOf(context: ProjectorContext, record: JournalRecord, key: string, direction: 'in' | 'out', at: number, detail: RelayMessageDetail): Promise<RelayMessageRowStored> {
+  const [enc] = await encryptMany(context.keys.viewKey, [{ table: 'relayMessages', id: key, value: detail }]);
+  return { key, seq: record.seq, direction, at, enc: enc! };
+}
+
+async function receivedRow(context: ProjectorContext, record: JournalRecord, meta: unknown): Promise<RelayMessageRowStored | null> {
+  const parsed = RelayArrivalMetaSchema.safeParse(meta);
+  if (!parsed.success) return null;
+  const { envelope, receivedAt } = parsed.data;
+  const key = `in:${envelope.from}:${envelope.id}`;
+  const messageKey = context.keys.messageKeyPair?.privateKey;
+  const base = { id: envelope.id, from: envelope.from, to: [] as string[], createdAt: receivedAt };
+  if (messageKey === undefined) return rowOf(context, record, key, 'in', receivedAt, { ...base, payload: null, problem: 'This session holds no message key.' });
+  try {
+    // The envelope is addressed to this node if it decrypts with this node's key; `to` is its own.
+    const to = typeof envelope['to'] === 'string' ? envelope['to'] : '';
+    const opened = await openMessage(envelope, messageKey, to, { resolveSender: () => true, now: receivedAt });
+    const payload = decodePayload(opened.payload);
+    return rowOf(context, record, key, 'in', receivedAt, {
+      ...base,
+      to: [opened.to],
+      createdAt: opened.createdAt,
+      payload,
+      problem: payload === null ? 'A message of a kind this version of HDMS Node cannot show.' : null,
+    });
+  } catch (error) {
+    const problem = error instanceof RelayEnvelopeError ? `The message was refused: ${error.message}.` : 'The message could not be opened.';
+    return rowOf(context, record, key, 'in', receivedAt, { ...base, payload: null, problem });
+  }
+}
+
+async function sentRow(context: ProjectorContext, record: JournalRecord, meta: unknown): Promise<RelayMessageRowStored | null> {
+  const parsed = RelaySentMetaSchema.safeParse(meta);
+  if (!parsed.success) return null;
+  const { id, to, payload, sentAt } = parsed.data;
+  const shown = decodePayload(new TextEncoder().encode(JSON.stringify(payload)));
+  return rowOf(context, record, `out:${id}`, 'out', sentAt, { id, from: '', to, createdAt: sentAt, payload: shown, problem: shown === null ? 'A message of a kind this version of HDMS Node cannot show.' : null });
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/**
+ * What a relay message carries inside its encryption (shared/network/relay.ts seals the bytes):
+ * UTF-8 JSON, one object with a `type`. Today a note between institutions; the research search and
+ * purchase flows (issues 14 and 15) add their own types here. A type this node does not know is
+ * kept in the journal and shown as "a message of a kind this version cannot show".
+ */
+export const MAX_NOTE_LENGTH = 10_000;
+
+export const NotePayloadSchema = z.strictObject({
+  type: z.literal('note'),
+  subject: z.string().trim().min(1).max(200),
+  text: z.string().max(MAX_NOTE_LENGTH),
+});
+export type NotePayload = z.infer<typeof NotePayloadSchema>;
+
+export const RelayPayloadSchema = z.discriminatedUnion('type', [NotePayloadSchema]);
+export type RelayPayload = z.infer<typeof RelayPayloadSchema>;
+
+export function encodePayload(payload: RelayPayload): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(RelayPayloadSchema.parse(payload)));
+}
+
+/** The payload, or null when the bytes are not a payload this version knows. */
+export function decodePayload(bytes: Uint8Array): RelayPayload | null {
+  try {
+    const parsed = RelayPayloadSchema.safeParse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
