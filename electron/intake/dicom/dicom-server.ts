@@ -38,7 +38,7 @@ export interface DicomServerOptions {
 
 export type DicomServerEvent =
   | DimseEvent
-  | { readonly type: 'association'; readonly callingAeTitle: string }
+  | { readonly type: 'association'; readonly callingAeTitle: string; readonly address: string }
   | { readonly type: 'rejected'; readonly why: string }
   | { readonly type: 'ended'; readonly how: UlEnding };
 
@@ -129,7 +129,7 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
       onEstablished: (callingAeTitle) => {
         entry.established = true;
         entry.callingAeTitle = callingAeTitle;
-        options.onEvent?.({ type: 'association', callingAeTitle });
+        options.onEvent?.({ type: 'association', callingAeTitle, address: peer });
       },
       onEnded: (how) => {
         entry.established = false;

@@ -1,0 +1,26 @@
+import { bodyFeature } from '../../features/body-feature';
+import type { BodyServices } from '../../features/body-services';
+import type { DicomReceiver } from './dicom-receiver';
+import type { DicomSettingsStore } from './dicom-settings';
+
+/**
+ * `dicom.*`: what only the DICOM receiver has: its status for the intake monitor and its settings.
+ * The receiver itself is an intake channel registered with the intake feature, which attaches it.
+ */
+export function dicomFeature(services: BodyServices, receiver: DicomReceiver, settings: DicomSettingsStore, portOverride: number | null) {
+  const { log } = services;
+  return bodyFeature<'dicom'>({
+    name: 'dicom',
+    handlers: {
+      'dicom.status': async () => receiver.statusReport(),
+      'dicom.getSettings': async () => ({ settings: settings.get(), portOverride, listener: receiver.status() }),
+      'dicom.updateSettings': async (change) => {
+        const listener = await receiver.updateSettings(change);
+        log.info({ keys: Object.keys(change) }, 'DICOM receiver settings changed');
+        return { settings: settings.get(), portOverride, listener };
+      },
+    },
+    // Open associations finish what is in flight before the storage closes.
+    stop: () => receiver.stop(),
+  });
+}

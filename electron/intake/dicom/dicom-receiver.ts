@@ -1,0 +1,183 @@
+import type { ListenerStatus } from '../../../shared/ipc';
+import type { DicomSettings, DicomStatus } from '../../../shared/ipc/dicom-contract';
+import { SerialQueue } from '../../async/serial-queue';
+import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
+import { createDicomNetworkIntake } from './dicom-intake';
+import { startDicomServer, type DicomLogger, type DicomServer, type DicomServerEvent } from './dicom-server';
+import type { DicomSettingsStore } from './dicom-settings';
+import { DIMSE_STATUS } from './dimse-command';
+
+const NOT_OPEN_REASON = 'The DICOM receiver opens once this node has the vault open (it seals everything it receives to the vault).';
+
+export interface DicomReceiverOptions {
+  readonly settings: DicomSettingsStore;
+  /** `--dicom-port N` for this run (0 = disabled); null = the settings' port. */
+  readonly portOverride: number | null;
+  readonly log: DicomLogger & { error(object: object, message: string): void };
+}
+
+type Counters = { -readonly [K in keyof DicomStatus['counters']]: number };
+
+function zeroCounters(): Counters {
+  return { associations: 0, rejectedAssociations: 0, echoes: 0, stored: 0, failed: 0, protocolErrors: 0, bytes: 0 };
+}
+
+const MAX_CALLERS = 1000;
+
+/**
+ * The DICOM receiver as an intake channel (issue 12): a C-ECHO/C-STORE SCP listening once the
+ * vault's storage is open (design §4 rule 0), storing every instance through the intake pipeline.
+ * Attach, settings changes and detach run one at a time.
+ */
+export class DicomReceiver implements IntakeChannel {
+  readonly channel = 'dicom' as const;
+  private current: ListenerStatus = { channel: 'dicom', state: 'closed', reason: NOT_OPEN_REASON };
+  private readonly statusListeners = new Set<() => void>();
+  private readonly lifecycle = new SerialQueue();
+  private ports: IntakeVaultPorts | null = null;
+  private server: DicomServer | null = null;
+  private counters = zeroCounters();
+  private readonly callers = new Map<string, { aeTitle: string; address: string; associations: number; stored: number }>();
+  private stopped = false;
+
+  constructor(private readonly options: DicomReceiverOptions) {}
+
+  status(): ListenerStatus {
+    return this.current;
+  }
+
+  onStatusChanged(listener: () => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  attach(ports: IntakeVaultPorts): Promise<void> {
+    return this.lifecycle.run(async () => {
+      if (this.ports !== null || this.stopped) return;
+      this.ports = ports;
+      await this.open();
+    });
+  }
+
+  detach(reason: string): Promise<void> {
+    return this.lifecycle.run(async () => {
+      if (this.ports === null) return;
+      await this.close(reason);
+      this.ports = null;
+    });
+  }
+
+  /** At body stop: detach and refuse to attach again. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.detach('The node is stopping.');
+  }
+
+  /** Saves a settings change (IntakeSettingsError when refused) and restarts the receiver with it. */
+  async updateSettings(change: Partial<DicomSettings>): Promise<ListenerStatus> {
+    await this.options.settings.update(change);
+    await this.lifecycle.run(async () => {
+      if (this.ports === null) return;
+      await this.close('Restarting with new settings.', false);
+      await this.open();
+    });
+    return this.current;
+  }
+
+  statusReport(): DicomStatus {
+    return {
+      listener: this.current,
+      aeTitle: this.options.settings.get().aeTitle,
+      portOverride: this.options.portOverride,
+      counters: { ...this.counters },
+      callers: [...this.callers.values()].map((caller) => ({ ...caller })),
+      open: (this.server?.associations() ?? []).map((association) => ({ peer: association.peer.slice(0, 64), callingAeTitle: association.callingAeTitle.slice(0, 16), since: association.since, state: association.state })),
+    };
+  }
+
+  private async open(): Promise<void> {
+    const ports = this.ports!;
+    const settings = this.options.settings.get();
+    const port = this.options.portOverride ?? settings.port;
+    if (port === 0) {
+      this.setStatus({ channel: 'dicom', state: 'closed', reason: this.options.portOverride === 0 ? 'The DICOM receiver is turned off for this run (--dicom-port 0).' : 'The DICOM receiver is turned off (port 0 in its settings).' });
+      return;
+    }
+    const intake = createDicomNetworkIntake({ pipeline: ports.pipeline, issuerAuthorities: settings.issuerAuthorities });
+    try {
+      this.server = await startDicomServer({
+        port,
+        host: settings.bindAddress,
+        aeTitle: settings.aeTitle,
+        allowedCallers: settings.allowedCallers,
+        maxPduLength: settings.maxPduLength,
+        maxAssociations: settings.maxAssociations,
+        artimMs: settings.artimSeconds * 1000,
+        idleTimeoutMs: settings.idleTimeoutSeconds * 1000,
+        log: this.options.log,
+        cStore: async (request) => {
+          const outcome = await intake(request);
+          if (outcome.status === DIMSE_STATUS.SUCCESS) {
+            const caller = this.callers.get(`${request.callingAeTitle}@${request.peerAddress}`);
+            if (caller !== undefined) caller.stored += 1;
+          }
+          return outcome.status;
+        },
+        onEvent: (event) => this.count(event),
+      });
+      this.setStatus({ channel: 'dicom', state: 'listening', address: this.server.address, port: this.server.port });
+    } catch (error) {
+      this.server = null;
+      const code = (error as NodeJS.ErrnoException)?.code;
+      const reason = code === 'EADDRINUSE' ? `Port ${port} on ${settings.bindAddress} is in use by another program: choose another port in the DICOM settings.` : code === 'EADDRNOTAVAIL' ? `${settings.bindAddress} is not an address of this computer.` : `The DICOM receiver could not open (${code ?? 'unknown error'}).`;
+      this.options.log.error({ port, code: code ?? 'unknown' }, 'DICOM receiver could not open');
+      this.setStatus({ channel: 'dicom', state: 'error', reason, address: settings.bindAddress, port });
+    }
+  }
+
+  private count(event: DicomServerEvent): void {
+    switch (event.type) {
+      case 'association':
+        this.counters.associations += 1;
+        this.noteCaller(event.callingAeTitle, event.address);
+        return;
+      case 'rejected':
+        this.counters.rejectedAssociations += 1;
+        return;
+      case 'echo':
+        this.counters.echoes += 1;
+        return;
+      case 'store':
+        if (event.status === DIMSE_STATUS.SUCCESS) this.counters.stored += 1;
+        else this.counters.failed += 1;
+        this.counters.bytes += event.bytes;
+        return;
+      case 'protocol-error':
+        this.counters.protocolErrors += 1;
+        return;
+      case 'ended':
+        return;
+    }
+  }
+
+  /** A caller associated: counted by calling AE title and address (configuration, not PHI). */
+  private noteCaller(callingAeTitle: string, address: string): void {
+    const key = `${callingAeTitle}@${address}`;
+    const caller = this.callers.get(key);
+    if (caller !== undefined) caller.associations += 1;
+    else if (this.callers.size < MAX_CALLERS) this.callers.set(key, { aeTitle: callingAeTitle.slice(0, 16), address: address.slice(0, 64), associations: 1, stored: 0 });
+  }
+
+  private async close(reason: string, announce = true): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server !== null) await server.close();
+    if (announce) this.setStatus({ channel: 'dicom', state: 'closed', reason: this.stopped ? 'The node is stopping.' : reason });
+  }
+
+  private setStatus(next: ListenerStatus): void {
+    if (JSON.stringify(next) === JSON.stringify(this.current)) return;
+    this.current = next;
+    for (const listener of [...this.statusListeners]) listener();
+  }
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { ListenerStatusSchema } from './intake-contract';
+import { method } from './method';
+
+/**
+ * `dicom.*`: the DICOM receiver (C-ECHO and C-STORE SCP, issue 12): its settings and its status
+ * for the intake monitor. Instances it stores become `intake.dicom` journal records like every
+ * channel's; what every channel shares (status, uploads, discarding a quarantined input) is `intake.*`.
+ * Nothing here is PHI: AE titles, addresses, counters.
+ */
+
+const ipAddress = z.union([z.ipv4(), z.ipv6()]);
+/** AE titles: 1–16 characters of the default repertoire, no backslash or control characters, not all spaces (PS3.5 6.2). */
+const aeTitle = z
+  .string()
+  .min(1)
+  .max(16)
+  .regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'An AE title is up to 16 printable ASCII characters without a backslash.')
+  .refine((title) => title.trim() !== '' && title === title.trim(), 'An AE title has no leading or trailing spaces.');
+
+export const DicomAllowedCallerSchema = z.strictObject({ aeTitle, address: ipAddress });
+
+export const DicomSettingsSchema = z.strictObject({
+  /** The node's AE title: the called AE title a sender must use. Default HDMS. */
+  aeTitle,
+  /** TCP port; 0 = disabled. Default 11112. */
+  port: z.number().int().min(0).max(65535),
+  /** The address to listen on. Default 127.0.0.1; any other needs allowedCallers. */
+  bindAddress: ipAddress,
+  /** Calling AE titles with the address each must connect from. Empty: any caller (loopback only). */
+  allowedCallers: z.array(DicomAllowedCallerSchema).max(256),
+  /** The maximum P-DATA-TF length announced to senders, bytes. Default 256 KiB. */
+  maxPduLength: z.number().int().min(4096).max(4 * 1024 * 1024),
+  /** Associations at once; more are rejected as transient (the sender retries). Default 8. */
+  maxAssociations: z.number().int().min(1).max(64),
+  /** ARTIM: for the association request to arrive and for the peer to close after release or reject. Default 30 s. */
+  artimSeconds: z.number().int().min(1).max(600),
+  /** Silence allowed while a sender owes the next PDU. Default 60 s. */
+  idleTimeoutSeconds: z.number().int().min(1).max(3600),
+  /**
+   * Issuer of Patient ID (0010,0021) as senders write it → the HL7 assigning authority of the
+   * same patient identifiers, so studies land on the patients HL7 messages made. The key '' is
+   * used for instances that send no issuer. An issuer not listed is used as the authority itself.
+   */
+  issuerAuthorities: z.record(z.string().max(64), z.string().max(64)).refine((map) => Object.keys(map).length <= 256, 'At most 256 issuer mappings.'),
+});
+export type DicomSettings = Readonly<z.infer<typeof DicomSettingsSchema>>;
+
+export const DEFAULT_DICOM_SETTINGS: DicomSettings = {
+  aeTitle: 'HDMS',
+  port: 11112,
+  bindAddress: '127.0.0.1',
+  allowedCallers: [],
+  maxPduLength: 256 * 1024,
+  maxAssociations: 8,
+  artimSeconds: 30,
+  idleTimeoutSeconds: 60,
+  issuerAuthorities: {},
+};
+
+export const DicomCountersSchema = z.strictObject({
+  associations: z.number().int().nonnegative(),
+  rejectedAssociations: z.number().int().nonnegative(),
+  echoes: z.number().int().nonnegative(),
+  /** Instances answered Success and stored (filed under a patient or held in quarantine). */
+  stored: z.number().int().nonnegative(),
+  /** Answered with a failure status (C000 quarantined, 0122, A700). */
+  failed: z.number().int().nonnegative(),
+  protocolErrors: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+
+export const DicomStatusSchema = z.strictObject({
+  listener: ListenerStatusSchema,
+  aeTitle,
+  /** The port given on the command line (`--dicom-port N`) for this run; null when none. */
+  portOverride: z.number().int().min(0).max(65535).nullable(),
+  counters: DicomCountersSchema,
+  /** Calling AE titles seen since the listener started, with their counts. */
+  callers: z.array(z.strictObject({ aeTitle: z.string().max(16), address: z.string().max(64), associations: z.number().int().nonnegative(), stored: z.number().int().nonnegative() })).max(1000),
+  open: z.array(z.strictObject({ peer: z.string().max(64), callingAeTitle: z.string().max(16), since: z.string().max(40), state: z.string().max(8) })).max(1000),
+});
+export type DicomStatus = Readonly<z.infer<typeof DicomStatusSchema>>;
+
+export const DicomSettingsAnswerSchema = z.strictObject({
+  settings: DicomSettingsSchema,
+  portOverride: z.number().int().min(0).max(65535).nullable(),
+  listener: ListenerStatusSchema,
+});
+
+export const dicomMethods = {
+  /** The receiver's state, counters, callers and open associations (the intake monitor). */
+  'dicom.status': method(z.strictObject({}), DicomStatusSchema),
+  'dicom.getSettings': method(z.strictObject({}), DicomSettingsAnswerSchema),
+  /**
+   * Changes some settings (validated as a whole: a non-loopback bindAddress needs allowedCallers),
+   * saves them, restarts the receiver when a vault exists (open associations finish first), and
+   * answers the resulting status (a port in use → listener.state `error`; the settings are saved).
+   */
+  'dicom.updateSettings': method(DicomSettingsSchema.partial().strict(), DicomSettingsAnswerSchema),
+} as const;

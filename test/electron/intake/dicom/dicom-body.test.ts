@@ -1,0 +1,120 @@
+import { readFile, readdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBody, type Body, type BodyConfig } from '../../../../electron/body';
+import { DIMSE_STATUS } from '../../../../electron/intake/dicom/dimse-command';
+import { IntakeMetaSchema } from '../../../../shared/journal/intake-meta';
+import type { IntakeStatus, ListenerStatus } from '../../../../shared/ipc';
+import { useTempDirs } from '../../../support/temp-dir';
+import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../../support/vault-keyring';
+import { call, readJournal } from '../../vault/vault-test-support';
+import { CT_IMAGE_STORAGE, TestScu, instanceElements, writeDataset } from './dicom-test-support';
+
+const tempDir = useTempDirs();
+const bodies: Body[] = [];
+afterEach(async () => {
+  for (const b of bodies.splice(0)) await b.stop('quit');
+});
+
+/** The test patient: never in plaintext anywhere in the data folder. */
+const FAMILY = 'Quillfeather';
+const MRN = 'MRN55012';
+const UID = '1.2.826.0.1.3680043.10.999.3.1';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function body(dataDir: string, extra: Partial<BodyConfig> = {}): Promise<Body> {
+  const b = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'info', ...extra });
+  bodies.push(b);
+  return b;
+}
+
+function dicomOf(status: IntakeStatus): ListenerStatus {
+  return status.listeners.find((listener) => listener.channel === 'dicom')!;
+}
+
+async function createVault(b: Body): Promise<TestVault> {
+  const vault = await buildTestKeyring();
+  await call(b, 'vault.create', { keyring: vault.keyring });
+  await signIn((method, payload) => call(b, method, payload as never), vault.operatorId, vault.signingKeys.passphrase);
+  return vault;
+}
+
+async function refused(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: string; message: string };
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('body: the DICOM receiver as an intake channel', () => {
+  it('opens once a vault exists, answers C-ECHO and C-STORE, and the instance is a sealed intake.dicom record (nothing readable on disk)', async () => {
+    const port = await freePort();
+    const dataDir = await tempDir();
+    const b = await body(dataDir, { dicomPort: port });
+    expect(dicomOf(await call(b, 'intake.status', {}))).toMatchObject({ state: 'closed', reason: expect.stringMatching(/No vault exists yet/) });
+    const vault = await createVault(b);
+    expect(dicomOf(await call(b, 'intake.status', {}))).toEqual({ channel: 'dicom', state: 'listening', address: '127.0.0.1', port });
+
+    const { scu, answer } = await TestScu.associate({ port, callingAeTitle: 'CT_SCANNER' });
+    expect(answer.type).toBe('ac');
+    scu.echo();
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+    scu.store(3, CT_IMAGE_STORAGE, UID, writeDataset(instanceElements({ sopInstanceUid: UID, patientId: MRN, issuer: 'NORTHCLINIC', patientName: `${FAMILY}^Ysolde`, birthDate: '19700101' })));
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+    // Success ⇒ durable: the record is in the journal when the response arrived.
+    const stored = (await readJournal(b)).filter((record) => record.kind === 'intake.dicom');
+    expect(stored).toHaveLength(1);
+    const meta = IntakeMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, stored[0]!.meta!)).toString('utf8')));
+    expect(meta.normalized).toMatchObject({ channel: 'dicom', messageId: UID, patient: { identifiers: [{ value: MRN, authority: 'NORTHCLINIC' }], name: { family: FAMILY } } });
+    scu.release();
+    expect(await scu.next()).toEqual({ type: 'release-rp' });
+    scu.close();
+
+    const status = await call(b, 'dicom.status', {});
+    expect(status.counters).toMatchObject({ associations: 1, echoes: 1, stored: 1, failed: 0 });
+    expect(status.callers).toEqual([{ aeTitle: 'CT_SCANNER', address: '127.0.0.1', associations: 1, stored: 1 }]);
+
+    for (const entry of await readdir(dataDir, { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile()) continue;
+      const text = (await readFile(path.join(entry.parentPath, entry.name))).toString('latin1');
+      expect(text.includes(FAMILY) || text.includes(MRN), `${entry.name} holds the patient in plaintext`).toBe(false);
+    }
+  });
+
+  it('stays closed for --dicom-port 0 and says why', async () => {
+    const b = await body(await tempDir(), { dicomPort: 0 });
+    await createVault(b);
+    expect(dicomOf(await call(b, 'intake.status', {}))).toMatchObject({ state: 'closed', reason: expect.stringMatching(/--dicom-port 0/) });
+  });
+
+  it('applies settings: a new AE title restarts the receiver; a LAN bind without an allow-list is refused; changing them needs a session', async () => {
+    const port = await freePort();
+    const dataDir = await tempDir();
+    const b = await body(dataDir, { dicomPort: port });
+    expect((await refused(call(b, 'dicom.updateSettings', { aeTitle: 'NODE2' }))).code).not.toBe(undefined);
+    await createVault(b);
+    const lan = await refused(call(b, 'dicom.updateSettings', { bindAddress: '0.0.0.0' }));
+    expect(lan.code).toBe('E_BAD_REQUEST');
+    expect(lan.message).toMatch(/allowedCallers/);
+    const answer = await call(b, 'dicom.updateSettings', { aeTitle: 'NODE2' });
+    expect(answer.settings.aeTitle).toBe('NODE2');
+    expect(answer.listener).toMatchObject({ state: 'listening', port });
+    const old = await TestScu.associate({ port, calledAeTitle: 'HDMS' });
+    expect(old.answer.type).toBe('rj');
+    old.scu.close();
+    const fresh = await TestScu.associate({ port, calledAeTitle: 'NODE2' });
+    expect(fresh.answer.type).toBe('ac');
+    fresh.scu.close();
+    expect(JSON.parse(await readFile(path.join(dataDir, 'dicom-settings.json'), 'utf8'))).toMatchObject({ aeTitle: 'NODE2' });
+  });
+});
