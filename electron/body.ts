@@ -8,6 +8,9 @@ import { backupFeature } from './backup/backup-feature';
 import type { FeatureLifecycle } from './features/body-feature';
 import type { BodyServices } from './features/body-services';
 import { demoFeature } from './intake/demo/demo-feature';
+import { DeviceChannel } from './intake/devices/device-channel';
+import { DeviceRegistry } from './intake/devices/device-registry';
+import { devicesFeature } from './intake/devices/devices-feature';
 import { hl7Feature } from './intake/hl7/hl7-feature';
 import { Hl7Service } from './intake/hl7-service';
 import { intakeFeature } from './intake/intake-feature';
@@ -41,6 +44,10 @@ export interface BodyConfig {
    * 0 = disabled). Absent or null: the settings' port (default 2575).
    */
   readonly mllpPort?: number | null;
+  /** Serial ports the IEEE 11073 manager opens at start (`--serial-port PATH`, repeatable), once the vault is open. */
+  readonly serialPorts?: readonly string[];
+  /** A TCP port on 127.0.0.1 where the IEEE 11073 manager also listens (`--device-tcp-port N`; gateways, tests). Absent or null: none. */
+  readonly deviceTcpPort?: number | null;
   /**
    * The HL7 intake worker script (out/main/hl7-prepare-worker.js beside the built entry points),
    * and optionally how many threads (default `defaultPrepareThreads()`: none on 2 CPUs or fewer):
@@ -118,7 +125,17 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     ...(config.hl7Workers !== undefined ? { prepareWorkers: config.hl7Workers } : {}),
   });
 
-  const intake = intakeFeature(services, { channels: [hl7], quarantine: hl7 });
+  const deviceRegistry = new DeviceRegistry(config.dataDir, log);
+  await deviceRegistry.load();
+  const devices = new DeviceChannel({
+    log: log.child({ component: 'devices' }),
+    registry: deviceRegistry,
+    tcp: config.deviceTcpPort === undefined || config.deviceTcpPort === null ? null : { address: '127.0.0.1', port: config.deviceTcpPort },
+    serialPorts: config.serialPorts ?? [],
+    onChange: (status) => events.emit('devices.changed', status),
+  });
+
+  const intake = intakeFeature(services, { channels: [hl7, devices], quarantine: hl7 });
   const features = {
     app: appFeature(services),
     prefs: prefsFeature(services, prefs),
@@ -128,6 +145,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     objects: objectsFeature(services),
     intake,
     hl7: hl7Feature(services, hl7, intakeSettings, intake),
+    devices: devicesFeature(services, devices, deviceRegistry),
     ledger: ledgerFeature(services),
     demo: demoFeature(services),
     network: networkFeature(services),
@@ -150,6 +168,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     ...features.objects.handlers,
     ...features.intake.handlers,
     ...features.hl7.handlers,
+    ...features.devices.handlers,
     ...features.ledger.handlers,
     ...features.demo.handlers,
     ...features.network.handlers,

@@ -35,7 +35,6 @@ const NO_VAULT = 'No vault exists yet: listeners open once the vault is created,
 
 const NOT_YET: Readonly<Partial<Record<IntakeChannelName, string>>> = {
   dicom: 'The DICOM receiver opens in a later release of HDMS Node.',
-  devices: 'The IEEE 11073 device manager opens in a later release of HDMS Node.',
 };
 
 /**

@@ -8,6 +8,10 @@ export interface ShellArgs {
   readonly port: number;
   /** The HL7 listener's port for this run (0 = disabled); null = the intake settings' port. */
   readonly mllpPort: number | null;
+  /** Serial ports the IEEE 11073 manager opens at start (repeatable). */
+  readonly serialPorts: readonly string[];
+  /** The IEEE 11073 manager's TCP port on 127.0.0.1 (null: no TCP listener). */
+  readonly deviceTcpPort: number | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly help: boolean;
 }
@@ -22,6 +26,10 @@ Options:
   --port N           HTTP port on 127.0.0.1; 0 picks a free port (default: 0)
   --mllp-port N      HL7 v2 (MLLP) listener port for this run; 0 turns it off
                      (default: the intake settings, 2575 unless changed)
+  --serial-port PATH IEEE 11073 devices: open this serial port at start (repeatable;
+                     a port the OS does not list, e.g. a pty, works too)
+  --device-tcp-port N  IEEE 11073 devices over TCP on 127.0.0.1 (gateways, tests);
+                     0 picks a free port (default: none)
   --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info)
   --help             show this text
 `;
@@ -39,6 +47,8 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
         'data-dir': { type: 'string' },
         port: { type: 'string' },
         'mllp-port': { type: 'string' },
+        'serial-port': { type: 'string', multiple: true },
+        'device-tcp-port': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -64,12 +74,22 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
       throw new ShellArgsError((error as Error).message);
     }
   }
+  const serialPorts = values['serial-port'] ?? [];
+  for (const port of serialPorts) if (port.trim() === '' || port.length > 200) throw new ShellArgsError('--serial-port takes a device path such as /dev/ttyUSB0 or COM3.');
+  let deviceTcpPort: number | null = null;
+  const deviceTcpText = values['device-tcp-port'];
+  if (deviceTcpText !== undefined) {
+    if (!/^\d{1,5}$/.test(deviceTcpText) || Number(deviceTcpText) > 65535) throw new ShellArgsError(`--device-tcp-port must be a number from 0 to 65535, not "${deviceTcpText}".`);
+    deviceTcpPort = Number(deviceTcpText);
+  }
   const dataDir = values['data-dir'];
   if (dataDir !== undefined && dataDir.trim() === '') throw new ShellArgsError('--data-dir must not be empty.');
   return {
     dataDir: path.resolve(dataDir ?? defaultDataDir()),
     port: Number(portText),
     mllpPort,
+    serialPorts,
+    deviceTcpPort,
     logLevel: logLevel as ShellArgs['logLevel'],
     help: values.help ?? false,
   };

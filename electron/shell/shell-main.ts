@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     appVersion: APP_VERSION,
     logLevel: args.logLevel,
     mllpPort: args.mllpPort,
+    serialPorts: args.serialPorts,
+    deviceTcpPort: args.deviceTcpPort,
     hl7Workers: { script: path.join(__dirname, BUILT_WORKER_FILE) },
   });
   let server: ShellServer;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { WireResult } from './errors';
 import { appEvents, appMethods } from './app-contract';
 import { demoEvents, demoMethods } from './demo-contract';
+import { devicesEvents, devicesMethods } from './devices-contract';
 import { hl7Events, hl7Methods } from './hl7-contract';
 import { intakeEvents, intakeMethods } from './intake-contract';
 import { journalEvents, journalMethods, objectMethods } from './journal-contract';
@@ -27,6 +28,7 @@ export const methods = {
   ...demoMethods,
   ...intakeMethods,
   ...hl7Methods,
+  ...devicesMethods,
   ...ledgerMethods,
   ...networkMethods,
 } as const satisfies Record<string, MethodSpec>;
@@ -39,6 +41,7 @@ export const events = {
   ...demoEvents,
   ...intakeEvents,
   ...hl7Events,
+  ...devicesEvents,
   ...networkEvents,
 } as const satisfies Record<string, EventSpec>;
 

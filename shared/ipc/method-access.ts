@@ -57,6 +57,15 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'hl7.reprocess': 'clinical',
   'hl7.getSettings': 'session',
   'hl7.updateSettings': 'admin',
+  // Device ports and connections: seeing them needs a session; opening a port takes data in (clinical);
+  // approving or rejecting a device decides whose readings are trusted (admin).
+  'devices.status': 'session',
+  'devices.listPorts': 'clinical',
+  'devices.openPort': 'clinical',
+  'devices.closePort': 'clinical',
+  'devices.approvals': 'session',
+  'devices.decide': 'admin',
+  'devices.forget': 'admin',
   'ledger.append': 'clinical',
   'ledger.exportBegin': 'clinical',
   'ledger.exportAppend': 'clinical',
@@ -73,6 +82,10 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
 
 /** The roles a level admits (anyone and setup need no session). */
 export const ROLES_OF_ACCESS: Readonly<Record<'session' | 'clinical' | 'admin', readonly OperatorRoleName[]>> = {
+  // The identity key signs both (only a clinical session derives it from the master secret).
+  'network.transport': 'clinical',
+  'network.delegate': 'clinical',
+  'network.send': 'clinical',
   session: OPERATOR_ROLES,
   clinical: ['admin', 'clinician'],
   admin: ['admin'],

@@ -5,12 +5,12 @@ import { parseShellArgs, ShellArgsError } from '../../../electron/shell/shell-ar
 
 describe('shell arguments', () => {
   it('defaults to the platform data folder and any free port', () => {
-    expect(parseShellArgs([])).toEqual({ dataDir: path.resolve(defaultDataDir()), port: 0, mllpPort: null, logLevel: 'info', help: false });
+    expect(parseShellArgs([])).toEqual({ dataDir: path.resolve(defaultDataDir()), port: 0, mllpPort: null, serialPorts: [], deviceTcpPort: null, logLevel: 'info', help: false });
   });
 
   it('takes --data-dir, --port and --log-level', () => {
     expect(parseShellArgs(['--data-dir', 'some/dir', '--port', '8123', '--log-level', 'warn'])).toEqual({
-      dataDir: path.resolve('some/dir'), port: 8123, mllpPort: null, logLevel: 'warn', help: false,
+      dataDir: path.resolve('some/dir'), port: 8123, mllpPort: null, serialPorts: [], deviceTcpPort: null, logLevel: 'warn', help: false,
     });
     expect(parseShellArgs(['--port=0']).port).toBe(0);
   });
@@ -18,6 +18,13 @@ describe('shell arguments', () => {
   it('takes --mllp-port N and --mllp-port=N (0 turns the HL7 listener off for this run)', () => {
     expect(parseShellArgs(['--mllp-port', '2576']).mllpPort).toBe(2576);
     expect(parseShellArgs(['--mllp-port=0']).mllpPort).toBe(0);
+  });
+
+  it('takes --serial-port PATH (repeatable) and --device-tcp-port N for the IEEE 11073 manager', () => {
+    expect(parseShellArgs(['--serial-port', '/dev/ttyUSB0', '--serial-port=/dev/pts/7']).serialPorts).toEqual(['/dev/ttyUSB0', '/dev/pts/7']);
+    expect(parseShellArgs(['--device-tcp-port', '6024']).deviceTcpPort).toBe(6024);
+    expect(() => parseShellArgs(['--device-tcp-port', '70000'])).toThrow(ShellArgsError);
+    expect(() => parseShellArgs(['--serial-port', ''])).toThrow(ShellArgsError);
   });
 
   it.each([
