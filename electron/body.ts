@@ -11,6 +11,9 @@ import { demoFeature } from './intake/demo/demo-feature';
 import { DeviceChannel } from './intake/devices/device-channel';
 import { DeviceRegistry } from './intake/devices/device-registry';
 import { devicesFeature } from './intake/devices/devices-feature';
+import { dicomFeature } from './intake/dicom/dicom-feature';
+import { DicomReceiver } from './intake/dicom/dicom-receiver';
+import { DicomSettingsStore } from './intake/dicom/dicom-settings';
 import { hl7Feature } from './intake/hl7/hl7-feature';
 import { Hl7Service } from './intake/hl7-service';
 import { intakeFeature } from './intake/intake-feature';
@@ -48,6 +51,11 @@ export interface BodyConfig {
   readonly serialPorts?: readonly string[];
   /** A TCP port on 127.0.0.1 where the IEEE 11073 manager also listens (`--device-tcp-port N`; gateways, tests). Absent or null: none. */
   readonly deviceTcpPort?: number | null;
+  /**
+   * The DICOM receiver's port for this run, overriding its settings (`--dicom-port N`; 0 =
+   * disabled). Absent or null: the settings' port (default 11112).
+   */
+  readonly dicomPort?: number | null;
   /**
    * The HL7 intake worker script (out/main/hl7-prepare-worker.js beside the built entry points),
    * and optionally how many threads (default `defaultPrepareThreads()`: none on 2 CPUs or fewer):
@@ -96,6 +104,8 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   await prefs.load();
   const intakeSettings = new IntakeSettingsStore(config.dataDir, log);
   await intakeSettings.load();
+  const dicomSettings = new DicomSettingsStore(config.dataDir, log);
+  await dicomSettings.load();
   const keyrings = new KeyringStore(config.dataDir);
   const notifier = new AppendNotifier((lastSeq) => events.emit('journal.appended', { lastSeq }));
   let running = true;
@@ -125,6 +135,8 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     ...(config.hl7Workers !== undefined ? { prepareWorkers: config.hl7Workers } : {}),
   });
 
+  const dicom = new DicomReceiver({ settings: dicomSettings, portOverride: config.dicomPort ?? null, log: log.child({ component: 'dicom' }) });
+
   const deviceRegistry = new DeviceRegistry(config.dataDir, log);
   await deviceRegistry.load();
   const devices = new DeviceChannel({
@@ -135,7 +147,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     onChange: (status) => events.emit('devices.changed', status),
   });
 
-  const intake = intakeFeature(services, { channels: [hl7, devices], quarantine: hl7 });
+  const intake = intakeFeature(services, { channels: [hl7, dicom, devices], quarantine: hl7 });
   const features = {
     app: appFeature(services),
     prefs: prefsFeature(services, prefs),
@@ -146,6 +158,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     intake,
     hl7: hl7Feature(services, hl7, intakeSettings, intake),
     devices: devicesFeature(services, devices, deviceRegistry),
+    dicom: dicomFeature(services, dicom, dicomSettings, config.dicomPort ?? null),
     ledger: ledgerFeature(services),
     demo: demoFeature(services),
     network: networkFeature(services),
@@ -169,6 +182,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     ...features.intake.handlers,
     ...features.hl7.handlers,
     ...features.devices.handlers,
+    ...features.dicom.handlers,
     ...features.ledger.handlers,
     ...features.demo.handlers,
     ...features.network.handlers,

@@ -29,6 +29,7 @@ import { APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './w
 import { createMainWindow, revealWindow } from './window/main-window';
 import { BUILT_WORKER_FILE } from './intake/hl7/hl7-prepare-pool';
 import { mllpPortFromArgv } from './intake/intake-settings';
+import { dicomPortFromArgv } from './intake/dicom/dicom-settings';
 import { guardAllWebContents } from './window/navigation-guards';
 import { blockRendererNetwork } from './window/request-filter';
 import { refuseDebugSwitches } from './security/debug-switches';
@@ -51,6 +52,14 @@ const dataDir = dataDirFromArgv(process.argv);
 const mllpPort = ((): number | null => {
   try {
     return mllpPortFromArgv(process.argv);
+  } catch {
+    return null;
+  }
+})();
+/** `--dicom-port=N` (or `--dicom-port N`): the DICOM receiver's port for this run, 0 = disabled; a bad value is ignored. */
+const dicomPort = ((): number | null => {
+  try {
+    return dicomPortFromArgv(process.argv);
   } catch {
     return null;
   }
@@ -182,6 +191,7 @@ function runPrimaryInstance(): void {
         // safeStorage works only after 'ready'; the port asks it lazily anyway.
         keychain: createSafeStorageKeychain(safeStorage, path.join(dataDir, 'vault', 'keychain.bin')),
         mllpPort,
+        dicomPort,
         hl7Workers: { script: path.join(__dirname, BUILT_WORKER_FILE) },
       });
       body = await bodyStarting;

@@ -34,7 +34,6 @@ export interface IntakeChannel {
 const NO_VAULT = 'No vault exists yet: listeners open once the vault is created, so that everything received can be sealed.';
 
 const NOT_YET: Readonly<Partial<Record<IntakeChannelName, string>>> = {
-  dicom: 'The DICOM receiver opens in a later release of HDMS Node.',
 };
 
 /**

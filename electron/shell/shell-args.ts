@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/data-dir';
+import { parseDicomPort } from '../intake/dicom/dicom-settings';
 import { parseMllpPort } from '../intake/intake-settings';
 
 export interface ShellArgs {
@@ -12,6 +13,8 @@ export interface ShellArgs {
   readonly serialPorts: readonly string[];
   /** The IEEE 11073 manager's TCP port on 127.0.0.1 (null: no TCP listener). */
   readonly deviceTcpPort: number | null;
+  /** The DICOM receiver's port for this run (0 = disabled); null = its settings' port. */
+  readonly dicomPort: number | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly help: boolean;
 }
@@ -30,6 +33,8 @@ Options:
                      a port the OS does not list, e.g. a pty, works too)
   --device-tcp-port N  IEEE 11073 devices over TCP on 127.0.0.1 (gateways, tests);
                      0 picks a free port (default: none)
+  --dicom-port N     DICOM receiver (C-STORE/C-ECHO SCP) port for this run; 0 turns
+                     it off (default: the DICOM settings, 11112 unless changed)
   --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info)
   --help             show this text
 `;
@@ -49,6 +54,7 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
         'mllp-port': { type: 'string' },
         'serial-port': { type: 'string', multiple: true },
         'device-tcp-port': { type: 'string' },
+        'dicom-port': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -74,6 +80,14 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
       throw new ShellArgsError((error as Error).message);
     }
   }
+  let dicomPort: number | null = null;
+  if (values['dicom-port'] !== undefined) {
+    try {
+      dicomPort = parseDicomPort(values['dicom-port']);
+    } catch (error) {
+      throw new ShellArgsError((error as Error).message);
+    }
+  }
   const serialPorts = values['serial-port'] ?? [];
   for (const port of serialPorts) if (port.trim() === '' || port.length > 200) throw new ShellArgsError('--serial-port takes a device path such as /dev/ttyUSB0 or COM3.');
   let deviceTcpPort: number | null = null;
@@ -90,6 +104,7 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
     mllpPort,
     serialPorts,
     deviceTcpPort,
+    dicomPort,
     logLevel: logLevel as ShellArgs['logLevel'],
     help: values.help ?? false,
   };

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     mllpPort: args.mllpPort,
     serialPorts: args.serialPorts,
     deviceTcpPort: args.deviceTcpPort,
+    dicomPort: args.dicomPort,
     hl7Workers: { script: path.join(__dirname, BUILT_WORKER_FILE) },
   });
   let server: ShellServer;

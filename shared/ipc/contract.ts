@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { WireResult } from './errors';
 import { appEvents, appMethods } from './app-contract';
 import { demoEvents, demoMethods } from './demo-contract';
+import { dicomMethods } from './dicom-contract';
 import { devicesEvents, devicesMethods } from './devices-contract';
 import { hl7Events, hl7Methods } from './hl7-contract';
 import { intakeEvents, intakeMethods } from './intake-contract';
@@ -29,6 +30,7 @@ export const methods = {
   ...intakeMethods,
   ...hl7Methods,
   ...devicesMethods,
+  ...dicomMethods,
   ...ledgerMethods,
   ...networkMethods,
 } as const satisfies Record<string, MethodSpec>;

@@ -7,6 +7,7 @@ export * from './vault-contract';
 export * from './intake-contract';
 export * from './hl7-contract';
 export * from './devices-contract';
+export * from './dicom-contract';
 export * from './journal-contract';
 export * from './demo-contract';
 export * from './ledger-contract';

@@ -66,6 +66,10 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'devices.approvals': 'session',
   'devices.decide': 'admin',
   'devices.forget': 'admin',
+  // The receiver's counters and callers are AE titles and addresses (no PHI); its settings are the admin's.
+  'dicom.status': 'session',
+  'dicom.getSettings': 'session',
+  'dicom.updateSettings': 'admin',
   'ledger.append': 'clinical',
   'ledger.exportBegin': 'clinical',
   'ledger.exportAppend': 'clinical',

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULT_INTAKE_SETTINGS, DEFAULT_PREFS, METHOD_NAMES, methods, type MethodName } from '../../../shared/ipc';
+import { DEFAULT_DICOM_SETTINGS, DEFAULT_INTAKE_SETTINGS, DEFAULT_PREFS, METHOD_NAMES, methods, type MethodName } from '../../../shared/ipc';
 import { Refusal } from '../../../electron/errors/refusal';
 import { createContractRouter, type Handlers } from '../../../electron/ipc/contract-router';
 import { memoryLogger } from '../../support/silent-logger';
@@ -29,6 +29,9 @@ function fakeHandlers(): Handlers {
     'intake.discard': vi.fn(async () => ({ seq: 2 })),
     'hl7.getSettings': vi.fn(async () => ({ settings: DEFAULT_INTAKE_SETTINGS, portOverride: null, listener: { channel: 'hl7-mllp' as const, state: 'closed' as const } })),
     'hl7.updateSettings': vi.fn(async (change) => ({ settings: { ...DEFAULT_INTAKE_SETTINGS, ...change }, portOverride: null, listener: { channel: 'hl7-mllp' as const, state: 'closed' as const } })),
+    'dicom.status': vi.fn(async () => ({ listener: { channel: 'dicom' as const, state: 'closed' as const }, aeTitle: 'HDMS', portOverride: null, counters: { associations: 0, rejectedAssociations: 0, echoes: 0, stored: 0, failed: 0, protocolErrors: 0, bytes: 0 }, callers: [], open: [] })),
+    'dicom.getSettings': vi.fn(async () => ({ settings: DEFAULT_DICOM_SETTINGS, portOverride: null, listener: { channel: 'dicom' as const, state: 'closed' as const } })),
+    'dicom.updateSettings': vi.fn(async (change) => ({ settings: { ...DEFAULT_DICOM_SETTINGS, ...change }, portOverride: null, listener: { channel: 'dicom' as const, state: 'closed' as const } })),
     'devices.status': vi.fn(async () => ({ ports: [], connections: [], tcp: null, awaitingApproval: [] })),
     'devices.listPorts': vi.fn(async () => ({ ports: [] })),
     'devices.openPort': vi.fn(async () => ({ ports: [], connections: [], tcp: null, awaitingApproval: [] })),

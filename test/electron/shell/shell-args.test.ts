@@ -5,12 +5,12 @@ import { parseShellArgs, ShellArgsError } from '../../../electron/shell/shell-ar
 
 describe('shell arguments', () => {
   it('defaults to the platform data folder and any free port', () => {
-    expect(parseShellArgs([])).toEqual({ dataDir: path.resolve(defaultDataDir()), port: 0, mllpPort: null, serialPorts: [], deviceTcpPort: null, logLevel: 'info', help: false });
+    expect(parseShellArgs([])).toEqual({ dataDir: path.resolve(defaultDataDir()), port: 0, mllpPort: null, dicomPort: null, serialPorts: [], deviceTcpPort: null, logLevel: 'info', help: false });
   });
 
   it('takes --data-dir, --port and --log-level', () => {
     expect(parseShellArgs(['--data-dir', 'some/dir', '--port', '8123', '--log-level', 'warn'])).toEqual({
-      dataDir: path.resolve('some/dir'), port: 8123, mllpPort: null, serialPorts: [], deviceTcpPort: null, logLevel: 'warn', help: false,
+      dataDir: path.resolve('some/dir'), port: 8123, mllpPort: null, dicomPort: null, serialPorts: [], deviceTcpPort: null, logLevel: 'warn', help: false,
     });
     expect(parseShellArgs(['--port=0']).port).toBe(0);
   });
@@ -27,6 +27,11 @@ describe('shell arguments', () => {
     expect(() => parseShellArgs(['--serial-port', ''])).toThrow(ShellArgsError);
   });
 
+  it('takes --dicom-port N and --dicom-port=N (0 turns the DICOM receiver off for this run)', () => {
+    expect(parseShellArgs(['--dicom-port', '11113']).dicomPort).toBe(11113);
+    expect(parseShellArgs(['--dicom-port=0']).dicomPort).toBe(0);
+  });
+
   it.each([
     [['--port', '70000']],
     [['--port', '-1']],
@@ -35,6 +40,8 @@ describe('shell arguments', () => {
     [['--mllp-port', '65536']],
     [['--mllp-port', 'x']],
     [['--mllp-port', '']],
+    [['--dicom-port', '65536']],
+    [['--dicom-port', 'x']],
     [['--log-level', 'loud']],
     [['--data-dir', '  ']],
     [['--bind', '0.0.0.0']],
