@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import type { Hl7Charset, IntakeMessageResult, IntakeMonitor as IntakeMonitorData, IntakeSettings, IntakeTotals, ListenerStatus } from '../../shared/ipc';
 import { SerialQueue } from '../async/serial-queue';
 import { QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
@@ -256,19 +257,42 @@ export class Hl7Service implements IntakeChannel {
     return { results, emptyFiles };
   }
 
-  /** Runs a quarantined message's bytes again; journals `intake.reprocessed`. */
-  reprocess(quarantineSeq: number, raw: Uint8Array, operator: string | null, charset?: Hl7Charset): Promise<{ seq: number; resolved: boolean; results: IntakeMessageResult[] }> {
+  /**
+   * Runs a quarantined message's bytes again; journals `intake.reprocessed`. `charset` is the
+   * charset for an empty MSH-18, or with `override` for every message whatever MSH-18 says.
+   * `edited`: the operator changed the bytes (the mind says so; the new records hold the edited
+   * copy, the quarantine record keeps the original). The act records both and the SHA-256 of the
+   * bytes run, so an auditor can match them to the records they produced.
+   */
+  reprocess(
+    quarantineSeq: number,
+    raw: Uint8Array,
+    operator: string | null,
+    charset?: Hl7Charset,
+    options: { readonly override?: boolean; readonly edited?: boolean } = {},
+  ): Promise<{ seq: number; resolved: boolean; results: IntakeMessageResult[] }> {
     return this.acts.run(async () => {
       const attached = this.requireAttached();
       await this.requireOpenQuarantine(attached, quarantineSeq);
+      const override = options.override === true && charset !== undefined;
       let results: IntakeMessageResult[] = [];
-      await this.withIntake(attached, charset, async (intake) => {
-        results = (await intake.importFile(raw, { name: `reprocess of record ${quarantineSeq}` })).map((result) => toResult(0, result));
-        this.monitorData.note();
-      });
+      await this.withIntake(
+        attached,
+        charset,
+        async (intake) => {
+          results = (await intake.importFile(raw, { name: `reprocess of record ${quarantineSeq}` })).map((result) => toResult(0, result));
+          this.monitorData.note();
+        },
+        override,
+      );
       const resolved = results.length > 0 && results.every((result) => result.ack === 'AA' && result.quarantined !== true && result.duplicate !== true);
       const at = new Date().toISOString();
-      const seq = await this.appendAct(attached, REPROCESSED_KIND, operator, { quarantineSeq, resolved: resolved ? 1 : 0 }, { v: 1, type: 'reprocessed', quarantineSeq, resolved, at, ...(charset !== undefined ? { charset } : {}), results });
+      const how = {
+        ...(charset !== undefined ? { charset } : {}),
+        ...(override ? { charsetOverride: true } : {}),
+        ...(options.edited === true ? { edited: true, rawSha256: createHash('sha256').update(raw).digest('hex') } : {}),
+      };
+      const seq = await this.appendAct(attached, REPROCESSED_KIND, operator, { quarantineSeq, resolved: resolved ? 1 : 0 }, { v: 1, type: 'reprocessed', quarantineSeq, resolved, at, ...how, results });
       if (resolved) attached.resolved?.add(quarantineSeq);
       this.options.log.info({ quarantineSeq, seq, resolved, messages: results.length }, 'quarantined HL7 message reprocessed');
       return { seq, resolved, results };
@@ -288,13 +312,14 @@ export class Hl7Service implements IntakeChannel {
     });
   }
 
-  private buildIntake(ports: Hl7VaultPorts, dedupe: Hl7Dedupe, settings: Pick<IntakeSettings, 'defaultCharset' | 'maxMessageBytes'>, pool: Hl7PreparePool | null, budget: Hl7BudgetWorker | null): Hl7Intake {
+  private buildIntake(ports: Hl7VaultPorts, dedupe: Hl7Dedupe, settings: Pick<IntakeSettings, 'defaultCharset' | 'maxMessageBytes'> & { readonly forceCharset?: string }, pool: Hl7PreparePool | null, budget: Hl7BudgetWorker | null): Hl7Intake {
     return createHl7Intake({
       ingest: (input) => ports.pipeline.ingest(input),
       quarantine: (input) => ports.pipeline.quarantine(input),
       dedupe,
       log: this.options.log,
       defaultCharset: settings.defaultCharset,
+      ...(settings.forceCharset !== undefined ? { forceCharset: settings.forceCharset } : {}),
       maxMessageBytes: settings.maxMessageBytes,
       ...(pool !== null || budget !== null ? { offload: { prepare: budgetedPrepare({ budget, pool }), commit: (record) => ports.pipeline.commitSealed(record) } } : {}),
     });
@@ -336,12 +361,14 @@ export class Hl7Service implements IntakeChannel {
   }
 
   /** Runs `work` with the live intake, or with a short-lived one using another default charset. */
-  private async withIntake(attached: Attached, charset: Hl7Charset | undefined, work: (intake: Hl7Intake) => Promise<void>): Promise<void> {
-    if (charset === undefined || charset === attached.built.defaultCharset) {
+  /** Runs `work` on the intake, or on a short-lived one with another default charset (or, `force`, a charset that wins over MSH-18). */
+  private async withIntake(attached: Attached, charset: Hl7Charset | undefined, work: (intake: Hl7Intake) => Promise<void>, force = false): Promise<void> {
+    if (charset === undefined || (!force && charset === attached.built.defaultCharset)) {
       await work(attached.intake);
       return;
     }
-    const intake = this.buildIntake(attached.ports, attached.dedupe, { defaultCharset: charset, maxMessageBytes: attached.built.maxMessageBytes }, null, null);
+    const settings = force ? { defaultCharset: attached.built.defaultCharset, forceCharset: charset } : { defaultCharset: charset };
+    const intake = this.buildIntake(attached.ports, attached.dedupe, { ...settings, maxMessageBytes: attached.built.maxMessageBytes }, null, null);
     const stats = () => intake.stats();
     this.monitorData.attach(stats);
     try {

@@ -56,9 +56,12 @@ export const hl7Methods = {
   ),
   /**
    * Runs a quarantined message again: `raw` (or an upload holding exactly one file) is the raw
-   * bytes the mind opened from the quarantine record's object; `charset` replaces the default
-   * charset. Always journals `intake.reprocessed` (plaintext note {quarantineSeq, resolved: 0|1};
-   * sealed meta {v:1, type:'reprocessed', quarantineSeq, resolved, results}) and answers the
+   * bytes the mind opened from the quarantine record's object, or an operator's edited copy of
+   * them (`edited`: the new records hold the edited bytes, the quarantine record keeps the
+   * original); `charset` replaces the default charset, or with `charsetOverride` is used whatever
+   * MSH-18 says (a sender that declares the wrong one). Always journals `intake.reprocessed`
+   * (plaintext note {quarantineSeq, resolved: 0|1}; sealed meta {v:1, type:'reprocessed',
+   * quarantineSeq, resolved, charset?, charsetOverride?, edited?, rawSha256? (edited), results}) and answers the
    * per-message results. `resolved`: every message is now stored anew (AA, not quarantined, not a
    * duplicate) — the quarantine entry is done; otherwise it stays open (a held message, acknowledged
    * before, comes back as a duplicate and can only be discarded with intake.discard;
@@ -68,8 +71,17 @@ export const hl7Methods = {
    */
   'hl7.reprocess': method(
     z
-      .strictObject({ quarantineSeq: journalSeq, operator: operatorRef, raw: base64url.min(1).max(INTAKE_CHUNK_MAX_CHARS).optional(), upload: uploadHandle.optional(), charset: charset.optional() })
-      .refine((r) => (r.upload === undefined) !== (r.raw === undefined), { message: 'Give either upload or raw.' }),
+      .strictObject({
+        quarantineSeq: journalSeq,
+        operator: operatorRef,
+        raw: base64url.min(1).max(INTAKE_CHUNK_MAX_CHARS).optional(),
+        upload: uploadHandle.optional(),
+        charset: charset.optional(),
+        charsetOverride: z.boolean().optional(),
+        edited: z.boolean().optional(),
+      })
+      .refine((r) => (r.upload === undefined) !== (r.raw === undefined), { message: 'Give either upload or raw.' })
+      .refine((r) => r.charsetOverride !== true || r.charset !== undefined, { message: 'charsetOverride needs a charset.', path: ['charsetOverride'] }),
     z.strictObject({ seq: journalSeq, resolved: z.boolean(), results: z.array(IntakeMessageResultSchema).max(1_000_000) }),
   ),
   'hl7.getSettings': method(z.strictObject({}), IntakeSettingsAnswerSchema),

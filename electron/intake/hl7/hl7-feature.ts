@@ -24,7 +24,7 @@ export function hl7Feature(services: BodyServices, hl7: Hl7Service, settings: In
         const bytes = upload !== undefined ? uploads.take(upload) : (files ?? []).map((file) => decodeInline(file.bytes));
         return hl7.importFiles(bytes, charset);
       },
-      'hl7.reprocess': async ({ quarantineSeq, operator, raw, upload, charset }) => {
+      'hl7.reprocess': async ({ quarantineSeq, operator, raw, upload, charset, charsetOverride, edited }) => {
         let bytes: Uint8Array;
         if (raw !== undefined) bytes = decodeInline(raw);
         else {
@@ -32,7 +32,7 @@ export function hl7Feature(services: BodyServices, hl7: Hl7Service, settings: In
           if (files.length !== 1) throw new UploadError('E_BAD_REQUEST', `upload: a reprocess takes exactly one file; the upload holds ${files.length}.`);
           bytes = files[0]!;
         }
-        return hl7.reprocess(quarantineSeq, bytes, operator, charset);
+        return hl7.reprocess(quarantineSeq, bytes, operator, charset, { ...(charsetOverride === true ? { override: true } : {}), ...(edited === true ? { edited: true } : {}) });
       },
       'hl7.getSettings': async () => ({ settings: settings.get(), portOverride, listener: listener() }),
       'hl7.updateSettings': async (change) => {

@@ -134,6 +134,11 @@ export interface Hl7Input {
 export interface FrontEndOptions {
   /** Charset when MSH-18 is empty: any label accepted in MSH-18. Default `UNICODE UTF-8`. */
   readonly defaultCharset?: string;
+  /**
+   * Charset for every message whatever its MSH-18 says (an operator's override when reprocessing
+   * a message whose MSH-18 is wrong); the raw bytes, MSH-18 included, are kept as they are.
+   */
+  readonly forceCharset?: string;
 }
 
 const BOM = [0xef, 0xbb, 0xbf];
@@ -792,7 +797,7 @@ interface ChunkView {
 }
 
 function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText: string, options: FrontEndOptions, chunk: ChunkView): Hl7Item {
-  const declared = header.charset;
+  const declared = options.forceCharset ?? header.charset;
   const name = declared === '' ? (options.defaultCharset ?? 'UNICODE UTF-8') : declared;
   const charset = cachedCharsetFor(name);
   if (charset === null) {

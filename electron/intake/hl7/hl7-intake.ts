@@ -62,6 +62,8 @@ export interface Hl7IntakeOptions {
   readonly log: Hl7Logger;
   /** Charset when MSH-18 is empty (an MSH-18 value). Default `UNICODE UTF-8`. */
   readonly defaultCharset?: string;
+  /** Charset whatever MSH-18 says (an MSH-18 value): a reprocess with the operator's override. */
+  readonly forceCharset?: string;
   /** Only for file import (MLLP frames are capped by the listener). Default 16 MiB per message. */
   readonly maxMessageBytes?: number;
   /** Our MSH-3/4 in ACKs when the sender left MSH-5/6 empty. */
@@ -468,7 +470,10 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   }
 
   async function handleInput(bytes: Uint8Array, channel: Hl7Channel, source: string): Promise<{ outcomes: ItemOutcome[]; batch: ReturnType<typeof parseHl7>['batch'] }> {
-    const input = parseHl7(bytes, options.defaultCharset === undefined ? {} : { defaultCharset: options.defaultCharset });
+    const input = parseHl7(bytes, {
+      ...(options.defaultCharset === undefined ? {} : { defaultCharset: options.defaultCharset }),
+      ...(options.forceCharset === undefined ? {} : { forceCharset: options.forceCharset }),
+    });
     const outcomes: ItemOutcome[] = [];
     const many = input.items.length > 1 || input.batch !== null;
     for (const item of input.items) {

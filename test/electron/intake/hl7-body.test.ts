@@ -1,4 +1,5 @@
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -346,6 +347,42 @@ describe('body: HL7 intake', () => {
   it('refuses import without a vault', async () => {
     const b = await body(await tempDir(), { mllpPort: 0 });
     expect((await refused(call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('X')) }] }))).code).toBe('E_CONFLICT');
+  });
+
+  it('reprocesses with a charset that wins over a wrong MSH-18, and an edited copy (journaled as edited, the original kept)', async () => {
+    const { b, vault } = await withVault({ mllpPort: 0 });
+    // Latin-1 bytes that MSH-18 says are UTF-8: AR, quarantined; the default charset does not help.
+    const wrong = Buffer.from(adt('W-1', { family: 'Müller', charset: 'UNICODE UTF-8' }), 'latin1');
+    const broken = adt('E-1').replace('|2.5.1|', '|9.9|');
+    const first = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(wrong) }, { bytes: b64(broken) }] });
+    expect(first.results.map((result) => result.ack)).toEqual(['AR', 'AR']);
+    const [wrongSeq, brokenSeq] = (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq) as [number, number];
+    const asDefault = await call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, operator: vault.operatorId, raw: b64(wrong), charset: '8859/1' });
+    expect(asDefault.resolved).toBe(false);
+    expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, operator: vault.operatorId, raw: b64(wrong), charsetOverride: true }))).code).toBe('E_BAD_REQUEST');
+    const overridden = await call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, operator: vault.operatorId, raw: b64(wrong), charset: '8859/1', charsetOverride: true });
+    expect(overridden).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', controlId: 'W-1' })] });
+    let records = await readJournal(b);
+    const actMeta = async (seq: number) => JSON.parse(Buffer.from(await openSealedMeta(vault.opener, records.find((record) => record.seq === seq)!.meta!)).toString('utf8')) as Record<string, unknown>;
+    expect(await actMeta(overridden.seq)).toMatchObject({ type: 'reprocessed', quarantineSeq: wrongSeq, resolved: true, charset: '8859/1', charsetOverride: true });
+    expect(await actMeta(asDefault.seq)).not.toHaveProperty('charsetOverride');
+    const storedMeta = await actMeta(records.filter((record) => record.kind === 'intake.hl7').at(-1)!.seq);
+    expect(JSON.stringify(storedMeta)).toContain('Müller');
+
+    // The operator fixes MSH-12 and reprocesses the edited copy: stored as a new message holding the edited bytes.
+    const edited = Buffer.from(adt('E-1'), 'utf8');
+    const fixed = await call(b, 'hl7.reprocess', { quarantineSeq: brokenSeq, operator: vault.operatorId, raw: b64(edited), edited: true });
+    expect(fixed.resolved).toBe(true);
+    records = await readJournal(b);
+    expect(await actMeta(fixed.seq)).toMatchObject({ edited: true, rawSha256: createHash('sha256').update(edited).digest('hex') });
+    const newRecord = records.filter((record) => record.kind === 'intake.hl7').at(-1)!;
+    const quarantineRecord = records.find((record) => record.seq === brokenSeq)!;
+    const open = async (id: string) => {
+      const { bytes } = await call(b, 'objects.read', { id, offset: 0, length: 1024 * 1024 });
+      return Buffer.from(await openSealedMeta(vault.opener, bytes)).toString('utf8');
+    };
+    expect(await open(newRecord.objects[0]!)).toBe(adt('E-1'));
+    expect(await open(quarantineRecord.objects[0]!)).toBe(broken);
   });
 
   it('reprocesses a quarantined message with another charset and discards another; both are journaled acts', async () => {
