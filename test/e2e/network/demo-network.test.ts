@@ -6,12 +6,13 @@ import { REPO_ROOT } from '../../support/repo-paths';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { KEY_TIMEOUT_MS, unlockVault } from '../../support/vault-ui';
+import { KEY_TIMEOUT_MS, lockVault, unlockVault } from '../../support/vault-ui';
 
 /**
  * `npm run demo` (issue 10 item 12) and the network in the UI, in Chromium: the demo starts a server
  * and two nodes, joined and approved; the clinic's node shows its membership, the members and its
- * ledger notarized by the network's notary (issue 10 items 2, 3, 7, 11).
+ * ledger notarized by the network's notary (issue 10 items 2, 3, 7, 11); a note from the research
+ * institute reaches the clinic while it is locked and is read after its unlock (item 9).
  */
 
 const children: ChildProcess[] = [];
@@ -81,6 +82,31 @@ describe('the demo network', () => {
     await steps.run('Ledger: entries marked notarized', async () => {
       await goToArea(page, 'Ledger');
       await expect.poll(() => page.getByText('· Notarized').count(), { timeout: KEY_TIMEOUT_MS }).toBeGreaterThan(0);
+    });
+
+    await steps.run('the clinic locks; the research institute sends it a note from Settings › Network › Messages', async () => {
+      await lockVault(page);
+      const { page: researchPage } = await e2e.openPage();
+      await researchPage.goto(demo.nodes.get('research')!.url);
+      await unlockVault(researchPage, demo.passphrase);
+      await goToArea(researchPage, 'Settings');
+      const form = researchPage.getByRole('form', { name: 'Send a note' });
+      await form.waitFor({ timeout: KEY_TIMEOUT_MS });
+      await form.getByRole('combobox', { name: 'To' }).selectOption({ label: 'Lakeside Demo Clinic (CH)' });
+      await form.getByLabel('Subject', { exact: true }).fill('Retinal images study');
+      await form.getByLabel('Note', { exact: true }).fill('Could we talk about the cohort next week?');
+      await form.getByRole('button', { name: 'Send the note' }).click();
+      await researchPage.getByRole('status').filter({ hasText: /^Sent\./ }).waitFor({ timeout: KEY_TIMEOUT_MS });
+      await researchPage.getByText('To Lakeside Demo Clinic').waitFor({ timeout: UI_TIMEOUT_MS });
+    });
+
+    await steps.run('the clinic, unlocked again, reads the note its locked node received', async () => {
+      await unlockVault(page, demo.passphrase);
+      await goToArea(page, 'Settings');
+      const section = page.getByRole('region', { name: 'Network' });
+      const note = section.getByRole('listitem').filter({ hasText: 'Retinal images study' });
+      await note.waitFor({ timeout: KEY_TIMEOUT_MS });
+      expect(await note.innerText()).toMatch(/From Northfield Demo Research Institute[\s\S]*Could we talk about the cohort next week\?/);
     });
 
     expect(consoleErrors.filter((line) => !/Failed to load resource/.test(line))).toEqual([]);
