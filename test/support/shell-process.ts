@@ -81,6 +81,8 @@ export async function startShell(options: StartShellOptions = {}): Promise<Shell
     options.logLevel ?? 'info',
     // Tests run shells side by side: none may take the real MLLP port 2575 unless it asks to.
     ...((options.extraArgs ?? []).some((arg) => arg.startsWith('--mllp-port')) ? [] : ['--mllp-port', '0']),
+    // Nor the DICOM receiver's 11112.
+    ...((options.extraArgs ?? []).some((arg) => arg.startsWith('--dicom-port')) ? [] : ['--dicom-port', '0']),
     ...(options.extraArgs ?? []),
   ];
   const startedAt = performance.now();

@@ -12,7 +12,7 @@ import { call, callContext, heard, makeTestVault, payloadsOf, signIn, type Heard
 const tempDir = useTempDirs();
 
 async function body(dataDir: string, extra: Partial<BodyConfig> = {}): Promise<Body> {
-  return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0, ...extra });
+  return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0, dicomPort: 0, ...extra });
 }
 
 async function created(): Promise<{ dataDir: string; b: Body; vault: TestVault; events: Heard }> {
@@ -38,10 +38,10 @@ describe('body: vault lifecycle', () => {
     expect(events.map(([name]) => name)).toEqual(expect.arrayContaining(['vault.changed', 'intake.statusChanged', 'journal.appended']));
     expect(events.find(([name]) => name === 'vault.changed')?.[1]).toEqual({ state: 'locked' });
     const intake = await call(b, 'intake.status', {});
-    // These bodies run with --mllp-port 0 (test/electron/intake/hl7-body.test.ts opens real listeners).
+    // These bodies run with --mllp-port 0 and --dicom-port 0 (hl7-body and dicom-body tests open real listeners).
     expect(intake.listeners).toEqual([
       { channel: 'hl7-mllp', state: 'closed', reason: expect.stringMatching(/--mllp-port 0/) },
-      { channel: 'dicom', state: 'closed', reason: expect.stringMatching(/later release/) },
+      { channel: 'dicom', state: 'closed', reason: expect.stringMatching(/--dicom-port 0/) },
       { channel: 'devices', state: 'closed', reason: expect.stringMatching(/later release/) },
       { channel: 'file-import', state: 'listening' },
     ]);
