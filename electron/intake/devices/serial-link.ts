@@ -61,8 +61,12 @@ export function openSerialLink(path: string, settings: SerialSettings, events: S
   port.on('close', (error: (Error & { disconnected?: boolean }) | null) => {
     report(closedOnPurpose ? 'Closed.' : error?.disconnected ? 'The device or cable was disconnected.' : 'The port closed.');
   });
-  port.on('error', (error: Error) => {
-    if (!port.isOpen) report(`The port could not be used: ${error.message.slice(0, 200)}`);
+  port.on('error', (error: Error & { code?: string }) => {
+    // A USB-serial adapter pulled out, or the far end of a pty gone: the OS reports an I/O error.
+    if (/\b(EIO|ENXIO|ENODEV)\b/.test(`${error.code ?? ''} ${error.message}`)) {
+      report('The device or cable was disconnected (I/O error on the port).');
+      if (port.isOpen) port.close(() => undefined);
+    } else if (!port.isOpen) report(`The port could not be used: ${error.message.slice(0, 200)}`);
   });
   port.open((error) => {
     if (error) {
