@@ -113,8 +113,22 @@ export function MessageBrowser() {
 
   useEffect(() => {
     search(NO_FILTERS);
-    vault.messageFacets().then(setFacets, () => undefined);
-  }, [search, vault]);
+  }, [search]);
+
+  // The senders and types seen grow as messages arrive: read again after every search.
+  useEffect(() => {
+    if (results.phase !== 'ready') return;
+    let current = true;
+    vault.messageFacets().then(
+      (next) => {
+        if (current) setFacets(next);
+      },
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [results, vault]);
 
   const showMore = (): void => {
     if (results.phase !== 'ready' || loadingMore) return;

@@ -80,6 +80,7 @@ describe('Message browser', () => {
     const vault = setup();
     await screen.findByText('Showing the newest 50 of 61 messages received.');
     const sender = screen.getByLabelText('Sender (MSH-3 | MSH-4)');
+    await within(sender).findByRole('option', { name: 'ADT|EAST' });
     expect([...sender.querySelectorAll('option')].map((option) => option.textContent)).toEqual(['Any sender', 'ADT|EAST', 'LAB|NORTH']);
     fireEvent.change(sender, { target: { value: 'ADT|EAST' } });
     fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'rejected' } });
