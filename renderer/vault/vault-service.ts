@@ -3,8 +3,14 @@ import type { Hl7Charset, IntakeMessageResult } from '../../shared/ipc/intake-co
 import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
 import type { MessageFacets } from './views/message-log';
 import type { MessagePage, MessageQuery, MessageSummary } from './views/message-reads';
+import type { StudySummary } from './views/imaging-reads';
 
-export type { MessageFacets, MessagePage, MessageQuery, MessageSummary };
+export type { MessageFacets, MessagePage, MessageQuery, MessageSummary, StudySummary };
+
+/** A study in the Imaging area's list, with the patient it is filed under (null: not in the views, e.g. erased). */
+export interface StudyListEntry extends StudySummary {
+  readonly patient: PatientHit | null;
+}
 
 /** One message of the message browser, with the patient it filed records under (null: none, or erased). */
 export interface MessageDetail {
@@ -270,6 +276,12 @@ export interface VaultService {
   openMessage(seq: number): Promise<MessageDetail>;
   /** Its raw bytes; journals an ACCESS event for its patient (a quarantined one: `view.quarantined`). */
   openMessageRaw(seq: number): Promise<RawMessage>;
+
+  // Imaging (DICOM, issue 12): the studies the receiver and imports stored
+  /** Every study, newest study date first, with its patient (decrypted; not journaled, like search). */
+  studies(): Promise<readonly StudyListEntry[]>;
+  /** One patient's studies (and those of patients merged into it), newest first. */
+  patientStudies(patientId: string): Promise<readonly StudySummary[]>;
 
   // Backup
   /** Writes one encrypted backup file; returns where. */

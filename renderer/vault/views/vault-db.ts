@@ -1,5 +1,6 @@
 import { Dexie, type DexieOptions, type Table, type Transaction } from 'dexie';
 import type { LedgerRow } from '../../ledger/ledger-rows';
+import type { InstanceRowStored, SeriesRowStored, StudyRowStored } from './imaging-rows';
 import type { MessageRowStored } from './message-log';
 
 /**
@@ -115,6 +116,21 @@ export interface RelayMessageRowStored {
   readonly enc: Uint8Array;
 }
 
+/**
+ * A device event report (device-projector.ts, journal kind `intake.device`). Plaintext: seq,
+ * receive time, the device's system id (an EUI-64: a device, not a person), its session and
+ * approval, the number of readings; the readings themselves, the model and the notes are in `enc`.
+ */
+export interface DeviceReportRowStored {
+  readonly seq: number;
+  readonly at: string;
+  readonly systemId: string;
+  readonly session: string;
+  readonly approval: 'approved' | 'pending' | 'rejected';
+  readonly readings: number;
+  readonly enc: Uint8Array;
+}
+
 export interface QuarantineRowStored {
   readonly seq: number;
   readonly at: string;
@@ -163,8 +179,14 @@ export interface VaultViewTables {
   readonly directory: Table<DirectoryRow, string>;
   /** The message browser: every HL7 message stored or quarantined, by journal seq (message-log.ts). */
   readonly messages: Table<MessageRowStored, number>;
+  /** IEEE 11073 device reports by journal seq (device-projector.ts, device-reports.ts). */
+  readonly deviceReports: Table<DeviceReportRowStored, number>;
   /** Relay messages received and sent (relay-projector.ts), one row per (sender, id). */
   readonly relayMessages: Table<RelayMessageRowStored, string>;
+  /** DICOM studies, series and instances (imaging-rows.ts, imaging-projector.ts), ids keyed pseudonyms of their UIDs. */
+  readonly studies: Table<StudyRowStored, string>;
+  readonly series: Table<SeriesRowStored, string>;
+  readonly instances: Table<InstanceRowStored, string>;
 }
 
 export type VaultDb = Dexie & VaultViewTables;
@@ -195,6 +217,12 @@ export interface IndexedDbDeps {
  *               message's copy winning (issue 11). `postings`, `patients` and `records` are cleared,
  *               the cursor goes back to 0 and the replay counts are reset, so the next sync
  *               rebuilds the index and the patients from the journal.
+ *   version(7): `deviceReports` (IEEE 11073 device reports, issue 13: device-projector.ts), by
+ *               seq, receive time, system id and session. The cursor goes back to 0, so the next
+ *               sync fills it from every `intake.device` record.
+ *   version(8): `studies`, `series` and `instances` (DICOM, issue 12: imaging-rows.ts), indexed by
+ *               patient and parent. The cursor goes back to 0, so the next sync fills them from
+ *               every `intake.dicom` record.
  *   version(9): `messages` (the message browser, issue 11: message-log.ts): every HL7 message
  *               stored or quarantined, with blind tokens of its control id, sender and type and
  *               indexes for each filter in journal order. The cursor goes back to 0 (and the
@@ -243,6 +271,12 @@ function defineSchema(db: Dexie): void {
   db.version(6)
     .stores({})
     .upgrade((tx) => replayFromStart(tx, ['postings', 'patients', 'records'], ['problems', 'rejected']));
+  db.version(7)
+    .stores({ deviceReports: 'seq, at, systemId, session' })
+    .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
+  db.version(8)
+    .stores({ studies: 'id, patientId', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' })
+    .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
   db.version(9)
     .stores({ messages: 'seq, at, control, [status+seq], [sender+seq], [type+seq], [patientId+seq]' })
     .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));

@@ -16,6 +16,7 @@ import {
   type RawMessage,
   type RecordRow,
   type SearchResult,
+  type StudyListEntry,
   type SyncProgress,
   type VaultPhase,
   type VaultService,
@@ -59,6 +60,8 @@ export interface FakeVaultOptions {
   readonly raw?: Readonly<Record<string, string | Uint8Array>>;
   /** What journalIssues() answers; none by default. */
   readonly journalIssues?: JournalIssues;
+  /** The imaging studies (any order; answered as given). */
+  readonly studies?: readonly StudyListEntry[];
 }
 
 /** `calls` holds every call with its arguments, passphrases included: it is a test double. */
@@ -471,6 +474,15 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     async openMessageRaw(seq) {
       await enter('openMessageRaw', [seq]);
       return rawOf(`m:${seq}`, seq);
+    },
+
+    async studies() {
+      await enter('studies', []);
+      return [...(options.studies ?? [])];
+    },
+    async patientStudies(patientId) {
+      await enter('patientStudies', [patientId]);
+      return (options.studies ?? []).filter((study) => study.patientId === patientId).map(({ patient: _patient, ...study }) => study);
     },
 
     async reprocessQuarantined(seq, options = {}) {

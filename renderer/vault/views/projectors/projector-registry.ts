@@ -1,4 +1,6 @@
 import { accessProjector } from './access-projector';
+import { deviceProjector } from './device-projector';
+import { imagingProjector } from './imaging-projector';
 import { institutionProjector } from './institution-projector';
 import type { JournalProjector } from './journal-projector';
 import { ledgerProjector } from './ledger-projector';
@@ -13,7 +15,7 @@ import { relayProjector } from './relay-projector';
  * skipped by the replay: tombstones (`erased`), `vault.created`, `journal.repaired`, `intake.*`
  * kinds of a newer body's channels, and mind events no view shows (exports, settings).
  */
-export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, messageProjector, accessProjector, ledgerProjector, institutionProjector, relayProjector];
+export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, messageProjector, accessProjector, ledgerProjector, institutionProjector, relayProjector, imagingProjector, deviceProjector];
 
 export class ProjectorRegistry {
   private readonly byKind = new Map<string, JournalProjector[]>();

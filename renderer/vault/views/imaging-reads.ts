@@ -1,0 +1,76 @@
+import { decryptMany } from '../vault-crypto';
+import type { InstanceRowStored, SeriesPayload, SeriesRowStored, StudyPayload, StudyRowStored } from './imaging-rows';
+import type { VaultDb } from './vault-db';
+import { mergedInto, resolvePatientId } from './view-reads';
+
+/** One study as the Imaging area and a patient's page list it. */
+export interface StudySummary {
+  readonly studyId: string;
+  /** The patient it is filed under (after merges: the survivor). */
+  readonly patientId: string;
+  readonly study: StudyPayload;
+  /** The series' modalities, distinct, in series order. */
+  readonly modalities: readonly string[];
+  readonly series: readonly (SeriesPayload & { readonly seriesId: string; readonly instances: number })[];
+  readonly instances: number;
+}
+
+/** Newest study date first; undated studies after dated ones, by when they were received. */
+export function byStudyDateDescending(a: StudySummary, b: StudySummary): number {
+  const ka = `${a.study.date === '' ? '0000-00-00' : a.study.date}T${a.study.time}|${a.study.receivedAt}`;
+  const kb = `${b.study.date === '' ? '0000-00-00' : b.study.date}T${b.study.time}|${b.study.receivedAt}`;
+  return ka < kb ? 1 : ka > kb ? -1 : a.studyId < b.studyId ? -1 : 1;
+}
+
+async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly StudyRowStored[]): Promise<StudySummary[]> {
+  if (studyRows.length === 0) return [];
+  const ids = studyRows.map((row) => row.id);
+  const [seriesRows, instanceRows] = await Promise.all([db.series.where('studyId').anyOf(ids).toArray(), db.instances.where('studyId').anyOf(ids).toArray()]);
+  const [studies, series] = await Promise.all([
+    decryptMany<StudyPayload>(
+      viewKey,
+      studyRows.map((row) => ({ table: 'studies', id: row.id, stored: row.enc })),
+    ),
+    decryptMany<SeriesPayload>(
+      viewKey,
+      seriesRows.map((row) => ({ table: 'series', id: row.id, stored: row.enc })),
+    ),
+  ]);
+  const instancesPerSeries = new Map<string, number>();
+  const instancesPerStudy = new Map<string, number>();
+  for (const row of instanceRows as InstanceRowStored[]) {
+    instancesPerSeries.set(row.seriesId, (instancesPerSeries.get(row.seriesId) ?? 0) + 1);
+    instancesPerStudy.set(row.studyId, (instancesPerStudy.get(row.studyId) ?? 0) + 1);
+  }
+  const seriesOfStudy = new Map<string, (SeriesPayload & { seriesId: string; instances: number })[]>();
+  (seriesRows as SeriesRowStored[]).forEach((row, index) => {
+    const list = seriesOfStudy.get(row.studyId) ?? [];
+    list.push({ ...series[index]!, seriesId: row.id, instances: instancesPerSeries.get(row.id) ?? 0 });
+    seriesOfStudy.set(row.studyId, list);
+  });
+  return Promise.all(
+    studyRows.map(async (row, index) => {
+      const list = (seriesOfStudy.get(row.id) ?? []).sort((a, b) => (a.number ?? Infinity) - (b.number ?? Infinity) || (a.seriesId < b.seriesId ? -1 : 1));
+      return {
+        studyId: row.id,
+        patientId: await resolvePatientId(db, row.patientId),
+        study: studies[index]!,
+        modalities: [...new Set(list.map((entry) => entry.modality).filter((modality) => modality !== ''))],
+        series: list,
+        instances: instancesPerStudy.get(row.id) ?? 0,
+      };
+    }),
+  );
+}
+
+/** Every study in the vault, newest first. */
+export async function allStudies(db: VaultDb, viewKey: CryptoKey): Promise<StudySummary[]> {
+  return (await summaries(db, viewKey, await db.studies.toArray())).sort(byStudyDateDescending);
+}
+
+/** A patient's studies (with those of the patients merged into it), newest first. */
+export async function studiesOfPatient(db: VaultDb, viewKey: CryptoKey, patientId: string): Promise<StudySummary[]> {
+  const survivor = await resolvePatientId(db, patientId);
+  const ids = [survivor, ...(await mergedInto(db, survivor))];
+  return (await summaries(db, viewKey, await db.studies.where('patientId').anyOf(ids).toArray())).sort(byStudyDateDescending);
+}

@@ -1,0 +1,124 @@
+import type { DicomInstance } from '../../../shared/domain/dicom';
+import { pseudonym } from '../vault-crypto';
+
+/**
+ * The imaging views (issue 12): studies → series → instances, from `intake.dicom` records
+ * (projectors/imaging-projector.ts). Row ids are keyed pseudonyms of the DICOM UIDs (HMACs under
+ * the ledger key: a UID can identify a patient's study, so it is never a key in the clear); the
+ * patient id is the same pseudonym the patient views use, so a study is filed under the patient
+ * its Patient ID (with its issuer mapped to an assigning authority) names, HL7 or DICOM alike.
+ * Everything readable (UIDs, dates, descriptions, accession number, modality) is in `enc`.
+ *
+ * A resend of an instance (the same SOP Instance UID) gives the same row ids: it is put again,
+ * never counted twice. Counts of series and instances are read from the rows, not stored.
+ */
+
+export interface StudyRowStored {
+  readonly id: string;
+  readonly patientId: string;
+  /** The journal seq of the latest instance that named this study (whose copy of the study fields is kept). */
+  readonly seq: number;
+  /** Encrypted StudyPayload. */
+  readonly enc: Uint8Array;
+}
+
+export interface SeriesRowStored {
+  readonly id: string;
+  readonly studyId: string;
+  readonly patientId: string;
+  readonly seq: number;
+  /** Encrypted SeriesPayload. */
+  readonly enc: Uint8Array;
+}
+
+export interface InstanceRowStored {
+  readonly id: string;
+  readonly seriesId: string;
+  readonly studyId: string;
+  readonly patientId: string;
+  /** The journal record holding the instance. */
+  readonly seq: number;
+  /** The sealed Part 10 bytes (what an erasure deletes and the viewer opens). */
+  readonly objectId: string;
+  /** Encrypted InstancePayload. */
+  readonly enc: Uint8Array;
+}
+
+export interface StudyPayload {
+  readonly studyInstanceUid: string;
+  /** YYYY-MM-DD, or '' when the instance gave none. */
+  readonly date: string;
+  readonly time: string;
+  readonly description: string;
+  readonly accessionNumber: string;
+  readonly studyId: string;
+  readonly referringPhysician: string;
+  readonly institution: string;
+  /** When the latest instance of it was received (ISO). */
+  readonly receivedAt: string;
+}
+
+export interface SeriesPayload {
+  readonly seriesInstanceUid: string;
+  readonly modality: string;
+  readonly number: number | null;
+  readonly description: string;
+  readonly bodyPart: string;
+}
+
+export interface InstancePayload {
+  readonly sopInstanceUid: string;
+  readonly sopClassUid: string;
+  readonly transferSyntaxUid: string;
+  readonly number: number | null;
+  readonly rows: number | null;
+  readonly columns: number | null;
+  readonly frames: number | null;
+  readonly source: DicomInstance['source'];
+  readonly callingAeTitle: string;
+}
+
+const ID_LENGTH = 22;
+
+/** The view id of a study, series or instance: a keyed pseudonym of its UID. */
+export async function imagingId(ledgerKey: CryptoKey, level: 'study' | 'series' | 'instance', uid: string): Promise<string> {
+  return (await pseudonym(ledgerKey, `view-${level}`, uid)).slice(0, ID_LENGTH);
+}
+
+export function studyPayloadOf(dicom: DicomInstance, receivedAt: string): StudyPayload {
+  return {
+    studyInstanceUid: dicom.studyInstanceUid,
+    date: dicom.studyDate ?? '',
+    time: dicom.studyTime ?? '',
+    description: dicom.studyDescription ?? '',
+    accessionNumber: dicom.accessionNumber ?? '',
+    studyId: dicom.studyId ?? '',
+    referringPhysician: dicom.referringPhysicianName ?? '',
+    institution: dicom.institutionName ?? '',
+    receivedAt,
+  };
+}
+
+export function seriesPayloadOf(dicom: DicomInstance): SeriesPayload {
+  return {
+    seriesInstanceUid: dicom.seriesInstanceUid,
+    modality: dicom.modality ?? '',
+    number: dicom.seriesNumber ?? null,
+    description: dicom.seriesDescription ?? '',
+    bodyPart: dicom.bodyPartExamined ?? '',
+  };
+}
+
+export function instancePayloadOf(dicom: DicomInstance): InstancePayload {
+  return {
+    sopInstanceUid: dicom.sopInstanceUid,
+    sopClassUid: dicom.sopClassUid,
+    transferSyntaxUid: dicom.transferSyntaxUid,
+    number: dicom.instanceNumber ?? null,
+    rows: dicom.rows ?? null,
+    columns: dicom.columns ?? null,
+    frames: dicom.numberOfFrames ?? null,
+    source: dicom.source,
+    callingAeTitle: dicom.callingAeTitle ?? '',
+  };
+}

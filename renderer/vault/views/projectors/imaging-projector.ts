@@ -1,0 +1,94 @@
+import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
+import { IntakeMetaSchema, type IntakeMeta } from '../../../../shared/journal/intake-meta';
+import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
+import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
+import { encryptMany } from '../../vault-crypto';
+import { imagingId, instancePayloadOf, seriesPayloadOf, studyPayloadOf, type InstanceRowStored, type SeriesRowStored, type StudyRowStored } from '../imaging-rows';
+import { patientIdOf } from '../intake-rows';
+import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
+
+/** The DICOM channel's kind of accepted intake. */
+const DICOM_KIND = 'intake.dicom';
+
+interface Entry {
+  readonly study: StudyRowStored;
+  readonly series: SeriesRowStored;
+  readonly instance: InstanceRowStored;
+}
+
+/**
+ * The imaging views (imaging-rows.ts): `intake.dicom` → a study, a series and an instance row
+ * under the patient its Patient ID names (the patient projector makes that patient's row from the
+ * same record); `erasure.patient` → the patient's imaging rows go. Later instances of a study or
+ * series replace its row (their copy of the study and series fields is the newest).
+ */
+export const imagingProjector: JournalProjector = {
+  name: 'imaging',
+  kinds: [DICOM_KIND, MIND_KINDS.erasure],
+  tables: (db) => [db.studies, db.series, db.instances],
+  startPage(context) {
+    const studies = new Map<string, StudyRowStored>();
+    const series = new Map<string, SeriesRowStored>();
+    const instances = new Map<string, InstanceRowStored>();
+    const erased = new Set<string>();
+
+    return {
+      async decode(record, meta): Promise<ProjectorStep> {
+        if (record.kind === MIND_KINDS.erasure) {
+          const parsed = ErasureMetaSchema.safeParse(meta);
+          if (!parsed.success) return 'problem';
+          const { patientId } = parsed.data;
+          return {
+            apply: () => {
+              erased.add(patientId);
+              for (const map of [studies, series, instances]) for (const [id, row] of [...map]) if (row.patientId === patientId) map.delete(id);
+            },
+          };
+        }
+        const parsed = IntakeMetaSchema.safeParse(meta);
+        if (!parsed.success) return 'problem';
+        if (parsed.data.normalized.dicom === undefined) return 'skip';
+        const entry = await entryOf(context, record, parsed.data);
+        return {
+          apply: () => {
+            studies.set(entry.study.id, entry.study);
+            series.set(entry.series.id, entry.series);
+            instances.set(entry.instance.id, entry.instance);
+          },
+        };
+      },
+      async write(db) {
+        for (const patientId of erased) {
+          await db.instances.where('patientId').equals(patientId).delete();
+          await db.series.where('patientId').equals(patientId).delete();
+          await db.studies.where('patientId').equals(patientId).delete();
+        }
+        if (studies.size > 0) await db.studies.bulkPut([...studies.values()]);
+        if (series.size > 0) await db.series.bulkPut([...series.values()]);
+        if (instances.size > 0) await db.instances.bulkPut([...instances.values()]);
+      },
+    };
+  },
+};
+
+async function entryOf(context: ProjectorContext, record: JournalRecord, meta: IntakeMeta): Promise<Entry> {
+  const { normalized } = meta;
+  const dicom = normalized.dicom!;
+  const { ledgerKey, viewKey } = context.keys;
+  const [patientId, studyId, seriesId, instanceId] = await Promise.all([
+    patientIdOf(ledgerKey, normalized.patient),
+    imagingId(ledgerKey, 'study', dicom.studyInstanceUid),
+    imagingId(ledgerKey, 'series', dicom.seriesInstanceUid),
+    imagingId(ledgerKey, 'instance', dicom.sopInstanceUid),
+  ]);
+  const [studyEnc, seriesEnc, instanceEnc] = await encryptMany(viewKey, [
+    { table: 'studies', id: studyId, value: studyPayloadOf(dicom, meta.receivedAt ?? record.at) },
+    { table: 'series', id: seriesId, value: seriesPayloadOf(dicom) },
+    { table: 'instances', id: instanceId, value: instancePayloadOf(dicom) },
+  ]);
+  return {
+    study: { id: studyId, patientId, seq: record.seq, enc: studyEnc! },
+    series: { id: seriesId, studyId, patientId, seq: record.seq, enc: seriesEnc! },
+    instance: { id: instanceId, seriesId, studyId, patientId, seq: record.seq, objectId: meta.objectId ?? record.objects[0] ?? '', enc: instanceEnc! },
+  };
+}

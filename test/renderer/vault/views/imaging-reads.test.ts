@@ -1,0 +1,94 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
+import type { DicomInstance } from '../../../../shared/domain/dicom';
+import { createOpener } from '../../../../shared/crypto/envelope';
+import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
+import { toBase64Url } from '../../../../shared/crypto/bytes';
+import { allStudies, studiesOfPatient } from '../../../../renderer/vault/views/imaging-reads';
+import { patientIdOf } from '../../../../renderer/vault/views/intake-rows';
+import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
+import { TokenCache } from '../../../../renderer/vault/views/token-cache';
+import { openVaultDb } from '../../../../renderer/vault/views/vault-db';
+import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
+import { dumpAllDatabases } from '../support/idb-dump';
+
+/** Issue 12: DICOM instances become studies → series → instances under the patient HL7 knows. */
+
+const NORTH = 'NORTHCLINIC';
+const novak: Patient = { identifiers: [{ value: 'MRN70001', authority: NORTH, type: 'MR' }], name: { family: 'Novakovic', given: ['Ivana'] }, birthDate: '1961-04-02' };
+
+function dicomIntake(patient: Patient, dicom: Partial<DicomInstance> & Pick<DicomInstance, 'sopInstanceUid' | 'studyInstanceUid' | 'seriesInstanceUid'>): NormalizedIntake {
+  return {
+    channel: 'dicom',
+    messageId: dicom.sopInstanceUid,
+    messageType: 'DICOM CT',
+    patient,
+    records: [],
+    dicom: { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', source: 'network', modality: 'CT', ...dicom },
+  };
+}
+
+async function setup() {
+  const body = createFakeBody();
+  const keys = await deriveVaultKeys(generateMasterSecret());
+  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  body.session = TEST_ADMIN_SESSION;
+  const factory = new IDBFactory();
+  const db = openVaultDb('imaging-0001', { indexedDB: factory, IDBKeyRange });
+  const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+  return { body, keys, db, factory, context };
+}
+
+async function stored(body: FakeBody, kind: string, normalized: NormalizedIntake) {
+  return appendSealedRecord(body, { kind, meta: { v: 1, channel: normalized.channel, receivedAt: new Date(body.now).toISOString(), rawBytes: 10, normalized }, raw: 'DICM....' });
+}
+
+const STUDY_A = '1.2.826.0.1.3680043.10.999.100';
+const STUDY_B = '1.2.826.0.1.3680043.10.999.200';
+
+describe('imaging views', () => {
+  it('files DICOM studies under the patient an HL7 message made, with series and instances counted once per SOP Instance UID', async () => {
+    const { body, keys, db, factory, context } = await setup();
+    // The patient first came by HL7 (authority NORTHCLINIC); DICOM's issuer was mapped to the same authority by the body.
+    await stored(body, 'intake.hl7', { channel: 'hl7-mllp', messageId: 'M1', messageType: 'ADT^A01', patient: novak, records: [] });
+    const dicomPatient: Patient = { identifiers: [{ value: 'MRN70001', authority: NORTH, type: '' }], name: { family: 'Novakovic', given: ['Ivana'] } };
+    await stored(body, 'intake.dicom', dicomIntake(dicomPatient, { sopInstanceUid: `${STUDY_A}.1.1`, studyInstanceUid: STUDY_A, seriesInstanceUid: `${STUDY_A}.1`, seriesNumber: 1, studyDate: '2026-01-14', studyDescription: 'CT HEAD', accessionNumber: 'ACC77' }));
+    await stored(body, 'intake.dicom', dicomIntake(dicomPatient, { sopInstanceUid: `${STUDY_A}.1.2`, studyInstanceUid: STUDY_A, seriesInstanceUid: `${STUDY_A}.1`, seriesNumber: 1, studyDate: '2026-01-14', studyDescription: 'CT HEAD', accessionNumber: 'ACC77' }));
+    await stored(body, 'intake.dicom', dicomIntake(dicomPatient, { sopInstanceUid: `${STUDY_A}.2.1`, studyInstanceUid: STUDY_A, seriesInstanceUid: `${STUDY_A}.2`, seriesNumber: 2, modality: 'SR', studyDate: '2026-01-14', studyDescription: 'CT HEAD', accessionNumber: 'ACC77' }));
+    // A resend of the first instance: the same rows again, not a second instance.
+    await stored(body, 'intake.dicom', dicomIntake(dicomPatient, { sopInstanceUid: `${STUDY_A}.1.1`, studyInstanceUid: STUDY_A, seriesInstanceUid: `${STUDY_A}.1`, seriesNumber: 1, studyDate: '2026-01-14', studyDescription: 'CT HEAD', accessionNumber: 'ACC77' }));
+    // An older study of the same patient.
+    await stored(body, 'intake.dicom', dicomIntake(dicomPatient, { sopInstanceUid: `${STUDY_B}.1.1`, studyInstanceUid: STUDY_B, seriesInstanceUid: `${STUDY_B}.1`, modality: 'MR', studyDate: '2025-06-30', studyDescription: 'MR KNEE' }));
+    await replayJournal(context);
+
+    const patientId = await patientIdOf(keys.ledgerKey, novak);
+    expect(await db.patients.count()).toBe(1);
+    const studies = await studiesOfPatient(db, keys.viewKey, patientId);
+    expect(studies.map((study) => [study.study.description, study.study.date, study.modalities, study.series.length, study.instances])).toEqual([
+      ['CT HEAD', '2026-01-14', ['CT', 'SR'], 2, 3],
+      ['MR KNEE', '2025-06-30', ['MR'], 1, 1],
+    ]);
+    expect(studies[0]!.study).toMatchObject({ studyInstanceUid: STUDY_A, accessionNumber: 'ACC77' });
+    expect(studies[0]!.series.map((series) => [series.number, series.instances])).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
+    expect((await allStudies(db, keys.viewKey)).map((study) => study.patientId)).toEqual([patientId, patientId]);
+
+    // Nothing readable at rest: no UID, accession number or description in IndexedDB.
+    const dump = await dumpAllDatabases(factory);
+    for (const secret of [STUDY_A, 'ACC77', 'CT HEAD', 'Novakovic']) expect(dump).not.toContain(secret);
+  });
+
+  it("removes a patient's imaging rows when the patient is erased", async () => {
+    const { body, keys, db, context } = await setup();
+    await stored(body, 'intake.dicom', dicomIntake(novak, { sopInstanceUid: `${STUDY_A}.1.1`, studyInstanceUid: STUDY_A, seriesInstanceUid: `${STUDY_A}.1` }));
+    await replayJournal(context);
+    expect(await db.instances.count()).toBe(1);
+    const patientId = await patientIdOf(keys.ledgerKey, novak);
+    await appendSealedRecord(body, { kind: 'erasure.patient', meta: { v: 1, patientId, messages: 1, records: 0, objects: 1 } });
+    await replayJournal(context);
+    expect([await db.studies.count(), await db.series.count(), await db.instances.count()]).toEqual([0, 0, 0]);
+  });
+});
