@@ -259,11 +259,16 @@ export interface VaultService {
   /** Opens the sealed raw message a record came from; journals an ACCESS event like openRecord. */
   openRecordRaw(recordId: string): Promise<RawMessage>;
   /**
-   * Sends a quarantined input through the intake again (its raw bytes, opened here; `charset` for
-   * an empty MSH-18), journaled by the body as the current operator; then syncs the views.
+   * Sends a quarantined input through the intake again (its raw bytes, opened here, or `edited`:
+   * the operator's corrected copy, which the new records hold while the quarantine record keeps
+   * the original), journaled by the body as the current operator; then syncs the views.
+   * `charset`: for an empty MSH-18, or with `charsetOverride` whatever MSH-18 says.
    * `resolved`: every message was stored anew, so the entry is done.
    */
-  reprocessQuarantined(seq: number, options?: { readonly charset?: Hl7Charset }): Promise<{ readonly resolved: boolean; readonly results: readonly IntakeMessageResult[] }>;
+  reprocessQuarantined(
+    seq: number,
+    options?: { readonly charset?: Hl7Charset; readonly charsetOverride?: boolean; readonly edited?: Uint8Array },
+  ): Promise<{ readonly resolved: boolean; readonly results: readonly IntakeMessageResult[] }>;
   /** Marks a quarantined input discarded (journaled by the body as the current operator); then syncs. */
   discardQuarantined(seq: number): Promise<void>;
 

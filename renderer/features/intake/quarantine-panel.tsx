@@ -4,10 +4,13 @@ import { SubmitRow } from '../../app/form/submit-row';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useAction } from '../../app/use-action';
 import { useModalDialog } from '../../app/use-modal-dialog';
-import { ActionError } from '../../app/vault-errors';
+import { ErrorNote } from '../../app/error-note';
+import { useVaultRead } from '../../app/use-vault-read';
+import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 import type { QuarantineEntry } from '../../vault/vault-service';
-import { isHl7Charset } from './hl7-tree';
+import { encodeEdited, segmentsOf } from './hl7-edit';
+import { decodeHl7, isHl7Charset } from './hl7-tree';
 import { AckCodes, CharsetOverrideField, MessageCells, MessageHeads, flagWords } from './message-parts';
 import { When } from './monitor-tables';
 
@@ -19,37 +22,86 @@ export function senderOf(entry: QuarantineEntry): string {
   return system !== '' ? system : (source ?? '');
 }
 
-type Pending = { readonly action: 'reprocess' | 'discard'; readonly entry: QuarantineEntry };
+type Action = 'reprocess' | 'discard';
+type Pending = { readonly action: Action; readonly entries: readonly QuarantineEntry[] } | { readonly action: 'edit'; readonly entry: QuarantineEntry };
+
+function nameOf(entry: QuarantineEntry): string {
+  return entry.detail.messageId === undefined || entry.detail.messageId === '' ? `from ${senderOf(entry)}` : entry.detail.messageId;
+}
 
 /**
  * Quarantined inputs (from the vault's quarantine view): why each was not accepted, with "View raw",
  * "Reprocess…" (the mind opens the raw bytes and sends them again, optionally read with another
- * charset) and "Discard…" (confirmed). Both are journaled by the body; the list then refreshes.
+ * charset, which may override MSH-18), "Edit…" (the operator corrects a copy and reprocesses it;
+ * the original stays in the vault) and "Discard…" (confirmed); open items can be selected and
+ * reprocessed or discarded together. Every act is journaled by the body; the list then refreshes.
+ * Discarded items are hidden unless asked for. At 1,000 px the reason and the message wrap in
+ * their cells and the actions stack, so no column is covered or cut off.
  */
 export function QuarantinePanel({ entries, onChanged }: { entries: readonly QuarantineEntry[]; onChanged: () => void }) {
   const headingId = useId();
   const [pending, setPending] = useState<Pending | null>(null);
   const [notice, setNotice] = useState<ReactNode>(null);
-  const open = entries.filter((entry) => entry.status === 'open').length;
+  const [showDiscarded, setShowDiscarded] = useState(false);
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const open = entries.filter((entry) => entry.status === 'open');
+  const discarded = entries.filter((entry) => entry.status === 'discarded').length;
+  const shown = showDiscarded ? entries : entries.filter((entry) => entry.status !== 'discarded');
+  // Only open entries can be selected; a selection of entries since resolved is dropped.
+  const chosen = open.filter((entry) => selected.has(entry.seq));
+  const allChosen = open.length > 0 && chosen.length === open.length;
+
+  const toggle = (seq: number): void => {
+    const next = new Set(selected);
+    if (next.has(seq)) next.delete(seq);
+    else next.add(seq);
+    setSelected(next);
+  };
+
   return (
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Quarantine</h2>
       <p className="muted">
         Messages that could not be accepted (or were accepted without a patient to file them under), sealed in the vault
-        with the reason. {open === 1 ? '1 is waiting.' : `${open} are waiting.`}
+        with the reason. {open.length === 1 ? '1 is waiting.' : `${open.length} are waiting.`}
       </p>
       {notice !== null && (
         <div role="status" className="note note--ok">
           {notice}
         </div>
       )}
-      {entries.length === 0 ? (
-        <p>Nothing is in quarantine.</p>
+      <div className="quarantine-bar">
+        <label className="checkbox">
+          <input type="checkbox" checked={showDiscarded} onChange={(event) => setShowDiscarded(event.target.checked)} />
+          <span>Show discarded messages ({discarded})</span>
+        </label>
+        {open.length > 0 && (
+          <div className="table-actions">
+            <button type="button" className="button" disabled={chosen.length === 0} onClick={() => setPending({ action: 'reprocess', entries: chosen })}>
+              Reprocess selected ({chosen.length})…
+            </button>
+            <button type="button" className="button button--danger-outline" disabled={chosen.length === 0} onClick={() => setPending({ action: 'discard', entries: chosen })}>
+              Discard selected ({chosen.length})…
+            </button>
+          </div>
+        )}
+      </div>
+      {shown.length === 0 ? (
+        <p>{entries.length === 0 ? 'Nothing is in quarantine.' : 'Nothing is waiting in quarantine.'}</p>
       ) : (
         <div className="table-wrap">
-          <table className="data-table" aria-labelledby={headingId}>
+          <table className="data-table quarantine-table" aria-labelledby={headingId}>
             <thead>
               <tr>
+                <th scope="col" className="quarantine__select">
+                  <input
+                    type="checkbox"
+                    aria-label="Select every waiting message"
+                    checked={allChosen}
+                    disabled={open.length === 0}
+                    onChange={() => setSelected(allChosen ? new Set() : new Set(open.map((entry) => entry.seq)))}
+                  />
+                </th>
                 <th scope="col">Received</th>
                 <th scope="col">Reason</th>
                 <th scope="col">Sender</th>
@@ -59,19 +111,24 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
               </tr>
             </thead>
             <tbody>
-              {entries.map((entry) => (
+              {shown.map((entry) => (
                 <tr key={entry.seq}>
+                  <td className="quarantine__select">
+                    {entry.status === 'open' && (
+                      <input type="checkbox" aria-label={`Select message ${entry.seq}`} checked={selected.has(entry.seq)} onChange={() => toggle(entry.seq)} />
+                    )}
+                  </td>
                   <td>
                     <When iso={entry.at} />
                   </td>
                   <th scope="row" className="quarantine__reason">
                     {entry.detail.reason}
                   </th>
-                  <td>{senderOf(entry)}</td>
+                  <td className="quarantine__wrap">{senderOf(entry)}</td>
                   <MessageCells message={{ messageType: entry.detail.messageType, controlId: entry.detail.messageId, acks: entry.detail.acks }} />
                   <td>{STATUS_WORDS[entry.status]}</td>
                   <td>
-                    <div className="table-actions">
+                    <div className="quarantine__actions">
                       {entry.objectId !== null && (
                         <a className="button" href={hrefForPath('intake', 'raw', String(entry.seq))} aria-label={`View raw message ${entry.seq}`}>
                           View raw
@@ -80,11 +137,16 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                       {entry.status === 'open' && (
                         <>
                           {entry.objectId !== null && (
-                            <button type="button" className="button" aria-label={`Reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'reprocess', entry })}>
-                              Reprocess…
-                            </button>
+                            <>
+                              <button type="button" className="button" aria-label={`Reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'reprocess', entries: [entry] })}>
+                                Reprocess…
+                              </button>
+                              <button type="button" className="button" aria-label={`Edit and reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'edit', entry })}>
+                                Edit…
+                              </button>
+                            </>
                           )}
-                          <button type="button" className="button button--danger-outline" aria-label={`Discard message ${entry.seq}`} onClick={() => setPending({ action: 'discard', entry })}>
+                          <button type="button" className="button button--danger-outline" aria-label={`Discard message ${entry.seq}`} onClick={() => setPending({ action: 'discard', entries: [entry] })}>
                             Discard…
                           </button>
                         </>
@@ -103,6 +165,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
           onClose={() => setPending(null)}
           onDone={(text) => {
             setPending(null);
+            setSelected(new Set());
             setNotice(text);
             onChanged();
           }}
@@ -129,30 +192,83 @@ function resultText(resolved: boolean, results: readonly IntakeMessageResult[]):
   );
 }
 
+/** What a bulk act did, in one sentence per outcome. */
+export function bulkText(action: Action, outcomes: readonly { readonly name: string; readonly resolved: boolean | null; readonly error?: string }[]): ReactNode {
+  const failed = outcomes.filter((outcome) => outcome.error !== undefined);
+  const done = outcomes.length - failed.length;
+  const stillOpen = outcomes.filter((outcome) => outcome.resolved === false).length;
+  const head =
+    action === 'discard'
+      ? `${done} of ${outcomes.length} discarded.`
+      : `${done} of ${outcomes.length} reprocessed: ${done - stillOpen} stored${stillOpen > 0 ? `, ${stillOpen} still in quarantine` : ''}.`;
+  return (
+    <>
+      <p>{head}</p>
+      {failed.length > 0 && (
+        <ul className="plain-list">
+          {failed.map((outcome) => (
+            <li key={outcome.name}>
+              {outcome.name}: {outcome.error}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
 function QuarantineDialog({ pending, onClose, onDone }: { pending: Pending; onClose: () => void; onDone: (notice: ReactNode) => void }) {
+  if (pending.action === 'edit') return <EditDialog entry={pending.entry} onClose={onClose} onDone={onDone} />;
+  return <ActDialog action={pending.action} entries={pending.entries} onClose={onClose} onDone={onDone} />;
+}
+
+function ActDialog({ action, entries, onClose, onDone }: { action: Action; entries: readonly QuarantineEntry[]; onClose: () => void; onDone: (notice: ReactNode) => void }) {
   const vault = useVault();
   const dialog = useModalDialog();
   const titleId = useId();
   const charsetId = useId();
-  const { entry, action } = pending;
-  const initial = entry.detail.charset !== undefined && isHl7Charset(entry.detail.charset) ? entry.detail.charset : '';
+  const single = entries.length === 1 ? entries[0]! : null;
+  const initial = single?.detail.charset !== undefined && isHl7Charset(single.detail.charset) ? single.detail.charset : '';
   const [charset, setCharset] = useState<'' | Hl7Charset>(initial);
+  const [override, setOverride] = useState(false);
+  const [progress, setProgress] = useState(0);
 
   const run = useAction(async () => {
-    if (action === 'discard') {
-      await vault.discardQuarantined(entry.seq);
-      onDone(`The quarantined message ${entry.detail.messageId ?? entry.seq} was discarded.`);
+    const options = charset === '' ? {} : { charset, ...(override ? { charsetOverride: true } : {}) };
+    if (single !== null) {
+      if (action === 'discard') {
+        await vault.discardQuarantined(single.seq);
+        onDone(`The quarantined message ${nameOf(single)} was discarded.`);
+        return;
+      }
+      const answer = await vault.reprocessQuarantined(single.seq, options);
+      onDone(resultText(answer.resolved, answer.results));
       return;
     }
-    const answer = await vault.reprocessQuarantined(entry.seq, charset === '' ? {} : { charset });
-    onDone(resultText(answer.resolved, answer.results));
+    // One at a time: each is its own journaled act, and one failure does not stop the rest.
+    const outcomes: { name: string; resolved: boolean | null; error?: string }[] = [];
+    for (const [index, entry] of entries.entries()) {
+      setProgress(index + 1);
+      try {
+        if (action === 'discard') {
+          await vault.discardQuarantined(entry.seq);
+          outcomes.push({ name: nameOf(entry), resolved: null });
+        } else {
+          const answer = await vault.reprocessQuarantined(entry.seq, options);
+          outcomes.push({ name: nameOf(entry), resolved: answer.resolved });
+        }
+      } catch (error) {
+        outcomes.push({ name: nameOf(entry), resolved: null, error: vaultErrorMessage(error) });
+      }
+    }
+    onDone(bulkText(action, outcomes));
   });
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     if (!run.busy) void run.run();
   };
-  const name = entry.detail.messageId === undefined || entry.detail.messageId === '' ? `from ${senderOf(entry)}` : entry.detail.messageId;
+  const what = single !== null ? `message ${nameOf(single)}` : `${entries.length} messages`;
 
   return (
     <dialog
@@ -165,26 +281,117 @@ function QuarantineDialog({ pending, onClose, onDone }: { pending: Pending; onCl
       }}
     >
       <form className="form" onSubmit={submit} noValidate>
-        <h2 id={titleId}>{action === 'discard' ? `Discard message ${name}?` : `Reprocess message ${name}?`}</h2>
-        <p>Reason it was quarantined: {entry.detail.reason}</p>
+        <h2 id={titleId}>{action === 'discard' ? `Discard ${what}?` : `Reprocess ${what}?`}</h2>
+        {single !== null && <p>Reason it was quarantined: {single.detail.reason}</p>}
         {action === 'discard' ? (
           <p>
-            The message is marked discarded and leaves the list of open items. Its raw bytes stay sealed in the vault,
-            and the journal records who discarded it.
+            {single !== null ? 'The message is' : 'The messages are'} marked discarded and hidden from the list (“Show discarded
+            messages” shows them). The raw bytes stay sealed in the vault, and the journal records who discarded {single !== null ? 'it' : 'each'}.
           </p>
         ) : (
           <>
-            <p>The raw message is sent through the intake again, as if it had just arrived. The journal records the reprocess.</p>
+            <p>
+              {single !== null ? 'The raw message is' : 'Each raw message is'} sent through the intake again, as if it had just arrived. The
+              journal records the reprocess.
+            </p>
             <CharsetOverrideField id={charsetId} value={charset} onChange={setCharset} />
+            <div className="field">
+              <label className="checkbox">
+                <input type="checkbox" checked={override} disabled={charset === ''} onChange={(event) => setOverride(event.target.checked)} />
+                <span>Use this charset even when MSH-18 names another (the sender declares the wrong one)</span>
+              </label>
+            </div>
           </>
         )}
+        {run.busy && single === null && (
+          <p role="status">
+            {action === 'discard' ? 'Discarding' : 'Reprocessing'} {progress} of {entries.length}…
+          </p>
+        )}
         <SubmitRow
-          label={action === 'discard' ? 'Discard message' : 'Reprocess message'}
+          label={action === 'discard' ? (single !== null ? 'Discard message' : `Discard ${entries.length} messages`) : single !== null ? 'Reprocess message' : `Reprocess ${entries.length} messages`}
           problem={null}
           busy={run.busy}
           busyText={action === 'discard' ? 'Discarding…' : 'Reprocessing…'}
           danger={action === 'discard'}
         >
+          <button type="button" className="button" onClick={onClose} disabled={run.busy}>
+            Cancel
+          </button>
+        </SubmitRow>
+        <ActionError error={run.error} />
+      </form>
+    </dialog>
+  );
+}
+
+/**
+ * Edit-then-reprocess: the raw message (opened, so journaled as a quarantine view) in a text box,
+ * one segment a line; the corrected copy is reprocessed as an edit (journaled so by the body),
+ * while the quarantine record keeps the original bytes.
+ */
+function EditDialog({ entry, onClose, onDone }: { entry: QuarantineEntry; onClose: () => void; onDone: (notice: ReactNode) => void }) {
+  const vault = useVault();
+  const dialog = useModalDialog();
+  const titleId = useId();
+  const textId = useId();
+  const hintId = useId();
+  const raw = useVaultRead(`quarantine-edit:${entry.seq}`, () => vault.openQuarantinedRaw(entry.seq));
+  const decoded = raw.phase === 'ready' ? decodeHl7(raw.value.bytes, raw.value.charset ?? null) : null;
+  const [text, setText] = useState<string | null>(null);
+  const value = text ?? (decoded === null ? '' : segmentsOf(decoded.text).join('\n'));
+  const problem = raw.phase !== 'ready' ? 'The message is still opening.' : segmentsOf(value)[0]?.startsWith('MSH') === true ? null : 'The message must start with its MSH segment.';
+
+  const run = useAction(async () => {
+    const edited = encodeEdited(value, decoded!.charset);
+    const answer = await vault.reprocessQuarantined(entry.seq, {
+      edited: edited.bytes,
+      ...(edited.charset === undefined ? {} : { charset: edited.charset, charsetOverride: edited.override }),
+    });
+    onDone(resultText(answer.resolved, answer.results));
+  });
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    if (!run.busy && problem === null) void run.run();
+  };
+
+  return (
+    <dialog
+      ref={dialog}
+      className="dialog dialog--wide"
+      aria-labelledby={titleId}
+      onCancel={(event) => {
+        event.preventDefault();
+        if (!run.busy) onClose();
+      }}
+    >
+      <form className="form" onSubmit={submit} noValidate>
+        <h2 id={titleId}>Edit and reprocess message {nameOf(entry)}</h2>
+        <p>Reason it was quarantined: {entry.detail.reason}</p>
+        {raw.phase === 'loading' && <p role="status">Opening the raw message…</p>}
+        {raw.phase === 'failed' && <ErrorNote error={raw.error} what="The raw message could not be opened" />}
+        {raw.phase === 'ready' && (
+          <div className="field">
+            <label htmlFor={textId} className="field__label">
+              Message, one segment a line
+            </label>
+            <textarea
+              id={textId}
+              className="input textarea quarantine-edit__text"
+              value={value}
+              onChange={(event) => setText(event.target.value)}
+              spellCheck={false}
+              aria-describedby={hintId}
+              rows={Math.min(16, Math.max(6, segmentsOf(value).length + 1))}
+            />
+            <p id={hintId} className="field__hint">
+              The corrected copy is sent through the intake and journaled as an edit by you; the original stays sealed in the
+              vault with this quarantine entry.
+            </p>
+          </div>
+        )}
+        <SubmitRow label="Reprocess the edited message" problem={problem} busy={run.busy} busyText="Reprocessing…">
           <button type="button" className="button" onClick={onClose} disabled={run.busy}>
             Cancel
           </button>

@@ -39,14 +39,17 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
       const s = state.require();
       try {
         const entry = await quarantineEntry(s.db, s.keys.viewKey, seq);
-        if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
-        const bytes = await openSealedObject(api, s.opener, entry.objectId);
+        if (options.edited !== undefined && options.edited.length === 0) throw new VaultError('E_NODE', 'The edited message is empty: nothing to reprocess.');
+        if (options.edited === undefined && entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
+        const bytes = options.edited ?? (await openSealedObject(api, s.opener, entry.objectId!));
         const answer = await withBytes(api, [bytes], (carrier) =>
           api.hl7.reprocess({
             quarantineSeq: seq,
             operator: s.actor,
             ...('upload' in carrier ? { upload: carrier.upload } : { raw: carrier.files[0]!.bytes }),
             ...(options.charset === undefined ? {} : { charset: options.charset }),
+            ...(options.charset !== undefined && options.charsetOverride === true ? { charsetOverride: true } : {}),
+            ...(options.edited === undefined ? {} : { edited: true }),
           }),
         );
         if (state.isCurrent(s)) await indexing.runSync(s);

@@ -188,15 +188,18 @@ describe('Intake monitor (unlocked)', () => {
     const vault = createFakeVault({ phase: 'unlocked', quarantine: QUARANTINE });
     renderApp(node, '#/intake', vault);
     await screen.findByRole('table', { name: 'Quarantine' });
-    expect(rows('Quarantine')[0]!.slice(1, 7)).toEqual(['MSH-10 is empty.', 'EHR | CLINIC', 'ADT^A01', '', 'AR (rejected)', 'Open']);
+    expect(rows('Quarantine')[0]!.slice(2, 8)).toEqual(['MSH-10 is empty.', 'EHR | CLINIC', 'ADT^A01', '', 'AR (rejected)', 'Open']);
     expect(screen.getByRole('link', { name: 'View raw message 17' }).getAttribute('href')).toBe('#/intake/raw/17');
 
     fireEvent.click(screen.getByRole('button', { name: 'Discard message 17' }));
     const dialog = await screen.findByRole('dialog', { name: 'Discard message from EHR | CLINIC?' });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Discard message' }));
     await waitFor(() => expect(vault.callsTo('discardQuarantined')).toEqual([[17]]));
-    await waitFor(() => expect(rows('Quarantine')[0]![6]).toBe('Discarded'));
+    // Discarded items are hidden by default, and shown on request.
+    await screen.findByText('Nothing is waiting in quarantine.');
     expect(screen.getByText(/was discarded/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Show discarded messages (1)' }));
+    expect(rows('Quarantine')[0]![7]).toBe('Discarded');
     expect(screen.queryByRole('button', { name: 'Reprocess message 17' })).toBeNull();
   });
 
@@ -210,6 +213,66 @@ describe('Intake monitor (unlocked)', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Reprocess message' }));
     await screen.findByText('Reprocessed: every message was stored.');
     expect(vault.callsTo('reprocessQuarantined')).toEqual([[17, { charset: '8859/1' }]]);
-    expect(rows('Quarantine')[0]![6]).toBe('Reprocessed');
+    expect(rows('Quarantine')[0]![7]).toBe('Reprocessed');
+  });
+
+  it('reprocesses with a charset that overrides MSH-18 when asked to', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const vault = createFakeVault({ phase: 'unlocked', quarantine: QUARANTINE });
+    renderApp(node, '#/intake', vault);
+    fireEvent.click(await screen.findByRole('button', { name: 'Reprocess message 17' }));
+    const dialog = await screen.findByRole('dialog');
+    const override = within(dialog).getByRole('checkbox', { name: /Use this charset even when MSH-18 names another/ });
+    expect((override as HTMLInputElement).disabled).toBe(true);
+    fireEvent.change(within(dialog).getByLabelText('Charset when MSH-18 is empty'), { target: { value: '8859/1' } });
+    fireEvent.click(override);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reprocess message' }));
+    await screen.findByText('Reprocessed: every message was stored.');
+    expect(vault.callsTo('reprocessQuarantined')).toEqual([[17, { charset: '8859/1', charsetOverride: true }]]);
+  });
+
+  it('edits a copy and reprocesses it: the edited bytes go to the vault, in the charset they were read with', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const latin1 = Uint8Array.from([...'MSH|^~\\&|EHR|CLINIC|||20250301||ADT^A01||P|2.5.1||||||8859/1\rPID|||1^^^H^MR||M\u00fcller^A\r'].map((c) => c.charCodeAt(0)));
+    const vault = createFakeVault({ phase: 'unlocked', quarantine: [{ ...QUARANTINE[0]!, detail: { ...QUARANTINE[0]!.detail, charset: '8859/1' } }], raw: { 'q:17': latin1 } });
+    renderApp(node, '#/intake', vault);
+    fireEvent.click(await screen.findByRole('button', { name: 'Edit and reprocess message 17' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Edit and reprocess message from EHR | CLINIC' });
+    const box = (await within(dialog).findByLabelText('Message, one segment a line')) as HTMLTextAreaElement;
+    expect(box.value).toBe('MSH|^~\\&|EHR|CLINIC|||20250301||ADT^A01||P|2.5.1||||||8859/1\nPID|||1^^^H^MR||Müller^A');
+    fireEvent.change(box, { target: { value: box.value.replace('||ADT^A01||', '||ADT^A01|FIXED-1|') } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reprocess the edited message' }));
+    await screen.findByText('Reprocessed: every message was stored.');
+    const [[seq, options]] = vault.callsTo('reprocessQuarantined') as [[number, { edited: Uint8Array; charset: string; charsetOverride: boolean }]];
+    expect(seq).toBe(17);
+    expect(options.charset).toBe('8859/1');
+    expect(options.charsetOverride).toBe(true);
+    expect([...options.edited].map((b) => String.fromCharCode(b)).join('')).toBe('MSH|^~\\&|EHR|CLINIC|||20250301||ADT^A01|FIXED-1|P|2.5.1||||||8859/1\rPID|||1^^^H^MR||M\u00fcller^A\r');
+    // Opening the raw bytes to edit them goes through the journaled quarantine read.
+    expect(vault.callsTo('openQuarantinedRaw')).toEqual([[17]]);
+  });
+
+  it('reprocesses and discards selected messages together, one journaled act each, and reports each outcome', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const entries = [17, 18, 19].map((seq) => ({ ...QUARANTINE[0]!, seq, detail: { ...QUARANTINE[0]!.detail, messageId: `Q-${seq}` } }));
+    const vault = createFakeVault({ phase: 'unlocked', quarantine: entries });
+    renderApp(node, '#/intake', vault);
+    await screen.findByRole('table', { name: 'Quarantine' });
+    expect((screen.getByRole('button', { name: 'Reprocess selected (0)…' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Select message 17' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Select message 19' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Reprocess selected (2)…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Reprocess 2 messages?' });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reprocess 2 messages' }));
+    await screen.findByText('2 of 2 reprocessed: 2 stored.');
+    expect(vault.callsTo('reprocessQuarantined')).toEqual([[17, {}], [19, {}]]);
+
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Select every waiting message' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Discard selected (1)…' }));
+    const discard = await screen.findByRole('dialog', { name: 'Discard message Q-18?' });
+    fireEvent.click(within(discard).getByRole('button', { name: 'Discard message' }));
+    await screen.findByText('The quarantined message Q-18 was discarded.');
+    expect(vault.callsTo('discardQuarantined')).toEqual([[18]]);
+    expect(rows('Quarantine').map((row) => row[7])).toEqual(['Reprocessed', 'Reprocessed']);
   });
 });
