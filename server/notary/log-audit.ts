@@ -1,6 +1,6 @@
 import { SigningKey, computeAddress } from 'ethers';
 import { EntryHasher, GENESIS_PREV_HASH, ledgerDomain } from '../../shared/ledger/ledger-schema';
-import { LogEntriesPageSchema, MAX_ENTRIES_PAGE, NOTARY_ROUTES, NotarySignedEntrySchema, verifyEntrySignature, WitnessListSchema } from '../../shared/network/notary';
+import { endorsedWitnessKeys, LogEntriesPageSchema, MAX_ENTRIES_PAGE, NOTARY_ROUTES, NotarySignedEntrySchema, verifyEntrySignature, WitnessListSchema } from '../../shared/network/notary';
 import { inspectNetworkMapForPinning, verifyNetworkMap } from '../../shared/network/network-map';
 import type { PinnedNetwork } from '../../shared/network/network-domain';
 import { utf8 } from '../../shared/transparency/bytes';
@@ -16,7 +16,8 @@ import { parseNote } from '../../shared/transparency/note';
  *      only self-consistent (signed by the key it names: say which network you trust);
  *   2. the log key: `--log-key VKEY` when given, else `keys.log` of that verified map;
  *   3. the checkpoint: signed by the log key, origin = the key's name, and (with `--quorum`) the
- *      cosignatures of the map's witnesses, registered keys of current witness members only;
+ *      cosignatures of the map's witnesses, registered keys of current witness members only, each
+ *      endorsed by its member's identity key;
  *   4. the whole log replayed from its raw leaves [0, size) in pages: the root must be the
  *      checkpoint's (shared/transparency verifyLog);
  *   5. every leaf: the strict `{entry, signature}` schema, its exact canonical line, the signature
@@ -56,7 +57,8 @@ export async function auditLog(baseUrl: string, options: AuditOptions = {}): Pro
   if (options.quorum === true) {
     const current = new Set(map.members.filter((m) => m.certificate.roles.includes('witness')).map((m) => m.certificate.member));
     const list = WitnessListSchema.parse(await getJson(fetcher, `${base}${NOTARY_ROUTES.witnesses}`));
-    witnesses = list.witnesses.filter((w) => current.has(w.member)).map((w) => w.vkey);
+    // Only keys their member's identity key endorsed: the server's word for a key does not count.
+    witnesses = endorsedWitnessKeys(pinned?.address ?? options.network!, list, current);
   }
   const response = await fetcher(`${base}${NOTARY_ROUTES.checkpoint}`, { signal: AbortSignal.timeout(30_000) });
   if (!response.ok) throw new Error(`${NOTARY_ROUTES.checkpoint} answered ${response.status}`);

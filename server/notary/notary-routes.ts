@@ -13,8 +13,10 @@ import {
   NotarySubmissionSchema,
   ReceiptsQuerySchema,
   WitnessKeyRegistrationSchema,
+  witnessEndorsementText,
   witnessKeyName,
 } from '../../shared/network/notary';
+import { secp256k1PublicKey, verifySecp256k1Sha256 } from '../http/secp256k1';
 import { cosignatureTimestamp, cosignatureV1Verifier } from '../../shared/transparency/cosignature';
 import { NoteError, parseNote, parseSignatureLine, parseVkey, SIGNATURE_TYPE_COSIGNATURE_V1 } from '../../shared/transparency/note';
 import { readConsistencyProof } from '../../shared/transparency/tree-store';
@@ -55,7 +57,7 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> 
 }
 
 export function registerNotary(services: RouteServices, config: NotaryConfig): NotaryHandle {
-  const { app, db, network, now, authenticate, memberRateLimit, limits } = services;
+  const { app, db, network, membership, now, authenticate, memberRateLimit, limits } = services;
   const key = config.logKey;
   const checks = new EntryCheckPool(network.parameters.chainId, config.checkThreads);
   app.addHook('onClose', async () => checks.close());
@@ -154,8 +156,8 @@ export function registerNotary(services: RouteServices, config: NotaryConfig): N
   };
 
   app.get(NOTARY_ROUTES.witnesses, async () => {
-    const rows = await db.query<{ member: string; vkey: string }>("SELECT k.member, k.vkey FROM log_witness_keys k JOIN members m ON m.address = k.member WHERE m.status = 'approved' ORDER BY k.member");
-    return { witnesses: rows.rows.map((row) => ({ member: row.member, vkey: row.vkey })) };
+    const rows = await db.query<{ member: string; vkey: string; endorsement: string }>("SELECT k.member, k.vkey, k.endorsement FROM log_witness_keys k JOIN members m ON m.address = k.member WHERE m.status = 'approved' ORDER BY k.member");
+    return { witnesses: rows.rows.map((row) => ({ member: row.member, vkey: row.vkey, endorsement: row.endorsement })) };
   });
 
   app.put(NOTARY_ROUTES.witnessMe, { preHandler: [authenticate, memberRateLimit] }, async (request) => {
@@ -171,8 +173,17 @@ export function registerNotary(services: RouteServices, config: NotaryConfig): N
       if (!(error instanceof NoteError)) throw error;
     }
     if (!ok) throw new ApiProblem('invalid_request', 'The vkey is not a cosignature/v1 key (type 0x04) named for this member.');
-    await db.query('INSERT INTO log_witness_keys (member, vkey, registered_at) VALUES ($1, $2, $3) ON CONFLICT (member) DO UPDATE SET vkey = EXCLUDED.vkey, registered_at = EXCLUDED.registered_at', [address, body.data.vkey, now()]);
-    return { member: address, vkey: body.data.vkey };
+    // The member's identity key must endorse it (a delegated transport key cannot): nodes check this too.
+    const member = await membership.memberKey(address);
+    const text = Buffer.from(witnessEndorsementText(network.key.address, address, body.data.vkey), 'utf8');
+    if (member === null || !verifySecp256k1Sha256(secp256k1PublicKey(member.publicKey), text, Buffer.from(body.data.endorsement.slice(2), 'hex'))) {
+      throw new ApiProblem('bad_signature', 'The witness key is not endorsed by this member\'s identity key.');
+    }
+    await db.query(
+      'INSERT INTO log_witness_keys (member, vkey, endorsement, registered_at) VALUES ($1, $2, $3, $4) ON CONFLICT (member) DO UPDATE SET vkey = EXCLUDED.vkey, endorsement = EXCLUDED.endorsement, registered_at = EXCLUDED.registered_at',
+      [address, body.data.vkey, body.data.endorsement, now()],
+    );
+    return { member: address, vkey: body.data.vkey, endorsement: body.data.endorsement };
   });
 
   app.post(NOTARY_ROUTES.cosignatures, { preHandler: [authenticate, memberRateLimit] }, async (request) => {

@@ -1,4 +1,5 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { getAddress, recoverAddress, sha256, Signature } from 'ethers';
 import { z } from 'zod';
 import { exportLine } from '../ledger/ledger-export-format';
 import { AddressSchema, Bytes32Schema, LedgerEntrySchema, SignatureSchema, type LedgerEntry, type LedgerEntryKind } from '../ledger/ledger-schema';
@@ -6,6 +7,7 @@ import { fromBase64, toBase64, utf8 } from '../transparency/bytes';
 import { leafHash } from '../transparency/hash';
 import { verifyEd25519 } from '../transparency/note';
 import { verifyInclusionProof } from '../transparency/proof';
+import type { RequestSigner } from './signed-request';
 import { HashSchema, MAX_PROOF_LENGTH } from '../transparency/wire';
 
 /**
@@ -331,8 +333,53 @@ export function witnessKeyName(address: string): string {
   return `hdms-witness/${address.toLowerCase()}`;
 }
 
-export const WitnessKeyRegistrationSchema = z.strictObject({ vkey: z.string().min(1).max(200) });
-export const WitnessListSchema = z.strictObject({ witnesses: z.array(z.strictObject({ member: AddressSchema, vkey: z.string() })).max(10_000) });
+/**
+ * What a witness's identity key signs to endorse its cosigning key (ECDSA secp256k1 over SHA-256 of
+ * this text, r ‖ s low-s, like a signed request): `hdms-witness-key-v1`, the network's address, the
+ * member's address and the vkey, joined by "\n". The server checks it with the member's key from its
+ * join and serves it with the key, so a node takes a witness key only with the member's own word
+ * for it: a server cannot slip in cosignatures of keys it made up.
+ */
+export const WITNESS_KEY_TAG = 'hdms-witness-key-v1';
+export function witnessEndorsementText(network: string, member: string, vkey: string): string {
+  return [WITNESS_KEY_TAG, getAddress(network), getAddress(member), vkey].join('\n');
+}
+const EndorsementSchema = z.string().regex(/^0x[0-9a-f]{128}$/, 'must be 0x and r ‖ s in 128 lowercase hex digits');
+
+export const WitnessKeyRegistrationSchema = z.strictObject({ vkey: z.string().min(1).max(200), endorsement: EndorsementSchema });
+export type WitnessKeyRegistration = z.infer<typeof WitnessKeyRegistrationSchema>;
+export const WitnessListSchema = z.strictObject({ witnesses: z.array(z.strictObject({ member: AddressSchema, vkey: z.string().max(200), endorsement: EndorsementSchema })).max(10_000) });
+export type WitnessList = z.infer<typeof WitnessListSchema>;
+
+/** Signs the endorsement of `vkey` with the member's identity key. */
+export async function endorseWitnessKey(signer: RequestSigner, network: string, vkey: string): Promise<string> {
+  const { r, s } = await signer.signDigest(sha256(new TextEncoder().encode(witnessEndorsementText(network, signer.address, vkey))));
+  const order = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  let sBig = BigInt(s);
+  if (sBig > order >> 1n) sBig = order - sBig;
+  return `0x${BigInt(r).toString(16).padStart(64, '0')}${sBig.toString(16).padStart(64, '0')}`;
+}
+
+/** Whether `endorsement` is `member`'s signature over its witness key (recovering the address: for nodes). */
+export function isWitnessKeyEndorsed(network: string, member: string, vkey: string, endorsement: string): boolean {
+  const digest = sha256(new TextEncoder().encode(witnessEndorsementText(network, member, vkey)));
+  for (const v of [27, 28] as const) {
+    try {
+      if (recoverAddress(digest, Signature.from({ r: `0x${endorsement.slice(2, 66)}`, s: `0x${endorsement.slice(66, 130)}`, v })) === getAddress(member)) return true;
+    } catch {
+      // not this parity
+    }
+  }
+  return false;
+}
+
+/**
+ * The cosigning keys a node takes: those of current witness members of the verified map whose
+ * endorsement by the member's identity key verifies. The rest is ignored (and does not count).
+ */
+export function endorsedWitnessKeys(network: string, list: WitnessList, witnessMembers: ReadonlySet<string>): string[] {
+  return list.witnesses.filter((w) => witnessMembers.has(w.member) && isWitnessKeyEndorsed(network, w.member, w.vkey, w.endorsement)).map((w) => w.vkey);
+}
 export const CosignatureSubmissionSchema = z.strictObject({
   /** The checkpoint's tree size the cosignature is for. */
   treeSize: uint53.min(1),

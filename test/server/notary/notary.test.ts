@@ -7,10 +7,14 @@ import {
   ConsistencyProofAnswerSchema,
   InclusionProofAnswerSchema,
   LogEntriesPageSchema,
+  endorsedWitnessKeys,
+  endorseWitnessKey,
   NotaryReceiptsPageSchema,
+  WitnessListSchema,
   witnessKeyName,
   type Notarized,
 } from '../../../shared/network/notary';
+import { walletRequestSigner } from '../../../shared/network/signed-request';
 import { fromBase64, toBase64, utf8 } from '../../../shared/transparency/bytes';
 import { cosignatureV1Signer } from '../../../shared/transparency/cosignature';
 import { leafHash } from '../../../shared/transparency/hash';
@@ -229,7 +233,14 @@ describe.each(databases.variants)('notary and log $label', (variant) => {
     const secret = generateEd25519SecretKey();
     const signer = cosignatureV1Signer(witnessKeyName(witness.wallet.address), secret);
     const vkey = vkeyOf(signer);
-    const register = await signedFetch(server.url, witness, server.network.pinned, '/v1/log/witnesses/me', { method: 'PUT', body: JSON.stringify({ vkey }) });
+    // Not endorsed by the member's identity key (signed by another key): refused, nothing stored.
+    const stranger = walletRequestSigner(new Wallet(Wallet.createRandom().privateKey));
+    const foreign = await endorseWitnessKey({ ...stranger, address: witness.wallet.address }, server.network.pinned.address, vkey);
+    const unendorsed = await signedFetch(server.url, witness, server.network.pinned, '/v1/log/witnesses/me', { method: 'PUT', body: JSON.stringify({ vkey, endorsement: foreign }) });
+    expect(unendorsed.status).toBe(401);
+    expect(ApiErrorSchema.parse(await unendorsed.json()).error.code).toBe('bad_signature');
+    const endorsement = await endorseWitnessKey(walletRequestSigner(witness.wallet), server.network.pinned.address, vkey);
+    const register = await signedFetch(server.url, witness, server.network.pinned, '/v1/log/witnesses/me', { method: 'PUT', body: JSON.stringify({ vkey, endorsement }) });
     expect(register.status).toBe(200);
     await submit(server.url, await new TestChain(witness, chainId()).take(1));
     const note = await (await fetch(`${server.url}/v1/log/checkpoint`)).text();
@@ -252,7 +263,12 @@ describe.each(databases.variants)('notary and log $label', (variant) => {
     expect(exact).toMatchObject({ quorumMet: true, cosignatures: [{ name: witnessKeyName(witness.wallet.address) }] });
     expect((await fetch(`${server.url}/v1/log/checkpoint?size=999999`)).status).toBe(404);
     const witnesses = await (await fetch(`${server.url}/v1/log/witnesses`)).json();
-    expect(witnesses).toEqual({ witnesses: [{ member: witness.wallet.address, vkey }] });
+    expect(witnesses).toEqual({ witnesses: [{ member: witness.wallet.address, vkey, endorsement }] });
+    // A node takes the key: endorsed by a current witness member; not when the endorsement is not the member's.
+    const list = WitnessListSchema.parse(witnesses);
+    expect(endorsedWitnessKeys(server.network.pinned.address, list, new Set([witness.wallet.address]))).toEqual([vkey]);
+    expect(endorsedWitnessKeys(server.network.pinned.address, { witnesses: [{ ...list.witnesses[0]!, endorsement: foreign }] }, new Set([witness.wallet.address]))).toEqual([]);
+    expect(endorsedWitnessKeys(server.network.pinned.address, list, new Set())).toEqual([]);
 
     const unsigned = await postJson(`${server.url}/v1/log/cosignatures`, { treeSize: size, line });
     expect(unsigned.status).toBe(401);
