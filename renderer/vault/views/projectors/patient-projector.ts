@@ -22,7 +22,8 @@ import type { JournalProjector, ProjectorPage } from './journal-projector';
  */
 export const patientProjector: JournalProjector = {
   name: 'patients',
-  kinds: [...INTAKE_RECORD_KINDS, MIND_KINDS.erasure],
+  // Device reports name no patient (staff assign a device session to one): device-projector.ts owns them.
+  kinds: [...INTAKE_RECORD_KINDS.filter((kind) => kind !== 'intake.device'), MIND_KINDS.erasure],
   tables: patientTablesWithMerges,
   startPage(context) {
     const page = new PatientPage(context.keys.viewKey);
