@@ -1,15 +1,75 @@
-import { ComingLaterPanel } from '../../app/layout/coming-later-panel';
+import { useCallback, useEffect, useId, useMemo, useState } from 'react';
+import { ErrorNote } from '../../app/error-note';
+import { useVault, useVaultIndexing, useVaultPhase } from '../../vault/vault-context';
+import type { StudyListEntry } from '../../vault/vault-service';
+import { StudyTable } from './study-table';
 
+/** What the filter matches: patient name and identifier, accession number, modality, study date and description. */
+export function studyMatches(study: StudyListEntry, query: string): boolean {
+  const words = query.trim().toLowerCase().split(/\s+/).filter((word) => word !== '');
+  if (words.length === 0) return true;
+  const text = [study.patient?.name ?? '', study.patient?.identifier ?? '', study.study.accessionNumber, study.study.description, study.study.date, ...study.modalities, ...study.series.map((series) => series.description)]
+    .join(' ')
+    .toLowerCase();
+  return words.every((word) => text.includes(word));
+}
+
+/**
+ * Imaging: every DICOM study the receiver (or an import) stored, newest first, each with the
+ * patient its Patient ID files it under. Listing studies is like searching: not journaled; the
+ * patient's page is where a study's patient is opened (and that opening is journaled).
+ */
 export function ImagingArea() {
+  const phase = useVaultPhase();
+  if (phase !== 'unlocked') return <p className="panel">Unlock the vault to list the imaging studies.</p>;
+  return <StudyList />;
+}
+
+function StudyList() {
+  const vault = useVault();
+  const indexing = useVaultIndexing();
+  const headingId = useId();
+  const filterId = useId();
+  const [query, setQuery] = useState('');
+  const [loaded, setLoaded] = useState<{ phase: 'loading' } | { phase: 'failed'; error: unknown } | { phase: 'ready'; studies: readonly StudyListEntry[] }>({ phase: 'loading' });
+  const load = useCallback(() => {
+    vault.studies().then(
+      (studies) => setLoaded({ phase: 'ready', studies }),
+      (error: unknown) => setLoaded({ phase: 'failed', error }),
+    );
+  }, [vault]);
+  // Again whenever a replay ends: studies received meanwhile reach the views by a replay.
+  useEffect(() => {
+    if (!indexing.busy) load();
+  }, [load, indexing.busy]);
+  const shown = useMemo(() => (loaded.phase === 'ready' ? loaded.studies.filter((study) => studyMatches(study, query)) : []), [loaded, query]);
+
   return (
-    <ComingLaterPanel>
-      <p>
-        Imaging will list the DICOM studies that modalities and PACS send to this node, grouped by patient and study.
+    <>
+      <p className="page-intro">
+        Studies that modalities and PACS send to this node&apos;s DICOM receiver. Each instance is sealed into the vault as
+        it arrives and filed under the patient its Patient ID names.
       </p>
-      <p>
-        Each study is sealed into the encrypted vault as it arrives, even while the vault is locked, and an image
-        received twice is recognized by its SOP Instance UID and stored only once.
-      </p>
-    </ComingLaterPanel>
+      <section className="panel" aria-labelledby={headingId} aria-busy={loaded.phase === 'loading'}>
+        <h2 id={headingId}>Studies</h2>
+        {loaded.phase === 'loading' && <p role="status">Loading the studies…</p>}
+        {loaded.phase === 'failed' && <ErrorNote error={loaded.error} what="The studies could not be loaded" />}
+        {loaded.phase === 'ready' && loaded.studies.length === 0 && <p>No study has been received yet.</p>}
+        {loaded.phase === 'ready' && loaded.studies.length > 0 && (
+          <>
+            <div className="field">
+              <label htmlFor={filterId} className="field__label">
+                Filter by patient, accession number, modality, date or description
+              </label>
+              <input id={filterId} className="input" type="search" value={query} onChange={(event) => setQuery(event.target.value)} autoComplete="off" spellCheck={false} />
+            </div>
+            <p className="muted" role="status">
+              {shown.length === loaded.studies.length ? (loaded.studies.length === 1 ? '1 study' : `${loaded.studies.length} studies`) : `${shown.length} of ${loaded.studies.length} studies`}, newest first.
+            </p>
+            {shown.length > 0 && <StudyTable studies={shown} labelledBy={headingId} withPatient />}
+          </>
+        )}
+      </section>
+    </>
   );
 }

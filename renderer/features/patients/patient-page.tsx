@@ -5,6 +5,7 @@ import { vaultErrorMessage } from '../../app/vault-errors';
 import { useCurrentOperator, useVault } from '../../vault/vault-context';
 import type { PatientDetail } from '../../vault/vault-service';
 import { ErasePatientDialog } from './erase-patient-dialog';
+import { PatientStudies } from '../imaging/patient-studies';
 import { PatientAccesses } from './patient-accesses';
 import { addressLabel, identifierLabel, patientName } from './record-format';
 import { PatientBanner } from './patient-banner';
@@ -89,6 +90,7 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
           </>
         )}
       </section>
+      <PatientStudies patientId={detail.patientId} />
       <PatientAccesses patientId={detail.patientId} />
       {erasing && primary !== undefined && (
         <ErasePatientDialog

@@ -1,0 +1,50 @@
+import { hrefForPath } from '../../app/router/hash-route';
+import type { StudyListEntry, StudySummary } from '../../vault/vault-service';
+
+/** A DICOM date as the tables show it: the ISO date, or a dash when the instance gave none. */
+export function studyDate(study: StudySummary): string {
+  return study.study.date === '' ? '—' : study.study.date;
+}
+
+export function seriesLabel(study: StudySummary): string {
+  const series = study.series.length === 1 ? '1 series' : `${study.series.length} series`;
+  const images = study.instances === 1 ? '1 instance' : `${study.instances} instances`;
+  return `${series}, ${images}`;
+}
+
+/**
+ * Studies, newest first: date, modalities, description, accession number, series and instance
+ * counts; with `withPatient`, the patient each is filed under (a link to the patient's page).
+ */
+export function StudyTable({ studies, labelledBy, withPatient }: { studies: readonly (StudySummary | StudyListEntry)[]; labelledBy: string; withPatient: boolean }) {
+  return (
+    <div className="table-wrap">
+      <table className="data-table" aria-labelledby={labelledBy}>
+        <thead>
+          <tr>
+            <th scope="col">Study date</th>
+            {withPatient && <th scope="col">Patient</th>}
+            <th scope="col">Modality</th>
+            <th scope="col">Description</th>
+            <th scope="col">Accession</th>
+            <th scope="col">Series</th>
+          </tr>
+        </thead>
+        <tbody>
+          {studies.map((study) => (
+            <tr key={study.studyId}>
+              <th scope="row">
+                <time dateTime={study.study.date === '' ? undefined : study.study.date}>{studyDate(study)}</time>
+              </th>
+              {withPatient && <td>{'patient' in study && study.patient !== null ? <a href={hrefForPath('patients', study.patientId)}>{`${study.patient.name} · ${study.patient.identifier}`}</a> : <span className="muted">Not in the views</span>}</td>}
+              <td>{study.modalities.length === 0 ? '—' : study.modalities.join(', ')}</td>
+              <td>{study.study.description === '' ? <span className="muted">No description</span> : study.study.description}</td>
+              <td>{study.study.accessionNumber === '' ? '—' : study.study.accessionNumber}</td>
+              <td>{seriesLabel(study)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { StudyListEntry } from '../../../../renderer/vault/vault-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault, makePatient } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+function study(id: string, patientId: string, fields: { date: string; description: string; accession: string; modalities: string[]; name: string; identifier: string }): StudyListEntry {
+  return {
+    studyId: id,
+    patientId,
+    study: { studyInstanceUid: `1.2.3.${id.length}`, date: fields.date, time: '', description: fields.description, accessionNumber: fields.accession, studyId: '', referringPhysician: '', institution: '', receivedAt: '2026-01-15T10:00:00.000Z' },
+    modalities: fields.modalities,
+    series: fields.modalities.map((modality, index) => ({ seriesId: `${id}-s${index}`, seriesInstanceUid: `1.2.3.${index}`, modality, number: index + 1, description: '', bodyPart: '', instances: 10 + index })),
+    instances: fields.modalities.reduce((sum, _m, index) => sum + 10 + index, 0),
+    patient: { patientId, name: fields.name, birthDate: '', sex: '', identifier: fields.identifier },
+  };
+}
+
+const STUDIES: StudyListEntry[] = [
+  study('st-1', 'p-7', { date: '2026-01-14', description: 'CT HEAD W/O', accession: 'ACC77', modalities: ['CT', 'SR'], name: 'Novak, Ivana', identifier: 'MRN7 (NORTH)' }),
+  study('st-2', 'p-8', { date: '2025-06-30', description: 'MR KNEE LEFT', accession: 'ACC12', modalities: ['MR'], name: 'Horvat, Luka', identifier: 'MRN8 (NORTH)' }),
+];
+
+describe('Imaging area', () => {
+  it('lists every study with its patient, and filters by accession number, modality or patient', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7), makePatient(8)], studies: STUDIES });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/imaging', vault);
+    const table = await screen.findByRole('table', { name: 'Studies' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows.map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent))).toEqual([
+      ['2026-01-14', 'Novak, Ivana · MRN7 (NORTH)', 'CT, SR', 'CT HEAD W/O', 'ACC77', '2 series, 21 instances'],
+      ['2025-06-30', 'Horvat, Luka · MRN8 (NORTH)', 'MR', 'MR KNEE LEFT', 'ACC12', '1 series, 10 instances'],
+    ]);
+    expect(within(rows[0]!).getByRole('link').getAttribute('href')).toBe('#/patients/p-7');
+    const filter = screen.getByLabelText('Filter by patient, accession number, modality, date or description');
+    fireEvent.change(filter, { target: { value: 'acc12' } });
+    expect(within(screen.getByRole('table', { name: 'Studies' })).getAllByRole('row')).toHaveLength(2);
+    expect(screen.getByText('1 of 2 studies, newest first.')).toBeTruthy();
+    fireEvent.change(filter, { target: { value: 'novak ct' } });
+    expect(within(screen.getByRole('table', { name: 'Studies' })).getAllByRole('row').slice(1)[0]!.textContent).toContain('CT HEAD W/O');
+    fireEvent.change(filter, { target: { value: 'PET' } });
+    expect(screen.queryByRole('table', { name: 'Studies' })).toBeNull();
+    expect(screen.getByText('0 of 2 studies, newest first.')).toBeTruthy();
+  });
+
+  it('says so when no study has arrived', async () => {
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    expect(await screen.findByText('No study has been received yet.')).toBeTruthy();
+  });
+
+  it("shows the patient's studies on the patient's page, and no section for a patient without any", async () => {
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7), makePatient(8)], studies: [STUDIES[0]!] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7', vault);
+    const section = await screen.findByRole('region', { name: 'Imaging studies' });
+    const table = await within(section).findByRole('table');
+    expect(within(table).getAllByRole('row')[1]!.textContent).toContain('CT HEAD W/O');
+    expect(vault.callsTo('patientStudies')).toEqual([['p-7']]);
+  });
+});
