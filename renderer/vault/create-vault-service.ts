@@ -9,6 +9,7 @@ import { createBackupService } from './backup/backup-service';
 import { createDemoImport } from './demo/demo-import-service';
 import { createIndexingService } from './indexing/indexing-service';
 import { ViewIndexing } from './indexing/view-indexing';
+import { createDeviceService } from './devices/device-service';
 import { createImagingService } from './imaging/imaging-service';
 import { createMessageService } from './messages/message-service';
 import { createQuarantineService } from './quarantine/quarantine-service';
@@ -170,6 +171,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ...createQuarantineService(api, state, indexing),
     ...createMessageService(api, state, indexing),
     ...createImagingService(state),
+    ...createDeviceService(state),
     ...createBackupService({ api, state, lifecycle, indexing, rebuildIndex: indexingService.rebuildIndex }),
   };
 }

@@ -4,6 +4,7 @@ import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
 import type { MessageFacets } from './views/message-log';
 import type { MessagePage, MessageQuery, MessageSummary } from './views/message-reads';
 import type { StudySummary } from './views/imaging-reads';
+import type { DeviceReport } from './views/device-reports';
 
 export type { MessageFacets, MessagePage, MessageQuery, MessageSummary, StudySummary };
 
@@ -287,6 +288,10 @@ export interface VaultService {
   studies(): Promise<readonly StudyListEntry[]>;
   /** One patient's studies (and those of patients merged into it), newest first. */
   patientStudies(patientId: string): Promise<readonly StudySummary[]>;
+
+  // Devices (IEEE 11073, issue 13): the reports the device manager stored
+  /** The latest device reports, newest first (all devices, or one by system id); decrypted, not journaled. */
+  deviceReports(options?: { readonly limit?: number; readonly systemId?: string }): Promise<readonly DeviceReport[]>;
 
   // Backup
   /** Writes one encrypted backup file; returns where. */

@@ -21,6 +21,7 @@ import {
   type VaultPhase,
   type VaultService,
 } from '../../../renderer/vault/vault-service';
+import type { DeviceReport } from '../../../renderer/vault/views/device-reports';
 import { createCallScript, type ScriptedCalls } from './scripted-calls';
 
 type Method = keyof VaultService;
@@ -62,6 +63,8 @@ export interface FakeVaultOptions {
   readonly journalIssues?: JournalIssues;
   /** The imaging studies (any order; answered as given). */
   readonly studies?: readonly StudyListEntry[];
+  /** The device reports (answered as given, filtered by system id). */
+  readonly deviceReports?: readonly DeviceReport[];
 }
 
 /** `calls` holds every call with its arguments, passphrases included: it is a test double. */
@@ -479,6 +482,10 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     async studies() {
       await enter('studies', []);
       return [...(options.studies ?? [])];
+    },
+    async deviceReports(query) {
+      await enter('deviceReports', [query]);
+      return (options.deviceReports ?? []).filter((r) => query?.systemId === undefined || r.device.systemId === query.systemId).slice(0, query?.limit ?? 50);
     },
     async patientStudies(patientId) {
       await enter('patientStudies', [patientId]);
