@@ -1,0 +1,91 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { DevicesStatus } from '../../../../shared/ipc/devices-contract';
+import type { DeviceReport } from '../../../../renderer/vault/views/device-reports';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault } from '../../support/fake-vault-service';
+import { emitEvent, renderApp } from '../../support/render-app';
+
+const SYSTEM_ID = '001c05fffe123456';
+const EMPTY: DevicesStatus = { ports: [], connections: [], tcp: null, awaitingApproval: [] };
+
+function tableRows(name: string): string[][] {
+  return within(screen.getByRole('table', { name }))
+    .getAllByRole('row')
+    .slice(1)
+    .map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent ?? ''));
+}
+
+const REPORT: DeviceReport = {
+  seq: 7,
+  at: '2026-11-21T08:52:40.000Z',
+  session: 's1',
+  approval: 'approved',
+  device: { systemId: SYSTEM_ID, devConfigId: 0x02bc, manufacturer: 'Acme', model: 'BP-100' },
+  port: 'serial:/dev/ttyUSB0',
+  report: { invokeId: 1, eventType: 0x0d1d, confirmed: true, notes: [] },
+  readings: [
+    { code: 0x4a05, kind: 'systolic', status: 'value', value: 128, unit: 'mm[Hg]', normalizedValue: 128, normalizedUnit: 'mm[Hg]', time: '2026-11-21T08:52:35.500Z', flags: [], quality: 1, dedupeKey: 'a' },
+    { code: 0x4a06, kind: 'diastolic', status: 'NaN', time: '2026-11-21T08:52:35.500Z', flags: ['no-value'], quality: 0, dedupeKey: 'b' },
+    { code: 0x71b8, kind: 'glucose', status: 'value', value: 5.5, unit: 'mmol/L', normalizedValue: 99.088, normalizedUnit: 'mg/dL', time: '2026-11-21T08:52:35.500Z', flags: ['clock-skew'], quality: 0.8, dedupeKey: 'c' },
+  ],
+};
+
+describe('Devices area', () => {
+  it('opens a port by path with its baud rate, shows the connected device as it associates, and the latest readings with their quality', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    let opened: unknown = null;
+    node.handle('devices.status', () => EMPTY);
+    node.handle('devices.openPort', (payload) => {
+      opened = payload;
+      return { ...EMPTY, ports: [{ path: '/dev/pts/7', state: 'open', settings: { baudRate: 19200, dataBits: 8, parity: 'none', stopBits: 1, dtr: true, rts: true } }] };
+    });
+    renderApp(node, '#/devices', createFakeVault({ phase: 'unlocked', deviceReports: [REPORT] }));
+    fireEvent.change(await screen.findByLabelText('Port path'), { target: { value: '/dev/pts/7' } });
+    fireEvent.change(screen.getByLabelText('Baud rate'), { target: { value: '19200' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Open port' }));
+    await screen.findByRole('table', { name: 'Serial ports' });
+    expect(opened).toEqual({ path: '/dev/pts/7', settings: { baudRate: 19200 } });
+    expect(tableRows('Serial ports')).toEqual([['/dev/pts/7', 'Open', '19200 baud, 8N1', '', 'Close /dev/pts/7']]);
+
+    emitEvent(node, 'devices.changed', {
+      ...EMPTY,
+      ports: [{ path: '/dev/pts/7', state: 'open' }],
+      connections: [{ id: 'c1', port: 'serial:/dev/pts/7', state: 'operating', systemId: SYSTEM_ID, manufacturer: 'Acme', model: 'BP-100', approval: 'approved', reports: 1, protocolErrors: 0 }],
+    });
+    await screen.findByRole('table', { name: 'Connected devices' });
+    expect(tableRows('Connected devices')[0]!.slice(0, 6)).toEqual(['serial:/dev/pts/7', 'Acme BP-100', SYSTEM_ID, 'Associated', 'Approved', '1']);
+
+    await screen.findByRole('table', { name: 'Latest readings' });
+    const readings = tableRows('Latest readings').map((row) => row.slice(2));
+    expect(readings[0]).toEqual(['Systolic blood pressure', '128 mmHg', '100%', 'Approved device']);
+    // A special value is never shown as a number.
+    expect(readings[1]).toEqual(['Diastolic blood pressure', 'No value (not a number)', '0% (no value sent)', 'Approved device']);
+    expect(readings[2]![1]).toBe('99.088 mg/dL (5.5 mmol/L)');
+    expect(readings[2]![2]).toBe('80% (device clock far from this computer’s)');
+  });
+
+  it('lists a device awaiting approval; an administrator approves it', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    let decided: unknown = null;
+    node.handle('devices.status', () => ({ ...EMPTY, awaitingApproval: [{ systemId: SYSTEM_ID, model: 'BP-100', firstSeenAt: '2026-11-21T08:50:00.000Z' }] }));
+    node.handle('devices.decide', (payload) => {
+      decided = payload;
+      return { devices: [] };
+    });
+    renderApp(node, '#/devices');
+    fireEvent.click(await screen.findByRole('button', { name: `Approve ${SYSTEM_ID}` }));
+    await waitFor(() => expect(decided).toEqual({ systemIdPrefix: SYSTEM_ID, decision: 'approved', model: 'BP-100' }));
+  });
+
+  it('a port listing that fails says why, and a port can still be added by path', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('devices.status', () => EMPTY);
+    node.handle('devices.listPorts', () => ({ ports: [], error: 'The operating system did not list serial ports (spawn udevadm ENOENT). A port can still be added by its path.' }));
+    renderApp(node, '#/devices');
+    fireEvent.click(await screen.findByRole('button', { name: 'Show the ports this computer lists' }));
+    expect(await screen.findByText(/spawn udevadm ENOENT\). A port can still be added by its path\./)).toBeTruthy();
+    expect(screen.getByLabelText('Port path')).toBeTruthy();
+  });
+});
