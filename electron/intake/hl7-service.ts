@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Hl7Charset, IntakeMessageResult, IntakeMonitor as IntakeMonitorData, IntakeSettings, IntakeTotals, ListenerStatus } from '../../shared/ipc';
 import { SerialQueue } from '../async/serial-queue';
-import { QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
+import { INTAKE_COUNTERS_RESET_KIND, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { Refusal } from '../errors/refusal';
 import { openHl7Dedupe, type Hl7Dedupe } from './hl7/hl7-duplicates';
 import { createHl7Intake, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
@@ -10,6 +10,7 @@ import { budgetedPrepare, Hl7BudgetWorker } from './hl7/hl7-budget-worker';
 import { defaultPrepareThreads, Hl7PreparePool } from './hl7/hl7-prepare-pool';
 import { startMllpServer, type MllpServer } from './hl7/mllp-server';
 import type { IntakeChannel, IntakeVaultPorts } from './intake-channel';
+import { CountersStore, HL7_COUNTERS_FILE } from './intake-counters-store';
 import { IntakeMonitor } from './intake-monitor';
 import type { IntakeSettingsStore } from './intake-settings';
 
@@ -18,6 +19,7 @@ export class Hl7Refusal extends Refusal {}
 
 /** Journal kinds of the quarantine's resolutions (acts of an operator; the mind journals no intake kinds). */
 export const REPROCESSED_KIND = QUARANTINE_KINDS.reprocessed;
+export const COUNTERS_RESET_KIND = INTAKE_COUNTERS_RESET_KIND;
 export const DISCARDED_KIND = QUARANTINE_KINDS.discarded;
 export const QUARANTINE_KIND = QUARANTINE_KINDS.quarantined;
 
@@ -119,10 +121,12 @@ export class Hl7Service implements IntakeChannel {
   /** Reprocess and discard run one at a time, so one quarantine record is never resolved twice. */
   private readonly acts = new SerialQueue();
   private readonly monitorData: IntakeMonitor;
+  /** Where the counters are kept across restarts: set at the first attach (a vault exists), once per run. */
+  private counters: CountersStore | null = null;
   private stopped = false;
 
   constructor(private readonly options: Hl7ServiceOptions) {
-    this.monitorData = new IntakeMonitor({ onActivity: options.onActivity });
+    this.monitorData = new IntakeMonitor({ onActivity: options.onActivity, onCounters: (snapshot) => void this.counters?.save(snapshot) });
   }
 
   /** IntakeChannel: the listener's status. */
@@ -157,6 +161,14 @@ export class Hl7Service implements IntakeChannel {
         const code = (error as NodeJS.ErrnoException)?.code ?? describe(error);
         this.setStatus({ channel: 'hl7-mllp', state: 'error', reason: `The HL7 duplicate index in the vault folder could not be opened (${code}); the listener stays closed. Check that the data folder is writable.` });
         throw error;
+      }
+      if (this.counters === null) {
+        // Once per run: what an earlier run counted is the baseline (a second attach, after a
+        // restore, keeps counting on from what this run saved).
+        const store = new CountersStore(path.join(this.options.dataDir, ...HL7_COUNTERS_FILE), this.options.log);
+        const saved = await store.load();
+        if (saved !== null) this.monitorData.restore(saved);
+        this.counters = store;
       }
       const settings = this.options.settings.get();
       const pool = await this.startPool(ports);
@@ -200,6 +212,10 @@ export class Hl7Service implements IntakeChannel {
     this.stopped = true;
     await this.detach('The node is stopping.');
     this.monitorData.stop();
+    if (this.counters !== null) {
+      await this.counters.save(this.monitorData.snapshot());
+      await this.counters.flush();
+    }
   }
 
   /** Saves a settings change (throws IntakeSettingsError when refused) and applies it to the listener. */
@@ -226,6 +242,7 @@ export class Hl7Service implements IntakeChannel {
     const server = this.attached?.server ?? null;
     return {
       listener: this.current,
+      countersSince: this.monitorData.since(),
       totals: this.monitorData.totals(),
       senders: this.monitorData.senders(),
       recent: this.monitorData.recent(),
@@ -296,6 +313,24 @@ export class Hl7Service implements IntakeChannel {
       if (resolved) attached.resolved?.add(quarantineSeq);
       this.options.log.info({ quarantineSeq, seq, resolved, messages: results.length }, 'quarantined HL7 message reprocessed');
       return { seq, resolved, results };
+    });
+  }
+
+  /**
+   * Starts the HL7 counters (totals and per sender) again from zero; journals
+   * `intake.countersReset` as the operator with what they showed before (sealed), so an auditor
+   * sees who cleared which figures when.
+   */
+  resetCounters(operator: string | null): Promise<{ seq: number; since: string }> {
+    return this.acts.run(async () => {
+      const attached = this.requireAttached();
+      const before = this.monitorData.snapshot();
+      const { since } = this.monitorData.reset();
+      await this.counters?.flush();
+      const seq = await this.appendAct(attached, COUNTERS_RESET_KIND, operator, {}, { v: 1, type: 'countersReset', at: since, before });
+      this.options.log.info({ seq, received: before.totals.received, senders: before.senders.length }, 'HL7 counters reset');
+      this.monitorData.note();
+      return { seq, since };
     });
   }
 

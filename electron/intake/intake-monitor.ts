@@ -11,11 +11,25 @@ import type { Hl7IntakeStats } from './hl7/hl7-intake';
 const RECENT_LIMIT = 200;
 const ZERO: IntakeTotals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 };
 
+/** The counters as kept across restarts (intake-counters-store.ts): since when, the totals, per sender. */
+export interface CountersSnapshot {
+  /** ISO time counting started: the first start with this vault, or the last reset. */
+  readonly since: string;
+  readonly totals: IntakeTotals;
+  readonly senders: readonly Hl7SenderCounters[];
+}
+
 export interface IntakeMonitorOptions {
   /** Told the totals when they changed, at most once per `coalesceMs`. */
   readonly onActivity: (totals: IntakeTotals) => void;
+  /** Told the counters after they changed (with onActivity, at most once per `coalesceMs`), to keep them across restarts. */
+  readonly onCounters?: (snapshot: CountersSnapshot) => void;
   readonly coalesceMs?: number;
   readonly now?: () => number;
+}
+
+function negate(a: IntakeTotals): IntakeTotals {
+  return { received: -a.received, accepted: -a.accepted, errored: -a.errored, duplicates: -a.duplicates, conflicts: -a.conflicts, oversize: -a.oversize };
 }
 
 function add(a: IntakeTotals, b: IntakeTotals): IntakeTotals {
@@ -50,9 +64,18 @@ function recentEntry(message: Hl7IntakeStats['recent'][number]): Hl7RecentMessag
  * short-lived one), so retired instances' figures are folded in here. Throughput is kept in
  * 10-second buckets for the last 10 minutes, from the change of the totals at each `note()`.
  * Everything here is PHI-free: senders are systems (MSH-3|MSH-4), messages control ids and types.
+ *
+ * The totals and per-sender counters are kept across restarts: `restore` takes what an earlier run
+ * saved as a baseline, `onCounters` is told the current figures (coalesced) to save them, and
+ * `reset` starts counting again from zero (the baseline becomes minus what was counted, so the
+ * live intakes need not know). Recent messages and throughput are of this run only.
  */
 export class IntakeMonitor {
   private readonly sources = new Set<() => Hl7IntakeStats>();
+  /** Counted before this run (restore) or negated at a reset: added to everything counted here. */
+  private baselineTotals: IntakeTotals = ZERO;
+  private baselineSenders = new Map<string, Hl7SenderCounters>();
+  private countingSince: string;
   private retiredTotals: IntakeTotals = ZERO;
   private readonly retiredSenders = new Map<string, Hl7SenderCounters>();
   private retiredRecent: Hl7RecentMessage[] = [];
@@ -66,6 +89,40 @@ export class IntakeMonitor {
   constructor(private readonly options: IntakeMonitorOptions) {
     this.now = options.now ?? Date.now;
     this.coalesceMs = options.coalesceMs ?? 1000;
+    this.countingSince = new Date(this.now()).toISOString();
+  }
+
+  /** Since when the counters count (this run's start, what `restore` said, or the last reset). */
+  since(): string {
+    return this.countingSince;
+  }
+
+  /** Takes the counters an earlier run saved as the baseline (replacing any baseline). */
+  restore(saved: CountersSnapshot): void {
+    this.baselineTotals = { ...saved.totals };
+    this.baselineSenders = new Map(saved.senders.map((counters) => [counters.sender, { ...counters }]));
+    this.countingSince = saved.since;
+  }
+
+  /** The counters now, as `onCounters` is told them. */
+  snapshot(): CountersSnapshot {
+    return { since: this.countingSince, totals: this.totals(), senders: this.senders() };
+  }
+
+  /** Starts counting again from zero now (every sender too); tells `onCounters` at once. */
+  reset(): CountersSnapshot {
+    const totals = this.totals();
+    const senders = this.senders();
+    this.baselineTotals = add(this.baselineTotals, negate(totals));
+    for (const counters of senders) {
+      const negative: Hl7SenderCounters = { sender: counters.sender, received: -counters.received, accepted: -counters.accepted, errored: -counters.errored, duplicates: -counters.duplicates, conflicts: -counters.conflicts, lastAt: '' };
+      const before = this.baselineSenders.get(counters.sender);
+      this.baselineSenders.set(counters.sender, before === undefined ? negative : mergeCounters(before, negative));
+    }
+    this.countingSince = new Date(this.now()).toISOString();
+    const snapshot = this.snapshot();
+    this.options.onCounters?.(snapshot);
+    return snapshot;
   }
 
   /** A live intake whose stats count (until retired). */
@@ -86,7 +143,7 @@ export class IntakeMonitor {
   }
 
   totals(): IntakeTotals {
-    let totals = this.retiredTotals;
+    let totals = add(this.baselineTotals, this.retiredTotals);
     for (const source of this.sources) totals = add(totals, source().totals);
     return totals;
   }
@@ -111,6 +168,7 @@ export class IntakeMonitor {
       if (JSON.stringify(current) !== JSON.stringify(this.announced)) {
         this.announced = current;
         this.options.onActivity(current);
+        this.options.onCounters?.(this.snapshot());
       }
     }, this.coalesceMs);
     this.timer.unref?.();
@@ -123,14 +181,19 @@ export class IntakeMonitor {
 
   senders(): Hl7SenderCounters[] {
     const merged = new Map<string, Hl7SenderCounters>();
-    for (const [sender, counters] of this.retiredSenders) merged.set(sender, { ...counters });
+    for (const [sender, counters] of this.baselineSenders) merged.set(sender, { ...counters });
+    for (const [sender, counters] of this.retiredSenders) {
+      const before = merged.get(sender);
+      merged.set(sender, before === undefined ? { ...counters } : mergeCounters(before, counters));
+    }
     for (const source of this.sources) {
       for (const counters of source().senders) {
         const before = merged.get(counters.sender);
         merged.set(counters.sender, before === undefined ? { ...counters } : mergeCounters(before, counters));
       }
     }
-    return [...merged.values()].filter((counters) => counters.lastAt !== '').sort((a, b) => (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0));
+    // A sender counted nothing since a reset is not listed (until its next message).
+    return [...merged.values()].filter((counters) => counters.lastAt !== '' && counters.received > 0).sort((a, b) => (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0));
   }
 
   recent(): Hl7RecentMessage[] {

@@ -84,6 +84,11 @@ export const hl7Methods = {
       .refine((r) => r.charsetOverride !== true || r.charset !== undefined, { message: 'charsetOverride needs a charset.', path: ['charsetOverride'] }),
     z.strictObject({ seq: journalSeq, resolved: z.boolean(), results: z.array(IntakeMessageResultSchema).max(1_000_000) }),
   ),
+  /**
+   * Starts the HL7 counters (totals and per sender, kept across restarts) again from zero. Journals
+   * `intake.countersReset` as the operator (sealed meta: the figures before). E_CONFLICT without a vault.
+   */
+  'hl7.resetCounters': method(z.strictObject({ operator: operatorRef }), z.strictObject({ seq: journalSeq, since: z.iso.datetime() })),
   'hl7.getSettings': method(z.strictObject({}), IntakeSettingsAnswerSchema),
   /**
    * Changes some settings (validated as a whole: a non-loopback bindAddress needs allowedPeers),

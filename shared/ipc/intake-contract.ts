@@ -119,6 +119,8 @@ export const MllpConnectionSchema = z.strictObject({
 export const IntakeMonitorSchema = z.strictObject({
   /** The HL7 listener's status (the same entry as in intake.status). */
   listener: ListenerStatusSchema,
+  /** Since when totals and senders count (they are kept across restarts): the first start with this vault, or the last reset. */
+  countersSince: isoTime.optional(),
   totals: IntakeTotalsSchema,
   senders: z.array(Hl7SenderCountersSchema).max(10_000),
   /** Newest first, at most 200. */

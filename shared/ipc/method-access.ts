@@ -55,6 +55,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'hl7.monitor': 'clinical',
   'hl7.importFiles': 'clinical',
   'hl7.reprocess': 'clinical',
+  // Clearing the counters clears operational evidence, like changing the listener: administrators.
+  'hl7.resetCounters': 'admin',
   'hl7.getSettings': 'session',
   'hl7.updateSettings': 'admin',
   // Device ports and connections: seeing them needs a session; opening a port takes data in (clinical);

@@ -36,6 +36,7 @@ export const METHOD_NAME_LIST = [
   'hl7.monitor',
   'hl7.importFiles',
   'hl7.reprocess',
+  'hl7.resetCounters',
   'hl7.getSettings',
   'hl7.updateSettings',
   'devices.status',

@@ -3,6 +3,7 @@
  * the journal (vault:check counts them), so it names a category, never what happened to whom.
  *
  *   body    intake.<channel> (accepted intake), intake.quarantine / .reprocessed / .discarded,
+ *           intake.countersReset,
  *           vault.created, ledger.entry (sealed by the mind, appended by the body's ledger.append)
  *   journal journal.repaired and the `erased` tombstone: written by the journal itself only
  *   mind    view.access, operator.changed, erasure.patient, export.*, settings.*, vault.autoUnlock,
@@ -40,6 +41,12 @@ export const QUARANTINE_KINDS = {
   reprocessed: 'intake.reprocessed',
   discarded: 'intake.discarded',
 } as const;
+
+/**
+ * The HL7 counters (totals and per sender, kept across restarts) were set back to zero by an
+ * operator (body, on the mind's request; sealed meta: what they showed before).
+ */
+export const INTAKE_COUNTERS_RESET_KIND = 'intake.countersReset';
 
 /** What the intake pipeline writes: accepted intake of every channel, and the quarantine. */
 export const INTAKE_KINDS = [...INTAKE_RECORD_KINDS, QUARANTINE_KINDS.quarantined] as const;

@@ -34,6 +34,7 @@ export function hl7Feature(services: BodyServices, hl7: Hl7Service, settings: In
         }
         return hl7.reprocess(quarantineSeq, bytes, operator, charset, { ...(charsetOverride === true ? { override: true } : {}), ...(edited === true ? { edited: true } : {}) });
       },
+      'hl7.resetCounters': async ({ operator }) => hl7.resetCounters(operator),
       'hl7.getSettings': async () => ({ settings: settings.get(), portOverride, listener: listener() }),
       'hl7.updateSettings': async (change) => {
         await hl7.updateSettings(change);

@@ -349,6 +349,45 @@ describe('body: HL7 intake', () => {
     expect((await refused(call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('X')) }] }))).code).toBe('E_CONFLICT');
   });
 
+  it('keeps the counters per sender across a restart, and an administrator resets them (journaled)', async () => {
+    const { dataDir, b, vault } = await withVault({ mllpPort: 0 });
+    await call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('C-1')) }, { bytes: b64(adt('C-2')) }, { bytes: b64(adt('C-3').replace('|2.5.1|', '|9.9|')) }] });
+    await call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('C-1')) }] });
+    const before = await call(b, 'hl7.monitor', {});
+    expect(before.totals).toMatchObject({ received: 4, accepted: 2, errored: 1, duplicates: 1 });
+    expect(before.senders).toEqual([expect.objectContaining({ sender: 'LABSYS|NORTHCLINIC', received: 4, accepted: 2, errored: 1, duplicates: 1 })]);
+    const since = before.countersSince!;
+
+    await stopped(b);
+    const again = await body(dataDir, { mllpPort: 0 });
+    await signInAs(again, vault);
+    const after = await call(again, 'hl7.monitor', {});
+    expect(after.totals).toEqual(before.totals);
+    expect(after.senders).toEqual(before.senders);
+    expect(after.countersSince).toBe(since);
+    await call(again, 'hl7.importFiles', { files: [{ bytes: b64(adt('C-4')) }] });
+    expect((await call(again, 'hl7.monitor', {})).senders[0]).toMatchObject({ received: 5, accepted: 3 });
+
+    const reset = await call(again, 'hl7.resetCounters', { operator: vault.operatorId });
+    const cleared = await call(again, 'hl7.monitor', {});
+    expect(cleared.totals).toEqual({ received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 });
+    expect(cleared.senders).toEqual([]);
+    expect(cleared.countersSince).toBe(reset.since);
+    const record = (await readJournal(again)).find((entry) => entry.seq === reset.seq)!;
+    expect(record).toMatchObject({ kind: 'intake.countersReset', operator: vault.operatorId, objects: [] });
+    const meta = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, record.meta!)).toString('utf8')) as { before: { totals: { received: number } } };
+    expect(meta).toMatchObject({ v: 1, type: 'countersReset', before: { totals: { received: 5 } } });
+    // The reset survives a restart too; counting goes on from zero.
+    await stopped(again);
+    const third = await body(dataDir, { mllpPort: 0 });
+    await signInAs(third, vault);
+    await call(third, 'hl7.importFiles', { files: [{ bytes: b64(adt('C-5')) }] });
+    expect((await call(third, 'hl7.monitor', {})).senders).toEqual([expect.objectContaining({ sender: 'LABSYS|NORTHCLINIC', received: 1, accepted: 1 })]);
+    // The file holds figures and system names only.
+    const saved = await readFile(path.join(dataDir, 'vault', 'intake', 'hl7-counters.json'), 'utf8');
+    for (const needle of [FAMILY, GIVEN, MRN]) expect(saved).not.toContain(needle);
+  });
+
   it('reprocesses with a charset that wins over a wrong MSH-18, and an edited copy (journaled as edited, the original kept)', async () => {
     const { b, vault } = await withVault({ mllpPort: 0 });
     // Latin-1 bytes that MSH-18 says are UTF-8: AR, quarantined; the default charset does not help.

@@ -26,6 +26,7 @@ function fakeHandlers(): Handlers {
     'intake.uploadAbort': vi.fn(async () => ({})),
     'hl7.importFiles': vi.fn(async () => ({ results: [], emptyFiles: [] })),
     'hl7.reprocess': vi.fn(async () => ({ seq: 2, resolved: true, results: [] })),
+    'hl7.resetCounters': vi.fn(async () => ({ seq: 3, since: '2026-01-01T00:00:00.000Z' })),
     'intake.discard': vi.fn(async () => ({ seq: 2 })),
     'hl7.getSettings': vi.fn(async () => ({ settings: DEFAULT_INTAKE_SETTINGS, portOverride: null, listener: { channel: 'hl7-mllp' as const, state: 'closed' as const } })),
     'hl7.updateSettings': vi.fn(async (change) => ({ settings: { ...DEFAULT_INTAKE_SETTINGS, ...change }, portOverride: null, listener: { channel: 'hl7-mllp' as const, state: 'closed' as const } })),
