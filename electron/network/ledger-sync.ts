@@ -27,13 +27,19 @@ export const SyncStateSchema = z.strictObject({
   problem: z.string().nullable(),
   /** Set when the notary showed two checkpoints that do not extend one another: both notes, kept as evidence. */
   split: z.strictObject({ older: z.string(), newer: z.string(), detail: z.string() }).nullable(),
+  /** Every leaf below this size is witnessed (a kept checkpoint of it had the quorum; witness-round.ts). Never goes down. */
+  witnessedSize: z.number().int().min(0).default(0),
+  /** Endorsed witness cosignatures on the newest kept checkpoint. */
+  cosignatures: z.number().int().min(0).default(0),
+  /** Why this node's witnessing stopped, or null. */
+  witnessProblem: z.string().nullable().default(null),
 });
 export type SyncState = z.infer<typeof SyncStateSchema>;
 
 /** A checkpoint is a few lines and its cosignatures: more than this is not one. */
 const MAX_CHECKPOINT_BYTES = 64 * 1024;
 
-const EMPTY: SyncState = { notarizedSeq: 0, checkpoint: null, checkpointSize: 0, lastSyncAt: null, problem: null, split: null };
+const EMPTY: SyncState = { notarizedSeq: 0, checkpoint: null, checkpointSize: 0, lastSyncAt: null, problem: null, split: null, witnessedSize: 0, cosignatures: 0, witnessProblem: null };
 
 /**
  * Ledger sync (design §5 and §10, issue 10 item 7), the body's half: submits the signed entries of
@@ -61,6 +67,12 @@ export class LedgerSync {
     if (text === null) return EMPTY;
     const parsed = SyncStateSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : EMPTY;
+  }
+
+  /** Keeps what a witness round found (witness-round.ts); the witnessed size never goes down. */
+  async saveWitness(outcome: { readonly witnessedSize: number; readonly cosignatures: number; readonly problem: string | null }): Promise<SyncState> {
+    const state = await this.read();
+    return this.save({ ...state, witnessedSize: Math.max(state.witnessedSize, outcome.witnessedSize), cosignatures: outcome.cosignatures, witnessProblem: outcome.problem });
   }
 
   /** One round: submit what the outbox holds beyond the notarized seq (up to a batch), check and journal the receipts. */

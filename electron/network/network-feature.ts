@@ -16,6 +16,7 @@ import { NetworkStore } from './network-store';
 import { RelayInbox, type RelayConnection } from './relay-inbox';
 import { NetworkRefusal, serverBaseUrl } from './server-url';
 import { TransportStore } from './transport-store';
+import { witnessRound } from './witness-round';
 
 /** How often the body asks the server while a node is a member or waits for approval. */
 export const NETWORK_REFRESH_MS = 30_000;
@@ -67,6 +68,19 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
     },
   });
 
+  /** A witness round after the ledger sync (witness-round.ts): which entries are witnessed, and this node's cosignature. */
+  async function witness(state: StoredNetworkState, synced: SyncState | undefined): Promise<SyncState | undefined> {
+    if (synced === undefined || state.status !== 'approved' || synced.split !== null) return undefined;
+    const connection = await memberConnection();
+    if ('waiting' in connection) return undefined;
+    try {
+      return await sync.saveWitness(await witnessRound(state, synced.checkpoint, transport, connection));
+    } catch (error) {
+      if (!(error instanceof NetworkRefusal)) log.warn({ err: error instanceof Error ? error.name : 'unknown' }, 'witness round failed');
+      return sync.saveWitness({ witnessedSize: 0, cosignatures: synced.cosignatures, problem: error instanceof NetworkRefusal ? error.message : 'The witness round failed.' });
+    }
+  }
+
   /** Starts the inbox when it is off or waiting and the node may be able to connect now. */
   function wakeInbox(state: StoredNetworkState): void {
     const now = inbox.status().state;
@@ -97,6 +111,9 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
               lastSyncAt: current.lastSyncAt,
               problem: current.problem,
               alarm: current.split !== null,
+              witnessedSize: current.witnessedSize,
+              cosignatures: current.cosignatures,
+              witnessProblem: current.witnessProblem,
             },
       relay: state.status === 'approved' ? inbox.status() : null,
       delegationExpiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
@@ -149,6 +166,7 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
         } catch (error) {
           log.warn({ err: error instanceof Error ? error.name : 'unknown' }, 'ledger sync round failed');
         }
+        synced = (await witness(next, synced)) ?? synced;
       }
       const answer = await composed(next, synced);
       emit(answer);
@@ -216,13 +234,21 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
           return { state: joined };
         }),
       'network.refresh': async () => ({ state: await refresh() }),
-      'network.transport': async () => ({ transportKey: await transport.publicKey(), expiresAt: await transport.expiresAt() }),
-      'network.delegate': ({ delegation }) =>
+      'network.transport': async () => {
+        const state = (await store.read())?.state ?? null;
+        const witnessing = state !== null && state.roles.includes('witness') ? await transport.witness(state.node) : null;
+        return { transportKey: await transport.publicKey(), expiresAt: await transport.expiresAt(), witnessVkey: witnessing?.vkey ?? null, witnessEndorsed: witnessing?.endorsement !== null && witnessing !== null };
+      },
+      'network.delegate': ({ delegation, witnessEndorsement }) =>
         queue.run(async () => {
           const stored = await store.read();
           if (stored === null) throw new NetworkRefusal('E_CONFLICT', 'This node has not joined a network.');
           const problem = await transport.accept(delegation, stored.state.node, stored.state.network.address);
           if (problem !== null) throw new NetworkRefusal('E_BAD_REQUEST', `delegation: ${problem}.`);
+          if (witnessEndorsement !== undefined) {
+            const refused = await transport.acceptWitnessEndorsement(witnessEndorsement, stored.state.node, stored.state.network.address);
+            if (refused !== null) throw new NetworkRefusal('E_BAD_REQUEST', `witnessEndorsement: ${refused}.`);
+          }
           log.info({ notAfter: new Date(delegation.notAfter).toISOString() }, 'network delegation renewed');
           if (stored.state.status === 'approved') inbox.start();
           const answer = await composed(stored.state);

@@ -21,7 +21,7 @@ export interface JsonResponse {
  */
 export async function requestJson(
   url: string,
-  init: { readonly method?: 'GET' | 'POST'; readonly body?: unknown; readonly etag?: string | null; readonly timeoutMs?: number; readonly sign?: RequestSigning } = {},
+  init: { readonly method?: 'GET' | 'POST' | 'PUT'; readonly body?: unknown; readonly etag?: string | null; readonly timeoutMs?: number; readonly sign?: RequestSigning } = {},
 ): Promise<JsonResponse> {
   const method = init.method ?? 'GET';
   const bodyText = init.body === undefined ? undefined : JSON.stringify(init.body);

@@ -3,12 +3,22 @@ import { SigningKey, Wallet } from 'ethers';
 import { z } from 'zod';
 import { delegationSignedBy, isDelegationCurrent, TransportDelegationSchema, type TransportDelegation } from '../../shared/network/transport-delegation';
 import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
+import { isWitnessKeyEndorsed, witnessKeyName } from '../../shared/network/notary';
+import { cosignatureV1Signer } from '../../shared/transparency/cosignature';
+import { generateEd25519SecretKey, vkeyOf, type NoteSigner } from '../../shared/transparency/note';
+import { fromHex, toHex } from '../../shared/crypto/bytes';
 
 const StoredSchema = z.strictObject({
   v: z.literal(1),
   /** The transport key's private scalar, 0x + 64 hex digits. */
   privateKey: z.string().regex(/^0x[0-9a-f]{64}$/),
   delegation: TransportDelegationSchema.nullable(),
+  /** The witness's Ed25519 cosigning secret (hex), created with the record; used only if the node is a witness. */
+  witnessSecret: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** The identity key's endorsement of the witness vkey (shared/network/notary.ts), once the mind signed it. */
+  witnessEndorsement: z.string().regex(/^0x[0-9a-f]{128}$/).nullable().optional(),
+  /** The largest checkpoint size this node cosigned. */
+  cosignedSize: z.number().int().min(0).optional(),
 });
 type Stored = z.infer<typeof StoredSchema>;
 
@@ -51,6 +61,41 @@ export class TransportStore {
   /** The transport key's public point, 0x04 ‖ X ‖ Y in lowercase hex: what a delegation names. */
   async publicKey(): Promise<string> {
     return new SigningKey((await this.load()).privateKey).publicKey.toLowerCase();
+  }
+
+  private async withWitness(): Promise<Stored & { readonly witnessSecret: string }> {
+    const stored = await this.load();
+    if (stored.witnessSecret !== undefined) return stored as Stored & { readonly witnessSecret: string };
+    const next = { ...stored, witnessSecret: toHex(generateEd25519SecretKey()), witnessEndorsement: null };
+    await this.save(next);
+    return next;
+  }
+
+  /** This node's witness cosigner (C2SP cosignature/v1, named for the member). */
+  async witnessSigner(member: string): Promise<NoteSigner> {
+    return cosignatureV1Signer(witnessKeyName(member), fromHex((await this.withWitness()).witnessSecret));
+  }
+
+  /** The witness vkey, and the identity key's endorsement of it when the mind has signed one. */
+  async witness(member: string): Promise<{ readonly vkey: string; readonly endorsement: string | null }> {
+    const stored = await this.withWitness();
+    return { vkey: vkeyOf(await this.witnessSigner(member)), endorsement: stored.witnessEndorsement ?? null };
+  }
+
+  /** Keeps the mind's endorsement of the witness key when it verifies; answers the problem, or null. */
+  async acceptWitnessEndorsement(endorsement: string, member: string, network: string): Promise<string | null> {
+    const { vkey } = await this.witness(member);
+    if (!isWitnessKeyEndorsed(network, member, vkey, endorsement)) return 'the witness key endorsement is not signed by this node\'s identity key';
+    await this.save({ ...(await this.load()), witnessEndorsement: endorsement });
+    return null;
+  }
+
+  async cosignedSize(): Promise<number> {
+    return (await this.load()).cosignedSize ?? 0;
+  }
+
+  async setCosignedSize(size: number): Promise<void> {
+    await this.save({ ...(await this.load()), cosignedSize: size });
   }
 
   /** The key and its delegation while the delegation is current for `member`; else null (the relay waits for an unlock). */

@@ -89,6 +89,12 @@ export const NetworkStateSchema = z.strictObject({
       problem: z.string().nullable(),
       /** The notary showed two inconsistent checkpoints (both kept as evidence in network/sync.json). */
       alarm: z.boolean(),
+      /** Every log leaf below this size is witnessed: a checkpoint of it carried the map's quorum of endorsed cosignatures. */
+      witnessedSize: z.number().int().min(0).optional(),
+      /** Endorsed witness cosignatures on the newest checkpoint the node kept. */
+      cosignatures: z.number().int().min(0).optional(),
+      /** Why this node's own witnessing stopped (a witness member), or null. */
+      witnessProblem: z.string().nullable().optional(),
     })
     .nullable(),
   /** The relay inbox; null before the node is a member. */
@@ -135,9 +141,24 @@ export const networkMethods = {
    * The body's transport key (0x04 ‖ X ‖ Y) and when its delegation runs out (Unix ms, or null): the
    * mind signs a new delegation at unlock when it is missing or close to its end.
    */
-  'network.transport': method(z.strictObject({}), z.strictObject({ transportKey: z.string(), expiresAt: z.number().int().nullable() })),
-  /** Keeps a delegation the mind signed with the identity key (shared/network/transport-delegation.ts); restarts the relay stream. */
-  'network.delegate': method(z.strictObject({ delegation: TransportDelegationSchema }), z.strictObject({ state: NetworkStateSchema.nullable() })),
+  'network.transport': method(
+    z.strictObject({}),
+    z.strictObject({
+      transportKey: z.string(),
+      expiresAt: z.number().int().nullable(),
+      /** The body's witness cosigning key (C2SP vkey) when this node has the witness role, else null; and whether the identity key endorsed it. */
+      witnessVkey: z.string().nullable(),
+      witnessEndorsed: z.boolean(),
+    }),
+  ),
+  /**
+   * Keeps a delegation the mind signed with the identity key (shared/network/transport-delegation.ts),
+   * and the identity key's endorsement of the witness key when given; restarts the relay stream.
+   */
+  'network.delegate': method(
+    z.strictObject({ delegation: TransportDelegationSchema, witnessEndorsement: z.string().regex(/^0x[0-9a-f]{128}$/).optional() }),
+    z.strictObject({ state: NetworkStateSchema.nullable() }),
+  ),
   /** Posts envelopes the mind sealed (and signed inside) to the relay, as this member. */
   'network.send': method(RelaySendSchema, RelaySentSchema),
 } as const;

@@ -4,6 +4,7 @@ import { startBody } from '../../electron/body';
 import { startNetworkServer } from '../../server/server-process';
 import { createApiClient } from '../../shared/ipc/api-client';
 import { LEDGER_RECEIPT_KIND } from '../../shared/journal/journal-kinds';
+import { WitnessListSchema } from '../../shared/network/notary';
 import { createVaultService } from '../../renderer/vault/create-vault-service';
 import { inProcessTransport } from '../support/in-process-transport';
 import { useCleanups } from '../support/cleanups';
@@ -69,5 +70,39 @@ describe('ledger sync against the real server', () => {
     expect(after?.sync).toMatchObject({ notarizedSeq: entries.length + 1, queued: 0, problem: null });
     const again = (await api.journal.read({ after: 0, limit: 5000 })).records.filter((record) => record.kind === LEDGER_RECEIPT_KIND);
     expect(again).toHaveLength(entries.length + 1);
+  });
+
+  it('a witness member cosigns the checkpoints it checked; with the quorum met its entries show witnessed', { timeout: 180_000 }, async () => {
+    const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: { witnessQuorum: 1 }, logLevel: 'silent' });
+    cleanup(() => server.close());
+    const body = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '0.1.0', logLevel: 'silent', mllpPort: 0 });
+    cleanup(() => body.stop('quit'));
+    const transport = inProcessTransport(body);
+    const api = createApiClient(transport);
+    const vault = createVaultService({ api, transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE });
+    await vault.importDemoData(2);
+    await vault.ledger.flush();
+
+    const { preview } = await api.network.inspect({ url: server.url });
+    await vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'St. Example Clinic', country: 'CH', roles: ['clinic', 'witness'] });
+    const transportState = await api.network.transport({});
+    expect(transportState.witnessVkey).toMatch(/^hdms-witness\//);
+    expect(transportState.witnessEndorsed).toBe(true);
+
+    // Round 1: entries notarized, the checkpoint kept and cosigned. Round 2: the cosigned checkpoint comes back with the quorum.
+    const first = (await api.network.refresh({})).state!;
+    expect(first.sync).toMatchObject({ problem: null, witnessProblem: null });
+    const second = (await api.network.refresh({})).state!;
+    expect(second.sync?.cosignatures).toBe(1);
+    expect(second.sync?.witnessedSize).toBe(second.sync?.checkpointSize);
+    const witnesses = WitnessListSchema.parse(await (await fetch(`${server.url}/v1/log/witnesses`)).json());
+    expect(witnesses.witnesses.map((w) => w.vkey)).toEqual([transportState.witnessVkey]);
+
+    // Every entry of the node is below the witnessed size.
+    const shown = await vault.ledger.entries({}, { limit: 1000 });
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.every((entry) => entry.notary !== undefined && entry.notary.leafIndex < second.sync!.witnessedSize!)).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import type { LedgerEntryView, LedgerService, LedgerVerification } from '../../l
 import { CopyButton } from '../../app/copy-button';
 import { entryTrust, kindLabel, ledgerTime, NODE_OPERATOR_LABEL, trustLabel, trustSentence } from './ledger-format';
 import { TrustMark } from './trust-mark';
+import { useWitnessedSize } from './use-witnessed-size';
 import { Fact } from '../../app/fact';
 
 /** `#/ledger/<seq>`: every field of one signed entry, and what the last verification says of it. */
@@ -111,6 +112,7 @@ function EntryView({
   const trust = entryTrust(entry, verification);
   const summary = Object.entries(entry.summary);
   const operatorName = entry.operator === '' ? null : names[entry.operator];
+  const witnessedSize = useWitnessedSize();
 
   return (
     <section className="panel ledger-entry" aria-labelledby={headingId}>
@@ -186,6 +188,7 @@ function EntryView({
               <span>
                 Notarized: leaf {entry.notary.leafIndex} of the network’s log (checked against a checkpoint of {entry.notary.treeSize}{' '}
                 leaves), <time dateTime={entry.notary.integratedAt}>{ledgerTime(entry.notary.integratedAt)}</time>
+                {entry.notary.leafIndex < witnessedSize ? '; witnessed: a checkpoint that includes it carries the network’s quorum of witness cosignatures.' : '.'}
               </span>
               <NotaryRecheckButton ledger={ledger} seq={entry.seq} />
             </>

@@ -6,6 +6,7 @@ import { LedgerFilters } from './ledger-filters';
 import { entriesWord, entryTrust, kindLabel, ledgerTime, operatorLabel, shortHash, trustLabel } from './ledger-format';
 import { TrustMark } from './trust-mark';
 import type { LedgerTimeline } from './use-ledger-timeline';
+import { useWitnessedSize } from './use-witnessed-size';
 
 /** The ledger's entries, newest first, with filters and "Load older entries". */
 export function LedgerTimelineView({
@@ -108,6 +109,7 @@ function EntryTable({
   labelledBy: string;
   focusSeq: number | null;
 }) {
+  const witnessedSize = useWitnessedSize();
   // After "Load older entries", focus moves to the first entry loaded, where reading continues.
   const focusLink = useRef<HTMLAnchorElement>(null);
   useEffect(() => {
@@ -166,6 +168,7 @@ function EntryTable({
                 <td>
                   <TrustMark trust={trust} label={trustLabel(trust)} />
                   {entry.notary !== undefined && <span className="ledger-notarized"> · Notarized</span>}
+                  {entry.notary !== undefined && entry.notary.leafIndex < witnessedSize && <span className="ledger-notarized"> · Witnessed</span>}
                 </td>
               </tr>
             );

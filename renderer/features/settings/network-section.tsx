@@ -127,7 +127,18 @@ function Membership({ state }: { state: NetworkState }) {
         {state.delegationExpiresAt !== undefined && (
           <Fact term="Works while locked until">{state.delegationExpiresAt === null ? 'Not yet: unlock as an administrator or clinician' : new Date(state.delegationExpiresAt).toLocaleString()}</Fact>
         )}
+        {state.sync !== null && state.map !== null && state.map.witnessQuorum > 0 && (
+          <Fact term="Witnesses">
+            {`${state.sync.cosignatures ?? 0} of the ${state.map.witnessQuorum} cosignatures the network asks for on the newest checkpoint; `}
+            {(state.sync.witnessedSize ?? 0) === 0 ? 'nothing witnessed yet.' : `the log is witnessed up to leaf ${(state.sync.witnessedSize ?? 0) - 1}.`}
+          </Fact>
+        )}
       </dl>
+      {state.sync !== null && (state.sync.witnessProblem ?? null) !== null && (
+        <p role="status" className="note note--warn">
+          {state.sync.witnessProblem}
+        </p>
+      )}
       {state.sync !== null && state.sync.problem !== null && (
         <p role={state.sync.alarm ? 'alert' : 'status'} className={`note ${state.sync.alarm ? 'note--error' : 'note--warn'}`}>
           {state.sync.problem}

@@ -77,6 +77,9 @@ function fakeHandlers(): Handlers {
       throw new Error('not in these tests');
     }),
     'network.refresh': vi.fn(async () => ({ state: null })),
+    'network.transport': vi.fn(async () => ({ transportKey: `0x04${'11'.repeat(64)}`, expiresAt: null, witnessVkey: null, witnessEndorsed: false })),
+    'network.delegate': vi.fn(async () => ({ state: null })),
+    'network.send': vi.fn(async () => ({ stored: 0, duplicates: [] })),
   };
 }
 

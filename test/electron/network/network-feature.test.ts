@@ -72,13 +72,13 @@ describe('network: joining (the body)', () => {
     await expect(call(body, 'network.status', {})).resolves.toEqual({ state });
     // Public facts only, kept where IT can see them.
     const onDisk = JSON.parse(await readFile(path.join(dataDir, 'network', 'membership.json'), 'utf8')) as { state: unknown };
-    const { sync: _sync, ...stored } = state;
+    const { sync: _sync, relay: _relay, delegationExpiresAt: _expires, ...stored } = state;
     expect(onDisk.state).toEqual(stored);
 
     await server.approve(identity.address);
     const { state: approved } = await call(body, 'network.refresh', {});
     expect(approved).toMatchObject({ status: 'approved', certificate: { certificate: { member: identity.address, legalName: 'St. Example Clinic', serial: 1 } }, problem: null });
-    expect(approved?.map?.members).toEqual([{ address: identity.address, legalName: 'St. Example Clinic', country: 'CH', roles: ['clinic'] }]);
+    expect(approved?.map?.members).toEqual([{ address: identity.address, legalName: 'St. Example Clinic', country: 'CH', roles: ['clinic'], messageKey: expect.stringMatching(/^0x04[0-9a-f]{128}$/) }]);
     expect(payloadsOf(events, 'network.changed').at(-1)).toEqual({ state: approved });
     // Nothing new: the map answers 304 and the state stays.
     await expect(call(body, 'network.refresh', {})).resolves.toMatchObject({ state: { map: approved!.map, problem: null } });
