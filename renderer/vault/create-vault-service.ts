@@ -171,7 +171,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ...createQuarantineService(api, state, indexing),
     ...createMessageService(api, state, indexing),
     ...createImagingService(state),
-    ...createDeviceService(state),
+    ...createDeviceService(api, state, indexing),
     ...createBackupService({ api, state, lifecycle, indexing, rebuildIndex: indexingService.rebuildIndex }),
   };
 }

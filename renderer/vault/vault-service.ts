@@ -292,6 +292,10 @@ export interface VaultService {
   // Devices (IEEE 11073, issue 13): the reports the device manager stored
   /** The latest device reports, newest first (all devices, or one by system id); decrypted, not journaled. */
   deviceReports(options?: { readonly limit?: number; readonly systemId?: string }): Promise<readonly DeviceReport[]>;
+  /** A patient's readings from approved devices whose sessions were assigned to them, oldest first. */
+  patientDeviceReports(patientId: string): Promise<readonly DeviceReport[]>;
+  /** Assigns a device session (an MP report's person, with personId) to a patient: journals `device.assigned`, then syncs the views. */
+  assignDeviceSession(session: string, patientId: string, personId?: number): Promise<void>;
 
   // Backup
   /** Writes one encrypted backup file; returns where. */

@@ -72,3 +72,18 @@ export type DeviceIntakeMeta = z.infer<typeof DeviceIntakeMetaSchema>;
 
 /** What the body writes (the schema's input shape: one definition for both halves). */
 export type DeviceIntakeMetadataV1 = Readonly<z.input<typeof DeviceIntakeMetaSchema>>;
+
+/**
+ * `device.assigned` (a mind event): the readings of one device session (an association) belong to
+ * a patient, as the staff member at the workstation chose; with `personId`, only an MP report's
+ * readings of that person. A later assignment of the same session (and person) replaces it.
+ */
+export const DeviceAssignmentMetaSchema = z.strictObject({
+  v: z.literal(1),
+  session: text(64),
+  /** The patient's view id. */
+  patientId: z.string().min(1).max(128),
+  personId: u16.optional(),
+  at: isoDateTime,
+});
+export type DeviceAssignmentMeta = z.infer<typeof DeviceAssignmentMetaSchema>;

@@ -102,10 +102,12 @@ export const MIND_KINDS = {
   eventAuth: 'vault.eventAuth',
   /** A relay message this node sent (relay-meta.ts RelaySentMetaSchema: to whom, the id, the payload). */
   messageSent: 'message.sent',
+  /** A device session (one association) was assigned to a patient by the staff member at the workstation (device-meta.ts DeviceAssignmentMetaSchema). */
+  deviceAssigned: 'device.assigned',
 } as const;
 
 /** Kinds the mind may append through journal.append; intake kinds are written by the body only. */
-export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export|message)\.[a-zA-Z]+$/;
+export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export|message|device)\.[a-zA-Z]+$/;
 
 export function isMindEventKind(kind: string): boolean {
   return MIND_EVENT_KIND.test(kind);

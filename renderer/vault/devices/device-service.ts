@@ -1,17 +1,42 @@
-import type { SessionState } from '../session/vault-session';
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import type { DeviceAssignmentMeta } from '../../../shared/journal/device-meta';
+import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
+import type { ViewIndexing } from '../indexing/view-indexing';
+import { appendSessionEvent, type SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
-import type { VaultService } from '../vault-service';
-import { recentDeviceReports } from '../views/device-reports';
+import { VaultError, type VaultService } from '../vault-service';
+import { patientDeviceReports, recentDeviceReports } from '../views/device-reports';
 
-/** The devices part of VaultService (issue 13): device reports from the views, opened with the view key. */
-export type DeviceService = Pick<VaultService, 'deviceReports'>;
+/** The devices part of VaultService (issue 13): device reports from the views, and assigning a device session to a patient. */
+export type DeviceService = Pick<VaultService, 'deviceReports' | 'patientDeviceReports' | 'assignDeviceSession'>;
 
-export function createDeviceService(state: SessionState): DeviceService {
+export function createDeviceService(api: HdmsApi, state: SessionState, indexing: ViewIndexing): DeviceService {
   return {
     async deviceReports(options) {
       const s = state.require();
       try {
         return await recentDeviceReports(s.db, s.keys.viewKey, options ?? {});
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async patientDeviceReports(patientId) {
+      const s = state.require();
+      try {
+        return await patientDeviceReports(s.db, s.keys.viewKey, patientId);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async assignDeviceSession(session, patientId, personId) {
+      const s = state.require();
+      try {
+        if ((await s.db.patients.get(patientId)) === undefined) throw new VaultError('E_NODE', 'That patient is not in this vault’s views.');
+        const meta: DeviceAssignmentMeta = { v: 1, session, patientId, ...(personId === undefined ? {} : { personId }), at: new Date().toISOString() };
+        await appendSessionEvent(api, s, MIND_KINDS.deviceAssigned, meta);
+        if (state.isCurrent(s)) await indexing.runSync(s);
       } catch (error) {
         throw asVaultError(error);
       }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DeviceInfoSchema, DeviceReadingSchema } from '../../../shared/journal/device-meta';
 import { decryptField } from '../vault-crypto';
-import type { DeviceReportRowStored, VaultDb } from './vault-db';
+import type { DeviceReportRowStored, DeviceSessionRow, VaultDb } from './vault-db';
 
 /** What a `deviceReports` row's encrypted part holds (device-projector.ts). */
 const DeviceReportDetailSchema = z.object({
@@ -18,6 +18,44 @@ export interface DeviceReport extends DeviceReportDetail {
   readonly at: string;
   readonly session: string;
   readonly approval: DeviceReportRowStored['approval'];
+  /** The patient the session is assigned to (an MP report: its first person's, when assigned per person); null: in the Devices inbox. */
+  readonly patientId: string | null;
+}
+
+/** The patient of a session (a per-person assignment wins over the session's). */
+async function assignments(db: VaultDb, sessionIds: readonly string[]): Promise<Map<string, DeviceSessionRow>> {
+  const rows = await db.deviceSessions.where('session').anyOf([...new Set(sessionIds)]).toArray();
+  return new Map(rows.map((row) => [row.key, row]));
+}
+
+function patientOf(map: ReadonlyMap<string, DeviceSessionRow>, session: string, personId: number | undefined): string | null {
+  return (personId === undefined ? undefined : map.get(`${session}/${personId}`))?.patientId ?? map.get(session)?.patientId ?? null;
+}
+
+async function opened(db: VaultDb, viewKey: CryptoKey, rows: readonly DeviceReportRowStored[]): Promise<DeviceReport[]> {
+  const map = await assignments(db, rows.map((row) => row.session));
+  const out: DeviceReport[] = [];
+  for (const row of rows) {
+    const detail = DeviceReportDetailSchema.parse(await decryptField(viewKey, { table: 'deviceReports', id: String(row.seq) }, row.enc));
+    out.push({ seq: row.seq, at: row.at, session: row.session, approval: row.approval, ...detail, patientId: patientOf(map, row.session, detail.readings[0]?.personId) });
+  }
+  return out;
+}
+
+/**
+ * A patient's device reports (sessions assigned to them), oldest first: only approved devices'
+ * (a device awaiting approval keeps its readings off every chart), and of an MP report only the
+ * readings of the person assigned to this patient.
+ */
+export async function patientDeviceReports(db: VaultDb, viewKey: CryptoKey, patientId: string): Promise<DeviceReport[]> {
+  const assigned = await db.deviceSessions.where('patientId').equals(patientId).toArray();
+  if (assigned.length === 0) return [];
+  const rows = await db.deviceReports.where('session').anyOf([...new Set(assigned.map((a) => a.session))]).sortBy('seq');
+  const reports = await opened(db, viewKey, rows.filter((row) => row.approval === 'approved'));
+  const map = await assignments(db, reports.map((r) => r.session));
+  return reports
+    .map((report) => ({ ...report, readings: report.readings.filter((reading) => patientOf(map, report.session, reading.personId) === patientId) }))
+    .filter((report) => report.readings.length > 0);
 }
 
 /** The latest device reports (newest first), opened with the view key. */
@@ -27,10 +65,5 @@ export async function recentDeviceReports(db: VaultDb, viewKey: CryptoKey, optio
     options.systemId === undefined
       ? await db.deviceReports.orderBy('seq').reverse().limit(limit).toArray()
       : (await db.deviceReports.where('systemId').equals(options.systemId).reverse().sortBy('seq')).slice(0, limit);
-  const out: DeviceReport[] = [];
-  for (const row of rows) {
-    const detail = DeviceReportDetailSchema.parse(await decryptField(viewKey, { table: 'deviceReports', id: String(row.seq) }, row.enc));
-    out.push({ seq: row.seq, at: row.at, session: row.session, approval: row.approval, ...detail });
-  }
-  return out;
+  return opened(db, viewKey, rows);
 }

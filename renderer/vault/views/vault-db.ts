@@ -131,6 +131,16 @@ export interface DeviceReportRowStored {
   readonly enc: Uint8Array;
 }
 
+/** A device session's patient (device-projector.ts, mind event `device.assigned`): key `<session>` or `<session>/<personId>`. */
+export interface DeviceSessionRow {
+  readonly key: string;
+  readonly session: string;
+  readonly personId: number | null;
+  readonly patientId: string;
+  readonly seq: number;
+  readonly at: string;
+}
+
 export interface QuarantineRowStored {
   readonly seq: number;
   readonly at: string;
@@ -181,6 +191,8 @@ export interface VaultViewTables {
   readonly messages: Table<MessageRowStored, number>;
   /** IEEE 11073 device reports by journal seq (device-projector.ts, device-reports.ts). */
   readonly deviceReports: Table<DeviceReportRowStored, number>;
+  /** Device sessions assigned to patients (`device.assigned`), by session (and MP person). */
+  readonly deviceSessions: Table<DeviceSessionRow, string>;
   /** Relay messages received and sent (relay-projector.ts), one row per (sender, id). */
   readonly relayMessages: Table<RelayMessageRowStored, string>;
   /** DICOM studies, series and instances (imaging-rows.ts, imaging-projector.ts), ids keyed pseudonyms of their UIDs. */
@@ -219,7 +231,8 @@ export interface IndexedDbDeps {
  *               rebuilds the index and the patients from the journal.
  *   version(7): `deviceReports` (IEEE 11073 device reports, issue 13: device-projector.ts), by
  *               seq, receive time, system id and session. The cursor goes back to 0, so the next
- *               sync fills it from every `intake.device` record.
+ *               sync fills it from every `intake.device` record; `deviceSessions` (which patient
+ *               a device session's readings belong to, from `device.assigned` events).
  *   version(8): `studies`, `series` and `instances` (DICOM, issue 12: imaging-rows.ts), indexed by
  *               patient and parent. The cursor goes back to 0, so the next sync fills them from
  *               every `intake.dicom` record.
@@ -272,7 +285,7 @@ function defineSchema(db: Dexie): void {
     .stores({})
     .upgrade((tx) => replayFromStart(tx, ['postings', 'patients', 'records'], ['problems', 'rejected']));
   db.version(7)
-    .stores({ deviceReports: 'seq, at, systemId, session' })
+    .stores({ deviceReports: 'seq, at, systemId, session', deviceSessions: 'key, session, patientId' })
     .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
   db.version(8)
     .stores({ studies: 'id, patientId', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' })

@@ -180,6 +180,9 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
   const listeners = new Set<() => void>();
   let indexing: IndexingState = { busy: false, applied: 0 };
   const patients = new Map<string, FakePatient>((options.patients ?? []).map((p) => [p.patientId, p]));
+  /** Device sessions assigned to patients (assignDeviceSession), applied over options.deviceReports. */
+  const deviceAssignments = new Map<string, string>();
+  const deviceReportsNow = (): DeviceReport[] => (options.deviceReports ?? []).map((r) => ({ ...r, patientId: deviceAssignments.get(r.session) ?? r.patientId }));
   let bulkCount = 0;
   const script = createCallScript<Method>();
   const calls = script.calls;
@@ -485,7 +488,19 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     },
     async deviceReports(query) {
       await enter('deviceReports', [query]);
-      return (options.deviceReports ?? []).filter((r) => query?.systemId === undefined || r.device.systemId === query.systemId).slice(0, query?.limit ?? 50);
+      return deviceReportsNow().filter((r) => query?.systemId === undefined || r.device.systemId === query.systemId).slice(0, query?.limit ?? 50);
+    },
+    async patientDeviceReports(patientId) {
+      await enter('patientDeviceReports', [patientId]);
+      return deviceReportsNow()
+        .filter((r) => r.patientId === patientId && r.approval === 'approved')
+        .sort((a, b) => a.seq - b.seq);
+    },
+    async assignDeviceSession(session, patientId, personId) {
+      await enter('assignDeviceSession', [session, patientId, personId]);
+      if (!patients.has(patientId)) throw new VaultError('E_NODE', 'That patient is not in this vault’s views.');
+      deviceAssignments.set(session, patientId);
+      notify();
     },
     async patientStudies(patientId) {
       await enter('patientStudies', [patientId]);

@@ -22,6 +22,7 @@ const REPORT: DeviceReport = {
   at: '2026-11-21T08:52:40.000Z',
   session: 's1',
   approval: 'approved',
+  patientId: null,
   device: { systemId: SYSTEM_ID, devConfigId: 0x02bc, manufacturer: 'Acme', model: 'BP-100' },
   port: 'serial:/dev/ttyUSB0',
   report: { invokeId: 1, eventType: 0x0d1d, confirmed: true, notes: [] },

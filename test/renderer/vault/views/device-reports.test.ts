@@ -4,7 +4,7 @@ import { toBase64Url } from '../../../../shared/crypto/bytes';
 import { createOpener } from '../../../../shared/crypto/envelope';
 import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
 import type { DeviceIntakeMetadataV1 } from '../../../../shared/journal/device-meta';
-import { recentDeviceReports } from '../../../../renderer/vault/views/device-reports';
+import { patientDeviceReports, recentDeviceReports } from '../../../../renderer/vault/views/device-reports';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { openVaultDb } from '../../../../renderer/vault/views/vault-db';
@@ -61,6 +61,34 @@ describe('device reports view', () => {
     expect(reports[0]!.device.model).toBe('BP-100');
     expect((await recentDeviceReports(db, keys.viewKey, { systemId: SYSTEM_ID, limit: 1 })).map((r) => r.seq)).toEqual([2]);
     expect(await db.table('meta').get('problems')).toMatchObject({ value: 1 });
+  });
+
+  it('a device.assigned event puts a session on a patient: approved readings only; a later assignment replaces it; an MP person can be assigned apart', async () => {
+    const { body, keys, db, context } = await setup();
+    const mp = (at: string, personId: number, value: number): DeviceIntakeMetadataV1 => {
+      const base = report(at, value);
+      return { ...base, session: 'session-2', readings: [{ ...base.readings[0]!, personId, dedupeKey: `p${personId}${value}` }] };
+    };
+    await appendSealedRecord(body, { kind: 'intake.device', meta: report('2026-11-21T08:52:40.000Z', 128) as never });
+    await appendSealedRecord(body, { kind: 'intake.device', meta: { ...report('2026-11-21T08:53:40.000Z', 150, 'pending'), session: 'session-1' } as never });
+    await appendSealedRecord(body, { kind: 'intake.device', meta: mp('2026-11-21T09:00:00.000Z', 1, 111) as never });
+    await appendSealedRecord(body, { kind: 'intake.device', meta: mp('2026-11-21T09:00:01.000Z', 2, 122) as never });
+    await appendSealedRecord(body, { kind: 'device.assigned', meta: { v: 1, session: 'session-1', patientId: 'patient-a', at: '2026-11-21T08:55:00.000Z' } });
+    await appendSealedRecord(body, { kind: 'device.assigned', meta: { v: 1, session: 'session-2', personId: 2, patientId: 'patient-b', at: '2026-11-21T09:01:00.000Z' } });
+    await replayJournal(context);
+    // The pending device's reading (150) stays off the chart.
+    expect((await patientDeviceReports(db, keys.viewKey, 'patient-a')).map((r) => r.readings.map((x) => x.value ?? x.status))).toEqual([[128, 'NaN']]);
+    expect((await patientDeviceReports(db, keys.viewKey, 'patient-b')).flatMap((r) => r.readings.map((x) => x.value))).toEqual([122]);
+    expect((await recentDeviceReports(db, keys.viewKey)).map((r) => [r.readings[0]!.value, r.patientId])).toEqual([
+      [122, 'patient-b'],
+      [111, null],
+      [150, 'patient-a'],
+      [128, 'patient-a'],
+    ]);
+    await appendSealedRecord(body, { kind: 'device.assigned', meta: { v: 1, session: 'session-1', patientId: 'patient-c', at: '2026-11-21T10:00:00.000Z' } });
+    await replayJournal(context);
+    expect(await patientDeviceReports(db, keys.viewKey, 'patient-a')).toEqual([]);
+    expect((await patientDeviceReports(db, keys.viewKey, 'patient-c')).map((r) => r.seq)).toEqual([1]);
   });
 
   it('keeps no reading value in clear in IndexedDB', async () => {
