@@ -7,7 +7,8 @@ import { FileImportPanel } from './file-import-panel';
 import { MessageBrowser } from './message-browser';
 import { MessageDetailPage } from './message-detail';
 import { ListenerTable } from './listener-table';
-import { ConnectionsTable, RecentMessages, SenderTable, TotalsFacts } from './monitor-tables';
+import { ResetCountersButton } from './counters-reset';
+import { ConnectionsTable, RecentMessages, SenderTable, TotalsFacts, When } from './monitor-tables';
 import { QuarantinePanel } from './quarantine-panel';
 import { RawMessageView } from './raw-message-view';
 import { ThroughputChart } from './throughput-chart';
@@ -89,12 +90,15 @@ function UnlockedMonitor() {
   return (
     <>
       <section className="panel" aria-labelledby={countersId} aria-busy={monitor.phase === 'loading'}>
-        <h2 id={countersId}>HL7 messages since the node started</h2>
+        <h2 id={countersId}>{data?.countersSince === undefined ? 'HL7 messages since the node started' : <>HL7 messages since <When iso={data.countersSince} /></>}</h2>
         {monitor.phase === 'loading' && <p role="status">Loading the intake monitor…</p>}
         {monitor.phase === 'failed' && <ErrorNote error={monitor.error} what="The intake monitor could not be loaded" />}
         {data !== null && (
           <>
             <TotalsFacts totals={data.totals} />
+            <p className="muted">
+              Kept when the node restarts. <ResetCountersButton onReset={monitor.reload} />
+            </p>
             <h3 id={sendersId}>Senders</h3>
             <SenderTable senders={data.senders} labelledBy={sendersId} />
           </>

@@ -11,6 +11,14 @@ export function When({ iso }: { iso: string }) {
   return <time dateTime={iso}>{Number.isNaN(date.getTime()) ? iso : timeFormat.format(date)}</time>;
 }
 
+/**
+ * A table's wrapper, focusable and named by the table's heading: at narrow widths (1,000 px) the
+ * wider tables scroll sideways, and a keyboard user must be able to reach and scroll them.
+ */
+function scrollable(labelledBy: string) {
+  return { tabIndex: 0, role: 'region', 'aria-labelledby': labelledBy } as const;
+}
+
 export function count(value: number): string {
   return numberFormat.format(value);
 }
@@ -39,9 +47,9 @@ export function TotalsFacts({ totals }: { totals: IntakeTotals }) {
 
 /** Per sending system (MSH-3 | MSH-4). */
 export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7SenderCounters[]; labelledBy: string }) {
-  if (senders.length === 0) return <p>No HL7 message has arrived since the node started.</p>;
+  if (senders.length === 0) return <p>No HL7 message has been counted since then.</p>;
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" {...scrollable(labelledBy)}>
       <table className="data-table numbers-table" aria-labelledby={labelledBy}>
         <thead>
           <tr>
@@ -110,7 +118,7 @@ export function RecentMessages({ recent, labelledBy }: { recent: readonly Hl7Rec
   const more = recent.length > RECENT_SHOWN;
   return (
     <>
-      <div className="table-wrap">
+      <div className="table-wrap" {...scrollable(labelledBy)}>
         <table className="data-table" aria-labelledby={labelledBy}>
           <thead>
             <tr>
@@ -153,7 +161,7 @@ export function RecentMessages({ recent, labelledBy }: { recent: readonly Hl7Rec
 export function ConnectionsTable({ monitor, labelledBy }: { monitor: IntakeMonitor; labelledBy: string }) {
   if (monitor.connections.length === 0) return <p>No sending system is connected right now.</p>;
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" {...scrollable(labelledBy)}>
       <table className="data-table" aria-labelledby={labelledBy}>
         <thead>
           <tr>

@@ -123,6 +123,12 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
     'vault.status': () => node.state.vault,
     'intake.status': () => node.state.intake,
     'hl7.monitor': () => node.state.monitor,
+    'hl7.resetCounters': () => {
+      const since = '2025-03-02T09:00:00.000Z';
+      const zero = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 };
+      node.state.monitor = { ...node.state.monitor, countersSince: since, totals: zero, senders: [] };
+      return { seq: 99, since };
+    },
     'hl7.getSettings': () => ({ settings: node.state.intakeSettings, portOverride: null, listener: node.state.monitor.listener }),
     'network.status': () => ({ state: node.state.network }),
     'network.refresh': () => ({ state: node.state.network }),

@@ -115,7 +115,7 @@ describe('Intake monitor (unlocked)', () => {
   it('refreshes on hl7.activity', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: EMPTY_MONITOR });
     renderApp(node, '#/intake');
-    await screen.findByText('No HL7 message has arrived since the node started.');
+    await screen.findByText('No HL7 message has been counted since then.');
     node.state.monitor = MONITOR;
     emitEvent(node, 'hl7.activity', { totals: MONITOR.totals });
     await screen.findByRole('table', { name: 'Senders' });
@@ -125,7 +125,7 @@ describe('Intake monitor (unlocked)', () => {
     const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: EMPTY_MONITOR });
     const vault = createFakeVault({ phase: 'unlocked' });
     renderApp(node, '#/intake', vault);
-    await screen.findByText('No HL7 message has arrived since the node started.');
+    await screen.findByText('No HL7 message has been counted since then.');
     await waitFor(() => expect(vault.callsTo('quarantine').length).toBeGreaterThan(0));
     const monitorCalls = (): number => node.calls.filter((call) => call.method === 'hl7.monitor').length;
     const before = { monitor: monitorCalls(), quarantine: vault.callsTo('quarantine').length };
@@ -181,6 +181,27 @@ describe('Intake monitor (unlocked)', () => {
     expect(new Set(keys).size).toBe(4); // a resent duplicate gets its own key
     const newer = recentRowKeys([message(5, 'E'), message(4, 'D'), ...older.slice(0, 3)]);
     expect(newer.slice(2)).toEqual(keys.slice(0, 3));
+  });
+
+  it('says since when the counters count; an administrator resets them after confirming', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: { ...MONITOR, countersSince: '2025-03-01T07:00:00.000Z' } });
+    const vault = createFakeVault({ phase: 'unlocked' });
+    renderApp(node, '#/intake', vault);
+    await screen.findByRole('table', { name: 'Senders' });
+    expect(screen.getByRole('heading', { name: /^HL7 messages since 1 Mar/ })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Reset counters…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Reset the HL7 counters?' });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reset counters' }));
+    await screen.findByText('No HL7 message has been counted since then.');
+    expect(node.calls.filter((call) => call.method === 'hl7.resetCounters').map((call) => call.payload)).toEqual([{ operator: vault.currentOperator()!.operatorId }]);
+    expect(screen.getByRole('heading', { name: /^HL7 messages since 2 Mar/ })).toBeTruthy();
+  });
+
+  it('offers no counter reset to a clinician', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: MONITOR });
+    renderApp(node, '#/intake', createFakeVault({ phase: 'unlocked', operators: [{ name: 'Cleo Clinician', role: 'clinician', passphrase: 'x'.repeat(20) }] }));
+    await screen.findByRole('table', { name: 'Senders' });
+    expect(screen.queryByRole('button', { name: 'Reset counters…' })).toBeNull();
   });
 
   it('lists the quarantine with View raw, Reprocess and Discard (confirmed), then refreshes', async () => {
