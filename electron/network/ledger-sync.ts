@@ -113,7 +113,7 @@ export class LedgerSync {
         if (state.checkpoint !== checkpoint) return await this.save({ ...state, lastSyncAt: new Date().toISOString() });
         root = openCheckpoint(checkpoint, { logKey }).checkpoint.rootHash;
       }
-      const hasher = new EntryHasher(ledgerDomain(network.network.chainId));
+      const hasher = new EntryHasher(ledgerDomain());
       const logPublicKey = parseVkey(logKey).publicKey;
       let problem: string | null = null;
       for (const [index, result] of results.entries()) {

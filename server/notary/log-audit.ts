@@ -70,7 +70,7 @@ export async function auditLog(baseUrl: string, options: AuditOptions = {}): Pro
     size = 0;
   }
 
-  const hasher = new EntryHasher(ledgerDomain(map.parameters.chainId));
+  const hasher = new EntryHasher(ledgerDomain());
   const heads = new Map<string, { seq: number; digest: string; key: Uint8Array | null }>();
   const problems: string[] = [];
   let checked = 0;

@@ -17,6 +17,7 @@ import {
   witnessKeyName,
 } from '../../shared/network/notary';
 import { secp256k1PublicKey, verifySecp256k1Sha256 } from '../http/secp256k1';
+import { DEFAULT_LEDGER_CHAIN_ID } from '../../shared/ledger/ledger-schema';
 import { cosignatureTimestamp, cosignatureV1Verifier } from '../../shared/transparency/cosignature';
 import { NoteError, parseNote, parseSignatureLine, parseVkey, SIGNATURE_TYPE_COSIGNATURE_V1 } from '../../shared/transparency/note';
 import { readConsistencyProof } from '../../shared/transparency/tree-store';
@@ -59,11 +60,13 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> 
 export function registerNotary(services: RouteServices, config: NotaryConfig): NotaryHandle {
   const { app, db, network, membership, now, authenticate, memberRateLimit, limits } = services;
   const key = config.logKey;
-  const checks = new EntryCheckPool(network.parameters.chainId, config.checkThreads);
+  // Ledger entries are signed under the ledger's own EIP-712 domain (shared/ledger/ledger-schema.ts),
+  // not the network's settlement chain id: a node's chain starts before it joins any network.
+  const checks = new EntryCheckPool(DEFAULT_LEDGER_CHAIN_ID, config.checkThreads);
   app.addHook('onClose', async () => checks.close());
   const service = new NotaryService(db, key, {
     checks,
-    chainId: network.parameters.chainId,
+    chainId: DEFAULT_LEDGER_CHAIN_ID,
     now,
     ...(config.receiptWaitMs !== undefined ? { receiptWaitMs: config.receiptWaitMs } : {}),
     ...(config.pollMs !== undefined ? { pollMs: config.pollMs } : {}),

@@ -28,10 +28,12 @@ import { z } from 'zod';
  * addition to the issue's field list: an audit must say who acted, and a pseudonym in the signed
  * entry lets the compliance officer prove it without exposing names.
  *
- * chainId: the configured network's id. No network exists yet, so every node uses
- * DEFAULT_LEDGER_CHAIN_ID (31337, the conventional "local development chain" id); the notary issue
- * will configure the network's real id. It is part of the domain, so an entry signed for one
- * network never verifies for another.
+ * chainId: DEFAULT_LEDGER_CHAIN_ID (31337, the conventional "local development chain" id) for every
+ * node, always. A node's chain starts at its first entry, before it joins any network, and cannot be
+ * signed again when it joins, so the ledger's domain does not carry the network's chain id (that
+ * one is the settlement chain's, used in the network's own documents: join requests, certificates,
+ * maps). What binds an entry is its signer (the node) and its place in that node's chain; the
+ * network's notary countersigns it as it is.
  *
  * ethers ignores fields that are not in the types and fills nothing in: the zod schema below is
  * strict (an extra or missing field is an error) and is applied before signing and when verifying.

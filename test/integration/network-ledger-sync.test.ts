@@ -72,8 +72,8 @@ describe('ledger sync against the real server', () => {
     expect(again).toHaveLength(entries.length + 1);
   });
 
-  it('a witness member cosigns the checkpoints it checked; with the quorum met its entries show witnessed', { timeout: 180_000 }, async () => {
-    const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: { witnessQuorum: 1 }, logLevel: 'silent' });
+  it('on a network whose settlement chain id is not the ledger’s, a witness member cosigns the checkpoints it checked; with the quorum met its entries show witnessed', { timeout: 180_000 }, async () => {
+    const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: { witnessQuorum: 1, chainId: 4242 }, logLevel: 'silent' });
     cleanup(() => server.close());
     const body = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '0.1.0', logLevel: 'silent', mllpPort: 0 });
     cleanup(() => body.stop('quit'));
