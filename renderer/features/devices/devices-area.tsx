@@ -5,6 +5,7 @@ import type { DeviceReading } from '../../../shared/journal/device-meta';
 import { useApi, useBodyEvent } from '../../app/api-context';
 import { ErrorNote } from '../../app/error-note';
 import { useCurrentOperator, useVault, useVaultPhase } from '../../vault/vault-context';
+import type { PatientHit } from '../../vault/vault-service';
 import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
 import { useDevicesStatus } from './use-devices-status';
@@ -235,19 +236,67 @@ function ApprovalSection({ status }: { status: DevicesStatus }) {
   );
 }
 
+/** Search and pick the patient a device session's readings belong to. */
+function AssignPatient({ session, onDone }: { session: string; onDone: () => void }) {
+  const vault = useVault();
+  const inputId = useId();
+  const [query, setQuery] = useState('');
+  const [hits, setHits] = useState<readonly PatientHit[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const search = (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    vault
+      .search(query)
+      .then((result) => vault.patientHits(result.patientIds.slice(0, 10)))
+      .then(setHits, setError);
+  };
+  const assign = (patientId: string) => {
+    vault.assignDeviceSession(session, patientId).then(onDone, setError);
+  };
+  return (
+    <div className="assign-patient">
+      <form onSubmit={search} className="inline-form">
+        <label htmlFor={inputId}>Find the patient</label>
+        <input id={inputId} value={query} onChange={(e) => setQuery(e.target.value)} placeholder="Name, MRN or birth date" />
+        <button type="submit">Search</button>
+      </form>
+      {hits !== null && hits.length === 0 && <p className="muted">No patient matches.</p>}
+      {hits !== null && hits.length > 0 && (
+        <ul>
+          {hits.map((hit) => (
+            <li key={hit.patientId}>
+              {hit.name} {hit.birthDate} {hit.identifier}{' '}
+              <button type="button" onClick={() => assign(hit.patientId)}>
+                Assign to {hit.name}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {error !== null && <ErrorNote error={error} what="The readings were not assigned" />}
+    </div>
+  );
+}
+
 function ReadingsSection() {
   const vault = useVault();
   const headingId = useId();
   const [reports, setReports] = useState<readonly DeviceReport[] | null>(null);
+  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
+  const [assigning, setAssigning] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(() => {
-    vault.deviceReports({ limit: 20 }).then(
-      (r) => {
+    vault
+      .deviceReports({ limit: 20 })
+      .then(async (r) => {
+        const ids = [...new Set(r.flatMap((report) => (report.patientId === null ? [] : [report.patientId])))];
+        const hits = ids.length === 0 ? [] : await vault.patientHits(ids);
+        setNames(new Map(hits.map((hit) => [hit.patientId, hit.name])));
         setReports(r);
         setError(null);
-      },
-      (e: unknown) => setError(e),
-    );
+      })
+      .catch((e: unknown) => setError(e));
   }, [vault]);
   useEffect(() => {
     load();
@@ -255,11 +304,20 @@ function ReadingsSection() {
     return vault.subscribe(load);
   }, [vault, load]);
   useBodyEvent('devices.changed', load);
-  const rows = (reports ?? []).flatMap((report) => report.readings.map((reading, i) => ({ report, reading, key: `${report.seq}:${i}` })));
+  const seen = new Set<string>();
+  const rows = (reports ?? []).flatMap((report) =>
+    report.readings.map((reading, i) => {
+      // The assign control once per device session (its first row here); the session's other rows follow it.
+      const first = !seen.has(report.session);
+      seen.add(report.session);
+      return { report, reading, key: `${report.seq}:${i}`, first };
+    }),
+  );
   return (
     <section className="panel" aria-labelledby={headingId} aria-busy={reports === null}>
       <h2 id={headingId}>Latest readings</h2>
       {error !== null && <ErrorNote error={error} what="The readings could not be read" />}
+      <p className="muted">Readings not yet assigned to a patient wait here (the Devices inbox) until someone at this workstation assigns their device session.</p>
       {reports !== null && rows.length === 0 && <p className="muted">No reading yet.</p>}
       {rows.length > 0 && (
         <div className="table-wrap">
@@ -272,10 +330,11 @@ function ReadingsSection() {
                 <th scope="col">Value</th>
                 <th scope="col">Quality</th>
                 <th scope="col">Status</th>
+                <th scope="col">Patient</th>
               </tr>
             </thead>
             <tbody>
-              {rows.map(({ report, reading, key }) => (
+              {rows.map(({ report, reading, key, first }) => (
                 <tr key={key}>
                   <td>{when(reading.time)}</td>
                   <td>
@@ -287,6 +346,25 @@ function ReadingsSection() {
                     {Math.round(reading.quality * 100)}%{reading.flags.length > 0 ? ` (${reading.flags.map((f) => FLAG_WORDS[f]).join(', ')})` : ''}
                   </td>
                   <td>{report.approval === 'approved' ? 'Approved device' : report.approval === 'rejected' ? 'Rejected device: not used' : 'Held: device awaiting approval'}</td>
+                  <td>
+                    {report.patientId !== null ? (
+                      (names.get(report.patientId) ?? 'Assigned')
+                    ) : !first ? (
+                      'In the inbox'
+                    ) : assigning === report.session ? (
+                      <AssignPatient
+                        session={report.session}
+                        onDone={() => {
+                          setAssigning(null);
+                          load();
+                        }}
+                      />
+                    ) : (
+                      <button type="button" onClick={() => setAssigning(report.session)}>
+                        Assign to a patient
+                      </button>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -5,6 +5,7 @@ import { vaultErrorMessage } from '../../app/vault-errors';
 import { useCurrentOperator, useVault } from '../../vault/vault-context';
 import type { PatientDetail } from '../../vault/vault-service';
 import { ErasePatientDialog } from './erase-patient-dialog';
+import { PatientDeviceVitals } from '../devices/patient-device-vitals';
 import { PatientStudies } from '../imaging/patient-studies';
 import { PatientAccesses } from './patient-accesses';
 import { addressLabel, identifierLabel, patientName } from './record-format';
@@ -77,6 +78,7 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
         </dl>
       </section>
       <PatientResults patientId={detail.patientId} records={detail.records} />
+      <PatientDeviceVitals patientId={detail.patientId} />
       <section className="panel" aria-labelledby={recordsHeadingId}>
         <h2 id={recordsHeadingId}>Records</h2>
         {detail.records.length === 0 ? (

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { DevicesStatus } from '../../../../shared/ipc/devices-contract';
 import type { DeviceReport } from '../../../../renderer/vault/views/device-reports';
 import { createFakeNode } from '../../support/fake-transport';
-import { createFakeVault } from '../../support/fake-vault-service';
+import { createFakeVault, makePatient } from '../../support/fake-vault-service';
 import { emitEvent, renderApp } from '../../support/render-app';
 
 const SYSTEM_ID = '001c05fffe123456';
@@ -59,7 +59,7 @@ describe('Devices area', () => {
     expect(tableRows('Connected devices')[0]!.slice(0, 6)).toEqual(['serial:/dev/pts/7', 'Acme BP-100', SYSTEM_ID, 'Associated', 'Approved', '1']);
 
     await screen.findByRole('table', { name: 'Latest readings' });
-    const readings = tableRows('Latest readings').map((row) => row.slice(2));
+    const readings = tableRows('Latest readings').map((row) => row.slice(2, 6));
     expect(readings[0]).toEqual(['Systolic blood pressure', '128 mmHg', '100%', 'Approved device']);
     // A special value is never shown as a number.
     expect(readings[1]).toEqual(['Diastolic blood pressure', 'No value (not a number)', '0% (no value sent)', 'Approved device']);
@@ -88,5 +88,27 @@ describe('Devices area', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Show the ports this computer lists' }));
     expect(await screen.findByText(/spawn udevadm ENOENT\). A port can still be added by its path\./)).toBeTruthy();
     expect(screen.getByLabelText('Port path')).toBeTruthy();
+  });
+
+  it('a reading in the inbox is assigned to a patient found by search, then shows on that patient’s vitals chart table', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('devices.status', () => EMPTY);
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7)], deviceReports: [REPORT] });
+    renderApp(node, '#/devices', vault);
+    await screen.findByRole('table', { name: 'Latest readings' });
+    fireEvent.click(screen.getByRole('button', { name: 'Assign to a patient' }));
+    fireEvent.change(screen.getByLabelText('Find the patient'), { target: { value: 'Family7' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    const assign = await screen.findByRole('button', { name: /^Assign to .*Family7/ });
+    fireEvent.click(assign);
+    await waitFor(() => expect(tableRows('Latest readings')[0]![6]).toMatch(/Family7/));
+
+    window.location.hash = '#/patients/p-7';
+    await screen.findByRole('heading', { name: 'Vitals from devices' });
+    await screen.findByRole('table', { name: 'Blood pressure readings' });
+    expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%']]);
+    expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '99.088 mg/dL']]);
+    // The special value (diastolic NaN) has no point and no row: it is no number.
+    expect(screen.queryByText(/2047|NaN mm/)).toBeNull();
   });
 });
