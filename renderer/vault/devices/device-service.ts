@@ -24,7 +24,13 @@ export function createDeviceService(api: HdmsApi, state: SessionState, indexing:
     async patientDeviceReports(patientId) {
       const s = state.require();
       try {
-        return await patientDeviceReports(s.db, s.keys.viewKey, patientId);
+        // The approved-devices list is the body's (admins decide there): a device approved since its readings came shows them.
+        const { devices } = await api.devices.approvals({});
+        const decisionOf = (systemId: string): 'approved' | 'rejected' | 'pending' => {
+          const best = devices.filter((d) => systemId.startsWith(d.systemIdPrefix)).sort((a, b) => b.systemIdPrefix.length - a.systemIdPrefix.length)[0];
+          return best?.decision ?? 'pending';
+        };
+        return await patientDeviceReports(s.db, s.keys.viewKey, patientId, decisionOf);
       } catch (error) {
         throw asVaultError(error);
       }

@@ -44,14 +44,20 @@ async function opened(db: VaultDb, viewKey: CryptoKey, rows: readonly DeviceRepo
 
 /**
  * A patient's device reports (sessions assigned to them), oldest first: only approved devices'
- * (a device awaiting approval keeps its readings off every chart), and of an MP report only the
- * readings of the person assigned to this patient.
+ * (a device awaiting approval keeps its readings off every chart until it is approved:
+ * `decisionOf` gives the administrators' decision now), and of an MP report only the readings of
+ * the person assigned to this patient.
  */
-export async function patientDeviceReports(db: VaultDb, viewKey: CryptoKey, patientId: string): Promise<DeviceReport[]> {
+export async function patientDeviceReports(db: VaultDb, viewKey: CryptoKey, patientId: string, decisionOf: (systemId: string) => 'approved' | 'rejected' | 'pending' = () => 'pending'): Promise<DeviceReport[]> {
   const assigned = await db.deviceSessions.where('patientId').equals(patientId).toArray();
   if (assigned.length === 0) return [];
   const rows = await db.deviceReports.where('session').anyOf([...new Set(assigned.map((a) => a.session))]).sortBy('seq');
-  const reports = await opened(db, viewKey, rows.filter((row) => row.approval === 'approved'));
+  // Approved when it came, or approved since (an administrator's decision now); a device rejected now stays off.
+  const approved = (row: DeviceReportRowStored) => {
+    const now = decisionOf(row.systemId);
+    return now === 'approved' || (row.approval === 'approved' && now !== 'rejected');
+  };
+  const reports = await opened(db, viewKey, rows.filter(approved));
   const map = await assignments(db, reports.map((r) => r.session));
   return reports
     .map((report) => ({ ...report, readings: report.readings.filter((reading) => patientOf(map, report.session, reading.personId) === patientId) }))

@@ -85,6 +85,10 @@ describe('device reports view', () => {
       [150, 'patient-a'],
       [128, 'patient-a'],
     ]);
+    // Approved since: the held reading joins the chart; rejected now: none of the device's readings do.
+    const decided = (decision: 'approved' | 'rejected') => (systemId: string) => (systemId.startsWith('001c05') ? decision : 'pending');
+    expect((await patientDeviceReports(db, keys.viewKey, 'patient-a', decided('approved'))).map((r) => r.readings[0]!.value)).toEqual([128, 150]);
+    expect(await patientDeviceReports(db, keys.viewKey, 'patient-a', decided('rejected'))).toEqual([]);
     await appendSealedRecord(body, { kind: 'device.assigned', meta: { v: 1, session: 'session-1', patientId: 'patient-c', at: '2026-11-21T10:00:00.000Z' } });
     await replayJournal(context);
     expect(await patientDeviceReports(db, keys.viewKey, 'patient-a')).toEqual([]);
