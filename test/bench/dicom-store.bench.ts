@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { createBodySealer } from '../../electron/crypto/node-sealer';
+import { createDicomNetworkIntake } from '../../electron/intake/dicom/dicom-intake';
+import { startDicomServer } from '../../electron/intake/dicom/dicom-server';
+import { createIntakePipeline } from '../../electron/intake/intake-pipeline';
+import { openVaultStorage } from '../../electron/storage/vault-storage';
+import { generateP256KeyPair } from '../../shared/crypto/p256-keys';
+import { instanceElements, writePart10 } from '../electron/intake/dicom/dicom-test-support';
+import { hasTool, runTool } from '../support/external-tool';
+import { median, type BenchModule, type FigureInput } from './bench-report';
+
+/**
+ * C-STORE instances per second, dcmtk `storescu` as the modality (TCP_NODELAY is set on both
+ * ends: storescu sets it by default, the receiver on every socket), into the HDMS Node receiver
+ * (each instance streamed through the body's Sealer into the object store, Success after the
+ * journal's fdatasync) and, as the baseline in the same run, into Debian's Orthanc receiving the
+ * same files (its default SQLite index and file storage in a temporary folder). One association
+ * (one storescu with every file) and eight (eight storescu at once, an eighth of the files each).
+ * Target (issue 12): at least 2× Orthanc.
+ *
+ *   HDMS_BENCH_DICOM_INSTANCES (default 160): 512×512 16-bit CT-like instances (512 KiB each)
+ *   HDMS_BENCH_RUNS (default 3)
+ */
+const INSTANCES = Number(process.env['HDMS_BENCH_DICOM_INSTANCES'] ?? 160);
+const RUNS = Number(process.env['HDMS_BENCH_RUNS'] ?? 3);
+const silent = pino({ level: 'silent' });
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function makeFiles(dir: string, run: number): Promise<string[]> {
+  const files: string[] = [];
+  const pixels = Buffer.from(Uint16Array.from({ length: 512 * 512 }, (_, i) => (i * 31) % 4096).buffer);
+  for (let i = 0; i < INSTANCES; i++) {
+    const file = path.join(dir, `r${run}-${i}.dcm`);
+    const uid = `1.2.826.0.1.3680043.10.999.9.${run}.${i + 1}`;
+    await writePart10(file, instanceElements({ sopInstanceUid: uid, patientId: `BENCH${i % 20}`, patientName: `Bench^Patient${i % 20}`, studyInstanceUid: `1.2.826.0.1.3680043.10.999.9.${run}`, seriesInstanceUid: `1.2.826.0.1.3680043.10.999.9.${run}.0`, pixels, rows: 512, columns: 512 }));
+    files.push(file);
+  }
+  return files;
+}
+
+/** Sends `files` over `associations` storescu processes at once; instances per second. */
+async function send(port: number, calledAe: string, files: readonly string[], associations: number): Promise<number> {
+  const groups = Array.from({ length: associations }, (_, i) => files.filter((_, index) => index % associations === i));
+  const started = performance.now();
+  const runs = await Promise.all(groups.map((group, i) => runTool('storescu', ['-aec', calledAe, '-aet', `BENCH${i}`, '127.0.0.1', String(port), ...group], { timeoutSeconds: 600 })));
+  const seconds = (performance.now() - started) / 1000;
+  for (const run of runs) if (run.code !== 0) throw new Error(`storescu failed: ${run.stderr.slice(0, 500)}`);
+  return files.length / seconds;
+}
+
+async function startOrthanc(dir: string): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  await mkdir(dir, { recursive: true });
+  const config = path.join(dir, 'orthanc.json');
+  await writeFile(
+    config,
+    JSON.stringify({ Name: 'bench', StorageDirectory: path.join(dir, 'storage'), IndexDirectory: path.join(dir, 'index'), DicomAet: 'ORTHANC', DicomPort: port, HttpPort: await freePort(), RemoteAccessAllowed: false, AuthenticationEnabled: false, DicomCheckCalledAet: true, Plugins: [] }),
+  );
+  const child = spawn('Orthanc', [config], { stdio: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    const run = await runTool('echoscu', ['-aec', 'ORTHANC', '127.0.0.1', String(port)], { timeoutSeconds: 5 });
+    if (run.code === 0) return { port, child };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('Orthanc did not start.');
+}
+
+const bench: BenchModule = {
+  title: `DICOM C-STORE instances/s with storescu, 1 and 8 associations, HDMS Node vs Orthanc (${INSTANCES} instances of 512 KiB)`,
+  async run(log) {
+    for (const tool of ['storescu', 'echoscu', 'Orthanc']) if (!(await hasTool(tool))) throw new Error(`${tool} is not installed (dcmtk, orthanc).`);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hdms-bench-dicom-'));
+    try {
+      const { publicKeyRaw } = await generateP256KeyPair();
+      const storage = await openVaultStorage(path.join(dir, 'node'), silent);
+      const sealer = await createBodySealer(publicKeyRaw);
+      const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer });
+      const intake = createDicomNetworkIntake({ pipeline });
+      const server = await startDicomServer({ port: 0, aeTitle: 'HDMS', maxAssociations: 16, log: silent, cStore: async (request) => (await intake(request)).status });
+      const orthanc = await startOrthanc(path.join(dir, 'orthanc'));
+      const figures: FigureInput[] = [];
+      try {
+        for (const associations of [1, 8]) {
+          const ours: number[] = [];
+          const theirs: number[] = [];
+          for (let run = 0; run < RUNS; run++) {
+            // Fresh SOP Instance UIDs each time, so neither side sees a resend.
+            const oursFiles = await makeFiles(dir, associations * 100 + run * 2);
+            const theirFiles = await makeFiles(dir, associations * 100 + run * 2 + 1);
+            theirs.push(await send(orthanc.port, 'ORTHANC', theirFiles, associations));
+            ours.push(await send(server.port, 'HDMS', oursFiles, associations));
+            for (const file of [...oursFiles, ...theirFiles]) await rm(file);
+            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s, Orthanc ${theirs.at(-1)!.toFixed(1)}/s`);
+          }
+          figures.push({
+            figure: `dicom_cstore_${associations}_association${associations === 1 ? '' : 's'}_instances_per_s`,
+            value: median(ours),
+            runs: RUNS,
+            target: { min: 2 * median(theirs) },
+            baseline: { name: `Debian Orthanc receiving the same ${INSTANCES} instances from storescu`, value: median(theirs) },
+            unit: 'instances/s',
+            samples: ours,
+            baselineSamples: theirs,
+            notes: `${INSTANCES} instances of 512×512×16 bit (512 KiB), explicit VR little endian; target ≥ 2× Orthanc`,
+          });
+        }
+      } finally {
+        orthanc.child.kill('SIGTERM');
+        await server.close();
+        await storage.close();
+      }
+      return figures;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
