@@ -15,7 +15,7 @@ import { LedgerProvider } from './ledger-context';
 import { NetworkProvider, type NetworkMind } from './network-context';
 import { StoppingBanner } from './layout/stopping-banner';
 import { PrefsProvider } from './prefs-context';
-import { hrefForRoute } from './router/hash-route';
+import { hrefForPath, hrefForRoute } from './router/hash-route';
 import { SetupReturnContext } from './setup-return-context';
 import { LoadingScreen, StartupErrorScreen } from './startup-screens';
 import { useStartupData } from './use-startup-data';
@@ -109,7 +109,8 @@ function Screens() {
   const finishSetup = (): void => {
     setSetup({ step: 'idle' });
     setExploring(false);
-    window.location.hash = hrefForRoute('patients');
+    // Setup ends with "Connect your first feed" (issue 11): the address to give, a test message, the first arrival.
+    window.location.hash = hrefForPath('intake', 'first-feed');
   };
 
   if (setup.step === 'recovery-key') {

@@ -4,6 +4,7 @@ import { NotFoundView } from '../../app/layout/not-found-view';
 import { hrefForPath, hrefForRoute } from '../../app/router/hash-route';
 import { useVault, useVaultPhase } from '../../vault/vault-context';
 import { FileImportPanel } from './file-import-panel';
+import { FirstFeedPage } from './first-feed';
 import { MessageBrowser } from './message-browser';
 import { MessageDetailPage } from './message-detail';
 import { ListenerTable } from './listener-table';
@@ -17,7 +18,8 @@ import { useIntakeStatus } from './use-intake-status';
 import { useQuarantine } from './use-quarantine';
 
 /**
- * Intake: `#/intake` (the intake monitor), `#/intake/messages` (the message browser: every message
+ * Intake: `#/intake` (the intake monitor), `#/intake/first-feed` (connect a first feed, where setup
+ * ends), `#/intake/messages` (the message browser: every message
  * received), `#/intake/messages/<seq>` (one message) and `#/intake/raw/<seq>` (a quarantined
  * message's raw bytes as a segment/field tree). Unlocked, the monitor shows everything; locked or without a
  * vault, only the listeners' status (and why they are closed).
@@ -26,6 +28,10 @@ export function IntakeArea({ path }: { path: readonly string[] }) {
   const phase = useVaultPhase();
   const [section, seq, ...rest] = path;
   if (section === undefined) return <IntakeMonitorPage unlocked={phase === 'unlocked'} />;
+  if (section === 'first-feed' && seq === undefined) {
+    if (phase !== 'unlocked') return <p className="panel">Unlock the vault to connect a feed.</p>;
+    return <FirstFeedPage />;
+  }
   if (section === 'messages' && rest.length === 0 && (seq === undefined || /^[1-9]\d{0,15}$/.test(seq))) {
     if (phase !== 'unlocked') return <p className="panel">Unlock the vault to browse the messages.</p>;
     return seq === undefined ? <MessageBrowser /> : <MessageDetailPage seq={Number(seq)} />;
@@ -58,6 +64,11 @@ function IntakeMonitorPage({ unlocked }: { unlocked: boolean }) {
         {intake.phase === 'loading' && <p role="status">Loading listener status…</p>}
         {intake.phase === 'failed' && <ErrorNote error={intake.error} what="The listener status could not be loaded" />}
         {intake.phase === 'ready' && <ListenerTable listeners={intake.status.listeners} labelledBy={headingId} />}
+        {unlocked && (
+          <p>
+            <a href={hrefForPath('intake', 'first-feed')}>Connect a feed: the address to give, a test message</a>
+          </p>
+        )}
       </section>
       {unlocked ? (
         <UnlockedMonitor />

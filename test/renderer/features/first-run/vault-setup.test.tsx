@@ -100,10 +100,12 @@ describe('Create the vault', () => {
     fireEvent.click(continueButton);
 
     expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
-    expect(window.location.hash).toBe('#/patients');
-    expect(screen.getByRole('heading', { level: 1, name: 'Patients' })).toBeTruthy();
+    expect(window.location.hash).toBe('#/intake/first-feed');
+    // Setup ends with "Connect your first feed" (issue 11).
+    expect(screen.getByRole('heading', { level: 1, name: 'Intake' })).toBeTruthy();
+    expect(await screen.findByRole('heading', { name: 'Connect your first feed' })).toBeTruthy();
     expect(screen.queryByText(TEST_RECOVERY_KEY)).toBeNull();
-    // The empty vault offers demo data right away.
+    // The empty vault offers demo data right away (to the administrator who created it).
     expect(await screen.findByRole('button', { name: 'Import demo data' })).toBeTruthy();
     expect(screen.getByRole('banner').textContent).toContain('Ada Lovelace');
     expect(screen.getByRole('banner').textContent).toContain('Administrator');

@@ -1,0 +1,84 @@
+// @vitest-environment happy-dom
+import { act, screen } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { addressAdvice, sendCommand, testMessage } from '../../../../renderer/features/intake/first-feed';
+import type { IntakeStatus } from '../../../../shared/ipc/intake-contract';
+import type { MessageSummary } from '../../../../renderer/vault/vault-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault, makePatient } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+const LISTENING: IntakeStatus = {
+  listeners: [
+    { channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port: 2575 },
+    { channel: 'file-import', state: 'listening' },
+  ],
+} as IntakeStatus;
+
+const FIRST: MessageSummary = {
+  seq: 3,
+  at: '2025-03-01T08:00:00.000Z',
+  receivedAt: '2025-03-01T08:00:00.000Z',
+  kind: 'intake.hl7',
+  channel: 'hl7-mllp',
+  status: 'accepted',
+  sender: 'TESTSENDER|TESTFACILITY',
+  controlId: 'HDMS-TEST-1',
+  messageType: 'ADT^A04^ADT_A01',
+  acks: ['AA'],
+  objectId: 'a'.repeat(64),
+  patientId: 'p-1',
+};
+
+function node() {
+  const fake = createFakeNode({ vault: { state: 'unlocked' } });
+  fake.state.intake = LISTENING;
+  return fake;
+}
+
+describe('Connect your first feed', () => {
+  it('gives the host and port, a test message to copy, waits for the first message and shows it as it arrives', async () => {
+    const vault = createFakeVault({ phase: 'unlocked' });
+    renderApp(node(), '#/intake/first-feed', vault);
+    await screen.findByRole('heading', { name: 'Connect your first feed' });
+    expect(await screen.findByText('2575')).toBeTruthy();
+    expect(screen.getByText('127.0.0.1')).toBeTruthy();
+    expect(screen.getByText(/from this computer only/)).toBeTruthy();
+    expect(screen.getByLabelText('Test message').textContent).toMatch(/^MSH\|\^~\\&\|TESTSENDER\|TESTFACILITY\|HDMS\|NODE\|\d{14}\|\|ADT\^A04\^ADT_A01\|HDMS-TEST-\d{14}\|P\|2\.5\.1\nEVN/);
+    expect(screen.getByRole('button', { name: 'Copy the test message' })).toBeTruthy();
+    expect(screen.getByLabelText('Command that sends the test message').textContent).toMatch(/^printf '\\x0bMSH\|.*\\x1c\\r' \| nc -q 2 127\.0\.0\.1 2575$/);
+    await screen.findByText(/Waiting for the first message/);
+    // An empty vault and an administrator: demo data is offered.
+    expect(screen.getByRole('form', { name: 'Import demo data' })).toBeTruthy();
+
+    vault.messageRows = [FIRST];
+    act(() => vault.setIndexing({ busy: true, applied: 3 }));
+    act(() => vault.setIndexing({ busy: false }));
+    await screen.findByText('The first message arrived:');
+    expect(screen.getByText('HDMS-TEST-1')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Open it in the message browser' }).getAttribute('href')).toBe('#/intake/messages/3');
+    // No longer empty: no demo data.
+    expect(screen.queryByRole('form', { name: 'Import demo data' })).toBeNull();
+  });
+
+  it('offers demo data to administrators only, and only while the vault is empty', async () => {
+    renderApp(node(), '#/intake/first-feed', createFakeVault({ phase: 'unlocked', operators: [{ name: 'Cleo', role: 'clinician', passphrase: 'x'.repeat(20) }] }));
+    await screen.findByText(/Waiting for the first message/);
+    expect(screen.queryByRole('form', { name: 'Import demo data' })).toBeNull();
+  });
+
+  it('offers no demo data over patients already in the vault', async () => {
+    renderApp(node(), '#/intake/first-feed', createFakeVault({ phase: 'unlocked', patients: [makePatient(1)] }));
+    await screen.findByText(/Waiting for the first message/);
+    expect(screen.queryByRole('form', { name: 'Import demo data' })).toBeNull();
+  });
+
+  it('says what to give for each kind of bind address, and builds the test message and command', () => {
+    expect(addressAdvice({ channel: 'hl7-mllp', state: 'closed', reason: 'No vault yet.' })).toEqual({ host: null, port: null, note: 'The HL7 listener is not listening: No vault yet.' });
+    expect(addressAdvice({ channel: 'hl7-mllp', state: 'listening', address: '0.0.0.0', port: 2575 })).toMatchObject({ host: null, port: 2575 });
+    expect(addressAdvice({ channel: 'hl7-mllp', state: 'listening', address: '192.168.1.20', port: 2575 })).toMatchObject({ host: '192.168.1.20', port: 2575 });
+    const message = testMessage(new Date('2026-01-02T03:04:05Z'));
+    expect(message.split('\r')[0]).toBe('MSH|^~\\&|TESTSENDER|TESTFACILITY|HDMS|NODE|20260102030405||ADT^A04^ADT_A01|HDMS-TEST-20260102030405|P|2.5.1');
+    expect(sendCommand('A\\B\rC', 'h', 1)).toBe("printf '\\x0bA\\\\B\\rC\\x1c\\r' | nc -q 2 h 1");
+  });
+});
