@@ -1,0 +1,91 @@
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { DIMSE_STATUS } from '../../../electron/intake/dicom/dimse-command';
+import { CT_IMAGE_STORAGE, TestScu, instanceElements, writeDataset } from '../../electron/intake/dicom/dicom-test-support';
+import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { StepLog } from '../../support/test-steps';
+import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+
+/**
+ * DICOM into the browser shell (issue 12): a C-STORE SCU (the tests' own, speaking the receiver's
+ * PDU codec over TCP) sends two studies of one patient while the node runs; the Imaging area lists
+ * them with their patient, filters them, and the patient's page shows them.
+ */
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+const STUDY_CT = '1.2.826.0.1.3680043.10.999.20';
+const STUDY_MR = '1.2.826.0.1.3680043.10.999.21';
+
+describe('Imaging: studies received over DICOM', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it('lists the studies a modality sent, filters them, and shows them on the patient page', async () => {
+    const steps = new StepLog('imaging studies');
+    const port = await freePort();
+    const shell = await e2e.startShell({ extraArgs: ['--dicom-port', String(port)] });
+    const { page, consoleErrors } = await e2e.openPage();
+
+    await steps.run('create a vault: the intake monitor lists the DICOM receiver listening', async () => {
+      await openFirstRun(page, shell);
+      await createVaultThroughUi(page);
+      await goToArea(page, 'Intake');
+      await page.getByRole('cell', { name: `Listening on 127.0.0.1, port ${port}.` }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    });
+
+    await steps.run('a modality sends 3 instances of a CT study and 1 of an MR study; each is answered Success', async () => {
+      const { scu, answer } = await TestScu.associate({
+        port,
+        callingAeTitle: 'CT_E2E',
+        contexts: [
+          { id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: ['1.2.840.10008.1.2.1'] },
+          { id: 3, abstractSyntax: '1.2.840.10008.5.1.4.1.1.4', transferSyntaxes: ['1.2.840.10008.1.2.1'] },
+        ],
+      });
+      expect(answer.type).toBe('ac');
+      const patient = { patientId: 'MRN-E2E-12', issuer: 'NORTHCLINIC', patientName: 'Varga^Petra', birthDate: '19750505', sex: 'F' };
+      for (let i = 1; i <= 3; i++) {
+        const uid = `${STUDY_CT}.1.${i}`;
+        scu.store(1, CT_IMAGE_STORAGE, uid, writeDataset(instanceElements({ ...patient, sopInstanceUid: uid, studyInstanceUid: STUDY_CT, seriesInstanceUid: `${STUDY_CT}.1`, studyDescription: 'CT CHEST', accession: 'ACC-E2E-1', studyDate: '20260110' })));
+        expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+      }
+      const mr = `${STUDY_MR}.1.1`;
+      scu.store(3, '1.2.840.10008.5.1.4.1.1.4', mr, writeDataset(instanceElements({ ...patient, sopInstanceUid: mr, sopClassUid: '1.2.840.10008.5.1.4.1.1.4', modality: 'MR', studyInstanceUid: STUDY_MR, seriesInstanceUid: `${STUDY_MR}.1`, studyDescription: 'MR KNEE', accession: 'ACC-E2E-2', studyDate: '20250301' })));
+      expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+      scu.release();
+      expect(await scu.next()).toEqual({ type: 'release-rp' });
+      scu.close();
+    });
+
+    await steps.run('Imaging lists both studies, newest first, with the patient; the filter narrows them', async () => {
+      await goToArea(page, 'Imaging');
+      const table = page.getByRole('table', { name: 'Studies' });
+      await expect.poll(async () => (await table.count()) > 0 && (await table.locator('tbody tr').count()), { timeout: IMPORT_TIMEOUT_MS }).toBe(2);
+      const rows = await table.locator('tbody tr').allInnerTexts();
+      expect(rows[0]).toMatch(/2026-01-10[\s\S]*Varga[\s\S]*CT[\s\S]*CT CHEST[\s\S]*ACC-E2E-1[\s\S]*1 series, 3 instances/);
+      expect(rows[1]).toMatch(/2025-03-01[\s\S]*MR[\s\S]*MR KNEE/);
+      await page.getByLabel('Filter by patient, accession number, modality, date or description').fill('ACC-E2E-2');
+      await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+      expect(await table.locator('tbody tr').first().innerText()).toContain('MR KNEE');
+    });
+
+    await steps.run("the patient's page shows the imaging studies", async () => {
+      await page.getByRole('table', { name: 'Studies' }).getByRole('link').first().click();
+      const section = page.getByRole('region', { name: 'Imaging studies' });
+      await section.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      await expect.poll(() => section.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
+    });
+
+    expect(consoleErrors).toEqual([]);
+  });
+});
