@@ -69,6 +69,12 @@ function instant(time: AbsoluteTime | undefined): Date | undefined {
 const encoder = new TextEncoder();
 
 /**
+ * Garbage a session quarantines at most (framing discards and undecodable APDUs): a line full of
+ * noise or a flood costs a bounded number of journal records; what comes after is only counted.
+ */
+export const MAX_QUARANTINED_PER_SESSION = 16;
+
+/**
  * One agent connection: the framer cuts the stream, the 20601 manager runs the association, and
  * each event report becomes one sealed `intake.device` journal record (the raw APDU as its object,
  * the readings with their quality as sealed metadata), committed before the manager answers it.
@@ -225,10 +231,17 @@ export class DeviceSession {
     this.options.onChange();
   }
 
+  private quarantined = 0;
+
   private async quarantine(error: ProtocolError): Promise<void> {
     this.protocolErrors++;
     this.options.onChange();
     if (error.raw.length === 0) return;
+    if (this.quarantined >= MAX_QUARANTINED_PER_SESSION) return;
+    this.quarantined++;
+    if (this.quarantined === MAX_QUARANTINED_PER_SESSION) {
+      error = { ...error, reason: `${error.reason}; further protocol errors of this session are counted, not stored` };
+    }
     await this.options.ports.pipeline.quarantine({
       kind: 'intake.quarantine',
       raw: error.raw,

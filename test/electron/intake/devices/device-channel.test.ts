@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createBodySealer } from '../../../../electron/crypto/node-sealer';
@@ -5,6 +6,7 @@ import { decodeApdu, type Apdu } from '../../../../electron/intake/devices/apdu'
 import { ApduFramer } from '../../../../electron/intake/devices/apdu-framer';
 import { DeviceChannel } from '../../../../electron/intake/devices/device-channel';
 import { DeviceRegistry } from '../../../../electron/intake/devices/device-registry';
+import { MAX_QUARANTINED_PER_SESSION } from '../../../../electron/intake/devices/device-session';
 import type { Sealer } from '../../../../shared/crypto/envelope';
 import { DeviceIntakeMetaSchema } from '../../../../shared/journal/device-meta';
 import { QuarantineMetaSchema } from '../../../../shared/journal/intake-meta';
@@ -117,5 +119,29 @@ describe('device channel over TCP, into the vault', () => {
       await channel.detach('test over');
     }
   });
-});
 
+  it('a flood of garbage costs a bounded number of quarantine records and bounded memory; the next agent is served', async () => {
+    const ready = await setup();
+    const { dataDir, storage } = ready;
+    const channel = new DeviceChannel({ log: silentLogger(), registry: new DeviceRegistry(dataDir, silentLogger()), tcp: { address: '127.0.0.1', port: 0 } });
+    await channel.attach(portsOf(ready));
+    try {
+      const port = channel.snapshot().tcp!.port;
+      const flood = await agent(port);
+      // 512 KiB of noise, including bytes that look like APDU headers.
+      for (let i = 0; i < 64; i++) flood.send(Uint8Array.from(randomBytes(8192)));
+      flood.end();
+      await flood.closed;
+      const good = await agent(port);
+      good.send(aarq(0x02bc));
+      expect(describeApdu((await good.upTo(1))[0])).toBe('aare 0');
+      good.end();
+      const { records } = await storage.journal.read({ after: 0, limit: 10_000 });
+      const quarantined = records.filter((r) => r.kind === 'intake.quarantine').length;
+      expect(quarantined).toBeGreaterThan(0);
+      expect(quarantined).toBeLessThanOrEqual(MAX_QUARANTINED_PER_SESSION);
+    } finally {
+      await channel.detach('test over');
+    }
+  });
+});
