@@ -1,0 +1,139 @@
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ackOf, connectMllp } from '../../bench/mllp-load';
+import { formatViolations, seriousAxeViolations } from '../../support/axe';
+import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { StepLog } from '../../support/test-steps';
+import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+
+/**
+ * Issue 11, the quarantine as an interface analyst uses it, in Chromium at 1,000 × 700: the table
+ * fits (no column run over, no action cut off), a charset given for a reprocess wins over a wrong
+ * MSH-18, an edited copy is reprocessed, several are discarded at once and discarded items are
+ * hidden until asked for.
+ */
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+function message(controlId: string, options: { version?: string; charset?: string; family?: string; app?: string } = {}): string {
+  return [
+    `MSH|^~\\&|${options.app ?? 'LABSYS-WITH-A-LONG-NAME'}|NORTHCLINIC-CAMPUS-EAST|HDMS|NODE|20260301120000||ADT^A01^ADT_A01|${controlId}|P|${options.version ?? '2.5.1'}||||||${options.charset ?? ''}`,
+    'EVN|A01|20260301120000',
+    `PID|1||Q${controlId}^^^NORTHCLINIC^MR||${options.family ?? 'Quarantaine'}^Test||19700101|F`,
+    '',
+  ].join('\r');
+}
+
+describe('the quarantine at 1,000 px', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it(
+    'fits, reprocesses with a charset over MSH-18 and an edited copy, discards several at once and hides them',
+    async () => {
+      const steps = new StepLog('quarantine');
+      const port = await freePort();
+      const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
+      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 }, bypassCSP: true });
+
+      await steps.run('create a vault; send five messages the node refuses', async () => {
+        await openFirstRun(page, shell);
+        await createVaultThroughUi(page);
+        const sender = await connectMllp(port);
+        const bad = [
+          Buffer.from(message('WRONG-CHARSET', { charset: 'UNICODE UTF-8', family: 'Müller' }), 'latin1'),
+          Buffer.from(message('OLD-VERSION', { version: '9.9' })),
+          Buffer.from(message('JUNK-1', { version: '8.8' })),
+          Buffer.from(message('JUNK-2', { version: '8.8' })),
+          Buffer.from(message('JUNK-3', { version: '8.8', app: 'X' })),
+        ];
+        for (const bytes of bad) expect(ackOf(await sender.send(bytes)).code).toBe('AR');
+        await sender.close();
+        await goToArea(page, 'Intake');
+        await page.getByRole('table', { name: 'Quarantine' }).waitFor({ timeout: IMPORT_TIMEOUT_MS });
+        await expect.poll(() => page.getByRole('table', { name: 'Quarantine' }).locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(5);
+      });
+
+      const table = page.getByRole('table', { name: 'Quarantine' });
+      await steps.run('at 1,000 px nothing overflows: no horizontal scroll, every action inside the window', async () => {
+        const wrap = table.locator('xpath=..');
+        const { scrollWidth, clientWidth } = await wrap.evaluate((element) => ({ scrollWidth: element.scrollWidth, clientWidth: element.clientWidth }));
+        expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+        for (const button of await table.getByRole('button').all()) {
+          const box = (await button.boundingBox())!;
+          expect(box.x + box.width).toBeLessThanOrEqual(1000);
+        }
+        // The reason cell does not run into the next one.
+        const reason = (await table.locator('tbody tr').first().locator('th').boundingBox())!;
+        const sender = (await table.locator('tbody tr').first().locator('td').nth(2).boundingBox())!;
+        expect(reason.x + reason.width).toBeLessThanOrEqual(sender.x + 1);
+        const violations = await seriousAxeViolations(page);
+        expect(violations, formatViolations('quarantine', violations)).toEqual([]);
+      });
+
+      const row = (controlId: string) => table.locator('tbody tr').filter({ hasText: controlId });
+      const seqOf = async (controlId: string) => {
+        const label = await row(controlId).getByRole('button', { name: /^Discard message \d+$/ }).getAttribute('aria-label');
+        return label!.replace('Discard message ', '');
+      };
+
+      await steps.run('a charset given for the reprocess wins over the wrong MSH-18', async () => {
+        const seq = await seqOf('WRONG-CHARSET');
+        await page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).click();
+        const dialog = page.getByRole('dialog');
+        await dialog.getByLabel('Charset when MSH-18 is empty').selectOption('8859/1');
+        await dialog.getByRole('checkbox', { name: /Use this charset even when MSH-18 names another/ }).check();
+        await dialog.getByRole('button', { name: 'Reprocess message' }).click();
+        await page.getByText('Reprocessed: every message was stored.').waitFor({ timeout: UI_TIMEOUT_MS });
+        await expect.poll(() => row('WRONG-CHARSET').locator('td').nth(6).innerText(), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
+      });
+
+      await steps.run('edit a copy (the version) and reprocess it', async () => {
+        const seq = await seqOf('OLD-VERSION');
+        await page.getByRole('button', { name: `Edit and reprocess message ${seq}` }).click();
+        const dialog = page.getByRole('dialog');
+        const box = dialog.getByLabel('Message, one segment a line');
+        await box.waitFor({ timeout: UI_TIMEOUT_MS });
+        const text = await box.inputValue();
+        expect(text.split('\n')[0]).toContain('|P|9.9|');
+        await box.fill(text.replace('|P|9.9|', '|P|2.5.1|'));
+        await dialog.getByRole('button', { name: 'Reprocess the edited message' }).click();
+        await page.getByText('Reprocessed: every message was stored.').waitFor({ timeout: UI_TIMEOUT_MS });
+        await expect.poll(() => row('OLD-VERSION').locator('td').nth(6).innerText(), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
+      });
+
+      await steps.run('discard the three others at once: hidden, then shown on request', async () => {
+        await page.getByRole('checkbox', { name: 'Select every waiting message' }).check();
+        await page.getByRole('button', { name: 'Discard selected (3)…' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Discard 3 messages?' });
+        await dialog.getByRole('button', { name: 'Discard 3 messages' }).click();
+        await page.getByText('3 of 3 discarded.').waitFor({ timeout: UI_TIMEOUT_MS });
+        await expect.poll(() => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
+        await page.getByRole('checkbox', { name: 'Show discarded messages (3)' }).check();
+        await expect.poll(() => table.locator('tbody tr').count()).toBe(5);
+      });
+
+      await steps.run('the message browser shows the reprocessed messages stored, the original kept in quarantine', async () => {
+        await page.getByRole('link', { name: 'Browse every message received' }).click();
+        await page.getByLabel('Control id (MSH-10)').fill('OLD-VERSION');
+        await page.getByRole('button', { name: 'Search' }).click();
+        await page.getByRole('status').filter({ hasText: 'Showing all 2 messages matching control id OLD-VERSION, newest first.' }).waitFor({ timeout: UI_TIMEOUT_MS });
+        const statuses = await page.getByRole('table', { name: 'Messages' }).locator('tbody tr td:last-child').allInnerTexts();
+        expect(statuses).toEqual(['Accepted', 'Quarantined, then reprocessed']);
+      });
+
+      expect(consoleErrors).toEqual([]);
+      console.log(steps.summary());
+    },
+    180_000,
+  );
+});
