@@ -5,7 +5,7 @@ import type { IntakePipeline } from './intake-pipeline';
 
 /** What an intake channel needs of an open vault to take data in. */
 export interface IntakeVaultPorts {
-  readonly pipeline: Pick<IntakePipeline, 'ingest' | 'quarantine' | 'commitSealed'>;
+  readonly pipeline: Pick<IntakePipeline, 'ingest' | 'quarantine' | 'commitSealed' | 'ingestSettled'>;
   /** The vault's intake public key (uncompressed P-256 point): what the channel seals to. */
   readonly intakePublicKey: Uint8Array;
   readonly journal: Pick<Journal, 'append' | 'read'>;

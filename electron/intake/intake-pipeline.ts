@@ -23,6 +23,13 @@ export interface IntakeInput {
   readonly dedupe?: string;
 }
 
+/** What `ingestSettled`'s settle step decides once the raw bytes are sealed and hashed. */
+export type SettleDecision =
+  /** Drop it (a duplicate): the object file is deleted and nothing is appended. */
+  | { readonly drop: true }
+  /** Append it with this dedupe tag and, when given, this normalized content instead of the input's. */
+  | { readonly drop?: false; readonly dedupe?: string; readonly normalized?: NormalizedIntake };
+
 export interface IntakeResult {
   /** The journal record holding it: durable (fsynced) when the promise resolves. */
   readonly seq: number;
@@ -66,6 +73,14 @@ export interface IntakePipeline {
    * resolves after the journal's fsync, exactly as `ingest` does for what it seals itself.
    */
   commitSealed(record: SealedIntakeRecord): Promise<IntakeResult>;
+  /**
+   * `ingest` for raw bytes whose fate depends on all of them (DICOM duplicates): they stream
+   * through the sealer into their object file while their SHA-256 is computed; then `settle` says
+   * whether to drop them (the object file is deleted, nothing is appended: resolves null) or to
+   * append the record with a dedupe tag (and changed normalized content). Resolves after the
+   * journal's fsync, like ingest. Always an object file, never inline.
+   */
+  ingestSettled(input: IntakeInput, settle: (raw: { readonly sha256: string; readonly rawBytes: number }) => Promise<SettleDecision>): Promise<IntakeResult | null>;
 }
 
 /**
@@ -83,8 +98,8 @@ export interface SealedIntakeRecord {
 }
 
 export interface IntakePipelineOptions {
-  /** Object files, for raw payloads too large to travel inline (and for streamed ones). */
-  readonly objects: Pick<ObjectStore, 'write'>;
+  /** Object files, for raw payloads too large to travel inline (and for streamed ones); delete for ingestSettled's drops. */
+  readonly objects: Pick<ObjectStore, 'write'> & Partial<Pick<ObjectStore, 'delete'>>;
   readonly journal: Pick<Journal, 'append'>;
   /** The process's Sealer for the vault's intake public key (the body: createBodySealer). */
   readonly sealer: Sealer;
@@ -181,6 +196,32 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
     async ingest(input) {
       const receivedAt = input.receivedAt ?? new Date();
       return write(input.kind, input.raw, (objectId, rawBytes) => intakeMetadata(input.normalized, receivedAt, objectId, rawBytes), input.dedupe);
+    },
+
+    async ingestSettled(input, settle) {
+      const receivedAt = input.receivedAt ?? new Date();
+      const hash = createHash('sha256');
+      let rawBytes = 0;
+      const raw = input.raw;
+      async function* hashed(): AsyncGenerator<Uint8Array> {
+        for await (const piece of raw instanceof Uint8Array ? [raw] : raw) {
+          rawBytes += piece.length;
+          hash.update(piece);
+          yield piece;
+        }
+      }
+      const written = await objects.write(sealer.sealStream('object', hashed()));
+      const decision = await settle({ sha256: hash.digest('hex'), rawBytes });
+      if (decision.drop === true) {
+        if (!written.existed) await objects.delete?.(written.id);
+        return null;
+      }
+      const normalized = decision.normalized ?? input.normalized;
+      const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(intakeMetadata(normalized, receivedAt, written.id, rawBytes))));
+      const dedupe = decision.dedupe ?? input.dedupe;
+      const { seq } = await journal.append({ kind: input.kind, operator: null, objects: [written.id], meta, ...(dedupe === undefined ? {} : { dedupe }) });
+      onDurable?.(seq);
+      return { seq, objectId: written.id };
     },
 
     async commitSealed(record) {

@@ -41,6 +41,8 @@ export const DicomInstanceSchema = z.strictObject({
   institutionName: text(64).optional(),
   /** What could not be read well (positions and rules, never values). */
   notes: z.array(text(200)).max(20).optional(),
+  /** The same SOP Instance UID arrived before with other bytes: stored again, flagged (design §4 rule 4). */
+  conflict: z.boolean().optional(),
 });
 
 export type DicomInstance = Readonly<z.infer<typeof DicomInstanceSchema>>;

@@ -20,6 +20,8 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
         return { settings: settings.get(), portOverride, listener };
       },
     },
+    // The duplicate index forgets erased records, so a resend of one is stored again.
+    afterErasure: (seqs) => receiver.afterErasure(seqs),
     // Open associations finish what is in flight before the storage closes.
     stop: () => receiver.stop(),
   });

@@ -1,6 +1,7 @@
 import type { IntakeQuarantine, NormalizedIntake, Patient } from '../../../shared/domain/clinical';
 import { DicomInstanceSchema, type DicomInstance } from '../../../shared/domain/dicom';
 import type { IntakePipeline } from '../intake-pipeline';
+import type { DicomDedupe } from './dicom-duplicates';
 import { DicomParseError, readDicomIndex, type DicomIndex } from './dicom-index';
 import { buildFileMetaInformation } from './dicom-part10';
 import type { CStoreRequest } from './dimse-service';
@@ -20,7 +21,12 @@ import { DIMSE_STATUS } from './dimse-command';
  */
 
 export interface DicomIntakeOptions {
-  readonly pipeline: Pick<IntakePipeline, 'ingest' | 'quarantine'>;
+  readonly pipeline: Pick<IntakePipeline, 'ingest' | 'quarantine' | 'ingestSettled'>;
+  /**
+   * Duplicate recognition by SOP Instance UID (dicom-duplicates.ts). Absent: every instance is
+   * stored (tests of other parts, benches of the write path alone).
+   */
+  readonly dedupe?: DicomDedupe;
   /** DICOM Issuer of Patient ID → the HL7 assigning authority of the same identifiers ('' = no issuer sent). */
   readonly issuerAuthorities?: Readonly<Record<string, string>>;
   /** Bytes kept to read the index fields before streaming the rest. Default 1 MiB. */
@@ -29,7 +35,7 @@ export interface DicomIntakeOptions {
 
 export interface DicomIntakeOutcome {
   readonly status: number;
-  readonly outcome: 'stored' | 'held' | 'quarantined' | 'failed';
+  readonly outcome: 'stored' | 'duplicate' | 'conflict' | 'held' | 'quarantined' | 'failed';
   readonly seq?: number;
 }
 
@@ -174,8 +180,32 @@ async function storePart10(
     const seq = await quarantine('held', 'The instance has no Patient ID (0010,0020): stored, not filed under a patient.', { messageType: 'DICOM', messageId: index.sopInstanceUid });
     return { status: DIMSE_STATUS.SUCCESS, outcome: 'held', seq };
   }
-  const { seq } = await options.pipeline.ingest({ kind: 'intake.dicom', raw, normalized });
-  return { status: DIMSE_STATUS.SUCCESS, outcome: 'stored', seq };
+  const dedupe = options.dedupe;
+  if (dedupe === undefined) {
+    const { seq } = await options.pipeline.ingest({ kind: 'intake.dicom', raw, normalized });
+    return { status: DIMSE_STATUS.SUCCESS, outcome: 'stored', seq };
+  }
+  // Duplicates (design §4 rule 4): decided once every byte is sealed and hashed, one store per UID at a time.
+  const keyTag = dedupe.keyTag(info.sopInstanceUid);
+  return dedupe.serialized(keyTag, async (): Promise<DicomIntakeOutcome> => {
+    let outcome: DicomIntakeOutcome['outcome'] = 'stored';
+    let tag = '';
+    const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw, normalized }, async ({ sha256 }) => {
+      const payloadTag = dedupe.payloadTag(sha256);
+      const known = dedupe.lookup(keyTag);
+      if (known?.payload === payloadTag) {
+        outcome = 'duplicate';
+        return { drop: true };
+      }
+      tag = dedupe.journalTag(keyTag, payloadTag);
+      if (known === undefined) return { dedupe: tag };
+      outcome = 'conflict';
+      return { dedupe: tag, normalized: { ...normalized, dicom: { ...info, conflict: true } } };
+    });
+    if (result === null) return { status: DIMSE_STATUS.SUCCESS, outcome };
+    dedupe.remember(tag, result.seq);
+    return { status: DIMSE_STATUS.SUCCESS, outcome, seq: result.seq };
+  });
 }
 
 /** The storage side of the C-STORE SCP: resolves the status to answer (A700 when storage fails). */

@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { ListenerStatus } from '../../../shared/ipc';
 import type { DicomSettings, DicomStatus } from '../../../shared/ipc/dicom-contract';
 import { SerialQueue } from '../../async/serial-queue';
 import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
+import { DicomDedupe } from './dicom-duplicates';
 import { createDicomNetworkIntake } from './dicom-intake';
 import { startDicomServer, type DicomLogger, type DicomServer, type DicomServerEvent } from './dicom-server';
 import type { DicomSettingsStore } from './dicom-settings';
@@ -10,6 +12,8 @@ import { DIMSE_STATUS } from './dimse-command';
 const NOT_OPEN_REASON = 'The DICOM receiver opens once this node has the vault open (it seals everything it receives to the vault).';
 
 export interface DicomReceiverOptions {
+  /** The data folder: the duplicate index's key lives in `<data>/vault/intake/dicom-dedupe/`. */
+  readonly dataDir: string;
   readonly settings: DicomSettingsStore;
   /** `--dicom-port N` for this run (0 = disabled); null = the settings' port. */
   readonly portOverride: number | null;
@@ -35,6 +39,7 @@ export class DicomReceiver implements IntakeChannel {
   private readonly statusListeners = new Set<() => void>();
   private readonly lifecycle = new SerialQueue();
   private ports: IntakeVaultPorts | null = null;
+  private dedupe: DicomDedupe | null = null;
   private server: DicomServer | null = null;
   private counters = zeroCounters();
   private readonly callers = new Map<string, { aeTitle: string; address: string; associations: number; stored: number }>();
@@ -54,6 +59,7 @@ export class DicomReceiver implements IntakeChannel {
   attach(ports: IntakeVaultPorts): Promise<void> {
     return this.lifecycle.run(async () => {
       if (this.ports !== null || this.stopped) return;
+      this.dedupe = await DicomDedupe.open(path.join(this.options.dataDir, 'vault', 'intake', 'dicom-dedupe'), ports.journal);
       this.ports = ports;
       await this.open();
     });
@@ -64,7 +70,14 @@ export class DicomReceiver implements IntakeChannel {
       if (this.ports === null) return;
       await this.close(reason);
       this.ports = null;
+      this.dedupe = null;
     });
+  }
+
+  /** Erased records: their instances are forgotten, so a resend of one is stored again. */
+  afterErasure(seqs: readonly number[]): Promise<void> {
+    this.dedupe?.forget(seqs);
+    return Promise.resolve();
   }
 
   /** At body stop: detach and refuse to attach again. */
@@ -103,7 +116,7 @@ export class DicomReceiver implements IntakeChannel {
       this.setStatus({ channel: 'dicom', state: 'closed', reason: this.options.portOverride === 0 ? 'The DICOM receiver is turned off for this run (--dicom-port 0).' : 'The DICOM receiver is turned off (port 0 in its settings).' });
       return;
     }
-    const intake = createDicomNetworkIntake({ pipeline: ports.pipeline, issuerAuthorities: settings.issuerAuthorities });
+    const intake = createDicomNetworkIntake({ pipeline: ports.pipeline, issuerAuthorities: settings.issuerAuthorities, ...(this.dedupe !== null ? { dedupe: this.dedupe } : {}) });
     try {
       this.server = await startDicomServer({
         port,

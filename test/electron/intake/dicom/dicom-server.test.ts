@@ -1,5 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { DicomDedupe } from '../../../../electron/intake/dicom/dicom-duplicates';
 import { createDicomNetworkIntake } from '../../../../electron/intake/dicom/dicom-intake';
 import { REJECT_REASON, REJECT_RESULT, REJECT_SOURCE, CONTEXT_RESULT } from '../../../../electron/intake/dicom/dicom-pdu';
 import { startDicomServer, type DicomServer, type DicomServerOptions } from '../../../../electron/intake/dicom/dicom-server';
@@ -20,7 +22,8 @@ afterEach(async () => {
 
 async function start(overrides: Partial<DicomServerOptions> = {}) {
   const vault = await setup();
-  const intake = createDicomNetworkIntake({ pipeline: vault.pipeline, issuerAuthorities: { 'RADIOLOGY PACS': 'HOSP' } });
+  const dedupe = await DicomDedupe.open(path.join(vault.dataDir, 'vault', 'intake', 'dicom-dedupe'), vault.storage.journal);
+  const intake = createDicomNetworkIntake({ pipeline: vault.pipeline, issuerAuthorities: { 'RADIOLOGY PACS': 'HOSP' }, dedupe });
   const server = await startDicomServer({ port: 0, aeTitle: 'HDMS', log: silent, cStore: async (request) => (await intake(request)).status, closeTimeoutMs: 200, ...overrides });
   servers.push(server);
   return { ...vault, server };
@@ -116,6 +119,29 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     scu.close();
   });
 
+  it('answers an identical resend Success without storing it again, and stores other bytes under the same UID as a flagged conflict', async () => {
+    const { server, storage, opener, dataDir } = await start();
+    const first = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', studyDescription: 'FIRST' }));
+    const other = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', studyDescription: 'CORRECTED' }));
+    const { scu } = await TestScu.associate({ port: server.port });
+    for (const dataset of [first, first, other, other]) {
+      scu.store(3, CT_IMAGE_STORAGE, UID, dataset);
+      expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+    }
+    scu.close();
+    const stored = await records(storage, opener);
+    expect(stored.map((record) => [record.kind, IntakeMetaSchema.parse(record.meta).normalized.dicom?.conflict ?? false])).toEqual([
+      ['intake.dicom', false],
+      ['intake.dicom', true],
+    ]);
+    // The dropped resend left no object file behind: one per record.
+    const objects = (await import('node:fs/promises')).readdir(path.join(dataDir, 'vault', 'objects'), { recursive: true, withFileTypes: true });
+    expect((await objects).filter((entry) => entry.isFile() && /^[0-9a-f]{62}$/.test(entry.name))).toHaveLength(2);
+    // After a restart the index is read back from the journal's tags: the resend is still recognized.
+    const reopened = await DicomDedupe.open(path.join(dataDir, 'vault', 'intake', 'dicom-dedupe'), storage.journal);
+    expect(reopened.size).toBe(1);
+  });
+
   it('answers SOP Class not Supported (0122) when the request names another class than its context, storing nothing', async () => {
     const { server, storage } = await start();
     const { scu } = await TestScu.associate({ port: server.port });
@@ -129,7 +155,7 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     const failing = async () => {
       throw new Error('disk full');
     };
-    const intake = createDicomNetworkIntake({ pipeline: { ingest: failing, quarantine: failing } });
+    const intake = createDicomNetworkIntake({ pipeline: { ingest: failing, quarantine: failing, ingestSettled: failing } });
     const server = await startDicomServer({ port: 0, aeTitle: 'HDMS', log: silent, cStore: async (request) => (await intake(request)).status, closeTimeoutMs: 200 });
     servers.push(server);
     const { scu } = await TestScu.associate({ port: server.port });
