@@ -97,6 +97,10 @@ export class LedgerSync {
     // A split view stops submission until IT has looked at the evidence (network/sync.json).
     if (network.status !== 'approved' || logKey === '' || state.split !== null) return state;
     try {
+      // A vault put back from an older copy holds fewer entries than were notarized: submit again
+      // from its last one (idempotent at the notary), so recovered entries get their receipts journaled.
+      const outboxLast = await open.outbox.lastSeq();
+      if (state.notarizedSeq > outboxLast) state = { ...state, notarizedSeq: outboxLast };
       const batch = await open.outbox.read(state.notarizedSeq, MAX_SUBMISSION_ENTRIES);
       if (batch.length === 0) {
         state = await this.followCheckpoint(network, state, logKey);

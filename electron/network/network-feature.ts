@@ -17,6 +17,7 @@ import { RelayInbox, type RelayConnection } from './relay-inbox';
 import { NetworkRefusal, serverBaseUrl } from './server-url';
 import { TransportStore } from './transport-store';
 import { witnessRound } from './witness-round';
+import { fetchRecoverableEntries } from './ledger-recovery';
 
 /** How often the body asks the server while a node is a member or waits for approval. */
 export const NETWORK_REFRESH_MS = 30_000;
@@ -255,6 +256,13 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
           emit(answer);
           return { state: answer };
         }),
+      'network.recover': async ({ afterSeq, headHash }) => {
+        const stored = await store.read();
+        if (stored === null) return { entries: [], more: false };
+        const recovered = await fetchRecoverableEntries(stored.state, afterSeq, headHash);
+        if (recovered.entries.length > 0) log.info({ afterSeq, recovered: recovered.entries.length }, 'ledger entries recovered from the notary');
+        return { entries: [...recovered.entries], more: recovered.more };
+      },
       'network.send': async ({ envelopes }) => {
         const connection = await memberConnection();
         if ('waiting' in connection) throw new NetworkRefusal('E_CONFLICT', connection.waiting);

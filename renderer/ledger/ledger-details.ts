@@ -64,6 +64,8 @@ export async function patientSubject(ledgerKey: CryptoKey, patientId: string): P
 /** Numbers and words of the details for the detail view (never a pseudonym of a person). */
 export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Record<string, unknown>>): Record<string, string | number> {
   const out: Record<string, string | number> = {};
+  // Fetched back from the network's log (recovery): its details were sealed in a journal this vault no longer has.
+  if (details['recovered'] === true) return { recovered: 'from the network’s log; its details are not in this vault' };
   const num = (key: string, label = key): void => {
     const value = details[key];
     if (typeof value === 'number' && Number.isFinite(value)) out[label] = value;

@@ -1,7 +1,7 @@
 import type { HdmsApi } from '../../shared/ipc/contract';
 import type { JournalRecord } from '../../shared/ipc/journal-contract';
 import type { Opener, Sealer } from '../../shared/crypto/envelope';
-import { bytes32Of, EntryHasher, GENESIS_PREV_HASH, parseEntry, ZERO_HASH, type LedgerDomain, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
+import { bytes32Of, EntryHasher, GENESIS_PREV_HASH, parseEntry, ZERO_HASH, type LedgerDomain, type LedgerEntry, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
 import { signEntry, type EntrySigner } from '../../shared/ledger/ledger-sign';
 import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
 import { readLimitAfter } from '../vault/views/journal-reads';
@@ -17,6 +17,7 @@ import { randomBytes, toBase64Url } from './ledger-crypto';
 import { DEFAULT_BATCH_RULES, LedgerPlanner, type BatchRules, type PlannedEntry } from './ledger-planner';
 import { InstitutionMetaSchema } from './ledger-rows';
 import { LedgerExportMetaSchema } from './ledger-events';
+import { DeviceDecisionMetaSchema } from '../../shared/journal/device-meta';
 
 /**
  * Turns journal events into signed entries (the chain's writer). Runs in the mind while the vault
@@ -139,6 +140,29 @@ export class LedgerWriter {
     return window.admit(record, status);
   }
 
+  /**
+   * Appends entries this node signed before, fetched back from the network's log and checked by the
+   * body (issue 10 item 10: a vault put back from an older copy continues its chain where the
+   * network has it instead of forking). Each must follow the head. Their details are not in this
+   * vault any more (they were sealed in the lost journal), so the sealed record says so: it covers
+   * no journal record of this vault (`to` stays the head's), and the entry's payloadHash commits to
+   * details nobody here can show.
+   */
+  async appendRecovered(entries: readonly { readonly entry: LedgerEntry; readonly signature: string }[]): Promise<number> {
+    let head = await this.head();
+    for (const { entry, signature } of entries) {
+      if (!this.deps.isCurrent()) throw new LedgerHeadError('The vault was locked while the ledger was being recovered.');
+      if (entry.seq !== head.seq + 1 || entry.prevHash !== head.hash || entry.node !== this.deps.signer.address) {
+        throw new LedgerHeadError(`A recovered entry (${entry.seq}) does not follow this ledger's head (${head.seq}).`);
+      }
+      const details = { v: 1, salt: toBase64Url(randomBytes(16)), from: head.coveredTo + 1, to: head.coveredTo, recovered: true };
+      const meta = await sealJson(await this.deps.sealer(), { v: 1, entry, signature, details });
+      await this.deps.api.ledger.append({ ledgerSeq: entry.seq, meta, signed: { entry, signature } });
+      head = { seq: entry.seq, hash: this.hasher.hash(entry), coveredTo: head.coveredTo };
+    }
+    return entries.length;
+  }
+
   private async append(head: Head, planned: PlannedEntry, rejected: readonly number[]): Promise<Head> {
     if (!this.deps.isCurrent()) throw new LedgerHeadError('The vault was locked while the ledger was being written.');
     const { kind, subject, operator, inputs, details } = await this.describe(planned);
@@ -232,6 +256,9 @@ export class LedgerWriter {
         if (autoUnlock.success) return { subject: ZERO_HASH, details: { setting, value: autoUnlock.data.enabled ? 'on' : 'off' } };
         const institution = InstitutionMetaSchema.safeParse(value);
         if (institution.success) return { subject: ZERO_HASH, details: { setting, value: institution.data.name, role: institution.data.role } };
+        // A device approval: which device (its system id or prefix: a device, not a person) and the decision.
+        const device = DeviceDecisionMetaSchema.safeParse(value);
+        if (device.success) return { subject: ZERO_HASH, details: { setting, value: `${device.data.decision} ${device.data.systemIdPrefix}` } };
         return { subject: ZERO_HASH, details: { setting } };
       }
       case 'NOTARY_ALARM': {

@@ -40,6 +40,9 @@ export class SessionLedger implements LedgerReader {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private flushNext = false;
   private verifiedOnce = false;
+  private recoveredOnce = false;
+  /** Why this session's recovery from the network's log stopped (an alarm: what the notary served did not check), or null. */
+  recoveryProblem: string | null = null;
   private closed = false;
   private verifying: Promise<LedgerVerification> | null = null;
   last: LedgerVerification | null = null;
@@ -81,6 +84,14 @@ export class SessionLedger implements LedgerReader {
     const flush = this.flushNext;
     this.flushNext = false;
     try {
+      if (!this.recoveredOnce) {
+        // Before anything new is signed: what the network's log has of this node beyond our head.
+        this.recoveredOnce = true;
+        this.recoveryProblem = await this.recover().then(
+          () => null,
+          (error: unknown) => (error instanceof Error ? error.message : 'The ledger could not be recovered from the network.'),
+        );
+      }
       const { signed, waitMs } = await this.writer.catchUp({ flush });
       this.writerProblem = null;
       this.setTimer(waitMs);
@@ -97,6 +108,33 @@ export class SessionLedger implements LedgerReader {
       // In the background: the unlock never waits for it; the UI hears of the result. Only what is
       // new since the last verified head (issue 10 item 8); "Verify" in the UI checks everything.
       setTimeout(() => void this.verify({ resume: true }).catch(() => undefined), 0);
+    }
+  }
+
+  /**
+   * Recovery (issue 10 item 10): entries of this node that the network's log holds beyond the head
+   * of this vault's ledger (an older vault put back, a lost profile replaying a shorter journal),
+   * fetched and checked by the body, appended in order; the chain then continues where the network
+   * has it. A node with no network, or a notary that cannot be reached, recovers nothing now: the
+   * next session tries again (its next entry would be refused as a fork, and the sync says so).
+   */
+  private async recover(): Promise<void> {
+    for (;;) {
+      const head = await this.writer.head();
+      let answer;
+      try {
+        answer = await this.port.api.network.recover({ afterSeq: head.seq, headHash: head.hash });
+      } catch (error) {
+        // Unreachable, or no network: nothing now, the next session asks again. An alarm (what the
+        // notary served does not check) is kept in recoveryProblem; signing goes on either way.
+        if ((error as { code?: string }).code === 'E_UNAVAILABLE') return;
+        throw error;
+      }
+      if (answer.entries.length === 0) return;
+      await this.writer.appendRecovered(answer.entries);
+      await this.port.replayNow();
+      this.notify();
+      if (!answer.more) return;
     }
   }
 

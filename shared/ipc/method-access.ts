@@ -84,14 +84,15 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'network.inspect': 'admin',
   'network.join': 'admin',
   'network.refresh': 'session',
-};
-
-/** The roles a level admits (anyone and setup need no session). */
-export const ROLES_OF_ACCESS: Readonly<Record<'session' | 'clinical' | 'admin', readonly OperatorRoleName[]>> = {
   // The identity key signs both (only a clinical session derives it from the master secret).
   'network.transport': 'clinical',
   'network.delegate': 'clinical',
   'network.send': 'clinical',
+  'network.recover': 'clinical',
+};
+
+/** The roles a level admits (anyone and setup need no session). */
+export const ROLES_OF_ACCESS: Readonly<Record<'session' | 'clinical' | 'admin', readonly OperatorRoleName[]>> = {
   session: OPERATOR_ROLES,
   clinical: ['admin', 'clinician'],
   admin: ['admin'],

@@ -60,12 +60,13 @@ export const METHOD_NAME_LIST = [
   'network.inspect',
   'network.join',
   'network.refresh',
-] as const;
-export const EVENT_NAME_LIST = [
-  'app.stopping',
   'network.transport',
   'network.delegate',
   'network.send',
+  'network.recover',
+] as const;
+export const EVENT_NAME_LIST = [
+  'app.stopping',
   'prefs.changed',
   'vault.changed',
   'journal.appended',

@@ -3,6 +3,7 @@ import { AddressSchema } from '../ledger/ledger-schema';
 import { MEMBERSHIP_STATUSES } from '../network/api';
 import { SignedCertificateSchema, SignedJoinRequestSchema } from '../network/membership';
 import { MEMBER_ROLES } from '../network/network-domain';
+import { NotarySignedEntrySchema } from '../network/notary';
 import { RelaySendSchema, RelaySentSchema } from '../network/relay';
 import { TransportDelegationSchema } from '../network/transport-delegation';
 import { event, method } from './method';
@@ -158,6 +159,15 @@ export const networkMethods = {
   'network.delegate': method(
     z.strictObject({ delegation: TransportDelegationSchema, witnessEndorsement: z.string().regex(/^0x[0-9a-f]{128}$/).optional() }),
     z.strictObject({ state: NetworkStateSchema.nullable() }),
+  ),
+  /**
+   * Recovery (issue 10 item 10): this node's entries the notary's log holds after `afterSeq`, whose
+   * chain starts from `headHash` (the EIP-712 hash of entry `afterSeq`, or zero), each checked
+   * (electron/network/ledger-recovery.ts). The mind appends them before signing anything new.
+   */
+  'network.recover': method(
+    z.strictObject({ afterSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), headHash: z.string().regex(/^0x[0-9a-f]{64}$/) }),
+    z.strictObject({ entries: z.array(NotarySignedEntrySchema).max(10_000), more: z.boolean() }),
   ),
   /** Posts envelopes the mind sealed (and signed inside) to the relay, as this member. */
   'network.send': method(RelaySendSchema, RelaySentSchema),

@@ -80,6 +80,7 @@ function fakeHandlers(): Handlers {
     'network.transport': vi.fn(async () => ({ transportKey: `0x04${'11'.repeat(64)}`, expiresAt: null, witnessVkey: null, witnessEndorsed: false })),
     'network.delegate': vi.fn(async () => ({ state: null })),
     'network.send': vi.fn(async () => ({ stored: 0, duplicates: [] })),
+    'network.recover': vi.fn(async () => ({ entries: [], more: false })),
   };
 }
 
