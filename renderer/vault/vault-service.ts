@@ -296,6 +296,8 @@ export interface VaultService {
   patientDeviceReports(patientId: string): Promise<readonly DeviceReport[]>;
   /** Assigns a device session (an MP report's person, with personId) to a patient: journals `device.assigned`, then syncs the views. */
   assignDeviceSession(session: string, patientId: string, personId?: number): Promise<void>;
+  /** Journals an administrator's device approval or rejection (`settings.deviceApproval`), which the ledger signs as a SETTINGS_CHANGE entry. */
+  journalDeviceDecision(input: { readonly systemIdPrefix: string; readonly decision: 'approved' | 'rejected'; readonly manufacturer?: string; readonly model?: string }): Promise<void>;
 
   // Backup
   /** Writes one encrypted backup file; returns where. */

@@ -87,3 +87,18 @@ export const DeviceAssignmentMetaSchema = z.strictObject({
   at: isoDateTime,
 });
 export type DeviceAssignmentMeta = z.infer<typeof DeviceAssignmentMetaSchema>;
+
+/**
+ * `settings.deviceApproval` (a mind event): an administrator approved or rejected a device (or every
+ * device of a system-id prefix) on the body's approved-devices list. Being a `settings.*` event it
+ * becomes a signed SETTINGS_CHANGE ledger entry; the body's list (`devices.decide`) is what takes effect.
+ */
+export const DeviceDecisionMetaSchema = z.strictObject({
+  v: z.literal(1),
+  systemIdPrefix: z.string().regex(/^[0-9a-f]{2,16}$/),
+  decision: z.enum(['approved', 'rejected']),
+  manufacturer: text(64).optional(),
+  model: text(64).optional(),
+  at: isoDateTime,
+});
+export type DeviceDecisionMeta = z.infer<typeof DeviceDecisionMetaSchema>;

@@ -104,6 +104,8 @@ export const MIND_KINDS = {
   messageSent: 'message.sent',
   /** A device session (one association) was assigned to a patient by the staff member at the workstation (device-meta.ts DeviceAssignmentMetaSchema). */
   deviceAssigned: 'device.assigned',
+  /** An administrator approved or rejected a device (device-meta.ts DeviceDecisionMetaSchema): a SETTINGS_CHANGE ledger entry. */
+  deviceDecision: 'settings.deviceApproval',
 } as const;
 
 /** Kinds the mind may append through journal.append; intake kinds are written by the body only. */

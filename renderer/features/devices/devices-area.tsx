@@ -196,6 +196,8 @@ function ConnectionsSection({ status }: { status: DevicesStatus }) {
 
 function ApprovalSection({ status }: { status: DevicesStatus }) {
   const api = useApi();
+  const vault = useVault();
+  const phase = useVaultPhase();
   const operator = useCurrentOperator();
   const headingId = useId();
   const [error, setError] = useState<unknown>(null);
@@ -203,9 +205,11 @@ function ApprovalSection({ status }: { status: DevicesStatus }) {
   const admin = operator?.role === 'admin';
   const decide = (systemId: string, decision: 'approved' | 'rejected', d: { manufacturer?: string | undefined; model?: string | undefined }) => {
     setError(null);
+    const input = { systemIdPrefix: systemId, decision, ...(d.manufacturer === undefined ? {} : { manufacturer: d.manufacturer }), ...(d.model === undefined ? {} : { model: d.model }) };
+    // The body's list takes effect; the journaled decision becomes a signed ledger entry (SETTINGS_CHANGE).
     api.devices
-      .decide({ systemIdPrefix: systemId, decision, ...(d.manufacturer === undefined ? {} : { manufacturer: d.manufacturer }), ...(d.model === undefined ? {} : { model: d.model }) })
-      .then(() => api.devices.status({}))
+      .decide(input)
+      .then(() => (phase === 'unlocked' ? vault.journalDeviceDecision(input) : undefined))
       .catch(setError);
   };
   return (

@@ -1,5 +1,5 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
-import type { DeviceAssignmentMeta } from '../../../shared/journal/device-meta';
+import type { DeviceAssignmentMeta, DeviceDecisionMeta } from '../../../shared/journal/device-meta';
 import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import type { ViewIndexing } from '../indexing/view-indexing';
 import { appendSessionEvent, type SessionState } from '../session/vault-session';
@@ -8,7 +8,7 @@ import { VaultError, type VaultService } from '../vault-service';
 import { patientDeviceReports, recentDeviceReports } from '../views/device-reports';
 
 /** The devices part of VaultService (issue 13): device reports from the views, and assigning a device session to a patient. */
-export type DeviceService = Pick<VaultService, 'deviceReports' | 'patientDeviceReports' | 'assignDeviceSession'>;
+export type DeviceService = Pick<VaultService, 'deviceReports' | 'patientDeviceReports' | 'assignDeviceSession' | 'journalDeviceDecision'>;
 
 export function createDeviceService(api: HdmsApi, state: SessionState, indexing: ViewIndexing): DeviceService {
   return {
@@ -43,6 +43,16 @@ export function createDeviceService(api: HdmsApi, state: SessionState, indexing:
         const meta: DeviceAssignmentMeta = { v: 1, session, patientId, ...(personId === undefined ? {} : { personId }), at: new Date().toISOString() };
         await appendSessionEvent(api, s, MIND_KINDS.deviceAssigned, meta);
         if (state.isCurrent(s)) await indexing.runSync(s);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async journalDeviceDecision(input) {
+      const s = state.require();
+      try {
+        const meta: DeviceDecisionMeta = { v: 1, ...input, at: new Date().toISOString() };
+        await appendSessionEvent(api, s, MIND_KINDS.deviceDecision, meta);
       } catch (error) {
         throw asVaultError(error);
       }

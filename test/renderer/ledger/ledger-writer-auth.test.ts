@@ -85,3 +85,13 @@ describe('ledger writer: a notary alarm from the body', () => {
     expect(alarm?.details).toMatchObject({ detail: 'Two different roots were signed for the tree of 2 leaves.', older, newer });
   });
 });
+
+describe('ledger writer: a device approval', () => {
+  it('signs a SETTINGS_CHANGE entry naming the decision and the device (issue 13)', async () => {
+    const fixture = await vaultFixture();
+    const { body, keys, sealer } = fixture;
+    await appendMindEvent(body.api, sealer, keys.eventAuthKey, { kind: MIND_KINDS.deviceDecision, operator: OPERATOR, meta: { v: 1, systemIdPrefix: '001c05fffe123456', decision: 'approved', model: 'BP-100', at: '2026-11-21T08:55:00.000Z' } });
+    const entries = await signedEntries(fixture);
+    expect(entries.map(({ entry, details }) => [entry['kind'], details['setting'], details['value']])).toEqual([['SETTINGS_CHANGE', 'deviceApproval', 'approved 001c05fffe123456']]);
+  });
+});

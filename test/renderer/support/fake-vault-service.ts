@@ -496,6 +496,9 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
         .filter((r) => r.patientId === patientId && r.approval === 'approved')
         .sort((a, b) => a.seq - b.seq);
     },
+    async journalDeviceDecision(input) {
+      await enter('journalDeviceDecision', [input]);
+    },
     async assignDeviceSession(session, patientId, personId) {
       await enter('assignDeviceSession', [session, patientId, personId]);
       if (!patients.has(patientId)) throw new VaultError('E_NODE', 'That patient is not in this vault’s views.');

@@ -75,9 +75,11 @@ describe('Devices area', () => {
       decided = payload;
       return { devices: [] };
     });
-    renderApp(node, '#/devices');
+    const { vault } = renderApp(node, '#/devices');
     fireEvent.click(await screen.findByRole('button', { name: `Approve ${SYSTEM_ID}` }));
     await waitFor(() => expect(decided).toEqual({ systemIdPrefix: SYSTEM_ID, decision: 'approved', model: 'BP-100' }));
+    // …and journaled, so the ledger signs it.
+    await waitFor(() => expect(vault.callsTo('journalDeviceDecision')).toEqual([[{ systemIdPrefix: SYSTEM_ID, decision: 'approved', model: 'BP-100' }]]));
   });
 
   it('a port listing that fails says why, and a port can still be added by path', async () => {
