@@ -30,6 +30,7 @@ vi.mock('../../../electron/network/network-http', () => ({
   }),
 }));
 const { LedgerSync } = await import('../../../electron/network/ledger-sync');
+const { fetchRecoverableEntries } = await import('../../../electron/network/ledger-recovery');
 
 const tempDir = useTempDirs();
 beforeEach(() => {
@@ -73,7 +74,7 @@ function network(vkey: string): StoredNetworkState {
 function vaultWith(entries: readonly NotarySignedEntry[]) {
   const appended: Array<{ kind: string; note?: Record<string, number> }> = [];
   const open = {
-    outbox: { read: async (after: number, limit: number) => entries.slice(after, after + limit) },
+    outbox: { read: async (after: number, limit: number) => entries.slice(after, after + limit), lastSeq: async () => entries.length },
     sealer: { seal: async (_kind: string, bytes: Uint8Array) => bytes },
     storage: { journal: { append: async (record: { kind: string; note?: Record<string, number> }) => (appended.push(record), { seq: appended.length }) } },
     onDurable: () => undefined,
@@ -168,5 +169,59 @@ describe('ledger sync: what the node checks', () => {
     const state = await sync.round(network(honest.vkey), open);
     expect(state.problem).toMatch(/not signed by the log key/);
     expect(appended).toHaveLength(0);
+  });
+});
+
+/**
+ * Recovery (issue 10 item 10): what the node checks before it appends entries the notary serves
+ * back (electron/network/ledger-recovery.ts). Each lie is told precisely; none gets through.
+ */
+describe('ledger recovery: what the node checks', () => {
+  async function served(count: number) {
+    const chain = (await buildChain(count)) as NotarySignedEntry[];
+    const n = notary();
+    for (const signed of chain) n.tree.appendData(leafData(signed));
+    const state = { ...network(n.vkey), node: chain[0]!.entry.node };
+    const item = (signed: NotarySignedEntry, index: number) => ({ line: new TextDecoder().decode(leafData(signed)), notarized: n.notarize(signed, index, count) });
+    const page = (items: ReturnType<typeof item>[]) => ({ node: state.node, checkpoint: n.checkpoint(), entries: items, more: false });
+    return { chain, n, state, item, page };
+  }
+  const hashOf = (signed: NotarySignedEntry): string => new EntryHasher(ledgerDomain()).hash(signed.entry);
+
+  it('returns the entries after the head when every one checks', async () => {
+    const { chain, state, item, page } = await served(4);
+    answers.push(() => page(chain.slice(2).map((signed, i) => item(signed, i + 2))));
+    const recovered = await fetchRecoverableEntries(state, 2, hashOf(chain[1]!));
+    expect(recovered.entries.map((signed) => signed.entry.seq)).toEqual([3, 4]);
+    expect(requests[0]!.url).toContain(`node=${state.node}&afterSeq=2`);
+  });
+
+  it('refuses an entry that does not follow the head, one not signed by the node, a receipt that does not check, and a checkpoint not signed by the log key', async () => {
+    const { chain, n, state, item, page } = await served(3);
+    // A chain from another head: the node's own entry 2 is not what it has.
+    answers.push(() => page(chain.slice(2).map((signed, i) => item(signed, i + 2))));
+    await expect(fetchRecoverableEntries(state, 2, hashOf(chain[0]!))).rejects.toThrow(/does not follow the node's own chain/);
+    // Entry 3 changed after signing: its signature recovers someone else.
+    const changed = { ...chain[2]!, entry: { ...chain[2]!.entry, createdAt: chain[2]!.entry.createdAt + 1 } };
+    answers.push(() => page([{ line: new TextDecoder().decode(leafData(changed)), notarized: n.notarize(chain[2]!, 2, 3) }]));
+    await expect(fetchRecoverableEntries(state, 2, hashOf(chain[1]!))).rejects.toThrow(/not signed by this node|receipt/);
+    // A receipt whose inclusion proof leads elsewhere.
+    const bad = item(chain[2]!, 2);
+    bad.notarized.inclusion = [toBase64(new Uint8Array(32))];
+    answers.push(() => page([bad]));
+    await expect(fetchRecoverableEntries(state, 2, hashOf(chain[1]!))).rejects.toThrow(/does not check: The inclusion proof/);
+    // Served under another log key.
+    const impostor = notary();
+    for (const signed of chain) impostor.tree.appendData(leafData(signed));
+    answers.push(() => ({ ...page([item(chain[2]!, 2)]), checkpoint: impostor.checkpoint() }));
+    await expect(fetchRecoverableEntries(state, 2, hashOf(chain[1]!))).rejects.toThrow(/not signed by the log key/);
+  });
+
+  it('asks nothing of a network whose map has no log key yet, and stops at an empty page', async () => {
+    const { state, page } = await served(1);
+    expect(await fetchRecoverableEntries({ ...state, map: { ...state.map!, logKey: '' } }, 0, `0x${'00'.repeat(32)}`)).toEqual({ entries: [], more: false });
+    expect(requests).toHaveLength(0);
+    answers.push(() => page([]));
+    expect(await fetchRecoverableEntries(state, 1, `0x${'00'.repeat(32)}`)).toEqual({ entries: [], more: false });
   });
 });
