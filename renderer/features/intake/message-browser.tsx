@@ -64,19 +64,19 @@ export function describeFilters(filters: BrowserFilters): string {
 }
 
 /** The sentence above the results: how many are shown, of how many, matching what. */
-export function shownSentence(shown: number, total: number | null, more: boolean, filters: BrowserFilters): string {
+export function shownSentence(shown: number, total: number | null, more: boolean, filters: BrowserFilters, capped = false): string {
   const what = describeFilters(filters);
   const scope = what === '' ? 'messages received' : `messages matching ${what}`;
   if (shown === 0) return what === '' ? 'No message has been received yet.' : `No message matches ${what}.`;
   if (!more) return shown === 1 ? `Showing the one message ${what === '' ? 'received' : `matching ${what}`}.` : `Showing all ${count(shown)} ${scope}, newest first.`;
-  if (total !== null) return `Showing the newest ${count(shown)} of ${count(total)} ${scope}.`;
+  if (total !== null) return `Showing the newest ${count(shown)} of ${capped ? 'more than ' : ''}${count(total)} ${scope}.`;
   return `Showing the newest ${count(shown)} ${scope}; more match.`;
 }
 
 type Results =
   | { readonly phase: 'loading' }
   | { readonly phase: 'failed'; readonly error: unknown }
-  | { readonly phase: 'ready'; readonly filters: BrowserFilters; readonly query: MessageQuery; readonly messages: readonly MessageSummary[]; readonly total: number | null; readonly more: boolean; readonly tookMs: number };
+  | { readonly phase: 'ready'; readonly filters: BrowserFilters; readonly query: MessageQuery; readonly messages: readonly MessageSummary[]; readonly total: number | null; readonly capped: boolean; readonly more: boolean; readonly tookMs: number };
 
 /**
  * `#/intake/messages`: every HL7 message this node stored or quarantined (the vault's message
@@ -101,7 +101,7 @@ export function MessageBrowser() {
       const query = queryOf(next);
       vault.messages(query).then(
         (page: MessagePage) => {
-          if (mine === generation.current) setResults({ phase: 'ready', filters: next, query, messages: page.messages, total: page.total, more: page.more, tookMs: page.tookMs });
+          if (mine === generation.current) setResults({ phase: 'ready', filters: next, query, messages: page.messages, total: page.total, capped: page.totalCapped === true, more: page.more, tookMs: page.tookMs });
         },
         (error: unknown) => {
           if (mine === generation.current) setResults({ phase: 'failed', error });
@@ -253,7 +253,7 @@ export function MessageBrowser() {
         {results.phase === 'ready' && (
           <>
             <p role="status" className="message-count">
-              {shownSentence(results.messages.length, results.total, results.more, results.filters)}
+              {shownSentence(results.messages.length, results.total, results.more, results.filters, results.capped)}
             </p>
             {results.messages.length > 0 && <MessageTable messages={results.messages} labelledBy={resultsId} />}
             {results.more && (

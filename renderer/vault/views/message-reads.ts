@@ -13,9 +13,13 @@ import type { VaultDb } from './vault-db';
  * Plan: one index drives the scan, in seq order from the newest, and the other filters are
  * checked on the rows it yields, until a page is full. The driver is the most selective index
  * the query names: the control id (exact, a handful of rows), then the patient (their messages),
- * then a status other than "accepted" (rare by nature), the message type, the sender, and last
- * the primary key. A date range becomes a seq range through the `at` index (the journal time
- * grows with seq), and is checked on every row as well.
+ * then a status other than "accepted" (rare by nature), sender with type (their own compound
+ * index: a rare pair among common senders and types would otherwise mean scanning one of them),
+ * the message type, the sender, and last the primary key. A date range becomes a seq range
+ * through the `at` index (the journal time grows with seq), and is checked on every row as well.
+ *
+ * Totals: the whole table's is its count; a filtered one is counted up to TOTAL_CAP keys of the
+ * driving index (keys only), past which the page says "more than".
  */
 
 export interface MessageQuery {
@@ -50,13 +54,17 @@ export interface MessagePage {
   readonly more: boolean;
   /**
    * How many messages match in all, when the driving index alone answers the query (no other
-   * filter to check row by row): counted on the first page only; null otherwise.
+   * filter to check row by row): counted on the first page only; null otherwise. With
+   * `totalCapped`, at least this many (the count stopped at TOTAL_CAP).
    */
   readonly total: number | null;
+  readonly totalCapped?: boolean;
   readonly tookMs: number;
 }
 
 export const MESSAGE_PAGE_SIZE = 50;
+/** A filtered total is counted up to this many matches. */
+export const TOTAL_CAP = 10_000;
 const MAX_PAGE = 500;
 
 type Check = (row: MessageRowStored) => boolean;
@@ -111,14 +119,16 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
         ? 'patient'
         : query.status !== undefined && query.status !== 'accepted'
           ? 'status'
-          : typeTokens !== null
-            ? 'type'
+          : typeTokens !== null && senderToken !== null
+            ? 'senderType'
+            : typeTokens !== null
+              ? 'type'
             : senderToken !== null
               ? 'sender'
               : query.status !== undefined
                 ? 'status'
                 : 'seq';
-  for (const filter of filters) if (filter.name !== driver) checks.push(filter.check);
+  for (const filter of filters) if (filter.name !== driver && !(driver === 'senderType' && (filter.name === 'sender' || filter.name === 'type'))) checks.push(filter.check);
   const plan: Plan = { lo, hi, checks };
 
   // A factory: Dexie's filter() and limit() change a collection, and the count needs fresh ones.
@@ -132,6 +142,8 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
         return [compound(db, '[status+seq]', query.status!, plan)];
       case 'type':
         return typeTokens!.map((token) => compound(db, '[type+seq]', token, plan));
+      case 'senderType':
+        return typeTokens!.map((token) => db.messages.where('[sender+type+seq]').between([senderToken!, token, plan.lo], [senderToken!, token, plan.hi], true, true).reverse());
       case 'sender':
         return [compound(db, '[sender+seq]', senderToken!, plan)];
       case 'seq':
@@ -141,9 +153,9 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
   const rows = await firstRows(ranges(), plan, limit + 1, driver === 'control');
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
-  const total = query.before === undefined && checks.length === dateChecks && dateChecks === 0 ? await countAll(db, driver, ranges(), more, page.length) : null;
+  const counted = query.before === undefined && checks.length === dateChecks && dateChecks === 0 ? await countAll(db, driver, ranges(), more, page.length) : null;
   const messages = await summaries(keys.viewKey, page);
-  return { messages, more, total, tookMs: performance.now() - started };
+  return { messages, more, total: counted?.total ?? null, ...(counted?.capped === true ? { totalCapped: true } : {}), tookMs: performance.now() - started };
 }
 
 /** One message by its journal seq (the browser's detail), or null. */
@@ -192,12 +204,13 @@ async function firstRows(ranges: readonly Collection<MessageRowStored, number>[]
     .slice(0, count);
 }
 
-/** The number of matches when the driving index alone decides (no row check). */
-async function countAll(db: VaultDb, driver: string, ranges: readonly Collection<MessageRowStored, number>[], more: boolean, shown: number): Promise<number> {
-  if (!more) return shown;
-  if (driver === 'seq') return db.messages.count();
-  const counts = await Promise.all(ranges.map((range) => range.count()));
-  return counts.reduce((sum, n) => sum + n, 0);
+/** The number of matches when the driving index alone decides (no row check); filtered ones up to TOTAL_CAP. */
+async function countAll(db: VaultDb, driver: string, ranges: readonly Collection<MessageRowStored, number>[], more: boolean, shown: number): Promise<{ total: number; capped: boolean }> {
+  if (!more) return { total: shown, capped: false };
+  if (driver === 'seq') return { total: await db.messages.count(), capped: false };
+  const keys = await Promise.all(ranges.map((range) => range.limit(TOTAL_CAP + 1).primaryKeys()));
+  const total = keys.reduce((sum, list) => sum + list.length, 0);
+  return total > TOTAL_CAP ? { total: TOTAL_CAP, capped: true } : { total, capped: false };
 }
 
 /** Patient view ids matching a query in the blind index, with every patient merged into them. */

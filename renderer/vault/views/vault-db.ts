@@ -238,7 +238,7 @@ export interface IndexedDbDeps {
  *               every `intake.dicom` record.
  *   version(9): `messages` (the message browser, issue 11: message-log.ts): every HL7 message
  *               stored or quarantined, with blind tokens of its control id, sender and type and
- *               indexes for each filter in journal order. The cursor goes back to 0 (and the
+ *               indexes for each filter (and sender with type) in journal order. The cursor goes back to 0 (and the
  *               replay counts are reset), so the next sync fills it for every message received.
  *   version(10): `relayMessages` (relay messages received and sent, issue 10: relay-projector.ts).
  *               The cursor goes back to 0, so the next sync fills it from the journal.
@@ -291,7 +291,7 @@ function defineSchema(db: Dexie): void {
     .stores({ studies: 'id, patientId', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' })
     .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
   db.version(9)
-    .stores({ messages: 'seq, at, control, [status+seq], [sender+seq], [type+seq], [patientId+seq]' })
+    .stores({ messages: 'seq, at, control, [status+seq], [sender+seq], [type+seq], [sender+type+seq], [patientId+seq]' })
     .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
   db.version(10)
     .stores({ relayMessages: 'key, seq, at' })

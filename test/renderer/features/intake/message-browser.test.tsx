@@ -128,5 +128,6 @@ describe('Message browser', () => {
     expect(describeFilters({ ...NO_FILTERS, type: 'oru', to: '2025-03-02' })).toBe('type ORU, received on or before 2025-03-02');
     expect(shownSentence(50, null, true, { ...NO_FILTERS, sender: 'A|B', type: 'ORU' })).toBe('Showing the newest 50 messages matching from A|B, type ORU; more match.');
     expect(shownSentence(0, 0, false, NO_FILTERS)).toBe('No message has been received yet.');
+    expect(shownSentence(50, 10_000, true, { ...NO_FILTERS, status: 'accepted' }, true)).toBe('Showing the newest 50 of more than 10,000 messages matching status “Accepted”.');
   });
 });

@@ -133,6 +133,10 @@ describe('message browser', () => {
     expect(await controls({ status: 'discarded' })).toEqual(['HELD-1']);
     expect((await search({ status: 'accepted' })).total).toBe(61);
     expect(await controls({ status: 'accepted', sender: 'ADT|NORTH' })).toEqual(['ADT-1']);
+    // Sender with type: their own index, exact pairs only.
+    expect(await controls({ sender: 'LAB|NORTH', types: ['MFN^M02', 'ADT^A08'] })).toEqual(['MFN-1']);
+    expect((await search({ sender: 'LAB|NORTH', types: ['ORU^R01'], limit: 100 })).messages).toHaveLength(61);
+    expect((await search({ sender: 'LAB|NORTH', types: ['ORU^R01'] })).total).toBe(61);
 
     // Date range [from, to): April's 28, combined with a type and a sender.
     const april = await search({ from: '2025-04-01T00:00:00.000Z', to: '2025-05-01T00:00:00.000Z', limit: 100 });
