@@ -158,7 +158,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     intake,
     hl7: hl7Feature(services, hl7, intakeSettings, intake),
     devices: devicesFeature(services, devices, deviceRegistry),
-    dicom: dicomFeature(services, dicom, dicomSettings, config.dicomPort ?? null),
+    dicom: dicomFeature(services, dicom, dicomSettings, config.dicomPort ?? null, intake),
     ledger: ledgerFeature(services),
     demo: demoFeature(services),
     network: networkFeature(services),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ListenerStatusSchema } from './intake-contract';
+import { INTAKE_CHUNK_MAX_CHARS, INTAKE_IMPORT_MAX_FILES, ListenerStatusSchema, base64url, uploadHandle } from './intake-contract';
 import { method } from './method';
 
 /**
@@ -88,6 +88,22 @@ export const DicomSettingsAnswerSchema = z.strictObject({
   listener: ListenerStatusSchema,
 });
 
+/** One file's outcome in a DICOM import (by its index in the upload: file names never reach the body). */
+export const DicomImportResultSchema = z.strictObject({
+  file: z.number().int().nonnegative(),
+  /**
+   * stored: a new instance; duplicate: the same instance was stored before (nothing stored);
+   * conflict: the same SOP Instance UID with other bytes (stored, flagged); held: stored in
+   * quarantine (no Patient ID); quarantined: unreadable, stored in quarantine with the reason;
+   * not-dicom: neither a DICOM file nor a data set (nothing stored); directory: a DICOMDIR (its
+   * instances are imported from their own files); failed: storage failed (nothing stored).
+   */
+  outcome: z.enum(['stored', 'duplicate', 'conflict', 'held', 'quarantined', 'not-dicom', 'directory', 'failed']),
+  reason: z.string().max(500).optional(),
+  seq: z.number().int().positive().optional(),
+});
+export type DicomImportResult = Readonly<z.infer<typeof DicomImportResultSchema>>;
+
 export const dicomMethods = {
   /** The receiver's state, counters, callers and open associations (the intake monitor). */
   'dicom.status': method(z.strictObject({}), DicomStatusSchema),
@@ -98,4 +114,18 @@ export const dicomMethods = {
    * answers the resulting status (a port in use → listener.state `error`; the settings are saved).
    */
   'dicom.updateSettings': method(DicomSettingsSchema.partial().strict(), DicomSettingsAnswerSchema),
+  /**
+   * Imports DICOM files (Part 10 files, or bare data sets without the preamble) through the same
+   * checks and records as a C-STORE: one result per file, by index. The bytes come from an upload
+   * (intake.uploadBegin/uploadAppend) or inline when small.
+   */
+  'dicom.importFiles': method(
+    z
+      .strictObject({ upload: uploadHandle.optional(), files: z.array(z.strictObject({ bytes: base64url })).min(1).max(INTAKE_IMPORT_MAX_FILES).optional() })
+      .refine((r) => (r.upload === undefined) !== (r.files === undefined), { message: 'Give either upload or files.' })
+      .refine((r) => (r.files ?? []).reduce((sum, f) => sum + f.bytes.length, 0) <= INTAKE_CHUNK_MAX_CHARS, {
+        message: 'Inline files are limited in size; send larger ones with intake.uploadBegin and intake.uploadAppend.',
+      }),
+    z.strictObject({ results: z.array(DicomImportResultSchema).max(INTAKE_IMPORT_MAX_FILES) }),
+  ),
 } as const;

@@ -72,6 +72,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'dicom.status': 'session',
   'dicom.getSettings': 'session',
   'dicom.updateSettings': 'admin',
+  // An import stores clinical data like any intake.
+  'dicom.importFiles': 'clinical',
   'ledger.append': 'clinical',
   'ledger.exportBegin': 'clinical',
   'ledger.exportAppend': 'clinical',

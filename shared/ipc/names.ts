@@ -49,6 +49,7 @@ export const METHOD_NAME_LIST = [
   'dicom.status',
   'dicom.getSettings',
   'dicom.updateSettings',
+  'dicom.importFiles',
   'ledger.append',
   'ledger.exportBegin',
   'ledger.exportAppend',

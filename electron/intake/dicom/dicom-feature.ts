@@ -1,5 +1,6 @@
 import { bodyFeature } from '../../features/body-feature';
-import type { BodyServices } from '../../features/body-services';
+import { decodeInline, type BodyServices } from '../../features/body-services';
+import type { IntakeFeature } from '../intake-feature';
 import type { DicomReceiver } from './dicom-receiver';
 import type { DicomSettingsStore } from './dicom-settings';
 
@@ -7,13 +8,17 @@ import type { DicomSettingsStore } from './dicom-settings';
  * `dicom.*`: what only the DICOM receiver has: its status for the intake monitor and its settings.
  * The receiver itself is an intake channel registered with the intake feature, which attaches it.
  */
-export function dicomFeature(services: BodyServices, receiver: DicomReceiver, settings: DicomSettingsStore, portOverride: number | null) {
+export function dicomFeature(services: BodyServices, receiver: DicomReceiver, settings: DicomSettingsStore, portOverride: number | null, intake: Pick<IntakeFeature, 'uploads'>) {
   const { log } = services;
   return bodyFeature<'dicom'>({
     name: 'dicom',
     handlers: {
       'dicom.status': async () => receiver.statusReport(),
       'dicom.getSettings': async () => ({ settings: settings.get(), portOverride, listener: receiver.status() }),
+      'dicom.importFiles': async ({ upload, files }) => {
+        const bytes = upload !== undefined ? intake.uploads.take(upload) : (files ?? []).map((file) => decodeInline(file.bytes));
+        return { results: await receiver.importFiles(bytes) };
+      },
       'dicom.updateSettings': async (change) => {
         const listener = await receiver.updateSettings(change);
         log.info({ keys: Object.keys(change) }, 'DICOM receiver settings changed');

@@ -37,6 +37,8 @@ export interface DicomIntakeOutcome {
   readonly status: number;
   readonly outcome: 'stored' | 'duplicate' | 'conflict' | 'held' | 'quarantined' | 'failed';
   readonly seq?: number;
+  /** Why it was quarantined or held (no PHI: positions and rules). */
+  readonly reason?: string;
 }
 
 const DEFAULT_HEAD_BYTES = 1024 * 1024;
@@ -164,7 +166,7 @@ async function storePart10(
   } catch (error) {
     if (!(error instanceof DicomParseError)) throw error;
     const seq = await quarantine('rejected', error.message, { messageType: 'DICOM', ...(error.partial.sopInstanceUid !== undefined ? { messageId: error.partial.sopInstanceUid.slice(0, 200) } : {}) });
-    return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq };
+    return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason: error.message };
   }
   const notes = [...index.notes];
   if (context.expectedSopInstanceUid !== undefined && context.expectedSopInstanceUid !== index.sopInstanceUid) notes.push('the C-STORE request named another SOP Instance UID than the data set (0008,0018)');
@@ -172,13 +174,15 @@ async function storePart10(
   try {
     info = instanceInfo({ ...index, notes }, context.source, context.callingAeTitle);
   } catch {
-    const seq = await quarantine('rejected', 'The index fields do not fit the instance record (a UID or date is malformed).', { messageType: 'DICOM', messageId: index.sopInstanceUid });
-    return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq };
+    const reason = 'The index fields do not fit the instance record (a UID or date is malformed).';
+    const seq = await quarantine('rejected', reason, { messageType: 'DICOM', messageId: index.sopInstanceUid });
+    return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason };
   }
   const normalized = normalizeInstance(index, info, options.issuerAuthorities ?? {});
   if (normalized === null) {
-    const seq = await quarantine('held', 'The instance has no Patient ID (0010,0020): stored, not filed under a patient.', { messageType: 'DICOM', messageId: index.sopInstanceUid });
-    return { status: DIMSE_STATUS.SUCCESS, outcome: 'held', seq };
+    const reason = 'The instance has no Patient ID (0010,0020): stored, not filed under a patient.';
+    const seq = await quarantine('held', reason, { messageType: 'DICOM', messageId: index.sopInstanceUid });
+    return { status: DIMSE_STATUS.SUCCESS, outcome: 'held', seq, reason };
   }
   const dedupe = options.dedupe;
   if (dedupe === undefined) {

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import type { ListenerStatus } from '../../../shared/ipc';
-import type { DicomSettings, DicomStatus } from '../../../shared/ipc/dicom-contract';
+import type { DicomImportResult, DicomSettings, DicomStatus } from '../../../shared/ipc/dicom-contract';
+import { Refusal } from '../../errors/refusal';
 import { SerialQueue } from '../../async/serial-queue';
 import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
 import { DicomDedupe } from './dicom-duplicates';
+import { importDicomFiles } from './dicom-import';
 import { createDicomNetworkIntake } from './dicom-intake';
 import { startDicomServer, type DicomLogger, type DicomServer, type DicomServerEvent } from './dicom-server';
 import type { DicomSettingsStore } from './dicom-settings';
@@ -72,6 +74,13 @@ export class DicomReceiver implements IntakeChannel {
       this.ports = null;
       this.dedupe = null;
     });
+  }
+
+  /** Imports files' bytes through the same checks and records as a C-STORE (results by file index). */
+  async importFiles(files: readonly Uint8Array[]): Promise<DicomImportResult[]> {
+    const ports = this.ports;
+    if (ports === null) throw new Refusal('E_CONFLICT', this.stopped ? 'The node is shutting down.' : 'No vault is open in this data folder; create one (or restore a backup) before importing.');
+    return importDicomFiles({ pipeline: ports.pipeline, issuerAuthorities: this.options.settings.get().issuerAuthorities, ...(this.dedupe !== null ? { dedupe: this.dedupe } : {}) }, files);
   }
 
   /** Erased records: their instances are forgotten, so a resend of one is stored again. */

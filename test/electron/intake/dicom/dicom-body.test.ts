@@ -9,7 +9,8 @@ import type { IntakeStatus, ListenerStatus } from '../../../../shared/ipc';
 import { useTempDirs } from '../../../support/temp-dir';
 import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../../support/vault-keyring';
 import { call, readJournal } from '../../vault/vault-test-support';
-import { CT_IMAGE_STORAGE, TestScu, instanceElements, writeDataset } from './dicom-test-support';
+import { buildFileMetaInformation } from '../../../../electron/intake/dicom/dicom-part10';
+import { CT_IMAGE_STORAGE, TestScu, instanceElements, part10File, writeDataset } from './dicom-test-support';
 
 const tempDir = useTempDirs();
 const bodies: Body[] = [];
@@ -89,6 +90,32 @@ describe('body: the DICOM receiver as an intake channel', () => {
       const text = (await readFile(path.join(entry.parentPath, entry.name))).toString('latin1');
       expect(text.includes(FAMILY) || text.includes(MRN), `${entry.name} holds the patient in plaintext`).toBe(false);
     }
+  });
+
+  it('imports files: Part 10 files and bare data sets are stored, a DICOMDIR is recognized, a resend is a duplicate, and the rest is said per file', async () => {
+    const b = await body(await tempDir(), { dicomPort: 0 });
+    const vault = await createVault(b);
+    const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+    const part10 = part10File(instanceElements({ sopInstanceUid: `${UID}.1`, patientId: MRN, issuer: 'NORTHCLINIC', patientName: `${FAMILY}^Ysolde` }));
+    const bare = writeDataset(instanceElements({ sopInstanceUid: `${UID}.2`, patientId: MRN, issuer: 'NORTHCLINIC', patientName: `${FAMILY}^Ysolde` }), '1.2.840.10008.1.2');
+    const dicomdir = Buffer.concat([buildFileMetaInformation({ sopClassUid: '1.2.840.10008.1.3.10', sopInstanceUid: '1.2.3.9', transferSyntaxUid: '1.2.840.10008.1.2.1' }), Buffer.from([0x04, 0x00, 0x30, 0x11, 0x43, 0x53, 0x02, 0x00, 0x41, 0x20])]);
+    const broken = Buffer.concat([buildFileMetaInformation({ sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: `${UID}.3`, transferSyntaxUid: '1.2.840.10008.1.2.1' }), Buffer.from([0x08, 0x00, 0x18, 0x00, 0x55, 0x49, 0xff, 0x7f])]);
+    const { results } = await call(b, 'dicom.importFiles', { files: [part10, bare, dicomdir, Buffer.from('hello, not DICOM'), broken, part10, new Uint8Array(0)].map((bytes) => ({ bytes: b64(bytes) })) });
+    expect(results.map((result) => [result.file, result.outcome])).toEqual([
+      [0, 'stored'],
+      [1, 'stored'],
+      [2, 'directory'],
+      [3, 'not-dicom'],
+      [4, 'quarantined'],
+      [5, 'duplicate'],
+      [6, 'not-dicom'],
+    ]);
+    expect(results[4]!.reason).toMatch(/cannot be read/);
+    const kinds = (await readJournal(b)).map((record) => record.kind).filter((kind) => kind.startsWith('intake.'));
+    expect(kinds).toEqual(['intake.dicom', 'intake.dicom', 'intake.quarantine']);
+    const bareRecord = (await readJournal(b)).filter((record) => record.kind === 'intake.dicom')[1]!;
+    const meta = IntakeMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, bareRecord.meta!)).toString('utf8')));
+    expect(meta.normalized.dicom).toMatchObject({ sopInstanceUid: `${UID}.2`, transferSyntaxUid: '1.2.840.10008.1.2', source: 'import' });
   });
 
   it('stays closed for --dicom-port 0 and says why', async () => {

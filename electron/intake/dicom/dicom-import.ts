@@ -1,0 +1,85 @@
+import dicomParser from 'dicom-parser';
+import type { DicomImportResult } from '../../../shared/ipc/dicom-contract';
+import { storeDicomFile, type DicomIntakeOptions } from './dicom-intake';
+import { buildFileMetaInformation } from './dicom-part10';
+import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
+
+/** Media Storage Directory Storage: a DICOMDIR (PS3.10 8.6). */
+export const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
+
+/** The two-letter VRs of PS3.5 Table 6.2-1: how an explicit VR data set is told from an implicit one. */
+const VRS = new Set(['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'PN', 'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV']);
+
+export type Sniffed =
+  | { readonly kind: 'part10'; readonly bytes: Uint8Array }
+  | { readonly kind: 'directory' }
+  | { readonly kind: 'not-dicom'; readonly reason: string };
+
+function readUid(meta: { string(tag: string): string | undefined }, tag: string): string {
+  try {
+    return meta.string(tag)?.replace(/\0+$/, '').trim() ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * What a file is: a Part 10 file (`DICM` after the 128-byte preamble), a DICOMDIR, a bare data set
+ * in little endian without preamble or meta information (given File Meta Information here, the
+ * transfer syntax told by whether a VR follows the first tag), or not DICOM at all.
+ */
+export function sniffDicom(bytes: Uint8Array): Sniffed {
+  if (bytes.length >= 132 && Buffer.from(bytes.subarray(128, 132)).toString('latin1') === 'DICM') {
+    let sopClass = '';
+    try {
+      sopClass = readUid(dicomParser.readPart10Header(bytes) as unknown as { string(tag: string): string | undefined }, 'x00020002');
+    } catch {
+      // An unreadable meta: the intake quarantines it with the reason.
+    }
+    return sopClass === MEDIA_STORAGE_DIRECTORY ? { kind: 'directory' } : { kind: 'part10', bytes };
+  }
+  // A bare data set starts with a group 0008 element (Specific Character Set, Image Type, SOP Class UID…).
+  if (bytes.length < 8 || bytes[0] !== 0x08 || bytes[1] !== 0x00) return { kind: 'not-dicom', reason: 'Neither a DICOM file (no DICM after the preamble) nor a DICOM data set.' };
+  const vr = Buffer.from(bytes.subarray(4, 6)).toString('latin1');
+  const transferSyntaxUid = VRS.has(vr) ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN;
+  let sopClassUid = '';
+  let sopInstanceUid = '';
+  try {
+    const dataSet = dicomParser.parseDicom(bytes, { TransferSyntaxUID: transferSyntaxUid, untilTag: 'x7fe00010' }) as unknown as { string(tag: string): string | undefined };
+    sopClassUid = readUid(dataSet, 'x00080016');
+    sopInstanceUid = readUid(dataSet, 'x00080018');
+  } catch {
+    // Read again by the intake, which quarantines what it cannot index.
+  }
+  return { kind: 'part10', bytes: Buffer.concat([buildFileMetaInformation({ sopClassUid, sopInstanceUid, transferSyntaxUid }), bytes]) };
+}
+
+/**
+ * Imports files' bytes (names never come here: results are by index) through the same checks,
+ * duplicate recognition and records as a C-STORE, one file at a time.
+ */
+export async function importDicomFiles(options: DicomIntakeOptions, files: readonly Uint8Array[]): Promise<DicomImportResult[]> {
+  const results: DicomImportResult[] = [];
+  for (const [file, bytes] of files.entries()) {
+    if (bytes.length === 0) {
+      results.push({ file, outcome: 'not-dicom', reason: 'The file is empty.' });
+      continue;
+    }
+    const sniffed = sniffDicom(bytes);
+    if (sniffed.kind === 'directory') {
+      results.push({ file, outcome: 'directory', reason: 'A DICOMDIR: its instances are imported from their own files.' });
+      continue;
+    }
+    if (sniffed.kind === 'not-dicom') {
+      results.push({ file, outcome: 'not-dicom', reason: sniffed.reason });
+      continue;
+    }
+    try {
+      const outcome = await storeDicomFile(options, sniffed.bytes, `file ${file + 1} of ${files.length}`);
+      results.push({ file, outcome: outcome.outcome, ...(outcome.reason !== undefined ? { reason: outcome.reason.slice(0, 500) } : {}), ...(outcome.seq !== undefined ? { seq: outcome.seq } : {}) });
+    } catch {
+      results.push({ file, outcome: 'failed', reason: 'The vault could not store it (nothing was stored); try again.' });
+    }
+  }
+  return results;
+}
