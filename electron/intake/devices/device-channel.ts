@@ -51,6 +51,7 @@ export class DeviceChannel implements IntakeChannel {
   private ports: IntakeVaultPorts | undefined;
   private readonly serial = new Map<string, PortEntry>();
   private readonly tcpSessions = new Set<DeviceSession>();
+  private readonly sockets = new Set<net.Socket>();
   private server: net.Server | undefined;
   private tcpAddress: { address: string; port: number } | null = null;
   private readonly listeners = new Set<() => void>();
@@ -95,7 +96,10 @@ export class DeviceChannel implements IntakeChannel {
       entry.state = 'closed';
       entry.reason = reason;
     }
-    await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
+    // A peer that does not close its end would keep the server open: every connection is cut now.
+    const closing = new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
+    for (const socket of this.sockets) socket.destroy();
+    await closing;
     for (const s of this.tcpSessions) s.closed();
     this.tcpSessions.clear();
     this.server = undefined;
@@ -218,6 +222,7 @@ export class DeviceChannel implements IntakeChannel {
         return;
       }
       socket.setNoDelay(true);
+      this.sockets.add(socket);
       const link: DeviceLink = {
         name: `tcp:${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
         write: (bytes) => {
@@ -233,6 +238,7 @@ export class DeviceChannel implements IntakeChannel {
       socket.on('data', (chunk: Buffer) => session.data(chunk));
       socket.on('error', () => socket.destroy());
       socket.on('close', () => {
+        this.sockets.delete(socket);
         this.tcpSessions.delete(session);
         session.closed();
       });
