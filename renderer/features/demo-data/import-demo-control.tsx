@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { TextField } from '../../app/form/text-field';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
-import { useVault } from '../../vault/vault-context';
+import { useCurrentOperator, useVault } from '../../vault/vault-context';
 
 export const DEFAULT_DEMO_PATIENTS = 1000;
 export const MAX_DEMO_PATIENTS = 200_000;
@@ -19,7 +19,14 @@ type Progress =
  * messages, then replayed into the index so search finds it at once. Used on the empty Patients
  * page and in Settings → Data.
  */
-export function ImportDemoControl({ onStarted, onImported }: { onStarted?: () => void; onImported?: () => void }) {
+export function ImportDemoControl(props: { onStarted?: () => void; onImported?: () => void }) {
+  // The body lets administrators only import demo data (method-access.ts): others are told so, not shown a form that fails.
+  const operator = useCurrentOperator();
+  if (operator !== null && operator.role !== 'admin') return <p className="muted">Only an administrator can import demo data.</p>;
+  return <ImportDemoForm {...props} />;
+}
+
+function ImportDemoForm({ onStarted, onImported }: { onStarted?: () => void; onImported?: () => void }) {
   const vault = useVault();
   const [count, setCount] = useState(String(DEFAULT_DEMO_PATIENTS));
   const [progress, setProgress] = useState<Progress | null>(null);

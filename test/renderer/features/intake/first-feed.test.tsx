@@ -67,6 +67,12 @@ describe('Connect your first feed', () => {
     expect(screen.queryByRole('form', { name: 'Import demo data' })).toBeNull();
   });
 
+  it('tells a clinician on the empty Patients page that only an administrator imports demo data', async () => {
+    renderApp(node(), '#/patients', createFakeVault({ phase: 'unlocked', operators: [{ name: 'Cleo', role: 'clinician', passphrase: 'x'.repeat(20) }] }));
+    await screen.findByText('Only an administrator can import demo data.');
+    expect(screen.queryByRole('form', { name: 'Import demo data' })).toBeNull();
+  });
+
   it('offers no demo data over patients already in the vault', async () => {
     renderApp(node(), '#/intake/first-feed', createFakeVault({ phase: 'unlocked', patients: [makePatient(1)] }));
     await screen.findByText(/Waiting for the first message/);
