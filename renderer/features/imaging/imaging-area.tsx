@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useMemo, useState } from 'react';
 import { ErrorNote } from '../../app/error-note';
 import { useVault, useVaultIndexing, useVaultPhase } from '../../vault/vault-context';
 import type { StudyListEntry } from '../../vault/vault-service';
+import { DicomImportPanel } from './dicom-import-panel';
 import { StudyTable } from './study-table';
 
 /** What the filter matches: patient name and identifier, accession number, modality, study date and description. */
@@ -70,6 +71,7 @@ function StudyList() {
           </>
         )}
       </section>
+      <DicomImportPanel onImported={load} />
     </>
   );
 }

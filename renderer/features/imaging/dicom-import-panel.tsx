@@ -1,0 +1,211 @@
+import { useId, useRef, useState, type DragEvent } from 'react';
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import type { DicomImportResult } from '../../../shared/ipc/dicom-contract';
+import { INTAKE_FILE_MAX_BYTES } from '../../../shared/ipc/intake-contract';
+import { useApi } from '../../app/api-context';
+import { useAction } from '../../app/use-action';
+import { ActionError } from '../../app/vault-errors';
+import { withBytes } from '../../vault/intake-bytes';
+import { filesOfDrop } from '../intake/file-import-panel';
+
+/** One file's line in the results: its name (never sent to the body) and what became of it. */
+export interface DicomImportRow {
+  readonly name: string;
+  readonly outcome: DicomImportResult['outcome'] | 'too-large' | 'cancelled' | 'error';
+  readonly reason?: string;
+}
+
+export const OUTCOME_LABELS: Readonly<Record<DicomImportRow['outcome'], string>> = {
+  stored: 'Stored',
+  duplicate: 'Duplicate (stored before)',
+  conflict: 'Stored, conflicts with an earlier copy',
+  held: 'Held in quarantine',
+  quarantined: 'Quarantined',
+  'not-dicom': 'Not DICOM',
+  directory: 'DICOMDIR (index of the files)',
+  failed: 'Not stored',
+  'too-large': 'Too large',
+  cancelled: 'Cancelled',
+  error: 'Not imported',
+};
+
+/** Bytes sent per call: small enough that progress moves and cancel takes effect soon. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Imports files one batch at a time through `dicom.importFiles`; names stay in the mind, results
+ * come back by index. `cancelled()` is asked between batches: the files not yet sent are listed as
+ * cancelled (a batch sent is finished by the body).
+ */
+export async function importDicomFiles(
+  api: Pick<HdmsApi, 'intake' | 'dicom'>,
+  files: readonly { readonly name: string; readonly bytes: Uint8Array }[],
+  options: { readonly onProgress?: (done: number, total: number) => void; readonly cancelled?: () => boolean } = {},
+): Promise<DicomImportRow[]> {
+  const rows: DicomImportRow[] = [];
+  let index = 0;
+  while (index < files.length) {
+    if (options.cancelled?.() === true) {
+      for (const file of files.slice(index)) rows.push({ name: file.name, outcome: 'cancelled' });
+      break;
+    }
+    const batch: { name: string; bytes: Uint8Array }[] = [];
+    let bytes = 0;
+    while (index < files.length && (batch.length === 0 || bytes + files[index]!.bytes.length <= BATCH_BYTES)) {
+      const file = files[index++]!;
+      if (file.bytes.length > INTAKE_FILE_MAX_BYTES) {
+        rows.push({ name: file.name, outcome: 'too-large', reason: `Larger than ${INTAKE_FILE_MAX_BYTES / (1024 * 1024)} MiB: not imported (send it over DICOM instead).` });
+        continue;
+      }
+      batch.push(file);
+      bytes += file.bytes.length;
+    }
+    if (batch.length > 0) {
+      try {
+        const { results } = await withBytes(
+          api,
+          batch.map((file) => file.bytes),
+          (carrier) => api.dicom.importFiles(carrier),
+        );
+        for (const result of results) rows.push({ name: batch[result.file]?.name ?? `file ${result.file + 1}`, outcome: result.outcome, ...(result.reason !== undefined ? { reason: result.reason } : {}) });
+      } catch (error) {
+        for (const file of batch) rows.push({ name: file.name, outcome: 'error', reason: error instanceof Error ? error.message : 'The import failed.' });
+      }
+    }
+    options.onProgress?.(index, files.length);
+  }
+  return rows;
+}
+
+/**
+ * "Import DICOM files": files, a folder (recursively; a patient CD's DICOMDIR is recognized and
+ * its instances come from their own files), or a drop; a progress bar, Cancel, and a per-file
+ * result list. Imports go through the same checks, duplicate recognition and records as the
+ * DICOM receiver.
+ */
+export function DicomImportPanel({ onImported }: { onImported: () => void }) {
+  const api = useApi();
+  const headingId = useId();
+  const resultsId = useId();
+  const filesId = useId();
+  const folderId = useId();
+  const [picked, setPicked] = useState<File[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  const [rows, setRows] = useState<DicomImportRow[] | null>(null);
+  const cancel = useRef(false);
+
+  const run = useAction(async (files: readonly File[]) => {
+    setRows(null);
+    cancel.current = false;
+    setProgress({ done: 0, total: files.length });
+    try {
+      const read = await Promise.all(
+        files.map(async (file) => ({ name: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name, bytes: new Uint8Array(await file.arrayBuffer()) })),
+      );
+      setRows(await importDicomFiles(api, read, { onProgress: (done, total) => setProgress({ done, total }), cancelled: () => cancel.current }));
+      setPicked([]);
+      onImported();
+    } finally {
+      setProgress(null);
+    }
+  });
+
+  const drop = (event: DragEvent<HTMLDivElement>): void => {
+    event.preventDefault();
+    setDragging(false);
+    if (run.busy) return;
+    void filesOfDrop(event.dataTransfer).then((files) => {
+      if (files.length > 0) void run.run(files);
+    });
+  };
+  const stored = rows?.filter((row) => row.outcome === 'stored' || row.outcome === 'conflict').length ?? 0;
+
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>Import DICOM files</h2>
+      <p className="muted">Files, a folder or a patient CD: each instance is checked, sealed and filed like one sent over the network. File names stay on this computer.</p>
+      <div className="import-controls">
+        <div className="field">
+          <label htmlFor={filesId} className="field__label">
+            DICOM files
+          </label>
+          <input id={filesId} type="file" multiple className="input" onChange={(event) => setPicked([...(event.target.files ?? [])])} disabled={run.busy} />
+        </div>
+        <div className="field">
+          <label htmlFor={folderId} className="field__label">
+            Folder or CD
+          </label>
+          <input
+            id={folderId}
+            type="file"
+            className="input"
+            // webkitdirectory is not in React's typings; it makes the picker choose a folder.
+            {...{ webkitdirectory: '', directory: '' }}
+            onChange={(event) => setPicked([...(event.target.files ?? [])].filter((file) => !file.name.startsWith('.')))}
+            disabled={run.busy}
+          />
+        </div>
+      </div>
+      <div
+        role="region"
+        aria-label="Drop DICOM files here"
+        className={dragging ? 'drop-zone drop-zone--active' : 'drop-zone'}
+        onDragOver={(event) => {
+          event.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={drop}
+      >
+        <p>Drop DICOM files or folders here.</p>
+      </div>
+      <div className="form-actions">
+        <button type="button" className="button button--primary" disabled={picked.length === 0 || run.busy} aria-busy={run.busy || undefined} onClick={() => void run.run(picked)}>
+          Import DICOM files
+        </button>
+        {picked.length > 0 && !run.busy && <p className="form-actions__reason">{picked.length === 1 ? '1 file chosen.' : `${picked.length} files chosen.`}</p>}
+        {progress !== null && (
+          <>
+            <progress value={progress.done} max={progress.total} aria-label="Import progress" />
+            <p role="status" className="form-actions__reason">
+              Importing: {progress.done} of {progress.total} files…
+            </p>
+            <button type="button" className="button" onClick={() => (cancel.current = true)}>
+              Cancel
+            </button>
+          </>
+        )}
+      </div>
+      <ActionError error={run.error} />
+      {rows !== null && (
+        <>
+          <p role="status" className="note note--ok">
+            {stored === 1 ? '1 instance stored' : `${stored} instances stored`} of {rows.length === 1 ? '1 file' : `${rows.length} files`}.
+          </p>
+          <h3 id={resultsId}>Import results</h3>
+          <div className="table-wrap">
+            <table className="data-table" aria-labelledby={resultsId}>
+              <thead>
+                <tr>
+                  <th scope="col">File</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">Why</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row, index) => (
+                  <tr key={`${index}:${row.name}`}>
+                    <th scope="row">{row.name}</th>
+                    <td>{OUTCOME_LABELS[row.outcome]}</td>
+                    <td>{row.reason ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
