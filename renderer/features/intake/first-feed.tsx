@@ -79,14 +79,18 @@ export function FirstFeedPage() {
   // Asked again whenever the views caught up with more of the journal.
   useEffect(() => {
     let current = true;
-    Promise.all([vault.messages({ limit: 1 }), vault.search('')]).then(
-      ([page, found]) => {
-        if (current) setFirst({ phase: 'ready', page, patients: found.patientIds.length });
-      },
-      (error: unknown) => {
-        if (current) setFirst({ phase: 'failed', error });
-      },
-    );
+    // The patients are counted only while no message is there (a large vault's list is not read on every indexing step).
+    vault
+      .messages({ limit: 1 })
+      .then(async (page) => ({ page, patients: page.total === 0 ? (await vault.search('')).patientIds.length : -1 }))
+      .then(
+        ({ page, patients }) => {
+          if (current) setFirst({ phase: 'ready', page, patients });
+        },
+        (error: unknown) => {
+          if (current) setFirst({ phase: 'failed', error });
+        },
+      );
     return () => {
       current = false;
     };

@@ -112,22 +112,7 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
   }
   if (senderToken !== null) filters.push({ name: 'sender', check: (row) => row.sender === senderToken });
 
-  const driver =
-    controlToken !== null
-      ? 'control'
-      : patientIds !== null
-        ? 'patient'
-        : query.status !== undefined && query.status !== 'accepted'
-          ? 'status'
-          : typeTokens !== null && senderToken !== null
-            ? 'senderType'
-            : typeTokens !== null
-              ? 'type'
-            : senderToken !== null
-              ? 'sender'
-              : query.status !== undefined
-                ? 'status'
-                : 'seq';
+  const driver = driverOf({ control: controlToken !== null, patient: patientIds !== null, status: query.status, type: typeTokens !== null, sender: senderToken !== null });
   for (const filter of filters) if (filter.name !== driver && !(driver === 'senderType' && (filter.name === 'sender' || filter.name === 'type'))) checks.push(filter.check);
   const plan: Plan = { lo, hi, checks };
 
@@ -156,6 +141,20 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
   const counted = query.before === undefined && checks.length === dateChecks && dateChecks === 0 ? await countAll(db, driver, ranges(), more, page.length) : null;
   const messages = await summaries(keys.viewKey, page);
   return { messages, more, total: counted?.total ?? null, ...(counted?.capped === true ? { totalCapped: true } : {}), tookMs: performance.now() - started };
+}
+
+type Driver = 'control' | 'patient' | 'status' | 'senderType' | 'type' | 'sender' | 'seq';
+
+/** The index that drives the scan: the most selective one the query names (see the file comment). */
+function driverOf(named: { control: boolean; patient: boolean; status: MessageStatus | undefined; type: boolean; sender: boolean }): Driver {
+  if (named.control) return 'control';
+  if (named.patient) return 'patient';
+  if (named.status !== undefined && named.status !== 'accepted') return 'status';
+  if (named.type && named.sender) return 'senderType';
+  if (named.type) return 'type';
+  if (named.sender) return 'sender';
+  if (named.status !== undefined) return 'status';
+  return 'seq';
 }
 
 /** One message by its journal seq (the browser's detail), or null. */
@@ -205,7 +204,7 @@ async function firstRows(ranges: readonly Collection<MessageRowStored, number>[]
 }
 
 /** The number of matches when the driving index alone decides (no row check); filtered ones up to TOTAL_CAP. */
-async function countAll(db: VaultDb, driver: string, ranges: readonly Collection<MessageRowStored, number>[], more: boolean, shown: number): Promise<{ total: number; capped: boolean }> {
+async function countAll(db: VaultDb, driver: Driver, ranges: readonly Collection<MessageRowStored, number>[], more: boolean, shown: number): Promise<{ total: number; capped: boolean }> {
   if (!more) return { total: shown, capped: false };
   if (driver === 'seq') return { total: await db.messages.count(), capped: false };
   const keys = await Promise.all(ranges.map((range) => range.limit(TOTAL_CAP + 1).primaryKeys()));
