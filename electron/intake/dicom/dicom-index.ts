@@ -8,6 +8,8 @@ import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
  * the instance's Specific Character Set. PHI: only in memory, sealed before anything is stored.
  */
 export interface DicomIndex {
+  /** Where the data set starts (after the preamble and File Meta Information). */
+  readonly datasetOffset: number;
   readonly transferSyntaxUid: string;
   readonly sopClassUid: string;
   readonly sopInstanceUid: string;
@@ -110,6 +112,7 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
     throw new DicomParseError(`The File Meta Information cannot be read: ${describe(error)}.`);
   }
   const transferSyntaxUid = meta.string('x00020010')?.trim() ?? '';
+  const datasetOffset = (meta as unknown as { position?: number }).position ?? 0;
   if (transferSyntaxUid === '') throw new DicomParseError('The File Meta Information names no transfer syntax.');
   try {
     const options: Parameters<typeof dicomParser.parseDicom>[1] = { untilTag: PIXEL_DATA };
@@ -195,7 +198,7 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
     columns: us('x00280011'),
     institutionName: text('x00080080'),
   };
-  const index: Record<string, unknown> = { transferSyntaxUid, sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid, notes };
+  const index: Record<string, unknown> = { datasetOffset, transferSyntaxUid, sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid, notes };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) index[key] = value;
   return index as unknown as DicomIndex;
 }

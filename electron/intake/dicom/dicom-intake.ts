@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IntakeQuarantine, NormalizedIntake, Patient } from '../../../shared/domain/clinical';
 import { DicomInstanceSchema, type DicomInstance } from '../../../shared/domain/dicom';
 import type { IntakePipeline } from '../intake-pipeline';
@@ -189,13 +190,25 @@ async function storePart10(
     const { seq } = await options.pipeline.ingest({ kind: 'intake.dicom', raw, normalized });
     return { status: DIMSE_STATUS.SUCCESS, outcome: 'stored', seq };
   }
-  // Duplicates (design §4 rule 4): decided once every byte is sealed and hashed, one store per UID at a time.
+  // Duplicates (design §4 rule 4): decided once every byte is sealed and hashed, one store per UID at a
+  // time. The hash covers the data set only: the File Meta Information differs between a C-STORE
+  // (made here) and a file of the same instance.
   const keyTag = dedupe.keyTag(info.sopInstanceUid);
+  const datasetHash = createHash('sha256');
+  let position = 0;
+  const hashed = (async function* (): AsyncGenerator<Uint8Array> {
+    for await (const piece of raw instanceof Uint8Array ? [raw] : raw) {
+      const skip = Math.max(0, Math.min(piece.length, index.datasetOffset - position));
+      if (skip < piece.length) datasetHash.update(piece.subarray(skip));
+      position += piece.length;
+      yield piece;
+    }
+  })();
   return dedupe.serialized(keyTag, async (): Promise<DicomIntakeOutcome> => {
     let outcome: DicomIntakeOutcome['outcome'] = 'stored';
     let tag = '';
-    const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw, normalized }, async ({ sha256 }) => {
-      const payloadTag = dedupe.payloadTag(sha256);
+    const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw: hashed, normalized }, async () => {
+      const payloadTag = dedupe.payloadTag(datasetHash.digest('hex'));
       const known = dedupe.lookup(keyTag);
       if (known?.payload === payloadTag) {
         outcome = 'duplicate';

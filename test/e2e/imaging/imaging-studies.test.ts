@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DIMSE_STATUS } from '../../../electron/intake/dicom/dimse-command';
-import { CT_IMAGE_STORAGE, TestScu, instanceElements, writeDataset } from '../../electron/intake/dicom/dicom-test-support';
+import { buildFileMetaInformation } from '../../../electron/intake/dicom/dicom-part10';
+import { CT_IMAGE_STORAGE, TestScu, instanceElements, part10File, writeDataset } from '../../electron/intake/dicom/dicom-test-support';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
@@ -79,11 +80,39 @@ describe('Imaging: studies received over DICOM', () => {
       expect(await table.locator('tbody tr').first().innerText()).toContain('MR KNEE');
     });
 
+    await steps.run('import a CD: two instances of a new study, its DICOMDIR, a text file and a resend of a received instance', async () => {
+      await page.getByLabel('Filter by patient, accession number, modality, date or description').fill('');
+      const patient = { patientId: 'MRN-E2E-12', issuer: 'NORTHCLINIC', patientName: 'Varga^Petra' };
+      const study = '1.2.826.0.1.3680043.10.999.22';
+      const cd = [
+        { name: 'DICOMDIR', mimeType: 'application/octet-stream', buffer: Buffer.concat([buildFileMetaInformation({ sopClassUid: '1.2.840.10008.1.3.10', sopInstanceUid: `${study}.99`, transferSyntaxUid: '1.2.840.10008.1.2.1' }), Buffer.from([0x04, 0x00, 0x30, 0x11, 0x43, 0x53, 0x02, 0x00, 0x41, 0x20])]) },
+        ...[1, 2].map((n) => ({ name: `IM00000${n}`, mimeType: 'application/octet-stream', buffer: part10File(instanceElements({ ...patient, sopInstanceUid: `${study}.1.${n}`, studyInstanceUid: study, seriesInstanceUid: `${study}.1`, modality: 'US', studyDescription: 'US ABDOMEN', accession: 'ACC-E2E-3', studyDate: '20240202' })) })),
+        { name: 'README.TXT', mimeType: 'text/plain', buffer: Buffer.from('Patient CD') },
+        { name: 'IM_RESEND', mimeType: 'application/octet-stream', buffer: part10File(instanceElements({ ...patient, birthDate: '19750505', sex: 'F', sopInstanceUid: `${STUDY_MR}.1.1`, sopClassUid: '1.2.840.10008.5.1.4.1.1.4', modality: 'MR', studyInstanceUid: STUDY_MR, seriesInstanceUid: `${STUDY_MR}.1`, studyDescription: 'MR KNEE', accession: 'ACC-E2E-2', studyDate: '20250301' })) },
+      ];
+      await page.getByLabel('DICOM files', { exact: true }).setInputFiles(cd);
+      await page.getByRole('button', { name: 'Import DICOM files' }).click();
+      const results = page.getByRole('table', { name: 'Import results' });
+      await results.waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+      const lines = await results.locator('tbody tr').allInnerTexts();
+      expect(lines.map((line) => line.split('\t').slice(0, 2).join(' | '))).toEqual([
+        'DICOMDIR | DICOMDIR (index of the files)',
+        'IM000001 | Stored',
+        'IM000002 | Stored',
+        'README.TXT | Not DICOM',
+        'IM_RESEND | Duplicate (stored before)',
+      ]);
+      const table = page.getByRole('table', { name: 'Studies' });
+      await expect.poll(() => table.locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(3);
+      // The list follows the replay: poll until both instances of the imported study are indexed.
+      await expect.poll(() => table.locator('tbody tr').nth(2).innerText(), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/2024-02-02[\s\S]*US[\s\S]*US ABDOMEN[\s\S]*1 series, 2 instances/);
+    });
+
     await steps.run("the patient's page shows the imaging studies", async () => {
       await page.getByRole('table', { name: 'Studies' }).getByRole('link').first().click();
       const section = page.getByRole('region', { name: 'Imaging studies' });
       await section.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      await expect.poll(() => section.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
+      await expect.poll(() => section.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(3);
     });
 
     expect(consoleErrors).toEqual([]);

@@ -70,7 +70,8 @@ describe('body: the DICOM receiver as an intake channel', () => {
     expect(answer.type).toBe('ac');
     scu.echo();
     expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
-    scu.store(3, CT_IMAGE_STORAGE, UID, writeDataset(instanceElements({ sopInstanceUid: UID, patientId: MRN, issuer: 'NORTHCLINIC', patientName: `${FAMILY}^Ysolde`, birthDate: '19700101' })));
+    const elements = instanceElements({ sopInstanceUid: UID, patientId: MRN, issuer: 'NORTHCLINIC', patientName: `${FAMILY}^Ysolde`, birthDate: '19700101' });
+    scu.store(3, CT_IMAGE_STORAGE, UID, writeDataset(elements));
     expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
     // Success ⇒ durable: the record is in the journal when the response arrived.
     const stored = (await readJournal(b)).filter((record) => record.kind === 'intake.dicom');
@@ -80,6 +81,11 @@ describe('body: the DICOM receiver as an intake channel', () => {
     scu.release();
     expect(await scu.next()).toEqual({ type: 'release-rp' });
     scu.close();
+
+    // The same instance from a CD later (other File Meta Information, the same data set): a duplicate.
+    const again = await call(b, 'dicom.importFiles', { files: [{ bytes: Buffer.from(part10File(elements)).toString('base64url') }] });
+    expect(again.results).toEqual([{ file: 0, outcome: 'duplicate' }]);
+    expect((await readJournal(b)).filter((record) => record.kind === 'intake.dicom')).toHaveLength(1);
 
     const status = await call(b, 'dicom.status', {});
     expect(status.counters).toMatchObject({ associations: 1, echoes: 1, stored: 1, failed: 0 });
