@@ -1,7 +1,8 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { ReadingKind } from '../../../shared/domain/device-readings';
+import { convertUnit, MEASUREMENTS, roundReading, type ReadingKind } from '../../../shared/domain/device-readings';
+import type { RecordRow } from '../../vault/vault-service';
 import { ErrorNote } from '../../app/error-note';
 import { useVault } from '../../vault/vault-context';
 import type { DeviceReport } from '../../vault/views/device-reports';
@@ -21,6 +22,28 @@ const PANELS: readonly { readonly title: string; readonly kinds: readonly Readin
 
 const KIND_LABEL: Readonly<Partial<Record<ReadingKind, string>>> = { systolic: 'Systolic', diastolic: 'Diastolic', 'mean-arterial': 'Mean arterial', pulse: 'Pulse', spo2: 'SpO2', temperature: 'Temperature', weight: 'Weight', glucose: 'Glucose' };
 
+/** LOINC codes of HL7 OBX vitals shown beside the devices' readings (the canonical unit comes from the device measurement of the same kind). */
+const LOINC_VITALS: ReadonlyMap<string, ReadingKind> = new Map([
+  ['8480-6', 'systolic'],
+  ['8462-4', 'diastolic'],
+  ['8478-0', 'mean-arterial'],
+  ['8867-4', 'pulse'],
+  ['59408-5', 'spo2'],
+  ['2708-6', 'spo2'],
+  ['8310-5', 'temperature'],
+  ['8331-1', 'temperature'],
+  ['29463-7', 'weight'],
+  ['3141-9', 'weight'],
+  ['2339-0', 'glucose'],
+  ['2345-7', 'glucose'],
+]);
+
+/** The canonical unit of a kind (as the device measurements define it). */
+function canonicalUnit(kind: ReadingKind): string | undefined {
+  for (const spec of MEASUREMENTS.values()) if (spec.kind === kind) return spec.unit;
+  return undefined;
+}
+
 export interface VitalPoint {
   /** Seconds since the epoch. */
   readonly at: number;
@@ -30,19 +53,35 @@ export interface VitalPoint {
   readonly quality: number;
   readonly flags: readonly string[];
   readonly key: string;
+  /** Where it came from: a device, or an HL7 result (OBX). */
+  readonly source: 'device' | 'hl7';
 }
 
 /** The numeric readings of reports, per chart panel, oldest first (special values have no point: they are no number). */
-export function vitalPoints(reports: readonly DeviceReport[]): Map<string, VitalPoint[]> {
+export function vitalPoints(reports: readonly DeviceReport[], records: readonly RecordRow[] = []): Map<string, VitalPoint[]> {
   const out = new Map<string, VitalPoint[]>();
+  const add = (point: VitalPoint) => {
+    const panel = PANELS.find((p) => p.kinds.includes(point.kind));
+    if (panel === undefined) return;
+    const list = out.get(panel.title) ?? [];
+    list.push(point);
+    out.set(panel.title, list);
+  };
+  // HL7 OBX vitals (LOINC), converted to the same canonical unit; a unit without a conversion is left out, never guessed.
+  for (const row of records) {
+    const record = row.record;
+    if (record.type !== 'observation' || record.value.kind !== 'numeric') continue;
+    const kind = record.code.system === 'LN' ? LOINC_VITALS.get(record.code.code) : undefined;
+    const unit = kind === undefined ? undefined : canonicalUnit(kind);
+    if (kind === undefined || unit === undefined) continue;
+    const value = convertUnit(record.value.value, record.value.unit ?? '', unit, kind);
+    if (value === undefined) continue;
+    add({ at: Date.parse(row.time) / 1000, kind, value: roundReading(value), unit, quality: 1, flags: [], key: `hl7:${row.recordId}`, source: 'hl7' });
+  }
   for (const report of reports) {
     for (const [index, r] of report.readings.entries()) {
       if (r.status !== 'value' || r.normalizedValue === undefined || r.normalizedUnit === undefined) continue;
-      const panel = PANELS.find((p) => p.kinds.includes(r.kind));
-      if (panel === undefined) continue;
-      const list = out.get(panel.title) ?? [];
-      list.push({ at: Date.parse(r.time) / 1000, kind: r.kind, value: r.normalizedValue, unit: r.normalizedUnit, quality: r.quality, flags: r.flags, key: `${report.seq}:${index}` });
-      out.set(panel.title, list);
+      add({ at: Date.parse(r.time) / 1000, kind: r.kind, value: r.normalizedValue, unit: r.normalizedUnit, quality: r.quality, flags: r.flags, key: `${report.seq}:${index}`, source: 'device' });
     }
   }
   for (const list of out.values()) list.sort((a, b) => a.at - b.at);
@@ -57,7 +96,7 @@ function canDraw(): boolean {
   }
 }
 
-/** One panel: its series on one time axis (uPlot, as the results trend chart), and the values as a table. */
+/** One panel: its series on one time axis (uPlot, as the results trend chart; drag across it to zoom), and the values as a table. */
 function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly ReadingKind[]; points: readonly VitalPoint[] }) {
   const host = useRef<HTMLDivElement>(null);
   const captionId = useId();
@@ -112,8 +151,9 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
                 {p.value} {unitLabel(p.unit)}
               </td>
               <td>
-                {Math.round(p.quality * 100)}%{p.flags.length > 0 ? ` (${p.flags.join(', ')})` : ''}
+                {p.source === 'hl7' ? '' : `${Math.round(p.quality * 100)}%${p.flags.length > 0 ? ` (${p.flags.join(', ')})` : ''}`}
               </td>
+              <td>{p.source === 'hl7' ? 'HL7 result' : 'Device'}</td>
             </tr>
           ))}
         </tbody>
@@ -123,7 +163,14 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
 }
 
 /** A patient's vitals from devices (sessions assigned to them, approved devices only), one chart per family, with their values. */
-export function PatientDeviceVitals({ patientId }: { patientId: string }) {
+const PRESETS: readonly { readonly label: string; readonly days: number | null }[] = [
+  { label: 'Last 7 days', days: 7 },
+  { label: 'Last 30 days', days: 30 },
+  { label: 'Last year', days: 365 },
+  { label: 'All', days: null },
+];
+
+export function PatientDeviceVitals({ patientId, records = [] }: { patientId: string; records?: readonly RecordRow[] }) {
   const vault = useVault();
   const headingId = useId();
   const [reports, setReports] = useState<readonly DeviceReport[] | null>(null);
@@ -142,12 +189,28 @@ export function PatientDeviceVitals({ patientId }: { patientId: string }) {
       unsubscribe();
     };
   }, [vault, patientId]);
-  const panels = useMemo(() => vitalPoints(reports ?? []), [reports]);
-  if (reports !== null && reports.length === 0 && error === null) return null;
+  // The preset chosen and the instant it starts from (taken when it was chosen).
+  const [range, setRange] = useState<{ readonly days: number | null; readonly from: number | null }>({ days: null, from: null });
+  const all = useMemo(() => vitalPoints(reports ?? [], records), [reports, records]);
+  const panels = useMemo(() => {
+    const from = range.from;
+    if (from === null) return all;
+    return new Map([...all].map(([title, points]) => [title, points.filter((p) => p.at >= from)] as const).filter(([, points]) => points.length > 0));
+  }, [all, range]);
+  if (reports !== null && all.size === 0 && error === null) return null;
   return (
     <section className="panel" aria-labelledby={headingId} aria-busy={reports === null}>
       <h2 id={headingId}>Vitals from devices</h2>
+      <p className="muted">Device readings and HL7 vital-sign results on one time axis per measurement, in one unit each.</p>
+      <div role="group" aria-label="Time range">
+        {PRESETS.map((p) => (
+          <button key={p.label} type="button" aria-pressed={range.days === p.days} onClick={() => setRange({ days: p.days, from: p.days === null ? null : Date.now() / 1000 - p.days * 86_400 })}>
+            {p.label}
+          </button>
+        ))}
+      </div>
       {error !== null && <ErrorNote error={error} what="The device readings could not be read" />}
+      {panels.size === 0 && reports !== null && <p className="muted">No vital in this time range.</p>}
       {PANELS.filter((p) => panels.has(p.title)).map((p) => (
         <VitalsPanel key={p.title} title={p.title} kinds={p.kinds} points={panels.get(p.title)!} />
       ))}

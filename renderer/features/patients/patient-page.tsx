@@ -78,7 +78,7 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
         </dl>
       </section>
       <PatientResults patientId={detail.patientId} records={detail.records} />
-      <PatientDeviceVitals patientId={detail.patientId} />
+      <PatientDeviceVitals patientId={detail.patientId} records={detail.records} />
       <section className="panel" aria-labelledby={recordsHeadingId}>
         <h2 id={recordsHeadingId}>Records</h2>
         {detail.records.length === 0 ? (

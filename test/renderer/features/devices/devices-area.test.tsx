@@ -108,9 +108,42 @@ describe('Devices area', () => {
     window.location.hash = '#/patients/p-7';
     await screen.findByRole('heading', { name: 'Vitals from devices' });
     await screen.findByRole('table', { name: 'Blood pressure readings' });
-    expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%']]);
+    expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%', 'Device']]);
     expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '99.088 mg/dL']]);
     // The special value (diastolic NaN) has no point and no row: it is no number.
     expect(screen.queryByText(/2047|NaN mm/)).toBeNull();
+  });
+
+  it('the patient’s vitals put HL7 vital-sign results (converted to the same unit) beside device readings, with time range presets', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('devices.status', () => EMPTY);
+    node.handle('devices.approvals', () => ({ devices: [] }));
+    const day = 86_400_000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const now = Date.now();
+    const obx = (id: string, code: string, value: number, unit: string, at: number) => ({
+      recordId: id,
+      patientId: 'p-7',
+      time: iso(at),
+      record: { type: 'observation' as const, category: 'vital-signs' as const, code: { code, system: 'LN', display: code }, value: { kind: 'numeric' as const, value, unit }, status: 'F' as const, time: iso(at) },
+      source: { messageType: 'ORU^R01', channel: 'hl7-mllp', seq: 1 },
+    });
+    const patient = makePatient(7, {}, [obx('r1', '8480-6', 16, 'kPa', now - 2 * day), obx('r2', '29463-7', 150, '[lb_av]', now - 2 * day), obx('r3', '8480-6', 120, 'mm[Hg]', now - 25 * day)]);
+    const device = { ...REPORT, patientId: 'p-7', readings: REPORT.readings.map((r) => ({ ...r, time: iso(now - 20 * day) })) };
+    renderApp(node, '#/patients/p-7', createFakeVault({ phase: 'unlocked', patients: [patient], deviceReports: [device] }));
+    await screen.findByRole('table', { name: 'Blood pressure readings' });
+    const bp = () => tableRows('Blood pressure readings').map((row) => row.slice(1, 3).concat(row[4]!));
+    await waitFor(() =>
+      expect(bp()).toEqual([
+        ['Systolic', '120.0099 mmHg', 'HL7 result'],
+        ['Systolic', '128 mmHg', 'Device'],
+        ['Systolic', '120 mmHg', 'HL7 result'],
+      ]),
+    );
+    expect(tableRows('Weight readings').map((row) => row[2])).toEqual(['68.0389 kg']);
+    fireEvent.click(screen.getByRole('button', { name: 'Last 7 days' }));
+    await waitFor(() => expect(bp()).toEqual([['Systolic', '120.0099 mmHg', 'HL7 result']]));
+    fireEvent.click(screen.getByRole('button', { name: 'All' }));
+    await waitFor(() => expect(bp()).toHaveLength(3));
   });
 });
