@@ -87,7 +87,7 @@ describe('interop: Orthanc sends a study to the node with /modalities/…/store'
     const ids: string[] = [];
     for (let n = 1; n <= 3; n++) {
       const file = part10File(instanceElements({ sopInstanceUid: `${study}.1.${n}`, studyInstanceUid: study, seriesInstanceUid: `${study}.1`, patientId: 'ORTHANC-PID-1', patientName: 'Pacs^Pat' }));
-      const response = await fetch(`${base}/instances`, { method: 'POST', body: file });
+      const response = await fetch(`${base}/instances`, { method: 'POST', body: new Uint8Array(file) });
       expect(response.ok).toBe(true);
       ids.push(((await response.json()) as { ID: string }).ID);
     }
