@@ -162,4 +162,28 @@ describe('device channel over TCP, into the vault', () => {
     expect(channel.status().state).toBe('closed');
     stubborn.destroy();
   });
+
+  it('ports given at start (--serial-port) wait for the vault and open when the channel attaches, with the default line settings', async () => {
+    const ready = await setup();
+    const opened: { path: string; baudRate: number }[] = [];
+    const channel = new DeviceChannel({
+      log: silentLogger(),
+      registry: new DeviceRegistry(ready.dataDir, silentLogger()),
+      serialPorts: ['/dev/ttyUSB7'],
+      openSerial: (path, settings, events) => {
+        opened.push({ path, baudRate: settings.baudRate });
+        queueMicrotask(() => events.opened());
+        return { name: `serial:${path}`, write: () => undefined, close: () => events.closed('Closed.') };
+      },
+    });
+    expect(channel.snapshot().ports).toMatchObject([{ path: '/dev/ttyUSB7', state: 'closed', reason: 'Opens once the vault is open.' }]);
+    expect(opened).toEqual([]);
+    await channel.attach(portsOf(ready));
+    await Promise.resolve();
+    expect(opened).toEqual([{ path: '/dev/ttyUSB7', baudRate: 9600 }]);
+    expect(channel.snapshot().ports).toMatchObject([{ path: '/dev/ttyUSB7', state: 'open' }]);
+    expect(channel.snapshot().connections).toMatchObject([{ port: 'serial:/dev/ttyUSB7', state: 'unassociated' }]);
+    await channel.detach('test over');
+    expect(channel.snapshot().ports).toMatchObject([{ path: '/dev/ttyUSB7', state: 'closed' }]);
+  });
 });
