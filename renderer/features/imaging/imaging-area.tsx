@@ -3,6 +3,7 @@ import { ErrorNote } from '../../app/error-note';
 import { useVault, useVaultIndexing, useVaultPhase } from '../../vault/vault-context';
 import type { StudyListEntry } from '../../vault/vault-service';
 import { DicomImportPanel } from './dicom-import-panel';
+import { ReceiverStatus } from './receiver-status';
 import { StudyTable } from './study-table';
 
 /** What the filter matches: patient name and identifier, accession number, modality, study date and description. */
@@ -72,6 +73,7 @@ function StudyList() {
         )}
       </section>
       <DicomImportPanel onImported={load} />
+      <ReceiverStatus />
     </>
   );
 }

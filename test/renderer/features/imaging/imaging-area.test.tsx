@@ -45,6 +45,23 @@ describe('Imaging area', () => {
     expect(screen.getByText('0 of 2 studies, newest first.')).toBeTruthy();
   });
 
+  it("shows the DICOM receiver's state, counters and calling AE titles", async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('dicom.status', () => ({
+      listener: { channel: 'dicom', state: 'listening', address: '127.0.0.1', port: 11112 },
+      aeTitle: 'HDMS',
+      portOverride: null,
+      counters: { associations: 3, rejectedAssociations: 1, echoes: 2, stored: 40, failed: 1, protocolErrors: 0, bytes: 1000 },
+      callers: [{ aeTitle: 'CT_SCANNER', address: '10.0.0.5', associations: 3, stored: 40 }],
+      open: [],
+    }));
+    renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    const section = await screen.findByRole('region', { name: 'DICOM receiver' });
+    expect(await within(section).findByText('Listening as HDMS on 127.0.0.1, port 11112.')).toBeTruthy();
+    expect(within(section).getByText('Instances stored').nextElementSibling?.textContent).toBe('40');
+    expect(within(within(section).getByRole('table', { name: 'Calling AE titles' })).getAllByRole('row')[1]!.textContent).toBe('CT_SCANNER10.0.0.5340');
+  });
+
   it('says so when no study has arrived', async () => {
     renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
     expect(await screen.findByText('No study has been received yet.')).toBeTruthy();

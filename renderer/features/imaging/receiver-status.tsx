@@ -1,0 +1,93 @@
+import { useCallback, useEffect, useId, useState } from 'react';
+import type { DicomStatus } from '../../../shared/ipc/dicom-contract';
+import { useApi } from '../../app/api-context';
+import { ErrorNote } from '../../app/error-note';
+import { Fact } from '../../app/fact';
+import { useVaultIndexing } from '../../vault/vault-context';
+
+/** The listener in words: where it listens, or why it does not. */
+export function receiverState(status: DicomStatus): string {
+  const { listener } = status;
+  if (listener.state === 'listening' && listener.port !== undefined) return `Listening as ${status.aeTitle} on ${listener.address ?? 'all addresses'}, port ${listener.port}.`;
+  return listener.reason ?? (listener.state === 'error' ? 'The receiver could not open.' : 'The receiver is closed.');
+}
+
+/**
+ * The DICOM receiver as the intake monitor shows a listener: its state, what it received since it
+ * started (associations, echoes, instances stored and failed, rejections, protocol errors) and the
+ * calling AE titles seen. Refreshed whenever a replay ends (instances stored meanwhile).
+ */
+export function ReceiverStatus() {
+  const api = useApi();
+  const indexing = useVaultIndexing();
+  const headingId = useId();
+  const callersId = useId();
+  const [loaded, setLoaded] = useState<{ phase: 'loading' } | { phase: 'failed'; error: unknown } | { phase: 'ready'; status: DicomStatus }>({ phase: 'loading' });
+  const load = useCallback(() => {
+    api.dicom.status({}).then(
+      (status) => setLoaded({ phase: 'ready', status }),
+      (error: unknown) => setLoaded({ phase: 'failed', error }),
+    );
+  }, [api]);
+  useEffect(() => {
+    if (!indexing.busy) load();
+  }, [load, indexing.busy]);
+
+  return (
+    <section className="panel" aria-labelledby={headingId} aria-busy={loaded.phase === 'loading'}>
+      <h2 id={headingId}>DICOM receiver</h2>
+      {loaded.phase === 'loading' && <p role="status">Loading the receiver&apos;s status…</p>}
+      {loaded.phase === 'failed' && <ErrorNote error={loaded.error} what="The receiver's status could not be loaded" />}
+      {loaded.phase === 'ready' && (
+        <>
+          <p>
+            <span className={`state state--${loaded.status.listener.state}`}>{receiverState(loaded.status)}</span>
+          </p>
+          <dl className="facts">
+            {(
+              [
+                ['Associations', loaded.status.counters.associations],
+                ['Rejected associations', loaded.status.counters.rejectedAssociations],
+                ['Echoes', loaded.status.counters.echoes],
+                ['Instances stored', loaded.status.counters.stored],
+                ['Instances failed', loaded.status.counters.failed],
+                ['Protocol errors', loaded.status.counters.protocolErrors],
+              ] as const
+            ).map(([term, value]) => (
+              <Fact key={term} term={term}>
+                {value}
+              </Fact>
+            ))}
+          </dl>
+          {loaded.status.callers.length > 0 && (
+            <>
+              <h3 id={callersId}>Calling AE titles</h3>
+              <div className="table-wrap">
+                <table className="data-table" aria-labelledby={callersId}>
+                  <thead>
+                    <tr>
+                      <th scope="col">AE title</th>
+                      <th scope="col">Address</th>
+                      <th scope="col">Associations</th>
+                      <th scope="col">Stored</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {loaded.status.callers.map((caller) => (
+                      <tr key={`${caller.aeTitle}@${caller.address}`}>
+                        <th scope="row">{caller.aeTitle}</th>
+                        <td>{caller.address}</td>
+                        <td>{caller.associations}</td>
+                        <td>{caller.stored}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
