@@ -100,6 +100,20 @@ export function messageCipherId(seq: number): { readonly table: 'messages'; read
   return { table: 'messages', id: String(seq) };
 }
 
+/**
+ * Meta row holding how many message rows the table has (a number: kept by the writes that add and
+ * delete rows, so the browser's "of N messages" needs no count over a million rows). A schema
+ * upgrade that clears `messages` must delete it too.
+ */
+export const MESSAGE_COUNT_KEY = 'messageCount';
+
+/** Adds `delta` to the message count (inside the caller's write transaction over `meta` and `messages`). */
+export async function addToMessageCount(db: { readonly meta: { get(key: string): Promise<{ value: unknown } | undefined>; put(row: { key: string; value: unknown }): Promise<unknown> } }, delta: number): Promise<void> {
+  if (delta === 0) return;
+  const row = await db.meta.get(MESSAGE_COUNT_KEY);
+  await db.meta.put({ key: MESSAGE_COUNT_KEY, value: (typeof row?.value === 'number' ? row.value : 0) + delta });
+}
+
 /** Meta row holding the encrypted list of senders and message types seen (the browser's choices). */
 export const MESSAGE_FACETS_KEY = 'messageFacets';
 /** At most this many senders and types are offered (the rest can still be typed). */

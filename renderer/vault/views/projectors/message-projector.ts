@@ -5,6 +5,7 @@ import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import { decryptMany, encryptMany } from '../../vault-crypto';
 import { patientIdOf } from '../intake-rows';
 import {
+  addToMessageCount,
   MESSAGE_FACETS_KEY,
   MESSAGE_FACETS_MAX,
   MESSAGE_TOKEN_FIELDS,
@@ -104,8 +105,15 @@ export const messageProjector: JournalProjector = {
       },
 
       async write(db) {
-        for (const patientId of erased) await db.messages.where('[patientId+seq]').between([patientId, 0], [patientId, Infinity]).delete();
-        if (rows.size > 0) await db.messages.bulkPut([...rows.values()].map((entry) => entry.row));
+        let delta = 0;
+        for (const patientId of erased) delta -= await db.messages.where('[patientId+seq]').between([patientId, 0], [patientId, Infinity]).delete();
+        if (rows.size > 0) {
+          // Rows already there (a page replayed after a cursor reset) are put again, not counted again.
+          const before = await db.messages.bulkGet([...rows.keys()]);
+          delta += before.filter((row) => row === undefined).length;
+          await db.messages.bulkPut([...rows.values()].map((entry) => entry.row));
+        }
+        await addToMessageCount(db, delta);
         for (const [seq, status] of updates) await db.messages.update(seq, { status });
         if (facets !== null) await db.meta.put({ key: MESSAGE_FACETS_KEY, value: facets });
       },

@@ -6,6 +6,7 @@ import { PatientSchema } from '../../../../shared/domain/clinical';
 import { canonicalJson } from '../../canonical-json';
 import { decryptMany, encryptMany } from '../../vault-crypto';
 import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload } from '../intake-rows';
+import { addToMessageCount } from '../message-log';
 import { mergeDemographics } from '../patient-demographics';
 import { postingKey, postingsOf, recordsOfPatient, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorPage } from './journal-projector';
@@ -169,12 +170,12 @@ export async function deletePatientRows(db: VaultDb, patientId: string): Promise
   await recordsOfPatient(db, patientId).delete();
   await db.directory.where('patientId').equals(patientId).delete();
   // The message browser's rows of the patient's messages (their journal records become tombstones).
-  await db.messages.where('[patientId+seq]').between([patientId, 0], [patientId, Infinity]).delete();
+  await addToMessageCount(db, -(await db.messages.where('[patientId+seq]').between([patientId, 0], [patientId, Infinity]).delete()));
 }
 
 /** The erasing transaction's tables. */
 export function patientTables(db: VaultDb) {
-  return [db.patients, db.records, db.postings, db.directory, db.messages];
+  return [db.patients, db.records, db.postings, db.directory, db.messages, db.meta];
 }
 
 function patientTablesWithMerges(db: VaultDb) {

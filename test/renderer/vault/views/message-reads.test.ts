@@ -105,6 +105,12 @@ describe('message browser', () => {
     const search = (query: MessageQuery) => searchMessages(db, keys, query);
     const controls = async (query: MessageQuery) => (await search(query)).messages.map((m) => m.controlId);
 
+    // The row count is kept in meta, and a replay of the same records from 0 does not count them twice.
+    expect((await db.meta.get('messageCount'))?.value).toBe(66);
+    await db.meta.put({ key: 'cursor', value: 0 });
+    await replayJournal(context);
+    expect((await db.meta.get('messageCount'))?.value).toBe(66);
+
     // Everything: 66 messages, newest first, 50 to a page, the total known.
     const first = await search({});
     expect(first.messages).toHaveLength(50);
@@ -178,6 +184,7 @@ describe('message browser', () => {
     // (An unauthenticated mind event before any marker is legacy and applied.)
     await replayJournal(context);
     expect((await searchMessages(db, keys, {})).messages.map((m) => m.controlId)).toEqual(['B']);
+    expect((await db.meta.get('messageCount'))?.value).toBe(1);
     db.close();
   });
 
