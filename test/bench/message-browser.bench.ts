@@ -145,6 +145,8 @@ const bench: BenchModule = {
           );
           await db.postings.bulkPut(postingRows);
           await db.patients.bulkPut(patientIds.slice(0, 1000).map((id) => ({ id, tokens: [], enc: new Uint8Array(1) })));
+          // The row count the message projector keeps in meta.
+          await db.meta.put({ key: messageLog.MESSAGE_COUNT_KEY, value: total });
           const fillMs = performance.now() - t0;
 
           const day = (d: number) => ({ from: new Date(start + d * 86_400_000).toISOString(), to: new Date(start + (d + 1) * 86_400_000).toISOString() });
