@@ -1,38 +1,13 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback } from 'react';
 import type { IntakeStatus } from '../../../shared/ipc/intake-contract';
-import { useApi, useBodyEvent } from '../../app/api-context';
+import { useApi } from '../../app/api-context';
+import { useBodyState, type BodyState } from '../../app/use-body-state';
 
-export type IntakeStatusState =
-  | { readonly phase: 'loading' }
-  | { readonly phase: 'failed'; readonly error: unknown }
-  | { readonly phase: 'ready'; readonly status: IntakeStatus };
+export type IntakeStatusState = BodyState<IntakeStatus>;
 
 /** The listeners' state: loaded once, then kept current by `intake.statusChanged`. */
 export function useIntakeStatus(): IntakeStatusState {
   const api = useApi();
-  const [state, setState] = useState<IntakeStatusState>({ phase: 'loading' });
-  // An event that arrives before the first answer is newer than that answer; keep the event.
-  const heardEvent = useRef(false);
-
-  useBodyEvent('intake.statusChanged', (status) => {
-    heardEvent.current = true;
-    setState({ phase: 'ready', status });
-  });
-
-  useEffect(() => {
-    let current = true;
-    api.intake.status({}).then(
-      (status) => {
-        if (current && !heardEvent.current) setState({ phase: 'ready', status });
-      },
-      (error: unknown) => {
-        if (current && !heardEvent.current) setState({ phase: 'failed', error });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [api]);
-
-  return state;
+  const load = useCallback(() => api.intake.status({}), [api]);
+  return useBodyState(load, 'intake.statusChanged').state;
 }
