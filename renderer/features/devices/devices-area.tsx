@@ -241,7 +241,7 @@ function ApprovalSection({ status }: { status: DevicesStatus }) {
 }
 
 /** Search and pick the patient a device session's readings belong to. */
-function AssignPatient({ session, onDone }: { session: string; onDone: () => void }) {
+function AssignPatient({ session, personId, onDone }: { session: string; personId: number | undefined; onDone: () => void }) {
   const vault = useVault();
   const inputId = useId();
   const [query, setQuery] = useState('');
@@ -256,7 +256,7 @@ function AssignPatient({ session, onDone }: { session: string; onDone: () => voi
       .then(setHits, setError);
   };
   const assign = (patientId: string) => {
-    vault.assignDeviceSession(session, patientId).then(onDone, setError);
+    vault.assignDeviceSession(session, patientId, personId).then(onDone, setError);
   };
   return (
     <div className="assign-patient">
@@ -294,7 +294,7 @@ function ReadingsSection() {
     vault
       .deviceReports({ limit: 20 })
       .then(async (r) => {
-        const ids = [...new Set(r.flatMap((report) => (report.patientId === null ? [] : [report.patientId])))];
+        const ids = [...new Set(r.flatMap((report) => report.readingPatients.flatMap((id) => (id === null ? [] : [id]))))];
         const hits = ids.length === 0 ? [] : await vault.patientHits(ids);
         setNames(new Map(hits.map((hit) => [hit.patientId, hit.name])));
         setReports(r);
@@ -311,10 +311,11 @@ function ReadingsSection() {
   const seen = new Set<string>();
   const rows = (reports ?? []).flatMap((report) =>
     report.readings.map((reading, i) => {
-      // The assign control once per device session (its first row here); the session's other rows follow it.
-      const first = !seen.has(report.session);
-      seen.add(report.session);
-      return { report, reading, key: `${report.seq}:${i}`, first };
+      // The assign control once per device session (and MP person: each is assigned apart), on its first row here.
+      const group = `${report.session}/${reading.personId ?? ''}`;
+      const first = !seen.has(group);
+      seen.add(group);
+      return { report, reading, key: `${report.seq}:${i}`, first, group, patientId: report.readingPatients[i] ?? null };
     }),
   );
   return (
@@ -338,7 +339,7 @@ function ReadingsSection() {
               </tr>
             </thead>
             <tbody>
-              {rows.map(({ report, reading, key, first }) => (
+              {rows.map(({ report, reading, key, first, group, patientId }) => (
                 <tr key={key}>
                   <td>{when(reading.time)}</td>
                   <td>
@@ -351,21 +352,22 @@ function ReadingsSection() {
                   </td>
                   <td>{report.approval === 'approved' ? 'Approved device' : report.approval === 'rejected' ? 'Rejected device: not used' : 'Held: device awaiting approval'}</td>
                   <td>
-                    {report.patientId !== null ? (
-                      (names.get(report.patientId) ?? 'Assigned')
+                    {patientId !== null ? (
+                      (names.get(patientId) ?? 'Assigned')
                     ) : !first ? (
                       'In the inbox'
-                    ) : assigning === report.session ? (
+                    ) : assigning === group ? (
                       <AssignPatient
                         session={report.session}
+                        personId={reading.personId}
                         onDone={() => {
                           setAssigning(null);
                           load();
                         }}
                       />
                     ) : (
-                      <button type="button" onClick={() => setAssigning(report.session)}>
-                        Assign to a patient
+                      <button type="button" onClick={() => setAssigning(group)}>
+                        {reading.personId === undefined ? 'Assign to a patient' : `Assign person ${reading.personId} to a patient`}
                       </button>
                     )}
                   </td>

@@ -20,6 +20,8 @@ export interface DeviceReport extends DeviceReportDetail {
   readonly approval: DeviceReportRowStored['approval'];
   /** The patient the session is assigned to (an MP report: its first person's, when assigned per person); null: in the Devices inbox. */
   readonly patientId: string | null;
+  /** Each reading's patient (an MP report's persons may be assigned apart), parallel to `readings`. */
+  readonly readingPatients: readonly (string | null)[];
 }
 
 /** The patient of a session (a per-person assignment wins over the session's). */
@@ -37,7 +39,8 @@ async function opened(db: VaultDb, viewKey: CryptoKey, rows: readonly DeviceRepo
   const out: DeviceReport[] = [];
   for (const row of rows) {
     const detail = DeviceReportDetailSchema.parse(await decryptField(viewKey, { table: 'deviceReports', id: String(row.seq) }, row.enc));
-    out.push({ seq: row.seq, at: row.at, session: row.session, approval: row.approval, ...detail, patientId: patientOf(map, row.session, detail.readings[0]?.personId) });
+    const readingPatients = detail.readings.map((reading) => patientOf(map, row.session, reading.personId));
+    out.push({ seq: row.seq, at: row.at, session: row.session, approval: row.approval, ...detail, patientId: readingPatients[0] ?? patientOf(map, row.session, undefined), readingPatients });
   }
   return out;
 }
@@ -60,7 +63,10 @@ export async function patientDeviceReports(db: VaultDb, viewKey: CryptoKey, pati
   const reports = await opened(db, viewKey, rows.filter(approved));
   const map = await assignments(db, reports.map((r) => r.session));
   return reports
-    .map((report) => ({ ...report, readings: report.readings.filter((reading) => patientOf(map, report.session, reading.personId) === patientId) }))
+    .map((report) => {
+      const keep = report.readings.map((reading) => patientOf(map, report.session, reading.personId) === patientId);
+      return { ...report, readings: report.readings.filter((_, i) => keep[i]), readingPatients: report.readingPatients.filter((_, i) => keep[i]) };
+    })
     .filter((report) => report.readings.length > 0);
 }
 

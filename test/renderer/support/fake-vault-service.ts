@@ -182,7 +182,11 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
   const patients = new Map<string, FakePatient>((options.patients ?? []).map((p) => [p.patientId, p]));
   /** Device sessions assigned to patients (assignDeviceSession), applied over options.deviceReports. */
   const deviceAssignments = new Map<string, string>();
-  const deviceReportsNow = (): DeviceReport[] => (options.deviceReports ?? []).map((r) => ({ ...r, patientId: deviceAssignments.get(r.session) ?? r.patientId }));
+  const deviceReportsNow = (): DeviceReport[] =>
+    (options.deviceReports ?? []).map((r) => {
+      const readingPatients = r.readings.map((reading, i) => deviceAssignments.get(`${r.session}/${reading.personId ?? ''}`) ?? deviceAssignments.get(`${r.session}/`) ?? r.readingPatients[i] ?? null);
+      return { ...r, patientId: readingPatients[0] ?? r.patientId, readingPatients };
+    });
   let bulkCount = 0;
   const script = createCallScript<Method>();
   const calls = script.calls;
@@ -493,7 +497,9 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     async patientDeviceReports(patientId) {
       await enter('patientDeviceReports', [patientId]);
       return deviceReportsNow()
-        .filter((r) => r.patientId === patientId && r.approval === 'approved')
+        .filter((r) => r.approval === 'approved')
+        .map((r) => ({ ...r, readings: r.readings.filter((_, i) => r.readingPatients[i] === patientId), readingPatients: r.readingPatients.filter((id) => id === patientId) }))
+        .filter((r) => r.readings.length > 0)
         .sort((a, b) => a.seq - b.seq);
     },
     async journalDeviceDecision(input) {
@@ -502,7 +508,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     async assignDeviceSession(session, patientId, personId) {
       await enter('assignDeviceSession', [session, patientId, personId]);
       if (!patients.has(patientId)) throw new VaultError('E_NODE', 'That patient is not in this vault’s views.');
-      deviceAssignments.set(session, patientId);
+      deviceAssignments.set(`${session}/${personId ?? ''}`, patientId);
       notify();
     },
     async patientStudies(patientId) {

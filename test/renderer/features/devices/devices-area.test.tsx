@@ -23,6 +23,7 @@ const REPORT: DeviceReport = {
   session: 's1',
   approval: 'approved',
   patientId: null,
+  readingPatients: [null, null, null],
   device: { systemId: SYSTEM_ID, devConfigId: 0x02bc, manufacturer: 'Acme', model: 'BP-100' },
   port: 'serial:/dev/ttyUSB0',
   report: { invokeId: 1, eventType: 0x0d1d, confirmed: true, notes: [] },
@@ -129,7 +130,7 @@ describe('Devices area', () => {
       source: { messageType: 'ORU^R01', channel: 'hl7-mllp', seq: 1 },
     });
     const patient = makePatient(7, {}, [obx('r1', '8480-6', 16, 'kPa', now - 2 * day), obx('r2', '29463-7', 150, '[lb_av]', now - 2 * day), obx('r3', '8480-6', 120, 'mm[Hg]', now - 25 * day)]);
-    const device = { ...REPORT, patientId: 'p-7', readings: REPORT.readings.map((r) => ({ ...r, time: iso(now - 20 * day) })) };
+    const device = { ...REPORT, patientId: 'p-7', readingPatients: ['p-7', 'p-7', 'p-7'], readings: REPORT.readings.map((r) => ({ ...r, time: iso(now - 20 * day) })) };
     renderApp(node, '#/patients/p-7', createFakeVault({ phase: 'unlocked', patients: [patient], deviceReports: [device] }));
     await screen.findByRole('table', { name: 'Blood pressure readings' });
     const bp = () => tableRows('Blood pressure readings').map((row) => row.slice(1, 3).concat(row[4]!));
@@ -145,5 +146,19 @@ describe('Devices area', () => {
     await waitFor(() => expect(bp()).toEqual([['Systolic', '120.0099 mmHg', 'HL7 result']]));
     fireEvent.click(screen.getByRole('button', { name: 'All' }));
     await waitFor(() => expect(bp()).toHaveLength(3));
+  });
+
+  it('an MP report’s persons are assigned apart', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('devices.status', () => EMPTY);
+    const mp: DeviceReport = { ...REPORT, readingPatients: [null, null], readings: [{ ...REPORT.readings[0]!, personId: 1 }, { ...REPORT.readings[0]!, value: 131, normalizedValue: 131, personId: 2, dedupeKey: 'x' }] };
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7), makePatient(8)], deviceReports: [mp] });
+    renderApp(node, '#/devices', vault);
+    fireEvent.click(await screen.findByRole('button', { name: 'Assign person 2 to a patient' }));
+    fireEvent.change(screen.getByLabelText('Find the patient'), { target: { value: 'Family8' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    fireEvent.click(await screen.findByRole('button', { name: /^Assign to .*Family8/ }));
+    await waitFor(() => expect(vault.callsTo('assignDeviceSession')).toEqual([['s1', 'p-8', 2]]));
+    await waitFor(() => expect(tableRows('Latest readings').map((row) => row[6])).toEqual(['Assign person 1 to a patient', expect.stringMatching(/Family8/)]));
   });
 });
