@@ -23,11 +23,14 @@ import { fetchRecoverableEntries } from './ledger-recovery';
 export const NETWORK_REFRESH_MS = 30_000;
 
 /**
- * `network.*` (design §10, issue 10 item 2): the node's membership as the body keeps it. The body
- * fetches and verifies; the mind signs (the JoinRequest, with the node's identity key, which only an
+ * `network.*` (design §10, issue 10): the node's membership as the body keeps it. The body fetches
+ * and verifies; the mind signs (the JoinRequest, with the node's identity key, which only an
  * unlocked administrator's session holds). Every map and certificate is checked against the network
  * key pinned at join: one signed by any other key raises a problem in the state (an alarm in the UI)
- * and replaces nothing.
+ * and replaces nothing. Each round (every 30 s, and on request) then runs the ledger sync
+ * (ledger-sync.ts) and the witness round (witness-round.ts). The relay inbox (relay-inbox.ts) keeps
+ * its stream open beside them. Member requests are signed by the body's transport key under the
+ * delegation the mind renews at unlock (transport-store.ts), so all of this runs while locked.
  */
 export function networkFeature({ config, log, events, vault }: BodyServices, options: { readonly refreshMs?: number } = {}) {
   const store = new NetworkStore(config.dataDir);
