@@ -3,6 +3,7 @@ import { useCurrentOperator, useVaultPhase } from '../../vault/vault-context';
 import { AboutSection } from './about-section';
 import { AppearanceSection } from './appearance-section';
 import { DataSection } from './data-section';
+import { DicomReceiverSection } from './dicom-receiver-section';
 import { Hl7ListenerSection } from './hl7-listener-section';
 import { NetworkSection } from './network-section';
 import { NodeIdentitySection } from './node-identity-section';
@@ -22,6 +23,7 @@ export function SettingsArea() {
       {open && <SecuritySection restricted={!clinical} />}
       {open && operator?.role === 'admin' && <OperatorsSection />}
       {open && operator?.role === 'admin' && <Hl7ListenerSection />}
+      {open && operator?.role === 'admin' && <DicomReceiverSection />}
       {open && (clinical || operator?.role === 'auditor') && <DataSection auditOnly={!clinical} />}
       {open && ledger !== null && <NodeIdentitySection />}
       {open && <NetworkSection />}

@@ -3,6 +3,7 @@ import type { Transport } from '../../../shared/ipc/api-client';
 import type { EventName, EventPayloadOf, MethodName } from '../../../shared/ipc/contract';
 import type { ContractErrorData, WireResult } from '../../../shared/ipc/errors';
 import type { AppInfo } from '../../../shared/ipc/app-contract';
+import { DEFAULT_DICOM_SETTINGS } from '../../../shared/ipc/dicom-contract';
 import { DEFAULT_INTAKE_SETTINGS, IntakeSettingsSchema, type IntakeMonitor, type IntakeSettings, type IntakeStatus } from '../../../shared/ipc/intake-contract';
 import type { Prefs } from '../../../shared/ipc/prefs-contract';
 import type { VaultStatus } from '../../../shared/ipc/vault-contract';
@@ -130,6 +131,15 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
       return { seq: 99, since };
     },
     'hl7.getSettings': () => ({ settings: node.state.intakeSettings, portOverride: null, listener: node.state.monitor.listener }),
+    'dicom.getSettings': () => ({ settings: DEFAULT_DICOM_SETTINGS, portOverride: null, listener: { channel: 'dicom', state: 'closed', reason: NO_VAULT_REASON } }),
+    'dicom.status': () => ({
+      listener: { channel: 'dicom', state: 'closed', reason: NO_VAULT_REASON },
+      aeTitle: DEFAULT_DICOM_SETTINGS.aeTitle,
+      portOverride: null,
+      counters: { associations: 0, rejectedAssociations: 0, echoes: 0, stored: 0, failed: 0, protocolErrors: 0, bytes: 0 },
+      callers: [],
+      open: [],
+    }),
     'network.status': () => ({ state: node.state.network }),
     'network.refresh': () => ({ state: node.state.network }),
     'hl7.updateSettings': (change) => {

@@ -1,0 +1,66 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DICOM_SETTINGS, type DicomSettings } from '../../../../shared/ipc/dicom-contract';
+import { createFakeNode, FakeRefusal } from '../../support/fake-transport';
+import { renderApp } from '../../support/render-app';
+
+function nodeWithDicom() {
+  const node = createFakeNode({ vault: { state: 'unlocked' } });
+  let settings: DicomSettings = DEFAULT_DICOM_SETTINGS;
+  const answer = () => ({ settings, portOverride: null, listener: { channel: 'dicom' as const, state: 'listening' as const, address: settings.bindAddress, port: settings.port } });
+  node.handle('dicom.getSettings', () => answer());
+  node.handle('dicom.updateSettings', (change) => {
+    settings = { ...settings, ...(change as Partial<DicomSettings>) };
+    return answer();
+  });
+  return node;
+}
+
+async function renderSection(node = nodeWithDicom()) {
+  renderApp(node, '#/settings');
+  const section = await screen.findByRole('region', { name: 'DICOM receiver' });
+  await within(section).findByLabelText('AE title');
+  return { node, section };
+}
+
+describe('Settings › DICOM receiver', () => {
+  it('saves the AE title, port, bind address, allowed callers (AE title and address per line) and the issuer map', async () => {
+    const { node, section } = await renderSection();
+    expect((within(section).getByLabelText('AE title') as HTMLInputElement).value).toBe('HDMS');
+    expect((within(section).getByLabelText('Port') as HTMLInputElement).value).toBe('11112');
+    fireEvent.change(within(section).getByLabelText('AE title'), { target: { value: 'CLINIC_AE' } });
+    fireEvent.change(within(section).getByLabelText('Port'), { target: { value: '104' } });
+    fireEvent.change(within(section).getByLabelText('Bind address'), { target: { value: '192.168.1.20' } });
+    fireEvent.change(within(section).getByLabelText('Allowed callers'), { target: { value: 'CT_SCANNER 192.168.1.5\n\n MR_1  192.168.1.6 \n' } });
+    fireEvent.change(within(section).getByLabelText('Issuer of Patient ID → assigning authority'), { target: { value: 'RADIOLOGY = NORTHCLINIC' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
+    await within(section).findByText('Receiver settings saved.');
+    expect(node.calls.filter((call) => call.method === 'dicom.updateSettings').map((call) => call.payload)).toEqual([
+      {
+        aeTitle: 'CLINIC_AE',
+        port: 104,
+        bindAddress: '192.168.1.20',
+        allowedCallers: [
+          { aeTitle: 'CT_SCANNER', address: '192.168.1.5' },
+          { aeTitle: 'MR_1', address: '192.168.1.6' },
+        ],
+        maxAssociations: 8,
+        issuerAuthorities: { RADIOLOGY: 'NORTHCLINIC' },
+      },
+    ]);
+    expect(section.textContent).toContain('Now: Listening as CLINIC_AE on 192.168.1.20, port 104.');
+  });
+
+  it('shows the body’s refusal and keeps the form', async () => {
+    const node = nodeWithDicom();
+    node.handle('dicom.updateSettings', () => {
+      throw new FakeRefusal('Listening on 192.168.1.20 lets other computers connect: list the calling AE titles allowed to send.');
+    });
+    const { section } = await renderSection(node);
+    fireEvent.change(within(section).getByLabelText('Bind address'), { target: { value: '192.168.1.20' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
+    expect(await within(section).findByText(/list the calling AE titles allowed to send/)).toBeTruthy();
+    expect((within(section).getByLabelText('Bind address') as HTMLInputElement).value).toBe('192.168.1.20');
+  });
+});
