@@ -75,6 +75,8 @@ export function FirstFeedPage() {
   const demoId = useId();
   const message = useMemo(() => testMessage(new Date()), []);
   const [first, setFirst] = useState<First>({ phase: 'loading' });
+  // An import started here stays on screen (with its progress and result) once the vault is no longer empty.
+  const [demoStarted, setDemoStarted] = useState(false);
 
   // Asked again whenever the views caught up with more of the journal.
   useEffect(() => {
@@ -185,14 +187,14 @@ export function FirstFeedPage() {
           </div>
         )}
       </section>
-      {empty && operator?.role === 'admin' && (
+      {((empty && operator?.role === 'admin') || demoStarted) && (
         <section className="panel" aria-labelledby={demoId}>
           <h2 id={demoId}>Or try the node with demo data</h2>
           <p className="muted">
             The vault is empty, so you may fill it with a synthetic population (no real people) instead of a feed. It goes
             through the same sealed intake path. Offered only while the vault is empty.
           </p>
-          <ImportDemoControl />
+          <ImportDemoControl onStarted={() => setDemoStarted(true)} />
         </section>
       )}
     </>

@@ -4,6 +4,7 @@ import { ActionError } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 import type { SyncProgress } from '../../vault/vault-service';
 import { ImportDemoControl } from '../demo-data/import-demo-control';
+import { useVaultEmpty } from '../demo-data/use-vault-empty';
 import { CopyButton } from '../../app/copy-button';
 import { JournalRecords } from './journal-records';
 
@@ -21,6 +22,15 @@ export function formatBytes(bytes: number): string {
     unit = next;
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
+}
+
+/** The demo import while the vault is empty (asked once when Settings opens; an import under way stays on screen). */
+function EmptyVaultDemo() {
+  const vault = useVault();
+  const empty = useVaultEmpty(vault);
+  if (empty === null) return null;
+  if (!empty) return <p>This vault holds messages or patients already: demo data can only be imported into an empty vault.</p>;
+  return <ImportDemoControl />;
 }
 
 /** Demo data, the index, and backups. */
@@ -42,9 +52,10 @@ export function DataSection({ auditOnly = false }: { auditOnly?: boolean }) {
       <div className="settings-block" role="group" aria-labelledby={demoId}>
         <h3 id={demoId}>Demo data</h3>
         <p className="muted">
-          A synthetic population (no real people), fed through the same sealed intake path as real messages.
+          A synthetic population (no real people), fed through the same sealed intake path as real messages. Offered only
+          while the vault is empty, so demo patients never mix with real ones.
         </p>
-        <ImportDemoControl />
+        <EmptyVaultDemo />
       </div>
       <RebuildIndex />
       <JournalRecords />

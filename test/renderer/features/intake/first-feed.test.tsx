@@ -73,6 +73,12 @@ describe('Connect your first feed', () => {
     expect(screen.queryByRole('form', { name: 'Import demo data' })).toBeNull();
   });
 
+  it('Settings offers demo data only while the vault is empty', async () => {
+    renderApp(node(), '#/settings', createFakeVault({ phase: 'unlocked', patients: [makePatient(1)] }));
+    await screen.findByText('This vault holds messages or patients already: demo data can only be imported into an empty vault.');
+    expect(screen.queryByRole('form', { name: 'Import demo data' })).toBeNull();
+  });
+
   it('offers no demo data over patients already in the vault', async () => {
     renderApp(node(), '#/intake/first-feed', createFakeVault({ phase: 'unlocked', patients: [makePatient(1)] }));
     await screen.findByText(/Waiting for the first message/);

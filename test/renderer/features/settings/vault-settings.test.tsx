@@ -158,9 +158,11 @@ describe('Settings › Operators', () => {
 });
 
 describe('Settings › Data', () => {
-  it('imports demo data with progress', async () => {
-    const vault = await openSettings();
+  it('imports demo data with progress (into an empty vault: demo data never mixes with real patients)', async () => {
+    const vault = await openSettings('admin', createFakeVault({ phase: 'unlocked' }));
     const data = screen.getByRole('region', { name: 'Data' });
+    // Offered once Settings knows the vault is empty (demo data never mixes with real patients).
+    await within(data).findByLabelText('Number of patients');
     change('Number of patients', '40', data);
     vault.hold('sync');
     fireEvent.click(within(data).getByRole('button', { name: 'Import demo data' }));
