@@ -1,5 +1,5 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { getAddress, recoverAddress, sha256, Signature } from 'ethers';
+import { getAddress, sha256 } from 'ethers';
 import { z } from 'zod';
 import { exportLine } from '../ledger/ledger-export-format';
 import { AddressSchema, Bytes32Schema, LedgerEntrySchema, SignatureSchema, type LedgerEntry, type LedgerEntryKind } from '../ledger/ledger-schema';
@@ -7,7 +7,7 @@ import { fromBase64, toBase64, utf8 } from '../transparency/bytes';
 import { leafHash } from '../transparency/hash';
 import { verifyEd25519 } from '../transparency/note';
 import { verifyInclusionProof } from '../transparency/proof';
-import type { RequestSigner } from './signed-request';
+import { isSignedBy, signDigestLowS, type RequestSigner } from './signed-request';
 import { HashSchema, MAX_PROOF_LENGTH } from '../transparency/wire';
 
 /**
@@ -352,25 +352,13 @@ export const WitnessListSchema = z.strictObject({ witnesses: z.array(z.strictObj
 export type WitnessList = z.infer<typeof WitnessListSchema>;
 
 /** Signs the endorsement of `vkey` with the member's identity key. */
-export async function endorseWitnessKey(signer: RequestSigner, network: string, vkey: string): Promise<string> {
-  const { r, s } = await signer.signDigest(sha256(new TextEncoder().encode(witnessEndorsementText(network, signer.address, vkey))));
-  const order = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-  let sBig = BigInt(s);
-  if (sBig > order >> 1n) sBig = order - sBig;
-  return `0x${BigInt(r).toString(16).padStart(64, '0')}${sBig.toString(16).padStart(64, '0')}`;
+export function endorseWitnessKey(signer: RequestSigner, network: string, vkey: string): Promise<string> {
+  return signDigestLowS(signer, sha256(new TextEncoder().encode(witnessEndorsementText(network, signer.address, vkey))));
 }
 
 /** Whether `endorsement` is `member`'s signature over its witness key (recovering the address: for nodes). */
 export function isWitnessKeyEndorsed(network: string, member: string, vkey: string, endorsement: string): boolean {
-  const digest = sha256(new TextEncoder().encode(witnessEndorsementText(network, member, vkey)));
-  for (const v of [27, 28] as const) {
-    try {
-      if (recoverAddress(digest, Signature.from({ r: `0x${endorsement.slice(2, 66)}`, s: `0x${endorsement.slice(66, 130)}`, v })) === getAddress(member)) return true;
-    } catch {
-      // not this parity
-    }
-  }
-  return false;
+  return isSignedBy(sha256(new TextEncoder().encode(witnessEndorsementText(network, member, vkey))), endorsement, member);
 }
 
 /**

@@ -1,10 +1,10 @@
-import { getAddress, recoverAddress, sha256, Signature } from 'ethers';
+import { getAddress, sha256 } from 'ethers';
 import { z } from 'zod';
 import { AddressSchema } from '../ledger/ledger-schema';
 import { concatBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from '../transparency/bytes';
 import { MEMBER_ROLES, uint64, type MemberRole } from './network-domain';
 import type { NetworkMap } from './network-map';
-import type { RequestSigner } from './signed-request';
+import { isCanonicalSignature, isSignedBy, signDigestLowS, type RequestSigner } from './signed-request';
 
 /**
  * The relay (design §10, issue 10 item 9): store-and-forward messages between members, end-to-end
@@ -75,8 +75,6 @@ export const RELAY_ROUTES = {
   stream: '/v1/relay/stream',
 } as const;
 
-const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const HALF_ORDER = SECP256K1_ORDER >> 1n;
 
 export const MessageIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits');
 
@@ -264,10 +262,7 @@ export async function sealMessage(input: SealInput): Promise<RelayEnvelope> {
   };
   if (!MessageIdSchema.safeParse(header.id).success) throw new RangeError('id must be 32 lowercase hex digits');
   const recipientKey = pointBytes(input.recipientMessageKey);
-  const { r, s } = await input.signer.signDigest(relaySignedDigest(header, input.payload));
-  let sBig = BigInt(s);
-  if (sBig > HALF_ORDER) sBig = SECP256K1_ORDER - sBig;
-  const signature = fromHex(`${BigInt(r).toString(16).padStart(64, '0')}${sBig.toString(16).padStart(64, '0')}`)!;
+  const signature = fromHex((await signDigestLowS(input.signer, relaySignedDigest(header, input.payload))).slice(2))!;
 
   const peer = await subtle().importKey('raw', recipientKey, { name: 'ECDH', namedCurve: 'P-256' }, false, []);
   const ephemeral = (await subtle().generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as CryptoKeyPair;
@@ -346,22 +341,10 @@ export async function openMessage(value: unknown, recipientPrivateKey: CryptoKey
     throw new RelayEnvelopeError('undecryptable', 'the message does not decrypt with this key (wrong key, or the envelope was changed)');
   }
   if (plaintext.length < SIGNATURE_BYTES) throw new RelayEnvelopeError('bad_signature', 'the sender\'s signature is missing');
-  const rHex = `0x${toHex(plaintext.subarray(0, 32))}`;
-  const sHex = `0x${toHex(plaintext.subarray(32, SIGNATURE_BYTES))}`;
-  const r = BigInt(rHex);
-  const s = BigInt(sHex);
+  const signature = `0x${toHex(plaintext.subarray(0, SIGNATURE_BYTES))}`;
   const payload = plaintext.slice(SIGNATURE_BYTES);
-  if (r < 1n || r >= SECP256K1_ORDER || s < 1n || s > HALF_ORDER) throw new RelayEnvelopeError('bad_signature', 'the sender\'s signature is malformed');
-  const digest = relaySignedDigest(envelope, payload);
-  let signed = false;
-  for (const v of [27, 28] as const) {
-    try {
-      if (recoverAddress(digest, Signature.from({ r: rHex, s: sHex, v })) === envelope.from) signed = true;
-    } catch {
-      // not this parity
-    }
-  }
-  if (!signed) throw new RelayEnvelopeError('bad_signature', 'the message is not signed by its sender');
+  if (!isCanonicalSignature(signature)) throw new RelayEnvelopeError('bad_signature', 'the sender\'s signature is malformed');
+  if (!isSignedBy(relaySignedDigest(envelope, payload), signature, envelope.from)) throw new RelayEnvelopeError('bad_signature', 'the message is not signed by its sender');
   if (!(await options.resolveSender(envelope.from))) throw new RelayEnvelopeError('unknown_sender', 'the sender is not a current member of the network');
   return { id: envelope.id, from: envelope.from, to: envelope.to, role: envelope.role, createdAt: envelope.createdAt, expiresAt: envelope.expiresAt, payload };
 }

@@ -1,4 +1,4 @@
-import { sha256, Signature, SigningKey } from 'ethers';
+import { getAddress, recoverAddress, sha256, Signature, SigningKey } from 'ethers';
 import { AddressSchema } from '../ledger/ledger-schema';
 
 /**
@@ -183,15 +183,38 @@ function randomNonce(): string {
   return hex;
 }
 
+/**
+ * Signs a digest with the member's identity key and answers 0x + r ‖ s in 128 lowercase hex digits,
+ * s in the lower half of the order (one spelling per signature): the form of requests, delegations,
+ * witness endorsements and the signature inside relay messages.
+ */
+export async function signDigestLowS(signer: RequestSigner, digest: string): Promise<string> {
+  const { r, s } = await signer.signDigest(digest);
+  let sBig = BigInt(s);
+  if (sBig > HALF_ORDER) sBig = SECP256K1_ORDER - sBig;
+  return `0x${BigInt(r).toString(16).padStart(64, '0')}${sBig.toString(16).padStart(64, '0')}`;
+}
+
+/** Whether r ‖ s (0x + 128 hex digits) over `digest` recovers to `address`, with either parity: for checkers that know an address, not a key. */
+export function isSignedBy(digest: string, signature: string, address: string): boolean {
+  const r = `0x${signature.slice(2, 66)}`;
+  const s = `0x${signature.slice(66, 130)}`;
+  for (const v of [27, 28] as const) {
+    try {
+      if (recoverAddress(digest, Signature.from({ r, s, v })) === getAddress(address)) return true;
+    } catch {
+      // not this parity
+    }
+  }
+  return false;
+}
+
 /** The four headers that authenticate one request. */
 export async function signRequest(signer: RequestSigner, input: SignRequestInput): Promise<Record<string, string>> {
   const timestamp = input.now ?? Date.now();
   const nonce = input.nonce ?? randomNonce();
   const canonical = canonicalRequest({ network: input.network, address: signer.address, method: input.method, path: input.path, bodySha256: bodySha256(input.body), timestamp, nonce });
-  const { r, s } = await signer.signDigest(requestDigest(canonical));
-  let sBig = BigInt(s);
-  if (sBig > HALF_ORDER) sBig = SECP256K1_ORDER - sBig;
-  const signature = `0x${BigInt(r).toString(16).padStart(64, '0')}${sBig.toString(16).padStart(64, '0')}`;
+  const signature = await signDigestLowS(signer, requestDigest(canonical));
   return {
     [REQUEST_HEADERS.address]: signer.address,
     [REQUEST_HEADERS.timestamp]: String(timestamp),

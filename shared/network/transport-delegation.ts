@@ -1,9 +1,9 @@
-import { getAddress, recoverAddress, sha256, Signature, type SigningKey } from 'ethers';
+import { getAddress, sha256, type SigningKey } from 'ethers';
 import { z } from 'zod';
 import { AddressSchema } from '../ledger/ledger-schema';
 import { fromBase64Url, toBase64Url } from '../crypto/bytes';
 import { uint64 } from './network-domain';
-import { isCanonicalSignature, signRequest, type RequestSigner, type SignRequestInput } from './signed-request';
+import { isCanonicalSignature, isSignedBy, signDigestLowS, signRequest, type RequestSigner, type SignRequestInput } from './signed-request';
 
 /**
  * Transport delegation (issue 10 items 7 and 9): how a **locked** node still talks to the network.
@@ -66,32 +66,15 @@ export function delegationDigest(d: DelegationFields): string {
   return sha256(new TextEncoder().encode(delegationText(d)));
 }
 
-const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const HALF_ORDER = SECP256K1_ORDER >> 1n;
-
 /** Signs a delegation with the member's identity key (`signer.address` is the member). */
 export async function signDelegation(signer: RequestSigner, fields: Omit<DelegationFields, 'member'>): Promise<TransportDelegation> {
   const body: DelegationFields = { ...fields, member: getAddress(signer.address), network: getAddress(fields.network) };
-  const { r, s } = await signer.signDigest(delegationDigest(body));
-  let sBig = BigInt(s);
-  if (sBig > HALF_ORDER) sBig = SECP256K1_ORDER - sBig;
-  const signature = `0x${BigInt(r).toString(16).padStart(64, '0')}${sBig.toString(16).padStart(64, '0')}`;
-  return TransportDelegationSchema.parse({ v: 1, ...body, signature });
+  return TransportDelegationSchema.parse({ v: 1, ...body, signature: await signDigestLowS(signer, delegationDigest(body)) });
 }
 
 /** Whether the delegation was signed by `member` (recovering the address: for the node, which keeps no public key). */
 export function delegationSignedBy(d: TransportDelegation, member: string): boolean {
-  const digest = delegationDigest(d);
-  const r = `0x${d.signature.slice(2, 66)}`;
-  const s = `0x${d.signature.slice(66)}`;
-  for (const v of [27, 28] as const) {
-    try {
-      if (recoverAddress(digest, Signature.from({ r, s, v })) === getAddress(member)) return true;
-    } catch {
-      // not this parity
-    }
-  }
-  return false;
+  return isSignedBy(delegationDigest(d), d.signature, member);
 }
 
 /** The header value: base64url of the delegation's JSON. */
