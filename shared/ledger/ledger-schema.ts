@@ -1,4 +1,5 @@
-import { getAddress, keccak256, TypedDataEncoder, type TypedDataField } from 'ethers';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { getAddress, TypedDataEncoder, type TypedDataField } from 'ethers';
 import { z } from 'zod';
 
 /**
@@ -157,26 +158,82 @@ export function parseEntry(value: unknown): LedgerEntry {
 }
 
 /**
- * Hashes entries of one domain. Equivalent to TypedDataEncoder.hash(domain, types, entry) (a test
- * checks it), with the type encoder and the domain separator computed once: hashing is a sixth of
- * the cost of verifying a signature, and a verifier hashes every entry.
+ * Hashes entries of one domain: the EIP-712 digest keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖
+ * hashStruct(entry)), written out for this one struct instead of through ethers' generic
+ * TypedDataEncoder, which walks the types for every entry (a verifier and the notary hash every
+ * entry; this is about twice as fast). hashStruct(entry) = keccak256 of ten 32-byte words: the type
+ * hash, seq (uint64), prevHash, keccak256(kind) (a string), subject, operator, payloadHash,
+ * keccak256 of the inputs' concatenation (bytes32[]), createdAt (uint64), node (address, left-padded).
+ * A property test checks it against TypedDataEncoder.hash on random entries.
  */
 export class EntryHasher {
-  private readonly encoder = TypedDataEncoder.from(entryTypes());
+  private readonly typeHash = keccak_256(UTF8.encode(TypedDataEncoder.from(entryTypes()).encodeType('Entry')));
+  private readonly words = new Uint8Array(32 * 10);
+  private readonly message = new Uint8Array(66);
   private readonly domainSeparator: string;
 
   constructor(readonly domain: LedgerDomain) {
     this.domainSeparator = TypedDataEncoder.hashDomain({ ...domain });
+    this.message[0] = 0x19;
+    this.message[1] = 0x01;
+    writeHex(this.message, 2, this.domainSeparator, 32);
   }
 
   hash(entry: LedgerEntry): string {
-    return hashTypedDigest(this.domainSeparator, this.encoder.hash({ ...entry, inputs: [...entry.inputs] }));
+    const words = this.words;
+    words.set(this.typeHash, 0);
+    writeUint64(words, 32, entry.seq);
+    writeHex(words, 64, entry.prevHash, 32);
+    words.set(keccak_256(UTF8.encode(entry.kind)), 96);
+    writeHex(words, 128, entry.subject, 32);
+    writeHex(words, 160, entry.operator, 32);
+    writeHex(words, 192, entry.payloadHash, 32);
+    const inputs = new Uint8Array(32 * entry.inputs.length);
+    entry.inputs.forEach((input, index) => writeHex(inputs, 32 * index, input, 32));
+    words.set(keccak_256(inputs), 224);
+    writeUint64(words, 256, entry.createdAt);
+    words.fill(0, 288, 300);
+    writeHex(words, 300, entry.node, 20);
+    this.message.set(keccak_256(words), 34);
+    return hexOf(keccak_256(this.message));
   }
 }
 
-function hashTypedDigest(domainSeparator: string, structHash: string): string {
-  // EIP-712: keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(message)).
-  return keccak256(`0x1901${domainSeparator.slice(2)}${structHash.slice(2)}`);
+const UTF8 = new TextEncoder();
+const HEX_DIGITS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** `0x` + `length` bytes of hex (either case, as addresses are checksummed) into `out` at `offset`. */
+function writeHex(out: Uint8Array, offset: number, hex: string, length: number): void {
+  if (hex.length !== 2 + 2 * length) throw new RangeError(`expected 0x and ${2 * length} hex digits`);
+  for (let i = 0; i < length; i++) {
+    const high = nibble(hex.charCodeAt(2 + 2 * i));
+    const low = nibble(hex.charCodeAt(3 + 2 * i));
+    if (high < 0 || low < 0) throw new RangeError('not a hex string');
+    out[offset + i] = high * 16 + low;
+  }
+}
+
+function nibble(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  if (code >= 97 && code <= 102) return code - 87; // a-f
+  if (code >= 65 && code <= 70) return code - 55; // A-F
+  return -1;
+}
+
+/** A uint64 (a safe integer here, as the schema allows) as a 32-byte big-endian word at `offset`. */
+function writeUint64(out: Uint8Array, offset: number, value: number): void {
+  out.fill(0, offset, offset + 32);
+  let rest = value;
+  for (let i = 31; i >= 24 && rest > 0; i--) {
+    out[offset + i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let hex = '0x';
+  for (const byte of bytes) hex += HEX_DIGITS[byte]!;
+  return hex;
 }
 
 /** The EIP-712 hash of one entry: what the next entry's prevHash names. */
