@@ -238,6 +238,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
         log.info({ reason }, 'body stopping');
         notifier.flush();
         events.emit('app.stopping', { reason });
+        events.close();
         for (const hook of stopHooks.reverse()) {
           try {
             await hook();

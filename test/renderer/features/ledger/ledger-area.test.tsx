@@ -47,11 +47,12 @@ describe('Ledger › timeline', () => {
     expect(ledger.callsTo('entries')).toEqual([[{}, { limit: LEDGER_PAGE_SIZE }]]);
 
     fireEvent.click(screen.getByRole('button', { name: 'Load older entries' }));
-    await waitFor(() => expect(shownSeqs()).toHaveLength(60));
+    // Sixty rows in happy-dom take a while on a loaded machine: wait longer than waitFor's 1 s default.
+    await waitFor(() => expect(shownSeqs()).toHaveLength(60), { timeout: 10_000 });
     expect(shownSeqs().slice(-3)).toEqual([3, 2, 1]);
     expect(ledger.callsTo('entries')[1]).toEqual([{}, { beforeSeq: 11, limit: LEDGER_PAGE_SIZE }]);
     // Reading continues at the first entry loaded; nothing older remains.
-    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('link', { name: 'Entry 10' })));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('link', { name: 'Entry 10' })), { timeout: 10_000 });
     expect(screen.queryByRole('button', { name: 'Load older entries' })).toBeNull();
     expect(screen.getByText('No older entries.')).toBeTruthy();
   });
