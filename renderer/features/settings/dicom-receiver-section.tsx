@@ -1,11 +1,11 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useId } from 'react';
 import type { DicomSettings } from '../../../shared/ipc/dicom-contract';
 import { useApi } from '../../app/api-context';
 import { ErrorNote } from '../../app/error-note';
 import { SubmitRow } from '../../app/form/submit-row';
 import { TextField } from '../../app/form/text-field';
-import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
+import { useSettingsDraft } from '../../app/form/use-settings-draft';
 import { listenerStateName } from '../intake/channel-names';
 
 type Answer = Awaited<ReturnType<ReturnType<typeof useApi>['dicom']['getSettings']>>;
@@ -79,43 +79,13 @@ export function DicomReceiverSection() {
   const headingId = useId();
   const callersId = useId();
   const issuersId = useId();
-  const [loaded, setLoaded] = useState<{ phase: 'loading' } | { phase: 'failed'; error: unknown } | { phase: 'ready'; answer: Answer }>({ phase: 'loading' });
-  const [draft, setDraft] = useState<Draft | null>(null);
-  const [saved, setSaved] = useState(false);
-
-  useEffect(() => {
-    let current = true;
-    api.dicom.getSettings({}).then(
-      (answer) => {
-        if (!current) return;
-        setLoaded({ phase: 'ready', answer });
-        setDraft(draftOf(answer.settings));
-      },
-      (error: unknown) => {
-        if (current) setLoaded({ phase: 'failed', error });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [api]);
-
-  const save = useAction(async (next: Draft) => {
-    setSaved(false);
-    const answer = await api.dicom.updateSettings(dicomChangeOf(next));
-    setLoaded({ phase: 'ready', answer });
-    setDraft(draftOf(answer.settings));
-    setSaved(true);
+  const { loaded, draft, saved, save, change, submit } = useSettingsDraft({
+    load: () => api.dicom.getSettings({}),
+    store: (settings: Parameters<typeof api.dicom.updateSettings>[0]) => api.dicom.updateSettings(settings),
+    draftOf,
+    changeOf: dicomChangeOf,
+    problemOf: draftProblem,
   });
-  const change = (patch: Partial<Draft>): void => {
-    setDraft((previous) => (previous === null ? previous : { ...previous, ...patch }));
-    setSaved(false);
-    save.clearError();
-  };
-  const submit = (event: FormEvent): void => {
-    event.preventDefault();
-    if (draft !== null && draftProblem(draft) === null && !save.busy) void save.run(draft);
-  };
 
   return (
     <section className="panel" aria-labelledby={headingId}>
