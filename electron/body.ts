@@ -227,7 +227,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     events,
     log,
     connectionClosed(connectionId) {
-      sessions.end(connectionId);
+      sessions.end(connectionId, 'closed');
     },
     onStop(hook) {
       stopHooks.push(hook);

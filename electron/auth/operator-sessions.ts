@@ -23,6 +23,9 @@ interface Attempt {
   readonly expiresAt: number;
 }
 
+/** Why a session ended: vault.lock (the operator, or auto-lock), or its connection closed (a window, a tab). */
+export type SessionEndReason = 'locked' | 'closed';
+
 export interface SessionRecord extends OperatorSession {
   /** Seqs of `erasure.patient` records this session journaled and has not yet used. */
   readonly erasures: Set<number>;
@@ -38,6 +41,7 @@ export interface SessionRecord extends OperatorSession {
 export class OperatorSessions {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly attempts = new Map<string, Attempt>();
+  private readonly endListeners: ((session: SessionRecord, reason: SessionEndReason) => void)[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -105,10 +109,17 @@ export class OperatorSessions {
     return this.sessions.get(connectionId) ?? null;
   }
 
-  /** Ends a connection's session and its attempts (lock, or the connection closed). */
-  end(connectionId: string): void {
+  /** Ends a connection's session and its attempts (lock, or the connection closed); tells the listeners when a session ended. */
+  end(connectionId: string, reason: SessionEndReason = 'locked'): void {
+    const session = this.sessions.get(connectionId);
     this.sessions.delete(connectionId);
     for (const [id, attempt] of this.attempts) if (attempt.connectionId === connectionId) this.attempts.delete(id);
+    if (session !== undefined) for (const listener of this.endListeners) listener(session, reason);
+  }
+
+  /** Called whenever end() ends a session (the audit trail journals it). */
+  onEnd(listener: (session: SessionRecord, reason: SessionEndReason) => void): void {
+    this.endListeners.push(listener);
   }
 
   /**

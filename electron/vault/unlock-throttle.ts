@@ -59,12 +59,14 @@ export class UnlockThrottle {
     });
   }
 
-  report(operatorId: string, ok: boolean): Promise<{ retryAfterMs: number; failures: number }> {
+  /** `cleared`: on success, how many failures were counted before it (the audit trail records them). */
+  report(operatorId: string, ok: boolean): Promise<{ retryAfterMs: number; failures: number; cleared?: number }> {
     return this.queue.run(async () => {
       await this.load();
       if (ok) {
+        const cleared = this.entries.get(operatorId)?.failures ?? 0;
         if (this.entries.delete(operatorId)) await this.save();
-        return { retryAfterMs: 0, failures: 0 };
+        return { retryAfterMs: 0, failures: 0, cleared };
       }
       const failures = (this.entries.get(operatorId)?.failures ?? 0) + 1;
       const entry = { failures, lastFailureAt: this.now() };

@@ -1,7 +1,9 @@
 import type { KeySlot } from '../../shared/crypto/key-slots';
 import type { Keyring } from '../../shared/ipc';
+import { AuditJournal } from '../audit/audit-journal';
 import { AccessRefusal, RECOVERY_PRINCIPAL } from '../auth/operator-sessions';
 import { checkIntakePublicKey } from '../crypto/node-sealer';
+import { registerErasure } from '../backup/erasure-register';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import type { KeychainPort } from './keychain';
@@ -30,6 +32,29 @@ export class KeychainRefusal extends KeyringRefusal {}
 export function vaultFeature(services: BodyServices) {
   const { config, log, vault, keyrings, vaultLock, sessions } = services;
   const throttle = new UnlockThrottle(config.dataDir, log);
+  const audit = new AuditJournal(vault, log, config.host);
+  /** Attempts whose begin counted a failure (an administrator's switch is not counted). */
+  const countedAttempts = new Set<string>();
+
+  /*
+   * Sign-in, lock and failed unlocks in the audit trail. The body is the witness: it checks every
+   * unlock's proof, and it counts the failures. It cannot sign a ledger entry (the node's identity
+   * key comes from the master secret, which it never holds), so it journals each event, sealed,
+   * and the next administrator's or clinician's session signs it. A failed unlock is recorded when
+   * that operator's next sign-in succeeds, as a count on the sign-in: only then is the count
+   * final (begin counts every attempt as a failure until a proof clears it, so an attempt still
+   * being typed is not yet a failure), and the record names a proven session. Failures never
+   * followed by a sign-in stay in vault/unlock-throttle.json (a day) and are not in the ledger.
+   */
+  const slotKindOf = (slotId: string, keyring: Keyring): 'passphrase' | 'recovery' | 'keychain' => keyring.slots.find((slot) => slot.id === slotId)?.kind ?? 'passphrase';
+  sessions.onEnd((session, reason) => {
+    // A lock is journaled by vault.lock itself, before it answers.
+    if (reason !== 'closed') return;
+    void keyrings.read().then(
+      (keyring) => audit.sessionInBackground({ event: 'closed', operatorId: session.operatorId, role: session.role, slot: keyring === null ? 'passphrase' : slotKindOf(session.slotId, keyring), failedAttempts: 0 }),
+      () => undefined,
+    );
+  });
 
   const requireKeychain = (): KeychainPort => {
     if (config.keychain === undefined || !config.keychain.available()) {
@@ -83,6 +108,14 @@ export function vaultFeature(services: BodyServices) {
         if (retryAfterMs > 0) return { state: 'wait' as const, retryAfterMs };
         const { attempt, challenge } = sessions.begin(context.connectionId, slot, keyring);
         const counted = admin ? { failures: 0 } : await throttle.report(throttleId, false);
+        if (!admin) {
+          countedAttempts.add(attempt);
+          // Abandoned attempts expire in the sessions; here the oldest are forgotten past a bound.
+          for (const old of countedAttempts) {
+            if (countedAttempts.size <= 1024) break;
+            countedAttempts.delete(old);
+          }
+        }
         log.info({ kind, failuresBefore: Math.max(0, counted.failures - 1) }, 'unlock attempt served');
         return {
           state: 'ready' as const,
@@ -111,17 +144,31 @@ export function vaultFeature(services: BodyServices) {
           log.info({ kind: pending.slot.kind }, 'format-1 key slot upgraded at unlock');
         }
         const session = sessions.finish(context.connectionId, attempt, Buffer.from(signature, 'base64url'), keyring, upgrade !== undefined);
+        const counted = countedAttempts.delete(attempt);
         if (session === null) {
           log.warn('unlock proof did not verify');
           throw new AccessRefusal('E_FORBIDDEN', 'The unlock proof did not verify.');
         }
         const provenSlot = keyring.slots.find((candidate) => candidate.id === session.slotId);
-        if (provenSlot !== undefined) await throttle.report(throttleIdOf(provenSlot), true);
+        const cleared = provenSlot === undefined ? 0 : ((await throttle.report(throttleIdOf(provenSlot), true)).cleared ?? 0);
+        await audit.session({
+          event: 'signedIn',
+          operatorId: session.operatorId,
+          role: session.role,
+          slot: provenSlot?.kind ?? 'passphrase',
+          // This attempt was counted as a failure when it began; it is the success.
+          failedAttempts: Math.max(0, cleared - (counted ? 1 : 0)),
+        });
         log.info({ role: session.role, recovery: session.operatorId === RECOVERY_PRINCIPAL }, 'operator session opened');
         return { operatorId: session.operatorId, role: session.role, slotId: session.slotId };
       },
       'vault.lock': async (_request, context) => {
-        sessions.end(context.connectionId);
+        const session = sessions.get(context.connectionId);
+        sessions.end(context.connectionId, 'locked');
+        if (session !== null) {
+          const keyring = await keyrings.read();
+          await audit.session({ event: 'locked', operatorId: session.operatorId, role: session.role, slot: keyring === null ? 'passphrase' : slotKindOf(session.slotId, keyring), failedAttempts: 0 });
+        }
         return {};
       },
       'vault.session': async (_request, context) => {
@@ -185,8 +232,8 @@ export function vaultFeature(services: BodyServices) {
        * The journal is rewritten first and the objects deleted after: a crash in between leaves
        * unreferenced objects (vault:check stays clean) and repeating the same erase finishes it.
        * Limits, stated plainly: freed disk blocks are not overwritten (they hold ciphertext only),
-       * and backups made before the erasure still hold the data: a restore of such a backup must be
-       * followed by erasing the patient again.
+       * and backups made before the erasure still hold the data: the erasure register (outside the
+       * vault, electron/backup/erasure-register.ts) makes a restore of such a backup erase it again.
        */
       'vault.erase': ({ erasureSeq, seqs, objects }, context) =>
         vaultLock.run(async () => {
@@ -198,6 +245,8 @@ export function vaultFeature(services: BodyServices) {
           }
           const open = await vault.require();
           const toDelete = new Set(objects);
+          // Outside the vault first, so a restore of an older backup applies this erasure again.
+          await registerErasure(config.dataDir, open.storage.journal, { erasureSeq, seqs, objects });
           const result = await open.storage.journal.rewrite(new Set(seqs), toDelete);
           if (result.stillReferenced.length > 0) {
             throw new VaultStateRefusal(

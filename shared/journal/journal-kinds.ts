@@ -91,6 +91,18 @@ export const MIND_KINDS = {
   /** "Unlock automatically on this computer" was switched on or off. */
   autoUnlockSetting: 'settings.autoUnlock',
   /** The ledger's exports (an EXPORT entry each). */
+/**
+ * What the body witnesses for the audit trail (sealed metas in audit-meta.ts): an operator's
+ * session opened (its proof verified; with the failed unlocks before it) or ended (lock, window
+ * closed), and an export the body wrote for a session of any role. Written by the body only (the
+ * mind's journal.append takes MIND_EVENT_KIND, which these are not); the next clinical session
+ * signs a ledger entry for each.
+ */
+export const AUDIT_KINDS = {
+  session: 'audit.session',
+  exported: 'audit.exported',
+} as const;
+
   ledgerExported: 'export.ledger',
   nodeInfoExported: 'export.nodeInfo',
   /** The institution's name and role (a SETTINGS_CHANGE entry; the `institution` meta row). */

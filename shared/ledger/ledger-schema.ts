@@ -52,6 +52,12 @@ export const LEDGER_ENTRY_KINDS = [
   // The network's notary showed two checkpoints that do not extend one another (a split view or a
   // rewritten log): the node records it, with both signed checkpoints in the entry's details.
   'NOTARY_ALARM',
+  // An operator's session: signed in (with the failed unlocks before it), locked, or its window
+  // closed. The body witnesses these (it checks every unlock's proof) and journals them; the next
+  // clinical session signs them.
+  'SESSION',
+  // A quarantined input reprocessed or discarded by an operator.
+  'QUARANTINE',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 

@@ -10,6 +10,8 @@ const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
   KEY_ROTATION: 'Key rotation',
   OPERATOR_CHANGE: 'Operator change',
   NOTARY_ALARM: 'Notary alarm',
+  SESSION: 'Sign-in and lock',
+  QUARANTINE: 'Quarantine action',
 };
 
 /** `INTAKE_BATCH` → "Intake batch"; an unknown kind (a newer node) is shown as it is. */

@@ -23,7 +23,7 @@ describe('unlock throttle', () => {
     expect(await throttle.retryAfterMs('op_a')).toEqual({ retryAfterMs: 2500 });
     now += 5000;
     expect(await throttle.retryAfterMs('op_a')).toEqual({ retryAfterMs: 0 });
-    expect(await throttle.report('op_a', true)).toEqual({ retryAfterMs: 0, failures: 0 });
+    expect(await throttle.report('op_a', true)).toEqual({ retryAfterMs: 0, failures: 0, cleared: 3 });
     expect(await throttle.report('op_a', false)).toEqual({ retryAfterMs: 1000, failures: 1 });
   });
 

@@ -47,7 +47,11 @@ describe('body: vault lifecycle', () => {
       { channel: 'file-import', state: 'listening' },
     ]);
     const { records } = await call(b, 'journal.read', { after: 0, limit: 10 });
-    expect(records).toEqual([{ seq: 1, kind: 'vault.created', at: expect.any(String), operator: null, objects: [], meta: null }]);
+    // The admin's sign-in is the body's audit record (sealed; the mind signs a SESSION entry for it).
+    expect(records).toEqual([
+      { seq: 1, kind: 'vault.created', at: expect.any(String), operator: null, objects: [], meta: null },
+      { seq: 2, kind: 'audit.session', at: expect.any(String), operator: null, objects: [], meta: expect.any(String) },
+    ]);
     await expect(b.router.dispatch('vault.create', { keyring: (await makeTestVault()).keyring }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_CONFLICT' } });
     await b.stop('quit');
     expect((await checkVault(dataDir)).errors).toEqual([]);
@@ -97,7 +101,8 @@ describe('body: vault lifecycle', () => {
     await signIn(again, vault);
     const after = await call(again, 'journal.read', { after: 0, limit: 100 });
     expect(after.records.slice(0, records.length)).toEqual(records);
-    expect(after.records.at(-1)).toMatchObject({ kind: 'journal.repaired' });
+    // The repair is recorded at the open, before the sign-in that reads it.
+    expect(after.records.slice(-2).map((record) => record.kind)).toEqual(['journal.repaired', 'audit.session']);
     await again.stop('quit');
     const report = await checkVault(dataDir);
     expect(report).toMatchObject({ journal: { tornTail: false, repairs: [{ truncatedBytes: 7 }] }, errors: [] });
@@ -108,22 +113,23 @@ describe('body: journal and objects over the contract', () => {
   it('appends the mind\'s sealed events, reads them back by cursor, and announces them', async () => {
     const { b, vault, events } = await created();
     const meta = await sealedMeta(vault, { patient: 'x' });
-    // Announcements are coalesced (at most one per interval): wait for the one that covers seq 2.
+    // Announcements are coalesced (at most one per interval): wait for the one that covers seq 3
+    // (1 vault.created, 2 the sign-in's audit record).
     const announced = new Promise<unknown>((resolve) => {
       const off = b.events.subscribe((name, payload) => {
-        if (name !== 'journal.appended' || (payload as { lastSeq: number }).lastSeq < 2) return;
+        if (name !== 'journal.appended' || (payload as { lastSeq: number }).lastSeq < 3) return;
         off();
         resolve(payload);
       });
     });
     const { seq } = await call(b, 'journal.append', { kind: 'view.access', operator: vault.keyring.operators[0]!.operatorId, objects: [], meta });
-    expect(seq).toBe(2);
-    const page = await call(b, 'journal.read', { after: 1, limit: 5 });
-    expect(page).toEqual({ records: [expect.objectContaining({ seq: 2, kind: 'view.access', meta })], nextCursor: 2, end: true });
+    expect(seq).toBe(3);
+    const page = await call(b, 'journal.read', { after: 2, limit: 5 });
+    expect(page).toEqual({ records: [expect.objectContaining({ seq: 3, kind: 'view.access', meta })], nextCursor: 3, end: true });
     const opened = await createOpener(vault.keys.intakeKeyPair.privateKey).open(Buffer.from(page.records[0]!.meta!, 'base64url'));
     expect(JSON.parse(new TextDecoder().decode(opened.plaintext))).toEqual({ patient: 'x' });
-    expect(await announced).toEqual({ lastSeq: 2 });
-    expect(payloadsOf(events, 'journal.appended').at(-1)).toEqual({ lastSeq: 2 });
+    expect(await announced).toEqual({ lastSeq: 3 });
+    expect(payloadsOf(events, 'journal.appended').at(-1)).toEqual({ lastSeq: 3 });
     await b.stop('quit');
   });
 
@@ -147,14 +153,14 @@ describe('body: journal and objects over the contract', () => {
     expect(await refused('journal.read', { after: 99, limit: 1 })).toBe('E_BAD_REQUEST');
     expect(await refused('objects.read', { id: 'c'.repeat(64), offset: 0, length: 10 })).toBe('E_BAD_REQUEST');
     // camelCase mind kinds are fine.
-    await expect(call(b, 'journal.append', { kind: 'vault.passphraseChanged', operator: 'op_admin-1', objects: [], meta: null })).resolves.toEqual({ seq: 2 });
+    await expect(call(b, 'journal.append', { kind: 'vault.passphraseChanged', operator: 'op_admin-1', objects: [], meta: null })).resolves.toEqual({ seq: 3 });
     await b.stop('quit');
   });
 
   it('reads objects in slices', async () => {
     const { b, vault } = await created();
     await call(b, 'demo.import', { patients: 1, seed: 3 });
-    const { records } = await call(b, 'journal.read', { after: 1, limit: 1 });
+    const { records } = await call(b, 'journal.read', { after: 2, limit: 1 });
     const id = records[0]!.objects[0]!;
     const first = await call(b, 'objects.read', { id, offset: 0, length: 100 });
     expect(Buffer.from(first.bytes, 'base64url')).toHaveLength(100);
@@ -174,7 +180,7 @@ describe('body: demo import', () => {
     const result = await call(b, 'demo.import', { patients: 60, seed: 11 });
     expect(result.patients).toBe(60);
     expect(result.messages).toBeGreaterThanOrEqual(120);
-    expect(result.lastSeq).toBe(1 + result.messages);
+    expect(result.lastSeq).toBe(2 + result.messages);
     const progress = payloadsOf(events, 'demo.progress');
     expect(progress.at(-1)).toEqual({ messages: result.messages, patients: 60, total: 60 });
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.messages).toBeGreaterThanOrEqual(progress[i - 1]!.messages);
@@ -183,13 +189,13 @@ describe('body: demo import', () => {
     expect(appended.length).toBeLessThan(result.messages / 4);
     // Every intake record opens with the intake private key.
     const opener = createOpener(vault.keys.intakeKeyPair.privateKey);
-    const { records } = await call(b, 'journal.read', { after: 1, limit: 5 });
+    const { records } = await call(b, 'journal.read', { after: 2, limit: 5 });
     const meta = JSON.parse(new TextDecoder().decode((await opener.open(Buffer.from(records[0]!.meta!, 'base64url'))).plaintext)) as IntakeMetadataV1;
     // Ingests run 64 at a time, so journal order is completion order, not generation order.
     expect(meta).toMatchObject({ v: 1, channel: 'demo', objectId: records[0]!.objects[0]!, normalized: { messageType: expect.stringMatching(/^(ADT\^A04|ORU\^R01)$/) } });
     await b.stop('quit');
     const report = await checkVault(dataDir);
-    expect(report).toMatchObject({ journal: { records: result.messages + 1, byKind: { 'intake.demo': result.messages, 'vault.created': 1 }, tornTail: false }, objects: result.messages, errors: [] });
+    expect(report).toMatchObject({ journal: { records: result.messages + 2, byKind: { 'intake.demo': result.messages, 'vault.created': 1, 'audit.session': 1 }, tornTail: false }, objects: result.messages, errors: [] });
     // No plaintext identity anywhere in the vault folder.
     const family = meta.normalized.patient.name.family;
     const mrn = meta.normalized.patient.identifiers[0]!.value;
@@ -235,17 +241,17 @@ describe('body: erasure', () => {
     await expect(call(b, 'vault.erase', { erasureSeq: again.seq, seqs: victims.map((r) => r.seq), objects: victims.flatMap((r) => r.objects) })).resolves.toEqual({ erasedRecords: 0, deletedObjects: 0 });
     await b.stop('quit');
     const report = await checkVault(dataDir);
-    expect(report).toMatchObject({ journal: { records: lastSeq + 2, byKind: { erased: 3, 'erasure.patient': 2 } }, objects: records.length - 1 - 3, errors: [] });
+    expect(report).toMatchObject({ journal: { records: lastSeq + 2, byKind: { erased: 3, 'erasure.patient': 2 } }, objects: records.length - 2 - 3, errors: [] });
   });
 
   it('refuses to delete an object a remaining record still refers to, and changes nothing', async () => {
     const { b, vault } = await created();
     await call(b, 'demo.import', { patients: 2, seed: 5 });
-    const { records } = await call(b, 'journal.read', { after: 1, limit: 2 });
+    const { records } = await call(b, 'journal.read', { after: 2, limit: 2 });
     const { seq: erasureSeq } = await call(b, 'journal.append', { kind: 'erasure.patient', operator: null, objects: [], meta: await sealedMeta(vault, {}) });
     const result = await b.router.dispatch('vault.erase', { erasureSeq, seqs: [records[0]!.seq], objects: [records[0]!.objects[0]!, records[1]!.objects[0]!] }, callContext);
     expect(result).toMatchObject({ ok: false, error: { code: 'E_CONFLICT' } });
-    expect((await call(b, 'journal.read', { after: 1, limit: 1 })).records[0]!.kind).toBe('intake.demo');
+    expect((await call(b, 'journal.read', { after: 2, limit: 1 })).records[0]!.kind).toBe('intake.demo');
     await expect(call(b, 'objects.read', { id: records[0]!.objects[0]!, offset: 0, length: 1 })).resolves.toMatchObject({ size: expect.any(Number) });
     await b.stop('quit');
   });

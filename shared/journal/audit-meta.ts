@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { OPERATOR_ROLES } from '../ipc/vault-contract';
+
+/**
+ * The sealed `meta` of the body's audit records (journal-kinds.ts AUDIT_KINDS), JSON sealed as a
+ * `journalMetadata` envelope to the vault's intake public key, like intake metadata. The body knows
+ * an operator by the account id in keys.json (or "recovery"), never by the pseudonym the ledger
+ * signs; the mind derives that pseudonym when it signs the entry. No PHI: ids, a role, counts, a
+ * file name and the computer's name.
+ */
+
+const accountId = z.string().min(1).max(256);
+/** This computer's host name and the app's host ("desktop app" or "browser shell"). */
+const workstation = z.string().max(300);
+
+export const SESSION_AUDIT_EVENTS = ['signedIn', 'locked', 'closed'] as const;
+export type SessionAuditEvent = (typeof SESSION_AUDIT_EVENTS)[number];
+
+/** `audit.session`. */
+export const SessionAuditMetaSchema = z.strictObject({
+  v: z.literal(1),
+  event: z.enum(SESSION_AUDIT_EVENTS),
+  operatorId: accountId,
+  role: z.enum(OPERATOR_ROLES),
+  slot: z.enum(['passphrase', 'recovery', 'keychain']),
+  /** signedIn: the unlock attempts on this operator's slot that failed since its last sign-in. */
+  failedAttempts: z.number().int().nonnegative(),
+  workstation,
+  at: z.iso.datetime(),
+});
+export type SessionAuditMeta = z.infer<typeof SessionAuditMetaSchema>;
+
+/** `audit.exported`: a file the body wrote into `<data>/exports/` for a session. */
+export const ExportAuditMetaSchema = z.strictObject({
+  v: z.literal(1),
+  what: z.enum(['accessReport']),
+  operatorId: accountId,
+  role: z.enum(OPERATOR_ROLES),
+  bytes: z.number().int().nonnegative(),
+  /** Rows of the report. */
+  entries: z.number().int().nonnegative(),
+  /** The file's name only (the folder may hold a user name). */
+  file: z.string().max(200),
+  workstation,
+  at: z.iso.datetime(),
+});
+export type ExportAuditMeta = z.infer<typeof ExportAuditMetaSchema>;

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBody, type Body } from '../../../electron/body';
+import { workstationName } from '../../../electron/audit/audit-journal';
+import { createOpener } from '../../../shared/crypto/envelope';
+import { SessionAuditMetaSchema } from '../../../shared/journal/audit-meta';
+import { AUDIT_KINDS } from '../../../shared/journal/journal-kinds';
+import { openJson } from '../../../shared/journal/sealed-json';
+import { useTempDirs } from '../../support/temp-dir';
+import { call, callContext, makeTestVault, readJournal, signIn, type TestVault } from '../vault/vault-test-support';
+
+const tempDir = useTempDirs();
+const bodies: Body[] = [];
+afterEach(async () => {
+  for (const b of bodies.splice(0)) await b.stop('quit');
+});
+
+async function nodeWithVault(): Promise<{ b: Body; vault: TestVault }> {
+  const b = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0, dicomPort: 0 });
+  bodies.push(b);
+  const vault = await makeTestVault();
+  await call(b, 'vault.create', { keyring: vault.keyring });
+  return { b, vault };
+}
+
+async function sessionRecords(b: Body, vault: TestVault) {
+  // Read as an admin would (journal.read needs a clinical session); that sign-in is recorded too.
+  const opener = createOpener(vault.keys.intakeKeyPair.privateKey);
+  const records = (await readJournal(b)).filter((record) => record.kind === AUDIT_KINDS.session);
+  return Promise.all(records.map(async (record) => ({ record, meta: SessionAuditMetaSchema.parse(await openJson(opener, record.meta!)) })));
+}
+
+describe('the body journals sign-in, lock and failed unlocks (audit.session)', () => {
+  it('a sign-in carries the failed attempts before it; a lock and a closed window are recorded; the meta is sealed', async () => {
+    const { b, vault } = await nodeWithVault();
+    // Two attempts begun and never proven: two wrong passphrases as far as the body knows.
+    await call(b, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await call(b, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' });
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await signIn(b, vault);
+    await call(b, 'vault.lock', {});
+    await signIn(b, vault);
+    b.connectionClosed(callContext.connectionId);
+    // The closed window is journaled in the background; a new session reads the journal.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await signIn(b, vault);
+
+    const records = await sessionRecords(b, vault);
+    expect(records.map(({ meta }) => [meta.event, meta.failedAttempts, meta.operatorId, meta.role, meta.slot])).toEqual([
+      ['signedIn', 2, vault.operatorId, 'admin', 'passphrase'],
+      ['locked', 0, vault.operatorId, 'admin', 'passphrase'],
+      ['signedIn', 0, vault.operatorId, 'admin', 'passphrase'],
+      ['closed', 0, vault.operatorId, 'admin', 'passphrase'],
+      ['signedIn', 0, vault.operatorId, 'admin', 'passphrase'],
+    ]);
+    for (const { record, meta } of records) {
+      expect(record.operator).toBeNull();
+      expect(meta.workstation).toMatch(/ \(browser shell\)$/);
+      // Sealed: nothing of it in the clear.
+      expect(record.meta).not.toContain(vault.operatorId);
+    }
+  }, 20_000);
+
+  it('a lock without a session records nothing; the mind cannot append an audit kind', async () => {
+    const { b, vault } = await nodeWithVault();
+    await call(b, 'vault.lock', {});
+    await signIn(b, vault);
+    expect((await sessionRecords(b, vault)).map(({ meta }) => meta.event)).toEqual(['signedIn']);
+    await expect(call(b, 'journal.append', { kind: AUDIT_KINDS.session, operator: null, objects: [], meta: null })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
+  });
+
+  it('names the workstation without anything but a host name', () => {
+    expect(workstationName('electron', 'ward-3-pc.local')).toBe('ward-3-pc.local (desktop app)');
+    expect(workstationName('shell', 'pc "x"; rm')).toBe('pcxrm (browser shell)');
+    expect(workstationName('shell', '')).toBe('unknown computer (browser shell)');
+  });
+});
