@@ -1,0 +1,125 @@
+/**
+ * The compressed-pixel codecs behind one interface, so the decode worker loads the WASM builds
+ * from the app's own assets and the unit tests load the same builds from node_modules.
+ *
+ * JPEG baseline/extended: @cornerstonejs/codec-libjpeg-turbo-8bit (8-bit only; 12-bit extended
+ * is refused). JPEG lossless: jpeg-lossless-decoder-js. JPEG-LS: @cornerstonejs/codec-charls.
+ * JPEG 2000: @cornerstonejs/codec-openjpeg. The Emscripten builds share one decoder shape.
+ */
+
+export interface CodecOutput {
+  readonly width: number;
+  readonly height: number;
+  readonly components: number;
+  readonly bitsPerSample: number;
+  /** Samples, interleaved for colour; 8-bit in a Uint8Array, wider in a Uint16Array (unsigned containers). */
+  readonly samples: Uint8Array | Uint16Array;
+  /** The codec turned YCbCr into RGB itself (libjpeg-turbo for 3-component JPEG; OpenJPEG's MCT). */
+  readonly convertedToRgb: boolean;
+}
+
+export interface FrameCodecs {
+  jpegBaseline(bytes: Uint8Array): Promise<CodecOutput>;
+  jpegLossless(bytes: Uint8Array, bitsAllocated: number): Promise<CodecOutput>;
+  jpegLs(bytes: Uint8Array): Promise<CodecOutput>;
+  jpeg2000(bytes: Uint8Array): Promise<CodecOutput>;
+}
+
+/** The part of an Emscripten decoder class (JPEGDecoder, JpegLSDecoder, J2KDecoder) the viewer uses. */
+interface EmscriptenDecoder {
+  getEncodedBuffer(length: number): Uint8Array;
+  decode(): void;
+  getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned?: boolean };
+  getDecodedBuffer(): Uint8Array;
+  delete(): void;
+}
+
+export interface EmscriptenCodecModule {
+  readonly JPEGDecoder?: new () => EmscriptenDecoder;
+  readonly JpegLSDecoder?: new () => EmscriptenDecoder;
+  readonly J2KDecoder?: new () => EmscriptenDecoder;
+}
+
+/** How to obtain each WASM module (once; the promise is kept). */
+export interface CodecModuleLoaders {
+  readonly libjpegTurbo: () => Promise<EmscriptenCodecModule>;
+  readonly charls: () => Promise<EmscriptenCodecModule>;
+  readonly openjpeg: () => Promise<EmscriptenCodecModule>;
+  readonly jpegLossless: () => Promise<{ decode(bytes: Uint8Array, bitsAllocated: number): Uint8Array | Uint16Array }>;
+}
+
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | null = null;
+  return () => {
+    promise ??= load().catch((error: unknown) => {
+      promise = null;
+      throw error;
+    });
+    return promise;
+  };
+}
+
+function runEmscripten(Decoder: (new () => EmscriptenDecoder) | undefined, bytes: Uint8Array, convertsColour: boolean): CodecOutput {
+  if (Decoder === undefined) throw new Error('The codec module has no decoder class.');
+  const decoder = new Decoder();
+  try {
+    decoder.getEncodedBuffer(bytes.length).set(bytes);
+    decoder.decode();
+    const info = decoder.getFrameInfo();
+    const decoded = decoder.getDecodedBuffer();
+    // Copy out of the WASM heap before the decoder is deleted.
+    const bytesCopy = decoded.slice();
+    const samples = info.bitsPerSample > 8 ? new Uint16Array(bytesCopy.buffer, 0, bytesCopy.byteLength >> 1) : bytesCopy;
+    return { width: info.width, height: info.height, components: info.componentCount, bitsPerSample: info.bitsPerSample, samples, convertedToRgb: convertsColour && info.componentCount === 3 };
+  } finally {
+    decoder.delete();
+  }
+}
+
+export function createFrameCodecs(loaders: CodecModuleLoaders): FrameCodecs {
+  const libjpegTurbo = once(loaders.libjpegTurbo);
+  const charls = once(loaders.charls);
+  const openjpeg = once(loaders.openjpeg);
+  const lossless = once(loaders.jpegLossless);
+  return {
+    async jpegBaseline(bytes) {
+      // libjpeg-turbo outputs RGB for 3-component JPEG (its default colour conversion from YCbCr).
+      return runEmscripten((await libjpegTurbo()).JPEGDecoder, bytes, true);
+    },
+    async jpegLs(bytes) {
+      return runEmscripten((await charls()).JpegLSDecoder, bytes, false);
+    },
+    async jpeg2000(bytes) {
+      // OpenJPEG applies the inverse multi-component transform (YBR_ICT / YBR_RCT) itself.
+      return runEmscripten((await openjpeg()).J2KDecoder, bytes, true);
+    },
+    async jpegLossless(bytes, bitsAllocated) {
+      const samples = (await lossless()).decode(bytes, bitsAllocated);
+      const header = readSofHeader(bytes);
+      return { width: header.width, height: header.height, components: header.components, bitsPerSample: header.precision, samples, convertedToRgb: false };
+    },
+  };
+}
+
+/** The frame header (SOFn) of a JPEG stream: precision, size and component count. */
+export function readSofHeader(bytes: Uint8Array): { precision: number; height: number; width: number; components: number; marker: number } {
+  let at = 2;
+  while (at + 4 <= bytes.length) {
+    if (bytes[at] !== 0xff) {
+      at++;
+      continue;
+    }
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      at += marker === 0xff ? 1 : 2;
+      continue;
+    }
+    const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) {
+      return { marker, precision: bytes[at + 4]!, height: (bytes[at + 5]! << 8) | bytes[at + 6]!, width: (bytes[at + 7]! << 8) | bytes[at + 8]!, components: bytes[at + 9]! };
+    }
+    at += 2 + length;
+  }
+  throw new Error('No JPEG frame header (SOF) in the frame.');
+}

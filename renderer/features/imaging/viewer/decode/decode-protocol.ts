@@ -1,0 +1,33 @@
+import type { DecodedFrame } from '../pixels/pixel-module';
+import type { ImageInfo } from './dicom-image';
+import type { ReportLine } from './structured-report';
+import type { TagRow } from './tag-list';
+
+/** What the decode worker is asked (each with an id its answer carries). `key` names an opened instance. */
+export type DecodeRequest =
+  | { readonly id: number; readonly type: 'open'; readonly key: string; readonly bytes: ArrayBuffer; readonly decodeFirst: boolean }
+  | { readonly id: number; readonly type: 'frame'; readonly key: string; readonly frame: number }
+  | { readonly id: number; readonly type: 'tags'; readonly key: string }
+  | { readonly id: number; readonly type: 'close'; readonly key: string };
+
+/** What an opened instance is, as the viewer shows it. */
+export interface InstanceOverview {
+  readonly sopClassUid: string;
+  readonly transferSyntaxUid: string;
+  /** An image (pixel data), a structured report, an encapsulated document, or none of these. */
+  readonly kind: 'image' | 'report' | 'document' | 'other';
+  readonly image: ImageInfo | null;
+  readonly report: readonly ReportLine[] | null;
+  readonly document: { readonly bytes: Uint8Array; readonly mimeType: string; readonly title: string } | null;
+  /** Frame 0 when asked for and the instance is an image. */
+  readonly first: DecodedFrame | null;
+  /** Why frame 0 could not be decoded (an unsupported or broken encoding), when it could not. */
+  readonly firstError: string | null;
+}
+
+export type DecodeAnswer =
+  | { readonly id: number; readonly ok: true; readonly type: 'open'; readonly overview: InstanceOverview }
+  | { readonly id: number; readonly ok: true; readonly type: 'frame'; readonly frame: DecodedFrame }
+  | { readonly id: number; readonly ok: true; readonly type: 'tags'; readonly rows: readonly TagRow[] }
+  | { readonly id: number; readonly ok: true; readonly type: 'close' }
+  | { readonly id: number; readonly ok: false; readonly message: string };

@@ -1,0 +1,222 @@
+import dicomParser, { type DataSet } from 'dicom-parser';
+import { lutFromDescriptor } from '../pixels/lut-data';
+import type { LutData, ModalityTransform, PaletteData, PixelModule, VoiFunction, VoiTransform, WindowSetting } from '../pixels/pixel-module';
+import { TRANSFER_SYNTAXES, type PixelEncoding } from './transfer-syntax';
+
+/** What the viewer reads from one instance: its image (when it has pixel data), its kind, and the data set for the tag browser. */
+export interface ParsedInstance {
+  readonly dataSet: DataSet;
+  readonly transferSyntaxUid: string;
+  readonly sopClassUid: string;
+  readonly image: ImageInfo | null;
+}
+
+export interface ImageInfo {
+  readonly pixel: PixelModule;
+  readonly encoding: PixelEncoding;
+  readonly frames: number;
+  readonly modality: ModalityTransform;
+  readonly voi: VoiTransform;
+  readonly palette: PaletteData | null;
+  /** Row spacing then column spacing in mm (Pixel Spacing, else Imager Pixel Spacing), or null. */
+  readonly pixelSpacing: readonly [number, number] | null;
+  /** Where the spacing came from: the patient (Pixel Spacing) or the detector (Imager Pixel Spacing). */
+  readonly spacingSource: 'patient' | 'detector' | null;
+  /** Frame Time (ms) for cine, or from Cine Rate / Recommended Display Frame Rate; null when none. */
+  readonly frameTimeMs: number | null;
+}
+
+export class DicomImageError extends Error {
+  override readonly name = 'DicomImageError';
+}
+
+const PIXEL_DATA = 'x7fe00010';
+
+/** PS3.5: a data set element's tag as dicom-parser names it. */
+export const tagKey = (group: number, element: number): string => `x${group.toString(16).padStart(4, '0')}${element.toString(16).padStart(4, '0')}`;
+
+class InflateFirst extends Error {
+  constructor(readonly position: number) {
+    super('inflate first');
+  }
+}
+
+async function inflateRaw(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * Parses an instance with dicom-parser. Deflated data sets are inflated first with the platform's
+ * DecompressionStream (dicom-parser's own inflater is synchronous and needs zlib or pako); data
+ * sets without File Meta Information are tried as implicit, then explicit VR little endian.
+ */
+export async function parseInstance(bytes: Uint8Array): Promise<ParsedInstance> {
+  let dataSet: DataSet;
+  let assumed: string | null = null;
+  try {
+    dataSet = dicomParser.parseDicom(bytes, {
+      inflater: (_array: Uint8Array, position: number) => {
+        throw new InflateFirst(position);
+      },
+    });
+  } catch (error) {
+    if (error instanceof InflateFirst) {
+      const inflated = await inflateRaw(bytes.subarray(error.position));
+      const full = new Uint8Array(error.position + inflated.length);
+      full.set(bytes.subarray(0, error.position));
+      full.set(inflated, error.position);
+      dataSet = dicomParser.parseDicom(bytes, { inflater: () => full } as dicomParser.ParseDicomOptions);
+    } else {
+      ({ dataSet, uid: assumed } = parseWithoutMeta(bytes, error));
+    }
+  }
+  const transferSyntaxUid = (dataSet.string('x00020010') ?? assumed ?? '1.2.840.10008.1.2').trim();
+  return { dataSet, transferSyntaxUid, sopClassUid: dataSet.string('x00080016') ?? '', image: readImageInfo(dataSet, transferSyntaxUid) };
+}
+
+function parseWithoutMeta(bytes: Uint8Array, original: unknown): { dataSet: DataSet; uid: string } {
+  for (const uid of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']) {
+    try {
+      const dataSet = dicomParser.parseDicom(bytes, { TransferSyntaxUID: uid });
+      if (dataSet.string('x00080016') !== undefined || dataSet.elements[PIXEL_DATA] !== undefined) return { dataSet, uid };
+    } catch {
+      // The next guess.
+    }
+  }
+  throw new DicomImageError(`Not a readable DICOM data set (${typeof original === 'string' ? original : original instanceof Error ? original.message : 'parse failed'}).`);
+}
+
+function numbers(dataSet: DataSet, tag: string): number[] {
+  const count = dataSet.numStringValues(tag) ?? 0;
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const value = dataSet.floatString(tag, i);
+    if (value !== undefined && Number.isFinite(value)) out.push(value);
+  }
+  return out;
+}
+
+/** A LUT item (Modality LUT, VOI LUT, palette): descriptor US/SS ×3 and the data as 8 or 16-bit words. */
+function readLut(dataSet: DataSet, descriptorTag: string, dataTag: string, firstMappedSigned: boolean): LutData | null {
+  const descriptorElement = dataSet.elements[descriptorTag];
+  const dataElement = dataSet.elements[dataTag];
+  if (descriptorElement === undefined || dataElement === undefined || descriptorElement.length < 6) return null;
+  const descriptor = [dataSet.uint16(descriptorTag, 0) ?? 0, dataSet.uint16(descriptorTag, 1) ?? 0, dataSet.uint16(descriptorTag, 2) ?? 16];
+  const entries = descriptor[0] === 0 ? 65536 : descriptor[0]!;
+  const bits = descriptor[2]!;
+  const data: number[] = [];
+  // Entries are 16-bit words unless the data holds exactly one byte per entry (8-bit LUTs in OB).
+  const byteEntries = bits <= 8 && dataElement.length === entries;
+  for (let i = 0; i < entries; i++) {
+    if (byteEntries) data.push(dataSet.byteArray[dataElement.dataOffset + i] ?? 0);
+    else data.push(dataSet.uint16(dataTag, i) ?? 0);
+  }
+  return lutFromDescriptor(descriptor, data, firstMappedSigned);
+}
+
+function readImageInfo(dataSet: DataSet, transferSyntaxUid: string): ImageInfo | null {
+  const pixelData = dataSet.elements[PIXEL_DATA];
+  const rows = dataSet.uint16('x00280010');
+  const columns = dataSet.uint16('x00280011');
+  if (pixelData === undefined || rows === undefined || columns === undefined) return null;
+  const syntax = TRANSFER_SYNTAXES[transferSyntaxUid];
+  if (syntax === undefined) throw new DicomImageError(`The transfer syntax ${transferSyntaxUid} is not one the viewer decodes.`);
+  const bitsAllocated = dataSet.uint16('x00280100') ?? 16;
+  const pixelRepresentation = dataSet.uint16('x00280103') ?? 0;
+  const pixel: PixelModule = {
+    rows,
+    columns,
+    samplesPerPixel: dataSet.uint16('x00280002') ?? 1,
+    photometric: (dataSet.string('x00280004') ?? 'MONOCHROME2').trim().toUpperCase(),
+    bitsAllocated,
+    bitsStored: dataSet.uint16('x00280101') ?? bitsAllocated,
+    highBit: dataSet.uint16('x00280102') ?? (dataSet.uint16('x00280101') ?? bitsAllocated) - 1,
+    pixelRepresentation,
+    planarConfiguration: dataSet.uint16('x00280006') ?? 0,
+  };
+  const signed = pixelRepresentation === 1;
+
+  const modalityItem = dataSet.elements['x00283000']?.items?.[0]?.dataSet;
+  const modality: ModalityTransform = {
+    slope: dataSet.floatString('x00281053') ?? 1,
+    intercept: dataSet.floatString('x00281052') ?? 0,
+    lut: modalityItem === undefined ? null : readLut(modalityItem, 'x00283002', 'x00283006', signed),
+  };
+
+  const centers = numbers(dataSet, 'x00281050');
+  const widths = numbers(dataSet, 'x00281051');
+  const explanations = dataSet.string('x00281055')?.split('\\') ?? [];
+  const windows: WindowSetting[] = [];
+  centers.forEach((center, i) => {
+    const width = widths[i] ?? widths[0];
+    if (width !== undefined && width > 0) windows.push({ center, width, label: (explanations[i] ?? '').trim() || `Window ${i + 1}` });
+  });
+  const funcText = (dataSet.string('x00281056') ?? 'LINEAR').trim().toUpperCase();
+  const func: VoiFunction = funcText === 'LINEAR_EXACT' || funcText === 'SIGMOID' ? funcText : 'LINEAR';
+  const voiLuts = (dataSet.elements['x00283010']?.items ?? [])
+    .map((item) => (item.dataSet === undefined ? null : readLut(item.dataSet, 'x00283002', 'x00283006', false)))
+    .filter((lut): lut is LutData => lut !== null);
+
+  let palette: PaletteData | null = null;
+  if (pixel.photometric === 'PALETTE COLOR') {
+    const red = readLut(dataSet, 'x00281101', 'x00281201', false);
+    const green = readLut(dataSet, 'x00281102', 'x00281202', false);
+    const blue = readLut(dataSet, 'x00281103', 'x00281203', false);
+    if (red === null || green === null || blue === null) throw new DicomImageError('A PALETTE COLOR image without its red, green and blue palettes.');
+    palette = { red, green, blue };
+  }
+
+  const spacing = numbers(dataSet, 'x00280030');
+  const imagerSpacing = numbers(dataSet, 'x00181164');
+  const pixelSpacing: readonly [number, number] | null = spacing.length >= 2 ? [spacing[0]!, spacing[1]!] : imagerSpacing.length >= 2 ? [imagerSpacing[0]!, imagerSpacing[1]!] : null;
+  const frameTime = dataSet.floatString('x00181063');
+  const cineRate = dataSet.intString('x00180040') ?? dataSet.intString('x00082144');
+
+  return {
+    pixel,
+    encoding: syntax.encoding,
+    frames: Math.max(1, dataSet.intString('x00280008') ?? 1),
+    modality,
+    voi: { windows, func, luts: voiLuts },
+    palette,
+    pixelSpacing,
+    spacingSource: spacing.length >= 2 ? 'patient' : imagerSpacing.length >= 2 ? 'detector' : null,
+    frameTimeMs: frameTime !== undefined && frameTime > 0 ? frameTime : cineRate !== undefined && cineRate > 0 ? 1000 / cineRate : null,
+  };
+}
+
+/** Bytes of one native frame (PS3.5 8.1.1; YBR_FULL_422 holds two samples per pixel; 1-bit frames are bit-packed). */
+export function nativeFrameBytes(dataSet: DataSet, image: ImageInfo, frame: number): Uint8Array {
+  const element = dataSet.elements[PIXEL_DATA]!;
+  const { rows, columns, samplesPerPixel, bitsAllocated, photometric } = image.pixel;
+  const samples = photometric === 'YBR_FULL_422' ? rows * columns * 2 : rows * columns * samplesPerPixel;
+  if (bitsAllocated === 1) {
+    // Frames follow each other bit by bit; the caller unpacks from the frame's first bit.
+    const startBit = frame * samples;
+    const first = Math.floor(startBit / 8);
+    const last = Math.ceil((startBit + samples) / 8);
+    return dataSet.byteArray.slice(element.dataOffset + first, element.dataOffset + last);
+  }
+  const frameBytes = (samples * bitsAllocated) / 8;
+  const start = element.dataOffset + frame * frameBytes;
+  const end = start + frameBytes;
+  if (end > element.dataOffset + element.length || end > dataSet.byteArray.length) throw new DicomImageError(`Frame ${frame + 1} lies beyond the end of the pixel data.`);
+  // A copy: the typed views built on it must start at an aligned offset.
+  return dataSet.byteArray.slice(start, end);
+}
+
+/** Bytes of one compressed frame from encapsulated pixel data (PS3.5 A.4). */
+export function encapsulatedFrameBytes(dataSet: DataSet, image: ImageInfo, frame: number): Uint8Array {
+  const element = dataSet.elements[PIXEL_DATA]!;
+  const fragments = element.fragments ?? [];
+  if (!element.encapsulatedPixelData || fragments.length === 0) throw new DicomImageError('The pixel data of a compressed transfer syntax is not encapsulated.');
+  if (image.frames === 1) return Uint8Array.from(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length));
+  const table = element.basicOffsetTable ?? [];
+  if (table.length > 0) return Uint8Array.from(dicomParser.readEncapsulatedImageFrame(dataSet, element, frame));
+  if (fragments.length === image.frames) return Uint8Array.from(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, frame, 1));
+  if (image.encoding === 'jpeg-baseline' || image.encoding === 'jpeg-lossless') {
+    return Uint8Array.from(dicomParser.readEncapsulatedImageFrame(dataSet, element, frame, dicomParser.createJPEGBasicOffsetTable(dataSet, element)));
+  }
+  throw new DicomImageError('The frames of this multi-frame image cannot be told apart (no offset table, and fragments do not match frames).');
+}

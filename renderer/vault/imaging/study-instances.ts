@@ -1,0 +1,61 @@
+import { decryptMany } from '../vault-crypto';
+import type { InstancePayload, InstanceRowStored, SeriesPayload, SeriesRowStored, StudyPayload } from '../views/imaging-rows';
+import type { VaultDb } from '../views/vault-db';
+import { resolvePatientId } from '../views/view-reads';
+
+/** One instance as the viewer lists it: where its sealed bytes are and what the views know of it. */
+export interface ViewerInstance extends InstancePayload {
+  readonly instanceId: string;
+  readonly objectId: string;
+}
+
+export interface ViewerSeries extends SeriesPayload {
+  readonly seriesId: string;
+  /** In Instance Number order (then SOP Instance UID), as a stack is scrolled. */
+  readonly instances: readonly ViewerInstance[];
+}
+
+/** A study opened in the viewer: its fields, its patient, its series in Series Number order. */
+export interface ViewerStudy {
+  readonly studyId: string;
+  readonly patientId: string;
+  readonly study: StudyPayload;
+  readonly series: readonly ViewerSeries[];
+}
+
+export class StudyNotFoundError extends Error {
+  override readonly name = 'StudyNotFoundError';
+}
+
+const byNumber = <T extends { readonly number: number | null }>(key: (value: T) => string) => (a: T, b: T) => (a.number ?? Infinity) - (b.number ?? Infinity) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+/** Reads a study with every series and instance from the views (decrypted), or throws StudyNotFoundError. */
+export async function viewerStudy(db: VaultDb, viewKey: CryptoKey, studyId: string): Promise<ViewerStudy> {
+  const row = await db.studies.get(studyId);
+  if (row === undefined) throw new StudyNotFoundError('No such study in the views.');
+  const [seriesRows, instanceRows] = (await Promise.all([db.series.where('studyId').equals(studyId).toArray(), db.instances.where('studyId').equals(studyId).toArray()])) as [SeriesRowStored[], InstanceRowStored[]];
+  const [[study], series, instances] = await Promise.all([
+    decryptMany<StudyPayload>(viewKey, [{ table: 'studies', id: row.id, stored: row.enc }]),
+    decryptMany<SeriesPayload>(
+      viewKey,
+      seriesRows.map((r) => ({ table: 'series', id: r.id, stored: r.enc })),
+    ),
+    decryptMany<InstancePayload>(
+      viewKey,
+      instanceRows.map((r) => ({ table: 'instances', id: r.id, stored: r.enc })),
+    ),
+  ]);
+  const bySeries = new Map<string, ViewerInstance[]>();
+  instanceRows.forEach((r, i) => {
+    const list = bySeries.get(r.seriesId) ?? [];
+    list.push({ ...instances[i]!, instanceId: r.id, objectId: r.objectId });
+    bySeries.set(r.seriesId, list);
+  });
+  const list: ViewerSeries[] = seriesRows.map((r, i) => ({
+    ...series[i]!,
+    seriesId: r.id,
+    instances: (bySeries.get(r.id) ?? []).sort(byNumber<ViewerInstance>((instance) => instance.sopInstanceUid)),
+  }));
+  list.sort(byNumber<ViewerSeries>((entry) => entry.seriesInstanceUid));
+  return { studyId, patientId: await resolvePatientId(db, row.patientId), study: study!, series: list.filter((entry) => entry.instances.length > 0) };
+}
