@@ -43,6 +43,8 @@ export default defineConfig({
     define,
     base: './',
     plugins: [react()],
+    // The DICOM decode worker loads its codecs as chunks on first use: ES module workers split.
+    worker: { format: 'es' },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       emptyOutDir: true,

@@ -22,6 +22,19 @@ export function buildCsp(options: { readonly connectSrc?: readonly string[] } = 
   ].join('; ');
 }
 
+/**
+ * The DICOM decode worker's policy (issue 12), sent only with that worker's script: its codecs are
+ * WebAssembly, which needs 'wasm-unsafe-eval' (compiling WASM, never JavaScript eval:
+ * 'unsafe-eval' stays forbidden everywhere). It fetches the .wasm files from the app itself and
+ * nothing else. A worker's own response header is its policy; the document's stays as above.
+ */
+export function buildDecodeWorkerCsp(): string {
+  return ["default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'", "worker-src 'none'", "object-src 'none'", "base-uri 'none'"].join('; ');
+}
+
+/** The built decode worker's file: `assets/dicom-decode-worker-<hash>.js` (Vite names worker entries after their source file). */
+export const DECODE_WORKER_PATH = /^\/assets\/dicom-decode-worker-[A-Za-z0-9_-]+\.js$/;
+
 /** Headers that go with every renderer response, in both hosts. */
 export function securityHeaders(csp: string): Record<string, string> {
   return {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DECODE_WORKER_PATH } from './csp';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -19,6 +20,8 @@ export interface StaticAsset {
   readonly body: Buffer;
   readonly contentType: string;
   readonly isDocument: boolean;
+  /** The DICOM decode worker's script, which both hosts serve with its own CSP (csp.ts buildDecodeWorkerCsp). */
+  readonly isDecodeWorker: boolean;
 }
 
 /**
@@ -47,7 +50,7 @@ export async function loadStaticAsset(rootDir: string, urlPath: string): Promise
   const contentType = CONTENT_TYPES[extension];
   if (contentType === undefined) return null;
   try {
-    return { body: await readFile(file), contentType, isDocument: extension === '.html' };
+    return { body: await readFile(file), contentType, isDocument: extension === '.html', isDecodeWorker: DECODE_WORKER_PATH.test(urlPath) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return null;

@@ -11,7 +11,7 @@ import {
   type ServerFrame,
 } from '../../shared/ipc/ws-protocol';
 import type { Body } from '../body';
-import { buildCsp, securityHeaders } from '../security/csp';
+import { buildCsp, buildDecodeWorkerCsp, securityHeaders } from '../security/csp';
 import { loadStaticAsset } from '../security/static-assets';
 
 /** The only address the shell ever binds. Not configurable, on purpose. */
@@ -79,7 +79,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       return;
     }
     response.writeHead(200, {
-      ...headers,
+      ...(asset.isDecodeWorker ? securityHeaders(buildDecodeWorkerCsp()) : headers),
       'Content-Type': asset.contentType,
       'Content-Length': asset.body.length,
       'Cache-Control': asset.isDocument ? 'no-store' : 'no-cache',

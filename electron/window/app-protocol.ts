@@ -1,5 +1,5 @@
 import type { Privileges } from 'electron';
-import { buildCsp, securityHeaders } from '../security/csp';
+import { buildCsp, buildDecodeWorkerCsp, securityHeaders } from '../security/csp';
 import { loadStaticAsset } from '../security/static-assets';
 
 /**
@@ -81,6 +81,7 @@ export function createAppProtocolHandler(
 ): (request: Request) => Promise<Response> {
   // No network origin: connect-src is 'self' only. The mind reaches the world through the body.
   const headers = securityHeaders(buildCsp());
+  const workerHeaders = securityHeaders(buildDecodeWorkerCsp());
   return async (request) => {
     let url: URL;
     try {
@@ -105,7 +106,7 @@ export function createAppProtocolHandler(
     return new Response(request.method === 'HEAD' ? null : new Uint8Array(asset.body.buffer, asset.body.byteOffset, asset.body.byteLength), {
       status: 200,
       headers: {
-        ...headers,
+        ...(asset.isDecodeWorker ? workerHeaders : headers),
         'Content-Type': asset.contentType,
         'Content-Length': String(asset.body.length),
         'Cache-Control': asset.isDocument ? 'no-store' : 'no-cache',

@@ -170,7 +170,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ...createRecordsService(api, state, indexing),
     ...createQuarantineService(api, state, indexing),
     ...createMessageService(api, state, indexing),
-    ...createImagingService(state),
+    ...createImagingService(api, state),
     ...createDeviceService(api, state, indexing),
     ...createBackupService({ api, state, lifecycle, indexing, rebuildIndex: indexingService.rebuildIndex }),
   };

@@ -4,9 +4,10 @@ import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
 import type { MessageFacets } from './views/message-log';
 import type { MessagePage, MessageQuery, MessageSummary } from './views/message-reads';
 import type { StudySummary } from './views/imaging-reads';
+import type { ViewerStudy } from './imaging/study-instances';
 import type { DeviceReport } from './views/device-reports';
 
-export type { MessageFacets, MessagePage, MessageQuery, MessageSummary, StudySummary };
+export type { MessageFacets, MessagePage, MessageQuery, MessageSummary, StudySummary, ViewerStudy };
 
 /** A study in the Imaging area's list, with the patient it is filed under (null: not in the views, e.g. erased). */
 export interface StudyListEntry extends StudySummary {
@@ -288,6 +289,10 @@ export interface VaultService {
   studies(): Promise<readonly StudyListEntry[]>;
   /** One patient's studies (and those of patients merged into it), newest first. */
   patientStudies(patientId: string): Promise<readonly StudySummary[]>;
+  /** Opens a study in the viewer: journals an ACCESS event for its patient (the study's view id as the record), then lists its series and instances. */
+  openStudy(studyId: string): Promise<ViewerStudy>;
+  /** The Part 10 bytes of an instance of a study opened in this session (decrypted in memory, never stored). */
+  instanceBytes(instanceId: string): Promise<Uint8Array>;
 
   // Devices (IEEE 11073, issue 13): the reports the device manager stored
   /** The latest device reports, newest first (all devices, or one by system id); decrypted, not journaled. */

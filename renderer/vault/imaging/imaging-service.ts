@@ -1,13 +1,24 @@
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import { journalAccess } from '../records/access-events';
+import { openSealedObject } from '../records/sealed-objects';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
-import type { VaultService } from '../vault-service';
+import { VaultError, type VaultService } from '../vault-service';
+import { StudyNotFoundError, viewerStudy } from './study-instances';
 import { allStudies, studiesOfPatient } from '../views/imaging-reads';
 import { patientHits } from '../views/view-reads';
 
 /** The imaging part of VaultService (issue 12): the studies DICOM brought, listed from the views. */
-export type ImagingService = Pick<VaultService, 'studies' | 'patientStudies'>;
+export type ImagingService = Pick<VaultService, 'studies' | 'patientStudies' | 'openStudy' | 'instanceBytes'>;
 
-export function createImagingService(state: SessionState): ImagingService {
+export function createImagingService(api: HdmsApi, state: SessionState): ImagingService {
+  /** Per session, the instances of the studies it opened (journaled): only those are handed to the viewer. */
+  const opened = new WeakMap<object, Map<string, string>>();
+  const openedIn = (session: object): Map<string, string> => {
+    let map = opened.get(session);
+    if (map === undefined) opened.set(session, (map = new Map()));
+    return map;
+  };
   return {
     async studies() {
       const s = state.require();
@@ -25,6 +36,32 @@ export function createImagingService(state: SessionState): ImagingService {
       const s = state.require();
       try {
         return await studiesOfPatient(s.db, s.keys.viewKey, patientId);
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async openStudy(studyId) {
+      const s = state.require();
+      try {
+        const study = await viewerStudy(s.db, s.keys.viewKey, studyId);
+        // The opening is an access event (journal, then the ledger's ACCESS entry) before anything shows.
+        await journalAccess(api, s, study.patientId, studyId);
+        const instances = openedIn(s);
+        for (const series of study.series) for (const instance of series.instances) instances.set(instance.instanceId, instance.objectId);
+        return study;
+      } catch (error) {
+        if (error instanceof StudyNotFoundError) throw new VaultError('E_NODE', 'This study is not in the vault (it may have been erased).');
+        throw asVaultError(error);
+      }
+    },
+
+    async instanceBytes(instanceId) {
+      const s = state.require();
+      const objectId = openedIn(s).get(instanceId);
+      if (objectId === undefined) throw new VaultError('E_NODE', 'Open the study before its images.');
+      try {
+        return await openSealedObject(api, s.opener, objectId);
       } catch (error) {
         throw asVaultError(error);
       }

@@ -17,6 +17,7 @@ import {
   type RecordRow,
   type SearchResult,
   type StudyListEntry,
+  type ViewerStudy,
   type SyncProgress,
   type VaultPhase,
   type VaultService,
@@ -63,6 +64,9 @@ export interface FakeVaultOptions {
   readonly journalIssues?: JournalIssues;
   /** The imaging studies (any order; answered as given). */
   readonly studies?: readonly StudyListEntry[];
+  /** What openStudy answers, by study id, and the bytes instanceBytes gives by instance id (the viewer). */
+  readonly viewerStudies?: readonly ViewerStudy[];
+  readonly instanceBytes?: Readonly<Record<string, Uint8Array>>;
   /** The device reports (answered as given, filtered by system id). */
   readonly deviceReports?: readonly DeviceReport[];
 }
@@ -514,6 +518,18 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     async patientStudies(patientId) {
       await enter('patientStudies', [patientId]);
       return (options.studies ?? []).filter((study) => study.patientId === patientId).map(({ patient: _patient, ...study }) => study);
+    },
+    async openStudy(studyId) {
+      await enter('openStudy', [studyId]);
+      const study = (options.viewerStudies ?? []).find((entry) => entry.studyId === studyId);
+      if (study === undefined) throw new VaultError('E_NODE', 'This study is not in the vault (it may have been erased).');
+      return study;
+    },
+    async instanceBytes(instanceId) {
+      await enter('instanceBytes', [instanceId]);
+      const bytes = options.instanceBytes?.[instanceId];
+      if (bytes === undefined) throw new VaultError('E_NODE', 'Open the study before its images.');
+      return bytes;
     },
 
     async reprocessQuarantined(seq, options = {}) {
