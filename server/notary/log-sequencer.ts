@@ -18,9 +18,9 @@ import { DbTreeReader, LOG_SEQUENCER_LOCK } from './log-store';
  * append their leaf hashes to the in-memory compact tree (rebuilt from the stored frontier when the
  * size is not the one it knows), write the leaves with their signed receipts, every completed
  * subtree, the new size (compare-and-set on the old one, so a sequencer that lost its lock without
- * noticing cannot write), a checkpoint signed by the log key, and delete the pending rows. A crash
- * anywhere before COMMIT leaves the pending rows for the next sequencer; after it, the receipts are
- * in the database. No leaf index is used twice: it is the table's primary key and follows the size.
+ * noticing cannot write), a checkpoint signed by the log key, and delete the pending rows (these
+ * writes in one statement). A crash anywhere before COMMIT leaves the pending rows for the next
+ * sequencer; after it, the receipts are in the database. No leaf index is used twice: it is the table's primary key and follows the size.
  */
 export interface SequencerOptions {
   /** Longest time between two integrations while entries wait (default 250 ms). */
@@ -158,17 +158,24 @@ export class LogSequencer {
         const signature = this.key.sign(receiptMessage({ origin: this.key.origin, leafIndex, leafHash: toBase64(hash), node: row.node, seq: row.seq, entryDigest: row.entry_digest, integratedAt: now }));
         leaves.push({ i: leafIndex, h: Buffer.from(hash).toString('hex'), line: row.line, node: row.node, seq: row.seq, d: row.entry_digest, s: Buffer.from(signature).toString('hex') });
       }
-      await tx.query(
-        `INSERT INTO log_leaves (leaf_index, leaf_hash, line, node, seq, entry_digest, integrated_at, receipt_signature)
-         SELECT x.i, decode(x.h, 'hex'), x.line, x.node, x.seq, x.d, $2, decode(x.s, 'hex') FROM jsonb_to_recordset($1::jsonb) AS x(i bigint, h text, line text, node text, seq bigint, d text, s text)`,
-        [JSON.stringify(leaves), now],
-      );
-      await tx.query(`INSERT INTO log_nodes (level, idx, hash) SELECT x.l, x.i, decode(x.h, 'hex') FROM jsonb_to_recordset($1::jsonb) AS x(l int, i bigint, h text)`, [JSON.stringify(nodes)]);
-      await tx.query('DELETE FROM notary_pending WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint)', [JSON.stringify(pending.rows.map((row) => row.id))]);
-      const moved = await tx.query('UPDATE log_state SET size = $1 WHERE id = 1 AND size = $2', [tree.size, size]);
-      if (moved.rowCount !== 1) throw new Error('the log grew under this sequencer (another one holds the lock)');
       const note = signCheckpoint({ origin: this.key.origin, size: tree.size, rootHash: tree.root(), extensions: [] }, [this.key.noteSigner]);
-      await tx.query('INSERT INTO log_checkpoints (size, note, created_at) VALUES ($1, $2, $3)', [tree.size, note, now]);
+      // Every write of the integration in one statement (data-modifying CTEs): one round trip
+      // instead of five, which is most of an integration's time under load.
+      const moved = await tx.query(
+        `WITH leaves AS (
+           INSERT INTO log_leaves (leaf_index, leaf_hash, line, node, seq, entry_digest, integrated_at, receipt_signature)
+           SELECT x.i, decode(x.h, 'hex'), x.line, x.node, x.seq, x.d, $4, decode(x.s, 'hex') FROM jsonb_to_recordset($1::jsonb) AS x(i bigint, h text, line text, node text, seq bigint, d text, s text)
+         ), nodes AS (
+           INSERT INTO log_nodes (level, idx, hash) SELECT x.l, x.i, decode(x.h, 'hex') FROM jsonb_to_recordset($2::jsonb) AS x(l int, i bigint, h text)
+         ), integrated AS (
+           DELETE FROM notary_pending WHERE id IN (SELECT (jsonb_array_elements_text($3::jsonb))::bigint)
+         ), checkpoint AS (
+           INSERT INTO log_checkpoints (size, note, created_at) VALUES ($5, $6, $4)
+         )
+         UPDATE log_state SET size = $5 WHERE id = 1 AND size = $7`,
+        [JSON.stringify(leaves), JSON.stringify(nodes), JSON.stringify(pending.rows.map((row) => row.id)), now, tree.size, note, size],
+      );
+      if (moved.rowCount !== 1) throw new Error('the log grew under this sequencer (another one holds the lock)');
       next = tree;
       return pending.rows.length;
     });

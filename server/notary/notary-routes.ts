@@ -40,7 +40,7 @@ export interface NotaryConfig {
   readonly receiptWaitMs?: number;
   readonly pollMs?: number;
   readonly consumingKinds?: ReadonlySet<string>;
-  /** Worker threads that check entry signatures beside the main thread (default: cores − 1, at most 3). */
+  /** Worker threads that check entry signatures (default: one per core, at most 4). */
   readonly checkThreads?: number;
 }
 

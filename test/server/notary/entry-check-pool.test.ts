@@ -8,7 +8,7 @@ describe('entry-check pool', () => {
   const pool = new EntryCheckPool(31337, 1);
   afterAll(async () => pool.close());
 
-  it('answers what the main thread answers, with part of the work done by its worker', async () => {
+  it('answers what the main thread answers, with all the work done by its worker', async () => {
     const wallet = new Wallet(Wallet.createRandom().privateKey);
     const other = new Wallet(Wallet.createRandom().privateKey);
     const hasher = new EntryHasher(ledgerDomain(31337));
@@ -21,6 +21,6 @@ describe('entry-check pool', () => {
     const pooled = await pool.check(items);
     expect(pooled).toEqual(checkEntrySignatures(31337, items));
     expect(pooled.filter((result) => !result.ok)).toHaveLength(items.filter((_, i) => i % 7 === 3).length);
-    expect(pool.checkedByWorkers).toBeGreaterThan(0);
+    expect(pool.checkedByWorkers).toBe(items.length);
   });
 });
