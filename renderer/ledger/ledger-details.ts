@@ -1,4 +1,4 @@
-import { LEDGER_ALARM_KIND } from '../../shared/journal/journal-kinds';
+import { AUDIT_KINDS, LEDGER_ALARM_KIND, MIND_KINDS, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { sha256 } from 'ethers';
 import { z } from 'zod';
 import type { JournalRecord } from '../../shared/ipc/journal-contract';
@@ -94,7 +94,23 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       break;
     }
     case 'ACCESS':
-      out['opened'] = details['recordId'] === null || details['recordId'] === undefined ? 'patient page' : 'one record';
+      out['opened'] = details['what'] === 'quarantined input' ? 'quarantined input' : details['recordId'] === null || details['recordId'] === undefined ? 'patient page' : 'one record';
+      num('quarantineSeq', 'quarantine record');
+      word('at');
+      break;
+    case 'SESSION': {
+      const event = details['event'];
+      if (typeof event === 'string') out['event'] = SESSION_EVENT_WORDS[event] ?? event;
+      num('failedAttempts', 'failed unlocks before');
+      word('role');
+      word('slot', 'unlocked with');
+      word('workstation');
+      word('at');
+      break;
+    }
+    case 'QUARANTINE':
+      word('action');
+      num('quarantineSeq', 'quarantine record');
       word('at');
       break;
     case 'ERASURE':
@@ -111,6 +127,8 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       num('bytes');
       num('entries');
       word('file');
+      word('workstation');
+      word('at');
       break;
     case 'SETTINGS_CHANGE':
       word('setting');
@@ -129,10 +147,17 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
   return out;
 }
 
+/** How a SESSION entry's event reads in its summary. */
+export const SESSION_EVENT_WORDS: Readonly<Record<string, string>> = { signedIn: 'signed in', locked: 'locked', closed: 'window closed' };
+
 /** The ledger kind of a journal kind, or null when the act is not ledgered. */
 export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
+  // An operator's act on a quarantined input: an entry of its own, not part of an intake batch.
+  if (journalKind === QUARANTINE_KINDS.reprocessed || journalKind === QUARANTINE_KINDS.discarded) return 'QUARANTINE';
   if (journalKind.startsWith('intake.')) return 'INTAKE_BATCH';
-  if (journalKind === 'view.access') return 'ACCESS';
+  if (journalKind === 'view.access' || journalKind === MIND_KINDS.quarantineAccess) return 'ACCESS';
+  if (journalKind === AUDIT_KINDS.session) return 'SESSION';
+  if (journalKind === AUDIT_KINDS.exported) return 'EXPORT';
   if (journalKind === 'erasure.patient') return 'ERASURE';
   if (journalKind === 'operator.changed') return 'OPERATOR_CHANGE';
   if (journalKind.startsWith('export.')) return 'EXPORT';

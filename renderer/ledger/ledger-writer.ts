@@ -5,15 +5,17 @@ import { bytes32Of, EntryHasher, GENESIS_PREV_HASH, parseEntry, ZERO_HASH, type 
 import { signEntry, type EntrySigner } from '../../shared/ledger/ledger-sign';
 import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
 import { readLimitAfter } from '../vault/views/journal-reads';
-import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema } from '../../shared/journal/mind-meta';
-import { isMindEventKind, MIND_KINDS } from '../../shared/journal/journal-kinds';
+import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema, QuarantineAccessMetaSchema } from '../../shared/journal/mind-meta';
+import { ExportAuditMetaSchema, SessionAuditMetaSchema } from '../../shared/journal/audit-meta';
+import { QuarantineResolutionMetaSchema } from '../../shared/journal/intake-meta';
+import { AUDIT_KINDS, isMindEventKind, MIND_KINDS, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { LedgerAlarmMetaSchema } from '../../shared/journal/ledger-meta';
 import { openJson, sealJson } from '../../shared/journal/sealed-json';
 import { checkMindEvent, EventAuthWindow } from '../vault/mind-events';
 import { readEventAuthFrom } from '../vault/views/journal-replay';
 import type { VaultDb } from '../vault/views/vault-db';
 import { journalRecordHash, ledgerKindOf, patientSubject, payloadHashOf, pseudonymToBytes32 } from './ledger-details';
-import { randomBytes, toBase64Url } from './ledger-crypto';
+import { deriveOperatorId, randomBytes, toBase64Url } from './ledger-crypto';
 import { DEFAULT_BATCH_RULES, LedgerPlanner, type BatchRules, type PlannedEntry } from './ledger-planner';
 import { InstitutionMetaSchema } from './ledger-rows';
 import { LedgerExportMetaSchema } from './ledger-events';
@@ -220,13 +222,37 @@ export class LedgerWriter {
     const opened = await this.openMeta(record);
     if (opened === undefined) return { ...base, subject: ZERO_HASH, details: { source, unreadable: true } };
     const described = await this.subjectAndDetails(planned.kind, record, opened);
-    return { ...base, subject: described.subject, details: { source, ...described.details } };
+    // The body's audit records name the operator by account id; the entry signs its pseudonym.
+    const operator = described.operatorId === undefined ? base.operator : pseudonymToBytes32(await deriveOperatorId(this.deps.ledgerKey, described.operatorId));
+    return { ...base, operator, subject: described.subject, details: { source, ...described.details } };
   }
 
-  private async subjectAndDetails(kind: LedgerEntryKind, record: JournalRecord, value: unknown): Promise<{ subject: string; details: Record<string, unknown> }> {
+  private async subjectAndDetails(
+    kind: LedgerEntryKind,
+    record: JournalRecord,
+    value: unknown,
+  ): Promise<{ subject: string; details: Record<string, unknown>; operatorId?: string }> {
     const none = { subject: ZERO_HASH, details: { unreadable: true } };
     switch (kind) {
+      case 'SESSION': {
+        const parsed = SessionAuditMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { v: _v, operatorId, ...details } = parsed.data;
+        return { subject: ZERO_HASH, details, operatorId };
+      }
+      case 'QUARANTINE': {
+        const parsed = QuarantineResolutionMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const action = record.kind === QUARANTINE_KINDS.reprocessed ? 'reprocessed' : 'discarded';
+        return { subject: ZERO_HASH, details: { action, quarantineSeq: parsed.data.quarantineSeq, at: record.at, ...(parsed.data.resolved === undefined ? {} : { resolved: parsed.data.resolved }) } };
+      }
       case 'ACCESS': {
+        if (record.kind === MIND_KINDS.quarantineAccess) {
+          // A quarantined input's raw bytes: no patient view id exists for it, so no subject.
+          const quarantined = QuarantineAccessMetaSchema.safeParse(value);
+          if (!quarantined.success) return none;
+          return { subject: ZERO_HASH, details: { what: 'quarantined input', quarantineSeq: quarantined.data.quarantineSeq, at: quarantined.data.at } };
+        }
         const parsed = AccessMetaSchema.safeParse(value);
         if (!parsed.success) return none;
         const { patientId, recordId, at } = parsed.data;
@@ -244,6 +270,12 @@ export class LedgerWriter {
         return { subject: pseudonymToBytes32(parsed.data.subject), details: { action: parsed.data.action, role: parsed.data.role } };
       }
       case 'EXPORT': {
+        if (record.kind === AUDIT_KINDS.exported) {
+          const audited = ExportAuditMetaSchema.safeParse(value);
+          if (!audited.success) return none;
+          const { v: _v, operatorId, ...details } = audited.data;
+          return { subject: ZERO_HASH, details, operatorId };
+        }
         const what = record.kind.slice('export.'.length);
         const parsed = LedgerExportMetaSchema.safeParse(value);
         if (!parsed.success) return { subject: ZERO_HASH, details: { what, unreadable: true } };

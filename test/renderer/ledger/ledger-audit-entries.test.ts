@@ -1,0 +1,102 @@
+import { Wallet } from 'ethers';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../../shared/crypto/bytes';
+import { createOpener, createSealer } from '../../../shared/crypto/envelope';
+import { deriveOperatorId, deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import { AUDIT_KINDS, MIND_KINDS, QUARANTINE_KINDS } from '../../../shared/journal/journal-kinds';
+import { LedgerRecordMetaSchema } from '../../../shared/journal/ledger-meta';
+import { openJson, sealJson } from '../../../shared/journal/sealed-json';
+import { ledgerDomain } from '../../../shared/ledger/ledger-schema';
+import { bytes32ToPseudonym, ledgerKindOf, summaryOf } from '../../../renderer/ledger/ledger-details';
+import { LedgerWriter } from '../../../renderer/ledger/ledger-writer';
+import { appendMindEvent } from '../../../renderer/vault/mind-events';
+import { replayJournal } from '../../../renderer/vault/views/journal-replay';
+import { TokenCache } from '../../../renderer/vault/views/token-cache';
+import { openVaultDb } from '../../../renderer/vault/views/vault-db';
+import { createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
+
+/** Issue 11: sign-in, lock, failed unlocks, quarantine views and actions, and exports become entries. */
+
+const ACTOR = 'c'.repeat(43);
+const AT = '2026-12-04T10:00:00.000Z';
+
+async function fixture() {
+  const body = createFakeBody();
+  const keys = await deriveVaultKeys(generateMasterSecret());
+  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  body.session = TEST_ADMIN_SESSION;
+  return { body, keys, sealer: await createSealer(keys.intakeKeyPair.publicKeyRaw), opener: createOpener(keys.intakeKeyPair.privateKey) };
+}
+
+async function signedEntries({ body, keys, sealer, opener }: Awaited<ReturnType<typeof fixture>>) {
+  const db = openVaultDb(`test-audit-${Math.random().toString(36).slice(2)}`, { indexedDB: new IDBFactory(), IDBKeyRange });
+  await replayJournal({ api: body.api, db, keys, opener, tokens: new TokenCache(keys.indexKey), isCurrent: () => true });
+  const appended: string[] = [];
+  const api: Pick<HdmsApi, 'journal' | 'ledger'> = {
+    journal: body.api.journal,
+    ledger: {
+      ...body.api.ledger,
+      append: async ({ meta }) => {
+        appended.push(meta);
+        return { seq: body.journal.length + appended.length };
+      },
+    },
+  };
+  const writer = new LedgerWriter({ api, db: () => db, opener, sealer: async () => sealer, ledgerKey: keys.ledgerKey, eventAuthKey: keys.eventAuthKey, signer: Wallet.createRandom(), domain: ledgerDomain(), isCurrent: () => true });
+  await writer.catchUp({ flush: true });
+  return Promise.all(appended.map(async (meta) => LedgerRecordMetaSchema.parse(await openJson(opener, meta))));
+}
+
+describe('ledger entries for the audit trail', () => {
+  it('maps the journal kinds: body audit records, quarantine views and actions apart from intake batches', () => {
+    expect(ledgerKindOf(AUDIT_KINDS.session)).toBe('SESSION');
+    expect(ledgerKindOf(AUDIT_KINDS.exported)).toBe('EXPORT');
+    expect(ledgerKindOf(MIND_KINDS.quarantineAccess)).toBe('ACCESS');
+    expect(ledgerKindOf(QUARANTINE_KINDS.reprocessed)).toBe('QUARANTINE');
+    expect(ledgerKindOf(QUARANTINE_KINDS.discarded)).toBe('QUARANTINE');
+    expect(ledgerKindOf(QUARANTINE_KINDS.quarantined)).toBe('INTAKE_BATCH');
+    expect(ledgerKindOf('intake.hl7')).toBe('INTAKE_BATCH');
+  });
+
+  it('signs a sign-in with its failed unlocks, a lock, a quarantine view, a discard and an access report export, each under the operator who acted', async () => {
+    const f = await fixture();
+    const { body, keys, sealer } = f;
+    const bodyRecord = async (kind: string, operator: string | null, meta: unknown) =>
+      body.journal.push({ seq: body.journal.length + 1, at: AT, kind, operator, objects: [], meta: await sealJson(sealer, meta) });
+    const session = { role: 'auditor', slot: 'passphrase', workstation: 'ward-pc (browser shell)', at: AT } as const;
+    await bodyRecord(AUDIT_KINDS.session, null, { v: 1, event: 'signedIn', operatorId: 'op_audit-1', failedAttempts: 3, ...session });
+    await bodyRecord(AUDIT_KINDS.exported, null, { v: 1, what: 'accessReport', operatorId: 'op_audit-1', role: 'auditor', bytes: 512, entries: 4, file: 'access-report-20261204T100000Z.csv', workstation: session.workstation, at: AT });
+    await bodyRecord(AUDIT_KINDS.session, null, { v: 1, event: 'locked', operatorId: 'op_audit-1', failedAttempts: 0, ...session });
+    await appendMindEvent(body.api, sealer, keys.eventAuthKey, { kind: MIND_KINDS.quarantineAccess, operator: ACTOR, meta: { v: 1, quarantineSeq: 7, at: AT } });
+    await bodyRecord(QUARANTINE_KINDS.discarded, ACTOR, { v: 1, type: 'discarded', quarantineSeq: 7, at: AT });
+
+    const entries = await signedEntries(f);
+    const auditor = await deriveOperatorId(keys.ledgerKey, 'op_audit-1');
+    expect(entries.map(({ entry }) => [entry['kind'], bytes32ToPseudonym(entry['operator'])])).toEqual([
+      ['SESSION', auditor],
+      ['EXPORT', auditor],
+      ['SESSION', auditor],
+      ['ACCESS', ACTOR],
+      ['QUARANTINE', ACTOR],
+    ]);
+    const summaries = entries.map(({ entry, details }) => summaryOf(String(entry['kind']), details));
+    expect(summaries[0]).toMatchObject({ event: 'signed in', 'failed unlocks before': 3, role: 'auditor', workstation: 'ward-pc (browser shell)', at: AT });
+    expect(summaries[1]).toMatchObject({ export: 'accessReport', entries: 4, file: 'access-report-20261204T100000Z.csv', workstation: 'ward-pc (browser shell)' });
+    expect(summaries[2]).toMatchObject({ event: 'locked' });
+    expect(summaries[3]).toMatchObject({ opened: 'quarantined input', 'quarantine record': 7 });
+    expect(summaries[4]).toMatchObject({ action: 'discarded', 'quarantine record': 7 });
+    // The account id is the body's name for the operator; the signed details never carry it.
+    for (const { details } of entries) expect(JSON.stringify(details)).not.toContain('op_audit-1');
+  });
+
+  it('signs a damaged audit record as unreadable, under nobody, rather than skipping it', async () => {
+    const f = await fixture();
+    f.body.journal.push({ seq: 1, at: AT, kind: AUDIT_KINDS.session, operator: null, objects: [], meta: await sealJson(f.sealer, { v: 1, event: 'signedIn' }) });
+    const [entry] = await signedEntries(f);
+    expect(entry?.entry['kind']).toBe('SESSION');
+    expect(entry?.details['unreadable']).toBe(true);
+    expect(bytes32ToPseudonym(entry?.entry['operator'])).toBe('');
+  });
+});
