@@ -4,6 +4,7 @@ import type { Handlers } from './ipc/contract-router';
 import { appFeature, prefsFeature } from './app/app-feature';
 import { SerialQueue } from './async/serial-queue';
 import { OperatorSessions } from './auth/operator-sessions';
+import type { BackupDialogsPort } from './backup/backup-dialogs';
 import { backupFeature } from './backup/backup-feature';
 import type { FeatureLifecycle } from './features/body-feature';
 import type { BodyServices } from './features/body-services';
@@ -42,6 +43,8 @@ export interface BodyConfig {
   readonly logToStderr?: boolean;
   /** The OS keychain (Electron's safeStorage); absent in the browser shell, which offers none. */
   readonly keychain?: KeychainPort;
+  /** Native folder and file dialogs for backups (the desktop app); absent in the browser shell. */
+  readonly backupDialogs?: BackupDialogsPort;
   /**
    * The HL7 listener's port for this run, overriding the intake settings (`--mllp-port N`;
    * 0 = disabled). Absent or null: the settings' port (default 2575).

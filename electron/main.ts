@@ -190,6 +190,21 @@ function runPrimaryInstance(): void {
         appVersion: APP_VERSION,
         // safeStorage works only after 'ready'; the port asks it lazily anyway.
         keychain: createSafeStorageKeychain(safeStorage, path.join(dataDir, 'vault', 'keychain.bin')),
+        // Native dialogs for the backup destination and the file to restore (the body gets paths only).
+        backupDialogs: {
+          chooseFolder: async () => {
+            const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+            const options = { title: 'Backup destination', properties: ['openDirectory', 'createDirectory'] as Array<'openDirectory' | 'createDirectory'> };
+            const chosen = window === undefined ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(window, options);
+            return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+          },
+          chooseBackupFile: async () => {
+            const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+            const options = { title: 'Backup to restore', properties: ['openFile'] as Array<'openFile'>, filters: [{ name: 'HDMS Node backups', extensions: ['hdmsbak'] }] };
+            const chosen = window === undefined ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(window, options);
+            return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+          },
+        },
         mllpPort,
         dicomPort,
         hl7Workers: { script: path.join(__dirname, BUILT_WORKER_FILE) },

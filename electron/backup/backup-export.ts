@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sealer } from '../../shared/crypto/envelope';
 import type { Keyring } from '../../shared/ipc';
@@ -8,7 +8,7 @@ import type { JournalSnapshot } from '../storage/journal';
 import type { VaultStorage } from '../storage/vault-storage';
 import { pathExists, syncDir } from '../storage/durable-files';
 import { readDedupeKey } from '../intake/hl7/hl7-duplicates';
-import { BACKUP_EXTENSION, BACKUP_FORMAT, containerEnd, DEDUPE_KEY_ENTRY, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY } from './backup-format';
+import { BACKUP_EXTENSION, BACKUP_FORMAT, BackupRefusal, containerEnd, DEDUPE_KEY_ENTRY, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY, keyringDigest } from './backup-format';
 
 export interface BackupExportOptions {
   readonly dataDir: string;
@@ -20,6 +20,10 @@ export interface BackupExportOptions {
   readonly dedupeDir: string;
   readonly log: Logger;
   readonly now?: Date;
+  /** Where the file goes (the destination setting); `<data>/backups/` when absent. */
+  readonly folder?: string;
+  /** The file's name for a time and a collision suffix (scheduled backups are named apart: retention deletes only those). */
+  readonly fileName?: (at: Date, suffix: number) => string;
 }
 
 const COPY_CHUNK_BYTES = 256 * 1024;
@@ -31,7 +35,7 @@ export function backupFileName(at: Date, suffix = 0): string {
 }
 
 /**
- * Writes one backup file of the whole vault into `<data>/backups/` (mode 0600; see
+ * Writes one backup file of the whole vault into the backup folder (mode 0600; see
  * backup-format.ts), streaming: no file is ever held whole in memory. Intake goes on meanwhile:
  * the journal is copied up to its durable length at the start (it is append-only, and a rewrite
  * waits for the copy), and the object files are listed after that, so every record copied finds its
@@ -40,8 +44,13 @@ export function backupFileName(at: Date, suffix = 0): string {
 export async function exportBackup(options: BackupExportOptions): Promise<{ path: string; bytes: number }> {
   const { dataDir, storage, sealer, keyring, dedupeDir, log } = options;
   const createdAt = options.now ?? new Date();
-  const backupsDir = path.join(dataDir, 'backups');
-  await mkdir(backupsDir, { recursive: true, mode: 0o700 });
+  const backupsDir = options.folder ?? path.join(dataDir, 'backups');
+  const nameOf = options.fileName ?? backupFileName;
+  if (options.folder === undefined) await mkdir(backupsDir, { recursive: true, mode: 0o700 });
+  // A chosen destination is never created: an unmounted share would otherwise fill the local disk.
+  else if (!(await stat(backupsDir).then((info) => info.isDirectory(), () => false))) {
+    throw new BackupRefusal('E_UNAVAILABLE', 'The backup destination folder is not available (a network share offline, a drive not connected?).');
+  }
   const keysBytes = Buffer.from(`${JSON.stringify(keyring, null, 1)}\n`, 'utf8');
   const temp = path.join(backupsDir, `.backup-${randomBytes(8).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', 0o600);
@@ -59,7 +68,7 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
         position += bytesWritten;
       }
     };
-    await write(encodePreamble({ format: BACKUP_FORMAT, version: 1, createdAt: createdAt.toISOString(), keyring }));
+    await write(encodePreamble({ format: BACKUP_FORMAT, version: 1, createdAt: createdAt.toISOString(), keyring, keyringSha256: keyringDigest(keyring) }));
     await storage.journal.withSnapshot(async (snapshot) => {
       records = snapshot.lastSeq;
       // Read after the snapshot is taken: every tag in it was made with a key already on disk.
@@ -79,7 +88,7 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
   }
   let name = '';
   for (let suffix = 0; ; suffix++) {
-    name = path.join(backupsDir, backupFileName(createdAt, suffix));
+    name = path.join(backupsDir, nameOf(createdAt, suffix));
     if (!(await pathExists(name))) break;
   }
   await rename(temp, name);

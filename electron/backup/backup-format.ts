@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { decodeEnvelopeHeader, ENVELOPE_HEADER_LENGTH, EnvelopeError } from '../../shared/crypto/envelope-format';
@@ -44,6 +45,13 @@ export const BackupPreambleSchema = z.strictObject({
   version: z.literal(1),
   createdAt: z.iso.datetime(),
   keyring: KeyringSchema,
+  /**
+   * keyringDigest(keyring), written since scheduled backups: a keyring altered in the file is then
+   * reported as damage before anyone types a passphrase (without it a flipped byte in a wrapped
+   * slot reads as a wrong passphrase). Backups without it still restore; versions before it refuse
+   * backups that carry it (strict preamble).
+   */
+  keyringSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 export type BackupPreamble = Readonly<z.infer<typeof BackupPreambleSchema>>;
 
@@ -98,7 +106,17 @@ export function containerEnd(entries: number): Buffer {
 }
 
 export function malformed(why: string): BackupRefusal {
-  return new BackupRefusal('E_BAD_REQUEST', `The backup's content is malformed: ${why}.`);
+  return new BackupRefusal('E_BAD_REQUEST', `The backup file is damaged: ${why}.`);
+}
+
+/** A file that starts as a backup but whose clear part is cut short or altered: damaged, not foreign. */
+export function damagedHead(why: string): BackupRefusal {
+  return new BackupRefusal('E_BAD_REQUEST', `The backup file is damaged or incomplete (${why}).`);
+}
+
+/** SHA-256 (hex) of the keyring's canonical JSON: lets a restore tell a damaged keyring from a wrong passphrase. */
+export function keyringDigest(keyring: Keyring): string {
+  return createHash('sha256').update(JSON.stringify(KeyringSchema.parse(keyring)), 'utf8').digest('hex');
 }
 
 export function notABackup(why: string): BackupRefusal {
@@ -131,25 +149,29 @@ export async function readBackupHead(file: string): Promise<BackupHead> {
       throw notABackup('no HDMSBAK1 magic');
     }
     const length = head.readUInt32BE(BACKUP_MAGIC.length);
-    if (length === 0 || length > MAX_PREAMBLE_BYTES || head.length + length + ENVELOPE_HEADER_LENGTH > size) throw notABackup('its preamble length is out of range');
+    if (length === 0 || length > MAX_PREAMBLE_BYTES) throw damagedHead('its preamble length is out of range');
+    if (head.length + length + ENVELOPE_HEADER_LENGTH > size) throw damagedHead('it ends before its sealed content begins: a copy cut short?');
     const json = Buffer.alloc(length);
     await handle.read(json, 0, length, head.length);
     let parsed: unknown;
     try {
       parsed = JSON.parse(json.toString('utf8'));
     } catch {
-      throw notABackup('its preamble is not JSON');
+      throw damagedHead('its preamble is not JSON');
     }
     const preamble = BackupPreambleSchema.safeParse(parsed);
-    if (!preamble.success) throw notABackup(`its preamble breaks the schema at ${preamble.error.issues[0]?.path.map(String).join('.') || '(root)'}`);
+    if (!preamble.success) throw damagedHead(`its preamble breaks the schema at ${preamble.error.issues[0]?.path.map(String).join('.') || '(root)'}`);
+    if (preamble.data.keyringSha256 !== undefined && preamble.data.keyringSha256 !== keyringDigest(preamble.data.keyring)) {
+      throw damagedHead('its keyring does not match its checksum');
+    }
     const envelopeOffset = head.length + length;
     const envelopeHeader = new Uint8Array(ENVELOPE_HEADER_LENGTH);
     await handle.read(envelopeHeader, 0, ENVELOPE_HEADER_LENGTH, envelopeOffset);
     try {
       const header = decodeEnvelopeHeader(envelopeHeader);
-      if (header.kind !== 'backup') throw notABackup(`its envelope is of kind ${header.kind}`);
+      if (header.kind !== 'backup') throw damagedHead(`its envelope is of kind ${header.kind}`);
     } catch (error) {
-      if (error instanceof EnvelopeError) throw notABackup(`its envelope header is invalid: ${error.code}`);
+      if (error instanceof EnvelopeError) throw damagedHead(`its envelope header is invalid: ${error.code}`);
       throw error;
     }
     return { preamble: preamble.data, envelopeOffset, envelopeHeader, bytes: size };

@@ -12,6 +12,8 @@ import { nodeStorageFs } from '../storage/storage-fs';
 import { vaultLayout } from '../storage/vault-layout';
 import { pathExists, syncDir } from '../storage/durable-files';
 import { writeDedupeKey } from '../intake/hl7/hl7-duplicates';
+import { Journal } from '../storage/journal';
+import { ReapplicationPlanner, type ErasureRegister } from './erasure-register';
 import { BackupRefusal, DEDUPE_KEY_BYTES, MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
 
 export interface BackupRestoreOptions {
@@ -21,6 +23,8 @@ export interface BackupRestoreOptions {
   readonly dataKey: Uint8Array;
   /** The HL7 duplicate index's folder: the backup's key is put back there (the index rebuilds from the journal). */
   readonly dedupeDir: string;
+  /** Erasures made since (erasure-register.ts): applied again to the restored journal before the vault exists. */
+  readonly register: ErasureRegister;
   readonly log: Logger;
 }
 
@@ -28,6 +32,8 @@ export interface BackupRestoreResult {
   readonly records: number;
   readonly objects: number;
   readonly keyring: Keyring;
+  /** What the erasure register made the restore erase again. */
+  readonly reapplied: { readonly erasures: number; readonly records: number; readonly objects: number };
 }
 
 /** Small entries are written in the background, this many at once (each is fsynced). */
@@ -45,7 +51,7 @@ const MAX_KEYS_BYTES = 16 * 1024 * 1024;
  * is removed. A wrong key fails at the first chunk.
  */
 export async function restoreBackup(options: BackupRestoreOptions): Promise<BackupRestoreResult> {
-  const { dataDir, file, dataKey, dedupeDir, log } = options;
+  const { dataDir, file, dataKey, dedupeDir, register, log } = options;
   const head = await readBackupHead(file);
   const layout = vaultLayout(dataDir);
   const vaultDirExisted = await pathExists(layout.vaultDir);
@@ -61,10 +67,12 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
     let records: number;
     let inlineObjects = 0;
     let badInline = 0;
+    const planner = new ReapplicationPlanner(register);
     try {
       // Inline objects (small sealed payloads carried by their records) are checked like object
       // files: their bytes must hash to their names.
       const scan = await scanJournal(handle, await handle.size(), (record) => {
+        planner.visit(record);
         for (const [id, text] of Object.entries(record.inline ?? {})) {
           inlineObjects++;
           if (inlineObjectProblem(id, Buffer.from(text, 'base64url')) !== null) badInline++;
@@ -76,6 +84,10 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
     } finally {
       await handle.close();
     }
+    // Erasures made after this backup: its journal gets the same tombstones and its objects go,
+    // here in the work folder, so no vault with the erased records ever exists in the data folder.
+    const reapplied = await reapplyErasures(work, planner, log);
+    inlineObjects -= reapplied.droppedInline;
     await clearEmptyLeftovers(layout.journalDir);
     await clearEmptyLeftovers(layout.objectsDir);
     await rename(path.join(work, 'journal'), layout.journalDir);
@@ -95,11 +107,16 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
     moved = true;
     await syncDir(layout.vaultDir);
     await rm(work, { recursive: true, force: true });
-    log.info({ records, objects: unpacked.objects, inlineObjects, dedupeKey: unpacked.dedupeKey !== null }, 'backup restored');
+    log.info({ records, objects: unpacked.objects - reapplied.objectFiles, inlineObjects, dedupeKey: unpacked.dedupeKey !== null, erasuresReapplied: reapplied.erasures, erasedRecords: reapplied.records }, 'backup restored');
     if (unpacked.dedupeKey === null) {
       log.warn({}, 'backup holds no HL7 duplicate key (made by an earlier version): resends of messages received before it will be stored as new');
     }
-    return { records, objects: unpacked.objects + inlineObjects, keyring: unpacked.keyring };
+    return {
+      records,
+      objects: unpacked.objects - reapplied.objectFiles + inlineObjects,
+      keyring: unpacked.keyring,
+      reapplied: { erasures: reapplied.erasures, records: reapplied.records, objects: reapplied.objectFiles + reapplied.droppedInline },
+    };
   } catch (error) {
     if (!moved) {
       await rm(work, { recursive: true, force: true });
@@ -111,10 +128,52 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
   }
 }
 
+/**
+ * Applies the planned erasures to the unpacked journal (the same rewrite a live erasure uses:
+ * tombstones with the same seq) and deletes the erased objects' files from the unpacked objects.
+ * Objects a kept record still refers to stay (the rewrite refuses to orphan a reference); that
+ * cannot happen for a backup of this vault, whose records at erasure time were checked the same way.
+ */
+async function reapplyErasures(
+  work: string,
+  planner: ReapplicationPlanner,
+  log: Logger,
+): Promise<{ erasures: number; records: number; objectFiles: number; droppedInline: number }> {
+  const plan = planner.plan();
+  if (plan.seqs.size === 0) return { erasures: 0, records: 0, objectFiles: 0, droppedInline: 0 };
+  const journal = await Journal.open(path.join(work, 'journal'), log);
+  let toDelete = new Set(plan.objects);
+  let result;
+  try {
+    result = await journal.rewrite(plan.seqs, toDelete);
+    if (result.stillReferenced.length > 0) {
+      log.warn({ stillReferenced: result.stillReferenced.length }, 'objects of a re-applied erasure are referred to by kept records; those objects are kept');
+      const kept = new Set(result.stillReferenced);
+      toDelete = new Set([...toDelete].filter((id) => !kept.has(id)));
+      result = await journal.rewrite(plan.seqs, toDelete);
+    }
+  } finally {
+    await journal.close();
+  }
+  let objectFiles = 0;
+  for (const id of toDelete) {
+    try {
+      await rm(path.join(work, 'objects', id.slice(0, 2), id.slice(2)));
+      objectFiles++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return { erasures: plan.erasures, records: result.erased, objectFiles, droppedInline: result.droppedInline.length };
+}
+
 function translate(error: unknown): unknown {
   if (error instanceof EnvelopeError) {
-    if (error.code === 'E_ENVELOPE_AUTH') return new BackupRefusal('E_BAD_REQUEST', 'The backup does not open with that key (or it was altered).');
-    return new BackupRefusal('E_BAD_REQUEST', `The backup file is damaged or incomplete (${error.code}).`);
+    // The mind unwrapped this key from this file's own header (AES key wrap checks it), so with the
+    // mind's key an authentication failure means altered bytes; the body cannot tell them from a
+    // wrong key, and says both.
+    if (error.code === 'E_ENVELOPE_AUTH') return new BackupRefusal('E_BAD_REQUEST', 'The backup file is damaged (its sealed content fails its check), or the key is not this backup’s.');
+    return new BackupRefusal('E_BAD_REQUEST', `The backup file is damaged or incomplete (${error.code === 'E_ENVELOPE_TRUNCATED' ? 'it ends early: a copy cut short?' : error.code}).`);
   }
   return error;
 }

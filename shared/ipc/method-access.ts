@@ -43,6 +43,14 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'backup.export': 'admin',
   'backup.inspect': 'setup',
   'backup.restore': 'setup',
+  'backup.getSettings': 'admin',
+  'backup.updateSettings': 'admin',
+  // Times and sizes only: the unlock screen shows administrators when the last backup was made.
+  'backup.status': 'anyone',
+  // What a restore picks from (file names, sizes, dates), and the native dialog that picks one; once a
+  // vault exists, administrators only (choosing the destination folder).
+  'backup.list': 'setup',
+  'backup.choose': 'setup',
   'journal.read': 'clinical',
   'journal.append': 'clinical',
   'objects.read': 'clinical',
@@ -79,6 +87,9 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'ledger.exportAppend': 'clinical',
   'ledger.exportFinish': 'clinical',
   'ledger.exportAbort': 'clinical',
+  // An access report is read from the ledger's view, which every role may read (an auditor above
+  // all); the body writes the file and journals the export under the session's operator.
+  'ledger.exportAccessReport': 'session',
   'ledger.publish': 'clinical',
   'ledger.outboxStatus': 'clinical',
   // Membership is public facts about the institution; joining is the admin's act (it signs as the node).

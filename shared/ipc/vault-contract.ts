@@ -151,6 +151,50 @@ export const vaultMethods = {
   ),
 } as const;
 
+/** When the body makes a backup on its own: never, daily at a local time, or every N hours. */
+export const BackupScheduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('off') }),
+  z.strictObject({ kind: z.literal('daily'), at: z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$/, 'a time of day, HH:MM') }),
+  z.strictObject({ kind: z.literal('hours'), every: z.number().int().min(1).max(168) }),
+]);
+export type BackupSchedule = z.infer<typeof BackupScheduleSchema>;
+
+export const BackupSettingsSchema = z.strictObject({
+  /** An absolute folder path; null: `<data>/backups/`. */
+  destination: z.string().min(1).max(4096).nullable(),
+  schedule: BackupScheduleSchema,
+  /** Scheduled backups kept in the destination (the oldest beyond it are deleted); manual exports are never deleted. */
+  keep: z.number().int().min(1).max(1000),
+});
+export type BackupSettings = z.infer<typeof BackupSettingsSchema>;
+export const DEFAULT_BACKUP_SETTINGS: BackupSettings = { destination: null, schedule: { kind: 'off' }, keep: 7 };
+
+export const BackupSettingsAnswerSchema = z.strictObject({
+  settings: BackupSettingsSchema,
+  /** The folder backups go to now (the destination, or `<data>/backups/`). */
+  folder: z.string(),
+  /** Whether this host has a native folder dialog (the desktop app). */
+  dialogs: z.boolean(),
+});
+
+export const BackupStatusSchema = z.strictObject({
+  last: z.strictObject({ at: z.iso.datetime(), bytes: z.number().int().nonnegative(), scheduled: z.boolean() }).nullable(),
+  /** The last scheduled or manual backup that failed after the last success; its reason names no path and no patient. */
+  failure: z.strictObject({ at: z.iso.datetime(), reason: z.string().max(500) }).nullable(),
+  /** When the schedule makes the next one; null when scheduling is off or no vault exists. */
+  nextAt: z.iso.datetime().nullable(),
+});
+export type BackupStatus = z.infer<typeof BackupStatusSchema>;
+
+export const BackupListingSchema = z.strictObject({
+  path: z.string(),
+  name: z.string(),
+  bytes: z.number().int().nonnegative(),
+  /** From the file's clear preamble; null when it does not read as a backup (damaged or foreign). */
+  createdAt: z.iso.datetime().nullable(),
+});
+export type BackupListing = z.infer<typeof BackupListingSchema>;
+
 export const backupMethods = {
   /** Writes one encrypted backup file of the whole vault into `<data>/backups/`. */
   'backup.export': method(empty, z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() })),
@@ -165,8 +209,25 @@ export const backupMethods = {
    */
   'backup.restore': method(
     z.strictObject({ path: z.string().min(1).max(4096), dataKey: base64urlBytes(32) }),
-    z.strictObject({ records: z.number().int().nonnegative(), objects: z.number().int().nonnegative() }),
+    z.strictObject({
+      records: z.number().int().nonnegative(),
+      objects: z.number().int().nonnegative(),
+      /** Erasures from the erasure register that the restore applied again (the backup predates them). */
+      erasuresReapplied: z.number().int().nonnegative(),
+    }),
   ),
+  /** Where backups go and when the body makes them on its own (admin). */
+  'backup.getSettings': method(empty, BackupSettingsAnswerSchema),
+  'backup.updateSettings': method(BackupSettingsSchema.partial().strict(), BackupSettingsAnswerSchema),
+  /** The last backup made and the last failure: times and sizes only (the lock screen shows it to administrators). */
+  'backup.status': method(empty, BackupStatusSchema),
+  /** The backups in the destination folder (and `<data>/backups/`), newest first: what a restore can pick from. */
+  'backup.list': method(empty, z.strictObject({ backups: z.array(BackupListingSchema).max(1000) })),
+  /**
+   * The desktop app's native dialog: a destination folder, or a backup file to restore. Refused
+   * (E_UNAVAILABLE) in the browser shell, which has no native dialogs: type the path there.
+   */
+  'backup.choose': method(z.strictObject({ what: z.enum(['folder', 'file']) }), z.strictObject({ path: z.string().max(4096).nullable() })),
 } as const;
 
 export const vaultEvents = {

@@ -4,7 +4,8 @@
  *
  *   body    intake.<channel> (accepted intake), intake.quarantine / .reprocessed / .discarded,
  *           intake.countersReset,
- *           vault.created, ledger.entry (sealed by the mind, appended by the body's ledger.append)
+ *           vault.created, ledger.entry (sealed by the mind, appended by the body's ledger.append),
+ *           backup.scheduled, backup.restored
  *   journal journal.repaired and the `erased` tombstone: written by the journal itself only
  *   mind    view.access, operator.changed, erasure.patient, export.*, settings.*, vault.autoUnlock,
  *           vault.eventAuth: appended through journal.append (MIND_EVENT_KIND), sealed by the mind,
@@ -30,6 +31,18 @@ export const RESERVED_KIND_PREFIX = 'journal.';
 
 /** The body's record of a new vault (no meta). */
 export const VAULT_CREATED_KIND = 'vault.created';
+
+/**
+ * Backups the body made or put back (electron/backup/backup-journal.ts; counts as a plaintext note
+ * and, sealed, `{v: 1, act, at, …counts}`): `backup.scheduled` (a scheduled backup, made whether or
+ * not anyone was signed in; `{bytes, pruned}`) and `backup.restored` (this journal was restored
+ * from a backup; `{erasures, records, objects}`: what the erasure register made the restore erase
+ * again). Manual exports are the mind's `export.backup`.
+ */
+export const BACKUP_KINDS = {
+  scheduled: 'backup.scheduled',
+  restored: 'backup.restored',
+} as const;
 
 /** Accepted intake, one kind per channel (the body's intake pipeline). */
 export const INTAKE_RECORD_KINDS = ['intake.demo', 'intake.hl7', 'intake.dicom', 'intake.device', 'intake.file'] as const;
@@ -78,6 +91,18 @@ export const LEDGER_ALARM_KIND = 'ledger.alarm';
  */
 export const RELAY_MESSAGE_KIND = 'relay.message';
 
+/**
+ * What the body witnesses for the audit trail (sealed metas in audit-meta.ts): an operator's
+ * session opened (its proof verified; with the failed unlocks before it) or ended (lock, window
+ * closed), and an export the body wrote for a session of any role. Written by the body only (the
+ * mind's journal.append takes MIND_EVENT_KIND, which these are not); the next clinical session
+ * signs a ledger entry for each.
+ */
+export const AUDIT_KINDS = {
+  session: 'audit.session',
+  exported: 'audit.exported',
+} as const;
+
 /** The mind's own events (sealed metas in mind-meta.ts). */
 export const MIND_KINDS = {
   access: 'view.access',
@@ -91,18 +116,6 @@ export const MIND_KINDS = {
   /** "Unlock automatically on this computer" was switched on or off. */
   autoUnlockSetting: 'settings.autoUnlock',
   /** The ledger's exports (an EXPORT entry each). */
-/**
- * What the body witnesses for the audit trail (sealed metas in audit-meta.ts): an operator's
- * session opened (its proof verified; with the failed unlocks before it) or ended (lock, window
- * closed), and an export the body wrote for a session of any role. Written by the body only (the
- * mind's journal.append takes MIND_EVENT_KIND, which these are not); the next clinical session
- * signs a ledger entry for each.
- */
-export const AUDIT_KINDS = {
-  session: 'audit.session',
-  exported: 'audit.exported',
-} as const;
-
   ledgerExported: 'export.ledger',
   nodeInfoExported: 'export.nodeInfo',
   /** The institution's name and role (a SETTINGS_CHANGE entry; the `institution` meta row). */

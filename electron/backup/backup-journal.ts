@@ -1,0 +1,27 @@
+import { BACKUP_KINDS } from '../../shared/journal/journal-kinds';
+import type { OpenVault } from '../vault/vault-host';
+
+/**
+ * The one place the body journals a backup act (a scheduled backup made, a backup restored): a
+ * record of a body kind, no operator (the body did it), its counts as a plaintext note and, for
+ * the mind, the same counts with the act and time as a sealed meta (JSON `{v: 1, act, at, …counts}`
+ * sealed to the vault's public key like intake metadata). The journal is the vault's truth and goes
+ * into the next backup; the ledger signs from there. Manual exports are the mind's `export.backup`.
+ */
+export async function journalBackupAct(
+  open: Pick<OpenVault, 'storage' | 'onDurable' | 'sealer'>,
+  act: keyof typeof BACKUP_KINDS,
+  counts: Readonly<Record<string, number>>,
+  at = new Date(),
+): Promise<number> {
+  const meta = await open.sealer.seal('journalMetadata', new TextEncoder().encode(JSON.stringify({ v: 1, act, at: at.toISOString(), ...counts })));
+  const { seq } = await open.storage.journal.append({
+    kind: BACKUP_KINDS[act],
+    operator: null,
+    objects: [],
+    meta: Buffer.from(meta).toString('base64url'),
+    note: counts,
+  });
+  open.onDurable(seq);
+  return seq;
+}

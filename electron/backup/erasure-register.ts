@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import type { JournalRecord } from '../storage/journal-format';
+import type { Journal } from '../storage/journal';
+import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
+import { BackupRefusal } from './backup-format';
+
+/**
+ * The erasure register: what every erasure removed, kept OUTSIDE the vault (`<data>/`, and a copy
+ * beside the backups) so that a restore of a backup made before an erasure can apply it again.
+ * The journal cannot be that memory: the backup's journal predates the erasure, and the current
+ * one is what the restore replaces.
+ *
+ * It holds no PHI and nothing that opens anything: per erasure its time, the seq of the mind's
+ * `erasure.patient` record, the seqs of the records erased, each with a digest of the record as it
+ * was (SHA-256 over its seq, kind, time, operator pseudonym, object ids and sealed meta, all of
+ * which are ciphertext, hashes or pseudonyms), and the ids of the sealed objects deleted (hashes of
+ * ciphertext). The digest is what makes re-application safe: after a restore of an older backup the
+ * journal continues from the backup's last seq, so a seq alone would later name a different
+ * record; a record is erased again only when its digest matches.
+ */
+export const ERASURE_REGISTER_FILE = 'erasure-register.json';
+/** The copy written beside the backups in the destination folder. */
+export const ERASURE_REGISTER_COPY = 'hdms-erasure-register.json';
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const ErasureSchema = z.strictObject({
+  at: z.iso.datetime(),
+  erasureSeq: z.number().int().positive(),
+  records: z.array(z.strictObject({ seq: z.number().int().positive(), digest: hex64 })),
+  objects: z.array(hex64),
+});
+const RegisterSchema = z.strictObject({
+  format: z.literal('hdms-erasure-register'),
+  version: z.literal(1),
+  erasures: z.array(ErasureSchema),
+});
+export type ErasureRegister = z.infer<typeof RegisterSchema>;
+export type RegisteredErasure = z.infer<typeof ErasureSchema>;
+
+const EMPTY: ErasureRegister = { format: 'hdms-erasure-register', version: 1, erasures: [] };
+
+/** The identity of a journal record as stored (its inline bytes are covered by their ids in `objects`). */
+export function recordDigest(record: Pick<JournalRecord, 'seq' | 'kind' | 'at' | 'operator' | 'objects' | 'meta'>): string {
+  const canonical = JSON.stringify([record.seq, record.kind, record.at, record.operator, record.objects, record.meta]);
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+export function registerPath(dataDir: string): string {
+  return path.join(dataDir, ERASURE_REGISTER_FILE);
+}
+
+/**
+ * Reads a register; a missing file is an empty register. A damaged one is refused: a restore must
+ * not go on as if no erasure had happened.
+ */
+export async function readErasureRegister(file: string): Promise<ErasureRegister> {
+  const text = await readTextIfExists(file);
+  if (text === null) return EMPTY;
+  try {
+    return RegisterSchema.parse(JSON.parse(text));
+  } catch {
+    throw new BackupRefusal(
+      'E_CONFLICT',
+      `The erasure register (${path.basename(file)}) is damaged, so erasures made after the backup could not be applied again; nothing was restored. Put back a good copy (one is kept beside the backups as ${ERASURE_REGISTER_COPY}).`,
+    );
+  }
+}
+
+/** Writes a register atomically (mode 0600). */
+export async function writeErasureRegister(file: string, register: ErasureRegister): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(register)}\n`);
+}
+
+/** The digests of these records in the live journal (read in seq order). */
+async function digestsOf(journal: Journal, seqs: readonly number[]): Promise<{ seq: number; digest: string }[]> {
+  const wanted = [...new Set(seqs)].sort((a, b) => a - b);
+  const out: { seq: number; digest: string }[] = [];
+  let i = 0;
+  while (i < wanted.length) {
+    const from = wanted[i]!;
+    const to = wanted[wanted.length - 1]!;
+    const { records } = await journal.read({ after: from - 1, limit: Math.min(10_000, to - from + 1) });
+    if (records.length === 0) break;
+    for (const record of records) {
+      while (i < wanted.length && wanted[i]! < record.seq) i++;
+      if (i < wanted.length && wanted[i] === record.seq) {
+        out.push({ seq: record.seq, digest: recordDigest(record) });
+        i++;
+      }
+    }
+    // Past the last record read, the next wanted seq starts the next read.
+    while (i < wanted.length && wanted[i]! <= records[records.length - 1]!.seq) i++;
+  }
+  return out;
+}
+
+/**
+ * Adds an erasure to `<data>/erasure-register.json` BEFORE the journal is rewritten: a crash in
+ * between leaves a register entry for records still present (the erasure is repeated by the mind,
+ * and a restore erases them, which is what was asked), never an erasure the register lacks.
+ */
+export async function registerErasure(
+  dataDir: string,
+  journal: Journal,
+  erasure: { readonly erasureSeq: number; readonly seqs: readonly number[]; readonly objects: readonly string[] },
+  at = new Date(),
+): Promise<void> {
+  const file = registerPath(dataDir);
+  const register = await readErasureRegister(file);
+  const records = await digestsOf(journal, erasure.seqs);
+  const entry: RegisteredErasure = { at: at.toISOString(), erasureSeq: erasure.erasureSeq, records, objects: [...new Set(erasure.objects)].sort() };
+  await writeErasureRegister(file, { ...register, erasures: [...register.erasures, entry] });
+}
+
+/** Copies the register beside the backups (so it survives the loss of the data folder with them); nothing when there is none. */
+export async function copyErasureRegister(dataDir: string, folder: string): Promise<void> {
+  const register = await readErasureRegister(registerPath(dataDir));
+  if (register.erasures.length === 0) return;
+  await writeErasureRegister(path.join(folder, ERASURE_REGISTER_COPY), register);
+}
+
+/** The registers a restore of `backupFile` consults: the data folder's and the copy beside the file, merged. */
+export async function registersForRestore(dataDir: string, backupFile: string): Promise<ErasureRegister> {
+  const own = await readErasureRegister(registerPath(dataDir));
+  const beside = path.join(path.dirname(backupFile), ERASURE_REGISTER_COPY);
+  const copy = path.resolve(beside) === path.resolve(registerPath(dataDir)) ? EMPTY : await readErasureRegister(beside);
+  const seen = new Set<string>();
+  const erasures: RegisteredErasure[] = [];
+  for (const erasure of [...own.erasures, ...copy.erasures]) {
+    const key = `${erasure.at}/${erasure.erasureSeq}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    erasures.push(erasure);
+  }
+  return { ...EMPTY, erasures };
+}
+
+/** What a restore erases again: the records whose digest matches, and the objects of those erasures. */
+export interface Reapplication {
+  readonly seqs: ReadonlySet<number>;
+  readonly objects: ReadonlySet<string>;
+  /** Erasures that matched at least one record of the restored journal. */
+  readonly erasures: number;
+}
+
+/**
+ * Matches a journal against a register, record by record (feed it every record of the restored
+ * journal, in any order), then says what to erase again.
+ */
+export class ReapplicationPlanner {
+  private readonly wanted = new Map<number, { digest: string; erasure: number }[]>();
+  private readonly matchedSeqs = new Set<number>();
+  private readonly matchedErasures = new Set<number>();
+
+  constructor(private readonly register: ErasureRegister) {
+    register.erasures.forEach((erasure, index) => {
+      for (const { seq, digest } of erasure.records) {
+        const list = this.wanted.get(seq) ?? [];
+        list.push({ digest, erasure: index });
+        this.wanted.set(seq, list);
+      }
+    });
+  }
+
+  get empty(): boolean {
+    return this.wanted.size === 0;
+  }
+
+  visit(record: JournalRecord): void {
+    const candidates = this.wanted.get(record.seq);
+    if (candidates === undefined) return;
+    const digest = recordDigest(record);
+    for (const candidate of candidates) {
+      if (candidate.digest !== digest) continue;
+      this.matchedSeqs.add(record.seq);
+      this.matchedErasures.add(candidate.erasure);
+    }
+  }
+
+  plan(): Reapplication {
+    const objects = new Set<string>();
+    for (const index of this.matchedErasures) for (const id of this.register.erasures[index]!.objects) objects.add(id);
+    return { seqs: this.matchedSeqs, objects, erasures: this.matchedErasures.size };
+  }
+}
