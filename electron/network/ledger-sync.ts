@@ -19,6 +19,8 @@ import { NetworkRefusal } from './server-url';
 export const SyncStateSchema = z.strictObject({
   /** Every entry up to this seq has a checked receipt in the journal. */
   notarizedSeq: z.number().int().min(0),
+  /** Every entry up to this seq was accepted by the notary (answered notarized or queued for its log). */
+  submittedSeq: z.number().int().min(0).default(0),
   /** The last checkpoint the node verified (C2SP note text) and its tree size, or null. */
   checkpoint: z.string().max(64 * 1024).nullable(),
   checkpointSize: z.number().int().min(0),
@@ -39,7 +41,7 @@ export type SyncState = z.infer<typeof SyncStateSchema>;
 /** A checkpoint is a few lines and its cosignatures: more than this is not one. */
 const MAX_CHECKPOINT_BYTES = 64 * 1024;
 
-const EMPTY: SyncState = { notarizedSeq: 0, checkpoint: null, checkpointSize: 0, lastSyncAt: null, problem: null, split: null, witnessedSize: 0, cosignatures: 0, witnessProblem: null };
+const EMPTY: SyncState = { notarizedSeq: 0, submittedSeq: 0, checkpoint: null, checkpointSize: 0, lastSyncAt: null, problem: null, split: null, witnessedSize: 0, cosignatures: 0, witnessProblem: null };
 
 /**
  * Ledger sync (design §5 and §10, issue 10 item 7), the body's half: submits the signed entries of
@@ -101,6 +103,7 @@ export class LedgerSync {
       // from its last one (idempotent at the notary), so recovered entries get their receipts journaled.
       const outboxLast = await open.outbox.lastSeq();
       if (state.notarizedSeq > outboxLast) state = { ...state, notarizedSeq: outboxLast };
+      if (state.submittedSeq > outboxLast) state = { ...state, submittedSeq: outboxLast };
       const batch = await open.outbox.read(state.notarizedSeq, MAX_SUBMISSION_ENTRIES);
       if (batch.length === 0) {
         state = await this.followCheckpoint(network, state, logKey);
@@ -120,6 +123,10 @@ export class LedgerSync {
       const hasher = new EntryHasher(ledgerDomain());
       const logPublicKey = parseVkey(logKey).publicKey;
       let problem: string | null = null;
+      // Accepted by the notary, waiting for its log: "submitted" (the next round fetches the receipts).
+      const accepted = results.findIndex((result) => result.status === 'refused');
+      const acceptedUpTo = batch[(accepted === -1 ? results.length : accepted) - 1]?.entry.seq;
+      if (acceptedUpTo !== undefined && acceptedUpTo > state.submittedSeq) state = { ...state, submittedSeq: acceptedUpTo };
       for (const [index, result] of results.entries()) {
         const signed = batch[index]!;
         if (result.status === 'queued') break;

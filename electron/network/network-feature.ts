@@ -110,6 +110,7 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
           ? null
           : {
               notarizedSeq: current.notarizedSeq,
+              submittedSeq: Math.max(current.submittedSeq, current.notarizedSeq),
               queued: Math.max(0, outboxSeq - current.notarizedSeq),
               checkpointSize: current.checkpointSize,
               lastSyncAt: current.lastSyncAt,

@@ -81,6 +81,8 @@ export const NetworkStateSchema = z.strictObject({
     .strictObject({
       /** Every entry up to this seq is notarized (a checked receipt is in the journal). */
       notarizedSeq: z.number().int().min(0),
+      /** Every entry up to this seq was accepted by the notary; those above notarizedSeq wait for its log ("submitted"). */
+      submittedSeq: z.number().int().min(0).optional(),
       /** Entries signed but not yet notarized. */
       queued: z.number().int().min(0),
       /** The tree size of the last checkpoint the node verified. */

@@ -7,7 +7,8 @@ import type { LedgerEntryView, LedgerService, LedgerVerification } from '../../l
 import { CopyButton } from '../../app/copy-button';
 import { entryTrust, kindLabel, ledgerTime, NODE_OPERATOR_LABEL, trustLabel, trustSentence } from './ledger-format';
 import { TrustMark } from './trust-mark';
-import { useWitnessedSize } from './use-witnessed-size';
+import { entryNotaryState } from './entry-notary-state';
+import { useNotaryProgress } from './use-notary-progress';
 import { Fact } from '../../app/fact';
 
 /** `#/ledger/<seq>`: every field of one signed entry, and what the last verification says of it. */
@@ -112,7 +113,7 @@ function EntryView({
   const trust = entryTrust(entry, verification);
   const summary = Object.entries(entry.summary);
   const operatorName = entry.operator === '' ? null : names[entry.operator];
-  const witnessedSize = useWitnessedSize();
+  const notaryState = entryNotaryState(entry, useNotaryProgress());
 
   return (
     <section className="panel ledger-entry" aria-labelledby={headingId}>
@@ -182,13 +183,17 @@ function EntryView({
         </Fact>
         <Fact term="Network notary">
           {entry.notary === undefined ? (
-            <span className="muted">Local only: not yet countersigned by a network’s notary.</span>
+            <span className="muted">
+              {notaryState === 'submitted'
+                ? 'Submitted: the network’s notary accepted it and is adding it to its log; the receipt comes with the next sync.'
+                : 'Local only: not yet countersigned by a network’s notary.'}
+            </span>
           ) : (
             <>
               <span>
                 Notarized: leaf {entry.notary.leafIndex} of the network’s log (checked against a checkpoint of {entry.notary.treeSize}{' '}
                 leaves), <time dateTime={entry.notary.integratedAt}>{ledgerTime(entry.notary.integratedAt)}</time>
-                {entry.notary.leafIndex < witnessedSize ? '; witnessed: a checkpoint that includes it carries the network’s quorum of witness cosignatures.' : '.'}
+                {notaryState === 'witnessed' ? '; witnessed: a checkpoint that includes it carries the network’s quorum of witness cosignatures.' : '.'}
               </span>
               <NotaryRecheckButton ledger={ledger} seq={entry.seq} />
             </>

@@ -6,7 +6,8 @@ import { LedgerFilters } from './ledger-filters';
 import { entriesWord, entryTrust, kindLabel, ledgerTime, operatorLabel, shortHash, trustLabel } from './ledger-format';
 import { TrustMark } from './trust-mark';
 import type { LedgerTimeline } from './use-ledger-timeline';
-import { useWitnessedSize } from './use-witnessed-size';
+import { entryNotaryLabel, entryNotaryState } from './entry-notary-state';
+import { useNotaryProgress } from './use-notary-progress';
 
 /** The ledger's entries, newest first, with filters and "Load older entries". */
 export function LedgerTimelineView({
@@ -109,7 +110,7 @@ function EntryTable({
   labelledBy: string;
   focusSeq: number | null;
 }) {
-  const witnessedSize = useWitnessedSize();
+  const progress = useNotaryProgress();
   // After "Load older entries", focus moves to the first entry loaded, where reading continues.
   const focusLink = useRef<HTMLAnchorElement>(null);
   useEffect(() => {
@@ -132,6 +133,7 @@ function EntryTable({
         <tbody>
           {rows.map((entry) => {
             const trust = entryTrust(entry, verification);
+            const notaryState = entryNotaryState(entry, progress);
             return (
               <tr key={entry.seq} className={`ledger-table__row ledger-table__row--${trust.state}`}>
                 <th scope="row" className="ledger-table__seq">
@@ -167,8 +169,7 @@ function EntryTable({
                 </td>
                 <td>
                   <TrustMark trust={trust} label={trustLabel(trust)} />
-                  {entry.notary !== undefined && <span className="ledger-notarized"> · Notarized</span>}
-                  {entry.notary !== undefined && entry.notary.leafIndex < witnessedSize && <span className="ledger-notarized"> · Witnessed</span>}
+                  {notaryState !== null && <span className={`ledger-notary-state ledger-notary-state--${notaryState}`}> · {entryNotaryLabel(entry, notaryState)}</span>}
                 </td>
               </tr>
             );

@@ -81,7 +81,7 @@ describe('the demo network', () => {
 
     await steps.run('Ledger: entries marked notarized', async () => {
       await goToArea(page, 'Ledger');
-      await expect.poll(() => page.getByText('· Notarized').count(), { timeout: KEY_TIMEOUT_MS }).toBeGreaterThan(0);
+      await expect.poll(() => page.getByText(/· Notarized \(leaf \d+\)/).count(), { timeout: KEY_TIMEOUT_MS }).toBeGreaterThan(0);
     });
 
     await steps.run('the clinic locks; the research institute sends it a note from Settings › Network › Messages', async () => {

@@ -101,6 +101,24 @@ describe('ledger sync: what the node checks', () => {
     ]);
   });
 
+  it('keeps entries the notary accepted but has not integrated yet as submitted, and what it refused as neither', async () => {
+    const chain = (await buildChain(5)) as NotarySignedEntry[];
+    const n = notary();
+    n.tree.appendData(leafData(chain[0]!));
+    const queued = (signed: NotarySignedEntry) => ({ status: 'queued', entryDigest: new EntryHasher(ledgerDomain()).hash(signed.entry) });
+    answers.push(() => ({ checkpoint: n.checkpoint(), results: [n.notarize(chain[0]!, 0, 1), queued(chain[1]!), queued(chain[2]!), { status: 'refused', code: 'chain_gap', message: 'gap' }, queued(chain[4]!)] }));
+    const sync = new LedgerSync(await tempDir(), silentLog);
+    const { open, appended } = vaultWith(chain);
+    const state = await sync.round(network(n.vkey), open);
+    expect(state).toMatchObject({ notarizedSeq: 1, submittedSeq: 3 });
+    expect(appended).toHaveLength(1);
+    // Kept across a restart, and never above what the outbox holds (a vault put back from an older copy).
+    expect((await sync.read()).submittedSeq).toBe(3);
+    const older = vaultWith(chain.slice(0, 2));
+    answers.push(() => ({ checkpoint: n.checkpoint(), results: [queued(chain[1]!)] }));
+    expect(await sync.round(network(n.vkey), older.open)).toMatchObject({ notarizedSeq: 1, submittedSeq: 2 });
+  });
+
   it('stops at a receipt whose inclusion proof does not lead to the checkpoint, journaling nothing for it', async () => {
     const chain = (await buildChain(2)) as NotarySignedEntry[];
     const n = notary();
