@@ -171,7 +171,7 @@ describe('a damaged or cut-short backup file', () => {
       const inspected = await fresh.router.dispatch('backup.inspect', { path: file }, callContext);
       if (!inspected.ok) message = inspected.error.message;
       else {
-        const key = await createOpener(vault.keys.intakeKeyPair.privateKey).exportDataKey(Buffer.from(inspected.value.envelopeHeader, 'base64url'));
+        const key = await createOpener(vault.keys.intakeKeyPair.privateKey).exportDataKey(Buffer.from((inspected.value as { envelopeHeader: string }).envelopeHeader, 'base64url'));
         const result = await fresh.router.dispatch('backup.restore', { path: file, dataKey: Buffer.from(key).toString('base64url') }, callContext);
         expect(result.ok, what).toBe(false);
         if (!result.ok) message = result.error.message;
