@@ -16,15 +16,18 @@ export class ExportRefusal extends Refusal {}
  * name is always complete. abort, an idle timeout (10 minutes without a chunk) and the body's stop
  * delete the temp file.
  *
- * Everything written is PHI-free by construction (hashes, pseudonyms, addresses, signatures); the
- * body does not parse it.
+ * The ledger and node info are PHI-free by construction (hashes, pseudonyms, addresses,
+ * signatures); an access report (accessReport) names patients, on purpose. The body parses none.
  */
 
-export type ExportKind = 'ledger' | 'nodeInfo';
+export type ExportKind = 'ledger' | 'nodeInfo' | 'accessReport';
 
 const NAMES: Readonly<Record<ExportKind, { readonly prefix: string; readonly extension: string }>> = {
   ledger: { prefix: 'ledger', extension: '.jsonl' },
   nodeInfo: { prefix: 'node-info', extension: '.json' },
+  // The one export that names people (patients and operators, resolved on this computer): a
+  // compliance officer's report, written only when one asks for it.
+  accessReport: { prefix: 'access-report', extension: '.csv' },
 };
 export const MAX_OPEN_EXPORTS = 4;
 export const EXPORT_IDLE_MS = 10 * 60 * 1000;

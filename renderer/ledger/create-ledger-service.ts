@@ -7,9 +7,19 @@ import { VaultError } from '../vault/vault-service';
 import { bytes32ToPseudonym, patientSubject } from './ledger-details';
 import { LEDGER_EVENT_KINDS } from './ledger-events';
 import type { LedgerReader } from './ledger-reader';
+import { accessReportCsv, buildAccessReport, type AccessReportFilter } from './access-report';
 import { recheckNotary, type NotaryRecheck } from './notary-recheck';
 import { INSTITUTION_META_KEY, InstitutionMetaSchema, type LedgerRow } from './ledger-rows';
-import { LEDGER_KINDS, type LedgerEntryView, type LedgerFilter, type LedgerKind, type LedgerService, type LedgerVerification, type NodeIdentity } from './ledger-service';
+import {
+  LEDGER_KINDS,
+  type AccessReportQuery,
+  type LedgerEntryView,
+  type LedgerFilter,
+  type LedgerKind,
+  type LedgerService,
+  type LedgerVerification,
+  type NodeIdentity,
+} from './ledger-service';
 import type { SessionLedger } from './session-ledger';
 
 /**
@@ -47,6 +57,8 @@ export interface LedgerServiceHost {
   /** The restricted ledger if it was opened already (for the synchronous lastVerification). */
   restrictedNow?(): LedgerReader | null;
   readonly appVersion: () => Promise<string>;
+  /** Writes an access report's CSV through the body (any signed-in role); absent where the host cannot. */
+  readonly writeAccessReport?: (input: { readonly text: string; readonly rows: number }) => Promise<{ readonly path: string; readonly bytes: number }>;
 }
 
 const locked = (): VaultError => new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
@@ -139,6 +151,34 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     }
   }
 
+  /** The report's filter from the UI's query: a patient's subject, a name or pseudonym, an operator, dates. */
+  async function reportFilter(ledger: LedgerReader, query: AccessReportQuery): Promise<AccessReportFilter> {
+    const subjects = new Set<string>();
+    let bySubject = false;
+    if (query.patientId !== undefined && query.patientId !== '') {
+      const writer = host.current();
+      if (writer === null) throw new VaultError('E_NOT_ALLOWED', 'Your role does not open patients; choose the patient by name in the subject field.');
+      subjects.add(await patientSubject(writer.port.ledgerKey, query.patientId));
+      bySubject = true;
+    }
+    const text = query.subject?.trim() ?? '';
+    if (text !== '') {
+      const named = /^0x[0-9a-f]{64}$/.test(text) ? new Set([text]) : await ledger.subjectsNamed(text);
+      if (bySubject) {
+        for (const subject of [...subjects]) if (!named.has(subject)) subjects.delete(subject);
+      } else for (const subject of named) subjects.add(subject);
+      bySubject = true;
+    }
+    const from = query.from === undefined || query.from === '' ? Number.NaN : Date.parse(query.from);
+    const to = query.to === undefined || query.to === '' ? Number.NaN : endOf(query.to);
+    return {
+      ...(bySubject ? { subjects } : {}),
+      ...(query.operator === undefined || query.operator === '' ? {} : { operator: query.operator }),
+      ...(Number.isNaN(from) ? {} : { from }),
+      ...(Number.isNaN(to) ? {} : { to }),
+    };
+  }
+
   const service: FullLedgerService = {
     async identity(): Promise<NodeIdentity> {
       const ledger = await reader();
@@ -225,13 +265,43 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     async accessesOf(patientId) {
       const ledger = requireWriter();
       try {
-        const [subject, names] = await Promise.all([patientSubject(ledger.port.ledgerKey, patientId), ledger.operatorNames()]);
-        const rows = await ledger.port.db().ledger.where('subject').equals(subject).filter((row) => row.kind === 'ACCESS').toArray();
-        rows.sort((a, b) => b.seq - a.seq);
-        return rows.map((row) => {
-          const operator = bytes32ToPseudonym(row.operator);
-          return { operatorName: names[operator] ?? '', operator, at: new Date(row.createdAt).toISOString(), seq: row.seq };
-        });
+        const subject = await patientSubject(ledger.port.ledgerKey, patientId);
+        const { rows } = await buildAccessReport(ledger, { subjects: new Set([subject]) });
+        return rows
+          .filter((row) => row.kind === 'ACCESS')
+          .map((row) => ({
+            operatorName: row.operatorName,
+            operator: row.operator,
+            at: row.at,
+            seq: row.seq,
+            what: row.action,
+            workstation: row.workstation,
+            ...(row.notary === undefined ? {} : { leafIndex: row.notary.leafIndex }),
+          }));
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async accessReport(query) {
+      const ledger = await reader();
+      try {
+        return await buildAccessReport(ledger, await reportFilter(ledger, query));
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async exportAccessReport(query) {
+      const ledger = await reader();
+      if (host.writeAccessReport === undefined) throw new VaultError('E_NODE', 'This window cannot write files.');
+      try {
+        // What is journaled but not yet signed is signed first, when this session can sign.
+        await host.current()?.flush();
+        const report = await buildAccessReport(ledger, await reportFilter(ledger, query));
+        const written = await host.writeAccessReport({ text: accessReportCsv(report.rows), rows: report.rows.length });
+        host.current()?.port.requestSync();
+        return { path: written.path, rows: report.rows.length };
       } catch (error) {
         throw asVaultError(error);
       }

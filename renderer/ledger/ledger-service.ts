@@ -6,6 +6,22 @@
  */
 
 import { LEDGER_ENTRY_KINDS, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
+import type { AccessReport, AccessReportRow } from './access-report';
+
+export type { AccessReport, AccessReportRow };
+
+/** Which access report (issue 11): one patient's, or an operator's and/or a date range's. */
+export interface AccessReportQuery {
+  /** One patient (a clinical session: the patient's view id). */
+  readonly patientId?: string;
+  /** A subject pseudonym as an entry shows it, or the start of a patient's name (the subject directory). */
+  readonly subject?: string;
+  /** Pseudonymous operator id. */
+  readonly operator?: string;
+  /** ISO dates (`YYYY-MM-DD` means the whole day), inclusive, of when the act happened. */
+  readonly from?: string;
+  readonly to?: string;
+}
 
 /** The entry kinds, as the signed schema defines them (shared/ledger/ledger-schema.ts). */
 export const LEDGER_KINDS = LEDGER_ENTRY_KINDS;
@@ -86,8 +102,25 @@ export interface LedgerService {
   /** Newest first; `limit` entries before `beforeSeq` (paging). */
   entries(filter: LedgerFilter, page: { readonly beforeSeq?: number; readonly limit: number }): Promise<readonly LedgerEntryView[]>;
   entry(seq: number): Promise<LedgerEntryView | null>;
-  /** Who accessed this patient, newest first (ACCESS entries for the patient's subject). */
-  accessesOf(patientId: string): Promise<readonly { readonly operatorName: string; readonly operator: string; readonly at: string; readonly seq: number }[]>;
+  /**
+   * Who accessed this patient, newest first (ACCESS entries for the patient's subject). `what` and
+   * `workstation` as in the access report, when the implementation knows them.
+   */
+  accessesOf(patientId: string): Promise<
+    readonly {
+      readonly operatorName: string;
+      readonly operator: string;
+      readonly at: string;
+      readonly seq: number;
+      readonly what?: string;
+      readonly workstation?: string;
+      readonly leafIndex?: number;
+    }[]
+  >;
+  /** Who did what, when and where, with each entry's proof: sign-ins, accesses, exports, quarantine acts, erasures. Newest first. */
+  accessReport(query: AccessReportQuery): Promise<AccessReport>;
+  /** Writes that report as CSV to `<data>/exports/` (journaled as an export by the body); returns where. */
+  exportAccessReport(query: AccessReportQuery): Promise<{ readonly path: string; readonly rows: number }>;
   /** Checks the whole chain and every signature; reports the first break precisely. */
   verify(): Promise<LedgerVerification>;
   /** The last verification (run at unlock and on demand), or null before the first. */

@@ -122,6 +122,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
         );
         return appVersion;
       },
+      writeAccessReport: (input) => api.ledger.exportAccessReport(input),
     },
     ledgerListeners,
   );

@@ -65,4 +65,14 @@ export const ledgerMethods = {
     z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() }),
   ),
   'ledger.exportAbort': method(z.strictObject({ handle: exportHandle }), z.strictObject({})),
+  /**
+   * Writes an access report (CSV, composed by the mind from the ledger's view) to
+   * `<data>/exports/access-report-<UTC>.csv` (mode 0600) in one call, and journals the export
+   * (`audit.exported`) under the operator of the calling session, whatever their role. The file
+   * names patients and operators: it is a report for a compliance officer, like a printed one.
+   */
+  'ledger.exportAccessReport': method(
+    z.strictObject({ text: z.string().max(LEDGER_EXPORT_CHUNK_CHARS), rows: z.number().int().nonnegative().max(1_000_000) }),
+    z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() }),
+  ),
 } as const;

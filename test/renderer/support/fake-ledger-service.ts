@@ -1,4 +1,5 @@
 import type {
+  AccessReport,
   LedgerEntryView,
   LedgerFilter,
   LedgerKind,
@@ -23,7 +24,9 @@ export interface FakeLedgerOptions {
   /** Without subscribe() and writerProblem() (the optional extras of the real service): the UI polls. */
   readonly withoutSignals?: boolean;
   /** Accesses by patient id, newest first. */
-  readonly accesses?: Readonly<Record<string, readonly { operatorName: string; operator: string; at: string; seq: number }[]>>;
+  readonly accesses?: Readonly<Record<string, readonly { operatorName: string; operator: string; at: string; seq: number; what?: string; workstation?: string }[]>>;
+  /** What accessReport() answers (whatever the query; the calls record it). */
+  readonly report?: AccessReport;
 }
 
 export interface FakeLedger extends LedgerService, ScriptedCalls<Method> {
@@ -149,6 +152,14 @@ export function createFakeLedger(options: FakeLedgerOptions = {}): FakeLedger {
     async accessesOf(patientId) {
       await enter('accessesOf', [patientId]);
       return options.accesses?.[patientId] ?? [];
+    },
+    async accessReport(query) {
+      await enter('accessReport', [query]);
+      return options.report ?? { rows: [], truncated: false };
+    },
+    async exportAccessReport(query) {
+      await enter('exportAccessReport', [query]);
+      return { path: '/data/exports/access-report-20250301T080000Z.csv', rows: options.report?.rows.length ?? 0 };
     },
     async verify() {
       await enter('verify', []);

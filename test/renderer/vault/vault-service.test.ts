@@ -2,6 +2,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { createVaultService } from '../../../renderer/vault/create-vault-service';
 import { VaultError } from '../../../renderer/vault/vault-service';
+import { ACCESS_WINDOW_MS } from '../../../renderer/vault/records/access-events';
 import { createFakeBody, type FakeBody } from './support/fake-body';
 import { dumpAllDatabases } from './support/idb-dump';
 
@@ -227,7 +228,36 @@ describe('VaultService: views, search, audit, erasure', () => {
     expect(access[0]!.meta).not.toContain(accented.patientId);
     const record = await vault.openRecord(lab.recordId);
     expect(record.recordId).toBe(lab.recordId);
-    expect(body.journal.filter((r) => r.kind === 'view.access')).toHaveLength(2);
+    // The same patient again within the session window: one access stands for both views.
+    expect(body.journal.filter((r) => r.kind === 'view.access')).toHaveLength(1);
+  });
+
+  it('coalesces repeated views of one patient: one access per patient per session window, a new one after the window and after a lock', async () => {
+    const { vault, body } = await withData(3);
+    const [first, second] = (await vault.search('')).patientIds;
+    const accesses = () => body.journal.filter((r) => r.kind === 'view.access').length;
+    const start = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(start);
+    try {
+      const detail = await vault.openPatient(first!);
+      await Promise.all([vault.openPatient(first!), vault.openRecord(detail.records[0]!.recordId)]);
+      expect(accesses()).toBe(1);
+      await vault.openPatient(second!);
+      expect(accesses()).toBe(2);
+      clock.mockReturnValue(start + ACCESS_WINDOW_MS - 1);
+      await vault.openPatient(first!);
+      expect(accesses()).toBe(2);
+      clock.mockReturnValue(start + ACCESS_WINDOW_MS + 1);
+      await vault.openPatient(first!);
+      expect(accesses()).toBe(3);
+      const [admin] = await vault.operators();
+      vault.lock();
+      await vault.unlock({ operatorId: admin!.operatorId, passphrase: PASSPHRASE });
+      await vault.openPatient(first!);
+      expect(accesses()).toBe(4);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('stores no name, MRN or birth date in any IndexedDB row', async () => {

@@ -1,0 +1,228 @@
+import { EntryHasher, LedgerEntrySchema, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
+import { bytes32ToPseudonym } from './ledger-details';
+import type { LedgerReader } from './ledger-reader';
+import type { LedgerRow } from './ledger-rows';
+
+/**
+ * Access reports (issue 11, "Audit, as a compliance officer uses it"): who did what, when, from
+ * which workstation, each with the ledger proof that holds it — for one patient, or for an operator
+ * and a date range. Read from the ledger's view, so researchers, auditors and clinical sessions see
+ * the same signed rows; names are resolved on this computer (the subject directory, the keyring),
+ * as far as the session may know them, and never leave it except in an export asked for.
+ *
+ * When: the time the act was journaled (the details' `at`, in the entry's summary), which the
+ * signing time (`createdAt`) follows by up to a session: entries are signed by the next clinical
+ * session. Workstation: a sign-in names it (the body's audit record); an access, an export by the
+ * mind or a quarantine action happened in the session of the operator's latest sign-in before it.
+ */
+
+/** The kinds an access report lists: what people did, not what the node did by itself. */
+export const ACCESS_REPORT_KINDS: readonly LedgerEntryKind[] = ['ACCESS', 'SESSION', 'EXPORT', 'QUARANTINE', 'ERASURE'];
+
+/** At most this many rows in one report (the newest); the report says when there were more. */
+export const ACCESS_REPORT_MAX_ROWS = 10_000;
+
+export interface AccessReportFilter {
+  /** Only entries about these patient subjects (bytes32), e.g. one patient's. */
+  readonly subjects?: ReadonlySet<string>;
+  /** Only this operator's (pseudonym, base64url). */
+  readonly operator?: string;
+  /** Unix ms, inclusive: when the act happened. */
+  readonly from?: number;
+  readonly to?: number;
+}
+
+export interface AccessReportRow {
+  readonly seq: number;
+  readonly kind: LedgerEntryKind;
+  /** When it happened (ISO). */
+  readonly at: string;
+  /** Pseudonymous operator id ('' for none). */
+  readonly operator: string;
+  /** '' when this session may not know the name. */
+  readonly operatorName: string;
+  readonly action: string;
+  /** The patient subject (bytes32), or '' for acts about no patient. */
+  readonly subject: string;
+  /** Resolved on this computer, or ''. */
+  readonly subjectName: string;
+  readonly workstation: string;
+  /** The entry's EIP-712 digest (what the next entry's prevHash names and the notary logs). */
+  readonly entryHash: string;
+  /** The notary's log position, once countersigned. */
+  readonly notary?: { readonly leafIndex: number; readonly treeSize: number; readonly integratedAt: string };
+}
+
+export interface AccessReport {
+  readonly rows: readonly AccessReportRow[];
+  /** More rows matched than ACCESS_REPORT_MAX_ROWS; the oldest were left out. */
+  readonly truncated: boolean;
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** When the act happened: the summary's `at` when it has one, else when the entry was signed. */
+export function actTime(row: Pick<LedgerRow, 'createdAt' | 'summary'>): number {
+  const at = Date.parse(text(row.summary['at']));
+  return Number.isNaN(at) ? row.createdAt : at;
+}
+
+/** One sentence for what the entry records, from its kind and summary (numbers and words only). */
+export function actionOf(kind: string, summary: Readonly<Record<string, string | number>>): string {
+  switch (kind) {
+    case 'ACCESS':
+      if (summary['opened'] === 'quarantined input') return `Opened a quarantined input${typeof summary['quarantine record'] === 'number' ? ` (record ${summary['quarantine record']})` : ''}`;
+      return summary['opened'] === 'one record' ? 'Opened a record' : 'Opened the patient';
+    case 'SESSION': {
+      const failed = summary['failed unlocks before'];
+      if (summary['event'] === 'signed in') {
+        const how = summary['unlocked with'] === 'recovery' ? ' with the recovery key' : summary['unlocked with'] === 'keychain' ? ' automatically (OS keychain)' : '';
+        return `Signed in${how}${typeof failed === 'number' && failed > 0 ? ` after ${failed} failed unlock${failed === 1 ? '' : 's'}` : ''}`;
+      }
+      if (summary['event'] === 'locked') return 'Locked';
+      if (summary['event'] === 'window closed') return 'Closed the window (session ended)';
+      return 'Session';
+    }
+    case 'EXPORT': {
+      const what = text(summary['export']);
+      const label = what === 'accessReport' ? 'an access report' : what === 'ledger' ? 'the ledger' : what === 'nodeInfo' ? 'the node info' : what === 'backup' ? 'a backup' : what === '' ? 'a file' : what;
+      return `Exported ${label}${typeof summary['entries'] === 'number' ? ` (${summary['entries']} rows)` : ''}`;
+    }
+    case 'QUARANTINE': {
+      const verb = summary['action'] === 'reprocessed' ? 'Reprocessed' : summary['action'] === 'discarded' ? 'Discarded' : 'Acted on';
+      return `${verb} a quarantined input${typeof summary['quarantine record'] === 'number' ? ` (record ${summary['quarantine record']})` : ''}`;
+    }
+    case 'ERASURE':
+      return 'Erased the patient';
+    default:
+      return kind;
+  }
+}
+
+/**
+ * The report, newest first. Reads the ledger's view once (kinds above), joins each row to the
+ * sign-in it happened under, and resolves names through the reader.
+ */
+export async function buildAccessReport(reader: LedgerReader, filter: AccessReportFilter): Promise<AccessReport> {
+  const kinds = new Set<string>(ACCESS_REPORT_KINDS);
+  const table = reader.db().ledger;
+  // Through the indexes: a patient's entries by subject; otherwise the report's kinds (never the intake batches).
+  const rows =
+    filter.subjects !== undefined
+      ? await table.where('subject').anyOf([...filter.subjects]).filter((row) => kinds.has(row.kind)).toArray()
+      : await table.where('kind').anyOf([...kinds]).toArray();
+  const sessions = filter.subjects !== undefined ? await table.where('kind').equals('SESSION').toArray() : rows.filter((row) => row.kind === 'SESSION');
+  // Each operator's sign-ins in chain order (the chain follows the journal): seq → workstation.
+  sessions.sort((a, b) => a.seq - b.seq);
+  const signIns = new Map<string, { seq: number; workstation: string }[]>();
+  for (const row of sessions) {
+    if (row.kind !== 'SESSION' || row.summary['event'] !== 'signed in') continue;
+    const operator = bytes32ToPseudonym(row.operator);
+    const list = signIns.get(operator) ?? [];
+    list.push({ seq: row.seq, workstation: text(row.summary['workstation']) });
+    signIns.set(operator, list);
+  }
+  const workstationOf = (row: LedgerRow, operator: string): string => {
+    const own = text(row.summary['workstation']);
+    if (own !== '') return own;
+    const list = signIns.get(operator);
+    if (list === undefined) return '';
+    let found = '';
+    for (const signIn of list) {
+      if (signIn.seq > row.seq) break;
+      found = signIn.workstation;
+    }
+    return found;
+  };
+  const matching = rows
+    .filter((row) => {
+      if (filter.subjects !== undefined && !filter.subjects.has(row.subject)) return false;
+      if (filter.operator !== undefined && bytes32ToPseudonym(row.operator) !== filter.operator) return false;
+      const at = actTime(row);
+      return (filter.from === undefined || at >= filter.from) && (filter.to === undefined || at <= filter.to);
+    })
+    .sort((a, b) => b.seq - a.seq);
+  const kept = matching.slice(0, ACCESS_REPORT_MAX_ROWS);
+  const [operatorNames, subjectNames] = await Promise.all([
+    reader.operatorNames(),
+    reader.subjectNames([...new Set(kept.map((row) => row.subject).filter((subject) => bytes32ToPseudonym(subject) !== ''))]),
+  ]);
+  const hasher = new EntryHasher(reader.domain);
+  return {
+    truncated: matching.length > kept.length,
+    rows: kept.map((row): AccessReportRow => {
+      const operator = bytes32ToPseudonym(row.operator);
+      const parsed = LedgerEntrySchema.safeParse(row.entry);
+      const subject = bytes32ToPseudonym(row.subject) === '' ? '' : row.subject;
+      return {
+        seq: row.seq,
+        kind: row.kind as LedgerEntryKind,
+        at: new Date(actTime(row)).toISOString(),
+        operator,
+        operatorName: operatorNames[operator] ?? '',
+        action: actionOf(row.kind, row.summary),
+        subject,
+        subjectName: subject === '' ? '' : (subjectNames[subject] ?? ''),
+        workstation: workstationOf(row, operator),
+        entryHash: parsed.success ? hasher.hash(parsed.data) : '',
+        ...(row.notary === undefined
+          ? {}
+          : { notary: { leafIndex: row.notary.leafIndex, treeSize: row.notary.treeSize, integratedAt: new Date(row.notary.integratedAt).toISOString() } }),
+      };
+    }),
+  };
+}
+
+export const ACCESS_REPORT_CSV_HEADER = [
+  'time_utc',
+  'operator',
+  'operator_pseudonym',
+  'action',
+  'patient',
+  'subject_pseudonym',
+  'workstation',
+  'ledger_seq',
+  'entry_digest',
+  'notary_leaf_index',
+  'notary_tree_size',
+] as const;
+
+/**
+ * One CSV cell (RFC 4180: quoted when it holds a comma, a quote or a line break, quotes doubled).
+ * A cell a spreadsheet would run as a formula (=, +, -, @, a tab or a carriage return first) gets
+ * a leading apostrophe (OWASP's advice against CSV injection): names come from HL7 messages.
+ */
+export function csvCell(value: string | number): string {
+  let cell = String(value);
+  if (/^[=+\-@\t\r]/.test(cell)) cell = `'${cell}`;
+  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}
+
+/** Pseudonyms, digests and numbers (base64url or hex): never a formula, kept exactly as signed. */
+const PLAIN_COLUMNS = new Set([2, 5, 7, 8, 9, 10]);
+const plainCell = (value: string | number): string => String(value);
+
+/** The report as CSV (a header line, then one line per row, CRLF as RFC 4180 has it). */
+export function accessReportCsv(rows: readonly AccessReportRow[]): string {
+  const lines = [ACCESS_REPORT_CSV_HEADER.join(',')];
+  for (const row of rows) {
+    lines.push(
+      [
+        row.at,
+        row.operatorName,
+        row.operator,
+        row.action,
+        row.subjectName,
+        row.subject,
+        row.workstation,
+        row.seq,
+        row.entryHash,
+        row.notary?.leafIndex ?? '',
+        row.notary?.treeSize ?? '',
+      ]
+        .map((cell, index) => (PLAIN_COLUMNS.has(index) ? plainCell(cell) : csvCell(cell)))
+        .join(','),
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
