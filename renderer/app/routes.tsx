@@ -39,7 +39,7 @@ export interface Area {
 export const AREAS: readonly Area[] = [
   { id: 'intake', title: 'Intake', Icon: IntakeIcon, Page: IntakeArea, nested: true, roles: CLINICAL },
   { id: 'patients', title: 'Patients', Icon: PatientsIcon, Page: PatientsArea, nested: true, roles: CLINICAL },
-  { id: 'imaging', title: 'Imaging', Icon: ImagingIcon, Page: ImagingArea, roles: CLINICAL },
+  { id: 'imaging', title: 'Imaging', Icon: ImagingIcon, Page: ImagingArea, nested: true, roles: CLINICAL },
   { id: 'devices', title: 'Devices', Icon: DevicesIcon, Page: DevicesArea, roles: CLINICAL },
   { id: 'marketplace', title: 'Marketplace', Icon: MarketplaceIcon, Page: MarketplaceArea, roles: [...CLINICAL, 'researcher'] },
   { id: 'ledger', title: 'Ledger', Icon: LedgerIcon, Page: LedgerArea, nested: true },

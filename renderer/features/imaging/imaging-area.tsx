@@ -5,6 +5,8 @@ import type { StudyListEntry } from '../../vault/vault-service';
 import { DicomImportPanel } from './dicom-import-panel';
 import { ReceiverStatus } from './receiver-status';
 import { StudyTable } from './study-table';
+import { StudyViewer } from './viewer/study-viewer';
+import { NotFoundView } from '../../app/layout/not-found-view';
 
 /** What the filter matches: patient name and identifier, accession number, modality, study date and description. */
 export function studyMatches(study: StudyListEntry, query: string): boolean {
@@ -21,9 +23,11 @@ export function studyMatches(study: StudyListEntry, query: string): boolean {
  * patient its Patient ID files it under. Listing studies is like searching: not journaled; the
  * patient's page is where a study's patient is opened (and that opening is journaled).
  */
-export function ImagingArea() {
+export function ImagingArea({ path = [] }: { path?: readonly string[] }) {
   const phase = useVaultPhase();
   if (phase !== 'unlocked') return <p className="panel">Unlock the vault to list the imaging studies.</p>;
+  if (path[0] === 'studies' && path[1] !== undefined && path.length === 2) return <StudyViewer studyId={path[1]} />;
+  if (path.length > 0) return <NotFoundView />;
   return <StudyList />;
 }
 

@@ -14,7 +14,8 @@ export function seriesLabel(study: StudySummary): string {
 
 /**
  * Studies, newest first: date, modalities, description, accession number, series and instance
- * counts; with `withPatient`, the patient each is filed under (a link to the patient's page).
+ * counts; with `withPatient`, the patient each is filed under (a link to the patient's page). The
+ * description opens the study in the viewer.
  */
 export function StudyTable({ studies, labelledBy, withPatient }: { studies: readonly (StudySummary | StudyListEntry)[]; labelledBy: string; withPatient: boolean }) {
   return (
@@ -38,7 +39,10 @@ export function StudyTable({ studies, labelledBy, withPatient }: { studies: read
               </th>
               {withPatient && <td>{'patient' in study && study.patient !== null ? <a href={hrefForPath('patients', study.patientId)}>{`${study.patient.name} · ${study.patient.identifier}`}</a> : <span className="muted">Not in the views</span>}</td>}
               <td>{study.modalities.length === 0 ? '—' : study.modalities.join(', ')}</td>
-              <td>{study.study.description === '' ? <span className="muted">No description</span> : study.study.description}</td>
+              <td>
+                {/* Opening the viewer journals an access event for the study's patient. */}
+                <a href={hrefForPath('imaging', 'studies', study.studyId)}>{study.study.description === '' ? 'Study without description' : study.study.description}</a>
+              </td>
               <td>{study.study.accessionNumber === '' ? '—' : study.study.accessionNumber}</td>
               <td>{seriesLabel(study)}</td>
             </tr>

@@ -1,0 +1,74 @@
+import type { DecodeAnswer, DecodeRequest, InstanceOverview } from './decode/decode-protocol';
+import type { TagRow } from './decode/tag-list';
+import type { DecodedFrame } from './pixels/pixel-module';
+
+type Pending = { resolve: (answer: DecodeAnswer & { ok: true }) => void; reject: (error: Error) => void };
+type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * A decode worker as the main thread's side sees it: requests with ids, answers as promises. The
+ * worker starts on the first request (or `warm`); `terminate` ends it and fails what was pending,
+ * and a later request starts a fresh one (which has nothing open: the loader opens again).
+ */
+export class DecodeClient {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  /** Starts the worker ahead of the first request (its script and module graph load meanwhile). */
+  warm(): void {
+    this.started();
+  }
+
+  private started(): Worker {
+    if (this.worker !== null) return this.worker;
+    const worker = new Worker(new URL('./decode/dicom-decode-worker.ts', import.meta.url), { type: 'module', name: 'dicom-decode' });
+    worker.addEventListener('message', (event: MessageEvent<DecodeAnswer>) => {
+      const entry = this.pending.get(event.data.id);
+      if (entry === undefined) return;
+      this.pending.delete(event.data.id);
+      if (event.data.ok) entry.resolve(event.data);
+      else entry.reject(new Error(event.data.message));
+    });
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      this.stop(new Error('The image decoder stopped.'));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private stop(reason: Error): void {
+    this.worker?.terminate();
+    this.worker = null;
+    for (const entry of this.pending.values()) entry.reject(reason);
+    this.pending.clear();
+  }
+
+  private ask<T extends Extract<DecodeAnswer, { ok: true }>['type']>(request: Without<DecodeRequest, 'id'>, transfer: Transferable[] = []): Promise<Extract<DecodeAnswer, { type: T; ok: true }>> {
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject });
+      worker.postMessage({ ...request, id }, transfer);
+    });
+  }
+
+  /** Parses an instance (its bytes move to the worker) and decodes its first frame when asked. */
+  async open(key: string, bytes: Uint8Array, decodeFirst: boolean): Promise<InstanceOverview> {
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return (await this.ask<'open'>({ type: 'open', key, bytes: owned.buffer as ArrayBuffer, decodeFirst }, [owned.buffer as ArrayBuffer])).overview;
+  }
+
+  async frame(key: string, frame: number): Promise<DecodedFrame> {
+    return (await this.ask<'frame'>({ type: 'frame', key, frame })).frame;
+  }
+
+  async tags(key: string): Promise<readonly TagRow[]> {
+    return (await this.ask<'tags'>({ type: 'tags', key })).rows;
+  }
+
+  terminate(): void {
+    this.stop(new Error('The image decoder was closed.'));
+  }
+}

@@ -1,0 +1,134 @@
+import type { InstanceOverview } from './decode/decode-protocol';
+import type { DecodedFrame } from './pixels/pixel-module';
+
+/** What the loader needs: the instance's bytes (from the vault) and a decoder (the worker). */
+export interface LoaderPorts {
+  readonly bytes: (instanceId: string) => Promise<Uint8Array>;
+  readonly decoder: {
+    open(key: string, bytes: Uint8Array, decodeFirst: boolean): Promise<InstanceOverview>;
+    frame(key: string, frame: number): Promise<DecodedFrame>;
+  };
+}
+
+const frameKey = (instanceId: string, frame: number) => `${instanceId}#${frame}`;
+const frameBytes = (frame: DecodedFrame) => frame.pixels.byteLength;
+
+/**
+ * Instances and their decoded frames for the viewer, in memory only: each instance is read from
+ * the vault and parsed once (concurrent asks share one load); frames are kept up to a byte budget,
+ * the least recently used dropped first. `prefetch` loads the frames of a stack around the one
+ * shown, a few at a time, so scrolling finds them decoded.
+ */
+export class ImageLoader {
+  private readonly overviews = new Map<string, Promise<InstanceOverview>>();
+  private readonly frames = new Map<string, DecodedFrame>();
+  private readonly inflight = new Map<string, Promise<DecodedFrame>>();
+  private held = 0;
+  private prefetchGeneration = 0;
+
+  constructor(
+    private readonly ports: LoaderPorts,
+    private readonly budgetBytes = 768 * 1024 * 1024,
+  ) {}
+
+  overview(instanceId: string): Promise<InstanceOverview> {
+    let promise = this.overviews.get(instanceId);
+    if (promise === undefined) {
+      promise = (async () => {
+        const overview = await this.ports.decoder.open(instanceId, await this.ports.bytes(instanceId), true);
+        if (overview.first !== null) this.keep(frameKey(instanceId, 0), overview.first);
+        // The frame lives in the budgeted cache only.
+        return { ...overview, first: null };
+      })();
+      promise.catch(() => this.overviews.delete(instanceId));
+      this.overviews.set(instanceId, promise);
+    }
+    return promise;
+  }
+
+  /** A decoded frame: from memory, or decoded (the first ask of an instance reads and parses it). */
+  async frame(instanceId: string, frame: number): Promise<DecodedFrame> {
+    const key = frameKey(instanceId, frame);
+    const cached = this.frames.get(key);
+    if (cached !== undefined) {
+      this.frames.delete(key);
+      this.frames.set(key, cached);
+      return cached;
+    }
+    const running = this.inflight.get(key);
+    if (running !== undefined) return running;
+    const promise = (async () => {
+      const overview = await this.overview(instanceId);
+      if (overview.image === null) throw new Error('This instance has no image.');
+      if (overview.firstError !== null) throw new Error(overview.firstError);
+      const again = this.frames.get(key);
+      if (again !== undefined) return again;
+      let decoded: DecodedFrame;
+      try {
+        decoded = await this.ports.decoder.frame(instanceId, frame);
+      } catch (error) {
+        // The worker keeps a bounded number of data sets open: read and open this one again.
+        if (!(error instanceof Error && error.message.includes('no longer open'))) throw error;
+        this.overviews.delete(instanceId);
+        await this.overview(instanceId);
+        decoded = this.frames.get(key) ?? (await this.ports.decoder.frame(instanceId, frame));
+      }
+      this.keep(key, decoded);
+      return decoded;
+    })();
+    this.inflight.set(key, promise);
+    try {
+      return await promise;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  /** Whether a frame is decoded and in memory (scrolling shows it at once). */
+  has(instanceId: string, frame: number): boolean {
+    return this.frames.has(frameKey(instanceId, frame));
+  }
+
+  /**
+   * Loads the stack's frames outward from `center` (next first, then previous…), `parallel` at a
+   * time; a newer prefetch supersedes this one. Failures are left to the frame's own display.
+   */
+  async prefetch(stack: readonly { readonly instanceId: string; readonly frame: number }[], center: number, parallel = 3): Promise<void> {
+    const generation = ++this.prefetchGeneration;
+    const order: number[] = [];
+    for (let d = 1; order.length < stack.length - 1 && d < stack.length; d++) {
+      if (center + d < stack.length) order.push(center + d);
+      if (center - d >= 0) order.push(center - d);
+    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < order.length && generation === this.prefetchGeneration) {
+        const entry = stack[order[next++]!]!;
+        if (this.has(entry.instanceId, entry.frame)) continue;
+        // Keep room: stop once the budget is nearly used, so prefetching never evicts what is shown.
+        if (this.held > this.budgetBytes * 0.9) return;
+        await this.frame(entry.instanceId, entry.frame).catch(() => undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+  }
+
+  cancelPrefetch(): void {
+    this.prefetchGeneration++;
+  }
+
+  private keep(key: string, frame: DecodedFrame): void {
+    const old = this.frames.get(key);
+    if (old !== undefined) {
+      this.held -= frameBytes(old);
+      this.frames.delete(key);
+    }
+    this.frames.set(key, frame);
+    this.held += frameBytes(frame);
+    while (this.held > this.budgetBytes && this.frames.size > 1) {
+      const [oldestKey, oldest] = this.frames.entries().next().value!;
+      this.frames.delete(oldestKey);
+      this.held -= frameBytes(oldest);
+    }
+  }
+}

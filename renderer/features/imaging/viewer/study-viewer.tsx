@@ -1,0 +1,274 @@
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { ErrorNote } from '../../../app/error-note';
+import { hrefForPath, hrefForRoute } from '../../../app/router/hash-route';
+import { useVaultRead } from '../../../app/use-vault-read';
+import type { ViewerStudy } from '../../../vault/imaging/study-instances';
+import { useVault } from '../../../vault/vault-context';
+import type { InstanceOverview } from './decode/decode-protocol';
+import { transferSyntaxName } from './decode/transfer-syntax';
+import { DecodeClient } from './decode-client';
+import { ImageLoader } from './image-loader';
+import type { DecodedFrame } from './pixels/pixel-module';
+import { defaultWindow } from './render-frame';
+import { DocumentOffer, ReportView } from './report-view';
+import { SeriesStrip } from './series-strip';
+import { stackOf } from './stack';
+import { TagBrowser } from './tag-browser';
+import { ViewerCanvas, measurementLabel, type Measurement, type PointerTool } from './viewer-canvas';
+import { CT_PRESETS, INITIAL_VIEW, stepIndex, type ViewState } from './viewport-state';
+import './viewer.css';
+
+/**
+ * `#/imaging/studies/<studyId>`: the DICOM viewer. Opening the study journals an access event
+ * (the vault does it before answering); images are read from the vault, decrypted in memory and
+ * decoded in the decode worker; nothing decoded is stored.
+ */
+export function StudyViewer({ studyId }: { studyId: string }) {
+  const vault = useVault();
+  const study = useVaultRead(`study:${studyId}`, () => vault.openStudy(studyId));
+  // The worker starts with the page (its codecs load while the study opens) and ends with it.
+  const [{ client, loader }] = useState(() => {
+    const decodeClient = new DecodeClient();
+    return { client: decodeClient, loader: new ImageLoader({ bytes: (id) => vault.instanceBytes(id), decoder: decodeClient }) };
+  });
+  useEffect(() => {
+    client.warm();
+    return () => client.terminate();
+  }, [client]);
+
+  return (
+    <div className="viewer">
+      <p>
+        <a href={hrefForRoute('imaging')}>← All studies</a>
+      </p>
+      {study.phase === 'loading' && <p role="status">Opening the study…</p>}
+      {study.phase === 'failed' && <ErrorNote error={study.error} what="The study could not be opened" />}
+      {study.phase === 'ready' && <OpenStudy study={study.value} loader={loader} client={client} />}
+    </div>
+  );
+}
+
+interface Shown {
+  readonly position: number;
+  readonly instanceId: string;
+  readonly overview: InstanceOverview;
+  readonly frame: DecodedFrame | null;
+  readonly error: string | null;
+}
+
+function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: ImageLoader; client: DecodeClient }) {
+  const vault = useVault();
+  const headingId = useId();
+  const fpsId = useId();
+  const patient = useVaultRead(`viewer-patient:${study.patientId}`, () => vault.patientHits([study.patientId]));
+  const [seriesIndex, setSeriesIndex] = useState(0);
+  const series = study.series[seriesIndex];
+  const stack = useMemo(() => (series === undefined ? [] : stackOf(series)), [series]);
+  const [position, setPosition] = useState(0);
+  const [shown, setShown] = useState<Shown | null>(null);
+  const [view, setView] = useState<ViewState>(INITIAL_VIEW);
+  const [tool, setTool] = useState<PointerTool>('window');
+  const [measurement, setMeasurement] = useState<Measurement | null>(null);
+  const [playing, setPlaying] = useState(false);
+  const [fpsChoice, setFps] = useState<number | null>(null);
+  const [tagsOpen, setTagsOpen] = useState(false);
+  const wanted = useRef(0);
+
+  const chooseSeries = (index: number) => {
+    if (index === seriesIndex) return;
+    loader.cancelPrefetch();
+    setSeriesIndex(index);
+    setPosition(0);
+    setShown(null);
+    setPlaying(false);
+    setMeasurement(null);
+    setView(INITIAL_VIEW);
+  };
+
+  // Show the stack entry at `position`: from memory when decoded, else read, parse and decode it.
+  useEffect(() => {
+    const entry = stack[position];
+    if (entry === undefined) return;
+    const request = ++wanted.current;
+    (async () => {
+      const overview = await loader.overview(entry.instanceId);
+      if (request !== wanted.current) return;
+      if (overview.kind !== 'image') {
+        setShown({ position, instanceId: entry.instanceId, overview, frame: null, error: null });
+        return;
+      }
+      try {
+        const frame = await loader.frame(entry.instanceId, entry.frame);
+        if (request === wanted.current) setShown({ position, instanceId: entry.instanceId, overview, frame, error: null });
+      } catch (error) {
+        if (request === wanted.current) setShown({ position, instanceId: entry.instanceId, overview, frame: null, error: error instanceof Error ? error.message : 'The image could not be decoded.' });
+      }
+    })().catch((error: unknown) => {
+      if (request === wanted.current) setShown({ position, instanceId: entry.instanceId, overview: { sopClassUid: '', transferSyntaxUid: '', kind: 'other', image: null, report: null, document: null, first: null, firstError: null }, frame: null, error: error instanceof Error ? error.message : 'The instance could not be read.' });
+    });
+  }, [loader, stack, position]);
+
+  // Once an image is on screen, decode the rest of the stack around it.
+  const shownOnce = shown !== null;
+  useEffect(() => {
+    if (!shownOnce || stack.length < 2) return;
+    void loader.prefetch(stack, position);
+  }, [loader, stack, position, shownOnce]);
+
+  // A multi-frame image's Frame Time proposes the cine rate until one is chosen.
+  const frameTime = shown?.overview.image?.frameTimeMs ?? null;
+  const fps = fpsChoice ?? (frameTime !== null ? Math.min(60, Math.max(1, Math.round(1000 / frameTime))) : 15);
+
+  // Cine: through the stack at the chosen rate, around the end to the start.
+  useEffect(() => {
+    if (!playing || stack.length < 2) return;
+    const timer = window.setInterval(() => setPosition((at) => (at + 1) % stack.length), 1000 / fps);
+    return () => window.clearInterval(timer);
+  }, [playing, fps, stack.length]);
+
+
+  const step = useCallback((delta: number) => setPosition((at) => stepIndex(at, delta, stack.length)), [stack.length]);
+  const reset = () => {
+    setView(INITIAL_VIEW);
+    setMeasurement(null);
+  };
+  const preset = (center: number, width: number) => setView((current) => ({ ...current, window: { center, width } }));
+
+  const onKey = (event: KeyboardEvent<HTMLCanvasElement>) => {
+    const keys: Record<string, () => void> = {
+      ArrowDown: () => step(1),
+      ArrowRight: () => step(1),
+      ArrowUp: () => step(-1),
+      ArrowLeft: () => step(-1),
+      PageDown: () => step(10),
+      PageUp: () => step(-10),
+      Home: () => setPosition(0),
+      End: () => setPosition(Math.max(0, stack.length - 1)),
+      i: () => setView((current) => ({ ...current, invert: !current.invert })),
+      r: reset,
+      ' ': () => setPlaying((on) => !on),
+    };
+    for (const entry of CT_PRESETS) keys[entry.key] = () => preset(entry.center, entry.width);
+    const action = keys[event.key.length === 1 ? event.key.toLowerCase() : event.key];
+    if (action === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    action();
+  };
+
+  const image = shown?.overview.image ?? null;
+  const effectiveWindow = view.window ?? (image !== null && shown?.frame !== null && shown?.frame !== undefined ? defaultWindow(image, shown.frame) : null);
+  const hit = patient.phase === 'ready' ? patient.value[0] : undefined;
+  const entry = stack[shown?.position ?? position];
+  const tagsOf = shown?.instanceId ?? null;
+  const loadTags = useCallback(() => (tagsOf === null ? Promise.resolve([]) : loader.overview(tagsOf).then(() => client.tags(tagsOf))), [loader, client, tagsOf]);
+  const grayscale = shown?.frame?.kind === 'gray';
+
+  return (
+    <section className="viewer__study" aria-labelledby={headingId}>
+      <header className="viewer__header">
+        <h2 id={headingId}>{study.study.description === '' ? 'Study' : study.study.description}</h2>
+        <p className="muted">
+          {study.study.date === '' ? 'No study date' : study.study.date}
+          {study.study.accessionNumber !== '' && ` · Accession ${study.study.accessionNumber}`}
+          {hit !== undefined && (
+            <>
+              {' · '}
+              <a href={hrefForPath('patients', study.patientId)}>{`${hit.name} · ${hit.identifier}`}</a>
+            </>
+          )}
+        </p>
+      </header>
+      <div className="viewer__body">
+        <SeriesStrip series={study.series} chosen={seriesIndex} onChoose={chooseSeries} loader={loader} thumbnails={shownOnce} />
+        <div className="viewer__main">
+          <div className="viewer-toolbar" role="toolbar" aria-label="Image tools">
+            <div className="viewer-toolbar__group" role="radiogroup" aria-label="Left button">
+              {(
+                [
+                  ['window', 'Window/level'],
+                  ['pan', 'Pan'],
+                  ['zoom', 'Zoom'],
+                  ['length', 'Length'],
+                ] as const
+              ).map(([value, text]) => (
+                <button key={value} type="button" role="radio" aria-checked={tool === value} className={tool === value ? 'button button--primary' : 'button'} onClick={() => setTool(value)}>
+                  {text}
+                </button>
+              ))}
+            </div>
+            <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
+              {CT_PRESETS.map((entry) => (
+                <button key={entry.name} type="button" className="button" disabled={!grayscale} title={`Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
+                  {entry.name}
+                </button>
+              ))}
+            </div>
+            <div className="viewer-toolbar__group" role="group" aria-label="View">
+              <button type="button" className="button" aria-pressed={view.invert} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
+                Invert
+              </button>
+              <button type="button" className="button" onClick={reset}>
+                Reset
+              </button>
+              <button type="button" className="button" aria-pressed={playing} disabled={stack.length < 2} onClick={() => setPlaying((on) => !on)}>
+                {playing ? 'Stop cine' : 'Play cine'}
+              </button>
+              <label htmlFor={fpsId} className="viewer-toolbar__label">
+                Frames/s
+              </label>
+              <input id={fpsId} className="input viewer-toolbar__fps" type="number" min={1} max={60} value={fps} onChange={(event) => setFps(Math.min(60, Math.max(1, Number(event.target.value) || 1)))} />
+              <button type="button" className="button" aria-pressed={tagsOpen} onClick={() => setTagsOpen((open) => !open)}>
+                Tags
+              </button>
+            </div>
+          </div>
+          <div className="viewer-stage">
+            {shown === null && <p role="status" className="viewer-stage__note">Loading the image…</p>}
+            {shown !== null && shown.error !== null && <p role="alert" className="note note--error viewer-stage__note">The image could not be shown: {shown.error}</p>}
+            {shown !== null && shown.overview.kind === 'report' && shown.overview.report !== null && <ReportView lines={shown.overview.report} />}
+            {shown !== null && shown.overview.kind === 'document' && shown.overview.document !== null && <DocumentOffer document={shown.overview.document} fileName={`document-${shown.position + 1}`} />}
+            {shown !== null && shown.overview.kind === 'other' && shown.error === null && <p className="viewer-stage__note">This instance holds neither an image, a report nor a document; its tags are under Tags.</p>}
+            {image !== null && (
+              <>
+                <ViewerCanvas
+                  image={image}
+                  frame={shown?.frame ?? null}
+                  view={view}
+                  onView={setView}
+                  tool={tool}
+                  measurement={measurement}
+                  onMeasurement={setMeasurement}
+                  onStep={step}
+                  onKey={onKey}
+                  position={shown?.position ?? 0}
+                  label={`Image ${(shown?.position ?? 0) + 1} of ${stack.length}`}
+                />
+                <div className="viewer-overlay viewer-overlay--top" aria-live="off">
+                  <span>{series?.description || (series !== undefined && series.number !== null ? `Series ${series.number}` : '')}</span>
+                  <span data-testid="viewer-position">
+                    Image {(shown?.position ?? 0) + 1} / {stack.length}
+                    {entry !== undefined && entry.frames > 1 && ` (instance ${entry.instanceOrdinal}, frame ${entry.frame + 1} of ${entry.frames})`}
+                  </span>
+                </div>
+                <div className="viewer-overlay viewer-overlay--bottom">
+                  {effectiveWindow !== null && grayscale && (
+                    <span data-testid="viewer-window">
+                      W {Math.round(effectiveWindow.width)} / L {Math.round(effectiveWindow.center)}
+                    </span>
+                  )}
+                  <span>Zoom {Math.round(view.zoom * 100)}%</span>
+                  {measurement !== null && <span data-testid="viewer-length">Length {measurementLabel(measurement, image.pixelSpacing)}</span>}
+                  <span>
+                    {image.pixel.columns}×{image.pixel.rows} · {image.pixel.photometric} · {transferSyntaxName(shown?.overview.transferSyntaxUid ?? '')}
+                  </span>
+                </div>
+              </>
+            )}
+          </div>
+          <p className="muted viewer-help">Wheel or arrow keys: next and previous image (Page Up/Down by ten). Ctrl+wheel zooms; the middle button pans, the right button zooms. Keys: I invert, R reset, Space cine, 1–4 presets.</p>
+        </div>
+        {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`Image ${shown.position + 1} of ${stack.length}`} />}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,73 @@
+import { useEffect, useId, useMemo, useState } from 'react';
+import type { TagRow } from './decode/tag-list';
+
+/**
+ * The tag browser (as Horos' metadata panel): every element of the instance shown, sequences
+ * expanded with their items, filtered by tag, name or value. Values are as the data set holds
+ * them (binary ones by length); nothing of it leaves the page. Keyed by the instance it shows.
+ */
+export function TagBrowser({ load, instanceLabel }: { load: () => Promise<readonly TagRow[]>; instanceLabel: string }) {
+  const headingId = useId();
+  const filterId = useId();
+  const [rows, setRows] = useState<{ phase: 'loading' } | { phase: 'failed'; message: string } | { phase: 'ready'; rows: readonly TagRow[] }>({ phase: 'loading' });
+  const [query, setQuery] = useState('');
+  useEffect(() => {
+    let current = true;
+    load().then(
+      (loaded) => current && setRows({ phase: 'ready', rows: loaded }),
+      (error: unknown) => current && setRows({ phase: 'failed', message: error instanceof Error ? error.message : 'The tags could not be read.' }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [load]);
+  const shown = useMemo(() => {
+    if (rows.phase !== 'ready') return [];
+    const words = query.trim().toLowerCase();
+    if (words === '') return rows.rows;
+    const compact = words.replace(/[(),\s]/g, '');
+    return rows.rows.filter((row) => row.name.toLowerCase().includes(words) || row.value.toLowerCase().includes(words) || row.tag.replace(/[(),]/g, '').toLowerCase().includes(compact));
+  }, [rows, query]);
+
+  return (
+    <aside className="viewer-tags" aria-labelledby={headingId}>
+      <h2 id={headingId}>Tags</h2>
+      <p className="muted">{instanceLabel}</p>
+      <div className="field">
+        <label htmlFor={filterId} className="field__label">
+          Filter tags
+        </label>
+        <input id={filterId} className="input" type="search" value={query} onChange={(event) => setQuery(event.target.value)} autoComplete="off" spellCheck={false} />
+      </div>
+      {rows.phase === 'loading' && <p role="status">Reading the tags…</p>}
+      {rows.phase === 'failed' && <p className="note note--error">{rows.message}</p>}
+      {rows.phase === 'ready' && (
+        <div className="table-wrap viewer-tags__table">
+          <table className="data-table data-table--compact" aria-labelledby={headingId}>
+            <thead>
+              <tr>
+                <th scope="col">Tag</th>
+                <th scope="col">VR</th>
+                <th scope="col">Name</th>
+                <th scope="col">Value</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((row, index) => (
+                <tr key={`${index}:${row.tag}`}>
+                  <th scope="row" className="viewer-tags__tag">
+                    <span className={`viewer-tags__depth viewer-tags__depth--${Math.min(row.depth, 6)}`}>{row.tag}</span>
+                  </th>
+                  <td>{row.vr}</td>
+                  <td>{row.name}</td>
+                  <td className="viewer-tags__value">{row.value}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="muted">{shown.length === rows.rows.length ? `${rows.rows.length} elements` : `${shown.length} of ${rows.rows.length} elements`}</p>
+        </div>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,208 @@
+import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent, type WheelEvent } from 'react';
+import type { ImageInfo } from './decode/dicom-image';
+import type { DecodedFrame } from './pixels/pixel-module';
+import { defaultWindow, frameToRgba } from './render-frame';
+import { canvasToImage, CT_PRESETS, dragWindow, imageToCanvas, lengthMm, placement, zoomAbout, type ViewState, type ViewWindow } from './viewport-state';
+
+export type PointerTool = 'window' | 'pan' | 'zoom' | 'length';
+
+export interface Measurement {
+  readonly a: { readonly x: number; readonly y: number };
+  readonly b: { readonly x: number; readonly y: number };
+}
+
+interface Drag {
+  readonly tool: PointerTool;
+  readonly x: number;
+  readonly y: number;
+  readonly view: ViewState;
+  readonly window: ViewWindow | null;
+}
+
+/** The text of a measurement: millimetres from the pixel spacing, else image pixels. */
+export function measurementLabel(measurement: Measurement, spacing: readonly [number, number] | null): string {
+  const mm = lengthMm(measurement.a, measurement.b, spacing);
+  return mm !== null ? `${mm.toFixed(1)} mm` : `${Math.hypot(measurement.b.x - measurement.a.x, measurement.b.y - measurement.a.y).toFixed(1)} px (no pixel spacing)`;
+}
+
+/**
+ * The image on a canvas: the frame presented through the pixel pipeline into an offscreen canvas
+ * at its own size, drawn fitted, zoomed and panned, with the length measurement on top. The left
+ * button does what the chosen tool does (window/level, pan, zoom, length); the middle button pans,
+ * the right button zooms; the wheel scrolls the stack (with Ctrl: zooms); keys as the toolbar says.
+ */
+export function ViewerCanvas(props: {
+  readonly image: ImageInfo;
+  readonly frame: DecodedFrame | null;
+  readonly view: ViewState;
+  readonly onView: (view: ViewState) => void;
+  readonly tool: PointerTool;
+  readonly measurement: Measurement | null;
+  readonly onMeasurement: (measurement: Measurement | null) => void;
+  readonly onStep: (step: number) => void;
+  readonly onKey: (event: KeyboardEvent<HTMLCanvasElement>) => void;
+  /** Stack position drawn, for the canvas' data attributes (tests and the benchmark read them). */
+  readonly position: number;
+  readonly label: string;
+}) {
+  const { image, frame, view, onView, tool, measurement, onMeasurement, onStep, onKey, position, label } = props;
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const offscreenRef = useRef<HTMLCanvasElement | null>(null);
+  const drawnRef = useRef<{ frame: DecodedFrame; view: ViewState } | null>(null);
+  const dragRef = useRef<Drag | null>(null);
+  const [size, setSize] = useState({ width: 0, height: 0 });
+
+  // The canvas follows its box, in device pixels.
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (canvas === null) return;
+    const observer = new ResizeObserver(() => {
+      const ratio = window.devicePixelRatio || 1;
+      setSize({ width: Math.max(1, Math.round(canvas.clientWidth * ratio)), height: Math.max(1, Math.round(canvas.clientHeight * ratio)) });
+    });
+    observer.observe(canvas);
+    return () => observer.disconnect();
+  }, []);
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (canvas === null || size.width === 0) return;
+    if (canvas.width !== size.width) canvas.width = size.width;
+    if (canvas.height !== size.height) canvas.height = size.height;
+    const context = canvas.getContext('2d');
+    if (context === null) return;
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.fillStyle = '#000';
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    if (frame === null) return;
+    // The pixels again only when the frame or its presentation changed (not for zoom or pan).
+    const drawn = drawnRef.current;
+    if (drawn === null || drawn.frame !== frame || drawn.view.window !== view.window || drawn.view.invert !== view.invert || offscreenRef.current === null) {
+      const offscreen = offscreenRef.current ?? document.createElement('canvas');
+      offscreenRef.current = offscreen;
+      if (offscreen.width !== frame.columns) offscreen.width = frame.columns;
+      if (offscreen.height !== frame.rows) offscreen.height = frame.rows;
+      const offContext = offscreen.getContext('2d');
+      if (offContext === null) return;
+      const data = offContext.createImageData(frame.columns, frame.rows);
+      frameToRgba(image, frame, view, data.data);
+      offContext.putImageData(data, 0, 0);
+    }
+    drawnRef.current = { frame, view };
+    const place = placement(canvas.width, canvas.height, frame.columns, frame.rows, image.pixelSpacing, view);
+    context.imageSmoothingEnabled = place.scaleX < 4;
+    context.drawImage(offscreenRef.current!, place.left, place.top, frame.columns * place.scaleX, frame.rows * place.scaleY);
+    if (measurement !== null) {
+      const a = imageToCanvas(place, measurement.a.x, measurement.a.y);
+      const b = imageToCanvas(place, measurement.b.x, measurement.b.y);
+      const ratio = window.devicePixelRatio || 1;
+      context.strokeStyle = '#ffd400';
+      context.fillStyle = '#ffd400';
+      context.lineWidth = 2 * ratio;
+      context.beginPath();
+      context.moveTo(a.x, a.y);
+      context.lineTo(b.x, b.y);
+      context.stroke();
+      for (const end of [a, b]) context.fillRect(end.x - 3 * ratio, end.y - 3 * ratio, 6 * ratio, 6 * ratio);
+      context.font = `${14 * ratio}px system-ui, sans-serif`;
+      context.fillText(measurementLabel(measurement, image.pixelSpacing), b.x + 8 * ratio, b.y - 8 * ratio);
+    }
+    canvas.dataset['shown'] = String(position);
+    canvas.dataset['renders'] = String(Number(canvas.dataset['renders'] ?? '0') + 1);
+  }, [image, frame, view, size, measurement, position]);
+
+  const pointAt = (event: PointerEvent<HTMLCanvasElement>) => {
+    const canvas = canvasRef.current!;
+    const rect = canvas.getBoundingClientRect();
+    const ratio = canvas.width / Math.max(rect.width, 1);
+    return { x: (event.clientX - rect.left) * ratio, y: (event.clientY - rect.top) * ratio };
+  };
+
+  const currentWindow = (): ViewWindow | null => view.window ?? (frame === null ? null : defaultWindow(image, frame));
+
+  const onPointerDown = (event: PointerEvent<HTMLCanvasElement>) => {
+    if (frame === null) return;
+    event.currentTarget.setPointerCapture(event.pointerId);
+    const chosen: PointerTool = event.button === 1 ? 'pan' : event.button === 2 ? 'zoom' : tool;
+    const { x, y } = pointAt(event);
+    dragRef.current = { tool: chosen, x, y, view, window: currentWindow() };
+    if (chosen === 'length') {
+      const place = placement(size.width, size.height, frame.columns, frame.rows, image.pixelSpacing, view);
+      const at = canvasToImage(place, x, y);
+      onMeasurement({ a: at, b: at });
+    }
+  };
+
+  const onPointerMove = (event: PointerEvent<HTMLCanvasElement>) => {
+    const drag = dragRef.current;
+    if (drag === null || frame === null) return;
+    const { x, y } = pointAt(event);
+    const dx = x - drag.x;
+    const dy = y - drag.y;
+    switch (drag.tool) {
+      case 'window': {
+        if (drag.window === null || frame.kind !== 'gray') return;
+        onView({ ...drag.view, window: dragWindow(drag.window, dx, dy, frame.max - frame.min) });
+        return;
+      }
+      case 'pan':
+        onView({ ...drag.view, panX: drag.view.panX + dx, panY: drag.view.panY + dy });
+        return;
+      case 'zoom':
+        onView(zoomAbout(drag.view, Math.exp(-dy / 200), drag.x, drag.y, size.width, size.height));
+        return;
+      case 'length': {
+        if (measurement === null) return;
+        const place = placement(size.width, size.height, frame.columns, frame.rows, image.pixelSpacing, view);
+        onMeasurement({ a: measurement.a, b: canvasToImage(place, x, y) });
+        return;
+      }
+      default: {
+        const never: never = drag.tool;
+        return never;
+      }
+    }
+  };
+
+  const onPointerUp = () => {
+    dragRef.current = null;
+  };
+
+  const onWheel = (event: WheelEvent<HTMLCanvasElement>) => {
+    if (event.ctrlKey) {
+      const canvas = canvasRef.current!;
+      const rect = canvas.getBoundingClientRect();
+      const ratio = canvas.width / Math.max(rect.width, 1);
+      onView(zoomAbout(view, event.deltaY < 0 ? 1.1 : 1 / 1.1, (event.clientX - rect.left) * ratio, (event.clientY - rect.top) * ratio, size.width, size.height));
+      return;
+    }
+    if (event.deltaY !== 0) onStep(event.deltaY > 0 ? 1 : -1);
+  };
+
+  // React attaches wheel listeners as passive; the page must not scroll under the image.
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (canvas === null) return;
+    const stop = (event: globalThis.WheelEvent) => event.preventDefault();
+    canvas.addEventListener('wheel', stop, { passive: false });
+    return () => canvas.removeEventListener('wheel', stop);
+  }, []);
+
+  return (
+    <canvas
+      ref={canvasRef}
+      className={`viewer-canvas viewer-canvas--${tool}`}
+      tabIndex={0}
+      role="img"
+      aria-label={label}
+      aria-keyshortcuts={`ArrowUp ArrowDown PageUp PageDown Home End I R Space ${CT_PRESETS.map((preset) => preset.key).join(' ')}`}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={onPointerUp}
+      onPointerCancel={onPointerUp}
+      onContextMenu={(event) => event.preventDefault()}
+      onWheel={onWheel}
+      onKeyDown={onKey}
+    />
+  );
+}

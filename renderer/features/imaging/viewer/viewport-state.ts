@@ -1,0 +1,92 @@
+/**
+ * The viewport's geometry and presentation as pure functions: where the image sits on the canvas
+ * (fit, zoom, pan, non-square pixels), canvas ↔ image coordinates, window/level by dragging,
+ * the CT presets and a length in millimetres. The canvas component holds one ViewState.
+ */
+
+export interface ViewWindow {
+  readonly center: number;
+  readonly width: number;
+}
+
+export interface ViewState {
+  /** null: the image's own grayscale presentation (its first window, else its full range). */
+  readonly window: ViewWindow | null;
+  readonly invert: boolean;
+  /** Magnification on top of fitting the image into the canvas (1 = fit). */
+  readonly zoom: number;
+  /** Offset of the image centre from the canvas centre, in canvas pixels. */
+  readonly panX: number;
+  readonly panY: number;
+}
+
+export const INITIAL_VIEW: ViewState = { window: null, invert: false, zoom: 1, panX: 0, panY: 0 };
+
+/** Window presets for CT in Hounsfield units (centre / width), as radiology workstations offer them. */
+export const CT_PRESETS: readonly { readonly name: string; readonly key: string; readonly center: number; readonly width: number }[] = [
+  { name: 'Brain', key: '1', center: 40, width: 80 },
+  { name: 'Lung', key: '2', center: -600, width: 1500 },
+  { name: 'Bone', key: '3', center: 400, width: 1800 },
+  { name: 'Abdomen', key: '4', center: 40, width: 400 },
+];
+
+export interface Placement {
+  /** Canvas pixels per image column and per image row. */
+  readonly scaleX: number;
+  readonly scaleY: number;
+  /** Canvas position of the image's top-left corner. */
+  readonly left: number;
+  readonly top: number;
+}
+
+/**
+ * Where the image goes: fitted into the canvas with its physical aspect (row spacing / column
+ * spacing; square when unknown), magnified by zoom, centred, then panned.
+ */
+export function placement(canvasWidth: number, canvasHeight: number, columns: number, rows: number, spacing: readonly [number, number] | null, view: ViewState): Placement {
+  const aspect = spacing !== null && spacing[0] > 0 && spacing[1] > 0 ? spacing[0] / spacing[1] : 1;
+  const fit = Math.min(canvasWidth / columns, canvasHeight / (rows * aspect));
+  const scaleX = fit * view.zoom;
+  const scaleY = fit * aspect * view.zoom;
+  return { scaleX, scaleY, left: canvasWidth / 2 + view.panX - (columns * scaleX) / 2, top: canvasHeight / 2 + view.panY - (rows * scaleY) / 2 };
+}
+
+export function canvasToImage(place: Placement, x: number, y: number): { x: number; y: number } {
+  return { x: (x - place.left) / place.scaleX, y: (y - place.top) / place.scaleY };
+}
+
+export function imageToCanvas(place: Placement, x: number, y: number): { x: number; y: number } {
+  return { x: place.left + x * place.scaleX, y: place.top + y * place.scaleY };
+}
+
+/**
+ * Window/level by dragging: right widens the window, down raises the level (as most workstations
+ * do). The step per canvas pixel follows the window's size so a drag across the image spans it.
+ */
+export function dragWindow(start: ViewWindow, dx: number, dy: number, range: number): ViewWindow {
+  const step = Math.max(range / 512, Math.max(start.width, 1) / 256, 0.01);
+  return { center: start.center + dy * step, width: Math.max(1, start.width + dx * step) };
+}
+
+/** Zoom by a factor about a canvas point (it stays under the pointer), within 1/8 … 32. */
+export function zoomAbout(view: ViewState, factor: number, x: number, y: number, canvasWidth: number, canvasHeight: number): ViewState {
+  const zoom = Math.min(32, Math.max(0.125, view.zoom * factor));
+  const applied = zoom / view.zoom;
+  // The point under the cursor, relative to the image centre, scales with the zoom.
+  const cx = canvasWidth / 2 + view.panX;
+  const cy = canvasHeight / 2 + view.panY;
+  return { ...view, zoom, panX: view.panX + (x - cx) * (1 - applied), panY: view.panY + (y - cy) * (1 - applied) };
+}
+
+/** A length between two image points in mm (row spacing × Δrow, column spacing × Δcolumn), or null without spacing. */
+export function lengthMm(a: { x: number; y: number }, b: { x: number; y: number }, spacing: readonly [number, number] | null): number | null {
+  if (spacing === null || !(spacing[0] > 0) || !(spacing[1] > 0)) return null;
+  const dx = (b.x - a.x) * spacing[1];
+  const dy = (b.y - a.y) * spacing[0];
+  return Math.hypot(dx, dy);
+}
+
+/** The next index of a stack by a step, within [0, count − 1]. */
+export function stepIndex(index: number, step: number, count: number): number {
+  return Math.min(Math.max(0, index + step), Math.max(0, count - 1));
+}

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseInstance } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
+import { decodeFrame } from '../../../../../renderer/features/imaging/viewer/decode/frame-decoder';
+import type { DecodedFrame } from '../../../../../renderer/features/imaging/viewer/pixels/pixel-module';
+import { REPO_ROOT } from '../../../../support/repo-paths';
+import { seedCt16, seedMono8, seedRgb8 } from '../../../../fixtures/dicom-viewer/write-seeds';
+import { nodeCodecs } from './node-codecs';
+
+/**
+ * The committed fixtures (test/fixtures/dicom-viewer/make-fixtures.sh: dcmtk and gdcm encoders,
+ * independent of ours), decoded through the same path as the decode worker: lossless ones give
+ * the seed's pixels exactly, lossy ones within a small error.
+ */
+const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/dicom-viewer');
+const codecs = nodeCodecs();
+
+async function decode(name: string): Promise<{ frame: DecodedFrame; transferSyntaxUid: string; photometric: string }> {
+  const parsed = await parseInstance(new Uint8Array(readFileSync(path.join(FIXTURES, name))));
+  expect(parsed.image).not.toBeNull();
+  return { frame: await decodeFrame(parsed.dataSet, parsed.image!, 0, codecs), transferSyntaxUid: parsed.transferSyntaxUid, photometric: parsed.image!.pixel.photometric };
+}
+
+function meanAbsoluteError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
+describe('compressed transfer syntaxes (fixtures made by dcmtk and gdcm)', () => {
+  const ct = Array.from(seedCt16());
+  for (const [name, uid] of [
+    ['ct16-rle.dcm', '1.2.840.10008.1.2.5'],
+    ['ct16-jpeg-lossless-sv1.dcm', '1.2.840.10008.1.2.4.70'],
+    ['ct16-jpeg-lossless-p14.dcm', '1.2.840.10008.1.2.4.57'],
+    ['ct16-jpegls.dcm', '1.2.840.10008.1.2.4.80'],
+    ['ct16-j2k.dcm', '1.2.840.10008.1.2.4.90'],
+  ] as const) {
+    it(`${name}: signed 12-bit CT, lossless, exactly the seed's stored values`, async () => {
+      const { frame, transferSyntaxUid } = await decode(name);
+      expect(transferSyntaxUid).toBe(uid);
+      expect(frame.kind).toBe('gray');
+      if (frame.kind !== 'gray') return;
+      expect(Array.from(frame.pixels)).toEqual(ct);
+      expect(frame.min).toBe(Math.min(...ct));
+    });
+  }
+
+  for (const [name, uid, tolerance] of [
+    ['mono8-jpeg-baseline.dcm', '1.2.840.10008.1.2.4.50', 3],
+    ['mono8-jpeg-extended.dcm', '1.2.840.10008.1.2.4.51', 3],
+    ['mono8-jpegls-near.dcm', '1.2.840.10008.1.2.4.81', 2],
+    ['mono8-j2k-lossy.dcm', '1.2.840.10008.1.2.4.91', 12],
+  ] as const) {
+    it(`${name}: 8-bit grey, lossy, within ${tolerance} of the seed on average`, async () => {
+      const { frame, transferSyntaxUid } = await decode(name);
+      expect(transferSyntaxUid).toBe(uid);
+      expect(frame.kind).toBe('gray');
+      if (frame.kind !== 'gray') return;
+      const error = meanAbsoluteError(frame.pixels, seedMono8());
+      expect(error).toBeLessThan(tolerance);
+      // Not a blank or constant image: the gradient is there.
+      expect(frame.max - frame.min).toBeGreaterThan(200);
+    });
+  }
+
+  for (const [name, uid, photometric, tolerance] of [
+    ['rgb8-rle.dcm', '1.2.840.10008.1.2.5', 'RGB', 0],
+    ['rgb8-jpegls.dcm', '1.2.840.10008.1.2.4.80', 'RGB', 0],
+    ['rgb8-j2k.dcm', '1.2.840.10008.1.2.4.90', 'RGB', 0],
+    ['rgb8-jpeg-baseline.dcm', '1.2.840.10008.1.2.4.50', 'YBR_FULL_422', 6],
+  ] as const) {
+    it(`${name}: ${photometric} colour to interleaved RGB${tolerance === 0 ? ', exactly' : `, within ${tolerance}`}`, async () => {
+      const decoded = await decode(name);
+      expect(decoded.transferSyntaxUid).toBe(uid);
+      expect(decoded.photometric).toBe(photometric);
+      expect(decoded.frame.kind).toBe('rgb');
+      if (decoded.frame.kind !== 'rgb') return;
+      if (tolerance === 0) expect(Array.from(decoded.frame.pixels)).toEqual(Array.from(seedRgb8()));
+      else expect(meanAbsoluteError(decoded.frame.pixels, seedRgb8())).toBeLessThan(tolerance);
+    });
+  }
+});
