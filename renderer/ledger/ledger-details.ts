@@ -1,4 +1,4 @@
-import { AUDIT_KINDS, LEDGER_ALARM_KIND, MIND_KINDS, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
+import { AUDIT_KINDS, BACKUP_KINDS, LEDGER_ALARM_KIND, MIND_KINDS, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { sha256 } from 'ethers';
 import { z } from 'zod';
 import type { JournalRecord } from '../../shared/ipc/journal-contract';
@@ -124,6 +124,7 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       break;
     case 'EXPORT':
       word('what', 'export');
+      word('scheduled');
       num('bytes');
       num('entries');
       word('file');
@@ -157,7 +158,7 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind.startsWith('intake.')) return 'INTAKE_BATCH';
   if (journalKind === 'view.access' || journalKind === MIND_KINDS.quarantineAccess) return 'ACCESS';
   if (journalKind === AUDIT_KINDS.session) return 'SESSION';
-  if (journalKind === AUDIT_KINDS.exported) return 'EXPORT';
+  if (journalKind === AUDIT_KINDS.exported || journalKind === BACKUP_KINDS.scheduled) return 'EXPORT';
   if (journalKind === 'erasure.patient') return 'ERASURE';
   if (journalKind === 'operator.changed') return 'OPERATOR_CHANGE';
   if (journalKind.startsWith('export.')) return 'EXPORT';

@@ -8,7 +8,7 @@ import { readLimitAfter } from '../vault/views/journal-reads';
 import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema, QuarantineAccessMetaSchema } from '../../shared/journal/mind-meta';
 import { ExportAuditMetaSchema, SessionAuditMetaSchema } from '../../shared/journal/audit-meta';
 import { QuarantineResolutionMetaSchema } from '../../shared/journal/intake-meta';
-import { AUDIT_KINDS, isMindEventKind, MIND_KINDS, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
+import { AUDIT_KINDS, BACKUP_KINDS, isMindEventKind, MIND_KINDS, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { LedgerAlarmMetaSchema } from '../../shared/journal/ledger-meta';
 import { openJson, sealJson } from '../../shared/journal/sealed-json';
 import { checkMindEvent, EventAuthWindow } from '../vault/mind-events';
@@ -270,6 +270,12 @@ export class LedgerWriter {
         return { subject: pseudonymToBytes32(parsed.data.subject), details: { action: parsed.data.action, role: parsed.data.role } };
       }
       case 'EXPORT': {
+        if (record.kind === BACKUP_KINDS.scheduled) {
+          // A scheduled backup the body made (no operator: it runs with nobody signed in).
+          const at = (value as { at?: unknown } | null)?.at;
+          const bytes = (value as { bytes?: unknown } | null)?.bytes;
+          return { subject: ZERO_HASH, details: { what: 'backup', scheduled: true, ...(typeof at === 'string' ? { at } : {}), ...(typeof bytes === 'number' ? { bytes } : {}) } };
+        }
         if (record.kind === AUDIT_KINDS.exported) {
           const audited = ExportAuditMetaSchema.safeParse(value);
           if (!audited.success) return none;

@@ -5,7 +5,7 @@ import { toBase64Url } from '../../../shared/crypto/bytes';
 import { createOpener, createSealer } from '../../../shared/crypto/envelope';
 import { deriveOperatorId, deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 import type { HdmsApi } from '../../../shared/ipc/contract';
-import { AUDIT_KINDS, MIND_KINDS, QUARANTINE_KINDS } from '../../../shared/journal/journal-kinds';
+import { AUDIT_KINDS, BACKUP_KINDS, MIND_KINDS, QUARANTINE_KINDS } from '../../../shared/journal/journal-kinds';
 import { LedgerRecordMetaSchema } from '../../../shared/journal/ledger-meta';
 import { openJson, sealJson } from '../../../shared/journal/sealed-json';
 import { ledgerDomain } from '../../../shared/ledger/ledger-schema';
@@ -58,6 +58,7 @@ describe('ledger entries for the audit trail', () => {
     expect(ledgerKindOf(QUARANTINE_KINDS.discarded)).toBe('QUARANTINE');
     expect(ledgerKindOf(QUARANTINE_KINDS.quarantined)).toBe('INTAKE_BATCH');
     expect(ledgerKindOf('intake.hl7')).toBe('INTAKE_BATCH');
+    expect(ledgerKindOf(BACKUP_KINDS.scheduled)).toBe('EXPORT');
   });
 
   it('signs a sign-in with its failed unlocks, a lock, a quarantine view, a discard and an access report export, each under the operator who acted', async () => {
@@ -71,6 +72,7 @@ describe('ledger entries for the audit trail', () => {
     await bodyRecord(AUDIT_KINDS.session, null, { v: 1, event: 'locked', operatorId: 'op_audit-1', failedAttempts: 0, ...session });
     await appendMindEvent(body.api, sealer, keys.eventAuthKey, { kind: MIND_KINDS.quarantineAccess, operator: ACTOR, meta: { v: 1, quarantineSeq: 7, at: AT } });
     await bodyRecord(QUARANTINE_KINDS.discarded, ACTOR, { v: 1, type: 'discarded', quarantineSeq: 7, at: AT });
+    await bodyRecord(BACKUP_KINDS.scheduled, null, { v: 1, act: 'scheduled', at: AT, bytes: 4096, pruned: 0 });
 
     const entries = await signedEntries(f);
     const auditor = await deriveOperatorId(keys.ledgerKey, 'op_audit-1');
@@ -80,6 +82,7 @@ describe('ledger entries for the audit trail', () => {
       ['SESSION', auditor],
       ['ACCESS', ACTOR],
       ['QUARANTINE', ACTOR],
+      ['EXPORT', ''],
     ]);
     const summaries = entries.map(({ entry, details }) => summaryOf(String(entry['kind']), details));
     expect(summaries[0]).toMatchObject({ event: 'signed in', 'failed unlocks before': 3, role: 'auditor', workstation: 'ward-pc (browser shell)', at: AT });
@@ -87,6 +90,7 @@ describe('ledger entries for the audit trail', () => {
     expect(summaries[2]).toMatchObject({ event: 'locked' });
     expect(summaries[3]).toMatchObject({ opened: 'quarantined input', 'quarantine record': 7 });
     expect(summaries[4]).toMatchObject({ action: 'discarded', 'quarantine record': 7 });
+    expect(summaries[5]).toMatchObject({ export: 'backup', scheduled: 'on', bytes: 4096, at: AT });
     // The account id is the body's name for the operator; the signed details never carry it.
     for (const { details } of entries) expect(JSON.stringify(details)).not.toContain('op_audit-1');
   });

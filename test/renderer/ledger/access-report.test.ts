@@ -1,0 +1,110 @@
+import { Wallet } from 'ethers';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { entryHash, ledgerDomain, ZERO_HASH, type LedgerEntry } from '../../../shared/ledger/ledger-schema';
+import { ACCESS_REPORT_CSV_HEADER, accessReportCsv, actionOf, buildAccessReport, csvCell } from '../../../renderer/ledger/access-report';
+import { bytes32ToPseudonym, pseudonymToBytes32 } from '../../../renderer/ledger/ledger-details';
+import type { LedgerReader } from '../../../renderer/ledger/ledger-reader';
+import type { LedgerRow } from '../../../renderer/ledger/ledger-rows';
+import { openVaultDb } from '../../../renderer/vault/views/vault-db';
+
+const NODE = Wallet.createRandom().address;
+const DOMAIN = ledgerDomain();
+const ADA = bytes32ToPseudonym(`0x${'ad'.repeat(32)}`);
+// A pseudonym may start with '-': kept as signed, never taken for a formula.
+const CARL = bytes32ToPseudonym(`0xfb${'c1'.repeat(31)}`);
+const PATIENT = `0x${'11'.repeat(32)}`;
+const OTHER = `0x${'22'.repeat(32)}`;
+
+function row(seq: number, kind: string, operator: string, subject: string, summary: Record<string, string | number>, notary?: LedgerRow['notary']): LedgerRow {
+  const entry: LedgerEntry = { seq, prevHash: ZERO_HASH, kind: kind as LedgerEntry['kind'], subject, operator: pseudonymToBytes32(operator), payloadHash: ZERO_HASH, inputs: [], createdAt: Date.parse('2026-12-04T12:00:00Z') + seq, node: NODE };
+  return { seq, journalSeq: seq * 2, kind, subject, operator: entry.operator, createdAt: entry.createdAt, coversTo: seq * 2, entry, signature: '0x', summary, ...(notary === undefined ? {} : { notary }) };
+}
+
+async function readerWith(rows: readonly LedgerRow[], names: { operators?: Record<string, string>; subjects?: Record<string, string> } = {}): Promise<LedgerReader> {
+  const db = openVaultDb(`access-report-${Math.random().toString(36).slice(2)}`, { indexedDB: new IDBFactory(), IDBKeyRange });
+  await db.open();
+  await db.ledger.bulkPut([...rows]);
+  return {
+    domain: DOMAIN,
+    address: NODE,
+    intakePublicKey: '',
+    last: null,
+    db: () => db,
+    verify: () => Promise.reject(new Error('not here')),
+    operatorNames: async () => names.operators ?? {},
+    subjectNames: async (subjects) => Object.fromEntries(subjects.filter((s) => names.subjects?.[s] !== undefined).map((s) => [s, names.subjects![s]!])),
+    subjectsNamed: async () => new Set(),
+  };
+}
+
+const AT = (minute: number) => `2026-12-04T10:${String(minute).padStart(2, '0')}:00.000Z`;
+
+const LEDGER: readonly LedgerRow[] = [
+  row(1, 'SESSION', ADA, ZERO_HASH, { event: 'signed in', 'failed unlocks before': 2, role: 'admin', 'unlocked with': 'passphrase', workstation: 'ward-3 (desktop app)', at: AT(0) }),
+  row(2, 'INTAKE_BATCH', '', ZERO_HASH, { records: 4 }),
+  row(3, 'ACCESS', ADA, PATIENT, { opened: 'patient page', at: AT(5) }, { leafIndex: 41, treeSize: 90, receiptSeq: 77, integratedAt: Date.parse(AT(7)) }),
+  row(4, 'SESSION', CARL, ZERO_HASH, { event: 'signed in', 'failed unlocks before': 0, role: 'clinician', workstation: 'lab-pc (browser shell)', at: AT(10) }),
+  row(5, 'ACCESS', CARL, PATIENT, { opened: 'one record', at: AT(12) }),
+  row(6, 'ACCESS', CARL, OTHER, { opened: 'patient page', at: AT(13) }),
+  row(7, 'QUARANTINE', CARL, ZERO_HASH, { action: 'discarded', 'quarantine record': 9, at: AT(14) }),
+  row(8, 'EXPORT', ADA, ZERO_HASH, { export: 'accessReport', entries: 3, workstation: 'ward-3 (desktop app)', at: AT(20) }),
+  row(9, 'SESSION', ADA, ZERO_HASH, { event: 'locked', workstation: 'ward-3 (desktop app)', at: AT(21) }),
+];
+
+describe('access report', () => {
+  it('one patient: who, what, when, where, with the entry digest and the notary leaf, newest first', async () => {
+    const reader = await readerWith(LEDGER, { operators: { [ADA]: 'Ada Admin', [CARL]: 'Carl Clinician' }, subjects: { [PATIENT]: 'Brunner, Lea' } });
+    const report = await buildAccessReport(reader, { subjects: new Set([PATIENT]) });
+    expect(report.truncated).toBe(false);
+    expect(report.rows.map((r) => [r.seq, r.operatorName, r.action, r.subjectName, r.workstation, r.at])).toEqual([
+      [5, 'Carl Clinician', 'Opened a record', 'Brunner, Lea', 'lab-pc (browser shell)', AT(12)],
+      [3, 'Ada Admin', 'Opened the patient', 'Brunner, Lea', 'ward-3 (desktop app)', AT(5)],
+    ]);
+    expect(report.rows[1]!.entryHash).toBe(entryHash(DOMAIN, LEDGER[2]!.entry as LedgerEntry));
+    expect(report.rows[1]!.notary).toEqual({ leafIndex: 41, treeSize: 90, integratedAt: AT(7) });
+    expect(report.rows[0]!.notary).toBeUndefined();
+  });
+
+  it('an operator and a date range: sign-ins with failed unlocks, accesses, quarantine acts and exports, never intake batches', async () => {
+    const reader = await readerWith(LEDGER);
+    const carl = await buildAccessReport(reader, { operator: CARL });
+    expect(carl.rows.map((r) => [r.seq, r.kind, r.action])).toEqual([
+      [7, 'QUARANTINE', 'Discarded a quarantined input (record 9)'],
+      [6, 'ACCESS', 'Opened the patient'],
+      [5, 'ACCESS', 'Opened a record'],
+      [4, 'SESSION', 'Signed in'],
+    ]);
+    // Names this session may not know stay empty: the pseudonym is always there.
+    expect(carl.rows.every((r) => r.operatorName === '' && r.operator === CARL)).toBe(true);
+    const range = await buildAccessReport(reader, { from: Date.parse(AT(0)), to: Date.parse(AT(5)) });
+    expect(range.rows.map((r) => [r.seq, r.action])).toEqual([
+      [3, 'Opened the patient'],
+      [1, 'Signed in after 2 failed unlocks'],
+    ]);
+    const ada = await buildAccessReport(reader, { operator: ADA, from: Date.parse(AT(20)) });
+    expect(ada.rows.map((r) => r.action)).toEqual(['Locked', 'Exported an access report (3 rows)']);
+  });
+
+  it('writes CSV by RFC 4180, defuses formulas in names, keeps pseudonyms and digests exactly', async () => {
+    const reader = await readerWith(LEDGER, { operators: { [ADA]: 'Ada "the" Admin', [CARL]: '=HYPERLINK("x")' }, subjects: { [PATIENT]: 'Brunner, Lea' } });
+    const { rows } = await buildAccessReport(reader, { subjects: new Set([PATIENT]) });
+    const csv = accessReportCsv(rows);
+    const lines = csv.split('\r\n');
+    expect(lines[0]).toBe(ACCESS_REPORT_CSV_HEADER.join(','));
+    expect(lines[1]).toBe(`${AT(12)},"'=HYPERLINK(""x"")",${CARL},Opened a record,"Brunner, Lea",${PATIENT},lab-pc (browser shell),5,${rows[0]!.entryHash},,`);
+    expect(lines[2]).toBe(`${AT(5)},"Ada ""the"" Admin",${ADA},Opened the patient,"Brunner, Lea",${PATIENT},ward-3 (desktop app),3,${rows[1]!.entryHash},41,90`);
+    expect(lines.slice(3)).toEqual(['']);
+    expect(csvCell('+1')).toBe("'+1");
+    expect(csvCell('a\nb')).toBe('"a\nb"');
+  });
+
+  it('words every kind of act', () => {
+    expect(actionOf('SESSION', { event: 'signed in', 'unlocked with': 'recovery', 'failed unlocks before': 1 })).toBe('Signed in with the recovery key after 1 failed unlock');
+    expect(actionOf('SESSION', { event: 'window closed' })).toBe('Closed the window (session ended)');
+    expect(actionOf('ACCESS', { opened: 'quarantined input', 'quarantine record': 4 })).toBe('Opened a quarantined input (record 4)');
+    expect(actionOf('EXPORT', { export: 'backup', scheduled: 'on' })).toBe('Scheduled backup made by the node');
+    expect(actionOf('EXPORT', { export: 'ledger', entries: 12 })).toBe('Exported the ledger (12 rows)');
+    expect(actionOf('ERASURE', {})).toBe('Erased the patient');
+  });
+});
