@@ -1,0 +1,164 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { buildFileMetaInformation } from '../../../electron/intake/dicom/dicom-part10';
+import { REPO_ROOT } from '../../support/repo-paths';
+import { useBrowserAndShell } from '../../support/e2e-fixture';
+import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { StepLog } from '../../support/test-steps';
+import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+import { ctSlice, TS } from '../../renderer/features/imaging/viewer/viewer-fixtures';
+
+/**
+ * The DICOM viewer in Chromium (issue 12): a patient CD folder (a DICOMDIR, a CT series of six
+ * slices in three transfer syntaxes, and a JPEG-LS image that dcmtk compressed) is imported through
+ * the folder picker; the study opens from the Imaging list, the first slice is drawn, a drag on
+ * the image changes window/level and so the canvas' pixels, the wheel and keys scroll the stack,
+ * and the JPEG-LS study decodes in the worker (WebAssembly under the worker's own CSP).
+ */
+
+const STUDY = '1.2.826.0.1.3680043.10.997.1';
+const SLICES = 6;
+
+async function writeCd(dir: string): Promise<void> {
+  await mkdir(path.join(dir, 'DICOM', 'S1'), { recursive: true });
+  // A DICOMDIR as a CD carries it (the import recognizes it and reads the instances from their files).
+  await writeFile(path.join(dir, 'DICOMDIR'), Buffer.concat([buildFileMetaInformation({ sopClassUid: '1.2.840.10008.1.3.10', sopInstanceUid: `${STUDY}.99`, transferSyntaxUid: TS.explicitLittle }), Buffer.from([0x04, 0x00, 0x30, 0x11, 0x43, 0x53, 0x02, 0x00, 0x41, 0x20])]));
+  const syntaxes = [TS.explicitLittle, TS.implicitLittle, TS.rle];
+  for (let i = 1; i <= SLICES; i++) {
+    await writeFile(
+      path.join(dir, 'DICOM', 'S1', `IM${String(i).padStart(5, '0')}`),
+      ctSlice({ size: 128, slice: i * 8, transferSyntax: syntaxes[i % 3]!, sopInstanceUid: `${STUDY}.1.${i}`, instanceNumber: i, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.1`, studyDescription: 'CT VIEWER E2E', patientId: 'MRN-VIEW-E2E', patientName: 'Kovac^Ana', issuer: 'NORTHCLINIC' }),
+    );
+  }
+  await writeFile(path.join(dir, 'DICOM', 'JLS00001'), await readFile(path.join(REPO_ROOT, 'test/fixtures/dicom-viewer/ct16-jpegls.dcm')));
+}
+
+/** The canvas' pixels (RGBA) read back in the page. */
+async function canvasPixels(page: Page): Promise<number[]> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector('canvas.viewer-canvas') as HTMLCanvasElement;
+    return Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data);
+  });
+}
+
+function differing(a: readonly number[], b: readonly number[]): number {
+  let count = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i += 4) if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2]) count++;
+  return count;
+}
+
+async function shownPosition(page: Page): Promise<string | null> {
+  return page.locator('canvas.viewer-canvas').getAttribute('data-shown');
+}
+
+describe('Imaging: the DICOM viewer', () => {
+  const e2e = useBrowserAndShell();
+
+  it('imports a CD folder with a DICOMDIR, opens the study, and window/level changes the drawn pixels', { timeout: 180_000 }, async () => {
+    const steps = new StepLog('dicom viewer');
+    const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1400, height: 1000 } });
+    const cd = await mkdtemp(path.join(os.tmpdir(), 'hdms-cd-'));
+    try {
+      await writeCd(cd);
+
+      await steps.run('create a vault and import the CD folder: every image stored, the DICOMDIR recognized', async () => {
+        await openFirstRun(page, e2e.shell);
+        await createVaultThroughUi(page);
+        await goToArea(page, 'Imaging');
+        await page.getByLabel('Folder or CD').setInputFiles(cd);
+        await page.getByRole('button', { name: 'Import DICOM files' }).click();
+        const results = page.getByRole('table', { name: 'Import results' });
+        await results.waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+        const outcomes = (await results.locator('tbody tr').allInnerTexts()).map((line) => line.split('\t')[1]);
+        expect(outcomes.filter((outcome) => outcome === 'Stored')).toHaveLength(SLICES + 1);
+        expect(outcomes).toContain('DICOMDIR (index of the files)');
+      });
+
+      await steps.run('open the study from the list: the first slice is drawn', async () => {
+        const link = page.getByRole('link', { name: 'CT VIEWER E2E' });
+        await expect.poll(() => link.count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(1);
+        // The list follows the replay: wait until all six slices are indexed.
+        await expect.poll(() => page.getByRole('table', { name: 'Studies' }).locator('tbody tr', { hasText: 'CT VIEWER E2E' }).innerText(), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/1 series, 6 instances/);
+        await link.click();
+        await page.getByRole('heading', { name: 'CT VIEWER E2E' }).waitFor({ timeout: UI_TIMEOUT_MS });
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe('0');
+        await expect.poll(() => page.getByTestId('viewer-window').innerText()).toBe('W 400 / L 40');
+        expect(await page.getByTestId('viewer-position').innerText()).toMatch(/Image 1 \/ 6/);
+        await expect.poll(() => page.getByRole('navigation', { name: 'Series' }).getByRole('button').count()).toBe(1);
+      });
+
+      await steps.run('dragging on the image changes window/level and the drawn pixels', async () => {
+        const before = await canvasPixels(page);
+        const lit = before.filter((value, i) => i % 4 === 0 && value > 0).length;
+        expect(lit).toBeGreaterThan(1000);
+        const box = (await page.locator('canvas.viewer-canvas').boundingBox())!;
+        const renders = Number(await page.locator('canvas.viewer-canvas').getAttribute('data-renders'));
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2 + 80, { steps: 6 });
+        await page.mouse.up();
+        await expect.poll(async () => Number(await page.locator('canvas.viewer-canvas').getAttribute('data-renders'))).toBeGreaterThan(renders);
+        expect(await page.getByTestId('viewer-window').innerText()).not.toBe('W 400 / L 40');
+        const after = await canvasPixels(page);
+        expect(differing(before, after)).toBeGreaterThan(1000);
+
+        // A preset sets a known window; Reset returns to the image's own.
+        await page.getByRole('button', { name: 'Lung' }).click();
+        await expect.poll(() => page.getByTestId('viewer-window').innerText()).toBe('W 1500 / L -600');
+        await page.getByRole('button', { name: 'Reset' }).click();
+        await expect.poll(() => page.getByTestId('viewer-window').innerText()).toBe('W 400 / L 40');
+        await expect.poll(async () => differing(before, await canvasPixels(page))).toBe(0);
+      });
+
+      await steps.run('the wheel and the keys scroll the stack; the length tool measures in mm', async () => {
+        const canvas = page.locator('canvas.viewer-canvas');
+        const box = (await canvas.boundingBox())!;
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.wheel(0, 100);
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe('1');
+        await canvas.focus();
+        await page.keyboard.press('End');
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe(String(SLICES - 1));
+        await page.keyboard.press('ArrowUp');
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe(String(SLICES - 2));
+        expect(await page.getByTestId('viewer-position').innerText()).toMatch(/Image 5 \/ 6/);
+
+        await page.getByRole('radio', { name: 'Length' }).click();
+        // Across the whole fitted image: 128 pixels of 0.5 mm.
+        const size = Math.min(box.width, box.height);
+        const left = box.x + (box.width - size) / 2;
+        const top = box.y + (box.height - size) / 2;
+        await page.mouse.move(left + 1, top + size / 2);
+        await page.mouse.down();
+        await page.mouse.move(left + size - 1, top + size / 2, { steps: 4 });
+        await page.mouse.up();
+        await expect.poll(() => page.getByTestId('viewer-length').innerText()).toMatch(/Length 6[34]\.\d mm/);
+      });
+
+      await steps.run('the tag browser lists the instance’s elements', async () => {
+        await page.getByRole('button', { name: 'Tags' }).click();
+        const tags = page.getByRole('complementary', { name: 'Tags' });
+        await tags.getByRole('table').waitFor({ timeout: UI_TIMEOUT_MS });
+        await tags.getByLabel('Filter tags').fill('rescale intercept');
+        await expect.poll(() => tags.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/\(0028,1052\)\s+DS\s+Rescale Intercept\s+-1024/)]);
+      });
+
+      await steps.run('the JPEG-LS study decodes in the worker (WebAssembly under its own CSP)', async () => {
+        await goToArea(page, 'Imaging');
+        await page.getByRole('link', { name: 'CT THORAX' }).click();
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe('0');
+        expect(await page.locator('.viewer-overlay--bottom').innerText()).toContain('JPEG-LS Lossless');
+        const pixels = await canvasPixels(page);
+        expect(pixels.filter((value, i) => i % 4 === 0 && value > 0).length).toBeGreaterThan(500);
+        await expect(page.getByRole('alert').count()).resolves.toBe(0);
+      });
+
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await rm(cd, { recursive: true, force: true });
+    }
+  });
+});
