@@ -6,6 +6,8 @@ import { useSetupReturn } from '../../app/setup-return-context';
 import { useVaultRead } from '../../app/use-vault-read';
 import type { LedgerService, LedgerVerification } from '../../ledger/ledger-service';
 import { useVaultPhase } from '../../vault/vault-context';
+import { hrefForPath } from '../../app/router/hash-route';
+import { AccessReportView } from './access-report-view';
 import { EntryDetail } from './entry-detail';
 import { LedgerTimelineView } from './ledger-timeline';
 import { useLedgerTimeline } from './use-ledger-timeline';
@@ -36,9 +38,13 @@ function OpenLedgerArea({ ledger, path }: { ledger: LedgerService; path: readonl
 
   const nameMap = names.phase === 'ready' ? names.value : NO_NAMES;
   const [seqText, ...rest] = path;
+  if (seqText === 'access' && rest.length === 0) return <AccessReportView ledger={ledger} names={nameMap} />;
   if (seqText === undefined) {
     return (
       <>
+        <p className="ledger-area__links">
+          <a href={hrefForPath('ledger', 'access')}>Access report</a>: who accessed which patient, signed in or exported, with the proof.
+        </p>
         <VerificationPanel ledger={ledger} verification={verification} writerProblem={writerProblem} onVerified={setRan} />
         <LedgerTimelineView
           timeline={timeline}

@@ -1,13 +1,21 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
+import { CopyButton } from '../../app/copy-button';
 import { useLedger } from '../../app/ledger-context';
 import { hrefForPath } from '../../app/router/hash-route';
-import { useVaultRead } from '../../app/use-vault-read';
-import { vaultErrorMessage } from '../../app/vault-errors';
+import { useAction } from '../../app/use-action';
+import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import type { LedgerService } from '../../ledger/ledger-service';
 import { ledgerTime, shortHash } from '../ledger/ledger-format';
 
 /** How many accesses show before "Show all". */
 export const ACCESSES_SHOWN = 20;
+
+type Access = Awaited<ReturnType<LedgerService['accessesOf']>>[number];
+
+type Loaded =
+  | { readonly phase: 'loading' }
+  | { readonly phase: 'failed'; readonly error: unknown }
+  | { readonly phase: 'ready'; readonly value: readonly Access[] };
 
 /**
  * "Who accessed this record": the ledger's ACCESS entries for this patient, newest first, each
@@ -19,10 +27,46 @@ export function PatientAccesses({ patientId }: { patientId: string }) {
   return <AccessList ledger={ledger} patientId={patientId} />;
 }
 
+/** Bumps whenever the ledger says it changed (entries signed), where the service says so. */
+function useLedgerVersion(ledger: LedgerService): number {
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    const subscribe = (ledger as LedgerService & { subscribe?: (listener: () => void) => () => void }).subscribe;
+    if (typeof subscribe !== 'function') return undefined;
+    return subscribe.call(ledger, () => setVersion((n) => n + 1));
+  }, [ledger]);
+  return version;
+}
+
 function AccessList({ ledger, patientId }: { ledger: LedgerService; patientId: string }) {
   const headingId = useId();
-  const accesses = useVaultRead(`accesses:${patientId}`, () => ledger.accessesOf(patientId));
+  // Reloaded whenever the ledger signs something, so this visit's access shows as soon as it is
+  // signed (an act is signed at the replay right after it is journaled); the list shown stays
+  // until the new one is read.
+  const version = useLedgerVersion(ledger);
+  const [attempt, setAttempt] = useState(0);
+  const [loaded, setLoaded] = useState<{ readonly patientId: string; readonly state: Loaded } | null>(null);
+  useEffect(() => {
+    let current = true;
+    ledger.accessesOf(patientId).then(
+      (value) => {
+        if (current) setLoaded({ patientId, state: { phase: 'ready', value } });
+      },
+      (error: unknown) => {
+        if (current) setLoaded({ patientId, state: { phase: 'failed', error } });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [ledger, patientId, version, attempt]);
+  const accesses: Loaded = loaded !== null && loaded.patientId === patientId ? loaded.state : { phase: 'loading' };
   const [showAll, setShowAll] = useState(false);
+  const [exported, setExported] = useState<{ readonly path: string; readonly rows: number } | null>(null);
+  const exportCsv = useAction(async () => {
+    setExported(null);
+    setExported(await ledger.exportAccessReport({ patientId }));
+  });
 
   return (
     <section className="panel patient-accesses" aria-labelledby={headingId}>
@@ -35,7 +79,7 @@ function AccessList({ ledger, patientId }: { ledger: LedgerService; patientId: s
       {accesses.phase === 'failed' && (
         <div role="alert" className="note note--error">
           <p>The accesses could not be loaded: {vaultErrorMessage(accesses.error)}</p>
-          <button type="button" className="button" onClick={accesses.reload}>
+          <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
             Retry
           </button>
         </div>
@@ -47,7 +91,7 @@ function AccessList({ ledger, patientId }: { ledger: LedgerService; patientId: s
         <>
           <p className="muted">
             {accesses.value.length === 1 ? '1 access' : `${accesses.value.length} accesses`}, newest first, from the signed
-            ledger.
+            ledger. Repeated views by one person within half an hour of one session count once.
           </p>
           <div className="table-wrap">
             <table className="data-table" aria-labelledby={headingId}>
@@ -55,6 +99,8 @@ function AccessList({ ledger, patientId }: { ledger: LedgerService; patientId: s
                 <tr>
                   <th scope="col">Operator</th>
                   <th scope="col">Time</th>
+                  <th scope="col">What</th>
+                  <th scope="col">Workstation</th>
                   <th scope="col">Ledger entry</th>
                 </tr>
               </thead>
@@ -74,10 +120,13 @@ function AccessList({ ledger, patientId }: { ledger: LedgerService; patientId: s
                     <td className="ledger-time">
                       <time dateTime={access.at}>{ledgerTime(access.at)}</time>
                     </td>
+                    <td>{access.what ?? ''}</td>
+                    <td>{access.workstation === undefined || access.workstation === '' ? <span className="muted">not recorded</span> : access.workstation}</td>
                     <td>
                       <a href={hrefForPath('ledger', String(access.seq))} aria-label={`Entry ${access.seq}`}>
                         {access.seq}
                       </a>
+                      {access.leafIndex !== undefined && <span className="muted"> (notary leaf {access.leafIndex})</span>}
                     </td>
                   </tr>
                 ))}
@@ -92,6 +141,22 @@ function AccessList({ ledger, patientId }: { ledger: LedgerService; patientId: s
             </div>
           )}
         </>
+      )}
+      <div className="form-actions">
+        <button type="button" className="button" disabled={exportCsv.busy} aria-busy={exportCsv.busy || undefined} onClick={() => void exportCsv.run()}>
+          Export access report (CSV)
+        </button>
+        <a href={hrefForPath('ledger', 'access')}>All accesses and sign-ins</a>
+      </div>
+      <ActionError error={exportCsv.error} />
+      {exported !== null && (
+        <div className="note note--ok ledger-export">
+          <p role="status">
+            Exported {exported.rows === 1 ? '1 row' : `${exported.rows} rows`} to <code className="path">{exported.path}</code>
+          </p>
+          <p className="ledger-export__hint">The file names the patient: keep it as you would a printed report.</p>
+          <CopyButton variant="path" value={exported.path} label="Copy report path" />
+        </div>
       )}
     </section>
   );

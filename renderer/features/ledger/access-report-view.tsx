@@ -1,0 +1,252 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { CopyButton } from '../../app/copy-button';
+import { hrefForPath } from '../../app/router/hash-route';
+import { useAction } from '../../app/use-action';
+import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
+import type { AccessReport, AccessReportQuery, LedgerService } from '../../ledger/ledger-service';
+import { ledgerTime, shortHash } from './ledger-format';
+
+/** What the report's form holds: empty means "any". Dates are `YYYY-MM-DD`. */
+interface ReportInputs {
+  readonly subject: string;
+  readonly operator: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+const EMPTY: ReportInputs = { subject: '', operator: '', from: '', to: '' };
+
+function queryOf(inputs: ReportInputs): AccessReportQuery {
+  const subject = inputs.subject.trim();
+  return {
+    ...(subject === '' ? {} : { subject }),
+    ...(inputs.operator === '' ? {} : { operator: inputs.operator }),
+    ...(inputs.from === '' ? {} : { from: inputs.from }),
+    ...(inputs.to === '' ? {} : { to: inputs.to }),
+  };
+}
+
+type Shown = { readonly phase: 'loading' } | { readonly phase: 'failed'; readonly error: unknown } | { readonly phase: 'ready'; readonly report: AccessReport; readonly query: AccessReportQuery };
+
+/**
+ * Ledger › Access report (`#/ledger/access`): who signed in, opened which patient, acted on the
+ * quarantine or exported what, when and from which computer, each row with the signed entry that
+ * proves it (its digest, and its leaf in the notary's log once countersigned). For one patient
+ * (by name, looked up on this computer, or by pseudonym), an operator, a date range, or any mix;
+ * exported as CSV into the data folder's exports.
+ */
+export function AccessReportView({ ledger, names }: { ledger: LedgerService; names: Readonly<Record<string, string>> }) {
+  const headingId = useId();
+  const subjectId = useId();
+  const subjectHintId = useId();
+  const operatorId = useId();
+  const fromId = useId();
+  const toId = useId();
+  const [inputs, setInputs] = useState<ReportInputs>(EMPTY);
+  // The query last asked for (the whole trail at first, newest first), and its answer.
+  const [applied, setApplied] = useState<{ readonly query: AccessReportQuery; readonly attempt: number }>({ query: {}, attempt: 0 });
+  const key = `${applied.attempt}\u0000${JSON.stringify(applied.query)}`;
+  const [answer, setAnswer] = useState<(Shown & { readonly key: string }) | null>(null);
+  const [exported, setExported] = useState<{ readonly path: string; readonly rows: number } | null>(null);
+  const operators = Object.entries(names)
+    .map(([id, name]) => ({ id, name }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  const rangeReversed = inputs.from !== '' && inputs.to !== '' && inputs.from > inputs.to;
+
+  useEffect(() => {
+    let current = true;
+    const { query } = applied;
+    ledger.accessReport(query).then(
+      (report) => {
+        if (current) setAnswer({ key, phase: 'ready', report, query });
+      },
+      (error: unknown) => {
+        if (current) setAnswer({ key, phase: 'failed', error });
+      },
+    );
+    return () => {
+      current = false;
+    };
+    // `key` names the query and the attempt exactly.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [ledger, key]);
+  const shown: Shown = answer !== null && answer.key === key ? answer : { phase: 'loading' };
+
+  const show = (event: FormEvent): void => {
+    event.preventDefault();
+    setExported(null);
+    setApplied((prev) => ({ query: queryOf(inputs), attempt: prev.attempt + 1 }));
+  };
+
+  const exportCsv = useAction(async () => {
+    if (shown.phase !== 'ready') return;
+    setExported(null);
+    setExported(await ledger.exportAccessReport(shown.query));
+  });
+
+  const set = (key: keyof ReportInputs) => (event: { target: { value: string } }) => {
+    const value = event.target.value;
+    setInputs((prev) => ({ ...prev, [key]: value }));
+  };
+
+  return (
+    <section className="panel access-report" aria-labelledby={headingId}>
+      <p>
+        <a href={hrefForPath('ledger')}>Back to the ledger</a>
+      </p>
+      <h2 id={headingId}>Access report</h2>
+      <p className="muted">
+        Who signed in, opened a patient, acted on the quarantine or exported data: when, from which computer, and the
+        signed ledger entry that proves it. Names are looked up on this computer only.
+      </p>
+      <form className="ledger-filters" aria-label="Which accesses" onSubmit={show}>
+        <div className="ledger-filters__row">
+          <div className="field ledger-filters__subject">
+            <label htmlFor={subjectId} className="field__label">
+              Patient
+            </label>
+            <input id={subjectId} type="search" className="input" value={inputs.subject} spellCheck={false} autoComplete="off" aria-describedby={subjectHintId} onChange={set('subject')} />
+            <p id={subjectHintId} className="field__hint">
+              The start of the patient’s name (family or given), or a subject pseudonym as an entry shows it. Empty: every
+              patient, and acts about none (sign-ins, exports).
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor={operatorId} className="field__label">
+              Operator
+            </label>
+            <select id={operatorId} className="input select" value={inputs.operator} onChange={set('operator')}>
+              <option value="">All operators</option>
+              {operators.map((operator) => (
+                <option key={operator.id} value={operator.id}>
+                  {operator.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={fromId} className="field__label">
+              From
+            </label>
+            <input id={fromId} type="date" className="input ledger-filters__date" value={inputs.from} onChange={set('from')} aria-invalid={rangeReversed || undefined} />
+          </div>
+          <div className="field">
+            <label htmlFor={toId} className="field__label">
+              To
+            </label>
+            <input id={toId} type="date" className="input ledger-filters__date" value={inputs.to} onChange={set('to')} aria-invalid={rangeReversed || undefined} />
+          </div>
+        </div>
+        {rangeReversed && <p className="form-actions__reason">“From” is after “To”: no access can match.</p>}
+        <div className="form-actions">
+          <button type="submit" className="button button--primary">
+            Show report
+          </button>
+          <button type="button" className="button" disabled={shown.phase !== 'ready' || exportCsv.busy} aria-busy={exportCsv.busy || undefined} onClick={() => void exportCsv.run()}>
+            Export CSV
+          </button>
+          {exportCsv.busy && (
+            <p role="status" className="form-actions__reason">
+              Writing the report…
+            </p>
+          )}
+        </div>
+      </form>
+      <ActionError error={exportCsv.error} />
+      {exported !== null && (
+        <div className="note note--ok ledger-export">
+          <p role="status">
+            Exported {exported.rows === 1 ? '1 row' : `${exported.rows} rows`} to <code className="path">{exported.path}</code>
+          </p>
+          <p className="ledger-export__hint">The file names patients and operators: keep it as you would a printed report. Its export is itself in the ledger.</p>
+          <CopyButton variant="path" value={exported.path} label="Copy report path" />
+        </div>
+      )}
+      {shown.phase === 'loading' && (
+        <p role="status" className="loading-text">
+          Reading the ledger…
+        </p>
+      )}
+      {shown.phase === 'failed' && (
+        <div role="alert" className="note note--error">
+          <p>The report could not be made: {vaultErrorMessage(shown.error)}</p>
+        </div>
+      )}
+      {shown.phase === 'ready' && <ReportTable report={shown.report} labelledBy={headingId} />}
+    </section>
+  );
+}
+
+function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy: string }) {
+  if (report.rows.length === 0) {
+    return (
+      <p role="status" className="ledger-empty">
+        No signed entry records such an access.
+      </p>
+    );
+  }
+  return (
+    <>
+      <p role="status" className="muted">
+        {report.rows.length === 1 ? '1 row' : `${report.rows.length} rows`}, newest first{report.truncated ? ' (the newest 10,000; narrow the dates for older ones)' : ''}.
+      </p>
+      <div className="table-wrap">
+        <table className="data-table access-report__table" aria-labelledby={labelledBy}>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Operator</th>
+              <th scope="col">Action</th>
+              <th scope="col">Patient</th>
+              <th scope="col">Workstation</th>
+              <th scope="col">Ledger entry</th>
+              <th scope="col">Notary</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.rows.map((row) => (
+              <tr key={row.seq}>
+                <td className="ledger-time">
+                  <time dateTime={row.at}>{ledgerTime(row.at)}</time>
+                </td>
+                <th scope="row">
+                  {row.operatorName !== '' ? (
+                    row.operatorName
+                  ) : row.operator === '' ? (
+                    'Node'
+                  ) : (
+                    <code className="hash" title={row.operator}>
+                      {shortHash(row.operator)}
+                    </code>
+                  )}
+                </th>
+                <td>{row.action}</td>
+                <td>
+                  {row.subjectName !== '' ? (
+                    row.subjectName
+                  ) : row.subject === '' ? (
+                    <span className="muted">—</span>
+                  ) : (
+                    <code className="hash" title={row.subject}>
+                      {shortHash(row.subject)}
+                    </code>
+                  )}
+                </td>
+                <td>{row.workstation === '' ? <span className="muted">not recorded</span> : row.workstation}</td>
+                <td>
+                  <a href={hrefForPath('ledger', String(row.seq))} aria-label={`Entry ${row.seq}`}>
+                    {row.seq}
+                  </a>{' '}
+                  <code className="hash" title={`Entry digest ${row.entryHash}`}>
+                    {shortHash(row.entryHash)}
+                  </code>
+                </td>
+                <td>{row.notary === undefined ? <span className="muted">not yet</span> : `leaf ${row.notary.leafIndex}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,77 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { AccessReport } from '../../../../renderer/ledger/ledger-service';
+import { VaultError } from '../../../../renderer/vault/vault-service';
+import { createFakeLedger, type FakeLedger } from '../../support/fake-ledger-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+const DIGEST = `0x${'ab'.repeat(32)}`;
+const REPORT: AccessReport = {
+  truncated: false,
+  rows: [
+    { seq: 12, kind: 'ACCESS', at: '2025-03-01T09:30:00.000Z', operator: 'op-pseudo-carl', operatorName: 'Carl Clinician', action: 'Opened the patient', subject: `0x${'11'.repeat(32)}`, subjectName: 'Brunner, Lea', workstation: 'ward-3 (desktop app)', entryHash: DIGEST, notary: { leafIndex: 40, treeSize: 90, integratedAt: '2025-03-01T09:31:00.000Z' } },
+    { seq: 11, kind: 'SESSION', at: '2025-03-01T09:29:00.000Z', operator: 'op-pseudo-carl', operatorName: 'Carl Clinician', action: 'Signed in after 2 failed unlocks', subject: '', subjectName: '', workstation: 'ward-3 (desktop app)', entryHash: DIGEST },
+  ],
+};
+
+async function openReport(ledger: FakeLedger = createFakeLedger({ report: REPORT })): Promise<FakeLedger> {
+  renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/ledger/access', createFakeVault({ phase: 'unlocked' }), ledger);
+  await screen.findByRole('heading', { name: 'Access report' });
+  return ledger;
+}
+
+describe('Ledger › Access report', () => {
+  it('shows every access at first: who, what, patient, workstation, entry with digest and notary leaf', async () => {
+    const ledger = await openReport();
+    const table = await screen.findByRole('table', { name: 'Access report' });
+    const rows = within(table)
+      .getAllByRole('row')
+      .slice(1)
+      .map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => cell.textContent));
+    expect(rows).toEqual([
+      [expect.any(String), 'Carl Clinician', 'Opened the patient', 'Brunner, Lea', 'ward-3 (desktop app)', '12 0xababab…abab', 'leaf 40'],
+      [expect.any(String), 'Carl Clinician', 'Signed in after 2 failed unlocks', '—', 'ward-3 (desktop app)', '11 0xababab…abab', 'not yet'],
+    ]);
+    expect(ledger.callsTo('accessReport')).toEqual([[{}]]);
+  });
+
+  it('asks for one patient, an operator and dates, and exports what it shows as CSV', async () => {
+    const ledger = await openReport();
+    const form = screen.getByRole('form', { name: 'Which accesses' });
+    fireEvent.change(within(form).getByLabelText('Patient'), { target: { value: 'brun' } });
+    fireEvent.change(within(form).getByLabelText('Operator'), { target: { value: 'op-pseudo-carl' } });
+    fireEvent.change(within(form).getByLabelText('From'), { target: { value: '2025-03-01' } });
+    fireEvent.change(within(form).getByLabelText('To'), { target: { value: '2025-03-02' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Show report' }));
+    const query = { subject: 'brun', operator: 'op-pseudo-carl', from: '2025-03-01', to: '2025-03-02' };
+    await waitFor(() => expect(ledger.callsTo('accessReport').at(-1)).toEqual([query]));
+    await screen.findByRole('table', { name: 'Access report' });
+    fireEvent.click(within(form).getByRole('button', { name: 'Export CSV' }));
+    expect(await screen.findByText(/Exported 2 rows to/)).toBeTruthy();
+    expect(ledger.callsTo('exportAccessReport')).toEqual([[query]]);
+  });
+
+  it('says why a report could not be made, and an empty one plainly', async () => {
+    const failing = createFakeLedger();
+    failing.failWith('accessReport', new VaultError('E_NODE', 'The ledger view is unreadable.'));
+    await openReport(failing);
+    expect((await screen.findByRole('alert')).textContent).toContain('The report could not be made: The ledger view is unreadable.');
+  });
+});
+
+describe('Patient page › Who accessed this record: export', () => {
+  it('exports this patient’s access report', async () => {
+    const ledger = createFakeLedger({ report: REPORT, accesses: { 'p-7': [{ operatorName: 'Carl Clinician', operator: 'op-pseudo-carl', at: REPORT.rows[0]!.at, seq: 12, what: 'Opened the patient', workstation: 'ward-3 (desktop app)' }] } });
+    const { makePatient } = await import('../../support/fake-vault-service');
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7', createFakeVault({ phase: 'unlocked', patients: [makePatient(7)] }), ledger);
+    const section = await screen.findByRole('region', { name: 'Who accessed this record' });
+    const table = await within(section).findByRole('table');
+    expect([...within(table).getAllByRole('row')[1]!.querySelectorAll('td')].map((cell) => cell.textContent).slice(1, 3)).toEqual(['Opened the patient', 'ward-3 (desktop app)']);
+    fireEvent.click(within(section).getByRole('button', { name: 'Export access report (CSV)' }));
+    expect(await within(section).findByText(/Exported 2 rows to/)).toBeTruthy();
+    expect(ledger.callsTo('exportAccessReport')).toEqual([[{ patientId: 'p-7' }]]);
+  });
+});
