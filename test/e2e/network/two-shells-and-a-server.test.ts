@@ -74,7 +74,7 @@ async function waitForMembership(page: Page): Promise<void> {
         await section.getByRole('button', { name: 'Check now' }).click();
         return section.getByText('Member', { exact: true }).count();
       },
-      { timeout: KEY_TIMEOUT_MS, intervals: [500, 1000, 2000] },
+      { timeout: KEY_TIMEOUT_MS, interval: 1000 },
     )
     .toBeGreaterThan(0);
 }
@@ -120,7 +120,7 @@ describe('two shells and a server', () => {
             await section.getByRole('button', { name: 'Check now' }).click();
             return section.innerText();
           },
-          { timeout: KEY_TIMEOUT_MS, intervals: [1000, 2000] },
+          { timeout: KEY_TIMEOUT_MS, interval: 1000 },
         )
         .toMatch(/[1-9]\d* entr(y|ies) notarized, 0 waiting/);
       await goToArea(clinic, 'Ledger');

@@ -47,6 +47,10 @@ describe.each(databases.variants)('log:verify $label', (variant) => {
     expect(bad.line.ok).toBe(false);
     expect(String((bad.line.errors as string[])[0])).toMatch(/the log is not what was signed/);
     expect((bad.line.entries as { problems: string[] }).problems[0]).toMatch(/^leaf 3 .*signature is not by its node/);
+    // A large log's signatures are checked on worker threads: the same report.
+    const onThreads = await auditLog(server.url, { checkThreads: 1 });
+    expect(onThreads).toEqual(await auditLog(server.url, { checkThreads: 0 }));
+    expect(onThreads.entries).toEqual(bad.line.entries);
 
     // Pinned to another network, the map itself is refused.
     const other = await auditLog(server.url, { network: '0x000000000000000000000000000000000000dEaD' }).catch((error: Error) => error);
