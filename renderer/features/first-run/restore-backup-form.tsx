@@ -1,4 +1,8 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import type { BackupListing } from '../../../shared/ipc/vault-contract';
+import { useApi } from '../../app/api-context';
+import { useAppInfo } from '../../app/app-info-context';
+import { formatBytes } from '../settings/format-bytes';
 import { SecretField, TextField } from '../../app/form/text-field';
 import { SubmitRow } from '../../app/form/submit-row';
 import { useAction } from '../../app/use-action';
@@ -7,15 +11,51 @@ import { useVault } from '../../vault/vault-context';
 
 type SecretKind = 'passphrase' | 'recovery-key';
 
+const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+/** The backups the node finds in its backup folders (the destination and `<data>/backups/`), newest first. */
+function useBackupList(): readonly BackupListing[] | null {
+  const api = useApi();
+  const [backups, setBackups] = useState<readonly BackupListing[] | null>(null);
+  useEffect(() => {
+    let current = true;
+    api.backup.list({}).then(
+      (answer) => {
+        if (current) setBackups(answer.backups);
+      },
+      () => {
+        if (current) setBackups([]);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [api]);
+  return backups;
+}
+
+function listingLabel(backup: BackupListing): string {
+  const made = backup.createdAt === null ? 'damaged or not a backup' : when.format(new Date(backup.createdAt));
+  return `${backup.name} — ${made}, ${formatBytes(backup.bytes)}`;
+}
+
 /** Restores an exported backup into this empty data folder, opened with a passphrase or the recovery key. */
 export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
   const vault = useVault();
+  const api = useApi();
+  const info = useAppInfo();
+  const backups = useBackupList();
+  const listId = useId();
   const [path, setPath] = useState('');
   const [kind, setKind] = useState<SecretKind>('passphrase');
   const [operatorName, setOperatorName] = useState('');
   const [secret, setSecret] = useState('');
   const legendId = useId();
   const restore = useAction((input: Parameters<typeof vault.restoreBackup>[0]) => vault.restoreBackup(input));
+  const chooseFile = useAction(async () => {
+    const chosen = await api.backup.choose({ what: 'file' });
+    if (chosen.path !== null) setPath(chosen.path);
+  });
 
   let problem: string | null = null;
   if (path.trim() === '') problem = 'Enter the path of the backup file.';
@@ -44,14 +84,43 @@ export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
         Restore a backup exported from Settings → Data into this data folder. The restored vault is the same vault:
         the same operators, passphrases and recovery key.
       </p>
+      {backups !== null && backups.length > 0 && (
+        <div className="field">
+          <label htmlFor={listId} className="field__label">
+            Backups found
+          </label>
+          <select
+            id={listId}
+            className="input select"
+            value={backups.some((b) => b.path === path) ? path : ''}
+            onChange={(event) => setPath(event.target.value)}
+          >
+            <option value="">Pick a backup, or give its path below</option>
+            {backups.map((backup) => (
+              <option key={backup.path} value={backup.path} disabled={backup.createdAt === null}>
+                {listingLabel(backup)}
+              </option>
+            ))}
+          </select>
+          <p className="field__hint">The backups in this node’s backup folder, newest first.</p>
+        </div>
+      )}
       <TextField
         label="Backup file"
         value={path}
         onValue={setPath}
         autoComplete="off"
         spellCheck={false}
-        hint="The full path of the .hdmsbak file, as Export backup showed it."
+        hint="The full path of the .hdmsbak file, as Export backup or the schedule wrote it."
       />
+      {info.host === 'electron' && (
+        <div className="form-actions">
+          <button type="button" className="button" disabled={chooseFile.busy} onClick={() => void chooseFile.run()}>
+            Choose file…
+          </button>
+        </div>
+      )}
+      <ActionError error={chooseFile.error} />
       <fieldset className="choice-group" role="radiogroup" aria-labelledby={legendId}>
         <legend id={legendId} className="choice-group__legend">
           Open the backup

@@ -1,28 +1,16 @@
 import { useId, useState } from 'react';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
-import { useVault } from '../../vault/vault-context';
+import { useCurrentOperator, useVault } from '../../vault/vault-context';
 import type { SyncProgress } from '../../vault/vault-service';
 import { ImportDemoControl } from '../demo-data/import-demo-control';
 import { useVaultEmpty } from '../demo-data/use-vault-empty';
-import { CopyButton } from '../../app/copy-button';
+import { BackupSettingsBlock } from './backup-settings-block';
 import { JournalRecords } from './journal-records';
 
 const numberFormat = new Intl.NumberFormat('en');
 
-/** 1536 → "1.5 KB": decimal units, as file managers show them. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} bytes`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 'bytes';
-  for (const next of units) {
-    if (value < 1000) break;
-    value /= 1000;
-    unit = next;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
-}
+export { formatBytes } from './format-bytes';
 
 /** The demo import while the vault is empty (asked once when Settings opens; an import under way stays on screen). */
 function EmptyVaultDemo() {
@@ -33,10 +21,11 @@ function EmptyVaultDemo() {
   return <ImportDemoControl />;
 }
 
-/** Demo data, the index, and backups. */
+/** Demo data, the index, and backups (administrators: backups are theirs). */
 /** `auditOnly`: an auditor's view, the journal's integrity counts only (their key slot opens no vault data). */
 export function DataSection({ auditOnly = false }: { auditOnly?: boolean }) {
   const headingId = useId();
+  const operator = useCurrentOperator();
   const demoId = useId();
   if (auditOnly) {
     return (
@@ -59,7 +48,7 @@ export function DataSection({ auditOnly = false }: { auditOnly?: boolean }) {
       </div>
       <RebuildIndex />
       <JournalRecords />
-      <ExportBackup />
+      {operator?.role === 'admin' && <BackupSettingsBlock />}
     </section>
   );
 }
@@ -97,40 +86,6 @@ function RebuildIndex() {
         </p>
       )}
       <ActionError error={rebuild.error} />
-    </div>
-  );
-}
-
-function ExportBackup() {
-  const vault = useVault();
-  const headingId = useId();
-  const [written, setWritten] = useState<{ path: string; bytes: number } | null>(null);
-  const exportBackup = useAction(async () => {
-    setWritten(null);
-    setWritten(await vault.exportBackup());
-  });
-  return (
-    <div className="settings-block" role="group" aria-labelledby={headingId}>
-      <h3 id={headingId}>Backup</h3>
-      <p className="muted">
-        One encrypted file holding the whole vault. It opens only with an operator’s passphrase or the recovery key;
-        restore it on the first-run screen of a new installation.
-      </p>
-      <div className="form-actions">
-        <button type="button" className="button" disabled={exportBackup.busy} onClick={() => void exportBackup.run()}>
-          Export backup
-        </button>
-        {exportBackup.busy && <p role="status">Writing the backup…</p>}
-      </div>
-      {written !== null && (
-        <div className="note note--ok">
-          <p role="status">
-            Backup written ({formatBytes(written.bytes)}) to <code className="path">{written.path}</code>
-          </p>
-          <CopyButton variant="path" value={written.path} label="Copy backup path" />
-        </div>
-      )}
-      <ActionError error={exportBackup.error} />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { useVault } from '../../vault/vault-context';
 import type { OperatorSummary } from '../../vault/vault-service';
 import { OperatorPicker } from './operator-picker';
 import { RecoveryForm } from './recovery-form';
+import { UnlockBackupStatus } from './unlock-backup-status';
 import { UnlockForm } from './unlock-form';
 
 type OperatorsState =
@@ -71,6 +72,7 @@ export function UnlockScreen() {
               {operators.operators.length > 0 && (
                 <OperatorPicker operators={operators.operators} value={operatorId} onChange={setOperatorId} />
               )}
+              {operators.operators.find((o) => o.operatorId === operatorId)?.role === 'admin' && <UnlockBackupStatus />}
               {mode === 'unlock' ? (
                 <>
                   <UnlockForm operatorId={operatorId} />

@@ -56,7 +56,8 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
         try {
           dataKey = await createOpener(keys.intakeKeyPair.privateKey).exportDataKey(fromBase64Url(inspected.envelopeHeader));
         } catch {
-          throw new VaultError('E_BACKUP', 'The backup file was not sealed to this keyring’s vault key.');
+          // Its keyring opened and passed its integrity check, so the header that does not open is damaged (or foreign).
+          throw new VaultError('E_BACKUP', 'The backup file is damaged: its sealed part does not open with the keys of its own keyring.');
         }
         try {
           await api.backup.restore({ path: input.path, dataKey: toBase64Url(dataKey) });

@@ -1,4 +1,5 @@
 import type { NetworkState } from '../../../shared/ipc/network-contract';
+import { DEFAULT_BACKUP_SETTINGS } from '../../../shared/ipc/vault-contract';
 import type { Transport } from '../../../shared/ipc/api-client';
 import type { EventName, EventPayloadOf, MethodName } from '../../../shared/ipc/contract';
 import type { ContractErrorData, WireResult } from '../../../shared/ipc/errors';
@@ -131,6 +132,10 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
       return { seq: 99, since };
     },
     'hl7.getSettings': () => ({ settings: node.state.intakeSettings, portOverride: null, listener: node.state.monitor.listener }),
+    // Backups as the body answers with no backup made and the default settings (a test may handle() its own).
+    'backup.getSettings': () => ({ settings: DEFAULT_BACKUP_SETTINGS, folder: '/data/backups', dialogs: false }),
+    'backup.status': () => ({ last: null, failure: null, nextAt: null }),
+    'backup.list': () => ({ backups: [] }),
     'dicom.getSettings': () => ({ settings: DEFAULT_DICOM_SETTINGS, portOverride: null, listener: { channel: 'dicom', state: 'closed', reason: NO_VAULT_REASON } }),
     'dicom.status': () => ({
       listener: { channel: 'dicom', state: 'closed', reason: NO_VAULT_REASON },

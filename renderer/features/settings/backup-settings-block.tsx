@@ -1,0 +1,234 @@
+import { useCallback, useEffect, useId, useState } from 'react';
+import type { BackupSettings, BackupStatus } from '../../../shared/ipc/vault-contract';
+import { useApi } from '../../app/api-context';
+import { CopyButton } from '../../app/copy-button';
+import { ErrorNote } from '../../app/error-note';
+import { SubmitRow } from '../../app/form/submit-row';
+import { TextField } from '../../app/form/text-field';
+import { useSettingsDraft } from '../../app/form/use-settings-draft';
+import { useAction } from '../../app/use-action';
+import { ActionError } from '../../app/vault-errors';
+import { useVault } from '../../vault/vault-context';
+import { ChoiceGroup } from './choice-group';
+import { formatBytes } from './format-bytes';
+
+const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+/** "Last backup: 4 Mar 2026, 02:30 (scheduled, 1.2 MB)." and the failure after it, if any: what Settings and the unlock screen show. */
+export function describeBackupStatus(status: BackupStatus): { last: string; failure: string | null; next: string | null } {
+  const last =
+    status.last === null
+      ? 'No backup has been made yet.'
+      : `Last backup: ${when.format(new Date(status.last.at))} (${status.last.scheduled ? 'scheduled' : 'made by hand'}, ${formatBytes(status.last.bytes)}).`;
+  const failure = status.failure === null ? null : `The backup of ${when.format(new Date(status.failure.at))} failed: ${status.failure.reason}`;
+  const next = status.nextAt === null ? null : `Next scheduled backup: ${when.format(new Date(status.nextAt))}.`;
+  return { last, failure, next };
+}
+
+/** The body's backup status, loaded once and again whenever `refresh` changes. */
+export function useBackupStatus(refresh: unknown = 0): { status: BackupStatus | null; error: unknown } {
+  const api = useApi();
+  const [status, setStatus] = useState<BackupStatus | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    let current = true;
+    api.backup.status({}).then(
+      (answer) => {
+        if (current) {
+          setStatus(answer);
+          setError(null);
+        }
+      },
+      (failure: unknown) => {
+        if (current) setError(failure);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, refresh]);
+  return { status, error };
+}
+
+/** The status lines (role=status), for Settings and the unlock screen. */
+export function BackupStatusNote({ status }: { status: BackupStatus }) {
+  const text = describeBackupStatus(status);
+  return (
+    <>
+      <p role="status" className={status.last === null ? 'note' : 'note note--ok'}>
+        {text.last} {text.next}
+      </p>
+      {text.failure !== null && (
+        <p role="alert" className="note note--error">
+          {text.failure}
+        </p>
+      )}
+    </>
+  );
+}
+
+type ScheduleKind = BackupSettings['schedule']['kind'];
+
+interface Draft {
+  destination: string;
+  kind: ScheduleKind;
+  at: string;
+  every: string;
+  keep: string;
+}
+
+function draftOf(settings: BackupSettings): Draft {
+  return {
+    destination: settings.destination ?? '',
+    kind: settings.schedule.kind,
+    at: settings.schedule.kind === 'daily' ? settings.schedule.at : '02:00',
+    every: settings.schedule.kind === 'hours' ? String(settings.schedule.every) : '24',
+    keep: String(settings.keep),
+  };
+}
+
+export function backupChangeOf(draft: Draft): Partial<BackupSettings> {
+  const destination = draft.destination.trim();
+  const schedule: BackupSettings['schedule'] =
+    draft.kind === 'daily' ? { kind: 'daily', at: draft.at.trim() } : draft.kind === 'hours' ? { kind: 'hours', every: Number(draft.every) } : { kind: 'off' };
+  return { destination: destination === '' ? null : destination, schedule, keep: Number(draft.keep) };
+}
+
+export function backupDraftProblem(draft: Draft): string | null {
+  if (draft.destination.trim() !== '' && !/^(?:[A-Za-z]:[\\/]|\\\\|\/)/.test(draft.destination.trim())) return 'Give the destination as a full folder path, or leave it empty.';
+  if (draft.kind === 'daily' && !/^(?:[01]\d|2[0-3]):[0-5]\d$/.test(draft.at.trim())) return 'Give the time of day as HH:MM, e.g. 02:30.';
+  if (draft.kind === 'hours' && !(/^\d{1,3}$/.test(draft.every.trim()) && Number(draft.every) >= 1 && Number(draft.every) <= 168)) return 'Give the hours between backups, 1 to 168.';
+  if (!(/^\d{1,4}$/.test(draft.keep.trim()) && Number(draft.keep) >= 1 && Number(draft.keep) <= 1000)) return 'Give how many scheduled backups to keep, 1 to 1000.';
+  return null;
+}
+
+const SCHEDULES = [
+  { value: 'off', label: 'Off' },
+  { value: 'daily', label: 'Daily at a time' },
+  { value: 'hours', label: 'Every N hours' },
+] as const;
+
+/**
+ * Settings › Data › Backup (administrators): the last backup's status, where backups go, the
+ * schedule and retention, and a backup made now. Scheduled backups are made by the node itself
+ * (sealed to the vault's public key), whether or not anyone is signed in.
+ */
+export function BackupSettingsBlock() {
+  const api = useApi();
+  const vault = useVault();
+  const headingId = useId();
+  const [refresh, setRefresh] = useState(0);
+  const { status, error: statusError } = useBackupStatus(refresh);
+  const { loaded, draft, saved, save, change, submit } = useSettingsDraft({
+    load: () => api.backup.getSettings({}),
+    store: async (next: Partial<BackupSettings>) => {
+      const answer = await api.backup.updateSettings(next);
+      setRefresh((n) => n + 1);
+      return answer;
+    },
+    draftOf,
+    changeOf: backupChangeOf,
+    problemOf: backupDraftProblem,
+  });
+  // A scheduled backup due now (a new schedule) is made within moments: look again shortly after a save.
+  useEffect(() => {
+    if (!saved) return;
+    const timer = setTimeout(() => setRefresh((n) => n + 1), 2_000);
+    return () => clearTimeout(timer);
+  }, [saved, refresh]);
+  const choose = useAction(async () => {
+    const chosen = await api.backup.choose({ what: 'folder' });
+    if (chosen.path !== null) change({ destination: chosen.path });
+  });
+  const [written, setWritten] = useState<{ path: string; bytes: number } | null>(null);
+  const exportNow = useAction(async () => {
+    setWritten(null);
+    setWritten(await vault.exportBackup());
+    setRefresh((n) => n + 1);
+  });
+  const refreshStatus = useCallback(() => setRefresh((n) => n + 1), []);
+
+  return (
+    <div className="settings-block" role="group" aria-labelledby={headingId}>
+      <h3 id={headingId}>Backup</h3>
+      <p className="muted">
+        One encrypted file holding the whole vault. It opens only with an operator’s passphrase or the recovery key;
+        restore it on the first-run screen of a new installation. Scheduled backups are made by the node itself,
+        also while the vault is locked: they are sealed to the vault’s public key, so no passphrase is kept for them.
+      </p>
+      {status !== null && <BackupStatusNote status={status} />}
+      {statusError !== null && <ErrorNote error={statusError} what="The backup status could not be loaded" />}
+      {status !== null && (
+        <button type="button" className="link-button" onClick={refreshStatus}>
+          Check again
+        </button>
+      )}
+      {loaded.phase === 'loading' && <p role="status">Loading the backup settings…</p>}
+      {loaded.phase === 'failed' && <ErrorNote error={loaded.error} what="The backup settings could not be loaded" />}
+      {loaded.phase === 'ready' && draft !== null && (
+        <form className="form subform" aria-label="Backup settings" onSubmit={submit} noValidate>
+          <TextField
+            label="Destination folder"
+            value={draft.destination}
+            onValue={(destination) => change({ destination })}
+            spellCheck={false}
+            autoComplete="off"
+            hint={
+              <>
+                The full path of an existing folder, e.g. a network share. Empty: <code className="path">{loaded.answer.settings.destination === null ? loaded.answer.folder : 'backups in the data folder'}</code>.
+              </>
+            }
+          />
+          {loaded.answer.dialogs && (
+            <div className="form-actions">
+              <button type="button" className="button" disabled={choose.busy} onClick={() => void choose.run()}>
+                Choose folder…
+              </button>
+            </div>
+          )}
+          <ActionError error={choose.error} />
+          <ChoiceGroup<ScheduleKind>
+            legend="Scheduled backups"
+            name="backup-schedule"
+            choices={SCHEDULES}
+            value={draft.kind}
+            onChange={(kind) => change({ kind })}
+            description="Times are this computer’s. A backup missed while the app was not running is made as soon as it runs again."
+          />
+          {draft.kind === 'daily' && (
+            <TextField label="Time of day" value={draft.at} onValue={(at) => change({ at })} className="field--narrow" autoComplete="off" hint="HH:MM, 24-hour clock." />
+          )}
+          {draft.kind === 'hours' && (
+            <TextField label="Hours between backups" value={draft.every} onValue={(every) => change({ every })} inputMode="numeric" className="field--narrow" hint="1 to 168." />
+          )}
+          <TextField
+            label="Scheduled backups to keep"
+            value={draft.keep}
+            onValue={(keep) => change({ keep })}
+            inputMode="numeric"
+            className="field--narrow"
+            hint="Older scheduled backups in the destination are deleted. Backups made by hand are never deleted."
+          />
+          <SubmitRow label="Save backup settings" problem={backupDraftProblem(draft)} busy={save.busy} busyText="Saving…" />
+          {saved && <p className="saved-note">Backup settings saved.</p>}
+          <ActionError error={save.error} />
+        </form>
+      )}
+      <div className="form-actions">
+        <button type="button" className="button" disabled={exportNow.busy} onClick={() => void exportNow.run()}>
+          Export backup
+        </button>
+        {exportNow.busy && <p role="status">Writing the backup…</p>}
+      </div>
+      {written !== null && (
+        <div className="note note--ok">
+          <p role="status">
+            Backup written ({formatBytes(written.bytes)}) to <code className="path">{written.path}</code>
+          </p>
+          <CopyButton variant="path" value={written.path} label="Copy backup path" />
+        </div>
+      )}
+      <ActionError error={exportNow.error} />
+    </div>
+  );
+}

@@ -1,0 +1,81 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { describeBackupStatus } from '../../../../renderer/features/settings/backup-settings-block';
+import type { BackupSettings } from '../../../../shared/ipc/vault-contract';
+import { createFakeNode, FakeRefusal } from '../../support/fake-transport';
+import { ADMIN_PASSPHRASE, createFakeVault } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+const LAST = { at: '2026-03-04T02:30:00.000Z', bytes: 1_234_567, scheduled: true };
+
+function nodeWithBackups(vaultState: 'unlocked' | 'locked') {
+  const node = createFakeNode({ vault: { state: vaultState } });
+  let settings: BackupSettings = { destination: null, schedule: { kind: 'off' }, keep: 7 };
+  node.handle('backup.getSettings', () => ({ settings, folder: '/data/backups', dialogs: false }));
+  node.handle('backup.updateSettings', (change) => {
+    const next = { ...settings, ...(change as Partial<BackupSettings>) };
+    if (next.destination === '/mnt/missing') throw new FakeRefusal('destination: there is no folder at that path; create it first.');
+    settings = next;
+    return { settings, folder: settings.destination ?? '/data/backups', dialogs: false };
+  });
+  node.handle('backup.status', () => ({ last: LAST, failure: { at: '2026-03-05T02:30:00.000Z', reason: 'The backup destination is full.' }, nextAt: '2026-03-05T02:45:00.000Z' }));
+  return node;
+}
+
+function vaultWith(phase: 'unlocked' | 'locked', role: 'admin' | 'clinician') {
+  return createFakeVault({
+    phase,
+    operators: [
+      { name: role === 'admin' ? 'Ada Admin' : 'Carl Clinician', role, passphrase: ADMIN_PASSPHRASE },
+      { name: 'Rita Researcher', role: 'researcher', passphrase: 'researcher passphrase one two' },
+    ],
+  });
+}
+
+describe('Settings › Data › Backup', () => {
+  it('shows the last backup and the failure after it, and saves a destination, a daily schedule and retention', async () => {
+    const node = nodeWithBackups('unlocked');
+    renderApp(node, '#/settings', vaultWith('unlocked', 'admin'));
+    const group = await screen.findByRole('group', { name: 'Backup' });
+    const text = describeBackupStatus({ last: LAST, failure: null, nextAt: null });
+    await within(group).findByText((content) => content.startsWith(text.last));
+    expect(within(group).getByRole('alert').textContent).toMatch(/failed: The backup destination is full\./);
+    const form = await within(group).findByRole('form', { name: 'Backup settings' });
+    fireEvent.change(within(form).getByLabelText('Destination folder'), { target: { value: 'relative/path' } });
+    const save = within(form).getByRole('button', { name: 'Save backup settings' }) as HTMLButtonElement;
+    expect(save.disabled).toBe(true);
+    expect(within(form).getByText('Give the destination as a full folder path, or leave it empty.')).toBeTruthy();
+    fireEvent.change(within(form).getByLabelText('Destination folder'), { target: { value: '/mnt/missing' } });
+    fireEvent.click(within(form).getByRole('radio', { name: 'Daily at a time' }));
+    fireEvent.change(within(form).getByLabelText('Time of day'), { target: { value: '02:30' } });
+    fireEvent.change(within(form).getByLabelText('Scheduled backups to keep'), { target: { value: '14' } });
+    fireEvent.click(save);
+    expect((await within(form).findByRole('alert')).textContent).toMatch(/destination: there is no folder/);
+    fireEvent.change(within(form).getByLabelText('Destination folder'), { target: { value: '/srv/backups' } });
+    fireEvent.click(save);
+    await within(form).findByText('Backup settings saved.');
+    expect(node.calls.filter((c) => c.method === 'backup.updateSettings').at(-1)?.payload).toEqual({ destination: '/srv/backups', schedule: { kind: 'daily', at: '02:30' }, keep: 14 });
+    // No native dialog in the shell.
+    expect(within(form).queryByRole('button', { name: 'Choose folder…' })).toBeNull();
+  });
+
+  it('is not offered to a clinician (backups are the administrator’s)', async () => {
+    renderApp(nodeWithBackups('unlocked'), '#/settings', vaultWith('unlocked', 'clinician'));
+    await screen.findByRole('region', { name: 'Data' });
+    expect(screen.queryByRole('group', { name: 'Backup' })).toBeNull();
+  });
+});
+
+describe('the unlock screen', () => {
+  it('tells an administrator when the last backup was made, and says nothing of it for other operators', async () => {
+    renderApp(nodeWithBackups('locked'), '', vaultWith('locked', 'admin'));
+    await screen.findByRole('heading', { name: 'Unlock the vault' });
+    const backups = await screen.findByLabelText('Backups');
+    expect(backups.textContent).toContain('Last backup:');
+    expect(backups.textContent).toContain('scheduled, 1.2 MB');
+    expect(backups.textContent).toContain('The backup destination is full.');
+    fireEvent.change(screen.getByRole('combobox', { name: 'Operator' }), { target: { value: screen.getByRole('option', { name: /Rita Researcher/ }).getAttribute('value') } });
+    await waitFor(() => expect(screen.queryByLabelText('Backups')).toBeNull());
+  });
+});
