@@ -1,0 +1,188 @@
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ackOf, connectMllp } from '../../bench/mllp-load';
+import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { StepLog } from '../../support/test-steps';
+import { createVaultThroughUi, IMPORT_TIMEOUT_MS, KEY_TIMEOUT_MS, lockVault, searchPatients, submitUnlock, TEST_OPERATOR, TEST_PASSPHRASE, unlockButton, unlockVault, WRONG_PASSPHRASE } from '../../support/vault-ui';
+
+/**
+ * Issue 11, "Audit, as a compliance officer uses it", end to end in Chromium through the browser
+ * shell: a patient arrives over MLLP; an administrator opens the chart three times in one session
+ * (one access in "Who accessed this record", shown while the page is open), locks, fails an unlock
+ * once, signs in and opens it again (a second access). The access report lists both with the
+ * workstation and the entries' digests, its CSV export holds exactly that, and the sign-in after
+ * the failed unlock and the export itself are in the report of everything.
+ */
+
+const ADT = [
+  'MSH|^~\\&|ADT|CLINIC|HDMS|NODE|20250210090000+0100||ADT^A01^ADT_A01|E2E-AUDIT-1|P|2.5.1',
+  'EVN|A01|20250210090000+0100',
+  'PID|1||MRN7700001^^^CLINIC^MR||Brunner^Lea||19800203|F',
+  'PV1|1|I|Ward 3^12^1',
+].join('\r');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+/** RFC 4180 lines of simple cells (the report quotes cells with commas: split on commas outside quotes). */
+function parseCsv(text: string): string[][] {
+  return text
+    .split('\r\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const cells: string[] = [];
+      let cell = '';
+      let quoted = false;
+      for (let i = 0; i < line.length; i++) {
+        const char = line[i]!;
+        if (quoted && char === '"' && line[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else if (char === '"') quoted = !quoted;
+        else if (char === ',' && !quoted) {
+          cells.push(cell);
+          cell = '';
+        } else cell += char;
+      }
+      cells.push(cell);
+      return cells;
+    });
+}
+
+describe('audit as a compliance officer uses it', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it(
+    'coalesced views show at once in "Who accessed this record"; the access report and its CSV name who, what, when, where and the proof',
+    async () => {
+      const steps = new StepLog('access report');
+      const port = await freePort();
+      const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
+      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1280, height: 900 } });
+      const accessRows = page.getByRole('region', { name: 'Who accessed this record' }).locator('tbody tr');
+
+      const openChart = async (): Promise<void> => {
+        await goToArea(page, 'Patients');
+        expect((await searchPatients(page, 'Brunner')).names).toEqual(['Brunner, Lea']);
+        await page.getByRole('link', { name: /Brunner, Lea/ }).click();
+        await page.getByRole('region', { name: 'Who accessed this record' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      };
+
+      await steps.run('create a vault; a patient arrives over MLLP', async () => {
+        await openFirstRun(page, shell);
+        await createVaultThroughUi(page);
+        const sender = await connectMllp(port);
+        expect(ackOf(await sender.send(Buffer.from(`${ADT}\r`, 'utf8'))).code).toBe('AA');
+        await sender.close();
+        await goToArea(page, 'Patients');
+        await page.getByRole('status').filter({ hasText: '1 patient in the vault.' }).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+      });
+
+      await steps.run('the first view appears in "Who accessed this record" while the page is open', async () => {
+        await openChart();
+        // No reload: the list follows the ledger, which signs the access right after it is journaled.
+        await expect.poll(() => accessRows.count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
+        const cells = await accessRows.first().locator('th, td').allInnerTexts();
+        expect(cells[0]).toBe(TEST_OPERATOR);
+        expect(cells[2]).toBe('Opened the patient');
+        expect(cells[3]).toMatch(/ \(browser shell\)$/);
+      });
+
+      await steps.run('two more views in the same session stay one access', async () => {
+        await openChart();
+        await openChart();
+        // Give a wrongly journaled second access time to be signed and shown.
+        await page.waitForTimeout(3000);
+        expect(await accessRows.count()).toBe(1);
+      });
+
+      await steps.run('lock, one failed unlock, sign in again: the next view is a new access', async () => {
+        await lockVault(page);
+        await submitUnlock(page, WRONG_PASSPHRASE);
+        await page.getByRole('alert').filter({ hasText: 'That passphrase did not open the vault.' }).waitFor({ state: 'visible', timeout: KEY_TIMEOUT_MS });
+        // The growing delay after a wrong passphrase (1 s for the first).
+        await page.getByLabel('Passphrase', { exact: true }).fill(TEST_PASSPHRASE);
+        await expect.poll(() => unlockButton(page).isEnabled(), { timeout: UI_TIMEOUT_MS }).toBe(true);
+        await unlockVault(page);
+        await openChart();
+        await expect.poll(() => accessRows.count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
+      });
+
+      let digests: string[] = [];
+      await steps.run('the access report for the patient by name: who, what, where, the entries and their digests', async () => {
+        await goToArea(page, 'Ledger');
+        await page.getByRole('link', { name: 'Access report' }).click();
+        const form = page.getByRole('form', { name: 'Which accesses' });
+        await form.getByLabel('Patient').fill('brun');
+        await form.getByRole('button', { name: 'Show report' }).click();
+        const table = page.getByRole('table', { name: 'Access report' });
+        await expect.poll(async () => (await table.locator('tbody tr').count()), { timeout: UI_TIMEOUT_MS }).toBe(2);
+        const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').trim())));
+        for (const row of rows) {
+          expect(row.slice(1, 4)).toEqual([TEST_OPERATOR, 'Opened the patient', 'Brunner, Lea']);
+          expect(row[4]).toMatch(/ \(browser shell\)$/);
+        }
+        digests = await table.locator('tbody tr code[title^="Entry digest"]').evaluateAll((codes) => codes.map((code) => code.getAttribute('title')!.slice('Entry digest '.length)));
+        expect(digests).toHaveLength(2);
+        for (const digest of digests) expect(digest).toMatch(/^0x[0-9a-f]{64}$/);
+      });
+
+      await steps.run('Export CSV: the file in the data folder holds exactly those rows', async () => {
+        await page.getByRole('button', { name: 'Export CSV' }).click();
+        const status = page.getByRole('status').filter({ hasText: /^Exported 2 rows to / });
+        await status.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        const file = (await status.locator('code').innerText()).trim();
+        expect(path.dirname(file)).toBe(path.join(shell.dataDir, 'exports'));
+        expect(path.basename(file)).toMatch(/^access-report-\d{8}T\d{6}Z\.csv$/);
+        const [header, ...rows] = parseCsv(await readFile(file, 'utf8'));
+        expect(header).toEqual(['time_utc', 'operator', 'operator_pseudonym', 'action', 'patient', 'subject_pseudonym', 'workstation', 'ledger_seq', 'entry_digest', 'notary_leaf_index', 'notary_tree_size']);
+        expect(rows).toHaveLength(2);
+        for (const row of rows) {
+          expect(row[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+          expect(row.slice(1, 2)).toEqual([TEST_OPERATOR]);
+          expect(row[2]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+          expect(row.slice(3, 5)).toEqual(['Opened the patient', 'Brunner, Lea']);
+          expect(row[5]).toMatch(/^0x[0-9a-f]{64}$/);
+          expect(row[6]).toMatch(/ \(browser shell\)$/);
+          expect(row[7]).toMatch(/^\d+$/);
+          // Not in a network: no notary leaf yet.
+          expect(row.slice(9)).toEqual(['', '']);
+        }
+        expect(rows.map((row) => row[8])).toEqual(digests);
+        // Newest first, and the two accesses are of one patient.
+        expect(Number(rows[0]![7])).toBeGreaterThan(Number(rows[1]![7]));
+        expect(rows[0]![5]).toBe(rows[1]![5]);
+      });
+
+      await steps.run('the report of everything: the sign-in after the failed unlock, the lock and the export are entries', async () => {
+        const form = page.getByRole('form', { name: 'Which accesses' });
+        await form.getByLabel('Patient').fill('');
+        const table = page.getByRole('table', { name: 'Access report' });
+        await expect
+          .poll(
+            async () => {
+              await form.getByRole('button', { name: 'Show report' }).click();
+              return table.locator('tbody tr td:nth-child(3)').allInnerTexts();
+            },
+            { timeout: UI_TIMEOUT_MS, interval: 500 },
+          )
+          .toEqual(expect.arrayContaining(['Exported an access report (2 rows)', 'Signed in after 1 failed unlock', 'Locked', 'Signed in']));
+      });
+
+      expect(consoleErrors).toEqual([]);
+      console.log(steps.summary());
+    },
+    300_000,
+  );
+});
