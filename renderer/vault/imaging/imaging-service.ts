@@ -14,6 +14,8 @@ export type ImagingService = Pick<VaultService, 'studies' | 'patientStudies' | '
 export function createImagingService(api: HdmsApi, state: SessionState): ImagingService {
   /** Per session, the instances of the studies it opened (journaled): only those are handed to the viewer. */
   const opened = new WeakMap<object, Map<string, string>>();
+  /** Per session, the first image of the study opened last, read while its access was journaled (taken once). */
+  const earlyBytes = new WeakMap<object, { instanceId: string; bytes: Promise<Uint8Array> }>();
   const openedIn = (session: object): Map<string, string> => {
     let map = opened.get(session);
     if (map === undefined) opened.set(session, (map = new Map()));
@@ -45,10 +47,16 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
       const s = state.require();
       try {
         const study = await viewerStudy(s.db, s.keys.viewKey, studyId);
+        // The first image's bytes are read and decrypted while the access is journaled; nothing is
+        // handed out before the access is durable (this call answers after it).
+        const first = study.series[0]?.instances[0];
+        const early = first === undefined ? null : openSealedObject(api, s.opener, first.objectId);
+        early?.catch(() => undefined);
         // The opening is an access event (journal, then the ledger's ACCESS entry) before anything shows.
         await journalAccess(api, s, study.patientId, studyId);
         const instances = openedIn(s);
         for (const series of study.series) for (const instance of series.instances) instances.set(instance.instanceId, instance.objectId);
+        if (first !== undefined && early !== null) earlyBytes.set(s, { instanceId: first.instanceId, bytes: early });
         return study;
       } catch (error) {
         if (error instanceof StudyNotFoundError) throw new VaultError('E_NODE', 'This study is not in the vault (it may have been erased).');
@@ -61,6 +69,11 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
       const objectId = openedIn(s).get(instanceId);
       if (objectId === undefined) throw new VaultError('E_NODE', 'Open the study before its images.');
       try {
+        const early = earlyBytes.get(s);
+        if (early?.instanceId === instanceId) {
+          earlyBytes.delete(s);
+          return await early.bytes;
+        }
         return await openSealedObject(api, s.opener, objectId);
       } catch (error) {
         throw asVaultError(error);

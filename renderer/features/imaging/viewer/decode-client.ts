@@ -7,16 +7,19 @@ type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /**
  * A decode worker as the main thread's side sees it: requests with ids, answers as promises. The
- * worker starts on the first request (or `warm`); `terminate` ends it and fails what was pending,
- * and a later request starts a fresh one (which has nothing open: the loader opens again).
+ * worker starts with `warm` (or the first request after it); `terminate` ends it, fails what was
+ * pending and refuses requests until `warm` is called again (React mounts a page's effects twice
+ * in development), when a fresh worker starts with nothing open (the loader opens again).
  */
 export class DecodeClient {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private closed = false;
 
   /** Starts the worker ahead of the first request (its script and module graph load meanwhile). */
   warm(): void {
+    this.closed = false;
     this.started();
   }
 
@@ -46,6 +49,7 @@ export class DecodeClient {
   }
 
   private ask<T extends Extract<DecodeAnswer, { ok: true }>['type']>(request: Without<DecodeRequest, 'id'>, transfer: Transferable[] = []): Promise<Extract<DecodeAnswer, { type: T; ok: true }>> {
+    if (this.closed) return Promise.reject(new Error('The image decoder was closed.'));
     const worker = this.started();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -69,6 +73,7 @@ export class DecodeClient {
   }
 
   terminate(): void {
+    this.closed = true;
     this.stop(new Error('The image decoder was closed.'));
   }
 }

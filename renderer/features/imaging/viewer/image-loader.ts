@@ -25,6 +25,7 @@ export class ImageLoader {
   private readonly inflight = new Map<string, Promise<DecodedFrame>>();
   private held = 0;
   private prefetchGeneration = 0;
+  private suspended = false;
 
   constructor(
     private readonly ports: LoaderPorts,
@@ -32,11 +33,14 @@ export class ImageLoader {
   ) {}
 
   overview(instanceId: string): Promise<InstanceOverview> {
+    if (this.suspended) return Promise.reject(new Error('The viewer was closed.'));
     let promise = this.overviews.get(instanceId);
     if (promise === undefined) {
       promise = (async () => {
-        const overview = await this.ports.decoder.open(instanceId, await this.ports.bytes(instanceId), true);
-        if (overview.first !== null) this.keep(frameKey(instanceId, 0), overview.first);
+        const bytes = await this.ports.bytes(instanceId);
+        if (this.suspended) throw new Error('The viewer was closed.');
+        const overview = await this.ports.decoder.open(instanceId, bytes, true);
+        if (overview.first !== null && !this.suspended) this.keep(frameKey(instanceId, 0), overview.first);
         // The frame lives in the budgeted cache only.
         return { ...overview, first: null };
       })();
@@ -73,7 +77,7 @@ export class ImageLoader {
         await this.overview(instanceId);
         decoded = this.frames.get(key) ?? (await this.ports.decoder.frame(instanceId, frame));
       }
-      this.keep(key, decoded);
+      if (!this.suspended) this.keep(key, decoded);
       return decoded;
     })();
     this.inflight.set(key, promise);
@@ -102,7 +106,7 @@ export class ImageLoader {
     }
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < order.length && generation === this.prefetchGeneration) {
+      while (next < order.length && generation === this.prefetchGeneration && !this.suspended) {
         const entry = stack[order[next++]!]!;
         if (this.has(entry.instanceId, entry.frame)) continue;
         // Keep room: stop once the budget is nearly used, so prefetching never evicts what is shown.
@@ -115,6 +119,19 @@ export class ImageLoader {
 
   cancelPrefetch(): void {
     this.prefetchGeneration++;
+  }
+
+  /** Stops prefetching and forgets every frame and instance (the page closed; `resume` to use it again). */
+  suspend(): void {
+    this.suspended = true;
+    this.cancelPrefetch();
+    this.overviews.clear();
+    this.frames.clear();
+    this.held = 0;
+  }
+
+  resume(): void {
+    this.suspended = false;
   }
 
   private keep(key: string, frame: DecodedFrame): void {

@@ -32,9 +32,14 @@ export function StudyViewer({ studyId }: { studyId: string }) {
     return { client: decodeClient, loader: new ImageLoader({ bytes: (id) => vault.instanceBytes(id), decoder: decodeClient }) };
   });
   useEffect(() => {
+    loader.resume();
     client.warm();
-    return () => client.terminate();
-  }, [client]);
+    return () => {
+      // Nothing of this study keeps loading once the page is left.
+      loader.suspend();
+      client.terminate();
+    };
+  }, [client, loader]);
 
   return (
     <div className="viewer">

@@ -1,0 +1,79 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
+import type { DicomInstance } from '../../../../shared/domain/dicom';
+import { createVaultService } from '../../../../renderer/vault/create-vault-service';
+import { appendSealedRecord, createFakeBody, type FakeBody } from '../support/fake-body';
+
+/**
+ * Issue 12: opening a study in the viewer is an access event (journal, then ledger), and the
+ * viewer receives the decrypted Part 10 bytes only of instances of a study opened in this session.
+ */
+const STUDY = '1.2.826.0.1.3680043.10.995.1';
+const patient: Patient = { identifiers: [{ value: 'MRN-VIEW-9', authority: 'NORTHCLINIC', type: 'MR' }], name: { family: 'Horvat', given: ['Lea'] } };
+
+function dicomIntake(dicom: Partial<DicomInstance> & Pick<DicomInstance, 'sopInstanceUid' | 'seriesInstanceUid'>): NormalizedIntake {
+  return {
+    channel: 'dicom',
+    messageId: dicom.sopInstanceUid,
+    messageType: 'DICOM CT',
+    patient,
+    records: [],
+    dicom: { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', source: 'import', modality: 'CT', studyInstanceUid: STUDY, studyDescription: 'CT NECK', studyDate: '2026-02-02', ...dicom },
+  };
+}
+
+async function store(body: FakeBody, dicom: Parameters<typeof dicomIntake>[0], bytes: Uint8Array) {
+  const normalized = dicomIntake(dicom);
+  return appendSealedRecord(body, { kind: 'intake.dicom', meta: { v: 1, channel: 'dicom', receivedAt: new Date(body.now).toISOString(), rawBytes: bytes.length, normalized }, raw: bytes });
+}
+
+describe('VaultService: studies in the viewer', () => {
+  it('journals an access for the study’s patient, lists series and instances in order, and hands out their bytes', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const bytes = (n: number) => Uint8Array.from({ length: 300 }, (_, i) => (i * n) & 0xff);
+    // Out of order on purpose: series 2 first, instance 3 before 1.
+    await store(body, { sopInstanceUid: `${STUDY}.2.1`, seriesInstanceUid: `${STUDY}.2`, seriesNumber: 2, instanceNumber: 1, seriesDescription: 'SAG' }, bytes(21));
+    await store(body, { sopInstanceUid: `${STUDY}.1.3`, seriesInstanceUid: `${STUDY}.1`, seriesNumber: 1, instanceNumber: 3, seriesDescription: 'AX' }, bytes(13));
+    await store(body, { sopInstanceUid: `${STUDY}.1.1`, seriesInstanceUid: `${STUDY}.1`, seriesNumber: 1, instanceNumber: 1, seriesDescription: 'AX' }, bytes(11));
+    await vault.sync();
+
+    const [listed] = await vault.studies();
+    expect(listed).toBeDefined();
+    // Before the study is opened, no instance bytes are handed out.
+    const accessesBefore = body.journal.filter((record) => record.kind === 'view.access').length;
+    const study = await vault.openStudy(listed!.studyId);
+    const accesses = body.journal.filter((record) => record.kind === 'view.access');
+    expect(accesses).toHaveLength(accessesBefore + 1);
+    expect(accesses.at(-1)!.operator).not.toBeNull();
+
+    expect(study.study).toMatchObject({ description: 'CT NECK', date: '2026-02-02' });
+    expect(study.patientId).toBe(listed!.patientId);
+    expect(study.series.map((series) => [series.number, series.description, series.instances.map((instance) => instance.number)])).toEqual([
+      [1, 'AX', [1, 3]],
+      [2, 'SAG', [1]],
+    ]);
+    const first = study.series[0]!.instances[0]!;
+    expect(first.sopInstanceUid).toBe(`${STUDY}.1.1`);
+    expect(Array.from(await vault.instanceBytes(first.instanceId))).toEqual(Array.from(bytes(11)));
+    expect(Array.from(await vault.instanceBytes(study.series[1]!.instances[0]!.instanceId))).toEqual(Array.from(bytes(21)));
+  });
+
+  it('refuses the bytes of an instance whose study was not opened, and an unknown study', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    await store(body, { sopInstanceUid: `${STUDY}.1.1`, seriesInstanceUid: `${STUDY}.1`, instanceNumber: 1 }, new Uint8Array(10));
+    await vault.sync();
+    await expect(vault.openStudy('no-such-study')).rejects.toThrow(/not in the vault/);
+    const [listed] = await vault.studies();
+    const instances = await vault.patientStudies(listed!.patientId);
+    expect(instances).toHaveLength(1);
+    await expect(vault.instanceBytes('anything')).rejects.toThrow(/Open the study/);
+    expect(body.journal.filter((record) => record.kind === 'view.access')).toHaveLength(0);
+  });
+});
