@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import type { Element } from '../../../../../electron/intake/dicom/dicom-test-support';
+import { parseInstance } from '../../../../../../renderer/features/imaging/viewer/decode/dicom-image';
+import { decodeFrame } from '../../../../../../renderer/features/imaging/viewer/decode/frame-decoder';
+import { InstanceDecoder } from '../../../../../../renderer/features/imaging/viewer/decode/instance-decoder';
+import { nodeCodecs } from '../node-codecs';
+import { imageElements, part10, TS } from '../viewer-fixtures';
+
+/** Photometric interpretations, multi-frame, LUTs, reports, documents and the tag list, on instances written by project code. */
+const codecs = nodeCodecs();
+
+async function decoded(elements: Element[], transferSyntax: string = TS.explicitLittle, frame = 0) {
+  const parsed = await parseInstance(new Uint8Array(part10(elements, transferSyntax)));
+  return decodeFrame(parsed.dataSet, parsed.image!, frame, codecs);
+}
+
+const base = { sopInstanceUid: '1.2.3.4', sopClassUid: '1.2.840.10008.5.1.4.1.1.7', modality: 'OT' };
+
+describe('photometric interpretations from native pixel data', () => {
+  it('MONOCHROME1 keeps stored values (the presentation inverts) and reads as MONOCHROME1', async () => {
+    const elements = imageElements({ ...base, rows: 1, columns: 3, photometric: 'MONOCHROME1', bitsAllocated: 8, pixelData: Buffer.from([0, 100, 255, 0]) });
+    const parsed = await parseInstance(new Uint8Array(part10(elements, TS.explicitLittle)));
+    expect(parsed.image!.pixel.photometric).toBe('MONOCHROME1');
+    const frame = await decodeFrame(parsed.dataSet, parsed.image!, 0, codecs);
+    expect(frame.kind === 'gray' && Array.from(frame.pixels)).toEqual([0, 100, 255]);
+  });
+
+  it('RGB colour-by-plane becomes interleaved', async () => {
+    const frame = await decoded(imageElements({ ...base, rows: 1, columns: 2, samplesPerPixel: 3, photometric: 'RGB', bitsAllocated: 8, planarConfiguration: 1, pixelData: Buffer.from([1, 2, 10, 20, 100, 200]) }));
+    expect(frame.kind === 'rgb' && Array.from(frame.pixels)).toEqual([1, 10, 100, 2, 20, 200]);
+  });
+
+  it('YBR_FULL and YBR_FULL_422 become RGB', async () => {
+    const full = await decoded(imageElements({ ...base, rows: 1, columns: 2, samplesPerPixel: 3, photometric: 'YBR_FULL', bitsAllocated: 8, pixelData: Buffer.from([128, 128, 128, 76, 85, 255]) }));
+    expect(full.kind === 'rgb' && Array.from(full.pixels)).toEqual([128, 128, 128, 254, 0, 0]);
+    const sub = await decoded(imageElements({ ...base, rows: 1, columns: 2, samplesPerPixel: 3, photometric: 'YBR_FULL_422', bitsAllocated: 8, pixelData: Buffer.from([50, 200, 128, 128]) }));
+    expect(sub.kind === 'rgb' && Array.from(sub.pixels)).toEqual([50, 50, 50, 200, 200, 200]);
+  });
+
+  it('PALETTE COLOR through its three LUTs (16-bit entries)', async () => {
+    const lut = (values: number[]) => Buffer.from(Uint16Array.from(values).buffer);
+    const descriptor = Buffer.from(Uint16Array.from([3, 0, 16]).buffer);
+    const extra: Element[] = [
+      [0x00281101, 'US', descriptor],
+      [0x00281102, 'US', descriptor],
+      [0x00281103, 'US', descriptor],
+      [0x00281201, 'OW', lut([0x0000, 0x8000, 0xffff])],
+      [0x00281202, 'OW', lut([0xffff, 0x8000, 0x0000])],
+      [0x00281203, 'OW', lut([0x1000, 0x2000, 0x3000])],
+    ];
+    const frame = await decoded(imageElements({ ...base, rows: 1, columns: 4, photometric: 'PALETTE COLOR', bitsAllocated: 8, pixelData: Buffer.from([0, 1, 2, 7]), extra }));
+    expect(frame.kind === 'rgb' && Array.from(frame.pixels)).toEqual([0, 255, 0x10, 128, 128, 0x20, 255, 0, 0x30, 255, 0, 0x30]);
+  });
+
+  it('unsigned 16-bit with High Bit below 15: the spare bits are masked away', async () => {
+    const frame = await decoded(imageElements({ ...base, rows: 1, columns: 2, bitsAllocated: 16, bitsStored: 10, highBit: 9, pixelData: Buffer.from(Uint16Array.from([0xfc01, 0x03ff]).buffer) }));
+    expect(frame.kind === 'gray' && Array.from(frame.pixels)).toEqual([1, 1023]);
+  });
+
+  it('multi-frame native data: each frame from its own offset, in little and big endian', async () => {
+    const values = Int16Array.from([1, 2, 3, 4, -5, -6, -7, -8, 9, 10, 11, 12]);
+    const le = Buffer.from(values.buffer);
+    const be = Buffer.alloc(values.length * 2);
+    values.forEach((value, i) => be.writeInt16BE(value, i * 2));
+    for (const [syntax, data] of [
+      [TS.explicitLittle, le],
+      [TS.explicitBig, be],
+    ] as const) {
+      const elements = imageElements({ ...base, rows: 2, columns: 2, bitsAllocated: 16, pixelRepresentation: 1, frames: 3, pixelData: data, extra: [[0x00181063, 'DS', '40']] });
+      const parsed = await parseInstance(new Uint8Array(part10(elements, syntax)));
+      expect(parsed.image!.frames).toBe(3);
+      expect(parsed.image!.frameTimeMs).toBe(40);
+      const second = await decodeFrame(parsed.dataSet, parsed.image!, 1, codecs);
+      expect(second.kind === 'gray' && Array.from(second.pixels)).toEqual([-5, -6, -7, -8]);
+      await expect(decodeFrame(parsed.dataSet, parsed.image!, 3, codecs)).rejects.toThrow(/No frame 4/);
+    }
+  });
+
+  it('reads a Modality LUT Sequence and VOI LUT Sequence, the VOI LUT Function and several windows', async () => {
+    const parsed = await parseInstance(
+      new Uint8Array(
+        part10(
+          imageElements({
+            ...base,
+            rows: 1,
+            columns: 1,
+            pixelData: Buffer.from([0, 0]),
+            extra: [
+              [0x00281050, 'DS', '40\\-600'],
+              [0x00281051, 'DS', '400\\1500'],
+              [0x00281055, 'LO', 'SOFT\\LUNG'],
+              [0x00281056, 'CS', 'SIGMOID'],
+            ],
+          }),
+          TS.explicitLittle,
+        ),
+      ),
+    );
+    expect(parsed.image!.voi.windows).toEqual([
+      { center: 40, width: 400, label: 'SOFT' },
+      { center: -600, width: 1500, label: 'LUNG' },
+    ]);
+    expect(parsed.image!.voi.func).toBe('SIGMOID');
+  });
+
+  it('refuses a transfer syntax it does not decode, by name', async () => {
+    const elements = imageElements({ ...base, rows: 1, columns: 1, pixelData: Buffer.from([0, 0]) });
+    await expect(parseInstance(new Uint8Array(part10(elements, '1.2.840.10008.1.2.4.100')))).rejects.toThrow(/1\.2\.840\.10008\.1\.2\.4\.100 is not one the viewer decodes/);
+  });
+});
+
+/** A sequence element's bytes (explicit VR little endian, defined lengths), for SR content. */
+function sequence(items: readonly Buffer[]): Buffer {
+  return Buffer.concat(
+    items.map((body) => {
+      const head = Buffer.alloc(8);
+      head.writeUInt16LE(0xfffe, 0);
+      head.writeUInt16LE(0xe000, 2);
+      head.writeUInt32LE(body.length, 4);
+      return Buffer.concat([head, body]);
+    }),
+  );
+}
+
+describe('reports, documents and the tag list', () => {
+  it('shows a structured report as text: concepts, values by type, nesting', async () => {
+    const { writeDataset } = await import('../../../../../electron/intake/dicom/dicom-test-support');
+    const code = (meaning: string) => sequence([writeDataset([[0x00080100, 'SH', 'X1'], [0x00080102, 'SH', '99TEST'], [0x00080104, 'LO', meaning]])]);
+    const textItem = writeDataset([
+      [0x0040a010, 'CS', 'CONTAINS'],
+      [0x0040a040, 'CS', 'TEXT'],
+      [0x0040a043, 'SQ', code('Finding')],
+      [0x0040a160, 'UT', 'No focal lesion.'],
+    ]);
+    const numItem = writeDataset([
+      [0x0040a010, 'CS', 'CONTAINS'],
+      [0x0040a040, 'CS', 'NUM'],
+      [0x0040a043, 'SQ', code('Diameter')],
+      [0x0040a300, 'SQ', sequence([writeDataset([[0x004008ea, 'SQ', code('mm')], [0x0040a30a, 'DS', '12.5']])])],
+    ]);
+    const elements: Element[] = [
+      [0x00080016, 'UI', '1.2.840.10008.5.1.4.1.1.88.11'],
+      [0x00080018, 'UI', '1.2.3.9'],
+      [0x00080060, 'CS', 'SR'],
+      [0x0040a040, 'CS', 'CONTAINER'],
+      [0x0040a043, 'SQ', code('Imaging Report')],
+      [0x0040a491, 'CS', 'COMPLETE'],
+      [0x0040a730, 'SQ', sequence([textItem, numItem])],
+    ];
+    const decoder = new InstanceDecoder(codecs);
+    const overview = await decoder.open('sr', new Uint8Array(part10(elements, TS.explicitLittle)), true);
+    expect(overview.kind).toBe('report');
+    expect(overview.report).toEqual([
+      { depth: 0, relationship: '', concept: 'Imaging Report', value: 'COMPLETE' },
+      { depth: 1, relationship: 'CONTAINS', concept: 'Finding', value: 'No focal lesion.' },
+      { depth: 1, relationship: 'CONTAINS', concept: 'Diameter', value: '12.5 mm' },
+    ]);
+    const tags = decoder.tags('sr');
+    expect(tags.find((row) => row.tag === '(0040,A730)')).toMatchObject({ vr: 'SQ', name: 'Content Sequence', value: '2 items', depth: 0 });
+    expect(tags.filter((row) => row.tag === '(0040,A160)')).toEqual([expect.objectContaining({ value: 'No focal lesion.', depth: 2 })]);
+  });
+
+  it('offers an encapsulated PDF as its bytes without the pad byte', async () => {
+    const pdf = Buffer.from('%PDF-1.4\n%%EOF\n');
+    const elements: Element[] = [
+      [0x00080016, 'UI', '1.2.840.10008.5.1.4.1.1.104.1'],
+      [0x00080018, 'UI', '1.2.3.10'],
+      [0x00420010, 'ST', 'Referral letter'],
+      [0x00420011, 'OB', Buffer.concat([pdf, Buffer.from([0])])],
+      [0x00420012, 'LO', 'application/pdf'],
+    ];
+    const overview = await new InstanceDecoder(codecs).open('pdf', new Uint8Array(part10(elements, TS.explicitLittle)), true);
+    expect(overview.kind).toBe('document');
+    expect(overview.document!.mimeType).toBe('application/pdf');
+    expect(overview.document!.title).toBe('Referral letter');
+    expect(Buffer.from(overview.document!.bytes).toString('latin1')).toBe(pdf.toString('latin1'));
+  });
+
+  it('decodes text values in the Specific Character Set and names tags in implicit VR', async () => {
+    const elements = imageElements({ ...base, rows: 1, columns: 1, pixelData: Buffer.from([0, 0]), patientName: 'x', extra: [[0x00080005, 'CS', 'ISO_IR 192']] }).map((element): Element => (element[0] === 0x00100010 ? [0x00100010, 'PN', Buffer.from('Müller^Zoë', 'utf8')] : element));
+    const decoder = new InstanceDecoder(codecs);
+    await decoder.open('utf8', new Uint8Array(part10(elements, TS.implicitLittle)), false);
+    const rows = decoder.tags('utf8');
+    expect(rows.find((row) => row.tag === '(0010,0010)')).toMatchObject({ vr: 'PN', name: "Patient's Name", value: 'Müller^Zoë' });
+    expect(rows.find((row) => row.tag === '(0028,0010)')).toMatchObject({ vr: 'US', name: 'Rows', value: '1' });
+    expect(rows.find((row) => row.tag === '(7FE0,0010)')).toMatchObject({ name: 'Pixel Data', value: '2 bytes' });
+  });
+});

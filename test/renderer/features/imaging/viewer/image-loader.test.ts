@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { InstanceOverview } from '../../../../../renderer/features/imaging/viewer/decode/decode-protocol';
+import { ImageLoader } from '../../../../../renderer/features/imaging/viewer/image-loader';
+import type { DecodedFrame } from '../../../../../renderer/features/imaging/viewer/pixels/pixel-module';
+
+const frame = (value: number): DecodedFrame => ({ kind: 'gray', rows: 1, columns: 4, pixels: Int16Array.from([value, value, value, value]), min: value, max: value });
+const overview = (first: DecodedFrame | null): InstanceOverview => ({ sopClassUid: '', transferSyntaxUid: '1.2.840.10008.1.2.1', kind: 'image', image: { frames: 3 } as never, report: null, document: null, first, firstError: null });
+
+function fakePorts() {
+  const calls = { bytes: [] as string[], open: [] as string[], frame: [] as string[] };
+  let forget = false;
+  return {
+    calls,
+    forgetOpened: () => (forget = true),
+    ports: {
+      bytes: async (id: string) => {
+        calls.bytes.push(id);
+        return new Uint8Array(4);
+      },
+      decoder: {
+        async open(key: string) {
+          calls.open.push(key);
+          forget = false;
+          return overview(frame(Number(key.slice(1)) * 10));
+        },
+        async frame(key: string, index: number) {
+          calls.frame.push(`${key}#${index}`);
+          if (forget) throw new Error('The instance is no longer open in the decoder.');
+          return frame(Number(key.slice(1)) * 10 + index);
+        },
+      },
+    },
+  };
+}
+
+describe('image loader', () => {
+  it('reads and opens an instance once for concurrent asks, keeps frame 0 from the opening, decodes other frames on demand', async () => {
+    const { ports, calls } = fakePorts();
+    const loader = new ImageLoader(ports);
+    const [a, b] = await Promise.all([loader.frame('i1', 0), loader.frame('i1', 0)]);
+    expect(a).toBe(b);
+    expect(calls.bytes).toEqual(['i1']);
+    expect(calls.frame).toEqual([]);
+    expect((await loader.frame('i1', 2)).min).toBe(12);
+    expect(calls.frame).toEqual(['i1#2']);
+    expect(loader.has('i1', 2)).toBe(true);
+  });
+
+  it('drops the least recently used frames beyond its byte budget', async () => {
+    const { ports } = fakePorts();
+    // Each frame holds 8 bytes: room for two.
+    const loader = new ImageLoader(ports, 16);
+    await loader.frame('i1', 0);
+    await loader.frame('i2', 0);
+    await loader.frame('i1', 0);
+    await loader.frame('i3', 0);
+    expect([loader.has('i1', 0), loader.has('i2', 0), loader.has('i3', 0)]).toEqual([true, false, true]);
+  });
+
+  it('opens again when the worker forgot the instance', async () => {
+    const { ports, calls, forgetOpened } = fakePorts();
+    const loader = new ImageLoader(ports);
+    await loader.frame('i1', 0);
+    forgetOpened();
+    expect((await loader.frame('i1', 1)).min).toBe(11);
+    expect(calls.open).toEqual(['i1', 'i1']);
+  });
+
+  it('prefetches outward from the shown entry, and nothing once suspended', async () => {
+    const { ports, calls } = fakePorts();
+    const loader = new ImageLoader(ports);
+    const stack = [1, 2, 3, 4, 5].map((n) => ({ instanceId: `i${n}`, frame: 0 }));
+    await loader.prefetch(stack, 2, 1);
+    expect(calls.bytes).toEqual(['i4', 'i2', 'i5', 'i1']);
+    loader.suspend();
+    await expect(loader.frame('i3', 0)).rejects.toThrow(/closed/);
+    await loader.prefetch(stack, 0, 1);
+    expect(calls.bytes).toHaveLength(4);
+    loader.resume();
+    await loader.frame('i3', 0);
+    expect(calls.bytes).toEqual(['i4', 'i2', 'i5', 'i1', 'i3']);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { canvasToImage, CT_PRESETS, dragWindow, imageToCanvas, INITIAL_VIEW, lengthMm, placement, stepIndex, zoomAbout } from '../../../../../renderer/features/imaging/viewer/viewport-state';
+
+describe('viewport geometry', () => {
+  it('fits the image into the canvas, centred, with its physical aspect', () => {
+    expect(placement(1000, 500, 512, 512, [0.5, 0.5], INITIAL_VIEW)).toEqual({ scaleX: 500 / 512, scaleY: 500 / 512, left: 250, top: 0 });
+    // Rows twice as far apart as columns: the image is drawn twice as tall per row.
+    const tall = placement(1000, 1000, 100, 100, [2, 1], INITIAL_VIEW);
+    expect([tall.scaleX, tall.scaleY]).toEqual([5, 10]);
+    const zoomed = placement(1000, 500, 512, 512, null, { ...INITIAL_VIEW, zoom: 2, panX: 10, panY: -20 });
+    expect(zoomed.scaleX).toBeCloseTo(1000 / 512, 10);
+    expect(zoomed.left).toBeCloseTo(500 + 10 - 500, 10);
+    expect(zoomed.top).toBeCloseTo(250 - 20 - 500, 10);
+  });
+
+  it('maps canvas and image coordinates both ways', () => {
+    const place = placement(800, 600, 256, 128, [0.7, 0.7], { ...INITIAL_VIEW, zoom: 1.5, panX: 33 });
+    const point = imageToCanvas(place, 100, 50);
+    const back = canvasToImage(place, point.x, point.y);
+    expect(back.x).toBeCloseTo(100, 10);
+    expect(back.y).toBeCloseTo(50, 10);
+  });
+
+  it('zooms about the pointer: the image point under it stays under it', () => {
+    const view = { ...INITIAL_VIEW, zoom: 1, panX: 0, panY: 0 };
+    const before = placement(800, 600, 512, 512, null, view);
+    const under = canvasToImage(before, 600, 200);
+    const after = placement(800, 600, 512, 512, null, zoomAbout(view, 2, 600, 200, 800, 600));
+    const moved = imageToCanvas(after, under.x, under.y);
+    expect(moved.x).toBeCloseTo(600, 8);
+    expect(moved.y).toBeCloseTo(200, 8);
+    expect(zoomAbout(view, 1000, 0, 0, 800, 600).zoom).toBe(32);
+    expect(zoomAbout(view, 0.0001, 0, 0, 800, 600).zoom).toBe(0.125);
+  });
+
+  it('window/level by dragging: right widens, down raises the level, never narrower than 1', () => {
+    const start = { center: 40, width: 400 };
+    const dragged = dragWindow(start, 100, 50, 4096);
+    expect(dragged.width).toBeGreaterThan(400);
+    expect(dragged.center).toBeGreaterThan(40);
+    expect(dragWindow(start, -100_000, 0, 4096).width).toBe(1);
+    expect(dragWindow(start, 0, 0, 4096)).toEqual(start);
+  });
+
+  it('measures in mm from row and column spacing, or not at all without spacing', () => {
+    expect(lengthMm({ x: 0, y: 0 }, { x: 3, y: 4 }, [1, 1])).toBe(5);
+    // 10 columns of 0.5 mm and 10 rows of 2 mm.
+    expect(lengthMm({ x: 0, y: 0 }, { x: 10, y: 10 }, [2, 0.5])).toBeCloseTo(Math.hypot(5, 20), 10);
+    expect(lengthMm({ x: 0, y: 0 }, { x: 1, y: 1 }, null)).toBeNull();
+    expect(lengthMm({ x: 0, y: 0 }, { x: 1, y: 1 }, [0, 1])).toBeNull();
+  });
+
+  it('steps within the stack and offers the four CT presets', () => {
+    expect([stepIndex(0, -1, 300), stepIndex(298, 10, 300), stepIndex(5, 1, 300), stepIndex(0, 1, 0)]).toEqual([0, 299, 6, 0]);
+    expect(CT_PRESETS.map((preset) => [preset.name, preset.center, preset.width])).toEqual([
+      ['Brain', 40, 80],
+      ['Lung', -600, 1500],
+      ['Bone', 400, 1800],
+      ['Abdomen', 40, 400],
+    ]);
+  });
+});
