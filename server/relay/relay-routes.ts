@@ -6,9 +6,13 @@ import { WebSocketServer } from 'ws';
 import { RELAY_ROUTES, RelayAckSchema, RelayInboxQuerySchema, RELAY_MAX_PAGE, relaySendSchema, type RelayInboxPage } from '../../shared/network/relay';
 import { ApiProblem, problemBody } from '../http/api-problem';
 import type { RouteServices } from '../http/server-app';
+import { WindowCounter } from '../http/window-counter';
 import { relayNotifier } from './relay-notifier';
 import { RelayService, type RelayQuota } from './relay-service';
 import { RelayStreams, type RelayStreamStats } from './relay-streams';
+
+/** Stream upgrades whose signature is being checked at once; more wait for a retry (bounded work and memory). */
+const MAX_AUTHENTICATING_UPGRADES = 256;
 
 /**
  * The relay's routes (issue 10 item 9; wire formats in shared/network/relay.ts) and its lifecycle:
@@ -110,30 +114,39 @@ export function registerRelay(services: RouteServices, config: RelayConfig = {})
     const body = JSON.stringify(problemBody(problem.code, problem.message));
     socket.end(`HTTP/1.1 ${problem.statusCode} ${STATUS_CODES[problem.statusCode] ?? ''}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   };
+  // Upgrades never reach Fastify's per-IP rate limit: the same limit, counted here, before any
+  // signature is checked; and a bound on upgrades still being authenticated.
+  const upgradesPerIp = new WindowCounter(services.limits.ipRateLimit.max, services.limits.ipRateLimit.windowMs);
+  let authenticating = 0;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const path = (request.url ?? '').split('?')[0];
     if (path !== RELAY_ROUTES.stream) return refuse(socket, new ApiProblem('not_found', 'No such resource.'));
+    if (!upgradesPerIp.take(request.socket.remoteAddress ?? '')) return refuse(socket, new ApiProblem('rate_limited', 'Too many requests from this address; try again later.'));
+    if (authenticating >= MAX_AUTHENTICATING_UPGRADES) return refuse(socket, new ApiProblem('rate_limited', 'The server is busy; try again later.'));
     const pseudo = { headers: request.headers, url: request.url ?? '', method: request.method ?? 'GET', rawBody: null, member: null } as unknown as FastifyRequest;
-    authenticate(pseudo).then(
-      () => {
-        const member = pseudo.member!.address;
-        if (!streams.reserve(member)) return refuse(socket, new ApiProblem('rate_limited', 'This member has as many relay streams open as it may.'));
-        // Heartbeats watch the connection from here; Node's idle timeout must not cut it.
-        (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
-        // ws destroys the socket without calling back when the handshake is bad or the client left
-        // during authentication: the slot is given back when the socket closes before attaching.
-        let attached = false;
-        socket.once('close', () => {
-          if (!attached) streams.unreserve(member);
-        });
-        wss.handleUpgrade(request, socket, head, (ws) => {
-          attached = true;
-          streams.attach(ws, member);
-        });
-      },
-      (error: unknown) => refuse(socket, error instanceof ApiProblem ? error : new ApiProblem('internal_error', 'The server could not complete the request.')),
-    );
+    authenticating++;
+    authenticate(pseudo)
+      .finally(() => authenticating--)
+      .then(
+        () => {
+          const member = pseudo.member!.address;
+          if (!streams.reserve(member)) return refuse(socket, new ApiProblem('rate_limited', 'This member has as many relay streams open as it may.'));
+          // Heartbeats watch the connection from here; Node's idle timeout must not cut it.
+          (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
+          // ws destroys the socket without calling back when the handshake is bad or the client left
+          // during authentication: the slot is given back when the socket closes before attaching.
+          let attached = false;
+          socket.once('close', () => {
+            if (!attached) streams.unreserve(member);
+          });
+          wss.handleUpgrade(request, socket, head, (ws) => {
+            attached = true;
+            streams.attach(ws, member);
+          });
+        },
+        (error: unknown) => refuse(socket, error instanceof ApiProblem ? error : new ApiProblem('internal_error', 'The server could not complete the request.')),
+      );
   };
   app.server.on('upgrade', onUpgrade);
   app.get(RELAY_ROUTES.stream, async () => {

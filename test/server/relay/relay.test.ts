@@ -319,3 +319,24 @@ describe.each(databases.variants.filter((v) => v.kind === 'postgres'))('relay ac
     }
   });
 });
+
+describe.each(databases.variants.filter((v) => v.kind === 'pglite'))('relay stream upgrades from one address $label', (variant) => {
+  let server: RelayTestServer;
+  beforeAll(async () => {
+    if (variant.skip) return;
+    server = await startRelayServer(await databases.open(variant.kind), { limits: { ipRateLimit: { max: 4, windowMs: 60_000 } } });
+  }, 60_000);
+  afterAll(async () => server?.close());
+
+  it.skipIf(variant.skip)('counts upgrades against the per-address limit before checking any signature: a flood gets 429, the server keeps serving', async () => {
+    const bob = await relayMember(server);
+    for (let i = 0; i < 3; i++) await expect(openStream(server, bob, { 'x-hdms-member': 'garbage' })).rejects.toMatchObject({ status: 401 });
+    const stream = await openStream(server, bob);
+    await expect(openStream(server, bob, { 'x-hdms-member': 'garbage' })).rejects.toMatchObject({ status: 429 });
+    // Over the limit even with a valid signature, until the window ends; what is open stays open.
+    await expect(openStream(server, bob)).rejects.toMatchObject({ status: 429 });
+    expect(stream.ws.readyState).toBe(stream.ws.OPEN);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    stream.close();
+  });
+});
