@@ -13,7 +13,9 @@ import { AppInfoContext } from './app-info-context';
 import { AppFrame } from './layout/app-frame';
 import { LedgerProvider } from './ledger-context';
 import { NetworkProvider, type NetworkMind } from './network-context';
+import { NodeStoppedScreen } from './layout/node-stopped-screen';
 import { StoppingBanner } from './layout/stopping-banner';
+import { NodeStoppedProvider, useNodeStopped } from './node-stopped-context';
 import { PrefsProvider } from './prefs-context';
 import { hrefForPath, hrefForRoute } from './router/hash-route';
 import { SetupReturnContext } from './setup-return-context';
@@ -42,8 +44,10 @@ export function App({
       <VaultProvider vault={vault}>
         <LedgerProvider ledger={ledger ?? null}>
           <NetworkProvider network={network ?? null}>
-            <StoppingBanner />
-            <StartupGate />
+            <NodeStoppedProvider>
+              <StoppingBanner />
+              <StartupGate />
+            </NodeStoppedProvider>
           </NetworkProvider>
         </LedgerProvider>
       </VaultProvider>
@@ -84,6 +88,7 @@ function forgetOpenPatient(): void {
 function Screens() {
   const vault = useVault();
   const phase = useVaultPhase();
+  const stopped = useNodeStopped();
   // "Explore the app" is remembered in memory only: while there is no vault, every start shows first-run.
   const [exploring, setExploring] = useState(false);
   const [setup, setSetup] = useState<SetupFlow>({ step: 'idle' });
@@ -113,9 +118,12 @@ function Screens() {
     window.location.hash = hrefForPath('intake', 'first-feed');
   };
 
+  // The recovery key is shown once: it stays on screen even if the node stops meanwhile.
   if (setup.step === 'recovery-key') {
     return <RecoveryKeyScreen recoveryKey={setup.recoveryKey} onContinue={finishSetup} />;
   }
+  // The body is gone (issue 11): no screen may go on claiming a vault unlocked or a listener up.
+  if (stopped) return <NodeStoppedScreen />;
   if (setup.step === 'creating' || (phase === 'absent' && !exploring)) {
     return <FirstRunScreen onCreate={createVault} onExplore={() => setExploring(true)} />;
   }

@@ -1,0 +1,35 @@
+// @vitest-environment happy-dom
+import { act, screen } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { createFakeNode } from '../support/fake-transport';
+import { createFakeVault } from '../support/fake-vault-service';
+import { emitEvent, renderApp } from '../support/render-app';
+
+describe('after the body stops (issue 11, Errors)', () => {
+  it('the mind locks its session and stops claiming "Vault unlocked" or a listener', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' }, intake: { listeners: [{ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port: 2575 }] } });
+    const vault = createFakeVault({ phase: 'unlocked' });
+    renderApp(node, '#/intake', vault);
+    await screen.findByRole('heading', { level: 1, name: 'Intake' });
+    expect(screen.getByText('Vault unlocked')).toBeTruthy();
+    await screen.findAllByText(/^Listening on /);
+
+    act(() => emitEvent(node, 'app.stopping', { reason: 'quit' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'HDMS Node has stopped' })).toBeTruthy();
+    expect(screen.getByRole('alert').textContent).toBe('HDMS Node is shutting down…');
+    expect(screen.queryByText('Vault unlocked')).toBeNull();
+    expect(document.body.textContent).not.toMatch(/Listening/);
+    expect(vault.phase()).toBe('locked');
+    // The shell says how to come back.
+    expect(document.body.textContent).toContain('npm run shell');
+  });
+
+  it('says so on the unlock screen too', async () => {
+    const node = createFakeNode({ vault: { state: 'locked' } });
+    renderApp(node, '#/', createFakeVault({ phase: 'locked' }));
+    await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' });
+    act(() => emitEvent(node, 'app.stopping', { reason: 'signal' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'HDMS Node has stopped' })).toBeTruthy();
+    expect(screen.queryByRole('heading', { name: 'Unlock the vault' })).toBeNull();
+  });
+});
