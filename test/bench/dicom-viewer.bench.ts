@@ -92,6 +92,24 @@ async function scrollTimed(page: Page, key: string, steps: number, from: number,
   })`);
 }
 
+/** In the page: the viewer's own timings (performance.measure, no identifiers) since the last call, by name: count and median ms. */
+async function viewerTimings(page: Page): Promise<string> {
+  return page.evaluate<string>(`(() => {
+    const by = new Map();
+    for (const entry of performance.getEntriesByType('measure')) {
+      if (!entry.name.startsWith('hdms-viewer:')) continue;
+      const list = by.get(entry.name) ?? [];
+      list.push(entry.duration);
+      by.set(entry.name, list);
+    }
+    performance.clearMeasures();
+    return [...by].map(([name, list]) => {
+      list.sort((a, b) => a - b);
+      return name.slice(12) + ' ' + list.length + '× median ' + list[Math.floor(list.length / 2)].toFixed(1) + ' ms';
+    }).join(', ');
+  })()`);
+}
+
 const bench: BenchModule = {
   title: 'DICOM viewer: first 512×512 CT image and stack scrolling (Chromium, browser shell)',
   async run(log) {
@@ -124,14 +142,17 @@ const bench: BenchModule = {
         small.push(await openTimed(page, 'BENCH CT 64'));
         log(`  run ${run + 1}: 512×512 CT ${first.at(-1)!.toFixed(0)} ms, 64×64 ${small.at(-1)!.toFixed(0)} ms`);
       }
+      log(`  where the openings went: ${await viewerTimings(page)}`);
 
       const cold: number[] = [];
       const warm: number[] = [];
       const scrollRuns = Math.max(1, Math.min(RUNS, Number(process.env['HDMS_BENCH_VIEWER_SCROLL_RUNS'] ?? 2)));
       for (let run = 0; run < scrollRuns; run++) {
         await openTimed(page, 'BENCH CT 512');
+        await viewerTimings(page);
         const down = await scrollTimed(page, 'ArrowDown', SLICES - 1, 0, 1);
         cold.push(((SLICES - 1) * 1000) / down);
+        log(`  where the scroll went: ${await viewerTimings(page)}`);
         const up = await scrollTimed(page, 'ArrowUp', SLICES - 1, SLICES - 1, -1);
         warm.push(((SLICES - 1) * 1000) / up);
         log(`  scroll run ${run + 1}: straight after opening ${cold.at(-1)!.toFixed(1)} images/s, back up with every slice decoded ${warm.at(-1)!.toFixed(1)} images/s`);

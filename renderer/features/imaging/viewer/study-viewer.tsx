@@ -25,7 +25,10 @@ import './viewer.css';
  */
 export function StudyViewer({ studyId }: { studyId: string }) {
   const vault = useVault();
-  const study = useVaultRead(`study:${studyId}`, () => vault.openStudy(studyId));
+  const study = useVaultRead(`study:${studyId}`, () => {
+    const started = performance.now();
+    return vault.openStudy(studyId).finally(() => performance.measure('hdms-viewer:open-study', { start: started }));
+  });
   // The worker starts with the page (its codecs load while the study opens) and ends with it.
   const [{ client, loader }] = useState(() => {
     const decodeClient = new DecodeClient();

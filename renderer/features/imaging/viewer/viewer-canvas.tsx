@@ -75,6 +75,7 @@ export function ViewerCanvas(props: {
     context.fillStyle = '#000';
     context.fillRect(0, 0, canvas.width, canvas.height);
     if (frame === null) return;
+    const started = performance.now();
     // The pixels again only when the frame or its presentation changed (not for zoom or pan).
     const drawn = drawnRef.current;
     if (drawn === null || drawn.frame !== frame || drawn.view.window !== view.window || drawn.view.invert !== view.invert || offscreenRef.current === null) {
@@ -107,6 +108,7 @@ export function ViewerCanvas(props: {
       context.font = `${14 * ratio}px system-ui, sans-serif`;
       context.fillText(measurementLabel(measurement, image.pixelSpacing), b.x + 8 * ratio, b.y - 8 * ratio);
     }
+    performance.measure('hdms-viewer:draw', { start: started });
     canvas.dataset['shown'] = String(position);
     canvas.dataset['renders'] = String(Number(canvas.dataset['renders'] ?? '0') + 1);
   }, [image, frame, view, size, measurement, position]);

@@ -41,7 +41,7 @@ describe('image loader', () => {
     expect(a).toBe(b);
     expect(calls.bytes).toEqual(['i1']);
     expect(calls.frame).toEqual([]);
-    expect((await loader.frame('i1', 2)).min).toBe(12);
+    expect(await loader.frame('i1', 2)).toMatchObject({ min: 12 });
     expect(calls.frame).toEqual(['i1#2']);
     expect(loader.has('i1', 2)).toBe(true);
   });
@@ -62,7 +62,7 @@ describe('image loader', () => {
     const loader = new ImageLoader(ports);
     await loader.frame('i1', 0);
     forgetOpened();
-    expect((await loader.frame('i1', 1)).min).toBe(11);
+    expect(await loader.frame('i1', 1)).toMatchObject({ min: 11 });
     expect(calls.open).toEqual(['i1', 'i1']);
   });
 
