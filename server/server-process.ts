@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import pino from 'pino';
+import type pino from 'pino';
 import { startAdminSocket } from './admin/admin-socket';
 import { runMembersAction } from './admin/members-admin';
 import type { MembersAction } from './cli/server-args';
 import { MembershipService } from './doorman/membership-service';
 import { createServerApp, type HttpLimits } from './http/server-app';
-import { createServerLogger, type ServerLogger } from './logging';
+import { createServerLogger, openServerLogFile, type ServerLogger } from './logging';
 import { loadOrCreateNetworkKey, NETWORK_KEY_FILE, networkKeyPath } from './network/network-key';
 import { loadOrCreateLogKey, type LogKey } from './notary/log-key';
 import { ensureNetwork, type NetworkContext, type ParameterChoices } from './network-map/network-parameters';
@@ -23,7 +23,6 @@ import { openPostgresDatabase } from './storage/postgres-database';
  * and, on PGlite, the admin socket the members CLI talks to.
  */
 export const PGLITE_DIR = 'pglite';
-export const LOG_FILE = path.join('logs', 'server.log');
 
 export class ServerStartError extends Error {
   constructor(message: string) {
@@ -94,13 +93,15 @@ async function openStore(dataDir: string, database: string | null, parameters: P
 
 export async function startNetworkServer(options: StartOptions): Promise<RunningServer> {
   const store = await openStore(options.dataDir, options.database, options.parameters, options.autoApprove);
-  const log = options.log ?? createServerLogger({ level: options.logLevel, destination: pino.destination({ dest: path.join(options.dataDir, LOG_FILE), mkdir: true, sync: false }) });
+  const logFile = options.log === undefined ? await openServerLogFile(options.dataDir) : null;
+  const log = options.log ?? createServerLogger({ level: options.logLevel, destination: logFile!.stream });
   let tls: { cert: Buffer; key: Buffer } | undefined;
   try {
     if (options.tls !== null) tls = { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
   } catch (error) {
     await store.db.close();
     store.release();
+    await logFile?.close();
     throw new ServerStartError(`could not read the TLS files (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const { app, membership } = await createServerApp({ db: store.db, network: store.network, log, autoApprove: options.autoApprove, notary: { logKey: store.logKey }, ...(tls ? { tls } : {}), ...(options.limits ? { limits: options.limits } : {}) });
@@ -122,6 +123,7 @@ export async function startNetworkServer(options: StartOptions): Promise<Running
         await store.db.close();
         store.release();
         log.flush();
+        await logFile?.close();
       })()),
   };
 }

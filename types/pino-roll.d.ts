@@ -1,4 +1,5 @@
-// pino-roll ships no types; this declares the part of its API the logger uses.
+// pino-roll ships no types; this declares the part of its API the loggers use (the body's and the
+// network server's, whose projects include this folder).
 declare module 'pino-roll' {
   import type { SonicBoom, SonicBoomOpts } from 'sonic-boom';
 
