@@ -33,7 +33,9 @@ describe('Imaging area', () => {
       ['2026-01-14', 'Novak, Ivana · MRN7 (NORTH)', 'CT, SR', 'CT HEAD W/O', 'ACC77', '2 series, 21 instances'],
       ['2025-06-30', 'Horvat, Luka · MRN8 (NORTH)', 'MR', 'MR KNEE LEFT', 'ACC12', '1 series, 10 instances'],
     ]);
-    expect(within(rows[0]!).getByRole('link').getAttribute('href')).toBe('#/patients/p-7');
+    expect(within(rows[0]!).getByRole('link', { name: /Novak/ }).getAttribute('href')).toBe('#/patients/p-7');
+    // The description opens the study in the viewer.
+    expect(within(rows[0]!).getByRole('link', { name: 'CT HEAD W/O' }).getAttribute('href')).toMatch(/^#\/imaging\/studies\/.+/);
     const filter = screen.getByLabelText('Filter by patient, accession number, modality, date or description');
     fireEvent.change(filter, { target: { value: 'acc12' } });
     expect(within(screen.getByRole('table', { name: 'Studies' })).getAllByRole('row')).toHaveLength(2);
