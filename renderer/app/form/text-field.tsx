@@ -13,6 +13,7 @@ export function TextField({
   hint,
   describedBy,
   className,
+  problem,
   ...input
 }: InputProps & {
   label: string;
@@ -21,10 +22,14 @@ export function TextField({
   hint?: ReactNode;
   describedBy?: string;
   className?: string;
+  /** What is wrong with the value, with the field's label (field-problems.ts); shown under it and announced. */
+  problem?: string | null;
 }) {
   const id = useId();
   const hintId = useId();
-  const described = [hint === undefined ? null : hintId, describedBy ?? null].filter((x) => x !== null).join(' ');
+  const problemId = useId();
+  const hasProblem = problem !== undefined && problem !== null;
+  const described = [hint === undefined ? null : hintId, hasProblem ? problemId : null, describedBy ?? null].filter((x) => x !== null).join(' ');
   return (
     <div className={className === undefined ? 'field' : `field ${className}`}>
       <label htmlFor={id} className="field__label">
@@ -36,6 +41,7 @@ export function TextField({
         className="input"
         value={value}
         aria-describedby={described === '' ? undefined : described}
+        aria-invalid={hasProblem || undefined}
         onChange={(event: ChangeEvent<HTMLInputElement>) => onValue(event.target.value)}
       />
       {hint !== undefined && (
@@ -43,7 +49,17 @@ export function TextField({
           {hint}
         </p>
       )}
+      {hasProblem && <FieldProblemText id={problemId} text={problem} />}
     </div>
+  );
+}
+
+/** A field's problem under it: read out with the field (aria-describedby) and announced when it appears. */
+export function FieldProblemText({ id, text }: { id?: string; text: string }) {
+  return (
+    <p id={id} className="field__problem" role="alert">
+      {text}
+    </p>
   );
 }
 

@@ -1,5 +1,8 @@
 import { useId } from 'react';
-import { HL7_CHARSETS, type Hl7Charset, type IntakeSettings, type IntakeSettingsAnswer } from '../../../shared/ipc/intake-contract';
+import { ContractError } from '../../../shared/ipc/errors';
+import { HL7_CHARSETS, IntakeSettingsSchema, type Hl7Charset, type IntakeSettings, type IntakeSettingsAnswer } from '../../../shared/ipc/intake-contract';
+import { fieldProblems, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
+import { FieldProblemText } from '../../app/form/text-field';
 import { useApi } from '../../app/api-context';
 import { ErrorNote } from '../../app/error-note';
 import { SubmitRow } from '../../app/form/submit-row';
@@ -42,12 +45,35 @@ export function settingsOf(draft: Draft): IntakeSettings {
   };
 }
 
-/** What stops the form from being sent at all (the body checks the rest: addresses, ranges, the allow-list rule). */
+type Field = keyof IntakeSettings;
+
+/** The form's fields as a person reads them (field-problems.ts). */
+const FIELDS: FieldSpecs<Field> = {
+  port: { label: 'Port' },
+  bindAddress: { label: 'Bind address', invalid: 'is not an IP address' },
+  allowedPeers: { label: 'Allowed peers', item: 'line', invalid: 'is not an IP address' },
+  maxMessageBytes: { label: 'Maximum message size (MiB)', bound: (bytes) => (bytes >= MIB ? `${bytes / MIB} MiB` : `${bytes / 1024} KiB`) },
+  defaultCharset: { label: 'Default charset' },
+  maxConnectionsPerPeer: { label: 'Connections per peer' },
+};
+
+/**
+ * Each field's problem, with its label: what cannot be read as a value at all, then what the
+ * contract's own schema refuses (so the body's refusal text never has to be shown). The body still
+ * checks the rest: the allow-list rule, a port in use.
+ */
+function draftProblems(draft: Draft): FieldProblem<Field>[] {
+  const unreadable: FieldProblem<Field>[] = [];
+  if (!/^\d{1,5}$/.test(draft.port.trim())) unreadable.push({ field: 'port', message: 'Port: a whole number from 0 to 65535.' });
+  if (draft.maxMessageMiB.trim() === '' || !Number.isFinite(Number(draft.maxMessageMiB))) unreadable.push({ field: 'maxMessageBytes', message: 'Maximum message size (MiB): give a number.' });
+  const known = new Set(unreadable.map((problem) => problem.field));
+  const bySchema = fieldProblems(IntakeSettingsSchema.partial(), settingsOf(draft), FIELDS).filter((problem) => problem.field === null || !known.has(problem.field));
+  return [...unreadable, ...bySchema];
+}
+
+/** What stops the form from being sent at all: the first field problem. */
 function draftProblem(draft: Draft): string | null {
-  if (!/^\d{1,5}$/.test(draft.port.trim())) return 'The port is a whole number from 0 to 65535.';
-  if (draft.bindAddress.trim() === '') return 'Give the address to listen on.';
-  if (draft.maxMessageMiB.trim() === '' || !Number.isFinite(Number(draft.maxMessageMiB))) return 'Give the maximum message size in MiB.';
-  return null;
+  return draftProblems(draft)[0]?.message ?? null;
 }
 
 function listenerText(answer: IntakeSettingsAnswer): string {
@@ -63,6 +89,7 @@ export function Hl7ListenerSection() {
   const charsetId = useId();
   const peersId = useId();
   const peersHintId = useId();
+  const peersProblemId = useId();
   const { loaded, draft, saved, save, change, submit } = useSettingsDraft({
     load: () => api.hl7.getSettings({}),
     store: (settings: Parameters<typeof api.hl7.updateSettings>[0]) => api.hl7.updateSettings(settings),
@@ -70,6 +97,11 @@ export function Hl7ListenerSection() {
     changeOf: settingsOf,
     problemOf: draftProblem,
   });
+
+  // Each field's own problem: the draft's, else what the body refused when the draft was sent.
+  const refused = save.error instanceof ContractError && save.error.code === 'E_BAD_REQUEST' ? refusalProblems(save.error.message, FIELDS) : null;
+  const problems = draft === null ? [] : draftProblems(draft);
+  const problemOf = (field: Field): string | null => (problems.find((p) => p.field === field) ?? refused?.find((p) => p.field === field))?.message ?? null;
 
   return (
     <section className="panel" aria-labelledby={headingId}>
@@ -87,7 +119,7 @@ export function Hl7ListenerSection() {
             Now: {listenerText(loaded.answer)}
             {loaded.answer.portOverride !== null && ` This run uses port ${loaded.answer.portOverride} from the command line (--mllp-port); the saved port applies on the next start without it.`}
           </p>
-          <TextField label="Port" value={draft.port} onValue={(port) => change({ port })} inputMode="numeric" className="field--narrow" hint="0 turns the listener off. The usual MLLP port is 2575." />
+          <TextField label="Port" value={draft.port} onValue={(port) => change({ port })} inputMode="numeric" className="field--narrow" hint="0 turns the listener off. The usual MLLP port is 2575." problem={problemOf('port')} />
           <TextField
             label="Bind address"
             value={draft.bindAddress}
@@ -95,6 +127,7 @@ export function Hl7ListenerSection() {
             spellCheck={false}
             autoComplete="off"
             hint="127.0.0.1 (this computer only), or this computer’s LAN address to accept messages from other machines."
+            problem={problemOf('bindAddress')}
           />
           <div className="field">
             <label htmlFor={peersId} className="field__label">
@@ -106,13 +139,15 @@ export function Hl7ListenerSection() {
               rows={4}
               value={draft.allowedPeers}
               spellCheck={false}
-              aria-describedby={peersHintId}
+              aria-describedby={problemOf('allowedPeers') === null ? peersHintId : `${peersHintId} ${peersProblemId}`}
+              aria-invalid={problemOf('allowedPeers') !== null || undefined}
               onChange={(event) => change({ allowedPeers: event.target.value })}
             />
             <p id={peersHintId} className="field__hint">
               One IP address per line. Required when the bind address is not a loopback address; when given, only these
               addresses may connect.
             </p>
+            {problemOf('allowedPeers') !== null && <FieldProblemText id={peersProblemId} text={problemOf('allowedPeers')!} />}
           </div>
           <TextField
             label="Maximum message size (MiB)"
@@ -121,6 +156,7 @@ export function Hl7ListenerSection() {
             inputMode="decimal"
             className="field--narrow"
             hint="Larger messages are answered AR and not stored. At most 16 MiB."
+            problem={problemOf('maxMessageBytes')}
           />
           <div className="field">
             <label htmlFor={charsetId} className="field__label">
@@ -137,7 +173,8 @@ export function Hl7ListenerSection() {
           </div>
           <SubmitRow label="Save listener settings" problem={draftProblem(draft)} busy={save.busy} busyText="Saving and restarting the listener…" />
           {saved && <p className="saved-note">Listener settings saved.</p>}
-          <ActionError error={save.error} />
+          {/* A refusal the fields show already is not repeated. */}
+          {(refused === null || refused.some((p) => p.field === null)) && <ActionError error={save.error} />}
         </form>
       )}
     </section>

@@ -56,8 +56,43 @@ describe('Settings › HL7 listener', () => {
     fireEvent.change(within(section).getByLabelText('Port'), { target: { value: 'abc' } });
     const button = within(section).getByRole('button', { name: 'Save listener settings' });
     expect((button as HTMLButtonElement).disabled).toBe(true);
-    expect(section.textContent).toContain('The port is a whole number from 0 to 65535.');
+    // Under the field, read out with it.
+    const port = within(section).getByLabelText('Port');
+    expect(port.getAttribute('aria-invalid')).toBe('true');
+    const described = port.getAttribute('aria-describedby')!.split(' ').map((id) => document.getElementById(id)?.textContent);
+    expect(described).toContain('Port: a whole number from 0 to 65535.');
     expect(node.calls.some((c) => c.method === 'hl7.updateSettings')).toBe(false);
+  });
+
+  it('names the field and the line of a peer that is not an IP address, before anything is sent (issue 11, Errors)', async () => {
+    const { node, section } = await renderListenerSettings();
+    fireEvent.change(within(section).getByLabelText('Allowed peers'), { target: { value: '192.168.1.5\nlab-server\n' } });
+    fireEvent.change(within(section).getByLabelText('Maximum message size (MiB)'), { target: { value: '64' } });
+    const describedBy = (label: string) =>
+      within(section)
+        .getByLabelText(label)
+        .getAttribute('aria-describedby')!
+        .split(' ')
+        .map((id) => document.getElementById(id)?.textContent);
+    expect(describedBy('Allowed peers')).toContain('Allowed peers, line 2: is not an IP address.');
+    expect(describedBy('Maximum message size (MiB)')).toContain('Maximum message size (MiB): must be at most 16 MiB.');
+    expect(within(section).getByLabelText('Allowed peers').getAttribute('aria-invalid')).toBe('true');
+    expect((within(section).getByRole('button', { name: 'Save listener settings' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(section.textContent).not.toMatch(/invalid_union|too_big|allowedPeers|maxMessageBytes/);
+    expect(node.calls.some((c) => c.method === 'hl7.updateSettings')).toBe(false);
+  });
+
+  it('puts a schema refusal from the body in words at its field, never the raw text', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('hl7.updateSettings', () => {
+      throw new FakeRefusal('Invalid request for hl7.updateSettings: allowedPeers.1: invalid_union.');
+    });
+    const { section } = await renderListenerSettings(node);
+    fireEvent.change(within(section).getByLabelText('Allowed peers'), { target: { value: '192.168.1.5\n192.168.1.6' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save listener settings' }));
+    expect(await within(section).findByText('Allowed peers, line 2: is not an IP address.')).toBeTruthy();
+    expect(section.textContent).not.toContain('Invalid request');
+    expect(section.textContent).not.toContain('invalid_union');
   });
 
   it('is for administrators only', async () => {
