@@ -4,7 +4,7 @@ import { parseInstance } from '../../../../../../renderer/features/imaging/viewe
 import { decodeFrame } from '../../../../../../renderer/features/imaging/viewer/decode/frame-decoder';
 import { InstanceDecoder } from '../../../../../../renderer/features/imaging/viewer/decode/instance-decoder';
 import { nodeCodecs } from '../node-codecs';
-import { imageElements, part10, TS } from '../viewer-fixtures';
+import { encapsulate, imageElements, part10, TS } from '../viewer-fixtures';
 
 /** Photometric interpretations, multi-frame, LUTs, reports, documents and the tag list, on instances written by project code. */
 const codecs = nodeCodecs();
@@ -101,6 +101,13 @@ describe('photometric interpretations from native pixel data', () => {
       { center: -600, width: 1500, label: 'LUNG' },
     ]);
     expect(parsed.image!.voi.func).toBe('SIGMOID');
+  });
+
+  it('says so for 12-bit JPEG (extended, process 4), which the 8-bit codec cannot decode', async () => {
+    // SOI, then SOF1 with precision 12, 1×1, one component: the header is all the viewer reads first.
+    const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xc1, 0x00, 0x0b, 12, 0, 1, 0, 1, 1, 1, 0x11, 0, 0xff, 0xd9]);
+    const elements = imageElements({ ...base, rows: 1, columns: 1, bitsAllocated: 16, bitsStored: 12, pixelData: encapsulate([jpeg]), pixelVr: 'OB' });
+    await expect(decoded(elements, '1.2.840.10008.1.2.4.51')).rejects.toThrow(/12-bit JPEG/);
   });
 
   it('refuses a transfer syntax it does not decode, by name', async () => {
