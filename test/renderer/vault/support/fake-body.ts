@@ -218,7 +218,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       body.keyring = structuredClone(backup.keyring);
       body.journal.splice(0, body.journal.length, ...structuredClone(backup.journal));
       emit('vault.changed', { state: 'locked' });
-      return { records: body.journal.length, objects: 0 };
+      return { records: body.journal.length, objects: 0, erasuresReapplied: 0 };
     },
     'objects.read': ({ id, offset, length }: { id: string; offset: number; length: number }) => {
       const bytes = body.objects.get(id);
