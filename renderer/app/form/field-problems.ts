@@ -63,6 +63,10 @@ export function problemWords(issue: IssueLike, spec?: FieldSpec): string {
       return 'must be a whole number';
     case 'unrecognized_keys':
       return 'is not a setting this node knows';
+    case 'invalid_format':
+      // A pattern the contract explains ("An AE title is up to 16 printable…"), else the field's words.
+      if (typeof issue.message === 'string' && issue.message !== '' && !issue.message.startsWith('Invalid')) return lowerFirst(issue.message.replace(/\.$/, ''));
+      return spec?.invalid ?? 'is not in an accepted form';
     case 'custom':
       // Refinements in the contract carry sentences written for people.
       return typeof issue.message === 'string' && issue.message !== '' && issue.message !== 'Invalid input' ? lowerFirst(issue.message.replace(/\.$/, '')) : (spec?.invalid ?? 'is not valid');
@@ -84,11 +88,12 @@ function humanKey(key: string): string {
 
 /** One issue as a field problem: the spec's label (or the key in words), the entry, what is wrong. */
 export function fieldProblemOf<K extends string>(issue: IssueLike, specs: FieldSpecs<K>): FieldProblem<K> {
-  const [first, second] = issue.path;
+  const [first, second, third] = issue.path;
   const key = typeof first === 'string' && Object.hasOwn(specs, first) ? (first as K) : null;
   const spec = key === null ? undefined : specs[key];
   const label = spec?.label ?? (typeof first === 'string' ? humanKey(first) : null);
-  const entry = typeof second === 'number' ? `, ${spec?.item ?? 'entry'} ${second + 1}` : typeof second === 'string' && key !== null ? `, “${second.slice(0, 40)}”` : '';
+  const part = typeof third === 'string' ? `, ${humanKey(third).toLowerCase()}` : '';
+  const entry = typeof second === 'number' ? `, ${spec?.item ?? 'entry'} ${second + 1}${part}` : typeof second === 'string' && key !== null ? `, “${second.slice(0, 40)}”` : '';
   const words = problemWords(issue, spec);
   return { field: key, message: label === null ? `The request as a whole ${words}.` : `${label}${entry}: ${words}.` };
 }

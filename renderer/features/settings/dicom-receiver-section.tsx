@@ -1,9 +1,11 @@
 import { useId } from 'react';
-import type { DicomSettings } from '../../../shared/ipc/dicom-contract';
+import { DicomSettingsSchema, type DicomSettings } from '../../../shared/ipc/dicom-contract';
 import { useApi } from '../../app/api-context';
 import { ErrorNote } from '../../app/error-note';
 import { SubmitRow } from '../../app/form/submit-row';
-import { TextField } from '../../app/form/text-field';
+import { FieldProblemText, TextField } from '../../app/form/text-field';
+import { fieldProblems, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
+import { ContractError } from '../../../shared/ipc/errors';
 import { ActionError } from '../../app/vault-errors';
 import { useSettingsDraft } from '../../app/form/use-settings-draft';
 import { listenerStateName } from '../intake/channel-names';
@@ -58,13 +60,35 @@ export function dicomChangeOf(draft: Draft): Partial<DicomSettings> {
   };
 }
 
+type Field = keyof DicomSettings;
+
+/** The form's fields as a person reads them (field-problems.ts). */
+const FIELDS: FieldSpecs<Field> = {
+  aeTitle: { label: 'AE title' },
+  port: { label: 'Port' },
+  bindAddress: { label: 'Bind address', invalid: 'is not an IP address' },
+  allowedCallers: { label: 'Allowed callers', item: 'line', invalid: 'is not an IP address' },
+  maxAssociations: { label: 'Associations at once' },
+  issuerAuthorities: { label: 'Issuer of Patient ID → assigning authority', item: 'line' },
+  maxPduLength: { label: 'Maximum PDU length' },
+  artimSeconds: { label: 'ARTIM (seconds)' },
+  idleTimeoutSeconds: { label: 'Idle timeout (seconds)' },
+};
+
+/** Each field's problem, with its label: what cannot be read at all, then what the contract's schema refuses. */
+function draftProblems(draft: Draft): FieldProblem<Field>[] {
+  const unreadable: FieldProblem<Field>[] = [];
+  if (!/^\d{1,5}$/.test(draft.port.trim())) unreadable.push({ field: 'port', message: 'Port: a whole number from 0 to 65535.' });
+  if (!/^\d{1,2}$/.test(draft.maxAssociations.trim())) unreadable.push({ field: 'maxAssociations', message: 'Associations at once: a whole number from 1 to 64.' });
+  const callerLine = lines(draft.allowedCallers).findIndex((line) => line.split(/\s+/).length !== 2);
+  if (callerLine >= 0) unreadable.push({ field: 'allowedCallers', message: `Allowed callers, line ${callerLine + 1}: an AE title, a space and an IP address.` });
+  const known = new Set(unreadable.map((problem) => problem.field));
+  const bySchema = fieldProblems(DicomSettingsSchema.partial(), dicomChangeOf(draft), FIELDS).filter((problem) => problem.field === null || !known.has(problem.field));
+  return [...unreadable, ...bySchema];
+}
+
 function draftProblem(draft: Draft): string | null {
-  if (draft.aeTitle.trim() === '' || draft.aeTitle.trim().length > 16) return 'The AE title is 1 to 16 characters.';
-  if (!/^\d{1,5}$/.test(draft.port.trim())) return 'The port is a whole number from 0 to 65535.';
-  if (draft.bindAddress.trim() === '') return 'Give the address to listen on.';
-  if (!/^\d{1,2}$/.test(draft.maxAssociations.trim())) return 'Give the number of associations at once (1 to 64).';
-  if (lines(draft.allowedCallers).some((line) => line.split(/\s+/).length !== 2)) return 'Each allowed caller is an AE title and an IP address on one line.';
-  return null;
+  return draftProblems(draft)[0]?.message ?? null;
 }
 
 function listenerText(answer: Answer): string {
@@ -79,6 +103,8 @@ export function DicomReceiverSection() {
   const headingId = useId();
   const callersId = useId();
   const issuersId = useId();
+  const callersProblemId = useId();
+  const issuersProblemId = useId();
   const { loaded, draft, saved, save, change, submit } = useSettingsDraft({
     load: () => api.dicom.getSettings({}),
     store: (settings: Parameters<typeof api.dicom.updateSettings>[0]) => api.dicom.updateSettings(settings),
@@ -86,6 +112,13 @@ export function DicomReceiverSection() {
     changeOf: dicomChangeOf,
     problemOf: draftProblem,
   });
+
+  // Each field's own problem: the draft's, else what the body refused when the draft was sent.
+  const refused = save.error instanceof ContractError && save.error.code === 'E_BAD_REQUEST' ? refusalProblems(save.error.message, FIELDS) : null;
+  const problems = draft === null ? [] : draftProblems(draft);
+  const problemOf = (field: Field): string | null => (problems.find((p) => p.field === field) ?? refused?.find((p) => p.field === field))?.message ?? null;
+  const callersProblem = problemOf('allowedCallers');
+  const issuersProblem = problemOf('issuerAuthorities');
 
   return (
     <section className="panel" aria-labelledby={headingId}>
@@ -102,27 +135,48 @@ export function DicomReceiverSection() {
             Now: {listenerText(loaded.answer)}
             {loaded.answer.portOverride !== null && ` This run uses port ${loaded.answer.portOverride} from the command line (--dicom-port).`}
           </p>
-          <TextField label="AE title" value={draft.aeTitle} onValue={(aeTitle) => change({ aeTitle })} spellCheck={false} autoComplete="off" className="field--narrow" hint="The called AE title senders use (up to 16 characters)." />
-          <TextField label="Port" value={draft.port} onValue={(port) => change({ port })} inputMode="numeric" className="field--narrow" hint="0 turns the receiver off. The usual DICOM port is 11112 (or 104)." />
-          <TextField label="Bind address" value={draft.bindAddress} onValue={(bindAddress) => change({ bindAddress })} spellCheck={false} autoComplete="off" hint="127.0.0.1 (this computer only), or this computer’s LAN address." />
+          <TextField label="AE title" value={draft.aeTitle} onValue={(aeTitle) => change({ aeTitle })} spellCheck={false} autoComplete="off" className="field--narrow" hint="The called AE title senders use (up to 16 characters)." problem={problemOf('aeTitle')} />
+          <TextField label="Port" value={draft.port} onValue={(port) => change({ port })} inputMode="numeric" className="field--narrow" hint="0 turns the receiver off. The usual DICOM port is 11112 (or 104)." problem={problemOf('port')} />
+          <TextField label="Bind address" value={draft.bindAddress} onValue={(bindAddress) => change({ bindAddress })} spellCheck={false} autoComplete="off" hint="127.0.0.1 (this computer only), or this computer’s LAN address." problem={problemOf('bindAddress')} />
           <div className="field">
             <label htmlFor={callersId} className="field__label">
               Allowed callers
             </label>
-            <textarea id={callersId} className="input textarea" rows={4} value={draft.allowedCallers} spellCheck={false} onChange={(event) => change({ allowedCallers: event.target.value })} />
+            <textarea
+              id={callersId}
+              className="input textarea"
+              rows={4}
+              value={draft.allowedCallers}
+              spellCheck={false}
+              aria-invalid={callersProblem !== null || undefined}
+              aria-describedby={callersProblem === null ? undefined : callersProblemId}
+              onChange={(event) => change({ allowedCallers: event.target.value })}
+            />
             <p className="field__hint">One per line: the calling AE title, a space, its IP address.</p>
+            {callersProblem !== null && <FieldProblemText id={callersProblemId} text={callersProblem} />}
           </div>
-          <TextField label="Associations at once" value={draft.maxAssociations} onValue={(maxAssociations) => change({ maxAssociations })} inputMode="numeric" className="field--narrow" hint="More are asked to retry later." />
+          <TextField label="Associations at once" value={draft.maxAssociations} onValue={(maxAssociations) => change({ maxAssociations })} inputMode="numeric" className="field--narrow" hint="More are asked to retry later." problem={problemOf('maxAssociations')} />
           <div className="field">
             <label htmlFor={issuersId} className="field__label">
               Issuer of Patient ID → assigning authority
             </label>
-            <textarea id={issuersId} className="input textarea" rows={3} value={draft.issuers} spellCheck={false} onChange={(event) => change({ issuers: event.target.value })} />
+            <textarea
+              id={issuersId}
+              className="input textarea"
+              rows={3}
+              value={draft.issuers}
+              spellCheck={false}
+              aria-invalid={issuersProblem !== null || undefined}
+              aria-describedby={issuersProblem === null ? undefined : issuersProblemId}
+              onChange={(event) => change({ issuers: event.target.value })}
+            />
             <p className="field__hint">One per line, e.g. “RADIOLOGY = NORTHCLINIC”, so studies land on the patients HL7 messages made.</p>
+            {issuersProblem !== null && <FieldProblemText id={issuersProblemId} text={issuersProblem} />}
           </div>
           <SubmitRow label="Save receiver settings" problem={draftProblem(draft)} busy={save.busy} busyText="Saving and restarting the receiver…" />
           {saved && <p className="saved-note">Receiver settings saved.</p>}
-          <ActionError error={save.error} />
+          {/* A refusal the fields show already is not repeated. */}
+          {(refused === null || refused.some((p) => p.field === null)) && <ActionError error={save.error} />}
         </form>
       )}
     </section>

@@ -63,4 +63,21 @@ describe('Settings › DICOM receiver', () => {
     expect(await within(section).findByText(/list the calling AE titles allowed to send/)).toBeTruthy();
     expect((within(section).getByLabelText('Bind address') as HTMLInputElement).value).toBe('192.168.1.20');
   });
+
+  it('names the field, the line and the part of a caller that is not valid, and an AE title with a backslash, before anything is sent (issue 11, Errors)', async () => {
+    const { node, section } = await renderSection();
+    fireEvent.change(within(section).getByLabelText('AE title'), { target: { value: 'CT\\1' } });
+    fireEvent.change(within(section).getByLabelText('Allowed callers'), { target: { value: 'CT_SCANNER 192.168.1.5\nMR_1 mr-host' } });
+    const described = (label: string) =>
+      within(section)
+        .getByLabelText(label)
+        .getAttribute('aria-describedby')!
+        .split(' ')
+        .map((id) => document.getElementById(id)?.textContent);
+    expect(described('AE title')).toContain('AE title: an AE title is up to 16 printable ASCII characters without a backslash.');
+    expect(described('Allowed callers')).toContain('Allowed callers, line 2, address: is not an IP address.');
+    expect((within(section).getByRole('button', { name: 'Save receiver settings' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(section.textContent).not.toMatch(/invalid_|allowedCallers|aeTitle/);
+    expect(node.calls.some((call) => call.method === 'dicom.updateSettings')).toBe(false);
+  });
 });
