@@ -162,6 +162,8 @@ export class BackupScheduler {
   private running: Promise<void> | null = null;
   private retryAt: Date | null = null;
   private stopped = false;
+  /** When no schedule change was recorded (a settings file written by hand): this process's first look, fixed. */
+  private firstLook: Date | null = null;
   private readonly now: () => Date;
 
   constructor(private readonly options: BackupSchedulerOptions) {
@@ -171,7 +173,7 @@ export class BackupScheduler {
   /** When the next scheduled backup is due (a failure's retry when one is pending), or null. */
   nextAt(): Date | null {
     const { stored } = this.options.status;
-    const since = stored.scheduleSince === null ? this.now() : new Date(stored.scheduleSince);
+    const since = stored.scheduleSince === null ? (this.firstLook ??= this.now()) : new Date(stored.scheduleSince);
     const due = nextScheduledRun(this.options.schedule(), stored.lastScheduledAt === null ? null : new Date(stored.lastScheduledAt), since);
     if (due === null) return null;
     return this.retryAt !== null && this.retryAt > due ? this.retryAt : due;

@@ -43,6 +43,22 @@ describe('backup schedule: when the next one is due', () => {
     expect(nextScheduledRun({ kind: 'daily', at: '02:30' }, local(2026, 3, 2, 2, 30), since)).toEqual(local(2026, 3, 3, 2, 30));
   });
 
+  it('runs a daily backup at its time when the schedule was set by hand (no recorded change)', async () => {
+    const status = new BackupStatusStore(await tempDir());
+    let now = local(2026, 3, 1, 9, 0);
+    const run = vi.fn(async () => {
+      await status.succeeded(now, 1, true);
+      return true;
+    });
+    const scheduler = new BackupScheduler({ schedule: () => ({ kind: 'daily', at: '21:00' }), status, run, describe: () => '', onFailure: () => undefined, now: () => now });
+    expect(scheduler.nextAt()).toEqual(local(2026, 3, 1, 21, 0));
+    now = local(2026, 3, 1, 21, 0);
+    await scheduler.tick();
+    expect(run).toHaveBeenCalledTimes(1);
+    expect(scheduler.nextAt()).toEqual(local(2026, 3, 2, 21, 0));
+    await scheduler.stop();
+  });
+
   it('runs a due backup once, records failures with their reason, retries later, and runs nothing while off', async () => {
     const dataDir = await tempDir();
     const status = new BackupStatusStore(dataDir);
