@@ -9,6 +9,7 @@ import { MembershipService } from './doorman/membership-service';
 import { createServerApp, type HttpLimits } from './http/server-app';
 import { createServerLogger, openServerLogFile, type ServerLogger } from './logging';
 import { loadOrCreateNetworkKey, NETWORK_KEY_FILE, networkKeyPath } from './network/network-key';
+import { ENTRY_SIGNATURE_CHECKER } from './notary/entry-check-pool';
 import { loadOrCreateLogKey, type LogKey } from './notary/log-key';
 import { ensureNetwork, type NetworkContext, type ParameterChoices } from './network-map/network-parameters';
 import { acquireDataDirLock } from './storage/data-dir-lock';
@@ -110,7 +111,7 @@ export async function startNetworkServer(options: StartOptions): Promise<Running
   const port = (app.server.address() as AddressInfo).port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
-  log.info({ port, database: store.db.kind, network: store.network.key.address }, 'server ready');
+  log.info({ port, database: store.db.kind, network: store.network.key.address, entrySignatures: ENTRY_SIGNATURE_CHECKER }, 'server ready');
   let closing: Promise<void> | null = null;
   return {
     url,

@@ -2,10 +2,11 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EntryHasher, ledgerDomain, type LedgerEntry } from '../../shared/ledger/ledger-schema';
 import { verifyEntrySignature } from '../../shared/network/notary';
+import { nativeEntrySignatureCheck } from './native-secp256k1';
 
 /**
  * The notary's CPU work per entry — its EIP-712 digest (≈ 0.04 ms) and its signature check
- * (≈ 0.45 ms) — on worker threads, one per core: a submission's entries are cut into one chunk per
+ * (≈ 0.1 ms with libsecp256k1, ≈ 0.45 ms with @noble/curves) — on worker threads, one per core: a submission's entries are cut into one chunk per
  * worker, and this thread only serves requests and runs the sequencer. Small submissions are
  * checked here directly. A worker that fails is replaced by checking here: the pool only ever makes
  * the same checks faster, never different.
@@ -28,13 +29,18 @@ export interface EntryCheckRequest {
 }
 
 const hashers = new Map<number, EntryHasher>();
+/** libsecp256k1 where its addon loads, else @noble/curves: the same answers (native-secp256k1.ts). */
+const verify = nativeEntrySignatureCheck ?? verifyEntrySignature;
+
+/** Which implementation checks entry signatures in this process, for the server's start line. */
+export const ENTRY_SIGNATURE_CHECKER = nativeEntrySignatureCheck === null ? '@noble/curves' : 'libsecp256k1';
 
 export function checkEntrySignatures(chainId: number, items: readonly EntryCheckItem[]): EntryCheckResult[] {
   let hasher = hashers.get(chainId);
   if (hasher === undefined) hashers.set(chainId, (hasher = new EntryHasher(ledgerDomain(chainId))));
   return items.map((item) => {
     const digest = hasher.hash(item.entry);
-    return { digest, ok: verifyEntrySignature(digest, item.signature, item.publicKey) };
+    return { digest, ok: verify(digest, item.signature, item.publicKey) };
   });
 }
 

@@ -173,12 +173,9 @@ function tableFor(publicKey: Uint8Array): InstanceType<typeof Point> | null {
  * over SHA-256, are checked with it: server/http/secp256k1.ts).
  */
 export function verifyEntrySignature(digest: string, signature: string, publicKey: Uint8Array): boolean {
-  if (!/^0x[0-9a-f]{64}$/.test(digest) || !/^0x[0-9a-f]{130}$/.test(signature) || publicKey.length !== 65) return false;
-  const v = Number.parseInt(signature.slice(130), 16);
-  if (v !== 27 && v !== 28) return false;
-  const r = BigInt(`0x${signature.slice(2, 66)}`);
-  const s = BigInt(`0x${signature.slice(66, 130)}`);
-  if (r < 1n || r >= ORDER || s < 1n || s > HALF_ORDER) return false;
+  const parts = entrySignatureParts(digest, signature);
+  if (parts === null || publicKey.length !== 65) return false;
+  const { r, s, parity } = parts;
   const key = tableFor(publicKey);
   if (key === null) return false;
   try {
@@ -186,10 +183,25 @@ export function verifyEntrySignature(digest: string, signature: string, publicKe
     const R = Point.BASE.multiplyUnsafe(Fn.mul(Fn.create(BigInt(digest)), w)).add(key.multiplyUnsafe(Fn.mul(r, w)));
     if (R.is0()) return false;
     const affine = R.toAffine();
-    return Fn.create(affine.x) === r && Number(affine.y & 1n) === v - 27;
+    return Fn.create(affine.x) === r && Number(affine.y & 1n) === parity;
   } catch {
     return false;
   }
+}
+
+/**
+ * An entry signature's spelling and ranges, as every verifier of entries requires them: a 32-byte
+ * digest and r ‖ s ‖ v in lower-case hex, v 27 or 28 (the parity of R.y), 1 ≤ r < n and
+ * 1 ≤ s ≤ n/2. Null when any of that fails. (The notary's native check starts here too.)
+ */
+export function entrySignatureParts(digest: string, signature: string): { readonly r: bigint; readonly s: bigint; readonly parity: 0 | 1 } | null {
+  if (!/^0x[0-9a-f]{64}$/.test(digest) || !/^0x[0-9a-f]{130}$/.test(signature)) return null;
+  const v = Number.parseInt(signature.slice(130), 16);
+  if (v !== 27 && v !== 28) return null;
+  const r = BigInt(`0x${signature.slice(2, 66)}`);
+  const s = BigInt(`0x${signature.slice(66, 130)}`);
+  if (r < 1n || r >= ORDER || s < 1n || s > HALF_ORDER) return null;
+  return { r, s, parity: v === 27 ? 0 : 1 };
 }
 
 // ——— Submissions ———
