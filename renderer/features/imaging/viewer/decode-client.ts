@@ -7,9 +7,9 @@ type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /**
  * A decode worker as the main thread's side sees it: requests with ids, answers as promises. The
- * worker starts with `warm` (or the first request after it); `terminate` ends it, fails what was
- * pending and refuses requests until `warm` is called again (React mounts a page's effects twice
- * in development), when a fresh worker starts with nothing open (the loader opens again).
+ * worker starts with `warm` (or the first request after it) and is kept between studies (`reset`
+ * makes it forget what it opened; starting a worker costs a study's first image tens of ms);
+ * `terminate` ends it, fails what was pending and refuses requests until `warm` is called again.
  */
 export class DecodeClient {
   private worker: Worker | null = null;
@@ -72,8 +72,22 @@ export class DecodeClient {
     return (await this.ask<'tags'>({ type: 'tags', key })).rows;
   }
 
+  /** The worker forgets every instance it opened; it stays started for the next study. */
+  async reset(): Promise<void> {
+    if (this.worker === null) return;
+    await this.ask<'reset'>({ type: 'reset' });
+  }
+
   terminate(): void {
     this.closed = true;
     this.stop(new Error('The image decoder was closed.'));
   }
+}
+
+let shared: DecodeClient | null = null;
+
+/** The one decode worker of the page, shared by the viewer's successive studies. */
+export function sharedDecodeClient(): DecodeClient {
+  shared ??= new DecodeClient();
+  return shared;
 }

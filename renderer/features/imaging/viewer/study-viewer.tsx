@@ -6,7 +6,7 @@ import type { ViewerStudy } from '../../../vault/imaging/study-instances';
 import { useVault } from '../../../vault/vault-context';
 import type { InstanceOverview } from './decode/decode-protocol';
 import { transferSyntaxName } from './decode/transfer-syntax';
-import { DecodeClient } from './decode-client';
+import { sharedDecodeClient, type DecodeClient } from './decode-client';
 import { ImageLoader } from './image-loader';
 import type { DecodedFrame } from './pixels/pixel-module';
 import { defaultWindow } from './render-frame';
@@ -29,18 +29,19 @@ export function StudyViewer({ studyId }: { studyId: string }) {
     const started = performance.now();
     return vault.openStudy(studyId).finally(() => performance.measure('hdms-viewer:open-study', { start: started }));
   });
-  // The worker starts with the page (its codecs load while the study opens) and ends with it.
+  // The page's decode worker starts with the first study (it loads while the study opens) and
+  // forgets each study when its page is left.
   const [{ client, loader }] = useState(() => {
-    const decodeClient = new DecodeClient();
+    const decodeClient = sharedDecodeClient();
     return { client: decodeClient, loader: new ImageLoader({ bytes: (id) => vault.instanceBytes(id), decoder: decodeClient }) };
   });
   useEffect(() => {
     loader.resume();
     client.warm();
     return () => {
-      // Nothing of this study keeps loading once the page is left.
+      // Nothing of this study keeps loading or stays decoded once the page is left.
       loader.suspend();
-      client.terminate();
+      void client.reset().catch(() => undefined);
     };
   }, [client, loader]);
 

@@ -8,7 +8,8 @@ export type DecodeRequest =
   | { readonly id: number; readonly type: 'open'; readonly key: string; readonly bytes: ArrayBuffer; readonly decodeFirst: boolean }
   | { readonly id: number; readonly type: 'frame'; readonly key: string; readonly frame: number }
   | { readonly id: number; readonly type: 'tags'; readonly key: string }
-  | { readonly id: number; readonly type: 'close'; readonly key: string };
+  | { readonly id: number; readonly type: 'close'; readonly key: string }
+  | { readonly id: number; readonly type: 'reset' };
 
 /** What an opened instance is, as the viewer shows it. */
 export interface InstanceOverview {
@@ -30,4 +31,5 @@ export type DecodeAnswer =
   | { readonly id: number; readonly ok: true; readonly type: 'frame'; readonly frame: DecodedFrame }
   | { readonly id: number; readonly ok: true; readonly type: 'tags'; readonly rows: readonly TagRow[] }
   | { readonly id: number; readonly ok: true; readonly type: 'close' }
+  | { readonly id: number; readonly ok: true; readonly type: 'reset' }
   | { readonly id: number; readonly ok: false; readonly message: string };

@@ -34,6 +34,9 @@ async function answer(request: DecodeRequest): Promise<{ answer: DecodeAnswer; t
     case 'close':
       decoder.close(request.key);
       return { answer: { id: request.id, ok: true, type: 'close' }, transfer: [] };
+    case 'reset':
+      decoder.reset();
+      return { answer: { id: request.id, ok: true, type: 'reset' }, transfer: [] };
     default: {
       const never: never = request;
       return never;

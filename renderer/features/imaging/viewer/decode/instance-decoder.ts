@@ -60,6 +60,11 @@ export class InstanceDecoder {
     this.opened.delete(key);
   }
 
+  /** Forgets every opened instance (the viewer was left). */
+  reset(): void {
+    this.opened.clear();
+  }
+
   private require(key: string): ParsedInstance {
     const parsed = this.opened.get(key);
     if (parsed === undefined) throw new Error('The instance is no longer open in the decoder.');
