@@ -59,6 +59,7 @@ export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
 
   let problem: string | null = null;
   if (path.trim() === '') problem = 'Enter the path of the backup file.';
+  else if (!path.trim().toLowerCase().endsWith('.hdmsbak')) problem = 'A backup file’s name ends in .hdmsbak.';
   else if (kind === 'passphrase' && operatorName.trim() === '') problem = 'Enter the operator name the passphrase belongs to.';
   else if (secret.trim() === '') problem = kind === 'passphrase' ? 'Enter the passphrase.' : 'Enter the recovery key.';
 

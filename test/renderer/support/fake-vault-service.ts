@@ -546,7 +546,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
 
     async exportBackup() {
       await enter('exportBackup', []);
-      return { path: 'C:\\Backups\\hdms-2025-01-01.hdmsbackup', bytes: 1_234_567 };
+      return { path: 'C:\\Backups\\hdms-2025-01-01.hdmsbak', bytes: 1_234_567 };
     },
     async restoreBackup(input) {
       await enter('restoreBackup', [input], null);

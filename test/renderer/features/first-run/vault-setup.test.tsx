@@ -155,7 +155,7 @@ describe('Restore from a backup', () => {
     const button = within(restore).getByRole('button', { name: 'Restore' }) as HTMLButtonElement;
     expect(button.disabled).toBe(true);
 
-    type('Backup file', 'D:\\backups\\node.hdmsbackup', restore);
+    type('Backup file', 'D:\\backups\\node.hdmsbak', restore);
     fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
     expect(within(restore).queryByLabelText('Passphrase')).toBeNull();
     type('Recovery key', TEST_RECOVERY_KEY, restore);
@@ -163,7 +163,40 @@ describe('Restore from a backup', () => {
     fireEvent.click(button);
 
     expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
-    expect(vault.callsTo('restoreBackup')).toEqual([[{ path: 'D:\\backups\\node.hdmsbackup', secret: { recoveryKey: TEST_RECOVERY_KEY } }]]);
+    expect(vault.callsTo('restoreBackup')).toEqual([[{ path: 'D:\\backups\\node.hdmsbak', secret: { recoveryKey: TEST_RECOVERY_KEY } }]]);
+  });
+
+  it('lists the backups the node found (newest first) and fills the path from the list; a name without .hdmsbak is refused before sending', async () => {
+    const vault = createFakeVault();
+    const node = createFakeNode();
+    node.handle('backup.list', () => ({
+      backups: [
+        { path: '/srv/backups/hdms-scheduled-20260305T023000Z.hdmsbak', name: 'hdms-scheduled-20260305T023000Z.hdmsbak', bytes: 2_000_000, createdAt: '2026-03-05T02:30:00.000Z' },
+        { path: '/srv/backups/broken.hdmsbak', name: 'broken.hdmsbak', bytes: 10, createdAt: null },
+      ],
+    }));
+    renderApp(node, '', vault);
+    const section = await screen.findByRole('region', { name: 'Create the vault' });
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    const list = (await within(restore).findByLabelText('Backups found')) as HTMLSelectElement;
+    const options = [...list.options];
+    expect(options.map((o) => o.textContent)).toEqual([
+      'Pick a backup, or give its path below',
+      expect.stringMatching(/^hdms-scheduled-20260305T023000Z\.hdmsbak — .*2026.*, 2\.0 MB$/),
+      'broken.hdmsbak — damaged or not a backup, 10 bytes',
+    ]);
+    expect(options[2]!.disabled).toBe(true);
+    fireEvent.change(list, { target: { value: '/srv/backups/hdms-scheduled-20260305T023000Z.hdmsbak' } });
+    expect((within(restore).getByLabelText('Backup file') as HTMLInputElement).value).toBe('/srv/backups/hdms-scheduled-20260305T023000Z.hdmsbak');
+    // No native dialog in the browser shell.
+    expect(within(restore).queryByRole('button', { name: 'Choose file…' })).toBeNull();
+    type('Backup file', '/srv/backups/node.zip', restore);
+    fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
+    type('Recovery key', TEST_RECOVERY_KEY, restore);
+    const button = within(restore).getByRole('button', { name: 'Restore' }) as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+    expect(within(restore).getByText('A backup file’s name ends in .hdmsbak.')).toBeTruthy();
   });
 
   it('restores with an operator passphrase, and reports a backup that does not open', async () => {
@@ -171,11 +204,11 @@ describe('Restore from a backup', () => {
     vault.failWith('restoreBackup', new VaultError('E_BACKUP', 'The backup file is unreadable.'));
     fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
     const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
-    type('Backup file', '/backups/node.hdmsbackup', restore);
+    type('Backup file', '/backups/node.hdmsbak', restore);
     type('Operator name', 'Ada', restore);
     type('Passphrase', GOOD, restore);
     fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
     expect((await within(restore).findByRole('alert')).textContent).toBe('The backup file is unreadable.');
-    expect(vault.callsTo('restoreBackup')[0]).toEqual([{ path: '/backups/node.hdmsbackup', operatorName: 'Ada', secret: { passphrase: GOOD } }]);
+    expect(vault.callsTo('restoreBackup')[0]).toEqual([{ path: '/backups/node.hdmsbak', operatorName: 'Ada', secret: { passphrase: GOOD } }]);
   });
 });

@@ -188,7 +188,7 @@ describe('Settings › Data', () => {
     const data = screen.getByRole('region', { name: 'Data' });
     fireEvent.click(within(data).getByRole('button', { name: 'Export backup' }));
     const note = await within(data).findByText(/^Backup written/);
-    expect(note.textContent).toBe('Backup written (1.2 MB) to C:\\Backups\\hdms-2025-01-01.hdmsbackup');
+    expect(note.textContent).toBe('Backup written (1.2 MB) to C:\\Backups\\hdms-2025-01-01.hdmsbak');
     expect(within(data).getByRole('button', { name: 'Copy backup path' })).toBeTruthy();
     expect(vault.callsTo('exportBackup')).toHaveLength(1);
   });

@@ -197,7 +197,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       if (body.keyring === null) throw new Refusal('No vault.');
       const sealer = await createSealer(fromBase64Url(body.keyring.intakePublicKey));
       const sealed = await sealer.seal('backup', utf8Encode('fake backup body'));
-      const path = `/backups/fake-${body.backups.size + 1}.hdmsbackup`;
+      const path = `/backups/fake-${body.backups.size + 1}.hdmsbak`;
       body.backups.set(path, {
         keyring: structuredClone(body.keyring),
         journal: structuredClone(body.journal),
