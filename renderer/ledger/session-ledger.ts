@@ -4,6 +4,7 @@ import { ledgerDomain, type LedgerDomain } from '../../shared/ledger/ledger-sche
 import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
 import type { VaultDb } from '../vault/views/vault-db';
 import { deriveOperatorId } from './ledger-crypto';
+import { RECOVERY_OPERATOR } from '../vault/views/operator-directory';
 import { directoryNames, subjectsByName, verifyLedgerView, type LedgerReader } from './ledger-reader';
 import { readVerifiedHead, storeVerifiedHead } from './verified-head';
 import type { LedgerVerification } from './ledger-service';
@@ -197,6 +198,9 @@ export class SessionLedger implements LedgerReader {
   async operatorNames(): Promise<Record<string, string>> {
     const port = this.port;
     const out: Record<string, string> = {};
+    // Sessions opened with the recovery key sign in under this principal (the body's audit records).
+    const recovery = await deriveOperatorId(port.ledgerKey, RECOVERY_OPERATOR.operatorId);
+    if (port.isAdmin() || recovery === port.actor) out[recovery] = RECOVERY_OPERATOR.name;
     await Promise.all(
       port.operators().map(async (operator) => {
         const id = await deriveOperatorId(port.ledgerKey, operator.operatorId);

@@ -10,6 +10,9 @@ import type { DirectoryName, DirectoryRow } from './vault-db';
  * the ledger. A clinical session writes the rows after its replays whenever the keyring's operators
  * differ from what it last wrote; names are encrypted under the directory key like patients'.
  */
+/** Who a session opened with the recovery key is (the body names that principal "recovery"). */
+export const RECOVERY_OPERATOR = { operatorId: 'recovery', name: 'Recovery key holder' } as const;
+
 export class OperatorDirectory implements SessionFeature<never> {
   readonly name = 'operator-directory';
   readonly namespaces = [] as const;
@@ -18,7 +21,7 @@ export class OperatorDirectory implements SessionFeature<never> {
     let written = '';
     return {
       afterReplay: async () => {
-        const operators = port.operators();
+        const operators = [...port.operators(), RECOVERY_OPERATOR];
         const signature = JSON.stringify(operators);
         if (signature === written || !port.isCurrent()) return;
         const rows = await Promise.all(
