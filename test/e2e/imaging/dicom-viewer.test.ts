@@ -9,7 +9,7 @@ import { useBrowserAndShell } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
-import { ctSlice, TS } from '../../renderer/features/imaging/viewer/viewer-fixtures';
+import { ctSlice, pdfInstance, srInstance, TS } from '../../renderer/features/imaging/viewer/viewer-fixtures';
 
 /**
  * The DICOM viewer in Chromium (issue 12): a patient CD folder (a DICOMDIR, a CT series of six
@@ -160,5 +160,45 @@ describe('Imaging: the DICOM viewer', () => {
     } finally {
       await rm(cd, { recursive: true, force: true });
     }
+  });
+
+  it('shows a structured report as text and offers an encapsulated PDF as a file', { timeout: 180_000 }, async () => {
+    const steps = new StepLog('dicom viewer documents');
+    const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    const study = '1.2.826.0.1.3680043.10.997.2';
+    const fields = { studyInstanceUid: study, patientId: 'MRN-VIEW-E2E', patientName: 'Kovac^Ana', studyDescription: 'REPORTS E2E' };
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
+
+    await steps.run('create a vault and import an SR and an encapsulated PDF of one study', async () => {
+      await openFirstRun(page, e2e.shell);
+      await createVaultThroughUi(page);
+      await goToArea(page, 'Imaging');
+      await page.getByLabel('DICOM files', { exact: true }).setInputFiles([
+        { name: 'SR1', mimeType: 'application/octet-stream', buffer: srInstance({ ...fields, sopInstanceUid: `${study}.1.1`, seriesInstanceUid: `${study}.1`, seriesNumber: 1 }, 'No focal lesion.') },
+        { name: 'PDF1', mimeType: 'application/octet-stream', buffer: pdfInstance({ ...fields, sopInstanceUid: `${study}.2.1`, seriesInstanceUid: `${study}.2`, seriesNumber: 2 }, pdf, 'Referral letter') },
+      ]);
+      await page.getByRole('button', { name: 'Import DICOM files' }).click();
+      await page.getByRole('table', { name: 'Import results' }).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+    });
+
+    await steps.run('the report reads as text', async () => {
+      const link = page.getByRole('link', { name: 'REPORTS E2E' });
+      await expect.poll(() => page.getByRole('table', { name: 'Studies' }).locator('tbody tr', { hasText: 'REPORTS E2E' }).innerText().catch(() => ''), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/2 series, 2 instances/);
+      await link.click();
+      const report = page.getByRole('region', { name: 'Imaging Report' });
+      await report.waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await report.innerText()).toMatch(/Finding: No focal lesion\.[\s\S]*Diameter: 12\.5 mm/);
+    });
+
+    await steps.run('the PDF series offers the document as a file, byte for byte', async () => {
+      await page.getByRole('navigation', { name: 'Series' }).getByRole('button', { name: /Series 2/ }).click();
+      await page.getByRole('heading', { name: 'Referral letter' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save the document' }).click()]);
+      expect(download.suggestedFilename()).toBe('document-1.pdf');
+      const saved = await download.path();
+      expect((await readFile(saved)).toString('latin1')).toBe(pdf.toString('latin1'));
+    });
+
+    expect(consoleErrors).toEqual([]);
   });
 });

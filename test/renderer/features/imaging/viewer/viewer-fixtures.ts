@@ -197,3 +197,83 @@ export function ctSlice(options: { readonly size: number; readonly slice?: numbe
   });
   return part10(elements, options.transferSyntax);
 }
+
+/** A sequence's items (explicit VR little endian, defined lengths), each a data set's bytes. */
+export function sequenceItems(items: readonly Buffer[]): Buffer {
+  return Buffer.concat(
+    items.map((body) => {
+      const head = Buffer.alloc(8);
+      head.writeUInt16LE(0xfffe, 0);
+      head.writeUInt16LE(0xe000, 2);
+      head.writeUInt32LE(body.length, 4);
+      return Buffer.concat([head, body]);
+    }),
+  );
+}
+
+const codeItem = (meaning: string) => sequenceItems([writeDataset([[0x00080100, 'SH', 'X1'], [0x00080102, 'SH', '99TEST'], [0x00080104, 'LO', meaning]])]);
+
+export interface DocumentFields {
+  readonly sopInstanceUid: string;
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly patientId: string;
+  readonly patientName: string;
+  readonly studyDescription: string;
+  readonly seriesNumber?: number;
+}
+
+function documentHeader(fields: DocumentFields, sopClassUid: string, modality: string): Element[] {
+  return [
+    [0x00080016, 'UI', sopClassUid],
+    [0x00080018, 'UI', fields.sopInstanceUid],
+    [0x00080020, 'DA', '20260301'],
+    [0x00080060, 'CS', modality],
+    [0x00081030, 'LO', fields.studyDescription],
+    [0x00100010, 'PN', fields.patientName],
+    [0x00100020, 'LO', fields.patientId],
+    [0x0020000d, 'UI', fields.studyInstanceUid],
+    [0x0020000e, 'UI', fields.seriesInstanceUid],
+    [0x00200011, 'IS', String(fields.seriesNumber ?? 1)],
+    [0x00200013, 'IS', '1'],
+  ];
+}
+
+/** A Basic Text SR: a container "Imaging Report" holding a TEXT finding and a NUM in mm. */
+export function srInstance(fields: DocumentFields, finding: string): Buffer {
+  const text = writeDataset([
+    [0x0040a010, 'CS', 'CONTAINS'],
+    [0x0040a040, 'CS', 'TEXT'],
+    [0x0040a043, 'SQ', codeItem('Finding')],
+    [0x0040a160, 'UT', finding],
+  ]);
+  const num = writeDataset([
+    [0x0040a010, 'CS', 'CONTAINS'],
+    [0x0040a040, 'CS', 'NUM'],
+    [0x0040a043, 'SQ', codeItem('Diameter')],
+    [0x0040a300, 'SQ', sequenceItems([writeDataset([[0x004008ea, 'SQ', codeItem('mm')], [0x0040a30a, 'DS', '12.5']])])],
+  ]);
+  return part10(
+    [
+      ...documentHeader(fields, '1.2.840.10008.5.1.4.1.1.88.11', 'SR'),
+      [0x0040a040, 'CS', 'CONTAINER'],
+      [0x0040a043, 'SQ', codeItem('Imaging Report')],
+      [0x0040a491, 'CS', 'COMPLETE'],
+      [0x0040a730, 'SQ', sequenceItems([text, num])],
+    ],
+    TS.explicitLittle,
+  );
+}
+
+/** An Encapsulated PDF instance. */
+export function pdfInstance(fields: DocumentFields, pdf: Buffer, title: string): Buffer {
+  return part10(
+    [
+      ...documentHeader(fields, '1.2.840.10008.5.1.4.1.1.104.1', 'DOC'),
+      [0x00420010, 'ST', title],
+      [0x00420011, 'OB', pdf],
+      [0x00420012, 'LO', 'application/pdf'],
+    ],
+    TS.explicitLittle,
+  );
+}
