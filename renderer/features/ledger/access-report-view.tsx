@@ -91,7 +91,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
 
   return (
     <section className="panel access-report" aria-labelledby={headingId}>
-      <p>
+      <p className="no-print">
         <a href={hrefForPath('ledger')}>Back to the ledger</a>
       </p>
       <h2 id={headingId}>Access report</h2>
@@ -145,6 +145,10 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
           <button type="button" className="button" disabled={shown.phase !== 'ready' || exportCsv.busy} aria-busy={exportCsv.busy || undefined} onClick={() => void exportCsv.run()}>
             Export CSV
           </button>
+          {/* The print dialog also saves a PDF; the printed page is the report alone, with full digests. */}
+          <button type="button" className="button" disabled={shown.phase !== 'ready'} onClick={() => window.print()}>
+            Print or save as PDF
+          </button>
           {exportCsv.busy && (
             <p role="status" className="form-actions__reason">
               Writing the report…
@@ -172,9 +176,24 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
           <p>The report could not be made: {vaultErrorMessage(shown.error)}</p>
         </div>
       )}
+      {shown.phase === 'ready' && (
+        <p className="access-report__print-title">
+          Printed {ledgerTime(new Date().toISOString())} · {describeQuery(shown.query, names)}
+        </p>
+      )}
       {shown.phase === 'ready' && <ReportTable report={shown.report} labelledBy={headingId} />}
     </section>
   );
+}
+
+/** What a printed report covers, in words. */
+function describeQuery(query: AccessReportQuery, names: Readonly<Record<string, string>>): string {
+  const parts = [
+    query.subject === undefined ? 'every patient and act' : `patient “${query.subject}”`,
+    query.operator === undefined ? 'all operators' : `operator ${names[query.operator] ?? query.operator}`,
+    query.from === undefined && query.to === undefined ? 'all dates' : `${query.from ?? 'the start'} to ${query.to ?? 'today'}`,
+  ];
+  return parts.join(', ');
 }
 
 function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy: string }) {

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AccessReport } from '../../../../renderer/ledger/ledger-service';
 import { VaultError } from '../../../../renderer/vault/vault-service';
 import { createFakeLedger, type FakeLedger } from '../../support/fake-ledger-service';
@@ -52,6 +52,21 @@ describe('Ledger › Access report', () => {
     fireEvent.click(within(form).getByRole('button', { name: 'Export CSV' }));
     expect(await screen.findByText(/Exported 2 rows to/)).toBeTruthy();
     expect(ledger.callsTo('exportAccessReport')).toEqual([[query]]);
+  });
+
+  it('prints the report alone (the print dialog also saves it as PDF), saying what it covers', async () => {
+    await openReport();
+    await screen.findByRole('table', { name: 'Access report' });
+    // happy-dom has no print dialog: a stand-in records the call.
+    const print = vi.fn();
+    vi.stubGlobal('print', print);
+    try {
+      fireEvent.click(screen.getByRole('button', { name: 'Print or save as PDF' }));
+      expect(print).toHaveBeenCalledOnce();
+      expect(document.querySelector('.access-report__print-title')?.textContent).toMatch(/every patient and act, all operators, all dates$/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('says why a report could not be made, and an empty one plainly', async () => {
