@@ -13,7 +13,7 @@ import { resolveBackupPath } from './backup-paths';
 import { restoreBackup } from './backup-restore';
 import { BackupScheduler, BackupStatusStore, pruneScheduledBackups, scheduledBackupFileName } from './backup-schedule';
 import { BackupSettingsStore, defaultBackupFolder } from './backup-settings';
-import { copyErasureRegister, registersForRestore } from './erasure-register';
+import { copyErasureRegister, keepRegister, registersForRestore } from './erasure-register';
 
 const MAX_LISTED = 1000;
 
@@ -128,6 +128,7 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
             register,
             log,
           });
+          await keepRegister(config.dataDir, register);
           const open = await vault.require();
           await journalBackupAct(open, 'restored', restored.reapplied);
           notifier.reset();

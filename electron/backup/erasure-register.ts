@@ -114,11 +114,33 @@ export async function registerErasure(
   await writeErasureRegister(file, { ...register, erasures: [...register.erasures, entry] });
 }
 
-/** Copies the register beside the backups (so it survives the loss of the data folder with them); nothing when there is none. */
+/** Both registers' erasures, each once (an erasure is known by its time and its record's seq). */
+export function mergeRegisters(...registers: readonly ErasureRegister[]): ErasureRegister {
+  const seen = new Set<string>();
+  const erasures: RegisteredErasure[] = [];
+  for (const erasure of registers.flatMap((register) => register.erasures)) {
+    const key = `${erasure.at}/${erasure.erasureSeq}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    erasures.push(erasure);
+  }
+  erasures.sort((a, b) => a.at.localeCompare(b.at) || a.erasureSeq - b.erasureSeq);
+  return { ...EMPTY, erasures };
+}
+
+/**
+ * Copies the register beside the backups (so it survives the loss of the data folder with them),
+ * merged with the copy already there (another installation restored from these backups may have
+ * written erasures this data folder never saw); nothing when both are empty. A damaged copy there
+ * is replaced by this data folder's register.
+ */
 export async function copyErasureRegister(dataDir: string, folder: string): Promise<void> {
-  const register = await readErasureRegister(registerPath(dataDir));
-  if (register.erasures.length === 0) return;
-  await writeErasureRegister(path.join(folder, ERASURE_REGISTER_COPY), register);
+  const own = await readErasureRegister(registerPath(dataDir));
+  const copyFile = path.join(folder, ERASURE_REGISTER_COPY);
+  const there = await readErasureRegister(copyFile).catch(() => EMPTY);
+  const merged = mergeRegisters(there, own);
+  if (merged.erasures.length === 0 || merged.erasures.length === there.erasures.length) return;
+  await writeErasureRegister(copyFile, merged);
 }
 
 /** The registers a restore of `backupFile` consults: the data folder's and the copy beside the file, merged. */
@@ -126,15 +148,19 @@ export async function registersForRestore(dataDir: string, backupFile: string): 
   const own = await readErasureRegister(registerPath(dataDir));
   const beside = path.join(path.dirname(backupFile), ERASURE_REGISTER_COPY);
   const copy = path.resolve(beside) === path.resolve(registerPath(dataDir)) ? EMPTY : await readErasureRegister(beside);
-  const seen = new Set<string>();
-  const erasures: RegisteredErasure[] = [];
-  for (const erasure of [...own.erasures, ...copy.erasures]) {
-    const key = `${erasure.at}/${erasure.erasureSeq}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    erasures.push(erasure);
-  }
-  return { ...EMPTY, erasures };
+  return mergeRegisters(own, copy);
+}
+
+/**
+ * After a restore: the data folder keeps every erasure the restore consulted, so its later backups
+ * and restores carry them on (a restore into a new data folder starts its register from the copy).
+ */
+export async function keepRegister(dataDir: string, register: ErasureRegister): Promise<void> {
+  const file = registerPath(dataDir);
+  const own = await readErasureRegister(file);
+  const merged = mergeRegisters(own, register);
+  if (merged.erasures.length === own.erasures.length) return;
+  await writeErasureRegister(file, merged);
 }
 
 /** What a restore erases again: the records whose digest matches, and the objects of those erasures. */

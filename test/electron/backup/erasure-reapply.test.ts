@@ -116,6 +116,15 @@ describe('restoring a backup older than an erasure', () => {
     const reused = (await readJournal(fresh)).find((record) => record.seq === later.seq);
     expect(reused).toBeDefined();
     expect(reused!.kind).not.toBe('erased');
+    // The new data folder keeps the erasures it was told of, and an erasure made here joins them
+    // beside the backups instead of replacing them.
+    expect((await readErasureRegister(path.join(target, ERASURE_REGISTER_FILE))).erasures).toHaveLength(2);
+    await call(fresh, 'backup.updateSettings', { destination });
+    const another = (await readJournal(fresh)).filter((record) => record.kind === 'intake.demo').at(-1)!;
+    await erase(fresh, vault, [another.seq], another.objects);
+    await call(fresh, 'backup.export', {});
+    expect((await readErasureRegister(path.join(target, ERASURE_REGISTER_FILE))).erasures).toHaveLength(3);
+    expect((await readErasureRegister(path.join(destination, ERASURE_REGISTER_COPY))).erasures).toHaveLength(3);
     await fresh.stop('quit');
     expect((await checkVault(target)).errors).toEqual([]);
   });
