@@ -138,9 +138,24 @@ export function refusalProblems<K extends string>(message: string, specs: FieldS
   return onePerField(issues.map((issue) => fieldProblemOf(issue, specs)), specs);
 }
 
-/** A refusal's text for a place with no fields to point at: every problem, in words. */
+const PREFIXED = /^([a-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): (.+)$/s;
+
+/**
+ * A refusal the body worded itself but prefixed with the request field it concerns ("url: use
+ * https://…"): the field's label instead of its key. Null for anything else.
+ */
+export function prefixedProblem<K extends string>(message: string, specs: FieldSpecs<K>): FieldProblem<K> | null {
+  const match = PREFIXED.exec(message);
+  if (match === null || REFUSAL.test(message)) return null;
+  const [first = '', ...rest] = match[1]!.split('.');
+  const key = Object.hasOwn(specs, first) ? (first as K) : null;
+  const label = key === null ? humanKey([first, ...rest].join(' ')) : specs[key].label;
+  return { field: key, message: `${label}: ${match[2]!}` };
+}
+
+/** A refusal's text for a place with no fields to point at: every problem, in words; null when it is already in words. */
 export function refusalSentence(message: string): string | null {
   const problems = refusalProblems(message, {});
-  if (problems === null) return null;
+  if (problems === null) return prefixedProblem(message, {})?.message ?? null;
   return `The node did not accept this: ${problems.map((problem) => problem.message).join(' ')}`;
 }

@@ -6,6 +6,11 @@ import { ErrorNote } from '../../app/error-note';
 import { Fact } from '../../app/fact';
 import { SubmitRow } from '../../app/form/submit-row';
 import { TextField } from '../../app/form/text-field';
+import { prefixedProblem, refusalProblems, type FieldSpecs } from '../../app/form/field-problems';
+import { ContractError } from '../../../shared/ipc/errors';
+
+/** The server URL field as the join form names it (field-problems.ts). */
+const URL_FIELDS: FieldSpecs<'url'> = { url: { label: 'Server URL' } };
 import { useNetworkJoiner } from '../../app/network-context';
 import { useAction } from '../../app/use-action';
 import { useCurrentOperator } from '../../vault/vault-context';
@@ -206,6 +211,13 @@ function JoinForm({ onJoined }: { onJoined: (state: NetworkState) => void }) {
     onJoined(await joiner.join({ url: checked.url, fingerprint: checked.fingerprint, legalName, country, roles }));
   });
 
+  // A refusal of the URL (the body's own words, or its schema's) is shown at the field, with its label.
+  const urlRefusal =
+    inspect.error instanceof ContractError && inspect.error.code === 'E_BAD_REQUEST'
+      ? (refusalProblems(inspect.error.message, URL_FIELDS)?.[0] ?? prefixedProblem(inspect.error.message, URL_FIELDS))
+      : null;
+  const urlProblem = urlRefusal !== null && urlRefusal.field === 'url' ? urlRefusal.message : null;
+
   const submitUrl = (event: FormEvent): void => {
     event.preventDefault();
     if (url.trim() !== '' && !inspect.busy) void inspect.run();
@@ -229,9 +241,20 @@ function JoinForm({ onJoined }: { onJoined: (state: NetworkState) => void }) {
     <div className="settings-block">
       <h3 id={headingId}>Join a network</h3>
       <form className="form subform" aria-label="Network server" onSubmit={submitUrl} noValidate>
-        <TextField label="Server URL" value={url} onValue={(next) => setUrl(next)} spellCheck={false} autoComplete="off" hint="The address the network operator gave you, for example https://network.example.org." />
+        <TextField
+          label="Server URL"
+          value={url}
+          onValue={(next) => {
+            setUrl(next);
+            inspect.clearError();
+          }}
+          spellCheck={false}
+          autoComplete="off"
+          hint="The address the network operator gave you, for example https://network.example.org."
+          problem={urlProblem}
+        />
         <SubmitRow label="Check the network" problem={url.trim() === '' ? 'Enter the server’s URL.' : null} busy={inspect.busy} busyText="Fetching the network map…" />
-        {inspect.error !== null && <ErrorNote error={inspect.error} what="The network could not be checked" />}
+        {inspect.error !== null && urlProblem === null && <ErrorNote error={inspect.error} what="The network could not be checked" />}
       </form>
       {preview !== null && (
         <form className="form subform" aria-labelledby={headingId} onSubmit={submitJoin} noValidate>

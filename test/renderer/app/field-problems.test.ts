@@ -41,6 +41,8 @@ describe('field problems', () => {
     const raw = new ContractError({ code: 'E_BAD_REQUEST', message: 'Invalid request for intake.updateSettings: allowedPeers.1: invalid_union.' });
     expect(errorMessage(raw)).toBe('The node did not accept this: Allowed peers, entry 2: is not in an accepted form.');
     expect(errorMessage(raw)).not.toMatch(/invalid_union|allowedPeers|Invalid request/);
+    // A refusal in the body's own words, prefixed with the request field: the key becomes words.
+    expect(errorMessage(new ContractError({ code: 'E_BAD_REQUEST', message: 'keyring.slots: the recovery slot must remain.' }))).toBe('Keyring slots: the recovery slot must remain.');
     const plain = new ContractError({ code: 'E_BAD_REQUEST', message: 'A LAN bind address needs at least one allowed peer.' });
     expect(errorMessage(plain)).toBe('A LAN bind address needs at least one allowed peer.');
   });

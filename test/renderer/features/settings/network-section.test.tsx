@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { NetworkPreview, NetworkState } from '../../../../shared/ipc/network-contract';
 import type { JoinInput, NetworkJoiner } from '../../../../renderer/network/network-join';
 import type { OperatorRole } from '../../../../renderer/vault/vault-service';
-import { createFakeNode, type FakeNode } from '../../support/fake-transport';
+import { createFakeNode, FakeRefusal, type FakeNode } from '../../support/fake-transport';
 import { ADMIN_PASSPHRASE, createFakeVault } from '../../support/fake-vault-service';
 import { emitEvent, renderApp } from '../../support/render-app';
 
@@ -39,6 +39,25 @@ function open(role: OperatorRole, node: FakeNode, joiner?: NetworkJoiner) {
 }
 
 describe('Settings › Network', () => {
+  it('shows the body’s refusal of the server URL at the field, with the field’s label (issue 11, Errors)', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('network.inspect', () => {
+      throw new FakeRefusal('url: plain http:// is allowed only to this computer; use https://.');
+    });
+    open('admin', node);
+    const section = await screen.findByRole('region', { name: 'Network' });
+    const field = await within(section).findByLabelText('Server URL');
+    fireEvent.change(field, { target: { value: 'http://network.example.org' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Check the network' }));
+    const problem = await within(section).findByText('Server URL: plain http:// is allowed only to this computer; use https://.');
+    expect(field.getAttribute('aria-describedby')!.split(' ')).toContain(problem.id);
+    expect(field.getAttribute('aria-invalid')).toBe('true');
+    expect(section.textContent).not.toContain('url:');
+    // Typing again clears it.
+    fireEvent.change(field, { target: { value: 'https://network.example.org' } });
+    expect(within(section).queryByText(/^Server URL: plain http/)).toBeNull();
+  });
+
   it('lets an administrator check a network, compare its fingerprint and send a join request signed by the node', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     node.handle('network.inspect', () => ({ preview: PREVIEW }));
