@@ -10,6 +10,7 @@ import { registerNetworkMapRoutes } from '../network-map/network-map-routes';
 import type { NetworkContext } from '../network-map/network-parameters';
 import { registerNotary, type NotaryConfig } from '../notary/notary-routes';
 import { registerRelay, type RelayConfig, type RelayHandle } from '../relay/relay-routes';
+import { registerSearch } from '../search/search-routes';
 import type { Database } from '../storage/database';
 import { ApiProblem, errorHandler } from './api-problem';
 import { memberAuthenticator, pruneNonces } from './member-auth';
@@ -161,6 +162,7 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
   registerMemberRoutes(services);
   if (options.notary !== undefined) registerNotary(services, options.notary);
   const relay = registerRelay(services, options.relay);
+  registerSearch(services);
 
   const sweep = setInterval(() => {
     pruneNonces(options.db, now()).catch((error: unknown) => app.log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'nonce sweep failed'));
