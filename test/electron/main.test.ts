@@ -50,6 +50,7 @@ function makeFakes(options: { lock: boolean }) {
   class FakeWindow extends EventEmitter {
     static all: FakeWindow[] = [];
     static getAllWindows = (): FakeWindow[] => FakeWindow.all;
+    static getFocusedWindow = (): FakeWindow | null => null;
     webContents = { id: 1, isDestroyed: () => false, getURL: () => 'app://hdms/index.html', send: vi.fn() };
     loadURL = vi.fn(async (url: string) => {
       order.push(`loadURL:${url}`);
@@ -103,7 +104,10 @@ function makeFakes(options: { lock: boolean }) {
       defaultSession: { webRequest: { onBeforeRequest: vi.fn(() => order.push('onBeforeRequest')) } },
     },
     shell: { openExternal: vi.fn(async () => undefined) },
-    dialog: { showErrorBox: vi.fn() },
+    dialog: {
+      showErrorBox: vi.fn(),
+      showOpenDialog: vi.fn(async (..._args: unknown[]): Promise<{ canceled: boolean; filePaths: string[] }> => ({ canceled: true, filePaths: [] })),
+    },
     safeStorage: {
       isEncryptionAvailable: vi.fn(() => true),
       encryptString: vi.fn((text: string) => Buffer.from(text)),
@@ -176,6 +180,20 @@ afterEach(async () => {
 });
 
 describe('main.ts', () => {
+  it('gives the body native dialogs for the backup destination and the file to restore (paths only, cancel is null)', async () => {
+    const fakes = await loadMain();
+    await bootToReady(fakes);
+    const config = fakes.startBody.mock.calls[0]![0] as { backupDialogs: { chooseFolder(): Promise<string | null>; chooseBackupFile(): Promise<string | null> } };
+    const open = fakes.electron.dialog.showOpenDialog;
+    open.mockResolvedValueOnce({ canceled: false, filePaths: ['/srv/backups'] });
+    await expect(config.backupDialogs.chooseFolder()).resolves.toBe('/srv/backups');
+    expect(open.mock.calls[0]!.at(-1)).toMatchObject({ properties: expect.arrayContaining(['openDirectory']) });
+    open.mockResolvedValueOnce({ canceled: false, filePaths: ['/srv/backups/hdms-backup-20260101T000000Z.hdmsbak'] });
+    await expect(config.backupDialogs.chooseBackupFile()).resolves.toBe('/srv/backups/hdms-backup-20260101T000000Z.hdmsbak');
+    expect(open.mock.calls[1]!.at(-1)).toMatchObject({ properties: ['openFile'], filters: [{ name: 'HDMS Node backups', extensions: ['hdmsbak'] }] });
+    await expect(config.backupDialogs.chooseFolder()).resolves.toBeNull();
+  });
+
   it('puts the Chromium profile in the data folder before taking the single-instance lock', async () => {
     const { order } = await loadMain();
     const setPath = order.findIndex((entry) => entry.startsWith('setPath:userData:'));
