@@ -72,10 +72,17 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
   }, [ledger, key]);
   const shown: Shown = answer !== null && answer.key === key ? answer : { phase: 'loading' };
 
-  const show = (event: FormEvent): void => {
+  const show = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault();
+    // What the form holds as it is sent (never an older render's copy of it).
+    const form = new FormData(event.currentTarget);
+    const field = (name: keyof ReportInputs): string => {
+      const value = form.get(name);
+      return typeof value === 'string' ? value : '';
+    };
+    const query = queryOf({ subject: field('subject'), operator: field('operator'), from: field('from'), to: field('to') });
     setExported(null);
-    setApplied((prev) => ({ query: queryOf(inputs), attempt: prev.attempt + 1 }));
+    setApplied((prev) => ({ query, attempt: prev.attempt + 1 }));
   };
 
   const exportCsv = useAction(async () => {
@@ -105,7 +112,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
             <label htmlFor={subjectId} className="field__label">
               Patient
             </label>
-            <input id={subjectId} type="search" className="input" value={inputs.subject} spellCheck={false} autoComplete="off" aria-describedby={subjectHintId} onChange={set('subject')} />
+            <input id={subjectId} name="subject" type="search" className="input" value={inputs.subject} spellCheck={false} autoComplete="off" aria-describedby={subjectHintId} onChange={set('subject')} />
             <p id={subjectHintId} className="field__hint">
               The start of the patient’s name (family or given), or a subject pseudonym as an entry shows it. Empty: every
               patient, and acts about none (sign-ins, exports).
@@ -115,7 +122,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
             <label htmlFor={operatorId} className="field__label">
               Operator
             </label>
-            <select id={operatorId} className="input select" value={inputs.operator} onChange={set('operator')}>
+            <select id={operatorId} name="operator" className="input select" value={inputs.operator} onChange={set('operator')}>
               <option value="">All operators</option>
               {operators.map((operator) => (
                 <option key={operator.id} value={operator.id}>
@@ -128,13 +135,13 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
             <label htmlFor={fromId} className="field__label">
               From
             </label>
-            <input id={fromId} type="date" className="input ledger-filters__date" value={inputs.from} onChange={set('from')} aria-invalid={rangeReversed || undefined} />
+            <input id={fromId} name="from" type="date" className="input ledger-filters__date" value={inputs.from} onChange={set('from')} aria-invalid={rangeReversed || undefined} />
           </div>
           <div className="field">
             <label htmlFor={toId} className="field__label">
               To
             </label>
-            <input id={toId} type="date" className="input ledger-filters__date" value={inputs.to} onChange={set('to')} aria-invalid={rangeReversed || undefined} />
+            <input id={toId} name="to" type="date" className="input ledger-filters__date" value={inputs.to} onChange={set('to')} aria-invalid={rangeReversed || undefined} />
           </div>
         </div>
         {rangeReversed && <p className="form-actions__reason">“From” is after “To”: no access can match.</p>}

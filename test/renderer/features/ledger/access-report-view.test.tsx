@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import type { AccessReport } from '../../../../renderer/ledger/ledger-service';
 import { VaultError } from '../../../../renderer/vault/vault-service';
@@ -88,5 +88,20 @@ describe('Patient page › Who accessed this record: export', () => {
     fireEvent.click(within(section).getByRole('button', { name: 'Export access report (CSV)' }));
     expect(await within(section).findByText(/Exported 2 rows to/)).toBeTruthy();
     expect(ledger.callsTo('exportAccessReport')).toEqual([[{ patientId: 'p-7' }]]);
+  });
+
+  it('shows a new access as soon as the ledger signs it, without leaving the page', async () => {
+    const accesses: { operatorName: string; operator: string; at: string; seq: number }[] = [];
+    const ledger = createFakeLedger({ accesses: { 'p-7': accesses } });
+    const { makePatient } = await import('../../support/fake-vault-service');
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7', createFakeVault({ phase: 'unlocked', patients: [makePatient(7)] }), ledger);
+    const section = await screen.findByRole('region', { name: 'Who accessed this record' });
+    expect(await within(section).findByText('The ledger records no access to this patient yet.')).toBeTruthy();
+    // The writer signs this visit's access and tells the ledger's listeners.
+    accesses.push({ operatorName: 'Carl Clinician', operator: 'op-pseudo-carl', at: REPORT.rows[0]!.at, seq: 12 });
+    act(() => ledger.setWriterProblem(null));
+    const table = await within(section).findByRole('table');
+    expect(within(table).getAllByRole('row')).toHaveLength(2);
+    expect(ledger.callsTo('accessesOf').length).toBeGreaterThanOrEqual(2);
   });
 });
