@@ -169,7 +169,7 @@ const bench: BenchModule = {
           unit: 'ms',
           samples: first,
           baselineSamples: small,
-          notes: `click on the study → first slice drawn (access journaled, object read from the body over the shell's WebSocket, decrypted, parsed and decoded in the worker, presented, drawn); the first opening of the session (worker script loaded) took ${coldest.toFixed(0)} ms and is not in the samples; Chromium headless, 1280 × 900`,
+          notes: `click on the study → first slice drawn (access journaled, object read from the body over the shell's WebSocket, decrypted, parsed and decoded in the worker, presented, drawn); the first opening of the session (worker script loaded) took ${coldest.toFixed(0)} ms and is not in the samples; Chromium headless, 1280 × 900; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`,
         },
         {
           figure: 'viewer_stack_scroll_images_per_s',
@@ -180,7 +180,7 @@ const bench: BenchModule = {
           unit: 'images/s',
           samples: cold,
           baselineSamples: warm,
-          notes: `${SLICES} slices of 512×512, 16-bit; ArrowDown pressed when the previous slice was drawn, starting as soon as the first image showed (the prefetch, 3 at a time, racing the scroll)`,
+          notes: `${SLICES} slices of 512×512, 16-bit; ArrowDown pressed when the previous slice was drawn, starting as soon as the first image showed (the prefetch, 3 at a time, racing the scroll); load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs at the end`,
         },
       ];
       return figures;
