@@ -130,12 +130,17 @@ export function BackupSettingsBlock() {
     changeOf: backupChangeOf,
     problemOf: backupDraftProblem,
   });
-  // A scheduled backup due now (a new schedule) is made within moments: look again shortly after a save.
+  // A scheduled backup due now (a new schedule) is made within moments: look again shortly after a
+  // save, and every half minute while Settings is open (the body makes them on its own).
   useEffect(() => {
     if (!saved) return;
     const timer = setTimeout(() => setRefresh((n) => n + 1), 2_000);
     return () => clearTimeout(timer);
-  }, [saved, refresh]);
+  }, [saved]);
+  useEffect(() => {
+    const timer = setInterval(() => setRefresh((n) => n + 1), 30_000);
+    return () => clearInterval(timer);
+  }, []);
   const choose = useAction(async () => {
     const chosen = await api.backup.choose({ what: 'folder' });
     if (chosen.path !== null) change({ destination: chosen.path });

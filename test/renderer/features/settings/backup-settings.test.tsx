@@ -51,7 +51,7 @@ describe('Settings › Data › Backup', () => {
     fireEvent.change(within(form).getByLabelText('Time of day'), { target: { value: '02:30' } });
     fireEvent.change(within(form).getByLabelText('Scheduled backups to keep'), { target: { value: '14' } });
     fireEvent.click(save);
-    expect((await within(form).findByRole('alert')).textContent).toMatch(/destination: there is no folder/);
+    expect((await within(form).findByRole('alert')).textContent).toMatch(/destination: there is no folder/i);
     fireEvent.change(within(form).getByLabelText('Destination folder'), { target: { value: '/srv/backups' } });
     fireEvent.click(save);
     await within(form).findByText('Backup settings saved.');
