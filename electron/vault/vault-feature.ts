@@ -48,10 +48,13 @@ export function vaultFeature(services: BodyServices) {
    */
   const slotKindOf = (slotId: string, keyring: Keyring): 'passphrase' | 'recovery' | 'keychain' => keyring.slots.find((slot) => slot.id === slotId)?.kind ?? 'passphrase';
   sessions.onEnd((session, reason) => {
-    // A lock is journaled by vault.lock itself, before it answers.
-    if (reason !== 'closed') return;
+    // A lock is journaled by vault.lock itself, before it answers. Windows closed because the body
+    // stops are not journaled: the body writes and emits nothing once it has announced its stop.
+    if (reason !== 'closed' || !services.isRunning()) return;
     void keyrings.read().then(
-      (keyring) => audit.sessionInBackground({ event: 'closed', operatorId: session.operatorId, role: session.role, slot: keyring === null ? 'passphrase' : slotKindOf(session.slotId, keyring), failedAttempts: 0 }),
+      (keyring) =>
+        services.isRunning() &&
+        audit.sessionInBackground({ event: 'closed', operatorId: session.operatorId, role: session.role, slot: keyring === null ? 'passphrase' : slotKindOf(session.slotId, keyring), failedAttempts: 0 }),
       () => undefined,
     );
   });
