@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { buildFileMetaInformation } from '../../../electron/intake/dicom/dicom-part10';
 import { REPO_ROOT } from '../../support/repo-paths';
-import { useBrowserAndShell } from '../../support/e2e-fixture';
+import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
@@ -55,17 +55,19 @@ async function shownPosition(page: Page): Promise<string | null> {
 }
 
 describe('Imaging: the DICOM viewer', () => {
-  const e2e = useBrowserAndShell();
+  // Each test creates its own vault: a shell each.
+  const e2e = useBrowserWithOwnShells();
 
   it('imports a CD folder with a DICOMDIR, opens the study, and window/level changes the drawn pixels', { timeout: 180_000 }, async () => {
     const steps = new StepLog('dicom viewer');
+    const shell = await e2e.startShell();
     const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1400, height: 1000 } });
     const cd = await mkdtemp(path.join(os.tmpdir(), 'hdms-cd-'));
     try {
       await writeCd(cd);
 
       await steps.run('create a vault and import the CD folder: every image stored, the DICOMDIR recognized', async () => {
-        await openFirstRun(page, e2e.shell);
+        await openFirstRun(page, shell);
         await createVaultThroughUi(page);
         await goToArea(page, 'Imaging');
         await page.getByLabel('Folder or CD').setInputFiles(cd);
@@ -164,13 +166,14 @@ describe('Imaging: the DICOM viewer', () => {
 
   it('shows a structured report as text and offers an encapsulated PDF as a file', { timeout: 180_000 }, async () => {
     const steps = new StepLog('dicom viewer documents');
+    const shell = await e2e.startShell();
     const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     const study = '1.2.826.0.1.3680043.10.997.2';
     const fields = { studyInstanceUid: study, patientId: 'MRN-VIEW-E2E', patientName: 'Kovac^Ana', studyDescription: 'REPORTS E2E' };
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
 
     await steps.run('create a vault and import an SR and an encapsulated PDF of one study', async () => {
-      await openFirstRun(page, e2e.shell);
+      await openFirstRun(page, shell);
       await createVaultThroughUi(page);
       await goToArea(page, 'Imaging');
       await page.getByLabel('DICOM files', { exact: true }).setInputFiles([
