@@ -4,6 +4,7 @@ import { createLedgerService, type FullLedgerService } from '../ledger/create-le
 import { RestrictedLedger } from '../ledger/restricted-ledger';
 import { NetworkJoinFeature, type NetworkJoiner } from '../network/network-join';
 import { RelayMessengerFeature, type RelayMessenger } from '../network/relay-messenger';
+import { ResearchConsentFeature, type ResearchConsent } from '../research/research-consent';
 import { LedgerFeature, type LedgerOptions } from '../ledger/session-ledger';
 import { createBackupService } from './backup/backup-service';
 import { createDemoImport } from './demo/demo-import-service';
@@ -69,6 +70,8 @@ export interface VaultServiceWithReady extends VaultService {
   readonly ledger: FullLedgerService;
   /** Joining a network (an unlocked administrator only) and its relay messages (renderer/network). */
   readonly network: NetworkJoiner & RelayMessenger;
+  /** Research consent: the institution's policy and the patients' records (renderer/research). */
+  readonly research: ResearchConsent;
 }
 
 const noop = (): void => undefined;
@@ -134,7 +137,8 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     messages: () => messenger.messages(),
     sendNote: (input) => messenger.sendNote(input),
   };
-  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger];
+  const research = new ResearchConsentFeature();
+  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger, research];
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);
@@ -159,6 +163,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ready: () => ready,
     ledger,
     network,
+    research,
     phase: () => state.phase,
     subscribe: (listener) => state.subscribe(listener),
     currentOperator: () => {

@@ -131,6 +131,10 @@ export const MIND_KINDS = {
   deviceAssigned: 'device.assigned',
   /** An administrator approved or rejected a device (device-meta.ts DeviceDecisionMetaSchema): a SETTINGS_CHANGE ledger entry. */
   deviceDecision: 'settings.deviceApproval',
+  /** A patient's research consent for one purpose (shared/research/consent.ts ConsentRecordMetaSchema): a CONSENT ledger entry. */
+  consentRecorded: 'consent.recorded',
+  /** The institution's research policy (consent.ts ResearchPolicyMetaSchema): a SETTINGS_CHANGE ledger entry. */
+  researchPolicy: 'settings.researchPolicy',
 } as const;
 
 /** Kinds the mind may append through journal.append; intake kinds are written by the body only. */

@@ -116,6 +116,13 @@ export interface RelayMessageRowStored {
   readonly enc: Uint8Array;
 }
 
+/** A research consent record (consent-projector.ts, `consent.recorded`): the patient's view id, the detail encrypted with the view key. */
+export interface ConsentRowStored {
+  readonly seq: number;
+  readonly patientId: string;
+  readonly enc: Uint8Array;
+}
+
 /**
  * A device event report (device-projector.ts, journal kind `intake.device`). Plaintext: seq,
  * receive time, the device's system id (an EUI-64: a device, not a person), its session and
@@ -199,6 +206,8 @@ export interface VaultViewTables {
   readonly studies: Table<StudyRowStored, string>;
   readonly series: Table<SeriesRowStored, string>;
   readonly instances: Table<InstanceRowStored, string>;
+  /** Research consent records by journal seq, indexed by patient (consent-projector.ts). */
+  readonly consents: Table<ConsentRowStored, number>;
 }
 
 export type VaultDb = Dexie & VaultViewTables;
@@ -242,6 +251,9 @@ export interface IndexedDbDeps {
  *               replay counts are reset), so the next sync fills it for every message received.
  *   version(10): `relayMessages` (relay messages received and sent, issue 10: relay-projector.ts).
  *               The cursor goes back to 0, so the next sync fills it from the journal.
+ *   version(13): `consents` (research consent records, issue 14: consent-projector.ts). The cursor
+ *               goes back to 0, so the next sync fills it. (11 and 12 are left to changes that
+ *               were in progress at the same time.)
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -259,7 +271,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 10;
+export const VIEW_SCHEMA_VERSION = 13;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -295,6 +307,9 @@ function defineSchema(db: Dexie): void {
     .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
   db.version(10)
     .stores({ relayMessages: 'key, seq, at' })
+    .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
+  db.version(13)
+    .stores({ consents: 'seq, patientId' })
     .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
 }
 

@@ -171,11 +171,13 @@ export async function deletePatientRows(db: VaultDb, patientId: string): Promise
   await db.directory.where('patientId').equals(patientId).delete();
   // The message browser's rows of the patient's messages (their journal records become tombstones).
   await addToMessageCount(db, -(await db.messages.where('[patientId+seq]').between([patientId, 0], [patientId, Infinity]).delete()));
+  // Research consent records: an erased patient is never counted again.
+  await db.consents.where('patientId').equals(patientId).delete();
 }
 
 /** The erasing transaction's tables. */
 export function patientTables(db: VaultDb) {
-  return [db.patients, db.records, db.postings, db.directory, db.messages, db.meta];
+  return [db.patients, db.records, db.postings, db.directory, db.messages, db.meta, db.consents];
 }
 
 function patientTablesWithMerges(db: VaultDb) {

@@ -1,4 +1,5 @@
 import { accessProjector } from './access-projector';
+import { consentProjector } from './consent-projector';
 import { deviceProjector } from './device-projector';
 import { imagingProjector } from './imaging-projector';
 import { institutionProjector } from './institution-projector';
@@ -15,7 +16,7 @@ import { relayProjector } from './relay-projector';
  * skipped by the replay: tombstones (`erased`), `vault.created`, `journal.repaired`, `intake.*`
  * kinds of a newer body's channels, and mind events no view shows (exports, settings).
  */
-export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, messageProjector, accessProjector, ledgerProjector, institutionProjector, relayProjector, imagingProjector, deviceProjector];
+export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, messageProjector, accessProjector, ledgerProjector, institutionProjector, relayProjector, imagingProjector, deviceProjector, consentProjector];
 
 export class ProjectorRegistry {
   private readonly byKind = new Map<string, JournalProjector[]>();

@@ -1,0 +1,134 @@
+import { MIND_KINDS } from '../../shared/journal/journal-kinds';
+import { ConsentRecordMetaSchema, consentAllows, foldConsent, NO_RESEARCH_POLICY, ResearchPolicyMetaSchema, type ConsentRecordMeta, type ConsentState, type LatestConsent, type ResearchPolicy } from '../../shared/research/consent';
+import type { QueryPurpose } from '../../shared/research/keyword-query';
+import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
+import { asVaultError } from '../vault/vault-errors';
+import { VaultError } from '../vault/vault-service';
+import { decryptMany, deriveOperatorId } from '../vault/vault-crypto';
+import { RESEARCH_POLICY_META_KEY, type ConsentDetail } from '../vault/views/projectors/consent-projector';
+
+/** One consent record as the patient page lists it. */
+export interface ConsentEntry extends ConsentDetail {
+  readonly seq: number;
+  /** The recording operator's name when this vault knows it, else null (the pseudonym is in `operator`). */
+  readonly operatorName: string | null;
+}
+
+export interface ResearchConsent {
+  /** The institution's research policy (NO_RESEARCH_POLICY until an administrator sets one). */
+  policy(): Promise<ResearchPolicy>;
+  /** Administrators only: sets the policy (a SETTINGS_CHANGE ledger entry). */
+  setPolicy(policy: Omit<ResearchPolicy, 'v'>): Promise<void>;
+  /** A patient's consent records, newest first. */
+  history(patientId: string): Promise<ConsentEntry[]>;
+  /** Records a patient's decision for a purpose (a CONSENT ledger entry under the patient's pseudonym). */
+  record(input: { readonly patientId: string; readonly purpose: QueryPurpose; readonly state: ConsentState; readonly decidedOn: string }): Promise<void>;
+  /**
+   * Whether each of `patientIds` may be counted or offered for `purpose` under the current policy
+   * (shared/research/consent.ts consentAllows): the set of those that may.
+   */
+  allowed(patientIds: readonly string[], purpose: QueryPurpose): Promise<Set<string>>;
+}
+
+const NAMESPACES = [] as const;
+type Port = SessionPort<never>;
+
+/**
+ * Research consent, the mind's half (issue 14 item 1): reads the consent records and the policy its
+ * projector put in the views, and journals new ones as authenticated mind events, which the ledger
+ * signs (CONSENT with the patient's pseudonym as subject; the policy as SETTINGS_CHANGE).
+ */
+export class ResearchConsentFeature implements SessionFeature<never>, ResearchConsent {
+  readonly name = 'research-consent';
+  readonly namespaces = NAMESPACES;
+  private port: Port | null = null;
+
+  open(port: Port): OpenSessionFeature {
+    this.port = port;
+    return {
+      close: () => {
+        if (this.port === port) this.port = null;
+      },
+    };
+  }
+
+  private current(): Port {
+    const port = this.port;
+    if (port === null || !port.isCurrent()) throw new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
+    return port;
+  }
+
+  async policy(): Promise<ResearchPolicy> {
+    const port = this.current();
+    const row = await port.db().meta.get(RESEARCH_POLICY_META_KEY);
+    const parsed = ResearchPolicyMetaSchema.safeParse(row?.value);
+    return parsed.success ? parsed.data : NO_RESEARCH_POLICY;
+  }
+
+  async setPolicy(policy: Omit<ResearchPolicy, 'v'>): Promise<void> {
+    const port = this.current();
+    if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator sets the research policy.');
+    const parsed = ResearchPolicyMetaSchema.safeParse({ v: 1, ...policy });
+    if (!parsed.success) throw new VaultError('E_NODE', 'The research policy is not complete: a mode, the purposes, a minimum cell size of at least 5 and how queries are answered.');
+    try {
+      await port.appendEvent(MIND_KINDS.researchPolicy, parsed.data);
+      await port.sync();
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async history(patientId: string): Promise<ConsentEntry[]> {
+    const port = this.current();
+    try {
+      const rows = await port.db().consents.where('patientId').equals(patientId).toArray();
+      const details = await decryptMany<ConsentDetail>(
+        port.viewKey,
+        rows.map((row) => ({ table: 'consents', id: String(row.seq), stored: row.enc })),
+      );
+      const names = await this.operatorNames(port);
+      return rows.map((row, i) => ({ ...details[i]!, seq: row.seq, operatorName: details[i]!.operator === null ? null : (names.get(details[i]!.operator!) ?? null) })).sort((a, b) => b.seq - a.seq);
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async record(input: { readonly patientId: string; readonly purpose: QueryPurpose; readonly state: ConsentState; readonly decidedOn: string }): Promise<void> {
+    const port = this.current();
+    const parsed = ConsentRecordMetaSchema.safeParse({ v: 1, ...input });
+    if (!parsed.success) throw new VaultError('E_NODE', 'A consent record needs the patient, the purpose, the decision and the date it was given (YYYY-MM-DD).');
+    const meta: ConsentRecordMeta = parsed.data;
+    if (meta.decidedOn > new Date().toISOString().slice(0, 10)) throw new VaultError('E_NODE', 'The date of the decision cannot be in the future.');
+    try {
+      if ((await port.db().patients.get(meta.patientId)) === undefined) throw new VaultError('E_NODE', 'No such patient in this vault.');
+      await port.appendEvent(MIND_KINDS.consentRecorded, meta);
+      await port.sync();
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async allowed(patientIds: readonly string[], purpose: QueryPurpose): Promise<Set<string>> {
+    const port = this.current();
+    const policy = await this.policy();
+    if (!policy.purposes[purpose]) return new Set();
+    const wanted = new Set(patientIds);
+    // Every record, in journal order (few: one per decision), folded per patient.
+    const rows = await port.db().consents.orderBy('seq').toArray();
+    const relevant = rows.filter((row) => wanted.has(row.patientId));
+    const details = await decryptMany<ConsentDetail>(
+      port.viewKey,
+      relevant.map((row) => ({ table: 'consents', id: String(row.seq), stored: row.enc })),
+    );
+    const latest = new Map<string, LatestConsent>();
+    relevant.forEach((row, i) => latest.set(row.patientId, foldConsent(latest.get(row.patientId), details[i]!)));
+    return new Set(patientIds.filter((id) => consentAllows(policy, latest.get(id), purpose)));
+  }
+
+  private async operatorNames(port: Port): Promise<Map<string, string>> {
+    // The journal names operators by pseudonym (deriveOperatorId), the keyring by local id.
+    const names = new Map<string, string>();
+    for (const operator of port.operators()) names.set(await deriveOperatorId(port.ledgerKey, operator.operatorId), operator.name);
+    return names;
+  }
+}

@@ -1,0 +1,84 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { NormalizedIntake, Patient } from '../../../shared/domain/clinical';
+import { NO_RESEARCH_POLICY } from '../../../shared/research/consent';
+import { createVaultService } from '../../../renderer/vault/create-vault-service';
+import { appendSealedRecord, createFakeBody, type FakeBody } from '../vault/support/fake-body';
+
+/**
+ * Research consent in the mind (issue 14 item 1; its Tests: "consent gating"): the policy and the
+ * patients' records are journaled as authenticated mind events and read back from the views; only
+ * patients the policy and their latest record allow are ever counted, and a withdrawal removes the
+ * patient from every later answer.
+ */
+const patient = (mrn: string, family: string): Patient => ({ identifiers: [{ value: mrn, authority: 'CLINIC', type: 'MR' }], name: { family, given: ['Test'] }, birthDate: '1970-05-05', sex: 'F' });
+
+async function admit(body: FakeBody, p: Patient, id: string): Promise<void> {
+  const normalized: NormalizedIntake = {
+    channel: 'hl7-mllp',
+    messageId: id,
+    messageType: 'ADT^A01',
+    patient: p,
+    records: [],
+    hl7: { version: '2.5.1', sendingApplication: 'ADT', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: id.padEnd(64, '0'), payloadSha256: 'b'.repeat(64) },
+  };
+  await appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2026-03-01T08:20:00.000Z', rawBytes: 100, normalized } });
+}
+
+async function setup() {
+  const body = createFakeBody();
+  const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
+  await vault.ready();
+  await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+  await admit(body, patient('MRN-1', 'Ahlberg'), 'MSG1');
+  await admit(body, patient('MRN-2', 'Brandt'), 'MSG2');
+  await admit(body, patient('MRN-3', 'Castell'), 'MSG3');
+  await vault.sync();
+  const ids = Object.fromEntries(await Promise.all(['Ahlberg', 'Brandt', 'Castell'].map(async (name) => [name, (await vault.search(name)).patientIds[0]!] as const)));
+  return { body, vault, ids };
+}
+
+describe('research consent', () => {
+  it('counts nobody before a policy enables a purpose', async () => {
+    const { vault, ids } = await setup();
+    expect(await vault.research.policy()).toEqual(NO_RESEARCH_POLICY);
+    await vault.research.record({ patientId: ids['Ahlberg']!, purpose: 'research-sale', state: 'granted', decidedOn: '2026-01-10' });
+    expect(await vault.research.allowed(Object.values(ids), 'research-sale')).toEqual(new Set());
+  });
+
+  it('opt-in counts only granted patients, and a withdrawal removes the patient; opt-out counts all but refused and withdrawn', async () => {
+    const { body, vault, ids } = await setup();
+    await vault.research.setPolicy({ mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review' });
+    await vault.research.record({ patientId: ids['Ahlberg']!, purpose: 'research-sale', state: 'granted', decidedOn: '2026-01-10' });
+    await vault.research.record({ patientId: ids['Brandt']!, purpose: 'research-sale', state: 'refused', decidedOn: '2026-01-11' });
+    await vault.research.record({ patientId: ids['Castell']!, purpose: 'research-no-sale', state: 'granted', decidedOn: '2026-01-12' });
+    const all = Object.values(ids);
+    expect(await vault.research.allowed(all, 'research-sale')).toEqual(new Set([ids['Ahlberg']]));
+    expect(await vault.research.allowed(all, 'research-no-sale')).toEqual(new Set());
+
+    await vault.research.record({ patientId: ids['Ahlberg']!, purpose: 'research-sale', state: 'withdrawn', decidedOn: '2026-02-01' });
+    expect(await vault.research.allowed(all, 'research-sale')).toEqual(new Set());
+
+    await vault.research.setPolicy({ mode: 'opt-out', purposes: { 'research-sale': true, 'research-no-sale': true }, minCellSize: 11, answering: 'automatic' });
+    expect(await vault.research.allowed(all, 'research-sale')).toEqual(new Set([ids['Castell']]));
+    expect(await vault.research.allowed(all, 'research-no-sale')).toEqual(new Set(all));
+
+    // The history, newest first, with who recorded it; each record and the policy are journaled as mind events.
+    const history = await vault.research.history(ids['Ahlberg']!);
+    expect(history.map((entry) => [entry.state, entry.decidedOn, entry.operatorName])).toEqual([
+      ['withdrawn', '2026-02-01', 'Ada Admin'],
+      ['granted', '2026-01-10', 'Ada Admin'],
+    ]);
+    expect(body.journal.filter((record) => record.kind === 'consent.recorded')).toHaveLength(4);
+    expect(body.journal.filter((record) => record.kind === 'settings.researchPolicy')).toHaveLength(2);
+    // Nothing of the patient in the journal's plaintext: the kind and the operator's pseudonym only.
+    for (const record of body.journal.filter((r) => r.kind === 'consent.recorded')) expect(JSON.stringify(record)).not.toMatch(/Ahlberg|MRN-1|research-sale/);
+  });
+
+  it('refuses a record for an unknown patient, a date in the future, and a policy below the minimum cell size', async () => {
+    const { vault, ids } = await setup();
+    await expect(vault.research.record({ patientId: 'nobody', purpose: 'research-sale', state: 'granted', decidedOn: '2026-01-10' })).rejects.toThrow(/No such patient/);
+    await expect(vault.research.record({ patientId: ids['Brandt']!, purpose: 'research-sale', state: 'granted', decidedOn: '2999-01-01' })).rejects.toThrow(/future/);
+    await expect(vault.research.setPolicy({ mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 4, answering: 'review' })).rejects.toThrow(/at least 5/);
+  });
+});
