@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { ImageInfo } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
+import { lutFromDescriptor } from '../../../../../renderer/features/imaging/viewer/pixels/lut-data';
+import type { DecodedFrame } from '../../../../../renderer/features/imaging/viewer/pixels/pixel-module';
+import { defaultWindow, frameToRgba, grayViewFor } from '../../../../../renderer/features/imaging/viewer/render-frame';
+import { stackOf } from '../../../../../renderer/features/imaging/viewer/stack';
+import { INITIAL_VIEW } from '../../../../../renderer/features/imaging/viewer/viewport-state';
+
+const ct = (overrides: Partial<ImageInfo> = {}): ImageInfo => ({
+  pixel: { rows: 1, columns: 4, samplesPerPixel: 1, photometric: 'MONOCHROME2', bitsAllocated: 16, bitsStored: 12, highBit: 11, pixelRepresentation: 1, planarConfiguration: 0 },
+  encoding: 'native',
+  frames: 1,
+  modality: { slope: 1, intercept: -1024, lut: null },
+  voi: { windows: [{ center: 40, width: 400, label: 'SOFT' }], func: 'LINEAR', luts: [] },
+  palette: null,
+  pixelSpacing: [0.5, 0.5],
+  spacingSource: 'patient',
+  frameTimeMs: null,
+  ...overrides,
+});
+const frame: DecodedFrame = { kind: 'gray', rows: 1, columns: 4, pixels: Int16Array.from([24, 1024, 1064, 2024]), min: 24, max: 2024 };
+
+describe('presenting a frame', () => {
+  it('opens with the data set’s first window; without one, the frame’s whole modality range', () => {
+    expect(defaultWindow(ct(), frame)).toEqual({ center: 40, width: 400 });
+    expect(defaultWindow(ct({ voi: { windows: [], func: 'LINEAR', luts: [] } }), frame)).toEqual({ center: -1000 + 1000, width: 2000 });
+  });
+
+  it('uses a VOI LUT when the data set has no window, and the user’s window over both', () => {
+    const lut = lutFromDescriptor([2, 0, 8], [0, 255], false);
+    const image = ct({ voi: { windows: [], func: 'LINEAR', luts: [lut] } });
+    expect(defaultWindow(image, frame)).toBeNull();
+    expect(grayViewFor(image, frame as DecodedFrame & { kind: 'gray' }, INITIAL_VIEW).voi).toEqual({ kind: 'lut', lut });
+    expect(grayViewFor(image, frame as DecodedFrame & { kind: 'gray' }, { ...INITIAL_VIEW, window: { center: 0, width: 100 } }).voi).toMatchObject({ kind: 'window', center: 0, width: 100 });
+  });
+
+  it('draws RGBA: air black, bone white in a soft-tissue window; MONOCHROME1 and invert flip it', () => {
+    const out = new Uint8ClampedArray(16);
+    frameToRgba(ct(), frame, INITIAL_VIEW, out);
+    expect([out[0], out[4], out[8], out[12]]).toEqual([0, 102, 128, 255]);
+    frameToRgba(ct({ pixel: { ...ct().pixel, photometric: 'MONOCHROME1' } }), frame, INITIAL_VIEW, out);
+    expect([out[0], out[4], out[8], out[12]]).toEqual([255, 153, 127, 0]);
+    frameToRgba(ct(), frame, { ...INITIAL_VIEW, invert: true }, out);
+    expect([out[0], out[12]]).toEqual([255, 0]);
+    const rgb: DecodedFrame = { kind: 'rgb', rows: 1, columns: 1, pixels: Uint8Array.from([1, 2, 3]) };
+    frameToRgba(ct(), rgb, INITIAL_VIEW, out);
+    expect(Array.from(out.subarray(0, 4))).toEqual([1, 2, 3, 255]);
+  });
+
+  it('makes a stack of every frame of every instance, in order', () => {
+    const instance = (id: string, frames: number | null) => ({ instanceId: id, objectId: 'o', sopInstanceUid: id, sopClassUid: '', transferSyntaxUid: '', number: null, rows: null, columns: null, frames, source: 'import' as const, callingAeTitle: '' });
+    const stack = stackOf({ seriesId: 's', seriesInstanceUid: '1', modality: 'US', number: 1, description: '', bodyPart: '', instances: [instance('a', null), instance('b', 3)] });
+    expect(stack.map((entry) => `${entry.instanceId}${entry.frame}/${entry.frames}#${entry.instanceOrdinal}`)).toEqual(['a0/1#1', 'b0/3#2', 'b1/3#2', 'b2/3#2']);
+  });
+});
