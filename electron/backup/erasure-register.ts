@@ -106,12 +106,19 @@ export async function registerErasure(
   journal: Journal,
   erasure: { readonly erasureSeq: number; readonly seqs: readonly number[]; readonly objects: readonly string[] },
   at = new Date(),
-): Promise<void> {
+): Promise<{ undo(): Promise<void> }> {
   const file = registerPath(dataDir);
   const register = await readErasureRegister(file);
   const records = await digestsOf(journal, erasure.seqs);
   const entry: RegisteredErasure = { at: at.toISOString(), erasureSeq: erasure.erasureSeq, records, objects: [...new Set(erasure.objects)].sort() };
   await writeErasureRegister(file, { ...register, erasures: [...register.erasures, entry] });
+  return {
+    // The rewrite refused and changed nothing: this erasure did not happen, so no restore may apply it.
+    undo: async () => {
+      const now = await readErasureRegister(file);
+      await writeErasureRegister(file, { ...now, erasures: now.erasures.filter((e) => !(e.at === entry.at && e.erasureSeq === entry.erasureSeq)) });
+    },
+  };
 }
 
 /** Both registers' erasures, each once (an erasure is known by its time and its record's seq). */

@@ -249,9 +249,10 @@ export function vaultFeature(services: BodyServices) {
           const open = await vault.require();
           const toDelete = new Set(objects);
           // Outside the vault first, so a restore of an older backup applies this erasure again.
-          await registerErasure(config.dataDir, open.storage.journal, { erasureSeq, seqs, objects });
+          const registered = await registerErasure(config.dataDir, open.storage.journal, { erasureSeq, seqs, objects });
           const result = await open.storage.journal.rewrite(new Set(seqs), toDelete);
           if (result.stillReferenced.length > 0) {
+            await registered.undo();
             throw new VaultStateRefusal(
               'E_CONFLICT',
               `${result.stillReferenced.length} of the objects to delete are still referred to by records that are not being erased; nothing was changed. Erase those records too.`,

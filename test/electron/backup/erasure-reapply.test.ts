@@ -129,6 +129,25 @@ describe('restoring a backup older than an erasure', () => {
     expect((await checkVault(target)).errors).toEqual([]);
   });
 
+  it('keeps no register entry for an erasure the body refused (nothing was erased, so no restore may erase it)', async () => {
+    const dataDir = await tempDir();
+    const b = await body(dataDir);
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signIn(b, vault);
+    await call(b, 'demo.import', { patients: 1, seed: 6 });
+    const victim = (await readJournal(b)).find((record) => record.kind === 'intake.demo')!;
+    // Another record refers to the victim's object: erasing the object alone is refused.
+    await call(b, 'journal.append', { kind: 'view.access', operator: vault.keyring.operators[0]!.operatorId, objects: victim.objects, meta: null });
+    const sealer = await createSealer(vault.keys.intakeKeyPair.publicKeyRaw);
+    const meta = Buffer.from(await sealer.seal('journalMetadata', new TextEncoder().encode('{}'))).toString('base64url');
+    const { seq } = await call(b, 'journal.append', { kind: 'erasure.patient', operator: null, objects: [], meta });
+    const refused = await b.router.dispatch('vault.erase', { erasureSeq: seq, seqs: [victim.seq], objects: victim.objects }, callContext);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'E_CONFLICT' } });
+    expect((await readErasureRegister(path.join(dataDir, ERASURE_REGISTER_FILE))).erasures).toEqual([]);
+    await b.stop('quit');
+  });
+
   it('refuses to restore when the register is damaged, rather than restoring erased data', async () => {
     const dataDir = await tempDir();
     const b = await body(dataDir);
