@@ -14,8 +14,13 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS, KEY_TIMEOUT_MS, lockVault, sea
  * (one access in "Who accessed this record", shown while the page is open), locks, fails an unlock
  * once, signs in and opens it again (a second access). The access report lists both with the
  * workstation and the entries' digests, its CSV export holds exactly that, and the sign-in after
- * the failed unlock and the export itself are in the report of everything.
+ * the failed unlock and the export itself are in the report of everything. An auditor added then
+ * reads the same report with the names resolved on this computer and exports it; back as the
+ * administrator, the auditor's sign-in, export and lock are signed entries under the auditor's name.
  */
+
+const AUDITOR = 'Audrey Auditor';
+const AUDITOR_PASSPHRASE = 'copper lantern quietly ninety-one';
 
 const ADT = [
   'MSH|^~\\&|ADT|CLINIC|HDMS|NODE|20250210090000+0100||ADT^A01^ADT_A01|E2E-AUDIT-1|P|2.5.1',
@@ -178,6 +183,57 @@ describe('audit as a compliance officer uses it', () => {
             { timeout: UI_TIMEOUT_MS, interval: 500 },
           )
           .toEqual(expect.arrayContaining(['Exported an access report (2 rows)', 'Signed in after 1 failed unlock', 'Locked', 'Signed in']));
+      });
+
+      await steps.run('Settings › Operators: the administrator adds an auditor', async () => {
+        await goToArea(page, 'Settings');
+        const form = page.getByRole('form', { name: 'Add operator' });
+        await form.getByLabel('Name', { exact: true }).fill(AUDITOR);
+        await form.getByLabel('Role', { exact: true }).selectOption({ label: 'Auditor' });
+        await form.getByLabel('Initial passphrase', { exact: true }).fill(AUDITOR_PASSPHRASE);
+        await form.getByLabel('Confirm initial passphrase', { exact: true }).fill(AUDITOR_PASSPHRASE);
+        await form.getByRole('button', { name: 'Add operator', exact: true }).click();
+        await page.getByRole('status').filter({ hasText: `${AUDITOR} was added as auditor.` }).waitFor({ timeout: KEY_TIMEOUT_MS });
+      });
+
+      await steps.run('the auditor’s access report: the patient and the administrator by name; the CSV export works for the role', async () => {
+        await lockVault(page);
+        await unlockVault(page, AUDITOR_PASSPHRASE, AUDITOR);
+        await goToArea(page, 'Ledger');
+        await page.getByRole('link', { name: 'Access report' }).click();
+        const form = page.getByRole('form', { name: 'Which accesses' });
+        await form.getByLabel('Patient').fill('lea');
+        await form.getByRole('button', { name: 'Show report' }).click();
+        const table = page.getByRole('table', { name: 'Access report' });
+        await expect.poll(async () => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
+        const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').trim()).slice(1, 4)));
+        expect(rows).toEqual([
+          [TEST_OPERATOR, 'Opened the patient', 'Brunner, Lea'],
+          [TEST_OPERATOR, 'Opened the patient', 'Brunner, Lea'],
+        ]);
+        await page.getByRole('button', { name: 'Export CSV' }).click();
+        const status = page.getByRole('status').filter({ hasText: /^Exported 2 rows to / });
+        await status.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        const [, ...csvRows] = parseCsv(await readFile((await status.locator('code').innerText()).trim(), 'utf8'));
+        expect(csvRows.map((row) => row[8])).toEqual(digests);
+      });
+
+      await steps.run('back as the administrator: the auditor’s sign-in and export are signed entries under the auditor’s name', async () => {
+        await lockVault(page);
+        await unlockVault(page, TEST_PASSPHRASE, TEST_OPERATOR);
+        await goToArea(page, 'Ledger');
+        await page.getByRole('link', { name: 'Access report' }).click();
+        const table = page.getByRole('table', { name: 'Access report' });
+        const form = page.getByRole('form', { name: 'Which accesses' });
+        await expect
+          .poll(
+            async () => {
+              await form.getByRole('button', { name: 'Show report' }).click();
+              return table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').trim()).slice(1, 3).join(' | ')));
+            },
+            { timeout: KEY_TIMEOUT_MS, interval: 500 },
+          )
+          .toEqual(expect.arrayContaining([`${AUDITOR} | Signed in`, `${AUDITOR} | Exported an access report (2 rows)`, `${AUDITOR} | Locked`]));
       });
 
       expect(consoleErrors).toEqual([]);
