@@ -36,7 +36,7 @@ if (choice.ok) {
   const render = (): void =>
     root.render(
       <StrictMode>
-        <App api={api} transport={choice.transport} vault={vault} ledger={vault.ledger} network={vault.network} />
+        <App api={api} transport={choice.transport} vault={vault} ledger={vault.ledger} network={vault.network} research={vault.research} />
       </StrictMode>,
     );
   // Render once the vault knows whether it exists, so a locked vault never flashes the first-run

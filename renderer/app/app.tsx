@@ -13,6 +13,8 @@ import { AppInfoContext } from './app-info-context';
 import { AppFrame } from './layout/app-frame';
 import { LedgerProvider } from './ledger-context';
 import { NetworkProvider, type NetworkMind } from './network-context';
+import { ResearchProvider } from './research-context';
+import type { ResearchConsent } from '../research/research-consent';
 import { NodeStoppedScreen } from './layout/node-stopped-screen';
 import { StoppingBanner } from './layout/stopping-banner';
 import { NodeStoppedProvider, useNodeStopped } from './node-stopped-context';
@@ -32,22 +34,26 @@ export function App({
   vault,
   ledger,
   network,
+  research,
 }: {
   api: HdmsApi;
   transport: Transport;
   vault: VaultService;
   ledger?: LedgerService;
   network?: NetworkMind;
+  research?: ResearchConsent;
 }) {
   return (
     <ApiProvider api={api} transport={transport}>
       <VaultProvider vault={vault}>
         <LedgerProvider ledger={ledger ?? null}>
           <NetworkProvider network={network ?? null}>
-            <NodeStoppedProvider>
-              <StoppingBanner />
-              <StartupGate />
-            </NodeStoppedProvider>
+            <ResearchProvider research={research ?? null}>
+              <NodeStoppedProvider>
+                <StoppingBanner />
+                <StartupGate />
+              </NodeStoppedProvider>
+            </ResearchProvider>
           </NetworkProvider>
         </LedgerProvider>
       </VaultProvider>

@@ -8,6 +8,7 @@ import { ErasePatientDialog } from './erase-patient-dialog';
 import { PatientDeviceVitals } from '../devices/patient-device-vitals';
 import { PatientStudies } from '../imaging/patient-studies';
 import { PatientAccesses } from './patient-accesses';
+import { PatientConsent } from './patient-consent';
 import { addressLabel, identifierLabel, patientName } from './record-format';
 import { PatientBanner } from './patient-banner';
 import { PatientResults } from './patient-results';
@@ -93,6 +94,7 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
         )}
       </section>
       <PatientStudies patientId={detail.patientId} />
+      <PatientConsent patientId={detail.patientId} />
       <PatientAccesses patientId={detail.patientId} />
       {erasing && primary !== undefined && (
         <ErasePatientDialog

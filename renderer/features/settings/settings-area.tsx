@@ -8,6 +8,7 @@ import { Hl7ListenerSection } from './hl7-listener-section';
 import { NetworkSection } from './network-section';
 import { NodeIdentitySection } from './node-identity-section';
 import { OperatorsSection } from './operators-section';
+import { ResearchPolicySection } from './research-policy-section';
 import { SecuritySection } from './security-section';
 
 export function SettingsArea() {
@@ -27,6 +28,7 @@ export function SettingsArea() {
       {open && (clinical || operator?.role === 'auditor') && <DataSection auditOnly={!clinical} />}
       {open && ledger !== null && <NodeIdentitySection />}
       {open && <NetworkSection />}
+      {open && clinical && <ResearchPolicySection />}
       <AboutSection />
     </>
   );

@@ -5,6 +5,7 @@ import type { EventName, EventPayloadOf } from '../../../shared/ipc/contract';
 import { App } from '../../../renderer/app/app';
 import type { LedgerService } from '../../../renderer/ledger/ledger-service';
 import type { NetworkJoiner } from '../../../renderer/network/network-join';
+import type { ResearchConsent } from '../../../renderer/research/research-consent';
 import type { FakeNode } from './fake-transport';
 import { createFakeVault, type FakeVault } from './fake-vault-service';
 
@@ -26,9 +27,10 @@ export function renderApp(
   vault: FakeVault = createFakeVault({ phase: node.state.vault.state }),
   ledger?: LedgerService,
   network?: NetworkJoiner,
+  research?: ResearchConsent,
 ): RenderResult & { vault: FakeVault } {
   window.history.replaceState(null, '', `/${hash}`);
-  const result = render(<App api={createApiClient(node.transport)} transport={node.transport} vault={vault} ledger={ledger} network={network} />);
+  const result = render(<App api={createApiClient(node.transport)} transport={node.transport} vault={vault} ledger={ledger} network={network} research={research} />);
   return { ...result, vault };
 }
 

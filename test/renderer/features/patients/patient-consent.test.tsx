@@ -1,0 +1,92 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { NO_RESEARCH_POLICY, type ConsentState, type ResearchPolicy } from '../../../../shared/research/consent';
+import type { QueryPurpose } from '../../../../shared/research/keyword-query';
+import type { ConsentEntry, ResearchConsent } from '../../../../renderer/research/research-consent';
+import type { OperatorRole } from '../../../../renderer/vault/vault-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { ADMIN_PASSPHRASE, createFakeVault, makePatient } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+/** A research consent that keeps its records in memory, as the mind's does in its views. */
+function fakeResearch(policy: ResearchPolicy) {
+  let current = policy;
+  const history: ConsentEntry[] = [];
+  const calls: unknown[] = [];
+  const research: ResearchConsent = {
+    policy: async () => current,
+    setPolicy: async (next) => {
+      calls.push(['setPolicy', next]);
+      current = { v: 1, ...next };
+    },
+    history: async () => [...history].sort((a, b) => b.seq - a.seq),
+    record: async (input) => {
+      calls.push(['record', input]);
+      history.push({ seq: history.length + 1, purpose: input.purpose, state: input.state, decidedOn: input.decidedOn, operator: 'op', operatorName: 'Someone', recordedAt: '2026-12-04T10:00:00.000Z' });
+    },
+    allowed: async () => new Set(),
+  };
+  return { research, calls };
+}
+
+function open(role: OperatorRole, research: ResearchConsent, hash: string) {
+  const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7)], operators: [{ name: 'Someone', role, passphrase: ADMIN_PASSPHRASE }] });
+  renderApp(createFakeNode({ vault: { state: 'unlocked' } }), hash, vault, undefined, undefined, research);
+}
+
+const OPT_IN: ResearchPolicy = { v: 1, mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review' };
+
+describe('Patient page › Research consent', () => {
+  it('says where the patient stands for each purpose, records a decision, and lists it', async () => {
+    const { research, calls } = fakeResearch(OPT_IN);
+    open('clinician', research, '#/patients/p-7');
+    const section = await screen.findByRole('region', { name: 'Research consent' });
+    await within(section).findByText(/not counted \(no consent granted\)/);
+    expect(section.textContent).toContain('not offered by this institution');
+    const form = within(section).getByRole('form', { name: 'Record a consent decision' });
+    fireEvent.change(within(form).getByLabelText('Decided on'), { target: { value: '2026-11-30' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Record the decision' }));
+    await within(section).findByText('counted (consent granted)', { exact: false });
+    expect(calls).toEqual([['record', { patientId: 'p-7', purpose: 'research-sale' as QueryPurpose, state: 'granted' as ConsentState, decidedOn: '2026-11-30' }]]);
+    const table = within(section).getByRole('table', { name: 'Consent decisions' });
+    expect(within(table).getAllByRole('row')[1]!.textContent).toMatch(/Research, with sale of anonymized data.*Granted.*2026-11-30.*Someone/);
+  });
+
+  it('refuses a date in the future before sending anything', async () => {
+    const { research, calls } = fakeResearch(OPT_IN);
+    open('admin', research, '#/patients/p-7');
+    const section = await screen.findByRole('region', { name: 'Research consent' });
+    const form = await within(section).findByRole('form', { name: 'Record a consent decision' });
+    fireEvent.change(within(form).getByLabelText('Decided on'), { target: { value: '2999-01-01' } });
+    expect((within(form).getByRole('button', { name: 'Record the decision' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(form.textContent).toContain('The date cannot be in the future.');
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('Settings › Research', () => {
+  it('lets an administrator set the policy, refusing a minimum cell size under 5', async () => {
+    const { research, calls } = fakeResearch(NO_RESEARCH_POLICY);
+    open('admin', research, '#/settings');
+    const form = await screen.findByRole('form', { name: 'Research policy' });
+    fireEvent.click(within(form).getByRole('radio', { name: /^Opt-out with notice/ }));
+    fireEvent.click(within(form).getByRole('checkbox', { name: 'Research, without sale' }));
+    const cell = within(form).getByLabelText('Minimum cell size');
+    fireEvent.change(cell, { target: { value: '4' } });
+    expect(form.textContent).toContain('Minimum cell size: a whole number of at least 5.');
+    fireEvent.change(cell, { target: { value: '15' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Save the policy' }));
+    await waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]).toEqual(['setPolicy', { mode: 'opt-out', purposes: { 'research-sale': false, 'research-no-sale': true }, minCellSize: 15, answering: 'review' }]);
+  });
+
+  it('shows a clinician the policy without letting them change it', async () => {
+    const { research } = fakeResearch(OPT_IN);
+    open('clinician', research, '#/settings');
+    const form = await screen.findByRole('form', { name: 'Research policy' });
+    expect(within(form).queryByRole('button', { name: 'Save the policy' })).toBeNull();
+    expect((within(form).getByRole('checkbox', { name: 'Research, with sale of anonymized data' }) as HTMLInputElement).checked).toBe(true);
+    expect(form.textContent).toContain('Only an administrator changes the research policy.');
+  });
+});
