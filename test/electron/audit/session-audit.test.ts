@@ -1,8 +1,10 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import { workstationName } from '../../../electron/audit/audit-journal';
 import { createOpener } from '../../../shared/crypto/envelope';
-import { SessionAuditMetaSchema } from '../../../shared/journal/audit-meta';
+import { ExportAuditMetaSchema, SessionAuditMetaSchema } from '../../../shared/journal/audit-meta';
 import { AUDIT_KINDS } from '../../../shared/journal/journal-kinds';
 import { openJson } from '../../../shared/journal/sealed-json';
 import { useTempDirs } from '../../support/temp-dir';
@@ -67,6 +69,29 @@ describe('the body journals sign-in, lock and failed unlocks (audit.session)', (
     await signIn(b, vault);
     expect((await sessionRecords(b, vault)).map(({ meta }) => meta.event)).toEqual(['signedIn']);
     await expect(call(b, 'journal.append', { kind: AUDIT_KINDS.session, operator: null, objects: [], meta: null })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
+  });
+
+  it('writes an access report for any signed-in session and journals the export under its operator; nothing without a session', async () => {
+    const { b, vault } = await nodeWithVault();
+    const refused = await b.router.dispatch('ledger.exportAccessReport', { text: 'x', rows: 0 }, callContext);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'E_FORBIDDEN' } });
+    await signIn(b, vault);
+    const text = 'time_utc,operator\r\n2026-12-04T10:00:00.000Z,Ada\r\n';
+    const written = await call(b, 'ledger.exportAccessReport', { text, rows: 1 });
+    expect(path.basename(written.path)).toMatch(/^access-report-\d{8}T\d{6}Z\.csv$/);
+    expect(await readFile(written.path, 'utf8')).toBe(text);
+    expect((await stat(written.path)).mode & 0o777).toBe(0o600);
+    const opener = createOpener(vault.keys.intakeKeyPair.privateKey);
+    const exported = (await readJournal(b)).filter((record) => record.kind === AUDIT_KINDS.exported);
+    expect(exported).toHaveLength(1);
+    expect(ExportAuditMetaSchema.parse(await openJson(opener, exported[0]!.meta!))).toMatchObject({
+      what: 'accessReport',
+      operatorId: vault.operatorId,
+      role: 'admin',
+      bytes: Buffer.byteLength(text),
+      entries: 1,
+      file: path.basename(written.path),
+    });
   });
 
   it('names the workstation without anything but a host name', () => {
