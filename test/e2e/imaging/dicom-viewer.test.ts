@@ -138,6 +138,14 @@ describe('Imaging: the DICOM viewer', () => {
         await page.mouse.move(left + size - 1, top + size / 2, { steps: 4 });
         await page.mouse.up();
         await expect.poll(() => page.getByTestId('viewer-length').innerText()).toMatch(/Length 6[34]\.\d mm/);
+        // The length belongs to its image: the next one does not show it, coming back does.
+        await canvas.focus();
+        await page.keyboard.press('ArrowDown');
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe(String(SLICES - 1));
+        expect(await page.getByTestId('viewer-length').count()).toBe(0);
+        await page.keyboard.press('ArrowUp');
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe(String(SLICES - 2));
+        await expect.poll(() => page.getByTestId('viewer-length').count()).toBe(1);
       });
 
       await steps.run('the tag browser lists the instance’s elements', async () => {

@@ -77,7 +77,8 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const [shown, setShown] = useState<Shown | null>(null);
   const [view, setView] = useState<ViewState>(INITIAL_VIEW);
   const [tool, setTool] = useState<PointerTool>('window');
-  const [measurement, setMeasurement] = useState<Measurement | null>(null);
+  // A length belongs to the image it was drawn on (stack position); other images do not show it.
+  const [measured, setMeasured] = useState<{ readonly position: number; readonly measurement: Measurement } | null>(null);
   const [playing, setPlaying] = useState(false);
   const [fpsChoice, setFps] = useState<number | null>(null);
   const [tagsOpen, setTagsOpen] = useState(false);
@@ -90,7 +91,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
     setPosition(0);
     setShown(null);
     setPlaying(false);
-    setMeasurement(null);
+    setMeasured(null);
     setView(INITIAL_VIEW);
   };
 
@@ -139,7 +140,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const step = useCallback((delta: number) => setPosition((at) => stepIndex(at, delta, stack.length)), [stack.length]);
   const reset = () => {
     setView(INITIAL_VIEW);
-    setMeasurement(null);
+    setMeasured(null);
   };
   const preset = (center: number, width: number) => setView((current) => ({ ...current, window: { center, width } }));
 
@@ -165,6 +166,9 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   };
 
   const image = shown?.overview.image ?? null;
+  const measurement = measured !== null && shown !== null && measured.position === shown.position ? measured.measurement : null;
+  const shownPosition = shown?.position ?? 0;
+  const onMeasurement = useCallback((next: Measurement | null) => setMeasured(next === null ? null : { position: shownPosition, measurement: next }), [shownPosition]);
   const effectiveWindow = view.window ?? (image !== null && shown?.frame !== null && shown?.frame !== undefined ? defaultWindow(image, shown.frame) : null);
   const hit = patient.phase === 'ready' ? patient.value[0] : undefined;
   const entry = stack[shown?.position ?? position];
@@ -246,7 +250,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                   onView={setView}
                   tool={tool}
                   measurement={measurement}
-                  onMeasurement={setMeasurement}
+                  onMeasurement={onMeasurement}
                   onStep={step}
                   onKey={onKey}
                   position={shown?.position ?? 0}
