@@ -1,6 +1,8 @@
 import { MIND_KINDS } from '../../shared/journal/journal-kinds';
 import { ConsentRecordMetaSchema, consentAllows, foldConsent, NO_RESEARCH_POLICY, ResearchPolicyMetaSchema, type ConsentRecordMeta, type ConsentState, type LatestConsent, type ResearchPolicy } from '../../shared/research/consent';
-import type { QueryPurpose } from '../../shared/research/keyword-query';
+import { countBucket, keyList, type CountBucket, type KeyListEntry } from '../../shared/research/cohort-answer';
+import type { KeywordQuery, QueryPurpose } from '../../shared/research/keyword-query';
+import { evaluateQuery } from './query-evaluation';
 import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
 import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
@@ -28,9 +30,22 @@ export interface ResearchConsent {
    * (shared/research/consent.ts consentAllows): the set of those that may.
    */
   allowed(patientIds: readonly string[], purpose: QueryPurpose): Promise<Set<string>>;
+  /**
+   * What this clinic would answer to a query under its current policy (query-evaluation.ts, then
+   * shared/research/cohort-answer.ts): the count bucket and the KEY list, and — for this node's own
+   * eyes only — how many patients matched.
+   */
+  evaluate(query: Pick<KeywordQuery, 'terms' | 'filters' | 'purpose'>, today?: string): Promise<{ readonly bucket: CountBucket; readonly keyList: readonly KeyListEntry[]; readonly matched: number }>;
 }
 
 const NAMESPACES = [] as const;
+
+/** 128 random bits, hex: a KEY-list entry's one-time key. */
+function randomKey(): string {
+  let hex = '';
+  for (const byte of globalThis.crypto.getRandomValues(new Uint8Array(16))) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
 type Port = SessionPort<never>;
 
 /**
@@ -123,6 +138,17 @@ export class ResearchConsentFeature implements SessionFeature<never>, ResearchCo
     const latest = new Map<string, LatestConsent>();
     relevant.forEach((row, i) => latest.set(row.patientId, foldConsent(latest.get(row.patientId), details[i]!)));
     return new Set(patientIds.filter((id) => consentAllows(policy, latest.get(id), purpose)));
+  }
+
+  async evaluate(query: Pick<KeywordQuery, 'terms' | 'filters' | 'purpose'>, today = new Date().toISOString().slice(0, 10)): Promise<{ readonly bucket: CountBucket; readonly keyList: readonly KeyListEntry[]; readonly matched: number }> {
+    const port = this.current();
+    try {
+      const policy = await this.policy();
+      const { cohort, members } = await evaluateQuery(port.db(), { indexKey: port.indexKey, viewKey: port.viewKey }, query, (ids) => this.allowed(ids, query.purpose), today);
+      return { bucket: countBucket(cohort.length, policy.minCellSize), keyList: keyList(members, { today, minCellSize: policy.minCellSize, randomKey }), matched: cohort.length };
+    } catch (error) {
+      throw asVaultError(error);
+    }
   }
 
   private async operatorNames(port: Port): Promise<Map<string, string>> {

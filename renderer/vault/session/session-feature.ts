@@ -39,6 +39,8 @@ export interface SessionPort<N extends keyof HdmsApi = keyof HdmsApi> {
   db(): VaultDb;
   /** AES key of the view rows: for a feature reading the rows its own projector wrote (relay messages). */
   readonly viewKey: CryptoKey;
+  /** HMAC key of the blind index: for a feature that searches the views (a research query). */
+  readonly indexKey: CryptoKey;
   /** HMAC key for pseudonyms (patients, operators) that leave the vault: ledger subjects, network ids. */
   readonly ledgerKey: CryptoKey;
   /** AES key of the subject directory (names behind ledger pseudonyms, vault-db.ts DirectoryRow). */

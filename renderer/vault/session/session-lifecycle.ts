@@ -124,6 +124,7 @@ export class SessionLifecycle {
       api: pickNamespaces(api, feature.namespaces),
       db: () => s.db,
       viewKey: s.keys.viewKey,
+      indexKey: s.keys.indexKey,
       ledgerKey: s.keys.ledgerKey,
       eventAuthKey: s.keys.eventAuthKey,
       directoryKey: s.keys.directoryKey,

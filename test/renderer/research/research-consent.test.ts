@@ -13,13 +13,13 @@ import { appendSealedRecord, createFakeBody, type FakeBody } from '../vault/supp
  */
 const patient = (mrn: string, family: string): Patient => ({ identifiers: [{ value: mrn, authority: 'CLINIC', type: 'MR' }], name: { family, given: ['Test'] }, birthDate: '1970-05-05', sex: 'F' });
 
-async function admit(body: FakeBody, p: Patient, id: string): Promise<void> {
+async function admit(body: FakeBody, p: Patient, id: string, records: NormalizedIntake['records'] = []): Promise<void> {
   const normalized: NormalizedIntake = {
     channel: 'hl7-mllp',
     messageId: id,
-    messageType: 'ADT^A01',
+    messageType: records.length > 0 ? 'ORU^R01' : 'ADT^A01',
     patient: p,
-    records: [],
+    records,
     hl7: { version: '2.5.1', sendingApplication: 'ADT', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: id.padEnd(64, '0'), payloadSha256: 'b'.repeat(64) },
   };
   await appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2026-03-01T08:20:00.000Z', rawBytes: 100, normalized } });
@@ -80,5 +80,41 @@ describe('research consent', () => {
     await expect(vault.research.record({ patientId: 'nobody', purpose: 'research-sale', state: 'granted', decidedOn: '2026-01-10' })).rejects.toThrow(/No such patient/);
     await expect(vault.research.record({ patientId: ids['Brandt']!, purpose: 'research-sale', state: 'granted', decidedOn: '2999-01-01' })).rejects.toThrow(/future/);
     await expect(vault.research.setPolicy({ mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 4, answering: 'review' })).rejects.toThrow(/at least 5/);
+  });
+});
+
+describe('a query evaluated on the clinic\'s views', () => {
+  const hba1c = (value: number, time: string): NormalizedIntake['records'][number] => ({ type: 'observation', category: 'laboratory', code: { code: '4548-4', system: 'LN', display: 'Hemoglobin A1c' }, value: { kind: 'numeric', value, unit: '%' }, status: 'F', time });
+
+  it('counts only consenting matches, hides a cohort under the minimum cell size, and gives a KEY list only above it', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    for (let i = 0; i < 14; i++) await admit(body, { ...patient(`MRN-${100 + i}`, `Diab${String.fromCharCode(97 + i)}`), birthDate: i < 12 ? '1970-05-05' : '1990-05-05' }, `LAB${i}`, [hba1c(9.5, '2025-06-01T08:00:00Z')]);
+    await admit(body, patient('MRN-999', 'Other'), 'ADT999');
+    await vault.sync();
+    const query = { terms: ['Hemoglobin A1c'], filters: {}, purpose: 'research-no-sale' as const };
+    // No policy yet: nobody.
+    expect((await vault.research.evaluate(query, '2026-12-04')).matched).toBe(0);
+    await vault.research.setPolicy({ mode: 'opt-out', purposes: { 'research-sale': false, 'research-no-sale': true }, minCellSize: 11, answering: 'review' });
+    const all = await vault.research.evaluate(query, '2026-12-04');
+    expect(all.matched).toBe(14);
+    expect(all.bucket).toEqual({ kind: 'count', roundedUp: 20 });
+    expect(all.keyList).toHaveLength(14);
+    expect(all.keyList.filter((entry) => entry.ageBand === '50–59' && entry.dataTypes.includes('labs') && entry.years === '2025–2025')).toHaveLength(12);
+    // The two aged 36 are fewer than k = 5: their age band is suppressed.
+    expect(all.keyList.filter((entry) => entry.ageBand === null)).toHaveLength(2);
+    // An age filter: 12 match.
+    expect((await vault.research.evaluate({ ...query, filters: { ageFrom: 50, ageTo: 59 } }, '2026-12-04')).matched).toBe(12);
+    // Four refuse: 10 left, "fewer than 11", no KEY list.
+    const ids = (await vault.search('Hemoglobin')).patientIds.slice(0, 4);
+    for (const id of ids) await vault.research.record({ patientId: id, purpose: 'research-no-sale', state: 'refused', decidedOn: '2026-11-01' });
+    const fewer = await vault.research.evaluate(query, '2026-12-04');
+    expect(fewer.matched).toBe(10);
+    expect(fewer.bucket).toEqual({ kind: 'fewer', than: 11 });
+    expect(fewer.keyList).toEqual([]);
+    // Every term must match.
+    expect((await vault.research.evaluate({ ...query, terms: ['Hemoglobin A1c', 'Other'] }, '2026-12-04')).matched).toBe(0);
   });
 });

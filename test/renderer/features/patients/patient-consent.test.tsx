@@ -26,6 +26,9 @@ function fakeResearch(policy: ResearchPolicy) {
       history.push({ seq: history.length + 1, purpose: input.purpose, state: input.state, decidedOn: input.decidedOn, operator: 'op', operatorName: 'Someone', recordedAt: '2026-12-04T10:00:00.000Z' });
     },
     allowed: async () => new Set(),
+    evaluate: async () => {
+      throw new Error('The patient page does not evaluate queries.');
+    },
   };
   return { research, calls };
 }

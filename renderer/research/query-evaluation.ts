@@ -1,0 +1,118 @@
+import type { CohortMember, DataType } from '../../shared/research/cohort-answer';
+import { ageOn } from '../../shared/research/cohort-answer';
+import type { KeywordQuery } from '../../shared/research/keyword-query';
+import { decryptMany } from '../vault/vault-crypto';
+import { studiesOfPatient } from '../vault/views/imaging-reads';
+import { recordTime, type MessagePayload, type PatientPayload } from '../vault/views/intake-rows';
+import { searchPatientIds } from '../vault/views/keyword-search';
+import { recordsOfPatient, type VaultDb } from '../vault/views/vault-db';
+
+/**
+ * A keyword query evaluated on a clinic's own views (issue 14 item 3), in the mind of an unlocked
+ * clinic node: each term through the blind index (every term must match), then consent (only the
+ * patients `allowed` returns for the query's purpose), then the filters on the decrypted patient
+ * and records. The result is the cohort (the clinic's own pseudonyms: they never leave the node)
+ * and, per member, only what generalization needs (shared/research/cohort-answer.ts).
+ */
+export interface CohortEvaluation {
+  /** The matching patients' view ids, sorted. */
+  readonly cohort: readonly string[];
+  readonly members: readonly CohortMember[];
+}
+
+export interface EvaluationKeys {
+  readonly indexKey: CryptoKey;
+  readonly viewKey: CryptoKey;
+}
+
+const IMAGING_TYPES: Readonly<Record<string, DataType>> = { CT: 'imaging CT', MR: 'imaging MR', US: 'imaging US', CR: 'imaging CR/DX', DX: 'imaging CR/DX', OP: 'imaging OP', OPT: 'imaging OP' };
+
+/** The patient's data types and the years its dated records span, from its decrypted messages and studies. */
+function facetsOf(messages: readonly MessagePayload[], modalities: readonly string[], studyYears: readonly number[]): { dataTypes: Set<DataType>; years: number[] } {
+  const dataTypes = new Set<DataType>();
+  const years: number[] = [...studyYears];
+  for (const message of messages) {
+    for (const record of [...message.records, ...(message.extended ?? [])]) {
+      if (record.type === 'observation') dataTypes.add(record.category === 'laboratory' ? 'labs' : record.category === 'vital-signs' ? 'vitals' : 'device readings');
+      if (record.type === 'report') dataTypes.add('reports');
+      const time = recordTime(record, message.receivedAt ?? '');
+      const year = Number(time.slice(0, 4));
+      if (Number.isInteger(year) && year > 1900) years.push(year);
+    }
+  }
+  for (const modality of modalities) dataTypes.add(IMAGING_TYPES[modality] ?? 'imaging other');
+  return { dataTypes, years };
+}
+
+function inDateRange(messages: readonly MessagePayload[], from: string | undefined, to: string | undefined): boolean {
+  if (from === undefined && to === undefined) return true;
+  for (const message of messages) {
+    for (const record of [...message.records, ...(message.extended ?? [])]) {
+      const day = recordTime(record, message.receivedAt ?? '').slice(0, 10);
+      if (day === '') continue;
+      if ((from === undefined || day >= from) && (to === undefined || day <= to)) return true;
+    }
+  }
+  return false;
+}
+
+export async function evaluateQuery(
+  db: VaultDb,
+  keys: EvaluationKeys,
+  query: Pick<KeywordQuery, 'terms' | 'filters' | 'purpose'>,
+  allowed: (patientIds: readonly string[]) => Promise<ReadonlySet<string>>,
+  today: string,
+): Promise<CohortEvaluation> {
+  // Every term must match: the intersection of each term's patients (a term's own words must all match too).
+  let matching: Set<string> | null = null;
+  for (const term of query.terms) {
+    const ids: string[] = await searchPatientIds(db, keys.indexKey, term);
+    matching = matching === null ? new Set(ids) : new Set(ids.filter((id) => matching!.has(id)));
+    if (matching.size === 0) break;
+  }
+  const candidates = [...(matching ?? [])];
+  const consenting = await allowed(candidates);
+  const ids = candidates.filter((id) => consenting.has(id)).sort();
+  const rows = await db.patients.bulkGet(ids);
+  const present = rows.flatMap((row) => (row === undefined ? [] : [row]));
+  const patients = await decryptMany<PatientPayload>(
+    keys.viewKey,
+    present.map((row) => ({ table: 'patients', id: row.id, stored: row.enc })),
+  );
+  const cohort: string[] = [];
+  const members: CohortMember[] = [];
+  const { filters } = query;
+  for (const [index, row] of present.entries()) {
+    const { patient } = patients[index]!;
+    const age = ageOn(patient.birthDate, today);
+    if ((filters.ageFrom !== undefined || filters.ageTo !== undefined) && age === null) continue;
+    if (filters.ageFrom !== undefined && age! < filters.ageFrom) continue;
+    if (filters.ageTo !== undefined && age! > filters.ageTo) continue;
+    if (filters.sex !== undefined && patient.sex !== filters.sex) continue;
+    const messageRows = await recordsOfPatient(db, row.id).toArray();
+    const messages = await decryptMany<MessagePayload>(
+      keys.viewKey,
+      messageRows.map((message) => ({ table: 'records', id: message.id, stored: message.enc })),
+    );
+    if (!inDateRange(messages, filters.from, filters.to)) continue;
+    const studies = await studiesOfPatient(db, keys.viewKey, row.id);
+    const studyYears = studies.flatMap((study) => {
+      const year = Number(study.study.date.slice(0, 4));
+      return Number.isInteger(year) && year > 1900 ? [year] : [];
+    });
+    const { dataTypes, years } = facetsOf(
+      messages,
+      studies.flatMap((study) => study.modalities),
+      studyYears,
+    );
+    if (filters.dataTypes !== undefined && !filters.dataTypes.every((type) => dataTypes.has(type))) continue;
+    cohort.push(row.id);
+    members.push({
+      ...(patient.birthDate !== undefined ? { birthDate: patient.birthDate } : {}),
+      ...(patient.sex !== undefined ? { sex: patient.sex } : {}),
+      dataTypes,
+      years: years.length === 0 ? null : { first: Math.min(...years), last: Math.max(...years) },
+    });
+  }
+  return { cohort, members };
+}
