@@ -280,7 +280,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
           </div>
           <p className="muted viewer-help">Wheel or arrow keys: next and previous image (Page Up/Down by ten). Ctrl+wheel zooms; the middle button pans, the right button zooms. Keys: I invert, R reset, Space cine, 1–4 presets.</p>
         </div>
-        {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`Image ${shown.position + 1} of ${stack.length}`} />}
+        {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`Image ${shown.position + 1} of ${stack.length}`} onClose={() => setTagsOpen(false)} />}
       </div>
     </section>
   );

@@ -6,7 +6,7 @@ import type { TagRow } from './decode/tag-list';
  * expanded with their items, filtered by tag, name or value. Values are as the data set holds
  * them (binary ones by length); nothing of it leaves the page. Keyed by the instance it shows.
  */
-export function TagBrowser({ load, instanceLabel }: { load: () => Promise<readonly TagRow[]>; instanceLabel: string }) {
+export function TagBrowser({ load, instanceLabel, onClose }: { load: () => Promise<readonly TagRow[]>; instanceLabel: string; onClose: () => void }) {
   const headingId = useId();
   const filterId = useId();
   const [rows, setRows] = useState<{ phase: 'loading' } | { phase: 'failed'; message: string } | { phase: 'ready'; rows: readonly TagRow[] }>({ phase: 'loading' });
@@ -31,7 +31,12 @@ export function TagBrowser({ load, instanceLabel }: { load: () => Promise<readon
 
   return (
     <aside className="viewer-tags" aria-labelledby={headingId}>
-      <h2 id={headingId}>Tags</h2>
+      <div className="viewer-tags__head">
+        <h2 id={headingId}>Tags</h2>
+        <button type="button" className="button" onClick={onClose}>
+          Close
+        </button>
+      </div>
       <p className="muted">{instanceLabel}</p>
       <div className="field">
         <label htmlFor={filterId} className="field__label">
