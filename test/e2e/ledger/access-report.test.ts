@@ -3,8 +3,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
+import { formatViolations, seriousAxeViolations } from '../../support/axe';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { goToArea, openFirstRun, reopenWithToken, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS, KEY_TIMEOUT_MS, lockVault, searchPatients, submitUnlock, TEST_OPERATOR, TEST_PASSPHRASE, unlockButton, unlockVault, WRONG_PASSPHRASE } from '../../support/vault-ui';
 
@@ -235,6 +236,18 @@ describe('audit as a compliance officer uses it', () => {
             { timeout: KEY_TIMEOUT_MS, interval: 500 },
           )
           .toEqual(expect.arrayContaining([`${AUDITOR} | Signed in`, `${AUDITOR} | Exported an access report (2 rows)`, `${AUDITOR} | Locked`]));
+      });
+
+      await steps.run('axe finds no serious violation on the access report', async () => {
+        // A second window with bypassCSP, only so axe-core can be injected; the first ran under the real CSP.
+        const { page: audit } = await e2e.openPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+        await reopenWithToken(audit, shell);
+        await unlockVault(audit, TEST_PASSPHRASE, TEST_OPERATOR);
+        await goToArea(audit, 'Ledger');
+        await audit.getByRole('link', { name: 'Access report' }).click();
+        await audit.getByRole('table', { name: 'Access report' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        const violations = await seriousAxeViolations(audit);
+        expect(violations, formatViolations('access report', violations)).toEqual([]);
       });
 
       await steps.run('the node stops: the page no longer says "Vault unlocked" or shows the ledger', async () => {
