@@ -67,7 +67,8 @@ describe('Settings › Appearance', () => {
   it('follows prefs.changed from another window', async () => {
     const node = await renderSettings();
     emitEvent(node, 'prefs.changed', { theme: 'dark', density: 'comfortable' });
-    expect(document.documentElement.dataset.theme).toBe('dark');
+    // The provider's effect mirrors the change onto <html>; under a loaded machine it may land a tick later.
+    await waitFor(() => expect(document.documentElement.dataset.theme).toBe('dark'));
     expect(document.documentElement.dataset.density).toBe('comfortable');
     expect(radio('Theme', 'Dark').checked).toBe(true);
     expect(radio('Row density', 'Comfortable').checked).toBe(true);
