@@ -252,8 +252,8 @@ export interface IndexedDbDeps {
  *   version(10): `relayMessages` (relay messages received and sent, issue 10: relay-projector.ts).
  *               The cursor goes back to 0, so the next sync fills it from the journal.
  *   version(13): `consents` (research consent records, issue 14: consent-projector.ts). The cursor
- *               goes back to 0, so the next sync fills it. (11 and 12 are left to changes that
- *               were in progress at the same time.)
+ *               goes back to 0, so the next sync fills it. (11 and 12 were reserved for work in
+ *               progress at the time and are not used; Dexie needs no contiguous versions.)
  *
  * The pattern for the next change (add an index, reshape a row):
  *
