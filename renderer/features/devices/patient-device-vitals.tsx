@@ -38,6 +38,28 @@ const LOINC_VITALS: ReadonlyMap<string, ReadingKind> = new Map([
   ['2345-7', 'glucose'],
 ]);
 
+/**
+ * Adult reference ranges drawn as bands behind the readings and used to flag a reading High or Low,
+ * in each kind's canonical unit. General adult ranges, not this patient's targets: a band is a
+ * reading aid, the flag a prompt to look, never a diagnosis.
+ */
+export const REFERENCE_BANDS: Readonly<Partial<Record<ReadingKind, { readonly low: number; readonly high: number; readonly unit: string }>>> = {
+  systolic: { low: 90, high: 139, unit: 'mm[Hg]' },
+  diastolic: { low: 60, high: 89, unit: 'mm[Hg]' },
+  'mean-arterial': { low: 70, high: 105, unit: 'mm[Hg]' },
+  pulse: { low: 60, high: 100, unit: '/min' },
+  spo2: { low: 95, high: 100, unit: '%' },
+  temperature: { low: 36.1, high: 37.5, unit: 'Cel' },
+  glucose: { low: 70, high: 140, unit: 'mg/dL' },
+};
+
+/** "High" or "Low" against the kind's reference band (none when there is no band in the point's unit). */
+export function referenceFlag(point: Pick<VitalPoint, 'kind' | 'value' | 'unit'>): 'High' | 'Low' | null {
+  const band = REFERENCE_BANDS[point.kind];
+  if (band === undefined || band.unit !== point.unit) return null;
+  return point.value > band.high ? 'High' : point.value < band.low ? 'Low' : null;
+}
+
 /** The canonical unit of a kind (as the device measurements define it). */
 function canonicalUnit(kind: ReadingKind): string | undefined {
   for (const spec of MEASUREMENTS.values()) if (spec.kind === kind) return spec.unit;
@@ -96,14 +118,15 @@ function canDraw(): boolean {
   }
 }
 
-/** One panel: its series on one time axis (uPlot, as the results trend chart; drag across it to zoom), and the values as a table. */
+/** One panel: its series on one time axis (uPlot, as the results trend chart; drag across it to zoom) over the reference bands, and the values as a table with their flags. */
 function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly ReadingKind[]; points: readonly VitalPoint[] }) {
   const host = useRef<HTMLDivElement>(null);
   const captionId = useId();
   const unit = unitLabel(points.at(-1)?.unit ?? '');
   const present = useMemo(() => kinds.filter((k) => points.some((p) => p.kind === k)), [kinds, points]);
   const latest = points.at(-1);
-  const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.value} ${unit}`}.`;
+  const outside = points.filter((p) => referenceFlag(p) !== null).length;
+  const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.value} ${unit}`}${outside === 0 ? '' : `; ${outside} outside the reference range`}.`;
 
   useEffect(() => {
     const element = host.current;
@@ -113,13 +136,38 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
     const colours = [css('--color-accent', '#0b6481'), '#a23b72', '#6a4c93'];
     const times = [...new Set(points.map((p) => p.at))].sort((a, b) => a - b);
     const series = present.map((kind) => times.map((t) => points.find((p) => p.at === t && p.kind === kind)?.value ?? null));
+    // Each present kind's reference band (in the unit drawn), shaded behind the lines; the y scale spans them.
+    const bands = present.flatMap((kind) => {
+      const band = REFERENCE_BANDS[kind];
+      return band !== undefined && band.unit === points.find((p) => p.kind === kind)?.unit ? [band] : [];
+    });
+    const fill = css('--color-ok-bg', '#e5f4ea');
+    const values = [...points.map((p) => p.value), ...bands.flatMap((band) => [band.low, band.high])];
+    const [low, high] = [Math.min(...values), Math.max(...values)];
+    const pad = Math.max((high - low) * 0.08, 1);
     const plot = new uPlot(
       {
         width: Math.max(280, element.clientWidth || 640),
         height: CHART_HEIGHT,
-        scales: { x: { time: true } },
+        scales: { x: { time: true }, y: { range: () => [low - pad, high + pad] } },
         series: [{}, ...present.map((kind, i) => ({ label: KIND_LABEL[kind] ?? kind, stroke: colours[i % colours.length]!, width: 2, spanGaps: true, points: { show: true, size: 6 } }))],
         axes: [{}, { label: unit, size: 56 }],
+        hooks: {
+          drawClear: [
+            (u) => {
+              const { left, top, width, height } = u.bbox;
+              u.ctx.save();
+              u.ctx.fillStyle = fill;
+              u.ctx.globalAlpha = bands.length > 1 ? 0.6 : 1;
+              for (const band of bands) {
+                const upper = Math.max(top, u.valToPos(band.high, 'y', true));
+                const lower = Math.min(top + height, u.valToPos(band.low, 'y', true));
+                if (lower > upper) u.ctx.fillRect(left, upper, width, lower - upper);
+              }
+              u.ctx.restore();
+            },
+          ],
+        },
       },
       [times, ...series],
       element,
@@ -140,6 +188,8 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
             <th scope="col">Measurement</th>
             <th scope="col">Value</th>
             <th scope="col">Quality</th>
+            <th scope="col">Source</th>
+            <th scope="col">Reference</th>
           </tr>
         </thead>
         <tbody>
@@ -154,6 +204,7 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
                 {p.source === 'hl7' ? '' : `${Math.round(p.quality * 100)}%${p.flags.length > 0 ? ` (${p.flags.join(', ')})` : ''}`}
               </td>
               <td>{p.source === 'hl7' ? 'HL7 result' : 'Device'}</td>
+              <td>{referenceFlag(p) ?? ''}</td>
             </tr>
           ))}
         </tbody>

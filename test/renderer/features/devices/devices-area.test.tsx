@@ -109,7 +109,7 @@ describe('Devices area', () => {
     window.location.hash = '#/patients/p-7';
     await screen.findByRole('heading', { name: 'Vitals from devices' });
     await screen.findByRole('table', { name: 'Blood pressure readings' });
-    expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%', 'Device']]);
+    expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%', 'Device', '']]);
     expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '99.088 mg/dL']]);
     // The special value (diastolic NaN) has no point and no row: it is no number.
     expect(screen.queryByText(/2047|NaN mm/)).toBeNull();
@@ -146,6 +146,28 @@ describe('Devices area', () => {
     await waitFor(() => expect(bp()).toEqual([['Systolic', '120.0099 mmHg', 'HL7 result']]));
     fireEvent.click(screen.getByRole('button', { name: 'All' }));
     await waitFor(() => expect(bp()).toHaveLength(3));
+  });
+
+  it('flags readings outside the adult reference band (High, Low) in the table and counts them in the chart\'s caption', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('devices.status', () => EMPTY);
+    node.handle('devices.approvals', () => ({ devices: [] }));
+    const at = new Date(Date.now() - 86_400_000).toISOString();
+    const obx = (id: string, code: string, value: number, unit: string) => ({
+      recordId: id,
+      patientId: 'p-7',
+      time: at,
+      record: { type: 'observation' as const, category: 'vital-signs' as const, code: { code, system: 'LN', display: code }, value: { kind: 'numeric' as const, value, unit }, status: 'F' as const, time: at },
+      source: { messageType: 'ORU^R01', channel: 'hl7-mllp', seq: 1 },
+    });
+    const patient = makePatient(7, {}, [obx('r1', '8480-6', 152, 'mm[Hg]'), obx('r2', '59408-5', 91, '%'), obx('r3', '8867-4', 72, '/min')]);
+    renderApp(node, '#/patients/p-7', createFakeVault({ phase: 'unlocked', patients: [patient] }));
+    await screen.findByRole('table', { name: 'Blood pressure readings' });
+    expect(tableRows('Blood pressure readings').map((row) => [row[2], row[5]])).toEqual([['152 mmHg', 'High']]);
+    expect(tableRows('SpO2 readings').map((row) => [row[2], row[5]])).toEqual([['91 %', 'Low']]);
+    expect(tableRows('Pulse readings').map((row) => [row[2], row[5]])).toEqual([['72 /min', '']]);
+    expect(screen.getByText(/^Blood pressure: 1 reading; latest 152 mmHg; 1 outside the reference range\.$/)).toBeTruthy();
+    expect(screen.getByText(/^Pulse: 1 reading; latest 72 \/min\.$/)).toBeTruthy();
   });
 
   it('an MP report’s persons are assigned apart', async () => {
