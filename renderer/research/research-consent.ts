@@ -113,7 +113,10 @@ export class ResearchConsentFeature implements SessionFeature<never>, ResearchCo
     const parsed = ConsentRecordMetaSchema.safeParse({ v: 1, ...input });
     if (!parsed.success) throw new VaultError('E_NODE', 'A consent record needs the patient, the purpose, the decision and the date it was given (YYYY-MM-DD).');
     const meta: ConsentRecordMeta = parsed.data;
-    if (meta.decidedOn > new Date().toISOString().slice(0, 10)) throw new VaultError('E_NODE', 'The date of the decision cannot be in the future.');
+    // This computer's calendar day, as the form shows it (a UTC day would refuse "today" just after midnight east of Greenwich).
+    const now = new Date();
+    const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+    if (meta.decidedOn > today) throw new VaultError('E_NODE', 'The date of the decision cannot be in the future.');
     try {
       if ((await port.db().patients.get(meta.patientId)) === undefined) throw new VaultError('E_NODE', 'No such patient in this vault.');
       await port.appendEvent(MIND_KINDS.consentRecorded, meta);
