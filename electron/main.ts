@@ -30,6 +30,7 @@ import { createMainWindow, revealWindow } from './window/main-window';
 import { BUILT_WORKER_FILE } from './intake/hl7/hl7-prepare-pool';
 import { mllpPortFromArgv } from './intake/intake-settings';
 import { dicomPortFromArgv } from './intake/dicom/dicom-settings';
+import { serialPortsFromArgv } from './intake/devices/serial-port-args';
 import { guardAllWebContents } from './window/navigation-guards';
 import { blockRendererNetwork } from './window/request-filter';
 import { refuseDebugSwitches } from './security/debug-switches';
@@ -64,6 +65,8 @@ const dicomPort = ((): number | null => {
     return null;
   }
 })();
+/** `--serial-port PATH` (repeatable): serial ports the IEEE 11073 manager opens at start, as in the shell. */
+const serialPorts = serialPortsFromArgv(process.argv);
 // Chromium's profile and the single-instance lock live inside the data folder (see app-paths.ts).
 // Both must be set before anything else touches the profile.
 const profileDir = chromiumProfileDir(dataDir);
@@ -207,6 +210,7 @@ function runPrimaryInstance(): void {
         },
         mllpPort,
         dicomPort,
+        serialPorts,
         hl7Workers: { script: path.join(__dirname, BUILT_WORKER_FILE) },
       });
       body = await bodyStarting;

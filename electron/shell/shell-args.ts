@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/data-dir';
 import { parseDicomPort } from '../intake/dicom/dicom-settings';
 import { parseMllpPort } from '../intake/intake-settings';
+import { isSerialPortPath } from '../intake/devices/serial-port-args';
 
 export interface ShellArgs {
   readonly dataDir: string;
@@ -89,7 +90,7 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
     }
   }
   const serialPorts = values['serial-port'] ?? [];
-  for (const port of serialPorts) if (port.trim() === '' || port.length > 200) throw new ShellArgsError('--serial-port takes a device path such as /dev/ttyUSB0 or COM3.');
+  for (const port of serialPorts) if (!isSerialPortPath(port)) throw new ShellArgsError('--serial-port takes a device path such as /dev/ttyUSB0 or COM3.');
   let deviceTcpPort: number | null = null;
   const deviceTcpText = values['device-tcp-port'];
   if (deviceTcpText !== undefined) {

@@ -194,6 +194,13 @@ describe('main.ts', () => {
     await expect(config.backupDialogs.chooseFolder()).resolves.toBeNull();
   });
 
+  it('hands the body the serial ports of --serial-port (repeatable), as the shell does', async () => {
+    process.argv = [...process.argv, '--serial-port', '/dev/ttyUSB0', '--serial-port=/dev/pts/3'];
+    const fakes = await loadMain();
+    await bootToReady(fakes);
+    expect((fakes.startBody.mock.calls[0]![0] as { serialPorts: readonly string[] }).serialPorts).toEqual(['/dev/ttyUSB0', '/dev/pts/3']);
+  });
+
   it('puts the Chromium profile in the data folder before taking the single-instance lock', async () => {
     const { order } = await loadMain();
     const setPath = order.findIndex((entry) => entry.startsWith('setPath:userData:'));
