@@ -2,7 +2,7 @@ import { hexlify } from 'ethers';
 import type { NetworkState } from '../../shared/ipc/network-contract';
 import { signJoinRequest } from '../../shared/network/membership';
 import { canonicalRoles, type MemberRole } from '../../shared/network/network-domain';
-import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
+import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
 import { randomBytes } from '../vault/vault-crypto';
 import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
@@ -37,22 +37,16 @@ type NetworkPort = SessionPort<(typeof NETWORK_NAMESPACES)[number]>;
 export class NetworkJoinFeature implements SessionFeature<(typeof NETWORK_NAMESPACES)[number]>, NetworkJoiner {
   readonly name = 'network';
   readonly namespaces = NETWORK_NAMESPACES;
-  private port: NetworkPort | null = null;
+  private readonly session = new CurrentPort<(typeof NETWORK_NAMESPACES)[number]>();
 
   open(port: NetworkPort): OpenSessionFeature {
-    this.port = port;
     // The body's transport key speaks for this node while it is locked: renew its delegation now.
     renewTransportDelegation(port).catch(() => undefined);
-    return {
-      close: () => {
-        if (this.port === port) this.port = null;
-      },
-    };
+    return this.session.open(port);
   }
 
   async join(input: JoinInput): Promise<NetworkState> {
-    const port = this.port;
-    if (port === null || !port.isCurrent()) throw new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
+    const port = this.session.get();
     if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator may join a network.');
     try {
       // The map again, so the request names the network whose fingerprint the admin compared.

@@ -3,7 +3,7 @@ import type { RelaySentMeta } from '../../shared/journal/relay-meta';
 import { sealMessage } from '../../shared/network/relay';
 import { encodePayload, MAX_NOTE_LENGTH, NotePayloadSchema, type NotePayload } from '../../shared/network/relay-payload';
 import { walletRequestSigner } from '../../shared/network/signed-request';
-import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
+import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
 import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
 import { decryptMany } from '../vault/vault-crypto';
@@ -48,21 +48,14 @@ type Port = SessionPort<(typeof NAMESPACES)[number]>;
 export class RelayMessengerFeature implements SessionFeature<(typeof NAMESPACES)[number]>, RelayMessenger {
   readonly name = 'relay';
   readonly namespaces = NAMESPACES;
-  private port: Port | null = null;
+  private readonly session = new CurrentPort<(typeof NAMESPACES)[number]>();
 
   open(port: Port): OpenSessionFeature {
-    this.port = port;
-    return {
-      close: () => {
-        if (this.port === port) this.port = null;
-      },
-    };
+    return this.session.open(port);
   }
 
   private current(): Port {
-    const port = this.port;
-    if (port === null || !port.isCurrent()) throw new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
-    return port;
+    return this.session.get();
   }
 
   async messages(): Promise<RelayMessageView[]> {

@@ -3,7 +3,7 @@ import { ConsentRecordMetaSchema, consentAllows, foldConsent, NO_RESEARCH_POLICY
 import { countBucket, keyList, type CountBucket, type KeyListEntry } from '../../shared/research/cohort-answer';
 import type { KeywordQuery, QueryPurpose } from '../../shared/research/keyword-query';
 import { evaluateQuery } from './query-evaluation';
-import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/session/session-feature';
+import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
 import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
 import { decryptMany, deriveOperatorId } from '../vault/vault-crypto';
@@ -56,21 +56,14 @@ type Port = SessionPort<never>;
 export class ResearchConsentFeature implements SessionFeature<never>, ResearchConsent {
   readonly name = 'research-consent';
   readonly namespaces = NAMESPACES;
-  private port: Port | null = null;
+  private readonly session = new CurrentPort<never>();
 
   open(port: Port): OpenSessionFeature {
-    this.port = port;
-    return {
-      close: () => {
-        if (this.port === port) this.port = null;
-      },
-    };
+    return this.session.open(port);
   }
 
   private current(): Port {
-    const port = this.port;
-    if (port === null || !port.isCurrent()) throw new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
-    return port;
+    return this.session.get();
   }
 
   async policy(): Promise<ResearchPolicy> {

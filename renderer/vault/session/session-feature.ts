@@ -2,6 +2,7 @@ import type { Wallet } from 'ethers';
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { Opener, Sealer } from '../vault-crypto';
 import type { VaultDb } from '../views/vault-db';
+import { VaultError } from '../vault-service';
 
 /**
  * How a feature of the mind (the ledger today; the network and the marketplace next) joins an
@@ -74,4 +75,28 @@ export interface SessionPort<N extends keyof HdmsApi = keyof HdmsApi> {
   requestSync(): void;
   /** Appends one of the mind's own events (sealed meta) as the acting operator; answers its seq. */
   appendEvent(kind: string, meta: unknown): Promise<number>;
+}
+
+/**
+ * The port of the session a feature serves now: `open` keeps it, its `close` forgets it (unless a
+ * newer session replaced it meanwhile), `get` answers it or E_LOCKED. What every feature that acts
+ * for the UI between replays (joining, relay messages, research consent) needs the same way.
+ */
+export class CurrentPort<N extends keyof HdmsApi> {
+  private port: SessionPort<N> | null = null;
+
+  open(port: SessionPort<N>): OpenSessionFeature {
+    this.port = port;
+    return {
+      close: () => {
+        if (this.port === port) this.port = null;
+      },
+    };
+  }
+
+  get(): SessionPort<N> {
+    const port = this.port;
+    if (port === null || !port.isCurrent()) throw new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
+    return port;
+  }
 }
