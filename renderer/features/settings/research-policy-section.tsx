@@ -56,8 +56,10 @@ export function ResearchPolicySection() {
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Research</h2>
       <p className="muted">
-        Researchers in the network send keyword queries. This node answers only for patients whose consent allows the
-        query’s purpose under this policy, with counts under the minimum cell size hidden.
+        This policy decides which patients may ever be counted for researchers’ keyword queries: only those whose
+        consent allows the query’s purpose, with counts under the minimum cell size hidden. Receiving and answering
+        queries from the network is not available in this version yet; the policy and the patients’ decisions are
+        recorded (and signed in the ledger) now.
       </p>
       {loadError !== null && <ErrorNote error={loadError} what="The research policy could not be loaded" />}
       {draft !== null && (
