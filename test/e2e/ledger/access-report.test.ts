@@ -179,7 +179,10 @@ describe('audit as a compliance officer uses it', () => {
         await expect
           .poll(
             async () => {
+              // Each click starts a new read; wait for it to finish, or a slow machine clicking every
+              // half second would never see an answer.
               await form.getByRole('button', { name: 'Show report' }).click();
+              await page.getByRole('status').filter({ hasText: 'Reading the ledger…' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
               return table.locator('tbody tr td:nth-child(3)').allInnerTexts();
             },
             { timeout: UI_TIMEOUT_MS, interval: 500 },
