@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import nodePath from 'node:path';
 import type { ListenerStatus } from '../../../shared/ipc';
 import { SerialSettingsSchema, type DevicesStatus, type SerialSettings } from '../../../shared/ipc/devices-contract';
 import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
 import type { DeviceRegistry } from './device-registry';
-import { DeviceSession, RecentReadings, type DeviceLink } from './device-session';
+import { DeviceDedupe } from './device-duplicates';
+import { DeviceSession, type DeviceLink } from './device-session';
 import type { Timers } from './manager';
 import { listSerialPorts, openSerialLink, type SerialLinkEvents, type SerialPortInfo } from './serial-link';
 
@@ -55,7 +57,8 @@ export class DeviceChannel implements IntakeChannel {
   private server: net.Server | undefined;
   private tcpAddress: { address: string; port: number } | null = null;
   private readonly listeners = new Set<() => void>();
-  private readonly recent = new RecentReadings();
+  /** Rebuilt from the journal at each attach (the vault's storage may be another one). */
+  private dedupe: DeviceDedupe | undefined;
   private readonly awaiting = new Map<string, { systemId: string; manufacturer?: string; model?: string; firstSeenAt: string }>();
   /** This manager's EUI-64 (random, locally administered). */
   readonly managerSystemId: Uint8Array;
@@ -79,6 +82,7 @@ export class DeviceChannel implements IntakeChannel {
   }
 
   async attach(ports: IntakeVaultPorts): Promise<void> {
+    this.dedupe = await DeviceDedupe.open(nodePath.join(this.options.registry.dataDir, 'vault', 'intake', 'device-dedupe'), ports.journal);
     this.ports = ports;
     this.statusError = undefined;
     if (this.options.tcp !== undefined && this.options.tcp !== null) await this.listenTcp(this.options.tcp);
@@ -105,6 +109,7 @@ export class DeviceChannel implements IntakeChannel {
     this.server = undefined;
     this.tcpAddress = null;
     this.ports = undefined;
+    this.dedupe = undefined;
     this.statusError = reason;
     this.changed();
   }
@@ -148,6 +153,12 @@ export class DeviceChannel implements IntakeChannel {
     };
   }
 
+  /** Erased records: their readings are forgotten, so a resend of one is stored again. */
+  afterErasure(seqs: readonly number[]): Promise<void> {
+    this.dedupe?.forget(seqs);
+    return Promise.resolve();
+  }
+
   /** Tells the UI the approvals changed (a decision affects the connections' approval). */
   approvalsChanged(): void {
     this.changed();
@@ -166,12 +177,13 @@ export class DeviceChannel implements IntakeChannel {
 
   private session(link: DeviceLink): DeviceSession {
     const ports = this.ports;
-    if (ports === undefined) throw new Error('The device channel is not attached.');
+    const dedupe = this.dedupe;
+    if (ports === undefined || dedupe === undefined) throw new Error('The device channel is not attached.');
     return new DeviceSession({
       link,
       ports,
       registry: this.options.registry,
-      recent: this.recent,
+      dedupe,
       managerSystemId: this.managerSystemId,
       onChange: () => this.changed(),
       onUnknownDevice: (systemId, attributes) => {

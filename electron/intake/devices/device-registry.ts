@@ -31,7 +31,7 @@ export class DeviceRegistry implements ExtendedConfigurationStore {
   private writing: Promise<void> = Promise.resolve();
   readonly file: string;
 
-  constructor(dataDir: string, private readonly log: Logger) {
+  constructor(readonly dataDir: string, private readonly log: Logger) {
     this.file = path.join(dataDir, DEVICES_FILE);
   }
 

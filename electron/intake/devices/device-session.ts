@@ -6,6 +6,7 @@ import { ApduFramer } from './apdu-framer';
 import { Manager20601, type AgentReport, type MdsAttributes, type ProtocolError, type Timers } from './manager';
 import type { AbsoluteTime } from './mder-values';
 import { DIM_UCUM } from './nomenclature';
+import type { DeviceDedupe } from './device-duplicates';
 import type { DeviceRegistry } from './device-registry';
 
 /** A byte pipe to one agent: a serial port, a TCP connection. */
@@ -31,25 +32,12 @@ export interface DeviceSessionSnapshot {
   readonly protocolErrors: number;
 }
 
-/** Recently stored (system id + device time + code) keys: a resend is recognized and not stored twice. */
-export class RecentReadings {
-  private readonly keys = new Map<string, true>();
-  constructor(private readonly capacity = 50_000) {}
-  has(key: string): boolean {
-    return this.keys.has(key);
-  }
-  add(key: string): void {
-    this.keys.delete(key);
-    this.keys.set(key, true);
-    if (this.keys.size > this.capacity) this.keys.delete(this.keys.keys().next().value!);
-  }
-}
-
 export interface DeviceSessionOptions {
   readonly link: DeviceLink;
   readonly ports: IntakeVaultPorts;
   readonly registry: DeviceRegistry;
-  readonly recent: RecentReadings;
+  /** What was stored before, this run or an earlier one (system id + device time + code). */
+  readonly dedupe: DeviceDedupe;
   /** The manager's own EUI-64. */
   readonly managerSystemId: Uint8Array;
   readonly onChange: () => void;
@@ -167,6 +155,8 @@ export class DeviceSession {
   private async record(report: AgentReport): Promise<void> {
     const receivedAt = this.now();
     const readings: DeviceReading[] = [];
+    const dedupe = this.options.dedupe;
+    const words: string[] = [];
     const keys: string[] = [];
     for (const o of report.observations) {
       const deviceTime = instant(o.deviceTime);
@@ -175,8 +165,10 @@ export class DeviceSession {
       const dedupeKey = createHash('sha256')
         .update(`device-reading/v1\0${report.systemId}\0${o.deviceTime?.valid ? o.deviceTime.local : `received ${receivedAt.toISOString()}`}\0${o.code}\0${o.personId ?? ''}`)
         .digest('hex');
-      const duplicate = this.options.recent.has(dedupeKey);
+      const word = dedupe.readingWord(dedupeKey);
+      const duplicate = dedupe.hasReading(word);
       const quality = assessReading({ code: o.code, value, unit, deviceTime, deviceTimeInvalid: o.deviceTime !== undefined && !o.deviceTime.valid, receivedAt, duplicate });
+      words.push(word);
       keys.push(dedupeKey);
       readings.push({
         code: o.code,
@@ -196,7 +188,8 @@ export class DeviceSession {
       });
     }
     // A resend of readings already stored is answered as the original was, not stored twice (design §4 rule 4).
-    if (readings.length > 0 && readings.every((r) => r.flags.includes('duplicate'))) return;
+    const reportWord = dedupe.reportWord(keys);
+    if (readings.length > 0 && (readings.every((r) => r.flags.includes('duplicate')) || dedupe.hasReport(reportWord))) return;
     const approval = this.options.registry.approvalOf(report.systemId);
     const raw = report.raw;
     const sealer = this.options.ports.sealer;
@@ -224,8 +217,10 @@ export class DeviceSession {
     // Validated at the boundary, before sealing: the mind parses it with the same schema.
     DeviceIntakeMetaSchema.parse(meta);
     const sealedMeta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(meta)));
-    await this.options.ports.pipeline.commitSealed({ kind: 'intake.device', objectId, inline: sealedRaw, meta: sealedMeta });
-    for (const key of keys) this.options.recent.add(key);
+    // The tag is durable with the record: a resend after a restart is still recognized.
+    const tag = readings.length > 0 ? dedupe.journalTag(words, reportWord) : undefined;
+    const { seq } = await this.options.ports.pipeline.commitSealed({ kind: 'intake.device', objectId, inline: sealedRaw, meta: sealedMeta, ...(tag === undefined ? {} : { dedupe: tag }) });
+    if (tag !== undefined) dedupe.remember(seq, words, reportWord);
     this.reports++;
     this.lastReportAt = this.now().toISOString();
     this.options.onChange();

@@ -33,6 +33,7 @@ export function devicesFeature(services: BodyServices, channel: DeviceChannel, r
         return { devices: [...devices] };
       },
     },
+    afterErasure: (seqs) => channel.afterErasure(seqs),
     stop: () => channel.detach('HDMS Node is stopping.'),
   });
 }

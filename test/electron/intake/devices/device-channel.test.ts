@@ -7,12 +7,16 @@ import { ApduFramer } from '../../../../electron/intake/devices/apdu-framer';
 import { DeviceChannel } from '../../../../electron/intake/devices/device-channel';
 import { DeviceRegistry } from '../../../../electron/intake/devices/device-registry';
 import { MAX_QUARANTINED_PER_SESSION } from '../../../../electron/intake/devices/device-session';
+import { MderWriter } from '../../../../electron/intake/devices/mder';
+import type { openSerialLink, SerialLinkEvents } from '../../../../electron/intake/devices/serial-link';
+import { createIntakePipeline } from '../../../../electron/intake/intake-pipeline';
+import { openVaultStorage } from '../../../../electron/storage/vault-storage';
 import type { Sealer } from '../../../../shared/crypto/envelope';
 import { DeviceIntakeMetaSchema } from '../../../../shared/journal/device-meta';
 import { QuarantineMetaSchema } from '../../../../shared/journal/intake-meta';
 import { silentLogger } from '../../storage/storage-test-support';
 import { useIntakePipelines } from '../intake-pipeline-support';
-import { aarq, bpReport, rlrq, sf, SYSTEM_ID, toHex } from './agent-apdus';
+import { aarq, bpReport, concat, rlrq, scanApdu, sf, sfloatBytes, SYSTEM_ID, TIME, timeBytes, toHex } from './agent-apdus';
 import { describeApdu } from './manager-harness';
 
 /** The pipeline's sealer, captured so the channel seals with the same one (as the body does). */
@@ -185,5 +189,124 @@ describe('device channel over TCP, into the vault', () => {
     expect(channel.snapshot().connections).toMatchObject([{ port: 'serial:/dev/ttyUSB7', state: 'unassociated' }]);
     await channel.detach('test over');
     expect(channel.snapshot().ports).toMatchObject([{ path: '/dev/ttyUSB7', state: 'closed' }]);
+  });
+});
+
+/** A serial port the test plays the agent on: what the manager writes is decoded, `dead` drops it (the process stopped). */
+function fakeSerial() {
+  const received: Apdu[] = [];
+  let events: SerialLinkEvents | undefined;
+  const line = { dead: false };
+  const framer = new ApduFramer({ onApdu: (a) => received.push(decodeApdu(a)), onDiscard: () => undefined });
+  const openSerial: typeof openSerialLink = (path, _settings, e) => {
+    events = e;
+    queueMicrotask(() => e.opened());
+    return { name: `serial:${path}`, write: (bytes) => (line.dead ? undefined : framer.push(bytes)), close: () => e.closed('Closed.') };
+  };
+  return { openSerial, received, line, send: (bytes: Uint8Array) => events!.data(bytes) };
+}
+
+async function until(condition: () => boolean | Promise<boolean>) {
+  while (!(await condition())) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe('device duplicates across a restart', () => {
+  it('a confirmed report stored but not answered before the app stopped is answered when resent after a restart, and stored once', async () => {
+    const ready = await setup();
+    const { dataDir, opener } = ready;
+    const reading = { sys: sf(131), dia: sf(85), map: sf(100), pulse: sf(71) };
+    const deviceRecords = async (journal: { read: typeof ready.storage.journal.read }) => (await journal.read({ after: 0, limit: 1000 })).records.filter((r) => r.kind === 'intake.device');
+
+    // First run: the report is made durable, then the process stops before the RORS reaches the agent.
+    const first = fakeSerial();
+    const registry1 = new DeviceRegistry(dataDir, silentLogger());
+    await registry1.load();
+    const channel1 = new DeviceChannel({ log: silentLogger(), registry: registry1, serialPorts: ['/dev/ttyUSB0'], openSerial: first.openSerial });
+    await channel1.attach(portsOf(ready));
+    first.send(aarq(0x02bc));
+    await until(() => first.received.length >= 1);
+    expect(describeApdu(first.received[0])).toBe('aare 0');
+    first.line.dead = true;
+    first.send(bpReport(0x41, reading));
+    await until(async () => (await deviceRecords(ready.storage.journal)).length === 1);
+    await channel1.detach('HDMS Node is stopping.');
+    await ready.storage.close();
+    expect(first.received.some((a) => describeApdu(a) === 'prst 0x0201 #65')).toBe(false);
+
+    // Second run: same data folder, a fresh process (nothing in memory). The agent associates again and resends.
+    const storage = await openVaultStorage(dataDir, silentLogger());
+    const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer: lastSealer! });
+    const registry2 = new DeviceRegistry(dataDir, silentLogger());
+    await registry2.load();
+    const second = fakeSerial();
+    const channel2 = new DeviceChannel({ log: silentLogger(), registry: registry2, serialPorts: ['/dev/ttyUSB0'], openSerial: second.openSerial });
+    await channel2.attach({ ...portsOf(ready), pipeline, journal: storage.journal });
+    try {
+      second.send(aarq(0x02bc));
+      await until(() => second.received.length >= 2); // AARE, then the manager's GET of the MDS attributes
+      second.send(bpReport(0x07, reading));
+      await until(() => second.received.some((a) => describeApdu(a) === 'prst 0x0201 #7'));
+      expect(await deviceRecords(storage.journal)).toHaveLength(1);
+
+      // A reading taken later is new: stored, and answered.
+      second.send(bpReport(0x08, reading, { time: timeBytes({ ...TIME, minute: 58 }) }));
+      await until(() => second.received.some((a) => describeApdu(a) === 'prst 0x0201 #8'));
+      const records = await deviceRecords(storage.journal);
+      expect(records).toHaveLength(2);
+      // The tag is keyed: neither the system id nor a reading's unkeyed key is readable in it.
+      const metas = await Promise.all(records.map(async (r) => DeviceIntakeMetaSchema.parse(JSON.parse(new TextDecoder().decode((await opener.open(Buffer.from(r.meta!, 'base64url'))).plaintext)))));
+      for (const [i, r] of records.entries()) {
+        expect(r.dedupe).toMatch(/^dv1(\.[A-Za-z0-9_-]{16}){4}$/);
+        expect(r.dedupe).not.toContain(toHex(SYSTEM_ID));
+        for (const m of metas[i]!.readings) expect(r.dedupe).not.toContain(Buffer.from(m.dedupeKey!, 'hex').toString('base64url').slice(0, 16));
+      }
+    } finally {
+      await channel2.detach('test over');
+      await storage.close();
+    }
+  });
+
+  it('a report of more readings than the tag has words (two measurements, 8 readings) is recognized after a restart when resent whole', async () => {
+    const ready = await setup();
+    const { dataDir } = ready;
+    const twoMeasurements = (invokeId: number) => {
+      const later = timeBytes({ ...TIME, hour: 9 });
+      const compound = (sys: number, dia: number, map: number) => concat(new MderWriter().u16(3).u16(6).finish(), sfloatBytes(sf(sys), sf(dia), sf(map)));
+      return scanApdu(invokeId, 'fixed', {
+        dataReqId: 0xf000,
+        scanReportNo: 0,
+        persons: [{ personId: undefined, fixed: [
+          { objHandle: 1, obsValData: concat(compound(120, 80, 93), timeBytes()) },
+          { objHandle: 2, obsValData: concat(sfloatBytes(sf(64)), timeBytes()) },
+          { objHandle: 1, obsValData: concat(compound(125, 81, 96), later) },
+          { objHandle: 2, obsValData: concat(sfloatBytes(sf(67)), later) },
+        ] }],
+      });
+    };
+    const deviceRecords = async (journal: { read: typeof ready.storage.journal.read }) => (await journal.read({ after: 0, limit: 1000 })).records.filter((r) => r.kind === 'intake.device');
+
+    const first = fakeSerial();
+    const channel1 = new DeviceChannel({ log: silentLogger(), registry: new DeviceRegistry(dataDir, silentLogger()), serialPorts: ['/dev/ttyUSB0'], openSerial: first.openSerial });
+    await channel1.attach(portsOf(ready));
+    first.send(aarq(0x02bc));
+    await until(() => first.received.length >= 1);
+    first.send(twoMeasurements(0x10));
+    await until(() => first.received.some((a) => describeApdu(a) === 'prst 0x0201 #16'));
+    await channel1.detach('HDMS Node is stopping.');
+    const [stored] = await deviceRecords(ready.storage.journal);
+    expect(stored?.dedupe).toMatch(/^dvs1\.[A-Za-z0-9_-]{16}$/);
+
+    const second = fakeSerial();
+    const channel2 = new DeviceChannel({ log: silentLogger(), registry: new DeviceRegistry(dataDir, silentLogger()), serialPorts: ['/dev/ttyUSB0'], openSerial: second.openSerial });
+    await channel2.attach(portsOf(ready));
+    try {
+      second.send(aarq(0x02bc));
+      await until(() => second.received.length >= 1);
+      second.send(twoMeasurements(0x11));
+      await until(() => second.received.some((a) => describeApdu(a) === 'prst 0x0201 #17'));
+      expect(await deviceRecords(ready.storage.journal)).toHaveLength(1);
+    } finally {
+      await channel2.detach('test over');
+    }
   });
 });
