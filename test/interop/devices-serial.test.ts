@@ -187,6 +187,34 @@ describe('interop: socat pty pairs + a pyserial agent → the device channel', (
     }
   });
 
+  it('a cable pulled and plugged back at the same path: the port is reopened by itself, and the report resent is answered and stored once', async () => {
+    const { channel, metas } = await attached();
+    let pair = await ptyPair(dir, 'replug-same');
+    const report = (invokeId: number) => bpReport(invokeId, { sys: sf(118), dia: sf(76), map: sf(90), pulse: sf(58) });
+    try {
+      await channel.openPort(pair.manager);
+      await until(() => channel.snapshot().ports[0]?.state === 'open', 'the port opened');
+      const before = runAgent(script, pair.agent, [{ send: aarq(0x02bc), expect: 1 }, { send: report(3), expect: 1 }], true);
+      expect(await before.lines(2)).toEqual(['aare 0', 'prst 0x0201 #3']);
+      // Pulled: socat dies without removing its links, so the path dangles (absent).
+      pair.socat.kill('SIGKILL');
+      before.child.kill();
+      await until(() => channel.snapshot().ports[0]?.state === 'closed', 'the port closed');
+      expect(channel.snapshot().connections).toEqual([]);
+      expect(channel.snapshot().ports[0]?.reason).toMatch(/reopens by itself/i);
+      // Plugged back: the same link path, a new pty behind it. Nobody calls openPort.
+      pair = await ptyPair(dir, 'replug-same');
+      await until(() => channel.snapshot().ports[0]?.state === 'open', 'the port reopened by itself');
+      expect(channel.snapshot().ports.map((p) => p.path)).toEqual([pair.manager]);
+      const after = runAgent(script, pair.agent, [{ send: aarq(0x02bc), expect: 1 }, { send: report(4), expect: 1 }, { send: rlrq(), expect: 1 }]);
+      expect(await after.lines(3), after.stderr()).toEqual(['aare 0', 'prst 0x0201 #4', 'rlre 0']);
+      expect(await metas()).toHaveLength(1);
+    } finally {
+      await channel.detach('test over');
+      pair.socat.kill();
+    }
+  });
+
   it('two devices on two ports at once, each its own association and records', async () => {
     const { channel, metas } = await attached();
     const a = await ptyPair(dir, 'two-a');

@@ -8,7 +8,7 @@ import type { DeviceRegistry } from './device-registry';
 import { DeviceDedupe } from './device-duplicates';
 import { DeviceSession, type DeviceLink } from './device-session';
 import type { Timers } from './manager';
-import { listSerialPorts, openSerialLink, type SerialLinkEvents, type SerialPortInfo } from './serial-link';
+import { listSerialPorts, openSerialLink, serialPortPresent, type SerialLinkEvents, type SerialPortInfo } from './serial-link';
 
 interface Logger {
   info(object: object, message: string): void;
@@ -26,6 +26,8 @@ export interface DeviceChannelOptions {
   readonly onChange?: (status: DevicesStatus) => void;
   /** For tests: how a serial port is opened (the real one uses `serialport`). */
   readonly openSerial?: typeof openSerialLink;
+  /** For tests: whether a port's path is there now (the real one asks the OS). */
+  readonly portPresent?: (path: string) => Promise<boolean>;
   readonly timers?: Timers;
   /** At most this many TCP connections at once (more are refused). */
   readonly maxTcpConnections?: number;
@@ -38,6 +40,22 @@ interface PortEntry {
   reason?: string;
   link?: DeviceLink;
   session?: DeviceSession;
+  /** Open it whenever the vault is there (false once an operator closed it or the channel detached). */
+  wanted: boolean;
+  /** Which open this is: events of an earlier link are ignored. */
+  attempt: number;
+  /** Opens that failed in a row while the path was there (the retry backs off). */
+  failures: number;
+  reopen?: unknown;
+}
+
+/** Hot-plug: how often a port that went away is looked for, and the longest wait between opens that fail. */
+export const REOPEN_INTERVAL_MS = 1_000;
+export const REOPEN_MAX_INTERVAL_MS = 30_000;
+const realTimers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
+
+function newEntry(path: string, settings: SerialSettings): PortEntry {
+  return { path, settings, state: 'closed', reason: 'Opens once the vault is open.', wanted: true, attempt: 0, failures: 0 };
 }
 
 /** Bytes a slow TCP peer may leave unread before it is disconnected. */
@@ -68,7 +86,7 @@ export class DeviceChannel implements IntakeChannel {
     const id = randomBytes(8);
     id[0] = (id[0]! | 0x02) & 0xfe;
     this.managerSystemId = Uint8Array.from(id);
-    for (const path of options.serialPorts ?? []) this.serial.set(path, { path, settings: SerialSettingsSchema.parse({}), state: 'closed', reason: 'Opens once the vault is open.' });
+    for (const path of options.serialPorts ?? []) this.serial.set(path, newEntry(path, SerialSettingsSchema.parse({})));
   }
 
   status(): ListenerStatus {
@@ -92,6 +110,7 @@ export class DeviceChannel implements IntakeChannel {
 
   async detach(reason: string): Promise<void> {
     const sessions = [...this.tcpSessions, ...[...this.serial.values()].flatMap((e) => (e.session === undefined ? [] : [e.session]))];
+    for (const entry of this.serial.values()) this.unwant(entry);
     await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
     for (const entry of this.serial.values()) {
       entry.link?.close();
@@ -123,7 +142,8 @@ export class DeviceChannel implements IntakeChannel {
   async openPort(path: string, settings?: Partial<SerialSettings>): Promise<DevicesStatus> {
     const existing = this.serial.get(path);
     if (existing?.session !== undefined) await this.closePort(path);
-    const entry: PortEntry = { path, settings: SerialSettingsSchema.parse(settings ?? {}), state: 'closed', reason: 'Opens once the vault is open.' };
+    if (existing !== undefined) this.unwant(existing);
+    const entry = newEntry(path, SerialSettingsSchema.parse(settings ?? {}));
     this.serial.set(path, entry);
     if (this.ports !== undefined) this.openEntry(entry);
     this.changed();
@@ -133,6 +153,7 @@ export class DeviceChannel implements IntakeChannel {
   async closePort(path: string): Promise<DevicesStatus> {
     const entry = this.serial.get(path);
     if (entry !== undefined) {
+      this.unwant(entry);
       await entry.session?.close().catch(() => undefined);
       entry.link?.close();
       this.serial.delete(path);
@@ -203,20 +224,36 @@ export class DeviceChannel implements IntakeChannel {
   private openEntry(entry: PortEntry): void {
     entry.state = 'opening';
     entry.reason = undefined;
+    entry.wanted = true;
+    const attempt = ++entry.attempt;
+    const current = () => entry.attempt === attempt && this.serial.get(entry.path) === entry;
     const open = this.options.openSerial ?? openSerialLink;
+    let opened = false;
     const events: SerialLinkEvents = {
       opened: () => {
+        if (!current()) return;
+        opened = true;
+        entry.failures = 0;
         entry.state = 'open';
         this.options.log.info({ port: entry.path }, 'device serial port open');
         this.changed();
       },
-      data: (chunk) => entry.session?.data(chunk),
+      data: (chunk) => {
+        if (current()) entry.session?.data(chunk);
+      },
       closed: (reason) => {
+        if (!current()) return;
         entry.session?.closed();
         entry.session = undefined;
         entry.link = undefined;
         entry.state = 'closed';
         entry.reason = reason;
+        // Not closed on purpose (unplugged, not there yet, an I/O error): look for it again.
+        if (entry.wanted && this.ports !== undefined) {
+          if (!opened) entry.failures++;
+          entry.reason = `${reason} Reopens by itself when the port is back.`;
+          this.scheduleReopen(entry);
+        }
         this.options.log.info({ port: entry.path, reason }, 'device serial port closed');
         this.changed();
       },
@@ -225,6 +262,40 @@ export class DeviceChannel implements IntakeChannel {
     entry.link = link;
     entry.session = this.session(link);
     this.changed();
+  }
+
+  /**
+   * Hot-plug: once the port's path is there again (a USB-serial adapter plugged back in, a pty
+   * made again), the same path is opened with the same settings. An absent path is looked for
+   * every REOPEN_INTERVAL_MS; a present one that fails to open is retried with a doubling wait.
+   */
+  private scheduleReopen(entry: PortEntry): void {
+    const timers = this.options.timers ?? realTimers;
+    if (entry.reopen !== undefined) timers.clearTimeout(entry.reopen);
+    const delay = Math.min(REOPEN_MAX_INTERVAL_MS, REOPEN_INTERVAL_MS * 2 ** entry.failures);
+    entry.reopen = timers.setTimeout(() => {
+      entry.reopen = undefined;
+      const present = this.options.portPresent ?? serialPortPresent;
+      void present(entry.path)
+        .catch(() => false)
+        .then((there) => {
+          if (!entry.wanted || this.ports === undefined || this.serial.get(entry.path) !== entry || entry.state !== 'closed') return;
+          if (!there) {
+            entry.failures = 0; // gone is not a failed open: keep looking every interval
+            this.scheduleReopen(entry);
+          } else {
+            this.options.log.info({ port: entry.path }, 'device serial port is back; reopening');
+            this.openEntry(entry);
+          }
+        });
+    }, delay);
+  }
+
+  /** Closed on purpose (an operator, a detach): no reopening. */
+  private unwant(entry: PortEntry): void {
+    entry.wanted = false;
+    if (entry.reopen !== undefined) (this.options.timers ?? realTimers).clearTimeout(entry.reopen);
+    entry.reopen = undefined;
   }
 
   private async listenTcp(tcp: { address: string; port: number }): Promise<void> {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import type { SerialSettings } from '../../../shared/ipc/devices-contract';
 import type { DeviceLink } from './device-session';
@@ -44,6 +45,25 @@ export async function listSerialPorts(): Promise<{ ports: SerialPortInfo[]; erro
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { ports: [], error: `The operating system did not list serial ports (${message.slice(0, 200)}). A port can still be added by its path.` };
+  }
+}
+
+/**
+ * Whether a port's path is there now (hot-plug). A device node or a pty link is a path to stat (a
+ * dangling link of a dead pty is absent); Windows' COM names are not files, so they are looked
+ * up in the OS's list.
+ */
+export async function serialPortPresent(path: string): Promise<boolean> {
+  if (process.platform === 'win32') {
+    const name = path.replace(/^\\\\\.\\/, '').toUpperCase(); // \\.\COM10 → COM10
+    const listed = await SerialPort.list().catch(() => []);
+    return listed.some((p) => p.path.toUpperCase() === name);
+  }
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createBodySealer } from '../../../../electron/crypto/node-sealer';
 import { decodeApdu, type Apdu } from '../../../../electron/intake/devices/apdu';
 import { ApduFramer } from '../../../../electron/intake/devices/apdu-framer';
-import { DeviceChannel } from '../../../../electron/intake/devices/device-channel';
+import { DeviceChannel, REOPEN_INTERVAL_MS, REOPEN_MAX_INTERVAL_MS } from '../../../../electron/intake/devices/device-channel';
 import { DeviceRegistry } from '../../../../electron/intake/devices/device-registry';
 import { MAX_QUARANTINED_PER_SESSION } from '../../../../electron/intake/devices/device-session';
 import { MderWriter } from '../../../../electron/intake/devices/mder';
@@ -17,7 +17,7 @@ import { QuarantineMetaSchema } from '../../../../shared/journal/intake-meta';
 import { silentLogger } from '../../storage/storage-test-support';
 import { useIntakePipelines } from '../intake-pipeline-support';
 import { aarq, bpReport, concat, rlrq, scanApdu, sf, sfloatBytes, SYSTEM_ID, TIME, timeBytes, toHex } from './agent-apdus';
-import { describeApdu } from './manager-harness';
+import { describeApdu, ManualTimers } from './manager-harness';
 
 /** The pipeline's sealer, captured so the channel seals with the same one (as the body does). */
 let lastSealer: Sealer | undefined;
@@ -308,5 +308,83 @@ describe('device duplicates across a restart', () => {
     } finally {
       await channel2.detach('test over');
     }
+  });
+});
+
+describe('hot-plug', () => {
+  /** A serial port that can be unplugged: `present` is what the OS shows at its path. */
+  function pluggablePort() {
+    const state = { present: true, openFails: false, opens: 0 };
+    const answers: string[] = [];
+    let events: SerialLinkEvents | undefined;
+    const openSerial: typeof openSerialLink = (path, _settings, e) => {
+      state.opens++;
+      events = e;
+      const framer = new ApduFramer({ onApdu: (a) => answers.push(describeApdu(decodeApdu(a))), onDiscard: () => undefined });
+      queueMicrotask(() => (state.present && !state.openFails ? e.opened() : e.closed(`The port could not be opened: ${state.present ? 'EACCES' : 'ENOENT'}`)));
+      return { name: `serial:${path}`, write: (bytes) => framer.push(bytes), close: () => e.closed('Closed.') };
+    };
+    return { state, answers, openSerial, portPresent: async () => state.present, events: () => events! };
+  }
+  const reopenDelays = (timers: ManualTimers) => [...timers.pending.values()].filter((t) => t.ms >= REOPEN_INTERVAL_MS && t.ms <= REOPEN_MAX_INTERVAL_MS).map((t) => t.ms);
+
+  it('a port that disappears drops its association; the same path is reopened by itself when it is back and serves again; a port closed by an operator is not', async () => {
+    const ready = await setup();
+    const timers = new ManualTimers();
+    const port = pluggablePort();
+    const channel = new DeviceChannel({ log: silentLogger(), registry: new DeviceRegistry(ready.dataDir, silentLogger()), serialPorts: ['/dev/ttyUSB0'], openSerial: port.openSerial, portPresent: port.portPresent, timers });
+    await channel.attach(portsOf(ready));
+    try {
+      await until(() => channel.snapshot().ports[0]?.state === 'open');
+      port.events().data(aarq(0x02bc));
+      await until(() => channel.snapshot().connections[0]?.state === 'operating');
+
+      // Unplugged: the association is gone, the port waits for its path to come back.
+      port.state.present = false;
+      port.events().closed('The device or cable was disconnected.');
+      expect(channel.snapshot().connections).toEqual([]);
+      expect(channel.snapshot().ports).toMatchObject([{ path: '/dev/ttyUSB0', state: 'closed', reason: expect.stringMatching(/disconnected.*reopens/i) as unknown }]);
+      expect(reopenDelays(timers)).toEqual([REOPEN_INTERVAL_MS]);
+      // Still absent: looked for, not opened.
+      timers.fire(REOPEN_INTERVAL_MS);
+      await until(() => reopenDelays(timers).length === 1);
+      expect(port.state.opens).toBe(1);
+
+      // Plugged in again at the same path.
+      port.state.present = true;
+      timers.fire(REOPEN_INTERVAL_MS);
+      await until(() => channel.snapshot().ports[0]?.state === 'open');
+      expect(port.state.opens).toBe(2);
+      port.events().data(aarq(0x02bc));
+      await until(() => channel.snapshot().connections[0]?.state === 'operating');
+      expect(port.answers.filter((a) => a === 'aare 0')).toHaveLength(2);
+
+      // Closed on purpose: nothing is reopened.
+      await channel.closePort('/dev/ttyUSB0');
+      expect(reopenDelays(timers)).toEqual([]);
+      expect(channel.snapshot().ports).toEqual([]);
+    } finally {
+      await channel.detach('test over');
+    }
+    expect(reopenDelays(timers)).toEqual([]);
+  });
+
+  it('a path that is there but cannot be opened is tried again less and less often; detaching stops it', async () => {
+    const ready = await setup();
+    const timers = new ManualTimers();
+    const port = pluggablePort();
+    port.state.openFails = true;
+    const channel = new DeviceChannel({ log: silentLogger(), registry: new DeviceRegistry(ready.dataDir, silentLogger()), serialPorts: ['/dev/ttyUSB1'], openSerial: port.openSerial, portPresent: port.portPresent, timers });
+    await channel.attach(portsOf(ready));
+    await until(() => reopenDelays(timers).length === 1);
+    expect(reopenDelays(timers)).toEqual([2 * REOPEN_INTERVAL_MS]);
+    timers.fire(2 * REOPEN_INTERVAL_MS);
+    await until(() => reopenDelays(timers).length === 1);
+    expect(reopenDelays(timers)).toEqual([4 * REOPEN_INTERVAL_MS]);
+    expect(port.state.opens).toBe(2);
+    expect(channel.snapshot().ports[0]?.reason).toMatch(/EACCES/);
+    await channel.detach('test over');
+    expect(reopenDelays(timers)).toEqual([]);
+    expect(port.state.opens).toBe(2);
   });
 });
