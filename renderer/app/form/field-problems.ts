@@ -76,7 +76,8 @@ export function problemWords(issue: IssueLike, spec?: FieldSpec): string {
   }
 }
 
-function lowerFirst(text: string): string {
+/** "The passphrase…" → "the passphrase…" (a sentence put after a field's label). */
+export function lowerFirst(text: string): string {
   return text.length > 1 && /^[A-Z][a-z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text;
 }
 

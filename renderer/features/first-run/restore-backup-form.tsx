@@ -7,9 +7,24 @@ import { SecretField, TextField } from '../../app/form/text-field';
 import { SubmitRow } from '../../app/form/submit-row';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
+import { useVisited } from '../../app/form/use-visited';
+import { BACKUP_REFUSALS } from '../../vault/backup/backup-keyring';
 import { useVault } from '../../vault/vault-context';
+import { VaultError } from '../../vault/vault-service';
 
 type SecretKind = 'passphrase' | 'recovery-key';
+type RestoreField = 'path' | 'operatorName' | 'secret';
+
+/** A refusal of the restore that concerns one field, in words under it; null for any other (a damaged file). */
+function refusedField(error: unknown, secretLabel: string): { field: RestoreField; message: string } | null {
+  if (!(error instanceof VaultError)) return null;
+  if (error.code === 'E_RECOVERY_KEY_FORMAT') return { field: 'secret', message: 'Recovery key: is not a recovery key; check it for typing mistakes.' };
+  if (error.code === 'E_WRONG_PASSPHRASE') return { field: 'secret', message: `${secretLabel}: did not open the backup.` };
+  if (error.code !== 'E_BACKUP') return null;
+  if (error.message === BACKUP_REFUSALS.noOperator) return { field: 'operatorName', message: 'Operator name: no enabled operator of that name is in the backup.' };
+  if (error.message === BACKUP_REFUSALS.passphrase || error.message === BACKUP_REFUSALS.recoveryKey) return { field: 'secret', message: `${secretLabel}: did not open the backup.` };
+  return null;
+}
 
 const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -57,11 +72,25 @@ export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
     if (chosen.path !== null) setPath(chosen.path);
   });
 
-  let problem: string | null = null;
-  if (path.trim() === '') problem = 'Enter the path of the backup file.';
-  else if (!path.trim().toLowerCase().endsWith('.hdmsbak')) problem = 'A backup file’s name ends in .hdmsbak.';
-  else if (kind === 'passphrase' && operatorName.trim() === '') problem = 'Enter the operator name the passphrase belongs to.';
-  else if (secret.trim() === '') problem = kind === 'passphrase' ? 'Enter the passphrase.' : 'Enter the recovery key.';
+  // Each field's problem with its label: an empty one once it was left, a wrong one at once.
+  const { visit, shown } = useVisited<RestoreField>();
+  const secretLabel = kind === 'passphrase' ? 'Passphrase' : 'Recovery key';
+  const problems: Record<RestoreField, string | null> = {
+    path:
+      path.trim() === ''
+        ? 'Backup file: must not be empty.'
+        : !path.trim().toLowerCase().endsWith('.hdmsbak')
+          ? 'Backup file: a backup file’s name ends in .hdmsbak.'
+          : null,
+    operatorName: kind === 'passphrase' && operatorName.trim() === '' ? 'Operator name: needed with a passphrase (the operator it belongs to).' : null,
+    secret: secret.trim() === '' ? `${secretLabel}: must not be empty.` : null,
+  };
+  const problem = problems.path ?? problems.operatorName ?? problems.secret;
+  const refused = refusedField(restore.error, secretLabel);
+  const problemOf = (field: RestoreField): string | null => {
+    if (refused?.field === field) return refused.message;
+    return field === 'path' && problems.path !== null && path.trim() !== '' ? problems.path : shown(field, problems[field]);
+  };
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -77,6 +106,11 @@ export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
   const choose = (next: SecretKind): void => {
     setKind(next);
     setSecret('');
+    restore.clearError();
+  };
+  const edit = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    restore.clearError();
   };
 
   return (
@@ -94,7 +128,7 @@ export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
             id={listId}
             className="input select"
             value={backups.some((b) => b.path === path) ? path : ''}
-            onChange={(event) => setPath(event.target.value)}
+            onChange={(event) => edit(setPath)(event.target.value)}
           >
             <option value="">Pick a backup, or give its path below</option>
             {backups.map((backup) => (
@@ -109,10 +143,12 @@ export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
       <TextField
         label="Backup file"
         value={path}
-        onValue={setPath}
+        onValue={edit(setPath)}
         autoComplete="off"
         spellCheck={false}
         hint="The full path of the .hdmsbak file, as Export backup or the schedule wrote it."
+        problem={problemOf('path')}
+        onBlur={() => visit('path')}
       />
       {info.host === 'electron' && (
         <div className="form-actions">
@@ -140,27 +176,40 @@ export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
       <TextField
         label="Operator name"
         value={operatorName}
-        onValue={setOperatorName}
+        onValue={edit(setOperatorName)}
         autoComplete="username"
         hint={kind === 'passphrase' ? 'The operator whose passphrase you enter.' : 'Optional with the recovery key.'}
+        problem={problemOf('operatorName')}
+        onBlur={() => visit('operatorName')}
       />
       {kind === 'passphrase' ? (
-        <SecretField label="Passphrase" value={secret} onValue={setSecret} autoComplete="current-password" />
+        <SecretField label="Passphrase" value={secret} onValue={edit(setSecret)} autoComplete="current-password" problem={problemOf('secret')} onBlur={() => visit('secret')} />
       ) : (
-        <TextField label="Recovery key" value={secret} onValue={setSecret} autoComplete="off" spellCheck={false} className="field--mono" />
+        <TextField
+          label="Recovery key"
+          value={secret}
+          onValue={edit(setSecret)}
+          autoComplete="off"
+          spellCheck={false}
+          className="field--mono"
+          problem={problemOf('secret')}
+          onBlur={() => visit('secret')}
+        />
       )}
       <SubmitRow label="Restore" problem={problem} busy={restore.busy} busyText="Restoring the backup…">
         <button type="button" className="button" onClick={onBack}>
           Back
         </button>
       </SubmitRow>
-      <ActionError
-        error={restore.error}
+      {refused === null && (
+        <ActionError
+          error={restore.error}
         wording={{
           E_WRONG_PASSPHRASE:
-            kind === 'passphrase' ? 'That passphrase did not open the backup.' : 'That recovery key did not open the backup.',
-        }}
-      />
+              kind === 'passphrase' ? 'That passphrase did not open the backup.' : 'That recovery key did not open the backup.',
+          }}
+        />
+      )}
     </form>
   );
 }

@@ -28,3 +28,32 @@ export function newPassphraseProblem(passphrase: string, confirmation: string, u
   if (confirmation !== passphrase) return 'The two passphrases do not match.';
   return null;
 }
+
+export interface PassphraseLabels {
+  readonly passphrase: string;
+  readonly confirmation: string;
+}
+
+/** Each field's problem with the new passphrase, with the field's label (issue 11: field-level messages). */
+export interface PassphraseFieldProblems {
+  readonly passphrase: string | null;
+  readonly confirmation: string | null;
+}
+
+/**
+ * The same policy as newPassphraseProblem, said per field: "New passphrase: needs at least 12
+ * characters.", "Confirm new passphrase: does not match the new passphrase."
+ */
+export function newPassphraseProblems(passphrase: string, confirmation: string, labels: PassphraseLabels, userInputs: readonly string[] = []): PassphraseFieldProblems {
+  let own: string | null = null;
+  if (passphrase === '') own = 'must not be empty';
+  else if ([...passphrase.normalize('NFC')].length < MIN_PASSPHRASE_LENGTH) own = `needs at least ${MIN_PASSPHRASE_LENGTH} characters`;
+  else if (!passphraseStrength(passphrase, userInputs).acceptable) own = 'is too easy to guess; make it longer or less predictable';
+  let confirm: string | null = null;
+  if (confirmation === '') confirm = 'type the passphrase again to confirm it';
+  else if (confirmation !== passphrase) confirm = `does not match the ${labels.passphrase.toLowerCase()}`;
+  return {
+    passphrase: own === null ? null : `${labels.passphrase}: ${own}.`,
+    confirmation: confirm === null ? null : `${labels.confirmation}: ${confirm}.`,
+  };
+}

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useId, useState } from 'react';
+import { ContractError } from '../../../shared/ipc/errors';
 import type { BackupSettings, BackupStatus } from '../../../shared/ipc/vault-contract';
+import { prefixedProblem, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
 import { useApi } from '../../app/api-context';
 import { CopyButton } from '../../app/copy-button';
 import { ErrorNote } from '../../app/error-note';
@@ -94,12 +96,49 @@ export function backupChangeOf(draft: Draft): Partial<BackupSettings> {
   return { destination: destination === '' ? null : destination, schedule, keep: Number(draft.keep) };
 }
 
+type BackupField = 'destination' | 'at' | 'every' | 'keep';
+
+/** The fields as a person reads them; `schedule` is how the contract names the time and the hours. */
+const FIELDS: FieldSpecs<BackupField | 'schedule'> = {
+  destination: { label: 'Destination folder' },
+  schedule: { label: 'Scheduled backups' },
+  at: { label: 'Time of day' },
+  every: { label: 'Hours between backups' },
+  keep: { label: 'Scheduled backups to keep' },
+};
+
+/** Each field's problem, with its label, in the form's order (the fields not shown have none). */
+export function backupDraftProblems(draft: Draft): FieldProblem<BackupField>[] {
+  const problems: FieldProblem<BackupField>[] = [];
+  if (draft.destination.trim() !== '' && !/^(?:[A-Za-z]:[\\/]|\\\\|\/)/.test(draft.destination.trim())) {
+    problems.push({ field: 'destination', message: 'Destination folder: give a full folder path, or leave it empty.' });
+  }
+  if (draft.kind === 'daily' && !/^(?:[01]\d|2[0-3]):[0-5]\d$/.test(draft.at.trim())) problems.push({ field: 'at', message: 'Time of day: give it as HH:MM, e.g. 02:30.' });
+  if (draft.kind === 'hours' && !(/^\d{1,3}$/.test(draft.every.trim()) && Number(draft.every) >= 1 && Number(draft.every) <= 168)) {
+    problems.push({ field: 'every', message: 'Hours between backups: a whole number from 1 to 168.' });
+  }
+  if (!(/^\d{1,4}$/.test(draft.keep.trim()) && Number(draft.keep) >= 1 && Number(draft.keep) <= 1000)) problems.push({ field: 'keep', message: 'Scheduled backups to keep: a whole number from 1 to 1000.' });
+  return problems;
+}
+
+/** What stops the form from being sent: the first field problem. */
 export function backupDraftProblem(draft: Draft): string | null {
-  if (draft.destination.trim() !== '' && !/^(?:[A-Za-z]:[\\/]|\\\\|\/)/.test(draft.destination.trim())) return 'Give the destination as a full folder path, or leave it empty.';
-  if (draft.kind === 'daily' && !/^(?:[01]\d|2[0-3]):[0-5]\d$/.test(draft.at.trim())) return 'Give the time of day as HH:MM, e.g. 02:30.';
-  if (draft.kind === 'hours' && !(/^\d{1,3}$/.test(draft.every.trim()) && Number(draft.every) >= 1 && Number(draft.every) <= 168)) return 'Give the hours between backups, 1 to 168.';
-  if (!(/^\d{1,4}$/.test(draft.keep.trim()) && Number(draft.keep) >= 1 && Number(draft.keep) <= 1000)) return 'Give how many scheduled backups to keep, 1 to 1000.';
-  return null;
+  return backupDraftProblems(draft)[0]?.message ?? null;
+}
+
+/**
+ * The body's refusal of a save, at the field it concerns: its own words prefixed with the field
+ * ("destination: there is no folder…") or its schema's (a path and a code); null for anything else.
+ */
+function refusedProblems(error: unknown, kind: ScheduleKind): FieldProblem<BackupField>[] | null {
+  if (!(error instanceof ContractError) || error.code !== 'E_BAD_REQUEST') return null;
+  // The contract's `schedule.at` and `schedule.every` are the form's own fields.
+  const message = error.message.replace(/\bschedule\.(at|every)\b/g, '$1');
+  const read = refusalProblems(message, FIELDS) ?? [prefixedProblem(message, FIELDS)].filter((problem) => problem !== null);
+  if (read.length === 0) return null;
+  // The schedule as a whole is the time of day or the hours, whichever the form shows.
+  const scheduleField: BackupField | null = kind === 'daily' ? 'at' : kind === 'hours' ? 'every' : null;
+  return read.map((problem) => (problem.field === 'schedule' ? { field: scheduleField, message: problem.message } : { field: problem.field, message: problem.message }));
 }
 
 const SCHEDULES = [
@@ -152,6 +191,10 @@ export function BackupSettingsBlock() {
     setRefresh((n) => n + 1);
   });
   const refreshStatus = useCallback(() => setRefresh((n) => n + 1), []);
+  // Each field's own problem: the draft's, else what the body refused when it was sent.
+  const problems = draft === null ? [] : backupDraftProblems(draft);
+  const refused = draft === null ? null : refusedProblems(save.error, draft.kind);
+  const problemOf = (field: BackupField): string | null => (problems.find((p) => p.field === field) ?? refused?.find((p) => p.field === field))?.message ?? null;
 
   return (
     <div className="settings-block" role="group" aria-labelledby={headingId}>
@@ -183,6 +226,7 @@ export function BackupSettingsBlock() {
                 The full path of an existing folder, e.g. a network share. Empty: <code className="path">{loaded.answer.settings.destination === null ? loaded.answer.folder : 'backups in the data folder'}</code>.
               </>
             }
+            problem={problemOf('destination')}
           />
           {loaded.answer.dialogs && (
             <div className="form-actions">
@@ -201,10 +245,10 @@ export function BackupSettingsBlock() {
             description="Times are this computer’s. A backup missed while the app was not running is made as soon as it runs again."
           />
           {draft.kind === 'daily' && (
-            <TextField label="Time of day" value={draft.at} onValue={(at) => change({ at })} className="field--narrow" autoComplete="off" hint="HH:MM, 24-hour clock." />
+            <TextField label="Time of day" value={draft.at} onValue={(at) => change({ at })} className="field--narrow" autoComplete="off" hint="HH:MM, 24-hour clock." problem={problemOf('at')} />
           )}
           {draft.kind === 'hours' && (
-            <TextField label="Hours between backups" value={draft.every} onValue={(every) => change({ every })} inputMode="numeric" className="field--narrow" hint="1 to 168." />
+            <TextField label="Hours between backups" value={draft.every} onValue={(every) => change({ every })} inputMode="numeric" className="field--narrow" hint="1 to 168." problem={problemOf('every')} />
           )}
           <TextField
             label="Scheduled backups to keep"
@@ -213,10 +257,12 @@ export function BackupSettingsBlock() {
             inputMode="numeric"
             className="field--narrow"
             hint="Older scheduled backups in the destination are deleted. Backups made by hand are never deleted."
+            problem={problemOf('keep')}
           />
           <SubmitRow label="Save backup settings" problem={backupDraftProblem(draft)} busy={save.busy} busyText="Saving…" />
           {saved && <p className="saved-note">Backup settings saved.</p>}
-          <ActionError error={save.error} />
+          {/* A refusal the fields show already is not repeated. */}
+          {(refused === null || refused.some((p) => p.field === null)) && <ActionError error={save.error} />}
         </form>
       )}
       <div className="form-actions">

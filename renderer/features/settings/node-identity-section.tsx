@@ -14,6 +14,9 @@ import { Fact } from '../../app/fact';
 
 type InstitutionRole = NodeIdentity['institutionRole'];
 
+/** What the ledger service accepts (create-ledger-service.ts setInstitution). */
+const MAX_INSTITUTION_NAME = 200;
+
 const ROLE_CHOICES: readonly Choice<InstitutionRole>[] = [
   { value: 'clinic', label: 'Clinic' },
   { value: 'research', label: 'Research' },
@@ -125,9 +128,11 @@ function InstitutionForm({ identity, onSaved, onEdit }: { identity: NodeIdentity
     onSaved();
   });
 
-  let problem: string | null = null;
-  if (name.trim() === '') problem = 'Enter the institution’s name.';
-  else if (name.trim() === identity.institutionName && role === identity.institutionRole) problem = 'Nothing has changed.';
+  // The name's own problem is shown under it, with its label; "nothing has changed" only stops the save.
+  const trimmed = name.trim();
+  const nameProblem =
+    trimmed === '' ? 'Institution name: must not be empty.' : trimmed.length > MAX_INSTITUTION_NAME ? `Institution name: takes at most ${MAX_INSTITUTION_NAME} characters.` : null;
+  const problem = nameProblem ?? (trimmed === identity.institutionName && role === identity.institutionRole ? 'Nothing has changed.' : null);
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -147,6 +152,7 @@ function InstitutionForm({ identity, onSaved, onEdit }: { identity: NodeIdentity
         }}
         autoComplete="organization"
         hint="As partners know it. It appears in the node info document."
+        problem={nameProblem}
       />
       <ChoiceGroup
         legend="Institution role"

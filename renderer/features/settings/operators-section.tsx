@@ -4,11 +4,13 @@ import { SecretField, TextField } from '../../app/form/text-field';
 import { SubmitRow } from '../../app/form/submit-row';
 import { roleLabel } from '../../app/layout/app-header';
 import { useAction } from '../../app/use-action';
+import { lowerFirst } from '../../app/form/field-problems';
+import { useVisited } from '../../app/form/use-visited';
 import { ActionError } from '../../app/vault-errors';
 import { useCurrentOperator, useVault } from '../../vault/vault-context';
-import type { OperatorRole, OperatorSummary } from '../../vault/vault-service';
+import { VaultError, type OperatorRole, type OperatorSummary } from '../../vault/vault-service';
 import { NewPassphraseFields } from '../passphrase/new-passphrase-fields';
-import { newPassphraseProblem } from '../passphrase/passphrase-policy';
+import { newPassphraseProblems } from '../passphrase/passphrase-policy';
 
 const ROLES: readonly OperatorRole[] = ['admin', 'clinician', 'researcher', 'auditor'];
 
@@ -126,6 +128,7 @@ export function OperatorsSection() {
         />
       )}
       <AddOperatorForm
+        existing={list.phase === 'ready' ? list.operators.map((operator) => operator.name) : []}
         onAdded={(operator) => {
           setNotice(`${operator.name} was added as ${roleLabel(operator.role).toLowerCase()}.`);
           reload();
@@ -147,12 +150,15 @@ function ResetPassphraseForm({
   const vault = useVault();
   const headingId = useId();
   const [passphrase, setPassphrase] = useState('');
+  const { visit, shown } = useVisited<'passphrase'>();
   const reset = useAction(async (value: string) => {
     await vault.resetOperatorPassphrase(operator.operatorId, value);
     onDone(`The passphrase of ${operator.name} was reset. Give it to them in person.`);
   });
+  const label = `Temporary passphrase for ${operator.name}`;
   // Typed once: the administrator hands it over and the operator changes it.
-  const problem = newPassphraseProblem(passphrase, passphrase, [operator.name]);
+  const problem = newPassphraseProblems(passphrase, passphrase, { passphrase: label, confirmation: label }, [operator.name]).passphrase;
+  const weak = weakRefusal(reset.error, label);
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -165,23 +171,39 @@ function ResetPassphraseForm({
       <h3 id={headingId}>Reset the passphrase of {operator.name}</h3>
       <p className="muted">For an operator who forgot theirs. Their old passphrase stops working.</p>
       <SecretField
-        label={`Temporary passphrase for ${operator.name}`}
+        label={label}
         value={passphrase}
-        onValue={setPassphrase}
+        onValue={(value) => {
+          setPassphrase(value);
+          reset.clearError();
+        }}
         autoComplete="new-password"
         hint="They can change it in Settings → Security after unlocking."
+        problem={weak ?? shown('passphrase', problem)}
+        onBlur={() => visit('passphrase')}
       />
       <SubmitRow label="Set passphrase" problem={problem} busy={reset.busy}>
         <button type="button" className="button" onClick={onCancel}>
           Cancel
         </button>
       </SubmitRow>
-      <ActionError error={reset.error} />
+      {weak === null && <ActionError error={reset.error} />}
     </form>
   );
 }
 
-function AddOperatorForm({ onAdded }: { onAdded: (operator: OperatorSummary) => void }) {
+/** The vault's own refusal of a passphrase below the policy, as that field's problem; null for any other error. */
+function weakRefusal(error: unknown, label: string): string | null {
+  return error instanceof VaultError && error.code === 'E_WEAK_PASSPHRASE' ? `${label}: ${lowerFirst(error.message)}` : null;
+}
+
+const ADD_LABELS = { passphrase: 'Initial passphrase', confirmation: 'Confirm initial passphrase' } as const;
+/** The keyring's bound on an operator's name (vault-contract.ts). */
+const MAX_NAME_LENGTH = 80;
+
+type AddField = 'name' | 'passphrase' | 'confirmation';
+
+function AddOperatorForm({ existing, onAdded }: { existing: readonly string[]; onAdded: (operator: OperatorSummary) => void }) {
   const vault = useVault();
   const headingId = useId();
   const roleId = useId();
@@ -189,25 +211,60 @@ function AddOperatorForm({ onAdded }: { onAdded: (operator: OperatorSummary) => 
   const [role, setRole] = useState<OperatorRole>('clinician');
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
+  const { visit, shown, reset } = useVisited<AddField>();
   const add = useAction(async () => {
     const operator = await vault.addOperator({ name: name.trim(), role, passphrase });
     setName('');
     setPassphrase('');
     setConfirmation('');
+    reset();
     onAdded(operator);
   });
 
-  const problem = name.trim() === '' ? 'Enter the operator’s name.' : newPassphraseProblem(passphrase, confirmation, name.split(/\s+/));
+  const trimmed = name.trim();
+  const taken = existing.some((other) => other.toLowerCase() === trimmed.toLowerCase());
+  const policy = newPassphraseProblems(passphrase, confirmation, ADD_LABELS, name.split(/\s+/));
+  const problems: Record<AddField, string | null> = {
+    name:
+      trimmed === ''
+        ? 'Name: must not be empty.'
+        : trimmed.length > MAX_NAME_LENGTH
+          ? `Name: takes at most ${MAX_NAME_LENGTH} characters.`
+          : taken
+            ? 'Name: an operator of this name exists already; choose another.'
+            : null,
+    passphrase: policy.passphrase,
+    confirmation: policy.confirmation,
+  };
+  const problem = problems.name ?? problems.passphrase ?? problems.confirmation;
+  // The vault's own refusals that concern one field (another window added the name meanwhile; the policy).
+  const refusedName = add.error instanceof VaultError && add.error.code === 'E_EXISTS' ? 'Name: an operator of this name exists already; choose another.' : null;
+  const weak = weakRefusal(add.error, ADD_LABELS.passphrase);
+  // A name already taken is said at once: the person typing it need not leave the field to learn it.
+  const nameProblem = refusedName ?? (taken ? problems.name : shown('name', problems.name));
+
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     if (problem !== null || add.busy) return;
     void add.run();
   };
+  const edit = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    add.clearError();
+  };
 
   return (
     <form className="form settings-block subform" aria-labelledby={headingId} onSubmit={submit} noValidate>
       <h3 id={headingId}>Add operator</h3>
-      <TextField label="Name" value={name} onValue={setName} autoComplete="off" hint="The name staff pick on the unlock screen." />
+      <TextField
+        label="Name"
+        value={name}
+        onValue={edit(setName)}
+        autoComplete="off"
+        hint="The name staff pick on the unlock screen."
+        problem={nameProblem}
+        onBlur={() => visit('name')}
+      />
       <div className="field">
         <label htmlFor={roleId} className="field__label">
           Role
@@ -223,12 +280,14 @@ function AddOperatorForm({ onAdded }: { onAdded: (operator: OperatorSummary) => 
       <NewPassphraseFields
         value={passphrase}
         confirmation={confirmation}
-        onValue={setPassphrase}
-        onConfirmation={setConfirmation}
-        labels={{ passphrase: 'Initial passphrase', confirmation: 'Confirm initial passphrase' }}
+        onValue={edit(setPassphrase)}
+        onConfirmation={edit(setConfirmation)}
+        labels={ADD_LABELS}
+        problems={{ passphrase: weak ?? shown('passphrase', problems.passphrase), confirmation: shown('confirmation', problems.confirmation) }}
+        onLeave={visit}
       />
       <SubmitRow label="Add operator" problem={problem} busy={add.busy} busyText="Adding the operator…" />
-      <ActionError error={add.error} />
+      {refusedName === null && weak === null && <ActionError error={add.error} />}
     </form>
   );
 }

@@ -2,11 +2,14 @@ import { useCallback, useId, useState, useSyncExternalStore, type FormEvent } fr
 import { SecretField } from '../../app/form/text-field';
 import { SubmitRow } from '../../app/form/submit-row';
 import { useAction } from '../../app/use-action';
-import { ActionError } from '../../app/vault-errors';
+import { lowerFirst } from '../../app/form/field-problems';
+import { useVisited } from '../../app/form/use-visited';
+import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import { useCurrentOperator, useVault } from '../../vault/vault-context';
+import { VaultError } from '../../vault/vault-service';
 import { AUTO_UNLOCK_TRADE_OFF, AutoUnlockCheckbox, useAutoUnlockAvailable } from '../first-run/auto-unlock-checkbox';
 import { NewPassphraseFields } from '../passphrase/new-passphrase-fields';
-import { newPassphraseProblem } from '../passphrase/passphrase-policy';
+import { newPassphraseProblems } from '../passphrase/passphrase-policy';
 
 export const AUTO_LOCK_CHOICES: readonly number[] = [0, 5, 10, 15, 30, 60];
 
@@ -138,6 +141,10 @@ function AutoUnlockSetting() {
   );
 }
 
+const CHANGE_LABELS = { passphrase: 'New passphrase', confirmation: 'Confirm new passphrase' } as const;
+
+type ChangeField = 'current' | 'passphrase' | 'confirmation';
+
 function ChangePassphraseForm() {
   const vault = useVault();
   const headingId = useId();
@@ -145,37 +152,62 @@ function ChangePassphraseForm() {
   const [next, setNext] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [done, setDone] = useState(false);
+  const { visit, shown, reset } = useVisited<ChangeField>();
   const change = useAction(async (input: { current: string; next: string }) => {
     setDone(false);
     await vault.changePassphrase(input);
     setCurrent('');
     setNext('');
     setConfirmation('');
+    reset();
     setDone(true);
   });
 
-  let problem: string | null = null;
-  if (current === '') problem = 'Enter your current passphrase.';
-  else problem = newPassphraseProblem(next, confirmation);
-  if (problem === null && next === current) problem = 'The new passphrase is the same as the current one.';
+  // Each field's own problem, with its label; a refusal that concerns one field is shown under it.
+  const refusedCode = change.error instanceof VaultError ? change.error.code : null;
+  const policy = newPassphraseProblems(next, confirmation, CHANGE_LABELS);
+  const problems: Record<ChangeField, string | null> = {
+    current: current === '' ? 'Current passphrase: must not be empty.' : null,
+    passphrase: policy.passphrase ?? (next === current ? 'New passphrase: is the same as the current one.' : null),
+    confirmation: policy.confirmation,
+  };
+  const problem = problems.current ?? problems.passphrase ?? problems.confirmation;
+  const fieldProblem = (field: ChangeField): string | null => {
+    if (field === 'current' && refusedCode === 'E_WRONG_PASSPHRASE') return 'Current passphrase: is not right.';
+    if (field === 'passphrase' && refusedCode === 'E_WEAK_PASSPHRASE') return `New passphrase: ${lowerFirst(vaultErrorMessage(change.error))}`;
+    return shown(field, problems[field]);
+  };
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     if (problem !== null || change.busy) return;
     void change.run({ current, next });
   };
+  const edit = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    change.clearError();
+  };
 
   return (
     <form className="form settings-block" aria-labelledby={headingId} onSubmit={submit} noValidate>
       <h3 id={headingId}>Change passphrase</h3>
       <p className="muted">Changes your own passphrase. Other operators and the recovery key are not affected.</p>
-      <SecretField label="Current passphrase" value={current} onValue={setCurrent} autoComplete="current-password" />
+      <SecretField
+        label="Current passphrase"
+        value={current}
+        onValue={edit(setCurrent)}
+        autoComplete="current-password"
+        problem={fieldProblem('current')}
+        onBlur={() => visit('current')}
+      />
       <NewPassphraseFields
         value={next}
         confirmation={confirmation}
-        onValue={setNext}
-        onConfirmation={setConfirmation}
-        labels={{ passphrase: 'New passphrase', confirmation: 'Confirm new passphrase' }}
+        onValue={edit(setNext)}
+        onConfirmation={edit(setConfirmation)}
+        labels={CHANGE_LABELS}
+        problems={{ passphrase: fieldProblem('passphrase'), confirmation: fieldProblem('confirmation') }}
+        onLeave={visit}
       />
       <SubmitRow label="Change passphrase" problem={problem} busy={change.busy} busyText="Changing the passphrase…" />
       {done && (
@@ -183,7 +215,7 @@ function ChangePassphraseForm() {
           Your passphrase was changed. Use the new one from now on.
         </p>
       )}
-      <ActionError error={change.error} wording={{ E_WRONG_PASSPHRASE: 'The current passphrase is not right.' }} />
+      {refusedCode !== 'E_WRONG_PASSPHRASE' && refusedCode !== 'E_WEAK_PASSPHRASE' && <ActionError error={change.error} />}
     </form>
   );
 }

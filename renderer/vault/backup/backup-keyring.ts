@@ -4,6 +4,13 @@ import { asVaultError } from '../vault-errors';
 import { VaultError } from '../vault-service';
 import { KeySlotError, parseRecoveryKey, unwrapSlot } from '../vault-crypto';
 
+/** Refusals the restore form shows under the field they concern (restore-backup-form.tsx). */
+export const BACKUP_REFUSALS = {
+  noOperator: 'No enabled operator of that name in the backup.',
+  passphrase: 'The backup does not open with that passphrase.',
+  recoveryKey: 'The backup does not open with that recovery key.',
+} as const;
+
 /**
  * The master of a backup's keyring: with a passphrase, each enabled operator's passphrase slot
  * (only those named `operatorName`, when given) until one opens; with the recovery key, the
@@ -16,7 +23,7 @@ export async function openBackupKeyring(
 ): Promise<{ master: Uint8Array; operator: KeyringOperator }> {
   const wanted = operatorName?.trim().toLowerCase();
   const named = keyring.operators.filter((o) => !o.disabled && (wanted === undefined || wanted === '' || o.name.toLowerCase() === wanted));
-  if (named.length === 0) throw new VaultError('E_BACKUP', 'No enabled operator of that name in the backup.');
+  if (named.length === 0) throw new VaultError('E_BACKUP', BACKUP_REFUSALS.noOperator);
   if ('passphrase' in secret) {
     for (const operator of named) {
       const slot = passphraseSlotOf(keyring, operator.operatorId);
@@ -27,7 +34,7 @@ export async function openBackupKeyring(
         if (!(error instanceof KeySlotError)) throw asVaultError(error, 'E_BACKUP');
       }
     }
-    throw new VaultError('E_BACKUP', 'The backup does not open with that passphrase.');
+    throw new VaultError('E_BACKUP', BACKUP_REFUSALS.passphrase);
   }
   const key = await parseRecoveryKey(secret.recoveryKey).catch((error: unknown) => {
     throw asVaultError(error);
@@ -36,7 +43,7 @@ export async function openBackupKeyring(
     const slot = recoverySlotOf(keyring);
     if (slot === undefined) throw new VaultError('E_BACKUP', 'The backup has no recovery key slot.');
     const master = await unwrapSlot(slot, key).catch(() => {
-      throw new VaultError('E_BACKUP', 'The backup does not open with that recovery key.');
+      throw new VaultError('E_BACKUP', BACKUP_REFUSALS.recoveryKey);
     });
     const operator = wanted === undefined || wanted === '' ? (named.find((o) => o.role === 'admin') ?? named[0]!) : named[0]!;
     return { master, operator };

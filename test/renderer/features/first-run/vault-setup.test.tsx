@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BACKUP_REFUSALS } from '../../../../renderer/vault/backup/backup-keyring';
 import { VaultError } from '../../../../renderer/vault/vault-service';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, TEST_RECOVERY_KEY } from '../../support/fake-vault-service';
@@ -10,6 +11,14 @@ const GOOD = 'correct horse battery staple';
 
 function type(label: string, value: string, scope: HTMLElement = document.body): void {
   fireEvent.change(within(scope).getByLabelText(label), { target: { value } });
+}
+
+/** The problem under a field, read out with it (aria-describedby), or null when it is not invalid. */
+function problemAt(label: string, scope: HTMLElement): string | null {
+  const input = within(scope).getByLabelText(label);
+  if (input.getAttribute('aria-invalid') !== 'true') return null;
+  const texts = (input.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id));
+  return texts.find((element) => element?.classList.contains('field__problem'))?.textContent ?? null;
 }
 
 async function openSetup() {
@@ -196,7 +205,35 @@ describe('Restore from a backup', () => {
     type('Recovery key', TEST_RECOVERY_KEY, restore);
     const button = within(restore).getByRole('button', { name: 'Restore' }) as HTMLButtonElement;
     expect(button.disabled).toBe(true);
-    expect(within(restore).getByText('A backup file’s name ends in .hdmsbak.')).toBeTruthy();
+    expect(problemAt('Backup file', restore)).toBe('Backup file: a backup file’s name ends in .hdmsbak.');
+  });
+
+  it('shows each restore field’s problem under it with its label, and a refusal that concerns one field at that field (issue 11, Errors)', async () => {
+    const { vault, section } = await openSetup();
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    // Nothing is wrong with a field nobody has left yet.
+    expect(problemAt('Backup file', restore)).toBeNull();
+    for (const label of ['Backup file', 'Operator name', 'Passphrase']) fireEvent.blur(within(restore).getByLabelText(label));
+    expect(problemAt('Backup file', restore)).toBe('Backup file: must not be empty.');
+    expect(problemAt('Operator name', restore)).toBe('Operator name: needed with a passphrase (the operator it belongs to).');
+    expect(problemAt('Passphrase', restore)).toBe('Passphrase: must not be empty.');
+    type('Backup file', '/backups/node.hdmsbak', restore);
+    type('Operator name', 'Nobody', restore);
+    type('Passphrase', GOOD, restore);
+    vault.failWith('restoreBackup', new VaultError('E_BACKUP', BACKUP_REFUSALS.noOperator));
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    await waitFor(() => expect(problemAt('Operator name', restore)).toBe('Operator name: no enabled operator of that name is in the backup.'));
+    type('Operator name', 'Ada', restore);
+    expect(problemAt('Operator name', restore)).toBeNull();
+    vault.failWith('restoreBackup', new VaultError('E_BACKUP', BACKUP_REFUSALS.passphrase));
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    await waitFor(() => expect(problemAt('Passphrase', restore)).toBe('Passphrase: did not open the backup.'));
+    fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
+    type('Recovery key', 'not-a-key', restore);
+    vault.failWith('restoreBackup', new VaultError('E_RECOVERY_KEY_FORMAT', 'Bad checksum.'));
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    await waitFor(() => expect(problemAt('Recovery key', restore)).toBe('Recovery key: is not a recovery key; check it for typing mistakes.'));
   });
 
   it('restores with an operator passphrase, and reports a backup that does not open', async () => {

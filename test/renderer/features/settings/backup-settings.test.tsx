@@ -23,6 +23,11 @@ function nodeWithBackups(vaultState: 'unlocked' | 'locked') {
   return node;
 }
 
+/** The texts an input is described by (its hint and its problem), as a screen reader reads them with it. */
+function describedBy(input: HTMLElement): (string | null | undefined)[] {
+  return (input.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent);
+}
+
 function vaultWith(phase: 'unlocked' | 'locked', role: 'admin' | 'clinician') {
   return createFakeVault({
     phase,
@@ -45,19 +50,53 @@ describe('Settings › Data › Backup', () => {
     fireEvent.change(within(form).getByLabelText('Destination folder'), { target: { value: 'relative/path' } });
     const save = within(form).getByRole('button', { name: 'Save backup settings' }) as HTMLButtonElement;
     expect(save.disabled).toBe(true);
-    expect(within(form).getByText('Give the destination as a full folder path, or leave it empty.')).toBeTruthy();
+    expect(describedBy(within(form).getByLabelText('Destination folder'))).toContain('Destination folder: give a full folder path, or leave it empty.');
     fireEvent.change(within(form).getByLabelText('Destination folder'), { target: { value: '/mnt/missing' } });
     fireEvent.click(within(form).getByRole('radio', { name: 'Daily at a time' }));
     fireEvent.change(within(form).getByLabelText('Time of day'), { target: { value: '02:30' } });
     fireEvent.change(within(form).getByLabelText('Scheduled backups to keep'), { target: { value: '14' } });
     fireEvent.click(save);
-    expect((await within(form).findByRole('alert')).textContent).toMatch(/destination: there is no folder/i);
+    // The body's refusal of the folder, under the field with its label.
+    await waitFor(() => expect(describedBy(within(form).getByLabelText('Destination folder'))).toContain('Destination folder: there is no folder at that path; create it first.'));
+    expect(within(form).getByLabelText('Destination folder').getAttribute('aria-invalid')).toBe('true');
     fireEvent.change(within(form).getByLabelText('Destination folder'), { target: { value: '/srv/backups' } });
     fireEvent.click(save);
     await within(form).findByText('Backup settings saved.');
     expect(node.calls.filter((c) => c.method === 'backup.updateSettings').at(-1)?.payload).toEqual({ destination: '/srv/backups', schedule: { kind: 'daily', at: '02:30' }, keep: 14 });
     // No native dialog in the shell.
     expect(within(form).queryByRole('button', { name: 'Choose folder…' })).toBeNull();
+  });
+
+  it('shows each field’s problem under it with the field’s label, and a schema refusal from the body at its field (issue 11, Errors)', async () => {
+    const node = nodeWithBackups('unlocked');
+    node.handle('backup.updateSettings', () => {
+      throw new FakeRefusal('Invalid request for backup.updateSettings: schedule.every: too_big; keep: too_small.');
+    });
+    renderApp(node, '#/settings', vaultWith('unlocked', 'admin'));
+    const form = await screen.findByRole('form', { name: 'Backup settings' });
+    const save = within(form).getByRole('button', { name: 'Save backup settings' }) as HTMLButtonElement;
+    fireEvent.click(within(form).getByRole('radio', { name: 'Daily at a time' }));
+    fireEvent.change(within(form).getByLabelText('Time of day'), { target: { value: '25:00' } });
+    fireEvent.change(within(form).getByLabelText('Scheduled backups to keep'), { target: { value: '0' } });
+    expect(describedBy(within(form).getByLabelText('Time of day'))).toContain('Time of day: give it as HH:MM, e.g. 02:30.');
+    expect(describedBy(within(form).getByLabelText('Scheduled backups to keep'))).toContain('Scheduled backups to keep: a whole number from 1 to 1000.');
+    expect(within(form).getByLabelText('Time of day').getAttribute('aria-invalid')).toBe('true');
+    // The first one also says why the form cannot be sent.
+    expect(save.disabled).toBe(true);
+    expect(within(form).getAllByText('Time of day: give it as HH:MM, e.g. 02:30.')).toHaveLength(2);
+
+    fireEvent.click(within(form).getByRole('radio', { name: 'Every N hours' }));
+    fireEvent.change(within(form).getByLabelText('Hours between backups'), { target: { value: '200' } });
+    expect(describedBy(within(form).getByLabelText('Hours between backups'))).toContain('Hours between backups: a whole number from 1 to 168.');
+    fireEvent.change(within(form).getByLabelText('Hours between backups'), { target: { value: '12' } });
+    fireEvent.change(within(form).getByLabelText('Scheduled backups to keep'), { target: { value: '7' } });
+    expect(within(form).getByLabelText('Hours between backups').getAttribute('aria-invalid')).toBeNull();
+    expect(save.disabled).toBe(false);
+    // A body that still refuses: its schema's words go to the fields, never the raw text.
+    fireEvent.click(save);
+    await waitFor(() => expect(describedBy(within(form).getByLabelText('Hours between backups'))).toContain('Hours between backups: is too large (or too long).'));
+    expect(describedBy(within(form).getByLabelText('Scheduled backups to keep'))).toContain('Scheduled backups to keep: is too small (or too short).');
+    expect(form.textContent).not.toMatch(/Invalid request|too_big|schedule\.every/);
   });
 
   it('is not offered to a clinician (backups are the administrator’s)', async () => {

@@ -25,6 +25,10 @@ async function openNodeIdentity(role: OperatorRole = 'admin', ledger: FakeLedger
   return { section, ledger };
 }
 
+function describedBy(input: HTMLElement): (string | null | undefined)[] {
+  return (input.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent);
+}
+
 function facts(region: HTMLElement): Record<string, string> {
   return Object.fromEntries(
     [...region.querySelectorAll('.facts__row')].map((row) => [row.querySelector('dt')!.textContent, row.querySelector('dd')!.textContent ?? '']),
@@ -88,7 +92,12 @@ describe('Settings › Node identity', () => {
     const save = within(section).getByRole('button', { name: 'Save institution' }) as HTMLButtonElement;
     fireEvent.change(name, { target: { value: '   ' } });
     expect(save.disabled).toBe(true);
-    expect(within(section).getByText('Enter the institution’s name.')).toBeTruthy();
+    // Under the field, read out with it (and next to the disabled button).
+    expect(describedBy(name)).toContain('Institution name: must not be empty.');
+    expect(name.getAttribute('aria-invalid')).toBe('true');
+    fireEvent.change(name, { target: { value: 'A'.repeat(201) } });
+    expect(describedBy(name)).toContain('Institution name: takes at most 200 characters.');
+    expect(save.disabled).toBe(true);
 
     ledger.failWith('setInstitution', new VaultError('E_NOT_ALLOWED', 'admins only'));
     fireEvent.change(name, { target: { value: 'Other Clinic' } });

@@ -31,6 +31,20 @@ function change(label: string, value: string, scope: HTMLElement): void {
   fireEvent.change(within(scope).getByLabelText(label), { target: { value } });
 }
 
+/** Types into a field and leaves it (a field's problem shows once it was left). */
+function fill(label: string, value: string, scope: HTMLElement): void {
+  change(label, value, scope);
+  fireEvent.blur(within(scope).getByLabelText(label));
+}
+
+/** The problem under a field, read out with it (aria-describedby), or null when it is not invalid. */
+function problemAt(label: string, scope: HTMLElement): string | null {
+  const input = within(scope).getByLabelText(label);
+  if (input.getAttribute('aria-invalid') !== 'true') return null;
+  const texts = (input.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id));
+  return texts.find((element) => element?.classList.contains('field__problem'))?.textContent ?? null;
+}
+
 describe('Settings › Security', () => {
   it('sets the auto-lock time from a select with Never, 5, 10, 15, 30 and 60 minutes', async () => {
     const vault = await openSettings();
@@ -71,13 +85,109 @@ describe('Settings › Security', () => {
     expect(button.disabled).toBe(false);
 
     fireEvent.click(button);
-    expect((await within(form).findByRole('alert')).textContent).toBe('The current passphrase is not right.');
+    expect((await within(form).findByRole('alert')).textContent).toBe('Current passphrase: is not right.');
 
     change('Current passphrase', ADMIN_PASSPHRASE, form);
     fireEvent.click(button);
     expect(await within(form).findByText(/Your passphrase was changed/)).toBeTruthy();
     expect(vault.callsTo('changePassphrase').at(-1)).toEqual([{ current: ADMIN_PASSPHRASE, next: NEW_PASSPHRASE }]);
     expect((within(form).getByLabelText('Current passphrase') as HTMLInputElement).value).toBe('');
+  });
+});
+
+describe('Settings › Security › Change passphrase: field-level messages (issue 11, Errors)', () => {
+  it('shows each field’s problem under it with its label once the field was left, and the vault’s refusal at the current passphrase', async () => {
+    const vault = await openSettings();
+    const form = screen.getByRole('form', { name: 'Change passphrase' });
+    // An untouched form greets nobody with errors.
+    expect(problemAt('Current passphrase', form)).toBeNull();
+    expect(problemAt('New passphrase', form)).toBeNull();
+    fireEvent.blur(within(form).getByLabelText('Current passphrase'));
+    expect(problemAt('Current passphrase', form)).toBe('Current passphrase: must not be empty.');
+    fill('New passphrase', 'short', form);
+    expect(problemAt('New passphrase', form)).toBe('New passphrase: needs at least 12 characters.');
+    fill('New passphrase', 'aaaaaaaaaaaaaaaa', form);
+    expect(problemAt('New passphrase', form)).toBe('New passphrase: is too easy to guess; make it longer or less predictable.');
+    fill('New passphrase', NEW_PASSPHRASE, form);
+    expect(problemAt('New passphrase', form)).toBeNull();
+    fill('Confirm new passphrase', `${NEW_PASSPHRASE}!`, form);
+    expect(problemAt('Confirm new passphrase', form)).toBe('Confirm new passphrase: does not match the new passphrase.');
+    fill('Confirm new passphrase', NEW_PASSPHRASE, form);
+    fill('Current passphrase', NEW_PASSPHRASE, form);
+    expect(problemAt('New passphrase', form)).toBe('New passphrase: is the same as the current one.');
+    fill('Current passphrase', 'not my passphrase at all', form);
+    fireEvent.click(within(form).getByRole('button', { name: 'Change passphrase' }));
+    await waitFor(() => expect(problemAt('Current passphrase', form)).toBe('Current passphrase: is not right.'));
+    // Typing again clears the refusal.
+    change('Current passphrase', ADMIN_PASSPHRASE, form);
+    expect(problemAt('Current passphrase', form)).toBeNull();
+    expect(vault.callsTo('changePassphrase')).toHaveLength(1);
+  });
+
+  it('shows the vault’s refusal of a weak passphrase under the new passphrase', async () => {
+    const vault = vaultAs('admin');
+    vault.failWith('changePassphrase', new VaultError('E_WEAK_PASSPHRASE', 'The passphrase is below the vault’s policy.'));
+    await openSettings('admin', vault);
+    const form = screen.getByRole('form', { name: 'Change passphrase' });
+    change('Current passphrase', ADMIN_PASSPHRASE, form);
+    change('New passphrase', NEW_PASSPHRASE, form);
+    change('Confirm new passphrase', NEW_PASSPHRASE, form);
+    fireEvent.click(within(form).getByRole('button', { name: 'Change passphrase' }));
+    await waitFor(() => expect(problemAt('New passphrase', form)).toBe('New passphrase: the passphrase is below the vault’s policy.'));
+  });
+});
+
+describe('Settings › Operators: field-level messages (issue 11, Errors)', () => {
+  it('names the field of each problem when adding an operator: an empty or taken name, a short passphrase, a confirmation that differs', async () => {
+    const vault = await openSettings();
+    const section = screen.getByRole('region', { name: 'Operators' });
+    await within(section).findByRole('row', { name: /Carl Clinician/ });
+    const form = within(section).getByRole('form', { name: 'Add operator' });
+    fireEvent.blur(within(form).getByLabelText('Name'));
+    expect(problemAt('Name', form)).toBe('Name: must not be empty.');
+    // A name in use is said at once, in any case.
+    change('Name', 'carl clinician', form);
+    expect(problemAt('Name', form)).toBe('Name: an operator of this name exists already; choose another.');
+    fill('Name', 'N'.repeat(81), form);
+    expect(problemAt('Name', form)).toBe('Name: takes at most 80 characters.');
+    fill('Name', 'Nora Nurse', form);
+    expect(problemAt('Name', form)).toBeNull();
+    fill('Initial passphrase', 'short', form);
+    expect(problemAt('Initial passphrase', form)).toBe('Initial passphrase: needs at least 12 characters.');
+    fill('Initial passphrase', NEW_PASSPHRASE, form);
+    fill('Confirm initial passphrase', 'purple elephant', form);
+    expect(problemAt('Confirm initial passphrase', form)).toBe('Confirm initial passphrase: does not match the initial passphrase.');
+    expect((within(form).getByRole('button', { name: 'Add operator' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(vault.callsTo('addOperator')).toEqual([]);
+  });
+
+  it('puts the vault’s refusal of a name (added meanwhile in another window) under the Name field', async () => {
+    const vault = vaultAs('admin');
+    vault.failWith('addOperator', new VaultError('E_EXISTS', 'An operator with this name exists already.'));
+    await openSettings('admin', vault);
+    const form = within(screen.getByRole('region', { name: 'Operators' })).getByRole('form', { name: 'Add operator' });
+    change('Name', 'Nora Nurse', form);
+    change('Initial passphrase', NEW_PASSPHRASE, form);
+    change('Confirm initial passphrase', NEW_PASSPHRASE, form);
+    fireEvent.click(within(form).getByRole('button', { name: 'Add operator' }));
+    await waitFor(() => expect(problemAt('Name', form)).toBe('Name: an operator of this name exists already; choose another.'));
+    expect(within(form).getAllByRole('alert').map((alert) => alert.textContent)).toEqual(['Name: an operator of this name exists already; choose another.']);
+  });
+
+  it('names the temporary passphrase field when a reset passphrase is too short or refused', async () => {
+    const vault = vaultAs('admin');
+    vault.failWith('resetOperatorPassphrase', new VaultError('E_WEAK_PASSPHRASE', 'The passphrase is below the vault’s policy.'));
+    await openSettings('admin', vault);
+    const section = screen.getByRole('region', { name: 'Operators' });
+    fireEvent.click(await within(section).findByRole('button', { name: 'Reset passphrase for Carl Clinician' }));
+    const form = within(section).getByRole('form', { name: 'Reset the passphrase of Carl Clinician' });
+    const label = 'Temporary passphrase for Carl Clinician';
+    fill(label, 'short', form);
+    expect(problemAt(label, form)).toBe('Temporary passphrase for Carl Clinician: needs at least 12 characters.');
+    fill(label, NEW_PASSPHRASE, form);
+    expect(problemAt(label, form)).toBeNull();
+    fireEvent.click(within(form).getByRole('button', { name: 'Set passphrase' }));
+    await waitFor(() => expect(problemAt(label, form)).toBe('Temporary passphrase for Carl Clinician: the passphrase is below the vault’s policy.'));
   });
 });
 
