@@ -113,6 +113,12 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       num('quarantineSeq', 'quarantine record');
       word('at');
       break;
+    case 'RESTORE':
+      num('erasuresReapplied', 'erasures re-applied');
+      num('recordsErased', 'records erased again');
+      num('objectsErased', 'objects erased again');
+      word('at');
+      break;
     case 'ERASURE':
       num('messages');
       num('records');
@@ -159,6 +165,7 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind === 'view.access' || journalKind === MIND_KINDS.quarantineAccess) return 'ACCESS';
   if (journalKind === AUDIT_KINDS.session) return 'SESSION';
   if (journalKind === AUDIT_KINDS.exported || journalKind === BACKUP_KINDS.scheduled) return 'EXPORT';
+  if (journalKind === BACKUP_KINDS.restored) return 'RESTORE';
   if (journalKind === 'erasure.patient') return 'ERASURE';
   if (journalKind === 'operator.changed') return 'OPERATOR_CHANGE';
   if (journalKind.startsWith('export.')) return 'EXPORT';

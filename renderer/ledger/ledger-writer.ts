@@ -20,6 +20,7 @@ import { DEFAULT_BATCH_RULES, LedgerPlanner, type BatchRules, type PlannedEntry 
 import { InstitutionMetaSchema } from './ledger-rows';
 import { LedgerExportMetaSchema } from './ledger-events';
 import { DeviceDecisionMetaSchema } from '../../shared/journal/device-meta';
+import { BackupRestoredMetaSchema } from '../../shared/journal/backup-meta';
 
 /**
  * Turns journal events into signed entries (the chain's writer). Runs in the mind while the vault
@@ -257,6 +258,13 @@ export class LedgerWriter {
         if (!parsed.success) return none;
         const { patientId, recordId, at } = parsed.data;
         return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { patientId, recordId, at } };
+      }
+      case 'RESTORE': {
+        // The body's note of a restore (backup-journal.ts): no operator had signed in yet.
+        const parsed = BackupRestoredMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { at, erasures, records, objects } = parsed.data;
+        return { subject: ZERO_HASH, details: { at, erasuresReapplied: erasures, recordsErased: records, objectsErased: objects } };
       }
       case 'ERASURE': {
         const parsed = ErasureMetaSchema.safeParse(value);

@@ -58,6 +58,9 @@ export const LEDGER_ENTRY_KINDS = [
   'SESSION',
   // A quarantined input reprocessed or discarded by an operator.
   'QUARANTINE',
+  // The vault was put back from a backup file (the body journals backup.restored, with the
+  // erasures the restore applied again); the next session signs it as the node's act.
+  'RESTORE',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 

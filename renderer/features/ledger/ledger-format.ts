@@ -12,6 +12,7 @@ const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
   NOTARY_ALARM: 'Notary alarm',
   SESSION: 'Sign-in and lock',
   QUARANTINE: 'Quarantine action',
+  RESTORE: 'Backup restored',
 };
 
 /** `INTAKE_BATCH` → "Intake batch"; an unknown kind (a newer node) is shown as it is. */

@@ -5,6 +5,8 @@ import { startBody, type Body } from '../../../electron/body';
 import { ERASURE_REGISTER_COPY, ERASURE_REGISTER_FILE, readErasureRegister, recordDigest } from '../../../electron/backup/erasure-register';
 import { checkVault } from '../../../electron/storage/vault-check';
 import { createOpener, createSealer } from '../../../shared/crypto/envelope';
+import { BackupRestoredMetaSchema } from '../../../shared/journal/backup-meta';
+import { openJson } from '../../../shared/journal/sealed-json';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, callContext, makeTestVault, readJournal, signIn, type TestVault } from '../vault/vault-test-support';
 
@@ -71,6 +73,9 @@ describe('restoring a backup older than an erasure', () => {
       else expect(now).toEqual(record);
     }
     expect(after.at(before.length)).toMatchObject({ kind: 'backup.restored' });
+    // What the ledger signs as the RESTORE entry: the erasures re-applied, sealed to the vault.
+    const note = BackupRestoredMetaSchema.parse(await openJson(createOpener(vault.keys.intakeKeyPair.privateKey), after.at(before.length)!.meta!));
+    expect(note).toMatchObject({ act: 'restored', erasures: 1, records: seqs.length });
     for (const id of objects) expect(await objectReadable(b, id)).toBe(false);
     const kept = before.find((record) => record.kind === 'intake.demo' && !seqs.includes(record.seq))!;
     expect(await objectReadable(b, kept.objects[0]!)).toBe(true);

@@ -95,6 +95,21 @@ describe('ledger entries for the audit trail', () => {
     for (const { details } of entries) expect(JSON.stringify(details)).not.toContain('op_audit-1');
   });
 
+  it('signs a restore from a backup (backup.restored, journaled by the body) as a RESTORE entry of the node, with the erasures it re-applied', async () => {
+    expect(ledgerKindOf(BACKUP_KINDS.restored)).toBe('RESTORE');
+    const f = await fixture();
+    const { body, sealer } = f;
+    body.journal.push({ seq: 1, at: AT, kind: BACKUP_KINDS.restored, operator: null, objects: [], meta: await sealJson(sealer, { v: 1, act: 'restored', at: AT, erasures: 1, records: 5, objects: 2 }) });
+    const entries = await signedEntries(f);
+    expect(entries).toHaveLength(1);
+    const [{ entry, details }] = entries as [(typeof entries)[number]];
+    expect(entry['kind']).toBe('RESTORE');
+    // The body restored it before anyone could sign in: no operator.
+    expect(bytes32ToPseudonym(entry['operator'])).toBe('');
+    expect(details).toMatchObject({ from: 1, to: 1, at: AT, erasuresReapplied: 1, recordsErased: 5, objectsErased: 2 });
+    expect(summaryOf('RESTORE', details)).toMatchObject({ 'erasures re-applied': 1, 'records erased again': 5, 'objects erased again': 2, at: AT });
+  });
+
   it('signs a damaged audit record as unreadable, under nobody, rather than skipping it', async () => {
     const f = await fixture();
     f.body.journal.push({ seq: 1, at: AT, kind: AUDIT_KINDS.session, operator: null, objects: [], meta: await sealJson(f.sealer, { v: 1, event: 'signedIn' }) });
