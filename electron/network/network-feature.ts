@@ -18,6 +18,8 @@ import { NetworkRefusal, serverBaseUrl } from './server-url';
 import { TransportStore } from './transport-store';
 import { witnessRound } from './witness-round';
 import { fetchRecoverableEntries } from './ledger-recovery';
+import { z } from 'zod';
+import { SEARCH_ROUTES, SearchQueriesPageSchema } from '../../shared/research/search-api';
 
 /** How often the body asks the server while a node is a member or waits for approval. */
 export const NETWORK_REFRESH_MS = 30_000;
@@ -276,6 +278,24 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
         const sent = RelaySentSchema.safeParse(answer.body);
         if (!sent.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The relay answered in a form this node does not understand.');
         return sent.data;
+      },
+      'network.postQuery': async (signed) => {
+        const connection = await memberConnection();
+        if ('waiting' in connection) throw new NetworkRefusal('E_CONFLICT', connection.waiting);
+        const stored = await store.read();
+        if (signed.query.researcher !== stored?.state.node) throw new NetworkRefusal('E_BAD_REQUEST', 'query: a query must be signed by this node.');
+        const answer = await requestJson(`${connection.url}${SEARCH_ROUTES.queries}`, { method: 'POST', body: signed, sign: connection.sign });
+        const posted = z.strictObject({ seq: z.number().int().min(1) }).safeParse(answer.body);
+        if (!posted.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The search service answered in a form this node does not understand.');
+        return posted.data;
+      },
+      'network.openQueries': async ({ after }) => {
+        const connection = await memberConnection();
+        if ('waiting' in connection) throw new NetworkRefusal('E_CONFLICT', connection.waiting);
+        const answer = await requestJson(`${connection.url}${SEARCH_ROUTES.queries}?after=${after}`, { sign: connection.sign });
+        const page = SearchQueriesPageSchema.safeParse(answer.body);
+        if (!page.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The search service answered in a form this node does not understand.');
+        return page.data;
       },
     },
     // The inbox journals into the vault: it may start once the vault's storage is open.

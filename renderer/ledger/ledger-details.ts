@@ -108,6 +108,12 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       word('at');
       break;
     }
+    case 'QUERY_ANSWERED':
+      word('researcher');
+      word('bucket', 'count answered');
+      word('repeat', 'repeat of an earlier answer');
+      word('offered', 'offer made');
+      break;
     case 'QUARANTINE':
       word('action');
       num('quarantineSeq', 'quarantine record');
@@ -155,7 +161,7 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
 }
 
 /** How a SESSION entry's event reads in its summary. */
-export const SESSION_EVENT_WORDS: Readonly<Record<string, string>> = { signedIn: 'signed in', locked: 'locked', closed: 'window closed' };
+export const SESSION_EVENT_WORDS: Readonly<Record<string, string>> = { signedIn: 'signed in', locked: 'locked', closed: 'window closed', unlockFailed: 'unlock failed' };
 
 /** The ledger kind of a journal kind, or null when the act is not ledgered. */
 export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
@@ -171,6 +177,7 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind.startsWith('export.')) return 'EXPORT';
   if (journalKind.startsWith('settings.')) return 'SETTINGS_CHANGE';
   if (journalKind.startsWith('consent.')) return 'CONSENT';
+  if (journalKind === MIND_KINDS.queryAnswered) return 'QUERY_ANSWERED';
   if (journalKind === 'vault.keyRotated') return 'KEY_ROTATION';
   if (journalKind === LEDGER_ALARM_KIND) return 'NOTARY_ALARM';
   return null;

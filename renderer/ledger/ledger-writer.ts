@@ -21,6 +21,8 @@ import { InstitutionMetaSchema } from './ledger-rows';
 import { LedgerExportMetaSchema } from './ledger-events';
 import { DeviceDecisionMetaSchema } from '../../shared/journal/device-meta';
 import { BackupRestoredMetaSchema } from '../../shared/journal/backup-meta';
+import { QueryAnsweredMetaSchema } from '../../shared/research/research-meta';
+import { describeBucket } from '../../shared/research/cohort-answer';
 
 /**
  * Turns journal events into signed entries (the chain's writer). Runs in the mind while the vault
@@ -240,6 +242,13 @@ export class LedgerWriter {
         if (!parsed.success) return none;
         const { v: _v, operatorId, ...details } = parsed.data;
         return { subject: ZERO_HASH, details, operatorId };
+      }
+      case 'QUERY_ANSWERED': {
+        // The query's hash is the subject; the count bucket, never the KEY list, is in the details.
+        const parsed = QueryAnsweredMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { queryHash, researcher, decision, answer } = parsed.data;
+        return { subject: queryHash, details: { researcher, bucket: describeBucket(answer.bucket), repeat: decision === 'repeat', offered: answer.offer !== null } };
       }
       case 'QUARANTINE': {
         const parsed = QuarantineResolutionMetaSchema.safeParse(value);

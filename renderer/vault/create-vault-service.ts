@@ -5,6 +5,8 @@ import { RestrictedLedger } from '../ledger/restricted-ledger';
 import { NetworkJoinFeature, type NetworkJoiner } from '../network/network-join';
 import { RelayMessengerFeature, type RelayMessenger } from '../network/relay-messenger';
 import { ResearchConsentFeature, type ResearchConsent } from '../research/research-consent';
+import { QueryInboxFeature, type QueryInbox } from '../research/query-inbox';
+import { ResearchQueriesFeature, type ResearchQueries } from '../research/research-queries';
 import { LedgerFeature, type LedgerOptions } from '../ledger/session-ledger';
 import { createBackupService } from './backup/backup-service';
 import { createDemoImport } from './demo/demo-import-service';
@@ -72,6 +74,8 @@ export interface VaultServiceWithReady extends VaultService {
   readonly network: NetworkJoiner & RelayMessenger;
   /** Research consent: the institution's policy and the patients' records (renderer/research). */
   readonly research: ResearchConsent;
+  /** The network's data search (renderer/research): a clinic's incoming queries, a research institute's own queries and basket. */
+  readonly dataSearch: { readonly inbox: QueryInbox; readonly queries: ResearchQueries };
 }
 
 const noop = (): void => undefined;
@@ -138,7 +142,9 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     sendNote: (input) => messenger.sendNote(input),
   };
   const research = new ResearchConsentFeature();
-  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger, research];
+  const inbox = new QueryInboxFeature(research);
+  const queries = new ResearchQueriesFeature();
+  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger, research, inbox, queries];
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);
@@ -164,6 +170,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ledger,
     network,
     research,
+    dataSearch: { inbox, queries },
     phase: () => state.phase,
     subscribe: (listener) => state.subscribe(listener),
     currentOperator: () => {

@@ -102,6 +102,9 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'network.delegate': 'clinical',
   'network.send': 'clinical',
   'network.recover': 'clinical',
+  // A query is signed by the identity key, which only a clinical session holds.
+  'network.postQuery': 'clinical',
+  'network.openQueries': 'clinical',
 };
 
 /** The roles a level admits (anyone and setup need no session). */

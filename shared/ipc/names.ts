@@ -71,6 +71,8 @@ export const METHOD_NAME_LIST = [
   'network.delegate',
   'network.send',
   'network.recover',
+  'network.postQuery',
+  'network.openQueries',
 ] as const;
 export const EVENT_NAME_LIST = [
   'app.stopping',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SearchQueriesPageSchema, SignedKeywordQuerySchema } from '../research/search-api';
 import { AddressSchema } from '../ledger/ledger-schema';
 import { MEMBERSHIP_STATUSES } from '../network/api';
 import { SignedCertificateSchema, SignedJoinRequestSchema } from '../network/membership';
@@ -173,6 +174,10 @@ export const networkMethods = {
   ),
   /** Posts envelopes the mind sealed (and signed inside) to the relay, as this member. */
   'network.send': method(RelaySendSchema, RelaySentSchema),
+  /** Posts a keyword query the mind signed to the network's Data Search Service (research members). */
+  'network.postQuery': method(SignedKeywordQuerySchema, z.strictObject({ seq: z.number().int().min(1) })),
+  /** The open queries the Data Search Service holds after `after` (clinic members): how a clinic that joined late gets them. */
+  'network.openQueries': method(z.strictObject({ after: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }), SearchQueriesPageSchema),
 } as const;
 
 export const networkEvents = {

@@ -135,10 +135,20 @@ export const MIND_KINDS = {
   consentRecorded: 'consent.recorded',
   /** The institution's research policy (consent.ts ResearchPolicyMetaSchema): a SETTINGS_CHANGE ledger entry. */
   researchPolicy: 'settings.researchPolicy',
+  /** A research node's keyword query as signed and sent (research-meta.ts QueryPostedMetaSchema). */
+  queryPosted: 'query.posted',
+  /** A clinic took a query from the network's Data Search Service (one the relay did not bring: it joined later). */
+  queryReceived: 'query.received',
+  /** A clinic answered a query (research-meta.ts QueryAnsweredMetaSchema): a QUERY_ANSWERED ledger entry. */
+  queryAnswered: 'query.answered',
+  /** A clinic declined a query, or its guard locked the researcher out (QueryDeclinedMetaSchema). */
+  queryDeclined: 'query.declined',
+  /** The researcher's purchase basket as it now is (BasketMetaSchema): what the purchase issue consumes. */
+  basketChanged: 'basket.changed',
 } as const;
 
 /** Kinds the mind may append through journal.append; intake kinds are written by the body only. */
-export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export|message|device)\.[a-zA-Z]+$/;
+export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export|message|device|query|basket)\.[a-zA-Z]+$/;
 
 export function isMindEventKind(kind: string): boolean {
   return MIND_EVENT_KIND.test(kind);

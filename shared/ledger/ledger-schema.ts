@@ -61,6 +61,9 @@ export const LEDGER_ENTRY_KINDS = [
   // The vault was put back from a backup file (the body journals backup.restored, with the
   // erasures the restore applied again); the next session signs it as the node's act.
   'RESTORE',
+  // A clinic answered a researcher's keyword query: the query's EIP-712 hash and the count bucket
+  // it answered (never the KEY list), with the researcher's address as subject.
+  'QUERY_ANSWERED',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 

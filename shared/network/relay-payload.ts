@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { KeywordQueryPayloadSchema, QueryAnswerPayloadSchema, QueryDeclinedPayloadSchema } from '../research/query-answer';
 
 /**
  * What a relay message carries inside its encryption (shared/network/relay.ts seals the bytes):
- * UTF-8 JSON, one object with a `type`. Today a note between institutions; the research search and
- * purchase flows (issues 14 and 15) add their own types here. A type this node does not know is
+ * UTF-8 JSON, one object with a `type`: a note between institutions, and the research search's
+ * query, answer and decline (shared/research/query-answer.ts). A type this node does not know is
  * kept in the journal and shown as "a message of a kind this version cannot show".
  */
 export const MAX_NOTE_LENGTH = 10_000;
@@ -15,7 +16,7 @@ export const NotePayloadSchema = z.strictObject({
 });
 export type NotePayload = z.infer<typeof NotePayloadSchema>;
 
-export const RelayPayloadSchema = z.discriminatedUnion('type', [NotePayloadSchema]);
+export const RelayPayloadSchema = z.discriminatedUnion('type', [NotePayloadSchema, KeywordQueryPayloadSchema, QueryAnswerPayloadSchema, QueryDeclinedPayloadSchema]);
 export type RelayPayload = z.infer<typeof RelayPayloadSchema>;
 
 export function encodePayload(payload: RelayPayload): Uint8Array {

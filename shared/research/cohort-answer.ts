@@ -62,7 +62,7 @@ export interface KeyListEntry {
   /** "40–49", "90+", or null (unknown or suppressed). */
   readonly ageBand: string | null;
   /** "F", "M", "other or unknown", or null (suppressed). */
-  readonly sex: string | null;
+  readonly sex: 'F' | 'M' | 'other or unknown' | null;
   /** The data types this patient has that at least k entries share, in DATA_TYPES order. */
   readonly dataTypes: readonly DataType[];
   /** "2019–2024", or null (no dated record, or suppressed). */
@@ -95,7 +95,7 @@ export function keyList(cohort: readonly CohortMember[], options: { readonly tod
   const k = options.k ?? DEFAULT_KEY_LIST_K;
   const generalized = cohort.map((member) => ({
     ageBand: ageBand(ageOn(member.birthDate, options.today)),
-    sex: member.sex === 'F' || member.sex === 'M' ? member.sex : 'other or unknown',
+    sex: member.sex === 'F' || member.sex === 'M' ? member.sex : ('other or unknown' as const),
     years: member.years === null ? null : `${member.years.first}–${member.years.last}`,
     dataTypes: DATA_TYPES.filter((type) => member.dataTypes.has(type)),
   }));

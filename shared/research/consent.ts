@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MIN_CELL_SIZE, LOWEST_MIN_CELL_SIZE } from './cohort-answer';
 import { QUERY_PURPOSES, type QueryPurpose } from './keyword-query';
+import { PhdAmountSchema } from './query-answer';
 
 /**
  * Research consent on a clinic node (issue 14 item 1): an institution-wide policy set by an
@@ -37,6 +38,8 @@ export const ResearchPolicyMetaSchema = z.strictObject({
   minCellSize: z.number().int().min(LOWEST_MIN_CELL_SIZE).max(1000),
   /** Answer queries within this policy by itself, or wait for an administrator to review each. */
   answering: z.enum(['automatic', 'review']),
+  /** The price per record the clinic's offers name, in PHD tokens (the purchase issue settles it); 1 when not set. */
+  pricePerRecord: PhdAmountSchema.optional(),
 });
 export type ResearchPolicy = z.infer<typeof ResearchPolicyMetaSchema>;
 

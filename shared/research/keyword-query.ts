@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
+import { UncompressedPointSchema } from '../network/network-domain';
 import { DATA_TYPES } from './cohort-answer';
 
 /**
@@ -33,6 +34,12 @@ export const KeywordQuerySchema = z.strictObject({
   purpose: z.enum(QUERY_PURPOSES),
   /** The researcher node's address (the signer). */
   researcher: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  /**
+   * The researcher's encryption key for the answers (its P-256 message key, 0x04 ‖ x ‖ y): signed
+   * into the query, so a clinic seals its answer to the key the researcher named, and checks that
+   * the network map names the same one for that member.
+   */
+  answerKey: UncompressedPointSchema,
   /** ISO instant after which clinics no longer answer. */
   expiresAt: z.iso.datetime(),
 });

@@ -46,6 +46,7 @@ const KEYWORD_QUERY_FIELDS: readonly TypedDataField[] = [
   /** The filters as canonical JSON (keys in schema order): one string, so every filter is signed. */
   { name: 'filters', type: 'string' },
   { name: 'purpose', type: 'string' },
+  { name: 'answerKey', type: 'bytes' },
   { name: 'expiresAt', type: 'string' },
 ];
 const keywordQueryTypes = (): Record<string, TypedDataField[]> => ({ KeywordQuery: KEYWORD_QUERY_FIELDS.map((field) => ({ ...field })) });
@@ -53,7 +54,7 @@ const keywordQueryTypes = (): Record<string, TypedDataField[]> => ({ KeywordQuer
 function typedValue(query: KeywordQuery): Record<string, unknown> {
   const f = query.filters;
   const filters = JSON.stringify({ ageFrom: f.ageFrom, ageTo: f.ageTo, sex: f.sex, from: f.from, to: f.to, dataTypes: f.dataTypes });
-  return { queryId: query.queryId, researcher: query.researcher, terms: [...query.terms], filters, purpose: query.purpose, expiresAt: query.expiresAt };
+  return { queryId: query.queryId, researcher: query.researcher, terms: [...query.terms], filters, purpose: query.purpose, answerKey: query.answerKey, expiresAt: query.expiresAt };
 }
 
 /** The query's EIP-712 hash under the network's domain. */

@@ -10,6 +10,7 @@ const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
   KEY_ROTATION: 'Key rotation',
   OPERATOR_CHANGE: 'Operator change',
   NOTARY_ALARM: 'Notary alarm',
+  QUERY_ANSWERED: 'Query answered',
   SESSION: 'Sign-in and lock',
   QUARANTINE: 'Quarantine action',
   RESTORE: 'Backup restored',

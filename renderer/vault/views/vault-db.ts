@@ -124,6 +124,52 @@ export interface ConsentRowStored {
 }
 
 /**
+ * The research search (issue 14; research-rows.ts). Plaintext: ids, times, the researcher's and
+ * clinic's network addresses (institutions, not people) and the outcome's kind; the query, answer
+ * or event itself is in `enc`.
+ */
+/** A keyword query a clinic received (through the relay or the Data Search Service); the first arrival wins. */
+export interface IncomingQueryRowStored {
+  readonly queryId: string;
+  readonly seq: number;
+  /** Unix ms it arrived. */
+  readonly at: number;
+  readonly researcher: string;
+  /** Unix ms after which it is not answered. */
+  readonly expiresAt: number;
+  readonly enc: Uint8Array;
+}
+
+/** A clinic's answer to, or decline of, a query (`query.answered`, `query.declined`), by seq. */
+export interface QueryOutcomeRowStored {
+  readonly seq: number;
+  readonly queryId: string;
+  readonly researcher: string;
+  /** Unix ms. */
+  readonly at: number;
+  readonly kind: 'answered' | 'declined';
+  readonly enc: Uint8Array;
+}
+
+/** A research node's own query (`query.posted`). */
+export interface MyQueryRowStored {
+  readonly queryId: string;
+  readonly seq: number;
+  readonly at: number;
+  readonly enc: Uint8Array;
+}
+
+/** A clinic's answer or decline as a research node received it: `<queryId>:<clinic>`, the first arrival wins. */
+export interface QueryAnswerRowStored {
+  readonly key: string;
+  readonly queryId: string;
+  readonly clinic: string;
+  readonly seq: number;
+  readonly at: number;
+  readonly enc: Uint8Array;
+}
+
+/**
  * A device event report (device-projector.ts, journal kind `intake.device`). Plaintext: seq,
  * receive time, the device's system id (an EUI-64: a device, not a person), its session and
  * approval, the number of readings; the readings themselves, the model and the notes are in `enc`.
@@ -208,6 +254,11 @@ export interface VaultViewTables {
   readonly instances: Table<InstanceRowStored, string>;
   /** Research consent records by journal seq, indexed by patient (consent-projector.ts). */
   readonly consents: Table<ConsentRowStored, number>;
+  /** The research search (research-rows.ts): queries a clinic received and its outcomes; a researcher's own queries and the answers. */
+  readonly incomingQueries: Table<IncomingQueryRowStored, string>;
+  readonly queryOutcomes: Table<QueryOutcomeRowStored, number>;
+  readonly myQueries: Table<MyQueryRowStored, string>;
+  readonly queryAnswers: Table<QueryAnswerRowStored, string>;
 }
 
 export type VaultDb = Dexie & VaultViewTables;
@@ -254,6 +305,9 @@ export interface IndexedDbDeps {
  *   version(13): `consents` (research consent records, issue 14: consent-projector.ts). The cursor
  *               goes back to 0, so the next sync fills it. (11 and 12 were reserved for work in
  *               progress at the time and are not used; Dexie needs no contiguous versions.)
+ *   version(14): `incomingQueries`, `queryOutcomes`, `myQueries` and `queryAnswers` (the research
+ *               search, issue 14: research-rows.ts). The cursor goes back to 0, so the next sync
+ *               fills them from the relay messages and the `query.*` events.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -271,7 +325,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 13;
+export const VIEW_SCHEMA_VERSION = 14;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -311,6 +365,9 @@ function defineSchema(db: Dexie): void {
   db.version(13)
     .stores({ consents: 'seq, patientId' })
     .upgrade((tx) => replayFromStart(tx, [], ['problems', 'rejected']));
+  db.version(14)
+    .stores({ incomingQueries: 'queryId, at', queryOutcomes: 'seq, queryId, researcher, at', myQueries: 'queryId, at', queryAnswers: 'key, queryId' })
+    .upgrade((tx) => replayFromStart(tx, ['relayMessages'], ['problems', 'rejected']));
 }
 
 /**

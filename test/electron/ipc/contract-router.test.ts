@@ -88,6 +88,8 @@ function fakeHandlers(): Handlers {
     'network.delegate': vi.fn(async () => ({ state: null })),
     'network.send': vi.fn(async () => ({ stored: 0, duplicates: [] })),
     'network.recover': vi.fn(async () => ({ entries: [], more: false })),
+    'network.postQuery': vi.fn(async () => ({ seq: 1 })),
+    'network.openQueries': vi.fn(async () => ({ queries: [], next: 0 })),
   };
 }
 

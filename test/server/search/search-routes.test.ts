@@ -34,6 +34,7 @@ describe.each(databases.variants)('data search service $label', (variant) => {
     filters: { ageFrom: 40, ageTo: 65, dataTypes: ['labs'] },
     purpose: 'research-sale',
     researcher: by.wallet.address,
+    answerKey: `0x04${'ab'.repeat(64)}`,
     expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
     ...overrides,
   });

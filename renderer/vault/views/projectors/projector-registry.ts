@@ -9,6 +9,7 @@ import { messageProjector } from './message-projector';
 import { patientProjector } from './patient-projector';
 import { quarantineProjector } from './quarantine-projector';
 import { relayProjector } from './relay-projector';
+import { researchProjector } from './research-projector';
 
 /**
  * Every view projector, in the order their rows are written within a page (their tables do not
@@ -16,7 +17,7 @@ import { relayProjector } from './relay-projector';
  * skipped by the replay: tombstones (`erased`), `vault.created`, `journal.repaired`, `intake.*`
  * kinds of a newer body's channels, and mind events no view shows (exports, settings).
  */
-export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, messageProjector, accessProjector, ledgerProjector, institutionProjector, relayProjector, imagingProjector, deviceProjector, consentProjector];
+export const JOURNAL_PROJECTORS: readonly JournalProjector[] = [patientProjector, quarantineProjector, messageProjector, accessProjector, ledgerProjector, institutionProjector, relayProjector, imagingProjector, deviceProjector, consentProjector, researchProjector];
 
 export class ProjectorRegistry {
   private readonly byKind = new Map<string, JournalProjector[]>();

@@ -2,10 +2,11 @@ import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
 import { MIND_KINDS, RELAY_MESSAGE_KIND } from '../../../../shared/journal/journal-kinds';
 import { RelayArrivalMetaSchema, RelaySentMetaSchema } from '../../../../shared/journal/relay-meta';
 import { openMessage, RelayEnvelopeError } from '../../../../shared/network/relay';
-import { decodePayload, type RelayPayload } from '../../../../shared/network/relay-payload';
+import { decodePayload, type NotePayload, type RelayPayload } from '../../../../shared/network/relay-payload';
 import { encryptMany } from '../../vault-crypto';
 import type { RelayMessageRowStored } from '../vault-db';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
+import { researchRowOfPayload, ResearchRowsPage } from '../research-rows';
 
 /** A relay message as the views hold it (encrypted with the view key in `enc`). */
 export interface RelayMessageDetail {
@@ -14,8 +15,8 @@ export interface RelayMessageDetail {
   readonly from: string;
   readonly to: readonly string[];
   readonly createdAt: number;
-  /** The payload, or null when it did not open or is of a kind this version cannot show. */
-  readonly payload: RelayPayload | null;
+  /** The note, or null when it did not open or is of a kind this version cannot show. */
+  readonly payload: NotePayload | null;
   /** Why a received message is not shown (PHI-free), or null. */
   readonly problem: string | null;
 }
@@ -26,18 +27,26 @@ export interface RelayMessageDetail {
  * sender's signature checked (shared/network/relay.ts openMessage), as of the time it arrived, so a
  * replay months later gives the same answer. Whether the sender is a current member is a question
  * for the network map at display time, not for the journal. One row per (sender, id): a message
- * delivered twice is shown once.
+ * delivered twice is shown once. The research search's messages (a query, an answer, a decline)
+ * are not conversation: the research projector keeps them, and they are left out here.
  */
 export const relayProjector: JournalProjector = {
   name: 'relay',
   kinds: [RELAY_MESSAGE_KIND, MIND_KINDS.messageSent],
-  tables: (db) => [db.relayMessages],
+  tables: (db) => [db.relayMessages, db.incomingQueries, db.queryAnswers],
   startPage(context) {
     const rows = new Map<string, RelayMessageRowStored>();
+    const research = new ResearchRowsPage();
     return {
       async decode(record, meta): Promise<ProjectorStep> {
         const row = record.kind === RELAY_MESSAGE_KIND ? await receivedRow(context, record, meta) : await sentRow(context, record, meta);
         if (row === null) return 'problem';
+        if (row === 'research') return { apply: () => undefined };
+        if ('research' in row) {
+          const made = row.research;
+          if (made === null) return 'skip';
+          return { apply: () => ('incoming' in made ? research.addIncoming(made.incoming) : research.addAnswer(made.answer)) };
+        }
         return {
           apply: () => {
             if (!rows.has(row.key)) rows.set(row.key, row);
@@ -45,6 +54,7 @@ export const relayProjector: JournalProjector = {
         };
       },
       async write(db) {
+        await research.write(db);
         if (rows.size === 0) return;
         // The first arrival of a (sender, id) wins across pages too.
         const existing = new Set((await db.relayMessages.bulkGet([...rows.keys()])).flatMap((row) => (row === undefined ? [] : [row.key])));
@@ -59,7 +69,14 @@ async function rowOf(context: ProjectorContext, record: JournalRecord, key: stri
   return { key, seq: record.seq, direction, at, enc: enc! };
 }
 
-async function receivedRow(context: ProjectorContext, record: JournalRecord, meta: unknown): Promise<RelayMessageRowStored | null> {
+/** A payload of the research search (research-projector.ts shows it), not a note. */
+function isResearch(payload: RelayPayload | null): boolean {
+  return payload !== null && payload.type !== 'note';
+}
+
+type ResearchRow = Awaited<ReturnType<typeof researchRowOfPayload>>;
+
+async function receivedRow(context: ProjectorContext, record: JournalRecord, meta: unknown): Promise<RelayMessageRowStored | { readonly research: ResearchRow } | null> {
   const parsed = RelayArrivalMetaSchema.safeParse(meta);
   if (!parsed.success) return null;
   const { envelope, receivedAt } = parsed.data;
@@ -72,11 +89,12 @@ async function receivedRow(context: ProjectorContext, record: JournalRecord, met
     const to = typeof envelope['to'] === 'string' ? envelope['to'] : '';
     const opened = await openMessage(envelope, messageKey, to, { resolveSender: () => true, now: receivedAt });
     const payload = decodePayload(opened.payload);
+    if (payload !== null && payload.type !== 'note') return { research: await researchRowOfPayload(context.keys.viewKey, record, payload, opened.from, receivedAt) };
     return rowOf(context, record, key, 'in', receivedAt, {
       ...base,
       to: [opened.to],
       createdAt: opened.createdAt,
-      payload,
+      payload: payload as NotePayload | null,
       problem: payload === null ? 'A message of a kind this version of HDMS Node cannot show.' : null,
     });
   } catch (error) {
@@ -85,10 +103,11 @@ async function receivedRow(context: ProjectorContext, record: JournalRecord, met
   }
 }
 
-async function sentRow(context: ProjectorContext, record: JournalRecord, meta: unknown): Promise<RelayMessageRowStored | null> {
+async function sentRow(context: ProjectorContext, record: JournalRecord, meta: unknown): Promise<RelayMessageRowStored | 'research' | null> {
   const parsed = RelaySentMetaSchema.safeParse(meta);
   if (!parsed.success) return null;
   const { id, to, payload, sentAt } = parsed.data;
   const shown = decodePayload(new TextEncoder().encode(JSON.stringify(payload)));
-  return rowOf(context, record, `out:${id}`, 'out', sentAt, { id, from: '', to, createdAt: sentAt, payload: shown, problem: shown === null ? 'A message of a kind this version of HDMS Node cannot show.' : null });
+  if (isResearch(shown)) return 'research';
+  return rowOf(context, record, `out:${id}`, 'out', sentAt, { id, from: '', to, createdAt: sentAt, payload: shown as NotePayload | null, problem: shown === null ? 'A message of a kind this version of HDMS Node cannot show.' : null });
 }

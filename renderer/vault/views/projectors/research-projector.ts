@@ -1,0 +1,65 @@
+import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
+import { BasketMetaSchema, QueryAnsweredMetaSchema, QueryDeclinedMetaSchema, QueryPostedMetaSchema, QueryReceivedMetaSchema, type BasketMeta } from '../../../../shared/research/research-meta';
+import { incomingQueryRow, myQueryRow, queryOutcomeRow, ResearchRowsPage } from '../research-rows';
+import type { JournalProjector, ProjectorStep } from './journal-projector';
+
+/** The views' meta row holding the researcher's purchase basket (plain: offer ids, random keys and institutions' addresses, no patient). */
+export const BASKET_META_KEY = 'researchBasket';
+
+/**
+ * The research search's mind events (issue 14) → research-rows.ts tables:
+ *   query.posted    (research node) its own query             → myQueries
+ *   query.received  (clinic) a query from the search service   → incomingQueries (first arrival wins)
+ *   query.answered, query.declined  (clinic)                   → queryOutcomes
+ *   basket.changed  (research node) the whole basket           → the basket meta row (the latest wins)
+ * Queries and answers that came through the relay are the relay projector's (one projector per kind).
+ */
+export const researchProjector: JournalProjector = {
+  name: 'research',
+  kinds: [MIND_KINDS.queryPosted, MIND_KINDS.queryReceived, MIND_KINDS.queryAnswered, MIND_KINDS.queryDeclined, MIND_KINDS.basketChanged],
+  tables: (db) => [db.incomingQueries, db.queryOutcomes, db.myQueries, db.meta],
+  startPage(context) {
+    const page = new ResearchRowsPage();
+    let basket: BasketMeta | null = null;
+    const viewKey = context.keys.viewKey;
+    return {
+      async decode(record, meta): Promise<ProjectorStep> {
+        switch (record.kind) {
+          case MIND_KINDS.queryPosted: {
+            const parsed = QueryPostedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await myQueryRow(viewKey, record, parsed.data);
+            return { apply: () => void page.mine.set(row.queryId, row) };
+          }
+          case MIND_KINDS.queryReceived: {
+            const parsed = QueryReceivedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await incomingQueryRow(viewKey, record, { signed: parsed.data.signed, via: 'search-service', receivedAt: Date.parse(parsed.data.receivedAt) });
+            return { apply: () => page.addIncoming(row) };
+          }
+          case MIND_KINDS.queryAnswered: {
+            const parsed = QueryAnsweredMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await queryOutcomeRow(viewKey, record, { kind: 'answered', ...parsed.data });
+            return { apply: () => void page.outcomes.push(row) };
+          }
+          case MIND_KINDS.queryDeclined: {
+            const parsed = QueryDeclinedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await queryOutcomeRow(viewKey, record, { kind: 'declined', ...parsed.data });
+            return { apply: () => void page.outcomes.push(row) };
+          }
+          default: {
+            const parsed = BasketMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            return { apply: () => void (basket = parsed.data) };
+          }
+        }
+      },
+      async write(db) {
+        await page.write(db);
+        if (basket !== null) await db.meta.put({ key: BASKET_META_KEY, value: basket });
+      },
+    };
+  },
+};

@@ -1,0 +1,98 @@
+import type { JournalRecord } from '../../../shared/ipc/journal-contract';
+import type { KeywordQueryPayload, QueryAnswerPayload, QueryDeclinedPayload } from '../../../shared/research/query-answer';
+import type { SignedKeywordQuery } from '../../../shared/research/search-api';
+import type { QueryAnsweredMeta, QueryDeclinedMeta, QueryPostedMeta } from '../../../shared/research/research-meta';
+import { encryptMany } from '../vault-crypto';
+import type { IncomingQueryRowStored, MyQueryRowStored, QueryAnswerRowStored, QueryOutcomeRowStored, VaultDb } from './vault-db';
+
+/**
+ * The research search's rows (issue 14; tables in vault-db.ts version 14). The relay projector
+ * hands research payloads here (a query a clinic received, an answer a researcher received); the
+ * research projector the `query.*` events. Rows are immutable: an outcome is a row of its own, and
+ * a query's state is read by joining them (research features), so pages need no read-modify-write.
+ */
+
+/** What an incoming query row's `enc` holds. */
+export interface IncomingQueryDetail {
+  readonly signed: SignedKeywordQuery;
+  /** Who delivered it: the relay (from the researcher, signature checked) or the Data Search Service. */
+  readonly via: 'relay' | 'search-service';
+  readonly receivedAt: number;
+}
+
+/** What an outcome row's `enc` holds. */
+export type QueryOutcomeDetail = ({ readonly kind: 'answered' } & QueryAnsweredMeta) | ({ readonly kind: 'declined' } & QueryDeclinedMeta);
+
+/** What an answer row's `enc` holds. */
+export interface QueryAnswerDetail {
+  readonly clinic: string;
+  readonly receivedAt: number;
+  readonly payload: QueryAnswerPayload | QueryDeclinedPayload;
+}
+
+export async function incomingQueryRow(viewKey: CryptoKey, record: JournalRecord, detail: IncomingQueryDetail): Promise<IncomingQueryRowStored> {
+  const { query } = detail.signed;
+  const [enc] = await encryptMany(viewKey, [{ table: 'incomingQueries', id: query.queryId, value: detail }]);
+  return { queryId: query.queryId, seq: record.seq, at: detail.receivedAt, researcher: query.researcher, expiresAt: Date.parse(query.expiresAt), enc: enc! };
+}
+
+export async function queryOutcomeRow(viewKey: CryptoKey, record: JournalRecord, detail: QueryOutcomeDetail): Promise<QueryOutcomeRowStored> {
+  const [enc] = await encryptMany(viewKey, [{ table: 'queryOutcomes', id: String(record.seq), value: detail }]);
+  return { seq: record.seq, queryId: detail.queryId, researcher: detail.researcher, at: Date.parse(record.at), kind: detail.kind, enc: enc! };
+}
+
+export async function myQueryRow(viewKey: CryptoKey, record: JournalRecord, meta: QueryPostedMeta): Promise<MyQueryRowStored> {
+  const [enc] = await encryptMany(viewKey, [{ table: 'myQueries', id: meta.signed.query.queryId, value: meta }]);
+  return { queryId: meta.signed.query.queryId, seq: record.seq, at: Date.parse(meta.postedAt), enc: enc! };
+}
+
+export async function queryAnswerRow(viewKey: CryptoKey, record: JournalRecord, detail: QueryAnswerDetail): Promise<QueryAnswerRowStored> {
+  const key = `${detail.payload.queryId}:${detail.clinic}`;
+  const [enc] = await encryptMany(viewKey, [{ table: 'queryAnswers', id: key, value: detail }]);
+  return { key, queryId: detail.payload.queryId, clinic: detail.clinic, seq: record.seq, at: detail.receivedAt, enc: enc! };
+}
+
+/** A page's research rows, and how they are written (the first arrival of a query or an answer wins). */
+export class ResearchRowsPage {
+  readonly incoming = new Map<string, IncomingQueryRowStored>();
+  readonly outcomes: QueryOutcomeRowStored[] = [];
+  readonly mine = new Map<string, MyQueryRowStored>();
+  readonly answers = new Map<string, QueryAnswerRowStored>();
+
+  addIncoming(row: IncomingQueryRowStored): void {
+    if (!this.incoming.has(row.queryId)) this.incoming.set(row.queryId, row);
+  }
+
+  addAnswer(row: QueryAnswerRowStored): void {
+    if (!this.answers.has(row.key)) this.answers.set(row.key, row);
+  }
+
+  async write(db: VaultDb): Promise<void> {
+    if (this.incoming.size > 0) {
+      const existing = new Set((await db.incomingQueries.bulkGet([...this.incoming.keys()])).flatMap((row) => (row === undefined ? [] : [row.queryId])));
+      await db.incomingQueries.bulkPut([...this.incoming.values()].filter((row) => !existing.has(row.queryId)));
+    }
+    if (this.answers.size > 0) {
+      const existing = new Set((await db.queryAnswers.bulkGet([...this.answers.keys()])).flatMap((row) => (row === undefined ? [] : [row.key])));
+      await db.queryAnswers.bulkPut([...this.answers.values()].filter((row) => !existing.has(row.key)));
+    }
+    if (this.outcomes.length > 0) await db.queryOutcomes.bulkPut(this.outcomes);
+    if (this.mine.size > 0) await db.myQueries.bulkPut([...this.mine.values()]);
+  }
+}
+
+/** The incoming query or answer a relay payload makes, or null for a payload that is not the research search's. */
+export async function researchRowOfPayload(
+  viewKey: CryptoKey,
+  record: JournalRecord,
+  payload: KeywordQueryPayload | QueryAnswerPayload | QueryDeclinedPayload,
+  from: string,
+  receivedAt: number,
+): Promise<{ readonly incoming: IncomingQueryRowStored } | { readonly answer: QueryAnswerRowStored } | null> {
+  if (payload.type === 'keyword-query') {
+    // Only the researcher itself may bring its query (the relay checked the sender's signature).
+    if (payload.signed.query.researcher !== from) return null;
+    return { incoming: await incomingQueryRow(viewKey, record, { signed: payload.signed, via: 'relay', receivedAt }) };
+  }
+  return { answer: await queryAnswerRow(viewKey, record, { clinic: from, receivedAt, payload }) };
+}

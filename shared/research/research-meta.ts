@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { AddressSchema } from '../ledger/ledger-schema';
+import { OfferSchema, QueryAnswerPayloadSchema, DECLINE_REASONS } from './query-answer';
+import { SignedKeywordQuerySchema } from './search-api';
+
+/**
+ * The research search's mind events (issue 14), sealed in the journal like every mind event; the
+ * research projector (renderer/vault/views/projectors/research-projector.ts) folds them into views.
+ */
+
+const Bytes32Schema = z.string().regex(/^0x[0-9a-f]{64}$/);
+
+/** `query.posted` (research node): the query as signed, and the clinics it was sent to. */
+export const QueryPostedMetaSchema = z.strictObject({
+  v: z.literal(1),
+  signed: SignedKeywordQuerySchema,
+  /** Its EIP-712 hash under the network's domain (what clinics' QUERY_ANSWERED entries name). */
+  queryHash: Bytes32Schema,
+  clinics: z.array(AddressSchema).max(10_000),
+  postedAt: z.iso.datetime(),
+});
+export type QueryPostedMeta = z.infer<typeof QueryPostedMetaSchema>;
+
+/** `query.received` (clinic): a query taken from the Data Search Service rather than the relay. */
+export const QueryReceivedMetaSchema = z.strictObject({ v: z.literal(1), signed: SignedKeywordQuerySchema, receivedAt: z.iso.datetime() });
+export type QueryReceivedMeta = z.infer<typeof QueryReceivedMetaSchema>;
+
+/** How many cohort tags an answer keeps for the guard's near-repeat check (larger cohorts keep none). */
+export const MAX_GUARD_COHORT = 10_000;
+
+/** `query.answered` (clinic): what it answered, and what its guard needs to know of it later. */
+export const QueryAnsweredMetaSchema = z.strictObject({
+  v: z.literal(1),
+  queryId: Bytes32Schema,
+  researcher: AddressSchema,
+  queryHash: Bytes32Schema,
+  /** shared/research/keyword-query.ts queryFingerprint. */
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * Short tags of the matching patients (the first 48 bits of a keyed hash of their view ids, so the
+   * journal holds no id a view could be joined on), for the near-repeat check; empty for a cohort
+   * over MAX_GUARD_COHORT. Sealed like the rest: it never leaves the node.
+   */
+  cohortTags: z.array(z.string().regex(/^[0-9a-f]{12}$/)).max(MAX_GUARD_COHORT),
+  /** A new answer, or an earlier one served again. */
+  decision: z.enum(['answer', 'repeat']),
+  answer: QueryAnswerPayloadSchema,
+  /** The relay message that carried it. */
+  messageId: z.string().regex(/^[0-9a-f]{32}$/),
+});
+export type QueryAnsweredMeta = z.infer<typeof QueryAnsweredMetaSchema>;
+
+/** `query.declined` (clinic): declined by an administrator, or by the guard (a lockout until `lockedUntil`). */
+export const QueryDeclinedMetaSchema = z.strictObject({
+  v: z.literal(1),
+  queryId: Bytes32Schema,
+  researcher: AddressSchema,
+  reason: z.enum(DECLINE_REASONS),
+  lockedUntil: z.iso.datetime().nullable(),
+  lockReason: z.enum(['budget', 'repeats']).nullable(),
+});
+export type QueryDeclinedMeta = z.infer<typeof QueryDeclinedMetaSchema>;
+
+/** One clinic's part of the basket: the offer and the KEY-list keys selected from it. */
+export const BasketItemSchema = z.strictObject({
+  queryId: Bytes32Schema,
+  clinic: AddressSchema,
+  offer: OfferSchema,
+  keys: z.array(z.string().regex(/^[0-9a-f]{32}$/)).min(1).max(4_000),
+});
+export type BasketItem = z.infer<typeof BasketItemSchema>;
+
+/** `basket.changed` (research node): the whole basket as it now is (the latest event wins). */
+export const BasketMetaSchema = z.strictObject({ v: z.literal(1), items: z.array(BasketItemSchema).max(1_000) });
+export type BasketMeta = z.infer<typeof BasketMetaSchema>;

@@ -1,0 +1,127 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import { startBody } from '../../electron/body';
+import { FAMILY_NAMES } from '../../electron/intake/demo/demo-catalog';
+import { startNetworkServer } from '../../server/server-process';
+import { createApiClient } from '../../shared/ipc/api-client';
+import { createVaultService } from '../../renderer/vault/create-vault-service';
+import { inProcessTransport } from '../support/in-process-transport';
+import { useCleanups } from '../support/cleanups';
+import { useTempDirs } from '../support/temp-dir';
+
+/**
+ * The network's data search end to end in Node (issue 14 items 2–5), through the real server:
+ * two clinics with different demo populations answer automatically within their policy; the
+ * research institute's query reaches both through the relay, and their answers come back sealed to
+ * it: the larger clinic's count rounded up with a KEY list and an offer, the smaller one's "fewer
+ * than 11" and nothing else. Each clinic's answer is a QUERY_ANSWERED entry of its ledger. The same
+ * query again is answered from the first answer (same count, same keys). The basket keeps the
+ * selected keys. No patient name of either clinic is anywhere in the research node's data folder.
+ */
+
+const PASSPHRASE = 'violet tractor amber seventeen';
+const cleanup = useCleanups();
+
+describe('data search across the network', () => {
+  const tempDir = useTempDirs();
+
+  async function startNode(dataDir: string) {
+    const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.1.0', logLevel: 'silent', mllpPort: 0 });
+    cleanup(() => body.stop('quit'));
+    const transport = inProcessTransport(body);
+    const api = createApiClient(transport);
+    const vault = createVaultService({ api, transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE });
+    return { api, vault, dataDir };
+  }
+
+  it('broadcasts a query to two clinics and gets both answers: a count with a KEY list and an offer, and "fewer than 11"', { timeout: 300_000 }, async () => {
+    const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent' });
+    cleanup(() => server.close());
+    const { preview } = await (await startNode(await tempDir())).api.network.inspect({ url: server.url });
+
+    async function clinic(name: string, patients: number, seed: number) {
+      const node = await startNode(await tempDir());
+      await node.api.demo.import({ patients, seed });
+      await node.vault.sync();
+      await node.vault.research.setPolicy({ mode: 'opt-out', purposes: { 'research-sale': true, 'research-no-sale': true }, minCellSize: 11, answering: 'automatic', pricePerRecord: '2.5' });
+      await node.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: name, country: 'CH', roles: ['clinic'] });
+      return node;
+    }
+    const large = await clinic('Large Example Clinic', 60, 11);
+    const small = await clinic('Small Example Clinic', 6, 22);
+    const research = await startNode(await tempDir());
+    await research.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'Example Research Institute', country: 'DE', roles: ['research'] });
+    await research.api.network.refresh({});
+
+    // HbA1c (LOINC 4548-4): every demo patient with that lab.
+    const query = { terms: ['4548-4'], filters: {}, purpose: 'research-sale' as const, days: 2 };
+    const queryId = await research.vault.dataSearch.queries.post(query);
+    const answered = async () => {
+      await research.vault.sync();
+      const results = await research.vault.dataSearch.queries.results(queryId);
+      expect(results.clinics.map((c) => c.state)).toEqual(['answered', 'answered']);
+      return results;
+    };
+    const results = await vi.waitFor(answered, { timeout: 120_000, interval: 500 });
+    const byName = new Map(results.clinics.map((c) => [c.institution, c]));
+    const fromLarge = byName.get('Large Example Clinic')!.answer!;
+    const fromSmall = byName.get('Small Example Clinic')!.answer!;
+
+    // The large clinic: its own count of matching patients, rounded up to the next 10, a KEY list of that many, an offer.
+    const matched = (await large.vault.research.evaluate({ terms: query.terms, filters: {}, purpose: 'research-sale' })).matched;
+    expect(matched).toBeGreaterThanOrEqual(11);
+    expect(fromLarge.bucket).toEqual({ kind: 'count', roundedUp: Math.ceil(matched / 10) * 10 });
+    expect(fromLarge.keyList).toHaveLength(matched);
+    expect(fromLarge.offer).toMatchObject({ currency: 'PHD', pricePerRecord: '2.5', records: matched, profile: 'hipaa-safe-harbor-k' });
+    for (const entry of fromLarge.keyList) expect(Object.keys(entry).sort()).toEqual(['ageBand', 'dataTypes', 'key', 'sex', 'years']);
+    // The small clinic: fewer than the minimum, no list, no offer.
+    expect(fromSmall.bucket).toEqual({ kind: 'fewer', than: 11 });
+    expect(fromSmall.keyList).toEqual([]);
+    expect(fromSmall.offer).toBeNull();
+
+    // Each clinic lists the query as answered, and signed a QUERY_ANSWERED entry naming the count bucket.
+    for (const node of [large, small]) {
+      const incoming = await node.vault.dataSearch.inbox.incoming();
+      expect(incoming.map((q) => [q.queryId, q.state, q.institution])).toEqual([[queryId, 'answered', 'Example Research Institute']]);
+      await node.vault.sync();
+      const entries = await node.vault.ledger.entries({ kinds: ['QUERY_ANSWERED'] }, { limit: 10 });
+      expect(entries.map((e) => e.kind)).toEqual(['QUERY_ANSWERED']);
+    }
+
+    // The same query again: served from the first answer, the same count and the same keys.
+    const again = await research.vault.dataSearch.queries.post(query);
+    const repeated = await vi.waitFor(
+      async () => {
+        await research.vault.sync();
+        const r = await research.vault.dataSearch.queries.results(again);
+        const answer = r.clinics.find((c) => c.institution === 'Large Example Clinic')?.answer;
+        expect(answer).toBeTruthy();
+        return answer!;
+      },
+      { timeout: 60_000, interval: 500 },
+    );
+    expect(repeated.repeat).toBe(true);
+    expect(repeated.bucket).toEqual(fromLarge.bucket);
+    expect(repeated.keyList.map((e) => e.key)).toEqual(fromLarge.keyList.map((e) => e.key));
+
+    // The basket keeps the selection the purchase will consume.
+    const item = { queryId, clinic: byName.get('Large Example Clinic')!.clinic, offer: fromLarge.offer!, keys: fromLarge.keyList.slice(0, 3).map((e) => e.key) };
+    await research.vault.dataSearch.queries.setBasket([item]);
+    expect(await research.vault.dataSearch.queries.basket()).toEqual([item]);
+
+    // No patient name of either clinic anywhere in the research node's data folder.
+    const names = FAMILY_NAMES.filter((name) => /[^ -~]/.test(name) && name.length >= 5);
+    const leaks: string[] = [];
+    for (const entry of await readdir(research.dataDir, { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile()) continue;
+      const text = (await readFile(path.join(entry.parentPath, entry.name))).toString('utf8');
+      for (const name of names) if (text.includes(name)) leaks.push(`${entry.name}: ${name}`);
+    }
+    expect(names.length).toBeGreaterThan(10);
+    expect(leaks).toEqual([]);
+  });
+});
