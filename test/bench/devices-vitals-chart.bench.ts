@@ -121,7 +121,7 @@ async function deviceForPatient(page: Page, devicePort: number, index: number, m
     await page.getByRole('button', { name: 'Assign to a patient' }).click({ timeout: UI_TIMEOUT_MS });
     await page.getByLabel('Find the patient').fill(mrn);
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await page.getByRole('button', { name: /^Assign to / }).click({ timeout: UI_TIMEOUT_MS });
+    await page.getByRole('button', { name: /^Assign to / }).click({ timeout: 60_000 }); // the search may wait behind indexing
     await page.getByRole('button', { name: 'Assign to a patient' }).waitFor({ state: 'detached', timeout: 60_000 });
   } finally {
     agent.close();

@@ -9,6 +9,8 @@ import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
 
 const CHART_HEIGHT = 220;
+/** Rows a readings table lists until all are asked for: thousands of rows cost seconds of layout. */
+export const TABLE_ROWS = 100;
 
 /** The charts, in the order clinicians read vitals: each a measurement family on one time axis. */
 const PANELS: readonly { readonly title: string; readonly kinds: readonly ReadingKind[] }[] = [
@@ -110,6 +112,18 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
   return out;
 }
 
+/** uPlot's data: the distinct times, oldest first, and per kind its value at each time or null. Linear in the points. */
+export function chartSeries(points: readonly Pick<VitalPoint, 'at' | 'kind' | 'value'>[], kinds: readonly ReadingKind[]): [number[], ...(number | null)[][]] {
+  const times = [...new Set(points.map((p) => p.at))].sort((a, b) => a - b);
+  const byKind = new Map(kinds.map((kind) => [kind, new Map<number, number>()]));
+  // The first point of a kind at a time wins, as before (a second reading at the same second is in the table).
+  for (const p of points) {
+    const values = byKind.get(p.kind);
+    if (values !== undefined && !values.has(p.at)) values.set(p.at, p.value);
+  }
+  return [times, ...kinds.map((kind) => times.map((t) => byKind.get(kind)!.get(t) ?? null))];
+}
+
 function canDraw(): boolean {
   try {
     return document.createElement('canvas').getContext('2d') !== null;
@@ -126,6 +140,8 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
   const present = useMemo(() => kinds.filter((k) => points.some((p) => p.kind === k)), [kinds, points]);
   const latest = points.at(-1);
   const outside = points.filter((p) => referenceFlag(p) !== null).length;
+  const [listAll, setListAll] = useState(false);
+  const listed = useMemo(() => (listAll ? [...points] : points.slice(-TABLE_ROWS)).reverse(), [points, listAll]);
   const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.value} ${unit}`}${outside === 0 ? '' : `; ${outside} outside the reference range`}.`;
 
   useEffect(() => {
@@ -134,23 +150,23 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
     const styles = getComputedStyle(element);
     const css = (name: string, fallback: string) => styles.getPropertyValue(name).trim() || fallback;
     const colours = [css('--color-accent', '#0b6481'), '#a23b72', '#6a4c93'];
-    const times = [...new Set(points.map((p) => p.at))].sort((a, b) => a - b);
-    const series = present.map((kind) => times.map((t) => points.find((p) => p.at === t && p.kind === kind)?.value ?? null));
+    const [times, ...series] = chartSeries(points, present);
     // Each present kind's reference band (in the unit drawn), shaded behind the lines; the y scale spans them.
     const bands = present.flatMap((kind) => {
       const band = REFERENCE_BANDS[kind];
       return band !== undefined && band.unit === points.find((p) => p.kind === kind)?.unit ? [band] : [];
     });
     const fill = css('--color-ok-bg', '#e5f4ea');
-    const values = [...points.map((p) => p.value), ...bands.flatMap((band) => [band.low, band.high])];
-    const [low, high] = [Math.min(...values), Math.max(...values)];
+    let [low, high] = [Infinity, -Infinity];
+    for (const value of [...points.map((p) => p.value), ...bands.flatMap((band) => [band.low, band.high])]) [low, high] = [Math.min(low, value), Math.max(high, value)];
     const pad = Math.max((high - low) * 0.08, 1);
     const plot = new uPlot(
       {
         width: Math.max(280, element.clientWidth || 640),
         height: CHART_HEIGHT,
         scales: { x: { time: true }, y: { range: () => [low - pad, high + pad] } },
-        series: [{}, ...present.map((kind, i) => ({ label: KIND_LABEL[kind] ?? kind, stroke: colours[i % colours.length]!, width: 2, spanGaps: true, points: { show: true, size: 6 } }))],
+        // Markers while they stay apart; with thousands of points the line alone (10,000 arcs cost more than the line).
+        series: [{}, ...present.map((kind, i) => ({ label: KIND_LABEL[kind] ?? kind, stroke: colours[i % colours.length]!, width: 2, spanGaps: true, points: { show: times.length <= 500, size: 6 } }))],
         axes: [{}, { label: unit, size: 56 }],
         hooks: {
           drawClear: [
@@ -193,7 +209,7 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
           </tr>
         </thead>
         <tbody>
-          {[...points].reverse().map((p) => (
+          {listed.map((p) => (
             <tr key={p.key}>
               <td className="nowrap">{new Date(p.at * 1000).toLocaleString()}</td>
               <td>{KIND_LABEL[p.kind] ?? p.kind}</td>
@@ -209,6 +225,14 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
           ))}
         </tbody>
       </table>
+      {points.length > TABLE_ROWS && (
+        <p className="muted">
+          {listAll ? null : `The newest ${TABLE_ROWS} of ${points.length} readings are listed.`}{' '}
+          <button type="button" onClick={() => setListAll(!listAll)}>
+            {listAll ? `List the newest ${TABLE_ROWS}` : `List all ${points.length} ${title === 'SpO2' ? 'SpO2' : title.toLowerCase()} readings`}
+          </button>
+        </p>
+      )}
     </figure>
   );
 }

@@ -170,6 +170,25 @@ describe('Devices area', () => {
     expect(screen.getByText(/^Pulse: 1 reading; latest 72 \/min\.$/)).toBeTruthy();
   });
 
+  it('a chart of many readings lists the newest 100 in its table until all are asked for; the chart has every point', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('devices.status', () => EMPTY);
+    node.handle('devices.approvals', () => ({ devices: [] }));
+    const start = Date.now() - 250 * 60_000;
+    const pulse = REPORT.readings[0]!;
+    const readings = Array.from({ length: 250 }, (_, i) => ({ ...pulse, code: 0x482a, kind: 'pulse' as const, value: 60 + (i % 30), normalizedValue: 60 + (i % 30), unit: '/min', normalizedUnit: '/min', time: new Date(start + i * 60_000).toISOString(), dedupeKey: `p${i}` }));
+    const device = { ...REPORT, patientId: 'p-7', readingPatients: readings.map(() => 'p-7'), readings };
+    renderApp(node, '#/patients/p-7', createFakeVault({ phase: 'unlocked', patients: [makePatient(7)], deviceReports: [device] }));
+    await screen.findByRole('table', { name: 'Pulse readings' });
+    expect(tableRows('Pulse readings')).toHaveLength(100);
+    expect(tableRows('Pulse readings')[0]![2]).toBe(`${60 + (249 % 30)} /min`);
+    expect(screen.getByText('The newest 100 of 250 readings are listed.')).toBeTruthy();
+    expect(screen.getByRole('img', { name: /^Pulse: 250 readings/ }).getAttribute('data-points')).toBe('250');
+    fireEvent.click(screen.getByRole('button', { name: 'List all 250 pulse readings' }));
+    await waitFor(() => expect(tableRows('Pulse readings')).toHaveLength(250));
+    expect(screen.queryByText('The newest 100 of 250 readings are listed.')).toBeNull();
+  });
+
   it('an MP report’s persons are assigned apart', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     node.handle('devices.status', () => EMPTY);
