@@ -31,8 +31,9 @@ export class AuditJournal {
     this.workstation = workstationName(host);
   }
 
-  session(meta: Without<SessionAuditMeta>): Promise<number> {
-    return this.append(AUDIT_KINDS.session, { v: 1, ...meta, workstation: this.workstation, at: this.now().toISOString() } satisfies SessionAuditMeta);
+  /** `at`: when it happened, if not now (a failed unlock is settled after its attempt began). */
+  session(meta: Without<SessionAuditMeta>, at: Date = this.now()): Promise<number> {
+    return this.append(AUDIT_KINDS.session, { v: 1, ...meta, workstation: this.workstation, at: at.toISOString() } satisfies SessionAuditMeta);
   }
 
   exported(meta: Without<ExportAuditMeta>): Promise<number> {
@@ -40,8 +41,8 @@ export class AuditJournal {
   }
 
   /** For events nobody waits for (a closed window): a failure is logged (ids only), never thrown. */
-  sessionInBackground(meta: Without<SessionAuditMeta>): void {
-    this.session(meta).catch((error: unknown) => {
+  sessionInBackground(meta: Without<SessionAuditMeta>, at?: Date): void {
+    this.session(meta, at).catch((error: unknown) => {
       this.log.warn({ event: meta.event, code: (error as { code?: unknown }).code }, 'audit record could not be journaled');
     });
   }

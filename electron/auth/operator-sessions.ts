@@ -12,7 +12,7 @@ export class AccessRefusal extends Refusal {}
 export const RECOVERY_PRINCIPAL = 'recovery';
 
 /** An unlock attempt waits this long for its proof. */
-const ATTEMPT_TTL_MS = 10 * 60 * 1000;
+export const ATTEMPT_TTL_MS = 10 * 60 * 1000;
 /** Attempts in flight at once, over all connections (each holds a challenge, nothing more). */
 const MAX_PENDING_ATTEMPTS = 256;
 
@@ -42,6 +42,7 @@ export class OperatorSessions {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly attempts = new Map<string, Attempt>();
   private readonly endListeners: ((session: SessionRecord, reason: SessionEndReason) => void)[] = [];
+  private readonly connectionEndListeners: ((connectionId: string) => void)[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -115,6 +116,17 @@ export class OperatorSessions {
     this.sessions.delete(connectionId);
     for (const [id, attempt] of this.attempts) if (attempt.connectionId === connectionId) this.attempts.delete(id);
     if (session !== undefined) for (const listener of this.endListeners) listener(session, reason);
+    for (const listener of this.connectionEndListeners) listener(connectionId);
+  }
+
+  /** Called whenever end() runs, with or without a session (its pending attempts are gone). */
+  onConnectionEnd(listener: (connectionId: string) => void): void {
+    this.connectionEndListeners.push(listener);
+  }
+
+  /** Forgets an attempt: it can no longer be finished (the audit settled it as failed). */
+  drop(attemptId: string): void {
+    this.attempts.delete(attemptId);
   }
 
   /** Called whenever end() ends a session (the audit trail journals it). */

@@ -1,7 +1,8 @@
 import type { KeySlot } from '../../shared/crypto/key-slots';
 import type { Keyring } from '../../shared/ipc';
 import { AuditJournal } from '../audit/audit-journal';
-import { AccessRefusal, RECOVERY_PRINCIPAL } from '../auth/operator-sessions';
+import { FailedUnlocks } from '../audit/failed-unlocks';
+import { AccessRefusal, ATTEMPT_TTL_MS, RECOVERY_PRINCIPAL, roleOf } from '../auth/operator-sessions';
 import { checkIntakePublicKey } from '../crypto/node-sealer';
 import { registerErasure } from '../backup/erasure-register';
 import { bodyFeature } from '../features/body-feature';
@@ -33,18 +34,23 @@ export function vaultFeature(services: BodyServices) {
   const { config, log, vault, keyrings, vaultLock, sessions } = services;
   const throttle = new UnlockThrottle(config.dataDir, log);
   const audit = new AuditJournal(vault, log, config.host);
-  /** Attempts whose begin counted a failure (an administrator's switch is not counted). */
-  const countedAttempts = new Set<string>();
+  /** Attempts whose begin counted a failure (an administrator's switch is not counted), until proven or settled as failed. */
+  const failedUnlocks = new FailedUnlocks((attempt) => {
+    if (!services.isRunning()) return;
+    const { operatorId, role, slot, failuresBefore, begunAt } = attempt;
+    audit.sessionInBackground({ event: 'unlockFailed', operatorId, role, slot, failedAttempts: failuresBefore }, begunAt);
+  }, ATTEMPT_TTL_MS);
+  sessions.onConnectionEnd((connectionId) => failedUnlocks.connectionEnded(connectionId));
 
   /*
    * Sign-in, lock and failed unlocks in the audit trail. The body is the witness: it checks every
    * unlock's proof, and it counts the failures. It cannot sign a ledger entry (the node's identity
    * key comes from the master secret, which it never holds), so it journals each event, sealed,
-   * and the next administrator's or clinician's session signs it. A failed unlock is recorded when
-   * that operator's next sign-in succeeds, as a count on the sign-in: only then is the count
-   * final (begin counts every attempt as a failure until a proof clears it, so an attempt still
-   * being typed is not yet a failure), and the record names a proven session. Failures never
-   * followed by a sign-in stay in vault/unlock-throttle.json (a day) and are not in the ledger.
+   * and the next administrator's or clinician's session signs it. Begin counts every attempt as a
+   * failure until a proof clears it; an attempt becomes a failed unlock of its own (unlockFailed)
+   * once it can no longer succeed (failed-unlocks.ts: superseded, refuted, locked or closed,
+   * expired), whether or not anyone signs in later. A sign-in also carries the count of failures
+   * on that slot since its last sign-in.
    */
   const slotKindOf = (slotId: string, keyring: Keyring): 'passphrase' | 'recovery' | 'keychain' => keyring.slots.find((slot) => slot.id === slotId)?.kind ?? 'passphrase';
   sessions.onEnd((session, reason) => {
@@ -109,15 +115,18 @@ export function vaultFeature(services: BodyServices) {
         const admin = sessions.get(context.connectionId)?.role === 'admin';
         const { retryAfterMs } = admin ? { retryAfterMs: 0 } : await throttle.retryAfterMs(throttleId);
         if (retryAfterMs > 0) return { state: 'wait' as const, retryAfterMs };
+        for (const superseded of failedUnlocks.supersede(context.connectionId)) sessions.drop(superseded);
         const { attempt, challenge } = sessions.begin(context.connectionId, slot, keyring);
         const counted = admin ? { failures: 0 } : await throttle.report(throttleId, false);
         if (!admin) {
-          countedAttempts.add(attempt);
-          // Abandoned attempts expire in the sessions; here the oldest are forgotten past a bound.
-          for (const old of countedAttempts) {
-            if (countedAttempts.size <= 1024) break;
-            countedAttempts.delete(old);
-          }
+          failedUnlocks.begun(attempt, {
+            connectionId: context.connectionId,
+            operatorId: slot.operatorId,
+            role: roleOf(slot.operatorId, keyring) ?? 'admin',
+            slot: slot.kind,
+            failuresBefore: Math.max(0, counted.failures - 1),
+            begunAt: new Date(),
+          });
         }
         log.info({ kind, failuresBefore: Math.max(0, counted.failures - 1) }, 'unlock attempt served');
         return {
@@ -146,8 +155,16 @@ export function vaultFeature(services: BodyServices) {
           open.onDurable(seq);
           log.info({ kind: pending.slot.kind }, 'format-1 key slot upgraded at unlock');
         }
-        const session = sessions.finish(context.connectionId, attempt, Buffer.from(signature, 'base64url'), keyring, upgrade !== undefined);
-        const counted = countedAttempts.delete(attempt);
+        let session: ReturnType<typeof sessions.finish>;
+        try {
+          session = sessions.finish(context.connectionId, attempt, Buffer.from(signature, 'base64url'), keyring, upgrade !== undefined);
+        } catch (error) {
+          // Unknown, expired, or its slot changed meanwhile: this attempt can no longer succeed.
+          failedUnlocks.failed(attempt);
+          throw error;
+        }
+        if (session === null) failedUnlocks.failed(attempt);
+        const counted = failedUnlocks.proven(attempt);
         if (session === null) {
           log.warn('unlock proof did not verify');
           throw new AccessRefusal('E_FORBIDDEN', 'The unlock proof did not verify.');
@@ -267,5 +284,7 @@ export function vaultFeature(services: BodyServices) {
           return { erasedRecords: result.erased, deletedObjects };
         }),
     },
+    // Attempts still pending are not journaled once the body stops (see failed-unlocks.ts).
+    stop: async () => failedUnlocks.stop(),
   });
 }

@@ -79,6 +79,11 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
         const how = summary['unlocked with'] === 'recovery' ? ' with the recovery key' : summary['unlocked with'] === 'keychain' ? ' automatically (OS keychain)' : '';
         return `Signed in${how}${typeof failed === 'number' && failed > 0 ? ` after ${failed} failed unlock${failed === 1 ? '' : 's'}` : ''}`;
       }
+      if (summary['event'] === 'unlock failed') {
+        // Its operator is the account whose key slot was tried, not a proven person.
+        const how = summary['unlocked with'] === 'recovery' ? ' with the recovery key' : summary['unlocked with'] === 'keychain' ? ' through the OS keychain' : '';
+        return `Failed unlock${how}${typeof failed === 'number' && failed > 0 ? ` (${failed + 1} in a row)` : ''}`;
+      }
       if (summary['event'] === 'locked') return 'Locked';
       if (summary['event'] === 'window closed') return 'Closed the window (session ended)';
       return 'Session';

@@ -13,7 +13,8 @@ const accountId = z.string().min(1).max(256);
 /** This computer's host name and the app's host ("desktop app" or "browser shell"). */
 const workstation = z.string().max(300);
 
-export const SESSION_AUDIT_EVENTS = ['signedIn', 'locked', 'closed'] as const;
+/** unlockFailed: an attempt that can no longer succeed (electron/audit/failed-unlocks.ts). */
+export const SESSION_AUDIT_EVENTS = ['signedIn', 'locked', 'closed', 'unlockFailed'] as const;
 export type SessionAuditEvent = (typeof SESSION_AUDIT_EVENTS)[number];
 
 /** `audit.session`. */
@@ -23,7 +24,10 @@ export const SessionAuditMetaSchema = z.strictObject({
   operatorId: accountId,
   role: z.enum(OPERATOR_ROLES),
   slot: z.enum(['passphrase', 'recovery', 'keychain']),
-  /** signedIn: the unlock attempts on this operator's slot that failed since its last sign-in. */
+  /**
+   * signedIn: the unlock attempts on this operator's slot that failed since its last sign-in;
+   * unlockFailed: those that failed before this one (so the third wrong passphrase in a row says 2).
+   */
   failedAttempts: z.number().int().nonnegative(),
   workstation,
   at: z.iso.datetime(),

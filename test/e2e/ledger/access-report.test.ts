@@ -172,7 +172,7 @@ describe('audit as a compliance officer uses it', () => {
         expect(rows[0]![5]).toBe(rows[1]![5]);
       });
 
-      await steps.run('the report of everything: the sign-in after the failed unlock, the lock and the export are entries', async () => {
+      await steps.run('the report of everything: the failed unlock, the sign-in after it, the lock and the export are entries', async () => {
         const form = page.getByRole('form', { name: 'Which accesses' });
         await form.getByLabel('Patient').fill('');
         const table = page.getByRole('table', { name: 'Access report' });
@@ -187,7 +187,7 @@ describe('audit as a compliance officer uses it', () => {
             },
             { timeout: UI_TIMEOUT_MS, interval: 500 },
           )
-          .toEqual(expect.arrayContaining(['Exported an access report (2 rows)', 'Signed in after 1 failed unlock', 'Locked', 'Signed in']));
+          .toEqual(expect.arrayContaining(['Exported an access report (2 rows)', 'Failed unlock', 'Signed in after 1 failed unlock', 'Locked', 'Signed in']));
       });
 
       await steps.run('Settings › Operators: the administrator adds an auditor', async () => {

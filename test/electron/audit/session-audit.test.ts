@@ -6,6 +6,7 @@ import { workstationName } from '../../../electron/audit/audit-journal';
 import { createOpener } from '../../../shared/crypto/envelope';
 import { ExportAuditMetaSchema, SessionAuditMetaSchema } from '../../../shared/journal/audit-meta';
 import { AUDIT_KINDS } from '../../../shared/journal/journal-kinds';
+import type { ResponseOf } from '../../../shared/ipc';
 import { openJson } from '../../../shared/journal/sealed-json';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, callContext, makeTestVault, readJournal, signIn, type TestVault } from '../vault/vault-test-support';
@@ -32,14 +33,17 @@ async function sessionRecords(b: Body, vault: TestVault) {
 }
 
 describe('the body journals sign-in, lock and failed unlocks (audit.session)', () => {
-  it('a sign-in carries the failed attempts before it; a lock and a closed window are recorded; the meta is sealed', async () => {
+  it('a sign-in carries the failed attempts before it, each of which is a failed unlock of its own; a lock and a closed window are recorded; the meta is sealed', async () => {
     const { b, vault } = await nodeWithVault();
-    // Two attempts begun and never proven: two wrong passphrases as far as the body knows.
+    // Two attempts begun and never proven: two wrong passphrases as far as the body knows. Each
+    // is settled as failed when the window begins the next one.
     await call(b, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' });
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await call(b, 'vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' });
     await new Promise((resolve) => setTimeout(resolve, 2100));
     await signIn(b, vault);
+    // The failed unlocks are journaled in the background.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     await call(b, 'vault.lock', {});
     await signIn(b, vault);
     b.connectionClosed(callContext.connectionId);
@@ -49,6 +53,8 @@ describe('the body journals sign-in, lock and failed unlocks (audit.session)', (
 
     const records = await sessionRecords(b, vault);
     expect(records.map(({ meta }) => [meta.event, meta.failedAttempts, meta.operatorId, meta.role, meta.slot])).toEqual([
+      ['unlockFailed', 0, vault.operatorId, 'admin', 'passphrase'],
+      ['unlockFailed', 1, vault.operatorId, 'admin', 'passphrase'],
       ['signedIn', 2, vault.operatorId, 'admin', 'passphrase'],
       ['locked', 0, vault.operatorId, 'admin', 'passphrase'],
       ['signedIn', 0, vault.operatorId, 'admin', 'passphrase'],
@@ -62,6 +68,35 @@ describe('the body journals sign-in, lock and failed unlocks (audit.session)', (
       expect(record.meta).not.toContain(vault.operatorId);
     }
   }, 20_000);
+
+  it('records failed unlocks that no sign-in follows: a window closed after a wrong recovery key, and a proof that does not verify (issue 11)', async () => {
+    const { b, vault } = await nodeWithVault();
+    const ward = { transport: 'in-process', connectionId: 'ward-pc' } as const;
+    const begun = await b.router.dispatch('vault.unlockBegin', { operatorId: 'recovery', kind: 'recovery' }, ward);
+    expect(begun.ok).toBe(true);
+    // The recovery key did not open the slot; the window is closed. Nobody signs in with it, ever.
+    b.connectionClosed(ward.connectionId);
+    // Another window: a forged proof.
+    const desk = { transport: 'in-process', connectionId: 'desk-pc' } as const;
+    const forged = await b.router.dispatch('vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' }, desk);
+    const served = forged.ok ? (forged.value as ResponseOf<'vault.unlockBegin'>) : null;
+    if (served?.state !== 'ready') throw new Error('not served');
+    const refused = await b.router.dispatch('vault.unlockFinish', { attempt: served.attempt, signature: Buffer.alloc(64, 1).toString('base64url') }, desk);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'E_FORBIDDEN' } });
+    // Past the throttle's delay after that failure (and the records are journaled in the background).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    // Read as an admin: that sign-in is recorded after them, counting the forged attempt on its slot.
+    await signIn(b, vault);
+    const records = await sessionRecords(b, vault);
+    expect(records.map(({ meta }) => [meta.event, meta.operatorId, meta.slot, meta.failedAttempts])).toEqual([
+      ['unlockFailed', 'recovery', 'recovery', 0],
+      ['unlockFailed', vault.operatorId, 'passphrase', 0],
+      ['signedIn', vault.operatorId, 'passphrase', 1],
+    ]);
+    // When the attempt began, not when it was settled.
+    expect(Date.parse(records[0]!.meta.at)).toBeLessThanOrEqual(Date.parse(records[1]!.meta.at));
+  });
 
   it('a lock without a session records nothing; the mind cannot append an audit kind', async () => {
     const { b, vault } = await nodeWithVault();

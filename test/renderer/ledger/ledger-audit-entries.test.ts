@@ -70,6 +70,8 @@ describe('ledger entries for the audit trail', () => {
     await bodyRecord(AUDIT_KINDS.session, null, { v: 1, event: 'signedIn', operatorId: 'op_audit-1', failedAttempts: 3, ...session });
     await bodyRecord(AUDIT_KINDS.exported, null, { v: 1, what: 'accessReport', operatorId: 'op_audit-1', role: 'auditor', bytes: 512, entries: 4, file: 'access-report-20261204T100000Z.csv', workstation: session.workstation, at: AT });
     await bodyRecord(AUDIT_KINDS.session, null, { v: 1, event: 'locked', operatorId: 'op_audit-1', failedAttempts: 0, ...session });
+    // A failed unlock on its own (no sign-in followed it), signed under the account whose slot was tried.
+    await bodyRecord(AUDIT_KINDS.session, null, { v: 1, event: 'unlockFailed', operatorId: 'op_audit-1', failedAttempts: 1, ...session });
     await appendMindEvent(body.api, sealer, keys.eventAuthKey, { kind: MIND_KINDS.quarantineAccess, operator: ACTOR, meta: { v: 1, quarantineSeq: 7, at: AT } });
     await bodyRecord(QUARANTINE_KINDS.discarded, ACTOR, { v: 1, type: 'discarded', quarantineSeq: 7, at: AT });
     await bodyRecord(BACKUP_KINDS.scheduled, null, { v: 1, act: 'scheduled', at: AT, bytes: 4096, pruned: 0 });
@@ -80,6 +82,7 @@ describe('ledger entries for the audit trail', () => {
       ['SESSION', auditor],
       ['EXPORT', auditor],
       ['SESSION', auditor],
+      ['SESSION', auditor],
       ['ACCESS', ACTOR],
       ['QUARANTINE', ACTOR],
       ['EXPORT', ''],
@@ -88,9 +91,10 @@ describe('ledger entries for the audit trail', () => {
     expect(summaries[0]).toMatchObject({ event: 'signed in', 'failed unlocks before': 3, role: 'auditor', workstation: 'ward-pc (browser shell)', at: AT });
     expect(summaries[1]).toMatchObject({ export: 'accessReport', entries: 4, file: 'access-report-20261204T100000Z.csv', workstation: 'ward-pc (browser shell)' });
     expect(summaries[2]).toMatchObject({ event: 'locked' });
-    expect(summaries[3]).toMatchObject({ opened: 'quarantined input', 'quarantine record': 7 });
-    expect(summaries[4]).toMatchObject({ action: 'discarded', 'quarantine record': 7 });
-    expect(summaries[5]).toMatchObject({ export: 'backup', scheduled: 'on', bytes: 4096, at: AT });
+    expect(summaries[3]).toMatchObject({ event: 'unlock failed', 'failed unlocks before': 1, workstation: 'ward-pc (browser shell)', at: AT });
+    expect(summaries[4]).toMatchObject({ opened: 'quarantined input', 'quarantine record': 7 });
+    expect(summaries[5]).toMatchObject({ action: 'discarded', 'quarantine record': 7 });
+    expect(summaries[6]).toMatchObject({ export: 'backup', scheduled: 'on', bytes: 4096, at: AT });
     // The account id is the body's name for the operator; the signed details never carry it.
     for (const { details } of entries) expect(JSON.stringify(details)).not.toContain('op_audit-1');
   });
