@@ -16,6 +16,7 @@ import './styles/components.css';
 import './styles/vault.css';
 import './styles/ledger.css';
 import './styles/intake.css';
+import './styles/marketplace.css';
 
 // Until the saved preferences arrive, follow the operating system's light/dark setting.
 writePrefsToDocument(DEFAULT_PREFS);
@@ -36,7 +37,7 @@ if (choice.ok) {
   const render = (): void =>
     root.render(
       <StrictMode>
-        <App api={api} transport={choice.transport} vault={vault} ledger={vault.ledger} network={vault.network} research={vault.research} />
+        <App api={api} transport={choice.transport} vault={vault} ledger={vault.ledger} network={vault.network} research={vault.research} dataSearch={vault.dataSearch} />
       </StrictMode>,
     );
   // Render once the vault knows whether it exists, so a locked vault never flashes the first-run

@@ -13,7 +13,7 @@ import { AppInfoContext } from './app-info-context';
 import { AppFrame } from './layout/app-frame';
 import { LedgerProvider } from './ledger-context';
 import { NetworkProvider, type NetworkMind } from './network-context';
-import { ResearchProvider } from './research-context';
+import { ResearchProvider, type DataSearch } from './research-context';
 import type { ResearchConsent } from '../research/research-consent';
 import { NodeStoppedScreen } from './layout/node-stopped-screen';
 import { StoppingBanner } from './layout/stopping-banner';
@@ -35,6 +35,7 @@ export function App({
   ledger,
   network,
   research,
+  dataSearch,
 }: {
   api: HdmsApi;
   transport: Transport;
@@ -42,13 +43,14 @@ export function App({
   ledger?: LedgerService;
   network?: NetworkMind;
   research?: ResearchConsent;
+  dataSearch?: DataSearch;
 }) {
   return (
     <ApiProvider api={api} transport={transport}>
       <VaultProvider vault={vault}>
         <LedgerProvider ledger={ledger ?? null}>
           <NetworkProvider network={network ?? null}>
-            <ResearchProvider research={research ?? null}>
+            <ResearchProvider research={research ?? null} dataSearch={dataSearch ?? null}>
               <NodeStoppedProvider>
                 <StoppingBanner />
                 <StartupGate />

@@ -1,13 +1,33 @@
 import { createContext, useContext, type ReactNode } from 'react';
+import type { QueryInbox } from '../research/query-inbox';
 import type { ResearchConsent } from '../research/research-consent';
+import type { ResearchQueries } from '../research/research-queries';
+
+/** The network's data search in the mind: a clinic's incoming queries, a research institute's own queries and basket. */
+export interface DataSearch {
+  readonly inbox: QueryInbox;
+  readonly queries: ResearchQueries;
+}
 
 const ResearchContext = createContext<ResearchConsent | null>(null);
+const DataSearchContext = createContext<DataSearch | null>(null);
 
-/** Gives the patient page and Settings the mind's research consent (main.tsx: `vault.research`), or null where this window has none. */
-export function ResearchProvider({ research, children }: { research: ResearchConsent | null; children: ReactNode }) {
-  return <ResearchContext.Provider value={research}>{children}</ResearchContext.Provider>;
+/**
+ * Gives the patient page, Settings and the Marketplace the mind's research features (main.tsx:
+ * `vault.research`, `vault.dataSearch`), or null where this window has none.
+ */
+export function ResearchProvider({ research, dataSearch = null, children }: { research: ResearchConsent | null; dataSearch?: DataSearch | null; children: ReactNode }) {
+  return (
+    <ResearchContext.Provider value={research}>
+      <DataSearchContext.Provider value={dataSearch}>{children}</DataSearchContext.Provider>
+    </ResearchContext.Provider>
+  );
 }
 
 export function useResearchConsent(): ResearchConsent | null {
   return useContext(ResearchContext);
+}
+
+export function useDataSearch(): DataSearch | null {
+  return useContext(DataSearchContext);
 }

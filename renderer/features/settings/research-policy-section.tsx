@@ -2,6 +2,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { LOWEST_MIN_CELL_SIZE } from '../../../shared/research/cohort-answer';
 import type { ResearchPolicy } from '../../../shared/research/consent';
 import { QUERY_PURPOSES } from '../../../shared/research/keyword-query';
+import { PhdAmountSchema } from '../../../shared/research/query-answer';
 import { ErrorNote } from '../../app/error-note';
 import { SubmitRow } from '../../app/form/submit-row';
 import { TextField } from '../../app/form/text-field';
@@ -23,6 +24,7 @@ export function ResearchPolicySection() {
   const [saved, setSaved] = useState<ResearchPolicy | null>(null);
   const [draft, setDraft] = useState<ResearchPolicy | null>(null);
   const [minCell, setMinCell] = useState('');
+  const [price, setPrice] = useState('');
   const [loadError, setLoadError] = useState<unknown>(null);
 
   useEffect(() => {
@@ -31,6 +33,7 @@ export function ResearchPolicySection() {
         setSaved(policy);
         setDraft(policy);
         setMinCell(String(policy.minCellSize));
+        setPrice(policy.pricePerRecord ?? '1');
       },
       (error: unknown) => setLoadError(error),
     );
@@ -45,11 +48,14 @@ export function ResearchPolicySection() {
   if (research === null) return null;
   const admin = operator?.role === 'admin';
   const cell = Number(minCell);
-  const problem = !/^\d{1,4}$/.test(minCell) || cell < LOWEST_MIN_CELL_SIZE ? `Minimum cell size: a whole number of at least ${LOWEST_MIN_CELL_SIZE}.` : null;
-  const changed = draft !== null && saved !== null && (JSON.stringify({ ...draft, minCellSize: cell }) !== JSON.stringify(saved));
+  const cellProblem = !/^\d{1,4}$/.test(minCell) || cell < LOWEST_MIN_CELL_SIZE ? `Minimum cell size: a whole number of at least ${LOWEST_MIN_CELL_SIZE}.` : null;
+  const priceProblem = PhdAmountSchema.safeParse(price.trim()).success ? null : 'Price per record: an amount of PHD such as 2 or 2.5 (at most 6 decimals).';
+  const problem = cellProblem ?? priceProblem;
+  const next = draft === null ? null : { ...draft, minCellSize: cell, pricePerRecord: price.trim() };
+  const changed = next !== null && saved !== null && JSON.stringify({ ...next, pricePerRecord: next.pricePerRecord }) !== JSON.stringify({ ...saved, pricePerRecord: saved.pricePerRecord ?? '1' });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (draft !== null && problem === null && !save.busy) void save.run({ ...draft, minCellSize: cell });
+    if (next !== null && problem === null && !save.busy) void save.run(next);
   };
 
   return (
@@ -57,9 +63,8 @@ export function ResearchPolicySection() {
       <h2 id={headingId}>Research</h2>
       <p className="muted">
         This policy decides which patients may ever be counted for researchers’ keyword queries: only those whose
-        consent allows the query’s purpose, with counts under the minimum cell size hidden. Receiving and answering
-        queries from the network is not available in this version yet; the policy and the patients’ decisions are
-        recorded (and signed in the ledger) now.
+        consent allows the query’s purpose, with counts under the minimum cell size hidden. Queries from the network’s
+        research institutes arrive in Marketplace › Incoming queries, where each answer is also a signed ledger entry.
       </p>
       {loadError !== null && <ErrorNote error={loadError} what="The research policy could not be loaded" />}
       {draft !== null && (
@@ -82,7 +87,8 @@ export function ResearchPolicySection() {
               </label>
             ))}
           </fieldset>
-          <TextField label="Minimum cell size" value={minCell} onValue={setMinCell} disabled={!admin} inputMode="numeric" className="field--narrow" hint={`Smaller cohorts are answered “fewer than N”; never below ${LOWEST_MIN_CELL_SIZE}.`} problem={problem} />
+          <TextField label="Minimum cell size" value={minCell} onValue={setMinCell} disabled={!admin} inputMode="numeric" className="field--narrow" hint={`Smaller cohorts are answered “fewer than N”; never below ${LOWEST_MIN_CELL_SIZE}.`} problem={cellProblem} />
+          <TextField label="Price per record (PHD)" value={price} onValue={setPrice} disabled={!admin} inputMode="decimal" className="field--narrow" hint="What this institution’s offers ask per record, in the network’s PHD token." problem={priceProblem} />
           <ChoiceGroup
             legend="Answering"
             name="research-answering"

@@ -6,6 +6,7 @@ import { App } from '../../../renderer/app/app';
 import type { LedgerService } from '../../../renderer/ledger/ledger-service';
 import type { NetworkJoiner } from '../../../renderer/network/network-join';
 import type { ResearchConsent } from '../../../renderer/research/research-consent';
+import type { DataSearch } from '../../../renderer/app/research-context';
 import type { FakeNode } from './fake-transport';
 import { createFakeVault, type FakeVault } from './fake-vault-service';
 
@@ -28,9 +29,10 @@ export function renderApp(
   ledger?: LedgerService,
   network?: NetworkJoiner,
   research?: ResearchConsent,
+  dataSearch?: DataSearch,
 ): RenderResult & { vault: FakeVault } {
   window.history.replaceState(null, '', `/${hash}`);
-  const result = render(<App api={createApiClient(node.transport)} transport={node.transport} vault={vault} ledger={ledger} network={network} research={research} />);
+  const result = render(<App api={createApiClient(node.transport)} transport={node.transport} vault={vault} ledger={ledger} network={network} research={research} dataSearch={dataSearch} />);
   return { ...result, vault };
 }
 

@@ -59,7 +59,7 @@ describe('App frame', () => {
 
   it('renders every coming area with the same panel and no tables', async () => {
     await renderFrame();
-    for (const area of ['marketplace', 'ledger']) {
+    for (const area of ['ledger']) {
       await goTo(`#/${area}`);
       const main = screen.getByRole('main');
       expect(within(main).getByRole('heading', { level: 2, name: 'Coming in a later release' })).toBeTruthy();

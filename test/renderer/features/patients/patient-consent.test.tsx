@@ -69,7 +69,7 @@ describe('Patient page › Research consent', () => {
 });
 
 describe('Settings › Research', () => {
-  it('lets an administrator set the policy, refusing a minimum cell size under 5', async () => {
+  it('lets an administrator set the policy and the offers’ price, refusing a minimum cell size under 5 and a price that is not an amount', async () => {
     const { research, calls } = fakeResearch(NO_RESEARCH_POLICY);
     open('admin', research, '#/settings');
     const form = await screen.findByRole('form', { name: 'Research policy' });
@@ -79,9 +79,13 @@ describe('Settings › Research', () => {
     fireEvent.change(cell, { target: { value: '4' } });
     expect(form.textContent).toContain('Minimum cell size: a whole number of at least 5.');
     fireEvent.change(cell, { target: { value: '15' } });
+    const price = within(form).getByLabelText('Price per record (PHD)');
+    fireEvent.change(price, { target: { value: '2,50' } });
+    expect(form.textContent).toContain('Price per record: an amount of PHD such as 2 or 2.5');
+    fireEvent.change(price, { target: { value: '2.5' } });
     fireEvent.click(within(form).getByRole('button', { name: 'Save the policy' }));
     await waitFor(() => expect(calls).toHaveLength(1));
-    expect(calls[0]).toEqual(['setPolicy', { mode: 'opt-out', purposes: { 'research-sale': false, 'research-no-sale': true }, minCellSize: 15, answering: 'review' }]);
+    expect(calls[0]).toEqual(['setPolicy', { mode: 'opt-out', purposes: { 'research-sale': false, 'research-no-sale': true }, minCellSize: 15, answering: 'review', pricePerRecord: '2.5' }]);
   });
 
   it('shows a clinician the policy without letting them change it', async () => {
