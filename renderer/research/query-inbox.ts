@@ -3,10 +3,10 @@ import type { NetworkState } from '../../shared/ipc/network-contract';
 import { sealMessage } from '../../shared/network/relay';
 import { encodePayload } from '../../shared/network/relay-payload';
 import { walletRequestSigner } from '../../shared/network/signed-request';
-import { countBucket, DEFAULT_KEY_LIST_K, describeBucket, keyList } from '../../shared/research/cohort-answer';
+import { countBucket, DEFAULT_KEY_LIST_K, describeBucket, keyList, suppressRare } from '../../shared/research/cohort-answer';
 import { queryFingerprint, type KeywordQuery } from '../../shared/research/keyword-query';
 import { decide, DEFAULT_QUERY_GUARD_POLICY, type GuardedAnswer, type QueryGuardState, type ResearcherRecord } from '../../shared/research/query-guard';
-import { DECLINE_WORDS, MAX_KEY_LIST, type DeclineReason, type QueryAnswerPayload, type QueryDeclinedPayload } from '../../shared/research/query-answer';
+import { DECLINE_WORDS, MAX_KEY_LIST, type DeclineReason, type QueryDeclinedPayload } from '../../shared/research/query-answer';
 import { MAX_GUARD_COHORT, type QueryAnsweredMeta, type QueryDeclinedMeta, type QueryReceivedMeta } from '../../shared/research/research-meta';
 import { keywordQueryHash, verifyKeywordQuery } from '../../shared/research/search-api';
 import { evaluateQuery } from './query-evaluation';
@@ -19,6 +19,8 @@ import type { IncomingQueryDetail, QueryOutcomeDetail } from '../vault/views/res
 
 /** How long an answer waits at the relay for the researcher. */
 const ANSWER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** How often an unlocked clinic also asks the Data Search Service for open queries the relay did not bring. */
+const CATCH_UP_MS = 10 * 60 * 1000;
 /** The guard looks this far back (its longest window: repeats in 30 days). */
 const GUARD_HISTORY_MS = DEFAULT_QUERY_GUARD_POLICY.repeatPeriodMs;
 
@@ -58,24 +60,45 @@ function randomHex(bytes: number): string {
   return hex;
 }
 
-/** A uniformly random `n` of `items` (Fisher–Yates on a copy), in their original order. */
-function sampleOf<T>(items: readonly T[], n: number): T[] {
-  if (items.length <= n) return [...items];
-  const index = items.map((_, i) => i);
+/** A uniformly random `n` of the indices 0…count-1 (Fisher–Yates on a copy), in order. */
+function sampleOf(count: number, n: number): number[] {
+  const index = Array.from({ length: count }, (_, i) => i);
+  if (count <= n) return index;
   const random = new Uint32Array(n);
   globalThis.crypto.getRandomValues(random);
   for (let i = 0; i < n; i++) {
     const j = i + (random[i]! % (index.length - i));
     [index[i], index[j]] = [index[j]!, index[i]!];
   }
-  return index.slice(0, n).sort((a, b) => a - b).map((i) => items[i]!);
+  return index.slice(0, n).sort((a, b) => a - b);
+}
+
+/**
+ * An earlier answer served again for a repeat (same or nearly the same query): the same keys, less
+ * the entries of patients no longer in the cohort (a withdrawn consent must leave every later
+ * answer), with rare values suppressed again, and the count bucket of what remains.
+ */
+export function repeatOf(earlier: QueryAnsweredMeta, current: ReadonlySet<string>, minCellSize: number, queryId: string, now: number): Pick<QueryAnsweredMeta, 'answer' | 'matched' | 'keyTags'> {
+  const keep = earlier.keyTags.map((tag) => current.has(tag));
+  const removedFromCohort = earlier.cohortTags.length > 0 ? earlier.cohortTags.filter((tag) => !current.has(tag)).length : keep.filter((kept) => !kept).length;
+  const matched = Math.max(0, earlier.matched - removedFromCohort);
+  const bucket = countBucket(matched, minCellSize);
+  const enough = bucket.kind === 'count';
+  const entries = enough ? suppressRare(earlier.answer.keyList.filter((_, i) => keep[i])) : [];
+  const keyTags = enough ? earlier.keyTags.filter((_, i) => keep[i]) : [];
+  const offer = earlier.answer.offer === null || entries.length === 0 ? null : { ...earlier.answer.offer, records: entries.length };
+  return {
+    matched,
+    keyTags,
+    answer: { ...earlier.answer, queryId, bucket, keyList: entries.map((entry) => ({ ...entry, dataTypes: [...entry.dataTypes] })), offer, repeat: true, answeredAt: new Date(now).toISOString() },
+  };
 }
 
 /**
  * A clinic's incoming queries (issue 14 items 3 and 4), in the mind of an unlocked clinic node.
- * Queries arrive in the journal while the vault is locked (the body's relay inbox); at unlock this
- * feature also takes the open queries the Data Search Service holds that the relay never brought
- * (the node joined after they were sent). Under an "answer automatically" policy it answers every
+ * Queries arrive in the journal while the vault is locked (the body's relay inbox); at unlock (and
+ * every 10 minutes while unlocked) this feature also takes the open queries the Data Search Service
+ * holds that the relay never brought (the node joined after they were sent). Under an "answer automatically" policy it answers every
  * waiting query after each replay; under "review" an administrator answers or declines each.
  *
  * Answering: the query's signature and expiry are checked, and its researcher must be a current
@@ -95,16 +118,20 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
   /** Queries answered or declined in this session whose event the views may not show yet (a replay pending). */
   private readonly handled = new Set<string>();
 
-  constructor(private readonly consent: ResearchConsent) {}
+  constructor(
+    private readonly consent: ResearchConsent,
+    /** The guard's and the expiry's clock (tests move it across the guard's windows). */
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   open(port: Port): OpenSessionFeature {
     const opened = this.session.open(port);
     this.handled.clear();
-    let fetched = false;
+    let fetchedAt = -Infinity;
     return {
       afterReplay: async () => {
-        if (!fetched) {
-          fetched = true;
+        if (this.clock() - fetchedAt >= CATCH_UP_MS) {
+          fetchedAt = this.clock();
           // Not awaited: the replay queue must not wait on the network.
           void this.fetchOpenQueries(port).catch(() => undefined);
         }
@@ -170,7 +197,7 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
     try {
       const state = await this.clinicState(port);
       const names = new Map((state?.map.members ?? []).map((member) => [member.address, member.legalName]));
-      const now = Date.now();
+      const now = this.clock();
       return (await this.details(port)).map(({ detail, outcome }) => {
         const { query } = detail.signed;
         const stateOf: IncomingState = outcome !== null ? (outcome.kind === 'answered' ? 'answered' : 'declined') : Date.parse(query.expiresAt) <= now ? 'expired' : 'waiting';
@@ -228,7 +255,7 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
     const policy = await this.consent.policy();
     if (policy.answering !== 'automatic') return;
     await this.serialized(async () => {
-      const now = Date.now();
+      const now = this.clock();
       for (const { detail, outcome } of await this.details(port)) {
         if (!port.isCurrent()) return;
         if (outcome !== null || this.handled.has(detail.signed.query.queryId) || Date.parse(detail.signed.query.expiresAt) <= now) continue;
@@ -249,7 +276,7 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
     const signed = verifyKeywordQuery(state.network, detail.signed);
     if (signed === null) throw new VaultError('E_NODE', 'The query’s signature does not verify for this network: it is not answered.');
     const { query } = signed;
-    if (Date.parse(query.expiresAt) <= Date.now()) throw new VaultError('E_NODE', 'The query has expired.');
+    if (Date.parse(query.expiresAt) <= this.clock()) throw new VaultError('E_NODE', 'The query has expired.');
     const researcher = state.map.members.find((member) => member.address === query.researcher);
     if (researcher === undefined || !researcher.roles.includes('research')) throw new VaultError('E_NODE', 'The researcher is not a research member of the network (any longer): the query is not answered.');
     if (researcher.messageKey !== query.answerKey) throw new VaultError('E_NODE', 'The query’s answer key is not the researcher’s message key in the network map: it is not answered.');
@@ -259,50 +286,65 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
       await this.sendDecline(port, state, query, 'purpose-not-offered', null, null);
       return;
     }
-    const today = new Date().toISOString().slice(0, 10);
+    const now = this.clock();
+    const today = new Date(now).toISOString().slice(0, 10);
     const { cohort, members } = await evaluateQuery(port.db(), { indexKey: port.indexKey, viewKey: port.viewKey }, query, (ids) => this.consent.allowed(ids, query.purpose), today);
     const cohortTags = cohort.length > MAX_GUARD_COHORT ? [] : await this.tags(port, cohort);
     const fingerprint = queryFingerprint(query);
-    const now = Date.now();
     const guardPolicy = { ...DEFAULT_QUERY_GUARD_POLICY, minCellSize: policy.minCellSize };
     const decision = decide(await this.guardState(port, query.researcher, now), query.researcher, { fingerprint, cohort: cohortTags }, now, guardPolicy);
     if (decision.kind === 'locked') {
       await this.sendDecline(port, state, query, 'locked-out', new Date(decision.until).toISOString(), decision.reason);
       return;
     }
-    let answer: QueryAnswerPayload;
+    let given: Pick<QueryAnsweredMeta, 'answer' | 'matched' | 'keyTags'>;
     if (decision.kind === 'repeat') {
-      answer = { ...decision.earlier.answer, queryId: query.queryId, repeat: true, answeredAt: new Date(now).toISOString() };
+      // The earlier answer again, less the patients no longer in the cohort (consent withdrawn, erased).
+      const current = new Set(cohortTags.length > 0 || cohort.length === 0 ? cohortTags : await this.tags(port, cohort));
+      given = repeatOf(decision.earlier.answer, current, policy.minCellSize, query.queryId, now);
     } else {
       const bucket = countBucket(cohort.length, policy.minCellSize);
-      const listed = sampleOf(members, MAX_KEY_LIST);
-      const keys = keyList(listed, { today, minCellSize: policy.minCellSize, randomKey: () => randomHex(16) });
-      answer = {
-        type: 'query-answer',
-        queryId: query.queryId,
-        bucket,
-        keyList: keys.map((entry) => ({ ...entry, dataTypes: [...entry.dataTypes] })),
-        keyListTruncated: listed.length < members.length,
-        offer:
-          keys.length === 0
-            ? null
-            : {
-                offerId: `0x${randomHex(32)}`,
-                currency: 'PHD',
-                pricePerRecord: policy.pricePerRecord ?? '1',
-                profile: 'hipaa-safe-harbor-k',
-                k: DEFAULT_KEY_LIST_K,
-                records: keys.length,
-                validUntil: query.expiresAt,
-              },
-        repeat: false,
-        answeredAt: new Date(now).toISOString(),
+      const listed = sampleOf(members.length, MAX_KEY_LIST);
+      // Each entry's random key, drawn in member order, names its patient's tag (sealed in the journal only).
+      const drawn = listed.map(() => randomHex(16));
+      const listedTags = await this.tags(port, listed.map((i) => cohort[i]!));
+      const tagOfKey = new Map(drawn.map((key, i) => [key, listedTags[i]!]));
+      let next = 0;
+      const keys = keyList(
+        listed.map((i) => members[i]!),
+        { today, minCellSize: policy.minCellSize, randomKey: () => drawn[next++]! },
+      );
+      given = {
+        matched: cohort.length,
+        keyTags: keys.map((entry) => tagOfKey.get(entry.key)!),
+        answer: {
+          type: 'query-answer',
+          queryId: query.queryId,
+          bucket,
+          keyList: keys.map((entry) => ({ ...entry, dataTypes: [...entry.dataTypes] })),
+          keyListTruncated: listed.length < members.length,
+          offer:
+            keys.length === 0
+              ? null
+              : {
+                  offerId: `0x${randomHex(32)}`,
+                  currency: 'PHD',
+                  pricePerRecord: policy.pricePerRecord ?? '1',
+                  profile: 'hipaa-safe-harbor-k',
+                  k: DEFAULT_KEY_LIST_K,
+                  records: keys.length,
+                  validUntil: query.expiresAt,
+                },
+          repeat: false,
+          answeredAt: new Date(now).toISOString(),
+        },
       };
     }
+    const answer = given.answer;
     const envelope = await sealMessage({ signer: walletRequestSigner(port.identity), recipient: researcher.address, recipientMessageKey: query.answerKey, payload: encodePayload(answer), ttlMs: ANSWER_TTL_MS });
     await port.api.network.send({ envelopes: [envelope] });
     this.handled.add(query.queryId);
-    const meta: QueryAnsweredMeta = { v: 1, queryId: query.queryId, researcher: query.researcher, queryHash: keywordQueryHash(state.network.chainId, query), fingerprint, cohortTags, decision: decision.kind, answer, messageId: envelope.id };
+    const meta: QueryAnsweredMeta = { v: 1, queryId: query.queryId, researcher: query.researcher, queryHash: keywordQueryHash(state.network.chainId, query), fingerprint, cohortTags, matched: given.matched, keyTags: given.keyTags, decision: decision.kind, answer, messageId: envelope.id };
     await port.appendEvent(MIND_KINDS.queryAnswered, meta);
     port.requestSync();
   }
@@ -322,20 +364,23 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
   }
 
   /** The guard's state for one researcher, folded from this clinic's outcomes of the last 30 days. */
-  private async guardState(port: Port, researcher: string, now: number): Promise<QueryGuardState<QueryAnswerPayload>> {
+  private async guardState(port: Port, researcher: string, now: number): Promise<QueryGuardState<QueryAnsweredMeta>> {
     const rows = (await port.db().queryOutcomes.where('researcher').equals(researcher).toArray()).filter((row) => row.at > now - GUARD_HISTORY_MS);
     const outcomes = await decryptMany<QueryOutcomeDetail>(
       port.viewKey,
       rows.map((row) => ({ table: 'queryOutcomes', id: String(row.seq), stored: row.enc })),
     );
-    const answers: GuardedAnswer<QueryAnswerPayload>[] = [];
+    const answers: GuardedAnswer<QueryAnsweredMeta>[] = [];
     const repeats: number[] = [];
     let lockedUntil: number | null = null;
-    let lockReason: ResearcherRecord<QueryAnswerPayload>['lockReason'] = null;
+    let lockReason: ResearcherRecord<QueryAnsweredMeta>['lockReason'] = null;
     rows.forEach((row, i) => {
       const outcome = outcomes[i]!;
       if (outcome.kind === 'answered') {
-        if (outcome.decision === 'answer') answers.push({ fingerprint: outcome.fingerprint, cohort: outcome.cohortTags, answeredAt: row.at, answer: outcome.answer });
+        if (outcome.decision === 'answer') {
+          const { kind: _kind, ...meta } = outcome;
+          answers.push({ fingerprint: outcome.fingerprint, cohort: outcome.cohortTags, answeredAt: row.at, answer: meta });
+        }
         else repeats.push(row.at);
       } else if (outcome.lockedUntil !== null) {
         const until = Date.parse(outcome.lockedUntil);

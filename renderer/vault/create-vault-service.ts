@@ -62,6 +62,8 @@ export interface CreateVaultServiceOptions {
   readonly clock?: IdleClock;
   /** The signed ledger's options (tests: batching rule, no verification at unlock). */
   readonly ledger?: LedgerOptions;
+  /** Tests only: the clock of the clinic's query guard and query expiry. */
+  readonly searchClock?: () => number;
 }
 
 /** Added to VaultService (additive): lets startup wait for the first phase from the body. */
@@ -142,7 +144,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     sendNote: (input) => messenger.sendNote(input),
   };
   const research = new ResearchConsentFeature();
-  const inbox = new QueryInboxFeature(research);
+  const inbox = new QueryInboxFeature(research, options.searchClock);
   const queries = new ResearchQueriesFeature();
   const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger, research, inbox, queries];
 

@@ -99,21 +99,32 @@ export function keyList(cohort: readonly CohortMember[], options: { readonly tod
     years: member.years === null ? null : `${member.years.first}–${member.years.last}`,
     dataTypes: DATA_TYPES.filter((type) => member.dataTypes.has(type)),
   }));
+  return suppressRare(
+    generalized.map((entry) => ({ ...entry, key: options.randomKey() })),
+    k,
+  ).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * Sets to null (or drops, for data types) every attribute value fewer than `k` entries share. Also
+ * applied again to what is left of a list when entries are removed (a withdrawn consent), since a
+ * value shared by k entries may then be shared by fewer.
+ */
+export function suppressRare(entries: readonly KeyListEntry[], k = DEFAULT_KEY_LIST_K): KeyListEntry[] {
   const common = <T>(values: readonly T[]): ((value: T) => boolean) => {
     const counts = new Map<T, number>();
     for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
     return (value) => (counts.get(value) ?? 0) >= k;
   };
-  const commonAge = common(generalized.map((entry) => entry.ageBand));
-  const commonSex = common(generalized.map((entry) => entry.sex));
-  const commonYears = common(generalized.map((entry) => entry.years));
-  const commonType = common(generalized.flatMap((entry) => entry.dataTypes));
-  const entries = generalized.map((entry) => ({
-    key: options.randomKey(),
+  const commonAge = common(entries.map((entry) => entry.ageBand));
+  const commonSex = common(entries.map((entry) => entry.sex));
+  const commonYears = common(entries.map((entry) => entry.years));
+  const commonType = common(entries.flatMap((entry) => entry.dataTypes));
+  return entries.map((entry) => ({
+    key: entry.key,
     ageBand: entry.ageBand !== null && commonAge(entry.ageBand) ? entry.ageBand : null,
-    sex: commonSex(entry.sex) ? entry.sex : null,
+    sex: entry.sex !== null && commonSex(entry.sex) ? entry.sex : null,
     dataTypes: entry.dataTypes.filter(commonType),
     years: entry.years !== null && commonYears(entry.years) ? entry.years : null,
   }));
-  return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

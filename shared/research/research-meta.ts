@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AddressSchema } from '../ledger/ledger-schema';
-import { OfferSchema, QueryAnswerPayloadSchema, DECLINE_REASONS } from './query-answer';
+import { OfferSchema, QueryAnswerPayloadSchema, DECLINE_REASONS, MAX_KEY_LIST } from './query-answer';
 import { SignedKeywordQuerySchema } from './search-api';
 
 /**
@@ -42,6 +42,13 @@ export const QueryAnsweredMetaSchema = z.strictObject({
    * over MAX_GUARD_COHORT. Sealed like the rest: it never leaves the node.
    */
   cohortTags: z.array(z.string().regex(/^[0-9a-f]{12}$/)).max(MAX_GUARD_COHORT),
+  /** How many patients matched (exact; only the bucket left the node). */
+  matched: z.number().int().min(0),
+  /**
+   * The tag of each KEY-list entry's patient, in the answer's order: a repeat served later leaves
+   * out the entries of patients whose consent no longer allows the purpose (or who were erased).
+   */
+  keyTags: z.array(z.string().regex(/^[0-9a-f]{12}$/)).max(MAX_KEY_LIST),
   /** A new answer, or an earlier one served again. */
   decision: z.enum(['answer', 'repeat']),
   answer: QueryAnswerPayloadSchema,

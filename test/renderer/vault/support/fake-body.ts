@@ -68,7 +68,7 @@ function proofHolds(slot: KeySlot, challenge: Uint8Array, signature: string): bo
   return verify('sha256', sessionProofMessage(challenge, slot.id), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
 }
 
-export function createFakeBody(options: { seed?: number; now?: Date; keychain?: boolean; backups?: Map<string, FakeBackup> } = {}): FakeBody {
+export function createFakeBody(options: { seed?: number; now?: Date; keychain?: boolean; backups?: Map<string, FakeBackup>; handlers?: Partial<Record<MethodName, (payload: never) => Promise<unknown> | unknown>> } = {}): FakeBody {
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   const failures = new Map<string, { count: number; until: number }>();
   const attempts = new Map<string, { slot: KeySlot; challenge: Uint8Array }>();
@@ -247,7 +247,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
     kind: 'websocket',
     async call(method, payload): Promise<WireResult<unknown>> {
       body.calls.push({ method, payload });
-      const handler = handlers[method];
+      const handler = options.handlers?.[method] ?? handlers[method];
       if (handler === undefined) return { ok: false, error: { code: 'E_UNKNOWN_METHOD', message: `Fake body has no ${method}.` } };
       // The body's access rule, as the real body checks it (sessions are not per connection here: one mind).
       const access = METHOD_ACCESS[method];
