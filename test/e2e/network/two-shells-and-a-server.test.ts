@@ -1,12 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../support/repo-paths';
+import { joinThroughUi, SERVER, serverDataDir, startServer, stopServers, waitForMembership } from '../../support/network-ui';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { goToArea } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, KEY_TIMEOUT_MS, unlockVault } from '../../support/vault-ui';
 
@@ -19,65 +17,8 @@ import { createVaultThroughUi, KEY_TIMEOUT_MS, unlockVault } from '../../support
  */
 
 const run = promisify(execFile);
-const SERVER = ['--import', 'tsx', 'server/main.ts'];
 
-const servers: ChildProcess[] = [];
-afterEach(async () => {
-  for (const child of servers.splice(0)) {
-    if (child.exitCode !== null) continue;
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }
-});
-
-async function startServer(dataDir: string): Promise<string> {
-  const child = spawn(process.execPath, [...SERVER, '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', '--network-name', 'E2E Network'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.push(child);
-  const errors: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const ready = /^HDMS server ready at (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-    if (ready !== null) return ready[1]!;
-  }
-  throw new Error(`The server stopped before it was ready: ${errors.join('')}`);
-}
-
-/** Settings › Network › "Join a network", as an administrator fills it in; returns the node's address shown after. */
-async function joinThroughUi(page: Page, url: string, legalName: string, role: 'Clinic' | 'Research institute'): Promise<string> {
-  await goToArea(page, 'Settings');
-  const section = page.getByRole('region', { name: 'Network' });
-  await section.getByLabel('Server URL', { exact: true }).fill(url);
-  await section.getByRole('button', { name: 'Check the network' }).click();
-  const join = section.getByRole('form', { name: 'Join a network' });
-  await join.waitFor({ timeout: UI_TIMEOUT_MS });
-  expect(await join.locator('.network-fingerprint').innerText()).toMatch(/^[0-9A-F]{4}( [0-9A-F]{4}){7,}/);
-  await join.getByRole('checkbox', { name: /I compared the fingerprint/ }).check();
-  await join.getByLabel('Institution’s legal name', { exact: true }).fill(legalName);
-  await join.getByLabel('Country', { exact: true }).fill('CH');
-  if (role !== 'Clinic') {
-    await join.getByRole('checkbox', { name: /^Clinic/ }).uncheck();
-    await join.getByRole('checkbox', { name: new RegExp(`^${role}`) }).check();
-  }
-  await join.getByRole('button', { name: 'Send the join request' }).click();
-  await section.getByText('Waiting for the network operator’s approval').waitFor({ timeout: KEY_TIMEOUT_MS });
-  const node = await section.locator('dt:text-is("This node") + dd code').innerText();
-  expect(node).toMatch(/^0x[0-9a-fA-F]{40}$/);
-  return node;
-}
-
-/** "Check now" until the section says the node is a member. */
-async function waitForMembership(page: Page): Promise<void> {
-  const section = page.getByRole('region', { name: 'Network' });
-  await expect
-    .poll(
-      async () => {
-        await section.getByRole('button', { name: 'Check now' }).click();
-        return section.getByText('Member', { exact: true }).count();
-      },
-      { timeout: KEY_TIMEOUT_MS, interval: 1000 },
-    )
-    .toBeGreaterThan(0);
-}
+afterEach(stopServers);
 
 describe('two shells and a server', () => {
   const e2e = useBrowserWithOwnShells();
@@ -103,7 +44,7 @@ describe('two shells and a server', () => {
     });
 
     await steps.run('the operator lists the requests and approves both', async () => {
-      const serverDir = servers[0]!.spawnargs[servers[0]!.spawnargs.indexOf('--data-dir') + 1]!;
+      const serverDir = serverDataDir();
       const listed = await run(process.execPath, [...SERVER, '--data-dir', serverDir, 'members', 'list'], { cwd: REPO_ROOT });
       expect(listed.stdout).toContain(addresses.clinic);
       expect(listed.stdout).toContain(addresses.research);
