@@ -19,7 +19,7 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
   const days = groupByDay(shown);
   return (
     <>
-    <div className="table-wrap">
+    <div className="table-wrap record-table-wrap">
       <table className="data-table record-table" aria-labelledby={labelledBy}>
         <thead>
           <tr>

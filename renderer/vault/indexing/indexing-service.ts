@@ -30,6 +30,7 @@ export function createIndexingService(state: SessionState, indexing: ViewIndexin
           const minutes = autoLock.minutes;
           s.db.close();
           await deleteVaultDb(s.keyring.vaultId, idb);
+          s.opened.clear();
           if (!state.isCurrent(s)) throw new ReplayAborted();
           s.db = openVaultDb(s.keyring.vaultId, idb);
           await s.db.open();

@@ -56,7 +56,7 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
         // The access is durable in the journal before the page shows; decryption overlaps the append.
         // A merged patient opens as its survivor: the access is the survivor's.
         const shown = await resolvePatientId(s.db, patientId);
-        const [detail] = await Promise.all([caughtUp(s, () => patientDetail(s.db, s.keys.viewKey, patientId)), journalAccess(api, s, shown, null)]);
+        const [detail] = await Promise.all([caughtUp(s, () => patientDetail(s.db, s.keys.viewKey, patientId, s.opened)), journalAccess(api, s, shown, null)]);
         return detail;
       } catch (error) {
         throw asVaultError(error);
@@ -113,6 +113,8 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
           await api.vault.erase({ erasureSeq, seqs, objects });
           await indexing.enqueue(s, () => s.db.transaction('rw', patientTables(s.db), () => deletePatientRows(s.db, member)));
         }
+        // Nothing of an erased patient stays in this session's memory.
+        s.opened.clear();
       } catch (error) {
         throw asVaultError(error);
       }

@@ -5,6 +5,7 @@ import { deriveNodeWallet } from '../../ledger/node-identity-key';
 import type { ViewIndexing } from '../indexing/view-indexing';
 import { createOpener, deriveOperatorId, deriveVaultKeys, importDirectoryKey, type GrantSecrets, type VaultKeys } from '../vault-crypto';
 import { TokenCache } from '../views/token-cache';
+import { OpenedRows } from '../views/opened-rows';
 import { openVaultDb, type IndexedDbDeps } from '../views/vault-db';
 import type { AutoLock } from './auto-lock';
 import type { OpenSessionFeature, SessionFeature, SessionPort } from './session-feature';
@@ -56,6 +57,7 @@ export class SessionLifecycle {
       sealer: undefined,
       db,
       tokens: new TokenCache(vaultKeys.indexKey),
+      opened: new OpenedRows(),
       queue: Promise.resolve(),
       autoQueued: false,
       unsubscribe: noop,
@@ -114,6 +116,7 @@ export class SessionLifecycle {
     for (const feature of s.features) feature.close();
     s.master.fill(0);
     s.tokens.clear();
+    s.opened.clear();
     s.db.close();
     state.announce('locked');
   }

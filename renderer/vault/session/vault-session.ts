@@ -4,6 +4,7 @@ import { appendMindEvent } from '../mind-events';
 import { VaultError, type OperatorSummary, type VaultPhase } from '../vault-service';
 import { createSealer, type Opener, type Sealer, type VaultKeys } from '../vault-crypto';
 import type { TokenCache } from '../views/token-cache';
+import type { OpenedRows } from '../views/opened-rows';
 import type { VaultDb } from '../views/vault-db';
 import type { OpenSessionFeature } from './session-feature';
 
@@ -27,6 +28,8 @@ export interface VaultSession {
   sealer: Promise<Sealer> | undefined;
   db: VaultDb;
   readonly tokens: TokenCache;
+  /** Message rows already decrypted and checked (patient pages opened again); cleared at lock. */
+  readonly opened: OpenedRows;
   /** Serializes replays and rebuilds. */
   queue: Promise<unknown>;
   autoQueued: boolean;

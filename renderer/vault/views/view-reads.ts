@@ -3,6 +3,7 @@ import { VaultError, type ChartRecord, type PatientDetail, type PatientHit, type
 import { decryptField, decryptMany } from '../vault-crypto';
 import { canonicalJson } from '../canonical-json';
 import { parseRecordId, recordIdOf, recordTime, type MessagePayload, type PatientPayload } from './intake-rows';
+import type { OpenedRows } from './opened-rows';
 import { recordsOfPatient, type PatientRowStored, type QuarantineRowStored, type RecordRowStored, type VaultDb } from './vault-db';
 
 /**
@@ -63,14 +64,16 @@ function sourceOf(row: RecordRowStored, payload: MessagePayload): RecordRow['sou
 }
 
 function rowOf(row: RecordRowStored, payload: MessagePayload, raw: unknown, index: number, patientId: string): RecordRow {
-  const record = parseViewRecord(raw, index, payload);
-  return {
-    recordId: recordIdOf(row.id, index),
-    patientId,
-    time: recordTime(record, payload.receivedAt ?? ''),
-    record,
-    source: sourceOf(row, payload),
-  };
+  return shownRow(row, payload, parseViewRecord(raw, index, payload), index, patientId, sourceOf(row, payload));
+}
+
+function shownRow(row: RecordRowStored, payload: MessagePayload, record: ViewRecord, index: number, patientId: string, source: RecordRow['source']): RecordRow {
+  return { recordId: recordIdOf(row.id, index), patientId, time: recordTime(record, payload.receivedAt ?? ''), record, source };
+}
+
+/** Every record of a decrypted message payload, checked (the order of its record ids). */
+function parsedRecords(payload: MessagePayload): ViewRecord[] {
+  return payloadRecords(payload).map((raw, index) => parseViewRecord(raw, index, payload));
 }
 
 /** A cheap key that equal records share (type, time, code): only records that share it are compared in full. */
@@ -85,11 +88,12 @@ function signatureOf(shown: RecordRow): string {
  * `patientId`. Equal content means an equal signature, so the canonical JSON of a record (costly
  * for thousands of results) is computed only when its signature was seen before.
  */
-function recordRowsOf(messages: readonly { row: RecordRowStored; payload: MessagePayload }[], patientId: string): RecordRow[] {
+function recordRowsOf(messages: readonly { row: RecordRowStored; payload: MessagePayload; records: readonly ViewRecord[] }[], patientId: string): RecordRow[] {
   const bySignature = new Map<string, RecordRow | Map<string, RecordRow>>();
-  for (const { row, payload } of [...messages].sort((a, b) => a.row.seq - b.row.seq)) {
-    payloadRecords(payload).forEach((raw, index) => {
-      const shown = rowOf(row, payload, raw, index, patientId);
+  for (const { row, payload, records } of [...messages].sort((a, b) => a.row.seq - b.row.seq)) {
+    const source = sourceOf(row, payload);
+    records.forEach((record, index) => {
+      const shown = shownRow(row, payload, record, index, patientId, source);
       const signature = signatureOf(shown);
       const seen = bySignature.get(signature);
       if (seen === undefined) {
@@ -169,7 +173,7 @@ export function byTimeDescending(a: RecordRow, b: RecordRow): number {
  * A patient with every record: its own and those of the patients merged into it. Asked for a merged
  * patient, it answers the survivor (when the survivor has no patient row, the one asked for).
  */
-export async function patientDetail(db: VaultDb, viewKey: CryptoKey, patientId: string): Promise<PatientDetail> {
+export async function patientDetail(db: VaultDb, viewKey: CryptoKey, patientId: string, opened?: OpenedRows): Promise<PatientDetail> {
   const { shownId, row, members, memberRows, recordRows } = await db.transaction('r', [db.patients, db.records, db.merges], async () => {
     const survivor = await resolvePatientId(db, patientId);
     const survivorRow = await db.patients.get(survivor);
@@ -189,18 +193,30 @@ export async function patientDetail(db: VaultDb, viewKey: CryptoKey, patientId: 
     };
   });
   if (row === undefined) throw new NotInViewsError('No such patient in this vault (erased, or not indexed yet).');
-  const [payload, records, mergedPayloads] = await Promise.all([
+  // Rows this session opened before (unchanged since) are not decrypted and checked again.
+  const known = recordRows.map((r) => opened?.get(r));
+  const fresh = recordRows.filter((_, index) => known[index] === undefined);
+  const [payload, decrypted, mergedPayloads] = await Promise.all([
     decryptPatient(viewKey, row),
     decryptMany<MessagePayload>(
       viewKey,
-      recordRows.map((r) => ({ table: 'records', id: r.id, stored: r.enc })),
+      fresh.map((r) => ({ table: 'records', id: r.id, stored: r.enc })),
     ),
     Promise.all(memberRows.map((r) => decryptPatient(viewKey, r))),
   ]);
+  let next = 0;
+  const messages = recordRows.map((r, index) => {
+    const hit = known[index];
+    if (hit !== undefined) return { row: r, payload: hit.payload, records: hit.records };
+    const message = decrypted[next++]!;
+    const records = parsedRecords(message);
+    opened?.set(r, message, records);
+    return { row: r, payload: message, records };
+  });
   return {
     patientId: shownId,
     patient: payload.patient,
-    records: recordRowsOf(recordRows.map((r, index) => ({ row: r, payload: records[index]! })), shownId).sort(byTimeDescending),
+    records: recordRowsOf(messages, shownId).sort(byTimeDescending),
     ...(members.length === 0 ? {} : { mergedPatients: mergedPayloads.map((p) => p.patient) }),
   };
 }

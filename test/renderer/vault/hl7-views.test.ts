@@ -1,16 +1,17 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { IntakeQuarantine, NormalizedIntake, Patient } from '../../../shared/domain/clinical';
 import { createOpener } from '../../../shared/crypto/envelope';
-import { decryptField } from '../../../shared/crypto/field-cipher';
+import { decryptField, encryptField } from '../../../shared/crypto/field-cipher';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 import { toBase64Url, utf8Decode } from '../../../shared/crypto/bytes';
 import { createVaultService } from '../../../renderer/vault/create-vault-service';
 import { replayJournal } from '../../../renderer/vault/views/journal-replay';
 import { searchPatientIds } from '../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../renderer/vault/views/token-cache';
+import { OpenedRows } from '../../../renderer/vault/views/opened-rows';
 import { patientDetail, quarantineEntries, resolveSearchIds } from '../../../renderer/vault/views/view-reads';
-import { openVaultDb, type VaultDb } from '../../../renderer/vault/views/vault-db';
+import { openVaultDb, recordsOfPatient, type VaultDb } from '../../../renderer/vault/views/vault-db';
 import { appendSealedRecord, createFakeBody, type FakeBody, TEST_ADMIN_SESSION } from './support/fake-body';
 
 const SURVIVOR: Patient = {
@@ -180,6 +181,38 @@ describe('HL7 views: extended records, merges, quarantine', () => {
     expect(report.source).toMatchObject({ messageType: 'ORU^R01', messageId: 'MSG0002', mapping: 'mapped', hasRaw: true });
     // An undated allergy takes the time the message was received.
     expect(detail.records.find((r) => r.record.type === 'allergy')!.time).toBe('2025-03-01T08:20:00.000Z');
+  });
+
+  it('opens a patient again from the rows this session opened, decrypting only what was written since (OpenedRows)', async () => {
+    const { body, db, keys, context } = await setup();
+    await fillJournal(body);
+    await replayJournal(context);
+    const survivorId = (await search(db, keys.indexKey, 'MRN-1001'))[0]!;
+    const opened = new OpenedRows();
+    const decrypt = vi.spyOn(globalThis.crypto.subtle, 'decrypt');
+    try {
+      const first = await patientDetail(db, keys.viewKey, survivorId, opened);
+      const firstCalls = decrypt.mock.calls.length;
+      const messageRows = opened.size;
+      expect(messageRows).toBeGreaterThan(1);
+      const again = await patientDetail(db, keys.viewKey, survivorId, opened);
+      expect(again).toEqual(first);
+      // The patient rows again, none of the message rows.
+      expect(decrypt.mock.calls.length - firstCalls).toBe(firstCalls - messageRows);
+
+      // One message row written again since (what a correction or a merge does): read afresh.
+      const row = (await recordsOfPatient(db, survivorId).first())!;
+      const payload = await decryptField<Record<string, unknown>>(keys.viewKey, { table: 'records', id: row.id }, row.enc);
+      await db.records.put({ ...row, enc: await encryptField(keys.viewKey, { table: 'records', id: row.id }, { ...payload, messageType: 'ORU^R01^CORRECTED' }) });
+      const before = decrypt.mock.calls.length;
+      const third = await patientDetail(db, keys.viewKey, survivorId, opened);
+      expect(decrypt.mock.calls.length - before).toBe(firstCalls - messageRows + 1);
+      expect(third.records.filter((r) => r.source.seq === row.seq).map((r) => r.source.messageType)).toEqual(
+        first.records.filter((r) => r.source.seq === row.seq).map(() => 'ORU^R01^CORRECTED'),
+      );
+    } finally {
+      decrypt.mockRestore();
+    }
   });
 
   it('applies merges: search answers the survivor, the merged patient opens as the survivor with all records', async () => {
