@@ -393,16 +393,18 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
     return { [researcher]: { answers, repeats, lockedUntil, lockReason } };
   }
 
-  /** Short keyed tags of the cohort's view ids (HMAC with the blind-index key, 48 bits). */
-  private async tags(port: Port, ids: readonly string[]): Promise<string[]> {
-    const encoder = new TextEncoder();
-    const out: string[] = [];
-    for (const id of ids) {
-      const mac = new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', port.indexKey, encoder.encode(`research-cohort\n${id}`)));
-      let hex = '';
-      for (const byte of mac.subarray(0, 6)) hex += byte.toString(16).padStart(2, '0');
-      out.push(hex);
-    }
-    return out;
+  private tags(port: Port, ids: readonly string[]): Promise<string[]> {
+    return cohortTagsOf(port.indexKey, ids);
   }
+}
+
+/** Short keyed tags of patients' view ids (HMAC with the blind-index key, 48 bits): the guard compares cohorts by them. */
+export async function cohortTagsOf(indexKey: CryptoKey, ids: readonly string[]): Promise<string[]> {
+  const encoder = new TextEncoder();
+  const macs = await Promise.all(ids.map((id) => globalThis.crypto.subtle.sign('HMAC', indexKey, encoder.encode(`research-cohort\n${id}`))));
+  return macs.map((mac) => {
+    let hex = '';
+    for (const byte of new Uint8Array(mac).subarray(0, 6)) hex += byte.toString(16).padStart(2, '0');
+    return hex;
+  });
 }

@@ -8,6 +8,7 @@ import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
 import { decryptMany, deriveOperatorId } from '../vault/vault-crypto';
 import { RESEARCH_POLICY_META_KEY, type ConsentDetail } from '../vault/views/projectors/consent-projector';
+import type { VaultDb } from '../vault/views/vault-db';
 
 /** One consent record as the patient page lists it. */
 export interface ConsentEntry extends ConsentDetail {
@@ -39,6 +40,25 @@ export interface ResearchConsent {
 }
 
 const NAMESPACES = [] as const;
+
+/**
+ * Which of `patientIds` the policy and their latest consent records let be counted or offered for
+ * `purpose` (shared/research/consent.ts consentAllows), from the views' consent records.
+ */
+export async function allowedByConsent(db: VaultDb, viewKey: CryptoKey, policy: ResearchPolicy, patientIds: readonly string[], purpose: QueryPurpose): Promise<Set<string>> {
+  if (!policy.purposes[purpose]) return new Set();
+  const wanted = new Set(patientIds);
+  // Every record, in journal order (few: one per decision), folded per patient.
+  const rows = await db.consents.orderBy('seq').toArray();
+  const relevant = rows.filter((row) => wanted.has(row.patientId));
+  const details = await decryptMany<ConsentDetail>(
+    viewKey,
+    relevant.map((row) => ({ table: 'consents', id: String(row.seq), stored: row.enc })),
+  );
+  const latest = new Map<string, LatestConsent>();
+  relevant.forEach((row, i) => latest.set(row.patientId, foldConsent(latest.get(row.patientId), details[i]!)));
+  return new Set(patientIds.filter((id) => consentAllows(policy, latest.get(id), purpose)));
+}
 
 /** 128 random bits, hex: a KEY-list entry's one-time key. */
 function randomKey(): string {
@@ -121,19 +141,7 @@ export class ResearchConsentFeature implements SessionFeature<never>, ResearchCo
 
   async allowed(patientIds: readonly string[], purpose: QueryPurpose): Promise<Set<string>> {
     const port = this.current();
-    const policy = await this.policy();
-    if (!policy.purposes[purpose]) return new Set();
-    const wanted = new Set(patientIds);
-    // Every record, in journal order (few: one per decision), folded per patient.
-    const rows = await port.db().consents.orderBy('seq').toArray();
-    const relevant = rows.filter((row) => wanted.has(row.patientId));
-    const details = await decryptMany<ConsentDetail>(
-      port.viewKey,
-      relevant.map((row) => ({ table: 'consents', id: String(row.seq), stored: row.enc })),
-    );
-    const latest = new Map<string, LatestConsent>();
-    relevant.forEach((row, i) => latest.set(row.patientId, foldConsent(latest.get(row.patientId), details[i]!)));
-    return new Set(patientIds.filter((id) => consentAllows(policy, latest.get(id), purpose)));
+    return allowedByConsent(port.db(), port.viewKey, await this.policy(), patientIds, purpose);
   }
 
   async evaluate(query: Pick<KeywordQuery, 'terms' | 'filters' | 'purpose'>, today = new Date().toISOString().slice(0, 10)): Promise<{ readonly bucket: CountBucket; readonly keyList: readonly KeyListEntry[]; readonly matched: number }> {

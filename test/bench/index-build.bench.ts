@@ -58,10 +58,10 @@ export interface ViewsPage {
   close(): Promise<void>;
 }
 
-/** Bundles the views code, serves it on 127.0.0.1 and opens it in Chromium. */
-export async function openViewsPage(): Promise<ViewsPage> {
+/** Bundles the views code (or `entry`'s modules), serves it on 127.0.0.1 and opens it in Chromium. */
+export async function openViewsPage(entry: string = PAGE_ENTRY): Promise<ViewsPage> {
   const bundle = await build({
-    stdin: { contents: PAGE_ENTRY, resolveDir: REPO_ROOT, loader: 'ts' },
+    stdin: { contents: entry, resolveDir: REPO_ROOT, loader: 'ts' },
     bundle: true,
     write: false,
     format: 'iife',
