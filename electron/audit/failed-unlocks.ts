@@ -14,9 +14,9 @@ export interface CountedAttempt {
 /**
  * Failed unlocks as facts of their own (issue 11: failures never followed by a sign-in must be in
  * the audit too). A wrong passphrase never reaches the body (the mind's slot simply does not
- * open), so an attempt is a failure once it can no longer succeed: its connection began another
- * one (the mind retries only after a failure), its proof did not verify, its connection locked or
- * closed, or it expired. Each is settled once, through `settle` (the body journals it sealed, and
+ * open), so an attempt is a failure once it can no longer succeed: the window says its slot did
+ * not open (vault.unlockFailed), its connection began another one (the mind retries only after a
+ * failure), its proof did not verify, its connection locked or closed, or it expired. Each is settled once, through `settle` (the body journals it sealed, and
  * the next clinical session signs it); a proven attempt is never settled. Attempts still pending
  * when the body stops are not journaled (the body writes nothing once it stops); they stay in the
  * throttle count, which the next sign-in of that operator reports.
@@ -63,6 +63,11 @@ export class FailedUnlocks {
     clearTimeout(entry.timer);
     this.pending.delete(attemptId);
     this.settle(entry.attempt);
+  }
+
+  /** Whether `attemptId` is pending for this connection (a connection speaks for its own attempts only). */
+  pendingFor(attemptId: string, connectionId: string): boolean {
+    return this.pending.get(attemptId)?.attempt.connectionId === connectionId;
   }
 
   /** The connection locked or closed: its pending attempts failed. */

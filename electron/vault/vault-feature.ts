@@ -182,6 +182,13 @@ export function vaultFeature(services: BodyServices) {
         log.info({ role: session.role, recovery: session.operatorId === RECOVERY_PRINCIPAL }, 'operator session opened');
         return { operatorId: session.operatorId, role: session.role, slotId: session.slotId };
       },
+      'vault.unlockFailed': async ({ attempt }, context) => {
+        // Only the connection that began the attempt speaks for it (no one cancels another's unlock).
+        if (sessions.pending(context.connectionId, attempt) === null) return {};
+        sessions.drop(attempt);
+        if (failedUnlocks.pendingFor(attempt, context.connectionId)) failedUnlocks.failed(attempt);
+        return {};
+      },
       'vault.lock': async (_request, context) => {
         const session = sessions.get(context.connectionId);
         sessions.end(context.connectionId, 'locked');

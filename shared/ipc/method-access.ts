@@ -29,6 +29,7 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'vault.updateKeyring': 'session',
   'vault.unlockBegin': 'anyone',
   'vault.unlockFinish': 'anyone',
+  'vault.unlockFailed': 'anyone',
   'vault.lock': 'anyone',
   'vault.session': 'anyone',
   'vault.keychainStatus': 'anyone',

@@ -14,6 +14,7 @@ export const METHOD_NAME_LIST = [
   'vault.updateKeyring',
   'vault.unlockBegin',
   'vault.unlockFinish',
+  'vault.unlockFailed',
   'vault.lock',
   'vault.session',
   'vault.keychainStatus',

@@ -126,6 +126,13 @@ export const vaultMethods = {
     z.strictObject({ attempt: base64url.max(64), signature: base64urlBytes(64), upgrade: KeyringSchema.optional() }),
     OperatorSessionSchema,
   ),
+  /**
+   * The slot of an attempt this connection began did not open (a wrong passphrase or key): the
+   * body settles it as a failed unlock now (it is journaled for the audit) and it can no longer be
+   * proven. Unknown or other connections' attempts are ignored. Saying nothing changes nothing
+   * either: an attempt never proven is settled as failed anyway, only later.
+   */
+  'vault.unlockFailed': method(z.strictObject({ attempt: base64url.max(64) }), empty),
   /** Ends this connection's session (lock, sign out). */
   'vault.lock': method(empty, empty),
   /** This connection's session, if any. */

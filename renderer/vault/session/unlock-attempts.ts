@@ -22,8 +22,8 @@ import { remakeSlot, type SlotParams } from './keyring/keyring-edits';
  * Unlocking through the body (design §1: the body checks who asks). The body serves one slot per
  * attempt and counts the attempt as a failure until it is proven; the mind opens the slot here
  * and proves it with the signing key the slot holds, and only then may this connection read the
- * journal or change anything. A wrong passphrase never reaches the body: the attempt simply stays
- * a failure, and the next one waits.
+ * journal or change anything. A wrong passphrase never reaches the body: the attempt stays a
+ * failure (the window tells the body so, for the audit), and the next one waits.
  */
 
 export type SlotKind = KeySlot['kind'];
@@ -61,7 +61,11 @@ export async function unlockThroughBody(
   try {
     opened = await openKeySlot(begun.slot, secret);
   } catch (error) {
-    if (error instanceof KeySlotError && error.code === 'E_WRONG_SECRET') throw new VaultError('E_WRONG_PASSPHRASE', wrongMessage, begun.retryAfterFailureMs);
+    if (error instanceof KeySlotError && error.code === 'E_WRONG_SECRET') {
+      // Into the audit now, not when the attempt expires (the body settles it then anyway).
+      await api.vault.unlockFailed({ attempt: begun.attempt }).catch(() => undefined);
+      throw new VaultError('E_WRONG_PASSPHRASE', wrongMessage, begun.retryAfterFailureMs);
+    }
     throw asVaultError(error);
   }
   try {

@@ -6,6 +6,8 @@ import { workstationName } from '../../../electron/audit/audit-journal';
 import { createOpener } from '../../../shared/crypto/envelope';
 import { ExportAuditMetaSchema, SessionAuditMetaSchema } from '../../../shared/journal/audit-meta';
 import { AUDIT_KINDS } from '../../../shared/journal/journal-kinds';
+import { fromBase64Url, toBase64Url } from '../../../shared/crypto/bytes';
+import { signSessionProof } from '../../../shared/crypto/operator-signing';
 import type { ResponseOf } from '../../../shared/ipc';
 import { openJson } from '../../../shared/journal/sealed-json';
 import { useTempDirs } from '../../support/temp-dir';
@@ -96,6 +98,39 @@ describe('the body journals sign-in, lock and failed unlocks (audit.session)', (
     ]);
     // When the attempt began, not when it was settled.
     expect(Date.parse(records[0]!.meta.at)).toBeLessThanOrEqual(Date.parse(records[1]!.meta.at));
+  });
+
+  it('journals a failed unlock as soon as the window says its slot did not open; the attempt can no longer be proven, and no other connection speaks for it', async () => {
+    const { b, vault } = await nodeWithVault();
+    const ward = { transport: 'in-process', connectionId: 'ward-pc' } as const;
+    const begin = async (operatorId: string, kind: 'passphrase' | 'recovery') => {
+      const begun = await b.router.dispatch('vault.unlockBegin', { operatorId, kind }, ward);
+      const served = begun.ok ? (begun.value as ResponseOf<'vault.unlockBegin'>) : null;
+      if (served?.state !== 'ready') throw new Error('not served');
+      return served;
+    };
+    // Another connection's word changes nothing: the ward's attempt is still proven afterwards.
+    const own = await begin(vault.operatorId, 'passphrase');
+    expect(await b.router.dispatch('vault.unlockFailed', { attempt: own.attempt }, { transport: 'in-process', connectionId: 'other' })).toMatchObject({ ok: true });
+    const proof = toBase64Url(await signSessionProof(vault.signingKey, fromBase64Url(own.challenge), own.slot.id));
+    expect(await b.router.dispatch('vault.unlockFinish', { attempt: own.attempt, signature: proof }, ward)).toMatchObject({ ok: true });
+
+    // Locked again, the ward's recovery key does not open the slot; it says so, and stays open: nobody retries.
+    expect(await b.router.dispatch('vault.lock', {}, ward)).toMatchObject({ ok: true });
+    const wrong = await begin('recovery', 'recovery');
+    expect(await b.router.dispatch('vault.unlockFailed', { attempt: wrong.attempt }, ward)).toMatchObject({ ok: true });
+    // Settled: a proof of it now is refused as unknown.
+    const late = await b.router.dispatch('vault.unlockFinish', { attempt: wrong.attempt, signature: Buffer.alloc(64, 1).toString('base64url') }, ward);
+    expect(late).toMatchObject({ ok: false, error: { code: 'E_CONFLICT' } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await signIn(b, vault);
+    const records = await sessionRecords(b, vault);
+    expect(records.map(({ meta }) => [meta.event, meta.operatorId])).toEqual([
+      ['signedIn', vault.operatorId],
+      ['locked', vault.operatorId],
+      ['unlockFailed', 'recovery'],
+      ['signedIn', vault.operatorId],
+    ]);
   });
 
   it('a lock without a session records nothing; the mind cannot append an audit kind', async () => {

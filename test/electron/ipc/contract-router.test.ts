@@ -47,6 +47,7 @@ function fakeHandlers(): Handlers {
     'vault.updateKeyring': vi.fn(async () => ({ revision: 2 })),
     'vault.unlockBegin': vi.fn(async () => ({ state: 'wait' as const, retryAfterMs: 1000 })),
     'vault.unlockFinish': vi.fn(async () => ({ operatorId: 'op', role: 'admin' as const, slotId: 'slot' })),
+    'vault.unlockFailed': vi.fn(async () => ({})),
     'vault.lock': vi.fn(async () => ({})),
     'vault.session': vi.fn(async () => ({ session: null })),
     'vault.keychainStatus': vi.fn(async () => ({ available: false })),

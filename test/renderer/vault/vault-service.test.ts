@@ -48,6 +48,11 @@ describe('VaultService: keys, unlock and operators', () => {
     const [admin] = await vault.operators();
     const wrong = await expectVaultError(vault.unlock({ operatorId: admin!.operatorId, passphrase: 'not the passphrase' }), 'E_WRONG_PASSPHRASE');
     expect(wrong.retryAfterMs).toBe(1000);
+    // The window tells the body the attempt it began did not open (for the audit, at once).
+    const begun = body.calls.filter((c) => c.method === 'vault.unlockBegin').length;
+    expect(body.calls.filter((c) => c.method === 'vault.unlockFailed')).toHaveLength(1);
+    expect(body.calls.at(-1)?.method).toBe('vault.unlockFailed');
+    expect(begun).toBeGreaterThan(0);
     const throttled = await expectVaultError(vault.unlock({ operatorId: admin!.operatorId, passphrase: PASSPHRASE }), 'E_THROTTLED');
     expect(throttled.retryAfterMs).toBe(1000);
     body.now += 1000;

@@ -150,6 +150,10 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       body.session = { operatorId: pending.slot.operatorId, role, slotId: slot.id };
       return { ...body.session };
     },
+    'vault.unlockFailed': ({ attempt }: { attempt: string }) => {
+      attempts.delete(attempt);
+      return {};
+    },
     'vault.lock': () => {
       body.session = null;
       return {};
