@@ -271,8 +271,13 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
       if (how === 'manual') throw new VaultError('E_NODE', 'This query was answered or declined already.');
       return;
     }
-    const state = await this.clinicState(port);
+    let state = await this.clinicState(port);
     if (state === null) throw new VaultError('E_NODE', 'This node is not an approved clinic member of a network.');
+    // A researcher who joined after this node's last look at the network map: ask the server for the current map once.
+    if (!state.map.members.some((member) => member.address === detail.signed.query.researcher && member.messageKey === detail.signed.query.answerKey)) {
+      await port.api.network.refresh({});
+      state = (await this.clinicState(port)) ?? state;
+    }
     const signed = verifyKeywordQuery(state.network, detail.signed);
     if (signed === null) throw new VaultError('E_NODE', 'The query’s signature does not verify for this network: it is not answered.');
     const { query } = signed;
