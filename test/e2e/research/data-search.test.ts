@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatViolations, seriousAxeViolations } from '../../support/axe';
 import { launchPersistent } from '../../support/chromium';
 import { DEFAULT_DEMO_SEED, demoIdentities } from '../../support/demo-identities';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
@@ -63,7 +64,8 @@ describe('data search across the network', () => {
     const profileDir = await makeTempDir('hdms-profile-');
     let context: BrowserContext | undefined;
     try {
-      const { page: large } = await e2e.openPage();
+      // axe is injected as a script: these contexts let it past the page's CSP (seriousAxeViolations).
+      const { page: large } = await e2e.openPage({ bypassCSP: true });
       const { page: small } = await e2e.openPage();
       const nows: Date[] = [new Date()];
       await steps.run(`two clinics: demo data (${LARGE} and ${SMALL} patients), an automatic research policy, joined`, async () => {
@@ -75,7 +77,7 @@ describe('data search across the network', () => {
       nows.push(new Date());
 
       // The research node's browser profile is one this test owns, to scan it afterwards.
-      context = await launchPersistent(profileDir, { viewport: { width: 1280, height: 900 } });
+      context = await launchPersistent(profileDir, { viewport: { width: 1280, height: 900 }, bypassCSP: true });
       context.setDefaultTimeout(UI_TIMEOUT_MS);
       const research = context.pages()[0] ?? (await context.newPage());
       await steps.run('the research institute: a vault, joined as a research institute', async () => {
@@ -100,6 +102,16 @@ describe('data search across the network', () => {
         expect(await lakeside.innerText()).toContain('2.5 PHD per record');
         expect(await mine.getByRole('article', { name: 'Hillside Test Clinic' }).innerText()).toContain('Fewer than 11');
         await lakeside.getByRole('list', { name: 'Age band' }).waitFor();
+      });
+
+      await steps.run('axe finds no serious violation in either Marketplace: the researcher’s results, a clinic’s incoming queries', async () => {
+        const researchViolations = await seriousAxeViolations(research);
+        await goToArea(large, 'Marketplace');
+        const incoming = large.getByRole('table', { name: 'Incoming queries' });
+        await incoming.waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await incoming.innerText()).toMatch(/Northfield Test Institute[\s\S]*4548-4[\s\S]*Answered/);
+        const clinicViolations = await seriousAxeViolations(large);
+        expect([...researchViolations, ...clinicViolations], [formatViolations('research Marketplace', researchViolations), formatViolations('clinic Marketplace', clinicViolations)].join('\n')).toEqual([]);
       });
 
       await steps.run('select the large clinic’s rows into the basket', async () => {
