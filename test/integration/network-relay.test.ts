@@ -3,12 +3,13 @@ import { SigningKey } from 'ethers';
 import { describe, expect, it, vi } from 'vitest';
 import { RELAY_ROUTES, RelayInboxPageSchema, type RelayInboxPage } from '../../shared/network/relay';
 import { signDelegatedRequest, type TransportDelegation } from '../../shared/network/transport-delegation';
-import { startBody, type Body } from '../../electron/body';
+import { startBody } from '../../electron/body';
 import { startNetworkServer } from '../../server/server-process';
 import { createApiClient } from '../../shared/ipc/api-client';
 import { RELAY_MESSAGE_KIND } from '../../shared/journal/journal-kinds';
 import { createVaultService } from '../../renderer/vault/create-vault-service';
 import { inProcessTransport } from '../support/in-process-transport';
+import { startIntegrationNode } from '../support/integration-node';
 import { useCleanups } from '../support/cleanups';
 import { useTempDirs } from '../support/temp-dir';
 
@@ -29,21 +30,7 @@ const cleanup = useCleanups();
 describe('relay messages between two nodes', () => {
   const tempDir = useTempDirs();
 
-  async function startNode(dataDir: string) {
-    const body: Body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.1.0', logLevel: 'silent', mllpPort: 0 });
-    let stopped = false;
-    const stop = async (): Promise<void> => {
-      if (stopped) return;
-      stopped = true;
-      await body.stop('quit');
-    };
-    cleanup(stop);
-    const transport = inProcessTransport(body);
-    const api = createApiClient(transport);
-    const vault = createVaultService({ api, transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
-    await vault.ready();
-    return { body, api, vault, stop };
-  }
+  const startNode = (dataDir: string) => startIntegrationNode(dataDir, cleanup);
 
   it('delivers a note sent while the recipient was offline, journaled while locked and opened at unlock', { timeout: 180_000 }, async () => {
     const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent' });

@@ -1,13 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { startBody } from '../../electron/body';
 import { FAMILY_NAMES } from '../../electron/intake/demo/demo-catalog';
 import { startNetworkServer } from '../../server/server-process';
-import { createApiClient } from '../../shared/ipc/api-client';
-import { createVaultService } from '../../renderer/vault/create-vault-service';
-import { inProcessTransport } from '../support/in-process-transport';
+import { startIntegrationNode } from '../support/integration-node';
 import { useCleanups } from '../support/cleanups';
 import { useTempDirs } from '../support/temp-dir';
 
@@ -28,14 +24,9 @@ describe('data search across the network', () => {
   const tempDir = useTempDirs();
 
   async function startNode(dataDir: string) {
-    const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.1.0', logLevel: 'silent', mllpPort: 0 });
-    cleanup(() => body.stop('quit'));
-    const transport = inProcessTransport(body);
-    const api = createApiClient(transport);
-    const vault = createVaultService({ api, transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
-    await vault.ready();
-    await vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE });
-    return { api, vault, dataDir };
+    const node = await startIntegrationNode(dataDir, cleanup);
+    await node.vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE });
+    return { ...node, dataDir };
   }
 
   it('broadcasts a query to two clinics and gets both answers: a count with a KEY list and an offer, and "fewer than 11"', { timeout: 300_000 }, async () => {
