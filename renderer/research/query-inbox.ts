@@ -98,8 +98,10 @@ export function repeatOf(earlier: QueryAnsweredMeta, current: ReadonlySet<string
  * A clinic's incoming queries (issue 14 items 3 and 4), in the mind of an unlocked clinic node.
  * Queries arrive in the journal while the vault is locked (the body's relay inbox); at unlock (and
  * every 10 minutes while unlocked) this feature also takes the open queries the Data Search Service
- * holds that the relay never brought (the node joined after they were sent). Under an "answer automatically" policy it answers every
- * waiting query after each replay; under "review" an administrator answers or declines each.
+ * holds that the relay never brought (the node joined after they were sent). Under an "answer
+ * automatically" policy it answers every waiting query after each replay, in any clinical session
+ * (the administrator decided by setting the policy); under "review" an administrator answers or
+ * declines each.
  *
  * Answering: the query's signature and expiry are checked, and its researcher must be a current
  * member with the research role whose message key is the query's answer key; then the cohort is
@@ -153,7 +155,7 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
 
   /** The open queries the Data Search Service holds and the views do not: journaled as `query.received`. */
   private async fetchOpenQueries(port: Port): Promise<void> {
-    if (!port.isAdmin() || (await this.clinicState(port)) === null) return;
+    if ((await this.clinicState(port)) === null) return;
     let after = 0;
     for (;;) {
       const page = await port.api.network.openQueries({ after });
@@ -251,7 +253,7 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
   }
 
   private async autoAnswer(port: Port): Promise<void> {
-    if (!port.isCurrent() || !port.isAdmin()) return;
+    if (!port.isCurrent()) return;
     const policy = await this.consent.policy();
     if (policy.answering !== 'automatic') return;
     await this.serialized(async () => {
