@@ -67,6 +67,11 @@ const NAMESPACES = ['network'] as const;
 type Port = SessionPort<(typeof NAMESPACES)[number]>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long the relay keeps the broadcast for an offline clinic: its default longest time to live.
+ * A query open longer still reaches a clinic that comes back later, from the Data Search Service.
+ */
+const BROADCAST_TTL_MS = 7 * DAY_MS;
 
 function randomBytes32(): string {
   let hex = '0x';
@@ -138,7 +143,7 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
         role: 'clinic',
         recipients: clinics.map((clinic) => ({ address: clinic.address, messageKey: clinic.messageKey! })),
         payload: encodePayload({ type: 'keyword-query', signed }),
-        ttlMs: Date.parse(query.expiresAt) - Date.now(),
+        ttlMs: Math.min(Date.parse(query.expiresAt) - Date.now(), BROADCAST_TTL_MS),
       });
       for (let start = 0; start < envelopes.length; start += RELAY_MAX_BATCH) await port.api.network.send({ envelopes: envelopes.slice(start, start + RELAY_MAX_BATCH) });
       await port.sync();

@@ -48,8 +48,8 @@ describe('data search across the network', () => {
     await research.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'Example Research Institute', country: 'DE', roles: ['research'] });
     await research.api.network.refresh({});
 
-    // HbA1c (LOINC 4548-4): every demo patient with that lab.
-    const query = { terms: ['4548-4'], filters: {}, purpose: 'research-sale' as const, days: 2 };
+    // HbA1c (LOINC 4548-4): every demo patient with that lab; open for 30 days (longer than the relay keeps a message).
+    const query = { terms: ['4548-4'], filters: {}, purpose: 'research-sale' as const, days: 30 };
     const queryId = await research.vault.dataSearch.queries.post(query);
     const answered = async () => {
       await research.vault.sync();
