@@ -1,5 +1,5 @@
 import dicomParser from 'dicom-parser';
-import { decodeDicomText, isKnownCharset } from './dicom-charset';
+import { decodeDicomText, isKnownCharset } from '../../../shared/dicom/dicom-charset';
 import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
 
 /**

@@ -1,27 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDicomText } from '../../../../electron/intake/dicom/dicom-charset';
 import { DicomParseError, readDicomIndex } from '../../../../electron/intake/dicom/dicom-index';
 import { instanceInfo, normalizeInstance, personName } from '../../../../electron/intake/dicom/dicom-intake';
 import { EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../../../electron/intake/dicom/dicom-uids';
 import { instanceElements, part10File } from './dicom-test-support';
 
 const UID = '1.2.826.0.1.3680043.10.999.5.1';
-
-describe('Specific Character Set decoding', () => {
-  it('decodes single-byte sets, UTF-8 and ISO 2022 with escapes', () => {
-    expect(decodeDicomText(Buffer.from([0x4d, 0xfc, 0x6c, 0x6c, 0x65, 0x72]), 'ISO_IR 100')).toBe('Müller');
-    expect(decodeDicomText(Buffer.from([0xa9, 0x65]), 'ISO_IR 101')).toBe('Še');
-    expect(decodeDicomText(Buffer.from([0xbb, 0xee, 0xd1]), 'ISO_IR 144')).toBe('Люб');
-    expect(decodeDicomText(Buffer.from([0xc4, 0xe9, 0xef]), 'ISO_IR 126')).toBe('Διο');
-    expect(decodeDicomText(Buffer.from('Żółć', 'utf8'), 'ISO_IR 192')).toBe('Żółć');
-    // PS3.5 H.3.1: Yamada^Tarou=山田^太郎 in ISO 2022 IR 87.
-    const jis = Buffer.from([0x59, 0x61, 0x6d, 0x61, 0x64, 0x61, 0x5e, 0x54, 0x61, 0x72, 0x6f, 0x75, 0x3d, 0x1b, 0x24, 0x42, 0x3b, 0x33, 0x45, 0x44, 0x1b, 0x28, 0x42, 0x5e, 0x1b, 0x24, 0x42, 0x42, 0x40, 0x4f, 0x3a, 0x1b, 0x28, 0x42]);
-    expect(decodeDicomText(jis, 'ISO 2022 IR 6\\ISO 2022 IR 87')).toBe('Yamada^Tarou=山田^太郎');
-    // PS3.5 I.2: Hong^Gildong=洪^吉洞 in ISO 2022 IR 149 (KS X 1001 in G1).
-    const ksc = Buffer.from([0x48, 0x6f, 0x6e, 0x67, 0x5e, 0x47, 0x69, 0x6c, 0x64, 0x6f, 0x6e, 0x67, 0x3d, 0x1b, 0x24, 0x29, 0x43, 0xfb, 0xf3, 0x5e, 0x1b, 0x24, 0x29, 0x43, 0xd1, 0xce, 0xd4, 0xd7]);
-    expect(decodeDicomText(ksc, '\\ISO 2022 IR 149')).toBe('Hong^Gildong=洪^吉洞');
-  });
-});
 
 describe('index fields of an instance (dicom-parser)', () => {
   it('reads the patient, study, series and instance fields in every native encoding, with the charset applied', async () => {

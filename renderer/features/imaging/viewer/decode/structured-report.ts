@@ -1,5 +1,5 @@
 import type { DataSet } from 'dicom-parser';
-import { decoderFor, elementText } from './dicom-text';
+import { decoderFor, elementText, type DicomTextDecoder } from './dicom-text';
 
 /**
  * A DICOM Structured Report (PS3.3 C.17.3) as indented text: each content item's concept name,
@@ -14,18 +14,18 @@ export interface ReportLine {
   readonly value: string;
 }
 
-function text(dataSet: DataSet, tag: string, decoder: TextDecoder): string {
+function text(dataSet: DataSet, tag: string, decoder: DicomTextDecoder): string {
   const element = dataSet.elements[tag];
   return element === undefined ? '' : elementText(dataSet, element, decoder);
 }
 
-function codeMeaning(dataSet: DataSet, sequenceTag: string, decoder: TextDecoder): string {
+function codeMeaning(dataSet: DataSet, sequenceTag: string, decoder: DicomTextDecoder): string {
   const item = dataSet.elements[sequenceTag]?.items?.[0]?.dataSet;
   if (item === undefined) return '';
   return text(item, 'x00080104', decoder) || text(item, 'x00080100', decoder);
 }
 
-function valueOf(item: DataSet, type: string, decoder: TextDecoder): string {
+function valueOf(item: DataSet, type: string, decoder: DicomTextDecoder): string {
   switch (type) {
     case 'TEXT':
       return text(item, 'x0040a160', decoder);
@@ -55,7 +55,7 @@ function valueOf(item: DataSet, type: string, decoder: TextDecoder): string {
   }
 }
 
-function walk(dataSet: DataSet, depth: number, decoder: TextDecoder, lines: ReportLine[]): void {
+function walk(dataSet: DataSet, depth: number, decoder: DicomTextDecoder, lines: ReportLine[]): void {
   for (const child of dataSet.elements['x0040a730']?.items ?? []) {
     const item = child.dataSet;
     if (item === undefined) continue;

@@ -1,5 +1,5 @@
 import type { DataSet, Element } from 'dicom-parser';
-import { decoderFor, elementText } from './dicom-text';
+import { decoderFor, elementText, type DicomTextDecoder } from './dicom-text';
 import { tagInfo } from './tag-dictionary';
 
 /** One line of the tag browser: a data element, or the start of a sequence item. */
@@ -30,7 +30,7 @@ function numbers(dataSet: DataSet, element: Element, size: number, read: (index:
   return count > MAX_NUMBERS ? `${shown.join('\\')}… (${count} values)` : shown.join('\\');
 }
 
-function valueOf(dataSet: DataSet, key: string, element: Element, vr: string, decoder: TextDecoder): string {
+function valueOf(dataSet: DataSet, key: string, element: Element, vr: string, decoder: DicomTextDecoder): string {
   if (element.items !== undefined) return element.items.length === 1 ? '1 item' : `${element.items.length} items`;
   if (key === 'x7fe00010') return element.encapsulatedPixelData ? `${element.fragments?.length ?? 0} fragments (compressed)` : `${element.length} bytes`;
   switch (vr) {
@@ -60,7 +60,7 @@ function valueOf(dataSet: DataSet, key: string, element: Element, vr: string, de
   return `${element.length} bytes`;
 }
 
-function walk(dataSet: DataSet, depth: number, decoder: TextDecoder, rows: TagRow[]): void {
+function walk(dataSet: DataSet, depth: number, decoder: DicomTextDecoder, rows: TagRow[]): void {
   for (const key of Object.keys(dataSet.elements).sort()) {
     const element = dataSet.elements[key]!;
     const { group, element: number } = parseTag(key);

@@ -192,4 +192,13 @@ describe('reports, documents and the tag list', () => {
     expect(rows.find((row) => row.tag === '(0028,0010)')).toMatchObject({ vr: 'US', name: 'Rows', value: '1' });
     expect(rows.find((row) => row.tag === '(7FE0,0010)')).toMatchObject({ name: 'Pixel Data', value: '2 bytes' });
   });
+
+  it('decodes an ISO 2022 IR 149 value at its escapes, as the body indexes it (one shared decoder)', async () => {
+    // PS3.5 I.2: Hong^Gildong=洪^吉洞, KS X 1001 designated into G1 by ESC $ ) C in each component.
+    const ksc = Buffer.from([0x48, 0x6f, 0x6e, 0x67, 0x5e, 0x47, 0x69, 0x6c, 0x64, 0x6f, 0x6e, 0x67, 0x3d, 0x1b, 0x24, 0x29, 0x43, 0xfb, 0xf3, 0x5e, 0x1b, 0x24, 0x29, 0x43, 0xd1, 0xce, 0xd4, 0xd7]);
+    const elements = imageElements({ ...base, rows: 1, columns: 1, pixelData: Buffer.from([0, 0]), patientName: 'x', extra: [[0x00080005, 'CS', '\\ISO 2022 IR 149']] }).map((element): Element => (element[0] === 0x00100010 ? [0x00100010, 'PN', ksc] : element));
+    const decoder = new InstanceDecoder(codecs);
+    await decoder.open('ksc', new Uint8Array(part10(elements, TS.explicitLittle)), false);
+    expect(decoder.tags('ksc').find((row) => row.tag === '(0010,0010)')?.value).toBe('Hong^Gildong=洪^吉洞');
+  });
 });

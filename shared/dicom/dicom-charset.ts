@@ -1,5 +1,3 @@
-import { TextDecoder } from 'node:util';
-
 /**
  * Specific Character Set (0008,0005) decoding of text values (PS3.5 6.1, PS3.3 C.12.1.1.2), which
  * dicom-parser leaves to its caller: its string readers read bytes as Latin-1.
@@ -9,6 +7,10 @@ import { TextDecoder } from 'node:util';
  * (ISO 2022 IR 87), ESC $ ) C to KS X 1001 in G1 (ISO 2022 IR 149), whose bytes then have their
  * high bit set. Senders switch back to the initial set before delimiters (PS3.5 6.1.2.5.3), so
  * a switch holds until the next escape sequence.
+ *
+ * One implementation for the body's index (electron/intake/dicom) and the viewer's decode worker:
+ * it uses only the platform TextDecoder (Node with full ICU, Chromium), whose WHATWG labels read
+ * ISO 8859-1 as windows-1252.
  */
 
 const SINGLE_BYTE: Readonly<Record<string, string>> = {
