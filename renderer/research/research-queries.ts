@@ -5,7 +5,7 @@ import { encodePayload } from '../../shared/network/relay-payload';
 import { walletRequestSigner } from '../../shared/network/signed-request';
 import { KeywordQuerySchema, type KeywordQuery, type QueryFilters, type QueryPurpose } from '../../shared/research/keyword-query';
 import type { QueryAnswerPayload, QueryDeclinedPayload } from '../../shared/research/query-answer';
-import { BasketMetaSchema, type BasketItem, type QueryPostedMeta } from '../../shared/research/research-meta';
+import { BasketMetaSchema, MAX_BASKET_KEYS, type BasketItem, type QueryPostedMeta } from '../../shared/research/research-meta';
 import { keywordQueryHash, MAX_QUERY_LIFETIME_MS, signKeywordQuery } from '../../shared/research/search-api';
 import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
 import { asVaultError } from '../vault/vault-errors';
@@ -237,7 +237,7 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
   async setBasket(items: readonly BasketItem[]): Promise<void> {
     const port = this.current();
     const parsed = BasketMetaSchema.safeParse({ v: 1, items });
-    if (!parsed.success) throw new VaultError('E_NODE', 'The basket holds at most 1,000 offers, each with 1 to 4,000 keys.');
+    if (!parsed.success) throw new VaultError('E_NODE', `The basket holds at most 100 offers and ${MAX_BASKET_KEYS.toLocaleString('en')} keys in all.`);
     try {
       await port.appendEvent(MIND_KINDS.basketChanged, parsed.data);
       await port.sync();

@@ -17,8 +17,12 @@ import { SignedKeywordQuerySchema } from './search-api';
 
 const Bytes32Schema = z.string().regex(/^0x[0-9a-f]{64}$/);
 
-/** The most KEY-list entries one answer carries: a list stays well inside the network's default 1 MiB message. */
-export const MAX_KEY_LIST = 4_000;
+/**
+ * The most KEY-list entries one answer carries. The answer must fit the network's default 1 MiB
+ * message and, with the tags the clinic keeps beside it, one 1 MiB journal record
+ * (test/shared/research/research-meta.test.ts checks the worst case: every data type on every entry).
+ */
+export const MAX_KEY_LIST = 2_000;
 
 export const KeyListEntrySchema = z.strictObject({
   key: z.string().regex(/^[0-9a-f]{32}$/),

@@ -73,10 +73,15 @@ export const BasketItemSchema = z.strictObject({
   queryId: Bytes32Schema,
   clinic: AddressSchema,
   offer: OfferSchema,
-  keys: z.array(z.string().regex(/^[0-9a-f]{32}$/)).min(1).max(4_000),
+  keys: z.array(z.string().regex(/^[0-9a-f]{32}$/)).min(1).max(MAX_KEY_LIST),
 });
 export type BasketItem = z.infer<typeof BasketItemSchema>;
 
+/** The most keys a basket holds across its offers: the whole basket is one journal record of at most 1 MiB. */
+export const MAX_BASKET_KEYS = 15_000;
+
 /** `basket.changed` (research node): the whole basket as it now is (the latest event wins). */
-export const BasketMetaSchema = z.strictObject({ v: z.literal(1), items: z.array(BasketItemSchema).max(1_000) });
+export const BasketMetaSchema = z
+  .strictObject({ v: z.literal(1), items: z.array(BasketItemSchema).max(100) })
+  .refine((basket) => basket.items.reduce((sum, item) => sum + item.keys.length, 0) <= MAX_BASKET_KEYS, { message: `a basket holds at most ${MAX_BASKET_KEYS} keys`, path: ['items'] });
 export type BasketMeta = z.infer<typeof BasketMetaSchema>;

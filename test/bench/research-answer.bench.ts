@@ -18,7 +18,7 @@ import type * as cohortModule from '../../shared/research/cohort-answer';
  * with the mind's own code: the terms through the blind index, the consent filter (an opt-out
  * policy with 2,000 refusals recorded), the age filter on the decrypted patients, each remaining
  * patient's records decrypted for the data types and years, then the count bucket, the KEY list
- * (generalization and suppression, at most 4,000 entries sampled) and the cohort's tags for the
+ * (generalization and suppression, at most 2,000 entries) and the cohort's tags for the
  * guard. Sealing the answer to the researcher (one ECDH) and the guard's read of earlier outcomes
  * are not included.
  *
@@ -132,7 +132,7 @@ const bench: BenchModule = {
           const answerOnce = async () => {
             const { cohort: ids, members } = await evaluation.evaluateQuery(db, keys, query, (candidateIds) => consent.allowedByConsent(db, keys.viewKey, policy, candidateIds, query.purpose), today);
             const bucket = cohort.countBucket(ids.length, policy.minCellSize);
-            const listed = members.length > 4000 ? members.slice(0, 4000) : members;
+            const listed = members.length > 2000 ? members.slice(0, 2000) : members;
             const list = cohort.keyList(listed, { today, minCellSize: policy.minCellSize, randomKey: () => crypto.randomUUID().replace(/-/g, '') });
             await inbox.cohortTagsOf(keys.indexKey, ids.length > 10_000 ? [] : ids);
             matched = ids.length;
