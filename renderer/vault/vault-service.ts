@@ -285,8 +285,12 @@ export interface VaultService {
   openMessageRaw(seq: number): Promise<RawMessage>;
 
   // Imaging (DICOM, issue 12): the studies the receiver and imports stored
-  /** Every study, newest study date first, with its patient (decrypted; not journaled, like search). */
-  studies(): Promise<readonly StudyListEntry[]>;
+  /**
+   * Every study, newest study date first, with its patient (decrypted; not journaled, like search);
+   * with a query, only the studies it finds through the blind index: every word in the patient's
+   * name or identifiers, the accession number, a modality, the study date or description.
+   */
+  studies(query?: string): Promise<readonly StudyListEntry[]>;
   /** One patient's studies (and those of patients merged into it), newest first. */
   patientStudies(patientId: string): Promise<readonly StudySummary[]>;
   /** Opens a study in the viewer: journals an ACCESS event for its patient (the study's view id as the record), then lists its series and instances. */

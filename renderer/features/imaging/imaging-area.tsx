@@ -8,16 +8,6 @@ import { StudyTable } from './study-table';
 import { StudyViewer } from './viewer/study-viewer';
 import { NotFoundView } from '../../app/layout/not-found-view';
 
-/** What the filter matches: patient name and identifier, accession number, modality, study date and description. */
-export function studyMatches(study: StudyListEntry, query: string): boolean {
-  const words = query.trim().toLowerCase().split(/\s+/).filter((word) => word !== '');
-  if (words.length === 0) return true;
-  const text = [study.patient?.name ?? '', study.patient?.identifier ?? '', study.study.accessionNumber, study.study.description, study.study.date, ...study.modalities, ...study.series.map((series) => series.description)]
-    .join(' ')
-    .toLowerCase();
-  return words.every((word) => text.includes(word));
-}
-
 /**
  * Imaging: every DICOM study the receiver (or an import) stored, newest first, each with the
  * patient its Patient ID files it under. Listing studies is like searching: not journaled; the
@@ -48,7 +38,28 @@ function StudyList() {
   useEffect(() => {
     if (!indexing.busy) load();
   }, [load, indexing.busy]);
-  const shown = useMemo(() => (loaded.phase === 'ready' ? loaded.studies.filter((study) => studyMatches(study, query)) : []), [loaded, query]);
+  // A filter is a blind-index search in the vault (only the studies it finds are decrypted); until
+  // the answer for the current words arrives, the previous one stays on screen.
+  const [found, setFound] = useState<{ query: string; studies: readonly StudyListEntry[] } | null>(null);
+  const [searchError, setSearchError] = useState<unknown>(null);
+  useEffect(() => {
+    if (query.trim() === '' || indexing.busy) return;
+    let current = true;
+    vault.studies(query).then(
+      (studies) => {
+        if (!current) return;
+        setFound({ query, studies });
+        setSearchError(null);
+      },
+      (error: unknown) => {
+        if (current) setSearchError(error);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [vault, query, indexing.busy]);
+  const shown = useMemo(() => (loaded.phase !== 'ready' ? [] : query.trim() === '' || found === null ? loaded.studies : found.studies), [loaded, query, found]);
 
   return (
     <>
@@ -69,6 +80,7 @@ function StudyList() {
               </label>
               <input id={filterId} className="input" type="search" value={query} onChange={(event) => setQuery(event.target.value)} autoComplete="off" spellCheck={false} />
             </div>
+            {searchError !== null && <ErrorNote error={searchError} what="The studies could not be searched" />}
             <p className="muted" role="status">
               {shown.length === loaded.studies.length ? (loaded.studies.length === 1 ? '1 study' : `${loaded.studies.length} studies`) : `${shown.length} of ${loaded.studies.length} studies`}, newest first.
             </p>

@@ -3,9 +3,10 @@ import { journalAccess } from '../records/access-events';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
 import { concatBytes, fromBase64Url, type Opener } from '../vault-crypto';
-import { VaultError, type VaultService } from '../vault-service';
+import { VaultError, type StudyListEntry, type VaultService } from '../vault-service';
 import { StudyNotFoundError, viewerStudy } from './study-instances';
-import { allStudies, studiesOfPatient } from '../views/imaging-reads';
+import { foldText } from '../../../shared/crypto/blind-index';
+import { allStudies, searchStudyIds, studiesOfPatient, studiesWithIds } from '../views/imaging-reads';
 import { patientHits } from '../views/view-reads';
 
 /** objects.read slices (its maximum is 4 MiB); an instance the viewer opens is at most 64 MiB. */
@@ -57,13 +58,14 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
     return map;
   };
   return {
-    async studies() {
+    async studies(query = '') {
       const s = state.require();
       try {
-        const studies = await allStudies(s.db, s.keys.viewKey);
+        // A search decrypts only the studies the blind index names (imaging-reads.ts searchStudyIds).
+        const studies = query.trim() === '' ? await allStudies(s.db, s.keys.viewKey) : await studiesWithIds(s.db, s.keys.viewKey, await searchStudyIds(s.db, s.keys.indexKey, query));
         const hits = await patientHits(s.db, s.keys.viewKey, [...new Set(studies.map((study) => study.patientId))]);
         const byId = new Map(hits.map((hit) => [hit.patientId, hit]));
-        return studies.map((study) => ({ ...study, patient: byId.get(study.patientId) ?? null }));
+        return studies.map((study) => ({ ...study, patient: byId.get(study.patientId) ?? null })).filter((entry) => compoundsMatch(entry, query));
       } catch (error) {
         throw asVaultError(error);
       }
@@ -115,4 +117,20 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
       }
     },
   };
+}
+
+/**
+ * The blind index looks a compound of the query up by its parts ("ACC-E2E-2": acc, e2e; a part
+ * shorter than 2 characters is not a word), so it also finds ACC-E2E-1. Once decrypted, a hit is
+ * kept only when every compound of the query (a word with - . / _ or ' inside) is in its patient's
+ * name or identifier, accession number, description or date, letter for letter (case and
+ * diacritics folded): the false hits are dropped, as the blind index expects of its callers.
+ */
+export function compoundsMatch(entry: StudyListEntry, query: string): boolean {
+  const compounds = foldText(query)
+    .split(/\s+/u)
+    .filter((word) => /\S['’._/-]\S/u.test(word));
+  if (compounds.length === 0) return true;
+  const text = foldText([entry.patient?.name ?? '', entry.patient?.identifier ?? '', entry.study.accessionNumber, entry.study.description, entry.study.date].join(' '));
+  return compounds.every((compound) => text.includes(compound));
 }

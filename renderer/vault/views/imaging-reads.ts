@@ -1,6 +1,6 @@
-import { decryptMany } from '../vault-crypto';
+import { decryptMany, queryTokens } from '../vault-crypto';
 import type { InstanceRowStored, SeriesPayload, SeriesRowStored, StudyPayload, StudyRowStored } from './imaging-rows';
-import type { VaultDb } from './vault-db';
+import { postingsOf, type VaultDb } from './vault-db';
 import { mergedInto, resolvePatientId } from './view-reads';
 
 /** One study as the Imaging area and a patient's page list it. */
@@ -68,6 +68,12 @@ export async function allStudies(db: VaultDb, viewKey: CryptoKey): Promise<Study
   return (await summaries(db, viewKey, await db.studies.toArray())).sort(byStudyDateDescending);
 }
 
+/** The studies with these ids (a search's hits), newest first. */
+export async function studiesWithIds(db: VaultDb, viewKey: CryptoKey, studyIds: readonly string[]): Promise<StudySummary[]> {
+  const rows = (await db.studies.bulkGet([...studyIds])).filter((row): row is StudyRowStored => row !== undefined);
+  return (await summaries(db, viewKey, rows)).sort(byStudyDateDescending);
+}
+
 /** A patient's studies (with those of the patients merged into it), newest first. */
 /**
  * The studies of many patients at once (a research query's cohort), each under the patient asked
@@ -102,4 +108,43 @@ export async function studiesOfPatient(db: VaultDb, viewKey: CryptoKey, patientI
   const survivor = await resolvePatientId(db, patientId);
   const ids = [survivor, ...(await mergedInto(db, survivor))];
   return (await summaries(db, viewKey, await db.studies.where('patientId').anyOf(ids).toArray())).sort(byStudyDateDescending);
+}
+
+/** The patients given with every patient merged into them (transitively). */
+async function withMerged(db: VaultDb, patientIds: Iterable<string>): Promise<string[]> {
+  const all = new Set(patientIds);
+  let frontier = [...all];
+  while (frontier.length > 0) {
+    const rows = await db.merges.where('survivor').anyOf(frontier).toArray();
+    frontier = rows.map((row) => row.merged).filter((merged) => !all.has(merged));
+    for (const merged of frontier) all.add(merged);
+  }
+  return [...all];
+}
+
+/**
+ * Study search over the blind index (issue 12): the query is cut into words as the indexed text
+ * was (keyword-search.ts); a study matches when every word matches either the study's own tokens
+ * (description, accession number, date, its series' modalities: imaging-rows.ts studyText) or its
+ * patient's (name, identifiers: the patient postings), the last word also as a name prefix while
+ * it is typed. Nothing is decrypted to decide; an empty query lists every study. Unordered ids.
+ */
+export async function searchStudyIds(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
+  if (query.trim() === '') return (await db.studies.toCollection().primaryKeys()) as string[];
+  const { groups } = await queryTokens(indexKey, query);
+  if (groups.length === 0) return [];
+  let matching: Set<string> | null = null;
+  for (const group of groups) {
+    const patients = new Set<string>();
+    for (const token of group.anyOf) for (const chunk of await postingsOf(db, token).toArray()) for (const id of chunk.ids) patients.add(id);
+    const [byStudy, byPatient] = await Promise.all([
+      db.studies.where('tokens').anyOf([...group.anyOf]).primaryKeys() as Promise<string[]>,
+      patients.size === 0 ? Promise.resolve([] as string[]) : withMerged(db, patients).then((ids) => db.studies.where('patientId').anyOf(ids).primaryKeys() as Promise<string[]>),
+    ]);
+    const current: Set<string> | null = matching;
+    const next: Set<string> = new Set([...byStudy, ...byPatient].filter((id) => current === null || current.has(id)));
+    if (next.size === 0) return [];
+    matching = next;
+  }
+  return [...(matching ?? [])];
 }

@@ -1,4 +1,5 @@
 import type { DicomInstance } from '../../../shared/domain/dicom';
+import type { RecordText } from '../vault-crypto';
 import { pseudonym } from '../vault-crypto';
 
 /**
@@ -18,6 +19,12 @@ export interface StudyRowStored {
   readonly patientId: string;
   /** The journal seq of the latest instance that named this study (whose copy of the study fields is kept). */
   readonly seq: number;
+  /**
+   * Blind tokens (multiEntry index) of the study's description, accession number, date and the
+   * modalities of its series (studyText): what searchStudyIds looks up, never the words. Tokens of
+   * every instance of the study accumulate (a later series adds its modality).
+   */
+  readonly tokens: readonly string[];
   /** Encrypted StudyPayload. */
   readonly enc: Uint8Array;
 }
@@ -120,5 +127,17 @@ export function instancePayloadOf(dicom: DicomInstance): InstancePayload {
     frames: dicom.numberOfFrames ?? null,
     source: dicom.source,
     callingAeTitle: dicom.callingAeTitle ?? '',
+  };
+}
+
+/**
+ * The text a study is found by in the blind index, from one instance: its study description,
+ * accession number and study date, and its series' modality. The patient's name and identifiers
+ * are the patient's own tokens (postings), which searchStudyIds combines with these.
+ */
+export function studyText(dicom: DicomInstance): RecordText {
+  return {
+    other: [dicom.studyDescription ?? '', dicom.accessionNumber ?? '', dicom.modality ?? ''].filter((text) => text !== ''),
+    dates: dicom.studyDate === undefined || dicom.studyDate === '' ? [] : [dicom.studyDate],
   };
 }

@@ -368,6 +368,10 @@ function defineSchema(db: Dexie): void {
   db.version(14)
     .stores({ incomingQueries: 'queryId, at', queryOutcomes: 'seq, queryId, researcher, at', myQueries: 'queryId, at', queryAnswers: 'key, queryId' })
     .upgrade((tx) => replayFromStart(tx, ['relayMessages'], ['problems', 'rejected']));
+  // Studies get blind tokens (imaging-rows.ts): the rows are rebuilt with them.
+  db.version(15)
+    .stores({ studies: 'id, patientId, *tokens' })
+    .upgrade((tx) => replayFromStart(tx, ['studies'], ['problems', 'rejected']));
 }
 
 /**

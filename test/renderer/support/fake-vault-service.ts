@@ -490,9 +490,14 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       return rawOf(`m:${seq}`, seq);
     },
 
-    async studies() {
-      await enter('studies', []);
-      return [...(options.studies ?? [])];
+    async studies(query) {
+      await enter('studies', query === undefined ? [] : [query]);
+      // The stand-in for the blind-index search: every word in the entry's text (case-insensitive).
+      const words = (query ?? '').toLowerCase().split(/\s+/).filter((word) => word !== '');
+      return (options.studies ?? []).filter((entry) => {
+        const text = [entry.patient?.name ?? '', entry.patient?.identifier ?? '', entry.study.accessionNumber, entry.study.description, entry.study.date, ...entry.modalities].join(' ').toLowerCase();
+        return words.every((word) => text.includes(word));
+      });
     },
     async deviceReports(query) {
       await enter('deviceReports', [query]);

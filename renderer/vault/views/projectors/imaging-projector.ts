@@ -3,7 +3,7 @@ import { IntakeMetaSchema, type IntakeMeta } from '../../../../shared/journal/in
 import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import { encryptMany } from '../../vault-crypto';
-import { imagingId, instancePayloadOf, seriesPayloadOf, studyPayloadOf, type InstanceRowStored, type SeriesRowStored, type StudyRowStored } from '../imaging-rows';
+import { imagingId, instancePayloadOf, seriesPayloadOf, studyPayloadOf, studyText, type InstanceRowStored, type SeriesRowStored, type StudyRowStored } from '../imaging-rows';
 import { patientIdOf } from '../intake-rows';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
 
@@ -51,7 +51,9 @@ export const imagingProjector: JournalProjector = {
         const entry = await entryOf(context, record, parsed.data);
         return {
           apply: () => {
-            studies.set(entry.study.id, entry.study);
+            // The study's tokens so far in this page stay: a later instance adds its series' modality.
+            const before = studies.get(entry.study.id);
+            studies.set(entry.study.id, before === undefined ? entry.study : { ...entry.study, tokens: union(before.tokens, entry.study.tokens) });
             series.set(entry.series.id, entry.series);
             instances.set(entry.instance.id, entry.instance);
           },
@@ -63,7 +65,11 @@ export const imagingProjector: JournalProjector = {
           await db.series.where('patientId').equals(patientId).delete();
           await db.studies.where('patientId').equals(patientId).delete();
         }
-        if (studies.size > 0) await db.studies.bulkPut([...studies.values()]);
+        if (studies.size > 0) {
+          // …and so do those of the study's earlier pages (only tokens; nothing to decrypt).
+          const stored = await db.studies.bulkGet([...studies.keys()]);
+          await db.studies.bulkPut([...studies.values()].map((row, index) => (stored[index] === undefined ? row : { ...row, tokens: union(stored[index]!.tokens, row.tokens) })));
+        }
         if (series.size > 0) await db.series.bulkPut([...series.values()]);
         if (instances.size > 0) await db.instances.bulkPut([...instances.values()]);
       },
@@ -81,14 +87,19 @@ async function entryOf(context: ProjectorContext, record: JournalRecord, meta: I
     imagingId(ledgerKey, 'series', dicom.seriesInstanceUid),
     imagingId(ledgerKey, 'instance', dicom.sopInstanceUid),
   ]);
+  const tokens = await context.tokens.tokensOf(studyText(dicom));
   const [studyEnc, seriesEnc, instanceEnc] = await encryptMany(viewKey, [
     { table: 'studies', id: studyId, value: studyPayloadOf(dicom, meta.receivedAt ?? record.at) },
     { table: 'series', id: seriesId, value: seriesPayloadOf(dicom) },
     { table: 'instances', id: instanceId, value: instancePayloadOf(dicom) },
   ]);
   return {
-    study: { id: studyId, patientId, seq: record.seq, enc: studyEnc! },
+    study: { id: studyId, patientId, seq: record.seq, tokens, enc: studyEnc! },
     series: { id: seriesId, studyId, patientId, seq: record.seq, enc: seriesEnc! },
     instance: { id: instanceId, seriesId, studyId, patientId, seq: record.seq, objectId: meta.objectId ?? record.objects[0] ?? '', enc: instanceEnc! },
   };
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])].sort();
 }

@@ -5,7 +5,7 @@ import type { DicomInstance } from '../../../../shared/domain/dicom';
 import { createOpener } from '../../../../shared/crypto/envelope';
 import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
 import { toBase64Url } from '../../../../shared/crypto/bytes';
-import { allStudies, studiesOfPatient } from '../../../../renderer/vault/views/imaging-reads';
+import { allStudies, searchStudyIds, studiesOfPatient } from '../../../../renderer/vault/views/imaging-reads';
 import { patientIdOf } from '../../../../renderer/vault/views/intake-rows';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
@@ -90,5 +90,43 @@ describe('imaging views', () => {
     await appendSealedRecord(body, { kind: 'erasure.patient', meta: { v: 1, patientId, messages: 1, records: 0, objects: 1 } });
     await replayJournal(context);
     expect([await db.studies.count(), await db.series.count(), await db.instances.count()]).toEqual([0, 0, 0]);
+  });
+
+  it('finds studies with the blind index: study description, accession number, modality, study date, patient name and id, every word', async () => {
+    const { body, keys, db, context } = await setup();
+    const other: Patient = { identifiers: [{ value: 'MRN80002', authority: NORTH, type: '' }], name: { family: 'Horvat', given: ['Marko'] } };
+    // Study A: a CT series, then (after a replay: another page) an SR series; its modalities come one instance at a time.
+    await stored(body, 'intake.dicom', dicomIntake(novak, { sopInstanceUid: `${STUDY_A}.1.1`, studyInstanceUid: STUDY_A, seriesInstanceUid: `${STUDY_A}.1`, studyDate: '2026-01-14', studyDescription: 'HEAD', accessionNumber: 'ACC77' }));
+    await replayJournal(context);
+    await stored(body, 'intake.dicom', dicomIntake(novak, { sopInstanceUid: `${STUDY_A}.2.1`, studyInstanceUid: STUDY_A, seriesInstanceUid: `${STUDY_A}.2`, modality: 'SR', studyDate: '2026-01-14', studyDescription: 'HEAD', accessionNumber: 'ACC77' }));
+    await stored(body, 'intake.dicom', dicomIntake(novak, { sopInstanceUid: `${STUDY_B}.1.1`, studyInstanceUid: STUDY_B, seriesInstanceUid: `${STUDY_B}.1`, modality: 'MR', studyDate: '2025-06-30', studyDescription: 'KNEE' }));
+    // Study C: a CT series and a presentation state (PR) series in the same page.
+    const STUDY_C = '1.2.826.0.1.3680043.10.999.300';
+    await stored(body, 'intake.dicom', dicomIntake(other, { sopInstanceUid: `${STUDY_C}.1.1`, studyInstanceUid: STUDY_C, seriesInstanceUid: `${STUDY_C}.1`, modality: 'CT', studyDate: '2026-01-14', studyDescription: 'THORAX', accessionNumber: 'ACC99' }));
+    await stored(body, 'intake.dicom', dicomIntake(other, { sopInstanceUid: `${STUDY_C}.2.1`, studyInstanceUid: STUDY_C, seriesInstanceUid: `${STUDY_C}.2`, modality: 'PR', studyDate: '2026-01-14', studyDescription: 'THORAX', accessionNumber: 'ACC99' }));
+    await replayJournal(context);
+
+    const description = async (query: string) => {
+      const ids = await searchStudyIds(db, keys.indexKey, query);
+      const all = await allStudies(db, keys.viewKey);
+      return all.filter((study) => ids.includes(study.studyId)).map((study) => study.study.description).sort();
+    };
+    expect(await description('knee ')).toEqual(['KNEE']);
+    expect(await description('ACC77 ')).toEqual(['HEAD']);
+    expect(await description('SR ')).toEqual(['HEAD']);
+    expect(await description('pr ')).toEqual(['THORAX']);
+    expect(await description('ct ')).toEqual(['HEAD', 'THORAX']);
+    expect(await description('2026-01-14 ')).toEqual(['HEAD', 'THORAX']);
+    expect(await description('Novakovic ')).toEqual(['HEAD', 'KNEE']);
+    expect(await description('MRN80002 ')).toEqual(['THORAX']);
+    // Every word must match, on the study or on its patient; the last word may be a name prefix.
+    expect(await description('novakovic ct ')).toEqual(['HEAD']);
+    expect(await description('ct horv')).toEqual(['THORAX']);
+    expect(await description('thorax novakovic ')).toEqual([]);
+    expect(await description('')).toEqual(['HEAD', 'KNEE', 'THORAX']);
+    // The rows hold blind tokens, not the words.
+    const rows = await db.studies.toArray();
+    expect(rows.every((row) => row.tokens.length > 0)).toBe(true);
+    expect(JSON.stringify(rows.map((row) => row.tokens))).not.toMatch(/KNEE|ACC77|knee|acc77|THORAX|thorax/);
   });
 });

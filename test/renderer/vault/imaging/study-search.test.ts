@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { compoundsMatch } from '../../../../renderer/vault/imaging/imaging-service';
+import type { StudyListEntry } from '../../../../renderer/vault/vault-service';
+
+function entry(accessionNumber: string, name: string): StudyListEntry {
+  return {
+    studyId: 's',
+    patientId: 'p',
+    study: { studyInstanceUid: '1.2.3', date: '2025-03-01', time: '', description: 'MR KNEE', accessionNumber, studyId: '', referringPhysician: '', institution: '', receivedAt: '2026-01-15T10:00:00.000Z' },
+    modalities: ['MR'],
+    series: [],
+    instances: 1,
+    patient: { patientId: 'p', name, birthDate: '', sex: '', identifier: 'MRN-E2E-12 (NORTHCLINIC)' },
+  };
+}
+
+describe('study search: what the blind index cannot tell apart', () => {
+  it('keeps a hit only when every compound of the query is in it, letter for letter (case and diacritics folded)', () => {
+    // The blind index finds both for "ACC-E2E-2" (its words are acc and e2e; "2" is too short to be one).
+    expect(compoundsMatch(entry('ACC-E2E-2', 'Varga, Petra'), 'acc-e2e-2')).toBe(true);
+    expect(compoundsMatch(entry('ACC-E2E-1', 'Varga, Petra'), 'ACC-E2E-2')).toBe(false);
+    expect(compoundsMatch(entry('ACC-E2E-1', 'Varga, Petra'), 'mrn-e2e-12 knee')).toBe(true);
+    expect(compoundsMatch(entry('ACC-E2E-1', "O'Brien, Zoë"), "o'brien 2025-03-01")).toBe(true);
+    expect(compoundsMatch(entry('ACC-E2E-1', 'Varga, Petra'), '2025-03-02')).toBe(false);
+    // Plain words are the blind index's alone: nothing here second-guesses them.
+    expect(compoundsMatch(entry('ACC-E2E-1', 'Müller, Zoë'), 'muller xyz')).toBe(true);
+  });
+});
