@@ -16,6 +16,14 @@ import { When } from './monitor-tables';
 
 const STATUS_WORDS = { open: 'Open', reprocessed: 'Reprocessed', discarded: 'Discarded' } as const;
 
+/**
+ * Reprocess and Edit send the bytes through HL7 intake again: only for HL7 inputs. A quarantined
+ * DICOM instance or device report can be viewed and discarded here; reprocessing those is not built.
+ */
+export function reprocessesAsHl7(entry: Pick<QuarantineEntry, 'channel'>): boolean {
+  return entry.channel.startsWith('hl7');
+}
+
 export function senderOf(entry: QuarantineEntry): string {
   const { sendingApplication, sendingFacility, source } = entry.detail;
   const system = [sendingApplication ?? '', sendingFacility ?? ''].filter((part) => part !== '').join(' | ');
@@ -49,6 +57,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
   const shown = showDiscarded ? entries : entries.filter((entry) => entry.status !== 'discarded');
   // Only open entries can be selected; a selection of entries since resolved is dropped.
   const chosen = open.filter((entry) => selected.has(entry.seq));
+  const chosenHl7 = chosen.filter(reprocessesAsHl7);
   const allChosen = open.length > 0 && chosen.length === open.length;
 
   const toggle = (seq: number): void => {
@@ -77,8 +86,8 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
         </label>
         {open.length > 0 && (
           <div className="table-actions">
-            <button type="button" className="button" disabled={chosen.length === 0} onClick={() => setPending({ action: 'reprocess', entries: chosen })}>
-              Reprocess selected ({chosen.length})…
+            <button type="button" className="button" disabled={chosenHl7.length === 0} onClick={() => setPending({ action: 'reprocess', entries: chosenHl7 })}>
+              Reprocess selected ({chosenHl7.length})…
             </button>
             <button type="button" className="button button--danger-outline" disabled={chosen.length === 0} onClick={() => setPending({ action: 'discard', entries: chosen })}>
               Discard selected ({chosen.length})…
@@ -136,7 +145,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                       )}
                       {entry.status === 'open' && (
                         <>
-                          {entry.objectId !== null && (
+                          {entry.objectId !== null && reprocessesAsHl7(entry) && (
                             <>
                               <button type="button" className="button" aria-label={`Reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'reprocess', entries: [entry] })}>
                                 Reprocess…

@@ -8,6 +8,7 @@ import { createFakeNode, EMPTY_MONITOR, NO_VAULT_REASON } from '../../support/fa
 import { createFakeVault } from '../../support/fake-vault-service';
 import { emitEvent, renderApp } from '../../support/render-app';
 import { QUARANTINE } from '../../support/intake-fixtures';
+import type { QuarantineEntry } from '../../../../renderer/vault/vault-service';
 
 /** Without a vault, the app frame shows after "Explore the app". */
 async function explore(node: ReturnType<typeof createFakeNode>): Promise<void> {
@@ -295,5 +296,31 @@ describe('Intake monitor (unlocked)', () => {
     await screen.findByText('The quarantined message Q-18 was discarded.');
     expect(vault.callsTo('discardQuarantined')).toEqual([[18]]);
     expect(rows('Quarantine').map((row) => row[7])).toEqual(['Reprocessed', 'Reprocessed']);
+  });
+
+  it('offers no HL7 reprocess or edit for a quarantined DICOM instance or device report: only View raw and Discard, and bulk reprocess leaves them out', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const dicom: QuarantineEntry = { ...QUARANTINE[0]!, seq: 30, channel: 'dicom', detail: { type: 'quarantine', channel: 'dicom', disposition: 'rejected', reason: 'The dataset could not be parsed.', acks: [] } };
+    const device: QuarantineEntry = { ...dicom, seq: 31, channel: 'devices', detail: { ...dicom.detail, channel: 'devices', reason: 'An APDU of an unknown choice.' } };
+    const vault = createFakeVault({ phase: 'unlocked', quarantine: [device, dicom, QUARANTINE[0]!] });
+    renderApp(node, '#/intake', vault);
+    await screen.findByRole('table', { name: 'Quarantine' });
+    for (const seq of [30, 31]) {
+      expect(screen.queryByRole('button', { name: `Reprocess message ${seq}` })).toBeNull();
+      expect(screen.queryByRole('button', { name: `Edit and reprocess message ${seq}` })).toBeNull();
+      expect(screen.getByRole('button', { name: `Discard message ${seq}` })).toBeTruthy();
+      expect(screen.getByRole('link', { name: `View raw message ${seq}` })).toBeTruthy();
+    }
+    expect(screen.getByRole('button', { name: 'Reprocess message 17' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Select every waiting message' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Reprocess selected (1)…' }));
+    const dialog = await screen.findByRole('dialog', { name: /^Reprocess message/ });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reprocess message' }));
+    await waitFor(() => expect(vault.callsTo('reprocessQuarantined')).toEqual([[17, {}]]));
+    // What is left waiting, the DICOM instance and the device report, can be discarded together (not reprocessed).
+    await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Select message 17' })).toBeNull());
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Select every waiting message' }));
+    expect(screen.getByRole('button', { name: 'Discard selected (2)…' })).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Reprocess selected (0)…' }) as HTMLButtonElement).disabled).toBe(true);
   });
 });
