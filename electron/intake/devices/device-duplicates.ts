@@ -1,7 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { writeFileAtomic } from '../../storage/durable-files';
+import { createHmac } from 'node:crypto';
+import { openDedupeKey } from '../dedupe-key';
 import type { Journal } from '../../storage/journal';
 
 /**
@@ -42,17 +40,7 @@ export class DeviceDedupe {
 
   /** Opens (or creates) the key in `dir` and reads the device tags of the journal's recent records. */
   static async open(dir: string, journal: Pick<Journal, 'read'>, options: { readonly retentionDays?: number; readonly now?: () => number } = {}): Promise<DeviceDedupe> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const keyFile = path.join(dir, 'key');
-    let key: Buffer;
-    try {
-      key = await readFile(keyFile);
-      if (key.length !== 32) throw new Error('bad key');
-    } catch {
-      key = randomBytes(32);
-      await writeFileAtomic(keyFile, key);
-    }
-    const dedupe = new DeviceDedupe(key);
+    const dedupe = new DeviceDedupe(await openDedupeKey(dir));
     const horizon = (options.now ?? Date.now)() - (options.retentionDays ?? 365) * DAY_MS;
     let after = 0;
     for (;;) {

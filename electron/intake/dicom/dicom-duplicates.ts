@@ -1,7 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { writeFileAtomic } from '../../storage/durable-files';
+import { createHmac } from 'node:crypto';
+import { openDedupeKey } from '../dedupe-key';
 import type { Journal } from '../../storage/journal';
 
 /**
@@ -37,17 +35,7 @@ export class DicomDedupe {
 
   /** Opens (or creates) the key in `dir` and reads every DICOM tag the journal holds. */
   static async open(dir: string, journal: Pick<Journal, 'read'>): Promise<DicomDedupe> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const keyFile = path.join(dir, 'key');
-    let key: Buffer;
-    try {
-      key = await readFile(keyFile);
-      if (key.length !== 32) throw new Error('bad key');
-    } catch {
-      key = randomBytes(32);
-      await writeFileAtomic(keyFile, key);
-    }
-    const dedupe = new DicomDedupe(key);
+    const dedupe = new DicomDedupe(await openDedupeKey(dir));
     let after = 0;
     for (;;) {
       const page = await journal.read({ after, limit: 5000 });
