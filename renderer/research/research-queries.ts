@@ -169,12 +169,18 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
     );
   }
 
-  private async summaryOf(port: Port, meta: QueryPostedMeta): Promise<MyQuerySummary> {
-    const rows = await port.db().queryAnswers.where('queryId').equals(meta.signed.query.queryId).toArray();
-    const answers = await decryptMany<QueryAnswerDetail>(
-      port.viewKey,
-      rows.map((row) => ({ table: 'queryAnswers', id: row.key, stored: row.enc })),
-    );
+  /**
+   * The members whose answers to a query count: the clinics it was sent to, and current clinic
+   * members (one that joined later took it from the search service). Any member can write to this
+   * node, so an "answer" from anyone else is left out.
+   */
+  private answeringClinics(meta: QueryPostedMeta, state: NetworkState | null): Set<string> {
+    return new Set([...meta.clinics, ...(state?.map?.members ?? []).filter((member) => member.roles.includes('clinic')).map((member) => member.address)]);
+  }
+
+  private async summaryOf(port: Port, meta: QueryPostedMeta, state: NetworkState | null): Promise<MyQuerySummary> {
+    const fromClinics = this.answeringClinics(meta, state);
+    const answers = (await this.answersOf(port, meta.signed.query.queryId)).filter((answer) => fromClinics.has(answer.clinic));
     return {
       queryId: meta.signed.query.queryId,
       query: meta.signed.query,
@@ -190,7 +196,8 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
     const port = this.current();
     try {
       const posted = await this.posted(port);
-      return await Promise.all(posted.map((meta) => this.summaryOf(port, meta)));
+      const { state } = await port.api.network.status({});
+      return await Promise.all(posted.map((meta) => this.summaryOf(port, meta, state)));
     } catch (error) {
       throw asVaultError(error);
     }
@@ -202,9 +209,10 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
       const row = await port.db().myQueries.get(queryId);
       if (row === undefined) throw new VaultError('E_NODE', 'No such query on this node.');
       const [meta] = await decryptMany<QueryPostedMeta>(port.viewKey, [{ table: 'myQueries', id: row.queryId, stored: row.enc }]);
-      const answers = await this.answersOf(port, queryId);
       const { state } = await port.api.network.status({});
       const names = new Map((state?.map?.members ?? []).map((member) => [member.address, member.legalName]));
+      const fromClinics = this.answeringClinics(meta!, state);
+      const answers = (await this.answersOf(port, queryId)).filter((answer) => fromClinics.has(answer.clinic));
       const expired = Date.parse(meta!.signed.query.expiresAt) <= Date.now();
       const byClinic = new Map(answers.map((answer) => [answer.clinic, answer]));
       const clinics = [...new Set([...answers.map((answer) => answer.clinic), ...meta!.clinics])].map((clinic): ClinicResult => {
@@ -221,7 +229,7 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
       });
       const order = { answered: 0, declined: 1, waiting: 2, 'no answer': 3 } as const;
       clinics.sort((a, b) => order[a.state] - order[b.state] || a.institution.localeCompare(b.institution));
-      return { summary: await this.summaryOf(port, meta!), clinics };
+      return { summary: await this.summaryOf(port, meta!, state), clinics };
     } catch (error) {
       throw asVaultError(error);
     }

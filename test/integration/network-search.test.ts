@@ -4,6 +4,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { FAMILY_NAMES } from '../../electron/intake/demo/demo-catalog';
 import { startNetworkServer } from '../../server/server-process';
 import { startIntegrationNode } from '../support/integration-node';
+import { RELAY_MESSAGE_KIND } from '../../shared/journal/journal-kinds';
+import { RELAY_ROUTES, sealMessage } from '../../shared/network/relay';
+import { encodePayload } from '../../shared/network/relay-payload';
+import { postJson, signedFetch, signedJoin } from '../server/support/member-client';
+import { newRelayNode } from '../server/relay/support/relay-fixtures';
 import { useCleanups } from '../support/cleanups';
 import { useTempDirs } from '../support/temp-dir';
 
@@ -82,6 +87,22 @@ describe('data search across the network', () => {
       const entries = await node.vault.ledger.entries({ kinds: ['QUERY_ANSWERED'] }, { limit: 10 });
       expect(entries.map((e) => e.kind)).toEqual(['QUERY_ANSWERED']);
     }
+
+    // Any member can write to the researcher: an "answer" from a member that is not a clinic (here
+    // another research institute, with a count of its own making) is not shown as one.
+    const rogue = await newRelayNode();
+    const pinned = { address: preview.address, chainId: preview.chainId };
+    expect([200, 202]).toContain((await postJson(`${server.url}/v1/join`, await signedJoin(rogue, pinned, { roles: ['research'], legalName: 'Rogue Institute' }))).status);
+    const me = (await large.api.network.refresh({})).state!.map!.members.find((member) => member.legalName === 'Example Research Institute')!;
+    const relayed = async () => (await research.api.journal.read({ after: 0, limit: 1000 })).records.filter((record) => record.kind === RELAY_MESSAGE_KIND).length;
+    const before = await relayed();
+    const forged = await sealMessage({ signer: rogue.signer, recipient: me.address, recipientMessageKey: me.messageKey!, payload: encodePayload({ ...fromLarge, bucket: { kind: 'count', roundedUp: 990 }, keyList: [] }), ttlMs: 3600_000 });
+    expect((await signedFetch(server.url, rogue, pinned, RELAY_ROUTES.messages, { method: 'POST', body: JSON.stringify({ envelopes: [forged] }) })).status).toBe(201);
+    await vi.waitFor(async () => expect(await relayed()).toBe(before + 1), { timeout: 30_000, interval: 200 });
+    await research.vault.sync();
+    const afterForgery = await research.vault.dataSearch.queries.results(queryId);
+    expect(afterForgery.clinics.map((c) => c.institution).sort()).toEqual(['Large Example Clinic', 'Small Example Clinic']);
+    expect(afterForgery.summary.answered).toBe(2);
 
     // The same query again: served from the first answer, the same count and the same keys.
     const again = await research.vault.dataSearch.queries.post(query);
