@@ -178,9 +178,13 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
     return new Set([...meta.clinics, ...(state?.map?.members ?? []).filter((member) => member.roles.includes('clinic')).map((member) => member.address)]);
   }
 
-  private async summaryOf(port: Port, meta: QueryPostedMeta, state: NetworkState | null): Promise<MyQuerySummary> {
+  /** A query's answers that count (answeringClinics), decrypted once for both the summary and the results. */
+  private async countedAnswers(port: Port, meta: QueryPostedMeta, state: NetworkState | null): Promise<QueryAnswerDetail[]> {
     const fromClinics = this.answeringClinics(meta, state);
-    const answers = (await this.answersOf(port, meta.signed.query.queryId)).filter((answer) => fromClinics.has(answer.clinic));
+    return (await this.answersOf(port, meta.signed.query.queryId)).filter((answer) => fromClinics.has(answer.clinic));
+  }
+
+  private summaryOf(meta: QueryPostedMeta, answers: readonly QueryAnswerDetail[]): MyQuerySummary {
     return {
       queryId: meta.signed.query.queryId,
       query: meta.signed.query,
@@ -197,7 +201,7 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
     try {
       const posted = await this.posted(port);
       const { state } = await port.api.network.status({});
-      return await Promise.all(posted.map((meta) => this.summaryOf(port, meta, state)));
+      return await Promise.all(posted.map(async (meta) => this.summaryOf(meta, await this.countedAnswers(port, meta, state))));
     } catch (error) {
       throw asVaultError(error);
     }
@@ -211,8 +215,7 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
       const [meta] = await decryptMany<QueryPostedMeta>(port.viewKey, [{ table: 'myQueries', id: row.queryId, stored: row.enc }]);
       const { state } = await port.api.network.status({});
       const names = new Map((state?.map?.members ?? []).map((member) => [member.address, member.legalName]));
-      const fromClinics = this.answeringClinics(meta!, state);
-      const answers = (await this.answersOf(port, queryId)).filter((answer) => fromClinics.has(answer.clinic));
+      const answers = await this.countedAnswers(port, meta!, state);
       const expired = Date.parse(meta!.signed.query.expiresAt) <= Date.now();
       const byClinic = new Map(answers.map((answer) => [answer.clinic, answer]));
       const clinics = [...new Set([...answers.map((answer) => answer.clinic), ...meta!.clinics])].map((clinic): ClinicResult => {
@@ -229,7 +232,7 @@ export class ResearchQueriesFeature implements SessionFeature<(typeof NAMESPACES
       });
       const order = { answered: 0, declined: 1, waiting: 2, 'no answer': 3 } as const;
       clinics.sort((a, b) => order[a.state] - order[b.state] || a.institution.localeCompare(b.institution));
-      return { summary: await this.summaryOf(port, meta!, state), clinics };
+      return { summary: this.summaryOf(meta!, answers), clinics };
     } catch (error) {
       throw asVaultError(error);
     }
