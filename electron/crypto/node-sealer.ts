@@ -1,14 +1,16 @@
 import { createCipheriv, createECDH, createHmac, getCiphers, randomFillSync, type webcrypto } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createSealer, type ByteSource, type Sealer, type SealerOptions } from '../../shared/crypto/envelope';
+import { deflateRawSync } from 'node:zlib';
+import { compressionOf, createSealer, type ByteSource, type SealCompression, type SealOptions, type Sealer, type SealerOptions } from '../../shared/crypto/envelope';
 import {
-  ENVELOPE_HEADER_LENGTH,
   GCM_TAG_LENGTH,
+  MAX_DEFLATED_PLAINTEXT,
   KEK_INFO,
   NONCE_PREFIX_LENGTH,
   P256_PUBLIC_KEY_LENGTH,
   SALT_LENGTH,
   encodeEnvelopeHeader,
+  type EnvelopeDeflate,
   type EnvelopeKind,
 } from '../../shared/crypto/envelope-format';
 import { PieceReader, checkChunkIndex, checkEnvelopeKind, chunkCount, chunkNonce, fixedSizeChunks, sealerChunkSize, takeRandom } from '../../shared/crypto/envelope-stream';
@@ -298,7 +300,7 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
     return { salt, dataKey, noncePrefix: take(NONCE_PREFIX_LENGTH) };
   }
 
-  function beginEnvelope(kind: EnvelopeKind): Envelope {
+  function beginEnvelope(kind: EnvelopeKind, deflate: EnvelopeDeflate | null = null): Envelope {
     checkEnvelopeKind(kind);
     const { salt, dataKey, noncePrefix } = freshValues();
     try {
@@ -310,7 +312,7 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
         kek.fill(0);
       }
       if (wrappedKey.length !== WRAPPED_KEY_LENGTH) throw new Error('AES-KW produced a wrapped key of the wrong length.');
-      const header = encodeEnvelopeHeader({ kind, chunkSize, ephemeralPublicKey, salt, noncePrefix, wrappedKey });
+      const header = encodeEnvelopeHeader({ kind, chunkSize, ephemeralPublicKey, salt, noncePrefix, wrappedKey, deflate });
       return { header, dataKey, noncePrefix };
     } catch (error) {
       dataKey.fill(0);
@@ -336,14 +338,15 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
     return at + GCM_TAG_LENGTH;
   }
 
-  async function seal(kind: EnvelopeKind, plaintext: Uint8Array): Promise<Uint8Array> {
-    if (!(plaintext instanceof Uint8Array)) throw new TypeError('The plaintext must be a Uint8Array.');
+  async function seal(kind: EnvelopeKind, input: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
+    if (!(input instanceof Uint8Array)) throw new TypeError('The plaintext must be a Uint8Array.');
+    const { data: plaintext, deflate } = deflateForSeal(input, options.compress);
     const chunks = chunkCount(plaintext.length, chunkLength);
-    const envelope = beginEnvelope(kind);
+    const envelope = beginEnvelope(kind, deflate);
     try {
-      const out = new Uint8Array(ENVELOPE_HEADER_LENGTH + plaintext.length + chunks * GCM_TAG_LENGTH);
+      const out = new Uint8Array(envelope.header.length + plaintext.length + chunks * GCM_TAG_LENGTH);
       out.set(envelope.header, 0);
-      let offset = ENVELOPE_HEADER_LENGTH;
+      let offset = envelope.header.length;
       for (let index = 0; index < chunks; index++) {
         if (index > 0 && index % CHUNKS_PER_TURN === 0) await nextTurn();
         const piece = plaintext.subarray(index * chunkLength, (index + 1) * chunkLength);
@@ -378,6 +381,18 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
   }
 
   return { chunkSize, ephemeralPublicKey: ephemeralPublicKey.slice(), seal, sealStream };
+}
+
+/**
+ * The shared sealer's `maybeDeflate` on node:zlib (native, several times faster than the JS
+ * DEFLATE the mind uses to inflate; both are RFC 1951, so either opens what the other wrote).
+ */
+function deflateForSeal(plaintext: Uint8Array, compress: SealCompression | undefined): { readonly data: Uint8Array; readonly deflate: EnvelopeDeflate | null } {
+  if (compress === undefined || plaintext.length > MAX_DEFLATED_PLAINTEXT) return { data: plaintext, deflate: null };
+  const { id, dictionary } = compressionOf(compress);
+  const deflated = deflateRawSync(plaintext, dictionary === undefined ? { level: 6 } : { level: 6, dictionary });
+  if (deflated.length >= plaintext.length) return { data: plaintext, deflate: null };
+  return { data: deflated, deflate: { dictionary: id, plaintextLength: plaintext.length } };
 }
 
 // ---------------------------------------------------------------------------------------------

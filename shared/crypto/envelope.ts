@@ -1,13 +1,19 @@
+import { deflateSync, inflateSync } from 'fflate';
 import { asBytes, concatBytes, randomBytes, toHex, type Bytes } from './bytes';
+import { COMPRESSION_DICTIONARY_IDS, compressionDictionary, type CompressionDictionaryName } from './compression-dictionaries';
 import {
   ENVELOPE_HEADER_LENGTH,
+  ENVELOPE_V2_HEADER_LENGTH,
+  ENVELOPE_VERSION_DEFLATED,
   EnvelopeError,
+  MAX_DEFLATED_PLAINTEXT,
   GCM_TAG_LENGTH,
   KEK_INFO,
   NONCE_PREFIX_LENGTH,
   SALT_LENGTH,
   decodeEnvelopeHeader,
   encodeEnvelopeHeader,
+  type EnvelopeDeflate,
   type EnvelopeHeader,
   type EnvelopeKind,
 } from './envelope-format';
@@ -52,12 +58,23 @@ export interface SealerOptions {
   readonly ephemeralPrivateScalar?: Uint8Array;
 }
 
+/**
+ * How `seal` may compress (envelope version 2): 'plain' = DEFLATE without a dictionary, or the name
+ * of a preset dictionary. Only plaintexts up to 1 MiB are compressed, and only when that makes them
+ * smaller; otherwise the envelope is a version-1 one.
+ */
+export type SealCompression = 'plain' | CompressionDictionaryName;
+
+export interface SealOptions {
+  readonly compress?: SealCompression;
+}
+
 export interface Sealer {
   readonly chunkSize: number;
   /** The Sealer's ephemeral public key, as written in every header it produces. */
   readonly ephemeralPublicKey: Uint8Array;
   /** Seals a whole plaintext held in memory (chunks are encrypted in parallel). */
-  seal(kind: EnvelopeKind, plaintext: Uint8Array): Promise<Uint8Array>;
+  seal(kind: EnvelopeKind, plaintext: Uint8Array, options?: SealOptions): Promise<Uint8Array>;
   /**
    * Seals a stream of any-sized pieces: yields the header, then one sealed chunk at a time. It
    * holds at most one plaintext chunk (the look-ahead that tells whether a chunk is the last) and
@@ -159,6 +176,46 @@ function checkCanonicalLastChunk(index: number, plaintextLength: number): void {
   }
 }
 
+/** The dictionary id and bytes a SealCompression names. */
+export function compressionOf(compress: SealCompression): { readonly id: number; readonly dictionary: Uint8Array | undefined } {
+  if (compress === 'plain') return { id: 0, dictionary: undefined };
+  const id = COMPRESSION_DICTIONARY_IDS[compress];
+  if (id === undefined) throw new TypeError(`Unknown compression dictionary ${String(compress)}.`);
+  return { id, dictionary: compressionDictionary(id) };
+}
+
+/**
+ * The plaintext to seal and the version-2 fields, or the plaintext as it is (deflate: null) when
+ * compression is not asked for, the plaintext is over 1 MiB, or DEFLATE does not make it smaller.
+ */
+export function maybeDeflate(plaintext: Uint8Array, compress: SealCompression | undefined): { readonly data: Uint8Array; readonly deflate: EnvelopeDeflate | null } {
+  if (compress === undefined || plaintext.length > MAX_DEFLATED_PLAINTEXT) return { data: plaintext, deflate: null };
+  const { id, dictionary } = compressionOf(compress);
+  const deflated = deflateSync(plaintext, dictionary === undefined ? { level: 6 } : { level: 6, dictionary });
+  if (deflated.length >= plaintext.length) return { data: plaintext, deflate: null };
+  return { data: deflated, deflate: { dictionary: id, plaintextLength: plaintext.length } };
+}
+
+/** Inflates a version-2 envelope's authenticated content; anything but exactly the declared length is refused. */
+export function inflatePlaintext(deflate: EnvelopeDeflate, data: Uint8Array): Uint8Array {
+  const dictionary = deflate.dictionary === 0 ? undefined : compressionDictionary(deflate.dictionary);
+  if (deflate.dictionary !== 0 && dictionary === undefined) {
+    throw new EnvelopeError('E_ENVELOPE_VERSION', `The envelope was compressed with dictionary ${deflate.dictionary}, which this build does not have.`);
+  }
+  // One byte of room past the declared length tells "too long" from "exactly right" without inflating more.
+  const out = new Uint8Array(deflate.plaintextLength + 1);
+  let inflated: Uint8Array;
+  try {
+    inflated = inflateSync(data, dictionary === undefined ? { out } : { out, dictionary });
+  } catch {
+    throw new EnvelopeError('E_ENVELOPE_FORMAT', 'The envelope authenticated but its compressed content is not valid DEFLATE.');
+  }
+  if (inflated.length !== deflate.plaintextLength) {
+    throw new EnvelopeError('E_ENVELOPE_FORMAT', 'The envelope authenticated but its compressed content does not inflate to its declared length.');
+  }
+  return inflated;
+}
+
 async function importDataKey(raw: Uint8Array, usages: KeyUsage[], extractable = false): Promise<CryptoKey> {
   if (raw.length !== DATA_KEY_LENGTH) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'A data key must be 32 bytes.');
   return globalThis.crypto.subtle.importKey('raw', asBytes(raw), AES_GCM, extractable, usages);
@@ -205,7 +262,7 @@ export async function createSealer(intakePublicKey: CryptoKey | Uint8Array, opti
   const randomOf = (length: number): Bytes => takeRandom(random, length);
 
   /** Header and chunk context of a new envelope: fresh salt, data key and nonce prefix. */
-  async function beginEnvelope(kind: EnvelopeKind): Promise<{ header: Bytes; context: ChunkContext }> {
+  async function beginEnvelope(kind: EnvelopeKind, deflate: EnvelopeDeflate | null = null): Promise<{ header: Bytes; context: ChunkContext }> {
     checkEnvelopeKind(kind);
     const salt = randomOf(SALT_LENGTH);
     const rawDataKey = randomOf(DATA_KEY_LENGTH);
@@ -217,13 +274,14 @@ export async function createSealer(intakePublicKey: CryptoKey | Uint8Array, opti
     ]);
     rawDataKey.fill(0);
     const wrappedKey = new Uint8Array(await globalThis.crypto.subtle.wrapKey('raw', dataKey, kek, 'AES-KW'));
-    const header = encodeEnvelopeHeader({ kind, chunkSize, ephemeralPublicKey: ephemeral.publicKeyRaw, salt, noncePrefix, wrappedKey }) as Bytes;
+    const header = encodeEnvelopeHeader({ kind, chunkSize, ephemeralPublicKey: ephemeral.publicKeyRaw, salt, noncePrefix, wrappedKey, deflate }) as Bytes;
     return { header, context: { dataKey, noncePrefix, aad: header, sealedChunkSize: chunkSize + GCM_TAG_LENGTH } };
   }
 
-  async function seal(kind: EnvelopeKind, plaintext: Uint8Array): Promise<Uint8Array> {
-    if (!(plaintext instanceof Uint8Array)) throw new TypeError('The plaintext must be a Uint8Array.');
-    const { header, context } = await beginEnvelope(kind);
+  async function seal(kind: EnvelopeKind, input: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
+    if (!(input instanceof Uint8Array)) throw new TypeError('The plaintext must be a Uint8Array.');
+    const { data: plaintext, deflate } = maybeDeflate(input, options.compress);
+    const { header, context } = await beginEnvelope(kind, deflate);
     const chunks = chunkCount(plaintext.length, chunkSize);
     const sealed = await Promise.all(
       Array.from({ length: chunks }, (_, index) =>
@@ -262,7 +320,7 @@ function chunkContext(header: EnvelopeHeader, dataKey: CryptoKey): ChunkContext 
 }
 
 async function openWithContext(header: EnvelopeHeader, context: ChunkContext, envelope: Uint8Array): Promise<OpenedEnvelope> {
-  const body = envelope.subarray(ENVELOPE_HEADER_LENGTH);
+  const body = envelope.subarray(header.headerLength);
   if (body.length === 0) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', 'The envelope has a header but no chunk.');
   const { sealedChunkSize } = context;
   const chunks = Math.ceil(body.length / sealedChunkSize);
@@ -288,7 +346,21 @@ async function openWithContext(header: EnvelopeHeader, context: ChunkContext, en
     plaintexts.push(result.value);
   }
   checkCanonicalLastChunk(chunks - 1, plaintexts[chunks - 1]!.length);
-  return { kind: header.kind, header, plaintext: concatBytes(...plaintexts) };
+  const content = concatBytes(...plaintexts);
+  return { kind: header.kind, header, plaintext: header.deflate === null ? content : inflatePlaintext(header.deflate, content) };
+}
+
+/** A version-2 envelope's plaintext stream: gathered (at most 1 MiB, checked as it comes), inflated, yielded once. */
+async function* inflatedChunks(deflate: EnvelopeDeflate, chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  let length = 0;
+  for await (const piece of chunks) {
+    length += piece.length;
+    // DEFLATE never shrinks input by less than nothing: compressed content longer than 1 MiB is not ours.
+    if (length > MAX_DEFLATED_PLAINTEXT + 1024) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'A compressed envelope is larger than any this format allows.');
+    pieces.push(piece);
+  }
+  yield inflatePlaintext(deflate, concatBytes(...pieces));
 }
 
 /** Reads the rest of `reader` after the header, with one sealed chunk of look-ahead. */
@@ -323,7 +395,12 @@ async function* openChunks(context: ChunkContext, reader: PieceReader, leftover:
 async function readHeader(reader: PieceReader): Promise<{ header: EnvelopeHeader; leftover: Uint8Array }> {
   const pieces: Uint8Array[] = [];
   let length = 0;
-  while (length < ENVELOPE_HEADER_LENGTH) {
+  const wanted = (): number => {
+    if (length < 5) return ENVELOPE_HEADER_LENGTH;
+    const head = pieces.length === 1 ? pieces[0]! : concatBytes(...pieces);
+    return head[4] === ENVELOPE_VERSION_DEFLATED ? ENVELOPE_V2_HEADER_LENGTH : ENVELOPE_HEADER_LENGTH;
+  };
+  while (length < wanted()) {
     const piece = await reader.next();
     if (piece === undefined) break;
     pieces.push(piece);
@@ -331,7 +408,7 @@ async function readHeader(reader: PieceReader): Promise<{ header: EnvelopeHeader
   }
   const head = concatBytes(...pieces);
   const header = decodeEnvelopeHeader(head); // throws E_ENVELOPE_TRUNCATED when the source ended early
-  return { header, leftover: head.subarray(ENVELOPE_HEADER_LENGTH) };
+  return { header, leftover: head.subarray(header.headerLength) };
 }
 
 async function openStreamWithKey(source: ByteSource, keyFor: (header: EnvelopeHeader) => Promise<CryptoKey>): Promise<OpenedStream> {
@@ -339,7 +416,8 @@ async function openStreamWithKey(source: ByteSource, keyFor: (header: EnvelopeHe
   try {
     const { header, leftover } = await readHeader(reader);
     const context = chunkContext(header, await keyFor(header));
-    return { kind: header.kind, header, plaintext: openChunks(context, reader, leftover), cancel: () => reader.close() };
+    const chunks = openChunks(context, reader, leftover);
+    return { kind: header.kind, header, plaintext: header.deflate === null ? chunks : inflatedChunks(header.deflate, chunks), cancel: () => reader.close() };
   } catch (error) {
     await reader.close();
     throw error;
