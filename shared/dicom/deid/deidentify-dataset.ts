@@ -250,6 +250,8 @@ interface Walk {
   readonly uids: UidRemapper;
   readonly pseudonym: string;
   readonly dateShiftDays: number | undefined;
+  /** The data set's byte order (values of VR UN are little endian; they are read as their known VR only then). */
+  readonly littleEndian: boolean;
   /** The instance's identifying values (what the profile removes or replaces), for cleaning descriptors. */
   readonly identifiers: readonly string[];
   readonly counts: { removed: number; privateRemoved: number; emptied: number; dummied: number; uidsRemapped: number; cleaned: number; datesShifted: number };
@@ -322,6 +324,10 @@ function walkElement(element: DicomElement, walk: Walk, charset: string | undefi
   if (WRITTEN_HERE.has(tag)) {
     counts.removed += 1;
     return null;
+  }
+  if (element.kind === 'value' && element.vr === 'UN' && walk.littleEndian && knownVr(tag) !== undefined && knownVr(tag) !== 'SQ') {
+    // PS3.5 6.2.2: a UN value is the value's little endian encoding; the VR is known here, so it is read as that VR.
+    return walkElement({ ...element, vr: knownVr(tag) }, walk, charset);
   }
   if (element.kind === 'opaque' || (element.kind === 'value' && element.vr === 'UN')) {
     // A value whose VR the sender did not know cannot be cleaned or replaced reliably.
@@ -539,6 +545,7 @@ export function deidentifyInstance(input: DeidentifyInput): DeidentifyVerdict {
     uids: input.uids,
     pseudonym,
     dateShiftDays,
+    littleEndian: transferSyntaxUid !== EXPLICIT_VR_BIG_ENDIAN,
     identifiers: options.has('cleanDescriptors') ? [...identifyingValues(dataset, options, undefined, new Set())] : [],
     counts: { removed: 0, privateRemoved: 0, emptied: 0, dummied: 0, uidsRemapped: 0, cleaned: 0, datesShifted: 0 },
     unlisted: new Set(),

@@ -145,6 +145,15 @@ describe('PS3.15 Table E.1-1 actions on a built data set', () => {
     for (const tag of ['x00090010', 'x00091001', 'x00091002', 'x50000010', 'x60003000', 'x60000010']) expect(result.elements[tag]).toBeUndefined();
   });
 
+  it('a known attribute sent with VR UN is read as its own VR (Rows kept, Patient’s Address removed); an unknown one is removed', () => {
+    const elements = base().filter(([tag]) => tag !== 0x00280010);
+    const result = out([...elements, [0x00280010, 'UN', Buffer.from([4, 0])], [0x00101040, 'UN', Buffer.from('1 MAIN STREET ')], [0x00189004, 'UN', Buffer.from('RESEARCH')]]);
+    expect(result.elements.x00280010!.vr).toBe('US');
+    expect(result.uint16('x00280010')).toBe(4);
+    expect(has(result, 0x00101040)).toBe(false);
+    expect(has(result, 0x00189004)).toBe(false);
+  });
+
   it('a public attribute neither in Table E.1-1 nor technical is removed, and reported', () => {
     const verdict = ok(run([...base(), [0x00189004, 'CS', 'RESEARCH']]));
     expect(has(parse(verdict.bytes), 0x00189004)).toBe(false);
