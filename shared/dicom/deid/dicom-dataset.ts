@@ -256,14 +256,15 @@ export function writePart10(input: { sopClassUid: string; sopInstanceUid: string
   );
   const groupLength = new Uint8Array(4);
   new DataView(groupLength.buffer).setUint32(0, meta.length, true);
-  const groupLengthElement = encodeDataset([{ kind: 'value', tag: 0x00020000, vr: 'UL', bytes: groupLength }], le);
-  const body = encodeDataset(input.dataset, encodingOf(input.transferSyntaxUid));
-  const out = new Uint8Array(132 + groupLengthElement.length + meta.length + body.length);
-  out.set(new TextEncoder().encode('DICM'), 128);
-  out.set(groupLengthElement, 132);
-  out.set(meta, 132 + groupLengthElement.length);
-  out.set(body, 132 + groupLengthElement.length + meta.length);
-  return out;
+  // One copy of the data set's bytes (pixel data of a multi-frame instance may be hundreds of MB).
+  const out = new ByteList();
+  const preamble = new Uint8Array(132);
+  preamble.set(new TextEncoder().encode('DICM'), 128);
+  out.push(preamble);
+  encodeItemInto(out, [{ kind: 'value', tag: 0x00020000, vr: 'UL', bytes: groupLength }], le);
+  out.push(meta);
+  encodeItemInto(out, input.dataset, encodingOf(input.transferSyntaxUid));
+  return out.concat();
 }
 
 /** "(0010,0010)" for a tag (messages and reports). */
