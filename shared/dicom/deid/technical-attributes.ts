@@ -6,7 +6,9 @@
  * misused by a modality) would leak. So this implementation keeps an attribute the table does not
  * list only if it is named here: the technical description of the image (SOP Common's class and
  * character set, the General/Image Plane/Image Pixel/VOI LUT modules, CT and MR acquisition
- * parameters, the Code Sequence Macro's coded values) and nothing free-text. Everything else the
+ * parameters, the functional group structure of enhanced multi-frame instances, the Code Sequence
+ * Macro's coded values, the tree of a structured report, hierarchical references) and nothing
+ * free-text. Everything else the
  * table does not list is removed, and the count is reported.
  *
  * Each entry carries its PS3.6 VR so that an implicit VR data set is read correctly.
@@ -119,6 +121,45 @@ export const TECHNICAL_ATTRIBUTES: ReadonlyMap<number, { readonly name: string; 
       [0x00181314, 'Flip Angle', 'DS'],
       // General Acquisition timing that carries no date (PS3.3 C.7.6.1)
       [0x00181060, 'Trigger Time', 'DS'],
+      // Multi-frame Functional Groups and Dimensions (PS3.3 C.7.6.16, C.7.6.17): the structure of an
+      // enhanced instance; the dates and UIDs inside are rows of Table E.1-1 and handled as such
+      [0x52009229, 'Shared Functional Groups Sequence', 'SQ'],
+      [0x52009230, 'Per-Frame Functional Groups Sequence', 'SQ'],
+      [0x00289110, 'Pixel Measures Sequence', 'SQ'],
+      [0x00209113, 'Plane Position Sequence', 'SQ'],
+      [0x00209116, 'Plane Orientation Sequence', 'SQ'],
+      [0x00209111, 'Frame Content Sequence', 'SQ'],
+      [0x00209056, 'Stack ID', 'SH'],
+      [0x00209128, 'Temporal Position Index', 'UL'],
+      [0x00209156, 'Frame Acquisition Number', 'US'],
+      [0x00209157, 'Dimension Index Values', 'UL'],
+      [0x00209221, 'Dimension Organization Sequence', 'SQ'],
+      [0x00209222, 'Dimension Index Sequence', 'SQ'],
+      [0x00209165, 'Dimension Index Pointer', 'AT'],
+      [0x00209167, 'Functional Group Pointer', 'AT'],
+      [0x00209071, 'Frame Anatomy Sequence', 'SQ'],
+      [0x00209072, 'Frame Laterality', 'CS'],
+      [0x00289132, 'Frame VOI LUT Sequence', 'SQ'],
+      [0x00289145, 'Pixel Value Transformation Sequence', 'SQ'],
+      [0x00189073, 'Acquisition Duration', 'FD'],
+      // Structured reporting's tree and coded content (PS3.3 C.17.3, Table 10-2): the free text,
+      // names, dates and UIDs in it are rows of Table E.1-1
+      [0x0040a010, 'Relationship Type', 'CS'],
+      [0x0040a040, 'Value Type', 'CS'],
+      [0x0040a043, 'Concept Name Code Sequence', 'SQ'],
+      [0x0040a050, 'Continuity Of Content', 'CS'],
+      [0x0040a168, 'Concept Code Sequence', 'SQ'],
+      [0x0040a300, 'Measured Value Sequence', 'SQ'],
+      [0x0040a30a, 'Numeric Value', 'DS'],
+      [0x004008ea, 'Measurement Units Code Sequence', 'SQ'],
+      [0x0040a504, 'Content Template Sequence', 'SQ'],
+      [0x0040db00, 'Template Identifier', 'CS'],
+      [0x00080105, 'Mapping Resource', 'CS'],
+      // Hierarchical references (PS3.3 Table 10-4): the Study and Series Instance UIDs in them are U rows
+      [0x00081115, 'Referenced Series Sequence', 'SQ'],
+      [0x0008114a, 'Referenced Instance Sequence', 'SQ'],
+      [0x0040a375, 'Current Requested Procedure Evidence Sequence', 'SQ'],
+      [0x0040a385, 'Pertinent Other Evidence Sequence', 'SQ'],
     ] as const
   ).map(([tag, name, vr]) => [tag, { name, vr }]),
 );

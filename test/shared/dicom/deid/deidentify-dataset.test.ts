@@ -172,6 +172,21 @@ describe('sequences', () => {
     expect(text(inner, 0x00100010)).toBe('P-7F3A');
   });
 
+  it('an enhanced instance keeps its per-frame functional groups; the frame dates in them are handled by their rows', () => {
+    const frame = (n: number) =>
+      item([
+        sequence(0x00209111, [item([[0x00189074, 'DT', `2026011410150${n}`], [0x00209157, 'UL', n]])]),
+        sequence(0x00209113, [item([[0x00200032, 'DS', `0\\0\\${n}`]])]),
+      ]);
+    const result = out([...base(), [0x00280008, 'IS', '2'], sequence(0x52009230, [frame(1), frame(2)])]);
+    const frames = result.elements.x52009230!.items!;
+    expect(frames).toHaveLength(2);
+    const content = frames[1]!.dataSet!.elements.x00209111!.items![0]!.dataSet!;
+    expect(content.uint32('x00209157')).toBe(2);
+    expect(text(content, 0x00189074)).toBe('19000101000000'); // Frame Acquisition DateTime: D
+    expect(text(frames[1]!.dataSet!.elements.x00209113!.items![0]!.dataSet!, 0x00200032)).toBe('0\\0\\2');
+  });
+
   it('a removed sequence (X) is gone whole, with what its items held', () => {
     const request = sequence(0x00400275, [item([[0x00401001, 'SH', 'RP-1'], [0x00321060, 'LO', 'HEAD CT FOR JOHN SMITH']])]);
     const verdict = ok(run([...base(), request]));
