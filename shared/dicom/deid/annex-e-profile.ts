@@ -4,7 +4,7 @@
  * TABLE_E_1_1 is Table E.1-1 "Application Level Confidentiality Profile Attributes" row by row: the
  * attribute's tag and name as the standard writes them, its VR (from PS3.6, so that an implicit VR
  * data set can be read and a dummy value written), the Basic Profile action, and the action of each
- * Option column that has one. The rows were taken from the 2025a edition of the standard.
+ * Option column that has one. The rows are those of the standard as published in early 2025.
  *
  * Action codes (PS3.15 E.1.1 and Table E.1-1 notes):
  *   D  replace with a non-zero length dummy value consistent with the VR

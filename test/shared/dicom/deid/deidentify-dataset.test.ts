@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CT_IMAGE_STORAGE, SECONDARY_CAPTURE_STORAGE, instanceElements, part10File, writeDataset, type Element, type InstanceFields } from '../../../electron/intake/dicom/dicom-test-support';
-import { deidentifyInstance, type DeidentifyVerdict, type SupportedOption } from '../../../../shared/dicom/deid/deidentify-dataset';
+import { cleanText, deidentifyInstance, shiftDates, type DeidentifyVerdict, type SupportedOption } from '../../../../shared/dicom/deid/deidentify-dataset';
 import { findIdentifiers } from '../../../../shared/dicom/deid/find-identifiers';
 import {
   ENCAPSULATED_PDF_STORAGE,
@@ -312,6 +312,19 @@ describe('Retain Options change exactly their rows', () => {
     expect(run(base(), ['retainLongitudinalModifiedDates'])).toMatchObject({ ok: false, code: 'no-date-shift' });
   });
 
+  it('date shifting: DA, DT with a time zone, ranges and multiple values, across month and year ends; an impossible date refuses', () => {
+    expect(shiftDates('20260301', -1)).toBe('20260228');
+    expect(shiftDates('20241231235959.123+0100', 1)).toBe('20250101235959.123+0100');
+    expect(shiftDates('20260110-20260120', 30)).toBe('20260209-20260219');
+    expect(shiftDates('20240228\\20240301', 1)).toBe('20240229\\20240302');
+    expect(shiftDates('20260231', 1)).toBeNull();
+  });
+
+  it('cleaning text: whole words only, any case, and date shapes', () => {
+    expect(cleanText('Smithfield scan of SMITH on 2025-03-12', ['Smith'])).toBe('Smithfield scan of on');
+    expect(cleanText('ct head 12/03/2025 follow up 20250312', [])).toBe('ct head follow up');
+  });
+
   it('each Option changes only rows of its own column (a data set with every single-tag row of Table E.1-1)', async () => {
     const { TABLE_E_1_1 } = await import('../../../../shared/dicom/deid/annex-e-profile');
     const valueFor = (vr: string, n: number): string | Buffer | number | null => {
@@ -401,6 +414,11 @@ describe('exclusion verdicts (the Clean Pixel Data Option is not implemented)', 
 
   it('an encapsulated PDF is excluded whatever it declares', () => {
     expect(run([...base({ sopClassUid: ENCAPSULATED_PDF_STORAGE, modality: 'DOC' }), [0x00280301, 'CS', 'NO']])).toMatchObject({ ok: false, code: 'encapsulated-document' });
+  });
+
+  it('a deflated data set is refused with the reason', () => {
+    const verdict = deidentifyInstance({ bytes: part10Of(Buffer.alloc(8), '1.2.840.10008.1.2.1.99', CT_IMAGE_STORAGE, '1.2.3'), uids: remapper(), pseudonymFor });
+    expect(verdict).toMatchObject({ ok: false, code: 'unsupported-transfer-syntax' });
   });
 
   it('bytes that are not DICOM are refused, not thrown', () => {
