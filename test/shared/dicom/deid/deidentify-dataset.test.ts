@@ -463,6 +463,31 @@ describe('re-encoding', () => {
     expect(text(result, 0x00100020)).toBe('P-7F3A');
   });
 
+  it('implicit VR with an undefined-length sequence of undefined-length items, and big endian with a sequence', () => {
+    const reference = '1.2.826.0.1.3680043.10.999.100.1.3';
+    const refItem = (ts: string, undefinedLength: boolean) => item([[0x00081150, 'UI', CT_IMAGE_STORAGE], [0x00081155, 'UI', reference], [0x00101040, 'LO', '1 MAIN STREET']], ts, undefinedLength);
+    const elements = base();
+    const low = elements.filter(([tag]) => tag < 0x00082112);
+    const high = elements.filter(([tag]) => tag > 0x00082112);
+    const implicit = Buffer.concat([writeDataset(low, IMPLICIT_VR_LITTLE_ENDIAN), undefinedLengthSequence(0x00082112, [refItem(IMPLICIT_VR_LITTLE_ENDIAN, true)], IMPLICIT_VR_LITTLE_ENDIAN), writeDataset(high, IMPLICIT_VR_LITTLE_ENDIAN)]);
+    const fromImplicit = parse(ok(deidentifyInstance({ bytes: part10Of(implicit, IMPLICIT_VR_LITTLE_ENDIAN, CT_IMAGE_STORAGE, '1.2.3'), uids: remapper(), pseudonymFor })).bytes);
+    const big = parse(ok(run([...base(), sequence(0x00082112, [refItem(EXPLICIT_VR_BIG_ENDIAN, false)])], [], EXPLICIT_VR_BIG_ENDIAN)).bytes);
+    for (const result of [fromImplicit, big]) {
+      const inner = result.elements.x00082112!.items![0]!.dataSet!;
+      expect(text(inner, 0x00081155)).toBe(remapper().remap(reference));
+      expect(text(inner, 0x00081150)).toBe(CT_IMAGE_STORAGE);
+      expect(has(inner, 0x00101040)).toBe(false);
+      expect(result.uint16('x00280011')).toBe(4);
+    }
+  });
+
+  it('the same input, options and secret give the same bytes (a release can be rebuilt and its hash checked)', () => {
+    const elements = [...base(), sequence(0x00082112, [item([[0x00081150, 'UI', CT_IMAGE_STORAGE], [0x00081155, 'UI', '1.2.3.9']])])];
+    const a = ok(run(elements, ['cleanDescriptors'])).bytes;
+    const b = ok(run(elements, ['cleanDescriptors'])).bytes;
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+
   it('encapsulated (JPEG) pixel data passes through untouched', () => {
     const fragments = [Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 0xff, 0xd9, 0, 0]), Buffer.from([0xff, 0xd8, 9, 9, 0xff, 0xd9])];
     const pixelData = encapsulatedPixelData(fragments);
