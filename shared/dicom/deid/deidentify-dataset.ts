@@ -526,10 +526,13 @@ export function deidentifyInstance(input: DeidentifyInput): DeidentifyVerdict {
   if (excluded !== null) return { ok: false, ...excluded };
 
   const charset = ascii(find(dataset, SPECIFIC_CHARACTER_SET)) || undefined;
+  const patientId = decoded(find(dataset, PATIENT_ID), charset);
+  const issuerOfPatientId = decoded(find(dataset, ISSUER_OF_PATIENT_ID), charset);
+  const patientName = decoded(find(dataset, PATIENT_NAME), charset);
   const patient: SourcePatient = {
-    ...(decoded(find(dataset, PATIENT_ID), charset) !== undefined ? { patientId: decoded(find(dataset, PATIENT_ID), charset)! } : {}),
-    ...(decoded(find(dataset, ISSUER_OF_PATIENT_ID), charset) !== undefined ? { issuerOfPatientId: decoded(find(dataset, ISSUER_OF_PATIENT_ID), charset)! } : {}),
-    ...(decoded(find(dataset, PATIENT_NAME), charset) !== undefined ? { patientName: decoded(find(dataset, PATIENT_NAME), charset)! } : {}),
+    ...(patientId !== undefined ? { patientId } : {}),
+    ...(issuerOfPatientId !== undefined ? { issuerOfPatientId } : {}),
+    ...(patientName !== undefined ? { patientName } : {}),
   };
   const pseudonym = input.pseudonymFor(patient);
   if (pseudonym === undefined) return { ok: false, code: 'no-pseudonym', reason: 'The release has no pseudonym for this instance’s patient.' };
