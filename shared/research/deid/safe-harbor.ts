@@ -170,9 +170,18 @@ export function primaryDiagnosis(records: readonly (ClinicalRecord | ExtendedRec
   return `${earliest.code.system}:${earliest.code.code}`;
 }
 
-/** 128 random bits as hex (Web Crypto). */
-export function randomPseudonym(): string {
-  return toHex(crypto.getRandomValues(new Uint8Array(16)));
+/** Pseudonyms of 128 random bits (hex, Web Crypto), drawn 4,096 at a time: one getRandomValues call per patient costs more than the rest of Safe Harbor. */
+function pseudonymSource(): () => string {
+  const batch = new Uint8Array(16 * 4096);
+  let offset = batch.length;
+  return () => {
+    if (offset === batch.length) {
+      crypto.getRandomValues(batch);
+      offset = 0;
+    }
+    offset += 16;
+    return toHex(batch.subarray(offset - 16, offset));
+  };
 }
 
 /**
@@ -203,12 +212,13 @@ export async function applySafeHarbor(sources: readonly DeidSource[], options: S
   const maxShiftDays = options.maxShiftDays ?? DEFAULT_MAX_SHIFT_DAYS;
   if (longitudinal && (!Number.isSafeInteger(maxShiftDays) || maxShiftDays < 1 || maxShiftDays > 3650)) throw new RangeError('The largest date shift is 1 to 3650 days.');
   const key = longitudinal ? await shiftKey(options.releaseSecret ?? crypto.getRandomValues(new Uint8Array(32))) : undefined;
-  const removed = Object.fromEntries([...SAFE_HARBOR_IDENTIFIERS.map((i) => [i.item, 0]), ['freeText', 0]]) as Record<IdentifierItem | 'freeText', number>;
+  const removed = Object.fromEntries([...SAFE_HARBOR_IDENTIFIERS.map((i) => [i.item, 0]), ['freeText', 0]]) as Removed;
   const pseudonymMap = new Map<string, string>();
   const patients: DeidPatient[] = [];
+  const nextPseudonym = pseudonymSource();
   for (const source of sources) {
-    let pseudonym = randomPseudonym();
-    while (pseudonymMap.has(pseudonym)) pseudonym = randomPseudonym();
+    let pseudonym = nextPseudonym();
+    while (pseudonymMap.has(pseudonym)) pseudonym = nextPseudonym();
     pseudonymMap.set(pseudonym, source.patientId);
     const shift = key === undefined ? 0 : await shiftDaysOf(key, source.patientId, maxShiftDays);
     patients.push(deidentifyPatient(source, pseudonym, options, shift, removed));
@@ -217,28 +227,28 @@ export async function applySafeHarbor(sources: readonly DeidSource[], options: S
 }
 
 /** One patient; `shift` is 0 under the Safe Harbor profile (years only) and the patient's offset otherwise. */
-function deidentifyPatient(source: DeidSource, pseudonym: string, options: SafeHarborOptions, shift: number, removed: Record<IdentifierItem | 'freeText', number>): DeidPatient {
+function deidentifyPatient(source: DeidSource, pseudonym: string, options: SafeHarborOptions, shift: number, removed: Removed): DeidPatient {
   const { patient } = source;
-  const longitudinal = options.profile === 'longitudinal';
   // (A) names, (G)(H)(I)(J)(K) every identifier, (D)(E) phones, (B) the address but ZIP3: none is copied.
   removed.A++;
   removed.H += patient.identifiers.length;
   if (patient.phones !== undefined) removed.D += patient.phones.length;
   if (patient.address !== undefined) removed.B++;
   if (patient.birthDate !== undefined) removed.C++;
-  const when = (date: string): string => (longitudinal ? shiftDate(date, shift) : date.slice(0, 4));
-  const whenOpt = (date: string | undefined): { when?: string } => (date === undefined ? {} : { when: when(date) });
-  const code = (concept: CodedConcept): DeidCode => (STANDARD_SYSTEMS.has(concept.system.toUpperCase()) ? { code: concept.code, system: concept.system, display: concept.display } : { code: concept.code, system: concept.system });
+  const context: RecordContext = { shift: options.profile === 'longitudinal' ? shift : null, textObservations: options.textObservations ?? 'drop', removed };
   const records: DeidRecord[] = [];
   for (const record of source.records) {
-    const out = deidentifyRecord(record, { when, whenOpt, code, textObservations: options.textObservations ?? 'drop', removed });
+    const out = deidentifyRecord(record, context);
     if (out !== null) records.push(out);
   }
   for (const { reading } of source.deviceReadings ?? []) {
     removed.M++;
+    const out: Mutable<DeidRecord & { type: 'device-reading' }> = { type: 'device-reading', kind: reading.kind, mdcCode: reading.code, status: reading.status, flags: [...reading.flags], quality: reading.quality, when: dateOf(reading.time, context) };
     const value = reading.normalizedValue ?? reading.value;
     const unit = reading.normalizedValue !== undefined ? reading.normalizedUnit : reading.unit;
-    records.push({ type: 'device-reading', kind: reading.kind, mdcCode: reading.code, status: reading.status, ...(value === undefined ? {} : { value }), ...(unit === undefined ? {} : { unit }), flags: [...reading.flags], quality: reading.quality, when: when(reading.time) });
+    if (value !== undefined) out.value = value;
+    if (unit !== undefined) out.unit = unit;
+    records.push(out);
   }
   const years = eventYears(records);
   return {
@@ -255,20 +265,32 @@ function deidentifyPatient(source: DeidSource, pseudonym: string, options: SafeH
   };
 }
 
+type Removed = Record<IdentifierItem | 'freeText', number>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 interface RecordContext {
-  readonly when: (date: string) => string;
-  readonly whenOpt: (date: string | undefined) => { when?: string };
-  readonly code: (concept: CodedConcept) => DeidCode;
+  /** Days to shift every date by (longitudinal), or null: years only. */
+  readonly shift: number | null;
   readonly textObservations: 'drop' | 'coded-only';
-  readonly removed: Record<IdentifierItem | 'freeText', number>;
+  readonly removed: Removed;
+}
+
+/** A record date as released: its year (as written, the sender's local date), or the shifted date. */
+function dateOf(date: string, context: RecordContext): string {
+  return context.shift === null ? date.slice(0, 4) : shiftDate(date, context.shift);
+}
+
+function codeOf(concept: CodedConcept): DeidCode {
+  return STANDARD_SYSTEMS.has(concept.system.toUpperCase()) ? { code: concept.code, system: concept.system, display: concept.display } : { code: concept.code, system: concept.system };
 }
 
 /** A reference range is kept only when it is numbers and comparators ("70-110", "<5.7"), never words. */
 const NUMERIC_RANGE = /^\s*[<>≤≥=]{0,2}\s*-?\d+(?:[.,]\d+)?(?:\s*[-–]\s*-?\d+(?:[.,]\d+)?)?\s*$/;
 
-function deidentifyRecord(record: ClinicalRecord | ExtendedRecord, ctx: RecordContext): DeidRecord | null {
-  const { when, whenOpt, code, removed } = ctx;
-  const opt = <K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [name]: value } as { [P in K]?: V }));
+// Records are built by assignment (no spreads of optional fields): this runs for every record of
+// every patient in a release, and the short-lived objects of spreads doubled its time.
+function deidentifyRecord(record: ClinicalRecord | ExtendedRecord, context: RecordContext): DeidRecord | null {
+  const { removed } = context;
   switch (record.type) {
     case 'observation': {
       const o: Observation = record;
@@ -279,60 +301,75 @@ function deidentifyRecord(record: ClinicalRecord | ExtendedRecord, ctx: RecordCo
       let value: Extract<DeidRecord, { type: 'observation' }>['value'];
       if (o.value.kind === 'text') {
         removed.freeText++;
-        if (ctx.textObservations === 'drop') return null;
+        if (context.textObservations === 'drop') return null;
         value = null;
-      } else value = o.value.kind === 'numeric' ? { kind: 'numeric', value: o.value.value, ...opt('unit', o.value.unit) } : { kind: 'coded', value: code(o.value.value) };
-      const range = o.referenceRange !== undefined && NUMERIC_RANGE.test(o.referenceRange) ? o.referenceRange.trim() : undefined;
-      if (o.referenceRange !== undefined && range === undefined) removed.freeText++;
-      const comparator = o.valueDetail?.kind === 'structured-numeric' ? o.valueDetail.comparator : undefined;
-      return {
-        type: 'observation',
-        category: o.category,
-        code: code(o.code),
-        value,
-        ...opt('valueType', o.valueType),
-        ...(comparator ? { comparator } : {}),
-        ...opt('referenceRange', range),
-        ...(o.abnormalFlags === undefined ? {} : { abnormalFlags: [...o.abnormalFlags] }),
-        status: o.status,
-        when: when(o.time),
-      };
+      } else if (o.value.kind === 'numeric') {
+        value = o.value.unit === undefined ? { kind: 'numeric', value: o.value.value } : { kind: 'numeric', value: o.value.value, unit: o.value.unit };
+      } else value = { kind: 'coded', value: codeOf(o.value.value) };
+      const out: Mutable<DeidRecord & { type: 'observation' }> = { type: 'observation', category: o.category, code: codeOf(o.code), value, status: o.status, when: dateOf(o.time, context) };
+      if (o.valueType !== undefined) out.valueType = o.valueType;
+      if (o.valueDetail?.kind === 'structured-numeric' && o.valueDetail.comparator) out.comparator = o.valueDetail.comparator;
+      if (o.referenceRange !== undefined) {
+        if (NUMERIC_RANGE.test(o.referenceRange)) out.referenceRange = o.referenceRange.trim();
+        else removed.freeText++;
+      }
+      if (o.abnormalFlags !== undefined) out.abnormalFlags = [...o.abnormalFlags];
+      return out;
     }
     case 'visit': {
       const v: Visit = record;
       if (v.location !== undefined) removed.B++;
       if (v.attendingDoctor !== undefined) removed.A++;
       if (v.reason !== undefined) removed.freeText++;
-      return { type: 'visit', patientClass: v.patientClass, when: when(v.start), ...(v.end === undefined ? {} : { endWhen: when(v.end) }) };
+      const out: Mutable<DeidRecord & { type: 'visit' }> = { type: 'visit', patientClass: v.patientClass, when: dateOf(v.start, context) };
+      if (v.end !== undefined) out.endWhen = dateOf(v.end, context);
+      return out;
     }
     case 'diagnosis': {
       const d: Diagnosis = record;
-      return { type: 'diagnosis', code: code(d.code), ...opt('diagnosisType', d.diagnosisType), ...whenOpt(d.time) };
+      const out: Mutable<DeidRecord & { type: 'diagnosis' }> = { type: 'diagnosis', code: codeOf(d.code) };
+      if (d.diagnosisType !== undefined) out.diagnosisType = d.diagnosisType;
+      if (d.time !== undefined) out.when = dateOf(d.time, context);
+      return out;
     }
     case 'allergy': {
       const a: Allergy = record;
       if (a.reactions !== undefined) removed.freeText += a.reactions.length;
-      return { type: 'allergy', allergen: code(a.allergen), ...opt('allergenType', a.allergenType), ...opt('severity', a.severity), ...whenOpt(a.identified) };
+      const out: Mutable<DeidRecord & { type: 'allergy' }> = { type: 'allergy', allergen: codeOf(a.allergen) };
+      if (a.allergenType !== undefined) out.allergenType = a.allergenType;
+      if (a.severity !== undefined) out.severity = a.severity;
+      if (a.identified !== undefined) out.when = dateOf(a.identified, context);
+      return out;
     }
     case 'immunization': {
       const i: Immunization = record;
       if (i.lotNumbers !== undefined) removed.R += i.lotNumbers.length;
       if (i.manufacturer !== undefined) removed.freeText++;
-      return { type: 'immunization', vaccine: code(i.vaccine), ...opt('amount', i.amount), ...opt('unit', i.unit), ...opt('completionStatus', i.completionStatus), when: when(i.time) };
+      const out: Mutable<DeidRecord & { type: 'immunization' }> = { type: 'immunization', vaccine: codeOf(i.vaccine), when: dateOf(i.time, context) };
+      if (i.amount !== undefined) out.amount = i.amount;
+      if (i.unit !== undefined) out.unit = i.unit;
+      if (i.completionStatus !== undefined) out.completionStatus = i.completionStatus;
+      return out;
     }
     case 'report': {
       const r: Report = record;
-      removed.R += [r.placerOrderId, r.fillerOrderId, r.documentId].filter((x) => x !== undefined).length;
+      removed.R += (r.placerOrderId === undefined ? 0 : 1) + (r.fillerOrderId === undefined ? 0 : 1) + (r.documentId === undefined ? 0 : 1);
       if (r.author !== undefined) removed.A++;
       if (r.text !== undefined) removed.freeText++;
       if (r.comments !== undefined) removed.freeText += r.comments.length;
-      return { type: 'report', kind: r.kind, code: code(r.code), ...opt('status', r.status), ...opt('observationCount', r.observationCount), when: when(r.time) };
+      const out: Mutable<DeidRecord & { type: 'report' }> = { type: 'report', kind: r.kind, code: codeOf(r.code), when: dateOf(r.time, context) };
+      if (r.status !== undefined) out.status = r.status;
+      if (r.observationCount !== undefined) out.observationCount = r.observationCount;
+      return out;
     }
     case 'order': {
       const o: Order = record;
-      removed.R += [o.placerOrderId, o.fillerOrderId].filter((x) => x !== undefined).length;
+      removed.R += (o.placerOrderId === undefined ? 0 : 1) + (o.fillerOrderId === undefined ? 0 : 1);
       if (o.orderingProvider !== undefined) removed.A++;
-      return { type: 'order', control: o.control, code: code(o.code), ...opt('status', o.status), ...opt('priority', o.priority), when: when(o.time) };
+      const out: Mutable<DeidRecord & { type: 'order' }> = { type: 'order', control: o.control, code: codeOf(o.code), when: dateOf(o.time, context) };
+      if (o.status !== undefined) out.status = o.status;
+      if (o.priority !== undefined) out.priority = o.priority;
+      return out;
     }
     case 'merge':
       // A merge is two patients' identifiers and nothing else.
@@ -346,7 +383,8 @@ export function eventYears(records: readonly DeidRecord[]): { first: number; las
   let first = Infinity;
   let last = -Infinity;
   for (const record of records) {
-    for (const date of [record.when, record.type === 'visit' ? record.endWhen : undefined]) {
+    for (let d = 0; d < 2; d++) {
+      const date = d === 0 ? record.when : record.type === 'visit' ? record.endWhen : undefined;
       if (date === undefined) continue;
       const year = Number(date.slice(0, 4));
       if (year < first) first = year;
