@@ -293,7 +293,7 @@ function refusal(encoded: Encoded, heights: readonly number[], n: number, k: num
     suppressionNeeded: needed((c) => c.size < k || c.distinct < l),
     suppressionBudget: budget,
   };
-  const kFails = needed((c) => c.size < k) > budget;
+  const kFails = n === 0 || needed((c) => c.size < k) > budget;
   const lFails = needed((c) => c.distinct < l) > budget;
   const constraint: RefusalConstraint = kFails && !lFails ? 'k' : lFails && !kFails ? 'l' : 'k-and-l';
   const what = constraint === 'k' ? `k = ${k}` : constraint === 'l' ? `ℓ = ${l}` : `k = ${k} and ℓ = ${l} together`;

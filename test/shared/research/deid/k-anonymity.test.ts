@@ -132,6 +132,10 @@ describe('k-anonymity and ℓ-diversity by full-domain generalization (hand-comp
     expect(error.message).toMatch(/k = 5/);
   });
 
+  it('refuses an empty population on k', () => {
+    expect(catchRefusal(() => findGeneralization([], 'safe-harbor', {})).constraint).toBe('k');
+  });
+
   it('refuses a release that cannot reach ℓ, with the best achievable', () => {
     const rows = [...WOMEN, ...MEN].map((r) => ({ ...r, sensitive: 'E11.9' }));
     const error = catchRefusal(() => findGeneralization(rows, 'safe-harbor', { k: 5, l: 2 }));
