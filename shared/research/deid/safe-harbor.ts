@@ -199,10 +199,31 @@ export async function shiftKey(secret: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', secret as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
 }
 
-/** The calendar date as written (the sender's local date), shifted by whole days: YYYY-MM-DD. */
+/**
+ * The calendar date as written (the sender's local date), shifted by whole days: YYYY-MM-DD.
+ * Proleptic Gregorian day arithmetic (H. Hinnant's days_from_civil / civil_from_days) rather than
+ * a Date per value: it runs for every date of every patient under the longitudinal profile.
+ */
 export function shiftDate(dateOrDateTime: string, days: number): string {
-  const [y, m, d] = dateOrDateTime.slice(0, 10).split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+  const y0 = Number(dateOrDateTime.slice(0, 4));
+  const m0 = Number(dateOrDateTime.slice(5, 7));
+  const d0 = Number(dateOrDateTime.slice(8, 10));
+  // days_from_civil
+  const yy = y0 - (m0 <= 2 ? 1 : 0);
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m0 + (m0 > 2 ? -3 : 9)) + 2) / 5) + d0 - 1;
+  const z = era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy + days;
+  // civil_from_days (z counted from 0000-03-01)
+  const era2 = Math.floor(z / 146_097);
+  const doe = z - era2 * 146_097;
+  const yoe2 = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy2 = doe - (365 * yoe2 + Math.floor(yoe2 / 4) - Math.floor(yoe2 / 100));
+  const mp = Math.floor((5 * doy2 + 2) / 153);
+  const d = doy2 - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe2 + era2 * 400 + (m <= 2 ? 1 : 0);
+  return `${String(y).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
 }
 
 /** Safe Harbor on a whole population: one row per patient, with pseudonyms drawn for this release. */
@@ -216,12 +237,17 @@ export async function applySafeHarbor(sources: readonly DeidSource[], options: S
   const pseudonymMap = new Map<string, string>();
   const patients: DeidPatient[] = [];
   const nextPseudonym = pseudonymSource();
-  for (const source of sources) {
-    let pseudonym = nextPseudonym();
-    while (pseudonymMap.has(pseudonym)) pseudonym = nextPseudonym();
-    pseudonymMap.set(pseudonym, source.patientId);
-    const shift = key === undefined ? 0 : await shiftDaysOf(key, source.patientId, maxShiftDays);
-    patients.push(deidentifyPatient(source, pseudonym, options, shift, removed));
+  // The shifts' HMACs are asked for 1,024 at a time: awaiting each one alone cost 60 µs a patient.
+  const CHUNK = 1024;
+  for (let start = 0; start < sources.length; start += CHUNK) {
+    const chunk = sources.slice(start, start + CHUNK);
+    const shifts = key === undefined ? undefined : await Promise.all(chunk.map((source) => shiftDaysOf(key, source.patientId, maxShiftDays)));
+    for (const [i, source] of chunk.entries()) {
+      let pseudonym = nextPseudonym();
+      while (pseudonymMap.has(pseudonym)) pseudonym = nextPseudonym();
+      pseudonymMap.set(pseudonym, source.patientId);
+      patients.push(deidentifyPatient(source, pseudonym, options, shifts?.[i] ?? 0, removed));
+    }
   }
   return { profile: options.profile, releaseDate: options.releaseDate, ...(longitudinal ? { maxShiftDays } : {}), patients, pseudonymMap, removed };
 }

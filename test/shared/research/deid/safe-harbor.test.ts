@@ -129,6 +129,18 @@ describe('HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)', () => {
     expect(shiftDate('2024-02-28T23:00:00-05:00', 2)).toBe('2024-03-01');
   });
 
+  it('shifts calendar dates exactly as the Date arithmetic does (leap years, month and year ends)', () => {
+    expect(shiftDate('2023-12-31', 1)).toBe('2024-01-01');
+    expect(shiftDate('2000-03-01', -1)).toBe('2000-02-29');
+    expect(shiftDate('1900-03-01', -1)).toBe('1900-02-28');
+    for (let day = 0; day < 3000; day += 7) {
+      const date = new Date(Date.UTC(1899, 0, 1 + day * 17)).toISOString().slice(0, 10);
+      for (const shift of [-366, -182, -31, -1, 1, 29, 182, 400]) {
+        expect(shiftDate(`${date}T12:00:00+02:00`, shift)).toBe(new Date(Date.parse(`${date}T00:00:00Z`) + shift * 86_400_000).toISOString().slice(0, 10));
+      }
+    }
+  });
+
   it('(D)(E) removes phone and fax numbers', async () => {
     const { json } = await released();
     expect(json).not.toContain('555');
