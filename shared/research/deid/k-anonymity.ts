@@ -14,8 +14,9 @@ import type { DeidProfile, DeidRecord } from './safe-harbor';
  * - Search: every node of the generalization lattice (one level per QI) is a candidate. Both
  *   criteria are monotone (a class of a more general node is a union of classes of a more specific
  *   one, so it is at least as large and as diverse): the rows a node suppresses include those of
- *   every more general node. The search visits nodes by increasing generalization loss, skips nodes
- *   below a node already seen to fail, and stops when no unvisited node can beat the best found.
+ *   every more general node. So the most general node is tried first: if it fails, every node
+ *   fails and the release is refused at once. Otherwise the search visits nodes by increasing
+ *   precision loss and stops when no unvisited node can beat the best found.
  * - Loss (documented, reported): each released row loses the mean over the QIs of level / height
  *   (the "precision" metric of Sweeney 2002; QIs that cannot be generalized are left out of the
  *   mean); a suppressed row loses 1. The loss of a node is the mean over all rows, in 0…1. It is
@@ -238,24 +239,21 @@ export function findGeneralization(rows: readonly AnonymityRow[], profile: DeidP
   let nodes: number[][] = [[]];
   for (const height of heights) nodes = nodes.flatMap((prefix) => Array.from({ length: height + 1 }, (_, level) => [...prefix, level]));
   const ranked = nodes.map((node) => ({ node, precision: precision(node) })).sort((a, b) => a.precision - b.precision || compareNodes(a.node, b.node));
-  const failing: number[][] = [];
+  // The most general node suppresses least (monotonicity): if it fails, all do.
+  if (n === 0 || suppressedCount(evaluateNode(encoded, heights, l), k, l) > budget) throw refusal(encoded, heights, n, k, l, budget);
   let best: { node: number[]; evaluation: NodeEvaluation; loss: number } | undefined;
-  let evaluated = 0;
+  let evaluated = 1;
   for (const { node, precision: p } of ranked) {
+    // A node's loss is at least its precision loss: none of the rest can do better.
     if (best !== undefined && p >= best.loss) break;
-    if (n === 0) break;
-    // Below (or at) a node that fails: fails too (monotonicity).
-    if (failing.some((f) => node.every((level, q) => level <= f[q]!))) continue;
     const evaluation = evaluateNode(encoded, node, l);
     evaluated++;
     const suppressed = suppressedCount(evaluation, k, l);
-    if (suppressed > budget) {
-      failing.push(node);
-      continue;
-    }
+    if (suppressed > budget) continue;
     const loss = ((n - suppressed) * p + suppressed) / n;
     if (best === undefined || loss < best.loss) best = { node, evaluation, loss };
   }
+  // Unreachable (the top node passed), but the type checker cannot know.
   if (best === undefined) throw refusal(encoded, heights, n, k, l, budget);
   const suppressed: number[] = [];
   const { classOf, sizes, distinct } = best.evaluation;
