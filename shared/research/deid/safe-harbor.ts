@@ -80,6 +80,12 @@ export interface SafeHarborOptions {
   /** Longitudinal profile: the key of the shifts (fresh random 32 bytes by default; pass one only to reproduce a release). */
   readonly releaseSecret?: Uint8Array;
   /**
+   * The release's pseudonyms by internal patient id, when the caller drew them already (so that the
+   * DICOM files of the same release name the same patients alike); otherwise drawn here. Each
+   * must be 32 lowercase hex digits and unique.
+   */
+  readonly pseudonyms?: ReadonlyMap<string, string>;
+  /**
    * Observations whose value is free text (OBX TX/FT/ST): `drop` (default) leaves them out;
    * `coded-only` keeps their code, status and date without the text.
    */
@@ -245,8 +251,12 @@ export async function applySafeHarbor(sources: readonly DeidSource[], options: S
     const chunk = sources.slice(start, start + CHUNK);
     const shifts = key === undefined ? undefined : await Promise.all(chunk.map((source) => shiftDaysOf(key, source.patientId, maxShiftDays)));
     for (const [i, source] of chunk.entries()) {
-      let pseudonym = nextPseudonym();
-      while (pseudonymMap.has(pseudonym)) pseudonym = nextPseudonym();
+      let pseudonym = options.pseudonyms?.get(source.patientId);
+      if (pseudonym === undefined) {
+        if (options.pseudonyms !== undefined) throw new RangeError('A patient of the release has no pseudonym.');
+        do pseudonym = nextPseudonym();
+        while (pseudonymMap.has(pseudonym));
+      } else if (!/^[0-9a-f]{32}$/.test(pseudonym) || pseudonymMap.has(pseudonym)) throw new RangeError('A pseudonym is 32 hex digits, one per patient.');
       pseudonymMap.set(pseudonym, source.patientId);
       patients.push(deidentifyPatient(source, pseudonym, options, shifts?.[i] ?? 0, removed));
     }

@@ -213,6 +213,16 @@ describe('HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)', () => {
     expect(JSON.stringify(first.patients)).not.toContain('internal-');
   });
 
+  it('uses the pseudonyms the release drew already (shared with its DICOM files), one per patient', async () => {
+    const sources = [jane(), { ...jane(), patientId: 'internal-patient-0002' }];
+    const pseudonyms = new Map([['internal-patient-0001', 'a'.repeat(32)], ['internal-patient-0002', 'b'.repeat(32)]]);
+    const result = await applySafeHarbor(sources, { ...SAFE_HARBOR, pseudonyms });
+    expect(result.patients.map((p) => p.pseudonym)).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
+    await expect(applySafeHarbor(sources, { ...SAFE_HARBOR, pseudonyms: new Map([['internal-patient-0001', 'a'.repeat(32)]]) })).rejects.toThrow(/no pseudonym/);
+    await expect(applySafeHarbor(sources, { ...SAFE_HARBOR, pseudonyms: new Map([['internal-patient-0001', 'a'.repeat(32)], ['internal-patient-0002', 'a'.repeat(32)]]) })).rejects.toThrow(/one per patient/);
+    await expect(applySafeHarbor(sources, { ...SAFE_HARBOR, pseudonyms: new Map([['internal-patient-0001', 'MRN-4711'], ['internal-patient-0002', 'b'.repeat(32)]]) })).rejects.toThrow(/32 hex/);
+  });
+
   it('takes the earliest final diagnosis as the primary diagnosis, else the earliest, else none', () => {
     const dx = (code: string, type: string | undefined, time?: string): ExtendedRecord => ({ type: 'diagnosis', code: { code, system: 'I10', display: code }, ...(type === undefined ? {} : { diagnosisType: type }), ...(time === undefined ? {} : { time }) });
     expect(primaryDiagnosis([dx('J45', 'W', '2019-01-01T00:00:00Z'), dx('I10', 'F', '2021-01-01T00:00:00Z'), dx('E11.9', 'F', '2020-01-01T00:00:00Z')])).toBe('I10:E11.9');
