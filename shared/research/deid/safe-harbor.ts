@@ -269,7 +269,7 @@ function deidentifyPatient(source: DeidSource, pseudonym: string, options: SafeH
   const { patient } = source;
   // (A) names, (G)(H)(I)(J)(K) every identifier, (D)(E) phones, (B) the address but ZIP3: none is copied.
   removed.A++;
-  removed.H += patient.identifiers.length;
+  for (const identifier of patient.identifiers) removed[IDENTIFIER_ITEM[identifier.type.toUpperCase()] ?? 'R']++;
   if (patient.phones !== undefined) removed.D += patient.phones.length;
   if (patient.address !== undefined) removed.B++;
   if (patient.birthDate !== undefined) removed.C++;
@@ -304,6 +304,26 @@ function deidentifyPatient(source: DeidSource, pseudonym: string, options: SafeH
 }
 
 type Removed = Record<IdentifierItem | 'freeText', number>;
+
+/** Which item of (b)(2)(i) a patient identifier falls under, by its HL7 table 0203 type (the rest: (R)). */
+const IDENTIFIER_ITEM: Readonly<Record<string, IdentifierItem>> = {
+  SS: 'G',
+  MR: 'H',
+  MRN: 'H',
+  PI: 'H',
+  PT: 'H',
+  MB: 'I',
+  SN: 'I',
+  MA: 'I',
+  MC: 'I',
+  NH: 'I',
+  JHN: 'I',
+  AN: 'J',
+  AND: 'J',
+  DL: 'K',
+  LN: 'K',
+  PPN: 'K',
+};
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface RecordContext {

@@ -141,6 +141,12 @@ describe('HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)', () => {
     }
   });
 
+  it('counts what it removed under each item, identifiers by their HL7 type', async () => {
+    const { result } = await released();
+    // Names: patient, attending, author, ordering provider (A). MR and the merge's two MRNs (H); SS (G); MB (I); AN (J); DL (K).
+    expect(result.removed).toMatchObject({ A: 4, B: 2, C: 1, D: 2, G: 1, H: 3, I: 1, J: 1, K: 1, M: 1, N: 1, P: 1 });
+  });
+
   it('(D)(E) removes phone and fax numbers', async () => {
     const { json } = await released();
     expect(json).not.toContain('555');
