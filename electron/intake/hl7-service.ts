@@ -450,7 +450,7 @@ export class Hl7Service implements IntakeChannel {
   }
 
   private async appendAct(attached: Attached, kind: string, operator: string | null, note: Record<string, number>, sealedMeta: object): Promise<number> {
-    const meta = await attached.ports.sealer.seal('journalMetadata', encoder.encode(JSON.stringify(sealedMeta)));
+    const meta = await attached.ports.sealer.seal('journalMetadata', encoder.encode(JSON.stringify(sealedMeta)), { compress: 'plain' });
     const { seq } = await attached.ports.journal.append({ kind, operator, objects: [], meta, note });
     attached.ports.onDurable(seq);
     return seq;

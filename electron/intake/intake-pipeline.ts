@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ByteSource, Sealer } from '../../shared/crypto/envelope';
+import type { ByteSource, SealCompression, Sealer } from '../../shared/crypto/envelope';
 import { IntakeQuarantineSchema, type IntakeQuarantine, type NormalizedIntake } from '../../shared/domain/clinical';
 import type { Journal } from '../storage/journal';
 import { MAX_INLINE_OBJECT_BYTES } from '../storage/journal-format';
@@ -109,10 +109,26 @@ export interface IntakePipelineOptions {
 
 /** Raw payloads up to this size are sealed in one call (chunks in parallel); larger ones stream. */
 const SEAL_IN_MEMORY_LIMIT = 1024 * 1024;
+/**
+ * Raw payloads up to this size are sealed compressed (envelope version 2; issue 11: a 330-byte
+ * message cost 2,545 journal bytes). Their compressed envelope then always fits inline, so object
+ * files stay version 1 (the object store's streaming header check reads 140 bytes).
+ */
+const COMPRESS_RAW_UP_TO = 32 * 1024;
 const encoder = new TextEncoder();
 
-function intakeMetadata(normalized: NormalizedIntake, receivedAt: Date, objectId: string, rawBytes: number): IntakeMetadataV1 {
-  return { v: 1, channel: normalized.channel, receivedAt: receivedAt.toISOString(), objectId, rawBytes, normalized };
+/** How a channel's raw payload is compressed: HL7 text against the HL7 dictionary, anything else plainly. */
+export function rawCompression(kind: IntakeKind, rawBytes: number): SealCompression | undefined {
+  if (rawBytes > COMPRESS_RAW_UP_TO) return undefined;
+  return kind === 'intake.hl7' || kind === 'intake.demo' || kind === 'intake.quarantine' ? 'hl7v2' : 'plain';
+}
+
+/** Intake metadata is JSON of our own normalized shape: compressed against the intake JSON dictionary. */
+export const METADATA_COMPRESSION = { compress: 'intakeJson' } as const;
+
+/** The raw bytes' object id is the record's `objects[0]`; repeating it here cost ~40 bytes per message. */
+function intakeMetadata(normalized: NormalizedIntake, receivedAt: Date, rawBytes: number): IntakeMetadataV1 {
+  return { v: 1, channel: normalized.channel, receivedAt: receivedAt.toISOString(), rawBytes, normalized };
 }
 
 /**
@@ -124,11 +140,11 @@ function intakeMetadata(normalized: NormalizedIntake, receivedAt: Date, objectId
 export async function sealIntakeRecord(sealer: Sealer, input: IntakeInput): Promise<SealedIntakeRecord | null> {
   const raw = input.raw;
   if (!(raw instanceof Uint8Array) || raw.length > MAX_INLINE_OBJECT_BYTES) return null;
-  const sealed = await sealer.seal('object', raw);
+  const sealed = await sealer.seal('object', raw, { compress: rawCompression(input.kind, raw.length) });
   if (sealed.length > MAX_INLINE_OBJECT_BYTES) return null;
   // Objects are named by the SHA-256 of their sealed bytes, so the id is known before any write.
   const objectId = createHash('sha256').update(sealed).digest('hex');
-  const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(intakeMetadata(input.normalized, input.receivedAt ?? new Date(), objectId, raw.length))));
+  const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(intakeMetadata(input.normalized, input.receivedAt ?? new Date(), raw.length))), METADATA_COMPRESSION);
   return { kind: input.kind, objectId, inline: sealed, meta };
 }
 
@@ -157,14 +173,14 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
     dedupe: string | undefined,
   ): Promise<IntakeResult> {
     const sealMetadata = (objectId: string, rawBytes: number): Promise<Uint8Array> =>
-      sealer.seal('journalMetadata', encoder.encode(JSON.stringify(metadataFor(objectId, rawBytes))));
+      sealer.seal('journalMetadata', encoder.encode(JSON.stringify(metadataFor(objectId, rawBytes))), METADATA_COMPRESSION);
     let rawBytes = 0;
     let objectId: string;
     let meta: Uint8Array;
     let inline: Uint8Array | null = null;
     if (raw instanceof Uint8Array && raw.length <= SEAL_IN_MEMORY_LIMIT) {
       rawBytes = raw.length;
-      const sealed = await sealer.seal('object', raw);
+      const sealed = await sealer.seal('object', raw, { compress: rawCompression(kind, raw.length) });
       // Objects are named by the SHA-256 of their sealed bytes, so the id is known before any write.
       objectId = createHash('sha256').update(sealed).digest('hex');
       if (sealed.length <= MAX_INLINE_OBJECT_BYTES) {
@@ -195,7 +211,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
   return {
     async ingest(input) {
       const receivedAt = input.receivedAt ?? new Date();
-      return write(input.kind, input.raw, (objectId, rawBytes) => intakeMetadata(input.normalized, receivedAt, objectId, rawBytes), input.dedupe);
+      return write(input.kind, input.raw, (_objectId, rawBytes) => intakeMetadata(input.normalized, receivedAt, rawBytes), input.dedupe);
     },
 
     async ingestSettled(input, settle) {
@@ -217,7 +233,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
         return null;
       }
       const normalized = decision.normalized ?? input.normalized;
-      const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(intakeMetadata(normalized, receivedAt, written.id, rawBytes))));
+      const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(intakeMetadata(normalized, receivedAt, rawBytes))), METADATA_COMPRESSION);
       const dedupe = decision.dedupe ?? input.dedupe;
       const { seq } = await journal.append({ kind: input.kind, operator: null, objects: [written.id], meta, ...(dedupe === undefined ? {} : { dedupe }) });
       onDurable?.(seq);

@@ -30,12 +30,36 @@ import { readFully, type StorageFile } from './storage-fs';
  * fdatasync as the record. The journal treats it as opaque (a short token, never content). A
  * tombstone drops it. Journals written before it existed simply have none.
  *
+ * Version 2 (magic "HDMSJ002", written for every journal created since) frames the same records
+ * with a binary body, so sealed bytes are stored as they are rather than as base64 text inside
+ * JSON (a third larger), and object ids as 32 bytes rather than 64 hex digits:
+ *
+ *              8 bytes  seq, u64 big-endian
+ *              8 bytes  at, milliseconds since 1970-01-01T00:00:00Z, u64 big-endian
+ *              1 byte   kind length k, then k bytes of kind (ASCII)
+ *              1 byte   operator length (0 = null), then the operator (ASCII)
+ *              1 byte   dedupe tag length (0 = none), then the tag (ASCII)
+ *              2 bytes  object count n, u16 big-endian, then n × 32 bytes (SHA-256 ids)
+ *              1 byte   note count m, then m × (1 byte key length, the key, 8 bytes IEEE-754 double)
+ *              4 bytes  meta length (0 = null), u32 big-endian, then the sealed meta envelope
+ *              then to the end of the body, per inline object: 2 bytes index into the objects,
+ *                       4 bytes length, u32 big-endian, then the sealed object
+ *
+ * Readers see one record shape (`JournalRecord`, sealed bytes as base64url) whatever the file's
+ * version, and a journal keeps the version it was created with: old journals are read and
+ * appended to as version 1, and vault:check and backups read both.
+ *
  * Seq starts at 1 and grows by exactly 1. The CRC detects torn and damaged records (integrity);
  * it is no defence against deliberate tampering, which the signed ledger covers. Nothing here is
  * PHI: `kind` is a short category from a fixed alphabet, `operator` a pseudonymous id, `objects`
  * hashes of sealed bytes, `meta` a sealed envelope, `note` a few numbers.
  */
-export const JOURNAL_MAGIC = Buffer.from('HDMSJ001', 'ascii');
+export const JOURNAL_MAGIC_V1 = Buffer.from('HDMSJ001', 'ascii');
+export const JOURNAL_MAGIC_V2 = Buffer.from('HDMSJ002', 'ascii');
+/** What a new journal starts with. */
+export const JOURNAL_MAGIC = JOURNAL_MAGIC_V2;
+export const JOURNAL_MAGIC_LENGTH = 8;
+export type JournalFormat = 1 | 2;
 export const FRAME_HEADER_BYTES = 8;
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** Sealed objects up to this size may travel inline in their journal record. */
@@ -108,7 +132,7 @@ export type FrameProblem =
   | 'bad-length' // body length 0 or over 16 MiB
   | 'short-body' // the body runs past the end of the file
   | 'crc' // the body does not match its CRC
-  | 'json' // CRC fine but the body is not JSON (never produced by a crash)
+  | 'json' // CRC fine but the body is not JSON, or (version 2) not a well-formed binary record (never produced by a crash)
   | 'schema' // CRC fine but the record breaks the schema
   | 'seq'; // CRC fine but seq does not follow the previous one
 
@@ -136,6 +160,8 @@ export class FrameWindow {
     private readonly file: StorageFile,
     private readonly end: number,
     private readonly windowBytes = 1024 * 1024,
+    /** How the frames' bodies are encoded (the file's version). */
+    readonly format: JournalFormat = 1,
   ) {
     this.buffer = Buffer.allocUnsafe(windowBytes);
   }
@@ -185,10 +211,15 @@ export async function readFrame(window: FrameWindow, offset: number, expectSeq?:
   const body = window.view(offset + FRAME_HEADER_BYTES, length);
   if (crc32(body) !== checksum) return { ok: false, problem: 'crc' };
   let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    return { ok: false, problem: 'json' };
+  if (window.format === 2) {
+    json = decodeRecordV2(body);
+    if (json === null) return { ok: false, problem: 'json' };
+  } else {
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      return { ok: false, problem: 'json' };
+    }
   }
   const parsed = JournalRecordSchema.safeParse(json);
   if (!parsed.success) return { ok: false, problem: 'schema' };
@@ -197,6 +228,8 @@ export async function readFrame(window: FrameWindow, offset: number, expectSeq?:
 }
 
 export interface ScanResult {
+  /** The file's version (from its magic; 2 for an empty file, which becomes a version-2 journal). */
+  readonly format: JournalFormat;
   readonly fileSize: number;
   readonly records: number;
   readonly lastSeq: number;
@@ -216,12 +249,12 @@ export type RecordVisitor = (record: JournalRecord, offset: number, frameBytes: 
 
 /** Verifies a whole journal file front to back, calling `visit` for each good record. Reads only. */
 export async function scanJournal(file: StorageFile, fileSize: number, visit?: RecordVisitor): Promise<ScanResult> {
-  const window = new FrameWindow(file, fileSize);
-  if (fileSize < JOURNAL_MAGIC.length) {
+  if (fileSize < JOURNAL_MAGIC_LENGTH) {
     const head = Buffer.alloc(fileSize);
     await readFully(file, head, 0, fileSize, 0);
-    const isPrefix = head.equals(JOURNAL_MAGIC.subarray(0, fileSize));
+    const isPrefix = head.equals(JOURNAL_MAGIC_V2.subarray(0, fileSize)) || head.equals(JOURNAL_MAGIC_V1.subarray(0, fileSize));
     return {
+      format: 2,
       fileSize,
       records: 0,
       lastSeq: 0,
@@ -230,18 +263,21 @@ export async function scanJournal(file: StorageFile, fileSize: number, visit?: R
       verdict: fileSize === 0 ? 'clean' : isPrefix ? 'torn' : 'corrupt',
     };
   }
-  await window.ensure(0, JOURNAL_MAGIC.length);
-  if (!window.view(0, JOURNAL_MAGIC.length).equals(JOURNAL_MAGIC)) {
-    return { fileSize, records: 0, lastSeq: 0, goodEnd: 0, problem: { offset: 0, kind: 'bad-magic' }, verdict: 'corrupt' };
+  const magic = Buffer.alloc(JOURNAL_MAGIC_LENGTH);
+  await readFully(file, magic, 0, JOURNAL_MAGIC_LENGTH, 0);
+  const format = journalFormatOf(magic);
+  if (format === null) {
+    return { format: 2, fileSize, records: 0, lastSeq: 0, goodEnd: 0, problem: { offset: 0, kind: 'bad-magic' }, verdict: 'corrupt' };
   }
-  let offset = JOURNAL_MAGIC.length;
+  const window = new FrameWindow(file, fileSize, undefined, format);
+  let offset = JOURNAL_MAGIC_LENGTH;
   let lastSeq = 0;
   let records = 0;
   while (offset < fileSize) {
     const read = await readFrame(window, offset, lastSeq + 1);
     if (!read.ok) {
-      const torn = TEAR_PROBLEMS.has(read.problem) && (await findValidFrameAfter(file, offset + 1, fileSize)) === null;
-      return { fileSize, records, lastSeq, goodEnd: offset, problem: { offset, kind: read.problem }, verdict: torn ? 'torn' : 'corrupt' };
+      const torn = TEAR_PROBLEMS.has(read.problem) && (await findValidFrameAfter(file, offset + 1, fileSize, format)) === null;
+      return { format, fileSize, records, lastSeq, goodEnd: offset, problem: { offset, kind: read.problem }, verdict: torn ? 'torn' : 'corrupt' };
     }
     const visited = visit?.(read.record, offset, read.frameBytes);
     if (visited !== undefined) await visited;
@@ -249,17 +285,26 @@ export async function scanJournal(file: StorageFile, fileSize: number, visit?: R
     lastSeq = read.record.seq;
     offset += read.frameBytes;
   }
-  return { fileSize, records, lastSeq, goodEnd: offset, problem: null, verdict: 'clean' };
+  return { format, fileSize, records, lastSeq, goodEnd: offset, problem: null, verdict: 'clean' };
+}
+
+/** The version a journal's first 8 bytes name, or null when they are no journal magic. */
+export function journalFormatOf(magic: Uint8Array): JournalFormat | null {
+  const head = Buffer.from(magic.buffer, magic.byteOffset, Math.min(magic.byteLength, JOURNAL_MAGIC_LENGTH));
+  if (head.equals(JOURNAL_MAGIC_V2)) return 2;
+  if (head.equals(JOURNAL_MAGIC_V1)) return 1;
+  return null;
 }
 
 /**
  * The offset of the first CRC-valid, schema-valid record at or after `from`, trying every byte
- * offset, or null. Cheap in practice: JSON text never reads as a plausible length (its bytes are
- * ≥ 0x20, so any u32 from it exceeds 16 MiB), so only real frame headers cost a CRC.
+ * offset, or null. Cheap in practice for version 1: JSON text never reads as a plausible length
+ * (its bytes are ≥ 0x20, so any u32 from it exceeds 16 MiB), so only real frame headers cost a
+ * CRC. Version-2 bodies hold binary, so more offsets cost a CRC; it runs only after a tear.
  */
-export async function findValidFrameAfter(file: StorageFile, from: number, fileSize: number): Promise<number | null> {
-  const scan = new FrameWindow(file, fileSize, 4 * 1024 * 1024);
-  const probe = new FrameWindow(file, fileSize);
+export async function findValidFrameAfter(file: StorageFile, from: number, fileSize: number, format: JournalFormat = 1): Promise<number | null> {
+  const scan = new FrameWindow(file, fileSize, 4 * 1024 * 1024, format);
+  const probe = new FrameWindow(file, fileSize, undefined, format);
   for (let offset = from; offset + FRAME_HEADER_BYTES < fileSize; offset++) {
     if (!(await scan.ensure(offset, FRAME_HEADER_BYTES))) break;
     const length = scan.view(offset, 4).readUInt32BE(0);
@@ -268,4 +313,155 @@ export async function findValidFrameAfter(file: StorageFile, from: number, fileS
     if (read.ok) return offset;
   }
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Version 2: the binary record body (layout in the file comment)
+
+const SHA256_BYTES = 32;
+/** The fixed part before the kind: seq (8) and at (8). */
+const V2_SEQ_AT_BYTES = 16;
+
+/** A record's content without seq and at, checked by the journal before it is encoded. */
+export interface RecordFieldsV2 {
+  readonly kind: string;
+  readonly operator: string | null;
+  readonly dedupe?: string;
+  readonly objects: readonly string[];
+  readonly note?: Readonly<Record<string, number>>;
+  readonly meta: Uint8Array | null;
+  /** Inline objects: index into `objects` and the sealed bytes. */
+  readonly inline: ReadonlyArray<{ readonly index: number; readonly bytes: Uint8Array }>;
+}
+
+/** Everything of a version-2 body after seq and at; the journal prefixes those when it commits. */
+export function encodeRecordTailV2(fields: RecordFieldsV2): Buffer {
+  const ascii = (text: string): Buffer => Buffer.from(text, 'latin1');
+  const kind = ascii(fields.kind);
+  const operator = fields.operator === null ? Buffer.alloc(0) : ascii(fields.operator);
+  const dedupe = fields.dedupe === undefined ? Buffer.alloc(0) : ascii(fields.dedupe);
+  const noteEntries = Object.entries(fields.note ?? {});
+  const parts: Uint8Array[] = [];
+  const byte = (value: number): void => void parts.push(Uint8Array.of(value));
+  const u16 = (value: number): void => {
+    const out = Buffer.allocUnsafe(2);
+    out.writeUInt16BE(value, 0);
+    parts.push(out);
+  };
+  const u32 = (value: number): void => {
+    const out = Buffer.allocUnsafe(4);
+    out.writeUInt32BE(value, 0);
+    parts.push(out);
+  };
+  byte(kind.length);
+  parts.push(kind);
+  byte(operator.length);
+  parts.push(operator);
+  byte(dedupe.length);
+  parts.push(dedupe);
+  u16(fields.objects.length);
+  for (const id of fields.objects) parts.push(Buffer.from(id, 'hex'));
+  byte(noteEntries.length);
+  for (const [key, value] of noteEntries) {
+    const name = ascii(key);
+    byte(name.length);
+    parts.push(name);
+    const number = Buffer.allocUnsafe(8);
+    number.writeDoubleBE(value, 0);
+    parts.push(number);
+  }
+  u32(fields.meta === null ? 0 : fields.meta.length);
+  if (fields.meta !== null) parts.push(fields.meta);
+  for (const { index, bytes } of fields.inline) {
+    u16(index);
+    u32(bytes.length);
+    parts.push(bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A version-2 body: seq and at (milliseconds since the epoch), then the tail. */
+export function encodeRecordV2(seq: number, atMs: number, tail: Uint8Array): Buffer {
+  const body = Buffer.allocUnsafe(V2_SEQ_AT_BYTES + tail.length);
+  body.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 0);
+  body.writeUInt32BE(seq >>> 0, 4);
+  body.writeUInt32BE(Math.floor(atMs / 0x1_0000_0000), 8);
+  body.writeUInt32BE(atMs >>> 0, 12);
+  body.set(tail, V2_SEQ_AT_BYTES);
+  return body;
+}
+
+/**
+ * A version-2 body as the record shape version 1 stores (sealed bytes as base64url), for the
+ * schema to check; null when the bytes do not follow the layout (a length runs past the end, a
+ * field is cut, an inline index points at no object).
+ */
+export function decodeRecordV2(body: Buffer): Record<string, unknown> | null {
+  let at = 0;
+  const need = (n: number): boolean => at + n <= body.length;
+  const u8 = (): number | null => (need(1) ? body[at++]! : null);
+  const text = (length: number): string | null => {
+    if (!need(length)) return null;
+    const out = body.toString('latin1', at, at + length);
+    at += length;
+    return out;
+  };
+  if (!need(V2_SEQ_AT_BYTES)) return null;
+  const seq = body.readUInt32BE(0) * 0x1_0000_0000 + body.readUInt32BE(4);
+  const atMs = body.readUInt32BE(8) * 0x1_0000_0000 + body.readUInt32BE(12);
+  at = V2_SEQ_AT_BYTES;
+  const when = new Date(atMs);
+  if (!Number.isSafeInteger(seq) || Number.isNaN(when.getTime())) return null;
+  const kindLength = u8();
+  const kind = kindLength === null ? null : text(kindLength);
+  const operatorLength = u8();
+  const operator = operatorLength === null ? null : text(operatorLength);
+  const dedupeLength = u8();
+  const dedupe = dedupeLength === null ? null : text(dedupeLength);
+  if (kind === null || operator === null || dedupe === null || !need(2)) return null;
+  const objectCount = body.readUInt16BE(at);
+  at += 2;
+  if (!need(objectCount * SHA256_BYTES)) return null;
+  const objects: string[] = [];
+  for (let i = 0; i < objectCount; i++, at += SHA256_BYTES) objects.push(body.toString('hex', at, at + SHA256_BYTES));
+  const noteCount = u8();
+  if (noteCount === null) return null;
+  let note: Record<string, number> | undefined;
+  for (let i = 0; i < noteCount; i++) {
+    const keyLength = u8();
+    const key = keyLength === null ? null : text(keyLength);
+    if (key === null || !need(8)) return null;
+    note ??= {};
+    note[key] = body.readDoubleBE(at);
+    at += 8;
+  }
+  if (!need(4)) return null;
+  const metaLength = body.readUInt32BE(at);
+  at += 4;
+  if (!need(metaLength)) return null;
+  const meta = metaLength === 0 ? null : body.toString('base64url', at, at + metaLength);
+  at += metaLength;
+  let inline: Record<string, string> | undefined;
+  while (at < body.length) {
+    if (!need(6)) return null;
+    const index = body.readUInt16BE(at);
+    const length = body.readUInt32BE(at + 2);
+    at += 6;
+    const id = objects[index];
+    if (id === undefined || !need(length) || inline?.[id] !== undefined) return null;
+    inline ??= {};
+    inline[id] = body.toString('base64url', at, at + length);
+    at += length;
+  }
+  return {
+    seq,
+    kind,
+    at: when.toISOString(),
+    operator: operatorLength === 0 ? null : operator,
+    objects,
+    meta,
+    ...(note === undefined ? {} : { note }),
+    ...(inline === undefined ? {} : { inline }),
+    ...(dedupeLength === 0 ? {} : { dedupe }),
+  };
 }

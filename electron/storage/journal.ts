@@ -17,11 +17,15 @@ import {
   MAX_RECORD_BYTES,
   MAX_DEDUPE_TAG_LENGTH,
   DEDUPE_TAG_PATTERN,
+  encodeRecordTailV2,
+  encodeRecordV2,
+  JOURNAL_MAGIC_V1,
   OPERATOR_PATTERN,
   readFrame,
   REPAIRED_KIND,
   RESERVED_KIND_PREFIX,
   scanJournal,
+  type JournalFormat,
   type JournalRecord,
 } from './journal-format';
 import { InlineIndex, type InlineIndexStats } from './inline-index';
@@ -137,8 +141,11 @@ const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
 
 interface Pending {
   readonly kind: string;
-  /** The record's JSON after `"at":"…",`, closing brace included. */
-  readonly tail: string;
+  /**
+   * Version 1: the record's JSON after `"at":"…",`, closing brace included. Version 2: the body
+   * after seq and at (encodeRecordTailV2).
+   */
+  readonly tail: string | Buffer;
   readonly bytes: number;
   /** Ids of the objects carried inline, indexed once the record is durable. */
   readonly inlineIds: readonly string[];
@@ -189,6 +196,8 @@ export class Journal {
     private inlineIndex: InlineIndex,
     options: JournalOptions,
     readonly openResult: JournalOpenResult,
+    /** The file's version (journal-format.ts): new journals are version 2; an old one stays version 1. */
+    readonly format: JournalFormat,
   ) {
     this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     this.indexEvery = options.indexEvery ?? DEFAULT_INDEX_EVERY;
@@ -251,7 +260,7 @@ export class Journal {
       if (scan.fileSize === 0 || repaired !== null) await fs.syncDir(dir);
       const openResult = { records: scan.records, lastSeq: scan.lastSeq, repairedTornTail: repaired };
       await inline.drain();
-      const journal = new Journal(dir, file, log, fileSize, scan.lastSeq, index, inline, options, openResult);
+      const journal = new Journal(dir, file, log, fileSize, scan.lastSeq, index, inline, options, openResult, scan.format);
       if (repaired !== null) {
         await journal.enqueue(REPAIRED_KIND, { operator: null, objects: [], meta: null, note: { truncatedBytes: repaired.truncatedBytes, offset: repaired.offset } });
       }
@@ -307,7 +316,7 @@ export class Journal {
     try {
       const offset = this.inlineIndex.get(id);
       if (offset === undefined) return null; // erased meanwhile
-      const read = await readFrame(new FrameWindow(this.file, this.size, MAX_INLINE_OBJECT_BYTES * 2), offset);
+      const read = await readFrame(new FrameWindow(this.file, this.size, MAX_INLINE_OBJECT_BYTES * 2, this.format), offset);
       const text = read.ok ? read.record.inline?.[id] : undefined;
       if (text === undefined) {
         throw new StorageError('E_JOURNAL_CORRUPT', `The journal in ${this.dir} is damaged at byte offset ${offset}; it changed on disk after it was opened.`, { folder: this.dir, offset });
@@ -362,7 +371,7 @@ export class Journal {
     const slot = Math.min(Math.floor(after / this.indexEvery), this.index.length - 1);
     let offset = this.index[slot]!;
     let seq = slot * this.indexEvery + 1;
-    const window = new FrameWindow(this.file, end);
+    const window = new FrameWindow(this.file, end, undefined, this.format);
     const records: JournalRecord[] = [];
     let bytes = 0;
     try {
@@ -473,7 +482,7 @@ export class Journal {
     try {
       inlineIndex = await InlineIndex.create(this.dir, { memoryEntries: this.inlineMemoryEntries });
       const end = this.size;
-      const window = new FrameWindow(this.file, end);
+      const window = new FrameWindow(this.file, end, undefined, this.format);
       const index: number[] = [];
       const staging: Buffer[] = [];
       let staged = 0;
@@ -490,7 +499,7 @@ export class Journal {
         position += data.length;
         staged = 0;
       };
-      await put(Buffer.from(JOURNAL_MAGIC));
+      await put(Buffer.from(this.format === 1 ? JOURNAL_MAGIC_V1 : JOURNAL_MAGIC));
       const referenced = new Set<string>();
       /** Inline objects of erased records: their bytes are dropped. */
       const dropped = new Set<string>();
@@ -510,7 +519,11 @@ export class Journal {
           erased++;
           if (record.inline !== undefined) for (const id of Object.keys(record.inline)) dropped.add(id);
           const tombstone = { seq, kind: ERASED_KIND, at: record.at, operator: null, objects: [], meta: null };
-          await put(frame(Buffer.from(JSON.stringify(tombstone), 'utf8')));
+          const body =
+            this.format === 1
+              ? Buffer.from(JSON.stringify(tombstone), 'utf8')
+              : encodeRecordV2(seq, Date.parse(record.at), encodeRecordTailV2({ kind: ERASED_KIND, operator: null, objects: [], meta: null, inline: [] }));
+          await put(frame(body));
         } else {
           if (protectedObjects !== undefined) for (const id of record.objects) if (protectedObjects.has(id)) referenced.add(id);
           for (const id of record.objects) if (record.inline?.[id] === undefined && this.inlineIndex.has(id)) crossReferenced.add(id);
@@ -590,7 +603,7 @@ export class Journal {
   }
 
   private async enqueue(kind: string, entry: Omit<JournalEntry, 'kind'>): Promise<AppendResult> {
-    const { tail, inlineIds } = recordTail(kind, entry);
+    const { tail, inlineIds } = recordTail(kind, entry, this.format);
     const bytes = tail.length + kind.length + 64;
     if (bytes > MAX_RECORD_BYTES) {
       throw new StorageError('E_INVALID', `A journal record is at most ${MAX_RECORD_BYTES} bytes; refused one of about ${bytes}.`);
@@ -649,12 +662,14 @@ export class Journal {
   /** One group commit: one write, one fdatasync; every caller resolved or rejected, never both. */
   private async commit(batch: readonly Pending[]): Promise<void> {
     const start = this.size;
-    const at = new Date().toISOString();
+    const atMs = Date.now();
+    const at = new Date(atMs).toISOString();
     const frames: Buffer[] = [];
     let seq = this.durableSeq;
     for (const pending of batch) {
       seq++;
-      frames.push(frame(Buffer.from(`{"seq":${seq},"kind":"${pending.kind}","at":"${at}",${pending.tail}`, 'utf8')));
+      const { tail } = pending;
+      frames.push(frame(typeof tail === 'string' ? Buffer.from(`{"seq":${seq},"kind":"${pending.kind}","at":"${at}",${tail}`, 'utf8') : encodeRecordV2(seq, atMs, tail)));
     }
     const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
     try {
@@ -714,8 +729,11 @@ export class Journal {
   }
 }
 
-/** Validates an entry and renders the JSON that follows `"at":"…",` (everything here is ASCII). */
-function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>): { tail: string; inlineIds: string[] } {
+/**
+ * Validates an entry and renders what follows seq and at: for version 1 the JSON after
+ * `"at":"…",` (everything here is ASCII), for version 2 the binary tail.
+ */
+function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>, format: JournalFormat): { tail: string | Buffer; inlineIds: string[] } {
   if (typeof kind !== 'string' || kind.length > MAX_KIND_LENGTH || !JOURNAL_KIND_PATTERN.test(kind)) {
     throw new StorageError('E_INVALID', 'A journal kind is a short lowercase category such as "intake.demo".');
   }
@@ -737,6 +755,20 @@ function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>): { tail: st
   if (dedupe !== undefined && (typeof dedupe !== 'string' || dedupe.length > MAX_DEDUPE_TAG_LENGTH || !DEDUPE_TAG_PATTERN.test(dedupe))) {
     throw new StorageError('E_INVALID', `A journal dedupe tag is at most ${MAX_DEDUPE_TAG_LENGTH} characters of base64url words joined by dots.`);
   }
+  if (format === 2) {
+    if (objects.length > 0xffff) throw new StorageError('E_INVALID', 'A journal record refers to at most 65,535 objects.');
+    const inline = checkedInlineObjects(entry.inline, objects);
+    const tail = encodeRecordTailV2({
+      kind,
+      operator,
+      ...(dedupe === undefined ? {} : { dedupe }),
+      objects,
+      ...(note === undefined ? {} : { note }),
+      meta: meta === null ? null : Buffer.from(meta, 'base64url'),
+      inline: inline.map(({ id, bytes }) => ({ index: objects.indexOf(id), bytes })),
+    });
+    return { tail, inlineIds: inline.map(({ id }) => id) };
+  }
   const inline = inlineObjects(entry.inline, objects);
   const tail = JSON.stringify({
     operator,
@@ -749,20 +781,29 @@ function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>): { tail: st
   return { tail, inlineIds: inline === null ? [] : Object.keys(inline) };
 }
 
-/** The `inline` field of a record: id → base64url bytes, each checked (hash, header, size, listed). */
+/** The `inline` field of a version-1 record: id → base64url bytes, each checked (hash, header, size, listed). */
 function inlineObjects(inline: readonly Uint8Array[] | undefined, objects: readonly string[]): Record<string, string> | null {
-  if (inline === undefined || inline.length === 0) return null;
-  if (!Array.isArray(inline)) throw new StorageError('E_INVALID', 'Inline objects are a list of sealed envelopes.');
+  const checked = checkedInlineObjects(inline, objects);
+  if (checked.length === 0) return null;
   const out: Record<string, string> = {};
+  for (const { id, bytes } of checked) out[id] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  return out;
+}
+
+/** A record's inline objects with their ids, each checked (hash, header, size, listed), duplicates once. */
+function checkedInlineObjects(inline: readonly Uint8Array[] | undefined, objects: readonly string[]): Array<{ id: string; bytes: Uint8Array }> {
+  if (inline === undefined || inline.length === 0) return [];
+  if (!Array.isArray(inline)) throw new StorageError('E_INVALID', 'Inline objects are a list of sealed envelopes.');
+  const out = new Map<string, Uint8Array>();
   for (const bytes of inline) {
     if (!(bytes instanceof Uint8Array)) throw new StorageError('E_INVALID', 'An inline object must be a sealed envelope.');
     const id = createHash('sha256').update(bytes).digest('hex');
     const problem = inlineObjectProblem(id, bytes, id);
     if (problem !== null) throw new StorageError('E_INVALID', `Refused an inline object: ${problem}.`);
     if (!objects.includes(id)) throw new StorageError('E_INVALID', 'An inline object must be listed, by its SHA-256, in the record\'s objects.');
-    out[id] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+    out.set(id, bytes);
   }
-  return out;
+  return [...out].map(([id, bytes]) => ({ id, bytes }));
 }
 
 /** The base64url text of a sealed journalMetadata envelope; anything else is refused. */

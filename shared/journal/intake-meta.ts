@@ -14,8 +14,11 @@ export interface IntakeMetadataV1 {
   readonly channel: NormalizedIntake['channel'];
   /** ISO date-time. */
   readonly receivedAt: string;
-  /** The same id as the record's `objects[0]`: the sealed raw bytes. */
-  readonly objectId: string;
+  /**
+   * The same id as the record's `objects[0]` (the sealed raw bytes): written by older versions
+   * only; readers take `objects[0]` when it is absent.
+   */
+  readonly objectId?: string;
   /** Length of the raw bytes before sealing. */
   readonly rawBytes: number;
   readonly normalized: NormalizedIntake;

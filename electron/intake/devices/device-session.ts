@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { assessReading } from '../../../shared/domain/device-readings';
 import { DeviceIntakeMetaSchema, type DeviceIntakeMetadataV1, type DeviceReading } from '../../../shared/journal/device-meta';
 import type { IntakeVaultPorts } from '../intake-channel';
+import { METADATA_COMPRESSION, rawCompression } from '../intake-pipeline';
 import { ApduFramer } from './apdu-framer';
 import { Manager20601, type AgentReport, type MdsAttributes, type ProtocolError, type Timers } from './manager';
 import type { AbsoluteTime } from './mder-values';
@@ -193,7 +194,7 @@ export class DeviceSession {
     const approval = this.options.registry.approvalOf(report.systemId);
     const raw = report.raw;
     const sealer = this.options.ports.sealer;
-    const sealedRaw = await sealer.seal('object', raw);
+    const sealedRaw = await sealer.seal('object', raw, { compress: rawCompression('intake.device', raw.length) });
     const objectId = createHash('sha256').update(sealedRaw).digest('hex');
     const meta: DeviceIntakeMetadataV1 = {
       v: 1,
@@ -216,7 +217,7 @@ export class DeviceSession {
     };
     // Validated at the boundary, before sealing: the mind parses it with the same schema.
     DeviceIntakeMetaSchema.parse(meta);
-    const sealedMeta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(meta)));
+    const sealedMeta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(meta)), METADATA_COMPRESSION);
     // The tag is durable with the record: a resend after a restart is still recognized.
     const tag = readings.length > 0 ? dedupe.journalTag(words, reportWord) : undefined;
     const { seq } = await this.options.ports.pipeline.commitSealed({ kind: 'intake.device', objectId, inline: sealedRaw, meta: sealedMeta, ...(tag === undefined ? {} : { dedupe: tag }) });

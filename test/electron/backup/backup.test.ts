@@ -58,7 +58,7 @@ describe('backup', () => {
     expect(decodeEnvelopeHeader(Buffer.from(inspected.envelopeHeader, 'base64url')).kind).toBe('backup');
     // The file holds no readable journal or message.
     const raw = (await readFile(exported.path)).toString('latin1');
-    expect(raw).not.toContain('HDMSJ001');
+    expect(raw).not.toContain('HDMSJ00');
     expect(raw).not.toContain('MSH|');
 
     const records = await readJournal(b);
@@ -216,11 +216,11 @@ describe('backup', () => {
     await storage.close();
     const journalBytes = await readFile(path.join(storageDir, 'vault', 'journal', 'journal.hdj'));
     const { frame, JOURNAL_MAGIC } = await import('../../../electron/storage/journal-format');
-    const record = JSON.parse(journalBytes.subarray(16).toString('utf8')) as { inline: Record<string, string> };
-    const altered = Buffer.from(good);
-    altered[150]! ^= 1;
-    record.inline[id] = altered.toString('base64url');
-    const badJournal = Buffer.concat([JOURNAL_MAGIC, frame(Buffer.from(JSON.stringify(record)))]);
+    // The object's bytes sit as they are at the end of the version-2 body: flip one and re-frame (CRC fine).
+    const recordBody = Buffer.from(journalBytes.subarray(16));
+    expect(recordBody.subarray(recordBody.length - good.length).equals(Buffer.from(good))).toBe(true);
+    recordBody[recordBody.length - good.length + 150]! ^= 1;
+    const badJournal = Buffer.concat([JOURNAL_MAGIC, frame(recordBody)]);
     const keys = Buffer.from(`${JSON.stringify(vault.keyring, null, 1)}\n`);
     const container = Buffer.concat([entryHeader('keys.json', keys.length), keys, entryHeader('journal/journal.hdj', badJournal.length), badJournal, containerEnd(2)]);
     const preamble = encodePreamble({ format: 'hdms-backup', version: 1, createdAt: new Date().toISOString(), keyring: vault.keyring });

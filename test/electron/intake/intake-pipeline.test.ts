@@ -40,7 +40,7 @@ describe('intake pipeline', () => {
     const meta = await opener.open(Buffer.from(records[0]!.meta!, 'base64url'));
     expect(meta.kind).toBe('journalMetadata');
     const parsed = JSON.parse(new TextDecoder().decode(meta.plaintext)) as IntakeMetadataV1;
-    expect(parsed).toEqual({ v: 1, channel: 'demo', receivedAt: receivedAt.toISOString(), objectId, rawBytes: message!.raw.length, normalized: message!.normalized });
+    expect(parsed).toEqual({ v: 1, channel: 'demo', receivedAt: receivedAt.toISOString(), rawBytes: message!.raw.length, normalized: message!.normalized });
     expect(NormalizedIntakeSchema.parse(parsed.normalized)).toEqual(message!.normalized);
 
     // Nothing readable on disk: the name is in the message, but not in the vault's files.
@@ -106,7 +106,7 @@ describe('intake pipeline', () => {
     expect((await collectBytes(opened.plaintext)).length).toBe(5 * piece.length);
     const { records } = await storage.journal.read({ after: seq - 1, limit: 1 });
     const meta = JSON.parse(new TextDecoder().decode((await opener.open(Buffer.from(records[0]!.meta!, 'base64url'))).plaintext)) as IntakeMetadataV1;
-    expect(meta).toMatchObject({ channel: 'dicom', rawBytes: 5 * piece.length, objectId });
+    expect(meta).toMatchObject({ channel: 'dicom', rawBytes: 5 * piece.length });
     await storage.close();
   });
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Journal } from '../../../electron/storage/journal';
-import { frame, JOURNAL_MAGIC, MAX_INLINE_OBJECT_BYTES } from '../../../electron/storage/journal-format';
+import { frame, JOURNAL_MAGIC_V1, MAX_INLINE_OBJECT_BYTES } from '../../../electron/storage/journal-format';
 import { checkVault } from '../../../electron/storage/vault-check';
 import { openVaultStorage } from '../../../electron/storage/vault-storage';
 import { collectBytes } from '../../../shared/crypto/envelope';
@@ -96,10 +96,13 @@ describe('inline objects (small sealed payloads carried by their journal record)
       }),
     );
     const { records } = await storage.journal.read({ after: 0, limit: 1000 });
+    const offsets = [...acked].sort((a, b) => a.seq - b.seq).map((a) => a.offset);
     for (const { seq, offset, durableEnd } of acked) {
-      const record = records[seq - 1]!;
-      const frameBytes = 8 + Buffer.byteLength(JSON.stringify(record));
-      expect(durableEnd).toBeGreaterThanOrEqual(offset + frameBytes);
+      expect(records[seq - 1]!.inline).toBeDefined();
+      // The frame ends where the next one starts (or, for the last, at the end of the file).
+      const frameEnd = offsets[seq] ?? (await stat(journalFile)).size;
+      expect(frameEnd).toBeGreaterThan(offset + 1500);
+      expect(durableEnd).toBeGreaterThanOrEqual(frameEnd);
     }
     expect(fs.datasyncs - before).toBe(storage.journal.stats().batches);
     expect(storage.journal.stats().batches).toBeLessThan(payloads.length / 4);
@@ -115,9 +118,8 @@ describe('inline objects (small sealed payloads carried by their journal record)
     for (const bytes of payloads) await storage.journal.append({ kind: 'intake.hl7', objects: [sha(bytes)], meta: fakeEnvelope('journalMetadata', 100), inline: [bytes] });
     const victim = payloads[2]!;
     const victimId = sha(victim);
-    // 999 is a multiple of 3: these bytes start a base64 quantum of the whole payload
-    const marker = victim.subarray(999, 1047).toString('base64url');
-    expect((await readFile(storage.layout.journalFile)).toString('latin1')).toContain(marker);
+    // Version-2 journals hold sealed bytes as they are.
+    expect((await readFile(storage.layout.journalFile)).includes(victim.subarray(999, 1047))).toBe(true);
 
     const result = await storage.journal.rewrite(new Set([3]), new Set([victimId]));
     expect(result).toEqual({ erased: 1, stillReferenced: [], droppedInline: [victimId] });
@@ -127,8 +129,8 @@ describe('inline objects (small sealed payloads carried by their journal record)
     for (const bytes of payloads.filter((b) => b !== victim)) expect(Buffer.from(await storage.objects.readAll(sha(bytes))).equals(bytes)).toBe(true);
     await storage.close();
     const onDisk = await readFile(storage.layout.journalFile);
-    expect(onDisk.toString('latin1')).not.toContain(marker);
     expect(onDisk.includes(victim.subarray(999, 1047))).toBe(false);
+    expect(onDisk.toString('latin1')).not.toContain(victim.subarray(999, 1047).toString('base64url'));
     expect(await readdir(storage.layout.journalDir)).toEqual(['journal.hdj']);
     expect(await checkVault(dataDir)).toMatchObject({ journal: { byKind: { erased: 1, 'intake.hl7': 5 } }, objects: 5, errors: [] });
   });
@@ -158,7 +160,8 @@ describe('inline objects (small sealed payloads carried by their journal record)
     const at = new Date().toISOString();
     const record = (seq: number, bytes: Buffer, id = sha(bytes)) =>
       frame(Buffer.from(JSON.stringify({ seq, kind: 'intake.hl7', at, operator: null, objects: [id], meta: null, inline: { [id]: bytes.toString('base64url') } })));
-    await writeFile(storage.layout.journalFile, Buffer.concat([JOURNAL_MAGIC, record(1, good), record(2, tampered, tamperedId), record(3, notObject)]));
+    // A version-1 journal (JSON records), as vaults made before version 2 hold.
+    await writeFile(storage.layout.journalFile, Buffer.concat([JOURNAL_MAGIC_V1, record(1, good), record(2, tampered, tamperedId), record(3, notObject)]));
     const report = await checkVault(dataDir);
     expect(report.objects).toBe(3);
     expect(report.inlineObjects).toBe(3);

@@ -118,7 +118,7 @@ describe('journal rewrite (erasure compaction)', () => {
       expect(journal.lastSeq).toBe(20);
       const head = Buffer.alloc(8);
       await snapshot.read(head, 0, 8, 0);
-      expect(head.toString('ascii')).toBe('HDMSJ001');
+      expect(head.toString('ascii')).toBe('HDMSJ002');
       await expect(snapshot.read(Buffer.alloc(8), 0, 8, snapshot.size - 4)).rejects.toMatchObject({ code: 'E_INVALID' });
     });
     await journal.close();

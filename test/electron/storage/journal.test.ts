@@ -133,7 +133,8 @@ describe('journal', () => {
     const { journal } = await freshJournal({ maxPendingBytes: 4096 });
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => journal.append({ kind: 'intake.demo', objects: [OBJECT_A, OBJECT_A], note: { i } })));
     expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
-    expect(journal.stats().largestBatch).toBeLessThanOrEqual(20);
+    // About 170 bytes each (version 2): at most 4096 / 170 of them wait at once.
+    expect(journal.stats().largestBatch).toBeLessThanOrEqual(25);
     await journal.close();
   });
 

@@ -58,7 +58,7 @@ describe('envelope version 2 (deflated plaintext)', () => {
     const sealed = await body.seal('journalMetadata', encode(JSON.stringify({ v: 1, channel: 'hl7', note: 'x'.repeat(200) })), { compress: 'intakeJson' });
     for (const offset of [141, 145]) {
       const altered = sealed.slice();
-      altered[offset] ^= 0x01;
+      altered[offset] = altered[offset]! ^ 0x01;
       await expect(opener.open(altered)).rejects.toMatchObject({ code: 'E_ENVELOPE_AUTH' });
     }
   });

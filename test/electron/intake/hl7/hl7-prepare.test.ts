@@ -55,7 +55,7 @@ describe('HL7 prepare (the worker-thread half of intake)', () => {
     expect(listener.hl7?.ackTexts).toHaveLength(1);
     const { ackTexts: _listenerAcks, ...listenerHl7 } = listener.hl7!;
     expect(hl7).toEqual(listenerHl7);
-    expect(meta).toEqual({ v: 1, channel: 'hl7-mllp', receivedAt: AT.toISOString(), objectId: message.sealed.objectId, rawBytes: bytes.length, normalized: { ...listener, hl7: { ...listenerHl7, ackTexts } } });
+    expect(meta).toEqual({ v: 1, channel: 'hl7-mllp', receivedAt: AT.toISOString(), rawBytes: bytes.length, normalized: { ...listener, hl7: { ...listenerHl7, ackTexts } } });
     expect(message.mapping).toBe('mapped');
   });
 
