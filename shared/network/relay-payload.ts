@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { KeywordQueryPayloadSchema, QueryAnswerPayloadSchema, QueryDeclinedPayloadSchema } from '../research/query-answer';
+import { PurchaseAcceptedPayloadSchema, PurchaseDeclinedPayloadSchema, PurchaseRequestPayloadSchema } from '../research/purchase-request';
 
 /**
  * What a relay message carries inside its encryption (shared/network/relay.ts seals the bytes):
  * UTF-8 JSON, one object with a `type`: a note between institutions, and the research search's
- * query, answer and decline (shared/research/query-answer.ts). A type this node does not know is
+ * query, answer and decline (shared/research/query-answer.ts), and the purchase's request, acceptance
+ * and decline (shared/research/purchase-request.ts). A type this node does not know is
  * kept in the journal and shown as "a message of a kind this version cannot show".
  */
 export const MAX_NOTE_LENGTH = 10_000;
@@ -16,7 +18,15 @@ export const NotePayloadSchema = z.strictObject({
 });
 export type NotePayload = z.infer<typeof NotePayloadSchema>;
 
-export const RelayPayloadSchema = z.discriminatedUnion('type', [NotePayloadSchema, KeywordQueryPayloadSchema, QueryAnswerPayloadSchema, QueryDeclinedPayloadSchema]);
+export const RelayPayloadSchema = z.discriminatedUnion('type', [
+  NotePayloadSchema,
+  KeywordQueryPayloadSchema,
+  QueryAnswerPayloadSchema,
+  QueryDeclinedPayloadSchema,
+  PurchaseRequestPayloadSchema,
+  PurchaseAcceptedPayloadSchema,
+  PurchaseDeclinedPayloadSchema,
+]);
 export type RelayPayload = z.infer<typeof RelayPayloadSchema>;
 
 export function encodePayload(payload: RelayPayload): Uint8Array {

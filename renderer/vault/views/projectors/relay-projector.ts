@@ -70,8 +70,13 @@ async function rowOf(context: ProjectorContext, record: JournalRecord, key: stri
 }
 
 /** A payload of the research search (research-projector.ts shows it), not a note. */
-function isResearch(payload: RelayPayload | null): boolean {
-  return payload !== null && payload.type !== 'note';
+function isResearch(payload: RelayPayload | null): payload is Extract<RelayPayload, { type: 'keyword-query' | 'query-answer' | 'query-declined' }> {
+  return payload !== null && (payload.type === 'keyword-query' || payload.type === 'query-answer' || payload.type === 'query-declined');
+}
+
+/** A payload of a purchase (issue 15: shared/research/purchase-request.ts): not conversation either. */
+function isPurchase(payload: RelayPayload | null): boolean {
+  return payload !== null && payload.type.startsWith('purchase-');
 }
 
 type ResearchRow = Awaited<ReturnType<typeof researchRowOfPayload>>;
@@ -89,7 +94,9 @@ async function receivedRow(context: ProjectorContext, record: JournalRecord, met
     const to = typeof envelope['to'] === 'string' ? envelope['to'] : '';
     const opened = await openMessage(envelope, messageKey, to, { resolveSender: () => true, now: receivedAt });
     const payload = decodePayload(opened.payload);
-    if (payload !== null && payload.type !== 'note') return { research: await researchRowOfPayload(context.keys.viewKey, record, payload, opened.from, receivedAt) };
+    if (isResearch(payload)) return { research: await researchRowOfPayload(context.keys.viewKey, record, payload, opened.from, receivedAt) };
+    // A purchase's request or answer is not shown as a message (the purchase rows are not here yet).
+    if (isPurchase(payload)) return { research: null };
     return rowOf(context, record, key, 'in', receivedAt, {
       ...base,
       to: [opened.to],
@@ -108,6 +115,6 @@ async function sentRow(context: ProjectorContext, record: JournalRecord, meta: u
   if (!parsed.success) return null;
   const { id, to, payload, sentAt } = parsed.data;
   const shown = decodePayload(new TextEncoder().encode(JSON.stringify(payload)));
-  if (isResearch(shown)) return 'research';
+  if (isResearch(shown) || isPurchase(shown)) return 'research';
   return rowOf(context, record, `out:${id}`, 'out', sentAt, { id, from: '', to, createdAt: sentAt, payload: shown as NotePayload | null, problem: shown === null ? 'A message of a kind this version of HDMS Node cannot show.' : null });
 }
