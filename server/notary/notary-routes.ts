@@ -9,8 +9,11 @@ import {
   MAX_ENTRIES_PAGE,
   MAX_RECEIPTS_PAGE,
   MAX_SUBMISSION_BYTES,
+  ClaimRequestSchema,
+  CONSUMING_KINDS,
   NOTARY_ROUTES,
   NotarySubmissionSchema,
+  type ClaimAnswer,
   ReceiptsQuerySchema,
   WitnessKeyRegistrationSchema,
   witnessEndorsementText,
@@ -39,7 +42,7 @@ export interface NotaryConfig {
   readonly sequencer?: Omit<SequencerOptions, 'onIntegrated' | 'onError' | 'now'>;
   readonly receiptWaitMs?: number;
   readonly pollMs?: number;
-  readonly consumingKinds?: ReadonlySet<string>;
+  readonly consumingKinds?: ReadonlyMap<string, string>;
   /** Worker threads that check entry signatures (default: one per core, at most 4). */
   readonly checkThreads?: number;
 }
@@ -224,6 +227,25 @@ export function registerNotary(services: RouteServices, config: NotaryConfig): N
     const checkpoint = await readCheckpoint(db, body.data.treeSize);
     const quorum = network.parameters.witnessQuorum;
     return { treeSize: body.data.treeSize, cosignatures: checkpoint?.cosignatures ?? 0, quorum, quorumMet: (checkpoint?.cosignatures ?? 0) >= quorum };
+  });
+
+  // Consumption claims (shared/network/notary.ts ClaimRequestSchema): a clinic claims the offers of
+  // a purchase it is about to accept, so "already sold" is learnt before it signs the acceptance.
+  const prefixes = new Set((config.consumingKinds ?? CONSUMING_KINDS).values());
+  app.post(NOTARY_ROUTES.claims, { preHandler: [authenticate, memberRateLimit] }, async (request) => {
+    const address = request.member!.address;
+    const body = ClaimRequestSchema.safeParse(request.body);
+    if (!body.success) throw new ApiProblem('invalid_request', 'The body is not {keys, claim}.');
+    for (const key of body.data.keys) {
+      const [prefix, node] = key.split(':');
+      if (!prefixes.has(prefix!) || node !== address.toLowerCase()) throw new ApiProblem('invalid_request', 'Each key must be of a consuming kind and name the member claiming it.');
+    }
+    const conflict = await service.claimConsumption(address, body.data.keys, body.data.claim);
+    if (conflict !== null) {
+      throw new ApiProblem('input_consumed', conflict.seq === null ? 'A key is claimed for another entry of its node.' : `A key was consumed already, by entry ${conflict.seq} of its node.`);
+    }
+    const answer: ClaimAnswer = { keys: [...new Set(body.data.keys)], claim: body.data.claim };
+    return answer;
   });
 
   return { service, sequencer };

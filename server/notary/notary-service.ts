@@ -38,8 +38,8 @@ export interface NotaryOptions {
   readonly receiptWaitMs?: number;
   /** How often waiters look for integrated leaves written by another process's sequencer (default 100 ms). */
   readonly pollMs?: number;
-  /** Kinds whose inputs are consumed (default CONSUMING_KINDS). */
-  readonly consumingKinds?: ReadonlySet<string>;
+  /** Kinds whose inputs are consumed, with their keys' prefix (default CONSUMING_KINDS). */
+  readonly consumingKinds?: ReadonlyMap<string, string>;
   /** Where digests and signatures are checked (an EntryCheckPool; default this thread). */
   readonly checks?: { check(items: readonly EntryCheckItem[]): Promise<readonly EntryCheckResult[]> };
 }
@@ -79,7 +79,7 @@ function refused(code: NotaryRefusalCode, message: string, extra: Partial<Pick<R
 export class NotaryService {
   readonly #checks: { check(items: readonly EntryCheckItem[]): Promise<readonly EntryCheckResult[]> };
   readonly #now: () => number;
-  readonly #kinds: ReadonlySet<string>;
+  readonly #kinds: ReadonlyMap<string, string>;
   readonly #waitMs: number;
   readonly #pollMs: number;
   readonly #integrated = new Set<() => void>();
@@ -231,22 +231,56 @@ export class NotaryService {
     });
   }
 
-  /** Records the entry's inputs as consumed, or names the first consumer of one already consumed (writing nothing). */
+  /**
+   * Records the entry's consumption keys as consumed, or names the first consumer of one already
+   * consumed, or the node of a claim for another entry (writing nothing). Runs under the node's
+   * advisory lock, which claims take too (claimConsumption), and the keys name the node: nothing
+   * else writes these rows meanwhile. A key this node claimed for this entry's subject is consumed
+   * by it; the primary key is the last guard against a second consumer.
+   */
   async #consume(tx: Queryable, entry: LedgerEntry, inputs: readonly string[], now: number): Promise<Refused | null> {
-    const inserted = await tx.query<{ input: string }>(
-      'INSERT INTO consumed_inputs (input, node, seq, consumed_at) SELECT value, $2, $3, $4 FROM jsonb_array_elements_text($1::jsonb) ON CONFLICT DO NOTHING RETURNING input',
-      [JSON.stringify(inputs), entry.node, entry.seq, now],
+    const rows = await tx.query<{ input: string; node: string; seq: number | null; claim: string | null; leaf_index: number | null }>(
+      'SELECT c.input, c.node, c.seq, c.claim, l.leaf_index FROM consumed_inputs c LEFT JOIN log_leaves l ON l.node = c.node AND l.seq = c.seq WHERE c.input IN (SELECT jsonb_array_elements_text($1::jsonb)) FOR UPDATE OF c',
+      [JSON.stringify(inputs)],
     );
-    if (inserted.rowCount === inputs.length) return null;
-    const mine = new Set(inserted.rows.map((row) => row.input));
-    if (mine.size > 0) await tx.query('DELETE FROM consumed_inputs WHERE input IN (SELECT jsonb_array_elements_text($1::jsonb))', [JSON.stringify([...mine])]);
-    const input = inputs.find((value) => !mine.has(value))!;
-    const first = await tx.query<{ node: string; seq: number; leaf_index: number | null }>(
-      'SELECT c.node, c.seq, l.leaf_index FROM consumed_inputs c LEFT JOIN log_leaves l ON l.node = c.node AND l.seq = c.seq WHERE c.input = $1',
-      [input],
+    for (const input of inputs) {
+      const by = rows.rows.find((row) => row.input === input);
+      if (by === undefined) continue;
+      if (by.seq === null && by.node === entry.node && by.claim === entry.subject) continue;
+      const seq = by.seq === null ? null : Number(by.seq);
+      const message = seq === null ? `An input of this entry is claimed by node ${by.node} for another entry.` : `An input of this entry was already consumed by entry ${seq} of node ${by.node}.`;
+      return refused('input_consumed', message, { consumedBy: { input, node: by.node, seq, leafIndex: by.leaf_index === null ? null : Number(by.leaf_index) } });
+    }
+    await tx.query(
+      `INSERT INTO consumed_inputs (input, node, seq, claim, consumed_at) SELECT value, $2, $3, $4, $5 FROM jsonb_array_elements_text($1::jsonb)
+       ON CONFLICT (input) DO UPDATE SET seq = EXCLUDED.seq, consumed_at = EXCLUDED.consumed_at WHERE consumed_inputs.seq IS NULL AND consumed_inputs.node = EXCLUDED.node AND consumed_inputs.claim = EXCLUDED.claim`,
+      [JSON.stringify(inputs), entry.node, entry.seq, entry.subject, now],
     );
-    const by = first.rows[0]!;
-    return refused('input_consumed', `An input of this entry was already consumed by entry ${by.seq} of node ${by.node}.`, { consumedBy: { input, node: by.node, seq: by.seq, leafIndex: by.leaf_index } });
+    return null;
+  }
+
+  /**
+   * `POST /v1/notary/claims` (ClaimRequestSchema): claims `keys` (each naming `member`) for the
+   * member's coming entry of subject `claim`, all or none, under the member's node lock. Returns
+   * null when claimed (or claimed already for the same subject), else why not.
+   */
+  async claimConsumption(member: string, keys: readonly string[], claim: string): Promise<{ readonly key: string; readonly node: string; readonly seq: number | null } | null> {
+    const unique = [...new Set(keys)];
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [NOTARY_NODE_LOCK_CLASS, member]);
+      const rows = await tx.query<{ input: string; node: string; seq: number | null; claim: string | null }>(
+        'SELECT input, node, seq, claim FROM consumed_inputs WHERE input IN (SELECT jsonb_array_elements_text($1::jsonb)) FOR UPDATE',
+        [JSON.stringify(unique)],
+      );
+      for (const row of rows.rows) {
+        if (row.seq !== null || row.node !== member || row.claim !== claim) return { key: row.input, node: row.node, seq: row.seq === null ? null : Number(row.seq) };
+      }
+      await tx.query(
+        'INSERT INTO consumed_inputs (input, node, seq, claim, consumed_at) SELECT value, $2, NULL, $3, $4 FROM jsonb_array_elements_text($1::jsonb) ON CONFLICT (input) DO NOTHING',
+        [JSON.stringify(unique), member, claim, this.#now()],
+      );
+      return null;
+    });
   }
 
   /** Waits until the accepted entries are leaves (or the wait ends), then fills their results. */

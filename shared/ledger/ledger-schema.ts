@@ -64,6 +64,20 @@ export const LEDGER_ENTRY_KINDS = [
   // A clinic answered a researcher's keyword query: the query's EIP-712 hash and the count bucket
   // it answered (never the KEY list), with the researcher's address as subject.
   'QUERY_ANSWERED',
+  // The purchase (issue 15, shared/research/purchase-request.ts). A researcher sent a purchase
+  // request (subject: the request's EIP-712 hash; details: the clinic, purchase id, offers, record
+  // count and total, never the keys).
+  'PURCHASE_REQUESTED',
+  // A clinic accepted a purchase request: subject the request's EIP-712 hash, inputs the offer ids
+  // it sells, each CONSUMED at the notary (shared/network/notary.ts CONSUMING_KINDS: an offer is
+  // sold once); details the purchase id, record count and total, never keys or patient data.
+  'PURCHASE_ACCEPTED',
+  // A clinic declined a purchase request (or the notary said the offer was sold already): subject
+  // the request's hash, details the purchase id and the reason in one word.
+  'PURCHASE_DECLINED',
+  // A key keeper released its share of a purchase's package key (issue 15 item 6): its input is the
+  // purchase id, consumed at the notary, so a keeper releases once per purchase.
+  'KEY_RELEASE',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 

@@ -43,6 +43,8 @@ export const API_ERRORS = {
   request_timeout: 408,
   join_conflict: 409,
   query_conflict: 409,
+  /** A consumption key (an offer, a key release) is consumed or claimed for another entry (shared/network/notary.ts). */
+  input_consumed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -39,6 +39,8 @@ import { HashSchema, MAX_PROOF_LENGTH } from '../transparency/wire';
  *   GET  /v1/log/witnesses                                                 → WitnessList
  *   PUT  /v1/log/witnesses/me      signed member request, witness role; body WitnessKeyRegistration
  *   POST /v1/log/cosignatures      signed member request, witness role; body CosignatureSubmission
+ *   POST /v1/notary/claims         signed member request; body ClaimRequest → ClaimAnswer, or 409
+ *                                  input_consumed (see ClaimRequestSchema)
  *
  * The log: ONE RFC 9162 Merkle tree per network; leaf i's data is the UTF-8 bytes of
  * `exportLine({entry, signature})` of the i-th integrated entry (shared/ledger's canonical line), so
@@ -58,8 +60,10 @@ import { HashSchema, MAX_PROOF_LENGTH } from '../transparency/wire';
  *      the same receipt again) or a FORK (fork, both entries kept as evidence); otherwise
  *      seq = last + 1 (chain_gap) and prevHash = the EIP-712 hash of the node's entry seq − 1
  *      (wrong_prev_hash);
- *   6. consumed inputs (`consumedInputs`): none may have been consumed by an earlier entry
- *      (input_consumed, naming the first consumer).
+ *   6. consumed inputs (`consumedInputs`: consumption keys bound to the node, CONSUMING_KINDS): none
+ *      may have been consumed by an earlier entry or claimed for an entry of another subject
+ *      (input_consumed, naming the first consumer). The same entry resubmitted is step 5's
+ *      idempotent answer (the same receipt): it consumes nothing a second time.
  *
  * Receipts: signed by the log key (Ed25519, RFC 8032) over `receiptMessage(receipt)`:
  *
@@ -80,6 +84,7 @@ export const NOTARY_ROUTES = {
   witnesses: '/v1/log/witnesses',
   witnessMe: '/v1/log/witnesses/me',
   cosignatures: '/v1/log/cosignatures',
+  claims: '/v1/notary/claims',
 } as const;
 
 /** Most entries in one submission. */
@@ -103,22 +108,65 @@ export function logOrigin(networkAddress: string): string {
 // ——— Consumed inputs ———
 
 /**
- * Entry kinds whose `inputs` are CONSUMED: each input may be consumed by one entry in the whole
- * network, ever (Corda's uniqueness check; the purchase flow's double-spend check). For the kinds
- * of today's ledger the inputs are commitments (a batch's Merkle root, a journal record's hash) that
- * consume nothing, so the set is empty; a kind added for the purchase flow (an offer acceptance, a
- * key release) is listed here and the notary refuses a second consumer naming the first.
+ * Entry kinds that CONSUME their inputs, and the prefix of their consumption keys: each key may be
+ * consumed by one entry in the whole network, ever (Corda's uniqueness check; the purchase flow's
+ * double-spend check). A key is `<prefix>:<the entry's node, lower case>:<input>`, so it is bound to
+ * the node that signs the entry: nobody else can use up a clinic's offer or a keeper's release.
+ *
+ *   PURCHASE_ACCEPTED  offer:<clinic>:<offer id>           a clinic sells one offer once
+ *                      (its inputs are the accepted request's offer ids, 32 bytes each)
+ *   KEY_RELEASE        key-release:<keeper>:<purchase id>  a keeper releases its share once per purchase
+ *                      (its input is the 16-byte purchase id left-padded to 32 bytes: purchaseIdInput)
+ *
+ * For every other kind the inputs are commitments (a batch's Merkle root, a journal record's hash)
+ * that consume nothing. A node CLAIMS the keys it is about to consume before it signs the entry
+ * (`POST /v1/notary/claims`), because a refused entry would stop its chain at the notary: the claim
+ * is where "already sold" is learnt, and the entry then consumes what its node claimed for it.
  */
-export const CONSUMING_KINDS: ReadonlySet<string> = new Set<string>(['OFFER_ACCEPT', 'KEY_RELEASE']);
+export const CONSUMING_KINDS: ReadonlyMap<string, string> = new Map<string, string>([
+  ['PURCHASE_ACCEPTED', 'offer'],
+  ['KEY_RELEASE', 'key-release'],
+]);
+
+/** A consumption key: `<prefix>:<node address, lower case>:<32-byte input>`. */
+export const ConsumptionKeySchema = z.string().regex(/^[a-z][a-z-]{0,31}:0x[0-9a-f]{40}:0x[0-9a-f]{64}$/, 'must be <prefix>:<node>:<32-byte input>');
+
+export function consumptionKey(prefix: string, node: string, input: string): string {
+  return `${prefix}:${node.toLowerCase()}:${input}`;
+}
+
+/** A 16-byte purchase id (0x + 32 hex) as a 32-byte entry input (left-padded with zeros). */
+export function purchaseIdInput(purchaseId: string): string {
+  if (!/^0x[0-9a-f]{32}$/.test(purchaseId)) throw new RangeError('a purchase id is 0x and 32 lowercase hex digits');
+  return `0x${'0'.repeat(32)}${purchaseId.slice(2)}`;
+}
 
 /**
- * The inputs `entry` consumes, deduplicated, in order: its `inputs` if its kind consumes, else none.
- * `kinds` is CONSUMING_KINDS but for tests, which make a kind of today consume.
+ * The consumption keys `entry` consumes, deduplicated, in order: one per input if its kind
+ * consumes, else none. `kinds` is CONSUMING_KINDS but for tests, which make a kind of today consume.
  */
-export function consumedInputs(entry: Pick<LedgerEntry, 'inputs'> & { readonly kind: LedgerEntryKind | string }, kinds: ReadonlySet<string> = CONSUMING_KINDS): string[] {
-  if (!kinds.has(entry.kind)) return [];
-  return [...new Set(entry.inputs)];
+export function consumedInputs(entry: Pick<LedgerEntry, 'inputs' | 'node'> & { readonly kind: LedgerEntryKind | string }, kinds: ReadonlyMap<string, string> = CONSUMING_KINDS): string[] {
+  const prefix = kinds.get(entry.kind);
+  if (prefix === undefined) return [];
+  return [...new Set(entry.inputs.map((input) => consumptionKey(prefix, entry.node, input)))];
 }
+
+/**
+ * `POST /v1/notary/claims` (signed member request): the member claims consumption keys of its own
+ * (the node in each key is the member) for the entry whose subject will be `claim` (a purchase
+ * acceptance's subject: the request's EIP-712 hash). 200 with the keys when each is free or already
+ * claimed by this member for the same claim (idempotent); 409 `input_consumed` when any is consumed
+ * by an entry or claimed for another one, and then nothing is claimed. An entry of the member with
+ * that subject consumes its claimed keys; an entry with another subject is refused them.
+ */
+export const MAX_CLAIM_KEYS = 64;
+export const ClaimRequestSchema = z.strictObject({
+  keys: z.array(ConsumptionKeySchema).min(1).max(MAX_CLAIM_KEYS),
+  claim: Bytes32Schema,
+});
+export type ClaimRequest = z.infer<typeof ClaimRequestSchema>;
+export const ClaimAnswerSchema = z.strictObject({ keys: z.array(ConsumptionKeySchema).max(MAX_CLAIM_KEYS), claim: Bytes32Schema });
+export type ClaimAnswer = z.infer<typeof ClaimAnswerSchema>;
 
 // ——— Leaves ———
 
@@ -285,8 +333,11 @@ export const RefusedSchema = z.strictObject({
   status: z.literal('refused'),
   code: z.enum(NOTARY_REFUSALS),
   message: z.string().max(500),
-  /** input_consumed: who consumed it first (leafIndex null while that entry is not yet integrated). */
-  consumedBy: z.strictObject({ input: Bytes32Schema, node: AddressSchema, seq: uint53.min(1), leafIndex: uint53.nullable() }).optional(),
+  /**
+   * input_consumed: the consumption key and who consumed it first (leafIndex null while that entry
+   * is not yet integrated; seq null when it is only claimed for another entry, not consumed yet).
+   */
+  consumedBy: z.strictObject({ input: ConsumptionKeySchema, node: AddressSchema, seq: uint53.min(1).nullable(), leafIndex: uint53.nullable() }).optional(),
   /** fork: the digest of the entry the network already has for this seq. */
   existingDigest: Bytes32Schema.optional(),
 });

@@ -42,7 +42,7 @@ describe.each(databases.variants)('notary and log $label', (variant) => {
 
   beforeAll(async () => {
     if (variant.skip) return;
-    server = await startNotaryServer(await databases.open(variant.kind), { consumingKinds: new Set(['CONSENT']) });
+    server = await startNotaryServer(await databases.open(variant.kind), { consumingKinds: new Map([['CONSENT', 'test']]) });
   }, 60_000);
   afterAll(async () => server?.close());
 
@@ -139,19 +139,21 @@ describe.each(databases.variants)('notary and log $label', (variant) => {
     expect(await notaryRowCounts(server.db)).toEqual(before);
   });
 
-  it.skipIf(variant.skip)('refuses a second consumer of an input, naming the first (node, seq and leaf index)', async () => {
+  it.skipIf(variant.skip)('refuses a second consumer of an input, naming the first (node, seq and leaf index); another node\'s key of the same input is its own', async () => {
     const a = new TestChain(await approvedMember(server), chainId());
     const b = new TestChain(await approvedMember(server), chainId());
     const input = `0x${'5e'.repeat(32)}`;
     const first = await a.next({ kind: 'CONSENT', inputs: [input] });
     const accepted = expectNotarized((await submit(server.url, [first])).results[0]);
     const before = await notaryRowCounts(server.db);
-    const second = await b.next({ kind: 'CONSENT', inputs: [`0x${'11'.repeat(32)}`, input] });
+    const second = await a.next({ kind: 'CONSENT', inputs: [`0x${'11'.repeat(32)}`, input] });
     const answer = await submit(server.url, [second]);
-    expect(answer.results[0]).toMatchObject({ status: 'refused', code: 'input_consumed', consumedBy: { input, node: a.node.wallet.address, seq: 1, leafIndex: accepted.receipt.leafIndex } });
+    expect(answer.results[0]).toMatchObject({ status: 'refused', code: 'input_consumed', consumedBy: { input: `test:${a.node.wallet.address.toLowerCase()}:${input}`, node: a.node.wallet.address, seq: 1, leafIndex: accepted.receipt.leafIndex } });
     expect(await notaryRowCounts(server.db)).toEqual(before);
     // The first consumer resubmitting is the same entry, not a second consumer.
     expect(expectNotarized((await submit(server.url, [first])).results[0]).receipt).toEqual(accepted.receipt);
+    // Keys name their node: the same input is another key for another node.
+    expectNotarized((await submit(server.url, [await b.next({ kind: 'CONSENT', inputs: [input] })])).results[0]);
   });
 
   it.skipIf(variant.skip)('answers malformed and oversized bodies with typed 4xx and writes nothing', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { signEntry } from '../../../shared/ledger/ledger-sign';
 import { entryHash, ledgerDomain, LEDGER_ENTRY_KINDS, ZERO_HASH } from '../../../shared/ledger/ledger-schema';
 import { exportLine } from '../../../shared/ledger/ledger-export-format';
-import { consumedInputs, NotarySubmissionSchema, parseSubmissionEntries, verifyEntrySignature, MAX_SUBMISSION_ENTRIES } from '../../../shared/network/notary';
+import { consumedInputs, ConsumptionKeySchema, NotarySubmissionSchema, parseSubmissionEntries, verifyEntrySignature, MAX_SUBMISSION_ENTRIES } from '../../../shared/network/notary';
 
 /**
  * Properties of the notary's submission parsing (shared/network/notary.ts): whatever JSON arrives,
@@ -67,13 +67,14 @@ describe('notary submission parsing (properties)', () => {
     );
   });
 
-  it('consumes inputs only for consuming kinds, each once', () => {
+  it('consumes inputs only for consuming kinds, each once, as keys bound to the entry\'s node', () => {
+    const node = '0xAbCdEf0123456789abcdef0123456789ABCDEF01';
     fc.assert(
       fc.property(fc.array(hex32, { maxLength: 6 }), fc.constantFrom(...LEDGER_ENTRY_KINDS), (inputs, kind) => {
-        expect(consumedInputs({ kind, inputs })).toEqual([]);
-        const consumed = consumedInputs({ kind: 'OFFER_ACCEPT', inputs });
-        expect(consumed).toEqual([...new Set(inputs)]);
-        expect(consumedInputs({ kind, inputs }, new Set([kind]))).toEqual([...new Set(inputs)]);
+        const keys = (prefix: string) => [...new Set(inputs)].map((input) => `${prefix}:${node.toLowerCase()}:${input}`);
+        expect(consumedInputs({ kind, inputs, node })).toEqual(kind === 'PURCHASE_ACCEPTED' ? keys('offer') : kind === 'KEY_RELEASE' ? keys('key-release') : []);
+        expect(consumedInputs({ kind, inputs, node }, new Map([[kind, 'test']]))).toEqual(keys('test'));
+        for (const key of keys('offer')) expect(ConsumptionKeySchema.safeParse(key).success).toBe(true);
       }),
     );
   });
