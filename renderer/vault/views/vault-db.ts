@@ -372,6 +372,12 @@ function defineSchema(db: Dexie): void {
   db.version(15)
     .stores({ studies: 'id, patientId, *tokens' })
     .upgrade((tx) => replayFromStart(tx, ['studies'], ['problems', 'rejected']));
+  // Posting chunks above the high-water mark cannot exist: a database made before it existed may hold any.
+  db.version(16)
+    .stores({})
+    .upgrade(async (tx) => {
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: Number.MAX_SAFE_INTEGER });
+    });
 }
 
 /**
@@ -414,6 +420,12 @@ export async function deleteVaultDb(vaultId: string, deps: IndexedDbDeps = {}): 
 }
 
 export const CURSOR_KEY = 'cursor';
+/**
+ * The highest posting chunk ever written (absent: none, in a database created at version 16 or
+ * later). A page whose chunk lies above it writes its posting rows without reading them first: no
+ * earlier page can have written that chunk (a replay after a cursor reset has chunks at or below it).
+ */
+export const POSTINGS_THROUGH_KEY = 'postingsThrough';
 
 /** A patient's record rows: the primary-key range of ids starting with `<patientId>.`. */
 export function recordsOfPatient(db: VaultDb, patientId: string) {

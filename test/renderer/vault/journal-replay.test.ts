@@ -4,12 +4,12 @@ import { createOpener } from '../../../shared/crypto/envelope';
 import { decryptField } from '../../../shared/crypto/field-cipher';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 import { toBase64Url } from '../../../shared/crypto/bytes';
-import { READS_PER_PAGE, replayJournal } from '../../../renderer/vault/views/journal-replay';
+import { overlapPages, READS_PER_PAGE, replayJournal } from '../../../renderer/vault/views/journal-replay';
 import { JOURNAL_READ_PART } from '../../../renderer/vault/views/journal-reads';
 import { TaskSlicer } from '../../../renderer/vault/views/task-slices';
 import { searchPatientIds } from '../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../renderer/vault/views/token-cache';
-import { CURSOR_KEY, openVaultDb, type VaultDb } from '../../../renderer/vault/views/vault-db';
+import { CURSOR_KEY, openVaultDb, POSTINGS_THROUGH_KEY, postingKey, type VaultDb } from '../../../renderer/vault/views/vault-db';
 import { createFakeBody, TEST_ADMIN_SESSION } from './support/fake-body';
 import { recordTokens } from '../../../shared/crypto/blind-index';
 
@@ -116,8 +116,8 @@ describe('journal replay', () => {
     expect(await searchPatientIds(db, keys.indexKey, '   ')).toHaveLength(40);
   });
 
-  it('reads in parts that end on 256-record boundaries, two parts per write page, from any cursor', async () => {
-    const { db, context, body } = await setup(300);
+  it('reads in parts that end on 256-record boundaries, READS_PER_PAGE parts per write page, from any cursor', async () => {
+    const { db, context, body } = await setup(900);
     const total = body.journal.length;
     expect(total).toBeGreaterThan(3 * JOURNAL_READ_PART);
     const reads: { after: number; limit: number }[] = [];
@@ -139,8 +139,9 @@ describe('journal replay', () => {
       expect(read.after % JOURNAL_READ_PART).toBe(0);
       expect(read.limit).toBe(JOURNAL_READ_PART);
     }
-    // One write (cursor step) per READS_PER_PAGE reads: 300 → 768 → 1280 …
-    expect(cursors[0]).toBe(300 + 212 + JOURNAL_READ_PART);
+    // One write (cursor step) per READS_PER_PAGE reads: 300 → 2,048 → 4,096 …
+    expect(total).toBeGreaterThan(READS_PER_PAGE * JOURNAL_READ_PART);
+    expect(cursors[0]).toBe(300 + 212 + (READS_PER_PAGE - 1) * JOURNAL_READ_PART);
     expect(cursors.at(-1)).toBe(total);
     expect(cursors).toHaveLength(Math.ceil(reads.length / READS_PER_PAGE));
   });
@@ -157,5 +158,71 @@ describe('journal replay', () => {
     const fresh = openVaultDb('test-vault-0003', { indexedDB: new IDBFactory(), IDBKeyRange });
     await replayJournal({ ...context, db: fresh });
     expect(await decryptedDump(fresh, keys.viewKey)).toEqual(sliced);
+  });
+
+  it('writes a fresh build\'s posting chunks without reading them first, and still extends a chunk a database may already hold', async () => {
+    const { db, keys, context, body } = await setup(40);
+    const bulkGet = db.postings.bulkGet.bind(db.postings);
+    let postingReads = 0;
+    db.postings.bulkGet = ((ids: string[]) => {
+      postingReads++;
+      return bulkGet(ids);
+    }) as typeof db.postings.bulkGet;
+    await replayJournal(context);
+    expect(postingReads).toBe(0);
+    expect((await db.meta.get(POSTINGS_THROUGH_KEY))?.value).toBeGreaterThan(0);
+    const built = await decryptedDump(db, keys.viewKey);
+
+    // A database from before the mark (version 16's upgrade sets it to the maximum): a chunk the
+    // replay writes again may exist, holding a patient the replay itself would not post.
+    const old = openVaultDb('test-vault-0004', { indexedDB: new IDBFactory(), IDBKeyRange });
+    await old.open();
+    await old.meta.put({ key: POSTINGS_THROUGH_KEY, value: Number.MAX_SAFE_INTEGER });
+    const token = Object.keys(built.postings)[0]!;
+    await old.postings.put({ id: postingKey(token, 1), ids: ['earlier-patient'] });
+    await replayJournal({ ...context, db: old });
+    expect((await old.postings.get(postingKey(token, 1)))?.ids).toContain('earlier-patient');
+    const rebuilt = await decryptedDump(old, keys.viewKey);
+    expect(rebuilt.postings[token]).toEqual([...built.postings[token]!, 'earlier-patient'].sort());
+    expect(body.journal.length).toBeGreaterThan(0);
+  });
+
+  it('overlaps pages: the next page is produced while the previous one is written, written strictly in order, and a failure stops it', async () => {
+    const events: string[] = [];
+    let produced = 0;
+    const gates: Array<() => void> = [];
+    const run = overlapPages(
+      async () => {
+        if (produced === 3) return null;
+        const page = ++produced;
+        events.push(`produce ${page}`);
+        return page;
+      },
+      async (page) => {
+        events.push(`write ${page} start`);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        events.push(`write ${page} end`);
+      },
+    );
+    for (let page = 1; page <= 3; page++) {
+      await expect.poll(() => gates.length).toBe(page);
+      gates[page - 1]!();
+    }
+    await run;
+    expect(events).toEqual(['produce 1', 'write 1 start', 'produce 2', 'write 1 end', 'write 2 start', 'produce 3', 'write 2 end', 'write 3 start', 'write 3 end']);
+
+    const written: number[] = [];
+    let next = 0;
+    await expect(
+      overlapPages(
+        async () => (next < 5 ? ++next : null),
+        async (page) => {
+          if (page === 2) throw new Error('disk full');
+          written.push(page);
+        },
+      ),
+    ).rejects.toThrow('disk full');
+    expect(written).toEqual([1]);
+    expect(next).toBe(3); // page 3 was produced while page 2 failed, and never written
   });
 });

@@ -8,7 +8,7 @@ import { decryptMany, encryptMany } from '../../vault-crypto';
 import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload } from '../intake-rows';
 import { addToMessageCount } from '../message-log';
 import { mergeDemographics } from '../patient-demographics';
-import { postingKey, postingsOf, recordsOfPatient, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
+import { POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorPage } from './journal-projector';
 
 /**
@@ -134,7 +134,11 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     if (patients.length > 0) await db.patients.bulkPut(patients);
     if (postings.size > 0) {
       const rows: PostingRow[] = [];
-      const previous = await db.postings.bulkGet([...postings.keys()].map((token) => postingKey(token, chunk)));
+      const through = (await db.meta.get(POSTINGS_THROUGH_KEY))?.value;
+      const fresh = chunk > (typeof through === 'number' ? through : 0);
+      // A chunk above the high-water mark was never written: nothing to extend (saves a read of every key of the page).
+      const previous = fresh ? [] : await db.postings.bulkGet([...postings.keys()].map((token) => postingKey(token, chunk)));
+      if (fresh) await db.meta.put({ key: POSTINGS_THROUGH_KEY, value: chunk });
       let index = 0;
       for (const [token, list] of postings) {
         // Same chunk again (a page replayed after a cursor reset): extend it, never overwrite it.
