@@ -67,9 +67,9 @@ function population(planted: Planted): DeidSource[] {
       { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, status: 'F', time: '2021-07-02T12:00:00Z', placerOrderId: `PLC-${mrn}`, fillerOrderId: `FIL-${mrn}`, author: 'Dr Hieronymus Bosch', text: `${given} ${family}, born ${birthDate}, MRN ${mrn}`, observationCount: 2 },
       { type: 'report', kind: 'document', code: { code: '11506-3', system: 'LN', display: 'Progress note' }, status: 'AU', time: '2021-07-02T12:00:00Z', documentId: `DOC-${mrn}`, text: `Seen ${given}` },
       { type: 'diagnosis', code: { code: ['E11.9', 'I10', 'J45.909'][i % 3]!, system: 'I10', display: 'diagnosis' }, diagnosisType: 'F', time: '2021-07-02T12:00:00Z' },
-      { type: 'diagnosis', code: { code: 'R73.09', system: 'I10' }, diagnosisType: 'W', time: '2020-07-02T12:00:00Z' },
+      { type: 'diagnosis', code: { code: 'R73.09', system: 'I10', display: 'Other abnormal glucose' }, diagnosisType: 'W', time: '2020-07-02T12:00:00Z' },
       { type: 'immunization', vaccine: { code: '140', system: 'CVX', display: 'Influenza, seasonal' }, time: '2020-07-02T12:00:00Z', amount: 0.5, unit: 'mL', lotNumbers: [`LOT-${mrn}`], manufacturer: 'Vaccines Inc.', completionStatus: 'CP' },
-      { type: 'immunization', vaccine: { code: '208', system: 'CVX' }, time: '2021-07-02T12:00:00Z', completionStatus: 'RE' },
+      { type: 'immunization', vaccine: { code: '208', system: 'CVX', display: 'COVID-19 vaccine' }, time: '2021-07-02T12:00:00Z', completionStatus: 'RE' },
       { type: 'allergy', allergen: { code: '7980', system: 'RXNORM', display: 'Penicillin G' }, reactions: [`hives at ${city}`], identified: '2019-07-02' },
     ];
     sources.push({
