@@ -19,6 +19,7 @@ import { TransportStore } from './transport-store';
 import { witnessRound } from './witness-round';
 import { fetchRecoverableEntries } from './ledger-recovery';
 import { z } from 'zod';
+import { ClaimAnswerSchema, NOTARY_ROUTES } from '../../shared/network/notary';
 import { SEARCH_ROUTES, SearchQueriesPageSchema } from '../../shared/research/search-api';
 
 /** How often the body asks the server while a node is a member or waits for approval. */
@@ -288,6 +289,19 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
         const posted = z.strictObject({ seq: z.number().int().min(1) }).safeParse(answer.body);
         if (!posted.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The search service answered in a form this node does not understand.');
         return posted.data;
+      },
+      'network.claim': async (request) => {
+        const connection = await memberConnection();
+        if ('waiting' in connection) throw new NetworkRefusal('E_CONFLICT', connection.waiting);
+        try {
+          const answer = await requestJson(`${connection.url}${NOTARY_ROUTES.claims}`, { method: 'POST', body: request, sign: connection.sign });
+          if (!ClaimAnswerSchema.safeParse(answer.body).success) throw new NetworkRefusal('E_UNAVAILABLE', 'The notary answered in a form this node does not understand.');
+          return { status: 'claimed' as const };
+        } catch (error) {
+          // 409 input_consumed: sold already (or claimed for another request); anything else is a failure.
+          if (error instanceof NetworkRefusal && error.message.includes('(input_consumed)')) return { status: 'consumed' as const };
+          throw error;
+        }
       },
       'network.openQueries': async ({ after }) => {
         const connection = await memberConnection();

@@ -2,11 +2,14 @@ import { createContext, useContext, type ReactNode } from 'react';
 import type { QueryInbox } from '../research/query-inbox';
 import type { ResearchConsent } from '../research/research-consent';
 import type { ResearchQueries } from '../research/research-queries';
+import type { Purchases } from '../research/purchases';
 
 /** The network's data search in the mind: a clinic's incoming queries, a research institute's own queries and basket. */
 export interface DataSearch {
   readonly inbox: QueryInbox;
   readonly queries: ResearchQueries;
+  /** The purchase request and its acceptance (issue 15); absent in tests that give none. */
+  readonly purchases?: Purchases;
 }
 
 const ResearchContext = createContext<ResearchConsent | null>(null);

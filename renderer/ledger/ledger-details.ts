@@ -114,6 +114,16 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       word('repeat', 'repeat of an earlier answer');
       word('offered', 'offer made');
       break;
+    case 'PURCHASE_REQUESTED':
+    case 'PURCHASE_ACCEPTED':
+    case 'PURCHASE_DECLINED':
+      word('purchaseId', 'purchase');
+      word('clinic');
+      word('researcher');
+      num('records');
+      word('total', 'total (PHD)');
+      word('reason');
+      break;
     case 'QUARANTINE':
       word('action');
       num('quarantineSeq', 'quarantine record');
@@ -178,6 +188,9 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind.startsWith('settings.')) return 'SETTINGS_CHANGE';
   if (journalKind.startsWith('consent.')) return 'CONSENT';
   if (journalKind === MIND_KINDS.queryAnswered) return 'QUERY_ANSWERED';
+  if (journalKind === MIND_KINDS.purchaseRequested) return 'PURCHASE_REQUESTED';
+  if (journalKind === MIND_KINDS.purchaseAccepted) return 'PURCHASE_ACCEPTED';
+  if (journalKind === MIND_KINDS.purchaseDeclined) return 'PURCHASE_DECLINED';
   if (journalKind === 'vault.keyRotated') return 'KEY_ROTATION';
   if (journalKind === LEDGER_ALARM_KIND) return 'NOTARY_ALARM';
   return null;

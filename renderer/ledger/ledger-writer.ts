@@ -21,7 +21,7 @@ import { InstitutionMetaSchema } from './ledger-rows';
 import { LedgerExportMetaSchema } from './ledger-events';
 import { DeviceDecisionMetaSchema } from '../../shared/journal/device-meta';
 import { BackupRestoredMetaSchema } from '../../shared/journal/backup-meta';
-import { QueryAnsweredMetaSchema } from '../../shared/research/research-meta';
+import { PurchaseAcceptedMetaSchema, PurchaseDeclinedMetaSchema, PurchaseRequestedMetaSchema, QueryAnsweredMetaSchema } from '../../shared/research/research-meta';
 import { describeBucket } from '../../shared/research/cohort-answer';
 
 /**
@@ -227,14 +227,16 @@ export class LedgerWriter {
     const described = await this.subjectAndDetails(planned.kind, record, opened);
     // The body's audit records name the operator by account id; the entry signs its pseudonym.
     const operator = described.operatorId === undefined ? base.operator : pseudonymToBytes32(await deriveOperatorId(this.deps.ledgerKey, described.operatorId));
-    return { ...base, operator, subject: described.subject, details: { source, ...described.details } };
+    // A consuming kind's inputs are what it consumes at the notary (shared/network/notary.ts CONSUMING_KINDS).
+    const inputs = described.inputs ?? base.inputs;
+    return { ...base, inputs, operator, subject: described.subject, details: { source, ...described.details } };
   }
 
   private async subjectAndDetails(
     kind: LedgerEntryKind,
     record: JournalRecord,
     value: unknown,
-  ): Promise<{ subject: string; details: Record<string, unknown>; operatorId?: string }> {
+  ): Promise<{ subject: string; details: Record<string, unknown>; operatorId?: string; inputs?: string[] }> {
     const none = { subject: ZERO_HASH, details: { unreadable: true } };
     switch (kind) {
       case 'SESSION': {
@@ -249,6 +251,26 @@ export class LedgerWriter {
         if (!parsed.success) return none;
         const { queryHash, researcher, decision, answer } = parsed.data;
         return { subject: queryHash, details: { researcher, bucket: describeBucket(answer.bucket), repeat: decision === 'repeat', offered: answer.offer !== null } };
+      }
+      case 'PURCHASE_REQUESTED': {
+        // The researcher's request: its hash, the clinic, the purchase and its size; never the keys.
+        const parsed = PurchaseRequestedMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { request } = parsed.data.signed;
+        return { subject: parsed.data.requestHash, details: { purchaseId: request.purchaseId, clinic: request.clinic, offerIds: request.offerIds, records: request.keys.length, total: request.total } };
+      }
+      case 'PURCHASE_ACCEPTED': {
+        // Consumes each offer id at the notary (the inputs); the details hold no key and no patient.
+        const parsed = PurchaseAcceptedMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { purchaseId, researcher, requestHash, offerIds, records, total, how } = parsed.data;
+        return { subject: requestHash, inputs: [...offerIds], details: { purchaseId, researcher, offerIds, records, total, how } };
+      }
+      case 'PURCHASE_DECLINED': {
+        const parsed = PurchaseDeclinedMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { purchaseId, researcher, requestHash, reason } = parsed.data;
+        return { subject: requestHash ?? ZERO_HASH, details: { purchaseId, researcher, reason } };
       }
       case 'QUARANTINE': {
         const parsed = QuarantineResolutionMetaSchema.safeParse(value);

@@ -7,6 +7,7 @@ import { RelayMessengerFeature, type RelayMessenger } from '../network/relay-mes
 import { ResearchConsentFeature, type ResearchConsent } from '../research/research-consent';
 import { QueryInboxFeature, type QueryInbox } from '../research/query-inbox';
 import { ResearchQueriesFeature, type ResearchQueries } from '../research/research-queries';
+import { PurchasesFeature, type Purchases } from '../research/purchases';
 import { LedgerFeature, type LedgerOptions } from '../ledger/session-ledger';
 import { createBackupService } from './backup/backup-service';
 import { createDemoImport } from './demo/demo-import-service';
@@ -77,7 +78,7 @@ export interface VaultServiceWithReady extends VaultService {
   /** Research consent: the institution's policy and the patients' records (renderer/research). */
   readonly research: ResearchConsent;
   /** The network's data search (renderer/research): a clinic's incoming queries, a research institute's own queries and basket. */
-  readonly dataSearch: { readonly inbox: QueryInbox; readonly queries: ResearchQueries };
+  readonly dataSearch: { readonly inbox: QueryInbox; readonly queries: ResearchQueries; readonly purchases: Purchases };
 }
 
 const noop = (): void => undefined;
@@ -146,7 +147,8 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
   const research = new ResearchConsentFeature();
   const inbox = new QueryInboxFeature(research, options.searchClock);
   const queries = new ResearchQueriesFeature();
-  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger, research, inbox, queries];
+  const purchases = new PurchasesFeature(research, options.searchClock);
+  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger, research, inbox, queries, purchases];
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);
@@ -172,7 +174,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ledger,
     network,
     research,
-    dataSearch: { inbox, queries },
+    dataSearch: { inbox, queries, purchases },
     phase: () => state.phase,
     subscribe: (listener) => state.subscribe(listener),
     currentOperator: () => {

@@ -106,6 +106,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   // A query is signed by the identity key, which only a clinical session holds.
   'network.postQuery': 'clinical',
   'network.openQueries': 'clinical',
+  // A claim precedes an entry the identity key signs (a clinic accepting a purchase).
+  'network.claim': 'clinical',
 };
 
 /** The roles a level admits (anyone and setup need no session). */

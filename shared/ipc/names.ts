@@ -74,6 +74,7 @@ export const METHOD_NAME_LIST = [
   'network.recover',
   'network.postQuery',
   'network.openQueries',
+  'network.claim',
 ] as const;
 export const EVENT_NAME_LIST = [
   'app.stopping',

@@ -4,7 +4,7 @@ import { AddressSchema } from '../ledger/ledger-schema';
 import { MEMBERSHIP_STATUSES } from '../network/api';
 import { SignedCertificateSchema, SignedJoinRequestSchema } from '../network/membership';
 import { MEMBER_ROLES } from '../network/network-domain';
-import { NotarySignedEntrySchema } from '../network/notary';
+import { ClaimRequestSchema, NotarySignedEntrySchema } from '../network/notary';
 import { RelaySendSchema, RelaySentSchema } from '../network/relay';
 import { TransportDelegationSchema } from '../network/transport-delegation';
 import { event, method } from './method';
@@ -178,6 +178,12 @@ export const networkMethods = {
   'network.postQuery': method(SignedKeywordQuerySchema, z.strictObject({ seq: z.number().int().min(1) })),
   /** The open queries the Data Search Service holds after `after` (clinic members): how a clinic that joined late gets them. */
   'network.openQueries': method(z.strictObject({ after: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }), SearchQueriesPageSchema),
+  /**
+   * Claims consumption keys of this node at the notary for its coming entry of subject `claim`
+   * (shared/network/notary.ts ClaimRequestSchema): `consumed` when any is consumed already or claimed
+   * for another entry (a clinic's offer sold), and then nothing is claimed.
+   */
+  'network.claim': method(ClaimRequestSchema, z.strictObject({ status: z.enum(['claimed', 'consumed']) })),
 } as const;
 
 export const networkEvents = {

@@ -145,10 +145,18 @@ export const MIND_KINDS = {
   queryDeclined: 'query.declined',
   /** The researcher's purchase basket as it now is (BasketMetaSchema): what the purchase issue consumes. */
   basketChanged: 'basket.changed',
+  /** A researcher sent a purchase request to a clinic (research-meta.ts PurchaseRequestedMetaSchema): a PURCHASE_REQUESTED ledger entry. */
+  purchaseRequested: 'purchase.requested',
+  /** A clinic accepted a purchase request, its offers claimed at the notary (PurchaseAcceptedMetaSchema): a PURCHASE_ACCEPTED entry that consumes them. */
+  purchaseAccepted: 'purchase.accepted',
+  /** A clinic declined a purchase request, or found its offer sold (PurchaseDeclinedMetaSchema): a PURCHASE_DECLINED entry. */
+  purchaseDeclined: 'purchase.declined',
+  /** A clinic told the researcher its notarized acceptance (PurchaseNotifiedMetaSchema). */
+  purchaseNotified: 'purchase.notified',
 } as const;
 
 /** Kinds the mind may append through journal.append; intake kinds are written by the body only. */
-export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export|message|device|query|basket)\.[a-zA-Z]+$/;
+export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|export|message|device|query|basket|purchase)\.[a-zA-Z]+$/;
 
 export function isMindEventKind(kind: string): boolean {
   return MIND_EVENT_KIND.test(kind);

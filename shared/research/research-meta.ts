@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AddressSchema } from '../ledger/ledger-schema';
 import { OfferSchema, QueryAnswerPayloadSchema, DECLINE_REASONS, MAX_KEY_LIST } from './query-answer';
 import { SignedKeywordQuerySchema } from './search-api';
+import { MAX_PURCHASE_OFFERS, PURCHASE_DECLINE_REASONS, PurchaseAcceptedPayloadSchema, PurchaseIdSchema, SignedPurchaseRequestSchema } from './purchase-request';
 
 /**
  * The research search's mind events (issue 14), sealed in the journal like every mind event; the
@@ -85,3 +86,46 @@ export const BasketMetaSchema = z
   .strictObject({ v: z.literal(1), items: z.array(BasketItemSchema).max(100) })
   .refine((basket) => basket.items.reduce((sum, item) => sum + item.keys.length, 0) <= MAX_BASKET_KEYS, { message: `a basket holds at most ${MAX_BASKET_KEYS} keys`, path: ['items'] });
 export type BasketMeta = z.infer<typeof BasketMetaSchema>;
+
+// ——— The purchase (issue 15 item 1: shared/research/purchase-request.ts) ———
+
+/** `purchase.requested` (research node): the request as signed and sent to its clinic. */
+export const PurchaseRequestedMetaSchema = z.strictObject({
+  v: z.literal(1),
+  signed: SignedPurchaseRequestSchema,
+  /** Its EIP-712 hash under the network's domain (the clinic's PURCHASE_ACCEPTED entry names it). */
+  requestHash: Bytes32Schema,
+  messageId: z.string().regex(/^[0-9a-f]{32}$/),
+});
+export type PurchaseRequestedMeta = z.infer<typeof PurchaseRequestedMetaSchema>;
+
+/**
+ * `purchase.accepted` (clinic): accepted, its offers claimed at the notary for this request. The
+ * ledger signs it as PURCHASE_ACCEPTED with the offer ids as inputs (consumed at the notary); once
+ * notarized, the researcher is told (`purchase.notified`).
+ */
+export const PurchaseAcceptedMetaSchema = z.strictObject({
+  v: z.literal(1),
+  purchaseId: PurchaseIdSchema,
+  researcher: AddressSchema,
+  requestHash: Bytes32Schema,
+  offerIds: z.array(Bytes32Schema).min(1).max(MAX_PURCHASE_OFFERS),
+  records: z.number().int().min(1),
+  total: z.string().regex(/^(0|[1-9]\d{0,14})(\.\d{1,6})?$/),
+  how: z.enum(['manual', 'automatic']),
+});
+export type PurchaseAcceptedMeta = z.infer<typeof PurchaseAcceptedMetaSchema>;
+
+/** `purchase.declined` (clinic): declined, and why ("offer-sold": the notary had it consumed or claimed). */
+export const PurchaseDeclinedMetaSchema = z.strictObject({
+  v: z.literal(1),
+  purchaseId: PurchaseIdSchema,
+  researcher: AddressSchema,
+  requestHash: Bytes32Schema.nullable(),
+  reason: z.enum(PURCHASE_DECLINE_REASONS),
+});
+export type PurchaseDeclinedMeta = z.infer<typeof PurchaseDeclinedMetaSchema>;
+
+/** `purchase.notified` (clinic): the notarized acceptance sent to the researcher. */
+export const PurchaseNotifiedMetaSchema = z.strictObject({ v: z.literal(1), purchaseId: PurchaseIdSchema, payload: PurchaseAcceptedPayloadSchema, messageId: z.string().regex(/^[0-9a-f]{32}$/) });
+export type PurchaseNotifiedMeta = z.infer<typeof PurchaseNotifiedMetaSchema>;

@@ -1,7 +1,8 @@
 import type { JournalRecord } from '../../../shared/ipc/journal-contract';
 import type { KeywordQueryPayload, QueryAnswerPayload, QueryDeclinedPayload } from '../../../shared/research/query-answer';
 import type { SignedKeywordQuery } from '../../../shared/research/search-api';
-import type { QueryAnsweredMeta, QueryDeclinedMeta, QueryPostedMeta } from '../../../shared/research/research-meta';
+import type { PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta, QueryAnsweredMeta, QueryDeclinedMeta, QueryPostedMeta } from '../../../shared/research/research-meta';
+import type { PurchaseAcceptedPayload, PurchaseDeclinedPayload, SignedPurchaseRequest } from '../../../shared/research/purchase-request';
 import { encryptMany } from '../vault-crypto';
 import type { IncomingQueryRowStored, MyQueryRowStored, QueryAnswerRowStored, QueryOutcomeRowStored, VaultDb } from './vault-db';
 
@@ -52,12 +53,51 @@ export async function queryAnswerRow(viewKey: CryptoKey, record: JournalRecord, 
   return { key, queryId: detail.payload.queryId, clinic: detail.clinic, seq: record.seq, at: detail.receivedAt, enc: enc! };
 }
 
+// ——— Purchases (issue 15 item 1) ———
+
+/**
+ * The purchase's rows live in the views' `meta` table, one immutable row per journal record,
+ * `purchase:<purchase id>:<journal seq, 12 digits>` → { purchaseId, seq, at, enc }, so no table of
+ * their own (no schema version) is needed; renderer/research/purchases.ts folds a purchase's rows.
+ * `enc` holds a PurchaseRowDetail encrypted with the view key (the request's keys are random
+ * one-time keys, but the views keep research documents encrypted all the same).
+ */
+export const PURCHASE_META_PREFIX = 'purchase:';
+
+export type PurchaseRowDetail =
+  /** Clinic: a request the relay brought (the sender checked: it is the request's researcher). */
+  | { readonly kind: 'request-in'; readonly signed: SignedPurchaseRequest; readonly receivedAt: number }
+  /** Research node: the clinic's answer the relay brought. */
+  | { readonly kind: 'answer-in'; readonly clinic: string; readonly payload: PurchaseAcceptedPayload | PurchaseDeclinedPayload; readonly receivedAt: number }
+  | ({ readonly kind: 'requested' } & PurchaseRequestedMeta)
+  | ({ readonly kind: 'accepted' } & PurchaseAcceptedMeta)
+  | ({ readonly kind: 'declined' } & PurchaseDeclinedMeta)
+  | ({ readonly kind: 'notified' } & PurchaseNotifiedMeta);
+
+export interface PurchaseMetaValue {
+  readonly purchaseId: string;
+  readonly seq: number;
+  readonly at: number;
+  readonly enc: Uint8Array;
+}
+
+export function purchaseMetaKey(purchaseId: string, seq: number): string {
+  return `${PURCHASE_META_PREFIX}${purchaseId}:${String(seq).padStart(12, '0')}`;
+}
+
+export async function purchaseRow(viewKey: CryptoKey, record: JournalRecord, purchaseId: string, detail: PurchaseRowDetail): Promise<{ readonly key: string; readonly value: PurchaseMetaValue }> {
+  const key = purchaseMetaKey(purchaseId, record.seq);
+  const [enc] = await encryptMany(viewKey, [{ table: 'meta', id: key, value: detail }]);
+  return { key, value: { purchaseId, seq: record.seq, at: Date.parse(record.at), enc: enc! } };
+}
+
 /** A page's research rows, and how they are written (the first arrival of a query or an answer wins). */
 export class ResearchRowsPage {
   readonly incoming = new Map<string, IncomingQueryRowStored>();
   readonly outcomes: QueryOutcomeRowStored[] = [];
   readonly mine = new Map<string, MyQueryRowStored>();
   readonly answers = new Map<string, QueryAnswerRowStored>();
+  readonly purchases = new Map<string, PurchaseMetaValue>();
 
   addIncoming(row: IncomingQueryRowStored): void {
     if (!this.incoming.has(row.queryId)) this.incoming.set(row.queryId, row);
@@ -78,7 +118,24 @@ export class ResearchRowsPage {
     }
     if (this.outcomes.length > 0) await db.queryOutcomes.bulkPut(this.outcomes);
     if (this.mine.size > 0) await db.myQueries.bulkPut([...this.mine.values()]);
+    if (this.purchases.size > 0) await db.meta.bulkPut([...this.purchases].map(([key, value]) => ({ key, value })));
   }
+}
+
+/** The purchase row a relay payload makes: a request from its own researcher (clinic), or a clinic's answer (research node). */
+export async function purchaseRowOfPayload(
+  viewKey: CryptoKey,
+  record: JournalRecord,
+  payload: { readonly type: 'purchase-request'; readonly signed: SignedPurchaseRequest } | PurchaseAcceptedPayload | PurchaseDeclinedPayload,
+  from: string,
+  receivedAt: number,
+): Promise<{ readonly key: string; readonly value: PurchaseMetaValue } | null> {
+  if (payload.type === 'purchase-request') {
+    // Only the researcher itself may bring its request (the relay checked the sender's signature).
+    if (payload.signed.request.researcher !== from) return null;
+    return purchaseRow(viewKey, record, payload.signed.request.purchaseId, { kind: 'request-in', signed: payload.signed, receivedAt });
+  }
+  return purchaseRow(viewKey, record, payload.purchaseId, { kind: 'answer-in', clinic: from, payload, receivedAt });
 }
 
 /** The incoming query or answer a relay payload makes, or null for a payload that is not the research search's. */

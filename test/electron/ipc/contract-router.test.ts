@@ -91,6 +91,7 @@ function fakeHandlers(): Handlers {
     'network.recover': vi.fn(async () => ({ entries: [], more: false })),
     'network.postQuery': vi.fn(async () => ({ seq: 1 })),
     'network.openQueries': vi.fn(async () => ({ queries: [], next: 0 })),
+    'network.claim': vi.fn(async () => ({ status: 'claimed' as const })),
   };
 }
 

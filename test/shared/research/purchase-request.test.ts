@@ -1,6 +1,7 @@
 import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { encodePayload } from '../../../shared/network/relay-payload';
+import { MAX_BASKET_KEYS } from '../../../shared/research/research-meta';
 import { checkPurchaseRequest, type PurchaseCheckAnswer, type PurchaseCheckContext } from '../../../shared/research/purchase-check';
 import {
   MAX_PURCHASE_KEYS,
@@ -77,6 +78,7 @@ describe('PurchaseRequest', () => {
   it('holds the limits: keys and offers each once, at most 15,000 keys, the total exactly price × keys, strict fields', () => {
     expect(PurchaseRequestSchema.safeParse(request({ keys: [key(1), key(1)] })).success).toBe(false);
     expect(PurchaseRequestSchema.safeParse(request({ offerIds: [offerA, offerA] })).success).toBe(false);
+    expect(MAX_PURCHASE_KEYS).toBe(MAX_BASKET_KEYS);
     expect(PurchaseRequestSchema.safeParse(request({ keys: Array.from({ length: MAX_PURCHASE_KEYS }, (_, i) => key(i)) })).success).toBe(true);
     expect(PurchaseRequestSchema.safeParse(request({ keys: Array.from({ length: MAX_PURCHASE_KEYS + 1 }, (_, i) => key(i)) })).success).toBe(false);
     expect(PurchaseRequestSchema.safeParse(request({ total: '3.76' })).success).toBe(false);

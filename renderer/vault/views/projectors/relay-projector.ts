@@ -6,7 +6,7 @@ import { decodePayload, type NotePayload, type RelayPayload } from '../../../../
 import { encryptMany } from '../../vault-crypto';
 import type { RelayMessageRowStored } from '../vault-db';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
-import { researchRowOfPayload, ResearchRowsPage } from '../research-rows';
+import { purchaseRowOfPayload, researchRowOfPayload, ResearchRowsPage } from '../research-rows';
 
 /** A relay message as the views hold it (encrypted with the view key in `enc`). */
 export interface RelayMessageDetail {
@@ -33,7 +33,7 @@ export interface RelayMessageDetail {
 export const relayProjector: JournalProjector = {
   name: 'relay',
   kinds: [RELAY_MESSAGE_KIND, MIND_KINDS.messageSent],
-  tables: (db) => [db.relayMessages, db.incomingQueries, db.queryAnswers],
+  tables: (db) => [db.relayMessages, db.incomingQueries, db.queryAnswers, db.meta],
   startPage(context) {
     const rows = new Map<string, RelayMessageRowStored>();
     const research = new ResearchRowsPage();
@@ -42,6 +42,11 @@ export const relayProjector: JournalProjector = {
         const row = record.kind === RELAY_MESSAGE_KIND ? await receivedRow(context, record, meta) : await sentRow(context, record, meta);
         if (row === null) return 'problem';
         if (row === 'research') return { apply: () => undefined };
+        if ('purchase' in row) {
+          const made = row.purchase;
+          if (made === null) return 'skip';
+          return { apply: () => void research.purchases.set(made.key, made.value) };
+        }
         if ('research' in row) {
           const made = row.research;
           if (made === null) return 'skip';
@@ -75,13 +80,15 @@ function isResearch(payload: RelayPayload | null): payload is Extract<RelayPaylo
 }
 
 /** A payload of a purchase (issue 15: shared/research/purchase-request.ts): not conversation either. */
-function isPurchase(payload: RelayPayload | null): boolean {
-  return payload !== null && payload.type.startsWith('purchase-');
+function isPurchase(payload: RelayPayload | null): payload is Extract<RelayPayload, { type: 'purchase-request' | 'purchase-accepted' | 'purchase-declined' }> {
+  return payload !== null && (payload.type === 'purchase-request' || payload.type === 'purchase-accepted' || payload.type === 'purchase-declined');
 }
 
 type ResearchRow = Awaited<ReturnType<typeof researchRowOfPayload>>;
 
-async function receivedRow(context: ProjectorContext, record: JournalRecord, meta: unknown): Promise<RelayMessageRowStored | { readonly research: ResearchRow } | null> {
+type PurchaseRow = Awaited<ReturnType<typeof purchaseRowOfPayload>>;
+
+async function receivedRow(context: ProjectorContext, record: JournalRecord, meta: unknown): Promise<RelayMessageRowStored | { readonly research: ResearchRow } | { readonly purchase: PurchaseRow } | null> {
   const parsed = RelayArrivalMetaSchema.safeParse(meta);
   if (!parsed.success) return null;
   const { envelope, receivedAt } = parsed.data;
@@ -95,8 +102,8 @@ async function receivedRow(context: ProjectorContext, record: JournalRecord, met
     const opened = await openMessage(envelope, messageKey, to, { resolveSender: () => true, now: receivedAt });
     const payload = decodePayload(opened.payload);
     if (isResearch(payload)) return { research: await researchRowOfPayload(context.keys.viewKey, record, payload, opened.from, receivedAt) };
-    // A purchase's request or answer is not shown as a message (the purchase rows are not here yet).
-    if (isPurchase(payload)) return { research: null };
+    // A purchase's request or answer: a purchase row (research-rows.ts), not a message.
+    if (isPurchase(payload)) return { purchase: await purchaseRowOfPayload(context.keys.viewKey, record, payload, opened.from, receivedAt) };
     return rowOf(context, record, key, 'in', receivedAt, {
       ...base,
       to: [opened.to],

@@ -1,6 +1,17 @@
 import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
-import { BasketMetaSchema, QueryAnsweredMetaSchema, QueryDeclinedMetaSchema, QueryPostedMetaSchema, QueryReceivedMetaSchema, type BasketMeta } from '../../../../shared/research/research-meta';
-import { incomingQueryRow, myQueryRow, queryOutcomeRow, ResearchRowsPage } from '../research-rows';
+import {
+  BasketMetaSchema,
+  PurchaseAcceptedMetaSchema,
+  PurchaseDeclinedMetaSchema,
+  PurchaseNotifiedMetaSchema,
+  PurchaseRequestedMetaSchema,
+  QueryAnsweredMetaSchema,
+  QueryDeclinedMetaSchema,
+  QueryPostedMetaSchema,
+  QueryReceivedMetaSchema,
+  type BasketMeta,
+} from '../../../../shared/research/research-meta';
+import { incomingQueryRow, myQueryRow, purchaseRow, queryOutcomeRow, ResearchRowsPage } from '../research-rows';
 import type { JournalProjector, ProjectorStep } from './journal-projector';
 
 /** The views' meta row holding the researcher's purchase basket (plain: offer ids, random keys and institutions' addresses, no patient). */
@@ -12,11 +23,22 @@ export const BASKET_META_KEY = 'researchBasket';
  *   query.received  (clinic) a query from the search service   → incomingQueries (first arrival wins)
  *   query.answered, query.declined  (clinic)                   → queryOutcomes
  *   basket.changed  (research node) the whole basket           → the basket meta row (the latest wins)
+ *   purchase.*      a purchase's steps (issue 15)              → purchase rows in meta (research-rows.ts)
  * Queries and answers that came through the relay are the relay projector's (one projector per kind).
  */
 export const researchProjector: JournalProjector = {
   name: 'research',
-  kinds: [MIND_KINDS.queryPosted, MIND_KINDS.queryReceived, MIND_KINDS.queryAnswered, MIND_KINDS.queryDeclined, MIND_KINDS.basketChanged],
+  kinds: [
+    MIND_KINDS.queryPosted,
+    MIND_KINDS.queryReceived,
+    MIND_KINDS.queryAnswered,
+    MIND_KINDS.queryDeclined,
+    MIND_KINDS.basketChanged,
+    MIND_KINDS.purchaseRequested,
+    MIND_KINDS.purchaseAccepted,
+    MIND_KINDS.purchaseDeclined,
+    MIND_KINDS.purchaseNotified,
+  ],
   tables: (db) => [db.incomingQueries, db.queryOutcomes, db.myQueries, db.meta],
   startPage(context) {
     const page = new ResearchRowsPage();
@@ -48,6 +70,30 @@ export const researchProjector: JournalProjector = {
             if (!parsed.success) return 'problem';
             const row = await queryOutcomeRow(viewKey, record, { kind: 'declined', ...parsed.data });
             return { apply: () => void page.outcomes.push(row) };
+          }
+          case MIND_KINDS.purchaseRequested: {
+            const parsed = PurchaseRequestedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await purchaseRow(viewKey, record, parsed.data.signed.request.purchaseId, { kind: 'requested', ...parsed.data });
+            return { apply: () => void page.purchases.set(row.key, row.value) };
+          }
+          case MIND_KINDS.purchaseAccepted: {
+            const parsed = PurchaseAcceptedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'accepted', ...parsed.data });
+            return { apply: () => void page.purchases.set(row.key, row.value) };
+          }
+          case MIND_KINDS.purchaseDeclined: {
+            const parsed = PurchaseDeclinedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'declined', ...parsed.data });
+            return { apply: () => void page.purchases.set(row.key, row.value) };
+          }
+          case MIND_KINDS.purchaseNotified: {
+            const parsed = PurchaseNotifiedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'notified', ...parsed.data });
+            return { apply: () => void page.purchases.set(row.key, row.value) };
           }
           default: {
             const parsed = BasketMetaSchema.safeParse(meta);

@@ -1,0 +1,522 @@
+import { MIND_KINDS } from '../../shared/journal/journal-kinds';
+import { EntryHasher, ledgerDomain, parseEntry } from '../../shared/ledger/ledger-schema';
+import type { NetworkState } from '../../shared/ipc/network-contract';
+import { consumptionKey } from '../../shared/network/notary';
+import { sealMessage } from '../../shared/network/relay';
+import { encodePayload } from '../../shared/network/relay-payload';
+import { walletRequestSigner } from '../../shared/network/signed-request';
+import { checkPurchaseRequest, type PurchaseCheckAnswer } from '../../shared/research/purchase-check';
+import {
+  MAX_PURCHASE_LIFETIME_MS,
+  PURCHASE_DECLINE_WORDS,
+  phdTimes,
+  PurchaseRequestSchema,
+  purchaseRequestHash,
+  signPurchaseRequest,
+  type PurchaseAcceptedPayload,
+  type PurchaseDeclinedPayload,
+  type PurchaseDeclineReason,
+  type PurchaseRequest,
+  type SignedPurchaseRequest,
+} from '../../shared/research/purchase-request';
+import type { QueryPurpose } from '../../shared/research/keyword-query';
+import type { BasketItem, PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta } from '../../shared/research/research-meta';
+import type { ResearchConsent } from './research-consent';
+import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
+import { asVaultError } from '../vault/vault-errors';
+import { VaultError } from '../vault/vault-service';
+import { decryptMany } from '../vault/vault-crypto';
+import { BASKET_META_KEY } from '../vault/views/projectors/research-projector';
+import { PURCHASE_META_PREFIX, type IncomingQueryDetail, type PurchaseMetaValue, type PurchaseRowDetail, type QueryOutcomeDetail } from '../vault/views/research-rows';
+import { BasketMetaSchema } from '../../shared/research/research-meta';
+
+/** How long a purchase's answer waits at the relay for the researcher. */
+const ANSWER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export type IncomingPurchaseState = 'waiting' | 'accepted' | 'notarized' | 'declined' | 'expired';
+
+/** A purchase request as Marketplace › Purchase requests lists it (clinic). */
+export interface IncomingPurchase {
+  readonly purchaseId: string;
+  readonly request: PurchaseRequest;
+  /** The researcher's institution from the network map, or null when the map does not list it. */
+  readonly institution: string | null;
+  readonly receivedAt: number;
+  /**
+   * waiting: for an administrator (or the policy); accepted: its offers claimed and the acceptance
+   * journaled, waiting for the notary's receipt; notarized: the receipt came and the researcher was
+   * told; declined: with `reason`.
+   */
+  readonly state: IncomingPurchaseState;
+  /** Why it was declined, in words ("offer already sold"). */
+  readonly reason: string | null;
+  /** The notary's leaf of the PURCHASE_ACCEPTED entry, once notarized. */
+  readonly leafIndex: number | null;
+}
+
+export type MyPurchaseState = 'sent' | 'accepted' | 'declined' | 'expired';
+
+/** One of the researcher's purchase requests, per clinic. */
+export interface MyPurchase {
+  readonly purchaseId: string;
+  readonly clinic: string;
+  readonly institution: string;
+  readonly offerIds: readonly string[];
+  readonly records: number;
+  readonly total: string;
+  readonly expiresAt: string;
+  readonly state: MyPurchaseState;
+  readonly reason: string | null;
+  /** The clinic's notarized acceptance: where it is in the network's log. */
+  readonly receipt: PurchaseAcceptedPayload['receipt'] | null;
+}
+
+export interface PurchaseRequestInput {
+  /** What the data is for, in the researcher's words. */
+  readonly purposeText: string;
+  /** The EVM address the price will be deposited from. */
+  readonly paymentAddress: string;
+  /** How long the clinics may take to accept: 1 to 7 days. */
+  readonly days: number;
+}
+
+export interface Purchases {
+  /** Clinic: purchase requests received, newest first. */
+  incoming(): Promise<IncomingPurchase[]>;
+  /** Clinic administrators: checks and accepts a waiting request (claims its offers at the notary first). */
+  accept(purchaseId: string): Promise<IncomingPurchaseState>;
+  /** Clinic administrators: declines a waiting request (the researcher is told "declined"). */
+  decline(purchaseId: string): Promise<void>;
+  /** Research node: signs one request per clinic of the basket and sends each; answers their purchase ids. */
+  request(input: PurchaseRequestInput): Promise<string[]>;
+  /** Research node: its purchase requests and what each clinic answered, newest first. */
+  mine(): Promise<MyPurchase[]>;
+}
+
+const NAMESPACES = ['network'] as const;
+type Port = SessionPort<(typeof NAMESPACES)[number]>;
+type Joined = NetworkState & { map: NonNullable<NetworkState['map']> };
+
+interface Folded {
+  readonly purchaseId: string;
+  readonly rows: readonly { readonly value: PurchaseMetaValue; readonly detail: PurchaseRowDetail }[];
+}
+
+function randomHex(bytes: number): string {
+  let hex = '';
+  for (const byte of globalThis.crypto.getRandomValues(new Uint8Array(bytes))) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
+
+function hexOfPoint(point: Uint8Array): string {
+  let hex = '0x';
+  for (const byte of point) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/**
+ * The purchase request and its acceptance (issue 15 item 1), in the mind of an unlocked node.
+ *
+ * Research node: `request` signs a PurchaseRequest per clinic of the basket (its offers, the keys
+ * selected from them, the offers' price, the purpose, the payment address, this node's message
+ * key, an expiry ≤ 7 days), sends it through the relay sealed to that clinic and journals
+ * `purchase.requested` (a PURCHASE_REQUESTED ledger entry). The clinic's answer comes back through
+ * the relay (a purchase row).
+ *
+ * Clinic: requests arrive in the journal while the vault is locked (the body's relay inbox) and
+ * wait. An administrator accepts or declines each; under the research policy's "answer
+ * automatically" every waiting request is accepted after a replay, within the checks. Accepting:
+ * shared/research/purchase-check.ts (signature, expiry, research member whose key matches, an open
+ * offer this clinic made to this researcher for that purpose, at its price, keys from its KEY
+ * lists; offers sold already here), then the offers are CLAIMED at the notary for this request's
+ * hash (`network.claim`): if any is consumed or claimed for another request the request is
+ * declined "offer already sold" and nothing is signed. Otherwise `purchase.accepted` is journaled:
+ * the ledger signs it as PURCHASE_ACCEPTED consuming the offer ids, the body submits it, and only
+ * once its receipt is in the views does the clinic tell the researcher "accepted" with the
+ * receipt (`purchase.notified`).
+ */
+export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[number]>, Purchases {
+  readonly name = 'purchases';
+  readonly namespaces = NAMESPACES;
+  private readonly session = new CurrentPort<(typeof NAMESPACES)[number]>();
+  private running: Promise<unknown> = Promise.resolve();
+  /** Purchases decided in this session whose event the views may not show yet. */
+  private readonly handled = new Set<string>();
+  private readonly notified = new Set<string>();
+
+  constructor(
+    private readonly consent: ResearchConsent,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  open(port: Port): OpenSessionFeature {
+    const opened = this.session.open(port);
+    this.handled.clear();
+    this.notified.clear();
+    return {
+      afterReplay: async () => {
+        // Not awaited: the replay queue must not wait on the network.
+        void this.serialized(() => this.afterReplay(port)).catch(() => undefined);
+      },
+      close: opened.close,
+    };
+  }
+
+  private current(): Port {
+    return this.session.get();
+  }
+
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.running.then(task, task);
+    this.running = run.catch(() => undefined);
+    return run.catch((error: unknown) => {
+      throw asVaultError(error);
+    });
+  }
+
+  private async member(port: Port, role: 'clinic' | 'research'): Promise<Joined | null> {
+    const { state } = await port.api.network.status({});
+    if (state === null || state.status !== 'approved' || state.map === null || !state.roles.includes(role)) return null;
+    return state as Joined;
+  }
+
+  /** Every purchase's rows, decrypted, grouped by purchase id in journal order. */
+  private async folded(port: Port): Promise<Folded[]> {
+    const rows = await port.db().meta.where('key').startsWith(PURCHASE_META_PREFIX).toArray();
+    const values = rows.map((row) => row.value as PurchaseMetaValue);
+    const details = await decryptMany<PurchaseRowDetail>(
+      port.viewKey,
+      rows.map((row, i) => ({ table: 'meta', id: row.key, stored: values[i]!.enc })),
+    );
+    const byId = new Map<string, { value: PurchaseMetaValue; detail: PurchaseRowDetail }[]>();
+    values.forEach((value, i) => {
+      const list = byId.get(value.purchaseId) ?? [];
+      list.push({ value, detail: details[i]! });
+      byId.set(value.purchaseId, list);
+    });
+    return [...byId].map(([purchaseId, list]) => ({ purchaseId, rows: list.sort((a, b) => a.value.seq - b.value.seq) }));
+  }
+
+  // ——— Clinic ———
+
+  private clinicView(folded: Folded, now: number): { signed: SignedPurchaseRequest; receivedAt: number; accepted: PurchaseAcceptedMeta | null; declined: PurchaseDeclinedMeta | null; notified: PurchaseNotifiedMeta | null; expired: boolean } | null {
+    let request: { signed: SignedPurchaseRequest; receivedAt: number } | null = null;
+    let accepted: PurchaseAcceptedMeta | null = null;
+    let declined: PurchaseDeclinedMeta | null = null;
+    let notified: PurchaseNotifiedMeta | null = null;
+    for (const { detail } of folded.rows) {
+      if (detail.kind === 'request-in' && request === null) request = { signed: detail.signed, receivedAt: detail.receivedAt };
+      // The first decision counts.
+      else if (detail.kind === 'accepted' && accepted === null && declined === null) accepted = detail;
+      else if (detail.kind === 'declined' && accepted === null && declined === null) declined = detail;
+      else if (detail.kind === 'notified' && notified === null) notified = detail;
+    }
+    if (request === null) return null;
+    return { ...request, accepted, declined, notified, expired: Date.parse(request.signed.request.expiresAt) <= now };
+  }
+
+  async incoming(): Promise<IncomingPurchase[]> {
+    const port = this.current();
+    try {
+      const state = await this.member(port, 'clinic');
+      const names = new Map((state?.map.members ?? []).map((member) => [member.address, member.legalName]));
+      const now = this.clock();
+      const out: IncomingPurchase[] = [];
+      for (const folded of await this.folded(port)) {
+        const view = this.clinicView(folded, now);
+        if (view === null) continue;
+        const { request } = view.signed;
+        const stateOf: IncomingPurchaseState = view.declined !== null ? 'declined' : view.notified !== null ? 'notarized' : view.accepted !== null ? 'accepted' : view.expired ? 'expired' : 'waiting';
+        out.push({
+          purchaseId: folded.purchaseId,
+          request,
+          institution: names.get(request.researcher) ?? null,
+          receivedAt: view.receivedAt,
+          state: stateOf,
+          reason: view.declined === null ? null : PURCHASE_DECLINE_WORDS[view.declined.reason],
+          leafIndex: view.notified?.payload.receipt.leafIndex ?? null,
+        });
+      }
+      return out.sort((a, b) => b.receivedAt - a.receivedAt);
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async accept(purchaseId: string): Promise<IncomingPurchaseState> {
+    const port = this.current();
+    if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator accepts a purchase request.');
+    return this.serialized(() => this.acceptOne(port, purchaseId, 'manual'));
+  }
+
+  async decline(purchaseId: string): Promise<void> {
+    const port = this.current();
+    if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator declines a purchase request.');
+    await this.serialized(async () => {
+      const view = await this.waiting(port, purchaseId);
+      const state = await this.member(port, 'clinic');
+      if (state === null) throw new VaultError('E_NODE', 'This node is not an approved clinic member of a network.');
+      await this.sendDecline(port, state, view.signed, null, 'declined');
+    });
+  }
+
+  private async waiting(port: Port, purchaseId: string): Promise<NonNullable<ReturnType<PurchasesFeature['clinicView']>>> {
+    const folded = (await this.folded(port)).find((entry) => entry.purchaseId === purchaseId);
+    const view = folded === undefined ? null : this.clinicView(folded, this.clock());
+    if (view === null) throw new VaultError('E_NODE', 'No such purchase request on this node.');
+    if (view.accepted !== null || view.declined !== null || this.handled.has(purchaseId)) throw new VaultError('E_NODE', 'This purchase request was accepted or declined already.');
+    return view;
+  }
+
+  /** This clinic's answers that carried an offer, by offer id, with the purpose of their query. */
+  private async answers(port: Port, researcher: string): Promise<Map<string, PurchaseCheckAnswer>> {
+    const db = port.db();
+    const rows = (await db.queryOutcomes.where('researcher').equals(researcher).toArray()).filter((row) => row.kind === 'answered');
+    const outcomes = await decryptMany<QueryOutcomeDetail>(
+      port.viewKey,
+      rows.map((row) => ({ table: 'queryOutcomes', id: String(row.seq), stored: row.enc })),
+    );
+    const queryRows = await db.incomingQueries.bulkGet(outcomes.map((outcome) => outcome.queryId));
+    const queries = await decryptMany<IncomingQueryDetail>(
+      port.viewKey,
+      queryRows.flatMap((row) => (row === undefined ? [] : [{ table: 'incomingQueries', id: row.queryId, stored: row.enc }])),
+    );
+    const purposeOf = new Map<string, QueryPurpose>(queries.map((detail) => [detail.signed.query.queryId, detail.signed.query.purpose]));
+    const out = new Map<string, PurchaseCheckAnswer>();
+    for (const outcome of outcomes) {
+      if (outcome.kind !== 'answered' || outcome.answer.offer === null) continue;
+      const purpose = purposeOf.get(outcome.queryId);
+      if (purpose === undefined) continue;
+      out.set(outcome.answer.offer.offerId, { researcher: outcome.researcher, purpose, offer: outcome.answer.offer, keys: outcome.answer.keyList.map((entry) => entry.key) });
+    }
+    return out;
+  }
+
+  /** Offer ids this clinic accepted a purchase of (its own `purchase.accepted` events). */
+  private soldOffers(all: readonly Folded[]): Set<string> {
+    const sold = new Set<string>();
+    for (const folded of all) for (const { detail } of folded.rows) if (detail.kind === 'accepted') for (const offerId of detail.offerIds) sold.add(offerId);
+    return sold;
+  }
+
+  private async acceptOne(port: Port, purchaseId: string, how: 'manual' | 'automatic'): Promise<IncomingPurchaseState> {
+    const view = await this.waiting(port, purchaseId);
+    let state = await this.member(port, 'clinic');
+    if (state === null) throw new VaultError('E_NODE', 'This node is not an approved clinic member of a network.');
+    const { request } = view.signed;
+    // A researcher who joined after this node's last look at the network map: ask for the current map once.
+    if (!state.map.members.some((member) => member.address === request.researcher && member.messageKey === request.answerKey)) {
+      await port.api.network.refresh({});
+      state = (await this.member(port, 'clinic')) ?? state;
+    }
+    const check = checkPurchaseRequest(view.signed, {
+      network: state.network,
+      clinic: state.node,
+      members: state.map.members.map((member) => ({ address: member.address, roles: member.roles, messageKey: member.messageKey ?? '' })),
+      answers: await this.answers(port, request.researcher),
+      sold: this.soldOffers(await this.folded(port)),
+      now: this.clock(),
+    });
+    if (!check.ok) {
+      await this.sendDecline(port, state, view.signed, null, check.reason);
+      if (how === 'manual') throw new VaultError('E_NODE', `The request was declined: ${check.message}`);
+      return 'declined';
+    }
+    // The notary first: if another request has these offers, nothing is signed.
+    const claimed = await port.api.network.claim({ keys: request.offerIds.map((offerId) => consumptionKey('offer', state.node, offerId)), claim: check.hash });
+    if (claimed.status === 'consumed') {
+      await this.sendDecline(port, state, view.signed, check.hash, 'offer-sold');
+      if (how === 'manual') throw new VaultError('E_NODE', 'This offer was sold already: the request was declined "offer already sold".');
+      return 'declined';
+    }
+    this.handled.add(purchaseId);
+    const meta: PurchaseAcceptedMeta = { v: 1, purchaseId, researcher: request.researcher, requestHash: check.hash, offerIds: [...request.offerIds], records: check.records, total: check.total, how };
+    await port.appendEvent(MIND_KINDS.purchaseAccepted, meta);
+    // The ledger signs PURCHASE_ACCEPTED after this replay; the body submits it to the notary.
+    await port.sync();
+    await port.api.network.refresh({}).catch(() => undefined);
+    port.requestSync();
+    return 'accepted';
+  }
+
+  private async sendDecline(port: Port, state: Joined, signed: SignedPurchaseRequest, requestHash: string | null, reason: PurchaseDeclineReason): Promise<void> {
+    const { request } = signed;
+    const researcher = state.map.members.find((member) => member.address === request.researcher);
+    // A researcher the map no longer lists (or under another key) is not written to; the decline is still recorded.
+    if (researcher !== undefined && researcher.messageKey === request.answerKey) {
+      const payload: PurchaseDeclinedPayload = { type: 'purchase-declined', purchaseId: request.purchaseId, reason };
+      const envelope = await sealMessage({ signer: walletRequestSigner(port.identity), recipient: researcher.address, recipientMessageKey: request.answerKey, payload: encodePayload(payload), ttlMs: ANSWER_TTL_MS });
+      await port.api.network.send({ envelopes: [envelope] });
+    }
+    this.handled.add(request.purchaseId);
+    let hash = requestHash;
+    if (hash === null) {
+      try {
+        hash = purchaseRequestHash(state.network.chainId, PurchaseRequestSchema.parse(request));
+      } catch {
+        hash = null;
+      }
+    }
+    const meta: PurchaseDeclinedMeta = { v: 1, purchaseId: request.purchaseId, researcher: request.researcher, requestHash: hash, reason };
+    await port.appendEvent(MIND_KINDS.purchaseDeclined, meta);
+    port.requestSync();
+  }
+
+  /** After a replay: tell researchers of notarized acceptances; under "answer automatically", accept what waits. */
+  private async afterReplay(port: Port): Promise<void> {
+    if (!port.isCurrent()) return;
+    const state = await this.member(port, 'clinic');
+    if (state === null) return;
+    const now = this.clock();
+    const all = await this.folded(port);
+    for (const folded of all) {
+      const view = this.clinicView(folded, now);
+      if (view === null || view.accepted === null || view.notified !== null || this.notified.has(folded.purchaseId)) continue;
+      await this.notifyIfNotarized(port, state, view.signed, view.accepted).catch(() => undefined);
+    }
+    const policy = await this.consent.policy();
+    if (policy.answering !== 'automatic' || !policy.purposes['research-sale']) return;
+    for (const folded of all) {
+      if (!port.isCurrent()) return;
+      const view = this.clinicView(folded, now);
+      if (view === null || view.accepted !== null || view.declined !== null || view.expired || this.handled.has(folded.purchaseId)) continue;
+      await this.acceptOne(port, folded.purchaseId, 'automatic').catch(() => undefined);
+    }
+  }
+
+  /** Once the PURCHASE_ACCEPTED entry has its notary receipt: the researcher is told, with it. */
+  private async notifyIfNotarized(port: Port, state: Joined, signed: SignedPurchaseRequest, accepted: PurchaseAcceptedMeta): Promise<void> {
+    const rows = await port.db().ledger.where('subject').equals(accepted.requestHash).toArray();
+    const row = rows.find((candidate) => candidate.kind === 'PURCHASE_ACCEPTED' && candidate.notary !== undefined);
+    if (row?.notary === undefined) return;
+    const { request } = signed;
+    const researcher = state.map.members.find((member) => member.address === request.researcher);
+    if (researcher === undefined || researcher.messageKey !== request.answerKey) return;
+    const entryDigest = new EntryHasher(ledgerDomain()).hash(parseEntry(row.entry));
+    const payload: PurchaseAcceptedPayload = {
+      type: 'purchase-accepted',
+      purchaseId: accepted.purchaseId,
+      requestHash: accepted.requestHash,
+      records: accepted.records,
+      total: accepted.total,
+      receipt: { seq: row.seq, entryDigest, leafIndex: row.notary.leafIndex, integratedAt: row.notary.integratedAt },
+      acceptedAt: new Date(row.notary.integratedAt).toISOString(),
+    };
+    const envelope = await sealMessage({ signer: walletRequestSigner(port.identity), recipient: researcher.address, recipientMessageKey: request.answerKey, payload: encodePayload(payload), ttlMs: ANSWER_TTL_MS });
+    await port.api.network.send({ envelopes: [envelope] });
+    this.notified.add(accepted.purchaseId);
+    const meta: PurchaseNotifiedMeta = { v: 1, purchaseId: accepted.purchaseId, payload, messageId: envelope.id };
+    await port.appendEvent(MIND_KINDS.purchaseNotified, meta);
+    port.requestSync();
+  }
+
+  // ——— Research node ———
+
+  async request(input: PurchaseRequestInput): Promise<string[]> {
+    const port = this.current();
+    if (!Number.isInteger(input.days) || input.days < 1 || input.days * DAY_MS > MAX_PURCHASE_LIFETIME_MS) throw new VaultError('E_NODE', 'A purchase request stays open for 1 to 7 days.');
+    try {
+      const state = await this.member(port, 'research');
+      if (state === null) throw new VaultError('E_NODE', 'Only an approved research member requests a purchase.');
+      const row = await port.db().meta.get(BASKET_META_KEY);
+      const basket = BasketMetaSchema.safeParse(row?.value);
+      const items: readonly BasketItem[] = basket.success ? basket.data.items : [];
+      if (items.length === 0) throw new VaultError('E_NODE', 'The basket is empty: add keys from a clinic’s answer first.');
+      const myPurposes = await this.purposesOf(port);
+      // One request per clinic: its offers, the keys selected from them, at their price.
+      const byClinic = new Map<string, BasketItem[]>();
+      for (const item of items) byClinic.set(item.clinic, [...(byClinic.get(item.clinic) ?? []), item]);
+      const now = Date.now();
+      const requests: PurchaseRequest[] = [];
+      for (const [clinic, list] of byClinic) {
+        const prices = new Set(list.map((item) => item.offer.pricePerRecord));
+        if (prices.size > 1) throw new VaultError('E_NODE', 'The basket holds offers of one clinic at different prices: request them separately.');
+        const purposes = new Set(list.map((item) => myPurposes.get(item.queryId)));
+        const purpose = [...purposes][0];
+        if (purposes.size > 1 || purpose === undefined) throw new VaultError('E_NODE', 'The basket holds one clinic’s answers to queries of different purposes: request them separately.');
+        const keys = [...new Set(list.flatMap((item) => item.keys))];
+        const pricePerRecord = list[0]!.offer.pricePerRecord;
+        const parsed = PurchaseRequestSchema.safeParse({
+          purchaseId: `0x${randomHex(16)}`,
+          researcher: state.node,
+          clinic,
+          offerIds: [...new Set(list.map((item) => item.offer.offerId))],
+          keys,
+          currency: 'PHD',
+          pricePerRecord,
+          total: phdTimes(pricePerRecord, keys.length),
+          purpose,
+          purposeText: input.purposeText,
+          paymentAddress: input.paymentAddress,
+          answerKey: hexOfPoint(port.messagePublicKey),
+          createdAt: new Date(now).toISOString(),
+          expiresAt: new Date(now + input.days * DAY_MS).toISOString(),
+        });
+        if (!parsed.success) throw new VaultError('E_NODE', 'A purchase request needs a stated purpose (at most 2,000 characters) and a checksummed EVM payment address.');
+        requests.push(parsed.data);
+      }
+      const ids: string[] = [];
+      for (const request of requests) {
+        const clinic = state.map.members.find((member) => member.address === request.clinic);
+        if (clinic?.messageKey === undefined) throw new VaultError('E_NODE', 'A clinic of the basket is no longer a member of the network.');
+        const signed = await signPurchaseRequest(port.identity, state.network.chainId, request);
+        const envelope = await sealMessage({ signer: walletRequestSigner(port.identity), recipient: clinic.address, recipientMessageKey: clinic.messageKey, payload: encodePayload({ type: 'purchase-request', signed }), ttlMs: Math.min(ANSWER_TTL_MS, Date.parse(request.expiresAt) - now) });
+        await port.api.network.send({ envelopes: [envelope] });
+        const meta: PurchaseRequestedMeta = { v: 1, signed, requestHash: purchaseRequestHash(state.network.chainId, request), messageId: envelope.id };
+        await port.appendEvent(MIND_KINDS.purchaseRequested, meta);
+        ids.push(request.purchaseId);
+      }
+      await port.sync();
+      return ids;
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  /** The purpose of each of this node's queries, by query id. */
+  private async purposesOf(port: Port): Promise<Map<string, QueryPurpose>> {
+    const rows = await port.db().myQueries.toArray();
+    const posted = await decryptMany<{ readonly signed: { readonly query: { readonly queryId: string; readonly purpose: QueryPurpose } } }>(
+      port.viewKey,
+      rows.map((row) => ({ table: 'myQueries', id: row.queryId, stored: row.enc })),
+    );
+    return new Map(posted.map((meta) => [meta.signed.query.queryId, meta.signed.query.purpose]));
+  }
+
+  async mine(): Promise<MyPurchase[]> {
+    const port = this.current();
+    try {
+      const { state } = await port.api.network.status({});
+      const names = new Map((state?.map?.members ?? []).map((member) => [member.address, member.legalName]));
+      const out: { at: number; purchase: MyPurchase }[] = [];
+      for (const folded of await this.folded(port)) {
+        const requested = folded.rows.find((row) => row.detail.kind === 'requested');
+        if (requested === undefined || requested.detail.kind !== 'requested') continue;
+        const { request } = requested.detail.signed;
+        // Only the clinic the request went to answers it; its first answer counts.
+        const answer = folded.rows.find((row) => row.detail.kind === 'answer-in' && row.detail.clinic === request.clinic && row.detail.payload.purchaseId === request.purchaseId);
+        const payload = answer?.detail.kind === 'answer-in' ? answer.detail.payload : null;
+        const expired = Date.parse(request.expiresAt) <= Date.now();
+        out.push({
+          at: requested.value.at,
+          purchase: {
+            purchaseId: request.purchaseId,
+            clinic: request.clinic,
+            institution: names.get(request.clinic) ?? request.clinic,
+            offerIds: request.offerIds,
+            records: request.keys.length,
+            total: request.total,
+            expiresAt: request.expiresAt,
+            state: payload === null ? (expired ? 'expired' : 'sent') : payload.type === 'purchase-accepted' ? 'accepted' : 'declined',
+            reason: payload?.type === 'purchase-declined' ? PURCHASE_DECLINE_WORDS[payload.reason] : null,
+            receipt: payload?.type === 'purchase-accepted' ? payload.receipt : null,
+          },
+        });
+      }
+      return out.sort((a, b) => b.at - a.at).map((entry) => entry.purchase);
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+}
