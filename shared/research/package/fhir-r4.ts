@@ -153,6 +153,30 @@ export interface ImagingStudyInput {
   readonly series: readonly { readonly uid: string; readonly modality: string; readonly numberOfInstances: number }[];
 }
 
+/** One instance as deidentifyInstance released it (shared/dicom/deid), with its modality (0008,0060) and the released study date. */
+export interface DeidentifiedInstanceMeta {
+  readonly pseudonym: string;
+  readonly studyInstanceUid: string | undefined;
+  readonly seriesInstanceUid: string | undefined;
+  readonly modality: string;
+  readonly started?: string;
+}
+
+/** Groups released instances into studies and series (counting instances), in first-seen order. */
+export function imagingStudiesFrom(instances: Iterable<DeidentifiedInstanceMeta>): ImagingStudyInput[] {
+  const studies = new Map<string, { pseudonym: string; started?: string; series: Map<string, { uid: string; modality: string; numberOfInstances: number }> }>();
+  for (const instance of instances) {
+    if (instance.studyInstanceUid === undefined || instance.seriesInstanceUid === undefined) throw new RangeError('A released instance has no study or series UID (both are Type 1).');
+    let study = studies.get(instance.studyInstanceUid);
+    if (study === undefined) studies.set(instance.studyInstanceUid, (study = { pseudonym: instance.pseudonym, ...(instance.started === undefined ? {} : { started: instance.started }), series: new Map() }));
+    if (study.pseudonym !== instance.pseudonym) throw new RangeError('One study names two patients.');
+    const series = study.series.get(instance.seriesInstanceUid);
+    if (series === undefined) study.series.set(instance.seriesInstanceUid, { uid: instance.seriesInstanceUid, modality: instance.modality, numberOfInstances: 1 });
+    else series.numberOfInstances++;
+  }
+  return [...studies].map(([uid, study]) => ({ pseudonym: study.pseudonym, studyInstanceUid: uid, ...(study.started === undefined ? {} : { started: study.started }), series: [...study.series.values()] }));
+}
+
 export interface FhirExportOptions {
   readonly imaging?: readonly ImagingStudyInput[];
 }

@@ -6,7 +6,11 @@ import type { DeviceInfo, DeviceReading } from '../../../../shared/journal/devic
 import { releaseDataset, type Release } from '../../../../shared/research/deid/release-report';
 import { applySafeHarbor, type DeidProfile, type DeidSource } from '../../../../shared/research/deid/safe-harbor';
 import { buildDatasetPackage, readPackage } from '../../../../shared/research/package/dataset-package';
-import { AGE_EXTENSION, FHIR_RESOURCE_TYPES, fhirExport, fhirPackageFiles, quantity, type FhirResource, type ImagingStudyInput } from '../../../../shared/research/package/fhir-r4';
+import { deidentifyInstance } from '../../../../shared/dicom/deid/deidentify-dataset';
+import { findIdentifiers } from '../../../../shared/dicom/deid/find-identifiers';
+import { createUidRemapper } from '../../../../shared/dicom/deid/uid-remap';
+import { AGE_EXTENSION, FHIR_RESOURCE_TYPES, fhirExport, fhirPackageFiles, imagingStudiesFrom, quantity, type DeidentifiedInstanceMeta, type FhirResource, type ImagingStudyInput } from '../../../../shared/research/package/fhir-r4';
+import { instanceElements, part10File } from '../../../electron/intake/dicom/dicom-test-support';
 import { csv, csvField, csvRecord, ndjson } from '../../../../shared/research/package/ndjson';
 
 /** The official FHIR R4 JSON Schema (fhir.schema.json, 4.0) with ajv, as the package ships it. */
@@ -257,6 +261,59 @@ describe('FHIR R4 output of a released dataset', () => {
     expect(observationsCsv).toContain(',Hemoglobin A1c,');
     // A display with a comma and quotes is quoted, its quotes doubled.
     expect(observationsCsv).toContain(',http://loinc.org,2093-3,"Cholesterol, total ""serum""",');
+  });
+});
+
+describe('DICOM files in the package', () => {
+  it('instances de-identified under the release pseudonyms go in with their ImagingStudy; no source identifier is in any file; a suppressed patient’s image is refused', async () => {
+    const planted: Planted = { values: [] };
+    const sources = population(planted);
+    const safeHarbor = await applySafeHarbor(sources, { profile: 'safe-harbor', releaseDate: RELEASE_DATE });
+    const release = await releaseDataset(safeHarbor, { k: 5, l: 2 });
+    const pseudonymOf = new Map([...release.pseudonymMap].map(([pseudonym, internal]) => [internal, pseudonym]));
+    const mrnToInternal = new Map(sources.map((s) => [s.patient.identifiers[0]!.value, s.patientId]));
+    const uids = createUidRemapper(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+    const dicomFiles: { path: string; mediaType: string; data: Uint8Array }[] = [];
+    const metas: DeidentifiedInstanceMeta[] = [];
+    const sourceUids: string[] = [];
+    for (const [p, source] of sources.filter((s) => pseudonymOf.has(s.patientId)).slice(0, 3).entries()) {
+      const mrn = source.patient.identifiers[0]!.value;
+      for (let i = 0; i < 3; i++) {
+        const study = `1.2.826.0.1.3680043.10.777.${p}`;
+        const series = `${study}.${i < 2 ? 1 : 2}`;
+        const sop = `${series}.${i}`;
+        sourceUids.push(study, series, sop);
+        const bytes = part10File(instanceElements({ sopInstanceUid: sop, studyInstanceUid: study, seriesInstanceUid: series, patientId: mrn, patientName: `${source.patient.name!.family}^${source.patient.name!.given![0]}`, birthDate: source.patient.birthDate!.replaceAll('-', ''), sex: source.patient.sex!, modality: 'CT', studyDate: '20210702', studyDescription: `Chest CT for ${mrn}`, accession: `ACC-${mrn}` }));
+        const verdict = deidentifyInstance({ bytes, uids, pseudonymFor: (patient) => pseudonymOf.get(mrnToInternal.get(patient.patientId ?? '') ?? '') });
+        if (!verdict.ok) throw new Error(verdict.reason);
+        dicomFiles.push({ path: `dicom/${verdict.sopInstanceUid}.dcm`, mediaType: 'application/dicom', data: verdict.bytes });
+        metas.push({ pseudonym: verdict.pseudonym, studyInstanceUid: verdict.studyInstanceUid, seriesInstanceUid: verdict.seriesInstanceUid, modality: 'CT', started: '2021' });
+      }
+    }
+    const imaging = imagingStudiesFrom(metas);
+    expect(imaging.map((s) => s.series.map((x) => x.numberOfInstances))).toEqual([[2, 1], [2, 1], [2, 1]]);
+    const fhir = fhirExport(release.dataset, { imaging });
+    const studies = [...fhir.resources('ImagingStudy')];
+    for (const study of studies) expect(validator.validate(study, true)).toEqual([]);
+    expect(studies[0]).toMatchObject({ status: 'available', numberOfSeries: 2, numberOfInstances: 3, modality: [{ code: 'CT' }], started: '2021' });
+    expect(JSON.stringify(studies)).not.toMatch(/1\.2\.826\.0\.1\.3680043\.10\.777/);
+
+    const { files, counts } = fhirPackageFiles(fhir);
+    const built = buildDatasetPackage({ release, purchaseId: 'purchase-1', offerIds: ['offer-1'], files: [...files, ...dicomFiles], counts: () => ({ ...counts(), dicom: dicomFiles.length }) });
+    const sealed = await collectBytes(built.stream);
+    const summary = await built.summary;
+    const opened = await readPackage(sealed, built.key, summary.ciphertextSha256, { commitment: summary.keyCommitment });
+    expect(opened.manifest.counts).toMatchObject({ ImagingStudy: 3, dicom: 9 });
+    const identifiers = [...planted.values.filter((v) => !/^\d{4}-\d\d-\d\d$/.test(v)), ...sourceUids];
+    for (const [name, bytes] of opened.files) {
+      if (!name.startsWith('dicom/')) continue;
+      expect(findIdentifiers(bytes, identifiers), name).toEqual([]);
+    }
+    // The scan can fail: the source file holds them.
+    const source = part10File(instanceElements({ sopInstanceUid: '1.2.3.4', patientId: 'MRN-Z0077', patientName: 'Quackenbush00x^Philomena00q' }));
+    expect(findIdentifiers(source, identifiers).length).toBeGreaterThan(0);
+    // An image of a patient the release suppressed or never held cannot be described.
+    expect(() => fhirExport(release.dataset, { imaging: [{ ...imaging[0]!, pseudonym: '0'.repeat(32) }] })).toThrow(/does not hold/);
   });
 });
 
