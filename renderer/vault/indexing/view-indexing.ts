@@ -6,6 +6,17 @@ import type { SessionState, VaultSession } from '../session/vault-session';
 
 /** Progress of a running replay reaches the listeners at most this often (busy flips at once). */
 export const INDEXING_NOTIFY_MS = 250;
+/**
+ * While journal entries keep arriving, the automatic replay runs at most this share of the time:
+ * after a replay that took D ms the next one waits until D × (1 / share − 1) ms after it ended
+ * (issue 11: with the window open, HL7 ingest fell from 2,600 to 460–780 msg/s, the mind's
+ * indexing taking the CPU the body's ACKs need on a 2-core machine). Waiting also makes the next
+ * replay's pages larger, which costs less per record. Small replays (a record viewed) wait a
+ * few milliseconds at most; the views are busy meanwhile, so nobody takes them for complete.
+ */
+export const AUTO_SYNC_SHARE = 1 / 3;
+/** The longest an automatic replay waits, however long the previous one took. */
+export const AUTO_SYNC_MAX_WAIT_MS = 3000;
 const IDLE: IndexingState = { busy: false, applied: 0 };
 const noop = (): void => undefined;
 
@@ -26,6 +37,10 @@ export class ViewIndexing {
   private appliedNow = 0;
   private published: IndexingState = IDLE;
   private lastNotice = 0;
+  /** Per session: how long its last automatic replay took and when it ended. */
+  private readonly lastAuto = new WeakMap<VaultSession, { readonly ms: number; readonly endedAt: number }>();
+  /** Per session: the automatic replay waiting for its turn (AUTO_SYNC_SHARE), and its timer. */
+  private readonly waiting = new WeakMap<VaultSession, { readonly start: () => void; readonly timer: ReturnType<typeof setTimeout> }>();
 
   constructor(
     private readonly api: Pick<HdmsApi, 'journal'>,
@@ -51,8 +66,17 @@ export class ViewIndexing {
     };
   }
 
-  /** Runs `task` after every queued replay or rebuild of the session. */
+  /**
+   * Runs `task` after every queued replay or rebuild of the session, including an automatic replay
+   * still waiting for its turn (it is queued now, ahead of `task`), so what was appended before
+   * the call is in the views when `task` runs.
+   */
   enqueue<T>(s: VaultSession, task: () => Promise<T>): Promise<T> {
+    const waiting = this.waiting.get(s);
+    if (waiting !== undefined) {
+      clearTimeout(waiting.timer);
+      waiting.start();
+    }
     const run = s.queue.then(task);
     s.queue = run.then(noop, noop);
     return run;
@@ -66,14 +90,38 @@ export class ViewIndexing {
     return run;
   }
 
-  /** A replay soon, without waiting; at most one queued at a time. */
+  /** A replay soon (see AUTO_SYNC_SHARE), without waiting; at most one queued at a time. */
   scheduleAutoSync(s: VaultSession): void {
     if (s.autoQueued) return;
     s.autoQueued = true;
-    this.enqueueIndexing(s, () => {
-      s.autoQueued = false;
-      return this.replayOnce(s);
-    }).catch(noop); // a locked vault or a failing page: the next sync (explicit or on the next append) retries
+    const end = this.begin();
+    // Busy from now (not only once queued): the views are behind while the replay waits.
+    const run = (): void => {
+      this.waiting.delete(s);
+      this.enqueue(s, async () => {
+        s.autoQueued = false;
+        const started = performance.now();
+        try {
+          return await this.replayOnce(s);
+        } finally {
+          const endedAt = performance.now();
+          this.lastAuto.set(s, { ms: endedAt - started, endedAt });
+        }
+      })
+        .catch(noop) // a locked vault or a failing page: the next sync (explicit or on the next append) retries
+        .finally(end);
+    };
+    const wait = this.autoSyncWait(s);
+    if (wait <= 0) run();
+    else this.waiting.set(s, { start: run, timer: setTimeout(run, wait) });
+  }
+
+  /** How long the next automatic replay of `s` waits (AUTO_SYNC_SHARE), from now. */
+  autoSyncWait(s: VaultSession): number {
+    const last = this.lastAuto.get(s);
+    if (last === undefined) return 0;
+    const rest = last.ms * (1 / AUTO_SYNC_SHARE - 1) - (performance.now() - last.endedAt);
+    return Math.min(AUTO_SYNC_MAX_WAIT_MS, Math.max(0, rest));
   }
 
   async runSync(s: VaultSession, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
