@@ -160,6 +160,7 @@ export function sealWithDataKey(key: Uint8Array, source: ByteSource, options: Se
     const hash = (options.hasher ?? sha256Incremental)();
     let sealedLength = 0;
     let plaintextLength = 0;
+    let settled = false;
     try {
       const header = encodeEnvelopeHeader({ kind: PACKAGE_ENVELOPE_KIND, chunkSize, ...DATA_KEY_ONLY_SLOT, noncePrefix }) as Bytes;
       const dataKey = await globalThis.crypto.subtle.importKey('raw', keyCopy, 'AES-GCM', false, ['encrypt']);
@@ -183,10 +184,14 @@ export function sealWithDataKey(key: Uint8Array, source: ByteSource, options: Se
       while (pending.length > 0) yield await take();
       const digest = hash.digest();
       settle.resolve({ ciphertextSha256: toHex(digest), keyCommitment: await keyCommitment(keyCopy, digest), sealedLength, plaintextLength });
+      settled = true;
     } catch (error) {
       settle.reject(error);
+      settled = true;
       throw error;
     } finally {
+      // A consumer that stopped early (break, return) gets no summary of bytes it did not take.
+      if (!settled) settle.reject(new Error('The sealed stream was abandoned before its end: no hash or commitment.'));
       keyCopy.fill(0);
       await reader.close();
     }

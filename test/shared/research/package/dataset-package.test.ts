@@ -134,6 +134,15 @@ describe('the sealed dataset package', () => {
     expect((await sealing.summary).plaintextLength).toBe(FIVE_MB);
   });
 
+  it('a consumer that abandons the sealed stream gets a rejected summary, not a hang', async () => {
+    const sealing = sealWithDataKey(newPackageKey(), lazyBytes(FIVE_MB));
+    for await (const piece of sealing.stream) {
+      void piece;
+      break;
+    }
+    await expect(sealing.summary).rejects.toThrow(/abandoned/);
+  });
+
   it('checks the manifest against the files: a file missing from the manifest or a changed hash is refused', async () => {
     // Build a container by hand with a manifest that lies, sealed properly: only the manifest check can catch it.
     const key = newPackageKey();
