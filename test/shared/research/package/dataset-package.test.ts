@@ -134,6 +134,25 @@ describe('the sealed dataset package', () => {
     expect((await sealing.summary).plaintextLength).toBe(FIVE_MB);
   });
 
+  it('streams when opening: the first bytes of the 5 MB file come out after a few chunks were read, not the whole package', async () => {
+    const { built, sealed, summary } = await sealedPackage();
+    let pulled = 0;
+    const source = (function* () {
+      for (let offset = 0; offset < sealed.length; offset += 64 * 1024) {
+        const piece = sealed.subarray(offset, offset + 64 * 1024);
+        pulled += piece.length;
+        yield piece;
+      }
+    })();
+    let pulledAtFirstByte = -1;
+    for await (const entry of openPackage(source, built.key, summary.ciphertextSha256)) {
+      for await (const piece of entry.data) if (entry.name === 'dicom/big.dcm' && pulledAtFirstByte < 0 && piece.length > 0) pulledAtFirstByte = pulled;
+    }
+    expect(pulledAtFirstByte).toBeGreaterThan(0);
+    expect(pulledAtFirstByte).toBeLessThan(4 * (64 * 1024 + 16));
+    expect(pulled).toBe(sealed.length);
+  });
+
   it('a consumer that abandons the sealed stream gets a rejected summary, not a hang', async () => {
     const sealing = sealWithDataKey(newPackageKey(), lazyBytes(FIVE_MB));
     for await (const piece of sealing.stream) {
