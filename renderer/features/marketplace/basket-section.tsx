@@ -16,7 +16,7 @@ export function totalPrice(pricePerRecord: string, records: number): string {
 
 /**
  * Marketplace › Basket (issue 14 item 5): the KEY-list rows selected across clinics, with each
- * clinic's offer and the price they come to. The purchase (the next issue) starts from here.
+ * clinic's offer and the price they come to. The purchase request (my-purchases.tsx) starts from here.
  */
 export function BasketSection({ basket, names, onBasket }: { basket: readonly BasketItem[]; names: ReadonlyMap<string, string>; onBasket: (items: readonly BasketItem[]) => Promise<void> }) {
   const headingId = useId();
@@ -63,7 +63,7 @@ export function BasketSection({ basket, names, onBasket }: { basket: readonly Ba
         </div>
       )}
       {remove.error !== null && <ErrorNote error={remove.error} what="The basket was not changed" />}
-      {basket.length > 0 && <p className="muted">Buying the basket (a signed purchase request to each clinic, paid in escrow) comes with the purchase feature; the basket is kept until then.</p>}
+      {basket.length > 0 && <p className="muted">Request the purchase of the basket under “Purchases”: a signed request goes to each clinic. Payment in escrow and delivery come with later parts of the purchase.</p>}
     </section>
   );
 }

@@ -8,13 +8,16 @@ import { hrefForPath } from '../../app/router/hash-route';
 import { useCurrentOperator } from '../../vault/vault-context';
 import { BasketSection } from './basket-section';
 import { IncomingQueries } from './incoming-queries';
+import { MyPurchases } from './my-purchases';
 import { MyQueries } from './my-queries';
+import { PurchaseRequests } from './purchase-requests';
 import { QueryForm } from './query-form';
 
 /**
  * The Marketplace (issue 14): the network's data search. A clinic sees the queries researchers
  * sent it and what it answered; a research institute sends queries, reads the answers per clinic
- * and fills its purchase basket. A node with both roles sees both. Everything here needs the
+ * and fills its purchase basket, then requests the purchase (issue 15); a clinic accepts or declines
+ * purchase requests. A node with both roles sees both. Everything here needs the
  * node's identity key, which only an administrator's or clinician's session holds.
  */
 export function MarketplaceArea() {
@@ -84,9 +87,11 @@ export function MarketplaceArea() {
           <QueryForm onSent={setSelected} />
           <MyQueries selected={selected} onSelect={setSelected} basket={basket} onBasket={changeBasket} />
           <BasketSection basket={basket} names={names} onBasket={changeBasket} />
+          <MyPurchases basketSize={basket.length} node={state.node} />
         </>
       )}
       {isClinic && <IncomingQueries answering={answering} />}
+      {isClinic && <PurchaseRequests answering={answering} />}
       {!isClinic && !isResearch && (
         <div className="panel">
           <h2>Marketplace</h2>

@@ -1,0 +1,128 @@
+import { useCallback, useEffect, useId, useState } from 'react';
+import { ErrorNote } from '../../app/error-note';
+import { useDataSearch } from '../../app/research-context';
+import { useAction } from '../../app/use-action';
+import type { IncomingPurchase, IncomingPurchaseState } from '../../research/purchases';
+import { useCurrentOperator, useVaultIndexing } from '../../vault/vault-context';
+import { shortAddress } from './query-words';
+
+const STATE_WORDS: Readonly<Record<IncomingPurchaseState, string>> = {
+  waiting: 'Waiting',
+  accepted: 'Accepted, waiting for the notary',
+  notarized: 'Accepted and notarized',
+  declined: 'Declined',
+  expired: 'Expired',
+};
+
+/**
+ * Marketplace › Purchase requests (issue 15 item 1, a clinic node): the researchers' signed
+ * requests to buy keys of this clinic's offers. An administrator accepts (the offers are claimed at
+ * the network's notary first, so an offer is sold once) or declines each; the researcher is told
+ * "accepted" only once the acceptance is notarized.
+ */
+export function PurchaseRequests({ answering }: { answering: 'automatic' | 'review' }) {
+  const search = useDataSearch();
+  const purchases = search?.purchases;
+  const operator = useCurrentOperator();
+  const indexing = useVaultIndexing();
+  const headingId = useId();
+  const [loaded, setLoaded] = useState<{ phase: 'loading' } | { phase: 'failed'; error: unknown } | { phase: 'ready'; requests: IncomingPurchase[] }>({ phase: 'loading' });
+
+  const load = useCallback(() => {
+    purchases?.incoming().then(
+      (requests) => setLoaded({ phase: 'ready', requests }),
+      (error: unknown) => setLoaded({ phase: 'failed', error }),
+    );
+  }, [purchases]);
+  // Again whenever a replay ends: a request the body journaled, or a receipt, reaches the views by one.
+  useEffect(() => {
+    if (!indexing.busy) load();
+  }, [load, indexing.busy]);
+
+  const act = useAction(async (what: 'accept' | 'decline', purchaseId: string) => {
+    try {
+      if (what === 'accept') await purchases!.accept(purchaseId);
+      else await purchases!.decline(purchaseId);
+    } finally {
+      load();
+    }
+  });
+
+  if (purchases === undefined) return null;
+  const admin = operator?.role === 'admin';
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>Purchase requests</h2>
+      <p className="muted">
+        {answering === 'automatic'
+          ? 'Requests that pass every check are accepted automatically within the research policy (Settings › Research) while the vault is unlocked.'
+          : 'An administrator accepts or declines each request.'}{' '}
+        A request is checked before it is accepted: the researcher’s signature and membership, the offer (made by this clinic to that researcher, still open, not sold), its
+        price, and that every key is from the answer. Acceptance claims the offer at the network’s notary, so it is sold once.
+      </p>
+      {act.error !== null && <ErrorNote error={act.error} what="The request was not accepted" />}
+      {loaded.phase === 'loading' && <p role="status">Loading the purchase requests…</p>}
+      {loaded.phase === 'failed' && <ErrorNote error={loaded.error} what="The purchase requests could not be loaded" />}
+      {loaded.phase === 'ready' && loaded.requests.length === 0 && <p className="muted">No purchase request has arrived yet.</p>}
+      {loaded.phase === 'ready' && loaded.requests.length > 0 && (
+        <div className="table-wrap">
+          <table className="data-table purchase-requests" aria-labelledby={headingId}>
+            <thead>
+              <tr>
+                <th scope="col">Researcher</th>
+                <th scope="col">Offer</th>
+                <th scope="col">Records</th>
+                <th scope="col">Total</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {loaded.requests.map((purchase) => (
+                <tr key={purchase.purchaseId}>
+                  <th scope="row">
+                    {purchase.institution ?? `${shortAddress(purchase.request.researcher)} (not a current member)`}
+                    <br />
+                    <span className="muted">{purchase.request.purposeText}</span>
+                  </th>
+                  <td>
+                    {purchase.request.offerIds.map((offerId) => (
+                      <code key={offerId} title={offerId}>
+                        {offerId.slice(0, 10)}…{' '}
+                      </code>
+                    ))}
+                  </td>
+                  <td>{purchase.request.keys.length.toLocaleString('en')}</td>
+                  <td>
+                    {purchase.request.total} PHD <span className="muted">({purchase.request.pricePerRecord} per record)</span>
+                  </td>
+                  <td>
+                    <time dateTime={purchase.request.expiresAt}>{new Date(purchase.request.expiresAt).toLocaleString()}</time>
+                  </td>
+                  <td>
+                    {STATE_WORDS[purchase.state]}
+                    {purchase.reason !== null && `: ${purchase.reason}`}
+                    {purchase.leafIndex !== null && <span className="muted"> (notary leaf {purchase.leafIndex.toLocaleString('en')})</span>}
+                    {purchase.state === 'waiting' &&
+                      (admin ? (
+                        <span className="row-actions">
+                          <button type="button" className="button button--primary" disabled={act.busy} onClick={() => void act.run('accept', purchase.purchaseId)}>
+                            Accept
+                          </button>
+                          <button type="button" className="button" disabled={act.busy} onClick={() => void act.run('decline', purchase.purchaseId)}>
+                            Decline
+                          </button>
+                        </span>
+                      ) : (
+                        <span className="muted"> An administrator accepts or declines it.</span>
+                      ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

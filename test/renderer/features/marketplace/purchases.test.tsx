@@ -1,0 +1,148 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { NetworkState } from '../../../../shared/ipc/network-contract';
+import type { BasketItem } from '../../../../shared/research/research-meta';
+import type { DataSearch } from '../../../../renderer/app/research-context';
+import type { IncomingPurchase, MyPurchase, PurchaseRequestInput } from '../../../../renderer/research/purchases';
+import type { OperatorRole } from '../../../../renderer/vault/vault-service';
+import { createFakeNode } from '../../support/fake-transport';
+import { ADMIN_PASSPHRASE, createFakeVault } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+/**
+ * Marketplace › Purchase requests and Purchases (issue 15 item 1) against a fake mind: a clinic's
+ * administrator sees each request (researcher, offer, records, total, expiry, status) and accepts or
+ * declines it, a clinician only sees; a research institute requests the purchase of its basket with
+ * a purpose, a payment address and days, and reads each clinic's answer ("offer already sold").
+ */
+
+const ME = '0x1111111111111111111111111111111111111111';
+const CLINIC_A = '0xaAaAaAaaAaAaAaaAaAAAAAAAAaaaAaAaAaaAaaAa';
+const CLINIC_B = '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB';
+const RESEARCHER = '0x3333333333333333333333333333333333333333';
+
+function network(roles: NetworkState['roles']): NetworkState {
+  return {
+    url: 'https://hdms.example.org',
+    network: { name: 'Example Network', address: '0x2222222222222222222222222222222222222222', chainId: 31337, fingerprint: 'AAAA' },
+    node: ME,
+    roles,
+    status: 'approved',
+    certificate: null,
+    map: {
+      epoch: 2,
+      members: [
+        { address: CLINIC_A, legalName: 'Lakeside Clinic', country: 'CH', roles: ['clinic'] },
+        { address: CLINIC_B, legalName: 'Hillside Clinic', country: 'CH', roles: ['clinic'] },
+        { address: RESEARCHER, legalName: 'North Research Institute', country: 'DE', roles: ['research'] },
+      ],
+      witnessQuorum: 0,
+      minAppVersion: '0.1.0',
+      logKey: '',
+    },
+    joinedAt: '2026-12-04T10:00:00.000Z',
+    lastContactAt: '2026-12-04T10:00:00.000Z',
+    problem: null,
+    sync: null,
+  };
+}
+
+const OFFER = { offerId: `0x${'ef'.repeat(32)}`, currency: 'PHD' as const, pricePerRecord: '2.5', profile: 'hipaa-safe-harbor-k' as const, k: 5, records: 12, validUntil: '2099-01-01T00:00:00.000Z' };
+const key = (i: number) => `${i.toString(16).padStart(8, '0')}${'0'.repeat(24)}`;
+
+const REQUEST: IncomingPurchase['request'] = {
+  purchaseId: `0x${'5e'.repeat(16)}`,
+  researcher: RESEARCHER,
+  clinic: ME,
+  offerIds: [OFFER.offerId],
+  keys: [key(1), key(2), key(3)],
+  currency: 'PHD',
+  pricePerRecord: '2.5',
+  total: '7.5',
+  purpose: 'research-sale',
+  purposeText: 'HbA1c trajectories',
+  paymentAddress: RESEARCHER,
+  answerKey: `0x04${'cd'.repeat(64)}`,
+  createdAt: '2026-12-04T10:00:00.000Z',
+  expiresAt: '2099-01-01T00:00:00.000Z',
+};
+
+function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: IncomingPurchase[]; mine?: MyPurchase[]; basket?: BasketItem[] } = {}) {
+  const handled: [string, string][] = [];
+  const requested: PurchaseRequestInput[] = [];
+  const search: DataSearch = {
+    inbox: { incoming: async () => [], answer: async () => undefined, decline: async () => undefined },
+    queries: { post: async () => '', list: async () => [], results: async () => Promise.reject(new Error('none')), basket: async () => basket, setBasket: async () => undefined },
+    purchases: {
+      incoming: async () => incoming,
+      accept: async (id) => {
+        handled.push(['accept', id]);
+        return 'accepted';
+      },
+      decline: async (id) => void handled.push(['decline', id]),
+      request: async (input) => {
+        requested.push(input);
+        return [`0x${'77'.repeat(16)}`];
+      },
+      mine: async () => mine,
+    },
+  };
+  return { search, handled, requested };
+}
+
+function open(role: OperatorRole, roles: NetworkState['roles'], search: DataSearch) {
+  const node = createFakeNode({ vault: { state: 'unlocked' } });
+  node.state.network = network(roles);
+  const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Someone', role, passphrase: ADMIN_PASSPHRASE }] });
+  renderApp(node, '#/marketplace', vault, undefined, undefined, undefined, search);
+}
+
+describe('Marketplace purchases', () => {
+  const waiting: IncomingPurchase = { purchaseId: REQUEST.purchaseId, request: REQUEST, institution: 'North Research Institute', receivedAt: Date.parse('2026-12-04T10:01:00.000Z'), state: 'waiting', reason: null, leafIndex: null };
+  const sold: IncomingPurchase = { ...waiting, purchaseId: `0x${'6f'.repeat(16)}`, state: 'declined', reason: 'offer already sold' };
+  const done: IncomingPurchase = { ...waiting, purchaseId: `0x${'7a'.repeat(16)}`, state: 'notarized', leafIndex: 41 };
+
+  it('a clinic administrator sees each request (researcher, offer, records, total, status) and accepts or declines a waiting one', async () => {
+    const { search, handled } = fakeSearch({ incoming: [waiting, sold, done] });
+    open('admin', ['clinic'], search);
+    const table = await screen.findByRole('table', { name: 'Purchase requests' });
+    const [, first, second, third] = within(table).getAllByRole('row');
+    expect(first!.textContent).toMatch(/North Research Institute.*HbA1c trajectories.*0xefefefef….*3.*7\.5 PHD.*2\.5 per record.*Waiting/);
+    expect(second!.textContent).toContain('Declined: offer already sold');
+    expect(third!.textContent).toContain('Accepted and notarized (notary leaf 41)');
+    expect(within(second!).queryByRole('button', { name: 'Accept' })).toBeNull();
+    fireEvent.click(within(first!).getByRole('button', { name: 'Accept' }));
+    await waitFor(() => expect(handled).toEqual([['accept', REQUEST.purchaseId]]));
+    fireEvent.click(within(first!).getByRole('button', { name: 'Decline' }));
+    await waitFor(() => expect(handled).toEqual([['accept', REQUEST.purchaseId], ['decline', REQUEST.purchaseId]]));
+  });
+
+  it('a clinician sees the requests but does not decide them', async () => {
+    open('clinician', ['clinic'], fakeSearch({ incoming: [waiting] }).search);
+    const table = await screen.findByRole('table', { name: 'Purchase requests' });
+    expect(within(table).queryByRole('button', { name: 'Accept' })).toBeNull();
+    expect(table.textContent).toContain('An administrator accepts or declines it.');
+  });
+
+  it('a research institute requests the purchase of its basket and sees each clinic’s answer', async () => {
+    const basket: BasketItem[] = [{ queryId: `0x${'ab'.repeat(32)}`, clinic: CLINIC_A, offer: OFFER, keys: [key(1), key(2)] }];
+    const mine: MyPurchase[] = [
+      { purchaseId: `0x${'77'.repeat(16)}`, clinic: CLINIC_A, institution: 'Lakeside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'accepted', reason: null, receipt: { seq: 9, entryDigest: `0x${'01'.repeat(32)}`, leafIndex: 12, integratedAt: 1 } },
+      { purchaseId: `0x${'78'.repeat(16)}`, clinic: CLINIC_B, institution: 'Hillside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'declined', reason: 'offer already sold', receipt: null },
+    ];
+    const { search, requested } = fakeSearch({ mine, basket });
+    open('admin', ['research'], search);
+    const form = await screen.findByRole('form', { name: 'Request purchase of the basket' });
+    fireEvent.change(within(form).getByLabelText('Purpose of the study'), { target: { value: 'HbA1c trajectories' } });
+    expect((within(form).getByLabelText('Payment address') as HTMLInputElement).value).toBe(ME);
+    fireEvent.change(within(form).getByLabelText('Days the clinics may take (1 to 7)'), { target: { value: '3' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Request purchase' }));
+    await within(form).findByText('One request was sent.');
+    expect(requested).toEqual([{ purposeText: 'HbA1c trajectories', paymentAddress: ME, days: 3 }]);
+    const table = await screen.findByRole('table', { name: 'Purchases' });
+    const [, first, second] = within(table).getAllByRole('row');
+    expect(first!.textContent).toMatch(/Lakeside Clinic.*2.*5 PHD.*Accepted \(notarized\) \(notary leaf 12\)/);
+    expect(second!.textContent).toMatch(/Hillside Clinic.*Declined: offer already sold/);
+  });
+});
