@@ -212,7 +212,7 @@ const bench: BenchModule = {
         unit: 'records/s',
         samples: rates,
         baselineSamples: baselineRates,
-        notes: `${last?.intakes ?? 0} demo intakes, ${last?.patients ?? 0} patients; pages of one replay page each (RECORDS_PER_PAGE = 2,048 intakes), one rw transaction each with the cursor, the next page built while one is written (overlapPages, as the replay does). Chromium via test/support/chromium.ts.`,
+        notes: `${last?.intakes ?? 0} demo intakes, ${last?.patients ?? 0} patients; pages of one replay page each (RECORDS_PER_PAGE = 512 intakes), one rw transaction each with the cursor, the next page built while one is written (overlapPages, as the replay does). Chromium via test/support/chromium.ts.`,
       };
       return [figure];
     } finally {

@@ -256,7 +256,7 @@ async function measureRun(browser: Browser, run: number, log: (line: string) => 
     // The listener opened once the vault existed; its row says where (intake.status).
     const listening = page.getByRole('cell', { name: `Listening on 127.0.0.1, port ${mllpPort}.` });
     await listening.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-    await page.getByRole('heading', { level: 2, name: 'HL7 messages since the node started' }).waitFor({ state: 'visible' });
+    await page.getByRole('heading', { level: 2, name: /^HL7 messages since/ }).waitFor({ state: 'visible' });
     await installObservers(page);
     await page.waitForTimeout(1000); // settle: the first-run → app transition's work is not part of the window
 

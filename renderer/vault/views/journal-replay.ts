@@ -15,8 +15,8 @@ import type { TokenCache } from './token-cache';
 import { CURSOR_KEY, readCursor, type VaultDb } from './vault-db';
 
 /**
- * Journal → views (design §2). Reads the journal from the stored cursor in pages of up to 2,048
- * records (eight reads of up to 256, journal-reads.ts); for each page it first does every
+ * Journal → views (design §2). Reads the journal from the stored cursor in pages of up to 512
+ * records (two reads of up to 256, journal-reads.ts); for each page it first does every
  * asynchronous crypto step (open the sealed meta with the intake private key, validate it with the
  * clinical schemas, compute blind tokens, encrypt the view fields), and only then writes the
  * page's rows AND the new cursor in one read-write transaction, so the cursor never runs ahead of
@@ -40,13 +40,14 @@ import { CURSOR_KEY, readCursor, type VaultDb } from './vault-db';
  */
 
 /**
- * Journal reads per page (one write transaction): up to 8 × JOURNAL_READ_PART = 2,048 records, and
- * a page ends on a read-part boundary, so the next page's reads start on one. Larger pages write
- * fewer posting rows (a token gets one row per page that posts it: 6,860 rows for 20,000 demo
- * records in pages of 512, 4,373 in pages of 2,048) for the same index; live intake arrives in far
- * smaller pages, so the longer transaction only meets a rebuild.
+ * Journal reads per page (one write transaction): up to 2 × JOURNAL_READ_PART = 512 records, and
+ * a page ends on a read-part boundary, so the next page's reads start on one. Larger pages would
+ * write fewer posting rows (a token gets one row per page that posts it: 6,860 rows for 20,000 demo
+ * records in pages of 512, 4,373 in pages of 2,048), but IndexedDB serializes every row of a
+ * bulkPut on the main thread in one task: pages of 2,048 made tasks of 200 ms and more while the
+ * user worked during an ingest (the design allows 100).
  */
-export const READS_PER_PAGE = 8;
+export const READS_PER_PAGE = 2;
 /** Journal records per write page. */
 export const RECORDS_PER_PAGE = READS_PER_PAGE * JOURNAL_READ_PART;
 /**

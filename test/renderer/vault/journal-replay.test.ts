@@ -117,7 +117,7 @@ describe('journal replay', () => {
   });
 
   it('reads in parts that end on 256-record boundaries, READS_PER_PAGE parts per write page, from any cursor', async () => {
-    const { db, context, body } = await setup(900);
+    const { db, context, body } = await setup(300);
     const total = body.journal.length;
     expect(total).toBeGreaterThan(3 * JOURNAL_READ_PART);
     const reads: { after: number; limit: number }[] = [];
@@ -139,7 +139,7 @@ describe('journal replay', () => {
       expect(read.after % JOURNAL_READ_PART).toBe(0);
       expect(read.limit).toBe(JOURNAL_READ_PART);
     }
-    // One write (cursor step) per READS_PER_PAGE reads: 300 → 2,048 → 4,096 …
+    // One write (cursor step) per READS_PER_PAGE reads: 300 → 768 → 1,280 …
     expect(total).toBeGreaterThan(READS_PER_PAGE * JOURNAL_READ_PART);
     expect(cursors[0]).toBe(300 + 212 + (READS_PER_PAGE - 1) * JOURNAL_READ_PART);
     expect(cursors.at(-1)).toBe(total);
