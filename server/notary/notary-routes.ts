@@ -14,6 +14,7 @@ import {
   NOTARY_ROUTES,
   NotarySubmissionSchema,
   type ClaimAnswer,
+  type ConsumingKind,
   ReceiptsQuerySchema,
   WitnessKeyRegistrationSchema,
   witnessEndorsementText,
@@ -42,7 +43,7 @@ export interface NotaryConfig {
   readonly sequencer?: Omit<SequencerOptions, 'onIntegrated' | 'onError' | 'now'>;
   readonly receiptWaitMs?: number;
   readonly pollMs?: number;
-  readonly consumingKinds?: ReadonlyMap<string, string>;
+  readonly consumingKinds?: ReadonlyMap<string, ConsumingKind>;
   /** Worker threads that check entry signatures (default: one per core, at most 4). */
   readonly checkThreads?: number;
 }
@@ -231,7 +232,7 @@ export function registerNotary(services: RouteServices, config: NotaryConfig): N
 
   // Consumption claims (shared/network/notary.ts ClaimRequestSchema): a clinic claims the offers of
   // a purchase it is about to accept, so "already sold" is learnt before it signs the acceptance.
-  const prefixes = new Set((config.consumingKinds ?? CONSUMING_KINDS).values());
+  const prefixes = new Set([...(config.consumingKinds ?? CONSUMING_KINDS).values()].map((rule) => rule.prefix));
   app.post(NOTARY_ROUTES.claims, { preHandler: [authenticate, memberRateLimit] }, async (request) => {
     const address = request.member!.address;
     const body = ClaimRequestSchema.safeParse(request.body);

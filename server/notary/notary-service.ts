@@ -1,8 +1,9 @@
-import { GENESIS_PREV_HASH, type LedgerEntry } from '../../shared/ledger/ledger-schema';
+import { GENESIS_PREV_HASH, ZERO_HASH, type LedgerEntry } from '../../shared/ledger/ledger-schema';
 import { exportLine } from '../../shared/ledger/ledger-export-format';
 import type { MembershipStatus } from '../../shared/network/api';
 import {
   CONSUMING_KINDS,
+  type ConsumingKind,
   MAX_FUTURE_SKEW_MS,
   consumedInputs,
   parseSubmissionEntries,
@@ -39,7 +40,7 @@ export interface NotaryOptions {
   /** How often waiters look for integrated leaves written by another process's sequencer (default 100 ms). */
   readonly pollMs?: number;
   /** Kinds whose inputs are consumed, with their keys' prefix (default CONSUMING_KINDS). */
-  readonly consumingKinds?: ReadonlyMap<string, string>;
+  readonly consumingKinds?: ReadonlyMap<string, ConsumingKind>;
   /** Where digests and signatures are checked (an EntryCheckPool; default this thread). */
   readonly checks?: { check(items: readonly EntryCheckItem[]): Promise<readonly EntryCheckResult[]> };
 }
@@ -79,7 +80,7 @@ function refused(code: NotaryRefusalCode, message: string, extra: Partial<Pick<R
 export class NotaryService {
   readonly #checks: { check(items: readonly EntryCheckItem[]): Promise<readonly EntryCheckResult[]> };
   readonly #now: () => number;
-  readonly #kinds: ReadonlyMap<string, string>;
+  readonly #kinds: ReadonlyMap<string, ConsumingKind>;
   readonly #waitMs: number;
   readonly #pollMs: number;
   readonly #integrated = new Set<() => void>();
@@ -209,7 +210,7 @@ export class NotaryService {
           }
           const inputs = consumedInputs(entry, this.#kinds);
           if (inputs.length > 0) {
-            const conflict = await this.#consume(tx, entry, inputs, now);
+            const conflict = await this.#consume(tx, entry, inputs, now, this.#kinds.get(entry.kind)!.sameSubjectAgain);
             if (conflict !== null) {
               results[candidate.index] = conflict;
               continue;
@@ -233,12 +234,12 @@ export class NotaryService {
 
   /**
    * Records the entry's consumption keys as consumed, or names the first consumer of one already
-   * consumed, or the node of a claim for another entry (writing nothing). Runs under the node's
+   * consumed for another subject, or the node of a claim for another entry (writing nothing). Runs under the node's
    * advisory lock, which claims take too (claimConsumption), and the keys name the node: nothing
    * else writes these rows meanwhile. A key this node claimed for this entry's subject is consumed
    * by it; the primary key is the last guard against a second consumer.
    */
-  async #consume(tx: Queryable, entry: LedgerEntry, inputs: readonly string[], now: number): Promise<Refused | null> {
+  async #consume(tx: Queryable, entry: LedgerEntry, inputs: readonly string[], now: number, sameSubjectAgain: boolean): Promise<Refused | null> {
     const rows = await tx.query<{ input: string; node: string; seq: number | null; claim: string | null; leaf_index: number | null }>(
       'SELECT c.input, c.node, c.seq, c.claim, l.leaf_index FROM consumed_inputs c LEFT JOIN log_leaves l ON l.node = c.node AND l.seq = c.seq WHERE c.input IN (SELECT jsonb_array_elements_text($1::jsonb)) FOR UPDATE OF c',
       [JSON.stringify(inputs)],
@@ -246,7 +247,10 @@ export class NotaryService {
     for (const input of inputs) {
       const by = rows.rows.find((row) => row.input === input);
       if (by === undefined) continue;
-      if (by.seq === null && by.node === entry.node && by.claim === entry.subject) continue;
+      // Claimed for this entry's subject; or, for a kind with sameSubjectAgain, consumed already by
+      // this node for the same subject (the same acceptance signed twice, say by two windows): not a
+      // second sale, and refusing it would stop the node's chain. It consumes nothing again.
+      if (by.node === entry.node && by.claim === entry.subject && (by.seq === null || (sameSubjectAgain && entry.subject !== ZERO_HASH))) continue;
       const seq = by.seq === null ? null : Number(by.seq);
       const message = seq === null ? `An input of this entry is claimed by node ${by.node} for another entry.` : `An input of this entry was already consumed by entry ${seq} of node ${by.node}.`;
       return refused('input_consumed', message, { consumedBy: { input, node: by.node, seq, leafIndex: by.leaf_index === null ? null : Number(by.leaf_index) } });
@@ -265,6 +269,7 @@ export class NotaryService {
    * null when claimed (or claimed already for the same subject), else why not.
    */
   async claimConsumption(member: string, keys: readonly string[], claim: string): Promise<{ readonly key: string; readonly node: string; readonly seq: number | null } | null> {
+    const again = new Set([...this.#kinds.values()].filter((rule) => rule.sameSubjectAgain).map((rule) => rule.prefix));
     const unique = [...new Set(keys)];
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [NOTARY_NODE_LOCK_CLASS, member]);
@@ -273,7 +278,9 @@ export class NotaryService {
         [JSON.stringify(unique)],
       );
       for (const row of rows.rows) {
-        if (row.seq !== null || row.node !== member || row.claim !== claim) return { key: row.input, node: row.node, seq: row.seq === null ? null : Number(row.seq) };
+        // This member's own claim (or consumption) for the same subject: claimed already, nothing to do.
+        const mine = row.node === member && row.claim === claim && (row.seq === null || again.has(row.input.slice(0, row.input.indexOf(':'))));
+        if (!mine) return { key: row.input, node: row.node, seq: row.seq === null ? null : Number(row.seq) };
       }
       await tx.query(
         'INSERT INTO consumed_inputs (input, node, seq, claim, consumed_at) SELECT value, $2, NULL, $3, $4 FROM jsonb_array_elements_text($1::jsonb) ON CONFLICT (input) DO NOTHING',

@@ -61,9 +61,10 @@ import { HashSchema, MAX_PROOF_LENGTH } from '../transparency/wire';
  *      seq = last + 1 (chain_gap) and prevHash = the EIP-712 hash of the node's entry seq − 1
  *      (wrong_prev_hash);
  *   6. consumed inputs (`consumedInputs`: consumption keys bound to the node, CONSUMING_KINDS): none
- *      may have been consumed by an earlier entry or claimed for an entry of another subject
- *      (input_consumed, naming the first consumer). The same entry resubmitted is step 5's
- *      idempotent answer (the same receipt): it consumes nothing a second time.
+ *      may have been consumed, or claimed, for an entry of another subject (input_consumed, naming
+ *      the first consumer). The same entry resubmitted is step 5's idempotent answer (the same
+ *      receipt); another entry of the node with the same subject, of a kind with sameSubjectAgain,
+ *      consumes nothing a second time and is not refused.
  *
  * Receipts: signed by the log key (Ed25519, RFC 8032) over `receiptMessage(receipt)`:
  *
@@ -123,9 +124,22 @@ export function logOrigin(networkAddress: string): string {
  * (`POST /v1/notary/claims`), because a refused entry would stop its chain at the notary: the claim
  * is where "already sold" is learnt, and the entry then consumes what its node claimed for it.
  */
-export const CONSUMING_KINDS: ReadonlyMap<string, string> = new Map<string, string>([
-  ['PURCHASE_ACCEPTED', 'offer'],
-  ['KEY_RELEASE', 'key-release'],
+export interface ConsumingKind {
+  /** The consumption keys' prefix. */
+  readonly prefix: string;
+  /**
+   * Another entry of the same node with the same (non-zero) subject may name a key it consumed
+   * already, and is notarized without consuming it again: for PURCHASE_ACCEPTED the subject is the
+   * request's hash, so that entry is the same sale signed twice (two windows of the clinic), not a
+   * second one, and refusing it would stop the clinic's chain. Not for KEY_RELEASE: a keeper
+   * releases once per purchase, whatever it names as subject.
+   */
+  readonly sameSubjectAgain: boolean;
+}
+
+export const CONSUMING_KINDS: ReadonlyMap<string, ConsumingKind> = new Map<string, ConsumingKind>([
+  ['PURCHASE_ACCEPTED', { prefix: 'offer', sameSubjectAgain: true }],
+  ['KEY_RELEASE', { prefix: 'key-release', sameSubjectAgain: false }],
 ]);
 
 /** A consumption key: `<prefix>:<node address, lower case>:<32-byte input>`. */
@@ -145,19 +159,22 @@ export function purchaseIdInput(purchaseId: string): string {
  * The consumption keys `entry` consumes, deduplicated, in order: one per input if its kind
  * consumes, else none. `kinds` is CONSUMING_KINDS but for tests, which make a kind of today consume.
  */
-export function consumedInputs(entry: Pick<LedgerEntry, 'inputs' | 'node'> & { readonly kind: LedgerEntryKind | string }, kinds: ReadonlyMap<string, string> = CONSUMING_KINDS): string[] {
-  const prefix = kinds.get(entry.kind);
-  if (prefix === undefined) return [];
-  return [...new Set(entry.inputs.map((input) => consumptionKey(prefix, entry.node, input)))];
+export function consumedInputs(entry: Pick<LedgerEntry, 'inputs' | 'node'> & { readonly kind: LedgerEntryKind | string }, kinds: ReadonlyMap<string, ConsumingKind> = CONSUMING_KINDS): string[] {
+  const rule = kinds.get(entry.kind);
+  if (rule === undefined) return [];
+  return [...new Set(entry.inputs.map((input) => consumptionKey(rule.prefix, entry.node, input)))];
 }
 
 /**
  * `POST /v1/notary/claims` (signed member request): the member claims consumption keys of its own
  * (the node in each key is the member) for the entry whose subject will be `claim` (a purchase
  * acceptance's subject: the request's EIP-712 hash). 200 with the keys when each is free or already
- * claimed by this member for the same claim (idempotent); 409 `input_consumed` when any is consumed
- * by an entry or claimed for another one, and then nothing is claimed. An entry of the member with
- * that subject consumes its claimed keys; an entry with another subject is refused them.
+ * claimed (or consumed) by this member for the same claim (idempotent); 409 `input_consumed` when
+ * any is consumed or claimed for another subject (or consumed at all, for a kind without
+ * sameSubjectAgain), and then nothing is claimed. An entry of the member with that subject consumes
+ * its claimed keys; an entry with another subject is refused them. A second entry of the member with
+ * the SAME subject, of a kind with sameSubjectAgain (one acceptance signed twice, by two windows), is
+ * notarized and consumes nothing again.
  */
 export const MAX_CLAIM_KEYS = 64;
 export const ClaimRequestSchema = z.strictObject({

@@ -42,7 +42,7 @@ describe.each(databases.variants)('notary and log $label', (variant) => {
 
   beforeAll(async () => {
     if (variant.skip) return;
-    server = await startNotaryServer(await databases.open(variant.kind), { consumingKinds: new Map([['CONSENT', 'test']]) });
+    server = await startNotaryServer(await databases.open(variant.kind), { consumingKinds: new Map([['CONSENT', { prefix: 'test', sameSubjectAgain: false }]]) });
   }, 60_000);
   afterAll(async () => server?.close());
 

@@ -65,6 +65,18 @@ describe.each(databases.variants)('purchase acceptance consumes the offer $label
     expectNotarized((await submit(server.url, [await elsewhere.next({ kind: 'PURCHASE_ACCEPTED', subject: hash('04'), inputs: [offerA] })])).results[0]);
   });
 
+  it.skipIf(variant.skip)('the same acceptance signed twice by its clinic (same request hash) is notarized without consuming again; another request is refused', async () => {
+    const node = await approvedMember(server);
+    const clinic = new TestChain(node, chainId());
+    const offer = hash('a7');
+    const subject = hash('41');
+    expectNotarized((await submit(server.url, [await clinic.next({ kind: 'PURCHASE_ACCEPTED', subject, inputs: [offer] })])).results[0]);
+    expectNotarized((await submit(server.url, [await clinic.next({ kind: 'PURCHASE_ACCEPTED', subject, inputs: [offer] })])).results[0]);
+    const rows = await server.db.query<{ seq: number }>('SELECT seq FROM consumed_inputs WHERE input = $1', [consumptionKey('offer', node.wallet.address, offer)]);
+    expect(rows.rows.map((row) => Number(row.seq))).toEqual([1]);
+    expect((await submit(server.url, [await clinic.next({ kind: 'PURCHASE_ACCEPTED', subject: hash('42'), inputs: [offer] })])).results[0]).toMatchObject({ status: 'refused', code: 'input_consumed' });
+  });
+
   it.skipIf(variant.skip)('claims before signing: a second purchase of the offer is refused with 409 input_consumed, the claimed entry consumes, others are refused', async () => {
     const node = await approvedMember(server);
     const clinic = new TestChain(node, chainId());
@@ -85,8 +97,9 @@ describe.each(databases.variants)('purchase acceptance consumes the offer $label
     expect((await submit(server.url, [wrong])).results[0]).toMatchObject({ status: 'refused', code: 'input_consumed', consumedBy: { input: key, seq: null } });
     const entry = await clinic.next({ kind: 'PURCHASE_ACCEPTED', subject: hash('11'), inputs: [offer] });
     expectNotarized((await submit(server.url, [entry])).results[0]);
-    // Consumed: even the same claim is refused now.
-    expect((await claim(node, [key], hash('11'))).status).toBe(409);
+    // Consumed: another request's claim is refused; the same request's claim is its own (two windows of the clinic).
+    expect((await claim(node, [key], hash('14'))).status).toBe(409);
+    expect((await claim(node, [key], hash('11'))).status).toBe(200);
     // The other key of the refused claim was not claimed: it is free.
     expect((await claim(node, [consumptionKey('offer', node.wallet.address, hash('c4'))], hash('13'))).status).toBe(200);
   });
@@ -135,6 +148,8 @@ describe.each(databases.variants)('purchase acceptance consumes the offer $label
       code: 'input_consumed',
       consumedBy: { input: `key-release:${keeper.node.wallet.address.toLowerCase()}:0x${'0'.repeat(32)}${'9a'.repeat(16)}` },
     });
+    // Released: a claim of it again is refused even for the same subject (no sameSubjectAgain for releases).
+    expect((await claim(keeper.node, [consumptionKey('key-release', keeper.node.wallet.address, purchaseIdInput(purchase))], `0x${'00'.repeat(32)}`)).status).toBe(409);
     // Another keeper releases its own share of the same purchase.
     const other = new TestChain(await approvedMember(server), chainId());
     expectNotarized((await submit(server.url, [await other.next({ kind: 'KEY_RELEASE', inputs: [purchaseIdInput(purchase)] })])).results[0]);

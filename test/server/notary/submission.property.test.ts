@@ -73,7 +73,7 @@ describe('notary submission parsing (properties)', () => {
       fc.property(fc.array(hex32, { maxLength: 6 }), fc.constantFrom(...LEDGER_ENTRY_KINDS), (inputs, kind) => {
         const keys = (prefix: string) => [...new Set(inputs)].map((input) => `${prefix}:${node.toLowerCase()}:${input}`);
         expect(consumedInputs({ kind, inputs, node })).toEqual(kind === 'PURCHASE_ACCEPTED' ? keys('offer') : kind === 'KEY_RELEASE' ? keys('key-release') : []);
-        expect(consumedInputs({ kind, inputs, node }, new Map([[kind, 'test']]))).toEqual(keys('test'));
+        expect(consumedInputs({ kind, inputs, node }, new Map([[kind, { prefix: 'test', sameSubjectAgain: false }]]))).toEqual(keys('test'));
         for (const key of keys('offer')) expect(ConsumptionKeySchema.safeParse(key).success).toBe(true);
       }),
     );
