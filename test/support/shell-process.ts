@@ -86,7 +86,9 @@ export async function startShell(options: StartShellOptions = {}): Promise<Shell
     ...(options.extraArgs ?? []),
   ];
   const startedAt = performance.now();
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  // HDMS_SHELL_NODE_ARGS: Node flags for the shell, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the body during a bench.
+  const nodeArgs = (process.env['HDMS_SHELL_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
   live.add(child);
   let stdout = '';
   let stderr = '';
