@@ -86,8 +86,12 @@ describe('purchase request and acceptance across the network', () => {
       },
       { timeout: 60_000, interval: 500 },
     );
+    // The entry consumed the offer id (its input) and names the request's hash; the notary countersigned it.
     const entries = await clinic.vault.ledger.entries({ kinds: ['PURCHASE_ACCEPTED'] }, { limit: 10 });
     expect(entries).toHaveLength(1);
+    expect(entries[0]!.inputs).toEqual([offer.offerId]);
+    expect(entries[0]!.subject).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(entries[0]!.notary?.leafIndex).toEqual(expect.any(Number));
     const mine = await vi.waitFor(
       async () => {
         await research.vault.sync();
@@ -99,6 +103,7 @@ describe('purchase request and acceptance across the network', () => {
     );
     expect(mine.receipt).toMatchObject({ leafIndex: expect.any(Number) as number });
     expect(mine.receipt!.leafIndex).toBe((await clinic.vault.dataSearch.purchases!.incoming())[0]!.leafIndex);
+    expect(mine.receipt!.leafIndex).toBe(entries[0]!.notary!.leafIndex);
 
     // The notary holds the offer consumed: a claim of it for another request is refused.
     const clinicNode = (await clinic.api.network.status({})).state!.node;
