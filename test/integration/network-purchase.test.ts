@@ -7,11 +7,12 @@ import { useTempDirs } from '../support/temp-dir';
 
 /**
  * The purchase request and its acceptance end to end in Node (issue 15 item 1), through the real
- * server: a research institute queries, a clinic answers with an offer, the researcher requests a
- * purchase of keys from the basket, the clinic's administrator accepts: the offer is claimed at the
- * notary, the acceptance is a PURCHASE_ACCEPTED entry notarized with a receipt, and only then is the
- * researcher told "accepted" (with that receipt). A second request for the same offer is declined
- * "offer already sold", and the notary refuses a claim of the offer for another request.
+ * server: a research institute queries, two clinics answer with an offer, the researcher requests a
+ * purchase of keys from the basket (one request per clinic); one clinic's administrator accepts, the
+ * other clinic accepts automatically within its policy: the offer is claimed at the notary, the
+ * acceptance is a PURCHASE_ACCEPTED entry notarized with a receipt, and only then is the researcher
+ * told "accepted" (with that receipt). A second request for the same offers is declined "offer
+ * already sold" by both, and the notary refuses a claim of the offer for another request.
  */
 
 const PASSPHRASE = 'violet tractor amber seventeen';
@@ -31,40 +32,60 @@ describe('purchase request and acceptance across the network', () => {
     cleanup(() => server.close());
     const { preview } = await (await startNode(await tempDir())).api.network.inspect({ url: server.url });
 
-    const clinic = await startNode(await tempDir());
-    await clinic.api.demo.import({ patients: 40, seed: 11 });
-    await clinic.vault.sync();
     const policy = { mode: 'opt-out', purposes: { 'research-sale': true, 'research-no-sale': true }, minCellSize: 11, answering: 'automatic', pricePerRecord: '2.5' } as const;
-    await clinic.vault.research.setPolicy(policy);
-    await clinic.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'Example Clinic', country: 'CH', roles: ['clinic'] });
+    async function startClinic(name: string, seed: number, pricePerRecord: string) {
+      const node = await startNode(await tempDir());
+      await node.api.demo.import({ patients: 40, seed });
+      await node.vault.sync();
+      await node.vault.research.setPolicy({ ...policy, pricePerRecord });
+      await node.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: name, country: 'CH', roles: ['clinic'] });
+      return node;
+    }
+    // One clinic's administrator decides purchases; the other accepts automatically within its policy.
+    const clinic = await startClinic('Example Clinic', 11, '2.5');
+    const auto = await startClinic('Automatic Clinic', 22, '1.25');
     const research = await startNode(await tempDir());
     await research.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'Example Research Institute', country: 'DE', roles: ['research'] });
     await research.api.network.refresh({});
     await clinic.api.network.refresh({});
+    await auto.api.network.refresh({});
 
-    // The query and the clinic's answer with an offer.
+    // The query and both clinics' answers with an offer.
     const queryId = await research.vault.dataSearch.queries.post({ terms: ['4548-4'], filters: {}, purpose: 'research-sale', days: 5 });
-    const answer = await vi.waitFor(
+    const answers = await vi.waitFor(
       async () => {
         await research.vault.sync();
         const results = await research.vault.dataSearch.queries.results(queryId);
-        expect(results.clinics[0]?.state).toBe('answered');
-        return results.clinics[0]!;
+        expect(results.clinics.map((c) => c.state)).toEqual(['answered', 'answered']);
+        return new Map(results.clinics.map((c) => [c.institution, c]));
       },
       { timeout: 120_000, interval: 500 },
     );
+    const answer = answers.get('Example Clinic')!;
+    const autoAnswer = answers.get('Automatic Clinic')!;
     const offer = answer.answer!.offer!;
+    const autoOffer = autoAnswer.answer!.offer!;
     expect(offer).toMatchObject({ pricePerRecord: '2.5' });
-    // From here the clinic's administrator decides purchases (queries too).
+    expect(autoOffer).toMatchObject({ pricePerRecord: '1.25' });
     await clinic.vault.research.setPolicy({ ...policy, answering: 'review' });
 
     const keys = answer.answer!.keyList.slice(0, 4).map((entry) => entry.key);
-    await research.vault.dataSearch.queries.setBasket([{ queryId, clinic: answer.clinic, offer, keys }]);
+    const autoKeys = autoAnswer.answer!.keyList.slice(0, 2).map((entry) => entry.key);
+    await research.vault.dataSearch.queries.setBasket([
+      { queryId, clinic: answer.clinic, offer, keys },
+      { queryId, clinic: autoAnswer.clinic, offer: autoOffer, keys: autoKeys },
+    ]);
     const paymentAddress = (await research.api.network.status({})).state!.node;
-    const [purchaseId] = await research.vault.dataSearch.purchases!.request({ purposeText: 'HbA1c trajectories in type 2 diabetes', paymentAddress, days: 3 });
-    expect((await research.vault.dataSearch.purchases!.mine()).map((p) => [p.purchaseId, p.state, p.records, p.total])).toEqual([[purchaseId, 'sent', 4, '10']]);
+    // One request per clinic of the basket.
+    const requested = await research.vault.dataSearch.purchases!.request({ purposeText: 'HbA1c trajectories in type 2 diabetes', paymentAddress, days: 3 });
+    expect(requested).toHaveLength(2);
+    const sent = await research.vault.dataSearch.purchases!.mine();
+    const byClinic = (list: readonly { institution: string; purchaseId: string; state: string; records: number; total: string }[]) => new Map(list.map((p) => [p.institution, p]));
+    expect(byClinic(sent).get('Example Clinic')).toMatchObject({ state: 'sent', records: 4, total: '10' });
+    expect(byClinic(sent).get('Automatic Clinic')).toMatchObject({ state: 'sent', records: 2, total: '2.5' });
+    const purchaseId = byClinic(sent).get('Example Clinic')!.purchaseId;
 
-    // The clinic lists the request, waiting for its administrator.
+    // The reviewing clinic lists the request, waiting for its administrator.
     const waiting = await vi.waitFor(
       async () => {
         await clinic.vault.sync();
@@ -77,12 +98,21 @@ describe('purchase request and acceptance across the network', () => {
     expect(waiting).toMatchObject({ institution: 'Example Research Institute', request: { offerIds: [offer.offerId], total: '10', pricePerRecord: '2.5' } });
 
     // Accepted: claimed, journaled, signed; the notary's receipt comes; then the researcher is told.
-    expect(await clinic.vault.dataSearch.purchases!.accept(purchaseId!)).toBe('accepted');
+    expect(await clinic.vault.dataSearch.purchases!.accept(purchaseId)).toBe('accepted');
     await vi.waitFor(
       async () => {
         await clinic.api.network.refresh({});
         await clinic.vault.sync();
         expect((await clinic.vault.dataSearch.purchases!.incoming())[0]?.state).toBe('notarized');
+      },
+      { timeout: 60_000, interval: 500 },
+    );
+    // The other clinic accepted on its own, within its policy, and was notarized too.
+    await vi.waitFor(
+      async () => {
+        await auto.api.network.refresh({});
+        await auto.vault.sync();
+        expect((await auto.vault.dataSearch.purchases!.incoming()).map((p) => p.state)).toEqual(['notarized']);
       },
       { timeout: 60_000, interval: 500 },
     );
@@ -95,9 +125,9 @@ describe('purchase request and acceptance across the network', () => {
     const mine = await vi.waitFor(
       async () => {
         await research.vault.sync();
-        const list = await research.vault.dataSearch.purchases!.mine();
-        expect(list[0]?.state).toBe('accepted');
-        return list[0]!;
+        const list = byClinic(await research.vault.dataSearch.purchases!.mine());
+        expect([list.get('Example Clinic')?.state, list.get('Automatic Clinic')?.state]).toEqual(['accepted', 'accepted']);
+        return (await research.vault.dataSearch.purchases!.mine()).find((p) => p.purchaseId === purchaseId)!;
       },
       { timeout: 60_000, interval: 500 },
     );
@@ -109,8 +139,10 @@ describe('purchase request and acceptance across the network', () => {
     const clinicNode = (await clinic.api.network.status({})).state!.node;
     expect(await clinic.api.network.claim({ keys: [consumptionKey('offer', clinicNode, offer.offerId)], claim: `0x${'77'.repeat(32)}` })).toEqual({ status: 'consumed' });
 
-    // A second request for the same offer: "offer already sold".
-    const [second] = await research.vault.dataSearch.purchases!.request({ purposeText: 'The same data again', paymentAddress, days: 3 });
+    // A second request for the same offers: "offer already sold", from the administrator's clinic
+    // when they try to accept, and from the automatic one on its own.
+    const again = await research.vault.dataSearch.purchases!.request({ purposeText: 'The same data again', paymentAddress, days: 3 });
+    const second = (await research.vault.dataSearch.purchases!.mine()).find((p) => again.includes(p.purchaseId) && p.institution === 'Example Clinic')!.purchaseId;
     await vi.waitFor(
       async () => {
         await clinic.vault.sync();
@@ -118,17 +150,18 @@ describe('purchase request and acceptance across the network', () => {
       },
       { timeout: 60_000, interval: 500 },
     );
-    await expect(clinic.vault.dataSearch.purchases!.accept(second!)).rejects.toThrow(/sold already/);
+    await expect(clinic.vault.dataSearch.purchases!.accept(second)).rejects.toThrow(/sold already/);
     const declined = await vi.waitFor(
       async () => {
         await research.vault.sync();
-        const found = (await research.vault.dataSearch.purchases!.mine()).find((p) => p.purchaseId === second);
-        expect(found?.state).toBe('declined');
-        return found!;
+        await auto.vault.sync();
+        const found = (await research.vault.dataSearch.purchases!.mine()).filter((p) => again.includes(p.purchaseId));
+        expect(found.map((p) => p.state)).toEqual(['declined', 'declined']);
+        return found;
       },
       { timeout: 60_000, interval: 500 },
     );
-    expect(declined.reason).toBe('offer already sold');
+    expect(declined.map((p) => p.reason)).toEqual(['offer already sold', 'offer already sold']);
     await clinic.vault.sync();
     expect((await clinic.vault.ledger.entries({ kinds: ['PURCHASE_DECLINED'] }, { limit: 10 })).length).toBe(1);
   });
