@@ -1,0 +1,112 @@
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatViolations, seriousAxeViolations } from '../../support/axe';
+import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { joinThroughUi, startServer, stopServers } from '../../support/network-ui';
+import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { StepLog } from '../../support/test-steps';
+import { createVaultThroughUi, importDemoData, KEY_TIMEOUT_MS } from '../../support/vault-ui';
+
+/**
+ * Issue 15 item 1's e2e: a server, a clinic shell and a research shell, everything through the UI.
+ * The clinic answers the research institute's query automatically, then its administrator switches
+ * to reviewing; the researcher puts the clinic's rows into the basket and requests the purchase; the
+ * clinic's administrator accepts it under Marketplace › Purchase requests, and once the notary has
+ * the acceptance both sides show it notarized. A second request for the same offer is declined
+ * "offer already sold".
+ */
+
+afterEach(stopServers);
+
+const PATIENTS = 40;
+const TERM = '4548-4';
+
+async function setPolicy(page: Page, answering: 'automatic' | 'review'): Promise<void> {
+  await goToArea(page, 'Settings');
+  const form = page.getByRole('form', { name: 'Research policy' });
+  await form.getByRole('radio', { name: /^Opt-out with notice/ }).check();
+  await form.getByRole('checkbox', { name: 'Research, with sale of anonymized data' }).check();
+  await form.getByRole('radio', { name: answering === 'automatic' ? 'Answer automatically within this policy' : 'An administrator reviews each query' }).check();
+  await form.getByLabel('Price per record (PHD)').fill('2.5');
+  await form.getByRole('button', { name: 'Save the policy' }).click();
+  await expect.poll(() => form.getByRole('button', { name: 'Save the policy' }).isDisabled(), { timeout: UI_TIMEOUT_MS }).toBe(true);
+}
+
+describe('purchase request across the network', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it('a researcher requests the purchase of its basket, the clinic’s administrator accepts it, both see it notarized; a second request is "offer already sold"', { timeout: 420_000 }, async () => {
+    const steps = new StepLog('purchase request');
+    const url = await steps.run('npm run server, auto-approving joins', async () => startServer(await e2e.tempDir('hdms-e2e-server-'), { autoApprove: true }));
+    const clinicShell = await e2e.startShell();
+    const researchShell = await e2e.startShell();
+    const { page: clinic } = await e2e.openPage({ bypassCSP: true });
+    const { page: research } = await e2e.openPage({ bypassCSP: true });
+
+    await steps.run(`a clinic: demo data (${PATIENTS} patients), an automatic research policy, joined`, async () => {
+      await openFirstRun(clinic, clinicShell);
+      await createVaultThroughUi(clinic, { name: 'Lakeside Admin' });
+      if (!(await clinic.getByRole('heading', { level: 1, name: 'Patients', exact: true }).isVisible())) await goToArea(clinic, 'Patients');
+      expect((await importDemoData(clinic, PATIENTS)).patients).toBe(PATIENTS);
+      await setPolicy(clinic, 'automatic');
+      await joinThroughUi(clinic, url, 'Lakeside Test Clinic', 'Clinic', 'member');
+    });
+    await steps.run('the research institute: a vault, joined as a research institute', async () => {
+      await openFirstRun(research, researchShell);
+      await createVaultThroughUi(research, { name: 'Research Admin' });
+      await joinThroughUi(research, url, 'Northfield Test Institute', 'Research institute', 'member');
+    });
+
+    const lakeside = research.getByRole('region', { name: 'Your queries' }).getByRole('article', { name: 'Lakeside Test Clinic' });
+    await steps.run('a query, answered with an offer; then the clinic reviews purchases itself', async () => {
+      await goToArea(research, 'Marketplace');
+      const form = research.getByRole('form', { name: 'New query' });
+      await form.getByLabel('Terms', { exact: true }).fill(TERM);
+      await form.getByRole('button', { name: 'Send the query' }).click();
+      await form.getByRole('status').filter({ hasText: 'The query was sent' }).waitFor({ timeout: KEY_TIMEOUT_MS });
+      await expect.poll(() => lakeside.innerText().catch(() => ''), { timeout: 120_000, interval: 500 }).toContain('2.5 PHD per record');
+      await setPolicy(clinic, 'review');
+    });
+
+    const purchases = research.getByRole('region', { name: 'Purchases' });
+    await steps.run('the basket, and Purchases › Request purchase', async () => {
+      await lakeside.getByRole('button', { name: /^Select all \d+$/ }).click();
+      await lakeside.getByRole('button', { name: /^Add \d+ to the basket$/ }).click();
+      await research.getByRole('region', { name: 'Basket' }).getByRole('rowheader', { name: 'Lakeside Test Clinic' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      const form = research.getByRole('form', { name: 'Request purchase of the basket' });
+      await form.getByLabel('Purpose of the study').fill('HbA1c trajectories in type 2 diabetes');
+      await form.getByRole('button', { name: 'Request purchase' }).click();
+      await form.getByRole('status').filter({ hasText: 'One request was sent.' }).waitFor({ timeout: KEY_TIMEOUT_MS });
+      await expect.poll(() => purchases.getByRole('table', { name: 'Purchases' }).innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS }).toMatch(/Lakeside Test Clinic[\s\S]*Sent, waiting for the clinic/);
+    });
+
+    const requests = clinic.getByRole('table', { name: 'Purchase requests' });
+    await steps.run('the clinic’s administrator accepts under Marketplace › Purchase requests; it is notarized', async () => {
+      await goToArea(clinic, 'Marketplace');
+      await expect.poll(() => requests.innerText().catch(() => ''), { timeout: 60_000, interval: 500 }).toMatch(/Northfield Test Institute[\s\S]*HbA1c trajectories[\s\S]*PHD[\s\S]*Waiting/);
+      await requests.getByRole('button', { name: 'Accept' }).click();
+      await expect.poll(() => requests.innerText(), { timeout: 90_000, interval: 1000 }).toMatch(/Accepted and notarized \(notary leaf \d+\)/);
+    });
+
+    await steps.run('the researcher sees it accepted, with the notary leaf', async () => {
+      await expect.poll(() => purchases.getByRole('table', { name: 'Purchases' }).innerText(), { timeout: 60_000, interval: 1000 }).toMatch(/Accepted \(notarized\) \(notary leaf \d+\)/);
+    });
+
+    await steps.run('axe finds no serious violation in either Marketplace', async () => {
+      const researchViolations = await seriousAxeViolations(research);
+      const clinicViolations = await seriousAxeViolations(clinic);
+      expect([...researchViolations, ...clinicViolations], [formatViolations('research Marketplace', researchViolations), formatViolations('clinic Marketplace', clinicViolations)].join('\n')).toEqual([]);
+    });
+
+    await steps.run('a second request for the same offer: "offer already sold"', async () => {
+      const form = research.getByRole('form', { name: 'Request purchase of the basket' });
+      await form.getByLabel('Purpose of the study').fill('The same data again');
+      await form.getByRole('button', { name: 'Request purchase' }).click();
+      await expect.poll(() => requests.getByRole('button', { name: 'Accept' }).count(), { timeout: 60_000, interval: 500 }).toBe(1);
+      await requests.getByRole('button', { name: 'Accept' }).click();
+      await expect.poll(() => requests.innerText(), { timeout: UI_TIMEOUT_MS }).toContain('Declined: offer already sold');
+      await expect.poll(() => purchases.getByRole('table', { name: 'Purchases' }).innerText(), { timeout: 60_000, interval: 1000 }).toContain('Declined: offer already sold');
+    });
+    console.log(steps.summary());
+  });
+});
