@@ -8,6 +8,7 @@ import { walletRequestSigner } from '../../shared/network/signed-request';
 import { checkPurchaseRequest, type PurchaseCheckAnswer } from '../../shared/research/purchase-check';
 import {
   MAX_PURCHASE_LIFETIME_MS,
+  MAX_PURCHASE_OFFERS,
   PURCHASE_DECLINE_WORDS,
   phdTimes,
   PurchaseRequestSchema,
@@ -435,13 +436,15 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
         const purposes = new Set(list.map((item) => myPurposes.get(item.queryId)));
         const purpose = [...purposes][0];
         if (purposes.size > 1 || purpose === undefined) throw new VaultError('E_NODE', 'The basket holds one clinic’s answers to queries of different purposes: request them separately.');
+        const offerIds = [...new Set(list.map((item) => item.offer.offerId))];
+        if (offerIds.length > MAX_PURCHASE_OFFERS) throw new VaultError('E_NODE', `One request names at most ${MAX_PURCHASE_OFFERS} offers of a clinic: remove some of its answers from the basket.`);
         const keys = [...new Set(list.flatMap((item) => item.keys))];
         const pricePerRecord = list[0]!.offer.pricePerRecord;
         const parsed = PurchaseRequestSchema.safeParse({
           purchaseId: `0x${randomHex(16)}`,
           researcher: state.node,
           clinic,
-          offerIds: [...new Set(list.map((item) => item.offer.offerId))],
+          offerIds,
           keys,
           currency: 'PHD',
           pricePerRecord,

@@ -27,8 +27,11 @@ import { PhdAmountSchema } from './query-answer';
 
 /** The longest a purchase request stays open. */
 export const MAX_PURCHASE_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
-/** The most offers one request names (one clinic's answers in one basket). */
-export const MAX_PURCHASE_OFFERS = 100;
+/**
+ * The most offers one request names (one clinic's answers in one basket): each becomes an input of
+ * the clinic's PURCHASE_ACCEPTED entry, which holds at most MAX_ENTRY_INPUTS (64; a test holds them equal).
+ */
+export const MAX_PURCHASE_OFFERS = 64;
 /** The most keys one request names: what a basket holds (research-meta.ts MAX_BASKET_KEYS; a test holds them equal). */
 export const MAX_PURCHASE_KEYS = 15_000;
 /** The most characters of the stated purpose. */

@@ -1,10 +1,13 @@
 import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
+import { MAX_ENTRY_INPUTS } from '../../../shared/ledger/ledger-schema';
+import { MAX_CLAIM_KEYS } from '../../../shared/network/notary';
 import { encodePayload } from '../../../shared/network/relay-payload';
 import { MAX_BASKET_KEYS } from '../../../shared/research/research-meta';
 import { checkPurchaseRequest, type PurchaseCheckAnswer, type PurchaseCheckContext } from '../../../shared/research/purchase-check';
 import {
   MAX_PURCHASE_KEYS,
+  MAX_PURCHASE_OFFERS,
   phdTimes,
   PurchaseRequestSchema,
   purchaseRequestHash,
@@ -79,6 +82,10 @@ describe('PurchaseRequest', () => {
     expect(PurchaseRequestSchema.safeParse(request({ keys: [key(1), key(1)] })).success).toBe(false);
     expect(PurchaseRequestSchema.safeParse(request({ offerIds: [offerA, offerA] })).success).toBe(false);
     expect(MAX_PURCHASE_KEYS).toBe(MAX_BASKET_KEYS);
+    // Every offer is an input of the acceptance's ledger entry, and a claim at the notary.
+    expect(MAX_PURCHASE_OFFERS).toBe(MAX_ENTRY_INPUTS);
+    expect(MAX_PURCHASE_OFFERS).toBeLessThanOrEqual(MAX_CLAIM_KEYS);
+    expect(PurchaseRequestSchema.safeParse(request({ offerIds: Array.from({ length: MAX_PURCHASE_OFFERS + 1 }, (_, i) => `0x${key(i)}${key(i)}`) })).success).toBe(false);
     expect(PurchaseRequestSchema.safeParse(request({ keys: Array.from({ length: MAX_PURCHASE_KEYS }, (_, i) => key(i)) })).success).toBe(true);
     expect(PurchaseRequestSchema.safeParse(request({ keys: Array.from({ length: MAX_PURCHASE_KEYS + 1 }, (_, i) => key(i)) })).success).toBe(false);
     expect(PurchaseRequestSchema.safeParse(request({ total: '3.76' })).success).toBe(false);
@@ -91,7 +98,7 @@ describe('PurchaseRequest', () => {
 
   it('the largest request fits one relay message of 1 MiB', async () => {
     const keys = Array.from({ length: MAX_PURCHASE_KEYS }, (_, i) => key(i));
-    const signed = await signPurchaseRequest(researcher, CHAIN.chainId, request({ keys, offerIds: Array.from({ length: 100 }, (_, i) => `0x${key(i)}${key(i)}`), purposeText: 'x'.repeat(2000) }));
+    const signed = await signPurchaseRequest(researcher, CHAIN.chainId, request({ keys, offerIds: Array.from({ length: MAX_PURCHASE_OFFERS }, (_, i) => `0x${key(i)}${key(i)}`), purposeText: 'x'.repeat(2000) }));
     expect(encodePayload({ type: 'purchase-request', signed }).length + 80).toBeLessThan(1024 * 1024);
   });
 });
