@@ -164,5 +164,12 @@ describe('purchase request and acceptance across the network', () => {
     expect(declined.map((p) => p.reason)).toEqual(['offer already sold', 'offer already sold']);
     await clinic.vault.sync();
     expect((await clinic.vault.ledger.entries({ kinds: ['PURCHASE_DECLINED'] }, { limit: 10 })).length).toBe(1);
+    // The researcher's ledger has a PURCHASE_REQUESTED entry per request: the purchase and its size, never a key.
+    await research.vault.sync();
+    const requestedEntries = await research.vault.ledger.entries({ kinds: ['PURCHASE_REQUESTED'] }, { limit: 10 });
+    expect(requestedEntries).toHaveLength(4);
+    const summaries = JSON.stringify(requestedEntries.map((entry) => entry.summary));
+    expect(requestedEntries.map((entry) => entry.summary['total (PHD)']).sort()).toEqual(['10', '10', '2.5', '2.5']);
+    for (const key of [...keys, ...autoKeys]) expect(summaries).not.toContain(key);
   });
 });
