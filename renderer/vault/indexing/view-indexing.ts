@@ -7,16 +7,28 @@ import type { SessionState, VaultSession } from '../session/vault-session';
 /** Progress of a running replay reaches the listeners at most this often (busy flips at once). */
 export const INDEXING_NOTIFY_MS = 250;
 /**
- * While journal entries keep arriving, the automatic replay runs at most this share of the time:
- * after a replay that took D ms the next one waits until D × (1 / share − 1) ms after it ended
- * (issue 11: with the window open, HL7 ingest fell from 2,600 to 460–780 msg/s, the mind's
- * indexing taking the CPU the body's ACKs need on a 2-core machine). Waiting also makes the next
- * replay's pages larger, which costs less per record. Small replays (a record viewed) wait a
- * few milliseconds at most; the views are busy meanwhile, so nobody takes them for complete.
+ * While the body takes in messages, the automatic replays run at most this share of the time:
+ * each stops after AUTO_SYNC_BUDGET_MS, and after one that took D ms the next waits until
+ * D × (1 / share − 1) ms after it ended (issue 11: with the window open, HL7 ingest fell from 2,600
+ * to 460–780 msg/s, the mind's indexing taking the CPU the body's ACKs need on a 2-core machine).
+ * Waiting also makes the next replay's pages fuller, which costs less per record. Small replays
+ * (a record viewed) wait a few milliseconds at most; the views are busy meanwhile, so nobody takes
+ * them for complete, and any read queued meanwhile starts the waiting replay first.
  */
-export const AUTO_SYNC_SHARE = 1 / 3;
+export const AUTO_SYNC_SHARE = 0.25;
 /** The longest an automatic replay waits, however long the previous one took. */
-export const AUTO_SYNC_MAX_WAIT_MS = 3000;
+export const AUTO_SYNC_MAX_WAIT_MS = 5_000;
+/**
+ * An automatic replay stops after about this long and lets the next one (after its wait) go on:
+ * while entries keep arriving, a replay "to the end of the journal" would never end.
+ */
+export const AUTO_SYNC_BUDGET_MS = 1_000;
+/**
+ * The body counts as taking in messages until this long after its last intake activity event
+ * (`hl7.activity`, sent at most a few times a second while messages arrive). Without one, replays
+ * run back to back: the views catch up at full speed once the messages stop.
+ */
+export const INTAKE_QUIET_MS = 2_000;
 const IDLE: IndexingState = { busy: false, applied: 0 };
 const noop = (): void => undefined;
 
@@ -39,8 +51,14 @@ export class ViewIndexing {
   private lastNotice = 0;
   /** Per session: how long its last automatic replay took and when it ended. */
   private readonly lastAuto = new WeakMap<VaultSession, { readonly ms: number; readonly endedAt: number }>();
-  /** Per session: the automatic replay waiting for its turn (AUTO_SYNC_SHARE), and its timer. */
-  private readonly waiting = new WeakMap<VaultSession, { readonly start: () => void; readonly timer: ReturnType<typeof setTimeout> }>();
+  /** When the body last reported intake activity (hl7.activity). */
+  private lastIntakeActivity = Number.NEGATIVE_INFINITY;
+  /** Per session: the automatic replay waiting for its turn (AUTO_SYNC_SHARE), and its timer once set. */
+  private readonly waiting = new WeakMap<VaultSession, { readonly start: () => void; timer: ReturnType<typeof setTimeout> | null }>();
+  /** Per session: the budget of the replay whose features' afterReplay is running (none: unbudgeted). */
+  private readonly featureBudget = new WeakMap<VaultSession, number | undefined>();
+  /** Per session: the automatic replay running now, settling when it ends. */
+  private readonly running = new WeakMap<VaultSession, Promise<void>>();
 
   constructor(
     private readonly api: Pick<HdmsApi, 'journal'>,
@@ -74,7 +92,7 @@ export class ViewIndexing {
   enqueue<T>(s: VaultSession, task: () => Promise<T>): Promise<T> {
     const waiting = this.waiting.get(s);
     if (waiting !== undefined) {
-      clearTimeout(waiting.timer);
+      if (waiting.timer !== null) clearTimeout(waiting.timer);
       waiting.start();
     }
     const run = s.queue.then(task);
@@ -101,25 +119,43 @@ export class ViewIndexing {
       this.enqueue(s, async () => {
         s.autoQueued = false;
         const started = performance.now();
+        let done!: () => void;
+        this.running.set(s, new Promise<void>((resolve) => (done = resolve)));
         try {
-          return await this.replayOnce(s);
+          const progress = await this.replayOnce(s, undefined, AUTO_SYNC_BUDGET_MS);
+          if (!progress.done) this.scheduleAutoSync(s);
+          return progress;
         } finally {
           const endedAt = performance.now();
           this.lastAuto.set(s, { ms: endedAt - started, endedAt });
+          this.running.delete(s);
+          done();
         }
       })
         .catch(noop) // a locked vault or a failing page: the next sync (explicit or on the next append) retries
         .finally(end);
     };
-    const wait = this.autoSyncWait(s);
-    if (wait <= 0) run();
-    else this.waiting.set(s, { start: run, timer: setTimeout(run, wait) });
+    // Entries that arrive during a replay wait counted from its end (counted from the previous one's,
+    // the wait had mostly passed already and replays ran back to back).
+    const waiting: { start: () => void; timer: ReturnType<typeof setTimeout> | null } = { start: run, timer: null };
+    this.waiting.set(s, waiting);
+    void (this.running.get(s) ?? Promise.resolve()).then(() => {
+      if (this.waiting.get(s) !== waiting) return; // started meanwhile by a queued task
+      const wait = this.autoSyncWait(s);
+      if (wait <= 0) run();
+      else waiting.timer = setTimeout(run, wait);
+    });
   }
 
-  /** How long the next automatic replay of `s` waits (AUTO_SYNC_SHARE), from now. */
+  /** The body reported intake activity (messages arriving): automatic replays take turns with it for a while. */
+  noteIntakeActivity(): void {
+    this.lastIntakeActivity = performance.now();
+  }
+
+  /** How long the next automatic replay of `s` waits (AUTO_SYNC_SHARE), from now: 0 unless the body is taking in messages. */
   autoSyncWait(s: VaultSession): number {
     const last = this.lastAuto.get(s);
-    if (last === undefined) return 0;
+    if (last === undefined || performance.now() - this.lastIntakeActivity > INTAKE_QUIET_MS) return 0;
     const rest = last.ms * (1 / AUTO_SYNC_SHARE - 1) - (performance.now() - last.endedAt);
     return Math.min(AUTO_SYNC_MAX_WAIT_MS, Math.max(0, rest));
   }
@@ -132,21 +168,36 @@ export class ViewIndexing {
     }
   }
 
-  /** One replay of the views and then the features' afterReplay; call inside the queue. */
-  replayOnce(s: VaultSession, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
+  /**
+   * One replay of the views and then the features' afterReplay; call inside the queue. With a
+   * budget (an automatic replay), a feature's replayNow() inside it has the same budget: the
+   * ledger replays what it signed, and while entries keep arriving an unbudgeted replay "to the
+   * end" would not end.
+   */
+  replayOnce(s: VaultSession, onProgress?: (progress: SyncProgress) => void, budgetMs?: number): Promise<SyncProgress> {
     this.appliedNow = 0;
-    return this.replayViews(s, onProgress).then(async (progress) => {
-      for (const feature of s.features) {
-        if (this.state.isCurrent(s)) await feature.afterReplay?.();
+    return this.replayViews(s, onProgress, budgetMs).then(async (progress) => {
+      this.featureBudget.set(s, budgetMs);
+      try {
+        for (const feature of s.features) {
+          if (this.state.isCurrent(s)) await feature.afterReplay?.();
+        }
+      } finally {
+        this.featureBudget.delete(s);
       }
       return progress;
     });
   }
 
+  /** A feature's replayNow() (inside the running replay task), with that task's budget. */
+  replayNow(s: VaultSession): Promise<SyncProgress> {
+    return this.replayViews(s, undefined, this.featureBudget.get(s));
+  }
+
   /** The views' replay alone; notes how far the views are (journal.appended up to there needs no sync). */
-  async replayViews(s: VaultSession, onProgress?: (progress: SyncProgress) => void): Promise<SyncProgress> {
+  async replayViews(s: VaultSession, onProgress?: (progress: SyncProgress) => void, budgetMs?: number): Promise<SyncProgress> {
     const progress = await replayJournal(
-      { api: this.api, db: s.db, keys: s.keys, opener: s.opener, tokens: s.tokens, isCurrent: () => this.state.isCurrent(s) },
+      { api: this.api, db: s.db, keys: s.keys, opener: s.opener, tokens: s.tokens, isCurrent: () => this.state.isCurrent(s), ...(budgetMs === undefined ? {} : { budgetMs }) },
       (step) => {
         this.progress(step);
         onProgress?.(step);

@@ -66,9 +66,15 @@ export class SessionLifecycle {
     };
     s.features = this.deps.features.map((feature) => this.openFeature(feature, s, identity));
     // Records the views hold already (a feature's own, replayed in its task) need no sync.
-    s.unsubscribe = transport.subscribe('journal.appended', ({ lastSeq }) => {
+    const appended = transport.subscribe('journal.appended', ({ lastSeq }) => {
       if (lastSeq > s.replayedTo) indexing.scheduleAutoSync(s);
     });
+    // Messages arriving: automatic replays take turns with the body (view-indexing.ts).
+    const activity = transport.subscribe('hl7.activity', () => indexing.noteIntakeActivity());
+    s.unsubscribe = () => {
+      appended();
+      activity();
+    };
     state.enter(s);
     autoLock.arm();
     // Busy before the UI hears of the unlock, so it never takes the views for complete meanwhile.
@@ -141,7 +147,7 @@ export class SessionLifecycle {
       intakePublicKey: s.keyring.intakePublicKey,
       isCurrent: () => state.isCurrent(s),
       sync: () => indexing.runSync(s).then(noop),
-      replayNow: () => indexing.replayViews(s).then(noop),
+      replayNow: () => indexing.replayNow(s).then(noop),
       requestSync: () => {
         if (state.isCurrent(s)) indexing.scheduleAutoSync(s);
       },

@@ -79,6 +79,12 @@ export interface ReplayContext {
   readonly slicer?: TaskSlicer;
   /** The view projectors (projector-registry.ts); every registered one by default. */
   readonly projectors?: ProjectorRegistry;
+  /**
+   * Stop after the page that ends this many milliseconds after the start (the result then says
+   * done: false). While entries keep arriving, a replay reading "to the end" never ends; the
+   * automatic replays take turns with the body this way (view-indexing.ts). None by default.
+   */
+  readonly budgetMs?: number;
 }
 
 export class ReplayAborted extends Error {
@@ -284,9 +290,15 @@ export async function replayJournal(context: ReplayContext, onProgress?: (progre
   let applied = 0;
   let readFrom = cursor;
   let ended = false;
+  let done = true;
+  const deadline = context.budgetMs === undefined ? Infinity : performance.now() + context.budgetMs;
   await overlapPages(
     async () => {
       if (ended) return null;
+      if (performance.now() > deadline) {
+        done = false;
+        return null;
+      }
       const page = new Page(context, registry, window);
       const read = await readPage(context, page, readFrom, slicer);
       readFrom = read.next;
@@ -300,5 +312,6 @@ export async function replayJournal(context: ReplayContext, onProgress?: (progre
       onProgress?.({ applied, cursor, done: read.end });
     },
   );
-  return { applied, cursor, done: true };
+  // A page decoded past the deadline is still written (overlapPages consumes what it produced).
+  return { applied, cursor, done: done || ended };
 }

@@ -23,7 +23,7 @@ function slowSession(readMs: number, events: string[]) {
 const idle = (indexing: ViewIndexing) => expect.poll(() => indexing.current().busy, { timeout: 5000 }).toBe(false);
 
 describe('automatic replays while entries keep arriving', () => {
-  it('the first runs at once; the next waits twice as long as the last took (a third of the time indexing), busy meanwhile', async () => {
+  it('the first runs at once; the next waits three times as long as the last took (a quarter of the time indexing), busy meanwhile', async () => {
     const events: string[] = [];
     const { indexing, s } = slowSession(300, events);
     indexing.scheduleAutoSync(s);
@@ -31,9 +31,10 @@ describe('automatic replays while entries keep arriving', () => {
     await idle(indexing);
     expect(events).toEqual(['read']);
 
+    indexing.noteIntakeActivity(); // messages are arriving at the body
     indexing.scheduleAutoSync(s);
     const wait = indexing.autoSyncWait(s);
-    // 2 × at least 300 ms, less the few ms since it ended.
+    // 3 × at least 300 ms, less the few ms since it ended.
     expect(wait).toBeGreaterThan(200);
     expect(wait).toBeLessThanOrEqual(AUTO_SYNC_MAX_WAIT_MS);
     expect(indexing.current().busy).toBe(true);
@@ -48,11 +49,37 @@ describe('automatic replays while entries keep arriving', () => {
     const { indexing, s } = slowSession(150, events);
     indexing.scheduleAutoSync(s);
     await idle(indexing);
+    indexing.noteIntakeActivity();
     indexing.scheduleAutoSync(s);
     expect(indexing.autoSyncWait(s)).toBeGreaterThan(100);
     await indexing.enqueue(s, async () => void events.push('task'));
     expect(events).toEqual(['read', 'read', 'task']);
     await idle(indexing);
     expect(events).toEqual(['read', 'read', 'task']); // the timer was cleared: no third replay
+  });
+
+  it('entries that arrive during a replay wait counted from the end of that replay, not of the one before', async () => {
+    const events: string[] = [];
+    const { indexing, s } = slowSession(200, events);
+    indexing.scheduleAutoSync(s);
+    await expect.poll(() => events.length).toBe(1);
+    // An entry arrives while the first replay runs (no replay had ended yet: nothing to count from).
+    indexing.noteIntakeActivity();
+    indexing.scheduleAutoSync(s);
+    await expect.poll(() => indexing.autoSyncWait(s), { timeout: 3000 }).toBeGreaterThan(400);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(events).toHaveLength(1); // not run back to back: waiting 3 × the first one's 200 ms
+    expect(indexing.current().busy).toBe(true);
+  });
+
+  it('does not wait when the body is not taking in messages: the views catch up at full speed', async () => {
+    const events: string[] = [];
+    const { indexing, s } = slowSession(200, events);
+    indexing.scheduleAutoSync(s);
+    await idle(indexing);
+    indexing.scheduleAutoSync(s);
+    expect(indexing.autoSyncWait(s)).toBe(0);
+    await idle(indexing);
+    expect(events).toEqual(['read', 'read']);
   });
 });
