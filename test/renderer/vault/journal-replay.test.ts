@@ -225,4 +225,36 @@ describe('journal replay', () => {
     expect(written).toEqual([1]);
     expect(next).toBe(3); // page 3 was produced while page 2 failed, and never written
   });
+
+  it('stops after its budget at a page boundary, saying it is not done, and the next replay goes on from there', async () => {
+    const { db, keys, context, body } = await setup(300);
+    const total = body.journal.length;
+    let now = 0;
+    const clock = globalThis.performance.now.bind(globalThis.performance);
+    // Each journal read takes "100 ms" on a clock the replay reads through performance.now.
+    const api = {
+      journal: {
+        ...body.api.journal,
+        read: (request: { after: number; limit: number }) => {
+          now += 100;
+          return body.api.journal.read(request);
+        },
+      },
+    } as typeof body.api;
+    globalThis.performance.now = () => now;
+    try {
+      const first = await replayJournal({ ...context, api, budgetMs: 150 });
+      expect(first.done).toBe(false);
+      expect(first.cursor).toBeGreaterThan(0);
+      expect(first.cursor).toBeLessThan(total);
+      expect((await db.meta.get(CURSOR_KEY))?.value).toBe(first.cursor);
+      const rest = await replayJournal({ ...context, api });
+      expect(rest).toMatchObject({ cursor: total, done: true });
+    } finally {
+      globalThis.performance.now = clock;
+    }
+    const fresh = openVaultDb('test-vault-0005', { indexedDB: new IDBFactory(), IDBKeyRange });
+    await replayJournal({ ...context, db: fresh });
+    expect(await decryptedDump(db, keys.viewKey)).toEqual(await decryptedDump(fresh, keys.viewKey));
+  });
 });
