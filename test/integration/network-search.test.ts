@@ -81,8 +81,15 @@ describe('data search across the network', () => {
 
     // Each clinic lists the query as answered, and signed a QUERY_ANSWERED entry naming the count bucket.
     for (const node of [large, small]) {
-      const incoming = await node.vault.dataSearch.inbox.incoming();
-      expect(incoming.map((q) => [q.queryId, q.state, q.institution])).toEqual([[queryId, 'answered', 'Example Research Institute']]);
+      // The clinic sends its answer, then journals it: the researcher may read the answer before the clinic's views hold the outcome.
+      await vi.waitFor(
+        async () => {
+          await node.vault.sync();
+          const incoming = await node.vault.dataSearch.inbox.incoming();
+          expect(incoming.map((q) => [q.queryId, q.state, q.institution])).toEqual([[queryId, 'answered', 'Example Research Institute']]);
+        },
+        { timeout: 30_000, interval: 250 },
+      );
       await node.vault.sync();
       const entries = await node.vault.ledger.entries({ kinds: ['QUERY_ANSWERED'] }, { limit: 10 });
       expect(entries.map((e) => e.kind)).toEqual(['QUERY_ANSWERED']);
