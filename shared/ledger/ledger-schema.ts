@@ -78,6 +78,8 @@ export const LEDGER_ENTRY_KINDS = [
   // A key keeper released its share of a purchase's package key (issue 15 item 6): its input is the
   // purchase id, consumed at the notary, so a keeper releases once per purchase.
   'KEY_RELEASE',
+  // DATA_DELIVERY: a clinic delivered a sealed package: subject the purchase id, details the ciphertext SHA-256 and key commitment
+  'DATA_DELIVERY',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 

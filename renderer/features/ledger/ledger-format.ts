@@ -15,6 +15,7 @@ const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
   PURCHASE_ACCEPTED: 'Purchase accepted',
   PURCHASE_DECLINED: 'Purchase declined',
   KEY_RELEASE: 'Key released',
+  DATA_DELIVERY: 'Data delivered',
   SESSION: 'Sign-in and lock',
   QUARANTINE: 'Quarantine action',
   RESTORE: 'Backup restored',
