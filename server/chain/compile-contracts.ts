@@ -6,7 +6,7 @@ import solc from 'solc';
 import { type ContractArtifact } from '../../shared/chain/escrow-contracts';
 
 /**
- * Compiles the settlement contracts of contracts/ (PhdToken, PurchaseEscrow) with the npm `solc`
+ * Compiles the settlement contracts of contracts/ (PhdToken, PurchaseEscrow, CheckpointAnchor) with the npm `solc`
  * compiler, in process, with no network: `@openzeppelin/contracts/...` imports are read from
  * node_modules, every other import from contracts/ itself.
  *
@@ -27,6 +27,7 @@ const requireFromHere = createRequire(import.meta.url);
 export interface CompiledContracts {
   readonly PhdToken: ContractArtifact;
   readonly PurchaseEscrow: ContractArtifact;
+  readonly CheckpointAnchor: ContractArtifact;
   /** The full version string of the compiler that produced them. */
   readonly compilerVersion: string;
 }
@@ -93,10 +94,10 @@ export function compileSources(files: readonly string[]): SolcOutput['contracts'
 
 let cached: CompiledContracts | undefined;
 
-/** PhdToken and PurchaseEscrow, compiled once per process. */
+/** PhdToken, PurchaseEscrow and CheckpointAnchor, compiled once per process. */
 export function compileSettlementContracts(): CompiledContracts {
   if (cached) return cached;
-  const contracts = compileSources(['PhdToken.sol', 'PurchaseEscrow.sol']);
+  const contracts = compileSources(['PhdToken.sol', 'PurchaseEscrow.sol', 'CheckpointAnchor.sol']);
   const artifact = (file: string, name: string): ContractArtifact => {
     const compiled = contracts[file]?.[name];
     if (!compiled) throw new ContractCompileError([`${file} produced no contract ${name}`]);
@@ -105,6 +106,7 @@ export function compileSettlementContracts(): CompiledContracts {
   cached = {
     PhdToken: artifact('PhdToken.sol', 'PhdToken'),
     PurchaseEscrow: artifact('PurchaseEscrow.sol', 'PurchaseEscrow'),
+    CheckpointAnchor: artifact('CheckpointAnchor.sol', 'CheckpointAnchor'),
     compilerVersion: solc.version() as string,
   };
   return cached;

@@ -26,7 +26,7 @@ export interface ContractArtifact {
   readonly bytecode: string;
 }
 
-/** The custom errors the escrow and the token can revert with (OpenZeppelin's included). */
+/** The custom errors the escrow, the token and the checkpoint anchor can revert with (OpenZeppelin's included). */
 const ERROR_FRAGMENTS = [
   'error PurchaseIdUsed(bytes32 purchaseId)',
   'error UnknownPurchase(bytes32 purchaseId)',
@@ -42,6 +42,7 @@ const ERROR_FRAGMENTS = [
   'error DeadlinePassed(bytes32 purchaseId, uint64 deadline)',
   'error DeadlineNotReached(bytes32 purchaseId, uint64 deadline)',
   'error DisputeWindowOpen(bytes32 purchaseId, uint64 endsAt)',
+  'error SizeNotIncreasing(uint64 latest, uint64 given)',
   'error SafeERC20FailedOperation(address token)',
   'error ReentrancyGuardReentrantCall()',
   'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
@@ -91,7 +92,7 @@ export const PURCHASE_ESCROW_ABI = [
   'event Payment(bytes32 indexed purchaseId, address indexed payee, uint256 amount)',
   'event Settled(bytes32 indexed purchaseId, bool byAcknowledgement)',
   'event Reclaimed(bytes32 indexed purchaseId, address indexed buyer, uint256 amount)',
-  ...ERROR_FRAGMENTS,
+  ...ERROR_FRAGMENTS.filter((f) => !f.startsWith('error SizeNotIncreasing')),
 ] as const;
 
 const ERRORS = new Interface([...ERROR_FRAGMENTS]);
@@ -146,7 +147,8 @@ export function decodeContractError(error: unknown): EscrowError | undefined {
   return undefined;
 }
 
-async function send(tx: Promise<ContractTransactionResponse>, confirmations: number): Promise<TransactionReceipt> {
+/** Waits for a sent transaction's receipt at `confirmations`; a revert becomes an EscrowError naming the contract's error. */
+export async function send(tx: Promise<ContractTransactionResponse>, confirmations: number): Promise<TransactionReceipt> {
   try {
     const receipt = await (await tx).wait(confirmations);
     if (!receipt) throw new Error('transaction dropped');

@@ -10,11 +10,11 @@ import {
 } from '../../../server/chain/compile-contracts';
 
 describe('compileSettlementContracts', () => {
-  it('compiles both contracts with the pinned solc for Paris, once per process', () => {
+  it('compiles the three contracts with the pinned solc for Paris, once per process', () => {
     const compiled = compileSettlementContracts();
     expect(compiled.compilerVersion.startsWith(`${SOLC_VERSION}+commit.`)).toBe(true);
     expect(EVM_VERSION).toBe('paris');
-    for (const artifact of [compiled.PhdToken, compiled.PurchaseEscrow]) {
+    for (const artifact of [compiled.PhdToken, compiled.PurchaseEscrow, compiled.CheckpointAnchor]) {
       expect(artifact.bytecode).toMatch(/^0x(?:[0-9a-f]{2})+$/);
       expect(artifact.bytecode.length).toBeGreaterThan(2_000);
     }
