@@ -1,6 +1,6 @@
 import type { Wallet } from 'ethers';
 import { DEFAULT_NETWORK_CHAIN_ID, type PinnedNetwork } from '../../shared/network/network-domain';
-import { NetworkParametersSchema, type NetworkParameters } from '../../shared/network/network-map';
+import { NetworkParametersSchema, type NetworkParameters, type Settlement } from '../../shared/network/network-map';
 import { ADVISORY_LOCKS, lockInTransaction, type Database, type Queryable } from '../storage/database';
 import { publishNetworkMap } from './network-map-store';
 
@@ -18,6 +18,11 @@ export interface ParameterChoices {
   readonly minAppVersion?: string;
   /** The notary's log key (its vkey; server/notary/log-key.ts): set at creation, or once on a network created before the notary. */
   readonly logVkey?: string;
+  /**
+   * The settlement chain (issue 15 item 2): set at creation or once on a network that has none;
+   * after that the chain id, token, escrow and anchor are fixed and only the RPC endpoint may move.
+   */
+  readonly settlement?: Settlement;
 }
 
 export const DEFAULT_PARAMETERS = {
@@ -50,6 +55,7 @@ interface ParametersRow {
   max_message_size: number;
   min_app_version: string;
   log_vkey: string;
+  settlement: Settlement | string | null;
 }
 
 function fromRow(row: ParametersRow): NetworkParameters {
@@ -60,11 +66,13 @@ function fromRow(row: ParametersRow): NetworkParameters {
     witnessQuorum: row.witness_quorum,
     maxMessageSize: row.max_message_size,
     minAppVersion: row.min_app_version,
+    // PGlite returns jsonb parsed, node-postgres too; a string only from a driver that does not.
+    ...(row.settlement === null ? {} : { settlement: typeof row.settlement === 'string' ? (JSON.parse(row.settlement) as unknown) : row.settlement }),
   });
 }
 
 export async function readParameters(db: Queryable): Promise<NetworkParameters | null> {
-  const result = await db.query<ParametersRow & Record<string, unknown>>('SELECT name, chain_id, network_address, witness_quorum, max_message_size, min_app_version, log_vkey FROM network_parameters WHERE id = 1');
+  const result = await db.query<ParametersRow & Record<string, unknown>>('SELECT name, chain_id, network_address, witness_quorum, max_message_size, min_app_version, log_vkey, settlement FROM network_parameters WHERE id = 1');
   return result.rows[0] === undefined ? null : fromRow(result.rows[0]);
 }
 
@@ -90,14 +98,19 @@ export async function ensureNetwork(db: Database, key: Wallet, choices: Paramete
       for (const [name, asked, actual] of fixed) {
         if (asked !== undefined && asked !== actual) throw new NetworkConfigError(`the network was created with ${name} ${JSON.stringify(actual)}; parameters are fixed at the first start`);
       }
+      let updated = existing;
       if (choices.logVkey !== undefined && choices.logVkey !== existing.keys.log) {
         if (existing.keys.log !== '') throw new NetworkConfigError('this data folder\'s log key is not the network\'s log key: copy log.key from the server that created the network');
-        const updated = NetworkParametersSchema.parse({ ...existing, keys: { ...existing.keys, log: choices.logVkey } });
+        updated = NetworkParametersSchema.parse({ ...updated, keys: { ...updated.keys, log: choices.logVkey } });
         await tx.query('UPDATE network_parameters SET log_vkey = $1 WHERE id = 1', [choices.logVkey]);
-        await publishNetworkMap(tx, { key, parameters: updated }, now(), { bumpEpoch: true });
-        return updated;
       }
-      return existing;
+      if (choices.settlement !== undefined && !sameSettlement(choices.settlement, existing.settlement)) {
+        checkSettlementChange(existing.settlement, choices.settlement);
+        updated = NetworkParametersSchema.parse({ ...updated, settlement: choices.settlement });
+        await tx.query('UPDATE network_parameters SET settlement = $1 WHERE id = 1', [JSON.stringify(updated.settlement)]);
+      }
+      if (updated !== existing) await publishNetworkMap(tx, { key, parameters: updated }, now(), { bumpEpoch: true });
+      return updated;
     }
     const created = NetworkParametersSchema.parse({
       name: choices.name ?? DEFAULT_PARAMETERS.name,
@@ -106,14 +119,29 @@ export async function ensureNetwork(db: Database, key: Wallet, choices: Paramete
       witnessQuorum: choices.witnessQuorum ?? DEFAULT_PARAMETERS.witnessQuorum,
       maxMessageSize: choices.maxMessageSize ?? DEFAULT_PARAMETERS.maxMessageSize,
       minAppVersion: choices.minAppVersion ?? DEFAULT_PARAMETERS.minAppVersion,
+      ...(choices.settlement ? { settlement: choices.settlement } : {}),
     });
     await tx.query(
-      'INSERT INTO network_parameters (id, name, chain_id, network_address, witness_quorum, max_message_size, min_app_version, log_vkey, created_at) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)',
-      [created.name, created.chainId, created.keys.network, created.witnessQuorum, created.maxMessageSize, created.minAppVersion, created.keys.log ?? '', now()],
+      'INSERT INTO network_parameters (id, name, chain_id, network_address, witness_quorum, max_message_size, min_app_version, log_vkey, settlement, created_at) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      [created.name, created.chainId, created.keys.network, created.witnessQuorum, created.maxMessageSize, created.minAppVersion, created.keys.log ?? '', created.settlement ? JSON.stringify(created.settlement) : null, now()],
     );
     await tx.query('INSERT INTO network_state (id, epoch, next_serial) VALUES (1, 0, 1)');
     await publishNetworkMap(tx, { key, parameters: created }, now(), { bumpEpoch: false });
     return created;
   });
   return { key, parameters, pinned: { address: parameters.keys.network, chainId: parameters.chainId } };
+}
+
+function sameSettlement(a: Settlement, b: Settlement | undefined): boolean {
+  return b !== undefined && (Object.keys(a) as (keyof Settlement)[]).every((field) => a[field] === b[field]);
+}
+
+/** A network's settlement is set once; then only its RPC endpoint may change (the contracts and the chain are what payments point at). */
+function checkSettlementChange(existing: Settlement | undefined, asked: Settlement): void {
+  if (existing === undefined) return;
+  for (const field of ['chainId', 'token', 'escrow', 'anchor', 'confirmations'] as const) {
+    if (asked[field] !== existing[field]) {
+      throw new NetworkConfigError(`the network settles on chain ${existing.chainId} with ${field} ${JSON.stringify(existing[field])}; only the settlement RPC endpoint may change once set`);
+    }
+  }
 }

@@ -12,8 +12,10 @@ import { AppVersionSchema, ChainIdSchema, DisplayNameSchema, networkDomain, netw
  *   NetworkMap        { uint64 epoch; uint64 issuedAt; NetworkParameters parameters;
  *                       SignedCertificate[] members; Revocation[] revocations; }
  *   NetworkParameters { string name; uint64 chainId; NetworkKeys keys; uint32 witnessQuorum;
- *                       uint64 maxMessageSize; string minAppVersion; }
+ *                       uint64 maxMessageSize; string minAppVersion; [Settlement settlement;] }
  *   NetworkKeys       { address network; string log; }
+ *   Settlement        { uint64 chainId; string rpcUrl; address token; address escrow;
+ *                       address anchor; uint32 confirmations; }
  *   SignedCertificate { MembershipCertificate certificate; bytes signature; }
  *   Revocation        { address member; uint64 serial; uint64 revokedAt; }
  *
@@ -22,6 +24,12 @@ import { AppVersionSchema, ChainIdSchema, DisplayNameSchema, networkDomain, netw
  *   keys         the server's public keys: the network key (which signs this map and the
  *                certificates) and the notary's log key (its C2SP vkey, which signs checkpoints and
  *                receipts; '' or absent before the network has one).
+ *   settlement   where purchases are paid (issue 15 item 2): the EVM chain's id (not the signatures'
+ *                chainId above), a JSON-RPC endpoint, the PHD token, the purchase escrow and the
+ *                checkpoint anchor contracts, and the confirmation depth a payment needs before a
+ *                keeper relies on it. Absent on a network without a chain; the type then has no
+ *                Settlement field at all, so maps signed before it existed still verify, and one
+ *                that has it cannot be stripped of it (the signature covers the type).
  *   members      the certificates of current members, sorted by address, one per member.
  *   revocations  revoked certificates, sorted by member; a revoked member is never in `members`.
  *
@@ -37,6 +45,23 @@ import { AppVersionSchema, ChainIdSchema, DisplayNameSchema, networkDomain, netw
 export const LogVkeySchema = z.string().max(200).regex(/^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$|^$/, 'must be a vkey (name+keyid+base64) or empty');
 export const NetworkKeysSchema = z.strictObject({ network: AddressSchema, log: LogVkeySchema.optional() });
 
+/** A JSON-RPC endpoint: http(s), no credentials in it (the map is public). */
+export const RpcUrlSchema = z
+  .string()
+  .max(500)
+  .regex(/^https?:\/\/[^\s@/]+(\/[^\s]*)?$/, 'must be an http(s) URL without credentials');
+/** The most confirmations a network may ask for: a day of 12-second blocks is more than any consortium chain needs. */
+export const MAX_CONFIRMATIONS = 7_200;
+export const SettlementSchema = z.strictObject({
+  chainId: ChainIdSchema,
+  rpcUrl: RpcUrlSchema,
+  token: AddressSchema,
+  escrow: AddressSchema,
+  anchor: AddressSchema,
+  confirmations: uint32.min(1).max(MAX_CONFIRMATIONS),
+});
+export type Settlement = Readonly<z.infer<typeof SettlementSchema>>;
+
 export const NetworkParametersSchema = z.strictObject({
   name: DisplayNameSchema,
   chainId: ChainIdSchema,
@@ -44,6 +69,7 @@ export const NetworkParametersSchema = z.strictObject({
   witnessQuorum: uint32,
   maxMessageSize: uint64.min(1),
   minAppVersion: AppVersionSchema,
+  settlement: SettlementSchema.optional(),
 });
 export type NetworkParameters = Readonly<z.infer<typeof NetworkParametersSchema>>;
 
@@ -65,8 +91,9 @@ export type NetworkMap = Readonly<z.infer<typeof NetworkMapSchema>>;
 export const SignedNetworkMapSchema = z.strictObject({ map: NetworkMapSchema, signature: SignatureSchema });
 export type SignedNetworkMap = Readonly<z.infer<typeof SignedNetworkMapSchema>>;
 
-export function networkMapTypes(): Record<string, TypedDataField[]> {
-  return {
+/** The map's EIP-712 types; with a Settlement struct only for a map that carries one (see above). */
+export function networkMapTypes(withSettlement = false): Record<string, TypedDataField[]> {
+  const types: Record<string, TypedDataField[]> = {
     NetworkMap: [
       { name: 'epoch', type: 'uint64' },
       { name: 'issuedAt', type: 'uint64' },
@@ -97,7 +124,21 @@ export function networkMapTypes(): Record<string, TypedDataField[]> {
       { name: 'revokedAt', type: 'uint64' },
     ],
   };
+  if (withSettlement) {
+    types.NetworkParameters!.push({ name: 'settlement', type: 'Settlement' });
+    types.Settlement = [
+      { name: 'chainId', type: 'uint64' },
+      { name: 'rpcUrl', type: 'string' },
+      { name: 'token', type: 'address' },
+      { name: 'escrow', type: 'address' },
+      { name: 'anchor', type: 'address' },
+      { name: 'confirmations', type: 'uint32' },
+    ];
+  }
+  return types;
 }
+
+const typesOf = (map: NetworkMap): Record<string, TypedDataField[]> => networkMapTypes(map.parameters.settlement !== undefined);
 
 const plain = (value: NetworkMap): Record<string, unknown> => {
   const copy = JSON.parse(JSON.stringify(value)) as NetworkMap & { parameters: { keys: { log?: string } } };
@@ -136,13 +177,13 @@ export async function signNetworkMap(networkKey: TypedDataSigner, value: unknown
   const map = parsed.data;
   checkMapStructure(map);
   if (map.parameters.keys.network !== networkKey.address) throw new NetworkDocumentError('network map names another network key than its signer');
-  const signature = await networkKey.signTypedData({ ...networkDomain(map.parameters.chainId) }, networkMapTypes(), plain(map));
+  const signature = await networkKey.signTypedData({ ...networkDomain(map.parameters.chainId) }, typesOf(map), plain(map));
   return { map, signature: signature.toLowerCase() };
 }
 
 /** The map's EIP-712 hash (what its signature signs). */
 export function networkMapHash(map: NetworkMap): string {
-  return TypedDataEncoder.hash({ ...networkDomain(map.parameters.chainId) }, networkMapTypes(), plain(map));
+  return TypedDataEncoder.hash({ ...networkDomain(map.parameters.chainId) }, typesOf(map), plain(map));
 }
 
 export interface VerifyMapOptions {
@@ -168,7 +209,7 @@ export function verifyNetworkMap(pinned: PinnedNetwork, value: unknown, options:
   checkMapStructure(map);
   let signer: string;
   try {
-    signer = verifyTypedData({ ...networkDomain(map.parameters.chainId) }, networkMapTypes(), plain(map), signature);
+    signer = verifyTypedData({ ...networkDomain(map.parameters.chainId) }, typesOf(map), plain(map), signature);
   } catch {
     throw new NetworkDocumentError('network map signature is not a valid signature', 'signature');
   }

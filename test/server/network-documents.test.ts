@@ -92,6 +92,41 @@ describe('MembershipCertificate and NetworkMap', () => {
   });
 });
 
+describe('the settlement parameters of a map (issue 15 item 2)', () => {
+  const settlement = {
+    chainId: 1337,
+    rpcUrl: 'https://chain.example.org/rpc',
+    token: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+    escrow: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
+    anchor: '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0',
+    confirmations: 2,
+  };
+  const withSettlement = (value = settlement): NetworkMap => ({ ...mapWith([]), parameters: { ...mapWith([]).parameters, settlement: value } });
+
+  it('verifies with its settlement, which the signature covers: changed or stripped, the map is refused', async () => {
+    const signed = await signNetworkMap(networkKey, withSettlement());
+    expect(verifyNetworkMap(pinned, signed).map.parameters.settlement).toEqual(settlement);
+    const redirected = { ...signed, map: withSettlement({ ...settlement, escrow: '0x0000000000000000000000000000000000000001' }) };
+    expect(() => verifyNetworkMap(pinned, redirected)).toThrow(expect.objectContaining({ problem: 'signature' }));
+    const { settlement: _dropped, ...bare } = signed.map.parameters;
+    expect(() => verifyNetworkMap(pinned, { ...signed, map: { ...signed.map, parameters: bare } })).toThrow(expect.objectContaining({ problem: 'signature' }));
+  });
+
+  it('leaves maps without a settlement signed and verified as before (their type has no Settlement field)', async () => {
+    const plain = await signNetworkMap(networkKey, mapWith([]));
+    expect(verifyNetworkMap(pinned, plain).map.parameters.settlement).toBeUndefined();
+    // A signature over the map without the field does not carry over to the same map with one.
+    expect(() => verifyNetworkMap(pinned, { ...plain, map: withSettlement() })).toThrow(expect.objectContaining({ problem: 'signature' }));
+  });
+
+  it('refuses a settlement with credentials in the RPC URL, zero confirmations or a malformed address', async () => {
+    await expect(signNetworkMap(networkKey, withSettlement({ ...settlement, rpcUrl: 'https://user:secret@chain.example.org' }))).rejects.toThrow(/rpcUrl/);
+    await expect(signNetworkMap(networkKey, withSettlement({ ...settlement, rpcUrl: 'ftp://chain.example.org' }))).rejects.toThrow(/rpcUrl/);
+    await expect(signNetworkMap(networkKey, withSettlement({ ...settlement, confirmations: 0 }))).rejects.toThrow(/confirmations/);
+    await expect(signNetworkMap(networkKey, withSettlement({ ...settlement, token: '0x1234' }))).rejects.toThrow(/token/);
+  });
+});
+
 describe('network fingerprint and versions', () => {
   it('is eight groups of four upper-case hex digits and changes with the key or the chain id', () => {
     const fingerprint = networkFingerprint(pinned);
