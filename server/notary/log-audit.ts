@@ -1,9 +1,12 @@
-import { SigningKey, computeAddress } from 'ethers';
+import { JsonRpcProvider, SigningKey, computeAddress } from 'ethers';
+import { CheckpointAnchorClient, type AnchoredCheckpoint } from '../../shared/chain/checkpoint-anchor';
 import { DEFAULT_LEDGER_CHAIN_ID, EntryHasher, GENESIS_PREV_HASH, ledgerDomain, type LedgerEntry } from '../../shared/ledger/ledger-schema';
 import { endorsedWitnessKeys, LogEntriesPageSchema, MAX_ENTRIES_PAGE, NOTARY_ROUTES, NotarySignedEntrySchema, WitnessListSchema } from '../../shared/network/notary';
 import { inspectNetworkMapForPinning, verifyNetworkMap } from '../../shared/network/network-map';
 import type { PinnedNetwork } from '../../shared/network/network-domain';
-import { utf8 } from '../../shared/transparency/bytes';
+import { toHex, utf8 } from '../../shared/transparency/bytes';
+import { CompactTree } from '../../shared/transparency/compact-tree';
+import { leafHash } from '../../shared/transparency/hash';
 import { verifyLog, type LogVerificationReport } from '../../shared/transparency/log-verifier';
 import { parseCheckpoint } from '../../shared/transparency/checkpoint';
 import { parseNote } from '../../shared/transparency/note';
@@ -21,6 +24,11 @@ import { EntryCheckPool } from './entry-check-pool';
  *      endorsed by its member's identity key;
  *   4. the whole log replayed from its raw leaves [0, size) in pages: the root must be the
  *      checkpoint's (shared/transparency verifyLog);
+ *   6. the chain anchor, when the map names a settlement chain (issue 15 item 2): the latest
+ *      (size, root) the operator anchored in its CheckpointAnchor contract must be within the log
+ *      served and be the root of its first `size` leaves, so a log rewritten or cut back after it
+ *      was anchored is caught even if the server signs a new checkpoint for it. An unreachable
+ *      chain is a failure (say `anchor: false` to skip this on purpose);
  *   5. every leaf: the strict `{entry, signature}` schema, its exact canonical line, the signature
  *      (EIP-712 under the ledger's domain; checked on worker threads a page at a time, the next page
  *      fetched meanwhile) by the node it names, and each node's chain (seq 1, 2, 3…, prevHash = the
@@ -33,12 +41,36 @@ export interface AuditOptions {
   readonly logKey?: string;
   readonly quorum?: boolean;
   readonly fetch?: typeof fetch;
+  /** Check the chain anchor (default: whenever the map names a settlement chain). */
+  readonly anchor?: boolean;
+  /** A JSON-RPC endpoint to read the anchor from instead of the map's (your own node of that chain). */
+  readonly chainRpc?: string;
   /** Worker threads for the signature checks (default: one per core for a log of 10,000 leaves or more, whose checks outweigh the threads' start; 0 checks on this thread). */
   readonly checkThreads?: number;
 }
 
+export interface AnchorReport {
+  /** The anchor read from the chain, null if it could not be read. */
+  readonly latest: AnchoredCheckpoint | null;
+  /** The root of the log's first `latest.size` leaves, as replayed here (0x hex). */
+  readonly computedRootHash: string | null;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
 export interface AuditReport extends LogVerificationReport {
   readonly entries: { readonly checked: number; readonly nodes: number; readonly problems: readonly string[] };
+  /** Present when the map names a settlement chain and the check was not turned off. */
+  readonly anchor?: AnchorReport;
+}
+
+async function readAnchor(rpcUrl: string, chainId: number, address: string): Promise<AnchoredCheckpoint> {
+  const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, cacheTimeout: -1 });
+  try {
+    return await new CheckpointAnchorClient(address, provider).latest();
+  } finally {
+    provider.destroy();
+  }
 }
 
 const MAX_REPORTED = 20;
@@ -63,6 +95,16 @@ export async function auditLog(baseUrl: string, options: AuditOptions = {}): Pro
     const list = WitnessListSchema.parse(await getJson(fetcher, `${base}${NOTARY_ROUTES.witnesses}`));
     // Only keys their member's identity key endorsed: the server's word for a key does not count.
     witnesses = endorsedWitnessKeys(pinned?.address ?? options.network!, list, current);
+  }
+  const settlement = options.anchor === false ? undefined : map.parameters.settlement;
+  let anchored: AnchoredCheckpoint | null = null;
+  let anchorError: string | undefined;
+  if (settlement !== undefined) {
+    try {
+      anchored = await readAnchor(options.chainRpc ?? settlement.rpcUrl, settlement.chainId, settlement.anchor);
+    } catch (error) {
+      anchorError = `could not read the checkpoint anchor on chain ${settlement.chainId}: ${(error as Error).message.slice(0, 200)}`;
+    }
   }
   const response = await fetcher(`${base}${NOTARY_ROUTES.checkpoint}`, { signal: AbortSignal.timeout(30_000) });
   if (!response.ok) throw new Error(`${NOTARY_ROUTES.checkpoint} answered ${response.status}`);
@@ -132,6 +174,9 @@ export async function auditLog(baseUrl: string, options: AuditOptions = {}): Pro
     return page.leaves;
   };
 
+  // The root at the anchored size, computed from the same leaves as they pass.
+  const anchorTree = anchored !== null && anchored.size > 0 && anchored.size <= size ? CompactTree.empty() : null;
+  let anchorRoot: string | null = null;
   async function* leaves(): AsyncGenerator<Uint8Array> {
     // The next page is fetched while this one is checked.
     let next = size > 0 ? fetchPage(0) : null;
@@ -140,10 +185,29 @@ export async function auditLog(baseUrl: string, options: AuditOptions = {}): Pro
       next = start + MAX_ENTRIES_PAGE < size ? fetchPage(start + MAX_ENTRIES_PAGE) : null;
       next?.catch(() => undefined);
       await checkPage(page, start);
-      for (const line of page) yield utf8(line);
+      for (const line of page) {
+        const bytes = utf8(line);
+        if (anchorTree !== null && anchorTree.size < anchored!.size) {
+          anchorTree.append(leafHash(bytes));
+          if (anchorTree.size === anchored!.size) anchorRoot = `0x${toHex(anchorTree.root())}`;
+        }
+        yield bytes;
+      }
     }
   }
 
   const report = await verifyLog(note, { logKey, witnesses, quorum: options.quorum === true ? map.parameters.witnessQuorum : 0 }, leaves()).finally(() => checks.close());
-  return { ...report, ok: report.ok && problems.length === 0, entries: { checked, nodes: heads.size, problems } };
+  let anchor: AnchorReport | undefined;
+  if (settlement !== undefined) {
+    if (anchored === null) anchor = { latest: null, computedRootHash: null, ok: false, error: anchorError ?? 'no anchor read' };
+    else if (anchored.size === 0) anchor = { latest: anchored, computedRootHash: null, ok: true };
+    else if (anchored.size > size) anchor = { latest: anchored, computedRootHash: null, ok: false, error: `the chain anchors ${anchored.size} leaves, the log served has ${size}: the log was cut back after it was anchored` };
+    else if (anchorRoot === null) anchor = { latest: anchored, computedRootHash: null, ok: false, error: `the log's first ${anchored.size} leaves could not be read` };
+    else {
+      const matches = anchorRoot === anchored.rootHash.toLowerCase();
+      anchor = { latest: anchored, computedRootHash: anchorRoot, ok: matches, ...(matches ? {} : { error: `the root of the log's first ${anchored.size} leaves is not the one anchored on chain: the log was rewritten after it was anchored` }) };
+    }
+  }
+  const ok = report.ok && problems.length === 0 && (anchor?.ok ?? true);
+  return { ...report, ok, entries: { checked, nodes: heads.size, problems }, ...(anchor ? { anchor } : {}) };
 }
