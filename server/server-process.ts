@@ -4,7 +4,7 @@ import path from 'node:path';
 import type pino from 'pino';
 import { startAdminSocket } from './admin/admin-socket';
 import { runMembersAction } from './admin/members-admin';
-import type { MembersAction } from './cli/server-args';
+import type { DeliveryChoices, MembersAction } from './cli/server-args';
 import { MembershipService } from './doorman/membership-service';
 import { createServerApp, type HttpLimits } from './http/server-app';
 import { createServerLogger, openServerLogFile, type ServerLogger } from './logging';
@@ -24,6 +24,8 @@ import { openPostgresDatabase } from './storage/postgres-database';
  * and, on PGlite, the admin socket the members CLI talks to.
  */
 export const PGLITE_DIR = 'pglite';
+/** The delivery blob store's chunks (server/delivery/). */
+export const DELIVERIES_DIR = 'deliveries';
 
 export class ServerStartError extends Error {
   constructor(message: string) {
@@ -44,6 +46,8 @@ export interface StartOptions {
   /** Defaults to a log file in the data folder. */
   readonly log?: ServerLogger;
   readonly limits?: Partial<HttpLimits>;
+  /** The delivery blob store's limits; its chunks live in `<data-dir>/deliveries`. */
+  readonly delivery?: DeliveryChoices;
 }
 
 export interface RunningServer {
@@ -105,7 +109,7 @@ export async function startNetworkServer(options: StartOptions): Promise<Running
     await logFile?.close();
     throw new ServerStartError(`could not read the TLS files (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  const { app, membership } = await createServerApp({ db: store.db, network: store.network, log, autoApprove: options.autoApprove, notary: { logKey: store.logKey }, ...(tls ? { tls } : {}), ...(options.limits ? { limits: options.limits } : {}) });
+  const { app, membership } = await createServerApp({ db: store.db, network: store.network, log, autoApprove: options.autoApprove, notary: { logKey: store.logKey }, delivery: { dir: path.join(options.dataDir, DELIVERIES_DIR), ...options.delivery }, ...(tls ? { tls } : {}), ...(options.limits ? { limits: options.limits } : {}) });
   await app.listen({ host: options.host, port: options.port });
   const admin = options.database === null ? await startAdminSocket(options.dataDir, (action, address) => runMembersAction(membership, action, address)) : null;
   const port = (app.server.address() as AddressInfo).port;

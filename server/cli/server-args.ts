@@ -9,6 +9,7 @@ import type { ParameterChoices } from '../network-map/network-parameters';
  *                     [--tls-cert FILE --tls-key FILE] [--auto-approve] [--log-level L]
  *                     [--network-name NAME] [--chain-id N] [--witness-quorum N]
  *                     [--max-message-size BYTES] [--min-app-version X.Y.Z]
+ *                     [--delivery-ttl-hours N] [--delivery-max-bytes BYTES] [--delivery-bytes-per-day BYTES]
  *   npm run server -- --data-dir DIR [--database postgres://…] members list [--json]
  *   npm run server -- --data-dir DIR [--database postgres://…] members approve|reject|revoke ADDRESS
  */
@@ -17,6 +18,7 @@ export const USAGE = `usage:
                     [--tls-cert FILE --tls-key FILE] [--auto-approve] [--log-level L]
                     [--network-name NAME] [--chain-id N] [--witness-quorum N]
                     [--max-message-size BYTES] [--min-app-version X.Y.Z]
+                    [--delivery-ttl-hours N] [--delivery-max-bytes BYTES] [--delivery-bytes-per-day BYTES]
   npm run server -- --data-dir DIR [--database postgres://…] members list [--json]
   npm run server -- --data-dir DIR [--database postgres://…] members approve|reject|revoke ADDRESS
 
@@ -28,6 +30,9 @@ export const USAGE = `usage:
                       the URL: PGPASSWORD or ~/.pgpass)
   --auto-approve      approve every valid join request at once (a demo network)
   --network-name …    parameters of a new network; fixed once the network exists
+  --delivery-…        the delivery blob store (<data-dir>/deliveries): how long a delivery is
+                      kept (default 168 hours), the largest one (default 64 GiB) and the bytes a
+                      member may send per UTC day (default 256 GiB)
 `;
 
 export class UsageError extends Error {
@@ -52,6 +57,14 @@ export interface ServeArgs extends CommonArgs {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly autoApprove: boolean;
   readonly parameters: ParameterChoices;
+  /** The delivery blob store's limits given on the command line (server/delivery/). */
+  readonly delivery: DeliveryChoices;
+}
+
+export interface DeliveryChoices {
+  readonly ttlMs?: number;
+  readonly maxBlobBytes?: number;
+  readonly bytesPerDay?: number;
 }
 
 export type MembersAction = 'list' | 'approve' | 'reject' | 'revoke';
@@ -65,7 +78,7 @@ export interface MembersArgs extends CommonArgs {
 
 export type ServerArgs = ServeArgs | MembersArgs;
 
-const VALUE_FLAGS = new Set(['--data-dir', '--port', '--host', '--database', '--tls-cert', '--tls-key', '--log-level', '--network-name', '--chain-id', '--witness-quorum', '--max-message-size', '--min-app-version']);
+const VALUE_FLAGS = new Set(['--data-dir', '--port', '--host', '--database', '--tls-cert', '--tls-key', '--log-level', '--network-name', '--chain-id', '--witness-quorum', '--max-message-size', '--min-app-version', '--delivery-ttl-hours', '--delivery-max-bytes', '--delivery-bytes-per-day']);
 const BOOLEAN_FLAGS = new Set(['--auto-approve', '--json']);
 
 /** Whether an address to listen on stays on this machine. */
@@ -149,5 +162,9 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs {
   if (values.has('--witness-quorum')) parameters.witnessQuorum = integer('--witness-quorum', values.get('--witness-quorum')!, 0, 1000);
   if (values.has('--max-message-size')) parameters.maxMessageSize = integer('--max-message-size', values.get('--max-message-size')!, 1, 1024 * 1024 * 1024);
   if (values.has('--min-app-version')) parameters.minAppVersion = values.get('--min-app-version')!;
-  return { ...common, command: 'serve', host, port, tls, autoApprove: flags.has('--auto-approve'), parameters };
+  const delivery: { -readonly [K in keyof DeliveryChoices]: DeliveryChoices[K] } = {};
+  if (values.has('--delivery-ttl-hours')) delivery.ttlMs = integer('--delivery-ttl-hours', values.get('--delivery-ttl-hours')!, 1, 24 * 365) * 3600_000;
+  if (values.has('--delivery-max-bytes')) delivery.maxBlobBytes = integer('--delivery-max-bytes', values.get('--delivery-max-bytes')!, 1, Number.MAX_SAFE_INTEGER);
+  if (values.has('--delivery-bytes-per-day')) delivery.bytesPerDay = integer('--delivery-bytes-per-day', values.get('--delivery-bytes-per-day')!, 1, Number.MAX_SAFE_INTEGER);
+  return { ...common, command: 'serve', host, port, tls, autoApprove: flags.has('--auto-approve'), parameters, delivery };
 }

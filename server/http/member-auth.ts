@@ -53,9 +53,25 @@ export interface MemberAuthOptions {
 }
 
 export function memberAuthenticator(options: MemberAuthOptions): (request: FastifyRequest) => Promise<void> {
+  const check = memberRequestCheck(options);
+  return (request) => check(request, undefined);
+}
+
+/**
+ * For a route that streams its body (delivery chunks): `bodySha256` is the body's SHA-256 as the
+ * client declared it, checked against the signature before a byte is read; the route must then
+ * refuse a body that does not hash to it.
+ */
+export type StreamedBodyAuthenticate = (request: FastifyRequest, bodySha256: string) => Promise<void>;
+
+export function streamedBodyAuthenticator(options: MemberAuthOptions): StreamedBodyAuthenticate {
+  return memberRequestCheck(options);
+}
+
+function memberRequestCheck(options: MemberAuthOptions): (request: FastifyRequest, declaredBodySha256: string | undefined) => Promise<void> {
   const keys = new PublicKeyCache();
   const windowMs = options.windowMs ?? REQUEST_WINDOW_MS;
-  return async (request) => {
+  return async (request, declaredBodySha256) => {
     const parsed = parseRequestAuth(request.headers);
     if (parsed.kind === 'absent') throw new ApiProblem('missing_signature', 'This request must be signed by a member.');
     if (parsed.kind === 'invalid') throw new ApiProblem('invalid_signature_headers', `The request's signature headers are malformed: ${parsed.problem}.`);
@@ -72,7 +88,7 @@ export function memberAuthenticator(options: MemberAuthOptions): (request: Fasti
       address: auth.address,
       method: request.method,
       path: request.url,
-      bodySha256: createHash('sha256').update(body).digest('hex'),
+      bodySha256: declaredBodySha256 ?? createHash('sha256').update(body).digest('hex'),
       timestamp: auth.timestamp,
       nonce: auth.nonce,
     });

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerDeliveries, type DeliveryConfig, type DeliveryHandle } from '../delivery/delivery-routes';
 import { registerJoinRoutes } from '../doorman/join-routes';
 import { registerMemberRoutes } from '../doorman/member-routes';
 import { MembershipService } from '../doorman/membership-service';
@@ -13,7 +14,7 @@ import { registerRelay, type RelayConfig, type RelayHandle } from '../relay/rela
 import { registerSearch } from '../search/search-routes';
 import type { Database } from '../storage/database';
 import { ApiProblem, errorHandler } from './api-problem';
-import { memberAuthenticator, pruneNonces } from './member-auth';
+import { memberAuthenticator, pruneNonces, streamedBodyAuthenticator, type StreamedBodyAuthenticate } from './member-auth';
 
 /**
  * The server's HTTP app (Fastify 5): one instance hosts every service, each a route module
@@ -78,12 +79,15 @@ export interface ServerAppOptions {
   readonly notary?: NotaryConfig;
   /** The relay's quotas and stream limits (server/relay/); defaults otherwise. */
   readonly relay?: RelayConfig;
+  /** The delivery blob store (server/delivery/): its folder, TTL and quotas; without it, no delivery routes. */
+  readonly delivery?: DeliveryConfig;
 }
 
 export interface ServerApp {
   readonly app: FastifyInstance;
   readonly membership: MembershipService;
   readonly relay: RelayHandle;
+  readonly delivery: DeliveryHandle | null;
 }
 
 export async function createServerApp(options: ServerAppOptions): Promise<ServerApp> {
@@ -139,7 +143,9 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
   });
 
   const membership = new MembershipService(options.db, options.network, { autoApprove: options.autoApprove ?? false, now });
-  const authenticate = memberAuthenticator({ db: options.db, membership, network: options.network.key.address, now });
+  const authOptions = { db: options.db, membership, network: options.network.key.address, now };
+  const authenticate = memberAuthenticator(authOptions);
+  const authenticateStreamed = streamedBodyAuthenticator(authOptions);
   // Per member, after authentication (the key is the proven address, so nobody can spend another
   // member's quota). The plugin's route handler would be skipped after the global per-IP hook ran,
   // so the limiter is called here directly.
@@ -154,7 +160,7 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
     void reply.header('retry-after', String(result.ttlInSeconds));
     throw rateLimited();
   };
-  const services = { app, db: options.db, network: options.network, membership, now, authenticate, memberRateLimit, limits };
+  const services = { app, db: options.db, network: options.network, membership, now, authenticate, authenticateStreamed, memberRateLimit, limits };
 
   app.get('/healthz', async () => ({ ok: true }));
   registerJoinRoutes(services);
@@ -163,13 +169,14 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
   if (options.notary !== undefined) registerNotary(services, options.notary);
   const relay = registerRelay(services, options.relay);
   registerSearch(services);
+  const delivery = options.delivery !== undefined ? registerDeliveries(services, options.delivery) : null;
 
   const sweep = setInterval(() => {
     pruneNonces(options.db, now()).catch((error: unknown) => app.log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'nonce sweep failed'));
   }, options.nonceSweepMs ?? 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
-  return { app, membership, relay };
+  return { app, membership, relay, delivery };
 }
 
 /** What a route module gets. */
@@ -180,6 +187,8 @@ export type RouteServices = {
   readonly membership: MembershipService;
   readonly now: () => number;
   readonly authenticate: (request: FastifyRequest) => Promise<void>;
+  /** For a route that streams its body: the signature checked against the body hash the client declared. */
+  readonly authenticateStreamed: StreamedBodyAuthenticate;
   readonly memberRateLimit: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   readonly limits: HttpLimits;
 };

@@ -28,6 +28,8 @@ export const API_ERRORS = {
   invalid_signature_headers: 400,
   wrong_network: 400,
   bad_cosignature: 400,
+  /** A delivery chunk's bytes do not hash to the x-hdms-content-sha256 that was signed (shared/network/delivery.ts). */
+  chunk_hash_mismatch: 400,
   missing_signature: 401,
   timestamp_out_of_window: 401,
   bad_signature: 401,
@@ -39,15 +41,23 @@ export const API_ERRORS = {
   membership_revoked: 403,
   not_a_witness: 403,
   role_required: 403,
+  not_delivery_recipient: 403,
   not_found: 404,
   request_timeout: 408,
   join_conflict: 409,
   query_conflict: 409,
   /** A consumption key (an offer, a key release) is consumed or claimed for another entry (shared/network/notary.ts). */
   input_consumed: 409,
+  delivery_conflict: 409,
+  delivery_incomplete: 409,
   payload_too_large: 413,
+  delivery_too_large: 413,
   unsupported_media_type: 415,
+  range_not_satisfiable: 416,
+  /** The completed delivery does not hash to the SHA-256 its sender declared. */
+  delivery_hash_mismatch: 422,
   rate_limited: 429,
+  delivery_quota_exceeded: 429,
   internal_error: 500,
   unavailable: 503,
 } as const;

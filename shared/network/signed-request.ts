@@ -169,6 +169,11 @@ export interface SignRequestInput {
   /** The request target as it will be sent: path and query string. */
   readonly path: string;
   readonly body?: Uint8Array | string;
+  /**
+   * The body's SHA-256 (64 lowercase hex digits) when the caller has it already (a streamed delivery
+   * chunk, hashed with Web Crypto); then `body` is not hashed again.
+   */
+  readonly bodySha256?: string;
   /** Unix ms; defaults to Date.now(). */
   readonly now?: number;
   /** 32 lowercase hex digits; defaults to 16 fresh random bytes. */
@@ -213,7 +218,7 @@ export function isSignedBy(digest: string, signature: string, address: string): 
 export async function signRequest(signer: RequestSigner, input: SignRequestInput): Promise<Record<string, string>> {
   const timestamp = input.now ?? Date.now();
   const nonce = input.nonce ?? randomNonce();
-  const canonical = canonicalRequest({ network: input.network, address: signer.address, method: input.method, path: input.path, bodySha256: bodySha256(input.body), timestamp, nonce });
+  const canonical = canonicalRequest({ network: input.network, address: signer.address, method: input.method, path: input.path, bodySha256: input.bodySha256 ?? bodySha256(input.body), timestamp, nonce });
   const signature = await signDigestLowS(signer, requestDigest(canonical));
   return {
     [REQUEST_HEADERS.address]: signer.address,
