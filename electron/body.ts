@@ -138,7 +138,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     ...(config.hl7Workers !== undefined ? { prepareWorkers: config.hl7Workers } : {}),
   });
 
-  const dicom = new DicomReceiver({ dataDir: config.dataDir, settings: dicomSettings, portOverride: config.dicomPort ?? null, log: log.child({ component: 'dicom' }) });
+  const dicom = new DicomReceiver({ dataDir: config.dataDir, settings: dicomSettings, portOverride: config.dicomPort ?? null, log: log.child({ component: 'dicom' }), quarantine: hl7 });
 
   const deviceRegistry = new DeviceRegistry(config.dataDir, log);
   await deviceRegistry.load();

@@ -316,6 +316,24 @@ export class Hl7Service implements IntakeChannel {
     });
   }
 
+  /** QuarantineActs (intake-feature.ts): another channel's reprocess, in the queue of discards and HL7 reprocesses. */
+  reprocessWith(
+    quarantineSeq: number,
+    operator: string | null,
+    work: () => Promise<{ readonly resolved: boolean; readonly details: Readonly<Record<string, unknown>> }>,
+  ): Promise<{ seq: number; resolved: boolean }> {
+    return this.acts.run(async () => {
+      const attached = this.requireAttached();
+      await this.requireOpenQuarantine(attached, quarantineSeq);
+      const { resolved, details } = await work();
+      const at = new Date().toISOString();
+      const seq = await this.appendAct(attached, REPROCESSED_KIND, operator, { quarantineSeq, resolved: resolved ? 1 : 0 }, { ...details, v: 1, type: 'reprocessed', quarantineSeq, resolved, at });
+      if (resolved) attached.resolved?.add(quarantineSeq);
+      this.options.log.info({ quarantineSeq, seq, resolved }, 'quarantined input reprocessed by its channel');
+      return { seq, resolved };
+    });
+  }
+
   /**
    * Starts the HL7 counters (totals and per sender) again from zero; journals
    * `intake.countersReset` as the operator with what they showed before (sealed), so an auditor

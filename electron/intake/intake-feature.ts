@@ -8,6 +8,18 @@ import { IntakeUploads } from './intake-uploads';
 /** Resolving a quarantined input, whatever channel quarantined it. */
 export interface QuarantineActs {
   discard(quarantineSeq: number, operator: string | null): Promise<{ seq: number }>;
+  /**
+   * Another channel's reprocess of a quarantined input (DICOM), run one at a time with discards and
+   * HL7 reprocesses so one record is never resolved twice: refuses a record that is not an open
+   * quarantine record, runs `work`, then journals `intake.reprocessed` as the operator (plaintext
+   * note {quarantineSeq, resolved: 0|1}; sealed meta {v:1, type:'reprocessed', quarantineSeq,
+   * resolved, at, ...details}).
+   */
+  reprocessWith(
+    quarantineSeq: number,
+    operator: string | null,
+    work: () => Promise<{ readonly resolved: boolean; readonly details: Readonly<Record<string, unknown>> }>,
+  ): Promise<{ seq: number; resolved: boolean }>;
 }
 
 export interface IntakeFeatureOptions {

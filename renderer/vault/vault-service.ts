@@ -1,3 +1,4 @@
+import type { DicomReprocessOutcome } from '../../shared/ipc/dicom-contract';
 import type { ClinicalRecord, ExtendedRecord, IntakeQuarantine, Merge, Patient } from '../../shared/domain/clinical';
 import type { Hl7Charset, IntakeMessageResult } from '../../shared/ipc/intake-contract';
 import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
@@ -265,12 +266,14 @@ export interface VaultService {
    * the operator's corrected copy, which the new records hold while the quarantine record keeps
    * the original), journaled by the body as the current operator; then syncs the views.
    * `charset`: for an empty MSH-18, or with `charsetOverride` whatever MSH-18 says.
-   * `resolved`: every message was stored anew, so the entry is done.
+   * `resolved`: every message was stored anew, so the entry is done. A quarantined DICOM instance
+   * goes through the DICOM intake instead (no charset, no edit): `dicom` says what became of it,
+   * and `resolved` that the entry is settled (stored, or quarantined again as a new entry).
    */
   reprocessQuarantined(
     seq: number,
     options?: { readonly charset?: Hl7Charset; readonly charsetOverride?: boolean; readonly edited?: Uint8Array },
-  ): Promise<{ readonly resolved: boolean; readonly results: readonly IntakeMessageResult[] }>;
+  ): Promise<{ readonly resolved: boolean; readonly results: readonly IntakeMessageResult[]; readonly dicom?: DicomReprocessOutcome }>;
   /** Marks a quarantined input discarded (journaled by the body as the current operator); then syncs. */
   discardQuarantined(seq: number): Promise<void>;
 

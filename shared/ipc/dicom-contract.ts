@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { INTAKE_CHUNK_MAX_CHARS, INTAKE_IMPORT_MAX_FILES, ListenerStatusSchema, base64url, uploadHandle } from './intake-contract';
+import { INTAKE_CHUNK_MAX_CHARS, INTAKE_IMPORT_MAX_FILES, ListenerStatusSchema, base64url, journalSeq, operatorRef, uploadHandle } from './intake-contract';
 import { method } from './method';
 
 /**
@@ -104,6 +104,9 @@ export const DicomImportResultSchema = z.strictObject({
 });
 export type DicomImportResult = Readonly<z.infer<typeof DicomImportResultSchema>>;
 
+/** What a reprocess of a quarantined instance did (dicom.reprocess). */
+export type DicomReprocessOutcome = Omit<DicomImportResult, 'file'>;
+
 export const dicomMethods = {
   /** The receiver's state, counters, callers and open associations (the intake monitor). */
   'dicom.status': method(z.strictObject({}), DicomStatusSchema),
@@ -127,5 +130,22 @@ export const dicomMethods = {
         message: 'Inline files are limited in size; send larger ones with intake.uploadBegin and intake.uploadAppend.',
       }),
     z.strictObject({ results: z.array(DicomImportResultSchema).max(INTAKE_IMPORT_MAX_FILES) }),
+  ),
+  /**
+   * Runs a quarantined DICOM instance again: `raw` (or an upload holding exactly one file) is the
+   * raw bytes the mind opened from the quarantine record's object. They go through the same checks
+   * and records as an import. Always journals `intake.reprocessed` (plaintext note {quarantineSeq,
+   * resolved: 0|1}; sealed meta {v:1, type:'reprocessed', quarantineSeq, resolved, at, channel:
+   * 'dicom', result}). `resolved`: the entry is settled: the instance is in the vault now (stored,
+   * conflict, duplicate), or it is in quarantine again as a new entry (`result.seq`) holding the
+   * same bytes with the reason found now (held, quarantined). Otherwise (not DICOM, storage failed)
+   * the entry stays open. E_BAD_REQUEST when quarantineSeq is not an `intake.quarantine` record;
+   * E_CONFLICT when it was resolved already.
+   */
+  'dicom.reprocess': method(
+    z
+      .strictObject({ quarantineSeq: journalSeq, operator: operatorRef, raw: base64url.min(1).max(INTAKE_CHUNK_MAX_CHARS).optional(), upload: uploadHandle.optional() })
+      .refine((r) => (r.upload === undefined) !== (r.raw === undefined), { message: 'Give either upload or raw.' }),
+    z.strictObject({ seq: journalSeq, resolved: z.boolean(), result: DicomImportResultSchema.omit({ file: true }) }),
   ),
 } as const;

@@ -83,6 +83,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'dicom.updateSettings': 'admin',
   // An import stores clinical data like any intake.
   'dicom.importFiles': 'clinical',
+  // Like hl7.reprocess: the quarantine is clinical.
+  'dicom.reprocess': 'clinical',
   'ledger.append': 'clinical',
   'ledger.exportBegin': 'clinical',
   'ledger.exportAppend': 'clinical',

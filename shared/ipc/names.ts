@@ -56,6 +56,7 @@ export const METHOD_NAME_LIST = [
   'dicom.getSettings',
   'dicom.updateSettings',
   'dicom.importFiles',
+  'dicom.reprocess',
   'ledger.append',
   'ledger.exportBegin',
   'ledger.exportAppend',

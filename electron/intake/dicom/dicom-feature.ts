@@ -1,6 +1,7 @@
 import { bodyFeature } from '../../features/body-feature';
 import { decodeInline, type BodyServices } from '../../features/body-services';
 import type { IntakeFeature } from '../intake-feature';
+import { UploadError } from '../intake-uploads';
 import type { DicomReceiver } from './dicom-receiver';
 import type { DicomSettingsStore } from './dicom-settings';
 
@@ -18,6 +19,16 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
       'dicom.importFiles': async ({ upload, files }) => {
         const bytes = upload !== undefined ? intake.uploads.take(upload) : (files ?? []).map((file) => decodeInline(file.bytes));
         return { results: await receiver.importFiles(bytes) };
+      },
+      'dicom.reprocess': async ({ quarantineSeq, operator, raw, upload }) => {
+        let bytes: Uint8Array;
+        if (raw !== undefined) bytes = decodeInline(raw);
+        else {
+          const files = intake.uploads.take(upload!);
+          if (files.length !== 1) throw new UploadError('E_BAD_REQUEST', `upload: a reprocess takes exactly one file; the upload holds ${files.length}.`);
+          bytes = files[0]!;
+        }
+        return receiver.reprocess(quarantineSeq, bytes, operator);
       },
       'dicom.updateSettings': async (change) => {
         const listener = await receiver.updateSettings(change);

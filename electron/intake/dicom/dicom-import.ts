@@ -54,32 +54,32 @@ export function sniffDicom(bytes: Uint8Array): Sniffed {
   return { kind: 'part10', bytes: Buffer.concat([buildFileMetaInformation({ sopClassUid, sopInstanceUid, transferSyntaxUid }), bytes]) };
 }
 
+/** One file's outcome, without its index (an import adds it; a reprocess has one file). */
+export type DicomFileOutcome = Omit<DicomImportResult, 'file'>;
+
+/**
+ * Imports one file's bytes (`where`: its position in the import, or the record reprocessed; never
+ * a file name) through the same checks, duplicate recognition and records as a C-STORE.
+ */
+export async function importDicomFile(options: DicomIntakeOptions, bytes: Uint8Array, where: string): Promise<DicomFileOutcome> {
+  if (bytes.length === 0) return { outcome: 'not-dicom', reason: 'The file is empty.' };
+  const sniffed = sniffDicom(bytes);
+  if (sniffed.kind === 'directory') return { outcome: 'directory', reason: 'A DICOMDIR: its instances are imported from their own files.' };
+  if (sniffed.kind === 'not-dicom') return { outcome: 'not-dicom', reason: sniffed.reason };
+  try {
+    const outcome = await storeDicomFile(options, sniffed.bytes, where);
+    return { outcome: outcome.outcome, ...(outcome.reason !== undefined ? { reason: outcome.reason.slice(0, 500) } : {}), ...(outcome.seq !== undefined ? { seq: outcome.seq } : {}) };
+  } catch {
+    return { outcome: 'failed', reason: 'The vault could not store it (nothing was stored); try again.' };
+  }
+}
+
 /**
  * Imports files' bytes (names never come here: results are by index) through the same checks,
  * duplicate recognition and records as a C-STORE, one file at a time.
  */
 export async function importDicomFiles(options: DicomIntakeOptions, files: readonly Uint8Array[]): Promise<DicomImportResult[]> {
   const results: DicomImportResult[] = [];
-  for (const [file, bytes] of files.entries()) {
-    if (bytes.length === 0) {
-      results.push({ file, outcome: 'not-dicom', reason: 'The file is empty.' });
-      continue;
-    }
-    const sniffed = sniffDicom(bytes);
-    if (sniffed.kind === 'directory') {
-      results.push({ file, outcome: 'directory', reason: 'A DICOMDIR: its instances are imported from their own files.' });
-      continue;
-    }
-    if (sniffed.kind === 'not-dicom') {
-      results.push({ file, outcome: 'not-dicom', reason: sniffed.reason });
-      continue;
-    }
-    try {
-      const outcome = await storeDicomFile(options, sniffed.bytes, `file ${file + 1} of ${files.length}`);
-      results.push({ file, outcome: outcome.outcome, ...(outcome.reason !== undefined ? { reason: outcome.reason.slice(0, 500) } : {}), ...(outcome.seq !== undefined ? { seq: outcome.seq } : {}) });
-    } catch {
-      results.push({ file, outcome: 'failed', reason: 'The vault could not store it (nothing was stored); try again.' });
-    }
-  }
+  for (const [file, bytes] of files.entries()) results.push({ file, ...(await importDicomFile(options, bytes, `file ${file + 1} of ${files.length}`)) });
   return results;
 }

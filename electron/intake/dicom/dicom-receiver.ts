@@ -4,8 +4,10 @@ import type { DicomImportResult, DicomSettings, DicomStatus } from '../../../sha
 import { Refusal } from '../../errors/refusal';
 import { SerialQueue } from '../../async/serial-queue';
 import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
+import type { QuarantineActs } from '../intake-feature';
 import { DicomDedupe } from './dicom-duplicates';
-import { importDicomFiles } from './dicom-import';
+import { importDicomFile, importDicomFiles, type DicomFileOutcome } from './dicom-import';
+import type { DicomIntakeOptions } from './dicom-intake';
 import { createDicomNetworkIntake } from './dicom-intake';
 import { startDicomServer, type DicomLogger, type DicomServer, type DicomServerEvent } from './dicom-server';
 import type { DicomSettingsStore } from './dicom-settings';
@@ -20,7 +22,17 @@ export interface DicomReceiverOptions {
   /** `--dicom-port N` for this run (0 = disabled); null = the settings' port. */
   readonly portOverride: number | null;
   readonly log: DicomLogger & { error(object: object, message: string): void };
+  /** The quarantine's acts shared by every channel (the reprocess is journaled through them). Absent: no reprocess. */
+  readonly quarantine?: Pick<QuarantineActs, 'reprocessWith'>;
 }
+
+/**
+ * Outcomes of a reprocess that settle its quarantine entry: the instance is in the vault now
+ * (stored, a conflict flagged, or stored before), or it is in quarantine again as a new entry that
+ * holds the same bytes with the reason found now (held, quarantined). Anything else (not DICOM,
+ * a DICOMDIR, storage failing) leaves the entry open.
+ */
+const SETTLING: ReadonlySet<DicomFileOutcome['outcome']> = new Set(['stored', 'conflict', 'duplicate', 'held', 'quarantined']);
 
 type Counters = { -readonly [K in keyof DicomStatus['counters']]: number };
 
@@ -78,9 +90,33 @@ export class DicomReceiver implements IntakeChannel {
 
   /** Imports files' bytes through the same checks and records as a C-STORE (results by file index). */
   async importFiles(files: readonly Uint8Array[]): Promise<DicomImportResult[]> {
+    return importDicomFiles(this.intakeOptions(), files);
+  }
+
+  /** What an import or a reprocess stores through (refused without an open vault). */
+  private intakeOptions(): DicomIntakeOptions {
     const ports = this.ports;
     if (ports === null) throw new Refusal('E_CONFLICT', this.stopped ? 'The node is shutting down.' : 'No vault is open in this data folder; create one (or restore a backup) before importing.');
-    return importDicomFiles({ pipeline: ports.pipeline, issuerAuthorities: this.options.settings.get().issuerAuthorities, ...(this.dedupe !== null ? { dedupe: this.dedupe } : {}) }, files);
+    return { pipeline: ports.pipeline, issuerAuthorities: this.options.settings.get().issuerAuthorities, ...(this.dedupe !== null ? { dedupe: this.dedupe } : {}) };
+  }
+
+  /**
+   * Runs a quarantined instance's raw bytes (opened by the mind) through the intake again, as an
+   * import: journaled `intake.reprocessed` as the operator with the outcome (sealed), the entry
+   * settled when the outcome is one of SETTLING. A new quarantine entry's seq (or the stored
+   * record's) is the outcome's `seq`.
+   */
+  async reprocess(quarantineSeq: number, bytes: Uint8Array, operator: string | null): Promise<{ seq: number; resolved: boolean; result: DicomFileOutcome }> {
+    const options = this.intakeOptions();
+    const acts = this.options.quarantine;
+    if (acts === undefined) throw new Refusal('E_CONFLICT', 'This node cannot reprocess quarantined DICOM instances.');
+    let result: DicomFileOutcome = { outcome: 'failed' };
+    const { seq, resolved } = await acts.reprocessWith(quarantineSeq, operator, async () => {
+      result = await importDicomFile(options, bytes, `reprocess of record ${quarantineSeq}`);
+      return { resolved: SETTLING.has(result.outcome), details: { channel: 'dicom', result } };
+    });
+    this.options.log.info({ quarantineSeq, seq, resolved, outcome: result.outcome }, 'quarantined DICOM instance reprocessed');
+    return { seq, resolved, result };
   }
 
   /** Erased records: their instances are forgotten, so a resend of one is stored again. */

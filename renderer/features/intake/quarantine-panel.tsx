@@ -1,4 +1,5 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import type { DicomReprocessOutcome } from '../../../shared/ipc/dicom-contract';
 import type { Hl7Charset, IntakeMessageResult } from '../../../shared/ipc/intake-contract';
 import { SubmitRow } from '../../app/form/submit-row';
 import { hrefForPath } from '../../app/router/hash-route';
@@ -18,10 +19,16 @@ const STATUS_WORDS = { open: 'Open', reprocessed: 'Reprocessed', discarded: 'Dis
 
 /**
  * Reprocess and Edit send the bytes through HL7 intake again: only for HL7 inputs. A quarantined
- * DICOM instance or device report can be viewed and discarded here; reprocessing those is not built.
+ * DICOM instance is reprocessed through the DICOM intake (as stored: no charset, no edit). A
+ * device report can be viewed and discarded here; reprocessing one is not built.
  */
 export function reprocessesAsHl7(entry: Pick<QuarantineEntry, 'channel'>): boolean {
   return entry.channel.startsWith('hl7');
+}
+
+/** Whether Reprocess is offered: HL7 messages and DICOM instances. */
+export function reprocessable(entry: Pick<QuarantineEntry, 'channel'>): boolean {
+  return reprocessesAsHl7(entry) || entry.channel === 'dicom';
 }
 
 export function senderOf(entry: QuarantineEntry): string {
@@ -57,7 +64,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
   const shown = showDiscarded ? entries : entries.filter((entry) => entry.status !== 'discarded');
   // Only open entries can be selected; a selection of entries since resolved is dropped.
   const chosen = open.filter((entry) => selected.has(entry.seq));
-  const chosenHl7 = chosen.filter(reprocessesAsHl7);
+  const chosenReprocessable = chosen.filter(reprocessable);
   const allChosen = open.length > 0 && chosen.length === open.length;
 
   const toggle = (seq: number): void => {
@@ -86,8 +93,8 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
         </label>
         {open.length > 0 && (
           <div className="table-actions">
-            <button type="button" className="button" disabled={chosenHl7.length === 0} onClick={() => setPending({ action: 'reprocess', entries: chosenHl7 })}>
-              Reprocess selected ({chosenHl7.length})…
+            <button type="button" className="button" disabled={chosenReprocessable.length === 0} onClick={() => setPending({ action: 'reprocess', entries: chosenReprocessable })}>
+              Reprocess selected ({chosenReprocessable.length})…
             </button>
             <button type="button" className="button button--danger-outline" disabled={chosen.length === 0} onClick={() => setPending({ action: 'discard', entries: chosen })}>
               Discard selected ({chosen.length})…
@@ -145,15 +152,15 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                       )}
                       {entry.status === 'open' && (
                         <>
+                          {entry.objectId !== null && reprocessable(entry) && (
+                            <button type="button" className="button" aria-label={`Reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'reprocess', entries: [entry] })}>
+                              Reprocess…
+                            </button>
+                          )}
                           {entry.objectId !== null && reprocessesAsHl7(entry) && (
-                            <>
-                              <button type="button" className="button" aria-label={`Reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'reprocess', entries: [entry] })}>
-                                Reprocess…
-                              </button>
-                              <button type="button" className="button" aria-label={`Edit and reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'edit', entry })}>
-                                Edit…
-                              </button>
-                            </>
+                            <button type="button" className="button" aria-label={`Edit and reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'edit', entry })}>
+                              Edit…
+                            </button>
                           )}
                           <button type="button" className="button button--danger-outline" aria-label={`Discard message ${entry.seq}`} onClick={() => setPending({ action: 'discard', entries: [entry] })}>
                             Discard…
@@ -184,7 +191,28 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
   );
 }
 
-function resultText(resolved: boolean, results: readonly IntakeMessageResult[]): ReactNode {
+/** What a DICOM reprocess did, in words. */
+export function dicomResultText(outcome: DicomReprocessOutcome): string {
+  const why = outcome.reason === undefined ? '' : ` ${outcome.reason}`;
+  switch (outcome.outcome) {
+    case 'stored':
+      return 'Reprocessed: the instance was stored.';
+    case 'conflict':
+      return 'Reprocessed: the instance was stored, flagged as a conflict with an earlier copy of the same SOP Instance UID.';
+    case 'duplicate':
+      return 'Reprocessed: the same instance was stored before; nothing was stored again.';
+    case 'held':
+    case 'quarantined':
+      return `Reprocessed, but the instance is in quarantine again (entry ${outcome.seq ?? '?'}):${why}`;
+    case 'not-dicom':
+    case 'directory':
+    case 'failed':
+      return `Reprocessed, but nothing was stored: the entry stays in quarantine.${why}`;
+  }
+}
+
+function resultText(resolved: boolean, results: readonly IntakeMessageResult[], dicom?: DicomReprocessOutcome): ReactNode {
+  if (dicom !== undefined) return dicomResultText(dicom);
   if (results.length === 0) return 'Reprocessed: no message was found in the bytes. The entry stays in quarantine.';
   return (
     <>
@@ -250,8 +278,8 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
         onDone(`The quarantined message ${nameOf(single)} was discarded.`);
         return;
       }
-      const answer = await vault.reprocessQuarantined(single.seq, options);
-      onDone(resultText(answer.resolved, answer.results));
+      const answer = await vault.reprocessQuarantined(single.seq, single.channel === 'dicom' ? {} : options);
+      onDone(resultText(answer.resolved, answer.results, answer.dicom));
       return;
     }
     // One at a time: each is its own journaled act, and one failure does not stop the rest.
@@ -263,8 +291,10 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
           await vault.discardQuarantined(entry.seq);
           outcomes.push({ name: nameOf(entry), resolved: null });
         } else {
-          const answer = await vault.reprocessQuarantined(entry.seq, options);
-          outcomes.push({ name: nameOf(entry), resolved: answer.resolved });
+          const answer = await vault.reprocessQuarantined(entry.seq, entry.channel === 'dicom' ? {} : options);
+          // A DICOM instance in quarantine again settles its entry, but was not stored.
+          const stored = answer.dicom === undefined ? answer.resolved : answer.dicom.outcome === 'stored' || answer.dicom.outcome === 'conflict' || answer.dicom.outcome === 'duplicate';
+          outcomes.push({ name: nameOf(entry), resolved: stored });
         }
       } catch (error) {
         outcomes.push({ name: nameOf(entry), resolved: null, error: vaultErrorMessage(error) });
@@ -278,6 +308,7 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
     if (!run.busy) void run.run();
   };
   const what = single !== null ? `message ${nameOf(single)}` : `${entries.length} messages`;
+  const anyHl7 = entries.some(reprocessesAsHl7);
 
   return (
     <dialog
@@ -303,13 +334,17 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
               {single !== null ? 'The raw message is' : 'Each raw message is'} sent through the intake again, as if it had just arrived. The
               journal records the reprocess.
             </p>
-            <CharsetOverrideField id={charsetId} value={charset} onChange={setCharset} />
-            <div className="field">
-              <label className="checkbox">
-                <input type="checkbox" checked={override} disabled={charset === ''} onChange={(event) => setOverride(event.target.checked)} />
-                <span>Use this charset even when MSH-18 names another (the sender declares the wrong one)</span>
-              </label>
-            </div>
+            {anyHl7 && (
+              <>
+                <CharsetOverrideField id={charsetId} value={charset} onChange={setCharset} />
+                <div className="field">
+                  <label className="checkbox">
+                    <input type="checkbox" checked={override} disabled={charset === ''} onChange={(event) => setOverride(event.target.checked)} />
+                    <span>Use this charset even when MSH-18 names another (the sender declares the wrong one)</span>
+                  </label>
+                </div>
+              </>
+            )}
           </>
         )}
         {run.busy && single === null && (

@@ -39,7 +39,18 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
       const s = state.require();
       try {
         const entry = await quarantineEntry(s.db, s.keys.viewKey, seq);
-        // HL7 intake again: a DICOM instance or a device report would be read as HL7 and journaled as a misleading reprocess.
+        if (entry.channel === 'dicom') {
+          // The DICOM intake again, with the bytes as stored (no charset, no edit).
+          if (options.edited !== undefined || options.charset !== undefined) throw new VaultError('E_NODE', 'A quarantined DICOM instance is reprocessed as it is: no charset or edit applies.');
+          if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
+          const bytes = await openSealedObject(api, s.opener, entry.objectId);
+          const answer = await withBytes(api, [bytes], (carrier) =>
+            api.dicom.reprocess({ quarantineSeq: seq, operator: s.actor, ...('upload' in carrier ? { upload: carrier.upload } : { raw: carrier.files[0]!.bytes }) }),
+          );
+          if (state.isCurrent(s)) await indexing.runSync(s);
+          return { resolved: answer.resolved, results: [], dicom: answer.result };
+        }
+        // HL7 intake again: a device report would be read as HL7 and journaled as a misleading reprocess.
         if (!entry.channel.startsWith('hl7')) throw new VaultError('E_NODE', 'Only a quarantined HL7 message is reprocessed here; discard this input or send it again.');
         if (options.edited !== undefined && options.edited.length === 0) throw new VaultError('E_NODE', 'The edited message is empty: nothing to reprocess.');
         if (options.edited === undefined && entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');

@@ -40,6 +40,7 @@ function fakeHandlers(): Handlers {
     'dicom.status': vi.fn(async () => ({ listener: { channel: 'dicom' as const, state: 'closed' as const }, aeTitle: 'HDMS', portOverride: null, counters: { associations: 0, rejectedAssociations: 0, echoes: 0, stored: 0, failed: 0, protocolErrors: 0, bytes: 0 }, callers: [], open: [] })),
     'dicom.getSettings': vi.fn(async () => ({ settings: DEFAULT_DICOM_SETTINGS, portOverride: null, listener: { channel: 'dicom' as const, state: 'closed' as const } })),
     'dicom.importFiles': vi.fn(async () => ({ results: [] })),
+    'dicom.reprocess': vi.fn(async () => ({ seq: 2, resolved: true, result: { outcome: 'stored' as const, seq: 3 } })),
     'dicom.updateSettings': vi.fn(async (change) => ({ settings: { ...DEFAULT_DICOM_SETTINGS, ...change }, portOverride: null, listener: { channel: 'dicom' as const, state: 'closed' as const } })),
     'vault.directory': vi.fn(async () => ({ directory: null })),
     'vault.keyring': vi.fn(async () => ({ keyring: null })),

@@ -542,6 +542,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       const entry = vault.quarantineRows.find((row) => row.seq === seq);
       if (entry === undefined) throw new VaultError('E_NODE', 'No such quarantined message.');
       vault.quarantineRows = vault.quarantineRows.map((row) => (row.seq === seq ? { ...row, status: 'reprocessed' as const } : row));
+      if (entry.channel === 'dicom') return { resolved: true, results: [], dicom: { outcome: 'stored' as const, seq: 1000 + seq } };
       return { resolved: true, results: [{ file: 0, index: 0, messageType: entry.detail.messageType ?? '', controlId: entry.detail.messageId ?? '', ack: 'AA' as const }] };
     },
     async discardQuarantined(seq) {

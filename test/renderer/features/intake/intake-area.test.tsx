@@ -298,7 +298,7 @@ describe('Intake monitor (unlocked)', () => {
     expect(rows('Quarantine').map((row) => row[7])).toEqual(['Reprocessed', 'Reprocessed']);
   });
 
-  it('offers no HL7 reprocess or edit for a quarantined DICOM instance or device report: only View raw and Discard, and bulk reprocess leaves them out', async () => {
+  it('reprocesses a quarantined DICOM instance through the DICOM intake (no charset, no edit); a device report offers only View raw and Discard', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     const dicom: QuarantineEntry = { ...QUARANTINE[0]!, seq: 30, channel: 'dicom', detail: { type: 'quarantine', channel: 'dicom', disposition: 'rejected', reason: 'The dataset could not be parsed.', acks: [] } };
     const device: QuarantineEntry = { ...dicom, seq: 31, channel: 'devices', detail: { ...dicom.detail, channel: 'devices', reason: 'An APDU of an unknown choice.' } };
@@ -306,21 +306,28 @@ describe('Intake monitor (unlocked)', () => {
     renderApp(node, '#/intake', vault);
     await screen.findByRole('table', { name: 'Quarantine' });
     for (const seq of [30, 31]) {
-      expect(screen.queryByRole('button', { name: `Reprocess message ${seq}` })).toBeNull();
       expect(screen.queryByRole('button', { name: `Edit and reprocess message ${seq}` })).toBeNull();
       expect(screen.getByRole('button', { name: `Discard message ${seq}` })).toBeTruthy();
       expect(screen.getByRole('link', { name: `View raw message ${seq}` })).toBeTruthy();
     }
-    expect(screen.getByRole('button', { name: 'Reprocess message 17' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Reprocess message 31' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Reprocess message 30' }));
+    const single = await screen.findByRole('dialog', { name: /^Reprocess message/ });
+    // No HL7 charset for a DICOM instance.
+    expect(within(single).queryByLabelText('Charset when MSH-18 is empty')).toBeNull();
+    fireEvent.click(within(single).getByRole('button', { name: 'Reprocess message' }));
+    await screen.findByText('Reprocessed: the instance was stored.');
+    expect(vault.callsTo('reprocessQuarantined')).toEqual([[30, {}]]);
+    // Bulk reprocess takes the HL7 message and leaves the device report out.
+    await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Select message 30' })).toBeNull());
     fireEvent.click(screen.getByRole('checkbox', { name: 'Select every waiting message' }));
     fireEvent.click(screen.getByRole('button', { name: 'Reprocess selected (1)…' }));
     const dialog = await screen.findByRole('dialog', { name: /^Reprocess message/ });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Reprocess message' }));
-    await waitFor(() => expect(vault.callsTo('reprocessQuarantined')).toEqual([[17, {}]]));
-    // What is left waiting, the DICOM instance and the device report, can be discarded together (not reprocessed).
+    await waitFor(() => expect(vault.callsTo('reprocessQuarantined')).toEqual([[30, {}], [17, {}]]));
     await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Select message 17' })).toBeNull());
     fireEvent.click(screen.getByRole('checkbox', { name: 'Select every waiting message' }));
-    expect(screen.getByRole('button', { name: 'Discard selected (2)…' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Discard selected (1)…' })).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Reprocess selected (0)…' }) as HTMLButtonElement).disabled).toBe(true);
   });
 });

@@ -1,0 +1,108 @@
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { DIMSE_STATUS } from '../../../electron/intake/dicom/dimse-command';
+import { CT_IMAGE_STORAGE, TestScu, instanceElements, writeDataset } from '../../electron/intake/dicom/dicom-test-support';
+import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { StepLog } from '../../support/test-steps';
+import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+
+/**
+ * Issue 12, DICOM in the intake monitor's quarantine, in Chromium through the browser shell:
+ * - an instance whose UIDs come after a 1.5 MiB private element is quarantined by the receiver
+ *   (it reads the index fields from the first 1 MiB of a C-STORE); Reprocess runs the whole stored
+ *   instance through the DICOM intake, which reads it: stored, its study listed in Imaging;
+ * - an instance without Patient ID (held) is reprocessed and is in quarantine again as a new entry
+ *   with the reason, which is then discarded.
+ */
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+const STUDY = '1.2.826.0.1.3680043.10.999.40';
+
+describe('the quarantine: DICOM instances', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it(
+    'reprocesses a quarantined instance into a stored one, puts a held one back in quarantine with its reason, and discards it',
+    async () => {
+      const steps = new StepLog('dicom quarantine');
+      const port = await freePort();
+      const shell = await e2e.startShell({ extraArgs: ['--dicom-port', String(port)] });
+      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1200, height: 800 } });
+
+      await steps.run('create a vault; a modality sends an instance with its UIDs after 1.5 MiB (C000) and one without Patient ID (Success, held)', async () => {
+        await openFirstRun(page, shell);
+        await createVaultThroughUi(page);
+        const { scu, answer } = await TestScu.associate({ port, callingAeTitle: 'MR_E2E', contexts: [{ id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: ['1.2.840.10008.1.2.1'] }] });
+        expect(answer.type).toBe('ac');
+        const late = instanceElements({ sopInstanceUid: `${STUDY}.1.1`, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.1`, patientId: 'MRN-E2E-40', issuer: 'NORTHCLINIC', patientName: 'Lindqvist^Maren', studyDescription: 'MR LATE UIDS', accession: 'ACC-E2E-40' });
+        late.push([0x00090010, 'LO', 'HDMS E2E'], [0x00091010, 'OB', Buffer.alloc(1536 * 1024, 0x5a)]);
+        scu.store(1, CT_IMAGE_STORAGE, `${STUDY}.1.1`, writeDataset(late));
+        expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.CANNOT_UNDERSTAND } });
+        scu.store(1, CT_IMAGE_STORAGE, `${STUDY}.2.1`, writeDataset(instanceElements({ sopInstanceUid: `${STUDY}.2.1`, studyInstanceUid: `${STUDY}.9`, seriesInstanceUid: `${STUDY}.9.1` })));
+        expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+        scu.release();
+        expect(await scu.next()).toEqual({ type: 'release-rp' });
+        scu.close();
+        await goToArea(page, 'Intake');
+        await expect.poll(() => page.getByRole('table', { name: 'Quarantine' }).locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(2);
+      });
+
+      const table = page.getByRole('table', { name: 'Quarantine' });
+      const row = (reason: RegExp) => table.locator('tbody tr').filter({ hasText: reason });
+      const seqOf = async (reason: RegExp) => (await row(reason).getByRole('button', { name: /^Discard message \d+$/ }).getAttribute('aria-label'))!.replace('Discard message ', '');
+      const statusOf = (reason: RegExp) => row(reason).locator('td').nth(6).innerText();
+
+      await steps.run('no Edit for a DICOM instance; Reprocess stores the whole instance and the entry is Reprocessed', async () => {
+        const lateReason = /first bytes of the data set lack/;
+        const seq = await seqOf(lateReason);
+        expect(await page.getByRole('button', { name: `Edit and reprocess message ${seq}` }).count()).toBe(0);
+        await page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).click();
+        const dialog = page.getByRole('dialog');
+        expect(await dialog.getByLabel('Charset when MSH-18 is empty').count()).toBe(0);
+        await dialog.getByRole('button', { name: 'Reprocess message' }).click();
+        await page.getByText('Reprocessed: the instance was stored.').waitFor({ timeout: UI_TIMEOUT_MS });
+        await expect.poll(() => statusOf(lateReason), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
+      });
+
+      await steps.run('the held instance is in quarantine again as a new entry with its reason; that entry is discarded', async () => {
+        const heldReason = /no Patient ID/;
+        const seq = await seqOf(heldReason);
+        await page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).click();
+        await page.getByRole('dialog').getByRole('button', { name: 'Reprocess message' }).click();
+        const notice = page.getByText(/^Reprocessed, but the instance is in quarantine again \(entry \d+\): The instance has no Patient ID/);
+        await notice.waitFor({ timeout: UI_TIMEOUT_MS });
+        const newSeq = /\(entry (\d+)\)/.exec(await notice.innerText())![1]!;
+        expect(Number(newSeq)).toBeGreaterThan(Number(seq));
+        await expect.poll(() => row(heldReason).count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
+        // The new entry is journaled before the act that settles the old one: the list may show it first.
+        await expect.poll(() => page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).count(), { timeout: UI_TIMEOUT_MS }).toBe(0);
+        await page.getByRole('button', { name: `Discard message ${newSeq}` }).click();
+        await page.getByRole('dialog').getByRole('button', { name: 'Discard message' }).click();
+        await page.getByText(/^The quarantined message .* was discarded\.$/).waitFor({ timeout: UI_TIMEOUT_MS });
+        // Discarded entries are hidden: the reprocessed original stays listed.
+        await expect.poll(() => row(heldReason).count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
+        expect(await statusOf(heldReason)).toBe('Reprocessed');
+      });
+
+      await steps.run('Imaging lists the study of the reprocessed instance', async () => {
+        await goToArea(page, 'Imaging');
+        await page.getByRole('table', { name: 'Studies' }).locator('tbody tr').filter({ hasText: 'MR LATE UIDS' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      });
+
+      expect(consoleErrors).toEqual([]);
+      console.log(steps.summary());
+    },
+    180_000,
+  );
+});
