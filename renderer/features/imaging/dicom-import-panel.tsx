@@ -7,11 +7,12 @@ import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
 import { withBytes } from '../../vault/intake-bytes';
 import { filesOfDrop } from '../intake/file-import-panel';
+import { planDicomImport } from './dicomdir-plan';
 
 /** One file's line in the results: its name (never sent to the body) and what became of it. */
 export interface DicomImportRow {
   readonly name: string;
-  readonly outcome: DicomImportResult['outcome'] | 'too-large' | 'cancelled' | 'error';
+  readonly outcome: DicomImportResult['outcome'] | 'too-large' | 'cancelled' | 'error' | 'missing' | 'no-file';
   readonly reason?: string;
 }
 
@@ -23,6 +24,8 @@ export const OUTCOME_LABELS: Readonly<Record<DicomImportRow['outcome'], string>>
   quarantined: 'Quarantined',
   'not-dicom': 'Not DICOM',
   directory: 'DICOMDIR (index of the files)',
+  missing: 'Missing (named by the DICOMDIR)',
+  'no-file': 'DICOMDIR record without a file',
   failed: 'Not stored',
   'too-large': 'Too large',
   cancelled: 'Cancelled',
@@ -78,8 +81,8 @@ export async function importDicomFiles(
 }
 
 /**
- * "Import DICOM files": files, a folder (recursively; a patient CD's DICOMDIR is recognized and
- * its instances come from their own files), or a drop; a progress bar, Cancel, and a per-file
+ * "Import DICOM files": files, a folder (recursively; a patient CD's DICOMDIR is read and the
+ * files its records reference are imported first, those missing listed: dicomdir-plan.ts), or a drop; a progress bar, Cancel, and a per-file
  * result list. Imports go through the same checks, duplicate recognition and records as the
  * DICOM receiver.
  */
@@ -103,7 +106,11 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
       const read = await Promise.all(
         files.map(async (file) => ({ name: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name, bytes: new Uint8Array(await file.arrayBuffer()) })),
       );
-      setRows(await importDicomFiles(api, read, { onProgress: (done, total) => setProgress({ done, total }), cancelled: () => cancel.current }));
+      // A DICOMDIR is read here: its records choose the files (paths never leave the mind).
+      const plan = planDicomImport(read);
+      setProgress({ done: 0, total: plan.files.length });
+      const imported = await importDicomFiles(api, plan.files, { onProgress: (done, total) => setProgress({ done, total }), cancelled: () => cancel.current });
+      setRows([...plan.rows, ...imported]);
       setPicked([]);
       onImported();
     } finally {
@@ -120,6 +127,8 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
     });
   };
   const stored = rows?.filter((row) => row.outcome === 'stored' || row.outcome === 'conflict').length ?? 0;
+  // Files read, not the DICOMDIR's lines for files that were not there or records without one.
+  const fileCount = rows?.filter((row) => row.outcome !== 'missing' && row.outcome !== 'no-file').length ?? 0;
 
   return (
     <section className="panel" aria-labelledby={headingId}>
@@ -181,7 +190,7 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
       {rows !== null && (
         <>
           <p role="status" className="note note--ok">
-            {stored === 1 ? '1 instance stored' : `${stored} instances stored`} of {rows.length === 1 ? '1 file' : `${rows.length} files`}.
+            {stored === 1 ? '1 instance stored' : `${stored} instances stored`} of {fileCount === 1 ? '1 file' : `${fileCount} files`}.
           </p>
           <h3 id={resultsId}>Import results</h3>
           <div className="table-wrap">
