@@ -156,7 +156,14 @@ export function registerDeliveries(services: RouteServices, config: DeliveryConf
         void reply.code(200);
         return { index, sha256, duplicate: true };
       }
-      const written = await files.writeChunk(id, index, body, length, sha256);
+      let written: Awaited<ReturnType<DeliveryFiles['writeChunk']>>;
+      try {
+        written = await files.writeChunk(id, index, body, length, sha256);
+      } catch (error) {
+        // The client went away or stalled past the request timeout mid-chunk: its partial file is gone.
+        if (request.raw.destroyed || request.raw.readableAborted) throw new ApiProblem('invalid_request', 'The chunk did not arrive whole; nothing was kept.');
+        throw error;
+      }
       if (!written.ok) {
         if (written.reason === 'too_long') throw refuseUnread(reply, new ApiProblem('payload_too_large', 'The chunk is longer than this delivery\'s chunk.'));
         if (written.reason === 'too_short') throw new ApiProblem('invalid_request', 'The chunk is shorter than this delivery\'s chunk.');

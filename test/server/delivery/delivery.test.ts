@@ -281,6 +281,8 @@ describe.each(databases.variants)('delivery blob store $label', (variant) => {
     expect((await putChunk(server, clinic, create.id, 0, bytes)).status).toBe(201);
     expect(await clinic.client.complete(create.id)).toMatchObject({ state: 'complete' });
     expect(DeliveryStatusSchema.parse(await (await signedFetch(server.url, buyer, server.network.pinned, `/v1/deliveries/${create.id}`)).json()).state).toBe('complete');
+    // Nothing in this suite was a server error: cut, stalled and lying requests are refusals.
+    expect(server.logLines().filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
   });
 });
 
