@@ -34,10 +34,11 @@ import { provenEntry, witnessedCheckpoint } from './notarized-entries';
  *
  * A RELEASE, once every check passed: it reseals its share to the buyer, claims
  * `key-release:<keeper>:<purchase id>` at the notary (409: "already released"), signs a KEY_RELEASE
- * entry (subject the purchase request's hash, input the purchase id, payload hash over its details)
- * and appends it to its ledger, keeps {entry, resealed share} in releases/ (fsynced), submits the
- * entry and, once notarized, sends the share with the receipt and deletes the pending file. A crash
- * anywhere after the claim is finished by the next pass: the claim and the entry are idempotent.
+ * entry (subject the purchase request's hash, input the purchase id, payload hash over its details),
+ * keeps {entry, resealed share} in releases/ (fsynced), appends the entry to its ledger, submits it
+ * and, once notarized, sends the share with the receipt and deletes the pending file. A crash
+ * anywhere after the claim is finished by the next pass (or the buyer's retry, whose claim for the
+ * same subject is the same claim): the claim, the append and the submission are idempotent.
  *
  * LOGS: message ids, purchase ids, member addresses, refusal codes; never a share, a key, an
  * envelope or a payload (the keeper sees no PHI; shares are secrets).
@@ -381,7 +382,8 @@ export class KeeperService {
     const input = purchaseIdInput(purchaseId);
     if (!(await this.#client.claim([consumptionKey('key-release', this.address, input)], request.purchaseRequestHash))) return { reason: 'already-released', message: words['already-released'] };
     const details = canonicalJson({ type: 'key-release', purchaseId, buyer: request.buyer, clinic: request.clinic, ciphertextSha256: stored.share.ciphertextSha256, commitment: stored.share.commitment, acceptanceSeq: request.acceptanceSeq, deliverySeq: request.deliverySeq });
-    const signed = await this.#store.appendEntry(this.#keys.identity, { kind: 'KEY_RELEASE', subject: request.purchaseRequestHash, payloadHash: sha256(utf8(details)), inputs: [input], createdAt: this.#now() });
+    // Kept before it joins the ledger: a restart finds the pending release and appends, submits and sends it.
+    const signed = await this.#store.signNext(this.#keys.identity, { kind: 'KEY_RELEASE', subject: request.purchaseRequestHash, payloadHash: sha256(utf8(details)), inputs: [input], createdAt: this.#now() });
     const pending: PendingRelease = { purchaseId, buyer: request.buyer, signed, share: resealed };
     this.#store.putPendingRelease(pending);
     this.#log.info({ event: 'release-signed', purchaseId, buyer: request.buyer, seq: signed.entry.seq }, 'key release signed');
@@ -391,6 +393,7 @@ export class KeeperService {
 
   /** Submits a release's entry; once notarized, sends the share to the buyer and forgets the pending release. */
   async #finishRelease(map: NetworkMap, pending: PendingRelease): Promise<void> {
+    this.#store.append(pending.signed);
     const notarized = await this.#notarize(map, pending.signed);
     if (notarized === null) return;
     const digest = hasher.hash(pending.signed.entry);

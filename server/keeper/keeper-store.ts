@@ -149,10 +149,10 @@ export class KeeperStore {
     return this.#entries;
   }
 
-  /** Signs the next entry of the keeper's chain and appends it (fsynced) before returning it. */
-  async appendEntry(signer: EntrySigner, fields: Pick<LedgerEntry, 'kind' | 'subject' | 'payloadHash' | 'inputs' | 'createdAt'>): Promise<NotarySignedEntry> {
+  /** Signs the next entry of the keeper's chain, without appending it (append does, once its release is kept). */
+  async signNext(signer: EntrySigner, fields: Pick<LedgerEntry, 'kind' | 'subject' | 'payloadHash' | 'inputs' | 'createdAt'>): Promise<NotarySignedEntry> {
     const last = this.#entries.at(-1);
-    const signed = await signEntry(signer, ledgerDomain(), {
+    return signEntry(signer, ledgerDomain(), {
       seq: (last?.entry.seq ?? 0) + 1,
       prevHash: last === undefined ? GENESIS_PREV_HASH : entryHash(ledgerDomain(), last.entry),
       operator: ZERO_HASH,
@@ -160,6 +160,20 @@ export class KeeperStore {
       ...fields,
       inputs: [...fields.inputs],
     });
+  }
+
+  /**
+   * Appends a signed entry (fsynced) if it is the next of the chain; nothing if the chain holds it
+   * already (a release finished after a restart). Anything else is a fork the keeper must not make.
+   */
+  append(signed: NotarySignedEntry): void {
+    const held = this.#entries[signed.entry.seq - 1];
+    if (held !== undefined) {
+      if (exportLine(held) !== exportLine(signed)) throw new KeeperStoreError(`the ledger holds another entry ${signed.entry.seq}`);
+      return;
+    }
+    const last = this.#entries.at(-1);
+    if (signed.entry.seq !== this.#entries.length + 1 || signed.entry.prevHash !== (last === undefined ? GENESIS_PREV_HASH : entryHash(ledgerDomain(), last.entry))) throw new KeeperStoreError(`entry ${signed.entry.seq} does not continue the ledger`);
     const fd = openSync(this.#ledgerFile, 'a', FILE_MODE);
     try {
       appendFileSync(fd, `${exportLine(signed)}\n`);
@@ -168,7 +182,6 @@ export class KeeperStore {
       closeSync(fd);
     }
     this.#entries.push(signed);
-    return signed;
   }
 
   // ——— Releases in progress ———

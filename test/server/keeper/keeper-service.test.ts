@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escrowViewOf } from '../../../server/keeper/escrow-view';
 import { loadOrCreateKeeperKeys } from '../../../server/keeper/keeper-keys';
 import { KeeperService } from '../../../server/keeper/keeper-service';
-import { purchaseIdInput } from '../../../shared/network/notary';
+import { consumptionKey, purchaseIdInput } from '../../../shared/network/notary';
+import { ZERO_HASH } from '../../../shared/ledger/ledger-schema';
+import { KeeperClient } from '../../../server/keeper/keeper-client';
 import { sealMessage } from '../../../shared/network/relay';
 import { walletRequestSigner } from '../../../shared/network/signed-request';
 import { signKeyReleaseRequest, type KeeperPayload, type KeyReleaseRefusal, type KeyReleaseRequest } from '../../../shared/research/key-release';
-import { combineShares, openKeyShare, splitPackageKey, type EncryptedKeyShare } from '../../../shared/research/package/key-split';
+import { combineShares, openKeyShare, resealKeyShare, splitPackageKey, type EncryptedKeyShare } from '../../../shared/research/package/key-split';
 import { keyCommitment, newPackageKey } from '../../../shared/research/package/package-seal';
 import { purchaseRequestHash, type SignedPurchaseRequest } from '../../../shared/research/purchase-request';
 import { startNotaryServer, submit, TestChain, type NotaryTestServer } from '../notary/support/notary-fixtures';
@@ -238,6 +240,30 @@ describe('key keeper: releases', () => {
     const toClinic = await drainInbox(server, clinic);
     expect(toClinic.map((r) => r.payload)).toEqual([expect.objectContaining({ type: 'key-release-refused', reason: 'invalid' })]);
     expect(refusal(await askRelease(await prepare({ deposit: false })))).toBe('no-share');
+  });
+});
+
+describe('key keeper: a release a crash interrupted', () => {
+  it('finishes a release kept in releases/ but not yet in the ledger nor at the notary: the next pass appends, notarizes and sends it', async () => {
+    const prepared = await prepare();
+    // What the keeper had done before the crash: claimed at the notary, signed the entry, kept the release.
+    const { keys } = await loadOrCreateKeeperKeys(dataDir);
+    const stored = keeper.store.share(prepared.purchaseId)!;
+    const opened = await openKeyShare(stored.share, keys.messagePrivateKey, { purchaseId: prepared.purchaseId, recipientId: keeper.address });
+    const resealed = await resealKeyShare(opened, { recipientId: buyer.wallet.address, publicKey: buyer.messageKey });
+    const client = new KeeperClient(server.url, keys.identity, server.network.pinned);
+    expect(await client.claim([consumptionKey('key-release', keeper.address, purchaseIdInput(prepared.purchaseId))], prepared.request.purchaseRequestHash)).toBe(true);
+    const signed = await keeper.store.signNext(keys.identity, { kind: 'KEY_RELEASE', subject: prepared.request.purchaseRequestHash, payloadHash: ZERO_HASH, inputs: [purchaseIdInput(prepared.purchaseId)], createdAt: Date.now() });
+    keeper.store.putPendingRelease({ purchaseId: prepared.purchaseId, buyer: buyer.wallet.address, signed, share: resealed });
+    const before = keeper.store.entries().length;
+
+    expect(await keeper.pollOnce()).toBe(0);
+    expect(keeper.store.entries()).toHaveLength(before + 1);
+    expect(keeper.store.pendingReleases()).toEqual([]);
+    const received = await drainInbox(server, buyer);
+    expect(received.map((r) => r.payload)).toEqual([expect.objectContaining({ type: 'key-release', purchaseId: prepared.purchaseId, receipt: expect.objectContaining({ seq: signed.entry.seq }) as unknown })]);
+    const share = await openKeyShare((received[0]!.payload as Extract<KeeperPayload, { type: 'key-release' }>).share, buyer.messagePrivateKey, { purchaseId: prepared.purchaseId, recipientId: buyer.wallet.address });
+    expect(share.share).toEqual(opened.share);
   });
 });
 
