@@ -4,6 +4,9 @@ import path from 'node:path';
 import type pino from 'pino';
 import { startAdminSocket } from './admin/admin-socket';
 import { runMembersAction } from './admin/members-admin';
+import { CheckpointAnchorClient } from '../shared/chain/checkpoint-anchor';
+import { CheckpointAnchoring, type AnchorRound } from './chain/checkpoint-anchoring';
+import { openSettlementChain, type ChainChoice, type SettlementChain } from './chain/settlement-chain';
 import type { DeliveryChoices, MembersAction } from './cli/server-args';
 import { MembershipService } from './doorman/membership-service';
 import { createServerApp, type HttpLimits } from './http/server-app';
@@ -48,12 +51,20 @@ export interface StartOptions {
   readonly limits?: Partial<HttpLimits>;
   /** The delivery blob store's limits; its chunks live in `<data-dir>/deliveries`. */
   readonly delivery?: DeliveryChoices;
+  /** The settlement chain (server/chain/settlement-chain.ts); none by default. */
+  readonly chain?: ChainChoice | null;
+  /** How often the log checkpoint is anchored on the settlement chain (default 10 minutes; 0: never). */
+  readonly anchorIntervalMs?: number;
 }
+
+export const DEFAULT_ANCHOR_INTERVAL_MS = 10 * 60_000;
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly network: NetworkContext;
+  /** One anchoring round now (what the timer does); null when the server has no settlement chain. */
+  anchorCheckpoint(): Promise<AnchorRound> | null;
   close(): Promise<void>;
 }
 
@@ -62,11 +73,12 @@ interface OpenedStore {
   readonly network: NetworkContext;
   readonly membership: MembershipService;
   readonly logKey: LogKey;
+  readonly chain: SettlementChain | null;
   readonly release: () => void;
 }
 
 /** The data folder, its key and its database, migrated and checked. `autoApprove` only matters for a server. */
-async function openStore(dataDir: string, database: string | null, parameters: ParameterChoices, autoApprove: boolean): Promise<OpenedStore> {
+async function openStore(dataDir: string, database: string | null, parameters: ParameterChoices, autoApprove: boolean, chainChoice: ChainChoice | null = null, host = '127.0.0.1'): Promise<OpenedStore> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const { wallet } = loadOrCreateNetworkKey(dataDir);
   const logKey = loadOrCreateLogKey(dataDir, wallet.address);
@@ -85,11 +97,15 @@ async function openStore(dataDir: string, database: string | null, parameters: P
       throw error;
     }
   }
+  let chain: SettlementChain | null = null;
   try {
     await migrate(db);
-    const network = await ensureNetwork(db, wallet, { ...parameters, logVkey: logKey.vkey });
-    return { db, network, logKey, membership: new MembershipService(db, network, { autoApprove }), release };
+    // The chain opens under the data folder's lock (the dev chain keeps its state there).
+    if (chainChoice !== null) chain = await openSettlementChain(chainChoice, { dataDir, networkKey: wallet, host });
+    const network = await ensureNetwork(db, wallet, { ...parameters, logVkey: logKey.vkey, ...(chain ? { settlement: chain.settlement } : {}) });
+    return { db, network, logKey, chain, membership: new MembershipService(db, network, { autoApprove }), release };
   } catch (error) {
+    await chain?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     release();
     throw error;
@@ -97,34 +113,44 @@ async function openStore(dataDir: string, database: string | null, parameters: P
 }
 
 export async function startNetworkServer(options: StartOptions): Promise<RunningServer> {
-  const store = await openStore(options.dataDir, options.database, options.parameters, options.autoApprove);
+  const store = await openStore(options.dataDir, options.database, options.parameters, options.autoApprove, options.chain ?? null, options.host);
   const logFile = options.log === undefined ? await openServerLogFile(options.dataDir) : null;
   const log = options.log ?? createServerLogger({ level: options.logLevel, destination: logFile!.stream });
   let tls: { cert: Buffer; key: Buffer } | undefined;
   try {
     if (options.tls !== null) tls = { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
   } catch (error) {
+    await store.chain?.close();
     await store.db.close();
     store.release();
     await logFile?.close();
     throw new ServerStartError(`could not read the TLS files (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  const { app, membership } = await createServerApp({ db: store.db, network: store.network, log, autoApprove: options.autoApprove, notary: { logKey: store.logKey }, delivery: { dir: path.join(options.dataDir, DELIVERIES_DIR), ...options.delivery }, ...(tls ? { tls } : {}), ...(options.limits ? { limits: options.limits } : {}) });
+  const { app, membership } = await createServerApp({ db: store.db, network: store.network, log, autoApprove: options.autoApprove, notary: { logKey: store.logKey }, delivery: { dir: path.join(options.dataDir, DELIVERIES_DIR), ...options.delivery }, ...(store.chain?.dev ? { devFaucet: store.chain } : {}), ...(tls ? { tls } : {}), ...(options.limits ? { limits: options.limits } : {}) });
   await app.listen({ host: options.host, port: options.port });
   const admin = options.database === null ? await startAdminSocket(options.dataDir, (action, address) => runMembersAction(membership, action, address)) : null;
   const port = (app.server.address() as AddressInfo).port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
-  log.info({ port, database: store.db.kind, network: store.network.key.address, entrySignatures: ENTRY_SIGNATURE_CHECKER }, 'server ready');
+  const anchorIntervalMs = options.anchorIntervalMs ?? DEFAULT_ANCHOR_INTERVAL_MS;
+  const anchoring =
+    store.chain !== null
+      ? new CheckpointAnchoring(store.db, new CheckpointAnchorClient(store.chain.settlement.anchor, store.chain.operator, { confirmations: store.chain.settlement.confirmations }), log, { intervalMs: anchorIntervalMs })
+      : null;
+  if (anchorIntervalMs > 0) anchoring?.start();
+  log.info({ port, database: store.db.kind, network: store.network.key.address, entrySignatures: ENTRY_SIGNATURE_CHECKER, settlementChain: store.chain?.settlement.chainId ?? null }, 'server ready');
   let closing: Promise<void> | null = null;
   return {
     url,
     port,
     network: store.network,
+    anchorCheckpoint: () => anchoring?.anchorNow() ?? null,
     close: () =>
       (closing ??= (async () => {
         await admin?.close();
+        await anchoring?.stop();
         await app.close();
+        await store.chain?.close();
         await store.db.close();
         store.release();
         log.flush();

@@ -1,5 +1,6 @@
 import { getAddress } from 'ethers';
 import type pino from 'pino';
+import type { ChainChoice } from '../chain/settlement-chain';
 import type { ParameterChoices } from '../network-map/network-parameters';
 
 /**
@@ -10,6 +11,12 @@ import type { ParameterChoices } from '../network-map/network-parameters';
  *                     [--network-name NAME] [--chain-id N] [--witness-quorum N]
  *                     [--max-message-size BYTES] [--min-app-version X.Y.Z]
  *                     [--delivery-ttl-hours N] [--delivery-max-bytes BYTES] [--delivery-bytes-per-day BYTES]
+ *                     [--dev-chain [--dev-chain-port N] | --chain-rpc URL --chain-token ADDRESS
+ *                      --chain-escrow ADDRESS --chain-anchor ADDRESS] [--chain-confirmations N]
+ *                     [--anchor-interval SECONDS]
+                    [--dev-chain [--dev-chain-port N] | --chain-rpc URL --chain-token ADDRESS
+                     --chain-escrow ADDRESS --chain-anchor ADDRESS] [--chain-confirmations N]
+                    [--anchor-interval SECONDS]
  *   npm run server -- --data-dir DIR [--database postgres://…] members list [--json]
  *   npm run server -- --data-dir DIR [--database postgres://…] members approve|reject|revoke ADDRESS
  */
@@ -33,6 +40,14 @@ export const USAGE = `usage:
   --delivery-…        the delivery blob store (<data-dir>/deliveries): how long a delivery is
                       kept (default 168 hours), the largest one (default 64 GiB) and the bytes a
                       member may send per UTC day (default 256 GiB)
+  --dev-chain         settle purchases on an embedded dev chain (ganache, state in
+                      <data-dir>/dev-chain; contracts deployed by the network key; a faucet for
+                      members); a demo or test network only
+  --chain-rpc URL     settle on a real EVM chain where PhdToken, PurchaseEscrow and CheckpointAnchor
+                      are deployed at --chain-token, --chain-escrow, --chain-anchor; the network
+                      key's account there anchors the log (it needs gas)
+  --chain-confirmations N   blocks a payment needs before keepers rely on it (default 1)
+  --anchor-interval SECONDS how often the log checkpoint is anchored on the chain (default 600; 0 never)
 `;
 
 export class UsageError extends Error {
@@ -59,6 +74,8 @@ export interface ServeArgs extends CommonArgs {
   readonly parameters: ParameterChoices;
   /** The delivery blob store's limits given on the command line (server/delivery/). */
   readonly delivery: DeliveryChoices;
+  readonly chain: ChainChoice | null;
+  readonly anchorIntervalMs: number;
 }
 
 export interface DeliveryChoices {
@@ -78,8 +95,8 @@ export interface MembersArgs extends CommonArgs {
 
 export type ServerArgs = ServeArgs | MembersArgs;
 
-const VALUE_FLAGS = new Set(['--data-dir', '--port', '--host', '--database', '--tls-cert', '--tls-key', '--log-level', '--network-name', '--chain-id', '--witness-quorum', '--max-message-size', '--min-app-version', '--delivery-ttl-hours', '--delivery-max-bytes', '--delivery-bytes-per-day']);
-const BOOLEAN_FLAGS = new Set(['--auto-approve', '--json']);
+const VALUE_FLAGS = new Set(['--data-dir', '--port', '--host', '--database', '--tls-cert', '--tls-key', '--log-level', '--network-name', '--chain-id', '--witness-quorum', '--max-message-size', '--min-app-version', '--delivery-ttl-hours', '--delivery-max-bytes', '--delivery-bytes-per-day', '--dev-chain-port', '--chain-rpc', '--chain-token', '--chain-escrow', '--chain-anchor', '--chain-confirmations', '--anchor-interval']);
+const BOOLEAN_FLAGS = new Set(['--auto-approve', '--json', '--dev-chain']);
 
 /** Whether an address to listen on stays on this machine. */
 export function isLoopbackHost(host: string): boolean {
@@ -166,5 +183,32 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs {
   if (values.has('--delivery-ttl-hours')) delivery.ttlMs = integer('--delivery-ttl-hours', values.get('--delivery-ttl-hours')!, 1, 24 * 365) * 3600_000;
   if (values.has('--delivery-max-bytes')) delivery.maxBlobBytes = integer('--delivery-max-bytes', values.get('--delivery-max-bytes')!, 1, Number.MAX_SAFE_INTEGER);
   if (values.has('--delivery-bytes-per-day')) delivery.bytesPerDay = integer('--delivery-bytes-per-day', values.get('--delivery-bytes-per-day')!, 1, Number.MAX_SAFE_INTEGER);
-  return { ...common, command: 'serve', host, port, tls, autoApprove: flags.has('--auto-approve'), parameters, delivery };
+  return { ...common, command: 'serve', host, port, tls, autoApprove: flags.has('--auto-approve'), parameters, delivery, chain: chainChoice(values, flags), anchorIntervalMs: integer('--anchor-interval', values.get('--anchor-interval') ?? '600', 0, 7 * 86_400) * 1000 };
+}
+
+function address(flag: string, text: string | undefined): string {
+  if (text === undefined) throw new UsageError(`--chain-rpc needs ${flag} ADDRESS`);
+  try {
+    return getAddress(text);
+  } catch {
+    throw new UsageError(`${flag} takes an address (0x and 40 hex digits, checksummed if mixed case)`);
+  }
+}
+
+function chainChoice(values: ReadonlyMap<string, string>, flags: ReadonlySet<string>): ChainChoice | null {
+  const confirmations = integer('--chain-confirmations', values.get('--chain-confirmations') ?? '1', 1, 7_200);
+  const rpcFlags = ['--chain-rpc', '--chain-token', '--chain-escrow', '--chain-anchor'].filter((flag) => values.has(flag));
+  if (flags.has('--dev-chain')) {
+    if (rpcFlags.length > 0) throw new UsageError(`--dev-chain and ${rpcFlags[0]} exclude each other`);
+    return { kind: 'dev', port: integer('--dev-chain-port', values.get('--dev-chain-port') ?? '0', 0, 65535), confirmations };
+  }
+  if (values.has('--dev-chain-port')) throw new UsageError('--dev-chain-port needs --dev-chain');
+  if (rpcFlags.length === 0) {
+    if (values.has('--chain-confirmations')) throw new UsageError('--chain-confirmations needs --dev-chain or --chain-rpc');
+    return null;
+  }
+  const rpcUrl = values.get('--chain-rpc');
+  if (rpcUrl === undefined) throw new UsageError(`${rpcFlags[0]} needs --chain-rpc URL`);
+  if (!/^https?:\/\/[^\s@/]+(\/\S*)?$/.test(rpcUrl)) throw new UsageError('--chain-rpc takes an http(s) URL without credentials (it is published in the network map)');
+  return { kind: 'rpc', rpcUrl, token: address('--chain-token', values.get('--chain-token')), escrow: address('--chain-escrow', values.get('--chain-escrow')), anchor: address('--chain-anchor', values.get('--chain-anchor')), confirmations };
 }

@@ -2,6 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerDevFaucet } from '../chain/dev-faucet-routes';
+import type { SettlementChain } from '../chain/settlement-chain';
 import { registerDeliveries, type DeliveryConfig, type DeliveryHandle } from '../delivery/delivery-routes';
 import { registerJoinRoutes } from '../doorman/join-routes';
 import { registerMemberRoutes } from '../doorman/member-routes';
@@ -81,6 +83,8 @@ export interface ServerAppOptions {
   readonly relay?: RelayConfig;
   /** The delivery blob store (server/delivery/): its folder, TTL and quotas; without it, no delivery routes. */
   readonly delivery?: DeliveryConfig;
+  /** The embedded dev chain, whose faucet funds members (server/chain/dev-faucet-routes.ts); never a real chain. */
+  readonly devFaucet?: SettlementChain;
 }
 
 export interface ServerApp {
@@ -170,6 +174,7 @@ export async function createServerApp(options: ServerAppOptions): Promise<Server
   const relay = registerRelay(services, options.relay);
   registerSearch(services);
   const delivery = options.delivery !== undefined ? registerDeliveries(services, options.delivery) : null;
+  if (options.devFaucet !== undefined) registerDevFaucet(services, options.devFaucet);
 
   const sweep = setInterval(() => {
     pruneNonces(options.db, now()).catch((error: unknown) => app.log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'nonce sweep failed'));

@@ -40,9 +40,21 @@ export class CheckpointAnchorClient {
     this.confirmations = options.confirmations ?? 1;
   }
 
-  /** Anchors the log's root at `size` leaves (the owner only; sizes must increase). */
-  anchor(size: number, rootHash: string): Promise<TransactionReceipt> {
-    return send((this.contract.getFunction('anchor') as unknown as Method)(size, rootHash), this.confirmations);
+  /**
+   * Anchors the log's root at `size` leaves (the owner only; sizes must increase). The gas limit
+   * has headroom over the estimate: the estimate is made at the pending block's timestamp, and when
+   * that equals the previous anchor's, rewriting `anchoredAt` is priced as a no-op store; mined a
+   * second later it costs 2,800 gas more and ran out (seen on ganache, anchors a second apart).
+   */
+  async anchor(size: number, rootHash: string): Promise<TransactionReceipt> {
+    const fn = this.contract.getFunction('anchor');
+    let gasLimit: bigint;
+    try {
+      gasLimit = ((await fn.estimateGas(size, rootHash)) * 5n) / 4n + 10_000n;
+    } catch (error) {
+      throw decodeContractError(error) ?? error;
+    }
+    return send((fn as unknown as Method)(size, rootHash, { gasLimit }), this.confirmations);
   }
 
   async latest(): Promise<AnchoredCheckpoint> {

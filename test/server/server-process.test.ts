@@ -114,6 +114,12 @@ describe('server command line', () => {
     expect(parseServerArgs(['--data-dir', 'd', '--host', '::1'])).toMatchObject({ host: '::1', tls: null });
     const address = newTestNode().wallet.address;
     expect(parseServerArgs(['--data-dir', 'd', '--database', 'postgres://h/db', 'members', 'approve', address.toLowerCase()])).toMatchObject({ command: 'members', action: 'approve', address, database: 'postgres://h/db' });
+    // The settlement chain: none by default, the embedded dev chain, or a real one by its contracts.
+    expect(parseServerArgs(['--data-dir', 'd'])).toMatchObject({ chain: null, anchorIntervalMs: 600_000 });
+    expect(parseServerArgs(['--data-dir', 'd', '--dev-chain', '--dev-chain-port', '8545', '--anchor-interval', '0'])).toMatchObject({ chain: { kind: 'dev', port: 8545, confirmations: 1 }, anchorIntervalMs: 0 });
+    expect(parseServerArgs(['--data-dir', 'd', '--chain-rpc', 'https://rpc.example.org/v1', '--chain-token', address.toLowerCase(), '--chain-escrow', address, '--chain-anchor', address, '--chain-confirmations', '12'])).toMatchObject({
+      chain: { kind: 'rpc', rpcUrl: 'https://rpc.example.org/v1', token: address, escrow: address, anchor: address, confirmations: 12 },
+    });
     for (const bad of [
       ['--port', '0'],
       ['--data-dir', 'd', '--host', '10.0.0.1'],
@@ -125,6 +131,15 @@ describe('server command line', () => {
       ['--data-dir', 'd', 'members', 'approve', '0x123'],
       ['--data-dir', 'd', '--port', '1', 'members', 'list'],
       ['--data-dir', 'd', 'members', 'promote', address],
+      ['--data-dir', 'd', '--dev-chain', '--chain-rpc', 'http://h:8545'],
+      ['--data-dir', 'd', '--dev-chain-port', '8545'],
+      ['--data-dir', 'd', '--chain-rpc', 'http://h:8545', '--chain-token', address, '--chain-escrow', address],
+      ['--data-dir', 'd', '--chain-token', address],
+      ['--data-dir', 'd', '--chain-rpc', 'http://user:pw@h:8545', '--chain-token', address, '--chain-escrow', address, '--chain-anchor', address],
+      ['--data-dir', 'd', '--chain-rpc', 'http://h:8545', '--chain-token', '0x12', '--chain-escrow', address, '--chain-anchor', address],
+      ['--data-dir', 'd', '--chain-confirmations', '2'],
+      ['--data-dir', 'd', '--dev-chain', '--chain-confirmations', '0'],
+      ['--data-dir', 'd', '--anchor-interval', '-1'],
     ]) {
       expect(() => parseServerArgs(bad), bad.join(' ')).toThrow(UsageError);
     }
