@@ -28,9 +28,10 @@ import type { SignRequestInput } from './signed-request';
  * - `upload` streams a blob from a source the caller can reopen at any byte offset (a file, a
  *   sealed package written to disk): it creates the delivery (a retry of the create is harmless),
  *   asks which chunks the server holds, reads the source from the first missing chunk on, and PUTs
- *   each missing chunk as soon as it is full, one at a time, retrying a failed chunk; then asks the
- *   server to check the whole hash. It holds one chunk in memory (plus what the source yields at
- *   once). A new process resumes by calling `upload` again with the same id.
+ *   each missing chunk as soon as it is full, `chunksInFlight` (2) at a time, retrying a failed
+ *   chunk; then asks the server to check the whole hash. It holds that many chunks in memory (plus
+ *   what the source yields at once) and reads the source no further ahead. A new process resumes by
+ *   calling `upload` again with the same id.
  * - `download` streams the content to a sink with `Range: bytes=<offset>-`, starting again from the
  *   last byte the sink took when the connection fails, hashing as it goes (SHA-256 from
  *   @noble/hashes by default, `hasher` for another), and refuses at the end a blob that does not hash
@@ -55,6 +56,8 @@ export interface DeliveryClientOptions {
   readonly retries?: number;
   /** The wait before retry `attempt` (1, 2, …); default 250 ms doubling, at most 10 s. */
   readonly retryDelayMs?: (attempt: number) => number;
+  /** Chunks an upload sends at once (default 2): what it holds in memory is this many chunks. */
+  readonly chunksInFlight?: number;
 }
 
 /** A refusal from the server (its typed code), or a failure of the transfer itself. */
@@ -131,11 +134,13 @@ export class DeliveryClient {
   private readonly fetch: typeof fetch;
   private readonly retries: number;
   private readonly retryDelayMs: (attempt: number) => number;
+  private readonly chunksInFlight: number;
 
   constructor(private readonly options: DeliveryClientOptions) {
     this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.retries = options.retries ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? ((attempt) => Math.min(250 * 2 ** (attempt - 1), 10_000));
+    this.chunksInFlight = Math.max(1, options.chunksInFlight ?? 2);
   }
 
   async create(input: DeliveryCreate): Promise<DeliveryStatus> {
@@ -205,29 +210,48 @@ export class DeliveryClient {
   private async sendMissing(input: UploadInput, status: DeliveryStatus): Promise<void> {
     const { size, chunkSize, chunkCount: count, received } = status;
     let index = firstMissing(received, count);
-    const buffer = new Uint8Array(chunkSize);
+    // Up to `chunksInFlight` chunks are being sent at once, each in a buffer of its own, reused.
+    const free: Uint8Array<ArrayBuffer>[] = [];
+    const pending = new Map<number, Promise<void>>();
+    let buffer: Uint8Array<ArrayBuffer> = new Uint8Array(chunkSize);
     let filled = 0;
     const flush = async (): Promise<void> => {
       if (!inRanges(received, index)) {
-        const bytes = buffer.subarray(0, filled);
-        const stored = await this.retrying(() => this.putChunk(input.id, index, bytes));
-        input.onChunk?.(stored, filled);
+        const at = index;
+        const own = buffer;
+        const bytes = own.subarray(0, filled);
+        const task = this.retrying(() => this.putChunk(input.id, at, bytes))
+          .then((stored) => input.onChunk?.(stored, bytes.length))
+          .finally(() => {
+            pending.delete(at);
+            free.push(own);
+          });
+        task.catch(() => undefined);
+        pending.set(at, task);
+        if (pending.size >= this.chunksInFlight) await Promise.race(pending.values());
+        buffer = free.pop() ?? new Uint8Array(chunkSize);
       }
       index++;
       filled = 0;
     };
-    for await (const piece of iterate(await input.open(index * chunkSize))) {
-      let taken = 0;
-      while (taken < piece.length) {
-        if (index >= count) throw new DeliveryError('The source holds more bytes than the declared size.', 'source_size_mismatch', null, false);
-        const take = Math.min(piece.length - taken, chunkLength(size, chunkSize, index) - filled);
-        buffer.set(piece.subarray(taken, taken + take), filled);
-        filled += take;
-        taken += take;
-        if (filled === chunkLength(size, chunkSize, index)) await flush();
+    try {
+      for await (const piece of iterate(await input.open(index * chunkSize))) {
+        let taken = 0;
+        while (taken < piece.length) {
+          if (index >= count) throw new DeliveryError('The source holds more bytes than the declared size.', 'source_size_mismatch', null, false);
+          const take = Math.min(piece.length - taken, chunkLength(size, chunkSize, index) - filled);
+          buffer.set(piece.subarray(taken, taken + take), filled);
+          filled += take;
+          taken += take;
+          if (filled === chunkLength(size, chunkSize, index)) await flush();
+        }
       }
+      if (index < count) throw new DeliveryError('The source ended before the declared size.', 'source_size_mismatch', null, false);
+      await Promise.all(pending.values());
+    } finally {
+      // Nothing stays in flight once upload() has settled, success or not.
+      await Promise.allSettled(pending.values());
     }
-    if (index < count) throw new DeliveryError('The source ended before the declared size.', 'source_size_mismatch', null, false);
   }
 
   /** One GET of the content from `offset` on, fed to the sink; answers the offset reached. */

@@ -114,7 +114,7 @@ describe.each(databases.variants)('delivery blob store $label', (variant) => {
       onChunk: (stored) => sent.push(stored.index),
     });
     expect(opened).toEqual([0]);
-    expect(sent).toEqual([0, 2]);
+    expect([...sent].sort()).toEqual([0, 2]);
     expect(done).toMatchObject({ state: 'complete', received: [[0, 4]], receivedBytes: bytes.length });
     expect(await clinic.client.complete(create.id)).toMatchObject({ state: 'complete' });
     expect((await buyer.client.list('recipient')).map((d) => d.id)).toEqual([create.id]);

@@ -16,8 +16,8 @@ import { useTestDatabases } from '../../server/support/test-databases';
  * store, in 1 MiB chunks, with a chunk PUT failing once, the upload stopped midway and resumed by a
  * new call, and the download cut after 8 MiB and resumed by range; the buyer opens the package
  * with its key and the notarized hash. Memory is checked by accounting, not timing: while
- * uploading, the client never has read more than one chunk (and the source's piece) beyond what the
- * server acknowledged; while downloading, the server never has read from disk more than a bounded
+ * uploading, the client never has read more than its two chunks in flight (and the source's piece)
+ * beyond what the server acknowledged; while downloading, the server never has read from disk more than a bounded
  * amount beyond what the sink received (socket buffers), far below the package's size.
  */
 const databases = useTestDatabases();
@@ -109,27 +109,33 @@ describe('delivery client', () => {
       ...input,
       onChunk: (stored) => {
         acked.push(stored.index);
-        ackedTo = (stored.index + 1) * CHUNK;
+        ackedTo = Math.max(ackedTo, (stored.index + 1) * CHUNK);
         if (acked.length === 20) throw stop;
       },
     });
     await expect(first).rejects.toBe(stop);
-    expect((await clinic.client.status(id)).received).toEqual([[0, 20]]);
+    // What was in flight when it stopped (2 chunks at a time) was stored too: a run from chunk 0.
+    const stopped = (await clinic.client.status(id)).received;
+    expect(stopped).toHaveLength(1);
+    const [from, to] = stopped[0]!;
+    expect(from).toBe(0);
+    expect(to === 20 || to === 21).toBe(true);
 
     // A new call resumes from the first missing chunk and sends only the rest.
     const done = await uploader.upload({
       ...input,
       onChunk: (stored) => {
         acked.push(stored.index);
-        ackedTo = (stored.index + 1) * CHUNK;
+        ackedTo = Math.max(ackedTo, (stored.index + 1) * CHUNK);
       },
     });
     expect(done).toMatchObject({ state: 'complete', chunkCount: expectedChunks, receivedBytes: size, sha256: summary.ciphertextSha256 });
-    expect(opens).toEqual([0, 20 * CHUNK]);
-    expect(acked).toEqual(Array.from({ length: expectedChunks }, (_, i) => i));
+    expect(opens).toEqual([0, to * CHUNK]);
+    // Each chunk acknowledged once over both calls (two in flight may be acknowledged out of order).
+    expect([...acked].sort((a, b) => a - b)).toEqual(Array.from({ length: expectedChunks }, (_, i) => i));
     expect(failedOnce).toBe(true);
-    // Never more than the chunk being filled and one source piece beyond the server's acknowledgement.
-    expect(maxAhead).toBeLessThanOrEqual(CHUNK + PIECE);
+    // Never more than the two chunks in flight and one source piece beyond the server's acknowledgements.
+    expect(maxAhead).toBeLessThanOrEqual(2 * CHUNK + PIECE);
     expect(maxAhead).toBeGreaterThanOrEqual(CHUNK);
 
     // The buyer finds it waiting and downloads it; the first response is cut after 8 MiB.
