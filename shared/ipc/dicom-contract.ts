@@ -104,6 +104,9 @@ export const DicomImportResultSchema = z.strictObject({
 });
 export type DicomImportResult = Readonly<z.infer<typeof DicomImportResultSchema>>;
 
+/** The largest file a streamed import takes (dicom.streamBegin/streamAppend). */
+export const DICOM_STREAM_MAX_BYTES = 4 * 1024 * 1024 * 1024;
+
 /** What a reprocess of a quarantined instance did (dicom.reprocess). */
 export type DicomReprocessOutcome = Omit<DicomImportResult, 'file'>;
 
@@ -131,6 +134,27 @@ export const dicomMethods = {
       }),
     z.strictObject({ results: z.array(DicomImportResultSchema).max(INTAKE_IMPORT_MAX_FILES) }),
   ),
+  /**
+   * Opens the import of one file larger than an upload holds (over INTAKE_FILE_MAX_BYTES, up to
+   * DICOM_STREAM_MAX_BYTES): its chunks (dicom.streamAppend) stream through the sealer into the
+   * object store as they arrive, as a C-STORE's data set does. At most 2 open at once (E_CONFLICT);
+   * one unused for 10 minutes is dropped. E_CONFLICT without a vault.
+   */
+  'dicom.streamBegin': method(z.strictObject({}), z.strictObject({ handle: uploadHandle })),
+  /**
+   * The next chunk of a streamed import, in order. Answered once the body has sealed all but a
+   * bounded amount of what it was sent (send the next chunk only then). `last` ends the file and
+   * answers its `result` (the same outcomes as dicom.importFiles); `result` also comes earlier
+   * when the outcome is known before the end (not DICOM, a DICOMDIR, storage failing): the import
+   * is then closed and the rest need not be sent. E_BAD_REQUEST beyond DICOM_STREAM_MAX_BYTES (the
+   * import is dropped); E_CONFLICT for an unknown, finished or expired handle.
+   */
+  'dicom.streamAppend': method(
+    z.strictObject({ handle: uploadHandle, chunk: base64url.max(INTAKE_CHUNK_MAX_CHARS), last: z.boolean() }),
+    z.strictObject({ bytes: z.number().int().nonnegative(), result: DicomImportResultSchema.omit({ file: true }).optional() }),
+  ),
+  /** Drops a streamed import: nothing of it is stored. */
+  'dicom.streamAbort': method(z.strictObject({ handle: uploadHandle }), z.strictObject({})),
   /**
    * Runs a quarantined DICOM instance again: `raw` (or an upload holding exactly one file) is the
    * raw bytes the mind opened from the quarantine record's object. They go through the same checks

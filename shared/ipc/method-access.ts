@@ -85,6 +85,10 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'dicom.importFiles': 'clinical',
   // Like hl7.reprocess: the quarantine is clinical.
   'dicom.reprocess': 'clinical',
+  // A large file's import, chunk by chunk: clinical like dicom.importFiles.
+  'dicom.streamBegin': 'clinical',
+  'dicom.streamAppend': 'clinical',
+  'dicom.streamAbort': 'clinical',
   'ledger.append': 'clinical',
   'ledger.exportBegin': 'clinical',
   'ledger.exportAppend': 'clinical',
@@ -110,6 +114,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'network.openQueries': 'clinical',
   // A claim precedes an entry the identity key signs (a clinic accepting a purchase).
   'network.claim': 'clinical',
+  // Chain calls carry transactions the identity key signed (a researcher paying into escrow).
+  'network.chain': 'clinical',
 };
 
 /** The roles a level admits (anyone and setup need no session). */

@@ -57,6 +57,9 @@ export const METHOD_NAME_LIST = [
   'dicom.updateSettings',
   'dicom.importFiles',
   'dicom.reprocess',
+  'dicom.streamBegin',
+  'dicom.streamAppend',
+  'dicom.streamAbort',
   'ledger.append',
   'ledger.exportBegin',
   'ledger.exportAppend',
@@ -76,6 +79,7 @@ export const METHOD_NAME_LIST = [
   'network.postQuery',
   'network.openQueries',
   'network.claim',
+  'network.chain',
 ] as const;
 export const EVENT_NAME_LIST = [
   'app.stopping',

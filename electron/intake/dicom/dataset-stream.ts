@@ -25,6 +25,16 @@ export class DatasetStream implements AsyncIterable<Buffer> {
     return this.receivedBytes;
   }
 
+  /** Bytes received and not yet read by the consumer. */
+  get buffered(): number {
+    return this.queued;
+  }
+
+  /** True while the producer has been told to stop (more than the high-water mark waits). */
+  get paused(): boolean {
+    return this.pressured;
+  }
+
   /** True once the last fragment arrived. */
   get complete(): boolean {
     return this.ended;

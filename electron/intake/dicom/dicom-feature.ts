@@ -30,6 +30,12 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
         }
         return receiver.reprocess(quarantineSeq, bytes, operator);
       },
+      'dicom.streamBegin': async () => ({ handle: receiver.streamBegin() }),
+      'dicom.streamAppend': async ({ handle, chunk, last }) => receiver.streams.append(handle, decodeInline(chunk), last),
+      'dicom.streamAbort': async ({ handle }) => {
+        receiver.streams.abort(handle);
+        return {};
+      },
       'dicom.updateSettings': async (change) => {
         const listener = await receiver.updateSettings(change);
         log.info({ keys: Object.keys(change) }, 'DICOM receiver settings changed');

@@ -1,6 +1,6 @@
 import dicomParser from 'dicom-parser';
 import type { DicomImportResult } from '../../../shared/ipc/dicom-contract';
-import { storeDicomFile, type DicomIntakeOptions } from './dicom-intake';
+import { storeDicomFile, storeDicomStream, type DicomIntakeOptions } from './dicom-intake';
 import { buildFileMetaInformation } from './dicom-part10';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
 
@@ -82,4 +82,43 @@ export async function importDicomFiles(options: DicomIntakeOptions, files: reado
   const results: DicomImportResult[] = [];
   for (const [file, bytes] of files.entries()) results.push({ file, ...(await importDicomFile(options, bytes, `file ${file + 1} of ${files.length}`)) });
   return results;
+}
+
+/** Bytes of a streamed import read before anything is decided: the index fields are in them. */
+export const STREAM_HEAD_BYTES = 1024 * 1024;
+
+/**
+ * Imports one file that arrives in pieces (larger than an upload holds): its first
+ * STREAM_HEAD_BYTES are read to tell what it is and to index it, then the rest streams through
+ * the sealer into the object store, as a C-STORE's data set does. A file that ends within the head
+ * is imported whole. What is not wanted (not DICOM, a DICOMDIR) is read no further.
+ */
+export async function importDicomStream(options: DicomIntakeOptions, source: AsyncIterable<Buffer>, where: string, headBytes = STREAM_HEAD_BYTES): Promise<DicomFileOutcome> {
+  const iterator = source[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  try {
+    while (bytes < headBytes) {
+      const next = await iterator.next();
+      if (next.done === true) return await importDicomFile(options, Buffer.concat(parts), where);
+      parts.push(next.value);
+      bytes += next.value.length;
+    }
+  } catch {
+    await iterator.return?.(undefined);
+    return { outcome: 'failed', reason: 'The file did not arrive whole (nothing was stored); try again.' };
+  }
+  const sniffed = sniffDicom(Buffer.concat(parts));
+  if (sniffed.kind !== 'part10') {
+    await iterator.return?.(undefined);
+    return sniffed.kind === 'directory' ? { outcome: 'directory', reason: 'A DICOMDIR: its instances are imported from their own files.' } : { outcome: 'not-dicom', reason: sniffed.reason };
+  }
+  try {
+    const head = Buffer.from(sniffed.bytes.buffer, sniffed.bytes.byteOffset, sniffed.bytes.byteLength);
+    const outcome = await storeDicomStream(options, head, iterator, where);
+    return { outcome: outcome.outcome, ...(outcome.reason !== undefined ? { reason: outcome.reason.slice(0, 500) } : {}), ...(outcome.seq !== undefined ? { seq: outcome.seq } : {}) };
+  } catch {
+    await iterator.return?.(undefined);
+    return { outcome: 'failed', reason: 'The vault could not store it, or the file did not arrive whole (nothing was stored); try again.' };
+  }
 }

@@ -261,3 +261,13 @@ export function createDicomNetworkIntake(options: DicomIntakeOptions) {
 export function storeDicomFile(options: DicomIntakeOptions, bytes: Uint8Array, where: string): Promise<DicomIntakeOutcome> {
   return storePart10(options, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), null, { source: 'import', where });
 }
+
+/**
+ * Stores one Part 10 stream that arrives in pieces (a large import): `head` is its first bytes
+ * (File Meta Information and at least the index fields, or the whole stream when `rest` is null),
+ * `rest` the pieces after them. The same checks and records as a C-STORE; the bytes stream through
+ * the sealer into the object store.
+ */
+export function storeDicomStream(options: DicomIntakeOptions, head: Buffer, rest: AsyncIterator<Buffer> | null, where: string): Promise<DicomIntakeOutcome> {
+  return storePart10(options, head, rest, { source: 'import', where });
+}

@@ -6,7 +6,9 @@ import { SerialQueue } from '../../async/serial-queue';
 import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
 import type { QuarantineActs } from '../intake-feature';
 import { DicomDedupe } from './dicom-duplicates';
-import { importDicomFile, importDicomFiles, type DicomFileOutcome } from './dicom-import';
+import { importDicomFile, importDicomFiles, importDicomStream, type DicomFileOutcome } from './dicom-import';
+import { DicomImportStreams } from './dicom-import-streams';
+import { DICOM_STREAM_MAX_BYTES } from '../../../shared/ipc/dicom-contract';
 import type { DicomIntakeOptions } from './dicom-intake';
 import { createDicomNetworkIntake } from './dicom-intake';
 import { startDicomServer, type DicomLogger, type DicomServer, type DicomServerEvent } from './dicom-server';
@@ -58,6 +60,8 @@ export class DicomReceiver implements IntakeChannel {
   private counters = zeroCounters();
   private readonly callers = new Map<string, { aeTitle: string; address: string; associations: number; stored: number }>();
   private stopped = false;
+  /** Imports of files larger than an upload holds, chunk by chunk into the sealer (dicom.stream*). */
+  readonly streams = new DicomImportStreams({ maxBytes: DICOM_STREAM_MAX_BYTES });
 
   constructor(private readonly options: DicomReceiverOptions) {}
 
@@ -82,6 +86,7 @@ export class DicomReceiver implements IntakeChannel {
   detach(reason: string): Promise<void> {
     return this.lifecycle.run(async () => {
       if (this.ports === null) return;
+      this.streams.clear();
       await this.close(reason);
       this.ports = null;
       this.dedupe = null;
@@ -91,6 +96,12 @@ export class DicomReceiver implements IntakeChannel {
   /** Imports files' bytes through the same checks and records as a C-STORE (results by file index). */
   async importFiles(files: readonly Uint8Array[]): Promise<DicomImportResult[]> {
     return importDicomFiles(this.intakeOptions(), files);
+  }
+
+  /** Opens a streamed import of one large file (refused without an open vault). */
+  streamBegin(): string {
+    const options = this.intakeOptions();
+    return this.streams.begin((source) => importDicomStream(options, source, 'a large file imported'));
   }
 
   /** What an import or a reprocess stores through (refused without an open vault). */

@@ -1,11 +1,12 @@
 import { useId, useRef, useState, type DragEvent } from 'react';
 import type { HdmsApi } from '../../../shared/ipc/contract';
-import type { DicomImportResult } from '../../../shared/ipc/dicom-contract';
+import { DICOM_STREAM_MAX_BYTES, type DicomImportResult } from '../../../shared/ipc/dicom-contract';
 import { INTAKE_FILE_MAX_BYTES } from '../../../shared/ipc/intake-contract';
 import { useApi } from '../../app/api-context';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
-import { withBytes } from '../../vault/intake-bytes';
+import { CHUNK_BYTES, withBytes } from '../../vault/intake-bytes';
+import { toBase64Url } from '../../vault/vault-crypto';
 import { filesOfDrop } from '../intake/file-import-panel';
 import { planDicomImport } from './dicomdir-plan';
 
@@ -57,7 +58,12 @@ export async function importDicomFiles(
     while (index < files.length && (batch.length === 0 || bytes + files[index]!.bytes.length <= BATCH_BYTES)) {
       const file = files[index++]!;
       if (file.bytes.length > INTAKE_FILE_MAX_BYTES) {
-        rows.push({ name: file.name, outcome: 'too-large', reason: `Larger than ${INTAKE_FILE_MAX_BYTES / (1024 * 1024)} MiB: not imported (send it over DICOM instead).` });
+        // Streamed on its own, chunk by chunk into the body's sealer (it never holds the whole file).
+        if (batch.length > 0) {
+          index -= 1;
+          break;
+        }
+        rows.push(await streamDicomFile(api, file, options.cancelled));
         continue;
       }
       batch.push(file);
@@ -78,6 +84,36 @@ export async function importDicomFiles(
     options.onProgress?.(index, files.length);
   }
   return rows;
+}
+
+/**
+ * Imports one file larger than an upload holds (dicom.streamBegin/streamAppend): sent in chunks,
+ * each after the body has sealed what came before; the body answers early when it needs no more
+ * (not DICOM). Cancel between chunks aborts it (nothing stored).
+ */
+export async function streamDicomFile(
+  api: Pick<HdmsApi, 'dicom'>,
+  file: { readonly name: string; readonly bytes: Uint8Array },
+  cancelled?: () => boolean,
+): Promise<DicomImportRow> {
+  if (file.bytes.length > DICOM_STREAM_MAX_BYTES) return { name: file.name, outcome: 'too-large', reason: `Larger than ${DICOM_STREAM_MAX_BYTES / (1024 * 1024 * 1024)} GiB: not imported (send it over DICOM instead).` };
+  let handle: string | null = null;
+  try {
+    handle = (await api.dicom.streamBegin({})).handle;
+    for (let offset = 0; ; offset += CHUNK_BYTES) {
+      if (cancelled?.() === true) {
+        await api.dicom.streamAbort({ handle });
+        return { name: file.name, outcome: 'cancelled' };
+      }
+      const end = Math.min(file.bytes.length, offset + CHUNK_BYTES);
+      const answer = await api.dicom.streamAppend({ handle, chunk: toBase64Url(file.bytes.subarray(offset, end)), last: end === file.bytes.length });
+      if (answer.result !== undefined) return { name: file.name, outcome: answer.result.outcome, ...(answer.result.reason !== undefined ? { reason: answer.result.reason } : {}) };
+      if (end === file.bytes.length) return { name: file.name, outcome: 'error', reason: 'The node did not say what became of the file.' };
+    }
+  } catch (error) {
+    if (handle !== null) await api.dicom.streamAbort({ handle }).catch(() => undefined);
+    return { name: file.name, outcome: 'error', reason: error instanceof Error ? error.message : 'The import failed.' };
+  }
 }
 
 /**

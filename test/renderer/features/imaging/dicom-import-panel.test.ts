@@ -1,10 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { importDicomFiles } from '../../../../renderer/features/imaging/dicom-import-panel';
+import { importDicomFiles, streamDicomFile } from '../../../../renderer/features/imaging/dicom-import-panel';
 import { INTAKE_FILE_MAX_BYTES } from '../../../../shared/ipc/intake-contract';
 
 type Calls = { files?: { bytes: string }[]; upload?: string }[];
+type StreamCall = { method: 'begin' | 'append' | 'abort'; bytes?: number; last?: boolean };
 
-function fakeApi(calls: Calls, fail = false) {
+/** The body's stream methods: a result at `last`, or early after `answerAfter` chunks. */
+function streamApi(calls: StreamCall[], answerAfter: number | null = null) {
+  let chunks = 0;
+  return {
+    streamBegin: async () => {
+      calls.push({ method: 'begin' });
+      return { handle: '1'.repeat(32) };
+    },
+    streamAppend: async (request: { chunk: string; last: boolean }) => {
+      chunks += 1;
+      calls.push({ method: 'append', bytes: Buffer.from(request.chunk, 'base64url').length, last: request.last });
+      if (answerAfter !== null && chunks >= answerAfter) return { bytes: 0, result: { outcome: 'not-dicom' as const, reason: 'Neither a DICOM file nor a data set.' } };
+      return request.last ? { bytes: 0, result: { outcome: 'stored' as const, seq: 9 } } : { bytes: 0 };
+    },
+    streamAbort: async () => {
+      calls.push({ method: 'abort' });
+      return {};
+    },
+  };
+}
+
+function fakeApi(calls: Calls, fail = false, streams: StreamCall[] = []) {
   return {
     intake: {
       uploadBegin: async () => ({ handle: '0'.repeat(32) }),
@@ -18,6 +40,7 @@ function fakeApi(calls: Calls, fail = false) {
         const count = request.files?.length ?? 1;
         return { results: Array.from({ length: count }, (_, file) => ({ file, outcome: file === 0 ? ('stored' as const) : ('not-dicom' as const), ...(file === 0 ? {} : { reason: 'Neither a DICOM file nor a data set.' }) })) };
       },
+      ...streamApi(streams),
     },
   } as never;
 }
@@ -37,19 +60,41 @@ describe('DICOM import from the mind', () => {
     expect(progress).toEqual([2]);
   });
 
-  it('lists files too large to import, files not sent after Cancel, and a failed call per file', async () => {
+  it('streams a file over 16 MiB chunk by chunk, lists files not sent after Cancel, and a failed call per file', async () => {
     const calls: Calls = [];
+    const streams: StreamCall[] = [];
     let cancelled = false;
-    const rows = await importDicomFiles(fakeApi(calls), [file('big.dcm', INTAKE_FILE_MAX_BYTES + 1), file('a.dcm', 5 * 1024 * 1024), file('b.dcm', 5 * 1024 * 1024)], {
+    const rows = await importDicomFiles(fakeApi(calls, false, streams), [file('big.dcm', INTAKE_FILE_MAX_BYTES + 1), file('a.dcm', 5 * 1024 * 1024), file('b.dcm', 5 * 1024 * 1024)], {
       onProgress: () => (cancelled = true),
       cancelled: () => cancelled,
     });
     expect(rows.map((row) => [row.name, row.outcome])).toEqual([
-      ['big.dcm', 'too-large'],
+      ['big.dcm', 'stored'],
       ['a.dcm', 'stored'],
       ['b.dcm', 'cancelled'],
     ]);
+    // 16 MiB + 1 byte in 512 KiB chunks: 33 appends, the last one marked last, every byte sent once.
+    const appends = streams.filter((call) => call.method === 'append');
+    expect(streams[0]).toEqual({ method: 'begin' });
+    expect(appends).toHaveLength(33);
+    expect(appends.map((call) => call.last)).toEqual([...Array<boolean>(32).fill(false), true]);
+    expect(appends.reduce((sum, call) => sum + call.bytes!, 0)).toBe(INTAKE_FILE_MAX_BYTES + 1);
+    // The big file went by stream, not in a batch.
+    expect(calls).toHaveLength(1);
     const failed = await importDicomFiles(fakeApi([], true), [file('x.dcm')]);
     expect(failed).toEqual([{ name: 'x.dcm', outcome: 'error', reason: 'No vault is open in this data folder.' }]);
+  });
+
+  it('a streamed file stops when the body answers early, and Cancel between chunks aborts it', async () => {
+    const early: StreamCall[] = [];
+    const api = { dicom: streamApi(early, 2) } as never;
+    expect(await streamDicomFile(api, file('notes.bin', 4 * 1024 * 1024))).toEqual({ name: 'notes.bin', outcome: 'not-dicom', reason: 'Neither a DICOM file nor a data set.' });
+    expect(early.filter((call) => call.method === 'append')).toHaveLength(2);
+
+    const aborted: StreamCall[] = [];
+    let chunks = 0;
+    const row = await streamDicomFile({ dicom: streamApi(aborted) } as never, file('big.dcm', 4 * 1024 * 1024), () => (chunks += 1) > 3);
+    expect(row).toEqual({ name: 'big.dcm', outcome: 'cancelled' });
+    expect(aborted.map((call) => call.method)).toEqual(['begin', 'append', 'append', 'append', 'abort']);
   });
 });
