@@ -1,4 +1,4 @@
-import { type z } from 'zod';
+import { z } from 'zod';
 import { API_ROUTES, ApiErrorSchema, JoinStatusSchema, type JoinStatus } from '../../shared/network/api';
 import type { SignedJoinRequest } from '../../shared/network/membership';
 import type { PinnedNetwork } from '../../shared/network/network-domain';
@@ -14,7 +14,7 @@ import {
   type NotaryResults,
   type WitnessList,
 } from '../../shared/network/notary';
-import { RELAY_ROUTES, RelayInboxPageSchema, RelaySentSchema, type RelayEnvelope, type RelayInboxPage } from '../../shared/network/relay';
+import { RELAY_MAX_PAGE, RELAY_ROUTES, RelaySentSchema, type RelayEnvelope } from '../../shared/network/relay';
 import { signRequest, walletRequestSigner } from '../../shared/network/signed-request';
 import type { Wallet } from 'ethers';
 
@@ -27,6 +27,12 @@ import type { Wallet } from 'ethers';
 /** Inbox pages are this small so a page of the largest messages stays a few MiB. */
 export const INBOX_PAGE = 10;
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+const InboxPageSchema = z.object({
+  messages: z.array(z.object({ seq: z.number().int().min(1), envelope: z.unknown() })).max(RELAY_MAX_PAGE),
+  next: z.number().int().min(1).nullable(),
+});
+export type InboxPage = z.infer<typeof InboxPageSchema>;
 
 export class KeeperNetworkError extends Error {
   constructor(
@@ -106,10 +112,14 @@ export class KeeperClient {
 
   // ——— The relay ———
 
-  async inbox(after: number): Promise<RelayInboxPage> {
+  /**
+   * A page of the inbox. Only the page's frame is checked here; each envelope is checked when it is
+   * opened (openMessage's strict schema), so one malformed envelope is dropped on its own instead of
+   * making every page unreadable.
+   */
+  async inbox(after: number): Promise<InboxPage> {
     const { body } = await this.#request('GET', `${RELAY_ROUTES.inbox}?after=${after}&limit=${INBOX_PAGE}`, { signed: true });
-    // Each envelope is checked again when opened; a page the schema refuses as a whole is a server fault.
-    return parsed(RelayInboxPageSchema, body, 'inbox page');
+    return parsed(InboxPageSchema, body, 'inbox page');
   }
 
   async ack(ids: readonly string[]): Promise<void> {

@@ -1,11 +1,10 @@
 import { hexlify, randomBytes, sha256 } from 'ethers';
 import type pino from 'pino';
 import { canonicalJson } from '../../shared/research/deid/release-report';
-import { JoinStatusSchema } from '../../shared/network/api';
 import { signJoinRequest } from '../../shared/network/membership';
 import { inspectNetworkMapForPinning, type NetworkMap } from '../../shared/network/network-map';
 import { checkNotarized, consumptionKey, purchaseIdInput, type Notarized, type NotarySignedEntry } from '../../shared/network/notary';
-import { openMessage, RelayEnvelopeError, sealMessage, type RelayDelivery } from '../../shared/network/relay';
+import { MessageIdSchema, openMessage, RelayEnvelopeError, sealMessage } from '../../shared/network/relay';
 import { walletRequestSigner } from '../../shared/network/signed-request';
 import { EntryHasher, ledgerDomain } from '../../shared/ledger/ledger-schema';
 import { checkKeyReleaseRequest, decodeKeeperPayload, encodeKeeperPayload, KEY_RELEASE_REFUSAL_WORDS, type KeeperPayload, type KeyReleaseRefusal, type KeyReleaseRequestPayload, type KeyShareDepositPayload, type KeyShareRefusal } from '../../shared/research/key-release';
@@ -15,7 +14,7 @@ import { openCheckpoint } from '../../shared/transparency/log-verifier';
 import { parseVkey } from '../../shared/transparency/note';
 import { utf8 } from '../../shared/transparency/bytes';
 import type { EscrowView } from './escrow-view';
-import { KeeperClient, KeeperNetworkError } from './keeper-client';
+import { KeeperClient, KeeperNetworkError, type InboxPage } from './keeper-client';
 import { loadOrCreateKeeperKeys, type KeeperKeys } from './keeper-keys';
 import { KeeperStore, type PendingRelease } from './keeper-store';
 import { provenEntry, witnessedCheckpoint } from './notarized-entries';
@@ -71,6 +70,11 @@ const RELAY_TTL_MS = 7 * 24 * 3600_000;
 const MAP_MAX_AGE_MS = 10_000;
 const TOKEN_UNITS_PER_MILLIONTH = 10n ** 12n; // PHD has 18 decimals; prices are in millionths
 const hasher = new EntryHasher(ledgerDomain());
+
+function envelopeId(envelope: unknown): string | null {
+  const id = MessageIdSchema.safeParse((envelope as { id?: unknown } | null)?.id);
+  return id.success ? id.data : null;
+}
 
 type Refusal = { readonly reason: KeyReleaseRefusal; readonly message: string };
 
@@ -175,7 +179,8 @@ export class KeeperService {
 
   /** The join's status: 'approved' once the operator approved it and the map lists this keeper. */
   async membership(): Promise<'pending' | 'approved' | 'rejected' | 'revoked'> {
-    const status = JoinStatusSchema.parse(await this.#client.joinStatus());
+    const status = await this.#client.joinStatus();
+    if (status === null) throw new KeeperStartError('The network does not know this keeper’s join request.');
     if (status.status !== 'approved') return status.status;
     const map = await this.#refreshMap(true);
     const own = map.members.find((m) => m.certificate.member === this.address);
@@ -237,15 +242,16 @@ export class KeeperService {
         await this.#handle(map, delivery);
         handled++;
       }
-      await this.#client.ack([...new Set(page.messages.map((m) => m.envelope.id))]);
+      await this.#client.ack([...new Set(page.messages.map((m) => envelopeId(m.envelope)).filter((id) => id !== null))]);
       if (page.next === null || page.messages.length === 0) break;
       after = page.next;
     }
     return handled;
   }
 
-  async #handle(map: NetworkMap, delivery: RelayDelivery): Promise<void> {
-    const id = delivery.envelope.id;
+  async #handle(map: NetworkMap, delivery: InboxPage['messages'][number]): Promise<void> {
+    // Logged only in its own form (32 hex digits): a malformed envelope's "id" could be anything.
+    const id = envelopeId(delivery.envelope) ?? 'malformed';
     let payload: KeeperPayload | null;
     let from: string;
     try {
