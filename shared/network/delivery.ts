@@ -147,17 +147,6 @@ export function chunkLength(size: number, chunkSize: number, index: number): num
   return Math.min(chunkSize, size - index * chunkSize);
 }
 
-/** Sorted distinct indexes → half-open ranges. */
-export function toRanges(indexes: readonly number[]): ChunkRanges {
-  const ranges: [number, number][] = [];
-  for (const index of indexes) {
-    const last = ranges.at(-1);
-    if (last !== undefined && last[1] === index) last[1] = index + 1;
-    else ranges.push([index, index + 1]);
-  }
-  return ranges;
-}
-
 /** Whether `index` is inside one of the ranges. */
 export function inRanges(ranges: ChunkRanges, index: number): boolean {
   return ranges.some(([from, to]) => index >= from && index < to);

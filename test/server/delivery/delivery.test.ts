@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import nodePath from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiErrorSchema } from '../../../shared/network/api';
 import { chunkPath, CONTENT_SHA256_HEADER, contentPath, DeliveryStatusSchema, type DeliveryCreate } from '../../../shared/network/delivery';
@@ -196,6 +198,10 @@ describe.each(databases.variants)('delivery blob store $label', (variant) => {
     const done = await clinic.client.upload({ ...create, open: (from) => [bytes.subarray(from)] });
     expect(done.expiresAt - done.createdAt).toBe(TTL_MS);
     expect(filesOnDisk(server.dir).filter((file) => file.startsWith(create.id))).toHaveLength(2);
+    // A folder whose row is gone (a crash between the row's delete and the folder's) goes too.
+    const orphan = newDeliveryId();
+    mkdirSync(nodePath.join(server.dir, orphan));
+    writeFileSync(nodePath.join(server.dir, orphan, '0-x.chunk'), 'left behind');
     offset += TTL_MS + 1;
     try {
       expect(await refusedWith(buyer.client.status(create.id))).toEqual({ status: 404, code: 'not_found' });
@@ -203,7 +209,7 @@ describe.each(databases.variants)('delivery blob store $label', (variant) => {
       expect(await server.delivery.sweep()).toBeGreaterThanOrEqual(1);
       expect((await server.db.query('SELECT id FROM deliveries WHERE id = $1', [create.id])).rowCount).toBe(0);
       expect((await server.db.query('SELECT 1 FROM delivery_chunks WHERE delivery_id = $1', [create.id])).rowCount).toBe(0);
-      expect(filesOnDisk(server.dir).filter((file) => file.startsWith(create.id))).toEqual([]);
+      expect(filesOnDisk(server.dir).filter((file) => file.startsWith(create.id) || file.startsWith(orphan))).toEqual([]);
     } finally {
       offset = 0;
     }
