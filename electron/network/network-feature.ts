@@ -11,7 +11,7 @@ import type { RelayArrivalMeta } from '../../shared/journal/relay-meta';
 import { RELAY_ROUTES, RelaySentSchema } from '../../shared/network/relay';
 import { signDelegatedRequest } from '../../shared/network/transport-delegation';
 import { LedgerSync, type SyncState } from './ledger-sync';
-import { requestJson } from './network-http';
+import { requestJson, requestJsonRpc } from './network-http';
 import { NetworkStore } from './network-store';
 import { RelayInbox, type RelayConnection } from './relay-inbox';
 import { NetworkRefusal, serverBaseUrl } from './server-url';
@@ -303,6 +303,19 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
           throw error;
         }
       },
+      'network.chain': async ({ method, params }) => {
+        const stored = await store.read();
+        const settlement = stored?.state.map?.settlement;
+        if (settlement === undefined) throw new NetworkRefusal('E_CONFLICT', 'The network names no settlement chain.');
+        // The map is signed by the pinned network key; its endpoint still obeys the node's URL rules.
+        let rpcUrl: string;
+        try {
+          rpcUrl = serverBaseUrl(settlement.rpcUrl);
+        } catch {
+          throw new NetworkRefusal('E_CONFLICT', 'The network\'s settlement chain endpoint is not one this node may call (plain http:// only to this computer).');
+        }
+        return requestJsonRpc(rpcUrl, method, params);
+      },
       'network.openQueries': async ({ after }) => {
         const connection = await memberConnection();
         if ('waiting' in connection) throw new NetworkRefusal('E_CONFLICT', connection.waiting);
@@ -375,6 +388,7 @@ function mapSummary(signed: SignedNetworkMap): NonNullable<StoredNetworkState['m
     minAppVersion: map.parameters.minAppVersion,
     // Read loosely: maps signed before the notary existed carry no log key.
     logKey: (map.parameters.keys as { readonly log?: string }).log ?? '',
+    ...(map.parameters.settlement ? { settlement: { ...map.parameters.settlement } } : {}),
   };
 }
 

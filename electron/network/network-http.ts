@@ -87,3 +87,37 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** The largest answer of a settlement chain call (a page of logs). */
+export const MAX_CHAIN_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One JSON-RPC 2.0 call to the settlement chain's endpoint, with the same deadline and a size cap.
+ * Answers the call's `result` or its `error` (code, message cut to 500 characters, data); a chain
+ * that cannot be reached or answers something else is a NetworkRefusal.
+ */
+export async function requestJsonRpc(url: string, method: string, params: readonly unknown[]): Promise<{ result: unknown } | { error: { code: number; message: string; data?: unknown } }> {
+  const response = await send(url, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  let text: string;
+  try {
+    text = await readCapped(response, MAX_CHAIN_RESPONSE_BYTES);
+  } catch {
+    throw new NetworkRefusal('E_UNAVAILABLE', 'The settlement chain sent more than the node accepts.');
+  }
+  type RpcReply = { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } | null };
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  const body = parsed as RpcReply | null;
+  if (body === null || typeof body !== 'object') throw new NetworkRefusal('E_UNAVAILABLE', `The settlement chain answered ${response.status} with something that is not JSON-RPC.`);
+  if (body.error !== undefined && body.error !== null) {
+    const code = typeof body.error.code === 'number' && Number.isInteger(body.error.code) ? body.error.code : -32603;
+    const message = typeof body.error.message === 'string' ? body.error.message.slice(0, 500) : 'error';
+    return { error: { code, message, ...(body.error.data !== undefined ? { data: body.error.data } : {}) } };
+  }
+  if (!('result' in body)) throw new NetworkRefusal('E_UNAVAILABLE', 'The settlement chain answered without a result.');
+  return { result: body.result };
+}

@@ -4,6 +4,7 @@ import { AddressSchema } from '../ledger/ledger-schema';
 import { MEMBERSHIP_STATUSES } from '../network/api';
 import { SignedCertificateSchema, SignedJoinRequestSchema } from '../network/membership';
 import { MEMBER_ROLES } from '../network/network-domain';
+import { SettlementSchema } from '../network/network-map';
 import { ClaimRequestSchema, NotarySignedEntrySchema } from '../network/notary';
 import { RelaySendSchema, RelaySentSchema } from '../network/relay';
 import { TransportDelegationSchema } from '../network/transport-delegation';
@@ -19,6 +20,39 @@ import { event, method } from './method';
 
 /** A server's base URL: http(s), no credentials, query or fragment; plain http only to a loopback host. */
 export const NetworkUrlSchema = z.string().trim().min(1).max(2048);
+
+/**
+ * What the mind may ask of the settlement chain: what ethers needs to read state, estimate and send
+ * a transaction it signed, and follow it to its receipt. Nothing that signs on the node (there is
+ * no account there) or administers the chain.
+ */
+export const CHAIN_RPC_METHODS = [
+  'eth_chainId',
+  'eth_blockNumber',
+  'eth_getBlockByNumber',
+  'eth_getBalance',
+  'eth_getCode',
+  'eth_getTransactionCount',
+  'eth_call',
+  'eth_estimateGas',
+  'eth_gasPrice',
+  'eth_maxPriorityFeePerGas',
+  'eth_feeHistory',
+  'eth_sendRawTransaction',
+  'eth_getTransactionByHash',
+  'eth_getTransactionReceipt',
+  'eth_getLogs',
+] as const;
+export const ChainCallSchema = z.strictObject({
+  method: z.enum(CHAIN_RPC_METHODS),
+  params: z.array(z.unknown()).max(8),
+});
+export type ChainCall = z.infer<typeof ChainCallSchema>;
+export const ChainAnswerSchema = z.union([
+  z.strictObject({ result: z.unknown() }),
+  z.strictObject({ error: z.strictObject({ code: z.number().int(), message: z.string().max(500), data: z.unknown().optional() }) }),
+]);
+export type ChainAnswer = z.infer<typeof ChainAnswerSchema>;
 
 export const NetworkMemberSummarySchema = z.strictObject({
   address: AddressSchema,
@@ -67,6 +101,8 @@ export const NetworkStateSchema = z.strictObject({
       minAppVersion: z.string(),
       /** The notary's log key (C2SP vkey) the map names, or '' before the network has one. */
       logKey: z.string().max(200),
+      /** Where purchases are paid (shared/network/network-map.ts Settlement); absent on a network without a chain. */
+      settlement: SettlementSchema.optional(),
     })
     .nullable(),
   joinedAt: z.iso.datetime(),
@@ -184,6 +220,14 @@ export const networkMethods = {
    * for another entry (a clinic's offer sold), and then nothing is claimed.
    */
   'network.claim': method(ClaimRequestSchema, z.strictObject({ status: z.enum(['claimed', 'consumed']) })),
+  /**
+   * One JSON-RPC call to the network's settlement chain (the map's settlement.rpcUrl), which only
+   * the body can reach: reads, and raw transactions the mind signed with the identity key (a
+   * researcher's escrow deposit). Only the methods in CHAIN_RPC_METHODS; the answer is the call's
+   * JSON-RPC `result` or `error` (a revert with its data, for the mind to decode), or a refusal when
+   * the network has no chain or the chain cannot be reached.
+   */
+  'network.chain': method(ChainCallSchema, ChainAnswerSchema),
 } as const;
 
 export const networkEvents = {

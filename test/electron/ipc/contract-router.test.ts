@@ -96,6 +96,7 @@ function fakeHandlers(): Handlers {
     'network.postQuery': vi.fn(async () => ({ seq: 1 })),
     'network.openQueries': vi.fn(async () => ({ queries: [], next: 0 })),
     'network.claim': vi.fn(async () => ({ status: 'claimed' as const })),
+    'network.chain': vi.fn(async () => ({ result: '0x539' })),
   };
 }
 
