@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import { hexlify, randomBytes } from 'ethers';
+import { hexlify, JsonRpcProvider, randomBytes } from 'ethers';
 import { describe, expect, it, vi } from 'vitest';
 import { startNetworkServer } from '../../server/server-process';
+import { DEV_FAUCET_ROUTE } from '../../shared/chain/dev-faucet';
+import { PhdTokenClient, PurchaseEscrowClient } from '../../shared/chain/escrow-contracts';
 import { networkFingerprint } from '../../shared/network/network-domain';
 import { SignedNetworkMapSchema } from '../../shared/network/network-map';
 import { purchaseIdInput } from '../../shared/network/notary';
@@ -12,15 +13,16 @@ import { combineShares, openKeyShare, splitPackageKey } from '../../shared/resea
 import { keyCommitment, newPackageKey } from '../../shared/research/package/package-seal';
 import { purchaseRequestHash } from '../../shared/research/purchase-request';
 import { submit, TestChain } from '../server/notary/support/notary-fixtures';
-import { approvedMemberWith, drainInbox, newPurchaseId, sendPayload, signedPurchase, startDevChain, startWitness, tokenUnits, type Received } from '../server/keeper/support/keeper-fixtures';
+import { approvedMemberWith, drainInbox, newPurchaseId, sendPayload, signedPurchase, startWitness, tokenUnits, type Received } from '../server/keeper/support/keeper-fixtures';
+import { signedFetch } from '../server/support/member-client';
 import { useCleanups } from '../support/cleanups';
 import { REPO_ROOT } from '../support/repo-paths';
 import { useTempDirs } from '../support/temp-dir';
 
 /**
  * `npm run keeper` as an operator runs it (issue 15 item 6): the keeper process joins a real server
- * (PGlite, auto-approve) with the keeper role after checking the network's fingerprint, reads the
- * settlement chain over JSON-RPC (ganache over HTTP), takes a clinic's share, shrugs off garbage in
+ * (PGlite, auto-approve, its embedded dev chain) with the keeper role after checking the network's
+ * fingerprint, reads the settlement chain the map names over JSON-RPC, takes a clinic's share, shrugs off garbage in
  * its mailbox, and releases its share to the buyer of a notarized, witnessed, paid purchase. After
  * a restart (same folder, no join flags) it is the same member, and refuses a second release.
  */
@@ -58,26 +60,13 @@ async function spawnKeeper(args: readonly string[]): Promise<KeeperProcess> {
   return { address, stderr: () => err, stop };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 describe('npm run keeper', () => {
   const tempDir = useTempDirs();
 
   it('joins as a keeper, keeps a clinic\'s share, drops garbage, releases to the paying buyer, and after a restart refuses a second release', { timeout: 240_000 }, async () => {
-    const running = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent' });
+    const running = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', chain: { kind: 'dev', port: 0, confirmations: 1 }, anchorIntervalMs: 0 });
     cleanup(() => running.close());
     const server = { url: running.url, network: { pinned: running.network.pinned } };
-    const chain = await startDevChain({ httpPort: await freePort() });
-    cleanup(() => chain.close());
     const chainId = running.network.pinned.chainId;
     const clinic = await approvedMemberWith(server, ['clinic']);
     const buyer = await approvedMemberWith(server, ['research']);
@@ -85,17 +74,20 @@ describe('npm run keeper', () => {
     const thirdKeeper = await approvedMemberWith(server, ['keeper']);
     const witness = await startWitness(server);
 
+    // The chain is the one the network map names (no chain flags).
     const keeperDir = await tempDir();
-    const chainFlags = ['--chain-rpc', chain.rpcUrl!, '--escrow', chain.escrow.address, '--confirmations', '1', '--poll-ms', '100'];
-    const first = await spawnKeeper(['--data-dir', keeperDir, '--server', running.url, '--name', 'Keeper Process AG', '--country', 'ch', '--fingerprint', networkFingerprint(running.network.pinned), ...chainFlags]);
+    const first = await spawnKeeper(['--data-dir', keeperDir, '--server', running.url, '--name', 'Keeper Process AG', '--country', 'ch', '--fingerprint', networkFingerprint(running.network.pinned), '--poll-ms', '100']);
     const map = SignedNetworkMapSchema.parse(await (await fetch(`${running.url}/v1/network-map`)).json()).map;
+    const settlement = map.parameters.settlement!;
+    const provider = new JsonRpcProvider(settlement.rpcUrl, settlement.chainId, { staticNetwork: true, cacheTimeout: -1 });
+    cleanup(async () => provider.destroy());
     const certificate = map.members.find((m) => m.certificate.member === first.address)!.certificate;
     expect(certificate).toMatchObject({ roles: ['keeper'], legalName: 'Keeper Process AG', country: 'CH' });
     const keeper = { address: first.address, messageKey: certificate.messageKey };
 
     // The clinic accepted and delivered (notarized), split the key among three keepers, and deposits this keeper's share.
     const purchaseId = newPurchaseId();
-    const signed = await signedPurchase(buyer, clinic, chainId, { purchaseId, paymentAddress: chain.buyer.address });
+    const signed = await signedPurchase(buyer, clinic, chainId, { purchaseId, paymentAddress: buyer.wallet.address });
     const requestHash = purchaseRequestHash(chainId, signed.request);
     const key = newPackageKey();
     const ciphertextSha256 = hexlify(randomBytes(32)).slice(2);
@@ -118,9 +110,13 @@ describe('npm run keeper', () => {
       );
     expect(await answers(clinic)).toEqual([{ type: 'key-share-stored', purchaseId }]);
 
-    // The buyer pays from the purchase request's payment address; the witness cosigns the log.
-    await chain.deposit(chain.buyer, purchaseId, tokenUnits('10'), [keeper.address]);
-    await chain.mine(1);
+    // The buyer, funded by the dev chain's faucet, pays from the purchase request's payment address; the witness cosigns the log.
+    expect((await signedFetch(running.url, buyer, running.network.pinned, DEV_FAUCET_ROUTE, { method: 'POST', body: '{}' })).status).toBe(200);
+    const payer = buyer.wallet.connect(provider);
+    await new PhdTokenClient(settlement.token, payer).approve(settlement.escrow, tokenUnits('10'));
+    const now = (await provider.getBlock('latest'))!.timestamp;
+    await new PurchaseEscrowClient(settlement.escrow, payer).deposit({ purchaseId: purchaseIdInput(purchaseId), amount: tokenUnits('10'), clinic: clinic.wallet.address, keepers: [{ address: keeper.address, bps: 500 }], deadline: BigInt(now + 3 * 24 * 3600) });
+    await provider.send('evm_mine', []);
     await witness.cosignNewest();
     const request: KeyReleaseRequest = { purchaseId, keeper: keeper.address, buyer: buyer.wallet.address, clinic: clinic.wallet.address, purchaseRequestHash: requestHash, acceptanceSeq: acceptance.entry.seq, deliverySeq: delivery.entry.seq, checkpointSize: 0, createdAt: Date.now() };
     await sendPayload(server, buyer, keeper, await signKeyReleaseRequest(buyer.wallet, chainId, request, signed));
@@ -137,7 +133,7 @@ describe('npm run keeper', () => {
     expect(await first.stop()).toBe(0);
 
     // Restarted from its folder: the same member, no join flags needed; the notary refuses a second release.
-    const second = await spawnKeeper(['--data-dir', keeperDir, '--server', running.url, ...chainFlags]);
+    const second = await spawnKeeper(['--data-dir', keeperDir, '--server', running.url, '--poll-ms', '100']);
     expect(second.address).toBe(first.address);
     await witness.cosignNewest();
     await sendPayload(server, buyer, keeper, await signKeyReleaseRequest(buyer.wallet, chainId, { ...request, createdAt: Date.now() }, signed));

@@ -155,13 +155,9 @@ export interface DevChain {
 }
 
 /** An in-process ganache 7 (Paris) with the PHD token and the escrow deployed, PHD minted to the buyer and the stranger. */
-export async function startDevChain(options: { readonly httpPort?: number } = {}): Promise<DevChain & { readonly rpcUrl: string | null }> {
+export async function startDevChain(): Promise<DevChain> {
   const compiled = compileSettlementContracts();
-  const chainOptions = { logging: { quiet: true }, chain: { chainId: 1337, hardfork: 'merge' }, wallet: { deterministic: true, totalAccounts: 4 } } as const;
-  // Over HTTP for a keeper in another process (its JSON-RPC endpoint), else in process.
-  const httpServer = options.httpPort === undefined ? null : ganache.server(chainOptions);
-  if (httpServer !== null) await httpServer.listen(options.httpPort!, '127.0.0.1');
-  const provider0 = httpServer?.provider ?? ganache.provider(chainOptions);
+  const provider0 = ganache.provider({ logging: { quiet: true }, chain: { chainId: 1337, hardfork: 'merge' }, wallet: { deterministic: true, totalAccounts: 4 } });
   const provider = new BrowserProvider(provider0 as unknown as Eip1193Provider, undefined, { cacheTimeout: -1 });
   const [deployer, buyer, clinic, stranger] = await Promise.all([0, 1, 2, 3].map((i) => provider.getSigner(i)));
   const { token, escrow } = await deploySettlementContracts(deployer!, compiled, { disputeWindowSeconds: 3600 });
@@ -194,7 +190,6 @@ export async function startDevChain(options: { readonly httpPort?: number } = {}
       await provider.send('evm_increaseTime', [seconds]);
       await provider.send('evm_mine', []);
     },
-    rpcUrl: httpServer === null ? null : `http://127.0.0.1:${options.httpPort}`,
-    close: () => (httpServer === null ? provider0.disconnect() : httpServer.close()),
+    close: () => provider0.disconnect(),
   };
 }
