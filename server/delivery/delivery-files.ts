@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -139,6 +139,24 @@ export class DeliveryFiles {
   /** Deletes a delivery's folder and every chunk in it. */
   async remove(id: string): Promise<void> {
     await rm(this.folder(id), { recursive: true, force: true });
+  }
+
+  /** Deletes the temporary chunk files of a delivery last written before `before` (Unix ms). */
+  async removeStaleParts(id: string, before: number): Promise<void> {
+    const folder = this.folder(id);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const name of names) {
+      if (!name.endsWith('.part')) continue;
+      const file = path.join(folder, name);
+      const info = await stat(file).catch(() => null);
+      if (info !== null && info.mtimeMs < before) await this.removeFile(file);
+    }
   }
 
   /** The delivery folders on disk (for the sweep of folders whose row is gone). */

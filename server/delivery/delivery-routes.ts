@@ -175,7 +175,7 @@ export function registerDeliveries(services: RouteServices, config: DeliveryConf
     });
 
     // Download: the whole blob or one Range of it, read from disk as the socket takes it.
-    scope.get(DELIVERY_ROUTES.content, { preHandler }, async (request, reply) => {
+    scope.get(DELIVERY_ROUTES.content, { preHandler, exposeHeadRoute: false }, async (request, reply) => {
       const { id } = parse(IdParams, request.params, 'delivery id');
       const blob = await service.readable(id, request.member!.address);
       const rangeHeader = request.headers.range;
@@ -194,7 +194,7 @@ export function registerDeliveries(services: RouteServices, config: DeliveryConf
       return reply.send(Readable.from(service.read(blob.chunks, span), { objectMode: false }));
     });
 
-    scope.get(DELIVERY_ROUTES.chunk, { preHandler }, async (request, reply) => {
+    scope.get(DELIVERY_ROUTES.chunk, { preHandler, exposeHeadRoute: false }, async (request, reply) => {
       const { id, index } = parse(ChunkParams, request.params, 'chunk address');
       const blob = await service.readable(id, request.member!.address);
       const chunk = blob.chunks[index];

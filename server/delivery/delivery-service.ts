@@ -21,6 +21,8 @@ export interface DeliveryLimits {
 }
 
 const DAY_MS = 24 * 3600_000;
+/** A temporary chunk file older than this is left from a crash (real time: files' mtimes are). */
+const STALE_PART_MS = 3600_000;
 
 interface DeliveryRow {
   id: string;
@@ -48,6 +50,9 @@ export type ChunkPut = { readonly duplicate: boolean; readonly sha256: string };
 const notFound = (): ApiProblem => new ApiProblem('not_found', 'No such delivery.');
 
 export class DeliveryService {
+  /** Completions this process is hashing, by delivery id. */
+  private readonly verifying = new Map<string, Promise<DeliveryStatus>>();
+
   constructor(
     private readonly db: Database,
     private readonly files: DeliveryFiles,
@@ -142,11 +147,23 @@ export class DeliveryService {
     throw new ApiProblem('delivery_conflict', 'The server holds other bytes for this chunk.');
   }
 
-  /** Every chunk there: hashes the blob from disk; completes it, or deletes it on a mismatch. */
+  /**
+   * Every chunk there: hashes the blob from disk; completes it, or deletes it on a mismatch. A
+   * second call while this process is still hashing the blob (a client that timed out and retried)
+   * waits for the same hash instead of reading the blob again.
+   */
   async complete(id: string, member: string): Promise<DeliveryStatus> {
     const row = await this.live(this.db, id);
     if (row === null || row.sender !== member) throw notFound();
     if (row.state === 'complete') return this.toStatus(this.db, row);
+    const running = this.verifying.get(id);
+    if (running !== undefined) return running;
+    const verification = this.verify(id, row).finally(() => this.verifying.delete(id));
+    this.verifying.set(id, verification);
+    return verification;
+  }
+
+  private async verify(id: string, row: DeliveryRow): Promise<DeliveryStatus> {
     const chunks = await this.chunks(this.db, id);
     const bytes = chunks.reduce((sum, chunk) => sum + chunk.size, 0);
     if (chunks.length !== row.chunk_count || bytes !== row.size) throw new ApiProblem('delivery_incomplete', 'Chunks of this delivery are missing.');
@@ -190,7 +207,11 @@ export class DeliveryService {
     const folders = await this.files.folders();
     if (folders.length > 0) {
       const live = new Set((await this.db.query<{ id: string }>('SELECT id FROM deliveries WHERE id = ANY($1::text[])', [`{${folders.join(',')}}`])).rows.map((row) => row.id));
-      for (const folder of folders) if (!live.has(folder)) await this.files.remove(folder);
+      for (const folder of folders) {
+        if (!live.has(folder)) await this.files.remove(folder);
+        // A chunk being written lives at most the request timeout; older temporary files are a crash's.
+        else await this.files.removeStaleParts(folder, Date.now() - STALE_PART_MS);
+      }
     }
     const today = this.now() - (this.now() % DAY_MS);
     await this.db.query('DELETE FROM delivery_usage WHERE day_start < $1', [today - DAY_MS]);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import nodePath from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +198,17 @@ describe.each(databases.variants)('delivery blob store $label', (variant) => {
     const done = await clinic.client.upload({ ...create, open: (from) => [bytes.subarray(from)] });
     expect(done.expiresAt - done.createdAt).toBe(TTL_MS);
     expect(filesOnDisk(server.dir).filter((file) => file.startsWith(create.id))).toHaveLength(2);
+    // In a live delivery's folder, a temporary chunk file an hour old is a crash's and goes; a fresh one stays.
+    const live = createFor(buyer, bytes);
+    await clinic.client.create(live);
+    expect((await putChunk(server, clinic, live.id, 0, chunkOf(bytes, 0))).status).toBe(201);
+    const stale = nodePath.join(server.dir, live.id, '.1-0000000000000000.part');
+    const fresh = nodePath.join(server.dir, live.id, '.1-1111111111111111.part');
+    writeFileSync(stale, 'half a chunk');
+    writeFileSync(fresh, 'half a chunk');
+    utimesSync(stale, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+    await server.delivery.sweep();
+    expect(filesOnDisk(server.dir).filter((file) => file.startsWith(live.id))).toEqual([`${live.id}/${nodePath.basename(fresh)}`, `${live.id}/0-${sha256Hex(chunkOf(bytes, 0))}.chunk`].sort());
     // A folder whose row is gone (a crash between the row's delete and the folder's) goes too.
     const orphan = newDeliveryId();
     mkdirSync(nodePath.join(server.dir, orphan));
