@@ -139,8 +139,15 @@ export const dicomMethods = {
    * DICOM_STREAM_MAX_BYTES): its chunks (dicom.streamAppend) stream through the sealer into the
    * object store as they arrive, as a C-STORE's data set does. At most 2 open at once (E_CONFLICT);
    * one unused for 10 minutes is dropped. E_CONFLICT without a vault.
+   * With `reprocess`, the file is a quarantined instance's raw bytes sent again (as dicom.reprocess
+   * does for smaller ones): the last append answers `reprocessed` {seq of the intake.reprocessed
+   * act, resolved}; a refused reprocess (not an open quarantine record) answers a `failed` result
+   * with the reason and no `reprocessed`. Reprocesses and discards wait while it runs.
    */
-  'dicom.streamBegin': method(z.strictObject({}), z.strictObject({ handle: uploadHandle })),
+  'dicom.streamBegin': method(
+    z.strictObject({ reprocess: z.strictObject({ quarantineSeq: journalSeq, operator: operatorRef }).optional() }),
+    z.strictObject({ handle: uploadHandle }),
+  ),
   /**
    * The next chunk of a streamed import, in order. Answered once the body has sealed all but a
    * bounded amount of what it was sent (send the next chunk only then). `last` ends the file and
@@ -151,7 +158,11 @@ export const dicomMethods = {
    */
   'dicom.streamAppend': method(
     z.strictObject({ handle: uploadHandle, chunk: base64url.max(INTAKE_CHUNK_MAX_CHARS), last: z.boolean() }),
-    z.strictObject({ bytes: z.number().int().nonnegative(), result: DicomImportResultSchema.omit({ file: true }).optional() }),
+    z.strictObject({
+      bytes: z.number().int().nonnegative(),
+      result: DicomImportResultSchema.omit({ file: true }).optional(),
+      reprocessed: z.strictObject({ seq: journalSeq, resolved: z.boolean() }).optional(),
+    }),
   ),
   /** Drops a streamed import: nothing of it is stored. */
   'dicom.streamAbort': method(z.strictObject({ handle: uploadHandle }), z.strictObject({})),

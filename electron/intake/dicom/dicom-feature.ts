@@ -30,8 +30,13 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
         }
         return receiver.reprocess(quarantineSeq, bytes, operator);
       },
-      'dicom.streamBegin': async () => ({ handle: receiver.streamBegin() }),
-      'dicom.streamAppend': async ({ handle, chunk, last }) => receiver.streams.append(handle, decodeInline(chunk), last),
+      'dicom.streamBegin': async ({ reprocess }) => ({ handle: receiver.streamBegin(reprocess) }),
+      'dicom.streamAppend': async ({ handle, chunk, last }) => {
+        const answer = await receiver.streams.append(handle, decodeInline(chunk), last);
+        if (answer.result === undefined) return { bytes: answer.bytes };
+        const { reprocessed, ...result } = answer.result;
+        return { bytes: answer.bytes, result, ...(reprocessed !== undefined ? { reprocessed } : {}) };
+      },
       'dicom.streamAbort': async ({ handle }) => {
         receiver.streams.abort(handle);
         return {};

@@ -11,8 +11,11 @@ import type { DicomFileOutcome } from './dicom-import';
  * high-water mark (the mind sends the next chunk only then), or once the file's outcome is known.
  */
 
+/** A streamed file's outcome; `reprocessed` when it was a quarantined instance sent again. */
+export type StreamOutcome = DicomFileOutcome & { readonly reprocessed?: { readonly seq: number; readonly resolved: boolean } };
+
 /** Starts one file's intake on its chunks; resolves to its outcome (never rejects). */
-export type StartImport = (source: AsyncIterable<Buffer>) => Promise<DicomFileOutcome>;
+export type StartImport = (source: AsyncIterable<Buffer>) => Promise<StreamOutcome>;
 
 export interface DicomImportStreamsOptions {
   /** Imports open at once. Default 2. */
@@ -28,8 +31,8 @@ export interface DicomImportStreamsOptions {
 
 interface Session {
   readonly stream: DatasetStream;
-  readonly outcome: Promise<DicomFileOutcome>;
-  settled: DicomFileOutcome | null;
+  readonly outcome: Promise<StreamOutcome>;
+  settled: StreamOutcome | null;
   /** Resolves when the producer may send again. */
   resumed: Promise<void>;
   resume: () => void;
@@ -77,7 +80,7 @@ export class DicomImportStreams {
    * present once the outcome is known early (not DICOM, a DICOMDIR, storage failing): the rest
    * need not be sent, and the import is closed.
    */
-  async append(handle: string, chunk: Uint8Array, last: boolean): Promise<{ bytes: number; result?: DicomFileOutcome }> {
+  async append(handle: string, chunk: Uint8Array, last: boolean): Promise<{ bytes: number; result?: StreamOutcome }> {
     const session = this.get(handle);
     session.touched = this.now();
     if (session.settled === null) {

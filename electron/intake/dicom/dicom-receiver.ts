@@ -98,10 +98,31 @@ export class DicomReceiver implements IntakeChannel {
     return importDicomFiles(this.intakeOptions(), files);
   }
 
-  /** Opens a streamed import of one large file (refused without an open vault). */
-  streamBegin(): string {
+  /**
+   * Opens a streamed import of one large file (refused without an open vault). With `reprocess`,
+   * the file is a quarantined instance sent again: the whole stream runs inside the quarantine's
+   * act (reprocessWith), journaled like `reprocess`.
+   */
+  streamBegin(reprocess?: { readonly quarantineSeq: number; readonly operator: string | null }): string {
     const options = this.intakeOptions();
-    return this.streams.begin((source) => importDicomStream(options, source, 'a large file imported'));
+    if (reprocess === undefined) return this.streams.begin((source) => importDicomStream(options, source, 'a large file imported'));
+    const acts = this.options.quarantine;
+    if (acts === undefined) throw new Refusal('E_CONFLICT', 'This node cannot reprocess quarantined DICOM instances.');
+    const { quarantineSeq, operator } = reprocess;
+    return this.streams.begin(async (source) => {
+      let result: DicomFileOutcome = { outcome: 'failed' };
+      try {
+        const { seq, resolved } = await acts.reprocessWith(quarantineSeq, operator, async () => {
+          result = await importDicomStream(options, source, `reprocess of record ${quarantineSeq}`);
+          return { resolved: SETTLING.has(result.outcome), details: { channel: 'dicom', result } };
+        });
+        this.options.log.info({ quarantineSeq, seq, resolved, outcome: result.outcome }, 'quarantined DICOM instance reprocessed');
+        return { ...result, reprocessed: { seq, resolved } };
+      } catch (error) {
+        // Refused (not an open quarantine record) or the act could not be journaled.
+        return { outcome: 'failed', reason: error instanceof Refusal ? error.message.slice(0, 500) : 'The reprocess could not be recorded; try again.' };
+      }
+    });
   }
 
   /** What an import or a reprocess stores through (refused without an open vault). */

@@ -1,10 +1,12 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { ViewIndexing } from '../indexing/view-indexing';
+import { INTAKE_FILE_MAX_BYTES } from '../../../shared/ipc/intake-contract';
 import { withBytes } from '../intake-bytes';
 import { journalQuarantineAccess } from '../records/access-events';
 import { openSealedObject } from '../records/sealed-objects';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
+import { streamReprocess } from './dicom-stream-reprocess';
 import { VaultError, type VaultService } from '../vault-service';
 import { quarantineEntries, quarantineEntry } from '../views/view-reads';
 
@@ -43,6 +45,12 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
           // The DICOM intake again, with the bytes as stored (no charset, no edit).
           if (options.edited !== undefined || options.charset !== undefined) throw new VaultError('E_NODE', 'A quarantined DICOM instance is reprocessed as it is: no charset or edit applies.');
           if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
+          if (entry.rawBytes === null || entry.rawBytes > INTAKE_FILE_MAX_BYTES) {
+            // Larger than an upload: opened and sent as a stream, never whole in memory.
+            const streamed = await streamReprocess(api, s.opener, entry.objectId, seq, s.actor);
+            if (state.isCurrent(s)) await indexing.runSync(s);
+            return { resolved: streamed.resolved, results: [], dicom: streamed.result };
+          }
           const bytes = await openSealedObject(api, s.opener, entry.objectId);
           const answer = await withBytes(api, [bytes], (carrier) =>
             api.dicom.reprocess({ quarantineSeq: seq, operator: s.actor, ...('upload' in carrier ? { upload: carrier.upload } : { raw: carrier.files[0]!.bytes }) }),

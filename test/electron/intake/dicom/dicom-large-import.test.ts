@@ -105,7 +105,7 @@ describe('body: DICOM imports over 16 MiB', () => {
     expect(await readJournal(b)).toHaveLength(before);
   }, 60_000);
 
-  it('a large instance without Patient ID is held in quarantine with all its bytes', async () => {
+  it('a large instance without Patient ID is held in quarantine with all its bytes, and is reprocessed as a stream', async () => {
     const { b, vault, dataDir } = await openBody();
     const file = multiFrame('1.2.826.0.1.3680043.10.999.90.3', 20, {});
     const result = await streamFile(b, file);
@@ -114,5 +114,25 @@ describe('body: DICOM imports over 16 MiB', () => {
     const meta = QuarantineMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, record.meta!)).toString('utf8')));
     expect(meta).toMatchObject({ rawBytes: file.length, quarantine: { channel: 'dicom', disposition: 'held' } });
     expect(await storedHash(vault, dataDir, record.objects[0]!)).toBe(createHash('sha256').update(file).digest('hex'));
+
+    // Reprocessed as a stream (larger than an upload): in quarantine again as a new entry, the act journaled.
+    const reprocess = async () => {
+      const { handle } = await call(b, 'dicom.streamBegin', { reprocess: { quarantineSeq: result!.seq!, operator: vault.operatorId } });
+      for (let offset = 0; ; offset += CHUNK) {
+        const end = Math.min(file.length, offset + CHUNK);
+        const answer = await call(b, 'dicom.streamAppend', { handle, chunk: file.subarray(offset, end).toString('base64url'), last: end === file.length });
+        if (answer.result !== undefined) return answer;
+      }
+    };
+    const again = await reprocess();
+    expect(again).toMatchObject({ result: { outcome: 'held', seq: expect.any(Number) }, reprocessed: { resolved: true } });
+    const journal = await readJournal(b);
+    expect(journal.find((entry) => entry.seq === again.result!.seq)!.kind).toBe('intake.quarantine');
+    expect(journal.find((entry) => entry.seq === again.reprocessed!.seq)).toMatchObject({ kind: 'intake.reprocessed', operator: vault.operatorId });
+    // Settled: a second streamed reprocess is refused before anything is stored.
+    const refused = await reprocess();
+    expect(refused).toMatchObject({ result: { outcome: 'failed', reason: expect.stringMatching(/resolved already/) } });
+    expect(refused.reprocessed).toBeUndefined();
+    expect(await readJournal(b)).toHaveLength(journal.length);
   }, 60_000);
 });
