@@ -77,8 +77,31 @@ export function chainAccessFrom(parameters: unknown, overrides: ChainOverrides):
   return { rpcUrl, escrow, confirmations };
 }
 
-/** An EscrowView over JSON-RPC. */
-export function jsonRpcEscrowView(access: ChainAccess): EscrowView {
-  // cacheTimeout -1: ethers would answer a repeated call within 250 ms from its cache.
-  return escrowViewOf(new JsonRpcProvider(access.rpcUrl, undefined, { cacheTimeout: -1, staticNetwork: false }), access.escrow, access.confirmations);
+/**
+ * EscrowViews over JSON-RPC for successive network maps: one provider while the map's chain (or the
+ * flags) stay the same, the old one destroyed when they change, so re-reading the map every few
+ * seconds opens no connections and leaves no provider retrying in the background.
+ */
+export class JsonRpcEscrowViews {
+  #current: { readonly key: string; readonly view: EscrowView; readonly provider: JsonRpcProvider } | null = null;
+
+  constructor(private readonly overrides: ChainOverrides) {}
+
+  /** The view for this map's parameters, or null when neither the map nor the flags name a chain. */
+  viewFor(parameters: unknown): EscrowView | null {
+    const access = chainAccessFrom(parameters, this.overrides);
+    const key = access === null ? '' : JSON.stringify(access);
+    if (this.#current?.key === key) return this.#current.view;
+    this.close();
+    if (access === null) return null;
+    // cacheTimeout -1: ethers would answer a repeated call within 250 ms from its cache.
+    const provider = new JsonRpcProvider(access.rpcUrl, undefined, { cacheTimeout: -1 });
+    this.#current = { key, view: escrowViewOf(provider, access.escrow, access.confirmations), provider };
+    return this.#current.view;
+  }
+
+  close(): void {
+    this.#current?.provider.destroy();
+    this.#current = null;
+  }
 }

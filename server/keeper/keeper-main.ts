@@ -5,7 +5,7 @@
 // failure, 2 on bad usage.
 import { mkdirSync } from 'node:fs';
 import pino from 'pino';
-import { chainAccessFrom, jsonRpcEscrowView } from './escrow-view';
+import { JsonRpcEscrowViews } from './escrow-view';
 import { KEEPER_USAGE, KeeperUsageError, parseKeeperArgs } from './keeper-args';
 import { KeeperService } from './keeper-service';
 
@@ -16,16 +16,14 @@ async function main(): Promise<void> {
   mkdirSync(args.dataDir, { recursive: true, mode: 0o700 });
   const log = pino({ level: args.logLevel, base: { service: 'hdms-keeper' } }, pino.destination({ fd: 2, sync: false }));
   const overrides = { ...(args.chainRpc !== undefined ? { rpcUrl: args.chainRpc } : {}), ...(args.escrow !== undefined ? { escrow: args.escrow } : {}), ...(args.confirmations !== undefined ? { confirmations: args.confirmations } : {}) };
+  const chains = new JsonRpcEscrowViews(overrides);
   const keeper = await KeeperService.open({
     dataDir: args.dataDir,
     serverUrl: args.serverUrl,
     ...(args.name !== undefined ? { legalName: args.name } : {}),
     ...(args.country !== undefined ? { country: args.country } : {}),
     ...(args.fingerprint !== undefined ? { fingerprint: args.fingerprint } : {}),
-    escrow: (map) => {
-      const access = chainAccessFrom(map.parameters, overrides);
-      return access === null ? null : jsonRpcEscrowView(access);
-    },
+    escrow: (map) => chains.viewFor(map.parameters),
     log,
     pollMs: args.pollMs,
   });
@@ -34,7 +32,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     keeper.stop().then(
-      () => process.exit(0),
+      () => {
+        chains.close();
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainAccessFrom } from '../../../server/keeper/escrow-view';
+import { chainAccessFrom, JsonRpcEscrowViews } from '../../../server/keeper/escrow-view';
 import { KeeperUsageError, parseKeeperArgs } from '../../../server/keeper/keeper-args';
 
 /** The keeper's command line, and where it takes the settlement chain from (the map, or flags over it). */
@@ -52,5 +52,21 @@ describe('the settlement chain a keeper reads', () => {
     expect(chainAccessFrom({ settlement: { ...settlement, chainId: 0 } }, {})).toBeNull();
     expect(chainAccessFrom({ settlement: { ...settlement, rpcUrl: '' } }, { escrow: OTHER })).toBeNull();
     expect(chainAccessFrom({}, { rpcUrl: 'http://127.0.0.1:8545', escrow: OTHER, confirmations: 2 })).toEqual({ rpcUrl: 'http://127.0.0.1:8545', escrow: OTHER, confirmations: 2 });
+  });
+
+  it('is read through one provider while the map names the same chain, and a new one when it changes', () => {
+    const views = new JsonRpcEscrowViews({});
+    const local = { ...settlement, rpcUrl: 'http://127.0.0.1:9' };
+    try {
+      const first = views.viewFor({ settlement: local });
+      expect(first?.confirmations).toBe(6);
+      expect(views.viewFor({ settlement: { ...local } })).toBe(first);
+      const changed = views.viewFor({ settlement: { ...local, confirmations: 2 } });
+      expect(changed).not.toBe(first);
+      expect(changed?.confirmations).toBe(2);
+      expect(views.viewFor({})).toBeNull();
+    } finally {
+      views.close();
+    }
   });
 });
