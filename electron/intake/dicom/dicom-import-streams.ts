@@ -47,6 +47,8 @@ export class DicomImportStreams {
   private readonly idleMs: number;
   private readonly now: () => number;
   private peak = 0;
+  /** Sweeps idle imports while any is open, so an abandoned one (a closed page) frees its memory and its act. */
+  private sweeper: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly options: DicomImportStreamsOptions) {
     this.maxOpen = options.maxOpen ?? 2;
@@ -72,6 +74,8 @@ export class DicomImportStreams {
     });
     const session: Session = { stream, outcome, settled: null, resumed: Promise.resolve(), resume: () => undefined, bytes: 0, touched: this.now() };
     this.sessions.set(handle, session);
+    this.sweeper ??= setInterval(() => this.sweep(), Math.min(60_000, this.idleMs));
+    this.sweeper.unref?.();
     return handle;
   }
 
@@ -118,6 +122,16 @@ export class DicomImportStreams {
   /** Every import dropped (the vault closing, the node stopping). */
   clear(): void {
     for (const handle of [...this.sessions.keys()]) this.abort(handle);
+    this.sweep();
+  }
+
+  /** Drops the imports idle longer than idleMs (their intake fails, nothing stored); stops sweeping once none is open. */
+  sweep(): void {
+    this.expire();
+    if (this.sessions.size === 0 && this.sweeper !== null) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
   }
 
   get open(): number {

@@ -102,6 +102,25 @@ describe('DicomImportStreams: large imports chunk by chunk', () => {
     await expect(streams.append(aborted, chunk(10), true)).rejects.toMatchObject({ code: 'E_CONFLICT' });
   });
 
+  it('drops an import left idle (a closed page): its intake fails and the handle is gone', async () => {
+    let clock = 1_000_000;
+    const streams = new DicomImportStreams({ maxBytes: 1024 * KiB, idleMs: 60_000, now: () => clock });
+    const consumer = gatedConsumer();
+    consumer.allow(1000);
+    let outcome: DicomFileOutcome | null = null;
+    const handle = streams.begin((source) => consumer.start(source).then((result) => (outcome = result)));
+    await streams.append(handle, chunk(10), false);
+    clock += 59_000;
+    streams.sweep();
+    expect(streams.open).toBe(1);
+    clock += 2_000;
+    streams.sweep();
+    expect(streams.open).toBe(0);
+    await settle();
+    expect(outcome).toEqual({ outcome: 'failed', reason: 'cut' });
+    await expect(streams.append(handle, chunk(10), true)).rejects.toMatchObject({ code: 'E_CONFLICT' });
+  });
+
   it('opens at most two imports at once', () => {
     const streams = new DicomImportStreams({ maxBytes: 1024 });
     const start = async () => ({ outcome: 'stored' as const });
