@@ -153,6 +153,21 @@ function refusal(received: Received[]): KeyReleaseRefusal | undefined {
   return payload.type === 'key-release-refused' ? payload.reason : undefined;
 }
 
+describe('key keeper: first start', () => {
+  it('refuses a network whose fingerprint is not the one given, pinning nothing, and asks for --name and --country before its first join', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hdms-keeper-'));
+    const silent = pino({ level: 'silent' });
+    try {
+      await expect(KeeperService.open({ dataDir: dir, serverUrl: server.url, legalName: 'Keeper AG', country: 'CH', fingerprint: '0000 0000 0000 0000 0000 0000 0000 0000', escrow: null, log: silent })).rejects.toThrow(/fingerprint is/);
+      expect(await readdir(dir)).not.toContain('network.json');
+      await expect(KeeperService.open({ dataDir: dir, serverUrl: server.url, escrow: null, log: silent })).rejects.toThrow(/--name and --country/);
+      expect(await server.membership.status((await loadOrCreateKeeperKeys(dir)).keys.identity.address)).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('key keeper: releases', () => {
   it('releases its share to the buyer for a notarized, witnessed, paid, unexpired purchase; with another keeper\'s share it opens the package key; a second release is refused by the notary', async () => {
     const prepared = await prepare();
