@@ -213,22 +213,31 @@ export class DeliveryClient {
     // Up to `chunksInFlight` chunks are being sent at once, each in a buffer of its own, reused.
     const free: Uint8Array<ArrayBuffer>[] = [];
     const pending = new Map<number, Promise<void>>();
+    // The first chunk that failed for good (or whose onChunk threw): the upload stops with it.
+    let failure: { readonly error: unknown } | null = null;
+    const failed = (): void => {
+      if (failure !== null) throw failure.error;
+    };
     let buffer: Uint8Array<ArrayBuffer> = new Uint8Array(chunkSize);
     let filled = 0;
     const flush = async (): Promise<void> => {
+      failed();
       if (!inRanges(received, index)) {
         const at = index;
         const own = buffer;
         const bytes = own.subarray(0, filled);
         const task = this.retrying(() => this.putChunk(input.id, at, bytes))
           .then((stored) => input.onChunk?.(stored, bytes.length))
+          .catch((error: unknown) => {
+            failure ??= { error };
+          })
           .finally(() => {
             pending.delete(at);
             free.push(own);
           });
-        task.catch(() => undefined);
         pending.set(at, task);
         if (pending.size >= this.chunksInFlight) await Promise.race(pending.values());
+        failed();
         buffer = free.pop() ?? new Uint8Array(chunkSize);
       }
       index++;
@@ -248,6 +257,7 @@ export class DeliveryClient {
       }
       if (index < count) throw new DeliveryError('The source ended before the declared size.', 'source_size_mismatch', null, false);
       await Promise.all(pending.values());
+      failed();
     } finally {
       // Nothing stays in flight once upload() has settled, success or not.
       await Promise.allSettled(pending.values());

@@ -227,5 +227,19 @@ describe('delivery client', () => {
     });
     expect(done.state).toBe('complete');
     await expect(buyer.client.download({ id, sink: () => undefined, expectedSha256: '0'.repeat(64) })).rejects.toMatchObject({ code: 'hash_mismatch' });
+
+    // A chunk refused for good stops the upload with the server's refusal, whenever it comes back,
+    // and is not sent again: here the last of three chunks, with room for four in flight.
+    let refusedPuts = 0;
+    const refusing: typeof fetch = async (request, init) => {
+      if (init?.method === 'PUT' && String(request).endsWith('/chunks/2')) {
+        refusedPuts++;
+        return new Response(JSON.stringify({ error: { code: 'delivery_conflict', message: 'The server holds other bytes for this chunk.' } }), { status: 409, headers: { 'content-type': 'application/json' } });
+      }
+      return fetch(request, init);
+    };
+    const refused = memberClient(server, clinic, { fetch: refusing, chunksInFlight: 4 }).upload({ ...base, id: newDeliveryId(), size: bytes.length, open: (from) => [bytes.subarray(from)] });
+    await expect(refused).rejects.toMatchObject({ code: 'delivery_conflict', status: 409 });
+    expect(refusedPuts).toBe(1);
   });
 });
