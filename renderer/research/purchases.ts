@@ -10,6 +10,7 @@ import {
   MAX_PURCHASE_LIFETIME_MS,
   MAX_PURCHASE_OFFERS,
   PURCHASE_DECLINE_WORDS,
+  phdString,
   phdTimes,
   PurchaseRequestSchema,
   purchaseRequestHash,
@@ -30,6 +31,9 @@ import { decryptMany } from '../vault/vault-crypto';
 import { BASKET_META_KEY } from '../vault/views/projectors/research-projector';
 import { PURCHASE_META_PREFIX, type IncomingQueryDetail, type PurchaseMetaValue, type PurchaseRowDetail, type QueryOutcomeDetail } from '../vault/views/research-rows';
 import { BasketMetaSchema } from '../../shared/research/research-meta';
+import { chooseKeepers, escrowDepositFor } from '../../shared/research/purchase-settlement';
+import { purchaseIdInput } from '../../shared/network/notary';
+import { EscrowPayment, type PaymentState } from './escrow-payment';
 
 /** How long a purchase's answer waits at the relay for the researcher. */
 const ANSWER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -71,6 +75,10 @@ export interface MyPurchase {
   readonly reason: string | null;
   /** The clinic's notarized acceptance: where it is in the network's log. */
   readonly receipt: PurchaseAcceptedPayload['receipt'] | null;
+  /** The keepers the clinic named in its acceptance (empty: too few in the network; null: not accepted, or accepted before keepers were named). */
+  readonly keepers: readonly string[] | null;
+  /** The account the request said the price is paid from. */
+  readonly paymentAddress: string;
 }
 
 export interface PurchaseRequestInput {
@@ -93,6 +101,12 @@ export interface Purchases {
   request(input: PurchaseRequestInput): Promise<string[]>;
   /** Research node: its purchase requests and what each clinic answered, newest first. */
   mine(): Promise<MyPurchase[]>;
+  /** Research node: where the escrow deposit of a purchase stands on the network's chain. */
+  payment(purchaseId: string): Promise<PaymentState>;
+  /** Research node, clinical session: pays an accepted purchase into escrow from this node's account (approve, then deposit). */
+  pay(purchaseId: string): Promise<PaymentState>;
+  /** Research node: this node's PHD on the network's chain (smallest unit), or null without a chain. */
+  balance(): Promise<bigint | null>;
 }
 
 const NAMESPACES = ['network'] as const;
@@ -403,6 +417,8 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       total: accepted.total,
       receipt: { seq: row.seq, entryDigest, leafIndex: row.notary.leafIndex, integratedAt: row.notary.integratedAt },
       acceptedAt: new Date(row.notary.integratedAt).toISOString(),
+      // Who will hold the package key's shares, and so whom the buyer's deposit pays besides this clinic.
+      keepers: chooseKeepers(state.map.members, accepted.purchaseId, [port.identity.address, request.researcher]),
     };
     const envelope = await sealMessage({ signer: walletRequestSigner(port.identity), recipient: researcher.address, recipientMessageKey: request.answerKey, payload: encodePayload(payload), ttlMs: ANSWER_TTL_MS });
     await port.api.network.send({ envelopes: [envelope] });
@@ -514,10 +530,62 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
             state: payload === null ? (expired ? 'expired' : 'sent') : payload.type === 'purchase-accepted' ? 'accepted' : 'declined',
             reason: payload?.type === 'purchase-declined' ? PURCHASE_DECLINE_WORDS[payload.reason] : null,
             receipt: payload?.type === 'purchase-accepted' ? payload.receipt : null,
+            keepers: payload?.type === 'purchase-accepted' ? (payload.keepers ?? null) : null,
+            paymentAddress: request.paymentAddress,
           },
         });
       }
       return out.sort((a, b) => b.at - a.at).map((entry) => entry.purchase);
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  private async escrowPayment(port: Port): Promise<EscrowPayment | null> {
+    const { state } = await port.api.network.status({});
+    const settlement = state?.map?.settlement;
+    return settlement === undefined ? null : new EscrowPayment(settlement, (call) => port.api.network.chain(call));
+  }
+
+  async payment(purchaseId: string): Promise<PaymentState> {
+    const port = this.current();
+    try {
+      const escrow = await this.escrowPayment(port);
+      return escrow === null ? { state: 'no-chain' } : await escrow.status(purchaseIdInput(purchaseId));
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async balance(): Promise<bigint | null> {
+    const port = this.current();
+    try {
+      const escrow = await this.escrowPayment(port);
+      return escrow === null ? null : await escrow.balance(port.identity.address);
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async pay(purchaseId: string): Promise<PaymentState> {
+    const port = this.current();
+    const purchase = (await this.mine()).find((candidate) => candidate.purchaseId === purchaseId);
+    if (purchase === undefined) throw new VaultError('E_NODE', 'No such purchase request on this node.');
+    if (purchase.state !== 'accepted') throw new VaultError('E_NODE', 'Only a purchase the clinic accepted is paid.');
+    if (purchase.keepers === null || purchase.keepers.length === 0) throw new VaultError('E_NODE', 'The clinic named no key keepers for this purchase (the network has fewer than three at different institutions): it cannot be delivered, so it is not paid.');
+    if (purchase.paymentAddress !== port.identity.address) throw new VaultError('E_NODE', `This purchase is paid from ${purchase.paymentAddress}, not this node's account: deposit from that account.`);
+    try {
+      const escrow = await this.escrowPayment(port);
+      if (escrow === null) throw new VaultError('E_NODE', 'The network names no settlement chain to pay on.');
+      const before = await escrow.status(purchaseIdInput(purchaseId));
+      if (before.state !== 'unpaid') return before;
+      const requested = (await this.folded(port)).find((folded) => folded.purchaseId === purchaseId)?.rows.find((row) => row.detail.kind === 'requested');
+      if (requested?.detail.kind !== 'requested') throw new VaultError('E_NODE', 'No such purchase request on this node.');
+      const deposit = escrowDepositFor(requested.detail.signed.request, purchase.keepers);
+      const balance = await escrow.balance(port.identity.address);
+      if (balance < deposit.amount) throw new VaultError('E_NODE', `This node's account holds ${phdString(balance / 10n ** 12n)} PHD; the purchase costs ${purchase.total} PHD.`);
+      await escrow.pay(port.identity, deposit);
+      return await escrow.status(purchaseIdInput(purchaseId));
     } catch (error) {
       throw asVaultError(error);
     }

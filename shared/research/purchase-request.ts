@@ -4,6 +4,7 @@ import { AddressSchema } from '../ledger/ledger-schema';
 import type { TypedDataSigner } from '../network/membership';
 import { networkDomain, UncompressedPointSchema, type PinnedNetwork } from '../network/network-domain';
 import { QUERY_PURPOSES } from './keyword-query';
+import { MAX_KEEPERS } from './package/key-split';
 import { PhdAmountSchema } from './query-answer';
 
 /**
@@ -189,6 +190,12 @@ export const PurchaseAcceptedPayloadSchema = z.strictObject({
   total: z.string().regex(/^(0|[1-9]\d{0,14})(\.\d{1,6})?$/),
   receipt: AcceptanceReceiptSchema,
   acceptedAt: z.iso.datetime(),
+  /**
+   * The key keepers the clinic will split the package key among (shared/research/
+   * purchase-settlement.ts chooseKeepers), which the buyer's escrow deposit pays; empty when the
+   * network has too few. Absent in acceptances sent before settlement existed.
+   */
+  keepers: z.array(AddressSchema).max(MAX_KEEPERS).optional(),
 });
 export type PurchaseAcceptedPayload = z.infer<typeof PurchaseAcceptedPayloadSchema>;
 

@@ -1,5 +1,9 @@
+import { JsonRpcProvider } from 'ethers';
 import { describe, expect, it, vi } from 'vitest';
+import { loadOrCreateNetworkKey } from '../../server/network/network-key';
 import { startNetworkServer } from '../../server/server-process';
+import { PhdTokenClient } from '../../shared/chain/escrow-contracts';
+import { postJson, newTestNode, signedJoin } from '../server/support/member-client';
 import { consumptionKey } from '../../shared/network/notary';
 import { startIntegrationNode } from '../support/integration-node';
 import { useCleanups } from '../support/cleanups';
@@ -13,6 +17,8 @@ import { useTempDirs } from '../support/temp-dir';
  * acceptance is a PURCHASE_ACCEPTED entry notarized with a receipt, and only then is the researcher
  * told "accepted" (with that receipt). A second request for the same offers is declined "offer
  * already sold" by both, and the notary refuses a claim of the offer for another request.
+ * The network settles on its dev chain with three key keepers: the acceptance names them, and the
+ * researcher pays the accepted purchase into escrow from its node's account (issue 15 item 2).
  */
 
 const PASSPHRASE = 'violet tractor amber seventeen';
@@ -28,8 +34,15 @@ describe('purchase request and acceptance across the network', () => {
   }
 
   it('a clinic accepts a purchase: notarized, the researcher sees "accepted"; a second request for the offer is "offer already sold"', { timeout: 300_000 }, async () => {
-    const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent' });
+    const serverDir = await tempDir();
+    const server = await startNetworkServer({ dataDir: serverDir, database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', chain: { kind: 'dev', port: 0, confirmations: 1 }, anchorIntervalMs: 0 });
     cleanup(() => server.close());
+    // Three key keepers at three institutions (headless members: only their place in the map matters here).
+    const keeperNodes = [newTestNode(), newTestNode(), newTestNode()];
+    for (const [i, keeper] of keeperNodes.entries()) {
+      const response = await postJson(`${server.url}/v1/join`, await signedJoin(keeper, server.network.pinned, { legalName: `Keeper Institute ${i + 1}`, roles: ['keeper'] }));
+      expect(response.status).toBeLessThan(300);
+    }
     const { preview } = await (await startNode(await tempDir())).api.network.inspect({ url: server.url });
 
     const policy = { mode: 'opt-out', purposes: { 'research-sale': true, 'research-no-sale': true }, minCellSize: 11, answering: 'automatic', pricePerRecord: '2.5' } as const;
@@ -132,6 +145,21 @@ describe('purchase request and acceptance across the network', () => {
       { timeout: 60_000, interval: 500 },
     );
     expect(mine.receipt).toMatchObject({ leafIndex: expect.any(Number) as number });
+    expect([...mine.keepers!].sort()).toEqual(keeperNodes.map((k) => k.wallet.address).sort());
+
+    // Paying: the researcher's node account is funded on the dev chain, then pays in one call.
+    const settlement = server.network.parameters.settlement!;
+    const chain = new JsonRpcProvider(settlement.rpcUrl, settlement.chainId, { staticNetwork: true, cacheTimeout: -1 });
+    cleanup(async () => chain.destroy());
+    const operator = loadOrCreateNetworkKey(serverDir).wallet.connect(chain);
+    await (await operator.sendTransaction({ to: paymentAddress, value: 10n ** 18n })).wait();
+    await new PhdTokenClient(settlement.token, operator).mint(paymentAddress, 100n * 10n ** 18n);
+    expect(await research.vault.dataSearch.purchases!.payment(purchaseId)).toEqual({ state: 'unpaid' });
+    expect(await research.vault.dataSearch.purchases!.pay(purchaseId)).toMatchObject({ state: 'deposited', escrowState: 'Deposited', amount: 10n * 10n ** 18n, required: 1 });
+    expect(await research.vault.dataSearch.purchases!.balance()).toBe(90n * 10n ** 18n);
+    // Paying again changes nothing: the deposit is there.
+    expect(await research.vault.dataSearch.purchases!.pay(purchaseId)).toMatchObject({ state: 'deposited', amount: 10n * 10n ** 18n });
+    expect(await research.vault.dataSearch.purchases!.balance()).toBe(90n * 10n ** 18n);
     expect(mine.receipt!.leafIndex).toBe((await clinic.vault.dataSearch.purchases!.incoming())[0]!.leafIndex);
     expect(mine.receipt!.leafIndex).toBe(entries[0]!.notary!.leafIndex);
 

@@ -3,7 +3,9 @@ import { ErrorNote } from '../../app/error-note';
 import { TextField } from '../../app/form/text-field';
 import { useDataSearch } from '../../app/research-context';
 import { useAction } from '../../app/use-action';
+import type { PaymentState } from '../../research/escrow-payment';
 import type { MyPurchase, MyPurchaseState } from '../../research/purchases';
+import { phdString } from '../../../shared/research/purchase-request';
 import { useVaultIndexing } from '../../vault/vault-context';
 
 const STATE_WORDS: Readonly<Record<MyPurchaseState, string>> = { sent: 'Sent, waiting for the clinic', accepted: 'Accepted (notarized)', declined: 'Declined', expired: 'Expired without an answer' };
@@ -14,7 +16,65 @@ const STATE_WORDS: Readonly<Record<MyPurchaseState, string>> = { sent: 'Sent, wa
  * the stated purpose, the payment address, an expiry of 1 to 7 days), and each request's answer is
  * shown per clinic: accepted with the notary's leaf of the clinic's acceptance, or declined and why
  * ("offer already sold").
+ *
+ * Payment (issue 15 item 2): an accepted purchase whose clinic named its key keepers is paid into
+ * the network's escrow from this node's account, in one click (approve, then deposit); the row then
+ * shows the deposit and how many blocks deep it is of the network's confirmation depth.
  */
+
+/** PHD's smallest units as a PHD amount (prices are in millionths; finer digits are dropped). */
+function phdOf(units: bigint): string {
+  return phdString(units / 10n ** 12n);
+}
+
+const ESCROW_WORDS: Readonly<Record<string, string>> = {
+  Deposited: 'Paid into escrow',
+  KeysReleased: 'Paid into escrow, keys released',
+  Paid: 'Paid out to the clinic and keepers',
+  Reclaimed: 'Reclaimed (nothing was delivered in time)',
+};
+
+function PaymentCell({ purchase, onPaid }: { purchase: MyPurchase; onPaid: () => void }) {
+  const purchases = useDataSearch()?.purchases;
+  const [payment, setPayment] = useState<PaymentState | { state: 'loading' } | { state: 'failed'; error: unknown }>({ state: 'loading' });
+  const refresh = useCallback(() => {
+    purchases?.payment(purchase.purchaseId).then(setPayment, (error: unknown) => setPayment({ state: 'failed', error }));
+  }, [purchases, purchase.purchaseId]);
+  useEffect(refresh, [refresh]);
+  const pay = useAction(async () => {
+    setPayment(await purchases!.pay(purchase.purchaseId));
+    onPaid();
+  });
+  if (payment.state === 'loading') return <span className="muted">Checking…</span>;
+  if (payment.state === 'failed') return <ErrorNote error={payment.error} what="The payment could not be checked" />;
+  if (payment.state === 'no-chain') return <span className="muted">The network names no chain to pay on.</span>;
+  if (payment.state === 'deposited') {
+    const deep = payment.confirmations >= payment.required;
+    return (
+      <span>
+        {ESCROW_WORDS[payment.escrowState] ?? payment.escrowState}: {phdOf(payment.amount)} PHD
+        <span className="muted">
+          {' '}
+          ({deep ? 'confirmed' : `${payment.confirmations} of ${payment.required} confirmations`})
+        </span>
+        {!deep && (
+          <button type="button" className="button button--small" onClick={refresh}>
+            Check again
+          </button>
+        )}
+      </span>
+    );
+  }
+  if (purchase.keepers === null || purchase.keepers.length === 0) return <span className="muted">Not payable: the clinic named no key keepers.</span>;
+  return (
+    <span>
+      <button type="button" className="button button--small" disabled={pay.busy} onClick={() => void pay.run()}>
+        {pay.busy ? 'Paying…' : `Pay ${purchase.total} PHD into escrow`}
+      </button>
+      {pay.error !== null && <ErrorNote error={pay.error} what="The purchase was not paid" />}
+    </span>
+  );
+}
 export function MyPurchases({ basketSize, node }: { basketSize: number; node: string }) {
   const search = useDataSearch();
   const purchases = search?.purchases;
@@ -26,13 +86,18 @@ export function MyPurchases({ basketSize, node }: { basketSize: number; node: st
   const [days, setDays] = useState('7');
   const [sent, setSent] = useState<number | null>(null);
   const [loaded, setLoaded] = useState<{ phase: 'loading' } | { phase: 'failed'; error: unknown } | { phase: 'ready'; purchases: MyPurchase[] }>({ phase: 'loading' });
+  const [balance, setBalance] = useState<bigint | null>(null);
 
+  const loadBalance = useCallback(() => {
+    purchases?.balance().then(setBalance, () => setBalance(null));
+  }, [purchases]);
   const load = useCallback(() => {
     purchases?.mine().then(
       (list) => setLoaded({ phase: 'ready', purchases: list }),
       (error: unknown) => setLoaded({ phase: 'failed', error }),
     );
-  }, [purchases]);
+    loadBalance();
+  }, [purchases, loadBalance]);
   useEffect(() => {
     if (!indexing.busy) load();
   }, [load, indexing.busy]);
@@ -70,6 +135,7 @@ export function MyPurchases({ basketSize, node }: { basketSize: number; node: st
           {request.error !== null && <ErrorNote error={request.error} what="The purchase request was not sent" />}
         </form>
       )}
+      {balance !== null && <p className="muted">This node&rsquo;s account holds {phdOf(balance)} PHD on the network&rsquo;s chain.</p>}
       {loaded.phase === 'loading' && <p role="status">Loading your purchases…</p>}
       {loaded.phase === 'failed' && <ErrorNote error={loaded.error} what="Your purchases could not be loaded" />}
       {loaded.phase === 'ready' && loaded.purchases.length === 0 && <p className="muted">No purchase requested yet.</p>}
@@ -83,6 +149,7 @@ export function MyPurchases({ basketSize, node }: { basketSize: number; node: st
                 <th scope="col">Total</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Status</th>
+                <th scope="col">Payment</th>
               </tr>
             </thead>
             <tbody>
@@ -99,6 +166,7 @@ export function MyPurchases({ basketSize, node }: { basketSize: number; node: st
                     {purchase.reason !== null && `: ${purchase.reason}`}
                     {purchase.receipt !== null && <span className="muted"> (notary leaf {purchase.receipt.leafIndex.toLocaleString('en')})</span>}
                   </td>
+                  <td>{purchase.state === 'accepted' ? <PaymentCell purchase={purchase} onPaid={loadBalance} /> : <span className="muted">—</span>}</td>
                 </tr>
               ))}
             </tbody>

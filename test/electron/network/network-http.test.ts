@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestText } from '../../../electron/network/network-http';
+import { requestJsonRpc, requestText } from '../../../electron/network/network-http';
 
 /**
  * The body's text GET (the notary's checkpoint): a hostile server that streams without end, or
@@ -50,5 +50,35 @@ describe('requestText', () => {
       res.end('busy');
     });
     await expect(requestText(url, 1024)).rejects.toMatchObject({ code: 'E_UNAVAILABLE', message: expect.stringMatching(/HTTP 503/) });
+  });
+});
+
+describe('requestJsonRpc (network.chain)', () => {
+  it('posts one JSON-RPC 2.0 call and answers its result, or its error with the revert data', async () => {
+    const seen: unknown[] = [];
+    const url = await serve((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const call = JSON.parse(body) as { method: string };
+        seen.push(call);
+        res.setHeader('content-type', 'application/json');
+        if (call.method === 'eth_call') res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: 3, message: `execution reverted${'!'.repeat(900)}`, data: '0xdeadbeef' } }));
+        else res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: '0x539' }));
+      });
+    });
+    await expect(requestJsonRpc(url, 'eth_chainId', [])).resolves.toEqual({ result: '0x539' });
+    const reverted = await requestJsonRpc(url, 'eth_call', [{ to: '0x00' }, 'latest']);
+    expect(reverted).toMatchObject({ error: { code: 3, data: '0xdeadbeef' } });
+    expect(('error' in reverted ? reverted.error.message : '').length).toBe(500);
+    expect(seen[0]).toEqual({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] });
+  });
+
+  it('refuses an answer that is not JSON-RPC, and an unreachable chain, as unavailable', async () => {
+    const url = await serve((_req, res) => res.end('<html>proxy error</html>'));
+    await expect(requestJsonRpc(url, 'eth_chainId', [])).rejects.toThrow(/not JSON-RPC/);
+    const empty = await serve((_req, res) => res.end('{"jsonrpc":"2.0","id":1}'));
+    await expect(requestJsonRpc(empty, 'eth_chainId', [])).rejects.toThrow(/without a result/);
+    await expect(requestJsonRpc('http://127.0.0.1:9', 'eth_chainId', [])).rejects.toThrow(/could not be reached/);
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { NetworkState } from '../../../../shared/ipc/network-contract';
 import type { BasketItem } from '../../../../shared/research/research-meta';
 import type { DataSearch } from '../../../../renderer/app/research-context';
+import type { PaymentState } from '../../../../renderer/research/escrow-payment';
 import type { IncomingPurchase, MyPurchase, PurchaseRequestInput } from '../../../../renderer/research/purchases';
 import type { OperatorRole } from '../../../../renderer/vault/vault-service';
 import { createFakeNode } from '../../support/fake-transport';
@@ -71,6 +72,8 @@ const REQUEST: IncomingPurchase['request'] = {
 function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: IncomingPurchase[]; mine?: MyPurchase[]; basket?: BasketItem[] } = {}) {
   const handled: [string, string][] = [];
   const requested: PurchaseRequestInput[] = [];
+  const paid: string[] = [];
+  const payments = new Map<string, PaymentState>();
   const search: DataSearch = {
     inbox: { incoming: async () => [], answer: async () => undefined, decline: async () => undefined },
     queries: { post: async () => '', list: async () => [], results: async () => Promise.reject(new Error('none')), basket: async () => basket, setBasket: async () => undefined },
@@ -86,9 +89,17 @@ function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: Inco
         return [`0x${'77'.repeat(16)}`];
       },
       mine: async () => mine,
+      payment: async (id) => payments.get(id) ?? { state: 'unpaid' },
+      pay: async (id) => {
+        paid.push(id);
+        const deposited = { state: 'deposited' as const, escrowState: 'Deposited' as const, amount: 5n * 10n ** 18n, confirmations: 1, required: 2 };
+        payments.set(id, deposited);
+        return deposited;
+      },
+      balance: async () => 10_000n * 10n ** 18n - BigInt(paid.length) * 5n * 10n ** 18n,
     },
   };
-  return { search, handled, requested };
+  return { search, handled, requested, paid };
 }
 
 function open(role: OperatorRole, roles: NetworkState['roles'], search: DataSearch) {
@@ -128,10 +139,11 @@ describe('Marketplace purchases', () => {
   it('a research institute requests the purchase of its basket and sees each clinic’s answer', async () => {
     const basket: BasketItem[] = [{ queryId: `0x${'ab'.repeat(32)}`, clinic: CLINIC_A, offer: OFFER, keys: [key(1), key(2)] }];
     const mine: MyPurchase[] = [
-      { purchaseId: `0x${'77'.repeat(16)}`, clinic: CLINIC_A, institution: 'Lakeside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'accepted', reason: null, receipt: { seq: 9, entryDigest: `0x${'01'.repeat(32)}`, leafIndex: 12, integratedAt: 1 } },
-      { purchaseId: `0x${'78'.repeat(16)}`, clinic: CLINIC_B, institution: 'Hillside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'declined', reason: 'offer already sold', receipt: null },
+      { purchaseId: `0x${'77'.repeat(16)}`, clinic: CLINIC_A, institution: 'Lakeside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'accepted', reason: null, receipt: { seq: 9, entryDigest: `0x${'01'.repeat(32)}`, leafIndex: 12, integratedAt: 1 }, keepers: [CLINIC_B, CLINIC_B, CLINIC_B], paymentAddress: ME },
+      { purchaseId: `0x${'78'.repeat(16)}`, clinic: CLINIC_B, institution: 'Hillside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'declined', reason: 'offer already sold', receipt: null, keepers: null, paymentAddress: ME },
+      { purchaseId: `0x${'79'.repeat(16)}`, clinic: CLINIC_B, institution: 'Quiet Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'accepted', reason: null, receipt: { seq: 3, entryDigest: `0x${'02'.repeat(32)}`, leafIndex: 13, integratedAt: 1 }, keepers: [], paymentAddress: ME },
     ];
-    const { search, requested } = fakeSearch({ mine, basket });
+    const { search, requested, paid } = fakeSearch({ mine, basket });
     open('admin', ['research'], search);
     const form = await screen.findByRole('form', { name: 'Request purchase of the basket' });
     fireEvent.change(within(form).getByLabelText('Purpose of the study'), { target: { value: 'HbA1c trajectories' } });
@@ -144,5 +156,16 @@ describe('Marketplace purchases', () => {
     const [, first, second] = within(table).getAllByRole('row');
     expect(first!.textContent).toMatch(/Lakeside Clinic.*2.*5 PHD.*Accepted \(notarized\) \(notary leaf 12\)/);
     expect(second!.textContent).toMatch(/Hillside Clinic.*Declined: offer already sold/);
+
+    // Paying: the accepted purchase with keepers has a Pay button; the one without keepers says why not.
+    expect(await screen.findByText('This node’s account holds 10000 PHD on the network’s chain.')).toBeTruthy();
+    const [, , , third] = within(table).getAllByRole('row');
+    expect(await within(third!).findByText('Not payable: the clinic named no key keepers.')).toBeTruthy();
+    expect(within(second!).queryByRole('button')).toBeNull();
+    fireEvent.click(await within(first!).findByRole('button', { name: 'Pay 5 PHD into escrow' }));
+    await within(first!).findByText(/Paid into escrow: 5 PHD/);
+    expect(first!.textContent).toContain('1 of 2 confirmations');
+    expect(paid).toEqual([`0x${'77'.repeat(16)}`]);
+    await screen.findByText('This node’s account holds 9995 PHD on the network’s chain.');
   });
 });
