@@ -14,7 +14,7 @@ export interface EscrowView {
   readonly confirmations: number;
   /** The escrow's record of the purchase, or null when nothing was deposited under it. */
   purchase(purchaseId: string): Promise<PurchaseRecord | null>;
-  /** Blocks since the purchase's Deposited event (latest block number − its block), or null without one. */
+  /** Confirmations of the purchase's Deposited event (latest block number − its block + 1: its own block counts), or null without one. */
   depositConfirmations(purchaseId: string): Promise<number | null>;
   /** The latest block's timestamp (Unix seconds): the chain's time, which the escrow deadline is in. */
   chainTime(): Promise<number>;
@@ -38,7 +38,8 @@ export function escrowViewOf(provider: Provider, address: string, confirmations:
       const events = await escrow.contract.queryFilter(escrow.contract.filters.Deposited!(escrowPurchaseId(purchaseId)));
       const first = events[0];
       if (first === undefined) return null;
-      return (await provider.getBlockNumber()) - first.blockNumber;
+      // The block holding the deposit is its first confirmation (as ethers' wait(n) and the researcher's view count).
+      return (await provider.getBlockNumber()) - first.blockNumber + 1;
     },
     async chainTime() {
       const block = await provider.getBlock('latest');

@@ -215,7 +215,7 @@ describe('key keeper: releases', () => {
     const prepared = await prepare({ mine: 0 });
     const received = await askRelease(prepared);
     expect(refusal(received)).toBe('confirmations');
-    expect((received[0]!.payload as { message: string }).message).toContain(`0 of the ${CONFIRMATIONS}`);
+    expect((received[0]!.payload as { message: string }).message).toContain(`1 of the ${CONFIRMATIONS}`);
     await chain.mine(CONFIRMATIONS);
     expect((await askRelease(prepared))[0]!.payload.type).toBe('key-release');
   });
