@@ -12,6 +12,7 @@ import { RELAY_ROUTES, RelaySentSchema } from '../../shared/network/relay';
 import { signDelegatedRequest } from '../../shared/network/transport-delegation';
 import { LedgerSync, type SyncState } from './ledger-sync';
 import { requestJson, requestJsonRpc } from './network-http';
+import { DEV_FAUCET_ROUTE, DevFaucetAnswerSchema } from '../../shared/chain/dev-faucet';
 import { NetworkStore } from './network-store';
 import { RelayInbox, type RelayConnection } from './relay-inbox';
 import { NetworkRefusal, serverBaseUrl } from './server-url';
@@ -315,6 +316,20 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
           throw new NetworkRefusal('E_CONFLICT', 'The network\'s settlement chain endpoint is not one this node may call (plain http:// only to this computer).');
         }
         return requestJsonRpc(rpcUrl, method, params);
+      },
+      'network.faucet': async () => {
+        const connection = await memberConnection();
+        if ('waiting' in connection) throw new NetworkRefusal('E_CONFLICT', connection.waiting);
+        let answer;
+        try {
+          answer = await requestJson(`${connection.url}${DEV_FAUCET_ROUTE}`, { method: 'POST', body: {}, sign: connection.sign, timeoutMs: 60_000 });
+        } catch (error) {
+          if (error instanceof NetworkRefusal && error.message.includes('(not_found)')) throw new NetworkRefusal('E_CONFLICT', 'This network gives no demo PHD (it settles on a real chain): get PHD from the network operator.');
+          throw error;
+        }
+        const parsed = DevFaucetAnswerSchema.safeParse(answer.body);
+        if (!parsed.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The faucet answered in a form this node does not understand.');
+        return parsed.data;
       },
       'network.openQueries': async ({ after }) => {
         const connection = await memberConnection();

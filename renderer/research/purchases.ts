@@ -34,6 +34,7 @@ import { BasketMetaSchema } from '../../shared/research/research-meta';
 import { chooseKeepers, escrowDepositFor } from '../../shared/research/purchase-settlement';
 import { purchaseIdInput } from '../../shared/network/notary';
 import { EscrowPayment, type PaymentState } from './escrow-payment';
+import type { DevFaucetAnswer } from '../../shared/chain/dev-faucet';
 
 /** How long a purchase's answer waits at the relay for the researcher. */
 const ANSWER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -107,6 +108,8 @@ export interface Purchases {
   pay(purchaseId: string): Promise<PaymentState>;
   /** Research node: this node's PHD on the network's chain (smallest unit), or null without a chain. */
   balance(): Promise<bigint | null>;
+  /** Research node, clinical session: asks a demo network's faucet for gas and PHD, once. */
+  faucet(): Promise<DevFaucetAnswer>;
 }
 
 const NAMESPACES = ['network'] as const;
@@ -562,6 +565,15 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     try {
       const escrow = await this.escrowPayment(port);
       return escrow === null ? null : await escrow.balance(port.identity.address);
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async faucet(): Promise<DevFaucetAnswer> {
+    const port = this.current();
+    try {
+      return await port.api.network.faucet({});
     } catch (error) {
       throw asVaultError(error);
     }

@@ -116,6 +116,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'network.claim': 'clinical',
   // Chain calls carry transactions the identity key signed (a researcher paying into escrow).
   'network.chain': 'clinical',
+  // Demo PHD for this node's account: a member request like any other, made for the researcher.
+  'network.faucet': 'clinical',
 };
 
 /** The roles a level admits (anyone and setup need no session). */

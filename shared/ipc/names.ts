@@ -80,6 +80,7 @@ export const METHOD_NAME_LIST = [
   'network.openQueries',
   'network.claim',
   'network.chain',
+  'network.faucet',
 ] as const;
 export const EVENT_NAME_LIST = [
   'app.stopping',

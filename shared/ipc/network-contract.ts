@@ -4,6 +4,7 @@ import { AddressSchema } from '../ledger/ledger-schema';
 import { MEMBERSHIP_STATUSES } from '../network/api';
 import { SignedCertificateSchema, SignedJoinRequestSchema } from '../network/membership';
 import { MEMBER_ROLES } from '../network/network-domain';
+import { DevFaucetAnswerSchema } from '../chain/dev-faucet';
 import { SettlementSchema } from '../network/network-map';
 import { ClaimRequestSchema, NotarySignedEntrySchema } from '../network/notary';
 import { RelaySendSchema, RelaySentSchema } from '../network/relay';
@@ -228,6 +229,11 @@ export const networkMethods = {
    * the network has no chain or the chain cannot be reached.
    */
   'network.chain': method(ChainCallSchema, ChainAnswerSchema),
+  /**
+   * Asks the network's dev chain faucet (shared/chain/dev-faucet.ts; demo and test networks only)
+   * for gas and demo PHD for this node's account, once. E_CONFLICT when the network has none.
+   */
+  'network.faucet': method(z.strictObject({}), DevFaucetAnswerSchema),
 } as const;
 
 export const networkEvents = {

@@ -102,6 +102,10 @@ export function MyPurchases({ basketSize, node }: { basketSize: number; node: st
     if (!indexing.busy) load();
   }, [load, indexing.busy]);
 
+  const faucet = useAction(async () => {
+    await purchases!.faucet();
+    loadBalance();
+  });
   const request = useAction(async () => {
     const ids = await purchases!.request({ purposeText, paymentAddress: paymentAddress.trim(), days: Number(days) });
     setSent(ids.length);
@@ -135,7 +139,17 @@ export function MyPurchases({ basketSize, node }: { basketSize: number; node: st
           {request.error !== null && <ErrorNote error={request.error} what="The purchase request was not sent" />}
         </form>
       )}
-      {balance !== null && <p className="muted">This node&rsquo;s account holds {phdOf(balance)} PHD on the network&rsquo;s chain.</p>}
+      {balance !== null && (
+        <div className="form-actions">
+          <p className="muted">This node&rsquo;s account holds {phdOf(balance)} PHD on the network&rsquo;s chain.</p>
+          {balance === 0n && (
+            <button type="button" className="button button--small" disabled={faucet.busy} onClick={() => void faucet.run()}>
+              Get demo PHD
+            </button>
+          )}
+          {faucet.error !== null && <ErrorNote error={faucet.error} what="No demo PHD was given" />}
+        </div>
+      )}
       {loaded.phase === 'loading' && <p role="status">Loading your purchases…</p>}
       {loaded.phase === 'failed' && <ErrorNote error={loaded.error} what="Your purchases could not be loaded" />}
       {loaded.phase === 'ready' && loaded.purchases.length === 0 && <p className="muted">No purchase requested yet.</p>}

@@ -97,6 +97,7 @@ function fakeHandlers(): Handlers {
     'network.openQueries': vi.fn(async () => ({ queries: [], next: 0 })),
     'network.claim': vi.fn(async () => ({ status: 'claimed' as const })),
     'network.chain': vi.fn(async () => ({ result: '0x539' })),
+    'network.faucet': vi.fn(async () => ({ funded: true, gasWei: '1', phd: '1' })),
   };
 }
 

@@ -74,6 +74,7 @@ function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: Inco
   const requested: PurchaseRequestInput[] = [];
   const paid: string[] = [];
   const payments = new Map<string, PaymentState>();
+  let funded = false;
   const search: DataSearch = {
     inbox: { incoming: async () => [], answer: async () => undefined, decline: async () => undefined },
     queries: { post: async () => '', list: async () => [], results: async () => Promise.reject(new Error('none')), basket: async () => basket, setBasket: async () => undefined },
@@ -96,7 +97,11 @@ function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: Inco
         payments.set(id, deposited);
         return deposited;
       },
-      balance: async () => 10_000n * 10n ** 18n - BigInt(paid.length) * 5n * 10n ** 18n,
+      balance: async () => (funded ? 10_000n * 10n ** 18n - BigInt(paid.length) * 5n * 10n ** 18n : 0n),
+      faucet: async () => {
+        funded = true;
+        return { funded: true, gasWei: '1000000000000000000', phd: '10000000000000000000000' };
+      },
     },
   };
   return { search, handled, requested, paid };
@@ -157,8 +162,12 @@ describe('Marketplace purchases', () => {
     expect(first!.textContent).toMatch(/Lakeside Clinic.*2.*5 PHD.*Accepted \(notarized\) \(notary leaf 12\)/);
     expect(second!.textContent).toMatch(/Hillside Clinic.*Declined: offer already sold/);
 
-    // Paying: the accepted purchase with keepers has a Pay button; the one without keepers says why not.
+    // An empty account asks the demo network's faucet; then pays: the accepted purchase with
+    // keepers has a Pay button, the one without keepers says why not.
+    expect(await screen.findByText('This node’s account holds 0 PHD on the network’s chain.')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Get demo PHD' }));
     expect(await screen.findByText('This node’s account holds 10000 PHD on the network’s chain.')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Get demo PHD' })).toBeNull();
     const [, , , third] = within(table).getAllByRole('row');
     expect(await within(third!).findByText('Not payable: the clinic named no key keepers.')).toBeTruthy();
     expect(within(second!).queryByRole('button')).toBeNull();
