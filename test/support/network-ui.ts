@@ -28,8 +28,13 @@ export function serverDataDir(index = 0): string {
 }
 
 /** Starts `npm run server` on an embedded database and answers its URL once it prints its ready line. */
-export async function startServer(dataDir: string, options: { readonly autoApprove?: boolean } = {}): Promise<string> {
-  const args = [...SERVER, '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', '--network-name', 'E2E Network', ...(options.autoApprove === true ? ['--auto-approve'] : [])];
+export async function startServer(dataDir: string, options: { readonly autoApprove?: boolean; readonly devChain?: boolean } = {}): Promise<string> {
+  const args = [
+    ...SERVER,
+    ...['--data-dir', dataDir, '--port', '0', '--log-level', 'warn', '--network-name', 'E2E Network'],
+    ...(options.autoApprove === true ? ['--auto-approve'] : []),
+    ...(options.devChain === true ? ['--dev-chain'] : []),
+  ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   servers.push(child);
   const errors: string[] = [];

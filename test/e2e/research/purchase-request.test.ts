@@ -5,6 +5,8 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { joinThroughUi, startServer, stopServers } from '../../support/network-ui';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
+import { inspectNetworkMapForPinning } from '../../../shared/network/network-map';
+import { newTestNode, postJson, signedJoin } from '../../server/support/member-client';
 import { createVaultThroughUi, importDemoData, KEY_TIMEOUT_MS } from '../../support/vault-ui';
 
 /**
@@ -13,7 +15,8 @@ import { createVaultThroughUi, importDemoData, KEY_TIMEOUT_MS } from '../../supp
  * to reviewing; the researcher puts the clinic's rows into the basket and requests the purchase; the
  * clinic's administrator accepts it under Marketplace › Purchase requests, and once the notary has
  * the acceptance both sides show it notarized. A second request for the same offer is declined
- * "offer already sold".
+ * "offer already sold". The network settles on its dev chain with three headless key keepers: the
+ * researcher gets demo PHD from the faucet and pays the accepted purchase into escrow from the UI.
  */
 
 afterEach(stopServers);
@@ -37,7 +40,14 @@ describe('purchase request across the network', () => {
 
   it('a researcher requests the purchase of its basket, the clinic’s administrator accepts it, both see it notarized; a second request is "offer already sold"', { timeout: 420_000 }, async () => {
     const steps = new StepLog('purchase request');
-    const url = await steps.run('npm run server, auto-approving joins', async () => startServer(await e2e.tempDir('hdms-e2e-server-'), { autoApprove: true }));
+    const url = await steps.run('npm run server, auto-approving joins, with its dev chain', async () => startServer(await e2e.tempDir('hdms-e2e-server-'), { autoApprove: true, devChain: true }));
+    await steps.run('three key keepers at three institutions join (headless)', async () => {
+      const { pinned } = inspectNetworkMapForPinning(await (await fetch(`${url}/v1/network-map`)).json());
+      for (const name of ['Alpine Key Trust', 'Harbour Key Trust', 'Meadow Key Trust']) {
+        const response = await postJson(`${url}/v1/join`, await signedJoin(newTestNode(), pinned, { legalName: name, roles: ['keeper'] }));
+        expect(response.status).toBeLessThan(300);
+      }
+    });
     const clinicShell = await e2e.startShell();
     const researchShell = await e2e.startShell();
     const { page: clinic } = await e2e.openPage({ bypassCSP: true });
@@ -90,6 +100,17 @@ describe('purchase request across the network', () => {
 
     await steps.run('the researcher sees it accepted, with the notary leaf', async () => {
       await expect.poll(() => purchases.getByRole('table', { name: 'Purchases' }).innerText(), { timeout: 60_000, interval: 1000 }).toMatch(/Accepted \(notarized\) \(notary leaf \d+\)/);
+    });
+
+    await steps.run('demo PHD from the faucet, then Pay into escrow: the deposit is confirmed on the chain', async () => {
+      await purchases.getByText('This node’s account holds 0 PHD on the network’s chain.').waitFor({ timeout: UI_TIMEOUT_MS });
+      await purchases.getByRole('button', { name: 'Get demo PHD' }).click();
+      await purchases.getByText('This node’s account holds 10000 PHD on the network’s chain.').waitFor({ timeout: 60_000 });
+      const pay = purchases.getByRole('button', { name: /^Pay [\d.]+ PHD into escrow$/ });
+      const price = /^Pay ([\d.]+) PHD/.exec((await pay.textContent()) ?? '')![1]!;
+      await pay.click();
+      await expect.poll(() => purchases.getByRole('table', { name: 'Purchases' }).innerText(), { timeout: 90_000, interval: 1000 }).toContain(`Paid into escrow: ${price} PHD (confirmed)`);
+      await purchases.getByText(`This node’s account holds ${10_000 - Number(price)} PHD on the network’s chain.`).waitFor({ timeout: UI_TIMEOUT_MS });
     });
 
     await steps.run('axe finds no serious violation in either Marketplace', async () => {
