@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import nodePath from 'node:path';
+import { SigningKey, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiErrorSchema } from '../../../shared/network/api';
 import { chunkPath, CONTENT_SHA256_HEADER, contentPath, DeliveryStatusSchema, type DeliveryCreate } from '../../../shared/network/delivery';
 import { DeliveryError } from '../../../shared/network/delivery-client';
 import { signRequest, walletRequestSigner } from '../../../shared/network/signed-request';
+import { signDelegatedRequest, signDelegation } from '../../../shared/network/transport-delegation';
 import { signedFetch } from '../support/member-client';
 import { useTestDatabases } from '../support/test-databases';
-import { deliveryMember, filesOnDisk, newDeliveryId, newPurchaseId, sha256Hex, startDeliveryServer, type DeliveryMember, type DeliveryTestServer } from './support/delivery-fixtures';
+import { deliveryMember, filesOnDisk, memberClient, newDeliveryId, newPurchaseId, sha256Hex, startDeliveryServer, type DeliveryMember, type DeliveryTestServer } from './support/delivery-fixtures';
 
 /**
  * The delivery blob store (issue 15 item 5) over HTTP, on PGlite and on a real PostgreSQL: chunks
@@ -161,6 +163,20 @@ describe.each(databases.variants)('delivery blob store $label', (variant) => {
     expect(same.map((r) => r.status).sort()).toEqual([200, 201]);
     expect(filesOnDisk(server.dir).filter((file) => file.startsWith(`${create.id}/1-`))).toEqual([`${create.id}/1-${sha256Hex(chunkOf(bytes, 1))}.chunk`]);
     expect((await clinic.client.status(create.id)).received).toEqual([[0, 2]]);
+  });
+
+  it.skipIf(variant.skip)('the body uploads on the clinic\'s behalf with its transport key and the delegation, as it does for every request while the vault is locked', async () => {
+    const [clinic, buyer] = [await deliveryMember(server), await deliveryMember(server)];
+    const transport = new SigningKey(Wallet.createRandom().privateKey);
+    const now = server.now();
+    const delegation = await signDelegation(walletRequestSigner(clinic.wallet), { network: server.network.pinned.address, transportKey: transport.publicKey.toLowerCase(), notBefore: now - 1_000, notAfter: now + 3_600_000 });
+    const body = memberClient(server, clinic, { sign: (input) => signDelegatedRequest(transport, delegation, { ...input, now: server.now() }) });
+    const bytes = blob(2 * CHUNK + 5);
+    const create = createFor(buyer, bytes);
+    expect(await body.upload({ ...create, open: (from) => [bytes.subarray(from)] })).toMatchObject({ state: 'complete', sender: clinic.wallet.address });
+    // A transport key without a delegation is nobody.
+    const bare = memberClient(server, clinic, { sign: (input) => signRequest({ address: clinic.wallet.address, signDigest: (digest) => transport.sign(digest) }, { ...input, now: server.now() }) });
+    expect(await refusedWith(bare.create(createFor(buyer, bytes)))).toEqual({ status: 401, code: 'bad_signature' });
   });
 
   it.skipIf(variant.skip)('a blob that does not hash to the declared SHA-256 is refused at completion and deleted', async () => {
