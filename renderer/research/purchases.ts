@@ -35,6 +35,7 @@ import { chooseKeepers, escrowDepositFor } from '../../shared/research/purchase-
 import { purchaseIdInput } from '../../shared/network/notary';
 import { EscrowPayment, type PaymentState } from './escrow-payment';
 import type { DevFaucetAnswer } from '../../shared/chain/dev-faucet';
+import { checkRelease, deidSourcesOf, resolvePurchasedPatients } from './dataset-release';
 
 /** How long a purchase's answer waits at the relay for the researcher. */
 const ANSWER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -110,7 +111,24 @@ export interface Purchases {
   balance(): Promise<bigint | null>;
   /** Research node, clinical session: asks a demo network's faucet for gas and PHD, once. */
   faucet(): Promise<DevFaucetAnswer>;
+  /** Clinic administrators: de-identifies an accepted purchase's records on this node and says whether they can be released, and how (nothing leaves the node). */
+  checkRelease(purchaseId: string): Promise<ReleaseSummary>;
 }
+
+/** What checkRelease found: the release's figures, or why it is refused; both say who was left out first. */
+export type ReleaseSummary =
+  | {
+      readonly ok: true;
+      readonly records: number;
+      readonly released: number;
+      readonly suppressed: number;
+      readonly required: { readonly k: number; readonly l: number };
+      readonly achieved: { readonly k: number; readonly l: number };
+      readonly reportSha256: string;
+      readonly missing: number;
+      readonly withdrawn: number;
+    }
+  | { readonly ok: false; readonly records: number; readonly reason: string; readonly missing: number; readonly withdrawn: number };
 
 const NAMESPACES = ['network'] as const;
 type Port = SessionPort<(typeof NAMESPACES)[number]>;
@@ -290,11 +308,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
   /** This clinic's answers that carried an offer, by offer id, with the purpose of their query. */
   private async answers(port: Port, researcher: string): Promise<Map<string, PurchaseCheckAnswer>> {
     const db = port.db();
-    const rows = (await db.queryOutcomes.where('researcher').equals(researcher).toArray()).filter((row) => row.kind === 'answered');
-    const outcomes = await decryptMany<QueryOutcomeDetail>(
-      port.viewKey,
-      rows.map((row) => ({ table: 'queryOutcomes', id: String(row.seq), stored: row.enc })),
-    );
+    const outcomes = await this.outcomesFor(port, researcher);
     const queryRows = await db.incomingQueries.bulkGet(outcomes.map((outcome) => outcome.queryId));
     const queries = await decryptMany<IncomingQueryDetail>(
       port.viewKey,
@@ -568,6 +582,52 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     } catch (error) {
       throw asVaultError(error);
     }
+  }
+
+  async checkRelease(purchaseId: string): Promise<ReleaseSummary> {
+    const port = this.current();
+    if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator prepares a release.');
+    try {
+      const folded = (await this.folded(port)).find((candidate) => candidate.purchaseId === purchaseId);
+      const view = folded === undefined ? null : this.clinicView(folded, this.clock());
+      if (view === null || view.accepted === null) throw new VaultError('E_NODE', 'Only a purchase this clinic accepted is released.');
+      const { request } = view.signed;
+      // Each purchased key's cohort tag, from this clinic's answers that made the offers.
+      const tagOfKey = new Map<string, string>();
+      let k = 5;
+      for (const outcome of await this.outcomesFor(port, request.researcher)) {
+        if (outcome.kind !== 'answered' || outcome.answer.offer === null || !request.offerIds.includes(outcome.answer.offer.offerId)) continue;
+        outcome.answer.keyList.forEach((entry, i) => {
+          const tag = outcome.keyTags[i];
+          if (tag !== undefined) tagOfKey.set(entry.key, tag);
+        });
+        k = Math.max(k, Math.min(11, outcome.answer.offer.k));
+      }
+      const tags = request.keys.flatMap((key) => {
+        const tag = tagOfKey.get(key);
+        return tag === undefined ? [] : [tag];
+      });
+      const db = port.db();
+      const patients = await resolvePurchasedPatients(db, port.indexKey, tags, (ids) => this.consent.allowed(ids, request.purpose));
+      const resolved = { ...patients, missing: patients.missing + (request.keys.length - tags.length) };
+      const sources = await deidSourcesOf(db, port.viewKey, patients.patientIds);
+      const checked = await checkRelease(sources, resolved, { k, l: 2, maxSuppression: 0.05 }, new Date(this.clock()).toISOString().slice(0, 10));
+      const common = { records: request.keys.length, missing: resolved.missing, withdrawn: resolved.withdrawn };
+      if (!checked.ok) return { ok: false, reason: checked.reason, ...common };
+      const { report, reportSha256 } = checked.release;
+      return { ok: true, released: report.rows.out, suppressed: report.rows.suppressed, required: { k: report.required.k, l: report.required.l }, achieved: { k: report.achieved.k, l: report.achieved.l }, reportSha256, ...common };
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  /** This clinic's answers to one researcher's queries, decrypted. */
+  private async outcomesFor(port: Port, researcher: string): Promise<QueryOutcomeDetail[]> {
+    const rows = (await port.db().queryOutcomes.where('researcher').equals(researcher).toArray()).filter((row) => row.kind === 'answered');
+    return decryptMany<QueryOutcomeDetail>(
+      port.viewKey,
+      rows.map((row) => ({ table: 'queryOutcomes', id: String(row.seq), stored: row.enc })),
+    );
   }
 
   async faucet(): Promise<DevFaucetAnswer> {

@@ -147,6 +147,11 @@ describe('purchase request and acceptance across the network', () => {
     expect(mine.receipt).toMatchObject({ leafIndex: expect.any(Number) as number });
     expect([...mine.keepers!].sort()).toEqual(keeperNodes.map((k) => k.wallet.address).sort());
 
+    // The clinic checks the release on its node: four records cannot reach k = 5, and it says so.
+    const check = await clinic.vault.dataSearch.purchases!.checkRelease(purchaseId);
+    expect(check).toMatchObject({ ok: false, records: 4, missing: 0, withdrawn: 0 });
+    expect(!check.ok && check.reason).toMatch(/k = 5|k-anonymity|k of 5/i);
+
     // Paying: the researcher's node account is funded on the dev chain, then pays in one call.
     const settlement = server.network.parameters.settlement!;
     const chain = new JsonRpcProvider(settlement.rpcUrl, settlement.chainId, { staticNetwork: true, cacheTimeout: -1 });

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useId, useState } from 'react';
 import { ErrorNote } from '../../app/error-note';
 import { useDataSearch } from '../../app/research-context';
 import { useAction } from '../../app/use-action';
-import type { IncomingPurchase, IncomingPurchaseState } from '../../research/purchases';
+import type { IncomingPurchase, IncomingPurchaseState, ReleaseSummary } from '../../research/purchases';
 import { useCurrentOperator, useVaultIndexing } from '../../vault/vault-context';
 import { shortAddress } from './query-words';
 
@@ -19,7 +19,39 @@ const STATE_WORDS: Readonly<Record<IncomingPurchaseState, string>> = {
  * requests to buy keys of this clinic's offers. An administrator accepts (the offers are claimed at
  * the network's notary first, so an offer is sold once) or declines each; the researcher is told
  * "accepted" only once the acceptance is notarized.
+ *
+ * "Check the release" (issue 15 item 3), on an accepted purchase: the purchased records are
+ * de-identified on this node (Safe Harbor, then k-anonymity and ℓ-diversity, verified by an
+ * independent count) and the administrator sees whether they can be released and how, or why not.
+ * Nothing leaves the node.
  */
+function ReleaseCheck({ purchaseId }: { purchaseId: string }) {
+  const purchases = useDataSearch()?.purchases;
+  const [summary, setSummary] = useState<ReleaseSummary | null>(null);
+  const check = useAction(async () => setSummary(await purchases!.checkRelease(purchaseId)));
+  const left = summary === null ? '' : [summary.missing > 0 ? `${summary.missing} no longer in the vault` : '', summary.withdrawn > 0 ? `${summary.withdrawn} withdrew consent` : ''].filter(Boolean).join(', ');
+  return (
+    <span className="release-check">
+      <button type="button" className="button button--small" disabled={check.busy} onClick={() => void check.run()}>
+        {check.busy ? 'Checking…' : 'Check the release'}
+      </button>
+      {summary?.ok === true && (
+        <span role="status">
+          {' '}
+          Releasable: {summary.released.toLocaleString('en')} of {summary.records.toLocaleString('en')} records ({summary.suppressed} suppressed{left ? `; ${left}` : ''}), k = {summary.achieved.k} (at least {summary.required.k}), ℓ = {summary.achieved.l} (at least {summary.required.l}); report{' '}
+          <code title={summary.reportSha256}>{summary.reportSha256.slice(0, 12)}…</code>
+        </span>
+      )}
+      {summary?.ok === false && (
+        <span role="status">
+          {' '}
+          Not releasable{left ? ` (${left})` : ''}: {summary.reason}
+        </span>
+      )}
+      {check.error !== null && <ErrorNote error={check.error} what="The release could not be checked" />}
+    </span>
+  );
+}
 export function PurchaseRequests({ answering }: { answering: 'automatic' | 'review' }) {
   const search = useDataSearch();
   const purchases = search?.purchases;
@@ -103,6 +135,7 @@ export function PurchaseRequests({ answering }: { answering: 'automatic' | 'revi
                     {STATE_WORDS[purchase.state]}
                     {purchase.reason !== null && `: ${purchase.reason}`}
                     {purchase.leafIndex !== null && <span className="muted"> (notary leaf {purchase.leafIndex.toLocaleString('en')})</span>}
+                    {admin && (purchase.state === 'accepted' || purchase.state === 'notarized') && <ReleaseCheck purchaseId={purchase.purchaseId} />}
                     {purchase.state === 'waiting' &&
                       (admin ? (
                         <span className="row-actions">

@@ -98,6 +98,10 @@ function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: Inco
         return deposited;
       },
       balance: async () => (funded ? 10_000n * 10n ** 18n - BigInt(paid.length) * 5n * 10n ** 18n : 0n),
+      checkRelease: async (id) =>
+        id === `0x${'7a'.repeat(16)}`
+          ? { ok: true, records: 3, released: 3, suppressed: 0, required: { k: 5, l: 2 }, achieved: { k: 5, l: 2 }, reportSha256: 'ab'.repeat(32), missing: 0, withdrawn: 1 }
+          : { ok: false, records: 3, reason: 'Refused: k = 5 cannot be reached.', missing: 0, withdrawn: 0 },
       faucet: async () => {
         funded = true;
         return { funded: true, gasWei: '1000000000000000000', phd: '10000000000000000000000' };
@@ -132,12 +136,17 @@ describe('Marketplace purchases', () => {
     await waitFor(() => expect(handled).toEqual([['accept', REQUEST.purchaseId]]));
     fireEvent.click(within(first!).getByRole('button', { name: 'Decline' }));
     await waitFor(() => expect(handled).toEqual([['accept', REQUEST.purchaseId], ['decline', REQUEST.purchaseId]]));
+    // An accepted purchase's release is checked on this node: releasable, and how.
+    expect(within(first!).queryByRole('button', { name: 'Check the release' })).toBeNull();
+    fireEvent.click(within(third!).getByRole('button', { name: 'Check the release' }));
+    expect((await within(third!).findByRole('status')).textContent).toMatch(/Releasable: 3 of 3 records \(0 suppressed; 1 withdrew consent\), k = 5 \(at least 5\), ℓ = 2 \(at least 2\); report abababababab…/);
   });
 
   it('a clinician sees the requests but does not decide them', async () => {
-    open('clinician', ['clinic'], fakeSearch({ incoming: [waiting] }).search);
+    open('clinician', ['clinic'], fakeSearch({ incoming: [waiting, done] }).search);
     const table = await screen.findByRole('table', { name: 'Purchase requests' });
     expect(within(table).queryByRole('button', { name: 'Accept' })).toBeNull();
+    expect(within(table).queryByRole('button', { name: 'Check the release' })).toBeNull();
     expect(table.textContent).toContain('An administrator accepts or declines it.');
   });
 

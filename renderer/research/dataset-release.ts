@@ -1,0 +1,89 @@
+import { applySafeHarbor, type DeidSource } from '../../shared/research/deid/safe-harbor';
+import { ReleaseRefusedError, type AnonymityRequirements } from '../../shared/research/deid/k-anonymity';
+import { releaseDataset, type Release } from '../../shared/research/deid/release-report';
+import { decryptMany } from '../vault/vault-crypto';
+import type { MessagePayload, PatientPayload } from '../vault/views/intake-rows';
+import { recordsOfPatient, type VaultDb } from '../vault/views/vault-db';
+import { cohortTagsOf } from './query-inbox';
+
+/**
+ * The dataset of an accepted purchase, de-identified on the clinic node (issue 15 item 3), in the
+ * mind, which holds the keys:
+ *
+ * 1. The purchased KEY-list keys name patients only through their cohort tags, kept with the answer
+ *    in the journal (QueryAnsweredMeta.keyTags): the tags of every patient are computed again with
+ *    the blind-index key and matched. A key whose patient is gone (erased) names nobody.
+ * 2. Consent is asked again for the purchase's purpose: a patient who withdrew since the answer is
+ *    left out, and counted.
+ * 3. HIPAA Safe Harbor on each remaining patient's demographics and records, then k-anonymity and
+ *    ℓ-diversity by generalization and at most the allowed suppression, verified after
+ *    transformation by an independent count (shared/research/deid). A release that cannot reach
+ *    them is refused with the reason.
+ *
+ * Nothing leaves the node here: what it returns is for the clinic's administrator to look at, and
+ * (next) for the package.
+ */
+export interface PurchasedPatients {
+  /** View ids of the patients the keys name who still consent, in key order. */
+  readonly patientIds: readonly string[];
+  /** Keys whose patient is no longer in the vault. */
+  readonly missing: number;
+  /** Patients left out because their consent no longer allows the purpose. */
+  readonly withdrawn: number;
+}
+
+export async function resolvePurchasedPatients(
+  db: VaultDb,
+  indexKey: CryptoKey,
+  keyTags: readonly string[],
+  allowed: (patientIds: readonly string[]) => Promise<ReadonlySet<string>>,
+): Promise<PurchasedPatients> {
+  const allIds = (await db.patients.toCollection().primaryKeys()) as string[];
+  const tags = await cohortTagsOf(indexKey, allIds);
+  const byTag = new Map<string, string>();
+  tags.forEach((tag, i) => byTag.set(tag, allIds[i]!));
+  const named = keyTags.flatMap((tag) => {
+    const id = byTag.get(tag);
+    return id === undefined ? [] : [id];
+  });
+  const unique = [...new Set(named)];
+  const consenting = await allowed(unique);
+  const patientIds = unique.filter((id) => consenting.has(id));
+  return { patientIds, missing: keyTags.length - named.length, withdrawn: unique.length - patientIds.length };
+}
+
+/** Each patient's demographics and every record filed under them, decrypted, for Safe Harbor. */
+export async function deidSourcesOf(db: VaultDb, viewKey: CryptoKey, patientIds: readonly string[]): Promise<DeidSource[]> {
+  const rows = await db.patients.bulkGet([...patientIds]);
+  const present = rows.flatMap((row) => (row === undefined ? [] : [row]));
+  const patients = await decryptMany<PatientPayload>(
+    viewKey,
+    present.map((row) => ({ table: 'patients', id: row.id, stored: row.enc })),
+  );
+  const sources: DeidSource[] = [];
+  for (const [i, row] of present.entries()) {
+    const messageRows = await recordsOfPatient(db, row.id).toArray();
+    const messages = await decryptMany<MessagePayload>(
+      viewKey,
+      messageRows.map((message) => ({ table: 'records', id: message.id, stored: message.enc })),
+    );
+    sources.push({ patientId: row.id, patient: patients[i]!.patient, records: messages.flatMap((message) => [...message.records, ...(message.extended ?? [])]) });
+  }
+  return sources;
+}
+
+export type ReleaseCheck =
+  | { readonly ok: true; readonly release: Release; readonly patients: PurchasedPatients }
+  | { readonly ok: false; readonly reason: string; readonly patients: PurchasedPatients };
+
+/** Safe Harbor and the anonymity requirements on the purchased patients: the release, or why not. */
+export async function checkRelease(sources: readonly DeidSource[], patients: PurchasedPatients, requirements: AnonymityRequirements, releaseDate: string): Promise<ReleaseCheck> {
+  if (sources.length === 0) return { ok: false, reason: 'None of the purchased records can be released: their patients were erased or withdrew their consent.', patients };
+  try {
+    const safeHarbor = await applySafeHarbor(sources, { profile: 'safe-harbor', releaseDate });
+    return { ok: true, release: await releaseDataset(safeHarbor, requirements), patients };
+  } catch (error) {
+    if (error instanceof ReleaseRefusedError) return { ok: false, reason: error.message, patients };
+    throw error;
+  }
+}
