@@ -1,4 +1,4 @@
-import type { NetworkPreview, NetworkState, StoredNetworkState } from '../../shared/ipc/network-contract';
+import { DELIVERY_IPC_CHUNK_SIZE, type NetworkPreview, type NetworkState, type StoredNetworkState } from '../../shared/ipc/network-contract';
 import { API_ROUTES, JoinStatusSchema, type JoinStatus } from '../../shared/network/api';
 import { NetworkDocumentError, verifyCertificate, verifyJoinRequest, type SignedCertificate, type SignedJoinRequest } from '../../shared/network/membership';
 import { networkFingerprint, type PinnedNetwork } from '../../shared/network/network-domain';
@@ -11,7 +11,8 @@ import type { RelayArrivalMeta } from '../../shared/journal/relay-meta';
 import { RELAY_ROUTES, RelaySentSchema } from '../../shared/network/relay';
 import { signDelegatedRequest } from '../../shared/network/transport-delegation';
 import { LedgerSync, type SyncState } from './ledger-sync';
-import { requestJson, requestJsonRpc } from './network-http';
+import { putOctets, requestJson, requestJsonRpc, requestOctets, sha256Hex } from './network-http';
+import { chunkPath, ChunkStoredSchema, completePath, DELIVERY_ROUTES, DeliveryListSchema, DeliveryStatusSchema, Sha256HexSchema, type DeliveryStatus } from '../../shared/network/delivery';
 import { DEV_FAUCET_ROUTE, DevFaucetAnswerSchema } from '../../shared/chain/dev-faucet';
 import { NetworkStore } from './network-store';
 import { RelayInbox, type RelayConnection } from './relay-inbox';
@@ -51,8 +52,16 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
     if (current === null) return { waiting: 'Unlock the node (administrator or clinician) to renew its network delegation.' };
     return {
       url: state.url,
-      sign: (method, path, body) => signDelegatedRequest(current.key, current.delegation, { network: state.network.address, method, path, ...(body === undefined ? {} : { body }) }),
+      sign: (method, path, body, bodySha256) =>
+        signDelegatedRequest(current.key, current.delegation, { network: state.network.address, method, path, ...(body === undefined ? {} : { body }), ...(bodySha256 === undefined ? {} : { bodySha256 }) }),
     };
+  }
+
+  /** The member connection for a request the mind asked for; E_CONFLICT with the reason while there is none. */
+  async function connected(): Promise<RelayConnection> {
+    const connection = await memberConnection();
+    if ('waiting' in connection) throw new NetworkRefusal('E_CONFLICT', connection.waiting);
+    return connection;
   }
 
   const inbox = new RelayInbox({
@@ -331,6 +340,49 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
         if (!parsed.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The faucet answered in a form this node does not understand.');
         return parsed.data;
       },
+      // Deliveries (shared/network/delivery.ts): the body carries the sealed package's bytes, which it cannot read.
+      'network.deliveryCreate': async (input) => {
+        const connection = await connected();
+        const answer = await requestJson(`${connection.url}${DELIVERY_ROUTES.deliveries}`, { method: 'POST', body: { ...input, chunkSize: DELIVERY_IPC_CHUNK_SIZE }, sign: connection.sign });
+        const status = deliveryStatus(answer.body);
+        const same = status.id === input.id && status.recipient.toLowerCase() === input.recipient.toLowerCase() && status.purchaseId === input.purchaseId && status.size === input.size && status.sha256 === input.sha256 && status.chunkSize === DELIVERY_IPC_CHUNK_SIZE;
+        if (!same) throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered with another delivery than the one created.');
+        return status;
+      },
+      'network.deliveryChunk': async ({ id, index, data }) => {
+        const bytes = Buffer.from(data, 'base64url');
+        // Buffer decodes leniently: only the canonical spelling of 1 byte to a chunk's size is taken.
+        if (bytes.length === 0 || bytes.length > DELIVERY_IPC_CHUNK_SIZE || bytes.toString('base64url') !== data) throw new NetworkRefusal('E_BAD_REQUEST', `data: a chunk is 1 to ${DELIVERY_IPC_CHUNK_SIZE} bytes in base64url.`);
+        const connection = await connected();
+        const answer = await putOctets(`${connection.url}${chunkPath(id, index)}`, bytes, { sign: connection.sign });
+        const stored = ChunkStoredSchema.safeParse(answer.body);
+        if (!stored.success || stored.data.index !== index || stored.data.sha256 !== sha256Hex(bytes)) throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered the chunk in a form this node does not understand.');
+        return stored.data;
+      },
+      'network.deliveryComplete': async ({ id }) => {
+        const connection = await connected();
+        // The server hashes the whole blob from disk before it answers.
+        const answer = await requestJson(`${connection.url}${completePath(id)}`, { method: 'POST', sign: connection.sign, timeoutMs: DELIVERY_COMPLETE_TIMEOUT_MS });
+        const status = deliveryStatus(answer.body);
+        if (status.id !== id || status.state !== 'complete') throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered with another delivery than the one completed.');
+        log.info({ size: status.size, chunks: status.chunkCount }, 'delivery completed');
+        return status;
+      },
+      'network.deliveries': async () => {
+        const connection = await connected();
+        const answer = await requestJson(`${connection.url}${DELIVERY_ROUTES.deliveries}?as=recipient`, { sign: connection.sign });
+        const list = DeliveryListSchema.safeParse(answer.body);
+        if (!list.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered in a form this node does not understand.');
+        return list.data;
+      },
+      'network.deliveryRead': async ({ id, index }) => {
+        const connection = await connected();
+        // A delivery's chunks are at most its chunk size: the node's own deliveries use DELIVERY_IPC_CHUNK_SIZE.
+        const { bytes, declaredSha256 } = await requestOctets(`${connection.url}${chunkPath(id, index)}`, { sign: connection.sign, maxBytes: DELIVERY_IPC_CHUNK_SIZE });
+        const sha256 = sha256Hex(bytes);
+        if (!Sha256HexSchema.safeParse(declaredSha256).success || declaredSha256 !== sha256) throw new NetworkRefusal('E_UNAVAILABLE', 'The chunk the delivery service sent does not hash to the SHA-256 it declared; it was not passed on.');
+        return { data: bytes.toString('base64url'), sha256 };
+      },
       'network.openQueries': async ({ after }) => {
         const connection = await memberConnection();
         if ('waiting' in connection) throw new NetworkRefusal('E_CONFLICT', connection.waiting);
@@ -352,6 +404,15 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
       await queue.run(async () => undefined);
     },
   });
+}
+
+/** How long the server may take to hash a whole delivery from disk when it is completed. */
+const DELIVERY_COMPLETE_TIMEOUT_MS = 120_000;
+
+function deliveryStatus(body: unknown): DeliveryStatus {
+  const parsed = DeliveryStatusSchema.safeParse(body);
+  if (!parsed.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered in a form this node does not understand.');
+  return parsed.data;
 }
 
 function previewOf(base: string, body: unknown): NetworkPreview {

@@ -1,12 +1,18 @@
+import { createHash } from 'node:crypto';
 import { ApiErrorSchema } from '../../shared/network/api';
+import { CHUNK_MEDIA_TYPE, CONTENT_SHA256_HEADER } from '../../shared/network/delivery';
 import { NetworkRefusal } from './server-url';
 
 /** Responses larger than this are refused (a network map of 10,000 members is about 12 MB). */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export const REQUEST_TIMEOUT_MS = 15_000;
 
-/** Signs a member request: the headers for this method, request target (path and query) and exact body. */
-export type RequestSigning = (method: string, path: string, body: string | undefined) => Promise<Record<string, string>>;
+/**
+ * Signs a member request: the headers for this method, request target (path and query) and exact
+ * body. A binary body (a delivery chunk) is given by its SHA-256 instead (`bodySha256`, 64 lowercase
+ * hex digits), with `body` undefined.
+ */
+export type RequestSigning = (method: string, path: string, body: string | undefined, bodySha256?: string) => Promise<Record<string, string>>;
 
 export interface JsonResponse {
   readonly status: number;
@@ -31,19 +37,80 @@ export async function requestJson(
   if (init.etag !== undefined && init.etag !== null) headers['if-none-match'] = init.etag;
   const response = await send(url, { method, headers, ...(bodyText === undefined ? {} : { body: bodyText }) }, init.timeoutMs);
   if (response.status === 304) return { status: 304, body: null, etag: response.headers.get('etag') };
-  const text = await readCapped(response, MAX_RESPONSE_BYTES);
+  return jsonAnswer(response, MAX_RESPONSE_BYTES);
+}
+
+/** A JSON answer read up to `maxBytes`; a refusal becomes a NetworkRefusal naming the server's code. */
+async function jsonAnswer(response: Response, maxBytes: number): Promise<JsonResponse> {
+  const text = await readCapped(response, maxBytes);
   let body: unknown;
   try {
     body = text === '' ? null : JSON.parse(text);
   } catch {
     throw new NetworkRefusal('E_UNAVAILABLE', `The network server answered ${response.status} with something that is not JSON.`);
   }
-  if (!response.ok) {
-    const explained = ApiErrorSchema.safeParse(body);
-    const code = explained.success ? explained.data.error.code : `HTTP ${response.status}`;
-    throw new NetworkRefusal(response.status >= 500 ? 'E_UNAVAILABLE' : 'E_CONFLICT', `The network server refused the request (${code}).`);
-  }
+  if (!response.ok) throw refusalOf(response.status, body);
   return { status: response.status, body, etag: response.headers.get('etag') };
+}
+
+function refusalOf(status: number, body: unknown): NetworkRefusal {
+  const explained = ApiErrorSchema.safeParse(body);
+  const code = explained.success ? explained.data.error.code : `HTTP ${status}`;
+  return new NetworkRefusal(status >= 500 ? 'E_UNAVAILABLE' : 'E_CONFLICT', `The network server refused the request (${code}).`);
+}
+
+/** A chunk's upload or download may take longer than a JSON request (512 KiB on a slow link). */
+export const CHUNK_TIMEOUT_MS = 60_000;
+/** The most a JSON answer to a chunk upload, or a refusal of a chunk download, may hold. */
+const MAX_CHUNK_ANSWER_BYTES = 64 * 1024;
+
+/** SHA-256 of bytes, 64 lowercase hex digits. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * A signed PUT of binary bytes (a delivery chunk, shared/network/delivery.ts): application/octet-stream,
+ * signed over the bytes' SHA-256, which also travels in the x-hdms-content-sha256 header. Answers
+ * the server's JSON (small, capped) as requestJson does, refusals included.
+ */
+export async function putOctets(url: string, bytes: Uint8Array, init: { readonly sign: RequestSigning; readonly timeoutMs?: number }): Promise<JsonResponse> {
+  const sha256 = sha256Hex(bytes);
+  const target = new URL(url);
+  const headers: Record<string, string> = {
+    ...(await init.sign('PUT', `${target.pathname}${target.search}`, undefined, sha256)),
+    accept: 'application/json',
+    'content-type': CHUNK_MEDIA_TYPE,
+    [CONTENT_SHA256_HEADER]: sha256,
+  };
+  const response = await send(url, { method: 'PUT', headers, body: bytes as Uint8Array<ArrayBuffer> }, init.timeoutMs ?? CHUNK_TIMEOUT_MS);
+  return jsonAnswer(response, MAX_CHUNK_ANSWER_BYTES);
+}
+
+export interface OctetsResponse {
+  readonly bytes: Buffer;
+  /** The x-hdms-content-sha256 header as sent (null without one); the caller checks it. */
+  readonly declaredSha256: string | null;
+}
+
+/**
+ * A signed GET of binary bytes (a delivery chunk) of at most `maxBytes`: more, declared or sent, is
+ * refused. A refusal the server explains becomes a NetworkRefusal naming its code, as in requestJson.
+ */
+export async function requestOctets(url: string, init: { readonly sign: RequestSigning; readonly maxBytes: number; readonly timeoutMs?: number }): Promise<OctetsResponse> {
+  const target = new URL(url);
+  const headers: Record<string, string> = { ...(await init.sign('GET', `${target.pathname}${target.search}`, undefined)), accept: `${CHUNK_MEDIA_TYPE}, application/json` };
+  const response = await send(url, { method: 'GET', headers }, init.timeoutMs ?? CHUNK_TIMEOUT_MS);
+  if (!response.ok) {
+    let body: unknown = null;
+    try {
+      body = JSON.parse(await readCapped(response, MAX_CHUNK_ANSWER_BYTES));
+    } catch {
+      // not a typed refusal
+    }
+    throw refusalOf(response.status, body);
+  }
+  return { bytes: await readCappedBytes(response, init.maxBytes), declaredSha256: response.headers.get(CONTENT_SHA256_HEADER) };
 }
 
 /** A GET of a text document (a signed checkpoint) of at most `maxBytes`, with the same deadline. */
@@ -66,12 +133,16 @@ async function send(url: string, init: RequestInit, timeoutMs = REQUEST_TIMEOUT_
 }
 
 async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  return (await readCappedBytes(response, maxBytes)).toString('utf8');
+}
+
+async function readCappedBytes(response: Response, maxBytes: number): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
     throw new NetworkRefusal('E_UNAVAILABLE', 'The network server sent more than the node accepts.');
   }
-  if (response.body === null) return '';
+  if (response.body === null) return Buffer.alloc(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -85,7 +156,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** The largest answer of a settlement chain call (a page of logs). */

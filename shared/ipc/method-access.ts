@@ -118,6 +118,12 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'network.chain': 'clinical',
   // Demo PHD for this node's account: a member request like any other, made for the researcher.
   'network.faucet': 'clinical',
+  // A delivery is a dataset sold (its DATA_DELIVERY entry is signed by the identity key) or bought.
+  'network.deliveryCreate': 'clinical',
+  'network.deliveryChunk': 'clinical',
+  'network.deliveryComplete': 'clinical',
+  'network.deliveries': 'clinical',
+  'network.deliveryRead': 'clinical',
 };
 
 /** The roles a level admits (anyone and setup need no session). */

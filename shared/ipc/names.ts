@@ -81,6 +81,11 @@ export const METHOD_NAME_LIST = [
   'network.claim',
   'network.chain',
   'network.faucet',
+  'network.deliveryCreate',
+  'network.deliveryChunk',
+  'network.deliveryComplete',
+  'network.deliveries',
+  'network.deliveryRead',
 ] as const;
 export const EVENT_NAME_LIST = [
   'app.stopping',

@@ -5,6 +5,8 @@ import { MEMBERSHIP_STATUSES } from '../network/api';
 import { SignedCertificateSchema, SignedJoinRequestSchema } from '../network/membership';
 import { MEMBER_ROLES } from '../network/network-domain';
 import { DevFaucetAnswerSchema } from '../chain/dev-faucet';
+import { ChunkStoredSchema, DeliveryCreateSchema, DeliveryIdSchema, DeliveryListSchema, DeliveryStatusSchema, Sha256HexSchema } from '../network/delivery';
+import { base64url } from './intake-contract';
 import { SettlementSchema } from '../network/network-map';
 import { ClaimRequestSchema, NotarySignedEntrySchema } from '../network/notary';
 import { RelaySendSchema, RelaySentSchema } from '../network/relay';
@@ -54,6 +56,13 @@ export const ChainAnswerSchema = z.union([
   z.strictObject({ error: z.strictObject({ code: z.number().int(), message: z.string().max(500), data: z.unknown().optional() }) }),
 ]);
 export type ChainAnswer = z.infer<typeof ChainAnswerSchema>;
+
+/**
+ * A delivery's chunks cross between the mind and the body at this size, which is also the chunk size
+ * of deliveries the node creates (a multiple of 64 KiB; shared/network/delivery.ts).
+ */
+export const DELIVERY_IPC_CHUNK_SIZE = 512 * 1024;
+const DELIVERY_CHUNK_CHARS = Math.ceil((DELIVERY_IPC_CHUNK_SIZE * 4) / 3);
 
 export const NetworkMemberSummarySchema = z.strictObject({
   address: AddressSchema,
@@ -234,6 +243,19 @@ export const networkMethods = {
    * for gas and demo PHD for this node's account, once. E_CONFLICT when the network has none.
    */
   'network.faucet': method(z.strictObject({}), DevFaucetAnswerSchema),
+  /**
+   * Dataset delivery through the server's blob store (shared/network/delivery.ts), carried by the
+   * body for the mind, which holds the sealed package. The sender: create (chunk size
+   * DELIVERY_IPC_CHUNK_SIZE; a retried create with the same fields answers the stored status, whose
+   * `received` says what a resumed upload still has to send), each chunk (base64url, exactly the
+   * chunk size but the last), complete (the server checks the whole hash). The recipient: list what
+   * waits for it, read a chunk (with its SHA-256).
+   */
+  'network.deliveryCreate': method(DeliveryCreateSchema.omit({ chunkSize: true }), DeliveryStatusSchema),
+  'network.deliveryChunk': method(z.strictObject({ id: DeliveryIdSchema, index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), data: base64url.min(1).max(DELIVERY_CHUNK_CHARS) }), ChunkStoredSchema),
+  'network.deliveryComplete': method(z.strictObject({ id: DeliveryIdSchema }), DeliveryStatusSchema),
+  'network.deliveries': method(z.strictObject({}), DeliveryListSchema),
+  'network.deliveryRead': method(z.strictObject({ id: DeliveryIdSchema, index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }), z.strictObject({ data: base64url, sha256: Sha256HexSchema })),
 } as const;
 
 export const networkEvents = {

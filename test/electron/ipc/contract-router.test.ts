@@ -5,6 +5,22 @@ import { createContractRouter, type Handlers } from '../../../electron/ipc/contr
 import { memoryLogger } from '../../support/silent-logger';
 
 const context = { transport: 'in-process', connectionId: 'test' } as const;
+const deliveryStatusMock = {
+  id: '0f'.repeat(16),
+  sender: '0x0000000000000000000000000000000000000001',
+  recipient: '0x0000000000000000000000000000000000000002',
+  purchaseId: `0x${'12'.repeat(16)}`,
+  size: 10,
+  sha256: 'ef'.repeat(32),
+  chunkSize: 512 * 1024,
+  chunkCount: 1,
+  state: 'uploading' as const,
+  received: [] as [number, number][],
+  receivedBytes: 0,
+  createdAt: 1,
+  completedAt: null,
+  expiresAt: 3,
+};
 
 /** Valid answers for every method, so the router's response check passes. */
 function fakeHandlers(): Handlers {
@@ -98,6 +114,11 @@ function fakeHandlers(): Handlers {
     'network.claim': vi.fn(async () => ({ status: 'claimed' as const })),
     'network.chain': vi.fn(async () => ({ result: '0x539' })),
     'network.faucet': vi.fn(async () => ({ funded: true, gasWei: '1', phd: '1' })),
+    'network.deliveryCreate': vi.fn(async () => deliveryStatusMock),
+    'network.deliveryChunk': vi.fn(async () => ({ index: 0, sha256: 'ab'.repeat(32), duplicate: false })),
+    'network.deliveryComplete': vi.fn(async () => ({ ...deliveryStatusMock, state: 'complete' as const, received: [[0, 1]] as [number, number][], receivedBytes: 10, completedAt: 2 })),
+    'network.deliveries': vi.fn(async () => ({ deliveries: [] })),
+    'network.deliveryRead': vi.fn(async () => ({ data: 'AAEC', sha256: 'cd'.repeat(32) })),
   };
 }
 
