@@ -124,6 +124,17 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       word('total', 'total (PHD)');
       word('reason');
       break;
+    case 'DATA_DELIVERY':
+      word('purchaseId', 'purchase');
+      word('researcher');
+      word('deliveryId', 'delivery');
+      num('size', 'sealed bytes');
+      num('released', 'records released');
+      num('suppressed', 'records suppressed');
+      num('k');
+      num('l', 'ℓ');
+      word('reportSha256', 'release report SHA-256');
+      break;
     case 'QUARANTINE':
       word('action');
       num('quarantineSeq', 'quarantine record');
@@ -191,6 +202,7 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind === MIND_KINDS.purchaseRequested) return 'PURCHASE_REQUESTED';
   if (journalKind === MIND_KINDS.purchaseAccepted) return 'PURCHASE_ACCEPTED';
   if (journalKind === MIND_KINDS.purchaseDeclined) return 'PURCHASE_DECLINED';
+  if (journalKind === MIND_KINDS.purchaseDelivered) return 'DATA_DELIVERY';
   if (journalKind === 'vault.keyRotated') return 'KEY_ROTATION';
   if (journalKind === LEDGER_ALARM_KIND) return 'NOTARY_ALARM';
   return null;

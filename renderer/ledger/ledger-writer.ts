@@ -21,7 +21,8 @@ import { InstitutionMetaSchema } from './ledger-rows';
 import { LedgerExportMetaSchema } from './ledger-events';
 import { DeviceDecisionMetaSchema } from '../../shared/journal/device-meta';
 import { BackupRestoredMetaSchema } from '../../shared/journal/backup-meta';
-import { PurchaseAcceptedMetaSchema, PurchaseDeclinedMetaSchema, PurchaseRequestedMetaSchema, QueryAnsweredMetaSchema } from '../../shared/research/research-meta';
+import { PurchaseAcceptedMetaSchema, PurchaseDeclinedMetaSchema, PurchaseDeliveredMetaSchema, PurchaseRequestedMetaSchema, QueryAnsweredMetaSchema } from '../../shared/research/research-meta';
+import { purchaseIdInput } from '../../shared/network/notary';
 import { describeBucket } from '../../shared/research/cohort-answer';
 
 /**
@@ -265,6 +266,18 @@ export class LedgerWriter {
         if (!parsed.success) return none;
         const { purchaseId, researcher, requestHash, offerIds, records, total, how } = parsed.data;
         return { subject: requestHash, inputs: [...offerIds], details: { purchaseId, researcher, offerIds, records, total, how } };
+      }
+      case 'DATA_DELIVERY': {
+        // What a keeper checks a share against (the inputs, in this order) and what the buyer checks the
+        // package against; the details hold the release's figures, never a patient or a key.
+        const parsed = PurchaseDeliveredMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { purchaseId, researcher, deliveryId, size, ciphertextSha256, commitment, manifestSha256, reportSha256, released, suppressed, k, l, keepers, threshold } = parsed.data;
+        return {
+          subject: purchaseIdInput(purchaseId),
+          inputs: [`0x${ciphertextSha256}`, `0x${commitment}`],
+          details: { purchaseId, researcher, deliveryId, size, manifestSha256, reportSha256, released, suppressed, k, l, keepers, threshold },
+        };
       }
       case 'PURCHASE_DECLINED': {
         const parsed = PurchaseDeclinedMetaSchema.safeParse(value);

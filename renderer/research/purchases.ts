@@ -22,7 +22,7 @@ import {
   type SignedPurchaseRequest,
 } from '../../shared/research/purchase-request';
 import type { QueryPurpose } from '../../shared/research/keyword-query';
-import type { BasketItem, PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta } from '../../shared/research/research-meta';
+import type { BasketItem, PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseDeliveredMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta } from '../../shared/research/research-meta';
 import type { ResearchConsent } from './research-consent';
 import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
 import { asVaultError } from '../vault/vault-errors';
@@ -36,6 +36,9 @@ import { purchaseIdInput } from '../../shared/network/notary';
 import { EscrowPayment, type PaymentState } from './escrow-payment';
 import type { DevFaucetAnswer } from '../../shared/chain/dev-faucet';
 import { checkRelease, deidSourcesOf, resolvePurchasedPatients } from './dataset-release';
+import { sealRelease, uploadPackage } from './dataset-delivery';
+import { splitPackageKey } from '../../shared/research/package/key-split';
+import { encodeKeeperPayload } from '../../shared/research/key-release';
 
 /** How long a purchase's answer waits at the relay for the researcher. */
 const ANSWER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -60,6 +63,8 @@ export interface IncomingPurchase {
   readonly reason: string | null;
   /** The notary's leaf of the PURCHASE_ACCEPTED entry, once notarized. */
   readonly leafIndex: number | null;
+  /** The dataset delivered for it, once released. */
+  readonly delivery?: PurchaseDeliveredMeta | null;
 }
 
 export type MyPurchaseState = 'sent' | 'accepted' | 'declined' | 'expired';
@@ -113,6 +118,12 @@ export interface Purchases {
   faucet(): Promise<DevFaucetAnswer>;
   /** Clinic administrators: de-identifies an accepted purchase's records on this node and says whether they can be released, and how (nothing leaves the node). */
   checkRelease(purchaseId: string): Promise<ReleaseSummary>;
+  /**
+   * Clinic administrators, once the researcher paid: seals the release, uploads it for the
+   * researcher, splits its key among the keepers the acceptance named and journals the delivery
+   * (a DATA_DELIVERY ledger entry). Delivered already: answers that delivery.
+   */
+  release(purchaseId: string): Promise<PurchaseDeliveredMeta>;
 }
 
 /** What checkRelease found: the release's figures, or why it is refused; both say who was left out first. */
@@ -151,6 +162,14 @@ function hexOfPoint(point: Uint8Array): string {
   return hex;
 }
 
+/** The clinic's delivery of a purchase, from its `purchase.delivered` row. */
+function deliveredOf(folded: Folded): PurchaseDeliveredMeta | null {
+  const detail = folded.rows.find((row) => row.detail.kind === 'delivered')?.detail;
+  if (detail?.kind !== 'delivered') return null;
+  const { kind: _kind, ...meta } = detail;
+  return meta;
+}
+
 /**
  * The purchase request and its acceptance (issue 15 item 1), in the mind of an unlocked node.
  *
@@ -180,6 +199,8 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
   /** Purchases decided in this session whose event the views may not show yet. */
   private readonly handled = new Set<string>();
   private readonly notified = new Set<string>();
+  /** Releases this session made or is making, by purchase: the views have them only after the next replay, and a second click must not deliver again. */
+  private readonly releases = new Map<string, Promise<PurchaseDeliveredMeta>>();
 
   constructor(
     private readonly consent: ResearchConsent,
@@ -190,6 +211,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     const opened = this.session.open(port);
     this.handled.clear();
     this.notified.clear();
+    this.releases.clear();
     return {
       afterReplay: async () => {
         // Not awaited: the replay queue must not wait on the network.
@@ -272,6 +294,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
           state: stateOf,
           reason: view.declined === null ? null : PURCHASE_DECLINE_WORDS[view.declined.reason],
           leafIndex: view.notified?.payload.receipt.leafIndex ?? null,
+          delivery: deliveredOf(folded),
         });
       }
       return out.sort((a, b) => b.receivedAt - a.receivedAt);
@@ -588,34 +611,115 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     const port = this.current();
     if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator prepares a release.');
     try {
-      const folded = (await this.folded(port)).find((candidate) => candidate.purchaseId === purchaseId);
-      const view = folded === undefined ? null : this.clinicView(folded, this.clock());
-      if (view === null || view.accepted === null) throw new VaultError('E_NODE', 'Only a purchase this clinic accepted is released.');
-      const { request } = view.signed;
-      // Each purchased key's cohort tag, from this clinic's answers that made the offers.
-      const tagOfKey = new Map<string, string>();
-      let k = 5;
-      for (const outcome of await this.outcomesFor(port, request.researcher)) {
-        if (outcome.kind !== 'answered' || outcome.answer.offer === null || !request.offerIds.includes(outcome.answer.offer.offerId)) continue;
-        outcome.answer.keyList.forEach((entry, i) => {
-          const tag = outcome.keyTags[i];
-          if (tag !== undefined) tagOfKey.set(entry.key, tag);
-        });
-        k = Math.max(k, Math.min(11, outcome.answer.offer.k));
-      }
-      const tags = request.keys.flatMap((key) => {
-        const tag = tagOfKey.get(key);
-        return tag === undefined ? [] : [tag];
-      });
-      const db = port.db();
-      const patients = await resolvePurchasedPatients(db, port.indexKey, tags, (ids) => this.consent.allowed(ids, request.purpose));
-      const resolved = { ...patients, missing: patients.missing + (request.keys.length - tags.length) };
-      const sources = await deidSourcesOf(db, port.viewKey, patients.patientIds);
-      const checked = await checkRelease(sources, resolved, { k, l: 2, maxSuppression: 0.05 }, new Date(this.clock()).toISOString().slice(0, 10));
-      const common = { records: request.keys.length, missing: resolved.missing, withdrawn: resolved.withdrawn };
+      const { checked, common } = await this.prepareRelease(port, purchaseId);
       if (!checked.ok) return { ok: false, reason: checked.reason, ...common };
       const { report, reportSha256 } = checked.release;
       return { ok: true, released: report.rows.out, suppressed: report.rows.suppressed, required: { k: report.required.k, l: report.required.l }, achieved: { k: report.achieved.k, l: report.achieved.l }, reportSha256, ...common };
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  /** An accepted purchase's records, de-identified on this node: the release or why not (dataset-release.ts). */
+  private async prepareRelease(port: Port, purchaseId: string) {
+    const folded = (await this.folded(port)).find((candidate) => candidate.purchaseId === purchaseId);
+    const view = folded === undefined ? null : this.clinicView(folded, this.clock());
+    if (folded === undefined || view === null || view.accepted === null) throw new VaultError('E_NODE', 'Only a purchase this clinic accepted is released.');
+    const { request } = view.signed;
+    // Each purchased key's cohort tag, from this clinic's answers that made the offers.
+    const tagOfKey = new Map<string, string>();
+    let k = 5;
+    for (const outcome of await this.outcomesFor(port, request.researcher)) {
+      if (outcome.kind !== 'answered' || outcome.answer.offer === null || !request.offerIds.includes(outcome.answer.offer.offerId)) continue;
+      outcome.answer.keyList.forEach((entry, i) => {
+        const tag = outcome.keyTags[i];
+        if (tag !== undefined) tagOfKey.set(entry.key, tag);
+      });
+      k = Math.max(k, Math.min(11, outcome.answer.offer.k));
+    }
+    const tags = request.keys.flatMap((key) => {
+      const tag = tagOfKey.get(key);
+      return tag === undefined ? [] : [tag];
+    });
+    const db = port.db();
+    const patients = await resolvePurchasedPatients(db, port.indexKey, tags, (ids) => this.consent.allowed(ids, request.purpose));
+    const resolved = { ...patients, missing: patients.missing + (request.keys.length - tags.length) };
+    const sources = await deidSourcesOf(db, port.viewKey, patients.patientIds);
+    const checked = await checkRelease(sources, resolved, { k, l: 2, maxSuppression: 0.05 }, new Date(this.clock()).toISOString().slice(0, 10));
+    return { view, request, checked, common: { records: request.keys.length, missing: resolved.missing, withdrawn: resolved.withdrawn }, delivered: deliveredOf(folded) };
+  }
+
+  async release(purchaseId: string): Promise<PurchaseDeliveredMeta> {
+    const port = this.current();
+    if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator releases a dataset.');
+    const running = this.releases.get(purchaseId);
+    if (running !== undefined) return running;
+    const made = this.releaseOnce(port, purchaseId);
+    this.releases.set(purchaseId, made);
+    // A failed release may be tried again; a delivered one stays answered.
+    made.catch(() => this.releases.delete(purchaseId));
+    return made;
+  }
+
+  private async releaseOnce(port: Port, purchaseId: string): Promise<PurchaseDeliveredMeta> {
+    try {
+      const { view, request, checked, delivered } = await this.prepareRelease(port, purchaseId);
+      if (delivered !== null) return delivered;
+      if (!checked.ok) throw new VaultError('E_NODE', `Not releasable: ${checked.reason}`);
+      const keepers = view.notified?.payload.keepers ?? [];
+      if (view.notified === null || keepers.length === 0) throw new VaultError('E_NODE', 'The acceptance named no key keepers (or is not notarized yet): there is nobody to hold the package key.');
+      const state = await this.member(port, 'clinic');
+      if (state === null) throw new VaultError('E_NODE', 'This node is not an approved clinic member of a network.');
+      const recipients = keepers.map((address) => {
+        const member = state.map.members.find((candidate) => candidate.address === address);
+        if (member?.messageKey === undefined) throw new VaultError('E_NODE', `Keeper ${address} is no longer in the network map: the purchase cannot be delivered as accepted.`);
+        return { recipientId: address, publicKey: member.messageKey };
+      });
+      // Paid first: the deposit is in escrow at the network's confirmation depth.
+      const escrow = await this.escrowPayment(port);
+      if (escrow === null) throw new VaultError('E_NODE', 'The network names no settlement chain: a purchase cannot be paid, so nothing is delivered.');
+      const payment = await escrow.status(purchaseIdInput(purchaseId));
+      if (payment.state !== 'deposited' || payment.escrowState !== 'Deposited' || payment.confirmations < payment.required) throw new VaultError('E_NODE', 'The researcher has not paid into escrow yet (or the deposit is not confirmed): the dataset is delivered once it is.');
+
+      const sealed = await sealRelease(checked.release, purchaseId, request.offerIds);
+      try {
+        const deliveryId = randomHex(16);
+        await uploadPackage(
+          { create: (input) => port.api.network.deliveryCreate(input), chunk: (input) => port.api.network.deliveryChunk(input), complete: (input) => port.api.network.deliveryComplete(input) },
+          { id: deliveryId, recipient: request.researcher, purchaseId, sealed },
+        );
+        const { ciphertextSha256, keyCommitment } = sealed.summary;
+        const shares = await splitPackageKey(sealed.key, recipients, { purchaseId, ciphertextSha256, commitment: keyCommitment });
+        const envelopes = await Promise.all(
+          shares.map((share, i) =>
+            sealMessage({ signer: walletRequestSigner(port.identity), recipient: keepers[i]!, recipientMessageKey: recipients[i]!.publicKey, payload: encodeKeeperPayload({ type: 'key-share-deposit', purchaseId, share }), ttlMs: ANSWER_TTL_MS }),
+          ),
+        );
+        await port.api.network.send({ envelopes });
+        const { report, reportSha256 } = checked.release;
+        const meta: PurchaseDeliveredMeta = {
+          v: 1,
+          purchaseId,
+          researcher: request.researcher,
+          deliveryId,
+          size: sealed.size,
+          ciphertextSha256,
+          commitment: keyCommitment,
+          manifestSha256: sealed.summary.manifestSha256,
+          reportSha256,
+          released: report.rows.out,
+          suppressed: report.rows.suppressed,
+          k: report.achieved.k,
+          l: report.achieved.l,
+          keepers: [...keepers],
+          threshold: shares[0]!.threshold,
+        };
+        await port.appendEvent(MIND_KINDS.purchaseDelivered, meta);
+        port.requestSync();
+        return meta;
+      } finally {
+        sealed.key.fill(0);
+      }
     } catch (error) {
       throw asVaultError(error);
     }

@@ -153,6 +153,8 @@ export const MIND_KINDS = {
   purchaseDeclined: 'purchase.declined',
   /** A clinic told the researcher its notarized acceptance (PurchaseNotifiedMetaSchema). */
   purchaseNotified: 'purchase.notified',
+  /** A clinic delivered a purchase's sealed package (PurchaseDeliveredMetaSchema): a DATA_DELIVERY entry. */
+  purchaseDelivered: 'purchase.delivered',
 } as const;
 
 /** Kinds the mind may append through journal.append; intake kinds are written by the body only. */

@@ -126,6 +126,31 @@ export const PurchaseDeclinedMetaSchema = z.strictObject({
 });
 export type PurchaseDeclinedMeta = z.infer<typeof PurchaseDeclinedMetaSchema>;
 
+/**
+ * `purchase.delivered` (clinic): the purchase's de-identified dataset was sealed and uploaded to the
+ * network's delivery store for the researcher, and its key split among the keepers. The ledger
+ * signs it as DATA_DELIVERY: subject the purchase id as bytes32, inputs the ciphertext's SHA-256
+ * and the key commitment (what a keeper checks a share against before releasing it).
+ */
+export const PurchaseDeliveredMetaSchema = z.strictObject({
+  v: z.literal(1),
+  purchaseId: PurchaseIdSchema,
+  researcher: AddressSchema,
+  deliveryId: z.string().regex(/^[0-9a-f]{32}$/),
+  size: z.number().int().min(1),
+  ciphertextSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  commitment: z.string().regex(/^[0-9a-f]{64}$/),
+  manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  reportSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  released: z.number().int().min(0),
+  suppressed: z.number().int().min(0),
+  k: z.number().int().min(2),
+  l: z.number().int().min(1),
+  keepers: z.array(AddressSchema).min(3).max(10),
+  threshold: z.number().int().min(2).max(10),
+});
+export type PurchaseDeliveredMeta = z.infer<typeof PurchaseDeliveredMetaSchema>;
+
 /** `purchase.notified` (clinic): the notarized acceptance sent to the researcher. */
 export const PurchaseNotifiedMetaSchema = z.strictObject({ v: z.literal(1), purchaseId: PurchaseIdSchema, payload: PurchaseAcceptedPayloadSchema, messageId: z.string().regex(/^[0-9a-f]{32}$/) });
 export type PurchaseNotifiedMeta = z.infer<typeof PurchaseNotifiedMetaSchema>;

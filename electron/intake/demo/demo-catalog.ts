@@ -42,6 +42,20 @@ export const VISIT_REASONS = [
 ] as const;
 
 /** LOINC-coded laboratory tests with a plausible mean, spread, unit and reference range. */
+/**
+ * ICD-10 diagnoses of the demo's admissions (DG1, final), one per patient, chosen by the patient's
+ * number rather than the random stream, so every other generated value stays as it was.
+ */
+export const DIAGNOSES = [
+  { code: 'E11.9', display: 'Type 2 diabetes mellitus without complications' },
+  { code: 'I10', display: 'Essential (primary) hypertension' },
+  { code: 'J45.909', display: 'Unspecified asthma, uncomplicated' },
+  { code: 'E78.5', display: 'Hyperlipidemia, unspecified' },
+  { code: 'N18.30', display: 'Chronic kidney disease, stage 3 unspecified' },
+  { code: 'K21.9', display: 'Gastro-esophageal reflux disease without esophagitis' },
+  { code: 'F32.9', display: 'Major depressive disorder, single episode, unspecified' },
+] as const;
+
 export const LAB_TESTS = [
   { code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma', mean: 100, sd: 25, unit: 'mg/dL', low: 70, high: 99, decimals: 0 },
   { code: '718-7', display: 'Hemoglobin [Mass/volume] in Blood', mean: 13.8, sd: 1.6, unit: 'g/dL', low: 12, high: 17.5, decimals: 1 },

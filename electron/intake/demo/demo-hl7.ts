@@ -1,4 +1,4 @@
-import type { NormalizedIntake, Observation, Patient, Visit } from '../../../shared/domain/clinical';
+import type { Diagnosis, NormalizedIntake, Observation, Patient, Visit } from '../../../shared/domain/clinical';
 
 /** HL7 v2 escapes for the default delimiters |^~\& (v2.5.1 §2.7). */
 function escapeHl7(value: string): string {
@@ -34,6 +34,10 @@ function pv1(visit: Visit): string {
     .join('|');
 }
 
+function dg1(diagnosis: Diagnosis, index: number): string {
+  return ['DG1', String(index + 1), '', `${escapeHl7(diagnosis.code.code)}^${escapeHl7(diagnosis.code.display)}^${escapeHl7(diagnosis.code.system)}`, '', diagnosis.time === undefined ? '' : hl7Time(diagnosis.time), diagnosis.diagnosisType ?? ''].join('|');
+}
+
 function obx(observation: Observation, index: number): string {
   const value = observation.value;
   const [valueType, rendered, unit] =
@@ -65,6 +69,9 @@ export function renderDemoHl7(message: NormalizedIntake, sentAt: Date): Uint8Arr
     ...message.records
       .filter((record): record is Observation => record.type === 'observation')
       .map((observation, index) => obx(observation, index)),
+    ...(message.extendedRecords ?? [])
+      .filter((record): record is Diagnosis => record.type === 'diagnosis')
+      .map((diagnosis, index) => dg1(diagnosis, index)),
   ];
   return new TextEncoder().encode(`${segments.join('\r')}\r`);
 }

@@ -1,6 +1,6 @@
-import type { ClinicalRecord, NormalizedIntake, Observation, Patient, Visit } from '../../../shared/domain/clinical';
+import type { ClinicalRecord, Diagnosis, NormalizedIntake, Observation, Patient, Visit } from '../../../shared/domain/clinical';
 import {
-  CITIES, DOCTORS, FAMILY_NAMES, GIVEN_NAMES_F, GIVEN_NAMES_M, LAB_TESTS, LOCATIONS, STREETS, VISIT_REASONS, VITAL_SIGNS,
+  CITIES, DIAGNOSES, DOCTORS, FAMILY_NAMES, GIVEN_NAMES_F, GIVEN_NAMES_M, LAB_TESTS, LOCATIONS, STREETS, VISIT_REASONS, VITAL_SIGNS,
 } from './demo-catalog';
 import { renderDemoHl7 } from './demo-hl7';
 import { SeededRandom } from './seeded-random';
@@ -62,7 +62,7 @@ function makePatient(random: SeededRandom, index: number, now: Date): Patient {
 
 /**
  * Generates a synthetic population, one patient at a time so a large import never holds it all:
- * per patient an admission (ADT^A04 with a visit) and one to four result messages (ORU^R01 with
+ * per patient an admission (ADT^A04 with a visit and a final diagnosis) and one to four result messages (ORU^R01 with
  * labs and vital signs) spread over the past three years. Deterministic for a given seed.
  */
 export function* generateDemoMessages(options: DemoOptions): Generator<DemoMessage> {
@@ -85,7 +85,9 @@ export function* generateDemoMessages(options: DemoOptions): Generator<DemoMessa
         start: start.toISOString(),
       };
       if (encounter === 0) {
-        const admission: NormalizedIntake = { channel: 'demo', messageId: nextMessageId(), messageType: 'ADT^A04', patient, records: [visit] };
+        const known = DIAGNOSES[(index * 5 + 2) % DIAGNOSES.length]!;
+        const diagnosis: Diagnosis = { type: 'diagnosis', code: { code: known.code, display: known.display, system: 'I10' }, diagnosisType: 'F', time: visit.start };
+        const admission: NormalizedIntake = { channel: 'demo', messageId: nextMessageId(), messageType: 'ADT^A04', patient, records: [visit], extendedRecords: [diagnosis] };
         yield { normalized: admission, raw: renderDemoHl7(admission, start) };
       }
       const resultTime = new Date(start.getTime() + random.int(10, 240) * 60_000);

@@ -3,6 +3,7 @@ import { ErrorNote } from '../../app/error-note';
 import { useDataSearch } from '../../app/research-context';
 import { useAction } from '../../app/use-action';
 import type { IncomingPurchase, IncomingPurchaseState, ReleaseSummary } from '../../research/purchases';
+import type { PurchaseDeliveredMeta } from '../../../shared/research/research-meta';
 import { useCurrentOperator, useVaultIndexing } from '../../vault/vault-context';
 import { shortAddress } from './query-words';
 
@@ -25,10 +26,23 @@ const STATE_WORDS: Readonly<Record<IncomingPurchaseState, string>> = {
  * independent count) and the administrator sees whether they can be released and how, or why not.
  * Nothing leaves the node.
  */
-function ReleaseCheck({ purchaseId }: { purchaseId: string }) {
+function ReleaseCheck({ purchaseId, delivery, onDelivered }: { purchaseId: string; delivery: PurchaseDeliveredMeta | null; onDelivered: () => void }) {
   const purchases = useDataSearch()?.purchases;
   const [summary, setSummary] = useState<ReleaseSummary | null>(null);
   const check = useAction(async () => setSummary(await purchases!.checkRelease(purchaseId)));
+  const release = useAction(async () => {
+    await purchases!.release(purchaseId);
+    onDelivered();
+  });
+  if (delivery !== null) {
+    return (
+      <span className="release-check" role="status">
+        {' '}
+        Delivered: {delivery.released.toLocaleString('en')} records ({delivery.suppressed} suppressed), k = {delivery.k}, ℓ = {delivery.l}; {(delivery.size / 1024).toFixed(0)} KiB sealed, its key with{' '}
+        {delivery.keepers.length} keepers ({delivery.threshold} needed)
+      </span>
+    );
+  }
   const left = summary === null ? '' : [summary.missing > 0 ? `${summary.missing} no longer in the vault` : '', summary.withdrawn > 0 ? `${summary.withdrawn} withdrew consent` : ''].filter(Boolean).join(', ');
   return (
     <span className="release-check">
@@ -48,7 +62,13 @@ function ReleaseCheck({ purchaseId }: { purchaseId: string }) {
           Not releasable{left ? ` (${left})` : ''}: {summary.reason}
         </span>
       )}
+      {summary?.ok === true && (
+        <button type="button" className="button button--small button--primary" disabled={release.busy} onClick={() => void release.run()}>
+          {release.busy ? 'Sealing and uploading…' : 'Release and deliver'}
+        </button>
+      )}
       {check.error !== null && <ErrorNote error={check.error} what="The release could not be checked" />}
+      {release.error !== null && <ErrorNote error={release.error} what="The dataset was not delivered" />}
     </span>
   );
 }
@@ -135,7 +155,7 @@ export function PurchaseRequests({ answering }: { answering: 'automatic' | 'revi
                     {STATE_WORDS[purchase.state]}
                     {purchase.reason !== null && `: ${purchase.reason}`}
                     {purchase.leafIndex !== null && <span className="muted"> (notary leaf {purchase.leafIndex.toLocaleString('en')})</span>}
-                    {admin && (purchase.state === 'accepted' || purchase.state === 'notarized') && <ReleaseCheck purchaseId={purchase.purchaseId} />}
+                    {admin && (purchase.state === 'accepted' || purchase.state === 'notarized') && <ReleaseCheck purchaseId={purchase.purchaseId} delivery={purchase.delivery ?? null} onDelivered={load} />}
                     {purchase.state === 'waiting' &&
                       (admin ? (
                         <span className="row-actions">

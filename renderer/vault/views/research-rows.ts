@@ -1,7 +1,7 @@
 import type { JournalRecord } from '../../../shared/ipc/journal-contract';
 import type { KeywordQueryPayload, QueryAnswerPayload, QueryDeclinedPayload } from '../../../shared/research/query-answer';
 import type { SignedKeywordQuery } from '../../../shared/research/search-api';
-import type { PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta, QueryAnsweredMeta, QueryDeclinedMeta, QueryPostedMeta } from '../../../shared/research/research-meta';
+import type { PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseDeliveredMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta, QueryAnsweredMeta, QueryDeclinedMeta, QueryPostedMeta } from '../../../shared/research/research-meta';
 import type { PurchaseAcceptedPayload, PurchaseDeclinedPayload, SignedPurchaseRequest } from '../../../shared/research/purchase-request';
 import { encryptMany } from '../vault-crypto';
 import type { IncomingQueryRowStored, MyQueryRowStored, QueryAnswerRowStored, QueryOutcomeRowStored, VaultDb } from './vault-db';
@@ -72,7 +72,8 @@ export type PurchaseRowDetail =
   | ({ readonly kind: 'requested' } & PurchaseRequestedMeta)
   | ({ readonly kind: 'accepted' } & PurchaseAcceptedMeta)
   | ({ readonly kind: 'declined' } & PurchaseDeclinedMeta)
-  | ({ readonly kind: 'notified' } & PurchaseNotifiedMeta);
+  | ({ readonly kind: 'notified' } & PurchaseNotifiedMeta)
+  | ({ readonly kind: 'delivered' } & PurchaseDeliveredMeta);
 
 export interface PurchaseMetaValue {
   readonly purchaseId: string;

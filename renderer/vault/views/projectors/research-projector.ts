@@ -3,6 +3,7 @@ import {
   BasketMetaSchema,
   PurchaseAcceptedMetaSchema,
   PurchaseDeclinedMetaSchema,
+  PurchaseDeliveredMetaSchema,
   PurchaseNotifiedMetaSchema,
   PurchaseRequestedMetaSchema,
   QueryAnsweredMetaSchema,
@@ -38,6 +39,7 @@ export const researchProjector: JournalProjector = {
     MIND_KINDS.purchaseAccepted,
     MIND_KINDS.purchaseDeclined,
     MIND_KINDS.purchaseNotified,
+    MIND_KINDS.purchaseDelivered,
   ],
   tables: (db) => [db.incomingQueries, db.queryOutcomes, db.myQueries, db.meta],
   startPage(context) {
@@ -93,6 +95,12 @@ export const researchProjector: JournalProjector = {
             const parsed = PurchaseNotifiedMetaSchema.safeParse(meta);
             if (!parsed.success) return 'problem';
             const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'notified', ...parsed.data });
+            return { apply: () => void page.purchases.set(row.key, row.value) };
+          }
+          case MIND_KINDS.purchaseDelivered: {
+            const parsed = PurchaseDeliveredMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'delivered', ...parsed.data });
             return { apply: () => void page.purchases.set(row.key, row.value) };
           }
           default: {

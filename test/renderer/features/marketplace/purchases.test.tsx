@@ -69,6 +69,24 @@ const REQUEST: IncomingPurchase['request'] = {
   expiresAt: '2099-01-01T00:00:00.000Z',
 };
 
+const delivered = {
+  v: 1 as const,
+  purchaseId: `0x${'7a'.repeat(16)}`,
+  researcher: `0x${'ef'.repeat(20)}`,
+  deliveryId: 'cd'.repeat(16),
+  size: 40_960,
+  ciphertextSha256: 'aa'.repeat(32),
+  commitment: 'bb'.repeat(32),
+  manifestSha256: 'cc'.repeat(32),
+  reportSha256: 'ab'.repeat(32),
+  released: 3,
+  suppressed: 0,
+  k: 5,
+  l: 2,
+  keepers: [`0x${'01'.repeat(20)}`, `0x${'02'.repeat(20)}`, `0x${'03'.repeat(20)}`],
+  threshold: 2,
+};
+
 function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: IncomingPurchase[]; mine?: MyPurchase[]; basket?: BasketItem[] } = {}) {
   const handled: [string, string][] = [];
   const requested: PurchaseRequestInput[] = [];
@@ -102,6 +120,10 @@ function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: Inco
         id === `0x${'7a'.repeat(16)}`
           ? { ok: true, records: 3, released: 3, suppressed: 0, required: { k: 5, l: 2 }, achieved: { k: 5, l: 2 }, reportSha256: 'ab'.repeat(32), missing: 0, withdrawn: 1 }
           : { ok: false, records: 3, reason: 'Refused: k = 5 cannot be reached.', missing: 0, withdrawn: 0 },
+      release: async (id) => {
+        handled.push(['release', id]);
+        return delivered;
+      },
       faucet: async () => {
         funded = true;
         return { funded: true, gasWei: '1000000000000000000', phd: '10000000000000000000000' };
@@ -136,10 +158,25 @@ describe('Marketplace purchases', () => {
     await waitFor(() => expect(handled).toEqual([['accept', REQUEST.purchaseId]]));
     fireEvent.click(within(first!).getByRole('button', { name: 'Decline' }));
     await waitFor(() => expect(handled).toEqual([['accept', REQUEST.purchaseId], ['decline', REQUEST.purchaseId]]));
-    // An accepted purchase's release is checked on this node: releasable, and how.
+  });
+
+  it('an administrator checks an accepted purchase’s release on this node, then releases it', async () => {
+    const { search, handled } = fakeSearch({ incoming: [waiting, done] });
+    open('admin', ['clinic'], search);
+    const table = await screen.findByRole('table', { name: 'Purchase requests' });
+    const [, first, third] = within(table).getAllByRole('row');
     expect(within(first!).queryByRole('button', { name: 'Check the release' })).toBeNull();
     fireEvent.click(within(third!).getByRole('button', { name: 'Check the release' }));
     expect((await within(third!).findByRole('status')).textContent).toMatch(/Releasable: 3 of 3 records \(0 suppressed; 1 withdrew consent\), k = 5 \(at least 5\), ℓ = 2 \(at least 2\); report abababababab…/);
+    fireEvent.click(within(third!).getByRole('button', { name: 'Release and deliver' }));
+    await waitFor(() => expect(handled).toContainEqual(['release', `0x${'7a'.repeat(16)}`]));
+  });
+
+  it('a delivered purchase shows what left and who holds its key', async () => {
+    open('admin', ['clinic'], fakeSearch({ incoming: [{ ...done, delivery: delivered }] }).search);
+    const table = await screen.findByRole('table', { name: 'Purchase requests' });
+    expect((await within(table).findByRole('status')).textContent).toMatch(/Delivered: 3 records \(0 suppressed\), k = 5, ℓ = 2; 40 KiB sealed, its key with 3 keepers \(2 needed\)/);
+    expect(within(table).queryByRole('button', { name: 'Check the release' })).toBeNull();
   });
 
   it('a clinician sees the requests but does not decide them', async () => {
