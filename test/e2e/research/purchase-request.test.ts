@@ -16,7 +16,8 @@ import { createVaultThroughUi, importDemoData, KEY_TIMEOUT_MS } from '../../supp
  * clinic's administrator accepts it under Marketplace › Purchase requests, and once the notary has
  * the acceptance both sides show it notarized. A second request for the same offer is declined
  * "offer already sold". The network settles on its dev chain with three headless key keepers: the
- * researcher gets demo PHD from the faucet and pays the accepted purchase into escrow from the UI.
+ * researcher gets demo PHD from the faucet and pays the accepted purchase into escrow from the UI;
+ * the clinic's administrator checks the release (Safe Harbor, k and ℓ) and releases and delivers it.
  */
 
 afterEach(stopServers);
@@ -111,6 +112,14 @@ describe('purchase request across the network', () => {
       await pay.click();
       await expect.poll(() => purchases.getByRole('table', { name: 'Purchases' }).innerText(), { timeout: 90_000, interval: 1000 }).toContain(`Paid into escrow: ${price} PHD (confirmed)`);
       await purchases.getByText(`This node’s account holds ${10_000 - Number(price)} PHD on the network’s chain.`).waitFor({ timeout: UI_TIMEOUT_MS });
+    });
+
+    await steps.run('the clinic’s administrator checks the release, then releases and delivers it', async () => {
+      const row = requests.getByRole('row').filter({ hasText: 'Accepted and notarized' });
+      await row.getByRole('button', { name: 'Check the release' }).click();
+      await expect.poll(() => row.innerText(), { timeout: 60_000, interval: 500 }).toMatch(/Releasable: \d+ of \d+ records \(\d+ suppressed\), k = \d+ \(at least 5\), ℓ = \d+ \(at least 2\)/);
+      await row.getByRole('button', { name: 'Release and deliver' }).click();
+      await expect.poll(() => row.innerText(), { timeout: 120_000, interval: 1000 }).toMatch(/Delivered: \d+ records \(\d+ suppressed\), k = \d+, ℓ = \d+; \d+ KiB sealed, its key with 3 keepers \(2 needed\)/);
     });
 
     await steps.run('axe finds no serious violation in either Marketplace', async () => {
