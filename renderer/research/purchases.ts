@@ -15,6 +15,7 @@ import {
   PurchaseRequestSchema,
   purchaseRequestHash,
   signPurchaseRequest,
+  type DatasetDeliveredPayload,
   type PurchaseAcceptedPayload,
   type PurchaseDeclinedPayload,
   type PurchaseDeclineReason,
@@ -22,7 +23,7 @@ import {
   type SignedPurchaseRequest,
 } from '../../shared/research/purchase-request';
 import type { QueryPurpose } from '../../shared/research/keyword-query';
-import type { BasketItem, PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseDeliveredMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta } from '../../shared/research/research-meta';
+import type { BasketItem, PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseDeliveredMeta, PurchaseDeliveryNotifiedMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta } from '../../shared/research/research-meta';
 import type { ResearchConsent } from './research-consent';
 import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
 import { asVaultError } from '../vault/vault-errors';
@@ -86,6 +87,8 @@ export interface MyPurchase {
   readonly keepers: readonly string[] | null;
   /** The account the request said the price is paid from. */
   readonly paymentAddress: string;
+  /** The clinic's notarized delivery, once it told this node. */
+  readonly delivery?: DatasetDeliveredPayload | null;
 }
 
 export interface PurchaseRequestInput {
@@ -199,6 +202,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
   /** Purchases decided in this session whose event the views may not show yet. */
   private readonly handled = new Set<string>();
   private readonly notified = new Set<string>();
+  private readonly deliveryNotified = new Set<string>();
   /** Releases this session made or is making, by purchase: the views have them only after the next replay, and a second click must not deliver again. */
   private readonly releases = new Map<string, Promise<PurchaseDeliveredMeta>>();
 
@@ -211,6 +215,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     const opened = this.session.open(port);
     this.handled.clear();
     this.notified.clear();
+    this.deliveryNotified.clear();
     this.releases.clear();
     return {
       afterReplay: async () => {
@@ -430,6 +435,12 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       if (view === null || view.accepted === null || view.notified !== null || this.notified.has(folded.purchaseId)) continue;
       await this.notifyIfNotarized(port, state, view.signed, view.accepted).catch(() => undefined);
     }
+    for (const folded of all) {
+      const delivered = deliveredOf(folded);
+      if (delivered === null || folded.rows.some((row) => row.detail.kind === 'delivery-notified') || this.deliveryNotified.has(folded.purchaseId)) continue;
+      const view = this.clinicView(folded, now);
+      if (view !== null) await this.notifyDeliveryIfNotarized(port, state, view.signed, delivered).catch(() => undefined);
+    }
     const policy = await this.consent.policy();
     if (policy.answering !== 'automatic' || !policy.purposes['research-sale']) return;
     for (const folded of all) {
@@ -438,6 +449,39 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       if (view === null || view.accepted !== null || view.declined !== null || view.expired || this.handled.has(folded.purchaseId)) continue;
       await this.acceptOne(port, folded.purchaseId, 'automatic').catch(() => undefined);
     }
+  }
+
+  /** Once the DATA_DELIVERY entry has its notary receipt: the researcher is told where the dataset is and who holds its key. */
+  private async notifyDeliveryIfNotarized(port: Port, state: Joined, signed: SignedPurchaseRequest, delivered: PurchaseDeliveredMeta): Promise<void> {
+    const rows = await port.db().ledger.where('subject').equals(purchaseIdInput(delivered.purchaseId)).toArray();
+    const row = rows.find((candidate) => candidate.kind === 'DATA_DELIVERY' && candidate.notary !== undefined);
+    if (row?.notary === undefined) return;
+    const { request } = signed;
+    const researcher = state.map.members.find((member) => member.address === request.researcher);
+    if (researcher === undefined || researcher.messageKey !== request.answerKey) return;
+    const entryDigest = new EntryHasher(ledgerDomain()).hash(parseEntry(row.entry));
+    const payload: DatasetDeliveredPayload = {
+      type: 'dataset-delivered',
+      purchaseId: delivered.purchaseId,
+      deliveryId: delivered.deliveryId,
+      size: delivered.size,
+      ciphertextSha256: delivered.ciphertextSha256,
+      commitment: delivered.commitment,
+      manifestSha256: delivered.manifestSha256,
+      reportSha256: delivered.reportSha256,
+      released: delivered.released,
+      k: delivered.k,
+      l: delivered.l,
+      keepers: delivered.keepers,
+      threshold: delivered.threshold,
+      delivery: { seq: row.seq, entryDigest, leafIndex: row.notary.leafIndex, integratedAt: row.notary.integratedAt },
+    };
+    const envelope = await sealMessage({ signer: walletRequestSigner(port.identity), recipient: researcher.address, recipientMessageKey: request.answerKey, payload: encodePayload(payload), ttlMs: ANSWER_TTL_MS });
+    await port.api.network.send({ envelopes: [envelope] });
+    this.deliveryNotified.add(delivered.purchaseId);
+    const meta: PurchaseDeliveryNotifiedMeta = { v: 1, purchaseId: delivered.purchaseId, payload, messageId: envelope.id };
+    await port.appendEvent(MIND_KINDS.purchaseDeliveryNotified, meta);
+    port.requestSync();
   }
 
   /** Once the PURCHASE_ACCEPTED entry has its notary receipt: the researcher is told, with it. */
@@ -556,6 +600,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
         // Only the clinic the request went to answers it; its first answer counts.
         const answer = folded.rows.find((row) => row.detail.kind === 'answer-in' && row.detail.clinic === request.clinic && row.detail.payload.purchaseId === request.purchaseId);
         const payload = answer?.detail.kind === 'answer-in' ? answer.detail.payload : null;
+        const deliveryRow = folded.rows.find((row) => row.detail.kind === 'delivery-in' && row.detail.clinic === request.clinic && row.detail.payload.purchaseId === request.purchaseId);
         const expired = Date.parse(request.expiresAt) <= Date.now();
         out.push({
           at: requested.value.at,
@@ -572,6 +617,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
             receipt: payload?.type === 'purchase-accepted' ? payload.receipt : null,
             keepers: payload?.type === 'purchase-accepted' ? (payload.keepers ?? null) : null,
             paymentAddress: request.paymentAddress,
+            delivery: deliveryRow?.detail.kind === 'delivery-in' ? deliveryRow.detail.payload : null,
           },
         });
       }

@@ -155,6 +155,8 @@ export const MIND_KINDS = {
   purchaseNotified: 'purchase.notified',
   /** A clinic delivered a purchase's sealed package (PurchaseDeliveredMetaSchema): a DATA_DELIVERY entry. */
   purchaseDelivered: 'purchase.delivered',
+  /** A clinic told the researcher its notarized delivery (PurchaseDeliveryNotifiedMetaSchema). */
+  purchaseDeliveryNotified: 'purchase.deliveryNotified',
 } as const;
 
 /** Kinds the mind may append through journal.append; intake kinds are written by the body only. */

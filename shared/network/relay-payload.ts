@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { KeywordQueryPayloadSchema, QueryAnswerPayloadSchema, QueryDeclinedPayloadSchema } from '../research/query-answer';
-import { PurchaseAcceptedPayloadSchema, PurchaseDeclinedPayloadSchema, PurchaseRequestPayloadSchema } from '../research/purchase-request';
+import { DatasetDeliveredPayloadSchema, PurchaseAcceptedPayloadSchema, PurchaseDeclinedPayloadSchema, PurchaseRequestPayloadSchema } from '../research/purchase-request';
 
 /**
  * What a relay message carries inside its encryption (shared/network/relay.ts seals the bytes):
  * UTF-8 JSON, one object with a `type`: a note between institutions, and the research search's
  * query, answer and decline (shared/research/query-answer.ts), and the purchase's request, acceptance
- * and decline (shared/research/purchase-request.ts). A type this node does not know is
+ * and decline and the dataset's delivery (shared/research/purchase-request.ts). A type this node does not know is
  * kept in the journal and shown as "a message of a kind this version cannot show".
  */
 export const MAX_NOTE_LENGTH = 10_000;
@@ -26,6 +26,7 @@ export const RelayPayloadSchema = z.discriminatedUnion('type', [
   PurchaseRequestPayloadSchema,
   PurchaseAcceptedPayloadSchema,
   PurchaseDeclinedPayloadSchema,
+  DatasetDeliveredPayloadSchema,
 ]);
 export type RelayPayload = z.infer<typeof RelayPayloadSchema>;
 

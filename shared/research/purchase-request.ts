@@ -199,6 +199,29 @@ export const PurchaseAcceptedPayloadSchema = z.strictObject({
 });
 export type PurchaseAcceptedPayload = z.infer<typeof PurchaseAcceptedPayloadSchema>;
 
+/**
+ * `dataset-delivered`, clinic → researcher: the purchase's dataset is in the network's delivery
+ * store for the researcher and its key is with the keepers; the clinic's DATA_DELIVERY entry is
+ * notarized (`delivery`: its seq, digest and leaf, what a key-release request names). Hex without 0x.
+ */
+export const DatasetDeliveredPayloadSchema = z.strictObject({
+  type: z.literal('dataset-delivered'),
+  purchaseId: PurchaseIdSchema,
+  deliveryId: z.string().regex(/^[0-9a-f]{32}$/),
+  size: z.number().int().min(1),
+  ciphertextSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  commitment: z.string().regex(/^[0-9a-f]{64}$/),
+  manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  reportSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  released: z.number().int().min(0),
+  k: z.number().int().min(2),
+  l: z.number().int().min(1),
+  keepers: z.array(AddressSchema).min(3).max(MAX_KEEPERS),
+  threshold: z.number().int().min(2).max(MAX_KEEPERS),
+  delivery: AcceptanceReceiptSchema,
+});
+export type DatasetDeliveredPayload = z.infer<typeof DatasetDeliveredPayloadSchema>;
+
 export const PURCHASE_DECLINE_REASONS = ['declined', 'offer-sold', 'expired', 'invalid', 'unknown-offer', 'keys-not-offered', 'price-mismatch', 'not-a-researcher', 'purpose-not-offered'] as const;
 export type PurchaseDeclineReason = (typeof PURCHASE_DECLINE_REASONS)[number];
 export const PURCHASE_DECLINE_WORDS: Readonly<Record<PurchaseDeclineReason, string>> = {

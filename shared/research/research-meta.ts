@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AddressSchema } from '../ledger/ledger-schema';
 import { OfferSchema, QueryAnswerPayloadSchema, DECLINE_REASONS, MAX_KEY_LIST } from './query-answer';
 import { SignedKeywordQuerySchema } from './search-api';
-import { MAX_PURCHASE_OFFERS, PURCHASE_DECLINE_REASONS, PurchaseAcceptedPayloadSchema, PurchaseIdSchema, SignedPurchaseRequestSchema } from './purchase-request';
+import { DatasetDeliveredPayloadSchema, MAX_PURCHASE_OFFERS, PURCHASE_DECLINE_REASONS, PurchaseAcceptedPayloadSchema, PurchaseIdSchema, SignedPurchaseRequestSchema } from './purchase-request';
 
 /**
  * The research search's mind events (issue 14), sealed in the journal like every mind event; the
@@ -150,6 +150,10 @@ export const PurchaseDeliveredMetaSchema = z.strictObject({
   threshold: z.number().int().min(2).max(10),
 });
 export type PurchaseDeliveredMeta = z.infer<typeof PurchaseDeliveredMetaSchema>;
+
+/** `purchase.deliveryNotified` (clinic): the notarized delivery sent to the researcher. */
+export const PurchaseDeliveryNotifiedMetaSchema = z.strictObject({ v: z.literal(1), purchaseId: PurchaseIdSchema, payload: DatasetDeliveredPayloadSchema, messageId: z.string().regex(/^[0-9a-f]{32}$/) });
+export type PurchaseDeliveryNotifiedMeta = z.infer<typeof PurchaseDeliveryNotifiedMetaSchema>;
 
 /** `purchase.notified` (clinic): the notarized acceptance sent to the researcher. */
 export const PurchaseNotifiedMetaSchema = z.strictObject({ v: z.literal(1), purchaseId: PurchaseIdSchema, payload: PurchaseAcceptedPayloadSchema, messageId: z.string().regex(/^[0-9a-f]{32}$/) });

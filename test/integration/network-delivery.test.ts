@@ -119,5 +119,20 @@ describe('a clinic delivers a paid purchase', () => {
     );
     const incoming = await clinic.vault.dataSearch.purchases!.incoming();
     expect(incoming.find((p) => p.purchaseId === purchaseId)?.delivery).toEqual(delivered);
+
+    // Once DATA_DELIVERY is notarized the clinic tells the researcher: where the dataset is, who holds its key, the entry's place in the log.
+    const told = await vi.waitFor(
+      async () => {
+        await clinic.vault.sync();
+        await research.vault.sync();
+        const found = (await research.vault.dataSearch.purchases!.mine()).find((p) => p.purchaseId === purchaseId)?.delivery;
+        expect(found).toBeTruthy();
+        return found!;
+      },
+      { timeout: 90_000, interval: 1000 },
+    );
+    expect(told).toMatchObject({ deliveryId: delivered.deliveryId, ciphertextSha256: delivered.ciphertextSha256, commitment: delivered.commitment, keepers: delivered.keepers, threshold: 2 });
+    const entry = (await clinic.vault.ledger.entries({ kinds: ['DATA_DELIVERY'] }, { limit: 5 }))[0]!;
+    expect(told.delivery).toMatchObject({ seq: entry.seq, leafIndex: entry.notary!.leafIndex });
   });
 });

@@ -179,6 +179,13 @@ export function MyPurchases({ basketSize, node }: { basketSize: number; node: st
                     {STATE_WORDS[purchase.state]}
                     {purchase.reason !== null && `: ${purchase.reason}`}
                     {purchase.receipt !== null && <span className="muted"> (notary leaf {purchase.receipt.leafIndex.toLocaleString('en')})</span>}
+                    {purchase.delivery !== undefined && purchase.delivery !== null && (
+                      <span className="purchase-delivery">
+                        <br />
+                        Delivered: {purchase.delivery.released.toLocaleString('en')} records, k = {purchase.delivery.k}, ℓ = {purchase.delivery.l}; {(purchase.delivery.size / 1024).toFixed(0)} KiB sealed, its key with {purchase.delivery.keepers.length} keepers ({purchase.delivery.threshold} needed)
+                        <span className="muted"> (notary leaf {purchase.delivery.delivery.leafIndex.toLocaleString('en')})</span>
+                      </span>
+                    )}
                   </td>
                   <td>{purchase.state === 'accepted' ? <PaymentCell purchase={purchase} onPaid={loadBalance} /> : <span className="muted">—</span>}</td>
                 </tr>

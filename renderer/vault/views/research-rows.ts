@@ -1,8 +1,8 @@
 import type { JournalRecord } from '../../../shared/ipc/journal-contract';
 import type { KeywordQueryPayload, QueryAnswerPayload, QueryDeclinedPayload } from '../../../shared/research/query-answer';
 import type { SignedKeywordQuery } from '../../../shared/research/search-api';
-import type { PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseDeliveredMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta, QueryAnsweredMeta, QueryDeclinedMeta, QueryPostedMeta } from '../../../shared/research/research-meta';
-import type { PurchaseAcceptedPayload, PurchaseDeclinedPayload, SignedPurchaseRequest } from '../../../shared/research/purchase-request';
+import type { PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseDeliveredMeta, PurchaseDeliveryNotifiedMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta, QueryAnsweredMeta, QueryDeclinedMeta, QueryPostedMeta } from '../../../shared/research/research-meta';
+import type { DatasetDeliveredPayload, PurchaseAcceptedPayload, PurchaseDeclinedPayload, SignedPurchaseRequest } from '../../../shared/research/purchase-request';
 import { encryptMany } from '../vault-crypto';
 import type { IncomingQueryRowStored, MyQueryRowStored, QueryAnswerRowStored, QueryOutcomeRowStored, VaultDb } from './vault-db';
 
@@ -73,7 +73,10 @@ export type PurchaseRowDetail =
   | ({ readonly kind: 'accepted' } & PurchaseAcceptedMeta)
   | ({ readonly kind: 'declined' } & PurchaseDeclinedMeta)
   | ({ readonly kind: 'notified' } & PurchaseNotifiedMeta)
-  | ({ readonly kind: 'delivered' } & PurchaseDeliveredMeta);
+  | ({ readonly kind: 'delivered' } & PurchaseDeliveredMeta)
+  | ({ readonly kind: 'delivery-notified' } & PurchaseDeliveryNotifiedMeta)
+  /** Research node: the clinic's delivery the relay brought. */
+  | { readonly kind: 'delivery-in'; readonly clinic: string; readonly payload: DatasetDeliveredPayload; readonly receivedAt: number };
 
 export interface PurchaseMetaValue {
   readonly purchaseId: string;
@@ -127,7 +130,7 @@ export class ResearchRowsPage {
 export async function purchaseRowOfPayload(
   viewKey: CryptoKey,
   record: JournalRecord,
-  payload: { readonly type: 'purchase-request'; readonly signed: SignedPurchaseRequest } | PurchaseAcceptedPayload | PurchaseDeclinedPayload,
+  payload: { readonly type: 'purchase-request'; readonly signed: SignedPurchaseRequest } | PurchaseAcceptedPayload | PurchaseDeclinedPayload | DatasetDeliveredPayload,
   from: string,
   receivedAt: number,
 ): Promise<{ readonly key: string; readonly value: PurchaseMetaValue } | null> {
@@ -136,6 +139,7 @@ export async function purchaseRowOfPayload(
     if (payload.signed.request.researcher !== from) return null;
     return purchaseRow(viewKey, record, payload.signed.request.purchaseId, { kind: 'request-in', signed: payload.signed, receivedAt });
   }
+  if (payload.type === 'dataset-delivered') return purchaseRow(viewKey, record, payload.purchaseId, { kind: 'delivery-in', clinic: from, payload, receivedAt });
   return purchaseRow(viewKey, record, payload.purchaseId, { kind: 'answer-in', clinic: from, payload, receivedAt });
 }
 

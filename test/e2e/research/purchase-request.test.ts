@@ -122,6 +122,10 @@ describe('purchase request across the network', () => {
       await expect.poll(() => row.innerText(), { timeout: 120_000, interval: 1000 }).toMatch(/Delivered: \d+ records \(\d+ suppressed\), k = \d+, ℓ = \d+; \d+ KiB sealed, its key with 3 keepers \(2 needed\)/);
     });
 
+    await steps.run('once the delivery is notarized, the researcher sees it under Purchases', async () => {
+      await expect.poll(() => purchases.getByRole('table', { name: 'Purchases' }).innerText(), { timeout: 120_000, interval: 1000 }).toMatch(/Delivered: \d+ records, k = \d+, ℓ = \d+; \d+ KiB sealed, its key with 3 keepers \(2 needed\) \(notary leaf \d+\)/);
+    });
+
     await steps.run('axe finds no serious violation in either Marketplace', async () => {
       const researchViolations = await seriousAxeViolations(research);
       const clinicViolations = await seriousAxeViolations(clinic);

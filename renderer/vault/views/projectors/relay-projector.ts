@@ -80,8 +80,8 @@ function isResearch(payload: RelayPayload | null): payload is Extract<RelayPaylo
 }
 
 /** A payload of a purchase (issue 15: shared/research/purchase-request.ts): not conversation either. */
-function isPurchase(payload: RelayPayload | null): payload is Extract<RelayPayload, { type: 'purchase-request' | 'purchase-accepted' | 'purchase-declined' }> {
-  return payload !== null && (payload.type === 'purchase-request' || payload.type === 'purchase-accepted' || payload.type === 'purchase-declined');
+function isPurchase(payload: RelayPayload | null): payload is Extract<RelayPayload, { type: 'purchase-request' | 'purchase-accepted' | 'purchase-declined' | 'dataset-delivered' }> {
+  return payload !== null && (payload.type === 'purchase-request' || payload.type === 'purchase-accepted' || payload.type === 'purchase-declined' || payload.type === 'dataset-delivered');
 }
 
 type ResearchRow = Awaited<ReturnType<typeof researchRowOfPayload>>;

@@ -4,6 +4,7 @@ import {
   PurchaseAcceptedMetaSchema,
   PurchaseDeclinedMetaSchema,
   PurchaseDeliveredMetaSchema,
+  PurchaseDeliveryNotifiedMetaSchema,
   PurchaseNotifiedMetaSchema,
   PurchaseRequestedMetaSchema,
   QueryAnsweredMetaSchema,
@@ -40,6 +41,7 @@ export const researchProjector: JournalProjector = {
     MIND_KINDS.purchaseDeclined,
     MIND_KINDS.purchaseNotified,
     MIND_KINDS.purchaseDelivered,
+    MIND_KINDS.purchaseDeliveryNotified,
   ],
   tables: (db) => [db.incomingQueries, db.queryOutcomes, db.myQueries, db.meta],
   startPage(context) {
@@ -101,6 +103,12 @@ export const researchProjector: JournalProjector = {
             const parsed = PurchaseDeliveredMetaSchema.safeParse(meta);
             if (!parsed.success) return 'problem';
             const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'delivered', ...parsed.data });
+            return { apply: () => void page.purchases.set(row.key, row.value) };
+          }
+          case MIND_KINDS.purchaseDeliveryNotified: {
+            const parsed = PurchaseDeliveryNotifiedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'delivery-notified', ...parsed.data });
             return { apply: () => void page.purchases.set(row.key, row.value) };
           }
           default: {

@@ -190,7 +190,7 @@ describe('Marketplace purchases', () => {
   it('a research institute requests the purchase of its basket and sees each clinic’s answer', async () => {
     const basket: BasketItem[] = [{ queryId: `0x${'ab'.repeat(32)}`, clinic: CLINIC_A, offer: OFFER, keys: [key(1), key(2)] }];
     const mine: MyPurchase[] = [
-      { purchaseId: `0x${'77'.repeat(16)}`, clinic: CLINIC_A, institution: 'Lakeside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'accepted', reason: null, receipt: { seq: 9, entryDigest: `0x${'01'.repeat(32)}`, leafIndex: 12, integratedAt: 1 }, keepers: [CLINIC_B, CLINIC_B, CLINIC_B], paymentAddress: ME },
+      { purchaseId: `0x${'77'.repeat(16)}`, clinic: CLINIC_A, institution: 'Lakeside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'accepted', reason: null, receipt: { seq: 9, entryDigest: `0x${'01'.repeat(32)}`, leafIndex: 12, integratedAt: 1 }, keepers: [CLINIC_B, CLINIC_B, CLINIC_B], paymentAddress: ME, delivery: { type: 'dataset-delivered', purchaseId: `0x${'77'.repeat(16)}`, deliveryId: 'cd'.repeat(16), size: 20_480, ciphertextSha256: 'aa'.repeat(32), commitment: 'bb'.repeat(32), manifestSha256: 'cc'.repeat(32), reportSha256: 'dd'.repeat(32), released: 2, k: 5, l: 2, keepers: [CLINIC_B, CLINIC_A, ME], threshold: 2, delivery: { seq: 12, entryDigest: `0x${'03'.repeat(32)}`, leafIndex: 30, integratedAt: 1 } } },
       { purchaseId: `0x${'78'.repeat(16)}`, clinic: CLINIC_B, institution: 'Hillside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'declined', reason: 'offer already sold', receipt: null, keepers: null, paymentAddress: ME },
       { purchaseId: `0x${'79'.repeat(16)}`, clinic: CLINIC_B, institution: 'Quiet Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2099-01-01T00:00:00.000Z', state: 'accepted', reason: null, receipt: { seq: 3, entryDigest: `0x${'02'.repeat(32)}`, leafIndex: 13, integratedAt: 1 }, keepers: [], paymentAddress: ME },
     ];
@@ -205,7 +205,7 @@ describe('Marketplace purchases', () => {
     expect(requested).toEqual([{ purposeText: 'HbA1c trajectories', paymentAddress: ME, days: 3 }]);
     const table = await screen.findByRole('table', { name: 'Purchases' });
     const [, first, second] = within(table).getAllByRole('row');
-    expect(first!.textContent).toMatch(/Lakeside Clinic.*2.*5 PHD.*Accepted \(notarized\) \(notary leaf 12\)/);
+    expect(first!.textContent).toMatch(/Lakeside Clinic.*2.*5 PHD.*Accepted \(notarized\) \(notary leaf 12\)Delivered: 2 records, k = 5, ℓ = 2; 20 KiB sealed, its key with 3 keepers \(2 needed\) \(notary leaf 30\)/);
     expect(second!.textContent).toMatch(/Hillside Clinic.*Declined: offer already sold/);
 
     // An empty account asks the demo network's faucet; then pays: the accepted purchase with
