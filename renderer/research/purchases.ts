@@ -30,7 +30,8 @@ import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
 import { decryptMany } from '../vault/vault-crypto';
 import { BASKET_META_KEY } from '../vault/views/projectors/research-projector';
-import { PURCHASE_META_PREFIX, type IncomingQueryDetail, type PurchaseMetaValue, type PurchaseRowDetail, type QueryOutcomeDetail } from '../vault/views/research-rows';
+import type { IncomingQueryDetail, QueryOutcomeDetail } from '../vault/views/research-rows';
+import { deliveredOf, foldPurchaseRows, type FoldedPurchase as Folded } from './purchase-rows';
 import { BasketMetaSchema } from '../../shared/research/research-meta';
 import { chooseKeepers, escrowDepositFor } from '../../shared/research/purchase-settlement';
 import { purchaseIdInput } from '../../shared/network/notary';
@@ -148,10 +149,6 @@ const NAMESPACES = ['network'] as const;
 type Port = SessionPort<(typeof NAMESPACES)[number]>;
 type Joined = NetworkState & { map: NonNullable<NetworkState['map']> };
 
-interface Folded {
-  readonly purchaseId: string;
-  readonly rows: readonly { readonly value: PurchaseMetaValue; readonly detail: PurchaseRowDetail }[];
-}
 
 function randomHex(bytes: number): string {
   let hex = '';
@@ -165,13 +162,6 @@ function hexOfPoint(point: Uint8Array): string {
   return hex;
 }
 
-/** The clinic's delivery of a purchase, from its `purchase.delivered` row. */
-function deliveredOf(folded: Folded): PurchaseDeliveredMeta | null {
-  const detail = folded.rows.find((row) => row.detail.kind === 'delivered')?.detail;
-  if (detail?.kind !== 'delivered') return null;
-  const { kind: _kind, ...meta } = detail;
-  return meta;
-}
 
 /**
  * The purchase request and its acceptance (issue 15 item 1), in the mind of an unlocked node.
@@ -245,20 +235,8 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
   }
 
   /** Every purchase's rows, decrypted, grouped by purchase id in journal order. */
-  private async folded(port: Port): Promise<Folded[]> {
-    const rows = await port.db().meta.where('key').startsWith(PURCHASE_META_PREFIX).toArray();
-    const values = rows.map((row) => row.value as PurchaseMetaValue);
-    const details = await decryptMany<PurchaseRowDetail>(
-      port.viewKey,
-      rows.map((row, i) => ({ table: 'meta', id: row.key, stored: values[i]!.enc })),
-    );
-    const byId = new Map<string, { value: PurchaseMetaValue; detail: PurchaseRowDetail }[]>();
-    values.forEach((value, i) => {
-      const list = byId.get(value.purchaseId) ?? [];
-      list.push({ value, detail: details[i]! });
-      byId.set(value.purchaseId, list);
-    });
-    return [...byId].map(([purchaseId, list]) => ({ purchaseId, rows: list.sort((a, b) => a.value.seq - b.value.seq) }));
+  private folded(port: Port): Promise<Folded[]> {
+    return foldPurchaseRows(port.db(), port.viewKey);
   }
 
   // ——— Clinic ———
