@@ -644,11 +644,17 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     }
   }
 
-  /** An accepted purchase's records, de-identified on this node: the release or why not (dataset-release.ts). */
-  private async prepareRelease(port: Port, purchaseId: string) {
+  /** An accepted purchase as this clinic's rows hold it, with its delivery once released. */
+  private async acceptedPurchase(port: Port, purchaseId: string) {
     const folded = (await this.folded(port)).find((candidate) => candidate.purchaseId === purchaseId);
     const view = folded === undefined ? null : this.clinicView(folded, this.clock());
     if (folded === undefined || view === null || view.accepted === null) throw new VaultError('E_NODE', 'Only a purchase this clinic accepted is released.');
+    return { view, delivered: deliveredOf(folded) };
+  }
+
+  /** An accepted purchase's records, de-identified on this node: the release or why not (dataset-release.ts). */
+  private async prepareRelease(port: Port, purchaseId: string, accepted?: Awaited<ReturnType<PurchasesFeature['acceptedPurchase']>>) {
+    const { view, delivered } = accepted ?? (await this.acceptedPurchase(port, purchaseId));
     const { request } = view.signed;
     // Each purchased key's cohort tag, from this clinic's answers that made the offers.
     const tagOfKey = new Map<string, string>();
@@ -670,7 +676,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     const resolved = { ...patients, missing: patients.missing + (request.keys.length - tags.length) };
     const sources = await deidSourcesOf(db, port.viewKey, patients.patientIds);
     const checked = await checkRelease(sources, resolved, { k, l: 2, maxSuppression: 0.05 }, new Date(this.clock()).toISOString().slice(0, 10));
-    return { view, request, checked, common: { records: request.keys.length, missing: resolved.missing, withdrawn: resolved.withdrawn }, delivered: deliveredOf(folded) };
+    return { view, request, checked, common: { records: request.keys.length, missing: resolved.missing, withdrawn: resolved.withdrawn }, delivered };
   }
 
   async release(purchaseId: string): Promise<PurchaseDeliveredMeta> {
@@ -687,8 +693,10 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
 
   private async releaseOnce(port: Port, purchaseId: string): Promise<PurchaseDeliveredMeta> {
     try {
-      const { view, request, checked, delivered } = await this.prepareRelease(port, purchaseId);
-      if (delivered !== null) return delivered;
+      // Delivered already: that delivery is the answer, and nobody is de-identified again.
+      const accepted = await this.acceptedPurchase(port, purchaseId);
+      if (accepted.delivered !== null) return accepted.delivered;
+      const { view, request, checked } = await this.prepareRelease(port, purchaseId, accepted);
       if (!checked.ok) throw new VaultError('E_NODE', `Not releasable: ${checked.reason}`);
       const keepers = view.notified?.payload.keepers ?? [];
       if (view.notified === null || keepers.length === 0) throw new VaultError('E_NODE', 'The acceptance named no key keepers (or is not notarized yet): there is nobody to hold the package key.');

@@ -1,0 +1,88 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PurchaseDeliveredMeta } from '../../../shared/research/research-meta';
+import type { FoldedPurchase } from '../../../renderer/research/purchase-rows';
+
+/**
+ * The clinic's release of a purchase that was delivered already (review fix, issue 15): `release`
+ * answers the stored delivery at once, without resolving, reading or de-identifying anybody again.
+ */
+const dataset = vi.hoisted(() => ({
+  resolvePurchasedPatients: vi.fn(() => Promise.reject(new Error('resolved the purchased patients again'))),
+  deidSourcesOf: vi.fn(() => Promise.reject(new Error('read the patients again'))),
+  checkRelease: vi.fn(() => Promise.reject(new Error('de-identified again'))),
+}));
+const rows = vi.hoisted(() => ({ folded: [] as FoldedPurchase[] }));
+
+vi.mock('../../../renderer/research/dataset-release', async (importOriginal) => ({ ...(await importOriginal<object>()), ...dataset }));
+vi.mock('../../../renderer/research/purchase-rows', async (importOriginal) => ({ ...(await importOriginal<object>()), foldPurchaseRows: () => Promise.resolve(rows.folded) }));
+
+const { PurchasesFeature } = await import('../../../renderer/research/purchases');
+
+const PURCHASE = `0x${'5d'.repeat(16)}`;
+const RESEARCHER = '0x' + '12'.repeat(20);
+const OFFER = `0x${'0f'.repeat(32)}`;
+
+const delivered: PurchaseDeliveredMeta = {
+  v: 1,
+  purchaseId: PURCHASE,
+  researcher: RESEARCHER,
+  deliveryId: 'ab'.repeat(16),
+  size: 4096,
+  ciphertextSha256: 'cd'.repeat(32),
+  commitment: 'ef'.repeat(32),
+  manifestSha256: '01'.repeat(32),
+  reportSha256: '02'.repeat(32),
+  released: 40,
+  suppressed: 1,
+  k: 5,
+  l: 2,
+  keepers: ['0x' + 'a1'.repeat(20), '0x' + 'a2'.repeat(20), '0x' + 'a3'.repeat(20)],
+  threshold: 2,
+};
+
+function folded(withDelivery: boolean): FoldedPurchase {
+  const request = { purchaseId: PURCHASE, researcher: RESEARCHER, clinic: '0x' + '34'.repeat(20), offerIds: [OFFER], keys: ['aa'.repeat(16)], currency: 'PHD', pricePerRecord: '1', total: '1', purpose: 'research-sale', purposeText: 'a study', paymentAddress: RESEARCHER, answerKey: `0x04${'00'.repeat(64)}`, createdAt: '2026-12-01T09:00:00.000Z', expiresAt: '2026-12-08T09:00:00.000Z' };
+  const value = (seq: number) => ({ purchaseId: PURCHASE, seq, at: seq, enc: new Uint8Array() });
+  return {
+    purchaseId: PURCHASE,
+    rows: [
+      { value: value(1), detail: { kind: 'request-in', signed: { request, signature: `0x${'00'.repeat(65)}` }, receivedAt: 1 } as never },
+      { value: value(2), detail: { kind: 'accepted', v: 1, purchaseId: PURCHASE, researcher: RESEARCHER, requestHash: `0x${'03'.repeat(32)}`, offerIds: [OFFER], records: 1, total: '1', how: 'manual' } },
+      ...(withDelivery ? [{ value: value(3), detail: { kind: 'delivered' as const, ...delivered } }] : []),
+    ],
+  };
+}
+
+function openFeature() {
+  const feature = new PurchasesFeature({ allowed: () => Promise.resolve(new Set<string>()) } as never, () => Date.parse('2026-12-02T09:00:00.000Z'));
+  const outcomes = { where: () => ({ equals: () => ({ toArray: () => Promise.resolve([]) }) }) };
+  const port = {
+    api: { network: { status: () => Promise.resolve({ state: null }) } },
+    db: () => ({ queryOutcomes: outcomes, patients: { toCollection: () => ({ primaryKeys: () => Promise.resolve([]) }) } }),
+    isAdmin: () => true,
+    isCurrent: () => true,
+    requestSync: () => undefined,
+  };
+  feature.open(port as never);
+  return feature;
+}
+
+describe('release of a delivered purchase', () => {
+  beforeEach(() => vi.clearAllMocks());
+
+  it('answers the stored delivery without de-identifying again', async () => {
+    rows.folded = [folded(true)];
+    const feature = openFeature();
+    expect(await feature.release(PURCHASE)).toEqual(delivered);
+    expect(dataset.resolvePurchasedPatients).not.toHaveBeenCalled();
+    expect(dataset.deidSourcesOf).not.toHaveBeenCalled();
+    expect(dataset.checkRelease).not.toHaveBeenCalled();
+  });
+
+  it('still de-identifies a purchase that was not delivered', async () => {
+    rows.folded = [folded(false)];
+    const feature = openFeature();
+    await expect(feature.release(PURCHASE)).rejects.toThrow(/resolved the purchased patients again|de-identified again/);
+    expect(dataset.resolvePurchasedPatients).toHaveBeenCalledTimes(1);
+  });
+});
