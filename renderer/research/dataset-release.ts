@@ -3,6 +3,7 @@ import { ReleaseRefusedError, type AnonymityRequirements } from '../../shared/re
 import { releaseDataset, type Release } from '../../shared/research/deid/release-report';
 import { decryptMany } from '../vault/vault-crypto';
 import type { MessagePayload, PatientPayload } from '../vault/views/intake-rows';
+import type { InstanceRowStored, SeriesPayload, StudyPayload } from '../vault/views/imaging-rows';
 import { recordsOfPatient, type VaultDb } from '../vault/views/vault-db';
 import { cohortTagsOf } from './query-inbox';
 
@@ -86,4 +87,51 @@ export async function checkRelease(sources: readonly DeidSource[], patients: Pur
     if (error instanceof ReleaseRefusedError) return { ok: false, reason: error.message, patients };
     throw error;
   }
+}
+
+/** One DICOM instance of a purchased patient, as the views file it (nothing read yet). */
+export interface ReleaseInstanceRef {
+  /** The purchased patient it belongs to (a patient merged into it counts as them). */
+  readonly patientId: string;
+  readonly objectId: string;
+  /** YYYY-MM-DD or ''. */
+  readonly studyDate: string;
+  readonly modality: string;
+}
+
+/**
+ * The DICOM instances of these patients (and of the patients merged into them), by patient, study
+ * and series, from the imaging views: only each study's date and each series' modality are
+ * decrypted; the instances themselves are read one at a time as the package is written.
+ */
+export async function releaseInstancesOf(db: VaultDb, viewKey: CryptoKey, patientIds: readonly string[]): Promise<ReleaseInstanceRef[]> {
+  const owner = new Map<string, string>(patientIds.map((id) => [id, id]));
+  let frontier = [...owner.keys()];
+  while (frontier.length > 0) {
+    const merges = await db.merges.where('survivor').anyOf(frontier).toArray();
+    frontier = [];
+    for (const row of merges) {
+      if (owner.has(row.merged)) continue;
+      owner.set(row.merged, owner.get(row.survivor)!);
+      frontier.push(row.merged);
+    }
+  }
+  const rows: InstanceRowStored[] = owner.size === 0 ? [] : await db.instances.where('patientId').anyOf([...owner.keys()]).toArray();
+  if (rows.length === 0) return [];
+  const studyIds = [...new Set(rows.map((row) => row.studyId))];
+  const seriesIds = [...new Set(rows.map((row) => row.seriesId))];
+  const [studyRows, seriesRows] = await Promise.all([db.studies.bulkGet(studyIds), db.series.bulkGet(seriesIds)]);
+  const presentStudies = studyRows.flatMap((row) => (row === undefined ? [] : [row]));
+  const presentSeries = seriesRows.flatMap((row) => (row === undefined ? [] : [row]));
+  const [studies, series] = await Promise.all([
+    decryptMany<StudyPayload>(viewKey, presentStudies.map((row) => ({ table: 'studies', id: row.id, stored: row.enc }))),
+    decryptMany<SeriesPayload>(viewKey, presentSeries.map((row) => ({ table: 'series', id: row.id, stored: row.enc }))),
+  ]);
+  const dateOf = new Map(presentStudies.map((row, i) => [row.id, studies[i]!.date]));
+  const modalityOf = new Map(presentSeries.map((row, i) => [row.id, series[i]!.modality]));
+  const order = new Map(patientIds.map((id, i) => [id, i]));
+  return rows
+    .map((row) => ({ row, patientId: owner.get(row.patientId)! }))
+    .sort((a, b) => order.get(a.patientId)! - order.get(b.patientId)! || (a.row.studyId < b.row.studyId ? -1 : a.row.studyId > b.row.studyId ? 1 : 0) || (a.row.seriesId < b.row.seriesId ? -1 : a.row.seriesId > b.row.seriesId ? 1 : 0) || a.row.seq - b.row.seq)
+    .map(({ row, patientId }) => ({ patientId, objectId: row.objectId, studyDate: dateOf.get(row.studyId) ?? '', modality: modalityOf.get(row.seriesId) ?? '' }));
 }

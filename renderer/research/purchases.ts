@@ -37,8 +37,8 @@ import { chooseKeepers, escrowDepositFor } from '../../shared/research/purchase-
 import { purchaseIdInput } from '../../shared/network/notary';
 import { EscrowPayment, type PaymentState } from './escrow-payment';
 import type { DevFaucetAnswer } from '../../shared/chain/dev-faucet';
-import { checkRelease, deidSourcesOf, resolvePurchasedPatients } from './dataset-release';
-import { sealRelease, uploadPackage } from './dataset-delivery';
+import { checkRelease, deidSourcesOf, releaseInstancesOf, resolvePurchasedPatients } from './dataset-release';
+import { sealRelease, uploadPackage, vaultInstances } from './dataset-delivery';
 import { splitPackageKey } from '../../shared/research/package/key-split';
 import { encodeKeeperPayload } from '../../shared/research/key-release';
 
@@ -145,7 +145,7 @@ export type ReleaseSummary =
     }
   | { readonly ok: false; readonly records: number; readonly reason: string; readonly missing: number; readonly withdrawn: number };
 
-const NAMESPACES = ['network'] as const;
+const NAMESPACES = ['network', 'objects'] as const;
 type Port = SessionPort<(typeof NAMESPACES)[number]>;
 type Joined = NetworkState & { map: NonNullable<NetworkState['map']> };
 
@@ -713,7 +713,9 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       const payment = await escrow.status(purchaseIdInput(purchaseId));
       if (payment.state !== 'deposited' || payment.escrowState !== 'Deposited' || payment.confirmations < payment.required) throw new VaultError('E_NODE', 'The researcher has not paid into escrow yet (or the deposit is not confirmed): the dataset is delivered once it is.');
 
-      const sealed = await sealRelease(checked.release, purchaseId, request.offerIds);
+      // The released patients' DICOM instances, read one at a time as the package is written.
+      const instances = await releaseInstancesOf(port.db(), port.viewKey, checked.patients.patientIds);
+      const sealed = await sealRelease(checked.release, purchaseId, request.offerIds, vaultInstances(port.api, port.opener, instances));
       try {
         const deliveryId = randomHex(16);
         await uploadPackage(

@@ -6,6 +6,8 @@ import { applySafeHarbor, type DeidSource } from '../../../shared/research/deid/
 import { releaseDataset } from '../../../shared/research/deid/release-report';
 import { readPackage } from '../../../shared/research/package/dataset-package';
 import { sealRelease, uploadPackage, type DeliveryUploadApi } from '../../../renderer/research/dataset-delivery';
+import { instanceElements, part10File } from '../../electron/intake/dicom/dicom-test-support';
+import { parse, text } from '../../shared/dicom/deid/deid-test-support';
 
 /**
  * The clinic's package on its way (issue 15 items 4 and 5): a release sealed into delivery-sized
@@ -69,5 +71,25 @@ describe('sealRelease and uploadPackage', () => {
     sent.length = 0;
     expect((await uploadPackage(api(status('complete', [[0, 3]])), input)).state).toBe('complete');
     expect(sent).toEqual([]);
+  });
+
+  it('puts the released patients’ de-identified DICOM in the package, with ImagingStudy naming their pseudonymous Patient', async () => {
+    const release = await releaseDataset(await applySafeHarbor(population(60), { profile: 'safe-harbor', releaseDate: '2026-12-05' }), { k: 5, l: 2 });
+    const [pseudonym, patientId] = [...release.pseudonymMap][0]!;
+    const study = '1.2.826.0.1.3680043.10.999.300';
+    const bytes = (n: number) => part10File(instanceElements({ sopInstanceUid: `${study}.1.${n}`, studyInstanceUid: study, seriesInstanceUid: `${study}.1`, patientId: 'MRN-3', patientName: 'FAMILY3^GIVEN', studyDate: '20150102' }));
+    const imaging = [1, 2].map((n) => ({ patientId, studyDate: '2015-01-02', modality: 'CT', read: () => Promise.resolve(new Uint8Array(bytes(n))) }));
+    const sealed = await sealRelease(release, PURCHASE, [`0x${'0f'.repeat(32)}`], imaging);
+    expect(sealed.dicom).toMatchObject({ released: 2, excluded: {} });
+    const opened = await readPackage(joined(sealed.chunks), sealed.key, sealed.summary.ciphertextSha256);
+    expect(opened.manifest.counts).toMatchObject({ dicom: 2, dicomExcluded: 0, ImagingStudy: 1, Patient: release.report.rows.out });
+    const dicomPaths = [...opened.files.keys()].filter((path) => path.startsWith('dicom/'));
+    expect(dicomPaths).toHaveLength(2);
+    for (const path of dicomPaths) expect(text(parse(opened.files.get(path)!), 0x00100020)).toBe(pseudonym);
+    const [imagingStudy] = new TextDecoder().decode(opened.files.get('fhir/ImagingStudy.ndjson')).trim().split('\n').map((line) => JSON.parse(line) as { subject: { reference: string }; numberOfInstances: number; identifier: { value: string }[] });
+    const patients = new TextDecoder().decode(opened.files.get('fhir/Patient.ndjson')).trim().split('\n').map((line) => JSON.parse(line) as { id: string; identifier: { value: string }[] });
+    expect(patients.find((p) => `Patient/${p.id}` === imagingStudy!.subject.reference)?.identifier[0]!.value).toBe(pseudonym);
+    expect(imagingStudy!.numberOfInstances).toBe(2);
+    expect(imagingStudy!.identifier[0]!.value).toBe(`urn:oid:${dicomPaths[0]!.split('/')[1]!}`);
   });
 });

@@ -1,0 +1,114 @@
+import { describe, expect, it, vi } from 'vitest';
+import { CT_IMAGE_STORAGE, SECONDARY_CAPTURE_STORAGE, instanceElements, part10File, type Element, type InstanceFields } from '../../../electron/intake/dicom/dicom-test-support';
+import { has, parse, text, US_IMAGE_STORAGE } from '../../dicom/deid/deid-test-support';
+import type { ReleasedRow } from '../../../../shared/research/deid/k-anonymity';
+import { dicomPackageFiles, releasedStudyYear, type ReleaseDicomInstance } from '../../../../shared/research/package/dicom-files';
+import { imagingStudiesFrom } from '../../../../shared/research/package/fhir-r4';
+
+/**
+ * The DICOM part of a release package (issue 15 item 4): the released patients' instances,
+ * de-identified under Annex E with one UID remapping per release, PatientID/Name the release's
+ * pseudonym, private attributes gone, (0012,0062)/(0012,0063) set; burned-in and undeclared
+ * high-risk instances left out and counted; patients the release does not hold never read.
+ */
+const STUDY = '1.2.826.0.1.3680043.10.999.200';
+const SERIES_1 = `${STUDY}.1`;
+const SERIES_2 = `${STUDY}.2`;
+
+const row = (pseudonym: string, firstYear = '2020', lastYear = '2024'): ReleasedRow => ({ pseudonym, age: '45–49', sex: 'F', zip3: '021', firstYear, lastYear, primaryDiagnosis: 'I10:E11.9', records: [] });
+
+function file(fields: Partial<InstanceFields> & { sopInstanceUid: string }, extra: readonly Element[] = []): Uint8Array {
+  return part10File([
+    ...instanceElements({ studyInstanceUid: STUDY, seriesInstanceUid: SERIES_1, patientId: 'MRN-4711', patientName: 'DOE^JANE', birthDate: '19770312', sex: 'F', studyDate: '20220114', accession: 'ACC-99817', ...fields }),
+    [0x00090010, 'LO', 'ACME PRIVATE'],
+    [0x00091001, 'LO', 'PRIVATE SECRET 0815'],
+    ...extra,
+  ]);
+}
+
+function instance(patientId: string, bytes: Uint8Array, modality = 'CT', studyDate = '2022-01-14'): ReleaseDicomInstance & { read: ReturnType<typeof vi.fn> } {
+  return { patientId, studyDate, modality, read: vi.fn(() => Promise.resolve(bytes)) };
+}
+
+async function collect(files: AsyncIterable<{ path: string; data: unknown }>): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for await (const entry of files) out.set(entry.path, entry.data as Uint8Array);
+  return out;
+}
+
+const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
+
+describe('dicomPackageFiles', () => {
+  it('de-identifies the released patients’ instances under one UID remapping, with the pseudonym as PatientID and PatientName', async () => {
+    const a1 = instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.1` }));
+    const a2 = instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.2` }));
+    const a3 = instance('patient-a', file({ sopInstanceUid: `${SERIES_2}.1`, seriesInstanceUid: SERIES_2 }));
+    const suppressed = instance('patient-s', file({ sopInstanceUid: '1.2.3.4.5.6' }));
+    const dicom = dicomPackageFiles([a1, suppressed, a2, a3], { rows: [row('PSEUDO-A1B2')], pseudonymMap: new Map([['PSEUDO-A1B2', 'patient-a']]), dateLevel: 0 });
+    const files = await collect(dicom.files);
+
+    expect(files.size).toBe(3);
+    expect(suppressed.read).not.toHaveBeenCalled();
+    const paths = [...files.keys()];
+    for (const path of paths) expect(path).toMatch(/^dicom\/2\.25\.\d+\/2\.25\.\d+\/2\.25\.\d+\.dcm$/);
+    // One study, two series: the remapping is consistent within the release.
+    expect(new Set(paths.map((path) => path.split('/')[1])).size).toBe(1);
+    expect(new Set(paths.map((path) => path.split('/')[2])).size).toBe(2);
+    for (const [path, bytes] of files) {
+      const parsed = parse(bytes);
+      expect(text(parsed, 0x00100020)).toBe('PSEUDO-A1B2');
+      expect(text(parsed, 0x00100010)).toBe('PSEUDO-A1B2');
+      expect(text(parsed, 0x00120062)).toBe('YES');
+      expect(text(parsed, 0x00120063)).toMatch(/Basic Application Confidentiality Profile/);
+      expect(has(parsed, 0x00091001)).toBe(false);
+      expect(has(parsed, 0x00090010)).toBe(false);
+      expect(text(parsed, 0x0020000d)).toBe(path.split('/')[1]);
+      expect(`${text(parsed, 0x00080018)!}.dcm`).toBe(path.split('/')[3]);
+      // Dates: none left (the Basic Profile without the longitudinal Options; the year goes in ImagingStudy only).
+      expect(text(parsed, 0x00080020) ?? '').toBe('');
+      expect(text(parsed, 0x00100030) ?? '').toBe('');
+      const all = latin1(bytes);
+      for (const original of ['MRN-4711', 'DOE', 'JANE', 'ACC-99817', 'PRIVATE SECRET', '19770312', '20220114', STUDY, SERIES_1, SERIES_2]) expect(all).not.toContain(original);
+    }
+    expect(dicom.tally()).toMatchObject({ released: 3, excluded: {} });
+    expect(dicom.counts()).toEqual({ dicom: 3, dicomExcluded: 0 });
+    const studies = imagingStudiesFrom(dicom.released());
+    expect(studies).toHaveLength(1);
+    expect(studies[0]).toMatchObject({ pseudonym: 'PSEUDO-A1B2', started: '2022', studyInstanceUid: paths[0]!.split('/')[1] });
+    expect(studies[0]!.series.map((s) => s.numberOfInstances).sort()).toEqual([1, 2]);
+  });
+
+  it('leaves out and counts burned-in annotation, undeclared ultrasound and secondary capture, and unreadable instances; keeps SC declaring no burned-in text', async () => {
+    const burned = instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.10` }, [[0x00280301, 'CS', 'YES']]));
+    const us = instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.11`, sopClassUid: US_IMAGE_STORAGE, modality: 'US' }), 'US');
+    const sc = instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.12`, sopClassUid: SECONDARY_CAPTURE_STORAGE, modality: 'OT' }), 'OT');
+    const scDeclared = instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.13`, sopClassUid: SECONDARY_CAPTURE_STORAGE, modality: 'OT' }, [[0x00280301, 'CS', 'NO']]), 'OT');
+    const garbage = instance('patient-a', new TextEncoder().encode('not dicom at all'));
+    const failing: ReleaseDicomInstance = { patientId: 'patient-a', studyDate: '', modality: 'CT', read: () => Promise.reject(new Error('object gone')) };
+    const ct = instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.14`, sopClassUid: CT_IMAGE_STORAGE }));
+    const dicom = dicomPackageFiles([burned, us, sc, scDeclared, garbage, failing, ct], { rows: [row('PSEUDO-A1B2')], pseudonymMap: new Map([['PSEUDO-A1B2', 'patient-a']]), dateLevel: 0 });
+    const files = await collect(dicom.files);
+    expect(files.size).toBe(2);
+    expect(dicom.tally().excluded).toEqual({ 'burned-in-annotation': 1, 'high-risk-undeclared': 2, unreadable: 2 });
+    expect(dicom.counts()).toEqual({ dicom: 2, dicomExcluded: 5, 'dicomExcluded:burned-in-annotation': 1, 'dicomExcluded:high-risk-undeclared': 2, 'dicomExcluded:unreadable': 2 });
+  });
+
+  it('holds one instance at a time: the next is read only once the previous file was taken', async () => {
+    const reads: string[] = [];
+    const lazy = (n: number): ReleaseDicomInstance => ({ patientId: 'patient-a', studyDate: '2022-01-14', modality: 'CT', read: () => (reads.push(`read ${n}`), Promise.resolve(file({ sopInstanceUid: `${SERIES_1}.${n}` }))) });
+    const dicom = dicomPackageFiles([lazy(1), lazy(2), lazy(3)], { rows: [row('PSEUDO-A1B2')], pseudonymMap: new Map([['PSEUDO-A1B2', 'patient-a']]), dateLevel: 0 });
+    for await (const entry of dicom.files) reads.push(`took ${entry.path.split('/')[3]!.slice(-8)}`);
+    expect(reads.map((entry) => entry.split(' ')[0])).toEqual(['read', 'took', 'read', 'took', 'read', 'took']);
+  });
+});
+
+describe('releasedStudyYear', () => {
+  it('releases the study year at the record-date level, only within the patient’s released event years', () => {
+    expect(releasedStudyYear(row('P'), '2022-01-14', 0)).toBe('2022');
+    expect(releasedStudyYear(row('P', '2020–2024', '2020–2024'), '2022-01-14', 1)).toBe('2020–2024');
+    expect(releasedStudyYear(row('P', '2020', '2021'), '2022-01-14', 0)).toBeUndefined();
+    expect(releasedStudyYear(row('P', '*', '*'), '2022-01-14', 3)).toBeUndefined();
+    expect(releasedStudyYear(row('P'), '', 0)).toBeUndefined();
+    expect(releasedStudyYear(row('P'), '2022-01-14', null)).toBeUndefined();
+  });
+});
