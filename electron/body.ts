@@ -22,6 +22,7 @@ import { IntakeSettingsStore } from './intake/intake-settings';
 import { BodyEvents } from './ipc/body-events';
 import { createContractRouter, type ContractRouter } from './ipc/contract-router';
 import { ledgerFeature } from './ledger/ledger-feature';
+import type { DatasetDialogsPort } from './network/dataset-dialogs';
 import { networkFeature } from './network/network-feature';
 import { describeErrorForLog } from './logging/error-report';
 import { openLogSink, type Logger, type LogSink } from './logging/logger';
@@ -45,6 +46,8 @@ export interface BodyConfig {
   readonly keychain?: KeychainPort;
   /** Native folder and file dialogs for backups (the desktop app); absent in the browser shell. */
   readonly backupDialogs?: BackupDialogsPort;
+  /** The native folder dialog for saving a received dataset (the desktop app); absent in the browser shell. */
+  readonly datasetDialogs?: DatasetDialogsPort;
   /**
    * The HL7 listener's port for this run, overriding the intake settings (`--mllp-port N`;
    * 0 = disabled). Absent or null: the settings' port (default 2575).

@@ -208,6 +208,15 @@ function runPrimaryInstance(): void {
             return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
           },
         },
+        // The folder a received dataset is saved into (network.chooseFolder).
+        datasetDialogs: {
+          chooseFolder: async () => {
+            const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+            const options = { title: 'Save the dataset in', properties: ['openDirectory', 'createDirectory'] as Array<'openDirectory' | 'createDirectory'> };
+            const chosen = window === undefined ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(window, options);
+            return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+          },
+        },
         mllpPort,
         dicomPort,
         serialPorts,

@@ -15,6 +15,8 @@ import { putOctets, requestJson, requestJsonRpc, requestOctets, sha256Hex } from
 import { chunkPath, ChunkStoredSchema, completePath, DELIVERY_ROUTES, DeliveryListSchema, DeliveryStatusSchema, Sha256HexSchema, type DeliveryStatus } from '../../shared/network/delivery';
 import { DEV_FAUCET_ROUTE, DevFaucetAnswerSchema } from '../../shared/chain/dev-faucet';
 import { NetworkStore } from './network-store';
+import { DatasetSaves } from './dataset-save';
+import { ReceivedDeliveries } from './received-deliveries';
 import { RelayInbox, type RelayConnection } from './relay-inbox';
 import { NetworkRefusal, serverBaseUrl } from './server-url';
 import { TransportStore } from './transport-store';
@@ -42,6 +44,8 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
   const sync = new LedgerSync(config.dataDir, log.child({ component: 'ledger-sync' }));
   const transport = new TransportStore(config.dataDir);
   const queue = new SerialQueue();
+  const received = new ReceivedDeliveries(config.dataDir);
+  const saves = new DatasetSaves({ log: log.child({ component: 'dataset-save' }), protectedDir: config.dataDir });
   let timer: ReturnType<typeof setInterval> | null = null;
 
   /** How the body speaks for its member now: the delegated transport key, or why it cannot. */
@@ -375,13 +379,30 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
         if (!list.success) throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered in a form this node does not understand.');
         return list.data;
       },
-      'network.deliveryRead': async ({ id, index }) => {
+      'network.deliveryRead': async ({ id, index, keep }) => {
+        // A kept chunk (checked again on every read) needs no server: the dataset outlives the delivery's TTL.
+        const kept = keep === true ? await received.read(id, index) : null;
+        if (kept !== null) return { data: kept.bytes.toString('base64url'), sha256: kept.sha256 };
         const connection = await connected();
         // A delivery's chunks are at most its chunk size: the node's own deliveries use DELIVERY_IPC_CHUNK_SIZE.
         const { bytes, declaredSha256 } = await requestOctets(`${connection.url}${chunkPath(id, index)}`, { sign: connection.sign, maxBytes: DELIVERY_IPC_CHUNK_SIZE });
         const sha256 = sha256Hex(bytes);
         if (!Sha256HexSchema.safeParse(declaredSha256).success || declaredSha256 !== sha256) throw new NetworkRefusal('E_UNAVAILABLE', 'The chunk the delivery service sent does not hash to the SHA-256 it declared; it was not passed on.');
+        if (keep === true) await received.keep(id, index, bytes);
         return { data: bytes.toString('base64url'), sha256 };
+      },
+      // Saving an opened dataset's files to a folder (dataset-save.ts); the mind journals it as an export.
+      'network.datasetSaveBegin': ({ folder }) => saves.begin(folder),
+      'network.datasetSaveWrite': ({ handle, path, data }) => saves.write(handle, path, data),
+      'network.datasetSaveFinish': ({ handle }) => saves.finish(handle),
+      'network.datasetSaveAbort': async ({ handle }) => {
+        await saves.abort(handle);
+        return {};
+      },
+      'network.chooseFolder': async () => {
+        const dialogs = config.datasetDialogs;
+        if (dialogs === undefined) throw new NetworkRefusal('E_UNAVAILABLE', 'The browser shell has no folder dialog: type the folder\'s path.');
+        return { path: await dialogs.chooseFolder() };
       },
       'network.openQueries': async ({ after }) => {
         const connection = await memberConnection();
@@ -401,6 +422,8 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
       if (timer !== null) clearInterval(timer);
       timer = null;
       await inbox.stop();
+      // An unfinished save is removed rather than left half-written.
+      await saves.stop();
       await queue.run(async () => undefined);
     },
   });

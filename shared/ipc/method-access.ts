@@ -124,6 +124,12 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'network.deliveryComplete': 'clinical',
   'network.deliveries': 'clinical',
   'network.deliveryRead': 'clinical',
+  // Saving an opened dataset writes its de-identified files where the operator said: an export (journaled by the mind).
+  'network.datasetSaveBegin': 'clinical',
+  'network.datasetSaveWrite': 'clinical',
+  'network.datasetSaveFinish': 'clinical',
+  'network.datasetSaveAbort': 'clinical',
+  'network.chooseFolder': 'clinical',
 };
 
 /** The roles a level admits (anyone and setup need no session). */

@@ -86,6 +86,11 @@ export const METHOD_NAME_LIST = [
   'network.deliveryComplete',
   'network.deliveries',
   'network.deliveryRead',
+  'network.datasetSaveBegin',
+  'network.datasetSaveWrite',
+  'network.datasetSaveFinish',
+  'network.datasetSaveAbort',
+  'network.chooseFolder',
 ] as const;
 export const EVENT_NAME_LIST = [
   'app.stopping',

@@ -255,7 +255,30 @@ export const networkMethods = {
   'network.deliveryChunk': method(z.strictObject({ id: DeliveryIdSchema, index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), data: base64url.min(1).max(DELIVERY_CHUNK_CHARS) }), ChunkStoredSchema),
   'network.deliveryComplete': method(z.strictObject({ id: DeliveryIdSchema }), DeliveryStatusSchema),
   'network.deliveries': method(z.strictObject({}), DeliveryListSchema),
-  'network.deliveryRead': method(z.strictObject({ id: DeliveryIdSchema, index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }), z.strictObject({ data: base64url, sha256: Sha256HexSchema })),
+  /**
+   * `keep: true` (the researcher opening a dataset, issue 15 item 7): the body keeps the chunk it
+   * read, still sealed (only the mind holds the package key), under <data>/received-deliveries/<id>/
+   * once its SHA-256 checks, and answers later reads of it from there: a dataset opened once
+   * outlives the delivery store's TTL.
+   */
+  'network.deliveryRead': method(z.strictObject({ id: DeliveryIdSchema, index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), keep: z.boolean().optional() }), z.strictObject({ data: base64url, sha256: Sha256HexSchema })),
+  /**
+   * Saving an opened dataset to a folder (issue 15 item 7: NDJSON, DICOM and CSV files), which the
+   * mind journals as an export. Begin: `folder` is an absolute path, created if absent, refused if it
+   * holds anything already (E_CONFLICT); the handle lasts until finish or abort (or 10 minutes
+   * unused). Write: appends `data` to the file at `path` (relative, '/'-separated, no '.', '..' or
+   * empty segments, at most 8 deep and 512 characters), creating it and its folders at the first
+   * write. Finish: fsyncs and answers what was written. Abort: removes what this handle wrote.
+   */
+  'network.datasetSaveBegin': method(z.strictObject({ folder: z.string().min(1).max(4096) }), z.strictObject({ handle: DeliveryIdSchema, folder: z.string() })),
+  'network.datasetSaveWrite': method(
+    z.strictObject({ handle: DeliveryIdSchema, path: z.string().min(1).max(512), data: base64url.max(DELIVERY_CHUNK_CHARS) }),
+    z.strictObject({ bytes: z.number().int().nonnegative() }),
+  ),
+  'network.datasetSaveFinish': method(z.strictObject({ handle: DeliveryIdSchema }), z.strictObject({ folder: z.string(), files: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() })),
+  'network.datasetSaveAbort': method(z.strictObject({ handle: DeliveryIdSchema }), z.strictObject({})),
+  /** The desktop app's folder dialog for saving a dataset: the chosen folder or null. E_UNAVAILABLE in the browser shell (type the path there). */
+  'network.chooseFolder': method(z.strictObject({}), z.strictObject({ path: z.string().max(4096).nullable() })),
 } as const;
 
 export const networkEvents = {

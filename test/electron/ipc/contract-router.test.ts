@@ -119,6 +119,11 @@ function fakeHandlers(): Handlers {
     'network.deliveryComplete': vi.fn(async () => ({ ...deliveryStatusMock, state: 'complete' as const, received: [[0, 1]] as [number, number][], receivedBytes: 10, completedAt: 2 })),
     'network.deliveries': vi.fn(async () => ({ deliveries: [] })),
     'network.deliveryRead': vi.fn(async () => ({ data: 'AAEC', sha256: 'cd'.repeat(32) })),
+    'network.datasetSaveBegin': vi.fn(async () => ({ handle: 'b'.repeat(32), folder: '/data/dataset' })),
+    'network.datasetSaveWrite': vi.fn(async () => ({ bytes: 3 })),
+    'network.datasetSaveFinish': vi.fn(async () => ({ folder: '/data/dataset', files: 1, bytes: 3 })),
+    'network.datasetSaveAbort': vi.fn(async () => ({})),
+    'network.chooseFolder': vi.fn(async () => ({ path: null })),
   };
 }
 

@@ -1,20 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { hexlify, type Wallet } from 'ethers';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { startBody, type Body } from '../../../electron/body';
-import { startNetworkServer, type RunningServer } from '../../../server/server-process';
-import { generateOperatorSigningKey } from '../../../shared/crypto/operator-signing';
+import { startNetworkServer } from '../../../server/server-process';
 import { DELIVERY_IPC_CHUNK_SIZE } from '../../../shared/ipc/network-contract';
 import { CONTENT_SHA256_HEADER } from '../../../shared/network/delivery';
-import { signJoinRequest } from '../../../shared/network/membership';
-import { walletRequestSigner } from '../../../shared/network/signed-request';
-import { signDelegation } from '../../../shared/network/transport-delegation';
-import { randomWallet } from '../../support/fake-network-server';
 import { useCleanups } from '../../support/cleanups';
 import { useTempDirs } from '../../support/temp-dir';
-import { call, makeTestVault, signIn } from '../vault/vault-test-support';
+import { call } from '../vault/vault-test-support';
+import { b64, delegate, flipped, joinedNode, refusal, sha256Hex, startProxy, type Tampered } from './delivery-test-support';
 
 /**
  * `network.delivery*` in the body (issue 15 item 5, the node's half): two joined nodes against the
@@ -29,125 +21,13 @@ import { call, makeTestVault, signIn } from '../vault/vault-test-support';
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
 
-type Tampered = { readonly status: number; readonly headers: Record<string, string>; readonly body: string | Uint8Array };
-
-/** Forwards every request to the server unchanged, unless `tamper` answers for it. */
-interface Proxy {
-  readonly url: string;
-  tamper: ((method: string, path: string) => Tampered | null) | null;
-}
-
-async function startProxy(target: string): Promise<Proxy> {
-  const proxy: { url: string; tamper: Proxy['tamper'] } = { url: '', tamper: null };
-  const server = http.createServer((req, res) => {
-    const pieces: Buffer[] = [];
-    req.on('data', (piece: Buffer) => pieces.push(piece));
-    req.on('end', () => {
-      void (async () => {
-        const method = req.method ?? 'GET';
-        const path = req.url ?? '/';
-        const tampered = proxy.tamper?.(method, path) ?? null;
-        if (tampered !== null) {
-          res.writeHead(tampered.status, tampered.headers);
-          res.end(tampered.body);
-          return;
-        }
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(req.headers)) {
-          if (typeof value === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name)) headers[name] = value;
-        }
-        const body = Buffer.concat(pieces);
-        const answer = await fetch(`${target}${path}`, { method, headers, ...(body.length > 0 ? { body } : {}) });
-        const forwarded: Record<string, string> = {};
-        for (const name of ['content-type', 'etag', CONTENT_SHA256_HEADER]) {
-          const value = answer.headers.get(name);
-          if (value !== null) forwarded[name] = value;
-        }
-        res.writeHead(answer.status, forwarded);
-        res.end(Buffer.from(await answer.arrayBuffer()));
-      })().catch(() => {
-        res.writeHead(502);
-        res.end();
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return proxy;
-}
-
-interface Node {
-  readonly body: Body;
-  readonly identity: Wallet;
-}
-
-/** A body with an open vault that joined the network (approved at once) under a new identity key. */
-async function joinedNode(server: RunningServer, url: string, legalName: string, roles: ('clinic' | 'research')[]): Promise<Node> {
-  const body = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
-  cleanup(() => body.stop('quit'));
-  const vault = await makeTestVault();
-  await call(body, 'vault.create', { keyring: vault.keyring });
-  await signIn(body, vault);
-  const identity = randomWallet();
-  const { preview } = await call(body, 'network.inspect', { url });
-  const request = await signJoinRequest(identity, preview.chainId, {
-    network: server.network.pinned.address,
-    node: identity.address,
-    legalName,
-    country: 'CH',
-    roles,
-    messageKey: hexlify((await generateOperatorSigningKey()).publicKey),
-    appVersion: '0.1.0',
-    nonce: hexlify(randomBytes(32)),
-    createdAt: Date.now(),
-  });
-  await call(body, 'network.join', { url, fingerprint: preview.fingerprint, request });
-  const { state } = await call(body, 'network.refresh', {});
-  expect(state).toMatchObject({ status: 'approved', node: identity.address });
-  return { body, identity };
-}
-
-/** What the mind does at unlock: a delegation of the node's requests to the body's transport key. */
-async function delegate({ body, identity }: Node, server: RunningServer): Promise<void> {
-  const { transportKey } = await call(body, 'network.transport', {});
-  const now = Date.now();
-  const delegation = await signDelegation(walletRequestSigner(identity), { network: server.network.pinned.address, transportKey, notBefore: now - 1_000, notAfter: now + 3_600_000 });
-  await call(body, 'network.delegate', { delegation });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ code: string | undefined; message: string }> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a refusal');
-    },
-    (e: unknown) => e as { code?: string; message: string },
-  );
-  return { code: error.code, message: error.message };
-}
-
-const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
-/** A copy with its first byte changed. */
-function flipped(bytes: Uint8Array): Uint8Array {
-  const copy = Uint8Array.from(bytes);
-  copy[0] = copy[0]! ^ 0xff;
-  return copy;
-}
-
 describe('network: deliveries through the body', () => {
   it('the sender uploads out of order, retries, completes; the recipient lists and reads every chunk byte-identical; refusals and garbage are not passed on', { timeout: 120_000 }, async () => {
     const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', anchorIntervalMs: 0 });
     cleanup(() => server.close());
-    const proxy = await startProxy(server.url);
-    const clinic = await joinedNode(server, proxy.url, 'Example Clinic', ['clinic']);
-    const research = await joinedNode(server, proxy.url, 'Example Research Institute', ['research']);
+    const proxy = await startProxy(server.url, cleanup);
+    const clinic = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Clinic', ['clinic']);
+    const research = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Research Institute', ['research']);
     await delegate(clinic, server);
     // Without its delegation the body cannot speak for its member: it says so and sends nothing.
     expect(await refusal(call(research.body, 'network.deliveries', {}))).toEqual({ code: 'E_CONFLICT', message: expect.stringMatching(/^Unlock the node/) });
