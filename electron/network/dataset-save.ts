@@ -45,6 +45,8 @@ interface Save {
   /** The file written last, kept open while the mind writes it chunk by chunk. */
   current: { readonly relative: string; readonly handle: FileHandle } | null;
   bytes: number;
+  /** A write or fsync failed (a full disk, a share gone): what is on disk no longer matches the counts. */
+  broken: boolean;
   timer: ReturnType<typeof setTimeout> | null;
   readonly queue: SerialQueue;
 }
@@ -95,7 +97,7 @@ export class DatasetSaves {
         const root = await realpath(wanted);
         await this.checkPlace(root, createdAbove.length > 0);
         const handle = randomBytes(16).toString('hex');
-        const save: Save = { folder: wanted, root, createdAbove, folders: new Set(), files: new Map(), current: null, bytes: 0, timer: null, queue: new SerialQueue() };
+        const save: Save = { folder: wanted, root, createdAbove, folders: new Set(), files: new Map(), current: null, bytes: 0, broken: false, timer: null, queue: new SerialQueue() };
         this.saves.set(handle, save);
         this.touch(handle, save);
         this.log.info({ open: this.saves.size }, 'dataset save begun');
@@ -118,12 +120,15 @@ export class DatasetSaves {
     const save = this.get(handle);
     return save.queue.run(async () => {
       if (this.saves.get(handle) !== save) throw noSuchSave();
+      if (save.broken) throw brokenSave();
       this.touch(handle, save);
       const key = segments.join('/');
       try {
         const target = await this.openFor(save, key, segments);
         if (bytes.length > 0) await target.writeFile(bytes);
       } catch (error) {
+        // A refusal wrote nothing; any other failure may have written part of a chunk.
+        if (!(error instanceof NetworkRefusal)) save.broken = true;
         throw fsRefusal(error);
       }
       const file = save.files.get(key)!;
@@ -139,12 +144,14 @@ export class DatasetSaves {
     const save = this.get(handle);
     return save.queue.run(async () => {
       if (this.saves.get(handle) !== save) throw noSuchSave();
+      if (save.broken) throw brokenSave();
       try {
         await closeCurrent(save, true);
         // The files' directory entries too (POSIX); folders cannot be fsynced on Windows.
         for (const relative of [...save.folders].reverse()) await syncFolder(path.join(save.root, ...relative.split('/')));
         await syncFolder(save.root);
       } catch (error) {
+        save.broken = true;
         throw fsRefusal(error);
       }
       this.forget(handle, save);
@@ -275,7 +282,8 @@ export class DatasetSaves {
         if (!(await staysInside(save.root, segments.slice(0, -1)))) continue;
         const full = path.join(save.root, ...segments);
         const info = await lstat(full, { bigint: true });
-        if (info.dev !== file.dev || info.ino !== file.ino) continue;
+        // Still the very file it created (a link planted in its place may even reuse its inode number).
+        if (!info.isFile() || info.dev !== file.dev || info.ino !== file.ino) continue;
         await unlink(full);
         removed += 1;
       } catch {
@@ -320,6 +328,10 @@ export function datasetFilePath(relative: string): string[] {
 
 function replaced(): NetworkRefusal {
   return new NetworkRefusal('E_CONFLICT', 'path: a file of this save was replaced during the save; nothing was written to it.');
+}
+
+function brokenSave(): NetworkRefusal {
+  return new NetworkRefusal('E_CONFLICT', 'An earlier write of this save failed; abort it and save again.');
 }
 
 function noSuchSave(): NetworkRefusal {
