@@ -65,8 +65,8 @@ export class DatasetSaves {
   private readonly protectedDir: string | null;
   private readonly maxOpen: number;
   private readonly idleMs: number;
-  /** Begins still checking their folder: they hold a place among the open saves. */
-  private beginning = 0;
+  /** Begins run one at a time, so two cannot both find the same folder empty. */
+  private readonly beginQueue = new SerialQueue();
 
   constructor(options: DatasetSavesOptions) {
     this.log = options.log;
@@ -81,9 +81,8 @@ export class DatasetSaves {
 
   async begin(folder: string): Promise<{ handle: string; folder: string }> {
     if (folder.includes('\0') || !path.isAbsolute(folder)) throw new NetworkRefusal('E_BAD_REQUEST', 'folder: give the full path of a folder.');
-    if (this.saves.size + this.beginning >= this.maxOpen) throw new NetworkRefusal('E_CONFLICT', `${this.maxOpen} saves are open already; finish or abort one first.`);
-    this.beginning += 1;
-    try {
+    return this.beginQueue.run(async () => {
+      if (this.saves.size >= this.maxOpen) throw new NetworkRefusal('E_CONFLICT', `${this.maxOpen} saves are open already; finish or abort one first.`);
       const wanted = path.resolve(folder);
       let created: string | undefined;
       try {
@@ -106,9 +105,7 @@ export class DatasetSaves {
         await removeFolders(createdAbove);
         throw fsRefusal(error);
       }
-    } finally {
-      this.beginning -= 1;
-    }
+    });
   }
 
   /** Appends `data` (base64url) to the file at `relative`, creating it and its folders at its first write; answers that file's size. */

@@ -108,6 +108,10 @@ describe('dataset save', () => {
     expect(await codeOf(store.begin(path.join(parent, 'one', 'inner')))).toBe('E_CONFLICT');
     expect(await codeOf(store.begin(parent))).toBe('E_CONFLICT');
     expect(store.open).toBe(1);
+    // Two begins at once for one folder: only one finds it free.
+    const both = await Promise.allSettled([store.begin(path.join(parent, 'two')), store.begin(path.join(parent, 'two'))]);
+    expect(both.map((settled) => settled.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(store.open).toBe(2);
   });
 
   it('never follows a link out of the folder, and abort deletes nothing outside it', async () => {
