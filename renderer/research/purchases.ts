@@ -41,6 +41,9 @@ import { checkRelease, deidSourcesOf, releaseInstancesOf, resolvePurchasedPatien
 import { sealRelease, uploadPackage, vaultInstances } from './dataset-delivery';
 import { splitPackageKey } from '../../shared/research/package/key-split';
 import { encodeKeeperPayload } from '../../shared/research/key-release';
+import { packReleasedPatient, unpackReleasedPatient } from '../../shared/research/deid/released-patients';
+import { datasetsOfPatient, type DatasetOutDetail } from '../vault/views/dataset-out-rows';
+import { patientHits } from '../vault/views/view-reads';
 
 /** How long a purchase's answer waits at the relay for the researcher. */
 const ANSWER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -128,6 +131,29 @@ export interface Purchases {
    * (a DATA_DELIVERY ledger entry). Delivered already: answers that delivery.
    */
   release(purchaseId: string): Promise<PurchaseDeliveredMeta>;
+  /** Clinic administrators: what left in a delivered purchase, each patient by pseudonym with their name resolved on this node. */
+  whatLeft(purchaseId: string): Promise<WhatLeft>;
+  /** Clinic: the delivered datasets that included a patient (the views' dataset-out rows), newest first. */
+  datasetsOfPatient(patientId: string): Promise<PatientDataset[]>;
+}
+
+/** The clinic's record of a delivered purchase (issue 15 item 8), for its administrator's eyes only. */
+export interface WhatLeft {
+  readonly purchaseId: string;
+  readonly researcher: string;
+  /** The researcher's institution from the network map, or null. */
+  readonly institution: string | null;
+  readonly purposeText: string;
+  readonly delivery: PurchaseDeliveredMeta;
+  /** Each released patient: the pseudonym in the dataset, and who it is on this node (null: erased since). */
+  readonly patients: readonly { readonly pseudonym: string; readonly patientId: string; readonly name: string | null; readonly identifier: string | null }[];
+  /** False for a delivery journaled before the patients were recorded with it. */
+  readonly recorded: boolean;
+}
+
+/** A dataset a patient went out in, as their page lists it. */
+export interface PatientDataset extends DatasetOutDetail {
+  readonly institution: string | null;
 }
 
 /** What checkRelease found: the release's figures, or why it is refused; both say who was left out first. */
@@ -154,6 +180,15 @@ function randomHex(bytes: number): string {
   let hex = '';
   for (const byte of globalThis.crypto.getRandomValues(new Uint8Array(bytes))) hex += byte.toString(16).padStart(2, '0');
   return hex;
+}
+
+/** A delivery as the UI and callers get it: the per-patient record stays in the views (whatLeft, datasetsOfPatient). */
+function withoutPatients(delivered: PurchaseDeliveredMeta): PurchaseDeliveredMeta;
+function withoutPatients(delivered: PurchaseDeliveredMeta | null): PurchaseDeliveredMeta | null;
+function withoutPatients(delivered: PurchaseDeliveredMeta | null): PurchaseDeliveredMeta | null {
+  if (delivered === null) return null;
+  const { patients: _patients, ...rest } = delivered;
+  return rest;
 }
 
 function hexOfPoint(point: Uint8Array): string {
@@ -277,7 +312,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
           state: stateOf,
           reason: view.declined === null ? null : PURCHASE_DECLINE_WORDS[view.declined.reason],
           leafIndex: view.notified?.payload.receipt.leafIndex ?? null,
-          delivery: deliveredOf(folded),
+          delivery: withoutPatients(deliveredOf(folded)),
         });
       }
       return out.sort((a, b) => b.receivedAt - a.receivedAt);
@@ -695,7 +730,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     try {
       // Delivered already: that delivery is the answer, and nobody is de-identified again.
       const accepted = await this.acceptedPurchase(port, purchaseId);
-      if (accepted.delivered !== null) return accepted.delivered;
+      if (accepted.delivered !== null) return withoutPatients(accepted.delivered);
       const { view, request, checked } = await this.prepareRelease(port, purchaseId, accepted);
       if (!checked.ok) throw new VaultError('E_NODE', `Not releasable: ${checked.reason}`);
       const keepers = view.notified?.payload.keepers ?? [];
@@ -713,6 +748,8 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       const payment = await escrow.status(purchaseIdInput(purchaseId));
       if (payment.state !== 'deposited' || payment.escrowState !== 'Deposited' || payment.confirmations < payment.required) throw new VaultError('E_NODE', 'The researcher has not paid into escrow yet (or the deposit is not confirmed): the dataset is delivered once it is.');
 
+      // Who leaves under which pseudonym: recorded with the delivery (released rows only, not the suppressed).
+      const patients = checked.release.dataset.rows.map((row) => packReleasedPatient({ patientId: checked.release.pseudonymMap.get(row.pseudonym)!, pseudonym: row.pseudonym }));
       // The released patients' DICOM instances, read one at a time as the package is written.
       const instances = await releaseInstancesOf(port.db(), port.viewKey, checked.patients.patientIds);
       const sealed = await sealRelease(checked.release, purchaseId, request.offerIds, vaultInstances(port.api, port.opener, instances));
@@ -731,6 +768,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
         );
         await port.api.network.send({ envelopes });
         const { report, reportSha256 } = checked.release;
+        const policy = await this.consent.policy();
         const meta: PurchaseDeliveredMeta = {
           v: 1,
           purchaseId,
@@ -747,13 +785,58 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
           l: report.achieved.l,
           keepers: [...keepers],
           threshold: shares[0]!.threshold,
+          // What left, for the clinic's own record (journal only: the ledger entry picks the fields above).
+          patients,
+          purpose: request.purpose,
+          consentMode: policy.mode,
+          profile: report.profile,
+          dicom: { instances: sealed.dicom.released, excluded: Object.values(sealed.dicom.excluded).reduce((sum, n) => sum + n, 0) },
         };
         await port.appendEvent(MIND_KINDS.purchaseDelivered, meta);
         port.requestSync();
-        return meta;
+        return withoutPatients(meta);
       } finally {
         sealed.key.fill(0);
       }
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async whatLeft(purchaseId: string): Promise<WhatLeft> {
+    const port = this.current();
+    if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator sees which patients left in a dataset.');
+    try {
+      const { view, delivered } = await this.acceptedPurchase(port, purchaseId);
+      if (delivered === null) throw new VaultError('E_NODE', 'This purchase was not delivered: nothing left.');
+      const state = await this.member(port, 'clinic');
+      const released = (delivered.patients ?? []).map(unpackReleasedPatient);
+      const hits = new Map((await patientHits(port.db(), port.viewKey, [...new Set(released.map((patient) => patient.patientId))])).map((hit) => [hit.patientId, hit]));
+      return {
+        purchaseId,
+        researcher: delivered.researcher,
+        institution: state?.map.members.find((member) => member.address === delivered.researcher)?.legalName ?? null,
+        purposeText: view.signed.request.purposeText,
+        delivery: withoutPatients(delivered),
+        patients: released.map((patient) => {
+          const hit = hits.get(patient.patientId);
+          return { pseudonym: patient.pseudonym, patientId: patient.patientId, name: hit?.name ?? null, identifier: hit?.identifier ?? null };
+        }),
+        recorded: delivered.patients !== undefined,
+      };
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async datasetsOfPatient(patientId: string): Promise<PatientDataset[]> {
+    const port = this.current();
+    try {
+      const found = await datasetsOfPatient(port.db(), port.viewKey, patientId);
+      if (found.length === 0) return [];
+      const { state } = await port.api.network.status({});
+      const names = new Map((state?.map?.members ?? []).map((member) => [member.address, member.legalName]));
+      return found.map((dataset) => ({ ...dataset, institution: names.get(dataset.researcher) ?? null }));
     } catch (error) {
       throw asVaultError(error);
     }

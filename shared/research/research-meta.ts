@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { AddressSchema } from '../ledger/ledger-schema';
 import { OfferSchema, QueryAnswerPayloadSchema, DECLINE_REASONS, MAX_KEY_LIST } from './query-answer';
 import { SignedKeywordQuerySchema } from './search-api';
-import { DatasetDeliveredPayloadSchema, MAX_PURCHASE_OFFERS, PURCHASE_DECLINE_REASONS, PurchaseAcceptedPayloadSchema, PurchaseIdSchema, SignedPurchaseRequestSchema } from './purchase-request';
+import { DatasetDeliveredPayloadSchema, MAX_PURCHASE_KEYS, MAX_PURCHASE_OFFERS, PURCHASE_DECLINE_REASONS, PurchaseAcceptedPayloadSchema, PurchaseIdSchema, SignedPurchaseRequestSchema } from './purchase-request';
+import { QUERY_PURPOSES } from './keyword-query';
+import { PACKED_RELEASED_PATIENT } from './deid/released-patients';
 
 /**
  * The research search's mind events (issue 14), sealed in the journal like every mind event; the
@@ -148,6 +150,17 @@ export const PurchaseDeliveredMetaSchema = z.strictObject({
   l: z.number().int().min(1),
   keepers: z.array(AddressSchema).min(3).max(10),
   threshold: z.number().int().min(2).max(10),
+  // What left, the clinic's own record (issue 15 item 8). Optional: journals written before it
+  // lack them. The ledger's DATA_DELIVERY entry picks its fields by name and never holds these.
+  /** Each released patient's view id and release pseudonym, packed (deid/released-patients.ts). */
+  patients: z.array(z.string().regex(PACKED_RELEASED_PATIENT)).max(MAX_PURCHASE_KEYS).optional(),
+  /** The consent basis: the purpose every released patient's consent was checked for at release, under the policy's mode then. */
+  purpose: z.enum(QUERY_PURPOSES).optional(),
+  consentMode: z.enum(['opt-in', 'opt-out']).optional(),
+  /** The de-identification profile of the release. */
+  profile: z.enum(['safe-harbor', 'longitudinal']).optional(),
+  /** DICOM instances in the package, and left out by the Annex E profile's exclusions. */
+  dicom: z.strictObject({ instances: z.number().int().min(0), excluded: z.number().int().min(0) }).optional(),
 });
 export type PurchaseDeliveredMeta = z.infer<typeof PurchaseDeliveredMetaSchema>;
 

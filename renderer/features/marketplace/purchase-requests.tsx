@@ -2,7 +2,8 @@ import { useCallback, useEffect, useId, useState } from 'react';
 import { ErrorNote } from '../../app/error-note';
 import { useDataSearch } from '../../app/research-context';
 import { useAction } from '../../app/use-action';
-import type { IncomingPurchase, IncomingPurchaseState, ReleaseSummary } from '../../research/purchases';
+import type { IncomingPurchase, IncomingPurchaseState, ReleaseSummary, WhatLeft as WhatLeftRecord } from '../../research/purchases';
+import { PURPOSE_LABELS } from '../patients/patient-consent';
 import type { PurchaseDeliveredMeta } from '../../../shared/research/research-meta';
 import { useCurrentOperator, useVaultIndexing } from '../../vault/vault-context';
 import { shortAddress } from './query-words';
@@ -36,11 +37,15 @@ function ReleaseCheck({ purchaseId, delivery, onDelivered }: { purchaseId: strin
   });
   if (delivery !== null) {
     return (
-      <span className="release-check" role="status">
-        {' '}
-        Delivered: {delivery.released.toLocaleString('en')} records ({delivery.suppressed} suppressed), k = {delivery.k}, ℓ = {delivery.l}; {(delivery.size / 1024).toFixed(0)} KiB sealed, its key with{' '}
-        {delivery.keepers.length} keepers ({delivery.threshold} needed)
-      </span>
+      <>
+        <span className="release-check" role="status">
+          {' '}
+          Delivered: {delivery.released.toLocaleString('en')} records ({delivery.suppressed} suppressed), k = {delivery.k}, ℓ = {delivery.l}
+          {delivery.dicom !== undefined && `, ${delivery.dicom.instances.toLocaleString('en')} DICOM instances (${delivery.dicom.excluded.toLocaleString('en')} left out)`}; {(delivery.size / 1024).toFixed(0)} KiB sealed, its key with{' '}
+          {delivery.keepers.length} keepers ({delivery.threshold} needed)
+        </span>{' '}
+        <WhatLeft purchaseId={purchaseId} />
+      </>
     );
   }
   const left = summary === null ? '' : [summary.missing > 0 ? `${summary.missing} no longer in the vault` : '', summary.withdrawn > 0 ? `${summary.withdrawn} withdrew consent` : ''].filter(Boolean).join(', ');
@@ -72,6 +77,84 @@ function ReleaseCheck({ purchaseId, delivery, onDelivered }: { purchaseId: strin
     </span>
   );
 }
+const PROFILE_WORDS: Readonly<Record<'safe-harbor' | 'longitudinal', string>> = { 'safe-harbor': 'HIPAA Safe Harbor (dates as years), then k-anonymity and ℓ-diversity', longitudinal: 'date-shifted (not Safe Harbor), then k-anonymity and ℓ-diversity' };
+
+/**
+ * "What left" (issue 15 item 8), on a delivered purchase: the clinic's own record of the release,
+ * read from its journal: the researcher, the records, each patient's pseudonym in the dataset with
+ * the patient's name resolved on this node (nowhere else can), the purpose their consent was
+ * checked for, the profile, k and ℓ. Administrators only; nothing here leaves the node.
+ */
+function WhatLeft({ purchaseId }: { purchaseId: string }) {
+  const purchases = useDataSearch()?.purchases;
+  const [record, setRecord] = useState<WhatLeftRecord | null>(null);
+  const [shown, setShown] = useState(false);
+  const load = useAction(async () => setRecord(await purchases!.whatLeft(purchaseId)));
+  const headingId = useId();
+  const toggle = () => {
+    if (!shown && record === null) void load.run();
+    setShown(!shown);
+  };
+  const { delivery } = record ?? {};
+  return (
+    <span className="what-left">
+      <button type="button" className="button button--small" aria-expanded={shown} onClick={toggle}>
+        {shown ? 'Hide what left' : 'What left'}
+      </button>
+      {shown && load.busy && <span role="status"> Reading the record of the release…</span>}
+      {shown && load.error !== null && <ErrorNote error={load.error} what="The record of what left could not be read" />}
+      {shown && record !== null && delivery !== undefined && (
+        <section className="what-left__record" aria-labelledby={headingId}>
+          <h3 id={headingId}>What left in this dataset</h3>
+          <dl className="facts">
+            <dt>To</dt>
+            <dd>
+              {record.institution ?? 'A researcher no longer in the network map'} <code title={record.researcher}>{shortAddress(record.researcher)}</code>
+            </dd>
+            <dt>Records</dt>
+            <dd>
+              {delivery.released.toLocaleString('en')} patients ({delivery.suppressed} suppressed for k and ℓ)
+              {delivery.dicom !== undefined && `; ${delivery.dicom.instances.toLocaleString('en')} DICOM instances, ${delivery.dicom.excluded.toLocaleString('en')} left out by the Annex E profile`}
+            </dd>
+            <dt>Purpose</dt>
+            <dd>
+              {delivery.purpose === undefined ? 'Not recorded' : PURPOSE_LABELS[delivery.purpose]}
+              {delivery.consentMode !== undefined && ` (consent checked at release, ${delivery.consentMode} policy)`}: “{record.purposeText}”
+            </dd>
+            <dt>Profile</dt>
+            <dd>{delivery.profile === undefined ? 'Not recorded' : PROFILE_WORDS[delivery.profile]}</dd>
+            <dt>Anonymity</dt>
+            <dd>
+              k = {delivery.k}, ℓ = {delivery.l}
+            </dd>
+          </dl>
+          {!record.recorded && <p className="muted">This delivery was made before the node recorded which patients left in it.</p>}
+          {record.patients.length > 0 && (
+            <table className="data-table what-left__patients" aria-label="Patients in this dataset">
+              <thead>
+                <tr>
+                  <th scope="col">Pseudonym in the dataset</th>
+                  <th scope="col">Patient (on this node only)</th>
+                </tr>
+              </thead>
+              <tbody>
+                {record.patients.map((patient) => (
+                  <tr key={patient.pseudonym}>
+                    <td>
+                      <code>{patient.pseudonym}</code>
+                    </td>
+                    <td>{patient.name === null ? <span className="muted">Erased since</span> : `${patient.name}${patient.identifier === null ? '' : ` (${patient.identifier})`}`}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      )}
+    </span>
+  );
+}
+
 export function PurchaseRequests({ answering }: { answering: 'automatic' | 'review' }) {
   const search = useDataSearch();
   const purchases = search?.purchases;

@@ -9,6 +9,7 @@ import { PatientDeviceVitals } from '../devices/patient-device-vitals';
 import { PatientStudies } from '../imaging/patient-studies';
 import { PatientAccesses } from './patient-accesses';
 import { PatientConsent } from './patient-consent';
+import { PatientDatasets } from './patient-datasets';
 import { addressLabel, identifierLabel, patientName } from './record-format';
 import { PatientBanner } from './patient-banner';
 import { PatientResults } from './patient-results';
@@ -95,6 +96,7 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
       </section>
       <PatientStudies patientId={detail.patientId} />
       <PatientConsent patientId={detail.patientId} />
+      <PatientDatasets patientId={detail.patientId} />
       <PatientAccesses patientId={detail.patientId} />
       {erasing && primary !== undefined && (
         <ErasePatientDialog

@@ -15,6 +15,7 @@ import {
 } from '../../../../shared/research/research-meta';
 import { incomingQueryRow, myQueryRow, purchaseRow, queryOutcomeRow, ResearchRowsPage } from '../research-rows';
 import type { JournalProjector, ProjectorStep } from './journal-projector';
+import { datasetOutRows } from '../dataset-out-rows';
 
 /** The views' meta row holding the researcher's purchase basket (plain: offer ids, random keys and institutions' addresses, no patient). */
 export const BASKET_META_KEY = 'researchBasket';
@@ -103,7 +104,14 @@ export const researchProjector: JournalProjector = {
             const parsed = PurchaseDeliveredMetaSchema.safeParse(meta);
             if (!parsed.success) return 'problem';
             const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'delivered', ...parsed.data });
-            return { apply: () => void page.purchases.set(row.key, row.value) };
+            // The clinic's record of what left, findable per patient (dataset-out-rows.ts).
+            const out = await datasetOutRows(viewKey, record, parsed.data);
+            return {
+              apply: () => {
+                page.purchases.set(row.key, row.value);
+                for (const entry of out) page.purchases.set(entry.key, entry.value);
+              },
+            };
           }
           case MIND_KINDS.purchaseDeliveryNotified: {
             const parsed = PurchaseDeliveryNotifiedMetaSchema.safeParse(meta);

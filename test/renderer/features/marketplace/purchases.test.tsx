@@ -124,6 +124,19 @@ function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: Inco
         handled.push(['release', id]);
         return delivered;
       },
+      whatLeft: async (id) => ({
+        purchaseId: id,
+        researcher: RESEARCHER,
+        institution: 'North Research Institute',
+        purposeText: 'HbA1c trajectories',
+        delivery: { ...delivered, purpose: 'research-sale', consentMode: 'opt-out', profile: 'safe-harbor', dicom: { instances: 4, excluded: 1 } },
+        patients: [
+          { pseudonym: 'ab'.repeat(16), patientId: 'P'.repeat(22), name: 'Ada Lovelace', identifier: 'MRN0001 (HDMS-DEMO)' },
+          { pseudonym: 'cd'.repeat(16), patientId: 'Q'.repeat(22), name: null, identifier: null },
+        ],
+        recorded: true,
+      }),
+      datasetsOfPatient: async () => [],
       faucet: async () => {
         funded = true;
         return { funded: true, gasWei: '1000000000000000000', phd: '10000000000000000000000' };
@@ -177,6 +190,21 @@ describe('Marketplace purchases', () => {
     const table = await screen.findByRole('table', { name: 'Purchase requests' });
     expect((await within(table).findByRole('status')).textContent).toMatch(/Delivered: 3 records \(0 suppressed\), k = 5, ℓ = 2; 40 KiB sealed, its key with 3 keepers \(2 needed\)/);
     expect(within(table).queryByRole('button', { name: 'Check the release' })).toBeNull();
+  });
+
+  it('What left: the researcher, the records, each pseudonym with the patient’s name on this node, the purpose, the profile, k and ℓ', async () => {
+    open('admin', ['clinic'], fakeSearch({ incoming: [{ ...done, delivery: delivered }] }).search);
+    const table = await screen.findByRole('table', { name: 'Purchase requests' });
+    fireEvent.click(await within(table).findByRole('button', { name: 'What left' }));
+    const record = await within(table).findByRole('region', { name: 'What left in this dataset' });
+    expect(record.textContent).toMatch(/North Research Institute/);
+    expect(record.textContent).toMatch(/3 patients \(0 suppressed for k and ℓ\); 4 DICOM instances, 1 left out/);
+    expect(record.textContent).toMatch(/Research, with sale of anonymized data \(consent checked at release, opt-out policy\): “HbA1c trajectories”/);
+    expect(record.textContent).toMatch(/HIPAA Safe Harbor/);
+    expect(record.textContent).toMatch(/k = 5, ℓ = 2/);
+    const rows = within(within(record).getByRole('table', { name: 'Patients in this dataset' })).getAllByRole('row');
+    expect(rows[1]!.textContent).toBe(`${'ab'.repeat(16)}Ada Lovelace (MRN0001 (HDMS-DEMO))`);
+    expect(rows[2]!.textContent).toBe(`${'cd'.repeat(16)}Erased since`);
   });
 
   it('a clinician sees the requests but does not decide them', async () => {
