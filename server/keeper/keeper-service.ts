@@ -101,6 +101,8 @@ export class KeeperService {
   readonly #stop = new AbortController();
   #map: NetworkMap | null = null;
   #mapAt = 0;
+  /** When a message from an unknown sender last made it read the map again. */
+  #forcedMapAt = 0;
   #escrow: EscrowView | null = null;
   #running: Promise<void> | null = null;
 
@@ -249,17 +251,30 @@ export class KeeperService {
     return handled;
   }
 
-  async #handle(map: NetworkMap, delivery: InboxPage['messages'][number]): Promise<void> {
+  async #handle(pass: NetworkMap, delivery: InboxPage['messages'][number]): Promise<void> {
     // Logged only in its own form (32 hex digits): a malformed envelope's "id" could be anything.
     const id = envelopeId(delivery.envelope) ?? 'malformed';
+    let map = pass;
     let payload: KeeperPayload | null;
     let from: string;
-    try {
-      const opened = await openMessage(delivery.envelope, this.#keys.messagePrivateKey, this.address, {
-        resolveSender: (address) => map.members.some((m) => m.certificate.member === address),
+    const open = (current: NetworkMap) =>
+      openMessage(delivery.envelope, this.#keys.messagePrivateKey, this.address, {
+        resolveSender: (address) => current.members.some((m) => m.certificate.member === address),
         now: this.#now(),
-        maxMessageSize: map.parameters.maxMessageSize,
+        maxMessageSize: current.parameters.maxMessageSize,
       });
+    try {
+      let opened;
+      try {
+        opened = await open(map);
+      } catch (error) {
+        // A member newer than the map this pass read (a clinic that joined seconds ago): read the map again once before dropping it.
+        // At most every 2 s: a flood from non-members costs the server one map read per 2 s, not one per message.
+        if (!(error instanceof RelayEnvelopeError) || error.code !== 'unknown_sender' || this.#now() - this.#forcedMapAt < 2000) throw error;
+        this.#forcedMapAt = this.#now();
+        map = await this.#refreshMap(true);
+        opened = await open(map);
+      }
       from = opened.from;
       payload = decodeKeeperPayload(opened.payload);
     } catch (error) {

@@ -327,6 +327,19 @@ describe('key keeper: deposits', () => {
   });
 });
 
+describe('key keeper: a member newer than its map', () => {
+  it('keeps the share of a clinic that joined after the keeper last read the map (it reads the map again before dropping a message from an unknown sender)', async () => {
+    const prepared = await prepare({ deposit: false, pay: 'none' });
+    // The keeper reads the map now; the clinic joins right after, within the map's cache age.
+    await keeper.pollOnce();
+    const newClinic = await approvedMemberWith(server, ['clinic']);
+    await sendPayload(server, newClinic, keeperRef(), { type: 'key-share-deposit', purchaseId: prepared.purchaseId, share: prepared.shares[0]! });
+    await keeper.pollOnce();
+    expect((await drainInbox(server, newClinic)).map((r) => r.payload)).toEqual([{ type: 'key-share-stored', purchaseId: prepared.purchaseId }]);
+    expect(keeper.store.share(prepared.purchaseId)).toMatchObject({ clinic: newClinic.wallet.address });
+  });
+});
+
 describe('key keeper: a hostile mailbox', () => {
   it('drops garbage with a log line per message and goes on: an unknown payload, bytes that are not JSON, an envelope sealed to another key', async () => {
     const before = logLines.length;
