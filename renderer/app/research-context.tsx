@@ -3,6 +3,7 @@ import type { QueryInbox } from '../research/query-inbox';
 import type { ResearchConsent } from '../research/research-consent';
 import type { ResearchQueries } from '../research/research-queries';
 import type { Purchases } from '../research/purchases';
+import type { PurchasedDatasets } from '../research/purchased-datasets';
 
 /** The network's data search in the mind: a clinic's incoming queries, a research institute's own queries and basket. */
 export interface DataSearch {
@@ -10,6 +11,8 @@ export interface DataSearch {
   readonly queries: ResearchQueries;
   /** The purchase request and its acceptance (issue 15); absent in tests that give none. */
   readonly purchases?: Purchases;
+  /** The researcher's delivered datasets: keys, opening, the dataset page (issue 15 item 7). */
+  readonly datasets?: PurchasedDatasets;
 }
 
 const ResearchContext = createContext<ResearchConsent | null>(null);

@@ -135,6 +135,11 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       num('l', 'ℓ');
       word('reportSha256', 'release report SHA-256');
       break;
+    case 'DELIVERY_ACK':
+      word('purchaseId', 'purchase');
+      word('clinic');
+      word('deliveryId', 'delivery');
+      break;
     case 'QUARANTINE':
       word('action');
       num('quarantineSeq', 'quarantine record');
@@ -203,6 +208,7 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind === MIND_KINDS.purchaseAccepted) return 'PURCHASE_ACCEPTED';
   if (journalKind === MIND_KINDS.purchaseDeclined) return 'PURCHASE_DECLINED';
   if (journalKind === MIND_KINDS.purchaseDelivered) return 'DATA_DELIVERY';
+  if (journalKind === MIND_KINDS.purchaseAcknowledged) return 'DELIVERY_ACK';
   if (journalKind === 'vault.keyRotated') return 'KEY_ROTATION';
   if (journalKind === LEDGER_ALARM_KIND) return 'NOTARY_ALARM';
   return null;

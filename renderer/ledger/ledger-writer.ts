@@ -23,6 +23,7 @@ import { DeviceDecisionMetaSchema } from '../../shared/journal/device-meta';
 import { BackupRestoredMetaSchema } from '../../shared/journal/backup-meta';
 import { PurchaseAcceptedMetaSchema, PurchaseDeclinedMetaSchema, PurchaseDeliveredMetaSchema, PurchaseRequestedMetaSchema, QueryAnsweredMetaSchema } from '../../shared/research/research-meta';
 import { purchaseIdInput } from '../../shared/network/notary';
+import { PurchaseAcknowledgedMetaSchema } from '../../shared/research/dataset-meta';
 import { describeBucket } from '../../shared/research/cohort-answer';
 
 /**
@@ -278,6 +279,13 @@ export class LedgerWriter {
           inputs: [`0x${ciphertextSha256}`, `0x${commitment}`],
           details: { purchaseId, researcher, deliveryId, size, manifestSha256, reportSha256, released, suppressed, k, l, keepers, threshold },
         };
+      }
+      case 'DELIVERY_ACK': {
+        // What the researcher received and opened: the package's hash and its manifest's, never a key.
+        const parsed = PurchaseAcknowledgedMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { purchaseId, clinic, ciphertextSha256, manifestSha256 } = parsed.data;
+        return { subject: purchaseIdInput(purchaseId), inputs: [`0x${ciphertextSha256}`, `0x${manifestSha256}`], details: { purchaseId, clinic } };
       }
       case 'PURCHASE_DECLINED': {
         const parsed = PurchaseDeclinedMetaSchema.safeParse(value);

@@ -78,6 +78,12 @@ export class EscrowPayment {
     return { state: 'deposited', escrowState: record.state, amount: record.amount, confirmations: block === undefined ? 0 : head - block + 1, required: this.settlement.confirmations };
   }
 
+  /** The buyer acknowledges the delivery: the escrow pays the clinic and the keepers. */
+  async acknowledge(wallet: Wallet, escrowId: string): Promise<{ readonly block: number }> {
+    const receipt = await this.escrow(wallet).acknowledge(escrowId);
+    return { block: receipt.blockNumber };
+  }
+
   /** Approves the escrow for the price (unless an earlier approval covers it), then deposits. */
   async pay(wallet: Wallet, deposit: DepositRequest): Promise<{ readonly block: number }> {
     const token = this.token(wallet);

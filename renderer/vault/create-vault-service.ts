@@ -1,3 +1,4 @@
+import { PurchasedDatasetsFeature, type PurchasedDatasets } from '../research/purchased-datasets';
 import type { Transport } from '../../shared/ipc/api-client';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import { createLedgerService, type FullLedgerService } from '../ledger/create-ledger-service';
@@ -78,7 +79,7 @@ export interface VaultServiceWithReady extends VaultService {
   /** Research consent: the institution's policy and the patients' records (renderer/research). */
   readonly research: ResearchConsent;
   /** The network's data search (renderer/research): a clinic's incoming queries, a research institute's own queries and basket. */
-  readonly dataSearch: { readonly inbox: QueryInbox; readonly queries: ResearchQueries; readonly purchases: Purchases };
+  readonly dataSearch: { readonly inbox: QueryInbox; readonly queries: ResearchQueries; readonly purchases: Purchases; readonly datasets: PurchasedDatasets };
 }
 
 const noop = (): void => undefined;
@@ -148,7 +149,8 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
   const inbox = new QueryInboxFeature(research, options.searchClock);
   const queries = new ResearchQueriesFeature();
   const purchases = new PurchasesFeature(research, options.searchClock);
-  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger, research, inbox, queries, purchases];
+  const datasets = new PurchasedDatasetsFeature(options.searchClock);
+  const features: readonly SessionFeature[] = [new EventAuthMarker(), new OperatorDirectory(), ledgerFeature, joiner, messenger, research, inbox, queries, purchases, datasets];
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);
@@ -174,7 +176,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     ledger,
     network,
     research,
-    dataSearch: { inbox, queries, purchases },
+    dataSearch: { inbox, queries, purchases, datasets },
     phase: () => state.phase,
     subscribe: (listener) => state.subscribe(listener),
     currentOperator: () => {

@@ -157,6 +157,14 @@ export const MIND_KINDS = {
   purchaseDelivered: 'purchase.delivered',
   /** A clinic told the researcher its notarized delivery (PurchaseDeliveryNotifiedMetaSchema). */
   purchaseDeliveryNotified: 'purchase.deliveryNotified',
+  /** A researcher asked the keepers for their shares of a delivered package's key (dataset-meta.ts PurchaseKeysRequestedMetaSchema). */
+  purchaseKeysRequested: 'purchase.keysRequested',
+  /** A researcher opened a delivered dataset: key combined and checked, package checked (PurchaseOpenedMetaSchema). */
+  purchaseOpened: 'purchase.opened',
+  /** A researcher acknowledged a delivery (PurchaseAcknowledgedMetaSchema): a DELIVERY_ACK entry; the escrow pays out. */
+  purchaseAcknowledged: 'purchase.acknowledged',
+  /** An opened dataset saved to a folder (mind-meta.ts ExportMetaSchema): an EXPORT entry. */
+  datasetSaved: 'export.dataset',
 } as const;
 
 /** Kinds the mind may append through journal.append; intake kinds are written by the body only. */

@@ -80,6 +80,10 @@ export const LEDGER_ENTRY_KINDS = [
   'KEY_RELEASE',
   // DATA_DELIVERY: a clinic delivered a sealed package: subject the purchase id, details the ciphertext SHA-256 and key commitment
   'DATA_DELIVERY',
+  // A researcher acknowledged a delivery (issue 15 item 7): subject the purchase id as bytes32,
+  // inputs the ciphertext SHA-256 it opened and the manifest SHA-256 it read; the escrow then pays
+  // the clinic and the keepers.
+  'DELIVERY_ACK',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { KeywordQueryPayloadSchema, QueryAnswerPayloadSchema, QueryDeclinedPayloadSchema } from '../research/query-answer';
+import { KeyReleasePayloadSchema, KeyReleaseRefusedPayloadSchema, KeyShareRefusedPayloadSchema, KeyShareStoredPayloadSchema } from '../research/key-release';
 import { DatasetDeliveredPayloadSchema, PurchaseAcceptedPayloadSchema, PurchaseDeclinedPayloadSchema, PurchaseRequestPayloadSchema } from '../research/purchase-request';
 
 /**
  * What a relay message carries inside its encryption (shared/network/relay.ts seals the bytes):
  * UTF-8 JSON, one object with a `type`: a note between institutions, and the research search's
  * query, answer and decline (shared/research/query-answer.ts), and the purchase's request, acceptance
- * and decline and the dataset's delivery (shared/research/purchase-request.ts). A type this node does not know is
+ * and decline and the dataset's delivery (shared/research/purchase-request.ts), and a key keeper's
+ * answers (shared/research/key-release.ts). A type this node does not know is
  * kept in the journal and shown as "a message of a kind this version cannot show".
  */
 export const MAX_NOTE_LENGTH = 10_000;
@@ -27,6 +29,12 @@ export const RelayPayloadSchema = z.discriminatedUnion('type', [
   PurchaseAcceptedPayloadSchema,
   PurchaseDeclinedPayloadSchema,
   DatasetDeliveredPayloadSchema,
+  // A key keeper's answers (shared/research/key-release.ts): to the clinic that deposited a share,
+  // to the researcher who asked for its release.
+  KeyShareStoredPayloadSchema,
+  KeyShareRefusedPayloadSchema,
+  KeyReleasePayloadSchema,
+  KeyReleaseRefusedPayloadSchema,
 ]);
 export type RelayPayload = z.infer<typeof RelayPayloadSchema>;
 

@@ -4,8 +4,13 @@ import { loadOrCreateNetworkKey } from '../../server/network/network-key';
 import { startNetworkServer } from '../../server/server-process';
 import { PhdTokenClient } from '../../shared/chain/escrow-contracts';
 import { purchaseIdInput } from '../../shared/network/notary';
-import { RELAY_ROUTES, RelayInboxPageSchema } from '../../shared/network/relay';
-import { newTestNode, postJson, signedFetch, signedJoin } from '../server/support/member-client';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pino from 'pino';
+import { JsonRpcEscrowViews } from '../../server/keeper/escrow-view';
+import { KeeperService } from '../../server/keeper/keeper-service';
+import { PurchaseEscrowClient } from '../../shared/chain/escrow-contracts';
+import { networkFingerprint } from '../../shared/network/network-domain';
 import { startIntegrationNode } from '../support/integration-node';
 import { useCleanups } from '../support/cleanups';
 import { useTempDirs } from '../support/temp-dir';
@@ -18,6 +23,12 @@ import { useTempDirs } from '../support/temp-dir';
  * the three keepers the acceptance named (one relay envelope each), and a DATA_DELIVERY entry naming
  * the ciphertext's hash and the key commitment is signed and notarized. Before payment the release
  * is refused; a second release answers the first delivery.
+ *
+ * Then the researcher's side (item 7), with three real keeper services (server/keeper/): it asks
+ * each keeper for its share, combines them, checks the key against the notarized commitment,
+ * reads the package the body keeps, checks its hash, manifest and report, acknowledges (a notarized
+ * DELIVERY_ACK entry; the escrow pays the clinic and the keepers), previews the files and saves
+ * them to a folder.
  */
 const PASSPHRASE = 'violet tractor amber seventeen';
 const cleanup = useCleanups();
@@ -35,9 +46,24 @@ describe('a clinic delivers a paid purchase', () => {
     const serverDir = await tempDir();
     const server = await startNetworkServer({ dataDir: serverDir, database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', chain: { kind: 'dev', port: 0, confirmations: 1 }, anchorIntervalMs: 0 });
     cleanup(() => server.close());
-    const keepers = [newTestNode(), newTestNode(), newTestNode()];
-    for (const [i, keeper] of keepers.entries()) {
-      expect((await postJson(`${server.url}/v1/join`, await signedJoin(keeper, server.network.pinned, { legalName: `Keeper Institute ${i + 1}`, roles: ['keeper'] }))).status).toBeLessThan(300);
+    const chains = new JsonRpcEscrowViews({});
+    cleanup(async () => chains.close());
+    const keepers: KeeperService[] = [];
+    for (let i = 0; i < 3; i++) {
+      const keeper = await KeeperService.open({
+        dataDir: await tempDir(),
+        serverUrl: server.url,
+        legalName: `Keeper Institute ${i + 1}`,
+        country: 'NL',
+        fingerprint: networkFingerprint(server.network.pinned),
+        escrow: (map) => chains.viewFor(map.parameters),
+        log: pino({ level: 'silent' }),
+        pollMs: 300,
+      });
+      cleanup(() => keeper.stop());
+      await keeper.waitForApproval();
+      keeper.start();
+      keepers.push(keeper);
     }
     const clinic = await startNode(await tempDir());
     const { preview } = await clinic.api.network.inspect({ url: server.url });
@@ -46,7 +72,7 @@ describe('a clinic delivers a paid purchase', () => {
     await clinic.vault.research.setPolicy({ mode: 'opt-out', purposes: { 'research-sale': true, 'research-no-sale': true }, minCellSize: 11, answering: 'automatic', pricePerRecord: '0.5' });
     await clinic.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'Delivery Clinic', country: 'CH', roles: ['clinic'] });
     const research = await startNode(await tempDir());
-    await research.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'Delivery Research Institute', country: 'DE', roles: ['research'] });
+    await research.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'Delivery Research Institute', country: 'DE', roles: ['research', 'witness'] });
     for (const node of [research, clinic]) await node.api.network.refresh({});
 
     // A query every demo patient with labs matches, answered with an offer; the whole KEY list bought.
@@ -75,7 +101,7 @@ describe('a clinic delivers a paid purchase', () => {
       },
       { timeout: 120_000, interval: 500 },
     );
-    expect(mine.keepers).toHaveLength(3);
+    expect([...mine.keepers!].sort()).toEqual(keepers.map((keeper) => keeper.address).sort());
 
     // The release checks out on the clinic's node, but nothing leaves before the payment.
     const check = await clinic.vault.dataSearch.purchases!.checkRelease(purchaseId!);
@@ -98,11 +124,7 @@ describe('a clinic delivers a paid purchase', () => {
     expect(await clinic.vault.dataSearch.purchases!.release(purchaseId!)).toEqual(delivered);
     const listed = await research.api.network.deliveries({});
     expect(listed.deliveries.map((d) => [d.id, d.sha256, d.size, d.state])).toEqual([[delivered.deliveryId, delivered.ciphertextSha256, delivered.size, 'complete']]);
-    const clinicNode = (await clinic.api.network.status({})).state!.node;
-    for (const keeper of keepers) {
-      const inbox = RelayInboxPageSchema.parse(await (await signedFetch(server.url, keeper, server.network.pinned, `${RELAY_ROUTES.inbox}?after=0&limit=50`)).json());
-      expect(inbox.messages.filter((m) => m.envelope.from === clinicNode)).toHaveLength(1);
-    }
+    expect([...delivered.keepers].sort()).toEqual(keepers.map((keeper) => keeper.address).sort());
 
     // The DATA_DELIVERY entry: subject the purchase id, inputs the hash and the key commitment; notarized.
     await vi.waitFor(
@@ -134,5 +156,60 @@ describe('a clinic delivers a paid purchase', () => {
     expect(told).toMatchObject({ deliveryId: delivered.deliveryId, ciphertextSha256: delivered.ciphertextSha256, commitment: delivered.commitment, keepers: delivered.keepers, threshold: 2 });
     const entry = (await clinic.vault.ledger.entries({ kinds: ['DATA_DELIVERY'] }, { limit: 5 }))[0]!;
     expect(told.delivery).toMatchObject({ seq: entry.seq, leafIndex: entry.notary!.leafIndex });
+
+    // The researcher asks the keepers; each checks the notarized purchase and delivery and the deposit, and releases its share.
+    // The research institute is also a witness: its refresh cosigns the checkpoint that holds the delivery.
+    await research.api.network.refresh({});
+    const datasets = research.vault.dataSearch.datasets;
+    await expect(datasets.openDataset(purchaseId!)).rejects.toThrow(/0 of the 2 key shares/);
+    await datasets.requestKeys(purchaseId!);
+    expect((await datasets.list())[0]!.shares.map((share) => share.state)).toEqual(['waiting', 'waiting', 'waiting']);
+    await vi.waitFor(
+      async () => {
+        await research.vault.sync();
+        const listed = (await datasets.list()).find((d) => d.purchaseId === purchaseId);
+        expect(listed?.shares.map((share) => share.state), JSON.stringify(listed?.shares)).toEqual(['released', 'released', 'released']);
+      },
+      { timeout: 120_000, interval: 1000 },
+    );
+
+    // Opened: key combined and checked, package read from the body's kept copy and checked; acknowledged.
+    const opened = await datasets.openDataset(purchaseId!);
+    expect(opened.opened).toMatchObject({ files: expect.any(Number), counts: expect.objectContaining({ Patient: delivered.released }) });
+    expect(opened.acknowledgedAt).toEqual(expect.any(Number));
+    const escrow = new PurchaseEscrowClient(settlement.escrow, chain);
+    expect((await escrow.getPurchase(purchaseIdInput(purchaseId!))).state).toBe('Paid');
+    await vi.waitFor(
+      async () => {
+        await research.api.network.refresh({});
+        await research.vault.sync();
+        const acks = await research.vault.ledger.entries({ kinds: ['DELIVERY_ACK'] }, { limit: 5 });
+        expect(acks).toHaveLength(1);
+        expect(acks[0]!.subject).toBe(purchaseIdInput(purchaseId!));
+        expect(acks[0]!.inputs).toEqual([`0x${delivered.ciphertextSha256}`, `0x${delivered.manifestSha256}`]);
+        expect(acks[0]!.notary?.leafIndex).toEqual(expect.any(Number));
+      },
+      { timeout: 90_000, interval: 1000 },
+    );
+
+    // The dataset page: manifest, release report, previews, provenance with the notary's leaves.
+    const contents = await datasets.contents(purchaseId!);
+    expect(contents.report.achieved.k).toBe(delivered.k);
+    const patients = contents.previews.find((p) => p.path === 'csv/Patient.csv')!;
+    expect(patients.columns).toEqual(['id', 'pseudonym', 'gender', 'age', 'zip3']);
+    expect(patients.rows.length).toBeGreaterThan(0);
+    expect(contents.previews.find((p) => p.path === 'fhir/Observation.ndjson')!.rows.length).toBeGreaterThan(0);
+    expect(contents.provenance.map((step) => step.step)).toEqual(['query', 'offer', 'purchase', 'acceptance', 'deposit', 'delivery', 'key-release', 'key-release', 'key-release', 'acknowledgement']);
+    expect(contents.provenance.find((step) => step.step === 'delivery')!.leafIndex).toBe(entry.notary!.leafIndex);
+
+    // Saved to a folder: the files the manifest lists, byte for byte as it hashes them.
+    const folder = path.join(await tempDir(), 'dataset');
+    const saved = await datasets.save(purchaseId!, folder);
+    expect(saved.files).toBe(contents.manifest.files.length + 1);
+    const names = (await readdir(folder, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(folder, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+    expect(names.sort()).toEqual([...contents.manifest.files.map((f) => f.path), 'manifest.json'].sort());
+    const { createHash } = await import('node:crypto');
+    for (const file of contents.manifest.files) expect(createHash('sha256').update(await readFile(path.join(folder, file.path))).digest('hex')).toBe(file.sha256);
+    await expect(datasets.save(purchaseId!, folder)).rejects.toThrow(/not empty|already/i);
   });
 });

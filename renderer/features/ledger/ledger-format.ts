@@ -16,6 +16,7 @@ const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
   PURCHASE_DECLINED: 'Purchase declined',
   KEY_RELEASE: 'Key released',
   DATA_DELIVERY: 'Data delivered',
+  DELIVERY_ACK: 'Delivery acknowledged',
   SESSION: 'Sign-in and lock',
   QUARANTINE: 'Quarantine action',
   RESTORE: 'Backup restored',

@@ -11,6 +11,7 @@ import { IncomingQueries } from './incoming-queries';
 import { MyPurchases } from './my-purchases';
 import { MyQueries } from './my-queries';
 import { PurchaseRequests } from './purchase-requests';
+import { PurchasedDatasets } from './purchased-datasets';
 import { QueryForm } from './query-form';
 
 /**
@@ -88,6 +89,7 @@ export function MarketplaceArea() {
           <MyQueries selected={selected} onSelect={setSelected} basket={basket} onBasket={changeBasket} />
           <BasketSection basket={basket} names={names} onBasket={changeBasket} />
           <MyPurchases basketSize={basket.length} node={state.node} />
+          <PurchasedDatasets />
         </>
       )}
       {isClinic && <IncomingQueries answering={answering} />}

@@ -52,6 +52,8 @@ export interface SessionPort<N extends keyof HdmsApi = keyof HdmsApi> {
   readonly identity: Wallet;
   /** The node's message public key (raw uncompressed P-256 point): what network members encrypt to. */
   readonly messagePublicKey: Uint8Array;
+  /** Its private key (non-extractable): opens what was sealed to it outside the relay, a key keeper's released share. */
+  readonly messagePrivateKey: CryptoKey;
   /** Opens sealed journal metas and objects (the intake private key). */
   readonly opener: Opener;
   sealer(): Promise<Sealer>;

@@ -139,6 +139,7 @@ export class SessionLifecycle {
       directoryKey: s.keys.directoryKey,
       identity,
       messagePublicKey: s.keys.messageKeyPair.publicKeyRaw,
+      messagePrivateKey: s.keys.messageKeyPair.privateKey,
       opener: s.opener,
       sealer: () => sealerOf(s),
       actor: s.actor,

@@ -1,7 +1,9 @@
 import type { JournalRecord } from '../../../shared/ipc/journal-contract';
 import type { KeywordQueryPayload, QueryAnswerPayload, QueryDeclinedPayload } from '../../../shared/research/query-answer';
 import type { SignedKeywordQuery } from '../../../shared/research/search-api';
+import type { PurchaseAcknowledgedMeta, PurchaseKeysRequestedMeta, PurchaseOpenedMeta } from '../../../shared/research/dataset-meta';
 import type { PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseDeliveredMeta, PurchaseDeliveryNotifiedMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta, QueryAnsweredMeta, QueryDeclinedMeta, QueryPostedMeta } from '../../../shared/research/research-meta';
+import type { KeyReleasePayload, KeyReleaseRefusedPayload, KeyShareRefusedPayload, KeyShareStoredPayload } from '../../../shared/research/key-release';
 import type { DatasetDeliveredPayload, PurchaseAcceptedPayload, PurchaseDeclinedPayload, SignedPurchaseRequest } from '../../../shared/research/purchase-request';
 import { encryptMany } from '../vault-crypto';
 import type { IncomingQueryRowStored, MyQueryRowStored, QueryAnswerRowStored, QueryOutcomeRowStored, VaultDb } from './vault-db';
@@ -76,7 +78,15 @@ export type PurchaseRowDetail =
   | ({ readonly kind: 'delivered' } & PurchaseDeliveredMeta)
   | ({ readonly kind: 'delivery-notified' } & PurchaseDeliveryNotifiedMeta)
   /** Research node: the clinic's delivery the relay brought. */
-  | { readonly kind: 'delivery-in'; readonly clinic: string; readonly payload: DatasetDeliveredPayload; readonly receivedAt: number };
+  | { readonly kind: 'delivery-in'; readonly clinic: string; readonly payload: DatasetDeliveredPayload; readonly receivedAt: number }
+  /** A key keeper's answer the relay brought: to the clinic (share stored or refused), to the researcher (share released or refused). */
+  | { readonly kind: 'keeper-in'; readonly keeper: string; readonly payload: KeeperAnswer; readonly receivedAt: number }
+  | ({ readonly kind: 'keys-requested' } & PurchaseKeysRequestedMeta)
+  | ({ readonly kind: 'opened' } & PurchaseOpenedMeta)
+  | ({ readonly kind: 'acknowledged' } & PurchaseAcknowledgedMeta);
+
+/** A keeper's answer about one purchase. */
+export type KeeperAnswer = KeyShareStoredPayload | (KeyShareRefusedPayload & { readonly purchaseId: string }) | KeyReleasePayload | (KeyReleaseRefusedPayload & { readonly purchaseId: string });
 
 export interface PurchaseMetaValue {
   readonly purchaseId: string;
@@ -130,10 +140,15 @@ export class ResearchRowsPage {
 export async function purchaseRowOfPayload(
   viewKey: CryptoKey,
   record: JournalRecord,
-  payload: { readonly type: 'purchase-request'; readonly signed: SignedPurchaseRequest } | PurchaseAcceptedPayload | PurchaseDeclinedPayload | DatasetDeliveredPayload,
+  payload: { readonly type: 'purchase-request'; readonly signed: SignedPurchaseRequest } | PurchaseAcceptedPayload | PurchaseDeclinedPayload | DatasetDeliveredPayload | KeyShareStoredPayload | KeyShareRefusedPayload | KeyReleasePayload | KeyReleaseRefusedPayload,
   from: string,
   receivedAt: number,
 ): Promise<{ readonly key: string; readonly value: PurchaseMetaValue } | null> {
+  if (payload.type === 'key-share-stored' || payload.type === 'key-share-refused' || payload.type === 'key-release' || payload.type === 'key-release-refused') {
+    // A refusal of a message the keeper could not read names no purchase: nothing to file it under.
+    if (payload.purchaseId === null) return null;
+    return purchaseRow(viewKey, record, payload.purchaseId, { kind: 'keeper-in', keeper: from, payload: payload as KeeperAnswer, receivedAt });
+  }
   if (payload.type === 'purchase-request') {
     // Only the researcher itself may bring its request (the relay checked the sender's signature).
     if (payload.signed.request.researcher !== from) return null;

@@ -79,9 +79,11 @@ function isResearch(payload: RelayPayload | null): payload is Extract<RelayPaylo
   return payload !== null && (payload.type === 'keyword-query' || payload.type === 'query-answer' || payload.type === 'query-declined');
 }
 
-/** A payload of a purchase (issue 15: shared/research/purchase-request.ts): not conversation either. */
-function isPurchase(payload: RelayPayload | null): payload is Extract<RelayPayload, { type: 'purchase-request' | 'purchase-accepted' | 'purchase-declined' | 'dataset-delivered' }> {
-  return payload !== null && (payload.type === 'purchase-request' || payload.type === 'purchase-accepted' || payload.type === 'purchase-declined' || payload.type === 'dataset-delivered');
+const PURCHASE_PAYLOADS = ['purchase-request', 'purchase-accepted', 'purchase-declined', 'dataset-delivered', 'key-share-stored', 'key-share-refused', 'key-release', 'key-release-refused'] as const;
+
+/** A payload of a purchase (issue 15: shared/research/purchase-request.ts, key-release.ts): not conversation either. */
+function isPurchase(payload: RelayPayload | null): payload is Extract<RelayPayload, { type: (typeof PURCHASE_PAYLOADS)[number] }> {
+  return payload !== null && (PURCHASE_PAYLOADS as readonly string[]).includes(payload.type);
 }
 
 type ResearchRow = Awaited<ReturnType<typeof researchRowOfPayload>>;

@@ -1,3 +1,4 @@
+import { PurchaseAcknowledgedMetaSchema, PurchaseKeysRequestedMetaSchema, PurchaseOpenedMetaSchema } from '../../../../shared/research/dataset-meta';
 import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import {
   BasketMetaSchema,
@@ -43,6 +44,9 @@ export const researchProjector: JournalProjector = {
     MIND_KINDS.purchaseNotified,
     MIND_KINDS.purchaseDelivered,
     MIND_KINDS.purchaseDeliveryNotified,
+    MIND_KINDS.purchaseKeysRequested,
+    MIND_KINDS.purchaseOpened,
+    MIND_KINDS.purchaseAcknowledged,
   ],
   tables: (db) => [db.incomingQueries, db.queryOutcomes, db.myQueries, db.meta],
   startPage(context) {
@@ -117,6 +121,24 @@ export const researchProjector: JournalProjector = {
             const parsed = PurchaseDeliveryNotifiedMetaSchema.safeParse(meta);
             if (!parsed.success) return 'problem';
             const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'delivery-notified', ...parsed.data });
+            return { apply: () => void page.purchases.set(row.key, row.value) };
+          }
+          case MIND_KINDS.purchaseKeysRequested: {
+            const parsed = PurchaseKeysRequestedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'keys-requested', ...parsed.data });
+            return { apply: () => void page.purchases.set(row.key, row.value) };
+          }
+          case MIND_KINDS.purchaseOpened: {
+            const parsed = PurchaseOpenedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'opened', ...parsed.data });
+            return { apply: () => void page.purchases.set(row.key, row.value) };
+          }
+          case MIND_KINDS.purchaseAcknowledged: {
+            const parsed = PurchaseAcknowledgedMetaSchema.safeParse(meta);
+            if (!parsed.success) return 'problem';
+            const row = await purchaseRow(viewKey, record, parsed.data.purchaseId, { kind: 'acknowledged', ...parsed.data });
             return { apply: () => void page.purchases.set(row.key, row.value) };
           }
           default: {
