@@ -41,7 +41,7 @@ function ReleaseCheck({ purchaseId, delivery, onDelivered }: { purchaseId: strin
         <span className="release-check" role="status">
           {' '}
           Delivered: {delivery.released.toLocaleString('en')} records ({delivery.suppressed} suppressed), k = {delivery.k}, ℓ = {delivery.l}
-          {delivery.dicom !== undefined && `, ${delivery.dicom.instances.toLocaleString('en')} DICOM instances (${delivery.dicom.excluded.toLocaleString('en')} left out)`}; {(delivery.size / 1024).toFixed(0)} KiB sealed, its key with{' '}
+          {delivery.dicom !== undefined && delivery.dicom.instances + delivery.dicom.excluded > 0 && `, ${delivery.dicom.instances.toLocaleString('en')} DICOM instances (${delivery.dicom.excluded.toLocaleString('en')} left out)`}; {(delivery.size / 1024).toFixed(0)} KiB sealed, its key with{' '}
           {delivery.keepers.length} keepers ({delivery.threshold} needed)
         </span>{' '}
         <WhatLeft purchaseId={purchaseId} />

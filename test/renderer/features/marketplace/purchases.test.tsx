@@ -193,8 +193,9 @@ describe('Marketplace purchases', () => {
   });
 
   it('What left: the researcher, the records, each pseudonym with the patient’s name on this node, the purpose, the profile, k and ℓ', async () => {
-    open('admin', ['clinic'], fakeSearch({ incoming: [{ ...done, delivery: delivered }] }).search);
+    open('admin', ['clinic'], fakeSearch({ incoming: [{ ...done, delivery: { ...delivered, dicom: { instances: 4, excluded: 1 } } }] }).search);
     const table = await screen.findByRole('table', { name: 'Purchase requests' });
+    expect((await within(table).findByRole('status')).textContent).toMatch(/Delivered: 3 records \(0 suppressed\), k = 5, ℓ = 2, 4 DICOM instances \(1 left out\); 40 KiB sealed/);
     fireEvent.click(await within(table).findByRole('button', { name: 'What left' }));
     const record = await within(table).findByRole('region', { name: 'What left in this dataset' });
     expect(record.textContent).toMatch(/North Research Institute/);
