@@ -168,6 +168,8 @@ export type ReleaseSummary =
       readonly reportSha256: string;
       readonly missing: number;
       readonly withdrawn: number;
+      /** The released patients' DICOM instances in the vault, de-identified at release (some may be left out then); absent from older callers. */
+      readonly dicom?: { readonly instances: number; readonly patients: number };
     }
   | { readonly ok: false; readonly records: number; readonly reason: string; readonly missing: number; readonly withdrawn: number };
 
@@ -673,7 +675,10 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       const { checked, common } = await this.prepareRelease(port, purchaseId);
       if (!checked.ok) return { ok: false, reason: checked.reason, ...common };
       const { report, reportSha256 } = checked.release;
-      return { ok: true, released: report.rows.out, suppressed: report.rows.suppressed, required: { k: report.required.k, l: report.required.l }, achieved: { k: report.achieved.k, l: report.achieved.l }, reportSha256, ...common };
+      const released = new Set(checked.release.pseudonymMap.values());
+      const instances = (await releaseInstancesOf(port.db(), port.viewKey, checked.patients.patientIds)).filter((instance) => released.has(instance.patientId));
+      const dicom = { instances: instances.length, patients: new Set(instances.map((instance) => instance.patientId)).size };
+      return { ok: true, released: report.rows.out, suppressed: report.rows.suppressed, required: { k: report.required.k, l: report.required.l }, achieved: { k: report.achieved.k, l: report.achieved.l }, reportSha256, ...common, dicom };
     } catch (error) {
       throw asVaultError(error);
     }

@@ -117,6 +117,8 @@ describe('a clinic delivers DICOM and keeps its record of what left', () => {
     await new PhdTokenClient(settlement.token, operator).mint(paymentAddress, 10_000n * 10n ** 18n);
     expect(await research.vault.dataSearch.purchases.pay(purchaseId!)).toMatchObject({ state: 'deposited' });
 
+    const check = await clinic.vault.dataSearch.purchases.checkRelease(purchaseId!);
+    expect(check.ok).toBe(true);
     const started = performance.now();
     const delivered = await clinic.vault.dataSearch.purchases.release(purchaseId!);
     const releaseMs = performance.now() - started;
@@ -134,6 +136,8 @@ describe('a clinic delivers DICOM and keeps its record of what left', () => {
     expect(releasedImaged.length).toBeGreaterThan(0);
     const expectedInstances = releasedImaged.reduce((sum, source) => sum + (source.uids.length - 2) - (source === sources[0] ? 1 : 0), 0);
     expect(delivered.dicom).toEqual({ instances: expectedInstances, excluded: pseudonymOf.has(sources[0]!.patientId) ? 1 : 0 });
+    // The check announced them: every instance of the released patients, before any was left out.
+    expect(check.ok && check.dicom).toEqual({ instances: expectedInstances + delivered.dicom!.excluded, patients: releasedImaged.length });
     for (const source of releasedImaged) {
       const datasets = await clinic.vault.dataSearch.purchases.datasetsOfPatient(source.patientId);
       expect(datasets.map((d) => [d.purchaseId, d.pseudonym, d.institution])).toEqual([[purchaseId, pseudonymOf.get(source.patientId), 'Imaging Research Institute']]);

@@ -59,6 +59,7 @@ function ReleaseCheck({ purchaseId, delivery, onDelivered }: { purchaseId: strin
           {' '}
           Releasable: {summary.released.toLocaleString('en')} of {summary.records.toLocaleString('en')} records ({summary.suppressed} suppressed{left ? `; ${left}` : ''}), k = {summary.achieved.k} (at least {summary.required.k}), ℓ = {summary.achieved.l} (at least {summary.required.l}); report{' '}
           <code title={summary.reportSha256}>{summary.reportSha256.slice(0, 12)}…</code>
+          {summary.dicom !== undefined && summary.dicom.instances > 0 && `; ${summary.dicom.instances.toLocaleString('en')} DICOM instances of ${summary.dicom.patients.toLocaleString('en')} patients, de-identified at release (burned-in and high-risk ones are left out then)`}
         </span>
       )}
       {summary?.ok === false && (

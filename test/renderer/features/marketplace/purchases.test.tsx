@@ -118,7 +118,7 @@ function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: Inco
       balance: async () => (funded ? 10_000n * 10n ** 18n - BigInt(paid.length) * 5n * 10n ** 18n : 0n),
       checkRelease: async (id) =>
         id === `0x${'7a'.repeat(16)}`
-          ? { ok: true, records: 3, released: 3, suppressed: 0, required: { k: 5, l: 2 }, achieved: { k: 5, l: 2 }, reportSha256: 'ab'.repeat(32), missing: 0, withdrawn: 1 }
+          ? { ok: true, records: 3, released: 3, suppressed: 0, required: { k: 5, l: 2 }, achieved: { k: 5, l: 2 }, reportSha256: 'ab'.repeat(32), missing: 0, withdrawn: 1, dicom: { instances: 7, patients: 2 } }
           : { ok: false, records: 3, reason: 'Refused: k = 5 cannot be reached.', missing: 0, withdrawn: 0 },
       release: async (id) => {
         handled.push(['release', id]);
@@ -180,7 +180,7 @@ describe('Marketplace purchases', () => {
     const [, first, third] = within(table).getAllByRole('row');
     expect(within(first!).queryByRole('button', { name: 'Check the release' })).toBeNull();
     fireEvent.click(within(third!).getByRole('button', { name: 'Check the release' }));
-    expect((await within(third!).findByRole('status')).textContent).toMatch(/Releasable: 3 of 3 records \(0 suppressed; 1 withdrew consent\), k = 5 \(at least 5\), ℓ = 2 \(at least 2\); report abababababab…/);
+    expect((await within(third!).findByRole('status')).textContent).toMatch(/Releasable: 3 of 3 records \(0 suppressed; 1 withdrew consent\), k = 5 \(at least 5\), ℓ = 2 \(at least 2\); report abababababab…; 7 DICOM instances of 2 patients, de-identified at release/);
     fireEvent.click(within(third!).getByRole('button', { name: 'Release and deliver' }));
     await waitFor(() => expect(handled).toContainEqual(['release', `0x${'7a'.repeat(16)}`]));
   });
