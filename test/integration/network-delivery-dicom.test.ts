@@ -144,6 +144,20 @@ describe('a clinic delivers DICOM and keeps its record of what left', () => {
       expect(left.patients.find((p) => p.patientId === source.patientId)?.name).toMatch(new RegExp(source.family));
     }
 
+    // The ledger's DATA_DELIVERY entry (what the notary and the network see) names none of it.
+    const entry = await vi.waitFor(
+      async () => {
+        await clinic.vault.sync();
+        const entries = await clinic.vault.ledger.entries({ kinds: ['DATA_DELIVERY'] }, { limit: 5 });
+        expect(entries).toHaveLength(1);
+        return entries[0]!;
+      },
+      { timeout: 60_000, interval: 500 },
+    );
+    const signed = JSON.stringify(entry);
+    expect(signed).not.toMatch(/patients|consentMode/);
+    for (const patient of left.patients) for (const value of [patient.pseudonym, patient.patientId]) expect(signed.includes(value), value).toBe(false);
+
     // The keepers' shares (two of three), the package as the researcher's body downloads it.
     const clinicNode = (await clinic.api.network.status({})).state!.node;
     const shares: KeyShare[] = [];
