@@ -78,6 +78,12 @@ export class EscrowPayment {
     return { state: 'deposited', escrowState: record.state, amount: record.amount, confirmations: block === undefined ? 0 : head - block + 1, required: this.settlement.confirmations };
   }
 
+  /** The clinic declares the keys released (the keepers hold them for the buyer): the dispute window starts. */
+  async keysReleased(wallet: Wallet, escrowId: string): Promise<{ readonly block: number }> {
+    const receipt = await this.escrow(wallet).keysReleased(escrowId);
+    return { block: receipt.blockNumber };
+  }
+
   /** The buyer acknowledges the delivery: the escrow pays the clinic and the keepers. */
   async acknowledge(wallet: Wallet, escrowId: string): Promise<{ readonly block: number }> {
     const receipt = await this.escrow(wallet).acknowledge(escrowId);

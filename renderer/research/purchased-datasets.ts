@@ -200,6 +200,30 @@ function* subsets<T>(items: readonly T[], size: number, start = 0): Generator<T[
 }
 
 /**
+ * The package key from the keepers' opened shares: the first `threshold` of them whose combination
+ * matches the notarized commitment (the Shamir library cannot tell a wrong share; the commitment
+ * can), or null when none does. With n ≤ 10 shares that is at most 252 tries.
+ */
+export async function combineReleasedShares(
+  shares: readonly { readonly keeper: string; readonly share: KeyShare }[],
+  threshold: number,
+  expected: { readonly commitment: string; readonly ciphertextSha256: string },
+): Promise<{ key: Uint8Array; keepers: string[] } | null> {
+  for (const subset of subsets(shares, threshold)) {
+    try {
+      const key = await combineShares(
+        subset.map((entry) => entry.share),
+        expected,
+      );
+      return { key, keepers: subset.map((entry) => entry.keeper) };
+    } catch (error) {
+      if (!(error instanceof KeySplitError) || (error.code !== 'commitment-mismatch' && error.code !== 'mismatched-shares')) throw error;
+    }
+  }
+  return null;
+}
+
+/**
  * The researcher's side of a delivered purchase (issue 15 item 7), in the mind of an unlocked
  * research node. The clinic's `dataset-delivered` message (a purchase row) names the delivery, the
  * ciphertext hash and key commitment of its DATA_DELIVERY entry, the keepers and the threshold.
@@ -364,25 +388,14 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
         }
       }
       if (shares.length < delivery.threshold) throw new VaultError('E_NODE', `${shares.length} of the ${delivery.threshold} key shares needed have come from the keepers: ask them again, or wait.`);
-      const expected = { commitment: delivery.commitment, ciphertextSha256: delivery.ciphertextSha256 };
-      let key: Uint8Array | null = null;
-      let used: string[] = [];
+      let combined: { key: Uint8Array; keepers: string[] } | null;
       try {
-        for (const subset of subsets(shares, delivery.threshold)) {
-          try {
-            key = await combineShares(
-              subset.map((entry) => entry.share),
-              expected,
-            );
-            used = subset.map((entry) => entry.keeper);
-            break;
-          } catch (error) {
-            if (!(error instanceof KeySplitError) || (error.code !== 'commitment-mismatch' && error.code !== 'mismatched-shares')) throw error;
-          }
-        }
+        combined = await combineReleasedShares(shares, delivery.threshold, { commitment: delivery.commitment, ciphertextSha256: delivery.ciphertextSha256 });
       } finally {
         for (const entry of shares) entry.share.share.fill(0);
       }
+      const key = combined?.key ?? null;
+      const used = combined?.keepers ?? [];
       if (key === null) throw new VaultError('E_NODE', 'No combination of the keepers’ shares gives the key the clinic’s notarized delivery committed to: a keeper sent a wrong share. Nothing was decrypted.');
       try {
         const read = await this.readPackage(port, delivery, key, () => undefined);
@@ -652,7 +665,8 @@ function shown(value: unknown): string {
 
 const NDJSON_COLUMNS = ['id', 'subject', 'code', 'value', 'when'] as const;
 
-function previewOf(name: string, head: Uint8Array): { columns: string[]; rows: string[][] } {
+/** A file's preview from its first bytes: CSV rows as they are, NDJSON resources as a few fields. */
+export function previewOf(name: string, head: Uint8Array): { columns: string[]; rows: string[][] } {
   const text = new TextDecoder().decode(head);
   // Whole lines only: the head may end inside one.
   const lines = text.split(/\r?\n/).slice(0, head.length >= PREVIEW_BYTES ? -1 : undefined).filter((line) => line.trim() !== '');

@@ -70,6 +70,26 @@ export interface IncomingPurchase {
   readonly leafIndex: number | null;
   /** The dataset delivered for it, once released. */
   readonly delivery?: PurchaseDeliveredMeta | null;
+  /** The keepers' answers to the delivered shares: how many keep one, and who refused and why. */
+  readonly keepersHolding?: KeepersHolding | null;
+}
+
+/** What the keepers said of the shares a clinic deposited. */
+export interface KeepersHolding {
+  readonly stored: number;
+  readonly refused: readonly { readonly keeper: string; readonly reason: string }[];
+}
+
+/** The keepers' answers to a delivered purchase's shares (key-share-stored / key-share-refused rows), the latest per keeper. */
+function keepersHoldingOf(folded: Folded, keepers: readonly string[]): KeepersHolding {
+  const latest = new Map<string, { type: string; reason?: string }>();
+  for (const { detail } of folded.rows) {
+    if (detail.kind !== 'keeper-in' || !keepers.includes(detail.keeper)) continue;
+    if (detail.payload.type === 'key-share-stored') latest.set(detail.keeper, { type: 'stored' });
+    else if (detail.payload.type === 'key-share-refused') latest.set(detail.keeper, { type: 'refused', reason: detail.payload.reason });
+  }
+  const refused = [...latest].flatMap(([keeper, answer]) => (answer.type === 'refused' ? [{ keeper, reason: answer.reason ?? '' }] : []));
+  return { stored: [...latest.values()].filter((answer) => answer.type === 'stored').length, refused };
 }
 
 export type MyPurchaseState = 'sent' | 'accepted' | 'declined' | 'expired';
@@ -230,6 +250,8 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
   private readonly handled = new Set<string>();
   private readonly notified = new Set<string>();
   private readonly deliveryNotified = new Set<string>();
+  /** Purchases whose keys this session declared released on the escrow (or found settled). */
+  private readonly keysDeclared = new Set<string>();
   /** Releases this session made or is making, by purchase: the views have them only after the next replay, and a second click must not deliver again. */
   private readonly releases = new Map<string, Promise<PurchaseDeliveredMeta>>();
 
@@ -243,6 +265,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     this.handled.clear();
     this.notified.clear();
     this.deliveryNotified.clear();
+    this.keysDeclared.clear();
     this.releases.clear();
     return {
       afterReplay: async () => {
@@ -315,6 +338,10 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
           reason: view.declined === null ? null : PURCHASE_DECLINE_WORDS[view.declined.reason],
           leafIndex: view.notified?.payload.receipt.leafIndex ?? null,
           delivery: withoutPatients(deliveredOf(folded)),
+          keepersHolding: (() => {
+            const delivered = deliveredOf(folded);
+            return delivered === null ? null : keepersHoldingOf(folded, delivered.keepers);
+          })(),
         });
       }
       return out.sort((a, b) => b.receivedAt - a.receivedAt);
@@ -456,6 +483,12 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       const view = this.clinicView(folded, now);
       if (view !== null) await this.notifyDeliveryIfNotarized(port, state, view.signed, delivered).catch(() => undefined);
     }
+    for (const folded of all) {
+      const delivered = deliveredOf(folded);
+      if (delivered === null || this.keysDeclared.has(folded.purchaseId) || keepersHoldingOf(folded, delivered.keepers).stored < delivered.threshold) continue;
+      // Not declared (no gas on this node's account, the chain away): the next replay tries again.
+      await this.declareKeysReleased(port, folded.purchaseId).catch(() => this.keysDeclared.delete(folded.purchaseId));
+    }
     const policy = await this.consent.policy();
     if (policy.answering !== 'automatic' || !policy.purposes['research-sale']) return;
     for (const folded of all) {
@@ -464,6 +497,21 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       if (view === null || view.accepted !== null || view.declined !== null || view.expired || this.handled.has(folded.purchaseId)) continue;
       await this.acceptOne(port, folded.purchaseId, 'automatic').catch(() => undefined);
     }
+  }
+
+  /**
+   * Once enough keepers confirmed they keep their shares, the clinic declares the keys released on
+   * the escrow: the dispute window starts, after which the clinic and the keepers are paid even if
+   * the researcher never acknowledges. Once per purchase and session; the escrow refuses a repeat.
+   * The clinic's account pays the gas (a demo node gets some from the faucet).
+   */
+  private async declareKeysReleased(port: Port, purchaseId: string): Promise<void> {
+    this.keysDeclared.add(purchaseId);
+    const escrow = await this.escrowPayment(port);
+    if (escrow === null) return;
+    const payment = await escrow.status(purchaseIdInput(purchaseId));
+    if (payment.state !== 'deposited' || payment.escrowState !== 'Deposited') return;
+    await escrow.keysReleased(port.identity, purchaseIdInput(purchaseId));
   }
 
   /** Once the DATA_DELIVERY entry has its notary receipt: the researcher is told where the dataset is and who holds its key. */

@@ -54,8 +54,9 @@ export const DEMO_KEEPERS: readonly DemoKeeper[] = [
 ];
 
 export const DEMO_NODES: readonly DemoNode[] = [
-  { role: 'clinic', name: 'Lakeside Demo Clinic', patients: 50 },
-  { role: 'clinic', name: 'Hillside Demo Clinic', patients: 40, seed: 2 },
+  // Clinics are funded too: their account pays the gas of declaring a delivery's keys released on the escrow.
+  { role: 'clinic', name: 'Lakeside Demo Clinic', patients: 50, funded: true },
+  { role: 'clinic', name: 'Hillside Demo Clinic', patients: 40, seed: 2, funded: true },
   { role: 'research', name: 'Northfield Demo Research Institute', patients: 0, funded: true },
 ];
 
@@ -155,7 +156,8 @@ async function startNode(server: RunningServer, node: DemoNode, dataDir: string,
   }
   await vault.ledger.flush();
   const { preview } = await api.network.inspect({ url: server.url });
-  const joined = await vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: node.name, country: 'CH', roles: [node.role] });
+  // Every node also witnesses the log: the keepers release a share only for entries under a checkpoint the network's witness quorum cosigned.
+  const joined = await vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: node.name, country: 'CH', roles: [node.role, 'witness'] });
   await api.network.refresh({});
   if (node.funded === true) {
     const answer = await api.network.faucet({});

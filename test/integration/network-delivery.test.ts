@@ -125,6 +125,7 @@ describe('a clinic delivers a paid purchase', () => {
     const listed = await research.api.network.deliveries({});
     expect(listed.deliveries.map((d) => [d.id, d.sha256, d.size, d.state])).toEqual([[delivered.deliveryId, delivered.ciphertextSha256, delivered.size, 'complete']]);
     expect([...delivered.keepers].sort()).toEqual(keepers.map((keeper) => keeper.address).sort());
+    const clinicNode = (await clinic.api.network.status({})).state!.node;
 
     // The DATA_DELIVERY entry: subject the purchase id, inputs the hash and the key commitment; notarized.
     await vi.waitFor(
@@ -173,11 +174,22 @@ describe('a clinic delivers a paid purchase', () => {
       { timeout: 120_000, interval: 1000 },
     );
 
+    // The clinic sees the three keepers keep their shares, and declares the keys released on the escrow (the dispute window starts; its account pays the gas).
+    const escrow = new PurchaseEscrowClient(settlement.escrow, chain);
+    await (await operator.sendTransaction({ to: clinicNode, value: 10n ** 17n })).wait();
+    await vi.waitFor(
+      async () => {
+        await clinic.vault.sync();
+        expect((await clinic.vault.dataSearch.purchases!.incoming()).find((p) => p.purchaseId === purchaseId)?.keepersHolding).toEqual({ stored: 3, refused: [] });
+        expect((await escrow.getPurchase(purchaseIdInput(purchaseId!))).state).toBe('KeysReleased');
+      },
+      { timeout: 60_000, interval: 1000 },
+    );
+
     // Opened: key combined and checked, package read from the body's kept copy and checked; acknowledged.
     const opened = await datasets.openDataset(purchaseId!);
     expect(opened.opened).toMatchObject({ files: expect.any(Number), counts: expect.objectContaining({ Patient: delivered.released }) });
     expect(opened.acknowledgedAt).toEqual(expect.any(Number));
-    const escrow = new PurchaseEscrowClient(settlement.escrow, chain);
     expect((await escrow.getPurchase(purchaseIdInput(purchaseId!))).state).toBe('Paid');
     await vi.waitFor(
       async () => {

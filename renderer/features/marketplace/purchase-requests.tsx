@@ -2,7 +2,7 @@ import { useCallback, useEffect, useId, useState } from 'react';
 import { ErrorNote } from '../../app/error-note';
 import { useDataSearch } from '../../app/research-context';
 import { useAction } from '../../app/use-action';
-import type { IncomingPurchase, IncomingPurchaseState, ReleaseSummary, WhatLeft as WhatLeftRecord } from '../../research/purchases';
+import type { IncomingPurchase, IncomingPurchaseState, KeepersHolding, ReleaseSummary, WhatLeft as WhatLeftRecord } from '../../research/purchases';
 import { PURPOSE_LABELS } from '../patients/patient-consent';
 import type { PurchaseDeliveredMeta } from '../../../shared/research/research-meta';
 import { useCurrentOperator, useVaultIndexing } from '../../vault/vault-context';
@@ -27,7 +27,7 @@ const STATE_WORDS: Readonly<Record<IncomingPurchaseState, string>> = {
  * independent count) and the administrator sees whether they can be released and how, or why not.
  * Nothing leaves the node.
  */
-function ReleaseCheck({ purchaseId, delivery, onDelivered }: { purchaseId: string; delivery: PurchaseDeliveredMeta | null; onDelivered: () => void }) {
+function ReleaseCheck({ purchaseId, delivery, holding, onDelivered }: { purchaseId: string; delivery: PurchaseDeliveredMeta | null; holding: KeepersHolding | null; onDelivered: () => void }) {
   const purchases = useDataSearch()?.purchases;
   const [summary, setSummary] = useState<ReleaseSummary | null>(null);
   const check = useAction(async () => setSummary(await purchases!.checkRelease(purchaseId)));
@@ -43,6 +43,12 @@ function ReleaseCheck({ purchaseId, delivery, onDelivered }: { purchaseId: strin
           Delivered: {delivery.released.toLocaleString('en')} records ({delivery.suppressed} suppressed), k = {delivery.k}, ℓ = {delivery.l}
           {delivery.dicom !== undefined && delivery.dicom.instances + delivery.dicom.excluded > 0 && `, ${delivery.dicom.instances.toLocaleString('en')} DICOM instances (${delivery.dicom.excluded.toLocaleString('en')} left out)`}; {(delivery.size / 1024).toFixed(0)} KiB sealed, its key with{' '}
           {delivery.keepers.length} keepers ({delivery.threshold} needed)
+          {holding !== null && (
+            <>
+              ; {holding.stored} of {delivery.keepers.length} keepers confirmed they keep their share
+              {holding.refused.length > 0 && ` (refused: ${holding.refused.map((r) => r.reason).join(', ')})`}
+            </>
+          )}
         </span>{' '}
         <WhatLeft purchaseId={purchaseId} />
       </>
@@ -239,7 +245,7 @@ export function PurchaseRequests({ answering }: { answering: 'automatic' | 'revi
                     {STATE_WORDS[purchase.state]}
                     {purchase.reason !== null && `: ${purchase.reason}`}
                     {purchase.leafIndex !== null && <span className="muted"> (notary leaf {purchase.leafIndex.toLocaleString('en')})</span>}
-                    {admin && (purchase.state === 'accepted' || purchase.state === 'notarized') && <ReleaseCheck purchaseId={purchase.purchaseId} delivery={purchase.delivery ?? null} onDelivered={load} />}
+                    {admin && (purchase.state === 'accepted' || purchase.state === 'notarized') && <ReleaseCheck purchaseId={purchase.purchaseId} delivery={purchase.delivery ?? null} holding={purchase.keepersHolding ?? null} onDelivered={load} />}
                     {purchase.state === 'waiting' &&
                       (admin ? (
                         <span className="row-actions">
