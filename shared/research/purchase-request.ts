@@ -204,8 +204,8 @@ export type PurchaseAcceptedPayload = z.infer<typeof PurchaseAcceptedPayloadSche
  * store for the researcher and its key is with the keepers; the clinic's DATA_DELIVERY entry is
  * notarized (`delivery`: its seq, digest and leaf, what a key-release request names). Hex without 0x.
  */
-export const DatasetDeliveredPayloadSchema = z.strictObject({
-  type: z.literal('dataset-delivered'),
+/** What a delivered package is, as the clinic journals it and the researcher is told it. */
+export const DELIVERED_PACKAGE_FIELDS = {
   purchaseId: PurchaseIdSchema,
   deliveryId: z.string().regex(/^[0-9a-f]{32}$/),
   size: z.number().int().min(1),
@@ -218,6 +218,11 @@ export const DatasetDeliveredPayloadSchema = z.strictObject({
   l: z.number().int().min(1),
   keepers: z.array(AddressSchema).min(3).max(MAX_KEEPERS),
   threshold: z.number().int().min(2).max(MAX_KEEPERS),
+};
+
+export const DatasetDeliveredPayloadSchema = z.strictObject({
+  type: z.literal('dataset-delivered'),
+  ...DELIVERED_PACKAGE_FIELDS,
   delivery: AcceptanceReceiptSchema,
 });
 export type DatasetDeliveredPayload = z.infer<typeof DatasetDeliveredPayloadSchema>;

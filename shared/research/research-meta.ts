@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AddressSchema } from '../ledger/ledger-schema';
 import { OfferSchema, QueryAnswerPayloadSchema, DECLINE_REASONS, MAX_KEY_LIST } from './query-answer';
 import { SignedKeywordQuerySchema } from './search-api';
-import { DatasetDeliveredPayloadSchema, MAX_PURCHASE_KEYS, MAX_PURCHASE_OFFERS, PURCHASE_DECLINE_REASONS, PurchaseAcceptedPayloadSchema, PurchaseIdSchema, SignedPurchaseRequestSchema } from './purchase-request';
+import { DatasetDeliveredPayloadSchema, DELIVERED_PACKAGE_FIELDS, MAX_PURCHASE_KEYS, MAX_PURCHASE_OFFERS, PURCHASE_DECLINE_REASONS, PurchaseAcceptedPayloadSchema, PurchaseIdSchema, SignedPurchaseRequestSchema } from './purchase-request';
 import { QUERY_PURPOSES } from './keyword-query';
 import { PACKED_RELEASED_PATIENT } from './deid/released-patients';
 
@@ -136,20 +136,9 @@ export type PurchaseDeclinedMeta = z.infer<typeof PurchaseDeclinedMetaSchema>;
  */
 export const PurchaseDeliveredMetaSchema = z.strictObject({
   v: z.literal(1),
-  purchaseId: PurchaseIdSchema,
+  ...DELIVERED_PACKAGE_FIELDS,
   researcher: AddressSchema,
-  deliveryId: z.string().regex(/^[0-9a-f]{32}$/),
-  size: z.number().int().min(1),
-  ciphertextSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  commitment: z.string().regex(/^[0-9a-f]{64}$/),
-  manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  reportSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  released: z.number().int().min(0),
   suppressed: z.number().int().min(0),
-  k: z.number().int().min(2),
-  l: z.number().int().min(1),
-  keepers: z.array(AddressSchema).min(3).max(10),
-  threshold: z.number().int().min(2).max(10),
   // What left, the clinic's own record (issue 15 item 8). Optional: journals written before it
   // lack them. The ledger's DATA_DELIVERY entry picks its fields by name and never holds these.
   /** Each released patient's view id and release pseudonym, packed (deid/released-patients.ts). */
