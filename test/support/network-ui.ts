@@ -51,7 +51,7 @@ export async function startServer(dataDir: string, options: { readonly autoAppro
  * join leads to (pending approval, or member on an auto-approving network) and returns the node's
  * address shown after.
  */
-export async function joinThroughUi(page: Page, url: string, legalName: string, role: 'Clinic' | 'Research institute', status: 'pending' | 'member' = 'pending'): Promise<string> {
+export async function joinThroughUi(page: Page, url: string, legalName: string, role: 'Clinic' | 'Research institute', status: 'pending' | 'member' = 'pending', options: { readonly witness?: boolean } = {}): Promise<string> {
   await goToArea(page, 'Settings');
   const section = page.getByRole('region', { name: 'Network' });
   await section.getByLabel('Server URL', { exact: true }).fill(url);
@@ -66,6 +66,7 @@ export async function joinThroughUi(page: Page, url: string, legalName: string, 
     await join.getByRole('checkbox', { name: /^Clinic/ }).uncheck();
     await join.getByRole('checkbox', { name: new RegExp(`^${role}`) }).check();
   }
+  if (options.witness === true) await join.getByRole('checkbox', { name: /^Witness/ }).check();
   await join.getByRole('button', { name: 'Send the join request' }).click();
   if (status === 'pending') await section.getByText('Waiting for the network operator’s approval').waitFor({ timeout: KEY_TIMEOUT_MS });
   else await section.getByText('Member', { exact: true }).waitFor({ timeout: KEY_TIMEOUT_MS });

@@ -200,8 +200,8 @@ function DatasetRow({ dataset, onChanged }: { dataset: PurchasedDataset; onChang
             </button>
           )}
           {enough && (
-            <button type="button" className="button button--primary" disabled={open.busy} onClick={() => void open.run()}>
-              {open.busy ? 'Opening and checking…' : 'Open the dataset'}
+            <button type="button" className="button button--primary" disabled={open.busy} aria-busy={open.busy} onClick={() => void open.run()}>
+              Open the dataset
             </button>
           )}
         </div>
@@ -217,6 +217,8 @@ function DatasetRow({ dataset, onChanged }: { dataset: PurchasedDataset; onChang
           </button>
         </p>
       )}
+      {/* Opening ends with the escrow's acknowledge(), after the row already shows the dataset opened. */}
+      {open.busy && <p role="status">Opening, checking and acknowledging the delivery…</p>}
       {ask.error !== null && <ErrorNote error={ask.error} what="The keepers were not asked" />}
       {open.error !== null && <ErrorNote error={open.error} what="The dataset was not opened" />}
       {acknowledge.error !== null && <ErrorNote error={acknowledge.error} what="The delivery was not acknowledged" />}
