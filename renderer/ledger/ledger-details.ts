@@ -140,6 +140,13 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       word('clinic');
       word('deliveryId', 'delivery');
       break;
+    case 'ESCROW_DEPOSIT':
+      word('purchaseId', 'purchase');
+      word('clinic');
+      word('escrow');
+      num('block');
+      word('amount', 'amount (smallest unit)');
+      break;
     case 'QUARANTINE':
       word('action');
       num('quarantineSeq', 'quarantine record');
@@ -209,6 +216,7 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind === MIND_KINDS.purchaseDeclined) return 'PURCHASE_DECLINED';
   if (journalKind === MIND_KINDS.purchaseDelivered) return 'DATA_DELIVERY';
   if (journalKind === MIND_KINDS.purchaseAcknowledged) return 'DELIVERY_ACK';
+  if (journalKind === MIND_KINDS.purchasePaid) return 'ESCROW_DEPOSIT';
   if (journalKind === 'vault.keyRotated') return 'KEY_ROTATION';
   if (journalKind === LEDGER_ALARM_KIND) return 'NOTARY_ALARM';
   return null;

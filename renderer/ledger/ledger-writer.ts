@@ -23,7 +23,7 @@ import { DeviceDecisionMetaSchema } from '../../shared/journal/device-meta';
 import { BackupRestoredMetaSchema } from '../../shared/journal/backup-meta';
 import { PurchaseAcceptedMetaSchema, PurchaseDeclinedMetaSchema, PurchaseDeliveredMetaSchema, PurchaseRequestedMetaSchema, QueryAnsweredMetaSchema } from '../../shared/research/research-meta';
 import { purchaseIdInput } from '../../shared/network/notary';
-import { PurchaseAcknowledgedMetaSchema } from '../../shared/research/dataset-meta';
+import { PurchaseAcknowledgedMetaSchema, PurchasePaidMetaSchema } from '../../shared/research/dataset-meta';
 import { describeBucket } from '../../shared/research/cohort-answer';
 
 /**
@@ -279,6 +279,13 @@ export class LedgerWriter {
           inputs: [`0x${ciphertextSha256}`, `0x${commitment}`],
           details: { purchaseId, researcher, deliveryId, size, manifestSha256, reportSha256, released, suppressed, k, l, keepers, threshold },
         };
+      }
+      case 'ESCROW_DEPOSIT': {
+        // The deposit as the chain has it: its transaction is the input, what anyone can look up.
+        const parsed = PurchasePaidMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { purchaseId, clinic, chainId, escrow, txHash, block, amount } = parsed.data;
+        return { subject: purchaseIdInput(purchaseId), inputs: [txHash], details: { purchaseId, clinic, chainId, escrow, block, amount } };
       }
       case 'DELIVERY_ACK': {
         // What the researcher received and opened: the package's hash and its manifest's, never a key.

@@ -91,11 +91,11 @@ export class EscrowPayment {
   }
 
   /** Approves the escrow for the price (unless an earlier approval covers it), then deposits. */
-  async pay(wallet: Wallet, deposit: DepositRequest): Promise<{ readonly block: number }> {
+  async pay(wallet: Wallet, deposit: DepositRequest): Promise<{ readonly block: number; readonly txHash: string }> {
     const token = this.token(wallet);
     const allowance = (await (token.contract.getFunction('allowance') as unknown as (owner: string, spender: string) => Promise<bigint>)(wallet.address, this.settlement.escrow)) ?? 0n;
     if (allowance < deposit.amount) await token.approve(this.settlement.escrow, deposit.amount);
     const receipt = await this.escrow(wallet).deposit(deposit);
-    return { block: receipt.blockNumber };
+    return { block: receipt.blockNumber, txHash: receipt.hash.toLowerCase() };
   }
 }

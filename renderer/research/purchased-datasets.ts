@@ -11,6 +11,7 @@ import { MANIFEST_NAME, manifestSha256, RELEASE_REPORT_NAME, type DatasetManifes
 import { openPackage } from '../../shared/research/package/dataset-package';
 import { combineShares, KeySplitError, openKeyShare, type KeyShare } from '../../shared/research/package/key-split';
 import type { DatasetDeliveredPayload, PurchaseAcceptedPayload, SignedPurchaseRequest } from '../../shared/research/purchase-request';
+import { DatasetThumbnails, dicomFileSeries, workerThumbnailDecoder, type DicomThumbnail, type ThumbnailDecoder } from './dataset-thumbnails';
 import { EscrowPayment } from './escrow-payment';
 import { foldPurchaseRows, type FoldedPurchase } from './purchase-rows';
 import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
@@ -65,6 +66,8 @@ export interface FilePreview {
   /** CSV: header and first rows; NDJSON: a few fields of the first resources; other files: none. */
   readonly columns: readonly string[];
   readonly rows: readonly (readonly string[])[];
+  /** DICOM files (up to 24, a series' first instance first): its first image as the viewer presents it, at most 128 px, with its alt text. */
+  readonly thumbnail?: DicomThumbnail & { readonly alt: string };
 }
 
 /** What the dataset page shows: read again from the kept package, checked again on every read. */
@@ -249,7 +252,11 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
   /** Opens running in this session, by purchase: a second click waits for the first. */
   private readonly opening = new Map<string, Promise<PurchasedDataset>>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    /** The decoder of the dataset page's image thumbnails (a decode worker per read; none under Node). */
+    private readonly thumbnailDecoder: () => ThumbnailDecoder | null = workerThumbnailDecoder,
+  ) {}
 
   open(port: Port): OpenSessionFeature {
     this.opening.clear();
@@ -495,17 +502,13 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
       const view = await this.view(port, purchaseId);
       if (view.opened === null) throw new VaultError('E_NODE', 'This dataset has not been opened yet.');
       const key = bytesOf(view.opened.key);
-      const previews = new Map<string, { columns: string[]; rows: string[][] }>();
-      let read;
+      let gathered;
       try {
-        read = await this.readPackage(port, view.delivery, key, async (name, data) => {
-          if (name === MANIFEST_NAME || name === RELEASE_REPORT_NAME) return;
-          const head = await headOf(data, PREVIEW_BYTES);
-          previews.set(name, previewOf(name, head));
-        });
+        gathered = await gatherPreviews((onFile) => this.readPackage(port, view.delivery, key, onFile), this.thumbnailDecoder());
       } finally {
         key.fill(0);
       }
+      const { read, previews } = gathered;
       if (read.report === null) throw new VaultError('E_NODE', 'The package has no release report.');
       const files = read.manifest.files.filter((file) => file.path !== RELEASE_REPORT_NAME);
       return {
@@ -538,7 +541,7 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
     const settlement = state?.map?.settlement;
     if (settlement !== undefined) {
       const payment = await new EscrowPayment(settlement, (call) => port.api.network.chain(call)).status(purchaseIdInput(request.purchaseId)).catch(() => null);
-      if (payment?.state === 'deposited') steps.push({ step: 'deposit', by: request.paymentAddress, what: `${payment.escrowState} in escrow ${settlement.escrow} on chain ${settlement.chainId} (${payment.confirmations} confirmations)`, at: null, leafIndex: null });
+      if (payment?.state === 'deposited') steps.push({ step: 'deposit', by: request.paymentAddress, what: `ESCROW_DEPOSIT: ${payment.escrowState} in escrow ${settlement.escrow} on chain ${settlement.chainId} (${payment.confirmations} confirmations)`, at: null, leafIndex: leafOf('ESCROW_DEPOSIT', purchaseIdInput(request.purchaseId)) });
     }
     steps.push({ step: 'delivery', by: name(request.clinic), what: `DATA_DELIVERY: package ${view.delivery.ciphertextSha256.slice(0, 16)}…, key commitment ${view.delivery.commitment.slice(0, 16)}…`, at: view.delivery.delivery.integratedAt, leafIndex: view.delivery.delivery.leafIndex });
     for (const keeper of view.delivery.keepers) {
@@ -624,6 +627,84 @@ async function headOf(data: AsyncIterable<Uint8Array>, max: number): Promise<Uin
     length += Math.min(piece.length, max - length);
   }
   return concat(pieces);
+}
+
+type FileContent = Pick<FilePreview, 'columns' | 'rows' | 'thumbnail'>;
+
+/**
+ * The dataset page's previews of a package's files, gathered as `read` streams them: the first rows
+ * of each CSV and NDJSON file, and thumbnails of its DICOM files (up to 24, a series' first instance
+ * first; made as they stream by `decoder`, a decode worker, which is ended after). The thumbnails
+ * are PROVISIONAL like the files: they are returned only when `read` resolved (the package
+ * checked); when it throws, nothing is.
+ */
+export async function gatherPreviews<T>(read: (onFile: (name: string, data: AsyncIterable<Uint8Array>) => Promise<void>) => Promise<T>, decoder: ThumbnailDecoder | null): Promise<{ read: T; previews: Map<string, FileContent> }> {
+  const previews = new Map<string, FileContent>();
+  const thumbnails = new DatasetThumbnails(decoder);
+  const modalities = new Map<string, string>();
+  try {
+    const result = await read(async (name, data) => {
+      if (name === MANIFEST_NAME || name === RELEASE_REPORT_NAME) return;
+      if (await thumbnails.file(name, data)) {
+        previews.set(name, { columns: [], rows: [] });
+        return;
+      }
+      const head = name === IMAGING_STUDY_NDJSON ? await headAndSeriesModalities(data, PREVIEW_BYTES, modalities) : await headOf(data, PREVIEW_BYTES);
+      previews.set(name, previewOf(name, head));
+    });
+    // The package checked: its thumbnails may be shown.
+    for (const [path, image] of await thumbnails.finish()) previews.set(path, { ...(previews.get(path) ?? { columns: [], rows: [] }), thumbnail: { ...image, alt: thumbnailAlt(path, modalities) } });
+    return { read: result, previews };
+  } finally {
+    thumbnails.close();
+  }
+}
+
+const IMAGING_STUDY_NDJSON = 'fhir/ImagingStudy.ndjson';
+/** At most this many series' modalities are kept from ImagingStudy (for the thumbnails' alt text). */
+const MAX_SERIES_MODALITIES = 10_000;
+
+/**
+ * ImagingStudy's NDJSON read whole, line by line: its first bytes for the preview, and each
+ * series' modality by (remapped) series UID into `modalities`, for the thumbnails' alt text.
+ */
+async function headAndSeriesModalities(data: AsyncIterable<Uint8Array>, max: number, modalities: Map<string, string>): Promise<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  let length = 0;
+  const decoder = new TextDecoder();
+  let rest = '';
+  const line = (text: string) => {
+    if (text.trim() === '' || modalities.size >= MAX_SERIES_MODALITIES) return;
+    try {
+      const series = (JSON.parse(text) as { series?: unknown }).series;
+      if (!Array.isArray(series)) return;
+      for (const entry of series as { uid?: unknown; modality?: { code?: unknown } }[]) {
+        if (typeof entry?.uid === 'string' && typeof entry.modality?.code === 'string') modalities.set(entry.uid, entry.modality.code);
+      }
+    } catch {
+      // Not JSON: the preview says so.
+    }
+  };
+  for await (const piece of data) {
+    if (length < max) {
+      pieces.push(piece.subarray(0, max - length));
+      length += Math.min(piece.length, max - length);
+    }
+    const lines = (rest + decoder.decode(piece, { stream: true })).split('\n');
+    rest = lines.pop()!;
+    // A line longer than any resource this package writes is not kept whole.
+    if (rest.length > 16 * 1024 * 1024) rest = '';
+    lines.forEach(line);
+  }
+  line(rest + decoder.decode());
+  return concat(pieces);
+}
+
+/** A thumbnail's alt text: the file, and its series' modality when ImagingStudy names it. */
+function thumbnailAlt(path: string, modalities: ReadonlyMap<string, string>): string {
+  const series = dicomFileSeries(path)?.series;
+  const modality = series === undefined ? undefined : modalities.get(series);
+  return `First image of ${path}${modality === undefined || modality === '' ? '' : ` (${modality})`}`;
 }
 
 /** A CSV line's fields (RFC 4180 quoting). */

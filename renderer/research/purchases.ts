@@ -1,3 +1,4 @@
+import type { PurchasePaidMeta } from '../../shared/research/dataset-meta';
 import { MIND_KINDS } from '../../shared/journal/journal-kinds';
 import { EntryHasher, ledgerDomain, parseEntry } from '../../shared/ledger/ledger-schema';
 import type { NetworkState } from '../../shared/ipc/network-contract';
@@ -930,7 +931,10 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       const deposit = escrowDepositFor(requested.detail.signed.request, purchase.keepers);
       const balance = await escrow.balance(port.identity.address);
       if (balance < deposit.amount) throw new VaultError('E_NODE', `This node's account holds ${phdString(balance / 10n ** 12n)} PHD; the purchase costs ${purchase.total} PHD.`);
-      await escrow.pay(port.identity, deposit);
+      const paid = await escrow.pay(port.identity, deposit);
+      const meta: PurchasePaidMeta = { v: 1, purchaseId, clinic: purchase.clinic, chainId: escrow.settlement.chainId, escrow: escrow.settlement.escrow, txHash: paid.txHash, block: paid.block, amount: deposit.amount.toString() };
+      await port.appendEvent(MIND_KINDS.purchasePaid, meta);
+      port.requestSync();
       return await escrow.status(purchaseIdInput(purchaseId));
     } catch (error) {
       throw asVaultError(error);

@@ -157,6 +157,8 @@ export const MIND_KINDS = {
   purchaseDelivered: 'purchase.delivered',
   /** A clinic told the researcher its notarized delivery (PurchaseDeliveryNotifiedMetaSchema). */
   purchaseDeliveryNotified: 'purchase.deliveryNotified',
+  /** A researcher paid a purchase into escrow (dataset-meta.ts PurchasePaidMetaSchema): an ESCROW_DEPOSIT entry. */
+  purchasePaid: 'purchase.paid',
   /** A researcher asked the keepers for their shares of a delivered package's key (dataset-meta.ts PurchaseKeysRequestedMetaSchema). */
   purchaseKeysRequested: 'purchase.keysRequested',
   /** A researcher opened a delivered dataset: key combined and checked, package checked (PurchaseOpenedMetaSchema). */

@@ -84,6 +84,9 @@ export const LEDGER_ENTRY_KINDS = [
   // inputs the ciphertext SHA-256 it opened and the manifest SHA-256 it read; the escrow then pays
   // the clinic and the keepers.
   'DELIVERY_ACK',
+  // A researcher paid a purchase into escrow (issue 15 item 2): subject the purchase id as bytes32,
+  // input the deposit transaction's hash; details the chain, the escrow, the block and the amount.
+  'ESCROW_DEPOSIT',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 

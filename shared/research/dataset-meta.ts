@@ -9,6 +9,20 @@ import { PurchaseIdSchema } from './purchase-request';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
+/** `purchase.paid`: the price deposited into the network's escrow under the purchase id, from this node's account. */
+export const PurchasePaidMetaSchema = z.strictObject({
+  v: z.literal(1),
+  purchaseId: PurchaseIdSchema,
+  clinic: AddressSchema,
+  chainId: z.number().int().min(1),
+  escrow: AddressSchema,
+  txHash: z.string().regex(/^0x[0-9a-f]{64}$/),
+  block: z.number().int().min(0),
+  /** In the token's smallest unit, as a decimal string. */
+  amount: z.string().regex(/^\d{1,78}$/),
+});
+export type PurchasePaidMeta = z.infer<typeof PurchasePaidMetaSchema>;
+
 /** `purchase.keysRequested`: a signed key-release request was sent to each of these keepers. */
 export const PurchaseKeysRequestedMetaSchema = z.strictObject({
   v: z.literal(1),

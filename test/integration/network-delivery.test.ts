@@ -200,6 +200,12 @@ describe('a clinic delivers a paid purchase', () => {
         expect(acks[0]!.subject).toBe(purchaseIdInput(purchaseId!));
         expect(acks[0]!.inputs).toEqual([`0x${delivered.ciphertextSha256}`, `0x${delivered.manifestSha256}`]);
         expect(acks[0]!.notary?.leafIndex).toEqual(expect.any(Number));
+        // The deposit is the researcher's entry too: its transaction is the input.
+        const deposits = await research.vault.ledger.entries({ kinds: ['ESCROW_DEPOSIT'] }, { limit: 5 });
+        expect(deposits).toHaveLength(1);
+        expect(deposits[0]!.subject).toBe(purchaseIdInput(purchaseId!));
+        expect(deposits[0]!.inputs).toEqual([expect.stringMatching(/^0x[0-9a-f]{64}$/)]);
+        expect(deposits[0]!.notary?.leafIndex).toEqual(expect.any(Number));
       },
       { timeout: 90_000, interval: 1000 },
     );
@@ -213,6 +219,8 @@ describe('a clinic delivers a paid purchase', () => {
     expect(contents.previews.find((p) => p.path === 'fhir/Observation.ndjson')!.rows.length).toBeGreaterThan(0);
     expect(contents.provenance.map((step) => step.step)).toEqual(['query', 'offer', 'purchase', 'acceptance', 'deposit', 'delivery', 'key-release', 'key-release', 'key-release', 'acknowledgement']);
     expect(contents.provenance.find((step) => step.step === 'delivery')!.leafIndex).toBe(entry.notary!.leafIndex);
+    // Every step from the purchase request on names its entry's leaf in the notary's log.
+    expect(contents.provenance.filter((step) => !['query', 'offer'].includes(step.step)).map((step) => [step.step, typeof step.leafIndex])).toEqual(contents.provenance.filter((step) => !['query', 'offer'].includes(step.step)).map((step) => [step.step, 'number']));
 
     // Saved to a folder: the files the manifest lists, byte for byte as it hashes them.
     const folder = path.join(await tempDir(), 'dataset');

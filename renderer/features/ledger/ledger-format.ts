@@ -17,6 +17,7 @@ const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
   KEY_RELEASE: 'Key released',
   DATA_DELIVERY: 'Data delivered',
   DELIVERY_ACK: 'Delivery acknowledged',
+  ESCROW_DEPOSIT: 'Paid into escrow',
   SESSION: 'Sign-in and lock',
   QUARANTINE: 'Quarantine action',
   RESTORE: 'Backup restored',
