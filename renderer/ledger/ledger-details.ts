@@ -140,6 +140,12 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       word('clinic');
       word('deliveryId', 'delivery');
       break;
+    case 'QUERY_POSTED':
+      word('queryId', 'query');
+      word('purpose');
+      num('terms', 'terms');
+      num('clinics', 'clinics asked');
+      break;
     case 'ESCROW_DEPOSIT':
       word('purchaseId', 'purchase');
       word('clinic');
@@ -217,6 +223,7 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind === MIND_KINDS.purchaseDelivered) return 'DATA_DELIVERY';
   if (journalKind === MIND_KINDS.purchaseAcknowledged) return 'DELIVERY_ACK';
   if (journalKind === MIND_KINDS.purchasePaid) return 'ESCROW_DEPOSIT';
+  if (journalKind === MIND_KINDS.queryPosted) return 'QUERY_POSTED';
   if (journalKind === 'vault.keyRotated') return 'KEY_ROTATION';
   if (journalKind === LEDGER_ALARM_KIND) return 'NOTARY_ALARM';
   return null;

@@ -21,7 +21,7 @@ import { InstitutionMetaSchema } from './ledger-rows';
 import { LedgerExportMetaSchema } from './ledger-events';
 import { DeviceDecisionMetaSchema } from '../../shared/journal/device-meta';
 import { BackupRestoredMetaSchema } from '../../shared/journal/backup-meta';
-import { PurchaseAcceptedMetaSchema, PurchaseDeclinedMetaSchema, PurchaseDeliveredMetaSchema, PurchaseRequestedMetaSchema, QueryAnsweredMetaSchema } from '../../shared/research/research-meta';
+import { PurchaseAcceptedMetaSchema, PurchaseDeclinedMetaSchema, PurchaseDeliveredMetaSchema, PurchaseRequestedMetaSchema, QueryAnsweredMetaSchema, QueryPostedMetaSchema } from '../../shared/research/research-meta';
 import { purchaseIdInput } from '../../shared/network/notary';
 import { PurchaseAcknowledgedMetaSchema, PurchasePaidMetaSchema } from '../../shared/research/dataset-meta';
 import { describeBucket } from '../../shared/research/cohort-answer';
@@ -279,6 +279,13 @@ export class LedgerWriter {
           inputs: [`0x${ciphertextSha256}`, `0x${commitment}`],
           details: { purchaseId, researcher, deliveryId, size, manifestSha256, reportSha256, released, suppressed, k, l, keepers, threshold },
         };
+      }
+      case 'QUERY_POSTED': {
+        // The query's hash, what the clinics' answers name; never its terms (the researcher's own business).
+        const parsed = QueryPostedMetaSchema.safeParse(value);
+        if (!parsed.success) return none;
+        const { signed, queryHash, clinics } = parsed.data;
+        return { subject: queryHash, details: { queryId: signed.query.queryId, purpose: signed.query.purpose, terms: signed.query.terms.length, clinics: clinics.length } };
       }
       case 'ESCROW_DEPOSIT': {
         // The deposit as the chain has it: its transaction is the input, what anyone can look up.

@@ -17,7 +17,9 @@ import { foldPurchaseRows, type FoldedPurchase } from './purchase-rows';
 import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
 import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
-import type { KeeperAnswer } from '../vault/views/research-rows';
+import type { KeeperAnswer, QueryAnswerDetail } from '../vault/views/research-rows';
+import { decryptMany } from '../vault/vault-crypto';
+import type { QueryPostedMeta } from '../../shared/research/research-meta';
 
 /** How long a release request waits at the relay for its keeper. */
 const REQUEST_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -531,11 +533,23 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
     const leafOf = (kind: string, subject: string): number | null => ledger.find((row) => row.kind === kind && row.subject === subject)?.notary?.leafIndex ?? null;
     const { requestHash } = view;
     const steps: ProvenanceStep[] = [];
-    // The query and the offer: the clinic's answer that made each purchased offer.
-    const answers = await port.db().queryAnswers.toArray();
-    const queryIds = [...new Set(answers.filter((row) => row.clinic === request.clinic).map((row) => row.queryId))];
-    if (queryIds.length > 0) steps.push({ step: 'query', by: 'this node', what: `Keyword query ${queryIds.join(', ')}, answered by ${name(request.clinic)}`, at: null, leafIndex: null });
-    steps.push({ step: 'offer', by: name(request.clinic), what: `Offer ${request.offerIds.join(', ')}: ${request.keys.length} records for ${request.total} PHD`, at: null, leafIndex: null });
+    // The queries whose answers made the purchased offers: this node's QUERY_POSTED entries; the
+    // offers are consumed at the notary by the clinic's acceptance (its leaf is the acceptance's).
+    const answerRows = (await port.db().queryAnswers.toArray()).filter((row) => row.clinic === request.clinic);
+    const answers = await decryptMany<QueryAnswerDetail>(
+      port.viewKey,
+      answerRows.map((row) => ({ table: 'queryAnswers', id: row.key, stored: row.enc })),
+    );
+    const queryIds = new Set(answers.flatMap((answer) => (answer.payload.type === 'query-answer' && answer.payload.offer !== null && request.offerIds.includes(answer.payload.offer.offerId) ? [answer.payload.queryId] : [])));
+    const mine = (await port.db().myQueries.bulkGet([...queryIds])).flatMap((row) => (row === undefined ? [] : [row]));
+    const posted = await decryptMany<QueryPostedMeta>(
+      port.viewKey,
+      mine.map((row) => ({ table: 'myQueries', id: row.queryId, stored: row.enc })),
+    );
+    for (const query of posted) {
+      steps.push({ step: 'query', by: 'this node', what: `QUERY_POSTED: keyword query ${query.signed.query.queryId.slice(0, 18)}… (${query.signed.query.terms.length} terms), answered by ${name(request.clinic)}`, at: Date.parse(query.postedAt), leafIndex: leafOf('QUERY_POSTED', query.queryHash) });
+    }
+    steps.push({ step: 'offer', by: name(request.clinic), what: `Offer ${request.offerIds.map((id) => `${id.slice(0, 18)}…`).join(', ')}: ${request.keys.length} records for ${request.total} PHD, consumed at the notary by the acceptance`, at: null, leafIndex: view.acceptance?.receipt.leafIndex ?? null });
     steps.push({ step: 'purchase', by: 'this node', what: `Purchase request ${request.purchaseId} (PURCHASE_REQUESTED, hash ${requestHash.slice(0, 18)}…)`, at: Date.parse(request.createdAt), leafIndex: leafOf('PURCHASE_REQUESTED', requestHash) });
     if (view.acceptance !== null) steps.push({ step: 'acceptance', by: name(request.clinic), what: 'PURCHASE_ACCEPTED, consuming the offers at the notary', at: view.acceptance.receipt.integratedAt, leafIndex: view.acceptance.receipt.leafIndex });
     const settlement = state?.map?.settlement;

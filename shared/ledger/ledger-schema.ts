@@ -87,6 +87,9 @@ export const LEDGER_ENTRY_KINDS = [
   // A researcher paid a purchase into escrow (issue 15 item 2): subject the purchase id as bytes32,
   // input the deposit transaction's hash; details the chain, the escrow, the block and the amount.
   'ESCROW_DEPOSIT',
+  // A researcher posted a keyword query (issue 14): subject the query's EIP-712 hash (what the
+  // clinics' QUERY_ANSWERED entries name); details its purpose, how many terms and clinics, never the terms.
+  'QUERY_POSTED',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 

@@ -18,6 +18,7 @@ const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
   DATA_DELIVERY: 'Data delivered',
   DELIVERY_ACK: 'Delivery acknowledged',
   ESCROW_DEPOSIT: 'Paid into escrow',
+  QUERY_POSTED: 'Query posted',
   SESSION: 'Sign-in and lock',
   QUARANTINE: 'Quarantine action',
   RESTORE: 'Backup restored',
