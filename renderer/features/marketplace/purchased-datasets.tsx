@@ -3,7 +3,7 @@ import { ErrorNote } from '../../app/error-note';
 import { TextField } from '../../app/form/text-field';
 import { useDataSearch } from '../../app/research-context';
 import { useAction } from '../../app/use-action';
-import type { DatasetContents, KeeperShareState, PurchasedDataset } from '../../research/purchased-datasets';
+import type { DatasetContents, FilePreview, KeeperShareState, PurchasedDataset } from '../../research/purchased-datasets';
 import { useVaultIndexing } from '../../vault/vault-context';
 
 /**
@@ -82,6 +82,7 @@ function DatasetPage({ purchaseId }: { purchaseId: string }) {
   if (contents.phase === 'loading') return <p role="status">Reading and checking the dataset…</p>;
   if (contents.phase === 'failed') return <ErrorNote error={contents.error} what="The dataset could not be read" />;
   const { manifest, report, previews, provenance } = contents.contents;
+  const images = previews.filter((file): file is FilePreview & { thumbnail: NonNullable<FilePreview['thumbnail']> } => file.thumbnail !== undefined);
   return (
     <section className="dataset-page" aria-labelledby={headingId}>
       <h3 id={headingId}>Dataset {manifest.purchaseId}</h3>
@@ -119,6 +120,26 @@ function DatasetPage({ purchaseId }: { purchaseId: string }) {
           </li>
         ))}
       </ol>
+      {images.length > 0 && (
+        <>
+          <h4>Images</h4>
+          <p className="muted">
+            The first image of {images.length === 1 ? 'one DICOM file' : `${images.length} DICOM files`} (a series’ first instance first), as the viewer presents it.
+          </p>
+          <ul className="dataset-images" aria-label="Images" style={{ display: 'flex', flexWrap: 'wrap', gap: '0.75rem', listStyle: 'none', padding: 0 }}>
+            {images.map((file) => (
+              <li key={file.path}>
+                <figure style={{ margin: 0, width: '128px' }}>
+                  <img src={file.thumbnail.src} width={file.thumbnail.width} height={file.thumbnail.height} alt={file.thumbnail.alt} style={{ display: 'block', background: '#000' }} />
+                  <figcaption className="muted" style={{ fontSize: '0.75rem', overflowWrap: 'anywhere' }}>
+                    {file.path.split('/').pop()}
+                  </figcaption>
+                </figure>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       <h4>Files</h4>
       {previews.map((file) => (
         <details key={file.path} className="dataset-file">
@@ -126,7 +147,7 @@ function DatasetPage({ purchaseId }: { purchaseId: string }) {
             {file.path} <span className="muted">({sizeOf(file.bytes)}, {file.mediaType})</span>
           </summary>
           {file.columns.length === 0 ? (
-            <p className="muted">No preview for this kind of file.</p>
+            <p className="muted">{file.thumbnail !== undefined ? 'Its first image is shown under Images.' : 'No preview for this kind of file.'}</p>
           ) : (
             <div className="table-wrap">
               <table className="data-table" aria-label={`Preview of ${file.path}`}>

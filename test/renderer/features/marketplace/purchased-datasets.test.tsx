@@ -168,6 +168,34 @@ describe('Marketplace › Datasets', () => {
     expect(calls).toContain(`save ${PURCHASE} /data/study-7`);
   });
 
+  it('shows the DICOM files’ thumbnails as images named by their file, and says which files have none', async () => {
+    const opened: PurchasedDataset = { ...waiting, released: 2, opened: { openedAt: Date.parse('2026-12-04T11:00:00.000Z'), files: 9, counts: { Patient: 37 } }, acknowledgedAt: 2 };
+    const src = 'data:image/png;base64,iVBORw0KGgo=';
+    const withImages: DatasetContents = {
+      ...contents,
+      previews: [
+        ...contents.previews,
+        { path: 'dicom/1/5/6.dcm', bytes: 8192, mediaType: 'application/dicom', columns: [], rows: [], thumbnail: { src, width: 128, height: 96, alt: 'First image of dicom/1/5/6.dcm (CT)' } },
+        { path: 'dicom/1/7/8.dcm', bytes: 8192, mediaType: 'application/dicom', columns: [], rows: [], thumbnail: { src, width: 64, height: 64, alt: 'First image of dicom/1/7/8.dcm' } },
+      ],
+    };
+    const { datasets } = fakeDatasets(opened);
+    open({ ...datasets, contents: async () => withImages });
+    const panel = await screen.findByRole('region', { name: 'Datasets' });
+    fireEvent.click(await within(panel).findByRole('button', { name: 'Show the dataset' }));
+    const images = await within(panel).findByRole('list', { name: 'Images' });
+    const shown = within(images).getAllByRole('img') as HTMLImageElement[];
+    expect(shown.map((image) => [image.alt, image.getAttribute('src'), image.width, image.height])).toEqual([
+      ['First image of dicom/1/5/6.dcm (CT)', src, 128, 96],
+      ['First image of dicom/1/7/8.dcm', src, 64, 64],
+    ]);
+    expect(within(images).getByRole('img', { name: 'First image of dicom/1/5/6.dcm (CT)' })).toBeTruthy();
+    expect(panel.textContent).toContain('The first image of 2 DICOM files');
+    // The file without a thumbnail (dicom/1/2/3.dcm) says so; those with one point to it.
+    expect(within(panel).getAllByText('Its first image is shown under Images.')).toHaveLength(2);
+    expect(within(panel).getAllByText('No preview for this kind of file.')).toHaveLength(1);
+  });
+
   it('says so when nothing was delivered yet', async () => {
     const { datasets } = fakeDatasets(waiting);
     open({ ...datasets, list: async () => [] });
