@@ -1,3 +1,4 @@
+import { syncDir } from '../storage/durable-files';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rmdir, unlink, type FileHandle } from 'node:fs/promises';
@@ -145,8 +146,8 @@ export class DatasetSaves {
       try {
         await closeCurrent(save, true);
         // The files' directory entries too (POSIX); folders cannot be fsynced on Windows.
-        for (const relative of [...save.folders].reverse()) await syncFolder(path.join(save.root, ...relative.split('/')));
-        await syncFolder(save.root);
+        for (const relative of [...save.folders].reverse()) await syncDir(path.join(save.root, ...relative.split('/')));
+        await syncDir(save.root);
       } catch (error) {
         save.broken = true;
         throw fsRefusal(error);
@@ -383,15 +384,6 @@ async function closeCurrent(save: Save, durable: boolean): Promise<void> {
   }
 }
 
-async function syncFolder(folder: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /** File system failures as refusals that name the rule, never the path; anything else stays a bug. */
 function fsRefusal(error: unknown): unknown {

@@ -1,3 +1,4 @@
+import { syncDir } from '../storage/durable-files';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -64,7 +65,7 @@ export class ReceivedDeliveries {
       await rm(temporary, { force: true });
       throw error;
     }
-    await syncFolder(folder);
+    await syncDir(folder);
   }
 
   /** The chunk's file, built only from a delivery id and an index that pass the same rules as the contract's. */
@@ -74,16 +75,6 @@ export class ReceivedDeliveries {
   }
 }
 
-/** Makes a rename durable; folders cannot be opened for fsync on Windows, where NTFS journals it anyway. */
-async function syncFolder(folder: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 function codeOf(error: unknown): string | undefined {
   return (error as { code?: string } | null)?.code;
