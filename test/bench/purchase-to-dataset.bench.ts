@@ -2,14 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { JsonRpcProvider } from 'ethers';
-import pino from 'pino';
-import { JsonRpcEscrowViews } from '../../server/keeper/escrow-view';
-import { KeeperService } from '../../server/keeper/keeper-service';
 import { loadOrCreateNetworkKey } from '../../server/network/network-key';
 import { startNetworkServer } from '../../server/server-process';
 import { PhdTokenClient } from '../../shared/chain/escrow-contracts';
-import { networkFingerprint } from '../../shared/network/network-domain';
 import { startIntegrationNode, type IntegrationNode } from '../support/integration-node';
+import { startKeeperServices } from '../support/keeper-services';
 import { median, type BenchModule, type FigureInput } from './bench-report';
 
 /**
@@ -95,25 +92,7 @@ const bench: BenchModule = {
       const serverDir = await tempDir();
       const server = await startNetworkServer({ dataDir: serverDir, database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', chain: { kind: 'dev', port: 0, confirmations: 1 }, anchorIntervalMs: 0 });
       cleanups.push(() => server.close());
-      const chains = new JsonRpcEscrowViews({});
-      cleanups.push(() => chains.close());
-      const keepers: KeeperService[] = [];
-      for (let i = 0; i < 3; i++) {
-        const keeper = await KeeperService.open({
-          dataDir: await tempDir(),
-          serverUrl: server.url,
-          legalName: `Keeper Institute ${i + 1}`,
-          country: 'NL',
-          fingerprint: networkFingerprint(server.network.pinned),
-          escrow: (map) => chains.viewFor(map.parameters),
-          log: pino({ level: 'silent' }),
-          pollMs: POLL_MS,
-        });
-        cleanups.push(() => keeper.stop());
-        await keeper.waitForApproval();
-        keeper.start();
-        keepers.push(keeper);
-      }
+      const keepers = await startKeeperServices({ url: server.url, pinned: server.network.pinned }, { dataDir: tempDir, pollMs: POLL_MS, onStop: (stop) => void cleanups.push(stop) });
       log(`  server ${server.url}, dev chain, ${keepers.length} keepers joined`);
 
       const clinic = await startNode();

@@ -6,12 +6,9 @@ import { PhdTokenClient } from '../../shared/chain/escrow-contracts';
 import { purchaseIdInput } from '../../shared/network/notary';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import pino from 'pino';
-import { JsonRpcEscrowViews } from '../../server/keeper/escrow-view';
-import { KeeperService } from '../../server/keeper/keeper-service';
 import { PurchaseEscrowClient } from '../../shared/chain/escrow-contracts';
-import { networkFingerprint } from '../../shared/network/network-domain';
 import { startIntegrationNode } from '../support/integration-node';
+import { startKeeperServices } from '../support/keeper-services';
 import { useCleanups } from '../support/cleanups';
 import { useTempDirs } from '../support/temp-dir';
 
@@ -46,25 +43,7 @@ describe('a clinic delivers a paid purchase', () => {
     const serverDir = await tempDir();
     const server = await startNetworkServer({ dataDir: serverDir, database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', chain: { kind: 'dev', port: 0, confirmations: 1 }, anchorIntervalMs: 0 });
     cleanup(() => server.close());
-    const chains = new JsonRpcEscrowViews({});
-    cleanup(async () => chains.close());
-    const keepers: KeeperService[] = [];
-    for (let i = 0; i < 3; i++) {
-      const keeper = await KeeperService.open({
-        dataDir: await tempDir(),
-        serverUrl: server.url,
-        legalName: `Keeper Institute ${i + 1}`,
-        country: 'NL',
-        fingerprint: networkFingerprint(server.network.pinned),
-        escrow: (map) => chains.viewFor(map.parameters),
-        log: pino({ level: 'silent' }),
-        pollMs: 300,
-      });
-      cleanup(() => keeper.stop());
-      await keeper.waitForApproval();
-      keeper.start();
-      keepers.push(keeper);
-    }
+    const keepers = await startKeeperServices({ url: server.url, pinned: server.network.pinned }, { dataDir: tempDir, onStop: (stop) => cleanup(async () => stop()) });
     const clinic = await startNode(await tempDir());
     const { preview } = await clinic.api.network.inspect({ url: server.url });
     await clinic.api.demo.import({ patients: 120, seed: 7 });

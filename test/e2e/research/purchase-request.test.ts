@@ -1,14 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CITIES, FAMILY_NAMES, GIVEN_NAMES_F, GIVEN_NAMES_M, STREETS } from '../../../electron/intake/demo/demo-catalog';
-import { JsonRpcEscrowViews } from '../../../server/keeper/escrow-view';
-import { KeeperService } from '../../../server/keeper/keeper-service';
-import { networkFingerprint } from '../../../shared/network/network-domain';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { startKeeperServices } from '../../support/keeper-services';
 import { joinThroughUi, startServer, stopServers } from '../../support/network-ui';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
@@ -53,17 +50,11 @@ describe('purchase request across the network', () => {
   it('a researcher requests the purchase of its basket, the clinic’s administrator accepts it, both see it notarized; a second request is "offer already sold"', { timeout: 420_000 }, async () => {
     const steps = new StepLog('purchase request');
     const url = await steps.run('npm run server, auto-approving joins, with its dev chain', async () => startServer(await e2e.tempDir('hdms-e2e-server-'), { autoApprove: true, devChain: true }));
-    const keepers: KeeperService[] = [];
-    const chains = new JsonRpcEscrowViews({});
+    const stops: Array<() => Promise<void> | void> = [];
     try {
       await steps.run('three key keepers at three institutions join and run (headless key keeper services)', async () => {
         const { pinned } = inspectNetworkMapForPinning(await (await fetch(`${url}/v1/network-map`)).json());
-        for (const name of ['Alpine Key Trust', 'Harbour Key Trust', 'Meadow Key Trust']) {
-          const keeper = await KeeperService.open({ dataDir: await e2e.tempDir('hdms-e2e-keeper-'), serverUrl: url, legalName: name, country: 'NL', fingerprint: networkFingerprint(pinned), escrow: (map) => chains.viewFor(map.parameters), log: pino({ level: 'silent' }), pollMs: 500 });
-          keepers.push(keeper);
-          await keeper.waitForApproval();
-          keeper.start();
-        }
+        await startKeeperServices({ url, pinned }, { names: ['Alpine Key Trust', 'Harbour Key Trust', 'Meadow Key Trust'], pollMs: 500, dataDir: () => e2e.tempDir('hdms-e2e-keeper-'), onStop: (stop) => void stops.push(stop) });
       });
       const clinicShell = await e2e.startShell();
       const researchShell = await e2e.startShell();
@@ -225,8 +216,7 @@ describe('purchase request across the network', () => {
       });
       console.log(steps.summary());
     } finally {
-      await Promise.all(keepers.map((keeper) => keeper.stop()));
-      chains.close();
+      for (const stop of stops.reverse()) await stop();
     }
   });
 });
