@@ -1,4 +1,4 @@
-import { applySafeHarbor, type DeidSource } from '../../shared/research/deid/safe-harbor';
+import { applySafeHarbor, type DeidProfile, type DeidSource } from '../../shared/research/deid/safe-harbor';
 import { ReleaseRefusedError, type AnonymityRequirements } from '../../shared/research/deid/k-anonymity';
 import { releaseDataset, type Release } from '../../shared/research/deid/release-report';
 import { decryptMany } from '../vault/vault-crypto';
@@ -77,11 +77,22 @@ export type ReleaseCheck =
   | { readonly ok: true; readonly release: Release; readonly patients: PurchasedPatients }
   | { readonly ok: false; readonly reason: string; readonly patients: PurchasedPatients };
 
-/** Safe Harbor and the anonymity requirements on the purchased patients: the release, or why not. */
-export async function checkRelease(sources: readonly DeidSource[], patients: PurchasedPatients, requirements: AnonymityRequirements, releaseDate: string): Promise<ReleaseCheck> {
+/** How dates are released: the research policy's profile at release time (research-consent.ts). */
+export interface ReleaseProfile {
+  readonly profile: DeidProfile;
+  /** Longitudinal: the largest shift in days. */
+  readonly maxShiftDays?: number;
+}
+
+/**
+ * Safe Harbor (or the longitudinal profile the policy chose) and the anonymity requirements on the
+ * purchased patients: the release, or why not. Under the longitudinal profile the release carries
+ * each released patient's shift (Release.dateShifts), which the DICOM files of the same release use.
+ */
+export async function checkRelease(sources: readonly DeidSource[], patients: PurchasedPatients, requirements: AnonymityRequirements, releaseDate: string, profile: ReleaseProfile = { profile: 'safe-harbor' }): Promise<ReleaseCheck> {
   if (sources.length === 0) return { ok: false, reason: 'None of the purchased records can be released: their patients were erased or withdrew their consent.', patients };
   try {
-    const safeHarbor = await applySafeHarbor(sources, { profile: 'safe-harbor', releaseDate });
+    const safeHarbor = await applySafeHarbor(sources, { profile: profile.profile, releaseDate, ...(profile.profile === 'longitudinal' && profile.maxShiftDays !== undefined ? { maxShiftDays: profile.maxShiftDays } : {}) });
     return { ok: true, release: await releaseDataset(safeHarbor, requirements), patients };
   } catch (error) {
     if (error instanceof ReleaseRefusedError) return { ok: false, reason: error.message, patients };

@@ -26,6 +26,7 @@ import {
 import type { QueryPurpose } from '../../shared/research/keyword-query';
 import type { BasketItem, PurchaseAcceptedMeta, PurchaseDeclinedMeta, PurchaseDeliveredMeta, PurchaseDeliveryNotifiedMeta, PurchaseNotifiedMeta, PurchaseRequestedMeta } from '../../shared/research/research-meta';
 import type { ResearchConsent } from './research-consent';
+import { releaseProfileOf } from '../../shared/research/consent';
 import { CurrentPort, type OpenSessionFeature, type SessionFeature, type SessionPort } from '../vault/session/session-feature';
 import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
@@ -764,7 +765,9 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     const patients = await resolvePurchasedPatients(db, port.indexKey, tags, (ids) => this.consent.allowed(ids, request.purpose));
     const resolved = { ...patients, missing: patients.missing + (request.keys.length - tags.length) };
     const sources = await deidSourcesOf(db, port.viewKey, patients.patientIds);
-    const checked = await checkRelease(sources, resolved, { k, l: 2, maxSuppression: 0.05 }, new Date(this.clock()).toISOString().slice(0, 10));
+    // The profile the research policy names now, at release time (Safe Harbor unless it says longitudinal).
+    const profile = releaseProfileOf(await this.consent.policy());
+    const checked = await checkRelease(sources, resolved, { k, l: 2, maxSuppression: 0.05 }, new Date(this.clock()).toISOString().slice(0, 10), profile);
     return { view, request, checked, common: { records: request.keys.length, missing: resolved.missing, withdrawn: resolved.withdrawn }, delivered };
   }
 

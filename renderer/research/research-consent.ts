@@ -97,7 +97,7 @@ export class ResearchConsentFeature implements SessionFeature<never>, ResearchCo
     const port = this.current();
     if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator sets the research policy.');
     const parsed = ResearchPolicyMetaSchema.safeParse({ v: 1, ...policy });
-    if (!parsed.success) throw new VaultError('E_NODE', 'The research policy is not complete: a mode, the purposes, a minimum cell size of at least 5 and how queries are answered.');
+    if (!parsed.success) throw new VaultError('E_NODE', 'The research policy is not complete: a mode, the purposes, a minimum cell size of at least 5, how queries are answered, and a release profile (a largest date shift of 1 to 365 days).');
     try {
       await port.appendEvent(MIND_KINDS.researchPolicy, parsed.data);
       await port.sync();

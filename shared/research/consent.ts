@@ -40,8 +40,23 @@ export const ResearchPolicyMetaSchema = z.strictObject({
   answering: z.enum(['automatic', 'review']),
   /** The price per record the clinic's offers name, in PHD tokens (the purchase issue settles it); 1 when not set. */
   pricePerRecord: PhdAmountSchema.optional(),
+  /**
+   * The de-identification profile datasets are released under (issue 15 item 3): HIPAA Safe Harbor
+   * (dates to the year) when not set, or longitudinal (every date of a patient, in the records and
+   * in the DICOM files, shifted by one offset of ±1…maxShiftDays days).
+   */
+  releaseProfile: z.enum(['safe-harbor', 'longitudinal']).optional(),
+  /** Longitudinal profile: the largest shift in days (1–365); DEFAULT_RELEASE_MAX_SHIFT_DAYS when not set. */
+  maxShiftDays: z.number().int().min(1).max(365).optional(),
 });
 export type ResearchPolicy = z.infer<typeof ResearchPolicyMetaSchema>;
+
+export const DEFAULT_RELEASE_MAX_SHIFT_DAYS = 180;
+
+/** The profile and largest date shift a release uses under this policy (older policies: Safe Harbor). */
+export function releaseProfileOf(policy: Pick<ResearchPolicy, 'releaseProfile' | 'maxShiftDays'>): { readonly profile: 'safe-harbor' | 'longitudinal'; readonly maxShiftDays: number } {
+  return { profile: policy.releaseProfile ?? 'safe-harbor', maxShiftDays: policy.maxShiftDays ?? DEFAULT_RELEASE_MAX_SHIFT_DAYS };
+}
 
 /** Before an administrator sets one: nothing is answered (no purpose enabled). */
 export const NO_RESEARCH_POLICY: ResearchPolicy = { v: 1, mode: 'opt-in', purposes: { 'research-sale': false, 'research-no-sale': false }, minCellSize: DEFAULT_MIN_CELL_SIZE, answering: 'review' };

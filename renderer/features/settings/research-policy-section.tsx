@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { LOWEST_MIN_CELL_SIZE } from '../../../shared/research/cohort-answer';
-import type { ResearchPolicy } from '../../../shared/research/consent';
+import { DEFAULT_RELEASE_MAX_SHIFT_DAYS, type ResearchPolicy } from '../../../shared/research/consent';
 import { QUERY_PURPOSES } from '../../../shared/research/keyword-query';
 import { PhdAmountSchema } from '../../../shared/research/query-answer';
 import { ErrorNote } from '../../app/error-note';
@@ -25,6 +25,7 @@ export function ResearchPolicySection() {
   const [draft, setDraft] = useState<ResearchPolicy | null>(null);
   const [minCell, setMinCell] = useState('');
   const [price, setPrice] = useState('');
+  const [maxShift, setMaxShift] = useState('');
   const [loadError, setLoadError] = useState<unknown>(null);
 
   useEffect(() => {
@@ -34,6 +35,7 @@ export function ResearchPolicySection() {
         setDraft(policy);
         setMinCell(String(policy.minCellSize));
         setPrice(policy.pricePerRecord ?? '1');
+        setMaxShift(String(policy.maxShiftDays ?? DEFAULT_RELEASE_MAX_SHIFT_DAYS));
       },
       (error: unknown) => setLoadError(error),
     );
@@ -50,9 +52,20 @@ export function ResearchPolicySection() {
   const cell = Number(minCell);
   const cellProblem = !/^\d{1,4}$/.test(minCell) || cell < LOWEST_MIN_CELL_SIZE ? `Minimum cell size: a whole number of at least ${LOWEST_MIN_CELL_SIZE}.` : null;
   const priceProblem = PhdAmountSchema.safeParse(price.trim()).success ? null : 'Price per record: an amount of PHD such as 2 or 2.5 (at most 6 decimals).';
-  const problem = cellProblem ?? priceProblem;
-  const next = draft === null ? null : { ...draft, minCellSize: cell, pricePerRecord: price.trim() };
-  const changed = next !== null && saved !== null && JSON.stringify({ ...next, pricePerRecord: next.pricePerRecord }) !== JSON.stringify({ ...saved, pricePerRecord: saved.pricePerRecord ?? '1' });
+  const longitudinal = draft?.releaseProfile === 'longitudinal';
+  const shift = Number(maxShift);
+  const shiftValid = /^\d{1,3}$/.test(maxShift) && shift >= 1 && shift <= 365;
+  const shiftProblem = longitudinal && !shiftValid ? 'Largest date shift: a whole number of days from 1 to 365.' : null;
+  const problem = cellProblem ?? priceProblem ?? shiftProblem;
+  // The largest shift is kept only with the longitudinal profile (a Safe Harbor policy names none).
+  const withoutShift = (policy: ResearchPolicy): ResearchPolicy => {
+    const { maxShiftDays: _shift, ...rest } = policy;
+    return rest;
+  };
+  const next: ResearchPolicy | null =
+    draft === null ? null : { ...withoutShift(draft), minCellSize: cell, pricePerRecord: price.trim(), ...(draft.releaseProfile === undefined ? {} : { releaseProfile: draft.releaseProfile }), ...(longitudinal ? { maxShiftDays: shift } : {}) };
+  const normal = (policy: ResearchPolicy) => JSON.stringify({ ...policy, pricePerRecord: policy.pricePerRecord ?? '1', releaseProfile: policy.releaseProfile ?? 'safe-harbor', maxShiftDays: policy.releaseProfile === 'longitudinal' ? policy.maxShiftDays : undefined });
+  const changed = next !== null && saved !== null && normal(next) !== normal(saved);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (next !== null && problem === null && !save.busy) void save.run(next);
@@ -89,6 +102,20 @@ export function ResearchPolicySection() {
           </fieldset>
           <TextField label="Minimum cell size" value={minCell} onValue={setMinCell} disabled={!admin} inputMode="numeric" className="field--narrow" hint={`Smaller cohorts are answered “fewer than N”; never below ${LOWEST_MIN_CELL_SIZE}.`} problem={cellProblem} />
           <TextField label="Price per record (PHD)" value={price} onValue={setPrice} disabled={!admin} inputMode="decimal" className="field--narrow" hint="What this institution’s offers ask per record, in the network’s PHD token." problem={priceProblem} />
+          <ChoiceGroup
+            legend="Release profile"
+            name="research-release-profile"
+            description="How dates leave in a released dataset, in the records and in the DICOM files alike. Shifted dates keep intervals but are not Safe Harbor: such a release needs an Expert Determination or a limited data set agreement."
+            choices={[
+              { value: 'safe-harbor', label: 'HIPAA Safe Harbor (dates to the year)' },
+              { value: 'longitudinal', label: `Longitudinal (dates shifted per patient, up to ${shiftValid ? shift : DEFAULT_RELEASE_MAX_SHIFT_DAYS} days)` },
+            ]}
+            value={draft.releaseProfile ?? 'safe-harbor'}
+            onChange={(releaseProfile) => admin && setDraft({ ...draft, releaseProfile })}
+          />
+          {longitudinal && (
+            <TextField label="Largest date shift (days)" value={maxShift} onValue={setMaxShift} disabled={!admin} inputMode="numeric" className="field--narrow" hint="Each patient’s dates move by one offset of 1 to N days, earlier or later, drawn afresh for every release." problem={shiftProblem} />
+          )}
           <ChoiceGroup
             legend="Answering"
             name="research-answering"

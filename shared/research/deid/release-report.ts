@@ -47,6 +47,8 @@ export interface Release {
   readonly verification: Verification;
   /** Released pseudonym → the mind's patient id (clinic node only). */
   readonly pseudonymMap: ReadonlyMap<string, string>;
+  /** Longitudinal profile: released pseudonym → the patient's date shift in days (clinic node only; the DICOM files' dates move by the same). */
+  readonly dateShifts?: ReadonlyMap<string, number>;
 }
 
 export const LOSS_METRIC = 'mean over rows of: for a released row, the mean over generalizable QIs of level/height; for a suppressed row, 1';
@@ -106,8 +108,11 @@ export async function releaseDataset(safeHarbor: SafeHarborResult, requirements:
   const dateLevel = profile === 'safe-harbor' ? recordDateLevel(levels) : 0;
   const rows: ReleasedRow[] = [];
   const pseudonymMap = new Map<string, string>();
+  const dateShifts = safeHarbor.dateShifts === undefined ? undefined : new Map<string, number>();
   for (const [i, patient] of patients.entries()) {
     if (suppressed.has(i)) continue;
+    const shift = safeHarbor.dateShifts?.get(patient.pseudonym);
+    if (dateShifts !== undefined && shift !== undefined) dateShifts.set(patient.pseudonym, shift);
     rows.push({ pseudonym: patient.pseudonym, ...generalizeQis(patient.qi, levels, profile), primaryDiagnosis: patient.primaryDiagnosis, records: generalizeRecordDates(patient.records, dateLevel) });
     pseudonymMap.set(patient.pseudonym, safeHarbor.pseudonymMap.get(patient.pseudonym)!);
   }
@@ -144,5 +149,5 @@ export async function releaseDataset(safeHarbor: SafeHarborResult, requirements:
     identifiersRemoved: Object.fromEntries([...SAFE_HARBOR_IDENTIFIERS.map(({ item }) => [item, safeHarbor.removed[item]] as const), ['freeText', safeHarbor.removed.freeText] as const]),
   };
   const reportJson = canonicalJson(report);
-  return { dataset, report, reportJson, reportSha256: await sha256Hex(reportJson), verification, pseudonymMap };
+  return { dataset, report, reportJson, reportSha256: await sha256Hex(reportJson), verification, pseudonymMap, ...(dateShifts === undefined ? {} : { dateShifts }) };
 }

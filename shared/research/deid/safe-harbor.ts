@@ -140,6 +140,11 @@ export interface SafeHarborResult {
   readonly patients: readonly DeidPatient[];
   /** Pseudonym → the mind's patient id: stays on the clinic node (issue 15 item 8), never in a dataset. */
   readonly pseudonymMap: ReadonlyMap<string, string>;
+  /**
+   * Longitudinal profile: pseudonym → the patient's shift in days (clinic node only, never in a
+   * dataset), so that the same release's DICOM dates move by the same offset as the records'.
+   */
+  readonly dateShifts?: ReadonlyMap<string, number>;
   /** How many values were removed, per identifier item, and free-text fields dropped. */
   readonly removed: Readonly<Record<IdentifierItem | 'freeText', number>>;
 }
@@ -243,6 +248,7 @@ export async function applySafeHarbor(sources: readonly DeidSource[], options: S
   const key = longitudinal ? await shiftKey(options.releaseSecret ?? crypto.getRandomValues(new Uint8Array(32))) : undefined;
   const removed = Object.fromEntries([...SAFE_HARBOR_IDENTIFIERS.map((i) => [i.item, 0]), ['freeText', 0]]) as Removed;
   const pseudonymMap = new Map<string, string>();
+  const dateShifts = new Map<string, number>();
   const patients: DeidPatient[] = [];
   const nextPseudonym = pseudonymSource();
   // The shifts' HMACs are asked for 1,024 at a time: awaiting each one alone cost 60 µs a patient.
@@ -258,10 +264,11 @@ export async function applySafeHarbor(sources: readonly DeidSource[], options: S
         while (pseudonymMap.has(pseudonym));
       } else if (!/^[0-9a-f]{32}$/.test(pseudonym) || pseudonymMap.has(pseudonym)) throw new RangeError('A pseudonym is 32 hex digits, one per patient.');
       pseudonymMap.set(pseudonym, source.patientId);
+      if (shifts !== undefined) dateShifts.set(pseudonym, shifts[i]!);
       patients.push(deidentifyPatient(source, pseudonym, options, shifts?.[i] ?? 0, removed));
     }
   }
-  return { profile: options.profile, releaseDate: options.releaseDate, ...(longitudinal ? { maxShiftDays } : {}), patients, pseudonymMap, removed };
+  return { profile: options.profile, releaseDate: options.releaseDate, ...(longitudinal ? { maxShiftDays, dateShifts } : {}), patients, pseudonymMap, removed };
 }
 
 /** One patient; `shift` is 0 under the Safe Harbor profile (years only) and the patient's offset otherwise. */

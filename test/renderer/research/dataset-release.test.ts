@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClinicalRecord, ExtendedRecord } from '../../../shared/domain/clinical';
-import type { DeidSource } from '../../../shared/research/deid/safe-harbor';
+import { shiftDate, type DeidSource } from '../../../shared/research/deid/safe-harbor';
 import { checkRelease } from '../../../renderer/research/dataset-release';
 
 /**
@@ -46,6 +46,27 @@ describe('checkRelease', () => {
     const released = JSON.stringify(checked.release.dataset);
     for (const planted of ['MRN-007', 'Family007', 'Main Street', 'patient-007']) expect(released).not.toContain(planted);
     expect(checked.patients).toBe(patients);
+  });
+
+  it('releases under the profile it is given: longitudinal shifts each patient’s dates by one offset (kept per released pseudonym), and the report says so', async () => {
+    const checked = await checkRelease(sources(60, ['E11.9', 'I10', 'J45.909']), patients, { k: 5, l: 2, maxSuppression: 0.05 }, '2026-12-05', { profile: 'longitudinal', maxShiftDays: 30 });
+    expect(checked.ok).toBe(true);
+    if (!checked.ok) return;
+    const { report, dataset, dateShifts } = checked.release;
+    expect(report.profile).toBe('longitudinal');
+    expect(report.maxShiftDays).toBe(30);
+    expect(dateShifts?.size).toBe(dataset.rows.length);
+    for (const row of dataset.rows) {
+      const shift = dateShifts!.get(row.pseudonym)!;
+      expect(Math.abs(shift)).toBeGreaterThanOrEqual(1);
+      expect(Math.abs(shift)).toBeLessThanOrEqual(30);
+      // Both records move by the patient's offset: the diagnosis and the lab keep their interval.
+      expect(row.records.map((record) => record.when)).toEqual([shiftDate('2021-07-02', shift), shiftDate('2022-03-04', shift)]);
+    }
+    // The default stays Safe Harbor: years only, no shifts kept.
+    const plain = await checkRelease(sources(60, ['E11.9', 'I10', 'J45.909']), patients, { k: 5, l: 2, maxSuppression: 0.05 }, '2026-12-05');
+    expect(plain.ok && plain.release.report.profile).toBe('safe-harbor');
+    expect(plain.ok && plain.release.dateShifts).toBeUndefined();
   });
 
   it('refuses, with the reason, what cannot reach k (four records) or ℓ (one diagnosis), and an empty purchase', async () => {

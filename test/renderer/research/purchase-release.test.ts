@@ -1,6 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PurchaseDeliveredMeta } from '../../../shared/research/research-meta';
 import type { FoldedPurchase } from '../../../renderer/research/purchase-rows';
+import { NO_RESEARCH_POLICY, type ResearchPolicy } from '../../../shared/research/consent';
+import type { DeidSource } from '../../../shared/research/deid/safe-harbor';
+import type * as DatasetRelease from '../../../renderer/research/dataset-release';
 
 /**
  * The clinic's release of a purchase that was delivered already (review fix, issue 15): `release`
@@ -9,7 +12,8 @@ import type { FoldedPurchase } from '../../../renderer/research/purchase-rows';
 const dataset = vi.hoisted(() => ({
   resolvePurchasedPatients: vi.fn(() => Promise.reject(new Error('resolved the purchased patients again'))),
   deidSourcesOf: vi.fn(() => Promise.reject(new Error('read the patients again'))),
-  checkRelease: vi.fn(() => Promise.reject(new Error('de-identified again'))),
+  checkRelease: vi.fn((..._args: unknown[]): Promise<unknown> => Promise.reject(new Error('de-identified again'))),
+  releaseInstancesOf: vi.fn(() => Promise.resolve([])),
 }));
 const rows = vi.hoisted(() => ({ folded: [] as FoldedPurchase[] }));
 
@@ -53,8 +57,9 @@ function folded(withDelivery: boolean): FoldedPurchase {
   };
 }
 
-function openFeature() {
-  const feature = new PurchasesFeature({ allowed: () => Promise.resolve(new Set<string>()) } as never, () => Date.parse('2026-12-02T09:00:00.000Z'));
+function openFeature(policy: Partial<ResearchPolicy> = {}) {
+  const consent = { allowed: () => Promise.resolve(new Set<string>()), policy: () => Promise.resolve({ ...NO_RESEARCH_POLICY, ...policy }) };
+  const feature = new PurchasesFeature(consent as never, () => Date.parse('2026-12-02T09:00:00.000Z'));
   const outcomes = { where: () => ({ equals: () => ({ toArray: () => Promise.resolve([]) }) }) };
   const port = {
     api: { network: { status: () => Promise.resolve({ state: null }) } },
@@ -84,5 +89,32 @@ describe('release of a delivered purchase', () => {
     const feature = openFeature();
     await expect(feature.release(PURCHASE)).rejects.toThrow(/resolved the purchased patients again|de-identified again/);
     expect(dataset.resolvePurchasedPatients).toHaveBeenCalledTimes(1);
+  });
+
+  it('releases under the research policy’s profile at release time: longitudinal with its largest shift reaches the release report; an older policy releases under Safe Harbor', async () => {
+    const actual = await vi.importActual<typeof DatasetRelease>('../../../renderer/research/dataset-release');
+    const population: DeidSource[] = Array.from({ length: 12 }, (_, i) => ({
+      patientId: `patient-${i}`,
+      patient: { identifiers: [{ value: `MRN-${i}`, authority: 'GENERAL', type: 'MR' }], name: { family: `Family${i}`, given: ['Given'] }, birthDate: '1970-05-05', sex: 'F', address: { postalCode: '02139', country: 'US' } },
+      records: [{ type: 'diagnosis', code: { code: i % 2 === 0 ? 'E11.9' : 'I10', system: 'I10', display: 'diagnosis' }, diagnosisType: 'F', time: '2022-06-15T09:00:00Z' }],
+    }));
+    const reports: unknown[] = [];
+    for (const [policy, expected] of [
+      [{ releaseProfile: 'longitudinal', maxShiftDays: 60 }, { profile: 'longitudinal', maxShiftDays: 60 }],
+      [{}, { profile: 'safe-harbor' }],
+    ] as const) {
+      rows.folded = [folded(false)];
+      dataset.resolvePurchasedPatients.mockImplementationOnce(() => Promise.resolve({ patientIds: population.map((p) => p.patientId), missing: 0, withdrawn: 0 }) as never);
+      dataset.deidSourcesOf.mockImplementationOnce(() => Promise.resolve(population) as never);
+      dataset.checkRelease.mockImplementationOnce(async (...args: unknown[]) => {
+        const checked = await actual.checkRelease(...(args as Parameters<typeof actual.checkRelease>));
+        if (checked.ok) reports.push(checked.release.report);
+        return checked;
+      });
+      const summary = await openFeature(policy).checkRelease(PURCHASE);
+      expect(summary.ok).toBe(true);
+      expect(dataset.checkRelease.mock.lastCall?.[4]).toMatchObject(expected);
+      expect(reports.at(-1)).toMatchObject(expected);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../shared/domain/clinical';
-import { NO_RESEARCH_POLICY } from '../../../shared/research/consent';
+import { NO_RESEARCH_POLICY, releaseProfileOf } from '../../../shared/research/consent';
 import { createVaultService } from '../../../renderer/vault/create-vault-service';
 import { appendSealedRecord, createFakeBody, type FakeBody } from '../vault/support/fake-body';
 
@@ -73,6 +73,19 @@ describe('research consent', () => {
     expect(body.journal.filter((record) => record.kind === 'settings.researchPolicy')).toHaveLength(2);
     // Nothing of the patient in the journal's plaintext: the kind and the operator's pseudonym only.
     for (const record of body.journal.filter((r) => r.kind === 'consent.recorded')) expect(JSON.stringify(record)).not.toMatch(/Ahlberg|MRN-1|research-sale/);
+  });
+
+  it('journals the release profile with the policy; a policy without one releases under Safe Harbor; a shift over 365 days is refused', async () => {
+    const { body, vault } = await setup();
+    const base = { mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review' } as const;
+    await vault.research.setPolicy(base);
+    expect(releaseProfileOf(await vault.research.policy())).toEqual({ profile: 'safe-harbor', maxShiftDays: 180 });
+    await vault.research.setPolicy({ ...base, releaseProfile: 'longitudinal', maxShiftDays: 90 });
+    expect(await vault.research.policy()).toEqual({ v: 1, ...base, releaseProfile: 'longitudinal', maxShiftDays: 90 });
+    expect(releaseProfileOf(await vault.research.policy())).toEqual({ profile: 'longitudinal', maxShiftDays: 90 });
+    expect(body.journal.filter((record) => record.kind === 'settings.researchPolicy')).toHaveLength(2);
+    await expect(vault.research.setPolicy({ ...base, releaseProfile: 'longitudinal', maxShiftDays: 366 })).rejects.toThrow(/1 to 365 days/);
+    expect(body.journal.filter((record) => record.kind === 'settings.researchPolicy')).toHaveLength(2);
   });
 
   it('refuses a record for an unknown patient, a date in the future, and a policy below the minimum cell size', async () => {

@@ -88,6 +88,32 @@ describe('Settings › Research', () => {
     expect(calls[0]).toEqual(['setPolicy', { mode: 'opt-out', purposes: { 'research-sale': false, 'research-no-sale': true }, minCellSize: 15, answering: 'review', pricePerRecord: '2.5' }]);
   });
 
+  it('lets an administrator choose the release profile: Safe Harbor for an older policy, longitudinal with its largest shift (1 to 365 days)', async () => {
+    const { research, calls } = fakeResearch(OPT_IN);
+    open('admin', research, '#/settings');
+    const form = await screen.findByRole('form', { name: 'Research policy' });
+    const profile = within(form).getByRole('radiogroup', { name: 'Release profile' });
+    expect((within(profile).getByRole('radio', { name: 'HIPAA Safe Harbor (dates to the year)' }) as HTMLInputElement).checked).toBe(true);
+    expect(within(form).queryByLabelText('Largest date shift (days)')).toBeNull();
+    fireEvent.click(within(profile).getByRole('radio', { name: 'Longitudinal (dates shifted per patient, up to 180 days)' }));
+    const shift = within(form).getByLabelText('Largest date shift (days)');
+    expect((shift as HTMLInputElement).value).toBe('180');
+    fireEvent.change(shift, { target: { value: '366' } });
+    expect(form.textContent).toContain('Largest date shift: a whole number of days from 1 to 365.');
+    expect((within(form).getByRole('button', { name: 'Save the policy' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(shift, { target: { value: '90' } });
+    expect(within(profile).getByRole('radio', { name: 'Longitudinal (dates shifted per patient, up to 90 days)' })).toBeTruthy();
+    fireEvent.click(within(form).getByRole('button', { name: 'Save the policy' }));
+    await waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]).toEqual(['setPolicy', { mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review', pricePerRecord: '1', releaseProfile: 'longitudinal', maxShiftDays: 90 }]);
+    // Back to Safe Harbor: the largest shift is not kept.
+    fireEvent.click(within(profile).getByRole('radio', { name: 'HIPAA Safe Harbor (dates to the year)' }));
+    expect(within(form).queryByLabelText('Largest date shift (days)')).toBeNull();
+    fireEvent.click(within(form).getByRole('button', { name: 'Save the policy' }));
+    await waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]).toEqual(['setPolicy', { mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review', pricePerRecord: '1', releaseProfile: 'safe-harbor' }]);
+  });
+
   it('shows a clinician the policy without letting them change it', async () => {
     const { research } = fakeResearch(OPT_IN);
     open('clinician', research, '#/settings');
