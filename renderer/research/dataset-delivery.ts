@@ -55,7 +55,8 @@ function studyDateLevel(release: Release): number | null {
  * then the FHIR export (ImagingStudy from the instances released) and the CSV flattenings.
  */
 export async function sealRelease(release: Release, purchaseId: string, offerIds: readonly string[], imaging: AsyncIterable<ReleaseDicomInstance> | Iterable<ReleaseDicomInstance> = []): Promise<SealedPackage> {
-  const dicom = dicomPackageFiles(imaging, { rows: release.dataset.rows, pseudonymMap: release.pseudonymMap, dateLevel: studyDateLevel(release) });
+  // Longitudinal: each patient's DICOM dates move by the offset their records' dates moved by.
+  const dicom = dicomPackageFiles(imaging, { rows: release.dataset.rows, pseudonymMap: release.pseudonymMap, dateLevel: studyDateLevel(release), ...(release.dateShifts === undefined ? {} : { dateShifts: release.dateShifts }) });
   let fhirCounts: () => Record<string, number> = () => ({});
   async function* files(): AsyncGenerator<PackageFile> {
     yield* dicom.files;

@@ -2,13 +2,15 @@ import { deidentifyInstance, type ExclusionCode } from '../../dicom/deid/deident
 import { createUidRemapper } from '../../dicom/deid/uid-remap';
 import { SUPPRESSED, UNKNOWN, YEAR_HIERARCHY } from '../deid/generalization';
 import type { ReleasedRow } from '../deid/k-anonymity';
+import { shiftDate } from '../deid/safe-harbor';
 import type { PackageFile } from './dataset-package';
 import type { DeidentifiedInstanceMeta } from './fhir-r4';
 
 /**
  * The DICOM part of a dataset package (issue 15 item 4): the released patients' instances, each
- * de-identified under PS3.15 Annex E (shared/dicom/deid, the Basic Profile with no Retain Option:
- * private attributes removed, dates removed, (0012,0062)/(0012,0063) written) with one UID
+ * de-identified under PS3.15 Annex E (shared/dicom/deid, the Basic Profile: private attributes
+ * removed, dates removed, (0012,0062)/(0012,0063) written; under the longitudinal profile with the
+ * Modified Dates Option instead, each date shifted by the patient's offset) with one UID
  * remapper for the whole release (the study/series/instance structure and every reference hold
  * inside the dataset, nothing joins it to another release), written as
  * `dicom/<study>/<series>/<instance>.dcm` under the remapped UIDs.
@@ -45,6 +47,14 @@ export interface DicomReleaseOptions {
   readonly pseudonymMap: ReadonlyMap<string, string>;
   /** The level record dates are released at (release-report.ts recordDateLevel); null: no study date is released. */
   readonly dateLevel: number | null;
+  /**
+   * The longitudinal profile: released pseudonym → the patient's date shift in days (Release.dateShifts,
+   * the offset their records' dates moved by). When given, instances are de-identified with the
+   * Retain Longitudinal Temporal Information with Modified Dates Option (PS3.15 E.3.6, CID 7050
+   * 113107): dates and date-times move by the patient's offset instead of going, and ImagingStudy's
+   * `started` is the shifted study date. A released patient without a shift has no instance released.
+   */
+  readonly dateShifts?: ReadonlyMap<string, number>;
   /** The UID remapping secret (≥ 16 bytes); a fresh random one by default. Pass one only in tests. */
   readonly secret?: Uint8Array;
 }
@@ -96,6 +106,11 @@ export function releasedStudyYear(row: Pick<ReleasedRow, 'firstYear' | 'lastYear
   return first.low <= span.low && span.high <= last.high ? released : undefined;
 }
 
+/** The study date as released under the longitudinal profile: shifted by the patient's offset (YYYY-MM-DD), or none. */
+export function shiftedStudyDate(studyDate: string, shift: number): string | undefined {
+  return /^\d{4}-\d{2}-\d{2}$/.test(studyDate) ? shiftDate(studyDate, shift) : undefined;
+}
+
 /** The de-identified DICOM files of a release (see above). */
 export function dicomPackageFiles(instances: AsyncIterable<ReleaseDicomInstance> | Iterable<ReleaseDicomInstance>, options: DicomReleaseOptions): DicomPackageFiles {
   const fresh = options.secret === undefined ? globalThis.crypto.getRandomValues(new Uint8Array(32)) : null;
@@ -125,7 +140,11 @@ export function dicomPackageFiles(instances: AsyncIterable<ReleaseDicomInstance>
         exclude('unreadable');
         continue;
       }
-      const verdict = deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym });
+      const shift = options.dateShifts?.get(row.pseudonym);
+      const verdict =
+        options.dateShifts === undefined
+          ? deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym })
+          : deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym, options: ['retainLongitudinalModifiedDates'], ...(shift === undefined ? {} : { dateShiftDaysFor: () => shift }) });
       if (!verdict.ok) {
         exclude(verdict.code);
         continue;
@@ -139,7 +158,7 @@ export function dicomPackageFiles(instances: AsyncIterable<ReleaseDicomInstance>
       // The same instance twice (a resend filed twice): once in the package.
       if (paths.has(path)) continue;
       paths.add(path);
-      const started = releasedStudyYear(row, instance.studyDate, options.dateLevel);
+      const started = shift === undefined ? releasedStudyYear(row, instance.studyDate, options.dateLevel) : shiftedStudyDate(instance.studyDate, shift);
       released.push({ pseudonym: row.pseudonym, studyInstanceUid: study, seriesInstanceUid: series, modality: instance.modality.trim() === '' ? 'OT' : instance.modality.trim(), ...(started === undefined ? {} : { started }) });
       bytes += verdict.bytes.byteLength;
       yield { path, mediaType: DICOM_MEDIA_TYPE, data: verdict.bytes };

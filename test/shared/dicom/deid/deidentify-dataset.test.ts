@@ -312,6 +312,29 @@ describe('Retain Options change exactly their rows', () => {
     expect(run(base(), ['retainLongitudinalModifiedDates'])).toMatchObject({ ok: false, code: 'no-date-shift' });
   });
 
+  it('Modified Dates (the longitudinal release): a DA and a DT at the top and in a kept sequence move by the patient’s offset, times stay, (0012,0063)/(0012,0064) name 113107', () => {
+    const frame = item([sequence(0x00209111, [item([[0x00080023, 'DA', '20260114'], [0x00189074, 'DT', '20260114101500.250'], [0x00209157, 'UL', 1]])])]);
+    const elements = [...base(), [0x0008002a, 'DT', '20260114101000+0100'], [0x00080032, 'TM', '101000'], [0x00280008, 'IS', '1'], sequence(0x52009230, [frame])] as Element[];
+    const result = out(elements, ['retainLongitudinalModifiedDates'], undefined, { dateShiftDays: 45 });
+    expect(text(result, 0x00080020)).toBe('20260228'); // Study Date (DA): 2026-01-14 + 45 days
+    expect(text(result, 0x0008002a)).toBe('20260228101000+0100'); // Acquisition DateTime (DT): the day moves, the time and zone stay
+    expect(text(result, 0x00080030)).toBe('101500'); // Study Time (TM) kept
+    expect(text(result, 0x00080032)).toBe('101000'); // Acquisition Time (TM) kept
+    const content = result.elements.x52009230!.items![0]!.dataSet!.elements.x00209111!.items![0]!.dataSet!;
+    expect(text(content, 0x00080023)).toBe('20260228'); // Content Date (DA) in the sequence
+    expect(text(content, 0x00189074)).toBe('20260228101500.250'); // Frame Acquisition DateTime (DT) in the sequence
+    expect(text(result, 0x00120063)!.split('\\')).toContain('Retain Longitudinal Temporal Information Modified Dates Option');
+    const codes = result.elements.x00120064!.items!.map((entry) => `${text(entry.dataSet!, 0x00080102)}:${text(entry.dataSet!, 0x00080100)}`);
+    expect(codes).toEqual(['DCM:113100', 'DCM:113107']);
+    expect(text(result, 0x00280303)).toBe('MODIFIED');
+    // Birth date is not the study's temporal information: still emptied under the Option.
+    expect(result.elements.x00100030!.length).toBe(0);
+    // The same instance without the Option: no date left at any depth.
+    const plain = out(elements);
+    expect(text(plain, 0x00080020) ?? '').toBe('');
+    expect(text(plain.elements.x52009230!.items![0]!.dataSet!.elements.x00209111!.items![0]!.dataSet!, 0x00189074)).toBe('19000101000000');
+  });
+
   it('date shifting: DA, DT with a time zone, ranges and multiple values, across month and year ends; an impossible date refuses', () => {
     expect(shiftDates('20260301', -1)).toBe('20260228');
     expect(shiftDates('20241231235959.123+0100', 1)).toBe('20250101235959.123+0100');

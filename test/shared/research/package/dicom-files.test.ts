@@ -4,6 +4,8 @@ import { has, parse, text, US_IMAGE_STORAGE } from '../../dicom/deid/deid-test-s
 import type { ReleasedRow } from '../../../../shared/research/deid/k-anonymity';
 import { dicomPackageFiles, releasedStudyYear, type ReleaseDicomInstance } from '../../../../shared/research/package/dicom-files';
 import { imagingStudiesFrom } from '../../../../shared/research/package/fhir-r4';
+import { applySafeHarbor, shiftDate, type DeidSource } from '../../../../shared/research/deid/safe-harbor';
+import { releaseDataset } from '../../../../shared/research/deid/release-report';
 
 /**
  * The DICOM part of a release package (issue 15 item 4): the released patients' instances,
@@ -110,5 +112,59 @@ describe('releasedStudyYear', () => {
     expect(releasedStudyYear(row('P', '*', '*'), '2022-01-14', 3)).toBeUndefined();
     expect(releasedStudyYear(row('P'), '', 0)).toBeUndefined();
     expect(releasedStudyYear(row('P'), '2022-01-14', null)).toBeUndefined();
+  });
+});
+
+describe('the longitudinal profile: one offset per patient in the records and the DICOM files', () => {
+  function population(): DeidSource[] {
+    return Array.from({ length: 12 }, (_, i) => ({
+      patientId: `patient-${i}`,
+      patient: { identifiers: [{ value: `MRN-${i}`, authority: 'GENERAL', type: 'MR' }], name: { family: `Family${i}`, given: ['Given'] }, birthDate: '1970-05-05', sex: 'F', address: { postalCode: '02139', country: 'US' } },
+      records: [
+        { type: 'diagnosis', code: { code: i % 2 === 0 ? 'E11.9' : 'I10', system: 'I10', display: 'diagnosis' }, diagnosisType: 'F', time: '2022-06-15T09:00:00Z' },
+        { type: 'observation', category: 'laboratory', code: { code: '4548-4', system: 'LN', display: 'Hemoglobin A1c' }, value: { kind: 'numeric', value: 6 + i / 10, unit: '%' }, status: 'F', time: '2022-07-01T10:00:00Z' },
+      ],
+    }));
+  }
+
+  it('shifts each patient’s study dates by the offset their records moved by (Modified Dates Option, 113107); ImagingStudy starts on the shifted date', async () => {
+    const safeHarbor = await applySafeHarbor(population(), { profile: 'longitudinal', releaseDate: '2026-12-05', maxShiftDays: 90 });
+    const release = await releaseDataset(safeHarbor, { k: 5, l: 2, maxSuppression: 0.05 });
+    expect(release.report.profile).toBe('longitudinal');
+    expect(release.dateShifts?.size).toBe(release.dataset.rows.length);
+    const instances = population().map((source, i) => instance(source.patientId, file({ sopInstanceUid: `${STUDY}.${i + 10}.1`, studyInstanceUid: `${STUDY}.${i + 10}`, seriesInstanceUid: `${STUDY}.${i + 10}.1`, studyDate: '20220615' }, [[0x00080021, 'DA', '20220615'], [0x0008002a, 'DT', '20220615093000']]), 'CT', '2022-06-15'));
+    const dicom = dicomPackageFiles(instances, { rows: release.dataset.rows, pseudonymMap: release.pseudonymMap, dateLevel: null, ...(release.dateShifts === undefined ? {} : { dateShifts: release.dateShifts }) });
+    const files = await collect(dicom.files);
+    expect(files.size).toBe(release.dataset.rows.length);
+    const studyOf = new Map(imagingStudiesFrom(dicom.released()).map((study) => [study.pseudonym, study]));
+    const offsets = new Set<number>();
+    for (const bytes of files.values()) {
+      const parsed = parse(bytes);
+      const pseudonym = text(parsed, 0x00100020)!;
+      const row = release.dataset.rows.find((candidate) => candidate.pseudonym === pseudonym)!;
+      // The diagnosis was dated 2022-06-15 like the study (mid-year: ±90 days keep every event year 2022, so k holds): the same shifted day in the records and the file.
+      const diagnosisDay = row.records.find((record) => record.type === 'diagnosis')!.when!;
+      expect(diagnosisDay).not.toBe('2022-06-15');
+      expect(text(parsed, 0x00080020)).toBe(diagnosisDay.replaceAll('-', ''));
+      expect(text(parsed, 0x00080021)).toBe(diagnosisDay.replaceAll('-', ''));
+      expect(text(parsed, 0x0008002a)).toBe(`${diagnosisDay.replaceAll('-', '')}093000`);
+      expect(text(parsed, 0x00080030)).toBe(text(parse(file({ sopInstanceUid: '1.2' })), 0x00080030)); // Study Time kept
+      expect(text(parsed, 0x00280303)).toBe('MODIFIED');
+      expect(parsed.elements.x00120064!.items!.map((entry) => text(entry.dataSet!, 0x00080100))).toContain('113107');
+      expect(studyOf.get(pseudonym)?.started).toBe(diagnosisDay);
+      const shift = release.dateShifts!.get(pseudonym)!;
+      expect(Math.abs(shift)).toBeGreaterThanOrEqual(1);
+      expect(Math.abs(shift)).toBeLessThanOrEqual(90);
+      expect(shiftDate('2022-06-15', shift)).toBe(diagnosisDay);
+      offsets.add(shift);
+    }
+    // One offset per patient, not one for the release.
+    expect(offsets.size).toBeGreaterThan(1);
+  });
+
+  it('a released patient without a shift has no instance released, counted as no-date-shift', async () => {
+    const dicom = dicomPackageFiles([instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.1` }))], { rows: [row('PSEUDO-A1B2')], pseudonymMap: new Map([['PSEUDO-A1B2', 'patient-a']]), dateLevel: null, dateShifts: new Map() });
+    expect((await collect(dicom.files)).size).toBe(0);
+    expect(dicom.counts()).toEqual({ dicom: 0, dicomExcluded: 1, 'dicomExcluded:no-date-shift': 1 });
   });
 });
