@@ -749,6 +749,8 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     // Each purchased key's cohort tag, from this clinic's answers that made the offers.
     const tagOfKey = new Map<string, string>();
     let k = 5;
+    // Longitudinal only if every purchased offer said so; Safe Harbor (dates to the year) is the stricter.
+    let longitudinal = true;
     for (const outcome of await this.outcomesFor(port, request.researcher)) {
       if (outcome.kind !== 'answered' || outcome.answer.offer === null || !request.offerIds.includes(outcome.answer.offer.offerId)) continue;
       outcome.answer.keyList.forEach((entry, i) => {
@@ -756,6 +758,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
         if (tag !== undefined) tagOfKey.set(entry.key, tag);
       });
       k = Math.max(k, Math.min(11, outcome.answer.offer.k));
+      if (outcome.answer.offer.profile !== 'hipaa-longitudinal-k') longitudinal = false;
     }
     const tags = request.keys.flatMap((key) => {
       const tag = tagOfKey.get(key);
@@ -765,8 +768,9 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     const patients = await resolvePurchasedPatients(db, port.indexKey, tags, (ids) => this.consent.allowed(ids, request.purpose));
     const resolved = { ...patients, missing: patients.missing + (request.keys.length - tags.length) };
     const sources = await deidSourcesOf(db, port.viewKey, patients.patientIds);
-    // The profile the research policy names now, at release time (Safe Harbor unless it says longitudinal).
-    const profile = releaseProfileOf(await this.consent.policy());
+    // The profile the offers were made under (what the researcher bought); the largest shift from the policy now.
+    const { maxShiftDays } = releaseProfileOf(await this.consent.policy());
+    const profile = { profile: longitudinal && tagOfKey.size > 0 ? ('longitudinal' as const) : ('safe-harbor' as const), maxShiftDays };
     const checked = await checkRelease(sources, resolved, { k, l: 2, maxSuppression: 0.05 }, new Date(this.clock()).toISOString().slice(0, 10), profile);
     return { view, request, checked, common: { records: request.keys.length, missing: resolved.missing, withdrawn: resolved.withdrawn }, delivered };
   }

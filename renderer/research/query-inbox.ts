@@ -1,3 +1,4 @@
+import { releaseProfileOf } from '../../shared/research/consent';
 import { MIND_KINDS } from '../../shared/journal/journal-kinds';
 import type { NetworkState } from '../../shared/ipc/network-contract';
 import { sealMessage } from '../../shared/network/relay';
@@ -337,7 +338,8 @@ export class QueryInboxFeature implements SessionFeature<(typeof NAMESPACES)[num
                   offerId: `0x${randomHex(32)}`,
                   currency: 'PHD',
                   pricePerRecord: policy.pricePerRecord ?? '1',
-                  profile: 'hipaa-safe-harbor-k',
+                  // What the release will be: the policy's profile now, kept with the offer (the release follows the offer, not a later policy).
+                  profile: releaseProfileOf(policy).profile === 'longitudinal' ? 'hipaa-longitudinal-k' : 'hipaa-safe-harbor-k',
                   k: DEFAULT_KEY_LIST_K,
                   records: keys.length,
                   validUntil: query.expiresAt,

@@ -38,8 +38,12 @@ export const CountBucketSchema = z.discriminatedUnion('kind', [
 ]);
 
 /** The de-identification a clinic promises for a sale (the purchase issue applies and verifies it). */
-export const DEID_PROFILES = ['hipaa-safe-harbor-k'] as const;
-export const DEID_PROFILE_WORDS: Readonly<Record<(typeof DEID_PROFILES)[number], string>> = { 'hipaa-safe-harbor-k': 'HIPAA Safe Harbor, then k-anonymity' };
+/** How an offer's records will be released: the clinic's research policy when it answered (shared/research/consent.ts releaseProfileOf). */
+export const DEID_PROFILES = ['hipaa-safe-harbor-k', 'hipaa-longitudinal-k'] as const;
+export const DEID_PROFILE_WORDS: Readonly<Record<(typeof DEID_PROFILES)[number], string>> = {
+  'hipaa-safe-harbor-k': 'HIPAA Safe Harbor, then k-anonymity',
+  'hipaa-longitudinal-k': 'HIPAA identifiers removed, dates shifted per patient (longitudinal), then k-anonymity',
+};
 
 /** A decimal amount of PHD tokens: up to 9 whole digits and 6 decimals ("12.5"). */
 export const PhdAmountSchema = z.string().regex(/^(0|[1-9]\d{0,8})(\.\d{1,6})?$/, 'must be an amount of PHD such as 12.5');

@@ -39,15 +39,16 @@ describe('data search across the network', () => {
     cleanup(() => server.close());
     const { preview } = await (await startNode(await tempDir())).api.network.inspect({ url: server.url });
 
-    async function clinic(name: string, patients: number, seed: number) {
+    async function clinic(name: string, patients: number, seed: number, releaseProfile?: 'longitudinal') {
       const node = await startNode(await tempDir());
       await node.api.demo.import({ patients, seed });
       await node.vault.sync();
-      await node.vault.research.setPolicy({ mode: 'opt-out', purposes: { 'research-sale': true, 'research-no-sale': true }, minCellSize: 11, answering: 'automatic', pricePerRecord: '2.5' });
+      await node.vault.research.setPolicy({ mode: 'opt-out', purposes: { 'research-sale': true, 'research-no-sale': true }, minCellSize: 11, answering: 'automatic', pricePerRecord: '2.5', ...(releaseProfile === undefined ? {} : { releaseProfile, maxShiftDays: 90 }) });
       await node.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: name, country: 'CH', roles: ['clinic'] });
       return node;
     }
-    const large = await clinic('Large Example Clinic', 60, 11);
+    // The large clinic releases under the longitudinal profile: its offer says so.
+    const large = await clinic('Large Example Clinic', 60, 11, 'longitudinal');
     const small = await clinic('Small Example Clinic', 6, 22);
     const research = await startNode(await tempDir());
     await research.vault.network.join({ url: server.url, fingerprint: preview.fingerprint, legalName: 'Example Research Institute', country: 'DE', roles: ['research'] });
@@ -72,7 +73,7 @@ describe('data search across the network', () => {
     expect(matched).toBeGreaterThanOrEqual(11);
     expect(fromLarge.bucket).toEqual({ kind: 'count', roundedUp: Math.ceil(matched / 10) * 10 });
     expect(fromLarge.keyList).toHaveLength(matched);
-    expect(fromLarge.offer).toMatchObject({ currency: 'PHD', pricePerRecord: '2.5', records: matched, profile: 'hipaa-safe-harbor-k' });
+    expect(fromLarge.offer).toMatchObject({ currency: 'PHD', pricePerRecord: '2.5', records: matched, profile: 'hipaa-longitudinal-k' });
     for (const entry of fromLarge.keyList) expect(Object.keys(entry).sort()).toEqual(['ageBand', 'dataTypes', 'key', 'sex', 'years']);
     // The small clinic: fewer than the minimum, no list, no offer.
     expect(fromSmall.bucket).toEqual({ kind: 'fewer', than: 11 });

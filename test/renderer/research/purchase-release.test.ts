@@ -16,8 +16,11 @@ const dataset = vi.hoisted(() => ({
   releaseInstancesOf: vi.fn(() => Promise.resolve([])),
 }));
 const rows = vi.hoisted(() => ({ folded: [] as FoldedPurchase[] }));
+/** The clinic's answers (query outcomes) as the feature decrypts them: the offers a purchase bought. */
+const outcomes = vi.hoisted(() => ({ details: [] as unknown[] }));
 
 vi.mock('../../../renderer/research/dataset-release', async (importOriginal) => ({ ...(await importOriginal<object>()), ...dataset }));
+vi.mock('../../../renderer/vault/vault-crypto', async (importOriginal) => ({ ...(await importOriginal<object>()), decryptMany: () => Promise.resolve(outcomes.details) }));
 vi.mock('../../../renderer/research/purchase-rows', async (importOriginal) => ({ ...(await importOriginal<object>()), foldPurchaseRows: () => Promise.resolve(rows.folded) }));
 
 const { PurchasesFeature } = await import('../../../renderer/research/purchases');
@@ -60,10 +63,10 @@ function folded(withDelivery: boolean): FoldedPurchase {
 function openFeature(policy: Partial<ResearchPolicy> = {}) {
   const consent = { allowed: () => Promise.resolve(new Set<string>()), policy: () => Promise.resolve({ ...NO_RESEARCH_POLICY, ...policy }) };
   const feature = new PurchasesFeature(consent as never, () => Date.parse('2026-12-02T09:00:00.000Z'));
-  const outcomes = { where: () => ({ equals: () => ({ toArray: () => Promise.resolve([]) }) }) };
+  const outcomeRows = { where: () => ({ equals: () => ({ toArray: () => Promise.resolve(outcomes.details.map((_, i) => ({ kind: 'answered', seq: i + 1, enc: new Uint8Array() }))) }) }) };
   const port = {
     api: { network: { status: () => Promise.resolve({ state: null }) } },
-    db: () => ({ queryOutcomes: outcomes, patients: { toCollection: () => ({ primaryKeys: () => Promise.resolve([]) }) } }),
+    db: () => ({ queryOutcomes: outcomeRows, patients: { toCollection: () => ({ primaryKeys: () => Promise.resolve([]) }) } }),
     isAdmin: () => true,
     isCurrent: () => true,
     requestSync: () => undefined,
@@ -73,7 +76,10 @@ function openFeature(policy: Partial<ResearchPolicy> = {}) {
 }
 
 describe('release of a delivered purchase', () => {
-  beforeEach(() => vi.clearAllMocks());
+  beforeEach(() => {
+    vi.clearAllMocks();
+    outcomes.details = [];
+  });
 
   it('answers the stored delivery without de-identifying again', async () => {
     rows.folded = [folded(true)];
@@ -91,7 +97,7 @@ describe('release of a delivered purchase', () => {
     expect(dataset.resolvePurchasedPatients).toHaveBeenCalledTimes(1);
   });
 
-  it('releases under the research policy’s profile at release time: longitudinal with its largest shift reaches the release report; an older policy releases under Safe Harbor', async () => {
+  it('releases under the profile the purchased offer was made under (longitudinal with the policy’s largest shift reaches the release report); a policy switched later does not change a Safe Harbor offer', async () => {
     const actual = await vi.importActual<typeof DatasetRelease>('../../../renderer/research/dataset-release');
     const population: DeidSource[] = Array.from({ length: 12 }, (_, i) => ({
       patientId: `patient-${i}`,
@@ -99,11 +105,12 @@ describe('release of a delivered purchase', () => {
       records: [{ type: 'diagnosis', code: { code: i % 2 === 0 ? 'E11.9' : 'I10', system: 'I10', display: 'diagnosis' }, diagnosisType: 'F', time: '2022-06-15T09:00:00Z' }],
     }));
     const reports: unknown[] = [];
-    for (const [policy, expected] of [
-      [{ releaseProfile: 'longitudinal', maxShiftDays: 60 }, { profile: 'longitudinal', maxShiftDays: 60 }],
-      [{}, { profile: 'safe-harbor' }],
+    for (const [offerProfile, policy, expected] of [
+      ['hipaa-longitudinal-k', { releaseProfile: 'longitudinal', maxShiftDays: 60 }, { profile: 'longitudinal', maxShiftDays: 60 }],
+      ['hipaa-safe-harbor-k', { releaseProfile: 'longitudinal', maxShiftDays: 60 }, { profile: 'safe-harbor' }],
     ] as const) {
       rows.folded = [folded(false)];
+      outcomes.details = [{ kind: 'answered', answer: { offer: { offerId: OFFER, k: 5, profile: offerProfile }, keyList: [{ key: 'aa'.repeat(16) }] }, keyTags: ['tag-1'] }];
       dataset.resolvePurchasedPatients.mockImplementationOnce(() => Promise.resolve({ patientIds: population.map((p) => p.patientId), missing: 0, withdrawn: 0 }) as never);
       dataset.deidSourcesOf.mockImplementationOnce(() => Promise.resolve(population) as never);
       dataset.checkRelease.mockImplementationOnce(async (...args: unknown[]) => {
