@@ -134,8 +134,9 @@ describe('purchase request across the network', () => {
       });
 
       const datasets = research.getByRole('region', { name: 'Datasets' });
-      await steps.run('Datasets: the researcher asks the keepers for the key; all three release their shares', async () => {
-        // A keeper refuses while the checkpoint holding the delivery is not yet witnessed: ask again, as a user would.
+      await steps.run('Datasets: the researcher asks the keepers for the key until enough released their shares', async () => {
+        // A keeper refuses while the checkpoint holding the delivery is not yet witnessed (the research
+        // node cosigns at its next refresh, every 30 s): ask again, as a user would, until t released.
         await expect
           .poll(
             async () => {
@@ -145,8 +146,11 @@ describe('purchase request across the network', () => {
             },
             { timeout: 180_000, interval: 3000 },
           )
-          .toMatch(/Key: 3 shares released \(2 needed\)/);
-        expect(await datasets.getByRole('list', { name: 'Key keepers' }).innerText()).toMatch(/Alpine Key Trust: released its share \(notary leaf \d+\)/);
+          .toMatch(/Key: [23] shares released \(2 needed\)/)
+          .catch(async (error: unknown) => {
+            throw new Error(`${(error as Error).message}\nThe Datasets panel:\n${await datasets.innerText().catch(() => '(unreadable)')}`);
+          });
+        expect(await datasets.getByRole('list', { name: 'Key keepers' }).innerText()).toMatch(/(Alpine|Harbour|Meadow) Key Trust: released its share \(notary leaf \d+\)/);
       });
 
       await steps.run('Open the dataset: checked against the notarized delivery, and the delivery acknowledged', async () => {
