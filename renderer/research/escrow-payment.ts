@@ -42,7 +42,19 @@ export type PaymentState =
   /** Nothing deposited under this purchase yet. */
   | { readonly state: 'unpaid' }
   /** Deposited; `confirmations` blocks deep of the `required`. */
-  | { readonly state: 'deposited'; readonly escrowState: PurchaseState; readonly amount: bigint; readonly confirmations: number; readonly required: number };
+  | {
+      readonly state: 'deposited';
+      readonly escrowState: PurchaseState;
+      readonly amount: bigint;
+      readonly confirmations: number;
+      readonly required: number;
+      /** Unix seconds: after it, with no keys released, the buyer may reclaim the deposit. */
+      readonly deadline: number;
+      /** Unix seconds: when the dispute window after the keys' release ends (anyone may settle then), or null while no keys were released. */
+      readonly settleableAt: number | null;
+      /** No keys released and the deadline passed, by the chain's clock: the buyer may take the deposit back. */
+      readonly reclaimable: boolean;
+    };
 
 export class EscrowPayment {
   readonly provider: BodyChainProvider;
@@ -62,6 +74,12 @@ export class EscrowPayment {
     return new PhdTokenClient(this.settlement.token, wallet ? wallet.connect(this.provider) : this.provider, { confirmations: this.settlement.confirmations });
   }
 
+  /** The chain's time (the latest block's timestamp, Unix seconds): what the contract's deadlines are compared with. */
+  async chainTime(): Promise<number> {
+    const block = await this.provider.getBlock('latest');
+    return block?.timestamp ?? Math.floor(Date.now() / 1000);
+  }
+
   /** The account's PHD, in the token's smallest unit. */
   balance(account: string): Promise<bigint> {
     return this.token().balanceOf(account);
@@ -73,14 +91,35 @@ export class EscrowPayment {
     const record = await escrow.getPurchase(escrowId);
     if (record.state === 'None') return { state: 'unpaid' };
     const filter = escrow.contract.filters.Deposited!(escrowId);
-    const [events, head] = await Promise.all([escrow.contract.queryFilter(filter), this.provider.getBlockNumber()]);
+    const [events, head, window, now] = await Promise.all([escrow.contract.queryFilter(filter), this.provider.getBlockNumber(), record.keysReleasedAt === 0n ? Promise.resolve(0n) : escrow.disputeWindow(), this.chainTime()]);
     const block = events[0]?.blockNumber;
-    return { state: 'deposited', escrowState: record.state, amount: record.amount, confirmations: block === undefined ? 0 : head - block + 1, required: this.settlement.confirmations };
+    return {
+      state: 'deposited',
+      escrowState: record.state,
+      amount: record.amount,
+      confirmations: block === undefined ? 0 : head - block + 1,
+      required: this.settlement.confirmations,
+      deadline: Number(record.deadline),
+      settleableAt: record.keysReleasedAt === 0n ? null : Number(record.keysReleasedAt + window),
+      reclaimable: record.state === 'Deposited' && now > Number(record.deadline),
+    };
   }
 
   /** The clinic declares the keys released (the keepers hold them for the buyer): the dispute window starts. */
   async keysReleased(wallet: Wallet, escrowId: string): Promise<{ readonly block: number }> {
     const receipt = await this.escrow(wallet).keysReleased(escrowId);
+    return { block: receipt.blockNumber };
+  }
+
+  /** The buyer takes the whole deposit back: no keys were released and the deadline has passed (the contract checks both). */
+  async reclaim(wallet: Wallet, escrowId: string): Promise<{ readonly block: number }> {
+    const receipt = await this.escrow(wallet).reclaim(escrowId);
+    return { block: receipt.blockNumber };
+  }
+
+  /** Anyone pays the clinic and the keepers once the dispute window after the keys' release has passed. */
+  async settleAfterWindow(wallet: Wallet, escrowId: string): Promise<{ readonly block: number }> {
+    const receipt = await this.escrow(wallet).settleAfterWindow(escrowId);
     return { block: receipt.blockNumber };
   }
 

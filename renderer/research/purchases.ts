@@ -141,6 +141,8 @@ export interface Purchases {
   payment(purchaseId: string): Promise<PaymentState>;
   /** Research node, clinical session: pays an accepted purchase into escrow from this node's account (approve, then deposit). */
   pay(purchaseId: string): Promise<PaymentState>;
+  /** Research node, clinical session: takes a deposit back after its deadline when no keys were released (the contract checks both). */
+  reclaim(purchaseId: string): Promise<PaymentState>;
   /** Research node: this node's PHD on the network's chain (smallest unit), or null without a chain. */
   balance(): Promise<bigint | null>;
   /** Research node, clinical session: asks a demo network's faucet for gas and PHD, once. */
@@ -254,6 +256,8 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
   private readonly deliveryNotified = new Set<string>();
   /** Purchases whose keys this session declared released on the escrow (or found settled). */
   private readonly keysDeclared = new Set<string>();
+  /** Delivered purchases this session found settled (paid out or reclaimed), or settled itself. */
+  private readonly settled = new Set<string>();
   /** Releases this session made or is making, by purchase: the views have them only after the next replay, and a second click must not deliver again. */
   private readonly releases = new Map<string, Promise<PurchaseDeliveredMeta>>();
 
@@ -268,6 +272,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     this.notified.clear();
     this.deliveryNotified.clear();
     this.keysDeclared.clear();
+    this.settled.clear();
     this.releases.clear();
     return {
       afterReplay: async () => {
@@ -491,6 +496,10 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       // Not declared (no gas on this node's account, the chain away): the next replay tries again.
       await this.declareKeysReleased(port, folded.purchaseId).catch(() => this.keysDeclared.delete(folded.purchaseId));
     }
+    for (const folded of all) {
+      if (deliveredOf(folded) === null || this.settled.has(folded.purchaseId)) continue;
+      await this.settleIfWindowPassed(port, folded.purchaseId).catch(() => undefined);
+    }
     const policy = await this.consent.policy();
     if (policy.answering !== 'automatic' || !policy.purposes['research-sale']) return;
     for (const folded of all) {
@@ -514,6 +523,23 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     const payment = await escrow.status(purchaseIdInput(purchaseId));
     if (payment.state !== 'deposited' || payment.escrowState !== 'Deposited') return;
     await escrow.keysReleased(port.identity, purchaseIdInput(purchaseId));
+  }
+
+  /**
+   * The researcher never acknowledged, and the dispute window after the keys' release has passed:
+   * the clinic settles (the contract pays it and the keepers). Checked at each replay until paid.
+   */
+  private async settleIfWindowPassed(port: Port, purchaseId: string): Promise<void> {
+    const escrow = await this.escrowPayment(port);
+    if (escrow === null) return;
+    const payment = await escrow.status(purchaseIdInput(purchaseId));
+    if (payment.state !== 'deposited' || payment.escrowState === 'Paid' || payment.escrowState === 'Reclaimed') {
+      this.settled.add(purchaseId);
+      return;
+    }
+    if (payment.escrowState !== 'KeysReleased' || payment.settleableAt === null || (await escrow.chainTime()) < payment.settleableAt) return;
+    await escrow.settleAfterWindow(port.identity, purchaseIdInput(purchaseId));
+    this.settled.add(purchaseId);
   }
 
   /** Once the DATA_DELIVERY entry has its notary receipt: the researcher is told where the dataset is and who holds its key. */
@@ -916,6 +942,22 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     const port = this.current();
     try {
       return await port.api.network.faucet({});
+    } catch (error) {
+      throw asVaultError(error);
+    }
+  }
+
+  async reclaim(purchaseId: string): Promise<PaymentState> {
+    const port = this.current();
+    try {
+      const escrow = await this.escrowPayment(port);
+      if (escrow === null) throw new VaultError('E_NODE', 'The network names no settlement chain.');
+      const id = purchaseIdInput(purchaseId);
+      const payment = await escrow.status(id);
+      if (payment.state !== 'deposited' || payment.escrowState !== 'Deposited') throw new VaultError('E_NODE', 'Only a deposit whose keys were not released is reclaimed.');
+      if (!payment.reclaimable) throw new VaultError('E_NODE', `The deposit can be reclaimed after its deadline, ${new Date(payment.deadline * 1000).toISOString()}, if no keys were released by then.`);
+      await escrow.reclaim(port.identity, id);
+      return await escrow.status(id);
     } catch (error) {
       throw asVaultError(error);
     }

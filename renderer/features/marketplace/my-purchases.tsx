@@ -45,6 +45,10 @@ function PaymentCell({ purchase, onPaid }: { purchase: MyPurchase; onPaid: () =>
     setPayment(await purchases!.pay(purchase.purchaseId));
     onPaid();
   });
+  const reclaim = useAction(async () => {
+    setPayment(await purchases!.reclaim(purchase.purchaseId));
+    onPaid();
+  });
   if (payment.state === 'loading') return <span className="muted">Checking…</span>;
   if (payment.state === 'failed') return <ErrorNote error={payment.error} what="The payment could not be checked" />;
   if (payment.state === 'no-chain') return <span className="muted">The network names no chain to pay on.</span>;
@@ -62,6 +66,13 @@ function PaymentCell({ purchase, onPaid }: { purchase: MyPurchase; onPaid: () =>
             Check again
           </button>
         )}
+        {/* Nothing released by the deadline: the deposit goes back to the buyer (the contract checks both). */}
+        {payment.reclaimable && (
+          <button type="button" className="button button--small" disabled={reclaim.busy} onClick={() => void reclaim.run()}>
+            Reclaim the deposit
+          </button>
+        )}
+        {reclaim.error !== null && <ErrorNote error={reclaim.error} what="The deposit was not reclaimed" />}
       </span>
     );
   }

@@ -65,6 +65,41 @@ describe('EscrowPayment', () => {
     expect(calls).not.toContain('eth_sendTransaction');
   });
 
+  it('reclaims a deposit whose deadline passed with no keys released (not before); settles after the dispute window once the clinic declared the keys released', async () => {
+    const payment = new EscrowPayment(settlement, forward);
+    const operator = await new BrowserProvider(chain as unknown as Eip1193Provider, undefined, { cacheTimeout: -1 }).getSigner(0);
+    const clinicWallet = Wallet.createRandom();
+    await (await operator.sendTransaction({ to: clinicWallet.address, value: 10n ** 17n })).wait();
+    const wallet = new Wallet(researcher.privateKey);
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    const unreleased = { purchaseId: `0x${'6a'.repeat(16)}`, clinic: clinicWallet.address, total: '1', expiresAt: inAnHour } as PurchaseRequest;
+    const released = { purchaseId: `0x${'6b'.repeat(16)}`, clinic: clinicWallet.address, total: '1', expiresAt: inAnHour } as PurchaseRequest;
+    await payment.pay(wallet, escrowDepositFor(unreleased, keepers));
+    await payment.pay(wallet, escrowDepositFor(released, keepers));
+    await payment.keysReleased(new Wallet(clinicWallet.privateKey), purchaseIdInput(released.purchaseId));
+    expect(await payment.status(purchaseIdInput(unreleased.purchaseId))).toMatchObject({ escrowState: 'Deposited', reclaimable: false, settleableAt: null });
+    const before = await payment.status(purchaseIdInput(released.purchaseId));
+    expect(before).toMatchObject({ escrowState: 'KeysReleased', reclaimable: false, settleableAt: expect.any(Number) });
+    const early = await payment.reclaim(wallet, purchaseIdInput(unreleased.purchaseId)).then(() => null, (error: unknown) => error);
+    expect((early as EscrowError).errorName).toBe('DeadlineNotReached');
+
+    // Two hours later by the chain's clock: past the deadline and the one-hour dispute window.
+    await chain.request({ method: 'evm_increaseTime', params: [7_200] } as never);
+    await chain.request({ method: 'evm_mine', params: [] } as never);
+    expect(await payment.chainTime()).toBeGreaterThan(before.state === 'deposited' ? before.settleableAt! : 0);
+    expect(await payment.status(purchaseIdInput(unreleased.purchaseId))).toMatchObject({ reclaimable: true });
+    const balance = await payment.balance(researcher.address);
+    await payment.reclaim(wallet, purchaseIdInput(unreleased.purchaseId));
+    expect(await payment.status(purchaseIdInput(unreleased.purchaseId))).toMatchObject({ escrowState: 'Reclaimed', reclaimable: false });
+    expect(await payment.balance(researcher.address)).toBe(balance + 10n ** 18n);
+    // Keys released: not reclaimable; anyone settles after the window, and the clinic is paid.
+    const refused = await payment.reclaim(wallet, purchaseIdInput(released.purchaseId)).then(() => null, (error: unknown) => error);
+    expect((refused as EscrowError).errorName).toBe('KeysAlreadyReleased');
+    await payment.settleAfterWindow(new Wallet(clinicWallet.privateKey), purchaseIdInput(released.purchaseId));
+    expect(await payment.status(purchaseIdInput(released.purchaseId))).toMatchObject({ escrowState: 'Paid' });
+    expect(await payment.balance(clinicWallet.address)).toBeGreaterThan(0n);
+  });
+
   it('answers a method the body does not pass on with an error, without calling through', async () => {
     const payment = new EscrowPayment(settlement, forward);
     const before = calls.length;

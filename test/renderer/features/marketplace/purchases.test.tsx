@@ -111,9 +111,15 @@ function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: Inco
       payment: async (id) => payments.get(id) ?? { state: 'unpaid' },
       pay: async (id) => {
         paid.push(id);
-        const deposited = { state: 'deposited' as const, escrowState: 'Deposited' as const, amount: 5n * 10n ** 18n, confirmations: 1, required: 2 };
+        const deposited = { state: 'deposited' as const, escrowState: 'Deposited' as const, amount: 5n * 10n ** 18n, confirmations: 1, required: 2, deadline: Date.parse('2099-01-01T00:00:00.000Z') / 1000, settleableAt: null, reclaimable: false };
         payments.set(id, deposited);
         return deposited;
+      },
+      reclaim: async (id) => {
+        paid.push(`reclaim ${id}`);
+        const reclaimed = { state: 'deposited' as const, escrowState: 'Reclaimed' as const, amount: 5n * 10n ** 18n, confirmations: 3, required: 2, deadline: 1, settleableAt: null, reclaimable: false };
+        payments.set(id, reclaimed);
+        return reclaimed;
       },
       balance: async () => (funded ? 10_000n * 10n ** 18n - BigInt(paid.length) * 5n * 10n ** 18n : 0n),
       checkRelease: async (id) =>
@@ -143,7 +149,7 @@ function fakeSearch({ incoming = [], mine = [], basket = [] }: { incoming?: Inco
       },
     },
   };
-  return { search, handled, requested, paid };
+  return { search, handled, requested, paid, payments };
 }
 
 function open(role: OperatorRole, roles: NetworkState['roles'], search: DataSearch) {
@@ -251,5 +257,23 @@ describe('Marketplace purchases', () => {
     expect(first!.textContent).toContain('1 of 2 confirmations');
     expect(paid).toEqual([`0x${'77'.repeat(16)}`]);
     await screen.findByText('This node’s account holds 9995 PHD on the network’s chain.');
+  });
+
+  it('a deposit past its deadline with no keys released can be reclaimed; one before it cannot', async () => {
+    const base = { clinic: CLINIC_A, institution: 'Lakeside Clinic', offerIds: [OFFER.offerId], records: 2, total: '5', expiresAt: '2026-12-01T00:00:00.000Z', state: 'accepted' as const, reason: null, receipt: { seq: 9, entryDigest: `0x${'01'.repeat(32)}`, leafIndex: 12, integratedAt: 1 }, keepers: [CLINIC_B, CLINIC_B, CLINIC_B], paymentAddress: ME };
+    const late = `0x${'81'.repeat(16)}`;
+    const early = `0x${'82'.repeat(16)}`;
+    const { search, paid, payments } = fakeSearch({ mine: [{ ...base, purchaseId: late }, { ...base, purchaseId: early, institution: 'Hillside Clinic' }] });
+    const deposited = { state: 'deposited' as const, escrowState: 'Deposited' as const, amount: 5n * 10n ** 18n, confirmations: 3, required: 2, deadline: Date.parse('2026-12-01T00:00:00.000Z') / 1000, settleableAt: null };
+    payments.set(late, { ...deposited, reclaimable: true });
+    payments.set(early, { ...deposited, reclaimable: false });
+    open('admin', ['research'], search);
+    const table = await screen.findByRole('table', { name: 'Purchases' });
+    const [, lateRow, earlyRow] = within(table).getAllByRole('row');
+    await within(earlyRow!).findByText(/Paid into escrow: 5 PHD/);
+    expect(within(earlyRow!).queryByRole('button', { name: 'Reclaim the deposit' })).toBeNull();
+    fireEvent.click(await within(lateRow!).findByRole('button', { name: 'Reclaim the deposit' }));
+    await within(lateRow!).findByText(/Reclaimed \(nothing was delivered in time\): 5 PHD/);
+    expect(paid).toEqual([`reclaim ${late}`]);
   });
 });
