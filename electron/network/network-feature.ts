@@ -17,6 +17,7 @@ import { DEV_FAUCET_ROUTE, DevFaucetAnswerSchema } from '../../shared/chain/dev-
 import { NetworkStore } from './network-store';
 import { DatasetSaves } from './dataset-save';
 import { ReceivedDeliveries } from './received-deliveries';
+import { OutgoingDeliveries, type DeliveryServer } from './outgoing-deliveries';
 import { RelayInbox, type RelayConnection } from './relay-inbox';
 import { NetworkRefusal, serverBaseUrl } from './server-url';
 import { TransportStore } from './transport-store';
@@ -45,6 +46,9 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
   const transport = new TransportStore(config.dataDir);
   const queue = new SerialQueue();
   const received = new ReceivedDeliveries(config.dataDir);
+  // The clinic's releases staged on disk (still sealed); a day-old leftover is removed at start.
+  const outgoing = new OutgoingDeliveries(config.dataDir);
+  void outgoing.sweep().catch(() => log.warn('outgoing-deliveries could not be swept'));
   const saves = new DatasetSaves({ log: log.child({ component: 'dataset-save' }), protectedDir: config.dataDir });
   let timer: ReturnType<typeof setInterval> | null = null;
 
@@ -390,6 +394,42 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
         if (!Sha256HexSchema.safeParse(declaredSha256).success || declaredSha256 !== sha256) throw new NetworkRefusal('E_UNAVAILABLE', 'The chunk the delivery service sent does not hash to the SHA-256 it declared; it was not passed on.');
         if (keep === true) await received.keep(id, index, bytes);
         return { data: bytes.toString('base64url'), sha256 };
+      },
+      // A release staged on the body's disk as the mind seals it, then uploaded from there (outgoing-deliveries.ts).
+      'network.deliveryStage': ({ id, index, data }) => {
+        const bytes = Buffer.from(data, 'base64url');
+        if (bytes.length === 0 || bytes.length > DELIVERY_IPC_CHUNK_SIZE || bytes.toString('base64url') !== data) throw new NetworkRefusal('E_BAD_REQUEST', `data: a chunk is 1 to ${DELIVERY_IPC_CHUNK_SIZE} bytes in base64url.`);
+        return outgoing.stage(id, index, bytes);
+      },
+      'network.deliveryStageFinish': async (input) => {
+        const connection = await connected();
+        const server: DeliveryServer = {
+          create: async (create) => {
+            const answer = await requestJson(`${connection.url}${DELIVERY_ROUTES.deliveries}`, { method: 'POST', body: { ...create, chunkSize: DELIVERY_IPC_CHUNK_SIZE }, sign: connection.sign });
+            const status = deliveryStatus(answer.body);
+            const same = status.id === create.id && status.recipient.toLowerCase() === create.recipient.toLowerCase() && status.purchaseId === create.purchaseId && status.size === create.size && status.sha256 === create.sha256 && status.chunkSize === DELIVERY_IPC_CHUNK_SIZE;
+            if (!same) throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered with another delivery than the one created.');
+            return status;
+          },
+          chunk: async (id, index, bytes) => {
+            const answer = await putOctets(`${connection.url}${chunkPath(id, index)}`, bytes, { sign: connection.sign });
+            const stored = ChunkStoredSchema.safeParse(answer.body);
+            if (!stored.success || stored.data.index !== index || stored.data.sha256 !== sha256Hex(bytes)) throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered the chunk in a form this node does not understand.');
+          },
+          complete: async (id) => {
+            const answer = await requestJson(`${connection.url}${completePath(id)}`, { method: 'POST', sign: connection.sign, timeoutMs: DELIVERY_COMPLETE_TIMEOUT_MS });
+            const status = deliveryStatus(answer.body);
+            if (status.id !== id || status.state !== 'complete') throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered with another delivery than the one completed.');
+            return status;
+          },
+        };
+        const status = await outgoing.finish(input, server);
+        log.info({ size: status.size, chunks: status.chunkCount }, 'staged delivery completed');
+        return status;
+      },
+      'network.deliveryStageAbort': async ({ id }) => {
+        await outgoing.abort(id);
+        return {};
       },
       // Saving an opened dataset's files to a folder (dataset-save.ts); the mind journals it as an export.
       'network.datasetSaveBegin': ({ folder }) => saves.begin(folder),

@@ -1,4 +1,4 @@
-import type { ChunkStored, DeliveryStatus } from '../../shared/network/delivery';
+import type { DeliveryStatus } from '../../shared/network/delivery';
 import { DELIVERY_IPC_CHUNK_SIZE } from '../../shared/ipc/network-contract';
 import { recordDateLevel, type Release } from '../../shared/research/deid/release-report';
 import { buildDatasetPackage, type PackageFile, type PackageSummary } from '../../shared/research/package/dataset-package';
@@ -13,20 +13,16 @@ import type { Levels } from '../../shared/research/deid/generalization';
 /**
  * A released dataset on its way to the buyer (issue 15 items 4 and 5), in the clinic's mind: the
  * FHIR R4 NDJSON and CSV files of the release, with its report and manifest, sealed under a fresh
- * key as they are generated (shared/research/package), cut into the delivery's chunks, and uploaded
- * through the body to the network's delivery store (`network.delivery*`), resuming from what the
- * server already holds.
- *
- * The sealed package is held in the mind's memory while it uploads: the size must be known (and
- * hashed) before the delivery is created, and the mind has no disk of its own. A package over
- * MAX_HELD_PACKAGE_BYTES is refused with the reason; datasets from a clinic's records are far
- * below it (10,000 patients' labs make a few tens of MB), imaging releases will need the body to
- * stage the ciphertext instead.
+ * key as they are generated (shared/research/package), cut into the delivery's chunks and handed to
+ * the body as they are made (`network.deliveryStage`), which stages them on its disk, still sealed
+ * (the key never leaves the mind). Once the package has ended, the body checks the staged chunks
+ * against the size and SHA-256 the sealer counted, uploads them to the network's delivery store and
+ * completes the delivery (`network.deliveryStageFinish`). The mind holds one chunk at a time, so a
+ * release of several GB streams.
  */
-export const MAX_HELD_PACKAGE_BYTES = 512 * 1024 * 1024;
-
 export interface SealedPackage {
-  readonly chunks: readonly Uint8Array[];
+  /** The delivery the chunks were staged under. */
+  readonly id: string;
   readonly size: number;
   readonly summary: PackageSummary;
   /** The DICOM instances released and excluded (by reason). */
@@ -35,11 +31,16 @@ export interface SealedPackage {
   readonly key: Uint8Array;
 }
 
-export class PackageTooLargeError extends Error {
-  constructor(readonly size: number) {
-    super(`The sealed dataset passed ${MAX_HELD_PACKAGE_BYTES / 1024 / 1024} MiB, more than a node delivers from memory.`);
-    this.name = 'PackageTooLargeError';
-  }
+/** What the body offers the mind for a staged delivery (shared/ipc/network-contract.ts). */
+export interface DeliveryStageApi {
+  stage(input: { id: string; index: number; data: string }): Promise<unknown>;
+  finish(input: { id: string; recipient: string; purchaseId: string; size: number; sha256: string }): Promise<DeliveryStatus>;
+  abort(input: { id: string }): Promise<unknown>;
+}
+
+/** The body's `network.deliveryStage*` methods as a DeliveryStageApi. */
+export function deliveryStageApi(api: Pick<HdmsApi, 'network'>): DeliveryStageApi {
+  return { stage: (input) => api.network.deliveryStage(input), finish: (input) => api.network.deliveryStageFinish(input), abort: (input) => api.network.deliveryStageAbort(input) };
 }
 
 /** The level the release's record dates went out at (Safe Harbor: the coarser event year's), or null when no study year may be released. */
@@ -50,11 +51,19 @@ function studyDateLevel(release: Release): number | null {
 }
 
 /**
- * Seals a release into delivery-sized chunks: its purchased patients' DICOM instances first,
- * de-identified one at a time as the package streams (shared/research/package/dicom-files.ts),
- * then the FHIR export (ImagingStudy from the instances released) and the CSV flattenings.
+ * Seals a release and stages it with the body as delivery `target.id`, chunk by chunk as it is made:
+ * its purchased patients' DICOM instances first, de-identified one at a time as the package streams
+ * (shared/research/package/dicom-files.ts), then the FHIR export (ImagingStudy from the instances
+ * released) and the CSV flattenings. The size and the ciphertext's SHA-256 (the sealer's, counted as
+ * it streams) come back with the summary; on a failure the staged chunks are removed.
  */
-export async function sealRelease(release: Release, purchaseId: string, offerIds: readonly string[], imaging: AsyncIterable<ReleaseDicomInstance> | Iterable<ReleaseDicomInstance> = []): Promise<SealedPackage> {
+export async function sealRelease(
+  target: { readonly api: DeliveryStageApi; readonly id: string },
+  release: Release,
+  purchaseId: string,
+  offerIds: readonly string[],
+  imaging: AsyncIterable<ReleaseDicomInstance> | Iterable<ReleaseDicomInstance> = [],
+): Promise<SealedPackage> {
   // Longitudinal: each patient's DICOM dates move by the offset their records' dates moved by.
   const dicom = dicomPackageFiles(imaging, { rows: release.dataset.rows, pseudonymMap: release.pseudonymMap, dateLevel: studyDateLevel(release), ...(release.dateShifts === undefined ? {} : { dateShifts: release.dateShifts }) });
   let fhirCounts: () => Record<string, number> = () => ({});
@@ -65,14 +74,18 @@ export async function sealRelease(release: Release, purchaseId: string, offerIds
     yield* fhir.files;
   }
   const built = buildDatasetPackage({ release, purchaseId, offerIds, files: files(), counts: () => ({ ...fhirCounts(), ...dicom.counts() }) });
-  const chunks: Uint8Array[] = [];
-  let pending = new Uint8Array(DELIVERY_IPC_CHUNK_SIZE);
+  // The one chunk the mind holds: filled from the sealed stream, staged with the body when full.
+  const pending = new Uint8Array(DELIVERY_IPC_CHUNK_SIZE);
   let filled = 0;
+  let index = 0;
   let size = 0;
+  const stage = async (bytes: Uint8Array): Promise<void> => {
+    await target.api.stage({ id: target.id, index, data: toBase64Url(bytes) });
+    index++;
+  };
   try {
     for await (const piece of built.stream) {
       size += piece.byteLength;
-      if (size > MAX_HELD_PACKAGE_BYTES) throw new PackageTooLargeError(size);
       let offset = 0;
       while (offset < piece.byteLength) {
         const take = Math.min(piece.byteLength - offset, DELIVERY_IPC_CHUNK_SIZE - filled);
@@ -80,39 +93,36 @@ export async function sealRelease(release: Release, purchaseId: string, offerIds
         filled += take;
         offset += take;
         if (filled === DELIVERY_IPC_CHUNK_SIZE) {
-          chunks.push(pending);
-          pending = new Uint8Array(DELIVERY_IPC_CHUNK_SIZE);
+          await stage(pending);
           filled = 0;
         }
       }
     }
+    if (filled > 0) await stage(pending.subarray(0, filled));
+    const summary = await built.summary;
+    return { id: target.id, size, summary, key: built.key, dicom: dicom.tally() };
   } catch (error) {
     built.key.fill(0);
+    await target.api.abort({ id: target.id }).catch(() => undefined);
+    throw error;
+  } finally {
+    pending.fill(0);
+  }
+}
+
+/**
+ * Has the body check the staged package against its size and SHA-256, create the delivery (or find
+ * it, on a retry), upload from its disk what the server lacks and complete it. On a failure the
+ * staged chunks are removed: a release tried again is sealed afresh (a new key, a new delivery).
+ */
+export async function uploadPackage(api: DeliveryStageApi, input: { readonly recipient: string; readonly purchaseId: string; readonly sealed: Pick<SealedPackage, 'id' | 'size' | 'summary'> }): Promise<DeliveryStatus> {
+  const { sealed } = input;
+  try {
+    return await api.finish({ id: sealed.id, recipient: input.recipient, purchaseId: input.purchaseId, size: sealed.size, sha256: sealed.summary.ciphertextSha256 });
+  } catch (error) {
+    await api.abort({ id: sealed.id }).catch(() => undefined);
     throw error;
   }
-  if (filled > 0) chunks.push(pending.slice(0, filled));
-  return { chunks, size, summary: await built.summary, key: built.key, dicom: dicom.tally() };
-}
-
-/** What the body offers the mind for an upload (shared/ipc/network-contract.ts). */
-export interface DeliveryUploadApi {
-  create(input: { id: string; recipient: string; purchaseId: string; size: number; sha256: string }): Promise<DeliveryStatus>;
-  chunk(input: { id: string; index: number; data: string }): Promise<ChunkStored>;
-  complete(input: { id: string }): Promise<DeliveryStatus>;
-}
-
-/** Creates the delivery (or finds it, on a retry), sends each chunk the server lacks, completes it. */
-export async function uploadPackage(api: DeliveryUploadApi, input: { readonly id: string; readonly recipient: string; readonly purchaseId: string; readonly sealed: Pick<SealedPackage, 'chunks' | 'size' | 'summary'> }): Promise<DeliveryStatus> {
-  const { sealed } = input;
-  const status = await api.create({ id: input.id, recipient: input.recipient, purchaseId: input.purchaseId, size: sealed.size, sha256: sealed.summary.ciphertextSha256 });
-  if (status.state === 'complete') return status;
-  const held = new Set<number>();
-  for (const [from, to] of status.received) for (let index = from; index < to; index++) held.add(index);
-  for (const [index, chunk] of sealed.chunks.entries()) {
-    if (held.has(index)) continue;
-    await api.chunk({ id: input.id, index, data: toBase64Url(chunk) });
-  }
-  return api.complete({ id: input.id });
 }
 
 /** objects.read's largest slice. */

@@ -40,7 +40,7 @@ import { purchaseIdInput } from '../../shared/network/notary';
 import { EscrowPayment, type PaymentState } from './escrow-payment';
 import type { DevFaucetAnswer } from '../../shared/chain/dev-faucet';
 import { checkRelease, deidSourcesOf, releaseInstancesOf, resolvePurchasedPatients } from './dataset-release';
-import { sealRelease, uploadPackage, vaultInstances } from './dataset-delivery';
+import { deliveryStageApi, sealRelease, uploadPackage, vaultInstances } from './dataset-delivery';
 import { splitPackageKey } from '../../shared/research/package/key-split';
 import { encodeKeeperPayload } from '../../shared/research/key-release';
 import { packReleasedPatient, unpackReleasedPatient } from '../../shared/research/deid/released-patients';
@@ -839,13 +839,11 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       const patients = checked.release.dataset.rows.map((row) => packReleasedPatient({ patientId: checked.release.pseudonymMap.get(row.pseudonym)!, pseudonym: row.pseudonym }));
       // The released patients' DICOM instances, read one at a time as the package is written.
       const instances = await releaseInstancesOf(port.db(), port.viewKey, checked.patients.patientIds);
-      const sealed = await sealRelease(checked.release, purchaseId, request.offerIds, vaultInstances(port.api, port.opener, instances));
+      const deliveryId = randomHex(16);
+      const staging = deliveryStageApi(port.api);
+      const sealed = await sealRelease({ api: staging, id: deliveryId }, checked.release, purchaseId, request.offerIds, vaultInstances(port.api, port.opener, instances));
       try {
-        const deliveryId = randomHex(16);
-        await uploadPackage(
-          { create: (input) => port.api.network.deliveryCreate(input), chunk: (input) => port.api.network.deliveryChunk(input), complete: (input) => port.api.network.deliveryComplete(input) },
-          { id: deliveryId, recipient: request.researcher, purchaseId, sealed },
-        );
+        await uploadPackage(staging, { recipient: request.researcher, purchaseId, sealed });
         const { ciphertextSha256, keyCommitment } = sealed.summary;
         const shares = await splitPackageKey(sealed.key, recipients, { purchaseId, ciphertextSha256, commitment: keyCommitment });
         const envelopes = await Promise.all(

@@ -123,6 +123,10 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'network.deliveryChunk': 'clinical',
   'network.deliveryComplete': 'clinical',
   'network.deliveries': 'clinical',
+  // The clinic's release staged on the body's disk (still sealed) and uploaded from there.
+  'network.deliveryStage': 'clinical',
+  'network.deliveryStageFinish': 'clinical',
+  'network.deliveryStageAbort': 'clinical',
   'network.deliveryRead': 'clinical',
   // Saving an opened dataset writes its de-identified files where the operator said: an export (journaled by the mind).
   'network.datasetSaveBegin': 'clinical',

@@ -256,6 +256,23 @@ export const networkMethods = {
   'network.deliveryComplete': method(z.strictObject({ id: DeliveryIdSchema }), DeliveryStatusSchema),
   'network.deliveries': method(z.strictObject({}), DeliveryListSchema),
   /**
+   * The clinic's release staged on the body's disk (issue 15 item 5), so a package of several GB is
+   * never held whole: the mind hands each sealed chunk over as it is made (stage: chunk `index`,
+   * base64url, in order from 0, every one but the last exactly DELIVERY_IPC_CHUNK_SIZE; the last
+   * index again replaces it) and the body keeps it, still sealed, under
+   * <data>/outgoing-deliveries/<id>/. Finish: the body checks the staged chunks add up to `size` and
+   * hash to `sha256`, creates the delivery (chunk size DELIVERY_IPC_CHUNK_SIZE), uploads what the
+   * server lacks (a retried finish resumes), completes it and removes the staged folder. Abort
+   * removes it. E_CONFLICT beyond 4 deliveries staged at once, on a nearly full disk, or for a chunk
+   * out of order; a staged delivery untouched for a day is removed.
+   */
+  'network.deliveryStage': method(
+    z.strictObject({ id: DeliveryIdSchema, index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), data: base64url.min(1).max(DELIVERY_CHUNK_CHARS) }),
+    z.strictObject({ index: z.number().int().min(0), staged: z.number().int().min(0) }),
+  ),
+  'network.deliveryStageFinish': method(DeliveryCreateSchema.omit({ chunkSize: true }), DeliveryStatusSchema),
+  'network.deliveryStageAbort': method(z.strictObject({ id: DeliveryIdSchema }), z.strictObject({})),
+  /**
    * `keep: true` (the researcher opening a dataset, issue 15 item 7): the body keeps the chunk it
    * read, still sealed (only the mind holds the package key), under <data>/received-deliveries/<id>/
    * once its SHA-256 checks, and answers later reads of it from there: a dataset opened once

@@ -5,13 +5,14 @@ import type { DeliveryStatus } from '../../../shared/network/delivery';
 import { applySafeHarbor, type DeidSource } from '../../../shared/research/deid/safe-harbor';
 import { releaseDataset } from '../../../shared/research/deid/release-report';
 import { readPackage } from '../../../shared/research/package/dataset-package';
-import { sealRelease, uploadPackage, type DeliveryUploadApi } from '../../../renderer/research/dataset-delivery';
+import { sealRelease, uploadPackage, type DeliveryStageApi } from '../../../renderer/research/dataset-delivery';
 import { instanceElements, part10File } from '../../electron/intake/dicom/dicom-test-support';
 import { parse, text } from '../../shared/dicom/deid/deid-test-support';
 
 /**
- * The clinic's package on its way (issue 15 items 4 and 5): a release sealed into delivery-sized
- * chunks that open as the package, and an upload that sends only what the server lacks.
+ * The clinic's package on its way (issue 15 items 4 and 5): a release sealed and staged with the
+ * body chunk by chunk as it is made (delivery-sized chunks that open as the package, each a copy the
+ * mind no longer holds), and the finish that has the body upload it; a failure removes what was staged.
  */
 function population(count: number): DeidSource[] {
   return Array.from({ length: count }, (_, i): DeidSource => ({
@@ -35,42 +36,71 @@ function joined(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** A body that stages in memory (what electron/network/outgoing-deliveries.ts keeps on disk). */
+function stagingBody(options: { readonly failAt?: number } = {}) {
+  const staged = new Map<string, Uint8Array[]>();
+  const calls: string[] = [];
+  const finished: unknown[] = [];
+  const api: DeliveryStageApi = {
+    stage: async ({ id, index, data }) => {
+      calls.push(`stage ${index}`);
+      if (index === options.failAt) throw new Error('the disk is full');
+      const chunks = staged.get(id) ?? [];
+      expect(index === chunks.length || index === chunks.length - 1).toBe(true);
+      chunks[index] = fromBase64Url(data);
+      staged.set(id, chunks);
+      return { index, staged: 0 };
+    },
+    finish: async (input) => {
+      calls.push('finish');
+      finished.push(input);
+      return { id: input.id, sender: `0x${'01'.repeat(20)}`, recipient: input.recipient, purchaseId: input.purchaseId, size: input.size, sha256: input.sha256, chunkSize: DELIVERY_IPC_CHUNK_SIZE, chunkCount: 1, state: 'complete', received: [[0, 1]], receivedBytes: input.size, createdAt: 0, completedAt: 1, expiresAt: 2 } satisfies DeliveryStatus;
+    },
+    abort: async ({ id }) => {
+      calls.push('abort');
+      staged.delete(id);
+      return {};
+    },
+  };
+  return { api, staged, calls, finished };
+}
+
+const ID = 'cd'.repeat(16);
+
 describe('sealRelease and uploadPackage', () => {
-  it('seals the release into chunks of the delivery size that open as the package', async () => {
+  it('stages the release with the body in chunks of the delivery size, as they are made, that open as the package', async () => {
     const release = await releaseDataset(await applySafeHarbor(population(400), { profile: 'safe-harbor', releaseDate: '2026-12-05' }), { k: 5, l: 2 });
-    const sealed = await sealRelease(release, PURCHASE, [`0x${'0f'.repeat(32)}`]);
-    expect(sealed.chunks.length).toBeGreaterThan(1);
-    expect(sealed.chunks.slice(0, -1).every((chunk) => chunk.byteLength === DELIVERY_IPC_CHUNK_SIZE)).toBe(true);
-    expect(sealed.chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)).toBe(sealed.size);
-    const opened = await readPackage(joined(sealed.chunks), sealed.key, sealed.summary.ciphertextSha256, { commitment: sealed.summary.keyCommitment });
+    const body = stagingBody();
+    const sealed = await sealRelease({ api: body.api, id: ID }, release, PURCHASE, [`0x${'0f'.repeat(32)}`]);
+    const chunks = body.staged.get(ID)!;
+    expect(sealed.id).toBe(ID);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.slice(0, -1).every((chunk) => chunk.byteLength === DELIVERY_IPC_CHUNK_SIZE)).toBe(true);
+    expect(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)).toBe(sealed.size);
+    expect('chunks' in sealed).toBe(false);
+    const opened = await readPackage(joined(chunks), sealed.key, sealed.summary.ciphertextSha256, { commitment: sealed.summary.keyCommitment });
     expect(opened.manifest.purchaseId).toBe(PURCHASE);
     expect(opened.manifest.counts['Patient']).toBe(release.report.rows.out);
     expect(new TextDecoder().decode(opened.files.get('release-report.json'))).toBe(release.reportJson);
+
+    // Finishing hands the body the size and the ciphertext's hash the sealer counted.
+    await expect(uploadPackage(body.api, { recipient: `0x${'02'.repeat(20)}`, purchaseId: PURCHASE, sealed })).resolves.toMatchObject({ state: 'complete' });
+    expect(body.finished).toEqual([{ id: ID, recipient: `0x${'02'.repeat(20)}`, purchaseId: PURCHASE, size: sealed.size, sha256: sealed.summary.ciphertextSha256 }]);
+    expect(body.calls.filter((call) => call === 'abort')).toEqual([]);
   });
 
-  it('creates the delivery, sends only the chunks the server lacks, completes it; a complete one is left as it is', async () => {
-    const chunks = [new Uint8Array([1, 2]), new Uint8Array([3, 4]), new Uint8Array([5])];
-    const sealed = { chunks, size: 5, summary: { ciphertextSha256: 'ab'.repeat(32) } as never, key: new Uint8Array(32) };
-    const sent: number[] = [];
-    const status = (state: 'uploading' | 'complete', received: [number, number][]): DeliveryStatus => ({ id: 'cd'.repeat(16), sender: `0x${'01'.repeat(20)}`, recipient: `0x${'02'.repeat(20)}`, purchaseId: PURCHASE, size: 5, sha256: 'ab'.repeat(32), chunkSize: 2, chunkCount: 3, state, received, receivedBytes: 0, createdAt: 0, completedAt: null, expiresAt: 1 });
-    const api = (initial: DeliveryStatus): DeliveryUploadApi => ({
-      create: async (input) => {
-        expect(input).toEqual({ id: 'cd'.repeat(16), recipient: `0x${'02'.repeat(20)}`, purchaseId: PURCHASE, size: 5, sha256: 'ab'.repeat(32) });
-        return initial;
-      },
-      chunk: async ({ index, data }) => {
-        sent.push(index);
-        expect([...fromBase64Url(data)]).toEqual([...chunks[index]!]);
-        return { index, sha256: '00'.repeat(32), duplicate: false };
-      },
-      complete: async () => status('complete', [[0, 3]]),
-    });
-    const input = { id: 'cd'.repeat(16), recipient: `0x${'02'.repeat(20)}`, purchaseId: PURCHASE, sealed };
-    expect((await uploadPackage(api(status('uploading', [[1, 2]])), input)).state).toBe('complete');
-    expect(sent).toEqual([0, 2]);
-    sent.length = 0;
-    expect((await uploadPackage(api(status('complete', [[0, 3]])), input)).state).toBe('complete');
-    expect(sent).toEqual([]);
+  it('a staging that fails removes what was staged; a finish that fails removes the staged chunks', async () => {
+    const release = await releaseDataset(await applySafeHarbor(population(400), { profile: 'safe-harbor', releaseDate: '2026-12-05' }), { k: 5, l: 2 });
+    const failing = stagingBody({ failAt: 1 });
+    await expect(sealRelease({ api: failing.api, id: ID }, release, PURCHASE, [`0x${'0f'.repeat(32)}`])).rejects.toThrow('the disk is full');
+    expect(failing.calls).toEqual(['stage 0', 'stage 1', 'abort']);
+    expect(failing.staged.size).toBe(0);
+
+    const body = stagingBody();
+    const refusing: DeliveryStageApi = { ...body.api, finish: () => Promise.reject(new Error('sha256: the staged chunks do not hash to it.')) };
+    const sealed = { id: ID, size: 5, summary: { ciphertextSha256: 'ab'.repeat(32) } as never };
+    await expect(uploadPackage(refusing, { recipient: `0x${'02'.repeat(20)}`, purchaseId: PURCHASE, sealed })).rejects.toThrow(/do not hash/);
+    expect(body.calls).toEqual(['abort']);
   });
 
   it('puts the released patients’ de-identified DICOM in the package, with ImagingStudy naming their pseudonymous Patient', async () => {
@@ -79,9 +109,10 @@ describe('sealRelease and uploadPackage', () => {
     const study = '1.2.826.0.1.3680043.10.999.300';
     const bytes = (n: number) => part10File(instanceElements({ sopInstanceUid: `${study}.1.${n}`, studyInstanceUid: study, seriesInstanceUid: `${study}.1`, patientId: 'MRN-3', patientName: 'FAMILY3^GIVEN', studyDate: '20150102' }));
     const imaging = [1, 2].map((n) => ({ patientId, studyDate: '2015-01-02', modality: 'CT', read: () => Promise.resolve(new Uint8Array(bytes(n))) }));
-    const sealed = await sealRelease(release, PURCHASE, [`0x${'0f'.repeat(32)}`], imaging);
+    const body = stagingBody();
+    const sealed = await sealRelease({ api: body.api, id: ID }, release, PURCHASE, [`0x${'0f'.repeat(32)}`], imaging);
     expect(sealed.dicom).toMatchObject({ released: 2, excluded: {} });
-    const opened = await readPackage(joined(sealed.chunks), sealed.key, sealed.summary.ciphertextSha256);
+    const opened = await readPackage(joined(body.staged.get(ID)!), sealed.key, sealed.summary.ciphertextSha256);
     expect(opened.manifest.counts).toMatchObject({ dicom: 2, dicomExcluded: 0, ImagingStudy: 1, Patient: release.report.rows.out });
     const dicomPaths = [...opened.files.keys()].filter((path) => path.startsWith('dicom/'));
     expect(dicomPaths).toHaveLength(2);
