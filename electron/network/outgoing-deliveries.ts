@@ -1,13 +1,12 @@
+import { CHUNK_DIGEST_BYTES, readChunkFile, writeChunkFile } from './chunk-files';
 import { syncDir } from '../storage/durable-files';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { DELIVERY_IPC_CHUNK_SIZE } from '../../shared/ipc/network-contract';
 import type { DeliveryStatus } from '../../shared/network/delivery';
 import { NetworkRefusal } from './server-url';
 
-/** Bytes of the SHA-256 digest that opens every staged chunk file. */
-const DIGEST_BYTES = 32;
 /** Deliveries staged at once. */
 export const MAX_STAGED_DELIVERIES = 4;
 /** A staged delivery untouched this long is removed (at body start, and before a new one is staged). */
@@ -86,7 +85,7 @@ export class OutgoingDeliveries {
       if (!replacing && staged.count > 0 && staged.lastSize !== this.chunkSize) throw new NetworkRefusal('E_CONFLICT', 'A short chunk is staged already: it was the last one.');
       await this.checkFreeSpace(bytes.length);
       await mkdir(folder, { recursive: true, mode: 0o700 });
-      await writeChunk(path.join(folder, `${index}.chunk`), bytes);
+      await writeChunkFile(path.join(folder, `${index}.chunk`), bytes);
       const next: Staged = replacing ? { count: staged.count, lastSize: bytes.length, total: staged.total - staged.lastSize + bytes.length } : { count: staged.count + 1, lastSize: bytes.length, total: staged.total + bytes.length };
       this.known.set(id, next);
       return { index, staged: next.total };
@@ -194,7 +193,7 @@ export class OutgoingDeliveries {
     const indexes = new Set(names.map((name) => /^(0|[1-9][0-9]*)\.chunk$/.exec(name)?.[1]).filter((n): n is string => n !== undefined).map(Number));
     const staged: Staged = { count: 0, lastSize: 0, total: 0 };
     while (indexes.has(staged.count)) {
-      const size = (await stat(path.join(folder, `${staged.count}.chunk`))).size - DIGEST_BYTES;
+      const size = (await stat(path.join(folder, `${staged.count}.chunk`))).size - CHUNK_DIGEST_BYTES;
       if (size < 1 || size > this.chunkSize || (staged.count > 0 && staged.lastSize !== this.chunkSize)) break;
       staged.count++;
       staged.lastSize = size;
@@ -210,12 +209,9 @@ export class OutgoingDeliveries {
 
   /** A staged chunk, checked against the hash in front of it. */
   private async readChunk(id: string, index: number): Promise<Uint8Array> {
-    const content = await readFile(path.join(this.folder(id), `${index}.chunk`));
-    const bytes = content.subarray(DIGEST_BYTES);
-    if (content.length <= DIGEST_BYTES || content.length > DIGEST_BYTES + this.chunkSize || !createHash('sha256').update(bytes).digest().equals(content.subarray(0, DIGEST_BYTES))) {
-      throw new NetworkRefusal('E_CONFLICT', `Staged chunk ${index} is damaged: abort the delivery and stage it again.`);
-    }
-    return bytes;
+    const staged = await readChunkFile(path.join(this.folder(id), `${index}.chunk`), this.chunkSize);
+    if (staged === null) throw new NetworkRefusal('E_CONFLICT', `Staged chunk ${index} is damaged: abort the delivery and stage it again.`);
+    return staged.bytes;
   }
 
   private async checkFreeSpace(bytes: number): Promise<void> {
@@ -232,27 +228,6 @@ export class OutgoingDeliveries {
   }
 }
 
-/** A chunk's file: its SHA-256, then its bytes; a temporary file, fsynced, renamed into place, the folder fsynced. */
-async function writeChunk(file: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${file}.${randomBytes(8).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    await handle.writeFile(Buffer.concat([createHash('sha256').update(bytes).digest(), bytes]));
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  await handle.close();
-  try {
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  await syncDir(path.dirname(file));
-}
 
 function codeOf(error: unknown): string | undefined {
   return (error as { code?: string } | null)?.code;
