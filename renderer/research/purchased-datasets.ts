@@ -313,7 +313,7 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
       const out: { at: number; dataset: PurchasedDataset }[] = [];
       for (const folded of await foldPurchaseRows(port.db(), port.viewKey)) {
         const view = researcherView(folded);
-        if (view?.delivery === null || view === null) continue;
+        if (view === null || view.delivery === null) continue;
         out.push({ at: view.deliveredAt ?? 0, dataset: this.summary(view as ResearcherView & { delivery: DatasetDeliveredPayload }, names) });
       }
       return out.sort((a, b) => b.at - a.at).map((entry) => entry.dataset);
@@ -458,10 +458,6 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
         const text = new TextDecoder().decode(concat(bytes));
         report = JSON.parse(text) as ReleaseReport;
         await onFile(entry.name, once(new TextEncoder().encode(text)));
-        continue;
-      }
-      if (entry.name === MANIFEST_NAME) {
-        await onFile(entry.name, entry.data);
         continue;
       }
       await onFile(entry.name, entry.data);

@@ -50,6 +50,8 @@ import { patientHits } from '../vault/views/view-reads';
 /** How long a purchase's answer waits at the relay for the researcher. */
 const ANSWER_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How often a delivered purchase's escrow is looked at for settlement after the dispute window. */
+const SETTLE_CHECK_MS = 60_000;
 
 export type IncomingPurchaseState = 'waiting' | 'accepted' | 'notarized' | 'declined' | 'expired';
 
@@ -256,8 +258,11 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
   private readonly deliveryNotified = new Set<string>();
   /** Purchases whose keys this session declared released on the escrow (or found settled). */
   private readonly keysDeclared = new Set<string>();
-  /** Delivered purchases this session found settled (paid out or reclaimed), or settled itself. */
-  private readonly settled = new Set<string>();
+  /**
+   * When (clock ms) to look at a delivered purchase's escrow again for settlement: replays come
+   * often (every intake batch), the chain is asked at most once a minute per purchase; Infinity once settled.
+   */
+  private readonly nextSettleCheck = new Map<string, number>();
   /** Releases this session made or is making, by purchase: the views have them only after the next replay, and a second click must not deliver again. */
   private readonly releases = new Map<string, Promise<PurchaseDeliveredMeta>>();
 
@@ -272,7 +277,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     this.notified.clear();
     this.deliveryNotified.clear();
     this.keysDeclared.clear();
-    this.settled.clear();
+    this.nextSettleCheck.clear();
     this.releases.clear();
     return {
       afterReplay: async () => {
@@ -335,6 +340,7 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
         const view = this.clinicView(folded, now);
         if (view === null) continue;
         const { request } = view.signed;
+        const delivered = deliveredOf(folded);
         const stateOf: IncomingPurchaseState = view.declined !== null ? 'declined' : view.notified !== null ? 'notarized' : view.accepted !== null ? 'accepted' : view.expired ? 'expired' : 'waiting';
         out.push({
           purchaseId: folded.purchaseId,
@@ -344,11 +350,8 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
           state: stateOf,
           reason: view.declined === null ? null : PURCHASE_DECLINE_WORDS[view.declined.reason],
           leafIndex: view.notified?.payload.receipt.leafIndex ?? null,
-          delivery: withoutPatients(deliveredOf(folded)),
-          keepersHolding: (() => {
-            const delivered = deliveredOf(folded);
-            return delivered === null ? null : keepersHoldingOf(folded, delivered.keepers);
-          })(),
+          delivery: withoutPatients(delivered),
+          keepersHolding: delivered === null ? null : keepersHoldingOf(folded, delivered.keepers),
         });
       }
       return out.sort((a, b) => b.receivedAt - a.receivedAt);
@@ -497,7 +500,8 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
       await this.declareKeysReleased(port, folded.purchaseId).catch(() => this.keysDeclared.delete(folded.purchaseId));
     }
     for (const folded of all) {
-      if (deliveredOf(folded) === null || this.settled.has(folded.purchaseId)) continue;
+      if (deliveredOf(folded) === null || this.clock() < (this.nextSettleCheck.get(folded.purchaseId) ?? 0)) continue;
+      this.nextSettleCheck.set(folded.purchaseId, this.clock() + SETTLE_CHECK_MS);
       await this.settleIfWindowPassed(port, folded.purchaseId).catch(() => undefined);
     }
     const policy = await this.consent.policy();
@@ -527,19 +531,20 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
 
   /**
    * The researcher never acknowledged, and the dispute window after the keys' release has passed:
-   * the clinic settles (the contract pays it and the keepers). Checked at each replay until paid.
+   * the clinic settles (the contract pays it and the keepers). Checked after replays, at most once a
+   * minute per purchase, until paid.
    */
   private async settleIfWindowPassed(port: Port, purchaseId: string): Promise<void> {
     const escrow = await this.escrowPayment(port);
     if (escrow === null) return;
     const payment = await escrow.status(purchaseIdInput(purchaseId));
     if (payment.state !== 'deposited' || payment.escrowState === 'Paid' || payment.escrowState === 'Reclaimed') {
-      this.settled.add(purchaseId);
+      this.nextSettleCheck.set(purchaseId, Number.POSITIVE_INFINITY);
       return;
     }
     if (payment.escrowState !== 'KeysReleased' || payment.settleableAt === null || (await escrow.chainTime()) < payment.settleableAt) return;
     await escrow.settleAfterWindow(port.identity, purchaseIdInput(purchaseId));
-    this.settled.add(purchaseId);
+    this.nextSettleCheck.set(purchaseId, Number.POSITIVE_INFINITY);
   }
 
   /** Once the DATA_DELIVERY entry has its notary receipt: the researcher is told where the dataset is and who holds its key. */
