@@ -49,6 +49,12 @@ export interface PurchasedDataset {
   readonly threshold: number;
   readonly opened: { readonly openedAt: number; readonly files: number; readonly counts: Readonly<Record<string, number>> } | null;
   readonly acknowledgedAt: number | null;
+  /**
+   * For an opened dataset, whether the escrow still holds the deposit (its acknowledge() has not
+   * gone through yet): false once paid out, refunded or settled; null when not read (not opened,
+   * no chain, or the chain did not answer).
+   */
+  readonly escrowHolds: boolean | null;
 }
 
 /** A step of the dataset's provenance, with where the network's log holds it. */
@@ -302,7 +308,29 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
       threshold: delivery.threshold,
       opened: view.opened === null ? null : { openedAt: view.opened.openedAt, files: view.opened.files, counts: view.opened.counts },
       acknowledgedAt: view.acknowledged?.acknowledgedAt ?? null,
+      escrowHolds: null,
     };
+  }
+
+  /** The network's escrow, through the body's JSON-RPC pass-through (null: the network has no chain). */
+  private async escrow(port: Port): Promise<EscrowPayment | null> {
+    const { state } = await port.api.network.status({});
+    const settlement = state?.map?.settlement;
+    return settlement === undefined ? null : new EscrowPayment(settlement, (call) => port.api.network.chain(call));
+  }
+
+  /** An opened dataset with the escrow read: does it still hold the deposit? (Unopened ones are not read.) */
+  private async withEscrow(port: Port, dataset: PurchasedDataset): Promise<PurchasedDataset> {
+    if (dataset.opened === null) return dataset;
+    try {
+      const escrow = await this.escrow(port);
+      if (escrow === null) return dataset;
+      const status = await escrow.status(purchaseIdInput(dataset.purchaseId));
+      return { ...dataset, escrowHolds: status.state === 'deposited' && (status.escrowState === 'Deposited' || status.escrowState === 'KeysReleased') };
+    } catch {
+      // The chain did not answer: the row says the escrow could not be read.
+      return dataset;
+    }
   }
 
   async list(): Promise<PurchasedDataset[]> {
@@ -314,7 +342,7 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
       for (const folded of await foldPurchaseRows(port.db(), port.viewKey)) {
         const view = researcherView(folded);
         if (view === null || view.delivery === null) continue;
-        out.push({ at: view.deliveredAt ?? 0, dataset: this.summary(view as ResearcherView & { delivery: DatasetDeliveredPayload }, names) });
+        out.push({ at: view.deliveredAt ?? 0, dataset: await this.withEscrow(port, this.summary(view as ResearcherView & { delivery: DatasetDeliveredPayload }, names)) });
       }
       return out.sort((a, b) => b.at - a.at).map((entry) => entry.dataset);
     } catch (error) {
@@ -381,7 +409,7 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
       const names = new Map(state.map.members.map((member) => [member.address, member.legalName]));
       if (view.opened !== null) {
         if (view.acknowledged === null) await this.acknowledgeOnce(port, view, view.opened);
-        return this.summary(await this.view(port, purchaseId), names);
+        return await this.withEscrow(port, this.summary(await this.view(port, purchaseId), names));
       }
       const { delivery } = view;
       const me = port.identity.address;
@@ -432,7 +460,7 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
       } finally {
         key.fill(0);
       }
-      return this.summary(await this.view(port, purchaseId), names);
+      return await this.withEscrow(port, this.summary(await this.view(port, purchaseId), names));
     } catch (error) {
       throw asVaultError(error);
     }
@@ -485,10 +513,8 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
       await port.appendEvent(MIND_KINDS.purchaseAcknowledged, meta);
       port.requestSync();
     }
-    const { state } = await port.api.network.status({});
-    const settlement = state?.map?.settlement;
-    if (settlement === undefined) return;
-    const escrow = new EscrowPayment(settlement, (call) => port.api.network.chain(call));
+    const escrow = await this.escrow(port);
+    if (escrow === null) return;
     const status = await escrow.status(purchaseIdInput(purchaseId));
     if (status.state !== 'deposited' || (status.escrowState !== 'Deposited' && status.escrowState !== 'KeysReleased')) return;
     await escrow.acknowledge(port.identity, purchaseIdInput(purchaseId));

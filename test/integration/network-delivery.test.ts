@@ -170,6 +170,9 @@ describe('a clinic delivers a paid purchase', () => {
     expect(opened.opened).toMatchObject({ files: expect.any(Number), counts: expect.objectContaining({ Patient: delivered.released }) });
     expect(opened.acknowledgedAt).toEqual(expect.any(Number));
     expect((await escrow.getPurchase(purchaseIdInput(purchaseId!))).state).toBe('Paid');
+    // The row read the escrow after the acknowledge(): nothing is left to acknowledge on the chain.
+    expect(opened.escrowHolds).toBe(false);
+    expect((await datasets.list()).find((dataset) => dataset.purchaseId === purchaseId)?.escrowHolds).toBe(false);
     await vi.waitFor(
       async () => {
         await research.api.network.refresh({});

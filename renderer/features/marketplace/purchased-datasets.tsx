@@ -179,6 +179,14 @@ function DatasetPage({ purchaseId }: { purchaseId: string }) {
   );
 }
 
+/** Where the acknowledgement stands: in this node's ledger, and on the escrow as last read. */
+function acknowledgementWords(dataset: PurchasedDataset): string {
+  if (dataset.acknowledgedAt === null) return 'Not acknowledged yet.';
+  if (dataset.escrowHolds === false) return 'Delivery acknowledged: the escrow pays the clinic and the keepers.';
+  if (dataset.escrowHolds === true) return 'Acknowledged in this node’s ledger; the escrow still holds the deposit.';
+  return 'Acknowledged in this node’s ledger; the escrow could not be read.';
+}
+
 function DatasetRow({ dataset, onChanged }: { dataset: PurchasedDataset; onChanged: () => void }) {
   const datasets = useDataSearch()?.datasets;
   const [shown, setShown] = useState(false);
@@ -229,13 +237,19 @@ function DatasetRow({ dataset, onChanged }: { dataset: PurchasedDataset; onChang
       ) : (
         <p>
           Opened and checked: {dataset.opened.files.toLocaleString('en')} files, <time dateTime={new Date(dataset.opened.openedAt).toISOString()}>{new Date(dataset.opened.openedAt).toLocaleString()}</time>.{' '}
-          {dataset.acknowledgedAt !== null ? 'Delivery acknowledged: the escrow pays the clinic and the keepers.' : 'Not acknowledged yet.'}{' '}
+          {acknowledgementWords(dataset)}{' '}
           <button type="button" className="button button--small" onClick={() => setShown(!shown)} aria-expanded={shown}>
             {shown ? 'Hide the dataset' : 'Show the dataset'}
-          </button>{' '}
-          <button type="button" className="button button--small" disabled={acknowledge.busy} onClick={() => void acknowledge.run()}>
-            Acknowledge on the chain again
           </button>
+          {/* Offered only while something is left to do: the ledger entry, or the escrow's acknowledge(). */}
+          {(dataset.acknowledgedAt === null || dataset.escrowHolds === true) && (
+            <>
+              {' '}
+              <button type="button" className="button button--small" disabled={acknowledge.busy || open.busy} onClick={() => void acknowledge.run()}>
+                {dataset.acknowledgedAt === null ? 'Acknowledge the delivery' : 'Acknowledge on the chain again'}
+              </button>
+            </>
+          )}
         </p>
       )}
       {/* Opening ends with the escrow's acknowledge(), after the row already shows the dataset opened. */}

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { NetworkState } from '../../../../shared/ipc/network-contract';
 import type { DataSearch } from '../../../../renderer/app/research-context';
@@ -93,7 +93,7 @@ function fakeDatasets(initial: PurchasedDataset) {
     },
     openDataset: async (id) => {
       calls.push(`open ${id}`);
-      current = { ...current, opened: { openedAt: Date.parse('2026-12-04T11:00:00.000Z'), files: 9, counts: { Patient: 37 } }, acknowledgedAt: 2 };
+      current = { ...current, opened: { openedAt: Date.parse('2026-12-04T11:00:00.000Z'), files: 9, counts: { Patient: 37 } }, acknowledgedAt: 2, escrowHolds: false };
       return current;
     },
     acknowledge: async (id) => void calls.push(`ack ${id}`),
@@ -130,6 +130,7 @@ describe('Marketplace › Datasets', () => {
     threshold: 2,
     opened: null,
     acknowledgedAt: null,
+    escrowHolds: null,
   };
 
   it('asks the keepers, shows each answer, opens once enough released, shows the dataset and saves it to a typed folder', async () => {
@@ -150,6 +151,8 @@ describe('Marketplace › Datasets', () => {
     await waitFor(() => expect(calls).toContain(`open ${PURCHASE}`));
     await within(panel).findByText(/Opened and checked: 9 files/);
     expect(panel.textContent).toContain('Delivery acknowledged: the escrow pays the clinic and the keepers.');
+    // Paid out: nothing is left to acknowledge.
+    expect(within(panel).queryByRole('button', { name: /^Acknowledge/ })).toBeNull();
 
     const provenance = await within(panel).findByRole('list', { name: 'Provenance' });
     expect(provenance.textContent).toMatch(/Purchase request by this node: Purchase request — notary leaf 12[\s\S]*Delivery by Lakeside Clinic: DATA_DELIVERY — notary leaf 41[\s\S]*Key release by Alpine Key Trust: KEY_RELEASE — notary leaf 44/);
@@ -169,7 +172,7 @@ describe('Marketplace › Datasets', () => {
   });
 
   it('shows the DICOM files’ thumbnails as images named by their file, and says which files have none', async () => {
-    const opened: PurchasedDataset = { ...waiting, released: 2, opened: { openedAt: Date.parse('2026-12-04T11:00:00.000Z'), files: 9, counts: { Patient: 37 } }, acknowledgedAt: 2 };
+    const opened: PurchasedDataset = { ...waiting, released: 2, opened: { openedAt: Date.parse('2026-12-04T11:00:00.000Z'), files: 9, counts: { Patient: 37 } }, acknowledgedAt: 2, escrowHolds: false };
     const src = 'data:image/png;base64,iVBORw0KGgo=';
     const withImages: DatasetContents = {
       ...contents,
@@ -194,6 +197,33 @@ describe('Marketplace › Datasets', () => {
     // The file without a thumbnail (dicom/1/2/3.dcm) says so; those with one point to it.
     expect(within(panel).getAllByText('Its first image is shown under Images.')).toHaveLength(2);
     expect(within(panel).getAllByText('No preview for this kind of file.')).toHaveLength(1);
+  });
+
+  it('offers to acknowledge on the chain only while the escrow still holds the deposit, and says which step is missing', async () => {
+    const opened: PurchasedDataset = { ...waiting, released: 2, opened: { openedAt: Date.parse('2026-12-04T11:00:00.000Z'), files: 9, counts: { Patient: 37 } }, acknowledgedAt: null, escrowHolds: true };
+    const { datasets, calls } = fakeDatasets(opened);
+    open(datasets);
+    const panel = await screen.findByRole('region', { name: 'Datasets' });
+    await within(panel).findByText(/Opened and checked: 9 files/);
+    expect(panel.textContent).toContain('Not acknowledged yet.');
+    fireEvent.click(within(panel).getByRole('button', { name: 'Acknowledge the delivery' }));
+    await waitFor(() => expect(calls).toEqual([`ack ${PURCHASE}`]));
+    cleanup();
+
+    // Journaled, but the escrow's acknowledge() did not go through (the chain was down): the row says so and offers it again.
+    const stuck = fakeDatasets({ ...opened, acknowledgedAt: 2, escrowHolds: true });
+    open(stuck.datasets);
+    const again = await screen.findByRole('region', { name: 'Datasets' });
+    await within(again).findByText(/Acknowledged in this node’s ledger; the escrow still holds the deposit\./);
+    fireEvent.click(within(again).getByRole('button', { name: 'Acknowledge on the chain again' }));
+    await waitFor(() => expect(stuck.calls).toEqual([`ack ${PURCHASE}`]));
+    cleanup();
+
+    // The chain could not be read: acknowledged in the ledger, no claim about the escrow, no button.
+    open(fakeDatasets({ ...opened, acknowledgedAt: 2, escrowHolds: null }).datasets);
+    const unknown = await screen.findByRole('region', { name: 'Datasets' });
+    await within(unknown).findByText(/Acknowledged in this node’s ledger; the escrow could not be read\./);
+    expect(within(unknown).queryByRole('button', { name: /^Acknowledge/ })).toBeNull();
   });
 
   it('says so when nothing was delivered yet', async () => {
