@@ -3,7 +3,8 @@ import { ErrorNote } from '../../app/error-note';
 import { TextField } from '../../app/form/text-field';
 import { useDataSearch } from '../../app/research-context';
 import { useAction } from '../../app/use-action';
-import type { DatasetContents, FilePreview, KeeperShareState, PurchasedDataset } from '../../research/purchased-datasets';
+import type { FilePreview } from '../../research/dataset-previews';
+import type { DatasetContents, KeeperShareState, PurchasedDataset } from '../../research/purchased-datasets';
 import { useVaultIndexing } from '../../vault/vault-context';
 
 /**
