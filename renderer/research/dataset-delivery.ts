@@ -65,7 +65,7 @@ export async function sealRelease(
   imaging: AsyncIterable<ReleaseDicomInstance> | Iterable<ReleaseDicomInstance> = [],
 ): Promise<SealedPackage> {
   // Longitudinal: each patient's DICOM dates move by the offset their records' dates moved by.
-  const dicom = dicomPackageFiles(imaging, { rows: release.dataset.rows, pseudonymMap: release.pseudonymMap, dateLevel: studyDateLevel(release), ...(release.dateShifts === undefined ? {} : { dateShifts: release.dateShifts }) });
+  const dicom = dicomPackageFiles(imaging, { rows: release.dataset.rows, pseudonymMap: release.pseudonymMap, dateLevel: studyDateLevel(release), options: release.dicomOptions, ...(release.dateShifts === undefined ? {} : { dateShifts: release.dateShifts }) });
   let fhirCounts: () => Record<string, number> = () => ({});
   async function* files(): AsyncGenerator<PackageFile> {
     yield* dicom.files;

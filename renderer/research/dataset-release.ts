@@ -1,3 +1,4 @@
+import type { DicomReleaseOption } from '../../shared/research/consent';
 import { applySafeHarbor, type DeidProfile, type DeidSource } from '../../shared/research/deid/safe-harbor';
 import { ReleaseRefusedError, type AnonymityRequirements } from '../../shared/research/deid/k-anonymity';
 import { releaseDataset, type Release } from '../../shared/research/deid/release-report';
@@ -82,6 +83,8 @@ export interface ReleaseProfile {
   readonly profile: DeidProfile;
   /** Longitudinal: the largest shift in days. */
   readonly maxShiftDays?: number;
+  /** The Annex E Options the policy selected for DICOM files (research-consent's releaseProfileOf). */
+  readonly dicomOptions?: readonly DicomReleaseOption[];
 }
 
 /**
@@ -93,7 +96,7 @@ export async function checkRelease(sources: readonly DeidSource[], patients: Pur
   if (sources.length === 0) return { ok: false, reason: 'None of the purchased records can be released: their patients were erased or withdrew their consent.', patients };
   try {
     const safeHarbor = await applySafeHarbor(sources, { profile: profile.profile, releaseDate, ...(profile.profile === 'longitudinal' && profile.maxShiftDays !== undefined ? { maxShiftDays: profile.maxShiftDays } : {}) });
-    return { ok: true, release: await releaseDataset(safeHarbor, requirements), patients };
+    return { ok: true, release: await releaseDataset(safeHarbor, requirements, undefined, profile.dicomOptions ?? []), patients };
   } catch (error) {
     if (error instanceof ReleaseRefusedError) return { ok: false, reason: error.message, patients };
     throw error;

@@ -799,9 +799,11 @@ export class PurchasesFeature implements SessionFeature<(typeof NAMESPACES)[numb
     const patients = await resolvePurchasedPatients(db, port.indexKey, tags, (ids) => this.consent.allowed(ids, request.purpose));
     const resolved = { ...patients, missing: patients.missing + (request.keys.length - tags.length) };
     const sources = await deidSourcesOf(db, port.viewKey, patients.patientIds);
-    // The profile the offers were made under (what the researcher bought); the largest shift from the policy now.
-    const { maxShiftDays } = releaseProfileOf(await this.consent.policy());
-    const profile = { profile: longitudinal && tagOfKey.size > 0 ? ('longitudinal' as const) : ('safe-harbor' as const), maxShiftDays };
+    // The profile the offers were made under (what the researcher bought); the largest shift and the DICOM Options from the policy now.
+    const policy = releaseProfileOf(await this.consent.policy());
+    const chosen = longitudinal && tagOfKey.size > 0 ? ('longitudinal' as const) : ('safe-harbor' as const);
+    // The policy's DICOM Options under the offers' profile: Safe Harbor drops those it does not allow.
+    const profile = { profile: chosen, maxShiftDays: policy.maxShiftDays, dicomOptions: releaseProfileOf({ releaseProfile: chosen, dicomOptions: [...policy.dicomOptions] }).dicomOptions };
     const checked = await checkRelease(sources, resolved, { k, l: 2, maxSuppression: 0.05 }, new Date(this.clock()).toISOString().slice(0, 10), profile);
     return { view, request, checked, common: { records: request.keys.length, missing: resolved.missing, withdrawn: resolved.withdrawn }, delivered };
   }

@@ -1,5 +1,5 @@
 import { MIND_KINDS } from '../../shared/journal/journal-kinds';
-import { ConsentRecordMetaSchema, consentAllows, foldConsent, NO_RESEARCH_POLICY, ResearchPolicyMetaSchema, type ConsentRecordMeta, type ConsentState, type LatestConsent, type ResearchPolicy } from '../../shared/research/consent';
+import { ConsentRecordMetaSchema, consentAllows, foldConsent, NO_RESEARCH_POLICY, NOT_UNDER_SAFE_HARBOR, ResearchPolicyMetaSchema, type ConsentRecordMeta, type ConsentState, type LatestConsent, type ResearchPolicy } from '../../shared/research/consent';
 import { countBucket, keyList, type CountBucket, type KeyListEntry } from '../../shared/research/cohort-answer';
 import type { KeywordQuery, QueryPurpose } from '../../shared/research/keyword-query';
 import { evaluateQuery } from './query-evaluation';
@@ -98,6 +98,9 @@ export class ResearchConsentFeature implements SessionFeature<never>, ResearchCo
     if (!port.isAdmin()) throw new VaultError('E_NOT_ALLOWED', 'Only an administrator sets the research policy.');
     const parsed = ResearchPolicyMetaSchema.safeParse({ v: 1, ...policy });
     if (!parsed.success) throw new VaultError('E_NODE', 'The research policy is not complete: a mode, the purposes, a minimum cell size of at least 5, how queries are answered, and a release profile (a largest date shift of 1 to 365 days).');
+    if ((parsed.data.releaseProfile ?? 'safe-harbor') === 'safe-harbor' && parsed.data.dicomOptions?.some((option) => NOT_UNDER_SAFE_HARBOR.has(option))) {
+      throw new VaultError('E_NODE', 'Retain Device Identity is not allowed under HIPAA Safe Harbor: device serial numbers are identifiers. Choose the longitudinal profile, or leave the Option out.');
+    }
     try {
       await port.appendEvent(MIND_KINDS.researchPolicy, parsed.data);
       await port.sync();

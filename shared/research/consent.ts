@@ -48,14 +48,41 @@ export const ResearchPolicyMetaSchema = z.strictObject({
   releaseProfile: z.enum(['safe-harbor', 'longitudinal']).optional(),
   /** Longitudinal profile: the largest shift in days (1–365); DEFAULT_RELEASE_MAX_SHIFT_DAYS when not set. */
   maxShiftDays: z.number().int().min(1).max(365).optional(),
+  /** The PS3.15 Annex E Options released DICOM files get on top of the Basic Profile (none when not set). */
+  dicomOptions: z.array(z.enum(['cleanDescriptors', 'retainInstitutionIdentity', 'retainDeviceIdentity'])).max(3).optional(),
 });
 export type ResearchPolicy = z.infer<typeof ResearchPolicyMetaSchema>;
 
 export const DEFAULT_RELEASE_MAX_SHIFT_DAYS = 180;
 
-/** The profile and largest date shift a release uses under this policy (older policies: Safe Harbor). */
-export function releaseProfileOf(policy: Pick<ResearchPolicy, 'releaseProfile' | 'maxShiftDays'>): { readonly profile: 'safe-harbor' | 'longitudinal'; readonly maxShiftDays: number } {
-  return { profile: policy.releaseProfile ?? 'safe-harbor', maxShiftDays: policy.maxShiftDays ?? DEFAULT_RELEASE_MAX_SHIFT_DAYS };
+/**
+ * The Annex E Options (PS3.15 E.3) a clinic may select for its released DICOM files, beyond the
+ * Basic Profile. Not offered: Retain UIDs and Retain Full Dates (unique numbers and dates, which
+ * neither profile releases), Retain Patient Characteristics (the exact age and sex would be finer
+ * than the release's generalized quasi-identifiers, so its verified k would not hold for the images)
+ * and Retain Safe Private (every private attribute is removed). The dates Option follows the
+ * release profile (Modified Dates under the longitudinal one).
+ */
+export type DicomReleaseOption = NonNullable<ResearchPolicy['dicomOptions']>[number];
+
+/** Options a Safe Harbor release may not carry: device serial numbers are identifier (M) of 45 CFR 164.514(b)(2)(i). */
+export const NOT_UNDER_SAFE_HARBOR: ReadonlySet<DicomReleaseOption> = new Set(['retainDeviceIdentity']);
+
+export interface PolicyReleaseProfile {
+  readonly profile: 'safe-harbor' | 'longitudinal';
+  readonly maxShiftDays: number;
+  /** The DICOM Options selected that the profile allows, in a fixed order. */
+  readonly dicomOptions: readonly DicomReleaseOption[];
+}
+
+const DICOM_OPTION_ORDER: readonly DicomReleaseOption[] = ['cleanDescriptors', 'retainInstitutionIdentity', 'retainDeviceIdentity'];
+
+/** The profile, largest date shift and DICOM Options a release uses under this policy (older policies: Safe Harbor, no Options). */
+export function releaseProfileOf(policy: Pick<ResearchPolicy, 'releaseProfile' | 'maxShiftDays' | 'dicomOptions'>): PolicyReleaseProfile {
+  const profile = policy.releaseProfile ?? 'safe-harbor';
+  const selected = new Set(policy.dicomOptions ?? []);
+  const dicomOptions = DICOM_OPTION_ORDER.filter((option) => selected.has(option) && !(profile === 'safe-harbor' && NOT_UNDER_SAFE_HARBOR.has(option)));
+  return { profile, maxShiftDays: policy.maxShiftDays ?? DEFAULT_RELEASE_MAX_SHIFT_DAYS, dicomOptions };
 }
 
 /** Before an administrator sets one: nothing is answered (no purpose enabled). */

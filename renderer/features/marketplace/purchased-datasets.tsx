@@ -101,6 +101,12 @@ function DatasetPage({ purchaseId }: { purchaseId: string }) {
         </dd>
         <dt>Quasi-identifiers</dt>
         <dd>{report.quasiIdentifiers.map((qi) => `${qi.name}: ${qi.meaning}`).join('; ')}</dd>
+        {report.dicom !== undefined && (
+          <>
+            <dt>DICOM files</dt>
+            <dd>PS3.15 Annex E: {report.dicom.methods.map((method) => `${method.meaning} (${method.code})`).join(', ')}</dd>
+          </>
+        )}
         <dt>Released</dt>
         <dd>
           <time dateTime={report.createdAt}>{new Date(report.createdAt).toLocaleString()}</time>

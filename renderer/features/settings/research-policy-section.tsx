@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { LOWEST_MIN_CELL_SIZE } from '../../../shared/research/cohort-answer';
-import { DEFAULT_RELEASE_MAX_SHIFT_DAYS, type ResearchPolicy } from '../../../shared/research/consent';
+import { DEFAULT_RELEASE_MAX_SHIFT_DAYS, NOT_UNDER_SAFE_HARBOR, type DicomReleaseOption, type ResearchPolicy } from '../../../shared/research/consent';
 import { QUERY_PURPOSES } from '../../../shared/research/keyword-query';
 import { PhdAmountSchema } from '../../../shared/research/query-answer';
 import { ErrorNote } from '../../app/error-note';
@@ -11,6 +11,13 @@ import { useAction } from '../../app/use-action';
 import { useCurrentOperator } from '../../vault/vault-context';
 import { PURPOSE_LABELS } from '../patients/patient-consent';
 import { ChoiceGroup } from './choice-group';
+
+/** The Annex E Options a clinic may add for released DICOM files (shared/research/consent.ts says why only these). */
+const DICOM_OPTION_LABELS: readonly (readonly [DicomReleaseOption, string])[] = [
+  ['cleanDescriptors', 'Clean Descriptors: keep study and series descriptions, with the patient’s identifiers taken out'],
+  ['retainInstitutionIdentity', 'Retain Institution Identity: keep this institution’s name and address'],
+  ['retainDeviceIdentity', 'Retain Device Identity: keep device serial numbers and identifiers (longitudinal profile only: they are Safe Harbor identifiers)'],
+];
 
 /**
  * Settings › Research (issue 14 item 1): the institution's research policy. Administrators set it
@@ -62,9 +69,21 @@ export function ResearchPolicySection() {
     const { maxShiftDays: _shift, ...rest } = policy;
     return rest;
   };
+  // The DICOM Options in their fixed order; under Safe Harbor without those it does not allow.
+  const dicomOptions = DICOM_OPTION_LABELS.map(([option]) => option).filter((option) => draft?.dicomOptions?.includes(option) === true && (longitudinal || !NOT_UNDER_SAFE_HARBOR.has(option)));
   const next: ResearchPolicy | null =
-    draft === null ? null : { ...withoutShift(draft), minCellSize: cell, pricePerRecord: price.trim(), ...(draft.releaseProfile === undefined ? {} : { releaseProfile: draft.releaseProfile }), ...(longitudinal ? { maxShiftDays: shift } : {}) };
-  const normal = (policy: ResearchPolicy) => JSON.stringify({ ...policy, pricePerRecord: policy.pricePerRecord ?? '1', releaseProfile: policy.releaseProfile ?? 'safe-harbor', maxShiftDays: policy.releaseProfile === 'longitudinal' ? policy.maxShiftDays : undefined });
+    draft === null
+      ? null
+      : {
+          ...withoutShift(draft),
+          minCellSize: cell,
+          pricePerRecord: price.trim(),
+          ...(draft.releaseProfile === undefined ? {} : { releaseProfile: draft.releaseProfile }),
+          ...(longitudinal ? { maxShiftDays: shift } : {}),
+          ...(draft.dicomOptions === undefined ? {} : { dicomOptions }),
+        };
+  const normal = (policy: ResearchPolicy) =>
+    JSON.stringify({ ...policy, pricePerRecord: policy.pricePerRecord ?? '1', releaseProfile: policy.releaseProfile ?? 'safe-harbor', maxShiftDays: policy.releaseProfile === 'longitudinal' ? policy.maxShiftDays : undefined, dicomOptions: policy.dicomOptions ?? [] });
   const changed = next !== null && saved !== null && normal(next) !== normal(saved);
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -116,6 +135,24 @@ export function ResearchPolicySection() {
           {longitudinal && (
             <TextField label="Largest date shift (days)" value={maxShift} onValue={setMaxShift} disabled={!admin} inputMode="numeric" className="field--narrow" hint="Each patient’s dates move by one offset of 1 to N days, earlier or later, drawn afresh for every release." problem={shiftProblem} />
           )}
+          <fieldset className="field">
+            <legend className="field__label">DICOM files: Annex E Options beyond the Basic Profile</legend>
+            <p className="field__hint">Released images always get DICOM PS3.15 Annex E’s Basic Application Level Confidentiality Profile; each Option below keeps more, and the release report names it.</p>
+            {DICOM_OPTION_LABELS.map(([option, label]) => {
+              const allowed = longitudinal || !NOT_UNDER_SAFE_HARBOR.has(option);
+              return (
+                <label key={option} className="checkbox">
+                  <input
+                    type="checkbox"
+                    disabled={!admin || !allowed}
+                    checked={dicomOptions.includes(option)}
+                    onChange={(event) => setDraft({ ...draft, dicomOptions: event.target.checked ? [...dicomOptions, option] : dicomOptions.filter((other) => other !== option) })}
+                  />{' '}
+                  {label}
+                </label>
+              );
+            })}
+          </fieldset>
           <ChoiceGroup
             legend="Answering"
             name="research-answering"

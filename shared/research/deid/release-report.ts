@@ -2,6 +2,8 @@ import { toHex, utf8Encode } from '../../crypto/bytes';
 import { generalizeQis, hierarchiesFor, QI_NAMES, YEAR_HIERARCHY, type Levels, type QiName } from './generalization';
 import { checkRequirements, findGeneralization, ReleaseRefusedError, verifyRelease, type AnonymityRequirements, type ReleasedDataset, type ReleasedRow, type Verification } from './k-anonymity';
 import { SAFE_HARBOR_IDENTIFIERS, type DeidRecord, type SafeHarborResult } from './safe-harbor';
+import { CID_7050, type SupportedOption } from '../../dicom/deid/deidentify-dataset';
+import type { DicomReleaseOption } from '../consent';
 
 /**
  * A de-identified release end to end (issue 15 item 3): the Safe Harbor rows are k-anonymized
@@ -36,6 +38,12 @@ export interface ReleaseReport {
   readonly search: { readonly nodesEvaluated: number; readonly nodesInLattice: number };
   /** Values removed per 164.514(b)(2)(i) item (A…R), and free-text fields dropped. */
   readonly identifiersRemoved: Readonly<Record<string, number>>;
+  /**
+   * How the release's DICOM files (if any) are de-identified: PS3.15 Annex E's Basic Profile and the
+   * Options applied, as PS3.16 CID 7050 codes, the same each file's (0012,0064) names. Absent from
+   * reports made before the Options were selectable.
+   */
+  readonly dicom?: { readonly methods: readonly { readonly code: string; readonly meaning: string }[] };
 }
 
 export interface Release {
@@ -49,6 +57,17 @@ export interface Release {
   readonly pseudonymMap: ReadonlyMap<string, string>;
   /** Longitudinal profile: released pseudonym → the patient's date shift in days (clinic node only; the DICOM files' dates move by the same). */
   readonly dateShifts?: ReadonlyMap<string, number>;
+  /** The Annex E Options the release's DICOM files get (the policy's, and the dates Option of the longitudinal profile: dicomOptionsFor). */
+  readonly dicomOptions: readonly SupportedOption[];
+}
+
+/**
+ * The Annex E Options a release's DICOM files get: those the policy selected, and Modified Dates
+ * under the longitudinal profile; in CID 7050 code order, the order (0012,0064) lists them in.
+ */
+export function dicomOptionsFor(profile: 'safe-harbor' | 'longitudinal', selected: readonly DicomReleaseOption[]): SupportedOption[] {
+  const options = new Set<SupportedOption>([...selected, ...(profile === 'longitudinal' ? (['retainLongitudinalModifiedDates'] as const) : [])]);
+  return [...options].sort((a, b) => Number(CID_7050[a].code) - Number(CID_7050[b].code));
 }
 
 export const LOSS_METRIC = 'mean over rows of: for a released row, the mean over generalizable QIs of level/height; for a suppressed row, 1';
@@ -95,7 +114,7 @@ function generalizeRecordDates(records: readonly DeidRecord[], level: number): D
  * Throws ReleaseRefusedError when k or ℓ cannot be met within the suppression budget, or when the
  * verifier disagrees with the search.
  */
-export async function releaseDataset(safeHarbor: SafeHarborResult, requirements: AnonymityRequirements = {}, createdAt = new Date().toISOString()): Promise<Release> {
+export async function releaseDataset(safeHarbor: SafeHarborResult, requirements: AnonymityRequirements = {}, createdAt = new Date().toISOString(), selectedDicomOptions: readonly DicomReleaseOption[] = []): Promise<Release> {
   const required = checkRequirements(requirements);
   const { profile, patients } = safeHarbor;
   const generalization = findGeneralization(
@@ -127,6 +146,7 @@ export async function releaseDataset(safeHarbor: SafeHarborResult, requirements:
   ];
   if (disagreements.length > 0) throw new ReleaseRefusedError('verification', `Refused: the verification of the released rows failed: ${disagreements.slice(0, 5).join('; ')}.`);
   const hierarchies = hierarchiesFor(profile);
+  const dicomOptions = dicomOptionsFor(profile, selectedDicomOptions);
   const report: ReleaseReport = {
     v: 1,
     type: 'hdms.deid-release-report',
@@ -147,7 +167,8 @@ export async function releaseDataset(safeHarbor: SafeHarborResult, requirements:
     loss: { metric: LOSS_METRIC, value: Math.round(generalization.loss * 1e6) / 1e6 },
     search: { nodesEvaluated: generalization.nodesEvaluated, nodesInLattice: generalization.nodesInLattice },
     identifiersRemoved: Object.fromEntries([...SAFE_HARBOR_IDENTIFIERS.map(({ item }) => [item, safeHarbor.removed[item]] as const), ['freeText', safeHarbor.removed.freeText] as const]),
+    dicom: { methods: [CID_7050.basic, ...dicomOptions.map((option) => CID_7050[option])].map(({ code, meaning }) => ({ code, meaning })) },
   };
   const reportJson = canonicalJson(report);
-  return { dataset, report, reportJson, reportSha256: await sha256Hex(reportJson), verification, pseudonymMap, ...(dateShifts === undefined ? {} : { dateShifts }) };
+  return { dataset, report, reportJson, reportSha256: await sha256Hex(reportJson), verification, pseudonymMap, ...(dateShifts === undefined ? {} : { dateShifts }), dicomOptions };
 }

@@ -1,4 +1,4 @@
-import { deidentifyInstance, type ExclusionCode } from '../../dicom/deid/deidentify-dataset';
+import { deidentifyInstance, type ExclusionCode, type SupportedOption } from '../../dicom/deid/deidentify-dataset';
 import { createUidRemapper } from '../../dicom/deid/uid-remap';
 import { SUPPRESSED, UNKNOWN, YEAR_HIERARCHY } from '../deid/generalization';
 import type { ReleasedRow } from '../deid/k-anonymity';
@@ -55,6 +55,8 @@ export interface DicomReleaseOptions {
    * `started` is the shifted study date. A released patient without a shift has no instance released.
    */
   readonly dateShifts?: ReadonlyMap<string, number>;
+  /** The Annex E Options besides the dates one (Release.dicomOptions: those the research policy selected). */
+  readonly options?: readonly SupportedOption[];
   /** The UID remapping secret (≥ 16 bytes); a fresh random one by default. Pass one only in tests. */
   readonly secret?: Uint8Array;
 }
@@ -128,6 +130,7 @@ export function dicomPackageFiles(instances: AsyncIterable<ReleaseDicomInstance>
   let bytes = 0;
   const exclude = (code: ExclusionCode): void => void (excluded[code] = (excluded[code] ?? 0) + 1);
 
+  const selected = [...new Set<SupportedOption>([...(options.options ?? []).filter((option) => option !== 'retainLongitudinalModifiedDates'), ...(options.dateShifts === undefined ? [] : (['retainLongitudinalModifiedDates'] as const))])];
   async function* files(): AsyncGenerator<PackageFile> {
     for await (const instance of instances) {
       const row = rowOf.get(instance.patientId);
@@ -143,8 +146,8 @@ export function dicomPackageFiles(instances: AsyncIterable<ReleaseDicomInstance>
       const shift = options.dateShifts?.get(row.pseudonym);
       const verdict =
         options.dateShifts === undefined
-          ? deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym })
-          : deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym, options: ['retainLongitudinalModifiedDates'], ...(shift === undefined ? {} : { dateShiftDaysFor: () => shift }) });
+          ? deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym, options: selected })
+          : deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym, options: selected, ...(shift === undefined ? {} : { dateShiftDaysFor: () => shift }) });
       if (!verdict.ok) {
         exclude(verdict.code);
         continue;

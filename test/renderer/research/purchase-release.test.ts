@@ -97,7 +97,7 @@ describe('release of a delivered purchase', () => {
     expect(dataset.resolvePurchasedPatients).toHaveBeenCalledTimes(1);
   });
 
-  it('releases under the profile the purchased offer was made under (longitudinal with the policy’s largest shift reaches the release report); a policy switched later does not change a Safe Harbor offer', async () => {
+  it('releases under the profile the purchased offer was made under (longitudinal with the policy’s largest shift and DICOM Options reaches the release report); a policy switched later does not change a Safe Harbor offer', async () => {
     const actual = await vi.importActual<typeof DatasetRelease>('../../../renderer/research/dataset-release');
     const population: DeidSource[] = Array.from({ length: 12 }, (_, i) => ({
       patientId: `patient-${i}`,
@@ -105,9 +105,10 @@ describe('release of a delivered purchase', () => {
       records: [{ type: 'diagnosis', code: { code: i % 2 === 0 ? 'E11.9' : 'I10', system: 'I10', display: 'diagnosis' }, diagnosisType: 'F', time: '2022-06-15T09:00:00Z' }],
     }));
     const reports: unknown[] = [];
-    for (const [offerProfile, policy, expected] of [
-      ['hipaa-longitudinal-k', { releaseProfile: 'longitudinal', maxShiftDays: 60 }, { profile: 'longitudinal', maxShiftDays: 60 }],
-      ['hipaa-safe-harbor-k', { releaseProfile: 'longitudinal', maxShiftDays: 60 }, { profile: 'safe-harbor' }],
+    for (const [offerProfile, policy, expected, methods] of [
+      ['hipaa-longitudinal-k', { releaseProfile: 'longitudinal', maxShiftDays: 60, dicomOptions: ['retainDeviceIdentity', 'cleanDescriptors'] }, { profile: 'longitudinal', maxShiftDays: 60 }, ['113100', '113105', '113107', '113109']],
+      // The policy's DICOM Options under the offer's Safe Harbor: Retain Device Identity is not allowed there.
+      ['hipaa-safe-harbor-k', { releaseProfile: 'longitudinal', maxShiftDays: 60, dicomOptions: ['retainDeviceIdentity', 'cleanDescriptors'] }, { profile: 'safe-harbor' }, ['113100', '113105']],
     ] as const) {
       rows.folded = [folded(false)];
       outcomes.details = [{ kind: 'answered', answer: { offer: { offerId: OFFER, k: 5, profile: offerProfile }, keyList: [{ key: 'aa'.repeat(16) }] }, keyTags: ['tag-1'] }];
@@ -118,10 +119,11 @@ describe('release of a delivered purchase', () => {
         if (checked.ok) reports.push(checked.release.report);
         return checked;
       });
-      const summary = await openFeature(policy).checkRelease(PURCHASE);
+      const summary = await openFeature({ ...policy, dicomOptions: [...policy.dicomOptions] }).checkRelease(PURCHASE);
       expect(summary.ok).toBe(true);
       expect(dataset.checkRelease.mock.lastCall?.[4]).toMatchObject(expected);
       expect(reports.at(-1)).toMatchObject(expected);
+      expect((reports.at(-1) as { dicom: { methods: { code: string }[] } }).dicom.methods.map((method) => method.code)).toEqual(methods);
     }
   });
 });

@@ -79,13 +79,27 @@ describe('research consent', () => {
     const { body, vault } = await setup();
     const base = { mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review' } as const;
     await vault.research.setPolicy(base);
-    expect(releaseProfileOf(await vault.research.policy())).toEqual({ profile: 'safe-harbor', maxShiftDays: 180 });
+    expect(releaseProfileOf(await vault.research.policy())).toEqual({ profile: 'safe-harbor', maxShiftDays: 180, dicomOptions: [] });
     await vault.research.setPolicy({ ...base, releaseProfile: 'longitudinal', maxShiftDays: 90 });
     expect(await vault.research.policy()).toEqual({ v: 1, ...base, releaseProfile: 'longitudinal', maxShiftDays: 90 });
-    expect(releaseProfileOf(await vault.research.policy())).toEqual({ profile: 'longitudinal', maxShiftDays: 90 });
+    expect(releaseProfileOf(await vault.research.policy())).toEqual({ profile: 'longitudinal', maxShiftDays: 90, dicomOptions: [] });
     expect(body.journal.filter((record) => record.kind === 'settings.researchPolicy')).toHaveLength(2);
     await expect(vault.research.setPolicy({ ...base, releaseProfile: 'longitudinal', maxShiftDays: 366 })).rejects.toThrow(/1 to 365 days/);
     expect(body.journal.filter((record) => record.kind === 'settings.researchPolicy')).toHaveLength(2);
+  });
+
+  it('journals the DICOM Options with the policy, in a fixed order; Retain Device Identity only under the longitudinal profile', async () => {
+    const { body, vault } = await setup();
+    const base = { mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review' } as const;
+    await vault.research.setPolicy({ ...base, dicomOptions: ['retainInstitutionIdentity', 'cleanDescriptors'] });
+    expect(releaseProfileOf(await vault.research.policy())).toEqual({ profile: 'safe-harbor', maxShiftDays: 180, dicomOptions: ['cleanDescriptors', 'retainInstitutionIdentity'] });
+    await expect(vault.research.setPolicy({ ...base, dicomOptions: ['retainDeviceIdentity'] })).rejects.toThrow(/not allowed under HIPAA Safe Harbor: device serial numbers/);
+    await expect(vault.research.setPolicy({ ...base, dicomOptions: ['retainUids' as 'cleanDescriptors'] })).rejects.toThrow(/not complete/);
+    expect(body.journal.filter((record) => record.kind === 'settings.researchPolicy')).toHaveLength(1);
+    await vault.research.setPolicy({ ...base, releaseProfile: 'longitudinal', dicomOptions: ['retainDeviceIdentity'] });
+    expect(releaseProfileOf(await vault.research.policy()).dicomOptions).toEqual(['retainDeviceIdentity']);
+    // Read under Safe Harbor (a purchase whose offers were Safe Harbor), the Option is left out.
+    expect(releaseProfileOf({ ...(await vault.research.policy()), releaseProfile: 'safe-harbor' }).dicomOptions).toEqual([]);
   });
 
   it('refuses a record for an unknown patient, a date in the future, and a policy below the minimum cell size', async () => {

@@ -70,6 +70,7 @@ const contents: DatasetContents = {
     loss: { metric: 'm', value: 0.3 },
     search: { nodesEvaluated: 10, nodesInLattice: 20 },
     identifiersRemoved: {},
+    dicom: { methods: [{ code: '113100', meaning: 'Basic Application Confidentiality Profile' }, { code: '113112', meaning: 'Retain Institution Identity Option' }] },
   },
   previews: [
     { path: 'csv/Patient.csv', bytes: 2048, mediaType: 'text/csv', columns: ['id', 'pseudonym', 'gender'], rows: [['p1', 'ab12', 'female']] },
@@ -158,6 +159,7 @@ describe('Marketplace › Datasets', () => {
     expect(provenance.textContent).toMatch(/Purchase request by this node: Purchase request — notary leaf 12[\s\S]*Delivery by Lakeside Clinic: DATA_DELIVERY — notary leaf 41[\s\S]*Key release by Alpine Key Trust: KEY_RELEASE — notary leaf 44/);
     expect(panel.textContent).toContain('37 Patient, 120 Observation');
     expect(panel.textContent).toMatch(/k = 6 \(at least 5\), ℓ = 3 \(at least 2\) on diagnosis; 37 of 40 records released, 3 suppressed/);
+    expect(panel.textContent).toContain('PS3.15 Annex E: Basic Application Confidentiality Profile (113100), Retain Institution Identity Option (113112)');
     const preview = within(panel).getByRole('table', { name: 'Preview of csv/Patient.csv' });
     expect(within(preview).getByText('ab12')).toBeTruthy();
     expect(panel.textContent).toContain('No preview for this kind of file.');

@@ -114,6 +114,34 @@ describe('Settings › Research', () => {
     expect(calls[1]).toEqual(['setPolicy', { mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review', pricePerRecord: '1', releaseProfile: 'safe-harbor' }]);
   });
 
+  it('lets an administrator add Annex E Options for released DICOM files; Retain Device Identity only under the longitudinal profile', async () => {
+    const { research, calls } = fakeResearch(OPT_IN);
+    open('admin', research, '#/settings');
+    const form = await screen.findByRole('form', { name: 'Research policy' });
+    const options = within(form).getByRole('group', { name: 'DICOM files: Annex E Options beyond the Basic Profile' });
+    const box = (name: RegExp) => within(options).getByRole('checkbox', { name }) as HTMLInputElement;
+    expect([box(/^Clean Descriptors/), box(/^Retain Institution Identity/), box(/^Retain Device Identity/)].map((input) => input.checked)).toEqual([false, false, false]);
+    expect(box(/^Retain Device Identity/).disabled).toBe(true);
+    fireEvent.click(box(/^Retain Institution Identity/));
+    fireEvent.click(box(/^Clean Descriptors/));
+    fireEvent.click(within(form).getByRole('button', { name: 'Save the policy' }));
+    await waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]).toEqual(['setPolicy', { mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review', pricePerRecord: '1', dicomOptions: ['cleanDescriptors', 'retainInstitutionIdentity'] }]);
+
+    fireEvent.click(within(form).getByRole('radio', { name: /^Longitudinal/ }));
+    expect(box(/^Retain Device Identity/).disabled).toBe(false);
+    fireEvent.click(box(/^Retain Device Identity/));
+    fireEvent.click(within(form).getByRole('button', { name: 'Save the policy' }));
+    await waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]).toEqual(['setPolicy', expect.objectContaining({ releaseProfile: 'longitudinal', dicomOptions: ['cleanDescriptors', 'retainInstitutionIdentity', 'retainDeviceIdentity'] })]);
+    // Back to Safe Harbor: device identifiers are identifiers there, so the Option goes.
+    fireEvent.click(within(form).getByRole('radio', { name: 'HIPAA Safe Harbor (dates to the year)' }));
+    expect(box(/^Retain Device Identity/).checked).toBe(false);
+    fireEvent.click(within(form).getByRole('button', { name: 'Save the policy' }));
+    await waitFor(() => expect(calls).toHaveLength(3));
+    expect(calls[2]).toEqual(['setPolicy', expect.objectContaining({ releaseProfile: 'safe-harbor', dicomOptions: ['cleanDescriptors', 'retainInstitutionIdentity'] })]);
+  });
+
   it('shows a clinician the policy without letting them change it', async () => {
     const { research } = fakeResearch(OPT_IN);
     open('clinician', research, '#/settings');

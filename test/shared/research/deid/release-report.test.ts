@@ -54,6 +54,23 @@ describe('the release report', () => {
     expect(report.quasiIdentifiers.map((q) => `${q.name}:${q.level} ${q.meaning}`)).toEqual(['age:2 10-year bands', 'sex:0 as recorded (F, M, O other, U unknown)', 'zip3:0 3-digit ZIP', 'firstYear:0 year', 'lastYear:0 year']);
     expect(release.dataset.rows.map((r) => `${r.age} ${r.sex} ${r.zip3} ${r.firstYear}–${r.lastYear}`).sort()).toEqual([...Array.from({ length: 6 }, () => '30–39 F 021 2021–2023'), ...Array.from({ length: 6 }, () => '60–69 M 021 2021–2023')]);
     expect(report.identifiersRemoved).toMatchObject({ A: 12, B: 12, C: 12, H: 12 });
+    // No Option selected: the DICOM files get the Basic Profile alone.
+    expect(report.dicom).toEqual({ methods: [{ code: '113100', meaning: 'Basic Application Confidentiality Profile' }] });
+    expect(release.dicomOptions).toEqual([]);
+  });
+
+  it('names the DICOM files’ Annex E Options as CID 7050 codes: those selected, and Modified Dates under the longitudinal profile', async () => {
+    const safeHarbor = await releaseDataset(await applySafeHarbor(clinic(), { profile: 'safe-harbor', releaseDate: RELEASE_DATE }), { k: 6, l: 2, maxSuppression: 0 }, undefined, ['cleanDescriptors', 'retainInstitutionIdentity']);
+    expect(safeHarbor.report.dicom?.methods.map((method) => method.code)).toEqual(['113100', '113105', '113112']);
+    expect(safeHarbor.dicomOptions).toEqual(['cleanDescriptors', 'retainInstitutionIdentity']);
+    const sources = Array.from({ length: 30 }, (_, i) => source(i, '1970-05-05', i % 2 === 0 ? 'F' : 'M', '02139', ['E11.9', 'I10', 'J45.909'][i % 3]!, [2021, 2021]));
+    const longitudinal = await releaseDataset(await applySafeHarbor(sources, { profile: 'longitudinal', releaseDate: RELEASE_DATE, maxShiftDays: 10 }), { k: 5, l: 2 }, undefined, ['retainDeviceIdentity']);
+    expect(longitudinal.report.dicom?.methods).toEqual([
+      { code: '113100', meaning: 'Basic Application Confidentiality Profile' },
+      { code: '113107', meaning: 'Retain Longitudinal Temporal Information Modified Dates Option' },
+      { code: '113109', meaning: 'Retain Device Identity Option' },
+    ]);
+    expect(longitudinal.dicomOptions).toEqual(['retainLongitudinalModifiedDates', 'retainDeviceIdentity']);
   });
 
   it('is canonical JSON (sorted keys, no spaces) with its SHA-256 for the ledger', async () => {

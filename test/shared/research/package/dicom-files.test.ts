@@ -95,6 +95,30 @@ describe('dicomPackageFiles', () => {
     expect(dicom.counts()).toEqual({ dicom: 2, dicomExcluded: 5, 'dicomExcluded:burned-in-annotation': 1, 'dicomExcluded:high-risk-undeclared': 2, 'dicomExcluded:unreadable': 2 });
   });
 
+  it('applies the Annex E Options the release names: Retain Institution Identity keeps the institution, Clean Descriptors keeps a description without the patient’s name; (0012,0064) names them', async () => {
+    const extra: Element[] = [
+      [0x00080080, 'LO', 'LAKESIDE GENERAL'],
+      [0x00081030, 'LO', 'CT HEAD FOR DOE'],
+    ];
+    const basic = dicomPackageFiles([instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.20` }, extra))], { rows: [row('PSEUDO-A1B2')], pseudonymMap: new Map([['PSEUDO-A1B2', 'patient-a']]), dateLevel: 0 });
+    const [plain] = [...(await collect(basic.files)).values()];
+    expect(latin1(plain!)).not.toContain('LAKESIDE');
+    expect(latin1(plain!)).not.toContain('CT HEAD');
+
+    const withOptions = dicomPackageFiles([instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.20` }, extra))], { rows: [row('PSEUDO-A1B2')], pseudonymMap: new Map([['PSEUDO-A1B2', 'patient-a']]), dateLevel: 0, options: ['cleanDescriptors', 'retainInstitutionIdentity'] });
+    const [kept] = [...(await collect(withOptions.files)).values()];
+    const parsed = parse(kept!);
+    expect(text(parsed, 0x00080080)).toBe('LAKESIDE GENERAL');
+    expect(text(parsed, 0x00081030)).toMatch(/^CT HEAD FOR/);
+    expect(latin1(kept!)).not.toContain('DOE');
+    expect(text(parsed, 0x00120063)).toMatch(/Clean Descriptors Option.*Retain Institution Identity Option/);
+    // The dates Option is the profile's: named without date shifts, it is not applied.
+    const noShift = dicomPackageFiles([instance('patient-a', file({ sopInstanceUid: `${SERIES_1}.20` }))], { rows: [row('PSEUDO-A1B2')], pseudonymMap: new Map([['PSEUDO-A1B2', 'patient-a']]), dateLevel: 0, options: ['retainLongitudinalModifiedDates'] });
+    const [undated] = [...(await collect(noShift.files)).values()];
+    expect(text(parse(undated!), 0x00080020) ?? '').toBe('');
+    expect(text(parse(undated!), 0x00120063)).not.toMatch(/Modified Dates/);
+  });
+
   it('holds one instance at a time: the next is read only once the previous file was taken', async () => {
     const reads: string[] = [];
     const lazy = (n: number): ReleaseDicomInstance => ({ patientId: 'patient-a', studyDate: '2022-01-14', modality: 'CT', read: () => (reads.push(`read ${n}`), Promise.resolve(file({ sopInstanceUid: `${SERIES_1}.${n}` }))) });
