@@ -130,6 +130,7 @@ export function dicomPackageFiles(instances: AsyncIterable<ReleaseDicomInstance>
   let bytes = 0;
   const exclude = (code: ExclusionCode): void => void (excluded[code] = (excluded[code] ?? 0) + 1);
 
+  // The dates Option only with the shifts it needs (the longitudinal profile's).
   const selected = [...new Set<SupportedOption>([...(options.options ?? []).filter((option) => option !== 'retainLongitudinalModifiedDates'), ...(options.dateShifts === undefined ? [] : (['retainLongitudinalModifiedDates'] as const))])];
   async function* files(): AsyncGenerator<PackageFile> {
     for await (const instance of instances) {
@@ -144,10 +145,7 @@ export function dicomPackageFiles(instances: AsyncIterable<ReleaseDicomInstance>
         continue;
       }
       const shift = options.dateShifts?.get(row.pseudonym);
-      const verdict =
-        options.dateShifts === undefined
-          ? deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym, options: selected })
-          : deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym, options: selected, ...(shift === undefined ? {} : { dateShiftDaysFor: () => shift }) });
+      const verdict = deidentifyInstance({ bytes: source, uids, pseudonymFor: () => row.pseudonym, options: selected, ...(shift === undefined ? {} : { dateShiftDaysFor: () => shift }) });
       if (!verdict.ok) {
         exclude(verdict.code);
         continue;
