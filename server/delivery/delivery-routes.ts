@@ -196,9 +196,8 @@ export function registerDeliveries(services: RouteServices, config: DeliveryConf
 
     scope.get(DELIVERY_ROUTES.chunk, { preHandler, exposeHeadRoute: false }, async (request, reply) => {
       const { id, index } = parse(ChunkParams, request.params, 'chunk address');
-      const blob = await service.readable(id, request.member!.address);
-      const chunk = blob.chunks[index];
-      if (chunk === undefined) throw new ApiProblem('invalid_request', 'This delivery has no chunk with that index.');
+      const chunk = await service.readableChunk(id, request.member!.address, index);
+      if (chunk === null) throw new ApiProblem('invalid_request', 'This delivery has no chunk with that index.');
       void reply.code(200).header('content-type', CHUNK_MEDIA_TYPE).header('content-length', String(chunk.size)).header(CONTENT_SHA256_HEADER, chunk.sha256);
       return reply.send(Readable.from(service.read([chunk], { start: 0, end: chunk.size - 1 }), { objectMode: false }));
     });

@@ -189,6 +189,21 @@ export class DeliveryService {
     return { size: row.size, chunkSize: row.chunk_size, chunks: files.map((file, i) => ({ ...file, sha256: chunks[i]!.sha256 })) };
   }
 
+  /**
+   * One chunk of a complete delivery, for its recipient: its file, size and SHA-256, read from that
+   * chunk's row alone (a delivery of several GB has thousands of chunks, each fetched by itself).
+   */
+  async readableChunk(id: string, member: string, index: number): Promise<(ChunkFile & { readonly sha256: string }) | null> {
+    const row = await this.live(this.db, id);
+    if (row === null || (row.recipient !== member && row.sender !== member)) throw notFound();
+    if (row.recipient !== member) throw new ApiProblem('not_delivery_recipient', 'Only the recipient of a delivery may download it.');
+    if (row.state !== 'complete') throw new ApiProblem('delivery_incomplete', 'This delivery is not complete yet.');
+    const chunk = await this.chunk(this.db, id, index);
+    if (chunk === null) return null;
+    const [file] = this.chunkFiles(id, [chunk]);
+    return { ...file!, sha256: chunk.sha256 };
+  }
+
   /** Reads bytes [range.start, range.end] of a readable delivery. */
   read(chunks: readonly ChunkFile[], range: ByteRange): AsyncGenerator<Buffer> {
     return this.files.read(chunks, range.start, range.end);
