@@ -11,7 +11,7 @@ import type { RelayArrivalMeta } from '../../shared/journal/relay-meta';
 import { RELAY_ROUTES, RelaySentSchema } from '../../shared/network/relay';
 import { signDelegatedRequest } from '../../shared/network/transport-delegation';
 import { LedgerSync, type SyncState } from './ledger-sync';
-import { putOctets, requestJson, requestJsonRpc, requestOctets, sha256Hex } from './network-http';
+import { putOctets, requestJson, requestJsonRpc, requestOctets, sha256Hex, whileRateLimited } from './network-http';
 import { chunkPath, ChunkStoredSchema, completePath, DELIVERY_ROUTES, DeliveryListSchema, DeliveryStatusSchema, Sha256HexSchema, type DeliveryStatus } from '../../shared/network/delivery';
 import { DEV_FAUCET_ROUTE, DevFaucetAnswerSchema } from '../../shared/chain/dev-faucet';
 import { NetworkStore } from './network-store';
@@ -389,7 +389,8 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
         if (kept !== null) return { data: kept.bytes.toString('base64url'), sha256: kept.sha256 };
         const connection = await connected();
         // A delivery's chunks are at most its chunk size: the node's own deliveries use DELIVERY_IPC_CHUNK_SIZE.
-        const { bytes, declaredSha256 } = await requestOctets(`${connection.url}${chunkPath(id, index)}`, { sign: connection.sign, maxBytes: DELIVERY_IPC_CHUNK_SIZE });
+        // A download of thousands of chunks meets the server's request limit: each chunk waits its turn.
+        const { bytes, declaredSha256 } = await whileRateLimited(() => requestOctets(`${connection.url}${chunkPath(id, index)}`, { sign: connection.sign, maxBytes: DELIVERY_IPC_CHUNK_SIZE }));
         const sha256 = sha256Hex(bytes);
         if (!Sha256HexSchema.safeParse(declaredSha256).success || declaredSha256 !== sha256) throw new NetworkRefusal('E_UNAVAILABLE', 'The chunk the delivery service sent does not hash to the SHA-256 it declared; it was not passed on.');
         if (keep === true) await received.keep(id, index, bytes);
@@ -404,20 +405,21 @@ export function networkFeature({ config, log, events, vault }: BodyServices, opt
       'network.deliveryStageFinish': async (input) => {
         const connection = await connected();
         const server: DeliveryServer = {
+          // An upload of thousands of chunks meets the server's request limit: each request waits its turn (whileRateLimited).
           create: async (create) => {
-            const answer = await requestJson(`${connection.url}${DELIVERY_ROUTES.deliveries}`, { method: 'POST', body: { ...create, chunkSize: DELIVERY_IPC_CHUNK_SIZE }, sign: connection.sign });
+            const answer = await whileRateLimited(() => requestJson(`${connection.url}${DELIVERY_ROUTES.deliveries}`, { method: 'POST', body: { ...create, chunkSize: DELIVERY_IPC_CHUNK_SIZE }, sign: connection.sign }));
             const status = deliveryStatus(answer.body);
             const same = status.id === create.id && status.recipient.toLowerCase() === create.recipient.toLowerCase() && status.purchaseId === create.purchaseId && status.size === create.size && status.sha256 === create.sha256 && status.chunkSize === DELIVERY_IPC_CHUNK_SIZE;
             if (!same) throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered with another delivery than the one created.');
             return status;
           },
           chunk: async (id, index, bytes) => {
-            const answer = await putOctets(`${connection.url}${chunkPath(id, index)}`, bytes, { sign: connection.sign });
+            const answer = await whileRateLimited(() => putOctets(`${connection.url}${chunkPath(id, index)}`, bytes, { sign: connection.sign }));
             const stored = ChunkStoredSchema.safeParse(answer.body);
             if (!stored.success || stored.data.index !== index || stored.data.sha256 !== sha256Hex(bytes)) throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered the chunk in a form this node does not understand.');
           },
           complete: async (id) => {
-            const answer = await requestJson(`${connection.url}${completePath(id)}`, { method: 'POST', sign: connection.sign, timeoutMs: DELIVERY_COMPLETE_TIMEOUT_MS });
+            const answer = await whileRateLimited(() => requestJson(`${connection.url}${completePath(id)}`, { method: 'POST', sign: connection.sign, timeoutMs: DELIVERY_COMPLETE_TIMEOUT_MS }));
             const status = deliveryStatus(answer.body);
             if (status.id !== id || status.state !== 'complete') throw new NetworkRefusal('E_UNAVAILABLE', 'The delivery service answered with another delivery than the one completed.');
             return status;

@@ -49,14 +49,52 @@ async function jsonAnswer(response: Response, maxBytes: number): Promise<JsonRes
   } catch {
     throw new NetworkRefusal('E_UNAVAILABLE', `The network server answered ${response.status} with something that is not JSON.`);
   }
-  if (!response.ok) throw refusalOf(response.status, body);
+  if (!response.ok) throw refusalOf(response, body);
   return { status: response.status, body, etag: response.headers.get('etag') };
 }
 
-function refusalOf(status: number, body: unknown): NetworkRefusal {
+/** The server's 429 (its per-member and per-address request limits): how long it asked to wait. */
+export class RateLimitedRefusal extends NetworkRefusal {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super('E_UNAVAILABLE', message);
+  }
+}
+
+/** The longest one wait for a rate limit (the server's windows are a minute). */
+export const RATE_LIMIT_MAX_WAIT_MS = 60_000;
+
+function refusalOf(response: Response, body: unknown): NetworkRefusal {
+  const { status } = response;
   const explained = ApiErrorSchema.safeParse(body);
   const code = explained.success ? explained.data.error.code : `HTTP ${status}`;
-  return new NetworkRefusal(status >= 500 ? 'E_UNAVAILABLE' : 'E_CONFLICT', `The network server refused the request (${code}).`);
+  const message = `The network server refused the request (${code}).`;
+  if (status === 429) {
+    // Retry-After in seconds (fastify-rate-limit's form); absent or odd: one second.
+    const seconds = Number(response.headers.get('retry-after') ?? '');
+    return new RateLimitedRefusal(message, Math.min(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000, RATE_LIMIT_MAX_WAIT_MS));
+  }
+  return new NetworkRefusal(status >= 500 ? 'E_UNAVAILABLE' : 'E_CONFLICT', message);
+}
+
+/**
+ * Runs a request again after each rate limit, waiting as long as the server asked (at most a
+ * minute, at most `maxWaits` times in a row). A delivery of several GB is thousands of chunk
+ * requests, more than the server's per-member limit allows in a minute: each chunk waits its turn
+ * instead of failing the whole upload or download. Any other refusal is thrown at once.
+ */
+export async function whileRateLimited<T>(operation: () => Promise<T>, options: { readonly maxWaits?: number; readonly sleep?: (ms: number) => Promise<void> } = {}): Promise<T> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let waits = 0; ; waits++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!(error instanceof RateLimitedRefusal) || waits >= (options.maxWaits ?? 10)) throw error;
+      await sleep(error.retryAfterMs);
+    }
+  }
 }
 
 /** A chunk's upload or download may take longer than a JSON request (512 KiB on a slow link). */
@@ -108,7 +146,7 @@ export async function requestOctets(url: string, init: { readonly sign: RequestS
     } catch {
       // not a typed refusal
     }
-    throw refusalOf(response.status, body);
+    throw refusalOf(response, body);
   }
   return { bytes: await readCappedBytes(response, init.maxBytes), declaredSha256: response.headers.get(CONTENT_SHA256_HEADER) };
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestJsonRpc, requestText } from '../../../electron/network/network-http';
+import { putOctets, RATE_LIMIT_MAX_WAIT_MS, RateLimitedRefusal, requestJsonRpc, requestOctets, requestText, whileRateLimited } from '../../../electron/network/network-http';
 
 /**
  * The body's text GET (the notary's checkpoint): a hostile server that streams without end, or
@@ -80,5 +80,52 @@ describe('requestJsonRpc (network.chain)', () => {
     const empty = await serve((_req, res) => res.end('{"jsonrpc":"2.0","id":1}'));
     await expect(requestJsonRpc(empty, 'eth_chainId', [])).rejects.toThrow(/without a result/);
     await expect(requestJsonRpc('http://127.0.0.1:9', 'eth_chainId', [])).rejects.toThrow(/could not be reached/);
+  });
+});
+
+describe('a delivery chunk the server rate-limits (429 with Retry-After)', () => {
+  const sign = async () => ({});
+
+  it('waits as long as the server asks and sends it again, for an upload and a download; other refusals are not retried', async () => {
+    let puts = 0;
+    let gets = 0;
+    const url = await serve((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        const limited = request.method === 'PUT' ? ++puts <= 2 : ++gets <= 1;
+        if (request.url === '/refused') {
+          response.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'conflict', message: 'no' } }));
+        } else if (limited) {
+          response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ error: { code: 'rate_limited', message: 'slow down' } }));
+        } else if (request.method === 'PUT') {
+          response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ index: 0 }));
+        } else {
+          response.writeHead(200, { 'content-type': 'application/octet-stream', 'x-hdms-content-sha256': 'ab' }).end(Buffer.from('chunk'));
+        }
+      });
+    });
+    const waits: number[] = [];
+    const sleep = async (ms: number) => void waits.push(ms);
+    const put = await whileRateLimited(() => putOctets(`${url}/chunk`, new Uint8Array([1, 2, 3]), { sign }), { sleep });
+    expect(put.status).toBe(201);
+    expect(puts).toBe(3);
+    const got = await whileRateLimited(() => requestOctets(`${url}/chunk`, { sign, maxBytes: 64 }), { sleep });
+    expect(got.bytes.toString()).toBe('chunk');
+    expect(waits).toEqual([1000, 1000, 1000]);
+    // A refusal that is not a rate limit is the caller's at once.
+    await expect(whileRateLimited(() => putOctets(`${url}/refused`, new Uint8Array([1]), { sign }), { sleep })).rejects.toThrow(/refused the request \((conflict|HTTP 409)\)/);
+    expect(waits).toHaveLength(3);
+  });
+
+  it('gives up after the waits it allows, with the rate limit named; a Retry-After beyond the cap waits the cap', async () => {
+    const url = await serve((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3600' }).end(JSON.stringify({ error: { code: 'rate_limited', message: 'slow down' } })));
+    });
+    const waits: number[] = [];
+    const error = await whileRateLimited(() => requestOctets(`${url}/chunk`, { sign, maxBytes: 64 }), { sleep: async (ms) => void waits.push(ms), maxWaits: 3 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RateLimitedRefusal);
+    expect((error as Error).message).toMatch(/rate_limited/);
+    expect(waits).toEqual([RATE_LIMIT_MAX_WAIT_MS, RATE_LIMIT_MAX_WAIT_MS, RATE_LIMIT_MAX_WAIT_MS]);
   });
 });

@@ -106,6 +106,44 @@ describe('network: staged outgoing deliveries', () => {
     await expect(call(clinic.body, 'network.deliveryStage', { id: newId(), index: 0, data: b64(chunks[3]!) })).resolves.toMatchObject({ index: 0 });
   });
 
+  it('waits out the server’s rate limit (429 with Retry-After) on each chunk of a staged upload and of a download, instead of failing the delivery', { timeout: 120_000 }, async () => {
+    const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', anchorIntervalMs: 0 });
+    cleanup(() => server.close());
+    const proxy = await startProxy(server.url, cleanup);
+    const clinic = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Clinic', ['clinic']);
+    const research = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Research Institute', ['research']);
+    await delegate(clinic, server);
+    await delegate(research, server);
+    const blob = new Uint8Array(randomBytes(2 * CHUNK + 99));
+    const id = newId();
+    for (let index = 0; index < 3; index++) await call(clinic.body, 'network.deliveryStage', { id, index, data: b64(blob.subarray(index * CHUNK, Math.min(blob.length, (index + 1) * CHUNK))) });
+    const create = { id, recipient: research.identity.address, purchaseId: purchase(), size: blob.length, sha256: sha256Hex(blob) };
+
+    // Each chunk request is refused once with 429 (as the server's per-member limit does after 600 a minute), then let through.
+    const limited = new Set<string>();
+    const seen: string[] = [];
+    proxy.tamper = (method, p) => {
+      if (!p.includes('/chunks/') && !p.endsWith('/complete')) return null;
+      const key = `${method} ${p}`;
+      seen.push(key);
+      if (limited.has(key)) return null;
+      limited.add(key);
+      return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: JSON.stringify({ error: { code: 'rate_limited', message: 'Too many requests; slow down and retry later.' } }) };
+    };
+    await expect(call(clinic.body, 'network.deliveryStageFinish', create)).resolves.toMatchObject({ state: 'complete', chunkCount: 3 });
+    const read: Buffer[] = [];
+    for (let index = 0; index < 3; index++) read.push(Buffer.from((await call(research.body, 'network.deliveryRead', { id, index, keep: true })).data, 'base64url'));
+    proxy.tamper = null;
+    expect(Buffer.concat(read).equals(Buffer.from(blob))).toBe(true);
+    // Every chunk PUT, the completion and every chunk GET were refused once and sent again.
+    const twice = (key: string) => seen.filter((entry) => entry === key).length;
+    for (let index = 0; index < 3; index++) {
+      expect(twice(`PUT /v1/deliveries/${id}/chunks/${index}`)).toBe(2);
+      expect(twice(`GET /v1/deliveries/${id}/chunks/${index}`)).toBe(2);
+    }
+    expect(twice(`POST /v1/deliveries/${id}/complete`)).toBe(2);
+  });
+
   it('removes staged deliveries older than a day, refuses on a nearly full disk, and resumes what is on disk after a restart', async () => {
     const dataDir = await tempDir();
     const root = path.join(dataDir, 'outgoing-deliveries');
