@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { hexlify, type Wallet } from 'ethers';
 import { expect } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
-import type { RunningServer } from '../../../server/server-process';
+import { startNetworkServer, type RunningServer } from '../../../server/server-process';
 import { generateOperatorSigningKey } from '../../../shared/crypto/operator-signing';
 import { CONTENT_SHA256_HEADER } from '../../../shared/network/delivery';
 import { signJoinRequest } from '../../../shared/network/membership';
@@ -131,4 +131,17 @@ export function flipped(bytes: Uint8Array): Uint8Array {
   const copy = Uint8Array.from(bytes);
   copy[0] = copy[0]! ^ 0xff;
   return copy;
+}
+
+/**
+ * A network server, a proxy in front of it (for tampering) and two nodes joined through the proxy,
+ * a clinic and a research institute, neither delegated yet (each test delegates when it needs to).
+ */
+export async function deliveryNetwork(harness: { readonly tempDir: () => Promise<string>; readonly cleanup: Cleanup }): Promise<{ readonly server: RunningServer; readonly proxy: Proxy; readonly clinic: Node; readonly research: Node }> {
+  const server = await startNetworkServer({ dataDir: await harness.tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', anchorIntervalMs: 0 });
+  harness.cleanup(() => server.close());
+  const proxy = await startProxy(server.url, harness.cleanup);
+  const clinic = await joinedNode(harness, server, proxy.url, 'Example Clinic', ['clinic']);
+  const research = await joinedNode(harness, server, proxy.url, 'Example Research Institute', ['research']);
+  return { server, proxy, clinic, research };
 }

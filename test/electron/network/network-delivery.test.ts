@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { startNetworkServer } from '../../../server/server-process';
 import { DELIVERY_IPC_CHUNK_SIZE } from '../../../shared/ipc/network-contract';
 import { CONTENT_SHA256_HEADER } from '../../../shared/network/delivery';
 import { useCleanups } from '../../support/cleanups';
 import { useTempDirs } from '../../support/temp-dir';
 import { call } from '../vault/vault-test-support';
-import { b64, delegate, flipped, joinedNode, refusal, sha256Hex, startProxy, type Tampered } from './delivery-test-support';
+import { b64, delegate, deliveryNetwork, flipped, refusal, sha256Hex, type Tampered } from './delivery-test-support';
 
 /**
  * `network.delivery*` in the body (issue 15 item 5, the node's half): two joined nodes against the
@@ -23,11 +22,7 @@ const cleanup = useCleanups();
 
 describe('network: deliveries through the body', () => {
   it('the sender uploads out of order, retries, completes; the recipient lists and reads every chunk byte-identical; refusals and garbage are not passed on', { timeout: 120_000 }, async () => {
-    const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', anchorIntervalMs: 0 });
-    cleanup(() => server.close());
-    const proxy = await startProxy(server.url, cleanup);
-    const clinic = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Clinic', ['clinic']);
-    const research = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Research Institute', ['research']);
+    const { server, proxy, clinic, research } = await deliveryNetwork({ tempDir, cleanup });
     await delegate(clinic, server);
     // Without its delegation the body cannot speak for its member: it says so and sends nothing.
     expect(await refusal(call(research.body, 'network.deliveries', {}))).toEqual({ code: 'E_CONFLICT', message: expect.stringMatching(/^Unlock the node/) });

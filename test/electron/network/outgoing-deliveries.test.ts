@@ -3,12 +3,11 @@ import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutgoingDeliveries } from '../../../electron/network/outgoing-deliveries';
-import { startNetworkServer } from '../../../server/server-process';
 import { DELIVERY_IPC_CHUNK_SIZE } from '../../../shared/ipc/network-contract';
 import { useCleanups } from '../../support/cleanups';
 import { useTempDirs } from '../../support/temp-dir';
 import { call } from '../vault/vault-test-support';
-import { b64, delegate, flipped, joinedNode, refusal, sha256Hex, startProxy } from './delivery-test-support';
+import { b64, delegate, deliveryNetwork, flipped, refusal, sha256Hex } from './delivery-test-support';
 
 /**
  * Staged outgoing deliveries (`network.deliveryStage*`, issue 15 item 5, the clinic's side): the
@@ -29,11 +28,7 @@ const exists = (file: string): Promise<boolean> => readFile(file).then(
 
 describe('network: staged outgoing deliveries', () => {
   it('stages in order, refuses a wrong size or hash, finishes against the server resuming what it holds, aborts', { timeout: 120_000 }, async () => {
-    const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', anchorIntervalMs: 0 });
-    cleanup(() => server.close());
-    const proxy = await startProxy(server.url, cleanup);
-    const clinic = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Clinic', ['clinic']);
-    const research = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Research Institute', ['research']);
+    const { server, proxy, clinic, research } = await deliveryNetwork({ tempDir, cleanup });
     await delegate(clinic, server);
     await delegate(research, server);
     const root = path.join(clinic.body.config.dataDir, 'outgoing-deliveries');
@@ -107,11 +102,7 @@ describe('network: staged outgoing deliveries', () => {
   });
 
   it('waits out the server’s rate limit (429 with Retry-After) on each chunk of a staged upload and of a download, instead of failing the delivery', { timeout: 120_000 }, async () => {
-    const server = await startNetworkServer({ dataDir: await tempDir(), database: null, host: '127.0.0.1', port: 0, tls: null, autoApprove: true, parameters: {}, logLevel: 'silent', anchorIntervalMs: 0 });
-    cleanup(() => server.close());
-    const proxy = await startProxy(server.url, cleanup);
-    const clinic = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Clinic', ['clinic']);
-    const research = await joinedNode({ tempDir, cleanup }, server, proxy.url, 'Example Research Institute', ['research']);
+    const { server, proxy, clinic, research } = await deliveryNetwork({ tempDir, cleanup });
     await delegate(clinic, server);
     await delegate(research, server);
     const blob = new Uint8Array(randomBytes(2 * CHUNK + 99));
