@@ -1,3 +1,4 @@
+import { concatBytes } from '../../shared/crypto/bytes';
 import { canonicalJson } from '../../shared/research/deid/release-report';
 import { MANIFEST_NAME, RELEASE_REPORT_NAME } from '../../shared/research/package/dataset-manifest';
 import { DatasetThumbnails, dicomFileSeries, type DicomThumbnail, type ThumbnailDecoder } from './dataset-thumbnails';
@@ -23,16 +24,6 @@ export interface FilePreview {
   readonly thumbnail?: DicomThumbnail & { readonly alt: string };
 }
 
-export function concat(pieces: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
-}
-
 export function once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   return {
     async *[Symbol.asyncIterator]() {
@@ -50,7 +41,7 @@ async function headOf(data: AsyncIterable<Uint8Array>, max: number): Promise<Uin
     pieces.push(piece.subarray(0, max - length));
     length += Math.min(piece.length, max - length);
   }
-  return concat(pieces);
+  return concatBytes(...pieces);
 }
 
 export type FileContent = Pick<FilePreview, 'columns' | 'rows' | 'thumbnail'>;
@@ -121,7 +112,7 @@ async function headAndSeriesModalities(data: AsyncIterable<Uint8Array>, max: num
     lines.forEach(line);
   }
   line(rest + decoder.decode());
-  return concat(pieces);
+  return concatBytes(...pieces);
 }
 
 /** A thumbnail's alt text: the file, and its series' modality when ImagingStudy names it. */

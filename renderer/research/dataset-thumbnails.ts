@@ -1,3 +1,4 @@
+import { concatBytes } from '../../shared/crypto/bytes';
 import type { InstanceOverview } from '../features/imaging/viewer/decode/decode-protocol';
 import type { ImageInfo } from '../features/imaging/viewer/decode/dicom-image';
 import { DecodeClient } from '../features/imaging/viewer/decode-client';
@@ -137,13 +138,7 @@ export async function encodePng(width: number, height: number, rgba: Uint8Clampe
   header[8] = 8; // bit depth
   header[9] = gray ? 0 : 2; // colour type: grayscale or truecolour
   const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', await zlibDeflate(raw)), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 function base64(bytes: Uint8Array): string {

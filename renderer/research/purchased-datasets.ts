@@ -1,3 +1,4 @@
+import { concatBytes, fromBase64Url, fromHex, toBase64Url, toHex } from '../../shared/crypto/bytes';
 import { MIND_KINDS } from '../../shared/journal/journal-kinds';
 import { DELIVERY_IPC_CHUNK_SIZE, type NetworkState } from '../../shared/ipc/network-contract';
 import { purchaseIdInput } from '../../shared/network/notary';
@@ -10,7 +11,7 @@ import { manifestSha256, RELEASE_REPORT_NAME, type DatasetManifest } from '../..
 import { openPackage } from '../../shared/research/package/dataset-package';
 import { combineShares, KeySplitError, openKeyShare, type KeyShare } from '../../shared/research/package/key-split';
 import type { DatasetDeliveredPayload, PurchaseAcceptedPayload, SignedPurchaseRequest } from '../../shared/research/purchase-request';
-import { concat, gatherPreviews, once, type FilePreview } from './dataset-previews';
+import { gatherPreviews, once, type FilePreview } from './dataset-previews';
 import { workerThumbnailDecoder, type ThumbnailDecoder } from './dataset-thumbnails';
 import { EscrowPayment } from './escrow-payment';
 import { foldPurchaseRows, type FoldedPurchase } from './purchase-rows';
@@ -160,31 +161,6 @@ function researcherView(folded: FoldedPurchase): ResearcherView | null {
     }
   }
   return { signed, requestHash, acceptance, delivery, deliveredAt, keysRequested, answers, opened, acknowledged };
-}
-
-function hexOf(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
-}
-
-function bytesOf(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-function base64urlToBytes(text: string): Uint8Array {
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-function bytesToBase64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /** Every `size` of t among the shares, in order: n ≤ 10, so at most 252 tries. */
@@ -434,7 +410,7 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
           ciphertextSha256: delivery.ciphertextSha256,
           manifestSha256: manifestHash,
           reportSha256: delivery.reportSha256,
-          key: hexOf(key),
+          key: toHex(key),
           keepers: used,
           counts: read.manifest.counts,
           files: read.manifest.files.length,
@@ -461,7 +437,7 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
     const chunks = Math.ceil(delivery.size / DELIVERY_IPC_CHUNK_SIZE);
     const api = port.api.network;
     async function* source(): AsyncGenerator<Uint8Array> {
-      for (let index = 0; index < chunks; index++) yield base64urlToBytes((await api.deliveryRead({ id: delivery.deliveryId, index, keep: true })).data);
+      for (let index = 0; index < chunks; index++) yield fromBase64Url((await api.deliveryRead({ id: delivery.deliveryId, index, keep: true })).data);
     }
     let manifest: DatasetManifest | undefined;
     let report: ReleaseReport | null = null;
@@ -469,7 +445,7 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
       if (entry.name === RELEASE_REPORT_NAME) {
         const bytes: Uint8Array[] = [];
         for await (const piece of entry.data) bytes.push(piece);
-        const text = new TextDecoder().decode(concat(bytes));
+        const text = new TextDecoder().decode(concatBytes(...bytes));
         report = JSON.parse(text) as ReleaseReport;
         await onFile(entry.name, once(new TextEncoder().encode(text)));
         continue;
@@ -511,7 +487,7 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
     try {
       const view = await this.view(port, purchaseId);
       if (view.opened === null) throw new VaultError('E_NODE', 'This dataset has not been opened yet.');
-      const key = bytesOf(view.opened.key);
+      const key = fromHex(view.opened.key);
       let gathered;
       try {
         gathered = await gatherPreviews((onFile) => this.readPackage(port, view.delivery, key, onFile), this.thumbnailDecoder());
@@ -581,14 +557,14 @@ export class PurchasedDatasetsFeature implements SessionFeature<(typeof NAMESPAC
       if (view.opened === null) throw new VaultError('E_NODE', 'Open the dataset before saving it.');
       const api = port.api.network;
       const { handle, folder: chosen } = await api.datasetSaveBegin({ folder });
-      const key = bytesOf(view.opened.key);
+      const key = fromHex(view.opened.key);
       let finished;
       try {
         await this.readPackage(port, view.delivery, key, async (name, data) => {
           let wrote = false;
           for await (const piece of data) {
             for (let at = 0; at < piece.length; at += DELIVERY_IPC_CHUNK_SIZE) {
-              await api.datasetSaveWrite({ handle, path: name, data: bytesToBase64url(piece.subarray(at, at + DELIVERY_IPC_CHUNK_SIZE)) });
+              await api.datasetSaveWrite({ handle, path: name, data: toBase64Url(piece.subarray(at, at + DELIVERY_IPC_CHUNK_SIZE)) });
               wrote = true;
             }
           }
