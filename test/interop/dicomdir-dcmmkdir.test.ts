@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planDicomImport } from '../../renderer/features/imaging/dicomdir-plan';
+import { pickedBytes } from '../../renderer/features/imaging/picked-file';
 import { readDicomdir } from '../../shared/dicom/dicomdir';
 import { instanceElements, writePart10 } from '../electron/intake/dicom/dicom-test-support';
 import { hasTool, missingToolMessage, runTool } from '../support/external-tool';
@@ -45,8 +46,8 @@ describe('dcmmkdir → readDicomdir', () => {
     expect(dicomdir.records.every((record) => record.linked && !record.missingFile)).toBe(true);
 
     // The same CD copied by a system that lower-cased the names and added .dcm.
-    const picked = [{ name: 'cd/DICOMDIR', bytes }, ...(await Promise.all(files.map(async (file) => ({ name: `cd/${file.split(path.sep).join('/').toLowerCase()}.dcm`, bytes: await readFile(path.join(work, file)) }))))];
-    const plan = planDicomImport(picked);
+    const picked = [pickedBytes('cd/DICOMDIR', bytes), ...(await Promise.all(files.map(async (file) => pickedBytes(`cd/${file.split(path.sep).join('/').toLowerCase()}.dcm`, await readFile(path.join(work, file))))))];
+    const plan = await planDicomImport(picked);
     expect(plan.files).toHaveLength(6);
     expect(plan.rows).toEqual([{ name: 'cd/DICOMDIR', outcome: 'directory', reason: 'DICOMDIR: 12 records; 6 files referenced (IMAGE), 6 found, 0 missing.' }]);
   });

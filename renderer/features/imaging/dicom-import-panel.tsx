@@ -9,6 +9,7 @@ import { CHUNK_BYTES, withBytes } from '../../vault/intake-bytes';
 import { toBase64Url } from '../../vault/vault-crypto';
 import { filesOfDrop } from '../intake/file-import-panel';
 import { planDicomImport } from './dicomdir-plan';
+import { pickedBlob, PickedFileUnreadable, readWhole, type PickedFile } from './picked-file';
 
 /** One file's line in the results: its name (never sent to the body) and what became of it. */
 export interface DicomImportRow {
@@ -38,12 +39,14 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 
 /**
  * Imports files one batch at a time through `dicom.importFiles`; names stay in the mind, results
- * come back by index. `cancelled()` is asked between batches: the files not yet sent are listed as
- * cancelled (a batch sent is finished by the body).
+ * come back by index. A batch's files are read only when it is sent, so the mind holds at most
+ * one batch (BATCH_BYTES, or one file up to an upload's limit) however large the choice.
+ * `cancelled()` is asked between batches: the files not yet sent are listed as cancelled (a batch
+ * sent is finished by the body).
  */
 export async function importDicomFiles(
   api: Pick<HdmsApi, 'intake' | 'dicom'>,
-  files: readonly { readonly name: string; readonly bytes: Uint8Array }[],
+  files: readonly PickedFile[],
   options: { readonly onProgress?: (done: number, total: number) => void; readonly cancelled?: () => boolean } = {},
 ): Promise<DicomImportRow[]> {
   const rows: DicomImportRow[] = [];
@@ -53,11 +56,11 @@ export async function importDicomFiles(
       for (const file of files.slice(index)) rows.push({ name: file.name, outcome: 'cancelled' });
       break;
     }
-    const batch: { name: string; bytes: Uint8Array }[] = [];
+    const batch: PickedFile[] = [];
     let bytes = 0;
-    while (index < files.length && (batch.length === 0 || bytes + files[index]!.bytes.length <= BATCH_BYTES)) {
+    while (index < files.length && (batch.length === 0 || bytes + files[index]!.size <= BATCH_BYTES)) {
       const file = files[index++]!;
-      if (file.bytes.length > INTAKE_FILE_MAX_BYTES) {
+      if (file.size > INTAKE_FILE_MAX_BYTES) {
         // Streamed on its own, chunk by chunk into the body's sealer (it never holds the whole file).
         if (batch.length > 0) {
           index -= 1;
@@ -67,18 +70,26 @@ export async function importDicomFiles(
         continue;
       }
       batch.push(file);
-      bytes += file.bytes.length;
+      bytes += file.size;
     }
-    if (batch.length > 0) {
+    const readable: { file: PickedFile; bytes: Uint8Array }[] = [];
+    for (const file of batch) {
+      try {
+        readable.push({ file, bytes: await readWhole(file) });
+      } catch (error) {
+        rows.push({ name: file.name, outcome: 'error', reason: readFailure(error) });
+      }
+    }
+    if (readable.length > 0) {
       try {
         const { results } = await withBytes(
           api,
-          batch.map((file) => file.bytes),
+          readable.map((item) => item.bytes),
           (carrier) => api.dicom.importFiles(carrier),
         );
-        for (const result of results) rows.push({ name: batch[result.file]?.name ?? `file ${result.file + 1}`, outcome: result.outcome, ...(result.reason !== undefined ? { reason: result.reason } : {}) });
+        for (const result of results) rows.push({ name: readable[result.file]?.file.name ?? `file ${result.file + 1}`, outcome: result.outcome, ...(result.reason !== undefined ? { reason: result.reason } : {}) });
       } catch (error) {
-        for (const file of batch) rows.push({ name: file.name, outcome: 'error', reason: error instanceof Error ? error.message : 'The import failed.' });
+        for (const { file } of readable) rows.push({ name: file.name, outcome: 'error', reason: error instanceof Error ? error.message : 'The import failed.' });
       }
     }
     options.onProgress?.(index, files.length);
@@ -86,17 +97,18 @@ export async function importDicomFiles(
   return rows;
 }
 
+function readFailure(error: unknown): string {
+  return error instanceof PickedFileUnreadable ? error.message : 'The file could not be read.';
+}
+
 /**
- * Imports one file larger than an upload holds (dicom.streamBegin/streamAppend): sent in chunks,
- * each after the body has sealed what came before; the body answers early when it needs no more
- * (not DICOM). Cancel between chunks aborts it (nothing stored).
+ * Imports one file larger than an upload holds (dicom.streamBegin/streamAppend): read and sent in
+ * chunks, each after the body has sealed what came before; the body answers early when it needs
+ * no more (not DICOM). Cancel between chunks aborts it (nothing stored), and so does a file that
+ * can no longer be read.
  */
-export async function streamDicomFile(
-  api: Pick<HdmsApi, 'dicom'>,
-  file: { readonly name: string; readonly bytes: Uint8Array },
-  cancelled?: () => boolean,
-): Promise<DicomImportRow> {
-  if (file.bytes.length > DICOM_STREAM_MAX_BYTES) return { name: file.name, outcome: 'too-large', reason: `Larger than ${DICOM_STREAM_MAX_BYTES / (1024 * 1024 * 1024)} GiB: not imported (send it over DICOM instead).` };
+export async function streamDicomFile(api: Pick<HdmsApi, 'dicom'>, file: PickedFile, cancelled?: () => boolean): Promise<DicomImportRow> {
+  if (file.size > DICOM_STREAM_MAX_BYTES) return { name: file.name, outcome: 'too-large', reason: `Larger than ${DICOM_STREAM_MAX_BYTES / (1024 * 1024 * 1024)} GiB: not imported (send it over DICOM instead).` };
   let handle: string | null = null;
   try {
     handle = (await api.dicom.streamBegin({})).handle;
@@ -105,13 +117,16 @@ export async function streamDicomFile(
         await api.dicom.streamAbort({ handle });
         return { name: file.name, outcome: 'cancelled' };
       }
-      const end = Math.min(file.bytes.length, offset + CHUNK_BYTES);
-      const answer = await api.dicom.streamAppend({ handle, chunk: toBase64Url(file.bytes.subarray(offset, end)), last: end === file.bytes.length });
+      const end = Math.min(file.size, offset + CHUNK_BYTES);
+      const chunk = await file.read(offset, end);
+      if (chunk.length !== end - offset) throw new PickedFileUnreadable();
+      const answer = await api.dicom.streamAppend({ handle, chunk: toBase64Url(chunk), last: end === file.size });
       if (answer.result !== undefined) return { name: file.name, outcome: answer.result.outcome, ...(answer.result.reason !== undefined ? { reason: answer.result.reason } : {}) };
-      if (end === file.bytes.length) return { name: file.name, outcome: 'error', reason: 'The node did not say what became of the file.' };
+      if (end === file.size) return { name: file.name, outcome: 'error', reason: 'The node did not say what became of the file.' };
     }
   } catch (error) {
     if (handle !== null) await api.dicom.streamAbort({ handle }).catch(() => undefined);
+    if (error instanceof PickedFileUnreadable) return { name: file.name, outcome: 'error', reason: error.message };
     return { name: file.name, outcome: 'error', reason: error instanceof Error ? error.message : 'The import failed.' };
   }
 }
@@ -139,11 +154,10 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
     cancel.current = false;
     setProgress({ done: 0, total: files.length });
     try {
-      const read = await Promise.all(
-        files.map(async (file) => ({ name: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name, bytes: new Uint8Array(await file.arrayBuffer()) })),
-      );
+      // Nothing is read whole here: each file's head (and a DICOMDIR) now, the rest as it is sent.
+      const picked = files.map((file) => pickedBlob((file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name, file));
       // A DICOMDIR is read here: its records choose the files (paths never leave the mind).
-      const plan = planDicomImport(read);
+      const plan = await planDicomImport(picked);
       setProgress({ done: 0, total: plan.files.length });
       const imported = await importDicomFiles(api, plan.files, { onProgress: (done, total) => setProgress({ done, total }), cancelled: () => cancel.current });
       setRows([...plan.rows, ...imported]);

@@ -1,5 +1,8 @@
 import dicomParser from 'dicom-parser';
 import { DicomdirError, MEDIA_STORAGE_DIRECTORY_UID, readDicomdir, type DirectoryRecord } from '../../../shared/dicom/dicomdir';
+import { readWhole, type PickedFile } from './picked-file';
+
+export type { PickedFile } from './picked-file';
 
 /**
  * A patient CD's DICOMDIR in an import (issue 12): its records name the files of the CD. The files
@@ -8,13 +11,15 @@ import { DicomdirError, MEDIA_STORAGE_DIRECTORY_UID, readDicomdir, type Director
  * matter. Referenced files are imported first, in directory order; files no record names are still
  * imported (sniffed by the body); a referenced file that is not there and a record that names no
  * file are listed with why.
+ *
+ * Only the head of each file is read to tell a DICOMDIR (and the DICOMDIR whole): the files to
+ * import stay unread until they are sent.
  */
 
-export interface PickedFile {
-  /** The path within the chosen folder (or the file's name). */
-  readonly name: string;
-  readonly bytes: Uint8Array;
-}
+/** How much of each chosen file is read to tell a DICOMDIR: its file meta information fits well within. */
+export const SNIFF_BYTES = 64 * 1024;
+/** A DICOMDIR larger than this is not read (a full DVD's is a few MiB); its files are still imported. */
+export const DICOMDIR_MAX_BYTES = 64 * 1024 * 1024;
 
 /** A line of the import's results made here, without the body: the DICOMDIR and what its records lack. */
 export interface DirectoryRow {
@@ -51,13 +56,16 @@ function isDicomdirName(name: string): boolean {
   return /^DICOMDIR\.?(;\d+)?$/i.test(last);
 }
 
-/** Whether the bytes are a DICOMDIR: a Part 10 file of the Media Storage Directory SOP class. */
-export function isDicomdir(file: PickedFile): boolean {
-  const { bytes } = file;
-  if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') return false;
-  if (isDicomdirName(file.name)) return true;
+/**
+ * Whether a file is a DICOMDIR, from its name and its first bytes (`head`, up to SNIFF_BYTES): a
+ * Part 10 file named DICOMDIR, or of the Media Storage Directory SOP class. File meta information
+ * beyond the head reads as "not a DICOMDIR", and the body then sniffs the file like any other.
+ */
+export function isDicomdir(name: string, head: Uint8Array): boolean {
+  if (head.length < 132 || String.fromCharCode(...head.subarray(128, 132)) !== 'DICM') return false;
+  if (isDicomdirName(name)) return true;
   try {
-    return dicomParser.readPart10Header(bytes).string('x00020002')?.replace(/\0+$/, '').trim() === MEDIA_STORAGE_DIRECTORY_UID;
+    return dicomParser.readPart10Header(head).string('x00020002')?.replace(/\0+$/, '').trim() === MEDIA_STORAGE_DIRECTORY_UID;
   } catch {
     return false;
   }
@@ -67,9 +75,21 @@ function recordName(directory: string, record: DirectoryRecord): string {
   return `${directory}: record ${record.index} (${record.type === '' ? 'no type' : record.type})`;
 }
 
-/** Splits picked files into DICOMDIRs (read here) and the files to import, ordered and explained. */
-export function planDicomImport(picked: readonly PickedFile[]): DicomImportPlan {
-  const directories = picked.filter(isDicomdir);
+/**
+ * Splits picked files into DICOMDIRs (read here) and the files to import, ordered and explained.
+ * A file that cannot be read here is left to the import, which says so on its line.
+ */
+export async function planDicomImport(picked: readonly PickedFile[]): Promise<DicomImportPlan> {
+  const directories: PickedFile[] = [];
+  for (const file of picked) {
+    let head: Uint8Array;
+    try {
+      head = await file.read(0, Math.min(file.size, SNIFF_BYTES));
+    } catch {
+      continue;
+    }
+    if (isDicomdir(file.name, head)) directories.push(file);
+  }
   if (directories.length === 0) return { files: picked, rows: [] };
   const others = picked.filter((file) => !directories.includes(file));
   const byExact = new Map<string, PickedFile>();
@@ -86,7 +106,8 @@ export function planDicomImport(picked: readonly PickedFile[]): DicomImportPlan 
     const folder = segments(directory.name).slice(0, -1);
     let records: readonly DirectoryRecord[];
     try {
-      records = readDicomdir(directory.bytes).records;
+      if (directory.size > DICOMDIR_MAX_BYTES) throw new DicomdirError(`The DICOMDIR is larger than ${DICOMDIR_MAX_BYTES / (1024 * 1024)} MiB and was not read.`);
+      records = readDicomdir(await readWhole(directory)).records;
     } catch (error) {
       const why = error instanceof DicomdirError ? error.message : 'The DICOMDIR cannot be read.';
       rows.push({ name: directory.name, outcome: 'directory', reason: `${why} The other files are imported by what they hold.` });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { importDicomFiles, streamDicomFile } from '../../../../renderer/features/imaging/dicom-import-panel';
+import { pickedBlob, pickedBytes, type PickedFile } from '../../../../renderer/features/imaging/picked-file';
 import { INTAKE_FILE_MAX_BYTES } from '../../../../shared/ipc/intake-contract';
 
 type Calls = { files?: { bytes: string }[]; upload?: string }[];
@@ -45,7 +46,7 @@ function fakeApi(calls: Calls, fail = false, streams: StreamCall[] = []) {
   } as never;
 }
 
-const file = (name: string, size = 10) => ({ name, bytes: new Uint8Array(size) });
+const file = (name: string, size = 10) => pickedBytes(name, new Uint8Array(size));
 
 describe('DICOM import from the mind', () => {
   it('sends files in batches and matches the results to the names, which never leave the mind', async () => {
@@ -96,5 +97,31 @@ describe('DICOM import from the mind', () => {
     const row = await streamDicomFile({ dicom: streamApi(aborted) } as never, file('big.dcm', 4 * 1024 * 1024), () => (chunks += 1) > 3);
     expect(row).toEqual({ name: 'big.dcm', outcome: 'cancelled' });
     expect(aborted.map((call) => call.method)).toEqual(['begin', 'append', 'append', 'append', 'abort']);
+  });
+
+  it('reads a file only when its batch is sent, so a large choice is never held whole; a file that can no longer be read is said so and the rest go on', async () => {
+    const events: string[] = [];
+    const calls: Calls = [];
+    type Request = { files?: { bytes: string }[]; upload?: string };
+    const base = fakeApi(calls) as unknown as { intake: object; dicom: { importFiles: (request: Request) => Promise<unknown> } };
+    const api = { ...base, dicom: { ...base.dicom, importFiles: (request: Request) => (events.push('send'), base.dicom.importFiles(request)) } } as never;
+    const tracked = (name: string, size: number): PickedFile => {
+      const inner = pickedBlob(name, new Blob([new Uint8Array(size)]));
+      return { ...inner, read: (start, end) => (events.push(`read ${name}`), inner.read(start, end)) };
+    };
+    const gone: PickedFile = { ...pickedBlob('gone.dcm', new Blob([new Uint8Array(10)])), read: () => (events.push('read gone.dcm'), Promise.reject(new Error('NotReadableError'))) };
+    // Three 5 MiB files: two batches (8 MiB each at most), each read just before it is sent.
+    const rows = await importDicomFiles(api, [tracked('a.dcm', 5 << 20), tracked('b.dcm', 5 << 20), gone, tracked('c.dcm', 5 << 20)]);
+    expect(events).toEqual(['read a.dcm', 'send', 'read b.dcm', 'read gone.dcm', 'send', 'read c.dcm', 'send']);
+    expect(rows.find((row) => row.name === 'gone.dcm')).toEqual({ name: 'gone.dcm', outcome: 'error', reason: 'The file could not be read.' });
+    expect(rows.filter((row) => row.outcome === 'stored').map((row) => row.name)).toEqual(['a.dcm', 'b.dcm', 'c.dcm']);
+  });
+
+  it('a streamed file that shrank or vanished after it was chosen is aborted with the reason', async () => {
+    const streams: StreamCall[] = [];
+    const shrunk: PickedFile = { name: 'big.dcm', size: 4 * 1024 * 1024, read: async (start, end) => new Uint8Array(start === 0 ? end - start : 10) };
+    const row = await streamDicomFile({ dicom: streamApi(streams) } as never, shrunk);
+    expect(row).toEqual({ name: 'big.dcm', outcome: 'error', reason: 'The file could not be read: it was moved, removed or locked after it was chosen.' });
+    expect(streams.map((call) => call.method)).toEqual(['begin', 'append', 'abort']);
   });
 });
