@@ -2,10 +2,12 @@
  * The compressed-pixel codecs behind one interface, so the decode worker loads the WASM builds
  * from the app's own assets and the unit tests load the same builds from node_modules.
  *
- * JPEG baseline/extended: @cornerstonejs/codec-libjpeg-turbo-8bit (8-bit only; 12-bit extended
- * is refused). JPEG lossless: jpeg-lossless-decoder-js. JPEG-LS: @cornerstonejs/codec-charls.
+ * JPEG baseline/extended, 8-bit: @cornerstonejs/codec-libjpeg-turbo-8bit. JPEG extended, 12-bit
+ * (process 4): dcmjs-codecs' build of IJG libjpeg 6b 12-bit (dcmtk's decoder, so the pixels equal
+ * dcmdjpeg's). JPEG lossless: jpeg-lossless-decoder-js. JPEG-LS: @cornerstonejs/codec-charls.
  * JPEG 2000: @cornerstonejs/codec-openjpeg. The Emscripten builds share one decoder shape.
  */
+import type { Context as DcmjsContext, NativeCodecs as DcmjsNativeCodecs } from 'dcmjs-codecs';
 
 export interface CodecOutput {
   readonly width: number;
@@ -19,6 +21,7 @@ export interface CodecOutput {
 }
 
 export interface FrameCodecs {
+  /** JPEG baseline and extended, 8- or 12-bit (by the frame header's precision). */
   jpegBaseline(bytes: Uint8Array): Promise<CodecOutput>;
   jpegLossless(bytes: Uint8Array, bitsAllocated: number): Promise<CodecOutput>;
   jpegLs(bytes: Uint8Array): Promise<CodecOutput>;
@@ -46,6 +49,26 @@ export interface CodecModuleLoaders {
   readonly charls: () => Promise<EmscriptenCodecModule>;
   readonly openjpeg: () => Promise<EmscriptenCodecModule>;
   readonly jpegLossless: () => Promise<{ decode(bytes: Uint8Array, bitsAllocated: number): Uint8Array | Uint16Array }>;
+  /** dcmjs-codecs' NativeCodecs, initialised (initializeDcmjsCodecs). */
+  readonly dcmjsCodecs: () => Promise<DcmjsCodecs>;
+}
+
+export interface DcmjsCodecs {
+  readonly NativeCodecs: typeof DcmjsNativeCodecs;
+  readonly Context: typeof DcmjsContext;
+}
+
+/**
+ * Initialises dcmjs-codecs with its .wasm bytes from `wasmBytes`. Its own loader fetches through
+ * eval("fetch(…)") in a browser, which a CSP without 'unsafe-eval' forbids (and we never allow
+ * it), so the bytes come from the caller instead: the worker fetches them from the app's assets,
+ * the tests read them from node_modules. WebAssembly.instantiate then only needs 'wasm-unsafe-eval'.
+ */
+export async function initializeDcmjsCodecs(library: DcmjsCodecs, wasmBytes: () => Promise<ArrayBuffer>): Promise<DcmjsCodecs> {
+  const codecs = library.NativeCodecs as unknown as { _getWebAssemblyBytes: () => Promise<ArrayBuffer> };
+  codecs._getWebAssemblyBytes = wasmBytes;
+  await library.NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false });
+  return library;
 }
 
 function once<T>(load: () => Promise<T>): () => Promise<T> {
@@ -81,8 +104,22 @@ export function createFrameCodecs(loaders: CodecModuleLoaders): FrameCodecs {
   const charls = once(loaders.charls);
   const openjpeg = once(loaders.openjpeg);
   const lossless = once(loaders.jpegLossless);
+  // A decoding error unwinds through dcmjs-codecs' WebAssembly and leaves that instance unusable
+  // (its next call fails), so a failure drops the instance and the next frame gets a new one.
+  let dcmjs: Promise<DcmjsCodecs> | null = null;
+  const jpeg12 = async (bytes: Uint8Array, header: ReturnType<typeof readSofHeader>) => {
+    const loading = (dcmjs ??= loaders.dcmjsCodecs());
+    try {
+      return decodeJpeg12(await loading, bytes, header);
+    } catch (error) {
+      if (dcmjs === loading) dcmjs = null;
+      throw error;
+    }
+  };
   return {
     async jpegBaseline(bytes) {
+      const header = readSofHeader(bytes);
+      if (header.precision > 8) return jpeg12(bytes, header);
       // libjpeg-turbo outputs RGB for 3-component JPEG (its default colour conversion from YCbCr).
       return runEmscripten((await libjpegTurbo()).JPEGDecoder, bytes, true);
     },
@@ -99,6 +136,31 @@ export function createFrameCodecs(loaders: CodecModuleLoaders): FrameCodecs {
       return { width: header.width, height: header.height, components: header.components, bitsPerSample: header.precision, samples, convertedToRgb: false };
     },
   };
+}
+
+/** A 12-bit JPEG frame through IJG libjpeg 12-bit: samples in 16-bit containers, colour converted to RGB. */
+function decodeJpeg12(library: DcmjsCodecs, bytes: Uint8Array, header: ReturnType<typeof readSofHeader>): CodecOutput {
+  if (header.precision > 12) throw new Error(`A ${header.precision}-bit lossy JPEG frame: JPEG allows 8 or 12 bits.`);
+  const colour = header.components === 3;
+  const context = new library.Context({
+    width: header.width,
+    height: header.height,
+    bitsAllocated: 16,
+    bitsStored: header.precision,
+    samplesPerPixel: header.components,
+    // The decoder's own sample handling; the data set's Pixel Representation is applied afterwards.
+    pixelRepresentation: 0,
+    planarConfiguration: 0,
+    photometricInterpretation: colour ? 'YBR_FULL' : 'MONOCHROME2',
+    encodedBuffer: bytes,
+  });
+  const decoded = library.NativeCodecs.decodeJpeg(context, { convertColorspaceToRgb: colour });
+  const buffer = decoded.getDecodedBuffer();
+  if (buffer === undefined) throw new Error('The 12-bit JPEG decoder returned no pixels.');
+  // getDecodedBuffer is a copy out of the WASM heap; align it for a Uint16Array view.
+  const aligned = buffer.byteOffset % 2 === 0 ? buffer : buffer.slice();
+  const samples = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
+  return { width: decoded.getWidth() ?? header.width, height: decoded.getHeight() ?? header.height, components: header.components, bitsPerSample: header.precision, samples, convertedToRgb: colour };
 }
 
 /** The frame header (SOFn) of a JPEG stream: precision, size and component count. */

@@ -3,7 +3,7 @@ import { paletteToRgb } from '../pixels/palette';
 import { planarToInterleaved, samplesTo8Bit, ybrFull422ToRgb, ybrFullToRgb } from '../pixels/photometric';
 import type { DecodedFrame, StoredPixels } from '../pixels/pixel-module';
 import { toStoredValues, valueRange } from '../pixels/stored-values';
-import { readSofHeader, type CodecOutput, type FrameCodecs } from './codecs';
+import type { CodecOutput, FrameCodecs } from './codecs';
 import { DicomImageError, encapsulatedFrameBytes, nativeFrameBytes, type ImageInfo } from './dicom-image';
 import { decodeRleFrame } from './rle';
 
@@ -80,10 +80,7 @@ export async function decodeFrame(dataSet: DataSet, image: ImageInfo, frame: num
       return frameFromSamples(image, containersOf(raw, bitsAllocated, false), { alreadyRgb: false, interleaved: true });
     }
     case 'jpeg-baseline': {
-      const bytes = encapsulatedFrameBytes(dataSet, image, frame);
-      // The 8-bit libjpeg-turbo build decodes 8-bit JPEG only; 12-bit extended (process 4) is said so.
-      if (readSofHeader(bytes).precision > 8) throw new DicomImageError('This image is 12-bit JPEG (extended, process 4), which the viewer does not decode.');
-      const output = await codecs.jpegBaseline(bytes);
+      const output = await codecs.jpegBaseline(encapsulatedFrameBytes(dataSet, image, frame));
       checkCodecOutput(image, output);
       return frameFromSamples(image, output.samples, { alreadyRgb: output.convertedToRgb, interleaved: true });
     }

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseInstance } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
+import { nativeFrameBytes, parseInstance } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
 import { decodeFrame } from '../../../../../renderer/features/imaging/viewer/decode/frame-decoder';
 import type { DecodedFrame } from '../../../../../renderer/features/imaging/viewer/pixels/pixel-module';
 import { REPO_ROOT } from '../../../../support/repo-paths';
-import { seedCt16, seedMono8, seedRgb8 } from '../../../../fixtures/dicom-viewer/write-seeds';
+import { seedCt16, seedMono12, seedMono8, seedRgb8 } from '../../../../fixtures/dicom-viewer/write-seeds';
 import { nodeCodecs } from './node-codecs';
 
 /**
@@ -65,6 +65,27 @@ describe('compressed transfer syntaxes (fixtures made by dcmtk and gdcm)', () =>
       expect(frame.max - frame.min).toBeGreaterThan(200);
     });
   }
+
+  it('mono12-jpeg-extended.dcm: 12-bit grey, JPEG Extended process 4, exactly the pixels dcmdjpeg decodes and near the seed', async () => {
+    const { frame, transferSyntaxUid } = await decode('mono12-jpeg-extended.dcm');
+    expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.51');
+    expect(frame.kind).toBe('gray');
+    if (frame.kind !== 'gray') return;
+    // dcmdjpeg (IJG libjpeg 6b 12-bit, integer IDCT) decoded the same file when the fixture was made.
+    const reference = await parseInstance(new Uint8Array(readFileSync(path.join(FIXTURES, 'mono12-jpeg-extended-dcmdjpeg.dcm'))));
+    const raw = nativeFrameBytes(reference.dataSet, reference.image!, 0).slice();
+    expect(Array.from(frame.pixels)).toEqual(Array.from(new Uint16Array(raw.buffer, 0, raw.length >> 1)));
+    // Lossy, yet the 12 bits are there: a 0..4032 gradient, within a few values of the seed.
+    expect(meanAbsoluteError(frame.pixels, seedMono12())).toBeLessThan(8);
+    expect(frame.max).toBeGreaterThan(3900);
+  });
+
+  it('a broken 12-bit JPEG frame does not stop the next one from decoding', async () => {
+    const broken = Uint8Array.from([0xff, 0xd8, 0xff, 0xc1, 0x00, 0x0b, 12, 0, 1, 0, 1, 1, 1, 0x11, 0, 0xff, 0xd9]);
+    for (let i = 0; i < 50; i++) await expect(codecs.jpegBaseline(broken)).rejects.toThrow(/missing SOS marker/);
+    const { frame } = await decode('mono12-jpeg-extended.dcm');
+    expect(frame.kind === 'gray' && meanAbsoluteError(frame.pixels, seedMono12())).toBeLessThan(8);
+  });
 
   for (const [name, uid, photometric, tolerance] of [
     ['rgb8-rle.dcm', '1.2.840.10008.1.2.5', 'RGB', 0],

@@ -103,11 +103,11 @@ describe('photometric interpretations from native pixel data', () => {
     expect(parsed.image!.voi.func).toBe('SIGMOID');
   });
 
-  it('says so for 12-bit JPEG (extended, process 4), which the 8-bit codec cannot decode', async () => {
-    // SOI, then SOF1 with precision 12, 1×1, one component: the header is all the viewer reads first.
+  it('a 12-bit JPEG (extended, process 4) frame with a header and no scan is an error, not a crash', async () => {
+    // SOI, then SOF1 with precision 12, 1×1, one component, and EOI: the 12-bit decoder gets it and refuses it.
     const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xc1, 0x00, 0x0b, 12, 0, 1, 0, 1, 1, 1, 0x11, 0, 0xff, 0xd9]);
     const elements = imageElements({ ...base, rows: 1, columns: 1, bitsAllocated: 16, bitsStored: 12, pixelData: encapsulate([jpeg]), pixelVr: 'OB' });
-    await expect(decoded(elements, '1.2.840.10008.1.2.4.51')).rejects.toThrow(/12-bit JPEG/);
+    await expect(decoded(elements, '1.2.840.10008.1.2.4.51')).rejects.toThrow(/missing SOS marker/);
   });
 
   it('refuses a transfer syntax it does not decode, by name', async () => {
