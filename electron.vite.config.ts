@@ -6,6 +6,16 @@ import { defineConfig } from 'electron-vite';
 const pkg = JSON.parse(readFileSync(resolve(__dirname, 'package.json'), 'utf8')) as { version: string };
 const define = { __APP_VERSION__: JSON.stringify(pkg.version) };
 
+/** dcmjs-codecs' frame decoders never use dcmjs; its bundle requires it anyway (see dcmjs-stand-in.ts). */
+const dcmjsCodecsWithoutDcmjs = {
+  name: 'dcmjs-codecs-without-dcmjs',
+  enforce: 'pre' as const,
+  resolveId(source: string, importer: string | undefined) {
+    if (source === 'dcmjs' && importer !== undefined && /[\\/]node_modules[\\/]dcmjs-codecs[\\/]/.test(importer)) return resolve(__dirname, 'renderer/features/imaging/viewer/decode/dcmjs-stand-in.ts');
+    return null;
+  },
+};
+
 /**
  * One build for both hosts: out/main holds the Electron main process (main.js) and the browser
  * shell (shell.js), which share the body's chunks; out/preload the CommonJS preload; out/renderer the UI.
@@ -44,7 +54,7 @@ export default defineConfig({
     base: './',
     plugins: [react()],
     // The DICOM decode worker loads its codecs as chunks on first use: ES module workers split.
-    worker: { format: 'es' },
+    worker: { format: 'es', plugins: () => [dcmjsCodecsWithoutDcmjs] },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       emptyOutDir: true,

@@ -16,7 +16,8 @@ import { ctSlice, pdfInstance, srInstance, TS } from '../../renderer/features/im
  * slices in three transfer syntaxes, and a JPEG-LS image that dcmtk compressed) is imported through
  * the folder picker; the study opens from the Imaging list, the first slice is drawn, a drag on
  * the image changes window/level and so the canvas' pixels, the wheel and keys scroll the stack,
- * and the JPEG-LS study decodes in the worker (WebAssembly under the worker's own CSP).
+ * and the fixture study's JPEG-LS and 12-bit JPEG Extended images decode in the worker
+ * (WebAssembly under the worker's own CSP).
  */
 
 const STUDY = '1.2.826.0.1.3680043.10.997.1';
@@ -34,6 +35,8 @@ async function writeCd(dir: string): Promise<void> {
     );
   }
   await writeFile(path.join(dir, 'DICOM', 'JLS00001'), await readFile(path.join(REPO_ROOT, 'test/fixtures/dicom-viewer/ct16-jpegls.dcm')));
+  // The same fixture study: a 12-bit JPEG Extended (process 4) image that dcmtk compressed.
+  await writeFile(path.join(dir, 'DICOM', 'JPX00001'), await readFile(path.join(REPO_ROOT, 'test/fixtures/dicom-viewer/mono12-jpeg-extended.dcm')));
 }
 
 /** The canvas' pixels (RGBA) read back in the page. */
@@ -75,7 +78,7 @@ describe('Imaging: the DICOM viewer', () => {
         const results = page.getByRole('table', { name: 'Import results' });
         await results.waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
         const outcomes = (await results.locator('tbody tr').allInnerTexts()).map((line) => line.split('\t')[1]);
-        expect(outcomes.filter((outcome) => outcome === 'Stored')).toHaveLength(SLICES + 1);
+        expect(outcomes.filter((outcome) => outcome === 'Stored')).toHaveLength(SLICES + 2);
         expect(outcomes).toContain('DICOMDIR (index of the files)');
       });
 
@@ -156,14 +159,30 @@ describe('Imaging: the DICOM viewer', () => {
         await expect.poll(() => tags.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/\(0028,1052\)\s+DS\s+Rescale Intercept\s+-1024/)]);
       });
 
-      await steps.run('the JPEG-LS study decodes in the worker (WebAssembly under its own CSP)', async () => {
+      await steps.run('the JPEG-LS and 12-bit JPEG images decode in the worker (WebAssembly under its own CSP)', async () => {
         await goToArea(page, 'Imaging');
         await page.getByRole('link', { name: 'CT THORAX' }).click();
-        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe('0');
-        expect(await page.locator('.viewer-overlay--bottom').innerText()).toContain('JPEG-LS Lossless');
-        const pixels = await canvasPixels(page);
-        expect(pixels.filter((value, i) => i % 4 === 0 && value > 0).length).toBeGreaterThan(500);
-        await expect(page.getByRole('alert').count()).resolves.toBe(0);
+        const canvas = page.locator('canvas.viewer-canvas');
+        const seen: string[] = [];
+        for (const [position, key] of [
+          ['0', null],
+          ['1', 'ArrowDown'],
+        ] as const) {
+          if (key !== null) {
+            await canvas.focus();
+            await page.keyboard.press(key);
+          }
+          await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe(position);
+          const overlay = await page.locator('.viewer-overlay--bottom').innerText();
+          seen.push(overlay);
+          const pixels = await canvasPixels(page);
+          expect(pixels.filter((value, i) => i % 4 === 0 && value > 0).length).toBeGreaterThan(500);
+          // The 12-bit gradient is drawn as a gradient: many grey levels, not a blank or flat image.
+          if (overlay.includes('JPEG Extended')) expect(new Set(pixels.filter((_, i) => i % 4 === 0)).size).toBeGreaterThan(50);
+          await expect(page.getByRole('alert').count()).resolves.toBe(0);
+        }
+        expect(seen.some((overlay) => overlay.includes('JPEG-LS Lossless'))).toBe(true);
+        expect(seen.some((overlay) => overlay.includes('JPEG Extended (Process 2 & 4)'))).toBe(true);
       });
 
       expect(consoleErrors).toEqual([]);
