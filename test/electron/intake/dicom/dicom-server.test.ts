@@ -142,6 +142,31 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     expect(reopened.size).toBe(1);
   });
 
+  it('recognizes resends and conflicts of instances over 64 KiB too (sealed from memory), each stored byte for byte as one object file', async () => {
+    const { server, storage, opener, dataDir } = await start();
+    const pixels = Buffer.from(Uint16Array.from({ length: 256 * 256 }, (_, i) => (i * 7) % 4096).buffer);
+    const first = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', studyDescription: 'FIRST', pixels, rows: 256, columns: 256 }));
+    const other = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', studyDescription: 'CORRECTED', pixels, rows: 256, columns: 256 }));
+    expect(first.length).toBeGreaterThan(128 * 1024);
+    const { scu } = await TestScu.associate({ port: server.port });
+    for (const dataset of [first, first, other, other]) {
+      scu.store(3, CT_IMAGE_STORAGE, UID, dataset);
+      expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+    }
+    scu.close();
+    const stored = await records(storage, opener);
+    expect(stored.map((record) => [record.kind, IntakeMetaSchema.parse(record.meta).normalized.dicom?.conflict ?? false])).toEqual([
+      ['intake.dicom', false],
+      ['intake.dicom', true],
+    ]);
+    for (const [record, dataset] of [[stored[0]!, first], [stored[1]!, other]] as const) expect(record.raw.subarray(record.raw.length - dataset.length).equals(dataset)).toBe(true);
+    const objects = (await import('node:fs/promises')).readdir(path.join(dataDir, 'vault', 'objects'), { recursive: true, withFileTypes: true });
+    expect((await objects).filter((entry) => entry.isFile() && /^[0-9a-f]{62}$/.test(entry.name))).toHaveLength(2);
+    const reopened = await DicomDedupe.open(path.join(dataDir, 'vault', 'intake', 'dicom-dedupe'), storage.journal);
+    expect(reopened.size).toBe(1);
+    expect(reopened.lookup(reopened.keyTag(UID))?.seq).toBe(2);
+  });
+
   it('answers SOP Class not Supported (0122) when the request names another class than its context, storing nothing', async () => {
     const { server, storage } = await start();
     const { scu } = await TestScu.associate({ port: server.port });
