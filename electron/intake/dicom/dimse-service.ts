@@ -68,6 +68,7 @@ export class DimseService implements UlUser {
   private commandContext: number | null = null;
   private inFlight: InFlight | null = null;
   private releaseRequested = false;
+  /** The idle timer while it runs (null when stopped). */
   private idle: NodeJS.Timeout | null = null;
   private paused = false;
   private ended = false;
@@ -231,12 +232,19 @@ export class DimseService implements UlUser {
    * waits for the answer then) or while reading is paused for backpressure.
    */
   private refreshIdle(): void {
-    this.stopIdle();
-    if (this.ended || !this.established) return;
     const flight = this.inFlight;
-    const waitingForPeer = flight === null || (!flight.datasetDone && !this.paused);
-    if (!waitingForPeer) return;
+    const waitingForPeer = !this.ended && this.established && (flight === null || (!flight.datasetDone && !this.paused));
+    if (!waitingForPeer) {
+      this.stopIdle();
+      return;
+    }
+    // Re-armed on every PDU: refresh() moves the running timer instead of a clear and a new setTimeout.
+    if (this.idle !== null) {
+      this.idle.refresh();
+      return;
+    }
     this.idle = setTimeout(() => {
+      this.idle = null;
       this.options.onEvent?.({ type: 'protocol-error', message: `No PDU for ${this.options.idleTimeoutMs} ms: the association is aborted.` });
       this.ul?.abort();
     }, this.options.idleTimeoutMs);
