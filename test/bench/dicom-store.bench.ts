@@ -3,32 +3,29 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { createBodySealer } from '../../electron/crypto/node-sealer';
-import { createDicomNetworkIntake } from '../../electron/intake/dicom/dicom-intake';
-import { startDicomServer } from '../../electron/intake/dicom/dicom-server';
-import { createIntakePipeline } from '../../electron/intake/intake-pipeline';
-import { openVaultStorage } from '../../electron/storage/vault-storage';
-import { generateP256KeyPair } from '../../shared/crypto/p256-keys';
+import readline from 'node:readline';
 import { instanceElements, writePart10 } from '../electron/intake/dicom/dicom-test-support';
 import { hasTool, runTool } from '../support/external-tool';
+import { REPO_ROOT } from '../support/repo-paths';
 import { median, type BenchModule, type FigureInput } from './bench-report';
 
 /**
  * C-STORE instances per second, dcmtk `storescu` as the modality (TCP_NODELAY is set on both
  * ends: storescu sets it by default, the receiver on every socket), into the HDMS Node receiver
- * (each instance streamed through the body's Sealer into the object store, Success after the
- * journal's fdatasync) and, as the baseline in the same run, into Debian's Orthanc receiving the
- * same files (its default SQLite index and file storage in a temporary folder). One association
- * (one storescu with every file) and eight (eight storescu at once, an eighth of the files each).
- * Target (issue 12): at least 2× Orthanc.
+ * (built as the body builds it, duplicate index included: each instance sealed by the body's
+ * Sealer into the object store, Success after the journal's fdatasync) and, as the baseline in the
+ * same run, into Debian's Orthanc receiving the same files (its default SQLite index and file
+ * storage in a temporary folder). Each receiver runs in its own process (ours:
+ * dicom-store-receiver-child.ts), so neither pays for this process spawning the senders. One
+ * association (one storescu with every file) and eight (eight storescu at once, an eighth of the
+ * files each). Target (issue 12): at least 2× Orthanc.
  *
  *   HDMS_BENCH_DICOM_INSTANCES (default 160): 512×512 16-bit CT-like instances (512 KiB each)
  *   HDMS_BENCH_RUNS (default 3)
+ *   HDMS_BENCH_DICOM_CPU_PROF: a folder for the receiver's V8 CPU profile (node --cpu-prof)
  */
 const INSTANCES = Number(process.env['HDMS_BENCH_DICOM_INSTANCES'] ?? 160);
 const RUNS = Number(process.env['HDMS_BENCH_RUNS'] ?? 3);
-const silent = pino({ level: 'silent' });
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -60,6 +57,45 @@ async function send(port: number, calledAe: string, files: readonly string[], as
   return files.length / seconds;
 }
 
+interface Receiver {
+  readonly port: number;
+  /** The receiver process's CPU time so far (user + system), in ms. */
+  cpuMs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startReceiver(dataDir: string): Promise<Receiver> {
+  const profile = process.env['HDMS_BENCH_DICOM_CPU_PROF'];
+  const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', path.join(REPO_ROOT, 'test', 'bench', 'dicom-store-receiver-child.ts'), dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: REPO_ROOT,
+  });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      waiting.push(resolve);
+      child.once('exit', (code) => reject(new Error(`The receiver exited (${code}).`)));
+    });
+  const listening = /^listening (\d+)$/.exec(await next());
+  if (listening === null) throw new Error('The receiver did not start.');
+  return {
+    port: Number(listening[1]),
+    async cpuMs() {
+      const answer = next();
+      child.kill('SIGUSR2');
+      const [, user, system] = (await answer).split(' ');
+      return (Number(user) + Number(system)) / 1000;
+    },
+    async close() {
+      const closed = next();
+      child.kill('SIGTERM');
+      await closed;
+    },
+  };
+}
+
 async function startOrthanc(dir: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   await mkdir(dir, { recursive: true });
@@ -84,12 +120,7 @@ const bench: BenchModule = {
     for (const tool of ['storescu', 'echoscu', 'Orthanc']) if (!(await hasTool(tool))) throw new Error(`${tool} is not installed (dcmtk, orthanc).`);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hdms-bench-dicom-'));
     try {
-      const { publicKeyRaw } = await generateP256KeyPair();
-      const storage = await openVaultStorage(path.join(dir, 'node'), silent);
-      const sealer = await createBodySealer(publicKeyRaw);
-      const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer });
-      const intake = createDicomNetworkIntake({ pipeline });
-      const server = await startDicomServer({ port: 0, aeTitle: 'HDMS', maxAssociations: 16, log: silent, cStore: async (request) => (await intake(request)).status });
+      const server = await startReceiver(path.join(dir, 'node'));
       const orthanc = await startOrthanc(path.join(dir, 'orthanc'));
       const figures: FigureInput[] = [];
       try {
@@ -101,9 +132,11 @@ const bench: BenchModule = {
             const oursFiles = await makeFiles(dir, associations * 100 + run * 2);
             const theirFiles = await makeFiles(dir, associations * 100 + run * 2 + 1);
             theirs.push(await send(orthanc.port, 'ORTHANC', theirFiles, associations));
+            const cpuBefore = await server.cpuMs();
             ours.push(await send(server.port, 'HDMS', oursFiles, associations));
+            const cpuPerInstance = ((await server.cpuMs()) - cpuBefore) / oursFiles.length;
             for (const file of [...oursFiles, ...theirFiles]) await rm(file);
-            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s, Orthanc ${theirs.at(-1)!.toFixed(1)}/s`);
+            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s (receiver CPU ${cpuPerInstance.toFixed(1)} ms/instance), Orthanc ${theirs.at(-1)!.toFixed(1)}/s; load average ${os.loadavg()[0]!.toFixed(1)}`);
           }
           figures.push({
             figure: `dicom_cstore_${associations}_association${associations === 1 ? '' : 's'}_instances_per_s`,
@@ -120,7 +153,6 @@ const bench: BenchModule = {
       } finally {
         orthanc.child.kill('SIGTERM');
         await server.close();
-        await storage.close();
       }
       return figures;
     } finally {
