@@ -16,6 +16,7 @@ interface EmscriptenCodecExports {
   readonly JPEGDecoder?: new () => EmscriptenCodecDecoder;
   readonly JpegLSDecoder?: new () => EmscriptenCodecDecoder;
   readonly J2KDecoder?: new () => EmscriptenCodecDecoder;
+  readonly HTJ2KDecoder?: new () => EmscriptenCodecDecoder;
 }
 
 declare module '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs' {
@@ -29,6 +30,11 @@ declare module '@cornerstonejs/codec-charls/decodewasmjs' {
 }
 
 declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
+  const factory: (options?: EmscriptenFactoryOptions) => Promise<EmscriptenCodecExports>;
+  export default factory;
+}
+
+declare module '@cornerstonejs/codec-openjph/wasmjs' {
   const factory: (options?: EmscriptenFactoryOptions) => Promise<EmscriptenCodecExports>;
   export default factory;
 }

@@ -5,7 +5,8 @@
  * JPEG baseline/extended, 8-bit: @cornerstonejs/codec-libjpeg-turbo-8bit. JPEG extended, 12-bit
  * (process 4): dcmjs-codecs' build of IJG libjpeg 6b 12-bit (dcmtk's decoder, so the pixels equal
  * dcmdjpeg's). JPEG lossless: jpeg-lossless-decoder-js. JPEG-LS: @cornerstonejs/codec-charls.
- * JPEG 2000: @cornerstonejs/codec-openjpeg. The Emscripten builds share one decoder shape.
+ * JPEG 2000: @cornerstonejs/codec-openjpeg. HTJ2K (High-Throughput JPEG 2000):
+ * @cornerstonejs/codec-openjph. The Emscripten builds share one decoder shape.
  */
 import type { Context as DcmjsContext, NativeCodecs as DcmjsNativeCodecs } from 'dcmjs-codecs';
 
@@ -26,6 +27,7 @@ export interface FrameCodecs {
   jpegLossless(bytes: Uint8Array, bitsAllocated: number): Promise<CodecOutput>;
   jpegLs(bytes: Uint8Array): Promise<CodecOutput>;
   jpeg2000(bytes: Uint8Array): Promise<CodecOutput>;
+  htj2k(bytes: Uint8Array): Promise<CodecOutput>;
 }
 
 /** The part of an Emscripten decoder class (JPEGDecoder, JpegLSDecoder, J2KDecoder) the viewer uses. */
@@ -41,6 +43,7 @@ export interface EmscriptenCodecModule {
   readonly JPEGDecoder?: new () => EmscriptenDecoder;
   readonly JpegLSDecoder?: new () => EmscriptenDecoder;
   readonly J2KDecoder?: new () => EmscriptenDecoder;
+  readonly HTJ2KDecoder?: new () => EmscriptenDecoder;
 }
 
 /** How to obtain each WASM module (once; the promise is kept). */
@@ -48,6 +51,7 @@ export interface CodecModuleLoaders {
   readonly libjpegTurbo: () => Promise<EmscriptenCodecModule>;
   readonly charls: () => Promise<EmscriptenCodecModule>;
   readonly openjpeg: () => Promise<EmscriptenCodecModule>;
+  readonly openjph: () => Promise<EmscriptenCodecModule>;
   readonly jpegLossless: () => Promise<{ decode(bytes: Uint8Array, bitsAllocated: number): Uint8Array | Uint16Array }>;
   /** dcmjs-codecs' NativeCodecs, initialised (initializeDcmjsCodecs). */
   readonly dcmjsCodecs: () => Promise<DcmjsCodecs>;
@@ -103,6 +107,7 @@ export function createFrameCodecs(loaders: CodecModuleLoaders): FrameCodecs {
   const libjpegTurbo = once(loaders.libjpegTurbo);
   const charls = once(loaders.charls);
   const openjpeg = once(loaders.openjpeg);
+  const openjph = once(loaders.openjph);
   const lossless = once(loaders.jpegLossless);
   // A decoding error unwinds through dcmjs-codecs' WebAssembly and leaves that instance unusable
   // (its next call fails), so a failure drops the instance and the next frame gets a new one.
@@ -129,6 +134,10 @@ export function createFrameCodecs(loaders: CodecModuleLoaders): FrameCodecs {
     async jpeg2000(bytes) {
       // OpenJPEG applies the inverse multi-component transform (YBR_ICT / YBR_RCT) itself.
       return runEmscripten((await openjpeg()).J2KDecoder, bytes, true);
+    },
+    async htj2k(bytes) {
+      // OpenJPH applies the inverse colour transform (YBR_RCT / YBR_ICT) itself, as OpenJPEG does.
+      return runEmscripten((await openjph()).HTJ2KDecoder, bytes, true);
     },
     async jpegLossless(bytes, bitsAllocated) {
       const samples = (await lossless()).decode(bytes, bitsAllocated);

@@ -94,8 +94,10 @@ export async function decodeFrame(dataSet: DataSet, image: ImageInfo, frame: num
       checkCodecOutput(image, output);
       return frameFromSamples(image, output.samples, { alreadyRgb: false, interleaved: true });
     }
-    case 'jpeg-2000': {
-      const output = await codecs.jpeg2000(encapsulatedFrameBytes(dataSet, image, frame));
+    case 'jpeg-2000':
+    case 'htj2k': {
+      const bytes = encapsulatedFrameBytes(dataSet, image, frame);
+      const output = await (image.encoding === 'htj2k' ? codecs.htj2k(bytes) : codecs.jpeg2000(bytes));
       checkCodecOutput(image, output);
       return frameFromSamples(image, output.samples, { alreadyRgb: output.convertedToRgb || photometric === 'YBR_ICT' || photometric === 'YBR_RCT', interleaved: true });
     }

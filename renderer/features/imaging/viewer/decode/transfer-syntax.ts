@@ -1,6 +1,6 @@
 /** The transfer syntaxes the viewer opens (PS3.5 §10, PS3.6 Annex A), by how their pixel data is decoded. */
 
-export type PixelEncoding = 'native' | 'native-big-endian' | 'rle' | 'jpeg-baseline' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg-2000';
+export type PixelEncoding = 'native' | 'native-big-endian' | 'rle' | 'jpeg-baseline' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg-2000' | 'htj2k';
 
 export const TRANSFER_SYNTAXES: Readonly<Record<string, { readonly name: string; readonly encoding: PixelEncoding; readonly deflated?: boolean }>> = {
   '1.2.840.10008.1.2': { name: 'Implicit VR Little Endian', encoding: 'native' },
@@ -16,6 +16,9 @@ export const TRANSFER_SYNTAXES: Readonly<Record<string, { readonly name: string;
   '1.2.840.10008.1.2.4.81': { name: 'JPEG-LS Near-Lossless', encoding: 'jpeg-ls' },
   '1.2.840.10008.1.2.4.90': { name: 'JPEG 2000 (Lossless Only)', encoding: 'jpeg-2000' },
   '1.2.840.10008.1.2.4.91': { name: 'JPEG 2000', encoding: 'jpeg-2000' },
+  '1.2.840.10008.1.2.4.201': { name: 'High-Throughput JPEG 2000 (Lossless Only)', encoding: 'htj2k' },
+  '1.2.840.10008.1.2.4.202': { name: 'High-Throughput JPEG 2000 with RPCL Options (Lossless Only)', encoding: 'htj2k' },
+  '1.2.840.10008.1.2.4.203': { name: 'High-Throughput JPEG 2000', encoding: 'htj2k' },
 };
 
 export const DEFLATED_EXPLICIT_LITTLE = '1.2.840.10008.1.2.1.99';

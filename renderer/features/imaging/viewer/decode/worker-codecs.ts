@@ -1,6 +1,7 @@
 import libjpegTurboWasm from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm?url';
 import charlsWasm from '@cornerstonejs/codec-charls/decodewasm?url';
 import openjpegWasm from '@cornerstonejs/codec-openjpeg/decodewasm?url';
+import openjphWasm from '@cornerstonejs/codec-openjph/wasm?url';
 import dcmjsCodecsWasm from 'dcmjs-codecs/build/dcmjs-native-codecs.wasm?url';
 import { createFrameCodecs, initializeDcmjsCodecs, type DcmjsCodecs, type FrameCodecs } from './codecs';
 
@@ -27,6 +28,7 @@ export function workerCodecs(): FrameCodecs {
     libjpegTurbo: async () => (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(wasmAt(libjpegTurboWasm)),
     charls: async () => (await import('@cornerstonejs/codec-charls/decodewasmjs')).default(wasmAt(charlsWasm)),
     openjpeg: async () => (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(wasmAt(openjpegWasm)),
+    openjph: async () => (await import('@cornerstonejs/codec-openjph/wasmjs')).default(wasmAt(openjphWasm)),
     dcmjsCodecs: async () => {
       // A CommonJS (UMD) build: its exports arrive as the namespace's default.
       const imported = (await import('dcmjs-codecs')) as DcmjsCodecs & { readonly default?: DcmjsCodecs };

@@ -11,7 +11,7 @@ import { nodeCodecs } from './node-codecs';
 /**
  * The committed fixtures (test/fixtures/dicom-viewer/make-fixtures.sh: dcmtk and gdcm encoders,
  * independent of ours), decoded through the same path as the decode worker: lossless ones give
- * the seed's pixels exactly, lossy ones within a small error.
+ * the seed's pixels exactly, lossy ones within a small error. HTJ2K fixtures: OpenJPH's ojph_compress.
  */
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/dicom-viewer');
 const codecs = nodeCodecs();
@@ -87,10 +87,40 @@ describe('compressed transfer syntaxes (fixtures made by dcmtk and gdcm)', () =>
     expect(frame.kind === 'gray' && meanAbsoluteError(frame.pixels, seedMono12())).toBeLessThan(8);
   });
 
+  for (const [name, uid] of [
+    ['mono12-htj2k.dcm', '1.2.840.10008.1.2.4.201'],
+    ['mono12-htj2k-rpcl.dcm', '1.2.840.10008.1.2.4.202'],
+  ] as const) {
+    it(`${name}: 12-bit grey, HTJ2K lossless (OpenJPH's encoder), exactly the seed`, async () => {
+      const { frame, transferSyntaxUid } = await decode(name);
+      expect(transferSyntaxUid).toBe(uid);
+      expect(frame.kind).toBe('gray');
+      if (frame.kind !== 'gray') return;
+      expect(Array.from(frame.pixels)).toEqual(Array.from(seedMono12()));
+    });
+  }
+
+  it('mono8-htj2k-lossy.dcm: 8-bit grey, HTJ2K lossy (9/7), within 1 of what ojph_expand decodes and near the seed', async () => {
+    const { frame, transferSyntaxUid } = await decode('mono8-htj2k-lossy.dcm');
+    expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.203');
+    expect(frame.kind).toBe('gray');
+    if (frame.kind !== 'gray') return;
+    // A binary PGM of 64×64 8-bit samples: the header is the three lines before them.
+    const pgm = readFileSync(path.join(FIXTURES, 'mono8-htj2k-lossy-ojph.pgm'));
+    const expected = pgm.subarray(pgm.length - 64 * 64);
+    expect(pgm.subarray(0, pgm.length - 64 * 64).toString('latin1')).toBe('P5\n64 64\n255\n');
+    let worst = 0;
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(frame.pixels[i]! - expected[i]!));
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(meanAbsoluteError(frame.pixels, seedMono8())).toBeLessThan(3);
+    expect(frame.max - frame.min).toBeGreaterThan(200);
+  });
+
   for (const [name, uid, photometric, tolerance] of [
     ['rgb8-rle.dcm', '1.2.840.10008.1.2.5', 'RGB', 0],
     ['rgb8-jpegls.dcm', '1.2.840.10008.1.2.4.80', 'RGB', 0],
     ['rgb8-j2k.dcm', '1.2.840.10008.1.2.4.90', 'RGB', 0],
+    ['rgb8-htj2k.dcm', '1.2.840.10008.1.2.4.201', 'YBR_RCT', 0],
     ['rgb8-jpeg-baseline.dcm', '1.2.840.10008.1.2.4.50', 'YBR_FULL_422', 6],
   ] as const) {
     it(`${name}: ${photometric} colour to interleaved RGB${tolerance === 0 ? ', exactly' : `, within ${tolerance}`}`, async () => {

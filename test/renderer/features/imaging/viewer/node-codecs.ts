@@ -15,6 +15,7 @@ export function nodeCodecs(): FrameCodecs {
     libjpegTurbo: () => (require('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs') as Factory)(),
     charls: () => (require('@cornerstonejs/codec-charls/decodewasmjs') as Factory)(),
     openjpeg: () => (require('@cornerstonejs/codec-openjpeg/decodewasmjs') as Factory)(),
+    openjph: () => (require('@cornerstonejs/codec-openjph/wasmjs') as Factory)(),
     dcmjsCodecs: () =>
       initializeDcmjsCodecs(require('dcmjs-codecs') as DcmjsCodecs, async () => {
         const bytes = await readFile(require.resolve('dcmjs-codecs/build/dcmjs-native-codecs.wasm'));
