@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   ClientFrameSchema,
+  encodeResultFrame,
   MAX_WS_FRAME_BYTES,
   WS_PATH,
   WS_SUBPROTOCOL,
@@ -125,6 +126,19 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     const send = (frame: ServerFrame): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
     };
+    // A value with bytes (objects.readBinary) goes as one binary frame, header then bytes, never as base64.
+    const sendResult = (frame: Extract<ServerFrame, { type: 'result' }>): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      let encoded: ReturnType<typeof encodeResultFrame>;
+      try {
+        encoded = encodeResultFrame(frame);
+      } catch (error) {
+        body.log.error({ connectionId, errorClass: (error as Error)?.name }, 'shell result could not be encoded');
+        encoded = JSON.stringify({ type: 'result', id: frame.id, result: { ok: false, error: { code: 'E_INTERNAL', message: 'The node could not send this answer.' } } } satisfies ServerFrame);
+      }
+      if (typeof encoded === 'string') ws.send(encoded);
+      else ws.send(Buffer.concat([encoded.header, encoded.bytes]), { binary: true });
+    };
     const unsubscribe = body.events.subscribe((name, payload) => send({ type: 'event', name, payload }));
     body.log.info({ connectionId }, 'shell client connected');
 
@@ -145,7 +159,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       const { id, method, payload } = parsed.data;
       void body.router
         .dispatch(method, payload, { transport: 'websocket', connectionId })
-        .then((result) => send({ type: 'result', id, result }));
+        .then((result) => sendResult({ type: 'result', id, result }));
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {

@@ -45,6 +45,14 @@ export function objectsFeature({ vault }: BodyServices) {
         const { bytes, size } = await open.storage.objects.readSlice(id, offset, length);
         return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url'), size };
       },
+      'objects.readBinary': async ({ id, offset, length }) => {
+        const open = await vault.require();
+        const { bytes, size } = await open.storage.objects.readSlice(id, offset, length);
+        // A view into a larger buffer (an inline object inside its journal record) is copied:
+        // Electron's structured clone would carry the whole underlying buffer to the page.
+        const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+        return { bytes: own, size };
+      },
     },
   });
 }

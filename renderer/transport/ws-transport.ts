@@ -1,7 +1,7 @@
 import type { Transport } from '../../shared/ipc/api-client';
 import { isEventName, type EventName, type EventPayloadOf } from '../../shared/ipc/contract';
 import type { WireResult } from '../../shared/ipc/errors';
-import { ServerFrameSchema, WS_PATH, WS_SUBPROTOCOL } from '../../shared/ipc/ws-protocol';
+import { decodeBinaryFrame, ServerFrameSchema, WS_PATH, WS_SUBPROTOCOL } from '../../shared/ipc/ws-protocol';
 
 const TOKEN_PROTOCOL_PREFIX = 'hdms.token.';
 const TOKEN_IN_HASH = /(?:^#|&)token=([0-9a-f]{16,128})(?:&|$)/;
@@ -44,11 +44,21 @@ export function createWebSocketTransport(token: string, location: Location): Tra
   const connect = (): Promise<WebSocket> => {
     opened ??= new Promise<WebSocket>((resolve, reject) => {
       const ws = new WebSocket(`ws://${location.host}${WS_PATH}`, [WS_SUBPROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`]);
+      // Binary frames (results that carry bytes) arrive as ArrayBuffers the bytes are a view of.
+      ws.binaryType = 'arraybuffer';
       ws.addEventListener('open', () => {
         socket = ws;
         resolve(ws);
       });
       ws.addEventListener('message', (message) => {
+        if (message.data instanceof ArrayBuffer) {
+          const decoded = decodeBinaryFrame(message.data);
+          // A frame that cannot be read fails only its own call (when its id can be read); the socket goes on.
+          if (decoded.id === null) return;
+          pending.get(decoded.id)?.resolve(decoded.ok ? decoded.result : { ok: false, error: { code: 'E_INTERNAL', message: `The node's answer could not be read: ${decoded.reason}` } });
+          pending.delete(decoded.id);
+          return;
+        }
         let frame;
         try {
           frame = ServerFrameSchema.parse(JSON.parse(String(message.data)));

@@ -4,6 +4,8 @@ import { event, method } from './method';
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
 const objectId = z.string().regex(/^[0-9a-f]{64}$/);
+/** The largest slice one objects.read or objects.readBinary answers. */
+export const OBJECT_SLICE_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
  * A journal record as the mind receives it. `kind`, `at`, `operator` and `objects` are the
@@ -48,5 +50,17 @@ export const objectMethods = {
   'objects.read': method(
     z.strictObject({ id: objectId, offset: z.number().int().nonnegative(), length: z.number().int().min(1).max(4 * 1024 * 1024) }),
     z.strictObject({ bytes: base64url, size: z.number().int().nonnegative() }),
+  ),
+  /**
+   * The same slice as bytes, for readers of many large objects (the viewer's stack): Electron's
+   * IPC carries a Uint8Array by structured clone and the shell's WebSocket in a binary frame, where
+   * base64 inside JSON cost both sides an encoding, a parse and a check of ~700 KB per CT slice.
+   */
+  'objects.readBinary': method(
+    z.strictObject({ id: objectId, offset: z.number().int().nonnegative(), length: z.number().int().min(1).max(OBJECT_SLICE_MAX_BYTES) }),
+    z.strictObject({
+      bytes: z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'not bytes').refine((bytes) => bytes.byteLength <= OBJECT_SLICE_MAX_BYTES, 'longer than the largest slice'),
+      size: z.number().int().nonnegative(),
+    }),
   ),
 } as const;

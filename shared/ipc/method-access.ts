@@ -55,6 +55,7 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'journal.read': 'clinical',
   'journal.append': 'clinical',
   'objects.read': 'clinical',
+  'objects.readBinary': 'clinical',
   'demo.import': 'admin',
   'intake.status': 'anyone',
   'intake.uploadBegin': 'clinical',

@@ -33,6 +33,7 @@ export const METHOD_NAME_LIST = [
   'journal.read',
   'journal.append',
   'objects.read',
+  'objects.readBinary',
   'demo.import',
   'intake.status',
   'intake.uploadBegin',

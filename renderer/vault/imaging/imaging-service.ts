@@ -2,7 +2,7 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import { journalAccess } from '../records/access-events';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
-import { concatBytes, fromBase64Url, type Opener } from '../vault-crypto';
+import { concatBytes, type Opener } from '../vault-crypto';
 import { VaultError, type StudyListEntry, type VaultService } from '../vault-service';
 import { StudyNotFoundError, viewerStudy } from './study-instances';
 import { foldText } from '../../../shared/crypto/blind-index';
@@ -13,20 +13,15 @@ import { patientHits } from '../views/view-reads';
 const SLICE_BYTES = 4 * 1024 * 1024;
 const MAX_INSTANCE_BYTES = 64 * 1024 * 1024;
 
-/** base64url to bytes: the platform's decoder where there is one (Chromium 140+), else ours. */
-const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string, options: { alphabet: 'base64url' }) => Uint8Array }).fromBase64?.bind(Uint8Array);
-const decodeBase64Url = (text: string): Uint8Array => (nativeFromBase64 !== undefined ? nativeFromBase64(text, { alphabet: 'base64url' }) : fromBase64Url(text));
-
-/** A sealed instance's bytes from the body, slice by slice. */
+/** A sealed instance's bytes from the body, slice by slice, as bytes (no base64 on the way). */
 async function readSealed(api: Pick<HdmsApi, 'objects'>, objectId: string): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (;;) {
-    const slice = await api.objects.read({ id: objectId, offset, length: SLICE_BYTES });
-    const bytes = decodeBase64Url(slice.bytes);
+    const { bytes, size } = await api.objects.readBinary({ id: objectId, offset, length: SLICE_BYTES });
     parts.push(bytes);
     offset += bytes.length;
-    if (offset >= slice.size || bytes.length === 0) break;
+    if (offset >= size || bytes.length === 0) break;
     if (offset > MAX_INSTANCE_BYTES) throw new VaultError('E_NODE', 'This instance is too large to open in the viewer.');
   }
   return parts.length === 1 ? parts[0]! : concatBytes(...parts);

@@ -1,6 +1,6 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import { VaultError } from '../vault-service';
-import { concatBytes, fromBase64Url, type Opener } from '../vault-crypto';
+import { concatBytes, type Opener } from '../vault-crypto';
 
 /** objects.read slices (its maximum is 4 MiB) and the largest raw message the viewer opens. */
 const OBJECT_SLICE_BYTES = 4 * 1024 * 1024;
@@ -11,11 +11,10 @@ export async function openSealedObject(api: Pick<HdmsApi, 'objects'>, opener: Op
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (;;) {
-    const slice = await api.objects.read({ id: objectId, offset, length: OBJECT_SLICE_BYTES });
-    const bytes = fromBase64Url(slice.bytes);
+    const { bytes, size } = await api.objects.readBinary({ id: objectId, offset, length: OBJECT_SLICE_BYTES });
     parts.push(bytes);
     offset += bytes.length;
-    if (offset >= slice.size || bytes.length === 0) break;
+    if (offset >= size || bytes.length === 0) break;
     if (offset > MAX_RAW_OBJECT_BYTES) throw new VaultError('E_NODE', 'This object is too large to show as a message.');
   }
   const sealed = parts.length === 1 ? parts[0]! : concatBytes(...parts);

@@ -88,6 +88,7 @@ function fakeHandlers(): Handlers {
     'journal.read': vi.fn(async () => ({ records: [], nextCursor: 0, end: true })),
     'journal.append': vi.fn(async () => ({ seq: 1 })),
     'objects.read': vi.fn(async () => ({ bytes: '', size: 0 })),
+    'objects.readBinary': vi.fn(async () => ({ bytes: new Uint8Array(0), size: 0 })),
     'demo.import': vi.fn(async () => ({ messages: 0, patients: 0, lastSeq: 0 })),
     'ledger.append': vi.fn(async () => ({ seq: 1 })),
     'ledger.exportBegin': vi.fn(async () => ({ handle: '0'.repeat(32) })),

@@ -5,7 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startBody, type Body } from '../../../electron/body';
 import { startShellServer, type ShellServer } from '../../../electron/shell/shell-server';
+import { fromBase64Url, toBase64Url } from '../../../shared/crypto/bytes';
+import { signSessionProof } from '../../../shared/crypto/operator-signing';
+import { decodeBinaryFrame } from '../../../shared/ipc/ws-protocol';
 import { useTempDirs } from '../../support/temp-dir';
+import { call, makeTestVault, signIn } from '../vault/vault-test-support';
 
 const tempDir = useTempDirs();
 const running: Array<{ server: ShellServer; body: Body }> = [];
@@ -18,6 +22,10 @@ afterEach(async () => {
 });
 
 async function start(): Promise<ShellServer> {
+  return (await startWithBody()).server;
+}
+
+async function startWithBody(): Promise<{ server: ShellServer; body: Body }> {
   const dataDir = await tempDir();
   const rendererDir = path.join(dataDir, 'renderer');
   await mkdir(path.join(rendererDir, 'assets'), { recursive: true });
@@ -27,7 +35,7 @@ async function start(): Promise<ShellServer> {
   const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '1.0.0', logLevel: 'silent', mllpPort: 0 });
   const server = await startShellServer({ body, rendererDir, port: 0 });
   running.push({ server, body });
-  return server;
+  return { server, body };
 }
 
 function get(server: ShellServer, urlPath: string, headers: Record<string, string> = {}, method = 'GET') {
@@ -70,6 +78,16 @@ function exchange(ws: WebSocket, frames: Array<string | Buffer>, n: number): Pro
     for (const frame of frames) ws.send(frame);
   });
 }
+
+/** Sends one text frame and resolves with the next server frame as it came: text or binary. */
+function nextRaw(ws: WebSocket, frame: string): Promise<{ isBinary: boolean; data: Buffer }> {
+  return new Promise((resolve) => {
+    ws.once('message', (data: Buffer, isBinary: boolean) => resolve({ isBinary, data }));
+    ws.send(frame);
+  });
+}
+
+const asArrayBuffer = (data: Buffer): ArrayBuffer => data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
 
 describe('browser shell server', () => {
   it('listens on 127.0.0.1 only and prints a ready line with a 256-bit token', async () => {
@@ -173,5 +191,55 @@ describe('browser shell server', () => {
     await entry.body.stop('signal');
     expect(await closed).toBe(1001);
     expect(heard).toEqual([{ type: 'event', name: 'app.stopping', payload: { reason: 'signal' } }]);
+  });
+
+  it('answers objects.readBinary in one binary frame with the same bytes objects.read gives, to clinical sessions only, and keeps serving after garbage', async () => {
+    const { server, body } = await startWithBody();
+    const vault = await makeTestVault();
+    await call(body, 'vault.create', { keyring: vault.keyring });
+    await signIn(body, vault);
+    await call(body, 'demo.import', { patients: 1, seed: 5 });
+    const { records } = await call(body, 'journal.read', { after: 0, limit: 50 });
+    const id = records.find((record) => record.objects.length > 0)!.objects[0]!;
+    const expected = await call(body, 'objects.read', { id, offset: 0, length: 4 * 1024 * 1024 });
+
+    const { ws } = await authorised(server);
+    if (!ws) throw new Error('no connection');
+    // No session on this connection yet: the access rule refuses it, as JSON.
+    const refused = await nextRaw(ws, JSON.stringify({ type: 'call', id: 1, method: 'objects.readBinary', payload: { id, offset: 0, length: 100 } }));
+    expect(refused.isBinary).toBe(false);
+    expect(JSON.parse(refused.data.toString())).toMatchObject({ type: 'result', id: 1, result: { ok: false, error: { code: 'E_FORBIDDEN' } } });
+
+    const begun = JSON.parse((await nextRaw(ws, JSON.stringify({ type: 'call', id: 2, method: 'vault.unlockBegin', payload: { operatorId: vault.operatorId, kind: 'passphrase' } }))).data.toString()) as {
+      result: { value: { attempt: string; challenge: string; slot: { id: string } } };
+    };
+    const signature = await signSessionProof(vault.signingKey, fromBase64Url(begun.result.value.challenge), begun.result.value.slot.id);
+    await nextRaw(ws, JSON.stringify({ type: 'call', id: 3, method: 'vault.unlockFinish', payload: { attempt: begun.result.value.attempt, signature: toBase64Url(signature) } }));
+
+    const whole = await nextRaw(ws, JSON.stringify({ type: 'call', id: 4, method: 'objects.readBinary', payload: { id, offset: 0, length: 4 * 1024 * 1024 } }));
+    expect(whole.isBinary).toBe(true);
+    const decoded = decodeBinaryFrame(asArrayBuffer(whole.data));
+    if (!decoded.ok) throw new Error(decoded.reason);
+    expect(decoded.id).toBe(4);
+    expect(decoded.result.value['size']).toBe(expected.size);
+    expect(Buffer.from(decoded.result.value['bytes'] as Uint8Array).equals(Buffer.from(expected.bytes, 'base64url'))).toBe(true);
+    // Only the slice travels: header + 100 bytes.
+    const part = await nextRaw(ws, JSON.stringify({ type: 'call', id: 5, method: 'objects.readBinary', payload: { id, offset: 10, length: 100 } }));
+    const slice = decodeBinaryFrame(asArrayBuffer(part.data));
+    if (!slice.ok) throw new Error(slice.reason);
+    expect(Buffer.from(slice.result.value['bytes'] as Uint8Array).equals(Buffer.from(expected.bytes, 'base64url').subarray(10, 110))).toBe(true);
+    expect(part.data.length).toBeLessThan(100 + 200);
+
+    // Garbage binary frames from the page are refused with a clear error; the socket still serves.
+    for (const garbage of [Buffer.from([0, 0, 0, 9, 1, 2]), Buffer.alloc(64 * 1024, 0xff)]) {
+      const answer = await nextRaw(ws, garbage as unknown as string);
+      expect(JSON.parse(answer.data.toString())).toEqual({ type: 'protocol-error', error: { code: 'E_BAD_REQUEST', message: 'Frames must be JSON text.' } });
+    }
+    const again = await nextRaw(ws, JSON.stringify({ type: 'call', id: 6, method: 'objects.readBinary', payload: { id, offset: 0, length: 5 } }));
+    expect(again.isBinary).toBe(true);
+    // A request over the largest slice is refused by the contract, as JSON.
+    const tooLong = await nextRaw(ws, JSON.stringify({ type: 'call', id: 7, method: 'objects.readBinary', payload: { id, offset: 0, length: 4 * 1024 * 1024 + 1 } }));
+    expect(JSON.parse(tooLong.data.toString())).toMatchObject({ type: 'result', id: 7, result: { ok: false, error: { code: 'E_BAD_REQUEST' } } });
+    ws.close();
   });
 });

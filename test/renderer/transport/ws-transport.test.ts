@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWebSocketTransport } from '../../../renderer/transport/ws-transport';
+import { encodeResultFrame, MAX_BINARY_PAYLOAD_BYTES } from '../../../shared/ipc/ws-protocol';
 
 /** Just enough of a browser WebSocket to drive the transport by hand. */
 class FakeSocket {
@@ -18,6 +19,12 @@ class FakeSocket {
   }
   send(data: string): void {
     this.sent.push(JSON.parse(data));
+  }
+  binaryType = 'blob';
+  /** A frame as the browser hands it over: an ArrayBuffer once binaryType is 'arraybuffer'. */
+  fireBinary(data: ArrayBuffer): void {
+    if (this.binaryType !== 'arraybuffer') throw new Error('the transport must ask for ArrayBuffers');
+    for (const handler of this.handlers.get('message') ?? []) handler({ data });
   }
   fire(type: string, data?: unknown, code?: number): void {
     for (const handler of this.handlers.get(type) ?? []) handler({ data: data === undefined ? undefined : JSON.stringify(data), code });
@@ -102,5 +109,45 @@ describe('WebSocket transport', () => {
     const answer = transport.call('app.info', {});
     FakeSocket.last!.fire('close');
     expect(await answer).toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE' } });
+  });
+
+  it('reads a binary result into a Uint8Array; a garbage or oversized binary frame fails its own call only, and the socket goes on', async () => {
+    const transport = createWebSocketTransport('feedfacefeedface', window.location);
+    const id = 'a'.repeat(64);
+    const first = transport.call('objects.readBinary', { id, offset: 0, length: 16 });
+    const second = transport.call('objects.readBinary', { id, offset: 16, length: 16 });
+    const socket = FakeSocket.last!;
+    socket.fire('open');
+    await tick();
+    const frame = (callId: number, bytes: Uint8Array): ArrayBuffer => {
+      const encoded = encodeResultFrame({ type: 'result', id: callId, result: { ok: true, value: { bytes, size: 32 } } });
+      if (typeof encoded === 'string') throw new Error('expected binary');
+      const out = new Uint8Array(encoded.header.byteLength + encoded.bytes.byteLength);
+      out.set(encoded.header);
+      out.set(encoded.bytes, encoded.header.byteLength);
+      return out.buffer;
+    };
+    socket.fireBinary(frame(1, new Uint8Array(16).fill(7)));
+    const answer = await first;
+    if (!answer.ok) throw new Error(answer.error.message);
+    const value = answer.value as { bytes: Uint8Array; size: number };
+    expect(value.bytes).toBeInstanceOf(Uint8Array);
+    expect([...value.bytes]).toEqual(new Array(16).fill(7));
+    expect(value.size).toBe(32);
+
+    // Unreadable headers name no call: ignored. An oversized answer fails call 2 with a clear error.
+    socket.fireBinary(new Uint8Array([1, 2]).buffer);
+    socket.fireBinary(new Uint8Array([0, 0, 0, 4, 0x7b, 0x7b, 0x7b, 0x7b]).buffer);
+    const oversized = new Uint8Array(frame(2, new Uint8Array(0)).byteLength + MAX_BINARY_PAYLOAD_BYTES + 1);
+    oversized.set(new Uint8Array(frame(2, new Uint8Array(0))));
+    socket.fireBinary(oversized.buffer);
+    expect(await second).toEqual({ ok: false, error: { code: 'E_INTERNAL', message: "The node's answer could not be read: The node sent more bytes than one answer may carry." } });
+
+    // The same socket still carries later calls.
+    const third = transport.call('app.info', {});
+    await tick();
+    expect(FakeSocket.last).toBe(socket);
+    socket.fire('message', { type: 'result', id: 3, result: { ok: true, value: { productName: 'HDMS Node' } } });
+    expect(await third).toEqual({ ok: true, value: { productName: 'HDMS Node' } });
   });
 });

@@ -229,6 +229,11 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       if (bytes === undefined) throw new Refusal('No such object.');
       return { bytes: toBase64Url(bytes.subarray(offset, offset + length)), size: bytes.length };
     },
+    'objects.readBinary': ({ id, offset, length }: { id: string; offset: number; length: number }) => {
+      const bytes = body.objects.get(id);
+      if (bytes === undefined) throw new Refusal('No such object.');
+      return { bytes: bytes.slice(offset, offset + length), size: bytes.length };
+    },
     'demo.import': async ({ patients, seed }: { patients: number; seed?: number }) => {
       if (body.keyring === null) throw new Refusal('No vault.');
       const sealer = await createSealer(fromBase64Url(body.keyring.intakePublicKey));
