@@ -16,7 +16,7 @@ import { ctSlice, pdfInstance, srInstance, TS } from '../../renderer/features/im
  * slices in three transfer syntaxes, and a JPEG-LS image that dcmtk compressed) is imported through
  * the folder picker; the study opens from the Imaging list, the first slice is drawn, a drag on
  * the image changes window/level and so the canvas' pixels, the wheel and keys scroll the stack,
- * and the fixture study's JPEG-LS and 12-bit JPEG Extended images decode in the worker
+ * and the fixture study's JPEG-LS, 12-bit JPEG Extended and HTJ2K images decode in the worker
  * (WebAssembly under the worker's own CSP).
  */
 
@@ -35,8 +35,10 @@ async function writeCd(dir: string): Promise<void> {
     );
   }
   await writeFile(path.join(dir, 'DICOM', 'JLS00001'), await readFile(path.join(REPO_ROOT, 'test/fixtures/dicom-viewer/ct16-jpegls.dcm')));
-  // The same fixture study: a 12-bit JPEG Extended (process 4) image that dcmtk compressed.
+  // The same fixture study: a 12-bit JPEG Extended (process 4) image that dcmtk compressed, and an
+  // RGB image that OpenJPH compressed as HTJ2K.
   await writeFile(path.join(dir, 'DICOM', 'JPX00001'), await readFile(path.join(REPO_ROOT, 'test/fixtures/dicom-viewer/mono12-jpeg-extended.dcm')));
+  await writeFile(path.join(dir, 'DICOM', 'HTJ00001'), await readFile(path.join(REPO_ROOT, 'test/fixtures/dicom-viewer/rgb8-htj2k.dcm')));
 }
 
 /** The canvas' pixels (RGBA) read back in the page. */
@@ -78,7 +80,7 @@ describe('Imaging: the DICOM viewer', () => {
         const results = page.getByRole('table', { name: 'Import results' });
         await results.waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
         const outcomes = (await results.locator('tbody tr').allInnerTexts()).map((line) => line.split('\t')[1]);
-        expect(outcomes.filter((outcome) => outcome === 'Stored')).toHaveLength(SLICES + 2);
+        expect(outcomes.filter((outcome) => outcome === 'Stored')).toHaveLength(SLICES + 3);
         expect(outcomes).toContain('DICOMDIR (index of the files)');
       });
 
@@ -159,7 +161,7 @@ describe('Imaging: the DICOM viewer', () => {
         await expect.poll(() => tags.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/\(0028,1052\)\s+DS\s+Rescale Intercept\s+-1024/)]);
       });
 
-      await steps.run('the JPEG-LS and 12-bit JPEG images decode in the worker (WebAssembly under its own CSP)', async () => {
+      await steps.run('the JPEG-LS, 12-bit JPEG and HTJ2K images decode in the worker (WebAssembly under its own CSP)', async () => {
         await goToArea(page, 'Imaging');
         await page.getByRole('link', { name: 'CT THORAX' }).click();
         const canvas = page.locator('canvas.viewer-canvas');
@@ -167,6 +169,7 @@ describe('Imaging: the DICOM viewer', () => {
         for (const [position, key] of [
           ['0', null],
           ['1', 'ArrowDown'],
+          ['2', 'ArrowDown'],
         ] as const) {
           if (key !== null) {
             await canvas.focus();
@@ -179,10 +182,13 @@ describe('Imaging: the DICOM viewer', () => {
           expect(pixels.filter((value, i) => i % 4 === 0 && value > 0).length).toBeGreaterThan(500);
           // The 12-bit gradient is drawn as a gradient: many grey levels, not a blank or flat image.
           if (overlay.includes('JPEG Extended')) expect(new Set(pixels.filter((_, i) => i % 4 === 0)).size).toBeGreaterThan(50);
+          // The HTJ2K image is colour: red and green differ in most pixels.
+          if (overlay.includes('High-Throughput')) expect(pixels.filter((value, i) => i % 4 === 0 && value !== pixels[i + 1]).length).toBeGreaterThan(pixels.length / 8);
           await expect(page.getByRole('alert').count()).resolves.toBe(0);
         }
         expect(seen.some((overlay) => overlay.includes('JPEG-LS Lossless'))).toBe(true);
         expect(seen.some((overlay) => overlay.includes('JPEG Extended (Process 2 & 4)'))).toBe(true);
+        expect(seen.some((overlay) => overlay.includes('High-Throughput JPEG 2000 (Lossless Only)'))).toBe(true);
       });
 
       expect(consoleErrors).toEqual([]);
