@@ -10,7 +10,7 @@ import {
   encodeAssociateRj,
   encodeReleaseRp,
   parseAssociateRq,
-  parsePDataTf,
+  parsePDataTfParts,
   type AssociateAc,
   type AssociateRj,
   type AssociateRq,
@@ -208,7 +208,7 @@ export class UpperLayerAcceptor {
       case PDU_TYPE.P_DATA_TF: {
         let pdvs: Pdv[];
         try {
-          pdvs = parsePDataTf(pdu.body);
+          pdvs = parsePDataTfParts(pdu.parts ?? [pdu.body]);
         } catch (error) {
           this.reader = null;
           this.fire('Evt19', error);

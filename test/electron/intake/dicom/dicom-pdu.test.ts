@@ -8,6 +8,8 @@ import {
   encodePData,
   parseAssociateRq,
   parsePDataTf,
+  parsePDataTfParts,
+  type Pdv,
 } from '../../../../electron/intake/dicom/dicom-pdu';
 import { negotiateAssociation } from '../../../../electron/intake/dicom/dicom-negotiation';
 import { COMMAND_FIELD, DimseError, decodeCommand, encodeCommand } from '../../../../electron/intake/dicom/dimse-command';
@@ -78,6 +80,52 @@ describe('DICOM Upper Layer PDUs (PS3.8 9.3)', () => {
     expect(Buffer.concat(pdvs.map((pdv) => pdv.data)).equals(data)).toBe(true);
     expect(() => parsePDataTf(Buffer.from([0, 0, 0, 9, 1, 3]))).toThrow(PduError);
     expect(() => parsePDataTf(Buffer.from([0, 0, 0, 2, 1, 0x80]))).toThrow(/reserved bits/);
+  });
+
+  it('reads a P-DATA-TF held in pieces (as the reader hands it on, uncopied) as the same fragments, wherever the reads were cut', () => {
+    // Three PDVs in one PDU: a whole command, an empty data fragment, a last data fragment.
+    const pdv = (contextId: number, control: number, data: Buffer) => {
+      const head = Buffer.alloc(6);
+      head.writeUInt32BE(data.length + 2, 0);
+      head[4] = contextId;
+      head[5] = control;
+      return Buffer.concat([head, data]);
+    };
+    const body = Buffer.concat([pdv(1, 3, Buffer.from('command set')), pdv(3, 0, Buffer.alloc(0)), pdv(3, 2, Buffer.from(Array.from({ length: 40 }, (_, i) => i)))]);
+    const pdu = Buffer.concat([Buffer.from([PDU_TYPE.P_DATA_TF, 0, 0, 0, 0, body.length]), body]);
+    // Fragments joined up to each last-fragment bit: what the DIMSE layer makes of them.
+    const joined = (pdvs: readonly Pdv[]) => {
+      const out: string[] = [];
+      let open: Pdv[] = [];
+      for (const fragment of pdvs) {
+        open.push(fragment);
+        if (!fragment.last) continue;
+        // Every piece keeps its PDV's context and command bit: one label per group.
+        const labels = [...new Set(open.map((part) => `${part.contextId}/${part.command}`))].join(',');
+        out.push(`${labels} ${Buffer.concat(open.map((part) => part.data)).toString('hex')}`);
+        open = [];
+      }
+      return out;
+    };
+    const expected = joined(parsePDataTf(body));
+    expect(expected.map((group) => group.split(' ')[0])).toEqual(['1/true', '3/false']);
+    for (let cut = 1; cut < pdu.length; cut++) {
+      for (const second of [cut + 1, cut + 7, pdu.length]) {
+        if (second > pdu.length || second <= cut) continue;
+        const reader = new PduReader({ maxPDataLength: 1000 });
+        const pdus = [pdu.subarray(0, cut), pdu.subarray(cut, second), pdu.subarray(second)].flatMap((read) => reader.push(Buffer.from(read)));
+        expect(pdus).toHaveLength(1);
+        expect(pdus[0]!.body.equals(body)).toBe(true);
+        const pdvs = parsePDataTfParts(pdus[0]!.parts!);
+        expect(pdvs.at(-1)!.last).toBe(true);
+        expect(joined(pdvs)).toEqual(expected);
+      }
+    }
+    const pieces = (bytes: number[], at: number) => [Buffer.from(bytes.slice(0, at)), Buffer.from(bytes.slice(at))];
+    expect(() => parsePDataTfParts(pieces([0, 0, 0, 9, 1, 3, 0], 3))).toThrow(/does not fit/);
+    expect(() => parsePDataTfParts(pieces([0, 0, 0, 2, 1, 0x80], 5))).toThrow(/reserved bits/);
+    expect(() => parsePDataTfParts(pieces([0, 0, 0, 2, 1], 2))).toThrow(/runs past the end/);
+    expect(() => parsePDataTfParts([])).toThrow(/holds no PDV/);
   });
 });
 
