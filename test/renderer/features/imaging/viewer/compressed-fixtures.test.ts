@@ -1,12 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nativeFrameBytes, parseInstance } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
 import { decodeFrame } from '../../../../../renderer/features/imaging/viewer/decode/frame-decoder';
+import { TRANSFER_SYNTAXES } from '../../../../../renderer/features/imaging/viewer/decode/transfer-syntax';
 import type { DecodedFrame } from '../../../../../renderer/features/imaging/viewer/pixels/pixel-module';
 import { REPO_ROOT } from '../../../../support/repo-paths';
 import { seedCt16, seedMono12, seedMono8, seedRgb8 } from '../../../../fixtures/dicom-viewer/write-seeds';
 import { nodeCodecs } from './node-codecs';
+import { TS } from './viewer-fixtures';
 
 /**
  * The committed fixtures (test/fixtures/dicom-viewer/make-fixtures.sh: dcmtk and gdcm encoders,
@@ -133,4 +135,10 @@ describe('compressed transfer syntaxes (fixtures made by dcmtk and gdcm)', () =>
       else expect(meanAbsoluteError(decoded.frame.pixels, seedRgb8())).toBeLessThan(tolerance);
     });
   }
+
+  it('every transfer syntax the viewer lists has a fixture here or is written by project code (transfer-syntaxes.test.ts)', async () => {
+    const covered = new Set<string>(Object.values(TS));
+    for (const name of readdirSync(FIXTURES).filter((file) => file.endsWith('.dcm'))) covered.add((await parseInstance(new Uint8Array(readFileSync(path.join(FIXTURES, name))))).transferSyntaxUid);
+    expect(Object.keys(TRANSFER_SYNTAXES).filter((uid) => !covered.has(uid))).toEqual([]);
+  });
 });
