@@ -150,7 +150,17 @@ const bench: BenchModule = {
       for (let run = 0; run < scrollRuns; run++) {
         await openTimed(page, 'BENCH CT 512');
         await viewerTimings(page);
+        // HDMS_BENCH_VIEWER_PROFILE=<dir>: a CPU profile of the page's main thread during the first scroll (DevTools' format).
+        const profileDir = run === 0 ? process.env['HDMS_BENCH_VIEWER_PROFILE'] : undefined;
+        const cdp = profileDir === undefined ? null : await page.context().newCDPSession(page);
+        await cdp?.send('Profiler.enable');
+        await cdp?.send('Profiler.start');
         const down = await scrollTimed(page, 'ArrowDown', SLICES - 1, 0, 1);
+        if (cdp !== null && profileDir !== undefined) {
+          const { profile } = await cdp.send('Profiler.stop');
+          await writeFile(path.join(profileDir, 'viewer-scroll.cpuprofile'), JSON.stringify(profile));
+          await cdp.detach();
+        }
         cold.push(((SLICES - 1) * 1000) / down);
         log(`  where the scroll went: ${await viewerTimings(page)}`);
         const up = await scrollTimed(page, 'ArrowUp', SLICES - 1, SLICES - 1, -1);
