@@ -71,13 +71,12 @@ async function startReceiver(dataDir: string): Promise<Receiver> {
     cwd: REPO_ROOT,
   });
   const lines = readline.createInterface({ input: child.stdout! });
-  const waiting: Array<(line: string) => void> = [];
-  lines.on('line', (line) => waiting.shift()?.(line));
-  const next = (): Promise<string> =>
-    new Promise((resolve, reject) => {
-      waiting.push(resolve);
-      child.once('exit', (code) => reject(new Error(`The receiver exited (${code}).`)));
-    });
+  const waiting: Array<{ resolve: (line: string) => void; reject: (error: Error) => void }> = [];
+  lines.on('line', (line) => waiting.shift()?.resolve(line));
+  child.once('exit', (code) => {
+    for (const waiter of waiting.splice(0)) waiter.reject(new Error(`The receiver exited (${code}).`));
+  });
+  const next = (): Promise<string> => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   const listening = /^listening (\d+)$/.exec(await next());
   if (listening === null) throw new Error('The receiver did not start.');
   return {
@@ -89,9 +88,10 @@ async function startReceiver(dataDir: string): Promise<Receiver> {
       return (Number(user) + Number(system)) / 1000;
     },
     async close() {
-      const closed = next();
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      await closed;
+      await exited;
     },
   };
 }
@@ -121,7 +121,10 @@ const bench: BenchModule = {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hdms-bench-dicom-'));
     try {
       const server = await startReceiver(path.join(dir, 'node'));
-      const orthanc = await startOrthanc(path.join(dir, 'orthanc'));
+      const orthanc = await startOrthanc(path.join(dir, 'orthanc')).catch(async (error: unknown) => {
+        await server.close();
+        throw error;
+      });
       const figures: FigureInput[] = [];
       try {
         for (const associations of [1, 8]) {
