@@ -16,8 +16,12 @@ export type { PickedFile } from './picked-file';
  * import stay unread until they are sent.
  */
 
-/** How much of each chosen file is read to tell a DICOMDIR: its file meta information fits well within. */
-export const SNIFF_BYTES = 64 * 1024;
+/**
+ * How much of each chosen file is read to tell a DICOMDIR: file meta information is a few hundred
+ * bytes. One that is longer reads as "not a DICOMDIR", and the body, which reads the whole file,
+ * still answers that it is one.
+ */
+export const SNIFF_BYTES = 8 * 1024;
 /** A DICOMDIR larger than this is not read (a full DVD's is a few MiB); its files are still imported. */
 export const DICOMDIR_MAX_BYTES = 64 * 1024 * 1024;
 
