@@ -80,9 +80,15 @@ function exchange(ws: WebSocket, frames: Array<string | Buffer>, n: number): Pro
 }
 
 /** Sends one text frame and resolves with the next server frame as it came: text or binary. */
+/** The next frame that is not an event (the body broadcasts events, e.g. after demo.import, at any time). */
 function nextRaw(ws: WebSocket, frame: string): Promise<{ isBinary: boolean; data: Buffer }> {
   return new Promise((resolve) => {
-    ws.once('message', (data: Buffer, isBinary: boolean) => resolve({ isBinary, data }));
+    const onMessage = (data: Buffer, isBinary: boolean): void => {
+      if (!isBinary && (JSON.parse(data.toString()) as { type?: unknown }).type === 'event') return;
+      ws.off('message', onMessage);
+      resolve({ isBinary, data });
+    };
+    ws.on('message', onMessage);
     ws.send(frame);
   });
 }
