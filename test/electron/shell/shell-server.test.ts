@@ -79,8 +79,7 @@ function exchange(ws: WebSocket, frames: Array<string | Buffer>, n: number): Pro
   });
 }
 
-/** Sends one text frame and resolves with the next server frame as it came: text or binary. */
-/** The next frame that is not an event (the body broadcasts events, e.g. after demo.import, at any time). */
+/** Sends one text frame; resolves with the next frame that is not an event, text or binary (the body broadcasts events, e.g. after demo.import, at any time). */
 function nextRaw(ws: WebSocket, frame: string): Promise<{ isBinary: boolean; data: Buffer }> {
   return new Promise((resolve) => {
     const onMessage = (data: Buffer, isBinary: boolean): void => {
