@@ -16,7 +16,7 @@ import { median, type BenchModule, type FigureInput } from './bench-report';
  * Sealer into the object store, Success after the journal's fdatasync) and, as the baseline in the
  * same run, into Debian's Orthanc receiving the same files (its default SQLite index and file
  * storage in a temporary folder). Each receiver runs in its own process (ours:
- * dicom-store-receiver-child.ts), so neither pays for this process spawning the senders. One
+ * test/support/dicom-receiver-child.ts), so neither pays for this process spawning the senders. One
  * association (one storescu with every file) and eight (eight storescu at once, an eighth of the
  * files each). Target (issue 12): at least 2× Orthanc.
  *
@@ -66,7 +66,7 @@ interface Receiver {
 
 async function startReceiver(dataDir: string): Promise<Receiver> {
   const profile = process.env['HDMS_BENCH_DICOM_CPU_PROF'];
-  const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', path.join(REPO_ROOT, 'test', 'bench', 'dicom-store-receiver-child.ts'), dataDir], {
+  const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', path.join(REPO_ROOT, 'test', 'support', 'dicom-receiver-child.ts'), dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: REPO_ROOT,
   });

@@ -19,7 +19,7 @@ import { silentLogger } from '../electron/storage/storage-test-support';
  * answered Success is in the vault, and after the modalities send everything again each instance
  * is there exactly once (what was stored is recognized as a duplicate, what was not is stored).
  */
-const CHILD = path.join(REPO_ROOT, 'test', 'interop', 'dicom-receiver-child.ts');
+const CHILD = path.join(REPO_ROOT, 'test', 'support', 'dicom-receiver-child.ts');
 const ASSOCIATIONS = 4;
 const PER_ASSOCIATION = 30;
 let work = '';

@@ -1,6 +1,11 @@
-// A DICOM receiver alone in its own process, for the crash test (dicom-crash.test.ts): the vault
-// storage in argv[2], listening on argv[3] (0 = any port), sealing to the intake public key in
-// HDMS_CHILD_INTAKE_KEY (base64url). Prints "listening <port>"; SIGTERM closes it ("closed").
+// A DICOM receiver alone in its own process, built as the body builds it (dicom-receiver.ts): the
+// intake pipeline over the vault storage in argv[2], the duplicate index, listening on argv[3]
+// (absent or 0: any port), sealing to the intake public key in HDMS_CHILD_INTAKE_KEY (base64url;
+// absent: a fresh key, when nobody will open what it stores). Used by the crash test
+// (dicom-crash.test.ts: kill -9 and restart) and the dicom-store bench (the receiver in its own
+// process as Orthanc is in its own, so the bench's spawning of senders is not charged to it).
+// Prints "listening <port>"; on SIGUSR2 its CPU time ("cpu <user µs> <system µs>"); SIGTERM
+// closes it ("closed").
 import path from 'node:path';
 import pino from 'pino';
 import { createBodySealer } from '../../electron/crypto/node-sealer';
@@ -9,17 +14,24 @@ import { createDicomNetworkIntake } from '../../electron/intake/dicom/dicom-inta
 import { startDicomServer } from '../../electron/intake/dicom/dicom-server';
 import { createIntakePipeline } from '../../electron/intake/intake-pipeline';
 import { openVaultStorage } from '../../electron/storage/vault-storage';
+import { generateP256KeyPair } from '../../shared/crypto/p256-keys';
 
 async function main(): Promise<void> {
   const [dataDir, portText] = process.argv.slice(2);
   const silent = pino({ level: 'silent' });
   const storage = await openVaultStorage(dataDir!, silent);
-  const sealer = await createBodySealer(Buffer.from(process.env['HDMS_CHILD_INTAKE_KEY'] ?? '', 'base64url'));
+  const given = process.env['HDMS_CHILD_INTAKE_KEY'];
+  const intakeKey = given !== undefined && given !== '' ? Buffer.from(given, 'base64url') : (await generateP256KeyPair()).publicKeyRaw;
+  const sealer = await createBodySealer(intakeKey);
   const pipeline = createIntakePipeline({ objects: storage.objects, journal: storage.journal, sealer });
   const dedupe = await DicomDedupe.open(path.join(dataDir!, 'vault', 'intake', 'dicom-dedupe'), storage.journal);
   const intake = createDicomNetworkIntake({ pipeline, dedupe });
   const server = await startDicomServer({ port: Number(portText ?? 0), aeTitle: 'HDMS', maxAssociations: 16, log: silent, cStore: async (request) => (await intake(request)).status });
   process.stdout.write(`listening ${server.port}\n`);
+  process.on('SIGUSR2', () => {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`cpu ${user} ${system}\n`);
+  });
   process.on('SIGTERM', () => {
     void server
       .close()
