@@ -42,6 +42,25 @@ async function records(storage: VaultStorage, opener: Opener) {
 
 const UID = '1.2.826.0.1.3680043.10.999.1.1.1';
 
+/**
+ * Sends `first` twice and `other` (same UID, other bytes) twice over one association, each
+ * answered Success, and checks that the vault holds two records: the first, then a flagged conflict.
+ */
+async function resendAndConflict(port: number, storage: VaultStorage, opener: Opener, first: Buffer, other: Buffer) {
+  const { scu } = await TestScu.associate({ port });
+  for (const dataset of [first, first, other, other]) {
+    scu.store(3, CT_IMAGE_STORAGE, UID, dataset);
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+  }
+  scu.close();
+  const stored = await records(storage, opener);
+  expect(stored.map((record) => [record.kind, IntakeMetaSchema.parse(record.meta).normalized.dicom?.conflict ?? false])).toEqual([
+    ['intake.dicom', false],
+    ['intake.dicom', true],
+  ]);
+  return stored;
+}
+
 describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
   it('answers C-ECHO with Success on an accepted Verification context, and releases', async () => {
     const { server } = await start();
@@ -123,17 +142,7 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     const { server, storage, opener, dataDir } = await start();
     const first = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', studyDescription: 'FIRST' }));
     const other = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', studyDescription: 'CORRECTED' }));
-    const { scu } = await TestScu.associate({ port: server.port });
-    for (const dataset of [first, first, other, other]) {
-      scu.store(3, CT_IMAGE_STORAGE, UID, dataset);
-      expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
-    }
-    scu.close();
-    const stored = await records(storage, opener);
-    expect(stored.map((record) => [record.kind, IntakeMetaSchema.parse(record.meta).normalized.dicom?.conflict ?? false])).toEqual([
-      ['intake.dicom', false],
-      ['intake.dicom', true],
-    ]);
+    await resendAndConflict(server.port, storage, opener, first, other);
     // The dropped resend left no object file behind: one per record.
     const objects = (await import('node:fs/promises')).readdir(path.join(dataDir, 'vault', 'objects'), { recursive: true, withFileTypes: true });
     expect((await objects).filter((entry) => entry.isFile() && /^[0-9a-f]{62}$/.test(entry.name))).toHaveLength(2);
@@ -148,17 +157,7 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     const first = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', studyDescription: 'FIRST', pixels, rows: 256, columns: 256 }));
     const other = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', studyDescription: 'CORRECTED', pixels, rows: 256, columns: 256 }));
     expect(first.length).toBeGreaterThan(128 * 1024);
-    const { scu } = await TestScu.associate({ port: server.port });
-    for (const dataset of [first, first, other, other]) {
-      scu.store(3, CT_IMAGE_STORAGE, UID, dataset);
-      expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
-    }
-    scu.close();
-    const stored = await records(storage, opener);
-    expect(stored.map((record) => [record.kind, IntakeMetaSchema.parse(record.meta).normalized.dicom?.conflict ?? false])).toEqual([
-      ['intake.dicom', false],
-      ['intake.dicom', true],
-    ]);
+    const stored = await resendAndConflict(server.port, storage, opener, first, other);
     for (const [record, dataset] of [[stored[0]!, first], [stored[1]!, other]] as const) expect(record.raw.subarray(record.raw.length - dataset.length).equals(dataset)).toBe(true);
     const objects = (await import('node:fs/promises')).readdir(path.join(dataDir, 'vault', 'objects'), { recursive: true, withFileTypes: true });
     expect((await objects).filter((entry) => entry.isFile() && /^[0-9a-f]{62}$/.test(entry.name))).toHaveLength(2);
