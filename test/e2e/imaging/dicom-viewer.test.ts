@@ -151,6 +151,17 @@ describe('Imaging: the DICOM viewer', () => {
         await page.keyboard.press('ArrowUp');
         await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe(String(SLICES - 2));
         await expect.poll(() => page.getByTestId('viewer-length').count()).toBe(1);
+        // A second length on the same image keeps the first: a quarter of the image width, 16 mm.
+        await page.mouse.move(left + size / 4, top + size / 4);
+        await page.mouse.down();
+        await page.mouse.move(left + size / 2, top + size / 4, { steps: 4 });
+        await page.mouse.up();
+        await expect.poll(() => page.getByTestId('viewer-length').allInnerTexts()).toEqual([expect.stringMatching(/^Length 6[34]\.\d mm$/), expect.stringMatching(/^Length 1[56]\.\d mm$/)]);
+        // A click without a drag draws no length; Reset clears them all.
+        await page.mouse.click(left + size / 2, top + size / 2);
+        expect(await page.getByTestId('viewer-length').count()).toBe(2);
+        await page.getByRole('button', { name: 'Reset' }).click();
+        await expect.poll(() => page.getByTestId('viewer-length').count()).toBe(0);
       });
 
       await steps.run('the tag browser lists the instance’s elements', async () => {

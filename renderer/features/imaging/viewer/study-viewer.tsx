@@ -14,9 +14,12 @@ import { DocumentOffer, ReportView } from './report-view';
 import { SeriesStrip } from './series-strip';
 import { stackOf } from './stack';
 import { TagBrowser } from './tag-browser';
-import { ViewerCanvas, measurementLabel, type Measurement, type PointerTool } from './viewer-canvas';
-import { CT_PRESETS, INITIAL_VIEW, stepIndex, type ViewState } from './viewport-state';
+import { ViewerCanvas, measurementLabel, type PointerTool } from './viewer-canvas';
+import { CT_PRESETS, drawLength, INITIAL_VIEW, stepIndex, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
 import './viewer.css';
+
+const NO_LENGTHS: ReadonlyMap<number, readonly Measurement[]> = new Map();
+const NONE: readonly Measurement[] = [];
 
 /**
  * `#/imaging/studies/<studyId>`: the DICOM viewer. Opening the study journals an access event
@@ -77,8 +80,8 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const [shown, setShown] = useState<Shown | null>(null);
   const [view, setView] = useState<ViewState>(INITIAL_VIEW);
   const [tool, setTool] = useState<PointerTool>('window');
-  // A length belongs to the image it was drawn on (stack position); other images do not show it.
-  const [measured, setMeasured] = useState<{ readonly position: number; readonly measurement: Measurement } | null>(null);
+  // Lengths belong to the image they were drawn on (stack position); other images do not show them.
+  const [lengths, setLengths] = useState<ReadonlyMap<number, readonly Measurement[]>>(NO_LENGTHS);
   const [playing, setPlaying] = useState(false);
   const [fpsChoice, setFps] = useState<number | null>(null);
   const [tagsOpen, setTagsOpen] = useState(false);
@@ -91,7 +94,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
     setPosition(0);
     setShown(null);
     setPlaying(false);
-    setMeasured(null);
+    setLengths(NO_LENGTHS);
     setView(INITIAL_VIEW);
   };
 
@@ -140,7 +143,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const step = useCallback((delta: number) => setPosition((at) => stepIndex(at, delta, stack.length)), [stack.length]);
   const reset = () => {
     setView(INITIAL_VIEW);
-    setMeasured(null);
+    setLengths(NO_LENGTHS);
   };
   const preset = (center: number, width: number) => setView((current) => ({ ...current, window: { center, width } }));
 
@@ -166,9 +169,17 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   };
 
   const image = shown?.overview.image ?? null;
-  const measurement = measured !== null && shown !== null && measured.position === shown.position ? measured.measurement : null;
   const shownPosition = shown?.position ?? 0;
-  const onMeasurement = useCallback((next: Measurement | null) => setMeasured(next === null ? null : { position: shownPosition, measurement: next }), [shownPosition]);
+  const measurements = shown === null ? NONE : (lengths.get(shown.position) ?? NONE);
+  const onMeasure = useCallback(
+    (measureStep: MeasurementStep) =>
+      setLengths((current) => {
+        const next = new Map(current);
+        next.set(shownPosition, drawLength(current.get(shownPosition) ?? NONE, measureStep));
+        return next;
+      }),
+    [shownPosition],
+  );
   const effectiveWindow = view.window ?? (image !== null && shown?.frame !== null && shown?.frame !== undefined ? defaultWindow(image, shown.frame) : null);
   const hit = patient.phase === 'ready' ? patient.value[0] : undefined;
   const entry = stack[shown?.position ?? position];
@@ -249,8 +260,8 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                   view={view}
                   onView={setView}
                   tool={tool}
-                  measurement={measurement}
-                  onMeasurement={onMeasurement}
+                  measurements={measurements}
+                  onMeasure={onMeasure}
                   onStep={step}
                   onKey={onKey}
                   position={shown?.position ?? 0}
@@ -270,7 +281,11 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                     </span>
                   )}
                   <span>Zoom {Math.round(view.zoom * 100)}%</span>
-                  {measurement !== null && <span data-testid="viewer-length">Length {measurementLabel(measurement, image.pixelSpacing)}</span>}
+                  {measurements.map((measurement, index) => (
+                    <span key={index} data-testid="viewer-length">
+                      Length {measurementLabel(measurement, image.pixelSpacing)}
+                    </span>
+                  ))}
                   <span>
                     {image.pixel.columns}×{image.pixel.rows} · {image.pixel.photometric} · {transferSyntaxName(shown?.overview.transferSyntaxUid ?? '')}
                   </span>

@@ -2,14 +2,11 @@ import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent, typ
 import type { ImageInfo } from './decode/dicom-image';
 import type { DecodedFrame } from './pixels/pixel-module';
 import { defaultWindow, frameToRgba } from './render-frame';
-import { canvasToImage, CT_PRESETS, dragWindow, imageToCanvas, lengthMm, placement, zoomAbout, type ViewState, type ViewWindow } from './viewport-state';
+import { canvasToImage, CT_PRESETS, dragWindow, imageToCanvas, lengthMm, placement, zoomAbout, type Measurement, type MeasurementStep, type ViewState, type ViewWindow } from './viewport-state';
+
+export type { Measurement } from './viewport-state';
 
 export type PointerTool = 'window' | 'pan' | 'zoom' | 'length';
-
-export interface Measurement {
-  readonly a: { readonly x: number; readonly y: number };
-  readonly b: { readonly x: number; readonly y: number };
-}
 
 interface Drag {
   readonly tool: PointerTool;
@@ -27,7 +24,7 @@ export function measurementLabel(measurement: Measurement, spacing: readonly [nu
 
 /**
  * The image on a canvas: the frame presented through the pixel pipeline into an offscreen canvas
- * at its own size, drawn fitted, zoomed and panned, with the length measurement on top. The left
+ * at its own size, drawn fitted, zoomed and panned, with the image's lengths on top. The left
  * button does what the chosen tool does (window/level, pan, zoom, length); the middle button pans,
  * the right button zooms; the wheel scrolls the stack (with Ctrl: zooms); keys as the toolbar says.
  */
@@ -37,15 +34,16 @@ export function ViewerCanvas(props: {
   readonly view: ViewState;
   readonly onView: (view: ViewState) => void;
   readonly tool: PointerTool;
-  readonly measurement: Measurement | null;
-  readonly onMeasurement: (measurement: Measurement | null) => void;
+  /** This image's lengths, the newest last (the one a drag with the length tool moves). */
+  readonly measurements: readonly Measurement[];
+  readonly onMeasure: (step: MeasurementStep) => void;
   readonly onStep: (step: number) => void;
   readonly onKey: (event: KeyboardEvent<HTMLCanvasElement>) => void;
   /** Stack position drawn, for the canvas' data attributes (tests and the benchmark read them). */
   readonly position: number;
   readonly label: string;
 }) {
-  const { image, frame, view, onView, tool, measurement, onMeasurement, onStep, onKey, position, label } = props;
+  const { image, frame, view, onView, tool, measurements, onMeasure, onStep, onKey, position, label } = props;
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const offscreenRef = useRef<HTMLCanvasElement | null>(null);
   const drawnRef = useRef<{ frame: DecodedFrame; view: ViewState } | null>(null);
@@ -93,25 +91,25 @@ export function ViewerCanvas(props: {
     const place = placement(canvas.width, canvas.height, frame.columns, frame.rows, image.pixelSpacing, view);
     context.imageSmoothingEnabled = place.scaleX < 4;
     context.drawImage(offscreenRef.current!, place.left, place.top, frame.columns * place.scaleX, frame.rows * place.scaleY);
-    if (measurement !== null) {
+    const ratio = window.devicePixelRatio || 1;
+    context.strokeStyle = '#ffd400';
+    context.fillStyle = '#ffd400';
+    context.lineWidth = 2 * ratio;
+    context.font = `${14 * ratio}px system-ui, sans-serif`;
+    for (const measurement of measurements) {
       const a = imageToCanvas(place, measurement.a.x, measurement.a.y);
       const b = imageToCanvas(place, measurement.b.x, measurement.b.y);
-      const ratio = window.devicePixelRatio || 1;
-      context.strokeStyle = '#ffd400';
-      context.fillStyle = '#ffd400';
-      context.lineWidth = 2 * ratio;
       context.beginPath();
       context.moveTo(a.x, a.y);
       context.lineTo(b.x, b.y);
       context.stroke();
       for (const end of [a, b]) context.fillRect(end.x - 3 * ratio, end.y - 3 * ratio, 6 * ratio, 6 * ratio);
-      context.font = `${14 * ratio}px system-ui, sans-serif`;
       context.fillText(measurementLabel(measurement, image.pixelSpacing), b.x + 8 * ratio, b.y - 8 * ratio);
     }
     performance.measure('hdms-viewer:draw', { start: started });
     canvas.dataset['shown'] = String(position);
     canvas.dataset['renders'] = String(Number(canvas.dataset['renders'] ?? '0') + 1);
-  }, [image, frame, view, size, measurement, position]);
+  }, [image, frame, view, size, measurements, position]);
 
   const pointAt = (event: PointerEvent<HTMLCanvasElement>) => {
     const canvas = canvasRef.current!;
@@ -131,7 +129,7 @@ export function ViewerCanvas(props: {
     if (chosen === 'length') {
       const place = placement(size.width, size.height, frame.columns, frame.rows, image.pixelSpacing, view);
       const at = canvasToImage(place, x, y);
-      onMeasurement({ a: at, b: at });
+      onMeasure({ kind: 'start', measurement: { a: at, b: at } });
     }
   };
 
@@ -154,9 +152,10 @@ export function ViewerCanvas(props: {
         onView(zoomAbout(drag.view, Math.exp(-dy / 200), drag.x, drag.y, size.width, size.height));
         return;
       case 'length': {
-        if (measurement === null) return;
+        const newest = measurements.at(-1);
+        if (newest === undefined) return;
         const place = placement(size.width, size.height, frame.columns, frame.rows, image.pixelSpacing, view);
-        onMeasurement({ a: measurement.a, b: canvasToImage(place, x, y) });
+        onMeasure({ kind: 'move', measurement: { a: newest.a, b: canvasToImage(place, x, y) } });
         return;
       }
       default: {
@@ -167,7 +166,11 @@ export function ViewerCanvas(props: {
   };
 
   const onPointerUp = () => {
+    const drag = dragRef.current;
     dragRef.current = null;
+    const newest = measurements.at(-1);
+    // A click with the length tool (no drag) leaves no zero length behind.
+    if (drag?.tool === 'length' && newest !== undefined) onMeasure({ kind: 'end', measurement: newest });
   };
 
   const onWheel = (event: WheelEvent<HTMLCanvasElement>) => {

@@ -90,3 +90,31 @@ export function lengthMm(a: { x: number; y: number }, b: { x: number; y: number 
 export function stepIndex(index: number, step: number, count: number): number {
   return Math.min(Math.max(0, index + step), Math.max(0, count - 1));
 }
+
+/** A length drawn on an image, between two points in image pixels. */
+export interface Measurement {
+  readonly a: { readonly x: number; readonly y: number };
+  readonly b: { readonly x: number; readonly y: number };
+}
+
+/** One step of drawing a length: pressed (a new one), dragged (its end moves), released. */
+export interface MeasurementStep {
+  readonly kind: 'start' | 'move' | 'end';
+  readonly measurement: Measurement;
+}
+
+/** The most lengths one image keeps; drawing another drops the oldest. */
+export const MAX_LENGTHS_PER_IMAGE = 20;
+
+/**
+ * An image's lengths after one drawing step: a press adds a length, a drag moves the newest one's
+ * end, and a release keeps it unless it has no length (a click, not a drag), which is dropped.
+ */
+export function drawLength(lengths: readonly Measurement[], step: MeasurementStep): readonly Measurement[] {
+  if (step.kind === 'start') return [...lengths, step.measurement].slice(-MAX_LENGTHS_PER_IMAGE);
+  if (lengths.length === 0) return lengths;
+  const earlier = lengths.slice(0, -1);
+  const { a, b } = step.measurement;
+  if (step.kind === 'end' && a.x === b.x && a.y === b.y) return earlier;
+  return [...earlier, step.measurement];
+}

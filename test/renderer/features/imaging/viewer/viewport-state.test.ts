@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canvasToImage, CT_PRESETS, dragWindow, imageToCanvas, INITIAL_VIEW, lengthMm, placement, stepIndex, zoomAbout } from '../../../../../renderer/features/imaging/viewer/viewport-state';
+import { canvasToImage, CT_PRESETS, dragWindow, drawLength, imageToCanvas, INITIAL_VIEW, lengthMm, MAX_LENGTHS_PER_IMAGE, placement, stepIndex, zoomAbout, type Measurement } from '../../../../../renderer/features/imaging/viewer/viewport-state';
 
 describe('viewport geometry', () => {
   it('fits the image into the canvas, centred, with its physical aspect', () => {
@@ -58,5 +58,32 @@ describe('viewport geometry', () => {
       ['Bone', 400, 1800],
       ['Abdomen', 40, 400],
     ]);
+  });
+});
+
+describe('drawLength: several lengths per image', () => {
+  const at = (x: number, y: number) => ({ x, y });
+  const first = { a: at(0, 0), b: at(10, 0) };
+
+  it('a press adds a length, a drag moves only the newest one’s end, a release keeps it', () => {
+    let lengths = drawLength([], { kind: 'start', measurement: first });
+    lengths = drawLength(lengths, { kind: 'end', measurement: first });
+    lengths = drawLength(lengths, { kind: 'start', measurement: { a: at(5, 5), b: at(5, 5) } });
+    lengths = drawLength(lengths, { kind: 'move', measurement: { a: at(5, 5), b: at(5, 9) } });
+    lengths = drawLength(lengths, { kind: 'end', measurement: { a: at(5, 5), b: at(5, 12) } });
+    expect(lengths).toEqual([first, { a: at(5, 5), b: at(5, 12) }]);
+  });
+
+  it('a click without a drag leaves no zero length behind, and a move with none started changes nothing', () => {
+    const clicked = drawLength(drawLength([first], { kind: 'start', measurement: { a: at(3, 3), b: at(3, 3) } }), { kind: 'end', measurement: { a: at(3, 3), b: at(3, 3) } });
+    expect(clicked).toEqual([first]);
+    expect(drawLength([], { kind: 'move', measurement: first })).toEqual([]);
+  });
+
+  it(`keeps at most ${MAX_LENGTHS_PER_IMAGE}, dropping the oldest`, () => {
+    let lengths: readonly Measurement[] = [];
+    for (let i = 0; i < MAX_LENGTHS_PER_IMAGE + 3; i++) lengths = drawLength(lengths, { kind: 'start', measurement: { a: at(i, 0), b: at(i, 1) } });
+    expect(lengths).toHaveLength(MAX_LENGTHS_PER_IMAGE);
+    expect(lengths[0]!.a.x).toBe(3);
   });
 });
