@@ -2,35 +2,18 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import { journalAccess } from '../records/access-events';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
-import { concatBytes, type Opener } from '../vault-crypto';
+import { readSealedBytes } from '../records/sealed-objects';
+import type { Opener } from '../vault-crypto';
 import { VaultError, type StudyListEntry, type VaultService } from '../vault-service';
 import { StudyNotFoundError, viewerStudy } from './study-instances';
 import { foldText } from '../../../shared/crypto/blind-index';
 import { allStudies, searchStudyIds, studiesOfPatient, studiesWithIds } from '../views/imaging-reads';
 import { patientHits } from '../views/view-reads';
 
-/** objects.read slices (its maximum is 4 MiB); an instance the viewer opens is at most 64 MiB. */
-const SLICE_BYTES = 4 * 1024 * 1024;
-const MAX_INSTANCE_BYTES = 64 * 1024 * 1024;
-
-/** A sealed instance's bytes from the body, slice by slice, as bytes (no base64 on the way). */
-async function readSealed(api: Pick<HdmsApi, 'objects'>, objectId: string): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  for (;;) {
-    const { bytes, size } = await api.objects.readBinary({ id: objectId, offset, length: SLICE_BYTES });
-    parts.push(bytes);
-    offset += bytes.length;
-    if (offset >= size || bytes.length === 0) break;
-    if (offset > MAX_INSTANCE_BYTES) throw new VaultError('E_NODE', 'This instance is too large to open in the viewer.');
-  }
-  return parts.length === 1 ? parts[0]! : concatBytes(...parts);
-}
-
 /** Reads and opens (decrypts in memory) a sealed instance. */
 async function openInstance(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string): Promise<Uint8Array> {
   const started = performance.now();
-  const sealed = await readSealed(api, objectId);
+  const sealed = await readSealedBytes(api, objectId, 'This instance is too large to open in the viewer.');
   const read = performance.now();
   const opened = await opener.open(sealed);
   // Durations only, for the viewer benchmark's breakdown.

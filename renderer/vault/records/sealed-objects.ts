@@ -2,12 +2,15 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import { VaultError } from '../vault-service';
 import { concatBytes, type Opener } from '../vault-crypto';
 
-/** objects.read slices (its maximum is 4 MiB) and the largest raw message the viewer opens. */
+/** objects.readBinary slices (its maximum is 4 MiB) and the largest object the mind opens whole (a raw message, a DICOM instance). */
 const OBJECT_SLICE_BYTES = 4 * 1024 * 1024;
 const MAX_RAW_OBJECT_BYTES = 64 * 1024 * 1024;
 
-/** Reads a sealed object in slices and opens it with the intake private key (raw HL7 messages are small). */
-export async function openSealedObject(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string): Promise<Uint8Array> {
+/**
+ * A sealed object's bytes from the body, slice by slice, as bytes (objects.readBinary: no base64
+ * on the way); refused with `tooLarge` past MAX_RAW_OBJECT_BYTES (the mind opens objects whole).
+ */
+export async function readSealedBytes(api: Pick<HdmsApi, 'objects'>, objectId: string, tooLarge: string): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (;;) {
@@ -15,9 +18,13 @@ export async function openSealedObject(api: Pick<HdmsApi, 'objects'>, opener: Op
     parts.push(bytes);
     offset += bytes.length;
     if (offset >= size || bytes.length === 0) break;
-    if (offset > MAX_RAW_OBJECT_BYTES) throw new VaultError('E_NODE', 'This object is too large to show as a message.');
+    if (offset > MAX_RAW_OBJECT_BYTES) throw new VaultError('E_NODE', tooLarge);
   }
-  const sealed = parts.length === 1 ? parts[0]! : concatBytes(...parts);
-  const opened = await opener.open(sealed);
+  return parts.length === 1 ? parts[0]! : concatBytes(...parts);
+}
+
+/** Reads a sealed object in slices and opens it with the intake private key (raw HL7 messages are small). */
+export async function openSealedObject(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string): Promise<Uint8Array> {
+  const opened = await opener.open(await readSealedBytes(api, objectId, 'This object is too large to show as a message.'));
   return opened.plaintext;
 }
