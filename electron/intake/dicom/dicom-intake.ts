@@ -200,6 +200,14 @@ async function storePart10(
   // Duplicates (design §4 rule 4): one store per UID at a time. The hash covers the data set only:
   // the File Meta Information differs between a C-STORE (made here) and a file of the same instance.
   const keyTag = dedupe.keyTag(info.sopInstanceUid);
+  // Same UID and bytes: a duplicate (not stored again); same UID, other bytes: stored, flagged as a conflict.
+  const decide = (payloadTag: string): { readonly outcome: 'duplicate' } | { readonly outcome: 'stored' | 'conflict'; readonly tag: string; readonly normalized: NormalizedIntake } => {
+    const known = dedupe.lookup(keyTag);
+    if (known?.payload === payloadTag) return { outcome: 'duplicate' };
+    const tag = dedupe.journalTag(keyTag, payloadTag);
+    if (known === undefined) return { outcome: 'stored', tag, normalized };
+    return { outcome: 'conflict', tag, normalized: { ...normalized, dicom: { ...info, conflict: true } } };
+  };
   if (rest === null && head.length >= IN_MEMORY_MIN && head.length <= IN_MEMORY_MAX) {
     // The whole instance is in memory already: decided before anything is written, then sealed in
     // one call and written as one buffer (ingest). A duplicate costs no object file, and an
@@ -207,13 +215,11 @@ async function storePart10(
     // streamed path below (measured: the receiver's CPU per 512 KiB instance).
     const payloadTag = dedupe.payloadTag(createHash('sha256').update(head.subarray(Math.min(index.datasetOffset, head.length))).digest('hex'));
     return dedupe.serialized(keyTag, async (): Promise<DicomIntakeOutcome> => {
-      const known = dedupe.lookup(keyTag);
-      if (known?.payload === payloadTag) return { status: DIMSE_STATUS.SUCCESS, outcome: 'duplicate' };
-      const tag = dedupe.journalTag(keyTag, payloadTag);
-      const conflict = known !== undefined;
-      const { seq } = await options.pipeline.ingest({ kind: 'intake.dicom', raw: head, normalized: conflict ? { ...normalized, dicom: { ...info, conflict: true } } : normalized, dedupe: tag });
-      dedupe.remember(tag, seq);
-      return { status: DIMSE_STATUS.SUCCESS, outcome: conflict ? 'conflict' : 'stored', seq };
+      const decision = decide(payloadTag);
+      if (decision.outcome === 'duplicate') return { status: DIMSE_STATUS.SUCCESS, outcome: 'duplicate' };
+      const { seq } = await options.pipeline.ingest({ kind: 'intake.dicom', raw: head, normalized: decision.normalized, dedupe: decision.tag });
+      dedupe.remember(decision.tag, seq);
+      return { status: DIMSE_STATUS.SUCCESS, outcome: decision.outcome, seq };
     });
   }
   // A streamed instance: decided once every byte is sealed and hashed.
@@ -231,16 +237,11 @@ async function storePart10(
     let outcome: DicomIntakeOutcome['outcome'] = 'stored';
     let tag = '';
     const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw: hashed, normalized }, async () => {
-      const payloadTag = dedupe.payloadTag(datasetHash.digest('hex'));
-      const known = dedupe.lookup(keyTag);
-      if (known?.payload === payloadTag) {
-        outcome = 'duplicate';
-        return { drop: true };
-      }
-      tag = dedupe.journalTag(keyTag, payloadTag);
-      if (known === undefined) return { dedupe: tag };
-      outcome = 'conflict';
-      return { dedupe: tag, normalized: { ...normalized, dicom: { ...info, conflict: true } } };
+      const decision = decide(dedupe.payloadTag(datasetHash.digest('hex')));
+      outcome = decision.outcome;
+      if (decision.outcome === 'duplicate') return { drop: true };
+      tag = decision.tag;
+      return { dedupe: decision.tag, normalized: decision.normalized };
     });
     if (result === null) return { status: DIMSE_STATUS.SUCCESS, outcome };
     dedupe.remember(tag, result.seq);
