@@ -102,6 +102,22 @@ describe('compressed transfer syntaxes (fixtures made by dcmtk and gdcm)', () =>
     });
   }
 
+  it('ct16-htj2k.dcm: signed 12-bit CT with negative values, HTJ2K lossless, exactly the seed and what OpenJPEG decodes', async () => {
+    const { frame, transferSyntaxUid } = await decode('ct16-htj2k.dcm');
+    expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.201');
+    expect(frame.kind).toBe('gray');
+    if (frame.kind !== 'gray') return;
+    const ct = Array.from(seedCt16());
+    // opj_decompress (OpenJPEG, not OpenJPH) decoded the same codestream to a signed PGX: big-endian 16-bit samples.
+    const pgx = readFileSync(path.join(FIXTURES, 'ct16-htj2k-opj.pgx'));
+    const header = pgx.subarray(0, pgx.length - ct.length * 2);
+    expect(header.toString('latin1')).toBe('PG ML - 12 64 64\n');
+    expect(Array.from({ length: ct.length }, (_, i) => pgx.readInt16BE(header.length + i * 2))).toEqual(ct);
+    expect(frame.pixels).toBeInstanceOf(Int16Array);
+    expect(Array.from(frame.pixels)).toEqual(ct);
+    expect(frame.min).toBe(-2000);
+  });
+
   it('mono8-htj2k-lossy.dcm: 8-bit grey, HTJ2K lossy (9/7), within 1 of what ojph_expand decodes and near the seed', async () => {
     const { frame, transferSyntaxUid } = await decode('mono8-htj2k-lossy.dcm');
     expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.203');
