@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nativeFrameBytes, parseInstance } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
+import { encapsulatedFrameBytes, nativeFrameBytes, parseInstance } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
 import { decodeFrame } from '../../../../../renderer/features/imaging/viewer/decode/frame-decoder';
 import { TRANSFER_SYNTAXES } from '../../../../../renderer/features/imaging/viewer/decode/transfer-syntax';
 import type { DecodedFrame } from '../../../../../renderer/features/imaging/viewer/pixels/pixel-module';
 import { REPO_ROOT } from '../../../../support/repo-paths';
-import { seedCt16, seedMono12, seedMono8, seedRgb8 } from '../../../../fixtures/dicom-viewer/write-seeds';
+import { seedCt16, seedMono12, seedMono8, seedRgb12, seedRgb8 } from '../../../../fixtures/dicom-viewer/write-seeds';
 import { nodeCodecs } from './node-codecs';
 import { TS } from './viewer-fixtures';
 
@@ -22,6 +22,13 @@ async function decode(name: string): Promise<{ frame: DecodedFrame; transferSynt
   const parsed = await parseInstance(new Uint8Array(readFileSync(path.join(FIXTURES, name))));
   expect(parsed.image).not.toBeNull();
   return { frame: await decodeFrame(parsed.dataSet, parsed.image!, 0, codecs), transferSyntaxUid: parsed.transferSyntaxUid, photometric: parsed.image!.pixel.photometric };
+}
+
+/** The 16-bit containers of a native (uncompressed) fixture's first frame, as dcmdjpeg wrote them. */
+async function nativeContainers(name: string): Promise<Uint16Array> {
+  const reference = await parseInstance(new Uint8Array(readFileSync(path.join(FIXTURES, name))));
+  const raw = nativeFrameBytes(reference.dataSet, reference.image!, 0).slice();
+  return new Uint16Array(raw.buffer, 0, raw.length >> 1);
 }
 
 function meanAbsoluteError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -80,6 +87,37 @@ describe('compressed transfer syntaxes (fixtures made by dcmtk and gdcm)', () =>
     // Lossy, yet the 12 bits are there: a 0..4032 gradient, within a few values of the seed.
     expect(meanAbsoluteError(frame.pixels, seedMono12())).toBeLessThan(8);
     expect(frame.max).toBeGreaterThan(3900);
+  });
+
+  it('rgb12-jpeg-extended.dcm: 12-bit colour (YBR_FULL_422), JPEG Extended process 4, exactly the samples dcmdjpeg decodes, drawn as their top 8 bits', async () => {
+    const parsed = await parseInstance(new Uint8Array(readFileSync(path.join(FIXTURES, 'rgb12-jpeg-extended.dcm'))));
+    expect(parsed.transferSyntaxUid).toBe('1.2.840.10008.1.2.4.51');
+    expect(parsed.image!.pixel).toMatchObject({ samplesPerPixel: 3, bitsAllocated: 16, bitsStored: 12, photometric: 'YBR_FULL_422' });
+    // dcmdjpeg (IJG libjpeg 6b 12-bit, converting YCbCr to RGB) decoded the same file when the fixture was made.
+    const reference = await nativeContainers('rgb12-jpeg-extended-dcmdjpeg.dcm');
+    const output = await codecs.jpegBaseline(encapsulatedFrameBytes(parsed.dataSet, parsed.image!, 0));
+    expect(output).toMatchObject({ width: 32, height: 32, components: 3, bitsPerSample: 12, convertedToRgb: true });
+    expect(Array.from(output.samples)).toEqual(Array.from(reference));
+    // Lossy, yet near the seed in 12 bits: the colour conversion and the 4:2:2 chroma are right.
+    expect(meanAbsoluteError(reference, seedRgb12())).toBeLessThan(32);
+    const frame = await decodeFrame(parsed.dataSet, parsed.image!, 0, codecs);
+    expect(frame.kind).toBe('rgb');
+    if (frame.kind !== 'rgb') return;
+    expect(Array.from(frame.pixels)).toEqual(Array.from(reference, (value) => value >> 4));
+  });
+
+  it('ct16-jpeg-extended.dcm: signed 12-bit CT (Pixel Representation 1), JPEG Extended process 4, exactly dcmdjpeg\'s samples read as two\'s complement, near the seed', async () => {
+    const { frame, transferSyntaxUid } = await decode('ct16-jpeg-extended.dcm');
+    expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.51');
+    expect(frame.kind).toBe('gray');
+    if (frame.kind !== 'gray') return;
+    // dcmdjpeg writes the decoded 12-bit patterns with the bits above High Bit zero; bit 11 is the sign.
+    const reference = Array.from(await nativeContainers('ct16-jpeg-extended-dcmdjpeg.dcm'), (value) => (value & 0x800 ? (value & 0xfff) - 0x1000 : value & 0xfff));
+    expect(frame.pixels).toBeInstanceOf(Int16Array);
+    expect(Array.from(frame.pixels)).toEqual(reference);
+    // The air outside the body (-2000) stays negative: read unsigned it would be 2096.
+    expect(meanAbsoluteError(frame.pixels, seedCt16())).toBeLessThan(4);
+    expect(frame.min).toBeLessThan(-1990);
   });
 
   it('a broken 12-bit JPEG frame does not stop the next one from decoding', async () => {
