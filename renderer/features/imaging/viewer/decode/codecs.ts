@@ -96,7 +96,8 @@ function runEmscripten(Decoder: (new () => EmscriptenDecoder) | undefined, bytes
     const decoded = decoder.getDecodedBuffer();
     // Copy out of the WASM heap before the decoder is deleted.
     const bytesCopy = decoded.slice();
-    const samples = info.bitsPerSample > 8 ? new Uint16Array(bytesCopy.buffer, 0, bytesCopy.byteLength >> 1) : bytesCopy;
+    // OpenJPEG's build hands 8-bit output over as a Uint8ClampedArray: viewed as the Uint8Array it is declared to be.
+    const samples = info.bitsPerSample > 8 ? new Uint16Array(bytesCopy.buffer, 0, bytesCopy.byteLength >> 1) : new Uint8Array(bytesCopy.buffer, 0, bytesCopy.byteLength);
     return { width: info.width, height: info.height, components: info.componentCount, bitsPerSample: info.bitsPerSample, samples, convertedToRgb: convertsColour && info.componentCount === 3 };
   } finally {
     decoder.delete();
@@ -133,11 +134,13 @@ export function createFrameCodecs(loaders: CodecModuleLoaders): FrameCodecs {
     },
     async jpeg2000(bytes) {
       // OpenJPEG applies the inverse multi-component transform (YBR_ICT / YBR_RCT) itself.
-      return runEmscripten((await openjpeg()).J2KDecoder, bytes, true);
+      const Decoder = (await openjpeg()).J2KDecoder;
+      return decodeSigned8AsUnsigned(bytes, (codestream) => runEmscripten(Decoder, codestream, true));
     },
     async htj2k(bytes) {
       // OpenJPH applies the inverse colour transform (YBR_RCT / YBR_ICT) itself, as OpenJPEG does.
-      return runEmscripten((await openjph()).HTJ2KDecoder, bytes, true);
+      const Decoder = (await openjph()).HTJ2KDecoder;
+      return decodeSigned8AsUnsigned(bytes, (codestream) => runEmscripten(Decoder, codestream, true));
     },
     async jpegLossless(bytes, bitsAllocated) {
       const samples = (await lossless()).decode(bytes, bitsAllocated);
@@ -145,6 +148,44 @@ export function createFrameCodecs(loaders: CodecModuleLoaders): FrameCodecs {
       return { width: header.width, height: header.height, components: header.components, bitsPerSample: header.precision, samples, convertedToRgb: false };
     },
   };
+}
+
+/**
+ * The WASM builds of OpenJPEG and OpenJPH write 8-bit output as unsigned bytes and clamp a signed
+ * component's negative values to 0. Signedness changes nothing in a JPEG 2000 codestream but the
+ * DC level shift (ISO 15444-1 G.1.2): so an 8-bit signed component is decoded as unsigned (sign bit
+ * cleared in SIZ), which gives value + 128 within 0..255, and flipping the top bit turns that into
+ * the value's two's complement byte, which Pixel Representation 1 then reads. Exact for lossless;
+ * a lossy value clamps at the same ends a signed decoder clamps at. Other codestreams pass as they are.
+ */
+function decodeSigned8AsUnsigned(bytes: Uint8Array, decode: (codestream: Uint8Array) => CodecOutput): CodecOutput {
+  const siz = signed8Components(bytes);
+  if (siz === null) return decode(bytes);
+  const unsigned = bytes.slice();
+  for (const component of siz.signed) unsigned[SIZ_COMPONENTS_AT + component * 3] = unsigned[SIZ_COMPONENTS_AT + component * 3]! & 0x7f;
+  const output = decode(unsigned);
+  // Samples are interleaved by component; anything else (an unexpected shape) is left as decoded.
+  if (!(output.samples instanceof Uint8Array) || output.components !== siz.count) return output;
+  const samples = output.samples.slice();
+  const flip = siz.signed.length === siz.count ? null : new Set(siz.signed);
+  for (let i = 0; i < samples.length; i++) if (flip === null || flip.has(i % siz.count)) samples[i] = samples[i]! ^ 0x80;
+  return { ...output, samples };
+}
+
+/** Ssiz of component 0 in a codestream that starts SOC, SIZ: after Lsiz, Rsiz, eight 4-byte sizes and Csiz. */
+const SIZ_COMPONENTS_AT = 42;
+
+/** The components that are signed and at most 8 bits deep, or null when none are (or it is not a bare codestream). */
+function signed8Components(bytes: Uint8Array): { count: number; signed: number[] } | null {
+  if (bytes.length < SIZ_COMPONENTS_AT || bytes[0] !== 0xff || bytes[1] !== 0x4f || bytes[2] !== 0xff || bytes[3] !== 0x51) return null;
+  const count = (bytes[40]! << 8) | bytes[41]!;
+  if (bytes.length < SIZ_COMPONENTS_AT + count * 3) return null;
+  const signed: number[] = [];
+  for (let c = 0; c < count; c++) {
+    const ssiz = bytes[SIZ_COMPONENTS_AT + c * 3]!;
+    if ((ssiz & 0x80) !== 0 && (ssiz & 0x7f) + 1 <= 8) signed.push(c);
+  }
+  return signed.length === 0 ? null : { count, signed };
 }
 
 /** A 12-bit JPEG frame through IJG libjpeg 12-bit: samples in 16-bit containers, colour converted to RGB. */

@@ -6,7 +6,7 @@ import { decodeFrame } from '../../../../../renderer/features/imaging/viewer/dec
 import { TRANSFER_SYNTAXES } from '../../../../../renderer/features/imaging/viewer/decode/transfer-syntax';
 import type { DecodedFrame } from '../../../../../renderer/features/imaging/viewer/pixels/pixel-module';
 import { REPO_ROOT } from '../../../../support/repo-paths';
-import { seedCt16, seedMono12, seedMono8, seedRgb12, seedRgb8 } from '../../../../fixtures/dicom-viewer/write-seeds';
+import { seedCt16, seedMono12, seedMono8, seedRgb12, seedRgb8, seedSigned16, seedSigned8 } from '../../../../fixtures/dicom-viewer/write-seeds';
 import { nodeCodecs } from './node-codecs';
 import { TS } from './viewer-fixtures';
 
@@ -56,6 +56,51 @@ describe('compressed transfer syntaxes (fixtures made by dcmtk and gdcm)', () =>
       expect(frame.min).toBe(Math.min(...ct));
     });
   }
+
+  // Signed 8-bit (−128..127) and signed 16-bit with Bits Stored 16 (both ends of −32768..32767).
+  for (const [bits, seed, type] of [
+    [8, seedSigned8(), Int8Array],
+    [16, seedSigned16(), Int16Array],
+  ] as const) {
+    for (const [syntax, uid] of [
+      ['jpeg-lossless-sv1', '1.2.840.10008.1.2.4.70'],
+      ['jpegls', '1.2.840.10008.1.2.4.80'],
+      ['j2k', '1.2.840.10008.1.2.4.90'],
+      ['htj2k', '1.2.840.10008.1.2.4.201'],
+    ] as const) {
+      const name = `signed${bits}-${syntax}.dcm`;
+      it(`${name}: signed ${bits}-bit grey, lossless, exactly the seed's stored values`, async () => {
+        const { frame, transferSyntaxUid } = await decode(name);
+        expect(transferSyntaxUid).toBe(uid);
+        expect(frame.kind).toBe('gray');
+        if (frame.kind !== 'gray') return;
+        expect(frame.pixels).toBeInstanceOf(type);
+        expect(Array.from(frame.pixels)).toEqual(Array.from(seed));
+      });
+    }
+
+    it(`signed${bits}-htj2k-opj.pgx: OpenJPEG decodes the signed ${bits}-bit HTJ2K fixture's codestream to the seed too`, () => {
+      const pgx = readFileSync(path.join(FIXTURES, `signed${bits}-htj2k-opj.pgx`));
+      const width = bits / 8;
+      const header = pgx.subarray(0, pgx.length - seed.length * width);
+      expect(header.toString('latin1')).toBe(`PG ML - ${bits} 64 64\n`);
+      const samples = Array.from({ length: seed.length }, (_, i) => (width === 1 ? pgx.readInt8(header.length + i) : pgx.readInt16BE(header.length + i * 2)));
+      expect(samples).toEqual(Array.from(seed));
+    });
+  }
+
+  it('signed8-j2k-lossy.dcm: signed 8-bit grey, JPEG 2000 lossy (9/7), what opj_decompress decodes and near the seed, the ends clamped at −128 and 127', async () => {
+    const { frame, transferSyntaxUid } = await decode('signed8-j2k-lossy.dcm');
+    expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.91');
+    expect(frame.kind).toBe('gray');
+    if (frame.kind !== 'gray') return;
+    const pgx = readFileSync(path.join(FIXTURES, 'signed8-j2k-lossy-opj.pgx'));
+    const header = pgx.subarray(0, pgx.length - 64 * 64);
+    expect(header.toString('latin1')).toBe('PG ML - 8 64 64\n');
+    expect(Array.from(frame.pixels)).toEqual(Array.from({ length: 64 * 64 }, (_, i) => pgx.readInt8(header.length + i)));
+    expect(meanAbsoluteError(frame.pixels, seedSigned8())).toBeLessThan(12);
+    expect([frame.min, frame.max]).toEqual([-128, 127]);
+  });
 
   for (const [name, uid, tolerance] of [
     ['mono8-jpeg-baseline.dcm', '1.2.840.10008.1.2.4.50', 3],
