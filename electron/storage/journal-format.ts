@@ -104,6 +104,20 @@ export const JournalRecordSchema = z
 export type JournalRecord = Readonly<z.infer<typeof JournalRecordSchema>>;
 
 /**
+ * JournalRecordSchema compiled by zod (code generated from the schema, so it accepts exactly what
+ * the schema accepts), built on first use: every record read (the mind's replays, vault:check, the
+ * duplicate index's catch-up) is checked, and safeParse cost several times as much. Where zod is
+ * jitless (no `new Function`), the schema itself.
+ */
+let compiledRecordSchema: { validate(value: unknown): boolean } | undefined;
+
+/** Whether `value` is a journal record (JournalRecordSchema), the fast way. */
+export function isJournalRecord(value: unknown): value is JournalRecord {
+  compiledRecordSchema ??= z.config().jitless === true ? { validate: (v) => JournalRecordSchema.safeParse(v).success } : z.compile(JournalRecordSchema);
+  return compiledRecordSchema.validate(value);
+}
+
+/**
  * What is wrong with an inline object's bytes, or null: they must hash to their id, start with a
  * sealed-envelope header of kind `object`, hold at least one chunk tag and fit the inline cap.
  * The CRC of the frame already covers them against tears; this is the content-address check.
@@ -221,10 +235,9 @@ export async function readFrame(window: FrameWindow, offset: number, expectSeq?:
       return { ok: false, problem: 'json' };
     }
   }
-  const parsed = JournalRecordSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, problem: 'schema' };
-  if (expectSeq !== undefined && parsed.data.seq !== expectSeq) return { ok: false, problem: 'seq' };
-  return { ok: true, record: parsed.data, frameBytes: FRAME_HEADER_BYTES + length };
+  if (!isJournalRecord(json)) return { ok: false, problem: 'schema' };
+  if (expectSeq !== undefined && json.seq !== expectSeq) return { ok: false, problem: 'seq' };
+  return { ok: true, record: json, frameBytes: FRAME_HEADER_BYTES + length };
 }
 
 export interface ScanResult {

@@ -3,7 +3,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, type JournalEntry, type JournalRecord } from '../../../electron/storage/journal';
-import { decodeRecordV2, encodeRecordTailV2, encodeRecordV2, frame, JOURNAL_MAGIC_V1, JOURNAL_MAGIC_V2 } from '../../../electron/storage/journal-format';
+import { decodeRecordV2, encodeRecordTailV2, encodeRecordV2, frame, isJournalRecord, JournalRecordSchema, JOURNAL_MAGIC_V1, JOURNAL_MAGIC_V2 } from '../../../electron/storage/journal-format';
 import { checkVault } from '../../../electron/storage/vault-check';
 import { JOURNAL_FILE_NAME, vaultLayout } from '../../../electron/storage/vault-layout';
 import { useTempDirs } from '../../support/temp-dir';
@@ -113,5 +113,27 @@ describe('journal format version 2 (binary records)', () => {
     expect(report.inlineObjects).toBe(1);
     // The one object the fixture names without storing it is missed, which shows the ids were read.
     expect(report.errors.filter((error) => !error.includes('keys.json'))).toEqual([`object ${'b'.repeat(64)}: referenced by journal record seq 1 but missing`]);
+  });
+
+  it('checks a record read back (the compiled schema) exactly as JournalRecordSchema does', () => {
+    const id = 'a'.repeat(64);
+    const good = { seq: 12, kind: 'intake.hl7', at: '2026-01-01T00:00:00.000Z', operator: null, objects: [id], meta: 'AAAA', inline: { [id]: 'QUJD' }, dedupe: 'AbC.AA' };
+    const cases: Record<string, unknown> = {
+      good,
+      withNote: { ...good, note: { count: 3 } },
+      inlineNotListed: { ...good, inline: { ['b'.repeat(64)]: 'QUJD' } },
+      notADate: { ...good, at: 'yesterday' },
+      extraField: { ...good, extra: 1 },
+      nanNote: { ...good, note: { count: Number.NaN } },
+      nineNotes: { ...good, note: Object.fromEntries('abcdefghi'.split('').map((key) => [key, 1])) },
+      seqZero: { ...good, seq: 0 },
+      badKind: { ...good, kind: 'Intake HL7' },
+      metaNotBase64url: { ...good, meta: 'AA==' },
+      badObjectId: { ...good, objects: ['A'.repeat(64)], inline: undefined },
+      notAnObject: 'record',
+    };
+    const verdicts = Object.fromEntries(Object.entries(cases).map(([name, value]) => [name, isJournalRecord(value)]));
+    expect(verdicts).toEqual(Object.fromEntries(Object.entries(cases).map(([name, value]) => [name, JournalRecordSchema.safeParse(value).success])));
+    expect(verdicts).toMatchObject({ good: true, withNote: true, inlineNotListed: false, notADate: false, seqZero: false });
   });
 });
