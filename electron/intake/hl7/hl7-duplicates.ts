@@ -1,4 +1,4 @@
-import { createHmac, hash, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, hash, randomBytes, type KeyObject } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -450,11 +450,15 @@ class DedupeIndex implements Hl7Dedupe {
   private roomWaiters: Array<() => void> = [];
   private readonly scratch = Buffer.allocUnsafe(BLOCK_ENTRIES * ENTRY);
   private readonly probe = Buffer.allocUnsafe(16);
+  /** The secret as a KeyObject, imported once: an HMAC from raw key bytes imports them per call (about twice the cost). */
+  private readonly secret: KeyObject;
 
-  constructor(private readonly options: IndexOptions) {}
+  constructor(private readonly options: IndexOptions) {
+    this.secret = createSecretKey(options.secret);
+  }
 
   tag(keyHash: string, payloadDigest: string): DedupeTag {
-    const { secret } = this.options;
+    const { secret } = this;
     return {
       key: createHmac('sha256', secret).update('hl7-dedupe/v2 key\0').update(keyHash).digest('hex').slice(0, 32),
       payload: createHmac('sha256', secret).update('hl7-dedupe/v2 payload\0').update(payloadDigest).digest('hex').slice(0, 32),

@@ -1,7 +1,7 @@
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMemoryDedupe, dedupeKeyHash, journalTag, openHl7Dedupe, parseJournalTag, payloadHash, type DedupeTag, type Hl7Dedupe } from '../../../../electron/intake/hl7/hl7-duplicates';
+import { createMemoryDedupe, dedupeKeyHash, journalTag, openHl7Dedupe, parseJournalTag, payloadHash, writeDedupeKey, type DedupeTag, type Hl7Dedupe } from '../../../../electron/intake/hl7/hl7-duplicates';
 import type { AckCode } from '../../../../electron/intake/hl7/hl7-ack';
 import { Journal } from '../../../../electron/storage/journal';
 import { memoryLogger } from '../../../support/silent-logger';
@@ -33,6 +33,19 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 describe('HL7 duplicate index', () => {
+  it('derives the keyed tag of a sender + control id and a payload as it always has (known answer, computed with Python hmac)', async () => {
+    const { dir, journal } = await vault();
+    // The tags live in journal records and run files: a faster way to compute them must give the same bytes.
+    await mkdir(dir, { recursive: true });
+    await writeDedupeKey(dir, Uint8Array.from({ length: 32 }, (_, i) => i));
+    const dedupe = await openHl7Dedupe({ dir, journal });
+    const keyHash = keyOf('C-1');
+    const payload = payloadHash('message a');
+    expect([keyHash, payload]).toEqual(['ab0198cc2285f58428570079e510ca7dfa59ba313e34ab2f2c2ab0aa1a57380d', '3296d46b6011afbee41673a377c40085a136e4b2e187d9293cfb70a60ae0d79d']);
+    expect(dedupe.tag(keyHash, payload)).toEqual({ key: '07626ef0a0dcc621c00bef49e415a6c9', payload: '6a5f27ba196afaee4b02dd7b4b194e24' });
+    await dedupe.close();
+  });
+
   it('keys on sender + control id, recognizes an identical resend and a conflict; a corrected resend after a rejection is new', async () => {
     const { dir, journal } = await vault();
     const dedupe = await openHl7Dedupe({ dir, journal });
