@@ -2,7 +2,7 @@ import type { DataSet } from 'dicom-parser';
 import { paletteToRgb } from '../pixels/palette';
 import { planarToInterleaved, samplesTo8Bit, ybrFull422ToRgb, ybrFullToRgb } from '../pixels/photometric';
 import type { DecodedFrame, StoredPixels } from '../pixels/pixel-module';
-import { toStoredValues, valueRange } from '../pixels/stored-values';
+import { clampToBitsStored, toStoredValues, valueRange } from '../pixels/stored-values';
 import type { CodecOutput, FrameCodecs } from './codecs';
 import { DicomImageError, encapsulatedFrameBytes, nativeFrameBytes, type ImageInfo } from './dicom-image';
 import { decodeRleFrame } from './rle';
@@ -99,7 +99,10 @@ export async function decodeFrame(dataSet: DataSet, image: ImageInfo, frame: num
       const bytes = encapsulatedFrameBytes(dataSet, image, frame);
       const output = await (image.encoding === 'htj2k' ? codecs.htj2k(bytes) : codecs.jpeg2000(bytes));
       checkCodecOutput(image, output);
-      return frameFromSamples(image, output.samples, { alreadyRgb: output.convertedToRgb || photometric === 'YBR_ICT' || photometric === 'YBR_RCT', interleaved: true });
+      const { bitsStored, highBit, pixelRepresentation } = image.pixel;
+      // A codestream wider than Bits Stored: clamp its values rather than let masking wrap them.
+      const samples = highBit === bitsStored - 1 ? clampToBitsStored(output.samples, output.bitsPerSample, bitsStored, pixelRepresentation === 1) : output.samples;
+      return frameFromSamples(image, samples, { alreadyRgb: output.convertedToRgb || photometric === 'YBR_ICT' || photometric === 'YBR_RCT', interleaved: true });
     }
     default: {
       const never: never = image.encoding;

@@ -55,3 +55,27 @@ export function valueRange(pixels: ArrayLike<number>): { min: number; max: numbe
   }
   return pixels.length === 0 ? { min: 0, max: 0 } : { min, max };
 }
+
+/**
+ * Decoded samples of a codestream more precise than Bits Stored (gdcm, for one, codes JPEG 2000 at
+ * Bits Allocated): each is read at the codestream's precision (two's complement when signed) and
+ * clamped into Bits Stored's range, so a lossy over- or undershoot saturates, as a decoder does at
+ * its own precision, instead of wrapping round when the container is later masked to Bits Stored.
+ * Returns the samples as they are when the precision is not wider.
+ */
+export function clampToBitsStored<T extends Uint8Array | Uint16Array>(samples: T, precision: number, bitsStored: number, signed: boolean): T {
+  const containerBits = samples instanceof Uint8Array ? 8 : 16;
+  if (precision <= bitsStored || precision > containerBits) return samples;
+  const out = samples.slice() as T;
+  const range = 2 ** precision;
+  const low = signed ? -(2 ** (bitsStored - 1)) : 0;
+  const high = signed ? 2 ** (bitsStored - 1) - 1 : 2 ** bitsStored - 1;
+  const containerMask = 2 ** containerBits - 1;
+  for (let i = 0; i < out.length; i++) {
+    let value = out[i]! & (range - 1);
+    if (signed && value >= range / 2) value -= range;
+    // The container keeps the two's complement bits; toStoredValues reads Bits Stored of them.
+    out[i] = (value < low ? low : value > high ? high : value) & containerMask;
+  }
+  return out;
+}

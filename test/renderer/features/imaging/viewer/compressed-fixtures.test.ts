@@ -31,6 +31,13 @@ async function nativeContainers(name: string): Promise<Uint16Array> {
   return new Uint16Array(raw.buffer, 0, raw.length >> 1);
 }
 
+/** A signed PGX (opj_decompress's output) of 64×64 16-bit samples, with its header checked. */
+function signedPgx16(name: string, header: string): number[] {
+  const pgx = readFileSync(path.join(FIXTURES, name));
+  expect(pgx.subarray(0, pgx.length - 64 * 64 * 2).toString('latin1')).toBe(header);
+  return Array.from({ length: 64 * 64 }, (_, i) => pgx.readInt16BE(pgx.length - 64 * 64 * 2 + i * 2));
+}
+
 function meanAbsoluteError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let sum = 0;
@@ -100,6 +107,42 @@ describe('compressed transfer syntaxes (fixtures made by dcmtk and gdcm)', () =>
     expect(Array.from(frame.pixels)).toEqual(Array.from({ length: 64 * 64 }, (_, i) => pgx.readInt8(header.length + i)));
     expect(meanAbsoluteError(frame.pixels, seedSigned8())).toBeLessThan(12);
     expect([frame.min, frame.max]).toEqual([-128, 127]);
+  });
+
+  it('ct16-htj2k-lossy.dcm: signed 12-bit CT, HTJ2K lossy (9/7), within 1 of what OpenJPEG decodes and near the seed', async () => {
+    const { frame, transferSyntaxUid } = await decode('ct16-htj2k-lossy.dcm');
+    expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.203');
+    expect(frame.kind).toBe('gray');
+    if (frame.kind !== 'gray') return;
+    const reference = signedPgx16('ct16-htj2k-lossy-opj.pgx', 'PG ML - 12 64 64\n');
+    let worst = 0;
+    for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(frame.pixels[i]! - reference[i]!));
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(meanAbsoluteError(frame.pixels, seedCt16())).toBeLessThan(4);
+    expect(frame.min).toBeLessThan(-1990);
+  });
+
+  it('ct16-j2k-lossy.dcm: signed 12-bit CT in a 16-bit lossy JPEG 2000 codestream (gdcm codes Bits Allocated), what OpenJPEG decodes clamped to Bits Stored, not wrapped', async () => {
+    const { frame, transferSyntaxUid } = await decode('ct16-j2k-lossy.dcm');
+    expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.91');
+    expect(frame.kind).toBe('gray');
+    if (frame.kind !== 'gray') return;
+    // The 9/7 ringing overshoots −2048..2047 here; masked to 12 bits, −2057 would show as 2039.
+    const reference = signedPgx16('ct16-j2k-lossy-opj.pgx', 'PG ML - 16 64 64\n');
+    expect(Math.min(...reference)).toBeLessThan(-2048);
+    expect(Math.max(...reference)).toBeGreaterThan(2047);
+    expect(Array.from(frame.pixels)).toEqual(reference.map((value) => Math.min(2047, Math.max(-2048, value))));
+  });
+
+  it('ct16-jpegls-near.dcm: signed 12-bit CT, JPEG-LS near-lossless (gdcm, NEAR 2), exactly what dcmdjpls decodes and within 2 of the seed', async () => {
+    const { frame, transferSyntaxUid } = await decode('ct16-jpegls-near.dcm');
+    expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.81');
+    expect(frame.kind).toBe('gray');
+    if (frame.kind !== 'gray') return;
+    const reference = Array.from(await nativeContainers('ct16-jpegls-near-dcmdjpls.dcm'), (value) => (value & 0x800 ? (value & 0xfff) - 0x1000 : value & 0xfff));
+    expect(Array.from(frame.pixels)).toEqual(reference);
+    const seed = seedCt16();
+    expect(Math.max(...Array.from(frame.pixels, (value, i) => Math.abs(value - seed[i]!)))).toBeLessThanOrEqual(2);
   });
 
   for (const [name, uid, tolerance] of [

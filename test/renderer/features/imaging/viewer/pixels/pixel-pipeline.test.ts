@@ -4,7 +4,7 @@ import { lookupLut, lutFromDescriptor } from '../../../../../../renderer/feature
 import { IDENTITY_MODALITY, modalityRange, modalityValue } from '../../../../../../renderer/features/imaging/viewer/pixels/modality-lut';
 import { paletteToRgb } from '../../../../../../renderer/features/imaging/viewer/pixels/palette';
 import { planarToInterleaved, samplesTo8Bit, ybrFull422ToRgb, ybrFullPixelToRgb, ybrFullToRgb } from '../../../../../../renderer/features/imaging/viewer/pixels/photometric';
-import { storedValue, toStoredValues, valueRange } from '../../../../../../renderer/features/imaging/viewer/pixels/stored-values';
+import { clampToBitsStored, storedValue, toStoredValues, valueRange } from '../../../../../../renderer/features/imaging/viewer/pixels/stored-values';
 import { voiLutValue, windowForRange, windowValue } from '../../../../../../renderer/features/imaging/viewer/pixels/voi-lut';
 
 describe('stored values (PS3.5 8.1.1)', () => {
@@ -28,6 +28,20 @@ describe('stored values (PS3.5 8.1.1)', () => {
     expect(Array.from(unsigned)).toEqual([1, 4095]);
     expect(toStoredValues(Uint8Array.from([200]), 8, 7, true)).toBeInstanceOf(Int8Array);
     expect(valueRange(Int16Array.from([5, -3, 9]))).toEqual({ min: -3, max: 9 });
+  });
+
+  it('clamps a wider codestream\'s values into Bits Stored instead of letting the mask wrap them', () => {
+    // 16-bit signed samples of a 12-bit signed image: −2057 and 2051 are a lossy codec's overshoot.
+    const wide = Uint16Array.from([-2057, -2048, -5, 0, 2047, 2051, -32768].map((value) => value & 0xffff));
+    const clamped = clampToBitsStored(wide, 16, 12, true);
+    expect(Array.from(toStoredValues(clamped, 12, 11, true))).toEqual([-2048, -2048, -5, 0, 2047, 2047, -2048]);
+    // Unsigned: 12-bit samples of an image with Bits Stored 10.
+    expect(Array.from(clampToBitsStored(Uint16Array.from([0, 1023, 1024, 4095]), 12, 10, false))).toEqual([0, 1023, 1023, 1023]);
+    // 8-bit two's complement bytes of a 7-bit signed image.
+    expect(Array.from(toStoredValues(clampToBitsStored(Uint8Array.from([0x80, 0xc0, 0x3f, 0x7f]), 8, 7, true), 7, 6, true))).toEqual([-64, -64, 63, 63]);
+    // A codestream no wider than Bits Stored is passed through untouched (the same array).
+    const same = Uint16Array.from([0xf830]);
+    expect(clampToBitsStored(same, 12, 12, true)).toBe(same);
   });
 });
 
