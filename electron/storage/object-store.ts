@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,6 +17,13 @@ const TEMP_SUFFIX = '.tmp';
 /** Small source chunks are gathered into writes of this size; larger ones go straight to disk. */
 const STAGING_BYTES = 256 * 1024;
 const READ_CHUNK_BYTES = 256 * 1024;
+/**
+ * A byte array up to this size is hashed by WebCrypto's digest, a job on libuv's thread pool, while
+ * it is written: the SHA-256 of a 512 KiB DICOM instance took ~0.3 ms of the calling thread, which
+ * is the receiver's only thread. Larger arrays (rare: streams are the way for large objects) are
+ * hashed here piece by piece, as the digest job would copy the whole array first.
+ */
+const THREAD_POOL_HASH_MAX_BYTES = 4 * 1024 * 1024;
 /** The smallest possible sealed envelope: a header and one (empty) chunk's tag. */
 export const MIN_SEALED_OBJECT_BYTES = ENVELOPE_HEADER_LENGTH + GCM_TAG_LENGTH;
 export const DEFAULT_READ_ALL_LIMIT = 64 * 1024 * 1024;
@@ -104,55 +111,23 @@ export class ObjectStore {
     let closed = false;
     let renamed = false;
     try {
-      const hash = createHash('sha256');
-      const header = new Uint8Array(ENVELOPE_HEADER_LENGTH);
-      let headerBytes = 0;
-      let size = 0; // bytes taken from the source
-      let position = 0; // bytes handed to the file
-      const staging = Buffer.allocUnsafe(STAGING_BYTES);
-      let staged = 0;
-      const flush = async (): Promise<void> => {
-        if (staged === 0) return;
-        await writeFully(file, staging.subarray(0, staged), position);
-        position += staged;
-        staged = 0;
-      };
-      const take = async (chunk: Uint8Array): Promise<void> => {
-        if (chunk.length === 0) return;
-        if (headerBytes < ENVELOPE_HEADER_LENGTH) {
-          const part = chunk.subarray(0, ENVELOPE_HEADER_LENGTH - headerBytes);
-          header.set(part, headerBytes);
-          headerBytes += part.length;
-          if (headerBytes === ENVELOPE_HEADER_LENGTH) requireEnvelopeHeader(header);
+      let id: string;
+      let size: number;
+      if (source instanceof Uint8Array && source.length <= THREAD_POOL_HASH_MAX_BYTES) {
+        if (source.length >= ENVELOPE_HEADER_LENGTH) requireEnvelopeHeader(source.subarray(0, ENVELOPE_HEADER_LENGTH));
+        if (source.length < MIN_SEALED_OBJECT_BYTES) {
+          throw new StorageError('E_INVALID', `A sealed object is at least ${MIN_SEALED_OBJECT_BYTES} bytes; refused one of ${source.length} bytes.`);
         }
-        size += chunk.length;
-        if (chunk.length >= STAGING_BYTES / 4) {
-          await flush();
-          // The write runs on libuv's thread pool while this thread hashes the same bytes.
-          const writing = writeFully(file, chunk, position);
-          hash.update(chunk);
-          await writing;
-          position += chunk.length;
-        } else {
-          hash.update(chunk);
-          if (staged + chunk.length > STAGING_BYTES) await flush();
-          staging.set(chunk, staged);
-          staged += chunk.length;
-        }
-      };
-      if (source instanceof Uint8Array) {
-        for (let offset = 0; offset < source.length; offset += 4 * 1024 * 1024) await take(source.subarray(offset, offset + 4 * 1024 * 1024));
+        // The digest job copies the bytes when it starts, so it and the write share nothing mutable.
+        const [, digest] = await Promise.all([writeFully(file, source, 0), webcrypto.subtle.digest('SHA-256', source)]);
+        id = Buffer.from(digest).toString('hex');
+        size = source.length;
       } else {
-        for await (const chunk of source) await take(chunk);
-      }
-      await flush();
-      if (size < MIN_SEALED_OBJECT_BYTES) {
-        throw new StorageError('E_INVALID', `A sealed object is at least ${MIN_SEALED_OBJECT_BYTES} bytes; refused one of ${size} bytes.`);
+        ({ id, size } = await this.writePieces(file, source));
       }
       await file.datasync();
       closed = true;
       await file.close();
-      const id = hash.digest('hex');
       const target = this.pathOf(id);
       if (await this.exists(target)) {
         await this.fs.unlink(temp);
@@ -184,6 +159,58 @@ export class ObjectStore {
       if (!renamed) await this.fs.unlink(temp).catch(() => undefined);
       throw toStorageError(error, this.objectsDir, 'writing an object');
     }
+  }
+
+  /** Writes a stream (or a large byte array) piece by piece, hashing on this thread; the SHA-256 hex and the size. */
+  private async writePieces(file: StorageFile, source: AsyncIterable<Uint8Array> | Uint8Array): Promise<{ id: string; size: number }> {
+    const hash = createHash('sha256');
+    const header = new Uint8Array(ENVELOPE_HEADER_LENGTH);
+    let headerBytes = 0;
+    let size = 0; // bytes taken from the source
+    let position = 0; // bytes handed to the file
+    // Allocated when a small chunk first needs it: a source of large chunks never does.
+    let staging: Buffer | null = null;
+    let staged = 0;
+    const flush = async (): Promise<void> => {
+      if (staged === 0 || staging === null) return;
+      await writeFully(file, staging.subarray(0, staged), position);
+      position += staged;
+      staged = 0;
+    };
+    const take = async (chunk: Uint8Array): Promise<void> => {
+      if (chunk.length === 0) return;
+      if (headerBytes < ENVELOPE_HEADER_LENGTH) {
+        const part = chunk.subarray(0, ENVELOPE_HEADER_LENGTH - headerBytes);
+        header.set(part, headerBytes);
+        headerBytes += part.length;
+        if (headerBytes === ENVELOPE_HEADER_LENGTH) requireEnvelopeHeader(header);
+      }
+      size += chunk.length;
+      if (chunk.length >= STAGING_BYTES / 4) {
+        await flush();
+        // The write runs on libuv's thread pool while this thread hashes the same bytes.
+        const writing = writeFully(file, chunk, position);
+        hash.update(chunk);
+        await writing;
+        position += chunk.length;
+      } else {
+        hash.update(chunk);
+        if (staged + chunk.length > STAGING_BYTES) await flush();
+        staging ??= Buffer.allocUnsafe(STAGING_BYTES);
+        staging.set(chunk, staged);
+        staged += chunk.length;
+      }
+    };
+    if (source instanceof Uint8Array) {
+      for (let offset = 0; offset < source.length; offset += 4 * 1024 * 1024) await take(source.subarray(offset, offset + 4 * 1024 * 1024));
+    } else {
+      for await (const chunk of source) await take(chunk);
+    }
+    await flush();
+    if (size < MIN_SEALED_OBJECT_BYTES) {
+      throw new StorageError('E_INVALID', `A sealed object is at least ${MIN_SEALED_OBJECT_BYTES} bytes; refused one of ${size} bytes.`);
+    }
+    return { id: hash.digest('hex'), size };
   }
 
   /** Streams an object's bytes; the stream errors with E_NOT_FOUND if there is none. */

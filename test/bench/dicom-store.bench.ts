@@ -59,8 +59,8 @@ async function send(port: number, calledAe: string, files: readonly string[], as
 
 interface Receiver {
   readonly port: number;
-  /** The receiver process's CPU time so far (user + system), in ms. */
-  cpuMs(): Promise<number>;
+  /** The receiver process's CPU time so far (user + system, every thread) and its main thread's, in ms. */
+  cpuMs(): Promise<{ readonly process: number; readonly mainThread: number }>;
   close(): Promise<void>;
 }
 
@@ -84,8 +84,8 @@ async function startReceiver(dataDir: string): Promise<Receiver> {
     async cpuMs() {
       const answer = next();
       child.kill('SIGUSR2');
-      const [, user, system] = (await answer).split(' ');
-      return (Number(user) + Number(system)) / 1000;
+      const [, user, system, mainThread] = (await answer).split(' ');
+      return { process: (Number(user) + Number(system)) / 1000, mainThread: Number(mainThread) };
     },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -137,9 +137,11 @@ const bench: BenchModule = {
             theirs.push(await send(orthanc.port, 'ORTHANC', theirFiles, associations));
             const cpuBefore = await server.cpuMs();
             ours.push(await send(server.port, 'HDMS', oursFiles, associations));
-            const cpuPerInstance = ((await server.cpuMs()) - cpuBefore) / oursFiles.length;
+            const cpuAfter = await server.cpuMs();
+            const cpuPerInstance = (cpuAfter.process - cpuBefore.process) / oursFiles.length;
+            const mainPerInstance = (cpuAfter.mainThread - cpuBefore.mainThread) / oursFiles.length;
             for (const file of [...oursFiles, ...theirFiles]) await rm(file);
-            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s (receiver CPU ${cpuPerInstance.toFixed(1)} ms/instance), Orthanc ${theirs.at(-1)!.toFixed(1)}/s; load average ${os.loadavg()[0]!.toFixed(1)}`);
+            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s (receiver CPU ${cpuPerInstance.toFixed(1)} ms/instance, main thread ${mainPerInstance.toFixed(1)} ms/instance), Orthanc ${theirs.at(-1)!.toFixed(1)}/s; load average ${os.loadavg()[0]!.toFixed(1)}`);
           }
           figures.push({
             figure: `dicom_cstore_${associations}_association${associations === 1 ? '' : 's'}_instances_per_s`,

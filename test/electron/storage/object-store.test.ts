@@ -52,6 +52,20 @@ describe('object store', () => {
     expect(await readdir(tmpDir)).toEqual([]);
   });
 
+  it('names a byte array by the SHA-256 of exactly its bytes, whichever way it is hashed (a view into a larger buffer, over 4 MiB)', async () => {
+    const { store, objectsDir } = await openStore();
+    // Up to 4 MiB the digest runs as a WebCrypto job on the thread pool, above it here piece by piece.
+    const large = fakeEnvelope('object', 5 * 1024 * 1024);
+    const surrounding = Buffer.concat([Buffer.from('before'), fakeEnvelope('object', 300_000), Buffer.from('after')]);
+    const view = surrounding.subarray(6, surrounding.length - 5);
+    for (const bytes of [large, view]) {
+      const written = await store.write(bytes);
+      expect(written).toEqual({ id: sha256(bytes), size: bytes.length, existed: false });
+      // equals(), not toEqual: a deep comparison of 5 MiB takes vitest tens of seconds.
+      expect((await readFile(path.join(objectsDir, written.id.slice(0, 2), written.id.slice(2)))).equals(bytes)).toBe(true);
+    }
+  });
+
   it('streams a 50 MiB object to disk as it arrives, never holding it whole', async () => {
     const { store, tmpDir } = await openStore();
     const chunkBytes = 64 * 1024;
