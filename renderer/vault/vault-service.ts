@@ -298,8 +298,12 @@ export interface VaultService {
   patientStudies(patientId: string): Promise<readonly StudySummary[]>;
   /** Opens a study in the viewer: journals an ACCESS event for its patient (the study's view id as the record), then lists its series and instances. */
   openStudy(studyId: string): Promise<ViewerStudy>;
-  /** The Part 10 bytes of an instance of a study opened in this session (decrypted in memory, never stored). */
-  instanceBytes(instanceId: string): Promise<Uint8Array>;
+  /**
+   * An instance of a study opened in this session, for the viewer's decode worker: its sealed
+   * envelope with the envelope's data key (non-extractable), so the decryption runs in the worker
+   * and not on the page's thread; the worker opens it in memory, nothing decrypted is stored.
+   */
+  instanceSource(instanceId: string): Promise<InstanceSource>;
 
   // Devices (IEEE 11073, issue 13): the reports the device manager stored
   /** The latest device reports, newest first (all devices, or one by system id); decrypted, not journaled. */
@@ -317,3 +321,6 @@ export interface VaultService {
   /** Restores a backup into this (empty) data folder with a passphrase or the recovery key, then unlocks. */
   restoreBackup(input: { readonly path: string; readonly operatorName?: string; readonly secret: { readonly passphrase: string } | { readonly recoveryKey: string } }): Promise<void>;
 }
+
+/** A DICOM instance as the viewer gets it: sealed, with the data key that opens it, or (tests, fixtures) its Part 10 bytes already open. */
+export type InstanceSource = { readonly envelope: Uint8Array; readonly dataKey: CryptoKey } | Uint8Array;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ctSlice, TS } from '../renderer/features/imaging/viewer/viewer-fixtures';
 import { launchBrowser } from '../support/chromium';
+import { cpuByKind, describeCpu } from '../support/process-cpu';
 import { goToArea, newShellPage, openFirstRun, UI_TIMEOUT_MS } from '../support/shell-page';
 import { startShell, type ShellProcess } from '../support/shell-process';
 import { createVaultThroughUi } from '../support/vault-ui';
@@ -155,7 +156,15 @@ const bench: BenchModule = {
         const cdp = profileDir === undefined ? null : await page.context().newCDPSession(page);
         await cdp?.send('Profiler.enable');
         await cdp?.send('Profiler.start');
+        // HDMS_BENCH_VIEWER_TRACE=<file>: a Chromium trace (every thread of the page's renderer) of the first scroll.
+        const traceFile = run === 0 ? process.env['HDMS_BENCH_VIEWER_TRACE'] : undefined;
+        if (traceFile !== undefined) {
+          await browser.startTracing(page, { path: traceFile, screenshots: false, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing', 'toplevel', 'ipc', 'mojom', 'blink', 'cc', 'gpu', 'renderer.scheduler'] });
+        }
+        const cpuBefore = cpuByKind(shell.pid, process.env['HDMS_BENCH_CPU_THREADS'] ?? 'renderer');
         const down = await scrollTimed(page, 'ArrowDown', SLICES - 1, 0, 1);
+        log(`  CPU per slice during that scroll (Linux): ${describeCpu(cpuBefore, cpuByKind(shell.pid, process.env['HDMS_BENCH_CPU_THREADS'] ?? 'renderer'), SLICES - 1)}`);
+        if (traceFile !== undefined) await browser.stopTracing();
         if (cdp !== null && profileDir !== undefined) {
           const { profile } = await cdp.send('Profiler.stop');
           await writeFile(path.join(profileDir, 'viewer-scroll.cpuprofile'), JSON.stringify(profile));

@@ -4,32 +4,35 @@ import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
 import { readSealedBytes } from '../records/sealed-objects';
 import type { Opener } from '../vault-crypto';
-import { VaultError, type StudyListEntry, type VaultService } from '../vault-service';
+import { VaultError, type InstanceSource, type StudyListEntry, type VaultService } from '../vault-service';
 import { StudyNotFoundError, viewerStudy } from './study-instances';
 import { foldText } from '../../../shared/crypto/blind-index';
 import { allStudies, searchStudyIds, studiesOfPatient, studiesWithIds } from '../views/imaging-reads';
 import { patientHits } from '../views/view-reads';
 
-/** Reads and opens (decrypts in memory) a sealed instance. */
-async function openInstance(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string): Promise<Uint8Array> {
+/**
+ * Reads a sealed instance and unwraps its data key (the intake key stays here); the viewer's
+ * decode worker decrypts the envelope, off the page's thread.
+ */
+async function readInstance(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string): Promise<InstanceSource> {
   const started = performance.now();
-  const sealed = await readSealedBytes(api, objectId, 'This instance is too large to open in the viewer.');
+  const envelope = await readSealedBytes(api, objectId, 'This instance is too large to open in the viewer.');
   const read = performance.now();
-  const opened = await opener.open(sealed);
+  const dataKey = await opener.unwrapDataKey(envelope);
   // Durations only, for the viewer benchmark's breakdown.
   performance.measure('hdms-viewer:object-read', { start: started, end: read });
-  performance.measure('hdms-viewer:object-open', { start: read });
-  return opened.plaintext;
+  performance.measure('hdms-viewer:object-key', { start: read });
+  return { envelope, dataKey };
 }
 
 /** The imaging part of VaultService (issue 12): the studies DICOM brought, listed from the views. */
-export type ImagingService = Pick<VaultService, 'studies' | 'patientStudies' | 'openStudy' | 'instanceBytes'>;
+export type ImagingService = Pick<VaultService, 'studies' | 'patientStudies' | 'openStudy' | 'instanceSource'>;
 
 export function createImagingService(api: HdmsApi, state: SessionState): ImagingService {
   /** Per session, the instances of the studies it opened (journaled): only those are handed to the viewer. */
   const opened = new WeakMap<object, Map<string, string>>();
   /** Per session, the first image of the study opened last, read while its access was journaled (taken once). */
-  const earlyBytes = new WeakMap<object, { instanceId: string; bytes: Promise<Uint8Array> }>();
+  const earlyBytes = new WeakMap<object, { instanceId: string; bytes: Promise<InstanceSource> }>();
   const openedIn = (session: object): Map<string, string> => {
     let map = opened.get(session);
     if (map === undefined) opened.set(session, (map = new Map()));
@@ -62,10 +65,10 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
       const s = state.require();
       try {
         const study = await viewerStudy(s.db, s.keys.viewKey, studyId);
-        // The first image's bytes are read and decrypted while the access is journaled; nothing is
+        // The first image is read (and its key unwrapped) while the access is journaled; nothing is
         // handed out before the access is durable (this call answers after it).
         const first = study.series[0]?.instances[0];
-        const early = first === undefined ? null : openInstance(api, s.opener, first.objectId);
+        const early = first === undefined ? null : readInstance(api, s.opener, first.objectId);
         early?.catch(() => undefined);
         // The opening is an access event (journal, then the ledger's ACCESS entry) before anything shows.
         await journalAccess(api, s, study.patientId, studyId);
@@ -79,7 +82,7 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
       }
     },
 
-    async instanceBytes(instanceId) {
+    async instanceSource(instanceId) {
       const s = state.require();
       const objectId = openedIn(s).get(instanceId);
       if (objectId === undefined) throw new VaultError('E_NODE', 'Open the study before its images.');
@@ -89,7 +92,7 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
           earlyBytes.delete(s);
           return await early.bytes;
         }
-        return await openInstance(api, s.opener, objectId);
+        return await readInstance(api, s.opener, objectId);
       } catch (error) {
         throw asVaultError(error);
       }

@@ -64,7 +64,7 @@ export interface FakeVaultOptions {
   readonly journalIssues?: JournalIssues;
   /** The imaging studies (any order; answered as given). */
   readonly studies?: readonly StudyListEntry[];
-  /** What openStudy answers, by study id, and the bytes instanceBytes gives by instance id (the viewer). */
+  /** What openStudy answers, by study id, and the Part 10 bytes instanceSource gives by instance id (the viewer). */
   readonly viewerStudies?: readonly ViewerStudy[];
   readonly instanceBytes?: Readonly<Record<string, Uint8Array>>;
   /** The device reports (answered as given, filtered by system id). */
@@ -530,8 +530,8 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       if (study === undefined) throw new VaultError('E_NODE', 'This study is not in the vault (it may have been erased).');
       return study;
     },
-    async instanceBytes(instanceId) {
-      await enter('instanceBytes', [instanceId]);
+    async instanceSource(instanceId) {
+      await enter('instanceSource', [instanceId]);
       const bytes = options.instanceBytes?.[instanceId];
       if (bytes === undefined) throw new VaultError('E_NODE', 'Open the study before its images.');
       return bytes;

@@ -1,4 +1,5 @@
-import type { DecodeAnswer, DecodeRequest, InstanceOverview } from './decode/decode-protocol';
+import type { InstanceSource } from '../../../vault/vault-service';
+import type { DecodeAnswer, DecodeRequest, InstanceInput, InstanceOverview } from './decode/decode-protocol';
 import type { TagRow } from './decode/tag-list';
 import type { DecodedFrame } from './pixels/pixel-module';
 
@@ -58,10 +59,14 @@ export class DecodeClient {
     });
   }
 
-  /** Parses an instance (its bytes move to the worker) and decodes its first frame when asked. */
-  async open(key: string, bytes: Uint8Array, decodeFirst: boolean): Promise<InstanceOverview> {
-    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    return (await this.ask<'open'>({ type: 'open', key, bytes: owned.buffer as ArrayBuffer, decodeFirst }, [owned.buffer as ArrayBuffer])).overview;
+  /**
+   * Parses an instance and decodes its first frame when asked. Its bytes (or its envelope, which
+   * the worker decrypts with the data key) move to the worker: the caller's array is emptied.
+   */
+  async open(key: string, source: InstanceSource, decodeFirst: boolean): Promise<InstanceOverview> {
+    const owned = ownBuffer(source instanceof Uint8Array ? source : source.envelope);
+    const input: InstanceInput = source instanceof Uint8Array ? { kind: 'open', bytes: owned } : { kind: 'sealed', envelope: owned, dataKey: source.dataKey };
+    return (await this.ask<'open'>({ type: 'open', key, input, decodeFirst }, [owned])).overview;
   }
 
   async frame(key: string, frame: number): Promise<DecodedFrame> {
@@ -82,6 +87,11 @@ export class DecodeClient {
     this.closed = true;
     this.stop(new Error('The image decoder was closed.'));
   }
+}
+
+/** A buffer holding exactly these bytes, to transfer (a view into a larger one is copied). */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  return (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()).buffer as ArrayBuffer;
 }
 
 let shared: DecodeClient | null = null;

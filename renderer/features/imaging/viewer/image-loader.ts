@@ -1,11 +1,12 @@
+import type { InstanceSource } from '../../../vault/vault-service';
 import type { InstanceOverview } from './decode/decode-protocol';
 import type { DecodedFrame } from './pixels/pixel-module';
 
-/** What the loader needs: the instance's bytes (from the vault) and a decoder (the worker). */
+/** What the loader needs: the instance (sealed, from the vault) and a decoder (the worker, which decrypts it). */
 export interface LoaderPorts {
-  readonly bytes: (instanceId: string) => Promise<Uint8Array>;
+  readonly source: (instanceId: string) => Promise<InstanceSource>;
   readonly decoder: {
-    open(key: string, bytes: Uint8Array, decodeFirst: boolean): Promise<InstanceOverview>;
+    open(key: string, source: InstanceSource, decodeFirst: boolean): Promise<InstanceOverview>;
     frame(key: string, frame: number): Promise<DecodedFrame>;
   };
 }
@@ -38,10 +39,10 @@ export class ImageLoader {
     if (promise === undefined) {
       promise = (async () => {
         const started = performance.now();
-        const bytes = await this.ports.bytes(instanceId);
+        const source = await this.ports.source(instanceId);
         if (this.suspended) throw new Error('The viewer was closed.');
         const read = performance.now();
-        const overview = await this.ports.decoder.open(instanceId, bytes, true);
+        const overview = await this.ports.decoder.open(instanceId, source, true);
         // Timings only (no identifiers), for the benchmark's breakdown and the browser's profiler.
         performance.measure('hdms-viewer:read', { start: started, end: read });
         performance.measure('hdms-viewer:decode', { start: read });

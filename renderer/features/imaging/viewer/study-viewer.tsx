@@ -36,7 +36,7 @@ export function StudyViewer({ studyId }: { studyId: string }) {
   // forgets each study when its page is left.
   const [{ client, loader }] = useState(() => {
     const decodeClient = sharedDecodeClient();
-    return { client: decodeClient, loader: new ImageLoader({ bytes: (id) => vault.instanceBytes(id), decoder: decodeClient }) };
+    return { client: decodeClient, loader: new ImageLoader({ source: (id) => vault.instanceSource(id), decoder: decodeClient }) };
   });
   useEffect(() => {
     loader.resume();

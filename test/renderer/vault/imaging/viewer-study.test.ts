@@ -2,15 +2,25 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
 import type { DicomInstance } from '../../../../shared/domain/dicom';
+import { openWithDataKey } from '../../../../shared/crypto/envelope';
 import { createVaultService } from '../../../../renderer/vault/create-vault-service';
+import type { InstanceSource } from '../../../../renderer/vault/vault-service';
 import { appendSealedRecord, createFakeBody, type FakeBody } from '../support/fake-body';
 
 /**
  * Issue 12: opening a study in the viewer is an access event (journal, then ledger), and the
- * viewer receives the decrypted Part 10 bytes only of instances of a study opened in this session.
+ * viewer receives instances (sealed, with the data key that opens each) only of a study opened in
+ * this session.
  */
 const STUDY = '1.2.826.0.1.3680043.10.995.1';
 const patient: Patient = { identifiers: [{ value: 'MRN-VIEW-9', authority: 'NORTHCLINIC', type: 'MR' }], name: { family: 'Horvat', given: ['Lea'] } };
+
+/** What the decode worker does with an instance the vault hands out. */
+async function openSource(source: InstanceSource): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) throw new Error('The vault handed out an instance already decrypted.');
+  expect(source.dataKey.extractable).toBe(false);
+  return (await openWithDataKey(source.dataKey, source.envelope)).plaintext;
+}
 
 function dicomIntake(dicom: Partial<DicomInstance> & Pick<DicomInstance, 'sopInstanceUid' | 'seriesInstanceUid'>): NormalizedIntake {
   return {
@@ -58,8 +68,9 @@ describe('VaultService: studies in the viewer', () => {
     ]);
     const first = study.series[0]!.instances[0]!;
     expect(first.sopInstanceUid).toBe(`${STUDY}.1.1`);
-    expect(Array.from(await vault.instanceBytes(first.instanceId))).toEqual(Array.from(bytes(11)));
-    expect(Array.from(await vault.instanceBytes(study.series[1]!.instances[0]!.instanceId))).toEqual(Array.from(bytes(21)));
+    // The viewer gets each instance sealed, with its envelope's data key (the decode worker opens it).
+    expect(Array.from(await openSource(await vault.instanceSource(first.instanceId)))).toEqual(Array.from(bytes(11)));
+    expect(Array.from(await openSource(await vault.instanceSource(study.series[1]!.instances[0]!.instanceId)))).toEqual(Array.from(bytes(21)));
   });
 
   it('refuses the bytes of an instance whose study was not opened, and an unknown study', async () => {
@@ -73,7 +84,7 @@ describe('VaultService: studies in the viewer', () => {
     const [listed] = await vault.studies();
     const instances = await vault.patientStudies(listed!.patientId);
     expect(instances).toHaveLength(1);
-    await expect(vault.instanceBytes('anything')).rejects.toThrow(/Open the study/);
+    await expect(vault.instanceSource('anything')).rejects.toThrow(/Open the study/);
     expect(body.journal.filter((record) => record.kind === 'view.access')).toHaveLength(0);
   });
 });

@@ -3,9 +3,12 @@ import type { ImageInfo } from './dicom-image';
 import type { ReportLine } from './structured-report';
 import type { TagRow } from './tag-list';
 
+/** An instance for the worker: its Part 10 bytes, or its sealed envelope with the data key that opens it (the worker decrypts). */
+export type InstanceInput = { readonly kind: 'open'; readonly bytes: ArrayBuffer } | { readonly kind: 'sealed'; readonly envelope: ArrayBuffer; readonly dataKey: CryptoKey };
+
 /** What the decode worker is asked (each with an id its answer carries). `key` names an opened instance. */
 export type DecodeRequest =
-  | { readonly id: number; readonly type: 'open'; readonly key: string; readonly bytes: ArrayBuffer; readonly decodeFirst: boolean }
+  | { readonly id: number; readonly type: 'open'; readonly key: string; readonly input: InstanceInput; readonly decodeFirst: boolean }
   | { readonly id: number; readonly type: 'frame'; readonly key: string; readonly frame: number }
   | { readonly id: number; readonly type: 'tags'; readonly key: string }
   | { readonly id: number; readonly type: 'close'; readonly key: string }

@@ -20,7 +20,9 @@ function transferablesOf(frame: DecodedFrame | null): Transferable[] {
 async function answer(request: DecodeRequest): Promise<{ answer: DecodeAnswer; transfer: Transferable[] }> {
   switch (request.type) {
     case 'open': {
-      const overview = await decoder.open(request.key, new Uint8Array(request.bytes), request.decodeFirst);
+      const { input } = request;
+      const source = input.kind === 'open' ? new Uint8Array(input.bytes) : { envelope: new Uint8Array(input.envelope), dataKey: input.dataKey };
+      const overview = await decoder.open(request.key, source, request.decodeFirst);
       const transfer = transferablesOf(overview.first);
       if (overview.document !== null) transfer.push(overview.document.bytes.buffer as ArrayBuffer);
       return { answer: { id: request.id, ok: true, type: 'open', overview }, transfer };

@@ -1,10 +1,17 @@
 import type { DecodedFrame } from '../pixels/pixel-module';
 import type { FrameCodecs } from './codecs';
+import { openWithDataKey } from '../../../../../shared/crypto/envelope';
 import type { InstanceOverview } from './decode-protocol';
 import { decodeFrame } from './frame-decoder';
 import { parseInstance, type ParsedInstance } from './dicom-image';
 import { encapsulatedDocument, reportLines } from './structured-report';
 import { tagRows, type TagRow } from './tag-list';
+
+/** A sealed instance and the data key of its envelope. */
+export interface SealedInstance {
+  readonly envelope: Uint8Array;
+  readonly dataKey: CryptoKey;
+}
 
 /**
  * The decode worker's state, apart from the worker plumbing (so it runs under Node in the tests):
@@ -18,7 +25,9 @@ export class InstanceDecoder {
     private readonly keep = 24,
   ) {}
 
-  async open(key: string, bytes: Uint8Array, decodeFirst: boolean): Promise<InstanceOverview> {
+  /** Opens an instance from its bytes, or from its envelope and data key (decrypted here, in memory). */
+  async open(key: string, source: Uint8Array | SealedInstance, decodeFirst: boolean): Promise<InstanceOverview> {
+    const bytes = source instanceof Uint8Array ? source : (await openWithDataKey(source.dataKey, source.envelope)).plaintext;
     const parsed = await parseInstance(bytes);
     this.opened.delete(key);
     this.opened.set(key, parsed);

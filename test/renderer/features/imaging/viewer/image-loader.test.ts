@@ -13,7 +13,7 @@ function fakePorts() {
     calls,
     forgetOpened: () => (forget = true),
     ports: {
-      bytes: async (id: string) => {
+      source: async (id: string) => {
         calls.bytes.push(id);
         return new Uint8Array(4);
       },
