@@ -7,6 +7,8 @@ import {
   ClientFrameSchema,
   encodeResultFrame,
   MAX_WS_FRAME_BYTES,
+  OBJECT_SLICE_PATH,
+  OBJECT_TICKET_METHOD,
   WS_PATH,
   WS_SUBPROTOCOL,
   type ServerFrame,
@@ -14,6 +16,7 @@ import {
 import type { Body } from '../body';
 import { buildCsp, buildDecodeWorkerCsp, securityHeaders } from '../security/csp';
 import { loadStaticAsset } from '../security/static-assets';
+import { ObjectTickets, serveObjectSlice } from './object-slices-http';
 
 /** The only address the shell ever binds. Not configurable, on purpose. */
 export const SHELL_HOST = '127.0.0.1';
@@ -56,6 +59,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
   const token = options.token ?? randomBytes(32).toString('hex');
   const server = http.createServer();
   const sockets = new Set<WebSocket>();
+  const tickets = new ObjectTickets();
   let port = 0;
 
   const allowedHosts = (): readonly string[] => [`${SHELL_HOST}:${port}`, `localhost:${port}`];
@@ -69,11 +73,21 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       response.writeHead(421, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('Misdirected request\n');
       return;
     }
+    const urlPath = new URL(request.url ?? '/', `http://${SHELL_HOST}`).pathname;
+    if (urlPath === OBJECT_SLICE_PATH) {
+      // Browsers send Origin on a cross-origin GET; a page from anywhere else reads nothing.
+      const origin = request.headers.origin;
+      if (origin !== undefined && !allowedOrigins().includes(origin)) {
+        response.writeHead(403, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('Forbidden\n');
+        return;
+      }
+      await serveObjectSlice(request, response, { body, tickets, headers });
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { ...headers, Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
       return;
     }
-    const urlPath = new URL(request.url ?? '/', `http://${SHELL_HOST}`).pathname;
     const asset = await loadStaticAsset(options.rendererDir, urlPath);
     if (asset === null) {
       response.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
@@ -157,6 +171,11 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
         return;
       }
       const { id, method, payload } = parsed.data;
+      // The shell's own call: this connection's ticket for reading object slices over HTTP.
+      if (method === OBJECT_TICKET_METHOD) {
+        send({ type: 'result', id, result: { ok: true, value: { ticket: tickets.ticketFor(connectionId) } } });
+        return;
+      }
       void body.router
         .dispatch(method, payload, { transport: 'websocket', connectionId })
         .then((result) => sendResult({ type: 'result', id, result }));
@@ -164,6 +183,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       unsubscribe();
+      tickets.revoke(connectionId);
       body.connectionClosed(connectionId);
       sockets.delete(ws);
       body.log.info({ connectionId }, 'shell client disconnected');

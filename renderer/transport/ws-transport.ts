@@ -1,7 +1,16 @@
 import type { Transport } from '../../shared/ipc/api-client';
 import { isEventName, type EventName, type EventPayloadOf } from '../../shared/ipc/contract';
-import type { WireResult } from '../../shared/ipc/errors';
-import { decodeBinaryFrame, ServerFrameSchema, WS_PATH, WS_SUBPROTOCOL } from '../../shared/ipc/ws-protocol';
+import { WireResultSchema, type WireResult } from '../../shared/ipc/errors';
+import {
+  decodeBinaryFrame,
+  OBJECT_SIZE_HEADER,
+  OBJECT_SLICE_PATH,
+  OBJECT_TICKET_HEADER,
+  OBJECT_TICKET_METHOD,
+  ServerFrameSchema,
+  WS_PATH,
+  WS_SUBPROTOCOL,
+} from '../../shared/ipc/ws-protocol';
 
 const TOKEN_PROTOCOL_PREFIX = 'hdms.token.';
 const TOKEN_IN_HASH = /(?:^#|&)token=([0-9a-f]{16,128})(?:&|$)/;
@@ -25,6 +34,44 @@ export function takeShellToken(location: Location, history: History): string | n
 
 type Pending = { resolve: (result: WireResult<unknown>) => void };
 
+interface SliceRequest {
+  readonly id: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+function isSliceRequest(payload: unknown): payload is SliceRequest {
+  if (typeof payload !== 'object' || payload === null) return false;
+  const { id, offset, length } = payload as Record<string, unknown>;
+  return typeof id === 'string' && Number.isSafeInteger(offset) && Number.isSafeInteger(length) && (offset as number) >= 0 && (length as number) >= 0;
+}
+
+/**
+ * objects.readBinary as an HTTP GET with the connection's ticket (see OBJECT_SLICE_PATH): the
+ * answer, or null when the ticket is no longer known (the socket was replaced) or the request did
+ * not get through, and the caller goes over the socket instead.
+ */
+async function readSliceOverHttp(ticket: string, request: SliceRequest): Promise<WireResult<unknown> | null> {
+  const query = new URLSearchParams({ id: request.id, offset: String(request.offset), length: String(request.length) });
+  let response: Response;
+  try {
+    response = await fetch(`${OBJECT_SLICE_PATH}?${query.toString()}`, { headers: { [OBJECT_TICKET_HEADER]: ticket }, cache: 'no-store', credentials: 'omit' });
+  } catch {
+    return null;
+  }
+  if (response.status === 401 || response.status === 429) return null;
+  if (response.ok) {
+    const size = Number(response.headers.get(OBJECT_SIZE_HEADER));
+    if (!Number.isSafeInteger(size) || size < 0) return { ok: false, error: { code: 'E_INTERNAL', message: "The node's answer could not be read: no object size." } };
+    return { ok: true, value: { bytes: new Uint8Array(await response.arrayBuffer()), size } };
+  }
+  try {
+    return WireResultSchema.parse(await response.json()) as WireResult<unknown>;
+  } catch {
+    return { ok: false, error: { code: 'E_INTERNAL', message: `The node's answer could not be read (HTTP ${response.status}).` } };
+  }
+}
+
 /** The contract over the shell's loopback WebSocket; reconnects if the socket drops. */
 export function createWebSocketTransport(token: string, location: Location): Transport {
   let nextId = 1;
@@ -33,6 +80,8 @@ export function createWebSocketTransport(token: string, location: Location): Tra
   let socket: WebSocket | null = null;
   let stopped = false;
   let opened: Promise<WebSocket> | null = null;
+  /** The socket's ticket for object slices over HTTP (null: the shell has none; ask over the socket). */
+  let ticket: Promise<string | null> | null = null;
 
   const failAll = (message: string): void => {
     for (const [id, call] of pending) {
@@ -81,6 +130,7 @@ export function createWebSocketTransport(token: string, location: Location): Tra
         if (event.code === 1001) stopped = true;
         socket = null;
         opened = null;
+        ticket = null;
         failAll('The connection to the node was lost.');
         reject(new Error('closed'));
       });
@@ -98,11 +148,23 @@ export function createWebSocketTransport(token: string, location: Location): Tra
       } catch {
         return { ok: false, error: { code: 'E_UNAVAILABLE', message: 'The node is not reachable. Is the shell still running? If it was restarted, open the new link it printed.' } };
       }
-      const id = nextId++;
-      return new Promise<WireResult<unknown>>((resolve) => {
-        pending.set(id, { resolve });
-        ws.send(JSON.stringify({ type: 'call', id, method, payload }));
-      });
+      const send = (sentMethod: string, sentPayload: unknown): Promise<WireResult<unknown>> => {
+        const id = nextId++;
+        return new Promise<WireResult<unknown>>((resolve) => {
+          pending.set(id, { resolve });
+          ws.send(JSON.stringify({ type: 'call', id, method: sentMethod, payload: sentPayload }));
+        });
+      };
+      if (method === 'objects.readBinary' && isSliceRequest(payload)) {
+        ticket ??= send(OBJECT_TICKET_METHOD, null).then((result) => {
+          const value = result.ok ? (result.value as { ticket?: unknown } | null) : null;
+          return typeof value?.ticket === 'string' ? value.ticket : null;
+        });
+        const known = await ticket;
+        const answer = known === null ? null : await readSliceOverHttp(known, payload);
+        if (answer !== null) return answer;
+      }
+      return send(method, payload);
     },
     subscribe<E extends EventName>(name: E, listener: (payload: EventPayloadOf<E>) => void) {
       const set = listeners.get(name) ?? new Set();

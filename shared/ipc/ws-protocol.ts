@@ -9,6 +9,19 @@ export const WS_PATH = '/ws';
 export const WS_SUBPROTOCOL = 'hdms.v1';
 export const MAX_WS_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * objects.readBinary over plain HTTP (the shell only): a WebSocket message of a 512 KiB slice
+ * costs Chromium several times the CPU of a fetch of it. A page asks its socket for the
+ * connection's read ticket with the call OBJECT_TICKET_METHOD (answered by the shell, not the
+ * body: `{ ticket }`), then GETs OBJECT_SLICE_PATH?id=…&offset=…&length=… with the ticket in
+ * OBJECT_TICKET_HEADER; the answer is the bytes with the object's size in OBJECT_SIZE_HEADER, or
+ * the contract's error as JSON.
+ */
+export const OBJECT_TICKET_METHOD = 'shell.objectTicket';
+export const OBJECT_SLICE_PATH = '/objects/slice';
+export const OBJECT_TICKET_HEADER = 'x-hdms-object-ticket';
+export const OBJECT_SIZE_HEADER = 'x-hdms-object-size';
+
 export const ClientFrameSchema = z.strictObject({
   type: z.literal('call'),
   id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),

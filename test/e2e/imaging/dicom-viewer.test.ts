@@ -67,6 +67,11 @@ describe('Imaging: the DICOM viewer', () => {
     const steps = new StepLog('dicom viewer');
     const shell = await e2e.startShell();
     const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1400, height: 1000 } });
+    // The viewer reads sealed instances over HTTP with the connection's ticket (cheaper than WebSocket messages in Chromium).
+    const sliceReads: number[] = [];
+    page.on('response', (response) => {
+      if (new URL(response.url()).pathname === '/objects/slice') sliceReads.push(response.status());
+    });
     const cd = await mkdtemp(path.join(os.tmpdir(), 'hdms-cd-'));
     try {
       await writeCd(cd);
@@ -202,6 +207,8 @@ describe('Imaging: the DICOM viewer', () => {
         expect(seen.some((overlay) => overlay.includes('High-Throughput JPEG 2000 (Lossless Only)'))).toBe(true);
       });
 
+      expect(sliceReads.length).toBeGreaterThanOrEqual(SLICES);
+      expect(sliceReads.every((status) => status === 200)).toBe(true);
       expect(consoleErrors).toEqual([]);
     } finally {
       await rm(cd, { recursive: true, force: true });

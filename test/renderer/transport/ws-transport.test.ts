@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWebSocketTransport } from '../../../renderer/transport/ws-transport';
-import { encodeResultFrame, MAX_BINARY_PAYLOAD_BYTES } from '../../../shared/ipc/ws-protocol';
+import { encodeResultFrame, MAX_BINARY_PAYLOAD_BYTES, OBJECT_SIZE_HEADER, OBJECT_SLICE_PATH, OBJECT_TICKET_HEADER, OBJECT_TICKET_METHOD } from '../../../shared/ipc/ws-protocol';
 
 /** Just enough of a browser WebSocket to drive the transport by hand. */
 class FakeSocket {
@@ -119,6 +119,14 @@ describe('WebSocket transport', () => {
     const socket = FakeSocket.last!;
     socket.fire('open');
     await tick();
+    // It asks for the connection's HTTP read ticket first; a shell without one: the reads go over the socket.
+    expect(socket.sent).toEqual([{ type: 'call', id: 1, method: OBJECT_TICKET_METHOD, payload: null }]);
+    socket.fire('message', { type: 'result', id: 1, result: { ok: false, error: { code: 'E_UNKNOWN_METHOD', message: 'No such method.' } } });
+    await tick();
+    expect(socket.sent.slice(1)).toEqual([
+      { type: 'call', id: 2, method: 'objects.readBinary', payload: { id, offset: 0, length: 16 } },
+      { type: 'call', id: 3, method: 'objects.readBinary', payload: { id, offset: 16, length: 16 } },
+    ]);
     const frame = (callId: number, bytes: Uint8Array): ArrayBuffer => {
       const encoded = encodeResultFrame({ type: 'result', id: callId, result: { ok: true, value: { bytes, size: 32 } } });
       if (typeof encoded === 'string') throw new Error('expected binary');
@@ -127,7 +135,7 @@ describe('WebSocket transport', () => {
       out.set(encoded.bytes, encoded.header.byteLength);
       return out.buffer;
     };
-    socket.fireBinary(frame(1, new Uint8Array(16).fill(7)));
+    socket.fireBinary(frame(2, new Uint8Array(16).fill(7)));
     const answer = await first;
     if (!answer.ok) throw new Error(answer.error.message);
     const value = answer.value as { bytes: Uint8Array; size: number };
@@ -138,8 +146,8 @@ describe('WebSocket transport', () => {
     // Unreadable headers name no call: ignored. An oversized answer fails call 2 with a clear error.
     socket.fireBinary(new Uint8Array([1, 2]).buffer);
     socket.fireBinary(new Uint8Array([0, 0, 0, 4, 0x7b, 0x7b, 0x7b, 0x7b]).buffer);
-    const oversized = new Uint8Array(frame(2, new Uint8Array(0)).byteLength + MAX_BINARY_PAYLOAD_BYTES + 1);
-    oversized.set(new Uint8Array(frame(2, new Uint8Array(0))));
+    const oversized = new Uint8Array(frame(3, new Uint8Array(0)).byteLength + MAX_BINARY_PAYLOAD_BYTES + 1);
+    oversized.set(new Uint8Array(frame(3, new Uint8Array(0))));
     socket.fireBinary(oversized.buffer);
     expect(await second).toEqual({ ok: false, error: { code: 'E_INTERNAL', message: "The node's answer could not be read: The node sent more bytes than one answer may carry." } });
 
@@ -147,7 +155,46 @@ describe('WebSocket transport', () => {
     const third = transport.call('app.info', {});
     await tick();
     expect(FakeSocket.last).toBe(socket);
-    socket.fire('message', { type: 'result', id: 3, result: { ok: true, value: { productName: 'HDMS Node' } } });
+    socket.fire('message', { type: 'result', id: 4, result: { ok: true, value: { productName: 'HDMS Node' } } });
     expect(await third).toEqual({ ok: true, value: { productName: 'HDMS Node' } });
+  });
+
+  it('reads object slices over HTTP with the connection ticket; the contract error comes back as sent; a refused ticket falls back to the socket', async () => {
+    const requests: Array<{ url: string; ticket: string | null }> = [];
+    const answers: Response[] = [
+      new Response(new Uint8Array(16).fill(9), { status: 200, headers: { [OBJECT_SIZE_HEADER]: '40' } }),
+      new Response(JSON.stringify({ ok: false, error: { code: 'E_FORBIDDEN', message: 'Sign in first.' } }), { status: 403, headers: { 'content-type': 'application/json' } }),
+      new Response(JSON.stringify({ ok: false, error: { code: 'E_FORBIDDEN', message: 'no ticket' } }), { status: 401 }),
+      new Response('<html>proxy error</html>', { status: 502 }),
+    ];
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      requests.push({ url, ticket: new Headers(init.headers).get(OBJECT_TICKET_HEADER) });
+      return answers.shift()!;
+    });
+    const transport = createWebSocketTransport('feedfacefeedface', window.location);
+    const id = 'b'.repeat(64);
+    const first = transport.call('objects.readBinary', { id, offset: 8, length: 16 });
+    const socket = FakeSocket.last!;
+    socket.fire('open');
+    await tick();
+    expect(socket.sent).toEqual([{ type: 'call', id: 1, method: OBJECT_TICKET_METHOD, payload: null }]);
+    socket.fire('message', { type: 'result', id: 1, result: { ok: true, value: { ticket: 'c'.repeat(64) } } });
+    const answer = await first;
+    if (!answer.ok) throw new Error(answer.error.message);
+    expect([...(answer.value as { bytes: Uint8Array }).bytes]).toEqual(new Array(16).fill(9));
+    expect((answer.value as { size: number }).size).toBe(40);
+    expect(requests[0]).toEqual({ url: `${OBJECT_SLICE_PATH}?id=${id}&offset=8&length=16`, ticket: 'c'.repeat(64) });
+
+    // The body's refusal, as the socket would have given it; the ticket is asked for once per connection.
+    expect(await transport.call('objects.readBinary', { id, offset: 0, length: 4 })).toEqual({ ok: false, error: { code: 'E_FORBIDDEN', message: 'Sign in first.' } });
+    // 401 (a ticket the shell no longer knows): the same call goes over the socket.
+    const third = transport.call('objects.readBinary', { id, offset: 0, length: 4 });
+    await vi.waitFor(() => expect(socket.sent).toHaveLength(2));
+    expect(socket.sent[1]).toEqual({ type: 'call', id: 2, method: 'objects.readBinary', payload: { id, offset: 0, length: 4 } });
+    socket.fire('message', { type: 'result', id: 2, result: { ok: false, error: { code: 'E_FORBIDDEN', message: 'Locked.' } } });
+    expect(await third).toEqual({ ok: false, error: { code: 'E_FORBIDDEN', message: 'Locked.' } });
+    // An answer that is neither bytes nor the contract's JSON is a clear error, not a crash.
+    expect(await transport.call('objects.readBinary', { id, offset: 0, length: 4 })).toEqual({ ok: false, error: { code: 'E_INTERNAL', message: "The node's answer could not be read (HTTP 502)." } });
+    expect(requests).toHaveLength(4);
   });
 });
