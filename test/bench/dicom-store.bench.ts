@@ -47,14 +47,33 @@ async function makeFiles(dir: string, run: number): Promise<string[]> {
   return files;
 }
 
-/** Sends `files` over `associations` storescu processes at once; instances per second. */
-async function send(port: number, calledAe: string, files: readonly string[], associations: number): Promise<number> {
+/** "0m1.250s" (the format of sh's `times`) → ms. */
+function timesMs(text: string): number {
+  const match = /^(\d+)m([\d.]+)s$/.exec(text);
+  return match === null ? Number.NaN : (Number(match[1]) * 60 + Number(match[2])) * 1000;
+}
+
+/**
+ * Sends `files` over `associations` storescu processes at once: instances per second, and the
+ * senders' CPU time (user + system, from sh's `times` after each storescu) per instance. On a
+ * 2-core machine the senders share the cores with the receiver, so their CPU bounds what any
+ * receiver can reach.
+ */
+async function send(port: number, calledAe: string, files: readonly string[], associations: number): Promise<{ perSecond: number; sendersCpuMs: number }> {
   const groups = Array.from({ length: associations }, (_, i) => files.filter((_, index) => index % associations === i));
   const started = performance.now();
-  const runs = await Promise.all(groups.map((group, i) => runTool('storescu', ['-aec', calledAe, '-aet', `BENCH${i}`, '127.0.0.1', String(port), ...group], { timeoutSeconds: 600 })));
+  const runs = await Promise.all(
+    groups.map((group, i) => runTool('sh', ['-c', 'storescu "$@"; code=$?; times >&2; exit $code', 'sh', '-aec', calledAe, '-aet', `BENCH${i}`, '127.0.0.1', String(port), ...group], { timeoutSeconds: 600 })),
+  );
   const seconds = (performance.now() - started) / 1000;
   for (const run of runs) if (run.code !== 0) throw new Error(`storescu failed: ${run.stderr.slice(0, 500)}`);
-  return files.length / seconds;
+  let sendersCpuMs = 0;
+  for (const run of runs) {
+    // times prints the shell's user and system time, then its children's (storescu's).
+    const [user = '', system = ''] = run.stderr.trim().split('\n').at(-1)!.trim().split(/\s+/);
+    sendersCpuMs += timesMs(user) + timesMs(system);
+  }
+  return { perSecond: files.length / seconds, sendersCpuMs: sendersCpuMs / files.length };
 }
 
 interface Receiver {
@@ -134,14 +153,16 @@ const bench: BenchModule = {
             // Fresh SOP Instance UIDs each time, so neither side sees a resend.
             const oursFiles = await makeFiles(dir, associations * 100 + run * 2);
             const theirFiles = await makeFiles(dir, associations * 100 + run * 2 + 1);
-            theirs.push(await send(orthanc.port, 'ORTHANC', theirFiles, associations));
+            const theirSend = await send(orthanc.port, 'ORTHANC', theirFiles, associations);
+            theirs.push(theirSend.perSecond);
             const cpuBefore = await server.cpuMs();
-            ours.push(await send(server.port, 'HDMS', oursFiles, associations));
+            const ourSend = await send(server.port, 'HDMS', oursFiles, associations);
+            ours.push(ourSend.perSecond);
             const cpuAfter = await server.cpuMs();
             const cpuPerInstance = (cpuAfter.process - cpuBefore.process) / oursFiles.length;
             const mainPerInstance = (cpuAfter.mainThread - cpuBefore.mainThread) / oursFiles.length;
             for (const file of [...oursFiles, ...theirFiles]) await rm(file);
-            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s (receiver CPU ${cpuPerInstance.toFixed(1)} ms/instance, main thread ${mainPerInstance.toFixed(1)} ms/instance), Orthanc ${theirs.at(-1)!.toFixed(1)}/s; load average ${os.loadavg()[0]!.toFixed(1)}`);
+            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s (receiver CPU ${cpuPerInstance.toFixed(1)} ms/instance, main thread ${mainPerInstance.toFixed(1)} ms/instance; storescu CPU ${ourSend.sendersCpuMs.toFixed(1)} ms/instance), Orthanc ${theirs.at(-1)!.toFixed(1)}/s (storescu CPU ${theirSend.sendersCpuMs.toFixed(1)} ms/instance); load average ${os.loadavg()[0]!.toFixed(1)}`);
           }
           figures.push({
             figure: `dicom_cstore_${associations}_association${associations === 1 ? '' : 's'}_instances_per_s`,
