@@ -6,7 +6,8 @@ import { dicomPackageFiles, type DicomTally, type ReleaseDicomInstance } from '.
 import { fhirExport, fhirPackageFiles, imagingStudiesFrom } from '../../shared/research/package/fhir-r4';
 import { toBase64Url } from '../../shared/crypto/bytes';
 import type { HdmsApi } from '../../shared/ipc/contract';
-import { concatBytes, fromBase64Url, type Opener } from '../vault/vault-crypto';
+import { sealedObjectSlices } from '../vault/records/sealed-objects';
+import { concatBytes, type Opener } from '../vault/vault-crypto';
 import type { ReleaseInstanceRef } from './dataset-release';
 import type { Levels } from '../../shared/research/deid/generalization';
 
@@ -125,26 +126,13 @@ export async function uploadPackage(api: DeliveryStageApi, input: { readonly rec
   }
 }
 
-/** objects.read's largest slice. */
-const OBJECT_SLICE_BYTES = 4 * 1024 * 1024;
 /** The largest instance a release reads (whole: the de-identification works on a whole data set). */
 export const MAX_RELEASE_INSTANCE_BYTES = 256 * 1024 * 1024;
 
-/** A sealed object's bytes, read from the body slice by slice. */
-async function* objectSlices(api: Pick<HdmsApi, 'objects'>, objectId: string): AsyncGenerator<Uint8Array> {
-  for (let offset = 0; ; ) {
-    const slice = await api.objects.read({ id: objectId, offset, length: OBJECT_SLICE_BYTES });
-    if (slice.size > MAX_RELEASE_INSTANCE_BYTES + 64 * 1024) throw new RangeError('The instance is larger than a release reads.');
-    const bytes = fromBase64Url(slice.bytes);
-    if (bytes.length > 0) yield bytes;
-    offset += bytes.length;
-    if (offset >= slice.size || bytes.length === 0) return;
-  }
-}
-
 /** Opens a sealed instance as it is read (the intake key), into one buffer: the sealed copy is never held whole. */
 export async function readSealedInstance(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string): Promise<Uint8Array> {
-  const opened = await opener.openStream(objectSlices(api, objectId));
+  // The sealed size allows for the envelope's header and tags (well under 64 KiB at this size).
+  const opened = await opener.openStream(sealedObjectSlices(api, objectId, { maxBytes: MAX_RELEASE_INSTANCE_BYTES + 64 * 1024, tooLarge: 'The instance is larger than a release reads.' }));
   const parts: Uint8Array[] = [];
   let length = 0;
   for await (const piece of opened.plaintext) {

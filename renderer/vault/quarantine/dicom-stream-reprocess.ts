@@ -1,22 +1,10 @@
 import type { DicomReprocessOutcome } from '../../../shared/ipc/dicom-contract';
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import { CHUNK_BYTES } from '../intake-bytes';
-import { fromBase64Url, toBase64Url, type Opener } from '../vault-crypto';
+import { sealedObjectSlices } from '../records/sealed-objects';
+import { toBase64Url, type Opener } from '../vault-crypto';
 import { VaultError } from '../vault-service';
 
-/** objects.read's largest slice. */
-const OBJECT_SLICE_BYTES = 4 * 1024 * 1024;
-
-/** A sealed object's bytes, read from the body slice by slice. */
-async function* objectSlices(api: Pick<HdmsApi, 'objects'>, objectId: string): AsyncGenerator<Uint8Array> {
-  for (let offset = 0; ; ) {
-    const slice = await api.objects.read({ id: objectId, offset, length: OBJECT_SLICE_BYTES });
-    const bytes = fromBase64Url(slice.bytes);
-    if (bytes.length > 0) yield bytes;
-    offset += bytes.length;
-    if (offset >= slice.size || bytes.length === 0) return;
-  }
-}
 
 /** Regroups pieces into chunks of exactly `size` bytes (the last one shorter). */
 async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
@@ -55,7 +43,7 @@ export async function streamReprocess(
   const { handle } = await api.dicom.streamBegin({ reprocess: { quarantineSeq, operator } });
   let finished = false;
   try {
-    const opened = await opener.openStream(objectSlices(api, objectId));
+    const opened = await opener.openStream(sealedObjectSlices(api, objectId));
     let held: Uint8Array | null = null;
     for await (const chunk of rechunk(opened.plaintext, CHUNK_BYTES)) {
       // One chunk is held back, so the last one is known as last when it is sent.

@@ -23,6 +23,21 @@ export async function readSealedBytes(api: Pick<HdmsApi, 'objects'>, objectId: s
   return parts.length === 1 ? parts[0]! : concatBytes(...parts);
 }
 
+/**
+ * A sealed object's bytes from the body slice by slice, as they are read (objects.readBinary),
+ * for readers that stream (a release, a reprocess); with a limit, refused (RangeError with its
+ * message) as soon as the object's size is over it.
+ */
+export async function* sealedObjectSlices(api: Pick<HdmsApi, 'objects'>, objectId: string, limit?: { readonly maxBytes: number; readonly tooLarge: string }): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; ; ) {
+    const { bytes, size } = await api.objects.readBinary({ id: objectId, offset, length: OBJECT_SLICE_BYTES });
+    if (limit !== undefined && size > limit.maxBytes) throw new RangeError(limit.tooLarge);
+    if (bytes.length > 0) yield bytes;
+    offset += bytes.length;
+    if (offset >= size || bytes.length === 0) return;
+  }
+}
+
 /** Reads a sealed object in slices and opens it with the intake private key (raw HL7 messages are small). */
 export async function openSealedObject(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string): Promise<Uint8Array> {
   const opened = await opener.open(await readSealedBytes(api, objectId, 'This object is too large to show as a message.'));

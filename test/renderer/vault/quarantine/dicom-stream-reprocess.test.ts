@@ -29,7 +29,7 @@ function fakeApi(object: Uint8Array, answer: { resolved: boolean } = { resolved:
   const received: Buffer[] = [];
   const api = {
     objects: {
-      read: async ({ offset, length }: { offset: number; length: number }) => ({ bytes: Buffer.from(object.subarray(offset, offset + length)).toString('base64url'), size: object.length }),
+      readBinary: async ({ offset, length }: { offset: number; length: number }) => ({ bytes: object.slice(offset, offset + length), size: object.length }),
     },
     dicom: {
       streamBegin: async (request: { reprocess?: unknown }) => {
