@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startBody, type Body } from '../../../electron/body';
-import { startShellServer, type ShellServer } from '../../../electron/shell/shell-server';
+import { describe, expect, it } from 'vitest';
+import type { ShellServer } from '../../../electron/shell/shell-server';
 import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
 import { createPassphraseSlot, createRoleSlot } from '../../../shared/crypto/key-slots';
 import { deriveDirectorySecret } from '../../../shared/crypto/vault-keys';
@@ -11,19 +10,10 @@ import { generateOperatorSigningKey, signSessionProof, type OperatorSigningKey }
 import { createSealer } from '../../../shared/crypto/envelope';
 import { METHOD_ACCESS, METHOD_NAMES, type Keyring, type MethodName } from '../../../shared/ipc';
 import { connectClient, type ShellClient } from '../../support/shell-client';
-import { useTempDirs } from '../../support/temp-dir';
+import { useShellNodes } from '../../support/shell-node';
 import { buildTestKeyring, type TestVault } from '../../support/vault-keyring';
 
-const tempDir = useTempDirs();
-const running: Array<{ server: ShellServer; body: Body; clients: ShellClient[] }> = [];
-
-afterEach(async () => {
-  for (const { server, body, clients } of running.splice(0)) {
-    for (const client of clients) await client.close();
-    await server.close();
-    await body.stop('quit');
-  }
-});
+const startShellNode = useShellNodes();
 
 interface Node {
   readonly dataDir: string;
@@ -32,14 +22,10 @@ interface Node {
 }
 
 async function startNode(): Promise<Node> {
-  const dataDir = await tempDir();
-  const rendererDir = path.join(dataDir, 'renderer');
-  await mkdir(rendererDir, { recursive: true });
-  await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>HDMS Node</title>');
-  const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '1.0.0', logLevel: 'silent', mllpPort: 0 });
-  const server = await startShellServer({ body, rendererDir, port: 0 });
   const clients: ShellClient[] = [];
-  running.push({ server, body, clients });
+  const { dataDir, server } = await startShellNode(async () => {
+    for (const client of clients) await client.close();
+  });
   return {
     dataDir,
     server,

@@ -1,15 +1,13 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startBody, type Body } from '../../../electron/body';
+import type { Body } from '../../../electron/body';
 import { MAX_SLICES_IN_FLIGHT, ObjectTickets } from '../../../electron/shell/object-slices-http';
-import { startShellServer, type ShellServer } from '../../../electron/shell/shell-server';
+import type { ShellServer } from '../../../electron/shell/shell-server';
 import { fromBase64Url, toBase64Url } from '../../../shared/crypto/bytes';
 import { signSessionProof } from '../../../shared/crypto/operator-signing';
 import { OBJECT_SIZE_HEADER, OBJECT_SLICE_PATH, OBJECT_TICKET_HEADER, OBJECT_TICKET_METHOD } from '../../../shared/ipc/ws-protocol';
-import { useTempDirs } from '../../support/temp-dir';
+import { useShellNodes } from '../../support/shell-node';
 import { call, makeTestVault, signIn, type TestVault } from '../vault/vault-test-support';
 
 /**
@@ -17,24 +15,10 @@ import { call, makeTestVault, signIn, type TestVault } from '../vault/vault-test
  * WebSocket connection is answered as that connection's call would be (same access rule), and
  * nothing else reads an object.
  */
-const tempDir = useTempDirs();
-const running: Array<{ server: ShellServer; body: Body }> = [];
-
-afterEach(async () => {
-  for (const { server, body } of running.splice(0)) {
-    await server.close();
-    await body.stop('quit');
-  }
-});
+const startNode = useShellNodes();
 
 async function startWithObject(): Promise<{ server: ShellServer; body: Body; vault: TestVault; objectId: string; expected: Buffer }> {
-  const dataDir = await tempDir();
-  const rendererDir = path.join(dataDir, 'renderer');
-  await mkdir(rendererDir, { recursive: true });
-  await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>HDMS Node</title>');
-  const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '1.0.0', logLevel: 'silent', mllpPort: 0 });
-  const server = await startShellServer({ body, rendererDir, port: 0 });
-  running.push({ server, body });
+  const { server, body } = await startNode();
   const vault = await makeTestVault();
   await call(body, 'vault.create', { keyring: vault.keyring });
   await signIn(body, vault);

@@ -1,41 +1,29 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startBody, type Body } from '../../../electron/body';
-import { startShellServer, type ShellServer } from '../../../electron/shell/shell-server';
+import type { Body } from '../../../electron/body';
+import type { ShellServer } from '../../../electron/shell/shell-server';
 import { fromBase64Url, toBase64Url } from '../../../shared/crypto/bytes';
 import { signSessionProof } from '../../../shared/crypto/operator-signing';
 import { decodeBinaryFrame } from '../../../shared/ipc/ws-protocol';
-import { useTempDirs } from '../../support/temp-dir';
+import { useShellNodes } from '../../support/shell-node';
 import { call, makeTestVault, signIn } from '../vault/vault-test-support';
 
-const tempDir = useTempDirs();
-const running: Array<{ server: ShellServer; body: Body }> = [];
-
-afterEach(async () => {
-  for (const { server, body } of running.splice(0)) {
-    await server.close();
-    await body.stop('quit');
-  }
-});
+const startNode = useShellNodes();
 
 async function start(): Promise<ShellServer> {
   return (await startWithBody()).server;
 }
 
-async function startWithBody(): Promise<{ server: ShellServer; body: Body }> {
-  const dataDir = await tempDir();
-  const rendererDir = path.join(dataDir, 'renderer');
+async function startWithBody(): Promise<{ server: ShellServer; body: Body; release: () => void }> {
+  const { dataDir, rendererDir, server, body, release } = await startNode();
+  // The shell reads files per request: an asset, and a file beside the renderer it must never serve.
   await mkdir(path.join(rendererDir, 'assets'), { recursive: true });
-  await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>HDMS Node</title>');
   await writeFile(path.join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
   await writeFile(path.join(dataDir, 'secret.txt'), 'not for the web');
-  const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '1.0.0', logLevel: 'silent', mllpPort: 0 });
-  const server = await startShellServer({ body, rendererDir, port: 0 });
-  running.push({ server, body });
-  return { server, body };
+  return { server, body, release };
 }
 
 function get(server: ShellServer, urlPath: string, headers: Record<string, string> = {}, method = 'GET') {
@@ -185,15 +173,15 @@ describe('browser shell server', () => {
   });
 
   it('tells clients the node is stopping, then closes their sockets', async () => {
-    const server = await start();
+    const { server, body, release } = await startWithBody();
     const { ws } = await authorised(server);
     if (!ws) throw new Error('no connection');
     const heard: unknown[] = [];
     ws.on('message', (data) => heard.push(JSON.parse(data.toString())));
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-    const entry = running.pop()!;
-    entry.body.onStop(() => entry.server.close());
-    await entry.body.stop('signal');
+    release();
+    body.onStop(() => server.close());
+    await body.stop('signal');
     expect(await closed).toBe(1001);
     expect(heard).toEqual([{ type: 'event', name: 'app.stopping', payload: { reason: 'signal' } }]);
   });
