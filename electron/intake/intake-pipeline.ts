@@ -181,17 +181,16 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
     if (raw instanceof Uint8Array && raw.length <= SEAL_IN_MEMORY_LIMIT) {
       rawBytes = raw.length;
       const sealed = await sealer.seal('object', raw, { compress: rawCompression(kind, raw.length) });
-      // Objects are named by the SHA-256 of their sealed bytes, so the id is known before any write.
-      objectId = createHash('sha256').update(sealed).digest('hex');
       if (sealed.length <= MAX_INLINE_OBJECT_BYTES) {
+        // Objects are named by the SHA-256 of their sealed bytes, so an inline one's id is known without a write.
+        objectId = createHash('sha256').update(sealed).digest('hex');
         inline = sealed;
-        meta = await sealMetadata(objectId, rawBytes);
       } else {
-        // The metadata is sealed while the object's fsync and rename run.
-        const [written, sealedMeta] = await Promise.all([objects.write(sealed), sealMetadata(objectId, rawBytes)]);
-        if (written.id !== objectId) throw new Error('The object store named an object differently than its SHA-256.');
-        meta = sealedMeta;
+        // The object store names it, hashing it on the thread pool while it writes: hashing it here
+        // as well was a second SHA-256 pass on the caller's thread (the DICOM receiver's only one).
+        objectId = (await objects.write(sealed)).id;
       }
+      meta = await sealMetadata(objectId, rawBytes);
     } else {
       const source: ByteSource = raw;
       async function* counted(): AsyncGenerator<Uint8Array> {
