@@ -8,7 +8,8 @@ import { fromBase64Url, toBase64Url } from '../../../shared/crypto/bytes';
 import { signSessionProof } from '../../../shared/crypto/operator-signing';
 import { OBJECT_SIZE_HEADER, OBJECT_SLICE_PATH, OBJECT_TICKET_HEADER, OBJECT_TICKET_METHOD } from '../../../shared/ipc/ws-protocol';
 import { useShellNodes } from '../../support/shell-node';
-import { call, makeTestVault, signIn, type TestVault } from '../vault/vault-test-support';
+import type { TestVault } from '../vault/vault-test-support';
+import { vaultWithObject } from './shell-test-support';
 
 /**
  * objects.readBinary over HTTP in the browser shell: a GET with the read ticket of an open
@@ -19,14 +20,7 @@ const startNode = useShellNodes();
 
 async function startWithObject(): Promise<{ server: ShellServer; body: Body; vault: TestVault; objectId: string; expected: Buffer }> {
   const { server, body } = await startNode();
-  const vault = await makeTestVault();
-  await call(body, 'vault.create', { keyring: vault.keyring });
-  await signIn(body, vault);
-  await call(body, 'demo.import', { patients: 1, seed: 5 });
-  const { records } = await call(body, 'journal.read', { after: 0, limit: 50 });
-  const objectId = records.find((record) => record.objects.length > 0)!.objects[0]!;
-  const whole = await call(body, 'objects.read', { id: objectId, offset: 0, length: 4 * 1024 * 1024 });
-  return { server, body, vault, objectId, expected: Buffer.from(whole.bytes, 'base64url') };
+  return { server, body, ...(await vaultWithObject(body)) };
 }
 
 interface Answer {

@@ -9,7 +9,7 @@ import { fromBase64Url, toBase64Url } from '../../../shared/crypto/bytes';
 import { signSessionProof } from '../../../shared/crypto/operator-signing';
 import { decodeBinaryFrame } from '../../../shared/ipc/ws-protocol';
 import { useShellNodes } from '../../support/shell-node';
-import { call, makeTestVault, signIn } from '../vault/vault-test-support';
+import { vaultWithObject } from './shell-test-support';
 
 const startNode = useShellNodes();
 
@@ -188,13 +188,7 @@ describe('browser shell server', () => {
 
   it('answers objects.readBinary in one binary frame with the same bytes objects.read gives, to clinical sessions only, and keeps serving after garbage', async () => {
     const { server, body } = await startWithBody();
-    const vault = await makeTestVault();
-    await call(body, 'vault.create', { keyring: vault.keyring });
-    await signIn(body, vault);
-    await call(body, 'demo.import', { patients: 1, seed: 5 });
-    const { records } = await call(body, 'journal.read', { after: 0, limit: 50 });
-    const id = records.find((record) => record.objects.length > 0)!.objects[0]!;
-    const expected = await call(body, 'objects.read', { id, offset: 0, length: 4 * 1024 * 1024 });
+    const { vault, objectId: id, expected } = await vaultWithObject(body);
 
     const { ws } = await authorised(server);
     if (!ws) throw new Error('no connection');
@@ -214,13 +208,13 @@ describe('browser shell server', () => {
     const decoded = decodeBinaryFrame(asArrayBuffer(whole.data));
     if (!decoded.ok) throw new Error(decoded.reason);
     expect(decoded.id).toBe(4);
-    expect(decoded.result.value['size']).toBe(expected.size);
-    expect(Buffer.from(decoded.result.value['bytes'] as Uint8Array).equals(Buffer.from(expected.bytes, 'base64url'))).toBe(true);
+    expect(decoded.result.value['size']).toBe(expected.length);
+    expect(Buffer.from(decoded.result.value['bytes'] as Uint8Array).equals(expected)).toBe(true);
     // Only the slice travels: header + 100 bytes.
     const part = await nextRaw(ws, JSON.stringify({ type: 'call', id: 5, method: 'objects.readBinary', payload: { id, offset: 10, length: 100 } }));
     const slice = decodeBinaryFrame(asArrayBuffer(part.data));
     if (!slice.ok) throw new Error(slice.reason);
-    expect(Buffer.from(slice.result.value['bytes'] as Uint8Array).equals(Buffer.from(expected.bytes, 'base64url').subarray(10, 110))).toBe(true);
+    expect(Buffer.from(slice.result.value['bytes'] as Uint8Array).equals(expected.subarray(10, 110))).toBe(true);
     expect(part.data.length).toBeLessThan(100 + 200);
 
     // Garbage binary frames from the page are refused with a clear error; the socket still serves.
