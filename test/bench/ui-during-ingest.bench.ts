@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import type { Browser, Page } from 'playwright-core';
@@ -7,6 +7,7 @@ import { launchBrowser } from '../support/chromium';
 import { areaHeading, goToArea, newShellPage, openFirstRun, UI_TIMEOUT_MS } from '../support/shell-page';
 import { makeTempDir, removeDir, startShell, type ShellProcess } from '../support/shell-process';
 import { createVaultThroughUi, searchBox } from '../support/vault-ui';
+import { describeCpu, type CpuByKind } from '../support/process-cpu';
 import { median, type BenchModule, type FigureInput } from './bench-report';
 import { ackOf, connectMllp, withControlId } from './mllp-load';
 
@@ -103,6 +104,79 @@ function processCpuMs(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU ms so far of this run's processes by kind, Linux /proc (elsewhere: empty): the shell by its
+ * threads ("body/<thread>"), the Chromium processes this bench launched (descendants of this
+ * process; another engineer's Chromium on the same machine is not counted, which
+ * process-cpu.ts's cpuByKind, scanning every Chromium, would count) by --type, the renderer by its
+ * threads, and this process (the MLLP sender and the Playwright client) as "bench".
+ */
+function runCpu(shellPid: number): CpuByKind {
+  const totals = new Map<string, number>();
+  const add = (kind: string, stat: string): void => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    totals.set(kind, (totals.get(kind) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+  };
+  const byThread = (pid: number, kind: string): void => {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      // The main thread by its id (Node names every thread "node").
+      const name = task === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim();
+      add(`${kind}/${name}`, readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8'));
+    }
+  };
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return totals;
+  }
+  const parent = new Map<number, number>();
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  const ours = (pid: number): boolean => {
+    for (let at = parent.get(pid); at !== undefined && at > 1; at = parent.get(at)) if (at === process.pid) return true;
+    return false;
+  };
+  for (const [pid] of parent) {
+    try {
+      if (pid === shellPid) {
+        byThread(pid, 'body');
+        continue;
+      }
+      if (pid === process.pid) {
+        add('bench', readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        continue;
+      }
+      if (!ours(pid)) continue;
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (!/chrom/i.test(commandLine)) continue;
+      const type = /--type=([a-z-]+)/.exec(commandLine)?.[1] ?? 'browser';
+      if (type === 'renderer') byThread(pid, 'renderer');
+      else add(type === 'utility' ? `utility:${/--utility-sub-type=([A-Za-z.]+)/.exec(commandLine)?.[1]?.split('.').at(-1) ?? '?'}` : type, readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return totals;
+}
+
+/** Per-kind sums of a runCpu difference: body, renderer, other Chromium, bench; µs per message. */
+function cpuSummary(before: CpuByKind, after: CpuByKind, messages: number): string {
+  const groups = new Map<string, number>();
+  for (const [kind, ms] of after) {
+    const group = kind.startsWith('body/') ? 'body' : kind.startsWith('renderer/') ? 'renderer' : kind === 'bench' ? 'bench (sender + Playwright)' : 'other Chromium';
+    groups.set(group, (groups.get(group) ?? 0) + ms - (before.get(kind) ?? 0));
+  }
+  const total = [...groups.values()].reduce((a, b) => a + b, 0);
+  return `${[...groups].map(([group, ms]) => `${group} ${((ms * 1000) / messages).toFixed(0)}`).join(', ')}, total ${((total * 1000) / messages).toFixed(0)} µs/message`;
 }
 
 /** µs of CPU per message between two readings, or null. */
@@ -295,6 +369,7 @@ async function measureRun(browser: Browser, run: number, log: (line: string) => 
     // Ingest window: first send → everything indexed and visible.
     const from = await pageNow(page);
     const cpuAtStart = processCpuMs(shell.pid);
+    const kindsAtStart = runCpu(shell.pid);
     const started = performance.now();
     let acked = 0;
     const sending = sendAll(mllpPort, messages, (count) => (acked = count));
@@ -313,7 +388,13 @@ async function measureRun(browser: Browser, run: number, log: (line: string) => 
     await sending;
     const ackedMs = performance.now() - started;
     const openCpu = cpuPerMessage(cpuAtStart, processCpuMs(shell.pid), messages.length);
+    const kindsAtAck = runCpu(shell.pid);
     log(`  run ${run + 1}: ${messages.length} messages acknowledged in ${(ackedMs / 1000).toFixed(1)} s (${acked} ACKs)`);
+    if (kindsAtAck.size > 0) {
+      // Where the CPU goes while the window is open, first send → last ACK (Linux): what the page costs the body's ACKs.
+      log(`  run ${run + 1}: CPU while acknowledging, window open: ${cpuSummary(kindsAtStart, kindsAtAck, messages.length)}`);
+      log(`  run ${run + 1}:   by process and thread: ${describeCpu(kindsAtStart, kindsAtAck, messages.length / 1000, 'µs/message')}`);
+    }
 
     // The user opens Patients after the last ACK and looks: indexing done, everyone there.
     await mark(page, 'acked; to Patients');
@@ -342,10 +423,16 @@ async function measureRun(browser: Browser, run: number, log: (line: string) => 
     await context.close();
     const again = buildMessages(MESSAGES, `${process.pid}r${run}closed`).messages;
     const closedCpuAtStart = processCpuMs(shell.pid);
+    const closedKindsAtStart = runCpu(shell.pid);
     const closedStarted = performance.now();
     await sendAll(mllpPort, again, () => undefined);
     const closedAckedMs = performance.now() - closedStarted;
     const closedCpu = cpuPerMessage(closedCpuAtStart, processCpuMs(shell.pid), again.length);
+    const closedKinds = runCpu(shell.pid);
+    if (closedKinds.size > 0) {
+      log(`  run ${run + 1}: CPU while acknowledging, window closed: ${cpuSummary(closedKindsAtStart, closedKinds, again.length)}`);
+      log(`  run ${run + 1}:   by process and thread: ${describeCpu(closedKindsAtStart, closedKinds, again.length / 1000, 'µs/message')}`);
+    }
     const cpuText = (value: number | null): string => (value === null ? 'n/a' : `${value.toFixed(0)} µs`);
     log(`  run ${run + 1}: window closed: ${again.length} messages acknowledged in ${(closedAckedMs / 1000).toFixed(1)} s`);
     log(`  run ${run + 1}: shell CPU per message (all threads, first send → last ACK): window open ${cpuText(openCpu)}, closed ${cpuText(closedCpu)}`);
