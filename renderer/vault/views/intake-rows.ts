@@ -1,7 +1,7 @@
 import type { ClinicalRecord, NormalizedIntake, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
 import { canonicalJson } from '../canonical-json';
 import type { ChartRecord, ViewRecord } from '../vault-service';
-import { encryptMany, pseudonym } from '../vault-crypto';
+import { pseudonym } from '../vault-crypto';
 import { encryptField } from '../../../shared/crypto/field-cipher';
 import { patientSubject } from '../../ledger/ledger-details';
 import type { DirectoryName, DirectoryRow, MergeRow, PatientRowStored, RecordRowStored } from './vault-db';
@@ -49,30 +49,58 @@ export interface RowKeys {
   readonly directoryKey: CryptoKey;
 }
 
+/**
+ * A patient row before encryption: PatientPage.prepare encrypts each patient once per page (the
+ * page's demographics merged into what the views knew), not once per message (a patient has
+ * several messages in a page, and only the last row per patient is written).
+ */
+export type PatientRowDraft = Omit<PatientRowStored, 'enc'>;
+
 export interface IntakeRows {
-  readonly patient: PatientRowStored;
+  readonly patient: PatientRowDraft;
   readonly message: RecordRowStored;
   /** The patient's name under its ledger subject, for auditors (vault-db.ts DirectoryRow). */
   readonly directory: DirectoryRow;
   /** Patient merges the message carries (ADT^A40/A18…). */
   readonly merges?: readonly MergeRow[];
   /**
-   * The demographics this message gave, with the fields it nulled (`cleared`): the patient row's
-   * `enc` holds them as sent (without `cleared`); the projector merges them into what the views
-   * knew (patient-demographics.ts) and re-encrypts the row when that changes anything.
+   * The demographics this message gave, with the fields it nulled (`cleared`): the projector
+   * merges them into what the views knew (patient-demographics.ts) and encrypts the result as the
+   * patient row's `enc`.
    */
   readonly demographics: Patient;
 }
 
 const ID_LENGTH = 22;
 
-export async function patientIdOf(ledgerKey: CryptoKey, patient: Patient): Promise<string> {
-  return identifierPseudonym(ledgerKey, patient.identifiers[0]!);
+/**
+ * The patient's view id. With `memo` (the session's TokenCache), each identifier's HMAC is
+ * computed once per session: a patient has many messages, and the replay meets each of them.
+ */
+export async function patientIdOf(ledgerKey: CryptoKey, patient: Patient, memo?: TokenCache): Promise<string> {
+  return identifierPseudonym(ledgerKey, patient.identifiers[0]!, memo);
 }
 
 /** The view id a patient whose primary identifier is this one has. */
-export async function identifierPseudonym(ledgerKey: CryptoKey, identifier: PatientIdentifier): Promise<string> {
-  return (await pseudonym(ledgerKey, 'view-patient', canonicalJson([identifier.authority, identifier.value]))).slice(0, ID_LENGTH);
+export async function identifierPseudonym(ledgerKey: CryptoKey, identifier: PatientIdentifier, memo?: TokenCache): Promise<string> {
+  const input = canonicalJson([identifier.authority, identifier.value]);
+  const compute = async () => (await pseudonym(ledgerKey, 'view-patient', input)).slice(0, ID_LENGTH);
+  return memo === undefined ? compute() : memo.remember('view-patient', input, compute);
+}
+
+/** The patient's ledger subject (ledger-details.ts), once per patient and session. */
+function subjectOf(ledgerKey: CryptoKey, patientId: string, memo: TokenCache): Promise<string> {
+  return memo.remember('subject', patientId, () => patientSubject(ledgerKey, patientId));
+}
+
+/**
+ * The directory row's encrypted name, encrypted once per subject and name in a session: the same
+ * name comes with every message of a patient, and writing the same ciphertext again is what
+ * re-encrypting would write, with a fresh IV. A changed name is encrypted afresh.
+ */
+function directoryNameOf(directoryKey: CryptoKey, subject: string, name: DirectoryName, memo: TokenCache): Promise<Uint8Array> {
+  const json = JSON.stringify([subject, name.family, name.given]);
+  return memo.remember('directory-name', json, () => encryptField(directoryKey, { table: 'directory', id: subject }, name));
 }
 
 export function messageRowId(patientId: string, seq: number): string {
@@ -177,12 +205,12 @@ export function chartRecordsOf(intake: NormalizedIntake): ChartRecord[] {
 }
 
 /** merged → survivor pairs of a message's merge records (ids of every merged identifier). */
-async function mergeRowsOf(ledgerKey: CryptoKey, intake: NormalizedIntake, seq: number): Promise<MergeRow[]> {
+async function mergeRowsOf(ledgerKey: CryptoKey, intake: NormalizedIntake, seq: number, memo: TokenCache): Promise<MergeRow[]> {
   const rows: MergeRow[] = [];
   for (const record of intake.extendedRecords ?? []) {
     if (record.type !== 'merge') continue;
-    const survivor = await identifierPseudonym(ledgerKey, record.survivor[0]!);
-    const merged = await Promise.all(record.merged.map((identifier) => identifierPseudonym(ledgerKey, identifier)));
+    const survivor = await identifierPseudonym(ledgerKey, record.survivor[0]!, memo);
+    const merged = await Promise.all(record.merged.map((identifier) => identifierPseudonym(ledgerKey, identifier, memo)));
     for (const id of new Set(merged)) if (id !== survivor) rows.push({ merged: id, survivor, seq });
   }
   return rows;
@@ -207,30 +235,25 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
   const { intake, seq } = input;
   const extended = chartRecordsOf(intake);
   const [patientId, patientTokens, identifierPrefixes, recordTokens, merges] = await Promise.all([
-    patientIdOf(keys.ledgerKey, intake.patient),
+    patientIdOf(keys.ledgerKey, intake.patient, tokens),
     tokens.tokensOf(patientText(intake.patient)),
     tokens.identifierPrefixTokens(intake.patient.identifiers.map((identifier) => identifier.value)),
     Promise.all([...intake.records, ...extended].map((record) => tokens.tokensOf(recordText(record)))),
-    mergeRowsOf(keys.ledgerKey, intake, seq),
+    mergeRowsOf(keys.ledgerKey, intake, seq, tokens),
   ]);
   const messageId = messageRowId(patientId, seq);
   const message: MessagePayload = { messageType: intake.messageType, channel: intake.channel, records: intake.records, ...messageExtras(input) };
-  const subject = await patientSubject(keys.ledgerKey, patientId);
+  const subject = await subjectOf(keys.ledgerKey, patientId, tokens);
   const name: DirectoryName = { family: intake.patient.name.family, given: intake.patient.name.given };
-  const { cleared: _cleared, ...asSent } = intake.patient;
-  void _cleared;
-  const [[patientEnc, messageEnc], nameEnc] = await Promise.all([
-    encryptMany(keys.viewKey, [
-      { table: 'patients', id: patientId, value: { patient: asSent } satisfies PatientPayload },
-      { table: 'records', id: messageId, value: message },
-    ]),
-    encryptField(keys.directoryKey, { table: 'directory', id: subject }, name),
+  const [messageEnc, nameEnc] = await Promise.all([
+    encryptField(keys.viewKey, { table: 'records', id: messageId }, message),
+    directoryNameOf(keys.directoryKey, subject, name, tokens),
   ]);
   const allTokens = new Set([...patientTokens, ...identifierPrefixes]);
   for (const list of recordTokens) for (const token of list) allTokens.add(token);
   return {
-    patient: { id: patientId, tokens: [...allTokens].sort(), enc: patientEnc! },
-    message: { id: messageId, patientId, seq, kind: input.kind, objectIds: [...input.objects], count: intake.records.length + extended.length, enc: messageEnc! },
+    patient: { id: patientId, tokens: [...allTokens].sort() },
+    message: { id: messageId, patientId, seq, kind: input.kind, objectIds: [...input.objects], count: intake.records.length + extended.length, enc: messageEnc },
     directory: { id: subject, kind: 'patient', patientId, name: nameEnc },
     ...(merges.length === 0 ? {} : { merges }),
     demographics: intake.patient,

@@ -14,6 +14,10 @@ export class TokenCache {
   private readonly words = new Map<string, Promise<string>>();
   private readonly prefixes = new Map<string, Promise<readonly string[]>>();
   private readonly exact = new Map<string, Promise<string>>();
+  /** Whole texts → their sorted tokens: most records repeat a text (a LOINC code and its words), so its words are not cut again. */
+  private readonly texts = new Map<string, Promise<readonly string[]>>();
+  /** Other per-session results keyed by their input (patient pseudonyms, directory names: intake-rows.ts). */
+  private readonly memos = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly indexKey: CryptoKey,
@@ -51,8 +55,27 @@ export class TokenCache {
     return [...new Set(prefixes.flat())].sort();
   }
 
-  /** Every token of a text, deduplicated and sorted (a stable, order-free form for the views). */
-  async tokensOf(text: RecordText): Promise<string[]> {
+  /**
+   * Every token of a text, deduplicated and sorted (a stable, order-free form for the views). The
+   * list may be shared with other callers of the same text: read it, do not change it.
+   */
+  tokensOf(text: RecordText): Promise<readonly string[]> {
+    // Lengths first, so ["ab", "c"] and ["a", "bc"] cannot share a key.
+    const key = [text.names ?? [], text.other ?? [], text.dates ?? []].map((list) => `${list.length}:${list.map((item) => `${item.length}:${item}`).join('')}`).join('|');
+    let tokens = this.texts.get(key);
+    if (tokens === undefined) {
+      if (this.texts.size >= this.limit) this.texts.clear();
+      tokens = this.tokensOfText(text);
+      this.texts.set(key, tokens);
+      // A failure is not remembered: the next call tries again.
+      tokens.catch(() => {
+        if (this.texts.get(key) === tokens) this.texts.delete(key);
+      });
+    }
+    return tokens;
+  }
+
+  private async tokensOfText(text: RecordText): Promise<string[]> {
     const { words, nameWords } = recordWords(text);
     const [full, prefixes] = await Promise.all([
       Promise.all(words.map((word) => this.wordToken(word))),
@@ -79,7 +102,29 @@ export class TokenCache {
     return token;
   }
 
+  /**
+   * `compute()`'s result, remembered under `kind` and `key` for the session (bounded like the
+   * tokens, cleared at lock): for values that are a pure function of the key and the session's
+   * keys, such as a patient's pseudonyms (intake-rows.ts). A failure is not remembered.
+   */
+  remember<T>(kind: string, key: string, compute: () => Promise<T>): Promise<T> {
+    const memoKey = `${kind}\u0000${key}`;
+    let value = this.memos.get(memoKey) as Promise<T> | undefined;
+    if (value === undefined) {
+      if (this.memos.size >= this.limit) this.memos.clear();
+      value = compute();
+      this.memos.set(memoKey, value);
+      const settled = value;
+      settled.catch(() => {
+        if (this.memos.get(memoKey) === settled) this.memos.delete(memoKey);
+      });
+    }
+    return value;
+  }
+
   clear(): void {
+    this.texts.clear();
+    this.memos.clear();
     this.words.clear();
     this.prefixes.clear();
     this.exact.clear();

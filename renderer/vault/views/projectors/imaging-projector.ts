@@ -82,7 +82,7 @@ async function entryOf(context: ProjectorContext, record: JournalRecord, meta: I
   const dicom = normalized.dicom!;
   const { ledgerKey, viewKey } = context.keys;
   const [patientId, studyId, seriesId, instanceId] = await Promise.all([
-    patientIdOf(ledgerKey, normalized.patient),
+    patientIdOf(ledgerKey, normalized.patient, context.tokens),
     imagingId(ledgerKey, 'study', dicom.studyInstanceUid),
     imagingId(ledgerKey, 'series', dicom.seriesInstanceUid),
     imagingId(ledgerKey, 'instance', dicom.sopInstanceUid),

@@ -152,7 +152,7 @@ async function acceptedEntry(context: ProjectorContext, record: JournalRecord, m
     records: normalized.records.length + (normalized.extendedRecords?.length ?? 0),
   };
   const [patientId, control, senderToken, typeToken, enc] = await Promise.all([
-    patientIdOf(context.keys.ledgerKey, normalized.patient),
+    patientIdOf(context.keys.ledgerKey, normalized.patient, context.tokens),
     tokenOf(context, 'control', normalized.messageId),
     tokenOf(context, 'sender', sender),
     tokenOf(context, 'type', type),

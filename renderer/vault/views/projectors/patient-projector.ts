@@ -3,9 +3,8 @@ import { INTAKE_RECORD_KINDS, MIND_KINDS } from '../../../../shared/journal/jour
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import type { Patient } from '../../../../shared/domain/clinical';
 import { PatientSchema } from '../../../../shared/domain/clinical';
-import { canonicalJson } from '../../canonical-json';
 import { decryptMany, encryptMany } from '../../vault-crypto';
-import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload } from '../intake-rows';
+import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload, type PatientRowDraft } from '../intake-rows';
 import { addToMessageCount } from '../message-log';
 import { mergeDemographics } from '../patient-demographics';
 import { POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
@@ -54,7 +53,9 @@ export const patientProjector: JournalProjector = {
 
 /** The rows of one write page, merged in journal order. */
 export class PatientPage implements Pick<ProjectorPage, 'write'> {
-  private readonly patients = new Map<string, PatientRowStored>();
+  private readonly patients = new Map<string, PatientRowDraft>();
+  /** Each patient's encrypted row payload, set by prepare(). */
+  private readonly encrypted = new Map<string, Uint8Array>();
   private readonly records = new Map<string, RecordRowStored>();
   private readonly merges = new Map<string, MergeRow>();
   private readonly directory = new Map<string, DirectoryRow>();
@@ -86,8 +87,8 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
 
   /**
    * Merges each patient's demographics of this page into what the views hold (none for a patient
-   * erased in this page: its stored row goes) and re-encrypts the rows that the merge changed.
-   * Before the write transaction: decrypting and encrypting inside one would end it.
+   * erased in this page: its stored row goes) and encrypts each patient's row once. Before the
+   * write transaction: decrypting and encrypting inside one would end it.
    */
   async prepare(db: VaultDb): Promise<void> {
     const ids = [...this.demographics.keys()].filter((id) => this.patients.has(id));
@@ -98,20 +99,16 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       stored.map((row) => ({ table: 'patients', id: row.id, stored: row.enc })),
     );
     const known = new Map<string, Patient>(stored.map((row, index) => [row.id, PatientSchema.parse(opened[index]!.patient)]));
-    const changed: { id: string; patient: Patient }[] = [];
-    for (const id of ids) {
-      const sent = this.demographics.get(id)!;
+    const merged = ids.map((id) => {
       let patient = known.get(id);
-      for (const update of sent) patient = mergeDemographics(patient, update);
-      // The row's `enc` holds the last message's demographics as sent: re-encrypt only if the merge differs.
-      if (canonicalJson(patient) !== canonicalJson(mergeDemographics(undefined, sent.at(-1)!))) changed.push({ id, patient: patient! });
-    }
-    if (changed.length === 0) return;
+      for (const update of this.demographics.get(id)!) patient = mergeDemographics(patient, update);
+      return { id, patient: patient! };
+    });
     const encrypted = await encryptMany(
       this.viewKey,
-      changed.map(({ id, patient }) => ({ table: 'patients', id, value: { patient } satisfies PatientPayload })),
+      merged.map(({ id, patient }) => ({ table: 'patients', id, value: { patient } satisfies PatientPayload })),
     );
-    changed.forEach(({ id }, index) => this.patients.set(id, { ...this.patients.get(id)!, enc: encrypted[index]! }));
+    merged.forEach(({ id }, index) => this.encrypted.set(id, encrypted[index]!));
   }
 
   async write(db: VaultDb, chunk: number): Promise<void> {
@@ -120,8 +117,10 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     const existing = ids.length === 0 ? [] : await db.patients.bulkGet(ids);
     // Post only the tokens each patient did not have yet: every (token, patient) pair is posted once.
     const postings = new Map<string, string[]>();
-    const patients = ids.map((id, index) => {
-      const row = this.patients.get(id)!;
+    const patients = ids.map((id, index): PatientRowStored => {
+      const enc = this.encrypted.get(id);
+      if (enc === undefined) throw new Error('PatientPage.write before prepare: a patient row has no encrypted payload.');
+      const row = { ...this.patients.get(id)!, enc };
       const had = new Set(existing[index]?.tokens ?? []);
       for (const token of row.tokens) {
         if (had.has(token)) continue;
