@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import type { Browser, Page } from 'playwright-core';
@@ -56,6 +56,8 @@ const POLL_MS = 400;
 const INDEXED_TIMEOUT_MS = 10 * 60_000;
 /** Optional: a Chromium trace (devtools.timeline + JS samples) of the first ingest window, for finding long tasks. */
 const TRACE_FILE = process.env['HDMS_BENCH_UI_TRACE'];
+/** Optional: a V8 CPU profile (.cpuprofile) of the page's main thread, first send → last ACK of the first run: what the page spends while messages arrive. */
+const PAGE_PROFILE_FILE = process.env['HDMS_BENCH_UI_PAGE_PROFILE'];
 
 interface Message {
   readonly raw: Buffer;
@@ -369,6 +371,11 @@ async function measureRun(browser: Browser, run: number, log: (line: string) => 
     // Ingest window: first send → everything indexed and visible.
     const from = await pageNow(page);
     const cpuAtStart = processCpuMs(shell.pid);
+    const profiler = PAGE_PROFILE_FILE !== undefined && run === 0 ? await page.context().newCDPSession(page) : null;
+    if (profiler !== null) {
+      await profiler.send('Profiler.enable');
+      await profiler.send('Profiler.start');
+    }
     const kindsAtStart = runCpu(shell.pid);
     const started = performance.now();
     let acked = 0;
@@ -389,6 +396,11 @@ async function measureRun(browser: Browser, run: number, log: (line: string) => 
     const ackedMs = performance.now() - started;
     const openCpu = cpuPerMessage(cpuAtStart, processCpuMs(shell.pid), messages.length);
     const kindsAtAck = runCpu(shell.pid);
+    if (profiler !== null) {
+      const { profile } = await profiler.send('Profiler.stop');
+      writeFileSync(PAGE_PROFILE_FILE!, JSON.stringify(profile));
+      await profiler.detach();
+    }
     log(`  run ${run + 1}: ${messages.length} messages acknowledged in ${(ackedMs / 1000).toFixed(1)} s (${acked} ACKs)`);
     if (kindsAtAck.size > 0) {
       // Where the CPU goes while the window is open, first send → last ACK (Linux): what the page costs the body's ACKs.
