@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blindTokens, normalizeQueryWords, normalizeWords, prefixTokens, queryTokens, recordTokens, recordWords } from '../../../shared/crypto/blind-index';
+import { concatBytes, encodeStringList, toBase64Url, utf8Encode } from '../../../shared/crypto/bytes';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 
 const keys = await deriveVaultKeys(generateMasterSecret());
@@ -68,6 +69,21 @@ describe('tokens', () => {
     const other = await deriveVaultKeys(generateMasterSecret());
     expect((await blindTokens(other.indexKey, ['muller']))[0]).not.toBe(a);
     expect((await blindTokens(keys.indexKey, ['muller'], 'name'))[0]).not.toBe(a);
+  });
+
+  it('are the first 16 bytes of HMAC-SHA-256 over label ‖ [tag, field, word] as a length-prefixed list (the stored format)', async () => {
+    // Computed here from the documented layout, so a faster way of building the input cannot change a stored token.
+    const expected = async (tag: string, field: string, word: string) => {
+      const input = concatBytes(utf8Encode('hdms/blind-index/v1'), encodeStringList([tag, field, word]));
+      return toBase64Url(new Uint8Array(await crypto.subtle.sign('HMAC', keys.indexKey, input)).subarray(0, 16));
+    };
+    const words = ['muller', 'łukasz', 'ab', 'x'.repeat(300), '日本語', 'emoji😀', 'z'];
+    for (const field of ['', 'control', 'näme']) {
+      expect(await blindTokens(keys.indexKey, words, field)).toEqual(await Promise.all(words.map((word) => expected('word', field, word))));
+      // Twice: a second call reuses what the first prepared.
+      expect(await blindTokens(keys.indexKey, words, field)).toEqual(await Promise.all(words.map((word) => expected('word', field, word))));
+    }
+    expect(await prefixTokens(keys.indexKey, ['łukasz'])).toEqual(await Promise.all(['łuk', 'łuka', 'łukas', 'łukasz'].map((word) => expected('prefix', '', word))));
   });
 
   it('prefix tokens never equal full-word tokens, and exist only for 3+ letters', async () => {
