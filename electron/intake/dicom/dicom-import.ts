@@ -1,4 +1,5 @@
 import dicomParser from 'dicom-parser';
+import { readableLongVrs } from '../../../shared/dicom/long-vrs';
 import type { DicomImportResult } from '../../../shared/ipc/dicom-contract';
 import { storeDicomFile, storeDicomStream, type DicomIntakeOptions } from './dicom-intake';
 import { buildFileMetaInformation } from './dicom-part10';
@@ -45,7 +46,8 @@ export function sniffDicom(bytes: Uint8Array): Sniffed {
   let sopClassUid = '';
   let sopInstanceUid = '';
   try {
-    const dataSet = dicomParser.parseDicom(bytes, { TransferSyntaxUID: transferSyntaxUid, untilTag: 'x7fe00010' }) as unknown as { string(tag: string): string | undefined };
+    const readable = transferSyntaxUid === EXPLICIT_VR_LITTLE_ENDIAN ? readableLongVrs(bytes, 0, true).bytes : bytes;
+    const dataSet = dicomParser.parseDicom(readable, { TransferSyntaxUID: transferSyntaxUid, untilTag: 'x7fe00010' }) as unknown as { string(tag: string): string | undefined };
     sopClassUid = readUid(dataSet, 'x00080016');
     sopInstanceUid = readUid(dataSet, 'x00080018');
   } catch {

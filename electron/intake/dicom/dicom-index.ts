@@ -1,4 +1,5 @@
 import dicomParser from 'dicom-parser';
+import { readablePart10LongVrs } from '../../../shared/dicom/long-vrs';
 import { decodeDicomText, isKnownCharset } from '../../../shared/dicom/dicom-charset';
 import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
 
@@ -93,7 +94,8 @@ async function inflaterFor(): Promise<(bytes: Uint8Array, position: number) => U
  */
 export async function readDicomIndex(bytes: Uint8Array, complete: boolean): Promise<DicomIndex> {
   try {
-    return await readIndex(bytes, complete);
+    // OV, SV and UV elements (an Extended Offset Table…) as OB, which dicom-parser reads (long-vrs.ts).
+    return await readIndex(readablePart10LongVrs(bytes).bytes, complete);
   } catch (error) {
     // dicom-parser throws strings and plain objects from deep inside: all of it means "unreadable".
     if (error instanceof DicomParseError) throw error;

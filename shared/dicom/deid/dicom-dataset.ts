@@ -1,4 +1,5 @@
 import dicomParser, { type DataSet, type Element as ParsedElement } from 'dicom-parser';
+import { readablePart10LongVrs } from '../long-vrs';
 
 /**
  * A Part 10 instance as a tree the de-identifier can edit and write back (PS3.10 7.1, PS3.5 7):
@@ -84,36 +85,39 @@ export function readPart10(bytes: Uint8Array, vrOf: (tag: number) => string | un
   if (transferSyntaxUid === '') throw new DicomReadError('The File Meta Information names no transfer syntax.');
   if (transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) throw new DicomReadError('The deflated transfer syntax is not supported here: inflate the data set first.');
   let parsed: DataSet;
+  // OV, SV and UV elements are read as OB and written back with their own VR (long-vrs.ts).
+  const readable = readablePart10LongVrs(bytes);
   try {
-    parsed = dicomParser.parseDicom(bytes, {
+    parsed = dicomParser.parseDicom(readable.bytes, {
       vrCallback: (tag: string) => vrOf(Number.parseInt(tag.slice(1), 16)),
     });
   } catch (error) {
     throw new DicomReadError(`The data set cannot be read: ${describe(error)}.`);
   }
-  const all = convertDataSet(parsed, encodingOf(transferSyntaxUid).littleEndian);
+  const all = convertDataSet(parsed, encodingOf(transferSyntaxUid).littleEndian, readable.rewritten);
   return { transferSyntaxUid, meta: all.filter((element) => element.tag >>> 16 === 0x0002), dataset: all.filter((element) => element.tag >>> 16 !== 0x0002) };
 }
 
-function convertDataSet(dataSet: DataSet, littleEndian: boolean): DicomElement[] {
+function convertDataSet(dataSet: DataSet, littleEndian: boolean, rewritten: ReadonlyMap<number, string>): DicomElement[] {
   const out: DicomElement[] = [];
   for (const element of Object.values(dataSet.elements)) {
     const tag = Number.parseInt(element.tag.slice(1), 16);
     if (tag === ITEM_DELIMITATION || tag === SEQUENCE_DELIMITATION) continue;
-    out.push(convertElement(dataSet, element, tag, littleEndian));
+    out.push(convertElement(dataSet, element, tag, littleEndian, rewritten));
   }
   return out.sort((a, b) => a.tag - b.tag);
 }
 
-function convertElement(dataSet: DataSet, element: ParsedElement, tag: number, littleEndian: boolean): DicomElement {
+function convertElement(dataSet: DataSet, element: ParsedElement, tag: number, littleEndian: boolean, rewritten: ReadonlyMap<number, string>): DicomElement {
   const end = Math.min(element.dataOffset + element.length, dataSet.byteArray.length);
   const raw = Uint8Array.prototype.subarray.call(dataSet.byteArray, element.dataOffset, end);
   if (element.items !== undefined) {
-    return { kind: 'sequence', tag, items: element.items.map((item) => (item.dataSet === undefined ? [] : convertDataSet(item.dataSet, littleEndian))) };
+    return { kind: 'sequence', tag, items: element.items.map((item) => (item.dataSet === undefined ? [] : convertDataSet(item.dataSet, littleEndian, rewritten))) };
   }
   if (element.encapsulatedPixelData === true) return { kind: 'encapsulated', tag, vr: element.vr ?? 'OB', bytes: withSequenceDelimiter(raw, littleEndian) };
   if (element.hadUndefinedLength === true) return { kind: 'opaque', tag, vr: element.vr, bytes: raw };
-  return { kind: 'value', tag, vr: element.vr, bytes: raw };
+  // A long VR's bytes sit 8 before its value (VR, reserved, 32-bit length).
+  return { kind: 'value', tag, vr: rewritten.get(element.dataOffset - 8) ?? element.vr, bytes: raw };
 }
 
 /** dicom-parser counts the Sequence Delimitation Item into the element when it finds it; adds one when it was missing. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DicomParseError, readDicomIndex } from '../../../../electron/intake/dicom/dicom-index';
 import { instanceInfo, normalizeInstance, personName } from '../../../../electron/intake/dicom/dicom-intake';
 import { EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../../../electron/intake/dicom/dicom-uids';
-import { instanceElements, part10File } from './dicom-test-support';
+import { instanceElements, part10File, writeDataset } from './dicom-test-support';
 
 const UID = '1.2.826.0.1.3680043.10.999.5.1';
 
@@ -34,6 +34,26 @@ describe('index fields of an instance (dicom-parser)', () => {
   it('indexes the head of a large instance whose pixel data has not arrived yet', async () => {
     const whole = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'P1', pixels: Buffer.alloc(100_000), rows: 250, columns: 200 }));
     expect(await readDicomIndex(whole.subarray(0, 2000), false)).toMatchObject({ sopInstanceUid: UID, rows: 250 });
+  });
+
+  it('reads instances with 64-bit VRs (OV, SV, UV: PS3.5 2017+, e.g. an Extended Offset Table), explicit little and big endian', async () => {
+    const table = Buffer.alloc(16);
+    table.writeBigUInt64LE(0n, 0);
+    table.writeBigUInt64LE(1234n, 8);
+    const nested = writeDataset([[0x00189219, 'SV', Buffer.alloc(8)]]);
+    const item = Buffer.concat([Buffer.from([0xfe, 0xff, 0x00, 0xe0]), Buffer.alloc(4), nested]);
+    item.writeUInt32LE(nested.length, 4);
+    for (const ts of ['1.2.840.10008.1.2.1', EXPLICIT_VR_BIG_ENDIAN]) {
+      const withLongVrs = [
+        ...instanceElements({ sopInstanceUid: UID, patientId: 'ID-OV' }),
+        [0x00189218, 'SQ', ts === EXPLICIT_VR_BIG_ENDIAN ? Buffer.alloc(0) : item],
+        [0x0040a161, 'UV', Buffer.alloc(8)],
+        [0x7fe00001, 'OV', table],
+        [0x7fe00002, 'OV', table],
+      ] as const;
+      const file = part10File([...withLongVrs].sort((a, b) => a[0] - b[0]), ts);
+      expect(await readDicomIndex(file, true), ts).toMatchObject({ sopInstanceUid: UID, patientId: 'ID-OV', rows: 4 });
+    }
   });
 
   it('reads person names as family and given names, the alphabetic group first', () => {
