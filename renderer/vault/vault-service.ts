@@ -322,5 +322,20 @@ export interface VaultService {
   restoreBackup(input: { readonly path: string; readonly operatorName?: string; readonly secret: { readonly passphrase: string } | { readonly recoveryKey: string } }): Promise<void>;
 }
 
-/** A DICOM instance as the viewer gets it: sealed, with the data key that opens it, or (tests, fixtures) its Part 10 bytes already open. */
-export type InstanceSource = { readonly envelope: Uint8Array; readonly dataKey: CryptoKey } | Uint8Array;
+/**
+ * A DICOM instance as the viewer gets it: sealed, with the data key that opens it, or (tests,
+ * fixtures) its Part 10 bytes already open, or, for one too large to read whole, the first bytes
+ * of its envelope with a reader of the rest (the decode worker asks for the ranges it needs).
+ */
+export type InstanceSource = { readonly envelope: Uint8Array; readonly dataKey: CryptoKey } | Uint8Array | RangedInstanceSource;
+
+export interface RangedInstanceSource {
+  readonly kind: 'ranged';
+  /** The envelope's first bytes (its header at least). */
+  readonly head: Uint8Array;
+  /** The whole envelope's size in bytes. */
+  readonly sealedSize: number;
+  readonly dataKey: CryptoKey;
+  /** Sealed bytes [offset, offset + length) of the envelope (fewer only at its end). */
+  readSealed(offset: number, length: number): Promise<Uint8Array>;
+}

@@ -525,3 +525,61 @@ export function toReadableStream(source: AsyncIterable<Uint8Array>): ReadableStr
     },
   });
 }
+
+/** Random access to the plaintext of a version-1 envelope (see envelopeRangeReader). */
+export interface EnvelopeRangeReader {
+  readonly header: EnvelopeHeader;
+  readonly plaintextLength: number;
+  /** `length` plaintext bytes from `offset` (fewer at the end); only the chunks they lie in are read and authenticated. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/**
+ * Reads a large version-1 envelope's plaintext piece by piece instead of whole (a DICOM instance
+ * over the viewer's whole-object limit). Chunk i sits at headerLength + i × (chunkSize + 16) and
+ * authenticates alone with its index and last flag, so any range can be opened without the rest:
+ * a changed, moved or swapped chunk still fails, and so does a cut (the chunk that then ends the
+ * envelope was not sealed as last). Only what is read is checked. `readSealed(offset, length)`
+ * returns sealed bytes of the envelope from `offset` (at most `length`; shorter only at its end).
+ * Version 2 (deflated) cannot be read this way: it is refused.
+ */
+export function envelopeRangeReader(
+  headerBytes: Uint8Array,
+  sealedSize: number,
+  dataKey: CryptoKey,
+  readSealed: (offset: number, length: number) => Promise<Uint8Array>,
+): EnvelopeRangeReader {
+  const header = decodeEnvelopeHeader(headerBytes);
+  if (header.deflate !== null) throw new EnvelopeError('E_ENVELOPE_FORMAT', 'A compressed envelope cannot be read in ranges.');
+  const context = chunkContext(header, dataKey);
+  const body = sealedSize - header.headerLength;
+  if (!Number.isSafeInteger(sealedSize) || body < GCM_TAG_LENGTH) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', 'The envelope is shorter than its header and one chunk.');
+  const chunks = Math.ceil(body / context.sealedChunkSize);
+  checkChunkIndex(chunks - 1);
+  const lastSealed = body - (chunks - 1) * context.sealedChunkSize;
+  if (lastSealed < GCM_TAG_LENGTH) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', `The envelope is cut short: its last chunk (${chunks - 1}) is shorter than an authentication tag.`);
+  const plaintextLength = (chunks - 1) * header.chunkSize + lastSealed - GCM_TAG_LENGTH;
+
+  async function read(offset: number, length: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) throw new RangeError('A plaintext range needs a whole offset and length ≥ 0.');
+    const end = Math.min(plaintextLength, offset + length);
+    if (end <= offset) return new Uint8Array(0);
+    const first = Math.floor(offset / header.chunkSize);
+    const last = Math.floor((end - 1) / header.chunkSize);
+    const sealedStart = header.headerLength + first * context.sealedChunkSize;
+    const sealedEnd = Math.min(sealedSize, header.headerLength + (last + 1) * context.sealedChunkSize);
+    const sealed = await readSealed(sealedStart, sealedEnd - sealedStart);
+    if (sealed.length !== sealedEnd - sealedStart) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', 'The envelope ended before the chunks asked for.');
+    const plaintexts = await Promise.all(
+      Array.from({ length: last - first + 1 }, (_, n) => {
+        const start = n * context.sealedChunkSize;
+        return decryptChunk(context, first + n, first + n === chunks - 1, sealed.subarray(start, Math.min(sealed.length, start + context.sealedChunkSize)));
+      }),
+    );
+    const joined = plaintexts.length === 1 ? plaintexts[0]! : concatBytes(...plaintexts);
+    const from = offset - first * header.chunkSize;
+    return joined.subarray(from, from + (end - offset));
+  }
+
+  return { header, plaintextLength, read };
+}

@@ -2,7 +2,7 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import { journalAccess } from '../records/access-events';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
-import { readSealedBytes } from '../records/sealed-objects';
+import { MAX_WHOLE_OBJECT_BYTES, readSealedBytes, readSealedHead, readSealedRange } from '../records/sealed-objects';
 import type { Opener } from '../vault-crypto';
 import { VaultError, type InstanceSource, type StudyListEntry, type VaultService } from '../vault-service';
 import { StudyNotFoundError, viewerStudy } from './study-instances';
@@ -16,7 +16,12 @@ import { patientHits } from '../views/view-reads';
  */
 async function readInstance(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string): Promise<InstanceSource> {
   const started = performance.now();
-  const envelope = await readSealedBytes(api, objectId, 'This instance is too large to open in the viewer.');
+  const first = await readSealedHead(api, objectId);
+  if (first.size > MAX_WHOLE_OBJECT_BYTES) {
+    // Too large to hold whole (a long cine, a tomosynthesis volume): the decode worker reads the ranges it needs.
+    return { kind: 'ranged', head: first.head, sealedSize: first.size, dataKey: await opener.unwrapDataKey(first.head), readSealed: (offset, length) => readSealedRange(api, objectId, offset, length) };
+  }
+  const envelope = await readSealedBytes(api, objectId, 'This instance is too large to open in the viewer.', first);
   const read = performance.now();
   const dataKey = await opener.unwrapDataKey(envelope);
   // Durations only, for the viewer benchmark's breakdown.

@@ -2,23 +2,47 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import { VaultError } from '../vault-service';
 import { concatBytes, type Opener } from '../vault-crypto';
 
-/** objects.readBinary slices (its maximum is 4 MiB) and the largest object the mind opens whole (a raw message, a DICOM instance). */
+/** objects.readBinary slices (its maximum is 4 MiB). */
 const OBJECT_SLICE_BYTES = 4 * 1024 * 1024;
-const MAX_RAW_OBJECT_BYTES = 64 * 1024 * 1024;
+/** The largest sealed object the mind opens whole (a raw message, a DICOM instance; larger instances are read in ranges). */
+export const MAX_WHOLE_OBJECT_BYTES = 64 * 1024 * 1024;
+
+/** A sealed object's first slice (up to 4 MiB) and its whole sealed size. */
+export async function readSealedHead(api: Pick<HdmsApi, 'objects'>, objectId: string): Promise<{ readonly head: Uint8Array; readonly size: number }> {
+  const { bytes, size } = await api.objects.readBinary({ id: objectId, offset: 0, length: OBJECT_SLICE_BYTES });
+  return { head: bytes, size };
+}
 
 /**
  * A sealed object's bytes from the body, slice by slice, as bytes (objects.readBinary: no base64
- * on the way); refused with `tooLarge` past MAX_RAW_OBJECT_BYTES (the mind opens objects whole).
+ * on the way); refused with `tooLarge` past MAX_WHOLE_OBJECT_BYTES. `first`: its first slice, when
+ * the caller has read it already (readSealedHead).
  */
-export async function readSealedBytes(api: Pick<HdmsApi, 'objects'>, objectId: string, tooLarge: string): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  for (;;) {
-    const { bytes, size } = await api.objects.readBinary({ id: objectId, offset, length: OBJECT_SLICE_BYTES });
+export async function readSealedBytes(api: Pick<HdmsApi, 'objects'>, objectId: string, tooLarge: string, first?: { readonly head: Uint8Array; readonly size: number }): Promise<Uint8Array> {
+  const start = first ?? (await readSealedHead(api, objectId));
+  if (start.size > MAX_WHOLE_OBJECT_BYTES) throw new VaultError('E_NODE', tooLarge);
+  const parts: Uint8Array[] = [start.head];
+  let offset = start.head.length;
+  while (offset < start.size) {
+    const { bytes } = await api.objects.readBinary({ id: objectId, offset, length: OBJECT_SLICE_BYTES });
+    if (bytes.length === 0) break;
     parts.push(bytes);
     offset += bytes.length;
-    if (offset >= size || bytes.length === 0) break;
-    if (offset > MAX_RAW_OBJECT_BYTES) throw new VaultError('E_NODE', tooLarge);
+    if (offset > MAX_WHOLE_OBJECT_BYTES) throw new VaultError('E_NODE', tooLarge);
+  }
+  return parts.length === 1 ? parts[0]! : concatBytes(...parts);
+}
+
+/** Sealed bytes [offset, offset + length) of an object, read in objects.readBinary slices (fewer only at its end). */
+export async function readSealedRange(api: Pick<HdmsApi, 'objects'>, objectId: string, offset: number, length: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let at = offset;
+  const end = offset + length;
+  while (at < end) {
+    const { bytes } = await api.objects.readBinary({ id: objectId, offset: at, length: Math.min(OBJECT_SLICE_BYTES, end - at) });
+    if (bytes.length === 0) break;
+    parts.push(bytes);
+    at += bytes.length;
   }
   return parts.length === 1 ? parts[0]! : concatBytes(...parts);
 }

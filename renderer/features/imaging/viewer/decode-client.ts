@@ -1,9 +1,12 @@
-import type { InstanceSource } from '../../../vault/vault-service';
-import type { DecodeAnswer, DecodeRequest, InstanceInput, InstanceOverview } from './decode/decode-protocol';
+import type { InstanceSource, RangedInstanceSource } from '../../../vault/vault-service';
+import type { DecodeAnswer, DecodeRequest, InstanceInput, InstanceOverview, ReadReply, ReadRequest } from './decode/decode-protocol';
 import type { TagRow } from './decode/tag-list';
 import type { DecodedFrame } from './pixels/pixel-module';
 
 type Pending = { resolve: (answer: DecodeAnswer & { ok: true }) => void; reject: (error: Error) => void };
+
+/** Ranged instances whose readers the page keeps for the worker (it keeps fewer opened: see InstanceDecoder). */
+const MAX_RANGED_READERS = 32;
 type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /**
@@ -17,6 +20,8 @@ export class DecodeClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** The sealed-range readers of the ranged instances the worker opened, least recently opened first. */
+  private readonly readers = new Map<string, RangedInstanceSource['readSealed']>();
 
   /** Starts the worker ahead of the first request (its script and module graph load meanwhile). */
   warm(): void {
@@ -27,7 +32,11 @@ export class DecodeClient {
   private started(): Worker {
     if (this.worker !== null) return this.worker;
     const worker = new Worker(new URL('./decode/dicom-decode-worker.ts', import.meta.url), { type: 'module', name: 'dicom-decode' });
-    worker.addEventListener('message', (event: MessageEvent<DecodeAnswer>) => {
+    worker.addEventListener('message', (event: MessageEvent<DecodeAnswer | ReadRequest>) => {
+      if ('kind' in event.data) {
+        this.answerRead(worker, event.data);
+        return;
+      }
       const entry = this.pending.get(event.data.id);
       if (entry === undefined) return;
       this.pending.delete(event.data.id);
@@ -42,11 +51,29 @@ export class DecodeClient {
     return worker;
   }
 
+  /** Reads sealed bytes the worker asked for, with the reader its instance came with. */
+  private answerRead(worker: Worker, request: ReadRequest): void {
+    const reader = this.readers.get(request.key);
+    const reply = (message: ReadReply, transfer: Transferable[] = []) => worker.postMessage(message, transfer);
+    if (reader === undefined) {
+      reply({ kind: 'read-reply', readId: request.readId, message: 'The instance is no longer open in the decoder.' });
+      return;
+    }
+    reader(request.offset, request.length).then(
+      (bytes) => {
+        const owned = ownBuffer(bytes);
+        reply({ kind: 'read-reply', readId: request.readId, bytes: owned }, [owned]);
+      },
+      (error: unknown) => reply({ kind: 'read-reply', readId: request.readId, message: error instanceof Error ? error.message : 'The instance could not be read.' }),
+    );
+  }
+
   private stop(reason: Error): void {
     this.worker?.terminate();
     this.worker = null;
     for (const entry of this.pending.values()) entry.reject(reason);
     this.pending.clear();
+    this.readers.clear();
   }
 
   private ask<T extends Extract<DecodeAnswer, { ok: true }>['type']>(request: Without<DecodeRequest, 'id'>, transfer: Transferable[] = []): Promise<Extract<DecodeAnswer, { type: T; ok: true }>> {
@@ -64,6 +91,14 @@ export class DecodeClient {
    * the worker decrypts with the data key) move to the worker: the caller's array is emptied.
    */
   async open(key: string, source: InstanceSource, decodeFirst: boolean): Promise<InstanceOverview> {
+    if (!(source instanceof Uint8Array) && 'kind' in source) {
+      this.readers.delete(key);
+      this.readers.set(key, (offset, length) => source.readSealed(offset, length));
+      while (this.readers.size > MAX_RANGED_READERS) this.readers.delete(this.readers.keys().next().value!);
+      const head = ownBuffer(source.head);
+      const input: InstanceInput = { kind: 'ranged', head, sealedSize: source.sealedSize, dataKey: source.dataKey };
+      return (await this.ask<'open'>({ type: 'open', key, input, decodeFirst }, [head])).overview;
+    }
     const owned = ownBuffer(source instanceof Uint8Array ? source : source.envelope);
     const input: InstanceInput = source instanceof Uint8Array ? { kind: 'open', bytes: owned } : { kind: 'sealed', envelope: owned, dataKey: source.dataKey };
     return (await this.ask<'open'>({ type: 'open', key, input, decodeFirst }, [owned])).overview;
@@ -79,6 +114,7 @@ export class DecodeClient {
 
   /** The worker forgets every instance it opened; it stays started for the next study. */
   async reset(): Promise<void> {
+    this.readers.clear();
     if (this.worker === null) return;
     await this.ask<'reset'>({ type: 'reset' });
   }

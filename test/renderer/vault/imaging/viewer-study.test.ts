@@ -2,7 +2,8 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
 import type { DicomInstance } from '../../../../shared/domain/dicom';
-import { openWithDataKey } from '../../../../shared/crypto/envelope';
+import { bytesEqual } from '../../../../shared/crypto/bytes';
+import { envelopeRangeReader, openWithDataKey } from '../../../../shared/crypto/envelope';
 import { createVaultService } from '../../../../renderer/vault/create-vault-service';
 import type { InstanceSource } from '../../../../renderer/vault/vault-service';
 import { appendSealedRecord, createFakeBody, type FakeBody } from '../support/fake-body';
@@ -19,6 +20,7 @@ const patient: Patient = { identifiers: [{ value: 'MRN-VIEW-9', authority: 'NORT
 async function openSource(source: InstanceSource): Promise<Uint8Array> {
   if (source instanceof Uint8Array) throw new Error('The vault handed out an instance already decrypted.');
   expect(source.dataKey.extractable).toBe(false);
+  if ('kind' in source) throw new Error('A small instance was handed out to be read in ranges.');
   return (await openWithDataKey(source.dataKey, source.envelope)).plaintext;
 }
 
@@ -86,5 +88,30 @@ describe('VaultService: studies in the viewer', () => {
     expect(instances).toHaveLength(1);
     await expect(vault.instanceSource('anything')).rejects.toThrow(/Open the study/);
     expect(body.journal.filter((record) => record.kind === 'view.access')).toHaveLength(0);
+  });
+
+  it('hands out an instance over 64 MiB to be read in ranges: its first slice, its size and a reader of the rest', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const large = new Uint8Array(65 * 1024 * 1024 + 12_345);
+    for (let i = 0; i < large.length; i += 4096) large[i] = (i >>> 12) & 0xff;
+    await store(body, { sopInstanceUid: `${STUDY}.9.1`, seriesInstanceUid: `${STUDY}.9`, instanceNumber: 1 }, large);
+    await vault.sync();
+    const [listed] = await vault.studies();
+    const study = await vault.openStudy(listed!.studyId);
+    const source = await vault.instanceSource(study.series[0]!.instances[0]!.instanceId);
+    if (source instanceof Uint8Array || !('kind' in source)) throw new Error('The large instance was not handed out in ranges.');
+    expect(source.dataKey.extractable).toBe(false);
+    expect(source.head.length).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(source.sealedSize).toBeGreaterThan(large.length);
+    const reader = envelopeRangeReader(source.head, source.sealedSize, source.dataKey, (offset, length) => source.readSealed(offset, length));
+    expect(reader.plaintextLength).toBe(large.length);
+    // The start, a range over several 4 MiB reads of the body, and the end.
+    expect(await reader.read(0, 10_000)).toEqual(large.subarray(0, 10_000));
+    // (bytesEqual: toEqual on 9 MiB compares element by element for minutes)
+    expect(bytesEqual(await reader.read(30 * 1024 * 1024 - 7, 9 * 1024 * 1024), large.subarray(30 * 1024 * 1024 - 7, 39 * 1024 * 1024 - 7))).toBe(true);
+    expect(await reader.read(large.length - 5000, 10_000)).toEqual(large.subarray(large.length - 5000));
   });
 });

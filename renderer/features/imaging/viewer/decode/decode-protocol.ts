@@ -3,8 +3,28 @@ import type { ImageInfo } from './dicom-image';
 import type { ReportLine } from './structured-report';
 import type { TagRow } from './tag-list';
 
-/** An instance for the worker: its Part 10 bytes, or its sealed envelope with the data key that opens it (the worker decrypts). */
-export type InstanceInput = { readonly kind: 'open'; readonly bytes: ArrayBuffer } | { readonly kind: 'sealed'; readonly envelope: ArrayBuffer; readonly dataKey: CryptoKey };
+/**
+ * An instance for the worker: its Part 10 bytes, or its sealed envelope with the data key that
+ * opens it (the worker decrypts), or, for one too large to hold whole, the first bytes of its
+ * envelope and its sealed size: the worker then asks the page for further sealed ranges
+ * (ReadRequest) and decrypts only those (ranged-instance.ts).
+ */
+export type InstanceInput =
+  | { readonly kind: 'open'; readonly bytes: ArrayBuffer }
+  | { readonly kind: 'sealed'; readonly envelope: ArrayBuffer; readonly dataKey: CryptoKey }
+  | { readonly kind: 'ranged'; readonly head: ArrayBuffer; readonly sealedSize: number; readonly dataKey: CryptoKey };
+
+/** The worker asks the page for sealed bytes [offset, offset + length) of a ranged instance it opened. */
+export interface ReadRequest {
+  readonly kind: 'read';
+  readonly readId: number;
+  readonly key: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** The page's answer to a ReadRequest: the bytes, or why not. */
+export type ReadReply = { readonly kind: 'read-reply'; readonly readId: number; readonly bytes: ArrayBuffer } | { readonly kind: 'read-reply'; readonly readId: number; readonly message: string };
 
 /** What the decode worker is asked (each with an id its answer carries). `key` names an opened instance. */
 export type DecodeRequest =

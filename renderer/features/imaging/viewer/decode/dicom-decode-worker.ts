@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 import type { DecodedFrame } from '../pixels/pixel-module';
-import type { DecodeAnswer, DecodeRequest } from './decode-protocol';
+import { envelopeRangeReader } from '../../../../../shared/crypto/envelope';
+import type { DecodeAnswer, DecodeRequest, InstanceInput, ReadReply, ReadRequest } from './decode-protocol';
 import { describe, InstanceDecoder } from './instance-decoder';
 import { workerCodecs } from './worker-codecs';
 
@@ -13,6 +14,27 @@ import { workerCodecs } from './worker-codecs';
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const decoder = new InstanceDecoder(workerCodecs());
 
+/** Sealed reads asked of the page, by id. */
+const reads = new Map<number, { resolve: (bytes: Uint8Array) => void; reject: (error: Error) => void }>();
+let nextReadId = 1;
+
+function readFromPage(key: string, offset: number, length: number): Promise<Uint8Array> {
+  const readId = nextReadId++;
+  return new Promise((resolve, reject) => {
+    reads.set(readId, { resolve, reject });
+    scope.postMessage({ kind: 'read', readId, key, offset, length } satisfies ReadRequest);
+  });
+}
+
+/** A ranged instance's plaintext: its envelope's chunks, read from the page as needed (the head it came with first). */
+function rangedSource(key: string, input: Extract<InstanceInput, { kind: 'ranged' }>) {
+  const head = new Uint8Array(input.head);
+  const reader = envelopeRangeReader(head, input.sealedSize, input.dataKey, (offset, length) =>
+    offset + length <= head.length ? Promise.resolve(head.subarray(offset, offset + length)) : readFromPage(key, offset, length),
+  );
+  return { size: reader.plaintextLength, read: (offset: number, length: number) => reader.read(offset, length) };
+}
+
 function transferablesOf(frame: DecodedFrame | null): Transferable[] {
   return frame === null ? [] : [frame.pixels.buffer as ArrayBuffer];
 }
@@ -21,8 +43,10 @@ async function answer(request: DecodeRequest): Promise<{ answer: DecodeAnswer; t
   switch (request.type) {
     case 'open': {
       const { input } = request;
-      const source = input.kind === 'open' ? new Uint8Array(input.bytes) : { envelope: new Uint8Array(input.envelope), dataKey: input.dataKey };
-      const overview = await decoder.open(request.key, source, request.decodeFirst);
+      const overview =
+        input.kind === 'ranged'
+          ? await decoder.openRanged(request.key, rangedSource(request.key, input), request.decodeFirst)
+          : await decoder.open(request.key, input.kind === 'open' ? new Uint8Array(input.bytes) : { envelope: new Uint8Array(input.envelope), dataKey: input.dataKey }, request.decodeFirst);
       const transfer = transferablesOf(overview.first);
       if (overview.document !== null) transfer.push(overview.document.bytes.buffer as ArrayBuffer);
       return { answer: { id: request.id, ok: true, type: 'open', overview }, transfer };
@@ -46,7 +70,15 @@ async function answer(request: DecodeRequest): Promise<{ answer: DecodeAnswer; t
   }
 }
 
-scope.addEventListener('message', (event: MessageEvent<DecodeRequest>) => {
+scope.addEventListener('message', (event: MessageEvent<DecodeRequest | ReadReply>) => {
+  if ('kind' in event.data) {
+    const reply = event.data;
+    const pending = reads.get(reply.readId);
+    reads.delete(reply.readId);
+    if ('bytes' in reply) pending?.resolve(new Uint8Array(reply.bytes));
+    else pending?.reject(new Error(reply.message));
+    return;
+  }
   const request = event.data;
   answer(request).then(
     ({ answer: reply, transfer }) => scope.postMessage(reply, transfer),

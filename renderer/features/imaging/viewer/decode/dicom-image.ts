@@ -1,4 +1,5 @@
 import dicomParser, { type DataSet } from 'dicom-parser';
+import { readablePart10LongVrs } from '../../../../../shared/dicom/long-vrs';
 import { lutFromDescriptor } from '../pixels/lut-data';
 import type { LutData, ModalityTransform, PaletteData, PixelModule, VoiFunction, VoiTransform, WindowSetting } from '../pixels/pixel-module';
 import { TRANSFER_SYNTAXES, type PixelEncoding } from './transfer-syntax';
@@ -30,6 +31,9 @@ export class DicomImageError extends Error {
   override readonly name = 'DicomImageError';
 }
 
+/** An instance that cannot be read in ranges (a deflated data set is one stream): too large to view. */
+export class NotReadableInParts extends DicomImageError {}
+
 const PIXEL_DATA = 'x7fe00010';
 
 /** PS3.5: a data set element's tag as dicom-parser names it. */
@@ -50,17 +54,26 @@ async function inflateRaw(bytes: Uint8Array): Promise<Uint8Array> {
  * Parses an instance with dicom-parser. Deflated data sets are inflated first with the platform's
  * DecompressionStream (dicom-parser's own inflater is synchronous and needs zlib or pako); data
  * sets without File Meta Information are tried as implicit, then explicit VR little endian.
+ * `untilPixelData`: stop at the top-level Pixel Data element, whose header (offset, length) is
+ * read but not its value: for the first part of an instance read in ranges (ranged-instance.ts).
  */
-export async function parseInstance(bytes: Uint8Array): Promise<ParsedInstance> {
+export async function parseInstance(original: Uint8Array, options: { readonly untilPixelData?: boolean } = {}): Promise<ParsedInstance> {
   let dataSet: DataSet;
   let assumed: string | null = null;
+  // OV, SV and UV elements (an Extended Offset Table…) as OB for dicom-parser, their VR restored after (long-vrs.ts).
+  const { bytes, rewritten } = readablePart10LongVrs(original);
+  const until = options.untilPixelData === true ? { untilTag: PIXEL_DATA } : {};
   try {
     dataSet = dicomParser.parseDicom(bytes, {
+      ...until,
       inflater: (_array: Uint8Array, position: number) => {
         throw new InflateFirst(position);
       },
     });
   } catch (error) {
+    if (error instanceof InflateFirst && options.untilPixelData === true) {
+      throw new NotReadableInParts('A deflated data set cannot be read in parts: it is too large to view.');
+    }
     if (error instanceof InflateFirst) {
       const inflated = await inflateRaw(bytes.subarray(error.position));
       const full = new Uint8Array(error.position + inflated.length);
@@ -68,17 +81,27 @@ export async function parseInstance(bytes: Uint8Array): Promise<ParsedInstance> 
       full.set(inflated, error.position);
       dataSet = dicomParser.parseDicom(bytes, { inflater: () => full } as dicomParser.ParseDicomOptions);
     } else {
-      ({ dataSet, uid: assumed } = parseWithoutMeta(bytes, error));
+      ({ dataSet, uid: assumed } = parseWithoutMeta(bytes, error, until));
     }
   }
+  if (rewritten.size > 0) restoreVrs(dataSet, rewritten);
   const transferSyntaxUid = (dataSet.string('x00020010') ?? assumed ?? '1.2.840.10008.1.2').trim();
   return { dataSet, transferSyntaxUid, sopClassUid: dataSet.string('x00080016') ?? '', image: readImageInfo(dataSet, transferSyntaxUid) };
 }
 
-function parseWithoutMeta(bytes: Uint8Array, original: unknown): { dataSet: DataSet; uid: string } {
+/** Gives the elements read as OB their real VR back (a long VR's bytes sit 8 before its value). */
+function restoreVrs(dataSet: DataSet, rewritten: ReadonlyMap<number, string>): void {
+  for (const element of Object.values(dataSet.elements)) {
+    const vr = rewritten.get(element.dataOffset - 8);
+    if (vr !== undefined) element.vr = vr;
+    for (const item of element.items ?? []) if (item.dataSet !== undefined) restoreVrs(item.dataSet, rewritten);
+  }
+}
+
+function parseWithoutMeta(bytes: Uint8Array, original: unknown, until: { readonly untilTag?: string }): { dataSet: DataSet; uid: string } {
   for (const uid of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']) {
     try {
-      const dataSet = dicomParser.parseDicom(bytes, { TransferSyntaxUID: uid });
+      const dataSet = dicomParser.parseDicom(bytes, { TransferSyntaxUID: uid, ...until });
       if (dataSet.string('x00080016') !== undefined || dataSet.elements[PIXEL_DATA] !== undefined) return { dataSet, uid };
     } catch {
       // The next guess.
@@ -186,22 +209,32 @@ function readImageInfo(dataSet: DataSet, transferSyntaxUid: string): ImageInfo |
   };
 }
 
-/** Bytes of one native frame (PS3.5 8.1.1; YBR_FULL_422 holds two samples per pixel; 1-bit frames are bit-packed). */
-export function nativeFrameBytes(dataSet: DataSet, image: ImageInfo, frame: number): Uint8Array {
-  const element = dataSet.elements[PIXEL_DATA]!;
+/**
+ * Where one native frame lies in the pixel data's value, in bytes from its start (PS3.5 8.1.1;
+ * YBR_FULL_422 holds two samples per pixel; 1-bit frames are bit-packed and follow each other bit
+ * by bit, so the span starts at the byte holding the frame's first bit: the decoder unpacks from
+ * bit (frame × samples) mod 8).
+ */
+export function nativeFrameSpan(image: ImageInfo, frame: number): { readonly start: number; readonly end: number } {
   const { rows, columns, samplesPerPixel, bitsAllocated, photometric } = image.pixel;
   const samples = photometric === 'YBR_FULL_422' ? rows * columns * 2 : rows * columns * samplesPerPixel;
   if (bitsAllocated === 1) {
-    // Frames follow each other bit by bit; the caller unpacks from the frame's first bit.
     const startBit = frame * samples;
-    const first = Math.floor(startBit / 8);
-    const last = Math.ceil((startBit + samples) / 8);
-    return dataSet.byteArray.slice(element.dataOffset + first, element.dataOffset + last);
+    return { start: Math.floor(startBit / 8), end: Math.ceil((startBit + samples) / 8) };
   }
   const frameBytes = (samples * bitsAllocated) / 8;
-  const start = element.dataOffset + frame * frameBytes;
-  const end = start + frameBytes;
-  if (end > element.dataOffset + element.length || end > dataSet.byteArray.length) throw new DicomImageError(`Frame ${frame + 1} lies beyond the end of the pixel data.`);
+  return { start: frame * frameBytes, end: (frame + 1) * frameBytes };
+}
+
+/** Bytes of one native frame (see nativeFrameSpan). */
+export function nativeFrameBytes(dataSet: DataSet, image: ImageInfo, frame: number): Uint8Array {
+  const element = dataSet.elements[PIXEL_DATA]!;
+  const span = nativeFrameSpan(image, frame);
+  const start = element.dataOffset + span.start;
+  const end = element.dataOffset + span.end;
+  if (image.pixel.bitsAllocated !== 1 && (end > element.dataOffset + element.length || end > dataSet.byteArray.length)) {
+    throw new DicomImageError(`Frame ${frame + 1} lies beyond the end of the pixel data.`);
+  }
   // A copy: the typed views built on it must start at an aligned offset.
   return dataSet.byteArray.slice(start, end);
 }

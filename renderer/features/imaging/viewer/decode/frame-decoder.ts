@@ -60,14 +60,32 @@ function checkCodecOutput(image: ImageInfo, output: CodecOutput): void {
   }
 }
 
+export function checkFrameIndex(image: ImageInfo, frame: number): void {
+  if (!Number.isInteger(frame) || frame < 0 || frame >= image.frames) throw new DicomImageError(`No frame ${frame + 1}: the image has ${image.frames}.`);
+}
+
+/** Whether the image's pixel data is native (its frames are byte ranges) rather than encapsulated. */
+export function isNative(image: ImageInfo): boolean {
+  return image.encoding === 'native' || image.encoding === 'native-big-endian';
+}
+
 /** Decodes frame `frame` (0-based) of an image in any transfer syntax the viewer knows. */
 export async function decodeFrame(dataSet: DataSet, image: ImageInfo, frame: number, codecs: FrameCodecs): Promise<DecodedFrame> {
-  if (frame < 0 || frame >= image.frames) throw new DicomImageError(`No frame ${frame + 1}: the image has ${image.frames}.`);
+  checkFrameIndex(image, frame);
+  return decodeFrameBytes(image, frame, isNative(image) ? nativeFrameBytes(dataSet, image, frame) : encapsulatedFrameBytes(dataSet, image, frame), codecs);
+}
+
+/**
+ * Decodes one frame from its bytes alone: for native pixel data the span nativeFrameSpan gives,
+ * for encapsulated pixel data the frame's fragments joined (an instance read in ranges supplies
+ * them without holding the rest: ranged-instance.ts).
+ */
+export async function decodeFrameBytes(image: ImageInfo, frame: number, bytes: Uint8Array, codecs: FrameCodecs): Promise<DecodedFrame> {
+  checkFrameIndex(image, frame);
   const { rows, columns, samplesPerPixel, bitsAllocated, planarConfiguration, photometric } = image.pixel;
   switch (image.encoding) {
     case 'native':
     case 'native-big-endian': {
-      const bytes = nativeFrameBytes(dataSet, image, frame);
       if (bitsAllocated === 1) {
         const count = rows * columns * samplesPerPixel;
         return frameFromSamples(image, unpackBits(bytes, (frame * count) % 8, count), { alreadyRgb: false, interleaved: true });
@@ -76,27 +94,26 @@ export async function decodeFrame(dataSet: DataSet, image: ImageInfo, frame: num
       return frameFromSamples(image, containers, { alreadyRgb: false, interleaved: planarConfiguration === 0 || photometric === 'YBR_FULL_422' });
     }
     case 'rle': {
-      const raw = decodeRleFrame(encapsulatedFrameBytes(dataSet, image, frame), rows, columns, samplesPerPixel, bitsAllocated);
+      const raw = decodeRleFrame(bytes, rows, columns, samplesPerPixel, bitsAllocated);
       return frameFromSamples(image, containersOf(raw, bitsAllocated, false), { alreadyRgb: false, interleaved: true });
     }
     case 'jpeg-baseline': {
-      const output = await codecs.jpegBaseline(encapsulatedFrameBytes(dataSet, image, frame));
+      const output = await codecs.jpegBaseline(bytes);
       checkCodecOutput(image, output);
       return frameFromSamples(image, output.samples, { alreadyRgb: output.convertedToRgb, interleaved: true });
     }
     case 'jpeg-lossless': {
-      const output = await codecs.jpegLossless(encapsulatedFrameBytes(dataSet, image, frame), bitsAllocated);
+      const output = await codecs.jpegLossless(bytes, bitsAllocated);
       checkCodecOutput(image, output);
       return frameFromSamples(image, output.samples, { alreadyRgb: false, interleaved: true });
     }
     case 'jpeg-ls': {
-      const output = await codecs.jpegLs(encapsulatedFrameBytes(dataSet, image, frame));
+      const output = await codecs.jpegLs(bytes);
       checkCodecOutput(image, output);
       return frameFromSamples(image, output.samples, { alreadyRgb: false, interleaved: true });
     }
     case 'jpeg-2000':
     case 'htj2k': {
-      const bytes = encapsulatedFrameBytes(dataSet, image, frame);
       const output = await (image.encoding === 'htj2k' ? codecs.htj2k(bytes) : codecs.jpeg2000(bytes));
       checkCodecOutput(image, output);
       const { bitsStored, highBit, pixelRepresentation } = image.pixel;

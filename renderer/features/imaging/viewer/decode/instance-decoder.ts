@@ -2,8 +2,9 @@ import type { DecodedFrame } from '../pixels/pixel-module';
 import type { FrameCodecs } from './codecs';
 import { openWithDataKey } from '../../../../../shared/crypto/envelope';
 import type { InstanceOverview } from './decode-protocol';
-import { decodeFrame } from './frame-decoder';
+import { decodeFrame, decodeFrameBytes } from './frame-decoder';
 import { parseInstance, type ParsedInstance } from './dicom-image';
+import { openRangedInstance, type PlaintextRanges } from './ranged-instance';
 import { encapsulatedDocument, reportLines } from './structured-report';
 import { tagRows, type TagRow } from './tag-list';
 
@@ -13,12 +14,18 @@ export interface SealedInstance {
   readonly dataKey: CryptoKey;
 }
 
+/** An opened instance: parsed whole, or (too large to hold) its data set before the pixel data and a reader of its frames. */
+interface Opened {
+  readonly parsed: ParsedInstance;
+  readonly frameBytes?: (frame: number) => Promise<Uint8Array>;
+}
+
 /**
  * The decode worker's state, apart from the worker plumbing (so it runs under Node in the tests):
  * opened instances by key, the most recent kept (their data sets hold the compressed frames).
  */
 export class InstanceDecoder {
-  private readonly opened = new Map<string, ParsedInstance>();
+  private readonly opened = new Map<string, Opened>();
 
   constructor(
     private readonly codecs: FrameCodecs,
@@ -28,9 +35,19 @@ export class InstanceDecoder {
   /** Opens an instance from its bytes, or from its envelope and data key (decrypted here, in memory). */
   async open(key: string, source: Uint8Array | SealedInstance, decodeFirst: boolean): Promise<InstanceOverview> {
     const bytes = source instanceof Uint8Array ? source : (await openWithDataKey(source.dataKey, source.envelope)).plaintext;
-    const parsed = await parseInstance(bytes);
+    return this.overview(key, { parsed: await parseInstance(bytes) }, decodeFirst);
+  }
+
+  /** Opens an instance read in ranges (ranged-instance.ts): too large to hold whole. */
+  async openRanged(key: string, ranges: PlaintextRanges, decodeFirst: boolean): Promise<InstanceOverview> {
+    const ranged = await openRangedInstance(ranges);
+    return this.overview(key, { parsed: ranged.parsed, frameBytes: (frame) => ranged.frameBytes(frame) }, decodeFirst);
+  }
+
+  private async overview(key: string, opened: Opened, decodeFirst: boolean): Promise<InstanceOverview> {
+    const { parsed } = opened;
     this.opened.delete(key);
-    this.opened.set(key, parsed);
+    this.opened.set(key, opened);
     while (this.opened.size > this.keep) this.opened.delete(this.opened.keys().next().value!);
     const report = parsed.image === null ? reportLines(parsed.dataSet) : null;
     const document = parsed.image === null && report === null ? encapsulatedDocument(parsed.dataSet) : null;
@@ -38,7 +55,7 @@ export class InstanceDecoder {
     let firstError: string | null = null;
     if (decodeFirst && parsed.image !== null) {
       try {
-        first = await decodeFrame(parsed.dataSet, parsed.image, 0, this.codecs);
+        first = await this.decode(opened, 0);
       } catch (error) {
         firstError = describe(error);
       }
@@ -56,13 +73,17 @@ export class InstanceDecoder {
   }
 
   async frame(key: string, frame: number): Promise<DecodedFrame> {
-    const parsed = this.require(key);
+    return this.decode(this.require(key), frame);
+  }
+
+  private async decode({ parsed, frameBytes }: Opened, frame: number): Promise<DecodedFrame> {
     if (parsed.image === null) throw new Error('This instance has no image.');
-    return decodeFrame(parsed.dataSet, parsed.image, frame, this.codecs);
+    if (frameBytes === undefined) return decodeFrame(parsed.dataSet, parsed.image, frame, this.codecs);
+    return decodeFrameBytes(parsed.image, frame, await frameBytes(frame), this.codecs);
   }
 
   tags(key: string): TagRow[] {
-    return tagRows(this.require(key).dataSet);
+    return tagRows(this.require(key).parsed.dataSet);
   }
 
   close(key: string): void {
@@ -74,13 +95,13 @@ export class InstanceDecoder {
     this.opened.clear();
   }
 
-  private require(key: string): ParsedInstance {
-    const parsed = this.opened.get(key);
-    if (parsed === undefined) throw new Error('The instance is no longer open in the decoder.');
+  private require(key: string): Opened {
+    const opened = this.opened.get(key);
+    if (opened === undefined) throw new Error('The instance is no longer open in the decoder.');
     // Most recently used last.
     this.opened.delete(key);
-    this.opened.set(key, parsed);
-    return parsed;
+    this.opened.set(key, opened);
+    return opened;
   }
 }
 

@@ -32,7 +32,11 @@ function numbers(dataSet: DataSet, element: Element, size: number, read: (index:
 
 function valueOf(dataSet: DataSet, key: string, element: Element, vr: string, decoder: DicomTextDecoder): string {
   if (element.items !== undefined) return element.items.length === 1 ? '1 item' : `${element.items.length} items`;
-  if (key === 'x7fe00010') return element.encapsulatedPixelData ? `${element.fragments?.length ?? 0} fragments (compressed)` : `${element.length} bytes`;
+  if (key === 'x7fe00010') {
+    if (element.encapsulatedPixelData === true) return `${element.fragments?.length ?? 0} fragments (compressed)`;
+    // An instance read in ranges (ranged-instance.ts) stops at this element's header.
+    return element.hadUndefinedLength === true ? 'compressed fragments (read frame by frame)' : `${element.length} bytes`;
+  }
   switch (vr) {
     case 'US':
       return numbers(dataSet, element, 2, (i) => dataSet.uint16(key, i));
