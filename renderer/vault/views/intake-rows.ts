@@ -54,7 +54,11 @@ export interface RowKeys {
  * page's demographics merged into what the views knew), not once per message (a patient has
  * several messages in a page, and only the last row per patient is written).
  */
-export type PatientRowDraft = Omit<PatientRowStored, 'enc'>;
+export interface PatientRowDraft {
+  readonly id: PatientRowStored['id'];
+  /** This message's tokens, deduplicated, in no particular order: the page sorts each patient's union once. */
+  readonly tokens: readonly string[];
+}
 
 export interface IntakeRows {
   readonly patient: PatientRowDraft;
@@ -249,10 +253,11 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
     encryptField(keys.viewKey, { table: 'records', id: messageId }, message),
     directoryNameOf(keys.directoryKey, subject, name, tokens),
   ]);
-  const allTokens = new Set([...patientTokens, ...identifierPrefixes]);
+  const allTokens = new Set(patientTokens);
+  for (const token of identifierPrefixes) allTokens.add(token);
   for (const list of recordTokens) for (const token of list) allTokens.add(token);
   return {
-    patient: { id: patientId, tokens: [...allTokens].sort() },
+    patient: { id: patientId, tokens: [...allTokens] },
     message: { id: messageId, patientId, seq, kind: input.kind, objectIds: [...input.objects], count: intake.records.length + extended.length, enc: messageEnc },
     directory: { id: subject, kind: 'patient', patientId, name: nameEnc },
     ...(merges.length === 0 ? {} : { merges }),

@@ -4,7 +4,7 @@ import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import type { Patient } from '../../../../shared/domain/clinical';
 import { PatientSchema } from '../../../../shared/domain/clinical';
 import { decryptMany, encryptMany } from '../../vault-crypto';
-import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload, type PatientRowDraft } from '../intake-rows';
+import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload } from '../intake-rows';
 import { addToMessageCount } from '../message-log';
 import { mergeDemographics } from '../patient-demographics';
 import { POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
@@ -53,7 +53,8 @@ export const patientProjector: JournalProjector = {
 
 /** The rows of one write page, merged in journal order. */
 export class PatientPage implements Pick<ProjectorPage, 'write'> {
-  private readonly patients = new Map<string, PatientRowDraft>();
+  /** Per patient, the union of its messages' tokens in this page (sorted once, at write). */
+  private readonly patients = new Map<string, Set<string>>();
   /** Each patient's encrypted row payload, set by prepare(). */
   private readonly encrypted = new Map<string, Uint8Array>();
   private readonly records = new Map<string, RecordRowStored>();
@@ -70,8 +71,9 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     const sent = this.demographics.get(patient.id);
     if (sent === undefined) this.demographics.set(patient.id, [demographics]);
     else sent.push(demographics);
-    const previous = this.patients.get(patient.id);
-    this.patients.set(patient.id, previous === undefined ? patient : { ...patient, tokens: mergeTokens(previous.tokens, patient.tokens) });
+    const tokens = this.patients.get(patient.id);
+    if (tokens === undefined) this.patients.set(patient.id, new Set(patient.tokens));
+    else for (const token of patient.tokens) tokens.add(token);
     this.records.set(message.id, message);
     for (const merge of merges ?? []) this.merges.set(merge.merged, merge);
   }
@@ -120,15 +122,16 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     const patients = ids.map((id, index): PatientRowStored => {
       const enc = this.encrypted.get(id);
       if (enc === undefined) throw new Error('PatientPage.write before prepare: a patient row has no encrypted payload.');
-      const row = { ...this.patients.get(id)!, enc };
-      const had = new Set(existing[index]?.tokens ?? []);
-      for (const token of row.tokens) {
-        if (had.has(token)) continue;
+      const tokens = this.patients.get(id)!;
+      const had = existing[index]?.tokens ?? [];
+      const hadSet = new Set(had);
+      for (const token of tokens) {
+        if (hadSet.has(token)) continue;
         const list = postings.get(token);
         if (list === undefined) postings.set(token, [id]);
         else list.push(id);
       }
-      return had.size === 0 ? row : { ...row, tokens: mergeTokens([...had], row.tokens) };
+      return { id, tokens: hadSet.size === 0 ? [...tokens].sort() : mergeTokens(had, [...tokens]), enc };
     });
     if (patients.length > 0) await db.patients.bulkPut(patients);
     if (postings.size > 0) {
