@@ -1,3 +1,4 @@
+import { concatBytes } from '../../../../../shared/crypto/bytes';
 import { DicomImageError, NotReadableInParts, nativeFrameSpan, parseInstance, type ImageInfo, type ParsedInstance } from './dicom-image';
 import { checkFrameIndex, isNative } from './frame-decoder';
 
@@ -215,7 +216,8 @@ class EncapsulatedFrames {
       at += 8 + length;
     }
     if (parts.length === 0) throw new DicomImageError('The Basic Offset Table points at something that is not a fragment.');
-    return joinParts(parts);
+    // A copy of its own (concatBytes copies even one part): codecs get an unshared, aligned buffer.
+    return concatBytes(...parts);
   }
 
   private async join(fragments: readonly Fragment[]): Promise<Uint8Array> {
@@ -249,15 +251,4 @@ function endsWithEndOfImage(tail: Uint8Array | undefined): boolean {
   if (tail === undefined) return false;
   const n = tail.length;
   return (tail[n - 2] === 0xff && tail[n - 1] === 0xd9) || (n >= 3 && tail[n - 3] === 0xff && tail[n - 2] === 0xd9);
-}
-
-function joinParts(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
