@@ -59,7 +59,7 @@ function timesMs(text: string): number {
  * 2-core machine the senders share the cores with the receiver, so their CPU bounds what any
  * receiver can reach.
  */
-async function send(port: number, calledAe: string, files: readonly string[], associations: number): Promise<{ perSecond: number; sendersCpuMs: number }> {
+export async function send(port: number, calledAe: string, files: readonly string[], associations: number): Promise<{ perSecond: number; sendersCpuMs: number }> {
   const groups = Array.from({ length: associations }, (_, i) => files.filter((_, index) => index % associations === i));
   const started = performance.now();
   const runs = await Promise.all(
@@ -76,14 +76,15 @@ async function send(port: number, calledAe: string, files: readonly string[], as
   return { perSecond: files.length / seconds, sendersCpuMs: sendersCpuMs / files.length };
 }
 
-interface Receiver {
+export interface Receiver {
   readonly port: number;
+  readonly pid: number;
   /** The receiver process's CPU time so far (user + system, every thread) and its main thread's, in ms. */
   cpuMs(): Promise<{ readonly process: number; readonly mainThread: number }>;
   close(): Promise<void>;
 }
 
-async function startReceiver(dataDir: string): Promise<Receiver> {
+export async function startReceiver(dataDir: string): Promise<Receiver> {
   const profile = process.env['HDMS_BENCH_DICOM_CPU_PROF'];
   const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', path.join(REPO_ROOT, 'test', 'support', 'dicom-receiver-child.ts'), dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -100,6 +101,7 @@ async function startReceiver(dataDir: string): Promise<Receiver> {
   if (listening === null) throw new Error('The receiver did not start.');
   return {
     port: Number(listening[1]),
+    pid: child.pid!,
     async cpuMs() {
       const answer = next();
       child.kill('SIGUSR2');
