@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ctSlice, TS } from '../renderer/features/imaging/viewer/viewer-fixtures';
+import { ctSlice, imageElements, part10, TS } from '../renderer/features/imaging/viewer/viewer-fixtures';
 import { launchBrowser } from '../support/chromium';
 import { cpuByKind, describeCpu } from '../support/process-cpu';
 import { goToArea, newShellPage, openFirstRun, UI_TIMEOUT_MS } from '../support/shell-page';
@@ -24,13 +24,35 @@ import { median, percentile, type BenchModule, type FigureInput } from './bench-
  *   straight away). Baseline, same run: the same scroll back up once every slice is decoded in
  *   memory (the drawing path alone).
  *
- * The 300 slices (16-bit signed, 12 stored, explicit VR little endian, ≈ 513 KiB each) are
- * imported through the folder picker first.
+ * - first frame of a multi-frame over 64 MiB (40 frames of 1024×1024, 16-bit: 80 MiB), which the
+ *   viewer reads in ranges (ranged-instance.ts): click → first frame drawn, as for the CT. Baseline,
+ *   same run: the 512×512 CT's first image (an instance the mind reads whole). Logged beside it:
+ *   scrolling through its frames straight after the first one.
+ *
+ * The 300 slices (16-bit signed, 12 stored, explicit VR little endian, ≈ 513 KiB each) and the
+ * multi-frame are imported through the folder picker first.
  */
 const RUNS = Number(process.env['HDMS_BENCH_RUNS'] ?? 5);
 const SLICES = Number(process.env['HDMS_BENCH_VIEWER_SLICES'] ?? 300);
 const BIG = '1.2.826.0.1.3680043.10.996.1';
 const SMALL = '1.2.826.0.1.3680043.10.996.2';
+const LARGE = '1.2.826.0.1.3680043.10.996.3';
+const LARGE_FRAMES = Number(process.env['HDMS_BENCH_VIEWER_LARGE_FRAMES'] ?? 40);
+
+/** A 1024×1024 16-bit multi-frame (12 bits stored): a diagonal ramp that moves with the frame. */
+function largeMultiFrame(): Buffer {
+  const size = 1024;
+  const pixels = Buffer.alloc(LARGE_FRAMES * size * size * 2);
+  for (let frame = 0; frame < LARGE_FRAMES; frame++) {
+    const row = new Uint16Array(size);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) row[x] = (x + y + frame * 16) % 4096;
+      pixels.set(new Uint8Array(row.buffer), (frame * size + y) * size * 2);
+    }
+  }
+  const elements = imageElements({ sopInstanceUid: `${LARGE}.1.1`, studyInstanceUid: LARGE, seriesInstanceUid: `${LARGE}.1`, studyDescription: 'BENCH XA LARGE', patientId: 'MRN-BENCH-VIEW', patientName: 'Bench^Viewer', modality: 'XA', rows: size, columns: size, bitsAllocated: 16, bitsStored: 12, frames: LARGE_FRAMES, pixelData: pixels });
+  return part10(elements, TS.explicitLittle);
+}
 
 async function writeSeries(dir: string): Promise<void> {
   await mkdir(path.join(dir, 'CT'), { recursive: true });
@@ -40,6 +62,7 @@ async function writeSeries(dir: string): Promise<void> {
       ctSlice({ size: 512, slice: i, transferSyntax: TS.explicitLittle, sopInstanceUid: `${BIG}.1.${i}`, instanceNumber: i, studyInstanceUid: BIG, seriesInstanceUid: `${BIG}.1`, studyDescription: 'BENCH CT 512', patientId: 'MRN-BENCH-VIEW', patientName: 'Bench^Viewer' }),
     );
   }
+  await writeFile(path.join(dir, 'LARGE'), largeMultiFrame());
   await writeFile(path.join(dir, 'SMALL'), ctSlice({ size: 64, transferSyntax: TS.explicitLittle, sopInstanceUid: `${SMALL}.1.1`, studyInstanceUid: SMALL, seriesInstanceUid: `${SMALL}.1`, studyDescription: 'BENCH CT 64', patientId: 'MRN-BENCH-VIEW', patientName: 'Bench^Viewer' }));
 }
 
@@ -130,7 +153,8 @@ const bench: BenchModule = {
       await page.getByRole('table', { name: 'Import results' }).waitFor({ state: 'visible', timeout: 15 * 60_000 });
       const row = page.getByRole('table', { name: 'Studies' }).locator('tbody tr', { hasText: 'BENCH CT 512' });
       await row.filter({ hasText: `${SLICES} instances` }).waitFor({ state: 'visible', timeout: 15 * 60_000 });
-      log(`  ${SLICES + 1} instances imported and indexed in ${((performance.now() - imported) / 1000).toFixed(1)} s`);
+      await page.getByRole('table', { name: 'Studies' }).locator('tbody tr', { hasText: 'BENCH XA LARGE' }).waitFor({ state: 'visible', timeout: 15 * 60_000 });
+      log(`  ${SLICES + 2} instances imported and indexed in ${((performance.now() - imported) / 1000).toFixed(1)} s`);
 
       // Warm-up: the first opening loads the worker's script and compiles what later ones reuse.
       const coldest = await openTimed(page, 'BENCH CT 512');
@@ -144,6 +168,17 @@ const bench: BenchModule = {
         log(`  run ${run + 1}: 512×512 CT ${first.at(-1)!.toFixed(0)} ms, 64×64 ${small.at(-1)!.toFixed(0)} ms`);
       }
       log(`  where the openings went: ${await viewerTimings(page)}`);
+
+      // The multi-frame over 64 MiB, read in ranges.
+      await openTimed(page, 'BENCH XA LARGE');
+      const large: number[] = [];
+      const framesPerSecond: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        large.push(await openTimed(page, 'BENCH XA LARGE'));
+        const through = await scrollTimed(page, 'ArrowDown', LARGE_FRAMES - 1, 0, 1);
+        framesPerSecond.push(((LARGE_FRAMES - 1) * 1000) / through);
+        log(`  run ${run + 1}: ${LARGE_FRAMES}-frame 1024×1024 multi-frame (${LARGE_FRAMES * 2} MiB, read in ranges): first frame ${large.at(-1)!.toFixed(0)} ms, then its frames at ${framesPerSecond.at(-1)!.toFixed(1)} frames/s`);
+      }
 
       const cold: number[] = [];
       const warm: number[] = [];
@@ -178,6 +213,18 @@ const bench: BenchModule = {
       }
 
       const figures: FigureInput[] = [
+        {
+          figure: 'viewer_first_frame_large_multiframe_ms',
+          value: median(large),
+          p95: percentile(large, 95),
+          runs: RUNS,
+          target: { max: 300 },
+          baseline: { name: 'the first image of the 512×512 CT (an instance read whole), same run', value: median(first), p95: percentile(first, 95) },
+          unit: 'ms',
+          samples: large,
+          baselineSamples: first,
+          notes: `a ${LARGE_FRAMES}-frame 1024×1024 16-bit multi-frame of ${LARGE_FRAMES * 2} MiB, over the 64 MiB the mind reads whole: the worker reads its first 4 MiB and the frame's chunks only; click → first frame drawn; target: the CT's 300 ms; then scrolling its frames at ${median(framesPerSecond).toFixed(1)} frames/s (median); load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`,
+        },
         {
           figure: 'viewer_first_ct_512_image_ms',
           value: median(first),
