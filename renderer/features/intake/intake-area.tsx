@@ -1,7 +1,8 @@
-import { useId } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import { ErrorNote } from '../../app/error-note';
 import { NotFoundView } from '../../app/layout/not-found-view';
 import { hrefForPath, hrefForRoute } from '../../app/router/hash-route';
+import { viewsOnScreen } from '../../vault/indexing/view-indexing';
 import { useVault, useVaultPhase } from '../../vault/vault-context';
 import { FileImportPanel } from './file-import-panel';
 import { FirstFeedPage } from './first-feed';
@@ -53,6 +54,10 @@ function QuarantinedRaw({ seq }: { seq: number }) {
 function IntakeMonitorPage({ unlocked }: { unlocked: boolean }) {
   const intake = useIntakeStatus();
   const headingId = useId();
+  // What this page shows comes from the body, not the views (but the quarantine: see
+  // UnlockedMonitor): while messages arrive, the views' replays wait (view-indexing.ts), leaving the
+  // CPU to the body's ACKs; leaving this page starts the waiting replay.
+  useEffect(() => viewsOnScreen.hold(), []);
   return (
     <>
       <p className="page-intro">
@@ -89,6 +94,21 @@ function UnlockedMonitor() {
   const recentId = useId();
   const connectionsId = useId();
   const data = monitor.phase === 'ready' ? monitor.monitor : monitor.phase === 'failed' ? monitor.last : null;
+  // The quarantine panel reads the views, whose replays wait while messages arrive: when the body
+  // counts a new error or quarantined message, the views catch up now and the panel reads again.
+  const quarantineMark = data === null ? null : `${data.totals.errored}|${data.recent.find((message) => message.quarantined === true)?.at ?? ''}`;
+  const seenMark = useRef<string | null>(null);
+  const reloadQuarantine = quarantine.reload;
+  useEffect(() => {
+    if (quarantineMark === null) return;
+    if (seenMark.current !== null && seenMark.current !== quarantineMark) {
+      void vault
+        .sync()
+        .catch(() => undefined)
+        .then(reloadQuarantine);
+    }
+    seenMark.current = quarantineMark;
+  }, [quarantineMark, vault, reloadQuarantine]);
 
   const refresh = (): void => {
     monitor.reload();

@@ -29,8 +29,64 @@ export const AUTO_SYNC_BUDGET_MS = 1_000;
  * run back to back: the views catch up at full speed once the messages stop.
  */
 export const INTAKE_QUIET_MS = 2_000;
+/**
+ * While the body takes in messages and nothing on screen reads the views (the window shows the
+ * Intake monitor, whose figures come from the body, or is hidden), automatic replays wait until the
+ * intake has been quiet for INTAKE_QUIET_MS, and at most this long after the last one ended. Issue
+ * 11: each replay, with the ledger signing in it, took the CPU the body's ACKs need on a 2-core
+ * machine (the page's renderer, the browser's IndexedDB and the body's journal reads ~1.2 CPUs at
+ * 1,000 messages/s), although nobody was looking at what it built. A page that reads the views,
+ * shown again, starts the waiting replay at once; so does any read queued meanwhile.
+ */
+export const AUTO_SYNC_OFF_SCREEN_MAX_WAIT_MS = 10_000;
 const IDLE: IndexingState = { busy: false, applied: 0 };
 const noop = (): void => undefined;
+
+/**
+ * Whether the window shows anything that reads the views: yes, unless a page that reads none holds
+ * this (the Intake monitor, while mounted) or the document is hidden. One per window.
+ */
+export class ViewsOnScreen {
+  private holds = 0;
+  private readonly listeners = new Set<() => void>();
+  private visibilityWatched = false;
+
+  constructor(private readonly doc: Pick<Document, 'visibilityState' | 'addEventListener'> | undefined = typeof document === 'undefined' ? undefined : document) {}
+
+  onScreen(): boolean {
+    return this.holds === 0 && this.doc?.visibilityState !== 'hidden';
+  }
+
+  /** A page that reads no views is shown, until the returned release is called (once). */
+  hold(): () => void {
+    this.holds += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds -= 1;
+      this.changed();
+    };
+  }
+
+  /** `listener` hears every change that may have brought the views back on screen. */
+  subscribe(listener: () => void): () => void {
+    if (!this.visibilityWatched && this.doc !== undefined) {
+      this.visibilityWatched = true;
+      this.doc.addEventListener('visibilitychange', () => this.changed());
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    if (!this.onScreen()) return;
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+/** The window's: what view-indexing asks and the pages that read no views hold. */
+export const viewsOnScreen = new ViewsOnScreen();
 
 /**
  * When the views are replayed from the journal, one at a time per session, and what
@@ -59,11 +115,21 @@ export class ViewIndexing {
   private readonly featureBudget = new WeakMap<VaultSession, number | undefined>();
   /** Per session: the automatic replay running now, settling when it ends. */
   private readonly running = new WeakMap<VaultSession, Promise<void>>();
+  /** The automatic replays waiting on a timer (any session): the views back on screen start them. */
+  private readonly timed = new Set<{ readonly start: () => void; timer: ReturnType<typeof setTimeout> | null }>();
 
   constructor(
     private readonly api: Pick<HdmsApi, 'journal'>,
     private readonly state: SessionState,
-  ) {}
+    private readonly screen: ViewsOnScreen = viewsOnScreen,
+  ) {
+    screen.subscribe(() => {
+      for (const waiting of [...this.timed]) {
+        if (waiting.timer !== null) clearTimeout(waiting.timer);
+        waiting.start();
+      }
+    });
+  }
 
   /** The same object until it changes (a useSyncExternalStore snapshot). */
   current(): IndexingState {
@@ -114,7 +180,12 @@ export class ViewIndexing {
     s.autoQueued = true;
     const end = this.begin();
     // Busy from now (not only once queued): the views are behind while the replay waits.
+    let started = false;
     const run = (): void => {
+      if (started) return;
+      started = true;
+      this.timed.delete(waiting);
+      if (waiting.timer !== null) clearTimeout(waiting.timer);
       this.waiting.delete(s);
       this.enqueue(s, async () => {
         s.autoQueued = false;
@@ -139,11 +210,21 @@ export class ViewIndexing {
     // the wait had mostly passed already and replays ran back to back).
     const waiting: { start: () => void; timer: ReturnType<typeof setTimeout> | null } = { start: run, timer: null };
     this.waiting.set(s, waiting);
-    void (this.running.get(s) ?? Promise.resolve()).then(() => {
-      if (this.waiting.get(s) !== waiting) return; // started meanwhile by a queued task
+    // Asked again when the timer fires: off screen, the wait runs until the intake is quiet, which
+    // each hl7.activity pushes back.
+    const startWhenDue = (): void => {
+      waiting.timer = null;
+      if (started) return;
       const wait = this.autoSyncWait(s);
       if (wait <= 0) run();
-      else waiting.timer = setTimeout(run, wait);
+      else {
+        waiting.timer = setTimeout(startWhenDue, wait);
+        this.timed.add(waiting);
+      }
+    };
+    void (this.running.get(s) ?? Promise.resolve()).then(() => {
+      if (this.waiting.get(s) !== waiting) return; // started meanwhile by a queued task
+      startWhenDue();
     });
   }
 
@@ -152,11 +233,19 @@ export class ViewIndexing {
     this.lastIntakeActivity = performance.now();
   }
 
-  /** How long the next automatic replay of `s` waits (AUTO_SYNC_SHARE), from now: 0 unless the body is taking in messages. */
+  /**
+   * How long the next automatic replay of `s` waits, from now: 0 unless the body is taking in
+   * messages; then, with the views on screen, its turn (AUTO_SYNC_SHARE); off screen, until the
+   * intake is quiet (AUTO_SYNC_OFF_SCREEN_MAX_WAIT_MS).
+   */
   autoSyncWait(s: VaultSession): number {
     const last = this.lastAuto.get(s);
-    if (last === undefined || performance.now() - this.lastIntakeActivity > INTAKE_QUIET_MS) return 0;
-    const rest = last.ms * (1 / AUTO_SYNC_SHARE - 1) - (performance.now() - last.endedAt);
+    const now = performance.now();
+    const quietIn = this.lastIntakeActivity + INTAKE_QUIET_MS - now;
+    if (last === undefined || quietIn < 0) return 0;
+    const sinceLast = now - last.endedAt;
+    if (!this.screen.onScreen()) return Math.max(0, Math.min(quietIn + 1, AUTO_SYNC_OFF_SCREEN_MAX_WAIT_MS - sinceLast));
+    const rest = last.ms * (1 / AUTO_SYNC_SHARE - 1) - sinceLast;
     return Math.min(AUTO_SYNC_MAX_WAIT_MS, Math.max(0, rest));
   }
 

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { Hl7RecentMessage, IntakeMonitor } from '../../../../shared/ipc/intake-contract';
 import { RECENT_SHOWN, recentRowKeys } from '../../../../renderer/features/intake/monitor-tables';
@@ -9,6 +9,7 @@ import { createFakeVault } from '../../support/fake-vault-service';
 import { emitEvent, renderApp } from '../../support/render-app';
 import { QUARANTINE } from '../../support/intake-fixtures';
 import type { QuarantineEntry } from '../../../../renderer/vault/vault-service';
+import { viewsOnScreen } from '../../../../renderer/vault/indexing/view-indexing';
 
 /** Without a vault, the app frame shows after "Explore the app". */
 async function explore(node: ReturnType<typeof createFakeNode>): Promise<void> {
@@ -135,7 +136,8 @@ describe('Intake monitor (unlocked)', () => {
       emitEvent(node, 'journal.appended', { lastSeq: i + 1 });
       emitEvent(node, 'hl7.activity', { totals: EMPTY_MONITOR.totals });
     }
-    node.state.monitor = MONITOR;
+    // Without errors: a new one would also read the quarantine again (tested below).
+    node.state.monitor = { ...MONITOR, totals: { ...MONITOR.totals, errored: 0 }, recent: MONITOR.recent.filter((message) => message.quarantined !== true) };
     emitEvent(node, 'journal.appended', { lastSeq: 11 });
     await waitFor(() => expect(monitorCalls()).toBe(before.monitor + 1)); // the first event, at once
     expect(vault.callsTo('quarantine').length).toBe(before.quarantine + 1);
@@ -144,6 +146,29 @@ describe('Intake monitor (unlocked)', () => {
     await screen.findByRole('table', { name: 'Senders' }, { timeout: INTAKE_REFRESH_MS + 2000 });
     expect(monitorCalls()).toBe(before.monitor + 2);
     expect(vault.callsTo('quarantine').length).toBe(before.quarantine + 2);
+  });
+
+  it('keeps the views off screen while shown (their replays wait while messages arrive); a new error makes them catch up and the quarantine read again', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: EMPTY_MONITOR });
+    const vault = createFakeVault({ phase: 'unlocked' });
+    renderApp(node, '#/intake', vault);
+    await screen.findByText('No HL7 message has been counted since then.');
+    expect(viewsOnScreen.onScreen()).toBe(false);
+    await waitFor(() => expect(vault.callsTo('quarantine').length).toBeGreaterThan(0));
+    const before = { sync: vault.callsTo('sync').length, quarantine: vault.callsTo('quarantine').length };
+    // Accepted messages only: no catching up.
+    node.state.monitor = { ...EMPTY_MONITOR, totals: { ...EMPTY_MONITOR.totals, received: 5, accepted: 5 } };
+    emitEvent(node, 'hl7.activity', { totals: node.state.monitor.totals });
+    await waitFor(() => expect(node.calls.filter((call) => call.method === 'hl7.monitor').length).toBeGreaterThan(1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(vault.callsTo('sync').length).toBe(before.sync);
+    // Two errors, one quarantined (MONITOR), a second later (the monitor reloads at most once a second).
+    node.state.monitor = MONITOR;
+    emitEvent(node, 'hl7.activity', { totals: MONITOR.totals });
+    await waitFor(() => expect(vault.callsTo('sync').length).toBe(before.sync + 1), { timeout: INTAKE_REFRESH_MS + 2000 });
+    await waitFor(() => expect(vault.callsTo('quarantine').length).toBeGreaterThan(before.quarantine));
+    cleanup();
+    expect(viewsOnScreen.onScreen()).toBe(true);
   });
 
   it(`shows the newest ${RECENT_SHOWN} recent messages, and all of them on request`, async () => {
