@@ -47,6 +47,8 @@ import { ackOf, connectMllp, withControlId } from './mllp-load';
 const RUNS = Number(process.env['HDMS_BENCH_RUNS'] ?? 3);
 const MESSAGES = Number(process.env['HDMS_BENCH_UI_MESSAGES'] ?? 10_000);
 const CONNECTIONS = 8;
+/** HDMS_BENCH_UI_SEARCHES=0: nobody goes to Patients during the ingest (the window's own cost, without a user's reads). */
+const SEARCHES = process.env['HDMS_BENCH_UI_SEARCHES'] !== '0';
 /** Tick of the in-page lateness probe. */
 const PROBE_MS = 20;
 /** Chromium's long-task threshold: tasks up to this long are not reported. */
@@ -388,10 +390,12 @@ async function measureRun(browser: Browser, run: number, log: (line: string) => 
       }
     };
     // The user, while messages arrive: two searches for patients sent earlier in the stream.
-    await waitForAcks(0.25);
-    searches.push(await userSearches(page, messages[Math.floor(messages.length * 0.1)]!.family));
-    await waitForAcks(0.6);
-    searches.push(await userSearches(page, messages[Math.floor(messages.length * 0.5)]!.family));
+    if (SEARCHES) {
+      await waitForAcks(0.25);
+      searches.push(await userSearches(page, messages[Math.floor(messages.length * 0.1)]!.family));
+      await waitForAcks(0.6);
+      searches.push(await userSearches(page, messages[Math.floor(messages.length * 0.5)]!.family));
+    }
     await sending;
     const ackedMs = performance.now() - started;
     const openCpu = cpuPerMessage(cpuAtStart, processCpuMs(shell.pid), messages.length);
@@ -470,7 +474,7 @@ function describeWindow(stats: WindowStats): string {
 }
 
 const bench: BenchModule = {
-  title: `UI during a ${MESSAGES.toLocaleString('en')}-message MLLP ingest: longest main-thread task on the Intake monitor (with Patients searches) until indexed, vs the same page idle (${RUNS} runs)`,
+  title: `UI during a ${MESSAGES.toLocaleString('en')}-message MLLP ingest: longest main-thread task on the Intake monitor (${SEARCHES ? 'with' : 'without'} Patients searches) until indexed, vs the same page idle (${RUNS} runs)`,
   async run(log) {
     const browser = await launchBrowser();
     const results: RunResult[] = [];
@@ -499,7 +503,9 @@ const bench: BenchModule = {
       `Browser shell (node out/main/shell.js, the whole body) + headless Chromium + this sender, all on one ${os.cpus().length}-CPU machine. ` +
       `${MESSAGES} demo HL7 v2.5.1 messages (ADT^A04 / ORU^R01) over MLLP, ${CONNECTIONS} connections, next message after each ACK. ` +
       'Page: the Intake monitor (listeners, counters, throughput chart, recent messages, connections, quarantine, file import); ' +
-      'during the ingest the user goes to Patients twice (at 25 % and 60 % of the ACKs), types a family name key by key (90 ms apart, search as you type) and returns; ' +
+      (SEARCHES
+        ? 'during the ingest the user goes to Patients twice (at 25 % and 60 % of the ACKs), types a family name key by key (90 ms apart, search as you type) and returns; '
+        : 'nobody goes to Patients during the ingest (HDMS_BENCH_UI_SEARCHES=0); ') +
       'after the last ACK the user opens Patients, where the window ends when the indexing notice is gone and the status counts every patient sent ' +
       '(then a search for the last MRN sent finds it).';
     return [
