@@ -129,6 +129,8 @@ class EncapsulatedFrames {
     this.firstItem = this.valueOffset + 8 + table.length;
     if (table.length === 0) return;
     if (table.length % 4 !== 0) throw new DicomImageError('The Basic Offset Table is not a list of 32-bit offsets.');
+    // PS3.5 A.4: one offset per frame. Any other table is not used (the items are scanned), so not read.
+    if (table.length !== 4 * this.image.frames) return;
     const bytes = await exactly(this.ranges, this.valueOffset + 8, table.length, 'The Basic Offset Table');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.basicOffsets = Array.from({ length: table.length / 4 }, (_, i) => view.getUint32(i * 4, true));
@@ -205,6 +207,10 @@ class EncapsulatedFrames {
 
   /** The fragments whose items lie in [start, end), their contents joined (one read). */
   private async itemsIn(start: number, end: number): Promise<Uint8Array> {
+    // A compressed frame larger than twice its native size (and 1 MiB) is not one: offsets or lengths are wrong.
+    const { rows, columns, samplesPerPixel, bitsAllocated } = this.image.pixel;
+    const limit = 2 * Math.ceil((rows * columns * samplesPerPixel * bitsAllocated) / 8) + 1024 * 1024;
+    if (end - start > limit) throw new DicomImageError('A frame of the encapsulated pixel data is larger than its image can be.');
     const bytes = await exactly(this.ranges, start, end - start, 'A frame');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const parts: Uint8Array[] = [];

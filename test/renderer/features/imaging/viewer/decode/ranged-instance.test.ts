@@ -205,4 +205,41 @@ describe('instances read in ranges', () => {
     expect(ranged.parsed.image).toBeNull();
     await expect(ranged.frameBytes(0)).rejects.toThrow(/no image/);
   });
+
+  it('garbage and cuts are refused with an error, never a hang, and reads stay within the instance', async () => {
+    const rle = ctFrames().map((frame) => encodeRleFrame(new Uint8Array(le16(frame)), 1, 16));
+    const seeds = [multiFrame(Buffer.concat(ctFrames().map(le16)), TS.explicitLittle), multiFrame(encapsulateWithTable(rle, 2, true), TS.rle), multiFrame(encapsulate(rle), TS.rle)];
+    let state = 99;
+    const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+    for (const seed of seeds) {
+      for (let round = 0; round < 60; round++) {
+        const bytes = seed.slice(0, round % 5 === 0 ? next() % seed.length : seed.length);
+        for (let i = 0; i < 12; i++) bytes[next() % bytes.length] = next() >>> 24;
+        const ranges = rangesOver(bytes);
+        try {
+          const ranged = await openRangedInstance(ranges, 512);
+          for (let frame = 0; frame < FRAMES; frame++) await ranged.frameBytes(frame).catch((error: unknown) => expect(error).toBeInstanceOf(Error));
+        } catch (error) {
+          expect(error).toBeInstanceOf(Error);
+        }
+        // Re-reading the head while it doubles, and item windows, but nothing unbounded.
+        expect(ranges.readBytes).toBeLessThan(8 * seed.length + 4 * 1024 * 1024);
+      }
+    }
+  });
+
+  it('an offset table pointing frames far apart is refused before anything that large is read', async () => {
+    const frames = ctFrames().map((frame) => encodeRleFrame(new Uint8Array(le16(frame)), 1, 16));
+    const bytes = multiFrame(encapsulateWithTable(frames, 1, true), TS.rle);
+    const table = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // The Basic Offset Table's second entry (frame 2's offset) made huge.
+    const at = table.indexOf(Buffer.from([0xfe, 0xff, 0x00, 0xe0, FRAMES * 4, 0, 0, 0]));
+    expect(at).toBeGreaterThan(0);
+    table.writeUInt32LE(0x7fff0000, at + 8 + 4);
+    const ranges = rangesOver(new Uint8Array(table));
+    const ranged = await openRangedInstance(ranges);
+    const before = ranges.readBytes;
+    await expect(ranged.frameBytes(0)).rejects.toThrow(/larger than its image can be/);
+    expect(ranges.readBytes - before).toBeLessThan(1024 * 1024);
+  });
 });
