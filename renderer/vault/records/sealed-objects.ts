@@ -21,16 +21,8 @@ export async function readSealedHead(api: Pick<HdmsApi, 'objects'>, objectId: st
 export async function readSealedBytes(api: Pick<HdmsApi, 'objects'>, objectId: string, tooLarge: string, first?: { readonly head: Uint8Array; readonly size: number }): Promise<Uint8Array> {
   const start = first ?? (await readSealedHead(api, objectId));
   if (start.size > MAX_WHOLE_OBJECT_BYTES) throw new VaultError('E_NODE', tooLarge);
-  const parts: Uint8Array[] = [start.head];
-  let offset = start.head.length;
-  while (offset < start.size) {
-    const { bytes } = await api.objects.readBinary({ id: objectId, offset, length: OBJECT_SLICE_BYTES });
-    if (bytes.length === 0) break;
-    parts.push(bytes);
-    offset += bytes.length;
-    if (offset > MAX_WHOLE_OBJECT_BYTES) throw new VaultError('E_NODE', tooLarge);
-  }
-  return parts.length === 1 ? parts[0]! : concatBytes(...parts);
+  if (start.head.length >= start.size) return start.head;
+  return concatBytes(start.head, await readSealedRange(api, objectId, start.head.length, start.size - start.head.length));
 }
 
 /** Sealed bytes [offset, offset + length) of an object, read in objects.readBinary slices (fewer only at its end). */

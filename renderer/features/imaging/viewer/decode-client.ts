@@ -4,10 +4,10 @@ import type { TagRow } from './decode/tag-list';
 import type { DecodedFrame } from './pixels/pixel-module';
 
 type Pending = { resolve: (answer: DecodeAnswer & { ok: true }) => void; reject: (error: Error) => void };
+type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /** Ranged instances whose readers the page keeps for the worker (it keeps fewer opened: see InstanceDecoder). */
 const MAX_RANGED_READERS = 32;
-type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /**
  * A decode worker as the main thread's side sees it: requests with ids, answers as promises. The
