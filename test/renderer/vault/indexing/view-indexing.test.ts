@@ -93,14 +93,20 @@ describe('automatic replays while nothing on screen reads the views (the Intake 
     return { screen, release: screen.hold() };
   };
 
-  it('the next waits while messages keep arriving and runs once the intake is quiet', async () => {
+  /** A session whose first automatic replay has run and whose second waits, messages arriving. */
+  const secondWaiting = async (screen: ViewsOnScreen) => {
     const events: string[] = [];
-    const { screen } = offScreen();
     const { indexing, s } = slowSession(50, events, screen);
     indexing.scheduleAutoSync(s);
     await idle(indexing);
     indexing.noteIntakeActivity();
     indexing.scheduleAutoSync(s);
+    return { events, indexing, s };
+  };
+
+  it('the next waits while messages keep arriving and runs once the intake is quiet', async () => {
+    const { screen } = offScreen();
+    const { events, indexing } = await secondWaiting(screen);
     // On screen it would wait 3 × ~50 ms; here it waits as long as activity keeps coming.
     let lastActivity = performance.now();
     for (let i = 0; i < 5; i++) {
@@ -116,13 +122,8 @@ describe('automatic replays while nothing on screen reads the views (the Intake 
   }, 10_000);
 
   it('a page that reads the views, shown again, starts the waiting replay at once', async () => {
-    const events: string[] = [];
     const { screen, release } = offScreen();
-    const { indexing, s } = slowSession(50, events, screen);
-    indexing.scheduleAutoSync(s);
-    await idle(indexing);
-    indexing.noteIntakeActivity();
-    indexing.scheduleAutoSync(s);
+    const { events, indexing } = await secondWaiting(screen);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(events).toEqual(['read']);
     const shown = performance.now();
@@ -133,13 +134,8 @@ describe('automatic replays while nothing on screen reads the views (the Intake 
   });
 
   it('a task queued meanwhile still starts the waiting replay first', async () => {
-    const events: string[] = [];
     const { screen } = offScreen();
-    const { indexing, s } = slowSession(50, events, screen);
-    indexing.scheduleAutoSync(s);
-    await idle(indexing);
-    indexing.noteIntakeActivity();
-    indexing.scheduleAutoSync(s);
+    const { events, indexing, s } = await secondWaiting(screen);
     await indexing.enqueue(s, async () => void events.push('task'));
     expect(events).toEqual(['read', 'read', 'task']);
   });
