@@ -344,7 +344,8 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
     const chunks = chunkCount(plaintext.length, chunkLength);
     const envelope = beginEnvelope(kind, deflate);
     try {
-      const out = new Uint8Array(envelope.header.length + plaintext.length + chunks * GCM_TAG_LENGTH);
+      const length = envelope.header.length + plaintext.length + chunks * GCM_TAG_LENGTH;
+      const out = options.output !== undefined && options.output.length >= length ? options.output.subarray(0, length) : new Uint8Array(length);
       out.set(envelope.header, 0);
       let offset = envelope.header.length;
       for (let index = 0; index < chunks; index++) {

@@ -6,6 +6,7 @@ import { MAX_INLINE_OBJECT_BYTES } from '../storage/journal-format';
 import type { ObjectStore } from '../storage/object-store';
 import { INTAKE_KINDS, type IntakeKind } from '../../shared/journal/journal-kinds';
 import type { IntakeMetadataV1, QuarantineMetadataV1 } from '../../shared/journal/intake-meta';
+import { BufferPool } from './buffer-pool';
 
 // Journal kinds and sealed-metadata shapes live once, in shared/journal (used by both halves).
 // Kinds are plaintext in the journal (vault:check counts them): they say which channel, never what came in.
@@ -109,6 +110,10 @@ export interface IntakePipelineOptions {
 
 /** Raw payloads up to this size are sealed in one call (chunks in parallel); larger ones stream. */
 const SEAL_IN_MEMORY_LIMIT = 1024 * 1024;
+/** Room for the envelope of up to SEAL_IN_MEMORY_LIMIT bytes: its header and a tag per chunk fit in the extra 64 KiB. */
+const SEALED_ROOM_BYTES = SEAL_IN_MEMORY_LIMIT + 64 * 1024;
+/** Recycled envelope buffers kept between writes: one per association of the DICOM receiver's default 8. */
+const RECYCLED_SEALED_BUFFERS = 8;
 /**
  * Raw payloads up to this size are sealed compressed (envelope version 2; issue 11: a 330-byte
  * message cost 2,545 journal bytes). Their compressed envelope then always fits inline, so object
@@ -161,6 +166,7 @@ export async function sealIntakeRecord(sealer: Sealer, input: IntakeInput): Prom
  */
 export function createIntakePipeline(options: IntakePipelineOptions): IntakePipeline {
   const { objects, journal, sealer, onDurable } = options;
+  const sealedBuffers = new BufferPool(SEALED_ROOM_BYTES, RECYCLED_SEALED_BUFFERS);
 
   /**
    * Seals `raw` (inline when small, an object file otherwise) and the metadata built for its
@@ -180,7 +186,10 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
     let inline: Uint8Array | null = null;
     if (raw instanceof Uint8Array && raw.length <= SEAL_IN_MEMORY_LIMIT) {
       rawBytes = raw.length;
-      const sealed = await sealer.seal('object', raw, { compress: rawCompression(kind, raw.length) });
+      // Past the inline limit the envelope can only become an object file, and is dead once that is
+      // written: it is sealed into a recycled buffer (buffer-pool.ts), given back after the write.
+      const room = raw.length > MAX_INLINE_OBJECT_BYTES ? sealedBuffers.take(SEALED_ROOM_BYTES) : null;
+      const sealed = await sealer.seal('object', raw, { compress: rawCompression(kind, raw.length), ...(room === null ? {} : { output: room }) });
       if (sealed.length <= MAX_INLINE_OBJECT_BYTES) {
         // Objects are named by the SHA-256 of their sealed bytes, so an inline one's id is known without a write.
         objectId = createHash('sha256').update(sealed).digest('hex');
@@ -189,6 +198,8 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
         // The object store names it, hashing it on the thread pool while it writes: hashing it here
         // as well was a second SHA-256 pass on the caller's thread (the DICOM receiver's only one).
         objectId = (await objects.write(sealed)).id;
+        // Only after a write that resolved: a failed one may still have a thread-pool job reading it.
+        if (room !== null) sealedBuffers.give(room);
       }
       meta = await sealMetadata(objectId, rawBytes);
     } else {

@@ -67,6 +67,13 @@ export type SealCompression = 'plain' | CompressionDictionaryName;
 
 export interface SealOptions {
   readonly compress?: SealCompression;
+  /**
+   * Room a sealer may write the envelope into, from its start, when it is large enough: the result
+   * is then a view of it. Never the plaintext's own bytes. For callers that recycle buffers (the
+   * body's intake writing object files: electron/intake/buffer-pool.ts). A sealer may ignore it;
+   * the WebCrypto one here does.
+   */
+  readonly output?: Uint8Array;
 }
 
 export interface Sealer {

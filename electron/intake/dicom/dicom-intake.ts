@@ -3,6 +3,7 @@ import type { IntakeQuarantine, NormalizedIntake, Patient } from '../../../share
 import { DicomInstanceSchema, type DicomInstance } from '../../../shared/domain/dicom';
 import type { IntakePipeline } from '../intake-pipeline';
 import { MAX_INLINE_OBJECT_BYTES } from '../../storage/journal-format';
+import { BufferPool } from '../buffer-pool';
 import type { DicomDedupe } from './dicom-duplicates';
 import { DicomParseError, readDicomIndex, type DicomIndex } from './dicom-index';
 import { buildFileMetaInformation } from './dicom-part10';
@@ -44,6 +45,10 @@ export interface DicomIntakeOutcome {
 }
 
 const DEFAULT_HEAD_BYTES = 1024 * 1024;
+/** A head may end with a piece that crosses the limit: pieces are socket reads (64 KiB); a larger one gets a buffer of its own. */
+const HEAD_OVERSHOOT_BYTES = 128 * 1024;
+/** Recycled head buffers kept between C-STOREs: one per association at the default 8. */
+const RECYCLED_HEADS = 8;
 /**
  * Complete instances of this size range are sealed from memory (the pipeline seals up to 1 MiB in
  * one call); above the inline limit, so that like streamed ones they always become object files.
@@ -254,6 +259,8 @@ async function storePart10(
 /** The storage side of the C-STORE SCP: resolves the status to answer (A700 when storage fails). */
 export function createDicomNetworkIntake(options: DicomIntakeOptions) {
   const headLimit = options.headBytes ?? DEFAULT_HEAD_BYTES;
+  // The head is gathered into a recycled buffer (buffer-pool.ts): the last piece read may cross the limit.
+  const heads = new BufferPool(headLimit + HEAD_OVERSHOOT_BYTES, RECYCLED_HEADS);
   return async function cStore(request: CStoreRequest): Promise<DicomIntakeOutcome> {
     const meta = buildFileMetaInformation({ sopClassUid: request.sopClassUid, sopInstanceUid: request.sopInstanceUid, transferSyntaxUid: request.context.transferSyntax, sourceAeTitle: request.callingAeTitle });
     const iterator = request.dataset[Symbol.asyncIterator]();
@@ -270,12 +277,21 @@ export function createDicomNetworkIntake(options: DicomIntakeOptions) {
         parts.push(next.value);
         bytes += next.value.length;
       }
-      return await storePart10(options, Buffer.concat(parts), complete ? null : iterator, {
+      const head = heads.take(bytes) ?? Buffer.allocUnsafe(bytes);
+      let at = 0;
+      for (const part of parts) {
+        head.set(part, at);
+        at += part.length;
+      }
+      const outcome = await storePart10(options, head, complete ? null : iterator, {
         source: 'network',
         callingAeTitle: request.callingAeTitle,
         where: `${request.callingAeTitle}@${request.peerAddress}`,
         expectedSopInstanceUid: request.sopInstanceUid,
       });
+      // Settled: every reader of the head (the index, the digest job's copy, the sealer) has finished.
+      heads.give(head);
+      return outcome;
     } catch {
       await iterator.return?.(undefined);
       return { status: DIMSE_STATUS.OUT_OF_RESOURCES, outcome: 'failed' };

@@ -176,6 +176,27 @@ describe('node:crypto sealer: opens with the shared WebCrypto opener', () => {
     }
   });
 
+  it('seal() writes into `output` when it has room (a view of it comes back), and allocates when it has not', async () => {
+    const plaintext = pattern(3000, 5);
+    const room = new Uint8Array(sealedLength(3000, 1024) + 100).fill(0xee);
+    const into = await sealer.seal('object', plaintext, { output: room });
+    expect(into.buffer).toBe(room.buffer);
+    expect(into.byteOffset).toBe(0);
+    expect(into.length).toBe(sealedLength(3000, 1024));
+    expect(room[into.length]).toBe(0xee); // nothing written past the envelope
+    expect(toHex((await opener.open(into)).plaintext)).toBe(toHex(plaintext));
+    // Used again (a recycled buffer): the new envelope overwrites the old one and opens to its own plaintext.
+    const other = pattern(2000, 77);
+    const again = await sealer.seal('object', other, { output: room });
+    expect(again.buffer).toBe(room.buffer);
+    expect(toHex((await opener.open(again)).plaintext)).toBe(toHex(other));
+    const tooSmall = new Uint8Array(sealedLength(3000, 1024) - 1);
+    const fresh = await sealer.seal('object', plaintext, { output: tooSmall });
+    expect(fresh.buffer).not.toBe(tooSmall.buffer);
+    expect(tooSmall.every((byte) => byte === 0)).toBe(true);
+    expect(toHex((await opener.open(fresh)).plaintext)).toBe(toHex(plaintext));
+  });
+
   it('keeps the kind, and every envelope has its own salt, data key and nonce prefix', async () => {
     const plaintext = pattern(100);
     const a = await sealer.seal('journalMetadata', plaintext);

@@ -151,6 +151,35 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     expect(reopened.size).toBe(1);
   });
 
+  it('stores every instance byte for byte while four associations at once reuse the buffers their heads are gathered in (sizes from inline to streamed)', async () => {
+    const { server, storage, opener } = await start();
+    const sizes = [20_000, 300_000, 700_000, 1_300_000];
+    const sent = new Map<string, Buffer>();
+    const scus = await Promise.all(sizes.map(() => TestScu.associate({ port: server.port })));
+    await Promise.all(
+      scus.map(async ({ scu }, association) => {
+        for (let round = 0; round < 3; round++) {
+          // Each association's instances change size and content round by round, so a buffer reused too early would show.
+          const length = sizes[(association + round) % sizes.length]!;
+          const pixels = Buffer.alloc(length);
+          for (let i = 0; i < length; i++) pixels[i] = (i * (association + 3) + round * 11) & 0xff;
+          const uid = `${UID}.${association}.${round}`;
+          const dataset = writeDataset(instanceElements({ sopInstanceUid: uid, patientId: `P${association}`, pixels, rows: length / 1000, columns: 500 }));
+          sent.set(uid, dataset);
+          scu.store(3, CT_IMAGE_STORAGE, uid, dataset, 16_384);
+          expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS, affectedSopInstanceUid: uid } });
+        }
+        scu.close();
+      }),
+    );
+    const stored = await records(storage, opener);
+    expect(stored).toHaveLength(12);
+    for (const record of stored) {
+      const dataset = sent.get(IntakeMetaSchema.parse(record.meta).normalized.dicom!.sopInstanceUid)!;
+      expect(record.raw.subarray(record.raw.length - dataset.length).equals(dataset)).toBe(true);
+    }
+  });
+
   it('recognizes resends and conflicts of instances over 64 KiB too (sealed from memory), each stored byte for byte as one object file', async () => {
     const { server, storage, opener, dataDir } = await start();
     const pixels = Buffer.from(Uint16Array.from({ length: 256 * 256 }, (_, i) => (i * 7) % 4096).buffer);
