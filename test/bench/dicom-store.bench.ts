@@ -6,6 +6,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { instanceElements, writePart10 } from '../electron/intake/dicom/dicom-test-support';
 import { hasTool, runTool } from '../support/external-tool';
+import { cpuByKind } from '../support/process-cpu';
 import { REPO_ROOT } from '../support/repo-paths';
 import { median, type BenchModule, type FigureInput } from './bench-report';
 
@@ -20,11 +21,16 @@ import { median, type BenchModule, type FigureInput } from './bench-report';
  * association (one storescu with every file) and eight (eight storescu at once, an eighth of the
  * files each). Target (issue 12): at least 2× Orthanc.
  *
- *   HDMS_BENCH_DICOM_INSTANCES (default 160): 512×512 16-bit CT-like instances (512 KiB each)
+ * 800 instances a run (100 per association at eight): each storescu spends some 35–40 ms of CPU
+ * starting before its first instance, and with the earlier 160 (20 per association) the eight
+ * start-ups were a large part of every run on two cores — storescu's CPU per instance fell from
+ * 2.5–3 ms to 1.1–1.5 ms at 800 — so the figure measured senders starting, not receivers.
+ *
+ *   HDMS_BENCH_DICOM_INSTANCES (default 800): 512×512 16-bit CT-like instances (512 KiB each)
  *   HDMS_BENCH_RUNS (default 3)
  *   HDMS_BENCH_DICOM_CPU_PROF: a folder for the receiver's V8 CPU profile (node --cpu-prof)
  */
-const INSTANCES = Number(process.env['HDMS_BENCH_DICOM_INSTANCES'] ?? 160);
+const INSTANCES = Number(process.env['HDMS_BENCH_DICOM_INSTANCES'] ?? 800);
 const RUNS = Number(process.env['HDMS_BENCH_RUNS'] ?? 3);
 
 async function freePort(): Promise<number> {
@@ -155,7 +161,9 @@ const bench: BenchModule = {
             // Fresh SOP Instance UIDs each time, so neither side sees a resend.
             const oursFiles = await makeFiles(dir, associations * 100 + run * 2);
             const theirFiles = await makeFiles(dir, associations * 100 + run * 2 + 1);
+            const orthancBefore = cpuByKind(orthanc.child.pid!).get('body') ?? Number.NaN;
             const theirSend = await send(orthanc.port, 'ORTHANC', theirFiles, associations);
+            const orthancPerInstance = ((cpuByKind(orthanc.child.pid!).get('body') ?? Number.NaN) - orthancBefore) / theirFiles.length;
             theirs.push(theirSend.perSecond);
             const cpuBefore = await server.cpuMs();
             const ourSend = await send(server.port, 'HDMS', oursFiles, associations);
@@ -164,7 +172,7 @@ const bench: BenchModule = {
             const cpuPerInstance = (cpuAfter.process - cpuBefore.process) / oursFiles.length;
             const mainPerInstance = (cpuAfter.mainThread - cpuBefore.mainThread) / oursFiles.length;
             for (const file of [...oursFiles, ...theirFiles]) await rm(file);
-            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s (receiver CPU ${cpuPerInstance.toFixed(1)} ms/instance, main thread ${mainPerInstance.toFixed(1)} ms/instance; storescu CPU ${ourSend.sendersCpuMs.toFixed(1)} ms/instance), Orthanc ${theirs.at(-1)!.toFixed(1)}/s (storescu CPU ${theirSend.sendersCpuMs.toFixed(1)} ms/instance); load average ${os.loadavg()[0]!.toFixed(1)}`);
+            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s (receiver CPU ${cpuPerInstance.toFixed(1)} ms/instance, main thread ${mainPerInstance.toFixed(1)} ms/instance; storescu CPU ${ourSend.sendersCpuMs.toFixed(1)} ms/instance), Orthanc ${theirs.at(-1)!.toFixed(1)}/s (its CPU ${orthancPerInstance.toFixed(1)} ms/instance; storescu CPU ${theirSend.sendersCpuMs.toFixed(1)} ms/instance); load average ${os.loadavg()[0]!.toFixed(1)}`);
           }
           figures.push({
             figure: `dicom_cstore_${associations}_association${associations === 1 ? '' : 's'}_instances_per_s`,
