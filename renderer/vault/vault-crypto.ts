@@ -10,7 +10,7 @@ export {
   utf8Encode,
   type Bytes,
 } from '../../shared/crypto/bytes';
-export { createOpener, createSealer, type Opener, type Sealer } from '../../shared/crypto/envelope';
+export { createOpener, createSealer, envelopeRangeReader, type Opener, type Sealer } from '../../shared/crypto/envelope';
 export { decryptField, decryptMany, encryptMany, type EncryptedField, type FieldToEncrypt } from '../../shared/crypto/field-cipher';
 export { blindTokens, normalizeWords, prefixTokens, queryTokens, recordWords, type QueryTokens, type RecordText } from '../../shared/crypto/blind-index';
 export {

@@ -135,6 +135,10 @@ export interface RawMessage {
   readonly bytes: Uint8Array;
   /** The charset the body read it with (MSH-18), when known. */
   readonly charset?: string;
+  /** The intake channel of a quarantined input ('hl7-mllp', 'dicom', 'devices'…): how to show its bytes. */
+  readonly channel?: string;
+  /** When `bytes` is only the start of the input (one over MAX_WHOLE_OBJECT_BYTES): its whole size. */
+  readonly totalBytes?: number;
 }
 
 export interface SearchResult {

@@ -5,6 +5,7 @@ import type { RawMessage } from '../../vault/vault-service';
 import { formatBytes } from '../settings/data-section';
 import { decodeHl7, parseHl7Tree, type Hl7Field, type Hl7Segment } from './hl7-tree';
 import { CharsetOptions } from './message-parts';
+import { BinaryRawInput, DicomRawInput } from './raw-input-view';
 
 /**
  * A raw HL7 v2 message the mind opened (a quarantined input, or the message a record came from),
@@ -27,9 +28,16 @@ export function RawMessageView({ readKey, load, backHref, backText }: { readKey:
           </button>
         </div>
       )}
-      {raw.phase === 'ready' && <RawMessageTree message={raw.value} />}
+      {raw.phase === 'ready' && <RawInput message={raw.value} />}
     </>
   );
+}
+
+/** HL7 channels' bytes as the segment tree; a DICOM instance as its elements; anything else (a device report) as bytes. */
+function RawInput({ message }: { message: RawMessage }) {
+  if (message.channel === 'dicom') return <DicomRawInput message={message} />;
+  if (message.channel === 'devices') return <BinaryRawInput message={message} />;
+  return <RawMessageTree message={message} />;
 }
 
 export function RawMessageTree({ message }: { message: RawMessage }) {

@@ -3,7 +3,8 @@ import type { ViewIndexing } from '../indexing/view-indexing';
 import { INTAKE_FILE_MAX_BYTES } from '../../../shared/ipc/intake-contract';
 import { withBytes } from '../intake-bytes';
 import { journalQuarantineAccess } from '../records/access-events';
-import { openSealedObject } from '../records/sealed-objects';
+import { MAX_WHOLE_OBJECT_BYTES, openSealedObject, readSealedBytes, readSealedHead, readSealedRange } from '../records/sealed-objects';
+import { envelopeRangeReader, type Opener } from '../vault-crypto';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
 import { streamReprocess } from './dicom-stream-reprocess';
@@ -30,8 +31,14 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
         const entry = await quarantineEntry(s.db, s.keys.viewKey, seq);
         if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
         // Like openRecordRaw: the opening is durable in the journal before the bytes are shown.
-        const [bytes] = await Promise.all([openSealedObject(api, s.opener, entry.objectId), journalQuarantineAccess(api, s, seq)]);
-        return { seq, objectId: entry.objectId, bytes, ...(entry.detail.charset === undefined ? {} : { charset: entry.detail.charset }) };
+        const [opened] = await Promise.all([openRawStart(api, s.opener, entry.objectId), journalQuarantineAccess(api, s, seq)]);
+        return {
+          seq,
+          objectId: entry.objectId,
+          channel: entry.channel,
+          ...opened,
+          ...(entry.detail.charset === undefined ? {} : { charset: entry.detail.charset }),
+        };
       } catch (error) {
         throw asVaultError(error);
       }
@@ -90,4 +97,19 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
       }
     },
   };
+}
+
+/** How much of a quarantined input over MAX_WHOLE_OBJECT_BYTES is opened to show: its elements and first bytes are there. */
+export const RAW_START_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A quarantined input's bytes: whole up to MAX_WHOLE_OBJECT_BYTES; past it (a DICOM instance or
+ * file of hundreds of MiB) only its first RAW_START_BYTES, read in ranges (envelopeRangeReader:
+ * those chunks alone are read and authenticated), with its whole size.
+ */
+async function openRawStart(api: HdmsApi, opener: Opener, objectId: string): Promise<{ readonly bytes: Uint8Array; readonly totalBytes?: number }> {
+  const head = await readSealedHead(api, objectId);
+  if (head.size <= MAX_WHOLE_OBJECT_BYTES) return { bytes: (await opener.open(await readSealedBytes(api, objectId, 'This input is too large to open.', head))).plaintext };
+  const reader = envelopeRangeReader(head.head, head.size, await opener.unwrapDataKey(head.head), (offset, length) => readSealedRange(api, objectId, offset, length));
+  return { bytes: await reader.read(0, RAW_START_BYTES), totalBytes: reader.plaintextLength };
 }

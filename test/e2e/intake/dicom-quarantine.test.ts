@@ -10,7 +10,8 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui'
 /**
  * Issue 12, DICOM in the intake monitor's quarantine, in Chromium through the browser shell:
  * - an instance whose UIDs come after a 1.5 MiB private element is quarantined by the receiver
- *   (it reads the index fields from the first 1 MiB of a C-STORE); Reprocess runs the whole stored
+ *   (it reads the index fields from the first 1 MiB of a C-STORE); View raw shows it as DICOM (the
+ *   elements read and the first bytes), not as HL7 text; Reprocess runs the whole stored
  *   instance through the DICOM intake, which reads it: stored, its study listed in Imaging;
  * - an instance without Patient ID (held) is reprocessed and is in quarantine again as a new entry
  *   with the reason, which is then discarded.
@@ -62,6 +63,20 @@ describe('the quarantine: DICOM instances', () => {
       const row = (reason: RegExp) => table.locator('tbody tr').filter({ hasText: reason });
       const seqOf = async (reason: RegExp) => (await row(reason).getByRole('button', { name: /^Discard message \d+$/ }).getAttribute('aria-label'))!.replace('Discard message ', '');
       const statusOf = (reason: RegExp) => row(reason).locator('td').nth(6).innerText();
+
+      await steps.run('View raw shows a quarantined instance as DICOM: the elements that could be read and its first bytes, not an HL7 tree', async () => {
+        const seq = await seqOf(/first bytes of the data set lack/);
+        await page.getByRole('link', { name: `View raw message ${seq}` }).click();
+        await page.getByRole('heading', { name: `Quarantined DICOM input (journal sequence ${seq})` }).waitFor({ timeout: UI_TIMEOUT_MS });
+        const elements = page.getByRole('table', { name: 'Elements that could be read' });
+        await expect.poll(() => elements.locator('tbody tr').filter({ hasText: '(0010,0020)' }).innerText()).toContain('MRN-E2E-40');
+        expect(await elements.locator('tbody tr').filter({ hasText: '(0008,1030)' }).innerText()).toContain('MR LATE UIDS');
+        // File Meta Information put in front by the receiver: the preamble's DICM marker at byte 128.
+        expect(await page.getByRole('region', { name: 'First bytes' }).innerText()).toMatch(/00000080 +44 49 43 4d/);
+        expect(await page.getByText('No HL7 segment could be read from these bytes.').count()).toBe(0);
+        await page.getByRole('link', { name: /Back to the intake monitor/ }).click();
+        await table.waitFor({ timeout: UI_TIMEOUT_MS });
+      });
 
       await steps.run('no Edit for a DICOM instance; Reprocess stores the whole instance and the entry is Reprocessed', async () => {
         const lateReason = /first bytes of the data set lack/;

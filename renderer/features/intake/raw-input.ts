@@ -1,0 +1,87 @@
+import dicomParser, { type DataSet } from 'dicom-parser';
+import { readablePart10LongVrs } from '../../../shared/dicom/long-vrs';
+import { tagRows, type TagRow } from '../imaging/viewer/decode/tag-list';
+
+/**
+ * What the raw view shows of an input that is not HL7 text (a quarantined DICOM instance, a device
+ * report): its first bytes as a hex dump, and for DICOM the elements dicom-parser could read before
+ * it stopped. Quarantined inputs are often exactly the ones that do not parse, so what was read
+ * up to the failure is kept and the failure is said.
+ */
+
+export const HEX_DUMP_BYTES = 4096;
+const PIXEL_DATA = 'x7fe00010';
+/** Data sets without File Meta Information are tried as implicit, then explicit VR little endian. */
+const BARE_TRANSFER_SYNTAXES = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'] as const;
+
+/** Lines of 16 bytes: offset (8 hex digits), the bytes in hex, and their printable ASCII. */
+export function hexDump(bytes: Uint8Array, maxBytes: number = HEX_DUMP_BYTES): string[] {
+  const lines: string[] = [];
+  const end = Math.min(bytes.length, maxBytes);
+  for (let offset = 0; offset < end; offset += 16) {
+    const row = bytes.subarray(offset, Math.min(end, offset + 16));
+    const hex = Array.from(row, (byte) => byte.toString(16).padStart(2, '0')).join(' ');
+    const text = Array.from(row, (byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : '.')).join('');
+    lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  |${text}|`);
+  }
+  return lines;
+}
+
+export interface ReadElements {
+  readonly rows: readonly TagRow[];
+  /** Part 10 (File Meta Information and the DICM preamble), or a bare data set read as the syntax named. */
+  readonly form: 'part10' | 'bare' | null;
+  /** Why reading stopped before the end (the rows are what was read before), or null. */
+  readonly problem: string | null;
+}
+
+function failureText(error: unknown): string {
+  const inner = typeof error === 'object' && error !== null && 'exception' in error ? (error as { exception: unknown }).exception : error;
+  if (typeof inner === 'string') return inner;
+  return inner instanceof Error ? inner.message : 'the data set could not be read';
+}
+
+/** dicom-parser throws { exception, dataSet } when it stops part way: the elements read so far. */
+function partialOf(error: unknown): DataSet | null {
+  if (typeof error !== 'object' || error === null || !('dataSet' in error)) return null;
+  const dataSet = (error as { dataSet: unknown }).dataSet;
+  return typeof dataSet === 'object' && dataSet !== null && 'elements' in dataSet ? (dataSet as DataSet) : null;
+}
+
+/** A read that ended without a problem beats one that stopped; between equals, the one with more elements. */
+function readMore(a: ReadElements, b: ReadElements): boolean {
+  if ((a.problem === null) !== (b.problem === null)) return a.problem === null;
+  return a.rows.length > b.rows.length;
+}
+
+/** The elements up to Pixel Data (its value is not read) of a Part 10 file or a bare data set, as far as they can be read. */
+export function readDicomElements(original: Uint8Array): ReadElements {
+  const { bytes } = readablePart10LongVrs(original);
+  const isPart10 = bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  if (isPart10) {
+    try {
+      return { rows: tagRows(dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA })), form: 'part10', problem: null };
+    } catch (error) {
+      const partial = partialOf(error);
+      return { rows: partial === null ? [] : tagRows(partial), form: 'part10', problem: failureText(error) };
+    }
+  }
+  // A bare data set: each guess that reads an SOP Class UID wins; else the guess that read the most.
+  let best: ReadElements | null = null;
+  for (const uid of BARE_TRANSFER_SYNTAXES) {
+    let result: ReadElements;
+    try {
+      const dataSet = dicomParser.parseDicom(bytes, { TransferSyntaxUID: uid, untilTag: PIXEL_DATA });
+      result = { rows: tagRows(dataSet), form: 'bare', problem: null };
+      if (dataSet.string('x00080016') !== undefined) return result;
+    } catch (error) {
+      const partial = partialOf(error);
+      result = { rows: partial === null ? [] : tagRows(partial), form: 'bare', problem: failureText(error) };
+    }
+    if (best === null || readMore(result, best)) best = result;
+  }
+  // Any bytes give a few "elements" read as a bare data set: only one that reached the patient, study or
+  // instance groups is taken for DICOM (dicom-parser adds (0002,0010) for the syntax it was told).
+  if (best === null || !best.rows.some((row) => /^\((0008|0010|0020),/.test(row.tag))) return { rows: [], form: null, problem: 'No DICM marker at byte 128, and no data set could be read from the start.' };
+  return best;
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { hexDump, readDicomElements } from '../../../../renderer/features/intake/raw-input';
+import { instanceElements, part10File, writeDataset } from '../../../electron/intake/dicom/dicom-test-support';
+
+const fields = { sopInstanceUid: '1.2.826.0.1.3680043.10.999.77.1', patientId: 'MRN-RAW-1', patientName: 'Raw^Rita', studyDescription: 'RAW VIEW' };
+
+const valueOf = (rows: readonly { tag: string; value: string }[], tag: string) => rows.find((row) => row.tag === tag)?.value;
+
+describe('raw inputs: hex dump', () => {
+  it('writes 16 bytes a line with the offset, the hex and the printable ASCII, up to the limit', () => {
+    const bytes = Uint8Array.from({ length: 40 }, (_, i) => (i < 4 ? [0x44, 0x49, 0x43, 0x4d][i]! : i));
+    const lines = hexDump(bytes);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe('00000000  44 49 43 4d 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f  |DICM............|');
+    expect(lines[2]).toBe(`00000020  20 21 22 23 24 25 26 27${' '.repeat(24)}  | !"#$%&'|`);
+    expect(hexDump(new Uint8Array(10_000), 4096)).toHaveLength(256);
+    expect(hexDump(new Uint8Array(0))).toEqual([]);
+  });
+});
+
+describe('raw inputs: DICOM elements', () => {
+  it('reads a Part 10 file up to Pixel Data, with the File Meta Information', () => {
+    const read = readDicomElements(part10File(instanceElements(fields)));
+    expect(read.form).toBe('part10');
+    expect(read.problem).toBeNull();
+    expect(valueOf(read.rows, '(0010,0020)')).toBe('MRN-RAW-1');
+    expect(valueOf(read.rows, '(0008,1030)')).toBe('RAW VIEW');
+    expect(valueOf(read.rows, '(0002,0010)')).toBe('1.2.840.10008.1.2.1');
+  });
+
+  it('reads a bare data set (no preamble) by trying the little-endian syntaxes', () => {
+    for (const syntax of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']) {
+      const read = readDicomElements(writeDataset(instanceElements(fields), syntax));
+      expect(read.form).toBe('bare');
+      expect(read.problem).toBeNull();
+      expect(valueOf(read.rows, '(0010,0020)')).toBe('MRN-RAW-1');
+    }
+  });
+
+  it('keeps what it read of a file cut short, and says why it stopped', () => {
+    const whole = part10File([...instanceElements(fields), [0x00291010, 'OB', Buffer.alloc(4000, 1)]]);
+    const cut = whole.subarray(0, whole.length - 3000);
+    const read = readDicomElements(cut);
+    expect(read.form).toBe('part10');
+    expect(read.problem).not.toBeNull();
+    expect(valueOf(read.rows, '(0010,0020)')).toBe('MRN-RAW-1');
+  });
+
+  it('says that bytes which are not DICOM hold no readable element', () => {
+    const read = readDicomElements(new TextEncoder().encode('MSH|^~\\&|not|dicom\r'.repeat(20)));
+    expect(read.rows).toEqual([]);
+    expect(read.form).toBeNull();
+    expect(read.problem).toMatch(/No DICM marker/);
+  });
+});
