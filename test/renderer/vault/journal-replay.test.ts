@@ -117,7 +117,8 @@ describe('journal replay', () => {
   });
 
   it('reads in parts that end on 256-record boundaries, READS_PER_PAGE parts per write page, from any cursor', async () => {
-    const { db, context, body } = await setup(300);
+    // More than two write pages of journal (demo patients make 3–4 records each).
+    const { db, context, body } = await setup(READS_PER_PAGE * 130);
     const total = body.journal.length;
     expect(total).toBeGreaterThan(3 * JOURNAL_READ_PART);
     const reads: { after: number; limit: number }[] = [];
@@ -227,7 +228,7 @@ describe('journal replay', () => {
   });
 
   it('stops after its budget at a page boundary, saying it is not done, and the next replay goes on from there', async () => {
-    const { db, keys, context, body } = await setup(300);
+    const { db, keys, context, body } = await setup(READS_PER_PAGE * 130);
     const total = body.journal.length;
     let now = 0;
     const clock = globalThis.performance.now.bind(globalThis.performance);

@@ -2,6 +2,7 @@ import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import { AccessMetaSchema } from '../../../../shared/journal/mind-meta';
 import type { AccessRow } from '../vault-db';
 import type { JournalProjector } from './journal-projector';
+import { putInParts } from '../put-in-parts';
 
 /** `view.access` → the `access` table (who opened which patient or record when). */
 export const accessProjector: JournalProjector = {
@@ -19,7 +20,7 @@ export const accessProjector: JournalProjector = {
         return { apply: () => rows.push(row) };
       },
       async write(db) {
-        if (rows.length > 0) await db.access.bulkPut(rows);
+        await putInParts(db.access, rows);
       },
     };
   },

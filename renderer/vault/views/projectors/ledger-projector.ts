@@ -2,6 +2,7 @@ import { LEDGER_ENTRY_KIND, LEDGER_RECEIPT_KIND } from '../../../../shared/journ
 import { LedgerReceiptMetaSchema } from '../../../../shared/journal/ledger-meta';
 import { ledgerRowOf, type LedgerNotary, type LedgerRow } from '../../../ledger/ledger-rows';
 import type { JournalProjector } from './journal-projector';
+import { putInParts } from '../put-in-parts';
 
 /**
  * `ledger.entry` → the `ledger` table (renderer/ledger/ledger-rows.ts); `ledger.receipt` (the
@@ -43,7 +44,7 @@ export const ledgerProjector: JournalProjector = {
             if (row !== undefined) rows.set(seq, { ...row, notary: receipts.get(seq)! });
           }
         }
-        if (rows.size > 0) await db.ledger.bulkPut([...rows.values()]);
+        await putInParts(db.ledger, [...rows.values()]);
       },
     };
   },

@@ -20,6 +20,7 @@ import {
 } from '../message-log';
 import type { VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
+import { putInParts } from '../put-in-parts';
 
 /** The HL7 kind of accepted intake (other channels have views of their own). */
 const HL7_KIND = 'intake.hl7';
@@ -111,7 +112,7 @@ export const messageProjector: JournalProjector = {
           // Rows already there (a page replayed after a cursor reset) are put again, not counted again.
           const before = await db.messages.bulkGet([...rows.keys()]);
           delta += before.filter((row) => row === undefined).length;
-          await db.messages.bulkPut([...rows.values()].map((entry) => entry.row));
+          await putInParts(db.messages, [...rows.values()].map((entry) => entry.row));
         }
         await addToMessageCount(db, delta);
         for (const [seq, status] of updates) await db.messages.update(seq, { status });

@@ -7,6 +7,7 @@ import { decryptMany, encryptMany } from '../../vault-crypto';
 import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload } from '../intake-rows';
 import { addToMessageCount } from '../message-log';
 import { mergeDemographics } from '../patient-demographics';
+import { putInParts } from '../put-in-parts';
 import { POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorPage } from './journal-projector';
 
@@ -133,7 +134,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       }
       return { id, tokens: hadSet.size === 0 ? [...tokens].sort() : mergeTokens(had, [...tokens]), enc };
     });
-    if (patients.length > 0) await db.patients.bulkPut(patients);
+    await putInParts(db.patients, patients);
     if (postings.size > 0) {
       const rows: PostingRow[] = [];
       const through = (await db.meta.get(POSTINGS_THROUGH_KEY))?.value;
@@ -147,11 +148,11 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
         const before = previous[index++]?.ids ?? [];
         rows.push({ id: postingKey(token, chunk), ids: before.length === 0 ? list : [...new Set([...before, ...list])] });
       }
-      await db.postings.bulkPut(rows);
+      await putInParts(db.postings, rows);
     }
-    if (this.records.size > 0) await db.records.bulkPut([...this.records.values()]);
-    if (this.merges.size > 0) await db.merges.bulkPut([...this.merges.values()]);
-    if (this.directory.size > 0) await db.directory.bulkPut([...this.directory.values()]);
+    await putInParts(db.records, [...this.records.values()]);
+    await putInParts(db.merges, [...this.merges.values()]);
+    await putInParts(db.directory, [...this.directory.values()]);
   }
 }
 
