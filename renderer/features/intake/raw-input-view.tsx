@@ -1,5 +1,6 @@
 import { useId, useMemo } from 'react';
 import type { RawMessage } from '../../vault/vault-service';
+import { TagTable } from '../imaging/viewer/tag-table';
 import { formatBytes } from '../settings/data-section';
 import { HEX_DUMP_BYTES, hexDump, readDicomElements } from './raw-input';
 
@@ -41,28 +42,7 @@ export function DicomRawInput({ message }: { message: RawMessage }) {
         <section aria-labelledby={tableId}>
           <h3 id={tableId}>Elements that could be read</h3>
           <div className="table-wrap">
-            <table className="data-table data-table--compact" aria-labelledby={tableId}>
-              <thead>
-                <tr>
-                  <th scope="col">Tag</th>
-                  <th scope="col">VR</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Value</th>
-                </tr>
-              </thead>
-              <tbody>
-                {read.rows.map((row, index) => (
-                  <tr key={`${index}:${row.tag}`}>
-                    <th scope="row" className="viewer-tags__tag">
-                      <span className={`viewer-tags__depth viewer-tags__depth--${Math.min(row.depth, 6)}`}>{row.tag}</span>
-                    </th>
-                    <td>{row.vr}</td>
-                    <td>{row.name}</td>
-                    <td className="viewer-tags__value">{row.value}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <TagTable rows={read.rows} labelledBy={tableId} />
           </div>
         </section>
       )}

@@ -1,5 +1,6 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import type { TagRow } from './decode/tag-list';
+import { TagTable } from './tag-table';
 
 /**
  * The tag browser (as Horos' metadata panel): every element of the instance shown, sequences
@@ -48,28 +49,7 @@ export function TagBrowser({ load, instanceLabel, onClose }: { load: () => Promi
       {rows.phase === 'failed' && <p className="note note--error">{rows.message}</p>}
       {rows.phase === 'ready' && (
         <div className="table-wrap viewer-tags__table">
-          <table className="data-table data-table--compact" aria-labelledby={headingId}>
-            <thead>
-              <tr>
-                <th scope="col">Tag</th>
-                <th scope="col">VR</th>
-                <th scope="col">Name</th>
-                <th scope="col">Value</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((row, index) => (
-                <tr key={`${index}:${row.tag}`}>
-                  <th scope="row" className="viewer-tags__tag">
-                    <span className={`viewer-tags__depth viewer-tags__depth--${Math.min(row.depth, 6)}`}>{row.tag}</span>
-                  </th>
-                  <td>{row.vr}</td>
-                  <td>{row.name}</td>
-                  <td className="viewer-tags__value">{row.value}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <TagTable rows={shown} labelledBy={headingId} />
           <p className="muted">{shown.length === rows.rows.length ? `${rows.rows.length} elements` : `${shown.length} of ${rows.rows.length} elements`}</p>
         </div>
       )}
