@@ -115,11 +115,6 @@ export interface BuildResult {
 }
 
 /**
- * In the page: generates demo intakes until `records` clinical records, then times (a) the mind's
- * indexing into `hdms-views-<vaultId>` and (b) the baseline bulkPut of plain rows. The views
- * database is left in place for the search benchmark when `keep` is set.
- */
-/**
  * The baseline's batches: the records of 512 intakes per bulkPut (~3,700 rows), whatever the
  * replay's page size. Measured on 6 December (one run of three each, load ~2.5): plain bulkPut
  * took 11,659 rows/s in batches of 128 intakes, 11,501 of 512, 10,749 of 2,048 and 8,686 all at
@@ -127,6 +122,11 @@ export interface BuildResult {
  */
 export const BASELINE_PAGE = 512;
 
+/**
+ * In the page: generates demo intakes until `records` clinical records, then times (a) the mind's
+ * indexing into `hdms-views-<vaultId>` and (b) the baseline bulkPut of plain rows. The views
+ * database is left in place for the search benchmark when `keep` is set.
+ */
 export function buildInPage(page: Page, options: { records: number; vaultId: string; keep: boolean; baseline: boolean; baselinePage?: number }): Promise<BuildResult> {
   return page.evaluate(async ({ records: wanted, vaultId, keep, baseline, baselinePage }) => {
     const { demo, replay, rows, tokens, db: views, vaultKeys, dexie } = hdmsViews;
