@@ -1,3 +1,4 @@
+import { hasPart10Prefix } from './part10';
 /**
  * dicom-parser (1.8.21, its latest release) reads the 64-bit VRs that DICOM added in 2017–2019 —
  * OV, SV and UV, e.g. the Extended Offset Table (7FE0,0001) of a large multi-frame — with a 16-bit
@@ -122,7 +123,7 @@ export function readableLongVrs(bytes: Uint8Array, start: number, littleEndian: 
  */
 export function readablePart10LongVrs(bytes: Uint8Array): ReadableLongVrs {
   const unchanged = { bytes, rewritten: new Map<number, string>() };
-  if (bytes.length < 132 || bytes[128] !== 0x44 || bytes[129] !== 0x49 || bytes[130] !== 0x43 || bytes[131] !== 0x4d) return unchanged;
+  if (!hasPart10Prefix(bytes)) return unchanged;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let position = 132;
   let transferSyntax: string | null = null;

@@ -1,4 +1,5 @@
 import dicomParser from 'dicom-parser';
+import { hasPart10Prefix } from '../../../shared/dicom/part10';
 import { readableLongVrs } from '../../../shared/dicom/long-vrs';
 import type { DicomImportResult } from '../../../shared/ipc/dicom-contract';
 import { storeDicomFile, storeDicomStream, type DicomIntakeOptions } from './dicom-intake';
@@ -30,7 +31,7 @@ function readUid(meta: { string(tag: string): string | undefined }, tag: string)
  * transfer syntax told by whether a VR follows the first tag), or not DICOM at all.
  */
 export function sniffDicom(bytes: Uint8Array): Sniffed {
-  if (bytes.length >= 132 && Buffer.from(bytes.subarray(128, 132)).toString('latin1') === 'DICM') {
+  if (hasPart10Prefix(bytes)) {
     let sopClass = '';
     try {
       sopClass = readUid(dicomParser.readPart10Header(bytes) as unknown as { string(tag: string): string | undefined }, 'x00020002');

@@ -1,5 +1,6 @@
 import dicomParser from 'dicom-parser';
 import { DicomdirError, MEDIA_STORAGE_DIRECTORY_UID, readDicomdir, type DirectoryRecord } from '../../../shared/dicom/dicomdir';
+import { hasPart10Prefix } from '../../../shared/dicom/part10';
 import { readWhole, type PickedFile } from './picked-file';
 
 export type { PickedFile } from './picked-file';
@@ -66,7 +67,7 @@ function isDicomdirName(name: string): boolean {
  * beyond the head reads as "not a DICOMDIR", and the body then sniffs the file like any other.
  */
 export function isDicomdir(name: string, head: Uint8Array): boolean {
-  if (head.length < 132 || String.fromCharCode(...head.subarray(128, 132)) !== 'DICM') return false;
+  if (!hasPart10Prefix(head)) return false;
   if (isDicomdirName(name)) return true;
   try {
     return dicomParser.readPart10Header(head).string('x00020002')?.replace(/\0+$/, '').trim() === MEDIA_STORAGE_DIRECTORY_UID;

@@ -1,5 +1,7 @@
 import dicomParser, { type DataSet } from 'dicom-parser';
 import { readablePart10LongVrs } from '../../../shared/dicom/long-vrs';
+import { hasPart10Prefix } from '../../../shared/dicom/part10';
+import { BARE_DATASET_SYNTAXES, PIXEL_DATA } from '../imaging/viewer/decode/dicom-image';
 import { tagRows, type TagRow } from '../imaging/viewer/decode/tag-list';
 
 /**
@@ -10,9 +12,6 @@ import { tagRows, type TagRow } from '../imaging/viewer/decode/tag-list';
  */
 
 export const HEX_DUMP_BYTES = 4096;
-const PIXEL_DATA = 'x7fe00010';
-/** Data sets without File Meta Information are tried as implicit, then explicit VR little endian. */
-const BARE_TRANSFER_SYNTAXES = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'] as const;
 
 /** Lines of 16 bytes: offset (8 hex digits), the bytes in hex, and their printable ASCII. */
 export function hexDump(bytes: Uint8Array, maxBytes: number = HEX_DUMP_BYTES): string[] {
@@ -57,8 +56,7 @@ function readMore(a: ReadElements, b: ReadElements): boolean {
 /** The elements up to Pixel Data (its value is not read) of a Part 10 file or a bare data set, as far as they can be read. */
 export function readDicomElements(original: Uint8Array): ReadElements {
   const { bytes } = readablePart10LongVrs(original);
-  const isPart10 = bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
-  if (isPart10) {
+  if (hasPart10Prefix(bytes)) {
     try {
       return { rows: tagRows(dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA })), form: 'part10', problem: null };
     } catch (error) {
@@ -68,7 +66,7 @@ export function readDicomElements(original: Uint8Array): ReadElements {
   }
   // A bare data set: each guess that reads an SOP Class UID wins; else the guess that read the most.
   let best: ReadElements | null = null;
-  for (const uid of BARE_TRANSFER_SYNTAXES) {
+  for (const uid of BARE_DATASET_SYNTAXES) {
     let result: ReadElements;
     try {
       const dataSet = dicomParser.parseDicom(bytes, { TransferSyntaxUID: uid, untilTag: PIXEL_DATA });

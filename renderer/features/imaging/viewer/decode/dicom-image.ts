@@ -34,7 +34,9 @@ export class DicomImageError extends Error {
 /** An instance that cannot be read in ranges (a deflated data set is one stream): too large to view. */
 export class NotReadableInParts extends DicomImageError {}
 
-const PIXEL_DATA = 'x7fe00010';
+export const PIXEL_DATA = 'x7fe00010';
+/** A data set without File Meta Information is tried as these, in this order: implicit, then explicit VR little endian. */
+export const BARE_DATASET_SYNTAXES = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'] as const;
 
 /** PS3.5: a data set element's tag as dicom-parser names it. */
 export const tagKey = (group: number, element: number): string => `x${group.toString(16).padStart(4, '0')}${element.toString(16).padStart(4, '0')}`;
@@ -99,7 +101,7 @@ function restoreVrs(dataSet: DataSet, rewritten: ReadonlyMap<number, string>): v
 }
 
 function parseWithoutMeta(bytes: Uint8Array, original: unknown, until: { readonly untilTag?: string }): { dataSet: DataSet; uid: string } {
-  for (const uid of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']) {
+  for (const uid of BARE_DATASET_SYNTAXES) {
     try {
       const dataSet = dicomParser.parseDicom(bytes, { TransferSyntaxUID: uid, ...until });
       if (dataSet.string('x00080016') !== undefined || dataSet.elements[PIXEL_DATA] !== undefined) return { dataSet, uid };

@@ -1,5 +1,5 @@
 import { concatBytes } from '../../../../../shared/crypto/bytes';
-import { DicomImageError, NotReadableInParts, nativeFrameSpan, parseInstance, type ImageInfo, type ParsedInstance } from './dicom-image';
+import { DicomImageError, NotReadableInParts, PIXEL_DATA, nativeFrameSpan, parseInstance, type ImageInfo, type ParsedInstance } from './dicom-image';
 import { checkFrameIndex, isNative } from './frame-decoder';
 
 /**
@@ -33,7 +33,6 @@ export const MAX_HEAD_BYTES = 64 * 1024 * 1024;
 /** Item headers are read through a window of this size (consecutive small fragments cost one read). */
 const SCAN_WINDOW_BYTES = 256 * 1024;
 const MAX_FRAGMENTS = 1024 * 1024;
-const PIXEL_DATA = 'x7fe00010';
 const ITEM = 0xe000;
 const SEQUENCE_DELIMITER = 0xe0dd;
 
