@@ -5,6 +5,7 @@ import { generateDemoMessages } from '../../electron/intake/demo/demo-population
 import { defaultPrepareThreads } from '../../electron/intake/hl7/hl7-prepare-pool';
 import { KeyringStore } from '../../electron/vault/keyring-store';
 import { buildTestKeyring } from '../support/vault-keyring';
+import { cpuByKind } from '../support/process-cpu';
 import { bareParseRate } from './hl7-bare-parse';
 import { median, percentile, type BenchModule, type FigureInput } from './bench-report';
 import { ackOf, connectMllp, NODE_CHILDREN, startNodeChild, withControlId, type MllpSender } from './mllp-load';
@@ -36,9 +37,11 @@ const ACK_FRAMES = 1;
 let sent = 0;
 const nextId = (): string => `BENCH${process.pid}-${sent++}`;
 
-async function closedLoop(port: number, connections: number, messages: readonly Uint8Array[]): Promise<number> {
+/** Messages per second over `connections`; with `cpuOfPid`, also the body's CPU µs per message (Linux /proc; null elsewhere). */
+async function closedLoop(port: number, connections: number, messages: readonly Uint8Array[], cpuOfPid?: number): Promise<{ rate: number; cpuUsPerMessage: number | null }> {
   const senders = await Promise.all(Array.from({ length: connections }, () => connectMllp(port)));
   let acked = 0;
+  const cpuBefore = cpuOfPid === undefined ? undefined : cpuByKind(cpuOfPid).get('body');
   const started = performance.now();
   const deadline = started + RUN_MS;
   await Promise.all(
@@ -51,8 +54,10 @@ async function closedLoop(port: number, connections: number, messages: readonly 
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = cpuOfPid === undefined ? undefined : cpuByKind(cpuOfPid).get('body');
   await Promise.all(senders.map((s) => s.close()));
-  return acked / elapsed;
+  const cpuUsPerMessage = cpuBefore === undefined || cpuAfter === undefined || acked === 0 ? null : ((cpuAfter - cpuBefore) * 1000) / acked;
+  return { rate: acked / elapsed, cpuUsPerMessage };
 }
 
 /** Fixed schedule: connection c sends its k-th message at start + (k * CONNECTIONS + c) / rate. Latency from the scheduled time. */
@@ -104,6 +109,8 @@ const bench: BenchModule = {
     const eight: number[] = [];
     const eightWorker: number[] = [];
     const parse: number[] = [];
+    /** The body's CPU µs per message over 8 connections (all its threads): steadier than msg/s on a shared machine. */
+    const bodyCpu: number[] = [];
     let latencies: number[] = [];
     let idle: number[] = [];
     try {
@@ -115,8 +122,10 @@ const bench: BenchModule = {
         try {
           await closedLoop(node.port, CONNECTIONS, messages.slice(0, 50)); // warm-up (JIT, page cache)
           parse.push(bareParseRate(texts, RUN_MS));
-          one.push(await closedLoop(node.port, 1, messages));
-          eight.push(await closedLoop(node.port, CONNECTIONS, messages));
+          one.push((await closedLoop(node.port, 1, messages)).rate);
+          const loaded = await closedLoop(node.port, CONNECTIONS, messages, node.child.pid);
+          eight.push(loaded.rate);
+          if (loaded.cpuUsPerMessage !== null) bodyCpu.push(loaded.cpuUsPerMessage);
           if (run === 0) {
             idle = await idleLatency(node.port, messages, 300);
             latencies = await fixedLoad(node.port, messages, OFFERED_PER_S, LATENCY_MS);
@@ -130,11 +139,11 @@ const bench: BenchModule = {
         const withWorker = await startNodeChild(workerDir, 0, NODE_CHILDREN[CHILD], { HDMS_CHILD_HL7_WORKERS: '1' });
         try {
           await closedLoop(withWorker.port, CONNECTIONS, messages.slice(0, 50));
-          eightWorker.push(await closedLoop(withWorker.port, CONNECTIONS, messages));
+          eightWorker.push((await closedLoop(withWorker.port, CONNECTIONS, messages)).rate);
         } finally {
           await withWorker.stop();
         }
-        log(`hl7-mllp run ${run + 1}/${RUNS}: 1 connection ${one.at(-1)!.toFixed(0)} msg/s, 8 connections ${eight.at(-1)!.toFixed(0)} msg/s (with 1 intake worker ${eightWorker.at(-1)!.toFixed(0)}), bare hl7-standard parse ${parse.at(-1)!.toFixed(0)} msg/s`);
+        log(`hl7-mllp run ${run + 1}/${RUNS}: 1 connection ${one.at(-1)!.toFixed(0)} msg/s, 8 connections ${eight.at(-1)!.toFixed(0)} msg/s (with 1 intake worker ${eightWorker.at(-1)!.toFixed(0)}), body CPU ${bodyCpu.length === 0 ? 'n/a' : `${bodyCpu.at(-1)!.toFixed(0)} µs/message`}, bare hl7-standard parse ${parse.at(-1)!.toFixed(0)} msg/s`);
       }
     } finally {
       await rm(root, { recursive: true, force: true });
@@ -200,6 +209,18 @@ const bench: BenchModule = {
         notes: `Fixed offered load ${OFFERED_PER_S} msg/s over ${CONNECTIONS} connections for ${LATENCY_MS / 1000} s (${latencies.length} messages), latency from the scheduled send time to the ACK; p50 ${p50.toFixed(2)} ms. ${notes}`,
       },
     ];
+    if (bodyCpu.length > 0) {
+      figures.push({
+        figure: 'hl7_mllp_body_cpu_us_per_message',
+        value: median(bodyCpu),
+        runs: bodyCpu.length,
+        target: {},
+        baseline: { name: 'bare hl7-standard parse CPU per message (1 s / its rate, one thread), same run', value: 1e6 / parseMedian },
+        unit: 'µs',
+        samples: bodyCpu,
+        notes: `The node child's CPU (user + system, all threads, from /proc) during the 8-connection run, per acknowledged message. ${notes}`,
+      });
+    }
     return figures;
   },
 };

@@ -116,7 +116,9 @@ export const NODE_CHILDREN = {
  * waits for its port. `env` adds variables, e.g. HDMS_CHILD_HL7_WORKERS (see that script).
  */
 export async function startNodeChild(dataDir: string, port = 0, script: string = NODE_CHILDREN.integration, env: Readonly<Record<string, string>> = {}): Promise<NodeChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, String(port)], {
+  // HDMS_CHILD_NODE_ARGS: Node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the body during a bench.
+  const nodeArgs = (process.env['HDMS_CHILD_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, dataDir, String(port)], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
