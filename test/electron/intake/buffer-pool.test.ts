@@ -43,4 +43,23 @@ describe('BufferPool', () => {
     expect(single.take(8)!.buffer).toBe(view.buffer);
     expect(single.take(8)!.buffer).not.toBe(view.buffer);
   });
+
+  it('wipes the bytes a holder used when it gives them back, kept or not: no plaintext waits in an idle pool', () => {
+    const pool = new BufferPool(64, 1);
+    const kept = pool.take(40)!;
+    const dropped = pool.take(40)!;
+    kept.fill(0x41);
+    dropped.fill(0x42);
+    const keptBytes = new Uint8Array(kept.buffer);
+    const droppedBytes = new Uint8Array(dropped.buffer);
+    pool.give(kept);
+    pool.give(dropped); // the pool is full: dropped, but wiped first
+    expect(pool.freeCount).toBe(1);
+    expect(keptBytes.every((byte) => byte === 0)).toBe(true);
+    expect(droppedBytes.every((byte) => byte === 0)).toBe(true);
+    // A view of something else is left alone.
+    const foreign = Buffer.alloc(8, 7);
+    pool.give(foreign);
+    expect(foreign.every((byte) => byte === 7)).toBe(true);
+  });
 });
