@@ -196,6 +196,25 @@ describe('audit as a compliance officer uses it', () => {
           .toEqual(expect.arrayContaining(['Exported an access report (2 rows)', 'Failed unlock', 'Signed in after 1 failed unlock', 'Locked', 'Signed in']));
       });
 
+      await steps.run('printed at A4 width: the report spans the page and no column is cut off', async () => {
+        await page.setViewportSize({ width: 794, height: 1123 });
+        await page.emulateMedia({ media: 'print' });
+        try {
+          const layout = await page.getByRole('table', { name: 'Access report' }).evaluate((table) => {
+            const main = table.closest('main')!.getBoundingClientRect();
+            const wrap = table.parentElement!;
+            return { mainWidth: main.width, tableWidth: table.getBoundingClientRect().width, wrapWidth: wrap.clientWidth, hidden: table.scrollWidth - wrap.clientWidth };
+          });
+          // The area nav is hidden in print: main must take its column too, and the table must fit.
+          expect(layout.mainWidth).toBeGreaterThan(700);
+          expect(layout.hidden).toBeLessThanOrEqual(1);
+          expect(layout.tableWidth).toBeGreaterThan(600);
+        } finally {
+          await page.emulateMedia({ media: 'screen' });
+          await page.setViewportSize({ width: 1280, height: 900 });
+        }
+      });
+
       await steps.run('Settings › Operators: the administrator adds an auditor', async () => {
         await goToArea(page, 'Settings');
         const form = page.getByRole('form', { name: 'Add operator' });
