@@ -58,9 +58,23 @@ export function describeFilters(filters: BrowserFilters): string {
     filters.type.trim() !== '' ? `type ${filters.type.trim().toUpperCase()}` : '',
     filters.status !== '' ? `status “${STATUS_WORDS[filters.status]}”` : '',
     filters.from !== '' && filters.to !== '' ? `received ${filters.from} to ${filters.to}` : filters.from !== '' ? `received on or after ${filters.from}` : filters.to !== '' ? `received on or before ${filters.to}` : '',
-    filters.patient.trim() !== '' ? `patient matching “${filters.patient.trim()}”` : '',
+    // The sentence around it says "matching" already ("messages matching patient “…”").
+    filters.patient.trim() !== '' ? `patient “${filters.patient.trim()}”` : '',
   ].filter((part) => part !== '');
   return parts.join(', ');
+}
+
+/**
+ * A reversed date range (from after to) as the range meant, with a note saying so; null when the
+ * range is in order (or open at one end). Searching the reversed range would find nothing and say
+ * only "No message matches", as if nothing had arrived in those days.
+ */
+export function unreversed(filters: BrowserFilters): { filters: BrowserFilters; note: string } | null {
+  if (filters.from === '' || filters.to === '' || filters.from <= filters.to) return null;
+  return {
+    filters: { ...filters, from: filters.to, to: filters.from },
+    note: `The dates were in reverse order (from ${filters.from} to ${filters.to}), so they were swapped.`,
+  };
 }
 
 /** The sentence above the results: how many are shown, of how many, matching what. */
@@ -76,7 +90,7 @@ export function shownSentence(shown: number, total: number | null, more: boolean
 type Results =
   | { readonly phase: 'loading' }
   | { readonly phase: 'failed'; readonly error: unknown }
-  | { readonly phase: 'ready'; readonly filters: BrowserFilters; readonly query: MessageQuery; readonly messages: readonly MessageSummary[]; readonly total: number | null; readonly capped: boolean; readonly more: boolean; readonly tookMs: number };
+  | { readonly phase: 'ready'; readonly filters: BrowserFilters; readonly note: string; readonly query: MessageQuery; readonly messages: readonly MessageSummary[]; readonly total: number | null; readonly capped: boolean; readonly more: boolean; readonly tookMs: number };
 
 /**
  * `#/intake/messages`: every HL7 message this node stored or quarantined (the vault's message
@@ -96,12 +110,12 @@ export function MessageBrowser() {
 
   /** Runs a search; the page's results follow the latest one only (the caller shows "loading"). */
   const search = useCallback(
-    (next: BrowserFilters) => {
+    (next: BrowserFilters, note = '') => {
       const mine = ++generation.current;
       const query = queryOf(next);
       vault.messages(query).then(
         (page: MessagePage) => {
-          if (mine === generation.current) setResults({ phase: 'ready', filters: next, query, messages: page.messages, total: page.total, capped: page.totalCapped === true, more: page.more, tookMs: page.tookMs });
+          if (mine === generation.current) setResults({ phase: 'ready', filters: next, note, query, messages: page.messages, total: page.total, capped: page.totalCapped === true, more: page.more, tookMs: page.tookMs });
         },
         (error: unknown) => {
           if (mine === generation.current) setResults({ phase: 'failed', error });
@@ -150,7 +164,13 @@ export function MessageBrowser() {
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     setResults({ phase: 'loading' });
-    search(filters);
+    const swapped = unreversed(filters);
+    if (swapped === null) search(filters);
+    else {
+      // The form shows the range searched, and the sentence says it was swapped.
+      setFilters(swapped.filters);
+      search(swapped.filters, swapped.note);
+    }
   };
   const set = (field: keyof BrowserFilters) => (event: { target: { value: string } }) => setFilters({ ...filters, [field]: event.target.value });
   const ids = { control: useId(), sender: useId(), type: useId(), types: useId(), status: useId(), from: useId(), to: useId(), patient: useId() };
@@ -254,6 +274,7 @@ export function MessageBrowser() {
           <>
             <p role="status" className="message-count">
               {shownSentence(results.messages.length, results.total, results.more, results.filters, results.capped)}
+              {results.note === '' ? '' : ` ${results.note}`}
             </p>
             {results.messages.length > 0 && <MessageTable messages={results.messages} labelledBy={resultsId} />}
             {results.more && (

@@ -101,7 +101,7 @@ describe('the message browser', () => {
         const expected = demo.flatMap((message, index) => (message.normalized.patient.identifiers[0]!.value === mrn ? [`E2E-${index}`] : [])).reverse();
         await page.getByLabel('Patient identifier or name').fill(mrn);
         await page.getByRole('button', { name: 'Search' }).click();
-        await page.getByRole('status').filter({ hasText: `patient matching “${mrn}”` }).waitFor({ timeout: UI_TIMEOUT_MS });
+        await page.getByRole('status').filter({ hasText: `patient “${mrn}”` }).waitFor({ timeout: UI_TIMEOUT_MS });
         expect(await controlIds()).toEqual(expected);
       });
 

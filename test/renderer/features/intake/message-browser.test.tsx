@@ -99,6 +99,20 @@ describe('Message browser', () => {
     await screen.findByText('No message matches control id NOPE.');
   });
 
+  it('says so when the received dates are reversed, and searches the range they meant (D7)', async () => {
+    const vault = setup();
+    await screen.findByText('Showing the newest 50 of 61 messages received.');
+    fireEvent.change(screen.getByLabelText('Received from'), { target: { value: '2025-03-02' } });
+    fireEvent.change(screen.getByLabelText('Received to (inclusive)'), { target: { value: '2025-03-01' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    const status = await screen.findByText(/The dates were in reverse order/);
+    expect(status.textContent).toBe('Showing the newest 50 of 61 messages matching received 2025-03-01 to 2025-03-02. The dates were in reverse order (from 2025-03-02 to 2025-03-01), so they were swapped.');
+    const query = vault.calls.filter((call) => call.method === 'messages').at(-1)!.args[0] as MessageQuery;
+    expect(query).toEqual({ from: new Date(2025, 2, 1).toISOString(), to: new Date(2025, 2, 3).toISOString() });
+    expect((screen.getByLabelText('Received from') as HTMLInputElement).value).toBe('2025-03-01');
+    expect((screen.getByLabelText('Received to (inclusive)') as HTMLInputElement).value).toBe('2025-03-02');
+  });
+
   it('opens a message: what it was, the ACK sent, the patient it was filed under, and the raw message on request', async () => {
     const vault = setup('#/intake/messages/60');
     await screen.findByRole('heading', { name: 'Message LAB-60' });
@@ -129,5 +143,8 @@ describe('Message browser', () => {
     expect(shownSentence(50, null, true, { ...NO_FILTERS, sender: 'A|B', type: 'ORU' })).toBe('Showing the newest 50 messages matching from A|B, type ORU; more match.');
     expect(shownSentence(0, 0, false, NO_FILTERS)).toBe('No message has been received yet.');
     expect(shownSentence(50, 10_000, true, { ...NO_FILTERS, status: 'accepted' }, true)).toBe('Showing the newest 50 of more than 10,000 messages matching status “Accepted”.');
+    // D7: one "matching", not two.
+    expect(shownSentence(4, 4, false, { ...NO_FILTERS, patient: 'QA1100' })).toBe('Showing all 4 messages matching patient “QA1100”, newest first.');
+    expect(shownSentence(0, 0, false, { ...NO_FILTERS, patient: 'QA1100' })).toBe('No message matches patient “QA1100”.');
   });
 });
