@@ -37,3 +37,16 @@ export function useBodyEvent<E extends EventName>(name: E, listener: (payload: E
   });
   useEffect(() => transport.subscribe(name, (payload) => latest.current(payload)), [transport, name]);
 }
+
+/**
+ * Hears, for the component's lifetime, when the connection to the body drops unannounced
+ * (Transport.onConnectionLost: the browser shell's socket; Electron's IPC never drops).
+ */
+export function useConnectionLost(listener: (reachable: boolean) => void): void {
+  const { transport } = useApiContext();
+  const latest = useRef(listener);
+  useEffect(() => {
+    latest.current = listener;
+  });
+  useEffect(() => transport.onConnectionLost?.((reachable) => latest.current(reachable)), [transport]);
+}

@@ -77,6 +77,7 @@ export function createWebSocketTransport(token: string, location: Location): Tra
   let nextId = 1;
   const pending = new Map<number, Pending>();
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  const lostListeners = new Set<(reachable: boolean) => void>();
   let socket: WebSocket | null = null;
   let stopped = false;
   let opened: Promise<WebSocket> | null = null;
@@ -90,12 +91,18 @@ export function createWebSocketTransport(token: string, location: Location): Tra
     }
   };
 
+  const reportLost = (reachable: boolean): void => {
+    for (const listener of lostListeners) listener(reachable);
+  };
+
   const connect = (): Promise<WebSocket> => {
     opened ??= new Promise<WebSocket>((resolve, reject) => {
       const ws = new WebSocket(`ws://${location.host}${WS_PATH}`, [WS_SUBPROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`]);
       // Binary frames (results that carry bytes) arrive as ArrayBuffers the bytes are a view of.
       ws.binaryType = 'arraybuffer';
+      let wasOpen = false;
       ws.addEventListener('open', () => {
+        wasOpen = true;
         socket = ws;
         resolve(ws);
       });
@@ -133,6 +140,17 @@ export function createWebSocketTransport(token: string, location: Location): Tra
         ticket = null;
         failAll('The connection to the node was lost.');
         reject(new Error('closed'));
+        // An open socket dropped without the body saying it stops (a crash, a kill): the body has
+        // ended this connection's sessions. Dial once more to tell "gone" from "still there".
+        if (wasOpen && !stopped) {
+          connect().then(
+            () => reportLost(true),
+            () => {
+              stopped = true;
+              reportLost(false);
+            },
+          );
+        }
       });
     });
     return opened;
@@ -173,6 +191,10 @@ export function createWebSocketTransport(token: string, location: Location): Tra
       set.add(wrapped);
       void connect().catch(() => undefined);
       return () => set.delete(wrapped);
+    },
+    onConnectionLost(listener) {
+      lostListeners.add(listener);
+      return () => lostListeners.delete(listener);
     },
   };
 }

@@ -13,6 +13,12 @@ export interface Transport {
   readonly kind: 'electron-ipc' | 'websocket';
   call(method: MethodName, payload: unknown): Promise<WireResult<unknown>>;
   subscribe<E extends EventName>(name: E, listener: (payload: EventPayloadOf<E>) => void): () => void;
+  /**
+   * Hears when an open connection to the body drops without the body having said it stops (the
+   * browser shell's socket after a crash; Electron's IPC never drops): `reachable` says whether a
+   * new connection could be made. Either way the body has ended the old connection's sessions.
+   */
+  onConnectionLost?(listener: (reachable: boolean) => void): () => void;
 }
 
 /** Builds the typed API (`api.prefs.update(...)`) over any transport; failures throw ContractError. */

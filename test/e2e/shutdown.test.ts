@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { useBrowserWithOwnShells } from '../support/e2e-fixture';
+import { freePort } from '../support/free-port';
 import { connectClient } from '../support/shell-client';
-import { openFirstRun, readLogRecords, UI_TIMEOUT_MS } from '../support/shell-page';
+import { goToArea, openFirstRun, readLogRecords, UI_TIMEOUT_MS } from '../support/shell-page';
+import { createVaultThroughUi } from '../support/vault-ui';
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s shuts the shell down cleanly', (signal) => {
   const e2e = useBrowserWithOwnShells();
@@ -35,5 +37,24 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s shuts the shell down cleanly',
     expect(client.frames.slice(framesBefore)).toContainEqual({ type: 'event', name: 'app.stopping', payload: { reason: 'signal' } });
     const banner = view.page.getByRole('alert').filter({ hasText: 'HDMS Node is shutting down…' });
     await banner.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  });
+});
+
+describe('a killed shell (SIGKILL: nothing is announced)', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it('the open page notices the lost connection and stops claiming "Vault unlocked" and "Listening"', async () => {
+    const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(await freePort())] });
+    const { page } = await e2e.openPage({ viewport: { width: 1280, height: 900 } });
+    await openFirstRun(page, shell);
+    await createVaultThroughUi(page);
+    await goToArea(page, 'Intake');
+    await page.getByText(/^Listening on /).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    expect(await page.getByRole('banner').getByText('Vault unlocked').count()).toBe(1);
+
+    expect(await shell.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    await page.getByRole('heading', { level: 1, name: 'HDMS Node cannot be reached' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    expect(await page.getByText('Vault unlocked').count()).toBe(0);
+    expect(await page.getByText(/Listening/).count()).toBe(0);
   });
 });

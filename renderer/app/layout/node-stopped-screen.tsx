@@ -1,13 +1,15 @@
 import { useEffect, useRef } from 'react';
 import { useAppInfo } from '../app-info-context';
 import { ProductMark } from '../icons/product-mark';
+import { useNodeStop } from '../node-stopped-context';
 
 /**
- * What the window shows once the node has stopped: nothing of the vault (it was locked) and no
- * listener state (none is running), and how to start again.
+ * What the window shows once the node has stopped or cannot be reached: nothing of the vault (it
+ * was locked) and no listener state (none is known to run), and how to start again.
  */
 export function NodeStoppedScreen() {
   const info = useAppInfo();
+  const unreachable = useNodeStop() === 'unreachable';
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   return (
@@ -15,12 +17,20 @@ export function NodeStoppedScreen() {
       <div className="full-page__card">
         <ProductMark className="full-page__mark" />
         <h1 ref={heading} tabIndex={-1}>
-          HDMS Node has stopped
+          {unreachable ? 'HDMS Node cannot be reached' : 'HDMS Node has stopped'}
         </h1>
-        <p>
-          Nothing is listening and the vault is locked: this window shows nothing current any more. Sending systems cannot
-          deliver messages until the node runs again.
-        </p>
+        {unreachable ? (
+          <p>
+            The connection to the node was lost and it did not answer again: it may have crashed or been stopped. The vault is
+            locked in this window, which shows nothing current any more. Sending systems cannot deliver messages while the node
+            is down.
+          </p>
+        ) : (
+          <p>
+            Nothing is listening and the vault is locked: this window shows nothing current any more. Sending systems cannot
+            deliver messages until the node runs again.
+          </p>
+        )}
         <p>
           {info.host === 'electron'
             ? 'Start HDMS Node again to continue.'

@@ -32,4 +32,29 @@ describe('after the body stops (issue 11, Errors)', () => {
     expect(await screen.findByRole('heading', { level: 1, name: 'HDMS Node has stopped' })).toBeTruthy();
     expect(screen.queryByRole('heading', { name: 'Unlock the vault' })).toBeNull();
   });
+
+  it('when the connection drops and the node cannot be reached again (a crash), stops claiming "Vault unlocked" or a listener', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' }, intake: { listeners: [{ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port: 2575 }] } });
+    const vault = createFakeVault({ phase: 'unlocked' });
+    renderApp(node, '#/intake', vault);
+    await screen.findAllByText(/^Listening on /);
+
+    act(() => node.loseConnection(false));
+    expect(await screen.findByRole('heading', { level: 1, name: 'HDMS Node cannot be reached' })).toBeTruthy();
+    expect(screen.queryByText('Vault unlocked')).toBeNull();
+    expect(document.body.textContent).not.toMatch(/Listening/);
+    expect(vault.phase()).toBe('locked');
+    expect(document.body.textContent).toContain('npm run shell');
+  });
+
+  it('when the connection drops but the node answers again, locks this window (the body ended its session) and asks to unlock', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const vault = createFakeVault({ phase: 'unlocked' });
+    renderApp(node, '#/intake', vault);
+    await screen.findByRole('heading', { level: 1, name: 'Intake' });
+    act(() => node.loseConnection(true));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' })).toBeTruthy();
+    expect(vault.phase()).toBe('locked');
+    expect(screen.queryByRole('heading', { name: 'HDMS Node cannot be reached' })).toBeNull();
+  });
 });

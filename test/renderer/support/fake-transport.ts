@@ -56,6 +56,8 @@ export interface FakeNode {
   /** Pushes a body → mind event to every subscriber. */
   emit<E extends EventName>(name: E, payload: EventPayloadOf<E>): void;
   subscriberCount(name: EventName): number;
+  /** The browser shell's socket dropping without a stop announced; `reachable`: whether the node answered a new connection. */
+  loseConnection(reachable: boolean): void;
 }
 
 /**
@@ -64,6 +66,7 @@ export interface FakeNode {
  */
 export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): FakeNode {
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  const lostListeners = new Set<(reachable: boolean) => void>();
   const failures = new Map<MethodName, ContractErrorData>();
   const node: FakeNode = {
     calls: [],
@@ -90,6 +93,9 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
     subscriberCount(name) {
       return listeners.get(name)?.size ?? 0;
     },
+    loseConnection(reachable) {
+      for (const listener of lostListeners) listener(reachable);
+    },
     transport: {
       kind: 'websocket',
       async call(method, payload): Promise<WireResult<unknown>> {
@@ -111,6 +117,10 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
         const wrapped = listener as (payload: unknown) => void;
         set.add(wrapped);
         return () => set.delete(wrapped);
+      },
+      onConnectionLost(listener) {
+        lostListeners.add(listener);
+        return () => lostListeners.delete(listener);
       },
     },
   };

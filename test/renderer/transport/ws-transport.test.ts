@@ -104,6 +104,59 @@ describe('WebSocket transport', () => {
     expect(await answer).toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE' } });
   });
 
+  it('when an open connection drops (a crash: 1006), dials once more and says whether the node could be reached; unreachable counts as a stop', async () => {
+    const transport = createWebSocketTransport('feedfacefeedface', window.location);
+    const heard: boolean[] = [];
+    transport.onConnectionLost!((reachable) => heard.push(reachable));
+    transport.subscribe('app.stopping', () => undefined);
+    const first = FakeSocket.last!;
+    first.fire('open');
+    first.fire('close', undefined, 1006);
+    const probe = FakeSocket.last!;
+    expect(probe).not.toBe(first);
+    probe.fire('close', undefined, 1006); // refused: nothing listens any more
+    await tick();
+    expect(heard).toEqual([false]);
+    FakeSocket.last = undefined;
+    expect(await transport.call('vault.status', {})).toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE', message: expect.stringMatching(/shut down|not reachable/) } });
+    expect(FakeSocket.last).toBeUndefined();
+  });
+
+  it('when the node answers again after a drop, says so (the body ended the old connection’s sessions) and goes on over the new socket', async () => {
+    const transport = createWebSocketTransport('feedfacefeedface', window.location);
+    const heard: boolean[] = [];
+    transport.onConnectionLost!((reachable) => heard.push(reachable));
+    transport.subscribe('app.stopping', () => undefined);
+    const first = FakeSocket.last!;
+    first.fire('open');
+    first.fire('close', undefined, 1006);
+    const probe = FakeSocket.last!;
+    probe.fire('open');
+    await tick();
+    expect(heard).toEqual([true]);
+    const answer = transport.call('vault.status', {});
+    await tick();
+    expect(probe.sent).toEqual([{ type: 'call', id: 1, method: 'vault.status', payload: {} }]);
+    probe.fire('message', { type: 'result', id: 1, result: { ok: true, value: { state: 'locked' } } });
+    expect(await answer).toEqual({ ok: true, value: { state: 'locked' } });
+  });
+
+  it('does not report a lost connection for a stop the body announced, nor for a connection that never opened', async () => {
+    const transport = createWebSocketTransport('feedfacefeedface', window.location);
+    const heard: boolean[] = [];
+    transport.onConnectionLost!((reachable) => heard.push(reachable));
+    transport.subscribe('app.stopping', () => undefined);
+    FakeSocket.last!.fire('close', undefined, 1006); // never opened: the shell was not there to begin with
+    await tick();
+    expect(heard).toEqual([]);
+    void transport.call('vault.status', {});
+    const socket = FakeSocket.last!;
+    socket.fire('open');
+    socket.fire('close', undefined, 1001);
+    await tick();
+    expect(heard).toEqual([]);
+  });
+
   it('answers E_UNAVAILABLE when the shell cannot be reached at all', async () => {
     const transport = createWebSocketTransport('feedfacefeedface', window.location);
     const answer = transport.call('app.info', {});
