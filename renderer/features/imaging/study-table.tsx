@@ -12,10 +12,14 @@ export function seriesLabel(study: StudySummary): string {
   return `${series}, ${images}`;
 }
 
+/** Said of a study whose Study Instance UID also holds images of another patient (QA explore-12 D0). */
+export const SHARED_UID_NOTE = "Images with this study's UID were also received for another patient. They are filed under that patient; check the Patient ID at the modality.";
+
 /**
  * Studies, newest first: date, modalities, description, accession number, series and instance
  * counts; with `withPatient`, the patient each is filed under (a link to the patient's page). The
- * description opens the study in the viewer.
+ * description opens the study in the viewer; a study whose UID also holds another patient's images
+ * says so under it.
  */
 export function StudyTable({ studies, labelledBy, withPatient }: { studies: readonly (StudySummary | StudyListEntry)[]; labelledBy: string; withPatient: boolean }) {
   return (
@@ -42,6 +46,7 @@ export function StudyTable({ studies, labelledBy, withPatient }: { studies: read
               <td>
                 {/* Opening the viewer journals an access event for the study's patient. */}
                 <a href={hrefForPath('imaging', 'studies', study.studyId)}>{study.study.description === '' ? 'Study without description' : study.study.description}</a>
+                {study.sharedWithOtherPatient && <p className="note note--warn study-flag">{SHARED_UID_NOTE}</p>}
               </td>
               <td>{study.study.accessionNumber === '' ? '—' : study.study.accessionNumber}</td>
               <td>{seriesLabel(study)}</td>

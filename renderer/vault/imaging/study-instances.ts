@@ -1,5 +1,6 @@
 import { decryptMany } from '../vault-crypto';
 import type { InstancePayload, InstanceRowStored, SeriesPayload, SeriesRowStored, StudyPayload } from '../views/imaging-rows';
+import { studiesSharingUid } from '../views/imaging-reads';
 import type { VaultDb } from '../views/vault-db';
 import { resolvePatientId } from '../views/view-reads';
 
@@ -21,6 +22,8 @@ export interface ViewerStudy {
   readonly patientId: string;
   readonly study: StudyPayload;
   readonly series: readonly ViewerSeries[];
+  /** Instances with this Study Instance UID were also received for another patient (imaging-reads.ts studiesSharingUid). */
+  readonly sharedWithOtherPatient: boolean;
 }
 
 export class StudyNotFoundError extends Error {
@@ -33,7 +36,7 @@ const byNumber = <T extends { readonly number: number | null }>(key: (value: T) 
 export async function viewerStudy(db: VaultDb, viewKey: CryptoKey, studyId: string): Promise<ViewerStudy> {
   const row = await db.studies.get(studyId);
   if (row === undefined) throw new StudyNotFoundError('No such study in the views.');
-  const [seriesRows, instanceRows] = (await Promise.all([db.series.where('studyId').equals(studyId).toArray(), db.instances.where('studyId').equals(studyId).toArray()])) as [SeriesRowStored[], InstanceRowStored[]];
+  const [seriesRows, instanceRows, shared] = (await Promise.all([db.series.where('studyId').equals(studyId).toArray(), db.instances.where('studyId').equals(studyId).toArray(), studiesSharingUid(db, [row])])) as [SeriesRowStored[], InstanceRowStored[], Set<string>];
   const [[study], series, instances] = await Promise.all([
     decryptMany<StudyPayload>(viewKey, [{ table: 'studies', id: row.id, stored: row.enc }]),
     decryptMany<SeriesPayload>(
@@ -57,5 +60,5 @@ export async function viewerStudy(db: VaultDb, viewKey: CryptoKey, studyId: stri
     instances: (bySeries.get(r.id) ?? []).sort(byNumber<ViewerInstance>((instance) => instance.sopInstanceUid)),
   }));
   list.sort(byNumber<ViewerSeries>((entry) => entry.seriesInstanceUid));
-  return { studyId, patientId: await resolvePatientId(db, row.patientId), study: study!, series: list.filter((entry) => entry.instances.length > 0) };
+  return { studyId, patientId: await resolvePatientId(db, row.patientId), study: study!, series: list.filter((entry) => entry.instances.length > 0), sharedWithOtherPatient: shared.has(studyId) };
 }

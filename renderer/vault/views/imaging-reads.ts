@@ -13,6 +13,37 @@ export interface StudySummary {
   readonly modalities: readonly string[];
   readonly series: readonly (SeriesPayload & { readonly seriesId: string; readonly instances: number })[];
   readonly instances: number;
+  /**
+   * Instances with this study's Study Instance UID were also received for another patient (a
+   * modality's mix-up or a wrong Patient ID): they are filed under that patient, and staff are told.
+   */
+  readonly sharedWithOtherPatient: boolean;
+}
+
+/**
+ * The ids of those of `rows` whose Study Instance UID also has a study row of another patient
+ * (after merges: a patient merged into this one is the same patient). Reads rows by the UID's
+ * pseudonym only; nothing is decrypted.
+ */
+export async function studiesSharingUid(db: VaultDb, rows: readonly StudyRowStored[]): Promise<Set<string>> {
+  const flagged = new Set<string>();
+  if (rows.length === 0) return flagged;
+  const sameUid = (await db.studies.where('uid').anyOf([...new Set(rows.map((row) => row.uid))]).toArray()) as StudyRowStored[];
+  const byUid = new Map<string, StudyRowStored[]>();
+  for (const row of sameUid) byUid.set(row.uid, [...(byUid.get(row.uid) ?? []), row]);
+  const resolved = new Map<string, Promise<string>>();
+  const survivorOf = (patientId: string) => {
+    let found = resolved.get(patientId);
+    if (found === undefined) resolved.set(patientId, (found = resolvePatientId(db, patientId)));
+    return found;
+  };
+  for (const row of rows) {
+    const group = byUid.get(row.uid) ?? [];
+    if (!group.some((other) => other.patientId !== row.patientId)) continue;
+    const own = await survivorOf(row.patientId);
+    for (const other of group) if ((await survivorOf(other.patientId)) !== own) flagged.add(row.id);
+  }
+  return flagged;
 }
 
 /** Newest study date first; undated studies after dated ones, by when they were received. */
@@ -25,7 +56,7 @@ export function byStudyDateDescending(a: StudySummary, b: StudySummary): number 
 async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly StudyRowStored[]): Promise<StudySummary[]> {
   if (studyRows.length === 0) return [];
   const ids = studyRows.map((row) => row.id);
-  const [seriesRows, instanceRows] = await Promise.all([db.series.where('studyId').anyOf(ids).toArray(), db.instances.where('studyId').anyOf(ids).toArray()]);
+  const [seriesRows, instanceRows, shared] = await Promise.all([db.series.where('studyId').anyOf(ids).toArray(), db.instances.where('studyId').anyOf(ids).toArray(), studiesSharingUid(db, studyRows)]);
   const [studies, series] = await Promise.all([
     decryptMany<StudyPayload>(
       viewKey,
@@ -58,6 +89,7 @@ async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly St
         modalities: [...new Set(list.map((entry) => entry.modality).filter((modality) => modality !== ''))],
         series: list,
         instances: instancesPerStudy.get(row.id) ?? 0,
+        sharedWithOtherPatient: shared.has(row.id),
       };
     }),
   );

@@ -1,13 +1,17 @@
 import type { DicomInstance } from '../../../shared/domain/dicom';
+import { canonicalJson } from '../canonical-json';
 import type { RecordText } from '../vault-crypto';
 import { pseudonym } from '../vault-crypto';
 
 /**
  * The imaging views (issue 12): studies → series → instances, from `intake.dicom` records
- * (projectors/imaging-projector.ts). Row ids are keyed pseudonyms of the DICOM UIDs (HMACs under
- * the ledger key: a UID can identify a patient's study, so it is never a key in the clear); the
- * patient id is the same pseudonym the patient views use, so a study is filed under the patient
- * its Patient ID (with its issuer mapped to an assigning authority) names, HL7 or DICOM alike.
+ * (projectors/imaging-projector.ts). Row ids are keyed pseudonyms of the patient and the DICOM UID
+ * (HMACs under the ledger key: a UID can identify a patient's study, so it is never a key in the
+ * clear); the patient id is the same pseudonym the patient views use, so each instance is filed
+ * under the patient its own Patient ID (with its issuer mapped to an assigning authority) names,
+ * HL7 or DICOM alike. A Study Instance UID that also holds instances of another patient (a
+ * modality's mix-up) gives one study row per patient, never one study moved to whoever came last:
+ * `uid` (a pseudonym of the UID alone) finds the other rows, and the reads flag both studies.
  * Everything readable (UIDs, dates, descriptions, accession number, modality) is in `enc`.
  *
  * A resend of an instance (the same SOP Instance UID) gives the same row ids: it is put again,
@@ -17,6 +21,8 @@ import { pseudonym } from '../vault-crypto';
 export interface StudyRowStored {
   readonly id: string;
   readonly patientId: string;
+  /** Keyed pseudonym of the Study Instance UID alone (indexed): the study rows of other patients with this UID. */
+  readonly uid: string;
   /** The journal seq of the latest instance that named this study (whose copy of the study fields is kept). */
   readonly seq: number;
   /**
@@ -87,9 +93,17 @@ export interface InstancePayload {
 
 const ID_LENGTH = 22;
 
-/** The view id of a study, series or instance: a keyed pseudonym of its UID. */
-export async function imagingId(ledgerKey: CryptoKey, level: 'study' | 'series' | 'instance', uid: string): Promise<string> {
-  return (await pseudonym(ledgerKey, `view-${level}`, uid)).slice(0, ID_LENGTH);
+/**
+ * The view id of a study, series or instance: a keyed pseudonym of the patient's view id and the
+ * UID, so the same UID under two Patient IDs gives two rows.
+ */
+export async function imagingId(ledgerKey: CryptoKey, level: 'study' | 'series' | 'instance', patientId: string, uid: string): Promise<string> {
+  return (await pseudonym(ledgerKey, `view-${level}`, canonicalJson([patientId, uid]))).slice(0, ID_LENGTH);
+}
+
+/** StudyRowStored.uid: a keyed pseudonym of the Study Instance UID alone. */
+export async function studyUidKey(ledgerKey: CryptoKey, studyInstanceUid: string): Promise<string> {
+  return (await pseudonym(ledgerKey, 'view-study-uid', studyInstanceUid)).slice(0, ID_LENGTH);
 }
 
 export function studyPayloadOf(dicom: DicomInstance, receivedAt: string): StudyPayload {

@@ -325,7 +325,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 14;
+export const VIEW_SCHEMA_VERSION = 17;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -378,6 +378,12 @@ function defineSchema(db: Dexie): void {
     .upgrade(async (tx) => {
       await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: Number.MAX_SAFE_INTEGER });
     });
+  // Imaging rows are keyed by patient and UID (a Study Instance UID sent for two patients stays two
+  // studies, QA explore-12 D0), and studies get `uid` (the UID's pseudonym) to flag such a pair:
+  // every old row id changes, so the three tables are rebuilt from the journal.
+  db.version(17)
+    .stores({ studies: 'id, patientId, uid, *tokens' })
+    .upgrade((tx) => replayFromStart(tx, ['studies', 'series', 'instances'], ['problems', 'rejected']));
 }
 
 /**

@@ -3,7 +3,7 @@ import { IntakeMetaSchema, type IntakeMeta } from '../../../../shared/journal/in
 import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import { encryptMany } from '../../vault-crypto';
-import { imagingId, instancePayloadOf, seriesPayloadOf, studyPayloadOf, studyText, type InstanceRowStored, type SeriesRowStored, type StudyRowStored } from '../imaging-rows';
+import { imagingId, instancePayloadOf, studyUidKey, seriesPayloadOf, studyPayloadOf, studyText, type InstanceRowStored, type SeriesRowStored, type StudyRowStored } from '../imaging-rows';
 import { patientIdOf } from '../intake-rows';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
 
@@ -19,8 +19,9 @@ interface Entry {
 /**
  * The imaging views (imaging-rows.ts): `intake.dicom` → a study, a series and an instance row
  * under the patient its Patient ID names (the patient projector makes that patient's row from the
- * same record); `erasure.patient` → the patient's imaging rows go. Later instances of a study or
- * series replace its row (their copy of the study and series fields is the newest).
+ * same record), keyed by that patient and the UIDs; `erasure.patient` → the patient's imaging rows
+ * go. Later instances of a patient's study or series replace its row (their copy of the study and
+ * series fields is the newest).
  */
 export const imagingProjector: JournalProjector = {
   name: 'imaging',
@@ -81,11 +82,13 @@ async function entryOf(context: ProjectorContext, record: JournalRecord, meta: I
   const { normalized } = meta;
   const dicom = normalized.dicom!;
   const { ledgerKey, viewKey } = context.keys;
-  const [patientId, studyId, seriesId, instanceId] = await Promise.all([
-    patientIdOf(ledgerKey, normalized.patient, context.tokens),
-    imagingId(ledgerKey, 'study', dicom.studyInstanceUid),
-    imagingId(ledgerKey, 'series', dicom.seriesInstanceUid),
-    imagingId(ledgerKey, 'instance', dicom.sopInstanceUid),
+  // Keyed by patient and UID: an instance naming another Patient ID never moves a study filed before.
+  const patientId = await patientIdOf(ledgerKey, normalized.patient, context.tokens);
+  const [studyId, seriesId, instanceId, uid] = await Promise.all([
+    imagingId(ledgerKey, 'study', patientId, dicom.studyInstanceUid),
+    imagingId(ledgerKey, 'series', patientId, dicom.seriesInstanceUid),
+    imagingId(ledgerKey, 'instance', patientId, dicom.sopInstanceUid),
+    context.tokens.remember('view-study-uid', dicom.studyInstanceUid, () => studyUidKey(ledgerKey, dicom.studyInstanceUid)),
   ]);
   const tokens = await context.tokens.tokensOf(studyText(dicom));
   const [studyEnc, seriesEnc, instanceEnc] = await encryptMany(viewKey, [
@@ -94,7 +97,7 @@ async function entryOf(context: ProjectorContext, record: JournalRecord, meta: I
     { table: 'instances', id: instanceId, value: instancePayloadOf(dicom) },
   ]);
   return {
-    study: { id: studyId, patientId, seq: record.seq, tokens, enc: studyEnc! },
+    study: { id: studyId, patientId, uid, seq: record.seq, tokens, enc: studyEnc! },
     series: { id: seriesId, studyId, patientId, seq: record.seq, enc: seriesEnc! },
     instance: { id: instanceId, seriesId, studyId, patientId, seq: record.seq, objectId: meta.objectId ?? record.objects[0] ?? '', enc: instanceEnc! },
   };

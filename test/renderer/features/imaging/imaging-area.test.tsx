@@ -1,12 +1,13 @@
 // @vitest-environment happy-dom
 import { fireEvent, screen, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
+import { SHARED_UID_NOTE } from '../../../../renderer/features/imaging/study-table';
 import type { StudyListEntry } from '../../../../renderer/vault/vault-service';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
 
-function study(id: string, patientId: string, fields: { date: string; description: string; accession: string; modalities: string[]; name: string; identifier: string }): StudyListEntry {
+function study(id: string, patientId: string, fields: { date: string; description: string; accession: string; modalities: string[]; name: string; identifier: string; shared?: boolean }): StudyListEntry {
   return {
     studyId: id,
     patientId,
@@ -14,13 +15,14 @@ function study(id: string, patientId: string, fields: { date: string; descriptio
     modalities: fields.modalities,
     series: fields.modalities.map((modality, index) => ({ seriesId: `${id}-s${index}`, seriesInstanceUid: `1.2.3.${index}`, modality, number: index + 1, description: '', bodyPart: '', instances: 10 + index })),
     instances: fields.modalities.reduce((sum, _m, index) => sum + 10 + index, 0),
+    sharedWithOtherPatient: fields.shared ?? false,
     patient: { patientId, name: fields.name, birthDate: '', sex: '', identifier: fields.identifier },
   };
 }
 
 const STUDIES: StudyListEntry[] = [
   study('st-1', 'p-7', { date: '2026-01-14', description: 'CT HEAD W/O', accession: 'ACC77', modalities: ['CT', 'SR'], name: 'Novak, Ivana', identifier: 'MRN7 (NORTH)' }),
-  study('st-2', 'p-8', { date: '2025-06-30', description: 'MR KNEE LEFT', accession: 'ACC12', modalities: ['MR'], name: 'Horvat, Luka', identifier: 'MRN8 (NORTH)' }),
+  study('st-2', 'p-8', { date: '2025-06-30', description: 'MR KNEE LEFT', accession: 'ACC12', modalities: ['MR'], name: 'Horvat, Luka', identifier: 'MRN8 (NORTH)', shared: true }),
 ];
 
 describe('Imaging area', () => {
@@ -31,7 +33,8 @@ describe('Imaging area', () => {
     const rows = within(table).getAllByRole('row').slice(1);
     expect(rows.map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent))).toEqual([
       ['2026-01-14', 'Novak, Ivana · MRN7 (NORTH)', 'CT, SR', 'CT HEAD W/O', 'ACC77', '2 series, 21 instances'],
-      ['2025-06-30', 'Horvat, Luka · MRN8 (NORTH)', 'MR', 'MR KNEE LEFT', 'ACC12', '1 series, 10 instances'],
+      // QA explore-12 D0: a study whose UID also holds another patient's images says so.
+      ['2025-06-30', 'Horvat, Luka · MRN8 (NORTH)', 'MR', `MR KNEE LEFT${SHARED_UID_NOTE}`, 'ACC12', '1 series, 10 instances'],
     ]);
     expect(within(rows[0]!).getByRole('link', { name: /Novak/ }).getAttribute('href')).toBe('#/patients/p-7');
     // The description opens the study in the viewer.

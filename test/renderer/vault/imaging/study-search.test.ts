@@ -10,6 +10,7 @@ function entry(accessionNumber: string, name: string): StudyListEntry {
     modalities: ['MR'],
     series: [],
     instances: 1,
+    sharedWithOtherPatient: false,
     patient: { patientId: 'p', name, birthDate: '', sex: '', identifier: 'MRN-E2E-12 (NORTHCLINIC)' },
   };
 }

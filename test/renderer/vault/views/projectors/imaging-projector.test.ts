@@ -1,0 +1,179 @@
+import Dexie from 'dexie';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import type { NormalizedIntake, Patient } from '../../../../../shared/domain/clinical';
+import type { DicomInstance } from '../../../../../shared/domain/dicom';
+import { createOpener } from '../../../../../shared/crypto/envelope';
+import { deriveVaultKeys, generateMasterSecret } from '../../../../../shared/crypto/vault-keys';
+import { toBase64Url } from '../../../../../shared/crypto/bytes';
+import { viewerStudy } from '../../../../../renderer/vault/imaging/study-instances';
+import { allStudies, searchStudyIds, studiesOfPatient } from '../../../../../renderer/vault/views/imaging-reads';
+import { patientIdOf } from '../../../../../renderer/vault/views/intake-rows';
+import { replayJournal } from '../../../../../renderer/vault/views/journal-replay';
+import { TokenCache } from '../../../../../renderer/vault/views/token-cache';
+import { CURSOR_KEY, openVaultDb, readCursor, viewDbName } from '../../../../../renderer/vault/views/vault-db';
+import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../../support/fake-body';
+
+/**
+ * QA explore-12 D0: one instance naming another Patient ID under a Study Instance UID already
+ * filed moved the whole study (its earlier instances too) to the other patient, silently. Each
+ * instance stays under the patient its own Patient ID names; a UID that holds instances of two
+ * patients is flagged on both studies.
+ */
+
+const NORTH = 'NORTHCLINIC';
+const alpha: Patient = { identifiers: [{ value: 'MRN-MIX-A', authority: NORTH, type: '' }], name: { family: 'Alpha', given: ['Ana'] } };
+const beta: Patient = { identifiers: [{ value: 'MRN-MIX-B', authority: NORTH, type: '' }], name: { family: 'Beta', given: ['Bruno'] } };
+const STUDY = '1.2.826.0.1.3680043.8.498.12020';
+const OTHER_STUDY = '1.2.826.0.1.3680043.8.498.12021';
+
+function dicomIntake(patient: Patient, dicom: Partial<DicomInstance> & Pick<DicomInstance, 'sopInstanceUid' | 'studyInstanceUid' | 'seriesInstanceUid'>): NormalizedIntake {
+  return {
+    channel: 'dicom',
+    messageId: dicom.sopInstanceUid,
+    messageType: 'DICOM CT',
+    patient,
+    records: [],
+    dicom: { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', source: 'network', modality: 'CT', ...dicom },
+  };
+}
+
+async function setup() {
+  const body = createFakeBody();
+  const keys = await deriveVaultKeys(generateMasterSecret());
+  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  body.session = TEST_ADMIN_SESSION;
+  const db = openVaultDb('imaging-mix-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
+  const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+  return { body, keys, db, context };
+}
+
+async function stored(body: FakeBody, normalized: NormalizedIntake) {
+  return appendSealedRecord(body, { kind: 'intake.dicom', meta: { v: 1, channel: 'dicom', receivedAt: new Date(body.now).toISOString(), rawBytes: 10, normalized }, raw: 'DICM....' });
+}
+
+const alphaInstances = [
+  dicomIntake(alpha, { sopInstanceUid: `${STUDY}.1.1`, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.1`, seriesNumber: 1, studyDescription: 'MIX STUDY A', accessionNumber: 'ACCMIXA' }),
+  dicomIntake(alpha, { sopInstanceUid: `${STUDY}.1.2`, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.1`, seriesNumber: 1, studyDescription: 'MIX STUDY A', accessionNumber: 'ACCMIXA' }),
+];
+const betaInstance = dicomIntake(beta, { sopInstanceUid: `${STUDY}.2.1`, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.2`, seriesNumber: 2, modality: 'MR', studyDescription: 'MIX STUDY B', accessionNumber: 'ACCMIXB' });
+
+describe('imaging projector: a Study Instance UID with instances of two patients (QA D0)', () => {
+  for (const order of ['alpha first', 'beta first'] as const) {
+    for (const pages of ['one page', 'a page per instance'] as const) {
+      it(`files each instance under its own patient and flags both studies (${order}, ${pages})`, async () => {
+        const { body, keys, db, context } = await setup();
+        // An unrelated study of Alpha's, never flagged.
+        await stored(body, dicomIntake(alpha, { sopInstanceUid: `${OTHER_STUDY}.1.1`, studyInstanceUid: OTHER_STUDY, seriesInstanceUid: `${OTHER_STUDY}.1`, studyDescription: 'ALPHA ONLY' }));
+        const sequence = order === 'alpha first' ? [...alphaInstances, betaInstance] : [betaInstance, ...alphaInstances];
+        for (const instance of sequence) {
+          await stored(body, instance);
+          if (pages === 'a page per instance') await replayJournal(context);
+        }
+        await replayJournal(context);
+
+        const alphaId = await patientIdOf(keys.ledgerKey, alpha);
+        const betaId = await patientIdOf(keys.ledgerKey, beta);
+        const alphaStudies = await studiesOfPatient(db, keys.viewKey, alphaId);
+        const betaStudies = await studiesOfPatient(db, keys.viewKey, betaId);
+        expect(alphaStudies.map((study) => [study.study.description, study.series.length, study.instances, study.sharedWithOtherPatient]).sort()).toEqual([
+          ['ALPHA ONLY', 1, 1, false],
+          ['MIX STUDY A', 1, 2, true],
+        ]);
+        expect(betaStudies.map((study) => [study.study.description, study.modalities, study.series.length, study.instances, study.sharedWithOtherPatient])).toEqual([['MIX STUDY B', ['MR'], 1, 1, true]]);
+        const shared = alphaStudies.find((study) => study.study.description === 'MIX STUDY A')!;
+        expect(shared.study.studyInstanceUid).toBe(STUDY);
+        expect(shared.series[0]!.seriesInstanceUid).toBe(`${STUDY}.1`);
+        expect(betaStudies[0]!.study.studyInstanceUid).toBe(STUDY);
+        expect(shared.studyId).not.toBe(betaStudies[0]!.studyId);
+
+        // The list shows both, each under its own patient.
+        const all = await allStudies(db, keys.viewKey);
+        expect(all.map((study) => [study.patientId === alphaId ? 'alpha' : study.patientId === betaId ? 'beta' : '?', study.study.description]).sort()).toEqual([
+          ['alpha', 'ALPHA ONLY'],
+          ['alpha', 'MIX STUDY A'],
+          ['beta', 'MIX STUDY B'],
+        ]);
+
+        // Search by either patient's name finds that patient's study, not the other's.
+        const found = async (query: string) => {
+          const ids = new Set(await searchStudyIds(db, keys.indexKey, query));
+          return all.filter((study) => ids.has(study.studyId)).map((study) => study.study.description).sort();
+        };
+        expect(await found('Alpha ')).toEqual(['ALPHA ONLY', 'MIX STUDY A']);
+        expect(await found('Beta ')).toEqual(['MIX STUDY B']);
+        expect(await found('ACCMIXA ')).toEqual(['MIX STUDY A']);
+
+        // The viewer opens Alpha's study with Alpha's instances only, under Alpha, flagged.
+        const opened = await viewerStudy(db, keys.viewKey, shared.studyId);
+        expect(opened.patientId).toBe(alphaId);
+        expect(opened.sharedWithOtherPatient).toBe(true);
+        expect(opened.series.flatMap((series) => series.instances.map((instance) => instance.sopInstanceUid))).toEqual([`${STUDY}.1.1`, `${STUDY}.1.2`]);
+        const openedBeta = await viewerStudy(db, keys.viewKey, betaStudies[0]!.studyId);
+        expect(openedBeta.patientId).toBe(betaId);
+        expect(openedBeta.series.flatMap((series) => series.instances.map((instance) => instance.sopInstanceUid))).toEqual([`${STUDY}.2.1`]);
+      });
+    }
+  }
+
+  it('erasing one of the two patients removes only its rows, and the other study is no longer flagged', async () => {
+    const { body, keys, db, context } = await setup();
+    for (const instance of [...alphaInstances, betaInstance]) await stored(body, instance);
+    await replayJournal(context);
+    const alphaId = await patientIdOf(keys.ledgerKey, alpha);
+    const betaId = await patientIdOf(keys.ledgerKey, beta);
+    await appendSealedRecord(body, { kind: 'erasure.patient', meta: { v: 1, patientId: betaId, messages: 1, records: 0, objects: 1 } });
+    await replayJournal(context);
+    expect(await studiesOfPatient(db, keys.viewKey, betaId)).toEqual([]);
+    const [kept] = await studiesOfPatient(db, keys.viewKey, alphaId);
+    expect([kept!.instances, kept!.sharedWithOtherPatient]).toEqual([2, false]);
+    expect(await db.instances.count()).toBe(2);
+  });
+
+  it('a patient merged into the other is not a conflict: both studies are the same patient’s', async () => {
+    const { body, keys, db, context } = await setup();
+    for (const instance of [...alphaInstances, betaInstance]) await stored(body, instance);
+    // ADT^A40: Beta's record merged into Alpha's.
+    await appendSealedRecord(body, {
+      kind: 'intake.hl7',
+      meta: {
+        v: 1,
+        channel: 'hl7-mllp',
+        receivedAt: new Date(body.now).toISOString(),
+        rawBytes: 10,
+        normalized: { channel: 'hl7-mllp', messageId: 'A40-1', messageType: 'ADT^A40', patient: alpha, records: [], extendedRecords: [{ type: 'merge', survivor: alpha.identifiers, merged: beta.identifiers }] },
+      },
+    });
+    await replayJournal(context);
+    const alphaId = await patientIdOf(keys.ledgerKey, alpha);
+    const studies = await studiesOfPatient(db, keys.viewKey, alphaId);
+    expect(studies.map((study) => [study.study.description, study.sharedWithOtherPatient]).sort()).toEqual([
+      ['MIX STUDY A', false],
+      ['MIX STUDY B', false],
+    ]);
+  });
+});
+
+describe('views schema version 17', () => {
+  it('imaging rows keyed by the UID alone (version 16) are cleared and the journal replays from 0', async () => {
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('imaging-upgrade-0001'), deps);
+    old.version(16).stores({ meta: 'key', patients: 'id', studies: 'id, patientId, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' });
+    await old.open();
+    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: 'problems', value: 1 }]);
+    await old.table('studies').put({ id: 's', patientId: 'p', seq: 1, tokens: ['t'], enc: new Uint8Array(1) });
+    await old.table('series').put({ id: 'r', studyId: 's', patientId: 'p', seq: 1, enc: new Uint8Array(1) });
+    await old.table('instances').put({ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 1, objectId: 'o', enc: new Uint8Array(1) });
+    await old.table('patients').put({ id: 'p', tokens: [], enc: new Uint8Array(1) });
+    old.close();
+
+    const db = openVaultDb('imaging-upgrade-0001', deps);
+    expect(await readCursor(db)).toBe(0);
+    expect([await db.studies.count(), await db.series.count(), await db.instances.count()]).toEqual([0, 0, 0]);
+    // Other views are not cleared: the replay puts the same rows again.
+    expect(await db.patients.count()).toBe(1);
+    expect(await db.meta.get('problems')).toBeUndefined();
+    expect(await db.studies.where('uid').equals('x').count()).toBe(0);
+    db.close();
+  });
+});
