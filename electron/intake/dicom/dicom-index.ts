@@ -1,7 +1,8 @@
 import dicomParser from 'dicom-parser';
 import { readablePart10LongVrs } from '../../../shared/dicom/long-vrs';
 import { decodeDicomText, isKnownCharset } from '../../../shared/dicom/dicom-charset';
-import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN } from './dicom-uids';
+import { pixelDataEndProblem, type PixelDataExtent } from './pixel-data-end';
 
 /**
  * The index fields of one instance, read with dicom-parser from the first bytes of a Part 10
@@ -40,6 +41,13 @@ export interface DicomIndex {
   readonly institutionName?: string;
   /** What could not be read well (positions and rules, never values). */
   readonly notes: readonly string[];
+  /**
+   * Where Pixel Data starts in the stream, when the index was read from a head (`complete`
+   * false) that reached it: the rest of the stream is checked against it as it passes
+   * (pixel-data-end.ts). A whole stream is checked here. Absent for a deflated data set (its
+   * positions are in the inflated bytes).
+   */
+  readonly pixelData?: PixelDataExtent;
 }
 
 /** Why an instance cannot be indexed: it goes to quarantine with this reason (no PHI). */
@@ -57,7 +65,7 @@ export class DicomParseError extends Error {
 const PIXEL_DATA = 'x7fe00010';
 
 interface ParsedDataSet {
-  elements: Record<string, { dataOffset: number; length: number } | undefined>;
+  elements: Record<string, { dataOffset: number; length: number; hadUndefinedLength?: boolean } | undefined>;
   byteArray: Uint8Array;
   string(tag: string): string | undefined;
   uint16(tag: string): number | undefined;
@@ -176,6 +184,15 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
   for (const [name, uid] of [['SOP Instance UID', sopInstanceUid], ['Study Instance UID', studyInstanceUid], ['Series Instance UID', seriesInstanceUid]] as const) {
     if (!/^[0-9.]{1,64}$/.test(uid)) throw new DicomParseError(`The ${name} is not a valid UID.`, { transferSyntaxUid });
   }
+  // Read up to Pixel Data only: whether the bytes reach its end is checked separately (cheaply:
+  // its length, or its fragments' item headers), else a cut instance would pass as a good one.
+  const pixel = dataSet.elements[PIXEL_DATA];
+  const pixelData: PixelDataExtent | undefined =
+    pixel === undefined ? undefined : { valueOffset: pixel.dataOffset, length: pixel.hadUndefinedLength === true ? null : pixel.length, littleEndian: transferSyntaxUid !== EXPLICIT_VR_BIG_ENDIAN };
+  if (pixelData !== undefined && complete) {
+    const problem = pixelDataEndProblem(dataSet.byteArray, pixelData);
+    if (problem !== null) throw new DicomParseError(problem, { transferSyntaxUid, sopInstanceUid, sopClassUid });
+  }
   const fields: Record<string, string | number | undefined> = {
     specificCharacterSet: charset,
     patientId: text('x00100020'),
@@ -201,6 +218,7 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
     institutionName: text('x00080080'),
   };
   const index: Record<string, unknown> = { datasetOffset, transferSyntaxUid, sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid, notes };
+  if (pixelData !== undefined && !complete && transferSyntaxUid !== DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) index.pixelData = pixelData;
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) index[key] = value;
   return index as unknown as DicomIndex;
 }

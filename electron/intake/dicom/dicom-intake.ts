@@ -7,6 +7,7 @@ import { BufferPool } from '../buffer-pool';
 import type { DicomDedupe } from './dicom-duplicates';
 import { DicomParseError, readDicomIndex, type DicomIndex } from './dicom-index';
 import { buildFileMetaInformation } from './dicom-part10';
+import { PixelDataEndCheck } from './pixel-data-end';
 import type { CStoreRequest } from './dimse-service';
 import { DIMSE_STATUS } from './dimse-command';
 
@@ -55,6 +56,7 @@ const RECYCLED_HEADS = 8;
  */
 const IN_MEMORY_MIN = MAX_INLINE_OBJECT_BYTES + 1;
 const IN_MEMORY_MAX = 1024 * 1024;
+
 
 function clip(value: string | undefined, max: number): string | undefined {
   if (value === undefined) return undefined;
@@ -154,21 +156,35 @@ async function storePart10(
   rest: AsyncIterator<Buffer> | null,
   context: { readonly source: DicomInstance['source']; readonly callingAeTitle?: string; readonly where: string; readonly expectedSopInstanceUid?: string },
 ): Promise<DicomIntakeOutcome> {
+  // Set once the index is read: a streamed instance's bytes are checked against its Pixel Data as they pass.
+  let endCheck = null as PixelDataEndCheck | null;
+  // Why the stream was cut short, once its end showed it: the stream then fails (the object being
+  // written is abandoned, whatever the writer wraps the failure in) and the head is quarantined.
+  let cutShort = null as string | null;
   const raw: Uint8Array | AsyncIterable<Uint8Array> =
     rest === null
       ? head
       : (async function* whole(): AsyncGenerator<Uint8Array> {
-          yield head;
+          let position = 0;
+          const passing = (piece: Uint8Array): Uint8Array => {
+            endCheck?.feed(piece, position);
+            position += piece.length;
+            return piece;
+          };
+          yield passing(head);
           for (;;) {
             const next = await rest.next();
-            if (next.done === true) return;
-            yield next.value;
+            if (next.done === true) break;
+            yield passing(next.value);
           }
+          // Thrown before the consumer sees the end: the object being written is abandoned.
+          cutShort = endCheck?.problem(position) ?? null;
+          if (cutShort !== null) throw new Error('The data set ends inside Pixel Data.');
         })();
-  const quarantine = async (disposition: IntakeQuarantine['disposition'], reason: string, extra: Partial<IntakeQuarantine>): Promise<number> => {
+  const quarantine = async (disposition: IntakeQuarantine['disposition'], reason: string, extra: Partial<IntakeQuarantine>, bytes: Uint8Array | AsyncIterable<Uint8Array> = raw): Promise<number> => {
     const { seq } = await options.pipeline.quarantine({
       kind: 'intake.quarantine',
-      raw,
+      raw: bytes,
       quarantine: { type: 'quarantine', channel: 'dicom', disposition, reason: reason.slice(0, 500), acks: [], source: context.where.slice(0, 300), ...extra },
     });
     return seq;
@@ -181,6 +197,29 @@ async function storePart10(
     const seq = await quarantine('rejected', error.message, { messageType: 'DICOM', ...(error.partial.sopInstanceUid !== undefined ? { messageId: error.partial.sopInstanceUid.slice(0, 200) } : {}) });
     return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason: error.message };
   }
+  if (rest !== null && index.pixelData !== undefined) endCheck = new PixelDataEndCheck(index.pixelData);
+  try {
+    return await storeIndexed(options, head, raw, index, context, quarantine);
+  } catch (error) {
+    if (cutShort === null) throw error;
+    // The bytes that passed are gone into an abandoned object; the head (File Meta Information,
+    // the index fields and the start of Pixel Data) is what is kept of it.
+    const reason = `${cutShort} Its first ${head.length.toLocaleString('en-US')} bytes are kept here.`;
+    const seq = await quarantine('rejected', reason, { messageType: 'DICOM', messageId: index.sopInstanceUid }, head);
+    return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason };
+  }
+}
+
+/** storePart10 once the index fields are read: files, holds or deduplicates the instance. */
+async function storeIndexed(
+  options: DicomIntakeOptions,
+  head: Buffer,
+  raw: Uint8Array | AsyncIterable<Uint8Array>,
+  index: DicomIndex,
+  context: { readonly source: DicomInstance['source']; readonly callingAeTitle?: string; readonly where: string; readonly expectedSopInstanceUid?: string },
+  quarantine: (disposition: IntakeQuarantine['disposition'], reason: string, extra: Partial<IntakeQuarantine>) => Promise<number>,
+): Promise<DicomIntakeOutcome> {
+  const inMemory = raw === head;
   const notes = [...index.notes];
   if (context.expectedSopInstanceUid !== undefined && context.expectedSopInstanceUid !== index.sopInstanceUid) notes.push('the C-STORE request named another SOP Instance UID than the data set (0008,0018)');
   let info: DicomInstance;
@@ -213,7 +252,7 @@ async function storePart10(
     if (known === undefined) return { outcome: 'stored', tag, normalized };
     return { outcome: 'conflict', tag, normalized: { ...normalized, dicom: { ...info, conflict: true } } };
   };
-  if (rest === null && head.length >= IN_MEMORY_MIN && head.length <= IN_MEMORY_MAX) {
+  if (inMemory && head.length >= IN_MEMORY_MIN && head.length <= IN_MEMORY_MAX) {
     // The whole instance is in memory already: decided before anything is written, then sealed in
     // one call and written as one buffer (ingest). A duplicate costs no object file, and an
     // instance costs one SHA-256 of its bytes and a handful of file operations fewer than the

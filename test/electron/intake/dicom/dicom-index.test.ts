@@ -5,6 +5,22 @@ import { EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../../../e
 import { instanceElements, part10File, writeDataset } from './dicom-test-support';
 
 const UID = '1.2.826.0.1.3680043.10.999.5.1';
+const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+
+/** A Part 10 file in JPEG Baseline whose Pixel Data is encapsulated: an empty offset table, fragments of these sizes, the delimiter. */
+function encapsulated(sizes: readonly number[]): Buffer {
+  const item = (element: number, length: number) => {
+    const bytes = Buffer.alloc(8);
+    bytes.writeUInt16LE(0xfffe, 0);
+    bytes.writeUInt16LE(element, 2);
+    bytes.writeUInt32LE(length, 4);
+    return bytes;
+  };
+  const header = Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+  const fragments = sizes.flatMap((size) => [item(0xe000, size), Buffer.alloc(size, 0x5a)]);
+  const elements = instanceElements({ sopInstanceUid: UID, patientId: 'P1' }).filter(([tag]) => tag !== 0x7fe00010);
+  return Buffer.concat([part10File(elements, JPEG_BASELINE), header, item(0xe000, 0), ...fragments, item(0xe0dd, 0)]);
+}
 
 describe('index fields of an instance (dicom-parser)', () => {
   it('reads the patient, study, series and instance fields in every native encoding, with the charset applied', async () => {
@@ -29,6 +45,34 @@ describe('index fields of an instance (dicom-parser)', () => {
     );
     expect(error).toBeInstanceOf(DicomParseError);
     expect(error.message).not.toContain('SECRET-ID');
+  });
+
+  it('refuses a whole data set cut short inside Pixel Data (defined length), saying how much arrived, with its UIDs', async () => {
+    for (const ts of [IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, '1.2.840.10008.1.2.1']) {
+      const whole = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'P1', pixels: Buffer.alloc(20_000), rows: 100, columns: 100 }), ts);
+      await expect(readDicomIndex(whole, true), ts).resolves.toMatchObject({ sopInstanceUid: UID });
+      const error = await readDicomIndex(whole.subarray(0, whole.length - 15_000), true).then(
+        () => new Error('read'),
+        (caught: unknown) => caught as Error,
+      );
+      expect(error, ts).toBeInstanceOf(DicomParseError);
+      expect(error.message, ts).toMatch(/^The data set ends inside Pixel Data \(7FE0,0010\): 5,000 of 20,000 bytes arrived\./);
+      expect((error as DicomParseError).partial, ts).toMatchObject({ sopInstanceUid: UID, sopClassUid: expect.any(String), transferSyntaxUid: ts });
+    }
+  });
+
+  it('refuses encapsulated Pixel Data whose fragments run past the end, and reads a complete one', async () => {
+    const whole = encapsulated([3000, 5000]);
+    await expect(readDicomIndex(whole, true)).resolves.toMatchObject({ sopInstanceUid: UID, transferSyntaxUid: JPEG_BASELINE });
+    await expect(readDicomIndex(whole.subarray(0, whole.length - 1000), true)).rejects.toThrow(/ends inside Pixel Data \(7FE0,0010\): fragment 2 has 4,008 of 5,000 bytes/);
+    await expect(readDicomIndex(whole.subarray(0, whole.length - 8), true)).rejects.toThrow(/2 complete fragments and no end marker/);
+  });
+
+  it('says where Pixel Data starts when it read a head, so the rest of the stream can be checked as it passes', async () => {
+    const whole = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'P1', pixels: Buffer.alloc(100_000), rows: 250, columns: 200 }));
+    const index = await readDicomIndex(whole.subarray(0, 2000), false);
+    expect(index.pixelData).toEqual({ valueOffset: whole.length - 100_000, length: 100_000, littleEndian: true });
+    expect((await readDicomIndex(encapsulated([10]).subarray(0, 2000), false)).pixelData).toMatchObject({ length: null });
   });
 
   it('indexes the head of a large instance whose pixel data has not arrived yet', async () => {

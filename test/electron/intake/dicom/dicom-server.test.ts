@@ -128,6 +128,48 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     scu.close();
   });
 
+  it('quarantines a data set cut short inside Pixel Data with what arrived and answers C000, then stores a good one on the same association', async () => {
+    const { server, storage, opener } = await start();
+    const whole = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', pixels: Buffer.alloc(131_072, 7), rows: 256, columns: 256 }));
+    const cut = whole.subarray(0, 40_000);
+    const { scu } = await TestScu.associate({ port: server.port });
+    scu.store(3, CT_IMAGE_STORAGE, UID, cut);
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.CANNOT_UNDERSTAND } });
+    scu.store(3, CT_IMAGE_STORAGE, UID, whole);
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+    scu.close();
+    const [quarantined, stored] = await records(storage, opener);
+    expect(quarantined!.kind).toBe('intake.quarantine');
+    const reason = QuarantineMetaSchema.parse(quarantined!.meta).quarantine;
+    const arrived = 40_000 - (whole.length - 131_072);
+    expect(reason).toMatchObject({ disposition: 'rejected', messageId: UID, reason: expect.stringContaining(`ends inside Pixel Data (7FE0,0010): ${arrived.toLocaleString('en-US')} of 131,072 bytes arrived`) });
+    expect(quarantined!.raw.subarray(quarantined!.raw.length - cut.length).equals(cut)).toBe(true);
+    expect(stored!.kind).toBe('intake.dicom');
+  });
+
+  it('quarantines a streamed data set (larger than its head) cut short inside Pixel Data with its head, answers C000, and stores no instance', async () => {
+    const { server, storage, opener } = await start({ datasetHighWaterBytes: 64 * 1024 });
+    const pixels = Buffer.alloc(3 * 1024 * 1024, 3);
+    const whole = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', pixels, rows: 1024, columns: 1536 }));
+    const cut = whole.subarray(0, 2 * 1024 * 1024);
+    const { scu } = await TestScu.associate({ port: server.port, maxLength: 65536 });
+    scu.store(3, CT_IMAGE_STORAGE, UID, cut, 65536);
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.CANNOT_UNDERSTAND } });
+    scu.store(3, CT_IMAGE_STORAGE, UID, whole, 65536);
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+    scu.close();
+    const all = await records(storage, opener);
+    expect(all.map((record) => record.kind)).toEqual(['intake.quarantine', 'intake.dicom']);
+    const quarantine = QuarantineMetaSchema.parse(all[0]!.meta).quarantine;
+    expect(quarantine).toMatchObject({ disposition: 'rejected', messageId: UID, reason: expect.stringMatching(/ends inside Pixel Data \(7FE0,0010\): [\d,]+ of 3,145,728 bytes arrived/) });
+    // What is kept is the head: File Meta Information, the index fields, the start of Pixel Data.
+    expect(all[0]!.raw.length).toBeLessThan(cut.length);
+    const kept = all[0]!.raw;
+    const at = kept.indexOf(cut.subarray(0, 64));
+    expect(at).toBeGreaterThan(128);
+    expect(kept.subarray(at).equals(cut.subarray(0, kept.length - at))).toBe(true);
+  });
+
   it('holds an instance without Patient ID in quarantine and answers Success', async () => {
     const { server, storage, opener } = await start();
     const { scu } = await TestScu.associate({ port: server.port });

@@ -1,0 +1,104 @@
+/**
+ * Whether a data set's bytes reach the end of its Pixel Data (7FE0,0010). The index is read only up
+ * to Pixel Data (dicom-index.ts), so a data set cut short inside it (a modality dropping mid-send,
+ * a damaged CD) would otherwise be stored as a good instance and fail only in the viewer.
+ *
+ * Cheap: a defined length is one comparison with the data set's size; encapsulated (undefined
+ * length) Pixel Data is checked by walking its item headers (8 bytes each), skipping the fragments'
+ * values. Pixel data is never copied. Fed piece by piece, so a streamed instance is checked as
+ * it passes through the sealer.
+ */
+
+/** Where Pixel Data's value starts in the stream and how long it says it is. */
+export interface PixelDataExtent {
+  /** Offset of the value's first byte (after the element header) in the Part 10 stream. */
+  readonly valueOffset: number;
+  /** The element's length; null for undefined length (encapsulated: items up to a sequence delimiter). */
+  readonly length: number | null;
+  /** Byte order of the item headers (Explicit VR Big Endian: false). */
+  readonly littleEndian: boolean;
+}
+
+const ITEM = 0xfffee000;
+const SEQUENCE_DELIMITER = 0xfffee0dd;
+const UNDEFINED_LENGTH = 0xffffffff;
+
+const count = (bytes: number): string => bytes.toLocaleString('en-US');
+
+export class PixelDataEndCheck {
+  /** Stream position of the next item header (encapsulated only). */
+  private at: number;
+  /** Bytes of the item header at `at` gathered so far (a header may cross pieces). */
+  private readonly header = new Uint8Array(8);
+  private filled = 0;
+  /** Items whose headers were read, the offset table first (for the reason). */
+  private items = 0;
+  /** The value length of the last fragment begun. */
+  private lastLength = 0;
+  private ended = false;
+  private malformed: string | null = null;
+  private seen = 0;
+
+  constructor(private readonly extent: PixelDataExtent) {
+    this.at = extent.valueOffset;
+  }
+
+  /** The next piece of the stream, `position` its offset in the stream (pieces in order). */
+  feed(piece: Uint8Array, position: number): void {
+    this.seen = Math.max(this.seen, position + piece.length);
+    if (this.extent.length !== null) return;
+    const end = position + piece.length;
+    while (!this.ended && this.malformed === null) {
+      const next = this.at + this.filled;
+      if (next < position || next >= end) return;
+      const take = Math.min(8 - this.filled, end - next);
+      this.header.set(piece.subarray(next - position, next - position + take), this.filled);
+      this.filled += take;
+      if (this.filled < 8) return;
+      this.filled = 0;
+      const view = new DataView(this.header.buffer);
+      const little = this.extent.littleEndian;
+      const tag = ((view.getUint16(0, little) << 16) | view.getUint16(2, little)) >>> 0;
+      const length = view.getUint32(4, little);
+      if (tag === SEQUENCE_DELIMITER) {
+        this.ended = true;
+      } else if (tag === ITEM && length !== UNDEFINED_LENGTH) {
+        this.items += 1;
+        this.lastLength = length;
+        this.at += 8 + length;
+      } else {
+        this.malformed = `Pixel Data (7FE0,0010) is encapsulated, but ${this.items === 0 ? 'its offset table' : `fragment ${this.items}`} does not start with an item header: the image cannot be read.`;
+      }
+    }
+  }
+
+  /**
+   * Once the whole stream was fed (`total` bytes, the stream's size): null when Pixel Data ends
+   * within it, else the reason in plain words (positions and sizes, never values).
+   */
+  problem(total = this.seen): string | null {
+    if (this.malformed !== null) return this.malformed;
+    const { valueOffset, length } = this.extent;
+    const have = Math.max(0, total - valueOffset);
+    if (length !== null) {
+      return have >= length ? null : `The data set ends inside Pixel Data (7FE0,0010): ${count(have)} of ${count(length)} bytes arrived. The instance was cut short (an interrupted send or a damaged file).`;
+    }
+    if (this.ended) return null;
+    const cut = 'The instance was cut short (an interrupted send or a damaged file).';
+    // The first item is the Basic Offset Table; fragments are the items after it.
+    const fragments = Math.max(0, this.items - 1);
+    if (this.at > total && this.items > 0) {
+      const has = Math.max(0, total - (this.at - this.lastLength));
+      const which = this.items === 1 ? 'its offset table' : `fragment ${fragments}`;
+      return `The data set ends inside Pixel Data (7FE0,0010): ${which} has ${count(has)} of ${count(this.lastLength)} bytes. ${cut}`;
+    }
+    return `The data set ends inside Pixel Data (7FE0,0010): ${count(have)} bytes, ${fragments} complete fragment${fragments === 1 ? '' : 's'} and no end marker. ${cut}`;
+  }
+}
+
+/** The same check over a whole data set in memory. */
+export function pixelDataEndProblem(bytes: Uint8Array, extent: PixelDataExtent): string | null {
+  const check = new PixelDataEndCheck(extent);
+  check.feed(bytes, 0);
+  return check.problem(bytes.length);
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { DicomDedupe } from '../../../../electron/intake/dicom/dicom-duplicates';
+import { importDicomFile, importDicomStream } from '../../../../electron/intake/dicom/dicom-import';
+import { createSealer, type Opener } from '../../../../shared/crypto/envelope';
+import { QuarantineMetaSchema } from '../../../../shared/journal/intake-meta';
+import type { VaultStorage } from '../../../../electron/storage/vault-storage';
+import { useIntakePipelines } from '../intake-pipeline-support';
+import { instanceElements, part10File } from './dicom-test-support';
+
+/** Issue 12 §3 (QA explore-12 D1): a file cut short inside Pixel Data is quarantined with a reason, never "Stored". */
+
+const { setup } = useIntakePipelines(createSealer);
+const UID = '1.2.826.0.1.3680043.10.999.77.1';
+
+async function open() {
+  const vault = await setup();
+  const dedupe = await DicomDedupe.open(path.join(vault.dataDir, 'vault', 'intake', 'dicom-dedupe'), vault.storage.journal);
+  return { ...vault, options: { pipeline: vault.pipeline, dedupe } };
+}
+
+async function quarantined(storage: VaultStorage, opener: Opener) {
+  const { records } = await storage.journal.read({ after: 0, limit: 100 });
+  return Promise.all(
+    records.map(async (record) => ({
+      kind: record.kind,
+      meta: JSON.parse(new TextDecoder().decode((await opener.open(Buffer.from(record.meta!, 'base64url'))).plaintext)) as unknown,
+      raw: Buffer.from((await opener.open(await storage.objects.readAll(record.objects[0]!))).plaintext),
+    })),
+  );
+}
+
+async function* pieces(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+describe('DICOM import of a file cut short inside Pixel Data', () => {
+  it('a whole file cut inside Pixel Data (a damaged CD) is quarantined with the reason and all its bytes', async () => {
+    const { options, storage, opener } = await open();
+    const file = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-CUT', pixels: Buffer.alloc(131_072, 9), rows: 256, columns: 256 }));
+    const cut = file.subarray(0, 40_000);
+    const outcome = await importDicomFile(options, cut, 'file 1 of 1');
+    expect(outcome).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/^The data set ends inside Pixel Data \(7FE0,0010\): [\d,]+ of 131,072 bytes arrived\./) });
+    const [record] = await quarantined(storage, opener);
+    expect(record!.kind).toBe('intake.quarantine');
+    expect(QuarantineMetaSchema.parse(record!.meta).quarantine).toMatchObject({ disposition: 'rejected', messageId: UID });
+    expect(record!.raw.equals(cut)).toBe(true);
+    // The whole file afterwards is stored as a new instance, not as a conflict with the cut one.
+    expect(await importDicomFile(options, file, 'file 1 of 1')).toMatchObject({ outcome: 'stored' });
+  });
+
+  it('a streamed file (larger than its head) is quarantined with its head and the reason; nothing is stored as an instance', async () => {
+    const { options, storage, opener } = await open();
+    const file = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-CUT', pixels: Buffer.alloc(600_000, 5), rows: 500, columns: 600 }));
+    const cut = file.subarray(0, 400_000);
+    const outcome = await importDicomStream(options, pieces(cut, 16 * 1024), 'file 1 of 1', 64 * 1024);
+    expect(outcome).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/ends inside Pixel Data \(7FE0,0010\): [\d,]+ of 600,000 bytes arrived\..*first [\d,]+ bytes are kept/) });
+    const records = await quarantined(storage, opener);
+    expect(records.map((record) => record.kind)).toEqual(['intake.quarantine']);
+    expect(records[0]!.raw.equals(cut.subarray(0, records[0]!.raw.length))).toBe(true);
+    expect(records[0]!.raw.length).toBeGreaterThanOrEqual(64 * 1024);
+
+    // The complete file through the same path is stored.
+    expect(await importDicomStream(options, pieces(file, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'stored' });
+  });
+
+  it('a streamed file without Patient ID cut short is rejected, not held', async () => {
+    const { options } = await open();
+    const file = part10File(instanceElements({ sopInstanceUid: UID, pixels: Buffer.alloc(600_000, 5), rows: 500, columns: 600 }));
+    expect(await importDicomStream(options, pieces(file.subarray(0, 300_000), 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'quarantined' });
+    expect(await importDicomStream(options, pieces(file, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'held' });
+  });
+});
