@@ -72,6 +72,7 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
   switch (kind) {
     case 'ACCESS':
       if (summary['opened'] === 'quarantined input') return `Opened a quarantined input${typeof summary['quarantine record'] === 'number' ? ` (record ${summary['quarantine record']})` : ''}`;
+      if (summary['opened'] === 'raw message') return `Opened a raw message${typeof summary['message'] === 'number' ? ` (journal record ${summary['message']})` : ''}`;
       return summary['opened'] === 'one record' ? 'Opened a record' : 'Opened the patient';
     case 'SESSION': {
       const failed = summary['failed unlocks before'];

@@ -94,8 +94,16 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       break;
     }
     case 'ACCESS':
-      out['opened'] = details['what'] === 'quarantined input' ? 'quarantined input' : details['recordId'] === null || details['recordId'] === undefined ? 'patient page' : 'one record';
+      out['opened'] =
+        details['what'] === 'quarantined input'
+          ? 'quarantined input'
+          : typeof details['messageSeq'] === 'number'
+            ? 'raw message'
+            : details['recordId'] === null || details['recordId'] === undefined
+              ? 'patient page'
+              : 'one record';
       num('quarantineSeq', 'quarantine record');
+      num('messageSeq', 'message');
       word('at');
       break;
     case 'SESSION': {

@@ -322,8 +322,8 @@ export class LedgerWriter {
         }
         const parsed = AccessMetaSchema.safeParse(value);
         if (!parsed.success) return none;
-        const { patientId, recordId, at } = parsed.data;
-        return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { patientId, recordId, at } };
+        const { patientId, recordId, messageSeq, at } = parsed.data;
+        return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { patientId, recordId, ...(messageSeq === undefined ? {} : { messageSeq }), at } };
       }
       case 'RESTORE': {
         // The body's note of a restore (backup-journal.ts): no operator had signed in yet.

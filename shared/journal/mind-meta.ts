@@ -9,11 +9,15 @@ import { z } from 'zod';
 
 const viewId = z.string().min(1).max(128);
 
-/** `view.access`: a patient page (recordId null) or one record was opened. */
+/**
+ * `view.access`: a patient page (recordId null) or one record was opened; with `messageSeq`, the
+ * raw bytes of that journal record (an intake message of the patient) were what was opened.
+ */
 export const AccessMetaSchema = z.strictObject({
   v: z.literal(1),
   patientId: viewId,
   recordId: viewId.nullable(),
+  messageSeq: z.number().int().positive().optional(),
   at: z.iso.datetime(),
 });
 export type AccessMeta = z.infer<typeof AccessMetaSchema>;

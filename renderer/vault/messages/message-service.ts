@@ -70,7 +70,7 @@ export function createMessageService(api: HdmsApi, state: SessionState, indexing
         const access =
           message.kind === QUARANTINE_KINDS.quarantined
             ? journalQuarantineAccess(api, s, seq)
-            : resolvePatientId(s.db, message.patientId).then((patientId) => journalAccess(api, s, patientId, null));
+            : resolvePatientId(s.db, message.patientId).then((patientId) => journalAccess(api, s, patientId, null, seq));
         const [bytes] = await Promise.all([openSealedObject(api, s.opener, message.objectId), access]);
         return { seq, objectId: message.objectId, bytes, ...(message.charset === undefined ? {} : { charset: message.charset }) };
       } catch (error) {

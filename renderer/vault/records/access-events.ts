@@ -25,9 +25,17 @@ const windows = new WeakMap<VaultSession, Map<string, Window>>();
 
 /**
  * Journals a `view.access` event (design §2: every opening of a patient or a record): durable in
- * the journal before the caller shows what was opened, once per patient per session window.
+ * the journal before the caller shows what was opened, once per patient per session window. The
+ * event says what opened the window: the patient page, a record, or (`messageSeq`) a raw message.
  */
-export async function journalAccess(api: Pick<HdmsApi, 'journal'>, s: VaultSession, patientId: string, recordId: string | null, now: number = Date.now()): Promise<void> {
+export async function journalAccess(
+  api: Pick<HdmsApi, 'journal'>,
+  s: VaultSession,
+  patientId: string,
+  recordId: string | null,
+  messageSeq?: number,
+  now: number = Date.now(),
+): Promise<void> {
   let open = windows.get(s);
   if (open === undefined) {
     open = new Map();
@@ -35,7 +43,7 @@ export async function journalAccess(api: Pick<HdmsApi, 'journal'>, s: VaultSessi
   }
   const current = open.get(patientId);
   if (current !== undefined && now - current.openedAt < ACCESS_WINDOW_MS) return current.durable;
-  const meta: AccessMeta = { v: 1, patientId, recordId, at: new Date(now).toISOString() };
+  const meta: AccessMeta = { v: 1, patientId, recordId, ...(messageSeq === undefined ? {} : { messageSeq }), at: new Date(now).toISOString() };
   const durable = appendSessionEvent(api, s, MIND_KINDS.access, meta).then(() => undefined);
   const window: Window = { openedAt: now, durable };
   open.set(patientId, window);

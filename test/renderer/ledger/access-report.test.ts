@@ -105,6 +105,7 @@ describe('access report', () => {
     expect(actionOf('SESSION', { event: 'unlock failed', 'unlocked with': 'passphrase', 'failed unlocks before': 0 })).toBe('Failed unlock');
     expect(actionOf('SESSION', { event: 'unlock failed', 'unlocked with': 'recovery', 'failed unlocks before': 2 })).toBe('Failed unlock with the recovery key (3 in a row)');
     expect(actionOf('ACCESS', { opened: 'quarantined input', 'quarantine record': 4 })).toBe('Opened a quarantined input (record 4)');
+    expect(actionOf('ACCESS', { opened: 'raw message', message: 45 })).toBe('Opened a raw message (journal record 45)');
     expect(actionOf('EXPORT', { export: 'backup', scheduled: 'on' })).toBe('Scheduled backup made by the node');
     expect(actionOf('EXPORT', { export: 'ledger', entries: 12 })).toBe('Exported the ledger (12 rows)');
     expect(actionOf('ERASURE', {})).toBe('Erased the patient');

@@ -99,6 +99,17 @@ describe('ledger entries for the audit trail', () => {
     for (const { details } of entries) expect(JSON.stringify(details)).not.toContain('op_audit-1');
   });
 
+  it('signs the opening of a raw message as such (which message), not as an opening of the patient page', async () => {
+    const f = await fixture();
+    await appendMindEvent(f.body.api, f.sealer, f.keys.eventAuthKey, { kind: MIND_KINDS.access, operator: ACTOR, meta: { v: 1, patientId: 'p'.repeat(22), recordId: null, messageSeq: 45, at: AT } });
+    await appendMindEvent(f.body.api, f.sealer, f.keys.eventAuthKey, { kind: MIND_KINDS.access, operator: ACTOR, meta: { v: 1, patientId: 'q'.repeat(22), recordId: null, at: AT } });
+    const entries = await signedEntries(f);
+    expect(entries.map(({ entry }) => entry['kind'])).toEqual(['ACCESS', 'ACCESS']);
+    expect(entries[0]!.details).toMatchObject({ messageSeq: 45 });
+    expect(summaryOf('ACCESS', entries[0]!.details)).toMatchObject({ opened: 'raw message', message: 45 });
+    expect(summaryOf('ACCESS', entries[1]!.details)).toMatchObject({ opened: 'patient page' });
+  });
+
   it('signs a restore from a backup (backup.restored, journaled by the body) as a RESTORE entry of the node, with the erasures it re-applied', async () => {
     expect(ledgerKindOf(BACKUP_KINDS.restored)).toBe('RESTORE');
     const f = await fixture();
