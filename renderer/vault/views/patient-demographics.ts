@@ -30,3 +30,28 @@ export function mergeDemographics(known: Patient | undefined, update: Patient): 
   if (phones !== undefined) merged.phones = phones;
   return merged;
 }
+
+/**
+ * What a DICOM instance's header adds to a patient (QA explore-12 D0b): a modality is not a
+ * registration system, so its header only fills what the patient does not have yet (a name, birth
+ * date, sex, address or phones nobody gave) and adds identifiers not known; it never replaces or
+ * clears what an HL7 ADT (or an earlier header) gave. The first header of a patient stands alone.
+ */
+export function fillDemographics(known: Patient | undefined, update: Patient): Patient {
+  const { cleared: _never, ...sent } = update;
+  if (known === undefined) return sent;
+  const key = (identifier: PatientIdentifier) => `${identifier.authority}\u0000${identifier.value}`;
+  const knownKeys = new Set(known.identifiers.map(key));
+  const identifiers = [...known.identifiers, ...sent.identifiers.filter((identifier) => !knownKeys.has(key(identifier)))].slice(0, 10);
+  const named = known.name.family !== '' || known.name.given.length > 0;
+  const merged: { -readonly [K in keyof Patient]: Patient[K] } = { identifiers, name: named ? known.name : sent.name };
+  const birthDate = known.birthDate ?? sent.birthDate;
+  const sex = known.sex ?? sent.sex;
+  const address = known.address ?? sent.address;
+  const phones = known.phones ?? sent.phones;
+  if (birthDate !== undefined) merged.birthDate = birthDate;
+  if (sex !== undefined) merged.sex = sex;
+  if (address !== undefined) merged.address = address;
+  if (phones !== undefined) merged.phones = phones;
+  return merged;
+}

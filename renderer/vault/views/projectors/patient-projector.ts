@@ -6,9 +6,10 @@ import { PatientSchema } from '../../../../shared/domain/clinical';
 import { decryptMany, encryptMany } from '../../vault-crypto';
 import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload } from '../intake-rows';
 import { addToMessageCount } from '../message-log';
-import { mergeDemographics } from '../patient-demographics';
+import { encryptField } from '../../../../shared/crypto/field-cipher';
+import { fillDemographics, mergeDemographics } from '../patient-demographics';
 import { putInParts } from '../put-in-parts';
-import { POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
+import { POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type DirectoryName, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorPage } from './journal-projector';
 
 /**
@@ -19,7 +20,7 @@ import type { JournalProjector, ProjectorPage } from './journal-projector';
  * Idempotent: ids are deterministic, rows are put (not added), a patient's tokens are the union of
  * what its messages contributed, the latest copy of a record wins, and a patient's demographics
  * are merged field by field in journal order (patient-demographics.ts: an absent field keeps
- * what was known, only the HL7 null clears it).
+ * what was known, only the HL7 null clears it; a DICOM header only fills what is missing).
  */
 export const patientProjector: JournalProjector = {
   name: 'patients',
@@ -27,7 +28,7 @@ export const patientProjector: JournalProjector = {
   kinds: [...INTAKE_RECORD_KINDS.filter((kind) => kind !== 'intake.device'), MIND_KINDS.erasure],
   tables: patientTablesWithMerges,
   startPage(context) {
-    const page = new PatientPage(context.keys.viewKey);
+    const page = new PatientPage(context.keys.viewKey, context.keys.directoryKey);
     return {
       async decode(record, meta) {
         if (record.kind === MIND_KINDS.erasure) {
@@ -52,6 +53,8 @@ export const patientProjector: JournalProjector = {
   },
 };
 
+const DICOM_KIND = 'intake.dicom';
+
 /** The rows of one write page, merged in journal order. */
 export class PatientPage implements Pick<ProjectorPage, 'write'> {
   /** Per patient, the union of its messages' tokens in this page (sorted once, at write). */
@@ -62,16 +65,30 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   private readonly merges = new Map<string, MergeRow>();
   private readonly directory = new Map<string, DirectoryRow>();
   private readonly erased = new Set<string>();
-  /** Per patient, the demographics its messages in this page gave, in journal order. */
-  private readonly demographics = new Map<string, Patient[]>();
+  /** Per patient, the demographics its messages in this page gave, in journal order (`header`: a DICOM instance's). */
+  private readonly demographics = new Map<string, { patient: Patient; header: boolean }[]>();
+  /** Patients whose directory row of this page came from a DICOM header: prepare() writes the merged name instead. */
+  private readonly directoryOfHeader = new Set<string>();
 
-  constructor(private readonly viewKey: CryptoKey) {}
+  /** Without `directoryKey` (rows built elsewhere), a header's directory row never replaces one of this page. */
+  constructor(
+    private readonly viewKey: CryptoKey,
+    private readonly directoryKey?: CryptoKey,
+  ) {}
 
   add({ patient, message, merges, directory, demographics }: IntakeRows): void {
-    this.directory.set(directory.id, directory);
+    // A modality's header is not a registration (QA explore-12 D0b): it fills gaps, it never renames.
+    const header = message.kind === DICOM_KIND;
+    if (!header) {
+      this.directory.set(directory.id, directory);
+      this.directoryOfHeader.delete(patient.id);
+    } else if (!this.directory.has(directory.id)) {
+      this.directory.set(directory.id, directory);
+      this.directoryOfHeader.add(patient.id);
+    }
     const sent = this.demographics.get(patient.id);
-    if (sent === undefined) this.demographics.set(patient.id, [demographics]);
-    else sent.push(demographics);
+    if (sent === undefined) this.demographics.set(patient.id, [{ patient: demographics, header }]);
+    else sent.push({ patient: demographics, header });
     const tokens = this.patients.get(patient.id);
     if (tokens === undefined) this.patients.set(patient.id, new Set(patient.tokens));
     else for (const token of patient.tokens) tokens.add(token);
@@ -84,6 +101,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     this.erased.add(patientId);
     this.patients.delete(patientId);
     this.demographics.delete(patientId);
+    this.directoryOfHeader.delete(patientId);
     for (const id of [...this.records.keys()]) if (patientOfRecordId(id) === patientId) this.records.delete(id);
     for (const [id, row] of [...this.directory]) if (row.patientId === patientId) this.directory.delete(id);
   }
@@ -104,14 +122,31 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     const known = new Map<string, Patient>(stored.map((row, index) => [row.id, PatientSchema.parse(opened[index]!.patient)]));
     const merged = ids.map((id) => {
       let patient = known.get(id);
-      for (const update of this.demographics.get(id)!) patient = mergeDemographics(patient, update);
+      for (const update of this.demographics.get(id)!) patient = update.header ? fillDemographics(patient, update.patient) : mergeDemographics(patient, update.patient);
       return { id, patient: patient! };
     });
+    await this.nameDirectoryOfHeaders(merged);
     const encrypted = await encryptMany(
       this.viewKey,
       merged.map(({ id, patient }) => ({ table: 'patients', id, value: { patient } satisfies PatientPayload })),
     );
     merged.forEach(({ id }, index) => this.encrypted.set(id, encrypted[index]!));
+  }
+
+  /**
+   * A directory row a DICOM header made carries the header's name; the patient's name is the merged
+   * one (the registered name when there is one), so the row is encrypted again with that.
+   */
+  private async nameDirectoryOfHeaders(merged: readonly { id: string; patient: Patient }[]): Promise<void> {
+    const directoryKey = this.directoryKey;
+    if (directoryKey === undefined || this.directoryOfHeader.size === 0) return;
+    const nameOf = new Map(merged.map(({ id, patient }) => [id, patient.name]));
+    for (const [id, row] of this.directory) {
+      const name = row.patientId === undefined || !this.directoryOfHeader.has(row.patientId) ? undefined : nameOf.get(row.patientId);
+      if (name === undefined) continue;
+      const value: DirectoryName = { family: name.family, given: name.given };
+      this.directory.set(id, { ...row, name: await encryptField(directoryKey, { table: 'directory', id }, value) });
+    }
   }
 
   async write(db: VaultDb, chunk: number): Promise<void> {

@@ -4,11 +4,14 @@ import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinic
 import { createOpener } from '../../../../shared/crypto/envelope';
 import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
 import { toBase64Url } from '../../../../shared/crypto/bytes';
-import { mergeDemographics } from '../../../../renderer/vault/views/patient-demographics';
+import { decryptField } from '../../../../shared/crypto/field-cipher';
+import type { DirectoryName } from '../../../../renderer/vault/views/vault-db';
+import { patientIdOf } from '../../../../renderer/vault/views/intake-rows';
+import { fillDemographics, mergeDemographics } from '../../../../renderer/vault/views/patient-demographics';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { searchPatientIds } from '../../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
-import { patientDetail } from '../../../../renderer/vault/views/view-reads';
+import { patientDetail, patientHits } from '../../../../renderer/vault/views/view-reads';
 import { CURSOR_KEY, openVaultDb } from '../../../../renderer/vault/views/vault-db';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
 
@@ -113,5 +116,81 @@ describe('mergeDemographics', () => {
   it('an empty name says nothing; the first message stands alone', () => {
     expect(mergeDemographics(ADMITTED, { identifiers: [MRN], name: { family: '', given: [] } }).name).toEqual(ADMITTED.name);
     expect(mergeDemographics(undefined, { ...LAB_PID, cleared: ['address'] })).toEqual(LAB_PID);
+  });
+});
+
+/**
+ * QA explore-12 D0b: a modality's header rewrote the HL7-registered name, sex and birth date (the
+ * chart showed the modality's typo; the directory kept it too). A DICOM instance only fills what
+ * the patient does not have yet; HL7 still replaces.
+ */
+describe('demographics from a DICOM header', () => {
+  const REGISTERED: Patient = { identifiers: [{ value: 'MRN-DEM-2', authority: 'NORTHCLINIC', type: 'MR' }], name: { family: 'Stable', given: ['Sara'] }, birthDate: '1970-01-01', sex: 'F' };
+  const HEADER: Patient = { identifiers: [{ value: 'MRN-DEM-2', authority: 'NORTHCLINIC', type: '' }, { value: 'OTHER-7', authority: 'PACS', type: '' }], name: { family: 'Other', given: ['Olga'] }, birthDate: '2000-01-01', sex: 'M' };
+
+  function dicom(patient: Patient, uid: string): NormalizedIntake {
+    return {
+      channel: 'dicom',
+      messageId: uid,
+      messageType: 'DICOM CT',
+      patient,
+      records: [],
+      dicom: { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', source: 'network', sopInstanceUid: uid, studyInstanceUid: '1.2.3.4', seriesInstanceUid: '1.2.3.4.1' },
+    };
+  }
+
+  async function appendDicom(body: FakeBody, normalized: NormalizedIntake): Promise<void> {
+    await appendSealedRecord(body, { kind: 'intake.dicom', meta: { v: 1, channel: 'dicom', receivedAt: '2025-03-01T08:20:00.000Z', rawBytes: 100, normalized }, raw: 'DICM' });
+  }
+
+  async function shown(views: Awaited<ReturnType<typeof setup>>) {
+    const { db, keys } = views;
+    const id = await patientIdOf(keys.ledgerKey, REGISTERED);
+    const chart = (await patientDetail(db, keys.viewKey, id)).patient;
+    const [hit] = await patientHits(db, keys.viewKey, await searchPatientIds(db, keys.indexKey, 'MRN-DEM-2'));
+    const directory = await db.directory.where('patientId').equals(id).toArray();
+    const names = await Promise.all(directory.map((row) => decryptField<DirectoryName>(keys.directoryKey, { table: 'directory', id: row.id }, row.name)));
+    return { chart, hit, names };
+  }
+
+  for (const pages of ['one page', 'two pages'] as const) {
+    it(`keeps the HL7-registered name, sex, birth date and identifier type; chart, search and directory agree (${pages})`, async () => {
+      const views = await setup();
+      await append(views.body, { ...intake(REGISTERED, 'ADT^A04', 'ADT-DEM-2') });
+      if (pages === 'two pages') await replayJournal(views.context);
+      await appendDicom(views.body, dicom(HEADER, '1.2.3.4.1.1'));
+      await replayJournal(views.context);
+      const { chart, hit, names } = await shown(views);
+      // The header's extra identifier is added after the registered ones; nothing registered changes.
+      expect(chart).toEqual({ ...REGISTERED, identifiers: [...REGISTERED.identifiers, HEADER.identifiers[1]] });
+      expect(hit).toMatchObject({ name: 'Stable, Sara', birthDate: '1970-01-01', sex: 'F', identifier: 'MRN-DEM-2 (NORTHCLINIC)' });
+      expect(names).toEqual([{ family: 'Stable', given: ['Sara'] }]);
+    });
+  }
+
+  it('fills only what HL7 did not give; a later ADT still replaces what a header filled; a rebuild gives the same patient', async () => {
+    const views = await setup();
+    // The images came first: the header is all the views know.
+    await appendDicom(views.body, dicom(HEADER, '1.2.3.4.1.1'));
+    await replayJournal(views.context);
+    expect((await shown(views)).chart.name).toEqual(HEADER.name);
+    const { birthDate: _none, ...withoutBirthDate } = REGISTERED;
+    await append(views.body, intake(withoutBirthDate, 'ADT^A04', 'ADT-DEM-3'));
+    await appendDicom(views.body, dicom(HEADER, '1.2.3.4.1.2'));
+    await replayJournal(views.context);
+    const expected: Patient = { ...REGISTERED, birthDate: '2000-01-01', identifiers: [...REGISTERED.identifiers, HEADER.identifiers[1]!] };
+    const first = await shown(views);
+    expect(first.chart).toEqual(expected);
+    expect(first.names).toEqual([{ family: 'Stable', given: ['Sara'] }]);
+    await views.db.patients.clear();
+    await views.db.meta.put({ key: CURSOR_KEY, value: 0 });
+    await replayJournal(views.context);
+    expect((await shown(views)).chart).toEqual(expected);
+  });
+
+  it('fillDemographics: the known patient wins field by field; a header never clears', () => {
+    expect(fillDemographics(undefined, HEADER)).toEqual(HEADER);
+    expect(fillDemographics({ identifiers: REGISTERED.identifiers, name: { family: '', given: [] } }, { ...HEADER, cleared: ['sex'] })).toEqual({ ...HEADER, identifiers: [...REGISTERED.identifiers, HEADER.identifiers[1]] });
+    expect(fillDemographics(REGISTERED, { ...HEADER, cleared: ['sex', 'birthDate'] })).toEqual({ ...REGISTERED, identifiers: [...REGISTERED.identifiers, HEADER.identifiers[1]] });
   });
 });
