@@ -1,5 +1,15 @@
-import { useId } from 'react';
+import { Fragment, useId } from 'react';
 import type { InstanceOverview } from './decode/decode-protocol';
+
+/** A text value with its line breaks (CR LF, LF or CR) kept: an SR's findings are paragraphs, not one run-on line (QA explore-12 D7). */
+function Lines({ text }: { text: string }) {
+  return text.split(/\r\n|\r|\n/u).map((line, index) => (
+    <Fragment key={index}>
+      {index > 0 && <br />}
+      {line}
+    </Fragment>
+  ));
+}
 
 /** A structured report as indented text: each item's concept and value, its relationship when not CONTAINS. */
 export function ReportView({ lines }: { lines: NonNullable<InstanceOverview['report']> }) {
@@ -8,13 +18,21 @@ export function ReportView({ lines }: { lines: NonNullable<InstanceOverview['rep
   return (
     <section className="viewer-report" aria-labelledby={headingId}>
       <h2 id={headingId}>{title?.concept ?? 'Report'}</h2>
-      {title !== undefined && title.value !== '' && <p className="muted">{title.value}</p>}
+      {title !== undefined && title.value !== '' && (
+        <p className="muted">
+          <Lines text={title.value} />
+        </p>
+      )}
       <ul className="viewer-report__items">
         {items.map((line, index) => (
           <li key={index} className={`viewer-report__item viewer-report__item--${Math.min(line.depth, 8)}`}>
             {line.relationship !== '' && line.relationship !== 'CONTAINS' && <span className="muted">{line.relationship.toLowerCase()} · </span>}
             <strong>{line.concept === '' ? '(unnamed)' : line.concept}</strong>
-            {line.value !== '' && <>: {line.value}</>}
+            {line.value !== '' && (
+              <>
+                : <Lines text={line.value} />
+              </>
+            )}
           </li>
         ))}
       </ul>
