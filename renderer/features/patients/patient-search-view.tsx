@@ -176,7 +176,9 @@ export function searchStatus(search: Pick<PatientSearch, 'query' | 'total' | 'ou
   const { outcome } = search;
   if (outcome === null || outcome.query !== query) return search.searching ? 'Searching…' : short ? SHORT_HINT : 'Press Enter to search.';
   const took = `${numberFormat.format(Math.round(outcome.tookMs))} ms`;
-  if (outcome.patientIds.length === 0) return `No patients match “${outcome.query}” (${took}).${short ? ` ${SHORT_HINT}` : ''}`;
+  // A short query matched no whole word: that says nothing about whether the patient is in the vault, so the hint leads.
+  if (outcome.patientIds.length === 0 && short) return `${SHORT_HINT} No name, number or word is exactly “${outcome.query}” (${took}).`;
+  if (outcome.patientIds.length === 0) return `No patients match “${outcome.query}” (${took}).`;
   if (short) return `${patientsWord(outcome.patientIds.length)} found in ${took} with the whole word “${outcome.query}”. ${SHORT_HINT}`;
   return `${patientsWord(outcome.patientIds.length)} found in ${took}. Use the arrow keys to move through them.`;
 }

@@ -34,7 +34,7 @@ function searchBox(): HTMLInputElement {
 async function search(query: string): Promise<string> {
   fireEvent.change(searchBox(), { target: { value: query } });
   fireEvent.submit(searchBox().closest('form')!);
-  const status = await screen.findByText((_, element) => element?.classList.contains('search-status') === true && /found in|No patients match/.test(element.textContent ?? ''));
+  const status = await screen.findByText((_, element) => element?.classList.contains('search-status') === true && /found in|No patients match|is exactly/.test(element.textContent ?? ''));
   return status.textContent ?? '';
 }
 
@@ -61,7 +61,10 @@ describe('finding and returning to patients', () => {
     fireEvent.change(searchBox(), { target: { value: 'no' } });
     expect(document.querySelector('.search-status')?.textContent).toBe('Type at least 3 letters to search by the start of a name or number.');
     expect(await search('li')).toMatch(/^1 patient found in \d+ ms with the whole word “li”\. Type at least 3 letters to search by the start of a name or number\.$/);
-    expect(await search('no')).toMatch(/^No patients match “no” \(\d+ ms\)\. Type at least 3 letters/);
+    // No whole word matched: the status leads with what to do, and never says no patient matches (QA: a hurried reader took "Zi" for "not in the vault").
+    const none = await search('no');
+    expect(none).toMatch(/^Type at least 3 letters to search by the start of a name or number\. No name, number or word is exactly “no” \(\d+ ms\)\.$/);
+    expect(none).not.toMatch(/No patients match/);
     expect(await search('nov')).toMatch(/^1 patient found in \d+ ms\. Use the arrow keys/);
   });
 
