@@ -124,10 +124,11 @@ export async function searchPatients(page: Page, query: string, timeoutMs = UI_T
   await page.getByRole('status').filter({ hasText: /^Type a name/ }).waitFor({ state: 'visible', timeout: timeoutMs });
   await box.fill(query);
   await box.press('Enter');
-  const status = page.getByRole('status').filter({ hasText: /patients? found in|No patients match/ });
+  // A short query that matched no whole word says "No name, number or word is exactly …".
+  const status = page.getByRole('status').filter({ hasText: /patients? found in|No patients match|is exactly “/ });
   await status.waitFor({ state: 'visible', timeout: timeoutMs });
   const statusText = await status.innerText();
-  const none = /No patients match/.test(statusText);
+  const none = /No patients match|is exactly “/.test(statusText);
   const count = none ? 0 : Number(/([\d,]+) patients? found/.exec(statusText)![1]!.replace(/,/g, ''));
   if (count === 0) return { count, names: [], rows: [], hrefs: [] };
   const results = page.getByRole('region', { name: 'Search results' });
