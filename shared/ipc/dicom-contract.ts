@@ -58,17 +58,39 @@ export const DEFAULT_DICOM_SETTINGS: DicomSettings = {
   issuerAuthorities: {},
 };
 
-export const DicomCountersSchema = z.strictObject({
-  associations: z.number().int().nonnegative(),
-  rejectedAssociations: z.number().int().nonnegative(),
-  echoes: z.number().int().nonnegative(),
-  /** Instances answered Success and stored (filed under a patient or held in quarantine). */
-  stored: z.number().int().nonnegative(),
+const count = z.number().int().nonnegative();
+
+/**
+ * What the receiver did with the C-STORE requests it answered (issue 12 §7). Every request is
+ * `received` once and then exactly one of: stored, held, duplicate, conflict or failed, so
+ * received = stored + held + duplicates + conflicts + failed.
+ */
+const storeCounts = {
+  /** C-STORE requests answered (whatever the answer). */
+  received: count,
+  /** New instances stored and filed under a patient. */
+  stored: count,
+  /** Instances stored in quarantine as held (no Patient ID); answered Success. */
+  held: count,
+  /** Resends of an instance stored before, byte for byte: answered Success, not stored again. */
+  duplicates: count,
+  /** A SOP Instance UID stored before, now with other bytes: stored as well, flagged as a conflict. */
+  conflicts: count,
   /** Answered with a failure status (C000 quarantined, 0122, A700). */
-  failed: z.number().int().nonnegative(),
-  protocolErrors: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative(),
+  failed: count,
+};
+
+export const DicomCountersSchema = z.strictObject({
+  associations: count,
+  rejectedAssociations: count,
+  echoes: count,
+  ...storeCounts,
+  protocolErrors: count,
+  bytes: count,
 });
+
+/** One calling AE title at one address, since the listener started. */
+export const DicomCallerSchema = z.strictObject({ aeTitle: z.string().max(16), address: z.string().max(64), associations: count, ...storeCounts });
 
 export const DicomStatusSchema = z.strictObject({
   listener: ListenerStatusSchema,
@@ -77,7 +99,7 @@ export const DicomStatusSchema = z.strictObject({
   portOverride: z.number().int().min(0).max(65535).nullable(),
   counters: DicomCountersSchema,
   /** Calling AE titles seen since the listener started, with their counts. */
-  callers: z.array(z.strictObject({ aeTitle: z.string().max(16), address: z.string().max(64), associations: z.number().int().nonnegative(), stored: z.number().int().nonnegative() })).max(1000),
+  callers: z.array(DicomCallerSchema).max(1000),
   open: z.array(z.strictObject({ peer: z.string().max(64), callingAeTitle: z.string().max(16), since: z.string().max(40), state: z.string().max(8) })).max(1000),
 });
 export type DicomStatus = Readonly<z.infer<typeof DicomStatusSchema>>;

@@ -9,7 +9,7 @@ import { DicomDedupe } from './dicom-duplicates';
 import { importDicomFile, importDicomFiles, importDicomStream, type DicomFileOutcome } from './dicom-import';
 import { DicomImportStreams } from './dicom-import-streams';
 import { DICOM_STREAM_MAX_BYTES } from '../../../shared/ipc/dicom-contract';
-import type { DicomIntakeOptions } from './dicom-intake';
+import type { DicomIntakeOptions, DicomIntakeOutcome } from './dicom-intake';
 import { createDicomNetworkIntake } from './dicom-intake';
 import { startDicomServer, type DicomLogger, type DicomServer, type DicomServerEvent } from './dicom-server';
 import type { DicomSettingsStore } from './dicom-settings';
@@ -37,10 +37,15 @@ export interface DicomReceiverOptions {
 const SETTLING: ReadonlySet<DicomFileOutcome['outcome']> = new Set(['stored', 'conflict', 'duplicate', 'held', 'quarantined']);
 
 type Counters = { -readonly [K in keyof DicomStatus['counters']]: number };
+type Caller = { -readonly [K in keyof DicomStatus['callers'][number]]: DicomStatus['callers'][number][K] };
+type StoreCounts = Pick<Counters, 'received' | 'stored' | 'held' | 'duplicates' | 'conflicts' | 'failed'>;
 
 function zeroCounters(): Counters {
-  return { associations: 0, rejectedAssociations: 0, echoes: 0, stored: 0, failed: 0, protocolErrors: 0, bytes: 0 };
+  return { associations: 0, rejectedAssociations: 0, echoes: 0, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0, protocolErrors: 0, bytes: 0 };
 }
+
+/** Which counter a C-STORE answered Success goes to, by what the intake did with it (failures are counted from the answer's status). */
+const SUCCESS_COUNTER: Partial<Record<DicomIntakeOutcome['outcome'], keyof StoreCounts>> = { stored: 'stored', held: 'held', duplicate: 'duplicates', conflict: 'conflicts' };
 
 const MAX_CALLERS = 1000;
 
@@ -58,7 +63,7 @@ export class DicomReceiver implements IntakeChannel {
   private dedupe: DicomDedupe | null = null;
   private server: DicomServer | null = null;
   private counters = zeroCounters();
-  private readonly callers = new Map<string, { aeTitle: string; address: string; associations: number; stored: number }>();
+  private readonly callers = new Map<string, Caller>();
   private stopped = false;
   /** Imports of files larger than an upload holds, chunk by chunk into the sealer (dicom.stream*). */
   readonly streams = new DicomImportStreams({ maxBytes: DICOM_STREAM_MAX_BYTES });
@@ -207,9 +212,12 @@ export class DicomReceiver implements IntakeChannel {
         log: this.options.log,
         cStore: async (request) => {
           const outcome = await intake(request);
-          if (outcome.status === DIMSE_STATUS.SUCCESS) {
+          // A duplicate is answered Success like a new instance: counted apart, so a resend storm does not look like new images.
+          const counter = outcome.status === DIMSE_STATUS.SUCCESS ? SUCCESS_COUNTER[outcome.outcome] : undefined;
+          if (counter !== undefined) {
+            this.counters[counter] += 1;
             const caller = this.callers.get(`${request.callingAeTitle}@${request.peerAddress}`);
-            if (caller !== undefined) caller.stored += 1;
+            if (caller !== undefined) caller[counter] += 1;
           }
           return outcome.status;
         },
@@ -237,11 +245,18 @@ export class DicomReceiver implements IntakeChannel {
       case 'echo':
         this.counters.echoes += 1;
         return;
-      case 'store':
-        if (event.status === DIMSE_STATUS.SUCCESS) this.counters.stored += 1;
-        else this.counters.failed += 1;
+      case 'store': {
+        // Every C-STORE answered is received once; a Success was counted by outcome in cStore.
+        const caller = this.callers.get(`${event.callingAeTitle}@${event.address}`);
+        this.counters.received += 1;
+        if (caller !== undefined) caller.received += 1;
+        if (event.status !== DIMSE_STATUS.SUCCESS) {
+          this.counters.failed += 1;
+          if (caller !== undefined) caller.failed += 1;
+        }
         this.counters.bytes += event.bytes;
         return;
+      }
       case 'protocol-error':
         this.counters.protocolErrors += 1;
         return;
@@ -255,7 +270,7 @@ export class DicomReceiver implements IntakeChannel {
     const key = `${callingAeTitle}@${address}`;
     const caller = this.callers.get(key);
     if (caller !== undefined) caller.associations += 1;
-    else if (this.callers.size < MAX_CALLERS) this.callers.set(key, { aeTitle: callingAeTitle.slice(0, 16), address: address.slice(0, 64), associations: 1, stored: 0 });
+    else if (this.callers.size < MAX_CALLERS) this.callers.set(key, { aeTitle: callingAeTitle.slice(0, 16), address: address.slice(0, 64), associations: 1, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0 });
   }
 
   private async close(reason: string, announce = true): Promise<void> {

@@ -19,7 +19,8 @@ export interface CStoreRequest {
 /** What happened on an association, for the monitor (no PHI: statuses and sizes). */
 export type DimseEvent =
   | { readonly type: 'echo' }
-  | { readonly type: 'store'; readonly status: number; readonly bytes: number }
+  /** A C-STORE answered: its status, its data set's size and who sent it (the monitor counts per calling AE). */
+  | { readonly type: 'store'; readonly status: number; readonly bytes: number; readonly callingAeTitle: string; readonly address: string }
   | { readonly type: 'protocol-error'; readonly message: string };
 
 export interface DimseServiceOptions {
@@ -170,7 +171,7 @@ export class DimseService implements UlUser {
           .then((status) => {
             flight.status = status;
             flight.settled = true;
-            this.options.onEvent?.({ type: 'store', status, bytes: dataset.received });
+            this.options.onEvent?.({ type: 'store', status, bytes: dataset.received, callingAeTitle: this.callingAeTitle, address: this.options.peerAddress });
             this.answer();
           });
         return;
@@ -209,7 +210,7 @@ export class DimseService implements UlUser {
       ...(command.affectedSopClassUid !== undefined ? { affectedSopClassUid: command.affectedSopClassUid } : {}),
       ...(command.affectedSopInstanceUid !== undefined ? { affectedSopInstanceUid: command.affectedSopInstanceUid } : {}),
     };
-    if (command.commandField === COMMAND_FIELD.C_STORE_RQ && flight.dataset === null) this.options.onEvent?.({ type: 'store', status: response.status!, bytes: 0 });
+    if (command.commandField === COMMAND_FIELD.C_STORE_RQ && flight.dataset === null) this.options.onEvent?.({ type: 'store', status: response.status!, bytes: 0, callingAeTitle: this.callingAeTitle, address: this.options.peerAddress });
     this.ul.sendPData(encodePData(context.id, true, encodeCommand(response), this.ul.peerMaxLength));
     this.refreshIdle();
     this.maybeRelease();

@@ -12,10 +12,28 @@ export function receiverState(status: DicomStatus): string {
   return listener.reason ?? (listener.state === 'error' ? 'The receiver could not open.' : 'The receiver is closed.');
 }
 
+/** A count of instances in words ("1 instance", "3 instances"). */
+function instances(count: number): string {
+  return `${count} instance${count === 1 ? '' : 's'}`;
+}
+
+/** The per-caller columns after AE title and address: [heading, the caller's figure]. */
+const CALLER_COLUMNS = [
+  ['Associations', 'associations'],
+  ['Received', 'received'],
+  ['Stored', 'stored'],
+  ['Held', 'held'],
+  ['Duplicates', 'duplicates'],
+  ['Conflicts', 'conflicts'],
+  ['Failed', 'failed'],
+] as const satisfies readonly (readonly [string, keyof DicomStatus['callers'][number]])[];
+
 /**
  * The DICOM receiver as the intake monitor shows a listener: its state, what it received since it
- * started (associations, echoes, instances stored and failed, rejections, protocol errors) and the
- * calling AE titles seen. Refreshed whenever a replay ends (instances stored meanwhile).
+ * started (associations, echoes; C-STOREs received and what became of them: stored, held,
+ * duplicates, conflicts, failed; rejections, protocol errors) in total and per calling AE title.
+ * Duplicates are counted apart from stored instances, so a resend storm does not look like new
+ * images. Refreshed whenever a replay ends (instances stored meanwhile).
  */
 export function ReceiverStatus() {
   const api = useApi();
@@ -49,7 +67,11 @@ export function ReceiverStatus() {
                 ['Associations', loaded.status.counters.associations],
                 ['Rejected associations', loaded.status.counters.rejectedAssociations],
                 ['Echoes', loaded.status.counters.echoes],
+                ['Instances received', loaded.status.counters.received],
                 ['Instances stored', loaded.status.counters.stored],
+                ['Held (no Patient ID)', loaded.status.counters.held],
+                ['Duplicates (resent, not stored again)', loaded.status.counters.duplicates],
+                ['Conflicts (same UID, other bytes)', loaded.status.counters.conflicts],
                 ['Instances failed', loaded.status.counters.failed],
                 ['Protocol errors', loaded.status.counters.protocolErrors],
               ] as const
@@ -59,6 +81,12 @@ export function ReceiverStatus() {
               </Fact>
             ))}
           </dl>
+          {loaded.status.counters.conflicts > 0 && (
+            <p>
+              {instances(loaded.status.counters.conflicts)} arrived again with other bytes under a SOP Instance UID already stored: both copies are kept, the later one flagged as a
+              conflict.
+            </p>
+          )}
           {loaded.status.callers.length > 0 && (
             <>
               <h3 id={callersId}>Calling AE titles</h3>
@@ -68,8 +96,11 @@ export function ReceiverStatus() {
                     <tr>
                       <th scope="col">AE title</th>
                       <th scope="col">Address</th>
-                      <th scope="col">Associations</th>
-                      <th scope="col">Stored</th>
+                      {CALLER_COLUMNS.map(([heading]) => (
+                        <th key={heading} scope="col">
+                          {heading}
+                        </th>
+                      ))}
                     </tr>
                   </thead>
                   <tbody>
@@ -77,8 +108,9 @@ export function ReceiverStatus() {
                       <tr key={`${caller.aeTitle}@${caller.address}`}>
                         <th scope="row">{caller.aeTitle}</th>
                         <td>{caller.address}</td>
-                        <td>{caller.associations}</td>
-                        <td>{caller.stored}</td>
+                        {CALLER_COLUMNS.map(([heading, key]) => (
+                          <td key={heading}>{caller[key]}</td>
+                        ))}
                       </tr>
                     ))}
                   </tbody>

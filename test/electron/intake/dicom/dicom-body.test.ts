@@ -89,13 +89,46 @@ describe('body: the DICOM receiver as an intake channel', () => {
 
     const status = await call(b, 'dicom.status', {});
     expect(status.counters).toMatchObject({ associations: 1, echoes: 1, stored: 1, failed: 0 });
-    expect(status.callers).toEqual([{ aeTitle: 'CT_SCANNER', address: '127.0.0.1', associations: 1, stored: 1 }]);
+    expect(status.callers).toEqual([{ aeTitle: 'CT_SCANNER', address: '127.0.0.1', associations: 1, received: 1, stored: 1, held: 0, duplicates: 0, conflicts: 0, failed: 0 }]);
 
     for (const entry of await readdir(dataDir, { withFileTypes: true, recursive: true })) {
       if (!entry.isFile()) continue;
       const text = (await readFile(path.join(entry.parentPath, entry.name))).toString('latin1');
       expect(text.includes(FAMILY) || text.includes(MRN), `${entry.name} holds the patient in plaintext`).toBe(false);
     }
+  });
+
+  it('counts C-STOREs received, stored, held, duplicates, conflicts and failed, in total and per calling AE title (QA explore-12 D2, D4)', async () => {
+    const port = await freePort();
+    const b = await body(await tempDir(), { dicomPort: port });
+    await createVault(b);
+    const first = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: MRN }));
+    const other = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: MRN, studyDescription: 'VERSION TWO' }));
+    const second = writeDataset(instanceElements({ sopInstanceUid: `${UID}.2`, patientId: MRN }));
+    const noPatient = writeDataset(instanceElements({ sopInstanceUid: `${UID}.3` }));
+    const cut = writeDataset(instanceElements({ sopInstanceUid: `${UID}.4`, patientId: MRN, pixels: Buffer.alloc(50_000), rows: 125, columns: 200 })).subarray(0, 20_000);
+    const send = async (callingAeTitle: string, datasets: readonly [string, Buffer][]) => {
+      const { scu } = await TestScu.associate({ port, callingAeTitle });
+      const statuses: number[] = [];
+      for (const [uid, dataset] of datasets) {
+        scu.store(3, CT_IMAGE_STORAGE, uid, dataset);
+        const answer = await scu.next();
+        statuses.push(answer.type === 'response' ? answer.command.status! : -1);
+      }
+      scu.close();
+      return statuses;
+    };
+    const ok = DIMSE_STATUS.SUCCESS;
+    expect(await send('CT_QA', [[UID, first], [UID, first], [`${UID}.2`, second], [UID, first], [`${UID}.3`, noPatient], [`${UID}.4`, cut]])).toEqual([ok, ok, ok, ok, ok, DIMSE_STATUS.CANNOT_UNDERSTAND]);
+    expect(await send('MR_QA', [[UID, other], [`${UID}.2`, second]])).toEqual([ok, ok]);
+
+    const status = await call(b, 'dicom.status', {});
+    expect(status.counters).toMatchObject({ received: 8, stored: 2, held: 1, duplicates: 3, conflicts: 1, failed: 1 });
+    const callers = Object.fromEntries(status.callers.map(({ aeTitle, address: _address, associations: _associations, ...counts }) => [aeTitle, counts]));
+    expect(callers).toEqual({
+      CT_QA: { received: 6, stored: 2, held: 1, duplicates: 2, conflicts: 0, failed: 1 },
+      MR_QA: { received: 2, stored: 0, held: 0, duplicates: 1, conflicts: 1, failed: 0 },
+    });
   });
 
   it('imports files: Part 10 files and bare data sets are stored, a DICOMDIR is recognized, a resend is a duplicate, and the rest is said per file', async () => {

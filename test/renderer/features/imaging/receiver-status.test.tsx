@@ -1,0 +1,58 @@
+// @vitest-environment happy-dom
+import { screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { DicomStatus } from '../../../../shared/ipc/dicom-contract';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+const caller = (aeTitle: string, counts: Partial<DicomStatus['callers'][number]>): DicomStatus['callers'][number] => ({
+  aeTitle,
+  address: '10.0.0.5',
+  associations: 2,
+  received: 0,
+  stored: 0,
+  held: 0,
+  duplicates: 0,
+  conflicts: 0,
+  failed: 0,
+  ...counts,
+});
+
+const STATUS: DicomStatus = {
+  listener: { channel: 'dicom', state: 'listening', address: '127.0.0.1', port: 11112 },
+  aeTitle: 'HDMS',
+  portOverride: null,
+  counters: { associations: 4, rejectedAssociations: 0, echoes: 1, received: 17, stored: 9, held: 1, duplicates: 5, conflicts: 1, failed: 1, protocolErrors: 0, bytes: 1000 },
+  callers: [caller('CT_QA', { received: 15, stored: 7, held: 1, duplicates: 5, conflicts: 1, failed: 1 }), caller('MR_QA', { received: 2, stored: 2 })],
+  open: [],
+};
+
+describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
+  it('shows received, stored, held, duplicates, conflicts and failed in total and per calling AE title', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('dicom.status', () => STATUS);
+    renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    const section = await screen.findByRole('region', { name: 'DICOM receiver' });
+    await within(section).findByText('Listening as HDMS on 127.0.0.1, port 11112.');
+    const fact = (term: string) => within(section).getByText(term).nextElementSibling?.textContent;
+    expect([fact('Instances received'), fact('Instances stored'), fact('Held (no Patient ID)'), fact('Duplicates (resent, not stored again)'), fact('Conflicts (same UID, other bytes)'), fact('Instances failed')]).toEqual(['17', '9', '1', '5', '1', '1']);
+    const table = within(section).getByRole('table', { name: 'Calling AE titles' });
+    const cells = (row: HTMLElement) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent);
+    const rows = within(table).getAllByRole('row');
+    expect(cells(rows[0]!)).toEqual(['AE title', 'Address', 'Associations', 'Received', 'Stored', 'Held', 'Duplicates', 'Conflicts', 'Failed']);
+    expect(cells(rows[1]!)).toEqual(['CT_QA', '10.0.0.5', '2', '15', '7', '1', '5', '1', '1']);
+    expect(cells(rows[2]!)).toEqual(['MR_QA', '10.0.0.5', '2', '2', '2', '0', '0', '0', '0']);
+    // A conflict is said in words: where the two copies are.
+    expect(section.textContent).toMatch(/1 instance arrived again with other bytes under a SOP Instance UID already stored: both copies are kept/);
+  });
+
+  it('says nothing about conflicts when there are none', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('dicom.status', () => ({ ...STATUS, counters: { ...STATUS.counters, conflicts: 0 }, callers: [] }));
+    renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    const section = await screen.findByRole('region', { name: 'DICOM receiver' });
+    await within(section).findByText('Listening as HDMS on 127.0.0.1, port 11112.');
+    expect(section.textContent).not.toMatch(/other bytes under/);
+  });
+});
