@@ -297,7 +297,10 @@ export class Hl7Service implements IntakeChannel {
         attached,
         charset,
         async (intake) => {
-          results = (await intake.importFile(raw, { name: `reprocess of record ${quarantineSeq}` })).map((result) => toResult(0, result));
+          // Channel hl7-reprocess: what it stores says it is this operator's run (edited or not) of
+          // that record, and the sender's counters do not count it as sent again.
+          const reprocess = { quarantineSeq, edited: options.edited === true };
+          results = (await intake.importFile(raw, { name: `reprocess of record ${quarantineSeq}`, reprocess })).map((result) => toResult(0, result));
           this.monitorData.note();
         },
         override,

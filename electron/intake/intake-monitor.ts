@@ -9,7 +9,7 @@ import {
 import type { Hl7IntakeStats } from './hl7/hl7-intake';
 
 const RECENT_LIMIT = 200;
-const ZERO: IntakeTotals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 };
+const ZERO: IntakeTotals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0, reprocessed: 0 };
 
 /** The counters as kept across restarts (intake-counters-store.ts): since when, the totals, per sender. */
 export interface CountersSnapshot {
@@ -29,7 +29,7 @@ export interface IntakeMonitorOptions {
 }
 
 function negate(a: IntakeTotals): IntakeTotals {
-  return { received: -a.received, accepted: -a.accepted, errored: -a.errored, duplicates: -a.duplicates, conflicts: -a.conflicts, oversize: -a.oversize };
+  return { received: -a.received, accepted: -a.accepted, errored: -a.errored, duplicates: -a.duplicates, conflicts: -a.conflicts, oversize: -a.oversize, reprocessed: -(a.reprocessed ?? 0) };
 }
 
 function add(a: IntakeTotals, b: IntakeTotals): IntakeTotals {
@@ -40,6 +40,8 @@ function add(a: IntakeTotals, b: IntakeTotals): IntakeTotals {
     duplicates: a.duplicates + b.duplicates,
     conflicts: a.conflicts + b.conflicts,
     oversize: a.oversize + b.oversize,
+    // Absent in counters saved before reprocesses were counted apart.
+    reprocessed: (a.reprocessed ?? 0) + (b.reprocessed ?? 0),
   };
 }
 
@@ -69,6 +71,10 @@ function recentEntry(message: Hl7IntakeStats['recent'][number]): Hl7RecentMessag
  * saved as a baseline, `onCounters` is told the current figures (coalesced) to save them, and
  * `reset` starts counting again from zero (the baseline becomes minus what was counted, so the
  * live intakes need not know). Recent messages and throughput are of this run only.
+ *
+ * A sender's figures (received, accepted…) count what the sender sent, over MLLP or in files; an
+ * operator's reprocess of a quarantined message is counted apart (`reprocessed`), so a sender that
+ * sent five messages shows five received however often the quarantine ran them again.
  */
 export class IntakeMonitor {
   private readonly sources = new Set<() => Hl7IntakeStats>();
@@ -115,7 +121,16 @@ export class IntakeMonitor {
     const senders = this.senders();
     this.baselineTotals = add(this.baselineTotals, negate(totals));
     for (const counters of senders) {
-      const negative: Hl7SenderCounters = { sender: counters.sender, received: -counters.received, accepted: -counters.accepted, errored: -counters.errored, duplicates: -counters.duplicates, conflicts: -counters.conflicts, lastAt: '' };
+      const negative: Hl7SenderCounters = {
+        sender: counters.sender,
+        received: -counters.received,
+        accepted: -counters.accepted,
+        errored: -counters.errored,
+        duplicates: -counters.duplicates,
+        conflicts: -counters.conflicts,
+        reprocessed: -(counters.reprocessed ?? 0),
+        lastAt: '',
+      };
       const before = this.baselineSenders.get(counters.sender);
       this.baselineSenders.set(counters.sender, before === undefined ? negative : mergeCounters(before, negative));
     }
@@ -233,6 +248,7 @@ function mergeCounters(a: Hl7SenderCounters, b: Readonly<Hl7SenderCounters>): Hl
     errored: a.errored + b.errored,
     duplicates: a.duplicates + b.duplicates,
     conflicts: a.conflicts + b.conflicts,
+    reprocessed: (a.reprocessed ?? 0) + (b.reprocessed ?? 0),
     lastAt: a.lastAt > b.lastAt ? a.lastAt : b.lastAt,
   };
 }

@@ -223,7 +223,7 @@ export const MergeSchema = z.strictObject({
  */
 export const ExtendedRecordSchema = z.discriminatedUnion('type', [ReportSchema, OrderSchema, AllergySchema, DiagnosisSchema, ImmunizationSchema, MergeSchema]);
 
-/** HL7 v2 details of a message (channel hl7-mllp / hl7-file). No PHI beyond what the message says about systems. */
+/** HL7 v2 details of a message (channel hl7-mllp / hl7-file / hl7-reprocess). No PHI beyond what the message says about systems. */
 export const Hl7MessageInfoSchema = z.strictObject({
   /** MSH-12. */
   version: text(16),
@@ -249,11 +249,23 @@ export const Hl7MessageInfoSchema = z.strictObject({
    * bytes (as text) that followed its fsync. Absent in records written before it was kept.
    */
   ackTexts: z.array(text(4000)).max(2).optional(),
+  /**
+   * Channel `hl7-reprocess`: an operator ran quarantine record `quarantineSeq` (its journal seq)
+   * again, `edited` when they changed the bytes first (this record holds the edited copy; the
+   * quarantine record keeps the original). The act itself is journaled as `intake.reprocessed`.
+   */
+  reprocessOf: z.strictObject({ quarantineSeq: z.number().int().positive(), edited: z.boolean() }).optional(),
 });
+
+/**
+ * Where an intake record came from: `hl7-reprocess` is not a sender's channel but an operator's
+ * reprocess of a quarantined HL7 message (no acknowledgment goes to anyone).
+ */
+export const INTAKE_RECORD_CHANNELS = ['demo', 'hl7-mllp', 'hl7-file', 'hl7-reprocess', 'dicom', 'devices'] as const;
 
 /** One intake event's normalized content: one message, one study, one device batch. */
 export const NormalizedIntakeSchema = z.strictObject({
-  channel: z.enum(['demo', 'hl7-mllp', 'hl7-file', 'dicom', 'devices']),
+  channel: z.enum(INTAKE_RECORD_CHANNELS),
   /** The sender's id for this message (HL7 MSH-10, DICOM SOP Instance UID…), for duplicates. */
   messageId: text(200),
   messageType: text(40),
@@ -274,7 +286,7 @@ export const NormalizedIntakeSchema = z.strictObject({
  */
 export const IntakeQuarantineSchema = z.strictObject({
   type: z.literal('quarantine'),
-  channel: z.enum(['demo', 'hl7-mllp', 'hl7-file', 'dicom', 'devices']),
+  channel: z.enum(INTAKE_RECORD_CHANNELS),
   /**
    * rejected: answered with an error (AR/CR…), to be fixed and reprocessed or discarded;
    * held: acknowledged (AA) but not indexed (e.g. no PID: nothing to file it under).

@@ -65,13 +65,19 @@ export const Hl7SenderCountersSchema = z.strictObject({
   errored: count,
   duplicates: count,
   conflicts: count,
+  /**
+   * The sender's messages an operator ran again from the quarantine: counted here, not in the
+   * figures above, which count what the sender sent. Absent in counters saved before it was kept.
+   */
+  reprocessed: count.optional(),
   lastAt: isoTime,
 });
 export type Hl7SenderCounters = Readonly<z.infer<typeof Hl7SenderCountersSchema>>;
 
 export const Hl7RecentMessageSchema = z.strictObject({
   at: isoTime,
-  channel: z.enum(['hl7-mllp', 'hl7-file']),
+  /** hl7-reprocess: an operator ran a quarantined message again (not the sender). */
+  channel: z.enum(['hl7-mllp', 'hl7-file', 'hl7-reprocess']),
   sender: senderName,
   /** MSH-10 (may be empty when the header could not be read). */
   controlId: z.string().max(200),
@@ -95,6 +101,8 @@ export const IntakeTotalsSchema = z.strictObject({
   conflicts: count,
   /** Frames over the size cap (also counted in received and errored). */
   oversize: count,
+  /** Messages an operator ran again from the quarantine (not in received or the others). Absent in counters saved before it was kept. */
+  reprocessed: count.optional(),
 });
 export type IntakeTotals = Readonly<z.infer<typeof IntakeTotalsSchema>>;
 

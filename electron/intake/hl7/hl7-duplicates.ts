@@ -92,8 +92,13 @@ export interface Hl7Dedupe {
   tag(keyHash: string, payloadHash: string): DedupeTag;
   /** Nothing is known under this key (no disk read beyond one block per level, no journal read). */
   isNew(tag: DedupeTag): boolean;
-  /** The verdict; a hit is confirmed against the journal record it names. Remembers nothing. */
-  check(tag: DedupeTag): Promise<DedupeVerdict>;
+  /**
+   * The verdict; a hit is confirmed against the journal record it names. Remembers nothing.
+   * `copyOf`: the tag is of an operator's copy of that record (a reprocess of a quarantine
+   * record): other content under its key is the operator's edit, not a conflict. Identical
+   * content is still a duplicate, of that record or any other.
+   */
+  check(tag: DedupeTag, options?: { readonly copyOf?: number }): Promise<DedupeVerdict>;
   /**
    * Runs `append`, the journal append of a record carrying `journalTag` (pass it as the entry's
    * `dedupe`), and remembers the tag under the record's seq once the append resolved (durable).
@@ -469,7 +474,7 @@ class DedupeIndex implements Hl7Dedupe {
     return this.lookup(tag.key).length === 0;
   }
 
-  async check(tag: DedupeTag): Promise<DedupeVerdict> {
+  async check(tag: DedupeTag, options: { readonly copyOf?: number } = {}): Promise<DedupeVerdict> {
     const candidates = this.lookup(tag.key);
     for (;;) {
       let duplicate: Candidate | null = null;
@@ -477,7 +482,7 @@ class DedupeIndex implements Hl7Dedupe {
       for (const candidate of candidates) {
         if (candidate.payload === tag.payload) {
           if (duplicate === null || candidate.seq > duplicate.seq) duplicate = candidate;
-        } else if (candidate.ack !== 'AR' && candidate.ack !== 'CR') {
+        } else if (candidate.ack !== 'AR' && candidate.ack !== 'CR' && candidate.seq !== options.copyOf) {
           accepted ??= candidate;
         }
       }

@@ -15,7 +15,18 @@ import type { SealedIntakeRecord } from '../intake-pipeline';
  * Per input (one frame or one file) messages are handled in order, one at a time.
  */
 
-export type Hl7Channel = 'hl7-mllp' | 'hl7-file';
+/**
+ * How a message came in: over MLLP, in a file, or (`hl7-reprocess`) run again from the quarantine
+ * by an operator. Only MLLP answers with ACK messages; the sender's counters count MLLP and files,
+ * a reprocess is counted apart (the sender did not send it again).
+ */
+export type Hl7Channel = 'hl7-mllp' | 'hl7-file' | 'hl7-reprocess';
+
+/** An operator's reprocess of quarantine record `quarantineSeq` (its journal seq); `edited` when they changed the bytes. */
+export interface Hl7ReprocessOf {
+  readonly quarantineSeq: number;
+  readonly edited: boolean;
+}
 
 /** What the pipeline's `ingest` takes for an accepted message (a subset of IntakeInput). */
 export interface Hl7IngestInput {
@@ -105,6 +116,8 @@ export interface Hl7SenderCounters {
   errored: number;
   duplicates: number;
   conflicts: number;
+  /** Run again from the quarantine by an operator: not in the figures above (what the sender sent). */
+  reprocessed: number;
   lastAt: string;
 }
 
@@ -127,7 +140,7 @@ export interface Hl7IntakeStats {
   readonly senders: readonly Readonly<Hl7SenderCounters>[];
   /** Newest first. */
   readonly recent: readonly Hl7RecentMessage[];
-  readonly totals: { readonly received: number; readonly accepted: number; readonly errored: number; readonly duplicates: number; readonly conflicts: number; readonly oversize: number };
+  readonly totals: { readonly received: number; readonly accepted: number; readonly errored: number; readonly duplicates: number; readonly conflicts: number; readonly oversize: number; readonly reprocessed: number };
 }
 
 export interface Hl7Intake {
@@ -135,8 +148,12 @@ export interface Hl7Intake {
   handleFrame(frame: Buffer, peer: Hl7Peer): Promise<Buffer[]>;
   /** A frame over the size cap (only its first bytes kept) → the AR to send back. */
   handleOversize(head: Buffer, bytes: number, peer: Hl7Peer): Promise<Buffer[]>;
-  /** A dropped file's bytes: one message, a batch, or several messages → one result per message. */
-  importFile(bytes: Uint8Array, options?: { readonly name?: string }): Promise<Hl7ImportResult[]>;
+  /**
+   * A dropped file's bytes: one message, a batch, or several messages → one result per message.
+   * `reprocess`: the bytes are a quarantined message an operator runs again (channel
+   * hl7-reprocess): stored records say so, and the sender's counters are left alone.
+   */
+  importFile(bytes: Uint8Array, options?: { readonly name?: string; readonly reprocess?: Hl7ReprocessOf }): Promise<Hl7ImportResult[]>;
   stats(): Hl7IntakeStats;
 }
 
@@ -164,6 +181,11 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Whether ACK messages go back (MLLP); a file import and a reprocess only report the code. */
+function sendsAcks(channel: Hl7Channel): boolean {
+  return channel === 'hl7-mllp';
+}
+
 export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   const { ingest, quarantine, dedupe, log } = options;
   const now = options.now ?? (() => new Date());
@@ -172,19 +194,24 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   const recentLimit = options.recentLimit ?? 200;
   const senders = new Map<string, Hl7SenderCounters>();
   const recent: Hl7RecentMessage[] = [];
-  const totals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 };
+  const totals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0, reprocessed: 0 };
   /** Identical messages in flight (two connections resending at once): the second waits for the first. */
   const inFlight = new Map<string, Promise<ItemOutcome>>();
   /** The exact ACK texts of recent first answers, for duplicates (bounded; after a restart they are rebuilt from the code). */
   const ackCache = new Map<string, string[]>();
   const ACK_CACHE_LIMIT = 10_000;
 
-  function count(sender: string, update: (counters: Hl7SenderCounters) => void): void {
+  function countersOf(sender: string): Hl7SenderCounters {
     let counters = senders.get(sender);
     if (counters === undefined) {
-      counters = { sender, received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, lastAt: '' };
+      counters = { sender, received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, reprocessed: 0, lastAt: '' };
       senders.set(sender, counters);
     }
+    return counters;
+  }
+
+  function count(sender: string, update: (counters: Hl7SenderCounters) => void): void {
+    const counters = countersOf(sender);
     counters.received++;
     counters.lastAt = now().toISOString();
     update(counters);
@@ -196,9 +223,9 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   }
 
   function acksFor(header: MshHeader | null, outcome: AckOutcome, channel: Hl7Channel): { codes: AckCode[]; texts: string[] } {
-    const codes = channel === 'hl7-file' ? [outcome.kind === 'stored' ? ('AA' as const) : outcome.problem.ack] : ackCodesFor(header, outcome);
+    const codes = !sendsAcks(channel) ? [outcome.kind === 'stored' ? ('AA' as const) : outcome.problem.ack] : ackCodesFor(header, outcome);
     const problem = outcome.kind === 'stored' ? undefined : outcome.problem;
-    return { codes, texts: channel === 'hl7-file' ? [] : codes.map((code) => buildAckText(header, code, problem, { ...identity, now: now() })) };
+    return { codes, texts: !sendsAcks(channel) ? [] : codes.map((code) => buildAckText(header, code, problem, { ...identity, now: now() })) };
   }
 
   function originalCode(outcome: AckOutcome): 'AA' | 'AE' | 'AR' {
@@ -207,23 +234,29 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
 
   function record(channel: Hl7Channel, source: string, header: HeaderSummary | null, outcome: AckOutcome, codes: AckCode[], extra: { duplicate?: boolean; conflict?: boolean; quarantined?: boolean; reason?: string }): void {
     const sender = senderOf(header, source);
-    totals.received++;
-    count(sender, (counters) => {
-      if (extra.duplicate === true) {
-        counters.duplicates++;
-        totals.duplicates++;
-      } else if (outcome.kind === 'stored') {
-        counters.accepted++;
-        totals.accepted++;
-      } else {
-        counters.errored++;
-        totals.errored++;
-      }
-      if (extra.conflict === true) {
-        counters.conflicts++;
-        totals.conflicts++;
-      }
-    });
+    if (channel === 'hl7-reprocess') {
+      // Not the sender's traffic: counted apart, whatever came of it (stored, rejected again, a duplicate).
+      totals.reprocessed++;
+      countersOf(sender).reprocessed++;
+    } else {
+      totals.received++;
+      count(sender, (counters) => {
+        if (extra.duplicate === true) {
+          counters.duplicates++;
+          totals.duplicates++;
+        } else if (outcome.kind === 'stored') {
+          counters.accepted++;
+          totals.accepted++;
+        } else {
+          counters.errored++;
+          totals.errored++;
+        }
+        if (extra.conflict === true) {
+          counters.conflicts++;
+          totals.conflicts++;
+        }
+      });
+    }
     remember({
       at: now().toISOString(),
       channel,
@@ -313,7 +346,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     };
   }
 
-  async function acceptMessage(message: Hl7Message, channel: Hl7Channel, source: string, batchIndex?: number): Promise<ItemOutcome> {
+  async function acceptMessage(message: Hl7Message, channel: Hl7Channel, source: string, batchIndex?: number, reprocessOf?: Hl7ReprocessOf): Promise<ItemOutcome> {
     const { keyHash, payload } = dedupeHashesOf(message);
     const flightKey = `${keyHash}:${payload}`;
     const running = inFlight.get(flightKey);
@@ -321,7 +354,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       const first = await running;
       return duplicateOf(first, message, channel, source);
     }
-    const work = acceptOnce(message, channel, source, keyHash, payload, flightKey, batchIndex);
+    const work = acceptOnce(message, channel, source, keyHash, payload, flightKey, batchIndex, reprocessOf);
     inFlight.set(flightKey, work);
     try {
       return await work;
@@ -337,17 +370,19 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     return { ...first, result: { ...first.result, index: message.index, duplicate: stored } };
   }
 
-  async function acceptOnce(message: Hl7Message, channel: Hl7Channel, source: string, keyHash: string, payload: string, flightKey: string, batchIndex?: number): Promise<ItemOutcome> {
+  async function acceptOnce(message: Hl7Message, channel: Hl7Channel, source: string, keyHash: string, payload: string, flightKey: string, batchIndex?: number, reprocessOf?: Hl7ReprocessOf): Promise<ItemOutcome> {
     const header = message.wireHeader;
     const tag = dedupe.tag(keyHash, payload);
-    const verdict = await dedupe.check(tag);
+    // A reprocess runs a copy of its quarantine record, which holds the same key: an edited copy
+    // differs from it by the operator's edit, not because the sender reused the control id.
+    const verdict = await dedupe.check(tag, reprocessOf === undefined ? {} : { copyOf: reprocessOf.quarantineSeq });
     if (verdict.status === 'duplicate') {
       const outcome: AckOutcome = verdict.ack === 'AR' || verdict.ack === 'CR' ? { kind: 'rejected', problem: ERR.segmentSequence('Rejected before.') } : { kind: 'stored' };
       const cached = ackCache.get(flightKey);
-      const planned = cached !== undefined ? { codes: ackCodesFor(header, outcome), texts: cached } : acksFor(header, outcome, channel);
+      const planned = cached !== undefined && sendsAcks(channel) ? { codes: ackCodesFor(header, outcome), texts: cached } : acksFor(header, outcome, channel);
       record(channel, source, header, outcome, planned.codes, { duplicate: true });
       log.info({ channel, source, bytes: message.raw.length }, 'HL7 duplicate: answered as before, not stored again');
-      return { header, codes: planned.codes, ackTexts: channel === 'hl7-file' ? [] : planned.texts, result: resultOf(message.index, message.header, outcome, { duplicate: true }) };
+      return { header, codes: planned.codes, ackTexts: sendsAcks(channel) ? planned.texts : [], result: resultOf(message.index, message.header, outcome, { duplicate: true }) };
     }
     const conflict = verdict.status === 'conflict';
     const receivedAt = now();
@@ -356,7 +391,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     let quarantined = false;
     let reason: string | undefined;
     const mapped = (() => {
-      const result = mapSafely(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}) });
+      const result = mapSafely(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}), ...(reprocessOf !== undefined ? { reprocessOf } : {}) });
       if (result.kind !== 'failed') return result;
       log.error({ channel, error: result.error instanceof Error ? result.error.name : typeof result.error }, 'HL7 mapping failed; the message is held in quarantine');
       return { kind: 'no-patient' as const, reason: 'The message could not be mapped (internal mapping failure).', mapping: 'not-mapped' as const };
@@ -400,7 +435,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
 
   /** After a durable store (the duplicate index learnt it in Hl7Dedupe.store): the ACK cache learns the exact texts. */
   function rememberAck(flightKey: string, texts: string[], channel: Hl7Channel): void {
-    if (channel !== 'hl7-file') {
+    if (sendsAcks(channel)) {
       if (ackCache.size >= ACK_CACHE_LIMIT) ackCache.delete(ackCache.keys().next().value!);
       ackCache.set(flightKey, texts);
     }
@@ -461,15 +496,15 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     }
   }
 
-  async function handleItem(item: Hl7Item, channel: Hl7Channel, source: string, batchIndex?: number): Promise<ItemOutcome> {
+  async function handleItem(item: Hl7Item, channel: Hl7Channel, source: string, batchIndex?: number, reprocessOf?: Hl7ReprocessOf): Promise<ItemOutcome> {
     if (!item.ok) return rejectItem(item.raw, item.header, item.problem, channel, source, item.index, batchIndex);
     if (item.message.raw.length > maxMessageBytes) {
       return rejectItem(item.message.raw, item.message.wireHeader, ERR.tooLarge(`The message is ${item.message.raw.length} bytes; the limit is ${maxMessageBytes}.`), channel, source, item.index, batchIndex);
     }
-    return acceptMessage(item.message, channel, source, batchIndex);
+    return acceptMessage(item.message, channel, source, batchIndex, reprocessOf);
   }
 
-  async function handleInput(bytes: Uint8Array, channel: Hl7Channel, source: string): Promise<{ outcomes: ItemOutcome[]; batch: ReturnType<typeof parseHl7>['batch'] }> {
+  async function handleInput(bytes: Uint8Array, channel: Hl7Channel, source: string, reprocessOf?: Hl7ReprocessOf): Promise<{ outcomes: ItemOutcome[]; batch: ReturnType<typeof parseHl7>['batch'] }> {
     const input = parseHl7(bytes, {
       ...(options.defaultCharset === undefined ? {} : { defaultCharset: options.defaultCharset }),
       ...(options.forceCharset === undefined ? {} : { forceCharset: options.forceCharset }),
@@ -478,7 +513,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     const many = input.items.length > 1 || input.batch !== null;
     for (const item of input.items) {
       try {
-        outcomes.push(await handleItem(item, channel, source, many ? item.index : undefined));
+        outcomes.push(await handleItem(item, channel, source, many ? item.index : undefined, reprocessOf));
       } catch (error) {
         // Not expected (handleItem catches storage failures); never let it escape as a crash.
         log.error({ channel, source, error: error instanceof Error ? error.name : typeof error }, 'HL7 intake: unexpected failure');
@@ -520,7 +555,8 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     },
 
     async importFile(bytes, importOptions = {}) {
-      const { outcomes } = await handleInput(bytes, 'hl7-file', importOptions.name ?? 'file');
+      const reprocessOf = importOptions.reprocess;
+      const { outcomes } = await handleInput(bytes, reprocessOf === undefined ? 'hl7-file' : 'hl7-reprocess', importOptions.name ?? 'file', reprocessOf);
       return outcomes.map((outcome) => outcome.result);
     },
 

@@ -48,12 +48,14 @@ import type { Hl7Message, Hl7Segment } from './hl7-front-end';
 export const MAPPED_TYPES: ReadonlySet<string> = new Set(['ADT', 'ORU', 'OUL', 'MDM', 'ORM', 'OML', 'VXU']);
 
 export interface MappingContext {
-  readonly channel: 'hl7-mllp' | 'hl7-file';
+  readonly channel: 'hl7-mllp' | 'hl7-file' | 'hl7-reprocess';
   readonly receivedAt: Date;
   readonly dedupeKey: string;
   readonly payloadSha256: string;
   readonly conflict: boolean;
   readonly batchIndex?: number;
+  /** Channel hl7-reprocess: the quarantine record an operator ran again, and whether they edited it. */
+  readonly reprocessOf?: { readonly quarantineSeq: number; readonly edited: boolean };
 }
 
 export type MappingResult =
@@ -862,6 +864,7 @@ export function mapHl7Message(message: Hl7Message, context: MappingContext): Map
   };
   if (context.conflict) hl7.conflict = true;
   if (context.batchIndex !== undefined) hl7.batchIndex = context.batchIndex;
+  if (context.reprocessOf !== undefined) hl7.reprocessOf = { quarantineSeq: context.reprocessOf.quarantineSeq, edited: context.reprocessOf.edited };
   const candidate: Draft<NormalizedIntake> = {
     channel: context.channel,
     messageId: clip(header.controlId, 200),

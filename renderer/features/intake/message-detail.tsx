@@ -9,7 +9,20 @@ import { AckCodes } from './message-parts';
 import { When, count } from './monitor-tables';
 import { RawMessageTree } from './raw-message-view';
 
-const CHANNEL_WORDS: Readonly<Record<string, string>> = { 'hl7-mllp': 'MLLP (network)', 'hl7-file': 'File import', demo: 'Demo data' };
+const CHANNEL_WORDS: Readonly<Record<string, string>> = {
+  'hl7-mllp': 'MLLP (network)',
+  'hl7-file': 'File import',
+  // Not a sender's channel: an operator ran a quarantined message again (edited or not); the act is journaled as `intake.reprocessed`.
+  'hl7-reprocess': 'Reprocessed from the quarantine by an operator',
+  demo: 'Demo data',
+};
+
+/** Why a message has no acknowledgment text to show. */
+function noAckWords(channel: string): string {
+  if (channel === 'hl7-file') return 'A file import sends no acknowledgment message; the code is what the import reported.';
+  if (channel === 'hl7-reprocess') return 'No acknowledgment goes to the sender when an operator reprocesses a message; the code is what the reprocess reported.';
+  return 'The acknowledgment text was not kept for this message (it arrived before this node journaled acknowledgments); the code is what was sent.';
+}
 
 /**
  * `#/intake/messages/<seq>`: one message of the message browser: what it was, the ACK that was
@@ -106,11 +119,7 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
             </pre>
           ))
         ) : (
-          <p className="muted">
-            {message.channel === 'hl7-file'
-              ? 'A file import sends no acknowledgment message; the code is what the import reported.'
-              : 'The acknowledgment text was not kept for this message (it arrived before this node journaled acknowledgments); the code is what was sent.'}
-          </p>
+          <p className="muted">{noAckWords(message.channel)}</p>
         )}
       </section>
       <section className="panel" aria-labelledby={recordsId}>

@@ -32,6 +32,8 @@ export function TotalsFacts({ totals }: { totals: IntakeTotals }) {
     ['Duplicates', totals.duplicates],
     ['Conflicts', totals.conflicts],
     ['Over the size limit', totals.oversize],
+    // Not in "Received": the sender did not send them again (absent in counters saved before).
+    ['Reprocessed by an operator', totals.reprocessed ?? 0],
   ];
   return (
     <dl className="totals">
@@ -45,7 +47,10 @@ export function TotalsFacts({ totals }: { totals: IntakeTotals }) {
   );
 }
 
-/** Per sending system (MSH-3 | MSH-4). */
+/**
+ * Per sending system (MSH-3 | MSH-4): what the sender sent, which the analyst checks against the
+ * sender's own log; the operator's reprocesses of its quarantined messages in a column apart.
+ */
 export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7SenderCounters[]; labelledBy: string }) {
   if (senders.length === 0) return <p>No HL7 message has been counted since then.</p>;
   return (
@@ -59,6 +64,7 @@ export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7Send
             <th scope="col">Errored</th>
             <th scope="col">Duplicates</th>
             <th scope="col">Conflicts</th>
+            <th scope="col">Reprocessed by an operator</th>
             <th scope="col">Last message</th>
           </tr>
         </thead>
@@ -71,6 +77,7 @@ export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7Send
               <td>{count(sender.errored)}</td>
               <td>{count(sender.duplicates)}</td>
               <td>{count(sender.conflicts)}</td>
+              <td>{count(sender.reprocessed ?? 0)}</td>
               <td>
                 <When iso={sender.lastAt} />
               </td>
@@ -82,7 +89,7 @@ export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7Send
   );
 }
 
-const CHANNEL_WORDS = { 'hl7-mllp': 'MLLP', 'hl7-file': 'File' } as const;
+const CHANNEL_WORDS = { 'hl7-mllp': 'MLLP', 'hl7-file': 'File', 'hl7-reprocess': 'Reprocess (operator)' } as const;
 
 /**
  * React keys for the recent messages that stay with a message while newer ones push in on top

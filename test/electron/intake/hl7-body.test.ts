@@ -143,7 +143,7 @@ describe('body: HL7 intake', () => {
     const monitor = await call(b, 'hl7.monitor', {});
     expect(monitor.listener).toEqual({ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port });
     expect(monitor.totals).toMatchObject({ received: 2, accepted: 1, duplicates: 1, errored: 0 });
-    expect(monitor.senders).toEqual([{ sender: 'LABSYS|NORTHCLINIC', received: 2, accepted: 1, errored: 0, duplicates: 1, conflicts: 0, lastAt: expect.any(String) }]);
+    expect(monitor.senders).toEqual([{ sender: 'LABSYS|NORTHCLINIC', received: 2, accepted: 1, errored: 0, duplicates: 1, conflicts: 0, reprocessed: 0, lastAt: expect.any(String) }]);
     expect(monitor.recent[0]).toMatchObject({ channel: 'hl7-mllp', sender: 'LABSYS|NORTHCLINIC', controlId: 'CTRL-0001', messageType: 'ADT^A01', acks: ['AA'], duplicate: true });
     expect(monitor.recent[1]).toMatchObject({ controlId: 'CTRL-0001', acks: ['AA'] });
     expect(monitor.recent[1]).not.toHaveProperty('duplicate');
@@ -370,7 +370,7 @@ describe('body: HL7 intake', () => {
 
     const reset = await call(again, 'hl7.resetCounters', { operator: vault.operatorId });
     const cleared = await call(again, 'hl7.monitor', {});
-    expect(cleared.totals).toEqual({ received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0 });
+    expect(cleared.totals).toEqual({ received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0, reprocessed: 0 });
     expect(cleared.senders).toEqual([]);
     expect(cleared.countersSince).toBe(reset.since);
     const record = (await readJournal(again)).find((entry) => entry.seq === reset.seq)!;
@@ -422,6 +422,44 @@ describe('body: HL7 intake', () => {
     };
     expect(await open(newRecord.objects[0]!)).toBe(adt('E-1'));
     expect(await open(quarantineRecord.objects[0]!)).toBe(broken);
+  });
+
+  it('D3/D4: an edited held message is stored as the operator\'s reprocess (no conflict, not a file import); reprocesses are counted apart from what the sender sent, across a restart', async () => {
+    const { dataDir, b, vault } = await withVault({ mllpPort: 0 });
+    const oru = (pid: boolean) =>
+      ['MSH|^~\\&|LABWEST|SITE|HDMS|NODE|20260301120000||ORU^R01^ORU_R01|NOPID-1|P|2.5.1', ...(pid ? [`PID|1||${MRN}^^^SITE^MR||${FAMILY}^${GIVEN}`] : []), 'OBR|1||ACC-1|2951-2^Sodium^LN', 'OBX|1|NM|2951-2^Sodium^LN||140|mmol/L|135-145|N|||F'].join('\r');
+    const badVersion = adt('BADVER-1').replace('|LABSYS|NORTHCLINIC|', '|LABWEST|SITE|').replace('|2.5.1|', '|9.9|');
+    const sent = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(oru(false)) }, { bytes: b64(badVersion) }] });
+    expect(sent.results).toEqual([expect.objectContaining({ ack: 'AA', quarantined: true }), expect.objectContaining({ ack: 'AR', quarantined: true })]);
+    const [heldSeq, rejectedSeq] = (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq) as [number, number];
+
+    // The operator inserts a PID line and reprocesses: stored, the entry resolved, no conflict.
+    const fixed = await call(b, 'hl7.reprocess', { quarantineSeq: heldSeq, operator: vault.operatorId, raw: b64(oru(true)), edited: true });
+    expect(fixed).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', controlId: 'NOPID-1' })] });
+    expect(fixed.results[0]).not.toHaveProperty('conflict');
+    const records = await readJournal(b);
+    const stored = records.filter((record) => record.kind === 'intake.hl7');
+    expect(stored).toHaveLength(1);
+    const meta = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, stored[0]!.meta!)).toString('utf8')) as { normalized: { channel: string; hl7: Record<string, unknown> } };
+    expect(meta.normalized.channel).toBe('hl7-reprocess');
+    expect(meta.normalized.hl7).toMatchObject({ reprocessOf: { quarantineSeq: heldSeq, edited: true } });
+    expect(meta.normalized.hl7).not.toHaveProperty('conflict');
+    // An unchanged reprocess of the rejected one: rejected again (answered as before), the entry stays open.
+    const again = await call(b, 'hl7.reprocess', { quarantineSeq: rejectedSeq, operator: vault.operatorId, raw: b64(badVersion) });
+    expect(again).toMatchObject({ resolved: false, results: [expect.objectContaining({ ack: 'AR', duplicate: true })] });
+
+    // LABWEST|SITE sent two messages: its row says two, the two reprocesses are counted apart.
+    const counters = { sender: 'LABWEST|SITE', received: 2, accepted: 1, errored: 1, duplicates: 0, conflicts: 0, reprocessed: 2 };
+    const monitor = await call(b, 'hl7.monitor', {});
+    expect(monitor.senders).toEqual([expect.objectContaining(counters)]);
+    expect(monitor.totals).toEqual({ received: 2, accepted: 1, errored: 1, duplicates: 0, conflicts: 0, oversize: 0, reprocessed: 2 });
+    expect(monitor.recent.slice(0, 2).map((entry) => entry.channel)).toEqual(['hl7-reprocess', 'hl7-reprocess']);
+    await stopped(b);
+    const restarted = await body(dataDir, { mllpPort: 0 });
+    await signInAs(restarted, vault);
+    const after = await call(restarted, 'hl7.monitor', {});
+    expect(after.senders).toEqual([expect.objectContaining(counters)]);
+    expect(after.totals).toEqual(monitor.totals);
   });
 
   it('reprocesses a quarantined message with another charset and discards another; both are journaled acts', async () => {

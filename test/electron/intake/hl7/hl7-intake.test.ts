@@ -150,6 +150,63 @@ describe('HL7 intake: duplicates', () => {
   });
 });
 
+describe('HL7 intake: an operator reprocesses a quarantined message', () => {
+  const noPid = hl7(msh('ORU^R01^ORU_R01', 'NOPID-1'), 'OBR|1||ACC-1|2951-2^Sodium^LN', 'OBX|1|NM|2951-2^Sodium^LN||140|mmol/L|135-145|N|||F');
+  const withPid = hl7(msh('ORU^R01^ORU_R01', 'NOPID-1'), 'PID|1||MRN-5^^^SENDFAC^MR||Doe^Jan', 'OBR|1||ACC-1|2951-2^Sodium^LN', 'OBX|1|NM|2951-2^Sodium^LN||140|mmol/L|135-145|N|||F');
+
+  it('D3: the edited copy of a held message is stored as the operator\'s reprocess of that entry, not a conflict or a file import', async () => {
+    const { intake, pipeline } = makeIntake();
+    const [ack] = await intake.handleFrame(noPid, peer);
+    expect(segment(ack!, 'MSA')[1]).toBe('AA');
+    expect(pipeline.quarantined[0]!.quarantine).toMatchObject({ disposition: 'held', messageId: 'NOPID-1' });
+    const quarantineSeq = pipeline.state.seq;
+
+    const results = await intake.importFile(withPid, { name: `reprocess of record ${quarantineSeq}`, reprocess: { quarantineSeq, edited: true } });
+    expect(results).toEqual([{ index: 0, messageType: 'ORU^R01', controlId: 'NOPID-1', ack: 'AA', mapping: 'mapped' }]);
+    expect(pipeline.ingested).toHaveLength(1);
+    const normalized = NormalizedIntakeSchema.parse(pipeline.ingested[0]!.normalized);
+    expect(normalized.channel).toBe('hl7-reprocess');
+    expect(normalized.hl7).toMatchObject({ reprocessOf: { quarantineSeq, edited: true } });
+    expect(normalized.hl7).not.toHaveProperty('conflict');
+    expect(normalized.hl7).not.toHaveProperty('ackTexts');
+
+    // The sender sent one message: its row counts that one; the reprocess is counted apart (D4).
+    const stats = intake.stats();
+    expect(stats.senders).toEqual([expect.objectContaining({ sender: 'SENDAPP|SENDFAC', received: 1, accepted: 1, conflicts: 0, duplicates: 0, reprocessed: 1 })]);
+    expect(stats.totals).toMatchObject({ received: 1, accepted: 1, conflicts: 0, duplicates: 0, reprocessed: 1 });
+    expect(stats.recent.map((entry) => [entry.channel, entry.conflict ?? false])).toEqual([
+      ['hl7-reprocess', false],
+      ['hl7-mllp', false],
+    ]);
+
+    // The sender's own traffic is judged as before: another content under the same control id is a conflict.
+    const [resend] = await intake.handleFrame(hl7(msh('ORU^R01^ORU_R01', 'NOPID-1'), 'PID|1||MRN-6^^^SENDFAC^MR||Roe^Kim', 'OBR|1||ACC-2|2951-2^Sodium^LN'), peer);
+    expect(segment(resend!, 'MSA')[1]).toBe('AA');
+    expect(pipeline.ingested[1]!.normalized.hl7?.conflict).toBe(true);
+    expect(intake.stats().senders[0]).toMatchObject({ received: 2, conflicts: 1, reprocessed: 1 });
+  });
+
+  it('D4: an un-edited reprocess of a message stored before is still a duplicate, and counts apart from what the sender sent', async () => {
+    const { intake, pipeline } = makeIntake();
+    await intake.handleFrame(withPid, peer);
+    const badVersion = hl7(msh('ADT^A01^ADT_A01', 'BADVER-1', '', '9.9'), 'PID|1||MRN-7^^^SENDFAC^MR||Doe^Jan');
+    const [rejected] = await intake.handleFrame(badVersion, peer);
+    expect(segment(rejected!, 'MSA')[1]).toBe('AR');
+    const quarantineSeq = pipeline.state.seq;
+
+    // The same bytes as a stored message: recognized, not stored again.
+    expect(await intake.importFile(withPid, { reprocess: { quarantineSeq, edited: false } })).toEqual([expect.objectContaining({ ack: 'AA', duplicate: true })]);
+    expect(pipeline.ingested).toHaveLength(1);
+    // The rejected message unchanged: rejected again, not quarantined twice.
+    expect(await intake.importFile(badVersion, { reprocess: { quarantineSeq, edited: false } })).toEqual([expect.objectContaining({ ack: 'AR', duplicate: true, quarantined: true })]);
+    expect(pipeline.quarantined).toHaveLength(1);
+
+    const stats = intake.stats();
+    expect(stats.senders).toEqual([expect.objectContaining({ sender: 'SENDAPP|SENDFAC', received: 2, accepted: 1, errored: 1, duplicates: 0, conflicts: 0, reprocessed: 2 })]);
+    expect(stats.totals).toMatchObject({ received: 2, accepted: 1, errored: 1, duplicates: 0, reprocessed: 2 });
+  });
+});
+
 describe('HL7 intake: batches and files', () => {
   it('answers an MLLP batch with a batch of ACKs, one record per message', async () => {
     const { intake, pipeline } = makeIntake();

@@ -114,6 +114,27 @@ describe('Intake monitor (unlocked)', () => {
     expect(rows('Connections')).toEqual([['127.0.0.1:50512', expect.any(String) as string, '10']]);
   });
 
+  it('D4: counts operator reprocesses in a column of their own, apart from what each sender sent', async () => {
+    const monitor: IntakeMonitor = {
+      ...MONITOR,
+      totals: { ...MONITOR.totals, reprocessed: 3 },
+      // EHR|CLINIC's counters were saved before reprocesses were counted apart: none shown.
+      senders: [{ ...MONITOR.senders[0]!, reprocessed: 3 }, MONITOR.senders[1]!],
+      recent: [{ at: '2025-03-01T08:16:00.000Z', channel: 'hl7-reprocess', sender: 'LAB|CLINIC', controlId: 'MSG0040', messageType: 'ORU^R01', acks: ['AA'] }, ...MONITOR.recent],
+    };
+    renderApp(createFakeNode({ vault: { state: 'unlocked' }, monitor }), '#/intake');
+    await screen.findByRole('table', { name: 'Senders' });
+    const heads = [...screen.getByRole('table', { name: 'Senders' }).querySelectorAll('thead th')].map((cell) => cell.textContent);
+    expect(heads).toEqual(['Sender', 'Received', 'Accepted', 'Errored', 'Duplicates', 'Conflicts', 'Reprocessed by an operator', 'Last message']);
+    expect(rows('Senders').map((row) => row.slice(0, 7))).toEqual([
+      ['LAB|CLINIC', '10', '8', '1', '1', '1', '3'],
+      ['EHR|CLINIC', '2', '1', '1', '0', '0', '0'],
+    ]);
+    const totals = screen.getByText('Reprocessed by an operator', { selector: 'dt' });
+    expect(totals.nextElementSibling?.textContent).toBe('3');
+    expect(rows('Recent messages')[0]!.slice(1, 3)).toEqual(['Reprocess (operator)', 'LAB|CLINIC']);
+  });
+
   it('refreshes on hl7.activity', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' }, monitor: EMPTY_MONITOR });
     renderApp(node, '#/intake');

@@ -129,6 +129,17 @@ describe('Message browser', () => {
     expect(vault.calls.filter((call) => call.method === 'openMessageRaw')).toHaveLength(1);
   });
 
+  it('D3: a message an operator reprocessed from the quarantine says so, not "File import"', async () => {
+    const reprocessed = message(62, { channel: 'hl7-reprocess', controlId: 'NOPID-1', acks: ['AA'], ackTexts: undefined });
+    const vault = createFakeVault({ phase: 'unlocked', messages: [...MESSAGES, reprocessed], patients: [makePatient(1)] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/62', vault);
+    await screen.findByRole('heading', { name: 'Message NOPID-1' });
+    expect(screen.getByText('Via').nextElementSibling?.textContent).toBe('Reprocessed from the quarantine by an operator');
+    expect(screen.getByText('Status').nextElementSibling?.textContent).toBe('Accepted');
+    expect(screen.getByText(/No acknowledgment goes to the sender when an operator reprocesses a message/)).toBeTruthy();
+    expect(screen.queryByText(/file import/i)).toBeNull();
+  });
+
   it('a quarantined message says why and that it produced nothing', async () => {
     setup('#/intake/messages/61');
     await screen.findByRole('heading', { name: 'Message BAD-1' });
