@@ -169,10 +169,12 @@ async function reapplyErasures(
 
 function translate(error: unknown): unknown {
   if (error instanceof EnvelopeError) {
-    // The mind unwrapped this key from this file's own header (AES key wrap checks it), so with the
-    // mind's key an authentication failure means altered bytes; the body cannot tell them from a
-    // wrong key, and says both.
-    if (error.code === 'E_ENVELOPE_AUTH') return new BackupRefusal('E_BAD_REQUEST', 'The backup file is damaged (its sealed content fails its check), or the key is not this backup’s.');
+    // The mind unwrapped this key from this file's own header (AES key wrap checks it), so an
+    // authentication failure means changed bytes, or a file that ends inside a chunk (a copy cut
+    // short fails the last chunk's check before the envelope can tell it is missing its end).
+    if (error.code === 'E_ENVELOPE_AUTH') {
+      return new BackupRefusal('E_BAD_REQUEST', 'The backup file is damaged: part of its sealed content fails its check (a copy cut short, or bytes changed). Nothing was restored.');
+    }
     return new BackupRefusal('E_BAD_REQUEST', `The backup file is damaged or incomplete (${error.code === 'E_ENVELOPE_TRUNCATED' ? 'it ends early: a copy cut short?' : error.code}).`);
   }
   return error;

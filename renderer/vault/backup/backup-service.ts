@@ -1,4 +1,5 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
+import { ContractError } from '../../../shared/ipc/errors';
 import type { ViewIndexing } from '../indexing/view-indexing';
 import { keyringIntact } from '../session/keyring/keyring-integrity';
 import type { SessionLifecycle } from '../session/session-lifecycle';
@@ -62,6 +63,8 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
         try {
           await api.backup.restore({ path: input.path, dataKey: toBase64Url(dataKey) });
         } catch (error) {
+          // The body's refusal of the file (damaged, incomplete) is written for the user: shown as it is.
+          if (error instanceof ContractError && error.code === 'E_BAD_REQUEST') throw new VaultError('E_BACKUP', error.message);
           throw asVaultError(error, 'E_BACKUP');
         } finally {
           dataKey.fill(0);

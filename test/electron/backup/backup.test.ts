@@ -95,7 +95,7 @@ describe('backup', () => {
     const fresh = await body(target);
     const before = await listTree(target);
     const result = await fresh.router.dispatch('backup.restore', { path: exported.path, dataKey: Buffer.alloc(32, 1).toString('base64url') }, callContext);
-    expect(result).toEqual({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'The backup file is damaged (its sealed content fails its check), or the key is not this backup’s.' } });
+    expect(result).toEqual({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'The backup file is damaged: part of its sealed content fails its check (a copy cut short, or bytes changed). Nothing was restored.' } });
     expect(await listTree(target)).toEqual(before);
     await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
     await fresh.stop('quit');

@@ -4,7 +4,7 @@ import type { Transport } from '../../../shared/ipc/api-client';
 import { createApiClient } from '../../../shared/ipc/api-client';
 import { createVaultService, INDEXING_NOTIFY_MS } from '../../../renderer/vault/create-vault-service';
 import type { IndexingState, VaultPhase, VaultService } from '../../../renderer/vault/vault-service';
-import { createFakeBody, type FakeBackup, type FakeBody } from './support/fake-body';
+import { BodyRefusal, createFakeBody, type FakeBackup, type FakeBody } from './support/fake-body';
 
 const PASSPHRASE = 'violet tractor amber seventeen';
 
@@ -176,6 +176,24 @@ describe('VaultService: indexing()', () => {
     await Promise.all(checks);
     expect(checks.length).toBeGreaterThan(0);
     expect((await vault.search('')).patientIds).toHaveLength(12);
+  });
+
+  it('shows the body’s refusal of a damaged backup as it is, without "The node refused:"', async () => {
+    const backups = new Map<string, FakeBackup>();
+    const original = await vaultWithData(1, createFakeBody({ backups }));
+    const { path } = await original.vault.exportBackup();
+    const refusing = createFakeBody({
+      backups,
+      handlers: {
+        'backup.restore': () => {
+          throw new BodyRefusal('The backup file is damaged: part of its sealed content fails its check (a copy cut short, or bytes changed). Nothing was restored.');
+        },
+      },
+    });
+    const { vault } = setup(refusing);
+    await vault.ready();
+    await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE } })).rejects.toMatchObject({ code: 'E_BACKUP', message: 'The backup file is damaged: part of its sealed content fails its check (a copy cut short, or bytes changed). Nothing was restored.' });
+    expect(vault.phase()).toBe('absent');
   });
 
   it('ends busy when a restore fails', async () => {

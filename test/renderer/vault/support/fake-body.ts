@@ -51,6 +51,7 @@ export interface FakeBody {
 /** For tests that drive the fake body without a mind's unlock: an administrator's session. */
 export const TEST_ADMIN_SESSION: OperatorSession = { operatorId: 'op_test-admin', role: 'admin', slotId: 'slot_test' };
 
+/** What a handler throws to answer as the body refuses (E_BAD_REQUEST by default). */
 class Refusal extends Error {
   constructor(
     message: string,
@@ -321,3 +322,6 @@ export async function appendSealedRecord(
   body.journal.push({ seq, at: new Date(body.now).toISOString(), kind: input.kind, operator: null, objects: objectId === null ? [] : [objectId], meta: toBase64Url(sealedMeta) });
   return { seq, objectId };
 }
+
+/** Refusal under the name tests import it by (a handler passed in `options.handlers` throws it). */
+export { Refusal as BodyRefusal };
