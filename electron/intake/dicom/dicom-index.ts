@@ -76,11 +76,28 @@ function thrownDataSet(error: unknown): ParsedDataSet | null {
   return null;
 }
 
-function describe(error: unknown): string {
-  if (typeof error === 'string') return error.replace(/^dicomParser\.[A-Za-z0-9]+: /, '').slice(0, 200);
-  if (typeof error === 'object' && error !== null && 'exception' in error) return describe((error as { exception: unknown }).exception);
-  if (error instanceof Error) return error.message.slice(0, 200);
-  return 'the data set could not be read';
+/** The text of what dicom-parser (or zlib) threw: strings, objects holding one, or Errors. Never shown as is. */
+function thrownText(error: unknown): string {
+  if (typeof error === 'string') return error;
+  if (typeof error === 'object' && error !== null && 'exception' in error) return thrownText((error as { exception: unknown }).exception);
+  if (error instanceof Error) return `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`;
+  return '';
+}
+
+/**
+ * Why the parser stopped, in plain words for the quarantine and the import's result (QA
+ * explore-12 D5: "dicomParser:parseDicomDataSetExplicit: buffer overrun" reached users). The
+ * parser's own text stays out of user-facing strings; the rules below cover what it throws on
+ * bytes it cannot read.
+ */
+export function plainParserFailure(error: unknown): string {
+  const text = thrownText(error);
+  if (/DICM prefix/i.test(text)) return 'it does not start like a DICOM file (no DICM after the 128-byte preamble)';
+  if (/Z_|inflat|deflat|incorrect header check|invalid (block|stored|distance|code)|unexpected end of file/i.test(text)) return 'its deflated bytes cannot be inflated (the deflate stream is damaged or cut short)';
+  if (/past end|overrun|overread|less than 0|< 0/i.test(text)) return "an element's length runs past the end of the data set (it was cut short, or a length in it is wrong)";
+  if (/item|sequence|offset table|fragment/i.test(text)) return 'a sequence or an item in it is malformed';
+  if (/0002,0010|transfer syntax/i.test(text)) return 'its File Meta Information names no transfer syntax';
+  return 'its structure is not valid DICOM';
 }
 
 /** Inflates a deflated data set (dicom-parser calls this with the position where the deflate stream starts). */
@@ -107,7 +124,7 @@ export async function readDicomIndex(bytes: Uint8Array, complete: boolean): Prom
   } catch (error) {
     // dicom-parser throws strings and plain objects from deep inside: all of it means "unreadable".
     if (error instanceof DicomParseError) throw error;
-    throw new DicomParseError(`The data set cannot be read: ${describe(error)}.`);
+    throw new DicomParseError(`The data set cannot be read: ${plainParserFailure(error)}.`);
   }
 }
 
@@ -119,7 +136,7 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
   try {
     meta = dicomParser.readPart10Header(bytes) as unknown as ParsedDataSet;
   } catch (error) {
-    throw new DicomParseError(`The File Meta Information cannot be read: ${describe(error)}.`);
+    throw new DicomParseError(`The File Meta Information cannot be read: ${plainParserFailure(error)}.`);
   }
   const transferSyntaxUid = meta.string('x00020010')?.trim() ?? '';
   const datasetOffset = (meta as unknown as { position?: number }).position ?? 0;
@@ -137,7 +154,7 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
       } catch {
         sopInstanceUid = undefined;
       }
-      throw new DicomParseError(`The data set cannot be read: ${describe(error)}.`, { transferSyntaxUid, ...(sopInstanceUid ? { sopInstanceUid } : {}) });
+      throw new DicomParseError(`The data set cannot be read: ${plainParserFailure(error)}.`, { transferSyntaxUid, ...(sopInstanceUid ? { sopInstanceUid } : {}) });
     }
     dataSet = partial;
     truncated = true;

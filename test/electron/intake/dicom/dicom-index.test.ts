@@ -47,6 +47,30 @@ describe('index fields of an instance (dicom-parser)', () => {
     expect(error.message).not.toContain('SECRET-ID');
   });
 
+  it("says why a data set cannot be read in plain words, never the parser's own text (QA explore-12 D5)", async () => {
+    // File Meta Information alone (no elements), then the bytes under test.
+    const meta = (ts = '1.2.840.10008.1.2.1') => part10File([], ts);
+    const cases: [Buffer, RegExp][] = [
+      // An element whose length runs past the end (dicom-parser: "buffer overrun").
+      [Buffer.concat([meta(), Buffer.from([0x08, 0x00, 0x18, 0x00, 0x55, 0x49, 0xff, 0x7f, 1, 2, 3])]), /^The data set cannot be read: an element's length runs past the end of the data set \(it was cut short, or a length in it is wrong\)\.$/],
+      // Cut inside the first element's header ("attempt to read past end of buffer", met while reading the meta).
+      [Buffer.concat([meta(), Buffer.from([0x08, 0x00, 0x18, 0x00, 0x55, 0x49])]), /^The File Meta Information cannot be read: an element's length runs past the end/],
+      // A deflated data set that is not deflate.
+      [Buffer.concat([meta('1.2.840.10008.1.2.1.99'), Buffer.from('not deflate at all, just text')]), /^The data set cannot be read: its deflated bytes cannot be inflated/],
+    ];
+    for (const [bytes, reason] of cases) {
+      const error = await readDicomIndex(bytes, true).then(
+        () => new Error('read'),
+        (caught: unknown) => caught as Error,
+      );
+      expect(error).toBeInstanceOf(DicomParseError);
+      expect(error.message).toMatch(reason);
+      expect(error.message).not.toMatch(/dicomParser|parseDicom|overrun|readFixedString|ByteArrayParser|zlib/i);
+    }
+    const noPrefix = Buffer.concat([Buffer.alloc(128), Buffer.from('DICX'), Buffer.alloc(64)]);
+    await expect(readDicomIndex(noPrefix, true)).rejects.toThrow(/^The File Meta Information cannot be read: it does not start like a DICOM file \(no DICM after the 128-byte preamble\)\.$/);
+  });
+
   it('refuses a whole data set cut short inside Pixel Data (defined length), saying how much arrived, with its UIDs', async () => {
     for (const ts of [IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, '1.2.840.10008.1.2.1']) {
       const whole = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'P1', pixels: Buffer.alloc(20_000), rows: 100, columns: 100 }), ts);
