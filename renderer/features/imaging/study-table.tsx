@@ -1,5 +1,6 @@
 import { hrefForPath } from '../../app/router/hash-route';
 import type { StudyListEntry, StudySummary } from '../../vault/vault-service';
+import './study-table.css';
 
 /** A DICOM date as the tables show it: the ISO date, or a dash when the instance gave none. */
 export function studyDate(study: StudySummary): string {
@@ -13,7 +14,9 @@ export function seriesLabel(study: StudySummary): string {
 }
 
 /** Said of a study whose Study Instance UID also holds images of another patient (QA explore-12 D0). */
-export const SHARED_UID_NOTE = "Images with this study's UID were also received for another patient. They are filed under that patient; check the Patient ID at the modality.";
+export const SHARED_UID_NOTE = "Images with this study's UID were also received for another patient.";
+/** What the viewer adds to SHARED_UID_NOTE. */
+export const SHARED_UID_ADVICE = 'They are filed under that patient and not shown here; check the Patient ID sent by the modality.';
 
 /**
  * Studies, newest first: date, modalities, description, accession number, series and instance
@@ -24,7 +27,7 @@ export const SHARED_UID_NOTE = "Images with this study's UID were also received 
 export function StudyTable({ studies, labelledBy, withPatient }: { studies: readonly (StudySummary | StudyListEntry)[]; labelledBy: string; withPatient: boolean }) {
   return (
     <div className="table-wrap">
-      <table className="data-table" aria-labelledby={labelledBy}>
+      <table className="data-table study-table" aria-labelledby={labelledBy}>
         <thead>
           <tr>
             <th scope="col">Study date</th>

@@ -13,7 +13,7 @@ import { defaultWindow } from './render-frame';
 import { DocumentOffer, ReportView } from './report-view';
 import { SeriesStrip } from './series-strip';
 import { stackOf } from './stack';
-import { SHARED_UID_NOTE } from '../study-table';
+import { SHARED_UID_ADVICE, SHARED_UID_NOTE } from '../study-table';
 import { TagBrowser } from './tag-browser';
 import { ViewerCanvas, measurementLabel, type PointerTool } from './viewer-canvas';
 import { CT_PRESETS, drawLength, INITIAL_VIEW, stepIndex, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
@@ -204,7 +204,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
         </p>
         {study.sharedWithOtherPatient && (
           <p role="note" className="note note--warn">
-            {SHARED_UID_NOTE}
+            {SHARED_UID_NOTE} {SHARED_UID_ADVICE}
           </p>
         )}
       </header>

@@ -1,0 +1,96 @@
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { StepLog } from '../../support/test-steps';
+import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+import { ctSlice, srInstance, TS } from '../../renderer/features/imaging/viewer/viewer-fixtures';
+
+/**
+ * QA explore-12, seen only in a window of 1,000 × 700: a study with a long unbreakable description
+ * pushed Accession and Series out of the studies table's frame (D9); a study of six series stacked
+ * its thumbnails full width above the image, below the fold (D10); an SR's text lost its line
+ * breaks (D7); and an instance naming another Patient ID under the same Study Instance UID moved
+ * the whole study to that patient (D0): each patient keeps its own images, both studies flagged.
+ */
+
+const STUDY = '1.2.826.0.1.3680043.10.996.1';
+const LONG = 'CT_ANGIOGRAPHY_CORONARY_ARTERIES_CONTRAST_ENH';
+const SERIES = 5;
+
+async function studiesRow(page: Page, text: string): Promise<string> {
+  return page.getByRole('table', { name: 'Studies' }).locator('tbody tr', { hasText: text }).first().innerText().catch(() => '');
+}
+
+describe('Imaging at 1,000 × 700', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it('keeps every studies column in view, the image above the fold, SR line breaks, and each patient’s own images', { timeout: 180_000 }, async () => {
+    const steps = new StepLog('imaging layout 1000');
+    const shell = await e2e.startShell();
+    const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 } });
+    // No Issuer of Patient ID: the SR fixture carries none, and all six series are this patient's.
+    const patient = { patientId: 'MRN-LAYOUT-1', patientName: 'Vukovic-Dragicevic-Hrastnik^Anamarija-Katarina' };
+
+    await steps.run('create a vault; import five CT series and an SR of one study, and one CT of the same UID naming another patient', async () => {
+      await openFirstRun(page, shell);
+      await createVaultThroughUi(page);
+      await goToArea(page, 'Imaging');
+      const files = Array.from({ length: SERIES }, (_, i) => ({
+        name: `CT${i + 1}`,
+        mimeType: 'application/octet-stream',
+        buffer: ctSlice({ size: 64, slice: i, transferSyntax: TS.explicitLittle, sopInstanceUid: `${STUDY}.${i + 1}.1`, instanceNumber: 1, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.${i + 1}`, studyDescription: LONG, ...patient }),
+      }));
+      files.push({ name: 'SR', mimeType: 'application/octet-stream', buffer: srInstance({ sopInstanceUid: `${STUDY}.9.1`, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.9`, seriesNumber: 9, patientId: patient.patientId, patientName: patient.patientName, studyDescription: LONG }, 'Line one\r\nLine two') });
+      files.push({
+        name: 'OTHER',
+        mimeType: 'application/octet-stream',
+        buffer: ctSlice({ size: 64, transferSyntax: TS.explicitLittle, sopInstanceUid: `${STUDY}.20.1`, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.20`, studyDescription: 'OTHER PATIENT CT', patientId: 'MRN-LAYOUT-2', patientName: 'Beta^Bruno' }),
+      });
+      await page.getByLabel('DICOM files', { exact: true }).setInputFiles(files);
+      await page.getByRole('button', { name: 'Import DICOM files' }).click();
+      await page.getByRole('table', { name: 'Import results' }).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+    });
+
+    await steps.run('D0: each patient keeps its own study under the shared UID, both flagged', async () => {
+      await expect.poll(() => studiesRow(page, 'OTHER PATIENT CT'), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/Beta, Bruno[\s\S]*1 series, 1 instance/);
+      expect(await studiesRow(page, 'OTHER PATIENT CT')).toMatch(/also received for another patient/);
+      const own = await studiesRow(page, 'Vukovic');
+      expect(own).toMatch(/6 series, 6 instances/);
+      expect(own).toMatch(/also received for another patient/);
+    });
+
+    await steps.run('D9: the studies table fits its frame; Accession and Series are in view', async () => {
+      const fit = await page.evaluate(() => {
+        const wrap = document.querySelector('.table-wrap') as HTMLElement;
+        const series = [...document.querySelectorAll('table th')].find((th) => th.textContent === 'Series')!.getBoundingClientRect();
+        return { scroll: wrap.scrollWidth, client: wrap.clientWidth, seriesRight: series.right, wrapRight: wrap.getBoundingClientRect().right };
+      });
+      expect(fit.scroll).toBeLessThanOrEqual(fit.client);
+      expect(fit.seriesRight).toBeLessThanOrEqual(fit.wrapRight + 1);
+    });
+
+    await steps.run('D10: the study opens with its image on screen, the series in one strip above it', async () => {
+      await page.getByRole('link', { name: LONG }).click();
+      await page.locator('canvas.viewer-canvas').waitFor({ timeout: UI_TIMEOUT_MS });
+      const box = await page.evaluate(() => {
+        const stage = document.querySelector('.viewer-stage')!.getBoundingClientRect();
+        const items = [...document.querySelectorAll('.viewer-series__item')].map((item) => item.getBoundingClientRect().top);
+        return { stageTop: stage.top, height: window.innerHeight, rows: new Set(items.map((top) => Math.round(top))).size, series: items.length };
+      });
+      expect(box.series).toBe(SERIES + 1);
+      expect(box.rows).toBe(1);
+      // At least 250 px of the image is on screen without scrolling.
+      expect(box.stageTop).toBeLessThan(box.height - 250);
+    });
+
+    await steps.run('D7: the SR keeps its line break', async () => {
+      await page.getByRole('navigation', { name: 'Series' }).getByRole('button', { name: /Series 9/ }).click();
+      const report = page.getByRole('region', { name: 'Imaging Report' });
+      await report.waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await report.innerText()).toMatch(/Finding: Line one\nLine two/);
+    });
+
+    expect(consoleErrors).toEqual([]);
+  });
+});
