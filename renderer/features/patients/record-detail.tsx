@@ -28,11 +28,14 @@ import {
 import { Fact } from '../../app/fact';
 import { useHoldOpenPatient } from './resume-patient';
 import { unitLabel } from './ucum-units';
+import type { INTAKE_RECORD_CHANNELS } from '../../../shared/domain/clinical';
 
-const CHANNEL_WORDS: Readonly<Record<string, string>> = {
+/** Every channel a record can name (a new one fails to compile here until it has words). */
+const CHANNEL_WORDS: Readonly<Record<(typeof INTAKE_RECORD_CHANNELS)[number], string>> = {
   demo: 'Demo data',
   'hl7-mllp': 'HL7 v2 over MLLP',
   'hl7-file': 'HL7 v2 file import',
+  'hl7-reprocess': 'HL7 v2, reprocessed from the quarantine by an operator',
   dicom: 'DICOM',
   devices: 'Devices (IEEE 11073)',
 };
@@ -84,7 +87,7 @@ function RecordFields({ row }: { row: RecordRow }) {
         <h2 id={sourceId}>Source</h2>
         <dl className="facts">
           <Fact term="Message type">{row.source.messageType}</Fact>
-          <Fact term="Channel">{CHANNEL_WORDS[row.source.channel] ?? row.source.channel}</Fact>
+          <Fact term="Channel">{CHANNEL_WORDS[row.source.channel as keyof typeof CHANNEL_WORDS] ?? row.source.channel}</Fact>
           {row.source.messageId !== undefined && (
             <Fact term="Message control id">
               <code>{row.source.messageId}</code>
