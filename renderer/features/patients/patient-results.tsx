@@ -3,8 +3,8 @@ import { hrefForPath } from '../../app/router/hash-route';
 import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { ObservationValue, UnitMark } from './observation-value';
-import { abnormalFlags, conceptLabel, dayLabel, observationParts, recordClock, recordDateTime, recordDay, reportStatusLabel } from './record-format';
-import { buildFlowsheet, groupResults, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
+import { abnormalFlags, conceptLabel, dayLabel, observationParts, recordClock, recordDateTime, recordDay, recordValue, reportStatusLabel } from './record-format';
+import { buildFlowsheet, correctionsOf, groupResults, type Corrections, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
 import { TrendChart } from './trend-chart';
 
 /** Reports shown before "Show more": a page with thousands of results stays quick to open. */
@@ -22,7 +22,8 @@ const VIEW_LABELS: Readonly<Record<ResultsView, string>> = { reports: 'By report
 export function PatientResults({ patientId, records }: { patientId: string; records: readonly RecordRow[] }) {
   const headingId = useId();
   const [view, setView] = useState<ResultsView>('reports');
-  const groups = useMemo(() => groupResults(records), [records]);
+  const corrections = useMemo(() => correctionsOf(records), [records]);
+  const groups = useMemo(() => groupResults(records, corrections), [records, corrections]);
   const count = groups.reduce((sum, group) => sum + group.results.length, 0);
   if (groups.length === 0) return null;
   return (
@@ -40,19 +41,19 @@ export function PatientResults({ patientId, records }: { patientId: string; reco
       <p className="muted">
         {count === 1 ? '1 result' : `${count} results`} in {groups.length === 1 ? '1 report' : `${groups.length} reports`}.
       </p>
-      {view === 'reports' && <ResultsByReport patientId={patientId} groups={groups} />}
-      {view === 'flowsheet' && <FlowsheetTable patientId={patientId} records={records} />}
-      {view === 'trends' && <Trends records={records} />}
+      {view === 'reports' && <ResultsByReport patientId={patientId} groups={groups} corrections={corrections} />}
+      {view === 'flowsheet' && <FlowsheetTable patientId={patientId} records={records} corrections={corrections} />}
+      {view === 'trends' && <Trends records={records} corrections={corrections} />}
     </section>
   );
 }
 
-function ResultsByReport({ patientId, groups }: { patientId: string; groups: readonly ResultGroup[] }) {
+function ResultsByReport({ patientId, groups, corrections }: { patientId: string; groups: readonly ResultGroup[]; corrections: Corrections }) {
   const [shown, setShown] = useState(REPORTS_SHOWN);
   return (
     <>
       {groups.slice(0, shown).map((group) => (
-        <ReportBlock key={group.key} patientId={patientId} group={group} />
+        <ReportBlock key={group.key} patientId={patientId} group={group} corrections={corrections} />
       ))}
       {groups.length > shown && (
         <p>
@@ -66,7 +67,7 @@ function ResultsByReport({ patientId, groups }: { patientId: string; groups: rea
   );
 }
 
-function ReportBlock({ patientId, group }: { patientId: string; group: ResultGroup }) {
+function ReportBlock({ patientId, group, corrections }: { patientId: string; group: ResultGroup; corrections: Corrections }) {
   const headingId = useId();
   const report = group.report;
   const title = report === null ? 'Results without a report' : conceptLabel(report.record.code);
@@ -104,7 +105,7 @@ function ReportBlock({ patientId, group }: { patientId: string; group: ResultGro
             </thead>
             <tbody>
               {group.results.map((row) => (
-                <ResultRow key={row.recordId} patientId={patientId} row={row} />
+                <ResultRow key={row.recordId} patientId={patientId} row={row} replaced={corrections.replaced.get(row.recordId)} />
               ))}
             </tbody>
           </table>
@@ -114,7 +115,7 @@ function ReportBlock({ patientId, group }: { patientId: string; group: ResultGro
   );
 }
 
-function ResultRow({ patientId, row }: { patientId: string; row: ObservationRow }) {
+function ResultRow({ patientId, row, replaced }: { patientId: string; row: ObservationRow; replaced: readonly ObservationRow[] | undefined }) {
   const flags = abnormalFlags(row.record);
   const critical = flags.some((flag) => flag.critical);
   const comments = row.record.comments ?? [];
@@ -130,6 +131,7 @@ function ResultRow({ patientId, row }: { patientId: string; row: ObservationRow 
       </th>
       <td className="result-table__value">
         <ObservationValue record={row.record} />
+        <CorrectedFrom row={row} replaced={replaced} />
       </td>
       <td className="nowrap">{row.record.referenceRange ?? ''}</td>
       <td>
@@ -142,8 +144,8 @@ function ResultRow({ patientId, row }: { patientId: string; row: ObservationRow 
   );
 }
 
-function FlowsheetTable({ patientId, records }: { patientId: string; records: readonly RecordRow[] }) {
-  const sheet: Flowsheet = useMemo(() => buildFlowsheet(records), [records]);
+function FlowsheetTable({ patientId, records, corrections }: { patientId: string; records: readonly RecordRow[]; corrections: Corrections }) {
+  const sheet: Flowsheet = useMemo(() => buildFlowsheet(records, corrections), [records, corrections]);
   const [allDays, setAllDays] = useState(false);
   const days = allDays ? sheet.days : sheet.days.slice(0, FLOWSHEET_DAYS);
   return (
@@ -189,7 +191,7 @@ function FlowsheetTable({ patientId, records }: { patientId: string; records: re
                   {days.map((day) => (
                     <td key={day} className="flowsheet__cell">
                       {(byDay?.get(day) ?? []).map((row) => (
-                        <FlowsheetValue key={row.recordId} patientId={patientId} row={row} unit={test.unit} />
+                        <FlowsheetValue key={row.recordId} patientId={patientId} row={row} unit={test.unit} replaced={corrections.replaced.get(row.recordId)} />
                       ))}
                     </td>
                   ))}
@@ -204,7 +206,7 @@ function FlowsheetTable({ patientId, records }: { patientId: string; records: re
 }
 
 /** One value in a flowsheet cell: the unit only when it differs from the row's. */
-function FlowsheetValue({ patientId, row, unit }: { patientId: string; row: ObservationRow; unit: string }) {
+function FlowsheetValue({ patientId, row, unit, replaced }: { patientId: string; row: ObservationRow; unit: string; replaced: readonly ObservationRow[] | undefined }) {
   const flags = abnormalFlags(row.record);
   const critical = flags.some((flag) => flag.critical);
   const sameUnit = row.record.value.kind === 'numeric' && (row.record.value.unit ?? '') === unit;
@@ -214,13 +216,14 @@ function FlowsheetValue({ patientId, row, unit }: { patientId: string; row: Obse
         {sameUnit ? observationParts(row.record).amount : <ObservationValue record={row.record} />}
       </a>{' '}
       <FlagMarks flags={flags} />
+      <CorrectedFrom row={row} replaced={replaced} />
     </span>
   );
 }
 
-function Trends({ records }: { records: readonly RecordRow[] }) {
+function Trends({ records, corrections }: { records: readonly RecordRow[]; corrections: Corrections }) {
   const selectId = useId();
-  const sheet = useMemo(() => buildFlowsheet(records), [records]);
+  const sheet = useMemo(() => buildFlowsheet(records, corrections), [records, corrections]);
   const tests = sheet.tests.filter((test) => test.trend);
   const [chosen, setChosen] = useState<string | null>(null);
   const current = tests.find((test) => test.key === chosen) ?? tests[0];
@@ -237,7 +240,19 @@ function Trends({ records }: { records: readonly RecordRow[] }) {
           ))}
         </select>
       </div>
-      <TrendChart records={records} testKey={current.key} />
+      <TrendChart records={records} testKey={current.key} corrections={corrections} />
     </>
   );
+}
+
+/**
+ * What a current result replaced (D0), as a note under it, never as results of their own: the
+ * value it corrected (or the preliminary one a final result replaced), then any older ones.
+ */
+function CorrectedFrom({ row, replaced }: { row: ObservationRow; replaced: readonly ObservationRow[] | undefined }) {
+  const [previous, ...older] = replaced ?? [];
+  if (previous === undefined) return null;
+  const before = older.length === 0 ? '' : `; before that ${older.map((earlier) => recordValue(earlier.record)).join(', ')}`;
+  const text = row.record.status === 'C' ? `Corrected from ${recordValue(previous.record)}` : `Preliminary result was ${recordValue(previous.record)}`;
+  return <span className="result-corrected">{`${text}${before}`}</span>;
 }

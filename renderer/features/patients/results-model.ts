@@ -1,5 +1,6 @@
 import type { Allergy, Observation, Report, Visit } from '../../../shared/domain/clinical';
 import type { RecordRow } from '../../vault/vault-service';
+import { convertUnit } from '../../../shared/domain/device-readings';
 import { conceptLabel, recordDay } from './record-format';
 
 /**
@@ -54,13 +55,78 @@ export function lastVisitOf(records: readonly RecordRow[]): (RecordRow & { reado
 }
 
 // ------------------------------------------------------------------------------------------------
+// Corrections: a later result of the same order and test replaces the earlier one
+
+/**
+ * Which results a later one replaced (HL7 OBX-11): a corrected result (C) replaces the final,
+ * corrected or preliminary result of the same test (code and OBX-4 sub-id) in the same order
+ * (filler/placer number) that an earlier message sent; a final result (F) replaces a preliminary
+ * one (P) the same way. The body keeps every version (each message's records as sent), so the
+ * mind decides which one is current. Results of one message never replace each other (serial
+ * measurements under one order), and a result without an order number replaces nothing.
+ */
+export interface Corrections {
+  /** Record ids of the results a later one replaced: left out of every view of current results. */
+  readonly superseded: ReadonlySet<string>;
+  /** A current result's record id → the results it replaced, newest first. */
+  readonly replaced: ReadonlyMap<string, readonly ObservationRow[]>;
+}
+
+function replaces(later: Observation, earlier: Observation): boolean {
+  // resultStatus is set when OBX-11 was not F, C or P itself (approximated): only the real ones count.
+  if (later.resultStatus !== undefined || earlier.resultStatus !== undefined) return false;
+  return later.status === 'C' || (later.status === 'F' && earlier.status === 'P');
+}
+
+export function correctionsOf(records: readonly RecordRow[]): Corrections {
+  const superseded = new Set<string>();
+  const replaced = new Map<string, ObservationRow[]>();
+  const current = new Map<string, ObservationRow[]>();
+  const ordered = records.filter((row): row is ObservationRow => isObservation(row) && (row.record.orderId ?? '') !== '').sort(inMessageOrder);
+  for (const row of ordered) {
+    const key = `${row.record.orderId}\u0000${testKeyOf(row.record)}\u0000${row.record.subId ?? ''}`;
+    const rows = current.get(key);
+    if (rows === undefined) {
+      current.set(key, [row]);
+      continue;
+    }
+    let candidates = rows.filter((earlier) => earlier.source.seq < row.source.seq && replaces(row.record, earlier.record));
+    // Several earlier results of this test in the order (serial measurements): the one at the same time.
+    const sameTime = candidates.filter((earlier) => earlier.time === row.time);
+    if (sameTime.length > 0) candidates = sameTime;
+    if (candidates.length > 0) {
+      const history: ObservationRow[] = [];
+      for (const earlier of [...candidates].reverse()) {
+        superseded.add(earlier.recordId);
+        history.push(earlier, ...(replaced.get(earlier.recordId) ?? []));
+        replaced.delete(earlier.recordId);
+      }
+      replaced.set(row.recordId, history);
+    }
+    current.set(key, [...rows.filter((earlier) => !candidates.includes(earlier)), row]);
+  }
+  return { superseded, replaced };
+}
+
+/** A record's position in its message (the record id's last part: OBX order for results). */
+function messageIndex(row: RecordRow): number {
+  const index = Number(row.recordId.slice(row.recordId.lastIndexOf('.') + 1));
+  return Number.isInteger(index) ? index : 0;
+}
+
+/** The order messages arrived in, then the order within the message (the lab's OBX order). */
+function inMessageOrder(a: RecordRow, b: RecordRow): number {
+  return a.source.seq - b.source.seq || messageIndex(a) - messageIndex(b) || (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0);
+}
+
+// ------------------------------------------------------------------------------------------------
 // Results grouped under their report
 
 export interface ResultGroup {
   readonly key: string;
-  /** The report (OBR) the results came under, when the message carried one. */
+  /** The report (OBR) the results came under, when the message carried one: its newest version. */
   readonly report: ReportRow | null;
-  /** Newest first. */
+  /** Newest first; results of one time in the lab's order. */
   readonly results: readonly ObservationRow[];
   /** The report's time, else its newest result's. */
   readonly time: string;
@@ -72,10 +138,22 @@ function reportOrderId(report: Report): string {
 }
 
 /**
- * Observations under the result report of the same message and order number; observations of a
- * message without a report form a group of their own (one per message). Newest group first.
+ * The group a report belongs to: one per order number and service (a correction or a later part
+ * of the same order resends the report; every version files under one heading), one per message
+ * for a report without a number.
  */
-export function groupResults(records: readonly RecordRow[]): ResultGroup[] {
+function reportGroupKey(row: ReportRow): string {
+  const orderId = reportOrderId(row.record);
+  return orderId === '' ? `${row.source.seq}|` : `order|${orderId}|${row.record.code.system}|${row.record.code.code}`;
+}
+
+/**
+ * Current results (corrections applied) under the result report of their order: the report their
+ * message carried, else (the same report resent unchanged is kept once, as the later message's)
+ * the nearest report of that order number. Results of a message without a report form a group of
+ * their own (one per message). Newest group first.
+ */
+export function groupResults(records: readonly RecordRow[], corrections: Corrections = correctionsOf(records)): ResultGroup[] {
   const groups = new Map<string, { report: ReportRow | null; results: ObservationRow[] }>();
   const groupOf = (key: string) => {
     let group = groups.get(key);
@@ -85,20 +163,43 @@ export function groupResults(records: readonly RecordRow[]): ResultGroup[] {
     }
     return group;
   };
+  const reportAt = new Map<string, ReportRow>();
+  const reportsOfOrder = new Map<string, ReportRow[]>();
   for (const row of records) {
-    if (row.record.type === 'report' && row.record.kind === 'result') {
-      groupOf(`${row.source.seq}|${reportOrderId(row.record)}`).report = row as ReportRow;
-    } else if (isObservation(row)) {
-      groupOf(`${row.source.seq}|${row.record.orderId ?? ''}`).results.push(row);
-    }
+    if (row.record.type !== 'report' || row.record.kind !== 'result') continue;
+    const report = row as ReportRow;
+    const orderId = reportOrderId(report.record);
+    reportAt.set(`${report.source.seq}|${orderId}`, report);
+    if (orderId !== '') reportsOfOrder.set(orderId, [...(reportsOfOrder.get(orderId) ?? []), report]);
+    const group = groupOf(reportGroupKey(report));
+    if (group.report === null || inMessageOrder(group.report, report) < 0) group.report = report;
   }
+  for (const row of records) {
+    if (!isObservation(row) || corrections.superseded.has(row.recordId)) continue;
+    const orderId = row.record.orderId ?? '';
+    const report = reportAt.get(`${row.source.seq}|${orderId}`) ?? (orderId === '' ? undefined : nearestReport(reportsOfOrder.get(orderId), row.source.seq));
+    groupOf(report === undefined ? `${row.source.seq}|${orderId}` : reportGroupKey(report)).results.push(row);
+  }
+  const labPosition = (row: ObservationRow) => corrections.replaced.get(row.recordId)?.at(-1) ?? row;
   const out: ResultGroup[] = [];
   for (const [key, group] of groups) {
     if (group.results.length === 0 && group.report === null) continue;
-    const results = group.results.sort(byTimeDescending);
+    const results = group.results.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : inMessageOrder(labPosition(a), labPosition(b))));
     out.push({ key, report: group.report, results, time: group.report?.time ?? results[0]!.time });
   }
   return out.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : a.key < b.key ? -1 : 1));
+}
+
+/** The report of an order a message without its own copy of it belongs to: the next one sent, else the last before. */
+function nearestReport(reports: readonly ReportRow[] | undefined, seq: number): ReportRow | undefined {
+  let after: ReportRow | undefined;
+  let before: ReportRow | undefined;
+  for (const report of reports ?? []) {
+    if (report.source.seq >= seq) {
+      if (after === undefined || report.source.seq < after.source.seq) after = report;
+    } else if (before === undefined || report.source.seq > before.source.seq) before = report;
+  }
+  return after ?? before;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -126,13 +227,13 @@ export function testKeyOf(record: Observation): string {
   return `${record.code.system}|${record.code.code || record.code.display}`;
 }
 
-/** Tests (rows, by name) × days (columns, newest first) of every observation. */
-export function buildFlowsheet(records: readonly RecordRow[]): Flowsheet {
+/** Tests (rows, by name) × days (columns, newest first) of every current observation (corrections applied). */
+export function buildFlowsheet(records: readonly RecordRow[], corrections: Corrections = correctionsOf(records)): Flowsheet {
   const cells = new Map<string, Map<string, ObservationRow[]>>();
   const tests = new Map<string, { label: string; unit: string; numeric: number; newest: string }>();
   const days = new Set<string>();
   for (const row of records) {
-    if (!isObservation(row)) continue;
+    if (!isObservation(row) || corrections.superseded.has(row.recordId)) continue;
     const key = testKeyOf(row.record);
     const day = recordDay(row.time);
     days.add(day);
@@ -183,8 +284,13 @@ export function parseReferenceRange(range: string | undefined): { readonly low: 
 export interface TrendPoint {
   /** Seconds since the epoch (what uPlot's time axis takes). */
   readonly at: number;
+  /** In the trend's unit (converted when the result was reported in another). */
   readonly value: number;
+  /** The value as the trend shows it: as reported, or converted and rounded. */
+  readonly text: string;
   readonly row: ObservationRow;
+  /** Set when the result was reported in another unit and converted into the trend's. */
+  readonly reported?: { readonly value: number; readonly unit: string };
 }
 
 export interface Trend {
@@ -192,25 +298,75 @@ export interface Trend {
   readonly unit: string;
   /** Oldest first. */
   readonly points: readonly TrendPoint[];
-  /** The reference range of the newest result that gives one, as numbers. */
+  /** The reference range of the newest result in the trend's unit that gives one, as numbers. */
   readonly range: { readonly low: number | null; readonly high: number | null; readonly text: string } | null;
+  /** Results in a unit that cannot be converted into the trend's ('' when none was given): left out, and said so. */
+  readonly omitted: readonly { readonly unit: string; readonly count: number }[];
 }
 
-/** One test's numeric results in time order (results in another unit than the newest are left out). */
-export function trendOf(records: readonly RecordRow[], testKey: string): Trend {
-  const rows = records.filter((row): row is ObservationRow => isObservation(row) && row.record.value.kind === 'numeric' && testKeyOf(row.record) === testKey).sort((a, b) => -byTimeDescending(a, b));
+// LOINC codes of glucose concentrations (serum/plasma, blood, capillary, urine, CSF; mass and molar).
+const GLUCOSE_LOINC: ReadonlySet<string> = new Set(['2345-7', '2339-0', '2340-8', '2341-6', '41653-7', '32016-8', '14749-6', '15074-8', '14743-9', '2350-7', '2342-4', '1558-6', '14771-0', '6777-7', '77145-1']);
+
+/** Whether a test measures glucose (mg/dL ↔ mmol/L converts by its molar mass, as device readings do). */
+function isGlucose(record: Observation): boolean {
+  if (record.code.system === 'LN' && GLUCOSE_LOINC.has(record.code.code)) return true;
+  return /^glucose\b/i.test(record.code.display) && !/phosphate|dehydrogenase/i.test(record.code.display);
+}
+
+/** Decimals a number was written with (as JavaScript prints it). */
+function decimalsOf(value: number): number {
+  const text = String(value);
+  const dot = text.indexOf('.');
+  return dot < 0 || text.includes('e') ? 0 : text.length - dot - 1;
+}
+
+/**
+ * One test's current numeric results (corrections applied) in time order, in the unit of the
+ * newest: a result in another unit is converted where the project converts (shared/domain/
+ * device-readings.ts: glucose mg/dL ↔ mmol/L, kPa ↔ mmHg, lb ↔ kg, °F ↔ °C), else left out and
+ * counted in `omitted` so the view says so. A converted value is rounded to the decimals the
+ * results in the trend's unit carry (one at least): more would be precision nobody measured.
+ */
+export function trendOf(records: readonly RecordRow[], testKey: string, corrections: Corrections = correctionsOf(records)): Trend {
+  const rows = records
+    .filter((row): row is ObservationRow => isObservation(row) && row.record.value.kind === 'numeric' && testKeyOf(row.record) === testKey && !corrections.superseded.has(row.recordId))
+    .sort((a, b) => -byTimeDescending(a, b));
   const newest = rows.at(-1);
-  const unit = newest?.record.value.kind === 'numeric' ? (newest.record.value.unit ?? '') : '';
+  const unitOf = (row: ObservationRow) => (row.record.value.kind === 'numeric' ? (row.record.value.unit ?? '') : '');
+  const unit = newest === undefined ? '' : unitOf(newest);
+  const native = rows.filter((row) => unitOf(row) === unit);
+  const decimals = Math.max(1, ...native.map((row) => (row.record.value.kind === 'numeric' ? decimalsOf(row.record.value.value) : 0)));
+  const kind = newest !== undefined && isGlucose(newest.record) ? 'glucose' : 'other';
   const points: TrendPoint[] = [];
+  const omitted = new Map<string, number>();
   for (const row of rows) {
-    if (row.record.value.kind !== 'numeric' || (row.record.value.unit ?? '') !== unit) continue;
-    points.push({ at: Date.parse(row.time) / 1000, value: row.record.value.value, row });
+    if (row.record.value.kind !== 'numeric') continue;
+    const at = Date.parse(row.time) / 1000;
+    const value = row.record.value.value;
+    const from = unitOf(row);
+    if (from === unit) {
+      points.push({ at, value, text: String(value), row });
+      continue;
+    }
+    const converted = from === '' || unit === '' ? undefined : convertUnit(value, from, unit, kind);
+    if (converted === undefined || !Number.isFinite(converted)) {
+      omitted.set(from, (omitted.get(from) ?? 0) + 1);
+      continue;
+    }
+    const text = converted.toFixed(decimals);
+    points.push({ at, value: Number(text), text, row, reported: { value, unit: from } });
   }
   let range: Trend['range'] = null;
-  for (let index = rows.length - 1; index >= 0 && range === null; index--) {
-    const text = rows[index]!.record.referenceRange;
+  for (let index = native.length - 1; index >= 0 && range === null; index--) {
+    const text = native[index]!.record.referenceRange;
     const parsed = parseReferenceRange(text);
     if (parsed !== null) range = { ...parsed, text: text! };
   }
-  return { label: newest === undefined ? '' : conceptLabel(newest.record.code), unit, points, range };
+  return {
+    label: newest === undefined ? '' : conceptLabel(newest.record.code),
+    unit,
+    points,
+    range,
+    omitted: [...omitted].map(([from, count]) => ({ unit: from, count })),
+  };
 }

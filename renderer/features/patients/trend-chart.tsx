@@ -4,7 +4,8 @@ import 'uplot/dist/uPlot.min.css';
 import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { abnormalFlags, recordDateTime } from './record-format';
-import { trendOf, type Trend } from './results-model';
+import { recordValue } from './record-format';
+import { trendOf, type Corrections, type Trend } from './results-model';
 import { unitLabel } from './ucum-units';
 
 const CHART_HEIGHT = 260;
@@ -36,11 +37,15 @@ function canDraw(): boolean {
   }
 }
 
+const BOUND_WORDS: Readonly<Record<string, string>> = { '<': '<', '<=': '≤', '>': '>', '>=': '≥' };
+
 function rangeText(trend: Trend): string {
   const range = trend.range;
   if (range === null) return 'no reference range given';
   const unit = unitLabel(trend.unit);
-  const bounds = range.low !== null && range.high !== null ? `${range.low}–${range.high}` : range.low !== null ? `≥ ${range.low}` : `≤ ${range.high}`;
+  // A one-sided range as the lab wrote it: "<5.2" is not "≤ 5.2".
+  const operator = BOUND_WORDS[/^\s*([<>]=?)/.exec(range.text)?.[1] ?? ''] ?? (range.low !== null ? '≥' : '≤');
+  const bounds = range.low !== null && range.high !== null ? `${range.low}–${range.high}` : `${operator} ${range.low ?? range.high}`;
   return `reference range ${bounds}${unit === '' ? '' : ` ${unit}`} (shaded)`;
 }
 
@@ -51,7 +56,23 @@ export function trendSummary(trend: Trend): string {
   if (first === undefined || last === undefined) return `${trend.label}: no numeric results.`;
   const unit = unitLabel(trend.unit);
   const count = trend.points.length === 1 ? '1 result' : `${trend.points.length} results`;
-  return `${trend.label}: ${count} from ${recordDateTime(first.row.time)} to ${recordDateTime(last.row.time)}; latest ${last.value}${unit === '' ? '' : ` ${unit}`}; ${rangeText(trend)}.`;
+  const converted = trend.points.filter((point) => point.reported !== undefined);
+  const convertedText = converted.length === 0 ? '' : `; ${converted.length === 1 ? '1 result' : `${converted.length} results`} converted from ${[...new Set(converted.map((point) => unitLabel(point.reported!.unit)))].join(', ')}`;
+  return `${trend.label}: ${count} from ${recordDateTime(first.row.time)} to ${recordDateTime(last.row.time)}; latest ${last.text}${unit === '' ? '' : ` ${unit}`}${convertedText}; ${rangeText(trend)}.${omittedText(trend)}`;
+}
+
+/** Results the trend could not show (another unit without a conversion): said, never dropped silently (D21). */
+function omittedText(trend: Trend): string {
+  if (trend.omitted.length === 0) return '';
+  const parts = trend.omitted.map(({ unit, count }) => `${count === 1 ? '1 result' : `${count} results`} ${unit === '' ? 'without a unit' : `in ${unitLabel(unit)}`}`);
+  return ` ${parts.join(' and ')} not shown (no conversion to ${unitLabel(trend.unit) || 'its unit'}); the flowsheet lists ${trend.omitted.reduce((sum, item) => sum + item.count, 0) === 1 ? 'it' : 'them'}.`;
+}
+
+function correctedNote(trend: Trend, recordId: string, corrections: Corrections): string {
+  const previous = corrections.replaced.get(recordId)?.[0];
+  if (previous === undefined) return '';
+  const current = trend.points.find((point) => point.row.recordId === recordId);
+  return `, ${current?.row.record.status === 'C' ? 'corrected from' : 'preliminary was'} ${recordValue(previous.record)}`;
 }
 
 /** The y scale spans the values and the reference band, with a little air. */
@@ -76,8 +97,8 @@ function yRange(trend: Trend): [number, number] {
  * injects no styles (its stylesheet is bundled), so it runs under the renderer's CSP. The values
  * are also listed under the chart, for screen readers and for reading them exactly.
  */
-export function TrendChart({ records, testKey }: { records: readonly RecordRow[]; testKey: string }) {
-  const trend = useMemo(() => trendOf(records, testKey), [records, testKey]);
+export function TrendChart({ records, testKey, corrections }: { records: readonly RecordRow[]; testKey: string; corrections: Corrections }) {
+  const trend = useMemo(() => trendOf(records, testKey, corrections), [records, testKey, corrections]);
   const host = useRef<HTMLDivElement>(null);
   const captionId = useId();
   const summary = trendSummary(trend);
@@ -161,8 +182,10 @@ export function TrendChart({ records, testKey }: { records: readonly RecordRow[]
               <tr key={point.row.recordId}>
                 <td className="nowrap">{recordDateTime(point.row.time)}</td>
                 <td className="nowrap">
-                  {point.value}
+                  {point.text}
                   {trend.unit === '' ? '' : ` ${unitLabel(trend.unit)}`}
+                  {point.reported === undefined ? '' : ` (reported as ${point.reported.value} ${unitLabel(point.reported.unit)})`}
+                  {correctedNote(trend, point.row.recordId, corrections)}
                 </td>
                 <td>
                   <FlagMarks flags={abnormalFlags(point.row.record)} />

@@ -187,3 +187,63 @@ describe('a record with a UCUM unit', () => {
     expect(screen.getByText('Value').parentElement?.textContent).toBe('Value38.4 °C');
   });
 });
+
+/** QA explore-11 (issue 11): what the clinician sees of a corrected result (D0) and of mixed units (D21). */
+function openChart(records: RecordRow[]) {
+  const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Carl Clinician', role: 'clinician', passphrase: 'x'.repeat(20) }], patients: [makePatient(7, {}, records)] });
+  renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7', vault);
+  return screen.findByRole('region', { name: 'Results' });
+}
+
+const CORRECTION: RecordRow[] = [
+  // CORR-1: potassium 5.0 (N), sodium 140 under the metabolic panel of order F-900.
+  at('p-7.m1.0', obs('2823-3', 'Potassium', 5.0, 'mmol/L', '2025-03-10T08:00:00+01:00', { referenceRange: '3.5-5.1', abnormalFlags: ['N'], orderId: 'F-900' }), 1),
+  // CORR-2: the lab corrects potassium to 5.6 (H); sodium and the report resent unchanged (the views keep the later copy).
+  at('p-7.m2.0', obs('2823-3', 'Potassium', 5.6, 'mmol/L', '2025-03-10T08:00:00+01:00', { referenceRange: '3.5-5.1', abnormalFlags: ['H'], orderId: 'F-900', status: 'C' }), 2),
+  at('p-7.m2.1', obs('2951-2', 'Sodium', 140, 'mmol/L', '2025-03-10T08:00:00+01:00', { referenceRange: '135-145', orderId: 'F-900' }), 2),
+  at('p-7.m2.2', { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, fillerOrderId: 'F-900', time: '2025-03-10T08:00:00+01:00' }, 2),
+  at('p-7.m0.0', obs('2823-3', 'Potassium', 4.1, 'mmol/L', '2025-03-01T08:00:00+01:00', { referenceRange: '3.5-5.1', orderId: 'F-800' }), 0),
+  at('p-7.m0.1', { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, fillerOrderId: 'F-800', time: '2025-03-01T08:00:00+01:00' }, 0),
+];
+
+describe('D0: a corrected result on the patient page', () => {
+  it('by report: the corrected value under its report, marked "corrected from", the superseded one not listed on its own', async () => {
+    const results = await openChart(CORRECTION);
+    expect(within(results).queryByRole('article', { name: 'Results without a report' })).toBeNull();
+    const [panel] = within(results).getAllByRole('article', { name: 'Metabolic panel' });
+    const rows = within(panel!).getAllByRole('row').slice(1).map((tr) => [...tr.querySelectorAll('th, td')].slice(0, 2).map((cell) => cell.textContent));
+    expect(rows).toEqual([
+      ['Potassium', '5.6 mmol/LCorrected from 5 mmol/L'],
+      ['Sodium', '140 mmol/L'],
+    ]);
+  });
+
+  it('the flowsheet cell and the trend show the correction; "latest" is the corrected value', async () => {
+    const results = await openChart(CORRECTION);
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    const sheet = within(results).getByRole('table', { name: 'Flowsheet' });
+    const potassium = within(sheet).getByRole('row', { name: /Potassium/ });
+    expect([...potassium.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim())).toEqual(['5.6 ▲ HHighCorrected from 5 mmol/L', '4.1']);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    fireEvent.change(within(results).getByRole('combobox', { name: 'Test' }), { target: { value: 'LN|2823-3' } });
+    const caption = within(results).getByRole('figure').querySelector('figcaption')?.textContent;
+    expect(caption).toBe('Potassium: 2 results from 2025-03-01 08:00 (UTC+01:00) to 2025-03-10 08:00 (UTC+01:00); latest 5.6 mmol/L; reference range 3.5–5.1 mmol/L (shaded).');
+    const values = within(results).getByRole('table', { name: 'Potassium values' });
+    expect(within(values).getAllByRole('row')[1]!.textContent).toBe('2025-03-10 08:00 (UTC+01:00)5.6 mmol/L, corrected from 5 mmol/L▲ HHigh');
+  });
+});
+
+describe('D21 and D8: the trend of results in different units, and one-sided reference ranges', () => {
+  it('converts a glucose in mg/dL into mmol/L and says so; a result it cannot convert is counted, not dropped silently', async () => {
+    const glucose = (seq: number, value: number, unit: string, day: string, range: string) =>
+      at(`p-7.g${seq}.0`, obs('2345-7', 'Glucose', value, unit, `2025-03-${day}T08:00:00+01:00`, { referenceRange: range, orderId: `F-${seq}` }), seq);
+    const results = await openChart([glucose(1, 5.2, 'mmol/L', '14', '3.9-5.5'), glucose(2, 180, 'mg/dL', '15', '70-100'), glucose(3, 1.9, 'g/L', '15', ''), glucose(4, 6.1, 'mmol/L', '16', '<5.6')]);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    const figure = within(results).getByRole('figure');
+    expect(figure.querySelector('figcaption')?.textContent).toBe(
+      'Glucose: 3 results from 2025-03-14 08:00 (UTC+01:00) to 2025-03-16 08:00 (UTC+01:00); latest 6.1 mmol/L; 1 result converted from mg/dL; reference range < 5.6 mmol/L (shaded). 1 result in g/L not shown (no conversion to mmol/L); the flowsheet lists it.',
+    );
+    const values = within(figure).getByRole('table', { name: 'Glucose values' });
+    expect(within(values).getAllByRole('row').map((tr) => tr.textContent)).toContain('2025-03-15 08:00 (UTC+01:00)10.0 mmol/L (reported as 180 mg/dL)');
+  });
+});

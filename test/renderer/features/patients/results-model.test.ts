@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { Observation, Report } from '../../../../shared/domain/clinical';
+import type { RecordRow, ViewRecord } from '../../../../renderer/vault/vault-service';
+import { buildFlowsheet, groupResults, testKeyOf, trendOf } from '../../../../renderer/features/patients/results-model';
+import { lab } from '../../support/clinical-fixtures';
+
+/** QA explore-11 defects in the results model (issue 11): D0 corrections, D15 the lab's order, D21 units. */
+
+function at(recordId: string, record: ViewRecord, seq: number): RecordRow {
+  const time = 'time' in record && typeof record.time === 'string' ? record.time : '2025-01-01T00:00:00Z';
+  return { recordId, patientId: 'p-1', time, record, source: { messageType: 'ORU^R01', channel: 'hl7-mllp', seq } };
+}
+
+function result(code: string, display: string, value: number, unit: string, time: string, extra: Partial<Observation> = {}): Observation {
+  return { ...(lab(code, display, value, unit, time) as Observation), ...extra };
+}
+
+function panel(fillerOrderId: string, time: string, extra: Partial<Report> = {}): Report {
+  return { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, fillerOrderId, time, ...extra };
+}
+
+const T = '2025-03-10T08:00:00+01:00';
+
+/** The tester's CORR-1 and CORR-2: the lab corrects potassium 5.0 → 5.6 (H) in order F-900; sodium resent unchanged. */
+function corrected(reportResent: 'same' | 'status C'): RecordRow[] {
+  const sodium = result('2951-2', 'Sodium', 140, 'mmol/L', T, { orderId: 'F-900', referenceRange: '135-145' });
+  const rows = [
+    at('p.m1.0', result('2823-3', 'Potassium', 5.0, 'mmol/L', T, { orderId: 'F-900', referenceRange: '3.5-5.1', abnormalFlags: ['N'] }), 1),
+    at('p.m2.0', result('2823-3', 'Potassium', 5.6, 'mmol/L', T, { orderId: 'F-900', referenceRange: '3.5-5.1', abnormalFlags: ['H'], status: 'C' }), 2),
+    // The views keep one copy of a record sent twice unchanged: the later message's (view-reads.ts).
+    at('p.m2.1', sodium, 2),
+    at('p.m2.2', panel('F-900', T, reportResent === 'same' ? {} : { status: 'C' }), 2),
+  ];
+  if (reportResent === 'status C') rows.push(at('p.m1.2', panel('F-900', T, { status: 'F', comments: ['Line one'] }), 1));
+  return rows;
+}
+
+describe('D0: a corrected result (OBX-11 C) replaces the result it corrects', () => {
+  for (const variant of ['same', 'status C'] as const) {
+    it(`by report: one report, the corrected value only, the earlier one kept as its history (report resent ${variant})`, () => {
+      const groups = groupResults(corrected(variant));
+      expect(groups).toHaveLength(1);
+      expect(groups[0]!.report?.recordId).toBe('p.m2.2');
+      expect(groups[0]!.results.map((row) => row.recordId)).toEqual(['p.m2.0', 'p.m2.1']);
+    });
+  }
+
+  it('the flowsheet and the trend use the corrected value; the latest is the correction', () => {
+    const records = corrected('same');
+    const potassium = testKeyOf(records[0]!.record as Observation);
+    const sheet = buildFlowsheet(records);
+    expect(sheet.cells.get(potassium)?.get('2025-03-10')?.map((row) => row.recordId)).toEqual(['p.m2.0']);
+    const earlier = at('p.m0.0', result('2823-3', 'Potassium', 4.1, 'mmol/L', '2025-03-01T08:00:00+01:00', { orderId: 'F-800' }), 0);
+    const trend = trendOf([earlier, ...records], potassium);
+    expect(trend.points.map((point) => point.value)).toEqual([4.1, 5.6]);
+  });
+
+  it('a final result replaces the preliminary one of the same order; a correction replaces a correction, keeping the whole history', () => {
+    const rows = [
+      at('p.a.0', result('2823-3', 'Potassium', 4.9, 'mmol/L', T, { orderId: 'F-1', status: 'P' }), 1),
+      at('p.b.0', result('2823-3', 'Potassium', 5.0, 'mmol/L', T, { orderId: 'F-1' }), 2),
+      at('p.c.0', result('2823-3', 'Potassium', 5.6, 'mmol/L', T, { orderId: 'F-1', status: 'C' }), 3),
+      at('p.d.0', result('2823-3', 'Potassium', 5.4, 'mmol/L', T, { orderId: 'F-1', status: 'C' }), 4),
+    ];
+    const groups = groupResults(rows);
+    expect(groups.flatMap((group) => group.results.map((row) => row.recordId))).toEqual(['p.d.0']);
+  });
+
+  it('replaces nothing across orders, tests, sub-ids, within one message, or without an order number', () => {
+    const rows = [
+      at('p.a.0', result('2823-3', 'Potassium', 5.0, 'mmol/L', T, { orderId: 'F-1' }), 1),
+      at('p.b.0', result('2823-3', 'Potassium', 5.6, 'mmol/L', T, { orderId: 'F-2', status: 'C' }), 2),
+      at('p.b.1', result('2951-2', 'Sodium', 150, 'mmol/L', T, { orderId: 'F-1', status: 'C' }), 2),
+      at('p.b.2', result('2823-3', 'Potassium', 5.7, 'mmol/L', T, { orderId: 'F-1', subId: '2', status: 'C' }), 2),
+      at('p.c.0', result('718-7', 'Hemoglobin', 120, 'g/L', T, { orderId: 'F-3' }), 3),
+      at('p.c.1', result('718-7', 'Hemoglobin', 118, 'g/L', T, { orderId: 'F-3', status: 'C' }), 3),
+      at('p.d.0', result('8310-5', 'Body temperature', 37, 'Cel', T), 4),
+      at('p.e.0', result('8310-5', 'Body temperature', 38, 'Cel', T, { status: 'C' }), 5),
+    ];
+    expect(
+      groupResults(rows)
+        .flatMap((group) => group.results.map((row) => row.recordId))
+        .sort(),
+    ).toEqual(rows.map((row) => row.recordId).sort());
+  });
+});
+
+describe('D15: results of a report in the lab order (OBX order), past 9 results', () => {
+  it('lists 15 results of one time as the message numbered them', () => {
+    const rows: RecordRow[] = [at('p.m1.15', panel('F-5', T), 1)];
+    for (let index = 0; index < 15; index++) rows.push(at(`p.m1.${index}`, result(`T${index}`, `Test ${index + 1}`, index, 'mmol/L', T, { orderId: 'F-5' }), 1));
+    const [group] = groupResults(rows.reverse());
+    expect(group!.results.map((row) => row.record.code.display)).toEqual(Array.from({ length: 15 }, (_, index) => `Test ${index + 1}`));
+  });
+});
+
+describe('D21: the trend of results reported in different units', () => {
+  const glucose = [
+    at('p.g1.0', result('2345-7', 'Glucose', 5.2, 'mmol/L', '2025-03-14T08:00:00+01:00', { orderId: 'F-904', referenceRange: '3.9-5.5' }), 1),
+    at('p.g2.0', result('2345-7', 'Glucose', 180, 'mg/dL', '2025-03-15T08:00:00+01:00', { orderId: 'F-905', referenceRange: '70-100', abnormalFlags: ['H'] }), 2),
+    at('p.g3.0', result('2345-7', 'Glucose', 6, 'mmol/L', '2025-03-16T08:00:00+01:00', { orderId: 'F-906', referenceRange: '3.9-5.5', abnormalFlags: ['H'] }), 3),
+  ];
+
+  it('converts glucose mg/dL into the newest unit (mmol/L) as device readings do, keeping what was reported', () => {
+    const trend = trendOf(glucose, 'LN|2345-7');
+    expect(trend.unit).toBe('mmol/L');
+    expect(trend.points.map((point) => point.text)).toEqual(['5.2', '10.0', '6']);
+    expect(trend.points[1]!.reported).toEqual({ value: 180, unit: 'mg/dL' });
+    expect(trend.omitted).toEqual([]);
+    expect(trend.range?.text).toBe('3.9-5.5');
+  });
+
+  it('counts the results it cannot convert instead of dropping them silently', () => {
+    const other = at('p.x.0', result('2345-7', 'Glucose', 1.9, 'g/L', '2025-03-15T09:00:00+01:00', { orderId: 'F-907' }), 4);
+    const trend = trendOf([...glucose, other], 'LN|2345-7');
+    expect(trend.points).toHaveLength(3);
+    expect(trend.omitted).toEqual([{ unit: 'g/L', count: 1 }]);
+  });
+});
