@@ -18,6 +18,9 @@ interface Draft {
   bindAddress: string;
   allowedCallers: string;
   maxAssociations: string;
+  maxPduLength: string;
+  artimSeconds: string;
+  idleTimeoutSeconds: string;
   issuers: string;
 }
 
@@ -28,6 +31,9 @@ function draftOf(settings: DicomSettings): Draft {
     bindAddress: settings.bindAddress,
     allowedCallers: settings.allowedCallers.map((caller) => `${caller.aeTitle} ${caller.address}`).join('\n'),
     maxAssociations: String(settings.maxAssociations),
+    maxPduLength: String(settings.maxPduLength),
+    artimSeconds: String(settings.artimSeconds),
+    idleTimeoutSeconds: String(settings.idleTimeoutSeconds),
     issuers: Object.entries(settings.issuerAuthorities)
       .map(([issuer, authority]) => `${issuer} = ${authority}`)
       .join('\n'),
@@ -51,6 +57,9 @@ export function dicomChangeOf(draft: Draft): Partial<DicomSettings> {
       return { aeTitle, address };
     }),
     maxAssociations: Number(draft.maxAssociations),
+    maxPduLength: Number(draft.maxPduLength),
+    artimSeconds: Number(draft.artimSeconds),
+    idleTimeoutSeconds: Number(draft.idleTimeoutSeconds),
     issuerAuthorities: Object.fromEntries(
       lines(draft.issuers).map((line) => {
         const at = line.indexOf('=');
@@ -70,8 +79,8 @@ const FIELDS: FieldSpecs<Field> = {
   allowedCallers: { label: 'Allowed callers', item: 'line', invalid: 'is not an IP address' },
   maxAssociations: { label: 'Associations at once' },
   issuerAuthorities: { label: 'Issuer of Patient ID → assigning authority', item: 'line' },
-  maxPduLength: { label: 'Maximum PDU length' },
-  artimSeconds: { label: 'ARTIM (seconds)' },
+  maxPduLength: { label: 'Maximum PDU length (bytes)' },
+  artimSeconds: { label: 'ARTIM timeout (seconds)' },
   idleTimeoutSeconds: { label: 'Idle timeout (seconds)' },
 };
 
@@ -80,6 +89,10 @@ function draftProblems(draft: Draft): FieldProblem<Field>[] {
   const unreadable: FieldProblem<Field>[] = [];
   if (!/^\d{1,5}$/.test(draft.port.trim())) unreadable.push({ field: 'port', message: 'Port: a whole number from 0 to 65535.' });
   if (!/^\d{1,2}$/.test(draft.maxAssociations.trim())) unreadable.push({ field: 'maxAssociations', message: 'Associations at once: a whole number from 1 to 64.' });
+  // Whole numbers only: Number('') is 0 and Number('1e3') 1000, which the schema would take.
+  if (!/^\d{1,7}$/.test(draft.maxPduLength.trim())) unreadable.push({ field: 'maxPduLength', message: 'Maximum PDU length (bytes): a whole number from 4096 to 4194304.' });
+  if (!/^\d{1,3}$/.test(draft.artimSeconds.trim())) unreadable.push({ field: 'artimSeconds', message: 'ARTIM timeout (seconds): a whole number from 1 to 600.' });
+  if (!/^\d{1,4}$/.test(draft.idleTimeoutSeconds.trim())) unreadable.push({ field: 'idleTimeoutSeconds', message: 'Idle timeout (seconds): a whole number from 1 to 3600.' });
   const callerLine = lines(draft.allowedCallers).findIndex((line) => line.split(/\s+/).length !== 2);
   if (callerLine >= 0) unreadable.push({ field: 'allowedCallers', message: `Allowed callers, line ${callerLine + 1}: an AE title, a space and an IP address.` });
   const known = new Set(unreadable.map((problem) => problem.field));
@@ -97,7 +110,7 @@ function listenerText(answer: Answer): string {
   return `${listenerStateName(listener.state)}${listener.reason === undefined ? '.' : `: ${listener.reason}`}`;
 }
 
-/** Settings › DICOM receiver (administrators): its AE title, where it listens, who may associate, and the issuer map. */
+/** Settings › DICOM receiver (administrators): its AE title, where it listens, who may associate, its limits and timeouts, and the issuer map. */
 export function DicomReceiverSection() {
   const api = useApi();
   const headingId = useId();
@@ -156,6 +169,33 @@ export function DicomReceiverSection() {
             {callersProblem !== null && <FieldProblemText id={callersProblemId} text={callersProblem} />}
           </div>
           <TextField label="Associations at once" value={draft.maxAssociations} onValue={(maxAssociations) => change({ maxAssociations })} inputMode="numeric" className="field--narrow" hint="More are asked to retry later." problem={problemOf('maxAssociations')} />
+          <TextField
+            label="Maximum PDU length (bytes)"
+            value={draft.maxPduLength}
+            onValue={(maxPduLength) => change({ maxPduLength })}
+            inputMode="numeric"
+            className="field--narrow"
+            hint="The largest message piece senders may send: 4096 to 4194304 bytes (262144 = 256 KiB is usual)."
+            problem={problemOf('maxPduLength')}
+          />
+          <TextField
+            label="ARTIM timeout (seconds)"
+            value={draft.artimSeconds}
+            onValue={(artimSeconds) => change({ artimSeconds })}
+            inputMode="numeric"
+            className="field--narrow"
+            hint="How long a connection may take to ask for an association, or to close after one ends (1 to 600)."
+            problem={problemOf('artimSeconds')}
+          />
+          <TextField
+            label="Idle timeout (seconds)"
+            value={draft.idleTimeoutSeconds}
+            onValue={(idleTimeoutSeconds) => change({ idleTimeoutSeconds })}
+            inputMode="numeric"
+            className="field--narrow"
+            hint="How long a sender may go silent mid-association before it is cut off (1 to 3600)."
+            problem={problemOf('idleTimeoutSeconds')}
+          />
           <div className="field">
             <label htmlFor={issuersId} className="field__label">
               Issuer of Patient ID → assigning authority

@@ -46,10 +46,43 @@ describe('Settings › DICOM receiver', () => {
           { aeTitle: 'MR_1', address: '192.168.1.6' },
         ],
         maxAssociations: 8,
+        maxPduLength: 262144,
+        artimSeconds: 30,
+        idleTimeoutSeconds: 60,
         issuerAuthorities: { RADIOLOGY: 'NORTHCLINIC' },
       },
     ]);
     expect(section.textContent).toContain('Now: Listening as CLINIC_AE on 192.168.1.20, port 104.');
+  });
+
+  it('edits the maximum PDU length, ARTIM and idle timeout, each checked in its own field (QA explore-12 D3)', async () => {
+    const { node, section } = await renderSection();
+    const input = (label: string) => within(section).getByLabelText(label) as HTMLInputElement;
+    expect([input('Maximum PDU length (bytes)').value, input('ARTIM timeout (seconds)').value, input('Idle timeout (seconds)').value]).toEqual(['262144', '30', '60']);
+    const described = (label: string) =>
+      (input(label).getAttribute('aria-describedby') ?? '')
+        .split(' ')
+        .map((id) => document.getElementById(id)?.textContent)
+        .join(' ');
+    const save = () => within(section).getByRole('button', { name: 'Save receiver settings' }) as HTMLButtonElement;
+
+    fireEvent.change(input('Maximum PDU length (bytes)'), { target: { value: '1000' } });
+    fireEvent.change(input('ARTIM timeout (seconds)'), { target: { value: 'soon' } });
+    fireEvent.change(input('Idle timeout (seconds)'), { target: { value: '7200' } });
+    expect(described('Maximum PDU length (bytes)')).toMatch(/Maximum PDU length \(bytes\): .*4096/);
+    expect(described('ARTIM timeout (seconds)')).toContain('ARTIM timeout (seconds): a whole number from 1 to 600.');
+    expect(described('Idle timeout (seconds)')).toMatch(/Idle timeout \(seconds\): .*3600/);
+    expect(input('ARTIM timeout (seconds)').getAttribute('aria-invalid')).toBe('true');
+    expect(save().disabled).toBe(true);
+    expect(section.textContent).not.toMatch(/maxPduLength|artimSeconds|idleTimeoutSeconds/);
+
+    fireEvent.change(input('Maximum PDU length (bytes)'), { target: { value: '65536' } });
+    fireEvent.change(input('ARTIM timeout (seconds)'), { target: { value: '10' } });
+    fireEvent.change(input('Idle timeout (seconds)'), { target: { value: '300' } });
+    expect(input('Idle timeout (seconds)').getAttribute('aria-invalid')).toBeNull();
+    fireEvent.click(save());
+    await within(section).findByText('Receiver settings saved.');
+    expect(node.calls.filter((call) => call.method === 'dicom.updateSettings').map((call) => call.payload)).toEqual([expect.objectContaining({ maxPduLength: 65536, artimSeconds: 10, idleTimeoutSeconds: 300 })]);
   });
 
   it('shows the body’s refusal and keeps the form', async () => {
