@@ -30,7 +30,8 @@ export function isLoopbackAddress(address: string): boolean {
  */
 export function settingsProblem(settings: IntakeSettings): string | null {
   if (!isLoopbackAddress(settings.bindAddress) && settings.allowedPeers.length === 0) {
-    return `Listening on ${settings.bindAddress} lets other computers connect: list the IP addresses of the systems allowed to send (allowedPeers), or bind to 127.0.0.1.`;
+    // Named by the field's label as the settings form shows it, not by the contract's key.
+    return `Allowed peers: listening on ${settings.bindAddress} lets other computers connect; list the IP addresses of the systems allowed to send, or bind to 127.0.0.1.`;
   }
   return null;
 }

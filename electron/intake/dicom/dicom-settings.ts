@@ -13,7 +13,8 @@ interface Logger {
 /** The rules beyond the schema: a LAN bind needs an allow-list of calling AE titles with their addresses. */
 export function dicomSettingsProblem(settings: DicomSettings): string | null {
   if (!isLoopbackAddress(settings.bindAddress) && settings.allowedCallers.length === 0) {
-    return `Listening on ${settings.bindAddress} lets other computers connect: list the calling AE titles allowed to send, each with its IP address (allowedCallers), or bind to 127.0.0.1.`;
+    // Named by the field's label as the settings form shows it, not by the contract's key.
+    return `Allowed callers: listening on ${settings.bindAddress} lets other computers connect; list the calling AE titles allowed to send, each with its IP address, or bind to 127.0.0.1.`;
   }
   return null;
 }

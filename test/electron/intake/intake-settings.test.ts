@@ -18,7 +18,8 @@ describe('intake settings', () => {
 
   it('needs an allow-list beyond loopback', () => {
     expect(settingsProblem(DEFAULT_INTAKE_SETTINGS)).toBeNull();
-    expect(settingsProblem({ ...DEFAULT_INTAKE_SETTINGS, bindAddress: '0.0.0.0' })).toMatch(/allowedPeers/);
+    // Named by the field's label, as the settings form shows it, never by the contract's key (QA explore-12 D6).
+    expect(settingsProblem({ ...DEFAULT_INTAKE_SETTINGS, bindAddress: '0.0.0.0' })).toBe('Allowed peers: listening on 0.0.0.0 lets other computers connect; list the IP addresses of the systems allowed to send, or bind to 127.0.0.1.');
     expect(settingsProblem({ ...DEFAULT_INTAKE_SETTINGS, bindAddress: '192.168.1.20', allowedPeers: ['192.168.1.5'] })).toBeNull();
     expect(isLoopbackAddress('127.0.0.2')).toBe(true);
     expect(isLoopbackAddress('::1')).toBe(true);

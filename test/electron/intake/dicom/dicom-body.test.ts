@@ -171,7 +171,8 @@ describe('body: the DICOM receiver as an intake channel', () => {
     await createVault(b);
     const lan = await refused(call(b, 'dicom.updateSettings', { bindAddress: '0.0.0.0' }));
     expect(lan.code).toBe('E_BAD_REQUEST');
-    expect(lan.message).toMatch(/allowedCallers/);
+    // Named by the field's label, never by the contract's key (QA explore-12 D6).
+    expect(lan.message).toBe('Allowed callers: listening on 0.0.0.0 lets other computers connect; list the calling AE titles allowed to send, each with its IP address, or bind to 127.0.0.1.');
     const answer = await call(b, 'dicom.updateSettings', { aeTitle: 'NODE2' });
     expect(answer.settings.aeTitle).toBe('NODE2');
     expect(answer.listener).toMatchObject({ state: 'listening', port });

@@ -88,7 +88,7 @@ describe('Settings › DICOM receiver', () => {
   it('shows the body’s refusal and keeps the form', async () => {
     const node = nodeWithDicom();
     node.handle('dicom.updateSettings', () => {
-      throw new FakeRefusal('Listening on 192.168.1.20 lets other computers connect: list the calling AE titles allowed to send.');
+      throw new FakeRefusal('Allowed callers: listening on 192.168.1.20 lets other computers connect; list the calling AE titles allowed to send, each with its IP address, or bind to 127.0.0.1.');
     });
     const { section } = await renderSection(node);
     fireEvent.change(within(section).getByLabelText('Bind address'), { target: { value: '192.168.1.20' } });
