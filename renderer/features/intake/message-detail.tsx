@@ -76,6 +76,15 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
           </dd>
           <dt>Via</dt>
           <dd>{CHANNEL_WORDS[message.channel] ?? message.channel}</dd>
+          {message.reprocessOf !== undefined && (
+            <>
+              <dt>Reprocessed from</dt>
+              <dd>
+                <a href={hrefForPath('intake', 'messages', String(message.reprocessOf.quarantineSeq))}>Quarantined message {message.reprocessOf.quarantineSeq}</a>
+                {message.reprocessOf.edited ? ', edited by the operator before it was reprocessed' : ', reprocessed as it was'}
+              </dd>
+            </>
+          )}
           <dt>Sender (MSH-3 | MSH-4)</dt>
           <dd>{message.sender === '' ? 'Unknown (no readable header)' : message.sender}</dd>
           <dt>Type (MSH-9)</dt>

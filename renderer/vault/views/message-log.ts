@@ -59,6 +59,8 @@ export interface MessageLogPayload {
   readonly rawBytes?: number;
   /** How many clinical and extended records the message produced. */
   readonly records?: number;
+  /** Channel hl7-reprocess: the quarantine record (its journal seq) an operator ran again, and whether they edited it first. */
+  readonly reprocessOf?: { readonly quarantineSeq: number; readonly edited: boolean };
 }
 
 export type MessageField = 'control' | 'sender' | 'type';

@@ -148,6 +148,7 @@ async function acceptedEntry(context: ProjectorContext, record: JournalRecord, m
     ...(hl7?.ackTexts !== undefined ? { ackTexts: hl7.ackTexts } : {}),
     ...(hl7?.mapping !== undefined ? { mapping: hl7.mapping } : {}),
     ...(hl7?.notes !== undefined ? { notes: hl7.notes } : {}),
+    ...(hl7?.reprocessOf !== undefined ? { reprocessOf: hl7.reprocessOf } : {}),
     objectId: meta.objectId ?? record.objects[0] ?? null,
     ...(meta.rawBytes !== undefined ? { rawBytes: meta.rawBytes } : {}),
     records: normalized.records.length + (normalized.extendedRecords?.length ?? 0),

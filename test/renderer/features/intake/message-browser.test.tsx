@@ -130,11 +130,14 @@ describe('Message browser', () => {
   });
 
   it('D3: a message an operator reprocessed from the quarantine says so, not "File import"', async () => {
-    const reprocessed = message(62, { channel: 'hl7-reprocess', controlId: 'NOPID-1', acks: ['AA'], ackTexts: undefined });
+    const reprocessed = message(62, { channel: 'hl7-reprocess', controlId: 'NOPID-1', acks: ['AA'], ackTexts: undefined, reprocessOf: { quarantineSeq: 61, edited: true } });
     const vault = createFakeVault({ phase: 'unlocked', messages: [...MESSAGES, reprocessed], patients: [makePatient(1)] });
     renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/62', vault);
     await screen.findByRole('heading', { name: 'Message NOPID-1' });
     expect(screen.getByText('Via').nextElementSibling?.textContent).toBe('Reprocessed from the quarantine by an operator');
+    const from = screen.getByText('Reprocessed from').nextElementSibling!;
+    expect(from.textContent).toBe('Quarantined message 61, edited by the operator before it was reprocessed');
+    expect(from.querySelector('a')?.getAttribute('href')).toBe('#/intake/messages/61');
     expect(screen.getByText('Status').nextElementSibling?.textContent).toBe('Accepted');
     expect(screen.getByText(/No acknowledgment goes to the sender when an operator reprocesses a message/)).toBeTruthy();
     expect(screen.queryByText(/file import/i)).toBeNull();

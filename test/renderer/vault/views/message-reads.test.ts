@@ -188,6 +188,16 @@ describe('message browser', () => {
     db.close();
   });
 
+  it('keeps which quarantine entry a reprocessed message came from, and whether the operator edited it', async () => {
+    const { body, db, keys, context } = await setup();
+    const held = await quarantined(body, '2025-03-01T08:00:00.000Z', rejected('NOPID-1', 'held'));
+    const base = hl7Intake(patient('MRN1', 'Keller'), 'NOPID-1', 'ORU^R01^ORU_R01');
+    const { seq } = await stored(body, '2025-03-01T08:05:00.000Z', { ...base, channel: 'hl7-reprocess', hl7: { ...base.hl7!, reprocessOf: { quarantineSeq: held.seq, edited: true } } });
+    await replayJournal(context);
+    const row = await messageBySeq(db, keys.viewKey, seq);
+    expect(row).toMatchObject({ channel: 'hl7-reprocess', status: 'accepted', reprocessOf: { quarantineSeq: held.seq, edited: true } });
+  });
+
   it('normalizes message types as stored and as typed', () => {
     expect(normalizeMessageType('ORU^R01^ORU_R01')).toBe('ORU^R01');
     expect(normalizeMessageType('oru_r01', true)).toBe('ORU^R01');
