@@ -1,4 +1,5 @@
 import type { Observation } from '../../../shared/domain/clinical';
+import { FormattedText } from './formatted-text';
 import { observationParts } from './record-format';
 import { unitLabel, unitTitle } from './ucum-units';
 
@@ -14,7 +15,7 @@ export function ObservationValue({ record }: { record: Observation }) {
   const { amount, unit } = observationParts(record);
   return (
     <>
-      {amount}
+      {record.value.kind === 'text' && record.valueDetail === undefined ? <FormattedText text={amount} /> : amount}
       {unit === '' ? null : ' '}
       <UnitMark code={unit} />
     </>

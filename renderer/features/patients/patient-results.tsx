@@ -2,6 +2,7 @@ import { useId, useMemo, useState } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
+import { FormattedText } from './formatted-text';
 import { ObservationValue, UnitMark } from './observation-value';
 import { abnormalFlags, conceptLabel, dayLabel, observationParts, recordClock, recordDateTime, recordDay, recordValue, reportStatusLabel } from './record-format';
 import { buildFlowsheet, correctionsOf, groupResults, type Corrections, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
@@ -86,7 +87,7 @@ function ReportBlock({ patientId, group, corrections }: { patientId: string; gro
         <div className="report-comments" role="note" aria-label="Report comments">
           {comments.map((comment, index) => (
             <p key={index} className="report-comments__item">
-              {comment}
+              <FormattedText text={comment} />
             </p>
           ))}
         </div>
@@ -125,7 +126,7 @@ function ResultRow({ patientId, row, replaced }: { patientId: string; row: Obser
         <a href={hrefForPath('patients', patientId, 'records', row.recordId)}>{conceptLabel(row.record.code)}</a>
         {comments.map((comment, index) => (
           <span key={index} className="result-table__comment">
-            {comment}
+            <FormattedText text={comment} />
           </span>
         ))}
       </th>

@@ -1,5 +1,6 @@
 import type { CodedConcept, Observation, ObservationValueDetail, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
 import type { RecordRow, ViewRecord } from '../../vault/vault-service';
+import { formattedTextInline, formattedTextLines } from './formatted-text';
 import { unitLabel } from './ucum-units';
 
 const SEX_WORDS: Readonly<Record<string, string>> = { F: 'Female', M: 'Male', O: 'Other', U: 'Unknown' };
@@ -148,6 +149,7 @@ export function recordValue(record: ViewRecord): string {
 
 function observationValue(record: Observation): string {
   const { amount, unit } = observationParts(record);
+  if (record.value.kind === 'text' && record.valueDetail === undefined) return formattedTextInline(amount);
   return unit === '' ? amount : `${amount} ${unitLabel(unit)}`;
 }
 
@@ -189,7 +191,7 @@ export function valueDetailLabel(detail: ObservationValueDetail): string | null 
 
 /** A report's text on one line (its first line, shortened), or how many results it holds. */
 export function reportSummary(text: string | undefined, observations: number | undefined): string {
-  const first = (text ?? '').split(/\r\n|\r|\n/).find((line) => line.trim() !== '')?.trim() ?? '';
+  const first = formattedTextLines(text ?? '').find((line) => line.trim() !== '')?.trim() ?? '';
   if (first !== '') return first.length > 80 ? `${first.slice(0, 79)}…` : first;
   if (observations === undefined) return '';
   return observations === 1 ? '1 result' : `${observations} results`;

@@ -5,6 +5,7 @@ import type { Observation } from '../../../../shared/domain/clinical';
 import type { RecordRow, ViewRecord } from '../../../../renderer/vault/vault-service';
 import { ageSexLabel } from '../../../../renderer/features/patients/patient-banner';
 import { ageInYears, buildFlowsheet, groupResults, parseReferenceRange, testKeyOf, trendOf } from '../../../../renderer/features/patients/results-model';
+import { recordValue, reportSummary } from '../../../../renderer/features/patients/record-format';
 import { unitLabel, unitTitle } from '../../../../renderer/features/patients/ucum-units';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
@@ -245,5 +246,37 @@ describe('D21 and D8: the trend of results in different units, and one-sided ref
     );
     const values = within(figure).getByRole('table', { name: 'Glucose values' });
     expect(within(values).getAllByRole('row').map((tr) => tr.textContent)).toContain('2025-03-15 08:00 (UTC+01:00)10.0 mmol/L (reported as 180 mg/dL)');
+  });
+});
+
+describe('D20: HL7 formatting escapes in comments and formatted-text results', () => {
+  it('shows \\.br\\ as a line break and drops highlight on/off, in report comments, result comments and FT values', async () => {
+    const T = '2025-03-12T08:00:00+01:00';
+    const results = await openChart([
+      at('p-7.e1.1', { type: 'report', kind: 'result', code: { code: 'X', system: 'L', display: 'Interpretation' }, fillerOrderId: 'F-77', time: T, comments: ['Line one\\.br\\Line two'] }, 1),
+      at(
+        'p-7.e1.0',
+        { type: 'observation', category: 'laboratory', code: { code: 'X-9', system: 'L', display: 'Interpretation' }, value: { kind: 'text', value: 'Normal findings.\\.br\\No action needed.' }, valueType: 'FT', status: 'F', time: T, orderId: 'F-77', comments: ['\\H\\bold\\N\\ done'] },
+        1,
+      ),
+    ]);
+    const [block] = within(results).getAllByRole('article', { name: 'Interpretation' });
+    const note = within(block!).getByRole('note', { name: 'Report comments' });
+    expect(note.innerHTML).not.toContain('\\');
+    expect(note.querySelectorAll('br')).toHaveLength(1);
+    expect(note.textContent).toBe('Line oneLine two');
+    const row = within(block!).getAllByRole('row')[1]!;
+    expect(row.querySelector('.result-table__comment')?.textContent).toBe('bold done');
+    const value = row.querySelector('.result-table__value')!;
+    expect(value.querySelectorAll('br')).toHaveLength(1);
+    expect(value.textContent).toBe('Normal findings.No action needed.');
+  });
+});
+
+describe('D20 on one line', () => {
+  it('the records list and report summaries read formatted text without its escapes', () => {
+    const value: Observation = { type: 'observation', category: 'laboratory', code: { code: 'X', system: 'L', display: 'X' }, value: { kind: 'text', value: '\\H\\Normal\\N\\ findings.\\.br\\No action\\.sp\\needed.' }, status: 'F', time: '2025-01-01T00:00:00Z' };
+    expect(recordValue(value)).toBe('Normal findings. No action needed.');
+    expect(reportSummary('\\.br\\First line\\.br\\second', undefined)).toBe('First line');
   });
 });
