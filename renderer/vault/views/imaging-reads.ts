@@ -25,10 +25,11 @@ export interface StudySummary {
  * (after merges: a patient merged into this one is the same patient). Reads rows by the UID's
  * pseudonym only; nothing is decrypted.
  */
-export async function studiesSharingUid(db: VaultDb, rows: readonly StudyRowStored[]): Promise<Set<string>> {
+export async function studiesSharingUid(db: VaultDb, rows: readonly StudyRowStored[], every = false): Promise<Set<string>> {
   const flagged = new Set<string>();
   if (rows.length === 0) return flagged;
-  const sameUid = (await db.studies.where('uid').anyOf([...new Set(rows.map((row) => row.uid))]).toArray()) as StudyRowStored[];
+  // `every`: the rows are the whole table (the Imaging list), so they are read once, not twice.
+  const sameUid = every ? rows : ((await db.studies.where('uid').anyOf([...new Set(rows.map((row) => row.uid))]).toArray()) as StudyRowStored[]);
   const byUid = new Map<string, StudyRowStored[]>();
   for (const row of sameUid) byUid.set(row.uid, [...(byUid.get(row.uid) ?? []), row]);
   const resolved = new Map<string, Promise<string>>();
@@ -53,10 +54,10 @@ export function byStudyDateDescending(a: StudySummary, b: StudySummary): number 
   return ka < kb ? 1 : ka > kb ? -1 : a.studyId < b.studyId ? -1 : 1;
 }
 
-async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly StudyRowStored[]): Promise<StudySummary[]> {
+async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly StudyRowStored[], every = false): Promise<StudySummary[]> {
   if (studyRows.length === 0) return [];
   const ids = studyRows.map((row) => row.id);
-  const [seriesRows, instanceRows, shared] = await Promise.all([db.series.where('studyId').anyOf(ids).toArray(), db.instances.where('studyId').anyOf(ids).toArray(), studiesSharingUid(db, studyRows)]);
+  const [seriesRows, instanceRows, shared] = await Promise.all([db.series.where('studyId').anyOf(ids).toArray(), db.instances.where('studyId').anyOf(ids).toArray(), studiesSharingUid(db, studyRows, every)]);
   const [studies, series] = await Promise.all([
     decryptMany<StudyPayload>(
       viewKey,
@@ -97,7 +98,7 @@ async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly St
 
 /** Every study in the vault, newest first. */
 export async function allStudies(db: VaultDb, viewKey: CryptoKey): Promise<StudySummary[]> {
-  return (await summaries(db, viewKey, await db.studies.toArray())).sort(byStudyDateDescending);
+  return (await summaries(db, viewKey, await db.studies.toArray(), true)).sort(byStudyDateDescending);
 }
 
 /** The studies with these ids (a search's hits), newest first. */

@@ -89,10 +89,10 @@ describe('imaging projector: a Study Instance UID with instances of two patients
 
         // The list shows both, each under its own patient.
         const all = await allStudies(db, keys.viewKey);
-        expect(all.map((study) => [study.patientId === alphaId ? 'alpha' : study.patientId === betaId ? 'beta' : '?', study.study.description]).sort()).toEqual([
-          ['alpha', 'ALPHA ONLY'],
-          ['alpha', 'MIX STUDY A'],
-          ['beta', 'MIX STUDY B'],
+        expect(all.map((study) => [study.patientId === alphaId ? 'alpha' : study.patientId === betaId ? 'beta' : '?', study.study.description, study.sharedWithOtherPatient]).sort()).toEqual([
+          ['alpha', 'ALPHA ONLY', false],
+          ['alpha', 'MIX STUDY A', true],
+          ['beta', 'MIX STUDY B', true],
         ]);
 
         // Search by either patient's name finds that patient's study, not the other's.
