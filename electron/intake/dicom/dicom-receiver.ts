@@ -227,7 +227,12 @@ export class DicomReceiver implements IntakeChannel {
     } catch (error) {
       this.server = null;
       const code = (error as NodeJS.ErrnoException)?.code;
-      const reason = code === 'EADDRINUSE' ? `Port ${port} on ${settings.bindAddress} is in use by another program: choose another port in the DICOM settings.` : code === 'EADDRNOTAVAIL' ? `${settings.bindAddress} is not an address of this computer.` : `The DICOM receiver could not open (${code ?? 'unknown error'}).`;
+      // With --dicom-port the settings' port is not used, so advising to change it could not be followed.
+      const inUse =
+        this.options.portOverride === null
+          ? `Port ${port} on ${settings.bindAddress} is in use by another program: choose another port in the DICOM settings.`
+          : `Port ${port} on ${settings.bindAddress} is in use by another program. This run takes its DICOM port from the command line (--dicom-port ${port}), so the port in the DICOM settings is not used: free port ${port}, or start without --dicom-port.`;
+      const reason = code === 'EADDRINUSE' ? inUse : code === 'EADDRNOTAVAIL' ? `${settings.bindAddress} is not an address of this computer.` : `The DICOM receiver could not open (${code ?? 'unknown error'}).`;
       this.options.log.error({ port, code: code ?? 'unknown' }, 'DICOM receiver could not open');
       this.setStatus({ channel: 'dicom', state: 'error', reason, address: settings.bindAddress, port });
     }

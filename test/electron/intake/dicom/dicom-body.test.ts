@@ -157,6 +157,22 @@ describe('body: the DICOM receiver as an intake channel', () => {
     expect(meta.normalized.dicom).toMatchObject({ sopInstanceUid: `${UID}.2`, transferSyntaxUid: '1.2.840.10008.1.2', source: 'import' });
   });
 
+  it('with --dicom-port N on a port in use, the advice says the port comes from the command line (QA explore-12 D11)', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = blocker.address() as net.AddressInfo;
+      const b = await body(await tempDir(), { dicomPort: port });
+      await createVault(b);
+      const listener = dicomOf(await call(b, 'intake.status', {}));
+      expect(listener).toMatchObject({ state: 'error', port });
+      expect(listener.reason).toBe(`Port ${port} on 127.0.0.1 is in use by another program. This run takes its DICOM port from the command line (--dicom-port ${port}), so the port in the DICOM settings is not used: free port ${port}, or start without --dicom-port.`);
+      expect(listener.reason).not.toMatch(/choose another port in the DICOM settings/);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
   it('stays closed for --dicom-port 0 and says why', async () => {
     const b = await body(await tempDir(), { dicomPort: 0 });
     await createVault(b);
