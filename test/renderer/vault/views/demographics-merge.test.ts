@@ -4,7 +4,7 @@ import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinic
 import { createOpener } from '../../../../shared/crypto/envelope';
 import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
 import { toBase64Url } from '../../../../shared/crypto/bytes';
-import { decryptField } from '../../../../shared/crypto/field-cipher';
+import { decryptField, encryptField } from '../../../../shared/crypto/field-cipher';
 import type { DirectoryName } from '../../../../renderer/vault/views/vault-db';
 import { patientIdOf } from '../../../../renderer/vault/views/intake-rows';
 import { fillDemographics, mergeDemographics } from '../../../../renderer/vault/views/patient-demographics';
@@ -186,6 +186,23 @@ describe('demographics from a DICOM header', () => {
     await views.db.meta.put({ key: CURSOR_KEY, value: 0 });
     await replayJournal(views.context);
     expect((await shown(views)).chart).toEqual(expected);
+  });
+
+  it('the replay from 0 after the views schema bump repairs a patient row a header had overwritten', async () => {
+    const views = await setup();
+    await append(views.body, intake(REGISTERED, 'ADT^A04', 'ADT-DEM-4'));
+    await appendDicom(views.body, dicom(HEADER, '1.2.3.4.1.3'));
+    await replayJournal(views.context);
+    // What the views held before the fix: the header's demographics over the registered ones.
+    const id = await patientIdOf(views.keys.ledgerKey, REGISTERED);
+    const stale = await views.db.patients.get(id);
+    const overwritten = mergeDemographics(REGISTERED, HEADER);
+    await views.db.patients.put({ ...stale!, enc: await encryptField(views.keys.viewKey, { table: 'patients', id }, { patient: overwritten }) });
+    expect((await shown(views)).chart.name).toEqual(HEADER.name);
+    // Version 17's upgrade sets the cursor back to 0 (vault-db.ts); the next sync folds every message again.
+    await views.db.meta.put({ key: CURSOR_KEY, value: 0 });
+    await replayJournal(views.context);
+    expect((await shown(views)).chart).toEqual({ ...REGISTERED, identifiers: [...REGISTERED.identifiers, HEADER.identifiers[1]] });
   });
 
   it('fillDemographics: the known patient wins field by field; a header never clears', () => {
