@@ -105,6 +105,23 @@ describe('body: DICOM imports over 16 MiB', () => {
     expect(await readJournal(b)).toHaveLength(before);
   }, 60_000);
 
+  it('a large file that ends inside Pixel Data (all of it sent) is quarantined with its head and the reason, not stored (QA explore-12 D1)', async () => {
+    const { b, vault, dataDir } = await openBody();
+    const file = multiFrame('1.2.826.0.1.3680043.10.999.90.4', 20).subarray(0, 18_000_000);
+    const result = await streamFile(b, file);
+    expect(result).toMatchObject({ outcome: 'quarantined', seq: expect.any(Number), reason: expect.stringMatching(/^The data set ends inside Pixel Data \(7FE0,0010\): [\d,]+ of 20,971,520 bytes arrived\./) });
+    const journal = await readJournal(b);
+    expect(journal.filter((entry) => entry.kind === 'intake.dicom')).toHaveLength(0);
+    const record = journal.find((entry) => entry.seq === result!.seq)!;
+    expect(record.kind).toBe('intake.quarantine');
+    const meta = QuarantineMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, record.meta!)).toString('utf8')));
+    expect(meta.quarantine).toMatchObject({ channel: 'dicom', disposition: 'rejected', messageId: '1.2.826.0.1.3680043.10.999.90.4' });
+    // The head is kept: the file's first bytes, 1 MiB and the piece that crossed it.
+    expect(meta.rawBytes).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(meta.rawBytes).toBeLessThan(file.length);
+    expect(await storedHash(vault, dataDir, record.objects[0]!)).toBe(createHash('sha256').update(file.subarray(0, meta.rawBytes)).digest('hex'));
+  }, 60_000);
+
   it('a large instance without Patient ID is held in quarantine with all its bytes, and is reprocessed as a stream', async () => {
     const { b, vault, dataDir } = await openBody();
     const file = multiFrame('1.2.826.0.1.3680043.10.999.90.3', 20, {});
