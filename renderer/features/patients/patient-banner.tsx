@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import type { PatientDetail } from '../../vault/vault-service';
 import { identifierLabel, patientClassLabel, patientName, recordDay, severityLabel, sexLabel } from './record-format';
-import { ageInYears, allergiesOf, lastVisitOf } from './results-model';
+import { ageLabel, allergiesOf, lastVisitOf } from './results-model';
 
 /** Today as the clinic's calendar shows it (this computer's local date). */
 function localToday(): string {
@@ -10,10 +10,9 @@ function localToday(): string {
   return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
 }
 
-/** "52 y, Female (born 1962-07-14)"; what is not recorded says so. */
+/** "52 y, Female (born 1962-07-14)", "2 mo, …" for an infant; what is not recorded says so. */
 export function ageSexLabel(birthDate: string | undefined, sex: string | undefined, today = localToday()): string {
-  const age = ageInYears(birthDate, today);
-  const agePart = age === null ? 'Age not recorded' : `${age} y`;
+  const agePart = ageLabel(birthDate, today) ?? 'Age not recorded';
   const sexPart = sex === undefined || sex === '' ? 'sex not recorded' : sexLabel(sex);
   return `${agePart}, ${sexPart}${birthDate === undefined ? '' : ` (born ${birthDate})`}`;
 }

@@ -33,6 +33,36 @@ export function ageInYears(birthDate: string | undefined, today: string): number
   return years >= 0 ? years : null;
 }
 
+/**
+ * The age as clinicians write it (D19): days under 4 weeks, weeks under 2 months, months under 2
+ * years, then whole years; null when unreadable or in the future. A birth date known only to the
+ * month (`2025-03`, HL7 DT YYYYMM) gives the age it is sure of: full months or years since the end
+ * of that month.
+ */
+export function ageLabel(birthDate: string | undefined, today: string): string | null {
+  const now = /^(\d{4})-(\d{2})-(\d{2})/.exec(today);
+  if (now === null) return null;
+  const [ty, tm, td] = [Number(now[1]), Number(now[2]), Number(now[3])];
+  const month = /^(\d{4})-(\d{2})$/.exec(birthDate ?? '');
+  if (month !== null) {
+    const [by, bm] = [Number(month[1]), Number(month[2])];
+    if (ty * 12 + tm < by * 12 + bm) return null;
+    const months = (ty - by) * 12 + (tm - bm) - 1;
+    if (months < 1) return 'under 1 mo';
+    return months < 24 ? `${months} mo` : `${ty - by - (tm <= bm ? 1 : 0)} y`;
+  }
+  const born = /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthDate ?? '');
+  if (born === null) return null;
+  const [by, bm, bd] = [Number(born[1]), Number(born[2]), Number(born[3])];
+  const days = Math.round((Date.UTC(ty, tm - 1, td) - Date.UTC(by, bm - 1, bd)) / 86_400_000);
+  if (!Number.isFinite(days) || days < 0) return null;
+  if (days < 28) return `${days} d`;
+  const months = (ty - by) * 12 + (tm - bm) - (td < bd ? 1 : 0);
+  if (months < 2) return `${Math.floor(days / 7)} wk`;
+  if (months < 24) return `${months} mo`;
+  return `${ageInYears(birthDate, today)} y`;
+}
+
 /** The patient's allergies, each allergen once (the newest record of it). */
 export function allergiesOf(records: readonly RecordRow[]): (RecordRow & { readonly record: Allergy })[] {
   const seen = new Map<string, RecordRow & { readonly record: Allergy }>();

@@ -280,3 +280,22 @@ describe('D20 on one line', () => {
     expect(reportSummary('\\.br\\First line\\.br\\second', undefined)).toBe('First line');
   });
 });
+
+describe('D19: the age of an infant', () => {
+  it('days under 4 weeks, weeks under 2 months, months under 2 years, then years', () => {
+    expect(ageSexLabel('2026-12-06', 'F', '2026-12-06')).toBe('0 d, Female (born 2026-12-06)');
+    expect(ageSexLabel('2026-11-20', 'F', '2026-12-06')).toBe('16 d, Female (born 2026-11-20)');
+    expect(ageSexLabel('2026-10-25', 'M', '2026-12-06')).toBe('6 wk, Male (born 2026-10-25)');
+    expect(ageSexLabel('2026-10-01', 'U', '2026-12-06')).toBe('2 mo, Unknown (born 2026-10-01)');
+    expect(ageSexLabel('2024-12-07', 'U', '2026-12-06')).toBe('23 mo, Unknown (born 2024-12-07)');
+    expect(ageSexLabel('2024-12-06', 'U', '2026-12-06')).toBe('2 y, Unknown (born 2024-12-06)');
+    expect(ageSexLabel('2027-01-01', 'U', '2026-12-06')).toBe('Age not recorded, Unknown (born 2027-01-01)');
+  });
+
+  it('a birth date known to the month (HL7 DT YYYYMM) gives the age it is sure of', () => {
+    expect(ageSexLabel('2025-03', 'F', '2026-12-06')).toBe('20 mo, Female (born 2025-03)');
+    expect(ageSexLabel('2020-03', 'F', '2026-03-06')).toBe('5 y, Female (born 2020-03)');
+    expect(ageSexLabel('2020-03', 'F', '2026-04-01')).toBe('6 y, Female (born 2020-03)');
+    expect(ageSexLabel('2026-12', 'F', '2026-12-06')).toBe('under 1 mo, Female (born 2026-12)');
+  });
+});
