@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ErrorNote } from '../../app/error-note';
 import { hrefForPath, hrefForRoute } from '../../app/router/hash-route';
-import { useVault } from '../../vault/vault-context';
+import { useVault, useVaultIndexing } from '../../vault/vault-context';
 import type { MessageFacets, MessagePage, MessageQuery, MessageSummary } from '../../vault/vault-service';
 import { MESSAGE_STATUSES, type MessageStatus } from '../../vault/views/message-log';
 import { AckCodes } from './message-parts';
@@ -78,9 +78,11 @@ export function unreversed(filters: BrowserFilters): { filters: BrowserFilters; 
 }
 
 /** The sentence above the results: how many are shown, of how many, matching what. */
-export function shownSentence(shown: number, total: number | null, more: boolean, filters: BrowserFilters, capped = false): string {
+export function shownSentence(shown: number, total: number | null, more: boolean, filters: BrowserFilters, capped = false, indexing = false): string {
   const what = describeFilters(filters);
   const scope = what === '' ? 'messages received' : `messages matching ${what}`;
+  // While the views are built (a new browser profile, a restore, "Rebuild index") none found says nothing about what arrived.
+  if (shown === 0 && indexing) return what === '' ? 'No message is indexed yet: the vault is still being indexed, and this list fills in when it is done.' : `No message indexed so far matches ${what}: the vault is still being indexed.`;
   if (shown === 0) return what === '' ? 'No message has been received yet.' : `No message matches ${what}.`;
   if (!more) return shown === 1 ? `Showing the one message ${what === '' ? 'received' : `matching ${what}`}.` : `Showing all ${count(shown)} ${scope}, newest first.`;
   if (total !== null) return `Showing the newest ${count(shown)} of ${capped ? 'more than ' : ''}${count(total)} ${scope}.`;
@@ -107,6 +109,7 @@ export function MessageBrowser() {
   const [loadingMore, setLoadingMore] = useState(false);
   const [facets, setFacets] = useState<MessageFacets>({ senders: [], types: [] });
   const generation = useRef(0);
+  const indexing = useVaultIndexing();
 
   /** Runs a search; the page's results follow the latest one only (the caller shows "loading"). */
   const search = useCallback(
@@ -128,6 +131,15 @@ export function MessageBrowser() {
   useEffect(() => {
     search(NO_FILTERS);
   }, [search]);
+
+  // When indexing ends, the search shown reads again (the same filters): what was being indexed is now there.
+  const shownSearch = results.phase === 'ready' ? results : null;
+  const wasIndexing = useRef(indexing.busy);
+  useEffect(() => {
+    const ended = wasIndexing.current && !indexing.busy;
+    wasIndexing.current = indexing.busy;
+    if (ended && shownSearch !== null) search(shownSearch.filters, shownSearch.note);
+  }, [indexing.busy, search, shownSearch]);
 
   // The senders and types seen grow as messages arrive: read again after every search.
   useEffect(() => {
@@ -273,7 +285,7 @@ export function MessageBrowser() {
         {results.phase === 'ready' && (
           <>
             <p role="status" className="message-count">
-              {shownSentence(results.messages.length, results.total, results.more, results.filters, results.capped)}
+              {shownSentence(results.messages.length, results.total, results.more, results.filters, results.capped, indexing.busy)}
               {results.note === '' ? '' : ` ${results.note}`}
             </p>
             {results.messages.length > 0 && <MessageTable messages={results.messages} labelledBy={resultsId} />}

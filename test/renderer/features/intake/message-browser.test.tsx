@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { describeFilters, NO_FILTERS, queryOf, shownSentence } from '../../../../renderer/features/intake/message-browser';
 import type { MessageQuery, MessageSummary } from '../../../../renderer/vault/vault-service';
@@ -74,6 +74,18 @@ describe('Message browser', () => {
     await screen.findByText('Showing all 61 messages received, newest first.');
     expect(tableRows()).toHaveLength(61);
     expect(tableRows()[60]![1]).toBe('LAB-1');
+  });
+
+  it('opened while the vault is indexing: says so instead of "No message has been received yet", and shows the messages once indexing ends', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', messages: [], patients: [makePatient(1)] });
+    vault.setIndexing({ busy: true, applied: 0 });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages', vault);
+    await screen.findByText('No message is indexed yet: the vault is still being indexed, and this list fills in when it is done.');
+    expect(screen.queryByText('No message has been received yet.')).toBeNull();
+    // The index catches up: the list reads again by itself.
+    vault.messageRows.push(...MESSAGES);
+    act(() => vault.setIndexing({ busy: false }));
+    await screen.findByText('Showing the newest 50 of 61 messages received.');
   });
 
   it('searches by sender (from the senders seen), status and dates, and names the filters in its sentence', async () => {
