@@ -9,7 +9,7 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS, lockVault, searchBox, searchPa
 
 /**
  * Issue 11, "Patients, as a clinician uses them", end to end in Chromium through the browser shell
- * at 1,000 × 700: an admission and three lab results arrive over MLLP; the ORUs' PIDs carry no
+ * at 1,000 × 700: an admission, three lab results and a correction of the last arrive over MLLP; the ORUs' PIDs carry no
  * address, which must not blank the admission's. The banner, the results by report with their
  * comments and critical flags, the flowsheet and the trend chart are checked against the messages
  * below; a partial MRN finds the patient, "/" focuses the search, and lock/unlock comes back.
@@ -49,6 +49,14 @@ const MESSAGES: readonly string[] = [
     'OBR|1||F-102|24323-8^Metabolic panel^LN|||20250215080000+0100|||||||||||||||||F',
     'OBX|1|NM|2823-3^Potassium^LN||5.0|mmol/L|3.5-5.1|N|||F|||20250215080000+0100',
   ].join('\r'),
+  // The lab corrects that potassium (OBX-11 C, same filler order): 5.6 replaces 5.0 everywhere (QA D0).
+  [
+    msh('ORU^R01^ORU_R01', 'E2E-ORU-4', '20250215101500'),
+    LAB_PID,
+    'OBR|1||F-102|24323-8^Metabolic panel^LN|||20250215080000+0100|||||||||||||||||C',
+    'NTE|1|L|Corrected result.\\.br\\Ward informed.',
+    'OBX|1|NM|2823-3^Potassium^LN||5.6|mmol/L|3.5-5.1|H|||C|||20250215080000+0100',
+  ].join('\r'),
 ];
 
 function freePort(): Promise<number> {
@@ -73,7 +81,7 @@ describe('a patient as a clinician uses it', () => {
       const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
       const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 } });
 
-      await steps.run('create a vault and send an admission and three results over MLLP', async () => {
+      await steps.run('create a vault and send an admission, three results and a correction over MLLP', async () => {
         await openFirstRun(page, shell);
         await createVaultThroughUi(page);
         const sender = await connectMllp(port);
@@ -112,7 +120,9 @@ describe('a patient as a clinician uses it', () => {
         const reports = results.getByRole('article', { name: 'Metabolic panel' });
         expect(await reports.count()).toBe(3);
         const [newest, middle, oldest] = [reports.nth(0), reports.nth(1), reports.nth(2)];
-        expect(await newest.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Potassium\t5\s+mmol\/L\t3\.5-5\.1\t/)]);
+        // The correction under its report, the value it replaced only as a note (D0); \.br\ is a line break (D20).
+        expect(await newest.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Potassium\t5\.6\s+mmol\/L\s+Corrected from 5 mmol\/L\s*\t3\.5-5\.1\t/)]);
+        expect(await newest.getByRole('note', { name: 'Report comments' }).innerText()).toBe('Corrected result.\nWard informed.');
         const critical = middle.locator('tbody tr').filter({ hasText: 'Potassium' });
         expect(await critical.getAttribute('class')).toContain('result-table__row--critical');
         expect(await critical.locator('.flag--critical [aria-hidden]').innerText()).toBe('▲▲ HH');
@@ -135,7 +145,7 @@ describe('a patient as a clinician uses it', () => {
           ['Test', '2025-02-15', '2025-02-13', '2025-02-11'],
           ['Body temperature (°C)', '', '', '38.4 ▲ HHigh'],
           ['Glucose (mmol/L)', '', '9.4 ▲ HHigh', ''],
-          ['Potassium (mmol/L)', '5', '6.8 ▲▲ HHCritically high', '4.2'],
+          ['Potassium (mmol/L)', '5.6 ▲ HHighCorrected from 5 mmol/L', '6.8 ▲▲ HHCritically high', '4.2'],
         ]);
       });
 
@@ -144,7 +154,7 @@ describe('a patient as a clinician uses it', () => {
         expect(await results.getByRole('combobox', { name: 'Test' }).inputValue()).toBe('LN|2823-3');
         const figure = results.getByRole('figure');
         expect(await figure.locator('figcaption').innerText()).toBe(
-          'Potassium: 3 results from 2025-02-11 08:00 (UTC+01:00) to 2025-02-15 08:00 (UTC+01:00); latest 5 mmol/L; reference range 3.5–5.1 mmol/L (shaded).',
+          'Potassium: 3 results from 2025-02-11 08:00 (UTC+01:00) to 2025-02-15 08:00 (UTC+01:00); latest 5.6 mmol/L; reference range 3.5–5.1 mmol/L (shaded).',
         );
         const canvas = figure.locator('.trend__plot canvas');
         await canvas.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
@@ -164,7 +174,7 @@ describe('a patient as a clinician uses it', () => {
           .locator('tbody tr')
           .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((cell) => (cell.querySelector('[aria-hidden]') ?? cell).textContent ?? '')));
         expect(values).toEqual([
-          ['2025-02-15 08:00 (UTC+01:00)', '5 mmol/L', ''],
+          ['2025-02-15 08:00 (UTC+01:00)', '5.6 mmol/L, corrected from 5 mmol/L', '▲ H'],
           ['2025-02-13 08:00 (UTC+01:00)', '6.8 mmol/L', '▲▲ HH'],
           ['2025-02-11 08:00 (UTC+01:00)', '4.2 mmol/L', ''],
         ]);
@@ -179,7 +189,8 @@ describe('a patient as a clinician uses it', () => {
         const wrapped = await page.locator('.result-table, .record-table').evaluateAll((tables) =>
           tables.flatMap((table) =>
             [...table.querySelectorAll('td, th')]
-              .filter((cell) => !cell.classList.contains('result-table__test') && !cell.classList.contains('record-table__value'))
+              // A corrected value's note (what it replaced) is a second line on purpose.
+              .filter((cell) => !cell.classList.contains('result-table__test') && !cell.classList.contains('record-table__value') && cell.querySelector('.result-corrected') === null)
               .filter((cell) => {
                 // The lines the visible text occupies (text for screen readers only is left out).
                 const tops = new Set<number>();
