@@ -27,18 +27,19 @@ export const DicomInstanceSchema = z.strictObject({
   /** ISO dates (YYYY-MM-DD) and a time (HH:MM:SS) when the DA/TM values were valid. */
   studyDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
   studyTime: z.string().regex(/^\d{2}:\d{2}(:\d{2})?$/).optional(),
-  studyDescription: text(64).optional(),
-  studyId: text(16).optional(),
-  accessionNumber: text(16).optional(),
+  /** Index fields: wider than their VRs (SH 16, LO 64), since real senders exceed them; dicom-intake.ts clips to these. */
+  studyDescription: text(128).optional(),
+  studyId: text(64).optional(),
+  accessionNumber: text(64).optional(),
   referringPhysicianName: text(200).optional(),
-  seriesDescription: text(64).optional(),
+  seriesDescription: text(128).optional(),
   seriesNumber: z.number().int().optional(),
-  bodyPartExamined: text(16).optional(),
+  bodyPartExamined: text(64).optional(),
   instanceNumber: z.number().int().optional(),
   numberOfFrames: z.number().int().nonnegative().optional(),
   rows: z.number().int().nonnegative().optional(),
   columns: z.number().int().nonnegative().optional(),
-  institutionName: text(64).optional(),
+  institutionName: text(128).optional(),
   /** What could not be read well (positions and rules, never values). */
   notes: z.array(text(200)).max(20).optional(),
   /** The same SOP Instance UID arrived before with other bytes: stored again, flagged (design §4 rule 4). */
