@@ -9,9 +9,9 @@ import { conceptLabel, recordDay } from './record-format';
  * the flowsheet (tests × days) and the trend of one numeric test.
  */
 
-/** Newest first; equal times by record id, so the order is stable. */
+/** Newest first; equal times: the later message first, then the later record in it (stable, and the later sent is "latest"). */
 function byTimeDescending(a: RecordRow, b: RecordRow): number {
-  return a.time < b.time ? 1 : a.time > b.time ? -1 : a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0;
+  return a.time < b.time ? 1 : a.time > b.time ? -1 : -inMessageOrder(a, b);
 }
 
 export type ObservationRow = RecordRow & { readonly record: Observation };
@@ -200,7 +200,11 @@ export function groupResults(records: readonly RecordRow[], corrections: Correct
     const report = row as ReportRow;
     const orderId = reportOrderId(report.record);
     reportAt.set(`${report.source.seq}|${orderId}`, report);
-    if (orderId !== '') reportsOfOrder.set(orderId, [...(reportsOfOrder.get(orderId) ?? []), report]);
+    if (orderId !== '') {
+      const list = reportsOfOrder.get(orderId);
+      if (list === undefined) reportsOfOrder.set(orderId, [report]);
+      else list.push(report);
+    }
     const group = groupOf(reportGroupKey(report));
     if (group.report === null || inMessageOrder(group.report, report) < 0) group.report = report;
   }

@@ -117,3 +117,14 @@ describe('D21: the trend of results reported in different units', () => {
     expect(trend.omitted).toEqual([{ unit: 'g/L', count: 1 }]);
   });
 });
+
+describe('equal times', () => {
+  it('the later message is the later result (the trend\'s latest), whatever the record ids say', () => {
+    const rows = [
+      at('p.a.0', result('2823-3', 'Potassium', 4.4, 'mmol/L', T, { orderId: 'F-2' }), 9),
+      at('p.b.0', result('2823-3', 'Potassium', 3.9, 'mmol/L', T, { orderId: 'F-1' }), 10),
+    ];
+    expect(trendOf(rows, 'LN|2823-3').points.map((point) => point.value)).toEqual([4.4, 3.9]);
+    expect(buildFlowsheet(rows).cells.get('LN|2823-3')?.get('2025-03-10')?.map((row) => row.recordId)).toEqual(['p.a.0', 'p.b.0']);
+  });
+});
