@@ -1,6 +1,7 @@
 import dicomParser, { type DataSet } from 'dicom-parser';
 import { readablePart10LongVrs } from '../../../shared/dicom/long-vrs';
 import { hasPart10Prefix } from '../../../shared/dicom/part10';
+import { plainParserFailure } from '../../../shared/dicom/parser-failure';
 import { BARE_DATASET_SYNTAXES, PIXEL_DATA } from '../imaging/viewer/decode/dicom-image';
 import { tagRows, type TagRow } from '../imaging/viewer/decode/tag-list';
 
@@ -34,12 +35,6 @@ export interface ReadElements {
   readonly problem: string | null;
 }
 
-function failureText(error: unknown): string {
-  const inner = typeof error === 'object' && error !== null && 'exception' in error ? (error as { exception: unknown }).exception : error;
-  if (typeof inner === 'string') return inner;
-  return inner instanceof Error ? inner.message : 'the data set could not be read';
-}
-
 /** dicom-parser throws { exception, dataSet } when it stops part way: the elements read so far. */
 function partialOf(error: unknown): DataSet | null {
   if (typeof error !== 'object' || error === null || !('dataSet' in error)) return null;
@@ -61,7 +56,7 @@ export function readDicomElements(original: Uint8Array): ReadElements {
       return { rows: tagRows(dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA })), form: 'part10', problem: null };
     } catch (error) {
       const partial = partialOf(error);
-      return { rows: partial === null ? [] : tagRows(partial), form: 'part10', problem: failureText(error) };
+      return { rows: partial === null ? [] : tagRows(partial), form: 'part10', problem: plainParserFailure(error) };
     }
   }
   // A bare data set: each guess that reads an SOP Class UID wins; else the guess that read the most.
@@ -74,7 +69,7 @@ export function readDicomElements(original: Uint8Array): ReadElements {
       if (dataSet.string('x00080016') !== undefined) return result;
     } catch (error) {
       const partial = partialOf(error);
-      result = { rows: partial === null ? [] : tagRows(partial), form: 'bare', problem: failureText(error) };
+      result = { rows: partial === null ? [] : tagRows(partial), form: 'bare', problem: plainParserFailure(error) };
     }
     if (best === null || readMore(result, best)) best = result;
   }
