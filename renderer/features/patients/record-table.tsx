@@ -4,6 +4,7 @@ import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { ObservationValue } from './observation-value';
 import { abnormalFlags, dayLabel, groupByDay, recordClock, recordName, recordTypeLabel, recordValue, sortNewestFirst } from './record-format';
+import { correctionsOf } from './results-model';
 
 /** Records listed before "Show all": a patient with thousands of results opens as fast as one with a few. */
 export const RECORDS_SHOWN = 100;
@@ -15,6 +16,7 @@ export const RECORDS_SHOWN = 100;
 export function RecordTable({ patientId, records, labelledBy }: { patientId: string; records: readonly RecordRow[]; labelledBy: string }) {
   const [all, setAll] = useState(false);
   const sorted = useMemo(() => sortNewestFirst(records), [records]);
+  const corrections = useMemo(() => correctionsOf(records), [records]);
   const shown = all || sorted.length <= RECORDS_SHOWN ? sorted : sorted.slice(0, RECORDS_SHOWN);
   const days = groupByDay(shown);
   return (
@@ -40,8 +42,10 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
             </tr>
             {rows.map((row) => {
               const flags = abnormalFlags(row.record);
+              const replacedBy = corrections.replacedBy.get(row.recordId);
+              const flagClasses = replacedBy !== undefined ? ' record-table__row--superseded' : `${flags.length > 0 ? ' record-table__row--flagged' : ''}${flags.some((flag) => flag.critical) ? ' record-table__row--critical' : ''}`;
               return (
-                <tr key={row.recordId} className={`record-table__row${flags.length > 0 ? ' record-table__row--flagged' : ''}${flags.some((flag) => flag.critical) ? ' record-table__row--critical' : ''}`}>
+                <tr key={row.recordId} className={`record-table__row${flagClasses}`}>
                   <td className="record-table__time">
                     <time dateTime={row.time}>{recordClock(row.time)}</time>
                   </td>
@@ -49,10 +53,26 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
                   <th scope="row" className="record-table__name">
                     <a href={hrefForPath('patients', patientId, 'records', row.recordId)}>{recordName(row.record)}</a>
                   </th>
-                  <td className="record-table__value">{row.record.type === 'observation' ? <ObservationValue record={row.record} /> : recordValue(row.record)}</td>
+                  <td className="record-table__value">
+                    {replacedBy !== undefined && row.record.type === 'observation' ? (
+                      // Kept in the history, but no longer the result (QA D0): struck through, naming what replaced it.
+                      <>
+                        <s>
+                          <ObservationValue record={row.record} />
+                        </s>
+                        <span className="result-corrected">
+                          Replaced by {recordValue(replacedBy.record)} ({replacedBy.record.status === 'C' ? 'corrected' : 'final'})
+                        </span>
+                      </>
+                    ) : row.record.type === 'observation' ? (
+                      <ObservationValue record={row.record} />
+                    ) : (
+                      recordValue(row.record)
+                    )}
+                  </td>
                   <td>{row.record.type === 'observation' ? (row.record.referenceRange ?? '') : ''}</td>
                   <td>
-                    <FlagMarks flags={flags} />
+                    <FlagMarks flags={replacedBy === undefined ? flags : []} />
                   </td>
                 </tr>
               );

@@ -100,6 +100,8 @@ export interface Corrections {
   readonly superseded: ReadonlySet<string>;
   /** A current result's record id → the results it replaced, newest first. */
   readonly replaced: ReadonlyMap<string, readonly ObservationRow[]>;
+  /** A superseded result's record id → the current result that replaced it. */
+  readonly replacedBy: ReadonlyMap<string, ObservationRow>;
 }
 
 function replaces(later: Observation, earlier: Observation): boolean {
@@ -135,7 +137,10 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
     }
     current.set(key, [...rows.filter((earlier) => !candidates.includes(earlier)), row]);
   }
-  return { superseded, replaced };
+  const replacedBy = new Map<string, ObservationRow>();
+  const byId = new Map(ordered.map((row) => [row.recordId, row]));
+  for (const [recordId, history] of replaced) for (const earlier of history) replacedBy.set(earlier.recordId, byId.get(recordId)!);
+  return { superseded, replaced, replacedBy };
 }
 
 /** A record's position in its message (the record id's last part: OBX order for results). */

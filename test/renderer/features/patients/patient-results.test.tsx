@@ -299,3 +299,16 @@ describe('D19: the age of an infant', () => {
     expect(ageSexLabel('2026-12', 'F', '2026-12-06')).toBe('under 1 mo, Female (born 2026-12)');
   });
 });
+
+describe('D0 in the list of every record', () => {
+  it('the superseded result stays in the history, struck through and naming what replaced it', async () => {
+    await openChart(CORRECTION);
+    const table = screen.getByRole('table', { name: 'Records' });
+    const potassium = within(table)
+      .getAllByRole('row')
+      .filter((tr) => tr.className.startsWith('record-table__row') && tr.textContent?.includes('Potassium'));
+    expect(potassium.map((tr) => tr.querySelector('.record-table__value')?.textContent)).toEqual(['5.6 mmol/L', '5 mmol/LReplaced by 5.6 mmol/L (corrected)', '4.1 mmol/L']);
+    expect(potassium[1]!.className).toContain('record-table__row--superseded');
+    expect(potassium[1]!.querySelector('s')?.textContent).toBe('5 mmol/L');
+  });
+});
