@@ -196,7 +196,9 @@ async function storePart10(
     index = await readDicomIndex(head, rest === null);
   } catch (error) {
     if (!(error instanceof DicomParseError)) throw error;
-    const seq = await quarantine('rejected', error.message, { messageType: 'DICOM', ...(error.partial.sopInstanceUid !== undefined ? { messageId: error.partial.sopInstanceUid.slice(0, 200) } : {}) });
+    // Nothing readable names the instance: a C-STORE's Affected SOP Instance UID still does (its control id in the quarantine).
+    const named = error.partial.sopInstanceUid ?? context.expectedSopInstanceUid;
+    const seq = await quarantine('rejected', error.message, { messageType: 'DICOM', ...(named !== undefined ? { messageId: named.slice(0, 200) } : {}) });
     return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason: error.message };
   }
   if (rest !== null && index.pixelData !== undefined) endCheck = new PixelDataEndCheck(index.pixelData);

@@ -120,7 +120,8 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     const [record] = await records(storage, opener);
     expect(record!.kind).toBe('intake.quarantine');
     const meta = QuarantineMetaSchema.parse(record!.meta);
-    expect(meta.quarantine).toMatchObject({ channel: 'dicom', disposition: 'rejected', source: 'TESTSCU@127.0.0.1' });
+    // Its control id is the request's Affected SOP Instance UID (nothing could be read from the data set; QA explore-12 D5).
+    expect(meta.quarantine).toMatchObject({ channel: 'dicom', disposition: 'rejected', source: 'TESTSCU@127.0.0.1', messageId: UID });
     expect(record!.raw.subarray(record!.raw.length - garbage.length).equals(garbage)).toBe(true);
     // The same association goes on.
     scu.store(3, CT_IMAGE_STORAGE, UID, writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1' })));
