@@ -344,7 +344,7 @@ export interface Trend {
 }
 
 // LOINC codes of glucose concentrations (serum/plasma, blood, capillary, urine, CSF; mass and molar).
-const GLUCOSE_LOINC: ReadonlySet<string> = new Set(['2345-7', '2339-0', '2340-8', '2341-6', '41653-7', '32016-8', '14749-6', '15074-8', '14743-9', '2350-7', '2342-4', '1558-6', '14771-0', '6777-7', '77145-1']);
+const GLUCOSE_LOINC: ReadonlySet<string> = new Set(['2345-7', '2339-0', '2340-8', '2341-6', '41653-7', '32016-8', '14749-6', '15074-8', '14743-9', '2350-7', '2342-4', '1558-6', '14771-0']);
 
 /** Whether a test measures glucose (mg/dL ↔ mmol/L converts by its molar mass, as device readings do). */
 function isGlucose(record: Observation): boolean {
