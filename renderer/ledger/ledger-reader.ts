@@ -5,6 +5,7 @@ import { verifyLedger } from '../../shared/ledger/ledger-verify';
 import type { DirectoryName, VaultDb } from '../vault/views/vault-db';
 import type { LedgerVerification } from './ledger-service';
 import type { VerifiedHead } from './verified-head';
+import { bytes32ToPseudonym } from './ledger-details';
 
 /**
  * What the ledger's read side needs of a session, whichever kind it is: a clinical session's
@@ -22,10 +23,24 @@ export interface LedgerReader {
   readonly last: LedgerVerification | null;
   /** Names by pseudonymous operator id, as far as this session may know them. */
   operatorNames(): Promise<Record<string, string>>;
-  /** Names behind patient subjects (bytes32), for a session that holds the directory key; {} otherwise. */
+  /** Names behind subjects (bytes32): patients for a session that holds the directory key, operators as operatorNames; {} otherwise. */
   subjectNames(subjects: readonly string[]): Promise<Record<string, string>>;
   /** The patient subjects whose name has a word starting with each word of `query` (folded); none without the directory key. */
   subjectsNamed(query: string): Promise<ReadonlySet<string>>;
+}
+
+/**
+ * Subjects the directory did not name that are operators (an OPERATOR_CHANGE entry's subject is the
+ * operator changed), named as `operators` (the reader's operatorNames: who this session may see).
+ */
+export function withOperatorSubjects(named: Record<string, string>, subjects: readonly string[], operators: Readonly<Record<string, string>>): Record<string, string> {
+  const out = { ...named };
+  for (const subject of subjects) {
+    if (out[subject] !== undefined) continue;
+    const name = operators[bytes32ToPseudonym(subject)];
+    if (name !== undefined) out[subject] = name;
+  }
+  return out;
 }
 
 const VERIFY_PAGE = 500;

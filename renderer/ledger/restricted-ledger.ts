@@ -1,6 +1,6 @@
 import { ledgerDomain, type LedgerDomain } from '../../shared/ledger/ledger-schema';
 import type { RestrictedSession } from '../vault/session/vault-session';
-import { directoryNames, subjectsByName, verifyLedgerView, type LedgerReader } from './ledger-reader';
+import { directoryNames, subjectsByName, verifyLedgerView, withOperatorSubjects, type LedgerReader } from './ledger-reader';
 import type { LedgerVerification } from './ledger-service';
 
 /**
@@ -72,6 +72,7 @@ export class RestrictedLedger implements LedgerReader {
   async subjectNames(subjects: readonly string[]): Promise<Record<string, string>> {
     const key = this.session.directoryKey;
     if (key === null) return {};
-    return Object.fromEntries(await directoryNames(this.session.db, key, subjects));
+    const named: Record<string, string> = Object.fromEntries(await directoryNames(this.session.db, key, subjects));
+    return subjects.every((subject) => named[subject] !== undefined) ? named : withOperatorSubjects(named, subjects, await this.operatorNames());
   }
 }

@@ -5,7 +5,7 @@ import type { OpenSessionFeature, SessionFeature, SessionPort } from '../vault/s
 import type { VaultDb } from '../vault/views/vault-db';
 import { deriveOperatorId } from './ledger-crypto';
 import { RECOVERY_OPERATOR } from '../vault/views/operator-directory';
-import { directoryNames, subjectsByName, verifyLedgerView, type LedgerReader } from './ledger-reader';
+import { directoryNames, subjectsByName, verifyLedgerView, withOperatorSubjects, type LedgerReader } from './ledger-reader';
 import { readVerifiedHead, storeVerifiedHead } from './verified-head';
 import type { LedgerVerification } from './ledger-service';
 import type { BatchRules } from './ledger-planner';
@@ -214,9 +214,10 @@ export class SessionLedger implements LedgerReader {
     return subjectsByName(this.port.db(), this.port.directoryKey, query);
   }
 
-  /** Names behind patient subjects: the subject directory, under the key every clinical session holds. */
+  /** Names behind subjects: patients from the subject directory (the key every clinical session holds), operators as operatorNames. */
   async subjectNames(subjects: readonly string[]): Promise<Record<string, string>> {
-    return Object.fromEntries(await directoryNames(this.port.db(), this.port.directoryKey, subjects));
+    const named: Record<string, string> = Object.fromEntries(await directoryNames(this.port.db(), this.port.directoryKey, subjects));
+    return subjects.every((subject) => named[subject] !== undefined) ? named : withOperatorSubjects(named, subjects, await this.operatorNames());
   }
 
   close(): void {

@@ -259,6 +259,12 @@ describe('audit as a compliance officer uses it', () => {
           .toEqual(expect.arrayContaining([`${AUDITOR} | Signed in`, `${AUDITOR} | Exported an access report (2 rows)`, `${AUDITOR} | Locked`]));
       });
 
+      await steps.run('the ledger names the operator an operator change was about, for the administrator (not only a hash)', async () => {
+        await goToArea(page, 'Ledger');
+        const rows = page.locator('tr', { has: page.locator('code.ledger-kind__raw', { hasText: /^OPERATOR_CHANGE$/ }) });
+        await expect.poll(async () => (await rows.locator('.ledger-subject-name').allInnerTexts()).map((name) => name.trim()), { timeout: UI_TIMEOUT_MS, interval: 500 }).toContain(AUDITOR);
+      });
+
       await steps.run('axe finds no serious violation on the access report', async () => {
         // A second window with bypassCSP, only so axe-core can be injected; the first ran under the real CSP.
         const { page: audit } = await e2e.openPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
