@@ -145,9 +145,7 @@ function EntryTable({
                     {entry.seq}
                   </a>
                 </th>
-                <td className="ledger-table__time">
-                  <time dateTime={entry.createdAt}>{ledgerTime(entry.createdAt)}</time>
-                </td>
+                <EntryTimes entry={entry} />
                 <td>
                   <span className="ledger-kind">
                     <span className="ledger-kind__label">{kindLabel(entry.kind)}</span>{' '}
@@ -177,5 +175,29 @@ function EntryTable({
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** How long after its act an entry may be signed and still show one time (the signer batches). */
+const SIGNED_LATER_MS = 60_000;
+
+/**
+ * When the act happened (its summary's `at`), and when it was signed when that was later: an
+ * auditor's session cannot sign, so its sign-in and lock are signed at the next clinical session.
+ */
+function EntryTimes({ entry }: { entry: Pick<LedgerEntryView, 'createdAt' | 'summary'> }) {
+  const at = typeof entry.summary['at'] === 'string' ? entry.summary['at'] : '';
+  const happened = Date.parse(at);
+  const signedLater = !Number.isNaN(happened) && Date.parse(entry.createdAt) - happened > SIGNED_LATER_MS;
+  return (
+    <td className="ledger-table__time">
+      <time dateTime={signedLater ? at : entry.createdAt}>{ledgerTime(signedLater ? at : entry.createdAt)}</time>
+      {signedLater && (
+        <span className="ledger-table__signed">
+          {' '}
+          (signed <time dateTime={entry.createdAt}>{ledgerTime(entry.createdAt)}</time>)
+        </span>
+      )}
+    </td>
   );
 }

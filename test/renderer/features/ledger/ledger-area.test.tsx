@@ -79,6 +79,19 @@ describe('Ledger › timeline', () => {
     expect(within(entryTable()).getByRole('link', { name: 'Entry 5' }).getAttribute('href')).toBe('#/ledger/5');
   });
 
+  it('shows when an act happened, and when it was signed if that was later (an auditor’s sign-in is signed at the next clinical session; QA D11)', async () => {
+    const signed = '2025-03-01T10:00:00.000Z';
+    const happened = '2025-03-01T08:30:00.000Z';
+    await openLedger({ entries: [makeEntry(1, { createdAt: signed, summary: { event: 'signed in', at: happened } }), makeEntry(2, { createdAt: signed, summary: { event: 'locked', at: '2025-03-01T09:59:50.000Z' } })] });
+    await findEntryTable();
+    const late = rowOf(1).querySelector('td')!;
+    expect(late.querySelector('time')!.getAttribute('datetime')).toBe(happened);
+    expect(late.textContent).toMatch(/signed /);
+    expect(late.querySelectorAll('time')[1]!.getAttribute('datetime')).toBe(signed);
+    // Signed within a minute: one time.
+    expect(rowOf(2).querySelector('td')!.querySelectorAll('time')).toHaveLength(1);
+  });
+
   it('says when the ledger is empty', async () => {
     await openLedger({ entries: [] });
     expect(await screen.findByText('The ledger has no entries yet.')).toBeTruthy();
