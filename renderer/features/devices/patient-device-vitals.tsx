@@ -7,6 +7,7 @@ import { ErrorNote } from '../../app/error-note';
 import { useVault } from '../../vault/vault-context';
 import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
+import { recordDateTime } from '../patients/record-format';
 
 const CHART_HEIGHT = 220;
 /** Rows a readings table lists until all are asked for: thousands of rows cost seconds of layout. */
@@ -71,6 +72,8 @@ function canonicalUnit(kind: ReadingKind): string | undefined {
 export interface VitalPoint {
   /** Seconds since the epoch. */
   readonly at: number;
+  /** The time as recorded (ISO, with the zone the sender gave): what the table shows, as the results do. */
+  readonly time: string;
   readonly kind: ReadingKind;
   readonly value: number;
   readonly unit: string;
@@ -79,6 +82,17 @@ export interface VitalPoint {
   readonly key: string;
   /** Where it came from: a device, or an HL7 result (OBX). */
   readonly source: 'device' | 'hl7';
+}
+
+/** How many significant digits a value as written has (82 → 2, 3.1 → 2, 0.05 → 1). */
+function significantDigits(value: number): number {
+  const digits = Math.abs(value).toString().replace('.', '').replace(/^0+/, '');
+  return Math.max(1, digits.length);
+}
+
+/** `value` to `digits` significant digits, as a number. */
+function significant(value: number, digits: number): number {
+  return value === 0 ? 0 : Number(value.toPrecision(digits));
 }
 
 /** The numeric readings of reports, per chart panel, oldest first (special values have no point: they are no number). */
@@ -100,12 +114,14 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
     if (kind === undefined || unit === undefined) continue;
     const value = convertUnit(record.value.value, record.value.unit ?? '', unit, kind);
     if (value === undefined) continue;
-    add({ at: Date.parse(row.time) / 1000, kind, value: roundReading(value), unit, quality: 1, flags: [], key: `hl7:${row.recordId}`, source: 'hl7' });
+    // A converted value carries no more precision than was sent: 3.1 mmol/L is 55.8 mg/dL, not 55.8496.
+    const shown = value === record.value.value ? roundReading(value) : significant(value, Math.max(3, significantDigits(record.value.value)));
+    add({ at: Date.parse(row.time) / 1000, time: row.time, kind, value: shown, unit, quality: 1, flags: [], key: `hl7:${row.recordId}`, source: 'hl7' });
   }
   for (const report of reports) {
     for (const [index, r] of report.readings.entries()) {
       if (r.status !== 'value' || r.normalizedValue === undefined || r.normalizedUnit === undefined) continue;
-      add({ at: Date.parse(r.time) / 1000, kind: r.kind, value: r.normalizedValue, unit: r.normalizedUnit, quality: r.quality, flags: r.flags, key: `${report.seq}:${index}`, source: 'device' });
+      add({ at: Date.parse(r.time) / 1000, time: r.time, kind: r.kind, value: r.normalizedValue, unit: r.normalizedUnit, quality: r.quality, flags: r.flags, key: `${report.seq}:${index}`, source: 'device' });
     }
   }
   for (const list of out.values()) list.sort((a, b) => a.at - b.at);
@@ -211,7 +227,7 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
         <tbody>
           {listed.map((p) => (
             <tr key={p.key}>
-              <td className="nowrap">{new Date(p.at * 1000).toLocaleString()}</td>
+              <td className="nowrap">{recordDateTime(p.time)}</td>
               <td>{KIND_LABEL[p.kind] ?? p.kind}</td>
               <td className="nowrap">
                 {p.value} {unitLabel(p.unit)}

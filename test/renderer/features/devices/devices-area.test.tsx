@@ -136,14 +136,14 @@ describe('Devices area', () => {
     const bp = () => tableRows('Blood pressure readings').map((row) => row.slice(1, 3).concat(row[4]!));
     await waitFor(() =>
       expect(bp()).toEqual([
-        ['Systolic', '120.0099 mmHg', 'HL7 result'],
+        ['Systolic', '120 mmHg', 'HL7 result'],
         ['Systolic', '128 mmHg', 'Device'],
         ['Systolic', '120 mmHg', 'HL7 result'],
       ]),
     );
-    expect(tableRows('Weight readings').map((row) => row[2])).toEqual(['68.0389 kg']);
+    expect(tableRows('Weight readings').map((row) => row[2])).toEqual(['68 kg']);
     fireEvent.click(screen.getByRole('button', { name: 'Last 7 days' }));
-    await waitFor(() => expect(bp()).toEqual([['Systolic', '120.0099 mmHg', 'HL7 result']]));
+    await waitFor(() => expect(bp()).toEqual([['Systolic', '120 mmHg', 'HL7 result']]));
     fireEvent.click(screen.getByRole('button', { name: 'All' }));
     await waitFor(() => expect(bp()).toHaveLength(3));
   });
