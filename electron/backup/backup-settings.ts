@@ -51,9 +51,25 @@ export async function checkBackupDestination(dataDir: string, destination: strin
     await unlink(probe);
   } catch (error) {
     await unlink(probe).catch(() => undefined);
-    refuse(`this app cannot write into that folder (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+    refuse(`this app cannot write into that folder: ${whyNotWritable((error as NodeJS.ErrnoException).code)}.`);
   }
   return normalized;
+}
+
+/** Why a folder refused the write probe, in words (no errno codes in a field's message). */
+function whyNotWritable(code: string | undefined): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'the account running HDMS Node has no permission to create files there';
+    case 'EROFS':
+      return 'the disk is read-only';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk (or this account’s quota) is full';
+    default:
+      return 'it does not accept new files (a system or special folder?); choose a folder on a data disk or network share';
+  }
 }
 
 /** Loads and saves the backup settings (atomic replace: a crash leaves the old or the new file). */

@@ -128,6 +128,12 @@ describe('backup retention and destination', () => {
       expect(refused?.message).not.toContain('missing-secret-name');
     }
     expect((await readdir(folder)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    // A folder that takes no new files (/proc here; QA: "cannot write into that folder (ENOENT)") says so in words, no errno code.
+    if (process.platform === 'linux') {
+      const refused = await checkBackupDestination(dataDir, '/proc').then(() => null, (error: Error) => error);
+      expect(refused?.message).toMatch(/^destination: this app cannot write into that folder: /);
+      expect(refused?.message).not.toMatch(/\bE[A-Z]{2,}\b/);
+    }
   });
 });
 
