@@ -62,8 +62,9 @@ export function dicomChangeOf(draft: Draft): Partial<DicomSettings> {
     idleTimeoutSeconds: Number(draft.idleTimeoutSeconds),
     issuerAuthorities: Object.fromEntries(
       lines(draft.issuers).map((line) => {
+        // A line without "=" is refused before sending (draftProblems).
         const at = line.indexOf('=');
-        return at < 0 ? [line, line] : [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+        return [line.slice(0, Math.max(0, at)).trim(), line.slice(at + 1).trim()];
       }),
     ),
   };
@@ -95,6 +96,13 @@ function draftProblems(draft: Draft): FieldProblem<Field>[] {
   if (!/^\d{1,4}$/.test(draft.idleTimeoutSeconds.trim())) unreadable.push({ field: 'idleTimeoutSeconds', message: 'Idle timeout (seconds): a whole number from 1 to 3600.' });
   const callerLine = lines(draft.allowedCallers).findIndex((line) => line.split(/\s+/).length !== 2);
   if (callerLine >= 0) unreadable.push({ field: 'allowedCallers', message: `Allowed callers, line ${callerLine + 1}: an AE title, a space and an IP address.` });
+  const issuerLine = lines(draft.issuers).findIndex((line) => {
+    const at = line.indexOf('=');
+    return at <= 0 || line.slice(0, at).trim() === '' || line.slice(at + 1).trim() === '';
+  });
+  if (issuerLine >= 0) {
+    unreadable.push({ field: 'issuerAuthorities', message: `Issuer of Patient ID → assigning authority, line ${issuerLine + 1}: an issuer, "=" and the assigning authority (for example RADIOLOGY = NORTHCLINIC).` });
+  }
   const known = new Set(unreadable.map((problem) => problem.field));
   const bySchema = fieldProblems(DicomSettingsSchema.partial(), dicomChangeOf(draft), FIELDS).filter((problem) => problem.field === null || !known.has(problem.field));
   return [...unreadable, ...bySchema];

@@ -113,4 +113,17 @@ describe('Settings › DICOM receiver', () => {
     expect(section.textContent).not.toMatch(/invalid_|allowedCallers|aeTitle/);
     expect(node.calls.some((call) => call.method === 'dicom.updateSettings')).toBe(false);
   });
+
+  it('refuses an issuer map line without "=" (a typo would otherwise map the issuer to itself, silently; QA D18)', async () => {
+    const { node, section } = await renderSection();
+    const field = within(section).getByLabelText('Issuer of Patient ID → assigning authority');
+    fireEvent.change(field, { target: { value: 'RADIOLOGY = NORTHCLINIC\nRADIOLOGY NORTH' } });
+    const described = field
+      .getAttribute('aria-describedby')!
+      .split(' ')
+      .map((id) => document.getElementById(id)?.textContent);
+    expect(described).toContain('Issuer of Patient ID → assigning authority, line 2: an issuer, "=" and the assigning authority (for example RADIOLOGY = NORTHCLINIC).');
+    expect((within(section).getByRole('button', { name: 'Save receiver settings' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(node.calls.some((call) => call.method === 'dicom.updateSettings')).toBe(false);
+  });
 });
