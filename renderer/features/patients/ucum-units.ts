@@ -42,6 +42,11 @@ const UCUM_DISPLAY: Readonly<Record<string, string>> = {
   '[IU]/L': 'IU/L',
   'm[IU]/L': 'mIU/L',
   'u[IU]/mL': 'µIU/mL',
+  // pH is a plain number: "[pH]" is UCUM's way of saying so, not a unit anyone writes.
+  '[pH]': '',
+  '/uL': '/µL',
+  '/mL': '/mL',
+  '{cells}/uL': 'cells/µL',
   '10*3/uL': '×10³/µL',
   '10*6/uL': '×10⁶/µL',
   '10*9/L': '×10⁹/L',

@@ -75,6 +75,8 @@ describe('the results model', () => {
     expect(ageInYears(undefined, '2025-07-14')).toBeNull();
     expect(ageSexLabel('1962-07-14', 'F', '2025-07-14')).toBe('63 y, Female (born 1962-07-14)');
     expect([unitLabel('Cel'), unitLabel('mm[Hg]'), unitLabel('10*3/uL'), unitLabel('umol/L'), unitLabel('furlongs')]).toEqual(['°C', 'mmHg', '×10³/µL', 'µmol/L', 'furlongs']);
+    // QA D18: pH is a number without a unit; "/uL" reads as the cell counts beside it do.
+    expect([unitLabel('[pH]'), unitLabel('/uL'), unitLabel('/mL'), unitLabel('{cells}/uL')]).toEqual(['', '/µL', '/mL', 'cells/µL']);
     expect(unitTitle('Cel')).toBe('UCUM: Cel');
     expect(unitTitle('mmol/L')).toBeUndefined();
   });
