@@ -1,7 +1,6 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
-import type { DicomInstance } from '../../../../shared/domain/dicom';
 import { createOpener } from '../../../../shared/crypto/envelope';
 import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
 import { toBase64Url } from '../../../../shared/crypto/bytes';
@@ -11,23 +10,13 @@ import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { openVaultDb } from '../../../../renderer/vault/views/vault-db';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
+import { dicomIntake } from '../support/dicom-intake';
 import { dumpAllDatabases } from '../support/idb-dump';
 
 /** Issue 12: DICOM instances become studies → series → instances under the patient HL7 knows. */
 
 const NORTH = 'NORTHCLINIC';
 const novak: Patient = { identifiers: [{ value: 'MRN70001', authority: NORTH, type: 'MR' }], name: { family: 'Novakovic', given: ['Ivana'] }, birthDate: '1961-04-02' };
-
-function dicomIntake(patient: Patient, dicom: Partial<DicomInstance> & Pick<DicomInstance, 'sopInstanceUid' | 'studyInstanceUid' | 'seriesInstanceUid'>): NormalizedIntake {
-  return {
-    channel: 'dicom',
-    messageId: dicom.sopInstanceUid,
-    messageType: 'DICOM CT',
-    patient,
-    records: [],
-    dicom: { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', source: 'network', modality: 'CT', ...dicom },
-  };
-}
 
 async function setup() {
   const body = createFakeBody();

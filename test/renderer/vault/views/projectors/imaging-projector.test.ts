@@ -2,7 +2,6 @@ import Dexie from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../../shared/domain/clinical';
-import type { DicomInstance } from '../../../../../shared/domain/dicom';
 import { createOpener } from '../../../../../shared/crypto/envelope';
 import { deriveVaultKeys, generateMasterSecret } from '../../../../../shared/crypto/vault-keys';
 import { toBase64Url } from '../../../../../shared/crypto/bytes';
@@ -13,6 +12,7 @@ import { replayJournal } from '../../../../../renderer/vault/views/journal-repla
 import { TokenCache } from '../../../../../renderer/vault/views/token-cache';
 import { CURSOR_KEY, openVaultDb, readCursor, viewDbName } from '../../../../../renderer/vault/views/vault-db';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../../support/fake-body';
+import { dicomIntake } from '../../support/dicom-intake';
 
 /**
  * QA explore-12 D0: one instance naming another Patient ID under a Study Instance UID already
@@ -26,17 +26,6 @@ const alpha: Patient = { identifiers: [{ value: 'MRN-MIX-A', authority: NORTH, t
 const beta: Patient = { identifiers: [{ value: 'MRN-MIX-B', authority: NORTH, type: '' }], name: { family: 'Beta', given: ['Bruno'] } };
 const STUDY = '1.2.826.0.1.3680043.8.498.12020';
 const OTHER_STUDY = '1.2.826.0.1.3680043.8.498.12021';
-
-function dicomIntake(patient: Patient, dicom: Partial<DicomInstance> & Pick<DicomInstance, 'sopInstanceUid' | 'studyInstanceUid' | 'seriesInstanceUid'>): NormalizedIntake {
-  return {
-    channel: 'dicom',
-    messageId: dicom.sopInstanceUid,
-    messageType: 'DICOM CT',
-    patient,
-    records: [],
-    dicom: { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', source: 'network', modality: 'CT', ...dicom },
-  };
-}
 
 async function setup() {
   const body = createFakeBody();
