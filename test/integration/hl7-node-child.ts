@@ -12,12 +12,12 @@
 // right after that batch's fdatasync and before any of its messages is acknowledged.
 // HDMS_CHILD_GC_ON_SIGUSR2=1 (benchmarks): SIGUSR2 runs a full garbage collection and prints "gc",
 // so that RSS samples measure what is retained, not garbage not yet collected.
-import net from 'node:net';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startBody, type Body } from '../../electron/body';
 import { Journal } from '../../electron/storage/journal';
+import { freePort } from '../support/free-port';
 
 function gcOnSignal(): void {
   if (process.env['HDMS_CHILD_GC_ON_SIGUSR2'] !== '1') return;
@@ -40,17 +40,6 @@ function killAfterAppends(): void {
     if (++durable >= limit) process.kill(process.pid, 'SIGKILL');
     return result;
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function hl7Workers(): { hl7Workers?: { script: string; threads?: number } } {

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { IntakeMetaSchema } from '../../shared/journal/intake-meta';
 import { useIntakePipelines } from '../electron/intake/intake-pipeline-support';
 import { instanceElements, part10File } from '../electron/intake/dicom/dicom-test-support';
 import { hasTool, missingToolMessage } from '../support/external-tool';
+import { freePort } from '../support/free-port';
 
 /**
  * Debian's Orthanc as the PACS: it is given a study over its REST API, then told to send it to the
@@ -36,14 +36,6 @@ afterEach(async () => {
   if (work !== '') await rm(work, { recursive: true, force: true });
   work = '';
 });
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe('interop: Orthanc sends a study to the node with /modalities/…/store', () => {
   it('stores every instance Orthanc sends, once, and recognizes a second send as duplicates', async () => {

@@ -10,6 +10,7 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../support/vault-ui';
+import { freePort } from '../../support/free-port';
 
 /**
  * Issue 13 end to end: a scripted blood-pressure agent (the project's own APDUs, over the device
@@ -17,17 +18,6 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../s
  * shell's body; an administrator approves the device in the Devices area; its reading appears
  * there, is assigned to a patient found by search, and shows in that patient's vitals.
  */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 /** An agent over TCP: sends APDUs, collects the manager's, answers its GET of the MDS attributes. */
 async function tcpAgent(port: number) {

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DIMSE_STATUS } from '../../../electron/intake/dicom/dimse-command';
 import { buildFileMetaInformation } from '../../../electron/intake/dicom/dicom-part10';
@@ -7,23 +6,13 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+import { freePort } from '../../support/free-port';
 
 /**
  * DICOM into the browser shell (issue 12): a C-STORE SCU (the tests' own, speaking the receiver's
  * PDU codec over TCP) sends two studies of one patient while the node runs; the Imaging area lists
  * them with their patient, filters them, and the patient's page shows them.
  */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 const STUDY_CT = '1.2.826.0.1.3680043.10.999.20';
 const STUDY_MR = '1.2.826.0.1.3680043.10.999.21';

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DIMSE_STATUS } from '../../../electron/intake/dicom/dimse-command';
 import { CT_IMAGE_STORAGE, TestScu, instanceElements, writeDataset } from '../../electron/intake/dicom/dicom-test-support';
@@ -6,6 +5,7 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+import { freePort } from '../../support/free-port';
 
 /**
  * Issue 12, DICOM in the intake monitor's quarantine, in Chromium through the browser shell:
@@ -16,17 +16,6 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui'
  * - an instance without Patient ID (held) is reprocessed and is in quarantine again as a new entry
  *   with the reason, which is then discarded.
  */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 const STUDY = '1.2.826.0.1.3680043.10.999.40';
 

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
@@ -6,23 +5,13 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+import { freePort } from '../../support/free-port';
 
 /**
  * Issue 11: setup ends with "Connect your first feed". The page gives the host and port the
  * listener really has; the test message it offers, sent as shown to that address over MLLP, is
  * acknowledged and appears on the page as the first message.
  */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 describe('connect your first feed', () => {
   const e2e = useBrowserWithOwnShells();

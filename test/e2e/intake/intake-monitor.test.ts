@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generateDemoMessages } from '../../../electron/intake/demo/demo-population';
 import { RECENT_SHOWN } from '../../../renderer/features/intake/monitor-tables';
@@ -7,6 +6,7 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../support/vault-ui';
+import { freePort } from '../../support/free-port';
 
 /**
  * HL7 over MLLP into the browser shell while the Intake monitor is open: the listener's port, the
@@ -15,17 +15,6 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../s
  */
 
 const MESSAGES = 40;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 describe('the Intake monitor during an MLLP ingest', () => {
   const e2e = useBrowserWithOwnShells();

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generateDemoMessages } from '../../../electron/intake/demo/demo-population';
 import { ackOf, connectMllp, withControlId } from '../../bench/mllp-load';
@@ -7,6 +6,7 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+import { freePort } from '../../support/free-port';
 
 /**
  * Issue 11, the message browser in Chromium: messages sent over MLLP (and one the node rejects)
@@ -16,17 +16,6 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui'
  */
 
 const MESSAGES = 12;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 /** A message the node refuses (HL7 version 9.9 is not one it reads): quarantined and answered AR. */
 const REJECTED = Buffer.from('MSH|^~\\&|BADAPP|EAST|HDMS|NODE|20260101000000||ADT^A01|BAD-0001|P|9.9\rEVN|A01|20260101000000\r', 'latin1');

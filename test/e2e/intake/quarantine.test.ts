@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
@@ -6,6 +5,7 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+import { freePort } from '../../support/free-port';
 
 /**
  * Issue 11, the quarantine as an interface analyst uses it, in Chromium at 1,000 × 700: the table
@@ -13,17 +13,6 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui'
  * MSH-18, an edited copy is reprocessed, several are discarded at once and discarded items are
  * hidden until asked for.
  */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 function message(controlId: string, options: { version?: string; charset?: string; family?: string; app?: string } = {}): string {
   return [

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, reopenWithToken, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS, KEY_TIMEOUT_MS, lockVault, searchPatients, submitUnlock, TEST_OPERATOR, TEST_PASSPHRASE, unlockButton, unlockVault, WRONG_PASSPHRASE } from '../../support/vault-ui';
+import { freePort } from '../../support/free-port';
 
 /**
  * Issue 11, "Audit, as a compliance officer uses it", end to end in Chromium through the browser
@@ -31,17 +31,6 @@ const ADT = [
   'PID|1||MRN7700001^^^CLINIC^MR||Brunner^Lea||19800203|F',
   'PV1|1|I|Ward 3^12^1',
 ].join('\r');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 /** RFC 4180 lines of simple cells (the report quotes cells with commas: split on commas outside quotes). */
 function parseCsv(text: string): string[][] {

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
@@ -6,6 +5,7 @@ import { formatViolations, seriousAxeViolations } from '../../support/axe';
 import { goToArea, isFocused, openFirstRun, reopenWithToken, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS, lockVault, searchBox, searchPatients, unlockVault } from '../../support/vault-ui';
+import { freePort } from '../../support/free-port';
 
 /**
  * Issue 11, "Patients, as a clinician uses them", end to end in Chromium through the browser shell
@@ -58,17 +58,6 @@ const MESSAGES: readonly string[] = [
     'OBX|1|NM|2823-3^Potassium^LN||5.6|mmol/L|3.5-5.1|H|||C|||20250215080000+0100',
   ].join('\r'),
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 describe('a patient as a clinician uses it', () => {
   const e2e = useBrowserWithOwnShells();

@@ -11,6 +11,7 @@ import { REPO_ROOT } from '../../support/repo-paths';
 import { useTempDirs } from '../../support/temp-dir';
 import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../support/vault-keyring';
 import { call, heard, payloadsOf, readJournal } from '../vault/vault-test-support';
+import { freePort } from '../../support/free-port';
 
 const tempDir = useTempDirs();
 const bodies: Body[] = [];
@@ -37,14 +38,6 @@ function adt(controlId: string, options: { charset?: string; family?: string } =
 
 function b64(bytes: string | Uint8Array, encoding: BufferEncoding = 'utf8'): string {
   return (typeof bytes === 'string' ? Buffer.from(bytes, encoding) : Buffer.from(bytes)).toString('base64url');
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function body(dataDir: string, extra: Partial<BodyConfig> = {}): Promise<Body> {

@@ -11,6 +11,7 @@ import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../
 import { call, readJournal } from '../../vault/vault-test-support';
 import { buildFileMetaInformation } from '../../../../electron/intake/dicom/dicom-part10';
 import { CT_IMAGE_STORAGE, TestScu, instanceElements, part10File, writeDataset } from './dicom-test-support';
+import { freePort } from '../../../support/free-port';
 
 const tempDir = useTempDirs();
 const bodies: Body[] = [];
@@ -22,14 +23,6 @@ afterEach(async () => {
 const FAMILY = 'Quillfeather';
 const MRN = 'MRN55012';
 const UID = '1.2.826.0.1.3680043.10.999.3.1';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function body(dataDir: string, extra: Partial<BodyConfig> = {}): Promise<Body> {
   const b = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'info', ...extra });
