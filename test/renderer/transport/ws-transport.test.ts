@@ -42,6 +42,18 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+/** A transport whose open socket just dropped unannounced (1006), and what its lost-connection listener heard. */
+function droppedConnection() {
+  const transport = createWebSocketTransport('feedfacefeedface', window.location);
+  const heard: boolean[] = [];
+  transport.onConnectionLost!((reachable) => heard.push(reachable));
+  transport.subscribe('app.stopping', () => undefined);
+  const first = FakeSocket.last!;
+  first.fire('open');
+  first.fire('close', undefined, 1006);
+  return { transport, heard, first };
+}
+
 describe('WebSocket transport', () => {
   it('connects to the shell with the token as a subprotocol and matches answers to calls', async () => {
     const transport = createWebSocketTransport('feedfacefeedface', window.location);
@@ -105,13 +117,7 @@ describe('WebSocket transport', () => {
   });
 
   it('when an open connection drops (a crash: 1006), dials once more and says whether the node could be reached; unreachable counts as a stop', async () => {
-    const transport = createWebSocketTransport('feedfacefeedface', window.location);
-    const heard: boolean[] = [];
-    transport.onConnectionLost!((reachable) => heard.push(reachable));
-    transport.subscribe('app.stopping', () => undefined);
-    const first = FakeSocket.last!;
-    first.fire('open');
-    first.fire('close', undefined, 1006);
+    const { transport, heard, first } = droppedConnection();
     const probe = FakeSocket.last!;
     expect(probe).not.toBe(first);
     probe.fire('close', undefined, 1006); // refused: nothing listens any more
@@ -123,13 +129,7 @@ describe('WebSocket transport', () => {
   });
 
   it('when the node answers again after a drop, says so (the body ended the old connection’s sessions) and goes on over the new socket', async () => {
-    const transport = createWebSocketTransport('feedfacefeedface', window.location);
-    const heard: boolean[] = [];
-    transport.onConnectionLost!((reachable) => heard.push(reachable));
-    transport.subscribe('app.stopping', () => undefined);
-    const first = FakeSocket.last!;
-    first.fire('open');
-    first.fire('close', undefined, 1006);
+    const { transport, heard } = droppedConnection();
     const probe = FakeSocket.last!;
     probe.fire('open');
     await tick();
