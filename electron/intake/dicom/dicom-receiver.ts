@@ -17,6 +17,12 @@ import { DIMSE_STATUS } from './dimse-command';
 
 const NOT_OPEN_REASON = 'The DICOM receiver opens once this node has the vault open (it seals everything it receives to the vault).';
 
+/**
+ * How long the receiver waits before trying a port that was in use again (QA explore-12 D11: once
+ * the other program is gone, the receiver opens by itself instead of waiting for a Save).
+ */
+export const DICOM_PORT_RETRY_MS = 5_000;
+
 export interface DicomReceiverOptions {
   /** The data folder: the duplicate index's key lives in `<data>/vault/intake/dicom-dedupe/`. */
   readonly dataDir: string;
@@ -65,6 +71,8 @@ export class DicomReceiver implements IntakeChannel {
   private counters = zeroCounters();
   private readonly callers = new Map<string, Caller>();
   private stopped = false;
+  /** The next try of a port that was in use (cleared by any close, restart or stop). */
+  private retry: NodeJS.Timeout | null = null;
   /** Imports of files larger than an upload holds, chunk by chunk into the sealer (dicom.stream*). */
   readonly streams = new DicomImportStreams({ maxBytes: DICOM_STREAM_MAX_BYTES });
 
@@ -235,6 +243,7 @@ export class DicomReceiver implements IntakeChannel {
       const reason = code === 'EADDRINUSE' ? inUse : code === 'EADDRNOTAVAIL' ? `${settings.bindAddress} is not an address of this computer.` : `The DICOM receiver could not open (${code ?? 'unknown error'}).`;
       this.options.log.error({ port, code: code ?? 'unknown' }, 'DICOM receiver could not open');
       this.setStatus({ channel: 'dicom', state: 'error', reason, address: settings.bindAddress, port });
+      if (code === 'EADDRINUSE') this.retryLater();
     }
   }
 
@@ -278,7 +287,26 @@ export class DicomReceiver implements IntakeChannel {
     else if (this.callers.size < MAX_CALLERS) this.callers.set(key, { aeTitle: callingAeTitle.slice(0, 16), address: address.slice(0, 64), associations: 1, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0 });
   }
 
+  /** Tries to open again after DICOM_PORT_RETRY_MS, unless something closed, restarted or stopped the receiver meanwhile. */
+  private retryLater(): void {
+    this.cancelRetry();
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      void this.lifecycle.run(async () => {
+        if (this.stopped || this.ports === null || this.server !== null) return;
+        await this.open();
+      });
+    }, DICOM_PORT_RETRY_MS);
+    this.retry.unref();
+  }
+
+  private cancelRetry(): void {
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
+  }
+
   private async close(reason: string, announce = true): Promise<void> {
+    this.cancelRetry();
     const server = this.server;
     this.server = null;
     if (server !== null) await server.close();

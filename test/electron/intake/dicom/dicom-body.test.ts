@@ -12,6 +12,7 @@ import { call, readJournal } from '../../vault/vault-test-support';
 import { buildFileMetaInformation } from '../../../../electron/intake/dicom/dicom-part10';
 import { CT_IMAGE_STORAGE, TestScu, instanceElements, part10File, writeDataset } from './dicom-test-support';
 import { freePort } from '../../../support/free-port';
+import { DICOM_PORT_RETRY_MS } from '../../../../electron/intake/dicom/dicom-receiver';
 
 const tempDir = useTempDirs();
 const bodies: Body[] = [];
@@ -150,9 +151,10 @@ describe('body: the DICOM receiver as an intake channel', () => {
     expect(meta.normalized.dicom).toMatchObject({ sopInstanceUid: `${UID}.2`, transferSyntaxUid: '1.2.840.10008.1.2', source: 'import' });
   });
 
-  it('with --dicom-port N on a port in use, the advice says the port comes from the command line (QA explore-12 D11)', async () => {
+  it('with --dicom-port N on a port in use, the advice says the port comes from the command line, and the receiver opens by itself once the port is free (QA explore-12 D11)', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    let blocked = true;
     try {
       const { port } = blocker.address() as net.AddressInfo;
       const b = await body(await tempDir(), { dicomPort: port });
@@ -161,8 +163,18 @@ describe('body: the DICOM receiver as an intake channel', () => {
       expect(listener).toMatchObject({ state: 'error', port });
       expect(listener.reason).toBe(`Port ${port} on 127.0.0.1 is in use by another program. This run takes its DICOM port from the command line (--dicom-port ${port}), so the port in the DICOM settings is not used: free port ${port}, or start without --dicom-port.`);
       expect(listener.reason).not.toMatch(/choose another port in the DICOM settings/);
-    } finally {
+      // The other program goes away: the receiver tries the port again on its own.
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      blocked = false;
+      const deadline = Date.now() + DICOM_PORT_RETRY_MS * 3;
+      let state = dicomOf(await call(b, 'intake.status', {})).state;
+      while (state !== 'listening' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        state = dicomOf(await call(b, 'intake.status', {})).state;
+      }
+      expect(dicomOf(await call(b, 'intake.status', {}))).toMatchObject({ state: 'listening', port });
+    } finally {
+      if (blocked) await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
   });
 
