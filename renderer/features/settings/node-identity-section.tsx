@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { ErrorNote } from '../../app/error-note';
 import { SubmitRow } from '../../app/form/submit-row';
 import { TextField } from '../../app/form/text-field';
+import { useVisited } from '../../app/form/use-visited';
 import { useRequiredLedger } from '../../app/ledger-context';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
@@ -123,20 +124,24 @@ function InstitutionForm({ identity, onSaved, onEdit }: { identity: NodeIdentity
   const headingId = useId();
   const [name, setName] = useState(identity.institutionName);
   const [role, setRole] = useState<InstitutionRole>(identity.institutionRole);
+  const { visit, shown, revealed, attempt } = useVisited<'name'>();
   const save = useAction(async () => {
     await ledger.setInstitution({ name: name.trim(), role });
     onSaved();
   });
 
-  // The name's own problem is shown under it, with its label; "nothing has changed" only stops the save.
+  // The name's own problem is shown under it, with its label, once it was edited or left (a node not
+  // named yet is not greeted with "must not be empty"); "nothing has changed" only stops the save.
   const trimmed = name.trim();
   const nameProblem =
     trimmed === '' ? 'Institution name: must not be empty.' : trimmed.length > MAX_INSTITUTION_NAME ? `Institution name: takes at most ${MAX_INSTITUTION_NAME} characters.` : null;
-  const problem = nameProblem ?? (trimmed === identity.institutionName && role === identity.institutionRole ? 'Nothing has changed.' : null);
+  const unchanged = trimmed === identity.institutionName && role === identity.institutionRole ? 'Nothing has changed.' : null;
+  const problem = nameProblem ?? unchanged;
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    if (problem !== null || save.busy) return;
+    if (save.busy) return;
+    if (problem !== null) return attempt();
     void save.run();
   };
 
@@ -149,10 +154,12 @@ function InstitutionForm({ identity, onSaved, onEdit }: { identity: NodeIdentity
         onValue={(value) => {
           onEdit();
           setName(value);
+          visit('name');
         }}
+        onBlur={() => visit('name')}
         autoComplete="organization"
         hint="As partners know it. It appears in the node info document."
-        problem={nameProblem}
+        problem={shown('name', nameProblem)}
       />
       <ChoiceGroup
         legend="Institution role"
@@ -165,7 +172,7 @@ function InstitutionForm({ identity, onSaved, onEdit }: { identity: NodeIdentity
         }}
         description="A clinic treats patients; a research institution receives anonymized data."
       />
-      <SubmitRow label="Save institution" problem={problem} busy={save.busy} busyText="Saving the institution…" />
+      <SubmitRow label="Save institution" problem={revealed({ name: nameProblem }) ?? unchanged} busy={save.busy} busyText="Saving the institution…" />
       <ActionError error={save.error} />
     </form>
   );

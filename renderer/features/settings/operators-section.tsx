@@ -150,7 +150,7 @@ function ResetPassphraseForm({
   const vault = useVault();
   const headingId = useId();
   const [passphrase, setPassphrase] = useState('');
-  const { visit, shown } = useVisited<'passphrase'>();
+  const { visit, shown, revealed, attempt } = useVisited<'passphrase'>();
   const reset = useAction(async (value: string) => {
     await vault.resetOperatorPassphrase(operator.operatorId, value);
     onDone(`The passphrase of ${operator.name} was reset. Give it to them in person.`);
@@ -162,7 +162,8 @@ function ResetPassphraseForm({
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    if (problem !== null || reset.busy) return;
+    if (reset.busy) return;
+    if (problem !== null) return attempt();
     void reset.run(passphrase);
   };
 
@@ -182,7 +183,7 @@ function ResetPassphraseForm({
         problem={weak ?? shown('passphrase', problem)}
         onBlur={() => visit('passphrase')}
       />
-      <SubmitRow label="Set passphrase" problem={problem} busy={reset.busy}>
+      <SubmitRow label="Set passphrase" problem={revealed({ passphrase: problem })} busy={reset.busy}>
         <button type="button" className="button" onClick={onCancel}>
           Cancel
         </button>
@@ -211,7 +212,7 @@ function AddOperatorForm({ existing, onAdded }: { existing: readonly string[]; o
   const [role, setRole] = useState<OperatorRole>('clinician');
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
-  const { visit, shown, reset } = useVisited<AddField>();
+  const { visit, shown, revealed, attempt, reset } = useVisited<AddField>();
   const add = useAction(async () => {
     const operator = await vault.addOperator({ name: name.trim(), role, passphrase });
     setName('');
@@ -245,7 +246,8 @@ function AddOperatorForm({ existing, onAdded }: { existing: readonly string[]; o
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    if (problem !== null || add.busy) return;
+    if (add.busy) return;
+    if (problem !== null) return attempt();
     void add.run();
   };
   const edit = (set: (value: string) => void) => (value: string) => {
@@ -286,7 +288,7 @@ function AddOperatorForm({ existing, onAdded }: { existing: readonly string[]; o
         problems={{ passphrase: weak ?? shown('passphrase', problems.passphrase), confirmation: shown('confirmation', problems.confirmation) }}
         onLeave={visit}
       />
-      <SubmitRow label="Add operator" problem={problem} busy={add.busy} busyText="Adding the operator…" />
+      <SubmitRow label="Add operator" problem={taken ? problems.name : revealed(problems)} busy={add.busy} busyText="Adding the operator…" />
       {refusedName === null && weak === null && <ActionError error={add.error} />}
     </form>
   );

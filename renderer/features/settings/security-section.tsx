@@ -152,7 +152,7 @@ function ChangePassphraseForm() {
   const [next, setNext] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [done, setDone] = useState(false);
-  const { visit, shown, reset } = useVisited<ChangeField>();
+  const { visit, shown, revealed, attempt, reset } = useVisited<ChangeField>();
   const change = useAction(async (input: { current: string; next: string }) => {
     setDone(false);
     await vault.changePassphrase(input);
@@ -180,7 +180,8 @@ function ChangePassphraseForm() {
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    if (problem !== null || change.busy) return;
+    if (change.busy) return;
+    if (problem !== null) return attempt();
     void change.run({ current, next });
   };
   const edit = (set: (value: string) => void) => (value: string) => {
@@ -209,7 +210,7 @@ function ChangePassphraseForm() {
         problems={{ passphrase: fieldProblem('passphrase'), confirmation: fieldProblem('confirmation') }}
         onLeave={visit}
       />
-      <SubmitRow label="Change passphrase" problem={problem} busy={change.busy} busyText="Changing the passphrase…" />
+      <SubmitRow label="Change passphrase" problem={revealed(problems)} busy={change.busy} busyText="Changing the passphrase…" />
       {done && (
         <p role="status" className="note note--ok">
           Your passphrase was changed. Use the new one from now on.

@@ -105,6 +105,29 @@ describe('Settings › Node identity', () => {
     expect((await within(section).findByRole('alert')).textContent).toBe('Your role does not allow this. Ask an administrator.');
   });
 
+  it('does not greet an unnamed node with "Institution name: must not be empty."; leaving the field empty or trying to save shows it (QA explore-11 D18)', async () => {
+    const { section } = await openNodeIdentity('admin', createFakeLedger({ identity: { institutionName: '' } }));
+    const form = within(section).getByRole('form', { name: 'Institution' });
+    const name = within(section).getByRole('textbox', { name: 'Institution name' });
+    const shown = (): string[] => [...form.querySelectorAll('.field__problem, .form-actions__reason')].map((element) => element.textContent ?? '');
+    expect(name.getAttribute('aria-invalid')).toBeNull();
+    expect(shown()).toEqual(['Nothing has changed.']);
+    // Choosing another role makes the form sendable in principle; sending it shows the name's problem.
+    fireEvent.click(within(section).getByRole('radio', { name: 'Research' }));
+    expect(shown()).toEqual([]);
+    fireEvent.click(within(section).getByRole('button', { name: 'Save institution' }));
+    expect(describedBy(name)).toContain('Institution name: must not be empty.');
+    expect(shown()).toEqual(['Institution name: must not be empty.', 'Institution name: must not be empty.']);
+  });
+
+  it('shows the empty name once the field was left', async () => {
+    const { section, ledger } = await openNodeIdentity('admin', createFakeLedger({ identity: { institutionName: '' } }));
+    const name = within(section).getByRole('textbox', { name: 'Institution name' });
+    fireEvent.blur(name);
+    expect(describedBy(name)).toContain('Institution name: must not be empty.');
+    expect(ledger.callsTo('setInstitution')).toEqual([]);
+  });
+
   it('exports the node info and shows where', async () => {
     const { section, ledger } = await openNodeIdentity('admin');
     fireEvent.click(within(section).getByRole('button', { name: 'Export node info' }));

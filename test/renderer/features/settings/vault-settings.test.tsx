@@ -74,12 +74,15 @@ describe('Settings › Security', () => {
     const vault = await openSettings();
     const form = screen.getByRole('form', { name: 'Change passphrase' });
     const button = within(form).getByRole('button', { name: 'Change passphrase' }) as HTMLButtonElement;
-    expect(button.disabled).toBe(true);
+    // Untouched, the button is there to try: trying shows what is missing and sends nothing.
+    expect(button.disabled).toBe(false);
 
     change('Current passphrase', 'wrong one', form);
     change('New passphrase', 'short', form);
     change('Confirm new passphrase', 'short', form);
+    fireEvent.click(button);
     expect(button.disabled).toBe(true);
+    expect(vault.callsTo('changePassphrase')).toEqual([]);
     change('New passphrase', NEW_PASSPHRASE, form);
     change('Confirm new passphrase', NEW_PASSPHRASE, form);
     expect(button.disabled).toBe(false);
@@ -191,6 +194,47 @@ describe('Settings › Operators: field-level messages (issue 11, Errors)', () =
   });
 });
 
+/** Every text an untouched form shows as a problem: under its fields and next to its button. */
+function problemsShown(form: HTMLElement): string[] {
+  return [...form.querySelectorAll('.field__problem, .form-actions__reason')].map((element) => element.textContent ?? '');
+}
+
+describe('Settings: untouched forms show no problems (QA explore-11 D18)', () => {
+  it('greets nobody with "must not be empty" in Change passphrase and Add operator; trying to send the empty form shows each field’s problem', async () => {
+    const vault = await openSettings();
+    const change = screen.getByRole('form', { name: 'Change passphrase' });
+    const operators = screen.getByRole('region', { name: 'Operators' });
+    await within(operators).findByRole('row', { name: /Carl Clinician/ });
+    const add = within(operators).getByRole('form', { name: 'Add operator' });
+    expect(problemsShown(change)).toEqual([]);
+    expect(problemsShown(add)).toEqual([]);
+
+    fireEvent.click(within(change).getByRole('button', { name: 'Change passphrase' }));
+    expect(problemAt('Current passphrase', change)).toBe('Current passphrase: must not be empty.');
+    expect(problemAt('New passphrase', change)).toBe('New passphrase: must not be empty.');
+    expect(problemsShown(change)).toContain('Current passphrase: must not be empty.');
+    expect((within(change).getByRole('button', { name: 'Change passphrase' }) as HTMLButtonElement).disabled).toBe(true);
+    // The other form stays quiet.
+    expect(problemsShown(add)).toEqual([]);
+
+    fireEvent.click(within(add).getByRole('button', { name: 'Add operator' }));
+    expect(problemAt('Name', add)).toBe('Name: must not be empty.');
+    expect(problemsShown(add)).toContain('Name: must not be empty.');
+    expect(vault.callsTo('changePassphrase')).toEqual([]);
+    expect(vault.callsTo('addOperator')).toEqual([]);
+  });
+
+  it('greets nobody in the temporary passphrase form of a reset', async () => {
+    await openSettings();
+    const section = screen.getByRole('region', { name: 'Operators' });
+    fireEvent.click(await within(section).findByRole('button', { name: 'Reset passphrase for Carl Clinician' }));
+    const form = within(section).getByRole('form', { name: 'Reset the passphrase of Carl Clinician' });
+    expect(problemsShown(form)).toEqual([]);
+    fireEvent.click(within(form).getByRole('button', { name: 'Set passphrase' }));
+    expect(problemAt('Temporary passphrase for Carl Clinician', form)).toBe('Temporary passphrase for Carl Clinician: must not be empty.');
+  });
+});
+
 describe('Settings › Operators', () => {
   it('is shown to administrators only', async () => {
     await openSettings('clinician');
@@ -243,8 +287,11 @@ describe('Settings › Operators', () => {
     fireEvent.click(await within(section).findByRole('button', { name: 'Reset passphrase for Carl Clinician' }));
     const form = within(section).getByRole('form', { name: 'Reset the passphrase of Carl Clinician' });
     const set = within(form).getByRole('button', { name: 'Set passphrase' }) as HTMLButtonElement;
+    fireEvent.click(set);
     expect(set.disabled).toBe(true);
+    expect(vault.callsTo('resetOperatorPassphrase')).toEqual([]);
     change('Temporary passphrase for Carl Clinician', NEW_PASSPHRASE, form);
+    expect(set.disabled).toBe(false);
     fireEvent.click(set);
     expect(await within(section).findByText(/The passphrase of Carl Clinician was reset/)).toBeTruthy();
     expect(vault.callsTo('resetOperatorPassphrase')).toEqual([['op-2', NEW_PASSPHRASE]]);
@@ -258,6 +305,8 @@ describe('Settings › Operators', () => {
     change('Name', 'Nora Nurse', form);
     fireEvent.change(within(form).getByRole('combobox', { name: 'Role' }), { target: { value: 'researcher' } });
     change('Initial passphrase', NEW_PASSPHRASE, form);
+    fireEvent.click(add);
+    expect(problemAt('Confirm initial passphrase', form)).toBe('Confirm initial passphrase: type the passphrase again to confirm it.');
     expect(add.disabled).toBe(true);
     change('Confirm initial passphrase', NEW_PASSPHRASE, form);
     fireEvent.click(add);
