@@ -58,6 +58,12 @@ export interface PatientRowDraft {
   readonly id: PatientRowStored['id'];
   /** This message's tokens, deduplicated, in no particular order: the page sorts each patient's union once. */
   readonly tokens: readonly string[];
+  /**
+   * A DICOM header's name and birth-date tokens, kept out of `tokens`: the header only fills what
+   * the patient lacks (patient-demographics.ts fillDemographics), so PatientPage indexes each only
+   * when the chart took it. A patient is never found under a name the chart does not show.
+   */
+  readonly headerTokens?: { readonly name: readonly string[]; readonly birthDate: readonly string[] };
 }
 
 export interface IntakeRows {
@@ -238,12 +244,15 @@ function messageExtras(input: IntakeInput): Partial<MessagePayload> {
 export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: IntakeInput): Promise<IntakeRows> {
   const { intake, seq } = input;
   const extended = chartRecordsOf(intake);
-  const [patientId, patientTokens, identifierPrefixes, recordTokens, merges] = await Promise.all([
+  const header = intake.channel === 'dicom';
+  const text = patientText(intake.patient);
+  const [patientId, patientTokens, identifierPrefixes, recordTokens, merges, headerTokens] = await Promise.all([
     patientIdOf(keys.ledgerKey, intake.patient, tokens),
-    tokens.tokensOf(patientText(intake.patient)),
+    tokens.tokensOf(header ? { other: text.other } : text),
     tokens.identifierPrefixTokens(intake.patient.identifiers.map((identifier) => identifier.value)),
     Promise.all([...intake.records, ...extended].map((record) => tokens.tokensOf(recordText(record)))),
     mergeRowsOf(keys.ledgerKey, intake, seq, tokens),
+    header ? Promise.all([tokens.tokensOf({ names: text.names }), tokens.tokensOf({ dates: text.dates })]).then(([name, birthDate]) => ({ name, birthDate })) : undefined,
   ]);
   const messageId = messageRowId(patientId, seq);
   const message: MessagePayload = { messageType: intake.messageType, channel: intake.channel, records: intake.records, ...messageExtras(input) };
@@ -257,7 +266,7 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
   for (const token of identifierPrefixes) allTokens.add(token);
   for (const list of recordTokens) for (const token of list) allTokens.add(token);
   return {
-    patient: { id: patientId, tokens: [...allTokens] },
+    patient: { id: patientId, tokens: [...allTokens], ...(headerTokens === undefined ? {} : { headerTokens }) },
     message: { id: messageId, patientId, seq, kind: input.kind, objectIds: [...input.objects], count: intake.records.length + extended.length, enc: messageEnc },
     directory: { id: subject, kind: 'patient', patientId, name: nameEnc },
     ...(merges.length === 0 ? {} : { merges }),

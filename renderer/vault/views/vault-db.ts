@@ -325,7 +325,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 17;
+export const VIEW_SCHEMA_VERSION = 18;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -384,6 +384,14 @@ function defineSchema(db: Dexie): void {
   db.version(17)
     .stores({ studies: 'id, patientId, uid, *tokens' })
     .upgrade((tx) => replayFromStart(tx, ['studies', 'series', 'instances'], ['problems', 'rejected']));
+  // A DICOM header's name and birth date are indexed only when the chart took them (issue 12):
+  // postings are only ever added to, so the words of headers the chart never showed go with a rebuild.
+  db.version(18)
+    .stores({})
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
 }
 
 /**

@@ -66,7 +66,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   private readonly directory = new Map<string, DirectoryRow>();
   private readonly erased = new Set<string>();
   /** Per patient, the demographics its messages in this page gave, in journal order (`header`: a DICOM instance's). */
-  private readonly demographics = new Map<string, { patient: Patient; header: boolean }[]>();
+  private readonly demographics = new Map<string, { patient: Patient; header: boolean; headerTokens?: IntakeRows['patient']['headerTokens'] }[]>();
   /** Patients whose directory row of this page came from a DICOM header: prepare() writes the merged name instead. */
   private readonly directoryOfHeader = new Set<string>();
 
@@ -86,9 +86,10 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       this.directory.set(directory.id, directory);
       this.directoryOfHeader.add(patient.id);
     }
+    const update = { patient: demographics, header, ...(patient.headerTokens === undefined ? {} : { headerTokens: patient.headerTokens }) };
     const sent = this.demographics.get(patient.id);
-    if (sent === undefined) this.demographics.set(patient.id, [{ patient: demographics, header }]);
-    else sent.push({ patient: demographics, header });
+    if (sent === undefined) this.demographics.set(patient.id, [update]);
+    else sent.push(update);
     const tokens = this.patients.get(patient.id);
     if (tokens === undefined) this.patients.set(patient.id, new Set(patient.tokens));
     else for (const token of patient.tokens) tokens.add(token);
@@ -122,7 +123,12 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     const known = new Map<string, Patient>(stored.map((row, index) => [row.id, PatientSchema.parse(opened[index]!.patient)]));
     const merged = ids.map((id) => {
       let patient = known.get(id);
-      for (const update of this.demographics.get(id)!) patient = update.header ? fillDemographics(patient, update.patient) : mergeDemographics(patient, update.patient);
+      for (const update of this.demographics.get(id)!) {
+        patient = update.header ? fillDemographics(patient, update.patient) : mergeDemographics(patient, update.patient);
+        // A header's name and birth date are words of the patient only when the chart took them (issue 12):
+        // decided as each is folded, so a rebuild indexes what the incremental replays did.
+        if (update.headerTokens !== undefined) this.indexHeader(id, patient, update.patient, update.headerTokens);
+      }
       return { id, patient: patient! };
     });
     await this.nameDirectoryOfHeaders(merged);
@@ -131,6 +137,14 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       merged.map(({ id, patient }) => ({ table: 'patients', id, value: { patient } satisfies PatientPayload })),
     );
     merged.forEach(({ id }, index) => this.encrypted.set(id, encrypted[index]!));
+  }
+
+  private indexHeader(id: string, shown: Patient, header: Patient, tokens: NonNullable<IntakeRows['patient']['headerTokens']>): void {
+    const words = this.patients.get(id);
+    if (words === undefined) return;
+    const sameName = shown.name.family === header.name.family && shown.name.given.length === header.name.given.length && shown.name.given.every((given, index) => given === header.name.given[index]);
+    if (sameName) for (const token of tokens.name) words.add(token);
+    if (header.birthDate !== undefined && shown.birthDate === header.birthDate) for (const token of tokens.birthDate) words.add(token);
   }
 
   /**

@@ -12,7 +12,8 @@ import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { searchPatientIds } from '../../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { patientDetail, patientHits } from '../../../../renderer/vault/views/view-reads';
-import { CURSOR_KEY, openVaultDb } from '../../../../renderer/vault/views/vault-db';
+import { CURSOR_KEY, openVaultDb, POSTINGS_THROUGH_KEY, readCursor, viewDbName } from '../../../../renderer/vault/views/vault-db';
+import Dexie from 'dexie';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
 
 /**
@@ -203,6 +204,65 @@ describe('demographics from a DICOM header', () => {
     await views.db.meta.put({ key: CURSOR_KEY, value: 0 });
     await replayJournal(views.context);
     expect((await shown(views)).chart).toEqual({ ...REGISTERED, identifiers: [...REGISTERED.identifiers, HEADER.identifiers[1]] });
+  });
+
+  // Issue 12: a header's name that the chart never shows made the HL7 patient findable under it.
+  for (const pages of ['one page', 'two pages'] as const) {
+    it(`search finds the patient by the names the chart shows, not by a header's name or birth date that were not applied (${pages})`, async () => {
+      const views = await setup();
+      await append(views.body, intake(REGISTERED, 'ADT^A04', 'ADT-DEM-5'));
+      if (pages === 'two pages') await replayJournal(views.context);
+      await appendDicom(views.body, dicom(HEADER, '1.2.3.4.1.5'));
+      await replayJournal(views.context);
+      const id = await patientIdOf(views.keys.ledgerKey, REGISTERED);
+      const found = (query: string) => searchPatientIds(views.db, views.keys.indexKey, query);
+      expect(await found('Stable Sara')).toEqual([id]);
+      // The header's identifier was added to the chart: it finds the patient.
+      expect(await found('OTHER-7')).toEqual([id]);
+      // ('Other' is a word of that identifier too.) The header's name and birth date were not applied: they find nothing.
+      expect(await found('Olga')).toEqual([]);
+      expect(await found('Other Olga')).toEqual([]);
+      expect(await found('Olg')).toEqual([]);
+      expect(await found('2000-01-01')).toEqual([]);
+    });
+  }
+
+  it("a header's name is found while the chart shows it (the images came first); a later header's other name is not", async () => {
+    const views = await setup();
+    await appendDicom(views.body, dicom(HEADER, '1.2.3.4.1.6'));
+    await appendDicom(views.body, dicom({ ...HEADER, name: { family: 'Typo', given: ['Wrongname'] }, birthDate: '1999-12-31' }, '1.2.3.4.1.7'));
+    await replayJournal(views.context);
+    const id = await patientIdOf(views.keys.ledgerKey, HEADER);
+    const found = (query: string) => searchPatientIds(views.db, views.keys.indexKey, query);
+    expect(await found('Other Olga')).toEqual([id]);
+    expect(await found('2000-01-01')).toEqual([id]);
+    expect(await found('Typo')).toEqual([]);
+    expect(await found('1999-12-31')).toEqual([]);
+    // A rebuild from the journal indexes the same words.
+    await views.db.patients.clear();
+    await views.db.postings.clear();
+    await views.db.meta.delete(POSTINGS_THROUGH_KEY);
+    await views.db.meta.put({ key: CURSOR_KEY, value: 0 });
+    await replayJournal(views.context);
+    expect(await found('Other Olga')).toEqual([id]);
+    expect(await found('Typo')).toEqual([]);
+  });
+
+  it('views schema version 18 clears the postings and patient rows and replays from 0, so words indexed before go', async () => {
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('header-words-0001'), deps);
+    old.version(17).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id' });
+    await old.open();
+    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: Number.MAX_SAFE_INTEGER }]);
+    await old.table('patients').put({ id: 'p', tokens: ['t'], enc: new Uint8Array(1) });
+    await old.table('postings').put({ id: 't|0', ids: ['p'] });
+    await old.table('records').put({ id: 'r', patientId: 'p' });
+    old.close();
+    const db = openVaultDb('header-words-0001', deps);
+    expect(await readCursor(db)).toBe(0);
+    expect([await db.patients.count(), await db.postings.count(), await db.records.count()]).toEqual([0, 0, 1]);
+    expect((await db.meta.get(POSTINGS_THROUGH_KEY))?.value).toBe(0);
+    db.close();
   });
 
   it('fillDemographics: the known patient wins field by field; a header never clears', () => {
