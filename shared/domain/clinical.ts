@@ -34,17 +34,23 @@ export const PatientSchema = z.strictObject({
   birthDate: isoDate.optional(),
   sex: z.enum(['F', 'M', 'O', 'U']).optional(),
   address: AddressSchema.optional(),
+  /**
+   * Home or unspecified phone numbers (HL7 PID-13). Records written before `businessPhones` existed
+   * (QA explore-11 D13) hold PID-14's numbers here too, mixed in: they still read as phones.
+   */
   phones: z.array(text(40)).max(5).optional(),
+  /** Business phone numbers (HL7 PID-14), merged apart from `phones`. */
+  businessPhones: z.array(text(40)).max(5).optional(),
   /**
    * Fields the sender explicitly nulled (HL7 `""`): the views remove what they knew of them. A field
    * that is simply absent says nothing and keeps what earlier messages gave (HL7 v2 null semantics).
    * Only in intake; the views never store it.
    */
-  cleared: z.array(z.enum(['birthDate', 'sex', 'address', 'phones'])).max(4).optional(),
+  cleared: z.array(z.enum(['birthDate', 'sex', 'address', 'phones', 'businessPhones'])).max(5).optional(),
 });
 
 /** The demographic fields a message can clear with the HL7 null. */
-export type ClearableField = 'birthDate' | 'sex' | 'address' | 'phones';
+export type ClearableField = 'birthDate' | 'sex' | 'address' | 'phones' | 'businessPhones';
 
 export const CodedConceptSchema = z.strictObject({
   code: text(64),

@@ -253,6 +253,17 @@ function phoneNumber(pid: Hl7Segment, field: number, r: number): string {
   return parts || pid.value(field, 12, 1, r);
 }
 
+/** The numbers of an XTN field (PID-13 or PID-14), up to five, the HL7 null read as none. */
+function phoneNumbers(pid: Hl7Segment, field: number): string[] {
+  const phones: string[] = [];
+  const repetitions = pid.repetitions(field);
+  for (let r = 0; r < repetitions && phones.length < 5; r++) {
+    const phone = textOf(phoneNumber(pid, field, r));
+    if (phone !== '') phones.push(clip(phone, 40));
+  }
+  return phones;
+}
+
 /** The HL7 null (`""`): an explicit "no value", unlike an empty field, which says nothing. */
 const HL7_NULL = '""';
 
@@ -298,14 +309,9 @@ function mapPatient(pid: Hl7Segment): Patient | null {
   const city = textOf(pid.value(11, 3));
   const postalCode = textOf(pid.value(11, 5));
   const country = textOf(pid.value(11, 6));
-  const phones: string[] = [];
-  for (let field = 13; field <= 14; field++) {
-    const repetitions = pid.repetitions(field);
-    for (let r = 0; r < repetitions && phones.length < 5; r++) {
-      const phone = textOf(phoneNumber(pid, field, r));
-      if (phone !== '') phones.push(clip(phone, 40));
-    }
-  }
+  // PID-13 (home) and PID-14 (business) stay apart: each is merged on its own (QA explore-11 D13).
+  const phones = phoneNumbers(pid, 13);
+  const businessPhones = phoneNumbers(pid, 14);
   const patient: Draft<Patient> = { identifiers: ids, name: { family: clip(textOf(pid.value(5, 1)), 100), given } };
   if (birth !== undefined) patient.birthDate = birth;
   if (sex !== undefined) patient.sex = sex;
@@ -320,7 +326,9 @@ function mapPatient(pid: Hl7Segment): Patient | null {
     cleared.push('address');
   }
   if (phones.length > 0) patient.phones = phones;
-  else if (isNullField(pid, 13) && (pid.value(14) === '' || isNullField(pid, 14))) cleared.push('phones');
+  else if (isNullField(pid, 13)) cleared.push('phones');
+  if (businessPhones.length > 0) patient.businessPhones = businessPhones;
+  else if (isNullField(pid, 14)) cleared.push('businessPhones');
   if (cleared.length > 0) patient.cleared = cleared;
   return patient as Patient;
 }
@@ -785,13 +793,13 @@ function conform(candidate: NormalizedIntake, notes: string[]): NormalizedIntake
     const result = NormalizedIntakeSchema.safeParse(current);
     if (result.success) return current;
     const refused = { records: new Map<number, string>(), extendedRecords: new Map<number, string>() };
-    const patientFields = new Map<'address' | 'phones' | 'birthDate' | 'sex', string>();
+    const patientFields = new Map<'address' | 'phones' | 'businessPhones' | 'birthDate' | 'sex', string>();
     let trimNotes = false;
     for (const issue of result.error.issues) {
       const [head, index] = issue.path;
       if ((head === 'records' || head === 'extendedRecords') && typeof index === 'number') {
         if (!refused[head].has(index)) refused[head].set(index, issue.message);
-      } else if (head === 'patient' && (index === 'address' || index === 'phones' || index === 'birthDate' || index === 'sex')) {
+      } else if (head === 'patient' && (index === 'address' || index === 'phones' || index === 'businessPhones' || index === 'birthDate' || index === 'sex')) {
         if (!patientFields.has(index)) patientFields.set(index, issue.message);
       } else if (head === 'hl7' && index === 'notes') {
         trimNotes = true;

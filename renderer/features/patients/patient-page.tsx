@@ -77,6 +77,10 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
           )}
           <Fact term="Address">{address === '' ? 'Not recorded' : address}</Fact>
           <Fact term={(patient.phones?.length ?? 0) === 1 ? 'Phone' : 'Phones'}>{patient.phones === undefined || patient.phones.length === 0 ? 'Not recorded' : patient.phones.join(', ')}</Fact>
+          {/* PID-14 apart from PID-13 (QA explore-11 D13); "Phone" stays home or unspecified, as older records hold both there. */}
+          {patient.businessPhones !== undefined && patient.businessPhones.length > 0 && (
+            <Fact term={patient.businessPhones.length === 1 ? 'Business phone' : 'Business phones'}>{patient.businessPhones.join(', ')}</Fact>
+          )}
         </dl>
       </section>
       <PatientResults patientId={detail.patientId} records={detail.records} />

@@ -23,11 +23,14 @@ export function mergeDemographics(known: Patient | undefined, update: Patient): 
   const birthDate = sent.birthDate ?? (gone.has('birthDate') ? undefined : known.birthDate);
   const sex = sent.sex ?? (gone.has('sex') ? undefined : known.sex);
   const address = sent.address ?? (gone.has('address') ? undefined : known.address);
+  // Home and business phones apart (QA explore-11 D13): an A08 with only PID-14 keeps the home phone.
   const phones = sent.phones ?? (gone.has('phones') ? undefined : known.phones);
+  const businessPhones = sent.businessPhones ?? (gone.has('businessPhones') ? undefined : known.businessPhones);
   if (birthDate !== undefined) merged.birthDate = birthDate;
   if (sex !== undefined) merged.sex = sex;
   if (address !== undefined) merged.address = address;
   if (phones !== undefined) merged.phones = phones;
+  if (businessPhones !== undefined) merged.businessPhones = businessPhones;
   return merged;
 }
 
@@ -49,9 +52,11 @@ export function fillDemographics(known: Patient | undefined, update: Patient): P
   const sex = known.sex ?? sent.sex;
   const address = known.address ?? sent.address;
   const phones = known.phones ?? sent.phones;
+  const businessPhones = known.businessPhones ?? sent.businessPhones;
   if (birthDate !== undefined) merged.birthDate = birthDate;
   if (sex !== undefined) merged.sex = sex;
   if (address !== undefined) merged.address = address;
   if (phones !== undefined) merged.phones = phones;
+  if (businessPhones !== undefined) merged.businessPhones = businessPhones;
   return merged;
 }

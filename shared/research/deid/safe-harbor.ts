@@ -30,7 +30,7 @@ export const SAFE_HARBOR_IDENTIFIERS = [
   { item: 'A', kind: 'Names', handling: 'patient name removed; provider, author and ordering-provider names removed too' },
   { item: 'B', kind: 'Geographic subdivisions smaller than a State', handling: 'street, city, country and visit location removed; ZIP cut to its first 3 digits, 000 for the restricted 3-digit areas' },
   { item: 'C', kind: 'All elements of dates (except year); ages over 89', handling: 'birth date removed (age at the release date kept, 90+ for 90 and over); every other date reduced to its year, or shifted per patient under the longitudinal profile' },
-  { item: 'D', kind: 'Telephone numbers', handling: 'patient phones removed' },
+  { item: 'D', kind: 'Telephone numbers', handling: 'patient phones (home and business) removed' },
   { item: 'E', kind: 'Fax numbers', handling: 'none held apart from phones; removed with them' },
   { item: 'F', kind: 'Electronic mail addresses', handling: 'none held in structured fields; free text (where they could appear) dropped' },
   { item: 'G', kind: 'Social security numbers', handling: 'patient identifiers of every type (SS among them) removed' },
@@ -278,6 +278,7 @@ function deidentifyPatient(source: DeidSource, pseudonym: string, options: SafeH
   removed.A++;
   for (const identifier of patient.identifiers) removed[IDENTIFIER_ITEM[identifier.type.toUpperCase()] ?? 'R']++;
   if (patient.phones !== undefined) removed.D += patient.phones.length;
+  if (patient.businessPhones !== undefined) removed.D += patient.businessPhones.length;
   if (patient.address !== undefined) removed.B++;
   if (patient.birthDate !== undefined) removed.C++;
   const context: RecordContext = { shift: options.profile === 'longitudinal' ? shift : null, textObservations: options.textObservations ?? 'drop', removed };

@@ -42,8 +42,20 @@ describe('PID demographics: absent versus the HL7 null', () => {
     expect(patient.cleared).toBeUndefined();
   });
 
-  it('phones are cleared only when PID-13 is the null and PID-14 says nothing else', () => {
-    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||""|044 123').phones).toEqual(['044 123']);
-    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||""|""').cleared).toEqual(['phones']);
+  // QA explore-11 D13: one list for PID-13 and PID-14 let an A08 with only a business phone erase the home phone.
+  it('PID-13 (home) and PID-14 (business) are kept apart, each absent, given or nulled on its own', () => {
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||031 111 11 11|031 222 22 22')).toMatchObject({ phones: ['031 111 11 11'], businessPhones: ['031 222 22 22'] });
+    const businessOnly = patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze|||||||||031 999 99 99');
+    expect(businessOnly.phones).toBeUndefined();
+    expect(businessOnly.businessPhones).toEqual(['031 999 99 99']);
+    expect(businessOnly.cleared).toBeUndefined();
+    const homeOnly = patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||031 555 55 55');
+    expect(homeOnly).toMatchObject({ phones: ['031 555 55 55'] });
+    expect(homeOnly.businessPhones).toBeUndefined();
+    const homeNulled = patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||""|044 123');
+    expect(homeNulled).toMatchObject({ businessPhones: ['044 123'], cleared: ['phones'] });
+    expect(homeNulled.phones).toBeUndefined();
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||031 1|""')).toMatchObject({ phones: ['031 1'], cleared: ['businessPhones'] });
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||""|""').cleared).toEqual(['phones', 'businessPhones']);
   });
 });

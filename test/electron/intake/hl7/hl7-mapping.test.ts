@@ -120,7 +120,8 @@ describe('HL7 mapping: ADT', () => {
       birthDate: '1980-02-15',
       sex: 'F',
       address: { street: '12 Sample Street, Apt 3', city: 'Springfield', postalCode: '12345', country: 'US' },
-      phones: ['555-0100', '555-0199'],
+      phones: ['555-0100'],
+      businessPhones: ['555-0199'],
     });
     const visit = n.records.find((r) => r.type === 'visit');
     expect(visit).toEqual({ type: 'visit', patientClass: 'I', location: 'WARD1 101 A NORTH', attendingDoctor: 'Gregory House', reason: 'Chest pain', start: '2025-03-01T08:00:00+01:00' });

@@ -61,6 +61,20 @@ describe('Patient page', () => {
     expect(vault.callsTo('openPatient')).toEqual([['p-7']]);
   });
 
+  // QA explore-11 D13: home (PID-13) and business (PID-14) phones were one list; the page tells them apart.
+  it('shows the home or unspecified phone and the business phone under their own terms', async () => {
+    const vault = createFakeVault({
+      phase: 'unlocked',
+      operators: [{ name: 'Ada Admin', role: 'admin', passphrase: 'x'.repeat(20) }],
+      patients: [makePatient(9, { phones: ['031 111 11 11'], businessPhones: ['031 222 22 22', '031 333 33 33'] }, [])],
+    });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-9', vault);
+    await screen.findByText('031 111 11 11');
+    const facts = [...document.querySelectorAll('.patient-facts dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent]);
+    expect(facts).toContainEqual(['Phone', '031 111 11 11']);
+    expect(facts).toContainEqual(['Business phones', '031 222 22 22, 031 333 33 33']);
+  });
+
   it('lists the records newest first, grouped by day, with type, name, value, range and flag', async () => {
     await openPatient();
     await screen.findByRole('table', { name: 'Records' });

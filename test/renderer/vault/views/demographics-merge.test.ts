@@ -114,6 +114,22 @@ describe('mergeDemographics', () => {
     expect('cleared' in merged).toBe(false);
   });
 
+  // QA explore-11 D13: an A08 with only PID-14 erased the home phone, and the reverse.
+  it('home and business phones merge apart: each kept when the message says nothing of it, cleared only by its own null', () => {
+    const registered = mergeDemographics(undefined, { ...LAB_PID, phones: ['031 111 11 11'], businessPhones: ['031 222 22 22'] });
+    const businessChanged = mergeDemographics(registered, { ...LAB_PID, businessPhones: ['031 999 99 99'] });
+    expect(businessChanged).toMatchObject({ phones: ['031 111 11 11'], businessPhones: ['031 999 99 99'] });
+    const homeChanged = mergeDemographics(businessChanged, { ...LAB_PID, phones: ['031 555 55 55'] });
+    expect(homeChanged).toMatchObject({ phones: ['031 555 55 55'], businessPhones: ['031 999 99 99'] });
+    const businessNulled = mergeDemographics(homeChanged, { ...LAB_PID, cleared: ['businessPhones'] });
+    expect(businessNulled.phones).toEqual(['031 555 55 55']);
+    expect(businessNulled.businessPhones).toBeUndefined();
+    expect(mergeDemographics(homeChanged, { ...LAB_PID, cleared: ['phones'] })).toMatchObject({ businessPhones: ['031 999 99 99'] });
+    // A record written before the split (one list, home and business mixed) keeps its list as "phones".
+    expect(mergeDemographics(ADMITTED, { ...LAB_PID, businessPhones: ['031 999 99 99'] })).toMatchObject({ phones: ADMITTED.phones, businessPhones: ['031 999 99 99'] });
+    expect(fillDemographics({ ...LAB_PID, phones: ['1'] }, { ...LAB_PID, phones: ['2'], businessPhones: ['3'] })).toMatchObject({ phones: ['1'], businessPhones: ['3'] });
+  });
+
   it('an empty name says nothing; the first message stands alone', () => {
     expect(mergeDemographics(ADMITTED, { identifiers: [MRN], name: { family: '', given: [] } }).name).toEqual(ADMITTED.name);
     expect(mergeDemographics(undefined, { ...LAB_PID, cleared: ['address'] })).toEqual(LAB_PID);

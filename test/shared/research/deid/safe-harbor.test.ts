@@ -152,6 +152,12 @@ describe('HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)', () => {
     expect(json).not.toContain('555');
   });
 
+  it('(D) removes business phones (PID-14, kept apart since QA explore-11 D13) and counts them', async () => {
+    const { json, result } = await released(jane({ businessPhones: ['+1 617 444 0100'] }));
+    expect(json).not.toContain('444');
+    expect(result.removed.D).toBe(3);
+  });
+
   it('(F) drops free text where e-mail addresses appear', async () => {
     const { json } = await released();
     expect(json).not.toContain('@');
