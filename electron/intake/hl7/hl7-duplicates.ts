@@ -4,6 +4,7 @@ import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 
 import path from 'node:path';
 import { writeFileAtomic } from '../../storage/durable-files';
 import type { Journal, JournalRecord } from '../../storage/journal';
+import { QUARANTINE_KINDS } from '../../../shared/journal/journal-kinds';
 import type { AckCode } from './hl7-ack';
 
 /**
@@ -95,8 +96,10 @@ export interface Hl7Dedupe {
   /**
    * The verdict; a hit is confirmed against the journal record it names. Remembers nothing.
    * `copyOf`: the tag is of an operator's copy of that record (a reprocess of a quarantine
-   * record): other content under its key is the operator's edit, not a conflict. Identical
-   * content is still a duplicate, of that record or any other.
+   * record): other content under its key in that record or in any other quarantine record (an
+   * earlier edit held again, or the sender's original when a held copy is edited) is the
+   * operator's edit, not a conflict; only a message filed under the key is. Identical content
+   * is still a duplicate, of that record or any other.
    */
   check(tag: DedupeTag, options?: { readonly copyOf?: number }): Promise<DedupeVerdict>;
   /**
@@ -128,6 +131,8 @@ export function dedupeKeyHash(key: DedupeKey): string {
 export function payloadHash(text: string | Uint8Array): string {
   return sha256Hex(text);
 }
+
+const QUARANTINE_RECORD_KIND: string = QUARANTINE_KINDS.quarantined;
 
 const ACK_CODES: readonly AckCode[] = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'];
 const TAG_B64 = /^[A-Za-z0-9_-]{22}$/;
@@ -488,7 +493,15 @@ class DedupeIndex implements Hl7Dedupe {
       }
       const witness = duplicate ?? accepted;
       if (witness === null) return { status: 'new' };
-      if (await this.confirm(tag, witness)) return duplicate !== null ? { status: 'duplicate', ack: duplicate.ack } : { status: 'conflict' };
+      const found = await this.confirm(tag, witness);
+      if (found !== null) {
+        if (duplicate !== null) return { status: 'duplicate', ack: duplicate.ack };
+        // An operator's copy differs from other held copies of the same message by their edits (a
+        // first edit held again, then a second one): only a message filed under the key is a conflict.
+        if (options.copyOf === undefined || found.kind !== QUARANTINE_RECORD_KIND) return { status: 'conflict' };
+        candidates.splice(candidates.indexOf(witness), 1);
+        continue;
+      }
       // The record it names is gone (erased) or no longer carries this tag: forget the entry.
       this.options.log?.info({ seq: witness.seq }, 'HL7 duplicate index: an entry named a record that no longer carries its tag (erased); forgotten');
       candidates.splice(candidates.indexOf(witness), 1);
@@ -648,16 +661,17 @@ class DedupeIndex implements Hl7Dedupe {
   }
 
   /** Whether the journal record a hit names still carries this tag (always, without a journal). */
-  private async confirm(tag: DedupeTag, candidate: Candidate): Promise<boolean> {
+  /** The record's kind when it still carries the candidate's tag (null kind: no journal to ask); null when it does not. */
+  private async confirm(tag: DedupeTag, candidate: Candidate): Promise<{ readonly kind: string | null } | null> {
     const journal = this.options.journal;
-    if (journal === null) return true;
+    if (journal === null) return { kind: null };
     try {
       const record = (await journal.read({ after: candidate.seq - 1, limit: 1 })).records[0];
       const found = record?.seq === candidate.seq && record.dedupe !== undefined ? parseJournalTag(record.dedupe) : null;
-      return found !== null && found.key === tag.key && found.payload === candidate.payload;
+      return found !== null && found.key === tag.key && found.payload === candidate.payload ? { kind: record!.kind } : null;
     } catch (error) {
       // Past the journal's end: the record is not there. Anything else: trust the index.
-      return (error as { code?: unknown }).code !== 'E_INVALID';
+      return (error as { code?: unknown }).code !== 'E_INVALID' ? { kind: null } : null;
     }
   }
 

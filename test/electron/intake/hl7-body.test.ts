@@ -456,6 +456,33 @@ describe('body: HL7 intake', () => {
     expect(after.totals).toEqual(monitor.totals);
   });
 
+  it('D3 follow-up: a second edit of a held message, after the first edit was held again, is a new reprocess of the same message, not a conflict', async () => {
+    const { b, vault } = await withVault({ mllpPort: 0 });
+    const oru = (pid: boolean, value: string) =>
+      ['MSH|^~\\&|LABWEST|SITE|HDMS|NODE|20260301120000||ORU^R01^ORU_R01|NOPID-2|P|2.5.1', ...(pid ? [`PID|1||${MRN}^^^SITE^MR||${FAMILY}^${GIVEN}`] : []), 'OBR|1||ACC-1|2951-2^Sodium^LN', `OBX|1|NM|2951-2^Sodium^LN||${value}|mmol/L|135-145|N|||F`].join('\r');
+    await call(b, 'hl7.importFiles', { files: [{ bytes: b64(oru(false, '140')) }] });
+    const quarantineSeqs = async () => (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq);
+    const [heldSeq] = (await quarantineSeqs()) as [number];
+
+    // The first edit still has no PID: held again, the entry stays open.
+    const first = await call(b, 'hl7.reprocess', { quarantineSeq: heldSeq, operator: vault.operatorId, raw: b64(oru(false, '141')), edited: true });
+    expect(first).toMatchObject({ resolved: false, results: [expect.objectContaining({ ack: 'AA', quarantined: true })] });
+    expect(first.results[0]).not.toHaveProperty('conflict');
+    const [, heldAgainSeq] = (await quarantineSeqs()) as [number, number];
+
+    // The second edit, of the held copy: filed, no conflict with the original or the first edit.
+    const second = await call(b, 'hl7.reprocess', { quarantineSeq: heldAgainSeq, operator: vault.operatorId, raw: b64(oru(true, '141')), edited: true });
+    expect(second).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', controlId: 'NOPID-2' })] });
+    expect(second.results[0]).not.toHaveProperty('conflict');
+    const stored = (await readJournal(b)).filter((record) => record.kind === 'intake.hl7');
+    expect(stored).toHaveLength(1);
+    const meta = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, stored[0]!.meta!)).toString('utf8')) as { normalized: { hl7: Record<string, unknown> } };
+    expect(meta.normalized.hl7).toMatchObject({ reprocessOf: { quarantineSeq: heldAgainSeq, edited: true } });
+    expect(meta.normalized.hl7).not.toHaveProperty('conflict');
+    const monitor = await call(b, 'hl7.monitor', {});
+    expect(monitor.senders).toEqual([expect.objectContaining({ sender: 'LABWEST|SITE', received: 1, conflicts: 0, reprocessed: 2 })]);
+  });
+
   it('reprocesses a quarantined message with another charset and discards another; both are journaled acts', async () => {
     const { b, vault } = await withVault({ mllpPort: 0 });
     // Latin-1 bytes with MSH-18 empty: not valid UTF-8 (the default) → AR, quarantined.

@@ -146,6 +146,27 @@ describe('HL7 duplicate index', () => {
     await journal.close();
   });
 
+  it('an operator\'s copy (copyOf) is no conflict with other quarantine records under its key: a second edit after the first was held again (QA explore-11, issue 11 D3 follow-up)', async () => {
+    const { dir, journal } = await vault();
+    const dedupe = await openHl7Dedupe({ dir, journal });
+    const held = (payload: string) => dedupe.tag(keyOf('NOPID-1'), payloadHash(payload));
+    const quarantine = (tag: DedupeTag) => dedupe.store(tag, 'AA', (dedupeTag) => journal.append({ kind: 'intake.quarantine', dedupe: dedupeTag }));
+    // The sender's message, held (no PID); the operator's first edit, held again under the same key.
+    const { seq: original } = await quarantine(held('as sent'));
+    const { seq: firstEdit } = await quarantine(held('first edit'));
+    const secondEdit = held('second edit');
+    expect(await dedupe.check(secondEdit, { copyOf: original })).toEqual({ status: 'new' });
+    expect(await dedupe.check(secondEdit, { copyOf: firstEdit })).toEqual({ status: 'new' });
+    // Identical content is still a duplicate, and the sender's own traffic is judged as before.
+    expect(await dedupe.check(held('first edit'), { copyOf: original })).toEqual({ status: 'duplicate', ack: 'AA' });
+    expect(await dedupe.check(secondEdit)).toEqual({ status: 'conflict' });
+    // A message filed under the key (not a quarantine record) stays a conflict for a copy.
+    await store(dedupe, journal, held('filed'));
+    expect(await dedupe.check(secondEdit, { copyOf: original })).toEqual({ status: 'conflict' });
+    await dedupe.close();
+    await journal.close();
+  });
+
   it('an erased message is new again: forget() after the journal rewrite, and even without it (hits are confirmed against the journal)', async () => {
     const { dir, journal } = await vault();
     const dedupe = await openHl7Dedupe({ dir, journal, memoryEntries: 8 });
