@@ -19,10 +19,20 @@ export const SHARED_UID_NOTE = "Images with this study's UID were also received 
 export const SHARED_UID_ADVICE = 'They are filed under that patient and not shown here; check the Patient ID sent by the modality.';
 
 /**
+ * Said of a study with `count` instances received again with other bytes under their SOP Instance
+ * UID (a conflict, QA explore-12 D4): which copy is shown, and that the other can be opened.
+ */
+export function otherCopiesNote(count: number): string {
+  return count === 1
+    ? '1 image was received again with other bytes under its SOP Instance UID: the latest copy is shown; the viewer opens the earlier one too.'
+    : `${count} images were received again with other bytes under their SOP Instance UIDs: the latest copies are shown; the viewer opens the earlier ones too.`;
+}
+
+/**
  * Studies, newest first: date, modalities, description, accession number, series and instance
  * counts; with `withPatient`, the patient each is filed under (a link to the patient's page). The
- * description opens the study in the viewer; a study whose UID also holds another patient's images
- * says so under it.
+ * description opens the study in the viewer; a study whose UID also holds another patient's images,
+ * or with images received again with other bytes, says so under it.
  */
 export function StudyTable({ studies, labelledBy, withPatient }: { studies: readonly (StudySummary | StudyListEntry)[]; labelledBy: string; withPatient: boolean }) {
   return (
@@ -50,6 +60,7 @@ export function StudyTable({ studies, labelledBy, withPatient }: { studies: read
                 {/* Opening the viewer journals an access event for the study's patient. */}
                 <a href={hrefForPath('imaging', 'studies', study.studyId)}>{study.study.description === '' ? 'Study without description' : study.study.description}</a>
                 {study.sharedWithOtherPatient && <p className="note note--warn study-flag">{SHARED_UID_NOTE}</p>}
+                {study.instancesWithOtherCopies > 0 && <p className="note note--warn study-flag">{otherCopiesNote(study.instancesWithOtherCopies)}</p>}
               </td>
               <td>{study.study.accessionNumber === '' ? '—' : study.study.accessionNumber}</td>
               <td>{seriesLabel(study)}</td>

@@ -78,7 +78,12 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
         // The opening is an access event (journal, then the ledger's ACCESS entry) before anything shows.
         await journalAccess(api, s, study.patientId, studyId);
         const instances = openedIn(s);
-        for (const series of study.series) for (const instance of series.instances) instances.set(instance.instanceId, instance.objectId);
+        for (const series of study.series)
+          for (const instance of series.instances) {
+            instances.set(instance.instanceId, instance.objectId);
+            // Earlier copies (a conflict) are the same instance of the same study: opened with it.
+            for (const copy of instance.earlierCopies) instances.set(copy.instanceId, copy.objectId);
+          }
         if (first !== undefined && early !== null) earlyBytes.set(s, { instanceId: first.instanceId, bytes: early });
         return study;
       } catch (error) {

@@ -8,6 +8,24 @@ import { resolvePatientId } from '../views/view-reads';
 export interface ViewerInstance extends InstancePayload {
   readonly instanceId: string;
   readonly objectId: string;
+  /** Which copy this is (1 = the first received): the latest of those stored under its SOP Instance UID. */
+  readonly copy: number;
+  /**
+   * The copies received before it with other bytes (a conflict, QA explore-12 D4), oldest first,
+   * each with an id of its own the viewer opens it by (instanceSource). Empty: one copy.
+   */
+  readonly earlierCopies: readonly ViewerCopy[];
+}
+
+export interface ViewerCopy {
+  readonly copy: number;
+  readonly instanceId: string;
+  readonly objectId: string;
+}
+
+/** The viewer's id of an earlier copy of an instance (copy numbers from 1). */
+export function copyInstanceId(instanceId: string, copy: number): string {
+  return `${instanceId}.copy${copy}`;
 }
 
 export interface ViewerSeries extends SeriesPayload {
@@ -24,6 +42,8 @@ export interface ViewerStudy {
   readonly series: readonly ViewerSeries[];
   /** Instances with this Study Instance UID were also received for another patient (imaging-reads.ts studiesSharingUid). */
   readonly sharedWithOtherPatient: boolean;
+  /** Instances of the study with earlier copies of other bytes (imaging-reads.ts StudySummary). */
+  readonly instancesWithOtherCopies: number;
 }
 
 export class StudyNotFoundError extends Error {
@@ -51,7 +71,14 @@ export async function viewerStudy(db: VaultDb, viewKey: CryptoKey, studyId: stri
   const bySeries = new Map<string, ViewerInstance[]>();
   instanceRows.forEach((r, i) => {
     const list = bySeries.get(r.seriesId) ?? [];
-    list.push({ ...instances[i]!, instanceId: r.id, objectId: r.objectId });
+    const earlier = r.earlier ?? [];
+    list.push({
+      ...instances[i]!,
+      instanceId: r.id,
+      objectId: r.objectId,
+      copy: earlier.length + 1,
+      earlierCopies: earlier.map((copy, index) => ({ copy: index + 1, instanceId: copyInstanceId(r.id, index + 1), objectId: copy.objectId })),
+    });
     bySeries.set(r.seriesId, list);
   });
   const list: ViewerSeries[] = seriesRows.map((r, i) => ({
@@ -60,5 +87,5 @@ export async function viewerStudy(db: VaultDb, viewKey: CryptoKey, studyId: stri
     instances: (bySeries.get(r.id) ?? []).sort(byNumber<ViewerInstance>((instance) => instance.sopInstanceUid)),
   }));
   list.sort(byNumber<ViewerSeries>((entry) => entry.seriesInstanceUid));
-  return { studyId, patientId: await resolvePatientId(db, row.patientId), study: study!, series: list.filter((entry) => entry.instances.length > 0), sharedWithOtherPatient: shared.has(studyId) };
+  return { studyId, patientId: await resolvePatientId(db, row.patientId), study: study!, series: list.filter((entry) => entry.instances.length > 0), sharedWithOtherPatient: shared.has(studyId), instancesWithOtherCopies: instanceRows.filter((r) => (r.earlier?.length ?? 0) > 0).length };
 }

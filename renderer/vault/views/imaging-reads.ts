@@ -18,6 +18,11 @@ export interface StudySummary {
    * modality's mix-up or a wrong Patient ID): they are filed under that patient, and staff are told.
    */
   readonly sharedWithOtherPatient: boolean;
+  /**
+   * Instances of this study received again with other bytes under the same SOP Instance UID (a
+   * conflict, QA explore-12 D4): the latest copy is shown, the earlier ones are kept and can be opened.
+   */
+  readonly instancesWithOtherCopies: number;
 }
 
 /**
@@ -70,9 +75,11 @@ async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly St
   ]);
   const instancesPerSeries = new Map<string, number>();
   const instancesPerStudy = new Map<string, number>();
+  const withCopiesPerStudy = new Map<string, number>();
   for (const row of instanceRows as InstanceRowStored[]) {
     instancesPerSeries.set(row.seriesId, (instancesPerSeries.get(row.seriesId) ?? 0) + 1);
     instancesPerStudy.set(row.studyId, (instancesPerStudy.get(row.studyId) ?? 0) + 1);
+    if ((row.earlier?.length ?? 0) > 0) withCopiesPerStudy.set(row.studyId, (withCopiesPerStudy.get(row.studyId) ?? 0) + 1);
   }
   const seriesOfStudy = new Map<string, (SeriesPayload & { seriesId: string; instances: number })[]>();
   (seriesRows as SeriesRowStored[]).forEach((row, index) => {
@@ -91,6 +98,7 @@ async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly St
         series: list,
         instances: instancesPerStudy.get(row.id) ?? 0,
         sharedWithOtherPatient: shared.has(row.id),
+        instancesWithOtherCopies: withCopiesPerStudy.get(row.id) ?? 0,
       };
     }),
   );

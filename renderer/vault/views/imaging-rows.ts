@@ -53,8 +53,38 @@ export interface InstanceRowStored {
   readonly seq: number;
   /** The sealed Part 10 bytes (what an erasure deletes and the viewer opens). */
   readonly objectId: string;
-  /** Encrypted InstancePayload. */
+  /**
+   * Earlier copies of this instance: the same SOP Instance UID for the same patient, received
+   * before with other bytes (the body stores such a resend and flags it as a conflict, design §4
+   * rule 4). Oldest first; `seq`/`objectId` above are the latest copy, the one shown. Absent: one copy.
+   */
+  readonly earlier?: readonly InstanceCopy[];
+  /** Encrypted InstancePayload (of the latest copy). */
   readonly enc: Uint8Array;
+}
+
+/** One stored copy of an instance: its journal record and its sealed bytes. */
+export interface InstanceCopy {
+  readonly seq: number;
+  readonly objectId: string;
+}
+
+/**
+ * The row for two rows of the same instance (same patient and SOP Instance UID): the later copy
+ * (by journal seq) is shown, every other distinct copy is kept as earlier. Order-free and
+ * idempotent, so a page, a later page or a replay from 0 over the rows all give the same row.
+ */
+export function withCopies(a: InstanceRowStored, b: InstanceRowStored): InstanceRowStored {
+  const latest = b.seq >= a.seq ? b : a;
+  const copies = new Map<string, InstanceCopy>();
+  for (const copy of [...(a.earlier ?? []), { seq: a.seq, objectId: a.objectId }, ...(b.earlier ?? []), { seq: b.seq, objectId: b.objectId }]) {
+    const known = copies.get(copy.objectId);
+    if (known === undefined || copy.seq < known.seq) copies.set(copy.objectId, copy);
+  }
+  copies.delete(latest.objectId);
+  const { earlier: _earlier, ...row } = latest;
+  const earlier = [...copies.values()].filter((copy) => copy.seq < latest.seq).sort((x, y) => x.seq - y.seq);
+  return earlier.length === 0 ? row : { ...row, earlier };
 }
 
 export interface StudyPayload {

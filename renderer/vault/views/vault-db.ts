@@ -325,7 +325,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 18;
+export const VIEW_SCHEMA_VERSION = 19;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -392,6 +392,11 @@ function defineSchema(db: Dexie): void {
       await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);
       await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
     });
+  // Instance rows keep the earlier copies of an instance received again with other bytes (`earlier`,
+  // QA explore-12 D4); rows put before kept only the latest, so they are rebuilt from the journal.
+  db.version(19)
+    .stores({})
+    .upgrade((tx) => replayFromStart(tx, ['instances'], ['problems', 'rejected']));
 }
 
 /**

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState, type Keyboard
 import { ErrorNote } from '../../../app/error-note';
 import { hrefForPath, hrefForRoute } from '../../../app/router/hash-route';
 import { useVaultRead } from '../../../app/use-vault-read';
-import type { ViewerStudy } from '../../../vault/imaging/study-instances';
+import type { ViewerInstance, ViewerStudy } from '../../../vault/imaging/study-instances';
 import { useVault } from '../../../vault/vault-context';
 import type { InstanceOverview } from './decode/decode-protocol';
 import { transferSyntaxName } from './decode/transfer-syntax';
@@ -13,7 +13,7 @@ import { defaultWindow } from './render-frame';
 import { DocumentOffer, ReportView } from './report-view';
 import { SeriesStrip } from './series-strip';
 import { stackOf } from './stack';
-import { SHARED_UID_ADVICE, SHARED_UID_NOTE } from '../study-table';
+import { otherCopiesNote, SHARED_UID_ADVICE, SHARED_UID_NOTE } from '../study-table';
 import { TagBrowser } from './tag-browser';
 import { ViewerCanvas, measurementLabel, type PointerTool } from './viewer-canvas';
 import { CT_PRESETS, drawLength, INITIAL_VIEW, stepIndex, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
@@ -86,6 +86,8 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const [playing, setPlaying] = useState(false);
   const [fpsChoice, setFps] = useState<number | null>(null);
   const [tagsOpen, setTagsOpen] = useState(false);
+  // Per instance received again with other bytes (QA explore-12 D4), the copy chosen instead of the latest.
+  const [copyOf, setCopyOf] = useState<ReadonlyMap<string, string>>(new Map());
   const wanted = useRef(0);
 
   const chooseSeries = (index: number) => {
@@ -104,23 +106,24 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
     const entry = stack[position];
     if (entry === undefined) return;
     const request = ++wanted.current;
+    const instanceId = copyOf.get(entry.instanceId) ?? entry.instanceId;
     (async () => {
-      const overview = await loader.overview(entry.instanceId);
+      const overview = await loader.overview(instanceId);
       if (request !== wanted.current) return;
       if (overview.kind !== 'image') {
-        setShown({ position, instanceId: entry.instanceId, overview, frame: null, error: null });
+        setShown({ position, instanceId, overview, frame: null, error: null });
         return;
       }
       try {
-        const frame = await loader.frame(entry.instanceId, entry.frame);
-        if (request === wanted.current) setShown({ position, instanceId: entry.instanceId, overview, frame, error: null });
+        const frame = await loader.frame(instanceId, entry.frame);
+        if (request === wanted.current) setShown({ position, instanceId, overview, frame, error: null });
       } catch (error) {
-        if (request === wanted.current) setShown({ position, instanceId: entry.instanceId, overview, frame: null, error: error instanceof Error ? error.message : 'The image could not be decoded.' });
+        if (request === wanted.current) setShown({ position, instanceId, overview, frame: null, error: error instanceof Error ? error.message : 'The image could not be decoded.' });
       }
     })().catch((error: unknown) => {
-      if (request === wanted.current) setShown({ position, instanceId: entry.instanceId, overview: { sopClassUid: '', transferSyntaxUid: '', kind: 'other', image: null, report: null, document: null, first: null, firstError: null }, frame: null, error: error instanceof Error ? error.message : 'The instance could not be read.' });
+      if (request === wanted.current) setShown({ position, instanceId, overview: { sopClassUid: '', transferSyntaxUid: '', kind: 'other', image: null, report: null, document: null, first: null, firstError: null }, frame: null, error: error instanceof Error ? error.message : 'The instance could not be read.' });
     });
-  }, [loader, stack, position]);
+  }, [loader, stack, position, copyOf]);
 
   // Once an image is on screen, decode the rest of the stack around it.
   const shownOnce = shown !== null;
@@ -184,6 +187,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const effectiveWindow = view.window ?? (image !== null && shown?.frame !== null && shown?.frame !== undefined ? defaultWindow(image, shown.frame) : null);
   const hit = patient.phase === 'ready' ? patient.value[0] : undefined;
   const entry = stack[shown?.position ?? position];
+  const instance = entry === undefined ? undefined : series?.instances.find((candidate) => candidate.instanceId === entry.instanceId);
   const tagsOf = shown?.instanceId ?? null;
   const loadTags = useCallback(() => (tagsOf === null ? Promise.resolve([]) : loader.overview(tagsOf).then(() => client.tags(tagsOf))), [loader, client, tagsOf]);
   const grayscale = shown?.frame?.kind === 'gray';
@@ -205,6 +209,11 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
         {study.sharedWithOtherPatient && (
           <p role="note" className="note note--warn">
             {SHARED_UID_NOTE} {SHARED_UID_ADVICE}
+          </p>
+        )}
+        {study.instancesWithOtherCopies > 0 && (
+          <p role="note" className="note note--warn">
+            {otherCopiesNote(study.instancesWithOtherCopies)}
           </p>
         )}
       </header>
@@ -252,6 +261,9 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
               </button>
             </div>
           </div>
+          {instance !== undefined && instance.earlierCopies.length > 0 && (
+            <CopyChoice instance={instance} shownId={copyOf.get(instance.instanceId) ?? instance.instanceId} onChoose={(id) => setCopyOf((current) => new Map(current).set(instance.instanceId, id))} />
+          )}
           <div className="viewer-stage">
             {shown === null && <p role="status" className="viewer-stage__note">Loading the image…</p>}
             {shown !== null && shown.error !== null && <p role="alert" className="note note--error viewer-stage__note">The image could not be shown: {shown.error}</p>}
@@ -304,5 +316,29 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
         {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`Image ${shown.position + 1} of ${stack.length}`} onClose={() => setTagsOpen(false)} />}
       </div>
     </section>
+  );
+}
+
+/**
+ * Under the toolbar, for an instance received again with other bytes under its SOP Instance UID
+ * (QA explore-12 D4): which copy is shown, and a button for each other copy.
+ */
+export function CopyChoice({ instance, shownId, onChoose }: { instance: ViewerInstance; shownId: string; onChoose: (instanceId: string) => void }) {
+  const copies = [...instance.earlierCopies.map((copy) => ({ copy: copy.copy, instanceId: copy.instanceId })), { copy: instance.copy, instanceId: instance.instanceId }];
+  const shown = copies.find((copy) => copy.instanceId === shownId) ?? copies[copies.length - 1]!;
+  const label = (copy: number) => (copy === instance.copy ? `copy ${copy} of ${instance.copy}, the latest` : `copy ${copy} of ${instance.copy}, received earlier`);
+  return (
+    <div role="note" className="note note--warn viewer-copies" data-testid="viewer-copies">
+      <span>
+        This image was received {instance.copy === 2 ? 'twice' : `${instance.copy} times`} with different bytes under the same SOP Instance UID. Shown: {label(shown.copy)}.
+      </span>{' '}
+      {copies
+        .filter((copy) => copy.instanceId !== shown.instanceId)
+        .map((copy) => (
+          <button key={copy.instanceId} type="button" className="button" onClick={() => onChoose(copy.instanceId)}>
+            Show {label(copy.copy)}
+          </button>
+        ))}
+    </div>
   );
 }

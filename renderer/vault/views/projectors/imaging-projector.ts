@@ -3,7 +3,7 @@ import { IntakeMetaSchema, type IntakeMeta } from '../../../../shared/journal/in
 import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import { encryptMany } from '../../vault-crypto';
-import { imagingId, instancePayloadOf, studyUidKey, seriesPayloadOf, studyPayloadOf, studyText, type InstanceRowStored, type SeriesRowStored, type StudyRowStored } from '../imaging-rows';
+import { imagingId, instancePayloadOf, studyUidKey, seriesPayloadOf, studyPayloadOf, studyText, type InstanceRowStored, type SeriesRowStored, type StudyRowStored, withCopies } from '../imaging-rows';
 import { patientIdOf } from '../intake-rows';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
 
@@ -21,7 +21,8 @@ interface Entry {
  * under the patient its Patient ID names (the patient projector makes that patient's row from the
  * same record), keyed by that patient and the UIDs; `erasure.patient` → the patient's imaging rows
  * go. Later instances of a patient's study or series replace its row (their copy of the study and
- * series fields is the newest).
+ * series fields is the newest); a later copy of an instance with other bytes is shown and the
+ * earlier ones are kept on its row (imaging-rows.ts withCopies).
  */
 export const imagingProjector: JournalProjector = {
   name: 'imaging',
@@ -56,7 +57,9 @@ export const imagingProjector: JournalProjector = {
             const before = studies.get(entry.study.id);
             studies.set(entry.study.id, before === undefined ? entry.study : { ...entry.study, tokens: union(before.tokens, entry.study.tokens) });
             series.set(entry.series.id, entry.series);
-            instances.set(entry.instance.id, entry.instance);
+            // A resend with other bytes (a conflict) keeps the earlier copy beside the new one.
+            const known = instances.get(entry.instance.id);
+            instances.set(entry.instance.id, known === undefined ? entry.instance : withCopies(known, entry.instance));
           },
         };
       },
@@ -72,7 +75,11 @@ export const imagingProjector: JournalProjector = {
           await db.studies.bulkPut([...studies.values()].map((row, index) => (stored[index] === undefined ? row : { ...row, tokens: union(stored[index]!.tokens, row.tokens) })));
         }
         if (series.size > 0) await db.series.bulkPut([...series.values()]);
-        if (instances.size > 0) await db.instances.bulkPut([...instances.values()]);
+        if (instances.size > 0) {
+          // …and so do the copies of earlier pages (plain ids and seqs; nothing to decrypt).
+          const stored = (await db.instances.bulkGet([...instances.keys()])) as (InstanceRowStored | undefined)[];
+          await db.instances.bulkPut([...instances.values()].map((row, index) => (stored[index] === undefined ? row : withCopies(stored[index]!, row))));
+        }
       },
     };
   },

@@ -1,13 +1,13 @@
 // @vitest-environment happy-dom
 import { fireEvent, screen, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { SHARED_UID_NOTE } from '../../../../renderer/features/imaging/study-table';
+import { otherCopiesNote, SHARED_UID_NOTE } from '../../../../renderer/features/imaging/study-table';
 import type { StudyListEntry } from '../../../../renderer/vault/vault-service';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
 
-function study(id: string, patientId: string, fields: { date: string; description: string; accession: string; modalities: string[]; name: string; identifier: string; shared?: boolean }): StudyListEntry {
+function study(id: string, patientId: string, fields: { date: string; description: string; accession: string; modalities: string[]; name: string; identifier: string; shared?: boolean; copies?: number }): StudyListEntry {
   return {
     studyId: id,
     patientId,
@@ -16,6 +16,7 @@ function study(id: string, patientId: string, fields: { date: string; descriptio
     series: fields.modalities.map((modality, index) => ({ seriesId: `${id}-s${index}`, seriesInstanceUid: `1.2.3.${index}`, modality, number: index + 1, description: '', bodyPart: '', instances: 10 + index })),
     instances: fields.modalities.reduce((sum, _m, index) => sum + 10 + index, 0),
     sharedWithOtherPatient: fields.shared ?? false,
+    instancesWithOtherCopies: fields.copies ?? 0,
     patient: { patientId, name: fields.name, birthDate: '', sex: '', identifier: fields.identifier },
   };
 }
@@ -84,5 +85,20 @@ describe('Imaging area', () => {
     const table = await within(section).findByRole('table');
     expect(within(table).getAllByRole('row')[1]!.textContent).toContain('CT HEAD W/O');
     expect(vault.callsTo('patientStudies')).toEqual([['p-7']]);
+  });
+
+  // QA explore-12 D4: a resend with other bytes was counted by the receiver, but no study said so.
+  it('says under a study that images of it were received again with other bytes, in the list and on the patient page', async () => {
+    const conflicted = study('st-3', 'p-7', { date: '2026-02-01', description: 'CONFLICT CHECK', accession: 'ACC3', modalities: ['CT'], name: 'Novak, Ivana', identifier: 'MRN7 (NORTH)', copies: 2 });
+    expect(otherCopiesNote(1)).toBe('1 image was received again with other bytes under its SOP Instance UID: the latest copy is shown; the viewer opens the earlier one too.');
+    expect(otherCopiesNote(2)).toBe('2 images were received again with other bytes under their SOP Instance UIDs: the latest copies are shown; the viewer opens the earlier ones too.');
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7), makePatient(8)], studies: [conflicted, STUDIES[0]!] });
+    const app = renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/imaging', vault);
+    const rows = within(await screen.findByRole('table', { name: 'Studies' })).getAllByRole('row').slice(1);
+    expect(rows.map((row) => row.querySelectorAll('td')[2]!.textContent)).toEqual([`CONFLICT CHECK${otherCopiesNote(2)}`, 'CT HEAD W/O']);
+    app.unmount();
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7', vault);
+    const section = await screen.findByRole('region', { name: 'Imaging studies' });
+    expect(within(await within(section).findByRole('table')).getAllByRole('row')[1]!.textContent).toContain(otherCopiesNote(2));
   });
 });

@@ -11,6 +11,7 @@ function entry(accessionNumber: string, name: string): StudyListEntry {
     series: [],
     instances: 1,
     sharedWithOtherPatient: false,
+    instancesWithOtherCopies: 0,
     patient: { patientId: 'p', name, birthDate: '', sex: '', identifier: 'MRN-E2E-12 (NORTHCLINIC)' },
   };
 }

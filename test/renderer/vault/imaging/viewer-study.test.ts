@@ -90,6 +90,27 @@ describe('VaultService: studies in the viewer', () => {
     expect(body.journal.filter((record) => record.kind === 'view.access')).toHaveLength(0);
   });
 
+  // QA explore-12 D4: a resend with other bytes replaced the shown image silently; the earlier copy could not be opened.
+  it('lists the earlier copy of an instance received again with other bytes, and hands out both copies once the study is opened', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const one = Uint8Array.from({ length: 200 }, (_, i) => i & 0xff);
+    const two = Uint8Array.from({ length: 200 }, (_, i) => (i * 7) & 0xff);
+    await store(body, { sopInstanceUid: `${STUDY}.3.1`, seriesInstanceUid: `${STUDY}.3`, instanceNumber: 1, seriesDescription: 'VERSION ONE' }, one);
+    await store(body, { sopInstanceUid: `${STUDY}.3.1`, seriesInstanceUid: `${STUDY}.3`, instanceNumber: 1, seriesDescription: 'VERSION TWO', conflict: true }, two);
+    await vault.sync();
+    const [listed] = await vault.studies();
+    expect([listed!.instances, listed!.instancesWithOtherCopies]).toEqual([1, 1]);
+    const study = await vault.openStudy(listed!.studyId);
+    expect(study.instancesWithOtherCopies).toBe(1);
+    const instance = study.series[0]!.instances[0]!;
+    expect([instance.copy, instance.earlierCopies.map((copy) => copy.copy)]).toEqual([2, [1]]);
+    expect(Array.from(await openSource(await vault.instanceSource(instance.instanceId)))).toEqual(Array.from(two));
+    expect(Array.from(await openSource(await vault.instanceSource(instance.earlierCopies[0]!.instanceId)))).toEqual(Array.from(one));
+  });
+
   it('hands out an instance over 64 MiB to be read in ranges: its first slice, its size and a reader of the rest', async () => {
     const body = createFakeBody();
     const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });

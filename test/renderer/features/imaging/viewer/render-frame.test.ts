@@ -48,7 +48,7 @@ describe('presenting a frame', () => {
   });
 
   it('makes a stack of every frame of every instance, in order', () => {
-    const instance = (id: string, frames: number | null) => ({ instanceId: id, objectId: 'o', sopInstanceUid: id, sopClassUid: '', transferSyntaxUid: '', number: null, rows: null, columns: null, frames, source: 'import' as const, callingAeTitle: '' });
+    const instance = (id: string, frames: number | null) => ({ instanceId: id, objectId: 'o', sopInstanceUid: id, sopClassUid: '', transferSyntaxUid: '', number: null, rows: null, columns: null, frames, source: 'import' as const, callingAeTitle: '', copy: 1, earlierCopies: [] });
     const stack = stackOf({ seriesId: 's', seriesInstanceUid: '1', modality: 'US', number: 1, description: '', bodyPart: '', instances: [instance('a', null), instance('b', 3)] });
     expect(stack.map((entry) => `${entry.instanceId}${entry.frame}/${entry.frames}#${entry.instanceOrdinal}`)).toEqual(['a0/1#1', 'b0/3#2', 'b1/3#2', 'b2/3#2']);
   });

@@ -167,3 +167,86 @@ describe('views schema version 17', () => {
     db.close();
   });
 });
+
+/**
+ * QA explore-12 D4: a resend of a SOP Instance UID with other bytes was counted as a conflict by
+ * the receiver, but the views kept only the newer copy, silently. The instance row keeps the latest
+ * copy (shown) and the earlier ones (openable); the study and the instance say so.
+ */
+describe('imaging projector: the same SOP Instance UID again with other bytes (QA D4)', () => {
+  const UID = `${STUDY}.9.1`;
+  const version = (description: string, conflict: boolean) =>
+    dicomIntake(alpha, { sopInstanceUid: UID, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.9`, seriesNumber: 9, studyDescription: 'CONFLICT CHECK', seriesDescription: description, ...(conflict ? { conflict: true } : {}) });
+  const storedAs = (body: FakeBody, normalized: NormalizedIntake, raw: string) =>
+    appendSealedRecord(body, { kind: 'intake.dicom', meta: { v: 1, channel: 'dicom', receivedAt: new Date(body.now).toISOString(), rawBytes: raw.length, normalized }, raw });
+
+  for (const pages of ['one page', 'a page per instance'] as const) {
+    it(`keeps both copies, shows the latest, flags the study and the instance (${pages})`, async () => {
+      const { body, keys, db, context } = await setup();
+      await stored(body, dicomIntake(alpha, { sopInstanceUid: `${OTHER_STUDY}.1.1`, studyInstanceUid: OTHER_STUDY, seriesInstanceUid: `${OTHER_STUDY}.1`, studyDescription: 'ALPHA ONLY' }));
+      const one = await storedAs(body, version('VERSION ONE', false), 'DICM one');
+      if (pages === 'a page per instance') await replayJournal(context);
+      const two = await storedAs(body, version('VERSION TWO', true), 'DICM two');
+      if (pages === 'a page per instance') await replayJournal(context);
+      const three = await storedAs(body, version('VERSION THREE', true), 'DICM three');
+      await replayJournal(context);
+
+      const all = await allStudies(db, keys.viewKey);
+      expect(all.map((study) => [study.study.description, study.instances, study.instancesWithOtherCopies]).sort()).toEqual([
+        ['ALPHA ONLY', 1, 0],
+        ['CONFLICT CHECK', 1, 1],
+      ]);
+      const flagged = all.find((study) => study.study.description === 'CONFLICT CHECK')!;
+      const opened = await viewerStudy(db, keys.viewKey, flagged.studyId);
+      expect(opened.instancesWithOtherCopies).toBe(1);
+      const [instance] = opened.series.flatMap((series) => series.instances);
+      // The latest copy is the one shown; the earlier ones, oldest first, can be opened too.
+      expect(opened.series[0]!.description).toBe('VERSION THREE');
+      expect(instance!.objectId).toBe(three.objectId);
+      expect(instance!.copy).toBe(3);
+      expect(instance!.earlierCopies.map((copy) => [copy.copy, copy.objectId])).toEqual([
+        [1, one.objectId],
+        [2, two.objectId],
+      ]);
+      expect(new Set([instance!.instanceId, ...instance!.earlierCopies.map((copy) => copy.instanceId)]).size).toBe(3);
+
+      // A rebuild from the journal gives the same rows.
+      await db.instances.clear();
+      await db.meta.put({ key: CURSOR_KEY, value: 0 });
+      await replayJournal(context);
+      const again = (await viewerStudy(db, keys.viewKey, flagged.studyId)).series[0]!.instances[0]!;
+      expect([again.objectId, again.earlierCopies.map((copy) => copy.objectId)]).toEqual([three.objectId, [one.objectId, two.objectId]]);
+      // Replaying again from 0 over the rows (a cursor reset) adds nothing.
+      await db.meta.put({ key: CURSOR_KEY, value: 0 });
+      await replayJournal(context);
+      expect((await viewerStudy(db, keys.viewKey, flagged.studyId)).series[0]!.instances[0]!.earlierCopies).toHaveLength(2);
+    });
+  }
+
+  it('views schema version 19 clears the instance rows (they kept only the latest copy) and replays from 0', async () => {
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('imaging-copies-0001'), deps);
+    old.version(18).stores({ meta: 'key', studies: 'id, patientId, uid, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' });
+    await old.open();
+    await old.table('meta').put({ key: CURSOR_KEY, value: 42 });
+    await old.table('studies').put({ id: 's', patientId: 'p', uid: 'u', seq: 1, tokens: ['t'], enc: new Uint8Array(1) });
+    await old.table('instances').put({ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 2, objectId: 'o2', enc: new Uint8Array(1) });
+    old.close();
+    const db = openVaultDb('imaging-copies-0001', deps);
+    expect(await readCursor(db)).toBe(0);
+    expect([await db.studies.count(), await db.instances.count()]).toEqual([1, 0]);
+    db.close();
+  });
+
+  it('an instance of another Patient ID under the same SOP Instance UID is no copy of it (that is the shared-UID flag)', async () => {
+    const { body, keys, db, context } = await setup();
+    await storedAs(body, version('VERSION ONE', false), 'DICM one');
+    await storedAs(body, { ...version('VERSION TWO', true), patient: beta }, 'DICM two');
+    await replayJournal(context);
+    const all = await allStudies(db, keys.viewKey);
+    expect(all.map((study) => [study.instancesWithOtherCopies, study.sharedWithOtherPatient])).toEqual([
+      [0, true],
+      [0, true],
+    ]);
+  });
+});
