@@ -110,15 +110,19 @@ export class IntakeMonitor {
     this.countingSince = saved.since;
   }
 
-  /** The counters now, as `onCounters` is told them. */
+  /**
+   * The counters now, as `onCounters` is told them: every sender known, also one that counted
+   * nothing since a reset, so its last message time survives a restart (a reprocess of its
+   * message after the restart lists it again with that time).
+   */
   snapshot(): CountersSnapshot {
-    return { since: this.countingSince, totals: this.totals(), senders: this.senders() };
+    return { since: this.countingSince, totals: this.totals(), senders: this.merged().filter((counters) => counters.lastAt !== '') };
   }
 
   /** Starts counting again from zero now (every sender too); tells `onCounters` at once. */
   reset(): CountersSnapshot {
     const totals = this.totals();
-    const senders = this.senders();
+    const senders = this.merged();
     this.baselineTotals = add(this.baselineTotals, negate(totals));
     for (const counters of senders) {
       const negative: Hl7SenderCounters = {
@@ -194,7 +198,16 @@ export class IntakeMonitor {
     this.timer = null;
   }
 
+  /**
+   * The senders that counted something since the reset, by name: what they sent, or only an
+   * operator's reprocess of a message they sent before (received 0, reprocessed 1).
+   */
   senders(): Hl7SenderCounters[] {
+    return this.merged().filter((counters) => counters.lastAt !== '' && (counters.received > 0 || (counters.reprocessed ?? 0) > 0));
+  }
+
+  /** Every sender's figures: the baseline, retired and live intakes added up, by name. */
+  private merged(): Hl7SenderCounters[] {
     const merged = new Map<string, Hl7SenderCounters>();
     for (const [sender, counters] of this.baselineSenders) merged.set(sender, { ...counters });
     for (const [sender, counters] of this.retiredSenders) {
@@ -207,8 +220,7 @@ export class IntakeMonitor {
         merged.set(counters.sender, before === undefined ? { ...counters } : mergeCounters(before, counters));
       }
     }
-    // A sender counted nothing since a reset is not listed (until its next message).
-    return [...merged.values()].filter((counters) => counters.lastAt !== '' && counters.received > 0).sort((a, b) => (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0));
+    return [...merged.values()].sort((a, b) => (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0));
   }
 
   recent(): Hl7RecentMessage[] {
