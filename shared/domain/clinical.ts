@@ -71,7 +71,16 @@ export const VisitSchema = z.strictObject({
 });
 
 export const ObservationValueSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('numeric'), value: z.number(), unit: text(32).optional() }),
+  z.strictObject({
+    kind: z.literal('numeric'),
+    value: z.number(),
+    unit: text(32).optional(),
+    /**
+     * Decimal places as the lab wrote the number, when `value` alone would drop its trailing zeros
+     * (`4.0` → 1): the lab's precision, shown as sent (QA explore-11 D8). Absent in older records.
+     */
+    decimals: z.number().int().min(1).max(20).optional(),
+  }),
   z.strictObject({ kind: z.literal('text'), value: text(10_000) }),
   z.strictObject({ kind: z.literal('coded'), value: CodedConceptSchema }),
 ]);
@@ -91,6 +100,10 @@ export const ObservationValueDetailSchema = z.discriminatedUnion('kind', [
     /** `-` (range), `+`, `/`, `.`, `:` (ratio) or empty. */
     separator: text(1).optional(),
     value2: z.number().optional(),
+    /** Decimal places `value` was written with when it had trailing zeros (`<1.0` → 1). */
+    decimals: z.number().int().min(1).max(20).optional(),
+    /** OBX-6 when `value` is text (a comparator or a ratio), which has no unit of its own (QA explore-11 D8). */
+    unit: text(32).optional(),
   }),
   z.strictObject({ kind: z.literal('date-time'), value: text(40) }),
   z.strictObject({

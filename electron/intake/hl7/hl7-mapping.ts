@@ -232,6 +232,18 @@ function identifiers(segment: Hl7Segment, field: number): PatientIdentifier[] {
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
+/** Decimal places of a number written with trailing zeros (`4.0` → 1, `5.10` → 2); undefined when its value prints them all. */
+function trailingDecimals(text: string): number | undefined {
+  const trimmed = text.trim();
+  const dot = trimmed.indexOf('.');
+  if (dot < 0 || /e/i.test(trimmed) || !trimmed.endsWith('0')) return undefined;
+  const decimals = trimmed.length - dot - 1;
+  return decimals >= 1 && decimals <= 20 ? decimals : undefined;
+}
+
+/** NM with a comparator (`>150`, `<= 0.5`): labs send it although NM has none; SN is the type for it. */
+const COMPARED = /^(<>|<=|>=|<|>|=)\s*([^\s].*)$/;
+
 function number(text: string): number | undefined {
   const trimmed = text.trim();
   if (!NUMBER.test(trimmed)) return undefined;
@@ -418,18 +430,38 @@ function observationText(obx: Hl7Segment, valueType: string): string {
 
 type NumericValue = Draft<Extract<Observation['value'], { kind: 'numeric' }>>;
 
-function numericValue(value: number, unit: string): Observation['value'] {
+function numericValue(value: number, unit: string, written: string): Observation['value'] {
   const numeric: NumericValue = { kind: 'numeric', value };
   putText(numeric, 'unit', unit, 32);
+  const decimals = trailingDecimals(written);
+  if (decimals !== undefined) numeric.decimals = decimals;
   return numeric as Observation['value'];
+}
+
+type StructuredNumeric = Draft<Extract<ObservationValueDetail, { kind: 'structured-numeric' }>>;
+
+/** A value that is not one number (`>150`, `1:128`): text as sent, and its parts with the unit in the detail. */
+function comparedValue(text: string, detail: StructuredNumeric, first: string, unit: string): { value: Observation['value']; detail: ObservationValueDetail } {
+  const decimals = detail.value === undefined ? undefined : trailingDecimals(first);
+  if (decimals !== undefined) detail.decimals = decimals;
+  putText(detail, 'unit', unit, 32);
+  return { value: { kind: 'text', value: clip(text, 10_000) }, detail: detail as ObservationValueDetail };
 }
 
 /** OBX-5 (all repetitions) → value (+ detail) by OBX-2. */
 function observationValue(obx: Hl7Segment, valueType: string): { value: Observation['value']; detail?: ObservationValueDetail } {
   switch (valueType) {
     case 'NM': {
-      const value = number(obx.value(5));
-      if (value !== undefined) return { value: numericValue(value, obx.value(6, 1) || obx.value(6, 2)) };
+      const written = obx.value(5);
+      const unit = obx.value(6, 1) || obx.value(6, 2);
+      const value = number(written);
+      if (value !== undefined) return { value: numericValue(value, unit, written) };
+      const compared = obx.repetitions(5) === 1 ? COMPARED.exec(written.trim()) : null;
+      const limit = compared === null ? undefined : number(compared[2]!);
+      if (compared !== null && limit !== undefined) {
+        const detail: StructuredNumeric = { kind: 'structured-numeric', comparator: compared[1]!, value: limit };
+        return comparedValue(written.trim(), detail, compared[2]!, unit);
+      }
       return { value: { kind: 'text', value: observationText(obx, valueType) } };
     }
     case 'CE':
@@ -444,15 +476,16 @@ function observationValue(obx: Hl7Segment, valueType: string): { value: Observat
       const second = obx.value(5, 4);
       const value = number(first);
       const value2 = number(second);
-      const detail: Draft<Extract<ObservationValueDetail, { kind: 'structured-numeric' }>> = { kind: 'structured-numeric' };
+      const detail: StructuredNumeric = { kind: 'structured-numeric' };
       putText(detail, 'comparator', comparator, 2);
       if (value !== undefined) detail.value = value;
       putText(detail, 'separator', separator, 1);
       if (value2 !== undefined) detail.value2 = value2;
+      const unit = obx.value(6, 1) || obx.value(6, 2);
       if (value !== undefined && comparator === '' && separator === '' && second === '') {
-        return { value: numericValue(value, obx.value(6, 1) || obx.value(6, 2)), detail: detail as ObservationValueDetail };
+        return { value: numericValue(value, unit, first), detail: detail as ObservationValueDetail };
       }
-      return { value: { kind: 'text', value: clip(`${comparator}${first}${separator}${second}`, 10_000) }, detail: detail as ObservationValueDetail };
+      return comparedValue(`${comparator}${first}${separator}${second}`, detail, first, unit);
     }
     case 'DT':
     case 'TS':

@@ -4,7 +4,7 @@ import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { FormattedText } from './formatted-text';
 import { ObservationValue, UnitMark } from './observation-value';
-import { abnormalFlags, conceptLabel, dayLabel, observationParts, recordClock, recordDateTime, recordDay, recordValue, reportStatusLabel } from './record-format';
+import { abnormalFlags, conceptLabel, dayLabel, observationParts, observationUnit, recordClock, recordDateTime, recordDay, recordValue, reportStatusLabel } from './record-format';
 import { buildFlowsheet, correctionsOf, groupResults, type Corrections, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
 import { TrendChart } from './trend-chart';
 
@@ -210,7 +210,7 @@ function FlowsheetTable({ patientId, records, corrections }: { patientId: string
 function FlowsheetValue({ patientId, row, unit, replaced }: { patientId: string; row: ObservationRow; unit: string; replaced: readonly ObservationRow[] | undefined }) {
   const flags = abnormalFlags(row.record);
   const critical = flags.some((flag) => flag.critical);
-  const sameUnit = row.record.value.kind === 'numeric' && (row.record.value.unit ?? '') === unit;
+  const sameUnit = (row.record.value.kind === 'numeric' || row.record.valueDetail?.kind === 'structured-numeric') && observationUnit(row.record) === unit;
   return (
     <span className={critical ? 'flowsheet__value flowsheet__value--critical' : flags.length > 0 ? 'flowsheet__value flowsheet__value--flagged' : 'flowsheet__value'}>
       <a href={hrefForPath('patients', patientId, 'records', row.recordId)} title={`${recordDateTime(row.time)}`}>

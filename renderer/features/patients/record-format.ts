@@ -153,9 +153,20 @@ function observationValue(record: Observation): string {
   return unit === '' ? amount : `${amount} ${unitLabel(unit)}`;
 }
 
+/** A number as the lab wrote it: with the decimals it reported (`4.0`), where the record kept them (QA explore-11 D8). */
+export function numberText(value: number, decimals: number | undefined): string {
+  return decimals === undefined || !Number.isFinite(value) ? String(value) : value.toFixed(decimals);
+}
+
+/** An observation's unit (UCUM code, '' when none): a number's, or the one a compared value (`>150`) was sent with. */
+export function observationUnit(record: Observation): string {
+  if (record.value.kind === 'numeric') return record.value.unit ?? '';
+  return record.valueDetail?.kind === 'structured-numeric' ? (record.valueDetail.unit ?? '') : '';
+}
+
 /** An observation's value without its unit, and its unit's UCUM code ('' when none): for views that mark the unit up. */
 export function observationParts(record: Observation): { readonly amount: string; readonly unit: string } {
-  const unit = record.value.kind === 'numeric' ? (record.value.unit ?? '') : '';
+  const unit = observationUnit(record);
   if (record.valueDetail !== undefined) {
     const detail = valueDetailLabel(record.valueDetail);
     if (detail !== null) return record.valueDetail.kind === 'structured-numeric' ? { amount: detail, unit } : { amount: detail, unit: '' };
@@ -163,7 +174,7 @@ export function observationParts(record: Observation): { readonly amount: string
   const value = record.value;
   switch (value.kind) {
     case 'numeric':
-      return { amount: String(value.value), unit };
+      return { amount: numberText(value.value, value.decimals), unit };
     case 'text':
       return { amount: value.value, unit: '' };
     case 'coded':
@@ -175,9 +186,11 @@ export function observationParts(record: Observation): { readonly amount: string
 export function valueDetailLabel(detail: ObservationValueDetail): string | null {
   switch (detail.kind) {
     case 'structured-numeric': {
-      const first = detail.value === undefined ? '' : String(detail.value);
+      const first = detail.value === undefined ? '' : numberText(detail.value, detail.decimals);
       const second = detail.value2 === undefined ? '' : String(detail.value2);
-      const text = `${detail.comparator ?? ''}${first}${second === '' ? '' : `${detail.separator ?? ''}${second}`}`;
+      // "> 150": the comparator apart from the number, so it is not read as part of it.
+      const comparator = detail.comparator === undefined || detail.comparator === '' ? '' : first === '' ? detail.comparator : `${detail.comparator} `;
+      const text = `${comparator}${first}${second === '' ? '' : `${detail.separator ?? ''}${second}`}`;
       return text === '' ? null : text;
     }
     case 'date-time':

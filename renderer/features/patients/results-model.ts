@@ -1,7 +1,7 @@
 import type { Allergy, Observation, Report, Visit } from '../../../shared/domain/clinical';
 import type { RecordRow } from '../../vault/vault-service';
 import { convertUnit } from '../../../shared/domain/device-readings';
-import { conceptLabel, recordDay } from './record-format';
+import { conceptLabel, numberText, recordDay } from './record-format';
 
 /**
  * What the patient page derives from a patient's records (pure, so it is tested without a DOM and
@@ -269,7 +269,8 @@ export function testKeyOf(record: Observation): string {
 /** Tests (rows, by name) × days (columns, newest first) of every current observation (corrections applied). */
 export function buildFlowsheet(records: readonly RecordRow[], corrections: Corrections = correctionsOf(records)): Flowsheet {
   const cells = new Map<string, Map<string, ObservationRow[]>>();
-  const tests = new Map<string, { label: string; unit: string; numeric: number; newest: string }>();
+  // `comparedUnit`: the unit of a compared value (`>150 mmol/L`), the row's unit when no result is a plain number (D8).
+  const tests = new Map<string, { label: string; unit: string; numeric: number; newest: string; comparedUnit: string }>();
   const days = new Set<string>();
   for (const row of records) {
     if (!isObservation(row) || corrections.superseded.has(row.recordId)) continue;
@@ -281,7 +282,7 @@ export function buildFlowsheet(records: readonly RecordRow[], corrections: Corre
     const list = byDay.get(day);
     if (list === undefined) byDay.set(day, [row]);
     else list.push(row);
-    const test = tests.get(key) ?? { label: conceptLabel(row.record.code), unit: '', numeric: 0, newest: '' };
+    const test = tests.get(key) ?? { label: conceptLabel(row.record.code), unit: '', numeric: 0, newest: '', comparedUnit: '' };
     if (row.record.value.kind === 'numeric') {
       test.numeric++;
       if (row.time >= test.newest) {
@@ -289,13 +290,15 @@ export function buildFlowsheet(records: readonly RecordRow[], corrections: Corre
         test.unit = row.record.value.unit ?? '';
         test.label = conceptLabel(row.record.code);
       }
+    } else if (test.comparedUnit === '' && row.record.valueDetail?.kind === 'structured-numeric') {
+      test.comparedUnit = row.record.valueDetail.unit ?? '';
     }
     tests.set(key, test);
   }
   for (const byDay of cells.values()) for (const list of byDay.values()) list.sort((a, b) => -byTimeDescending(a, b));
   return {
     tests: [...tests]
-      .map(([key, test]) => ({ key, label: test.label, unit: test.unit, trend: test.numeric >= 2 }))
+      .map(([key, test]) => ({ key, label: test.label, unit: test.numeric > 0 ? test.unit : test.comparedUnit, trend: test.numeric >= 2 }))
       .sort((a, b) => a.label.localeCompare(b.label, 'en') || (a.key < b.key ? -1 : 1)),
     days: [...days].sort().reverse(),
     cells,
@@ -352,8 +355,9 @@ function isGlucose(record: Observation): boolean {
   return /^glucose\b/i.test(record.code.display) && !/phosphate|dehydrogenase/i.test(record.code.display);
 }
 
-/** Decimals a number was written with (as JavaScript prints it). */
-function decimalsOf(value: number): number {
+/** Decimals a number was written with (as the lab wrote it where the record kept that, else as JavaScript prints it). */
+function decimalsOf(value: number, reported?: number): number {
+  if (reported !== undefined) return reported;
   const text = String(value);
   const dot = text.indexOf('.');
   return dot < 0 || text.includes('e') ? 0 : text.length - dot - 1;
@@ -374,7 +378,7 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
   const unitOf = (row: ObservationRow) => (row.record.value.kind === 'numeric' ? (row.record.value.unit ?? '') : '');
   const unit = newest === undefined ? '' : unitOf(newest);
   const native = rows.filter((row) => unitOf(row) === unit);
-  const decimals = Math.max(1, ...native.map((row) => (row.record.value.kind === 'numeric' ? decimalsOf(row.record.value.value) : 0)));
+  const decimals = Math.max(1, ...native.map((row) => (row.record.value.kind === 'numeric' ? decimalsOf(row.record.value.value, row.record.value.decimals) : 0)));
   const kind = newest !== undefined && isGlucose(newest.record) ? 'glucose' : 'other';
   const points: TrendPoint[] = [];
   const omitted = new Map<string, number>();
@@ -384,7 +388,7 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
     const value = row.record.value.value;
     const from = unitOf(row);
     if (from === unit) {
-      points.push({ at, value, text: String(value), row });
+      points.push({ at, value, text: numberText(value, row.record.value.decimals), row });
       continue;
     }
     const converted = from === '' || unit === '' ? undefined : convertUnit(value, from, unit, kind);

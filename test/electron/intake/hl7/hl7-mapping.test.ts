@@ -260,3 +260,23 @@ describe('HL7 mapping: what is not mapped', () => {
     expect(n.hl7?.notes?.[0]).toMatch(/OBX #\d+: no OBX-3 code/);
   });
 });
+
+// QA explore-11 D8: `>150` lost its unit, and `4.0` was stored so that it showed as `4`.
+describe('HL7 mapping: result values as the lab wrote them', () => {
+  const values = (...obx: string[]) => observations(normalized(hl7(msh('ORU^R01', 'VAL-1'), 'PID|1||MRN-1^^^CLINIC^MR||Test^Val', 'OBR|1||F-1|24323-8^Metabolic panel^LN|||20250310080000+0100', ...obx)));
+
+  it('keeps the reported decimals of a number (trailing zeros), not on numbers that have none to lose', () => {
+    const [potassium, cholesterol, sodium, tiny] = values('OBX|1|NM|2823-3^Potassium^LN||4.0|mmol/L|3.5-5.1|N|||F', 'OBX|2|SN|2093-3^Cholesterol^LN||^5.10|mmol/L||N|||F', 'OBX|3|NM|2951-2^Sodium^LN||140|mmol/L||N|||F', 'OBX|4|NM|X^Tiny^L||0.25|mg/L||N|||F');
+    expect(potassium!.value).toEqual({ kind: 'numeric', value: 4, unit: 'mmol/L', decimals: 1 });
+    expect(cholesterol!.value).toEqual({ kind: 'numeric', value: 5.1, unit: 'mmol/L', decimals: 2 });
+    expect(sodium!.value).toEqual({ kind: 'numeric', value: 140, unit: 'mmol/L' });
+    expect(tiny!.value).toEqual({ kind: 'numeric', value: 0.25, unit: 'mg/L' });
+  });
+
+  it('a comparator in NM or SN keeps the number, the comparator and the unit', () => {
+    const [nm, sn, spaced] = values('OBX|1|NM|2951-2^Sodium^LN||>150|mmol/L|135-145|HH|||F', 'OBX|2|SN|2345-7^Glucose^LN||<^1.0|mmol/L||L|||F', 'OBX|3|NM|1920-8^AST^LN||>= 1000|U/L||H|||F');
+    expect(nm).toMatchObject({ value: { kind: 'text', value: '>150' }, valueDetail: { kind: 'structured-numeric', comparator: '>', value: 150, unit: 'mmol/L' } });
+    expect(sn).toMatchObject({ value: { kind: 'text', value: '<1.0' }, valueDetail: { kind: 'structured-numeric', comparator: '<', value: 1, decimals: 1, unit: 'mmol/L' } });
+    expect(spaced).toMatchObject({ value: { kind: 'text', value: '>= 1000' }, valueDetail: { kind: 'structured-numeric', comparator: '>=', value: 1000, unit: 'U/L' } });
+  });
+});

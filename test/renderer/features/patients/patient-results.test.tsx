@@ -314,3 +314,52 @@ describe('D0 in the list of every record', () => {
     expect(potassium[1]!.querySelector('s')?.textContent).toBe('5 mmol/L');
   });
 });
+
+/** QA explore-11 D8: `>150` lost its unit and `4.0` read as `4`. What the mapping now stores (hl7-mapping.test.ts), as the clinician sees it. */
+describe('D8: result values as the lab wrote them', () => {
+  const T1 = '2025-03-10T08:00:00+01:00';
+  const T2 = '2025-03-11T08:00:00+01:00';
+  const D8_RECORDS: RecordRow[] = [
+    at('p-7.v1.2', { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, fillerOrderId: 'F-1', time: T1 }, 1),
+    at('p-7.v1.0', obs('2951-2', 'Sodium', 0, '', T1, { value: { kind: 'text', value: '>150' }, valueType: 'NM', valueDetail: { kind: 'structured-numeric', comparator: '>', value: 150, unit: 'mmol/L' }, abnormalFlags: ['HH'], orderId: 'F-1' }), 1),
+    at('p-7.v1.1', obs('2823-3', 'Potassium', 4, 'mmol/L', T1, { value: { kind: 'numeric', value: 4, unit: 'mmol/L', decimals: 1 }, orderId: 'F-1' }), 1),
+    at('p-7.v2.1', { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, fillerOrderId: 'F-2', time: T2 }, 2),
+    at('p-7.v2.0', obs('2823-3', 'Potassium', 4.5, 'mmol/L', T2, { value: { kind: 'numeric', value: 4.5, unit: 'mmol/L' }, orderId: 'F-2' }), 2),
+    // An older record (before decimals were kept) still reads as it did.
+    at('p-7.v0.0', obs('2093-3', 'Cholesterol', 5, 'mmol/L', T1), 0),
+  ];
+
+  it('by report: "> 150 mmol/L" and "4.0 mmol/L"; the flowsheet row of a compared value has its unit; the trend keeps the lab\'s decimals', async () => {
+    const results = await openChart(D8_RECORDS);
+    const panels = within(results).getAllByRole('article', { name: 'Metabolic panel' });
+    const rows = within(panels[1]!).getAllByRole('row').slice(1).map((tr) => [...tr.querySelectorAll('th, td')].slice(0, 2).map((cell) => cell.textContent));
+    expect(rows).toEqual([
+      ['Sodium', '> 150 mmol/L'],
+      ['Potassium', '4.0 mmol/L'],
+    ]);
+
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    const sheet = within(results).getByRole('table', { name: 'Flowsheet' });
+    const cells = within(sheet)
+      .getAllByRole('row')
+      .map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim()));
+    expect(cells).toEqual([
+      ['Test', '2025-03-11', '2025-03-10'],
+      ['Cholesterol (mmol/L)', '', '5'],
+      ['Potassium (mmol/L)', '4.5', '4.0'],
+      ['Sodium (mmol/L)', '', '> 150 ▲▲ HHCritically high'],
+    ]);
+
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    fireEvent.change(within(results).getByRole('combobox', { name: 'Test' }), { target: { value: 'LN|2823-3' } });
+    const values = within(results).getByRole('table', { name: 'Potassium values' });
+    expect(within(values).getAllByRole('row').slice(1).map((tr) => tr.textContent)).toEqual(['2025-03-11 08:00 (UTC+01:00)4.5 mmol/L', '2025-03-10 08:00 (UTC+01:00)4.0 mmol/L']);
+  });
+
+  it('one line (records list, "corrected from"): the same text', () => {
+    expect(recordValue(D8_RECORDS[1]!.record)).toBe('> 150 mmol/L');
+    expect(recordValue(D8_RECORDS[2]!.record)).toBe('4.0 mmol/L');
+    expect(recordValue(obs('X', 'Titer', 0, '', T1, { value: { kind: 'text', value: '1:128' }, valueDetail: { kind: 'structured-numeric', value: 1, separator: ':', value2: 128 } }))).toBe('1:128');
+    expect(recordValue(obs('X', 'Glucose', 0, '', T1, { value: { kind: 'text', value: '<1.0' }, valueDetail: { kind: 'structured-numeric', comparator: '<', value: 1, decimals: 1, unit: 'mmol/L' } }))).toBe('< 1.0 mmol/L');
+  });
+});
