@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { syncDir } from './durable-files';
+import { sharedFlushThreads } from './flush-threads';
 
 /**
  * The few file operations the journal and the object store write through. Production uses
@@ -53,7 +54,8 @@ class NodeStorageFile implements StorageFile {
   }
 
   datasync(): Promise<void> {
-    return this.handle.datasync();
+    // On a flush thread of our own, not in libuv's pool (flush-threads.ts says why).
+    return sharedFlushThreads().datasync(this.handle.fd);
   }
 
   truncate(length: number): Promise<void> {

@@ -85,8 +85,8 @@ export async function send(port: number, calledAe: string, files: readonly strin
 export interface Receiver {
   readonly port: number;
   readonly pid: number;
-  /** The receiver process's CPU time so far (user + system, every thread) and its main thread's, in ms. */
-  cpuMs(): Promise<{ readonly process: number; readonly mainThread: number }>;
+  /** The receiver process's CPU time so far (user + system, every thread; and its system part) and its main thread's, in ms. */
+  cpuMs(): Promise<{ readonly process: number; readonly system: number; readonly mainThread: number }>;
   close(): Promise<void>;
 }
 
@@ -112,7 +112,7 @@ export async function startReceiver(dataDir: string): Promise<Receiver> {
       const answer = next();
       child.kill('SIGUSR2');
       const [, user, system, mainThread] = (await answer).split(' ');
-      return { process: (Number(user) + Number(system)) / 1000, mainThread: Number(mainThread) };
+      return { process: (Number(user) + Number(system)) / 1000, system: Number(system) / 1000, mainThread: Number(mainThread) };
     },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -171,8 +171,9 @@ const bench: BenchModule = {
             const cpuAfter = await server.cpuMs();
             const cpuPerInstance = (cpuAfter.process - cpuBefore.process) / oursFiles.length;
             const mainPerInstance = (cpuAfter.mainThread - cpuBefore.mainThread) / oursFiles.length;
+            const systemPerInstance = (cpuAfter.system - cpuBefore.system) / oursFiles.length;
             for (const file of [...oursFiles, ...theirFiles]) await rm(file);
-            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s (receiver CPU ${cpuPerInstance.toFixed(1)} ms/instance, main thread ${mainPerInstance.toFixed(1)} ms/instance; storescu CPU ${ourSend.sendersCpuMs.toFixed(1)} ms/instance), Orthanc ${theirs.at(-1)!.toFixed(1)}/s (its CPU ${orthancPerInstance.toFixed(1)} ms/instance; storescu CPU ${theirSend.sendersCpuMs.toFixed(1)} ms/instance); load average ${os.loadavg()[0]!.toFixed(1)}`);
+            log(`dicom: ${associations} association(s), run ${run + 1}: HDMS ${ours.at(-1)!.toFixed(1)}/s (receiver CPU ${cpuPerInstance.toFixed(1)} ms/instance of which system ${systemPerInstance.toFixed(1)}, main thread ${mainPerInstance.toFixed(1)} ms/instance; storescu CPU ${ourSend.sendersCpuMs.toFixed(1)} ms/instance), Orthanc ${theirs.at(-1)!.toFixed(1)}/s (its CPU ${orthancPerInstance.toFixed(1)} ms/instance; storescu CPU ${theirSend.sendersCpuMs.toFixed(1)} ms/instance); load average ${os.loadavg()[0]!.toFixed(1)}`);
           }
           figures.push({
             figure: `dicom_cstore_${associations}_association${associations === 1 ? '' : 's'}_instances_per_s`,
