@@ -45,8 +45,8 @@ export interface DicomIndex {
   /**
    * Where Pixel Data starts in the stream, when the index was read from a head (`complete`
    * false) that reached it: the rest of the stream is checked against it as it passes
-   * (pixel-data-end.ts). A whole stream is checked here. Absent for a deflated data set (its
-   * positions are in the inflated bytes).
+   * (pixel-data-end.ts). A whole stream is checked here. For a deflated data set the positions
+   * are in the File Meta Information followed by the inflated data set (InflatedPixelDataEndCheck).
    */
   readonly pixelData?: PixelDataExtent;
 }
@@ -213,7 +213,7 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
     institutionName: text('x00080080'),
   };
   const index: Record<string, unknown> = { datasetOffset, transferSyntaxUid, sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid, notes };
-  if (pixelData !== undefined && !complete && transferSyntaxUid !== DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) index.pixelData = pixelData;
+  if (pixelData !== undefined && !complete) index.pixelData = pixelData;
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) index[key] = value;
   return index as unknown as DicomIndex;
 }

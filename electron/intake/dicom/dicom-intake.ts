@@ -7,7 +7,8 @@ import { BufferPool } from '../buffer-pool';
 import type { DicomDedupe } from './dicom-duplicates';
 import { DicomParseError, readDicomIndex, type DicomIndex } from './dicom-index';
 import { buildFileMetaInformation } from './dicom-part10';
-import { PixelDataEndCheck } from './pixel-data-end';
+import { InflatedPixelDataEndCheck, PixelDataEndCheck } from './pixel-data-end';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
 import type { CStoreRequest } from './dimse-service';
 import { DIMSE_STATUS } from './dimse-command';
 
@@ -160,6 +161,8 @@ async function storePart10(
 ): Promise<DicomIntakeOutcome> {
   // Set once the index is read: a streamed instance's bytes are checked against its Pixel Data as they pass.
   let endCheck = null as PixelDataEndCheck | null;
+  // …or, for a deflated data set, as they are inflated.
+  let inflatedCheck = null as InflatedPixelDataEndCheck | null;
   // Why the stream was cut short, once its end showed it: the stream then fails (the object being
   // written is abandoned, whatever the writer wraps the failure in) and the head is quarantined.
   let cutShort = null as string | null;
@@ -168,19 +171,29 @@ async function storePart10(
       ? head
       : (async function* whole(): AsyncGenerator<Uint8Array> {
           let position = 0;
-          const passing = (piece: Uint8Array): Uint8Array => {
+          // Synchronous unless the data set is deflated (the inflater may make a piece wait).
+          const passing = (piece: Uint8Array): Promise<void> | null => {
             endCheck?.feed(piece, position);
+            const inflating = inflatedCheck?.feed(piece, position) ?? null;
             position += piece.length;
-            return piece;
+            return inflating;
           };
-          yield passing(head);
-          for (;;) {
-            const next = await rest.next();
-            if (next.done === true) break;
-            yield passing(next.value);
+          try {
+            const first = passing(head);
+            if (first !== null) await first;
+            yield head;
+            for (;;) {
+              const next = await rest.next();
+              if (next.done === true) break;
+              const inflating = passing(next.value);
+              if (inflating !== null) await inflating;
+              yield next.value;
+            }
+            // Thrown before the consumer sees the end: the object being written is abandoned.
+            cutShort = endCheck?.problem(position) ?? (inflatedCheck === null ? null : await inflatedCheck.problem());
+          } finally {
+            inflatedCheck?.close();
           }
-          // Thrown before the consumer sees the end: the object being written is abandoned.
-          cutShort = endCheck?.problem(position) ?? null;
           if (cutShort !== null) throw new Error('The data set ends inside Pixel Data.');
         })();
   const quarantine = async (disposition: IntakeQuarantine['disposition'], reason: string, extra: Partial<IntakeQuarantine>, bytes: Uint8Array | AsyncIterable<Uint8Array> = raw): Promise<number> => {
@@ -201,7 +214,10 @@ async function storePart10(
     const seq = await quarantine('rejected', error.message, { messageType: 'DICOM', ...(named !== undefined ? { messageId: named.slice(0, 200) } : {}) });
     return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason: error.message };
   }
-  if (rest !== null && index.pixelData !== undefined) endCheck = new PixelDataEndCheck(index.pixelData);
+  if (rest !== null && index.pixelData !== undefined) {
+    if (index.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) inflatedCheck = new InflatedPixelDataEndCheck(index.pixelData, index.datasetOffset);
+    else endCheck = new PixelDataEndCheck(index.pixelData);
+  }
   try {
     return await storeIndexed(options, head, raw, index, context, quarantine);
   } catch (error) {

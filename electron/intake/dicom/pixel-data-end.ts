@@ -1,3 +1,4 @@
+import { createInflateRaw, constants as zlibConstants } from 'node:zlib';
 /**
  * Whether a data set's bytes reach the end of its Pixel Data (7FE0,0010). The index is read only up
  * to Pixel Data (dicom-index.ts), so a data set cut short inside it (a modality dropping mid-send,
@@ -101,4 +102,61 @@ export function pixelDataEndProblem(bytes: Uint8Array, extent: PixelDataExtent):
   const check = new PixelDataEndCheck(extent);
   check.feed(bytes, 0);
   return check.problem(bytes.length);
+}
+
+/**
+ * PixelDataEndCheck for a deflated data set streamed past its head (Deflated Explicit VR Little
+ * Endian): the extent's positions are in the File Meta Information followed by the *inflated*
+ * data set (as dicom-index.ts read it), so the deflate stream after `datasetOffset` is inflated
+ * as it passes and the inflated bytes are fed to the check, then dropped. Memory: zlib's window
+ * and one output chunk; `feed` waits while the inflater is behind, so input never piles up.
+ * Bytes that stop inflating (corrupt or cut) end the inflated stream there: the check then says
+ * whether Pixel Data ended before that point.
+ */
+export class InflatedPixelDataEndCheck {
+  private readonly check: PixelDataEndCheck;
+  private readonly inflater = createInflateRaw({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  private inflated: number;
+  private failed = false;
+  private readonly done: Promise<void>;
+
+  constructor(
+    extent: PixelDataExtent,
+    private readonly datasetOffset: number,
+  ) {
+    this.check = new PixelDataEndCheck(extent);
+    this.inflated = datasetOffset;
+    this.inflater.on('data', (chunk: Buffer) => {
+      this.check.feed(chunk, this.inflated);
+      this.inflated += chunk.length;
+    });
+    this.done = new Promise((resolve) => {
+      this.inflater.once('end', resolve);
+      this.inflater.once('error', () => {
+        this.failed = true;
+        resolve();
+      });
+    });
+  }
+
+  /** The next piece of the Part 10 stream (File Meta Information included), `position` its offset. */
+  async feed(piece: Uint8Array, position: number): Promise<void> {
+    if (this.failed) return;
+    const skip = Math.max(0, Math.min(piece.length, this.datasetOffset - position));
+    if (skip === piece.length) return;
+    // A copy: the piece's buffer may be reused once the stream moves on, while zlib reads it later.
+    if (!this.inflater.write(Buffer.from(piece.subarray(skip)))) await Promise.race([new Promise((resolve) => this.inflater.once('drain', resolve)), this.done]);
+  }
+
+  /** Stops inflating (the stream failed or was dropped before its end); problem() after it says nothing useful. */
+  close(): void {
+    this.inflater.destroy();
+  }
+
+  /** Once every piece was fed: null when Pixel Data ends within the inflated bytes, else why not. */
+  async problem(): Promise<string | null> {
+    this.inflater.end();
+    await this.done;
+    return this.check.problem(this.inflated);
+  }
 }

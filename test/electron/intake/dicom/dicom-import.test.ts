@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { DicomDedupe } from '../../../../electron/intake/dicom/dicom-duplicates';
 import { importDicomFile, importDicomStream } from '../../../../electron/intake/dicom/dicom-import';
 import { createSealer, type Opener } from '../../../../shared/crypto/envelope';
 import { QuarantineMetaSchema } from '../../../../shared/journal/intake-meta';
 import type { VaultStorage } from '../../../../electron/storage/vault-storage';
 import { useIntakePipelines } from '../intake-pipeline-support';
-import { instanceElements, part10File } from './dicom-test-support';
+import { instanceElements, part10File, writeDataset } from './dicom-test-support';
+import { buildFileMetaInformation } from '../../../../electron/intake/dicom/dicom-part10';
 
 /** Issue 12 §3 (QA explore-12 D1): a file cut short inside Pixel Data is quarantined with a reason, never "Stored". */
 
@@ -61,6 +64,20 @@ describe('DICOM import of a file cut short inside Pixel Data', () => {
     expect(records[0]!.raw.length).toBeGreaterThanOrEqual(64 * 1024);
 
     // The complete file through the same path is stored.
+    expect(await importDicomStream(options, pieces(file, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'stored' });
+  });
+
+  // Issue 12: a deflated data set streamed past its head was not checked (its Pixel Data positions are in the inflated bytes).
+  it('a streamed deflated file cut inside Pixel Data is quarantined with the reason; the whole one is stored', async () => {
+    const { options, storage, opener } = await open();
+    // Random pixels do not compress: the deflated data set stays larger than the head.
+    const dataset = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-CUT', pixels: randomBytes(600_000), rows: 500, columns: 600 }));
+    const file = Buffer.concat([buildFileMetaInformation({ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: UID, transferSyntaxUid: '1.2.840.10008.1.2.1.99' }), deflateRawSync(dataset)]);
+    expect(file.length).toBeGreaterThan(600_000);
+    const cut = file.subarray(0, 400_000);
+    const outcome = await importDicomStream(options, pieces(cut, 16 * 1024), 'file 1 of 1', 64 * 1024);
+    expect(outcome).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/^The data set ends inside Pixel Data \(7FE0,0010\): [\d,]+ of 600,000 bytes arrived\./) });
+    expect((await quarantined(storage, opener)).map((record) => record.kind)).toEqual(['intake.quarantine']);
     expect(await importDicomStream(options, pieces(file, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'stored' });
   });
 
