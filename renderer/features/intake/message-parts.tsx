@@ -57,7 +57,7 @@ export function MessageCells({ message }: { message: MessageSummary | null }) {
   return (
     <>
       <td>{message?.messageType ?? ''}</td>
-      <td>{message?.controlId === undefined ? '' : <code>{message.controlId}</code>}</td>
+      <td>{message?.controlId === undefined ? '' : <code title={message.controlId}>{message.controlId}</code>}</td>
       <td>{message === null ? '' : <AckCodes acks={message.acks} />}</td>
     </>
   );

@@ -32,9 +32,55 @@ export function reprocessable(entry: Pick<QuarantineEntry, 'channel'>): boolean 
 }
 
 export function senderOf(entry: QuarantineEntry): string {
+  return senderParts(entry).join(' | ');
+}
+
+/** The sending application and facility (MSH-3, MSH-4), or where it came from when neither is known. */
+function senderParts(entry: QuarantineEntry): string[] {
   const { sendingApplication, sendingFacility, source } = entry.detail;
-  const system = [sendingApplication ?? '', sendingFacility ?? ''].filter((part) => part !== '').join(' | ');
-  return system !== '' ? system : (source ?? '');
+  const system = [sendingApplication ?? '', sendingFacility ?? ''].filter((part) => part !== '');
+  return system.length > 0 ? system : [source ?? ''];
+}
+
+/**
+ * Text that wraps at spaces only: a word with a hyphen ("UTF-8", "MSH-12") is kept whole, where a
+ * browser would otherwise break after the hyphen in a narrow cell (issue 11, 1,000 px). A very
+ * long token stays breakable so it cannot widen the table past the window.
+ */
+export function WholeWords({ text }: { text: string }) {
+  return (
+    <>
+      {text.split(/(\s+)/).map((part, index) =>
+        part.includes('-') && part.length <= WHOLE_WORD_MAX ? (
+          <span key={index} className="whole-word">
+            {part}
+          </span>
+        ) : (
+          part
+        ),
+      )}
+    </>
+  );
+}
+const WHOLE_WORD_MAX = 32;
+
+/**
+ * The sender, application and facility each on a line of its own, never broken inside (they are
+ * names such as HOSPITAL-WEST-CAMPUS-BUILDING-7): a long one is cut with an ellipsis, the whole
+ * sender in the cell's title.
+ */
+function SenderCell({ entry }: { entry: QuarantineEntry }) {
+  const parts = senderParts(entry);
+  return (
+    <td className="quarantine__sender" title={parts.join(' | ')}>
+      {parts.map((part, index) => (
+        <span key={index} className="cell-clip">
+          {part}
+          {index < parts.length - 1 ? ' | ' : ''}
+        </span>
+      ))}
+    </td>
+  );
 }
 
 type Action = 'reprocess' | 'discard';
@@ -138,9 +184,9 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                     <When iso={entry.at} />
                   </td>
                   <th scope="row" className="quarantine__reason">
-                    {entry.detail.reason}
+                    <WholeWords text={entry.detail.reason} />
                   </th>
-                  <td className="quarantine__wrap">{senderOf(entry)}</td>
+                  <SenderCell entry={entry} />
                   <MessageCells message={{ messageType: entry.detail.messageType, controlId: entry.detail.messageId, acks: entry.detail.acks }} />
                   <td>{STATUS_WORDS[entry.status]}</td>
                   <td>

@@ -69,6 +69,37 @@ describe('the quarantine at 1,000 px', () => {
         expect(violations, formatViolations('quarantine', violations)).toEqual([]);
       });
 
+      await steps.run('at 1,000 px no word is broken inside (QA explore-11: "UTF-/8", a sender broken at every hyphen); a cut value is whole in a title', async () => {
+        const { broken, cut } = await table.evaluate((element) => {
+          const broken: string[] = [];
+          const cut: string[] = [];
+          for (const cell of element.querySelectorAll('tbody td, tbody th')) {
+            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+              for (const word of (node.textContent ?? '').matchAll(/\S+/g)) {
+                // A word laid out on more than one line box was broken inside.
+                const range = document.createRange();
+                range.setStart(node, word.index);
+                range.setEnd(node, word.index + word[0].length);
+                const lines = new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
+                if (lines.size > 1) broken.push(word[0]);
+              }
+            }
+            // A value cut with an ellipsis must be readable whole in the title of it or its cell.
+            for (const child of cell.querySelectorAll<HTMLElement>('*')) {
+              if (getComputedStyle(child).textOverflow !== 'ellipsis' || child.scrollWidth <= child.clientWidth + 1) continue;
+              const title = child.closest('[title]')?.getAttribute('title') ?? '';
+              if (!title.includes((child.textContent ?? '').replace(/ \| $/, ''))) cut.push(child.textContent ?? '');
+            }
+          }
+          return { broken, cut };
+        });
+        expect(broken).toEqual([]);
+        expect(cut).toEqual([]);
+        // The long sender is cut here, whole in its title.
+        expect(await table.locator('tbody td[title="LABSYS-WITH-A-LONG-NAME | NORTHCLINIC-CAMPUS-EAST"]').count()).toBeGreaterThan(0);
+      });
+
       const row = (controlId: string) => table.locator('tbody tr').filter({ hasText: controlId });
       const seqOf = async (controlId: string) => {
         const label = await row(controlId).getByRole('button', { name: /^Discard message \d+$/ }).getAttribute('aria-label');
