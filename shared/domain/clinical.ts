@@ -10,6 +10,11 @@ import { DicomInstanceSchema } from './dicom';
 const text = (max: number) => z.string().max(max);
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const isoDateTime = z.iso.datetime({ offset: true });
+/**
+ * A birth date as precise as it was sent: YYYY-MM-DD, or YYYY-MM / YYYY when the sender knew only the
+ * month or the year (HL7 DT allows both; QA explore-11 D19). Records before kept full dates only.
+ */
+const birthDate = z.string().regex(/^\d{4}(?:-\d{2}-\d{2}|-(?:0[1-9]|1[0-2]))?$/);
 
 export const PatientIdentifierSchema = z.strictObject({
   value: text(64).min(1),
@@ -31,7 +36,7 @@ export const AddressSchema = z.strictObject({
 export const PatientSchema = z.strictObject({
   identifiers: z.array(PatientIdentifierSchema).min(1).max(10),
   name: PersonNameSchema,
-  birthDate: isoDate.optional(),
+  birthDate: birthDate.optional(),
   sex: z.enum(['F', 'M', 'O', 'U']).optional(),
   address: AddressSchema.optional(),
   /**

@@ -48,7 +48,7 @@ export type DataType = (typeof DATA_TYPES)[number];
 
 /** What the mind knows of one matching patient, already reduced to what generalization needs. */
 export interface CohortMember {
-  /** YYYY-MM-DD, when known. */
+  /** YYYY-MM-DD, or YYYY-MM / YYYY when it was sent to the month or the year; when known. */
   readonly birthDate?: string;
   readonly sex?: 'F' | 'M' | 'O' | 'U';
   readonly dataTypes: ReadonlySet<DataType>;
@@ -69,13 +69,27 @@ export interface KeyListEntry {
   readonly years: string | null;
 }
 
-/** Completed years of age on `today` (YYYY-MM-DD), or null when the birth date is unknown or later. */
+/** Completed years of age on `today` (YYYY-MM-DD) that the birth date makes sure of, or null when it is unknown or later. */
 export function ageOn(birthDate: string | undefined, today: string): number | null {
-  if (birthDate === undefined || !/^\d{4}-\d{2}-\d{2}$/.test(birthDate)) return null;
-  const [by, bm, bd] = birthDate.split('-').map(Number) as [number, number, number];
+  return ageRangeOn(birthDate, today)?.min ?? null;
+}
+
+/**
+ * Completed years of age on `today`: the fewest and the most the birth date allows. They differ
+ * when it is known only to the month or the year (YYYY-MM, YYYY; QA explore-11 D19): born on the
+ * last or the first day of that month or year. Null when unknown, unreadable or later than today.
+ */
+export function ageRangeOn(birthDate: string | undefined, today: string): { readonly min: number; readonly max: number } | null {
+  const born = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(birthDate ?? '');
+  if (born === null) return null;
+  const by = Number(born[1]);
+  const bm = born[2] === undefined ? null : Number(born[2]);
+  if (bm !== null && (bm < 1 || bm > 12)) return null;
   const [ty, tm, td] = today.split('-').map(Number) as [number, number, number];
-  const age = ty - by - (tm < bm || (tm === bm && td < bd) ? 1 : 0);
-  return age < 0 ? null : age;
+  const yearsOn = (month: number, day: number) => ty - by - (tm < month || (tm === month && td < day) ? 1 : 0);
+  const [earliest, latest] = born[3] !== undefined ? [yearsOn(bm!, Number(born[3])), yearsOn(bm!, Number(born[3]))] : bm !== null ? [yearsOn(bm, 1), yearsOn(bm, 31)] : [yearsOn(1, 1), yearsOn(12, 31)];
+  if (earliest < 0) return null;
+  return { min: Math.max(latest, 0), max: earliest };
 }
 
 export function ageBand(age: number | null): string | null {

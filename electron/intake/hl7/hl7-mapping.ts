@@ -165,6 +165,21 @@ function hl7Date(value: string): string | undefined {
   return tsDigits(text) === 0 ? undefined : tsDate(text);
 }
 
+/**
+ * PID-7 as precise as it was sent: a full date, or `YYYY-MM` / `YYYY` for a DT of month or year
+ * precision (QA explore-11 D19: `202503` was dropped). Years before 0100 are refused, as for TS.
+ */
+function hl7BirthDate(value: string): string | undefined {
+  const text = value.trim();
+  const full = hl7Date(text);
+  if (full !== undefined || (text.length !== 4 && text.length !== 6)) return full;
+  for (let i = 0; i < text.length; i++) if (!isDigit(text.charCodeAt(i))) return undefined;
+  if (twoDigits(text, 0) === 0) return undefined;
+  if (text.length === 4) return text;
+  const month = twoDigits(text, 4);
+  return month >= 1 && month <= 12 ? `${text.slice(0, 4)}-${text.slice(4)}` : undefined;
+}
+
 /** parseHl7Time(value, zone).dateTime. */
 function hl7DateTime(value: string, zone: string | undefined): string | undefined {
   const text = value.trim();
@@ -312,7 +327,7 @@ function mapPatient(pid: Hl7Segment): Patient | null {
     }
   }
   const cleared: ClearableField[] = [];
-  const birth = hl7Date(pid.value(7));
+  const birth = hl7BirthDate(pid.value(7));
   if (birth === undefined && isNullField(pid, 7)) cleared.push('birthDate');
   const sex = SEX[pid.value(8).toUpperCase()];
   if (sex === undefined && isNullField(pid, 8)) cleared.push('sex');

@@ -37,13 +37,16 @@ export function ageInYears(birthDate: string | undefined, today: string): number
  * The age as clinicians write it (D19): days under 4 weeks, weeks under 2 months, months under 2
  * years, then whole years; null when unreadable or in the future. A birth date known only to the
  * month (`2025-03`, HL7 DT YYYYMM) gives the age it is sure of: full months or years since the end
- * of that month.
+ * of that month; one known to the year (`2025`) since the end of that year, "under 1 y" during it.
  */
 export function ageLabel(birthDate: string | undefined, today: string): string | null {
   const now = /^(\d{4})-(\d{2})-(\d{2})/.exec(today);
   if (now === null) return null;
   const [ty, tm, td] = [Number(now[1]), Number(now[2]), Number(now[3])];
-  const month = /^(\d{4})-(\d{2})$/.exec(birthDate ?? '');
+  // Known to the year only: the same as born in its last month, once the year is over.
+  const year = /^(\d{4})$/.exec(birthDate ?? '');
+  if (year !== null && ty === Number(year[1])) return 'under 1 y';
+  const month = year !== null ? (['', year[1], '12'] as const) : /^(\d{4})-(\d{2})$/.exec(birthDate ?? '');
   if (month !== null) {
     const [by, bm] = [Number(month[1]), Number(month[2])];
     if (ty * 12 + tm < by * 12 + bm) return null;

@@ -166,7 +166,8 @@ export function patientText(patient: Patient): { names: string[]; other: string[
   return {
     names: [patient.name.family, ...patient.name.given],
     other: patient.identifiers.map((identifier) => identifier.value),
-    dates: patient.birthDate === undefined ? [] : [patient.birthDate],
+    // A birth date known to the year only is no word: a year token would link everyone born that year (D19).
+    dates: patient.birthDate === undefined || patient.birthDate.length < 7 ? [] : [patient.birthDate],
   };
 }
 

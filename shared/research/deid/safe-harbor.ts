@@ -1,7 +1,7 @@
 import type { Allergy, ClinicalRecord, CodedConcept, Diagnosis, ExtendedRecord, Immunization, Observation, Order, Patient, Report, Visit } from '../../domain/clinical';
 import type { DeviceInfo, DeviceReading } from '../../journal/device-meta';
 import { toHex, utf8Encode } from '../../crypto/bytes';
-import { ageOn } from '../cohort-answer';
+import { ageRangeOn } from '../cohort-answer';
 import type { QiValues } from './generalization';
 
 /**
@@ -163,10 +163,13 @@ export function zip3Of(postalCode: string | undefined, country: string | undefin
   return RESTRICTED_ZIP3.has(match[1]!) ? '000' : match[1]!;
 }
 
-/** Ages 90 and over are one category ((b)(2)(i)(C)): 90 stands for "90+". */
+/**
+ * Ages 90 and over are one category ((b)(2)(i)(C)): 90 stands for "90+". A birth date known only
+ * to the month or the year (QA explore-11 D19) gives the age it is sure of, and 90+ when it may be 90.
+ */
 export function safeHarborAge(birthDate: string | undefined, releaseDate: string): number | null {
-  const age = ageOn(birthDate, releaseDate);
-  return age === null ? null : Math.min(age, 90);
+  const age = ageRangeOn(birthDate, releaseDate);
+  return age === null ? null : age.max >= 90 ? 90 : age.min;
 }
 
 /**

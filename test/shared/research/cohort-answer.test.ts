@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ageBand, ageOn, checkMinCellSize, countBucket, type DATA_TYPES, keyList, type CohortMember } from '../../../shared/research/cohort-answer';
+import { ageBand, ageOn, ageRangeOn, checkMinCellSize, countBucket, type DATA_TYPES, keyList, type CohortMember } from '../../../shared/research/cohort-answer';
 
 let counter = 0;
 const randomKey = (): string => (++counter).toString(16).padStart(32, '0').split('').reverse().join('');
@@ -33,6 +33,20 @@ describe('ages', () => {
     expect(ageOn('1980-06-15', '2026-06-15')).toBe(46);
     expect(ageOn('2030-01-01', '2026-06-15')).toBeNull();
     expect(ageOn(undefined, '2026-06-15')).toBeNull();
+  });
+
+  // QA explore-11 D19: a birth date sent to the month (HL7 DT YYYYMM) or the year is kept as such.
+  it('a birth date known to the month or the year: the completed years it is sure of, and the most it may be', () => {
+    expect(ageOn('1980-06', '2026-06-15')).toBe(45);
+    expect(ageOn('1980-06', '2026-07-01')).toBe(46);
+    expect(ageOn('1980', '2026-06-15')).toBe(45);
+    expect(ageOn('2026', '2026-06-15')).toBe(0);
+    expect(ageOn('2027', '2026-06-15')).toBeNull();
+    expect(ageOn('2026-07', '2026-06-15')).toBeNull();
+    expect(ageRangeOn('1980-06', '2026-06-15')).toEqual({ min: 45, max: 46 });
+    expect(ageRangeOn('1936', '2026-12-05')).toEqual({ min: 89, max: 90 });
+    expect(ageRangeOn('1980-06-15', '2026-06-15')).toEqual({ min: 46, max: 46 });
+    expect(ageRangeOn('1980-13', '2026-06-15')).toBeNull();
     expect([ageBand(45), ageBand(40), ageBand(9), ageBand(89), ageBand(90), ageBand(104), ageBand(null)]).toEqual(['40–49', '40–49', '0–9', '80–89', '90+', '90+', null]);
   });
 });

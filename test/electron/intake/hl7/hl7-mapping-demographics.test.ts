@@ -42,6 +42,18 @@ describe('PID demographics: absent versus the HL7 null', () => {
     expect(patient.cleared).toBeUndefined();
   });
 
+  // QA explore-11 D19: PID-7 `202503` (a valid HL7 DT, month precision) was dropped.
+  it('a birth date sent to the month or the year is kept with that precision; an impossible one is dropped', () => {
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||202503|F').birthDate).toBe('2025-03');
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||2025|F').birthDate).toBe('2025');
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||20250315|F').birthDate).toBe('2025-03-15');
+    for (const bad of ['202513', '202500', '0099', '20251', '2025-03']) {
+      const patient = patientOf(`PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||${bad}|F`);
+      expect(patient.birthDate).toBeUndefined();
+      expect(patient.cleared).toBeUndefined();
+    }
+  });
+
   // QA explore-11 D13: one list for PID-13 and PID-14 let an A08 with only a business phone erase the home phone.
   it('PID-13 (home) and PID-14 (business) are kept apart, each absent, given or nulled on its own', () => {
     expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||031 111 11 11|031 222 22 22')).toMatchObject({ phones: ['031 111 11 11'], businessPhones: ['031 222 22 22'] });

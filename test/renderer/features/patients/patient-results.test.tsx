@@ -300,6 +300,13 @@ describe('D19: the age of an infant', () => {
     expect(ageSexLabel('2020-03', 'F', '2026-04-01')).toBe('6 y, Female (born 2020-03)');
     expect(ageSexLabel('2026-12', 'F', '2026-12-06')).toBe('under 1 mo, Female (born 2026-12)');
   });
+
+  it('a birth date known to the year only gives the age it is sure of, and says the year', () => {
+    expect(ageSexLabel('2025', 'F', '2026-12-06')).toBe('11 mo, Female (born 2025)');
+    expect(ageSexLabel('2020', 'M', '2026-12-06')).toBe('5 y, Male (born 2020)');
+    expect(ageSexLabel('2026', 'U', '2026-12-06')).toBe('under 1 y, Unknown (born 2026)');
+    expect(ageSexLabel('2027', 'U', '2026-12-06')).toBe('Age not recorded, Unknown (born 2027)');
+  });
 });
 
 describe('D0 in the list of every record', () => {

@@ -25,6 +25,14 @@ describe('birth dates in the blind index', () => {
     expect(text).toEqual({ names: ['Novak', 'Eva'], other: ['MRN-7'], dates: ['1980-02-03'] });
   });
 
+  // QA explore-11 D19: partial birth dates are kept. To the month: one joined word (202503), as a full
+  // date is. To the year only: no word, since a year token would link everyone born that year.
+  it('a birth date known to the month is one date word; one known to the year only is not indexed', () => {
+    const patient = { identifiers: [{ value: 'MRN-7', authority: 'A', type: 'MR' }], name: { family: 'Novak', given: ['Eva'] } };
+    expect(patientText({ ...patient, birthDate: '2025-03' }).dates).toEqual(['2025-03']);
+    expect(patientText({ ...patient, birthDate: '2025' }).dates).toEqual([]);
+  });
+
   it('the token cache makes the same tokens as recordTokens for dates, and none for the year', async () => {
     const keys = await deriveVaultKeys(generateMasterSecret());
     const cache = new TokenCache(keys.indexKey);

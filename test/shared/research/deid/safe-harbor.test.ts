@@ -87,6 +87,17 @@ describe('HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)', () => {
     expect(patient.qi).toMatchObject({ firstYear: 2019, lastYear: 2023 });
   });
 
+  // QA explore-11 D19: birth dates sent to the month or the year are kept; the release still has the age only.
+  it('(C) a birth date known to the month or the year gives an age, never the date; one that may be 90 is 90+', async () => {
+    const { patient: month, json, result } = await released(jane({ birthDate: '1961-07' }));
+    expect(month.qi.age).toBe(65);
+    expect(json).not.toContain('1961');
+    expect(result.removed.C).toBe(1);
+    // Born some day in 1936: 89 or 90 on 2026-12-05, so released as 90+.
+    expect((await released(jane({ birthDate: '1936' }))).patient.qi.age).toBe(90);
+    expect((await released(jane({ birthDate: '1937' }))).patient.qi.age).toBe(88);
+  });
+
   it('(C) makes ages over 89 one category, 90+, with no birth year', async () => {
     // 90 on the release date, and one day short of it.
     const { patient: old, json } = await released(jane({ birthDate: '1936-12-05' }));
