@@ -29,7 +29,13 @@ export type SettleDecision =
   /** Drop it (a duplicate): the object file is deleted and nothing is appended. */
   | { readonly drop: true }
   /** Append it with this dedupe tag and, when given, this normalized content instead of the input's. */
-  | { readonly drop?: false; readonly dedupe?: string; readonly normalized?: NormalizedIntake };
+  | { readonly drop?: false; readonly dedupe?: string; readonly normalized?: NormalizedIntake }
+  /**
+   * Not accepted after all (a DICOM instance whose end showed it was cut short): the object already
+   * written becomes an `intake.quarantine` record's raw bytes, exactly as `quarantine` would have
+   * written them (design §4 rule 1: quarantined input keeps its bytes), none of them held in memory.
+   */
+  | { readonly quarantine: IntakeQuarantine };
 
 export interface IntakeResult {
   /** The journal record holding it: durable (fsynced) when the promise resolves. */
@@ -238,6 +244,14 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
       }
       const written = await objects.write(sealer.sealStream('object', hashed()));
       const decision = await settle({ sha256: hash.digest('hex'), rawBytes });
+      if ('quarantine' in decision) {
+        const quarantine = IntakeQuarantineSchema.parse(decision.quarantine);
+        const metadata: QuarantineMetadataV1 = { v: 1, channel: quarantine.channel, receivedAt: receivedAt.toISOString(), objectId: written.id, rawBytes, quarantine };
+        const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(metadata)), METADATA_COMPRESSION);
+        const { seq } = await journal.append({ kind: 'intake.quarantine', operator: null, objects: [written.id], meta });
+        onDurable?.(seq);
+        return { seq, objectId: written.id };
+      }
       if (decision.drop === true) {
         if (!written.existed) await objects.delete?.(written.id);
         return null;

@@ -163,9 +163,15 @@ async function storePart10(
   let endCheck = null as PixelDataEndCheck | null;
   // …or, for a deflated data set, as they are inflated.
   let inflatedCheck = null as InflatedPixelDataEndCheck | null;
-  // Why the stream was cut short, once its end showed it: the stream then fails (the object being
-  // written is abandoned, whatever the writer wraps the failure in) and the head is quarantined.
+  // Why the stream was cut short, once its end showed it. Where the write settles after the stream
+  // (ingestSettled), the object already written becomes the quarantine's bytes; elsewhere the
+  // stream fails (the object is abandoned) and the head is quarantined.
   let cutShort = null as string | null;
+  let failOnCut = true;
+  const settleCut = (): (() => string | null) => {
+    failOnCut = false;
+    return () => cutShort;
+  };
   const raw: Uint8Array | AsyncIterable<Uint8Array> =
     rest === null
       ? head
@@ -194,7 +200,7 @@ async function storePart10(
           } finally {
             inflatedCheck?.close();
           }
-          if (cutShort !== null) throw new Error('The data set ends inside Pixel Data.');
+          if (cutShort !== null && failOnCut) throw new Error('The data set ends inside Pixel Data.');
         })();
   const quarantine = async (disposition: IntakeQuarantine['disposition'], reason: string, extra: Partial<IntakeQuarantine>, bytes: Uint8Array | AsyncIterable<Uint8Array> = raw): Promise<number> => {
     const { seq } = await options.pipeline.quarantine({
@@ -219,7 +225,7 @@ async function storePart10(
     else endCheck = new PixelDataEndCheck(index.pixelData);
   }
   try {
-    return await storeIndexed(options, head, raw, index, context, quarantine);
+    return await storeIndexed(options, head, raw, index, context, quarantine, settleCut);
   } catch (error) {
     if (cutShort === null) throw error;
     // The bytes that passed are gone into an abandoned object; the head (File Meta Information,
@@ -238,6 +244,8 @@ async function storeIndexed(
   index: DicomIndex,
   context: { readonly source: DicomInstance['source']; readonly callingAeTitle?: string; readonly where: string; readonly expectedSopInstanceUid?: string },
   quarantine: (disposition: IntakeQuarantine['disposition'], reason: string, extra: Partial<IntakeQuarantine>) => Promise<number>,
+  /** For a write that settles after the whole stream: the stream then does not fail when cut short; the getter says why it was. */
+  settleCut: () => () => string | null,
 ): Promise<DicomIntakeOutcome> {
   const inMemory = raw === head;
   const notes = [...index.notes];
@@ -299,10 +307,16 @@ async function storeIndexed(
       yield piece;
     }
   })();
+  const cutShort = settleCut();
   return dedupe.serialized(keyTag, async (): Promise<DicomIntakeOutcome> => {
     let outcome: DicomIntakeOutcome['outcome'] = 'stored';
     let tag = '';
     const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw: hashed, normalized }, async () => {
+      const cut = cutShort();
+      if (cut !== null) {
+        // Cut short: every byte received is in the object written, which becomes the quarantine's (design §4 rule 1).
+        return { quarantine: { type: 'quarantine', channel: 'dicom', disposition: 'rejected', reason: cut.slice(0, 500), acks: [], source: context.where.slice(0, 300), messageType: 'DICOM', messageId: index.sopInstanceUid } };
+      }
       const decision = decide(dedupe.payloadTag(datasetHash.digest('hex')));
       outcome = decision.outcome;
       if (decision.outcome === 'duplicate') return { drop: true };
@@ -310,6 +324,8 @@ async function storeIndexed(
       return { dedupe: decision.tag, normalized: decision.normalized };
     });
     if (result === null) return { status: DIMSE_STATUS.SUCCESS, outcome };
+    const cut = cutShort();
+    if (cut !== null) return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq: result.seq, reason: cut };
     dedupe.remember(tag, result.seq);
     return { status: DIMSE_STATUS.SUCCESS, outcome, seq: result.seq };
   });

@@ -52,16 +52,17 @@ describe('DICOM import of a file cut short inside Pixel Data', () => {
     expect(await importDicomFile(options, file, 'file 1 of 1')).toMatchObject({ outcome: 'stored' });
   });
 
-  it('a streamed file (larger than its head) is quarantined with its head and the reason; nothing is stored as an instance', async () => {
+  // Design §4: quarantined input keeps its bytes. A streamed instance cut short kept only its head.
+  it('a streamed file (larger than its head) is quarantined with all its bytes and the reason; nothing is stored as an instance', async () => {
     const { options, storage, opener } = await open();
     const file = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-CUT', pixels: Buffer.alloc(600_000, 5), rows: 500, columns: 600 }));
     const cut = file.subarray(0, 400_000);
     const outcome = await importDicomStream(options, pieces(cut, 16 * 1024), 'file 1 of 1', 64 * 1024);
-    expect(outcome).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/ends inside Pixel Data \(7FE0,0010\): [\d,]+ of 600,000 bytes arrived\..*first [\d,]+ bytes are kept/) });
+    expect(outcome).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/^The data set ends inside Pixel Data \(7FE0,0010\): [\d,]+ of 600,000 bytes arrived\. The instance was cut short/) });
     const records = await quarantined(storage, opener);
     expect(records.map((record) => record.kind)).toEqual(['intake.quarantine']);
-    expect(records[0]!.raw.equals(cut.subarray(0, records[0]!.raw.length))).toBe(true);
-    expect(records[0]!.raw.length).toBeGreaterThanOrEqual(64 * 1024);
+    expect(records[0]!.raw.equals(cut)).toBe(true);
+    expect(QuarantineMetaSchema.parse(records[0]!.meta)).toMatchObject({ rawBytes: cut.length, quarantine: { disposition: 'rejected', messageId: UID } });
 
     // The complete file through the same path is stored.
     expect(await importDicomStream(options, pieces(file, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'stored' });
@@ -77,7 +78,9 @@ describe('DICOM import of a file cut short inside Pixel Data', () => {
     const cut = file.subarray(0, 400_000);
     const outcome = await importDicomStream(options, pieces(cut, 16 * 1024), 'file 1 of 1', 64 * 1024);
     expect(outcome).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/^The data set ends inside Pixel Data \(7FE0,0010\): [\d,]+ of 600,000 bytes arrived\./) });
-    expect((await quarantined(storage, opener)).map((record) => record.kind)).toEqual(['intake.quarantine']);
+    const records = await quarantined(storage, opener);
+    expect(records.map((record) => record.kind)).toEqual(['intake.quarantine']);
+    expect(records[0]!.raw.equals(cut)).toBe(true);
     expect(await importDicomStream(options, pieces(file, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'stored' });
   });
 

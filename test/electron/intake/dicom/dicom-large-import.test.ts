@@ -105,7 +105,7 @@ describe('body: DICOM imports over 16 MiB', () => {
     expect(await readJournal(b)).toHaveLength(before);
   }, 60_000);
 
-  it('a large file that ends inside Pixel Data (all of it sent) is quarantined with its head and the reason, not stored (QA explore-12 D1)', async () => {
+  it('a large file that ends inside Pixel Data (all of it sent) is quarantined with all its bytes and the reason, not stored (QA explore-12 D1; design §4)', async () => {
     const { b, vault, dataDir } = await openBody();
     const file = multiFrame('1.2.826.0.1.3680043.10.999.90.4', 20).subarray(0, 18_000_000);
     const result = await streamFile(b, file);
@@ -116,10 +116,9 @@ describe('body: DICOM imports over 16 MiB', () => {
     expect(record.kind).toBe('intake.quarantine');
     const meta = QuarantineMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, record.meta!)).toString('utf8')));
     expect(meta.quarantine).toMatchObject({ channel: 'dicom', disposition: 'rejected', messageId: '1.2.826.0.1.3680043.10.999.90.4' });
-    // The head is kept: the file's first bytes, 1 MiB and the piece that crossed it.
-    expect(meta.rawBytes).toBeGreaterThanOrEqual(1024 * 1024);
-    expect(meta.rawBytes).toBeLessThan(file.length);
-    expect(await storedHash(vault, dataDir, record.objects[0]!)).toBe(createHash('sha256').update(file.subarray(0, meta.rawBytes)).digest('hex'));
+    // Every byte received is kept (the object already sealed as it streamed), not only the head.
+    expect(meta.rawBytes).toBe(file.length);
+    expect(await storedHash(vault, dataDir, record.objects[0]!)).toBe(createHash('sha256').update(file).digest('hex'));
   }, 60_000);
 
   it('a large instance without Patient ID is held in quarantine with all its bytes, and is reprocessed as a stream', async () => {

@@ -148,7 +148,7 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     expect(stored!.kind).toBe('intake.dicom');
   });
 
-  it('quarantines a streamed data set (larger than its head) cut short inside Pixel Data with its head, answers C000, and stores no instance', async () => {
+  it('quarantines a streamed data set (larger than its head) cut short inside Pixel Data with all its bytes, answers C000, and stores no instance', async () => {
     const { server, storage, opener } = await start({ datasetHighWaterBytes: 64 * 1024 });
     const pixels = Buffer.alloc(3 * 1024 * 1024, 3);
     const whole = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', pixels, rows: 1024, columns: 1536 }));
@@ -163,12 +163,12 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     expect(all.map((record) => record.kind)).toEqual(['intake.quarantine', 'intake.dicom']);
     const quarantine = QuarantineMetaSchema.parse(all[0]!.meta).quarantine;
     expect(quarantine).toMatchObject({ disposition: 'rejected', messageId: UID, reason: expect.stringMatching(/ends inside Pixel Data \(7FE0,0010\): [\d,]+ of 3,145,728 bytes arrived/) });
-    // What is kept is the head: File Meta Information, the index fields, the start of Pixel Data.
-    expect(all[0]!.raw.length).toBeLessThan(cut.length);
+    // What is kept is every byte received, behind the File Meta Information made for it (design §4).
     const kept = all[0]!.raw;
     const at = kept.indexOf(cut.subarray(0, 64));
     expect(at).toBeGreaterThan(128);
-    expect(kept.subarray(at).equals(cut.subarray(0, kept.length - at))).toBe(true);
+    expect(kept.length - at).toBe(cut.length);
+    expect(kept.subarray(at).equals(cut)).toBe(true);
   });
 
   it('holds an instance without Patient ID in quarantine and answers Success', async () => {
