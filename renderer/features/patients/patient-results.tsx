@@ -1,4 +1,4 @@
-import { useId, useMemo, useState } from 'react';
+import { Fragment, useId, useMemo, useState } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
@@ -89,6 +89,23 @@ function ReportBlock({ patientId, group, corrections }: { patientId: string; gro
             <p key={index} className="report-comments__item">
               <FormattedText text={comment} />
             </p>
+          ))}
+        </div>
+      )}
+      {group.earlierComments.length > 0 && (
+        <div className="report-comments" role="note" aria-label="Comments on the earlier report">
+          {group.earlierComments.map(({ report: earlier, comments: earlierComments }) => (
+            <Fragment key={earlier.recordId}>
+              <p className="report-comments__item muted">
+                From the report of {recordDateTime(earlier.record.time)}
+                {earlier.record.status === undefined ? '' : `, ${reportStatusLabel(earlier.record.status)}`}:
+              </p>
+              {earlierComments.map((comment, index) => (
+                <p key={index} className="report-comments__item">
+                  <FormattedText text={comment} />
+                </p>
+              ))}
+            </Fragment>
           ))}
         </div>
       )}

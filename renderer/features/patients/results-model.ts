@@ -168,6 +168,25 @@ export interface ResultGroup {
   readonly results: readonly ObservationRow[];
   /** The report's time, else its newest result's. */
   readonly time: string;
+  /**
+   * Comments of earlier versions of the report (a correction resends it) that the newest version
+   * does not repeat, newest version first: a correction without comments of its own must not hide
+   * the original's (they are shown marked as the earlier report's).
+   */
+  readonly earlierComments: readonly { readonly report: ReportRow; readonly comments: readonly string[] }[];
+}
+
+function earlierCommentsOf(current: ReportRow | null, versions: readonly ReportRow[]): ResultGroup['earlierComments'] {
+  if (current === null) return [];
+  const seen = new Set(current.record.comments ?? []);
+  const out: { report: ReportRow; comments: string[] }[] = [];
+  for (const version of [...versions].sort((a, b) => inMessageOrder(b, a))) {
+    if (version === current) continue;
+    const comments = (version.record.comments ?? []).filter((comment) => !seen.has(comment));
+    for (const comment of comments) seen.add(comment);
+    if (comments.length > 0) out.push({ report: version, comments });
+  }
+  return out;
 }
 
 /** A report's order number, as its results carry it (observation.orderId: OBR-3, else OBR-2). */
@@ -192,11 +211,11 @@ function reportGroupKey(row: ReportRow): string {
  * their own (one per message). Newest group first.
  */
 export function groupResults(records: readonly RecordRow[], corrections: Corrections = correctionsOf(records)): ResultGroup[] {
-  const groups = new Map<string, { report: ReportRow | null; results: ObservationRow[] }>();
+  const groups = new Map<string, { report: ReportRow | null; versions: ReportRow[]; results: ObservationRow[] }>();
   const groupOf = (key: string) => {
     let group = groups.get(key);
     if (group === undefined) {
-      group = { report: null, results: [] };
+      group = { report: null, versions: [], results: [] };
       groups.set(key, group);
     }
     return group;
@@ -214,6 +233,7 @@ export function groupResults(records: readonly RecordRow[], corrections: Correct
       else list.push(report);
     }
     const group = groupOf(reportGroupKey(report));
+    group.versions.push(report);
     if (group.report === null || inMessageOrder(group.report, report) < 0) group.report = report;
   }
   for (const row of records) {
@@ -227,7 +247,7 @@ export function groupResults(records: readonly RecordRow[], corrections: Correct
   for (const [key, group] of groups) {
     if (group.results.length === 0 && group.report === null) continue;
     const results = group.results.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : inMessageOrder(labPosition(a), labPosition(b))));
-    out.push({ key, report: group.report, results, time: group.report?.time ?? results[0]!.time });
+    out.push({ key, report: group.report, results, time: group.report?.time ?? results[0]!.time, earlierComments: earlierCommentsOf(group.report, group.versions) });
   }
   return out.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : a.key < b.key ? -1 : 1));
 }

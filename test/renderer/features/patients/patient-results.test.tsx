@@ -370,3 +370,37 @@ describe('D8: result values as the lab wrote them', () => {
     expect(recordValue(obs('X', 'Glucose', 0, '', T1, { value: { kind: 'text', value: '<1.0' }, valueDetail: { kind: 'structured-numeric', comparator: '<', value: 1, decimals: 1, unit: 'mmol/L' } }))).toBe('< 1.0 mmol/L');
   });
 });
+
+/**
+ * A correction resends the report (same order number); the views show its newest version. When the
+ * correction has no comments of its own, the original report's NTE comments vanished with it. A
+ * clinician still needs them ("specimen haemolysed" still applies to the corrected value): they stay
+ * under the report, marked as the earlier report's; a comment the correction repeats shows once.
+ */
+describe('report comments across a correction', () => {
+  const T = '2025-03-10T08:00:00+01:00';
+  const report = (recordId: string, seq: number, status: string, comments?: string[]) =>
+    at(recordId, { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, status, fillerOrderId: 'F-900', time: T, ...(comments === undefined ? {} : { comments }) }, seq);
+  const potassium = (recordId: string, seq: number, value: number, status: 'F' | 'C') => at(recordId, obs('2823-3', 'Potassium', value, 'mmol/L', T, { orderId: 'F-900', status }), seq);
+
+  it('the model keeps the earlier versions\' comments the newest does not repeat, newest version first', () => {
+    const records = [
+      report('p-7.c1.1', 1, 'F', ['Specimen slightly haemolysed.', 'Repeat advised.']),
+      potassium('p-7.c1.0', 1, 5.0, 'F'),
+      report('p-7.c2.1', 2, 'C', ['Repeat advised.']),
+      potassium('p-7.c2.0', 2, 5.6, 'C'),
+    ];
+    const [group] = groupResults(records);
+    expect(group!.report?.recordId).toBe('p-7.c2.1');
+    expect(group!.earlierComments.map((earlier) => [earlier.report.recordId, earlier.comments])).toEqual([['p-7.c1.1', ['Specimen slightly haemolysed.']]]);
+    expect(groupResults([report('p-7.c1.1', 1, 'F'), potassium('p-7.c1.0', 1, 5.0, 'F')])[0]!.earlierComments).toEqual([]);
+  });
+
+  it('by report: the corrected report without comments shows the original\'s, marked as from the original report', async () => {
+    const results = await openChart([report('p-7.c1.1', 1, 'F', ['Specimen slightly haemolysed.']), potassium('p-7.c1.0', 1, 5.0, 'F'), report('p-7.c2.1', 2, 'C'), potassium('p-7.c2.0', 2, 5.6, 'C')]);
+    const [panel] = within(results).getAllByRole('article', { name: 'Metabolic panel' });
+    expect(within(panel!).queryByRole('note', { name: 'Report comments' })).toBeNull();
+    const earlier = within(panel!).getByRole('note', { name: 'Comments on the earlier report' });
+    expect(earlier.textContent).toBe('From the report of 2025-03-10 08:00 (UTC+01:00), Final:Specimen slightly haemolysed.');
+  });
+});
