@@ -193,6 +193,15 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
   );
 }
 
+/**
+ * A name, an action or a workstation in the report: wraps at spaces within a bounded width, so
+ * that long operator names or host names cannot push the Notary column out of the panel at
+ * 1,000 px (QA explore-11 D16); only a single word longer than that width is broken.
+ */
+function CellText({ children }: { children: string }) {
+  return <span className="access-report__text">{children}</span>;
+}
+
 /** What a printed report covers, in words. */
 function describeQuery(query: AccessReportQuery, names: Readonly<Record<string, string>>): string {
   const parts = [
@@ -237,7 +246,7 @@ function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy:
                 </td>
                 <th scope="row">
                   {row.operatorName !== '' ? (
-                    row.operatorName
+                    <CellText>{row.operatorName}</CellText>
                   ) : row.operator === '' ? (
                     'Node'
                   ) : (
@@ -246,10 +255,12 @@ function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy:
                     </code>
                   )}
                 </th>
-                <td>{row.action}</td>
+                <td>
+                  <CellText>{row.action}</CellText>
+                </td>
                 <td>
                   {row.subjectName !== '' ? (
-                    row.subjectName
+                    <CellText>{row.subjectName}</CellText>
                   ) : row.subject === '' ? (
                     <span className="muted">—</span>
                   ) : (
@@ -258,7 +269,7 @@ function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy:
                     </code>
                   )}
                 </td>
-                <td>{row.workstation === '' ? <span className="muted">not recorded</span> : row.workstation}</td>
+                <td>{row.workstation === '' ? <span className="muted">not recorded</span> : <CellText>{row.workstation}</CellText>}</td>
                 <td>
                   <a href={hrefForPath('ledger', String(row.seq))} aria-label={`Entry ${row.seq}`}>
                     {row.seq}
@@ -267,7 +278,7 @@ function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy:
                     {shortHash(row.entryHash)}
                   </code>
                 </td>
-                <td>{row.notary === undefined ? <span className="muted">not yet</span> : `leaf ${row.notary.leafIndex}`}</td>
+                <td className="access-report__notary">{row.notary === undefined ? <span className="muted">not yet</span> : `leaf ${row.notary.leafIndex}`}</td>
               </tr>
             ))}
           </tbody>

@@ -22,7 +22,8 @@ import { freePort } from '../../support/free-port';
  * Last, the node stops, and the page stops claiming the vault is unlocked.
  */
 
-const AUDITOR = 'Audrey Auditor';
+// A long name, as operators have (QA explore-11 D16: the report overflowed its panel at 1,000 px).
+const AUDITOR = 'Audrey-Marguerite Auditor von Hohenberg-Zimmermann';
 const AUDITOR_PASSPHRASE = 'copper lantern quietly ninety-one';
 
 const ADT = [
@@ -246,6 +247,34 @@ describe('audit as a compliance officer uses it', () => {
         await expect
           .poll(async () => (await showReport(page)).map((cells) => cells.slice(1, 3).join(' | ')), { timeout: KEY_TIMEOUT_MS, interval: 500 })
           .toEqual(expect.arrayContaining([`${AUDITOR} | Signed in`, `${AUDITOR} | Exported an access report (2 rows)`, `${AUDITOR} | Locked`]));
+      });
+
+      await steps.run('at 1,000 × 700 the report of everything keeps its columns inside the panel (QA explore-11 D16: the Notary column was off-screen)', async () => {
+        await page.setViewportSize({ width: 1000, height: 700 });
+        try {
+          const table = page.getByRole('table', { name: 'Access report' });
+          const layout = await table.evaluate((element) => {
+            const wrap = element.parentElement!;
+            const wrapBox = wrap.getBoundingClientRect();
+            const heads = [...element.querySelectorAll('thead th')].map((th) => ({ name: th.textContent, right: Math.round(th.getBoundingClientRect().right), width: Math.round(th.getBoundingClientRect().width) }));
+            return { tableWidth: Math.round(element.getBoundingClientRect().width), wrapWidth: wrap.clientWidth, wrapRight: Math.round(wrapBox.right), hidden: wrap.scrollWidth - wrap.clientWidth, heads };
+          });
+          expect(layout.hidden, JSON.stringify(layout)).toBeLessThanOrEqual(1);
+          for (const head of layout.heads) expect(head.right, `${head.name} inside the panel`).toBeLessThanOrEqual(layout.wrapRight + 1);
+          // The shortened entry digests are whole on one line (not cut into "0x1ad468…" and "6159"), the full value in the title.
+          const digests = await table.locator('tbody code[title^="Entry digest"]').evaluateAll((codes) =>
+            codes.map((code) => ({ lines: new Set([...code.getClientRects()].map((rect) => Math.round(rect.top))).size, title: code.getAttribute('title') ?? '' })),
+          );
+          expect(digests.length).toBeGreaterThan(5);
+          for (const digest of digests) {
+            expect(digest.lines).toBe(1);
+            expect(digest.title).toMatch(/^Entry digest 0x[0-9a-f]{64}$/);
+          }
+          // The long name is there in full, wrapped at its spaces.
+          expect(await table.locator('tbody th', { hasText: AUDITOR }).count()).toBeGreaterThan(0);
+        } finally {
+          await page.setViewportSize({ width: 1280, height: 900 });
+        }
       });
 
       await steps.run('the ledger names the operator an operator change was about, for the administrator (not only a hash)', async () => {
