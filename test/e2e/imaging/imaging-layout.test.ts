@@ -11,7 +11,8 @@ import { ctSlice, srInstance, TS } from '../../renderer/features/imaging/viewer/
  * pushed Accession and Series out of the studies table's frame (D9); a study of six series stacked
  * its thumbnails full width above the image, below the fold (D10); an SR's text lost its line
  * breaks (D7); and an instance naming another Patient ID under the same Study Instance UID moved
- * the whole study to that patient (D0): each patient keeps its own images, both studies flagged.
+ * the whole study to that patient (D0): each patient keeps its own images, both studies flagged; a
+ * resend of an instance with other bytes showed the newer copy with no sign of the earlier (D4).
  */
 
 const STUDY = '1.2.826.0.1.3680043.10.996.1';
@@ -89,6 +90,27 @@ describe('Imaging at 1,000 × 700', () => {
       const report = page.getByRole('region', { name: 'Imaging Report' });
       await report.waitFor({ timeout: UI_TIMEOUT_MS });
       expect(await report.innerText()).toMatch(/Finding: Line one\nLine two/);
+    });
+
+    // QA explore-12 D4: the same SOP Instance UID again with other bytes was flagged nowhere a radiologist looks.
+    await steps.run('D4: a resend of an instance with other bytes is flagged in the list and the viewer, and the earlier copy opens', async () => {
+      await goToArea(page, 'Imaging');
+      const resend = ctSlice({ size: 64, slice: 3, transferSyntax: TS.explicitBig, sopInstanceUid: `${STUDY}.20.1`, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.20`, studyDescription: 'OTHER PATIENT CT', patientId: 'MRN-LAYOUT-2', patientName: 'Beta^Bruno' });
+      await page.getByLabel('DICOM files', { exact: true }).setInputFiles([{ name: 'OTHER-AGAIN', mimeType: 'application/octet-stream', buffer: resend }]);
+      await page.getByRole('button', { name: 'Import DICOM files' }).click();
+      await expect.poll(() => page.getByRole('table', { name: 'Import results' }).innerText().catch(() => ''), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/Stored, conflicts with an earlier copy/);
+      await expect.poll(() => studiesRow(page, 'OTHER PATIENT CT'), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/1 image was received again with other bytes/);
+      expect(await studiesRow(page, 'OTHER PATIENT CT')).toMatch(/1 series, 1 instance/);
+      await page.getByRole('link', { name: 'OTHER PATIENT CT' }).click();
+      await page.locator('canvas.viewer-canvas').waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await page.locator('.viewer__header').innerText()).toMatch(/1 image was received again with other bytes/);
+      const copies = page.getByTestId('viewer-copies');
+      await expect.poll(() => copies.innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS }).toMatch(/Shown: copy 2 of 2, the latest/);
+      await expect.poll(() => page.locator('.viewer-overlay--bottom').innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS }).toMatch(/Explicit VR Big Endian/);
+      await copies.getByRole('button', { name: 'Show copy 1 of 2, received earlier' }).click();
+      await expect.poll(() => copies.innerText(), { timeout: UI_TIMEOUT_MS }).toMatch(/Shown: copy 1 of 2, received earlier/);
+      // The earlier copy's own bytes are drawn: it was stored in the other transfer syntax.
+      await expect.poll(() => page.locator('.viewer-overlay--bottom').innerText(), { timeout: UI_TIMEOUT_MS }).toMatch(/Explicit VR Little Endian/);
     });
 
     expect(consoleErrors).toEqual([]);
