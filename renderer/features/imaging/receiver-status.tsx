@@ -83,8 +83,8 @@ export function ReceiverStatus() {
           </dl>
           {loaded.status.counters.conflicts > 0 && (
             <p>
-              {instances(loaded.status.counters.conflicts)} arrived again with other bytes under a SOP Instance UID already stored: both copies are kept, the later one flagged as a
-              conflict.
+              {instances(loaded.status.counters.conflicts)} arrived again with other bytes under a SOP Instance UID already stored: both copies are kept; its study says so in the list
+              and the viewer shows the later copy and opens the earlier one.
             </p>
           )}
           {loaded.status.callers.length > 0 && (

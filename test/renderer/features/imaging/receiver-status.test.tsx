@@ -44,7 +44,7 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
     expect(cells(rows[1]!)).toEqual(['CT_QA', '10.0.0.5', '2', '15', '7', '1', '5', '1', '1']);
     expect(cells(rows[2]!)).toEqual(['MR_QA', '10.0.0.5', '2', '2', '2', '0', '0', '0', '0']);
     // A conflict is said in words: where the two copies are.
-    expect(section.textContent).toMatch(/1 instance arrived again with other bytes under a SOP Instance UID already stored: both copies are kept/);
+    expect(section.textContent).toMatch(/1 instance arrived again with other bytes under a SOP Instance UID already stored: both copies are kept; its study says so in the list and the viewer shows the later copy and opens the earlier one\./);
   });
 
   it('says nothing about conflicts when there are none', async () => {
