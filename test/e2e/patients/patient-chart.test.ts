@@ -9,8 +9,8 @@ import { freePort } from '../../support/free-port';
 
 /**
  * Issue 11, "Patients, as a clinician uses them", end to end in Chromium through the browser shell
- * at 1,000 × 700: an admission, three lab results and a correction of the last arrive over MLLP; the ORUs' PIDs carry no
- * address, which must not blank the admission's. The banner, the results by report with their
+ * at 1,000 × 700: an admission, an update with only a business phone, three lab results and a correction of the last
+ * arrive over MLLP; the ORUs' PIDs carry no address and the update no home phone, which must not blank the admission's. The banner, the results by report with their
  * comments and critical flags, the flowsheet and the trend chart are checked against the messages
  * below; a partial MRN finds the patient, "/" focuses the search, and lock/unlock comes back.
  */
@@ -27,6 +27,8 @@ const MESSAGES: readonly string[] = [
     'PV1|1|I|Ward 3^12^1||||^Weiss^Anna' + '|'.repeat(37) + '20250210083000+0100',
     'AL1|1|DA|7980^Penicillin G^RXNORM|SV|Urticaria',
   ].join('\r'),
+  // An update with only a business phone (PID-14): the home phone the admission gave stays (QA D13).
+  [msh('ADT^A08^ADT_A01', 'E2E-ADT-2', '20250210100000'), 'EVN|A08|20250210100000+0100', `PID|1||${MRN}^^^CLINIC^MR||Brunner^Lea|||||||||031 999 99 99`].join('\r'),
   [
     msh('ORU^R01^ORU_R01', 'E2E-ORU-1', '20250211081500'),
     LAB_PID,
@@ -47,6 +49,7 @@ const MESSAGES: readonly string[] = [
     msh('ORU^R01^ORU_R01', 'E2E-ORU-3', '20250215081500'),
     LAB_PID,
     'OBR|1||F-102|24323-8^Metabolic panel^LN|||20250215080000+0100|||||||||||||||||F',
+    'NTE|1|L|Drawn at 07:40.',
     'OBX|1|NM|2823-3^Potassium^LN||5.0|mmol/L|3.5-5.1|N|||F|||20250215080000+0100',
   ].join('\r'),
   // The lab corrects that potassium (OBX-11 C, same filler order): 5.6 replaces 5.0 everywhere (QA D0).
@@ -102,6 +105,8 @@ describe('a patient as a clinician uses it', () => {
         expect(await allergies.evaluate((element) => getComputedStyle(element).backgroundColor)).not.toBe('rgba(0, 0, 0, 0)');
         expect((await banner.locator('.patient-banner__visit').innerText()).replace(/\s+/g, ' ')).toBe('Last visit 2025-02-10, Inpatient, Ward 3 12 1');
         expect(await banner.innerText()).toContain('Hauptstrasse 5, 3011 Bern, CH');
+        // Home and business phones apart; the A08 that sent only PID-14 kept PID-13 (QA D13).
+        expect((await banner.innerText()).replace(/\s+/g, ' ')).toMatch(/Phone 031 555 12 12 Business phone 031 999 99 99/);
       });
 
       const results = page.getByRole('region', { name: 'Results' });
@@ -110,8 +115,10 @@ describe('a patient as a clinician uses it', () => {
         expect(await reports.count()).toBe(3);
         const [newest, middle, oldest] = [reports.nth(0), reports.nth(1), reports.nth(2)];
         // The correction under its report, the value it replaced only as a note (D0); \.br\ is a line break (D20).
-        expect(await newest.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Potassium\t5\.6\s+mmol\/L\s+Corrected from 5 mmol\/L\s*\t3\.5-5\.1\t/)]);
+        expect(await newest.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Potassium\t5\.6\s+mmol\/L\s+Corrected from 5\.0 mmol\/L\s*\t3\.5-5\.1\t/)]);
         expect(await newest.getByRole('note', { name: 'Report comments' }).innerText()).toBe('Corrected result.\nWard informed.');
+        // The original report's comment, which the correction did not repeat, stays under it, marked as the earlier report's.
+        expect((await newest.getByRole('note', { name: 'Comments on the earlier report' }).innerText()).replace(/\s+/g, ' ')).toBe('From the report of 2025-02-15 08:00 (UTC+01:00): Drawn at 07:40.');
         const critical = middle.locator('tbody tr').filter({ hasText: 'Potassium' });
         expect(await critical.getAttribute('class')).toContain('result-table__row--critical');
         expect(await critical.locator('.flag--critical [aria-hidden]').innerText()).toBe('▲▲ HH');
@@ -134,7 +141,7 @@ describe('a patient as a clinician uses it', () => {
           ['Test', '2025-02-15', '2025-02-13', '2025-02-11'],
           ['Body temperature (°C)', '', '', '38.4 ▲ HHigh'],
           ['Glucose (mmol/L)', '', '9.4 ▲ HHigh', ''],
-          ['Potassium (mmol/L)', '5.6 ▲ HHighCorrected from 5 mmol/L', '6.8 ▲▲ HHCritically high', '4.2'],
+          ['Potassium (mmol/L)', '5.6 ▲ HHighCorrected from 5.0 mmol/L', '6.8 ▲▲ HHCritically high', '4.2'],
         ]);
       });
 
@@ -163,7 +170,7 @@ describe('a patient as a clinician uses it', () => {
           .locator('tbody tr')
           .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((cell) => (cell.querySelector('[aria-hidden]') ?? cell).textContent ?? '')));
         expect(values).toEqual([
-          ['2025-02-15 08:00 (UTC+01:00)', '5.6 mmol/L, corrected from 5 mmol/L', '▲ H'],
+          ['2025-02-15 08:00 (UTC+01:00)', '5.6 mmol/L, corrected from 5.0 mmol/L', '▲ H'],
           ['2025-02-13 08:00 (UTC+01:00)', '6.8 mmol/L', '▲▲ HH'],
           ['2025-02-11 08:00 (UTC+01:00)', '4.2 mmol/L', ''],
         ]);
