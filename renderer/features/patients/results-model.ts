@@ -367,6 +367,8 @@ export interface Trend {
   readonly range: { readonly low: number | null; readonly high: number | null; readonly text: string } | null;
   /** Results in a unit that cannot be converted into the trend's ('' when none was given): left out, and said so. */
   readonly omitted: readonly { readonly unit: string; readonly count: number }[];
+  /** Current results of the test that are not a plain number (`> 150`, a ratio, text), oldest first: not drawn, and said so. */
+  readonly notNumeric: readonly ObservationRow[];
 }
 
 // LOINC codes of glucose concentrations (serum/plasma, blood, capillary, urine, CSF; mass and molar).
@@ -428,11 +430,16 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
     const parsed = parseReferenceRange(text);
     if (parsed !== null) range = { ...parsed, text: text! };
   }
+  // A limit (`> 150`) is no point on the line, but a newer one must not hide behind "latest" (D8).
+  const notNumeric = records
+    .filter((row): row is ObservationRow => isObservation(row) && row.record.value.kind !== 'numeric' && testKeyOf(row.record) === testKey && !corrections.superseded.has(row.recordId))
+    .sort((a, b) => -byTimeDescending(a, b));
   return {
     label: newest === undefined ? '' : conceptLabel(newest.record.code),
     unit,
     points,
     range,
     omitted: [...omitted].map(([from, count]) => ({ unit: from, count })),
+    notNumeric,
   };
 }

@@ -58,7 +58,13 @@ export function trendSummary(trend: Trend): string {
   const count = trend.points.length === 1 ? '1 result' : `${trend.points.length} results`;
   const converted = trend.points.filter((point) => point.reported !== undefined);
   const convertedText = converted.length === 0 ? '' : `; ${converted.length === 1 ? '1 result' : `${converted.length} results`} converted from ${[...new Set(converted.map((point) => unitLabel(point.reported!.unit)))].join(', ')}`;
-  return `${trend.label}: ${count} from ${recordDateTime(first.row.time)} to ${recordDateTime(last.row.time)}; latest ${last.text}${unit === '' ? '' : ` ${unit}`}${convertedText}; ${rangeText(trend)}.${omittedText(trend)}`;
+  return `${trend.label}: ${count} from ${recordDateTime(first.row.time)} to ${recordDateTime(last.row.time)}; latest ${last.text}${unit === '' ? '' : ` ${unit}`}${convertedText}; ${rangeText(trend)}.${omittedText(trend)}${notNumericText(trend)}`;
+}
+
+/** Results that are no point on the line (`> 150`, text): named with their values and times, never dropped silently. */
+function notNumericText(trend: Trend): string {
+  if (trend.notNumeric.length === 0) return '';
+  return ` Not drawn (not a plain number): ${trend.notNumeric.map((row) => `${recordValue(row.record)} on ${recordDateTime(row.time)}`).join('; ')}.`;
 }
 
 /** Results the trend could not show (another unit without a conversion): said, never dropped silently (D21). */

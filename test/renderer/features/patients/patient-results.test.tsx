@@ -363,6 +363,24 @@ describe('D8: result values as the lab wrote them', () => {
     expect(within(values).getAllByRole('row').slice(1).map((tr) => tr.textContent)).toEqual(['2025-03-11 08:00 (UTC+01:00)4.5 mmol/L', '2025-03-10 08:00 (UTC+01:00)4.0 mmol/L']);
   });
 
+  it('the trend says which results it cannot draw (not a plain number), with their values: a newer "> 150" is not hidden behind "latest"', async () => {
+    const sodium = (seq: number, day: string, value: number | string) =>
+      at(
+        `p-7.s${seq}.0`,
+        obs('2951-2', 'Sodium', typeof value === 'number' ? value : 0, 'mmol/L', `2025-03-${day}T08:00:00+01:00`, {
+          orderId: `F-${seq}`,
+          ...(typeof value === 'number' ? {} : { value: { kind: 'text' as const, value }, valueDetail: { kind: 'structured-numeric' as const, comparator: '>', value: 150, unit: 'mmol/L' }, abnormalFlags: ['HH'] }),
+        }),
+        seq,
+      );
+    const results = await openChart([sodium(1, '10', 141), sodium(2, '11', 148), sodium(3, '12', '>150')]);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    fireEvent.change(within(results).getByRole('combobox', { name: 'Test' }), { target: { value: 'LN|2951-2' } });
+    expect(within(results).getByRole('figure').querySelector('figcaption')?.textContent).toBe(
+      'Sodium: 2 results from 2025-03-10 08:00 (UTC+01:00) to 2025-03-11 08:00 (UTC+01:00); latest 148 mmol/L; no reference range given. Not drawn (not a plain number): > 150 mmol/L on 2025-03-12 08:00 (UTC+01:00).',
+    );
+  });
+
   it('one line (records list, "corrected from"): the same text', () => {
     expect(recordValue(D8_RECORDS[1]!.record)).toBe('> 150 mmol/L');
     expect(recordValue(D8_RECORDS[2]!.record)).toBe('4.0 mmol/L');
