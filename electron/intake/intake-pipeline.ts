@@ -24,6 +24,12 @@ export interface IntakeInput {
   readonly dedupe?: string;
 }
 
+/**
+ * What `ingestSettled` takes: `normalized` may wait for the settle step (bytes that will be
+ * quarantined whatever they hold, such as a DICOM instance without Patient ID).
+ */
+export type SettledIntakeInput = Omit<IntakeInput, 'normalized'> & { readonly normalized?: NormalizedIntake };
+
 /** What `ingestSettled`'s settle step decides once the raw bytes are sealed and hashed. */
 export type SettleDecision =
   /** Drop it (a duplicate): the object file is deleted and nothing is appended. */
@@ -87,7 +93,7 @@ export interface IntakePipeline {
    * append the record with a dedupe tag (and changed normalized content). Resolves after the
    * journal's fsync, like ingest. Always an object file, never inline.
    */
-  ingestSettled(input: IntakeInput, settle: (raw: { readonly sha256: string; readonly rawBytes: number }) => Promise<SettleDecision>): Promise<IntakeResult | null>;
+  ingestSettled(input: SettledIntakeInput, settle: (raw: { readonly sha256: string; readonly rawBytes: number }) => Promise<SettleDecision>): Promise<IntakeResult | null>;
 }
 
 /**
@@ -257,6 +263,10 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
         return null;
       }
       const normalized = decision.normalized ?? input.normalized;
+      if (normalized === undefined) {
+        if (!written.existed) await objects.delete?.(written.id);
+        throw new TypeError('ingestSettled: accepted without normalized content.');
+      }
       const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(intakeMetadata(normalized, receivedAt, rawBytes))), METADATA_COMPRESSION);
       const dedupe = decision.dedupe ?? input.dedupe;
       const { seq } = await journal.append({ kind: input.kind, operator: null, objects: [written.id], meta, ...(dedupe === undefined ? {} : { dedupe }) });

@@ -259,8 +259,23 @@ async function storeIndexed(
     return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason };
   }
   const normalized = normalizeInstance(index, info, options.issuerAuthorities ?? {});
+  // A quarantine record decided once a streamed instance's bytes are all sealed: the object written becomes its bytes.
+  const settledQuarantine = (disposition: IntakeQuarantine['disposition'], reason: string): { readonly quarantine: IntakeQuarantine } => ({
+    quarantine: { type: 'quarantine', channel: 'dicom', disposition, reason: reason.slice(0, 500), acks: [], source: context.where.slice(0, 300), messageType: 'DICOM', messageId: index.sopInstanceUid },
+  });
   if (normalized === null) {
     const reason = 'The instance has no Patient ID (0010,0020): stored, not filed under a patient.';
+    if (!inMemory) {
+      // Streamed: held, unless its end shows it was cut short; every byte is kept either way (design §4).
+      const cutShort = settleCut();
+      const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw }, async () => {
+        const cut = cutShort();
+        return cut === null ? settledQuarantine('held', reason) : settledQuarantine('rejected', cut);
+      });
+      const cut = cutShort();
+      if (cut !== null) return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', ...(result === null ? {} : { seq: result.seq }), reason: cut };
+      return { status: DIMSE_STATUS.SUCCESS, outcome: 'held', ...(result === null ? {} : { seq: result.seq }), reason };
+    }
     const seq = await quarantine('held', reason, { messageType: 'DICOM', messageId: index.sopInstanceUid });
     return { status: DIMSE_STATUS.SUCCESS, outcome: 'held', seq, reason };
   }
@@ -315,7 +330,7 @@ async function storeIndexed(
       const cut = cutShort();
       if (cut !== null) {
         // Cut short: every byte received is in the object written, which becomes the quarantine's (design §4 rule 1).
-        return { quarantine: { type: 'quarantine', channel: 'dicom', disposition: 'rejected', reason: cut.slice(0, 500), acks: [], source: context.where.slice(0, 300), messageType: 'DICOM', messageId: index.sopInstanceUid } };
+        return settledQuarantine('rejected', cut);
       }
       const decision = decide(dedupe.payloadTag(datasetHash.digest('hex')));
       outcome = decision.outcome;

@@ -84,10 +84,18 @@ describe('DICOM import of a file cut short inside Pixel Data', () => {
     expect(await importDicomStream(options, pieces(file, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'stored' });
   });
 
-  it('a streamed file without Patient ID cut short is rejected, not held', async () => {
-    const { options } = await open();
+  it('a streamed file without Patient ID cut short is rejected with all its bytes, not held; the whole one is held with all its bytes', async () => {
+    const { options, storage, opener } = await open();
     const file = part10File(instanceElements({ sopInstanceUid: UID, pixels: Buffer.alloc(600_000, 5), rows: 500, columns: 600 }));
-    expect(await importDicomStream(options, pieces(file.subarray(0, 300_000), 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'quarantined' });
+    const cut = file.subarray(0, 300_000);
+    expect(await importDicomStream(options, pieces(cut, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/^The data set ends inside Pixel Data/) });
     expect(await importDicomStream(options, pieces(file, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'held' });
+    const records = await quarantined(storage, opener);
+    expect(records.map((record) => [record.kind, QuarantineMetaSchema.parse(record.meta).quarantine.disposition])).toEqual([
+      ['intake.quarantine', 'rejected'],
+      ['intake.quarantine', 'held'],
+    ]);
+    expect(records[0]!.raw.equals(cut)).toBe(true);
+    expect(records[1]!.raw.equals(file)).toBe(true);
   });
 });
