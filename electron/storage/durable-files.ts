@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { sharedFlushThreads } from './flush-threads';
 
 /**
  * Replaces `file` with `data` so that a crash leaves the old or the new content, never a mix:
@@ -31,8 +30,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 /** Makes a rename or create inside `dir` durable (POSIX); Windows cannot open a folder for that. */
 export async function syncDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
-  // Open, fsync and close in one step on a flush thread, not three jobs in libuv's pool (flush-threads.ts).
-  await sharedFlushThreads().syncDir(dir);
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The file's text, or null if it does not exist. */

@@ -1,7 +1,6 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { syncDir } from './durable-files';
-import { sharedFlushThreads } from './flush-threads';
 
 /**
  * The few file operations the journal and the object store write through. Production uses
@@ -54,8 +53,7 @@ class NodeStorageFile implements StorageFile {
   }
 
   datasync(): Promise<void> {
-    // On a flush thread of our own, not in libuv's pool (flush-threads.ts says why).
-    return sharedFlushThreads().datasync(this.handle.fd);
+    return this.handle.datasync();
   }
 
   truncate(length: number): Promise<void> {
