@@ -6,7 +6,7 @@ import {
   type IntakeTotals,
   type ThroughputBucket,
 } from '../../shared/ipc';
-import type { Hl7IntakeStats } from './hl7/hl7-intake';
+import { MAX_NAMED_SENDERS, OTHER_SENDERS, type Hl7IntakeStats } from './hl7/hl7-intake';
 
 const RECENT_LIMIT = 200;
 const ZERO: IntakeTotals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0, reprocessed: 0 };
@@ -220,7 +220,7 @@ export class IntakeMonitor {
         merged.set(counters.sender, before === undefined ? { ...counters } : mergeCounters(before, counters));
       }
     }
-    return [...merged.values()].sort((a, b) => (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0));
+    return [...capped(merged).values()].sort((a, b) => (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0));
   }
 
   recent(): Hl7RecentMessage[] {
@@ -250,6 +250,23 @@ export class IntakeMonitor {
     const horizon = last - (THROUGHPUT_BUCKETS - 1) * THROUGHPUT_BUCKET_SECONDS;
     for (const t of this.buckets.keys()) if (t < horizon) this.buckets.delete(t);
   }
+}
+
+/**
+ * At most MAX_NAMED_SENDERS named rows, as each intake keeps (hl7-intake.ts): intakes replaced by
+ * settings changes could otherwise add up to more. The senders heard from last keep their rows (on
+ * a tie, the later counted); the others are added into the OTHER_SENDERS row.
+ */
+function capped(merged: Map<string, Hl7SenderCounters>): Map<string, Hl7SenderCounters> {
+  const named = [...merged.values()].filter((counters) => counters.sender !== OTHER_SENDERS);
+  if (named.length <= MAX_NAMED_SENDERS) return merged;
+  const order = new Map(named.map((counters, index) => [counters.sender, index]));
+  named.sort((a, b) => (a.lastAt !== b.lastAt ? (a.lastAt < b.lastAt ? 1 : -1) : order.get(b.sender)! - order.get(a.sender)!));
+  const kept = new Map<string, Hl7SenderCounters>(named.slice(0, MAX_NAMED_SENDERS).map((counters) => [counters.sender, counters]));
+  let other = merged.get(OTHER_SENDERS) ?? { sender: OTHER_SENDERS, received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, reprocessed: 0, lastAt: '' };
+  for (const counters of named.slice(MAX_NAMED_SENDERS)) other = mergeCounters(other, counters);
+  kept.set(OTHER_SENDERS, other);
+  return kept;
 }
 
 function mergeCounters(a: Hl7SenderCounters, b: Readonly<Hl7SenderCounters>): Hl7SenderCounters {

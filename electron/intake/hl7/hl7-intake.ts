@@ -172,8 +172,19 @@ function location(problem: Hl7Problem): string | undefined {
   return l === undefined ? undefined : [l.segment, l.sequence, l.field ?? ''].join('^').replace(/\^+$/, '');
 }
 
+/**
+ * Sender rows counted by name. A clinic has tens of feeds; past this many names (a sender that puts
+ * a timestamp in MSH-4, or a flood of made-up ones) new names are counted together in one row, so
+ * the counters, their saved file and the monitor stay bounded.
+ */
+export const MAX_NAMED_SENDERS = 500;
+/** The row of the senders past MAX_NAMED_SENDERS: no sender name has this shape (they hold "|" or start with "peer "). */
+export const OTHER_SENDERS = 'Other senders (not counted by name)';
+
 function senderOf(header: HeaderSummary | null, source: string): string {
-  if (header === null) return `peer ${source}`;
+  // An unreadable header is counted under the peer's address: without the port, which is new for
+  // every connection, so a system sending garbage is one row however often it reconnects.
+  if (header === null) return `peer ${source.replace(/:\d+$/, '')}`.slice(0, 200);
   return `${header.sendingApplication}|${header.sendingFacility}`.slice(0, 200);
 }
 
@@ -201,7 +212,9 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   const ackCache = new Map<string, string[]>();
   const ACK_CACHE_LIMIT = 10_000;
 
-  function countersOf(sender: string): Hl7SenderCounters {
+  function countersOf(name: string): Hl7SenderCounters {
+    const named = senders.size - (senders.has(OTHER_SENDERS) ? 1 : 0);
+    const sender = senders.has(name) || named < MAX_NAMED_SENDERS ? name : OTHER_SENDERS;
     let counters = senders.get(sender);
     if (counters === undefined) {
       counters = { sender, received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, reprocessed: 0, lastAt: '' };

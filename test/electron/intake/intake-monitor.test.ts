@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_NAMED_SENDERS, OTHER_SENDERS } from '../../../electron/intake/hl7/hl7-intake';
 import { IntakeMonitor } from '../../../electron/intake/intake-monitor';
 import { hl7, makeIntake, msh } from './hl7/hl7-test-support';
 
@@ -72,6 +73,29 @@ describe('Intake monitor: per-sender counters after a reset (QA explore-11 D4 fo
     expect(monitor.senders()).toEqual([]);
     await intake.handleFrame(hl7(msh('ADT^A08^ADT_A01', 'A08-1'), 'PID|1||MRN-5^^^SENDFAC^MR||Doe^Jan'), peer);
     expect(monitor.senders()).toEqual([expect.objectContaining({ sender: 'SENDAPP|SENDFAC', received: 1, accepted: 1, reprocessed: 0 })]);
+    monitor.stop();
+  });
+});
+
+describe('Intake monitor: per-sender rows stay bounded across intakes', () => {
+  it('intakes replaced one after another (settings changes) add up to at most MAX_NAMED_SENDERS named rows; the rest go to one row', async () => {
+    const monitor = monitorOf();
+    const rounds = 3;
+    for (let round = 0; round < rounds; round++) {
+      const { intake } = makeIntake();
+      const stats = () => intake.stats();
+      monitor.attach(stats);
+      for (let i = 0; i < MAX_NAMED_SENDERS; i++) {
+        await intake.handleFrame(hl7(`MSH|^~\\&|R${round}APP${i}|FAC|RECVAPP|RECVFAC|20250301081500+0100||ADT^A04|C${round}-${i}|P|2.5.1`, 'PID|1||MRN-B2^^^CLINIC^MR||Bound^Test'), peer);
+      }
+      monitor.retire(stats);
+    }
+    const rows = monitor.senders();
+    expect(rows).toHaveLength(MAX_NAMED_SENDERS + 1);
+    expect(rows.reduce((sum, row) => sum + row.received, 0)).toBe(rounds * MAX_NAMED_SENDERS);
+    expect(rows.find((row) => row.sender === OTHER_SENDERS)).toMatchObject({ received: (rounds - 1) * MAX_NAMED_SENDERS });
+    // The newest senders keep their own rows.
+    expect(rows.some((row) => row.sender === `R${rounds - 1}APP0|FAC`)).toBe(true);
     monitor.stop();
   });
 });

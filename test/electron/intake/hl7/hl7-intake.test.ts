@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IntakeQuarantineSchema, NormalizedIntakeSchema } from '../../../../shared/domain/clinical';
+import { MAX_NAMED_SENDERS, OTHER_SENDERS } from '../../../../electron/intake/hl7/hl7-intake';
 import { fixture, hl7, makeIntake, msh, segment, segmentsOf } from './hl7-test-support';
 
 const peer = { address: '127.0.0.1', port: 40000 };
@@ -236,5 +237,30 @@ describe('HL7 intake: batches and files', () => {
     await intake.handleFrame(fixture('oru_no_ctrl_id.hl7'), peer);
     const visible = JSON.stringify([intake.stats(), log.lines]);
     for (const phi of ['Testperson', 'Alice', 'MRN1001', '19800215', 'Sample Street', '555-0100']) expect(visible).not.toContain(phi);
+  });
+});
+
+describe('HL7 intake: per-sender counters stay bounded', () => {
+  it('garbage from many connections of one system is one sender row (its address), not one row per connection', async () => {
+    const { intake } = makeIntake();
+    for (let port = 41000; port < 41050; port++) await intake.handleFrame(Buffer.from('not an HL7 message\r'), { address: '10.0.0.7', port });
+    const stats = intake.stats();
+    expect(stats.senders).toEqual([expect.objectContaining({ sender: 'peer 10.0.0.7', received: 50, errored: 50 })]);
+  });
+
+  it('a flood of distinct sender names keeps at most MAX_NAMED_SENDERS rows; the rest are counted in one row', async () => {
+    const { intake } = makeIntake();
+    const total = MAX_NAMED_SENDERS + 300;
+    for (let i = 0; i < total; i++) {
+      const message = hl7(`MSH|^~\\&|APP${i}|FAC|RECVAPP|RECVFAC|20250301081500+0100||ADT^A04|C${i}|P|2.5.1`, 'PID|1||MRN-B1^^^CLINIC^MR||Bound^Test');
+      await intake.handleFrame(message, peer);
+    }
+    const stats = intake.stats();
+    expect(stats.totals.received).toBe(total);
+    expect(stats.senders).toHaveLength(MAX_NAMED_SENDERS + 1);
+    expect(stats.senders.find((row) => row.sender === OTHER_SENDERS)).toMatchObject({ received: 300, accepted: 300 });
+    // Senders already listed keep being counted by name once the table is full.
+    await intake.handleFrame(hl7(`MSH|^~\\&|APP0|FAC|RECVAPP|RECVFAC|20250301081500+0100||ADT^A04|AGAIN|P|2.5.1`, 'PID|1||MRN-B1^^^CLINIC^MR||Bound^Test'), peer);
+    expect(intake.stats().senders.find((row) => row.sender === 'APP0|FAC')).toMatchObject({ received: 2 });
   });
 });
