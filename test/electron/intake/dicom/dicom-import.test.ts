@@ -82,6 +82,11 @@ describe('DICOM import of a file cut short inside Pixel Data', () => {
     expect(records.map((record) => record.kind)).toEqual(['intake.quarantine']);
     expect(records[0]!.raw.equals(cut)).toBe(true);
     expect(await importDicomStream(options, pieces(file, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'stored' });
+    // QA2-12 Q3: the stored instance opens to exactly the file's bytes (the viewer could not inflate it).
+    const stored = (await quarantined(storage, opener)).filter((record) => record.kind === 'intake.dicom');
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.raw.length).toBe(file.length);
+    expect(stored[0]!.raw.equals(file)).toBe(true);
   });
 
   it('a streamed file without Patient ID cut short is rejected with all its bytes, not held; the whole one is held with all its bytes', async () => {

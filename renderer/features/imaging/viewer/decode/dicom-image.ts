@@ -1,4 +1,5 @@
 import dicomParser, { type DataSet } from 'dicom-parser';
+import { inflateSync } from 'fflate';
 import { readablePart10LongVrs } from '../../../../../shared/dicom/long-vrs';
 import { lutFromDescriptor } from '../pixels/lut-data';
 import type { LutData, ModalityTransform, PaletteData, PixelModule, VoiFunction, VoiTransform, WindowSetting } from '../pixels/pixel-module';
@@ -47,9 +48,23 @@ class InflateFirst extends Error {
   }
 }
 
+/**
+ * A deflated data set's bytes inflated: with the platform's DecompressionStream (native), else with
+ * fflate. DecompressionStream refuses any byte after the end of the deflate stream, and dcmtk pads
+ * an odd-length stream with one NUL byte so the file's length is even (QA2-12 Q3: such instances
+ * were stored but never drawn, "Failed to fetch"); fflate stops at the stream's last block.
+ */
 async function inflateRaw(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  try {
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch {
+    try {
+      return inflateSync(bytes);
+    } catch {
+      throw new DicomImageError('The deflated data set cannot be inflated: it is damaged or cut short.');
+    }
+  }
 }
 
 /**

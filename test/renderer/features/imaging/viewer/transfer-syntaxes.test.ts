@@ -28,3 +28,22 @@ describe('native transfer syntaxes and RLE', () => {
     });
   }
 });
+
+/** QA2-12 Q3: dcmtk pads a deflate stream of odd length with one NUL byte; the platform's inflater refuses bytes after the end. */
+describe('a deflated data set padded to an even length', () => {
+  it('decodes with the pad byte after the end of the deflate stream', async () => {
+    let file: Buffer;
+    let slice = 0;
+    do file = ctSlice({ size: 64, slice: slice++, transferSyntax: TS.deflated, sopInstanceUid: '1.2.3.4' });
+    while (file.length % 2 === 0);
+    const parsed = await parseInstance(new Uint8Array(Buffer.concat([file, Buffer.from([0])])));
+    expect(parsed.image).not.toBeNull();
+    const frame = await decodeFrame(parsed.dataSet, parsed.image!, 0, nodeCodecs());
+    expect(frame.kind === 'gray' && Array.from(frame.pixels)).toEqual(Array.from(storedOfHu(ctPhantomHu(64, slice - 1))));
+  });
+
+  it('says in words that a damaged deflate stream cannot be inflated', async () => {
+    const file = ctSlice({ size: 64, slice: 3, transferSyntax: TS.deflated, sopInstanceUid: '1.2.3.5' });
+    await expect(parseInstance(new Uint8Array(file.subarray(0, file.length - 40)))).rejects.toThrow('The deflated data set cannot be inflated: it is damaged or cut short.');
+  });
+});
