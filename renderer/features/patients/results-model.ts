@@ -369,6 +369,12 @@ export interface Trend {
   readonly omitted: readonly { readonly unit: string; readonly count: number }[];
   /** Current results of the test that are not a plain number (`> 150`, a ratio, text), oldest first: not drawn, and said so. */
   readonly notNumeric: readonly ObservationRow[];
+  /**
+   * The test's newest current result when it is not drawn (a `> 150` after the last point): the
+   * latest result whatever its form, so no older number is called "latest" (QA2-11 Q8). Null when
+   * the newest result is the line's last point.
+   */
+  readonly latestNotDrawn: ObservationRow | null;
 }
 
 // LOINC codes of glucose concentrations (serum/plasma, blood, capillary, urine, CSF; mass and molar).
@@ -434,6 +440,9 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
   const notNumeric = records
     .filter((row): row is ObservationRow => isObservation(row) && row.record.value.kind !== 'numeric' && testKeyOf(row.record) === testKey && !corrections.superseded.has(row.recordId))
     .sort((a, b) => -byTimeDescending(a, b));
+  const newestOther = notNumeric.at(-1);
+  const lastDrawn = points.at(-1)?.row;
+  const latestNotDrawn = newestOther !== undefined && (lastDrawn === undefined || byTimeDescending(newestOther, lastDrawn) < 0) ? newestOther : null;
   return {
     label: newest === undefined ? '' : conceptLabel(newest.record.code),
     unit,
@@ -441,5 +450,6 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
     range,
     omitted: [...omitted].map(([from, count]) => ({ unit: from, count })),
     notNumeric,
+    latestNotDrawn,
   };
 }

@@ -5,7 +5,7 @@ import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { abnormalFlags, recordDateTime } from './record-format';
 import { recordValue } from './record-format';
-import { trendOf, type Corrections, type Trend } from './results-model';
+import { trendOf, type Corrections, type ObservationRow, type Trend } from './results-model';
 import { unitLabel } from './ucum-units';
 
 const CHART_HEIGHT = 260;
@@ -58,13 +58,25 @@ export function trendSummary(trend: Trend): string {
   const count = trend.points.length === 1 ? '1 result' : `${trend.points.length} results`;
   const converted = trend.points.filter((point) => point.reported !== undefined);
   const convertedText = converted.length === 0 ? '' : `; ${converted.length === 1 ? '1 result' : `${converted.length} results`} converted from ${[...new Set(converted.map((point) => unitLabel(point.reported!.unit)))].join(', ')}`;
-  return `${trend.label}: ${count} from ${recordDateTime(first.row.time)} to ${recordDateTime(last.row.time)}; latest ${last.text}${unit === '' ? '' : ` ${unit}`}${convertedText}; ${rangeText(trend)}.${omittedText(trend)}${notNumericText(trend)}`;
+  const lastText = `${last.text}${unit === '' ? '' : ` ${unit}`}`;
+  const span = `from ${recordDateTime(first.row.time)} to ${recordDateTime(last.row.time)}`;
+  // A newer result that is no point (`> 150`, HH) is the latest, said first: the line's last point is not (QA2-11 Q8).
+  const newest = trend.latestNotDrawn;
+  const head = newest === null ? `${count} ${span}; latest ${lastText}` : `latest ${latestText(newest)} (not drawn: not a plain number); ${count} drawn ${span}, the last ${lastText}`;
+  return `${trend.label}: ${head}${convertedText}; ${rangeText(trend)}.${omittedText(trend)}${notNumericText(trend)}`;
+}
+
+/** A result as the lab wrote it, when, and its flags in words: "> 150 mmol/L on 2025-11-20 08:00 (UTC+01:00), Critically high". */
+function latestText(row: ObservationRow): string {
+  const flags = abnormalFlags(row.record).map((flag) => flag.label);
+  return `${recordValue(row.record)} on ${recordDateTime(row.time)}${flags.length === 0 ? '' : `, ${flags.join(', ')}`}`;
 }
 
 /** Results that are no point on the line (`> 150`, text): named with their values and times, never dropped silently. */
 function notNumericText(trend: Trend): string {
-  if (trend.notNumeric.length === 0) return '';
-  return ` Not drawn (not a plain number): ${trend.notNumeric.map((row) => `${recordValue(row.record)} on ${recordDateTime(row.time)}`).join('; ')}.`;
+  const others = trend.notNumeric.filter((row) => row !== trend.latestNotDrawn);
+  if (others.length === 0) return '';
+  return ` Not drawn (not a plain number): ${others.map((row) => `${recordValue(row.record)} on ${recordDateTime(row.time)}`).join('; ')}.`;
 }
 
 /** Results the trend could not show (another unit without a conversion): said, never dropped silently (D21). */
@@ -169,6 +181,11 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
 
   return (
     <figure className="trend" aria-labelledby={captionId}>
+      {trend.latestNotDrawn === null ? null : (
+        <p className="trend__latest" role="note" aria-label="Latest result">
+          <strong>Latest result: {latestText(trend.latestNotDrawn)}</strong> — not drawn on the chart (not a plain number).
+        </p>
+      )}
       <div ref={host} className="trend__plot" role="img" aria-label={summary} data-points={trend.points.length} />
       <figcaption id={captionId} className="trend__caption">
         {summary}

@@ -376,9 +376,34 @@ describe('D8: result values as the lab wrote them', () => {
     const results = await openChart([sodium(1, '10', 141), sodium(2, '11', 148), sodium(3, '12', '>150')]);
     fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
     fireEvent.change(within(results).getByRole('combobox', { name: 'Test' }), { target: { value: 'LN|2951-2' } });
-    expect(within(results).getByRole('figure').querySelector('figcaption')?.textContent).toBe(
-      'Sodium: 2 results from 2025-03-10 08:00 (UTC+01:00) to 2025-03-11 08:00 (UTC+01:00); latest 148 mmol/L; no reference range given. Not drawn (not a plain number): > 150 mmol/L on 2025-03-12 08:00 (UTC+01:00).',
+    // QA2-11 Q8: the newest result is named as the latest whatever its form, first, never an older number.
+    const figure = within(results).getByRole('figure');
+    expect(figure.querySelector('figcaption')?.textContent).toBe(
+      'Sodium: latest > 150 mmol/L on 2025-03-12 08:00 (UTC+01:00), Critically high (not drawn: not a plain number); 2 results drawn from 2025-03-10 08:00 (UTC+01:00) to 2025-03-11 08:00 (UTC+01:00), the last 148 mmol/L; no reference range given.',
     );
+    // Above the chart, not only in its caption.
+    expect(within(figure).getByRole('note', { name: 'Latest result' }).textContent).toBe('Latest result: > 150 mmol/L on 2025-03-12 08:00 (UTC+01:00), Critically high — not drawn on the chart (not a plain number).');
+    expect(figure.textContent?.indexOf('Latest result')).toBeLessThan(figure.textContent!.indexOf('Sodium: latest'));
+  });
+
+  it('an older result that cannot be drawn is still named after the caption; the newest drawn one is "latest", with no note', async () => {
+    const sodium = (seq: number, day: string, value: number | string) =>
+      at(
+        `p-7.s${seq}.0`,
+        obs('2951-2', 'Sodium', typeof value === 'number' ? value : 0, 'mmol/L', `2025-03-${day}T08:00:00+01:00`, {
+          orderId: `F-${seq}`,
+          ...(typeof value === 'number' ? {} : { value: { kind: 'text' as const, value }, valueDetail: { kind: 'structured-numeric' as const, comparator: '>', value: 150, unit: 'mmol/L' } }),
+        }),
+        seq,
+      );
+    const results = await openChart([sodium(1, '10', '>150'), sodium(2, '11', 148), sodium(3, '12', 141)]);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    fireEvent.change(within(results).getByRole('combobox', { name: 'Test' }), { target: { value: 'LN|2951-2' } });
+    const figure = within(results).getByRole('figure');
+    expect(figure.querySelector('figcaption')?.textContent).toBe(
+      'Sodium: 2 results from 2025-03-11 08:00 (UTC+01:00) to 2025-03-12 08:00 (UTC+01:00); latest 141 mmol/L; no reference range given. Not drawn (not a plain number): > 150 mmol/L on 2025-03-10 08:00 (UTC+01:00).',
+    );
+    expect(within(figure).queryByRole('note', { name: 'Latest result' })).toBeNull();
   });
 
   it('one line (records list, "corrected from"): the same text', () => {
