@@ -292,7 +292,7 @@ export class Hl7Service implements IntakeChannel {
       const attached = this.requireAttached();
       await this.requireOpenQuarantine(attached, quarantineSeq);
       const override = options.override === true && charset !== undefined;
-      let results: IntakeMessageResult[] = [];
+      let runResults: Hl7ImportResult[] = [];
       await this.withIntake(
         attached,
         charset,
@@ -300,21 +300,29 @@ export class Hl7Service implements IntakeChannel {
           // Channel hl7-reprocess: what it stores says it is this operator's run (edited or not) of
           // that record, and the sender's counters do not count it as sent again.
           const reprocess = { quarantineSeq, edited: options.edited === true };
-          results = (await intake.importFile(raw, { name: `reprocess of record ${quarantineSeq}`, reprocess })).map((result) => toResult(0, result));
+          runResults = await intake.importFile(raw, { name: `reprocess of record ${quarantineSeq}`, reprocess });
           this.monitorData.note();
         },
         override,
       );
-      const resolved = results.length > 0 && results.every((result) => result.ack === 'AA' && result.quarantined !== true && result.duplicate !== true);
+      // Settled when every message of the run is in the vault now: filed, or held in a quarantine
+      // record of its own written by this run (QA2-11 Q2: left open, the entry could be filed a
+      // second time beside its edited copy). Answered as before, or not stored: the entry stays open.
+      const heldAgainAs = runResults.flatMap((result) => (result.quarantineSeq !== undefined && result.duplicate !== true ? [result.quarantineSeq] : []));
+      const resolved =
+        runResults.length > 0 &&
+        runResults.every((result) => (result.ack === 'AA' && result.quarantined !== true && result.duplicate !== true) || (result.quarantineSeq !== undefined && result.duplicate !== true));
       const at = new Date().toISOString();
       const how = {
         ...(charset !== undefined ? { charset } : {}),
         ...(override ? { charsetOverride: true } : {}),
         ...(options.edited === true ? { edited: true, rawSha256: createHash('sha256').update(raw).digest('hex') } : {}),
       };
-      const seq = await this.appendAct(attached, REPROCESSED_KIND, operator, { quarantineSeq, resolved: resolved ? 1 : 0 }, { v: 1, type: 'reprocessed', quarantineSeq, resolved, at, ...how, results });
+      const results = runResults.map((result) => toResult(0, result));
+      const held = heldAgainAs.length > 0 ? { heldAgainAs } : {};
+      const seq = await this.appendAct(attached, REPROCESSED_KIND, operator, { quarantineSeq, resolved: resolved ? 1 : 0 }, { v: 1, type: 'reprocessed', quarantineSeq, resolved, at, ...how, ...held, results });
       if (resolved) attached.resolved?.add(quarantineSeq);
-      this.options.log.info({ quarantineSeq, seq, resolved, messages: results.length }, 'quarantined HL7 message reprocessed');
+      this.options.log.info({ quarantineSeq, seq, resolved, messages: results.length, heldAgain: heldAgainAs.length }, 'quarantined HL7 message reprocessed');
       return { seq, resolved, results };
     });
   }

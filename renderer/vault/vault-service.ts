@@ -270,7 +270,8 @@ export interface VaultService {
    * the operator's corrected copy, which the new records hold while the quarantine record keeps
    * the original), journaled by the body as the current operator; then syncs the views.
    * `charset`: for an empty MSH-18, or with `charsetOverride` whatever MSH-18 says.
-   * `resolved`: every message was stored anew, so the entry is done. A quarantined DICOM instance
+   * `resolved`: the entry is settled: every message was stored anew or held again as a new
+   * quarantine entry (a result with `quarantined`, not `duplicate`). A quarantined DICOM instance
    * goes through the DICOM intake instead (no charset, no edit): `dicom` says what became of it,
    * and `resolved` that the entry is settled (stored, or quarantined again as a new entry).
    */

@@ -62,10 +62,11 @@ export const hl7Methods = {
    * MSH-18 says (a sender that declares the wrong one). Always journals `intake.reprocessed`
    * (plaintext note {quarantineSeq, resolved: 0|1}; sealed meta {v:1, type:'reprocessed',
    * quarantineSeq, resolved, charset?, charsetOverride?, edited?, rawSha256? (edited), results}) and answers the
-   * per-message results. `resolved`: every message is now stored anew (AA, not quarantined, not a
-   * duplicate) — the quarantine entry is done; otherwise it stays open (a held message, acknowledged
-   * before, comes back as a duplicate and can only be discarded with intake.discard;
-   * a new rejection of other bytes appears as a new quarantine record).
+   * per-message results. `resolved`: the quarantine entry is settled — every message is now stored
+   * anew (AA, not quarantined, not a duplicate) or held in a new quarantine record of its own (a
+   * rejection or hold of other bytes; the act's sealed meta lists them as `heldAgainAs`), so the
+   * entry cannot be filed a second time beside its edited copy. Otherwise it stays open (a message
+   * answered as before comes back as a duplicate; storage failing).
    * E_BAD_REQUEST when quarantineSeq is not an `intake.quarantine` record; E_CONFLICT when it was
    * resolved by a reprocess or discarded already.
    */

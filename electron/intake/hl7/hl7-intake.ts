@@ -105,6 +105,8 @@ export interface Hl7ImportResult {
   readonly conflict?: boolean;
   /** Stored in quarantine (rejected, or accepted without a patient). */
   readonly quarantined?: boolean;
+  /** The journal seq of the quarantine record written for it now (absent when it was answered as before). */
+  readonly quarantineSeq?: number;
   readonly mapping?: 'mapped' | 'partial' | 'not-mapped';
 }
 
@@ -332,11 +334,15 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     }
     let outcome: AckOutcome = { kind: 'rejected', problem };
     let planned = acksFor(header, outcome, channel);
+    let quarantineSeq: number | undefined;
     try {
       const fields = { disposition: 'rejected' as const, reason: problem.text, acks: planned.codes, ackTexts: planned.texts, problem, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
       // The record carries the tag, so a resend of the same bytes gets the same answer, even after a crash.
-      if (tag !== null) await dedupe.store(tag, planned.codes[0] ?? problem.ack, (journalTag) => storeQuarantine(raw, channel, source, header, { ...fields, dedupe: journalTag }));
-      else await storeQuarantine(raw, channel, source, header, fields);
+      const stored =
+        tag !== null
+          ? await dedupe.store(tag, planned.codes[0] ?? problem.ack, (journalTag) => storeQuarantine(raw, channel, source, header, { ...fields, dedupe: journalTag }))
+          : await storeQuarantine(raw, channel, source, header, fields);
+      quarantineSeq = stored.seq;
     } catch (error) {
       log.error({ channel, source, error: describe(error) }, 'HL7 intake: could not store a rejected message in quarantine; answering AE');
       outcome = { kind: 'store-failed', problem: ERR.cannotStore('The message could not be stored (quarantine unavailable); please resend later.') };
@@ -345,7 +351,12 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     // Codes, positions and lengths only: the problem's words, like the message, stay out of the log.
     log.warn({ channel, source, code: problem.code, location: location(problem) ?? '', bytes: raw.length, acks: planned.codes.join('/') }, 'HL7 message rejected');
     record(channel, source, header, outcome, planned.codes, { quarantined: outcome.kind === 'rejected', reason: outcome.kind === 'rejected' ? problem.text : outcome.problem.text });
-    return { header, codes: planned.codes, ackTexts: planned.texts, result: resultOf(index, header, outcome, { reason: problem.text, quarantined: outcome.kind === 'rejected' }) };
+    return {
+      header,
+      codes: planned.codes,
+      ackTexts: planned.texts,
+      result: resultOf(index, header, outcome, { reason: problem.text, quarantined: outcome.kind === 'rejected', ...(quarantineSeq !== undefined ? { quarantineSeq } : {}) }),
+    };
   }
 
   function resultOf(index: number, header: HeaderSummary | null, outcome: AckOutcome, extra: Partial<Hl7ImportResult>): Hl7ImportResult {
@@ -380,7 +391,10 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     const stored = first.result.ack === 'AA';
     const outcome: AckOutcome = stored ? { kind: 'stored' } : { kind: 'store-failed', problem: ERR.cannotStore(first.result.reason ?? 'not stored') };
     record(channel, source, message.wireHeader, outcome, first.codes, { duplicate: stored });
-    return { ...first, result: { ...first.result, index: message.index, duplicate: stored } };
+    // The first one's quarantine record is not this message's: it wrote none.
+    const { quarantineSeq: _written, ...result } = first.result;
+    void _written;
+    return { ...first, result: { ...result, index: message.index, duplicate: stored } };
   }
 
   async function acceptOnce(message: Hl7Message, channel: Hl7Channel, source: string, keyHash: string, payload: string, flightKey: string, batchIndex?: number, reprocessOf?: Hl7ReprocessOf): Promise<ItemOutcome> {
@@ -402,6 +416,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     let outcome: AckOutcome;
     let mapping: Hl7ImportResult['mapping'];
     let quarantined = false;
+    let quarantineSeq: number | undefined;
     let reason: string | undefined;
     const mapped = (() => {
       const result = mapSafely(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}), ...(reprocessOf !== undefined ? { reprocessOf } : {}) });
@@ -420,7 +435,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
         quarantined = true;
         reason = mapped.reason;
         const held = { disposition: 'held' as const, reason: mapped.reason, acks: planned.codes, ackTexts: planned.texts, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
-        await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => storeQuarantine(message.raw, channel, source, message.header, { ...held, dedupe: journalTag }));
+        quarantineSeq = (await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => storeQuarantine(message.raw, channel, source, message.header, { ...held, dedupe: journalTag }))).seq;
       }
       outcome = { kind: 'stored' };
     } catch (error) {
@@ -433,7 +448,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       header,
       codes: planned.codes,
       ackTexts: planned.texts,
-      result: resultOf(message.index, message.header, outcome, { ...(conflict ? { conflict: true } : {}), ...(quarantined ? { quarantined: true, reason: reason! } : {}), ...(mapping !== undefined ? { mapping } : {}) }),
+      result: resultOf(message.index, message.header, outcome, { ...(conflict ? { conflict: true } : {}), ...(quarantined ? { quarantined: true, reason: reason!, ...(quarantineSeq !== undefined ? { quarantineSeq } : {}) } : {}), ...(mapping !== undefined ? { mapping } : {}) }),
     };
   }
 

@@ -257,12 +257,30 @@ export function dicomResultText(outcome: DicomReprocessOutcome): string {
   }
 }
 
+/** A message of an HL7 reprocess held in quarantine again, as a new entry (not answered as before). */
+function heldAgain(result: IntakeMessageResult): boolean {
+  return result.quarantined === true && result.duplicate !== true;
+}
+
+/** Whether an HL7 reprocess filed every message (settled and none held again as a new entry). */
+export function filedEveryMessage(resolved: boolean, results: readonly IntakeMessageResult[]): boolean {
+  return resolved && !results.some(heldAgain);
+}
+
+/** What an HL7 reprocess did, in one sentence: a run held again settles its entry, the new entry waits (QA2-11 Q2). */
+export function hl7ResultSentence(resolved: boolean, results: readonly IntakeMessageResult[]): string {
+  if (results.length === 0) return 'Reprocessed: no message was found in the bytes. The entry stays in quarantine.';
+  if (filedEveryMessage(resolved, results)) return 'Reprocessed: every message was stored.';
+  if (resolved) return 'Reprocessed, but held in quarantine again as a new entry: this entry is marked reprocessed; fix or discard the new one.';
+  return 'Reprocessed, but not every message was stored: the entry stays in quarantine.';
+}
+
 function resultText(resolved: boolean, results: readonly IntakeMessageResult[], dicom?: DicomReprocessOutcome): ReactNode {
   if (dicom !== undefined) return dicomResultText(dicom);
-  if (results.length === 0) return 'Reprocessed: no message was found in the bytes. The entry stays in quarantine.';
+  if (results.length === 0) return hl7ResultSentence(resolved, results);
   return (
     <>
-      <p>{resolved ? 'Reprocessed: every message was stored.' : 'Reprocessed, but not every message was stored: the entry stays in quarantine.'}</p>
+      <p>{hl7ResultSentence(resolved, results)}</p>
       <ul className="plain-list">
         {results.map((result) => (
           <li key={`${result.file}.${result.index}`}>
@@ -339,7 +357,7 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
         } else {
           const answer = await vault.reprocessQuarantined(entry.seq, entry.channel === 'dicom' ? {} : options);
           // A DICOM instance in quarantine again settles its entry, but was not stored.
-          const stored = answer.dicom === undefined ? answer.resolved : answer.dicom.outcome === 'stored' || answer.dicom.outcome === 'conflict' || answer.dicom.outcome === 'duplicate';
+          const stored = answer.dicom === undefined ? filedEveryMessage(answer.resolved, answer.results) : answer.dicom.outcome === 'stored' || answer.dicom.outcome === 'conflict' || answer.dicom.outcome === 'duplicate';
           outcomes.push({ name: nameOf(entry), resolved: stored });
         }
       } catch (error) {

@@ -464,9 +464,9 @@ describe('body: HL7 intake', () => {
     const quarantineSeqs = async () => (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq);
     const [heldSeq] = (await quarantineSeqs()) as [number];
 
-    // The first edit still has no PID: held again, the entry stays open.
+    // The first edit still has no PID: held again as a new entry, which settles this one (QA2-11 Q2).
     const first = await call(b, 'hl7.reprocess', { quarantineSeq: heldSeq, operator: vault.operatorId, raw: b64(oru(false, '141')), edited: true });
-    expect(first).toMatchObject({ resolved: false, results: [expect.objectContaining({ ack: 'AA', quarantined: true })] });
+    expect(first).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', quarantined: true })] });
     expect(first.results[0]).not.toHaveProperty('conflict');
     const [, heldAgainSeq] = (await quarantineSeqs()) as [number, number];
 
@@ -481,6 +481,39 @@ describe('body: HL7 intake', () => {
     expect(meta.normalized.hl7).not.toHaveProperty('conflict');
     const monitor = await call(b, 'hl7.monitor', {});
     expect(monitor.senders).toEqual([expect.objectContaining({ sender: 'LABWEST|SITE', received: 1, conflicts: 0, reprocessed: 2 })]);
+  });
+
+  it('QA2-11 Q2: an edited reprocess held again settles the entry it came from (reprocessed, naming the new entry), so the same message cannot be filed twice with two different values', async () => {
+    const { b, vault } = await withVault({ mllpPort: 0 });
+    const oru = (pid: boolean, value: string) =>
+      ['MSH|^~\\&|NOPID|SITE|HDMS|NODE|20260301120000||ORU^R01^ORU_R01|W-9|P|2.5.1', ...(pid ? [`PID|1||${MRN}^^^SITE^MR||${FAMILY}^${GIVEN}`] : []), 'OBR|1||ACC-9|2823-3^Potassium^LN', `OBX|1|NM|2823-3^Potassium^LN||${value}|mmol/L|3.5-5.1|N|||F`].join('\r');
+    await call(b, 'hl7.importFiles', { files: [{ bytes: b64(oru(false, '4.9')) }] });
+    const quarantineSeqs = async () => (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq);
+    const [originalSeq] = (await quarantineSeqs()) as [number];
+
+    // The operator changes 4.9 to 4.8 but forgets the PID: held again, as a new entry.
+    const first = await call(b, 'hl7.reprocess', { quarantineSeq: originalSeq, operator: vault.operatorId, raw: b64(oru(false, '4.8')), edited: true });
+    expect(first).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', quarantined: true })] });
+    const [, copySeq] = (await quarantineSeqs()) as [number, number];
+    const records = await readJournal(b);
+    const act = records.find((record) => record.seq === first.seq)!;
+    expect(act.kind).toBe('intake.reprocessed');
+    expect(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, act.meta!)).toString('utf8'))).toMatchObject({ type: 'reprocessed', quarantineSeq: originalSeq, resolved: true, heldAgainAs: [copySeq] });
+
+    // The copy is fixed and filed; the original can be neither reprocessed nor edited again.
+    const filed = await call(b, 'hl7.reprocess', { quarantineSeq: copySeq, operator: vault.operatorId, raw: b64(oru(true, '4.8')), edited: true });
+    expect(filed).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', controlId: 'W-9' })] });
+    expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: originalSeq, operator: vault.operatorId, raw: b64(oru(true, '4.9')), edited: true }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: originalSeq, operator: vault.operatorId }))).code).toBe('E_CONFLICT');
+    const stored = (await readJournal(b)).filter((record) => record.kind === 'intake.hl7');
+    expect(stored).toHaveLength(1);
+
+    // An unchanged reprocess (answered as before, no new entry) still leaves its entry open.
+    await call(b, 'hl7.importFiles', { files: [{ bytes: b64(oru(false, '5.0').replace('|W-9|', '|W-10|')) }] });
+    const [, , otherSeq] = (await quarantineSeqs()) as [number, number, number];
+    const unchanged = await call(b, 'hl7.reprocess', { quarantineSeq: otherSeq, operator: vault.operatorId, raw: b64(oru(false, '5.0').replace('|W-9|', '|W-10|')) });
+    expect(unchanged).toMatchObject({ resolved: false, results: [expect.objectContaining({ duplicate: true })] });
+    expect(await quarantineSeqs()).toHaveLength(3);
   });
 
   it('reprocesses a quarantined message with another charset and discards another; both are journaled acts', async () => {
