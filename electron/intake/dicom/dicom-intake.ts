@@ -287,12 +287,16 @@ async function storeIndexed(
   // Duplicates (design §4 rule 4): one store per UID at a time. The hash covers the data set only:
   // the File Meta Information differs between a C-STORE (made here) and a file of the same instance.
   const keyTag = dedupe.keyTag(info.sopInstanceUid);
-  // Same UID and bytes: a duplicate (not stored again); same UID, other bytes: stored, flagged as a conflict.
+  const filedUnder = normalized.patient.identifiers[0]!;
+  const patientTag = dedupe.patientTag(filedUnder.value, filedUnder.authority);
+  // The same bytes as any copy stored: a duplicate (not stored again). Other bytes: a conflict when
+  // a copy of the same patient is stored (the views show both on one instance), else stored (the
+  // views file it under its own patient: dicom-duplicates.ts).
   const decide = (payloadTag: string): { readonly outcome: 'duplicate' } | { readonly outcome: 'stored' | 'conflict'; readonly tag: string; readonly normalized: NormalizedIntake } => {
     const known = dedupe.lookup(keyTag);
-    if (known?.payload === payloadTag) return { outcome: 'duplicate' };
-    const tag = dedupe.journalTag(keyTag, payloadTag);
-    if (known === undefined) return { outcome: 'stored', tag, normalized };
+    if (known.some((copy) => copy.payload === payloadTag)) return { outcome: 'duplicate' };
+    const tag = dedupe.journalTag(keyTag, payloadTag, patientTag);
+    if (!known.some((copy) => copy.patient === undefined || copy.patient === patientTag)) return { outcome: 'stored', tag, normalized };
     return { outcome: 'conflict', tag, normalized: { ...normalized, dicom: { ...info, conflict: true } } };
   };
   if (inMemory && head.length >= IN_MEMORY_MIN && head.length <= IN_MEMORY_MAX) {
