@@ -151,7 +151,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
       {shown.length === 0 ? (
         <p>{entries.length === 0 ? 'Nothing is in quarantine.' : 'Nothing is waiting in quarantine.'}</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap quarantine-wrap">
           <table className="data-table quarantine-table" aria-labelledby={headingId}>
             <thead>
               <tr>

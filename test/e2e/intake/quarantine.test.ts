@@ -23,6 +23,13 @@ function message(controlId: string, options: { version?: string; charset?: strin
   ].join('\r');
 }
 
+/** Held (no PID, answered AA): a sender and a control id with no place to break, as QA2-11 Q9 sent them. */
+const LONG_HELD = [
+  'MSH|^~\\&|LABORATORYINFORMATIONSYSTEMWESTCAMPUS|FACILITYNAMEWITHOUTANYSPACES|HDMS|NODE|20260301120000||ORU^R01^ORU_R01|CTRL-2025120109000012345678901234567890ABCDEFGHIJ|P|2.5.1',
+  'OBR|1||ACC-LONG|2823-3^Potassium^LN',
+  '',
+].join('\r');
+
 describe('the quarantine at 1,000 px', () => {
   const e2e = useBrowserWithOwnShells();
 
@@ -34,7 +41,7 @@ describe('the quarantine at 1,000 px', () => {
       const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
       const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 }, bypassCSP: true });
 
-      await steps.run('create a vault; send five messages the node refuses', async () => {
+      await steps.run('create a vault; send five messages the node refuses and one it holds (no PID) from a long sender with a long control id', async () => {
         await openFirstRun(page, shell);
         await createVaultThroughUi(page);
         const sender = await connectMllp(port);
@@ -46,10 +53,12 @@ describe('the quarantine at 1,000 px', () => {
           Buffer.from(message('JUNK-3', { version: '8.8', app: 'X' })),
         ];
         for (const bytes of bad) expect(ackOf(await sender.send(bytes)).code).toBe('AR');
+        // QA2-11 Q9: an unbroken long sender and a long control id in one row pushed the table 17 px past its panel.
+        expect(ackOf(await sender.send(Buffer.from(LONG_HELD))).code).toBe('AA');
         await sender.close();
         await goToArea(page, 'Intake');
         await page.getByRole('table', { name: 'Quarantine' }).waitFor({ timeout: IMPORT_TIMEOUT_MS });
-        await expect.poll(() => page.getByRole('table', { name: 'Quarantine' }).locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(5);
+        await expect.poll(() => page.getByRole('table', { name: 'Quarantine' }).locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(6);
       });
 
       const table = page.getByRole('table', { name: 'Quarantine' });
@@ -57,9 +66,10 @@ describe('the quarantine at 1,000 px', () => {
         const wrap = table.locator('xpath=..');
         const { scrollWidth, clientWidth } = await wrap.evaluate((element) => ({ scrollWidth: element.scrollWidth, clientWidth: element.clientWidth }));
         expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+        const panel = (await wrap.boundingBox())!;
         for (const button of await table.getByRole('button').all()) {
           const box = (await button.boundingBox())!;
-          expect(box.x + box.width).toBeLessThanOrEqual(1000);
+          expect(box.x + box.width).toBeLessThanOrEqual(Math.min(1000, panel.x + panel.width));
         }
         // The reason cell does not run into the next one.
         const reason = (await table.locator('tbody tr').first().locator('th').boundingBox())!;
@@ -98,6 +108,8 @@ describe('the quarantine at 1,000 px', () => {
         expect(cut).toEqual([]);
         // The long sender is cut here, whole in its title.
         expect(await table.locator('tbody td[title="LABSYS-WITH-A-LONG-NAME | NORTHCLINIC-CAMPUS-EAST"]').count()).toBeGreaterThan(0);
+        expect(await table.locator('tbody td[title="LABORATORYINFORMATIONSYSTEMWESTCAMPUS | FACILITYNAMEWITHOUTANYSPACES"]').count()).toBe(1);
+        expect(await table.locator('tbody code[title="CTRL-2025120109000012345678901234567890ABCDEFGHIJ"]').count()).toBe(1);
       });
 
       const row = (controlId: string) => table.locator('tbody tr').filter({ hasText: controlId });
@@ -131,15 +143,15 @@ describe('the quarantine at 1,000 px', () => {
         await expect.poll(() => row('OLD-VERSION').locator('td').nth(6).innerText(), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
       });
 
-      await steps.run('discard the three others at once: hidden, then shown on request', async () => {
+      await steps.run('discard the four others at once: hidden, then shown on request', async () => {
         await page.getByRole('checkbox', { name: 'Select every waiting message' }).check();
-        await page.getByRole('button', { name: 'Discard selected (3)…' }).click();
-        const dialog = page.getByRole('dialog', { name: 'Discard 3 messages?' });
-        await dialog.getByRole('button', { name: 'Discard 3 messages' }).click();
-        await page.getByText('3 of 3 discarded.').waitFor({ timeout: UI_TIMEOUT_MS });
+        await page.getByRole('button', { name: 'Discard selected (4)…' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Discard 4 messages?' });
+        await dialog.getByRole('button', { name: 'Discard 4 messages' }).click();
+        await page.getByText('4 of 4 discarded.').waitFor({ timeout: UI_TIMEOUT_MS });
         await expect.poll(() => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
-        await page.getByRole('checkbox', { name: 'Show discarded messages (3)' }).check();
-        await expect.poll(() => table.locator('tbody tr').count()).toBe(5);
+        await page.getByRole('checkbox', { name: 'Show discarded messages (4)' }).check();
+        await expect.poll(() => table.locator('tbody tr').count()).toBe(6);
       });
 
       await steps.run('the message browser shows the reprocessed messages stored, the original kept in quarantine', async () => {
