@@ -83,8 +83,8 @@ export function ReceiverStatus() {
           </dl>
           {loaded.status.counters.conflicts > 0 && (
             <p>
-              {instances(loaded.status.counters.conflicts)} arrived again with other bytes under a SOP Instance UID already stored: both copies are kept; its study says so in the list
-              and the viewer shows the later copy and opens the earlier one.
+              {instances(loaded.status.counters.conflicts)} arrived again with other bytes under a SOP Instance UID already stored: every copy is kept; each study with such an image
+              says so in the list, and the viewer shows the latest copy and opens the earlier ones.
             </p>
           )}
           {loaded.status.callers.length > 0 && (
