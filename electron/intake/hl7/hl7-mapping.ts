@@ -463,8 +463,12 @@ function comparedValue(text: string, detail: StructuredNumeric, first: string, u
   return { value: { kind: 'text', value: clip(text, 10_000) }, detail: detail as ObservationValueDetail };
 }
 
-/** OBX-5 (all repetitions) → value (+ detail) by OBX-2. */
-function observationValue(obx: Hl7Segment, valueType: string): { value: Observation['value']; detail?: ObservationValueDetail } {
+/** SN-1 comparators and SN-3 separators / suffixes (HL7 v2.5 2A.75). */
+const SN_COMPARATORS: ReadonlySet<string> = new Set(['>', '<', '>=', '<=', '=', '<>']);
+const SN_SEPARATORS: ReadonlySet<string> = new Set(['-', '+', '/', '.', ':']);
+
+/** OBX-5 (all repetitions) → value (+ detail) by OBX-2; `wellFormed` false when an SN's parts are not in their places. */
+function observationValue(obx: Hl7Segment, valueType: string): { value: Observation['value']; detail?: ObservationValueDetail; wellFormed?: boolean } {
   switch (valueType) {
     case 'NM': {
       const written = obx.value(5);
@@ -492,15 +496,20 @@ function observationValue(obx: Hl7Segment, valueType: string): { value: Observat
       const value = number(first);
       const value2 = number(second);
       const detail: StructuredNumeric = { kind: 'structured-numeric' };
-      putText(detail, 'comparator', comparator, 2);
+      // Only parts in their HL7 form go into the detail: a part out of place (`2.0^-^4.0`) was
+      // clipped into the comparator and shown as "2." (QA2-11 Q1). The text keeps what was sent.
+      const validComparator = comparator === '' || SN_COMPARATORS.has(comparator);
+      const validSeparator = separator === '' || SN_SEPARATORS.has(separator);
+      if (validComparator && comparator !== '') detail.comparator = comparator;
       if (value !== undefined) detail.value = value;
-      putText(detail, 'separator', separator, 1);
+      if (validSeparator && separator !== '') detail.separator = separator;
       if (value2 !== undefined) detail.value2 = value2;
       const unit = obx.value(6, 1) || obx.value(6, 2);
       if (value !== undefined && comparator === '' && separator === '' && second === '') {
         return { value: numericValue(value, unit, first), detail: detail as ObservationValueDetail };
       }
-      return comparedValue(`${comparator}${first}${separator}${second}`, detail, first, unit);
+      const wellFormed = validComparator && validSeparator && (first === '' || value !== undefined) && (second === '' || value2 !== undefined);
+      return { ...comparedValue(`${comparator}${first}${separator}${second}`, detail, first, unit), wellFormed };
     }
     case 'DT':
     case 'TS':
@@ -544,7 +553,8 @@ function mapObservation(obx: Hl7Segment, obr: ObrRef | undefined, ctx: Context):
     return null;
   }
   const valueType = obx.value(2).toUpperCase();
-  const { value, detail } = observationValue(obx, valueType);
+  const { value, detail, wellFormed } = observationValue(obx, valueType);
+  if (wellFormed === false) ctx.notes.push(`OBX #${obx.position}: SN value not in the form comparator^number^separator^number; kept as written`);
   const flags: string[] = [];
   const flagRepetitions = obx.repetitions(8);
   for (let r = 0; r < flagRepetitions && flags.length < 5; r++) {

@@ -167,7 +167,11 @@ export function observationUnit(record: Observation): string {
 /** An observation's value without its unit, and its unit's UCUM code ('' when none): for views that mark the unit up. */
 export function observationParts(record: Observation): { readonly amount: string; readonly unit: string } {
   const unit = observationUnit(record);
-  if (record.valueDetail !== undefined) {
+  // A compared or structured value (`>150`, `2.0-4.0`, `2+`) reads as the lab wrote it: its text is
+  // what was sent, whole; the detail's parts lose a range's decimals and a suffix (QA2-11 Q1, Q5).
+  if (record.valueDetail?.kind === 'structured-numeric' && record.value.kind === 'text') return { amount: writtenLabel(record.value.value), unit };
+  // A plain SN number (`^5.10`) is numeric, with the decimals the lab wrote, which its detail does not carry.
+  if (record.valueDetail !== undefined && !(record.valueDetail.kind === 'structured-numeric' && record.value.kind === 'numeric')) {
     const detail = valueDetailLabel(record.valueDetail);
     if (detail !== null) return record.valueDetail.kind === 'structured-numeric' ? { amount: detail, unit } : { amount: detail, unit: '' };
   }
@@ -180,6 +184,12 @@ export function observationParts(record: Observation): { readonly amount: string
     case 'coded':
       return { amount: conceptLabel(value.value), unit: '' };
   }
+}
+
+/** A compared value as written, its comparator apart from the number ("> 150") so it is not read as part of it. */
+function writtenLabel(text: string): string {
+  const compared = /^(<>|<=|>=|<|>|=)\s*(\S.*)$/s.exec(text.trim());
+  return compared === null ? text.trim() : `${compared[1]} ${compared[2]}`;
 }
 
 /** An observation's value as sent when it is more than `value` says (`<5`, `1:128`, a PDF…). */

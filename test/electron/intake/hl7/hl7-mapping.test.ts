@@ -279,4 +279,23 @@ describe('HL7 mapping: result values as the lab wrote them', () => {
     expect(sn).toMatchObject({ value: { kind: 'text', value: '<1.0' }, valueDetail: { kind: 'structured-numeric', comparator: '<', value: 1, decimals: 1, unit: 'mmol/L' } });
     expect(spaced).toMatchObject({ value: { kind: 'text', value: '>= 1000' }, valueDetail: { kind: 'structured-numeric', comparator: '>=', value: 1000, unit: 'U/L' } });
   });
+
+  // QA2-11 Q1 and Q5: SN is comparator^num1^separator/suffix^num2 (HL7 v2.5 2A.75).
+  it('SN: a range keeps both numbers as written, a suffix "+" is kept', () => {
+    const [range, later, plus] = values('OBX|1|SN|5902-2^PT^LN||^2.0^-^4.0|s|1-5|N|||F', 'OBX|2|SN|5902-2^PT^LN||^2.5^-^3.0|s|1-5|N|||F', 'OBX|3|SN|5799-2^Leukocytes^LN||^2^+||neg|A|||F');
+    expect(range).toMatchObject({ value: { kind: 'text', value: '2.0-4.0' }, valueDetail: { kind: 'structured-numeric', value: 2, separator: '-', value2: 4, decimals: 1, unit: 's' } });
+    expect(later).toMatchObject({ value: { kind: 'text', value: '2.5-3.0' }, valueDetail: { kind: 'structured-numeric', value: 2.5, separator: '-', value2: 3, unit: 's' } });
+    expect(plus).toMatchObject({ value: { kind: 'text', value: '2+' }, valueDetail: { kind: 'structured-numeric', value: 2, separator: '+' } });
+  });
+
+  it('SN sent out of place (a number in the comparator slot) is kept as written, no part clipped into a comparator, and noted', () => {
+    const n = normalized(hl7(msh('ORU^R01', 'VAL-2'), 'PID|1||MRN-1^^^CLINIC^MR||Test^Val', 'OBR|1||F-1|24323-8^Metabolic panel^LN|||20250310080000+0100', 'OBX|1|SN|5902-2^PT^LN||2.0^-^4.0|s|1-5|N|||F', 'OBX|2|SN|5902-2^PT^LN||^2^x^4|s|1-5|N|||F'));
+    const [shifted, oddSeparator] = observations(n);
+    expect(shifted!.value).toEqual({ kind: 'text', value: '2.0-4.0' });
+    expect(shifted!.valueDetail).toEqual({ kind: 'structured-numeric', unit: 's' });
+    expect(oddSeparator!.value).toEqual({ kind: 'text', value: '2x4' });
+    expect(oddSeparator!.valueDetail).toEqual({ kind: 'structured-numeric', value: 2, value2: 4, unit: 's' });
+    expect(n.hl7?.mapping).toBe('partial');
+    expect(n.hl7?.notes).toEqual(['OBX #3: SN value not in the form comparator^number^separator^number; kept as written', 'OBX #4: SN value not in the form comparator^number^separator^number; kept as written']);
+  });
 });

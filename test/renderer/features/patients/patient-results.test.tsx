@@ -414,6 +414,29 @@ describe('D8: result values as the lab wrote them', () => {
   });
 });
 
+/** QA2-11 Q1 and Q5: SN values shown as the lab wrote them, never cut, the second number's decimals and a "+" suffix kept. */
+describe('Q1 and Q5: structured numeric (SN) values as written', () => {
+  const T = '2025-03-10T08:00:00+01:00';
+  const sn = (written: string, detail: Record<string, unknown>) => obs('5902-2', 'PT', 0, '', T, { valueType: 'SN', value: { kind: 'text', value: written }, valueDetail: { kind: 'structured-numeric', ...detail } });
+
+  it('a range keeps both numbers as written, a suffix "+" is kept, a ratio and a comparator read as before', () => {
+    expect(recordValue(sn('2.0-4.0', { value: 2, separator: '-', value2: 4, decimals: 1, unit: 's' }))).toBe('2.0-4.0 s');
+    expect(recordValue(sn('2.5-3.0', { value: 2.5, separator: '-', value2: 3, unit: 's' }))).toBe('2.5-3.0 s');
+    expect(recordValue(sn('2+', { value: 2, separator: '+' }))).toBe('2+');
+    expect(recordValue(sn('1:128', { value: 1, separator: ':', value2: 128 }))).toBe('1:128');
+    expect(recordValue(sn('<1.0', { comparator: '<', value: 1, decimals: 1, unit: 'mmol/L' }))).toBe('< 1.0 mmol/L');
+    expect(recordValue(sn('>=150', { comparator: '>=', value: 150, unit: 'mmol/L' }))).toBe('>= 150 mmol/L');
+    // A plain SN number (`^5.10`) is numeric with its decimals; its detail must not drop them.
+    expect(recordValue(obs('2093-3', 'Cholesterol', 5.1, 'mmol/L', T, { valueType: 'SN', value: { kind: 'numeric', value: 5.1, unit: 'mmol/L', decimals: 2 }, valueDetail: { kind: 'structured-numeric', value: 5.1 } }))).toBe('5.10 mmol/L');
+  });
+
+  it('a value sent out of place (2.0^-^4.0: a number in the comparator slot) is shown whole, also from records stored with the clipped comparator', () => {
+    expect(recordValue(sn('2.0-4.0', { unit: 's' }))).toBe('2.0-4.0 s');
+    // Stored before the fix: comparator '2.' (clipped), the text as sent intact.
+    expect(recordValue(sn('2.0-4.0', { comparator: '2.', unit: 's' }))).toBe('2.0-4.0 s');
+  });
+});
+
 /**
  * A correction resends the report (same order number); the views show its newest version. When the
  * correction has no comments of its own, the original report's NTE comments vanished with it. A
