@@ -124,6 +124,8 @@ export interface QuarantineEntry {
   /** open until reprocessed or discarded (journal kinds `intake.reprocessed` / `intake.discarded`). */
   readonly status: 'open' | 'reprocessed' | 'discarded';
   readonly resolvedAt?: string;
+  /** Reprocessed, and held in quarantine again: the seqs of the new entries that hold it now. */
+  readonly heldAgainAs?: readonly number[];
   /** Decrypted: the reason, header fields and ACK codes (IntakeQuarantine). */
   readonly detail: IntakeQuarantine;
 }

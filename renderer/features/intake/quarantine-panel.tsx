@@ -17,6 +17,13 @@ import { When } from './monitor-tables';
 
 const STATUS_WORDS = { open: 'Open', reprocessed: 'Reprocessed', discarded: 'Discarded' } as const;
 
+/** The Status cell: a reprocess held again names the entry that holds the message now (QA2-11 Q2). */
+export function statusWords(entry: Pick<QuarantineEntry, 'status' | 'heldAgainAs'>): string {
+  const held = entry.heldAgainAs ?? [];
+  if (entry.status !== 'reprocessed' || held.length === 0) return STATUS_WORDS[entry.status];
+  return `Reprocessed, held again as ${held.length === 1 ? 'entry' : 'entries'} ${held.join(', ')}`;
+}
+
 /**
  * Reprocess and Edit send the bytes through HL7 intake again: only for HL7 inputs. A quarantined
  * DICOM instance is reprocessed through the DICOM intake (as stored: no charset, no edit). A
@@ -188,7 +195,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                   </th>
                   <SenderCell entry={entry} />
                   <MessageCells message={{ messageType: entry.detail.messageType, controlId: entry.detail.messageId, acks: entry.detail.acks }} />
-                  <td>{STATUS_WORDS[entry.status]}</td>
+                  <td>{statusWords(entry)}</td>
                   <td>
                     <div className="quarantine__actions">
                       {entry.objectId !== null && (

@@ -204,6 +204,8 @@ export interface QuarantineRowStored {
   /** The journal seq and time of the reprocess or discard event. */
   readonly resolvedSeq?: number;
   readonly resolvedAt?: string;
+  /** Reprocessed and held again: the journal seqs of the new quarantine records (not indexed). */
+  readonly heldAgainAs?: readonly number[];
   readonly enc: Uint8Array;
 }
 

@@ -249,6 +249,7 @@ function quarantineEntryOf(row: QuarantineRowStored, detail: unknown): Quarantin
     rawBytes: row.rawBytes,
     status: row.status,
     ...(row.resolvedAt === undefined ? {} : { resolvedAt: row.resolvedAt }),
+    ...(row.heldAgainAs === undefined ? {} : { heldAgainAs: row.heldAgainAs }),
     detail: IntakeQuarantineSchema.parse(detail),
   };
 }

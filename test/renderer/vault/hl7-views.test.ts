@@ -253,6 +253,18 @@ describe('HL7 views: extended records, merges, quarantine', () => {
     expect((await quarantineEntries(db, keys.viewKey))[0]).toMatchObject({ seq: quarantineSeq, status: 'discarded' });
   });
 
+  it('QA2-11 Q2: a reprocess held again marks the entry reprocessed and names the new entry', async () => {
+    const { body, db, keys, context } = await setup();
+    const { quarantineSeq } = await fillJournal(body);
+    const again = await appendSealedRecord(body, { kind: 'intake.quarantine', meta: { v: 1, channel: 'hl7-reprocess', receivedAt: '2025-03-01T08:30:00.000Z', objectId: null, rawBytes: 10, quarantine: { ...QUARANTINED, channel: 'hl7-reprocess' } } });
+    await appendSealedRecord(body, { kind: 'intake.reprocessed', meta: { v: 1, type: 'reprocessed', quarantineSeq, resolved: true, heldAgainAs: [again.seq], results: [] } });
+    await replayJournal(context);
+    const entries = await quarantineEntries(db, keys.viewKey);
+    expect(entries.find((entry) => entry.seq === quarantineSeq)).toMatchObject({ status: 'reprocessed', heldAgainAs: [again.seq] });
+    expect(entries.find((entry) => entry.seq === again.seq)).toMatchObject({ status: 'open' });
+    expect(entries.find((entry) => entry.seq === again.seq)).not.toHaveProperty('heldAgainAs');
+  });
+
   it('rebuilds identically: a fresh replay equals the page-by-page one', async () => {
     const { body, db, keys, context } = await setup();
     const { quarantineSeq } = await fillJournal(body);

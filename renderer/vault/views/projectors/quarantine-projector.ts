@@ -10,6 +10,16 @@ interface Resolution {
   readonly status: 'reprocessed' | 'discarded';
   readonly seq: number;
   readonly at: string;
+  /** A reprocess held again: the quarantine records it wrote (QA2-11 Q2). */
+  readonly heldAgainAs?: readonly number[];
+}
+
+/** `heldAgainAs` of a reprocess act (a list of journal seqs), or nothing. */
+function heldAgainOf(meta: Readonly<Record<string, unknown>>): readonly number[] | undefined {
+  const list = meta['heldAgainAs'];
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  const seqs = list.filter((seq): seq is number => Number.isSafeInteger(seq) && (seq as number) > 0).slice(0, 1000);
+  return seqs.length > 0 ? seqs : undefined;
 }
 
 /**
@@ -29,7 +39,7 @@ export const quarantineProjector: JournalProjector = {
     function resolve(resolution: Resolution): void {
       const row = rows.get(resolution.quarantineSeq);
       if (row === undefined) resolutions.push(resolution);
-      else rows.set(resolution.quarantineSeq, { ...row, status: resolution.status, resolvedSeq: resolution.seq, resolvedAt: resolution.at });
+      else rows.set(resolution.quarantineSeq, { ...row, ...resolvedFields(resolution) });
     }
 
     return {
@@ -45,18 +55,23 @@ export const quarantineProjector: JournalProjector = {
         // A reprocess that did not store every message leaves the entry open (to fix again or discard).
         if (parsed.data.resolved === false) return 'skip';
         const status = record.kind === QUARANTINE_KINDS.reprocessed ? 'reprocessed' : 'discarded';
-        const resolution: Resolution = { quarantineSeq: parsed.data.quarantineSeq, status, seq: record.seq, at: record.at };
+        const heldAgainAs = status === 'reprocessed' ? heldAgainOf(parsed.data) : undefined;
+        const resolution: Resolution = { quarantineSeq: parsed.data.quarantineSeq, status, seq: record.seq, at: record.at, ...(heldAgainAs !== undefined ? { heldAgainAs } : {}) };
         return { apply: () => resolve(resolution) };
       },
       async write(db) {
         if (rows.size > 0) await db.quarantine.bulkPut([...rows.values()]);
-        for (const { quarantineSeq, status, seq, at } of resolutions) {
-          await db.quarantine.update(quarantineSeq, { status, resolvedSeq: seq, resolvedAt: at });
+        for (const resolution of resolutions) {
+          await db.quarantine.update(resolution.quarantineSeq, resolvedFields(resolution));
         }
       },
     };
   },
 };
+
+function resolvedFields(resolution: Resolution): Pick<QuarantineRowStored, 'status' | 'resolvedSeq' | 'resolvedAt' | 'heldAgainAs'> {
+  return { status: resolution.status, resolvedSeq: resolution.seq, resolvedAt: resolution.at, ...(resolution.heldAgainAs !== undefined ? { heldAgainAs: resolution.heldAgainAs } : {}) };
+}
 
 async function quarantineRowOf(context: ProjectorContext, record: JournalRecord, meta: QuarantineMeta): Promise<QuarantineRowStored> {
   const [enc] = await encryptMany(context.keys.viewKey, [{ table: 'quarantine', id: String(record.seq), value: meta.quarantine }]);

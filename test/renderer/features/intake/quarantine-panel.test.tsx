@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filedEveryMessage, hl7ResultSentence } from '../../../../renderer/features/intake/quarantine-panel';
+import { filedEveryMessage, hl7ResultSentence, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
 import type { IntakeMessageResult } from '../../../../shared/ipc/intake-contract';
 
 const filed: IntakeMessageResult = { file: 0, index: 0, messageType: 'ORU^R01', controlId: 'W-9', ack: 'AA' };
@@ -17,5 +17,14 @@ describe('HL7 reprocess outcome in words', () => {
     expect(hl7ResultSentence(true, [filed])).toBe('Reprocessed: every message was stored.');
     expect(hl7ResultSentence(false, [answeredAsBefore])).toBe('Reprocessed, but not every message was stored: the entry stays in quarantine.');
     expect(hl7ResultSentence(false, [])).toBe('Reprocessed: no message was found in the bytes. The entry stays in quarantine.');
+  });
+});
+
+describe('quarantine status words', () => {
+  it('QA2-11 Q2: an entry reprocessed and held again names the entry that holds the message now', () => {
+    expect(statusWords({ status: 'reprocessed', heldAgainAs: [42] })).toBe('Reprocessed, held again as entry 42');
+    expect(statusWords({ status: 'reprocessed', heldAgainAs: [42, 43] })).toBe('Reprocessed, held again as entries 42, 43');
+    expect(statusWords({ status: 'reprocessed' })).toBe('Reprocessed');
+    expect(statusWords({ status: 'open' })).toBe('Open');
   });
 });
