@@ -24,6 +24,12 @@ import type { TokenCache } from './token-cache';
 
 export interface PatientPayload {
   readonly patient: Patient;
+  /**
+   * Search tokens only a DICOM header's name or birth date gave (no registration, identifier or
+   * record gave them): they go from the index when a registration replaces that name or date
+   * (patient-projector.ts, QA2-12 Q5). Absent: none.
+   */
+  readonly headerOnly?: { readonly name: readonly string[]; readonly birthDate: readonly string[] };
 }
 
 export interface MessagePayload {

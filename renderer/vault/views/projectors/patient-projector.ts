@@ -66,7 +66,9 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   private readonly directory = new Map<string, DirectoryRow>();
   private readonly erased = new Set<string>();
   /** Per patient, the demographics its messages in this page gave, in journal order (`header`: a DICOM instance's). */
-  private readonly demographics = new Map<string, { patient: Patient; header: boolean; headerTokens?: IntakeRows['patient']['headerTokens'] }[]>();
+  private readonly demographics = new Map<string, { patient: Patient; header: boolean; tokens: readonly string[]; headerTokens?: IntakeRows['patient']['headerTokens'] }[]>();
+  /** Per patient, the header-only tokens prepare() found the chart no longer shows: write() takes them out of the row and the postings. */
+  private readonly dropped = new Map<string, Set<string>>();
   /** Patients whose directory row of this page came from a DICOM header: prepare() writes the merged name instead. */
   private readonly directoryOfHeader = new Set<string>();
 
@@ -86,7 +88,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       this.directory.set(directory.id, directory);
       this.directoryOfHeader.add(patient.id);
     }
-    const update = { patient: demographics, header, ...(patient.headerTokens === undefined ? {} : { headerTokens: patient.headerTokens }) };
+    const update = { patient: demographics, header, tokens: patient.tokens, ...(patient.headerTokens === undefined ? {} : { headerTokens: patient.headerTokens }) };
     const sent = this.demographics.get(patient.id);
     if (sent === undefined) this.demographics.set(patient.id, [update]);
     else sent.push(update);
@@ -102,6 +104,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     this.erased.add(patientId);
     this.patients.delete(patientId);
     this.demographics.delete(patientId);
+    this.dropped.delete(patientId);
     this.directoryOfHeader.delete(patientId);
     for (const id of [...this.records.keys()]) if (patientOfRecordId(id) === patientId) this.records.delete(id);
     for (const [id, row] of [...this.directory]) if (row.patientId === patientId) this.directory.delete(id);
@@ -120,31 +123,72 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       this.viewKey,
       stored.map((row) => ({ table: 'patients', id: row.id, stored: row.enc })),
     );
-    const known = new Map<string, Patient>(stored.map((row, index) => [row.id, PatientSchema.parse(opened[index]!.patient)]));
+    const known = new Map(stored.map((row, index) => [row.id, { patient: PatientSchema.parse(opened[index]!.patient), headerOnly: opened[index]!.headerOnly, tokens: row.tokens }]));
     const merged = ids.map((id) => {
-      let patient = known.get(id);
+      const before = known.get(id);
+      let patient = before?.patient;
+      const only = { name: new Set(before?.headerOnly?.name), birthDate: new Set(before?.headerOnly?.birthDate) };
+      // Tokens something other than a header's name or date gave: never header-only.
+      const given = new Set((before?.tokens ?? []).filter((token) => !only.name.has(token) && !only.birthDate.has(token)));
       for (const update of this.demographics.get(id)!) {
+        for (const token of update.tokens) {
+          given.add(token);
+          only.name.delete(token);
+          only.birthDate.delete(token);
+        }
+        const was = patient;
         patient = update.header ? fillDemographics(patient, update.patient) : mergeDemographics(patient, update.patient);
         // A header's name and birth date are words of the patient only when the chart took them (issue 12):
         // decided as each is folded, so a rebuild indexes what the incremental replays did.
-        if (update.headerTokens !== undefined) this.indexHeader(id, patient, update.patient, update.headerTokens);
+        if (update.headerTokens !== undefined) this.indexHeader(id, patient, update.patient, update.headerTokens, given, only);
+        // …and only while it shows them (QA2-12 Q5): a registration that renames or redates takes them out.
+        if (!update.header && was !== undefined) {
+          if (!sameName(was.name, patient.name)) this.drop(id, only.name);
+          if (was.birthDate !== patient.birthDate) this.drop(id, only.birthDate);
+        }
       }
-      return { id, patient: patient! };
+      const headerOnly = only.name.size + only.birthDate.size === 0 ? undefined : { name: [...only.name].sort(), birthDate: [...only.birthDate].sort() };
+      return { id, patient: patient!, headerOnly };
     });
     await this.nameDirectoryOfHeaders(merged);
     const encrypted = await encryptMany(
       this.viewKey,
-      merged.map(({ id, patient }) => ({ table: 'patients', id, value: { patient } satisfies PatientPayload })),
+      merged.map(({ id, patient, headerOnly }) => ({ table: 'patients', id, value: (headerOnly === undefined ? { patient } : { patient, headerOnly }) satisfies PatientPayload })),
     );
     merged.forEach(({ id }, index) => this.encrypted.set(id, encrypted[index]!));
   }
 
-  private indexHeader(id: string, shown: Patient, header: Patient, tokens: NonNullable<IntakeRows['patient']['headerTokens']>): void {
+  private indexHeader(
+    id: string,
+    shown: Patient,
+    header: Patient,
+    tokens: NonNullable<IntakeRows['patient']['headerTokens']>,
+    given: ReadonlySet<string>,
+    only: { readonly name: Set<string>; readonly birthDate: Set<string> },
+  ): void {
     const words = this.patients.get(id);
     if (words === undefined) return;
-    const sameName = shown.name.family === header.name.family && shown.name.given.length === header.name.given.length && shown.name.given.every((given, index) => given === header.name.given[index]);
-    if (sameName) for (const token of tokens.name) words.add(token);
-    if (header.birthDate !== undefined && shown.birthDate === header.birthDate) for (const token of tokens.birthDate) words.add(token);
+    const add = (list: readonly string[], into: Set<string>) => {
+      for (const token of list) {
+        words.add(token);
+        if (!given.has(token)) into.add(token);
+      }
+    };
+    if (sameName(shown.name, header.name)) add(tokens.name, only.name);
+    if (header.birthDate !== undefined && shown.birthDate === header.birthDate) add(tokens.birthDate, only.birthDate);
+  }
+
+  /** Header-only tokens the chart no longer shows: out of this page's words, and (write) of the stored row and postings. */
+  private drop(id: string, tokens: Set<string>): void {
+    if (tokens.size === 0) return;
+    const words = this.patients.get(id);
+    const dropped = this.dropped.get(id) ?? new Set<string>();
+    for (const token of tokens) {
+      words?.delete(token);
+      dropped.add(token);
+    }
+    this.dropped.set(id, dropped);
+    tokens.clear();
   }
 
   /**
@@ -173,7 +217,8 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       const enc = this.encrypted.get(id);
       if (enc === undefined) throw new Error('PatientPage.write before prepare: a patient row has no encrypted payload.');
       const tokens = this.patients.get(id)!;
-      const had = existing[index]?.tokens ?? [];
+      const dropped = this.dropped.get(id);
+      const had = (existing[index]?.tokens ?? []).filter((token) => dropped?.has(token) !== true);
       const hadSet = new Set(had);
       for (const token of tokens) {
         if (hadSet.has(token)) continue;
@@ -184,6 +229,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       return { id, tokens: hadSet.size === 0 ? [...tokens].sort() : mergeTokens(had, [...tokens]), enc };
     });
     await putInParts(db.patients, patients);
+    for (const [id, tokens] of this.dropped) await unpost(db, id, tokens);
     if (postings.size > 0) {
       const rows: PostingRow[] = [];
       const through = (await db.meta.get(POSTINGS_THROUGH_KEY))?.value;
@@ -205,6 +251,20 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   }
 }
 
+function sameName(a: Patient['name'], b: Patient['name']): boolean {
+  return a.family === b.family && a.given.length === b.given.length && a.given.every((given, index) => given === b.given[index]);
+}
+
+/** Takes a patient out of the postings of `tokens` (every chunk). */
+async function unpost(db: VaultDb, patientId: string, tokens: Iterable<string>): Promise<void> {
+  for (const token of tokens) {
+    const chunks = await postingsOf(db, token).toArray();
+    const kept = chunks.filter((chunk) => chunk.ids.includes(patientId)).map((chunk) => ({ id: chunk.id, ids: chunk.ids.filter((id) => id !== patientId) }));
+    await db.postings.bulkDelete(kept.filter((chunk) => chunk.ids.length === 0).map((chunk) => chunk.id));
+    await db.postings.bulkPut(kept.filter((chunk) => chunk.ids.length > 0));
+  }
+}
+
 function mergeTokens(a: readonly string[], b: readonly string[]): string[] {
   return [...new Set([...a, ...b])].sort();
 }
@@ -215,13 +275,7 @@ function mergeTokens(a: readonly string[], b: readonly string[]): string[] {
  */
 export async function deletePatientRows(db: VaultDb, patientId: string): Promise<void> {
   const patient = await db.patients.get(patientId);
-  for (const token of patient?.tokens ?? []) {
-    const chunks = await postingsOf(db, token).toArray();
-    const changed = chunks.filter((chunk) => chunk.ids.includes(patientId));
-    const kept = changed.map((chunk) => ({ id: chunk.id, ids: chunk.ids.filter((id) => id !== patientId) }));
-    await db.postings.bulkDelete(kept.filter((chunk) => chunk.ids.length === 0).map((chunk) => chunk.id));
-    await db.postings.bulkPut(kept.filter((chunk) => chunk.ids.length > 0));
-  }
+  await unpost(db, patientId, patient?.tokens ?? []);
   await db.patients.delete(patientId);
   await recordsOfPatient(db, patientId).delete();
   await db.directory.where('patientId').equals(patientId).delete();

@@ -287,3 +287,74 @@ describe('demographics from a DICOM header', () => {
     expect(fillDemographics(REGISTERED, { ...HEADER, cleared: ['sex', 'birthDate'] })).toEqual({ ...REGISTERED, identifiers: [...REGISTERED.identifiers, HEADER.identifiers[1]] });
   });
 });
+
+/**
+ * QA2-12 Q5: images first (header 'Wrongly^Spelt'), then the ADT ('Rightly^Spelt'): the chart took
+ * the ADT's name, but search still found the patient by 'Wrongly'. A header's words go from the
+ * index once the chart no longer shows them, as when the ADT came first; words the ADT gave stay.
+ */
+describe("a header's words after the chart takes another name", () => {
+  const MRN = { value: 'MRN-QORD2', authority: 'NORTHCLINIC', type: 'MR' };
+  const HEADER: Patient = { identifiers: [{ ...MRN, type: '' }], name: { family: 'Wrongly', given: ['Spelt'] }, birthDate: '1980-05-05' };
+  const ADT: Patient = { identifiers: [MRN], name: { family: 'Rightly', given: ['Spelt'] } };
+
+  function dicom(uid: string): NormalizedIntake {
+    return {
+      channel: 'dicom',
+      messageId: uid,
+      messageType: 'DICOM CT',
+      patient: HEADER,
+      records: [],
+      dicom: { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', source: 'network', sopInstanceUid: uid, studyInstanceUid: '1.2.3.9', seriesInstanceUid: '1.2.3.9.1' },
+    };
+  }
+
+  for (const pages of ['one page', 'two pages'] as const) {
+    it(`search no longer finds the patient by the header's name; by the ADT's and the header's birth date still (${pages})`, async () => {
+      const views = await setup();
+      await appendSealedRecord(views.body, { kind: 'intake.dicom', meta: { v: 1, channel: 'dicom', receivedAt: '2025-03-01T08:20:00.000Z', rawBytes: 100, normalized: dicom('1.2.3.9.1.1') }, raw: 'DICM' });
+      await replayJournal(views.context);
+      const id = await patientIdOf(views.keys.ledgerKey, HEADER);
+      const found = (query: string) => searchPatientIds(views.db, views.keys.indexKey, query);
+      expect(await found('Wrongly')).toEqual([id]);
+      await append(views.body, intake(ADT, 'ADT^A04', 'ADT-QORD2'));
+      if (pages === 'two pages') await replayJournal(views.context);
+      // A second image after the ADT: its header's name is not the chart's, so not indexed either.
+      await appendSealedRecord(views.body, { kind: 'intake.dicom', meta: { v: 1, channel: 'dicom', receivedAt: '2025-03-01T08:21:00.000Z', rawBytes: 100, normalized: dicom('1.2.3.9.1.2') }, raw: 'DICM' });
+      await replayJournal(views.context);
+      expect((await patientDetail(views.db, views.keys.viewKey, id)).patient.name).toEqual(ADT.name);
+      expect(await found('Wrongly')).toEqual([]);
+      expect(await found('Wron')).toEqual([]);
+      expect(await found('Rightly Spelt')).toEqual([id]);
+      expect(await found('Spelt')).toEqual([id]);
+      expect(await found('MRN-QORD2')).toEqual([id]);
+      // The ADT gave no birth date: the chart still shows the header's, and finds by it.
+      expect(await found('1980-05-05')).toEqual([id]);
+      // A rebuild from the journal indexes the same words.
+      await views.db.patients.clear();
+      await views.db.postings.clear();
+      await views.db.meta.delete(POSTINGS_THROUGH_KEY);
+      await views.db.meta.put({ key: CURSOR_KEY, value: 0 });
+      await replayJournal(views.context);
+      expect(await found('Wrongly')).toEqual([]);
+      expect(await found('Rightly Spelt')).toEqual([id]);
+    });
+  }
+
+  it('views schema version 20 clears the postings and patient rows and replays from 0, so rows without their header-only words are rebuilt', async () => {
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('header-only-0001'), deps);
+    old.version(19).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id' });
+    await old.open();
+    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }]);
+    await old.table('patients').put({ id: 'p', tokens: ['t'], enc: new Uint8Array(1) });
+    await old.table('postings').put({ id: 't|0', ids: ['p'] });
+    await old.table('records').put({ id: 'r', patientId: 'p' });
+    old.close();
+    const db = openVaultDb('header-only-0001', deps);
+    expect(await readCursor(db)).toBe(0);
+    expect([await db.patients.count(), await db.postings.count(), await db.records.count()]).toEqual([0, 0, 1]);
+    expect((await db.meta.get(POSTINGS_THROUGH_KEY))?.value).toBe(0);
+    db.close();
+  });
+});
