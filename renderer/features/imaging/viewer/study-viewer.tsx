@@ -321,24 +321,36 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
 
 /**
  * Under the toolbar, for an instance received again with other bytes under its SOP Instance UID
- * (QA explore-12 D4): which copy is shown, and a button for each other copy.
+ * (QA explore-12 D4): which copy is shown, and the other copies to open: one button for the one
+ * other copy, else one list (QA2-12 Q6: a button each pushed the image off a 700 px window).
  */
 export function CopyChoice({ instance, shownId, onChoose }: { instance: ViewerInstance; shownId: string; onChoose: (instanceId: string) => void }) {
+  const listId = useId();
   const copies = [...instance.earlierCopies.map((copy) => ({ copy: copy.copy, instanceId: copy.instanceId })), { copy: instance.copy, instanceId: instance.instanceId }];
   const shown = copies.find((copy) => copy.instanceId === shownId) ?? copies[copies.length - 1]!;
   const label = (copy: number) => (copy === instance.copy ? `copy ${copy} of ${instance.copy}, the latest` : `copy ${copy} of ${instance.copy}, received earlier`);
+  const other = copies.length === 2 ? copies.find((copy) => copy.instanceId !== shown.instanceId) : undefined;
   return (
     <div role="note" className="note note--warn viewer-copies" data-testid="viewer-copies">
       <span>
         This image was received {instance.copy === 2 ? 'twice' : `${instance.copy} times`} with different bytes under the same SOP Instance UID. Shown: {label(shown.copy)}.
       </span>{' '}
-      {copies
-        .filter((copy) => copy.instanceId !== shown.instanceId)
-        .map((copy) => (
-          <button key={copy.instanceId} type="button" className="button" onClick={() => onChoose(copy.instanceId)}>
-            Show {label(copy.copy)}
-          </button>
-        ))}
+      {other !== undefined ? (
+        <button type="button" className="button" onClick={() => onChoose(other.instanceId)}>
+          Show {label(other.copy)}
+        </button>
+      ) : (
+        <span className="viewer-copies__choice">
+          <label htmlFor={listId}>Show copy</label>{' '}
+          <select id={listId} className="input" value={shown.instanceId} onChange={(event) => onChoose(event.target.value)}>
+            {copies.map((copy) => (
+              <option key={copy.instanceId} value={copy.instanceId}>
+                {label(copy.copy)}
+              </option>
+            ))}
+          </select>
+        </span>
+      )}
     </div>
   );
 }

@@ -27,19 +27,40 @@ const instance: ViewerInstance = {
 
 // QA explore-12 D4: the viewer showed the newer copy of a resent instance with no hint that another existed.
 describe('CopyChoice (viewer, an image received again with other bytes)', () => {
-  it('says which copy is shown and opens each other copy', () => {
+  // QA2-12 Q6: a button per copy (6 in 3 rows at 1,000 px) pushed the image below the window's edge.
+  it('says which copy is shown and opens each other copy from one list, in one control whatever the number of copies', () => {
     const onChoose = vi.fn();
     const { rerender } = render(<CopyChoice instance={instance} shownId="inst" onChoose={onChoose} />);
     const note = screen.getByRole('note');
     expect(note.textContent).toContain('This image was received 3 times with different bytes under the same SOP Instance UID. Shown: copy 3 of 3, the latest.');
-    expect(screen.getAllByRole('button').map((button) => button.textContent)).toEqual(['Show copy 1 of 3, received earlier', 'Show copy 2 of 3, received earlier']);
-    fireEvent.click(screen.getByRole('button', { name: 'Show copy 1 of 3, received earlier' }));
+    expect(screen.queryAllByRole('button')).toEqual([]);
+    const list = screen.getByRole('combobox', { name: 'Show copy' });
+    expect([...list.querySelectorAll('option')].map((option) => option.textContent)).toEqual(['copy 1 of 3, received earlier', 'copy 2 of 3, received earlier', 'copy 3 of 3, the latest']);
+    expect((list as HTMLSelectElement).value).toBe('inst');
+    fireEvent.change(list, { target: { value: 'inst.copy1' } });
     expect(onChoose).toHaveBeenCalledWith('inst.copy1');
 
     rerender(<CopyChoice instance={instance} shownId="inst.copy1" onChoose={onChoose} />);
     expect(screen.getByRole('note').textContent).toContain('Shown: copy 1 of 3, received earlier.');
-    fireEvent.click(screen.getByRole('button', { name: 'Show copy 3 of 3, the latest' }));
+    expect((screen.getByRole('combobox', { name: 'Show copy' }) as HTMLSelectElement).value).toBe('inst.copy1');
+    fireEvent.change(screen.getByRole('combobox', { name: 'Show copy' }), { target: { value: 'inst' } });
     expect(onChoose).toHaveBeenLastCalledWith('inst');
+  });
+
+  it('with seven copies still one list', () => {
+    const earlierCopies = [1, 2, 3, 4, 5, 6].map((copy) => ({ copy, instanceId: `inst.copy${copy}`, objectId: `o${copy}` }));
+    render(<CopyChoice instance={{ ...instance, copy: 7, earlierCopies }} shownId="inst" onChoose={() => undefined} />);
+    expect(screen.queryAllByRole('button')).toEqual([]);
+    expect(screen.getByRole('combobox', { name: 'Show copy' }).querySelectorAll('option')).toHaveLength(7);
+  });
+
+  it('with two copies, one button opens the other', () => {
+    const onChoose = vi.fn();
+    render(<CopyChoice instance={{ ...instance, copy: 2, earlierCopies: [instance.earlierCopies[0]!] }} shownId="inst" onChoose={onChoose} />);
+    expect(screen.getAllByRole('button').map((button) => button.textContent)).toEqual(['Show copy 1 of 2, received earlier']);
+    expect(screen.queryByRole('combobox')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Show copy 1 of 2, received earlier' }));
+    expect(onChoose).toHaveBeenCalledWith('inst.copy1');
   });
 
   it('says "twice" for two copies', () => {
