@@ -1,5 +1,5 @@
 import dicomParser from 'dicom-parser';
-import { hasPart10Prefix } from '../../../shared/dicom/part10';
+import { hasPart10Prefix, readFileMetaInformation } from '../../../shared/dicom/part10';
 import { readableLongVrs } from '../../../shared/dicom/long-vrs';
 import type { DicomImportResult } from '../../../shared/ipc/dicom-contract';
 import { storeDicomFile, storeDicomStream, type DicomIntakeOptions } from './dicom-intake';
@@ -34,7 +34,7 @@ export function sniffDicom(bytes: Uint8Array): Sniffed {
   if (hasPart10Prefix(bytes)) {
     let sopClass = '';
     try {
-      sopClass = readUid(dicomParser.readPart10Header(bytes) as unknown as { string(tag: string): string | undefined }, 'x00020002');
+      sopClass = readUid(readFileMetaInformation(bytes) as unknown as { string(tag: string): string | undefined }, 'x00020002');
     } catch {
       // An unreadable meta: the intake quarantines it with the reason.
     }

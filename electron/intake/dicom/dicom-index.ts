@@ -1,5 +1,6 @@
 import dicomParser from 'dicom-parser';
 import { readablePart10LongVrs } from '../../../shared/dicom/long-vrs';
+import { readFileMetaInformation } from '../../../shared/dicom/part10';
 import { decodeDicomText, isKnownCharset } from '../../../shared/dicom/dicom-charset';
 import { plainParserFailure } from '../../../shared/dicom/parser-failure';
 import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN } from './dicom-uids';
@@ -112,7 +113,7 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
   const notes: string[] = [];
   let meta: ParsedDataSet;
   try {
-    meta = dicomParser.readPart10Header(bytes) as unknown as ParsedDataSet;
+    meta = readFileMetaInformation(bytes) as unknown as ParsedDataSet;
   } catch (error) {
     throw new DicomParseError(`The File Meta Information cannot be read: ${plainParserFailure(error)}.`);
   }
@@ -121,8 +122,15 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
   if (transferSyntaxUid === '') throw new DicomParseError('The File Meta Information names no transfer syntax.');
   try {
     const options: Parameters<typeof dicomParser.parseDicom>[1] = { untilTag: PIXEL_DATA };
-    if (transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) (options as { inflater?: unknown }).inflater = await inflaterFor();
-    dataSet = dicomParser.parseDicom(bytes, options) as unknown as ParsedDataSet;
+    let parsed = bytes;
+    if (transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) {
+      // Inflated before parsing, so the parser's look past the File Meta Information sees the first
+      // element of the data set, not compressed bytes (readFileMetaInformation says why).
+      parsed = (await inflaterFor())(bytes, datasetOffset);
+      const whole = parsed;
+      (options as { inflater?: unknown }).inflater = () => whole;
+    }
+    dataSet = dicomParser.parseDicom(parsed, options) as unknown as ParsedDataSet;
   } catch (error) {
     const partial = thrownDataSet(error);
     if (partial === null || complete) {

@@ -1,6 +1,5 @@
-import dicomParser from 'dicom-parser';
 import { DicomdirError, MEDIA_STORAGE_DIRECTORY_UID, readDicomdir, type DirectoryRecord } from '../../../shared/dicom/dicomdir';
-import { hasPart10Prefix } from '../../../shared/dicom/part10';
+import { hasPart10Prefix, readFileMetaInformation } from '../../../shared/dicom/part10';
 import { readWhole, type PickedFile } from './picked-file';
 
 export type { PickedFile } from './picked-file';
@@ -70,7 +69,7 @@ export function isDicomdir(name: string, head: Uint8Array): boolean {
   if (!hasPart10Prefix(head)) return false;
   if (isDicomdirName(name)) return true;
   try {
-    return dicomParser.readPart10Header(head).string('x00020002')?.replace(/\0+$/, '').trim() === MEDIA_STORAGE_DIRECTORY_UID;
+    return readFileMetaInformation(head).string('x00020002')?.replace(/\0+$/, '').trim() === MEDIA_STORAGE_DIRECTORY_UID;
   } catch {
     return false;
   }

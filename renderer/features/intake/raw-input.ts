@@ -1,6 +1,7 @@
 import dicomParser, { type DataSet } from 'dicom-parser';
+import { Inflate } from 'fflate';
 import { readablePart10LongVrs } from '../../../shared/dicom/long-vrs';
-import { hasPart10Prefix } from '../../../shared/dicom/part10';
+import { hasPart10Prefix, namesDeflatedSyntax, part10MetaEnd } from '../../../shared/dicom/part10';
 import { plainParserFailure } from '../../../shared/dicom/parser-failure';
 import { BARE_DATASET_SYNTAXES, PIXEL_DATA } from '../imaging/viewer/decode/dicom-image';
 import { tagRows, type TagRow } from '../imaging/viewer/decode/tag-list';
@@ -48,12 +49,52 @@ function readMore(a: ReadElements, b: ReadElements): boolean {
   return a.rows.length > b.rows.length;
 }
 
+/** A deflated data set is inflated up to this many bytes for the view: the elements before Pixel Data come first, and a small stream can inflate to gigabytes. */
+export const MAX_INFLATED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * dicom-parser's `inflater` for a deflated data set (Deflated Explicit VR Little Endian): the File
+ * Meta Information, then as much of the data set as inflates, at most MAX_INFLATED_BYTES. A stream
+ * cut short gives what inflated before the cut (the parser then says where it stopped); bytes after
+ * its end (dcmtk's pad to an even length) are ignored. Synchronous, as the parser asks.
+ */
+export function inflatedPart10(bytes: Uint8Array, position: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const full = (): boolean => total >= MAX_INFLATED_BYTES;
+  const inflater = new Inflate((chunk) => {
+    if (full()) return;
+    const part = chunk.subarray(0, MAX_INFLATED_BYTES - total);
+    parts.push(part.slice());
+    total += part.length;
+  });
+  // Fed in pieces so a bomb stops near the bound instead of inflating whole first.
+  const PIECE = 64 * 1024;
+  try {
+    for (let at = position; at < bytes.length && !full(); at += PIECE) inflater.push(bytes.subarray(at, at + PIECE), false);
+  } catch {
+    // A damaged stream: what inflated before the damage.
+  }
+  const out = new Uint8Array(position + total);
+  out.set(bytes.subarray(0, position));
+  let at = position;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 /** The elements up to Pixel Data (its value is not read) of a Part 10 file or a bare data set, as far as they can be read. */
 export function readDicomElements(original: Uint8Array): ReadElements {
   const { bytes } = readablePart10LongVrs(original);
   if (hasPart10Prefix(bytes)) {
+    // A deflated data set is inflated before the parser sees it: it looks one element past the File
+    // Meta Information, and compressed bytes there can read as a broken SQ (shared/dicom/part10.ts).
+    const metaEnd = part10MetaEnd(bytes);
+    const parsed = metaEnd !== null && namesDeflatedSyntax(bytes) ? inflatedPart10(bytes, metaEnd) : bytes;
     try {
-      return { rows: tagRows(dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA })), form: 'part10', problem: null };
+      return { rows: tagRows(dicomParser.parseDicom(parsed, { untilTag: PIXEL_DATA, inflater: parsed === bytes ? inflatedPart10 : () => parsed } as dicomParser.ParseDicomOptions)), form: 'part10', problem: null };
     } catch (error) {
       const partial = partialOf(error);
       return { rows: partial === null ? [] : tagRows(partial), form: 'part10', problem: plainParserFailure(error) };

@@ -1,5 +1,6 @@
 import dicomParser, { type DataSet, type Element as ParsedElement } from 'dicom-parser';
 import { readablePart10LongVrs } from '../long-vrs';
+import { readFileMetaInformation } from '../part10';
 
 /**
  * A Part 10 instance as a tree the de-identifier can edit and write back (PS3.10 7.1, PS3.5 7):
@@ -77,7 +78,7 @@ function describe(error: unknown): string {
 export function readPart10(bytes: Uint8Array, vrOf: (tag: number) => string | undefined = () => undefined): Part10Instance {
   let header: DataSet;
   try {
-    header = dicomParser.readPart10Header(bytes);
+    header = readFileMetaInformation(bytes);
   } catch (error) {
     throw new DicomReadError(`The File Meta Information cannot be read: ${describe(error)}.`);
   }

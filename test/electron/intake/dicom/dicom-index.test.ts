@@ -3,6 +3,7 @@ import { DicomParseError, readDicomIndex } from '../../../../electron/intake/dic
 import { instanceInfo, normalizeInstance, personName } from '../../../../electron/intake/dicom/dicom-intake';
 import { EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../../../electron/intake/dicom/dicom-uids';
 import { instanceElements, part10File, writeDataset } from './dicom-test-support';
+import { deflatedFileReadAsSequence } from '../../../shared/dicom/deflated-meta-fixture';
 
 const UID = '1.2.826.0.1.3680043.10.999.5.1';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
@@ -53,8 +54,9 @@ describe('index fields of an instance (dicom-parser)', () => {
     const cases: [Buffer, RegExp][] = [
       // An element whose length runs past the end (dicom-parser: "buffer overrun").
       [Buffer.concat([meta(), Buffer.from([0x08, 0x00, 0x18, 0x00, 0x55, 0x49, 0xff, 0x7f, 1, 2, 3])]), /^The data set cannot be read: an element's length runs past the end of the data set \(it was cut short, or a length in it is wrong\)\.$/],
-      // Cut inside the first element's header ("attempt to read past end of buffer", met while reading the meta).
-      [Buffer.concat([meta(), Buffer.from([0x08, 0x00, 0x18, 0x00, 0x55, 0x49])]), /^The File Meta Information cannot be read: an element's length runs past the end/],
+      // Cut inside the first element's header ("attempt to read past end of buffer"). The File Meta
+      // Information is read within its group length now, so this is the data set's fault, as it is.
+      [Buffer.concat([meta(), Buffer.from([0x08, 0x00, 0x18, 0x00, 0x55, 0x49])]), /^The data set cannot be read: an element's length runs past the end/],
       // A deflated data set that is not deflate.
       [Buffer.concat([meta('1.2.840.10008.1.2.1.99'), Buffer.from('not deflate at all, just text')]), /^The data set cannot be read: its deflated bytes cannot be inflated/],
     ];
@@ -128,5 +130,15 @@ describe('index fields of an instance (dicom-parser)', () => {
     expect(personName('Doe^John^Q^Dr')).toEqual({ family: 'Doe', given: ['John', 'Q'] });
     expect(personName('=山田^太郎')).toEqual({ family: '山田', given: ['太郎'] });
     expect(personName(undefined)).toEqual({ family: '', given: [] });
+  });
+});
+
+// QA2-12 Q4 (found reading why View raw failed): dicom-parser reads one element past the File Meta
+// Information; a deflate stream that reads as an SQ there made a valid instance "unreadable" (C000).
+describe('a deflated instance whose stream starts like an SQ element', () => {
+  it('is indexed, whole and as a head', async () => {
+    const { file, patientId } = deflatedFileReadAsSequence();
+    expect((await readDicomIndex(file, true)).patientId).toBe(patientId);
+    expect((await readDicomIndex(file.subarray(0, 2000), false)).patientId).toBe(patientId);
   });
 });

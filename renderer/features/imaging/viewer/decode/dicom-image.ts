@@ -1,6 +1,7 @@
 import dicomParser, { type DataSet } from 'dicom-parser';
 import { inflateSync } from 'fflate';
 import { readablePart10LongVrs } from '../../../../../shared/dicom/long-vrs';
+import { namesDeflatedSyntax, part10MetaEnd, withInflatedDataSet } from '../../../../../shared/dicom/part10';
 import { lutFromDescriptor } from '../pixels/lut-data';
 import type { LutData, ModalityTransform, PaletteData, PixelModule, VoiFunction, VoiTransform, WindowSetting } from '../pixels/pixel-module';
 import { TRANSFER_SYNTAXES, type PixelEncoding } from './transfer-syntax';
@@ -42,6 +43,8 @@ export const BARE_DATASET_SYNTAXES = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'
 /** PS3.5: a data set element's tag as dicom-parser names it. */
 export const tagKey = (group: number, element: number): string => `x${group.toString(16).padStart(4, '0')}${element.toString(16).padStart(4, '0')}`;
 
+const DEFLATED = '1.2.840.10008.1.2.1.99';
+
 class InflateFirst extends Error {
   constructor(readonly position: number) {
     super('inflate first');
@@ -80,6 +83,16 @@ export async function parseInstance(original: Uint8Array, options: { readonly un
   // OV, SV and UV elements (an Extended Offset Table…) as OB for dicom-parser, their VR restored after (long-vrs.ts).
   const { bytes, rewritten } = readablePart10LongVrs(original);
   const until = options.untilPixelData === true ? { untilTag: PIXEL_DATA } : {};
+  const metaEnd = part10MetaEnd(bytes);
+  if (metaEnd !== null && namesDeflatedSyntax(bytes)) {
+    // Inflated before dicom-parser sees it: the parser looks one element past the File Meta
+    // Information, and compressed bytes there can read as a broken SQ (shared/dicom/part10.ts).
+    if (options.untilPixelData === true) throw new NotReadableInParts('A deflated data set cannot be read in parts: it is too large to view.');
+    const full = withInflatedDataSet(bytes, metaEnd, await inflateRaw(bytes.subarray(metaEnd)));
+    dataSet = dicomParser.parseDicom(full, { inflater: () => full } as dicomParser.ParseDicomOptions);
+    if (rewritten.size > 0) restoreVrs(dataSet, rewritten);
+    return { dataSet, transferSyntaxUid: DEFLATED, sopClassUid: dataSet.string('x00080016') ?? '', image: readImageInfo(dataSet, DEFLATED) };
+  }
   try {
     dataSet = dicomParser.parseDicom(bytes, {
       ...until,
@@ -92,11 +105,9 @@ export async function parseInstance(original: Uint8Array, options: { readonly un
       throw new NotReadableInParts('A deflated data set cannot be read in parts: it is too large to view.');
     }
     if (error instanceof InflateFirst) {
-      const inflated = await inflateRaw(bytes.subarray(error.position));
-      const full = new Uint8Array(error.position + inflated.length);
-      full.set(bytes.subarray(0, error.position));
-      full.set(inflated, error.position);
-      dataSet = dicomParser.parseDicom(bytes, { inflater: () => full } as dicomParser.ParseDicomOptions);
+      // A file without a File Meta Information group length: the parser found the deflate stream.
+      const full = withInflatedDataSet(bytes, error.position, await inflateRaw(bytes.subarray(error.position)));
+      dataSet = dicomParser.parseDicom(full, { inflater: () => full } as dicomParser.ParseDicomOptions);
     } else {
       ({ dataSet, uid: assumed } = parseWithoutMeta(bytes, error, until));
     }

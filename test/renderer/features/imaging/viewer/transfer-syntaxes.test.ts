@@ -3,6 +3,7 @@ import { decodeFrame } from '../../../../../renderer/features/imaging/viewer/dec
 import { parseInstance } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
 import { nodeCodecs } from './node-codecs';
 import { ctPhantomHu, ctSlice, storedOfHu, TS } from './viewer-fixtures';
+import { deflatedFileReadAsSequence } from '../../../../shared/dicom/deflated-meta-fixture';
 
 /** Every native transfer syntax and RLE, written by project code: the decoded stored values are the phantom's, exactly. */
 describe('native transfer syntaxes and RLE', () => {
@@ -45,5 +46,17 @@ describe('a deflated data set padded to an even length', () => {
   it('says in words that a damaged deflate stream cannot be inflated', async () => {
     const file = ctSlice({ size: 64, slice: 3, transferSyntax: TS.deflated, sopInstanceUid: '1.2.3.5' });
     await expect(parseInstance(new Uint8Array(file.subarray(0, file.length - 40)))).rejects.toThrow('The deflated data set cannot be inflated: it is damaged or cut short.');
+  });
+});
+
+// QA2-12 Q4: dicom-parser reads one element past the File Meta Information; a deflate stream that
+// reads as an SQ there (a mostly black image compresses so) was "unreadable".
+describe('a deflated data set whose stream starts like an SQ element', () => {
+  it('decodes', async () => {
+    const { file, patientId } = deflatedFileReadAsSequence();
+    const parsed = await parseInstance(new Uint8Array(file));
+    expect(parsed.dataSet.string('x00100020')).toBe(patientId);
+    const frame = await decodeFrame(parsed.dataSet, parsed.image!, 0, nodeCodecs());
+    expect(frame.kind === 'gray' && frame.pixels.length).toBe(256 * 512);
   });
 });
