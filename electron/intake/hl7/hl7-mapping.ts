@@ -311,7 +311,7 @@ function isNullField(segment: Hl7Segment, field: number): boolean {
  * `cleared` so the views remove what earlier messages gave (an ORU that sends no address keeps
  * the ADT's; one that sends `""` erases it).
  */
-function mapPatient(pid: Hl7Segment): Patient | null {
+function mapPatient(pid: Hl7Segment, ctx: Context): Patient | null {
   let ids = identifiers(pid, 3);
   if (ids.length === 0) ids = identifiers(pid, 2);
   if (ids.length === 0) ids = identifiers(pid, 4);
@@ -329,6 +329,10 @@ function mapPatient(pid: Hl7Segment): Patient | null {
   const cleared: ClearableField[] = [];
   const birth = hl7BirthDate(pid.value(7));
   if (birth === undefined && isNullField(pid, 7)) cleared.push('birthDate');
+  // An impossible or future birth date is said, not passed over (QA2-11 Q7). A future one is kept
+  // as sent (the banner says it is in the future); compared at its own precision with MSH-7's day.
+  else if (birth === undefined && pid.value(7).trim() !== '') ctx.notes.push(`PID #${pid.position}: PID-7 birth date is not a date; not kept`);
+  else if (birth !== undefined && birth > ctx.messageTime.slice(0, birth.length)) ctx.notes.push(`PID #${pid.position}: PID-7 birth date is after the message; kept as sent`);
   const sex = SEX[pid.value(8).toUpperCase()];
   if (sex === undefined && isNullField(pid, 8)) cleared.push('sex');
   const street = textOf(pid.value(11, 1));
@@ -726,7 +730,7 @@ function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
     try {
       switch (segment.name) {
         case 'PID': {
-          currentPid = mapPatient(segment);
+          currentPid = mapPatient(segment, ctx);
           if (out.patient === null) out.patient = currentPid;
           break;
         }

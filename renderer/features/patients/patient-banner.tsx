@@ -12,7 +12,9 @@ function localToday(): string {
 
 /** "52 y, Female (born 1962-07-14)", "2 mo, …" for an infant; what is not recorded says so. */
 export function ageSexLabel(birthDate: string | undefined, sex: string | undefined, today = localToday()): string {
-  const agePart = ageLabel(birthDate, today) ?? 'Age not recorded';
+  // A birth date after today gives no age; say why rather than "not recorded" beside it (QA2-11 Q7).
+  const future = birthDate !== undefined && birthDate > today.slice(0, birthDate.length);
+  const agePart = ageLabel(birthDate, today) ?? (future ? 'Birth date in the future' : 'Age not recorded');
   const sexPart = sex === undefined || sex === '' ? 'sex not recorded' : sexLabel(sex);
   return `${agePart}, ${sexPart}${birthDate === undefined ? '' : ` (born ${birthDate})`}`;
 }

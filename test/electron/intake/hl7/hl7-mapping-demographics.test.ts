@@ -54,6 +54,24 @@ describe('PID demographics: absent versus the HL7 null', () => {
     }
   });
 
+  // QA2-11 Q7: an impossible or future PID-7 was accepted without a word (mapping 'mapped').
+  it('an impossible birth date is dropped and noted; one after the message is kept and noted; a valid one adds no note', () => {
+    const notesOf = (pid: string) => {
+      const item = parseHl7(hl7(msh('ADT^A04', 'DEMOG-2'), pid)).items[0]!;
+      if (!item.ok) throw new Error(item.problem.text);
+      const result = mapHl7Message(item.message, context);
+      if (result.kind !== 'patient') throw new Error(result.reason);
+      return { birthDate: result.normalized.patient.birthDate, mapping: result.normalized.hl7?.mapping, notes: result.normalized.hl7?.notes };
+    };
+    expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||202513|F')).toEqual({ birthDate: undefined, mapping: 'partial', notes: ['PID #1: PID-7 birth date is not a date; not kept'] });
+    // The message is of 2025-03-01: a birth in 2027-05, 2025-04 or on 2025-03-02 is after it.
+    expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||202705|F')).toEqual({ birthDate: '2027-05', mapping: 'partial', notes: ['PID #1: PID-7 birth date is after the message; kept as sent'] });
+    expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||20250302|F').notes).toEqual(['PID #1: PID-7 birth date is after the message; kept as sent']);
+    expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||202503|F')).toEqual({ birthDate: '2025-03', mapping: 'mapped', notes: undefined });
+    expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||20250301|F').notes).toBeUndefined();
+    expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||""|F').notes).toBeUndefined();
+  });
+
   // QA explore-11 D13: one list for PID-13 and PID-14 let an A08 with only a business phone erase the home phone.
   it('PID-13 (home) and PID-14 (business) are kept apart, each absent, given or nulled on its own', () => {
     expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||031 111 11 11|031 222 22 22')).toMatchObject({ phones: ['031 111 11 11'], businessPhones: ['031 222 22 22'] });

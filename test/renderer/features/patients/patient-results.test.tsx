@@ -291,7 +291,7 @@ describe('D19: the age of an infant', () => {
     expect(ageSexLabel('2026-10-01', 'U', '2026-12-06')).toBe('2 mo, Unknown (born 2026-10-01)');
     expect(ageSexLabel('2024-12-07', 'U', '2026-12-06')).toBe('23 mo, Unknown (born 2024-12-07)');
     expect(ageSexLabel('2024-12-06', 'U', '2026-12-06')).toBe('2 y, Unknown (born 2024-12-06)');
-    expect(ageSexLabel('2027-01-01', 'U', '2026-12-06')).toBe('Age not recorded, Unknown (born 2027-01-01)');
+    expect(ageSexLabel('2027-01-01', 'U', '2026-12-06')).toBe('Birth date in the future, Unknown (born 2027-01-01)');
   });
 
   it('a birth date known to the month (HL7 DT YYYYMM) gives the age it is sure of', () => {
@@ -305,7 +305,12 @@ describe('D19: the age of an infant', () => {
     expect(ageSexLabel('2025', 'F', '2026-12-06')).toBe('11 mo, Female (born 2025)');
     expect(ageSexLabel('2020', 'M', '2026-12-06')).toBe('5 y, Male (born 2020)');
     expect(ageSexLabel('2026', 'U', '2026-12-06')).toBe('under 1 y, Unknown (born 2026)');
-    expect(ageSexLabel('2027', 'U', '2026-12-06')).toBe('Age not recorded, Unknown (born 2027)');
+    // QA2-11 Q7: a birth date after today is said so, not "Age not recorded" beside it.
+    expect(ageSexLabel('2027', 'U', '2026-12-06')).toBe('Birth date in the future, Unknown (born 2027)');
+    expect(ageSexLabel('2030-01', 'F', '2026-12-06')).toBe('Birth date in the future, Female (born 2030-01)');
+    expect(ageSexLabel('2026-12-07', 'F', '2026-12-06')).toBe('Birth date in the future, Female (born 2026-12-07)');
+    expect(ageSexLabel('2026-12-06', 'F', '2026-12-06')).toBe('0 d, Female (born 2026-12-06)');
+    expect(ageSexLabel(undefined, 'F', '2026-12-06')).toBe('Age not recorded, Female');
   });
 });
 
