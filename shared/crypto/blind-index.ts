@@ -19,6 +19,13 @@ import { encodeStringList, toBase64Url, utf8Encode, concatBytes, type Bytes } fr
  *     "19800203"): never their year, month or day alone, since a year token would link everyone
  *     born that year. A query compound shaped like a full date (year, month, day joined by one of
  *     - / . ; "1980-2-3" too) asks for that one word; "19800203" typed whole already is one.
+ *     A birth date kept to the month ("2025-03", HL7 DT YYYYMM) is the one word "202503"; a query
+ *     compound of four digits and a two-digit month 01–12 ("2025-03", "2025/03") asks for it, as the
+ *     app shows such a date (QA2-11 Q6). TRADE-OFF, as for full dates: such a query no longer asks
+ *     for its parts, so it misses a longer compound that holds them ("LOT-2025-03-A" is indexed as
+ *     lot, 2025, 03, a and lot202503a, not 202503); a record whose whole compound is "2025-03" or
+ *     "1234.05" is still found (its joined word is the same). A one-digit month is not taken as one
+ *     ("2345-7" is a LOINC code). A year alone is still no token: it would link everyone born then.
  *
  * Tokens: HMAC-SHA-256(indexKey, "hdms/blind-index/v1" ‖ tag ‖ field ‖ word), truncated to the
  * first 16 bytes, base64url (22 characters). 128 bits: with N distinct tokens in a vault, the
@@ -51,6 +58,8 @@ const COMPOUND = /[\p{L}\p{N}]+(?:['’._/-][\p{L}\p{N}]+)*/gu;
 const JOINER = /['’._/-]/u;
 /** A full date in a query: year, month and day joined by one separator (ISO order). */
 const QUERY_DATE = /^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$/u;
+/** A year and month in a query (`2025-03`): two-digit month 01–12 only, so `2345-7` (a LOINC code) stays a code. */
+const QUERY_MONTH = /^(\d{4})[-/.](0[1-9]|1[0-2])$/u;
 
 /** Diacritic- and case-insensitive form of a text (before it is cut into words). */
 export function foldText(text: string): string {
@@ -106,11 +115,13 @@ export function normalizeDateWords(date: string): string[] {
   return dedupe(compounds(date).map((compound) => compound.joined ?? compound.parts[0]!).filter(longEnough));
 }
 
-/** A query compound's words: a full date as its one date word, anything else by its parts. */
+/** A query compound's words: a full date or a year and month as its one date word, anything else by its parts. */
 function queryWordsOf(compound: Compound): readonly string[] {
   const date = QUERY_DATE.exec(compound.text);
-  if (date === null) return compound.parts;
-  return [`${date[1]!}${date[3]!.padStart(2, '0')}${date[4]!.padStart(2, '0')}`];
+  if (date !== null) return [`${date[1]!}${date[3]!.padStart(2, '0')}${date[4]!.padStart(2, '0')}`];
+  const month = QUERY_MONTH.exec(compound.text);
+  if (month !== null) return [`${month[1]!}${month[2]!}`];
+  return compound.parts;
 }
 
 /** The words of a search query: like normalizeWords, but a compound asks for its parts only (a date for itself). */

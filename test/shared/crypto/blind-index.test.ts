@@ -48,6 +48,19 @@ describe('normalization', () => {
     expect(normalizeQueryWords('muller 1980-02-03 ')).toEqual({ words: ['muller', '19800203'], lastIsPartial: false });
   });
 
+  // QA2-11 Q6: a birth date kept to the month (shown "2025-03", indexed "202503") was found by "202503" only.
+  it('a query asks for a year and month as the one month word, typed as the app shows it; a LOINC-like code keeps its parts', () => {
+    expect(recordWords({ dates: ['2025-03'] }).words).toEqual(['202503']);
+    for (const query of ['2025-03', '2025/03', '2025.03', '202503']) {
+      expect(normalizeQueryWords(query).words, query).toEqual(['202503']);
+    }
+    expect(normalizeQueryWords('muller 2025-03 ')).toEqual({ words: ['muller', '202503'], lastIsPartial: false });
+    // Not a month: a one-digit or thirteenth "month" is asked for by its parts, as before.
+    expect(normalizeQueryWords('2345-7').words).toEqual(['2345']);
+    expect(normalizeQueryWords('2025-13').words).toEqual(['2025', '13']);
+    expect(normalizeQueryWords('2025-00').words).toEqual(['2025', '00']);
+  });
+
   it('drops one-character words and duplicates, splits on punctuation', () => {
     expect(normalizeWords('A. B. Smith, smith & SMITH (x)')).toEqual(['smith']);
     expect(normalizeWords('')).toEqual([]);
