@@ -93,6 +93,17 @@ function correctedNote(trend: Trend, recordId: string, corrections: Corrections)
   return `, ${current?.row.record.status === 'C' ? 'corrected from' : 'preliminary was'} ${recordValue(previous.record)}`;
 }
 
+/** The results the line cannot hold (`> 150`), where and what they are: marked on the chart, not left off its end (QA2-11 Q8). */
+export function undrawnMarks(trend: Trend): { readonly at: number; readonly label: string }[] {
+  return trend.notNumeric.map((row) => ({ at: Date.parse(row.time) / 1000, label: recordValue(row.record) }));
+}
+
+/** The time axis spans the drawn points and the undrawn results, so a newer `> 150` is inside the chart. */
+export function trendTimeRange(trend: Trend, min: number, max: number): [number, number] {
+  const times = undrawnMarks(trend).map((mark) => mark.at).filter(Number.isFinite);
+  return [Math.min(min, ...times), Math.max(max, ...times)];
+}
+
 /** The y scale spans the values and the reference band, with a little air. */
 function yRange(trend: Trend): [number, number] {
   const values = trend.points.map((point) => point.value);
@@ -130,12 +141,14 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
     const text = css('--color-text-muted', '#4b5a69');
     const grid = css('--color-border', '#d0d7e0');
     const band = css('--color-ok-bg', '#e5f4ea');
+    const warn = css('--color-danger-text', '#a4161a');
+    const marks = undrawnMarks(trend);
     const unit = unitLabel(trend.unit);
     const range = trend.range;
     const options: uPlot.Options = {
       width: Math.max(280, element.clientWidth || 640),
       height: CHART_HEIGHT,
-      scales: { x: { time: true }, y: { range: () => yRange(trend) } },
+      scales: { x: { time: true, range: (_plot, min, max) => trendTimeRange(trend, min, max) }, y: { range: () => yRange(trend) } },
       series: [
         { value: (_plot, seconds) => (seconds === null ? '–' : `${isoDay(new Date(seconds * 1000))} ${clock(new Date(seconds * 1000))}`) },
         {
@@ -163,6 +176,34 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
             plot.ctx.fillStyle = band;
             plot.ctx.fillRect(left, upper, width, lower - upper);
             plot.ctx.restore();
+          },
+        ],
+        // Each undrawn result: a dashed line at its time with its value, so the chart does not end before it.
+        draw: [
+          (plot) => {
+            if (marks.length === 0) return;
+            const { left, top, width, height } = plot.bbox;
+            const ratio = uPlot.pxRatio;
+            const { ctx } = plot;
+            ctx.save();
+            ctx.strokeStyle = warn;
+            ctx.fillStyle = warn;
+            ctx.lineWidth = 2 * ratio;
+            ctx.setLineDash([5 * ratio, 4 * ratio]);
+            ctx.font = `bold ${Math.round(12 * ratio)}px sans-serif`;
+            ctx.textBaseline = 'top';
+            for (const mark of marks) {
+              const x = plot.valToPos(mark.at, 'x', true);
+              if (!Number.isFinite(x)) continue;
+              ctx.beginPath();
+              ctx.moveTo(x, top);
+              ctx.lineTo(x, top + height);
+              ctx.stroke();
+              const rightHalf = x > left + width / 2;
+              ctx.textAlign = rightHalf ? 'right' : 'left';
+              ctx.fillText(mark.label, x + (rightHalf ? -4 : 4) * ratio, top + 4 * ratio);
+            }
+            ctx.restore();
           },
         ],
       },

@@ -6,6 +6,7 @@ import type { RecordRow, ViewRecord } from '../../../../renderer/vault/vault-ser
 import { ageSexLabel } from '../../../../renderer/features/patients/patient-banner';
 import { ageInYears, buildFlowsheet, groupResults, parseReferenceRange, testKeyOf, trendOf } from '../../../../renderer/features/patients/results-model';
 import { recordValue, reportSummary } from '../../../../renderer/features/patients/record-format';
+import { trendTimeRange, undrawnMarks } from '../../../../renderer/features/patients/trend-chart';
 import { unitLabel, unitTitle } from '../../../../renderer/features/patients/ucum-units';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
@@ -389,6 +390,23 @@ describe('D8: result values as the lab wrote them', () => {
     // Above the chart, not only in its caption.
     expect(within(figure).getByRole('note', { name: 'Latest result' }).textContent).toBe('Latest result: > 150 mmol/L on 2025-03-12 08:00 (UTC+01:00), Critically high — not drawn on the chart (not a plain number).');
     expect(figure.textContent?.indexOf('Latest result')).toBeLessThan(figure.textContent!.indexOf('Sodium: latest'));
+  });
+
+  it('the chart\'s time axis reaches the results it cannot draw, each marked with its value where it was taken', () => {
+    const row = (seq: number, day: string, value: number | string) =>
+      at(
+        `p-7.s${seq}.0`,
+        obs('2951-2', 'Sodium', typeof value === 'number' ? value : 0, 'mmol/L', `2025-03-${day}T08:00:00+01:00`, {
+          ...(typeof value === 'number' ? {} : { value: { kind: 'text' as const, value }, valueDetail: { kind: 'structured-numeric' as const, comparator: '>', value: 150, unit: 'mmol/L' }, abnormalFlags: ['HH'] }),
+        }),
+        seq,
+      );
+    const trend = trendOf([row(1, '10', 141), row(2, '11', 148), row(3, '12', '>150')], 'LN|2951-2');
+    const day12 = Date.parse('2025-03-12T08:00:00+01:00') / 1000;
+    expect(undrawnMarks(trend)).toEqual([{ at: day12, label: '> 150 mmol/L' }]);
+    const [first, last] = [trend.points[0]!.at, trend.points.at(-1)!.at];
+    expect(trendTimeRange(trend, first, last)).toEqual([first, day12]);
+    expect(trendTimeRange({ ...trend, notNumeric: [] }, first, last)).toEqual([first, last]);
   });
 
   it('an older result that cannot be drawn is still named after the caption; the newest drawn one is "latest", with no note', async () => {
