@@ -113,6 +113,37 @@ describe('Imaging at 1,000 × 700', () => {
       await expect.poll(() => page.locator('.viewer-overlay--bottom').innerText(), { timeout: UI_TIMEOUT_MS }).toMatch(/Explicit VR Little Endian/);
     });
 
+    // QA2-12 Q1: a resend identical to an earlier copy (not the latest) was stored again as a conflict;
+    // Q6: a button per copy pushed the image below a 700 px window's edge.
+    await steps.run('QA2-12 Q1, Q6: the first copy again is a duplicate; a third copy gives one list and the image stays on screen', async () => {
+      await goToArea(page, 'Imaging');
+      const other = { studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.20`, studyDescription: 'OTHER PATIENT CT', patientId: 'MRN-LAYOUT-2', patientName: 'Beta^Bruno' };
+      const first = ctSlice({ size: 64, transferSyntax: TS.explicitLittle, sopInstanceUid: `${STUDY}.20.1`, ...other });
+      const third = ctSlice({ size: 64, slice: 5, transferSyntax: TS.explicitLittle, sopInstanceUid: `${STUDY}.20.1`, ...other });
+      await page.getByLabel('DICOM files', { exact: true }).setInputFiles([{ name: 'OTHER-FIRST-AGAIN', mimeType: 'application/octet-stream', buffer: first }]);
+      await page.getByRole('button', { name: 'Import DICOM files' }).click();
+      await expect.poll(() => page.getByRole('table', { name: 'Import results' }).innerText().catch(() => ''), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/OTHER-FIRST-AGAIN[\s\S]*Duplicate/);
+      await page.getByLabel('DICOM files', { exact: true }).setInputFiles([{ name: 'OTHER-THIRD', mimeType: 'application/octet-stream', buffer: third }]);
+      await page.getByRole('button', { name: 'Import DICOM files' }).click();
+      await expect.poll(() => page.getByRole('table', { name: 'Import results' }).innerText().catch(() => ''), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/OTHER-THIRD[\s\S]*Stored, conflicts with an earlier copy/);
+      await page.getByRole('link', { name: 'OTHER PATIENT CT' }).click();
+      await page.locator('canvas.viewer-canvas').waitFor({ timeout: UI_TIMEOUT_MS });
+      const copies = page.getByTestId('viewer-copies');
+      await expect.poll(() => copies.innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS }).toMatch(/Received 3 times with different bytes/);
+      expect(await copies.getByRole('button').count()).toBe(0);
+      const list = copies.getByLabel('Shown:');
+      // The latest copy is shown first (its id has no copy number).
+      expect(await list.inputValue()).not.toMatch(/\.copy\d+$/);
+      await list.selectOption({ label: 'copy 1 of 3, received earlier' });
+      await expect.poll(() => list.inputValue(), { timeout: UI_TIMEOUT_MS }).toMatch(/\.copy1$/);
+      // One line: the note no taller than one control and its padding (two lines of text were 96 px).
+      expect((await copies.boundingBox())!.height).toBeLessThan(60);
+      // The image starts inside the 700 px window with room to be seen (it was at y 664 with a button per copy, 594 with a two-line note).
+      const box = await page.locator('canvas.viewer-canvas').boundingBox();
+      expect(box).not.toBeNull();
+      expect(box!.y).toBeLessThan(700 - 150);
+    });
+
     expect(consoleErrors).toEqual([]);
   });
 });

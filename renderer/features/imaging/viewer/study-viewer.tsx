@@ -330,27 +330,30 @@ export function CopyChoice({ instance, shownId, onChoose }: { instance: ViewerIn
   const shown = copies.find((copy) => copy.instanceId === shownId) ?? copies[copies.length - 1]!;
   const label = (copy: number) => (copy === instance.copy ? `copy ${copy} of ${instance.copy}, the latest` : `copy ${copy} of ${instance.copy}, received earlier`);
   const other = copies.length === 2 ? copies.find((copy) => copy.instanceId !== shown.instanceId) : undefined;
-  return (
-    <div role="note" className="note note--warn viewer-copies" data-testid="viewer-copies">
-      <span>
-        This image was received {instance.copy === 2 ? 'twice' : `${instance.copy} times`} with different bytes under the same SOP Instance UID. Shown: {label(shown.copy)}.
-      </span>{' '}
-      {other !== undefined ? (
+  if (other !== undefined) {
+    return (
+      <div role="note" className="note note--warn viewer-copies" data-testid="viewer-copies">
+        <span>This image was received twice with different bytes under the same SOP Instance UID. Shown: {label(shown.copy)}.</span>{' '}
         <button type="button" className="button" onClick={() => onChoose(other.instanceId)}>
           Show {label(other.copy)}
         </button>
-      ) : (
-        <span className="viewer-copies__choice">
-          <label htmlFor={listId}>Show copy</label>{' '}
-          <select id={listId} className="input" value={shown.instanceId} onChange={(event) => onChoose(event.target.value)}>
-            {copies.map((copy) => (
-              <option key={copy.instanceId} value={copy.instanceId}>
-                {label(copy.copy)}
-              </option>
-            ))}
-          </select>
-        </span>
-      )}
+      </div>
+    );
+  }
+  // One line at 1,000 px: the list says which copy is shown.
+  return (
+    <div role="note" className="note note--warn viewer-copies viewer-copies--list" data-testid="viewer-copies">
+      <span>Received {instance.copy} times with different bytes under this SOP Instance UID.</span>{' '}
+      <span className="viewer-copies__choice">
+        <label htmlFor={listId}>Shown:</label>{' '}
+        <select id={listId} className="input" value={shown.instanceId} onChange={(event) => onChoose(event.target.value)}>
+          {copies.map((copy) => (
+            <option key={copy.instanceId} value={copy.instanceId}>
+              {label(copy.copy)}
+            </option>
+          ))}
+        </select>
+      </span>
     </div>
   );
 }

@@ -32,18 +32,17 @@ describe('CopyChoice (viewer, an image received again with other bytes)', () => 
     const onChoose = vi.fn();
     const { rerender } = render(<CopyChoice instance={instance} shownId="inst" onChoose={onChoose} />);
     const note = screen.getByRole('note');
-    expect(note.textContent).toContain('This image was received 3 times with different bytes under the same SOP Instance UID. Shown: copy 3 of 3, the latest.');
+    expect(note.textContent).toContain('Received 3 times with different bytes under this SOP Instance UID.');
     expect(screen.queryAllByRole('button')).toEqual([]);
-    const list = screen.getByRole('combobox', { name: 'Show copy' });
+    const list = screen.getByRole('combobox', { name: 'Shown:' });
     expect([...list.querySelectorAll('option')].map((option) => option.textContent)).toEqual(['copy 1 of 3, received earlier', 'copy 2 of 3, received earlier', 'copy 3 of 3, the latest']);
     expect((list as HTMLSelectElement).value).toBe('inst');
     fireEvent.change(list, { target: { value: 'inst.copy1' } });
     expect(onChoose).toHaveBeenCalledWith('inst.copy1');
 
     rerender(<CopyChoice instance={instance} shownId="inst.copy1" onChoose={onChoose} />);
-    expect(screen.getByRole('note').textContent).toContain('Shown: copy 1 of 3, received earlier.');
-    expect((screen.getByRole('combobox', { name: 'Show copy' }) as HTMLSelectElement).value).toBe('inst.copy1');
-    fireEvent.change(screen.getByRole('combobox', { name: 'Show copy' }), { target: { value: 'inst' } });
+    expect((screen.getByRole('combobox', { name: 'Shown:' }) as HTMLSelectElement).value).toBe('inst.copy1');
+    fireEvent.change(screen.getByRole('combobox', { name: 'Shown:' }), { target: { value: 'inst' } });
     expect(onChoose).toHaveBeenLastCalledWith('inst');
   });
 
@@ -51,7 +50,7 @@ describe('CopyChoice (viewer, an image received again with other bytes)', () => 
     const earlierCopies = [1, 2, 3, 4, 5, 6].map((copy) => ({ copy, instanceId: `inst.copy${copy}`, objectId: `o${copy}` }));
     render(<CopyChoice instance={{ ...instance, copy: 7, earlierCopies }} shownId="inst" onChoose={() => undefined} />);
     expect(screen.queryAllByRole('button')).toEqual([]);
-    expect(screen.getByRole('combobox', { name: 'Show copy' }).querySelectorAll('option')).toHaveLength(7);
+    expect(screen.getByRole('combobox', { name: 'Shown:' }).querySelectorAll('option')).toHaveLength(7);
   });
 
   it('with two copies, one button opens the other', () => {
@@ -63,8 +62,8 @@ describe('CopyChoice (viewer, an image received again with other bytes)', () => 
     expect(onChoose).toHaveBeenCalledWith('inst.copy1');
   });
 
-  it('says "twice" for two copies', () => {
+  it('says "twice" for two copies, and which is shown', () => {
     render(<CopyChoice instance={{ ...instance, copy: 2, earlierCopies: [instance.earlierCopies[0]!] }} shownId="inst" onChoose={() => undefined} />);
-    expect(screen.getByRole('note').textContent).toContain('This image was received twice with different bytes');
+    expect(screen.getByRole('note').textContent).toContain('This image was received twice with different bytes under the same SOP Instance UID. Shown: copy 2 of 2, the latest.');
   });
 });
