@@ -236,6 +236,49 @@ describe('a patient as a clinician uses it', () => {
         expect(total, report.join('\n')).toBe(0);
       });
 
+      // QA2-11 Q8: a newer critical "> 7.0" is not a point; the chart ended before it and the caption called 5.6 "latest".
+      await steps.run('a newer critical potassium "> 7.0" is named the latest and marked on the chart, not left off its end', async () => {
+        const sender = await connectMllp(port);
+        const critical = [
+          msh('ORU^R01^ORU_R01', 'E2E-ORU-5', '20250216081500'),
+          LAB_PID,
+          'OBR|1||F-103|24323-8^Metabolic panel^LN|||20250216080000+0100|||||||||||||||||F',
+          'OBX|1|NM|2823-3^Potassium^LN||>7.0|mmol/L|3.5-5.1|HH|||F|||20250216080000+0100',
+        ].join('\r');
+        expect(ackOf(await sender.send(Buffer.from(`${critical}\r`, 'utf8'))).code).toBe('AA');
+        await sender.close();
+        await goToArea(page, 'Patients');
+        const found = await searchPatients(page, 'MRN4711');
+        expect(found.count).toBe(1);
+        await page.getByRole('link', { name: /Brunner, Lea/ }).click();
+        await results.getByRole('button', { name: 'Trends' }).click();
+        const figure = results.getByRole('figure');
+        await expect.poll(() => figure.getByRole('note', { name: 'Latest result' }).count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
+        expect(await figure.getByRole('note', { name: 'Latest result' }).innerText()).toBe('Latest result: > 7.0 mmol/L on 2025-02-16 08:00 (UTC+01:00), Critically high — not drawn on the chart (not a plain number).');
+        expect(await figure.locator('figcaption').innerText()).toMatch(/^Potassium: latest > 7\.0 mmol\/L on 2025-02-16 08:00 \(UTC\+01:00\), Critically high \(not drawn: not a plain number\); 3 results drawn from /);
+        const canvas = figure.locator('.trend__plot canvas');
+        await canvas.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        // The mark is painted in the danger colour, in the right part of the chart (its time is the newest).
+        const marked = await canvas.evaluate((element) => {
+          const c = element as HTMLCanvasElement;
+          const probe = document.createElement('canvas').getContext('2d')!;
+          probe.fillStyle = getComputedStyle(c.closest('.trend__plot')!).getPropertyValue('--color-danger-text').trim() || '#a4161a';
+          probe.fillRect(0, 0, 1, 1);
+          const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+          const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          let right = 0;
+          let left = 0;
+          for (let i = 0; i < data.length; i += 4) {
+            if (Math.abs(data[i]! - r!) + Math.abs(data[i + 1]! - g!) + Math.abs(data[i + 2]! - b!) > 30 || data[i + 3]! < 200) continue;
+            if ((i / 4) % c.width > c.width / 2) right++;
+            else left++;
+          }
+          return { right, left };
+        });
+        expect(marked.right).toBeGreaterThan(50);
+        expect(marked.left).toBe(0);
+      });
+
       expect(consoleErrors).toEqual([]);
       console.log(steps.summary());
     },
