@@ -91,6 +91,9 @@ describe('Settings › Node identity', () => {
     const name = within(section).getByRole('textbox', { name: 'Institution name' });
     const save = within(section).getByRole('button', { name: 'Save institution' }) as HTMLButtonElement;
     fireEvent.change(name, { target: { value: '   ' } });
+    // Sending is refused with the reason next to the button, which it then disables (QA2-11 Q4).
+    expect(save.disabled).toBe(false);
+    fireEvent.click(save);
     expect(save.disabled).toBe(true);
     // Under the field, read out with it (and next to the disabled button).
     expect(describedBy(name)).toContain('Institution name: must not be empty.');

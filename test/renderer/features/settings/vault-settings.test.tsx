@@ -160,7 +160,11 @@ describe('Settings › Operators: field-level messages (issue 11, Errors)', () =
     fill('Initial passphrase', NEW_PASSPHRASE, form);
     fill('Confirm initial passphrase', 'purple elephant', form);
     expect(problemAt('Confirm initial passphrase', form)).toBe('Confirm initial passphrase: does not match the initial passphrase.');
-    expect((within(form).getByRole('button', { name: 'Add operator' }) as HTMLButtonElement).disabled).toBe(true);
+    // Sending is refused with the reason next to the button, which it then disables (QA2-11 Q4).
+    const button = within(form).getByRole('button', { name: 'Add operator' }) as HTMLButtonElement;
+    fireEvent.click(button);
+    expect(button.disabled).toBe(true);
+    expect(problemsShown(form)).toContain('Confirm initial passphrase: does not match the initial passphrase.');
     expect(vault.callsTo('addOperator')).toEqual([]);
   });
 
@@ -221,6 +225,24 @@ describe('Settings: untouched forms show no problems (QA explore-11 D18)', () =>
     expect(problemAt('Name', add)).toBe('Name: must not be empty.');
     expect(problemsShown(add)).toContain('Name: must not be empty.');
     expect(vault.callsTo('changePassphrase')).toEqual([]);
+    expect(vault.callsTo('addOperator')).toEqual([]);
+  });
+
+  // QA2-11 Q4: once one field showed its problem, the button was disabled and sending showed only that one.
+  it('keeps the button for a form with one field left in error; sending shows every field’s problem', async () => {
+    const vault = await openSettings();
+    const operators = screen.getByRole('region', { name: 'Operators' });
+    await within(operators).findByRole('row', { name: /Carl Clinician/ });
+    const add = within(operators).getByRole('form', { name: 'Add operator' });
+    fireEvent.blur(within(add).getByLabelText('Name'));
+    expect(problemAt('Name', add)).toBe('Name: must not be empty.');
+    expect(problemAt('Initial passphrase', add)).toBeNull();
+    const button = within(add).getByRole('button', { name: 'Add operator' }) as HTMLButtonElement;
+    expect(button.disabled).toBe(false);
+    fireEvent.click(button);
+    expect(problemAt('Initial passphrase', add)).not.toBeNull();
+    expect(problemsShown(add)).toContain('Name: must not be empty.');
+    expect(button.disabled).toBe(true);
     expect(vault.callsTo('addOperator')).toEqual([]);
   });
 
