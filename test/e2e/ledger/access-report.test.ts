@@ -22,8 +22,9 @@ import { freePort } from '../../support/free-port';
  * Last, the node stops, and the page stops claiming the vault is unlocked.
  */
 
-// A long name, as operators have (QA explore-11 D16: the report overflowed its panel at 1,000 px).
-const AUDITOR = 'Audrey-Marguerite Auditor von Hohenberg-Zimmermann';
+// A long name, as operators have (QA explore-11 D16: the report overflowed its panel at 1,000 px;
+// QA2-11 Q3: a long part such as "Konstantinopoulou-" was then broken inside).
+const AUDITOR = 'Audrey-Marguerite Konstantinopoulou-Schwarzenberg';
 const AUDITOR_PASSPHRASE = 'copper lantern quietly ninety-one';
 
 const ADT = [
@@ -270,8 +271,24 @@ describe('audit as a compliance officer uses it', () => {
             expect(digest.lines).toBe(1);
             expect(digest.title).toMatch(/^Entry digest 0x[0-9a-f]{64}$/);
           }
-          // The long name is there in full, wrapped at its spaces.
+          // The long name is there in full, wrapped at its spaces and hyphens, never inside a part (QA2-11 Q3).
           expect(await table.locator('tbody th', { hasText: AUDITOR }).count()).toBeGreaterThan(0);
+          const broken = await table.evaluate((element) => {
+            const found: string[] = [];
+            for (const text of element.querySelectorAll('.access-report__text')) {
+              const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
+              for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+                for (const part of (node.textContent ?? '').matchAll(/[^\s-]+-?/g)) {
+                  const range = document.createRange();
+                  range.setStart(node, part.index);
+                  range.setEnd(node, part.index + part[0].length);
+                  if (new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top))).size > 1) found.push(part[0]);
+                }
+              }
+            }
+            return found;
+          });
+          expect(broken).toEqual([]);
         } finally {
           await page.setViewportSize({ width: 1280, height: 900 });
         }
