@@ -6,8 +6,9 @@ export function hasPart10Prefix(bytes: Uint8Array): boolean {
 }
 
 /**
- * Where the File Meta Information ends: 132 + its group length, read from (0002,0000) File Meta
- * Information Group Length (type 1, explicit VR little endian, right after "DICM"; PS3.10 7.1).
+ * Where the File Meta Information ends: the end of (0002,0000) File Meta Information Group Length
+ * (type 1, explicit VR little endian, right after "DICM", ending at byte 144; PS3.10 7.1) plus the
+ * length it gives, which counts the group's bytes after it.
  * Null when that element is not there as the standard writes it, or points past the bytes.
  */
 export function part10MetaEnd(bytes: Uint8Array): number | null {
