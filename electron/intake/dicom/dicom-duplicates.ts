@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
+import type { JournalRecord, Journal } from '../../storage/journal';
 import { openDedupeKey } from '../dedupe-key';
-import type { Journal } from '../../storage/journal';
+import { TagIndex, type TagIndexLayout, type TagIndexLogger, type TagIndexStats, type TagIndexTicket } from '../tag-index/tag-index';
 
 /**
  * Duplicate recognition for DICOM (design §4 rule 4): the key is the SOP Instance UID, with a hash
@@ -21,10 +22,25 @@ import type { Journal } from '../../storage/journal';
  * Tags written before the patient tag have none: such a copy counts as the same patient's (what
  * they were decided as). The tag is durable in the same fdatasync as the record, so an instance
  * stored but not yet answered when the process died is recognized when the modality sends it
- * again. The index is a map rebuilt from the journal's tags at attach (about 100 bytes per copy in
- * memory, at most MAX_COPIES_PER_UID copies per UID).
+ * again. A backup carries the key (like HL7's) and a restore puts it back, so earlier instances
+ * are still recognized after a restore.
+ *
+ * THE INDEX is a projection of those tags on disk, the shared tag index (`../tag-index/`, as
+ * HL7's): a memtable of at most `memoryEntries` (default 16,384) entries plus one being written
+ * out, sorted run files (`run-N.hdx`, 54-byte entries: key tag, seq inverted, payload tag, patient
+ * tag, flags) with a block index in memory, and `manifest.json` whose `lastSeq` says how far the
+ * runs go: at open only the journal after it is read (the whole journal once, for a vault without
+ * the files). Memory is bounded whatever the number of instances.
+ *
+ * At most MAX_COPIES_PER_UID copies count per UID, the newest. Every hit (the identical copy of a
+ * duplicate, the same patient's copy of a conflict) is confirmed against the journal record it
+ * names before it is believed, so an erased copy is not taken for a duplicate even if `forget`
+ * was never called; `forget(seqs)` drops the entries of erased records.
  */
 export const DICOM_TAG_PREFIX = 'd1';
+
+/** The index's folder under the data folder: key, manifest.json, run files. */
+export const DICOM_DEDUPE_DIR = ['vault', 'intake', 'dicom-dedupe'] as const;
 
 export interface DicomDedupeEntry {
   readonly payload: string;
@@ -33,31 +49,108 @@ export interface DicomDedupeEntry {
   readonly seq: number;
 }
 
+/** What a new instance is, against the copies stored under its UID. */
+export type DicomVerdict = 'new' | 'duplicate' | 'conflict';
+
 /**
  * Copies remembered per UID, the newest kept: a sender resending one image this often is broken,
- * and its memory must stay bounded. An older copy resent after that is stored again as a conflict.
+ * and lookups must stay cheap. An older copy resent after that is stored again as a conflict.
  */
 export const MAX_COPIES_PER_UID = 32;
 
+/** A place held for one journal append (reserve); remember its tag once durable, release always. */
+export interface DicomDedupeTicket {
+  remember(journalTag: string, seq: number): void;
+  release(): void;
+}
+
+export interface DicomDedupeOptions {
+  readonly log?: TagIndexLogger;
+  /** Entries the memtable holds before it is written out (memory bound: twice this). Default 16,384. */
+  readonly memoryEntries?: number;
+}
+
+const TAG_WORD = /^[A-Za-z0-9_-]{22}$/;
+const SEQ_LIMIT = 2 ** 40 - 1;
+const HAS_PATIENT = 1;
+
+/** A journal tag read back (null: not a DICOM tag). */
+export function parseDicomTag(text: string): { readonly key: string; readonly entry: Omit<DicomDedupeEntry, 'seq'> } | null {
+  const parts = text.split('.');
+  if (parts[0] !== DICOM_TAG_PREFIX || (parts.length !== 3 && parts.length !== 4)) return null;
+  const [, key, payload, patient] = parts;
+  // Tags are spelled by Buffer's base64url of 16 bytes: anything else could not round-trip the runs.
+  for (const word of parts.slice(1)) if (!TAG_WORD.test(word) || Buffer.from(word, 'base64url').toString('base64url') !== word) return null;
+  return { key: key!, entry: patient === undefined ? { payload: payload! } : { payload: payload!, patient } };
+}
+
+/**
+ * On disk: key tag 16 | 2^40 − 1 − seq, u40 BE | payload tag 16 | patient tag 16 | flags u8.
+ * Entries sort by key, then newest first (the first 21 bytes), so that a merge keeps a UID's
+ * newest MAX_COPIES_PER_UID copies.
+ */
+const DICOM_LAYOUT: TagIndexLayout<DicomDedupeEntry> = {
+  magic: 'HDDICOM1',
+  entryBytes: 54,
+  sortBytes: 21,
+  keyEncoding: 'base64url',
+  // Map slot, three 22-character strings, the entry and its link.
+  memoryEntryBytes: 260,
+  write(key, entry, out, offset) {
+    out.write(key, offset, 16, 'base64url');
+    out.writeUIntBE(SEQ_LIMIT - entry.seq, offset + 16, 5);
+    out.write(entry.payload, offset + 21, 16, 'base64url');
+    if (entry.patient === undefined) out.fill(0, offset + 37, offset + 53);
+    else out.write(entry.patient, offset + 37, 16, 'base64url');
+    out[offset + 53] = entry.patient === undefined ? 0 : HAS_PATIENT;
+  },
+  read(buffer, offset) {
+    const seq = SEQ_LIMIT - buffer.readUIntBE(offset + 16, 5);
+    const payload = buffer.toString('base64url', offset + 21, offset + 37);
+    return (buffer[offset + 53]! & HAS_PATIENT) === 0 ? { payload, seq } : { payload, patient: buffer.toString('base64url', offset + 37, offset + 53), seq };
+  },
+  seqAt: (buffer, offset) => SEQ_LIMIT - buffer.readUIntBE(offset + 16, 5),
+};
+
+function foldRecord(record: JournalRecord): { readonly key: string; readonly entry: DicomDedupeEntry } | null {
+  const tag = parseDicomTag(record.dedupe!);
+  return tag === null ? null : { key: tag.key, entry: { ...tag.entry, seq: record.seq } };
+}
+
 export class DicomDedupe {
-  private readonly entries = new Map<string, DicomDedupeEntry[]>();
-  private readonly bySeq = new Map<number, string>();
   /** Per key tag, the store in flight: a second instance of the same UID waits for the first. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
 
-  private constructor(private readonly key: Buffer) {}
+  private constructor(
+    private readonly key: Buffer,
+    private readonly index: TagIndex<DicomDedupeEntry>,
+    private readonly log: TagIndexLogger | null,
+  ) {}
 
-  /** Opens (or creates) the key in `dir` and reads every DICOM tag the journal holds. */
-  static async open(dir: string, journal: Pick<Journal, 'read'>): Promise<DicomDedupe> {
-    const dedupe = new DicomDedupe(await openDedupeKey(dir));
-    let after = 0;
-    for (;;) {
-      const page = await journal.read({ after, limit: 5000 });
-      for (const record of page.records) if (record.dedupe !== undefined) dedupe.note(record.dedupe, record.seq);
-      if (page.end || page.records.length === 0) break;
-      after = page.nextCursor;
-    }
-    return dedupe;
+  /**
+   * Opens (or creates) the key and the index in `dir`: reads the journal after the index's
+   * lastSeq, or the whole journal once when the index files are missing, damaged or of another key.
+   */
+  static async open(dir: string, journal: Pick<Journal, 'read'>, options: DicomDedupeOptions = {}): Promise<DicomDedupe> {
+    const key = await openDedupeKey(dir);
+    const keyId = createHmac('sha256', key).update('dicom-dedupe/v2 key id').digest('hex').slice(0, 16);
+    const log = options.log ?? null;
+    const { index, rebuilt, caughtUp } = await TagIndex.open({
+      name: 'DICOM duplicate index',
+      layout: DICOM_LAYOUT,
+      dir,
+      journal,
+      keyId,
+      memoryEntries: options.memoryEntries ?? 16_384,
+      retentionDays: Number.POSITIVE_INFINITY,
+      maxPerKey: MAX_COPIES_PER_UID,
+      now: Date.now,
+      log,
+      fold: foldRecord,
+    });
+    const stats = index.stats();
+    log?.info({ rebuilt, caughtUp, entries: stats.entries, runs: stats.runs, lastSeq: stats.lastSeq }, 'DICOM duplicate index opened');
+    return new DicomDedupe(key, index, log);
   }
 
   /** The key tag of a SOP Instance UID. */
@@ -79,30 +172,73 @@ export class DicomDedupe {
     return `${DICOM_TAG_PREFIX}.${keyTag}.${payloadTag}.${patientTag}`;
   }
 
-  /** Every copy stored under a UID, oldest first (empty: none). */
+  /** The copies the index holds under a UID (the newest MAX_COPIES_PER_UID), oldest first; not confirmed. */
   lookup(keyTag: string): readonly DicomDedupeEntry[] {
-    return this.entries.get(keyTag) ?? [];
+    const copies = this.index.lookup(keyTag);
+    copies.sort((a, b) => b.seq - a.seq);
+    return copies.slice(0, MAX_COPIES_PER_UID).reverse();
   }
 
-  /** Remembers a record's tag once its append resolved (durable). */
-  remember(journalTag: string, seq: number): void {
-    this.note(journalTag, seq);
-  }
-
-  /** Forgets the entries of erased records (a resend of an erased instance is stored again). */
-  forget(seqs: Iterable<number>): void {
-    for (const seq of seqs) {
-      const keyTag = this.bySeq.get(seq);
-      if (keyTag === undefined) continue;
-      this.bySeq.delete(seq);
-      const left = (this.entries.get(keyTag) ?? []).filter((entry) => entry.seq !== seq);
-      if (left.length === 0) this.entries.delete(keyTag);
-      else this.entries.set(keyTag, left);
+  /**
+   * What an instance is against the copies stored under its UID: a duplicate (the same bytes as
+   * any copy), a conflict (other bytes, a copy of the same patient or of no patient stored) or
+   * new. The copy a verdict rests on is confirmed against its journal record first; one that the
+   * record no longer carries (erased) is forgotten and the verdict taken again without it.
+   */
+  async check(keyTag: string, payloadTag: string, patientTag: string): Promise<DicomVerdict> {
+    const copies = [...this.lookup(keyTag)];
+    for (;;) {
+      const identical = copies.find((copy) => copy.payload === payloadTag);
+      const witness = identical ?? copies.find((copy) => copy.patient === undefined || copy.patient === patientTag);
+      if (witness === undefined) return 'new';
+      if (await this.confirm(keyTag, witness)) return identical !== undefined ? 'duplicate' : 'conflict';
+      this.log?.info({ seq: witness.seq }, 'DICOM duplicate index: an entry named a record that no longer carries its tag (erased); forgotten');
+      copies.splice(copies.indexOf(witness), 1);
+      void this.forget([witness.seq]);
     }
   }
 
-  get size(): number {
-    return this.entries.size;
+  /**
+   * Holds a place for one journal append carrying a tag: take it just before the append begins
+   * (waits while the index's memory is full and being written out), remember the tag once the
+   * append resolved (durable), release it always.
+   */
+  async reserve(): Promise<DicomDedupeTicket> {
+    const ticket: TagIndexTicket<DicomDedupeEntry> = await this.index.reserve();
+    return {
+      remember: (journalTag, seq) => {
+        const tag = parseDicomTag(journalTag);
+        if (tag === null) throw new Error('Not a DICOM duplicate tag.');
+        ticket.remember(tag.key, { ...tag.entry, seq });
+      },
+      release: () => ticket.release(),
+    };
+  }
+
+  /** Runs `append`, the journal append of a record carrying `journalTag`, and remembers the tag under its seq. */
+  async store<T extends { readonly seq: number }>(journalTag: string, append: () => Promise<T>): Promise<T> {
+    const ticket = await this.reserve();
+    try {
+      const result = await append();
+      ticket.remember(journalTag, result.seq);
+      return result;
+    } finally {
+      ticket.release();
+    }
+  }
+
+  /** Forgets the entries of erased records (a resend of an erased instance is stored again). */
+  forget(seqs: Iterable<number>): Promise<void> {
+    return this.index.forget(seqs);
+  }
+
+  stats(): TagIndexStats {
+    return this.index.stats();
+  }
+
+  /** Writes the memtable out (the next open reads the journal only after it) and closes the files. */
+  close(): Promise<void> {
+    return this.index.close();
   }
 
   /** Runs `work` after any earlier work on the same UID has finished (one store per UID at a time). */
@@ -118,14 +254,12 @@ export class DicomDedupe {
     }
   }
 
-  private note(journalTag: string, seq: number): void {
-    const [prefix, keyTag, payload, patient] = journalTag.split('.');
-    if (prefix !== DICOM_TAG_PREFIX || keyTag === undefined || payload === undefined) return;
-    const copies = this.entries.get(keyTag) ?? [];
-    copies.push(patient === undefined ? { payload, seq } : { payload, patient, seq });
-    if (copies.length > MAX_COPIES_PER_UID) this.bySeq.delete(copies.shift()!.seq);
-    this.entries.set(keyTag, copies);
-    this.bySeq.set(seq, keyTag);
+  /** Whether the journal record a copy names still carries its tag (true when the journal cannot be read). */
+  private async confirm(keyTag: string, copy: DicomDedupeEntry): Promise<boolean> {
+    const record = await this.index.record(copy.seq);
+    if (record === undefined) return true;
+    const tag = record === null || record.dedupe === undefined ? null : parseDicomTag(record.dedupe);
+    return tag !== null && tag.key === keyTag && tag.entry.payload === copy.payload && tag.entry.patient === copy.patient;
   }
 
   private mac(text: string): string {

@@ -4,7 +4,7 @@ import { DicomInstanceSchema, type DicomInstance } from '../../../shared/domain/
 import type { IntakePipeline } from '../intake-pipeline';
 import { MAX_INLINE_OBJECT_BYTES } from '../../storage/journal-format';
 import { BufferPool } from '../buffer-pool';
-import type { DicomDedupe } from './dicom-duplicates';
+import type { DicomDedupe, DicomDedupeTicket } from './dicom-duplicates';
 import { DicomParseError, readDicomIndex, type DicomIndex } from './dicom-index';
 import { buildFileMetaInformation } from './dicom-part10';
 import { InflatedPixelDataEndCheck, PixelDataEndCheck } from './pixel-data-end';
@@ -292,11 +292,11 @@ async function storeIndexed(
   // The same bytes as any copy stored: a duplicate (not stored again). Other bytes: a conflict when
   // a copy of the same patient is stored (the views show both on one instance), else stored (the
   // views file it under its own patient: dicom-duplicates.ts).
-  const decide = (payloadTag: string): { readonly outcome: 'duplicate' } | { readonly outcome: 'stored' | 'conflict'; readonly tag: string; readonly normalized: NormalizedIntake } => {
-    const known = dedupe.lookup(keyTag);
-    if (known.some((copy) => copy.payload === payloadTag)) return { outcome: 'duplicate' };
+  const decide = async (payloadTag: string): Promise<{ readonly outcome: 'duplicate' } | { readonly outcome: 'stored' | 'conflict'; readonly tag: string; readonly normalized: NormalizedIntake }> => {
+    const verdict = await dedupe.check(keyTag, payloadTag, patientTag);
+    if (verdict === 'duplicate') return { outcome: 'duplicate' };
     const tag = dedupe.journalTag(keyTag, payloadTag, patientTag);
-    if (!known.some((copy) => copy.patient === undefined || copy.patient === patientTag)) return { outcome: 'stored', tag, normalized };
+    if (verdict === 'new') return { outcome: 'stored', tag, normalized };
     return { outcome: 'conflict', tag, normalized: { ...normalized, dicom: { ...info, conflict: true } } };
   };
   if (inMemory && head.length >= IN_MEMORY_MIN && head.length <= IN_MEMORY_MAX) {
@@ -308,10 +308,9 @@ async function storeIndexed(
     const datasetDigest = await webcrypto.subtle.digest('SHA-256', head.subarray(Math.min(index.datasetOffset, head.length)));
     const payloadTag = dedupe.payloadTag(Buffer.from(datasetDigest).toString('hex'));
     return dedupe.serialized(keyTag, async (): Promise<DicomIntakeOutcome> => {
-      const decision = decide(payloadTag);
+      const decision = await decide(payloadTag);
       if (decision.outcome === 'duplicate') return { status: DIMSE_STATUS.SUCCESS, outcome: 'duplicate' };
-      const { seq } = await options.pipeline.ingest({ kind: 'intake.dicom', raw: head, normalized: decision.normalized, dedupe: decision.tag });
-      dedupe.remember(decision.tag, seq);
+      const { seq } = await dedupe.store(decision.tag, () => options.pipeline.ingest({ kind: 'intake.dicom', raw: head, normalized: decision.normalized, dedupe: decision.tag }));
       return { status: DIMSE_STATUS.SUCCESS, outcome: decision.outcome, seq };
     });
   }
@@ -329,24 +328,31 @@ async function storeIndexed(
   const cutShort = settleCut();
   return dedupe.serialized(keyTag, async (): Promise<DicomIntakeOutcome> => {
     let outcome: DicomIntakeOutcome['outcome'] = 'stored';
-    let tag = '';
-    const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw: hashed, normalized }, async () => {
+    // The tag's place in the index is held from just before the append (the settle step's answer) until it is remembered.
+    const held: { tag: string; ticket: DicomDedupeTicket | null } = { tag: '', ticket: null };
+    try {
+      const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw: hashed, normalized }, async () => {
+        const cut = cutShort();
+        if (cut !== null) {
+          // Cut short: every byte received is in the object written, which becomes the quarantine's (design §4 rule 1).
+          return settledQuarantine('rejected', cut);
+        }
+        const decision = await decide(dedupe.payloadTag(datasetHash.digest('hex')));
+        outcome = decision.outcome;
+        if (decision.outcome === 'duplicate') return { drop: true };
+        held.ticket = await dedupe.reserve();
+        held.tag = decision.tag;
+        return { dedupe: decision.tag, normalized: decision.normalized };
+      });
+      if (result === null) return { status: DIMSE_STATUS.SUCCESS, outcome };
+      // The record carries the tag: remembered (a restart would read it back from the journal anyway).
+      if (held.ticket !== null) held.ticket.remember(held.tag, result.seq);
       const cut = cutShort();
-      if (cut !== null) {
-        // Cut short: every byte received is in the object written, which becomes the quarantine's (design §4 rule 1).
-        return settledQuarantine('rejected', cut);
-      }
-      const decision = decide(dedupe.payloadTag(datasetHash.digest('hex')));
-      outcome = decision.outcome;
-      if (decision.outcome === 'duplicate') return { drop: true };
-      tag = decision.tag;
-      return { dedupe: decision.tag, normalized: decision.normalized };
-    });
-    if (result === null) return { status: DIMSE_STATUS.SUCCESS, outcome };
-    const cut = cutShort();
-    if (cut !== null) return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq: result.seq, reason: cut };
-    dedupe.remember(tag, result.seq);
-    return { status: DIMSE_STATUS.SUCCESS, outcome, seq: result.seq };
+      if (cut !== null) return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq: result.seq, reason: cut };
+      return { status: DIMSE_STATUS.SUCCESS, outcome, seq: result.seq };
+    } finally {
+      held.ticket?.release();
+    }
   });
 }
 

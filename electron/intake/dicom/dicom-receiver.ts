@@ -5,7 +5,7 @@ import { Refusal } from '../../errors/refusal';
 import { SerialQueue } from '../../async/serial-queue';
 import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
 import type { QuarantineActs } from '../intake-feature';
-import { DicomDedupe } from './dicom-duplicates';
+import { DICOM_DEDUPE_DIR, DicomDedupe } from './dicom-duplicates';
 import { importDicomFile, importDicomFiles, importDicomStream, type DicomFileOutcome } from './dicom-import';
 import { DicomImportStreams } from './dicom-import-streams';
 import { DICOM_STREAM_MAX_BYTES } from '../../../shared/ipc/dicom-contract';
@@ -90,7 +90,7 @@ export class DicomReceiver implements IntakeChannel {
   attach(ports: IntakeVaultPorts): Promise<void> {
     return this.lifecycle.run(async () => {
       if (this.ports !== null || this.stopped) return;
-      this.dedupe = await DicomDedupe.open(path.join(this.options.dataDir, 'vault', 'intake', 'dicom-dedupe'), ports.journal);
+      this.dedupe = await DicomDedupe.open(path.join(this.options.dataDir, ...DICOM_DEDUPE_DIR), ports.journal, { log: this.options.log });
       this.ports = ports;
       await this.open();
     });
@@ -102,7 +102,10 @@ export class DicomReceiver implements IntakeChannel {
       this.streams.clear();
       await this.close(reason);
       this.ports = null;
+      // Written out: the next attach reads the journal only after what the index holds.
+      const dedupe = this.dedupe;
       this.dedupe = null;
+      await dedupe?.close().catch((error: unknown) => this.options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'DICOM duplicate index: could not be written out at close; the next attach reads the journal again'));
     });
   }
 
@@ -166,8 +169,7 @@ export class DicomReceiver implements IntakeChannel {
 
   /** Erased records: their instances are forgotten, so a resend of one is stored again. */
   afterErasure(seqs: readonly number[]): Promise<void> {
-    this.dedupe?.forget(seqs);
-    return Promise.resolve();
+    return this.dedupe?.forget(seqs) ?? Promise.resolve();
   }
 
   /** At body stop: detach and refuse to attach again. */

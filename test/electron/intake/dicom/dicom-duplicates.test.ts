@@ -73,7 +73,7 @@ describe('DICOM duplicates and conflicts', () => {
     const { options } = await open();
     const first = await importDicomFile(options, part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-E', studyDescription: 'ONE' })), 'file');
     await importDicomFile(options, part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-E', studyDescription: 'TWO' })), 'file');
-    options.dedupe.forget([first.seq!]);
+    await options.dedupe.forget([first.seq!]);
     expect((await importDicomFile(options, part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-E', studyDescription: 'TWO' })), 'file')).outcome).toBe('duplicate');
     expect((await importDicomFile(options, part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-E', studyDescription: 'ONE' })), 'file')).outcome).toBe('conflict');
   });
