@@ -1,4 +1,5 @@
 import { hasPart10Prefix } from './part10';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './transfer-syntax-uids';
 /**
  * dicom-parser (1.8.21, its latest release) reads the 64-bit VRs that DICOM added in 2017–2019 —
  * OV, SV and UV, e.g. the Extended Offset Table (7FE0,0001) of a large multi-frame — with a 16-bit
@@ -30,9 +31,6 @@ const SEQUENCE_DELIMITER = 0xe0dd;
 const MAX_DEPTH = 32;
 const STOP = -1;
 
-const EXPLICIT_BIG_ENDIAN = '1.2.840.10008.1.2.2';
-const IMPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2';
-const DEFLATED = '1.2.840.10008.1.2.1.99';
 
 class Walker {
   readonly hits = new Map<number, string>();
@@ -137,6 +135,6 @@ export function readablePart10LongVrs(bytes: Uint8Array): ReadableLongVrs {
     if (view.getUint16(position + 2, true) === 0x0010) transferSyntax = new TextDecoder().decode(bytes.subarray(value, value + length)).replace(/[\0 ]+$/, '');
     position = value + length;
   }
-  if (transferSyntax === null || transferSyntax === IMPLICIT_LITTLE_ENDIAN || transferSyntax === DEFLATED) return unchanged;
-  return readableLongVrs(bytes, position, transferSyntax !== EXPLICIT_BIG_ENDIAN);
+  if (transferSyntax === null || transferSyntax === IMPLICIT_VR_LITTLE_ENDIAN || transferSyntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) return unchanged;
+  return readableLongVrs(bytes, position, transferSyntax !== EXPLICIT_VR_BIG_ENDIAN);
 }

@@ -1,4 +1,5 @@
 import dicomParser from 'dicom-parser';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './transfer-syntax-uids';
 
 /** Whether `bytes` start as a DICOM Part 10 file: a 128-byte preamble, then "DICM" (PS3.10 7.1). */
 export function hasPart10Prefix(bytes: Uint8Array): boolean {
@@ -47,7 +48,7 @@ export function withInflatedDataSet(bytes: Uint8Array, metaEnd: number, inflated
 /** Whether a Part 10 file's File Meta Information names Deflated Explicit VR Little Endian (false when it cannot be read). */
 export function namesDeflatedSyntax(bytes: Uint8Array): boolean {
   try {
-    return readFileMetaInformation(bytes).string('x00020010')?.replace(/\0+$/, '').trim() === '1.2.840.10008.1.2.1.99';
+    return readFileMetaInformation(bytes).string('x00020010')?.replace(/\0+$/, '').trim() === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN;
   } catch {
     return false;
   }

@@ -1,3 +1,5 @@
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../../shared/dicom/transfer-syntax-uids';
+
 /**
  * The UIDs the receiver negotiates (PS3.6 Annex A, PS3.7, PS3.8 Annex A). No PHI: these name
  * protocols, SOP classes and encodings, never an instance.
@@ -17,10 +19,7 @@ export function isStorageSopClass(uid: string): boolean {
   return uid.startsWith(STORAGE_SOP_CLASS_ROOT) && /^[0-9.]+$/.test(uid) && uid.length <= 64;
 }
 
-export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-export const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
-export const EXPLICIT_VR_BIG_ENDIAN = '1.2.840.10008.1.2.2';
+export { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN };
 
 /**
  * The transfer syntaxes a dataset is accepted in (stored exactly as received, never transcoded):

@@ -1,6 +1,7 @@
 import dicomParser, { type DataSet, type Element as ParsedElement } from 'dicom-parser';
 import { readablePart10LongVrs } from '../long-vrs';
 import { readFileMetaInformation } from '../part10';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../transfer-syntax-uids';
 
 /**
  * A Part 10 instance as a tree the de-identifier can edit and write back (PS3.10 7.1, PS3.5 7):
@@ -24,10 +25,7 @@ export type DicomElement =
 /** A data set or a sequence item: elements in ascending tag order. */
 export type DicomItem = readonly DicomElement[];
 
-export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-export const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
-export const EXPLICIT_VR_BIG_ENDIAN = '1.2.840.10008.1.2.2';
+export { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN };
 
 export interface Encoding {
   readonly explicitVr: boolean;

@@ -2,6 +2,7 @@ import dicomParser, { type DataSet } from 'dicom-parser';
 import { inflateSync } from 'fflate';
 import { readablePart10LongVrs } from '../../../../../shared/dicom/long-vrs';
 import { namesDeflatedSyntax, part10MetaEnd, withInflatedDataSet } from '../../../../../shared/dicom/part10';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../../../../shared/dicom/transfer-syntax-uids';
 import { lutFromDescriptor } from '../pixels/lut-data';
 import type { LutData, ModalityTransform, PaletteData, PixelModule, VoiFunction, VoiTransform, WindowSetting } from '../pixels/pixel-module';
 import { TRANSFER_SYNTAXES, type PixelEncoding } from './transfer-syntax';
@@ -38,12 +39,10 @@ export class NotReadableInParts extends DicomImageError {}
 
 export const PIXEL_DATA = 'x7fe00010';
 /** A data set without File Meta Information is tried as these, in this order: implicit, then explicit VR little endian. */
-export const BARE_DATASET_SYNTAXES = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'] as const;
+export const BARE_DATASET_SYNTAXES = [IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN] as const;
 
 /** PS3.5: a data set element's tag as dicom-parser names it. */
 export const tagKey = (group: number, element: number): string => `x${group.toString(16).padStart(4, '0')}${element.toString(16).padStart(4, '0')}`;
-
-const DEFLATED = '1.2.840.10008.1.2.1.99';
 
 class InflateFirst extends Error {
   constructor(readonly position: number) {
@@ -91,7 +90,7 @@ export async function parseInstance(original: Uint8Array, options: { readonly un
     const full = withInflatedDataSet(bytes, metaEnd, await inflateRaw(bytes.subarray(metaEnd)));
     dataSet = dicomParser.parseDicom(full, { inflater: () => full } as dicomParser.ParseDicomOptions);
     if (rewritten.size > 0) restoreVrs(dataSet, rewritten);
-    return { dataSet, transferSyntaxUid: DEFLATED, sopClassUid: dataSet.string('x00080016') ?? '', image: readImageInfo(dataSet, DEFLATED) };
+    return { dataSet, transferSyntaxUid: DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, sopClassUid: dataSet.string('x00080016') ?? '', image: readImageInfo(dataSet, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) };
   }
   try {
     dataSet = dicomParser.parseDicom(bytes, {
@@ -113,7 +112,7 @@ export async function parseInstance(original: Uint8Array, options: { readonly un
     }
   }
   if (rewritten.size > 0) restoreVrs(dataSet, rewritten);
-  const transferSyntaxUid = (dataSet.string('x00020010') ?? assumed ?? '1.2.840.10008.1.2').trim();
+  const transferSyntaxUid = (dataSet.string('x00020010') ?? assumed ?? IMPLICIT_VR_LITTLE_ENDIAN).trim();
   return { dataSet, transferSyntaxUid, sopClassUid: dataSet.string('x00080016') ?? '', image: readImageInfo(dataSet, transferSyntaxUid) };
 }
 

@@ -21,8 +21,6 @@ export const TRANSFER_SYNTAXES: Readonly<Record<string, { readonly name: string;
   '1.2.840.10008.1.2.4.203': { name: 'High-Throughput JPEG 2000', encoding: 'htj2k' },
 };
 
-export const DEFLATED_EXPLICIT_LITTLE = '1.2.840.10008.1.2.1.99';
-
 export function transferSyntaxName(uid: string): string {
   return TRANSFER_SYNTAXES[uid]?.name ?? uid;
 }
