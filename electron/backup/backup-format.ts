@@ -25,9 +25,10 @@ export class BackupRefusal extends Refusal {}
  *
  *   2 bytes   path length p, u16 big-endian (1 … 1024); 0 ends the container
  *   p bytes   path, UTF-8, relative to `vault/`: `keys.json`, `journal/journal.hdj`,
- *             `objects/ab/<62 hex>` or `intake/hl7-dedupe/key` (the HL7 duplicate index's 32-byte
- *             key, present when the vault has one; backups made before it was carried lack it);
- *             nothing else is accepted on restore
+ *             `objects/ab/<62 hex>`, `intake/hl7-dedupe/key` (the HL7 duplicate index's 32-byte
+ *             key, present when the vault has one; backups made before it was carried lack it) or
+ *             `intake/dicom-dedupe/key` (the DICOM duplicate index's, likewise; versions before it
+ *             refuse a backup that carries it); nothing else is accepted on restore
  *   8 bytes   size s, u64 big-endian
  *   s bytes   the file's bytes (objects and the journal are stored as they are: already sealed)
  *   …
@@ -59,6 +60,8 @@ export const KEYS_ENTRY = 'keys.json';
 export const JOURNAL_ENTRY = 'journal/journal.hdj';
 /** The journal's dedupe tags are keyed with it: without it a restored index matches no earlier message. */
 export const DEDUPE_KEY_ENTRY = 'intake/hl7-dedupe/key';
+/** The DICOM intake's tags are keyed with this one, for the same reason. */
+export const DICOM_DEDUPE_KEY_ENTRY = 'intake/dicom-dedupe/key';
 export const DEDUPE_KEY_BYTES = 32;
 const OBJECT_ENTRY = /^objects\/([0-9a-f]{2})\/([0-9a-f]{62})$/;
 
@@ -66,6 +69,7 @@ export type ContainerPath =
   | { readonly kind: 'keys' }
   | { readonly kind: 'journal' }
   | { readonly kind: 'dedupeKey' }
+  | { readonly kind: 'dicomDedupeKey' }
   | { readonly kind: 'object'; readonly id: string };
 
 /**
@@ -76,6 +80,7 @@ export function parseContainerPath(name: string): ContainerPath {
   if (name === KEYS_ENTRY) return { kind: 'keys' };
   if (name === JOURNAL_ENTRY) return { kind: 'journal' };
   if (name === DEDUPE_KEY_ENTRY) return { kind: 'dedupeKey' };
+  if (name === DICOM_DEDUPE_KEY_ENTRY) return { kind: 'dicomDedupeKey' };
   const match = OBJECT_ENTRY.exec(name);
   if (match !== null) return { kind: 'object', id: match[1]! + match[2]! };
   throw malformed('it names a file outside the vault layout');

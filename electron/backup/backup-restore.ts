@@ -23,6 +23,8 @@ export interface BackupRestoreOptions {
   readonly dataKey: Uint8Array;
   /** The HL7 duplicate index's folder: the backup's key is put back there (the index rebuilds from the journal). */
   readonly dedupeDir: string;
+  /** The DICOM duplicate index's folder: emptied, then its key put back when the backup has one. */
+  readonly dicomDedupeDir: string;
   /** Erasures made since (erasure-register.ts): applied again to the restored journal before the vault exists. */
   readonly register: ErasureRegister;
   readonly log: Logger;
@@ -51,7 +53,7 @@ const MAX_KEYS_BYTES = 16 * 1024 * 1024;
  * is removed. A wrong key fails at the first chunk.
  */
 export async function restoreBackup(options: BackupRestoreOptions): Promise<BackupRestoreResult> {
-  const { dataDir, file, dataKey, dedupeDir, register, log } = options;
+  const { dataDir, file, dataKey, dedupeDir, dicomDedupeDir, register, log } = options;
   const head = await readBackupHead(file);
   const layout = vaultLayout(dataDir);
   const vaultDirExisted = await pathExists(layout.vaultDir);
@@ -102,12 +104,18 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
       await mkdir(dedupeDir, { recursive: true, mode: 0o700 });
       await writeDedupeKey(dedupeDir, unpacked.dedupeKey);
     }
+    await rm(dicomDedupeDir, { recursive: true, force: true });
+    if (unpacked.dicomDedupeKey !== null) {
+      movedParts.push(dicomDedupeDir);
+      await mkdir(dicomDedupeDir, { recursive: true, mode: 0o700 });
+      await writeDedupeKey(dicomDedupeDir, unpacked.dicomDedupeKey);
+    }
     await syncDir(layout.vaultDir);
     await rename(path.join(work, 'keys.json'), layout.keysFile);
     moved = true;
     await syncDir(layout.vaultDir);
     await rm(work, { recursive: true, force: true });
-    log.info({ records, objects: unpacked.objects - reapplied.objectFiles, inlineObjects, dedupeKey: unpacked.dedupeKey !== null, erasuresReapplied: reapplied.erasures, erasedRecords: reapplied.records }, 'backup restored');
+    log.info({ records, objects: unpacked.objects - reapplied.objectFiles, inlineObjects, dedupeKey: unpacked.dedupeKey !== null, dicomDedupeKey: unpacked.dicomDedupeKey !== null, erasuresReapplied: reapplied.erasures, erasedRecords: reapplied.records }, 'backup restored');
     if (unpacked.dedupeKey === null) {
       log.warn({}, 'backup holds no HL7 duplicate key (made by an earlier version): resends of messages received before it will be stored as new');
     }
@@ -185,6 +193,7 @@ interface Unpacked {
   readonly objects: number;
   /** Null for backups made before the key was carried. */
   readonly dedupeKey: Buffer | null;
+  readonly dicomDedupeKey: Buffer | null;
 }
 
 async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array, work: string): Promise<Unpacked> {
@@ -205,6 +214,7 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
   await ensureDir(path.join(work, 'objects'));
   let keyring: Keyring | null = null;
   let dedupeKey: Buffer | null = null;
+  let dicomDedupeKey: Buffer | null = null;
   let journal = false;
   let objects = 0;
   let entries = 0;
@@ -239,6 +249,11 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
       if (entry.kind === 'dedupeKey') {
         if (size !== DEDUPE_KEY_BYTES) throw malformed('its HL7 duplicate key is not 32 bytes');
         dedupeKey = await reader.exact(size);
+        continue;
+      }
+      if (entry.kind === 'dicomDedupeKey') {
+        if (size !== DEDUPE_KEY_BYTES) throw malformed('its DICOM duplicate key is not 32 bytes');
+        dicomDedupeKey = await reader.exact(size);
         continue;
       }
       const target =
@@ -283,7 +298,7 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
   if (keyring === null) throw malformed('it holds no keyring');
   if (!journal) throw malformed('it holds no journal');
   for (const dir of madeDirs) await syncDir(dir);
-  return { keyring, objects, dedupeKey };
+  return { keyring, objects, dedupeKey, dicomDedupeKey };
 }
 
 async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {

@@ -8,6 +8,7 @@ import { collectBytes, createOpener, createSealer } from '../../../shared/crypto
 import { decodeEnvelopeHeader } from '../../../shared/crypto/envelope-format';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, callContext, makeTestVault, readJournal, signIn, type TestVault } from '../vault/vault-test-support';
+import { instanceElements, part10File } from '../intake/dicom/dicom-test-support';
 
 const tempDir = useTempDirs();
 
@@ -298,5 +299,38 @@ describe('backup: the HL7 duplicate key', () => {
     expect(refused).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/duplicate key is not 32 bytes/) } });
     await expect(call(other, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
     await other.stop('quit');
+  });
+});
+
+describe('backup: the DICOM duplicate key', () => {
+  const keyFile = (dataDir: string) => path.join(dataDir, 'vault', 'intake', 'dicom-dedupe', 'key');
+  const dicomBody = (dataDir: string) => startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0, dicomPort: 0 });
+  const instance = { files: [{ bytes: part10File(instanceElements({ sopInstanceUid: '1.2.826.0.1.3680043.10.999.88.1', patientId: 'MRN-BAK' })).toString('base64url') }] };
+  const dicomRecords = async (b: Body) => (await readJournal(b)).filter((record) => record.kind === 'intake.dicom');
+
+  it('travels sealed in the backup, so an instance imported before it is a duplicate after a restore', async () => {
+    const dataDir = await tempDir();
+    const b = await dicomBody(dataDir);
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signIn(b, vault);
+    expect((await call(b, 'dicom.importFiles', instance)).results).toEqual([expect.objectContaining({ file: 0, outcome: 'stored' })]);
+    const key = await readFile(keyFile(dataDir));
+    expect(key.length).toBe(32);
+    const exported = await call(b, 'backup.export', {});
+    const raw = await readFile(exported.path);
+    for (const form of [key, Buffer.from(key.toString('hex')), Buffer.from(key.toString('base64url'))]) expect(raw.indexOf(form)).toBe(-1);
+    await b.stop('quit');
+
+    const target = await tempDir();
+    const fresh = await dicomBody(target);
+    await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    await signIn(fresh, vault);
+    expect(await readFile(keyFile(target))).toEqual(key);
+    if (process.platform !== 'win32') expect((await stat(keyFile(target))).mode & 0o777).toBe(0o600);
+    expect((await call(fresh, 'dicom.importFiles', instance)).results).toEqual([{ file: 0, outcome: 'duplicate' }]);
+    expect(await dicomRecords(fresh)).toHaveLength(1);
+    await fresh.stop('quit');
+    expect((await checkVault(target)).errors).toEqual([]);
   });
 });
