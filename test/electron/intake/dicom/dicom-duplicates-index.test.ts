@@ -182,6 +182,23 @@ describe('DICOM duplicate index on disk', () => {
     await journal.close();
   });
 
+  it('a build from a long journal is written out at open: a process killed right after does not read the journal again', async () => {
+    const { dir, journal } = await vault();
+    const earlier = await DicomDedupe.open(dir, journal);
+    const copies = Array.from({ length: 1200 }, (_, i) => ({ uid: uid(i), bytes: `b${i}` }));
+    await Promise.all(copies.map((copy) => journal.append({ kind: 'intake.dicom', dedupe: tagOf(earlier, copy) })));
+    const first = counting(journal);
+    await DicomDedupe.open(dir, first.journal, { memoryEntries: 4096 }); // never closed: killed
+    expect(first.records()).toBe(1200);
+    const second = counting(journal);
+    const restarted = await DicomDedupe.open(dir, second.journal, { memoryEntries: 4096 });
+    expect(second.afters).toEqual([1200]);
+    expect(second.records()).toBe(0);
+    for (const i of [0, 600, 1199]) expect(await check(restarted, copies[i]!)).toBe('duplicate');
+    await restarted.close();
+    await journal.close();
+  });
+
   it('copies of one UID spread over the memtable and several runs all count; a conflict needs the same patient; a restart keeps them', async () => {
     const { dir, journal } = await vault();
     const dedupe = await DicomDedupe.open(dir, journal, { memoryEntries: 8 });
