@@ -176,7 +176,9 @@ export class DicomDedupe {
   lookup(keyTag: string): readonly DicomDedupeEntry[] {
     const copies = this.index.lookup(keyTag);
     copies.sort((a, b) => b.seq - a.seq);
-    return copies.slice(0, MAX_COPIES_PER_UID).reverse();
+    // A record caught up again after a crash may be in memory and in a run file until they merge.
+    const distinct = copies.filter((copy, i) => i === 0 || copies[i - 1]!.seq !== copy.seq);
+    return distinct.slice(0, MAX_COPIES_PER_UID).reverse();
   }
 
   /**
