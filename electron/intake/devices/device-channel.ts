@@ -5,7 +5,7 @@ import type { ListenerStatus } from '../../../shared/ipc';
 import { SerialSettingsSchema, type DevicesStatus, type SerialSettings } from '../../../shared/ipc/devices-contract';
 import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
 import type { DeviceRegistry } from './device-registry';
-import { DeviceDedupe } from './device-duplicates';
+import { DEVICE_DEDUPE_DIR, DeviceDedupe } from './device-duplicates';
 import { DeviceSession, type DeviceLink } from './device-session';
 import type { Timers } from './manager';
 import { listSerialPorts, openSerialLink, serialPortPresent, type SerialLinkEvents, type SerialPortInfo } from './serial-link';
@@ -13,6 +13,7 @@ import { listSerialPorts, openSerialLink, serialPortPresent, type SerialLinkEven
 interface Logger {
   info(object: object, message: string): void;
   warn(object: object, message: string): void;
+  error(object: object, message: string): void;
 }
 
 export interface DeviceChannelOptions {
@@ -75,7 +76,7 @@ export class DeviceChannel implements IntakeChannel {
   private server: net.Server | undefined;
   private tcpAddress: { address: string; port: number } | null = null;
   private readonly listeners = new Set<() => void>();
-  /** Rebuilt from the journal at each attach (the vault's storage may be another one). */
+  /** Opened at each attach (caught up from the journal: the vault's storage may be another one), closed at detach. */
   private dedupe: DeviceDedupe | undefined;
   private readonly awaiting = new Map<string, { systemId: string; manufacturer?: string; model?: string; firstSeenAt: string }>();
   /** This manager's EUI-64 (random, locally administered). */
@@ -100,7 +101,7 @@ export class DeviceChannel implements IntakeChannel {
   }
 
   async attach(ports: IntakeVaultPorts): Promise<void> {
-    this.dedupe = await DeviceDedupe.open(nodePath.join(this.options.registry.dataDir, 'vault', 'intake', 'device-dedupe'), ports.journal);
+    this.dedupe = await DeviceDedupe.open(nodePath.join(this.options.registry.dataDir, ...DEVICE_DEDUPE_DIR), ports.journal, { log: this.options.log });
     this.ports = ports;
     this.statusError = undefined;
     if (this.options.tcp !== undefined && this.options.tcp !== null) await this.listenTcp(this.options.tcp);
@@ -128,7 +129,10 @@ export class DeviceChannel implements IntakeChannel {
     this.server = undefined;
     this.tcpAddress = null;
     this.ports = undefined;
+    // Written out: the next attach reads the journal only after what the index holds.
+    const dedupe = this.dedupe;
     this.dedupe = undefined;
+    await dedupe?.close().catch((error: unknown) => this.options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'device duplicate index: could not be written out at close; the next attach reads the journal again'));
     this.statusError = reason;
     this.changed();
   }
@@ -176,8 +180,7 @@ export class DeviceChannel implements IntakeChannel {
 
   /** Erased records: their readings are forgotten, so a resend of one is stored again. */
   afterErasure(seqs: readonly number[]): Promise<void> {
-    this.dedupe?.forget(seqs);
-    return Promise.resolve();
+    return this.dedupe?.forget(seqs) ?? Promise.resolve();
   }
 
   /** Tells the UI the approvals changed (a decision affects the connections' approval). */

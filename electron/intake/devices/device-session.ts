@@ -7,7 +7,7 @@ import { ApduFramer } from './apdu-framer';
 import { Manager20601, type AgentReport, type MdsAttributes, type ProtocolError, type Timers } from './manager';
 import type { AbsoluteTime } from './mder-values';
 import { DIM_UCUM } from './nomenclature';
-import type { DeviceDedupe } from './device-duplicates';
+import { MAX_READING_WORDS, type DeviceDedupe } from './device-duplicates';
 import type { DeviceRegistry } from './device-registry';
 
 /** A byte pipe to one agent: a serial port, a TCP connection. */
@@ -167,7 +167,7 @@ export class DeviceSession {
         .update(`device-reading/v1\0${report.systemId}\0${o.deviceTime?.valid ? o.deviceTime.local : `received ${receivedAt.toISOString()}`}\0${o.code}\0${o.personId ?? ''}`)
         .digest('hex');
       const word = dedupe.readingWord(dedupeKey);
-      const duplicate = dedupe.hasReading(word);
+      const duplicate = await dedupe.hasReading(word);
       const quality = assessReading({ code: o.code, value, unit, deviceTime, deviceTimeInvalid: o.deviceTime !== undefined && !o.deviceTime.valid, receivedAt, duplicate });
       words.push(word);
       keys.push(dedupeKey);
@@ -190,7 +190,7 @@ export class DeviceSession {
     }
     // A resend of readings already stored is answered as the original was, not stored twice (design §4 rule 4).
     const reportWord = dedupe.reportWord(keys);
-    if (readings.length > 0 && (readings.every((r) => r.flags.includes('duplicate')) || dedupe.hasReport(reportWord))) return;
+    if (readings.length > 0 && (readings.every((r) => r.flags.includes('duplicate')) || (readings.length > MAX_READING_WORDS && (await dedupe.hasReport(reportWord))))) return;
     const approval = this.options.registry.approvalOf(report.systemId);
     const raw = report.raw;
     const sealer = this.options.ports.sealer;
@@ -220,8 +220,9 @@ export class DeviceSession {
     const sealedMeta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(meta)), METADATA_COMPRESSION);
     // The tag is durable with the record: a resend after a restart is still recognized.
     const tag = readings.length > 0 ? dedupe.journalTag(words, reportWord) : undefined;
-    const { seq } = await this.options.ports.pipeline.commitSealed({ kind: 'intake.device', objectId, inline: sealedRaw, meta: sealedMeta, ...(tag === undefined ? {} : { dedupe: tag }) });
-    if (tag !== undefined) dedupe.remember(seq, words, reportWord);
+    const commit = () => this.options.ports.pipeline.commitSealed({ kind: 'intake.device', objectId, inline: sealedRaw, meta: sealedMeta, ...(tag === undefined ? {} : { dedupe: tag }) });
+    // The words' places in the index are held from just before the append until they are remembered.
+    await (tag === undefined ? commit() : dedupe.store(words, reportWord, commit));
     this.reports++;
     this.lastReportAt = this.now().toISOString();
     this.options.onChange();

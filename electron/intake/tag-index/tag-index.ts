@@ -7,8 +7,10 @@ import type { Journal, JournalRecord } from '../../storage/journal';
 /**
  * A channel's duplicate index on disk, derived from the journal's dedupe tags (design §4 rule 4):
  * a small log-structured merge tree written with node:fs (no native addon to package). The HL7
- * index (hl7-duplicates.ts) and the DICOM index (dicom-duplicates.ts) are both this, each with
- * its own fixed-size entry (TagIndexLayout) and its own folder, key and manifest.
+ * index (hl7-duplicates.ts), the DICOM index (dicom-duplicates.ts) and the device readings' index
+ * (devices/device-duplicates.ts) are all this, each with its own fixed-size entry (TagIndexLayout)
+ * and its own folder, key and manifest. A record's tag may make several entries (a device
+ * report's readings): `fold` returns them all, and an append reserves a place for each.
  *
  * - a memtable (a Map of key → chain of entries) holds the newest entries, at most
  *   `memoryEntries`, plus one frozen memtable being written out: memory is bounded whatever the
@@ -97,8 +99,16 @@ export interface TagIndexOptions<E extends TagIndexEntry> {
   readonly maxPerKey?: number;
   readonly now: () => number;
   readonly log: TagIndexLogger | null;
-  /** The entry a journal record's tag makes (null: the record carries none of this index's tags). */
-  fold(record: JournalRecord): { readonly key: string; readonly entry: E } | null;
+  /**
+   * The entry a journal record's tag makes, or its entries when one tag names several keys (a
+   * device report's readings); null: the record carries none of this index's tags.
+   */
+  fold(record: JournalRecord): TagIndexFolded<E> | readonly TagIndexFolded<E>[] | null;
+}
+
+export interface TagIndexFolded<E extends TagIndexEntry> {
+  readonly key: string;
+  readonly entry: E;
 }
 
 /** A place in memory held for one append: remember its entry once the append resolved, then release. */
@@ -112,6 +122,10 @@ export interface TagIndexTicket<E extends TagIndexEntry> {
 export type TagIndexJournal = Pick<Journal, 'read'> & Partial<Pick<Journal, 'lastSeq'>>;
 
 export const day = (ms: number): number => Math.floor(ms / 86_400_000);
+
+function isFoldList<E extends TagIndexEntry>(folded: TagIndexFolded<E> | readonly TagIndexFolded<E>[]): folded is readonly TagIndexFolded<E>[] {
+  return Array.isArray(folded);
+}
 
 const BLOCK_BYTES = 4080;
 const CHUNK_BYTES = 1_048_560; // ~1 MiB reads and writes in merges
@@ -482,19 +496,26 @@ export class TagIndex<E extends TagIndexEntry> {
   /**
    * Holds a place in memory for one append. Call it just before the journal append begins and
    * remember the entry once the append resolved (durable). Waits first while memory is full and
-   * the frozen memtable is being written out (backpressure, rarely).
+   * the frozen memtable is being written out (backpressure, rarely). `places`: the entries the
+   * append will remember (a device report's readings; at most memoryEntries count).
    */
-  async reserve(): Promise<TagIndexTicket<E>> {
+  async reserve(places = 1): Promise<TagIndexTicket<E>> {
     if (this.closed) throw new Error(`The ${this.options.name} is closed.`);
-    // Every append in flight holds a place in memory for its entry, and memory holds at most two
+    const held = Math.max(1, Math.min(Math.floor(places), this.options.memoryEntries));
+    // Every append in flight holds places in memory for its entries, and memory holds at most two
     // memtables' worth (the active one, the one being written out).
-    while (this.active.entries + (this.frozen?.entries ?? 0) + this.openCount >= 2 * this.options.memoryEntries) {
+    while (this.active.entries + (this.frozen?.entries ?? 0) + this.openCount + held > 2 * this.options.memoryEntries) {
+      // Nothing being written out: the active memtable goes, else a large reservation could wait for ever.
+      if (this.options.dir !== null && this.frozen === null && this.active.entries > 0) {
+        this.freeze();
+        void this.schedule();
+      }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
       if (this.closed) throw new Error(`The ${this.options.name} is closed.`);
     }
     const epoch = this.epoch;
     this.openTickets.set(epoch, (this.openTickets.get(epoch) ?? 0) + 1);
-    this.openCount++;
+    this.openCount += held;
     let open = true;
     return {
       remember: (key, entry) => {
@@ -506,7 +527,7 @@ export class TagIndex<E extends TagIndexEntry> {
         const left = this.openTickets.get(epoch)! - 1;
         if (left === 0) this.openTickets.delete(epoch);
         else this.openTickets.set(epoch, left);
-        this.openCount--;
+        this.openCount -= held;
         for (const wake of this.ticketWaiters.splice(0)) wake();
         for (const wake of this.roomWaiters.splice(0)) wake();
       },
@@ -612,7 +633,8 @@ export class TagIndex<E extends TagIndexEntry> {
         if (record.seq > this.readThrough) this.readThrough = record.seq;
         const folded = record.dedupe === undefined ? null : this.options.fold(record);
         if (folded !== null) {
-          this.insert(folded.key, folded.entry);
+          if (isFoldList(folded)) for (const one of folded) this.insert(one.key, one.entry);
+          else this.insert(folded.key, folded.entry);
           caught++;
         }
         // Memory stays bounded while catching up too: wait for the memtable being written out.

@@ -37,26 +37,41 @@ describe('device duplicate index', () => {
     expect(records[1]!.dedupe).toMatch(/^dvs1\.[A-Za-z0-9_-]{16}$/);
     const now = () => Date.parse('2026-12-01T00:00:00.000Z');
     const again = await DeviceDedupe.open(dir, journalOf(records), { now });
-    expect(words.map((w) => again.hasReading(w))).toEqual([true, true]);
-    expect(again.hasReading(again.readingWord('e'.repeat(64)))).toBe(false);
-    // The long report: whole (in any order) yes, its single readings no.
-    expect(again.hasReport(again.reportWord([...many].reverse()))).toBe(true);
-    expect(again.hasReading(manyWords[0]!)).toBe(false);
-    expect(again.hasReading(again.readingWord(old))).toBe(false);
-    expect(again.hasReading(again.readingWord('d'.repeat(64)))).toBe(false);
+    expect(await Promise.all(words.map((w) => again.hasReading(w)))).toEqual([true, true]);
+    expect(await again.hasReading(again.readingWord('e'.repeat(64)))).toBe(false);
+    // The long report: whole (in any order) yes, its single readings no (they are not in the journal).
+    expect(await again.hasReport(again.reportWord([...many].reverse()))).toBe(true);
+    expect(await again.hasReading(manyWords[0]!)).toBe(false);
+    expect(await again.hasReading(again.readingWord(old))).toBe(false);
+    expect(await again.hasReading(again.readingWord('d'.repeat(64)))).toBe(false);
     // Another vault's key (another folder) matches nothing.
     const other = await DeviceDedupe.open(await tempDir(), journalOf(records), { now });
-    expect(other.hasReading(other.readingWord(keys[0]!))).toBe(false);
+    expect(await other.hasReading(other.readingWord(keys[0]!))).toBe(false);
+    await Promise.all([first.close(), again.close(), other.close()]);
   });
 
   it('forgets erased records', async () => {
-    const dedupe = await DeviceDedupe.open(await tempDir(), journalOf([]));
+    const records: JournalRecord[] = [];
+    const dedupe = await DeviceDedupe.open(await tempDir(), journalOf(records));
     const a = dedupe.readingWord('a'.repeat(64));
     const b = dedupe.readingWord('b'.repeat(64));
-    dedupe.remember(5, [a], dedupe.reportWord(['a'.repeat(64)]));
-    dedupe.remember(6, [b], dedupe.reportWord(['b'.repeat(64)]));
-    dedupe.forget([5]);
-    expect([dedupe.hasReading(a), dedupe.hasReading(b)]).toEqual([false, true]);
-    expect(dedupe.hasReport(dedupe.reportWord(['a'.repeat(64)]))).toBe(false);
+    const many = Array.from({ length: 8 }, (_, i) => String(i).repeat(64));
+    const manyWords = many.map((k) => dedupe.readingWord(k));
+    const append = (tag: string) => async () => {
+      records.push(record(records.length + 1, new Date().toISOString(), tag));
+      return { seq: records.length };
+    };
+    await dedupe.store([a], dedupe.reportWord(['a'.repeat(64)]), append(dedupe.journalTag([a], dedupe.reportWord(['a'.repeat(64)]))));
+    await dedupe.store([b], dedupe.reportWord(['b'.repeat(64)]), append(dedupe.journalTag([b], dedupe.reportWord(['b'.repeat(64)]))));
+    await dedupe.store(manyWords, dedupe.reportWord(many), append(dedupe.journalTag(manyWords, dedupe.reportWord(many))));
+    // While the process runs, a long report's single readings are known too.
+    expect(await dedupe.hasReading(manyWords[3]!)).toBe(true);
+    expect(await dedupe.hasReport(dedupe.reportWord(many))).toBe(true);
+    await dedupe.forget([1, 3]);
+    expect([await dedupe.hasReading(a), await dedupe.hasReading(b)]).toEqual([false, true]);
+    expect(await dedupe.hasReport(dedupe.reportWord(['a'.repeat(64)]))).toBe(false);
+    expect(await dedupe.hasReading(manyWords[3]!)).toBe(false);
+    expect(await dedupe.hasReport(dedupe.reportWord(many))).toBe(false);
+    await dedupe.close();
   });
 });
