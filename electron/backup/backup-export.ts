@@ -8,7 +8,7 @@ import type { JournalSnapshot } from '../storage/journal';
 import type { VaultStorage } from '../storage/vault-storage';
 import { pathExists, syncDir } from '../storage/durable-files';
 import { readDedupeKey } from '../intake/hl7/hl7-duplicates';
-import { BACKUP_EXTENSION, BACKUP_FORMAT, BackupRefusal, containerEnd, DEDUPE_KEY_ENTRY, DICOM_DEDUPE_KEY_ENTRY, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY, keyringDigest } from './backup-format';
+import { BACKUP_EXTENSION, BACKUP_FORMAT, BackupRefusal, containerEnd, DEDUPE_KEY_ENTRY, DEVICE_DEDUPE_KEY_ENTRY, DICOM_DEDUPE_KEY_ENTRY, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY, keyringDigest } from './backup-format';
 
 export interface BackupExportOptions {
   readonly dataDir: string;
@@ -20,6 +20,8 @@ export interface BackupExportOptions {
   readonly dedupeDir: string;
   /** The DICOM duplicate index's folder: its key travels the same way. */
   readonly dicomDedupeDir: string;
+  /** The device readings' duplicate index's folder: its key travels the same way. */
+  readonly deviceDedupeDir: string;
   readonly log: Logger;
   readonly now?: Date;
   /** Where the file goes (the destination setting); `<data>/backups/` when absent. */
@@ -44,7 +46,7 @@ export function backupFileName(at: Date, suffix = 0): string {
  * object in the backup (small objects are inline in the journal records, so copied with them). The file appears under its final name only once complete and fsynced.
  */
 export async function exportBackup(options: BackupExportOptions): Promise<{ path: string; bytes: number }> {
-  const { dataDir, storage, sealer, keyring, dedupeDir, dicomDedupeDir, log } = options;
+  const { dataDir, storage, sealer, keyring, dedupeDir, dicomDedupeDir, deviceDedupeDir, log } = options;
   const createdAt = options.now ?? new Date();
   const backupsDir = options.folder ?? path.join(dataDir, 'backups');
   const nameOf = options.fileName ?? backupFileName;
@@ -62,6 +64,7 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
   let records = 0;
   let dedupeKey = false;
   let dicomDedupeKey = false;
+  let deviceDedupeKey = false;
   try {
     const write = async (bytes: Uint8Array): Promise<void> => {
       let offset = 0;
@@ -79,10 +82,12 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
       dedupeKey = key !== null;
       const dicomKey = await readDedupeKey(dicomDedupeDir);
       dicomDedupeKey = dicomKey !== null;
+      const deviceKey = await readDedupeKey(deviceDedupeDir);
+      deviceDedupeKey = deviceKey !== null;
       const ids: string[] = [];
       // Object files only: inline objects travel inside the journal records that carry them.
       for await (const id of storage.objects.files.list()) ids.push(id);
-      const container = containerStream(keysBytes, key, dicomKey, snapshot, ids, storage.objects.files.pathOf.bind(storage.objects.files), () => objects++);
+      const container = containerStream(keysBytes, key, dicomKey, deviceKey, snapshot, ids, storage.objects.files.pathOf.bind(storage.objects.files), () => objects++);
       for await (const piece of sealer.sealStream('backup', container)) await write(piece);
     });
     await handle.datasync();
@@ -98,7 +103,7 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
   }
   await rename(temp, name);
   await syncDir(backupsDir);
-  log.info({ bytes: position, records, objects, dedupeKey, dicomDedupeKey }, 'backup exported');
+  log.info({ bytes: position, records, objects, dedupeKey, dicomDedupeKey, deviceDedupeKey }, 'backup exported');
   return { path: name, bytes: position };
 }
 
@@ -106,6 +111,7 @@ async function* containerStream(
   keysBytes: Buffer,
   dedupeKey: Buffer | null,
   dicomDedupeKey: Buffer | null,
+  deviceDedupeKey: Buffer | null,
   snapshot: JournalSnapshot,
   objectIds: readonly string[],
   objectPath: (id: string) => string,
@@ -125,6 +131,12 @@ async function* containerStream(
   if (dicomDedupeKey !== null) {
     yield entryHeader(DICOM_DEDUPE_KEY_ENTRY, dicomDedupeKey.length);
     yield dicomDedupeKey;
+    entries++;
+  }
+
+  if (deviceDedupeKey !== null) {
+    yield entryHeader(DEVICE_DEDUPE_KEY_ENTRY, deviceDedupeKey.length);
+    yield deviceDedupeKey;
     entries++;
   }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { BackupListing, BackupSettings } from '../../shared/ipc/vault-contract';
 import { Refusal } from '../errors/refusal';
 import { bodyFeature } from '../features/body-feature';
+import { DEVICE_DEDUPE_DIR } from '../intake/devices/device-duplicates';
 import { DICOM_DEDUPE_DIR } from '../intake/dicom/dicom-duplicates';
 import { HL7_DEDUPE_DIR } from '../intake/hl7-service';
 import type { BodyServices } from '../features/body-services';
@@ -35,6 +36,7 @@ function describeFailure(error: unknown): string {
 export function backupFeature({ config, log, vault, keyrings, vaultLock, notifier, isRunning }: BodyServices) {
   const dedupeDir = path.join(config.dataDir, ...HL7_DEDUPE_DIR);
   const dicomDedupeDir = path.join(config.dataDir, ...DICOM_DEDUPE_DIR);
+  const deviceDedupeDir = path.join(config.dataDir, ...DEVICE_DEDUPE_DIR);
   const settings = new BackupSettingsStore(config.dataDir, log);
   const status = new BackupStatusStore(config.dataDir);
   const loaded = Promise.all([settings.load(), status.load()]);
@@ -52,6 +54,7 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
       keyring,
       dedupeDir,
       dicomDedupeDir,
+      deviceDedupeDir,
       log,
       now: at,
       ...(settings.get().destination === null ? {} : { folder }),
@@ -122,13 +125,14 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
           const resolved = await resolveBackupPath(config.dataDir, file);
           // Read first: a damaged register stops the restore before anything is written.
           const register = await registersForRestore(config.dataDir, resolved);
-          // The keys are back before vault.require() opens the vault and the HL7 and DICOM channels attach.
+          // The keys are back before vault.require() opens the vault and the HL7, DICOM and device channels attach.
           const restored = await restoreBackup({
             dataDir: config.dataDir,
             file: resolved,
             dataKey: new Uint8Array(Buffer.from(dataKey, 'base64url')),
             dedupeDir,
             dicomDedupeDir,
+            deviceDedupeDir,
             register,
             log,
           });

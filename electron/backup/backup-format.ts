@@ -28,7 +28,8 @@ export class BackupRefusal extends Refusal {}
  *             `objects/ab/<62 hex>`, `intake/hl7-dedupe/key` (the HL7 duplicate index's 32-byte
  *             key, present when the vault has one; backups made before it was carried lack it) or
  *             `intake/dicom-dedupe/key` (the DICOM duplicate index's, likewise; versions before it
- *             refuse a backup that carries it); nothing else is accepted on restore
+ *             refuse a backup that carries it) or `intake/device-dedupe/key` (the device readings'
+ *             duplicate index's, likewise); nothing else is accepted on restore
  *   8 bytes   size s, u64 big-endian
  *   s bytes   the file's bytes (objects and the journal are stored as they are: already sealed)
  *   …
@@ -62,6 +63,8 @@ export const JOURNAL_ENTRY = 'journal/journal.hdj';
 export const DEDUPE_KEY_ENTRY = 'intake/hl7-dedupe/key';
 /** The DICOM intake's tags are keyed with this one, for the same reason. */
 export const DICOM_DEDUPE_KEY_ENTRY = 'intake/dicom-dedupe/key';
+/** The device intake's reading tags are keyed with this one, for the same reason. */
+export const DEVICE_DEDUPE_KEY_ENTRY = 'intake/device-dedupe/key';
 export const DEDUPE_KEY_BYTES = 32;
 const OBJECT_ENTRY = /^objects\/([0-9a-f]{2})\/([0-9a-f]{62})$/;
 
@@ -70,6 +73,7 @@ export type ContainerPath =
   | { readonly kind: 'journal' }
   | { readonly kind: 'dedupeKey' }
   | { readonly kind: 'dicomDedupeKey' }
+  | { readonly kind: 'deviceDedupeKey' }
   | { readonly kind: 'object'; readonly id: string };
 
 /**
@@ -81,6 +85,7 @@ export function parseContainerPath(name: string): ContainerPath {
   if (name === JOURNAL_ENTRY) return { kind: 'journal' };
   if (name === DEDUPE_KEY_ENTRY) return { kind: 'dedupeKey' };
   if (name === DICOM_DEDUPE_KEY_ENTRY) return { kind: 'dicomDedupeKey' };
+  if (name === DEVICE_DEDUPE_KEY_ENTRY) return { kind: 'deviceDedupeKey' };
   const match = OBJECT_ENTRY.exec(name);
   if (match !== null) return { kind: 'object', id: match[1]! + match[2]! };
   throw malformed('it names a file outside the vault layout');

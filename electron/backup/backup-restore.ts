@@ -25,6 +25,8 @@ export interface BackupRestoreOptions {
   readonly dedupeDir: string;
   /** The DICOM duplicate index's folder: emptied, then its key put back when the backup has one. */
   readonly dicomDedupeDir: string;
+  /** The device readings' duplicate index's folder: emptied, then its key put back when the backup has one. */
+  readonly deviceDedupeDir: string;
   /** Erasures made since (erasure-register.ts): applied again to the restored journal before the vault exists. */
   readonly register: ErasureRegister;
   readonly log: Logger;
@@ -53,7 +55,7 @@ const MAX_KEYS_BYTES = 16 * 1024 * 1024;
  * is removed. A wrong key fails at the first chunk.
  */
 export async function restoreBackup(options: BackupRestoreOptions): Promise<BackupRestoreResult> {
-  const { dataDir, file, dataKey, dedupeDir, dicomDedupeDir, register, log } = options;
+  const { dataDir, file, dataKey, dedupeDir, dicomDedupeDir, deviceDedupeDir, register, log } = options;
   const head = await readBackupHead(file);
   const layout = vaultLayout(dataDir);
   const vaultDirExisted = await pathExists(layout.vaultDir);
@@ -110,12 +112,18 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
       await mkdir(dicomDedupeDir, { recursive: true, mode: 0o700 });
       await writeDedupeKey(dicomDedupeDir, unpacked.dicomDedupeKey);
     }
+    await rm(deviceDedupeDir, { recursive: true, force: true });
+    if (unpacked.deviceDedupeKey !== null) {
+      movedParts.push(deviceDedupeDir);
+      await mkdir(deviceDedupeDir, { recursive: true, mode: 0o700 });
+      await writeDedupeKey(deviceDedupeDir, unpacked.deviceDedupeKey);
+    }
     await syncDir(layout.vaultDir);
     await rename(path.join(work, 'keys.json'), layout.keysFile);
     moved = true;
     await syncDir(layout.vaultDir);
     await rm(work, { recursive: true, force: true });
-    log.info({ records, objects: unpacked.objects - reapplied.objectFiles, inlineObjects, dedupeKey: unpacked.dedupeKey !== null, dicomDedupeKey: unpacked.dicomDedupeKey !== null, erasuresReapplied: reapplied.erasures, erasedRecords: reapplied.records }, 'backup restored');
+    log.info({ records, objects: unpacked.objects - reapplied.objectFiles, inlineObjects, dedupeKey: unpacked.dedupeKey !== null, dicomDedupeKey: unpacked.dicomDedupeKey !== null, deviceDedupeKey: unpacked.deviceDedupeKey !== null, erasuresReapplied: reapplied.erasures, erasedRecords: reapplied.records }, 'backup restored');
     if (unpacked.dedupeKey === null) {
       log.warn({}, 'backup holds no HL7 duplicate key (made by an earlier version): resends of messages received before it will be stored as new');
     }
@@ -194,6 +202,7 @@ interface Unpacked {
   /** Null for backups made before the key was carried. */
   readonly dedupeKey: Buffer | null;
   readonly dicomDedupeKey: Buffer | null;
+  readonly deviceDedupeKey: Buffer | null;
 }
 
 async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array, work: string): Promise<Unpacked> {
@@ -215,6 +224,7 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
   let keyring: Keyring | null = null;
   let dedupeKey: Buffer | null = null;
   let dicomDedupeKey: Buffer | null = null;
+  let deviceDedupeKey: Buffer | null = null;
   let journal = false;
   let objects = 0;
   let entries = 0;
@@ -254,6 +264,11 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
       if (entry.kind === 'dicomDedupeKey') {
         if (size !== DEDUPE_KEY_BYTES) throw malformed('its DICOM duplicate key is not 32 bytes');
         dicomDedupeKey = await reader.exact(size);
+        continue;
+      }
+      if (entry.kind === 'deviceDedupeKey') {
+        if (size !== DEDUPE_KEY_BYTES) throw malformed('its device duplicate key is not 32 bytes');
+        deviceDedupeKey = await reader.exact(size);
         continue;
       }
       const target =
@@ -298,7 +313,7 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
   if (keyring === null) throw malformed('it holds no keyring');
   if (!journal) throw malformed('it holds no journal');
   for (const dir of madeDirs) await syncDir(dir);
-  return { keyring, objects, dedupeKey, dicomDedupeKey };
+  return { keyring, objects, dedupeKey, dicomDedupeKey, deviceDedupeKey };
 }
 
 async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {

@@ -9,6 +9,11 @@ import { decodeEnvelopeHeader } from '../../../shared/crypto/envelope-format';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, callContext, makeTestVault, readJournal, signIn, type TestVault } from '../vault/vault-test-support';
 import { instanceElements, part10File } from '../intake/dicom/dicom-test-support';
+import net from 'node:net';
+import { decodeApdu, type Apdu } from '../../../electron/intake/devices/apdu';
+import { ApduFramer } from '../../../electron/intake/devices/apdu-framer';
+import { aarq, bpReport, sf } from '../intake/devices/agent-apdus';
+import { describeApdu } from '../intake/devices/manager-harness';
 
 const tempDir = useTempDirs();
 
@@ -330,6 +335,62 @@ describe('backup: the DICOM duplicate key', () => {
     if (process.platform !== 'win32') expect((await stat(keyFile(target))).mode & 0o777).toBe(0o600);
     expect((await call(fresh, 'dicom.importFiles', instance)).results).toEqual([{ file: 0, outcome: 'duplicate' }]);
     expect(await dicomRecords(fresh)).toHaveLength(1);
+    await fresh.stop('quit');
+    expect((await checkVault(target)).errors).toEqual([]);
+  });
+});
+
+describe('backup: the device readings duplicate key', () => {
+  const keyFile = (dataDir: string) => path.join(dataDir, 'vault', 'intake', 'device-dedupe', 'key');
+  const deviceBody = (dataDir: string) => startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0, deviceTcpPort: 0 });
+  const deviceRecords = async (b: Body) => (await readJournal(b)).filter((record) => record.kind === 'intake.device');
+  const reading = { sys: sf(131), dia: sf(84), map: sf(99), pulse: sf(70) };
+
+  /** An agent on the body's device TCP port: associates, sends one confirmed report, returns the answer to it. */
+  async function sendReport(b: Body, invokeId: number): Promise<string> {
+    const { tcp } = await call(b, 'devices.status', {});
+    const socket = net.connect(tcp!.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const received: Apdu[] = [];
+    const waiters: (() => void)[] = [];
+    const framer = new ApduFramer({ onApdu: (apdu) => { received.push(decodeApdu(apdu)); for (const wake of waiters.splice(0)) wake(); }, onDiscard: () => undefined });
+    socket.on('data', (chunk) => framer.push(chunk));
+    const upTo = async (count: number) => {
+      while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+      return received;
+    };
+    socket.write(aarq(0x02bc));
+    await upTo(2); // AARE, then the manager's GET of the MDS attributes
+    socket.write(bpReport(invokeId, reading));
+    const answer = describeApdu((await upTo(3))[2]);
+    socket.destroy();
+    return answer;
+  }
+
+  it('travels sealed in the backup, so a reading received before it is answered and not stored again after a restore', async () => {
+    const dataDir = await tempDir();
+    const b = await deviceBody(dataDir);
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signIn(b, vault);
+    expect(await sendReport(b, 0x31)).toBe('prst 0x0201 #49');
+    expect(await deviceRecords(b)).toHaveLength(1);
+    const key = await readFile(keyFile(dataDir));
+    expect(key.length).toBe(32);
+    const exported = await call(b, 'backup.export', {});
+    const raw = await readFile(exported.path);
+    for (const form of [key, Buffer.from(key.toString('hex')), Buffer.from(key.toString('base64url'))]) expect(raw.indexOf(form)).toBe(-1);
+    await b.stop('quit');
+
+    const target = await tempDir();
+    const fresh = await deviceBody(target);
+    await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    await signIn(fresh, vault);
+    expect(await readFile(keyFile(target))).toEqual(key);
+    if (process.platform !== 'win32') expect((await stat(keyFile(target))).mode & 0o777).toBe(0o600);
+    // The agent resends (it did not see the answer): answered, not stored twice.
+    expect(await sendReport(fresh, 0x32)).toBe('prst 0x0201 #50');
+    expect(await deviceRecords(fresh)).toHaveLength(1);
     await fresh.stop('quit');
     expect((await checkVault(target)).errors).toEqual([]);
   });
