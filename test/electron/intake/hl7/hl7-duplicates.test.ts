@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryDedupe, dedupeKeyHash, journalTag, openHl7Dedupe, parseJournalTag, payloadHash, writeDedupeKey, type DedupeTag, type Hl7Dedupe } from '../../../../electron/intake/hl7/hl7-duplicates';
 import type { AckCode } from '../../../../electron/intake/hl7/hl7-ack';
 import { Journal } from '../../../../electron/storage/journal';
@@ -11,9 +11,17 @@ import { silentLogger } from '../../storage/storage-test-support';
 const tempDir = useTempDirs();
 const keyOf = (controlId: string, facility = 'NORTH'): string => dedupeKeyHash({ sendingApplication: 'LAB', sendingFacility: facility, controlId });
 
+const journals: Journal[] = [];
+// Each journal is closed after its test (a journal left open leaked its file handle to the garbage collector).
+afterEach(async () => {
+  for (const journal of journals.splice(0)) await journal.close();
+});
+
 async function vault(): Promise<{ root: string; dir: string; journal: Journal }> {
   const root = await tempDir();
-  return { root, dir: path.join(root, 'intake', 'hl7-dedupe'), journal: await Journal.open(path.join(root, 'journal'), silentLogger()) };
+  const journal = await Journal.open(path.join(root, 'journal'), silentLogger());
+  journals.push(journal);
+  return { root, dir: path.join(root, 'intake', 'hl7-dedupe'), journal };
 }
 
 /** What the intake does: a journal append carrying the tag, remembered once durable. */
