@@ -122,6 +122,7 @@ describe('DICOM duplicate index on disk', () => {
     expect(await check(restarted, copies[0]!)).toBe('duplicate');
     expect(await check(restarted, copies[499]!)).toBe('duplicate');
     await restarted.close();
+    await running.close(); // (the killed process's files, closed for the test run)
     await journal.close();
   });
 
@@ -188,7 +189,7 @@ describe('DICOM duplicate index on disk', () => {
     const copies = Array.from({ length: 1200 }, (_, i) => ({ uid: uid(i), bytes: `b${i}` }));
     await Promise.all(copies.map((copy) => journal.append({ kind: 'intake.dicom', dedupe: tagOf(earlier, copy) })));
     const first = counting(journal);
-    await DicomDedupe.open(dir, first.journal, { memoryEntries: 4096 }); // never closed: killed
+    const killed = await DicomDedupe.open(dir, first.journal, { memoryEntries: 4096 }); // not closed before the restart: killed
     expect(first.records()).toBe(1200);
     const second = counting(journal);
     const restarted = await DicomDedupe.open(dir, second.journal, { memoryEntries: 4096 });
@@ -196,6 +197,7 @@ describe('DICOM duplicate index on disk', () => {
     expect(second.records()).toBe(0);
     for (const i of [0, 600, 1199]) expect(await check(restarted, copies[i]!)).toBe('duplicate');
     await restarted.close();
+    await killed.close(); // (the killed process's files, closed for the test run)
     await journal.close();
   });
 
