@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent, typ
 import type { ImageInfo } from './decode/dicom-image';
 import type { DecodedFrame } from './pixels/pixel-module';
 import { defaultWindow, frameToRgba } from './render-frame';
+import { WheelStepper, wheelPixels, wheelZoomFactor } from './wheel';
 import { canvasToImage, CT_PRESETS, dragWindow, imageToCanvas, lengthMm, placement, zoomAbout, type Measurement, type MeasurementStep, type ViewState, type ViewWindow } from './viewport-state';
 
 export type { Measurement } from './viewport-state';
@@ -26,7 +27,9 @@ export function measurementLabel(measurement: Measurement, spacing: readonly [nu
  * The image on a canvas: the frame presented through the pixel pipeline into an offscreen canvas
  * at its own size, drawn fitted, zoomed and panned, with the image's lengths on top. The left
  * button does what the chosen tool does (window/level, pan, zoom, length); the middle button pans,
- * the right button zooms; the wheel scrolls the stack (with Ctrl: zooms); keys as the toolbar says.
+ * the right button zooms; the wheel scrolls the stack by its deltas added up, one image per notch
+ * (with Ctrl, or a trackpad pinch: zooms in proportion, 1.1× per notch; wheel.ts); keys as the
+ * toolbar says.
  */
 export function ViewerCanvas(props: {
   readonly image: ImageInfo;
@@ -48,6 +51,7 @@ export function ViewerCanvas(props: {
   const offscreenRef = useRef<HTMLCanvasElement | null>(null);
   const drawnRef = useRef<{ frame: DecodedFrame; view: ViewState } | null>(null);
   const dragRef = useRef<Drag | null>(null);
+  const wheelRef = useRef(new WheelStepper());
   const [size, setSize] = useState({ width: 0, height: 0 });
 
   // The canvas follows its box, in device pixels.
@@ -174,14 +178,18 @@ export function ViewerCanvas(props: {
   };
 
   const onWheel = (event: WheelEvent<HTMLCanvasElement>) => {
+    const delta = wheelPixels(event.deltaY, event.deltaMode);
     if (event.ctrlKey) {
+      wheelRef.current.reset();
+      if (delta === 0) return;
       const canvas = canvasRef.current!;
       const rect = canvas.getBoundingClientRect();
       const ratio = canvas.width / Math.max(rect.width, 1);
-      onView(zoomAbout(view, event.deltaY < 0 ? 1.1 : 1 / 1.1, (event.clientX - rect.left) * ratio, (event.clientY - rect.top) * ratio, size.width, size.height));
+      onView(zoomAbout(view, wheelZoomFactor(delta), (event.clientX - rect.left) * ratio, (event.clientY - rect.top) * ratio, size.width, size.height));
       return;
     }
-    if (event.deltaY !== 0) onStep(event.deltaY > 0 ? 1 : -1);
+    const steps = wheelRef.current.step(delta, event.timeStamp);
+    if (steps !== 0) onStep(steps);
   };
 
   // React attaches wheel listeners as passive; the page must not scroll under the image.
