@@ -1,4 +1,5 @@
 import { Refusal } from '../errors/refusal';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_INTAKE_SETTINGS, IntakeSettingsSchema, type IntakeSettings } from '../../shared/ipc';
 import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
@@ -36,12 +37,57 @@ export function settingsProblem(settings: IntakeSettings): string | null {
   return null;
 }
 
+/** An IP address in one spelling: IPv6 compressed and lower case, an IPv4-mapped IPv6 address as its IPv4 form. */
+function canonicalAddress(address: string): string {
+  const trimmed = address.trim().toLowerCase().replace(/%.*$/, '');
+  if (!trimmed.includes(':')) return trimmed;
+  try {
+    const host = new URL(`http://[${trimmed}]/`).hostname.slice(1, -1);
+    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+    if (mapped !== null) {
+      const high = parseInt(mapped[1]!, 16);
+      const low = parseInt(mapped[2]!, 16);
+      return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+    }
+    return host;
+  } catch {
+    return trimmed;
+  }
+}
+
+/** The IP addresses of this computer's network interfaces, as the OS reports them now. */
+export function thisComputersAddresses(): string[] {
+  return Object.values(os.networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address));
+}
+
+/**
+ * A listener can only bind to an address this computer has (else EADDRNOTAVAIL, and nothing can
+ * connect until the settings change): loopback, the wildcards 0.0.0.0 and ::, or one of its
+ * interfaces' addresses. Checked when settings are saved, not when they are loaded: at start-up a
+ * network may come up after the app. Returns the problem in words (prefixed with the field's
+ * label, as the forms show it), or null.
+ */
+export function localAddressProblem(bindAddress: string, local: readonly string[] = thisComputersAddresses()): string | null {
+  const wanted = canonicalAddress(bindAddress);
+  if (wanted === '0.0.0.0' || wanted === '::' || isLoopbackAddress(wanted)) return null;
+  const own = local.map(canonicalAddress);
+  if (own.includes(wanted)) return null;
+  const offered = [...new Set(own.filter((address) => address !== '0.0.0.0' && address !== '::' && !isLoopbackAddress(address)))].slice(0, 8);
+  const choice = offered.length === 0 ? '' : ` or one of its addresses: ${offered.join(', ')}`;
+  return `Bind address: ${bindAddress.trim()} is not an address of this computer, so nothing could connect to it. Use 127.0.0.1 (this computer only), 0.0.0.0 (every network of this computer)${choice}.`;
+}
+
 /** Loads and saves the intake settings (atomic replace: a crash leaves the old or the new file). */
 export class IntakeSettingsStore {
   private current: IntakeSettings = DEFAULT_INTAKE_SETTINGS;
   readonly file: string;
 
-  constructor(dataDir: string, private readonly log: Logger) {
+  constructor(
+    dataDir: string,
+    private readonly log: Logger,
+    /** This computer's addresses, read when settings are saved (tests give their own). */
+    private readonly localAddresses: () => readonly string[] = thisComputersAddresses,
+  ) {
     this.file = path.join(dataDir, INTAKE_SETTINGS_FILE);
   }
 
@@ -72,7 +118,7 @@ export class IntakeSettingsStore {
     const merged = IntakeSettingsSchema.safeParse({ ...this.current, ...change });
     if (!merged.success) throw new IntakeSettingsError('The intake settings are not valid.');
     const next: IntakeSettings = { ...merged.data, allowedPeers: [...new Set(merged.data.allowedPeers.map((peer) => peer.toLowerCase()))] };
-    const problem = settingsProblem(next);
+    const problem = settingsProblem(next) ?? (next.bindAddress === this.current.bindAddress ? null : localAddressProblem(next.bindAddress, this.localAddresses()));
     if (problem !== null) throw new IntakeSettingsError(problem);
     await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
     this.current = next;

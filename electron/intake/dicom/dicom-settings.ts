@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_DICOM_SETTINGS, DicomSettingsSchema, type DicomSettings } from '../../../shared/ipc/dicom-contract';
 import { readTextIfExists, writeFileAtomic } from '../../storage/durable-files';
-import { IntakeSettingsError, isLoopbackAddress } from '../intake-settings';
+import { IntakeSettingsError, isLoopbackAddress, localAddressProblem, thisComputersAddresses } from '../intake-settings';
 
 /** `<data>/dicom-settings.json`: the DICOM receiver's settings (no PHI: AE titles, addresses, limits). */
 export const DICOM_SETTINGS_FILE = 'dicom-settings.json';
@@ -24,7 +24,12 @@ export class DicomSettingsStore {
   private current: DicomSettings = DEFAULT_DICOM_SETTINGS;
   readonly file: string;
 
-  constructor(dataDir: string, private readonly log: Logger) {
+  constructor(
+    dataDir: string,
+    private readonly log: Logger,
+    /** This computer's addresses, read when settings are saved (tests give their own). */
+    private readonly localAddresses: () => readonly string[] = thisComputersAddresses,
+  ) {
     this.file = path.join(dataDir, DICOM_SETTINGS_FILE);
   }
 
@@ -54,7 +59,8 @@ export class DicomSettingsStore {
   async update(change: Partial<DicomSettings>): Promise<DicomSettings> {
     const merged = DicomSettingsSchema.safeParse({ ...this.current, ...change });
     if (!merged.success) throw new IntakeSettingsError('The DICOM settings are not valid.');
-    const problem = dicomSettingsProblem(merged.data);
+    // A bind address kept as it was is not checked again: the network it names may be down for now.
+    const problem = dicomSettingsProblem(merged.data) ?? (merged.data.bindAddress === this.current.bindAddress ? null : localAddressProblem(merged.data.bindAddress, this.localAddresses()));
     if (problem !== null) throw new IntakeSettingsError(problem);
     await writeFileAtomic(this.file, `${JSON.stringify(merged.data, null, 2)}\n`);
     this.current = merged.data;

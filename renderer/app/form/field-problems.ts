@@ -139,6 +139,18 @@ export function refusalProblems<K extends string>(message: string, specs: FieldS
   return onePerField(issues.map((issue) => fieldProblemOf(issue, specs)), specs);
 }
 
+/**
+ * A refusal the body worded for a person and began with a field's label as the form shows it
+ * ("Bind address: 10.9.9.9 is not an address of this computer…"): that field's problem, whole.
+ * Null for anything else.
+ */
+export function labelledRefusal<K extends string>(message: string, specs: FieldSpecs<K>): FieldProblem<K>[] | null {
+  for (const [field, spec] of Object.entries(specs) as [K, FieldSpec][]) {
+    if (message.startsWith(`${spec.label}: `)) return [{ field, message }];
+  }
+  return null;
+}
+
 const PREFIXED = /^([a-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): (.+)$/s;
 
 /**

@@ -4,7 +4,7 @@ import { useApi } from '../../app/api-context';
 import { ErrorNote } from '../../app/error-note';
 import { SubmitRow } from '../../app/form/submit-row';
 import { FieldProblemText, TextField } from '../../app/form/text-field';
-import { fieldProblems, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
+import { fieldProblems, labelledRefusal, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
 import { ContractError } from '../../../shared/ipc/errors';
 import { ActionError } from '../../app/vault-errors';
 import { useSettingsDraft } from '../../app/form/use-settings-draft';
@@ -135,7 +135,7 @@ export function DicomReceiverSection() {
   });
 
   // Each field's own problem: the draft's, else what the body refused when the draft was sent.
-  const refused = save.error instanceof ContractError && save.error.code === 'E_BAD_REQUEST' ? refusalProblems(save.error.message, FIELDS) : null;
+  const refused = save.error instanceof ContractError && save.error.code === 'E_BAD_REQUEST' ? (refusalProblems(save.error.message, FIELDS) ?? labelledRefusal(save.error.message, FIELDS)) : null;
   const problems = draft === null ? [] : draftProblems(draft);
   const problemOf = (field: Field): string | null => (problems.find((p) => p.field === field) ?? refused?.find((p) => p.field === field))?.message ?? null;
   const callersProblem = problemOf('allowedCallers');

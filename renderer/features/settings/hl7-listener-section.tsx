@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import { ContractError } from '../../../shared/ipc/errors';
 import { HL7_CHARSETS, IntakeSettingsSchema, type Hl7Charset, type IntakeSettings, type IntakeSettingsAnswer } from '../../../shared/ipc/intake-contract';
-import { fieldProblems, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
+import { fieldProblems, labelledRefusal, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
 import { FieldProblemText } from '../../app/form/text-field';
 import { useApi } from '../../app/api-context';
 import { ErrorNote } from '../../app/error-note';
@@ -99,7 +99,7 @@ export function Hl7ListenerSection() {
   });
 
   // Each field's own problem: the draft's, else what the body refused when the draft was sent.
-  const refused = save.error instanceof ContractError && save.error.code === 'E_BAD_REQUEST' ? refusalProblems(save.error.message, FIELDS) : null;
+  const refused = save.error instanceof ContractError && save.error.code === 'E_BAD_REQUEST' ? (refusalProblems(save.error.message, FIELDS) ?? labelledRefusal(save.error.message, FIELDS)) : null;
   const problems = draft === null ? [] : draftProblems(draft);
   const problemOf = (field: Field): string | null => (problems.find((p) => p.field === field) ?? refused?.find((p) => p.field === field))?.message ?? null;
 

@@ -244,6 +244,10 @@ describe('body: HL7 intake', () => {
     expect(lan.code).toBe('E_BAD_REQUEST');
     expect(lan.message).toMatch(/^Allowed peers: listening on 0\.0\.0\.0 lets other computers connect/);
     expect(lan.message).not.toMatch(/allowedPeers/);
+    // An address this computer does not have (QA12 D2): refused at save, under the field, with the addresses it has.
+    const elsewhere = await refused(call(b, 'hl7.updateSettings', { bindAddress: '203.0.113.77', allowedPeers: ['203.0.113.77'] }));
+    expect(elsewhere.code).toBe('E_BAD_REQUEST');
+    expect(elsewhere.message).toMatch(/^Bind address: 203\.0\.113\.77 is not an address of this computer/);
     for (const bad of [{ port: 70000 }, { bindAddress: 'example.org' }, { allowedPeers: ['not an ip'] }, { maxMessageBytes: 10 }, { defaultCharset: 'KOI8-R' }]) {
       expect((await refused(call(b, 'hl7.updateSettings', bad as never))).code).toBe('E_BAD_REQUEST');
     }

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INTAKE_SETTINGS_FILE, IntakeSettingsError, IntakeSettingsStore, isLoopbackAddress, mllpPortFromArgv, settingsProblem } from '../../../electron/intake/intake-settings';
+import { INTAKE_SETTINGS_FILE, IntakeSettingsError, IntakeSettingsStore, isLoopbackAddress, localAddressProblem, mllpPortFromArgv, settingsProblem } from '../../../electron/intake/intake-settings';
 import { IntakeUploads } from '../../../electron/intake/intake-uploads';
 import { DEFAULT_INTAKE_SETTINGS } from '../../../shared/ipc';
 
@@ -25,6 +25,14 @@ describe('intake settings', () => {
     expect(isLoopbackAddress('::1')).toBe(true);
     expect(isLoopbackAddress('::ffff:127.0.0.1')).toBe(true);
     expect(isLoopbackAddress('::')).toBe(false);
+  });
+
+  it('refuses a bind address that is not one of this computer\'s (QA12 D2); loopback and the wildcards are always its own', () => {
+    const local = ['127.0.0.1', '192.168.1.20', 'fe80::1', '::1'];
+    expect(localAddressProblem('203.0.113.77', local)).toBe(
+      'Bind address: 203.0.113.77 is not an address of this computer, so nothing could connect to it. Use 127.0.0.1 (this computer only), 0.0.0.0 (every network of this computer) or one of its addresses: 192.168.1.20, fe80::1.',
+    );
+    for (const ok of ['127.0.0.1', '127.0.0.2', '0.0.0.0', '::', '::1', '192.168.1.20', '::ffff:192.168.1.20', 'FE80:0:0::1']) expect(localAddressProblem(ok, local), ok).toBeNull();
   });
 
   it('a settings file saved before maxConnectionsPerPeer existed still loads (the default applies); the new limit is saved and checked', async () => {

@@ -194,6 +194,12 @@ describe('body: the DICOM receiver as an intake channel', () => {
     expect(lan.code).toBe('E_BAD_REQUEST');
     // Named by the field's label, never by the contract's key (QA explore-12 D6).
     expect(lan.message).toBe('Allowed callers: listening on 0.0.0.0 lets other computers connect; list the calling AE titles allowed to send, each with its IP address, or bind to 127.0.0.1.');
+    // An address this computer does not have (QA12 D2): refused at save, not saved, the receiver keeps listening.
+    const elsewhere = await refused(call(b, 'dicom.updateSettings', { bindAddress: '203.0.113.77', allowedCallers: [{ aeTitle: 'MODX', address: '203.0.113.77' }] }));
+    expect(elsewhere.code).toBe('E_BAD_REQUEST');
+    expect(elsewhere.message).toMatch(/^Bind address: 203\.0\.113\.77 is not an address of this computer/);
+    expect((await call(b, 'dicom.getSettings', {})).settings).toMatchObject({ bindAddress: '127.0.0.1', allowedCallers: [] });
+    expect(dicomOf(await call(b, 'intake.status', {}))).toMatchObject({ state: 'listening', port });
     const answer = await call(b, 'dicom.updateSettings', { aeTitle: 'NODE2' });
     expect(answer.settings.aeTitle).toBe('NODE2');
     expect(answer.listener).toMatchObject({ state: 'listening', port });

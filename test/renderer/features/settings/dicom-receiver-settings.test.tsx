@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DICOM_SETTINGS, type DicomSettings } from '../../../../shared/ipc/dicom-contract';
 import { createFakeNode, FakeRefusal } from '../../support/fake-transport';
@@ -95,6 +95,25 @@ describe('Settings › DICOM receiver', () => {
     fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
     expect(await within(section).findByText(/list the calling AE titles allowed to send/)).toBeTruthy();
     expect((within(section).getByLabelText('Bind address') as HTMLInputElement).value).toBe('192.168.1.20');
+  });
+
+  it('shows the body’s refusal of a bind address this computer does not have under the Bind address field (QA12 D2)', async () => {
+    const node = nodeWithDicom();
+    const text = 'Bind address: 10.9.9.9 is not an address of this computer, so nothing could connect to it. Use 127.0.0.1 (this computer only), 0.0.0.0 (every network of this computer) or one of its addresses: 192.168.1.20.';
+    node.handle('dicom.updateSettings', () => {
+      throw new FakeRefusal(text);
+    });
+    const { section } = await renderSection(node);
+    fireEvent.change(within(section).getByLabelText('Bind address'), { target: { value: '10.9.9.9' } });
+    fireEvent.change(within(section).getByLabelText('Allowed callers'), { target: { value: 'MODX 10.9.9.9' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
+    const field = within(section).getByLabelText('Bind address');
+    await waitFor(() => expect(field.getAttribute('aria-invalid')).toBe('true'));
+    const described = (field.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent);
+    expect(described).toContain(text);
+    // Said once, under its field.
+    expect(section.textContent!.split('is not an address of this computer').length).toBe(2);
+    expect(section.textContent).not.toContain('Receiver settings saved.');
   });
 
   it('names the field, the line and the part of a caller that is not valid, and an AE title with a backslash, before anything is sent (issue 11, Errors)', async () => {
