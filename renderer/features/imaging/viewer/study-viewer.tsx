@@ -12,6 +12,7 @@ import type { DecodedFrame } from './pixels/pixel-module';
 import { defaultWindow } from './render-frame';
 import { DocumentOffer, ReportView } from './report-view';
 import { SeriesStrip } from './series-strip';
+import { viewerShortcut } from './shortcuts';
 import { stackOf } from './stack';
 import { otherCopiesNote, SHARED_UID_ADVICE, SHARED_UID_NOTE } from '../study-table';
 import { TagBrowser } from './tag-browser';
@@ -151,25 +152,35 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   };
   const preset = (center: number, width: number) => setView((current) => ({ ...current, window: { center, width } }));
 
-  const onKey = (event: KeyboardEvent<HTMLCanvasElement>) => {
-    const keys: Record<string, () => void> = {
-      ArrowDown: () => step(1),
-      ArrowRight: () => step(1),
-      ArrowUp: () => step(-1),
-      ArrowLeft: () => step(-1),
-      PageDown: () => step(10),
-      PageUp: () => step(-10),
-      Home: () => setPosition(0),
-      End: () => setPosition(Math.max(0, stack.length - 1)),
-      i: () => setView((current) => ({ ...current, invert: !current.invert })),
-      r: reset,
-      ' ': () => setPlaying((on) => !on),
-    };
-    for (const entry of CT_PRESETS) keys[entry.key] = () => preset(entry.center, entry.width);
-    const action = keys[event.key.length === 1 ? event.key.toLowerCase() : event.key];
-    if (action === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
+  // The keys work wherever the focus is in the viewer (QA-12 D7), not only on the canvas.
+  const onKey = (event: KeyboardEvent<HTMLElement>) => {
+    if (event.defaultPrevented) return;
+    const shortcut = viewerShortcut(event);
+    if (shortcut === null) return;
     event.preventDefault();
-    action();
+    switch (shortcut.kind) {
+      case 'step':
+        return step(shortcut.by);
+      case 'first':
+        return setPosition(0);
+      case 'last':
+        return setPosition(Math.max(0, stack.length - 1));
+      case 'invert':
+        return setView((current) => ({ ...current, invert: !current.invert }));
+      case 'reset':
+        return reset();
+      case 'cine':
+        return setPlaying((on) => !on);
+      case 'preset': {
+        const chosen = CT_PRESETS[shortcut.index];
+        if (chosen !== undefined) preset(chosen.center, chosen.width);
+        return;
+      }
+      default: {
+        const never: never = shortcut;
+        return never;
+      }
+    }
   };
 
   const image = shown?.overview.image ?? null;
@@ -193,7 +204,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const grayscale = shown?.frame?.kind === 'gray';
 
   return (
-    <section className="viewer__study" aria-labelledby={headingId}>
+    <section className="viewer__study" aria-labelledby={headingId} onKeyDown={onKey}>
       <header className="viewer__header">
         <h2 id={headingId}>{study.study.description === '' ? 'Study' : study.study.description}</h2>
         <p className="muted">
@@ -281,7 +292,6 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                   measurements={measurements}
                   onMeasure={onMeasure}
                   onStep={step}
-                  onKey={onKey}
                   position={shown?.position ?? 0}
                   label={`Image ${(shown?.position ?? 0) + 1} of ${stack.length}`}
                 />
@@ -311,7 +321,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
               </>
             )}
           </div>
-          <p className="muted viewer-help">Wheel or arrow keys: next and previous image (Page Up/Down by ten). Ctrl+wheel zooms; the middle button pans, the right button zooms. Keys: I invert, R reset, Space cine, 1–4 presets.</p>
+          <p className="muted viewer-help">Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last). Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 presets, Space cine (on a focused button, Space presses the button).</p>
         </div>
         {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`Image ${shown.position + 1} of ${stack.length}`} onClose={() => setTagsOpen(false)} />}
       </div>

@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent, type WheelEvent } from 'react';
+import { useEffect, useRef, useState, type PointerEvent, type WheelEvent } from 'react';
 import type { ImageInfo } from './decode/dicom-image';
 import type { DecodedFrame } from './pixels/pixel-module';
 import { defaultWindow, frameToRgba } from './render-frame';
 import { WheelStepper, wheelPixels, wheelZoomFactor } from './wheel';
-import { canvasToImage, CT_PRESETS, dragWindow, imageToCanvas, lengthMm, placement, zoomAbout, type Measurement, type MeasurementStep, type ViewState, type ViewWindow } from './viewport-state';
+import { VIEWER_KEYSHORTCUTS } from './shortcuts';
+import { canvasToImage, dragWindow, imageToCanvas, lengthMm, placement, zoomAbout, type Measurement, type MeasurementStep, type ViewState, type ViewWindow } from './viewport-state';
 
 export type { Measurement } from './viewport-state';
 
@@ -28,8 +29,8 @@ export function measurementLabel(measurement: Measurement, spacing: readonly [nu
  * at its own size, drawn fitted, zoomed and panned, with the image's lengths on top. The left
  * button does what the chosen tool does (window/level, pan, zoom, length); the middle button pans,
  * the right button zooms; the wheel scrolls the stack by its deltas added up, one image per notch
- * (with Ctrl, or a trackpad pinch: zooms in proportion, 1.1× per notch; wheel.ts); keys as the
- * toolbar says.
+ * (with Ctrl, or a trackpad pinch: zooms in proportion, 1.1× per notch; wheel.ts); keys on the
+ * viewer's root (shortcuts.ts).
  */
 export function ViewerCanvas(props: {
   readonly image: ImageInfo;
@@ -41,12 +42,11 @@ export function ViewerCanvas(props: {
   readonly measurements: readonly Measurement[];
   readonly onMeasure: (step: MeasurementStep) => void;
   readonly onStep: (step: number) => void;
-  readonly onKey: (event: KeyboardEvent<HTMLCanvasElement>) => void;
   /** Stack position drawn, for the canvas' data attributes (tests and the benchmark read them). */
   readonly position: number;
   readonly label: string;
 }) {
-  const { image, frame, view, onView, tool, measurements, onMeasure, onStep, onKey, position, label } = props;
+  const { image, frame, view, onView, tool, measurements, onMeasure, onStep, position, label } = props;
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const offscreenRef = useRef<HTMLCanvasElement | null>(null);
   const drawnRef = useRef<{ frame: DecodedFrame; view: ViewState } | null>(null);
@@ -208,14 +208,13 @@ export function ViewerCanvas(props: {
       tabIndex={0}
       role="img"
       aria-label={label}
-      aria-keyshortcuts={`ArrowUp ArrowDown PageUp PageDown Home End I R Space ${CT_PRESETS.map((preset) => preset.key).join(' ')}`}
+      aria-keyshortcuts={VIEWER_KEYSHORTCUTS}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}
       onPointerCancel={onPointerUp}
       onContextMenu={(event) => event.preventDefault()}
       onWheel={onWheel}
-      onKeyDown={onKey}
     />
   );
 }

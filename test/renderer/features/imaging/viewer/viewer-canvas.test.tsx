@@ -10,7 +10,7 @@ afterEach(cleanup);
 const image = { pixelSpacing: null } as unknown as ImageInfo;
 
 function canvasWith(onStep: (step: number) => void, onView: (view: ViewState) => void = () => undefined): HTMLCanvasElement {
-  const { container } = render(<ViewerCanvas image={image} frame={null} view={INITIAL_VIEW} onView={onView} tool="window" measurements={[]} onMeasure={() => undefined} onStep={onStep} onKey={() => undefined} position={0} label="Image 1 of 300" />);
+  const { container } = render(<ViewerCanvas image={image} frame={null} view={INITIAL_VIEW} onView={onView} tool="window" measurements={[]} onMeasure={() => undefined} onStep={onStep} position={0} label="Image 1 of 300" />);
   return container.querySelector('canvas')!;
 }
 
@@ -58,11 +58,11 @@ describe('ViewerCanvas wheel (trackpads, smooth-scrolling mice)', () => {
 
   it('a small pinch (20 Ctrl+wheel events of −2 px) zooms by a few percent, a notch by about 1.1×', () => {
     let view = INITIAL_VIEW;
-    const { container, rerender } = render(<ViewerCanvas image={image} frame={null} view={view} onView={(next) => (view = next)} tool="window" measurements={[]} onMeasure={() => undefined} onStep={() => undefined} onKey={() => undefined} position={0} label="Image 1 of 300" />);
+    const { container, rerender } = render(<ViewerCanvas image={image} frame={null} view={view} onView={(next) => (view = next)} tool="window" measurements={[]} onMeasure={() => undefined} onStep={() => undefined} position={0} label="Image 1 of 300" />);
     const canvas = container.querySelector('canvas')!;
     for (let i = 0; i < 20; i++) {
       ctrlWheel(canvas, -2);
-      rerender(<ViewerCanvas image={image} frame={null} view={view} onView={(next) => (view = next)} tool="window" measurements={[]} onMeasure={() => undefined} onStep={() => undefined} onKey={() => undefined} position={0} label="Image 1 of 300" />);
+      rerender(<ViewerCanvas image={image} frame={null} view={view} onView={(next) => (view = next)} tool="window" measurements={[]} onMeasure={() => undefined} onStep={() => undefined} position={0} label="Image 1 of 300" />);
     }
     expect(view.zoom).toBeGreaterThan(1.02);
     expect(view.zoom).toBeLessThan(1.06);
