@@ -22,6 +22,8 @@ interface Draft {
   artimSeconds: string;
   idleTimeoutSeconds: string;
   issuers: string;
+  /** The assigning authority for instances sent without Issuer of Patient ID (the map's key ''); empty: none. */
+  noIssuerAuthority: string;
 }
 
 function draftOf(settings: DicomSettings): Draft {
@@ -35,8 +37,10 @@ function draftOf(settings: DicomSettings): Draft {
     artimSeconds: String(settings.artimSeconds),
     idleTimeoutSeconds: String(settings.idleTimeoutSeconds),
     issuers: Object.entries(settings.issuerAuthorities)
+      .filter(([issuer]) => issuer !== '')
       .map(([issuer, authority]) => `${issuer} = ${authority}`)
       .join('\n'),
+    noIssuerAuthority: settings.issuerAuthorities[''] ?? '',
   };
 }
 
@@ -60,17 +64,19 @@ export function dicomChangeOf(draft: Draft): Partial<DicomSettings> {
     maxPduLength: Number(draft.maxPduLength),
     artimSeconds: Number(draft.artimSeconds),
     idleTimeoutSeconds: Number(draft.idleTimeoutSeconds),
-    issuerAuthorities: Object.fromEntries(
-      lines(draft.issuers).map((line) => {
-        // A line without "=" is refused before sending (draftProblems).
+    issuerAuthorities: Object.fromEntries([
+      // The key '' is the body's "no issuer sent" (dicom-intake.ts normalizeInstance).
+      ...(draft.noIssuerAuthority.trim() === '' ? [] : [['', draft.noIssuerAuthority.trim()]]),
+      ...lines(draft.issuers).map((line) => {
+        // A line without "=", or without an issuer before it, is refused before sending (draftProblems).
         const at = line.indexOf('=');
         return [line.slice(0, Math.max(0, at)).trim(), line.slice(at + 1).trim()];
       }),
-    ),
+    ]),
   };
 }
 
-type Field = keyof DicomSettings;
+type Field = keyof DicomSettings | 'noIssuerAuthority';
 
 /** The form's fields as a person reads them (field-problems.ts). */
 const FIELDS: FieldSpecs<Field> = {
@@ -80,6 +86,7 @@ const FIELDS: FieldSpecs<Field> = {
   allowedCallers: { label: 'Allowed callers', item: 'line', invalid: 'is not an IP address' },
   maxAssociations: { label: 'Associations at once' },
   issuerAuthorities: { label: 'Issuer of Patient ID → assigning authority', item: 'line' },
+  noIssuerAuthority: { label: 'Assigning authority when no issuer is sent' },
   maxPduLength: { label: 'Maximum PDU length (bytes)' },
   artimSeconds: { label: 'ARTIM timeout (seconds)' },
   idleTimeoutSeconds: { label: 'Idle timeout (seconds)' },
@@ -100,10 +107,17 @@ function draftProblems(draft: Draft): FieldProblem<Field>[] {
     const at = line.indexOf('=');
     return at <= 0 || line.slice(0, at).trim() === '' || line.slice(at + 1).trim() === '';
   });
-  if (issuerLine >= 0) {
+  const noIssuerLine = lines(draft.issuers).findIndex((line) => line.indexOf('=') >= 0 && line.slice(0, line.indexOf('=')).trim() === '');
+  if (noIssuerLine >= 0) {
+    unreadable.push({
+      field: 'issuerAuthorities',
+      message: `Issuer of Patient ID → assigning authority, line ${noIssuerLine + 1}: names no issuer; for instances sent without one, use “Assigning authority when no issuer is sent”.`,
+    });
+  } else if (issuerLine >= 0) {
     unreadable.push({ field: 'issuerAuthorities', message: `Issuer of Patient ID → assigning authority, line ${issuerLine + 1}: an issuer, "=" and the assigning authority (for example RADIOLOGY = NORTHCLINIC).` });
   }
   const known = new Set(unreadable.map((problem) => problem.field));
+  if (draft.noIssuerAuthority.trim().length > 64) unreadable.push({ field: 'noIssuerAuthority', message: 'Assigning authority when no issuer is sent: takes at most 64 characters.' });
   const bySchema = fieldProblems(DicomSettingsSchema.partial(), dicomChangeOf(draft), FIELDS).filter((problem) => problem.field === null || !known.has(problem.field));
   return [...unreadable, ...bySchema];
 }
@@ -218,9 +232,19 @@ export function DicomReceiverSection() {
               aria-describedby={issuersProblem === null ? undefined : issuersProblemId}
               onChange={(event) => change({ issuers: event.target.value })}
             />
-            <p className="field__hint">One per line, e.g. “RADIOLOGY = NORTHCLINIC”, so studies land on the patients HL7 messages made.</p>
+            <p className="field__hint">One per line, e.g. “RADIOLOGY = NORTHCLINIC”, so studies land on the patients HL7 messages made. An issuer not listed is its own assigning authority.</p>
             {issuersProblem !== null && <FieldProblemText id={issuersProblemId} text={issuersProblem} />}
           </div>
+          <TextField
+            label="Assigning authority when no issuer is sent"
+            value={draft.noIssuerAuthority}
+            onValue={(noIssuerAuthority) => change({ noIssuerAuthority })}
+            spellCheck={false}
+            autoComplete="off"
+            className="field--narrow"
+            hint="For modalities that send a Patient ID without an Issuer of Patient ID (0010,0021): their studies are filed under this HL7 assigning authority’s patient with that ID (e.g. RADCLINIC). Set it only when every such sender uses that authority’s numbers. Empty: such a Patient ID is not matched to any authority’s patient."
+            problem={problemOf('noIssuerAuthority')}
+          />
           <SubmitRow label="Save receiver settings" problem={draftProblem(draft)} busy={save.busy} busyText="Saving and restarting the receiver…" />
           {saved && <p className="saved-note">Receiver settings saved.</p>}
           {/* A refusal the fields show already is not repeated. */}

@@ -178,6 +178,36 @@ describe('body: the DICOM receiver as an intake channel', () => {
     }
   });
 
+  it('files an instance sent without Issuer of Patient ID under the assigning authority the administrator set for "no issuer"; without that setting it stays apart (QA12 D1)', async () => {
+    const port = await freePort();
+    const b = await body(await tempDir(), { dicomPort: port });
+    const vault = await createVault(b);
+    const authorityOf = async (uid: string, elements: ReturnType<typeof instanceElements>): Promise<unknown> => {
+      const { scu } = await TestScu.associate({ port, callingAeTitle: 'MODNOISS' });
+      scu.store(3, CT_IMAGE_STORAGE, uid, writeDataset(elements));
+      expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.SUCCESS } });
+      scu.close();
+      const records = (await readJournal(b)).filter((record) => record.kind === 'intake.dicom');
+      const meta = IntakeMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, records.at(-1)!.meta!)).toString('utf8')));
+      return meta.normalized?.patient?.identifiers[0];
+    };
+    // The safe default: an MRN without an issuer is not matched to any authority's patient.
+    expect(await authorityOf(`${UID}.71`, instanceElements({ sopInstanceUid: `${UID}.71`, patientId: 'MRN7788' }))).toEqual({ value: 'MRN7788', authority: '', type: '' });
+    const answer = await call(b, 'dicom.updateSettings', { issuerAuthorities: { '': 'RADCLINIC', 'RADIOLOGY PACS': 'NORTHCLINIC' } });
+    expect(answer.settings.issuerAuthorities).toEqual({ '': 'RADCLINIC', 'RADIOLOGY PACS': 'NORTHCLINIC' });
+    // Applied by the restarted receiver: no issuer (absent or spaces) → RADCLINIC, the HL7 patient MRN7788^^^RADCLINIC.
+    expect(await authorityOf(`${UID}.72`, instanceElements({ sopInstanceUid: `${UID}.72`, patientId: 'MRN7788' }))).toEqual({ value: 'MRN7788', authority: 'RADCLINIC', type: '' });
+    expect(await authorityOf(`${UID}.73`, instanceElements({ sopInstanceUid: `${UID}.73`, patientId: 'MRN7788', issuer: '  ' }))).toEqual({ value: 'MRN7788', authority: 'RADCLINIC', type: '' });
+    // An issuer sent is mapped by its own line, or kept as the authority.
+    expect(await authorityOf(`${UID}.74`, instanceElements({ sopInstanceUid: `${UID}.74`, patientId: 'MRN7788', issuer: 'OTHERPACS' }))).toEqual({ value: 'MRN7788', authority: 'OTHERPACS', type: '' });
+    // The import path applies it too.
+    const imported = await call(b, 'dicom.importFiles', { files: [{ bytes: Buffer.from(part10File(instanceElements({ sopInstanceUid: `${UID}.75`, patientId: 'MRN7788' }))).toString('base64url') }] });
+    expect(imported.results).toMatchObject([{ outcome: 'stored' }]);
+    const records = (await readJournal(b)).filter((record) => record.kind === 'intake.dicom');
+    const meta = IntakeMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, records.at(-1)!.meta!)).toString('utf8')));
+    expect(meta.normalized?.patient?.identifiers[0]).toEqual({ value: 'MRN7788', authority: 'RADCLINIC', type: '' });
+  });
+
   it('stays closed for --dicom-port 0 and says why', async () => {
     const b = await body(await tempDir(), { dicomPort: 0 });
     await createVault(b);

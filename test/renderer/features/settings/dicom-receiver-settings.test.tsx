@@ -133,6 +133,40 @@ describe('Settings › DICOM receiver', () => {
     expect(node.calls.some((call) => call.method === 'dicom.updateSettings')).toBe(false);
   });
 
+  it('sets the assigning authority for instances sent without an Issuer of Patient ID in its own labelled field, empty by default (QA12 D1)', async () => {
+    const node = nodeWithDicom();
+    const { section } = await renderSection(node);
+    const noIssuer = within(section).getByLabelText('Assigning authority when no issuer is sent') as HTMLInputElement;
+    expect(noIssuer.value).toBe('');
+    // The hint says what it does and what leaving it empty means.
+    const hint = (noIssuer.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent).join(' ');
+    expect(hint).toMatch(/Empty: .*not matched/);
+    fireEvent.change(noIssuer, { target: { value: ' RADCLINIC ' } });
+    fireEvent.change(within(section).getByLabelText('Issuer of Patient ID → assigning authority'), { target: { value: 'RADIOLOGY = NORTHCLINIC' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
+    await within(section).findByText('Receiver settings saved.');
+    const sent = () => node.calls.filter((call) => call.method === 'dicom.updateSettings').map((call) => (call.payload as Partial<DicomSettings>).issuerAuthorities);
+    expect(sent()).toEqual([{ '': 'RADCLINIC', RADIOLOGY: 'NORTHCLINIC' }]);
+    // Read back into its own field, not as a line " = RADCLINIC" of the map.
+    expect((within(section).getByLabelText('Assigning authority when no issuer is sent') as HTMLInputElement).value).toBe('RADCLINIC');
+    expect((within(section).getByLabelText('Issuer of Patient ID → assigning authority') as HTMLTextAreaElement).value).toBe('RADIOLOGY = NORTHCLINIC');
+    // Emptied: no authority for instances without an issuer.
+    fireEvent.change(within(section).getByLabelText('Assigning authority when no issuer is sent'), { target: { value: '' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
+    await waitFor(() => expect(sent()).toHaveLength(2));
+    expect(sent()[1]).toEqual({ RADIOLOGY: 'NORTHCLINIC' });
+  });
+
+  it('a map line without an issuer ("= RADCLINIC") points to the field for instances without an issuer (QA12 D1)', async () => {
+    const { node, section } = await renderSection();
+    const field = within(section).getByLabelText('Issuer of Patient ID → assigning authority');
+    fireEvent.change(field, { target: { value: '= RADCLINIC' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
+    const described = (field.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent);
+    expect(described.join(' ')).toContain('use “Assigning authority when no issuer is sent”');
+    expect(node.calls.some((call) => call.method === 'dicom.updateSettings')).toBe(false);
+  });
+
   it('refuses an issuer map line without "=" (a typo would otherwise map the issuer to itself, silently; QA D18)', async () => {
     const { node, section } = await renderSection();
     const field = within(section).getByLabelText('Issuer of Patient ID → assigning authority');
