@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { hrefForPath, hrefForRoute } from '../../app/router/hash-route';
 import { RawMessageView } from '../intake/raw-message-view';
 import { useSetupReturn } from '../../app/setup-return-context';
@@ -30,6 +30,7 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
   const indexing = useVaultIndexing();
   const search = usePatientSearch(vault, indexing.busy);
   const [hits] = useState(() => new HitCache(vault));
+  useRowsReadAfterEachReplay(hits, indexing.busy);
   const [notice, setNotice] = useState<string | null>(null);
   useResumeHeldPatient(vault, path.length === 0);
   const [focusRequest, setFocusRequest] = useState(0);
@@ -83,6 +84,20 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
     );
   }
   return <NotFoundView />;
+}
+
+/**
+ * The result rows are decrypted once and cached by patient; a replay may have changed any patient
+ * (an ADT^A08 renames or redates one, QA11 D1). When the views stop being busy, every cached row
+ * is dropped and the rows on screen are read again, so a clinician who picks a patient by name and
+ * birth date sees what the chart shows now, never a state from before the replay.
+ */
+function useRowsReadAfterEachReplay(hits: HitCache, busy: boolean): void {
+  const wasBusy = useRef(busy);
+  useEffect(() => {
+    if (wasBusy.current && !busy) hits.clear();
+    wasBusy.current = busy;
+  }, [hits, busy]);
 }
 
 function NoVaultYet() {

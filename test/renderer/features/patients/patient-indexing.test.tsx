@@ -93,6 +93,29 @@ describe('Patients › while the vault is indexing', () => {
     expect(screen.queryByText(INDEXING_TEXT)).toBeNull();
   });
 
+  it('shows the chart as it is now after a replay: a row read before an ADT^A08 is read again (QA11 D1)', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(1, { name: { family: 'Obermeier', given: ['Karl'] }, birthDate: '1970-12-24' })] });
+    render(vault);
+    const box = (await screen.findByRole('searchbox', { name: 'Search records' })) as HTMLInputElement;
+    fireEvent.change(box, { target: { value: 'Obermei' } });
+    fireEvent.submit(box.closest('form')!);
+    const list = await screen.findByRole('list', { name: 'Search results' });
+    await waitFor(() => expect(list.textContent).toContain('Obermeier, Karl'));
+    expect(list.textContent).toContain('1970-12-24');
+
+    // An A08 renames and redates her; its replay (busy, then not) brings the change into the views.
+    vault.patients.set('p-1', makePatient(1, { name: { family: 'Obermaier', given: ['Karl'] }, birthDate: '1970-12-25' }));
+    act(() => vault.setIndexing({ busy: true }));
+    act(() => vault.setIndexing({ busy: false }));
+    fireEvent.change(box, { target: { value: 'Obermaier' } });
+    fireEvent.submit(box.closest('form')!);
+    await waitFor(() => expect(screen.getByRole('list', { name: 'Search results' }).textContent).toContain('Obermaier, Karl'));
+    const row = screen.getByRole('list', { name: 'Search results' }).textContent!;
+    expect(row).toContain('1970-12-25');
+    expect(row).not.toContain('Obermeier');
+    expect(row).not.toContain('1970-12-24');
+  });
+
   it('does not flash the notice for a replay that ends at once (a journaled access, a new message)', async () => {
     const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(1)] });
     render(vault);
