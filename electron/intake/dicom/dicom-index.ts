@@ -3,8 +3,8 @@ import { readablePart10LongVrs } from '../../../shared/dicom/long-vrs';
 import { readFileMetaInformation } from '../../../shared/dicom/part10';
 import { decodeDicomText, isKnownCharset } from '../../../shared/dicom/dicom-charset';
 import { plainParserFailure } from '../../../shared/dicom/parser-failure';
-import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN } from './dicom-uids';
-import { pixelDataEndProblem, type PixelDataExtent } from './pixel-data-end';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
+import { nativePixelDataProblem, pixelDataEndProblem, type PixelDataExtent } from './pixel-data-end';
 
 /**
  * The index fields of one instance, read with dicom-parser from the first bytes of a Part 10
@@ -107,6 +107,9 @@ export async function readDicomIndex(bytes: Uint8Array, complete: boolean): Prom
   }
 }
 
+/** The transfer syntaxes whose Pixel Data is native (uncompressed frames one after another). */
+const NATIVE_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN]);
+
 async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomIndex> {
   let dataSet: ParsedDataSet;
   let truncated = false;
@@ -194,6 +197,20 @@ async function readIndex(bytes: Uint8Array, complete: boolean): Promise<DicomInd
     pixel === undefined ? undefined : { valueOffset: pixel.dataOffset, length: pixel.hadUndefinedLength === true ? null : pixel.length, littleEndian: transferSyntaxUid !== EXPLICIT_VR_BIG_ENDIAN };
   if (pixelData !== undefined && complete) {
     const problem = pixelDataEndProblem(dataSet.byteArray, pixelData);
+    if (problem !== null) throw new DicomParseError(problem, { transferSyntaxUid, sopInstanceUid, sopClassUid });
+  }
+  // Native Pixel Data must hold the frames the image describes; known from the element's length,
+  // so a streamed instance is refused from its head (QA12 D6). Encapsulated syntaxes are not native.
+  if (pixelData !== undefined && pixelData.length !== null && NATIVE_TRANSFER_SYNTAXES.has(transferSyntaxUid)) {
+    const problem = nativePixelDataProblem({
+      rows: us('x00280010'),
+      columns: us('x00280011'),
+      samplesPerPixel: us('x00280002'),
+      bitsAllocated: us('x00280100'),
+      numberOfFrames: integer('x00280008'),
+      photometricInterpretation: ascii('x00280004'),
+      length: pixelData.length,
+    });
     if (problem !== null) throw new DicomParseError(problem, { transferSyntaxUid, sopInstanceUid, sopClassUid });
   }
   const fields: Record<string, string | number | undefined> = {

@@ -97,6 +97,45 @@ export class PixelDataEndCheck {
   }
 }
 
+/** What a native (uncompressed) image says of itself, to know how many Pixel Data bytes it needs. */
+export interface NativeImage {
+  readonly rows?: number;
+  readonly columns?: number;
+  readonly samplesPerPixel?: number;
+  readonly bitsAllocated?: number;
+  /** (0028,0008); absent: one frame. */
+  readonly numberOfFrames?: number;
+  readonly photometricInterpretation?: string;
+  /** Pixel Data's defined length (its element length). */
+  readonly length: number;
+}
+
+/**
+ * Native Pixel Data shorter than the image it describes (QA12 D6): the element's length and the
+ * bytes agree, so the end check passes, but the frames do not fit in it and the viewer would fail
+ * on them. PS3.5 8.1.1: Rows × Columns × Samples per Pixel × Number of Frames × Bits Allocated / 8
+ * bytes (Bits Allocated 1: packed, rounded up to a whole byte), padded to an even length; the
+ * padding byte is not a pixel, so a length one short of the even size still holds every pixel.
+ * YBR_FULL_422 and YBR_PARTIAL_422 hold two samples a pixel, YBR_PARTIAL_420 one and a half
+ * (PS3.3 C.7.6.3.1.2). Longer is not an error. Not for encapsulated Pixel Data (its fragments'
+ * sizes say nothing of the image). Null when it fits, or when the image is not described well
+ * enough to tell (no rows, columns or bits allocated; a frame count that is not positive).
+ */
+export function nativePixelDataProblem(image: NativeImage): string | null {
+  const { rows, columns, bitsAllocated, length } = image;
+  const samples = image.samplesPerPixel ?? 1;
+  const frames = image.numberOfFrames ?? 1;
+  if (rows === undefined || columns === undefined || bitsAllocated === undefined) return null;
+  if (rows <= 0 || columns <= 0 || bitsAllocated <= 0 || samples <= 0 || !Number.isSafeInteger(frames) || frames <= 0) return null;
+  const photometric = image.photometricInterpretation?.trim().toUpperCase() ?? '';
+  const stored = photometric === 'YBR_FULL_422' || photometric === 'YBR_PARTIAL_422' ? 2 : photometric === 'YBR_PARTIAL_420' ? 1.5 : samples;
+  const bits = rows * columns * stored * frames * bitsAllocated;
+  const needed = Math.ceil(bits / 8);
+  if (length >= needed) return null;
+  const plural = (n: number, one: string, many: string) => `${count(n)} ${n === 1 ? one : many}`;
+  return `Pixel Data (7FE0,0010) holds ${plural(length, 'byte', 'bytes')}, but ${rows} × ${columns} pixels × ${plural(samples, 'sample', 'samples')} × ${bitsAllocated} bits × ${plural(frames, 'frame', 'frames')} need ${count(needed)}: the image is incomplete (a damaged file or a faulty sender).`;
+}
+
 /** The same check over a whole data set in memory. */
 export function pixelDataEndProblem(bytes: Uint8Array, extent: PixelDataExtent): string | null {
   const check = new PixelDataEndCheck(extent);

@@ -104,3 +104,30 @@ describe('DICOM import of a file cut short inside Pixel Data', () => {
     expect(records[1]!.raw.equals(file)).toBe(true);
   });
 });
+
+describe('DICOM import of native Pixel Data shorter than its image (QA12 D6; issue 12 §3)', () => {
+  it('a whole file is quarantined with a reason naming the byte counts and all its bytes; longer than needed is stored', async () => {
+    const { options, storage, opener } = await open();
+    const short = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-SHORT', pixels: Buffer.alloc(60_000, 9), rows: 256, columns: 256 }));
+    expect(await importDicomFile(options, short, 'file 1 of 1')).toMatchObject({
+      outcome: 'quarantined',
+      reason: 'Pixel Data (7FE0,0010) holds 60,000 bytes, but 256 × 256 pixels × 1 sample × 16 bits × 1 frame need 131,072: the image is incomplete (a damaged file or a faulty sender).',
+    });
+    const [record] = await quarantined(storage, opener);
+    expect(QuarantineMetaSchema.parse(record!.meta).quarantine).toMatchObject({ disposition: 'rejected', messageId: UID });
+    expect(record!.raw.equals(short)).toBe(true);
+    // Longer than needed (trailing padding) is not an error.
+    const longer = part10File(instanceElements({ sopInstanceUid: `${UID}.9`, patientId: 'MRN-SHORT', pixels: Buffer.alloc(131_076, 9), rows: 256, columns: 256 }));
+    expect(await importDicomFile(options, longer, 'file 1 of 1')).toMatchObject({ outcome: 'stored' });
+  });
+
+  it('a streamed file (larger than its head) is quarantined with all its bytes', async () => {
+    const { options, storage, opener } = await open();
+    const short = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-SHORT', pixels: Buffer.alloc(400_000, 5), rows: 500, columns: 600 }));
+    const outcome = await importDicomStream(options, pieces(short, 16 * 1024), 'file 1 of 1', 64 * 1024);
+    expect(outcome).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/^Pixel Data \(7FE0,0010\) holds 400,000 bytes, but 500 × 600 pixels × 1 sample × 16 bits × 1 frame need 600,000:/) });
+    const records = await quarantined(storage, opener);
+    expect(records.map((record) => record.kind)).toEqual(['intake.quarantine']);
+    expect(records[0]!.raw.equals(short)).toBe(true);
+  });
+});

@@ -171,6 +171,31 @@ describe('DICOM receiver (C-ECHO, C-STORE SCP)', () => {
     expect(kept.subarray(at).equals(cut)).toBe(true);
   });
 
+  it('quarantines native Pixel Data shorter than its image (element length and bytes agree) with C000 and a reason naming the byte counts, on a small and a streamed data set (QA12 D6)', async () => {
+    const { server, storage, opener } = await start({ datasetHighWaterBytes: 64 * 1024 });
+    // 256 × 256 × 16 bits need 131,072 bytes; 60,000 were sent, with a matching element length.
+    const small = writeDataset(instanceElements({ sopInstanceUid: UID, patientId: 'P1', pixels: Buffer.alloc(60_000, 7), rows: 256, columns: 256 }));
+    // 1024 × 1536 × 16 bits need 3,145,728 bytes; 2,000,000 sent: past the 1 MiB head.
+    const streamed = writeDataset(instanceElements({ sopInstanceUid: `${UID}.2`, patientId: 'P1', pixels: Buffer.alloc(2_000_000, 3), rows: 1024, columns: 1536 }));
+    const { scu } = await TestScu.associate({ port: server.port, maxLength: 65536 });
+    scu.store(3, CT_IMAGE_STORAGE, UID, small);
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.CANNOT_UNDERSTAND } });
+    scu.store(3, CT_IMAGE_STORAGE, `${UID}.2`, streamed, 65536);
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { status: DIMSE_STATUS.CANNOT_UNDERSTAND } });
+    scu.close();
+    const all = await records(storage, opener);
+    expect(all.map((record) => record.kind)).toEqual(['intake.quarantine', 'intake.quarantine']);
+    expect(QuarantineMetaSchema.parse(all[0]!.meta).quarantine).toMatchObject({
+      disposition: 'rejected',
+      messageId: UID,
+      reason: 'Pixel Data (7FE0,0010) holds 60,000 bytes, but 256 × 256 pixels × 1 sample × 16 bits × 1 frame need 131,072: the image is incomplete (a damaged file or a faulty sender).',
+    });
+    expect(QuarantineMetaSchema.parse(all[1]!.meta).quarantine.reason).toMatch(/^Pixel Data \(7FE0,0010\) holds 2,000,000 bytes, but 1024 × 1536 pixels .* need 3,145,728:/);
+    // Every byte is kept with it.
+    expect(all[0]!.raw.subarray(all[0]!.raw.length - small.length).equals(small)).toBe(true);
+    expect(all[1]!.raw.subarray(all[1]!.raw.length - streamed.length).equals(streamed)).toBe(true);
+  });
+
   it('holds an instance without Patient ID in quarantine and answers Success', async () => {
     const { server, storage, opener } = await start();
     const { scu } = await TestScu.associate({ port: server.port });

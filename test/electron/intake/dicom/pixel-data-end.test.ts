@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PixelDataEndCheck, pixelDataEndProblem } from '../../../../electron/intake/dicom/pixel-data-end';
+import { PixelDataEndCheck, nativePixelDataProblem, pixelDataEndProblem } from '../../../../electron/intake/dicom/pixel-data-end';
 
 /** Encapsulated Pixel Data's value: an empty offset table, fragments, then the sequence delimiter (unless `open`). */
 function fragments(sizes: readonly number[], { littleEndian = true, open = false } = {}): Buffer {
@@ -67,5 +67,34 @@ describe('whether a data set reaches the end of its Pixel Data', () => {
       expect(check.problem(end), `${end}/${size}`).toBe(pixelDataEndProblem(whole.subarray(0, end), extent));
     }
     expect(pixelDataEndProblem(whole, extent)).toBeNull();
+  });
+});
+
+describe('native Pixel Data against the image it describes (QA12 D6; PS3.5 8.1.1, PS3.3 C.7.6.3)', () => {
+  const image = { rows: 256, columns: 256, samplesPerPixel: 1, bitsAllocated: 16, photometricInterpretation: 'MONOCHROME2' };
+  it('needs Rows × Columns × Samples × Frames × Bits Allocated / 8 bytes; more is not an error', () => {
+    expect(nativePixelDataProblem({ ...image, length: 60_000 })).toBe('Pixel Data (7FE0,0010) holds 60,000 bytes, but 256 × 256 pixels × 1 sample × 16 bits × 1 frame need 131,072: the image is incomplete (a damaged file or a faulty sender).');
+    expect(nativePixelDataProblem({ ...image, length: 131_072 })).toBeNull();
+    expect(nativePixelDataProblem({ ...image, length: 131_074 })).toBeNull();
+    expect(nativePixelDataProblem({ ...image, numberOfFrames: 3, length: 131_072 * 2 })).toMatch(/× 3 frames need 393,216:/);
+    expect(nativePixelDataProblem({ ...image, samplesPerPixel: 3, bitsAllocated: 8, photometricInterpretation: 'RGB', length: 196_607 })).toMatch(/× 3 samples × 8 bits × 1 frame need 196,608:/);
+  });
+  it('bits allocated 1 are packed and rounded up to whole bytes; the even padding byte may be missing', () => {
+    // 3 × 3 × 1 bit = 9 bits → 2 bytes.
+    const bitmap = { rows: 3, columns: 3, samplesPerPixel: 1, bitsAllocated: 1, photometricInterpretation: 'MONOCHROME2' };
+    expect(nativePixelDataProblem({ ...bitmap, length: 2 })).toBeNull();
+    expect(nativePixelDataProblem({ ...bitmap, length: 1 })).toMatch(/holds 1 bytes?, but .* need 2:/);
+    // 5 × 5 × 8 bits = 25 bytes, padded to 26: 25 has every pixel.
+    expect(nativePixelDataProblem({ rows: 5, columns: 5, samplesPerPixel: 1, bitsAllocated: 8, length: 25 })).toBeNull();
+  });
+  it('YBR_FULL_422 holds two samples a pixel, not three', () => {
+    const ybr = { rows: 4, columns: 4, samplesPerPixel: 3, bitsAllocated: 8, photometricInterpretation: 'YBR_FULL_422' };
+    expect(nativePixelDataProblem({ ...ybr, length: 32 })).toBeNull();
+    expect(nativePixelDataProblem({ ...ybr, length: 30 })).toMatch(/need 32:/);
+  });
+  it('says nothing when the image is not described (no rows, columns or bits allocated, a frame count that is not a number)', () => {
+    expect(nativePixelDataProblem({ columns: 256, samplesPerPixel: 1, bitsAllocated: 16, length: 2 })).toBeNull();
+    expect(nativePixelDataProblem({ rows: 256, columns: 256, samplesPerPixel: 1, length: 2 })).toBeNull();
+    expect(nativePixelDataProblem({ ...image, numberOfFrames: 0, length: 2 })).toBeNull();
   });
 });
