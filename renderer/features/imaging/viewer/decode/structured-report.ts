@@ -1,10 +1,12 @@
 import type { DataSet } from 'dicom-parser';
+import { dicomDate, dicomDateTime, dicomTime } from './dicom-dates';
 import { decoderFor, elementText, type DicomTextDecoder } from './dicom-text';
 
 /**
  * A DICOM Structured Report (PS3.3 C.17.3) as indented text: each content item's concept name,
- * then its value by Value Type (TEXT, CODE, NUM with units, DATE, TIME, DATETIME, PNAME, UIDREF,
- * CONTAINER; references as their type), its children below it.
+ * then its value by Value Type (TEXT, CODE, NUM with units, DATE, TIME and DATETIME as the app
+ * shows dates and times (dicom-dates.ts), PNAME, UIDREF, CONTAINER; references as their type),
+ * its children below it.
  */
 export interface ReportLine {
   readonly depth: number;
@@ -39,11 +41,11 @@ function valueOf(item: DataSet, type: string, decoder: DicomTextDecoder): string
       return units === '' || units === 'no units' ? value : `${value} ${units}`;
     }
     case 'DATE':
-      return text(item, 'x0040a121', decoder);
+      return dicomDate(text(item, 'x0040a121', decoder));
     case 'TIME':
-      return text(item, 'x0040a122', decoder);
+      return dicomTime(text(item, 'x0040a122', decoder));
     case 'DATETIME':
-      return text(item, 'x0040a120', decoder);
+      return dicomDateTime(text(item, 'x0040a120', decoder));
     case 'PNAME':
       return text(item, 'x0040a123', decoder).replace(/\^+/g, ' ').trim();
     case 'UIDREF':

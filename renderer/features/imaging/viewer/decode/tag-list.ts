@@ -33,7 +33,10 @@ function numbers(dataSet: DataSet, element: Element, size: number, read: (index:
 function valueOf(dataSet: DataSet, key: string, element: Element, vr: string, decoder: DicomTextDecoder): string {
   if (element.items !== undefined) return element.items.length === 1 ? '1 item' : `${element.items.length} items`;
   if (key === 'x7fe00010') {
-    if (element.encapsulatedPixelData === true) return `${element.fragments?.length ?? 0} fragments (compressed)`;
+    if (element.encapsulatedPixelData === true) {
+      const count = element.fragments?.length ?? 0;
+      return `${count} ${count === 1 ? 'fragment' : 'fragments'} (compressed)`;
+    }
     // An instance read in ranges (ranged-instance.ts) stops at this element's header.
     return element.hadUndefinedLength === true ? 'compressed fragments (read frame by frame)' : `${element.length} bytes`;
   }

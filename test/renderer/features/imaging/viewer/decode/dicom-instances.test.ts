@@ -167,6 +167,58 @@ describe('reports, documents and the tag list', () => {
     expect(tags.filter((row) => row.tag === '(0040,A160)')).toEqual([expect.objectContaining({ value: 'No focal lesion.', depth: 2 })]);
   });
 
+  // QA-12 cosmetic: an SR DATE item read "Study Date: 20261203" while the app shows dates as 2026-12-03.
+  it('shows SR DATE, TIME and DATETIME items as the app shows dates and times', async () => {
+    const { writeDataset } = await import('../../../../../electron/intake/dicom/dicom-test-support');
+    const code = (meaning: string) => sequence([writeDataset([[0x00080100, 'SH', 'X1'], [0x00080102, 'SH', '99TEST'], [0x00080104, 'LO', meaning]])]);
+    const item = (type: string, meaning: string, tag: number, vr: string, value: string) =>
+      writeDataset([
+        [0x0040a010, 'CS', 'HAS OBS CONTEXT'],
+        [0x0040a040, 'CS', type],
+        [0x0040a043, 'SQ', code(meaning)],
+        [tag, vr, value],
+      ]);
+    const items = [
+      item('DATE', 'Study Date', 0x0040a121, 'DA', '20261203'),
+      item('TIME', 'Study Time', 0x0040a122, 'TM', '143005.123'),
+      item('TIME', 'Short Time', 0x0040a122, 'TM', '0915'),
+      item('DATETIME', 'Observation DateTime', 0x0040a120, 'DT', '20261203143005.5+0100'),
+      item('DATETIME', 'Month Only', 0x0040a120, 'DT', '202612'),
+      item('DATE', 'Not A Date', 0x0040a121, 'DA', '20261340'),
+    ];
+    const elements: Element[] = [
+      [0x00080016, 'UI', '1.2.840.10008.5.1.4.1.1.88.11'],
+      [0x00080018, 'UI', '1.2.3.11'],
+      [0x0040a040, 'CS', 'CONTAINER'],
+      [0x0040a043, 'SQ', code('Imaging Report')],
+      [0x0040a730, 'SQ', sequence(items)],
+    ];
+    const overview = await new InstanceDecoder(codecs).open('sr-dates', new Uint8Array(part10(elements, TS.explicitLittle)), true);
+    expect(overview.report!.slice(1).map((line) => `${line.concept}: ${line.value}`)).toEqual([
+      'Study Date: 2026-12-03',
+      'Study Time: 14:30:05',
+      'Short Time: 09:15',
+      'Observation DateTime: 2026-12-03 14:30:05 (UTC+01:00)',
+      'Month Only: 2026-12',
+      // Not a calendar date: shown as received rather than guessed.
+      'Not A Date: 20261340',
+    ]);
+  });
+
+  // QA-12 cosmetic: the tag list said "1 fragments (compressed)".
+  it('counts Pixel Data fragments in the singular and plural', async () => {
+    const decoder = new InstanceDecoder(codecs);
+    for (const [id, fragments, text] of [
+      ['one', 1, '1 fragment (compressed)'],
+      ['two', 2, '2 fragments (compressed)'],
+    ] as const) {
+      const frames = Array.from({ length: fragments }, () => Uint8Array.from([0, 0, 0, 0]));
+      const elements = imageElements({ ...base, rows: 1, columns: 1, pixelData: encapsulate(frames), pixelVr: 'OB', extra: fragments > 1 ? [[0x00280008, 'IS', String(fragments)]] : [] });
+      await decoder.open(id, new Uint8Array(part10(elements, TS.rle)), true);
+      expect(decoder.tags(id).find((row) => row.tag.toUpperCase() === '(7FE0,0010)')?.value).toBe(text);
+    }
+  });
+
   it('offers an encapsulated PDF as its bytes without the pad byte', async () => {
     const pdf = Buffer.from('%PDF-1.4\n%%EOF\n');
     const elements: Element[] = [
