@@ -327,7 +327,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 20;
+export const VIEW_SCHEMA_VERSION = 21;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -402,6 +402,14 @@ function defineSchema(db: Dexie): void {
   // Patient rows keep which tokens only a DICOM header gave (PatientPayload.headerOnly), to take them
   // out when a registration renames (QA2-12 Q5); rows put before do not, so rows and postings are rebuilt.
   db.version(20)
+    .stores({})
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
+  // A registration that renames, redates or clears takes the earlier values' words out (QA11 D2: a
+  // corrected birth date still found the patient); postings written before kept them, so rebuilt.
+  db.version(21)
     .stores({})
     .upgrade(async (tx) => {
       await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);

@@ -4,7 +4,8 @@ import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import type { Patient } from '../../../../shared/domain/clinical';
 import { PatientSchema } from '../../../../shared/domain/clinical';
 import { decryptMany, encryptMany } from '../../vault-crypto';
-import { buildIntakeRows, patientOfRecordId, type IntakeRows, type PatientPayload } from '../intake-rows';
+import { buildIntakeRows, patientOfRecordId, patientText, type IntakeRows, type PatientPayload } from '../intake-rows';
+import type { TokenCache } from '../token-cache';
 import { addToMessageCount } from '../message-log';
 import { encryptField } from '../../../../shared/crypto/field-cipher';
 import { fillDemographics, mergeDemographics } from '../patient-demographics';
@@ -21,6 +22,9 @@ import type { JournalProjector, ProjectorPage } from './journal-projector';
  * what its messages contributed, the latest copy of a record wins, and a patient's demographics
  * are merged field by field in journal order (patient-demographics.ts: an absent field keeps
  * what was known, only the HL7 null clears it; a DICOM header only fills what is missing).
+ * Search finds a patient by what the chart shows (QA11 D2): when a registration changes the name,
+ * birth date or identifiers, the words of the earlier values that the new ones do not give go from
+ * the patient's tokens and postings (an earlier surname or a corrected birth date finds nothing).
  */
 export const patientProjector: JournalProjector = {
   name: 'patients',
@@ -28,7 +32,7 @@ export const patientProjector: JournalProjector = {
   kinds: [...INTAKE_RECORD_KINDS.filter((kind) => kind !== 'intake.device'), MIND_KINDS.erasure],
   tables: patientTablesWithMerges,
   startPage(context) {
-    const page = new PatientPage(context.keys.viewKey, context.keys.directoryKey);
+    const page = new PatientPage(context.keys.viewKey, context.keys.directoryKey, context.tokens);
     return {
       async decode(record, meta) {
         if (record.kind === MIND_KINDS.erasure) {
@@ -72,10 +76,14 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   /** Patients whose directory row of this page came from a DICOM header: prepare() writes the merged name instead. */
   private readonly directoryOfHeader = new Set<string>();
 
-  /** Without `directoryKey` (rows built elsewhere), a header's directory row never replaces one of this page. */
+  /**
+   * Without `directoryKey` (rows built elsewhere), a header's directory row never replaces one of this page.
+   * Without `tokens` (rows built elsewhere: writeIntakeRows), the words of a chart's earlier values are not taken out.
+   */
   constructor(
     private readonly viewKey: CryptoKey,
     private readonly directoryKey?: CryptoKey,
+    private readonly tokens?: TokenCache,
   ) {}
 
   add({ patient, message, merges, directory, demographics }: IntakeRows): void {
@@ -124,7 +132,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       stored.map((row) => ({ table: 'patients', id: row.id, stored: row.enc })),
     );
     const known = new Map(stored.map((row, index) => [row.id, { patient: PatientSchema.parse(opened[index]!.patient), headerOnly: opened[index]!.headerOnly, tokens: row.tokens }]));
-    const merged = ids.map((id) => {
+    const merged = await Promise.all(ids.map(async (id) => {
       const before = known.get(id);
       let patient = before?.patient;
       const only = { name: new Set(before?.headerOnly?.name), birthDate: new Set(before?.headerOnly?.birthDate) };
@@ -135,6 +143,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
           given.add(token);
           only.name.delete(token);
           only.birthDate.delete(token);
+          this.undrop(id, token);
         }
         const was = patient;
         patient = update.header ? fillDemographics(patient, update.patient) : mergeDemographics(patient, update.patient);
@@ -145,11 +154,19 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
         if (!update.header && was !== undefined) {
           if (!sameName(was.name, patient.name)) this.drop(id, only.name);
           if (was.birthDate !== patient.birthDate) this.drop(id, only.birthDate);
+          // …and a registration's own earlier name, birth date or identifiers the same way (QA11 D2).
+          const stale = await this.staleChartTokens(was, patient);
+          for (const token of stale) {
+            given.delete(token);
+            only.name.delete(token);
+            only.birthDate.delete(token);
+          }
+          this.drop(id, stale);
         }
       }
       const headerOnly = only.name.size + only.birthDate.size === 0 ? undefined : { name: [...only.name].sort(), birthDate: [...only.birthDate].sort() };
       return { id, patient: patient!, headerOnly };
-    });
+    }));
     await this.nameDirectoryOfHeaders(merged);
     const encrypted = await encryptMany(
       this.viewKey,
@@ -176,6 +193,27 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     };
     if (sameName(shown.name, header.name)) add(tokens.name, only.name);
     if (header.birthDate !== undefined && shown.birthDate === header.birthDate) add(tokens.birthDate, only.birthDate);
+  }
+
+  /**
+   * The tokens of the chart's name, birth date and identifiers (intake-rows.ts patientText, with
+   * identifier prefixes) before a registration that the chart after it does not give: none when
+   * those fields did not change. A record's text that holds the same word does not keep it (the
+   * row's tokens do not say which message gave a word); a later message that gives it again does.
+   */
+  private async staleChartTokens(before: Patient, after: Patient): Promise<Set<string>> {
+    const tokens = this.tokens;
+    if (tokens === undefined || sameChartWords(before, after)) return new Set();
+    const [was, now] = await Promise.all([chartTokens(tokens, before), chartTokens(tokens, after)]);
+    const kept = new Set(now);
+    return new Set(was.filter((token) => !kept.has(token)));
+  }
+
+  /** A token a later message of the page gives again: back in the page's words, no longer taken out. */
+  private undrop(id: string, token: string): void {
+    const dropped = this.dropped.get(id);
+    if (dropped?.delete(token) !== true) return;
+    this.patients.get(id)?.add(token);
   }
 
   /** Header-only tokens the chart no longer shows: out of this page's words, and (write) of the stored row and postings. */
@@ -249,6 +287,25 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     await putInParts(db.merges, [...this.merges.values()]);
     await putInParts(db.directory, [...this.directory.values()]);
   }
+}
+
+/** Whether two charts give the same search words (name, birth date, identifier values). */
+function sameChartWords(a: Patient, b: Patient): boolean {
+  return (
+    sameName(a.name, b.name) &&
+    a.birthDate === b.birthDate &&
+    a.identifiers.length === b.identifiers.length &&
+    a.identifiers.every((identifier, index) => identifier.value === b.identifiers[index]!.value)
+  );
+}
+
+/** The tokens a chart's demographics give (buildIntakeRows: its text and its identifiers' prefixes). */
+async function chartTokens(tokens: TokenCache, patient: Patient): Promise<string[]> {
+  const [text, prefixes] = await Promise.all([
+    tokens.tokensOf(patientText(patient)),
+    tokens.identifierPrefixTokens(patient.identifiers.map((identifier) => identifier.value)),
+  ]);
+  return [...text, ...prefixes];
 }
 
 function sameName(a: Patient['name'], b: Patient['name']): boolean {
