@@ -752,9 +752,17 @@ export class TagIndex<E extends TagIndexEntry> {
     const count = await writeRun(layout, dir, name, inputs, keep, this.options.maxPerKey ?? Number.POSITIVE_INFINITY);
     const runs = [...this.runs];
     for (const run of merged) runs[run.level] = undefined;
-    runs[level] = count > 0 ? await Run.open(layout, dir, name, level) : undefined;
+    const written = count > 0 ? await Run.open(layout, dir, name, level) : undefined;
+    runs[level] = written;
     if (count === 0) await unlink(path.join(dir, name));
-    await this.writeManifest(lastSeq, runs);
+    try {
+      await this.writeManifest(lastSeq, runs);
+    } catch (error) {
+      // No manifest names the new run: it goes (the old runs stay in use), not left open until the next open.
+      await written?.close().catch(() => undefined);
+      if (written !== undefined) await unlink(path.join(dir, name)).catch(() => undefined);
+      throw error;
+    }
     this.runs = runs;
     this.lastSeq = lastSeq;
     for (const run of merged) {
