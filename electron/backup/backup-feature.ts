@@ -15,6 +15,7 @@ import { resolveBackupPath } from './backup-paths';
 import { restoreBackup } from './backup-restore';
 import { BackupScheduler, BackupStatusStore, pruneScheduledBackups, scheduledBackupFileName } from './backup-schedule';
 import { BackupSettingsStore, defaultBackupFolder } from './backup-settings';
+import { pathExists } from '../storage/durable-files';
 import { copyErasureRegister, keepRegister, registersForRestore } from './erasure-register';
 
 const MAX_LISTED = 1000;
@@ -28,6 +29,19 @@ function describeFailure(error: unknown): string {
   return `The backup could not be written (${typeof code === 'string' ? code : 'see the log'}).`;
 }
 
+/** Why the register could not be copied, in words (no path: the status reaches every screen). */
+function describeCopyFailure(error: unknown): string {
+  if (error instanceof Refusal) return error.message;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'the backup destination folder is not there (a share offline, a disk removed?)';
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the backup destination is full';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'this app may not write into the backup destination';
+  return `it could not be written (${typeof code === 'string' ? code : 'see the log'})`;
+}
+
+/** While an erasure's record is not beside the backups, the copy is tried again this often. */
+const REGISTER_RETRY_MS = 5 * 60_000;
+
 /**
  * `backup.*`: one encrypted file of the whole vault, into a destination folder, on demand or on a
  * schedule with retention; the last backup's status; restoring one into an empty data folder,
@@ -40,6 +54,48 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
   const settings = new BackupSettingsStore(config.dataDir, log);
   const status = new BackupStatusStore(config.dataDir);
   const loaded = Promise.all([settings.load(), status.load()]);
+
+  /**
+   * Where a restore looks for the erasure register: beside the backup file it restores, so the
+   * destination, and `<data>/backups` when it holds backups from before a destination was chosen.
+   * A chosen destination that is missing is a failure; the default folder before any backup is not.
+   */
+  const registerFolders = async (): Promise<string[]> => {
+    const fallback = defaultBackupFolder(config.dataDir);
+    const folders = settings.get().destination === null ? [] : [settings.folder()];
+    if (!folders.includes(fallback) && (await pathExists(fallback))) folders.push(fallback);
+    return folders;
+  };
+  let retryTimer: NodeJS.Timeout | null = null;
+  const stopRetrying = (): void => {
+    if (retryTimer !== null) clearInterval(retryTimer);
+    retryTimer = null;
+  };
+  /**
+   * Copies the erasure register beside the backups now (durably: written, synced, renamed). A
+   * failure does not undo anything: it is kept in the backup status (Settings, the lock screen)
+   * and the copy is tried again every few minutes, at the next backup and when the destination
+   * is saved. The caller holds the vault lock (erasures and backups run under it).
+   */
+  const copyRegister = async (): Promise<boolean> => {
+    await loaded;
+    try {
+      for (const folder of await registerFolders()) await copyErasureRegister(config.dataDir, folder);
+    } catch (error) {
+      const reason = `The record of an erasure could not be copied beside the backups: ${describeCopyFailure(error)}. The erasure itself is done. Until the copy is made, restoring an older backup on a new installation would bring the erased data back; it is copied at the next backup, when the backup destination is saved, or when the destination is back (tried every 5 minutes).`;
+      log.warn({ reason: describeCopyFailure(error) }, 'erasure register not copied beside the backups');
+      await status.erasureRecordNotCopied(new Date(), reason).catch(() => undefined);
+      retryTimer ??= setInterval(() => {
+        if (!isRunning()) return stopRetrying();
+        void vaultLock.run(copyRegister).catch(() => undefined);
+      }, REGISTER_RETRY_MS);
+      retryTimer.unref();
+      return false;
+    }
+    stopRetrying();
+    await status.erasureRecordCopied();
+    return true;
+  };
 
   /** One backup into the destination; the caller holds the vault lock. */
   const makeBackup = async (open: OpenVault, scheduled: boolean): Promise<{ path: string; bytes: number; pruned: number }> => {
@@ -63,6 +119,8 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
     // The register travels with the backups: a restore from this folder on another machine still
     // re-applies the erasures made before (and after) this backup.
     await copyErasureRegister(config.dataDir, folder);
+    // And to the other folder a restore consults; a warning left by an erasure is cleared.
+    await copyRegister();
     const pruned = scheduled ? (await pruneScheduledBackups(folder, settings.get().keep)).length : 0;
     await status.succeeded(at, written.bytes, scheduled);
     return { ...written, pruned };
@@ -91,8 +149,14 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
     async onVaultOpen() {
       await loaded;
       scheduler.arm();
+      if (status.stored.erasureRecord !== null) void vaultLock.run(copyRegister).catch(() => undefined);
+    },
+    // Right after an erasure, before it is reported done (the vault lock is held by vault.erase).
+    async afterErasure() {
+      await copyRegister();
     },
     async stop() {
+      stopRetrying();
       await scheduler.stop();
     },
     handlers: {
@@ -151,9 +215,11 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
       },
       'backup.updateSettings': async (change) => {
         await loaded;
-        const before = JSON.stringify(settings.get().schedule);
+        const before = settings.get();
         const next = await settings.update(change);
-        if (JSON.stringify(next.schedule) !== before) await scheduler.scheduleChanged();
+        // A new destination holds the erasure register before any backup is made there.
+        if (next.destination !== before.destination) await vaultLock.run(copyRegister);
+        if (JSON.stringify(next.schedule) !== JSON.stringify(before.schedule)) await scheduler.scheduleChanged();
         else scheduler.arm();
         log.info({ schedule: next.schedule.kind, keep: next.keep, destination: next.destination === null ? 'default' : 'chosen' }, 'backup settings saved');
         return settingsAnswer(next);

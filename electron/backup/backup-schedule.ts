@@ -85,9 +85,11 @@ const StoredStatusSchema = z.strictObject({
   lastScheduledAt: z.iso.datetime().nullable(),
   /** When the schedule was last changed (a daily schedule counts its first run from here). */
   scheduleSince: z.iso.datetime().nullable(),
+  /** The first erasure whose register copy beside the backups failed, until a copy succeeds (absent in older files). */
+  erasureRecord: z.strictObject({ at: z.iso.datetime(), reason: z.string().max(500) }).nullable().default(null),
 });
-type StoredStatus = z.infer<typeof StoredStatusSchema>;
-const EMPTY_STATUS: StoredStatus = { last: null, failure: null, lastScheduledAt: null, scheduleSince: null };
+type StoredStatus = z.output<typeof StoredStatusSchema>;
+const EMPTY_STATUS: StoredStatus = { last: null, failure: null, lastScheduledAt: null, scheduleSince: null, erasureRecord: null };
 
 export class BackupStatusStore {
   private current: StoredStatus = EMPTY_STATUS;
@@ -125,13 +127,24 @@ export class BackupStatusStore {
     await this.save({ ...this.current, failure: { at: at.toISOString(), reason: reason.slice(0, 500) } });
   }
 
+  /** The register could not be copied beside the backups; the first such time is kept until a copy succeeds. */
+  async erasureRecordNotCopied(at: Date, reason: string): Promise<void> {
+    await this.save({ ...this.current, erasureRecord: { at: this.current.erasureRecord?.at ?? at.toISOString(), reason: reason.slice(0, 500) } });
+  }
+
+  /** The register is beside the backups again. */
+  async erasureRecordCopied(): Promise<void> {
+    if (this.current.erasureRecord === null) return;
+    await this.save({ ...this.current, erasureRecord: null });
+  }
+
   async scheduleChanged(at: Date): Promise<void> {
     await this.save({ ...this.current, scheduleSince: at.toISOString() });
   }
 
   /** What the contract answers. */
   answer(nextAt: Date | null): BackupStatus {
-    return { last: this.current.last, failure: this.current.failure, nextAt: nextAt?.toISOString() ?? null };
+    return { last: this.current.last, failure: this.current.failure, nextAt: nextAt?.toISOString() ?? null, erasureRecord: this.current.erasureRecord };
   }
 
   private async save(next: StoredStatus): Promise<void> {

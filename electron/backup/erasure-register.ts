@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { JournalRecord } from '../storage/journal-format';
@@ -147,6 +148,9 @@ export async function copyErasureRegister(dataDir: string, folder: string): Prom
   const there = await readErasureRegister(copyFile).catch(() => EMPTY);
   const merged = mergeRegisters(there, own);
   if (merged.erasures.length === 0 || merged.erasures.length === there.erasures.length) return;
+  // The folder must be there already: a destination that is gone (a share offline, a disk
+  // removed) is reported, not made anew somewhere the backups are not.
+  if (!(await stat(folder)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
   await writeErasureRegister(copyFile, merged);
 }
 

@@ -257,8 +257,12 @@ export interface VaultService {
   openPatient(patientId: string): Promise<PatientDetail>;
   /** Journals an ACCESS event. */
   openRecord(recordId: string): Promise<RecordRow>;
-  /** Admin only: erases the patient (GDPR Art. 17); an ERASURE event without PHI remains. */
-  erasePatient(patientId: string): Promise<void>;
+  /**
+   * Admin only: erases the patient (GDPR Art. 17); an ERASURE event without PHI remains. Answers
+   * whether the erasure's record could be copied beside the backups (else the problem, in words):
+   * until it is, a restore of an older backup on a new installation would bring the patient back.
+   */
+  erasePatient(patientId: string): Promise<{ readonly erasureRecordProblem: string | null }>;
 
   // Intake (HL7): the quarantine view and raw messages
   /** The quarantine, newest first (open and resolved). */

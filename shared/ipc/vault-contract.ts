@@ -190,6 +190,13 @@ export const BackupStatusSchema = z.strictObject({
   failure: z.strictObject({ at: z.iso.datetime(), reason: z.string().max(500) }).nullable(),
   /** When the schedule makes the next one; null when scheduling is off or no vault exists. */
   nextAt: z.iso.datetime().nullable(),
+  /**
+   * An erasure whose record (the erasure register) could not be copied beside the backups (the
+   * destination was unavailable): a restore of an older backup on a new installation would not
+   * erase that patient again until the copy is made (at the next backup, when the destination is
+   * saved, or by the body's retry). Null when every erasure's record is beside the backups.
+   */
+  erasureRecord: z.strictObject({ at: z.iso.datetime(), reason: z.string().max(500) }).nullable(),
 });
 export type BackupStatus = z.infer<typeof BackupStatusSchema>;
 

@@ -21,7 +21,8 @@ export function ErasePatientDialog({
   name: string;
   identifier: string;
   onClose: () => void;
-  onErased: () => void;
+  /** With the problem when the erasure's record could not be copied beside the backups. */
+  onErased: (erasureRecordProblem: string | null) => void;
 }) {
   const vault = useVault();
   const dialog = useModalDialog({ focusFirstInput: true });
@@ -29,8 +30,8 @@ export function ErasePatientDialog({
   const descriptionId = useId();
   const [typed, setTyped] = useState('');
   const erase = useAction(async () => {
-    await vault.erasePatient(patientId);
-    onErased();
+    const { erasureRecordProblem } = await vault.erasePatient(patientId);
+    onErased(erasureRecordProblem);
   });
 
   const problem = typed.trim() === identifier ? null : `Type ${identifier} to confirm.`;

@@ -18,7 +18,7 @@ import { useHoldOpenPatient } from './resume-patient';
 import { Fact } from '../../app/fact';
 
 /** One patient: who they are, then their records in time order. Opening it is journaled as an access. */
-export function PatientPage({ patientId, onErased }: { patientId: string; onErased: (name: string) => void }) {
+export function PatientPage({ patientId, onErased }: { patientId: string; onErased: (name: string, erasureRecordProblem: string | null) => void }) {
   const vault = useVault();
   useHoldOpenPatient(vault, patientId);
   const detail = useVaultRead(`patient:${patientId}`, () => vault.openPatient(patientId));
@@ -41,7 +41,7 @@ export function PatientPage({ patientId, onErased }: { patientId: string; onEras
   );
 }
 
-function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (name: string) => void }) {
+function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (name: string, erasureRecordProblem: string | null) => void }) {
   const operator = useCurrentOperator();
   const [erasing, setErasing] = useState(false);
   const headingId = useId();
@@ -108,7 +108,7 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
           name={name}
           identifier={primary.value}
           onClose={() => setErasing(false)}
-          onErased={() => onErased(name)}
+          onErased={(problem) => onErased(name, problem)}
         />
       )}
     </>

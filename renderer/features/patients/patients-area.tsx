@@ -32,6 +32,8 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
   const [hits] = useState(() => new HitCache(vault));
   useRowsReadAfterEachReplay(hits, indexing.busy);
   const [notice, setNotice] = useState<string | null>(null);
+  // The erasure's record could not be copied beside the backups: the administrator must know.
+  const [erasureProblem, setErasureProblem] = useState<string | null>(null);
   useResumeHeldPatient(vault, path.length === 0);
   const [focusRequest, setFocusRequest] = useState(0);
   const onList = path.length === 0;
@@ -46,15 +48,25 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
     search.refresh();
   };
 
-  const erased = (name: string): void => {
+  const erased = (name: string, problem: string | null): void => {
     setNotice(`${name} was erased. An ERASURE entry without personal data remains in the journal.`);
+    setErasureProblem(problem);
     dataChanged();
     window.location.hash = hrefForRoute('patients');
   };
 
   const [patientId, section, recordId, ...rest] = path;
   if (patientId === undefined) {
-    return <PatientSearchView search={search} hits={hits} notice={notice} indexing={indexing} onDataChanged={dataChanged} focusRequest={focusRequest} onFocused={focusHandled} />;
+    return (
+      <>
+        {erasureProblem !== null && (
+          <p role="alert" className="note note--error">
+            {erasureProblem}
+          </p>
+        )}
+        <PatientSearchView search={search} hits={hits} notice={notice} indexing={indexing} onDataChanged={dataChanged} focusRequest={focusRequest} onFocused={focusHandled} />
+      </>
+    );
   }
   if (section === undefined) {
     return (

@@ -17,14 +17,15 @@ import { formatBytes } from './format-bytes';
 const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
 /** "Last backup: 4 Mar 2026, 02:30 (scheduled, 1.2 MB)." and the failure after it, if any: what Settings and the unlock screen show. */
-export function describeBackupStatus(status: BackupStatus): { last: string; failure: string | null; next: string | null } {
+export function describeBackupStatus(status: BackupStatus): { last: string; failure: string | null; next: string | null; erasureRecord: string | null } {
   const last =
     status.last === null
       ? 'No backup has been made yet.'
       : `Last backup: ${when.format(new Date(status.last.at))} (${status.last.scheduled ? 'scheduled' : 'made by hand'}, ${formatBytes(status.last.bytes)}).`;
   const failure = status.failure === null ? null : `The backup of ${when.format(new Date(status.failure.at))} failed: ${status.failure.reason}`;
   const next = status.nextAt === null ? null : `Next scheduled backup: ${when.format(new Date(status.nextAt))}.`;
-  return { last, failure, next };
+  const erasureRecord = status.erasureRecord === null ? null : `Since ${when.format(new Date(status.erasureRecord.at))}: ${status.erasureRecord.reason}`;
+  return { last, failure, next, erasureRecord };
 }
 
 /** The body's backup status, loaded once and again whenever `refresh` changes. */
@@ -63,6 +64,11 @@ export function BackupStatusNote({ status }: { status: BackupStatus }) {
       {text.failure !== null && (
         <p role="alert" className="note note--error">
           {text.failure}
+        </p>
+      )}
+      {text.erasureRecord !== null && (
+        <p role="alert" className="note note--error">
+          {text.erasureRecord}
         </p>
       )}
     </>

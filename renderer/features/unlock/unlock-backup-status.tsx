@@ -18,6 +18,11 @@ export function UnlockBackupStatus() {
           {text.failure}
         </p>
       )}
+      {text.erasureRecord !== null && (
+        <p className="note note--error" role="alert">
+          {text.erasureRecord}
+        </p>
+      )}
     </div>
   );
 }

@@ -115,6 +115,10 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
         }
         // Nothing of an erased patient stays in this session's memory.
         s.opened.clear();
+        // The body copies the erasure register beside the backups before it answers; when it could
+        // not (the destination unavailable), its backup status says so, and the administrator is told.
+        const status = await api.backup.status({}).catch(() => null);
+        return { erasureRecordProblem: status?.erasureRecord?.reason ?? null };
       } catch (error) {
         throw asVaultError(error);
       }

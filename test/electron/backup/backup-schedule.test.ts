@@ -146,7 +146,7 @@ describe('backup: scheduled by the body', () => {
     await call(b, 'vault.create', { keyring: vault.keyring });
     // No session yet: settings are the admin's.
     await expect(b.router.dispatch('backup.updateSettings', { destination }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_FORBIDDEN' } });
-    await expect(call(b, 'backup.status', {})).resolves.toEqual({ last: null, failure: null, nextAt: null });
+    await expect(call(b, 'backup.status', {})).resolves.toEqual({ last: null, failure: null, nextAt: null, erasureRecord: null });
     await signIn(b, vault);
     await call(b, 'demo.import', { patients: 2, seed: 5 });
     await expect(b.router.dispatch('backup.updateSettings', { destination: 'backups' }, callContext)).resolves.toMatchObject({

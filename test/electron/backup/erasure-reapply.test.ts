@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
@@ -132,6 +132,64 @@ describe('restoring a backup older than an erasure', () => {
     expect((await readErasureRegister(path.join(destination, ERASURE_REGISTER_COPY))).erasures).toHaveLength(3);
     await fresh.stop('quit');
     expect((await checkVault(target)).errors).toEqual([]);
+  });
+
+  it('copies the register beside the backups at the erasure itself: a new installation restoring the backup made before it erases the patient again (QA11 D1)', async () => {
+    const dataDir = await tempDir();
+    const destination = await tempDir();
+    const b = await body(dataDir);
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signIn(b, vault);
+    await call(b, 'backup.updateSettings', { destination });
+    await call(b, 'demo.import', { patients: 2, seed: 12 });
+    const old = await call(b, 'backup.export', {});
+    const victim = (await readJournal(b)).find((record) => record.kind === 'intake.demo')!;
+    await erase(b, vault, [victim.seq], victim.objects);
+    // No backup after the erasure: the copy is there because the erasure wrote it.
+    expect((await readErasureRegister(path.join(destination, ERASURE_REGISTER_COPY))).erasures).toHaveLength(1);
+    expect((await call(b, 'backup.status', {})).erasureRecord).toBeNull();
+    await b.stop('quit');
+
+    const target = await tempDir();
+    const fresh = await body(target);
+    const restored = await call(fresh, 'backup.restore', { path: old.path, dataKey: await dataKeyFor(fresh, vault, old.path) });
+    expect(restored.erasuresReapplied).toBe(1);
+    await signIn(fresh, vault);
+    expect((await readJournal(fresh)).find((record) => record.seq === victim.seq)).toMatchObject({ kind: 'erased' });
+    await fresh.stop('quit');
+  });
+
+  it('erases even when the destination is unavailable, says so in the backup status, and copies the register once the destination is back or another is chosen (QA11 D1)', async () => {
+    const dataDir = await tempDir();
+    const destination = await tempDir();
+    const b = await body(dataDir);
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signIn(b, vault);
+    await call(b, 'backup.updateSettings', { destination });
+    await call(b, 'demo.import', { patients: 2, seed: 13 });
+    await call(b, 'backup.export', {});
+    // The share is gone (unmounted, offline).
+    await rm(destination, { recursive: true, force: true });
+    const victim = (await readJournal(b)).find((record) => record.kind === 'intake.demo')!;
+    await erase(b, vault, [victim.seq], victim.objects);
+    expect((await readJournal(b)).find((record) => record.seq === victim.seq)).toMatchObject({ kind: 'erased' });
+    const status = await call(b, 'backup.status', {});
+    expect(status.erasureRecord).toMatchObject({ reason: expect.stringMatching(/could not be copied beside the backups/) });
+    expect(status.erasureRecord!.reason).not.toContain(destination);
+
+    // The destination is back: the next backup copies the register and clears the warning.
+    await mkdir(destination);
+    await call(b, 'backup.export', {});
+    expect((await readErasureRegister(path.join(destination, ERASURE_REGISTER_COPY))).erasures).toHaveLength(1);
+    expect((await call(b, 'backup.status', {})).erasureRecord).toBeNull();
+
+    // A new destination gets the register when it is saved, before any backup is made there.
+    const other = await tempDir();
+    await call(b, 'backup.updateSettings', { destination: other });
+    expect((await readErasureRegister(path.join(other, ERASURE_REGISTER_COPY))).erasures).toHaveLength(1);
+    await b.stop('quit');
   });
 
   it('keeps no register entry for an erasure the body refused (nothing was erased, so no restore may erase it)', async () => {

@@ -82,7 +82,7 @@ function fakeHandlers(): Handlers {
     'backup.restore': vi.fn(async () => ({ records: 0, objects: 0, erasuresReapplied: 0 })),
     'backup.getSettings': vi.fn(async () => ({ settings: { destination: null, schedule: { kind: 'off' as const }, keep: 7 }, folder: '/data/backups', dialogs: false })),
     'backup.updateSettings': vi.fn(async () => ({ settings: { destination: null, schedule: { kind: 'off' as const }, keep: 7 }, folder: '/data/backups', dialogs: false })),
-    'backup.status': vi.fn(async () => ({ last: null, failure: null, nextAt: null })),
+    'backup.status': vi.fn(async () => ({ last: null, failure: null, nextAt: null, erasureRecord: null })),
     'backup.list': vi.fn(async () => ({ backups: [] })),
     'backup.choose': vi.fn(async () => ({ path: null })),
     'journal.read': vi.fn(async () => ({ records: [], nextCursor: 0, end: true })),

@@ -76,6 +76,8 @@ export interface FakeVault extends VaultService, ScriptedCalls<Method> {
   readonly patients: Map<string, FakePatient>;
   /** The quarantine view; tests change it (then the UI refreshes on an event). */
   quarantineRows: QuarantineEntry[];
+  /** What erasePatient() reports about the erasure record beside the backups (null: copied). */
+  erasureRecordProblem: string | null;
   /** The message browser's messages; tests change them. */
   messageRows: MessageSummary[];
   /** What journalIssues() answers; tests change it (then the UI refreshes after indexing). */
@@ -229,6 +231,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     calls,
     patients,
     quarantineRows: [...(options.quarantine ?? [])],
+    erasureRecordProblem: null,
     messageRows: [...(options.messages ?? [])],
     journalIssueCounts: options.journalIssues ?? { problems: 0, rejected: 0 },
     seedBulk(count) {
@@ -436,6 +439,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       await enter('erasePatient', [patientId]);
       requireAdmin();
       patients.delete(patientId);
+      return { erasureRecordProblem: vault.erasureRecordProblem };
     },
 
     async quarantine() {

@@ -195,6 +195,18 @@ describe('Erase patient', () => {
     expect(await screen.findByText(/1 patient in the vault/)).toBeTruthy();
   });
 
+  it('tells the administrator when the erasure’s record could not be copied beside the backups (QA11 D1)', async () => {
+    const vault = await openPatient();
+    vault.erasureRecordProblem = 'The record of an erasure could not be copied beside the backups: the backup destination folder is not there.';
+    fireEvent.click(await screen.findByRole('button', { name: 'Erase patient…' }));
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.change(within(dialog).getByLabelText('Identifier of the patient to erase'), { target: { value: 'MRN00000007' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Erase patient' }));
+    await waitFor(() => expect(window.location.hash).toBe('#/patients'));
+    expect(await screen.findByText(/^Dvořák, Anežka Marie was erased\./)).toBeTruthy();
+    expect((await screen.findByRole('alert')).textContent).toMatch(/could not be copied beside the backups: the backup destination folder is not there\./);
+  });
+
   it('shows a refused erasure in the dialog', async () => {
     const vault = await openPatient();
     vault.failWith('erasePatient', new VaultError('E_NOT_ALLOWED', 'no'));

@@ -19,7 +19,7 @@ function nodeWithBackups(vaultState: 'unlocked' | 'locked') {
     settings = next;
     return { settings, folder: settings.destination ?? '/data/backups', dialogs: false };
   });
-  node.handle('backup.status', () => ({ last: LAST, failure: { at: '2026-03-05T02:30:00.000Z', reason: 'The backup destination is full.' }, nextAt: '2026-03-05T02:45:00.000Z' }));
+  node.handle('backup.status', () => ({ last: LAST, failure: { at: '2026-03-05T02:30:00.000Z', reason: 'The backup destination is full.' }, nextAt: '2026-03-05T02:45:00.000Z', erasureRecord: null }));
   return node;
 }
 
@@ -43,7 +43,7 @@ describe('Settings › Data › Backup', () => {
     const node = nodeWithBackups('unlocked');
     renderApp(node, '#/settings', vaultWith('unlocked', 'admin'));
     const group = await screen.findByRole('group', { name: 'Backup' });
-    const text = describeBackupStatus({ last: LAST, failure: null, nextAt: null });
+    const text = describeBackupStatus({ last: LAST, failure: null, nextAt: null, erasureRecord: null });
     await within(group).findByText((content) => content.startsWith(text.last));
     expect(within(group).getByRole('alert').textContent).toMatch(/failed: The backup destination is full\./);
     const form = await within(group).findByRole('form', { name: 'Backup settings' });
@@ -65,6 +65,19 @@ describe('Settings › Data › Backup', () => {
     expect(node.calls.filter((c) => c.method === 'backup.updateSettings').at(-1)?.payload).toEqual({ destination: '/srv/backups', schedule: { kind: 'daily', at: '02:30' }, keep: 14 });
     // No native dialog in the shell.
     expect(within(form).queryByRole('button', { name: 'Choose folder…' })).toBeNull();
+  });
+
+  it('says when an erasure’s record could not be copied beside the backups (QA11 D1)', async () => {
+    const node = nodeWithBackups('unlocked');
+    node.handle('backup.status', () => ({
+      last: LAST,
+      failure: null,
+      nextAt: null,
+      erasureRecord: { at: '2026-03-05T09:00:00.000Z', reason: 'The record of an erasure could not be copied beside the backups: the backup destination folder is not there.' },
+    }));
+    renderApp(node, '#/settings', vaultWith('unlocked', 'admin'));
+    const group = await screen.findByRole('group', { name: 'Backup' });
+    await waitFor(() => expect(within(group).getByRole('alert').textContent).toMatch(/^Since .*: The record of an erasure could not be copied beside the backups/));
   });
 
   it('shows each field’s problem under it with the field’s label, and a schema refusal from the body at its field (issue 11, Errors)', async () => {
