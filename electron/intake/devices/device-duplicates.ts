@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { openDedupeKey } from '../dedupe-key';
 import type { JournalRecord } from '../../storage/journal';
-import { day, TagIndex, type TagIndexFolded, type TagIndexJournal, type TagIndexLayout, type TagIndexLogger, type TagIndexStats } from '../tag-index/tag-index';
+import { day, TagIndex, type TagIndexFolded, type TagIndexJournal, type TagIndexLayout, type TagIndexLogger, type TagIndexStats, type TagIndexWriteRetry } from '../tag-index/tag-index';
 
 /**
  * Duplicate recognition for device readings (design §4 rule 4; issue 13 item 4): a reading's key is
@@ -66,6 +66,8 @@ export interface DeviceDedupeOptions {
   /** Entries the memtable holds before it is written out (memory bound: twice this). Default 16,384. */
   readonly memoryEntries?: number;
   readonly log?: TagIndexLogger;
+  /** How a failed write-out is tried again and how long a store waits meanwhile (defaults: DEFAULT_WRITE_RETRY). */
+  readonly writeRetry?: Partial<TagIndexWriteRetry>;
 }
 
 /** A place held for one journal append (reserve); remember its words once durable, release always. */
@@ -157,6 +159,7 @@ export class DeviceDedupe {
       maxPerKey: MAX_ENTRIES_PER_WORD,
       now,
       log,
+      ...(options.writeRetry === undefined ? {} : { writeRetry: options.writeRetry }),
       fold: (record) => foldRecord(record, day(now()) - retentionDays),
     });
     const stats = index.stats();

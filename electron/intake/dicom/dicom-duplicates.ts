@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { JournalRecord, Journal } from '../../storage/journal';
 import { openDedupeKey } from '../dedupe-key';
-import { TagIndex, type TagIndexLayout, type TagIndexLogger, type TagIndexStats, type TagIndexTicket } from '../tag-index/tag-index';
+import { TagIndex, type TagIndexLayout, type TagIndexLogger, type TagIndexStats, type TagIndexTicket, type TagIndexWriteRetry } from '../tag-index/tag-index';
 
 /**
  * Duplicate recognition for DICOM (design §4 rule 4): the key is the SOP Instance UID, with a hash
@@ -68,6 +68,8 @@ export interface DicomDedupeOptions {
   readonly log?: TagIndexLogger;
   /** Entries the memtable holds before it is written out (memory bound: twice this). Default 16,384. */
   readonly memoryEntries?: number;
+  /** How a failed write-out is tried again and how long a store waits meanwhile (defaults: DEFAULT_WRITE_RETRY). */
+  readonly writeRetry?: Partial<TagIndexWriteRetry>;
 }
 
 const TAG_WORD = /^[A-Za-z0-9_-]{22}$/;
@@ -146,6 +148,7 @@ export class DicomDedupe {
       maxPerKey: MAX_COPIES_PER_UID,
       now: Date.now,
       log,
+      ...(options.writeRetry === undefined ? {} : { writeRetry: options.writeRetry }),
       fold: foldRecord,
     });
     const stats = index.stats();

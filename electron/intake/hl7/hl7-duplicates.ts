@@ -3,7 +3,7 @@ import { mkdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../storage/durable-files';
 import type { Journal } from '../../storage/journal';
-import { day, TagIndex, type TagIndexLayout, type TagIndexLogger, type TagIndexOptions, type TagIndexStats } from '../tag-index/tag-index';
+import { day, TagIndex, type TagIndexLayout, type TagIndexLogger, type TagIndexOptions, type TagIndexStats, type TagIndexWriteRetry } from '../tag-index/tag-index';
 import { QUARANTINE_KINDS } from '../../../shared/journal/journal-kinds';
 import type { AckCode } from './hl7-ack';
 
@@ -168,6 +168,7 @@ interface IndexOptions {
   readonly retentionDays: number;
   readonly now: () => number;
   readonly log: DedupeLogger | null;
+  readonly writeRetry?: Partial<TagIndexWriteRetry>;
 }
 
 function hl7IndexOptions(options: IndexOptions): Omit<TagIndexOptions<Hl7Entry>, 'dir'> {
@@ -180,6 +181,7 @@ function hl7IndexOptions(options: IndexOptions): Omit<TagIndexOptions<Hl7Entry>,
     retentionDays: options.retentionDays,
     now: options.now,
     log: options.log,
+    ...(options.writeRetry === undefined ? {} : { writeRetry: options.writeRetry }),
     fold(record) {
       const tag = parseJournalTag(record.dedupe!);
       return tag === null ? null : { key: tag.key, entry: { payload: tag.payload, ack: tag.ack, seq: record.seq, day: day(Date.parse(record.at)) } };
@@ -292,6 +294,8 @@ export interface OpenDedupeOptions {
   /** Entries the memtable holds before it is written out (memory bound: twice this). Default 16,384. */
   readonly memoryEntries?: number;
   readonly now?: () => number;
+  /** How a failed write-out is tried again and how long a store waits meanwhile (defaults: DEFAULT_WRITE_RETRY). */
+  readonly writeRetry?: Partial<TagIndexWriteRetry>;
 }
 
 /** The per-vault key file's bytes, or null when there is none (or not 32 bytes). Never logged. */
@@ -350,6 +354,7 @@ export async function openHl7Dedupe(options: OpenDedupeOptions): Promise<Hl7Dedu
     retentionDays: options.retentionDays ?? 365,
     now: options.now ?? Date.now,
     log: log ?? null,
+    ...(options.writeRetry === undefined ? {} : { writeRetry: options.writeRetry }),
   };
   const { index, rebuilt, caughtUp } = await TagIndex.open({ ...hl7IndexOptions(indexOptions), dir, journal: options.journal });
   const stats = index.stats();

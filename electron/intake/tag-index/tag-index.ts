@@ -99,12 +99,31 @@ export interface TagIndexOptions<E extends TagIndexEntry> {
   readonly maxPerKey?: number;
   readonly now: () => number;
   readonly log: TagIndexLogger | null;
+  /** When writing out fails (disk full, I/O errors): how it is tried again; defaults DEFAULT_WRITE_RETRY. */
+  readonly writeRetry?: Partial<TagIndexWriteRetry>;
   /**
    * The entry a journal record's tag makes, or its entries when one tag names several keys (a
    * device report's readings); null: the record carries none of this index's tags.
    */
   fold(record: JournalRecord): TagIndexFolded<E> | readonly TagIndexFolded<E>[] | null;
 }
+
+/**
+ * A flush that failed (ENOSPC, EIO…) leaves its memtable in memory, searched, and is tried again
+ * after `firstDelayMs`, doubling up to `maxDelayMs` (an append waiting for room also tries it, at most
+ * once per `firstDelayMs`). While writes fail and memory is full, an append waits at most
+ * `maxWaitMs` for room and is then refused: the intake answers a failure (HL7 AE, DICOM A700, a
+ * device's association aborted) and the sender resends later; nothing was appended, so nothing is
+ * lost. At open, a catch-up whose flushes keep failing gives up after `openAttempts` tries.
+ */
+export interface TagIndexWriteRetry {
+  readonly firstDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxWaitMs: number;
+  readonly openAttempts: number;
+}
+
+export const DEFAULT_WRITE_RETRY: TagIndexWriteRetry = { firstDelayMs: 1000, maxDelayMs: 30_000, maxWaitMs: 5000, openAttempts: 5 };
 
 export interface TagIndexFolded<E extends TagIndexEntry> {
   readonly key: string;
@@ -414,6 +433,13 @@ export class TagIndex<E extends TagIndexEntry> {
   private jobs: Promise<void> = Promise.resolve();
   private compactionWanted = false;
   private closed = false;
+  /** A job (flush, compaction) is running. */
+  private running = false;
+  /** Writes that failed in a row (0: the last one went through), when the last failed, the retry's timer. */
+  private writeFailures = 0;
+  private lastFailureAt = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly retry: TagIndexWriteRetry;
   /** Appends in flight (tickets), by the epoch they began in (see flush). */
   private epoch = 0;
   private readonly openTickets = new Map<number, number>();
@@ -425,6 +451,7 @@ export class TagIndex<E extends TagIndexEntry> {
 
   private constructor(private readonly options: TagIndexOptions<E>) {
     this.scratch = Buffer.allocUnsafe(blockEntries(options.layout) * options.layout.entryBytes);
+    this.retry = { ...DEFAULT_WRITE_RETRY, ...options.writeRetry };
   }
 
   /** An index in memory only (dir null): nothing is read or written. */
@@ -502,15 +529,27 @@ export class TagIndex<E extends TagIndexEntry> {
   async reserve(places = 1): Promise<TagIndexTicket<E>> {
     if (this.closed) throw new Error(`The ${this.options.name} is closed.`);
     const held = Math.max(1, Math.min(Math.floor(places), this.options.memoryEntries));
+    // While writes fail, an append waits for room until then, and is refused after (see TagIndexWriteRetry).
+    let deadline: number | null = null;
     // Every append in flight holds places in memory for its entries, and memory holds at most two
     // memtables' worth (the active one, the one being written out).
     while (this.active.entries + (this.frozen?.entries ?? 0) + this.openCount + held > 2 * this.options.memoryEntries) {
-      // Nothing being written out: the active memtable goes, else a large reservation could wait for ever.
       if (this.options.dir !== null && this.frozen === null && this.active.entries > 0) {
+        // Nothing being written out: the active memtable goes, else a large reservation could wait for ever.
         this.freeze();
         void this.schedule();
+      } else if (this.frozen !== null && !this.running && this.writeFailures > 0 && Date.now() - this.lastFailureAt >= this.retry.firstDelayMs) {
+        // The last flush failed and nothing runs: try it again now rather than at its timer.
+        this.cancelRetry();
+        void this.schedule();
       }
-      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+      if (this.writeFailures > 0) {
+        deadline ??= Date.now() + this.retry.maxWaitMs;
+        if (Date.now() >= deadline) {
+          throw new Error(`The ${this.options.name} cannot write to disk (${this.writeFailures} attempts failed; disk full or failing?): nothing was stored, the sender should resend later.`);
+        }
+      }
+      await this.roomOrTimeout(deadline === null ? null : deadline - Date.now());
       if (this.closed) throw new Error(`The ${this.options.name} is closed.`);
     }
     const epoch = this.epoch;
@@ -567,12 +606,14 @@ export class TagIndex<E extends TagIndexEntry> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.cancelRetry();
     for (const wake of this.roomWaiters.splice(0)) wake();
     while (this.openCount > 0) await new Promise<void>((resolve) => this.ticketWaiters.push(resolve));
     // Every append through reserve() is remembered now and no other can begin, so every tagged
     // record the journal holds is in memory or in the runs: lastSeq goes to the journal's end.
     if (this.options.dir !== null) await this.checkpoint(Math.max(this.readThrough, this.options.journal?.lastSeq ?? 0));
     await this.jobs;
+    this.cancelRetry();
     await this.closeRuns();
   }
 
@@ -692,17 +733,53 @@ export class TagIndex<E extends TagIndexEntry> {
   private schedule(): Promise<void> {
     if (this.options.dir === null) return Promise.resolve();
     this.jobs = this.jobs.then(async () => {
+      this.running = true;
       try {
         if (this.frozen !== null) await this.flush();
         if (this.compactionWanted) await this.compact();
+        this.writeFailures = 0;
       } catch (error) {
-        // The memtable stays in memory and is searched; the next flush tries again.
-        this.options.log?.error({ error: error instanceof Error ? error.message : String(error) }, `${this.options.name}: could not write to disk; entries stay in memory for now`);
+        // The memtable stays in memory and is searched; it is written out at the next try.
+        this.writeFailures++;
+        this.lastFailureAt = Date.now();
+        this.options.log?.error({ error: error instanceof Error ? error.message : String(error), failures: this.writeFailures }, `${this.options.name}: could not write to disk; entries stay in memory and it is tried again`);
+        this.retryLater();
       } finally {
+        this.running = false;
         for (const wake of this.roomWaiters.splice(0)) wake();
       }
     });
     return this.jobs;
+  }
+
+  /** After a failed flush: tries it again after a delay growing with the failures in a row. */
+  private retryLater(): void {
+    if (this.closed || this.frozen === null || this.retryTimer !== null) return;
+    const { firstDelayMs, maxDelayMs } = this.retry;
+    const delay = Math.min(maxDelayMs, firstDelayMs * 2 ** Math.min(this.writeFailures - 1, 20));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.schedule();
+    }, delay);
+    // A retry does not keep the process alive (close writes out what it can).
+    this.retryTimer.unref();
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer === null) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  /** Waits for a wake (a job finished, a place given back), or at most `ms` when given. */
+  private roomOrTimeout(ms: number | null): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === null ? null : setTimeout(resolve, Math.max(0, ms));
+      this.roomWaiters.push(() => {
+        if (timer !== null) clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Waits until every ticket taken before the last freeze has been released. */
