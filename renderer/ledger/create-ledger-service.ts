@@ -21,6 +21,7 @@ import {
   type NodeIdentity,
 } from './ledger-service';
 import type { SessionLedger } from './session-ledger';
+import { subjectsMatching } from './subject-query';
 
 /**
  * The LedgerService the UI programs against (ledger-service.ts), over the current session's
@@ -163,7 +164,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     }
     const text = query.subject?.trim() ?? '';
     if (text !== '') {
-      const named = /^0x[0-9a-f]{64}$/.test(text) ? new Set([text]) : await ledger.subjectsNamed(text);
+      const named = await subjectsMatching(ledger, text);
       if (bySubject) {
         for (const subject of [...subjects]) if (!named.has(subject)) subjects.delete(subject);
       } else for (const subject of named) subjects.add(subject);
@@ -230,8 +231,8 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       const to = filter.to === undefined || filter.to === '' ? null : endOf(filter.to);
       const operator = filter.operator === undefined || filter.operator === '' ? null : filter.operator;
       const subjectText = filter.subject === undefined ? '' : filter.subject.trim();
-      // A pseudonym as an entry shows it, or the start of a patient's name (the subject directory).
-      const subject = subjectText === '' ? null : /^0x[0-9a-f]{64}$/.test(subjectText) ? new Set([subjectText]) : await ledger.subjectsNamed(subjectText);
+      // A pseudonym as an entry shows it (or its start), or the start of a patient's name (the subject directory).
+      const subject = subjectText === '' ? null : await subjectsMatching(ledger, subjectText);
       try {
         const rows = await ledger
           .db()

@@ -14,7 +14,7 @@ export type { AccessReport, AccessReportRow };
 export interface AccessReportQuery {
   /** One patient (a clinical session: the patient's view id). */
   readonly patientId?: string;
-  /** A subject pseudonym as an entry shows it, or the start of a patient's name (the subject directory). */
+  /** A subject pseudonym as an entry shows it (0x3c6896…43e3) or its hex start, or the start of a patient's name (subject-query.ts). */
   readonly subject?: string;
   /** Pseudonymous operator id. */
   readonly operator?: string;

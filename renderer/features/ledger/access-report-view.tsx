@@ -114,7 +114,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
             </label>
             <input id={subjectId} name="subject" type="search" className="input" value={inputs.subject} spellCheck={false} autoComplete="off" aria-describedby={subjectHintId} onChange={set('subject')} />
             <p id={subjectHintId} className="field__hint">
-              The start of the patient’s name (family or given), or a subject pseudonym as an entry shows it. Empty: every
+              The start of the patient’s name (family or given), or a subject pseudonym as an entry shows it (0x3c6896…43e3) or its start (0x3c6896, 3c6896). Empty: every
               patient, and acts about none (sign-ins, exports).
             </p>
           </div>

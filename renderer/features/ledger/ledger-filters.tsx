@@ -131,7 +131,7 @@ export function LedgerFilters({
             }}
           />
           <p id={subjectHintId} className="field__hint">
-            A pseudonym as shown in an entry, or the start of a patient’s name (administrators, clinicians and auditors:
+            A pseudonym as shown in an entry (0x3c6896…43e3) or its start (0x3c6896, 3c6896), or the start of a patient’s name (administrators, clinicians and auditors:
             names are looked up on this computer only).
           </p>
         </div>

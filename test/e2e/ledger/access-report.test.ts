@@ -134,6 +134,7 @@ describe('audit as a compliance officer uses it', () => {
       });
 
       let digests: string[] = [];
+      let subject = '';
       await steps.run('the access report for the patient by name: who, what, where, the entries and their digests', async () => {
         await goToArea(page, 'Ledger');
         await page.getByRole('link', { name: 'Access report' }).click();
@@ -177,6 +178,37 @@ describe('audit as a compliance officer uses it', () => {
         // Newest first, and the two accesses are of one patient.
         expect(Number(rows[0]![7])).toBeGreaterThan(Number(rows[1]![7]));
         expect(rows[0]![5]).toBe(rows[1]![5]);
+        subject = rows[0]![5]!;
+      });
+
+      // QA11 D3: an erased patient is known by the pseudonym alone, as entries show it (0x3c6896…43e3).
+      await steps.run('the Patient filter takes the pseudonym as shown: a hex prefix with or without 0x, or prefix…suffix', async () => {
+        const form = page.getByRole('form', { name: 'Which accesses' });
+        const shown = `${subject.slice(0, 8)}…${subject.slice(-4)}`;
+        for (const typed of [subject.slice(0, 8), subject.slice(2, 8), shown, shown.toUpperCase().replace('0X', '0x'), subject]) {
+          await form.getByLabel('Patient').fill(typed);
+          expect((await showReport(page)).map((cells) => cells[3]), typed).toEqual(['Brunner, Lea', 'Brunner, Lea']);
+        }
+        // A prefix with a wrong suffix, or of no subject, matches nothing.
+        const wrongSuffix = `${subject.slice(0, 8)}…${subject.slice(-4) === 'ffff' ? '0000' : 'ffff'}`;
+        for (const typed of [wrongSuffix, subject.startsWith('0x0') ? '0x1f1f1f' : '0x0f0f0f']) {
+          await form.getByLabel('Patient').fill(typed);
+          expect(await showReport(page), typed).toEqual([]);
+        }
+      });
+
+      await steps.run('the Ledger’s Subject filter takes the same forms', async () => {
+        await page.getByRole('link', { name: 'Back to the ledger' }).click();
+        const filters = page.getByRole('form', { name: 'Filter entries' });
+        for (const typed of [subject.slice(0, 8), subject.slice(2, 8), `${subject.slice(0, 8)}…${subject.slice(-4)}`]) {
+          await filters.getByLabel('Subject', { exact: true }).fill(typed);
+          const titles = page.locator('table.ledger-table tbody td:nth-child(5) code.hash');
+          await expect.poll(async () => [...new Set(await titles.evaluateAll((codes) => codes.map((code) => code.getAttribute('title'))))], { timeout: UI_TIMEOUT_MS, interval: 300 }).toEqual([subject]);
+          expect(await page.getByText('No entries match these filters.').count()).toBe(0);
+        }
+        await filters.getByLabel('Subject', { exact: true }).fill('');
+        await page.getByRole('link', { name: 'Access report' }).click();
+        await page.getByRole('form', { name: 'Which accesses' }).getByLabel('Patient').fill('');
       });
 
       await steps.run('the report of everything: the failed unlock, the sign-in after it, the lock and the export are entries', async () => {
