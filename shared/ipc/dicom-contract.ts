@@ -89,8 +89,31 @@ export const DicomCountersSchema = z.strictObject({
   bytes: count,
 });
 
-/** One calling AE title at one address, since the listener started. */
-export const DicomCallerSchema = z.strictObject({ aeTitle: z.string().max(16), address: z.string().max(64), associations: count, ...storeCounts });
+/**
+ * Why an association was rejected (QA12 D5): the called AE title is not this node's; the calling
+ * AE title and address are not on the allow-list; too many associations (or connections) at once;
+ * the protocol version or application context is not DICOM's.
+ */
+export const DICOM_REJECTION_REASONS = ['called-ae-title', 'not-allowed', 'too-many', 'protocol'] as const;
+export type DicomRejectionReason = (typeof DICOM_REJECTION_REASONS)[number];
+
+/**
+ * One calling AE title at one address, since the listener started; an empty AE title for a
+ * connection closed before it asked (too many connections). Past the receiver's named rows, new
+ * callers are counted together in one row marked `others` (empty AE title and address).
+ */
+export const DicomCallerSchema = z.strictObject({
+  aeTitle: z.string().max(16),
+  address: z.string().max(64),
+  others: z.literal(true).optional(),
+  associations: count,
+  ...storeCounts,
+  /** Associations refused (A-ASSOCIATE-RJ, or a connection closed at once), by reason. */
+  rejected: count,
+  rejections: z.strictObject(Object.fromEntries(DICOM_REJECTION_REASONS.map((reason) => [reason, count.optional()])) as Record<DicomRejectionReason, z.ZodOptional<typeof count>>),
+  /** The called AE title the caller last asked for when it was not this node's (an AE title is configuration, not PHI). */
+  calledAeTitle: z.string().max(16).optional(),
+});
 
 export const DicomStatusSchema = z.strictObject({
   listener: ListenerStatusSchema,
@@ -98,7 +121,7 @@ export const DicomStatusSchema = z.strictObject({
   /** The port given on the command line (`--dicom-port N`) for this run; null when none. */
   portOverride: z.number().int().min(0).max(65535).nullable(),
   counters: DicomCountersSchema,
-  /** Calling AE titles seen since the listener started, with their counts. */
+  /** Calling AE titles seen since the listener started, with their counts (at most 500 named rows and the others' row). */
   callers: z.array(DicomCallerSchema).max(1000),
   open: z.array(z.strictObject({ peer: z.string().max(64), callingAeTitle: z.string().max(16), since: z.string().max(40), state: z.string().max(8) })).max(1000),
 });

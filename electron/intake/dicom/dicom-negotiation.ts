@@ -1,3 +1,4 @@
+import type { DicomRejectionReason } from '../../../shared/ipc/dicom-contract';
 import { CONTEXT_RESULT, REJECT_REASON, REJECT_RESULT, REJECT_SOURCE, type AssociateAc, type AssociateRj, type AssociateRq, type PresentationContextAc } from './dicom-pdu';
 import { DICOM_APPLICATION_CONTEXT, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, STORAGE_TRANSFER_SYNTAXES, VERIFICATION_SOP_CLASS, VERIFICATION_TRANSFER_SYNTAXES, isStorageSopClass } from './dicom-uids';
 
@@ -26,7 +27,14 @@ export interface AcceptedContext {
 
 export type Negotiation =
   | { readonly accepted: true; readonly ac: AssociateAc; readonly contexts: ReadonlyMap<number, AcceptedContext>; readonly peerMaxLength: number }
-  | { readonly accepted: false; readonly rj: AssociateRj; /** Why, in words, for the log (no PHI: AE titles and addresses are configuration). */ readonly why: string };
+  | {
+      readonly accepted: false;
+      readonly rj: AssociateRj;
+      /** Why, in words, for the log (no PHI: AE titles and addresses are configuration). */
+      readonly why: string;
+      /** Why, as the monitor counts it. */
+      readonly reason: DicomRejectionReason;
+    };
 
 /** ::ffff:10.0.0.5 and 10.0.0.5 are the same caller. */
 export function normalizeIp(address: string): string {
@@ -50,14 +58,14 @@ function chooseTransferSyntax(proposed: readonly string[], acceptable: ReadonlyS
  * transfer syntax chosen from those proposed; anything else is refused context by context.
  */
 export function negotiateAssociation(rq: AssociateRq, peerAddress: string, policy: AssociationPolicy): Negotiation {
-  const reject = (result: number, source: number, reason: number, why: string): Negotiation => ({ accepted: false, rj: { result, source, reason }, why });
-  if ((rq.protocolVersion & 1) !== 1) return reject(REJECT_RESULT.PERMANENT, REJECT_SOURCE.SERVICE_PROVIDER_ACSE, REJECT_REASON.PROTOCOL_VERSION_NOT_SUPPORTED, `protocol version ${rq.protocolVersion} is not supported`);
-  if (rq.applicationContext !== DICOM_APPLICATION_CONTEXT) return reject(REJECT_RESULT.PERMANENT, REJECT_SOURCE.SERVICE_USER, REJECT_REASON.APPLICATION_CONTEXT_NOT_SUPPORTED, 'the application context is not the DICOM one');
-  if (rq.calledAeTitle !== policy.aeTitle) return reject(REJECT_RESULT.PERMANENT, REJECT_SOURCE.SERVICE_USER, REJECT_REASON.CALLED_AE_NOT_RECOGNIZED, `the called AE title "${rq.calledAeTitle}" is not this node's "${policy.aeTitle}"`);
+  const reject = (result: number, source: number, reason: number, why: string, category: DicomRejectionReason): Negotiation => ({ accepted: false, rj: { result, source, reason }, why, reason: category });
+  if ((rq.protocolVersion & 1) !== 1) return reject(REJECT_RESULT.PERMANENT, REJECT_SOURCE.SERVICE_PROVIDER_ACSE, REJECT_REASON.PROTOCOL_VERSION_NOT_SUPPORTED, `protocol version ${rq.protocolVersion} is not supported`, 'protocol');
+  if (rq.applicationContext !== DICOM_APPLICATION_CONTEXT) return reject(REJECT_RESULT.PERMANENT, REJECT_SOURCE.SERVICE_USER, REJECT_REASON.APPLICATION_CONTEXT_NOT_SUPPORTED, 'the application context is not the DICOM one', 'protocol');
+  if (rq.calledAeTitle !== policy.aeTitle) return reject(REJECT_RESULT.PERMANENT, REJECT_SOURCE.SERVICE_USER, REJECT_REASON.CALLED_AE_NOT_RECOGNIZED, `the called AE title "${rq.calledAeTitle}" is not this node's "${policy.aeTitle}"`, 'called-ae-title');
   if (policy.allowedCallers.length > 0) {
     const peer = normalizeIp(peerAddress);
     const allowed = policy.allowedCallers.some((caller) => caller.aeTitle === rq.callingAeTitle && normalizeIp(caller.address) === peer);
-    if (!allowed) return reject(REJECT_RESULT.PERMANENT, REJECT_SOURCE.SERVICE_USER, REJECT_REASON.CALLING_AE_NOT_RECOGNIZED, `the calling AE title "${rq.callingAeTitle}" from ${peer} is not on the allow-list`);
+    if (!allowed) return reject(REJECT_RESULT.PERMANENT, REJECT_SOURCE.SERVICE_USER, REJECT_REASON.CALLING_AE_NOT_RECOGNIZED, `the calling AE title "${rq.callingAeTitle}" from ${peer} is not on the allow-list`, 'not-allowed');
   }
   const contexts = new Map<number, AcceptedContext>();
   const answers: PresentationContextAc[] = rq.presentationContexts.map((context): PresentationContextAc => {

@@ -7,6 +7,7 @@ import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
 import type { QuarantineActs } from '../intake-feature';
 import { DICOM_DEDUPE_DIR, DicomDedupe } from './dicom-duplicates';
 import { importDicomFile, importDicomFiles, importDicomStream, type DicomFileOutcome } from './dicom-import';
+import { DicomCallers } from './dicom-callers';
 import { DicomImportStreams } from './dicom-import-streams';
 import { DICOM_STREAM_MAX_BYTES } from '../../../shared/ipc/dicom-contract';
 import type { DicomIntakeOptions, DicomIntakeOutcome } from './dicom-intake';
@@ -43,7 +44,6 @@ export interface DicomReceiverOptions {
 const SETTLING: ReadonlySet<DicomFileOutcome['outcome']> = new Set(['stored', 'conflict', 'duplicate', 'held', 'quarantined']);
 
 type Counters = { -readonly [K in keyof DicomStatus['counters']]: number };
-type Caller = { -readonly [K in keyof DicomStatus['callers'][number]]: DicomStatus['callers'][number][K] };
 type StoreCounts = Pick<Counters, 'received' | 'stored' | 'held' | 'duplicates' | 'conflicts' | 'failed'>;
 
 function zeroCounters(): Counters {
@@ -52,8 +52,6 @@ function zeroCounters(): Counters {
 
 /** Which counter a C-STORE answered Success goes to, by what the intake did with it (failures are counted from the answer's status). */
 const SUCCESS_COUNTER: Partial<Record<DicomIntakeOutcome['outcome'], keyof StoreCounts>> = { stored: 'stored', held: 'held', duplicate: 'duplicates', conflict: 'conflicts' };
-
-const MAX_CALLERS = 1000;
 
 /**
  * The DICOM receiver as an intake channel (issue 12): a C-ECHO/C-STORE SCP listening once the
@@ -69,7 +67,7 @@ export class DicomReceiver implements IntakeChannel {
   private dedupe: DicomDedupe | null = null;
   private server: DicomServer | null = null;
   private counters = zeroCounters();
-  private readonly callers = new Map<string, Caller>();
+  private readonly callers = new DicomCallers();
   private stopped = false;
   /** The next try of a port that was in use (cleared by any close, restart or stop). */
   private retry: NodeJS.Timeout | null = null;
@@ -195,7 +193,7 @@ export class DicomReceiver implements IntakeChannel {
       aeTitle: this.options.settings.get().aeTitle,
       portOverride: this.options.portOverride,
       counters: { ...this.counters },
-      callers: [...this.callers.values()].map((caller) => ({ ...caller })),
+      callers: this.callers.list(),
       open: (this.server?.associations() ?? []).map((association) => ({ peer: association.peer.slice(0, 64), callingAeTitle: association.callingAeTitle.slice(0, 16), since: association.since, state: association.state })),
     };
   }
@@ -226,8 +224,7 @@ export class DicomReceiver implements IntakeChannel {
           const counter = outcome.status === DIMSE_STATUS.SUCCESS ? SUCCESS_COUNTER[outcome.outcome] : undefined;
           if (counter !== undefined) {
             this.counters[counter] += 1;
-            const caller = this.callers.get(`${request.callingAeTitle}@${request.peerAddress}`);
-            if (caller !== undefined) caller[counter] += 1;
+            this.callers.row(request.callingAeTitle, request.peerAddress)[counter] += 1;
           }
           return outcome.status;
         },
@@ -253,22 +250,23 @@ export class DicomReceiver implements IntakeChannel {
     switch (event.type) {
       case 'association':
         this.counters.associations += 1;
-        this.noteCaller(event.callingAeTitle, event.address);
+        this.callers.associated(event.callingAeTitle, event.address);
         return;
       case 'rejected':
         this.counters.rejectedAssociations += 1;
+        this.callers.rejected(event.callingAeTitle, event.address, event.reason, event.calledAeTitle);
         return;
       case 'echo':
         this.counters.echoes += 1;
         return;
       case 'store': {
         // Every C-STORE answered is received once; a Success was counted by outcome in cStore.
-        const caller = this.callers.get(`${event.callingAeTitle}@${event.address}`);
+        const caller = this.callers.row(event.callingAeTitle, event.address);
         this.counters.received += 1;
-        if (caller !== undefined) caller.received += 1;
+        caller.received += 1;
         if (event.status !== DIMSE_STATUS.SUCCESS) {
           this.counters.failed += 1;
-          if (caller !== undefined) caller.failed += 1;
+          caller.failed += 1;
         }
         this.counters.bytes += event.bytes;
         return;
@@ -279,14 +277,6 @@ export class DicomReceiver implements IntakeChannel {
       case 'ended':
         return;
     }
-  }
-
-  /** A caller associated: counted by calling AE title and address (configuration, not PHI). */
-  private noteCaller(callingAeTitle: string, address: string): void {
-    const key = `${callingAeTitle}@${address}`;
-    const caller = this.callers.get(key);
-    if (caller !== undefined) caller.associations += 1;
-    else if (this.callers.size < MAX_CALLERS) this.callers.set(key, { aeTitle: callingAeTitle.slice(0, 16), address: address.slice(0, 64), associations: 1, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0 });
   }
 
   /** Tries to open again after DICOM_PORT_RETRY_MS, unless something closed, restarted or stopped the receiver meanwhile. */

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { negotiateAssociation, normalizeIp, type AllowedCaller } from './dicom-negotiation';
+import type { DicomRejectionReason } from '../../../shared/ipc/dicom-contract';
+import { negotiateAssociation, normalizeIp, type AllowedCaller, type Negotiation } from './dicom-negotiation';
 import { REJECT_REASON, REJECT_RESULT, REJECT_SOURCE } from './dicom-pdu';
 import { UpperLayerAcceptor, type UlEnding } from './dicom-upper-layer';
 import { DimseService, type CStoreRequest, type DimseEvent } from './dimse-service';
@@ -39,7 +40,15 @@ export interface DicomServerOptions {
 export type DicomServerEvent =
   | DimseEvent
   | { readonly type: 'association'; readonly callingAeTitle: string; readonly address: string }
-  | { readonly type: 'rejected'; readonly why: string }
+  | {
+      readonly type: 'rejected';
+      readonly why: string;
+      readonly reason: DicomRejectionReason;
+      /** '' for a connection closed before its A-ASSOCIATE-RQ (too many connections). */
+      readonly callingAeTitle: string;
+      readonly calledAeTitle: string;
+      readonly address: string;
+    }
   | { readonly type: 'ended'; readonly how: UlEnding };
 
 export interface DicomAssociationInfo {
@@ -102,7 +111,7 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
     const peer = normalizeIp(socket.remoteAddress ?? '');
     if (entries.size >= maxAssociations + EXTRA_CONNECTIONS) {
       socket.destroy();
-      options.onEvent?.({ type: 'rejected', why: 'too many connections' });
+      options.onEvent?.({ type: 'rejected', why: 'too many connections', reason: 'too-many', callingAeTitle: '', calledAeTitle: '', address: peer });
       return;
     }
     socket.setNoDelay(true);
@@ -111,13 +120,13 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
       idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
       datasetHighWaterBytes: options.datasetHighWaterBytes ?? 2 * 1024 * 1024,
       negotiate: (rq) => {
-        if (established() >= maxAssociations) {
-          return { accepted: false, rj: { result: REJECT_RESULT.TRANSIENT, source: REJECT_SOURCE.SERVICE_PROVIDER_PRESENTATION, reason: REJECT_REASON.LOCAL_LIMIT_EXCEEDED }, why: `${maxAssociations} associations are open already` };
-        }
-        const decision = negotiateAssociation(rq, peer, { aeTitle: options.aeTitle, allowedCallers, maxPduLength });
+        const decision: Negotiation =
+          established() >= maxAssociations
+            ? { accepted: false, rj: { result: REJECT_RESULT.TRANSIENT, source: REJECT_SOURCE.SERVICE_PROVIDER_PRESENTATION, reason: REJECT_REASON.LOCAL_LIMIT_EXCEEDED }, why: `${maxAssociations} associations are open already`, reason: 'too-many' }
+            : negotiateAssociation(rq, peer, { aeTitle: options.aeTitle, allowedCallers, maxPduLength });
         if (!decision.accepted) {
           log.warn({ peer, why: decision.why }, 'DICOM association rejected');
-          options.onEvent?.({ type: 'rejected', why: decision.why });
+          options.onEvent?.({ type: 'rejected', why: decision.why, reason: decision.reason, callingAeTitle: rq.callingAeTitle, calledAeTitle: rq.calledAeTitle, address: peer });
         }
         return decision;
       },

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useState } from 'react';
-import type { DicomStatus } from '../../../shared/ipc/dicom-contract';
+import { DICOM_REJECTION_REASONS, type DicomRejectionReason, type DicomStatus } from '../../../shared/ipc/dicom-contract';
 import { useApi } from '../../app/api-context';
 import { ErrorNote } from '../../app/error-note';
 import { Fact } from '../../app/fact';
@@ -28,10 +28,35 @@ const CALLER_COLUMNS = [
   ['Failed', 'failed'],
 ] as const satisfies readonly (readonly [string, keyof DicomStatus['callers'][number]])[];
 
+type Caller = DicomStatus['callers'][number];
+
+/** Why associations were refused, in words (no PHI: AE titles are configuration). */
+const REJECTION_WORDS: Readonly<Record<DicomRejectionReason, (caller: Caller) => string>> = {
+  'called-ae-title': (caller) => (caller.calledAeTitle === undefined ? 'wrong called AE title' : `wrong called AE title (asked for “${caller.calledAeTitle}”)`),
+  'not-allowed': () => 'not on the allow-list',
+  'too-many': () => 'too many associations at once',
+  protocol: () => 'not the DICOM protocol',
+};
+
+/** The Rejected cell: the count, then why ("2: wrong called AE title (asked for “X”)"; with several reasons, each with its count). */
+export function rejectedText(caller: Caller): string {
+  if (caller.rejected === 0) return '0';
+  const reasons = DICOM_REJECTION_REASONS.filter((reason) => (caller.rejections[reason] ?? 0) > 0);
+  if (reasons.length === 1) return `${caller.rejected}: ${REJECTION_WORDS[reasons[0]!](caller)}`;
+  return `${caller.rejected}: ${reasons.map((reason) => `${REJECTION_WORDS[reason](caller)} (${caller.rejections[reason] ?? 0})`).join(', ')}`;
+}
+
+/** A caller's AE title cell: the others' row and a connection cut off before it named itself say so. */
+function callerName(caller: Caller): string {
+  if (caller.others === true) return 'Other callers (not counted by name)';
+  return caller.aeTitle === '' ? '(no AE title: cut off before asking)' : caller.aeTitle;
+}
+
 /**
  * The DICOM receiver as the intake monitor shows a listener: its state, what it received since it
  * started (associations, echoes; C-STOREs received and what became of them: stored, held,
- * duplicates, conflicts, failed; rejections, protocol errors) in total and per calling AE title.
+ * duplicates, conflicts, failed; rejections, protocol errors) in total and per calling AE title,
+ * where a rejected association is counted with its reason (QA12 D5).
  * Duplicates are counted apart from stored instances, so a resend storm does not look like new
  * images. Refreshed whenever a replay ends (instances stored meanwhile).
  */
@@ -101,16 +126,18 @@ export function ReceiverStatus() {
                           {heading}
                         </th>
                       ))}
+                      <th scope="col">Rejected</th>
                     </tr>
                   </thead>
                   <tbody>
                     {loaded.status.callers.map((caller) => (
-                      <tr key={`${caller.aeTitle}@${caller.address}`}>
-                        <th scope="row">{caller.aeTitle}</th>
+                      <tr key={caller.others === true ? 'others' : `${caller.aeTitle}@${caller.address}`}>
+                        <th scope="row">{callerName(caller)}</th>
                         <td>{caller.address}</td>
                         {CALLER_COLUMNS.map(([heading, key]) => (
                           <td key={heading}>{caller[key]}</td>
                         ))}
+                        <td className="receiver-rejected">{rejectedText(caller)}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -83,7 +83,7 @@ describe('body: the DICOM receiver as an intake channel', () => {
 
     const status = await call(b, 'dicom.status', {});
     expect(status.counters).toMatchObject({ associations: 1, echoes: 1, stored: 1, failed: 0 });
-    expect(status.callers).toEqual([{ aeTitle: 'CT_SCANNER', address: '127.0.0.1', associations: 1, received: 1, stored: 1, held: 0, duplicates: 0, conflicts: 0, failed: 0 }]);
+    expect(status.callers).toEqual([{ aeTitle: 'CT_SCANNER', address: '127.0.0.1', associations: 1, received: 1, stored: 1, held: 0, duplicates: 0, conflicts: 0, failed: 0, rejected: 0, rejections: {} }]);
 
     for (const entry of await readdir(dataDir, { withFileTypes: true, recursive: true })) {
       if (!entry.isFile()) continue;
@@ -118,11 +118,39 @@ describe('body: the DICOM receiver as an intake channel', () => {
 
     const status = await call(b, 'dicom.status', {});
     expect(status.counters).toMatchObject({ received: 8, stored: 2, held: 1, duplicates: 3, conflicts: 1, failed: 1 });
-    const callers = Object.fromEntries(status.callers.map(({ aeTitle, address: _address, associations: _associations, ...counts }) => [aeTitle, counts]));
+    const callers = Object.fromEntries(status.callers.map(({ aeTitle, address: _address, associations: _associations, rejected: _rejected, rejections: _rejections, ...counts }) => [aeTitle, counts]));
     expect(callers).toEqual({
       CT_QA: { received: 6, stored: 2, held: 1, duplicates: 2, conflicts: 0, failed: 1 },
       MR_QA: { received: 2, stored: 0, held: 0, duplicates: 1, conflicts: 1, failed: 0 },
     });
+  });
+
+  it('counts rejected associations per calling AE title and address with the reason: wrong called AE title, not on the allow-list (wrong case too), too many associations (QA12 D5)', async () => {
+    const port = await freePort();
+    const b = await body(await tempDir(), { dicomPort: port });
+    await createVault(b);
+    await call(b, 'dicom.updateSettings', { allowedCallers: [{ aeTitle: 'MODOK', address: '127.0.0.1' }], maxAssociations: 1 });
+    const rejected = async (options: { callingAeTitle: string; calledAeTitle?: string }) => {
+      const { scu, answer } = await TestScu.associate({ port, ...options });
+      expect(answer.type).toBe('rj');
+      scu.close();
+    };
+    await rejected({ callingAeTitle: 'WHOAMI', calledAeTitle: 'WRONGAE' });
+    await rejected({ callingAeTitle: 'WHOAMI', calledAeTitle: 'WRONGAE' });
+    await rejected({ callingAeTitle: 'MODBAD' });
+    await rejected({ callingAeTitle: 'modok' });
+    const held = await TestScu.associate({ port, callingAeTitle: 'MODOK' });
+    expect(held.answer.type).toBe('ac');
+    await rejected({ callingAeTitle: 'MODOK' });
+    held.scu.close();
+
+    const status = await call(b, 'dicom.status', {});
+    expect(status.counters.rejectedAssociations).toBe(5);
+    const row = (aeTitle: string) => status.callers.find((caller) => caller.aeTitle === aeTitle && caller.address === '127.0.0.1');
+    expect(row('WHOAMI')).toMatchObject({ associations: 0, rejected: 2, rejections: { 'called-ae-title': 2 }, calledAeTitle: 'WRONGAE' });
+    expect(row('MODBAD')).toMatchObject({ associations: 0, rejected: 1, rejections: { 'not-allowed': 1 } });
+    expect(row('modok')).toMatchObject({ associations: 0, rejected: 1, rejections: { 'not-allowed': 1 } });
+    expect(row('MODOK')).toMatchObject({ associations: 1, rejected: 1, rejections: { 'too-many': 1 } });
   });
 
   it('imports files: Part 10 files and bare data sets are stored, a DICOMDIR is recognized, a resend is a duplicate, and the rest is said per file', async () => {

@@ -63,14 +63,14 @@ describe('Imaging area', () => {
       aeTitle: 'HDMS',
       portOverride: null,
       counters: { associations: 3, rejectedAssociations: 1, echoes: 2, stored: 40, failed: 1, protocolErrors: 0, bytes: 1000 },
-      callers: [{ aeTitle: 'CT_SCANNER', address: '10.0.0.5', associations: 3, stored: 40 }],
+      callers: [{ aeTitle: 'CT_SCANNER', address: '10.0.0.5', associations: 3, stored: 40, rejected: 0, rejections: {} }],
       open: [],
     }));
     renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
     const section = await screen.findByRole('region', { name: 'DICOM receiver' });
     expect(await within(section).findByText('Listening as HDMS on 127.0.0.1, port 11112.')).toBeTruthy();
     expect(within(section).getByText('Instances stored').nextElementSibling?.textContent).toBe('40');
-    expect(within(within(section).getByRole('table', { name: 'Calling AE titles' })).getAllByRole('row')[1]!.textContent).toBe('CT_SCANNER10.0.0.5340');
+    expect(within(within(section).getByRole('table', { name: 'Calling AE titles' })).getAllByRole('row')[1]!.textContent).toBe('CT_SCANNER10.0.0.53400');
   });
 
   it('says so when no study has arrived', async () => {

@@ -16,6 +16,8 @@ const caller = (aeTitle: string, counts: Partial<DicomStatus['callers'][number]>
   duplicates: 0,
   conflicts: 0,
   failed: 0,
+  rejected: 0,
+  rejections: {},
   ...counts,
 });
 
@@ -40,9 +42,9 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
     const table = within(section).getByRole('table', { name: 'Calling AE titles' });
     const cells = (row: HTMLElement) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent);
     const rows = within(table).getAllByRole('row');
-    expect(cells(rows[0]!)).toEqual(['AE title', 'Address', 'Associations', 'Received', 'Stored', 'Held', 'Duplicates', 'Conflicts', 'Failed']);
-    expect(cells(rows[1]!)).toEqual(['CT_QA', '10.0.0.5', '2', '15', '7', '1', '5', '1', '1']);
-    expect(cells(rows[2]!)).toEqual(['MR_QA', '10.0.0.5', '2', '2', '2', '0', '0', '0', '0']);
+    expect(cells(rows[0]!)).toEqual(['AE title', 'Address', 'Associations', 'Received', 'Stored', 'Held', 'Duplicates', 'Conflicts', 'Failed', 'Rejected']);
+    expect(cells(rows[1]!)).toEqual(['CT_QA', '10.0.0.5', '2', '15', '7', '1', '5', '1', '1', '0']);
+    expect(cells(rows[2]!)).toEqual(['MR_QA', '10.0.0.5', '2', '2', '2', '0', '0', '0', '0', '0']);
     // A conflict is said in words: where the copies are. QA2-12 Q7: not 'both' (one image may have 3–7 copies), nor 'its study' (conflicts may be in several).
     expect(section.textContent).toMatch(/1 instance arrived again with other bytes under a SOP Instance UID already stored: every copy is kept; each study with such an image says so in the list, and the viewer shows the latest copy and opens the earlier ones\./);
     expect(section.textContent).not.toMatch(/both copies|its study/);
@@ -55,5 +57,33 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
     const section = await screen.findByRole('region', { name: 'DICOM receiver' });
     await within(section).findByText('Listening as HDMS on 127.0.0.1, port 11112.');
     expect(section.textContent).not.toMatch(/other bytes under/);
+  });
+
+  it('says who was rejected and why, per calling AE title and address; callers past the named rows are one row (QA12 D5)', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('dicom.status', () => ({
+      ...STATUS,
+      counters: { ...STATUS.counters, rejectedAssociations: 7 },
+      callers: [
+        caller('WHOAMI', { associations: 0, rejected: 2, rejections: { 'called-ae-title': 2 }, calledAeTitle: 'WRONGAE' }),
+        caller('MODBAD', { associations: 0, rejected: 1, rejections: { 'not-allowed': 1 } }),
+        caller('MODOK', { associations: 3, rejected: 3, rejections: { 'too-many': 2, 'not-allowed': 1 } }),
+        caller('', { associations: 0, rejected: 1, rejections: { 'too-many': 1 } }),
+        { ...caller('', { associations: 0 }), address: '', others: true as const },
+      ],
+    }));
+    renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    const section = await screen.findByRole('region', { name: 'DICOM receiver' });
+    const table = await within(section).findByRole('table', { name: 'Calling AE titles' });
+    const rows = within(table).getAllByRole('row');
+    const first = (row: HTMLElement) => row.querySelector('th')!.textContent;
+    const last = (row: HTMLElement) => [...row.querySelectorAll('td')].at(-1)!.textContent;
+    expect(rows.slice(1).map((row) => [first(row), last(row)])).toEqual([
+      ['WHOAMI', '2: wrong called AE title (asked for “WRONGAE”)'],
+      ['MODBAD', '1: not on the allow-list'],
+      ['MODOK', '3: not on the allow-list (1), too many associations at once (2)'],
+      ['(no AE title: cut off before asking)', '1: too many associations at once'],
+      ['Other callers (not counted by name)', '0'],
+    ]);
   });
 });
