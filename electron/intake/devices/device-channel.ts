@@ -82,6 +82,8 @@ export class DeviceChannel implements IntakeChannel {
   /** This manager's EUI-64 (random, locally administered). */
   readonly managerSystemId: Uint8Array;
   private statusError: string | undefined;
+  /** The last attach failed (the vault is open, the channel is not): the status is an error. */
+  private attachFailed = false;
 
   constructor(private readonly options: DeviceChannelOptions) {
     const id = randomBytes(8);
@@ -91,6 +93,7 @@ export class DeviceChannel implements IntakeChannel {
   }
 
   status(): ListenerStatus {
+    if (this.ports === undefined && this.attachFailed && this.statusError !== undefined) return { channel: this.channel, state: 'error', reason: this.statusError };
     if (this.ports === undefined) return { channel: this.channel, state: 'closed', reason: this.statusError ?? 'Opens once the vault is open.' };
     return { channel: this.channel, state: 'listening' };
   }
@@ -101,9 +104,18 @@ export class DeviceChannel implements IntakeChannel {
   }
 
   async attach(ports: IntakeVaultPorts): Promise<void> {
-    this.dedupe = await DeviceDedupe.open(nodePath.join(this.options.registry.dataDir, ...DEVICE_DEDUPE_DIR), ports.journal, { log: this.options.log });
+    try {
+      this.dedupe = await DeviceDedupe.open(nodePath.join(this.options.registry.dataDir, ...DEVICE_DEDUPE_DIR), ports.journal, { log: this.options.log });
+    } catch (error) {
+      // Said in the status (not 'Opens once the vault is open.'): the vault is open, the channel is not.
+      this.attachFailed = true;
+      this.statusError = `The device duplicate index could not be opened, so device readings are not received: ${(error instanceof Error ? error.message : String(error)).slice(0, 300)}`;
+      this.changed();
+      throw error;
+    }
     this.ports = ports;
     this.statusError = undefined;
+    this.attachFailed = false;
     if (this.options.tcp !== undefined && this.options.tcp !== null) await this.listenTcp(this.options.tcp);
     for (const entry of this.serial.values()) if (entry.state === 'closed') this.openEntry(entry);
     this.changed();
@@ -134,6 +146,7 @@ export class DeviceChannel implements IntakeChannel {
     this.dedupe = undefined;
     await dedupe?.close().catch((error: unknown) => this.options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'device duplicate index: could not be written out at close; the next attach reads the journal again'));
     this.statusError = reason;
+    this.attachFailed = false;
     this.changed();
   }
 

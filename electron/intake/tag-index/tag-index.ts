@@ -467,27 +467,29 @@ export class TagIndex<E extends TagIndexEntry> {
   static async open<E extends TagIndexEntry>(options: TagIndexOptions<E> & { readonly dir: string; readonly journal: TagIndexJournal }): Promise<{ readonly index: TagIndex<E>; readonly rebuilt: boolean; readonly caughtUp: number }> {
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
     const index = new TagIndex(options);
-    let loaded = await index.load();
-    await index.removeLeftovers();
-    let caughtUp: number;
-    const from = index.lastSeq;
     try {
-      caughtUp = await index.catchUp(from);
-    } catch (error) {
-      // A manifest ahead of the journal (a journal restored or replaced): start over from it.
-      if ((error as { code?: unknown }).code !== 'E_INVALID' || !loaded) {
-        await index.closeRuns();
-        throw error;
+      let loaded = await index.load();
+      await index.removeLeftovers();
+      let caughtUp: number;
+      const from = index.lastSeq;
+      try {
+        caughtUp = await index.catchUp(from);
+      } catch (error) {
+        // A manifest ahead of the journal (a journal restored or replaced): start over from it.
+        if ((error as { code?: unknown }).code !== 'E_INVALID' || !loaded) throw error;
+        options.log?.warn({ lastSeq: from }, `${options.name}: ahead of the journal; rebuilding from the journal`);
+        await index.dropRuns();
+        loaded = false;
+        caughtUp = await index.catchUp(0);
       }
-      options.log?.warn({ lastSeq: from }, `${options.name}: ahead of the journal; rebuilding from the journal`);
-      await index.dropRuns();
-      loaded = false;
-      caughtUp = await index.catchUp(0);
+      // A long catch-up (a rebuild, a restart after a crash) is written out now, with lastSeq at the
+      // last record read: nothing is in flight yet, so every tagged record up to it is in the runs.
+      if (index.readThrough - from >= CHECKPOINT_RECORDS) await index.checkpoint(index.readThrough);
+      return { index, rebuilt: !loaded, caughtUp };
+    } catch (error) {
+      await index.abandon();
+      throw error;
     }
-    // A long catch-up (a rebuild, a restart after a crash) is written out now, with lastSeq at the
-    // last record read: nothing is in flight yet, so every tagged record up to it is in the runs.
-    if (index.readThrough - from >= CHECKPOINT_RECORDS) await index.checkpoint(index.readThrough);
-    return { index, rebuilt: !loaded, caughtUp };
   }
 
   /** Every entry under `key` (memtables first, newest first there; then runs by level), live ones only. */
@@ -679,12 +681,38 @@ export class TagIndex<E extends TagIndexEntry> {
           caught++;
         }
         // Memory stays bounded while catching up too: wait for the memtable being written out.
-        if (this.frozen !== null && this.active.entries >= this.options.memoryEntries) await this.jobs;
+        if (this.frozen !== null && this.active.entries >= this.options.memoryEntries) await this.writtenOut();
       }
       if (page.end || page.nextCursor === cursor) break;
       cursor = page.nextCursor;
     }
     return caught;
+  }
+
+  /**
+   * At open: waits until the memtable being written out is. A failed flush is tried again a few
+   * times (TagIndexWriteRetry.openAttempts), then the open fails: its channel reports the error
+   * rather than attaching with the journal piling up in memory.
+   */
+  private async writtenOut(): Promise<void> {
+    await this.jobs;
+    for (let attempt = 1; this.frozen !== null; attempt++) {
+      if (attempt >= this.retry.openAttempts) {
+        throw new Error(`The ${this.options.name} cannot write to disk (${this.writeFailures} attempts failed; disk full or failing?): it could not be opened, so its channel does not receive until the disk is fixed and the vault is opened again.`);
+      }
+      this.cancelRetry();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.retry.maxDelayMs, this.retry.firstDelayMs * 2 ** (attempt - 1))));
+      await this.schedule();
+    }
+  }
+
+  /** An open that failed: nothing runs or stays open after it. */
+  private async abandon(): Promise<void> {
+    this.closed = true;
+    this.cancelRetry();
+    await this.jobs;
+    this.cancelRetry();
+    await this.closeRuns();
   }
 
   // -- writes ----------------------------------------------------------------------------------
