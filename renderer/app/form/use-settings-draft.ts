@@ -19,6 +19,11 @@ export function useSettingsDraft<A extends { readonly settings: S }, S, D, C>(op
   readonly loaded: LoadedSettings<A>;
   readonly draft: D | null;
   readonly saved: boolean;
+  /**
+   * The person tried to send the draft while it had a problem: only then is the problem shown next
+   * to the button, which it disables (the README's forms rule, QA2-11 Q4); cleared by a save.
+   */
+  readonly attempted: boolean;
   readonly save: Action<[D], void>;
   readonly change: (patch: Partial<D>) => void;
   readonly submit: (event: FormEvent) => void;
@@ -27,6 +32,7 @@ export function useSettingsDraft<A extends { readonly settings: S }, S, D, C>(op
   const [loaded, setLoaded] = useState<LoadedSettings<A>>({ phase: 'loading' });
   const [draft, setDraft] = useState<D | null>(null);
   const [saved, setSaved] = useState(false);
+  const [attempted, setAttempted] = useState(false);
 
   // Once per mount: the callers pass functions of the api, which does not change.
   useEffect(() => {
@@ -53,6 +59,7 @@ export function useSettingsDraft<A extends { readonly settings: S }, S, D, C>(op
     setLoaded({ phase: 'ready', answer });
     setDraft(draftOf(answer.settings));
     setSaved(true);
+    setAttempted(false);
   });
   const change = (patch: Partial<D>): void => {
     setDraft((previous) => (previous === null ? previous : { ...previous, ...patch }));
@@ -61,7 +68,9 @@ export function useSettingsDraft<A extends { readonly settings: S }, S, D, C>(op
   };
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    if (draft !== null && problemOf(draft) === null && !save.busy) void save.run(draft);
+    if (draft === null || save.busy) return;
+    if (problemOf(draft) !== null) setAttempted(true);
+    else void save.run(draft);
   };
-  return { loaded, draft, saved, save, change, submit };
+  return { loaded, draft, saved, attempted, save, change, submit };
 }

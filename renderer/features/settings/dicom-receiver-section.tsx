@@ -140,7 +140,7 @@ export function DicomReceiverSection() {
   const issuersId = useId();
   const callersProblemId = useId();
   const issuersProblemId = useId();
-  const { loaded, draft, saved, save, change, submit } = useSettingsDraft({
+  const { loaded, draft, saved, attempted, save, change, submit } = useSettingsDraft({
     load: () => api.dicom.getSettings({}),
     store: (settings: Parameters<typeof api.dicom.updateSettings>[0]) => api.dicom.updateSettings(settings),
     draftOf,
@@ -245,7 +245,8 @@ export function DicomReceiverSection() {
             hint="For modalities that send a Patient ID without an Issuer of Patient ID (0010,0021): their studies are filed under this HL7 assigning authority’s patient with that ID (e.g. RADCLINIC). Set it only when every such sender uses that authority’s numbers. Empty: such a Patient ID is not matched to any authority’s patient."
             problem={problemOf('noIssuerAuthority')}
           />
-          <SubmitRow label="Save receiver settings" problem={draftProblem(draft)} busy={save.busy} busyText="Saving and restarting the receiver…" />
+          {/* Enabled until the person tries to send: each field shows its own problem meanwhile (README, forms). */}
+          <SubmitRow label="Save receiver settings" problem={attempted ? draftProblem(draft) : null} busy={save.busy} busyText="Saving and restarting the receiver…" />
           {saved && <p className="saved-note">Receiver settings saved.</p>}
           {/* A refusal the fields show already is not repeated. */}
           {(refused === null || refused.some((p) => p.field === null)) && <ActionError error={save.error} />}

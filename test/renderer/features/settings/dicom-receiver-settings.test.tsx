@@ -73,6 +73,8 @@ describe('Settings › DICOM receiver', () => {
     expect(described('ARTIM timeout (seconds)')).toContain('ARTIM timeout (seconds): a whole number from 1 to 600.');
     expect(described('Idle timeout (seconds)')).toMatch(/Idle timeout \(seconds\): .*3600/);
     expect(input('ARTIM timeout (seconds)').getAttribute('aria-invalid')).toBe('true');
+    // Trying to send shows the reason next to the button, which it then disables (QA2-11 Q4).
+    fireEvent.click(save());
     expect(save().disabled).toBe(true);
     expect(section.textContent).not.toMatch(/maxPduLength|artimSeconds|idleTimeoutSeconds/);
 
@@ -128,6 +130,7 @@ describe('Settings › DICOM receiver', () => {
         .map((id) => document.getElementById(id)?.textContent);
     expect(described('AE title')).toContain('AE title: an AE title is up to 16 printable ASCII characters without a backslash.');
     expect(described('Allowed callers')).toContain('Allowed callers, line 2, address: is not an IP address.');
+    fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
     expect((within(section).getByRole('button', { name: 'Save receiver settings' }) as HTMLButtonElement).disabled).toBe(true);
     expect(section.textContent).not.toMatch(/invalid_|allowedCallers|aeTitle/);
     expect(node.calls.some((call) => call.method === 'dicom.updateSettings')).toBe(false);
@@ -167,6 +170,23 @@ describe('Settings › DICOM receiver', () => {
     expect(node.calls.some((call) => call.method === 'dicom.updateSettings')).toBe(false);
   });
 
+  it('keeps Save enabled while a field shows a problem, until the person tries to send; trying shows the reason next to the button and sends nothing (README forms rule, QA2-11 Q4)', async () => {
+    const { node, section } = await renderSection();
+    const save = () => within(section).getByRole('button', { name: 'Save receiver settings' }) as HTMLButtonElement;
+    fireEvent.change(within(section).getByLabelText('Port'), { target: { value: 'abc' } });
+    // The field says it at once; the button stays.
+    expect(within(section).getByLabelText('Port').getAttribute('aria-invalid')).toBe('true');
+    expect(save().disabled).toBe(false);
+    fireEvent.click(save());
+    expect(save().disabled).toBe(true);
+    const reason = (save().getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent);
+    expect(reason).toContain('Port: a whole number from 0 to 65535.');
+    expect(node.calls.some((call) => call.method === 'dicom.updateSettings')).toBe(false);
+    // Fixed: the button is back.
+    fireEvent.change(within(section).getByLabelText('Port'), { target: { value: '104' } });
+    expect(save().disabled).toBe(false);
+  });
+
   it('refuses an issuer map line without "=" (a typo would otherwise map the issuer to itself, silently; QA D18)', async () => {
     const { node, section } = await renderSection();
     const field = within(section).getByLabelText('Issuer of Patient ID → assigning authority');
@@ -176,6 +196,7 @@ describe('Settings › DICOM receiver', () => {
       .split(' ')
       .map((id) => document.getElementById(id)?.textContent);
     expect(described).toContain('Issuer of Patient ID → assigning authority, line 2: an issuer, "=" and the assigning authority (for example RADIOLOGY = NORTHCLINIC).');
+    fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
     expect((within(section).getByRole('button', { name: 'Save receiver settings' }) as HTMLButtonElement).disabled).toBe(true);
     expect(node.calls.some((call) => call.method === 'dicom.updateSettings')).toBe(false);
   });
