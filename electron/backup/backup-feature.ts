@@ -47,12 +47,23 @@ const REGISTER_RETRY_MS = 5 * 60_000;
  * schedule with retention; the last backup's status; restoring one into an empty data folder,
  * with the erasure register's erasures applied again.
  */
-export function backupFeature({ config, log, vault, keyrings, vaultLock, notifier, isRunning }: BodyServices) {
+export function backupFeature({ config, log, events, vault, keyrings, vaultLock, notifier, isRunning }: BodyServices) {
   const dedupeDir = path.join(config.dataDir, ...HL7_DEDUPE_DIR);
   const dicomDedupeDir = path.join(config.dataDir, ...DICOM_DEDUPE_DIR);
   const deviceDedupeDir = path.join(config.dataDir, ...DEVICE_DEDUPE_DIR);
   const settings = new BackupSettingsStore(config.dataDir, log);
-  const status = new BackupStatusStore(config.dataDir);
+  /**
+   * Pushes the status as the body answers it now (`backup.statusChanged`), after every change of
+   * it and of the next scheduled time, so Settings and the lock screen follow without asking.
+   */
+  const announce = (): void => {
+    void (async () => {
+      if (!isRunning()) return;
+      const nextAt = (await keyrings.exists()) ? scheduler.nextAt() : null;
+      events.emit('backup.statusChanged', status.answer(nextAt));
+    })().catch(() => log.warn({}, 'backup status not announced'));
+  };
+  const status = new BackupStatusStore(config.dataDir, announce);
   const loaded = Promise.all([settings.load(), status.load()]);
 
   /**
@@ -149,6 +160,7 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
     async onVaultOpen() {
       await loaded;
       scheduler.arm();
+      announce();
       if (status.stored.erasureRecord !== null) void vaultLock.run(copyRegister).catch(() => undefined);
     },
     // Right after an erasure, before it is reported done (the vault lock is held by vault.erase).
@@ -221,6 +233,7 @@ export function backupFeature({ config, log, vault, keyrings, vaultLock, notifie
         if (next.destination !== before.destination) await vaultLock.run(copyRegister);
         if (JSON.stringify(next.schedule) !== JSON.stringify(before.schedule)) await scheduler.scheduleChanged();
         else scheduler.arm();
+        announce();
         log.info({ schedule: next.schedule.kind, keep: next.keep, destination: next.destination === null ? 'default' : 'chosen' }, 'backup settings saved');
         return settingsAnswer(next);
       },

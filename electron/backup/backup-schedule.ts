@@ -95,7 +95,11 @@ export class BackupStatusStore {
   private current: StoredStatus = EMPTY_STATUS;
   readonly file: string;
 
-  constructor(dataDir: string) {
+  /** `onChange` is told after every change is saved (the body pushes the new status to the windows). */
+  constructor(
+    dataDir: string,
+    private readonly onChange: () => void = () => undefined,
+  ) {
     this.file = path.join(dataDir, BACKUP_STATUS_FILE);
   }
 
@@ -149,7 +153,12 @@ export class BackupStatusStore {
 
   private async save(next: StoredStatus): Promise<void> {
     this.current = next;
-    await writeFileAtomic(this.file, `${JSON.stringify(next, null, 1)}\n`);
+    try {
+      await writeFileAtomic(this.file, `${JSON.stringify(next, null, 1)}\n`);
+    } finally {
+      // What the windows show is what the body now answers, saved or not.
+      this.onChange();
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import { networkEvents, networkMethods } from './network-contract';
 import type { EventSpec, MethodSpec } from './method';
 import type { EVENT_NAME_LIST, METHOD_NAME_LIST } from './names';
 import { prefsEvents, prefsMethods } from './prefs-contract';
-import { backupMethods, vaultEvents, vaultMethods } from './vault-contract';
+import { backupEvents, backupMethods, vaultEvents, vaultMethods } from './vault-contract';
 
 /**
  * The body ↔ mind contract: one typed map, composed from one small piece per feature.
@@ -39,6 +39,7 @@ export const events = {
   ...appEvents,
   ...prefsEvents,
   ...vaultEvents,
+  ...backupEvents,
   ...journalEvents,
   ...demoEvents,
   ...intakeEvents,

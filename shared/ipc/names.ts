@@ -100,6 +100,7 @@ export const EVENT_NAME_LIST = [
   'app.stopping',
   'prefs.changed',
   'vault.changed',
+  'backup.statusChanged',
   'journal.appended',
   'demo.progress',
   'intake.statusChanged',

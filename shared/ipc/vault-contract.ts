@@ -244,6 +244,11 @@ export const backupMethods = {
   'backup.choose': method(z.strictObject({ what: z.enum(['folder', 'file']) }), z.strictObject({ path: z.string().max(4096).nullable() })),
 } as const;
 
+export const backupEvents = {
+  /** The backup status changed (a backup made or failed, the schedule, an erasure record not beside the backups): the whole new status. */
+  'backup.statusChanged': event(BackupStatusSchema),
+} as const;
+
 export const vaultEvents = {
   /** A vault was created or restored in this data folder. */
   'vault.changed': event(VaultStatusSchema),

@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ContractError } from '../../../shared/ipc/errors';
 import type { BackupSettings, BackupStatus } from '../../../shared/ipc/vault-contract';
 import { prefixedProblem, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
-import { useApi } from '../../app/api-context';
+import { useApi, useBodyEvent } from '../../app/api-context';
 import { CopyButton } from '../../app/copy-button';
 import { ErrorNote } from '../../app/error-note';
 import { SubmitRow } from '../../app/form/submit-row';
@@ -28,16 +28,29 @@ export function describeBackupStatus(status: BackupStatus): { last: string; fail
   return { last, failure, next, erasureRecord };
 }
 
-/** The body's backup status, loaded once and again whenever `refresh` changes. */
+/**
+ * The body's backup status: loaded, again whenever `refresh` changes, and kept current by
+ * `backup.statusChanged` (a scheduled backup failing while the lock screen is open, a failed
+ * Export backup), which the body pushes after every change.
+ */
 export function useBackupStatus(refresh: unknown = 0): { status: BackupStatus | null; error: unknown } {
   const api = useApi();
   const [status, setStatus] = useState<BackupStatus | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // An answer to a request sent before a push is older than the push: it is dropped.
+  const pushes = useRef(0);
+  const pushed = useCallback((next: BackupStatus) => {
+    pushes.current++;
+    setStatus(next);
+    setError(null);
+  }, []);
+  useBodyEvent('backup.statusChanged', pushed);
   useEffect(() => {
     let current = true;
+    const pushesBefore = pushes.current;
     api.backup.status({}).then(
       (answer) => {
-        if (current) {
+        if (current && pushes.current === pushesBefore) {
           setStatus(answer);
           setError(null);
         }

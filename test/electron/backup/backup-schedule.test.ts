@@ -1,11 +1,11 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import { BackupScheduler, BackupStatusStore, nextScheduledRun, pruneScheduledBackups, scheduledBackupFileName } from '../../../electron/backup/backup-schedule';
 import { checkBackupDestination } from '../../../electron/backup/backup-settings';
 import { useTempDirs } from '../../support/temp-dir';
-import { call, callContext, makeTestVault, readJournal, signIn } from '../vault/vault-test-support';
+import { call, callContext, heard, makeTestVault, payloadsOf, readJournal, signIn } from '../vault/vault-test-support';
 
 const tempDir = useTempDirs();
 
@@ -181,6 +181,35 @@ describe('backup: scheduled by the body', () => {
     const records = await readJournal(next);
     expect(records.filter((record) => record.kind === 'backup.scheduled')).toHaveLength(1);
     await next.stop('quit');
+  });
+
+  it('tells every window when the status changes: a backup made, a failed export, a scheduled backup (QA11 D2)', async () => {
+    const dataDir = await tempDir();
+    const destination = await tempDir();
+    const b = await body(dataDir);
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signIn(b, vault);
+    await call(b, 'backup.updateSettings', { destination });
+    const events = heard(b);
+    await call(b, 'backup.export', {});
+    await until('a pushed success', async () => (payloadsOf(events, 'backup.statusChanged').some((s) => s.last !== null && s.failure === null) ? true : null));
+    await rm(destination, { recursive: true, force: true });
+    const refused = await b.router.dispatch('backup.export', {}, callContext);
+    expect(refused.ok).toBe(false);
+    const failed = await until('a pushed failure', async () => payloadsOf(events, 'backup.statusChanged').find((s) => s.failure !== null) ?? null);
+    expect(failed.failure?.reason).not.toContain(destination);
+    expect(failed).toEqual(await call(b, 'backup.status', {}));
+    await mkdir(destination);
+    const before = payloadsOf(events, 'backup.statusChanged').length;
+    await call(b, 'backup.updateSettings', { schedule: { kind: 'hours', every: 1 } });
+    const scheduled = await until('a pushed scheduled backup', async () =>
+      payloadsOf(events, 'backup.statusChanged')
+        .slice(before)
+        .find((s) => s.last?.scheduled === true && s.failure === null) ?? null,
+    );
+    expect(scheduled.nextAt).not.toBeNull();
+    await b.stop('quit');
   });
 
   it('records a failure with a PHI-free reason when the destination is gone, and keeps the schedule', async () => {

@@ -1,11 +1,11 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { describeBackupStatus } from '../../../../renderer/features/settings/backup-settings-block';
 import type { BackupSettings } from '../../../../shared/ipc/vault-contract';
 import { createFakeNode, FakeRefusal } from '../../support/fake-transport';
 import { ADMIN_PASSPHRASE, createFakeVault } from '../../support/fake-vault-service';
-import { renderApp } from '../../support/render-app';
+import { emitEvent, renderApp } from '../../support/render-app';
 
 const LAST = { at: '2026-03-04T02:30:00.000Z', bytes: 1_234_567, scheduled: true };
 
@@ -112,6 +112,17 @@ describe('Settings › Data › Backup', () => {
     expect(form.textContent).not.toMatch(/Invalid request|too_big|schedule\.every/);
   });
 
+  it('shows a failed Export backup in the status line at once, as the body pushes it (QA11 D2)', async () => {
+    const node = nodeWithBackups('unlocked');
+    node.handle('backup.status', () => ({ last: LAST, failure: null, nextAt: null, erasureRecord: null }));
+    renderApp(node, '#/settings', vaultWith('unlocked', 'admin'));
+    const group = await screen.findByRole('group', { name: 'Backup' });
+    await within(group).findByText((content) => content.startsWith('Last backup:'));
+    expect(within(group).queryByText(/^The backup of .* failed/)).toBeNull();
+    act(() => emitEvent(node, 'backup.statusChanged', { last: LAST, failure: { at: '2026-03-05T02:30:00.000Z', reason: 'The backup destination folder is not available.' }, nextAt: null, erasureRecord: null }));
+    expect(await within(group).findByText(/^The backup of .* failed: The backup destination folder is not available\./)).toBeTruthy();
+  });
+
   it('is not offered to a clinician (backups are the administrator’s)', async () => {
     renderApp(nodeWithBackups('unlocked'), '#/settings', vaultWith('unlocked', 'clinician'));
     await screen.findByRole('region', { name: 'Data' });
@@ -129,5 +140,18 @@ describe('the unlock screen', () => {
     expect(backups.textContent).toContain('The backup destination is full.');
     fireEvent.change(screen.getByRole('combobox', { name: 'Operator' }), { target: { value: screen.getByRole('option', { name: /Rita Researcher/ }).getAttribute('value') } });
     await waitFor(() => expect(screen.queryByLabelText('Backups')).toBeNull());
+  });
+
+  it('follows the body’s backup status while it stays open: a scheduled backup failing while locked shows at once (QA11 D2)', async () => {
+    const node = nodeWithBackups('locked');
+    node.handle('backup.status', () => ({ last: LAST, failure: null, nextAt: null, erasureRecord: null }));
+    renderApp(node, '', vaultWith('locked', 'admin'));
+    const backups = await screen.findByLabelText('Backups');
+    await waitFor(() => expect(backups.textContent).toContain('Last backup:'));
+    expect(within(backups).queryByRole('alert')).toBeNull();
+    act(() => emitEvent(node, 'backup.statusChanged', { last: LAST, failure: { at: '2026-03-05T02:30:00.000Z', reason: 'The backup destination is full.' }, nextAt: null, erasureRecord: null }));
+    expect((await within(backups).findByRole('alert')).textContent).toMatch(/failed: The backup destination is full\./);
+    act(() => emitEvent(node, 'backup.statusChanged', { last: { ...LAST, at: '2026-03-05T03:30:00.000Z' }, failure: null, nextAt: null, erasureRecord: null }));
+    await waitFor(() => expect(within(backups).queryByRole('alert')).toBeNull());
   });
 });
