@@ -25,6 +25,11 @@ export class HitCache {
     return this.hits.get(patientId);
   }
 
+  /** Changes only when the cache is cleared: the rows on screen must then be requested again. */
+  generation(): number {
+    return this.clearedAt;
+  }
+
   /** Changes whenever rows arrive or the cache is cleared (for useSyncExternalStore). */
   snapshot(): number {
     return this.version;

@@ -73,9 +73,11 @@ export function PatientResultList({
 
   const visibleIds = items.map((item) => patientIds[item.index]).filter((id) => id !== undefined);
   const visibleKey = visibleIds.join('\u0000');
+  // Again after the cache was cleared (a replay changed the views, QA11 D1), for the same rows too.
+  const generation = hits.generation();
   useEffect(() => {
     if (visibleKey !== '') hits.request(visibleKey.split('\u0000'));
-  }, [hits, visibleKey]);
+  }, [hits, visibleKey, generation]);
 
   // Focus follows the active row once it is rendered (it may have to scroll into view first).
   useEffect(() => {
