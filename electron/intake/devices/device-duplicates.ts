@@ -263,7 +263,9 @@ export class DeviceDedupe {
     if (tag === null) return false;
     if (entry.kind === EntryKind.Reading) return tag.prefix === READING_TAG_PREFIX && tag.words.includes(word);
     if (entry.kind === EntryKind.Report) return tag.prefix === REPORT_TAG_PREFIX && tag.words[0] === word;
-    // A long report's single reading is in its sealed metadata only: the record must still be that report's.
+    // A long report's single reading is in its sealed metadata only: a long report at that seq is
+    // believed to be that report. It is: the index's files are of this journal (the tag index
+    // rebuilds from another journal's, see journalIdentity), and an erased record is a tombstone.
     return tag.prefix === REPORT_TAG_PREFIX;
   }
 

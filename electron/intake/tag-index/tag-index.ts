@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,8 +25,11 @@ import type { Journal, JournalRecord } from '../../storage/journal';
  *   runs intact (the new run file, named by no manifest, is removed at the next open);
  * - the manifest's `lastSeq`: every tagged journal record up to it is in the runs. At open the
  *   index reads the journal after it (the memtable's entries, lost with the process, come back
- *   from the journal); with no usable manifest, another key (`keyId`), a damaged run, or a journal
- *   shorter than it, the index is rebuilt from the whole journal.
+ *   from the journal); with no usable manifest, another key (`keyId`), another journal (`journal`,
+ *   see journalIdentity), a damaged run, or a journal shorter than it, the index is rebuilt from
+ *   the whole journal. A manifest of an earlier version, naming no journal, is adopted as made from
+ *   the current one (and names it from then on): those versions also rebuilt on another key or a
+ *   shorter journal, and a rebuild at every upgrade would cost seconds per million records.
  *
  * An entry's first 16 bytes are its key (the keyed tag looked up); entries sort by their first
  * `sortBytes` bytes, and two entries equal in those are one (a record caught up twice). Erasure:
@@ -152,6 +156,7 @@ const RUN_HEADER = 16;
 const LEVEL_RATIO = 8;
 const MANIFEST = 'manifest.json';
 const RUN_NAME = /^run-(\d+)\.hdx$/;
+const JOURNAL_ID = /^[0-9a-f]{16}$/;
 /** A catch-up that read this many journal records is written out at once (a crash then need not read them again). */
 const CHECKPOINT_RECORDS = 1000;
 
@@ -402,6 +407,8 @@ async function writeRun(layout: TagIndexLayout<TagIndexEntry>, dir: string, name
 interface Manifest {
   readonly v: 1;
   readonly keyId: string;
+  /** The journal the runs were made from (journalIdentity); absent in manifests of earlier versions. */
+  readonly journal?: string;
   readonly lastSeq: number;
   readonly next: number;
   readonly runs: readonly { readonly name: string; readonly level: number }[];
@@ -410,6 +417,7 @@ interface Manifest {
 function parseManifest(text: string, keyId: string): Manifest | null {
   try {
     const value = JSON.parse(text) as Partial<Manifest>;
+    if (value.journal !== undefined && !(typeof value.journal === 'string' && JOURNAL_ID.test(value.journal))) return null;
     if (value.v !== 1 || value.keyId !== keyId || !Number.isSafeInteger(value.lastSeq) || !Number.isSafeInteger(value.next) || !Array.isArray(value.runs)) return null;
     for (const run of value.runs) if (typeof run?.name !== 'string' || !RUN_NAME.test(run.name) || !Number.isSafeInteger(run.level) || run.level < 1) return null;
     return value as Manifest;
@@ -427,6 +435,8 @@ export class TagIndex<E extends TagIndexEntry> {
   private readonly forgotten = new Set<number>();
   private lastSeq = 0;
   private maxSeq = 0;
+  /** The journal's identity (journalIdentity); null while it has no record. */
+  private journalId: string | null = null;
   /** The newest journal record read by a catch-up, tagged or not. */
   private readThrough = 0;
   private nextRun = 1;
@@ -468,6 +478,7 @@ export class TagIndex<E extends TagIndexEntry> {
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
     const index = new TagIndex(options);
     try {
+      index.journalId = await index.journalIdentity();
       let loaded = await index.load();
       await index.removeLeftovers();
       let caughtUp: number;
@@ -631,6 +642,10 @@ export class TagIndex<E extends TagIndexEntry> {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     if (manifest === null) return false;
+    if (manifest.journal !== undefined && this.journalId !== null && manifest.journal !== this.journalId) {
+      this.options.log?.warn({}, `${this.options.name}: its files were made from another journal (a vault restored or replaced); rebuilding from the journal`);
+      return false;
+    }
     try {
       for (const { name, level } of manifest.runs) this.runs[level] = await Run.open(this.options.layout, dir, name, level);
     } catch (error) {
@@ -641,7 +656,28 @@ export class TagIndex<E extends TagIndexEntry> {
     this.lastSeq = manifest.lastSeq;
     this.maxSeq = manifest.lastSeq;
     this.nextRun = manifest.next;
+    if (manifest.journal === undefined && this.journalId !== null) {
+      // An earlier version's manifest: adopted, and named at once (else only at the next write-out).
+      try {
+        await this.writeManifest(this.lastSeq, this.runs);
+      } catch (error) {
+        this.options.log?.warn({ error: error instanceof Error ? error.message : String(error) }, `${this.options.name}: could not name its journal in the manifest yet`);
+      }
+    }
     return true;
+  }
+
+  /**
+   * Tells journals apart: a hash of the first record's seq and time. A journal keeps them for
+   * ever (an erasure leaves a tombstone with the same seq and time; a restore brings the same
+   * journal back, shorter maybe), another vault's journal began at another millisecond. Null while
+   * the journal has no record.
+   */
+  private async journalIdentity(): Promise<string | null> {
+    const journal = this.options.journal;
+    if (journal === null) return null;
+    const first = (await journal.read({ after: 0, limit: 1 })).records[0];
+    return first === undefined ? null : createHash('sha256').update(`tag-index journal/v1\0${first.seq}\0${first.at}`).digest('hex').slice(0, 16);
   }
 
   /** Run files the manifest does not name (a merge a crash interrupted): removed. */
@@ -878,9 +914,12 @@ export class TagIndex<E extends TagIndexEntry> {
 
   private async writeManifest(lastSeq: number, runs: ReadonlyArray<Run<E> | undefined>): Promise<void> {
     const dir = this.options.dir!;
+    // Opened on an empty journal: named by its first record once it has one.
+    this.journalId ??= await this.journalIdentity();
     const manifest: Manifest = {
       v: 1,
       keyId: this.options.keyId,
+      ...(this.journalId === null ? {} : { journal: this.journalId }),
       lastSeq,
       next: this.nextRun,
       runs: runs.filter((run): run is Run<E> => run !== undefined).map((run) => ({ name: run.name, level: run.level })),
