@@ -152,7 +152,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
           <button type="button" className="button" disabled={shown.phase !== 'ready' || exportCsv.busy} aria-busy={exportCsv.busy || undefined} onClick={() => void exportCsv.run()}>
             Export CSV
           </button>
-          {/* The print dialog also saves a PDF; the printed page is the report alone, with full digests. */}
+          {/* The print dialog also saves a PDF; the printed page is the report alone, with full digests (data-full, ledger.css). */}
           <button type="button" className="button" disabled={shown.phase !== 'ready'} onClick={() => window.print()}>
             Print or save as PDF
           </button>
@@ -202,6 +202,21 @@ function CellText({ children }: { children: string }) {
   return <span className="access-report__text">{children}</span>;
 }
 
+/**
+ * When, as the ledger shows it: the date and the clock each whole (printed at A4 width the column may
+ * wrap between them, never inside the date at its hyphens or inside the clock: QA11 D4).
+ */
+function ReportTime({ at }: { at: string }) {
+  const text = ledgerTime(at);
+  const space = text.indexOf(' ');
+  if (space < 0) return <time dateTime={at}>{text}</time>;
+  return (
+    <time dateTime={at}>
+      <span className="nowrap">{text.slice(0, space)}</span> <span className="nowrap">{text.slice(space + 1)}</span>
+    </time>
+  );
+}
+
 /** What a printed report covers, in words. */
 function describeQuery(query: AccessReportQuery, names: Readonly<Record<string, string>>): string {
   const parts = [
@@ -242,7 +257,7 @@ function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy:
             {report.rows.map((row) => (
               <tr key={row.seq}>
                 <td className="ledger-time">
-                  <time dateTime={row.at}>{ledgerTime(row.at)}</time>
+                  <ReportTime at={row.at} />
                 </td>
                 <th scope="row">
                   {row.operatorName !== '' ? (
@@ -250,7 +265,7 @@ function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy:
                   ) : row.operator === '' ? (
                     'Node'
                   ) : (
-                    <code className="hash" title={row.operator}>
+                    <code className="hash" title={row.operator} data-full={row.operator}>
                       {shortHash(row.operator)}
                     </code>
                   )}
@@ -264,7 +279,7 @@ function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy:
                   ) : row.subject === '' ? (
                     <span className="muted">—</span>
                   ) : (
-                    <code className="hash" title={row.subject}>
+                    <code className="hash" title={row.subject} data-full={row.subject}>
                       {shortHash(row.subject)}
                     </code>
                   )}
@@ -274,7 +289,7 @@ function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy:
                   <a href={hrefForPath('ledger', String(row.seq))} aria-label={`Entry ${row.seq}`}>
                     {row.seq}
                   </a>{' '}
-                  <code className="hash" title={`Entry digest ${row.entryHash}`}>
+                  <code className="hash" title={`Entry digest ${row.entryHash}`} data-full={row.entryHash}>
                     {shortHash(row.entryHash)}
                   </code>
                 </td>

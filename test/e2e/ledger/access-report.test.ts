@@ -326,6 +326,49 @@ describe('audit as a compliance officer uses it', () => {
         }
       });
 
+      // QA11 D4: printed at 718 px, columns were broken inside words and numbers ("12:37" / ":25",
+      // "Exporte" / "d a backup", "Entry dige" / "st"), and the green "Exported N rows" note was printed.
+      await steps.run('printed at 718 px: words, times and names whole on one line; no export note; page.pdf() renders', async () => {
+        await page.getByRole('button', { name: 'Export CSV' }).click();
+        const note = page.getByRole('status').filter({ hasText: /^Exported \d+ rows to / });
+        await note.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        await page.setViewportSize({ width: 718, height: 1016 });
+        await page.emulateMedia({ media: 'print' });
+        try {
+          const table = page.getByRole('table', { name: 'Access report' });
+          const layout = await table.evaluate((element) => {
+            const wrap = element.parentElement!;
+            const broken: string[] = [];
+            const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+              // A date is one word (not "2026-" / "12-06"); otherwise a line may end after a hyphen.
+              for (const part of (node.textContent ?? '').matchAll(/\d{4}-\d{2}-\d{2}|[^\s-]+-?/g)) {
+                const range = document.createRange();
+                range.setStart(node, part.index);
+                range.setEnd(node, part.index + part[0].length);
+                if (new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top))).size > 1) broken.push(part[0]);
+              }
+            }
+            const heads = [...element.querySelectorAll('thead th')].map((th) => `${th.textContent} ${Math.round(th.getBoundingClientRect().width)}`);
+            const widest = [...element.querySelectorAll('tbody td, tbody th')].map((cell) => ({ text: (cell.textContent ?? '').slice(0, 40), width: Math.round(cell.getBoundingClientRect().width), min: cell.scrollWidth })).sort((a, b) => b.width - a.width).slice(0, 4);
+            return { hidden: wrap.scrollWidth - wrap.clientWidth, tableRight: element.getBoundingClientRect().right, broken, heads, widest, wrapWidth: wrap.clientWidth };
+          });
+          expect(layout.broken, 'words broken across lines').toEqual([]);
+          expect(await note.isVisible(), 'the export note in print').toBe(false);
+          expect(layout.hidden, JSON.stringify(layout)).toBeLessThanOrEqual(1);
+          expect(layout.tableRight).toBeLessThanOrEqual(718);
+          // The auditor's 50-character name is among the rows, whole at its spaces and hyphens.
+          expect(await table.locator('tbody th', { hasText: AUDITOR }).count()).toBeGreaterThan(0);
+          // Headless Chromium prints it; the PDF is a real document of at least one page.
+          const pdf = await page.pdf({ format: 'A4', printBackground: false });
+          expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+          expect(pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length ?? 0).toBeGreaterThan(0);
+        } finally {
+          await page.emulateMedia({ media: 'screen' });
+          await page.setViewportSize({ width: 1280, height: 900 });
+        }
+      });
+
       await steps.run('the ledger names the operator an operator change was about, for the administrator (not only a hash)', async () => {
         await goToArea(page, 'Ledger');
         const rows = page.locator('tr', { has: page.locator('code.ledger-kind__raw', { hasText: /^OPERATOR_CHANGE$/ }) });
