@@ -84,6 +84,8 @@ export class DeviceChannel implements IntakeChannel {
   private statusError: string | undefined;
   /** The last attach failed (the vault is open, the channel is not): the status is an error. */
   private attachFailed = false;
+  /** An attach under way (a second one waits for it instead of opening a second index). */
+  private attaching: Promise<void> | null = null;
 
   constructor(private readonly options: DeviceChannelOptions) {
     const id = randomBytes(8);
@@ -104,6 +106,18 @@ export class DeviceChannel implements IntakeChannel {
   }
 
   async attach(ports: IntakeVaultPorts): Promise<void> {
+    // Attached, or attaching: a second attach would open a second index and listener and lose the first.
+    if (this.ports !== undefined) return;
+    if (this.attaching !== null) return this.attaching;
+    this.attaching = this.attachNow(ports);
+    try {
+      await this.attaching;
+    } finally {
+      this.attaching = null;
+    }
+  }
+
+  private async attachNow(ports: IntakeVaultPorts): Promise<void> {
     try {
       this.dedupe = await DeviceDedupe.open(nodePath.join(this.options.registry.dataDir, ...DEVICE_DEDUPE_DIR), ports.journal, { log: this.options.log });
     } catch (error) {

@@ -443,6 +443,8 @@ export class TagIndex<E extends TagIndexEntry> {
   private jobs: Promise<void> = Promise.resolve();
   private compactionWanted = false;
   private closed = false;
+  /** Set once close() (or a failed open) waited for the last job: no job starts after it. */
+  private finished = false;
   /** A job (flush, compaction) is running. */
   private running = false;
   /** Writes that failed in a row (0: the last one went through), when the last failed, the retry's timer. */
@@ -592,7 +594,9 @@ export class TagIndex<E extends TagIndexEntry> {
     if (set.size === 0) return;
     this.active.remove(set);
     this.frozen?.remove(set);
-    if (this.options.dir === null) return;
+    // Closing or closed: no merge starts on run files being closed. Entries left in them are harmless:
+    // every hit is confirmed against the journal record it names, a tombstone after an erasure.
+    if (this.options.dir === null || this.closed) return;
     // Run files (and a memtable being written out right now) may hold them: ignored, then compacted away.
     for (const seq of set) this.forgotten.add(seq);
     this.compactionWanted = true;
@@ -626,6 +630,7 @@ export class TagIndex<E extends TagIndexEntry> {
     // record the journal holds is in memory or in the runs: lastSeq goes to the journal's end.
     if (this.options.dir !== null) await this.checkpoint(Math.max(this.readThrough, this.options.journal?.lastSeq ?? 0));
     await this.jobs;
+    this.finished = true;
     this.cancelRetry();
     await this.closeRuns();
   }
@@ -747,6 +752,7 @@ export class TagIndex<E extends TagIndexEntry> {
     this.closed = true;
     this.cancelRetry();
     await this.jobs;
+    this.finished = true;
     this.cancelRetry();
     await this.closeRuns();
   }
@@ -795,7 +801,7 @@ export class TagIndex<E extends TagIndexEntry> {
 
   /** Runs the pending work (a flush, a compaction) after what runs already; resolves when done. */
   private schedule(): Promise<void> {
-    if (this.options.dir === null) return Promise.resolve();
+    if (this.options.dir === null || this.finished) return Promise.resolve();
     this.jobs = this.jobs.then(async () => {
       this.running = true;
       try {

@@ -1,4 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceChannel } from '../../../../electron/intake/devices/device-channel';
@@ -9,7 +10,7 @@ import { Journal } from '../../../../electron/storage/journal';
 import { useTempDirs } from '../../../support/temp-dir';
 import { silentLogger } from '../../storage/storage-test-support';
 
-/** The device channel's attach: a duplicate index that cannot be opened is reported. */
+/** The device channel's attach: a duplicate index that cannot be opened is reported; a second attach changes nothing. */
 
 const tempDir = useTempDirs();
 const cleanups: Array<() => Promise<void>> = [];
@@ -28,6 +29,16 @@ async function channelInVault(): Promise<{ channel: DeviceChannel; ports: Intake
   return { channel, ports, dataDir };
 }
 
+const accepts = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
 describe('device channel attach', () => {
   it('a duplicate index that cannot be opened fails the attach and the status is an error saying why (not "Opens once the vault is open.")', async () => {
     const { channel, ports, dataDir } = await channelInVault();
@@ -43,5 +54,16 @@ describe('device channel attach', () => {
     await rm(dedupeDir);
     await channel.attach(ports);
     expect(channel.status().state).toBe('listening');
+  });
+
+  it('a second attach, while attached or while attaching, changes nothing (no second listener or index left behind at detach)', async () => {
+    const { channel, ports } = await channelInVault();
+    await Promise.all([channel.attach(ports), channel.attach(ports)]);
+    const first = channel.snapshot().tcp!.port;
+    await channel.attach(ports);
+    expect(channel.snapshot().tcp!.port).toBe(first);
+    await channel.detach('stopped');
+    expect(await accepts(first)).toBe(false);
+    expect(channel.status().state).toBe('closed');
   });
 });
