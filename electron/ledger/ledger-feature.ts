@@ -4,11 +4,19 @@ import { AccessRefusal } from '../auth/operator-sessions';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import { ExportFiles } from './export-files';
+import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
+
+/** Sessions whose key slot holds the node's signing key (they sign their own export entries). */
+const CLINICAL: ReadonlySet<OperatorRoleName> = new Set(['admin', 'clinician']);
+/** Who may write the signed ledger export: it holds hashes, pseudonyms and signatures, nothing an auditor does not read already. */
+const LEDGER_EXPORTERS: ReadonlySet<OperatorRoleName> = new Set(['admin', 'clinician', 'auditor']);
 
 /** `ledger.*`: appending the mind's signed entries, and writing ledger exports to disk. */
 export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
   const exportFiles = new ExportFiles(config.dataDir);
   const audit = new AuditJournal(vault, log, config.host);
+  /** Exports begun by a session that signs no ledger entry (an auditor's): journaled by the body when finished. */
+  const journaled = new Map<string, { operatorId: string; role: OperatorRoleName; lines: number }>();
   return bodyFeature<'ledger'>({
     name: 'ledger',
     handlers: {
@@ -20,14 +28,41 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
       },
       'ledger.publish': async ({ entries }) => (await vault.require()).ledger.publish(entries),
       'ledger.outboxStatus': async () => (await vault.require()).ledger.status(),
-      'ledger.exportBegin': ({ kind }) => exportFiles.begin(kind),
-      'ledger.exportAppend': ({ handle, text }) => exportFiles.append(handle, text),
+      'ledger.exportBegin': async ({ kind }, context) => {
+        const session = sessions.get(context.connectionId);
+        if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
+        if (kind === 'nodeInfo' && !CLINICAL.has(session.role)) {
+          throw new AccessRefusal('E_FORBIDDEN', `The node info is signed with the node's key, which a ${session.role}'s key slot does not hold: an administrator or a clinician exports it.`);
+        }
+        if (kind === 'ledger' && !LEDGER_EXPORTERS.has(session.role)) {
+          throw new AccessRefusal('E_FORBIDDEN', `Your role (${session.role}) does not export the ledger: an administrator, a clinician or an auditor does.`);
+        }
+        const begun = await exportFiles.begin(kind);
+        // A clinical session signs its own ledger entry for the export; an auditor's is journaled here.
+        if (!CLINICAL.has(session.role)) journaled.set(begun.handle, { operatorId: session.operatorId, role: session.role, lines: 0 });
+        return begun;
+      },
+      'ledger.exportAppend': async ({ handle, text }) => {
+        const answer = await exportFiles.append(handle, text);
+        const pending = journaled.get(handle);
+        if (pending !== undefined) for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) pending.lines++;
+        return answer;
+      },
       'ledger.exportFinish': async ({ handle }) => {
+        const pending = journaled.get(handle);
+        journaled.delete(handle);
         const written = await exportFiles.finish(handle);
+        // Journaled after the file is durable: an export the trail names exists. Entries: the lines after the header.
+        if (pending !== undefined) {
+          await audit.exported({ what: 'ledger', operatorId: pending.operatorId, role: pending.role, bytes: written.bytes, entries: Math.max(0, pending.lines - 1), file: path.basename(written.path) });
+        }
         log.info({ bytes: written.bytes }, 'export written');
         return written;
       },
-      'ledger.exportAbort': ({ handle }) => exportFiles.abort(handle),
+      'ledger.exportAbort': async ({ handle }) => {
+        journaled.delete(handle);
+        return exportFiles.abort(handle);
+      },
       'ledger.exportAccessReport': async ({ text, rows }, context) => {
         const session = sessions.get(context.connectionId);
         if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');

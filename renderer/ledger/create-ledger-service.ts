@@ -6,6 +6,7 @@ import { asVaultError } from '../vault/vault-errors';
 import { VaultError } from '../vault/vault-service';
 import { bytes32ToPseudonym, patientSubject } from './ledger-details';
 import { LEDGER_EVENT_KINDS } from './ledger-events';
+import type { HdmsApi } from '../../shared/ipc/contract';
 import type { LedgerReader } from './ledger-reader';
 import { accessReportCsv, buildAccessReport, type AccessReportFilter } from './access-report';
 import { recheckNotary, type NotaryRecheck } from './notary-recheck';
@@ -60,7 +61,12 @@ export interface LedgerServiceHost {
   readonly appVersion: () => Promise<string>;
   /** Writes an access report's CSV through the body (any signed-in role); absent where the host cannot. */
   readonly writeAccessReport?: (input: { readonly text: string; readonly rows: number }) => Promise<{ readonly path: string; readonly bytes: number }>;
+  /** The body's export calls, for a session without the node's signing key (an auditor's export of the ledger). */
+  readonly exportFiles?: ExportCalls;
 }
+
+/** The body's chunked export calls (ledger.exportBegin/Append/Finish/Abort). */
+export type ExportCalls = Pick<HdmsApi['ledger'], 'exportBegin' | 'exportAppend' | 'exportFinish' | 'exportAbort'>;
 
 const locked = (): VaultError => new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -132,22 +138,21 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     return parsed.success ? { name: parsed.data.name, role: parsed.data.role } : { name: '', role: 'clinic' };
   }
 
-  async function writeExport(ledger: SessionLedger, kind: 'ledger' | 'nodeInfo', pieces: AsyncIterable<string> | Iterable<string>): Promise<{ path: string; bytes: number }> {
-    const api = ledger.port.api;
-    const { handle } = await api.ledger.exportBegin({ kind });
+  async function writeExport(api: ExportCalls, kind: 'ledger' | 'nodeInfo', pieces: AsyncIterable<string> | Iterable<string>): Promise<{ path: string; bytes: number }> {
+    const { handle } = await api.exportBegin({ kind });
     try {
       let buffer = '';
       for await (const piece of pieces) {
         buffer += piece;
         if (buffer.length >= LEDGER_EXPORT_CHUNK_CHARS / 4) {
-          await api.ledger.exportAppend({ handle, text: buffer });
+          await api.exportAppend({ handle, text: buffer });
           buffer = '';
         }
       }
-      if (buffer.length > 0) await api.ledger.exportAppend({ handle, text: buffer });
-      return await api.ledger.exportFinish({ handle });
+      if (buffer.length > 0) await api.exportAppend({ handle, text: buffer });
+      return await api.exportFinish({ handle });
     } catch (error) {
-      await api.ledger.exportAbort({ handle }).catch(() => undefined);
+      await api.exportAbort({ handle }).catch(() => undefined);
       throw error;
     }
   }
@@ -215,7 +220,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
         };
         const signature = await ledger.wallet.signTypedData({ ...ledger.domain }, nodeInfoTypes(), { ...nodeInfo });
         const text = `${JSON.stringify(nodeInfoDocument(ledger.domain, nodeInfo, signature), null, 2)}\n`;
-        const written = await writeExport(ledger, 'nodeInfo', [text]);
+        const written = await writeExport(ledger.port.api.ledger, 'nodeInfo', [text]);
         await ledger.port.appendEvent(LEDGER_EVENT_KINDS.nodeInfoExported, { v: 1, bytes: written.bytes, file: basename(written.path) });
         ledger.port.requestSync();
         return { path: written.path };
@@ -320,10 +325,16 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     lastVerification: () => host.current()?.last ?? host.restrictedNow?.()?.last ?? null,
 
     async exportLedger() {
-      const ledger = requireWriter();
+      const writer = host.current();
+      // An auditor's session signs nothing: it exports the entries it reads (hashes, pseudonyms and
+      // signatures, nothing more than the ledger view shows it), and the body journals the export
+      // under the auditor. A clinical session signs everything pending first and its own entry after.
+      const ledger: LedgerReader = writer ?? (await reader());
+      const calls = writer?.port.api.ledger ?? host.exportFiles;
+      if (calls === undefined) throw new VaultError('E_NODE', 'This window cannot write files.');
       try {
-        await ledger.flush();
-        const db = ledger.port.db();
+        if (writer !== null) await writer.flush();
+        const db = writer?.port.db() ?? ledger.db();
         const count = await db.ledger.count();
         async function* lines() {
           yield `${JSON.stringify(exportHeader(ledger.domain, ledger.address, count, new Date()))}\n`;
@@ -337,9 +348,11 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
             after = page.at(-1)!.seq;
           }
         }
-        const written = await writeExport(ledger, 'ledger', lines());
-        await ledger.port.appendEvent(LEDGER_EVENT_KINDS.ledgerExported, { v: 1, bytes: written.bytes, entries: count, file: basename(written.path) });
-        ledger.port.requestSync();
+        const written = await writeExport(calls, 'ledger', lines());
+        if (writer !== null) {
+          await writer.port.appendEvent(LEDGER_EVENT_KINDS.ledgerExported, { v: 1, bytes: written.bytes, entries: count, file: basename(written.path) });
+          writer.port.requestSync();
+        }
         return { path: written.path, entries: count };
       } catch (error) {
         throw asVaultError(error);

@@ -134,6 +134,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
         return appVersion;
       },
       writeAccessReport: (input) => api.ledger.exportAccessReport(input),
+      exportFiles: api.ledger,
     },
     ledgerListeners,
   );

@@ -91,10 +91,14 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'dicom.streamAppend': 'clinical',
   'dicom.streamAbort': 'clinical',
   'ledger.append': 'clinical',
-  'ledger.exportBegin': 'clinical',
-  'ledger.exportAppend': 'clinical',
-  'ledger.exportFinish': 'clinical',
-  'ledger.exportAbort': 'clinical',
+  // The signed ledger export holds hashes, pseudonyms and signatures only: an auditor (the natural
+  // user of a verifiable export) may write it too, and the body journals that export under them.
+  // Which session may export which kind (the node info is signed with the node's key, which only
+  // a clinical session holds) is checked by the handler (ledger-feature.ts).
+  'ledger.exportBegin': 'session',
+  'ledger.exportAppend': 'session',
+  'ledger.exportFinish': 'session',
+  'ledger.exportAbort': 'session',
   // An access report is read from the ledger's view, which every role may read (an auditor above
   // all); the body writes the file and journals the export under the session's operator.
   'ledger.exportAccessReport': 'session',

@@ -37,7 +37,8 @@ export type SessionAuditMeta = z.infer<typeof SessionAuditMetaSchema>;
 /** `audit.exported`: a file the body wrote into `<data>/exports/` for a session. */
 export const ExportAuditMetaSchema = z.strictObject({
   v: z.literal(1),
-  what: z.enum(['accessReport']),
+  /** accessReport: any session's; ledger: an auditor's (a clinical session signs its own ledger export entry). */
+  what: z.enum(['accessReport', 'ledger']),
   operatorId: accountId,
   role: z.enum(OPERATOR_ROLES),
   bytes: z.number().int().nonnegative(),

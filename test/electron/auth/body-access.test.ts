@@ -152,6 +152,30 @@ describe('body: who asks (issue 9 §2)', () => {
     }
   });
 
+  it('an auditor exports the signed ledger (hashes, pseudonyms, signatures) and the body journals it; the node info and a researcher are refused in words (QA11 D3)', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    await signIn(admin, vault.operatorId, vault.signingKeys.passphrase);
+    const auditor = await addOperator(admin, vault, 'auditor');
+    const researcher = await addOperator(admin, vault, 'researcher');
+    const caller = await node.connect();
+    await signIn(caller, auditor.operatorId, auditor.key);
+    const { handle } = (await ok(caller, 'ledger.exportBegin', { kind: 'ledger' })) as { handle: string };
+    const text = '{"format":"hdms-ledger-export"}\n{"entry":{},"signature":"0x00"}\n{"entry":{},"signature":"0x01"}\n';
+    await ok(caller, 'ledger.exportAppend', { handle, text });
+    const written = (await ok(caller, 'ledger.exportFinish', { handle })) as { path: string };
+    expect(path.basename(written.path)).toMatch(/^ledger-\d{8}T\d{6}Z\.jsonl$/);
+    expect(await readFile(written.path, 'utf8')).toBe(text);
+    // The export is in the trail under the auditor (the auditor's session signs no ledger entry itself).
+    const { records } = (await ok(admin, 'journal.read', { after: 0, limit: 1000 })) as { records: { kind: string }[] };
+    expect(records.at(-1)?.kind).toBe('audit.exported');
+    // The node info is signed with the node's key, which an auditor's slot does not hold.
+    await expect(ok(caller, 'ledger.exportBegin', { kind: 'nodeInfo' })).rejects.toMatchObject({ code: 'E_FORBIDDEN', message: expect.stringMatching(/signed with the node's key/) });
+    const other = await node.connect();
+    await signIn(other, researcher.operatorId, researcher.key);
+    await expect(ok(other, 'ledger.exportBegin', { kind: 'ledger' })).rejects.toMatchObject({ code: 'E_FORBIDDEN', message: expect.stringMatching(/auditor/) });
+  });
+
   it('a signature from another key does not open a session, and the failed attempt counts toward the delay', async () => {
     const node = await startNode();
     const { vault, admin } = await createdVault(node);

@@ -209,11 +209,11 @@ describe('Erase patient', () => {
 
   it('shows a refused erasure in the dialog', async () => {
     const vault = await openPatient();
-    vault.failWith('erasePatient', new VaultError('E_NOT_ALLOWED', 'no'));
+    vault.failWith('erasePatient', new VaultError('E_NOT_ALLOWED', 'Only an administrator may do this.'));
     fireEvent.click(await screen.findByRole('button', { name: 'Erase patient…' }));
     const dialog = await screen.findByRole('dialog');
     fireEvent.change(within(dialog).getByLabelText('Identifier of the patient to erase'), { target: { value: 'MRN00000007' } });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Erase patient' }));
-    expect((await within(dialog).findByRole('alert')).textContent).toBe('Your role does not allow this. Ask an administrator.');
+    expect((await within(dialog).findByRole('alert')).textContent).toBe('Only an administrator may do this.');
   });
 });

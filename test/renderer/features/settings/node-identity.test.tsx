@@ -102,10 +102,10 @@ describe('Settings › Node identity', () => {
     expect(describedBy(name)).toContain('Institution name: takes at most 200 characters.');
     expect(save.disabled).toBe(true);
 
-    ledger.failWith('setInstitution', new VaultError('E_NOT_ALLOWED', 'admins only'));
+    ledger.failWith('setInstitution', new VaultError('E_NOT_ALLOWED', 'Only an administrator may do this.'));
     fireEvent.change(name, { target: { value: 'Other Clinic' } });
     fireEvent.click(save);
-    expect((await within(section).findByRole('alert')).textContent).toBe('Your role does not allow this. Ask an administrator.');
+    expect((await within(section).findByRole('alert')).textContent).toBe('Only an administrator may do this.');
   });
 
   it('does not greet an unnamed node with "Institution name: must not be empty."; leaving the field empty or trying to save shows it (QA explore-11 D18)', async () => {
