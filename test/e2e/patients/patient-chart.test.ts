@@ -279,6 +279,28 @@ describe('a patient as a clinician uses it', () => {
         expect(marked.left).toBe(0);
       });
 
+      // QA11 D1 and D2: after an ADT^A08 renames and redates, the list shows the chart as it is now
+      // (it showed the earlier name and birth date), and the earlier name and date find nothing.
+      await steps.run('an A08 renames and redates her: the result list on screen and a new search show the chart as it is now', async () => {
+        await goToArea(page, 'Patients');
+        const before = await searchPatients(page, 'Lea');
+        expect(before.rows).toHaveLength(1);
+        expect(before.rows[0]).toMatch(/^Brunner, Lea Born 1980-02-03 /);
+        const sender = await connectMllp(port);
+        const rename = [msh('ADT^A08^ADT_A01', 'E2E-ADT-3', '20250217090000'), 'EVN|A08|20250217090000+0100', `PID|1||${MRN}^^^CLINIC^MR||Brunnar^Lea||19800204`].join('\r');
+        expect(ackOf(await sender.send(Buffer.from(`${rename}\r`, 'utf8'))).code).toBe('AA');
+        await sender.close();
+        // The list on screen ("Lea" still matches) is read again once the views took the message in.
+        const list = page.getByRole('region', { name: 'Search results' });
+        await expect.poll(async () => (await list.getByRole('link').first().innerText()).replace(/\s+/g, ' '), { timeout: UI_TIMEOUT_MS, interval: 300 }).toMatch(/^Brunnar, Lea Born 1980-02-04 /);
+        const renamed = await searchPatients(page, 'Brunnar');
+        expect(renamed.rows).toHaveLength(1);
+        expect(renamed.rows[0]).toMatch(/^Brunnar, Lea Born 1980-02-04 /);
+        expect((await searchPatients(page, '1980-02-04')).count).toBe(1);
+        expect((await searchPatients(page, 'Brunner')).count).toBe(0);
+        expect((await searchPatients(page, '1980-02-03')).count).toBe(0);
+      });
+
       expect(consoleErrors).toEqual([]);
       console.log(steps.summary());
     },
