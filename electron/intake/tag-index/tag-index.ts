@@ -447,9 +447,9 @@ export class TagIndex<E extends TagIndexEntry> {
   private finished = false;
   /** A job (flush, compaction) is running. */
   private running = false;
-  /** Writes that failed in a row (0: the last one went through), when the last failed, the retry's timer. */
+  /** Writes that failed in a row (0: the last one went through), when the last try began or failed, the retry's timer. */
   private writeFailures = 0;
-  private lastFailureAt = 0;
+  private lastTryAt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly retry: TagIndexWriteRetry;
   /** Appends in flight (tickets), by the epoch they began in (see flush). */
@@ -553,8 +553,10 @@ export class TagIndex<E extends TagIndexEntry> {
         // Nothing being written out: the active memtable goes, else a large reservation could wait for ever.
         this.freeze();
         void this.schedule();
-      } else if (this.frozen !== null && !this.running && this.writeFailures > 0 && Date.now() - this.lastFailureAt >= this.retry.firstDelayMs) {
-        // The last flush failed and nothing runs: try it again now rather than at its timer.
+      } else if (this.frozen !== null && !this.running && this.writeFailures > 0 && Date.now() - this.lastTryAt >= this.retry.firstDelayMs) {
+        // The last flush failed and nothing runs: try it again now rather than at its timer (once,
+        // however many appends wait: the try is stamped now).
+        this.lastTryAt = Date.now();
         this.cancelRetry();
         void this.schedule();
       }
@@ -811,7 +813,7 @@ export class TagIndex<E extends TagIndexEntry> {
       } catch (error) {
         // The memtable stays in memory and is searched; it is written out at the next try.
         this.writeFailures++;
-        this.lastFailureAt = Date.now();
+        this.lastTryAt = Date.now();
         this.options.log?.error({ error: error instanceof Error ? error.message : String(error), failures: this.writeFailures }, `${this.options.name}: could not write to disk; entries stay in memory and it is tried again`);
         this.retryLater();
       } finally {
