@@ -922,8 +922,9 @@ export class TagIndex<E extends TagIndexEntry> {
 
   private async writeManifest(lastSeq: number, runs: ReadonlyArray<Run<E> | undefined>): Promise<void> {
     const dir = this.options.dir!;
-    // Opened on an empty journal: named by its first record once it has one.
-    this.journalId ??= await this.journalIdentity();
+    // Opened on an empty journal: named by its first record once it has one (a journal that cannot
+    // be read now, closing maybe, is named at a later write; the manifest is written all the same).
+    if (this.journalId === null) this.journalId = await this.journalIdentity().catch(() => null);
     const manifest: Manifest = {
       v: 1,
       keyId: this.options.keyId,
