@@ -289,14 +289,9 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   }
 }
 
-/** Whether two charts give the same search words (name, birth date, identifier values). */
+/** Whether two charts give the same search text (patientText: whatever it indexes of a name, the identifiers, the birth date). */
 function sameChartWords(a: Patient, b: Patient): boolean {
-  return (
-    sameName(a.name, b.name) &&
-    a.birthDate === b.birthDate &&
-    a.identifiers.length === b.identifiers.length &&
-    a.identifiers.every((identifier, index) => identifier.value === b.identifiers[index]!.value)
-  );
+  return JSON.stringify(patientText(a)) === JSON.stringify(patientText(b));
 }
 
 /** The tokens a chart's demographics give (buildIntakeRows: its text and its identifiers' prefixes). */
