@@ -14,7 +14,13 @@ import { encodeStringList, toBase64Url, utf8Encode, concatBytes, type Bytes } fr
  *     So an identifier is found by its whole value typed with or without separators, or by its
  *     parts ("000123"). In a query, a compound asks for its parts (which every record holding the
  *     compound has), and a single run like "mrn000123" matches the joined form.
- *   - Words of fewer than 2 characters are dropped; duplicates are removed (first occurrence kept).
+ *   - Words of fewer than 2 characters are dropped, except one Han ideograph, which is a whole
+ *     word in Chinese and Japanese (the surnames 王, 李: QA12 D4; a Hangul syllable such as 김 is
+ *     already two or three jamo after NFKD); a single kana, Latin letter or digit is still dropped. Duplicates are removed (first
+ *     occurrence kept). LEAKAGE: such a token is an ordinary full-word token (no prefix tokens
+ *     below 3 characters, for any script); it adds only that a record holds that one-character
+ *     word, and as one-character surnames are few and common, its frequency says more than a
+ *     longer word's would (about as much as a common surname's token already says).
  *   - Dates (birth dates) are one word each, the whole date without separators ("1980-02-03" →
  *     "19800203"): never their year, month or day alone, since a year token would link everyone
  *     born that year. A query compound shaped like a full date (year, month, day joined by one of
@@ -87,7 +93,13 @@ function compounds(text: string): Compound[] {
   return out;
 }
 
-const longEnough = (word: string): boolean => [...word].length >= MIN_WORD_LENGTH;
+/**
+ * One Han ideograph: a whole word in Chinese and Japanese (a surname: 王, 李). A Hangul syllable
+ * needs no rule: NFKD writes it as its two or three jamo, which make a word of their own.
+ */
+const CJK_SINGLE = /^\p{Script=Han}$/u;
+
+const longEnough = (word: string): boolean => [...word].length >= MIN_WORD_LENGTH || CJK_SINGLE.test(word);
 
 function dedupe(words: readonly string[]): string[] {
   return [...new Set(words)];

@@ -24,7 +24,18 @@ export const PatientIdentifierSchema = z.strictObject({
   type: text(8),
 });
 
-export const PersonNameSchema = z.strictObject({ family: text(100), given: z.array(text(100)).max(5) });
+export const PersonNameSchema = z.strictObject({
+  family: text(100),
+  given: z.array(text(100)).max(5),
+  /**
+   * The same name in ideographic and phonetic writing (DICOM PN's second and third component
+   * groups, PS3.5 6.2.1: kanji and kana, hanja and hangul), its parts joined by spaces
+   * ("山田 太郎", "やまだ たろう"); absent when not sent, or when that group is the name itself
+   * (no alphabetic group). Shown beside the name and searchable (QA12 D4).
+   */
+  ideographic: text(200).optional(),
+  phonetic: text(200).optional(),
+});
 
 export const AddressSchema = z.strictObject({
   street: text(200).optional(),

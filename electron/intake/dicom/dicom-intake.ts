@@ -81,12 +81,30 @@ export function isoTime(tm: string | undefined): string | undefined {
   return match[3] === undefined ? `${match[1]}:${match[2]}` : `${match[1]}:${match[2]}:${match[3]}`;
 }
 
-/** PN → family and given names: the alphabetic group, else the ideographic, else the phonetic (PS3.5 6.2.1). */
+/**
+ * PN → family and given names from the alphabetic group, else the ideographic, else the phonetic
+ * (PS3.5 6.2.1); the ideographic and phonetic groups after the one used are kept too, their
+ * components joined by spaces ("Yamada^Tarou=山田^太郎=やまだ^たろう": Yamada, Tarou, 山田 太郎,
+ * やまだ たろう), so a Japanese, Chinese or Korean clinic sees and finds the name as it writes it (QA12 D4).
+ */
 export function personName(pn: string | undefined): Patient['name'] {
-  const groups = (pn ?? '').split('=');
-  const group = groups.find((candidate) => candidate.replace(/\^/g, '').trim() !== '') ?? '';
-  const [family = '', given = '', middle = ''] = group.split('^').map((part) => part.trim());
-  return { family: family.slice(0, 100), given: [given, middle].filter((name) => name !== '').map((name) => name.slice(0, 100)) };
+  const groups = (pn ?? '').split('=').slice(0, 3);
+  const filled = (group: string | undefined): boolean => group !== undefined && group.replace(/\^/g, '').trim() !== '';
+  const used = groups.findIndex(filled);
+  const [family = '', given = '', middle = ''] = (used < 0 ? '' : groups[used]!).split('^').map((part) => part.trim());
+  const name: { -readonly [K in keyof Patient['name']]: Patient['name'][K] } = { family: family.slice(0, 100), given: [given, middle].filter((part) => part !== '').map((part) => part.slice(0, 100)) };
+  // Family, given, middle, prefix, suffix: the name's words in the order written, for display and search.
+  const written = (group: string): string =>
+    group
+      .split('^')
+      .slice(0, 3)
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
+      .join(' ')
+      .slice(0, 200);
+  if (used < 1 && filled(groups[1])) name.ideographic = written(groups[1]!);
+  if (used < 2 && filled(groups[2])) name.phonetic = written(groups[2]!);
+  return name;
 }
 
 /** The index fields as the intake record's `dicom` part (values clipped to the schema's limits). */

@@ -165,6 +165,8 @@ export function PatientSearchView({
 /** Shorter queries match whole words only (no name or number starts with fewer than 3 letters in the index). */
 export const MIN_PREFIX_QUERY = 3;
 const SHORT_HINT = `Type at least ${MIN_PREFIX_QUERY} letters to search by the start of a name or number.`;
+/** A query of Han, kana or Hangul only: one or two such characters are a whole word, not too short a start. */
+const CJK_WORD = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+$/u;
 
 export function searchStatus(search: Pick<PatientSearch, 'query' | 'total' | 'outcome' | 'searching'>): string {
   const query = search.query.trim();
@@ -172,14 +174,18 @@ export function searchStatus(search: Pick<PatientSearch, 'query' | 'total' | 'ou
     const total = search.total === null ? '' : ` ${patientsWord(search.total)} in the vault.`;
     return `Type a name, MRN, code or word…${total}`;
   }
-  const short = [...query].length < MIN_PREFIX_QUERY;
+  // One or two Chinese, Japanese or Korean characters are a whole word (a surname: 王, 山田), searched as one; no hint to type more (QA12 D4).
+  const wholeWord = [...query].length < MIN_PREFIX_QUERY;
+  const short = wholeWord && !CJK_WORD.test(query);
   const { outcome } = search;
   if (outcome === null || outcome.query !== query) return search.searching ? 'Searching…' : short ? SHORT_HINT : 'Press Enter to search.';
   const took = `${numberFormat.format(Math.round(outcome.tookMs))} ms`;
   // A short query matched no whole word: that says nothing about whether the patient is in the vault, so the hint leads.
   if (outcome.patientIds.length === 0 && short) return `${SHORT_HINT} No name, number or word is exactly “${outcome.query}” (${took}).`;
+  if (outcome.patientIds.length === 0 && wholeWord) return `No name, number or word is exactly “${outcome.query}” (${took}).`;
   if (outcome.patientIds.length === 0) return `No patients match “${outcome.query}” (${took}).`;
   if (short) return `${patientsWord(outcome.patientIds.length)} found in ${took} with the whole word “${outcome.query}”. ${SHORT_HINT}`;
+  if (wholeWord) return `${patientsWord(outcome.patientIds.length)} found in ${took} with the whole word “${outcome.query}”.`;
   return `${patientsWord(outcome.patientIds.length)} found in ${took}. Use the arrow keys to move through them.`;
 }
 

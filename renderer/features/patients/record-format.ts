@@ -1,5 +1,6 @@
 import type { CodedConcept, Observation, ObservationValueDetail, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
 import type { RecordRow, ViewRecord } from '../../vault/vault-service';
+import { personNameLabel } from '../../../shared/domain/person-name';
 import { formattedTextInline, formattedTextLines } from './formatted-text';
 import { unitLabel } from './ucum-units';
 
@@ -11,9 +12,7 @@ export function sexLabel(sex: string | undefined): string {
 }
 
 export function patientName(patient: Patient): string {
-  const given = patient.name.given.join(' ');
-  if (patient.name.family === '') return given;
-  return given === '' ? patient.name.family : `${patient.name.family}, ${given}`;
+  return personNameLabel(patient.name);
 }
 
 export function identifierLabel(identifier: PatientIdentifier): string {

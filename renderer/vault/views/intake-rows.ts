@@ -1,4 +1,5 @@
 import type { ClinicalRecord, NormalizedIntake, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
+import { personNameWords } from '../../../shared/domain/person-name';
 import { canonicalJson } from '../canonical-json';
 import type { ChartRecord, ViewRecord } from '../vault-service';
 import { pseudonym } from '../vault-crypto';
@@ -170,7 +171,8 @@ export function recordTime(record: ViewRecord, fallback = ''): string {
  */
 export function patientText(patient: Patient): { names: string[]; other: string[]; dates: string[] } {
   return {
-    names: [patient.name.family, ...patient.name.given],
+    // With the name's ideographic and phonetic writing (QA12 D4: 山田 and やまだ find Yamada Tarou).
+    names: personNameWords(patient.name),
     other: patient.identifiers.map((identifier) => identifier.value),
     // A birth date known to the year only is no word: a year token would link everyone born that year (D19).
     dates: patient.birthDate === undefined || patient.birthDate.length < 7 ? [] : [patient.birthDate],

@@ -327,7 +327,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 21;
+export const VIEW_SCHEMA_VERSION = 22;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -413,6 +413,14 @@ function defineSchema(db: Dexie): void {
     .stores({})
     .upgrade(async (tx) => {
       await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
+  // One Han ideograph is a word now (QA12 D4: the surname 王), and names' ideographic and phonetic
+  // writing is indexed: postings, patient rows and study rows built before lack those tokens.
+  db.version(22)
+    .stores({})
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients', 'studies'], ['problems', 'rejected']);
       await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
     });
 }

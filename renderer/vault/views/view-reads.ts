@@ -1,4 +1,5 @@
 import { ClinicalRecordSchema, ExtendedRecordSchema, IntakeQuarantineSchema, PatientSchema } from '../../../shared/domain/clinical';
+import { personNameLabel } from '../../../shared/domain/person-name';
 import { VaultError, type ChartRecord, type PatientDetail, type PatientHit, type QuarantineEntry, type RecordRow, type ViewRecord } from '../vault-service';
 import { decryptField, decryptMany } from '../vault-crypto';
 import { canonicalJson } from '../canonical-json';
@@ -27,7 +28,7 @@ export function hitOf(patientId: string, payload: PatientPayload): PatientHit {
   const primary = patient.identifiers[0];
   return {
     patientId,
-    name: patient.name.given.length === 0 ? patient.name.family : `${patient.name.family}, ${patient.name.given.join(' ')}`,
+    name: personNameLabel(patient.name),
     birthDate: patient.birthDate ?? '',
     sex: patient.sex ?? '',
     identifier: primary === undefined ? '' : primary.authority === '' ? primary.value : `${primary.value} (${primary.authority})`,

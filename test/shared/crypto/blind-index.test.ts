@@ -147,3 +147,27 @@ describe('tokens', () => {
     expect(tokens.join(' ')).not.toMatch(/anna/i);
   });
 });
+
+describe('one-character CJK words (QA12 D4)', () => {
+  it('a single Han ideograph is a whole word (a surname: 王), indexed and asked for; a Hangul syllable is one already (its jamo); other single characters are still dropped', () => {
+    expect(normalizeWords('王 小明')).toEqual(['王', '小明']);
+    expect(normalizeWords('김 민준')).toEqual(['김'.normalize('NFKD'), '민준'.normalize('NFKD')]);
+    expect(normalizeWords('a b 7 x1')).toEqual(['x1']);
+    // A single kana is a syllable, not a word.
+    expect(normalizeWords('の やまだ')).toEqual(normalizeWords('やまだ'));
+    expect(normalizeWords('の やまだ')).toHaveLength(1);
+    expect(normalizeQueryWords('王').words).toEqual(['王']);
+    expect(normalizeQueryWords('山田').words).toEqual(['山田']);
+    expect(normalizeQueryWords('a').words).toEqual([]);
+  });
+  it('a record holding 王 is found by 王 (whole word, no prefix tokens under 3 characters)', async () => {
+    const keys = await deriveVaultKeys(generateMasterSecret());
+    const tokens = new Set(await recordTokens(keys.indexKey, { names: ['王', '小明'] }));
+    const query = await queryTokens(keys.indexKey, '王');
+    expect(query.groups).toHaveLength(1);
+    expect(query.groups[0]!.anyOf.some((token) => tokens.has(token))).toBe(true);
+    // 小 is no word of the record (its word is 小明): whole words only.
+    const part = await queryTokens(keys.indexKey, '小');
+    expect(part.groups[0]!.anyOf.some((token) => tokens.has(token))).toBe(false);
+  });
+});

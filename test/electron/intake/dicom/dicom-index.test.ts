@@ -131,6 +131,30 @@ describe('index fields of an instance (dicom-parser)', () => {
     expect(personName('=山田^太郎')).toEqual({ family: '山田', given: ['太郎'] });
     expect(personName(undefined)).toEqual({ family: '', given: [] });
   });
+
+  it('an ISO 2022 IR 87 name keeps its kanji and kana groups in the patient record (QA12 D4)', async () => {
+    const esc = (to: 'jis' | 'ascii') => (to === 'jis' ? [0x1b, 0x24, 0x42] : [0x1b, 0x28, 0x42]);
+    // PS3.5 H.3.1's Yamada^Tarou=山田^太郎 and, as its third group, やまだ^たろう.
+    const bytes = Buffer.from([
+      ...Buffer.from('Yamada^Tarou='),
+      ...esc('jis'), 0x3b, 0x33, 0x45, 0x44, ...esc('ascii'), 0x5e, ...esc('jis'), 0x42, 0x40, 0x4f, 0x3a, ...esc('ascii'),
+      0x3d,
+      ...esc('jis'), 0x24, 0x64, 0x24, 0x5e, 0x24, 0x40, ...esc('ascii'), 0x5e, ...esc('jis'), 0x24, 0x3f, 0x24, 0x6d, 0x24, 0x26, ...esc('ascii'),
+    ]);
+    const file = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'QA12_JAPANESE', patientNameBytes: bytes, charset: '\\ISO 2022 IR 87' }));
+    const index = await readDicomIndex(file, true);
+    const info = instanceInfo(index, 'import');
+    expect(normalizeInstance(index, info, {})?.patient.name).toEqual({ family: 'Yamada', given: ['Tarou'], ideographic: '山田 太郎', phonetic: 'やまだ たろう' });
+  });
+
+  it('keeps the ideographic and phonetic groups of a name beside the alphabetic one (QA12 D4)', () => {
+    expect(personName('Yamada^Tarou=山田^太郎=やまだ^たろう')).toEqual({ family: 'Yamada', given: ['Tarou'], ideographic: '山田 太郎', phonetic: 'やまだ たろう' });
+    expect(personName('Hong^Gildong=洪^吉洞=홍^길동')).toEqual({ family: 'Hong', given: ['Gildong'], ideographic: '洪 吉洞', phonetic: '홍 길동' });
+    expect(personName('Yamada^Tarou==やまだ^たろう')).toEqual({ family: 'Yamada', given: ['Tarou'], phonetic: 'やまだ たろう' });
+    // Without an alphabetic group the ideographic one is the name, not repeated.
+    expect(personName('=山田^太郎=やまだ^たろう')).toEqual({ family: '山田', given: ['太郎'], phonetic: 'やまだ たろう' });
+    expect(personName('王^小明')).toEqual({ family: '王', given: ['小明'] });
+  });
 });
 
 // QA2-12 Q4 (found reading why View raw failed): dicom-parser reads one element past the File Meta

@@ -234,7 +234,8 @@ describe('imaging projector: the same SOP Instance UID again with other bytes (Q
     old.close();
     const db = openVaultDb('imaging-copies-0001', deps);
     expect(await readCursor(db)).toBe(0);
-    expect([await db.studies.count(), await db.instances.count()]).toEqual([1, 0]);
+    // Version 22 (one-character Han words, QA12 D4) rebuilds the study rows' tokens too.
+    expect([await db.studies.count(), await db.instances.count()]).toEqual([0, 0]);
     db.close();
   });
 
