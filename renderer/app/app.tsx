@@ -4,10 +4,11 @@ import type { HdmsApi } from '../../shared/ipc/contract';
 import type { CreateVaultInput } from '../features/first-run/create-vault-form';
 import { FirstRunScreen } from '../features/first-run/first-run-screen';
 import { RecoveryKeyScreen } from '../features/first-run/recovery-key-screen';
+import { BackupRestoredScreen } from '../features/first-run/backup-restored-screen';
 import { UnlockScreen } from '../features/unlock/unlock-screen';
 import type { LedgerService } from '../ledger/ledger-service';
 import { VaultProvider, useVault, useVaultPhase } from '../vault/vault-context';
-import type { VaultService } from '../vault/vault-service';
+import type { RestoreBackupInput, RestoreOutcome, VaultService } from '../vault/vault-service';
 import { ApiProvider, useApi } from './api-context';
 import { AppInfoContext } from './app-info-context';
 import { AppFrame } from './layout/app-frame';
@@ -83,7 +84,11 @@ function StartupGate() {
 }
 
 /** Creating the vault, then showing its recovery key once: held here so the vault opening does not skip it. */
-type SetupFlow = { readonly step: 'idle' } | { readonly step: 'creating' } | { readonly step: 'recovery-key'; readonly recoveryKey: string };
+type SetupFlow =
+  | { readonly step: 'idle' }
+  | { readonly step: 'creating' }
+  | { readonly step: 'recovery-key'; readonly recoveryKey: string }
+  | { readonly step: 'restored'; readonly outcome: RestoreOutcome };
 
 /** The patient pages name a patient in the address; the next operator to unlock starts from the list instead. */
 function forgetOpenPatient(): void {
@@ -119,6 +124,18 @@ function Screens() {
     }
   };
 
+  // Restoring holds the first-run screen (as creating does) until the summary can be shown.
+  const restoreVault = async (input: RestoreBackupInput): Promise<void> => {
+    setSetup({ step: 'creating' });
+    try {
+      const outcome = await vault.restoreBackup(input);
+      setSetup({ step: 'restored', outcome });
+    } catch (error) {
+      setSetup({ step: 'idle' });
+      throw error;
+    }
+  };
+
   const finishSetup = (): void => {
     setSetup({ step: 'idle' });
     setExploring(false);
@@ -130,10 +147,21 @@ function Screens() {
   if (setup.step === 'recovery-key') {
     return <RecoveryKeyScreen recoveryKey={setup.recoveryKey} onContinue={finishSetup} />;
   }
+  if (setup.step === 'restored') {
+    return (
+      <BackupRestoredScreen
+        outcome={setup.outcome}
+        onContinue={() => {
+          setSetup({ step: 'idle' });
+          setExploring(false);
+        }}
+      />
+    );
+  }
   // The body is gone (issue 11): no screen may go on claiming a vault unlocked or a listener up.
   if (stopped) return <NodeStoppedScreen />;
   if (setup.step === 'creating' || (phase === 'absent' && !exploring)) {
-    return <FirstRunScreen onCreate={createVault} onExplore={() => setExploring(true)} />;
+    return <FirstRunScreen onCreate={createVault} onRestore={restoreVault} onExplore={() => setExploring(true)} />;
   }
   if (phase === 'locked') return <UnlockScreen />;
   return (

@@ -326,11 +326,11 @@ export interface VaultService {
   /** Journals an administrator's device approval or rejection (`settings.deviceApproval`), which the ledger signs as a SETTINGS_CHANGE entry. */
   journalDeviceDecision(input: { readonly systemIdPrefix: string; readonly decision: 'approved' | 'rejected'; readonly manufacturer?: string; readonly model?: string }): Promise<void>;
 
-  // Backup
+  // Backup (RestoreBackupInput, RestoreOutcome below)
   /** Writes one encrypted backup file; returns where. */
   exportBackup(): Promise<{ readonly path: string; readonly bytes: number }>;
   /** Restores a backup into this (empty) data folder with a passphrase or the recovery key, then unlocks. */
-  restoreBackup(input: { readonly path: string; readonly operatorName?: string; readonly secret: { readonly passphrase: string } | { readonly recoveryKey: string } }): Promise<void>;
+  restoreBackup(input: RestoreBackupInput): Promise<RestoreOutcome>;
 }
 
 /**
@@ -349,4 +349,17 @@ export interface RangedInstanceSource {
   readonly dataKey: CryptoKey;
   /** Sealed bytes [offset, offset + length) of the envelope (fewer only at its end). */
   readSealed(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** What a restore is given: the backup file and the secret that opens it. */
+export interface RestoreBackupInput {
+  readonly path: string;
+  readonly operatorName?: string;
+  readonly secret: { readonly passphrase: string } | { readonly recoveryKey: string };
+}
+
+/** What a restore did: the journal records restored, and the erasures made after the backup that it applied again. */
+export interface RestoreOutcome {
+  readonly records: number;
+  readonly erasuresReapplied: number;
 }

@@ -233,8 +233,8 @@ export async function exportBackup(page: Page): Promise<string> {
   return path.trim();
 }
 
-/** First run → "Restore from a backup" with the recovery key → the app frame. */
-export async function restoreWithRecoveryKey(page: Page, backupPath: string, recoveryKey: string): Promise<void> {
+/** First run → "Restore from a backup" with the recovery key → "Backup restored" → the app frame. Returns what that screen said. */
+export async function restoreWithRecoveryKey(page: Page, backupPath: string, recoveryKey: string): Promise<string> {
   await page.getByRole('button', { name: 'Restore from a backup', exact: true }).click();
   const form = page.getByRole('form', { name: 'Restore from a backup' });
   await form.getByLabel('Backup file', { exact: true }).fill(backupPath);
@@ -243,11 +243,20 @@ export async function restoreWithRecoveryKey(page: Page, backupPath: string, rec
   const restore = form.getByRole('button', { name: 'Restore', exact: true });
   await expectEnabled(restore, 'Restore stays disabled');
   await restore.click();
-  const failed = form.getByRole('alert');
+  return finishRestore(page, form.getByRole('alert'));
+}
+
+/** After Restore: the "Backup restored" summary (its text returned), then Continue into the app frame. */
+export async function finishRestore(page: Page, failed: Locator): Promise<string> {
+  const summary = page.getByRole('region', { name: 'What the restore did' });
   await Promise.race([
-    areaNav(page).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS }),
+    summary.waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS }),
     failed.waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS }).then(async () => {
       throw new Error(`The restore failed: ${await failed.innerText()}`);
     }),
   ]);
+  const text = await summary.innerText();
+  await summary.getByRole('button', { name: 'Continue', exact: true }).click();
+  await areaNav(page).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+  return text;
 }

@@ -2,6 +2,7 @@ import { useId } from 'react';
 import { useAppInfo } from '../../app/app-info-context';
 import { InstallationFacts } from '../../app/installation-facts';
 import { AppHeader } from '../../app/layout/app-header';
+import type { RestoreBackupInput } from '../../vault/vault-service';
 import type { CreateVaultInput } from './create-vault-form';
 import { IntakeSummary } from './intake-summary';
 import { VaultSetupSection } from './vault-setup-section';
@@ -9,9 +10,11 @@ import { VaultSetupSection } from './vault-setup-section';
 /** The first screen while the data folder holds no vault: what this node is, creating (or restoring) the vault, its facts. */
 export function FirstRunScreen({
   onCreate,
+  onRestore,
   onExplore,
 }: {
   onCreate: (input: CreateVaultInput) => Promise<void>;
+  onRestore: (input: RestoreBackupInput) => Promise<void>;
   onExplore: () => void;
 }) {
   const info = useAppInfo();
@@ -27,7 +30,7 @@ export function FirstRunScreen({
           act, from intake to sharing, is recorded as a signed ledger entry that outsiders can verify.
         </p>
         <div className="first-run__grid">
-          <VaultSetupSection onCreate={onCreate} />
+          <VaultSetupSection onCreate={onCreate} onRestore={onRestore} />
           <IntakeSummary />
           <section className="panel first-run__section" aria-labelledby={factsHeadingId}>
             <h2 id={factsHeadingId}>This installation</h2>

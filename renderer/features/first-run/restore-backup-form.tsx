@@ -9,8 +9,7 @@ import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
 import { useVisited } from '../../app/form/use-visited';
 import { BACKUP_REFUSALS } from '../../vault/backup/backup-keyring';
-import { useVault } from '../../vault/vault-context';
-import { VaultError } from '../../vault/vault-service';
+import { VaultError, type RestoreBackupInput } from '../../vault/vault-service';
 
 type SecretKind = 'passphrase' | 'recovery-key';
 type RestoreField = 'path' | 'operatorName' | 'secret';
@@ -55,8 +54,7 @@ function listingLabel(backup: BackupListing): string {
 }
 
 /** Restores an exported backup into this empty data folder, opened with a passphrase or the recovery key. */
-export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
-  const vault = useVault();
+export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; onRestore: (input: RestoreBackupInput) => Promise<void> }) {
   const api = useApi();
   const info = useAppInfo();
   const backups = useBackupList();
@@ -66,7 +64,7 @@ export function RestoreBackupForm({ onBack }: { onBack: () => void }) {
   const [operatorName, setOperatorName] = useState('');
   const [secret, setSecret] = useState('');
   const legendId = useId();
-  const restore = useAction((input: Parameters<typeof vault.restoreBackup>[0]) => vault.restoreBackup(input));
+  const restore = useAction((input: RestoreBackupInput) => onRestore(input));
   const chooseFile = useAction(async () => {
     const chosen = await api.backup.choose({ what: 'file' });
     if (chosen.path !== null) setPath(chosen.path);

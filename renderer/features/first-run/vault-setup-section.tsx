@@ -1,12 +1,13 @@
 import { useId, useState } from 'react';
 import { CreateVaultForm, type CreateVaultInput } from './create-vault-form';
+import type { RestoreBackupInput } from '../../vault/vault-service';
 import { RestoreBackupForm } from './restore-backup-form';
 
 /**
  * Where the vault gets created, or restored from a backup. One form at a time, so there is only
  * ever one "Passphrase" field on screen.
  */
-export function VaultSetupSection({ onCreate }: { onCreate: (input: CreateVaultInput) => Promise<void> }) {
+export function VaultSetupSection({ onCreate, onRestore }: { onCreate: (input: CreateVaultInput) => Promise<void>; onRestore: (input: RestoreBackupInput) => Promise<void> }) {
   const headingId = useId();
   const [mode, setMode] = useState<'create' | 'restore'>('create');
   return (
@@ -29,7 +30,7 @@ export function VaultSetupSection({ onCreate }: { onCreate: (input: CreateVaultI
       ) : (
         <>
           <h2 id={headingId}>Restore from a backup</h2>
-          <RestoreBackupForm onBack={() => setMode('create')} />
+          <RestoreBackupForm onBack={() => setMode('create')} onRestore={onRestore} />
         </>
       )}
     </section>

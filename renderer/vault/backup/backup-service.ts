@@ -5,7 +5,7 @@ import { keyringIntact } from '../session/keyring/keyring-integrity';
 import type { SessionLifecycle } from '../session/session-lifecycle';
 import { appendSessionEvent, type SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
-import { VaultError, type VaultService } from '../vault-service';
+import { VaultError, type RestoreOutcome, type VaultService } from '../vault-service';
 import { createOpener, deriveVaultKeys, fromBase64Url, toBase64Url } from '../vault-crypto';
 import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { openBackupKeyring } from './backup-keyring';
@@ -60,8 +60,10 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
           // Its keyring opened and passed its integrity check, so the header that does not open is damaged (or foreign).
           throw new VaultError('E_BACKUP', 'The backup file is damaged: its sealed part does not open with the keys of its own keyring.');
         }
+        let restored: RestoreOutcome;
         try {
-          await api.backup.restore({ path: input.path, dataKey: toBase64Url(dataKey) });
+          const answer = await api.backup.restore({ path: input.path, dataKey: toBase64Url(dataKey) });
+          restored = { records: answer.records, erasuresReapplied: answer.erasuresReapplied };
         } catch (error) {
           // The body's refusal of the file (damaged, incomplete) is written for the user: shown as it is.
           if (error instanceof ContractError && error.code === 'E_BAD_REQUEST') throw new VaultError('E_BACKUP', error.message);
@@ -90,6 +92,7 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
         } finally {
           endIndexing();
         }
+        return restored;
       } finally {
         master.fill(0);
       }

@@ -4,14 +4,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEMO_SEED, demoIdentities, familyToSearch } from '../../support/demo-identities';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { areaNav, goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, exportBackup, IMPORT_TIMEOUT_MS, importDemoData, lockVault, searchPatients, TEST_OPERATOR, type SearchOutcome } from '../../support/vault-ui';
+import { createVaultThroughUi, exportBackup, IMPORT_TIMEOUT_MS, importDemoData, lockVault, restoreWithRecoveryKey, searchPatients, TEST_OPERATOR, type SearchOutcome } from '../../support/vault-ui';
 
 /**
  * Issue 11, "Backups, as IT runs them", end to end in Chromium through the browser shell: a
  * scheduled backup made by the node into the destination folder IT chose, shown on Settings and on
- * the unlock screen; and a restore of a backup older than an erasure, which erases the patient again.
+ * the unlock screen; and a restore, on a new installation, of a backup older than an erasure, which
+ * erases the patient again (the erasure wrote its record beside the backups) and says so.
  */
 
 const PATIENTS = 40;
@@ -87,6 +88,7 @@ describe('backups as IT runs them', () => {
     async () => {
       const steps = new StepLog('restore re-applies an erasure');
       const dataDir = await e2e.tempDir('hdms-erasure-restore-');
+      const destination = await e2e.tempDir('hdms-erasure-destination-');
       const shell = await e2e.startShell({ dataDir });
       const { page, consoleErrors } = await e2e.openPage();
 
@@ -104,9 +106,15 @@ describe('backups as IT runs them', () => {
         return outcome;
       });
 
-      await steps.run('Settings → Export backup (before the erasure)', async () => {
+      const backupPath = await steps.run('Settings → destination folder → Export backup (before the erasure)', async () => {
+        await goToArea(page, 'Settings');
+        const form = page.getByRole('group', { name: 'Backup' }).getByRole('form', { name: 'Backup settings' });
+        await form.getByLabel('Destination folder', { exact: true }).fill(destination);
+        await form.getByRole('button', { name: 'Save backup settings' }).click();
+        await form.getByText('Backup settings saved.').waitFor({ timeout: UI_TIMEOUT_MS });
         const written = await exportBackup(page);
-        expect(path.dirname(written)).toBe(path.join(dataDir, 'backups'));
+        expect(path.dirname(written)).toBe(destination);
+        return written;
       });
 
       const erased = await steps.run('open the first patient found and erase them', async () => {
@@ -126,27 +134,22 @@ describe('backups as IT runs them', () => {
         return { name, row: found.rows[0]! };
       });
 
-      await steps.run('the vault is lost: stop the shell and delete <data>/vault', async () => {
-        expect((await shell.stop()).code).toBe(0);
-        await rm(path.join(dataDir, 'vault'), { recursive: true, force: true });
+      await steps.run('the erasure itself put its record beside the backups (no backup since)', async () => {
+        expect(readdirSync(destination).filter((name) => name.endsWith('.hdmsbak'))).toEqual([path.basename(backupPath)]);
+        expect(JSON.parse(readFileSync(path.join(destination, 'hdms-erasure-register.json'), 'utf8'))).toMatchObject({ erasures: [expect.anything()] });
       });
 
-      const restored = await steps.run('a new shell on the same data folder → Restore from a backup → pick the backup from the list → recovery key', async () => {
-        const again = await e2e.startShell({ dataDir });
+      await steps.run('this computer is lost: stop the shell; only the destination folder survives', async () => {
+        expect((await shell.stop()).code).toBe(0);
+        await rm(dataDir, { recursive: true, force: true });
+      });
+
+      const restored = await steps.run('a new installation (empty data folder) → Restore from a backup → its path → recovery key → the summary', async () => {
+        const again = await e2e.startShell();
         const view = await e2e.openPage();
         await openFirstRun(view.page, again);
-        await view.page.getByRole('button', { name: 'Restore from a backup', exact: true }).click();
-        const form = view.page.getByRole('form', { name: 'Restore from a backup' });
-        const list = form.getByLabel('Backups found', { exact: true });
-        await list.waitFor({ timeout: UI_TIMEOUT_MS });
-        const options = await list.locator('option').allInnerTexts();
-        expect(options.filter((text) => /^hdms-backup-/.test(text))).toHaveLength(1);
-        await list.selectOption({ index: 1 });
-        expect(await form.getByLabel('Backup file', { exact: true }).inputValue()).toMatch(/hdms-backup-\d{8}T\d{6}Z\.hdmsbak$/);
-        await form.getByRole('radio', { name: /recovery key/i }).check();
-        await form.getByLabel('Recovery key', { exact: true }).fill(recoveryKey);
-        await form.getByRole('button', { name: 'Restore', exact: true }).click();
-        await areaNav(view.page).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+        // The restore says what it did: the erasure made after this backup was applied again.
+        expect(await restoreWithRecoveryKey(view.page, backupPath, recoveryKey)).toMatch(/1 erasure made after this backup was applied again/);
         return view.page;
       });
 

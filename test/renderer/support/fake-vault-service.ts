@@ -76,6 +76,8 @@ export interface FakeVault extends VaultService, ScriptedCalls<Method> {
   readonly patients: Map<string, FakePatient>;
   /** The quarantine view; tests change it (then the UI refreshes on an event). */
   quarantineRows: QuarantineEntry[];
+  /** How many erasures restoreBackup() reports applied again. */
+  restoreErasuresReapplied: number;
   /** What erasePatient() reports about the erasure record beside the backups (null: copied). */
   erasureRecordProblem: string | null;
   /** The message browser's messages; tests change them. */
@@ -232,6 +234,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     patients,
     quarantineRows: [...(options.quarantine ?? [])],
     erasureRecordProblem: null,
+    restoreErasuresReapplied: 0,
     messageRows: [...(options.messages ?? [])],
     journalIssueCounts: options.journalIssues ?? { problems: 0, rejected: 0 },
     seedBulk(count) {
@@ -569,6 +572,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       phase = 'unlocked';
       recoveryKey = TEST_RECOVERY_KEY;
       notify();
+      return { records: 10, erasuresReapplied: vault.restoreErasuresReapplied };
     },
   };
   return vault;

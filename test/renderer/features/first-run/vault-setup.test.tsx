@@ -169,8 +169,13 @@ describe('Restore from a backup', () => {
     expect(within(restore).queryByLabelText('Passphrase')).toBeNull();
     type('Recovery key', TEST_RECOVERY_KEY, restore);
     expect(button.disabled).toBe(false);
+    vault.restoreErasuresReapplied = 2;
     fireEvent.click(button);
 
+    // What the restore did, before the app opens (QA11 D1: the erasures it applied again).
+    expect(await screen.findByRole('heading', { name: 'Backup restored' })).toBeTruthy();
+    expect(screen.getByText(/^2 erasures made after this backup were applied again/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
     expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
     expect(vault.callsTo('restoreBackup')).toEqual([[{ path: 'D:\\backups\\node.hdmsbak', secret: { recoveryKey: TEST_RECOVERY_KEY } }]]);
   });

@@ -1,0 +1,39 @@
+import { useEffect, useRef } from 'react';
+import { AppHeader } from '../../app/layout/app-header';
+import type { RestoreOutcome } from '../../vault/vault-service';
+
+const count = new Intl.NumberFormat('en');
+
+/** The sentence about erasures: how many the restore applied again (the erasure register, README "A restore re-applies erasures"). */
+export function erasuresSentence(erasures: number): string {
+  if (erasures === 0) return 'No erasure made after this backup had to be applied again.';
+  return `${count.format(erasures)} ${erasures === 1 ? 'erasure' : 'erasures'} made after this backup ${erasures === 1 ? 'was' : 'were'} applied again: ${erasures === 1 ? 'that patient stays' : 'those patients stay'} erased.`;
+}
+
+/**
+ * Shown once, right after a restore, before the app opens: what came back and the erasures made
+ * after the backup that the restore applied again (so IT sees that erased patients stayed erased).
+ */
+export function BackupRestoredScreen({ outcome, onContinue }: { outcome: RestoreOutcome; onContinue: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <div className="first-run-page">
+      <AppHeader session={false} />
+      <main className="first-run">
+        <h1 ref={heading} tabIndex={-1}>
+          Backup restored
+        </h1>
+        <section className="panel panel--lead" aria-label="What the restore did">
+          <p role="status">The vault is back: {count.format(outcome.records)} journal records restored, with the same operators, passphrases and recovery key.</p>
+          <p>{erasuresSentence(outcome.erasuresReapplied)}</p>
+          <div className="form-actions">
+            <button type="button" className="button button--primary" onClick={onContinue}>
+              Continue
+            </button>
+          </div>
+        </section>
+      </main>
+    </div>
+  );
+}
