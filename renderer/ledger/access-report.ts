@@ -82,7 +82,7 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
       }
       if (summary['event'] === 'unlock failed') {
         // Its operator is the account whose key slot was tried, not a proven person.
-        const how = summary['unlocked with'] === 'recovery' ? ' with the recovery key' : summary['unlocked with'] === 'keychain' ? ' through the OS keychain' : '';
+        const how = summary['tried with'] === 'recovery' ? ' with the recovery key' : summary['tried with'] === 'keychain' ? ' through the OS keychain' : '';
         return `Failed unlock${how}${typeof failed === 'number' && failed > 0 ? ` (${failed + 1} in a row)` : ''}`;
       }
       if (summary['event'] === 'locked') return 'Locked';

@@ -111,7 +111,8 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       if (typeof event === 'string') out['event'] = SESSION_EVENT_WORDS[event] ?? event;
       num('failedAttempts', 'failed unlocks before');
       word('role');
-      word('slot', 'unlocked with');
+      // A failed attempt opened nothing: its slot is what was tried (QA11 D4).
+      word('slot', event === 'unlockFailed' ? 'tried with' : 'unlocked with');
       word('workstation');
       word('at');
       break;

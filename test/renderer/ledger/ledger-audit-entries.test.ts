@@ -91,7 +91,10 @@ describe('ledger entries for the audit trail', () => {
     expect(summaries[0]).toMatchObject({ event: 'signed in', 'failed unlocks before': 3, role: 'auditor', workstation: 'ward-pc (browser shell)', at: AT });
     expect(summaries[1]).toMatchObject({ export: 'accessReport', entries: 4, file: 'access-report-20261204T100000Z.csv', workstation: 'ward-pc (browser shell)' });
     expect(summaries[2]).toMatchObject({ event: 'locked' });
-    expect(summaries[3]).toMatchObject({ event: 'unlock failed', 'failed unlocks before': 1, workstation: 'ward-pc (browser shell)', at: AT });
+    expect(summaries[3]).toMatchObject({ event: 'unlock failed', 'failed unlocks before': 1, 'tried with': 'passphrase', workstation: 'ward-pc (browser shell)', at: AT });
+    // A failure unlocked nothing (QA11 D4).
+    expect(summaries[3]).not.toHaveProperty('unlocked with');
+    expect(summaries[0]).toMatchObject({ 'unlocked with': 'passphrase' });
     expect(summaries[4]).toMatchObject({ opened: 'quarantined input', 'quarantine record': 7 });
     expect(summaries[5]).toMatchObject({ action: 'discarded', 'quarantine record': 7 });
     expect(summaries[6]).toMatchObject({ export: 'backup', scheduled: 'on', bytes: 4096, at: AT });
