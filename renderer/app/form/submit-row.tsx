@@ -11,6 +11,7 @@ export function SubmitRow({
   busyText,
   children,
   danger = false,
+  showProblem = true,
 }: {
   label: string;
   problem: string | null;
@@ -18,23 +19,26 @@ export function SubmitRow({
   busyText?: string;
   children?: ReactNode;
   danger?: boolean;
+  /** False when an alert beside the form says it already (the button stays disabled, without a second line). */
+  showProblem?: boolean;
 }) {
   const reasonId = useId();
+  const reason = showProblem ? problem : null;
   return (
     <div className="form-actions">
       <button
         type="submit"
         className={danger ? 'button button--danger' : 'button button--primary'}
         disabled={problem !== null || busy}
-        aria-describedby={problem === null ? undefined : reasonId}
+        aria-describedby={reason === null ? undefined : reasonId}
         aria-busy={busy || undefined}
       >
         {label}
       </button>
       {children}
-      {problem !== null && !busy && (
+      {reason !== null && !busy && (
         <p id={reasonId} className="form-actions__reason">
-          {problem}
+          {reason}
         </p>
       )}
       {busy && busyText !== undefined && (

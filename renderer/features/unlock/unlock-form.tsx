@@ -51,7 +51,8 @@ export function UnlockForm({ operatorId }: { operatorId: string }) {
           autoFocus
         />
       </div>
-      <SubmitRow label="Unlock" problem={problem} busy={unlock.busy} busyText="Opening the vault…" />
+      {/* Right after a failure the field is empty: the failure's alert says enough (QA11 D4). */}
+      <SubmitRow label="Unlock" problem={problem} showProblem={!(unlock.error !== null && passphrase === '' && secondsLeft === 0)} busy={unlock.busy} busyText="Opening the vault…" />
       <ActionError
         error={unlock.error}
         wording={{

@@ -67,6 +67,18 @@ describe('Unlock', () => {
     expect(vault.callsTo('unlock')).toHaveLength(2);
   });
 
+  it('after a wrong passphrase shows that alone, not also "Enter your passphrase." (QA11 D4)', async () => {
+    await openUnlock(lockedVault({ wrongPassphraseDelays: [0] }));
+    typePassphrase('not the passphrase');
+    fireEvent.click(unlockButton());
+    expect((await screen.findByRole('alert')).textContent).toBe('That passphrase did not open the vault.');
+    expect(screen.queryByText('Enter your passphrase.')).toBeNull();
+    // Still not sendable empty; typing clears the failure and the button is enabled again.
+    expect(unlockButton().disabled).toBe(true);
+    typePassphrase(ADMIN_PASSPHRASE);
+    expect(unlockButton().disabled).toBe(false);
+  });
+
   it('explains a throttled attempt', async () => {
     const vault = lockedVault();
     vault.failWith('unlock', new VaultError('E_THROTTLED', 'Wait.', 5000));
