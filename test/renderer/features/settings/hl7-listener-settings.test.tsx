@@ -51,6 +51,22 @@ describe('Settings › HL7 listener', () => {
     expect(alert.textContent).toBe('A LAN bind address needs at least one allowed peer.');
   });
 
+  it('shows the body’s refusal of a bind address this computer does not have under the Bind address field (QA12 D2)', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const text = 'Bind address: 10.9.9.9 is not an address of this computer, so nothing could connect to it. Use 127.0.0.1 (this computer only), 0.0.0.0 (every network of this computer) or one of its addresses: 192.168.1.20.';
+    node.handle('hl7.updateSettings', () => {
+      throw new FakeRefusal(text);
+    });
+    const { section } = await renderListenerSettings(node);
+    fireEvent.change(within(section).getByLabelText('Bind address'), { target: { value: '10.9.9.9' } });
+    fireEvent.change(within(section).getByLabelText('Allowed peers'), { target: { value: '10.9.9.9' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save listener settings' }));
+    const field = within(section).getByLabelText('Bind address');
+    await waitFor(() => expect(field.getAttribute('aria-invalid')).toBe('true'));
+    expect((field.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent)).toContain(text);
+    expect(section.textContent!.split('is not an address of this computer').length).toBe(2);
+  });
+
   it('keeps the form from being sent with a port that is not a number', async () => {
     const { node, section } = await renderListenerSettings();
     fireEvent.change(within(section).getByLabelText('Port'), { target: { value: 'abc' } });
