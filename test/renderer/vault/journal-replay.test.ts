@@ -116,7 +116,9 @@ describe('journal replay', () => {
     expect(await searchPatientIds(db, keys.indexKey, '   ')).toHaveLength(40);
   });
 
-  it('reads in parts that end on 256-record boundaries, READS_PER_PAGE parts per write page, from any cursor', async () => {
+  // Thousands of records through fake-indexeddb, replayed twice: 15-30 s alone on a loaded 2-CPU machine. The timeout
+  // catches hangs only (vitest.config.ts); the suite-wide 30 s failed these under load, before and after this session's changes.
+  it('reads in parts that end on 256-record boundaries, READS_PER_PAGE parts per write page, from any cursor', { timeout: 120_000 }, async () => {
     // More than two write pages of journal (demo patients make 3–4 records each).
     const { db, context, body } = await setup(READS_PER_PAGE * 130);
     const total = body.journal.length;
@@ -227,7 +229,9 @@ describe('journal replay', () => {
     expect(next).toBe(3); // page 3 was produced while page 2 failed, and never written
   });
 
-  it('stops after its budget at a page boundary, saying it is not done, and the next replay goes on from there', async () => {
+  // Thousands of records through fake-indexeddb, replayed twice: 15-30 s alone on a loaded 2-CPU machine. The timeout
+  // catches hangs only (vitest.config.ts); the suite-wide 30 s failed these under load, before and after this session's changes.
+  it('stops after its budget at a page boundary, saying it is not done, and the next replay goes on from there', { timeout: 120_000 }, async () => {
     const { db, keys, context, body } = await setup(READS_PER_PAGE * 130);
     const total = body.journal.length;
     let now = 0;
