@@ -88,7 +88,14 @@ export class DicomReceiver implements IntakeChannel {
   attach(ports: IntakeVaultPorts): Promise<void> {
     return this.lifecycle.run(async () => {
       if (this.ports !== null || this.stopped) return;
-      this.dedupe = await DicomDedupe.open(path.join(this.options.dataDir, ...DICOM_DEDUPE_DIR), ports.journal, { log: this.options.log });
+      try {
+        this.dedupe = await DicomDedupe.open(path.join(this.options.dataDir, ...DICOM_DEDUPE_DIR), ports.journal, { log: this.options.log });
+      } catch (error) {
+        // Said on the monitor as the HL7 listener says it; without the index nothing can be stored.
+        const code = (error as NodeJS.ErrnoException)?.code ?? (error instanceof Error ? error.message : String(error));
+        this.setStatus({ channel: 'dicom', state: 'error', reason: `The DICOM duplicate index in the vault folder could not be opened (${code}); the receiver stays closed. Check that the data folder is writable.` });
+        throw error;
+      }
       this.ports = ports;
       await this.open();
     });

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { buildFileMetaInformation } from '../../../../electron/intake/dicom/dico
 import { CT_IMAGE_STORAGE, TestScu, instanceElements, part10File, writeDataset } from './dicom-test-support';
 import { freePort } from '../../../support/free-port';
 import { DICOM_PORT_RETRY_MS } from '../../../../electron/intake/dicom/dicom-receiver';
+import { DICOM_DEDUPE_DIR } from '../../../../electron/intake/dicom/dicom-duplicates';
 
 const tempDir = useTempDirs();
 const bodies: Body[] = [];
@@ -234,6 +235,22 @@ describe('body: the DICOM receiver as an intake channel', () => {
     const records = (await readJournal(b)).filter((record) => record.kind === 'intake.dicom');
     const meta = IntakeMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, records.at(-1)!.meta!)).toString('utf8')));
     expect(meta.normalized?.patient?.identifiers[0]).toEqual({ value: 'MRN7788', authority: 'RADCLINIC', type: '' });
+  });
+
+  it('a duplicate index that cannot be opened leaves the receiver closed with an error saying why, not "no vault"; the next start opens it once the cause is gone', async () => {
+    const dataDir = await tempDir();
+    const dedupeDir = path.join(dataDir, ...DICOM_DEDUPE_DIR);
+    await mkdir(path.dirname(dedupeDir), { recursive: true });
+    await writeFile(dedupeDir, 'not a folder'); // its folder cannot be made
+    const port = await freePort();
+    const b = await body(dataDir, { dicomPort: port });
+    await createVault(b);
+    expect(dicomOf(await call(b, 'intake.status', {}))).toMatchObject({ state: 'error', reason: expect.stringMatching(/^The DICOM duplicate index in the vault folder could not be opened/) });
+    await b.stop('quit');
+    bodies.splice(bodies.indexOf(b), 1);
+    await rm(dedupeDir);
+    const again = await body(dataDir, { dicomPort: port });
+    expect(dicomOf(await call(again, 'intake.status', {}))).toMatchObject({ state: 'listening', port });
   });
 
   it('stays closed for --dicom-port 0 and says why', async () => {
