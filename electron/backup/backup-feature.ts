@@ -153,7 +153,7 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
     onFailure: (error) => log.warn({ reason: describeFailure(error) }, 'scheduled backup failed'),
   });
 
-  const settingsAnswer = (current: BackupSettings) => ({ settings: current, folder: settings.folder(), dialogs: config.backupDialogs !== undefined });
+  const settingsAnswer = (current: BackupSettings) => ({ settings: current, folder: settings.folder(), defaultFolder: defaultBackupFolder(config.dataDir), dialogs: config.backupDialogs !== undefined });
 
   return bodyFeature<'backup'>({
     name: 'backup',

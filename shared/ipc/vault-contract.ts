@@ -180,6 +180,8 @@ export const BackupSettingsAnswerSchema = z.strictObject({
   settings: BackupSettingsSchema,
   /** The folder backups go to now (the destination, or `<data>/backups/`). */
   folder: z.string(),
+  /** The folder an empty destination means (`<data>/backups/`): what the form's hint names. */
+  defaultFolder: z.string(),
   /** Whether this host has a native folder dialog (the desktop app). */
   dialogs: z.boolean(),
 });

@@ -242,7 +242,7 @@ export function BackupSettingsBlock() {
             autoComplete="off"
             hint={
               <>
-                The full path of an existing folder, e.g. a network share. Empty: <code className="path">{loaded.answer.settings.destination === null ? loaded.answer.folder : 'backups in the data folder'}</code>.
+                The full path of an existing folder, e.g. a network share. Empty: <code className="path">{loaded.answer.defaultFolder}</code>.
               </>
             }
             problem={problemOf('destination')}

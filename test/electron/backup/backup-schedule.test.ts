@@ -154,7 +154,7 @@ describe('backup: scheduled by the body', () => {
       error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/^destination: give the full path/) },
     });
     const saved = await call(b, 'backup.updateSettings', { destination, keep: 3 });
-    expect(saved).toEqual({ settings: { destination, schedule: { kind: 'off' }, keep: 3 }, folder: destination, dialogs: false });
+    expect(saved).toEqual({ settings: { destination, schedule: { kind: 'off' }, keep: 3 }, folder: destination, defaultFolder: path.join(dataDir, 'backups'), dialogs: false });
     await expect(b.router.dispatch('backup.choose', { what: 'folder' }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE' } });
     await b.stop('quit');
 

@@ -143,7 +143,7 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
     },
     'hl7.getSettings': () => ({ settings: node.state.intakeSettings, portOverride: null, listener: node.state.monitor.listener }),
     // Backups as the body answers with no backup made and the default settings (a test may handle() its own).
-    'backup.getSettings': () => ({ settings: DEFAULT_BACKUP_SETTINGS, folder: '/data/backups', dialogs: false }),
+    'backup.getSettings': () => ({ settings: DEFAULT_BACKUP_SETTINGS, folder: '/data/backups', defaultFolder: '/data/backups', dialogs: false }),
     'backup.status': () => ({ last: null, failure: null, nextAt: null, erasureRecord: null }),
     'backup.list': () => ({ backups: [] }),
     'dicom.getSettings': () => ({ settings: DEFAULT_DICOM_SETTINGS, portOverride: null, listener: { channel: 'dicom', state: 'closed', reason: NO_VAULT_REASON } }),

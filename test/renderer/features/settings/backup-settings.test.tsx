@@ -12,12 +12,12 @@ const LAST = { at: '2026-03-04T02:30:00.000Z', bytes: 1_234_567, scheduled: true
 function nodeWithBackups(vaultState: 'unlocked' | 'locked') {
   const node = createFakeNode({ vault: { state: vaultState } });
   let settings: BackupSettings = { destination: null, schedule: { kind: 'off' }, keep: 7 };
-  node.handle('backup.getSettings', () => ({ settings, folder: '/data/backups', dialogs: false }));
+  node.handle('backup.getSettings', () => ({ settings, folder: '/data/backups', defaultFolder: '/data/backups', dialogs: false }));
   node.handle('backup.updateSettings', (change) => {
     const next = { ...settings, ...(change as Partial<BackupSettings>) };
     if (next.destination === '/mnt/missing') throw new FakeRefusal('destination: there is no folder at that path; create it first.');
     settings = next;
-    return { settings, folder: settings.destination ?? '/data/backups', dialogs: false };
+    return { settings, folder: settings.destination ?? '/data/backups', defaultFolder: '/data/backups', dialogs: false };
   });
   node.handle('backup.status', () => ({ last: LAST, failure: { at: '2026-03-05T02:30:00.000Z', reason: 'The backup destination is full.' }, nextAt: '2026-03-05T02:45:00.000Z', erasureRecord: null }));
   return node;
@@ -62,6 +62,8 @@ describe('Settings › Data › Backup', () => {
     fireEvent.change(within(form).getByLabelText('Destination folder'), { target: { value: '/srv/backups' } });
     fireEvent.click(save);
     await within(form).findByText('Backup settings saved.');
+    // The hint names the folder an empty field means, before and after a destination is saved (QA11 D4).
+    expect(describedBy(within(form).getByLabelText('Destination folder')).some((text) => text?.includes('Empty: /data/backups.'))).toBe(true);
     expect(node.calls.filter((c) => c.method === 'backup.updateSettings').at(-1)?.payload).toEqual({ destination: '/srv/backups', schedule: { kind: 'daily', at: '02:30' }, keep: 14 });
     // No native dialog in the shell.
     expect(within(form).queryByRole('button', { name: 'Choose folder…' })).toBeNull();
