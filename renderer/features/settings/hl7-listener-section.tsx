@@ -90,7 +90,7 @@ export function Hl7ListenerSection() {
   const peersId = useId();
   const peersHintId = useId();
   const peersProblemId = useId();
-  const { loaded, draft, saved, save, change, submit } = useSettingsDraft({
+  const { loaded, draft, saved, attempted, save, change, submit } = useSettingsDraft({
     load: () => api.hl7.getSettings({}),
     store: (settings: Parameters<typeof api.hl7.updateSettings>[0]) => api.hl7.updateSettings(settings),
     draftOf,
@@ -171,7 +171,8 @@ export function Hl7ListenerSection() {
             </select>
             <p className="field__hint">For messages whose MSH-18 is empty.</p>
           </div>
-          <SubmitRow label="Save listener settings" problem={draftProblem(draft)} busy={save.busy} busyText="Saving and restarting the listener…" />
+          {/* Enabled until the person tries to send: each field shows its own problem meanwhile (README, forms). */}
+          <SubmitRow label="Save listener settings" problem={attempted ? draftProblem(draft) : null} busy={save.busy} busyText="Saving and restarting the listener…" />
           {saved && <p className="saved-note">Listener settings saved.</p>}
           {/* A refusal the fields show already is not repeated. */}
           {(refused === null || refused.some((p) => p.field === null)) && <ActionError error={save.error} />}

@@ -71,7 +71,12 @@ describe('Settings › HL7 listener', () => {
     const { node, section } = await renderListenerSettings();
     fireEvent.change(within(section).getByLabelText('Port'), { target: { value: 'abc' } });
     const button = within(section).getByRole('button', { name: 'Save listener settings' });
+    // The forms rule (README, QA2-11 Q4): enabled while the field says its problem, until a try to send.
+    expect((button as HTMLButtonElement).disabled).toBe(false);
+    fireEvent.click(button);
     expect((button as HTMLButtonElement).disabled).toBe(true);
+    const reason = (button.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent);
+    expect(reason).toContain('Port: a whole number from 0 to 65535.');
     // Under the field, read out with it.
     const port = within(section).getByLabelText('Port');
     expect(port.getAttribute('aria-invalid')).toBe('true');
@@ -93,6 +98,7 @@ describe('Settings › HL7 listener', () => {
     expect(describedBy('Allowed peers')).toContain('Allowed peers, line 2: is not an IP address.');
     expect(describedBy('Maximum message size (MiB)')).toContain('Maximum message size (MiB): must be at most 16 MiB.');
     expect(within(section).getByLabelText('Allowed peers').getAttribute('aria-invalid')).toBe('true');
+    fireEvent.click(within(section).getByRole('button', { name: 'Save listener settings' }));
     expect((within(section).getByRole('button', { name: 'Save listener settings' }) as HTMLButtonElement).disabled).toBe(true);
     expect(section.textContent).not.toMatch(/invalid_union|too_big|allowedPeers|maxMessageBytes/);
     expect(node.calls.some((c) => c.method === 'hl7.updateSettings')).toBe(false);
