@@ -216,12 +216,13 @@ export function accessReportCsv(rows: readonly AccessReportRow[]): string {
     lines.push(
       [
         row.at,
-        row.operatorName,
+        // As the screen shows them (access-report-view.tsx): the node's own acts, and a workstation not recorded.
+        row.operatorName === '' && row.operator === '' ? 'Node' : row.operatorName,
         row.operator,
         row.action,
         row.subjectName,
         row.subject,
-        row.workstation,
+        row.workstation === '' ? 'not recorded' : row.workstation,
         row.seq,
         row.entryHash,
         row.notary?.leafIndex ?? '',

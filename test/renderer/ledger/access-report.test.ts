@@ -95,6 +95,9 @@ describe('access report', () => {
     expect(lines[1]).toBe(`${AT(12)},"'=HYPERLINK(""x"")",${CARL},Opened a record,"Brunner, Lea",${PATIENT},lab-pc (browser shell),5,${rows[0]!.entryHash},,`);
     expect(lines[2]).toBe(`${AT(5)},"Ada ""the"" Admin",${ADA},Opened the patient,"Brunner, Lea",${PATIENT},ward-3 (desktop app),3,${rows[1]!.entryHash},41,90`);
     expect(lines.slice(3)).toEqual(['']);
+    // The node's own act (no operator, no workstation) reads as on the screen: "Node", "not recorded" (QA11 D4).
+    const nodeRow = { seq: 9, kind: 'EXPORT' as const, at: AT(20), operator: '', operatorName: '', action: 'Scheduled backup made by the node', subject: '', subjectName: '', workstation: '', entryHash: '0xabc' };
+    expect(accessReportCsv([nodeRow]).split('\r\n')[1]).toBe(`${AT(20)},Node,,Scheduled backup made by the node,,,not recorded,9,0xabc,,`);
     expect(csvCell('+1')).toBe("'+1");
     expect(csvCell('a\nb')).toBe('"a\nb"');
   });
