@@ -30,9 +30,22 @@ export function testMessage(now: Date): string {
   ].join('\r');
 }
 
-/** A shell line that sends the message over MLLP (start block 0x0B, end 0x1C 0x0D) with printf and nc. */
+/** The message framed for MLLP (start block 0x0B, end 0x1C 0x0D) as a printf format in single quotes. */
+function printfFrame(message: string): string {
+  return `printf '\\x0b${message.replace(/\\/g, '\\\\').replace(/\r/g, '\\r')}\\x1c\\r'`;
+}
+
+/**
+ * A bash line that sends the message over MLLP and prints the ACK, with no tool beyond bash itself
+ * (its /dev/tcp redirection and read with a timeout; nc is not installed on Debian by default).
+ */
 export function sendCommand(message: string, host: string, port: number): string {
-  return `printf '\\x0b${message.replace(/\\/g, '\\\\').replace(/\r/g, '\\r')}\\x1c\\r' | nc -q 2 ${host} ${port}`;
+  return `(exec 3<>/dev/tcp/${host}/${port} && ${printfFrame(message)} >&3 && read -r -t 5 -d $'\\x1c' ack <&3; printf '%s\\n' "\${ack//$'\\r'/$'\\n'}")`;
+}
+
+/** The same with netcat, where it is installed. */
+export function sendCommandNc(message: string, host: string, port: number): string {
+  return `${printfFrame(message)} | nc -q 2 ${host} ${port}`;
 }
 
 /** What to tell the sending system, from the HL7 listener's status. */
@@ -145,11 +158,15 @@ export function FirstFeedPage() {
         <CopyButton value={message} label="Copy the test message" variant="path" />
         {advice.host !== null && advice.port !== null && (
           <>
-            <p>From a terminal on a machine that may connect:</p>
+            <p>From a bash terminal on a machine that may connect (Linux, macOS, Git Bash; nothing else to install), it prints the ACK:</p>
             <pre className="ack-text" aria-label="Command that sends the test message">
               {sendCommand(message, advice.host, advice.port)}
             </pre>
             <CopyButton value={sendCommand(message, advice.host, advice.port)} label="Copy the command" variant="path" />
+            <p className="muted">With netcat installed (nc; not on Debian by default):</p>
+            <pre className="ack-text" aria-label="Command that sends the test message with netcat">
+              {sendCommandNc(message, advice.host, advice.port)}
+            </pre>
           </>
         )}
       </section>

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { act, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { addressAdvice, sendCommand, testMessage } from '../../../../renderer/features/intake/first-feed';
+import { addressAdvice, sendCommand, sendCommandNc, testMessage } from '../../../../renderer/features/intake/first-feed';
 import type { IntakeStatus } from '../../../../shared/ipc/intake-contract';
 import type { MessageSummary } from '../../../../renderer/vault/vault-service';
 import { createFakeNode } from '../../support/fake-transport';
@@ -46,7 +46,9 @@ describe('Connect your first feed', () => {
     expect(screen.getByText(/from this computer only/)).toBeTruthy();
     expect(screen.getByLabelText('Test message').textContent).toMatch(/^MSH\|\^~\\&\|TESTSENDER\|TESTFACILITY\|HDMS\|NODE\|\d{14}\|\|ADT\^A04\^ADT_A01\|HDMS-TEST-\d{14}\|P\|2\.5\.1\nEVN/);
     expect(screen.getByRole('button', { name: 'Copy the test message' })).toBeTruthy();
-    expect(screen.getByLabelText('Command that sends the test message').textContent).toMatch(/^printf '\\x0bMSH\|.*\\x1c\\r' \| nc -q 2 127\.0\.0\.1 2575$/);
+    // bash alone (QA11 D4: nc is not on Debian by default), and the netcat form beside it.
+    expect(screen.getByLabelText('Command that sends the test message').textContent).toMatch(/^\(exec 3<>\/dev\/tcp\/127\.0\.0\.1\/2575 && printf '\\x0bMSH\|.*\\x1c\\r' >&3 && read -r -t 5 -d \$'\\x1c' ack <&3; printf '%s\\n' "\$\{ack\/\/\$'\\r'\/\$'\\n'\}"\)$/);
+    expect(screen.getByLabelText('Command that sends the test message with netcat').textContent).toMatch(/^printf '\\x0bMSH\|.*\\x1c\\r' \| nc -q 2 127\.0\.0\.1 2575$/);
     await screen.findByText(/Waiting for the first message/);
     // An empty vault and an administrator: demo data is offered.
     expect(screen.getByRole('form', { name: 'Import demo data' })).toBeTruthy();
@@ -91,6 +93,7 @@ describe('Connect your first feed', () => {
     expect(addressAdvice({ channel: 'hl7-mllp', state: 'listening', address: '192.168.1.20', port: 2575 })).toMatchObject({ host: '192.168.1.20', port: 2575 });
     const message = testMessage(new Date('2026-01-02T03:04:05Z'));
     expect(message.split('\r')[0]).toBe('MSH|^~\\&|TESTSENDER|TESTFACILITY|HDMS|NODE|20260102030405||ADT^A04^ADT_A01|HDMS-TEST-20260102030405|P|2.5.1');
-    expect(sendCommand('A\\B\rC', 'h', 1)).toBe("printf '\\x0bA\\\\B\\rC\\x1c\\r' | nc -q 2 h 1");
+    expect(sendCommandNc('A\\B\rC', 'h', 1)).toBe("printf '\\x0bA\\\\B\\rC\\x1c\\r' | nc -q 2 h 1");
+    expect(sendCommand('A\\B\rC', 'h', 1)).toBe(`(exec 3<>/dev/tcp/h/1 && printf '\\x0bA\\\\B\\rC\\x1c\\r' >&3 && read -r -t 5 -d $'\\x1c' ack <&3; printf '%s\\n' "\${ack//$'\\r'/$'\\n'}")`);
   });
 });
