@@ -9,15 +9,36 @@ import { ctSlice, srInstance, TS } from '../../renderer/features/imaging/viewer/
 /**
  * QA explore-12, seen only in a window of 1,000 × 700: a study with a long unbreakable description
  * pushed Accession and Series out of the studies table's frame (D9); a study of six series stacked
- * its thumbnails full width above the image, below the fold (D10); an SR's text lost its line
+ * its thumbnails full width above the image, below the fold (D10; the series are now a column beside
+ * the image, and the image takes the window's height left, QA-12 layout); an SR's text lost its line
  * breaks (D7); and an instance naming another Patient ID under the same Study Instance UID moved
  * the whole study to that patient (D0): each patient keeps its own images, both studies flagged; a
  * resend of an instance with other bytes showed the newer copy with no sign of the earlier (D4).
  */
 
 const STUDY = '1.2.826.0.1.3680043.10.996.1';
+const PLAIN = '1.2.826.0.1.3680043.10.996.2';
 const LONG = 'CT_ANGIOGRAPHY_CORONARY_ARTERIES_CONTRAST_ENH';
 const SERIES = 5;
+
+/**
+ * How much of the window the image gets (QA-12 layout): the canvas' height on screen without
+ * scrolling the page, and whether all of it is on screen.
+ */
+async function imageInView(page: Page): Promise<{ top: number; bottom: number; left: number; right: number; visible: number; window: number }> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  return page.evaluate(() => {
+    const box = document.querySelector('canvas.viewer-canvas')!.getBoundingClientRect();
+    return { top: Math.round(box.top), bottom: Math.round(box.bottom), left: Math.round(box.left), right: Math.round(box.right), visible: Math.round(Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0)), window: window.innerHeight };
+  });
+}
+
+/** The image gets most of the window, all of it on screen without scrolling the page. */
+function expectImageGetsTheWindow(view: { bottom: number; visible: number; window: number }): void {
+  // Soft: a failing run still reports the figures of every step.
+  expect.soft(view.visible).toBeGreaterThanOrEqual(0.6 * view.window);
+  expect.soft(view.bottom).toBeLessThanOrEqual(view.window);
+}
 
 async function studiesRow(page: Page, text: string): Promise<string> {
   return page.getByRole('table', { name: 'Studies' }).locator('tbody tr', { hasText: text }).first().innerText().catch(() => '');
@@ -43,6 +64,8 @@ describe('Imaging at 1,000 × 700', () => {
         buffer: ctSlice({ size: 64, slice: i, transferSyntax: TS.explicitLittle, sopInstanceUid: `${STUDY}.${i + 1}.1`, instanceNumber: 1, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.${i + 1}`, studyDescription: LONG, ...patient }),
       }));
       files.push({ name: 'SR', mimeType: 'application/octet-stream', buffer: srInstance({ sopInstanceUid: `${STUDY}.9.1`, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.9`, seriesNumber: 9, patientId: patient.patientId, patientName: patient.patientName, studyDescription: LONG }, 'Line one\r\nLine two') });
+      // A study with nothing to flag: the viewer without notices.
+      files.push({ name: 'PLAIN', mimeType: 'application/octet-stream', buffer: ctSlice({ size: 64, transferSyntax: TS.explicitLittle, sopInstanceUid: `${PLAIN}.1.1`, studyInstanceUid: PLAIN, seriesInstanceUid: `${PLAIN}.1`, studyDescription: 'PLAIN CT', patientId: 'MRN-LAYOUT-3', patientName: 'Clean^Carla' }) });
       files.push({
         name: 'OTHER',
         mimeType: 'application/octet-stream',
@@ -71,18 +94,29 @@ describe('Imaging at 1,000 × 700', () => {
       expect(fit.seriesRight).toBeLessThanOrEqual(fit.wrapRight + 1);
     });
 
-    await steps.run('D10: the study opens with its image on screen, the series in one strip above it', async () => {
+    // QA-12 layout: the series moved from a strip above the image to a column beside it, as tall as the image, scrolling within itself.
+    await steps.run('D10: the study opens with its image on screen, the series in a column beside it', async () => {
       await page.getByRole('link', { name: LONG }).click();
       await page.locator('canvas.viewer-canvas').waitFor({ timeout: UI_TIMEOUT_MS });
       const box = await page.evaluate(() => {
         const stage = document.querySelector('.viewer-stage')!.getBoundingClientRect();
-        const items = [...document.querySelectorAll('.viewer-series__item')].map((item) => item.getBoundingClientRect().top);
-        return { stageTop: stage.top, height: window.innerHeight, rows: new Set(items.map((top) => Math.round(top))).size, series: items.length };
+        const column = document.querySelector('.viewer-series')!.getBoundingClientRect();
+        const items = [...document.querySelectorAll('.viewer-series__item')];
+        return { stageTop: stage.top, stageLeft: stage.left, stageBottom: stage.bottom, columnRight: column.right, columnBottom: column.bottom, height: window.innerHeight, series: items.length };
       });
       expect(box.series).toBe(SERIES + 1);
-      expect(box.rows).toBe(1);
+      expect(box.columnRight).toBeLessThanOrEqual(box.stageLeft);
+      expect(box.columnBottom).toBeLessThanOrEqual(box.stageBottom + 1);
+      // The last series is reachable: the column scrolls it into view.
+      await page.getByRole('navigation', { name: 'Series' }).getByRole('button', { name: /Series 9/ }).scrollIntoViewIfNeeded();
+      const last = (await page.getByRole('navigation', { name: 'Series' }).getByRole('button', { name: /Series 9/ }).boundingBox())!;
+      expect(last.y + last.height).toBeLessThanOrEqual(box.height);
       // At least 250 px of the image is on screen without scrolling.
       expect(box.stageTop).toBeLessThan(box.height - 250);
+      // QA-12 layout: with the shared-UID notice the image still gets most of the window (its top was at y 536 with notices).
+      const view = await imageInView(page);
+      console.log(`with the shared-UID notice at 1,000 × 700: canvas y ${view.top}–${view.bottom}, ${view.visible} px on screen`);
+      expectImageGetsTheWindow(view);
     });
 
     await steps.run('D7: the SR keeps its line break', async () => {
@@ -142,6 +176,28 @@ describe('Imaging at 1,000 × 700', () => {
       const box = await page.locator('canvas.viewer-canvas').boundingBox();
       expect(box).not.toBeNull();
       expect(box!.y).toBeLessThan(700 - 150);
+      // QA-12 layout: with both notices (shared UID, copies) the image still gets most of the window.
+      const view = await imageInView(page);
+      console.log(`with notices at 1,000 × 700: canvas y ${view.top}–${view.bottom}, ${view.visible} px on screen`);
+      expectImageGetsTheWindow(view);
+    });
+
+    await steps.run('QA-12 layout: without notices the image gets most of the 700 px window, every tool on screen', async () => {
+      await goToArea(page, 'Imaging');
+      await page.getByRole('link', { name: 'PLAIN CT' }).click();
+      await page.locator('canvas.viewer-canvas').waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await page.locator('.viewer__header [role="note"]').count()).toBe(0);
+      const view = await imageInView(page);
+      console.log(`without notices at 1,000 × 700: canvas y ${view.top}–${view.bottom}, ${view.visible} px on screen`);
+      expectImageGetsTheWindow(view);
+      // Every tool is on screen beside the image, none over it.
+      const tools = page.getByRole('toolbar', { name: 'Image tools' });
+      for (const control of [tools.getByRole('radio', { name: 'Window/level' }), tools.getByRole('radio', { name: 'Length' }), tools.getByRole('button', { name: 'Abdomen' }), tools.getByRole('button', { name: 'Reset' }), tools.getByRole('button', { name: 'Play cine' }), tools.getByLabel('Frames/s'), tools.getByRole('button', { name: 'Tags' }), tools.getByText('Keys and mouse')]) {
+        const box = (await control.boundingBox())!;
+        expect(box.y).toBeGreaterThanOrEqual(0);
+        expect(box.y + box.height).toBeLessThanOrEqual(view.window);
+        expect(box.x >= view.right || box.x + box.width <= view.left || box.y + box.height <= view.top).toBe(true);
+      }
     });
 
     expect(consoleErrors).toEqual([]);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import { ErrorNote } from '../../../app/error-note';
 import { hrefForPath, hrefForRoute } from '../../../app/router/hash-route';
 import { useVaultRead } from '../../../app/use-vault-read';
@@ -19,6 +19,41 @@ import { TagBrowser } from './tag-browser';
 import { ViewerCanvas, measurementLabel, type PointerTool } from './viewer-canvas';
 import { CT_PRESETS, drawLength, INITIAL_VIEW, stepIndex, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
 import './viewer.css';
+
+/** The stage is never shorter than this; in a window too short for it the page scrolls. */
+const MIN_STAGE_PX = 320;
+
+/**
+ * The stage takes the window's height left below its top (QA-12 layout: at 1,000 × 700 the image
+ * had 373 px of the window, 164 px with notices), less the page's bottom padding, so the whole
+ * image is on screen without scrolling the page.
+ */
+function fitStage(stage: HTMLElement | null): void {
+  if (stage === null) return;
+  const content = stage.closest('.content');
+  const reserve = content === null ? 16 : Number.parseFloat(getComputedStyle(content).paddingBottom) || 0;
+  const top = stage.getBoundingClientRect().top + window.scrollY;
+  const height = `${Math.max(MIN_STAGE_PX, Math.floor(window.innerHeight - top - reserve - 1))}px`;
+  if (stage.style.height !== height) stage.style.height = height;
+}
+
+/**
+ * Fits the stage when the window resizes and when the viewer changes size (a notice opened, a copy
+ * choice above the image, the title wrapping); fitting changes the viewer's size once more, to the
+ * same height, and stops there.
+ */
+function useStageFill(stage: RefObject<HTMLDivElement | null>, viewer: RefObject<HTMLElement | null>): void {
+  useEffect(() => {
+    const fit = () => fitStage(stage.current);
+    window.addEventListener('resize', fit);
+    const observer = new ResizeObserver(fit);
+    if (viewer.current !== null) observer.observe(viewer.current);
+    return () => {
+      window.removeEventListener('resize', fit);
+      observer.disconnect();
+    };
+  }, [stage, viewer]);
+}
 
 const NO_LENGTHS: ReadonlyMap<number, readonly Measurement[]> = new Map();
 const NONE: readonly Measurement[] = [];
@@ -52,9 +87,11 @@ export function StudyViewer({ studyId }: { studyId: string }) {
 
   return (
     <div className="viewer">
-      <p>
-        <a href={hrefForRoute('imaging')}>← All studies</a>
-      </p>
+      {study.phase !== 'ready' && (
+        <p>
+          <a href={hrefForRoute('imaging')}>← All studies</a>
+        </p>
+      )}
       {study.phase === 'loading' && <p role="status">Opening the study…</p>}
       {study.phase === 'failed' && <ErrorNote error={study.error} what="The study could not be opened" />}
       {study.phase === 'ready' && <OpenStudy study={study.value} loader={loader} client={client} />}
@@ -90,6 +127,9 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   // Per instance received again with other bytes (QA explore-12 D4), the copy chosen instead of the latest.
   const [copyOf, setCopyOf] = useState<ReadonlyMap<string, string>>(new Map());
   const wanted = useRef(0);
+  const stageRef = useRef<HTMLDivElement>(null);
+  const viewerRef = useRef<HTMLElement>(null);
+  useStageFill(stageRef, viewerRef);
 
   const chooseSeries = (index: number) => {
     if (index === seriesIndex) return;
@@ -204,124 +244,125 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const grayscale = shown?.frame?.kind === 'gray';
 
   return (
-    <section className="viewer__study" aria-labelledby={headingId} onKeyDown={onKey}>
+    <section className="viewer__study" aria-labelledby={headingId} onKeyDown={onKey} ref={viewerRef}>
       <header className="viewer__header">
-        <h2 id={headingId}>{study.study.description === '' ? 'Study' : study.study.description}</h2>
-        <p className="muted">
-          {study.study.date === '' ? 'No study date' : study.study.date}
-          {study.study.accessionNumber !== '' && ` · Accession ${study.study.accessionNumber}`}
-          {hit !== undefined && (
-            <>
-              {' · '}
-              <a href={hrefForPath('patients', study.patientId)}>{`${hit.name} · ${hit.identifier}`}</a>
-            </>
-          )}
-        </p>
-        {study.sharedWithOtherPatient && (
-          <p role="note" className="note note--warn">
-            {SHARED_UID_NOTE} {SHARED_UID_ADVICE}
+        <div className="viewer__title">
+          <a href={hrefForRoute('imaging')}>← All studies</a>
+          <h2 id={headingId}>{study.study.description === '' ? 'Study' : study.study.description}</h2>
+          <p className="muted">
+            {study.study.date === '' ? 'No study date' : study.study.date}
+            {study.study.accessionNumber !== '' && ` · Accession ${study.study.accessionNumber}`}
+            {hit !== undefined && (
+              <>
+                {' · '}
+                <a href={hrefForPath('patients', study.patientId)}>{`${hit.name} · ${hit.identifier}`}</a>
+              </>
+            )}
           </p>
-        )}
-        {study.instancesWithOtherCopies > 0 && (
-          <p role="note" className="note note--warn">
-            {otherCopiesNote(study.instancesWithOtherCopies)}
-          </p>
-        )}
+        </div>
+        <StudyNotices notes={[...(study.sharedWithOtherPatient ? [`${SHARED_UID_NOTE} ${SHARED_UID_ADVICE}`] : []), ...(study.instancesWithOtherCopies > 0 ? [otherCopiesNote(study.instancesWithOtherCopies)] : [])]} />
       </header>
       <div className="viewer__body">
         <SeriesStrip series={study.series} chosen={seriesIndex} onChoose={chooseSeries} loader={loader} thumbnails={shownOnce} />
         <div className="viewer__main">
-          <div className="viewer-toolbar" role="toolbar" aria-label="Image tools">
-            <div className="viewer-toolbar__group" role="radiogroup" aria-label="Left button">
-              {(
-                [
-                  ['window', 'Window/level'],
-                  ['pan', 'Pan'],
-                  ['zoom', 'Zoom'],
-                  ['length', 'Length'],
-                ] as const
-              ).map(([value, text]) => (
-                <button key={value} type="button" role="radio" aria-checked={tool === value} className={tool === value ? 'button button--primary' : 'button'} onClick={() => setTool(value)}>
-                  {text}
-                </button>
-              ))}
-            </div>
-            <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
-              {CT_PRESETS.map((entry) => (
-                <button key={entry.name} type="button" className="button" disabled={!grayscale} title={`Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
-                  {entry.name}
-                </button>
-              ))}
-            </div>
-            <div className="viewer-toolbar__group" role="group" aria-label="View">
-              <button type="button" className="button" aria-pressed={view.invert} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
-                Invert
-              </button>
-              <button type="button" className="button" onClick={reset}>
-                Reset
-              </button>
-              <button type="button" className="button" aria-pressed={playing} disabled={stack.length < 2} onClick={() => setPlaying((on) => !on)}>
-                {playing ? 'Stop cine' : 'Play cine'}
-              </button>
-              <label htmlFor={fpsId} className="viewer-toolbar__label">
-                Frames/s
-              </label>
-              <input id={fpsId} className="input viewer-toolbar__fps" type="number" min={1} max={60} value={fps} onChange={(event) => setFps(Math.min(60, Math.max(1, Number(event.target.value) || 1)))} />
-              <button type="button" className="button" aria-pressed={tagsOpen} onClick={() => setTagsOpen((open) => !open)}>
-                Tags
-              </button>
-            </div>
-          </div>
           {instance !== undefined && instance.earlierCopies.length > 0 && (
             <CopyChoice instance={instance} shownId={copyOf.get(instance.instanceId) ?? instance.instanceId} onChoose={(id) => setCopyOf((current) => new Map(current).set(instance.instanceId, id))} />
           )}
-          <div className="viewer-stage">
-            {shown === null && <p role="status" className="viewer-stage__note">Loading the image…</p>}
-            {shown !== null && shown.error !== null && <p role="alert" className="note note--error viewer-stage__note">The image could not be shown: {shown.error}</p>}
-            {shown !== null && shown.overview.kind === 'report' && shown.overview.report !== null && <ReportView lines={shown.overview.report} />}
-            {shown !== null && shown.overview.kind === 'document' && shown.overview.document !== null && <DocumentOffer document={shown.overview.document} fileName={`document-${shown.position + 1}`} />}
-            {shown !== null && shown.overview.kind === 'other' && shown.error === null && <p className="viewer-stage__note">This instance holds neither an image, a report nor a document; its tags are under Tags.</p>}
-            {image !== null && (
-              <>
-                <ViewerCanvas
-                  image={image}
-                  frame={shown?.frame ?? null}
-                  view={view}
-                  onView={setView}
-                  tool={tool}
-                  measurements={measurements}
-                  onMeasure={onMeasure}
-                  onStep={step}
-                  position={shown?.position ?? 0}
-                  label={`Image ${(shown?.position ?? 0) + 1} of ${stack.length}`}
-                />
-                <div className="viewer-overlay viewer-overlay--top" aria-live="off">
-                  <span>{series?.description || (series !== undefined && series.number !== null ? `Series ${series.number}` : '')}</span>
-                  <span data-testid="viewer-position">
-                    Image {(shown?.position ?? 0) + 1} / {stack.length}
-                    {entry !== undefined && entry.frames > 1 && ` (instance ${entry.instanceOrdinal}, frame ${entry.frame + 1} of ${entry.frames})`}
-                  </span>
-                </div>
-                <div className="viewer-overlay viewer-overlay--bottom">
-                  {effectiveWindow !== null && grayscale && (
-                    <span data-testid="viewer-window">
-                      W {Math.round(effectiveWindow.width)} / L {Math.round(effectiveWindow.center)}
+          <div className="viewer__view">
+            <div className="viewer-stage" ref={stageRef}>
+              {shown === null && <p role="status" className="viewer-stage__note">Loading the image…</p>}
+              {shown !== null && shown.error !== null && <p role="alert" className="note note--error viewer-stage__note">The image could not be shown: {shown.error}</p>}
+              {shown !== null && shown.overview.kind === 'report' && shown.overview.report !== null && <ReportView lines={shown.overview.report} />}
+              {shown !== null && shown.overview.kind === 'document' && shown.overview.document !== null && <DocumentOffer document={shown.overview.document} fileName={`document-${shown.position + 1}`} />}
+              {shown !== null && shown.overview.kind === 'other' && shown.error === null && <p className="viewer-stage__note">This instance holds neither an image, a report nor a document; its tags are under Tags.</p>}
+              {image !== null && (
+                <>
+                  <ViewerCanvas
+                    image={image}
+                    frame={shown?.frame ?? null}
+                    view={view}
+                    onView={setView}
+                    tool={tool}
+                    measurements={measurements}
+                    onMeasure={onMeasure}
+                    onStep={step}
+                    position={shown?.position ?? 0}
+                    label={`Image ${(shown?.position ?? 0) + 1} of ${stack.length}`}
+                  />
+                  <div className="viewer-overlay viewer-overlay--top" aria-live="off">
+                    <span>{series?.description || (series !== undefined && series.number !== null ? `Series ${series.number}` : '')}</span>
+                    <span data-testid="viewer-position">
+                      Image {(shown?.position ?? 0) + 1} / {stack.length}
+                      {entry !== undefined && entry.frames > 1 && ` (instance ${entry.instanceOrdinal}, frame ${entry.frame + 1} of ${entry.frames})`}
                     </span>
-                  )}
-                  <span>Zoom {Math.round(view.zoom * 100)}%</span>
-                  {measurements.map((measurement, index) => (
-                    <span key={index} data-testid="viewer-length">
-                      Length {measurementLabel(measurement, image.pixelSpacing)}
+                  </div>
+                  <div className="viewer-overlay viewer-overlay--bottom">
+                    {effectiveWindow !== null && grayscale && (
+                      <span data-testid="viewer-window">
+                        W {Math.round(effectiveWindow.width)} / L {Math.round(effectiveWindow.center)}
+                      </span>
+                    )}
+                    <span>Zoom {Math.round(view.zoom * 100)}%</span>
+                    {measurements.map((measurement, index) => (
+                      <span key={index} data-testid="viewer-length">
+                        Length {measurementLabel(measurement, image.pixelSpacing)}
+                      </span>
+                    ))}
+                    <span>
+                      {image.pixel.columns}×{image.pixel.rows} · {image.pixel.photometric} · {transferSyntaxName(shown?.overview.transferSyntaxUid ?? '')}
                     </span>
-                  ))}
-                  <span>
-                    {image.pixel.columns}×{image.pixel.rows} · {image.pixel.photometric} · {transferSyntaxName(shown?.overview.transferSyntaxUid ?? '')}
-                  </span>
-                </div>
-              </>
-            )}
+                  </div>
+                </>
+              )}
+            </div>
+            <div className="viewer-toolbar" role="toolbar" aria-label="Image tools">
+              <div className="viewer-toolbar__group" role="radiogroup" aria-label="Left button">
+                {(
+                  [
+                    ['window', 'Window/level'],
+                    ['pan', 'Pan'],
+                    ['zoom', 'Zoom'],
+                    ['length', 'Length'],
+                  ] as const
+                ).map(([value, text]) => (
+                  <button key={value} type="button" role="radio" aria-checked={tool === value} className={tool === value ? 'button button--primary' : 'button'} onClick={() => setTool(value)}>
+                    {text}
+                  </button>
+                ))}
+              </div>
+              <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
+                {CT_PRESETS.map((entry) => (
+                  <button key={entry.name} type="button" className="button" disabled={!grayscale} title={`Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
+                    {entry.name}
+                  </button>
+                ))}
+              </div>
+              <div className="viewer-toolbar__group" role="group" aria-label="View">
+                <button type="button" className="button" aria-pressed={view.invert} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
+                  Invert
+                </button>
+                <button type="button" className="button" onClick={reset}>
+                  Reset
+                </button>
+                <button type="button" className="button" aria-pressed={playing} disabled={stack.length < 2} onClick={() => setPlaying((on) => !on)}>
+                  {playing ? 'Stop cine' : 'Play cine'}
+                </button>
+                <label htmlFor={fpsId} className="viewer-toolbar__label">
+                  Frames/s
+                </label>
+                <input id={fpsId} className="input viewer-toolbar__fps" type="number" min={1} max={60} value={fps} onChange={(event) => setFps(Math.min(60, Math.max(1, Number(event.target.value) || 1)))} />
+                <button type="button" className="button" aria-pressed={tagsOpen} onClick={() => setTagsOpen((open) => !open)}>
+                  Tags
+                </button>
+              </div>
+              <details className="viewer-help">
+                <summary>Keys and mouse</summary>
+                <p>
+                  Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last); a trackpad scrolls by the length of the swipe. Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 presets, Space cine (on a focused button, Space presses the button).
+                </p>
+              </details>
+            </div>
           </div>
-          <p className="muted viewer-help">Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last). Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 presets, Space cine (on a focused button, Space presses the button).</p>
         </div>
         {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`Image ${shown.position + 1} of ${stack.length}`} onClose={() => setTagsOpen(false)} />}
       </div>
@@ -330,7 +371,29 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
 }
 
 /**
- * Under the toolbar, for an instance received again with other bytes under its SOP Instance UID
+ * The study's notices (images of its UID filed under another patient, images received again with
+ * other bytes) on one line that opens to their whole text (QA-12 layout: two notices of two lines
+ * each pushed the image 130 px down a 700 px window).
+ */
+export function StudyNotices({ notes }: { notes: readonly string[] }) {
+  if (notes.length === 0) return null;
+  return (
+    <div role="note" className="note note--warn viewer-notices">
+      <details>
+        <summary title={notes.join('\n')}>
+          {notes.map((note, index) => (
+            <span key={index} className="viewer-notices__item">
+              {note}{' '}
+            </span>
+          ))}
+        </summary>
+      </details>
+    </div>
+  );
+}
+
+/**
+ * Above the image, for an instance received again with other bytes under its SOP Instance UID
  * (QA explore-12 D4): which copy is shown, and the other copies to open: one button for the one
  * other copy, else one list (QA2-12 Q6: a button each pushed the image off a 700 px window).
  */

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CopyChoice } from '../../../../../renderer/features/imaging/viewer/study-viewer';
+import { CopyChoice, StudyNotices } from '../../../../../renderer/features/imaging/viewer/study-viewer';
 import type { ViewerInstance } from '../../../../../renderer/vault/imaging/study-instances';
 
 afterEach(cleanup);
@@ -65,5 +65,21 @@ describe('CopyChoice (viewer, an image received again with other bytes)', () => 
   it('says "twice" for two copies, and which is shown', () => {
     render(<CopyChoice instance={{ ...instance, copy: 2, earlierCopies: [instance.earlierCopies[0]!] }} shownId="inst" onChoose={() => undefined} />);
     expect(screen.getByRole('note').textContent).toContain('This image was received twice with different bytes under the same SOP Instance UID. Shown: copy 2 of 2, the latest.');
+  });
+});
+
+// QA-12 layout: two notices of two lines each pushed the image 130 px down a 700 px window.
+describe('StudyNotices (viewer header)', () => {
+  it('nothing without notices; else one note, one line that opens to every notice in full', () => {
+    const { container, rerender } = render(<StudyNotices notes={[]} />);
+    expect(container.innerHTML).toBe('');
+    rerender(<StudyNotices notes={['Images with this study’s UID were also received for another patient.', '1 image was received again with other bytes.']} />);
+    expect(screen.getAllByRole('note')).toHaveLength(1);
+    const details = screen.getByRole('note').querySelector('details')!;
+    const summary = details.querySelector('summary')!;
+    expect(details.open).toBe(false);
+    expect(summary.textContent).toContain('also received for another patient.');
+    expect(summary.textContent).toContain('1 image was received again with other bytes.');
+    expect(summary.getAttribute('title')).toBe('Images with this study’s UID were also received for another patient.\n1 image was received again with other bytes.');
   });
 });
