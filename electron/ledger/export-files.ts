@@ -32,8 +32,12 @@ const NAMES: Readonly<Record<ExportKind, { readonly prefix: string; readonly ext
 export const MAX_OPEN_EXPORTS = 4;
 export const EXPORT_IDLE_MS = 10 * 60 * 1000;
 
-interface OpenExport {
+interface OpenExport<T> {
   readonly kind: ExportKind;
+  /** What the caller gave at begin (e.g. who asked), handed back at finish and dropped with the export. */
+  readonly tag: T | undefined;
+  /** Newline characters written. */
+  lines: number;
   readonly temp: string;
   readonly handle: FileHandle;
   readonly startedAt: Date;
@@ -50,21 +54,21 @@ export function exportFileName(kind: ExportKind, at: Date, suffix = 0): string {
   return `${prefix}-${stamp}${suffix === 0 ? '' : `-${suffix}`}${extension}`;
 }
 
-export class ExportFiles {
-  private readonly open = new Map<string, OpenExport>();
+export class ExportFiles<T = undefined> {
+  private readonly open = new Map<string, OpenExport<T>>();
   readonly dir: string;
 
   constructor(dataDir: string, private readonly now: () => Date = () => new Date()) {
     this.dir = path.join(dataDir, 'exports');
   }
 
-  async begin(kind: ExportKind): Promise<{ handle: string }> {
+  async begin(kind: ExportKind, tag?: T): Promise<{ handle: string }> {
     if (this.open.size >= MAX_OPEN_EXPORTS) throw new ExportRefusal('E_CONFLICT', `${MAX_OPEN_EXPORTS} exports are being written already; finish or abort one first.`);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const id = randomBytes(16).toString('hex');
     const temp = path.join(this.dir, `.export-${id}.tmp`);
     const handle = await open(temp, 'wx', 0o600);
-    const entry: OpenExport = { kind, temp, handle, startedAt: this.now(), bytes: 0, timer: this.idleTimer(id), tail: Promise.resolve() };
+    const entry: OpenExport<T> = { kind, tag, lines: 0, temp, handle, startedAt: this.now(), bytes: 0, timer: this.idleTimer(id), tail: Promise.resolve() };
     this.open.set(id, entry);
     return { handle: id };
   }
@@ -78,11 +82,12 @@ export class ExportFiles {
         offset += bytesWritten;
       }
       entry.bytes += bytes.length;
+      for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) entry.lines++;
       return { bytes: entry.bytes };
     });
   }
 
-  finish(id: string): Promise<{ path: string; bytes: number }> {
+  finish(id: string): Promise<{ path: string; bytes: number; lines: number; tag: T | undefined }> {
     return this.run(id, async (entry) => {
       this.forget(id, entry);
       let renamed = false;
@@ -97,7 +102,7 @@ export class ExportFiles {
         await rename(entry.temp, target);
         renamed = true;
         await syncDir(this.dir);
-        return { path: target, bytes: entry.bytes };
+        return { path: target, bytes: entry.bytes, lines: entry.lines, tag: entry.tag };
       } finally {
         if (!renamed) await unlink(entry.temp).catch(() => undefined);
       }
@@ -118,7 +123,7 @@ export class ExportFiles {
     await Promise.all([...this.open.keys()].map((id) => this.abort(id).catch(() => undefined)));
   }
 
-  private run<T>(id: string, task: (entry: OpenExport) => Promise<T>): Promise<T> {
+  private run<R>(id: string, task: (entry: OpenExport<T>) => Promise<R>): Promise<R> {
     const entry = this.open.get(id);
     if (entry === undefined) return Promise.reject(new ExportRefusal('E_CONFLICT', 'No export is open under that handle (it was finished, aborted or timed out).'));
     entry.timer.refresh();
@@ -130,7 +135,7 @@ export class ExportFiles {
     return next;
   }
 
-  private forget(id: string, entry: OpenExport): void {
+  private forget(id: string, entry: OpenExport<T>): void {
     clearTimeout(entry.timer);
     this.open.delete(id);
   }

@@ -13,10 +13,9 @@ const LEDGER_EXPORTERS: ReadonlySet<OperatorRoleName> = new Set(['admin', 'clini
 
 /** `ledger.*`: appending the mind's signed entries, and writing ledger exports to disk. */
 export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
-  const exportFiles = new ExportFiles(config.dataDir);
+  /** An export's tag: who began it, when the body journals it (a session that signs no ledger entry: an auditor's). */
+  const exportFiles = new ExportFiles<{ readonly operatorId: string; readonly role: OperatorRoleName }>(config.dataDir);
   const audit = new AuditJournal(vault, log, config.host);
-  /** Exports begun by a session that signs no ledger entry (an auditor's): journaled by the body when finished. */
-  const journaled = new Map<string, { operatorId: string; role: OperatorRoleName; lines: number }>();
   return bodyFeature<'ledger'>({
     name: 'ledger',
     handlers: {
@@ -37,32 +36,21 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         if (kind === 'ledger' && !LEDGER_EXPORTERS.has(session.role)) {
           throw new AccessRefusal('E_FORBIDDEN', `Your role (${session.role}) does not export the ledger: an administrator, a clinician or an auditor does.`);
         }
-        const begun = await exportFiles.begin(kind);
-        // A clinical session signs its own ledger entry for the export; an auditor's is journaled here.
-        if (!CLINICAL.has(session.role)) journaled.set(begun.handle, { operatorId: session.operatorId, role: session.role, lines: 0 });
-        return begun;
+        // A clinical session signs its own ledger entry for the export; an auditor's is journaled here at
+        // finish. The tag lives in the open export, so an abandoned one (aborted, timed out) leaves nothing behind.
+        return exportFiles.begin(kind, CLINICAL.has(session.role) ? undefined : { operatorId: session.operatorId, role: session.role });
       },
-      'ledger.exportAppend': async ({ handle, text }) => {
-        const answer = await exportFiles.append(handle, text);
-        const pending = journaled.get(handle);
-        if (pending !== undefined) for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) pending.lines++;
-        return answer;
-      },
+      'ledger.exportAppend': ({ handle, text }) => exportFiles.append(handle, text),
       'ledger.exportFinish': async ({ handle }) => {
-        const pending = journaled.get(handle);
-        journaled.delete(handle);
-        const written = await exportFiles.finish(handle);
+        const { tag: pending, lines, ...written } = await exportFiles.finish(handle);
         // Journaled after the file is durable: an export the trail names exists. Entries: the lines after the header.
         if (pending !== undefined) {
-          await audit.exported({ what: 'ledger', operatorId: pending.operatorId, role: pending.role, bytes: written.bytes, entries: Math.max(0, pending.lines - 1), file: path.basename(written.path) });
+          await audit.exported({ what: 'ledger', operatorId: pending.operatorId, role: pending.role, bytes: written.bytes, entries: Math.max(0, lines - 1), file: path.basename(written.path) });
         }
         log.info({ bytes: written.bytes }, 'export written');
         return written;
       },
-      'ledger.exportAbort': async ({ handle }) => {
-        journaled.delete(handle);
-        return exportFiles.abort(handle);
-      },
+      'ledger.exportAbort': ({ handle }) => exportFiles.abort(handle),
       'ledger.exportAccessReport': async ({ text, rows }, context) => {
         const session = sessions.get(context.connectionId);
         if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
@@ -70,7 +58,8 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         let written: { path: string; bytes: number };
         try {
           await exportFiles.append(handle, text);
-          written = await exportFiles.finish(handle);
+          const { path: file, bytes } = await exportFiles.finish(handle);
+          written = { path: file, bytes };
         } catch (error) {
           await exportFiles.abort(handle).catch(() => undefined);
           throw error;
