@@ -63,6 +63,8 @@ export interface LedgerServiceHost {
   readonly writeAccessReport?: (input: { readonly text: string; readonly rows: number }) => Promise<{ readonly path: string; readonly bytes: number }>;
   /** The body's export calls, for a session without the node's signing key (an auditor's export of the ledger). */
   readonly exportFiles?: ExportCalls;
+  /** The restricted session's role, or null (none, or a clinical session). */
+  restrictedRole?(): 'researcher' | 'auditor' | null;
 }
 
 /** The body's chunked export calls (ledger.exportBegin/Append/Finish/Abort). */
@@ -326,6 +328,10 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
 
     async exportLedger() {
       const writer = host.current();
+      // Refused here as the body refuses it (ledger-feature.ts), before anything is read or begun.
+      if (writer === null && host.restrictedRole?.() === 'researcher') {
+        throw new VaultError('E_NOT_ALLOWED', 'Your role (researcher) does not export the ledger: an administrator, a clinician or an auditor does.');
+      }
       // An auditor's session signs nothing: it exports the entries it reads (hashes, pseudonyms and
       // signatures, nothing more than the ledger view shows it), and the body journals the export
       // under the auditor. A clinical session signs everything pending first and its own entry after.

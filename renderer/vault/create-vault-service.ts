@@ -135,6 +135,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
       },
       writeAccessReport: (input) => api.ledger.exportAccessReport(input),
       exportFiles: api.ledger,
+      restrictedRole: () => state.restricted?.role ?? null,
     },
     ledgerListeners,
   );

@@ -62,7 +62,6 @@ async function expectNothingClinical(vault: VaultServiceWithReady, patientId: st
   expect(await codeOf(vault.discardQuarantined(1))).toBe('E_NOT_ALLOWED');
   expect(await codeOf(vault.rebuildIndex())).toBe('E_NOT_ALLOWED');
   expect(await codeOf(vault.exportBackup())).toBe('E_NOT_ALLOWED');
-  expect(await codeOf(vault.ledger.exportLedger())).toBe('E_NOT_ALLOWED');
   expect(await codeOf(vault.ledger.setInstitution({ name: 'X', role: 'clinic' }))).toBe('E_NOT_ALLOWED');
 }
 
@@ -113,6 +112,8 @@ describe('roles are keys: researcher and auditor sessions', () => {
       expect(await vault.ledger.verify()).toMatchObject({ ok: true, entries: adminEntries.length });
       expect((await vault.ledger.identity()).address).toBe(access.signer);
       await expectNothingClinical(vault, patientId);
+      // A researcher does not export the ledger (an auditor does, below: QA11 D3).
+      expect(await codeOf(vault.ledger.exportLedger())).toBe('E_NOT_ALLOWED');
       // The body refuses the same: the journal and the objects are clinical.
       expect(await codeOf(api.journal.read({ after: 0, limit: 10 }))).toBe('E_FORBIDDEN');
       expect(await codeOf(api.objects.read({ id: '0'.repeat(64), offset: 0, length: 16 }))).toBe('E_FORBIDDEN');
@@ -136,6 +137,8 @@ describe('roles are keys: researcher and auditor sessions', () => {
       expect(await vault.ledger.verify()).toMatchObject({ ok: true });
       expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 0 });
       await expectNothingClinical(vault, patientId);
+      // An auditor exports the signed ledger (hashes, pseudonyms, signatures: what this view shows; QA11 D3).
+      expect((await vault.ledger.exportLedger()).entries).toBe(audreyEntries.length);
       vault.lock();
 
       // An erased patient's name leaves the directory with the patient.
