@@ -4,12 +4,11 @@ import { AccessRefusal } from '../auth/operator-sessions';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import { ExportFiles } from './export-files';
+import { ledgerExportRefusal, mayExportLedger } from '../../shared/ipc/method-access';
 import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
 
 /** Sessions whose key slot holds the node's signing key (they sign their own export entries). */
 const CLINICAL: ReadonlySet<OperatorRoleName> = new Set(['admin', 'clinician']);
-/** Who may write the signed ledger export: it holds hashes, pseudonyms and signatures, nothing an auditor does not read already. */
-const LEDGER_EXPORTERS: ReadonlySet<OperatorRoleName> = new Set(['admin', 'clinician', 'auditor']);
 
 /** `ledger.*`: appending the mind's signed entries, and writing ledger exports to disk. */
 export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
@@ -33,8 +32,8 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         if (kind === 'nodeInfo' && !CLINICAL.has(session.role)) {
           throw new AccessRefusal('E_FORBIDDEN', `The node info is signed with the node's key, which a ${session.role}'s key slot does not hold: an administrator or a clinician exports it.`);
         }
-        if (kind === 'ledger' && !LEDGER_EXPORTERS.has(session.role)) {
-          throw new AccessRefusal('E_FORBIDDEN', `Your role (${session.role}) does not export the ledger: an administrator, a clinician or an auditor does.`);
+        if (kind === 'ledger' && !mayExportLedger(session.role)) {
+          throw new AccessRefusal('E_FORBIDDEN', ledgerExportRefusal(session.role));
         }
         // A clinical session signs its own ledger entry for the export; an auditor's is journaled here at
         // finish. The tag lives in the open export, so an abandoned one (aborted, timed out) leaves nothing behind.

@@ -1,4 +1,5 @@
 import { LEDGER_EXPORT_CHUNK_CHARS } from '../../shared/ipc/ledger-contract';
+import { ledgerExportRefusal, mayExportLedger } from '../../shared/ipc/method-access';
 import { exportHeader, exportLine } from '../../shared/ledger/ledger-export-format';
 import { EntryHasher, LEDGER_ENTRY_KINDS, LedgerEntrySchema, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
 import { nodeInfoDocument, nodeInfoTypes, type NodeInfo } from '../../shared/ledger/node-info';
@@ -328,10 +329,9 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
 
     async exportLedger() {
       const writer = host.current();
-      // Refused here as the body refuses it (ledger-feature.ts), before anything is read or begun.
-      if (writer === null && host.restrictedRole?.() === 'researcher') {
-        throw new VaultError('E_NOT_ALLOWED', 'Your role (researcher) does not export the ledger: an administrator, a clinician or an auditor does.');
-      }
+      // Refused here as the body refuses it (ledger-feature.ts, the same list), before anything is read or begun.
+      const restricted = writer === null ? (host.restrictedRole?.() ?? null) : null;
+      if (restricted !== null && !mayExportLedger(restricted)) throw new VaultError('E_NOT_ALLOWED', ledgerExportRefusal(restricted));
       // An auditor's session signs nothing: it exports the entries it reads (hashes, pseudonyms and
       // signatures, nothing more than the ledger view shows it), and the body journals the export
       // under the auditor. A clinical session signs everything pending first and its own entry after.

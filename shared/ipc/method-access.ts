@@ -94,7 +94,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   // The signed ledger export holds hashes, pseudonyms and signatures only: an auditor (the natural
   // user of a verifiable export) may write it too, and the body journals that export under them.
   // Which session may export which kind (the node info is signed with the node's key, which only
-  // a clinical session holds) is checked by the handler (ledger-feature.ts).
+  // a clinical session holds) is checked by the handler (ledger-feature.ts), the ledger's by
+  // mayExportLedger below.
   'ledger.exportBegin': 'session',
   'ledger.exportAppend': 'session',
   'ledger.exportFinish': 'session',
@@ -147,3 +148,33 @@ export const ROLES_OF_ACCESS: Readonly<Record<'session' | 'clinical' | 'admin', 
   clinical: ['admin', 'clinician'],
   admin: ['admin'],
 };
+
+/** Each role as a person in a sentence ("… an auditor does"). */
+const ROLE_IN_WORDS: Readonly<Record<OperatorRoleName, string>> = {
+  admin: 'an administrator',
+  clinician: 'a clinician',
+  researcher: 'a researcher',
+  auditor: 'an auditor',
+};
+
+/**
+ * Who may write the signed ledger export: it holds hashes, pseudonyms and signatures, nothing an
+ * auditor does not read already. The one list the body's handler, the mind's refusal and the
+ * Ledger page (which shows "Export ledger" to these roles only) all consult.
+ */
+export const LEDGER_EXPORT_ROLES: readonly OperatorRoleName[] = ['admin', 'clinician', 'auditor'];
+
+export function mayExportLedger(role: OperatorRoleName): boolean {
+  return LEDGER_EXPORT_ROLES.includes(role);
+}
+
+/** The roles that export the ledger, in words: "an administrator, a clinician or an auditor". */
+export function ledgerExportersInWords(): string {
+  const words = LEDGER_EXPORT_ROLES.map((role) => ROLE_IN_WORDS[role]);
+  return words.length < 2 ? (words[0] ?? 'no role') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)!}`;
+}
+
+/** Why a role that may not export the ledger is refused (the same sentence from the body and the mind). */
+export function ledgerExportRefusal(role: OperatorRoleName): string {
+  return `Your role (${role}) does not export the ledger: ${ledgerExportersInWords()} does.`;
+}

@@ -3,11 +3,14 @@ import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
 import type { LedgerService, LedgerVerification } from '../../ledger/ledger-service';
 import { CopyButton } from '../../app/copy-button';
+import { useCurrentOperator } from '../../vault/vault-context';
+import { ledgerExportersInWords, mayExportLedger } from '../../../shared/ipc/method-access';
 import { entriesWord, ledgerTime, verificationSentence } from './ledger-format';
 
 /**
  * The top of the ledger: the last verification (from unlock, or the last "Verify ledger"), the
- * button to check the whole chain again, and the JSON Lines export for independent verification.
+ * button to check the whole chain again, and the JSON Lines export for independent verification,
+ * shown only to the roles that may write it (mayExportLedger; the mind and the body refuse the rest too).
  */
 export function VerificationPanel({
   ledger,
@@ -21,6 +24,8 @@ export function VerificationPanel({
   onVerified: (verification: LedgerVerification) => void;
 }) {
   const headingId = useId();
+  const operator = useCurrentOperator();
+  const canExport = operator !== null && mayExportLedger(operator.role);
   const [exported, setExported] = useState<{ readonly path: string; readonly entries: number } | null>(null);
   const verify = useAction(async () => {
     onVerified(await ledger.verify());
@@ -36,7 +41,7 @@ export function VerificationPanel({
       {verify.busy ? (
         <p role="status">Verifying every entry’s signature and the hash chain…</p>
       ) : (
-        <VerificationResult verification={verification} />
+        <VerificationResult verification={verification} canExport={canExport} />
       )}
       {writerProblem !== null && (
         <p role="alert" className="note note--error">
@@ -53,24 +58,26 @@ export function VerificationPanel({
         >
           Verify ledger
         </button>
-        <button
-          type="button"
-          className="button"
-          disabled={exportLedger.busy}
-          aria-busy={exportLedger.busy || undefined}
-          onClick={() => void exportLedger.run()}
-        >
-          Export ledger
-        </button>
-        {exportLedger.busy && (
+        {canExport && (
+          <button
+            type="button"
+            className="button"
+            disabled={exportLedger.busy}
+            aria-busy={exportLedger.busy || undefined}
+            onClick={() => void exportLedger.run()}
+          >
+            Export ledger
+          </button>
+        )}
+        {canExport && exportLedger.busy && (
           <p role="status" className="form-actions__reason">
             Writing the export…
           </p>
         )}
       </div>
       <ActionError error={verify.error} />
-      <ActionError error={exportLedger.error} />
-      {exported !== null && (
+      {canExport && <ActionError error={exportLedger.error} />}
+      {canExport && exported !== null && (
         <div className="note note--ok ledger-export">
           <p role="status">
             Exported {entriesWord(exported.entries)} to <code className="path">{exported.path}</code>
@@ -86,7 +93,7 @@ export function VerificationPanel({
   );
 }
 
-function VerificationResult({ verification }: { verification: LedgerVerification | null }) {
+function VerificationResult({ verification, canExport }: { verification: LedgerVerification | null; canExport: boolean }) {
   if (verification === null) {
     return <p className="muted">The ledger has not been verified since the vault was unlocked.</p>;
   }
@@ -121,8 +128,10 @@ function VerificationResult({ verification }: { verification: LedgerVerification
           {verificationSentence(verification)}
         </p>
         <p>
-          The chain is broken there: entries from {verification.firstBreak.seq} on are not trusted. Export the ledger
-          and keep the file for the investigation.
+          The chain is broken there: entries from {verification.firstBreak.seq} on are not trusted.{' '}
+          {canExport
+            ? 'Export the ledger and keep the file for the investigation.'
+            : `Tell ${ledgerExportersInWords()}: they can export the ledger and keep the file for the investigation.`}
         </p>
       </div>
       {checked}
