@@ -8,6 +8,7 @@ import { DICOM_DEDUPE_DIR } from '../intake/dicom/dicom-duplicates';
 import { HL7_DEDUPE_DIR } from '../intake/hl7-service';
 import type { BodyServices } from '../features/body-services';
 import { NO_VAULT, VaultStateRefusal, type OpenVault } from '../vault/vault-host';
+import { DestinationUnavailable, ensureDestinationMarked } from './backup-destination';
 import { exportBackup } from './backup-export';
 import { BACKUP_EXTENSION, BackupRefusal, readBackupHead } from './backup-format';
 import { journalBackupAct } from './backup-journal';
@@ -31,6 +32,7 @@ function describeFailure(error: unknown): string {
 
 /** Why the register could not be copied, in words (no path: the status reaches every screen). */
 function describeCopyFailure(error: unknown): string {
+  if (error instanceof DestinationUnavailable) return error.brief;
   if (error instanceof Refusal) return error.message;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return 'the backup destination folder is not there (a share offline, a disk removed?)';
@@ -77,6 +79,16 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
     if (!folders.includes(fallback) && (await pathExists(fallback))) folders.push(fallback);
     return folders;
   };
+  /**
+   * Before anything is written into the chosen destination: its marker must name this vault (an
+   * unmounted share's empty mount point has none). `<data>/backups/` needs no marker.
+   */
+  const ensureMarked = async (folder: string): Promise<void> => {
+    if (settings.get().destination === null || folder !== settings.folder()) return;
+    const keyring = await keyrings.read();
+    if (keyring === null) throw new VaultStateRefusal('E_CONFLICT', NO_VAULT);
+    await ensureDestinationMarked(config.dataDir, folder, keyring.vaultId);
+  };
   let retryTimer: NodeJS.Timeout | null = null;
   const stopRetrying = (): void => {
     if (retryTimer !== null) clearInterval(retryTimer);
@@ -91,7 +103,10 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
   const copyRegister = async (): Promise<boolean> => {
     await loaded;
     try {
-      for (const folder of await registerFolders()) await copyErasureRegister(config.dataDir, folder);
+      for (const folder of await registerFolders()) {
+        await ensureMarked(folder);
+        await copyErasureRegister(config.dataDir, folder);
+      }
     } catch (error) {
       const reason = `The record of an erasure could not be copied beside the backups: ${describeCopyFailure(error)}. The erasure itself is done. Until the copy is made, restoring an older backup on a new installation would bring the erased data back; it is copied at the next backup, when the backup destination is saved, or when the destination is back (tried every 5 minutes).`;
       log.warn({ reason: describeCopyFailure(error) }, 'erasure register not copied beside the backups');
@@ -113,6 +128,7 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
     const keyring = await keyrings.read();
     if (keyring === null) throw new VaultStateRefusal('E_CONFLICT', NO_VAULT);
     const folder = settings.folder();
+    await ensureMarked(folder);
     const at = new Date();
     const written = await exportBackup({
       dataDir: config.dataDir,
@@ -228,9 +244,12 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
       'backup.updateSettings': async (change) => {
         await loaded;
         const before = settings.get();
-        const next = await settings.update(change);
-        // A new destination holds the erasure register before any backup is made there.
-        if (next.destination !== before.destination) await vaultLock.run(copyRegister);
+        const keyring = await keyrings.read();
+        if (keyring === null) throw new VaultStateRefusal('E_CONFLICT', NO_VAULT);
+        const next = await settings.update(change, keyring.vaultId);
+        // A new destination holds the erasure register before any backup is made there (and one
+        // marked again now gets the copy an erasure could not make).
+        if (next.destination !== before.destination || status.stored.erasureRecord !== null) await vaultLock.run(copyRegister);
         if (JSON.stringify(next.schedule) !== JSON.stringify(before.schedule)) await scheduler.scheduleChanged();
         else scheduler.arm();
         announce();

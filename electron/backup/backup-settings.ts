@@ -3,6 +3,7 @@ import { open, realpath, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { BackupSettingsSchema, DEFAULT_BACKUP_SETTINGS, type BackupSettings } from '../../shared/ipc/vault-contract';
 import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
+import { destinationNeedsMarking, markDestination } from './backup-destination';
 import { BackupRefusal } from './backup-format';
 
 /** `<data>/backup-settings.json`: where backups go and when the body makes them (no PHI: a folder path, a time, a count). */
@@ -111,16 +112,22 @@ export class BackupSettingsStore {
     return this.current.destination ?? defaultBackupFolder(this.dataDir);
   }
 
-  /** Merges, checks (the destination on disk), saves; throws BackupRefusal (E_BAD_REQUEST) naming the field when refused. */
-  async update(change: Partial<BackupSettings>): Promise<BackupSettings> {
+  /**
+   * Merges, checks (the destination on disk), marks the destination as `vaultId`'s (see
+   * backup-destination.ts: a new one, or one saved before markers that has none), saves; throws
+   * BackupRefusal (E_BAD_REQUEST) naming the field when refused.
+   */
+  async update(change: Partial<BackupSettings>, vaultId: string): Promise<BackupSettings> {
     const merged = BackupSettingsSchema.safeParse({ ...this.current, ...change });
     if (!merged.success) {
       const issue = merged.error.issues[0];
       throw new BackupRefusal('E_BAD_REQUEST', `${issue?.path.map(String).join('.') || 'settings'}: ${issue?.message ?? 'not valid'}.`);
     }
     let next = merged.data;
-    if (next.destination !== null && next.destination !== this.current.destination) {
-      next = { ...next, destination: await checkBackupDestination(this.dataDir, next.destination) };
+    if (next.destination !== null && (next.destination !== this.current.destination || (await destinationNeedsMarking(this.dataDir, next.destination, vaultId)))) {
+      const destination = await checkBackupDestination(this.dataDir, next.destination);
+      await markDestination(this.dataDir, destination, vaultId);
+      next = { ...next, destination };
     }
     await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
     this.current = next;

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
@@ -194,13 +194,15 @@ describe('backup: scheduled by the body', () => {
     const events = heard(b);
     await call(b, 'backup.export', {});
     await until('a pushed success', async () => (payloadsOf(events, 'backup.statusChanged').some((s) => s.last !== null && s.failure === null) ? true : null));
-    await rm(destination, { recursive: true, force: true });
+    // The share goes offline, folder and all.
+    const offline = `${destination}-offline`;
+    await rename(destination, offline);
     const refused = await b.router.dispatch('backup.export', {}, callContext);
     expect(refused.ok).toBe(false);
     const failed = await until('a pushed failure', async () => payloadsOf(events, 'backup.statusChanged').find((s) => s.failure !== null) ?? null);
     expect(failed.failure?.reason).not.toContain(destination);
     expect(failed).toEqual(await call(b, 'backup.status', {}));
-    await mkdir(destination);
+    await rename(offline, destination);
     const before = payloadsOf(events, 'backup.statusChanged').length;
     await call(b, 'backup.updateSettings', { schedule: { kind: 'hours', every: 1 } });
     const scheduled = await until('a pushed scheduled backup', async () =>

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
@@ -170,8 +170,9 @@ describe('restoring a backup older than an erasure', () => {
     await call(b, 'backup.updateSettings', { destination });
     await call(b, 'demo.import', { patients: 2, seed: 13 });
     await call(b, 'backup.export', {});
-    // The share is gone (unmounted, offline).
-    await rm(destination, { recursive: true, force: true });
+    // The share is gone (unmounted, offline): its folder and what it holds go with it.
+    const offline = `${destination}-offline`;
+    await rename(destination, offline);
     const victim = (await readJournal(b)).find((record) => record.kind === 'intake.demo')!;
     await erase(b, vault, [victim.seq], victim.objects);
     expect((await readJournal(b)).find((record) => record.seq === victim.seq)).toMatchObject({ kind: 'erased' });
@@ -180,7 +181,7 @@ describe('restoring a backup older than an erasure', () => {
     expect(status.erasureRecord!.reason).not.toContain(destination);
 
     // The destination is back: the next backup copies the register and clears the warning.
-    await mkdir(destination);
+    await rename(offline, destination);
     await call(b, 'backup.export', {});
     expect((await readErasureRegister(path.join(destination, ERASURE_REGISTER_COPY))).erasures).toHaveLength(1);
     expect((await call(b, 'backup.status', {})).erasureRecord).toBeNull();
