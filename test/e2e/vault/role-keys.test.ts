@@ -16,15 +16,17 @@ import { createVaultThroughUi, importDemoData, KEY_TIMEOUT_MS, lockVault, search
  */
 
 const AUDITOR = 'Audrey Auditor';
+const RESEARCHER = 'Rhea Researcher';
 const PATIENTS = 12;
 /** The demo import runs with the generator's default seed, so the test knows whom to search for. */
 const query = familyToSearch(demoIdentities(PATIENTS, DEFAULT_DEMO_SEED));
 const AUDITOR_PASSPHRASE = 'copper lantern quietly ninety-one';
+const RESEARCHER_PASSPHRASE = 'velvet compass slowly forty-two';
 
 describe('roles are keys', () => {
   const e2e = useBrowserWithOwnShells();
 
-  it('an auditor added in Settings sees the ledger with names and nothing clinical', async () => {
+  it('an auditor added in Settings sees the ledger with names and nothing clinical; a researcher sees no ledger export', async () => {
     const steps = new StepLog('role keys');
     const dataDir = await e2e.tempDir('hdms-roles-');
     const shell = await e2e.startShell({ dataDir });
@@ -58,6 +60,16 @@ describe('roles are keys', () => {
       expect(keyring.slots.filter((slot) => slot.operatorId === auditor.operatorId)).toMatchObject([{ version: 3, grant: 'auditor', kind: 'passphrase' }]);
     });
 
+    await steps.run('Settings › Operators: add a researcher', async () => {
+      const form = page.getByRole('form', { name: 'Add operator' });
+      await form.getByLabel('Name', { exact: true }).fill(RESEARCHER);
+      await form.getByLabel('Role', { exact: true }).selectOption({ label: 'Researcher' });
+      await form.getByLabel('Initial passphrase', { exact: true }).fill(RESEARCHER_PASSPHRASE);
+      await form.getByLabel('Confirm initial passphrase', { exact: true }).fill(RESEARCHER_PASSPHRASE);
+      await form.getByRole('button', { name: 'Add operator', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: `${RESEARCHER} was added as researcher.` }).waitFor({ timeout: KEY_TIMEOUT_MS });
+    });
+
     await steps.run('the admin’s ledger names the patient already', async () => {
       await goToArea(page, 'Ledger');
       await expect.poll(() => page.getByRole('table').getByText(patientName, { exact: false }).count(), { timeout: KEY_TIMEOUT_MS }).toBeGreaterThan(0);
@@ -72,6 +84,8 @@ describe('roles are keys', () => {
     await steps.run('the ledger with the patient’s name resolved, signatures verified', async () => {
       await goToArea(page, 'Ledger');
       await expect.poll(() => page.getByRole('table').getByText(patientName, { exact: false }).count(), { timeout: KEY_TIMEOUT_MS }).toBeGreaterThan(0);
+      // An auditor exports the signed ledger (mayExportLedger): the button stays for their role slot.
+      await page.getByRole('button', { name: 'Export ledger' }).waitFor({ timeout: UI_TIMEOUT_MS });
     });
 
     await steps.run('a patient address shows nothing of the patient', async () => {
@@ -80,6 +94,16 @@ describe('roles are keys', () => {
       });
       await page.getByRole('note').filter({ hasText: 'Your role (auditor) does not open this area' }).waitFor({ timeout: UI_TIMEOUT_MS });
       expect(await page.getByRole('main').getByText(patientName).count()).toBe(0);
+    });
+
+    await steps.run('lock, unlock as the researcher: the ledger without "Export ledger"', async () => {
+      await lockVault(page);
+      await unlockVault(page, RESEARCHER_PASSPHRASE, RESEARCHER);
+      await goToArea(page, 'Ledger');
+      const panel = page.getByRole('region', { name: 'Verification' });
+      // The export button renders with "Verify ledger" or not at all (mayExportLedger: not a researcher's).
+      await panel.getByRole('button', { name: 'Verify ledger' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await page.getByRole('button', { name: 'Export ledger' }).count()).toBe(0);
     });
 
     expect(consoleErrors.filter((line) => !/Failed to load resource/.test(line))).toEqual([]);
