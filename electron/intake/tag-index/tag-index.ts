@@ -33,7 +33,8 @@ import type { Journal, JournalRecord } from '../../storage/journal';
  *
  * An entry's first 16 bytes are its key (the keyed tag looked up); entries sort by their first
  * `sortBytes` bytes, and two entries equal in those are one (a record caught up twice). Erasure:
- * `forget(seqs)` drops entries from the memtables at once and from run files by a compaction.
+ * `forget(seqs)` drops entries from the memtables at once and from run files by a compaction
+ * (tried again like a flush when it fails; until it succeeds lookups ignore those seqs).
  * Entries whose day is past `retentionDays` are ignored and dropped by merges; with `maxPerKey`,
  * a merge keeps only the first that many entries of a key in sort order.
  */
@@ -114,7 +115,7 @@ export interface TagIndexOptions<E extends TagIndexEntry> {
 
 /**
  * A flush that failed (ENOSPC, EIO…) leaves its memtable in memory, searched, and is tried again
- * after `firstDelayMs`, doubling up to `maxDelayMs` (an append waiting for room also tries it, at most
+ * after `firstDelayMs`, doubling up to `maxDelayMs` (so is a compaction after `forget` that failed) (an append waiting for room also tries it, at most
  * once per `firstDelayMs`). While writes fail and memory is full, an append waits at most
  * `maxWaitMs` for room and is then refused: the intake answers a failure (HL7 AE, DICOM A700, a
  * device's association aborted) and the sender resends later; nothing was appended, so nothing is
@@ -811,7 +812,7 @@ export class TagIndex<E extends TagIndexEntry> {
         if (this.compactionWanted) await this.compact();
         this.writeFailures = 0;
       } catch (error) {
-        // The memtable stays in memory and is searched; it is written out at the next try.
+        // The memtable stays in memory and is searched (forgotten seqs stay ignored); it is written out, or compacted, at the next try.
         this.writeFailures++;
         this.lastTryAt = Date.now();
         this.options.log?.error({ error: error instanceof Error ? error.message : String(error), failures: this.writeFailures }, `${this.options.name}: could not write to disk; entries stay in memory and it is tried again`);
@@ -824,9 +825,13 @@ export class TagIndex<E extends TagIndexEntry> {
     return this.jobs;
   }
 
-  /** After a failed flush: tries it again after a delay growing with the failures in a row. */
+  /**
+   * After a failed flush or compaction (the one `forget` asks for: without it the forgotten entries
+   * would come back from the old run files at the next open): tries it again after a delay growing
+   * with the failures in a row. Never once closing.
+   */
   private retryLater(): void {
-    if (this.closed || this.frozen === null || this.retryTimer !== null) return;
+    if (this.closed || (this.frozen === null && !this.compactionWanted) || this.retryTimer !== null) return;
     const { firstDelayMs, maxDelayMs } = this.retry;
     const delay = Math.min(maxDelayMs, firstDelayMs * 2 ** Math.min(this.writeFailures - 1, 20));
     this.retryTimer = setTimeout(() => {
@@ -886,7 +891,13 @@ export class TagIndex<E extends TagIndexEntry> {
     this.compactionWanted = false;
     const merged = this.runs.filter((run): run is Run<E> => run !== undefined);
     const done = new Set(this.forgotten);
-    if (merged.length > 0) await this.replace(Math.max(1, this.runs.length - 1), merged.map((run) => run.source()), merged, this.lastSeq);
+    try {
+      if (merged.length > 0) await this.replace(Math.max(1, this.runs.length - 1), merged.map((run) => run.source()), merged, this.lastSeq);
+    } catch (error) {
+      // Still wanted: the forgotten entries are in the run files (see retryLater).
+      this.compactionWanted = true;
+      throw error;
+    }
     for (const seq of done) this.forgotten.delete(seq);
   }
 
