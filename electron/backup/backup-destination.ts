@@ -49,7 +49,7 @@ const notMounted = () =>
 const unmarkedSinceBefore = () =>
   new DestinationUnavailable(
     'The backup destination was chosen before this version marked its folders, and the folder holds no backup of this node, so it cannot be told from a network share that is not mounted (an empty local folder in its place). Nothing was written there. Once the share is mounted, save the destination again in Settings → Backup.',
-    'the backup destination was chosen before this version marked its folders and holds no backup of this node (it may be a network share that is not mounted); save the destination again in Settings once the share is mounted',
+    'the destination, chosen before this version, has no marker and no backup of this node (a share not mounted? save it again in Settings once it is)',
   );
 const markedByAnother = () =>
   new DestinationUnavailable(

@@ -131,6 +131,7 @@ describe('backup destination marker: an unmounted share is not the destination',
     const status = await call(b, 'backup.status', {});
     expect(status.erasureRecord?.reason).toMatch(/could not be copied beside the backups: .*not mounted/);
     expect(status.erasureRecord!.reason).not.toContain('mnt-backups');
+    expect(status.erasureRecord!.reason).toMatch(/\(tried every 5 minutes\)\.$/);
     await destination.mount();
     await call(b, 'backup.export', {});
     expect((await readErasureRegister(path.join(destination.mountPoint, ERASURE_REGISTER_COPY))).erasures).toHaveLength(1);
@@ -216,8 +217,18 @@ describe('backup destination marker: destinations saved before the marker', () =
     const refused = await b.router.dispatch('backup.export', {}, callContext);
     expect(refused).toMatchObject({ ok: false, error: { code: 'E_UNAVAILABLE', message: expect.stringMatching(/save the destination again in Settings/) } });
     expect(await readdir(mountPoint)).toEqual([]);
+    // An erasure meanwhile: not copied there; the status says why, in whole (not cut at its 500 characters).
+    await call(b, 'demo.import', { patients: 1, seed: 24 });
+    const victim = (await readJournal(b)).find((record) => record.kind === 'intake.demo')!;
+    await erase(b, vault, [victim.seq], victim.objects);
+    expect(await readdir(mountPoint)).toEqual([]);
+    const reason = (await call(b, 'backup.status', {})).erasureRecord?.reason;
+    expect(reason).toMatch(/save it again in Settings/);
+    expect(reason).toMatch(/\(tried every 5 minutes\)\.$/);
+    // Saved again: marked, and the erasure's record copied there at once.
     await call(b, 'backup.updateSettings', { destination: mountPoint });
-    expect(await readdir(mountPoint)).toEqual([DESTINATION_MARKER]);
+    expect((await readdir(mountPoint)).sort()).toEqual([ERASURE_REGISTER_COPY, DESTINATION_MARKER].sort());
+    expect((await call(b, 'backup.status', {})).erasureRecord).toBeNull();
     const made = await call(b, 'backup.export', {});
     expect(path.dirname(made.path)).toBe(mountPoint);
     await b.stop('quit');
