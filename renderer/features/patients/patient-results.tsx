@@ -223,14 +223,20 @@ function FlowsheetTable({ patientId, records, corrections }: { patientId: string
   );
 }
 
-/** One value in a flowsheet cell: the unit only when it differs from the row's. */
+/**
+ * One value in a flowsheet cell, after its clock time (a cell may hold several values of one day,
+ * newest first): the unit only when it differs from the row's.
+ */
 function FlowsheetValue({ patientId, row, unit, replaced }: { patientId: string; row: ObservationRow; unit: string; replaced: readonly ObservationRow[] | undefined }) {
   const flags = abnormalFlags(row.record);
   const critical = flags.some((flag) => flag.critical);
   const sameUnit = (row.record.value.kind === 'numeric' || row.record.valueDetail?.kind === 'structured-numeric') && observationUnit(row.record) === unit;
   return (
     <span className={critical ? 'flowsheet__value flowsheet__value--critical' : flags.length > 0 ? 'flowsheet__value flowsheet__value--flagged' : 'flowsheet__value'}>
-      <a href={hrefForPath('patients', patientId, 'records', row.recordId)} title={`${recordDateTime(row.time)}`}>
+      <time className="flowsheet__time" dateTime={row.time} title={recordDateTime(row.time)}>
+        {recordClock(row.time)}
+      </time>{' '}
+      <a href={hrefForPath('patients', patientId, 'records', row.recordId)} title={recordDateTime(row.time)}>
         {sameUnit ? observationParts(row.record).amount : <ObservationValue record={row.record} />}
       </a>{' '}
       <FlagMarks flags={flags} />

@@ -281,7 +281,7 @@ export interface Flowsheet {
   readonly tests: readonly TestColumn[];
   /** Days (YYYY-MM-DD as recorded), newest first. */
   readonly days: readonly string[];
-  /** test key → day → the results of that day, in time order. */
+  /** test key → day → the results of that day, newest first (a later message first at equal times). */
   readonly cells: ReadonlyMap<string, ReadonlyMap<string, readonly ObservationRow[]>>;
 }
 
@@ -318,7 +318,8 @@ export function buildFlowsheet(records: readonly RecordRow[], corrections: Corre
     }
     tests.set(key, test);
   }
-  for (const byDay of cells.values()) for (const list of byDay.values()) list.sort((a, b) => -byTimeDescending(a, b));
+  // Newest first within a day, as the days are: the value on top of a cell is the current one (QA round 4, #12).
+  for (const byDay of cells.values()) for (const list of byDay.values()) list.sort(byTimeDescending);
   return {
     tests: [...tests]
       .map(([key, test]) => ({ key, label: test.label, unit: test.numeric > 0 ? test.unit : test.comparedUnit, trend: test.numeric >= 2 }))

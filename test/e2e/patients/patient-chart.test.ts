@@ -139,9 +139,9 @@ describe('a patient as a clinician uses it', () => {
         const rows = await sheet.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim())));
         expect(rows).toEqual([
           ['Test', '2025-02-15', '2025-02-13', '2025-02-11'],
-          ['Body temperature (°C)', '', '', '38.4 ▲ HHigh'],
-          ['Glucose (mmol/L)', '', '9.4 ▲ HHigh', ''],
-          ['Potassium (mmol/L)', '5.6 ▲ HHighCorrected from 5.0 mmol/L', '6.8 ▲▲ HHCritically high', '4.2'],
+          ['Body temperature (°C)', '', '', '08:00 38.4 ▲ HHigh'],
+          ['Glucose (mmol/L)', '', '08:00 9.4 ▲ HHigh', ''],
+          ['Potassium (mmol/L)', '08:00 5.6 ▲ HHighCorrected from 5.0 mmol/L', '08:00 6.8 ▲▲ HHCritically high', '08:00 4.2'],
         ]);
       });
 

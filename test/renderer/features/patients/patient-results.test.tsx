@@ -142,9 +142,9 @@ describe('the patient page for a clinician', () => {
       .map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim()));
     expect(rows).toEqual([
       ['Test', '2025-03-02', '2025-03-01', '2025-02-20'],
-      ['Body temperature (°C)', '38.4 ▲ HHigh', '', ''],
-      ['Glucose (mmol/L)', '', '9.4 ▲ HHigh', ''],
-      ['Potassium (mmol/L)', '', '6.8 ▲▲ HHCritically high', '4.2'],
+      ['Body temperature (°C)', '07:00 38.4 ▲ HHigh', '', ''],
+      ['Glucose (mmol/L)', '', '08:15 9.4 ▲ HHigh', ''],
+      ['Potassium (mmol/L)', '', '08:15 6.8 ▲▲ HHCritically high', '08:00 4.2'],
     ]);
 
     fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
@@ -227,13 +227,31 @@ describe('D0: a corrected result on the patient page', () => {
     fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
     const sheet = within(results).getByRole('table', { name: 'Flowsheet' });
     const potassium = within(sheet).getByRole('row', { name: /Potassium/ });
-    expect([...potassium.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim())).toEqual(['5.6 ▲ HHighCorrected from 5 mmol/L', '4.1']);
+    expect([...potassium.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim())).toEqual(['08:00 5.6 ▲ HHighCorrected from 5 mmol/L', '08:00 4.1']);
     fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
     fireEvent.change(within(results).getByRole('combobox', { name: 'Test' }), { target: { value: 'LN|2823-3' } });
     const caption = within(results).getByRole('figure').querySelector('figcaption')?.textContent;
     expect(caption).toBe('Potassium: 2 results from 2025-03-01 08:00 (UTC+01:00) to 2025-03-10 08:00 (UTC+01:00); latest 5.6 mmol/L; reference range 3.5–5.1 mmol/L (shaded).');
     const values = within(results).getByRole('table', { name: 'Potassium values' });
     expect(within(values).getAllByRole('row')[1]!.textContent).toBe('2025-03-10 08:00 (UTC+01:00)5.6 mmol/L, corrected from 5 mmol/L▲ HHigh');
+  });
+});
+
+describe('QA round 4, #12: a flowsheet cell with two values of one day', () => {
+  it('lists the newest first, each with its time visible (HH:MM) and its flags', async () => {
+    const results = await openChart([
+      at('p-7.k1.0', obs('2823-3', 'Potassium', 7.1, 'mmol/L', '2026-12-02T06:00:00+01:00', { referenceRange: '3.5-5.1', abnormalFlags: ['HH'], orderId: 'F-1' }), 1),
+      at('p-7.k2.0', obs('2823-3', 'Potassium', 4.5, 'mmol/L', '2026-12-02T12:00:00+01:00', { referenceRange: '3.5-5.1', orderId: 'F-2' }), 2),
+      at('p-7.k3.0', obs('2823-3', 'Potassium', 4.1, 'mmol/L', '2026-12-01T07:45:00+01:00', { referenceRange: '3.5-5.1', orderId: 'F-0' }), 0),
+    ]);
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    const sheet = within(results).getByRole('table', { name: 'Flowsheet' });
+    const potassium = within(sheet).getByRole('row', { name: /Potassium/ });
+    const cells = [...potassium.querySelectorAll('td')].map((cell) => [...cell.querySelectorAll('.flowsheet__value')].map((value) => (value.textContent ?? '').replace(/\s+/g, ' ').trim()));
+    expect(cells).toEqual([['12:00 4.5', '06:00 7.1 ▲▲ HHCritically high'], ['07:45 4.1']]);
+    const [newest, older] = potassium.querySelectorAll('td')[0]!.querySelectorAll('time');
+    expect(newest!.getAttribute('dateTime')).toBe('2026-12-02T12:00:00+01:00');
+    expect(older!.getAttribute('title')).toBe('2026-12-02 06:00 (UTC+01:00)');
   });
 });
 
@@ -358,9 +376,9 @@ describe('D8: result values as the lab wrote them', () => {
       .map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim()));
     expect(cells).toEqual([
       ['Test', '2025-03-11', '2025-03-10'],
-      ['Cholesterol (mmol/L)', '', '5'],
-      ['Potassium (mmol/L)', '4.5', '4.0'],
-      ['Sodium (mmol/L)', '', '> 150 ▲▲ HHCritically high'],
+      ['Cholesterol (mmol/L)', '', '08:00 5'],
+      ['Potassium (mmol/L)', '08:00 4.5', '08:00 4.0'],
+      ['Sodium (mmol/L)', '', '08:00 > 150 ▲▲ HHCritically high'],
     ]);
 
     fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));

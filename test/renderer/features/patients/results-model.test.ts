@@ -125,6 +125,18 @@ describe('equal times', () => {
       at('p.b.0', result('2823-3', 'Potassium', 3.9, 'mmol/L', T, { orderId: 'F-1' }), 10),
     ];
     expect(trendOf(rows, 'LN|2823-3').points.map((point) => point.value)).toEqual([4.4, 3.9]);
-    expect(buildFlowsheet(rows).cells.get('LN|2823-3')?.get('2025-03-10')?.map((row) => row.recordId)).toEqual(['p.a.0', 'p.b.0']);
+    // Newest first within a flowsheet cell, as its columns are: the later message on top.
+    expect(buildFlowsheet(rows).cells.get('LN|2823-3')?.get('2025-03-10')?.map((row) => row.recordId)).toEqual(['p.b.0', 'p.a.0']);
+  });
+});
+
+describe('QA round 4, #12: two values of one test on one day', () => {
+  it('a flowsheet cell lists them newest first, like its columns (the current potassium on top, not the older critical one)', () => {
+    const rows = [
+      at('p.k1.0', result('2823-3', 'Potassium', 7.1, 'mmol/L', '2026-12-02T06:00:00+01:00', { orderId: 'F-1', abnormalFlags: ['HH'] }), 1),
+      at('p.k2.0', result('2823-3', 'Potassium', 4.5, 'mmol/L', '2026-12-02T12:00:00+01:00', { orderId: 'F-2' }), 2),
+      at('p.k3.0', result('2823-3', 'Potassium', 5.0, 'mmol/L', '2026-12-02T09:30:00+01:00', { orderId: 'F-3' }), 3),
+    ];
+    expect(buildFlowsheet(rows).cells.get('LN|2823-3')?.get('2026-12-02')?.map((row) => row.recordId)).toEqual(['p.k2.0', 'p.k3.0', 'p.k1.0']);
   });
 });
