@@ -6,6 +6,7 @@ import type { MessageFacets, MessagePage, MessageQuery, MessageSummary } from '.
 import { MESSAGE_STATUSES, type MessageStatus } from '../../vault/views/message-log';
 import { AckCodes } from './message-parts';
 import { When, count } from './monitor-tables';
+import { unreversedRange } from '../../app/form/date-range';
 
 /** What each status means, in the words the browser shows. */
 export const STATUS_WORDS: Readonly<Record<MessageStatus, string>> = {
@@ -70,11 +71,8 @@ export function describeFilters(filters: BrowserFilters): string {
  * only "No message matches", as if nothing had arrived in those days.
  */
 export function unreversed(filters: BrowserFilters): { filters: BrowserFilters; note: string } | null {
-  if (filters.from === '' || filters.to === '' || filters.from <= filters.to) return null;
-  return {
-    filters: { ...filters, from: filters.to, to: filters.from },
-    note: `The dates were in reverse order (from ${filters.from} to ${filters.to}), so they were swapped.`,
-  };
+  const range = unreversedRange(filters);
+  return range === null ? null : { filters: { ...filters, from: range.from, to: range.to }, note: range.note };
 }
 
 /** The sentence above the results: how many are shown, of how many, matching what. */

@@ -3,6 +3,7 @@ import { CopyButton } from '../../app/copy-button';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useAction } from '../../app/use-action';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
+import { unreversedRange } from '../../app/form/date-range';
 import type { AccessReport, AccessReportQuery, LedgerService } from '../../ledger/ledger-service';
 import { ledgerTime, shortHash } from './ledger-format';
 
@@ -26,7 +27,10 @@ function queryOf(inputs: ReportInputs): AccessReportQuery {
   };
 }
 
-type Shown = { readonly phase: 'loading' } | { readonly phase: 'failed'; readonly error: unknown } | { readonly phase: 'ready'; readonly report: AccessReport; readonly query: AccessReportQuery };
+type Shown =
+  | { readonly phase: 'loading' }
+  | { readonly phase: 'failed'; readonly error: unknown }
+  | { readonly phase: 'ready'; readonly report: AccessReport; readonly query: AccessReportQuery; readonly note: string };
 
 /**
  * Ledger › Access report (`#/ledger/access`): who signed in, opened which patient, acted on the
@@ -43,22 +47,21 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
   const fromId = useId();
   const toId = useId();
   const [inputs, setInputs] = useState<ReportInputs>(EMPTY);
-  // The query last asked for (the whole trail at first, newest first), and its answer.
-  const [applied, setApplied] = useState<{ readonly query: AccessReportQuery; readonly attempt: number }>({ query: {}, attempt: 0 });
+  // The query last asked for (the whole trail at first, newest first), what to say about it (a swap of reversed dates), and its answer.
+  const [applied, setApplied] = useState<{ readonly query: AccessReportQuery; readonly attempt: number; readonly note: string }>({ query: {}, attempt: 0, note: '' });
   const key = `${applied.attempt}\u0000${JSON.stringify(applied.query)}`;
   const [answer, setAnswer] = useState<(Shown & { readonly key: string }) | null>(null);
   const [exported, setExported] = useState<{ readonly path: string; readonly rows: number } | null>(null);
   const operators = Object.entries(names)
     .map(([id, name]) => ({ id, name }))
     .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-  const rangeReversed = inputs.from !== '' && inputs.to !== '' && inputs.from > inputs.to;
 
   useEffect(() => {
     let current = true;
-    const { query } = applied;
+    const { query, note } = applied;
     ledger.accessReport(query).then(
       (report) => {
-        if (current) setAnswer({ key, phase: 'ready', report, query });
+        if (current) setAnswer({ key, phase: 'ready', report, query, note });
       },
       (error: unknown) => {
         if (current) setAnswer({ key, phase: 'failed', error });
@@ -80,9 +83,14 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
       const value = form.get(name);
       return typeof value === 'string' ? value : '';
     };
-    const query = queryOf({ subject: field('subject'), operator: field('operator'), from: field('from'), to: field('to') });
+    const asked = { subject: field('subject'), operator: field('operator'), from: field('from'), to: field('to') };
+    // Reversed dates are the range meant (as in the message browser): the form shows it, the report says so.
+    const swapped = unreversedRange(asked);
+    const sent = swapped === null ? asked : { ...asked, from: swapped.from, to: swapped.to };
+    if (swapped !== null) setInputs((prev) => ({ ...prev, from: sent.from, to: sent.to }));
+    const query = queryOf(sent);
     setExported(null);
-    setApplied((prev) => ({ query, attempt: prev.attempt + 1 }));
+    setApplied((prev) => ({ query, attempt: prev.attempt + 1, note: swapped?.note ?? '' }));
   };
 
   const exportCsv = useAction(async () => {
@@ -135,16 +143,15 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
             <label htmlFor={fromId} className="field__label">
               From
             </label>
-            <input id={fromId} name="from" type="date" className="input ledger-filters__date" value={inputs.from} onChange={set('from')} aria-invalid={rangeReversed || undefined} />
+            <input id={fromId} name="from" type="date" className="input ledger-filters__date" value={inputs.from} onChange={set('from')} />
           </div>
           <div className="field">
             <label htmlFor={toId} className="field__label">
               To
             </label>
-            <input id={toId} name="to" type="date" className="input ledger-filters__date" value={inputs.to} onChange={set('to')} aria-invalid={rangeReversed || undefined} />
+            <input id={toId} name="to" type="date" className="input ledger-filters__date" value={inputs.to} onChange={set('to')} />
           </div>
         </div>
-        {rangeReversed && <p className="form-actions__reason">“From” is after “To”: no access can match.</p>}
         <div className="form-actions">
           <button type="submit" className="button button--primary">
             Show report
@@ -188,7 +195,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
           Printed {ledgerTime(new Date().toISOString())} · {describeQuery(shown.query, names)}
         </p>
       )}
-      {shown.phase === 'ready' && <ReportTable report={shown.report} labelledBy={headingId} />}
+      {shown.phase === 'ready' && <ReportTable report={shown.report} note={shown.note} labelledBy={headingId} />}
     </section>
   );
 }
@@ -227,18 +234,20 @@ function describeQuery(query: AccessReportQuery, names: Readonly<Record<string, 
   return parts.join(', ');
 }
 
-function ReportTable({ report, labelledBy }: { report: AccessReport; labelledBy: string }) {
+/** The rows, and above them how many; `note` says what became of the query (reversed dates swapped), '' for nothing. */
+function ReportTable({ report, note, labelledBy }: { report: AccessReport; note: string; labelledBy: string }) {
+  const after = note === '' ? '' : ` ${note}`;
   if (report.rows.length === 0) {
     return (
       <p role="status" className="ledger-empty">
-        No signed entry records such an access.
+        No signed entry records such an access.{after}
       </p>
     );
   }
   return (
     <>
       <p role="status" className="muted">
-        {report.rows.length === 1 ? '1 row' : `${report.rows.length} rows`}, newest first{report.truncated ? ' (the newest 10,000; narrow the dates for older ones)' : ''}.
+        {report.rows.length === 1 ? '1 row' : `${report.rows.length} rows`}, newest first{report.truncated ? ' (the newest 10,000; narrow the dates for older ones)' : ''}.{after}
       </p>
       <div className="table-wrap">
         <table className="data-table access-report__table" aria-labelledby={labelledBy}>

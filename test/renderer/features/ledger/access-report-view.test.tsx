@@ -54,6 +54,37 @@ describe('Ledger › Access report', () => {
     expect(ledger.callsTo('exportAccessReport')).toEqual([[query]]);
   });
 
+  it('swaps reversed dates as the message browser does, and says so (QA11 D14)', async () => {
+    const ledger = await openReport(createFakeLedger({ report: { truncated: false, rows: [] } }));
+    const form = screen.getByRole('form', { name: 'Which accesses' });
+    fireEvent.change(within(form).getByLabelText('From'), { target: { value: '2026-12-07' } });
+    fireEvent.change(within(form).getByLabelText('To'), { target: { value: '2026-12-01' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Show report' }));
+    // The range meant is the one asked for, and the form shows it.
+    await waitFor(() => expect(ledger.callsTo('accessReport').at(-1)).toEqual([{ from: '2026-12-01', to: '2026-12-07' }]));
+    expect((within(form).getByLabelText('From') as HTMLInputElement).value).toBe('2026-12-01');
+    expect((within(form).getByLabelText('To') as HTMLInputElement).value).toBe('2026-12-07');
+    const status = await screen.findByText(/The dates were in reverse order/);
+    expect(status.textContent).toBe('No signed entry records such an access. The dates were in reverse order (from 2026-12-07 to 2026-12-01), so they were swapped.');
+    expect(within(form).queryByText(/no access can match/)).toBeNull();
+  });
+
+  it('says the swap beside the rows found too', async () => {
+    const ledger = await openReport();
+    const form = screen.getByRole('form', { name: 'Which accesses' });
+    fireEvent.change(within(form).getByLabelText('From'), { target: { value: '2025-03-02' } });
+    fireEvent.change(within(form).getByLabelText('To'), { target: { value: '2025-03-01' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Show report' }));
+    await waitFor(() => expect(ledger.callsTo('accessReport').at(-1)).toEqual([{ from: '2025-03-01', to: '2025-03-02' }]));
+    const status = await screen.findByText(/The dates were in reverse order/);
+    expect(status.textContent).toBe('2 rows, newest first. The dates were in reverse order (from 2025-03-02 to 2025-03-01), so they were swapped.');
+    // A later report in order says nothing of it.
+    fireEvent.click(within(form).getByRole('button', { name: 'Show report' }));
+    await waitFor(() => expect(ledger.callsTo('accessReport')).toHaveLength(3));
+    await screen.findByText('2 rows, newest first.');
+    expect(screen.queryByText(/The dates were in reverse order/)).toBeNull();
+  });
+
   it('prints the report alone (the print dialog also saves it as PDF), saying what it covers', async () => {
     await openReport();
     await screen.findByRole('table', { name: 'Access report' });
