@@ -1,6 +1,6 @@
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import type { DicomReprocessOutcome } from '../../../shared/ipc/dicom-contract';
-import type { Hl7Charset, IntakeMessageResult } from '../../../shared/ipc/intake-contract';
+import { HL7_CHARSETS, type Hl7Charset, type IntakeMessageResult } from '../../../shared/ipc/intake-contract';
 import { SubmitRow } from '../../app/form/submit-row';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useAction } from '../../app/use-action';
@@ -10,8 +10,8 @@ import { useVaultRead } from '../../app/use-vault-read';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 import type { QuarantineEntry } from '../../vault/vault-service';
-import { encodeEdited, segmentsOf } from './hl7-edit';
-import { decodeHl7, isHl7Charset } from './hl7-tree';
+import { editDraft, encodeEdited, hl7CharsetNamed, replacementCount, segmentsOf, type EditedBytes } from './hl7-edit';
+import { isHl7Charset } from './hl7-tree';
 import { AckCodes, CharsetOverrideField, MessageCells, MessageHeads, flagWords } from './message-parts';
 import { When } from './monitor-tables';
 
@@ -325,6 +325,19 @@ export function bulkText(action: Action, outcomes: readonly { readonly name: str
   );
 }
 
+/** What MSH-18 of the received message says, for the "Read as" hint. */
+function declaredWords(declared: string | undefined): string {
+  if (declared === undefined || declared.trim() === '') return 'MSH-18 is empty';
+  return hl7CharsetNamed(declared) === null ? 'MSH-18 names a character set this node does not read' : `MSH-18 says ${declared.trim()}`;
+}
+
+/** How the edited copy will be written, in words (nothing to say for all-ASCII text). */
+export function storedWords(stored: EditedBytes | null): string {
+  if (stored === null || stored.charset === undefined) return '';
+  if (stored.msh18Set) return 'It is written as UTF-8, and its MSH-18 is set to UNICODE UTF-8 so that it is read with the same characters.';
+  return `It is written in ${stored.charset}, as its MSH-18 says.`;
+}
+
 function QuarantineDialog({ pending, onClose, onDone }: { pending: Pending; onClose: () => void; onDone: (notice: ReactNode) => void }) {
   if (pending.action === 'edit') return <EditDialog entry={pending.entry} onClose={onClose} onDone={onDone} />;
   return <ActDialog action={pending.action} entries={pending.entries} onClose={onClose} onDone={onDone} />;
@@ -442,8 +455,12 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
 
 /**
  * Edit-then-reprocess: the raw message (opened, so journaled as a quarantine view) in a text box,
- * one segment a line; the corrected copy is reprocessed as an edit (journaled so by the body),
- * while the quarantine record keeps the original bytes.
+ * one segment a line, read as the charset chosen under "Read as" (at first MSH-18's when it names a
+ * supported one, else what the quarantine reason leaves: hl7-edit.ts defaultReadAs). Characters a
+ * decoding could not read show as "�" with a warning, and the copy is not sent with them unless the
+ * operator says to keep them. The corrected copy is reprocessed as an edit (journaled so by the
+ * body), written so that its bytes and MSH-18 agree (encodeEdited), while the quarantine record
+ * keeps the original bytes.
  */
 function EditDialog({ entry, onClose, onDone }: { entry: QuarantineEntry; onClose: () => void; onDone: (notice: ReactNode) => void }) {
   const vault = useVault();
@@ -451,14 +468,29 @@ function EditDialog({ entry, onClose, onDone }: { entry: QuarantineEntry; onClos
   const titleId = useId();
   const textId = useId();
   const hintId = useId();
+  const readAsId = useId();
+  const readAsHintId = useId();
   const raw = useVaultRead(`quarantine-edit:${entry.seq}`, () => vault.openQuarantinedRaw(entry.seq));
-  const decoded = raw.phase === 'ready' ? decodeHl7(raw.value.bytes, raw.value.charset ?? null) : null;
+  const [readAs, setReadAs] = useState<Hl7Charset | null>(null);
   const [text, setText] = useState<string | null>(null);
-  const value = text ?? (decoded === null ? '' : segmentsOf(decoded.text).join('\n'));
-  const problem = raw.phase !== 'ready' ? 'The message is still opening.' : segmentsOf(value)[0]?.startsWith('MSH') === true ? null : 'The message must start with its MSH segment.';
+  const [keepUnreadable, setKeepUnreadable] = useState(false);
+  const opened = raw.phase === 'ready' ? raw.value : null;
+  const draft = useMemo(() => (opened === null ? null : editDraft(opened, entry.detail.reason, readAs ?? undefined)), [opened, entry.detail.reason, readAs]);
+  const value = text ?? (draft === null ? '' : draft.text);
+  const unreadable = replacementCount(value);
+  const startsWithMsh = segmentsOf(value)[0]?.startsWith('MSH') === true;
+  const stored = useMemo(() => (draft !== null && startsWithMsh ? encodeEdited(value) : null), [draft, startsWithMsh, value]);
+  const problem =
+    raw.phase !== 'ready'
+      ? 'The message is still opening.'
+      : !startsWithMsh
+        ? 'The message must start with its MSH segment.'
+        : unreadable > 0 && !keepUnreadable
+          ? 'The message holds characters that could not be read (“�”): choose another “Read as”, or tick the box to keep them.'
+          : null;
 
   const run = useAction(async () => {
-    const edited = encodeEdited(value, decoded!.charset);
+    const edited = encodeEdited(value);
     const answer = await vault.reprocessQuarantined(entry.seq, {
       edited: edited.bytes,
       ...(edited.charset === undefined ? {} : { charset: edited.charset, charsetOverride: edited.override }),
@@ -486,6 +518,49 @@ function EditDialog({ entry, onClose, onDone }: { entry: QuarantineEntry; onClos
         <p>Reason it was quarantined: {entry.detail.reason}</p>
         {raw.phase === 'loading' && <p role="status">Opening the raw message…</p>}
         {raw.phase === 'failed' && <ErrorNote error={raw.error} what="The raw message could not be opened" />}
+        {draft !== null && (
+          <>
+            <div className="field">
+              <label htmlFor={readAsId} className="field__label">
+                Read as
+              </label>
+              <select
+                id={readAsId}
+                className="input select field--narrow"
+                value={draft.readAs}
+                aria-describedby={readAsHintId}
+                onChange={(event) => {
+                  setReadAs(event.target.value as Hl7Charset);
+                  setText(null);
+                  setKeepUnreadable(false);
+                }}
+              >
+                {HL7_CHARSETS.map((name) => (
+                  <option key={name} value={name}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+              <p id={readAsHintId} className="field__hint">
+                The character set the received bytes are read with ({declaredWords(opened?.charset)}). Choosing another reads the
+                original bytes again: edits made so far are replaced.
+              </p>
+            </div>
+            {unreadable > 0 && (
+              <div className="note note--warn" role="alert">
+                <p>
+                  {unreadable === 1 ? '1 character' : `${unreadable} characters`} could not be read as {draft.readAs} and
+                  {unreadable === 1 ? ' shows' : ' show'} as “�”. The message was probably written in another character set:
+                  choose it under “Read as”. Sent as it is, the “�” would be filed in place of the real characters.
+                </p>
+                <label className="checkbox">
+                  <input type="checkbox" checked={keepUnreadable} onChange={(event) => setKeepUnreadable(event.target.checked)} />
+                  <span>Keep the “�” characters: they cannot be read in any character set</span>
+                </label>
+              </div>
+            )}
+          </>
+        )}
         {raw.phase === 'ready' && (
           <div className="field">
             <label htmlFor={textId} className="field__label">
@@ -502,7 +577,7 @@ function EditDialog({ entry, onClose, onDone }: { entry: QuarantineEntry; onClos
             />
             <p id={hintId} className="field__hint">
               The corrected copy is sent through the intake and journaled as an edit by you; the original stays sealed in the
-              vault with this quarantine entry.
+              vault with this quarantine entry. {storedWords(stored)}
             </p>
           </div>
         )}

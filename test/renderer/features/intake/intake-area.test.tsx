@@ -320,6 +320,46 @@ describe('Intake monitor (unlocked)', () => {
     expect(vault.callsTo('openQuarantinedRaw')).toEqual([[17]]);
   });
 
+  it('QA round 4 #1: reads a message quarantined for its charset as the charset chosen under "Read as", warns of "�" and refuses to send it unless kept', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const msh = 'MSH|^~\\&|QA11|CS-WARD|||20261206||ADT^A01|QA11-CS-2|P|2.5.1';
+    const latin1 = Uint8Array.from([...`${msh}\rPID|1||7001^^^H^MR||Größe^Wiebke\rPV1|1|O\r`].map((c) => c.charCodeAt(0)));
+    const reason = 'MSH-18: The bytes are not valid UNICODE UTF-8 (the default charset; MSH-18 is empty).';
+    const vault = createFakeVault({ phase: 'unlocked', quarantine: [{ ...QUARANTINE[0]!, detail: { ...QUARANTINE[0]!.detail, reason, messageId: 'QA11-CS-2' } }], raw: { 'q:17': latin1 } });
+    renderApp(node, '#/intake', vault);
+    fireEvent.click(await screen.findByRole('button', { name: 'Edit and reprocess message 17' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Edit and reprocess message QA11-CS-2' });
+    const box = (await within(dialog).findByLabelText('Message, one segment a line')) as HTMLTextAreaElement;
+    const readAs = within(dialog).getByLabelText('Read as') as HTMLSelectElement;
+    expect(readAs.value).toBe('8859/1');
+    expect(box.value).toBe(`${msh}\nPID|1||7001^^^H^MR||Größe^Wiebke\nPV1|1|O`);
+    expect(within(dialog).queryByRole('alert')).toBeNull();
+    const send = within(dialog).getByRole('button', { name: 'Reprocess the edited message' }) as HTMLButtonElement;
+    expect(send.disabled).toBe(false);
+
+    // Read as UTF-8: the Latin-1 bytes show as "�", said in a warning; the copy is not sent with them.
+    fireEvent.change(readAs, { target: { value: 'UNICODE UTF-8' } });
+    expect(box.value).toContain('Gr\uFFFD\uFFFDe^Wiebke');
+    expect(within(dialog).getByRole('alert').textContent).toContain('2 characters could not be read as UNICODE UTF-8 and show as “�”');
+    expect(send.disabled).toBe(true);
+    expect(within(dialog).getByText(/choose another “Read as”, or tick the box to keep them/)).toBeTruthy();
+    const keep = within(dialog).getByRole('checkbox', { name: /Keep the “�” characters/ });
+    fireEvent.click(keep);
+    expect(send.disabled).toBe(false);
+
+    // Back to ISO 8859-1, edit, send: UTF-8 bytes whose MSH-18 says so, as the dialog announced.
+    fireEvent.change(readAs, { target: { value: '8859/1' } });
+    expect(within(dialog).queryByRole('alert')).toBeNull();
+    fireEvent.change(box, { target: { value: box.value.replace('PV1|1|O', 'PV1|1|I') } });
+    expect(within(dialog).getByText(/its MSH-18 is set to UNICODE UTF-8/)).toBeTruthy();
+    fireEvent.click(send);
+    await screen.findByText('Reprocessed: every message was stored.');
+    const [[seq, options]] = vault.callsTo('reprocessQuarantined') as [[number, { edited: Uint8Array; charset: string; charsetOverride: boolean }]];
+    expect(seq).toBe(17);
+    expect(options).toMatchObject({ charset: 'UNICODE UTF-8', charsetOverride: true });
+    expect(new TextDecoder('utf-8', { fatal: true }).decode(options.edited)).toBe(`${msh}||||||UNICODE UTF-8\rPID|1||7001^^^H^MR||Größe^Wiebke\rPV1|1|I\r`);
+  });
+
   it('reprocesses and discards selected messages together, one journaled act each, and reports each outcome', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     const entries = [17, 18, 19].map((seq) => ({ ...QUARANTINE[0]!, seq, detail: { ...QUARANTINE[0]!.detail, messageId: `Q-${seq}` } }));
