@@ -6,12 +6,18 @@ import { appendSessionEvent, type VaultSession } from '../session/vault-session'
 /**
  * How long one access stands for a patient's repeated views (issue 11: "repeated views of one
  * patient in one session are coalesced, one entry per patient per session window"). Within one
- * unlocked session, the first view of a patient (its page, a record, a raw message, a study) is
- * journaled, and so signed as one ACCESS entry; further views of that patient in the next 30
+ * unlocked session, the first view of a patient's chart (its page, a record, a study) is
+ * journaled, and so signed as one ACCESS entry; further views of that chart in the next 30
  * minutes add none. A view after that opens a new window, and a lock ends the session and every
  * window with it, so the next session's first view is journaled again. Thirty minutes: a
  * consultation or a ward round, long enough that flipping between tabs of one chart is one entry,
  * short enough that coming back to the chart later in a long shift is a new one.
+ *
+ * What is coalesced is one kind of access (accessKindOf): a raw message is not a view of the
+ * chart but the whole message as the sender sent it (every HL7 field, next of kin, insurance…),
+ * so opening one is an access of its own whether or not the chart was opened before it (QA11 D2),
+ * and each message is its own (the report names which one); the same message opened again in the
+ * window (from the message browser or from its record) adds nothing.
  */
 export const ACCESS_WINDOW_MS = 30 * 60 * 1000;
 
@@ -22,11 +28,19 @@ interface Window {
 }
 
 const windows = new WeakMap<VaultSession, Map<string, Window>>();
+/** Windows held before the ended ones are dropped. */
+const PRUNE_AT = 1024;
+
+/** The window a view belongs to, within one session: the patient's chart, or one raw message of theirs. */
+function accessKindOf(patientId: string, messageSeq: number | undefined): string {
+  return messageSeq === undefined ? `chart\u0000${patientId}` : `raw\u0000${patientId}\u0000${messageSeq}`;
+}
 
 /**
  * Journals a `view.access` event (design §2: every opening of a patient or a record): durable in
- * the journal before the caller shows what was opened, once per patient per session window. The
- * event says what opened the window: the patient page, a record, or (`messageSeq`) a raw message.
+ * the journal before the caller shows what was opened, once per patient, kind of access and
+ * session window (accessKindOf). The event says what opened the window: the patient page, a
+ * record, or (`messageSeq`) a raw message.
  */
 export async function journalAccess(
   api: Pick<HdmsApi, 'journal'>,
@@ -41,17 +55,22 @@ export async function journalAccess(
     open = new Map();
     windows.set(s, open);
   }
-  const current = open.get(patientId);
+  if (open.size >= PRUNE_AT) {
+    // A long session that opened many raw messages: windows that ended are forgotten (memory stays bounded by the window).
+    for (const [key, window] of open) if (now - window.openedAt >= ACCESS_WINDOW_MS) open.delete(key);
+  }
+  const key = accessKindOf(patientId, messageSeq);
+  const current = open.get(key);
   if (current !== undefined && now - current.openedAt < ACCESS_WINDOW_MS) return current.durable;
   const meta: AccessMeta = { v: 1, patientId, recordId, ...(messageSeq === undefined ? {} : { messageSeq }), at: new Date(now).toISOString() };
   const durable = appendSessionEvent(api, s, MIND_KINDS.access, meta).then(() => undefined);
   const window: Window = { openedAt: now, durable };
-  open.set(patientId, window);
+  open.set(key, window);
   try {
     await durable;
   } catch (error) {
     // Not journaled: the next view tries again (and the page is not shown, as before).
-    if (open.get(patientId) === window) open.delete(patientId);
+    if (open.get(key) === window) open.delete(key);
     throw error;
   }
 }

@@ -82,7 +82,8 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
         if (objectId === undefined) throw new VaultError('E_NODE', 'This record has no raw message in the vault.');
         const [bytes] = await Promise.all([
           openSealedObject(api, s.opener, objectId),
-          journalAccess(api, s, await resolvePatientId(s.db, row.patientId), recordId),
+          // The whole message, not the record alone: an access to that raw message (access-events.ts).
+          journalAccess(api, s, await resolvePatientId(s.db, row.patientId), recordId, row.seq),
         ]);
         return { seq: row.seq, objectId, bytes } satisfies RawMessage;
       } catch (error) {

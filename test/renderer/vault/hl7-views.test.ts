@@ -300,11 +300,21 @@ describe('VaultService: raw messages', () => {
     const { patientIds } = await vault.search('cardiomegaly');
     const detail = await vault.openPatient(patientIds[0]!);
     const report = detail.records.find((r) => r.record.type === 'report')!;
-    const accessesBefore = body.journal.filter((r) => r.kind === 'view.access').length;
+    const accesses = () => body.journal.filter((r) => r.kind === 'view.access').length;
+    const accessesBefore = accesses();
     const message = await vault.openRecordRaw(report.recordId);
     expect(utf8Decode(message.bytes)).toBe(RAW_ORU);
-    // The patient page opened just now journaled the access that stands for this view too (one per patient per session window).
-    expect(body.journal.filter((r) => r.kind === 'view.access')).toHaveLength(accessesBefore);
+    // The whole message is an access of its own, though the patient page was opened just now (QA11 D2).
+    expect(accesses()).toBe(accessesBefore + 1);
+    // The same message again, from the message browser, and the record itself: views the window holds already.
+    expect(utf8Decode((await vault.openMessageRaw(message.seq)).bytes)).toBe(RAW_ORU);
+    await vault.openRecord(report.recordId);
+    await vault.openPatient(patientIds[0]!);
+    expect(accesses()).toBe(accessesBefore + 1);
+    // Another raw message of the same patient (the admission of the identifier merged into her): another access.
+    const admission = body.journal.find((r) => r.kind === 'intake.hl7' && r.objects.length > 0 && r.seq !== message.seq)!;
+    await vault.openMessageRaw(admission.seq);
+    expect(accesses()).toBe(accessesBefore + 2);
   });
 
   it('journals an access when a quarantined input is opened (its raw bytes may name a patient)', async () => {
