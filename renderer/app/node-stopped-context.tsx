@@ -1,11 +1,14 @@
-import { createContext, useContext, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { useVault } from '../vault/vault-context';
-import { useBodyEvent, useConnectionLost } from './api-context';
+import { useApi, useBodyEvent, useConnectionLost } from './api-context';
+import { watchResponses } from './response-watch';
 
 /** Why the window stopped showing the node: it announced its stop, or it dropped and could not be reached again. */
 export type NodeStop = 'stopped' | 'unreachable';
 
 const NodeStoppedContext = createContext<NodeStop | null>(null);
+/** Since when (ms since the epoch) a question to the body has gone unanswered past the limit; null while it answers. */
+const NodeSilentContext = createContext<number | null>(null);
 
 /**
  * Whether the body has stopped: it announced it (`app.stopping`: quit from the tray, SIGTERM, a
@@ -27,7 +30,24 @@ export function NodeStoppedProvider({ children }: { children: ReactNode }) {
     vault.lock();
     if (!reachable) setStopped((current) => current ?? 'unreachable');
   });
-  return <NodeStoppedContext.Provider value={stopped}>{children}</NodeStoppedContext.Provider>;
+  // A hung body (stopped process, blocked thread) announces nothing and keeps the connection: ask it.
+  const api = useApi();
+  const [silentSince, setSilentSince] = useState<number | null>(null);
+  useEffect(() => watchResponses(() => api.app.info({}), (responding, since) => setSilentSince(responding ? null : since)), [api]);
+  return (
+    <NodeStoppedContext.Provider value={stopped}>
+      <NodeSilentContext.Provider value={stopped === null ? silentSince : null}>{children}</NodeSilentContext.Provider>
+    </NodeStoppedContext.Provider>
+  );
+}
+
+/**
+ * Since when the body has not answered (ms since the epoch), or null while it answers. While it
+ * does not, the window claims nothing about the vault or the listeners (they may not be serving),
+ * but keeps what is on screen and the vault open in the mind: a body that answers again carries on.
+ */
+export function useNodeSilentSince(): number | null {
+  return useContext(NodeSilentContext);
 }
 
 /** True once the body announced its stop or could no longer be reached. */

@@ -58,3 +58,30 @@ describe('a killed shell (SIGKILL: nothing is announced)', () => {
     expect(await page.getByText(/Listening/).count()).toBe(0);
   });
 });
+
+describe('a hung shell (SIGSTOP: it neither stops nor drops the connection)', () => {
+  const e2e = useBrowserWithOwnShells();
+
+  it('the open page says the node is not responding, claims neither "Vault unlocked" nor "Listening", and comes back as it was when the node answers', async () => {
+    const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(await freePort())] });
+    const { page } = await e2e.openPage({ viewport: { width: 1280, height: 900 } });
+    await openFirstRun(page, shell);
+    await createVaultThroughUi(page);
+    await goToArea(page, 'Intake');
+    await page.getByText(/^Listening on /).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+
+    process.kill(shell.pid, 'SIGSTOP');
+    try {
+      // The window asks every 5 s and allows 10 s for an answer.
+      await page.getByRole('banner').getByText('Node not responding').waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await page.getByRole('alert').filter({ hasText: 'HDMS Node is not responding' }).count()).toBe(1);
+      expect(await page.getByText('Vault unlocked').count()).toBe(0);
+      expect(await page.getByText(/^Listening on /).first().isVisible()).toBe(false);
+    } finally {
+      process.kill(shell.pid, 'SIGCONT');
+    }
+    await page.getByRole('banner').getByText('Vault unlocked').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    await page.getByText(/^Listening on /).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+    expect(await page.getByRole('alert').filter({ hasText: 'not responding' }).count()).toBe(0);
+  });
+});

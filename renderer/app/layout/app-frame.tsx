@@ -1,5 +1,6 @@
 import { useEffect, useRef, type MouseEvent } from 'react';
 import { useCurrentOperator, useVault, useVaultPhase } from '../../vault/vault-context';
+import { useNodeSilentSince } from '../node-stopped-context';
 import { hrefForRoute, splitRoute, useHashRoute } from '../router/hash-route';
 import { areaAllows, areasFor, findArea } from '../routes';
 import { roleLabel } from './app-header';
@@ -24,6 +25,9 @@ export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
   // An area the role's keys do not open is not shown; the page says why and where to go.
   const allowed = area === undefined || areaAllows(area, role);
   const heading = useRef<HTMLHeadingElement>(null);
+  // While the body does not answer, the page's figures and states (a listener "Listening") are not
+  // known to be true: it is hidden, not unmounted, so a form half filled in is there when it answers.
+  const silent = useNodeSilentSince() !== null;
   // The route whose heading was last shown; on first load focus stays at the top (skip link first).
   const shownRoute = useRef<string | null>(focusOnMount ? null : route);
 
@@ -64,9 +68,17 @@ export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
             <h1 ref={heading} tabIndex={-1} className="content__title">
               {area?.title ?? 'Page not found'}
             </h1>
-            {allowed ? (
-              <Page path={path} />
-            ) : (
+            {silent && (
+              <div className="panel" role="note">
+                <p>This page is hidden while HDMS Node is not responding: what it showed may no longer be true. It comes back as it was when the node answers.</p>
+              </div>
+            )}
+            {!allowed ? null : (
+              <div className="content__page" hidden={silent}>
+                <Page path={path} />
+              </div>
+            )}
+            {allowed ? null : (
               <div className="panel" role="note">
                 <p>
                   Your role ({roleLabel(role ?? 'clinician').toLowerCase()}) does not open this area: your key slot holds no key to

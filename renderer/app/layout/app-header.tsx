@@ -1,8 +1,10 @@
 import type { OperatorRole, VaultPhase } from '../../vault/vault-service';
-import { useCurrentOperator, useVault, useVaultPhase } from '../../vault/vault-context';
+import { useCurrentOperator, useVaultPhase } from '../../vault/vault-context';
 import { useAppInfo } from '../app-info-context';
+import { useNodeSilentSince } from '../node-stopped-context';
 import { ProductMark } from '../icons/product-mark';
 import { HostBadge } from './host-badge';
+import { LockButton } from './lock-button';
 
 function vaultLabel(phase: VaultPhase): string {
   switch (phase) {
@@ -35,10 +37,10 @@ export function roleLabel(role: OperatorRole): string {
  */
 export function AppHeader({ session = true }: { session?: boolean }) {
   const info = useAppInfo();
-  const vault = useVault();
   const phase = useVaultPhase();
   const operator = useCurrentOperator();
   const open = session && phase === 'unlocked';
+  const silent = useNodeSilentSince() !== null;
   return (
     <header className="app-header">
       <div className="app-header__brand">
@@ -47,18 +49,14 @@ export function AppHeader({ session = true }: { session?: boolean }) {
         <HostBadge host={info.host} />
       </div>
       <div className="app-header__status">
-        <span className={`status-chip status-chip--${phase}`}>{vaultLabel(phase)}</span>
+        {silent ? <span className="status-chip status-chip--silent">Node not responding</span> : <span className={`status-chip status-chip--${phase}`}>{vaultLabel(phase)}</span>}
         {open && operator !== null && (
           <span className="app-header__operator">
             <span className="app-header__operator-name">{operator.name}</span>{' '}
             <span className="app-header__operator-role">({roleLabel(operator.role)})</span>
           </span>
         )}
-        {open && (
-          <button type="button" className="button" onClick={() => vault.lock()}>
-            Lock
-          </button>
-        )}
+        {open && <LockButton />}
       </div>
     </header>
   );

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { act, screen } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createFakeNode } from '../support/fake-transport';
 import { createFakeVault } from '../support/fake-vault-service';
 import { emitEvent, renderApp } from '../support/render-app';
@@ -56,5 +56,39 @@ describe('after the body stops (issue 11, Errors)', () => {
     expect(await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' })).toBeTruthy();
     expect(vault.phase()).toBe('locked');
     expect(screen.queryByRole('heading', { name: 'HDMS Node cannot be reached' })).toBeNull();
+  });
+
+  describe('when the body hangs (it neither stops nor drops the connection)', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('says the node is not responding and stops claiming "Vault unlocked" or a listener, and shows the page as it was once the node answers', async () => {
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      const node = createFakeNode({ vault: { state: 'unlocked' }, intake: { listeners: [{ channel: 'hl7-mllp', state: 'listening', address: '127.0.0.1', port: 2575 }] } });
+      const vault = createFakeVault({ phase: 'unlocked' });
+      renderApp(node, '#/intake', vault);
+      await screen.findAllByText(/^Listening on /);
+
+      let answer: (() => void) | null = null;
+      const info = node.state.info;
+      node.handle('app.info', () => new Promise((resolve) => (answer = () => resolve(info))));
+      await act(() => vi.advanceTimersByTimeAsync(20_000));
+      expect(screen.getByRole('banner').textContent).toContain('Node not responding');
+      expect(screen.queryByText('Vault unlocked')).toBeNull();
+      expect(screen.getByRole('alert').textContent).toMatch(/HDMS Node is not responding/);
+      const visibleText = [...document.querySelectorAll('body *')].filter((element) => element.closest('[hidden]') === null).map((element) => element.childNodes).flatMap((nodes) => [...nodes]).filter((child) => child.nodeType === 3).map((child) => child.textContent).join(' ');
+      expect(visibleText).not.toMatch(/Listening/);
+      // Nothing was thrown away: the vault stays open in the mind, and the page comes back as it was.
+      expect(vault.phase()).toBe('unlocked');
+
+      await act(async () => {
+        answer!();
+        await vi.advanceTimersByTimeAsync(0);
+      });
+      expect(screen.getByText('Vault unlocked')).toBeTruthy();
+      expect(screen.queryByRole('alert')).toBeNull();
+      expect((await screen.findAllByText(/^Listening on /)).length).toBeGreaterThan(0);
+    });
   });
 });
