@@ -8,6 +8,7 @@ import { useVault } from '../../vault/vault-context';
 import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
 import { recordDateTime } from '../patients/record-format';
+import { reportedAsText, timeLegend, timeTicks, timeWindow } from '../patients/chart-format';
 
 const CHART_HEIGHT = 220;
 /** Rows a readings table lists until all are asked for: thousands of rows cost seconds of layout. */
@@ -56,6 +57,26 @@ export const REFERENCE_BANDS: Readonly<Partial<Record<ReadingKind, { readonly lo
   glucose: { low: 70, high: 140, unit: 'mg/dL' },
 };
 
+/**
+ * The Reference column: the adult band a value is read against (the band shaded on the chart), with
+ * "High" or "Low" when it is outside; and for an HL7 result the lab's own range as it sent it, in the
+ * unit it reported ("70–140 mg/dL; lab 3.9-5.5 mmol/L"). '' when there is neither.
+ */
+export function referenceText(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labRange' | 'reported'>): string {
+  const band = REFERENCE_BANDS[point.kind];
+  const parts: string[] = [];
+  if (band !== undefined && band.unit === point.unit) {
+    const range = `${band.low}–${band.high} ${unitLabel(band.unit)}`;
+    const flag = referenceFlag(point);
+    parts.push(flag === null ? range : `${flag} (${range})`);
+  }
+  if (point.labRange !== undefined) {
+    const unit = unitLabel(point.reported?.unit ?? point.unit);
+    parts.push(`lab ${point.labRange}${unit === '' ? '' : ` ${unit}`}`);
+  }
+  return parts.join('; ');
+}
+
 /** "High" or "Low" against the kind's reference band (none when there is no band in the point's unit). */
 export function referenceFlag(point: Pick<VitalPoint, 'kind' | 'value' | 'unit'>): 'High' | 'Low' | null {
   const band = REFERENCE_BANDS[point.kind];
@@ -82,6 +103,10 @@ export interface VitalPoint {
   readonly key: string;
   /** Where it came from: a device, or an HL7 result (OBX). */
   readonly source: 'device' | 'hl7';
+  /** The value and unit as reported, when it was converted into `unit` (said beside it, as the results trend does). */
+  readonly reported?: { readonly value: number; readonly unit: string };
+  /** An HL7 result's reference range as the lab sent it (OBX-7), in the unit it was reported in. */
+  readonly labRange?: string;
 }
 
 /** How many significant digits a value as written has (82 → 2, 3.1 → 2, 0.05 → 1). */
@@ -116,12 +141,38 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
     if (value === undefined) continue;
     // A converted value carries no more precision than was sent: 3.1 mmol/L is 55.8 mg/dL, not 55.8496.
     const shown = value === record.value.value ? roundReading(value) : significant(value, Math.max(3, significantDigits(record.value.value)));
-    add({ at: Date.parse(row.time) / 1000, time: row.time, kind, value: shown, unit, quality: 1, flags: [], key: `hl7:${row.recordId}`, source: 'hl7' });
+    const sentUnit = record.value.unit ?? '';
+    const labRange = record.referenceRange?.trim();
+    add({
+      at: Date.parse(row.time) / 1000,
+      time: row.time,
+      kind,
+      value: shown,
+      unit,
+      quality: 1,
+      flags: [],
+      key: `hl7:${row.recordId}`,
+      source: 'hl7',
+      ...(sentUnit === unit ? {} : { reported: { value: record.value.value, unit: sentUnit } }),
+      ...(labRange === undefined || labRange === '' ? {} : { labRange }),
+    });
   }
   for (const report of reports) {
     for (const [index, r] of report.readings.entries()) {
       if (r.status !== 'value' || r.normalizedValue === undefined || r.normalizedUnit === undefined) continue;
-      add({ at: Date.parse(r.time) / 1000, time: r.time, kind: r.kind, value: r.normalizedValue, unit: r.normalizedUnit, quality: r.quality, flags: r.flags, key: `${report.seq}:${index}`, source: 'device' });
+      const converted = r.value !== undefined && r.unit !== undefined && r.unit !== r.normalizedUnit;
+      add({
+        at: Date.parse(r.time) / 1000,
+        time: r.time,
+        kind: r.kind,
+        value: r.normalizedValue,
+        unit: r.normalizedUnit,
+        quality: r.quality,
+        flags: r.flags,
+        key: `${report.seq}:${index}`,
+        source: 'device',
+        ...(converted ? { reported: { value: r.value!, unit: r.unit! } } : {}),
+      });
     }
   }
   for (const list of out.values()) list.sort((a, b) => a.at - b.at);
@@ -148,6 +199,70 @@ function canDraw(): boolean {
   }
 }
 
+export interface VitalsChartStyle {
+  /** One per series, in turn. */
+  readonly colours: readonly string[];
+  /** The reference bands' shade. */
+  readonly fill: string;
+  readonly text: string;
+  readonly grid: string;
+}
+
+/**
+ * A panel's uPlot options, as the results trend's: a time axis and legend in ISO days and a 24-hour
+ * clock, one instant (a single reading) centred in a day either side (uPlot's `scales.x.range`), the
+ * y scale over the values and the reference bands with some air, the bands shaded behind the lines.
+ */
+export function vitalsChartOptions(points: readonly VitalPoint[], present: readonly ReadingKind[], unit: string, width: number, style: VitalsChartStyle): uPlot.Options {
+  // Each present kind's reference band (in the unit drawn), shaded behind the lines; the y scale spans them.
+  const bands = present.flatMap((kind) => {
+    const band = REFERENCE_BANDS[kind];
+    return band !== undefined && band.unit === points.find((p) => p.kind === kind)?.unit ? [band] : [];
+  });
+  let [low, high] = [Infinity, -Infinity];
+  for (const value of [...points.map((p) => p.value), ...bands.flatMap((band) => [band.low, band.high])]) [low, high] = [Math.min(low, value), Math.max(high, value)];
+  const pad = Math.max((high - low) * 0.08, 1);
+  const times = new Set(points.map((p) => p.at)).size;
+  const axis = { stroke: style.text, grid: { stroke: style.grid, width: 1 }, ticks: { stroke: style.grid, width: 1 } };
+  return {
+    width,
+    height: CHART_HEIGHT,
+    scales: { x: { time: true, range: (_plot, min, max) => timeWindow(min, max) }, y: { range: () => [low - pad, high + pad] } },
+    // Markers while they stay apart (always for a lone reading); with thousands of points the line alone (10,000 arcs cost more than the line).
+    series: [
+      { value: timeLegend },
+      ...present.map((kind, i) => ({
+        label: KIND_LABEL[kind] ?? kind,
+        stroke: style.colours[i % style.colours.length]!,
+        width: 2,
+        spanGaps: true,
+        points: { show: times <= 500, size: times === 1 ? 8 : 6, fill: style.colours[i % style.colours.length]! },
+        value: (_plot: uPlot, value: number | null) => (value === null ? '–' : `${value}${unit === '' ? '' : ` ${unit}`}`),
+      })),
+    ],
+    axes: [
+      { ...axis, values: timeTicks, space: 70 },
+      { ...axis, label: unit, size: 56 },
+    ],
+    hooks: {
+      drawClear: [
+        (u) => {
+          const { left, top, width: plotWidth, height } = u.bbox;
+          u.ctx.save();
+          u.ctx.fillStyle = style.fill;
+          u.ctx.globalAlpha = bands.length > 1 ? 0.6 : 1;
+          for (const band of bands) {
+            const upper = Math.max(top, u.valToPos(band.high, 'y', true));
+            const lower = Math.min(top + height, u.valToPos(band.low, 'y', true));
+            if (lower > upper) u.ctx.fillRect(left, upper, plotWidth, lower - upper);
+          }
+          u.ctx.restore();
+        },
+      ],
+    },
+  };
+}
+
 /** One panel: its series on one time axis (uPlot, as the results trend chart; drag across it to zoom) over the reference bands, and the values as a table with their flags. */
 function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly ReadingKind[]; points: readonly VitalPoint[] }) {
   const host = useRef<HTMLDivElement>(null);
@@ -165,45 +280,13 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
     if (element === null || points.length === 0 || !canDraw()) return;
     const styles = getComputedStyle(element);
     const css = (name: string, fallback: string) => styles.getPropertyValue(name).trim() || fallback;
-    const colours = [css('--color-accent', '#0b6481'), '#a23b72', '#6a4c93'];
-    const [times, ...series] = chartSeries(points, present);
-    // Each present kind's reference band (in the unit drawn), shaded behind the lines; the y scale spans them.
-    const bands = present.flatMap((kind) => {
-      const band = REFERENCE_BANDS[kind];
-      return band !== undefined && band.unit === points.find((p) => p.kind === kind)?.unit ? [band] : [];
-    });
-    const fill = css('--color-ok-bg', '#e5f4ea');
-    let [low, high] = [Infinity, -Infinity];
-    for (const value of [...points.map((p) => p.value), ...bands.flatMap((band) => [band.low, band.high])]) [low, high] = [Math.min(low, value), Math.max(high, value)];
-    const pad = Math.max((high - low) * 0.08, 1);
-    const plot = new uPlot(
-      {
-        width: Math.max(280, element.clientWidth || 640),
-        height: CHART_HEIGHT,
-        scales: { x: { time: true }, y: { range: () => [low - pad, high + pad] } },
-        // Markers while they stay apart; with thousands of points the line alone (10,000 arcs cost more than the line).
-        series: [{}, ...present.map((kind, i) => ({ label: KIND_LABEL[kind] ?? kind, stroke: colours[i % colours.length]!, width: 2, spanGaps: true, points: { show: times.length <= 500, size: 6 } }))],
-        axes: [{}, { label: unit, size: 56 }],
-        hooks: {
-          drawClear: [
-            (u) => {
-              const { left, top, width, height } = u.bbox;
-              u.ctx.save();
-              u.ctx.fillStyle = fill;
-              u.ctx.globalAlpha = bands.length > 1 ? 0.6 : 1;
-              for (const band of bands) {
-                const upper = Math.max(top, u.valToPos(band.high, 'y', true));
-                const lower = Math.min(top + height, u.valToPos(band.low, 'y', true));
-                if (lower > upper) u.ctx.fillRect(left, upper, width, lower - upper);
-              }
-              u.ctx.restore();
-            },
-          ],
-        },
-      },
-      [times, ...series],
-      element,
-    );
+    const style: VitalsChartStyle = {
+      colours: [css('--color-accent', '#0b6481'), '#a23b72', '#6a4c93'],
+      fill: css('--color-ok-bg', '#e5f4ea'),
+      text: css('--color-text-muted', '#4b5a69'),
+      grid: css('--color-border', '#d0d7e0'),
+    };
+    const plot = new uPlot(vitalsChartOptions(points, present, unit, Math.max(280, element.clientWidth || 640), style), chartSeries(points, present), element);
     return () => plot.destroy();
   }, [points, present, unit]);
 
@@ -231,12 +314,13 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
               <td>{KIND_LABEL[p.kind] ?? p.kind}</td>
               <td className="nowrap">
                 {p.value} {unitLabel(p.unit)}
+                {reportedAsText(p.reported)}
               </td>
               <td>
                 {p.source === 'hl7' ? '' : `${Math.round(p.quality * 100)}%${p.flags.length > 0 ? ` (${p.flags.join(', ')})` : ''}`}
               </td>
               <td>{p.source === 'hl7' ? 'HL7 result' : 'Device'}</td>
-              <td>{referenceFlag(p) ?? ''}</td>
+              <td>{referenceText(p)}</td>
             </tr>
           ))}
         </tbody>

@@ -2,6 +2,7 @@ import { useEffect, useId, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RecordRow } from '../../vault/vault-service';
+import { reportedAsText, timeLegend, timeTicks, timeWindow } from './chart-format';
 import { FlagMarks } from './flag-marks';
 import { abnormalFlags, recordDateTime } from './record-format';
 import { recordValue } from './record-format';
@@ -9,24 +10,6 @@ import { trendOf, type Corrections, type ObservationRow, type Trend } from './re
 import { unitLabel } from './ucum-units';
 
 const CHART_HEIGHT = 260;
-const DAY_SECONDS = 86_400;
-
-const pad = (value: number) => String(value).padStart(2, '0');
-/** Axis and legend times as clinicians read the rest of the page: ISO days, 24-hour clock (this computer's time zone). */
-const isoDay = (date: Date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-const clock = (date: Date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-
-function timeTicks(_plot: uPlot, splits: number[], _axis: number, _space: number, increment: number): string[] {
-  let lastDay = '';
-  return splits.map((seconds) => {
-    const date = new Date(seconds * 1000);
-    const day = isoDay(date);
-    if (increment >= DAY_SECONDS) return day;
-    const label = day === lastDay ? clock(date) : `${clock(date)}\n${day}`;
-    lastDay = day;
-    return label;
-  });
-}
 
 /** Whether this document can draw on a canvas (a DOM without one, as in unit tests, shows the figure without the plot). */
 function canDraw(): boolean {
@@ -98,10 +81,10 @@ export function undrawnMarks(trend: Trend): { readonly at: number; readonly labe
   return trend.notNumeric.map((row) => ({ at: Date.parse(row.time) / 1000, label: recordValue(row.record) }));
 }
 
-/** The time axis spans the drawn points and the undrawn results, so a newer `> 150` is inside the chart. */
+/** The time axis spans the drawn points and the undrawn results, so a newer `> 150` is inside the chart (one instant: a day either side). */
 export function trendTimeRange(trend: Trend, min: number, max: number): [number, number] {
   const times = undrawnMarks(trend).map((mark) => mark.at).filter(Number.isFinite);
-  return [Math.min(min, ...times), Math.max(max, ...times)];
+  return timeWindow(Math.min(min, ...times), Math.max(max, ...times));
 }
 
 /** The y scale spans the values and the reference band, with a little air. */
@@ -150,7 +133,7 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
       height: CHART_HEIGHT,
       scales: { x: { time: true, range: (_plot, min, max) => trendTimeRange(trend, min, max) }, y: { range: () => yRange(trend) } },
       series: [
-        { value: (_plot, seconds) => (seconds === null ? '–' : `${isoDay(new Date(seconds * 1000))} ${clock(new Date(seconds * 1000))}`) },
+        { value: timeLegend },
         {
           label: trend.label,
           stroke: line,
@@ -248,7 +231,7 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
                 <td className="nowrap">
                   {point.text}
                   {trend.unit === '' ? '' : ` ${unitLabel(trend.unit)}`}
-                  {point.reported === undefined ? '' : ` (reported as ${point.reported.value} ${unitLabel(point.reported.unit)})`}
+                  {reportedAsText(point.reported)}
                   {correctedNote(trend, point.row.recordId, corrections)}
                 </td>
                 <td>

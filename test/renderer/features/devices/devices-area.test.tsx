@@ -109,8 +109,8 @@ describe('Devices area', () => {
     window.location.hash = '#/patients/p-7';
     await screen.findByRole('heading', { name: 'Vitals from devices' });
     await screen.findByRole('table', { name: 'Blood pressure readings' });
-    expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%', 'Device', '']]);
-    expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '99.088 mg/dL']]);
+    expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%', 'Device', '90–139 mmHg']]);
+    expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '99.088 mg/dL (reported as 5.5 mmol/L)']]);
     // The special value (diastolic NaN) has no point and no row: it is no number.
     expect(screen.queryByText(/2047|NaN mm/)).toBeNull();
   });
@@ -136,14 +136,14 @@ describe('Devices area', () => {
     const bp = () => tableRows('Blood pressure readings').map((row) => row.slice(1, 3).concat(row[4]!));
     await waitFor(() =>
       expect(bp()).toEqual([
-        ['Systolic', '120 mmHg', 'HL7 result'],
+        ['Systolic', '120 mmHg (reported as 16 kPa)', 'HL7 result'],
         ['Systolic', '128 mmHg', 'Device'],
         ['Systolic', '120 mmHg', 'HL7 result'],
       ]),
     );
-    expect(tableRows('Weight readings').map((row) => row[2])).toEqual(['68 kg']);
+    expect(tableRows('Weight readings').map((row) => row[2])).toEqual(['68 kg (reported as 150 lb)']);
     fireEvent.click(screen.getByRole('button', { name: 'Last 7 days' }));
-    await waitFor(() => expect(bp()).toEqual([['Systolic', '120 mmHg', 'HL7 result']]));
+    await waitFor(() => expect(bp()).toEqual([['Systolic', '120 mmHg (reported as 16 kPa)', 'HL7 result']]));
     fireEvent.click(screen.getByRole('button', { name: 'All' }));
     await waitFor(() => expect(bp()).toHaveLength(3));
   });
@@ -163,9 +163,9 @@ describe('Devices area', () => {
     const patient = makePatient(7, {}, [obx('r1', '8480-6', 152, 'mm[Hg]'), obx('r2', '59408-5', 91, '%'), obx('r3', '8867-4', 72, '/min')]);
     renderApp(node, '#/patients/p-7', createFakeVault({ phase: 'unlocked', patients: [patient] }));
     await screen.findByRole('table', { name: 'Blood pressure readings' });
-    expect(tableRows('Blood pressure readings').map((row) => [row[2], row[5]])).toEqual([['152 mmHg', 'High']]);
-    expect(tableRows('SpO2 readings').map((row) => [row[2], row[5]])).toEqual([['91 %', 'Low']]);
-    expect(tableRows('Pulse readings').map((row) => [row[2], row[5]])).toEqual([['72 /min', '']]);
+    expect(tableRows('Blood pressure readings').map((row) => [row[2], row[5]])).toEqual([['152 mmHg', 'High (90–139 mmHg)']]);
+    expect(tableRows('SpO2 readings').map((row) => [row[2], row[5]])).toEqual([['91 %', 'Low (95–100 %)']]);
+    expect(tableRows('Pulse readings').map((row) => [row[2], row[5]])).toEqual([['72 /min', '60–100 /min']]);
     expect(screen.getByText(/^Blood pressure: 1 reading; latest 152 mmHg; 1 outside the reference range\.$/)).toBeTruthy();
     expect(screen.getByText(/^Pulse: 1 reading; latest 72 \/min\.$/)).toBeTruthy();
   });

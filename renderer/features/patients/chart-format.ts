@@ -1,0 +1,49 @@
+import type uPlot from 'uplot';
+import { unitLabel } from './ucum-units';
+
+/**
+ * What the charts of the patient page share (the results trend and the vitals from devices, both
+ * uPlot): times as clinicians read the rest of the app (ISO days, a 24-hour clock), the window of a
+ * chart with a single reading, and the note on a value converted from the unit it was reported in.
+ */
+
+export const DAY_SECONDS = 86_400;
+
+const pad = (value: number) => String(value).padStart(2, '0');
+/** This computer's local day and clock, as uPlot's time scale places them. */
+export const isoDay = (date: Date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+export const clock = (date: Date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+
+/** uPlot `axes[].values` of a time axis: ISO days for ticks a day or more apart, else HH:MM with the day under the first tick of each day. */
+export function timeTicks(_plot: uPlot, splits: number[], _axis: number, _space: number, increment: number): string[] {
+  let lastDay = '';
+  return splits.map((seconds) => {
+    const date = new Date(seconds * 1000);
+    const day = isoDay(date);
+    if (increment >= DAY_SECONDS) return day;
+    const label = day === lastDay ? clock(date) : `${clock(date)}\n${day}`;
+    lastDay = day;
+    return label;
+  });
+}
+
+/** uPlot `series[0].value`: the time under the cursor in the legend, "2026-12-02 15:04". */
+export function timeLegend(_plot: uPlot, seconds: number | null): string {
+  if (seconds === null) return '–';
+  const date = new Date(seconds * 1000);
+  return `${isoDay(date)} ${clock(date)}`;
+}
+
+/**
+ * A time scale's window (uPlot `scales.x.range`): the readings' own span; a single instant (one
+ * reading, or several at one time) centred in a day either side, where uPlot alone would stretch
+ * the axis over years and draw the point in a corner.
+ */
+export function timeWindow(min: number, max: number): [number, number] {
+  return min === max ? [min - DAY_SECONDS, max + DAY_SECONDS] : [min, max];
+}
+
+/** After a value converted into the chart's unit: " (reported as 180 mg/dL)"; '' when it was not converted. */
+export function reportedAsText(reported: { readonly value: number; readonly unit: string } | undefined): string {
+  return reported === undefined ? '' : ` (reported as ${reported.value} ${unitLabel(reported.unit)})`;
+}
