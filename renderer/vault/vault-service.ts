@@ -3,7 +3,7 @@ import type { ClinicalRecord, ExtendedRecord, IntakeQuarantine, Merge, Patient }
 import type { Hl7Charset, IntakeMessageResult } from '../../shared/ipc/intake-contract';
 import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
 import type { MessageFacets } from './views/message-log';
-import type { MessagePage, MessageQuery, MessageSummary } from './views/message-reads';
+import type { MessagePage, MessageQuery, MessageSummary, QuarantineResolution } from './views/message-reads';
 import type { StudySummary } from './views/imaging-reads';
 import type { ViewerStudy } from './imaging/study-instances';
 import type { DeviceReport } from './views/device-reports';
@@ -19,6 +19,8 @@ export interface StudyListEntry extends StudySummary {
 export interface MessageDetail {
   readonly message: MessageSummary;
   readonly patient: PatientHit | null;
+  /** A quarantined message since reprocessed or discarded: when, and the copies a reprocess filed or held again (QA round 4 #8). */
+  readonly resolution?: QuarantineResolution;
 }
 
 /** Extended records a patient page shows (reports, orders, allergies, diagnoses, immunizations); merges are applied, not shown. */

@@ -56,5 +56,13 @@ describe('edit and reprocess a message quarantined for its charset', () => {
     expect(hit!.name).toContain('Größe');
     expect(hit!.name).not.toContain('\uFFFD');
     expect((await vault.search('wiebke')).patientIds).toEqual(found.patientIds);
+
+    // QA round 4 #8: the quarantined message's page names the copy that filed the records.
+    const { resolution } = await vault.openMessage(entry!.seq);
+    expect(resolution).toMatchObject({ status: 'reprocessed', heldAgainAs: [] });
+    expect(resolution!.copies).toEqual([{ seq: expect.any(Number), controlId: 'QA11-CS-EDIT', edited: true }]);
+    const copy = await vault.openMessage(resolution!.copies[0]!.seq);
+    expect(copy.message.reprocessOf).toEqual({ quarantineSeq: entry!.seq, edited: true });
+    expect(copy.patient?.name).toContain('Größe');
   });
 });

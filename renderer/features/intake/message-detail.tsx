@@ -134,10 +134,7 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
       <section className="panel" aria-labelledby={recordsId}>
         <h2 id={recordsId}>What it produced</h2>
         {quarantined ? (
-          <p>
-            Nothing was filed: the message is in the quarantine.{' '}
-            <a href={hrefForPath('intake')}>Open the quarantine on the intake monitor</a>
-          </p>
+          <QuarantineOutcome resolution={detail.resolution} />
         ) : patient === null ? (
           <p>No patient in this vault holds its records any more (the patient may have been erased).</p>
         ) : (
@@ -162,6 +159,69 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
             </p>
           ))}
       </section>
+    </>
+  );
+}
+
+/**
+ * What a quarantined message produced: nothing while it waits in the quarantine; once reprocessed,
+ * the copies that filed its records (links to their message pages) and any quarantine entry it was
+ * held in again; once discarded, when (QA round 4 #8).
+ */
+function QuarantineOutcome({ resolution }: { resolution: MessageDetail['resolution'] }) {
+  if (resolution === undefined) {
+    return (
+      <p>
+        Nothing was filed: the message is in the quarantine. <a href={hrefForPath('intake')}>Open the quarantine on the intake monitor</a>
+      </p>
+    );
+  }
+  const on = (
+    <>
+      {resolution.at === undefined ? '' : ' on '}
+      {resolution.at !== undefined && <When iso={resolution.at} />}
+    </>
+  );
+  if (resolution.status === 'discarded') return <p>Nothing was filed: the message was discarded from the quarantine{on}.</p>;
+  const { copies, heldAgainAs } = resolution;
+  const whatCame =
+    copies.length > 0
+      ? ` ${copies.length === 1 ? 'The copy that filed its records:' : `The ${copies.length} copies that filed its records:`}`
+      : heldAgainAs.length > 0
+        ? ''
+        : ' The messages it filed are no longer in the vault (their patient may have been erased).';
+  return (
+    <>
+      <p>
+        It was reprocessed from the quarantine{on}
+        {copies.length === 0 && heldAgainAs.length > 0 ? ', and held in the quarantine again:' : '.'}
+        {whatCame}
+      </p>
+      {copies.length > 0 && (
+        <ul className="plain-list">
+          {copies.map((copy) => (
+            <li key={copy.seq}>
+              <a href={hrefForPath('intake', 'messages', String(copy.seq))}>
+                Message {copy.seq}
+                {copy.controlId === '' ? '' : ` (${copy.controlId})`}
+                {copy.edited ? ', edited by the operator' : ', as it was'}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+      {heldAgainAs.length > 0 && (
+        <>
+          {copies.length > 0 && <p>Part of it was held in the quarantine again:</p>}
+          <ul className="plain-list">
+            {heldAgainAs.map((seq) => (
+              <li key={seq}>
+                <a href={hrefForPath('intake', 'messages', String(seq))}>Quarantined message {seq}</a>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </>
   );
 }

@@ -7,7 +7,7 @@ import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
 import { VaultError, type VaultService } from '../vault-service';
 import { normalizeMessageType } from '../views/message-log';
-import { messageBySeq, searchMessages } from '../views/message-reads';
+import { messageBySeq, quarantineResolution, searchMessages } from '../views/message-reads';
 import { readMessageFacets } from '../views/projectors/message-projector';
 import { patientHits, resolvePatientId } from '../views/view-reads';
 
@@ -54,7 +54,8 @@ export function createMessageService(api: HdmsApi, state: SessionState, indexing
         }
         if (message === null) throw new VaultError('E_NODE', `No message ${seq} in this vault (it may have been erased).`);
         const patient = message.patientId === '' ? null : ((await patientHits(s.db, s.keys.viewKey, [await resolvePatientId(s.db, message.patientId)]))[0] ?? null);
-        return { message, patient };
+        const resolution = message.kind === QUARANTINE_KINDS.quarantined ? await quarantineResolution(s.db, s.keys.viewKey, seq) : null;
+        return { message, patient, ...(resolution === null ? {} : { resolution }) };
       } catch (error) {
         throw asVaultError(error);
       }

@@ -165,6 +165,47 @@ export async function messageBySeq(db: VaultDb, viewKey: CryptoKey, seq: number)
   return (await summaries(viewKey, [row]))[0]!;
 }
 
+/** What became of a quarantined message that was reprocessed or discarded (QA round 4 #8). */
+export interface QuarantineResolution {
+  readonly status: 'reprocessed' | 'discarded';
+  /** When the reprocess or discard was journaled (ISO). */
+  readonly at?: string;
+  /** The messages a reprocess filed from it (channel hl7-reprocess), newest first. */
+  readonly copies: readonly { readonly seq: number; readonly controlId: string; readonly edited: boolean }[];
+  /** The quarantine records (journal seqs) a reprocess held it in again. */
+  readonly heldAgainAs: readonly number[];
+}
+
+/**
+ * How many messages before a reprocess act are read to find the copies it filed. The body
+ * journals a reprocess's messages and then the act, in one run; only messages from senders that
+ * arrived meanwhile lie between them, so a handful is read in practice. The bound keeps the read
+ * short however busy the listener was.
+ */
+export const RESOLUTION_SCAN = 1_000;
+
+/**
+ * A quarantined message's resolution, from the quarantine view (status, the act's seq and time,
+ * held-again entries) and, for a reprocess, the messages between the quarantine record and the act
+ * that carry `reprocessOf` this record. Null while it is open (or not a quarantine record).
+ */
+export async function quarantineResolution(db: VaultDb, viewKey: CryptoKey, seq: number): Promise<QuarantineResolution | null> {
+  const entry = await db.quarantine.get(seq);
+  if (entry === undefined || entry.status === 'open') return null;
+  const base = { status: entry.status, ...(entry.resolvedAt === undefined ? {} : { at: entry.resolvedAt }), heldAgainAs: entry.heldAgainAs ?? [] };
+  if (entry.status === 'discarded' || entry.resolvedSeq === undefined || entry.resolvedSeq <= seq + 1) return { ...base, copies: [] };
+  const between = await db.messages
+    .where(':id')
+    .between(seq + 1, entry.resolvedSeq, true, false)
+    .reverse()
+    .limit(RESOLUTION_SCAN)
+    .toArray();
+  const copies = (await summaries(viewKey, between))
+    .filter((message) => message.kind !== 'intake.quarantine' && message.reprocessOf?.quarantineSeq === seq)
+    .map((message) => ({ seq: message.seq, controlId: message.controlId, edited: message.reprocessOf!.edited }));
+  return { ...base, copies };
+}
+
 /** The seq range of a date range (null: nothing in it), from the `at` index. */
 async function seqBounds(db: VaultDb, query: MessageQuery): Promise<{ lo: number; hi: number } | null> {
   let lo = 1;

@@ -58,6 +58,8 @@ export interface FakeVaultOptions {
   readonly quarantine?: readonly QuarantineEntry[];
   /** The message browser's messages (any order; answered newest first). */
   readonly messages?: readonly MessageSummary[];
+  /** How quarantined messages were settled, by their seq (openMessage adds the copies a reprocess filed, from `messages`). */
+  readonly resolutions?: Readonly<Record<number, { readonly status: 'reprocessed' | 'discarded'; readonly at?: string; readonly heldAgainAs: readonly number[] }>>;
   /** Raw messages by quarantine seq (`q:<seq>`), record id (`r:<recordId>`) or message seq (`m:<seq>`). */
   readonly raw?: Readonly<Record<string, string | Uint8Array>>;
   /** What journalIssues() answers; none by default. */
@@ -490,7 +492,11 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       const message = vault.messageRows.find((m) => m.seq === seq);
       if (message === undefined) throw new VaultError('E_NODE', `No message ${seq} in this vault (it may have been erased).`);
       const patient = patients.get(message.patientId);
-      return { message, patient: patient === undefined ? null : hitOf(patient) };
+      const settled = options.resolutions?.[seq];
+      const copies = vault.messageRows
+        .filter((m) => m.reprocessOf?.quarantineSeq === seq && m.kind === 'intake.hl7')
+        .map((m) => ({ seq: m.seq, controlId: m.controlId, edited: m.reprocessOf!.edited }));
+      return { message, patient: patient === undefined ? null : hitOf(patient), ...(settled === undefined ? {} : { resolution: { ...settled, copies } }) };
     },
     async openMessageRaw(seq) {
       await enter('openMessageRaw', [seq]);

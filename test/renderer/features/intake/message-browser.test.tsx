@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, fireEvent, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { describeFilters, NO_FILTERS, queryOf, shownSentence } from '../../../../renderer/features/intake/message-browser';
 import type { MessageQuery, MessageSummary } from '../../../../renderer/vault/vault-service';
@@ -160,6 +160,40 @@ describe('Message browser', () => {
     await screen.findByRole('heading', { name: 'Message BAD-1' });
     expect(screen.getByText('MSH-12 (version) is not supported. (HL7 error 203)')).toBeTruthy();
     expect(screen.getByText(/Nothing was filed: the message is in the quarantine/)).toBeTruthy();
+  });
+
+  it('QA round 4 #8: a quarantined message reprocessed since says so and links to the copy that filed records, and to one held again', async () => {
+    const fixed = message(61, { ...MESSAGES[60]!, status: 'reprocessed' });
+    const copy = message(62, { channel: 'hl7-reprocess', controlId: 'BAD-1', acks: ['AA'], ackTexts: undefined, reprocessOf: { quarantineSeq: 61, edited: true } });
+    const vault = createFakeVault({ phase: 'unlocked', messages: [...MESSAGES.slice(0, 60), fixed, copy], patients: [makePatient(1)], resolutions: { 61: { status: 'reprocessed', at: '2025-03-02T09:00:00.000Z', heldAgainAs: [] } } });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/61', vault);
+    await screen.findByRole('heading', { name: 'Message BAD-1' });
+    const produced = screen.getByRole('region', { name: 'What it produced' });
+    expect(produced.textContent).not.toMatch(/Nothing was filed/);
+    expect(produced.textContent).toMatch(/^What it producedIt was reprocessed from the quarantine on .+\. The copy that filed its records:/);
+    expect(produced.querySelector('time')?.getAttribute('datetime')).toBe('2025-03-02T09:00:00.000Z');
+    const link = within(produced).getByRole('link', { name: 'Message 62 (BAD-1), edited by the operator' });
+    expect(link.getAttribute('href')).toBe('#/intake/messages/62');
+  });
+
+  it('QA round 4 #8: a reprocess held again links to the new quarantine entry; a discarded message says it was discarded', async () => {
+    const heldAgain = message(61, { ...MESSAGES[60]!, status: 'reprocessed' });
+    const entry = message(63, { ...MESSAGES[60]!, seq: 63, controlId: 'BAD-1', status: 'held' });
+    const vault = createFakeVault({ phase: 'unlocked', messages: [...MESSAGES.slice(0, 60), heldAgain, entry], patients: [makePatient(1)], resolutions: { 61: { status: 'reprocessed', heldAgainAs: [63] } } });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/61', vault);
+    await screen.findByRole('heading', { name: 'Message BAD-1' });
+    const produced = screen.getByRole('region', { name: 'What it produced' });
+    expect(produced.textContent).toMatch(/It was reprocessed from the quarantine, and held in the quarantine again/);
+    expect(within(produced).getByRole('link', { name: 'Quarantined message 63' }).getAttribute('href')).toBe('#/intake/messages/63');
+    cleanup();
+
+    const discarded = message(61, { ...MESSAGES[60]!, status: 'discarded' });
+    const again = createFakeVault({ phase: 'unlocked', messages: [...MESSAGES.slice(0, 60), discarded], patients: [makePatient(1)], resolutions: { 61: { status: 'discarded', at: '2025-03-02T09:00:00.000Z', heldAgainAs: [] } } });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/61', again);
+    await screen.findByRole('heading', { name: 'Message BAD-1' });
+    const gone = screen.getByRole('region', { name: 'What it produced' });
+    expect(gone.textContent).toMatch(/Nothing was filed: the message was discarded from the quarantine on .+\./);
+    expect(gone.querySelector('time')?.getAttribute('datetime')).toBe('2025-03-02T09:00:00.000Z');
   });
 
   it('turns the form into a query and words (dates are whole local days, the end included)', () => {

@@ -6,7 +6,7 @@ import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto
 import { toBase64Url } from '../../../../shared/crypto/bytes';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { normalizeMessageType } from '../../../../renderer/vault/views/message-log';
-import { messageBySeq, searchMessages, type MessageQuery } from '../../../../renderer/vault/views/message-reads';
+import { messageBySeq, quarantineResolution, searchMessages, type MessageQuery } from '../../../../renderer/vault/views/message-reads';
 import { readMessageFacets } from '../../../../renderer/vault/views/projectors/message-projector';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { openVaultDb } from '../../../../renderer/vault/views/vault-db';
@@ -196,6 +196,28 @@ describe('message browser', () => {
     await replayJournal(context);
     const row = await messageBySeq(db, keys.viewKey, seq);
     expect(row).toMatchObject({ channel: 'hl7-reprocess', status: 'accepted', reprocessOf: { quarantineSeq: held.seq, edited: true } });
+  });
+
+  it('QA round 4 #8: a quarantined message reprocessed since names the copies it filed and the entries it was held again as', async () => {
+    const { body, db, keys, context } = await setup();
+    const bad = await quarantined(body, '2025-03-01T08:00:00.000Z', rejected('CS-2'));
+    const other = await quarantined(body, '2025-03-01T08:01:00.000Z', rejected('CS-3'));
+    const open = await quarantined(body, '2025-03-01T08:02:00.000Z', rejected('CS-4'));
+    // A message from a sender in between, then the edited copy of CS-2 and the act that settled it.
+    await stored(body, '2025-03-01T08:04:00.000Z', hl7Intake(patient('MRN2', 'Other'), 'LAB-9', 'ORU^R01'));
+    const base = hl7Intake(patient('MRN1', 'Größe'), 'CS-2', 'ADT^A01');
+    const copy = await stored(body, '2025-03-01T08:05:00.000Z', { ...base, channel: 'hl7-reprocess', hl7: { ...base.hl7!, reprocessOf: { quarantineSeq: bad.seq, edited: true } } });
+    body.now = Date.parse('2025-03-01T08:05:01.000Z');
+    await appendSealedRecord(body, { kind: 'intake.reprocessed', meta: { v: 1, type: 'reprocessed', quarantineSeq: bad.seq, resolved: true, results: [] } });
+    // CS-3 reprocessed and held again as a new quarantine entry.
+    const again = await quarantined(body, '2025-03-01T08:06:00.000Z', rejected('CS-3', 'held'));
+    await appendSealedRecord(body, { kind: 'intake.reprocessed', meta: { v: 1, type: 'reprocessed', quarantineSeq: other.seq, resolved: true, heldAgainAs: [again.seq], results: [] } });
+    await replayJournal(context);
+
+    expect(await quarantineResolution(db, keys.viewKey, bad.seq)).toEqual({ status: 'reprocessed', at: '2025-03-01T08:05:01.000Z', copies: [{ seq: copy.seq, controlId: 'CS-2', edited: true }], heldAgainAs: [] });
+    expect(await quarantineResolution(db, keys.viewKey, other.seq)).toMatchObject({ status: 'reprocessed', copies: [], heldAgainAs: [again.seq] });
+    expect(await quarantineResolution(db, keys.viewKey, open.seq)).toBeNull();
+    db.close();
   });
 
   it('normalizes message types as stored and as typed', () => {
