@@ -11,6 +11,7 @@ import { VaultProvider, useVault, useVaultPhase } from '../vault/vault-context';
 import type { RestoreBackupInput, RestoreOutcome, VaultService } from '../vault/vault-service';
 import { ApiProvider, useApi } from './api-context';
 import { AppInfoContext } from './app-info-context';
+import { ImportsAtLockProvider } from './imports-at-lock';
 import { AppFrame } from './layout/app-frame';
 import { LedgerProvider } from './ledger-context';
 import { NetworkProvider, type NetworkMind } from './network-context';
@@ -18,6 +19,7 @@ import { ResearchProvider, type DataSearch } from './research-context';
 import type { ResearchConsent } from '../research/research-consent';
 import { NodeStoppedScreen } from './layout/node-stopped-screen';
 import { StoppingBanner } from './layout/stopping-banner';
+import { StoppedImportBanner } from './layout/stopped-import-banner';
 import { NodeStoppedProvider, useNodeStopped } from './node-stopped-context';
 import { PrefsProvider } from './prefs-context';
 import { hrefForPath, hrefForRoute } from './router/hash-route';
@@ -49,16 +51,18 @@ export function App({
   return (
     <ApiProvider api={api} transport={transport}>
       <VaultProvider vault={vault}>
-        <LedgerProvider ledger={ledger ?? null}>
-          <NetworkProvider network={network ?? null}>
-            <ResearchProvider research={research ?? null} dataSearch={dataSearch ?? null}>
-              <NodeStoppedProvider>
-                <StoppingBanner />
-                <StartupGate />
-              </NodeStoppedProvider>
-            </ResearchProvider>
-          </NetworkProvider>
-        </LedgerProvider>
+        <ImportsAtLockProvider>
+          <LedgerProvider ledger={ledger ?? null}>
+            <NetworkProvider network={network ?? null}>
+              <ResearchProvider research={research ?? null} dataSearch={dataSearch ?? null}>
+                <NodeStoppedProvider>
+                  <StoppingBanner />
+                  <StartupGate />
+                </NodeStoppedProvider>
+              </ResearchProvider>
+            </NetworkProvider>
+          </LedgerProvider>
+        </ImportsAtLockProvider>
       </VaultProvider>
     </ApiProvider>
   );
@@ -166,6 +170,7 @@ function Screens() {
   if (phase === 'locked') return <UnlockScreen />;
   return (
     <SetupReturnContext.Provider value={phase === 'absent' ? () => setExploring(false) : null}>
+      <StoppedImportBanner />
       <AppFrame focusOnMount={sawOtherScreen} />
     </SetupReturnContext.Provider>
   );

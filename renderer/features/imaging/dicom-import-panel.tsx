@@ -3,9 +3,11 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import { DICOM_STREAM_MAX_BYTES, type DicomImportResult } from '../../../shared/ipc/dicom-contract';
 import { INTAKE_FILE_MAX_BYTES } from '../../../shared/ipc/intake-contract';
 import { useApi } from '../../app/api-context';
+import { useImportsAtLock } from '../../app/imports-at-lock';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
 import { CHUNK_BYTES, withBytes } from '../../vault/intake-bytes';
+import { useCurrentOperator } from '../../vault/vault-context';
 import { toBase64Url } from '../../vault/vault-crypto';
 import { filesOfDrop } from '../intake/file-import-panel';
 import { planDicomImport } from './dicomdir-plan';
@@ -149,21 +151,39 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
   const [rows, setRows] = useState<DicomImportRow[] | null>(null);
   const cancel = useRef(false);
 
+  const imports = useImportsAtLock();
+  const operatorId = useCurrentOperator()?.operatorId ?? '';
+
   const run = useAction(async (files: readonly File[]) => {
     setRows(null);
     cancel.current = false;
     setProgress({ done: 0, total: files.length });
+    // A lock ends the session the files are sent with: it stops the import (QA-12 D2), and the
+    // next unlock is told how many files were not imported (counts only: the names end here).
+    const job = imports.start(operatorId, files.length);
+    let notImported = 0;
     try {
       // Nothing is read whole here: each file's head (and a DICOMDIR) now, the rest as it is sent.
       const picked = files.map((file) => pickedBlob((file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name, file));
       // A DICOMDIR is read here: its records choose the files (paths never leave the mind).
       const plan = await planDicomImport(picked);
+      notImported = plan.files.length;
+      job.progress(0, plan.files.length);
       setProgress({ done: 0, total: plan.files.length });
-      const imported = await importDicomFiles(api, plan.files, { onProgress: (done, total) => setProgress({ done, total }), cancelled: () => cancel.current });
+      const imported = await importDicomFiles(api, plan.files, {
+        onProgress: (done, total) => {
+          job.progress(done, total);
+          setProgress({ done, total });
+        },
+        cancelled: () => cancel.current || job.stoppedByLock(),
+      });
+      notImported = imported.filter((row) => row.outcome === 'cancelled' || row.outcome === 'error').length;
+      if (job.stoppedByLock()) return;
       setRows([...plan.rows, ...imported]);
       setPicked([]);
       onImported();
     } finally {
+      job.finish(notImported);
       setProgress(null);
     }
   });
