@@ -4,16 +4,17 @@ import type { Opener, Sealer } from '../../shared/crypto/envelope';
 import { bytes32Of, EntryHasher, GENESIS_PREV_HASH, parseEntry, ZERO_HASH, type LedgerDomain, type LedgerEntry, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
 import { signEntry, type EntrySigner } from '../../shared/ledger/ledger-sign';
 import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
-import { readLimitAfter } from '../vault/views/journal-reads';
+import { JOURNAL_READ_PART, readLimitAfter } from '../vault/views/journal-reads';
 import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema, QuarantineAccessMetaSchema } from '../../shared/journal/mind-meta';
 import { ExportAuditMetaSchema, SessionAuditMetaSchema } from '../../shared/journal/audit-meta';
-import { QuarantineResolutionMetaSchema } from '../../shared/journal/intake-meta';
+import { IntakeMetaSchema, QuarantineResolutionMetaSchema } from '../../shared/journal/intake-meta';
 import { AUDIT_KINDS, BACKUP_KINDS, isMindEventKind, MIND_KINDS, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { LedgerAlarmMetaSchema } from '../../shared/journal/ledger-meta';
 import { openJson, sealJson } from '../../shared/journal/sealed-json';
 import { checkMindEvent, EventAuthWindow } from '../vault/mind-events';
 import { readEventAuthFrom } from '../vault/views/journal-replay';
 import type { VaultDb } from '../vault/views/vault-db';
+import { patientIdOf } from '../vault/views/intake-rows';
 import { journalRecordHash, ledgerKindOf, patientSubject, payloadHashOf, pseudonymToBytes32 } from './ledger-details';
 import { deriveOperatorId, randomBytes, toBase64Url } from './ledger-crypto';
 import { DEFAULT_BATCH_RULES, LedgerPlanner, type BatchRules, type PlannedEntry } from './ledger-planner';
@@ -45,6 +46,26 @@ import { describeBucket } from '../../shared/research/cohort-answer';
  * ones before the first genuine marker excepted, as in the views) gets no entry of its own: it
  * falls inside the range of the next entry, whose sealed details list its seq under `rejected`.
  */
+
+/** The journal kind of stored HL7 messages (a reprocess's copies among them). */
+const HL7_INTAKE_KIND = 'intake.hl7';
+/** How far back from a reprocess act its run's stored messages are looked for (records). */
+const REPROCESS_LOOKBACK = 4096;
+
+/**
+ * How many messages a reprocess act says its run stored (`results`: acknowledged AA, not held in
+ * the quarantine again, not answered as a duplicate); unknown (an act written without results) is
+ * as many as the search finds.
+ */
+function filedCount(meta: unknown): number {
+  const results = (meta as { results?: unknown }).results;
+  if (!Array.isArray(results)) return Number.POSITIVE_INFINITY;
+  return results.filter((result: unknown) => {
+    if (result === null || typeof result !== 'object') return false;
+    const { ack, quarantined, duplicate } = result as Record<string, unknown>;
+    return ack === 'AA' && quarantined !== true && duplicate !== true;
+  }).length;
+}
 
 export interface LedgerWriterDeps {
   readonly api: Pick<HdmsApi, 'journal' | 'ledger'>;
@@ -311,7 +332,19 @@ export class LedgerWriter {
         const parsed = QuarantineResolutionMetaSchema.safeParse(value);
         if (!parsed.success) return none;
         const action = record.kind === QUARANTINE_KINDS.reprocessed ? 'reprocessed' : 'discarded';
-        return { subject: ZERO_HASH, details: { action, quarantineSeq: parsed.data.quarantineSeq, at: record.at, ...(parsed.data.resolved === undefined ? {} : { resolved: parsed.data.resolved }) } };
+        const { quarantineSeq } = parsed.data;
+        // A reprocess that filed the message (edited or not) is an act about the patient it filed it under (QA11 D9).
+        const patientIds = action === 'reprocessed' ? await this.filedBy(record, quarantineSeq, filedCount(value)) : [];
+        return {
+          subject: patientIds.length === 0 ? ZERO_HASH : await patientSubject(this.deps.ledgerKey, patientIds[0]!),
+          details: {
+            action,
+            quarantineSeq,
+            at: record.at,
+            ...(parsed.data.resolved === undefined ? {} : { resolved: parsed.data.resolved }),
+            ...(patientIds.length > 0 ? { patientIds } : {}),
+          },
+        };
       }
       case 'ACCESS': {
         if (record.kind === MIND_KINDS.quarantineAccess) {
@@ -389,6 +422,46 @@ export class LedgerWriter {
   }
 
   /** The record's sealed meta, opened (a mind event's without its authenticator); undefined when it has none or it does not open. */
+  /**
+   * The patients (view ids, in journal order, each once) that the reprocess journaled as `record`
+   * filed quarantine record `quarantineSeq` under: the HL7 records its run stored, which say they
+   * are a reprocess of that record (hl7.reprocessOf) and come before its act in the journal. Acts on
+   * the quarantine run one at a time in the body, so the run began after the previous act: the
+   * search goes back from the act to the previous one (or to the quarantine record), at most
+   * REPROCESS_LOOKBACK records, and stops once it has found the `expected` messages the run filed.
+   */
+  private async filedBy(record: JournalRecord, quarantineSeq: number, expected: number): Promise<string[]> {
+    const backwards: string[] = [];
+    let filed = 0;
+    const floor = Math.max(quarantineSeq, record.seq - 1 - REPROCESS_LOOKBACK);
+    search: for (let below = record.seq; below - 1 > floor && filed < expected; below = Math.max(floor, below - 1 - JOURNAL_READ_PART) + 1) {
+      const records = await this.journalRange(Math.max(floor, below - 1 - JOURNAL_READ_PART), below - 1);
+      for (let i = records.length - 1; i >= 0 && filed < expected; i--) {
+        const earlier = records[i]!;
+        if (earlier.kind === QUARANTINE_KINDS.reprocessed || earlier.kind === QUARANTINE_KINDS.discarded) break search;
+        if (earlier.kind !== HL7_INTAKE_KIND) continue;
+        const intake = IntakeMetaSchema.safeParse(await this.openRaw(earlier));
+        if (!intake.success || intake.data.normalized.hl7?.reprocessOf?.quarantineSeq !== quarantineSeq) continue;
+        filed++;
+        const { patient } = intake.data.normalized;
+        if (patient.identifiers.length > 0) backwards.push(await patientIdOf(this.deps.ledgerKey, patient));
+      }
+    }
+    return [...new Set(backwards.reverse())];
+  }
+
+  /** The journal's records with seq in (after, upTo], read forward in parts. */
+  private async journalRange(after: number, upTo: number): Promise<JournalRecord[]> {
+    const out: JournalRecord[] = [];
+    for (let cursor = after; cursor < upTo; ) {
+      const page = await this.deps.api.journal.read({ after: cursor, limit: Math.min(upTo - cursor, JOURNAL_READ_PART) });
+      for (const r of page.records) if (r.seq <= upTo) out.push(r);
+      if (page.records.length === 0 || page.end || page.nextCursor <= cursor) break;
+      cursor = page.nextCursor;
+    }
+    return out;
+  }
+
   private async openMeta(record: JournalRecord): Promise<unknown> {
     const opened = await this.openRaw(record);
     if (opened === undefined || !isMindEventKind(record.kind)) return opened;

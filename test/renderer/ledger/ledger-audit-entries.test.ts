@@ -15,7 +15,10 @@ import { appendMindEvent } from '../../../renderer/vault/mind-events';
 import { replayJournal } from '../../../renderer/vault/views/journal-replay';
 import { TokenCache } from '../../../renderer/vault/views/token-cache';
 import { openVaultDb } from '../../../renderer/vault/views/vault-db';
-import { createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
+import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
+import type { NormalizedIntake, Patient } from '../../../shared/domain/clinical';
+import { patientSubject } from '../../../renderer/ledger/ledger-details';
+import { patientIdOf } from '../../../renderer/vault/views/intake-rows';
 
 /** Issue 11: sign-in, lock, failed unlocks, quarantine views and actions, and exports become entries. */
 
@@ -111,6 +114,57 @@ describe('ledger entries for the audit trail', () => {
     expect(entries[0]!.details).toMatchObject({ messageSeq: 45 });
     expect(summaryOf('ACCESS', entries[0]!.details)).toMatchObject({ opened: 'raw message', message: 45 });
     expect(summaryOf('ACCESS', entries[1]!.details)).toMatchObject({ opened: 'patient page' });
+  });
+
+  it('names the patient a reprocessed quarantined input filed under (QA11 D9), from the copy the reprocess stored', async () => {
+    const f = await fixture();
+    const { body, keys } = f;
+    const zwiebelmann: Patient = { identifiers: [{ value: 'MRN-7788', authority: 'CLINIC', type: 'MR' }], name: { family: 'Zwiebelmann', given: ['Zora'] } };
+    const other: Patient = { identifiers: [{ value: 'MRN-1200', authority: 'CLINIC', type: 'MR' }], name: { family: 'Lindqvist', given: ['Sven'] } };
+    const intake = (patient: Patient, controlId: string, channel: NormalizedIntake['channel'], reprocessOf?: { quarantineSeq: number; edited: boolean }): Record<string, unknown> => ({
+      v: 1,
+      channel,
+      receivedAt: AT,
+      rawBytes: 100,
+      normalized: {
+        channel,
+        messageId: controlId,
+        messageType: 'ADT^A01',
+        patient,
+        records: [],
+        hl7: { version: '2.5.1', sendingApplication: 'LAB', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64), ...(reprocessOf === undefined ? {} : { reprocessOf }) },
+      } satisfies NormalizedIntake,
+    });
+    const quarantine = async (controlId: string) =>
+      (
+        await appendSealedRecord(body, {
+          kind: 'intake.quarantine',
+          raw: `MSH|^~\\&|LAB|CLINIC|||20261204||ORU^R01|${controlId}|P|2.5.1\r`,
+          meta: { v: 1, channel: 'hl7-mllp', receivedAt: AT, rawBytes: 60, quarantine: { type: 'quarantine', channel: 'hl7-mllp', disposition: 'held', reason: 'No PID segment: no patient to file it under.', acks: ['AA'], messageType: 'ORU^R01', sendingApplication: 'LAB', sendingFacility: 'CLINIC' } },
+        })
+      ).seq;
+    const act = async (quarantineSeq: number, results: readonly Record<string, unknown>[], resolved: boolean) =>
+      body.journal.push({ seq: body.journal.length + 1, at: AT, kind: QUARANTINE_KINDS.reprocessed, operator: ACTOR, objects: [], meta: await sealJson(f.sealer, { v: 1, type: 'reprocessed', quarantineSeq, resolved, at: AT, edited: true, results }) });
+    const filedOk = { file: 0, index: 0, messageType: 'ORU^R01', controlId: 'QA11-NOPID-1', ack: 'AA', mapping: 'mapped' };
+
+    const first = await quarantine('QA11-NOPID-1');
+    const second = await quarantine('QA11-NOPID-2');
+    await appendSealedRecord(body, { kind: 'intake.hl7', meta: intake(other, 'MLLP-1', 'hl7-mllp') });
+    // The edited copy of the first, with a PID added, filed under Zwiebelmann; a sender's message arrives during the run.
+    await appendSealedRecord(body, { kind: 'intake.hl7', meta: intake(zwiebelmann, 'QA11-NOPID-1', 'hl7-reprocess', { quarantineSeq: first, edited: true }) });
+    await appendSealedRecord(body, { kind: 'intake.hl7', meta: intake(other, 'MLLP-2', 'hl7-mllp') });
+    await act(first, [filedOk], true);
+    // The second, reprocessed without a PID: held again, filed under nobody.
+    await act(second, [{ ...filedOk, controlId: 'QA11-NOPID-2', quarantined: true }], true);
+
+    const entries = (await signedEntries(f)).filter(({ entry }) => entry['kind'] === 'QUARANTINE');
+    expect(entries).toHaveLength(2);
+    const hers = await patientSubject(keys.ledgerKey, await patientIdOf(keys.ledgerKey, zwiebelmann));
+    expect(entries[0]!.entry['subject']).toBe(hers);
+    expect(summaryOf('QUARANTINE', entries[0]!.details)).toMatchObject({ action: 'reprocessed', 'quarantine record': first });
+    expect(bytes32ToPseudonym(entries[1]!.entry['subject'])).toBe('');
+    // Pseudonyms only: no name or MRN in what is signed.
+    for (const { entry, details } of entries) expect(JSON.stringify({ entry, details })).not.toMatch(/Zwiebelmann|MRN-7788|Lindqvist/);
   });
 
   it('signs a restore from a backup (backup.restored, journaled by the body) as a RESTORE entry of the node, with the erasures it re-applied', async () => {
