@@ -84,7 +84,8 @@ export function shownSentence(shown: number, total: number | null, more: boolean
   if (shown === 0) return what === '' ? 'No message has been received yet.' : `No message matches ${what}.`;
   if (!more) return shown === 1 ? `Showing the one message ${what === '' ? 'received' : `matching ${what}`}.` : `Showing all ${count(shown)} ${scope}, newest first.`;
   if (total !== null) return `Showing the newest ${count(shown)} of ${capped ? 'more than ' : ''}${count(total)} ${scope}.`;
-  return `Showing the newest ${count(shown)} ${scope}; more match.`;
+  // Filters checked message by message beside the driving one (message-reads.ts): not counted.
+  return `Showing the newest ${count(shown)} ${scope}; more match (the total is not counted for these filters together: that would mean reading every message they could match).`;
 }
 
 type Results =

@@ -20,7 +20,10 @@ import type { VaultDb } from './vault-db';
  *
  * Totals: the whole table's is kept in meta (MESSAGE_COUNT_KEY); a filtered one is counted up to
  * TOTAL_CAP keys of the driving index (keys only), past which the page says "more than". Counting
- * a million keys took ~60 ms a query in Chromium; a thousand, a few.
+ * a million keys took ~60 ms a query in Chromium; a thousand, a few. A date range, alone or with
+ * the driver's filter, is counted the same way over rows (at most TOTAL_CAP + 1 read and checked:
+ * the range bounds the scan by seq). Other filters checked row by row are not counted (a rare
+ * combination could mean reading every row): the page says "more match".
  */
 
 export interface MessageQuery {
@@ -139,7 +142,9 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
   const rows = await firstRows(ranges(), plan, limit + 1, driver === 'control');
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
-  const counted = query.before === undefined && checks.length === dateChecks && dateChecks === 0 ? await countAll(db, driver, ranges(), more, page.length) : null;
+  // Counted when the driving index decides alone, or with the date checks only (the date range
+  // already bounds the scan by seq, so nearly every row read is counted: at most TOTAL_CAP + 1 read).
+  const counted = query.before === undefined && checks.length === dateChecks ? await countAll(db, driver, ranges(), more, page.length, dateChecks === 0 ? null : passes(plan)) : null;
   const messages = await summaries(keys.viewKey, page);
   return { messages, more, total: counted?.total ?? null, ...(counted?.capped === true ? { totalCapped: true } : {}), tookMs: performance.now() - started };
 }
@@ -232,7 +237,7 @@ function compound(db: VaultDb, index: string, key: string, plan: Plan): Collecti
  * newest first: a merge by seq). A control id's rows come in token order: sorted here.
  */
 async function firstRows(ranges: readonly Collection<MessageRowStored, number>[], plan: Plan, count: number, sort: boolean): Promise<MessageRowStored[]> {
-  const pass = (row: MessageRowStored): boolean => row.seq >= plan.lo && row.seq <= plan.hi && plan.checks.every((check) => check(row));
+  const pass = passes(plan);
   if (sort) {
     const rows = (await ranges[0]!.toArray()).filter(pass);
     return rows.sort((a, b) => b.seq - a.seq).slice(0, count);
@@ -245,14 +250,29 @@ async function firstRows(ranges: readonly Collection<MessageRowStored, number>[]
     .slice(0, count);
 }
 
-/** The number of matches when the driving index alone decides (no row check); filtered ones up to TOTAL_CAP. */
-async function countAll(db: VaultDb, driver: Driver, ranges: readonly Collection<MessageRowStored, number>[], more: boolean, shown: number): Promise<{ total: number; capped: boolean }> {
+/** Whether a row is in the plan's seq range and passes its checks. */
+function passes(plan: Plan): Check {
+  return (row) => row.seq >= plan.lo && row.seq <= plan.hi && plan.checks.every((check) => check(row));
+}
+
+/**
+ * The number of matches when the driving index alone decides (keys only), or with a date range
+ * (`dated`: its rows checked, QA round 4 #11); filtered ones up to TOTAL_CAP.
+ */
+async function countAll(
+  db: VaultDb,
+  driver: Driver,
+  ranges: readonly Collection<MessageRowStored, number>[],
+  more: boolean,
+  shown: number,
+  dated: Check | null,
+): Promise<{ total: number; capped: boolean }> {
   if (!more) return { total: shown, capped: false };
-  if (driver === 'seq') {
+  if (driver === 'seq' && dated === null) {
     const kept = await db.meta.get(MESSAGE_COUNT_KEY);
     return { total: typeof kept?.value === 'number' ? kept.value : await db.messages.count(), capped: false };
   }
-  const keys = await Promise.all(ranges.map((range) => range.limit(TOTAL_CAP + 1).primaryKeys()));
+  const keys = await Promise.all(ranges.map((range) => (dated === null ? range : range.filter(dated)).limit(TOTAL_CAP + 1).primaryKeys()));
   const total = keys.reduce((sum, list) => sum + list.length, 0);
   return total > TOTAL_CAP ? { total: TOTAL_CAP, capped: true } : { total, capped: false };
 }

@@ -200,7 +200,10 @@ describe('Message browser', () => {
     expect(queryOf(NO_FILTERS)).toEqual({});
     expect(queryOf({ ...NO_FILTERS, controlId: ' X1 ', type: 'oru', patient: ' MRN0 ' })).toEqual({ controlId: 'X1', types: ['oru'], patient: 'MRN0' });
     expect(describeFilters({ ...NO_FILTERS, type: 'oru', to: '2025-03-02' })).toBe('type ORU, received on or before 2025-03-02');
-    expect(shownSentence(50, null, true, { ...NO_FILTERS, sender: 'A|B', type: 'ORU' })).toBe('Showing the newest 50 messages matching from A|B, type ORU; more match.');
+    // QA round 4 #11: a total that is not counted says why.
+    expect(shownSentence(50, null, true, { ...NO_FILTERS, sender: 'A|B', status: 'accepted' })).toBe(
+      'Showing the newest 50 messages matching from A|B, status “Accepted”; more match (the total is not counted for these filters together: that would mean reading every message they could match).',
+    );
     expect(shownSentence(0, 0, false, NO_FILTERS)).toBe('No message has been received yet.');
     expect(shownSentence(50, 10_000, true, { ...NO_FILTERS, status: 'accepted' }, true)).toBe('Showing the newest 50 of more than 10,000 messages matching status “Accepted”.');
     // D7: one "matching", not two.

@@ -171,6 +171,33 @@ describe('message browser', () => {
     db.close();
   });
 
+  it('QA round 4 #11: counts the messages of a date range, alone or with one other filter, as it counts a type or a status', async () => {
+    const { body, keys, db, context } = await setup();
+    const novak = patient('MRN00000007', 'Novak');
+    // 30 ORUs on 2026-12-05, 70 on 2026-12-06 (60 ORU, 10 ADT), 5 on 2026-12-07.
+    const days: [string, number, string][] = [['2026-12-05', 30, 'ORU^R01'], ['2026-12-06', 60, 'ORU^R01'], ['2026-12-06', 10, 'ADT^A01'], ['2026-12-07', 5, 'ORU^R01']];
+    let n = 0;
+    for (const [day, count, type] of days) {
+      for (let i = 0; i < count; i++) {
+        n++;
+        const minute = String(n % 60).padStart(2, '0');
+        await stored(body, `${day}T${String(8 + Math.floor(n / 60)).padStart(2, '0')}:${minute}:00.000Z`, hl7Intake(novak, `M-${n}`, type));
+      }
+    }
+    await replayJournal(context);
+    const day = { from: '2026-12-06T00:00:00.000Z', to: '2026-12-07T00:00:00.000Z' };
+    const oneDay = await searchMessages(db, keys, day);
+    expect(oneDay.messages).toHaveLength(50);
+    expect(oneDay.more).toBe(true);
+    expect(oneDay.total).toBe(70);
+    expect(oneDay.totalCapped).toBeUndefined();
+    expect((await searchMessages(db, keys, { ...day, types: ['ORU^R01'] })).total).toBe(60);
+    expect((await searchMessages(db, keys, { from: '2026-12-06T00:00:00.000Z' })).total).toBe(75);
+    expect((await searchMessages(db, keys, { to: '2026-12-07T00:00:00.000Z', limit: 10 })).total).toBe(100);
+    expect((await searchMessages(db, keys, { ...day, status: 'accepted', limit: 10 })).total).toBe(70);
+    db.close();
+  });
+
   it('drops the messages of an erased patient, in journal order within a page', async () => {
     const { body, keys, db, context } = await setup();
     const novak = patient('MRN00000007', 'Novak');
