@@ -1,5 +1,5 @@
 import { MIND_KINDS } from '../../shared/journal/journal-kinds';
-import { ConsentRecordMetaSchema, consentAllows, foldConsent, NO_RESEARCH_POLICY, NOT_UNDER_SAFE_HARBOR, ResearchPolicyMetaSchema, type ConsentRecordMeta, type ConsentState, type LatestConsent, type ResearchPolicy } from '../../shared/research/consent';
+import { ConsentRecordMetaSchema, consentAllows, isCalendarDay, foldConsent, NO_RESEARCH_POLICY, NOT_UNDER_SAFE_HARBOR, ResearchPolicyMetaSchema, type ConsentRecordMeta, type ConsentState, type LatestConsent, type ResearchPolicy } from '../../shared/research/consent';
 import { countBucket, keyList, type CountBucket, type KeyListEntry } from '../../shared/research/cohort-answer';
 import type { KeywordQuery, QueryPurpose } from '../../shared/research/keyword-query';
 import { evaluateQuery } from './query-evaluation';
@@ -129,6 +129,8 @@ export class ResearchConsentFeature implements SessionFeature<never>, ResearchCo
     const parsed = ConsentRecordMetaSchema.safeParse({ v: 1, ...input });
     if (!parsed.success) throw new VaultError('E_NODE', 'A consent record needs the patient, the purpose, the decision and the date it was given (YYYY-MM-DD).');
     const meta: ConsentRecordMeta = parsed.data;
+    // Checked before the future: "2026-13-45" is no day at all, not a day to come (QA round 4, #7). The value is not repeated here (the form says it).
+    if (!isCalendarDay(meta.decidedOn)) throw new VaultError('E_NODE', 'Decided on: the date of the decision is not a date (YYYY-MM-DD, a day of the calendar).');
     // This computer's calendar day, as the form shows it (a UTC day would refuse "today" just after midnight east of Greenwich).
     const now = new Date();
     const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;

@@ -25,10 +25,25 @@ export const ConsentRecordMetaSchema = z.strictObject({
   patientId: z.string().min(1).max(128),
   purpose: z.enum(QUERY_PURPOSES),
   state: z.enum(CONSENT_STATES),
-  /** When the patient decided (YYYY-MM-DD), as the form says; the record's own time is the journal's. */
+  /**
+   * When the patient decided (YYYY-MM-DD), as the form says; the record's own time is the journal's.
+   * A new record must name a real day (isCalendarDay, checked where it is recorded); the schema
+   * keeps reading records journaled before that check, so replay never drops a decision made.
+   */
   decidedOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
 });
 export type ConsentRecordMeta = z.infer<typeof ConsentRecordMetaSchema>;
+
+/** Whether `YYYY-MM-DD` names a day of the (proleptic Gregorian) calendar: 2024-02-29 does, 2026-02-30, 2025-13-01 and 2025-00-10 do not. */
+export function isCalendarDay(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (match === null) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: years 0–99 stay those years.
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
 
 /** `settings.researchPolicy`: the institution's research policy. */
 export const ResearchPolicyMetaSchema = z.strictObject({

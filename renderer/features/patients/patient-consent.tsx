@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import { CONSENT_STATES, type ConsentState, type ResearchPolicy } from '../../../shared/research/consent';
+import { CONSENT_STATES, isCalendarDay, type ConsentState, type ResearchPolicy } from '../../../shared/research/consent';
 import { QUERY_PURPOSES, type QueryPurpose } from '../../../shared/research/keyword-query';
 import { ErrorNote } from '../../app/error-note';
 import { SubmitRow } from '../../app/form/submit-row';
@@ -7,6 +7,7 @@ import { TextField } from '../../app/form/text-field';
 import { useResearchConsent } from '../../app/research-context';
 import { useAction } from '../../app/use-action';
 import type { ConsentEntry } from '../../research/research-consent';
+import { ledgerTime } from '../ledger/ledger-format';
 import { ChoiceGroup } from '../settings/choice-group';
 import { useCurrentOperator } from '../../vault/vault-context';
 
@@ -59,7 +60,9 @@ export function PatientConsent({ patientId }: { patientId: string }) {
 
   if (research === null) return null;
   const canRecord = operator?.role === 'admin' || operator?.role === 'clinician';
-  const problem = !/^\d{4}-\d{2}-\d{2}$/.test(decidedOn) ? 'Enter the date as YYYY-MM-DD.' : decidedOn > today() ? 'The date cannot be in the future.' : null;
+  // The field's own problems (its form, a day no calendar has) are shown under it; the future under the button as before.
+  const fieldProblem = !/^\d{4}-\d{2}-\d{2}$/.test(decidedOn) ? 'Enter the date as YYYY-MM-DD.' : !isCalendarDay(decidedOn) ? `Decided on: ${decidedOn} is not a date.` : null;
+  const problem = fieldProblem ?? (decidedOn > today() ? 'The date cannot be in the future.' : null);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (problem === null && !record.busy) void record.run();
@@ -100,7 +103,9 @@ export function PatientConsent({ patientId }: { patientId: string }) {
                       <td>{STATE_LABELS[entry.state]}</td>
                       <td>{entry.decidedOn}</td>
                       <td>{entry.operatorName ?? 'Another operator'}</td>
-                      <td>{new Date(entry.recordedAt).toLocaleString()}</td>
+                      <td className="nowrap">
+                        <time dateTime={entry.recordedAt}>{ledgerTime(entry.recordedAt)}</time>
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -111,7 +116,7 @@ export function PatientConsent({ patientId }: { patientId: string }) {
             <form className="form subform" aria-label="Record a consent decision" onSubmit={submit} noValidate>
               <ChoiceGroup legend="Purpose" name="consent-purpose" choices={QUERY_PURPOSES.map((p) => ({ value: p, label: PURPOSE_LABELS[p] }))} value={purpose} onChange={setPurpose} />
               <ChoiceGroup legend="Decision" name="consent-state" choices={CONSENT_STATES.map((s) => ({ value: s, label: STATE_LABELS[s] }))} value={state} onChange={setState} />
-              <TextField label="Decided on" value={decidedOn} onValue={setDecidedOn} className="field--narrow" hint="The date the patient gave the decision (YYYY-MM-DD)." problem={/^\d{4}-\d{2}-\d{2}$/.test(decidedOn) ? null : problem} />
+              <TextField label="Decided on" value={decidedOn} onValue={setDecidedOn} className="field--narrow" hint="The date the patient gave the decision (YYYY-MM-DD)." problem={fieldProblem} />
               <SubmitRow label="Record the decision" problem={problem} busy={record.busy} busyText="Recording…" />
               {record.error !== null && <ErrorNote error={record.error} what="The decision was not recorded" />}
             </form>

@@ -108,6 +108,17 @@ describe('research consent', () => {
     await expect(vault.research.record({ patientId: ids['Brandt']!, purpose: 'research-sale', state: 'granted', decidedOn: '2999-01-01' })).rejects.toThrow(/future/);
     await expect(vault.research.setPolicy({ mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 4, answering: 'review' })).rejects.toThrow(/at least 5/);
   });
+
+  it('QA round 4, #7: refuses a decision dated on a day no calendar has (2026-02-30, 2025-13-01, 2026-13-45), saying it is not a date; nothing is recorded', async () => {
+    const { vault, ids } = await setup();
+    for (const decidedOn of ['2026-02-30', '2025-13-01', '2026-13-45', '2025-00-10', '2025-04-31', '2025-02-29']) {
+      await expect(vault.research.record({ patientId: ids['Brandt']!, purpose: 'research-sale', state: 'granted', decidedOn }), decidedOn).rejects.toThrow(/is not a date/);
+    }
+    expect(await vault.research.history(ids['Brandt']!)).toEqual([]);
+    // A leap day is a date.
+    await vault.research.record({ patientId: ids['Brandt']!, purpose: 'research-sale', state: 'granted', decidedOn: '2024-02-29' });
+    expect((await vault.research.history(ids['Brandt']!)).map((entry) => entry.decidedOn)).toEqual(['2024-02-29']);
+  });
 });
 
 describe('a query evaluated on the clinic\'s views', () => {

@@ -8,6 +8,7 @@ import type { OperatorRole } from '../../../../renderer/vault/vault-service';
 import { createFakeNode } from '../../support/fake-transport';
 import { ADMIN_PASSPHRASE, createFakeVault, makePatient } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
+import { ledgerTime } from '../../../../renderer/features/ledger/ledger-format';
 
 /** A research consent that keeps its records in memory, as the mind's does in its views. */
 function fakeResearch(policy: ResearchPolicy) {
@@ -65,6 +66,41 @@ describe('Patient page › Research consent', () => {
     expect((within(form).getByRole('button', { name: 'Record the decision' }) as HTMLButtonElement).disabled).toBe(true);
     expect(form.textContent).toContain('The date cannot be in the future.');
     expect(calls).toEqual([]);
+  });
+});
+
+describe('QA round 4, #7: the date of a consent decision', () => {
+  it('refuses a day no calendar has, at the field, saying it is not a date (not that it is in the future); nothing is sent', async () => {
+    const { research, calls } = fakeResearch(OPT_IN);
+    open('clinician', research, '#/patients/p-7');
+    const section = await screen.findByRole('region', { name: 'Research consent' });
+    const form = await within(section).findByRole('form', { name: 'Record a consent decision' });
+    const field = within(form).getByLabelText('Decided on');
+    for (const day of ['2026-02-30', '2025-13-01', '2026-13-45']) {
+      fireEvent.change(field, { target: { value: day } });
+      expect(field.getAttribute('aria-invalid')).toBe('true');
+      const described = (field.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent);
+      expect(described).toContain(`Decided on: ${day} is not a date.`);
+      expect(form.textContent).not.toContain('future');
+      expect((within(form).getByRole('button', { name: 'Record the decision' }) as HTMLButtonElement).disabled).toBe(true);
+      fireEvent.submit(form);
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('"Recorded at" reads as the app\'s other times (YYYY-MM-DD HH:MM:SS, as the ledger and the accesses), not the browser\'s US locale', async () => {
+    const { research } = fakeResearch(OPT_IN);
+    open('clinician', research, '#/patients/p-7');
+    const section = await screen.findByRole('region', { name: 'Research consent' });
+    const form = await within(section).findByRole('form', { name: 'Record a consent decision' });
+    fireEvent.change(within(form).getByLabelText('Decided on'), { target: { value: '2026-11-30' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Record the decision' }));
+    const table = await within(section).findByRole('table', { name: 'Consent decisions' });
+    const cells = within(table).getAllByRole('row')[1]!.querySelectorAll('td');
+    const recordedAt = cells[4]!;
+    expect(recordedAt.textContent).toBe(ledgerTime('2026-12-04T10:00:00.000Z'));
+    expect(recordedAt.textContent).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(recordedAt.querySelector('time')?.getAttribute('dateTime')).toBe('2026-12-04T10:00:00.000Z');
   });
 });
 
