@@ -61,6 +61,11 @@ export const ErasureMetaSchema = z.strictObject({
   messages: z.number().int().nonnegative(),
   records: z.number().int().nonnegative(),
   objects: z.number().int().nonnegative(),
+  /**
+   * The quarantine records (journal seqs) erased with the patient: the inputs their records were
+   * reprocessed from. Absent in erasures made before they were (and when there were none).
+   */
+  quarantined: z.array(z.number().int().positive()).max(100_000).optional(),
 });
 export type ErasureMeta = z.infer<typeof ErasureMetaSchema>;
 

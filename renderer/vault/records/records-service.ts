@@ -6,6 +6,8 @@ import { VaultError, type RawMessage, type VaultService } from '../vault-service
 import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import type { ErasureMeta } from '../../../shared/journal/mind-meta';
 import { deletePatientRows, patientTables } from '../views/projectors/patient-projector';
+import { deleteQuarantinedRows } from '../views/projectors/quarantine-projector';
+import { quarantinedSourcesOf } from './erasure-lineage';
 import { searchPatientIds } from '../views/keyword-search';
 import { recordsOfPatient } from '../views/vault-db';
 import { mergedInto, messageOfRecord, NotInViewsError, patientDetail, patientHits, recordRow, resolvePatientId, resolveSearchIds } from '../views/view-reads';
@@ -105,14 +107,22 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
             continue;
           }
           const seqs = messages.map((message) => message.seq);
-          const objects = [...new Set(messages.flatMap((message) => message.objectIds))];
+          // The quarantined inputs these messages were reprocessed from hold the same data: they go too.
+          const sources = await quarantinedSourcesOf(s.db, s.keys.viewKey, seqs);
+          const quarantined = sources.map((source) => source.seq);
+          const objects = [...new Set([...messages.flatMap((message) => message.objectIds), ...sources.flatMap((source) => (source.objectId === null ? [] : [source.objectId]))])];
           const records = messages.reduce((sum, message) => sum + message.count, 0);
           // The erasure is journaled first (authenticated, under this operator's pseudonym); the
           // body erases only as part of that record, once (design: the body checks who asks).
-          const meta: ErasureMeta = { v: 1, patientId: member, messages: seqs.length, records, objects: objects.length };
+          const meta: ErasureMeta = { v: 1, patientId: member, messages: seqs.length, records, objects: objects.length, ...(quarantined.length > 0 ? { quarantined } : {}) };
           const erasureSeq = await appendSessionEvent(api, s, MIND_KINDS.erasure, meta);
-          await api.vault.erase({ erasureSeq, seqs, objects });
-          await indexing.enqueue(s, () => s.db.transaction('rw', patientTables(s.db), () => deletePatientRows(s.db, member)));
+          await api.vault.erase({ erasureSeq, seqs: [...seqs, ...quarantined], objects });
+          await indexing.enqueue(s, () =>
+            s.db.transaction('rw', [...patientTables(s.db), s.db.quarantine], async () => {
+              await deletePatientRows(s.db, member);
+              await deleteQuarantinedRows(s.db, quarantined);
+            }),
+          );
         }
         // Nothing of an erased patient stays in this session's memory.
         s.opened.clear();

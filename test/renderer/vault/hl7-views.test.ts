@@ -253,6 +253,22 @@ describe('HL7 views: extended records, merges, quarantine', () => {
     expect((await quarantineEntries(db, keys.viewKey))[0]).toMatchObject({ seq: quarantineSeq, status: 'discarded' });
   });
 
+  it('an erasure that took quarantined inputs removes them from a window that had listed them (replay, not the erasing window)', async () => {
+    const { body, db, keys, context } = await setup();
+    const { quarantineSeq } = await fillJournal(body);
+    await replayJournal(context);
+    expect(await db.quarantine.get(quarantineSeq)).toBeDefined();
+    expect(await db.messages.get(quarantineSeq)).toBeDefined();
+    const countBefore = (await db.meta.get('messageCount'))?.value;
+    await appendSealedRecord(body, { kind: 'erasure.patient', meta: { v: 1, patientId: 'p-erased', messages: 0, records: 0, objects: 1, quarantined: [quarantineSeq] } });
+    await replayJournal(context);
+    expect(await db.quarantine.get(quarantineSeq)).toBeUndefined();
+    expect(await db.messages.get(quarantineSeq)).toBeUndefined();
+    expect(typeof countBefore).toBe('number');
+    expect((await db.meta.get('messageCount'))?.value).toBe((countBefore as number) - 1);
+    expect(await quarantineEntries(db, keys.viewKey)).toEqual([]);
+  });
+
   it('QA2-11 Q2: a reprocess held again marks the entry reprocessed and names the new entry', async () => {
     const { body, db, keys, context } = await setup();
     const { quarantineSeq } = await fillJournal(body);
@@ -330,6 +346,48 @@ describe('VaultService: raw messages', () => {
     expect(added.map((r) => r.kind)).toEqual(['view.quarantined']);
     const operatorIds = new Set(body.journal.filter((r) => r.kind === 'operator.changed').map((r) => r.operator));
     expect(operatorIds.has(added[0]!.operator)).toBe(true);
+  });
+
+  it('erasing a patient also erases the quarantined inputs their records were reprocessed from, edited or not, held again or not (security audit round 4 #1)', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const quarantineMeta = (raw: string) => ({ v: 1, channel: 'hl7-mllp', receivedAt: '2025-03-01T08:21:00.000Z', rawBytes: raw.length, quarantine: QUARANTINED });
+    const intakeMeta = (normalized: NormalizedIntake) => ({ v: 1, channel: 'hl7-reprocess', receivedAt: '2025-03-01T08:40:00.000Z', rawBytes: 100, normalized });
+    // The patient's input, quarantined (no control id), reprocessed once, held again, then edited and reprocessed into her chart.
+    const firstRaw = 'PIDX|no MSH Zqxwvutsrq QQ9988776655 19230417';
+    const first = await appendSealedRecord(body, { kind: 'intake.quarantine', raw: firstRaw, meta: quarantineMeta(firstRaw) });
+    const again = await appendSealedRecord(body, { kind: 'intake.quarantine', raw: firstRaw, meta: { ...quarantineMeta(firstRaw), channel: 'hl7-reprocess' } });
+    await appendSealedRecord(body, { kind: 'intake.reprocessed', meta: { v: 1, type: 'reprocessed', quarantineSeq: first.seq, resolved: true, heldAgainAs: [again.seq], results: [] } });
+    const patient: Patient = { identifiers: [{ value: 'QQ9988776655', authority: 'CLINIC', type: 'MR' }], name: { family: 'Zqxwvutsrq', given: ['Yplmkojnib'] } };
+    const filed = await appendSealedRecord(body, {
+      kind: 'intake.hl7',
+      raw: 'MSH|^~\\&|ADT|CLINIC|||20250301||ADT^A01|EDITED1|P|2.5.1\rPID|1||QQ9988776655^^^CLINIC^MR||Zqxwvutsrq^Yplmkojnib\r',
+      meta: intakeMeta(hl7(patient, 'ADT^A01', 'EDITED1', { channel: 'hl7-reprocess', hl7: { version: '2.5.1', sendingApplication: 'ADT', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: 'c'.repeat(64), payloadSha256: 'd'.repeat(64), reprocessOf: { quarantineSeq: again.seq, edited: true } } })),
+    });
+    await appendSealedRecord(body, { kind: 'intake.reprocessed', meta: { v: 1, type: 'reprocessed', quarantineSeq: again.seq, resolved: true, results: [] } });
+    // Another patient's quarantined input stays.
+    const otherRaw = 'MSH|^~\\&|LAB|CLINIC|HDMS|NODE|20250301081500||ORU^R01|||2.5.1\rPID|1||MRN-3003^^^CLINIC^MR||Lindqvist^Sven\r';
+    const other = await appendSealedRecord(body, { kind: 'intake.quarantine', raw: otherRaw, meta: quarantineMeta(otherRaw) });
+    await vault.sync();
+    expect((await vault.quarantine()).map((entry) => entry.seq).sort()).toEqual([first.seq, again.seq, other.seq]);
+
+    const [patientId] = (await vault.search('Zqxwvutsrq')).patientIds;
+    await vault.erasePatient(patientId!);
+    const kindOf = (seq: number) => body.journal[seq - 1]!.kind;
+    expect([kindOf(first.seq), kindOf(again.seq), kindOf(filed.seq)]).toEqual(['erased', 'erased', 'erased']);
+    expect(kindOf(other.seq)).toBe('intake.quarantine');
+    const erased = body.calls.filter((call) => call.method === 'vault.erase').map((call) => call.payload as { objects: string[] });
+    expect(erased.flatMap((call) => call.objects)).toEqual(expect.arrayContaining([first.objectId, again.objectId, filed.objectId]));
+    expect(erased.flatMap((call) => call.objects)).not.toContain(other.objectId);
+    // This window, and a window that rebuilds its views from the journal, list only the other input.
+    expect((await vault.quarantine()).map((entry) => entry.seq)).toEqual([other.seq]);
+    expect((await vault.messages({})).messages.map((message) => message.seq)).toEqual([other.seq]);
+    await vault.rebuildIndex();
+    expect((await vault.quarantine()).map((entry) => entry.seq)).toEqual([other.seq]);
+    const erasure = body.journal.find((r) => r.kind === 'erasure.patient')!;
+    expect(erasure.seq).toBeGreaterThan(other.seq);
   });
 
   it('erases a survivor together with the patients merged into it', async () => {

@@ -1,8 +1,10 @@
 import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
 import { QuarantineMetaSchema, QuarantineResolutionMetaSchema, type QuarantineMeta } from '../../../../shared/journal/intake-meta';
-import { QUARANTINE_KINDS } from '../../../../shared/journal/journal-kinds';
+import { MIND_KINDS, QUARANTINE_KINDS } from '../../../../shared/journal/journal-kinds';
+import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
+import { addToMessageCount } from '../message-log';
 import { encryptMany } from '../../vault-crypto';
-import type { QuarantineRowStored } from '../vault-db';
+import type { QuarantineRowStored, VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
 
 interface Resolution {
@@ -25,16 +27,18 @@ function heldAgainOf(meta: Readonly<Record<string, unknown>>): readonly number[]
 /**
  * `intake.quarantine` → a quarantine row (its details encrypted with the view key);
  * `intake.reprocessed` / `intake.discarded` → that row marked resolved (a reprocess that did not
- * store every message leaves it open).
+ * store every message leaves it open); `erasure.patient` → the inputs erased with the patient go.
  */
 export const quarantineProjector: JournalProjector = {
   name: 'quarantine',
-  kinds: [QUARANTINE_KINDS.quarantined, QUARANTINE_KINDS.reprocessed, QUARANTINE_KINDS.discarded],
-  tables: (db) => [db.quarantine],
+  kinds: [QUARANTINE_KINDS.quarantined, QUARANTINE_KINDS.reprocessed, QUARANTINE_KINDS.discarded, MIND_KINDS.erasure],
+  tables: (db) => [db.quarantine, db.messages, db.meta],
   startPage(context) {
     const rows = new Map<number, QuarantineRowStored>();
     /** Resolutions of quarantine rows written by earlier pages. */
     const resolutions: Resolution[] = [];
+    /** Quarantine records erased with a patient (their journal records are tombstones now). */
+    const erased = new Set<number>();
 
     function resolve(resolution: Resolution): void {
       const row = rows.get(resolution.quarantineSeq);
@@ -44,6 +48,20 @@ export const quarantineProjector: JournalProjector = {
 
     return {
       async decode(record, meta): Promise<ProjectorStep> {
+        if (record.kind === MIND_KINDS.erasure) {
+          const parsed = ErasureMetaSchema.safeParse(meta);
+          if (!parsed.success) return 'problem';
+          const seqs = parsed.data.quarantined ?? [];
+          if (seqs.length === 0) return 'skip';
+          return {
+            apply: () => {
+              for (const seq of seqs) {
+                rows.delete(seq);
+                erased.add(seq);
+              }
+            },
+          };
+        }
         if (record.kind === QUARANTINE_KINDS.quarantined) {
           const parsed = QuarantineMetaSchema.safeParse(meta);
           if (!parsed.success) return 'problem';
@@ -64,10 +82,23 @@ export const quarantineProjector: JournalProjector = {
         for (const resolution of resolutions) {
           await db.quarantine.update(resolution.quarantineSeq, resolvedFields(resolution));
         }
+        if (erased.size > 0) await deleteQuarantinedRows(db, [...erased]);
       },
     };
   },
 };
+
+/**
+ * Deletes the view rows of quarantine records erased with a patient: the quarantine's and the
+ * message browser's. Call inside a rw transaction over db.quarantine, db.messages and db.meta.
+ */
+export async function deleteQuarantinedRows(db: VaultDb, seqs: readonly number[]): Promise<void> {
+  if (seqs.length === 0) return;
+  await db.quarantine.bulkDelete([...seqs]);
+  const listed = (await db.messages.bulkGet([...seqs])).filter((row) => row !== undefined).length;
+  await db.messages.bulkDelete([...seqs]);
+  await addToMessageCount(db, -listed);
+}
 
 function resolvedFields(resolution: Resolution): Pick<QuarantineRowStored, 'status' | 'resolvedSeq' | 'resolvedAt' | 'heldAgainAs'> {
   return { status: resolution.status, resolvedSeq: resolution.seq, resolvedAt: resolution.at, ...(resolution.heldAgainAs !== undefined ? { heldAgainAs: resolution.heldAgainAs } : {}) };
