@@ -38,6 +38,54 @@ export const OUTCOME_LABELS: Readonly<Record<DicomImportRow['outcome'], string>>
 
 /** Bytes sent per call: small enough that progress moves and cancel takes effect soon. */
 const BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * Files sent per call: progress counts files the body has answered for, so a call of 63 small
+ * files left it at "0 of 300" for seconds (QA-12 D6); a few files per call keep it moving.
+ */
+const BATCH_FILES = 8;
+
+/** Outcomes that need someone to look: not filed, or filed nowhere a study shows it. */
+const NEEDS_ATTENTION: ReadonlySet<DicomImportRow['outcome']> = new Set(['held', 'quarantined', 'not-dicom', 'missing', 'no-file', 'failed', 'too-large', 'error']);
+
+/** The rows that need attention first (quarantined, held, missing, not DICOM…), then the others, each group in its order. */
+export function rowsNeedingAttentionFirst(rows: readonly DicomImportRow[]): DicomImportRow[] {
+  return [...rows.filter((row) => NEEDS_ATTENTION.has(row.outcome)), ...rows.filter((row) => !NEEDS_ATTENTION.has(row.outcome))];
+}
+
+const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
+
+/**
+ * The import's summary: how many files, and what became of them, each outcome counted; a warning
+ * (not the green of success) when any file was neither stored nor a duplicate, or the DICOMDIR
+ * names files that are not there.
+ */
+export function importSummary(rows: readonly DicomImportRow[]): { readonly text: string; readonly warn: boolean } {
+  const count = new Map<DicomImportRow['outcome'], number>();
+  for (const row of rows) count.set(row.outcome, (count.get(row.outcome) ?? 0) + 1);
+  const n = (outcome: DicomImportRow['outcome']): number => count.get(outcome) ?? 0;
+  // Files read, not the DICOMDIR's lines for files that were not there or records without one.
+  const files = rows.length - n('missing') - n('no-file');
+  const stored = n('stored') + n('conflict');
+  const parts = [`${stored} stored${n('conflict') > 0 ? ` (${n('conflict')} conflicting with an earlier copy)` : ''}`];
+  const also: [DicomImportRow['outcome'], string, string][] = [
+    ['directory', 'DICOMDIR (the index of the files)', 'DICOMDIRs (the index of the files)'],
+    ['duplicate', 'duplicate (stored before)', 'duplicates (stored before)'],
+    ['held', 'held in quarantine', 'held in quarantine'],
+    ['quarantined', 'quarantined', 'quarantined'],
+    ['not-dicom', 'not DICOM', 'not DICOM'],
+    ['failed', 'not stored', 'not stored'],
+    ['too-large', 'too large', 'too large'],
+    ['error', 'not imported', 'not imported'],
+    ['cancelled', 'cancelled', 'cancelled'],
+  ];
+  for (const [outcome, one, many] of also) if (n(outcome) > 0) parts.push(plural(n(outcome), one, many));
+  const directory: string[] = [];
+  if (n('missing') > 0) directory.push(`${plural(n('missing'), 'file', 'files')} named by the DICOMDIR ${n('missing') === 1 ? 'is' : 'are'} missing`);
+  if (n('no-file') > 0) directory.push(`${plural(n('no-file'), 'DICOMDIR record names', 'DICOMDIR records name')} no file`);
+  const text = `Of ${plural(files, 'file', 'files')}: ${parts.join(', ')}${directory.length > 0 ? `; ${directory.join('; ')}` : ''}.`;
+  const warn = rows.some((row) => row.outcome !== 'stored' && row.outcome !== 'conflict' && row.outcome !== 'duplicate' && row.outcome !== 'directory') || stored + n('duplicate') === 0;
+  return { text, warn };
+}
 
 /**
  * Imports files one batch at a time through `dicom.importFiles`; names stay in the mind, results
@@ -49,7 +97,12 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 export async function importDicomFiles(
   api: Pick<HdmsApi, 'intake' | 'dicom'>,
   files: readonly PickedFile[],
-  options: { readonly onProgress?: (done: number, total: number) => void; readonly cancelled?: () => boolean } = {},
+  options: {
+    readonly onProgress?: (done: number, total: number) => void;
+    readonly cancelled?: () => boolean;
+    /** A file streamed on its own: its bytes sealed so far, of its size. */
+    readonly onBytes?: (sent: number, size: number) => void;
+  } = {},
 ): Promise<DicomImportRow[]> {
   const rows: DicomImportRow[] = [];
   let index = 0;
@@ -60,7 +113,7 @@ export async function importDicomFiles(
     }
     const batch: PickedFile[] = [];
     let bytes = 0;
-    while (index < files.length && (batch.length === 0 || bytes + files[index]!.size <= BATCH_BYTES)) {
+    while (index < files.length && (batch.length === 0 || (batch.length < BATCH_FILES && bytes + files[index]!.size <= BATCH_BYTES))) {
       const file = files[index++]!;
       if (file.size > INTAKE_FILE_MAX_BYTES) {
         // Streamed on its own, chunk by chunk into the body's sealer (it never holds the whole file).
@@ -68,7 +121,7 @@ export async function importDicomFiles(
           index -= 1;
           break;
         }
-        rows.push(await streamDicomFile(api, file, options.cancelled));
+        rows.push(await streamDicomFile(api, file, options.cancelled, options.onBytes));
         continue;
       }
       batch.push(file);
@@ -99,6 +152,10 @@ export async function importDicomFiles(
   return rows;
 }
 
+function mebibytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
+}
+
 function readFailure(error: unknown): string {
   return error instanceof PickedFileUnreadable ? error.message : 'The file could not be read.';
 }
@@ -109,11 +166,17 @@ function readFailure(error: unknown): string {
  * no more (not DICOM). Cancel between chunks aborts it (nothing stored), and so does a file that
  * can no longer be read.
  */
-export async function streamDicomFile(api: Pick<HdmsApi, 'dicom'>, file: PickedFile, cancelled?: () => boolean): Promise<DicomImportRow> {
+export async function streamDicomFile(
+  api: Pick<HdmsApi, 'dicom'>,
+  file: PickedFile,
+  cancelled?: () => boolean,
+  onBytes?: (sent: number, size: number) => void,
+): Promise<DicomImportRow> {
   if (file.size > DICOM_STREAM_MAX_BYTES) return { name: file.name, outcome: 'too-large', reason: `Larger than ${DICOM_STREAM_MAX_BYTES / (1024 * 1024 * 1024)} GiB: not imported (send it over DICOM instead).` };
   let handle: string | null = null;
   try {
     handle = (await api.dicom.streamBegin({})).handle;
+    onBytes?.(0, file.size);
     for (let offset = 0; ; offset += CHUNK_BYTES) {
       if (cancelled?.() === true) {
         await api.dicom.streamAbort({ handle });
@@ -123,6 +186,7 @@ export async function streamDicomFile(api: Pick<HdmsApi, 'dicom'>, file: PickedF
       const chunk = await file.read(offset, end);
       if (chunk.length !== end - offset) throw new PickedFileUnreadable();
       const answer = await api.dicom.streamAppend({ handle, chunk: toBase64Url(chunk), last: end === file.size });
+      onBytes?.(end, file.size);
       if (answer.result !== undefined) return { name: file.name, outcome: answer.result.outcome, ...(answer.result.reason !== undefined ? { reason: answer.result.reason } : {}) };
       if (end === file.size) return { name: file.name, outcome: 'error', reason: 'The node did not say what became of the file.' };
     }
@@ -147,7 +211,7 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
   const folderId = useId();
   const [picked, setPicked] = useState<File[]>([]);
   const [dragging, setDragging] = useState(false);
-  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  const [progress, setProgress] = useState<{ done: number; total: number; bytes?: { sent: number; size: number } } | null>(null);
   const [rows, setRows] = useState<DicomImportRow[] | null>(null);
   const cancel = useRef(false);
 
@@ -176,6 +240,7 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
           setProgress({ done, total });
         },
         cancelled: () => cancel.current || job.stoppedByLock(),
+        onBytes: (sent, size) => setProgress((now) => (now === null ? now : { ...now, bytes: { sent, size } })),
       });
       notImported = imported.filter((row) => row.outcome === 'cancelled' || row.outcome === 'error').length;
       if (job.stoppedByLock()) return;
@@ -196,9 +261,7 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
       if (files.length > 0) void run.run(files);
     });
   };
-  const stored = rows?.filter((row) => row.outcome === 'stored' || row.outcome === 'conflict').length ?? 0;
-  // Files read, not the DICOMDIR's lines for files that were not there or records without one.
-  const fileCount = rows?.filter((row) => row.outcome !== 'missing' && row.outcome !== 'no-file').length ?? 0;
+  const summary = rows === null ? null : importSummary(rows);
 
   return (
     <section className="panel" aria-labelledby={headingId}>
@@ -249,6 +312,7 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
             <progress value={progress.done} max={progress.total} aria-label="Import progress" />
             <p role="status" className="form-actions__reason">
               Importing: {progress.done} of {progress.total} files…
+              {progress.bytes !== undefined && progress.bytes.sent < progress.bytes.size && ` This file: ${mebibytes(progress.bytes.sent)} of ${mebibytes(progress.bytes.size)} MiB sent.`}
             </p>
             <button type="button" className="button" onClick={() => (cancel.current = true)}>
               Cancel
@@ -257,10 +321,11 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
         )}
       </div>
       <ActionError error={run.error} />
-      {rows !== null && (
+      {rows !== null && summary !== null && (
         <>
-          <p role="status" className="note note--ok">
-            {stored === 1 ? '1 instance stored' : `${stored} instances stored`} of {fileCount === 1 ? '1 file' : `${fileCount} files`}.
+          <p role="status" className={summary.warn ? 'note note--warn' : 'note note--ok'}>
+            {summary.text}
+            {summary.warn && rows.some((row) => NEEDS_ATTENTION.has(row.outcome)) && ' The files that need attention are listed first.'}
           </p>
           <h3 id={resultsId}>Import results</h3>
           <div className="table-wrap">
@@ -273,7 +338,7 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
                 </tr>
               </thead>
               <tbody>
-                {rows.map((row, index) => (
+                {rowsNeedingAttentionFirst(rows).map((row, index) => (
                   <tr key={`${index}:${row.name}`}>
                     <th scope="row">{row.name}</th>
                     <td>{OUTCOME_LABELS[row.outcome]}</td>

@@ -84,13 +84,17 @@ describe('Imaging: studies received over DICOM', () => {
       const results = page.getByRole('table', { name: 'Import results' });
       await results.waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
       const lines = await results.locator('tbody tr').allInnerTexts();
+      // The file that needs attention first (QA-12 D6), the others in their order; the summary counts each outcome.
       expect(lines.map((line) => line.split('\t').slice(0, 2).join(' | '))).toEqual([
+        'README.TXT | Not DICOM',
         'DICOMDIR | DICOMDIR (index of the files)',
         'IM000001 | Stored',
         'IM000002 | Stored',
-        'README.TXT | Not DICOM',
         'IM_RESEND | Duplicate (stored before)',
       ]);
+      const summary = page.getByText(/^Of 5 files:/);
+      expect(await summary.innerText()).toBe('Of 5 files: 2 stored, 1 DICOMDIR (the index of the files), 1 duplicate (stored before), 1 not DICOM. The files that need attention are listed first.');
+      expect(await summary.getAttribute('class')).toContain('note--warn');
       const table = page.getByRole('table', { name: 'Studies' });
       await expect.poll(() => table.locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(3);
       // The list follows the replay: poll until both instances of the imported study are indexed.

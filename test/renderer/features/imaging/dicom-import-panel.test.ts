@@ -117,6 +117,30 @@ describe('DICOM import from the mind', () => {
     expect(rows.filter((row) => row.outcome === 'stored').map((row) => row.name)).toEqual(['a.dcm', 'b.dcm', 'c.dcm']);
   });
 
+  // QA-12 D6: progress sat at "0 of 300" while the first 63 files went in one call.
+  it('counts files as they are done, a few at a time, not per 8 MiB batch', async () => {
+    const calls: Calls = [];
+    const progress: number[] = [];
+    const rows = await importDicomFiles(fakeApi(calls), Array.from({ length: 20 }, (_, index) => file(`IM${index}`)), { onProgress: (done) => progress.push(done) });
+    expect(rows).toHaveLength(20);
+    expect(progress).toEqual([8, 16, 20]);
+    expect(calls.map((call) => call.files?.length)).toEqual([8, 8, 4]);
+  });
+
+  it('tells the bytes of a file streamed on its own as its chunks are sealed', async () => {
+    const bytes: [number, number][] = [];
+    const row = await streamDicomFile({ dicom: streamApi([]) } as never, file('big.dcm', 3 * 512 * 1024 + 10), undefined, (sent, size) => bytes.push([sent, size]));
+    expect(row.outcome).toBe('stored');
+    const size = 3 * 512 * 1024 + 10;
+    expect(bytes).toEqual([
+      [0, size],
+      [512 * 1024, size],
+      [1024 * 1024, size],
+      [1536 * 1024, size],
+      [size, size],
+    ]);
+  });
+
   it('a streamed file that shrank or vanished after it was chosen is aborted with the reason', async () => {
     const streams: StreamCall[] = [];
     const shrunk: PickedFile = { name: 'big.dcm', size: 4 * 1024 * 1024, read: async (start, end) => new Uint8Array(start === 0 ? end - start : 10) };

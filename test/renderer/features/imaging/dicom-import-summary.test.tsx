@@ -1,0 +1,60 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { importSummary, rowsNeedingAttentionFirst, type DicomImportRow } from '../../../../renderer/features/imaging/dicom-import-panel';
+import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault } from '../../support/fake-vault-service';
+import { renderApp } from '../../support/render-app';
+
+// QA-12 D6: the summary was always a green "N instances stored of M files", whatever became of the rest.
+
+const rows = (outcome: DicomImportRow['outcome'], count: number, prefix = outcome): DicomImportRow[] => Array.from({ length: count }, (_, index) => ({ name: `${prefix}-${index + 1}`, outcome }));
+
+describe('DICOM import summary', () => {
+  it('counts every outcome, and is a warning when a file was neither stored nor a duplicate', () => {
+    const cancelledMidway = [...rows('stored', 62), ...rows('conflict', 1), ...rows('duplicate', 1), ...rows('held', 1), ...rows('quarantined', 1), ...rows('not-dicom', 2), ...rows('cancelled', 232), ...rows('missing', 5)];
+    expect(importSummary(cancelledMidway)).toEqual({
+      text: 'Of 300 files: 63 stored (1 conflicting with an earlier copy), 1 duplicate (stored before), 1 held in quarantine, 1 quarantined, 2 not DICOM, 232 cancelled; 5 files named by the DICOMDIR are missing.',
+      warn: true,
+    });
+    // A DICOMDIR whose images are not there: nothing stored is not a success.
+    expect(importSummary([...rows('directory', 1), ...rows('missing', 5)])).toEqual({ text: 'Of 1 file: 0 stored, 1 DICOMDIR (the index of the files); 5 files named by the DICOMDIR are missing.', warn: true });
+    expect(importSummary([...rows('stored', 2), ...rows('duplicate', 3)])).toEqual({ text: 'Of 5 files: 2 stored, 3 duplicates (stored before).', warn: false });
+    expect(importSummary([...rows('stored', 1), ...rows('error', 1), ...rows('too-large', 1), ...rows('failed', 1), ...rows('no-file', 1)]).text).toBe(
+      'Of 4 files: 1 stored, 1 not stored, 1 too large, 1 not imported; 1 DICOMDIR record names no file.',
+    );
+  });
+
+  it('lists the files that need attention first, the others after in their order', () => {
+    const list = [...rows('stored', 2), ...rows('quarantined', 1), ...rows('duplicate', 1), ...rows('held', 1), ...rows('cancelled', 1), ...rows('missing', 1), ...rows('not-dicom', 1), ...rows('directory', 1)];
+    expect(rowsNeedingAttentionFirst(list).map((row) => row.name)).toEqual(['quarantined-1', 'held-1', 'missing-1', 'not-dicom-1', 'stored-1', 'stored-2', 'duplicate-1', 'cancelled-1', 'directory-1']);
+  });
+
+  it('on the page: a warning summary and the quarantined, held and not-DICOM files at the top of a long list', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const outcome = (index: number) => (index === 37 ? 'quarantined' : index === 61 ? 'held' : index === 88 ? 'not-dicom' : 'stored');
+    let sent = 0;
+    node.handle('dicom.importFiles', (request) => {
+      const files = (request as { files?: unknown[] }).files ?? [];
+      const results = files.map((_, file) => ({ file, outcome: outcome(sent + file), ...(outcome(sent + file) === 'stored' ? { seq: sent + file + 1 } : { reason: 'Why.' }) }));
+      sent += files.length;
+      return { results };
+    });
+    renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    const files = Array.from({ length: 100 }, (_, index) => new File([new Uint8Array(16)], `IM${String(index).padStart(4, '0')}`));
+    fireEvent.change(await screen.findByLabelText('Folder or CD'), { target: { files } });
+    fireEvent.click(screen.getByRole('button', { name: 'Import DICOM files' }));
+    const table = await screen.findByRole('table', { name: 'Import results' });
+    const summary = screen.getByText(/^Of 100 files:/);
+    expect(summary.textContent).toBe('Of 100 files: 97 stored, 1 held in quarantine, 1 quarantined, 1 not DICOM. The files that need attention are listed first.');
+    expect(summary.className).toContain('note--warn');
+    expect(summary.className).not.toContain('note--ok');
+    const first = within(table).getAllByRole('row').slice(1, 5).map((row) => [...row.querySelectorAll('th, td')].slice(0, 2).map((cell) => cell.textContent));
+    expect(first).toEqual([
+      ['IM0037', 'Quarantined'],
+      ['IM0061', 'Held in quarantine'],
+      ['IM0088', 'Not DICOM'],
+      ['IM0000', 'Stored'],
+    ]);
+  });
+});
