@@ -7,6 +7,7 @@ import { MESSAGE_STATUSES, type MessageStatus } from '../../vault/views/message-
 import { AckCodes } from './message-parts';
 import { When, count } from './monitor-tables';
 import { unreversedRange } from '../../app/form/date-range';
+import { SHORT_HINT, tooShortForPrefix } from '../patients/short-query';
 
 /** What each status means, in the words the browser shows. */
 export const STATUS_WORDS: Readonly<Record<MessageStatus, string>> = {
@@ -81,11 +82,15 @@ export function shownSentence(shown: number, total: number | null, more: boolean
   const scope = what === '' ? 'messages received' : `messages matching ${what}`;
   // While the views are built (a new browser profile, a restore, "Rebuild index") none found says nothing about what arrived.
   if (shown === 0 && indexing) return what === '' ? 'No message is indexed yet: the vault is still being indexed, and this list fills in when it is done.' : `No message indexed so far matches ${what}: the vault is still being indexed.`;
-  if (shown === 0) return what === '' ? 'No message has been received yet.' : `No message matches ${what}.`;
-  if (!more) return shown === 1 ? `Showing the one message ${what === '' ? 'received' : `matching ${what}`}.` : `Showing all ${count(shown)} ${scope}, newest first.`;
-  if (total !== null) return `Showing the newest ${count(shown)} of ${capped ? 'more than ' : ''}${count(total)} ${scope}.`;
+  // A patient query of 1–2 letters matches whole words only, as in patient search: the same hint (QA round 4 #13).
+  const patient = filters.patient.trim();
+  const short = tooShortForPrefix(patient);
+  if (shown === 0) return what === '' ? 'No message has been received yet.' : short ? `${SHORT_HINT} No message matches ${what} as a whole name, number or word.` : `No message matches ${what}.`;
+  const shortNote = short ? ` “${patient}” was matched as a whole name, number or word: ${SHORT_HINT.charAt(0).toLowerCase()}${SHORT_HINT.slice(1)}` : '';
+  if (!more) return (shown === 1 ? `Showing the one message ${what === '' ? 'received' : `matching ${what}`}.` : `Showing all ${count(shown)} ${scope}, newest first.`) + shortNote;
+  if (total !== null) return `Showing the newest ${count(shown)} of ${capped ? 'more than ' : ''}${count(total)} ${scope}.${shortNote}`;
   // Filters checked message by message beside the driving one (message-reads.ts): not counted.
-  return `Showing the newest ${count(shown)} ${scope}; more match (the total is not counted for these filters together: that would mean reading every message they could match).`;
+  return `Showing the newest ${count(shown)} ${scope}; more match (the total is not counted for these filters together: that would mean reading every message they could match).${shortNote}`;
 }
 
 type Results =
@@ -184,7 +189,7 @@ export function MessageBrowser() {
     }
   };
   const set = (field: keyof BrowserFilters) => (event: { target: { value: string } }) => setFilters({ ...filters, [field]: event.target.value });
-  const ids = { control: useId(), sender: useId(), type: useId(), types: useId(), status: useId(), from: useId(), to: useId(), patient: useId() };
+  const ids = { control: useId(), sender: useId(), type: useId(), types: useId(), status: useId(), from: useId(), to: useId(), patient: useId(), patientHint: useId() };
 
   return (
     <>
@@ -257,7 +262,20 @@ export function MessageBrowser() {
             <label htmlFor={ids.patient} className="field__label">
               Patient identifier or name
             </label>
-            <input id={ids.patient} className="input" value={filters.patient} onChange={set('patient')} autoComplete="off" spellCheck={false} />
+            <input
+              id={ids.patient}
+              className="input"
+              value={filters.patient}
+              onChange={set('patient')}
+              autoComplete="off"
+              spellCheck={false}
+              aria-describedby={tooShortForPrefix(filters.patient) ? ids.patientHint : undefined}
+            />
+            {tooShortForPrefix(filters.patient) && (
+              <p id={ids.patientHint} className="field__hint">
+                {SHORT_HINT}
+              </p>
+            )}
           </div>
           <div className="message-filters__actions">
             <button type="submit" className="button button--primary">

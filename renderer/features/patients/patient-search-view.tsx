@@ -7,6 +7,7 @@ import type { HitCache } from './hit-cache';
 import { IndexingNotice } from './indexing-notice';
 import { PatientResultList, type ResultListHandle } from './patient-result-list';
 import type { PatientSearch } from './use-patient-search';
+import { SHORT_HINT, tooShortForPrefix, wholeWordOnly } from './short-query';
 
 const numberFormat = new Intl.NumberFormat('en');
 
@@ -162,11 +163,7 @@ export function PatientSearchView({
   );
 }
 
-/** Shorter queries match whole words only (no name or number starts with fewer than 3 letters in the index). */
-export const MIN_PREFIX_QUERY = 3;
-const SHORT_HINT = `Type at least ${MIN_PREFIX_QUERY} letters to search by the start of a name or number.`;
-/** A query of Han, kana or Hangul only: one or two such characters are a whole word, not too short a start. */
-const CJK_WORD = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+$/u;
+export { MIN_PREFIX_QUERY } from './short-query';
 
 export function searchStatus(search: Pick<PatientSearch, 'query' | 'total' | 'outcome' | 'searching'>): string {
   const query = search.query.trim();
@@ -175,8 +172,8 @@ export function searchStatus(search: Pick<PatientSearch, 'query' | 'total' | 'ou
     return `Type a name, MRN, code or word…${total}`;
   }
   // One or two Chinese, Japanese or Korean characters are a whole word (a surname: 王, 山田), searched as one; no hint to type more (QA12 D4).
-  const wholeWord = [...query].length < MIN_PREFIX_QUERY;
-  const short = wholeWord && !CJK_WORD.test(query);
+  const wholeWord = wholeWordOnly(query);
+  const short = tooShortForPrefix(query);
   const { outcome } = search;
   if (outcome === null || outcome.query !== query) return search.searching ? 'Searching…' : short ? SHORT_HINT : 'Press Enter to search.';
   const took = `${numberFormat.format(Math.round(outcome.tookMs))} ms`;

@@ -196,6 +196,24 @@ describe('Message browser', () => {
     expect(gone.querySelector('time')?.getAttribute('datetime')).toBe('2025-03-02T09:00:00.000Z');
   });
 
+  it('QA round 4 #13: a 1–2 letter patient query gets the patient search hint, under the field and in the line above the results', async () => {
+    setup();
+    await screen.findByText('Showing the newest 50 of 61 messages received.');
+    const field = screen.getByLabelText('Patient identifier or name');
+    fireEvent.change(field, { target: { value: 'zw' } });
+    const hint = document.getElementById(field.getAttribute('aria-describedby') ?? '')!;
+    expect(hint.textContent).toBe('Type at least 3 letters to search by the start of a name or number.');
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    await screen.findByText('Type at least 3 letters to search by the start of a name or number. No message matches patient “zw” as a whole name, number or word.');
+    // Three letters: no hint; one or two Chinese, Japanese or Korean characters are a whole word (as in patient search).
+    fireEvent.change(field, { target: { value: 'zwi' } });
+    expect(field.getAttribute('aria-describedby')).toBeNull();
+    fireEvent.change(field, { target: { value: '王' } });
+    expect(field.getAttribute('aria-describedby')).toBeNull();
+    expect(shownSentence(2, 2, false, { ...NO_FILTERS, patient: 'li' })).toBe('Showing all 2 messages matching patient “li”, newest first. “li” was matched as a whole name, number or word: type at least 3 letters to search by the start of a name or number.');
+    expect(shownSentence(0, 0, false, { ...NO_FILTERS, patient: '王' })).toBe('No message matches patient “王”.');
+  });
+
   it('turns the form into a query and words (dates are whole local days, the end included)', () => {
     expect(queryOf(NO_FILTERS)).toEqual({});
     expect(queryOf({ ...NO_FILTERS, controlId: ' X1 ', type: 'oru', patient: ' MRN0 ' })).toEqual({ controlId: 'X1', types: ['oru'], patient: 'MRN0' });
