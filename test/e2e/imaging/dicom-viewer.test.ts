@@ -283,6 +283,8 @@ describe('Imaging: the DICOM viewer', () => {
       const report = page.getByRole('region', { name: 'Imaging Report' });
       await report.waitFor({ timeout: UI_TIMEOUT_MS });
       expect(await report.innerText()).toMatch(/Finding: No focal lesion\.[\s\S]*Diameter: 12\.5 mm/);
+      // A report is no image: the image tools are off (QA4-12 D8d: they stayed on and did nothing).
+      await expectImageToolsOff(page);
     });
 
     await steps.run('the PDF series offers the document as a file, byte for byte', async () => {
@@ -292,8 +294,18 @@ describe('Imaging: the DICOM viewer', () => {
       expect(download.suggestedFilename()).toBe('document-1.pdf');
       const saved = await download.path();
       expect((await readFile(saved)).toString('latin1')).toBe(pdf.toString('latin1'));
+      await expectImageToolsOff(page);
     });
 
     expect(consoleErrors).toEqual([]);
   });
 });
+
+/** The viewer's image tools are disabled (a report or a document is shown); Tags stays on. */
+async function expectImageToolsOff(page: Page): Promise<void> {
+  const tools = page.getByRole('toolbar', { name: 'Image tools' });
+  for (const name of ['Window/level', 'Pan', 'Zoom', 'Length', 'Invert', 'Reset']) {
+    expect(await tools.getByRole(name === 'Invert' || name === 'Reset' ? 'button' : 'radio', { name, exact: true }).isDisabled(), name).toBe(true);
+  }
+  expect(await tools.getByRole('button', { name: 'Tags' }).isDisabled()).toBe(false);
+}

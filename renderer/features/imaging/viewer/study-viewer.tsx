@@ -242,6 +242,8 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const tagsOf = shown?.instanceId ?? null;
   const loadTags = useCallback(() => (tagsOf === null ? Promise.resolve([]) : loader.overview(tagsOf).then(() => client.tags(tagsOf))), [loader, client, tagsOf]);
   const grayscale = shown?.frame?.kind === 'gray';
+  // A report, a document or an instance of neither has no pixels: the image tools would do nothing.
+  const noImage = image === null ? 'No image is shown: these tools work on images.' : undefined;
 
   return (
     <section className="viewer__study" aria-labelledby={headingId} onKeyDown={onKey} ref={viewerRef}>
@@ -325,23 +327,23 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                     ['length', 'Length'],
                   ] as const
                 ).map(([value, text]) => (
-                  <button key={value} type="button" role="radio" aria-checked={tool === value} className={tool === value ? 'button button--primary' : 'button'} onClick={() => setTool(value)}>
+                  <button key={value} type="button" role="radio" aria-checked={tool === value} className={tool === value ? 'button button--primary' : 'button'} disabled={noImage !== undefined} title={noImage} onClick={() => setTool(value)}>
                     {text}
                   </button>
                 ))}
               </div>
               <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
                 {CT_PRESETS.map((entry) => (
-                  <button key={entry.name} type="button" className="button" disabled={!grayscale} title={`Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
+                  <button key={entry.name} type="button" className="button" disabled={!grayscale} title={noImage ?? `Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
                     {entry.name}
                   </button>
                 ))}
               </div>
               <div className="viewer-toolbar__group" role="group" aria-label="View">
-                <button type="button" className="button" aria-pressed={view.invert} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
+                <button type="button" className="button" aria-pressed={view.invert} disabled={noImage !== undefined} title={noImage} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
                   Invert
                 </button>
-                <button type="button" className="button" onClick={reset}>
+                <button type="button" className="button" disabled={noImage !== undefined} title={noImage} onClick={reset}>
                   Reset
                 </button>
                 <button type="button" className="button" aria-pressed={playing} disabled={stack.length < 2} onClick={() => setPlaying((on) => !on)}>
