@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import dicomParser from 'dicom-parser';
 import { createDicomNetworkIntake } from '../../electron/intake/dicom/dicom-intake';
-import { startDicomServer, type DicomServer, type DicomServerEvent } from '../../electron/intake/dicom/dicom-server';
+import { startDicomServer, type DicomServer, type DicomServerEvent, type DicomServerOptions } from '../../electron/intake/dicom/dicom-server';
 import { EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../electron/intake/dicom/dicom-uids';
 import { createSealer } from '../../shared/crypto/envelope';
 import { IntakeMetaSchema } from '../../shared/journal/intake-meta';
@@ -34,10 +35,10 @@ afterEach(async () => {
   work = '';
 });
 
-async function receiver(events: DicomServerEvent[] = []) {
+async function receiver(events: DicomServerEvent[] = [], overrides: Partial<DicomServerOptions> = {}) {
   const vault = await setup();
   const intake = createDicomNetworkIntake({ pipeline: vault.pipeline });
-  server = await startDicomServer({ port: 0, aeTitle: 'HDMS', log: silent, cStore: async (request) => (await intake(request)).status, onEvent: (event) => events.push(event), closeTimeoutMs: 1000 });
+  server = await startDicomServer({ port: 0, aeTitle: 'HDMS', log: silent, cStore: async (request) => (await intake(request)).status, onEvent: (event) => events.push(event), closeTimeoutMs: 1000, ...overrides });
   work = await mkdtemp(path.join(os.tmpdir(), 'hdms-dicom-interop-'));
   return { ...vault, port: server.port };
 }
@@ -62,6 +63,25 @@ describe('interop: dcmtk echoscu / storescu → the HDMS Node DICOM receiver', (
     const wrong = await runTool('echoscu', ['-aec', 'NOTHDMS', '-aet', 'ECHO', '127.0.0.1', String(port)]);
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toMatch(/Called AE Title Not Recognized/i);
+  });
+
+  it('answers an allowed echoscu while a host on no allow-list entry floods the port (security audit finding 2)', async () => {
+    const events: DicomServerEvent[] = [];
+    const { port } = await receiver(events, { allowedCallers: [{ aeTitle: 'MODALITY1', address: '127.0.0.1' }] });
+    // 40 connections from a second loopback address, each holding one byte of a PDU and nothing more.
+    const flood = Array.from({ length: 40 }, () => {
+      const socket = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.9' }, () => socket.write(Buffer.from([0x01])));
+      socket.on('error', () => undefined);
+      return socket;
+    });
+    try {
+      const refusedAll = () => events.filter((event) => event.type === 'rejected' && event.address === '127.0.0.9').length === 40;
+      while (!refusedAll()) await new Promise((resolve) => setTimeout(resolve, 5));
+      const ok = await runTool('echoscu', ['-aec', 'HDMS', '-aet', 'MODALITY1', '127.0.0.1', String(port)]);
+      expect(ok.code, ok.stderr).toBe(0);
+    } finally {
+      for (const socket of flood) socket.destroy();
+    }
   });
 
   it('stores what storescu sends in every transfer syntax, as received, over several associations at once', async () => {

@@ -1,4 +1,5 @@
 import type { DicomRejectionReason } from '../../../shared/ipc/dicom-contract';
+import { normalizePeerAddress } from '../peer-slots';
 import { CONTEXT_RESULT, REJECT_REASON, REJECT_RESULT, REJECT_SOURCE, type AssociateAc, type AssociateRj, type AssociateRq, type PresentationContextAc } from './dicom-pdu';
 import { DICOM_APPLICATION_CONTEXT, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, STORAGE_TRANSFER_SYNTAXES, VERIFICATION_SOP_CLASS, VERIFICATION_TRANSFER_SYNTAXES, isStorageSopClass } from './dicom-uids';
 
@@ -38,8 +39,7 @@ export type Negotiation =
 
 /** ::ffff:10.0.0.5 and 10.0.0.5 are the same caller. */
 export function normalizeIp(address: string): string {
-  const lower = address.trim().toLowerCase();
-  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
+  return normalizePeerAddress(address);
 }
 
 /**

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { DicomRejectionReason } from '../../../shared/ipc/dicom-contract';
 import { negotiateAssociation, normalizeIp, type AllowedCaller, type Negotiation } from './dicom-negotiation';
+import { PeerSlots } from '../peer-slots';
 import { REJECT_REASON, REJECT_RESULT, REJECT_SOURCE } from './dicom-pdu';
 import { UpperLayerAcceptor, type UlEnding } from './dicom-upper-layer';
 import { DimseService, type CStoreRequest, type DimseEvent } from './dimse-service';
@@ -23,6 +24,12 @@ export interface DicomServerOptions {
   readonly maxPduLength?: number;
   /** Associations at once; more are rejected (transient, local limit exceeded). Default 8. */
   readonly maxAssociations?: number;
+  /**
+   * Transport connections from one address at once; more are closed as they connect. Default
+   * `maxAssociations` + 4: one host may use every association and still be answered
+   * A-ASSOCIATE-RJ (too many) past them, while 4 connection slots always stay free for other hosts.
+   */
+  readonly maxConnectionsPerAddress?: number;
   /** ARTIM (PS3.8 9.1.5). Default 30 s. */
   readonly artimMs?: number;
   /** Silence allowed while the peer owes the next PDU. Default 60 s. */
@@ -44,7 +51,7 @@ export type DicomServerEvent =
       readonly type: 'rejected';
       readonly why: string;
       readonly reason: DicomRejectionReason;
-      /** '' for a connection closed before its A-ASSOCIATE-RQ (too many connections). */
+      /** '' for a connection closed as it connected (too many connections, or an address on no allow-list entry). */
       readonly callingAeTitle: string;
       readonly calledAeTitle: string;
       readonly address: string;
@@ -89,6 +96,11 @@ interface Entry {
  * - **Associations** beyond `maxAssociations` are rejected with A-ASSOCIATE-RJ (rejected-transient,
  *   service-provider presentation, local-limit-exceeded), so a modality retries later. Transport
  *   connections beyond that cap plus a few are closed at once (a flood keeps no memory).
+ * - **Slots per host**, decided as a peer connects (PeerSlots, as the MLLP listener does): with an
+ *   allow-list, an address on none of its entries is closed before it sends a byte; one address
+ *   holds at most `maxConnectionsPerAddress` connections (default `maxAssociations` + 4 of the
+ *   `maxAssociations` + 8 slots), so a flood or a slow loris from one host leaves slots to the
+ *   others and cannot keep an allowed modality out.
  * - **Slow or silent peers**: the A-ASSOCIATE-RQ must arrive within ARTIM of the connection, however
  *   slowly its bytes trickle; an established association is aborted after `idleTimeoutMs` without a
  *   complete PDU while the peer owes one; after a reject, release or abort the peer has ARTIM to close.
@@ -103,15 +115,20 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
   if (!isLoopbackHost(host) && allowedCallers.length === 0) throw new Error(`Listening on ${host} needs an allow-list of calling AE titles with their addresses.`);
   const maxAssociations = options.maxAssociations ?? 8;
   const maxPduLength = options.maxPduLength ?? 256 * 1024;
+  /** The allow-list's addresses (any address when there is none) and the connections open per address. */
+  const slots = new PeerSlots(allowedCallers.length === 0 ? null : allowedCallers.map((caller) => caller.address), options.maxConnectionsPerAddress ?? maxAssociations + EXTRA_CONNECTIONS / 2);
   const entries = new Set<Entry>();
   const { log } = options;
   const established = (): number => [...entries].filter((entry) => entry.established).length;
 
   const server = net.createServer((socket) => {
     const peer = normalizeIp(socket.remoteAddress ?? '');
-    if (entries.size >= maxAssociations + EXTRA_CONNECTIONS) {
+    const full = entries.size >= maxAssociations + EXTRA_CONNECTIONS;
+    const refusal = full ? 'too-many' : slots.take(peer);
+    if (refusal !== null) {
       socket.destroy();
-      options.onEvent?.({ type: 'rejected', why: 'too many connections', reason: 'too-many', callingAeTitle: '', calledAeTitle: '', address: peer });
+      const why = full ? 'too many connections' : refusal === 'not-allowed' ? 'the address is on no allow-list entry' : 'too many connections from this address';
+      options.onEvent?.({ type: 'rejected', why, reason: refusal, callingAeTitle: '', calledAeTitle: '', address: peer });
       return;
     }
     socket.setNoDelay(true);
@@ -158,7 +175,10 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
     service.bind(ul);
     const entry: Entry = { ul, peer, since: new Date().toISOString(), callingAeTitle: '', established: false };
     entries.add(entry);
-    socket.on('close', () => entries.delete(entry));
+    socket.on('close', () => {
+      entries.delete(entry);
+      slots.release(peer);
+    });
   });
   server.maxConnections = maxAssociations + EXTRA_CONNECTIONS;
 

@@ -4,6 +4,7 @@ import { ERR } from './hl7-errors';
 import { peekHeader } from './hl7-front-end';
 import type { Hl7Logger, Hl7Peer } from './hl7-intake';
 import { DEFAULT_MAX_MESSAGE_BYTES, MllpDeframer, mllpFrame, type MllpEvent } from './mllp-framer';
+import { PeerSlots, normalizePeerAddress } from '../peer-slots';
 
 /**
  * The MLLP listener (node:net). Per connection, frames are handled strictly in order: the next
@@ -103,8 +104,7 @@ export function isLoopback(host: string): boolean {
 }
 
 export function normalizeAddress(address: string): string {
-  const lower = address.trim().toLowerCase();
-  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
+  return normalizePeerAddress(address);
 }
 
 interface Connection {
@@ -158,14 +158,12 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   const maxJunk = options.maxJunkBytes ?? 64 * 1024;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   const frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
-  const maxPerPeer = Math.max(1, options.maxConnectionsPerPeer ?? 16);
-  /** Open connections per peer address. */
-  const perPeer = new Map<string, number>();
   const { log, handler } = options;
-  const allowed = options.allowedPeers === undefined ? null : new Set(options.allowedPeers.map(normalizeAddress));
-  if (!isLoopback(host) && (allowed === null || allowed.size === 0)) {
+  if (!isLoopback(host) && (options.allowedPeers === undefined || options.allowedPeers.length === 0)) {
     throw new Error(`Listening on ${host} (not loopback) requires a non-empty list of allowed peer addresses.`);
   }
+  /** The allow-list and the connections open per peer address, checked at connect. */
+  const slots = new PeerSlots(options.allowedPeers ?? null, options.maxConnectionsPerPeer ?? 16);
   const connections = new Set<Connection>();
   const memory = { held: 0, peak: 0, working: 0, paused: 0, grants: 0 };
 
@@ -372,18 +370,13 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     const address = normalizeAddress(socket.remoteAddress ?? '');
     const label = `${address}:${socket.remotePort ?? 0}`;
-    if (allowed !== null && !allowed.has(address)) {
-      log.warn({ peer: address }, 'MLLP: connection refused: the peer is not in the allowed list');
+    const refusal = slots.take(address);
+    if (refusal !== null) {
+      if (refusal === 'not-allowed') log.warn({ peer: address }, 'MLLP: connection refused: the peer is not in the allowed list');
+      else log.warn({ peer: address, limit: slots.maxPerPeer }, 'MLLP: connection refused: too many connections from this address');
       socket.destroy();
       return;
     }
-    const fromPeer = perPeer.get(address) ?? 0;
-    if (fromPeer >= maxPerPeer) {
-      log.warn({ peer: address, limit: maxPerPeer }, 'MLLP: connection refused: too many connections from this address');
-      socket.destroy();
-      return;
-    }
-    perPeer.set(address, fromPeer + 1);
     const connection: Connection = {
       socket,
       peer: { address, ...(socket.remotePort !== undefined ? { port: socket.remotePort } : {}) },
@@ -430,9 +423,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     socket.on('close', () => {
       connections.delete(connection);
       clearFrameTimer(connection);
-      const left = (perPeer.get(address) ?? 1) - 1;
-      if (left > 0) perPeer.set(address, left);
-      else perPeer.delete(address);
+      slots.release(address);
       forget(connection);
       // The unfinished frame's bytes go with the deframer (nothing else refers to them).
       connection.deframer.end();
