@@ -11,6 +11,8 @@ export function LockButton() {
   const vault = useVault();
   const running = useImportsRunning();
   const [asking, setAsking] = useState(false);
+  // The import ended while the question was open: nothing to ask any more, and nothing left to ask later.
+  if (asking && running === null) setAsking(false);
   return (
     <>
       <button type="button" className="button" onClick={() => (running === null ? vault.lock() : setAsking(true))}>

@@ -110,13 +110,30 @@ describe('DICOM import and the lock', () => {
     expectNoFileName();
   });
 
-  it('an import with no lock is not stopped, and Lock afterwards locks at once', async () => {
+  it('an import with no lock is not stopped, and Lock afterwards locks at once (also after a question made moot by the import ending)', async () => {
     const vault = createFakeVault({ phase: 'unlocked' });
     const body = importingNode(vault);
     renderApp(body.node, '#/imaging', vault);
     await startImport();
+    fireEvent.click(lockButton());
+    await screen.findByRole('dialog', { name: 'Lock while an import runs?' });
     act(() => body.release());
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(vault.phase()).toBe('unlocked');
     expect(await screen.findByText('Import results')).toBeTruthy();
+    // The next import does not bring the old question back by itself.
+    let answer: () => void = () => undefined;
+    body.node.handle('dicom.importFiles', async (request) => {
+      await new Promise<void>((resolve) => (answer = resolve));
+      return { results: ((request as { files?: unknown[] }).files ?? []).map((_, file) => ({ file, outcome: 'duplicate' as const, seq: 1 })) };
+    });
+    await startImport();
+    expect(screen.queryByRole('dialog')).toBeNull();
+    for (let batch = 0; batch < FILES && screen.queryByRole('progressbar') !== null; batch++) {
+      act(() => answer());
+      await act(() => new Promise((resolve) => setTimeout(resolve, 10)));
+    }
+    await screen.findByText(/^Of 30 files: 0 stored, 30 duplicates/);
     fireEvent.click(lockButton());
     expect(await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' })).toBeTruthy();
     expect(screen.queryByRole('dialog')).toBeNull();
