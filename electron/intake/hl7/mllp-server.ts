@@ -30,6 +30,10 @@ import { PeerSlots, normalizePeerAddress } from '../peer-slots';
  *   a connection that completed a frame may then stay idle. At most `maxConnectionsPerPeer`
  *   connections per peer address, so one address cannot take every slot.
  * - More than `maxJunkBytes` of bytes outside frames: the connection is closed (not an MLLP peer).
+ * - **Log volume**: a connection's first few per-frame warnings (bytes outside a frame, a frame
+ *   abandoned by a new start byte, an oversize frame) are logged one by one; the rest are counted
+ *   and said in one summary line at most once a minute and when the connection closes, so garbage
+ *   cannot push earlier logs out of rotation.
  * - A handler that throws or rejects: AE with ERR 207, the listener carries on.
  * - Peers: when `host` is not a loopback address, `allowedPeers` is required; others are refused
  *   at connect and logged by address only.
@@ -125,6 +129,8 @@ interface Connection {
   framesReceived: number;
   acksSent: number;
   junk: number;
+  /** Per-frame warnings of this connection (see the file comment): by kind, how many were logged, what is not yet said. */
+  warnings: { abandoned: number; junkRuns: number; oversize: number; logged: number; unsaid: number; saidAt: number };
   busy: boolean;
   paused: boolean;
   ended: boolean;
@@ -140,6 +146,10 @@ function asList(value: Buffer | readonly Buffer[]): readonly Buffer[] {
 
 /** An unfinished frame past this size needs a large-frame grant to be read on (see the file comment). */
 const LARGE_FRAME_BYTES = 64 * 1024;
+/** Per-frame warnings a connection logs one by one; the rest are counted (see the file comment). */
+const FRAME_WARNINGS_LOGGED = 5;
+/** At most one summary of the warnings not logged per connection in this time (and one at close). */
+const FRAME_WARNINGS_SUMMARY_MS = 60_000;
 
 /** The bytes a queued event keeps alive. */
 function eventBytes(event: MllpEvent): number {
@@ -327,13 +337,38 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     connection.frameTimer = null;
   }
 
+  /**
+   * A per-frame warning: logged while the connection has logged fewer than FRAME_WARNINGS_LOGGED,
+   * otherwise counted and said in a summary at most once a minute (and at close).
+   */
+  function frameWarning(connection: Connection, kind: 'abandoned' | 'junkRuns' | 'oversize', object: object, message: string): void {
+    const warnings = connection.warnings;
+    warnings[kind]++;
+    if (warnings.logged < FRAME_WARNINGS_LOGGED) {
+      warnings.logged++;
+      log.warn(object, message);
+      return;
+    }
+    if (warnings.unsaid === 0 && warnings.saidAt === 0) warnings.saidAt = Date.now();
+    warnings.unsaid++;
+    if (Date.now() - warnings.saidAt >= FRAME_WARNINGS_SUMMARY_MS) summarizeWarnings(connection);
+  }
+
+  function summarizeWarnings(connection: Connection): void {
+    const { abandoned, junkRuns, oversize, unsaid } = connection.warnings;
+    if (unsaid === 0) return;
+    log.warn({ peer: connection.label, notLogged: unsaid, abandoned, junkRuns, oversize }, 'MLLP: per-frame warnings of this connection not logged one by one (totals so far: frames abandoned without a trailer, runs of bytes outside frames, oversize frames)');
+    connection.warnings.unsaid = 0;
+    connection.warnings.saidAt = Date.now();
+  }
+
   function onData(connection: Connection, chunk: Buffer): void {
     let completed = false;
     for (const event of connection.deframer.push(chunk)) {
       switch (event.type) {
         case 'junk':
           connection.junk += event.bytes;
-          log.warn({ peer: connection.label, bytes: event.bytes }, 'MLLP: bytes outside a frame skipped');
+          frameWarning(connection, 'junkRuns', { peer: connection.label, bytes: event.bytes }, 'MLLP: bytes outside a frame skipped');
           if (connection.junk > maxJunk) {
             log.warn({ peer: connection.label, bytes: connection.junk }, 'MLLP: too many bytes outside frames; closing the connection');
             connection.socket.destroy();
@@ -341,10 +376,10 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
           }
           break;
         case 'incomplete':
-          log.warn({ peer: connection.label, bytes: event.bytes }, 'MLLP: a frame was abandoned by a new start byte (no trailer); not acknowledged');
+          frameWarning(connection, 'abandoned', { peer: connection.label, bytes: event.bytes }, 'MLLP: a frame was abandoned by a new start byte (no trailer); not acknowledged');
           break;
         case 'oversize':
-          log.warn({ peer: connection.label, bytes: event.bytes, limit: maxMessageBytes }, 'MLLP: oversize frame discarded; answering AR');
+          frameWarning(connection, 'oversize', { peer: connection.label, bytes: event.bytes, limit: maxMessageBytes }, 'MLLP: oversize frame discarded; answering AR');
           enqueue(connection, event);
           completed = true;
           break;
@@ -391,6 +426,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       framesReceived: 0,
       acksSent: 0,
       junk: 0,
+      warnings: { abandoned: 0, junkRuns: 0, oversize: 0, logged: 0, unsaid: 0, saidAt: 0 },
       busy: false,
       paused: false,
       ended: false,
@@ -429,6 +465,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       connection.deframer.end();
       resumeReaders();
       for (const resolve of connection.idle.splice(0)) resolve();
+      summarizeWarnings(connection);
       log.info({ peer: label, frames: connection.framesReceived, acks: connection.acksSent }, 'MLLP: connection closed');
     });
   });

@@ -171,3 +171,26 @@ describe('MLLP connection slots', () => {
     expect(sender.state.acks.map((ack) => segment(ack, 'MSA')[2])).toEqual(['KEEP-1', 'KEEP-2']);
   });
 });
+
+describe('MLLP log volume (security audit finding 7)', () => {
+  const frame = (id: string) => mllpFrame(hl7(msh('ADT^A04', id), 'PID|1||123^^^H^MR'));
+
+  it('garbage full of start bytes logs a few warnings and then counts, not one line per abandoned frame', async () => {
+    const log = memoryLog();
+    const server = await start({ log, handler: async (bytes) => ackFor(bytes) });
+    const client = await connect(server.port);
+    // 2,000 start bytes, each followed by a little text: 2,000 frames abandoned by the next start byte.
+    const garbage = Buffer.concat(Array.from({ length: 2000 }, (_, i) => Buffer.from(`\x0bjunk ${i} `, 'latin1')));
+    client.socket.write(garbage);
+    client.socket.write(frame('AFTER-1'));
+    await until(() => client.state.acks.length === 1 || client.state.closed);
+    expect(client.state.acks.map((ack) => segment(ack, 'MSA')[2])).toEqual(['AFTER-1']);
+    client.socket.end();
+    await until(() => log.lines.some((line) => line.message === 'MLLP: connection closed'));
+    const warnings = log.lines.filter((line) => line.level === 'warn');
+    expect(warnings.length).toBeLessThanOrEqual(10);
+    // What was not logged line by line is counted in a summary, so the operator still sees it.
+    const summary = warnings.find((line) => /not logged one by one/.test(line.message));
+    expect(summary?.object).toMatchObject({ abandoned: 2000 });
+  });
+});
