@@ -39,9 +39,10 @@ export type SettleDecision =
   /**
    * Not accepted after all (a DICOM instance whose end showed it was cut short): the object already
    * written becomes an `intake.quarantine` record's raw bytes, exactly as `quarantine` would have
-   * written them (design §4 rule 1: quarantined input keeps its bytes), none of them held in memory.
+   * written them (design §4 rule 1: quarantined input keeps its bytes), none of them held in memory;
+   * with `dedupe`, the channel's duplicate tag for that record (a resend of the same bytes is known).
    */
-  | { readonly quarantine: IntakeQuarantine };
+  | { readonly quarantine: IntakeQuarantine; readonly dedupe?: string };
 
 export interface IntakeResult {
   /** The journal record holding it: durable (fsynced) when the promise resolves. */
@@ -254,7 +255,7 @@ export function createIntakePipeline(options: IntakePipelineOptions): IntakePipe
         const quarantine = IntakeQuarantineSchema.parse(decision.quarantine);
         const metadata: QuarantineMetadataV1 = { v: 1, channel: quarantine.channel, receivedAt: receivedAt.toISOString(), objectId: written.id, rawBytes, quarantine };
         const meta = await sealer.seal('journalMetadata', encoder.encode(JSON.stringify(metadata)), METADATA_COMPRESSION);
-        const { seq } = await journal.append({ kind: 'intake.quarantine', operator: null, objects: [written.id], meta });
+        const { seq } = await journal.append({ kind: 'intake.quarantine', operator: null, objects: [written.id], meta, ...(decision.dedupe === undefined ? {} : { dedupe: decision.dedupe }) });
         onDurable?.(seq);
         return { seq, objectId: written.id };
       }

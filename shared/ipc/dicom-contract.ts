@@ -146,6 +146,8 @@ export const DicomImportResultSchema = z.strictObject({
   outcome: z.enum(['stored', 'duplicate', 'conflict', 'held', 'quarantined', 'not-dicom', 'directory', 'failed']),
   reason: z.string().max(500).optional(),
   seq: z.number().int().positive().optional(),
+  /** With duplicate: the identical copy is in the quarantine (held or unreadable bytes sent again), not in the vault's studies. */
+  inQuarantine: z.literal(true).optional(),
 });
 export type DicomImportResult = Readonly<z.infer<typeof DicomImportResultSchema>>;
 

@@ -38,14 +38,23 @@ import { TagIndex, type TagIndexLayout, type TagIndexLogger, type TagIndexStats,
  * was never called; `forget(seqs)` drops the entries of erased records.
  */
 export const DICOM_TAG_PREFIX = 'd1';
+/**
+ * The tag of a quarantine record (held without Patient ID, or unreadable): `dq.<key tag>.<payload
+ * tag>`. Such a copy is never a stored copy's duplicate nor its conflict: it is matched only by
+ * `checkQuarantine`, so that an identical resend makes no second quarantine entry (issue 12: "not
+ * stored twice", as HL7's quarantine records carry their tag).
+ */
+export const DICOM_QUARANTINE_TAG_PREFIX = 'dq';
 
 /** The index's folder under the data folder: key, manifest.json, run files. */
 export const DICOM_DEDUPE_DIR = ['vault', 'intake', 'dicom-dedupe'] as const;
 
 export interface DicomDedupeEntry {
   readonly payload: string;
-  /** Absent in tags written before patients were told apart. */
+  /** Absent in tags written before patients were told apart, and in quarantine records' tags. */
   readonly patient?: string;
+  /** A quarantine record's copy (DICOM_QUARANTINE_TAG_PREFIX). */
+  readonly quarantined?: true;
   readonly seq: number;
 }
 
@@ -75,19 +84,23 @@ export interface DicomDedupeOptions {
 const TAG_WORD = /^[A-Za-z0-9_-]{22}$/;
 const SEQ_LIMIT = 2 ** 40 - 1;
 const HAS_PATIENT = 1;
+const QUARANTINED = 2;
 
 /** A journal tag read back (null: not a DICOM tag). */
 export function parseDicomTag(text: string): { readonly key: string; readonly entry: Omit<DicomDedupeEntry, 'seq'> } | null {
   const parts = text.split('.');
-  if (parts[0] !== DICOM_TAG_PREFIX || (parts.length !== 3 && parts.length !== 4)) return null;
+  const quarantined = parts[0] === DICOM_QUARANTINE_TAG_PREFIX;
+  if (quarantined ? parts.length !== 3 : parts[0] !== DICOM_TAG_PREFIX || (parts.length !== 3 && parts.length !== 4)) return null;
   const [, key, payload, patient] = parts;
   // Tags are spelled by Buffer's base64url of 16 bytes: anything else could not round-trip the runs.
   for (const word of parts.slice(1)) if (!TAG_WORD.test(word) || Buffer.from(word, 'base64url').toString('base64url') !== word) return null;
+  if (quarantined) return { key: key!, entry: { payload: payload!, quarantined: true } };
   return { key: key!, entry: patient === undefined ? { payload: payload! } : { payload: payload!, patient } };
 }
 
 /**
- * On disk: key tag 16 | 2^40 − 1 − seq, u40 BE | payload tag 16 | patient tag 16 | flags u8.
+ * On disk: key tag 16 | 2^40 − 1 − seq, u40 BE | payload tag 16 | patient tag 16 | flags u8
+ * (HAS_PATIENT, QUARANTINED).
  * Entries sort by key, then newest first (the first 21 bytes), so that a merge keeps a UID's
  * newest MAX_COPIES_PER_UID copies.
  */
@@ -104,12 +117,14 @@ const DICOM_LAYOUT: TagIndexLayout<DicomDedupeEntry> = {
     out.write(entry.payload, offset + 21, 16, 'base64url');
     if (entry.patient === undefined) out.fill(0, offset + 37, offset + 53);
     else out.write(entry.patient, offset + 37, 16, 'base64url');
-    out[offset + 53] = entry.patient === undefined ? 0 : HAS_PATIENT;
+    out[offset + 53] = (entry.patient === undefined ? 0 : HAS_PATIENT) | (entry.quarantined === true ? QUARANTINED : 0);
   },
   read(buffer, offset) {
     const seq = SEQ_LIMIT - buffer.readUIntBE(offset + 16, 5);
     const payload = buffer.toString('base64url', offset + 21, offset + 37);
-    return (buffer[offset + 53]! & HAS_PATIENT) === 0 ? { payload, seq } : { payload, patient: buffer.toString('base64url', offset + 37, offset + 53), seq };
+    const flags = buffer[offset + 53]!;
+    if ((flags & QUARANTINED) !== 0) return { payload, quarantined: true, seq };
+    return (flags & HAS_PATIENT) === 0 ? { payload, seq } : { payload, patient: buffer.toString('base64url', offset + 37, offset + 53), seq };
   },
   seqAt: (buffer, offset) => SEQ_LIMIT - buffer.readUIntBE(offset + 16, 5),
 };
@@ -166,6 +181,14 @@ export class DicomDedupe {
     return this.mac(`dicom-payload/v1\0${sha256}`);
   }
 
+  /**
+   * The key tag of quarantined bytes that name no SOP Instance UID (not readable as far as it), from
+   * the SHA-256 (hex) of the bytes: such bytes are their own key.
+   */
+  unnamedKeyTag(sha256: string): string {
+    return this.mac(`dicom-unnamed/v1\0${sha256}`);
+  }
+
   /** The patient tag of the identifier an instance is filed under (its Patient ID and authority). */
   patientTag(patientId: string, authority: string): string {
     return this.mac(`dicom-patient/v1\0${patientId}\0${authority}`);
@@ -173,6 +196,11 @@ export class DicomDedupe {
 
   journalTag(keyTag: string, payloadTag: string, patientTag: string): string {
     return `${DICOM_TAG_PREFIX}.${keyTag}.${payloadTag}.${patientTag}`;
+  }
+
+  /** The tag of a quarantine record (held or unreadable) holding these bytes. */
+  quarantineTag(keyTag: string, payloadTag: string): string {
+    return `${DICOM_QUARANTINE_TAG_PREFIX}.${keyTag}.${payloadTag}`;
   }
 
   /** The copies the index holds under a UID (the newest MAX_COPIES_PER_UID), oldest first; not confirmed. */
@@ -191,7 +219,9 @@ export class DicomDedupe {
    * record no longer carries (erased) is forgotten and the verdict taken again without it.
    */
   async check(keyTag: string, payloadTag: string, patientTag: string): Promise<DicomVerdict> {
-    const copies = [...this.lookup(keyTag)];
+    // Quarantine records are not stored copies: an instance held without Patient ID and then sent
+    // with it is new, and bytes read whole that were quarantined from a C-STORE's head are stored.
+    const copies = this.lookup(keyTag).filter((copy) => copy.quarantined !== true);
     for (;;) {
       const identical = copies.find((copy) => copy.payload === payloadTag);
       const witness = identical ?? copies.find((copy) => copy.patient === undefined || copy.patient === patientTag);
@@ -201,6 +231,22 @@ export class DicomDedupe {
       copies.splice(copies.indexOf(witness), 1);
       void this.forget([witness.seq]);
     }
+  }
+
+  /**
+   * The seq of a quarantine record (open, reprocessed or discarded: it keeps its tag, as HL7's do)
+   * that holds these very bytes, confirmed against the journal; null when there is none. An
+   * identical resend of held or unreadable bytes is then answered as before and not quarantined
+   * again.
+   */
+  async checkQuarantine(keyTag: string, payloadTag: string): Promise<number | null> {
+    const copies = this.lookup(keyTag).filter((copy) => copy.quarantined === true && copy.payload === payloadTag);
+    for (const copy of copies.reverse()) {
+      if (await this.confirm(keyTag, copy)) return copy.seq;
+      this.log?.info({ seq: copy.seq }, 'DICOM duplicate index: an entry named a record that no longer carries its tag (erased); forgotten');
+      void this.forget([copy.seq]);
+    }
+    return null;
   }
 
   /**
@@ -264,7 +310,7 @@ export class DicomDedupe {
     const record = await this.index.record(copy.seq);
     if (record === undefined) return true;
     const tag = record === null || record.dedupe === undefined ? null : parseDicomTag(record.dedupe);
-    return tag !== null && tag.key === keyTag && tag.entry.payload === copy.payload && tag.entry.patient === copy.patient;
+    return tag !== null && tag.key === keyTag && tag.entry.payload === copy.payload && tag.entry.patient === copy.patient && tag.entry.quarantined === copy.quarantined;
   }
 
   private mac(text: string): string {

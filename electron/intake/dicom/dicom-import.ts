@@ -2,7 +2,7 @@ import dicomParser from 'dicom-parser';
 import { hasPart10Prefix, readFileMetaInformation } from '../../../shared/dicom/part10';
 import { readableLongVrs } from '../../../shared/dicom/long-vrs';
 import type { DicomImportResult } from '../../../shared/ipc/dicom-contract';
-import { storeDicomFile, storeDicomStream, type DicomIntakeOptions } from './dicom-intake';
+import { storeDicomFile, storeDicomStream, type DicomIntakeOptions, type DicomIntakeOutcome } from './dicom-intake';
 import { buildFileMetaInformation } from './dicom-part10';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
 
@@ -60,6 +60,15 @@ export function sniffDicom(bytes: Uint8Array): Sniffed {
 /** One file's outcome, without its index (an import adds it; a reprocess has one file). */
 export type DicomFileOutcome = Omit<DicomImportResult, 'file'>;
 
+function fileOutcome(outcome: DicomIntakeOutcome): DicomFileOutcome {
+  return {
+    outcome: outcome.outcome,
+    ...(outcome.reason !== undefined ? { reason: outcome.reason.slice(0, 500) } : {}),
+    ...(outcome.seq !== undefined ? { seq: outcome.seq } : {}),
+    ...(outcome.inQuarantine === true ? { inQuarantine: true } : {}),
+  };
+}
+
 /**
  * Imports one file's bytes (`where`: its position in the import, or the record reprocessed; never
  * a file name) through the same checks, duplicate recognition and records as a C-STORE.
@@ -71,7 +80,7 @@ export async function importDicomFile(options: DicomIntakeOptions, bytes: Uint8A
   if (sniffed.kind === 'not-dicom') return { outcome: 'not-dicom', reason: sniffed.reason };
   try {
     const outcome = await storeDicomFile(options, sniffed.bytes, where);
-    return { outcome: outcome.outcome, ...(outcome.reason !== undefined ? { reason: outcome.reason.slice(0, 500) } : {}), ...(outcome.seq !== undefined ? { seq: outcome.seq } : {}) };
+    return fileOutcome(outcome);
   } catch {
     return { outcome: 'failed', reason: 'The vault could not store it (nothing was stored); try again.' };
   }
@@ -119,7 +128,7 @@ export async function importDicomStream(options: DicomIntakeOptions, source: Asy
   try {
     const head = Buffer.from(sniffed.bytes.buffer, sniffed.bytes.byteOffset, sniffed.bytes.byteLength);
     const outcome = await storeDicomStream(options, head, iterator, where);
-    return { outcome: outcome.outcome, ...(outcome.reason !== undefined ? { reason: outcome.reason.slice(0, 500) } : {}), ...(outcome.seq !== undefined ? { seq: outcome.seq } : {}) };
+    return fileOutcome(outcome);
   } catch {
     await iterator.return?.(undefined);
     return { outcome: 'failed', reason: 'The vault could not store it, or the file did not arrive whole (nothing was stored); try again.' };

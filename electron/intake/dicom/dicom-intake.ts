@@ -22,6 +22,10 @@ import { DIMSE_STATUS } from './dimse-command';
  * - Readable without a Patient ID: stored in quarantine as `held` (nothing to file it under),
  *   Success: the sender did nothing wrong and must not resend.
  * - Unreadable: quarantined as `rejected` with its bytes and the reason, Cannot Understand (C000).
+ * - Held or unreadable bytes identical to a quarantine record's (open or settled): answered as
+ *   before (Success, or C000), outcome `duplicate` with `inQuarantine`, not quarantined again. The
+ *   quarantine record carries a `dq` tag of the duplicate index (dicom-duplicates.ts), as an HL7
+ *   quarantine record carries its tag (QA round 4 D1).
  * - Storage failing (disk full, vault closing): Out of Resources (A700); nothing is recorded.
  */
 
@@ -42,6 +46,8 @@ export interface DicomIntakeOutcome {
   readonly status: number;
   readonly outcome: 'stored' | 'duplicate' | 'conflict' | 'held' | 'quarantined' | 'failed';
   readonly seq?: number;
+  /** A duplicate of a quarantine record (held or unreadable bytes sent again): nothing was stored. */
+  readonly inQuarantine?: true;
   /** Why it was quarantined or held (no PHI: positions and rules). */
   readonly reason?: string;
 }
@@ -167,6 +173,23 @@ export function normalizeInstance(index: DicomIndex, info: DicomInstance, issuer
   };
 }
 
+/** What a quarantine record says of an instance: held or rejected, and why. */
+interface QuarantineVerdict {
+  readonly disposition: IntakeQuarantine['disposition'];
+  readonly reason: string;
+}
+
+/** A quarantine record written now, or the earlier one holding the same bytes (nothing written). */
+type QuarantineWrite = ({ readonly seq: number } | { readonly duplicateOf: number }) & { readonly verdict: QuarantineVerdict };
+
+/** The outcome of an instance quarantined (or found in the quarantine already) with that verdict. */
+function quarantineOutcome(written: QuarantineWrite): DicomIntakeOutcome {
+  const { disposition, reason } = written.verdict;
+  const status = disposition === 'held' ? DIMSE_STATUS.SUCCESS : DIMSE_STATUS.CANNOT_UNDERSTAND;
+  if ('duplicateOf' in written) return { status, outcome: 'duplicate', inQuarantine: true, reason: `Already in the quarantine (an identical copy came before; not stored again). ${reason}`.slice(0, 500) };
+  return { status, outcome: disposition === 'held' ? 'held' : 'quarantined', seq: written.seq, reason };
+}
+
 /**
  * Stores one Part 10 stream whose first bytes are `head` (the whole stream when `rest` is null):
  * reads the index fields from `head`, then streams `head` + `rest` through the pipeline.
@@ -220,13 +243,79 @@ async function storePart10(
           }
           if (cutShort !== null && failOnCut) throw new Error('The data set ends inside Pixel Data.');
         })();
-  const quarantine = async (disposition: IntakeQuarantine['disposition'], reason: string, extra: Partial<IntakeQuarantine>, bytes: Uint8Array | AsyncIterable<Uint8Array> = raw): Promise<number> => {
-    const { seq } = await options.pipeline.quarantine({
-      kind: 'intake.quarantine',
-      raw: bytes,
-      quarantine: { type: 'quarantine', channel: 'dicom', disposition, reason: reason.slice(0, 500), acks: [], source: context.where.slice(0, 300), ...extra },
-    });
-    return seq;
+  /**
+   * Writes a quarantine record of `bytes` (the whole stream by default), unless the duplicate index
+   * knows a quarantine record of the same bytes (then nothing is written). `named`: the SOP
+   * Instance UID the bytes are known by (their key; bytes naming none are their own key) and where
+   * their data set starts (what is hashed, so that a C-STORE and a file of one instance match).
+   * `what` may wait for the end of a stream (a held instance whose end shows it was cut short).
+   */
+  const quarantine = async (
+    what: QuarantineVerdict | (() => QuarantineVerdict),
+    extra: Partial<IntakeQuarantine>,
+    bytes: Uint8Array | AsyncIterable<Uint8Array> = raw,
+    named: { readonly uid?: string | undefined; readonly datasetOffset?: number } = {},
+  ): Promise<QuarantineWrite> => {
+    const verdictOf = (): QuarantineVerdict => (typeof what === 'function' ? what() : what);
+    const record = (verdict: QuarantineVerdict): IntakeQuarantine => ({ type: 'quarantine', channel: 'dicom', disposition: verdict.disposition, reason: verdict.reason.slice(0, 500), acks: [], source: context.where.slice(0, 300), ...extra });
+    const dedupe = options.dedupe;
+    const start = named.datasetOffset ?? 0;
+    const keyOf = (digest: string): string => (named.uid !== undefined && named.uid !== '' ? dedupe!.keyTag(named.uid) : dedupe!.unnamedKeyTag(digest));
+    if (bytes instanceof Uint8Array) {
+      const verdict = verdictOf();
+      const write = async (tag?: string): Promise<{ readonly seq: number; readonly verdict: QuarantineVerdict }> => {
+        const { seq } = await options.pipeline.quarantine({ kind: 'intake.quarantine', raw: bytes, quarantine: record(verdict), ...(tag === undefined ? {} : { dedupe: tag }) });
+        return { seq, verdict };
+      };
+      if (dedupe === undefined) return write();
+      const digest = createHash('sha256').update(bytes.subarray(Math.min(start, bytes.length))).digest('hex');
+      const keyTag = keyOf(digest);
+      const payloadTag = dedupe.payloadTag(digest);
+      return dedupe.serialized(keyTag, async () => {
+        const earlier = await dedupe.checkQuarantine(keyTag, payloadTag);
+        if (earlier !== null) return { duplicateOf: earlier, verdict };
+        const tag = dedupe.quarantineTag(keyTag, payloadTag);
+        return dedupe.store(tag, () => write(tag));
+      });
+    }
+    // A stream: its object is written as it arrives; decided (and dropped when known) once it is all sealed.
+    const hash = createHash('sha256');
+    let position = 0;
+    const source = bytes;
+    const hashed = (async function* (): AsyncGenerator<Uint8Array> {
+      for await (const piece of source) {
+        const skip = Math.max(0, Math.min(piece.length, start - position));
+        if (skip < piece.length) hash.update(piece.subarray(skip));
+        position += piece.length;
+        yield piece;
+      }
+    })();
+    let verdict: QuarantineVerdict | null = null;
+    let duplicateOf: number | null = null;
+    const held: { tag: string; ticket: DicomDedupeTicket | null } = { tag: '', ticket: null };
+    const run = async (): Promise<QuarantineWrite> => {
+      try {
+        const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw: hashed }, async () => {
+          verdict = verdictOf();
+          if (dedupe === undefined) return { quarantine: record(verdict) };
+          const digest = hash.digest('hex');
+          const keyTag = keyOf(digest);
+          const payloadTag = dedupe.payloadTag(digest);
+          duplicateOf = await dedupe.checkQuarantine(keyTag, payloadTag);
+          if (duplicateOf !== null) return { drop: true };
+          held.ticket = await dedupe.reserve();
+          held.tag = dedupe.quarantineTag(keyTag, payloadTag);
+          return { quarantine: record(verdict), dedupe: held.tag };
+        });
+        if (result === null) return { duplicateOf: duplicateOf!, verdict: verdict! };
+        if (held.ticket !== null) held.ticket.remember(held.tag, result.seq);
+        return { seq: result.seq, verdict: verdict! };
+      } finally {
+        held.ticket?.release();
+      }
+    };
+    // One at a time per UID, as stored copies are; bytes that name none are keyed by their hash, known only at their end.
+    return dedupe !== undefined && named.uid !== undefined && named.uid !== '' ? dedupe.serialized(dedupe.keyTag(named.uid), run) : run();
   };
   let index: DicomIndex;
   try {
@@ -235,8 +324,8 @@ async function storePart10(
     if (!(error instanceof DicomParseError)) throw error;
     // Nothing readable names the instance: a C-STORE's Affected SOP Instance UID still does (its control id in the quarantine).
     const named = error.partial.sopInstanceUid ?? context.expectedSopInstanceUid;
-    const seq = await quarantine('rejected', error.message, { messageType: 'DICOM', ...(named !== undefined ? { messageId: named.slice(0, 200) } : {}) });
-    return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason: error.message };
+    // Hashed whole: where the data set starts is not known (a resend of the same bytes matches).
+    return quarantineOutcome(await quarantine({ disposition: 'rejected', reason: error.message }, { messageType: 'DICOM', ...(named !== undefined ? { messageId: named.slice(0, 200) } : {}) }, raw, { uid: named }));
   }
   if (rest !== null && index.pixelData !== undefined) {
     if (index.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) inflatedCheck = new InflatedPixelDataEndCheck(index.pixelData, index.datasetOffset);
@@ -249,8 +338,7 @@ async function storePart10(
     // The bytes that passed are gone into an abandoned object; the head (File Meta Information,
     // the index fields and the start of Pixel Data) is what is kept of it.
     const reason = `${cutShort} Its first ${head.length.toLocaleString('en-US')} bytes are kept here.`;
-    const seq = await quarantine('rejected', reason, { messageType: 'DICOM', messageId: index.sopInstanceUid }, head);
-    return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason };
+    return quarantineOutcome(await quarantine({ disposition: 'rejected', reason }, { messageType: 'DICOM', messageId: index.sopInstanceUid }, head, { uid: index.sopInstanceUid, datasetOffset: index.datasetOffset }));
   }
 }
 
@@ -261,7 +349,7 @@ async function storeIndexed(
   raw: Uint8Array | AsyncIterable<Uint8Array>,
   index: DicomIndex,
   context: { readonly source: DicomInstance['source']; readonly callingAeTitle?: string; readonly where: string; readonly expectedSopInstanceUid?: string },
-  quarantine: (disposition: IntakeQuarantine['disposition'], reason: string, extra: Partial<IntakeQuarantine>) => Promise<number>,
+  quarantine: (what: QuarantineVerdict | (() => QuarantineVerdict), extra: Partial<IntakeQuarantine>, bytes: Uint8Array | AsyncIterable<Uint8Array>, named: { readonly uid?: string; readonly datasetOffset?: number }) => Promise<QuarantineWrite>,
   /** For a write that settles after the whole stream: the stream then does not fail when cut short; the getter says why it was. */
   settleCut: () => () => string | null,
 ): Promise<DicomIntakeOutcome> {
@@ -273,8 +361,7 @@ async function storeIndexed(
     info = instanceInfo({ ...index, notes }, context.source, context.callingAeTitle);
   } catch {
     const reason = 'The index fields do not fit the instance record (a UID or date is malformed).';
-    const seq = await quarantine('rejected', reason, { messageType: 'DICOM', messageId: index.sopInstanceUid });
-    return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq, reason };
+    return quarantineOutcome(await quarantine({ disposition: 'rejected', reason }, { messageType: 'DICOM', messageId: index.sopInstanceUid }, raw, { uid: index.sopInstanceUid, datasetOffset: index.datasetOffset }));
   }
   const normalized = normalizeInstance(index, info, options.issuerAuthorities ?? {});
   // A quarantine record decided once a streamed instance's bytes are all sealed: the object written becomes its bytes.
@@ -283,6 +370,22 @@ async function storeIndexed(
   });
   if (normalized === null) {
     const reason = 'The instance has no Patient ID (0010,0020): stored, not filed under a patient.';
+    const named = { uid: index.sopInstanceUid, datasetOffset: index.datasetOffset };
+    if (!inMemory && options.dedupe !== undefined) {
+      // Streamed: held, unless its end shows it was cut short; every byte is kept either way, once (design §4).
+      const cutShort = settleCut();
+      return quarantineOutcome(
+        await quarantine(
+          () => {
+            const cut = cutShort();
+            return cut === null ? { disposition: 'held', reason } : { disposition: 'rejected', reason: cut };
+          },
+          { messageType: 'DICOM', messageId: index.sopInstanceUid },
+          raw,
+          named,
+        ),
+      );
+    }
     if (!inMemory) {
       // Streamed: held, unless its end shows it was cut short; every byte is kept either way (design §4).
       const cutShort = settleCut();
@@ -294,8 +397,7 @@ async function storeIndexed(
       if (cut !== null) return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', ...(result === null ? {} : { seq: result.seq }), reason: cut };
       return { status: DIMSE_STATUS.SUCCESS, outcome: 'held', ...(result === null ? {} : { seq: result.seq }), reason };
     }
-    const seq = await quarantine('held', reason, { messageType: 'DICOM', messageId: index.sopInstanceUid });
-    return { status: DIMSE_STATUS.SUCCESS, outcome: 'held', seq, reason };
+    return quarantineOutcome(await quarantine({ disposition: 'held', reason }, { messageType: 'DICOM', messageId: index.sopInstanceUid }, raw, named));
   }
   const dedupe = options.dedupe;
   if (dedupe === undefined) {
@@ -346,14 +448,23 @@ async function storeIndexed(
   const cutShort = settleCut();
   return dedupe.serialized(keyTag, async (): Promise<DicomIntakeOutcome> => {
     let outcome: DicomIntakeOutcome['outcome'] = 'stored';
+    // Cut short, and the same bytes are in the quarantine already: nothing is written.
+    let cutAgain: QuarantineVerdict | null = null;
     // The tag's place in the index is held from just before the append (the settle step's answer) until it is remembered.
     const held: { tag: string; ticket: DicomDedupeTicket | null } = { tag: '', ticket: null };
     try {
       const result = await options.pipeline.ingestSettled({ kind: 'intake.dicom', raw: hashed, normalized }, async () => {
         const cut = cutShort();
         if (cut !== null) {
-          // Cut short: every byte received is in the object written, which becomes the quarantine's (design §4 rule 1).
-          return settledQuarantine('rejected', cut);
+          // Cut short: every byte received is in the object written, which becomes the quarantine's (design §4 rule 1), once.
+          const payloadTag = dedupe.payloadTag(datasetHash.digest('hex'));
+          if ((await dedupe.checkQuarantine(keyTag, payloadTag)) !== null) {
+            cutAgain = { disposition: 'rejected', reason: cut };
+            return { drop: true };
+          }
+          held.ticket = await dedupe.reserve();
+          held.tag = dedupe.quarantineTag(keyTag, payloadTag);
+          return { ...settledQuarantine('rejected', cut), dedupe: held.tag };
         }
         const decision = await decide(dedupe.payloadTag(datasetHash.digest('hex')));
         outcome = decision.outcome;
@@ -362,6 +473,7 @@ async function storeIndexed(
         held.tag = decision.tag;
         return { dedupe: decision.tag, normalized: decision.normalized };
       });
+      if (cutAgain !== null) return quarantineOutcome({ duplicateOf: 0, verdict: cutAgain });
       if (result === null) return { status: DIMSE_STATUS.SUCCESS, outcome };
       // The record carries the tag: remembered (a restart would read it back from the journal anyway).
       if (held.ticket !== null) held.ticket.remember(held.tag, result.seq);

@@ -38,10 +38,15 @@ export interface DicomReceiverOptions {
 /**
  * Outcomes of a reprocess that settle its quarantine entry: the instance is in the vault now
  * (stored, a conflict flagged, or stored before), or it is in quarantine again as a new entry that
- * holds the same bytes with the reason found now (held, quarantined). Anything else (not DICOM,
- * a DICOMDIR, storage failing) leaves the entry open.
+ * holds other bytes with the reason found now (held, quarantined). Anything else (not DICOM, a
+ * DICOMDIR, storage failing, or the same bytes found in the quarantine already, its own entry
+ * included: answered as before, as an HL7 reprocess is) leaves the entry open.
  */
 const SETTLING: ReadonlySet<DicomFileOutcome['outcome']> = new Set(['stored', 'conflict', 'duplicate', 'held', 'quarantined']);
+
+function settles(result: DicomFileOutcome): boolean {
+  return SETTLING.has(result.outcome) && result.inQuarantine !== true;
+}
 
 type Counters = { -readonly [K in keyof DicomStatus['counters']]: number };
 type StoreCounts = Pick<Counters, 'received' | 'stored' | 'held' | 'duplicates' | 'conflicts' | 'failed'>;
@@ -135,7 +140,7 @@ export class DicomReceiver implements IntakeChannel {
       try {
         const { seq, resolved } = await acts.reprocessWith(quarantineSeq, operator, async () => {
           result = await importDicomStream(options, source, `reprocess of record ${quarantineSeq}`);
-          return { resolved: SETTLING.has(result.outcome), details: { channel: 'dicom', result } };
+          return { resolved: settles(result), details: { channel: 'dicom', result } };
         });
         this.options.log.info({ quarantineSeq, seq, resolved, outcome: result.outcome }, 'quarantined DICOM instance reprocessed');
         return { ...result, reprocessed: { seq, resolved } };
@@ -166,7 +171,7 @@ export class DicomReceiver implements IntakeChannel {
     let result: DicomFileOutcome = { outcome: 'failed' };
     const { seq, resolved } = await acts.reprocessWith(quarantineSeq, operator, async () => {
       result = await importDicomFile(options, bytes, `reprocess of record ${quarantineSeq}`);
-      return { resolved: SETTLING.has(result.outcome), details: { channel: 'dicom', result } };
+      return { resolved: settles(result), details: { channel: 'dicom', result } };
     });
     this.options.log.info({ quarantineSeq, seq, resolved, outcome: result.outcome }, 'quarantined DICOM instance reprocessed');
     return { seq, resolved, result };

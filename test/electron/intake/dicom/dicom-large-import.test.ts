@@ -131,22 +131,29 @@ describe('body: DICOM imports over 16 MiB', () => {
     expect(meta).toMatchObject({ rawBytes: file.length, quarantine: { channel: 'dicom', disposition: 'held' } });
     expect(await storedHash(vault, dataDir, record.objects[0]!)).toBe(createHash('sha256').update(file).digest('hex'));
 
-    // Reprocessed as a stream (larger than an upload): in quarantine again as a new entry, the act journaled.
-    const reprocess = async () => {
+    // Reprocessed as a stream (larger than an upload), the act journaled. The same bytes are found in
+    // the quarantine (its own entry): answered as before, nothing stored, the entry left open (QA round 4 D1).
+    const reprocess = async (bytes: Buffer) => {
       const { handle } = await call(b, 'dicom.streamBegin', { reprocess: { quarantineSeq: result!.seq!, operator: vault.operatorId } });
       for (let offset = 0; ; offset += CHUNK) {
-        const end = Math.min(file.length, offset + CHUNK);
-        const answer = await call(b, 'dicom.streamAppend', { handle, chunk: file.subarray(offset, end).toString('base64url'), last: end === file.length });
+        const end = Math.min(bytes.length, offset + CHUNK);
+        const answer = await call(b, 'dicom.streamAppend', { handle, chunk: bytes.subarray(offset, end).toString('base64url'), last: end === bytes.length });
         if (answer.result !== undefined) return answer;
       }
     };
-    const again = await reprocess();
-    expect(again).toMatchObject({ result: { outcome: 'held', seq: expect.any(Number) }, reprocessed: { resolved: true } });
+    const same = await reprocess(file);
+    expect(same).toMatchObject({ result: { outcome: 'duplicate', inQuarantine: true }, reprocessed: { resolved: false } });
+    expect(same.result!.seq).toBeUndefined();
+    const before = await readJournal(b);
+    expect(before.filter((entry) => entry.kind === 'intake.quarantine')).toHaveLength(1);
+    expect(before.find((entry) => entry.seq === same.reprocessed!.seq)).toMatchObject({ kind: 'intake.reprocessed', operator: vault.operatorId });
+    // Bytes that now read (the instance with its Patient ID): stored, the entry settled.
+    const named = await reprocess(multiFrame('1.2.826.0.1.3680043.10.999.90.3', 20));
+    expect(named).toMatchObject({ result: { outcome: 'stored', seq: expect.any(Number) }, reprocessed: { resolved: true } });
     const journal = await readJournal(b);
-    expect(journal.find((entry) => entry.seq === again.result!.seq)!.kind).toBe('intake.quarantine');
-    expect(journal.find((entry) => entry.seq === again.reprocessed!.seq)).toMatchObject({ kind: 'intake.reprocessed', operator: vault.operatorId });
-    // Settled: a second streamed reprocess is refused before anything is stored.
-    const refused = await reprocess();
+    expect(journal.find((entry) => entry.seq === named.result!.seq)!.kind).toBe('intake.dicom');
+    // Settled: a further streamed reprocess is refused before anything is stored.
+    const refused = await reprocess(file);
     expect(refused).toMatchObject({ result: { outcome: 'failed', reason: expect.stringMatching(/resolved already/) } });
     expect(refused.reprocessed).toBeUndefined();
     expect(await readJournal(b)).toHaveLength(journal.length);

@@ -67,7 +67,7 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.dicom')).toHaveLength(1);
   });
 
-  it('an instance that still fails is in quarantine again as a new entry with the reason found now; bytes that are not DICOM leave the entry open', async () => {
+  it('an instance that still fails with other bytes is in quarantine again as a new entry with the reason found now; the same bytes, or bytes that are not DICOM, leave the entry open', async () => {
     const { b, vault } = await openBody();
     // No Patient ID: stored in quarantine as held.
     const held = part10File(instanceElements({ sopInstanceUid: `${UID}.2` }));
@@ -78,7 +78,14 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
     const notDicom = await call(b, 'dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(Buffer.from('not an instance at all')) });
     expect(notDicom).toMatchObject({ resolved: false, result: { outcome: 'not-dicom' } });
 
-    const again = await call(b, 'dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(held) });
+    // The same bytes: found in the quarantine (this very entry), answered as before, not held twice (QA round 4 D1, as HL7).
+    const same = await call(b, 'dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(held) });
+    expect(same).toMatchObject({ resolved: false, result: { outcome: 'duplicate', inQuarantine: true, reason: expect.stringMatching(/^Already in the quarantine.*no Patient ID/) } });
+    expect((await readJournal(b)).filter((record) => record.kind === 'intake.quarantine')).toHaveLength(1);
+
+    // Other bytes that still fail (another copy, still without Patient ID): a new entry, this one settled.
+    const other = part10File(instanceElements({ sopInstanceUid: `${UID}.2`, studyDescription: 'CT HEAD AGAIN' }));
+    const again = await call(b, 'dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(other) });
     expect(again).toMatchObject({ resolved: true, result: { outcome: 'held', reason: expect.stringMatching(/no Patient ID/) } });
     const journal = await readJournal(b);
     const requarantined = journal.find((record) => record.seq === again.result.seq)!;
@@ -89,11 +96,22 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
     const acts = await Promise.all(journal.filter((record) => record.kind === 'intake.reprocessed').map((record) => sealedJson(vault, record.meta!)));
     expect(acts).toEqual([
       expect.objectContaining({ quarantineSeq, resolved: false, result: expect.objectContaining({ outcome: 'not-dicom' }) }),
+      expect.objectContaining({ quarantineSeq, resolved: false, result: expect.objectContaining({ outcome: 'duplicate', inQuarantine: true }) }),
       expect.objectContaining({ quarantineSeq, resolved: true, result: expect.objectContaining({ outcome: 'held', seq: again.result.seq }) }),
     ]);
     // The new entry is open: it can be discarded.
     await expect(call(b, 'intake.discard', { quarantineSeq: again.result.seq!, operator: vault.operatorId })).resolves.toMatchObject({ seq: expect.any(Number) });
     expect(journal.filter((record) => record.kind === 'intake.dicom')).toHaveLength(0);
+  });
+
+  it('a discarded entry keeps its bytes known: an identical resend is answered as before and makes no new entry (as HL7)', async () => {
+    const { b, vault } = await openBody();
+    const held = part10File(instanceElements({ sopInstanceUid: `${UID}.4` }));
+    const first = await call(b, 'dicom.importFiles', { files: [{ bytes: b64(held) }] });
+    await call(b, 'intake.discard', { quarantineSeq: first.results[0]!.seq!, operator: vault.operatorId });
+    const again = await call(b, 'dicom.importFiles', { files: [{ bytes: b64(held) }] });
+    expect(again.results).toEqual([expect.objectContaining({ outcome: 'duplicate', inQuarantine: true })]);
+    expect((await readJournal(b)).filter((record) => record.kind === 'intake.quarantine')).toHaveLength(1);
   });
 
   it('needs a clinical session: another connection without one is refused and nothing is journaled', async () => {
