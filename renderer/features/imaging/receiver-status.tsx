@@ -12,6 +12,9 @@ export function receiverState(status: DicomStatus): string {
   return listener.reason ?? (listener.state === 'error' ? 'The receiver could not open.' : 'The receiver is closed.');
 }
 
+/** How often the receiver's figures are asked for while the Imaging page shows them. */
+export const RECEIVER_REFRESH_MS = 2_000;
+
 /** A count of instances in words ("1 instance", "3 instances"). */
 function instances(count: number): string {
   return `${count} instance${count === 1 ? '' : 's'}`;
@@ -58,7 +61,9 @@ function callerName(caller: Caller): string {
  * duplicates, conflicts, failed; rejections, protocol errors) in total and per calling AE title,
  * where a rejected association is counted with its reason (QA12 D5).
  * Duplicates are counted apart from stored instances, so a resend storm does not look like new
- * images. Refreshed whenever a replay ends (instances stored meanwhile).
+ * images. Refreshed whenever a replay ends (instances stored meanwhile), and every
+ * RECEIVER_REFRESH_MS while shown, since echoes, rejected associations and duplicates store nothing
+ * and so start no replay (QA4-12 D3: a technician testing a modality saw stale figures).
  */
 export function ReceiverStatus() {
   const api = useApi();
@@ -75,6 +80,13 @@ export function ReceiverStatus() {
   useEffect(() => {
     if (!indexing.busy) load();
   }, [load, indexing.busy]);
+  useEffect(() => {
+    // One cheap question every few seconds while the page is shown (none from a hidden window).
+    const timer = setInterval(() => {
+      if (document.visibilityState !== 'hidden') load();
+    }, RECEIVER_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [load]);
 
   return (
     <section className="panel" aria-labelledby={headingId} aria-busy={loaded.phase === 'loading'}>

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
-import { screen, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { act, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DicomStatus } from '../../../../shared/ipc/dicom-contract';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault } from '../../support/fake-vault-service';
@@ -48,6 +48,34 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
     // A conflict is said in words: where the copies are. QA2-12 Q7: not 'both' (one image may have 3–7 copies), nor 'its study' (conflicts may be in several).
     expect(section.textContent).toMatch(/1 instance arrived again with other bytes under a SOP Instance UID already stored: every copy is kept; each study with such an image says so in the list, and the viewer shows the latest copy and opens the earlier ones\./);
     expect(section.textContent).not.toMatch(/both copies|its study/);
+  });
+
+  describe('live (QA4-12 D3: echoes, rejections and duplicates store nothing, so no replay refreshed it)', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('follows the receiver while the page is open: an echo, a rejected association and a duplicate show within a few seconds', async () => {
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      const node = createFakeNode({ vault: { state: 'unlocked' } });
+      let status = STATUS;
+      node.handle('dicom.status', () => status);
+      const view = renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+      const section = await screen.findByRole('region', { name: 'DICOM receiver' });
+      await within(section).findByText('Listening as HDMS on 127.0.0.1, port 11112.');
+      const fact = (term: string) => within(section).getByText(term).nextElementSibling?.textContent;
+      expect(fact('Echoes')).toBe('1');
+
+      status = { ...STATUS, counters: { ...STATUS.counters, echoes: 2, rejectedAssociations: 1, duplicates: 6 } };
+      await act(() => vi.advanceTimersByTimeAsync(5_000));
+      expect([fact('Echoes'), fact('Duplicates (resent, not stored again)')]).toEqual(['2', '6']);
+
+      // Asks no more once the page is gone.
+      view.unmount();
+      const asked = node.calls.filter((call) => call.method === 'dicom.status').length;
+      await act(() => vi.advanceTimersByTimeAsync(30_000));
+      expect(node.calls.filter((call) => call.method === 'dicom.status').length).toBe(asked);
+    });
   });
 
   it('says nothing about conflicts when there are none', async () => {
