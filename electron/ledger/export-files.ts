@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Refusal } from '../errors/refusal';
 import { pathExists, syncDir } from '../storage/durable-files';
@@ -13,8 +13,9 @@ export class ExportRefusal extends Refusal {}
  * chunks: begin → append… → finish. The text goes to a temp file (`.export-<hex>.tmp`, created
  * exclusively); finish fsyncs it and renames it to `ledger-<UTC>.jsonl` / `node-info-<UTC>.json`
  * (a `-1`, `-2`… suffix if that name exists), then fsyncs the folder, so a file under its final
- * name is always complete. abort, an idle timeout (10 minutes without a chunk) and the body's stop
- * delete the temp file.
+ * name is always complete. abort, an idle timeout (10 minutes without a chunk), the close of the
+ * connection that began it and the body's stop delete the temp file; temp files a crash left are
+ * deleted when the vault opens (removeLeftovers).
  *
  * The ledger and node info are PHI-free by construction (hashes, pseudonyms, addresses,
  * signatures); an access report (accessReport) names patients, on purpose. The body parses none.
@@ -43,6 +44,8 @@ interface OpenExport<T> {
   readonly startedAt: Date;
   bytes: number;
   timer: NodeJS.Timeout;
+  /** The connection that began it (its export goes when it closes), if known. */
+  readonly owner: string | undefined;
   /** Serializes the export's own calls (appends must land in order). */
   tail: Promise<unknown>;
 }
@@ -62,13 +65,13 @@ export class ExportFiles<T = undefined> {
     this.dir = path.join(dataDir, 'exports');
   }
 
-  async begin(kind: ExportKind, tag?: T): Promise<{ handle: string }> {
+  async begin(kind: ExportKind, tag?: T, owner?: string): Promise<{ handle: string }> {
     if (this.open.size >= MAX_OPEN_EXPORTS) throw new ExportRefusal('E_CONFLICT', `${MAX_OPEN_EXPORTS} exports are being written already; finish or abort one first.`);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const id = randomBytes(16).toString('hex');
     const temp = path.join(this.dir, `.export-${id}.tmp`);
     const handle = await open(temp, 'wx', 0o600);
-    const entry: OpenExport<T> = { kind, tag, lines: 0, temp, handle, startedAt: this.now(), bytes: 0, timer: this.idleTimer(id), tail: Promise.resolve() };
+    const entry: OpenExport<T> = { kind, tag, lines: 0, temp, handle, startedAt: this.now(), bytes: 0, timer: this.idleTimer(id), owner, tail: Promise.resolve() };
     this.open.set(id, entry);
     return { handle: id };
   }
@@ -116,6 +119,30 @@ export class ExportFiles<T = undefined> {
       await unlink(entry.temp).catch(() => undefined);
       return {};
     });
+  }
+
+  /** Deletes the unfinished exports the connection began (it closed or its session ended). */
+  async abortOwnedBy(owner: string): Promise<void> {
+    const ids = [...this.open].filter(([, entry]) => entry.owner === owner).map(([id]) => id);
+    await Promise.all(ids.map((id) => this.abort(id).catch(() => undefined)));
+  }
+
+  /**
+   * Deletes the temp files of exports no one is writing (a crash or kill left them): every
+   * `.export-<hex>.tmp` in the folder but those of this process's open exports. Returns how many.
+   */
+  async removeLeftovers(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    const open = new Set([...this.open.values()].map((entry) => path.basename(entry.temp)));
+    const leftovers = names.filter((name) => /^\.export-[0-9a-f]+\.tmp$/.test(name) && !open.has(name));
+    for (const name of leftovers) await unlink(path.join(this.dir, name)).catch(() => undefined);
+    return leftovers.length;
   }
 
   /** Deletes every unfinished export (the body is stopping). */

@@ -15,6 +15,8 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
   /** An export's tag: who began it, when the body journals it (a session that signs no ledger entry: an auditor's). */
   const exportFiles = new ExportFiles<{ readonly operatorId: string; readonly role: OperatorRoleName }>(config.dataDir);
   const audit = new AuditJournal(vault, log, config.host);
+  // An export abandoned by its connection (closed, or its session ended) is aborted, not left for the idle timeout.
+  sessions.onConnectionEnd((connectionId) => void exportFiles.abortOwnedBy(connectionId));
   return bodyFeature<'ledger'>({
     name: 'ledger',
     handlers: {
@@ -37,7 +39,7 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         }
         // A clinical session signs its own ledger entry for the export; an auditor's is journaled here at
         // finish. The tag lives in the open export, so an abandoned one (aborted, timed out) leaves nothing behind.
-        return exportFiles.begin(kind, CLINICAL.has(session.role) ? undefined : { operatorId: session.operatorId, role: session.role });
+        return exportFiles.begin(kind, CLINICAL.has(session.role) ? undefined : { operatorId: session.operatorId, role: session.role }, context.connectionId);
       },
       'ledger.exportAppend': ({ handle, text }) => exportFiles.append(handle, text),
       'ledger.exportFinish': async ({ handle }) => {
@@ -68,6 +70,11 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         log.info({ bytes: written.bytes, rows }, 'access report written');
         return written;
       },
+    },
+    // Temp files of exports a crash left unfinished (no stop ran) go when the vault opens.
+    onVaultOpen: async () => {
+      const removed = await exportFiles.removeLeftovers();
+      if (removed > 0) log.info({ removed }, 'unfinished export files left by an earlier run removed');
     },
     stop: () => exportFiles.abortAll(),
   });

@@ -90,6 +90,42 @@ describe('ledger methods of the body', () => {
     }
   });
 
+  it('removes the temp file of an export left unfinished by a crash when the vault opens, and aborts an export whose connection closes (security audit finding 6)', async () => {
+    const dataDir = await tempDir();
+    const start = () => startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
+    let body = await start();
+    const vault = await buildTestKeyring();
+    await call(body, 'vault.create', { keyring: vault.keyring });
+    await signIn((method, payload) => call(body, method, payload), vault.operatorId, vault.signingKeys.passphrase);
+    const exportsDir = path.join(dataDir, 'exports');
+    let crashed: Body | null = null;
+    try {
+      // An export begun and left open: the body is killed (no stop), so its temp file stays.
+      const left = (await call(body, 'ledger.exportBegin', { kind: 'ledger' })) as { handle: string };
+      await call(body, 'ledger.exportAppend', { handle: left.handle, text: 'line one\n' });
+      expect((await readdir(exportsDir)).filter((name) => name.endsWith('.tmp'))).toHaveLength(1);
+      // A finished export and a file of someone else's in the folder stay.
+      await appendFile(path.join(exportsDir, 'notes.txt'), 'kept');
+      crashed = body;
+      body = await start();
+      expect((await readdir(exportsDir)).sort()).toEqual(['notes.txt']);
+
+      // An export whose connection closes before its finish is aborted: its temp file goes.
+      await signIn((method, payload) => call(body, method, payload), vault.operatorId, vault.signingKeys.passphrase);
+      const open = (await call(body, 'ledger.exportBegin', { kind: 'ledger' })) as { handle: string };
+      await call(body, 'ledger.exportAppend', { handle: open.handle, text: 'x\n' });
+      body.connectionClosed(context.connectionId);
+      for (let i = 0; i < 200 && (await readdir(exportsDir)).some((name) => name.endsWith('.tmp')); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect((await readdir(exportsDir)).sort()).toEqual(['notes.txt']);
+      // Signed in again (the same connection id), the handle is gone.
+      await signIn((method, payload) => call(body, method, payload), vault.operatorId, vault.signingKeys.passphrase);
+      await expect(call(body, 'ledger.exportAppend', { handle: open.handle, text: 'late' })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    } finally {
+      await body.stop('quit');
+      await crashed?.stop('quit');
+    }
+  });
+
   it('names files by kind and UTC time', () => {
     const at = new Date('2025-01-02T03:04:05.678Z');
     expect(exportFileName('ledger', at)).toBe('ledger-20250102T030405Z.jsonl');
