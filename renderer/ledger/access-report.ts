@@ -73,6 +73,7 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
     case 'ACCESS':
       if (summary['opened'] === 'quarantined input') return `Opened a quarantined input${typeof summary['quarantine record'] === 'number' ? ` (record ${summary['quarantine record']})` : ''}`;
       if (summary['opened'] === 'raw message') return `Opened a raw message${typeof summary['message'] === 'number' ? ` (journal record ${summary['message']})` : ''}`;
+      if (summary['opened'] === 'imaging study') return 'Opened an imaging study';
       return summary['opened'] === 'one record' ? 'Opened a record' : 'Opened the patient';
     case 'SESSION': {
       const failed = summary['failed unlocks before'];

@@ -97,7 +97,9 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       out['opened'] =
         details['what'] === 'quarantined input'
           ? 'quarantined input'
-          : typeof details['messageSeq'] === 'number'
+          : details['what'] === 'imaging study'
+            ? 'imaging study'
+            : typeof details['messageSeq'] === 'number'
             ? 'raw message'
             : details['recordId'] === null || details['recordId'] === undefined
               ? 'patient page'

@@ -355,8 +355,8 @@ export class LedgerWriter {
         }
         const parsed = AccessMetaSchema.safeParse(value);
         if (!parsed.success) return none;
-        const { patientId, recordId, messageSeq, at } = parsed.data;
-        return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { patientId, recordId, ...(messageSeq === undefined ? {} : { messageSeq }), at } };
+        const { patientId, recordId, messageSeq, what, at } = parsed.data;
+        return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { patientId, recordId, ...(messageSeq === undefined ? {} : { messageSeq }), ...(what === undefined ? {} : { what }), at } };
       }
       case 'RESTORE': {
         // The body's note of a restore (backup-journal.ts): no operator had signed in yet.

@@ -18,6 +18,8 @@ export const AccessMetaSchema = z.strictObject({
   patientId: viewId,
   recordId: viewId.nullable(),
   messageSeq: z.number().int().positive().optional(),
+  /** What `recordId` names when it is not a record: an imaging study (its view id). */
+  what: z.literal('imaging study').optional(),
   at: z.iso.datetime(),
 });
 export type AccessMeta = z.infer<typeof AccessMetaSchema>;

@@ -1,5 +1,5 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
-import { journalAccess } from '../records/access-events';
+import { journalStudyAccess } from '../records/access-events';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
 import { MAX_WHOLE_OBJECT_BYTES, readSealedBytes, readSealedHead, readSealedRange } from '../records/sealed-objects';
@@ -76,7 +76,7 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
         const early = first === undefined ? null : readInstance(api, s.opener, first.objectId);
         early?.catch(() => undefined);
         // The opening is an access event (journal, then the ledger's ACCESS entry) before anything shows.
-        await journalAccess(api, s, study.patientId, studyId);
+        await journalStudyAccess(api, s, study.patientId, studyId);
         const instances = openedIn(s);
         for (const series of study.series)
           for (const instance of series.instances) {

@@ -6,7 +6,7 @@ import { appendSessionEvent, type VaultSession } from '../session/vault-session'
 /**
  * How long one access stands for a patient's repeated views (issue 11: "repeated views of one
  * patient in one session are coalesced, one entry per patient per session window"). Within one
- * unlocked session, the first view of a patient's chart (its page, a record, a study) is
+ * unlocked session, the first view of a patient's chart (its page, a record) is
  * journaled, and so signed as one ACCESS entry; further views of that chart in the next 30
  * minutes add none. A view after that opens a new window, and a lock ends the session and every
  * window with it, so the next session's first view is journaled again. Thirty minutes: a
@@ -17,7 +17,8 @@ import { appendSessionEvent, type VaultSession } from '../session/vault-session'
  * chart but the whole message as the sender sent it (every HL7 field, next of kin, insurance…),
  * so opening one is an access of its own whether or not the chart was opened before it (QA11 D2),
  * and each message is its own (the report names which one); the same message opened again in the
- * window (from the message browser or from its record) adds nothing.
+ * window (from the message browser or from its record) adds nothing. An imaging study is likewise
+ * its own (issue 12: "every study opening is an access event"), each study once per window.
  */
 export const ACCESS_WINDOW_MS = 30 * 60 * 1000;
 
@@ -31,8 +32,9 @@ const windows = new WeakMap<VaultSession, Map<string, Window>>();
 /** Windows held before the ended ones are dropped. */
 const PRUNE_AT = 1024;
 
-/** The window a view belongs to, within one session: the patient's chart, or one raw message of theirs. */
-function accessKindOf(patientId: string, messageSeq: number | undefined): string {
+/** The window a view belongs to, within one session: the patient's chart, one raw message of theirs, or one imaging study. */
+function accessKindOf(patientId: string, messageSeq: number | undefined, studyId?: string): string {
+  if (studyId !== undefined) return `study\u0000${patientId}\u0000${studyId}`;
   return messageSeq === undefined ? `chart\u0000${patientId}` : `raw\u0000${patientId}\u0000${messageSeq}`;
 }
 
@@ -50,6 +52,19 @@ export async function journalAccess(
   messageSeq?: number,
   now: number = Date.now(),
 ): Promise<void> {
+  return journalView(api, s, accessKindOf(patientId, messageSeq), { v: 1, patientId, recordId, ...(messageSeq === undefined ? {} : { messageSeq }), at: new Date(now).toISOString() }, now);
+}
+
+/**
+ * Journals the opening of one imaging study (issue 12: "every study opening is an access event"):
+ * an access of its own, as a raw message is, not folded into the chart's window, since a study is
+ * the images themselves; the same study opened again within the window adds nothing.
+ */
+export function journalStudyAccess(api: Pick<HdmsApi, 'journal'>, s: VaultSession, patientId: string, studyId: string, now: number = Date.now()): Promise<void> {
+  return journalView(api, s, accessKindOf(patientId, undefined, studyId), { v: 1, patientId, recordId: studyId, what: 'imaging study', at: new Date(now).toISOString() }, now);
+}
+
+async function journalView(api: Pick<HdmsApi, 'journal'>, s: VaultSession, key: string, meta: AccessMeta, now: number): Promise<void> {
   let open = windows.get(s);
   if (open === undefined) {
     open = new Map();
@@ -59,10 +74,8 @@ export async function journalAccess(
     // A long session that opened many raw messages: windows that ended are forgotten (memory stays bounded by the window).
     for (const [key, window] of open) if (now - window.openedAt >= ACCESS_WINDOW_MS) open.delete(key);
   }
-  const key = accessKindOf(patientId, messageSeq);
   const current = open.get(key);
   if (current !== undefined && now - current.openedAt < ACCESS_WINDOW_MS) return current.durable;
-  const meta: AccessMeta = { v: 1, patientId, recordId, ...(messageSeq === undefined ? {} : { messageSeq }), at: new Date(now).toISOString() };
   const durable = appendSessionEvent(api, s, MIND_KINDS.access, meta).then(() => undefined);
   const window: Window = { openedAt: now, durable };
   open.set(key, window);

@@ -3,7 +3,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { entryHash, ledgerDomain, ZERO_HASH, type LedgerEntry } from '../../../shared/ledger/ledger-schema';
 import { ACCESS_REPORT_CSV_HEADER, accessReportCsv, actionOf, buildAccessReport, csvCell } from '../../../renderer/ledger/access-report';
-import { bytes32ToPseudonym, pseudonymToBytes32 } from '../../../renderer/ledger/ledger-details';
+import { bytes32ToPseudonym, pseudonymToBytes32, summaryOf } from '../../../renderer/ledger/ledger-details';
 import type { LedgerReader } from '../../../renderer/ledger/ledger-reader';
 import type { LedgerRow } from '../../../renderer/ledger/ledger-rows';
 import { openVaultDb } from '../../../renderer/vault/views/vault-db';
@@ -108,6 +108,9 @@ describe('access report', () => {
     expect(actionOf('SESSION', { event: 'unlock failed', 'tried with': 'passphrase', 'failed unlocks before': 0 })).toBe('Failed unlock');
     expect(actionOf('SESSION', { event: 'unlock failed', 'tried with': 'recovery', 'failed unlocks before': 2 })).toBe('Failed unlock with the recovery key (3 in a row)');
     expect(actionOf('ACCESS', { opened: 'quarantined input', 'quarantine record': 4 })).toBe('Opened a quarantined input (record 4)');
+    // QA4-12 D5: a study is not 'a record'.
+    expect(actionOf('ACCESS', { opened: 'imaging study' })).toBe('Opened an imaging study');
+    expect(summaryOf('ACCESS', { patientId: 'p', recordId: 'study-a', what: 'imaging study', at: '2026-12-06T10:00:00.000Z' })).toMatchObject({ opened: 'imaging study' });
     expect(actionOf('ACCESS', { opened: 'raw message', message: 45 })).toBe('Opened a raw message (journal record 45)');
     expect(actionOf('EXPORT', { export: 'backup', scheduled: 'on' })).toBe('Scheduled backup made by the node');
     expect(actionOf('EXPORT', { export: 'ledger', entries: 12 })).toBe('Exported the ledger (12 rows)');

@@ -10,7 +10,7 @@ vi.mock('../../../../renderer/vault/session/vault-session', () => ({
     return appended.length;
   },
 }));
-const { ACCESS_WINDOW_MS, journalAccess } = await import('../../../../renderer/vault/records/access-events');
+const { ACCESS_WINDOW_MS, journalAccess, journalStudyAccess } = await import('../../../../renderer/vault/records/access-events');
 
 const api = {} as never;
 const P = 'p'.repeat(22);
@@ -66,5 +66,21 @@ describe('journalAccess: what one session window coalesces (QA11 D2)', () => {
     expect(opened()).toEqual(['page', 'raw 44', 'page', 'raw 44']);
     await journalAccess(api, {} as VaultSession, P, null, 44, T0 + ACCESS_WINDOW_MS);
     expect(opened()).toEqual(['page', 'raw 44', 'page', 'raw 44', 'raw 44']);
+  });
+
+  it('journals each imaging study opened as an access of its own, named as a study, even after the chart (issue 12: every study opening is an access event; QA4-12 D5)', async () => {
+    await journalAccess(api, session, P, null, undefined, T0);
+    await journalStudyAccess(api, session, P, 'study-a', T0 + 1000);
+    await journalStudyAccess(api, session, P, 'study-b', T0 + 2000);
+    // The same study again in the window, and the chart again: nothing more.
+    await journalStudyAccess(api, session, P, 'study-a', T0 + 3000);
+    await journalAccess(api, session, P, R, undefined, T0 + 4000);
+    expect(appended.map((meta) => [meta.recordId, meta.what])).toEqual([
+      [null, undefined],
+      ['study-a', 'imaging study'],
+      ['study-b', 'imaging study'],
+    ]);
+    await journalStudyAccess(api, session, P, 'study-a', T0 + ACCESS_WINDOW_MS + 3000);
+    expect(appended).toHaveLength(4);
   });
 });
