@@ -28,7 +28,11 @@ import { PeerSlots, normalizePeerAddress } from '../peer-slots';
  * - **Slots**: a new connection must complete a frame within `frameTimeoutMs`, and so must every
  *   frame from its first byte, however slowly its bytes trickle in (a slow loris keeps no slot);
  *   a connection that completed a frame may then stay idle. At most `maxConnectionsPerPeer`
- *   connections per peer address, so one address cannot take every slot.
+ *   connections per peer address, so one address cannot take every slot. When all
+ *   `maxConnections` slots are taken, a new (allowed) connection takes the slot of the connection
+ *   idle the longest with nothing in progress (no partial frame, nothing queued or being answered),
+ *   which is closed; with none such the new one is refused. Idle connections are otherwise kept
+ *   (interface engines hold persistent connections): there is no idle timeout between frames.
  * - More than `maxJunkBytes` of bytes outside frames: the connection is closed (not an MLLP peer).
  * - **Log volume**: a connection's first few per-frame warnings (bytes outside a frame, a frame
  *   abandoned by a new start byte, an oversize frame) are logged one by one; the rest are counted
@@ -138,6 +142,10 @@ interface Connection {
   idle: (() => void)[];
   /** Armed while a frame is awaited (from the connection's start, or a frame's first byte) and not complete. */
   frameTimer: NodeJS.Timeout | null;
+  /** When bytes last came in or an ACK went out (performance.now()): the longest idle is evicted first. */
+  activeAt: number;
+  /** Closed to make room for a new connection (its close is under way). */
+  evicted: boolean;
 }
 
 function asList(value: Buffer | readonly Buffer[]): readonly Buffer[] {
@@ -168,6 +176,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   const maxJunk = options.maxJunkBytes ?? 64 * 1024;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   const frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
+  const maxConnections = Math.max(1, options.maxConnections ?? 64);
   const { log, handler } = options;
   if (!isLoopback(host) && (options.allowedPeers === undefined || options.allowedPeers.length === 0)) {
     throw new Error(`Listening on ${host} (not loopback) requires a non-empty list of allowed peer addresses.`);
@@ -300,6 +309,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
           if (acks.length > 0) {
             await write(connection.socket, acks.length === 1 ? mllpFrame(acks[0]!) : Buffer.concat(acks.map((ack) => mllpFrame(ack))));
             connection.acksSent += acks.length;
+            connection.activeAt = performance.now();
           }
         } finally {
           release(connection);
@@ -363,6 +373,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   }
 
   function onData(connection: Connection, chunk: Buffer): void {
+    connection.activeAt = performance.now();
     let completed = false;
     for (const event of connection.deframer.push(chunk)) {
       switch (event.type) {
@@ -402,6 +413,27 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     void pump(connection);
   }
 
+  /**
+   * Whether a new connection fits: below the cap, or after closing the connection idle the longest
+   * with nothing in progress (see the file comment). Evicted connections still closing do not count.
+   */
+  function makeRoom(): boolean {
+    let live = 0;
+    let oldest: Connection | null = null;
+    for (const connection of connections) {
+      if (connection.evicted) continue;
+      live++;
+      const quiet = !connection.busy && connection.queue.length === 0 && !connection.deframer.inFrame && connection.deframer.pendingBytes === 0;
+      if (quiet && (oldest === null || connection.activeAt < oldest.activeAt)) oldest = connection;
+    }
+    if (live < maxConnections) return true;
+    if (oldest === null) return false;
+    oldest.evicted = true;
+    log.info({ peer: oldest.label, idleMs: Math.round(performance.now() - oldest.activeAt) }, 'MLLP: every connection slot is taken; closing the connection idle the longest for a new one');
+    oldest.socket.destroy();
+    return true;
+  }
+
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     const address = normalizeAddress(socket.remoteAddress ?? '');
     const label = `${address}:${socket.remotePort ?? 0}`;
@@ -409,6 +441,12 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     if (refusal !== null) {
       if (refusal === 'not-allowed') log.warn({ peer: address }, 'MLLP: connection refused: the peer is not in the allowed list');
       else log.warn({ peer: address, limit: slots.maxPerPeer }, 'MLLP: connection refused: too many connections from this address');
+      socket.destroy();
+      return;
+    }
+    if (!makeRoom()) {
+      slots.release(address);
+      log.warn({ peer: address, limit: maxConnections }, 'MLLP: connection refused: every connection slot is taken and none is idle');
       socket.destroy();
       return;
     }
@@ -433,6 +471,8 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       closing: false,
       idle: [],
       frameTimer: null,
+      activeAt: performance.now(),
+      evicted: false,
     };
     connections.add(connection);
     armFrameTimer(connection);
@@ -469,7 +509,8 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       log.info({ peer: label, frames: connection.framesReceived, acks: connection.acksSent }, 'MLLP: connection closed');
     });
   });
-  server.maxConnections = options.maxConnections ?? 64;
+  // Past the cap a new connection may evict an idle one (handled above); this is the backstop.
+  server.maxConnections = 2 * maxConnections;
   server.on('error', (error) => log.error({ error: error.message }, 'MLLP: listener error'));
 
   await new Promise<void>((resolve, reject) => {

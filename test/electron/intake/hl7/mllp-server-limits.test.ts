@@ -194,3 +194,36 @@ describe('MLLP log volume (security audit finding 7)', () => {
     expect(summary?.object).toMatchObject({ abandoned: 2000 });
   });
 });
+
+describe('MLLP slots held by idle allowed peers (security audit finding 4)', () => {
+  const frame = (id: string) => mllpFrame(hl7(msh('ADT^A04', id), 'PID|1||123^^^H^MR'));
+
+  async function sent(client: Awaited<ReturnType<typeof connect>>, id: string, acks: number) {
+    client.socket.write(frame(id));
+    await until(() => client.state.acks.length === acks || client.state.closed);
+    expect(client.state.acks.map((ack) => segment(ack, 'MSA')[2]).at(-1)).toBe(id);
+  }
+
+  it('at the global cap a new sender takes the slot of the connection idle the longest, never one with a frame in progress', async () => {
+    const server = await start({ maxConnections: 4, maxConnectionsPerPeer: 4, handler: async (bytes) => ackFor(bytes) });
+    const idle: Awaited<ReturnType<typeof connect>>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const client = await connect(server.port, '127.0.0.2');
+      await sent(client, `IDLE-${i}`, 1);
+      idle.push(client);
+    }
+    // The first one is the longest idle: it sends again, so the second is now.
+    await sent(idle[0]!, 'IDLE-0-AGAIN', 2);
+    const newcomer = await connect(server.port, '127.0.0.1');
+    await sent(newcomer, 'NEW-1', 1);
+    await until(() => idle[1]!.state.closed);
+    expect(idle.map((client) => client.state.closed)).toEqual([false, true, false, false]);
+
+    // Every connection with a frame in progress: nothing is evicted, the next one is turned away.
+    for (const client of [idle[0]!, idle[2]!, idle[3]!, newcomer]) client.socket.write(Buffer.from('\x0bMSH|^~\\&|', 'latin1'));
+    await until(() => server.connections().length === 4);
+    const late = await connect(server.port, '127.0.0.3');
+    await until(() => late.state.closed);
+    expect([idle[0]!, idle[2]!, idle[3]!, newcomer].map((client) => client.state.closed)).toEqual([false, false, false, false]);
+  });
+});
