@@ -363,15 +363,15 @@ export class Hl7Service implements IntakeChannel {
     });
   }
 
-  /** Marks a quarantined message discarded; journals `intake.discarded`. */
-  discard(quarantineSeq: number, operator: string | null): Promise<{ seq: number }> {
+  /** Marks a quarantined input discarded; journals `intake.discarded`; logged on `log` (its channel's), else on HL7's. */
+  discard(quarantineSeq: number, operator: string | null, log: { info(object: object, message: string): void } = this.options.log): Promise<{ seq: number }> {
     return this.acts.run(async () => {
       const attached = this.requireAttached();
       await this.requireOpenQuarantine(attached, quarantineSeq);
       const at = new Date().toISOString();
       const seq = await this.appendAct(attached, DISCARDED_KIND, operator, { quarantineSeq }, { v: 1, type: 'discarded', quarantineSeq, at });
       attached.resolved?.add(quarantineSeq);
-      this.options.log.info({ quarantineSeq, seq }, 'quarantined message discarded');
+      log.info({ quarantineSeq, seq }, 'quarantined input discarded');
       return { seq };
     });
   }

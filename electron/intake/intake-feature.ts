@@ -5,9 +5,15 @@ import { describeErrorForLog } from '../logging/error-report';
 import { FileImportChannel, IntakeChannels, type IntakeChannel } from './intake-channel';
 import { IntakeUploads } from './intake-uploads';
 
+/** Where a quarantine act is logged. */
+export interface QuarantineLog {
+  info(object: object, message: string): void;
+}
+
 /** Resolving a quarantined input, whatever channel quarantined it. */
 export interface QuarantineActs {
-  discard(quarantineSeq: number, operator: string | null): Promise<{ seq: number }>;
+  /** `log`: the logger of the channel that quarantined it (the act is logged there). */
+  discard(quarantineSeq: number, operator: string | null, log?: QuarantineLog): Promise<{ seq: number }>;
   /**
    * Another channel's reprocess of a quarantined input (DICOM), run one at a time with discards and
    * HL7 reprocesses so one record is never resolved twice: refuses a record that is not an open
@@ -69,7 +75,7 @@ export function intakeFeature(services: BodyServices, options: IntakeFeatureOpti
           uploads.abort(handle);
           return {};
         },
-        'intake.discard': async ({ quarantineSeq, operator }) => options.quarantine.discard(quarantineSeq, operator),
+        'intake.discard': async ({ quarantineSeq, operator, channel }) => options.quarantine.discard(quarantineSeq, operator, log.child({ component: channel ?? 'intake' })),
       },
       onVaultOpen: async (open) => {
         for (const channel of channels.all()) {

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { event, method } from './method';
 
+/** The log components a discard is written under, by the channel that quarantined the input. */
+export const QUARANTINE_LOG_CHANNELS = ['hl7', 'dicom', 'devices'] as const;
+export type QuarantineLogChannel = (typeof QUARANTINE_LOG_CHANNELS)[number];
+
 export const INTAKE_CHANNELS = ['hl7-mllp', 'dicom', 'devices', 'file-import'] as const;
 export type IntakeChannelName = (typeof INTAKE_CHANNELS)[number];
 
@@ -228,9 +232,14 @@ export const intakeMethods = {
    * (plaintext note {quarantineSeq}; sealed meta {v:1, type:'discarded', quarantineSeq}). The
    * quarantine record and its raw bytes stay in the vault (the journal is append-only; erasure is
    * vault.erase). E_BAD_REQUEST when quarantineSeq is not an `intake.quarantine` record;
-   * E_CONFLICT when it was resolved by a reprocess or discarded already.
+   * E_CONFLICT when it was resolved by a reprocess or discarded already. `channel`: which channel
+   * quarantined it, as the mind read it from the sealed record (the body cannot), only to log the
+   * discard under that channel's component (QA round 4 D8b); without it the log says "intake".
    */
-  'intake.discard': method(z.strictObject({ quarantineSeq: journalSeq, operator: operatorRef }), z.strictObject({ seq: journalSeq })),
+  'intake.discard': method(
+    z.strictObject({ quarantineSeq: journalSeq, operator: operatorRef, channel: z.enum(QUARANTINE_LOG_CHANNELS).optional() }),
+    z.strictObject({ seq: journalSeq }),
+  ),
 } as const;
 
 export const intakeEvents = {

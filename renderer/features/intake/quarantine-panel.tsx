@@ -98,6 +98,38 @@ function nameOf(entry: QuarantineEntry): string {
 }
 
 /**
+ * What an entry is called (QA round 4 D8b): an HL7 message, a DICOM instance (a file when its
+ * bytes named none), a device report.
+ */
+function nounOf(entry: QuarantineEntry): 'message' | 'instance' | 'file' | 'report' {
+  if (entry.channel === 'dicom') return entry.detail.messageId === undefined || entry.detail.messageId === '' ? 'file' : 'instance';
+  return entry.channel === 'devices' ? 'report' : 'message';
+}
+
+/** The words of the Discard and Reprocess dialogs for these entries, in the words of their channel. */
+export function actDialogWords(action: Action, entries: readonly QuarantineEntry[]): { readonly title: string; readonly body: string; readonly submit: string; readonly done: string } {
+  const single = entries.length === 1 ? entries[0]! : null;
+  const nouns = new Set(entries.map(nounOf));
+  const noun = nouns.size === 1 ? [...nouns][0]! : 'entry';
+  const plural = noun === 'entry' ? 'entries' : `${noun}s`;
+  const what = single !== null ? `${noun} ${nameOf(single)}` : `${entries.length} ${plural}`;
+  const verb = action === 'discard' ? 'Discard' : 'Reprocess';
+  const submit = single !== null ? `${verb} ${noun}` : `${verb} ${entries.length} ${plural}`;
+  const title = `${verb} ${what}?`;
+  if (action === 'discard') {
+    const body = `${single !== null ? `The ${noun} is` : `The ${plural} are`} marked discarded and hidden from the list (“Show discarded messages” shows them). The raw bytes stay sealed in the vault, and the journal records who discarded ${single !== null ? 'it' : 'each'}.`;
+    return { title, body, submit, done: single !== null ? `The quarantined ${noun} ${nameOf(single)} was discarded.` : '' };
+  }
+  const again =
+    noun === 'instance' || noun === 'file'
+      ? `${single !== null ? `The stored ${noun} is` : `Each stored ${noun} is`} sent through the DICOM intake again, as an import of its bytes.`
+      : noun === 'entry'
+        ? 'Each entry is sent through its intake again, as if it had just arrived.'
+        : `${single !== null ? `The raw ${noun} is` : `Each raw ${noun} is`} sent through the intake again, as if it had just arrived.`;
+  return { title, body: `${again} The journal records the reprocess.`, submit, done: '' };
+}
+
+/**
  * Quarantined inputs (from the vault's quarantine view): why each was not accepted, with "View raw",
  * "Reprocess…" (the mind opens the raw bytes and sends them again, optionally read with another
  * charset, which may override MSH-18), "Edit…" (the operator corrects a copy and reprocesses it;
@@ -253,6 +285,10 @@ export function dicomResultText(outcome: DicomReprocessOutcome): string {
     case 'conflict':
       return 'Reprocessed: the instance was stored, flagged as a conflict with an earlier copy of the same SOP Instance UID.';
     case 'duplicate':
+      if (outcome.inQuarantine === true) {
+        const reason = (outcome.reason ?? '').replace(/^Already in the quarantine \([^)]*\)\.\s*/, '');
+        return `Reprocessed, but the same bytes are in the quarantine already (this entry or another), so nothing was stored: the entry stays in quarantine.${reason === '' ? '' : ` ${reason}`}`;
+      }
       return 'Reprocessed: the same instance was stored before; nothing was stored again.';
     case 'held':
     case 'quarantined':
@@ -359,7 +395,7 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
     if (single !== null) {
       if (action === 'discard') {
         await vault.discardQuarantined(single.seq);
-        onDone(`The quarantined message ${nameOf(single)} was discarded.`);
+        onDone(actDialogWords('discard', [single]).done);
         return;
       }
       const answer = await vault.reprocessQuarantined(single.seq, single.channel === 'dicom' ? {} : options);
@@ -377,7 +413,10 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
         } else {
           const answer = await vault.reprocessQuarantined(entry.seq, entry.channel === 'dicom' ? {} : options);
           // A DICOM instance in quarantine again settles its entry, but was not stored.
-          const stored = answer.dicom === undefined ? filedEveryMessage(answer.resolved, answer.results) : answer.dicom.outcome === 'stored' || answer.dicom.outcome === 'conflict' || answer.dicom.outcome === 'duplicate';
+          const stored =
+            answer.dicom === undefined
+              ? filedEveryMessage(answer.resolved, answer.results)
+              : answer.dicom.outcome === 'stored' || answer.dicom.outcome === 'conflict' || (answer.dicom.outcome === 'duplicate' && answer.dicom.inQuarantine !== true);
           outcomes.push({ name: nameOf(entry), resolved: stored });
         }
       } catch (error) {
@@ -391,7 +430,7 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
     event.preventDefault();
     if (!run.busy) void run.run();
   };
-  const what = single !== null ? `message ${nameOf(single)}` : `${entries.length} messages`;
+  const words = actDialogWords(action, entries);
   const anyHl7 = entries.some(reprocessesAsHl7);
 
   return (
@@ -405,19 +444,13 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
       }}
     >
       <form className="form" onSubmit={submit} noValidate>
-        <h2 id={titleId}>{action === 'discard' ? `Discard ${what}?` : `Reprocess ${what}?`}</h2>
+        <h2 id={titleId}>{words.title}</h2>
         {single !== null && <p>Reason it was quarantined: {single.detail.reason}</p>}
         {action === 'discard' ? (
-          <p>
-            {single !== null ? 'The message is' : 'The messages are'} marked discarded and hidden from the list (“Show discarded
-            messages” shows them). The raw bytes stay sealed in the vault, and the journal records who discarded {single !== null ? 'it' : 'each'}.
-          </p>
+          <p>{words.body}</p>
         ) : (
           <>
-            <p>
-              {single !== null ? 'The raw message is' : 'Each raw message is'} sent through the intake again, as if it had just arrived. The
-              journal records the reprocess.
-            </p>
+            <p>{words.body}</p>
             {anyHl7 && (
               <>
                 <CharsetOverrideField id={charsetId} value={charset} onChange={setCharset} />
@@ -437,7 +470,7 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
           </p>
         )}
         <SubmitRow
-          label={action === 'discard' ? (single !== null ? 'Discard message' : `Discard ${entries.length} messages`) : single !== null ? 'Reprocess message' : `Reprocess ${entries.length} messages`}
+          label={words.submit}
           problem={null}
           busy={run.busy}
           busyText={action === 'discard' ? 'Discarding…' : 'Reprocessing…'}

@@ -1,6 +1,6 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { ViewIndexing } from '../indexing/view-indexing';
-import { INTAKE_FILE_MAX_BYTES } from '../../../shared/ipc/intake-contract';
+import { INTAKE_FILE_MAX_BYTES, type QuarantineLogChannel } from '../../../shared/ipc/intake-contract';
 import { withBytes } from '../intake-bytes';
 import { journalQuarantineAccess } from '../records/access-events';
 import { MAX_WHOLE_OBJECT_BYTES, openSealedObject, readSealedBytes, readSealedHead, readSealedRange } from '../records/sealed-objects';
@@ -10,6 +10,12 @@ import { asVaultError } from '../vault-errors';
 import { streamReprocess } from './dicom-stream-reprocess';
 import { VaultError, type VaultService } from '../vault-service';
 import { quarantineEntries, quarantineEntry } from '../views/view-reads';
+
+/** The log component of a quarantined input's channel (QA round 4 D8b: a DICOM discard was logged as hl7). */
+export function quarantineLogChannel(channel: string): QuarantineLogChannel | undefined {
+  if (channel.startsWith('hl7')) return 'hl7';
+  return channel === 'dicom' || channel === 'devices' ? channel : undefined;
+}
 
 /** The quarantine part of VaultService: list, open raw, reprocess, discard (the last two journaled by the body). */
 export type QuarantineService = Pick<VaultService, 'quarantine' | 'openQuarantinedRaw' | 'reprocessQuarantined' | 'discardQuarantined'>;
@@ -90,7 +96,9 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
     async discardQuarantined(seq) {
       const s = state.require();
       try {
-        await api.intake.discard({ quarantineSeq: seq, operator: s.actor });
+        // The body cannot read which channel quarantined it: told, so that the discard is logged under that channel.
+        const channel = quarantineLogChannel((await quarantineEntry(s.db, s.keys.viewKey, seq)).channel);
+        await api.intake.discard({ quarantineSeq: seq, operator: s.actor, ...(channel === undefined ? {} : { channel }) });
         if (state.isCurrent(s)) await indexing.runSync(s);
       } catch (error) {
         throw asVaultError(error);

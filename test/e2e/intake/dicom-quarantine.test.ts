@@ -13,8 +13,9 @@ import { freePort } from '../../support/free-port';
  *   (it reads the index fields from the first 1 MiB of a C-STORE); View raw shows it as DICOM (the
  *   elements read and the first bytes), not as HL7 text; Reprocess runs the whole stored
  *   instance through the DICOM intake, which reads it: stored, its study listed in Imaging;
- * - an instance without Patient ID (held) is reprocessed and is in quarantine again as a new entry
- *   with the reason, which is then discarded.
+ * - an instance without Patient ID (held) is reprocessed: its bytes are in the quarantine already
+ *   (this entry), so nothing is stored and the entry stays open (QA round 4 D1, as HL7); it is then
+ *   discarded, the dialogs saying "instance", not "message" (D8b).
  */
 
 const STUDY = '1.2.826.0.1.3680043.10.999.40';
@@ -74,29 +75,25 @@ describe('the quarantine: DICOM instances', () => {
         await page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).click();
         const dialog = page.getByRole('dialog');
         expect(await dialog.getByLabel('Charset when MSH-18 is empty').count()).toBe(0);
-        await dialog.getByRole('button', { name: 'Reprocess message' }).click();
+        expect(await dialog.getByRole('heading', { name: /^Reprocess instance / }).count()).toBe(1);
+        await dialog.getByRole('button', { name: 'Reprocess instance' }).click();
         await page.getByText('Reprocessed: the instance was stored.').waitFor({ timeout: UI_TIMEOUT_MS });
         await expect.poll(() => statusOf(lateReason), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
       });
 
-      await steps.run('the held instance is in quarantine again as a new entry with its reason; that entry is discarded', async () => {
+      await steps.run('the held instance reprocessed is found in the quarantine already and stays open; it is then discarded', async () => {
         const heldReason = /no Patient ID/;
         const seq = await seqOf(heldReason);
         await page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).click();
-        await page.getByRole('dialog').getByRole('button', { name: 'Reprocess message' }).click();
-        const notice = page.getByText(/^Reprocessed, but the instance is in quarantine again \(entry \d+\): The instance has no Patient ID/);
-        await notice.waitFor({ timeout: UI_TIMEOUT_MS });
-        const newSeq = /\(entry (\d+)\)/.exec(await notice.innerText())![1]!;
-        expect(Number(newSeq)).toBeGreaterThan(Number(seq));
-        await expect.poll(() => row(heldReason).count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
-        // The new entry is journaled before the act that settles the old one: the list may show it first.
-        await expect.poll(() => page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).count(), { timeout: UI_TIMEOUT_MS }).toBe(0);
-        await page.getByRole('button', { name: `Discard message ${newSeq}` }).click();
-        await page.getByRole('dialog').getByRole('button', { name: 'Discard message' }).click();
-        await page.getByText(/^The quarantined message .* was discarded\.$/).waitFor({ timeout: UI_TIMEOUT_MS });
-        // Discarded entries are hidden: the reprocessed original stays listed.
-        await expect.poll(() => row(heldReason).count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
-        expect(await statusOf(heldReason)).toBe('Reprocessed');
+        await page.getByRole('dialog').getByRole('button', { name: 'Reprocess instance' }).click();
+        await page.getByText(/^Reprocessed, but the same bytes are in the quarantine already \(this entry or another\), so nothing was stored: the entry stays in quarantine\. The instance has no Patient ID/).waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await row(heldReason).count()).toBe(1);
+        expect(await statusOf(heldReason)).toBe('Open');
+        await page.getByRole('button', { name: `Discard message ${seq}` }).click();
+        await page.getByRole('dialog').getByRole('button', { name: 'Discard instance' }).click();
+        await page.getByText(/^The quarantined instance .* was discarded\.$/).waitFor({ timeout: UI_TIMEOUT_MS });
+        // Discarded entries are hidden.
+        await expect.poll(() => row(heldReason).count(), { timeout: UI_TIMEOUT_MS }).toBe(0);
       });
 
       await steps.run('Imaging lists the study of the reprocessed instance', async () => {

@@ -3,6 +3,7 @@ import { startBody, type Body } from '../../../../electron/body';
 import { buildFileMetaInformation } from '../../../../electron/intake/dicom/dicom-part10';
 import { IntakeMetaSchema, QuarantineMetaSchema } from '../../../../shared/journal/intake-meta';
 import { useTempDirs } from '../../../support/temp-dir';
+import { readLogRecords } from '../../../support/shell-page';
 import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../../support/vault-keyring';
 import { call, readJournal } from '../../vault/vault-test-support';
 import { CT_IMAGE_STORAGE, instanceElements, part10File } from './dicom-test-support';
@@ -112,6 +113,22 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
     const again = await call(b, 'dicom.importFiles', { files: [{ bytes: b64(held) }] });
     expect(again.results).toEqual([expect.objectContaining({ outcome: 'duplicate', inQuarantine: true })]);
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.quarantine')).toHaveLength(1);
+  });
+
+  it('logs a DICOM entry\'s discard under the dicom component, not hl7 (QA round 4 D8b)', async () => {
+    const dataDir = await tempDir();
+    const b = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'info', dicomPort: 0 });
+    bodies.push(b);
+    const vault = await buildTestKeyring();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signIn((method, payload) => call(b, method, payload as never), vault.operatorId, vault.signingKeys.passphrase);
+    const imported = await call(b, 'dicom.importFiles', { files: [{ bytes: b64(part10File(instanceElements({ sopInstanceUid: `${UID}.5` }))) }] });
+    const quarantineSeq = imported.results[0]!.seq!;
+    await call(b, 'intake.discard', { quarantineSeq, operator: vault.operatorId, channel: 'dicom' });
+    await b.stop('quit');
+    bodies.splice(bodies.indexOf(b), 1);
+    const discards = (await readLogRecords(dataDir)).filter((record) => record['quarantineSeq'] === quarantineSeq && /discarded/.test(record.msg ?? ''));
+    expect(discards).toEqual([expect.objectContaining({ component: 'dicom', msg: 'quarantined input discarded' })]);
   });
 
   it('needs a clinical session: another connection without one is refused and nothing is journaled', async () => {

@@ -398,10 +398,11 @@ describe('Intake monitor (unlocked)', () => {
     }
     expect(screen.queryByRole('button', { name: 'Reprocess message 31' })).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Reprocess message 30' }));
-    const single = await screen.findByRole('dialog', { name: /^Reprocess message/ });
+    // DICOM bytes that named no instance are called a file (QA round 4 D8b: not a message).
+    const single = await screen.findByRole('dialog', { name: /^Reprocess file from / });
     // No HL7 charset for a DICOM instance.
     expect(within(single).queryByLabelText('Charset when MSH-18 is empty')).toBeNull();
-    fireEvent.click(within(single).getByRole('button', { name: 'Reprocess message' }));
+    fireEvent.click(within(single).getByRole('button', { name: 'Reprocess file' }));
     await screen.findByText('Reprocessed: the instance was stored.');
     expect(vault.callsTo('reprocessQuarantined')).toEqual([[30, {}]]);
     // Bulk reprocess takes the HL7 message and leaves the device report out.

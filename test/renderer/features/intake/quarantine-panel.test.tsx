@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { filedEveryMessage, hl7ResultSentence, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
+import { actDialogWords, dicomResultText, filedEveryMessage, hl7ResultSentence, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
+import type { QuarantineEntry } from '../../../../renderer/vault/vault-service';
 import type { IntakeMessageResult } from '../../../../shared/ipc/intake-contract';
 
 const filed: IntakeMessageResult = { file: 0, index: 0, messageType: 'ORU^R01', controlId: 'W-9', ack: 'AA' };
@@ -26,5 +27,40 @@ describe('quarantine status words', () => {
     expect(statusWords({ status: 'reprocessed', heldAgainAs: [42, 43] })).toBe('Reprocessed, held again as entries 42, 43');
     expect(statusWords({ status: 'reprocessed' })).toBe('Reprocessed');
     expect(statusWords({ status: 'open' })).toBe('Open');
+  });
+});
+
+describe('quarantine dialogs in the words of the channel (QA round 4 D8b)', () => {
+  const entry = (channel: QuarantineEntry['channel'], messageId?: string) => ({ channel, detail: { ...(messageId === undefined ? {} : { messageId }), source: 'CT_EAST@10.0.0.7' } }) as unknown as QuarantineEntry;
+  const instance = entry('dicom', '1.2.826.0.1.3680043.10.999.81.1');
+
+  it('a DICOM instance is an instance, not a message: its title, what a reprocess does, the button', () => {
+    const reprocess = actDialogWords('reprocess', [instance]);
+    expect(reprocess.title).toBe('Reprocess instance 1.2.826.0.1.3680043.10.999.81.1?');
+    expect(reprocess.body).toBe('The stored instance is sent through the DICOM intake again, as an import of its bytes. The journal records the reprocess.');
+    expect(reprocess.submit).toBe('Reprocess instance');
+    const discard = actDialogWords('discard', [instance]);
+    expect(discard.title).toBe('Discard instance 1.2.826.0.1.3680043.10.999.81.1?');
+    expect(discard.body).toMatch(/^The instance is marked discarded/);
+    expect(discard.submit).toBe('Discard instance');
+    expect(discard.done).toBe('The quarantined instance 1.2.826.0.1.3680043.10.999.81.1 was discarded.');
+    // Only the name of the list's own toggle (“Show discarded messages”) is quoted.
+    expect(JSON.stringify([reprocess, discard]).replace('“Show discarded messages”', '')).not.toMatch(/message/);
+  });
+
+  it('bytes that name no instance are a file; devices a report; HL7 stays a message; a mixed choice is entries', () => {
+    expect(actDialogWords('reprocess', [entry('dicom')]).title).toBe('Reprocess file from CT_EAST@10.0.0.7?');
+    expect(actDialogWords('reprocess', [entry('dicom')]).body).toMatch(/^The stored file is sent through the DICOM intake again/);
+    expect(actDialogWords('discard', [entry('devices')]).submit).toBe('Discard report');
+    expect(actDialogWords('reprocess', [entry('hl7-mllp', 'W-9')])).toMatchObject({ title: 'Reprocess message W-9?', submit: 'Reprocess message', body: expect.stringMatching(/^The raw message is sent through the intake again/) });
+    expect(actDialogWords('discard', [instance, instance])).toMatchObject({ title: 'Discard 2 instances?', submit: 'Discard 2 instances', body: expect.stringMatching(/^The instances are marked discarded/) });
+    expect(actDialogWords('reprocess', [instance, entry('hl7-file', 'W-9')])).toMatchObject({ title: 'Reprocess 2 entries?', submit: 'Reprocess 2 entries', body: expect.stringMatching(/^Each entry is sent through its intake again/) });
+  });
+
+  it('a DICOM reprocess whose bytes are in the quarantine already says so, and that the entry stays', () => {
+    expect(dicomResultText({ outcome: 'duplicate', inQuarantine: true, reason: 'Already in the quarantine (an identical copy came before; not stored again). The instance has no Patient ID (0010,0020): stored, not filed under a patient.' })).toBe(
+      'Reprocessed, but the same bytes are in the quarantine already (this entry or another), so nothing was stored: the entry stays in quarantine. The instance has no Patient ID (0010,0020): stored, not filed under a patient.',
+    );
+    expect(dicomResultText({ outcome: 'duplicate' })).toBe('Reprocessed: the same instance was stored before; nothing was stored again.');
   });
 });
