@@ -92,7 +92,20 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
     }
     case 'EXPORT': {
       const what = text(summary['export']);
-      const label = what === 'accessReport' ? 'an access report' : what === 'ledger' ? 'the ledger' : what === 'nodeInfo' ? 'the node info' : what === 'backup' ? 'a backup' : what === '' ? 'a file' : what;
+      const label =
+        what === 'accessReport'
+          ? 'an access report'
+          : what === 'ledger'
+            ? 'the ledger'
+            : what === 'nodeInfo'
+              ? 'the node info'
+              : what === 'backup'
+                ? 'a backup'
+                : what === 'document'
+                  ? 'an imaging document (saved from the viewer)'
+                  : what === ''
+                    ? 'a file'
+                    : what;
       if (what === 'backup' && summary['scheduled'] === 'on') return 'Scheduled backup made by the node';
       return `Exported ${label}${typeof summary['entries'] === 'number' ? ` (${summary['entries']} rows)` : ''}`;
     }

@@ -392,8 +392,9 @@ export class LedgerWriter {
         const what = record.kind.slice('export.'.length);
         const parsed = LedgerExportMetaSchema.safeParse(value);
         if (!parsed.success) return { subject: ZERO_HASH, details: { what, unreadable: true } };
-        const { v: _v, ...rest } = parsed.data;
-        return { subject: ZERO_HASH, details: { what, ...rest } };
+        const { v: _v, patientId, ...rest } = parsed.data;
+        // An export of one patient's data (a document saved from the viewer) is that patient's entry.
+        return { subject: patientId === undefined ? ZERO_HASH : await patientSubject(this.deps.ledgerKey, patientId), details: { what, ...rest, ...(patientId === undefined ? {} : { patientId }) } };
       }
       case 'SETTINGS_CHANGE': {
         const setting = record.kind.slice('settings.'.length);

@@ -317,6 +317,12 @@ export interface VaultService {
    * and not on the page's thread; the worker opens it in memory, nothing decrypted is stored.
    */
   instanceSource(instanceId: string): Promise<InstanceSource>;
+  /**
+   * Before an encapsulated document (a PDF) of an opened study is saved as a file: journals an
+   * EXPORT of the study's patient (bytes and file name; the name has no PHI), durable before the
+   * file is written. Refused for an instance of a study not opened in this session.
+   */
+  documentSaved(instanceId: string, bytes: number, file: string): Promise<void>;
 
   // Devices (IEEE 11073, issue 13): the reports the device manager stored
   /** The latest device reports, newest first (all devices, or one by system id); decrypted, not journaled. */

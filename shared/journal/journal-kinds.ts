@@ -118,6 +118,8 @@ export const MIND_KINDS = {
   /** The ledger's exports (an EXPORT entry each). */
   ledgerExported: 'export.ledger',
   nodeInfoExported: 'export.nodeInfo',
+  /** An encapsulated document (a PDF of a study) saved from the viewer as a file: an EXPORT of its patient. */
+  documentExported: 'export.document',
   /** The institution's name and role (a SETTINGS_CHANGE entry; the `institution` meta row). */
   institution: 'settings.institution',
   /**

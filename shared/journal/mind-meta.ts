@@ -78,6 +78,8 @@ export const ExportMetaSchema = z.strictObject({
   entries: z.number().int().nonnegative().optional(),
   /** The file's name only (not its folder, which may hold a user name). */
   file: z.string().max(200).optional(),
+  /** Whose data the file holds (their view id), for an export of one patient's (a document saved from the viewer). */
+  patientId: viewId.optional(),
 });
 export type ExportMeta = z.infer<typeof ExportMetaSchema>;
 

@@ -1,6 +1,8 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
+import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
+import type { ExportMeta } from '../../../shared/journal/mind-meta';
 import { journalStudyAccess } from '../records/access-events';
-import type { SessionState } from '../session/vault-session';
+import { appendSessionEvent, type SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
 import { MAX_WHOLE_OBJECT_BYTES, readSealedBytes, readSealedHead, readSealedRange } from '../records/sealed-objects';
 import type { Opener } from '../vault-crypto';
@@ -31,7 +33,7 @@ async function readInstance(api: Pick<HdmsApi, 'objects'>, opener: Opener, objec
 }
 
 /** The imaging part of VaultService (issue 12): the studies DICOM brought, listed from the views. */
-export type ImagingService = Pick<VaultService, 'studies' | 'patientStudies' | 'openStudy' | 'instanceSource'>;
+export type ImagingService = Pick<VaultService, 'studies' | 'patientStudies' | 'openStudy' | 'instanceSource' | 'documentSaved'>;
 
 export function createImagingService(api: HdmsApi, state: SessionState): ImagingService {
   /** Per session, the instances of the studies it opened (journaled): only those are handed to the viewer. */
@@ -41,6 +43,13 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
   const openedIn = (session: object): Map<string, string> => {
     let map = opened.get(session);
     if (map === undefined) opened.set(session, (map = new Map()));
+    return map;
+  };
+  /** Per session, the patient (view id) of each instance it opened: whose data a saved document is. */
+  const patients = new WeakMap<object, Map<string, string>>();
+  const patientsIn = (session: object): Map<string, string> => {
+    let map = patients.get(session);
+    if (map === undefined) patients.set(session, (map = new Map()));
     return map;
   };
   return {
@@ -78,16 +87,34 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
         // The opening is an access event (journal, then the ledger's ACCESS entry) before anything shows.
         await journalStudyAccess(api, s, study.patientId, studyId);
         const instances = openedIn(s);
+        const patientOf = patientsIn(s);
         for (const series of study.series)
           for (const instance of series.instances) {
             instances.set(instance.instanceId, instance.objectId);
+            patientOf.set(instance.instanceId, study.patientId);
             // Earlier copies (a conflict) are the same instance of the same study: opened with it.
-            for (const copy of instance.earlierCopies) instances.set(copy.instanceId, copy.objectId);
+            for (const copy of instance.earlierCopies) {
+              instances.set(copy.instanceId, copy.objectId);
+              patientOf.set(copy.instanceId, study.patientId);
+            }
           }
         if (first !== undefined && early !== null) earlyBytes.set(s, { instanceId: first.instanceId, bytes: early });
         return study;
       } catch (error) {
         if (error instanceof StudyNotFoundError) throw new VaultError('E_NODE', 'This study is not in the vault (it may have been erased).');
+        throw asVaultError(error);
+      }
+    },
+
+    async documentSaved(instanceId, bytes, file) {
+      const s = state.require();
+      const patientId = patientsIn(s).get(instanceId);
+      if (patientId === undefined) throw new VaultError('E_NODE', 'Open the study before saving its documents.');
+      try {
+        // The document leaves the vault as a plaintext file: an EXPORT of the patient's data, durable before the file is written.
+        const meta: ExportMeta = { v: 1, bytes, file: file.slice(0, 200), patientId };
+        await appendSessionEvent(api, s, MIND_KINDS.documentExported, meta);
+      } catch (error) {
         throw asVaultError(error);
       }
     },

@@ -297,6 +297,19 @@ describe('Imaging: the DICOM viewer', () => {
       await expectImageToolsOff(page);
     });
 
+    await steps.run('the access report shows the study opened and the document exported, under her name (QA4-12 D4, D5)', async () => {
+      await goToArea(page, 'Ledger');
+      await page.getByRole('link', { name: 'Access report' }).click();
+      await page.getByRole('form', { name: 'Which accesses' }).getByLabel('Patient').fill('kovac');
+      const actions = async (): Promise<string[]> => {
+        await page.getByRole('form', { name: 'Which accesses' }).getByRole('button', { name: 'Show report' }).click();
+        await page.getByRole('status').filter({ hasText: 'Reading the ledger…' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
+        return page.getByRole('table', { name: 'Access report' }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => (tr.querySelectorAll('th, td')[2]?.textContent ?? '').trim()));
+      };
+      // The ledger signs the events soon after they are journaled.
+      await expect.poll(actions, { timeout: UI_TIMEOUT_MS, interval: 500 }).toEqual(expect.arrayContaining(['Exported an imaging document (saved from the viewer)', 'Opened an imaging study']));
+    });
+
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -110,6 +110,8 @@ describe('access report', () => {
     expect(actionOf('ACCESS', { opened: 'quarantined input', 'quarantine record': 4 })).toBe('Opened a quarantined input (record 4)');
     // QA4-12 D5: a study is not 'a record'.
     expect(actionOf('ACCESS', { opened: 'imaging study' })).toBe('Opened an imaging study');
+    // QA4-12 D4: a document saved from the viewer.
+    expect(actionOf('EXPORT', { export: 'document', bytes: 1234 })).toBe('Exported an imaging document (saved from the viewer)');
     expect(summaryOf('ACCESS', { patientId: 'p', recordId: 'study-a', what: 'imaging study', at: '2026-12-06T10:00:00.000Z' })).toMatchObject({ opened: 'imaging study' });
     expect(actionOf('ACCESS', { opened: 'raw message', message: 45 })).toBe('Opened a raw message (journal record 45)');
     expect(actionOf('EXPORT', { export: 'backup', scheduled: 'on' })).toBe('Scheduled backup made by the node');

@@ -549,6 +549,9 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       if (bytes === undefined) throw new VaultError('E_NODE', 'Open the study before its images.');
       return bytes;
     },
+    async documentSaved(instanceId, bytes, file) {
+      await enter('documentSaved', [instanceId, bytes, file]);
+    },
 
     async reprocessQuarantined(seq, options = {}) {
       await enter('reprocessQuarantined', [seq, options]);

@@ -1,4 +1,5 @@
-import { Fragment, useId } from 'react';
+import { Fragment, useId, useState } from 'react';
+import { ErrorNote } from '../../../app/error-note';
 import type { InstanceOverview } from './decode/decode-protocol';
 
 /** A text value with its line breaks (CR LF, LF or CR) kept: an SR's findings are paragraphs, not one run-on line (QA explore-12 D7). */
@@ -50,9 +51,30 @@ function saveDocument(doc: NonNullable<InstanceOverview['document']>, name: stri
   window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** An encapsulated document (PDF…) offered as a file to save: the app shows no PDF itself. */
-export function DocumentOffer({ document: doc, fileName }: { document: NonNullable<InstanceOverview['document']>; fileName: string }) {
+/**
+ * An encapsulated document (PDF…) offered as a file to save: the app shows no PDF itself. The file
+ * leaves the vault in plaintext, so `record` journals the export first (QA4-12 D4); nothing is
+ * written when that fails.
+ */
+export function DocumentOffer({ document: doc, fileName, record }: { document: NonNullable<InstanceOverview['document']>; fileName: string; record: (bytes: number, file: string) => Promise<void> }) {
   const extension = doc.mimeType === 'application/pdf' ? 'pdf' : doc.mimeType === 'text/xml' || doc.mimeType.endsWith('+xml') ? 'xml' : 'bin';
+  const [failure, setFailure] = useState<unknown>(null);
+  const [saving, setSaving] = useState(false);
+  const save = (): void => {
+    const file = `${fileName}.${extension}`;
+    setSaving(true);
+    setFailure(null);
+    record(doc.bytes.length, file).then(
+      () => {
+        setSaving(false);
+        saveDocument(doc, file);
+      },
+      (error: unknown) => {
+        setSaving(false);
+        setFailure(error);
+      },
+    );
+  };
   return (
     <section className="viewer-report">
       <h2>{doc.title === '' ? 'Encapsulated document' : doc.title}</h2>
@@ -60,9 +82,10 @@ export function DocumentOffer({ document: doc, fileName }: { document: NonNullab
         A {doc.mimeType === 'application/pdf' ? 'PDF' : doc.mimeType} document of {Math.ceil(doc.bytes.length / 1024)} KiB. It is not shown here: save it and open it with your document viewer.
         The file holds patient data; keep it where your clinic keeps such files.
       </p>
-      <button type="button" className="button button--primary" onClick={() => saveDocument(doc, `${fileName}.${extension}`)}>
+      <button type="button" className="button button--primary" disabled={saving} onClick={save}>
         Save the document
       </button>
+      {failure !== null && <ErrorNote error={failure} what="The document was not saved" />}
     </section>
   );
 }

@@ -275,7 +275,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
               {shown === null && <p role="status" className="viewer-stage__note">Loading the image…</p>}
               {shown !== null && shown.error !== null && <p role="alert" className="note note--error viewer-stage__note">The image could not be shown: {shown.error}</p>}
               {shown !== null && shown.overview.kind === 'report' && shown.overview.report !== null && <ReportView lines={shown.overview.report} />}
-              {shown !== null && shown.overview.kind === 'document' && shown.overview.document !== null && <DocumentOffer document={shown.overview.document} fileName={`document-${shown.position + 1}`} />}
+              {shown !== null && shown.overview.kind === 'document' && shown.overview.document !== null && <DocumentOffer document={shown.overview.document} fileName={`document-${shown.position + 1}`} record={(bytes, file) => vault.documentSaved(shown.instanceId, bytes, file)} />}
               {shown !== null && shown.overview.kind === 'other' && shown.error === null && <p className="viewer-stage__note">This instance holds neither an image, a report nor a document; its tags are under Tags.</p>}
               {image !== null && (
                 <>

@@ -75,6 +75,25 @@ describe('VaultService: studies in the viewer', () => {
     expect(Array.from(await openSource(await vault.instanceSource(study.series[1]!.instances[0]!.instanceId)))).toEqual(Array.from(bytes(21)));
   });
 
+  it('journals a document saved from the viewer as an export of the study’s patient, before the file is written (QA4-12 D4)', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    await store(body, { sopInstanceUid: `${STUDY}.1.1`, seriesInstanceUid: `${STUDY}.1`, instanceNumber: 1 }, new Uint8Array(10));
+    await vault.sync();
+    const [listed] = await vault.studies();
+    const study = await vault.openStudy(listed!.studyId);
+    const instanceId = study.series[0]!.instances[0]!.instanceId;
+    // Only an instance of a study opened in this session.
+    await expect(vault.documentSaved('not-opened', 1234, 'document-1.pdf')).rejects.toThrow(/Open the study/);
+    await vault.documentSaved(instanceId, 1234, 'document-1.pdf');
+    const exports = body.journal.filter((record) => record.kind === 'export.document');
+    expect(exports).toHaveLength(1);
+    expect(exports[0]!.operator).not.toBeNull();
+    expect(exports[0]!.meta).not.toContain('document-1');
+  });
+
   it('refuses the bytes of an instance whose study was not opened, and an unknown study', async () => {
     const body = createFakeBody();
     const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
