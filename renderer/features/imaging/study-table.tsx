@@ -20,12 +20,13 @@ export const SHARED_UID_ADVICE = 'They are filed under that patient and not show
 
 /**
  * Said of a study with `count` instances received again with other bytes under their SOP Instance
- * UID (a conflict, QA explore-12 D4): which copy is shown, and that the other can be opened.
+ * UID (a conflict, QA explore-12 D4): which copy is shown, and that the others can be opened
+ * (however many: an image received three times has two earlier copies, QA round 4 D8c).
  */
 export function otherCopiesNote(count: number): string {
   return count === 1
-    ? '1 image was received again with other bytes under its SOP Instance UID: the latest copy is shown; the viewer opens the earlier one too.'
-    : `${count} images were received again with other bytes under their SOP Instance UIDs: the latest copies are shown; the viewer opens the earlier ones too.`;
+    ? '1 image was received again with other bytes under its SOP Instance UID: the latest copy is shown; the viewer opens every earlier copy too.'
+    : `${count} images were received again with other bytes under their SOP Instance UIDs: the latest copies are shown; the viewer opens every earlier copy too.`;
 }
 
 /**

@@ -90,8 +90,9 @@ describe('Imaging area', () => {
   // QA explore-12 D4: a resend with other bytes was counted by the receiver, but no study said so.
   it('says under a study that images of it were received again with other bytes, in the list and on the patient page', async () => {
     const conflicted = study('st-3', 'p-7', { date: '2026-02-01', description: 'CONFLICT CHECK', accession: 'ACC3', modalities: ['CT'], name: 'Novak, Ivana', identifier: 'MRN7 (NORTH)', copies: 2 });
-    expect(otherCopiesNote(1)).toBe('1 image was received again with other bytes under its SOP Instance UID: the latest copy is shown; the viewer opens the earlier one too.');
-    expect(otherCopiesNote(2)).toBe('2 images were received again with other bytes under their SOP Instance UIDs: the latest copies are shown; the viewer opens the earlier ones too.');
+    // QA round 4 D8c: an image received three times has two earlier copies: not "the earlier one".
+    expect(otherCopiesNote(1)).toBe('1 image was received again with other bytes under its SOP Instance UID: the latest copy is shown; the viewer opens every earlier copy too.');
+    expect(otherCopiesNote(2)).toBe('2 images were received again with other bytes under their SOP Instance UIDs: the latest copies are shown; the viewer opens every earlier copy too.');
     const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7), makePatient(8)], studies: [conflicted, STUDIES[0]!] });
     const app = renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/imaging', vault);
     const rows = within(await screen.findByRole('table', { name: 'Studies' })).getAllByRole('row').slice(1);
