@@ -63,6 +63,12 @@ export function ErasePatientDialog({
             An ERASURE entry remains in the journal so the audit trail shows that an erasure happened, when and by
             whom. It holds no personal data.
           </p>
+          <p>
+            Not erased here: files exported earlier (access reports, documents saved from the viewer, datasets), which
+            are outside the vault: delete them where they were saved if your clinic’s rules require it; and inputs still
+            in the quarantine that were never filed under this patient (quarantined inputs they were filed from are
+            erased with them).
+          </p>
         </div>
         <TextField
           label="Identifier of the patient to erase"

@@ -167,6 +167,9 @@ describe('Erase patient', () => {
     const dialog = await screen.findByRole('dialog', { name: 'Erase Dvořák, Anežka Marie?' });
     expect(dialog.textContent).toMatch(/cannot be undone/);
     expect(dialog.textContent).toMatch(/ERASURE entry .* no personal data/);
+    // Security audit round 4 #3: files exported earlier are outside the vault and not erased; the dialog says so.
+    expect(dialog.textContent).toMatch(/Not erased here: files exported earlier \(access reports, documents saved from the viewer, datasets\)/);
+    expect(dialog.textContent).toMatch(/quarantine/);
     const erase = within(dialog).getByRole('button', { name: 'Erase patient' }) as HTMLButtonElement;
     const field = within(dialog).getByLabelText('Identifier of the patient to erase');
     expect(document.activeElement).toBe(field);
