@@ -26,6 +26,14 @@ interface Draft {
   noIssuerAuthority: string;
 }
 
+/**
+ * What the issuer settings do not do (QA round 4 D7): they apply as instances arrive, so earlier
+ * studies are not re-filed, and a resend is a duplicate; a patient merge moves them (the views
+ * resolve merges for studies as for every record).
+ */
+const REFILE_HINT =
+  'A change applies to instances received from then on: studies received before stay under the patient they were filed under (sending them again does not move them: they are duplicates). To move them, have the ADT system send a patient merge (ADT^A40) with the patient in PID-3 and, in MRG-1, the Patient ID with the authority it was filed under (the issuer sent, or what the map or this setting made of it then; empty when none applied).';
+
 function draftOf(settings: DicomSettings): Draft {
   return {
     aeTitle: settings.aeTitle,
@@ -140,6 +148,7 @@ export function DicomReceiverSection() {
   const issuersId = useId();
   const callersProblemId = useId();
   const issuersProblemId = useId();
+  const issuersHintId = useId();
   const { loaded, draft, saved, attempted, save, change, submit } = useSettingsDraft({
     load: () => api.dicom.getSettings({}),
     store: (settings: Parameters<typeof api.dicom.updateSettings>[0]) => api.dicom.updateSettings(settings),
@@ -229,10 +238,12 @@ export function DicomReceiverSection() {
               value={draft.issuers}
               spellCheck={false}
               aria-invalid={issuersProblem !== null || undefined}
-              aria-describedby={issuersProblem === null ? undefined : issuersProblemId}
+              aria-describedby={issuersProblem === null ? issuersHintId : `${issuersHintId} ${issuersProblemId}`}
               onChange={(event) => change({ issuers: event.target.value })}
             />
-            <p className="field__hint">One per line, e.g. “RADIOLOGY = NORTHCLINIC”, so studies land on the patients HL7 messages made. An issuer not listed is its own assigning authority.</p>
+            <p id={issuersHintId} className="field__hint">
+              One per line, e.g. “RADIOLOGY = NORTHCLINIC”, so studies land on the patients HL7 messages made. An issuer not listed is its own assigning authority. {REFILE_HINT}
+            </p>
             {issuersProblem !== null && <FieldProblemText id={issuersProblemId} text={issuersProblem} />}
           </div>
           <TextField
@@ -242,7 +253,7 @@ export function DicomReceiverSection() {
             spellCheck={false}
             autoComplete="off"
             className="field--narrow"
-            hint="For modalities that send a Patient ID without an Issuer of Patient ID (0010,0021): their studies are filed under this HL7 assigning authority’s patient with that ID (e.g. RADCLINIC). Set it only when every such sender uses that authority’s numbers. Empty: such a Patient ID is not matched to any authority’s patient."
+            hint={`For modalities that send a Patient ID without an Issuer of Patient ID (0010,0021): their studies are filed under this HL7 assigning authority’s patient with that ID (e.g. RADCLINIC). Set it only when every such sender uses that authority’s numbers. Empty: such a Patient ID is not matched to any authority’s patient. ${REFILE_HINT}`}
             problem={problemOf('noIssuerAuthority')}
           />
           {/* Enabled until the person tries to send: each field shows its own problem meanwhile (README, forms). */}

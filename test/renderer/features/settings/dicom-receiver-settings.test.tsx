@@ -160,6 +160,20 @@ describe('Settings › DICOM receiver', () => {
     expect(sent()[1]).toEqual({ RADIOLOGY: 'NORTHCLINIC' });
   });
 
+  it('says the issuer map and the authority for no issuer apply to instances received from then on, and how to move earlier studies (QA round 4 D7)', async () => {
+    const { section } = await renderSection();
+    const describedBy = (label: string) =>
+      (within(section).getByLabelText(label).getAttribute('aria-describedby') ?? '')
+        .split(' ')
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' ');
+    for (const label of ['Issuer of Patient ID → assigning authority', 'Assigning authority when no issuer is sent']) {
+      const hint = describedBy(label);
+      expect(hint).toMatch(/applies to instances received from then on: studies received before stay under the patient they were filed under \(sending them again does not move them: they are duplicates\)/);
+      expect(hint).toMatch(/To move them, have the ADT system send a patient merge \(ADT\^A40\) with the patient in PID-3 and, in MRG-1, the Patient ID with the authority it was filed under/);
+    }
+  });
+
   it('a map line without an issuer ("= RADCLINIC") points to the field for instances without an issuer (QA12 D1)', async () => {
     const { node, section } = await renderSection();
     const field = within(section).getByLabelText('Issuer of Patient ID → assigning authority');
