@@ -323,15 +323,23 @@ export function MessageBrowser() {
 function MessageTable({ messages, labelledBy }: { messages: readonly MessageSummary[]; labelledBy: string }) {
   return (
     <div className="table-wrap">
-      <table className="data-table message-table" aria-labelledby={labelledBy}>
+      <table className="data-table message-table fit-table" aria-labelledby={labelledBy}>
         <thead>
           <tr>
-            <th scope="col">Received</th>
+            <th scope="col" className="col-time">
+              Received
+            </th>
             <th scope="col">Control id</th>
             <th scope="col">Sender</th>
-            <th scope="col">Type</th>
-            <th scope="col">ACK</th>
-            <th scope="col">Status</th>
+            <th scope="col" className="col-type">
+              Type
+            </th>
+            <th scope="col" className="col-ack">
+              ACK
+            </th>
+            <th scope="col" className="col-status">
+              Status
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -341,16 +349,20 @@ function MessageTable({ messages, labelledBy }: { messages: readonly MessageSumm
                 <When iso={message.receivedAt} />
               </td>
               <th scope="row">
-                <a href={hrefForPath('intake', 'messages', String(message.seq))}>
+                <a href={hrefForPath('intake', 'messages', String(message.seq))} className="cell-clip" title={message.controlId === '' ? undefined : message.controlId}>
                   {message.controlId === '' ? <span className="muted">(none, message {message.seq})</span> : <code>{message.controlId}</code>}
                 </a>
               </th>
-              <td>{message.sender === '' ? <span className="muted">unknown</span> : message.sender}</td>
-              <td>{message.messageType}</td>
+              <td className="cell-clip" title={message.sender === '' ? undefined : message.sender}>
+                {message.sender === '' ? <span className="muted">unknown</span> : message.sender}
+              </td>
+              <td className="cell-clip" title={message.messageType}>
+                {message.messageType}
+              </td>
               <td>
                 <AckCodes acks={message.acks} />
               </td>
-              <td>{STATUS_WORDS[message.status]}</td>
+              <td className="cell-words">{STATUS_WORDS[message.status]}</td>
             </tr>
           ))}
         </tbody>

@@ -45,18 +45,29 @@ export interface MessageSummary {
 export function MessageHeads() {
   return (
     <>
-      <th scope="col">Type</th>
+      <th scope="col" className="col-type">
+        Type
+      </th>
       <th scope="col">Control id</th>
-      <th scope="col">ACK</th>
+      <th scope="col" className="col-ack">
+        ACK
+      </th>
     </>
   );
 }
 
-/** A message's Type, Control id and ACK cells; three empty cells for `null` (no message). */
+/**
+ * A message's Type, Control id and ACK cells; three empty cells for `null` (no message). In a
+ * table of fixed columns (fit-table) a type or control id longer than its column is cut with an
+ * ellipsis, whole in its title.
+ */
 export function MessageCells({ message }: { message: MessageSummary | null }) {
+  const type = message?.messageType ?? '';
   return (
     <>
-      <td>{message?.messageType ?? ''}</td>
+      <td className="cell-clip" title={type === '' ? undefined : type}>
+        {type}
+      </td>
       <td>{message?.controlId === undefined ? '' : <code title={message.controlId}>{message.controlId}</code>}</td>
       <td>{message === null ? '' : <AckCodes acks={message.acks} />}</td>
     </>
@@ -67,21 +78,47 @@ export function MessageCells({ message }: { message: MessageSummary | null }) {
 export function OutcomeHeads() {
   return (
     <>
-      <th scope="col">Flags</th>
+      <th scope="col" className="col-flags">
+        Flags
+      </th>
       <th scope="col">Reason</th>
     </>
   );
 }
 
-/** What became of a message: its flags (Duplicate, Conflict, …) and the reason it was not accepted. */
+/** What became of a message: its flags (Duplicate, Conflict, …) and the reason it was not accepted, wrapped at spaces. */
 export function OutcomeCells({ flags, reason }: { flags: readonly string[]; reason: string }) {
   return (
     <>
       <td>{flags.join(', ')}</td>
-      <td>{reason}</td>
+      <td className="cell-words" title={reason === '' ? undefined : reason}>
+        <WholeWords text={reason} />
+      </td>
     </>
   );
 }
+
+/**
+ * Text that wraps at spaces only: a word with a hyphen ("UTF-8", "MSH-12") is kept whole, where a
+ * browser would otherwise break after the hyphen in a narrow cell (issue 11, 1,000 px). A very
+ * long token stays breakable so it cannot widen the table past the window.
+ */
+export function WholeWords({ text }: { text: string }) {
+  return (
+    <>
+      {text.split(/(\s+)/).map((part, index) =>
+        part.includes('-') && part.length <= WHOLE_WORD_MAX ? (
+          <span key={index} className="whole-word">
+            {part}
+          </span>
+        ) : (
+          part
+        ),
+      )}
+    </>
+  );
+}
+const WHOLE_WORD_MAX = 32;
 
 /** The charset to read messages with when MSH-18 is empty ('' = the listener's default). */
 export function CharsetOverrideField({ id, value, onChange }: { id: string; value: '' | Hl7Charset; onChange: (charset: '' | Hl7Charset) => void }) {

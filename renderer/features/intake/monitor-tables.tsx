@@ -12,8 +12,9 @@ export function When({ iso }: { iso: string }) {
 }
 
 /**
- * A table's wrapper, focusable and named by the table's heading: at narrow widths (1,000 px) the
- * wider tables scroll sideways, and a keyboard user must be able to reach and scroll them.
+ * A table's wrapper, focusable and named by the table's heading: at 1,000 px the tables fit their
+ * panel (fit-table), but in a narrower window they scroll sideways, and a keyboard user must be
+ * able to reach and scroll them.
  */
 function scrollable(labelledBy: string) {
   return { tabIndex: 0, role: 'region', 'aria-labelledby': labelledBy } as const;
@@ -55,30 +56,46 @@ export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7Send
   if (senders.length === 0) return <p>No HL7 message has been counted since then.</p>;
   return (
     <div className="table-wrap" {...scrollable(labelledBy)}>
-      <table className="data-table numbers-table" aria-labelledby={labelledBy}>
+      <table className="data-table numbers-table fit-table sender-table" aria-labelledby={labelledBy}>
         <thead>
           <tr>
             <th scope="col">Sender</th>
-            <th scope="col">Received</th>
-            <th scope="col">Accepted</th>
-            <th scope="col">Errored</th>
-            <th scope="col">Duplicates</th>
-            <th scope="col">Conflicts</th>
-            <th scope="col">Reprocessed by an operator</th>
-            <th scope="col">Last message</th>
+            <th scope="col" className="col-count">
+              Received
+            </th>
+            <th scope="col" className="col-count">
+              Accepted
+            </th>
+            <th scope="col" className="col-count">
+              Errored
+            </th>
+            <th scope="col" className="col-count">
+              Duplicates
+            </th>
+            <th scope="col" className="col-count">
+              Conflicts
+            </th>
+            <th scope="col" className="col-count col-count--wide">
+              Reprocessed by an operator
+            </th>
+            <th scope="col" className="col-when">
+              Last message
+            </th>
           </tr>
         </thead>
         <tbody>
           {senders.map((sender) => (
             <tr key={sender.sender}>
-              <th scope="row">{sender.sender}</th>
-              <td>{count(sender.received)}</td>
-              <td>{count(sender.accepted)}</td>
-              <td>{count(sender.errored)}</td>
-              <td>{count(sender.duplicates)}</td>
-              <td>{count(sender.conflicts)}</td>
-              <td>{count(sender.reprocessed ?? 0)}</td>
-              <td>
+              <th scope="row" className="cell-clip" title={sender.sender}>
+                {sender.sender}
+              </th>
+              <CountCell value={sender.received} />
+              <CountCell value={sender.accepted} />
+              <CountCell value={sender.errored} />
+              <CountCell value={sender.duplicates} />
+              <CountCell value={sender.conflicts} />
+              <CountCell value={sender.reprocessed ?? 0} />
+              <td className="cell-words">
                 <When iso={sender.lastAt} />
               </td>
             </tr>
@@ -86,6 +103,16 @@ export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7Send
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** A count in a column of fixed width: one past its width (over 9,999,999) is cut, whole in the title. */
+function CountCell({ value }: { value: number }) {
+  const text = count(value);
+  return (
+    <td className="cell-clip" title={text}>
+      {text}
+    </td>
   );
 }
 
@@ -126,11 +153,15 @@ export function RecentMessages({ recent, labelledBy }: { recent: readonly Hl7Rec
   return (
     <>
       <div className="table-wrap" {...scrollable(labelledBy)}>
-        <table className="data-table" aria-labelledby={labelledBy}>
+        <table className="data-table fit-table recent-table" aria-labelledby={labelledBy}>
           <thead>
             <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Via</th>
+              <th scope="col" className="col-when">
+                Time
+              </th>
+              <th scope="col" className="col-via">
+                Via
+              </th>
               <th scope="col">Sender</th>
               <MessageHeads />
               <OutcomeHeads />
@@ -143,7 +174,9 @@ export function RecentMessages({ recent, labelledBy }: { recent: readonly Hl7Rec
                   <When iso={message.at} />
                 </td>
                 <td>{CHANNEL_WORDS[message.channel]}</td>
-                <td>{message.sender}</td>
+                <td className="cell-clip" title={message.sender}>
+                  {message.sender}
+                </td>
                 <MessageCells message={message} />
                 <OutcomeCells flags={flagWords(message)} reason={message.reason ?? ''} />
               </tr>

@@ -12,7 +12,7 @@ import { useVault } from '../../vault/vault-context';
 import type { QuarantineEntry } from '../../vault/vault-service';
 import { editDraft, encodeEdited, hl7CharsetNamed, replacementCount, segmentsOf, type EditedBytes } from './hl7-edit';
 import { isHl7Charset } from './hl7-tree';
-import { AckCodes, CharsetOverrideField, MessageCells, MessageHeads, flagWords } from './message-parts';
+import { AckCodes, CharsetOverrideField, MessageCells, MessageHeads, WholeWords, flagWords } from './message-parts';
 import { When } from './monitor-tables';
 
 const STATUS_WORDS = { open: 'Open', reprocessed: 'Reprocessed', discarded: 'Discarded' } as const;
@@ -48,28 +48,6 @@ function senderParts(entry: QuarantineEntry): string[] {
   const system = [sendingApplication ?? '', sendingFacility ?? ''].filter((part) => part !== '');
   return system.length > 0 ? system : [source ?? ''];
 }
-
-/**
- * Text that wraps at spaces only: a word with a hyphen ("UTF-8", "MSH-12") is kept whole, where a
- * browser would otherwise break after the hyphen in a narrow cell (issue 11, 1,000 px). A very
- * long token stays breakable so it cannot widen the table past the window.
- */
-export function WholeWords({ text }: { text: string }) {
-  return (
-    <>
-      {text.split(/(\s+)/).map((part, index) =>
-        part.includes('-') && part.length <= WHOLE_WORD_MAX ? (
-          <span key={index} className="whole-word">
-            {part}
-          </span>
-        ) : (
-          part
-        ),
-      )}
-    </>
-  );
-}
-const WHOLE_WORD_MAX = 32;
 
 /**
  * The sender, application and facility each on a line of its own, never broken inside (they are
@@ -190,8 +168,8 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
       {shown.length === 0 ? (
         <p>{entries.length === 0 ? 'Nothing is in quarantine.' : 'Nothing is waiting in quarantine.'}</p>
       ) : (
-        <div className="table-wrap quarantine-wrap">
-          <table className="data-table quarantine-table" aria-labelledby={headingId}>
+        <div className="table-wrap">
+          <table className="data-table quarantine-table fit-table" aria-labelledby={headingId}>
             <thead>
               <tr>
                 <th scope="col" className="quarantine__select">
@@ -203,12 +181,20 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                     onChange={() => setSelected(allChosen ? new Set() : new Set(open.map((entry) => entry.seq)))}
                   />
                 </th>
-                <th scope="col">Received</th>
-                <th scope="col">Reason</th>
+                <th scope="col" className="col-when">
+                  Received
+                </th>
+                <th scope="col">
+                  Reason
+                </th>
                 <th scope="col">Sender</th>
                 <MessageHeads />
-                <th scope="col">Status</th>
-                <th scope="col">Actions</th>
+                <th scope="col" className="col-quarantine-status">
+                  Status
+                </th>
+                <th scope="col" className="col-actions">
+                  Actions
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -222,12 +208,12 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                   <td>
                     <When iso={entry.at} />
                   </td>
-                  <th scope="row" className="quarantine__reason">
+                  <th scope="row" className="quarantine__reason" title={entry.detail.reason}>
                     <WholeWords text={entry.detail.reason} />
                   </th>
                   <SenderCell entry={entry} />
                   <MessageCells message={{ messageType: entry.detail.messageType, controlId: entry.detail.messageId, acks: entry.detail.acks }} />
-                  <td>{statusWords(entry)}</td>
+                  <td className="cell-words">{statusWords(entry)}</td>
                   <td>
                     <div className="quarantine__actions">
                       {entry.objectId !== null && (

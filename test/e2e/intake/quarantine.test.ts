@@ -1,3 +1,4 @@
+import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
@@ -23,12 +24,70 @@ function message(controlId: string, options: { version?: string; charset?: strin
   ].join('\r');
 }
 
+const LONG_HELD_CONTROL_ID = 'CTRL-2025120109000012345678901234567890ABCDEFGHIJ';
+
 /** Held (no PID, answered AA): a sender and a control id with no place to break, as QA2-11 Q9 sent them. */
 const LONG_HELD = [
-  'MSH|^~\\&|LABORATORYINFORMATIONSYSTEMWESTCAMPUS|FACILITYNAMEWITHOUTANYSPACES|HDMS|NODE|20260301120000||ORU^R01^ORU_R01|CTRL-2025120109000012345678901234567890ABCDEFGHIJ|P|2.5.1',
+  `MSH|^~\\&|LABORATORYINFORMATIONSYSTEMWESTCAMPUS|FACILITYNAMEWITHOUTANYSPACES|HDMS|NODE|20260301120000||ORU^R01^ORU_R01|${LONG_HELD_CONTROL_ID}|P|2.5.1`,
   'OBR|1||ACC-LONG|2823-3^Potassium^LN',
   '',
 ].join('\r');
+
+/**
+ * How a table sits in its wrap (QA11 5, 6): the wrap's scroll and client widths, the column heads
+ * and the buttons or links that end past the wrap's inner edge (off-screen or cut), the cells whose
+ * content spills out of them, the words laid out on more than one line (broken inside) and the
+ * values cut with an ellipsis that no title holds whole.
+ */
+async function fitOf(table: Locator) {
+  return table.evaluate((element) => {
+    const wrap = element.parentElement!;
+    const edge = wrap.getBoundingClientRect().left + wrap.clientLeft + wrap.clientWidth;
+    const text = (node: Element) => (node.textContent ?? '').replace(/\s+/g, ' ').trim();
+    const offside = [...element.querySelectorAll('thead th')].filter((head) => head.getBoundingClientRect().right > edge + 0.5).map(text);
+    const cut: string[] = [];
+    for (const control of element.querySelectorAll<HTMLElement>('tbody button, tbody a.button')) {
+      const box = control.getBoundingClientRect();
+      const cell = control.closest('td, th')!.getBoundingClientRect();
+      if (box.right > edge + 0.5 || box.right > cell.right + 0.5 || control.scrollWidth > control.clientWidth + 1) cut.push(text(control));
+    }
+    const spilled: string[] = [];
+    const broken: string[] = [];
+    const untitled: string[] = [];
+    for (const cell of element.querySelectorAll<HTMLElement>('thead th, tbody td, tbody th')) {
+      for (const node of [cell, ...cell.querySelectorAll<HTMLElement>('*')]) {
+        if (node.scrollWidth <= node.clientWidth + 1 || node.clientWidth === 0) continue;
+        const style = getComputedStyle(node);
+        if (style.overflowX === 'visible') {
+          if (node === cell) spilled.push(text(cell));
+        } else if (style.textOverflow === 'ellipsis') {
+          const title = node.closest('[title]')?.getAttribute('title') ?? '';
+          if (!title.includes(text(node).replace(/ ?\|$/, ''))) untitled.push(text(node));
+        }
+      }
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+        for (const word of (node.textContent ?? '').matchAll(/\S+/g)) {
+          const range = document.createRange();
+          range.setStart(node, word.index);
+          range.setEnd(node, word.index + word[0].length);
+          const lines = new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
+          if (lines.size > 1) broken.push(word[0]);
+        }
+      }
+    }
+    return { table: Math.round(element.getBoundingClientRect().width), scrollWidth: wrap.scrollWidth, clientWidth: wrap.clientWidth, offside, cut, spilled, broken, untitled };
+  });
+}
+
+/** Every column of the table inside its panel: no sideways scroll, nothing cut, spilled or broken inside a word. */
+async function expectFits(name: string, table: Locator): Promise<void> {
+  const fit = await fitOf(table);
+  console.log(`${name} at 1,000 px: table ${fit.table} px, wrap scrollWidth ${fit.scrollWidth} / clientWidth ${fit.clientWidth}`);
+  const { offside, cut, spilled, broken, untitled } = fit;
+  expect({ name, offside, cut, spilled, broken, untitled }).toEqual({ name, offside: [], cut: [], spilled: [], broken: [], untitled: [] });
+  expect(fit.scrollWidth, `${name}: the table scrolls sideways`).toBeLessThanOrEqual(fit.clientWidth);
+}
 
 describe('the quarantine at 1,000 px', () => {
   const e2e = useBrowserWithOwnShells();
@@ -143,15 +202,39 @@ describe('the quarantine at 1,000 px', () => {
         await expect.poll(() => row('OLD-VERSION').locator('td').nth(6).innerText(), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
       });
 
+      await steps.run('edit the long held message, still without a PID: held again, its status names the new entry; at 1,000 px the quarantine, the senders and the recent messages keep every column in their panel (QA11 5, 6)', async () => {
+        // Edited (the same bytes again would be a duplicate, answered as before): held again as a new entry.
+        const seq = await seqOf(LONG_HELD_CONTROL_ID);
+        await page.getByRole('button', { name: `Edit and reprocess message ${seq}` }).click();
+        const dialog = page.getByRole('dialog');
+        const box = dialog.getByLabel('Message, one segment a line');
+        await box.waitFor({ timeout: UI_TIMEOUT_MS });
+        await box.fill((await box.inputValue()).replace('|ACC-LONG|', '|ACC-LONG-2|'));
+        await dialog.getByRole('button', { name: 'Reprocess the edited message' }).click();
+        await page.getByText('Reprocessed, but held in quarantine again as a new entry').waitFor({ timeout: UI_TIMEOUT_MS });
+        await expect.poll(() => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(7);
+        await table.getByText(/^Reprocessed, held again as entry \d+$/).waitFor({ timeout: UI_TIMEOUT_MS });
+        // The new entry waits with its four actions, beside the long status of the one reprocessed.
+        await expect.poll(() => row(LONG_HELD_CONTROL_ID).getByRole('button', { name: /^Discard message \d+$/ }).count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
+        await expectFits('Quarantine', table);
+        const senders = page.getByRole('table', { name: 'Senders' });
+        await senders.getByText('LABORATORYINFORMATIONSYSTEMWESTCAMPUS|FACILITYNAMEWITHOUTANYSPACES').waitFor({ timeout: UI_TIMEOUT_MS });
+        await expectFits('Senders', senders);
+        const recent = page.getByRole('table', { name: 'Recent messages' });
+        await recent.getByText(LONG_HELD_CONTROL_ID).first().waitFor({ timeout: UI_TIMEOUT_MS });
+        await expectFits('Recent messages', recent);
+      });
+
       await steps.run('discard the four others at once: hidden, then shown on request', async () => {
         await page.getByRole('checkbox', { name: 'Select every waiting message' }).check();
         await page.getByRole('button', { name: 'Discard selected (4)…' }).click();
         const dialog = page.getByRole('dialog', { name: 'Discard 4 messages?' });
         await dialog.getByRole('button', { name: 'Discard 4 messages' }).click();
         await page.getByText('4 of 4 discarded.').waitFor({ timeout: UI_TIMEOUT_MS });
-        await expect.poll(() => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
+        // Left: the two reprocessed and stored, and the long one reprocessed and held again (its new entry discarded).
+        await expect.poll(() => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(3);
         await page.getByRole('checkbox', { name: 'Show discarded messages (4)' }).check();
-        await expect.poll(() => table.locator('tbody tr').count()).toBe(6);
+        await expect.poll(() => table.locator('tbody tr').count()).toBe(7);
       });
 
       await steps.run('the message browser shows the reprocessed messages stored, the original kept in quarantine', async () => {
@@ -161,6 +244,11 @@ describe('the quarantine at 1,000 px', () => {
         await page.getByRole('status').filter({ hasText: 'Showing all 2 messages matching control id OLD-VERSION, newest first.' }).waitFor({ timeout: UI_TIMEOUT_MS });
         const statuses = await page.getByRole('table', { name: 'Messages' }).locator('tbody tr td:last-child').allInnerTexts();
         expect(statuses).toEqual(['Accepted', 'Quarantined, then reprocessed']);
+        // Every message, the long sender and control id among them: every column in the panel (QA11 6: 1,425 px in 853).
+        await page.getByRole('button', { name: 'Clear' }).click();
+        const messages = page.getByRole('table', { name: 'Messages' });
+        await messages.getByText(LONG_HELD_CONTROL_ID).first().waitFor({ timeout: UI_TIMEOUT_MS });
+        await expectFits('Messages', messages);
       });
 
       expect(consoleErrors).toEqual([]);
