@@ -37,7 +37,8 @@ import { PeerSlots, normalizePeerAddress } from '../peer-slots';
  * - **Log volume**: a connection's first few per-frame warnings (bytes outside a frame, a frame
  *   abandoned by a new start byte, an oversize frame) are logged one by one; the rest are counted
  *   and said in one summary line at most once a minute and when the connection closes, so garbage
- *   cannot push earlier logs out of rotation.
+ *   cannot push earlier logs out of rotation. Connections refused as they connect likewise: the
+ *   first few of a minute one by one, the rest in one summary line after it (and at close).
  * - A handler that throws or rejects: AE with ERR 207, the listener carries on.
  * - Peers: when `host` is not a loopback address, `allowedPeers` is required; others are refused
  *   at connect and logged by address only.
@@ -158,6 +159,9 @@ const LARGE_FRAME_BYTES = 64 * 1024;
 const FRAME_WARNINGS_LOGGED = 5;
 /** At most one summary of the warnings not logged per connection in this time (and one at close). */
 const FRAME_WARNINGS_SUMMARY_MS = 60_000;
+/** Connections refused at connect logged one by one per REFUSALS_WINDOW_MS; the rest are counted. */
+const REFUSALS_LOGGED = 5;
+const REFUSALS_WINDOW_MS = 60_000;
 
 /** The bytes a queued event keeps alive. */
 function eventBytes(event: MllpEvent): number {
@@ -413,6 +417,29 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     void pump(connection);
   }
 
+  /** Connections refused as they connect (see the file comment): counted per minute, the first few logged. */
+  const refusals = { logged: 0, notAllowed: 0, perPeer: 0, full: 0, unsaid: 0, timer: null as NodeJS.Timeout | null };
+
+  function refused(kind: 'notAllowed' | 'perPeer' | 'full', object: object, message: string): void {
+    refusals[kind]++;
+    if (refusals.timer === null) {
+      refusals.timer = setTimeout(summarizeRefusals, REFUSALS_WINDOW_MS);
+      refusals.timer.unref();
+    }
+    if (refusals.logged < REFUSALS_LOGGED) {
+      refusals.logged++;
+      log.warn(object, message);
+    } else refusals.unsaid++;
+  }
+
+  /** Ends the minute: says what was not logged one by one, and starts counting afresh. */
+  function summarizeRefusals(): void {
+    if (refusals.timer !== null) clearTimeout(refusals.timer);
+    const { unsaid, notAllowed, perPeer, full } = refusals;
+    if (unsaid > 0) log.warn({ notLogged: unsaid, notAllowed, perPeer, full }, 'MLLP: connections refused, not logged one by one (totals of the minute: peer not in the allowed list, too many from one address, every slot taken)');
+    Object.assign(refusals, { logged: 0, notAllowed: 0, perPeer: 0, full: 0, unsaid: 0, timer: null });
+  }
+
   /**
    * Whether a new connection fits: below the cap, or after closing the connection idle the longest
    * with nothing in progress (see the file comment). Evicted connections still closing do not count.
@@ -439,14 +466,14 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     const label = `${address}:${socket.remotePort ?? 0}`;
     const refusal = slots.take(address);
     if (refusal !== null) {
-      if (refusal === 'not-allowed') log.warn({ peer: address }, 'MLLP: connection refused: the peer is not in the allowed list');
-      else log.warn({ peer: address, limit: slots.maxPerPeer }, 'MLLP: connection refused: too many connections from this address');
+      if (refusal === 'not-allowed') refused('notAllowed', { peer: address }, 'MLLP: connection refused: the peer is not in the allowed list');
+      else refused('perPeer', { peer: address, limit: slots.maxPerPeer }, 'MLLP: connection refused: too many connections from this address');
       socket.destroy();
       return;
     }
     if (!makeRoom()) {
       slots.release(address);
-      log.warn({ peer: address, limit: maxConnections }, 'MLLP: connection refused: every connection slot is taken and none is idle');
+      refused('full', { peer: address, limit: maxConnections }, 'MLLP: connection refused: every connection slot is taken and none is idle');
       socket.destroy();
       return;
     }
@@ -551,6 +578,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
         clearTimeout(timer);
         for (const connection of connections) connection.socket.destroy();
         await stopped;
+        summarizeRefusals();
         log.info({ port: bound.port }, 'MLLP: listener closed');
       })();
       return closing;

@@ -227,3 +227,17 @@ describe('MLLP slots held by idle allowed peers (security audit finding 4)', () 
     expect([idle[0]!, idle[2]!, idle[3]!, newcomer].map((client) => client.state.closed)).toEqual([false, false, false, false]);
   });
 });
+
+describe('MLLP refusals at connect are not logged one by one in a flood', () => {
+  it('a flood from an address not allowed logs a few refusals and then one summary with the count', async () => {
+    const log = memoryLog();
+    const server = await startMllpServer({ port: 0, log, allowedPeers: ['127.0.0.1'], handler: async (bytes) => ackFor(bytes) });
+    const flood = await Promise.all(Array.from({ length: 40 }, () => connect(server.port, '127.0.0.9')));
+    await until(() => flood.every((client) => client.state.closed));
+    await server.close();
+    const refusals = log.lines.filter((line) => line.level === 'warn' && /refused/.test(line.message));
+    expect(refusals.length).toBeLessThanOrEqual(6);
+    const summary = refusals.find((line) => /not logged one by one/.test(line.message));
+    expect(summary?.object).toMatchObject({ notLogged: 40 - (refusals.length - 1), notAllowed: 40 });
+  });
+});
