@@ -24,7 +24,7 @@ describe('the quarantine: DICOM instances', () => {
   const e2e = useBrowserWithOwnShells();
 
   it(
-    'reprocesses a quarantined instance into a stored one, puts a held one back in quarantine with its reason, and discards it',
+    'reprocesses a quarantined instance into a stored one; a held one reprocessed is found in the quarantine already and stays open, and is discarded',
     async () => {
       const steps = new StepLog('dicom quarantine');
       const port = await freePort();
