@@ -222,12 +222,13 @@ export function vitalsChartOptions(points: readonly VitalPoint[], present: reado
   let [low, high] = [Infinity, -Infinity];
   for (const value of [...points.map((p) => p.value), ...bands.flatMap((band) => [band.low, band.high])]) [low, high] = [Math.min(low, value), Math.max(high, value)];
   const pad = Math.max((high - low) * 0.08, 1);
-  const times = new Set(points.map((p) => p.at)).size;
+  const instants = points.map((p) => p.at);
+  const times = new Set(instants).size;
   const axis = { stroke: style.text, grid: { stroke: style.grid, width: 1 }, ticks: { stroke: style.grid, width: 1 } };
   return {
     width,
     height: CHART_HEIGHT,
-    scales: { x: { time: true, range: (_plot, min, max) => timeWindow(min, max) }, y: { range: () => [low - pad, high + pad] } },
+    scales: { x: { time: true, range: (_plot, min, max) => timeWindow(instants, min, max) }, y: { range: () => [low - pad, high + pad] } },
     // Markers while they stay apart (always for a lone reading); with thousands of points the line alone (10,000 arcs cost more than the line).
     series: [
       { value: timeLegend },

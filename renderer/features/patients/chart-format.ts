@@ -35,12 +35,15 @@ export function timeLegend(_plot: uPlot, seconds: number | null): string {
 }
 
 /**
- * A time scale's window (uPlot `scales.x.range`): the readings' own span; a single instant (one
- * reading, or several at one time) centred in a day either side, where uPlot alone would stretch
- * the axis over years and draw the point in a corner.
+ * A time scale's window (uPlot `scales.x.range`, given uPlot's own `min`, `max`): those, unless the
+ * readings are all at one instant (a single reading). Then uPlot's window starts at the reading and
+ * runs 86,400,000 s on (a day in ms taken as seconds: ~2.7 years), the point in the corner; here it
+ * is centred in a day either side instead.
  */
-export function timeWindow(min: number, max: number): [number, number] {
-  return min === max ? [min - DAY_SECONDS, max + DAY_SECONDS] : [min, max];
+export function timeWindow(instants: readonly number[], min: number, max: number): [number, number] {
+  let [low, high] = [Infinity, -Infinity];
+  for (const at of instants) if (Number.isFinite(at)) [low, high] = [Math.min(low, at), Math.max(high, at)];
+  return low === high ? [low - DAY_SECONDS, high + DAY_SECONDS] : [min, max];
 }
 
 /** After a value converted into the chart's unit: " (reported as 180 mg/dL)"; '' when it was not converted. */

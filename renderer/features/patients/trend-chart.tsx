@@ -84,7 +84,7 @@ export function undrawnMarks(trend: Trend): { readonly at: number; readonly labe
 /** The time axis spans the drawn points and the undrawn results, so a newer `> 150` is inside the chart (one instant: a day either side). */
 export function trendTimeRange(trend: Trend, min: number, max: number): [number, number] {
   const times = undrawnMarks(trend).map((mark) => mark.at).filter(Number.isFinite);
-  return timeWindow(Math.min(min, ...times), Math.max(max, ...times));
+  return timeWindow([...trend.points.map((point) => point.at), ...times], Math.min(min, ...times), Math.max(max, ...times));
 }
 
 /** The y scale spans the values and the reference band, with a little air. */

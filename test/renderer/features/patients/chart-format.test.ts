@@ -26,11 +26,14 @@ describe('chart time formats', () => {
 describe('the time window of a chart', () => {
   it('a single reading is centred in a window of a day either side, not stretched over years past it', () => {
     const t = seconds(2026, 12, 2, 8, 30);
-    expect(timeWindow(t, t)).toEqual([t - DAY_SECONDS, t + DAY_SECONDS]);
+    // What uPlot hands a time scale for one instant: 86,400,000 s on (its day in ms, taken as seconds).
+    expect(timeWindow([t], t, t + 86_400_000)).toEqual([t - DAY_SECONDS, t + DAY_SECONDS]);
+    expect(timeWindow([t, t], t, t + 86_400_000)).toEqual([t - DAY_SECONDS, t + DAY_SECONDS]);
   });
 
-  it('readings spread in time keep their own span', () => {
-    expect(timeWindow(1000, 5000)).toEqual([1000, 5000]);
+  it('readings spread in time keep the window uPlot gives (their span, or a zoom)', () => {
+    expect(timeWindow([1000, 5000], 1000, 5000)).toEqual([1000, 5000]);
+    expect(timeWindow([1000, 5000], 2000, 3000)).toEqual([2000, 3000]);
   });
 });
 
