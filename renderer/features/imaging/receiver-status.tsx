@@ -4,6 +4,7 @@ import { useApi } from '../../app/api-context';
 import { ErrorNote } from '../../app/error-note';
 import { Fact } from '../../app/fact';
 import { useVaultIndexing } from '../../vault/vault-context';
+import { CountCell } from '../intake/monitor-tables';
 
 /** The listener in words: where it listens, or why it does not. */
 export function receiverState(status: DicomStatus): string {
@@ -20,16 +21,21 @@ function instances(count: number): string {
   return `${count} instance${count === 1 ? '' : 's'}`;
 }
 
-/** The per-caller columns after AE title and address: [heading, the caller's figure]. */
+/**
+ * The per-caller columns after the AE title and address: [heading, the caller's figure, the column's
+ * class]. Each column is as wide as its heading, and at least as a count of 99,999 (col-figure);
+ * a larger count is cut, whole in its title (QA4-12 D8a).
+ */
 const CALLER_COLUMNS = [
-  ['Associations', 'associations'],
-  ['Received', 'received'],
-  ['Stored', 'stored'],
-  ['Held', 'held'],
-  ['Duplicates', 'duplicates'],
-  ['Conflicts', 'conflicts'],
-  ['Failed', 'failed'],
-] as const satisfies readonly (readonly [string, keyof DicomStatus['callers'][number]])[];
+  ['Associations', 'associations', 'col-figure col-figure--associations'],
+  ['Received', 'received', 'col-figure col-figure--word'],
+  ['Stored', 'stored', 'col-figure'],
+  ['Held', 'held', 'col-figure'],
+  ['Duplicates', 'duplicates', 'col-figure col-figure--duplicates'],
+  ['Conflicts', 'conflicts', 'col-figure col-figure--word'],
+  ['Failed', 'failed', 'col-figure'],
+  ['Rejected', 'rejected', 'col-figure col-figure--word'],
+] as const satisfies readonly (readonly [string, keyof DicomStatus['callers'][number], string])[];
 
 type Caller = DicomStatus['callers'][number];
 
@@ -41,18 +47,83 @@ const REJECTION_WORDS: Readonly<Record<DicomRejectionReason, (caller: Caller) =>
   protocol: () => 'not the DICOM protocol',
 };
 
-/** The Rejected cell: the count, then why ("2: wrong called AE title (asked for “X”)"; with several reasons, each with its count). */
+/**
+ * Why a caller was refused, in a sentence of the list under the table: the count, then why ("2
+ * refused, wrong called AE title (asked for “X”)"; with several reasons, each with its count).
+ */
 export function rejectedText(caller: Caller): string {
-  if (caller.rejected === 0) return '0';
+  if (caller.rejected === 0) return '0 refused';
   const reasons = DICOM_REJECTION_REASONS.filter((reason) => (caller.rejections[reason] ?? 0) > 0);
-  if (reasons.length === 1) return `${caller.rejected}: ${REJECTION_WORDS[reasons[0]!](caller)}`;
-  return `${caller.rejected}: ${reasons.map((reason) => `${REJECTION_WORDS[reason](caller)} (${caller.rejections[reason] ?? 0})`).join(', ')}`;
+  if (reasons.length === 1) return `${caller.rejected} refused, ${REJECTION_WORDS[reasons[0]!](caller)}`;
+  return `${caller.rejected} refused, ${reasons.map((reason) => `${REJECTION_WORDS[reason](caller)} (${caller.rejections[reason] ?? 0})`).join(', ')}`;
 }
 
 /** A caller's AE title cell: the others' row and a connection cut off before it named itself say so. */
 function callerName(caller: Caller): string {
   if (caller.others === true) return 'Other callers (not counted by name)';
   return caller.aeTitle === '' ? '(no AE title: cut off before asking)' : caller.aeTitle;
+}
+
+/**
+ * The callers' table: in a window of 1,000 × 700 it keeps every column inside its panel whatever the
+ * AE titles and addresses (QA4-12 D8a: 875 px in an 838 px panel). The columns are fixed
+ * (fit-table): the figures as wide as their headings, the caller's AE title and address each on a
+ * line of the row head, cut with an ellipsis when longer, whole in a title. Why an association was
+ * refused is a sentence in a list under the table, where it wraps at spaces; the table counts.
+ */
+function CallerTable({ callers, labelledBy }: { callers: readonly Caller[]; labelledBy: string }) {
+  const refusalsId = useId();
+  const refused = callers.filter((caller) => caller.rejected > 0);
+  return (
+    <>
+      <div className="table-wrap">
+        <table className="data-table numbers-table fit-table receiver-callers" aria-labelledby={labelledBy}>
+          <thead>
+            <tr>
+              <th scope="col">AE title and address</th>
+              {CALLER_COLUMNS.map(([heading, , width]) => (
+                <th key={heading} scope="col" className={width}>
+                  {heading}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {callers.map((caller) => (
+              <tr key={caller.others === true ? 'others' : `${caller.aeTitle}@${caller.address}`}>
+                <th scope="row" className="receiver-caller">
+                  <span className="cell-clip" title={callerName(caller)}>
+                    {callerName(caller)}
+                  </span>
+                  {caller.address !== '' && (
+                    <span className="cell-clip muted" title={caller.address}>
+                      {caller.address}
+                    </span>
+                  )}
+                </th>
+                {CALLER_COLUMNS.map(([heading, key]) => (
+                  <CountCell key={heading} value={caller[key]} />
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {refused.length > 0 && (
+        <>
+          <h4 id={refusalsId}>Refused associations</h4>
+          <ul aria-labelledby={refusalsId} className="receiver-refusals">
+            {refused.map((caller) => (
+              <li key={caller.others === true ? 'others' : `${caller.aeTitle}@${caller.address}`}>
+                <strong>{callerName(caller)}</strong>
+                {caller.address === '' ? '' : ` at ${caller.address}`}: {rejectedText(caller)}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </>
+  );
 }
 
 /**
@@ -127,34 +198,7 @@ export function ReceiverStatus() {
           {loaded.status.callers.length > 0 && (
             <>
               <h3 id={callersId}>Calling AE titles</h3>
-              <div className="table-wrap">
-                <table className="data-table" aria-labelledby={callersId}>
-                  <thead>
-                    <tr>
-                      <th scope="col">AE title</th>
-                      <th scope="col">Address</th>
-                      {CALLER_COLUMNS.map(([heading]) => (
-                        <th key={heading} scope="col">
-                          {heading}
-                        </th>
-                      ))}
-                      <th scope="col">Rejected</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {loaded.status.callers.map((caller) => (
-                      <tr key={caller.others === true ? 'others' : `${caller.aeTitle}@${caller.address}`}>
-                        <th scope="row">{callerName(caller)}</th>
-                        <td>{caller.address}</td>
-                        {CALLER_COLUMNS.map(([heading, key]) => (
-                          <td key={heading}>{caller[key]}</td>
-                        ))}
-                        <td className="receiver-rejected">{rejectedText(caller)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <CallerTable callers={loaded.status.callers} labelledBy={callersId} />
             </>
           )}
         </>

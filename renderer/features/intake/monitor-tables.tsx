@@ -106,8 +106,8 @@ export function SenderTable({ senders, labelledBy }: { senders: readonly Hl7Send
   );
 }
 
-/** A count in a column of fixed width: one past its width (over 9,999,999) is cut, whole in the title. */
-function CountCell({ value }: { value: number }) {
+/** A count in a column of fixed width (fit-table): one past its width (over 9,999,999 in the senders' table) is cut, whole in the title. */
+export function CountCell({ value }: { value: number }) {
   const text = count(value);
   return (
     <td className="cell-clip" title={text}>

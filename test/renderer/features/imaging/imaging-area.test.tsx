@@ -62,15 +62,15 @@ describe('Imaging area', () => {
       listener: { channel: 'dicom', state: 'listening', address: '127.0.0.1', port: 11112 },
       aeTitle: 'HDMS',
       portOverride: null,
-      counters: { associations: 3, rejectedAssociations: 1, echoes: 2, stored: 40, failed: 1, protocolErrors: 0, bytes: 1000 },
-      callers: [{ aeTitle: 'CT_SCANNER', address: '10.0.0.5', associations: 3, stored: 40, rejected: 0, rejections: {} }],
+      counters: { associations: 3, rejectedAssociations: 1, echoes: 2, received: 41, stored: 40, held: 0, duplicates: 0, conflicts: 0, failed: 1, protocolErrors: 0, bytes: 1000 },
+      callers: [{ aeTitle: 'CT_SCANNER', address: '10.0.0.5', associations: 3, received: 41, stored: 40, held: 0, duplicates: 0, conflicts: 0, failed: 1, rejected: 0, rejections: {} }],
       open: [],
     }));
     renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
     const section = await screen.findByRole('region', { name: 'DICOM receiver' });
     expect(await within(section).findByText('Listening as HDMS on 127.0.0.1, port 11112.')).toBeTruthy();
     expect(within(section).getByText('Instances stored').nextElementSibling?.textContent).toBe('40');
-    expect(within(within(section).getByRole('table', { name: 'Calling AE titles' })).getAllByRole('row')[1]!.textContent).toBe('CT_SCANNER10.0.0.53400');
+    expect(within(within(section).getByRole('table', { name: 'Calling AE titles' })).getAllByRole('row')[1]!.textContent).toBe('CT_SCANNER10.0.0.53414000010');
   });
 
   it('says so when no study has arrived', async () => {

@@ -30,6 +30,9 @@ const STATUS: DicomStatus = {
   open: [],
 };
 
+/** A row's cells as shown: the caller's AE title and address (each a line of the row head) joined by " | ". */
+const cells = (row: HTMLElement) => [...row.querySelectorAll('th, td')].map((cell) => (cell.matches('tbody th') ? [...cell.children].map((line) => line.textContent).join(' | ') : cell.textContent));
+
 describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
   it('shows received, stored, held, duplicates, conflicts and failed in total and per calling AE title', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
@@ -40,11 +43,10 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
     const fact = (term: string) => within(section).getByText(term).nextElementSibling?.textContent;
     expect([fact('Instances received'), fact('Instances stored'), fact('Held (no Patient ID)'), fact('Duplicates (resent, not stored again)'), fact('Conflicts (same UID, other bytes)'), fact('Instances failed')]).toEqual(['17', '9', '1', '5', '1', '1']);
     const table = within(section).getByRole('table', { name: 'Calling AE titles' });
-    const cells = (row: HTMLElement) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent);
     const rows = within(table).getAllByRole('row');
-    expect(cells(rows[0]!)).toEqual(['AE title', 'Address', 'Associations', 'Received', 'Stored', 'Held', 'Duplicates', 'Conflicts', 'Failed', 'Rejected']);
-    expect(cells(rows[1]!)).toEqual(['CT_QA', '10.0.0.5', '2', '15', '7', '1', '5', '1', '1', '0']);
-    expect(cells(rows[2]!)).toEqual(['MR_QA', '10.0.0.5', '2', '2', '2', '0', '0', '0', '0', '0']);
+    expect(cells(rows[0]!)).toEqual(['AE title and address', 'Associations', 'Received', 'Stored', 'Held', 'Duplicates', 'Conflicts', 'Failed', 'Rejected']);
+    expect(cells(rows[1]!)).toEqual(['CT_QA | 10.0.0.5', '2', '15', '7', '1', '5', '1', '1', '0']);
+    expect(cells(rows[2]!)).toEqual(['MR_QA | 10.0.0.5', '2', '2', '2', '0', '0', '0', '0', '0']);
     // A conflict is said in words: where the copies are. QA2-12 Q7: not 'both' (one image may have 3–7 copies), nor 'its study' (conflicts may be in several).
     expect(section.textContent).toMatch(/1 instance arrived again with other bytes under a SOP Instance UID already stored: every copy is kept; each study with such an image says so in the list, and the viewer shows the latest copy and opens the earlier ones\./);
     expect(section.textContent).not.toMatch(/both copies|its study/);
@@ -104,14 +106,42 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
     const section = await screen.findByRole('region', { name: 'DICOM receiver' });
     const table = await within(section).findByRole('table', { name: 'Calling AE titles' });
     const rows = within(table).getAllByRole('row');
-    const first = (row: HTMLElement) => row.querySelector('th')!.textContent;
-    const last = (row: HTMLElement) => [...row.querySelectorAll('td')].at(-1)!.textContent;
-    expect(rows.slice(1).map((row) => [first(row), last(row)])).toEqual([
-      ['WHOAMI', '2: wrong called AE title (asked for “WRONGAE”)'],
-      ['MODBAD', '1: not on the allow-list'],
-      ['MODOK', '3: not on the allow-list (1), too many associations at once (2)'],
-      ['(no AE title: cut off before asking)', '1: too many associations at once'],
+    expect(rows.slice(1).map((row) => [cells(row)[0], cells(row).at(-1)])).toEqual([
+      ['WHOAMI | 10.0.0.5', '2'],
+      ['MODBAD | 10.0.0.5', '1'],
+      ['MODOK | 10.0.0.5', '3'],
+      ['(no AE title: cut off before asking) | 10.0.0.5', '1'],
       ['Other callers (not counted by name)', '0'],
     ]);
+    // Why, in sentences under the table (QA4-12 D8a: in a column of their own they pushed the table past its panel at 1,000 px).
+    const refusals = within(section).getByRole('list', { name: 'Refused associations' });
+    expect(within(refusals).getAllByRole('listitem').map((item) => item.textContent)).toEqual([
+      'WHOAMI at 10.0.0.5: 2 refused, wrong called AE title (asked for “WRONGAE”)',
+      'MODBAD at 10.0.0.5: 1 refused, not on the allow-list',
+      'MODOK at 10.0.0.5: 3 refused, not on the allow-list (1), too many associations at once (2)',
+      '(no AE title: cut off before asking) at 10.0.0.5: 1 refused, too many associations at once',
+    ]);
+  });
+
+  it('cuts a long AE title, address or count to its column at 1,000 px and keeps each whole in a title (QA4-12 D8a)', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const address = '2001:db8:85a3:1200:8a2e:370:7334:abcd';
+    node.handle('dicom.status', () => ({ ...STATUS, callers: [{ ...caller('CT_SCANNER_WEST1', { received: 12_345_678, stored: 12_345_678 }), address }] }));
+    renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    const section = await screen.findByRole('region', { name: 'DICOM receiver' });
+    const table = await within(section).findByRole('table', { name: 'Calling AE titles' });
+    expect(table.classList.contains('fit-table')).toBe(true);
+    const row = within(table).getAllByRole('row')[1]!;
+    const head = row.querySelector('th')!;
+    expect([...head.children].map((line) => [line.className, line.getAttribute('title')])).toEqual([
+      ['cell-clip', 'CT_SCANNER_WEST1'],
+      ['cell-clip muted', address],
+    ]);
+    expect([...row.querySelectorAll('td')].slice(1, 3).map((cell) => [cell.className, cell.getAttribute('title'), cell.textContent])).toEqual([
+      ['cell-clip', '12,345,678', '12,345,678'],
+      ['cell-clip', '12,345,678', '12,345,678'],
+    ]);
+    // No list of refusals when nobody was refused.
+    expect(within(section).queryByRole('list', { name: 'Refused associations' })).toBeNull();
   });
 });
