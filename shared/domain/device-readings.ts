@@ -68,6 +68,32 @@ export function convertUnit(value: number, from: string, to: string, kind: Readi
   }
 }
 
+/**
+ * Decimals glucose is shown with, by unit, as clinical practice reports it: mg/dL in whole numbers,
+ * mmol/L with one decimal (meters and laboratories print 99 mg/dL and 5.5 mmol/L; a meter's step is
+ * 1 mg/dL or 0.1 mmol/L). A value converted from the other unit is shown no finer: 5.5 mmol/L is
+ * 99 mg/dL, not 99.088 (what 18.016 gives).
+ */
+export const GLUCOSE_DECIMALS: Readonly<Record<string, number>> = { 'mg/dL': 0, 'mmol/L': 1 };
+
+/** How many significant digits a value as written has (82 → 2, 3.1 → 2, 0.05 → 1). */
+function significantDigits(value: number): number {
+  const digits = Math.abs(value).toString().replace('.', '').replace(/^0+/, '');
+  return Math.max(1, digits.length);
+}
+
+/**
+ * A value converted into `unit` from the value `reported` in another unit, rounded for display:
+ * glucose to GLUCOSE_DECIMALS of its unit; any other kind to the significant digits the reported
+ * value carried, three at least (16 kPa is 120 mmHg, not 120.0099). The value as reported is what
+ * the UI keeps beside it ("reported as 5.5 mmol/L").
+ */
+export function convertedForDisplay(value: number, unit: string, kind: ReadingKind, reported: number): number {
+  const decimals = kind === 'glucose' ? GLUCOSE_DECIMALS[unit] : undefined;
+  if (decimals !== undefined) return Number(value.toFixed(decimals));
+  return value === 0 ? 0 : Number(value.toPrecision(Math.max(3, significantDigits(reported))));
+}
+
 /** Rounds for display and storage without binary noise (4 significant decimals are beyond any device). */
 export function roundReading(value: number): number {
   return Math.round(value * 10_000) / 10_000;

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import { MEASUREMENTS, type ReadingFlag } from '../../../shared/domain/device-readings';
+import { convertedForDisplay, GLUCOSE_DECIMALS, GLUCOSE_MG_DL_PER_MMOL_L, MEASUREMENTS, type ReadingFlag } from '../../../shared/domain/device-readings';
 import { SERIAL_BAUD_RATES, type DevicesStatus } from '../../../shared/ipc/devices-contract';
 import type { DeviceReading } from '../../../shared/journal/device-meta';
 import { useApi, useBodyEvent } from '../../app/api-context';
@@ -44,9 +44,15 @@ export function readingValue(r: DeviceReading): string {
   const value = r.normalizedValue ?? r.value;
   const unit = r.normalizedUnit ?? r.unit;
   if (value === undefined) return 'No value';
-  const shown = `${value}${unit === undefined ? '' : ` ${unitLabel(unit)}`}`;
-  // Glucose shown both ways (mg/dL and mmol/L).
-  if (r.kind === 'glucose' && r.normalizedValue !== undefined) return `${shown} (${(r.normalizedValue / 18.016).toFixed(1)} mmol/L)`;
+  const converted = r.normalizedValue !== undefined && r.normalizedUnit !== undefined && r.value !== undefined && r.unit !== undefined && r.unit !== r.normalizedUnit;
+  // A converted value no finer than the unit is read at (convertedForDisplay: glucose in whole mg/dL, 99 not 99.088).
+  const number = converted ? convertedForDisplay(value, r.normalizedUnit!, r.kind, r.value!) : value;
+  const shown = `${number}${unit === undefined ? '' : ` ${unitLabel(unit)}`}`;
+  // Glucose shown both ways (mg/dL and mmol/L): the mmol/L as the meter reported it, else converted to one decimal.
+  if (r.kind === 'glucose' && r.normalizedValue !== undefined && r.normalizedUnit === 'mg/dL') {
+    const mmol = r.unit === 'mmol/L' && r.value !== undefined ? String(r.value) : (r.normalizedValue / GLUCOSE_MG_DL_PER_MMOL_L).toFixed(GLUCOSE_DECIMALS['mmol/L']);
+    return `${shown} (${mmol} mmol/L)`;
+  }
   return shown;
 }
 

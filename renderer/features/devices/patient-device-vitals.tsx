@@ -1,7 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { convertUnit, MEASUREMENTS, roundReading, type ReadingKind } from '../../../shared/domain/device-readings';
+import { convertedForDisplay, convertUnit, MEASUREMENTS, roundReading, type ReadingKind } from '../../../shared/domain/device-readings';
 import type { RecordRow } from '../../vault/vault-service';
 import { ErrorNote } from '../../app/error-note';
 import { useVault } from '../../vault/vault-context';
@@ -109,17 +109,6 @@ export interface VitalPoint {
   readonly labRange?: string;
 }
 
-/** How many significant digits a value as written has (82 → 2, 3.1 → 2, 0.05 → 1). */
-function significantDigits(value: number): number {
-  const digits = Math.abs(value).toString().replace('.', '').replace(/^0+/, '');
-  return Math.max(1, digits.length);
-}
-
-/** `value` to `digits` significant digits, as a number. */
-function significant(value: number, digits: number): number {
-  return value === 0 ? 0 : Number(value.toPrecision(digits));
-}
-
 /** The numeric readings of reports, per chart panel, oldest first (special values have no point: they are no number). */
 export function vitalPoints(reports: readonly DeviceReport[], records: readonly RecordRow[] = []): Map<string, VitalPoint[]> {
   const out = new Map<string, VitalPoint[]>();
@@ -139,9 +128,9 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
     if (kind === undefined || unit === undefined) continue;
     const value = convertUnit(record.value.value, record.value.unit ?? '', unit, kind);
     if (value === undefined) continue;
-    // A converted value carries no more precision than was sent: 3.1 mmol/L is 55.8 mg/dL, not 55.8496.
-    const shown = value === record.value.value ? roundReading(value) : significant(value, Math.max(3, significantDigits(record.value.value)));
+    // A converted value carries no more precision than was sent: 16 kPa is 120 mmHg, not 120.0099; glucose in whole mg/dL (3.1 mmol/L is 56).
     const sentUnit = record.value.unit ?? '';
+    const shown = sentUnit === unit ? roundReading(value) : convertedForDisplay(value, unit, kind, record.value.value);
     const labRange = record.referenceRange?.trim();
     add({
       at: Date.parse(row.time) / 1000,
@@ -165,7 +154,8 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
         at: Date.parse(r.time) / 1000,
         time: r.time,
         kind: r.kind,
-        value: r.normalizedValue,
+        // Stored to four decimals (7.2 mmol/L as 129.7152 mg/dL); shown as an HL7 result converted is.
+        value: converted ? convertedForDisplay(r.normalizedValue, r.normalizedUnit, r.kind, r.value!) : r.normalizedValue,
         unit: r.normalizedUnit,
         quality: r.quality,
         flags: r.flags,

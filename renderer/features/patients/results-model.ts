@@ -1,6 +1,6 @@
 import type { Allergy, Observation, Report, Visit } from '../../../shared/domain/clinical';
 import type { RecordRow } from '../../vault/vault-service';
-import { convertUnit } from '../../../shared/domain/device-readings';
+import { convertUnit, GLUCOSE_DECIMALS } from '../../../shared/domain/device-readings';
 import { conceptLabel, numberText, recordDay } from './record-format';
 
 /**
@@ -400,7 +400,8 @@ function decimalsOf(value: number, reported?: number): number {
  * newest: a result in another unit is converted where the project converts (shared/domain/
  * device-readings.ts: glucose mg/dL ↔ mmol/L, kPa ↔ mmHg, lb ↔ kg, °F ↔ °C), else left out and
  * counted in `omitted` so the view says so. A converted value is rounded to the decimals the
- * results in the trend's unit carry (one at least): more would be precision nobody measured.
+ * results in the trend's unit carry (one at least), glucose to those its unit is read at (whole
+ * mg/dL, mmol/L to one decimal): more would be precision nobody measured.
  */
 export function trendOf(records: readonly RecordRow[], testKey: string, corrections: Corrections = correctionsOf(records)): Trend {
   const rows = records
@@ -428,7 +429,8 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
       omitted.set(from, (omitted.get(from) ?? 0) + 1);
       continue;
     }
-    const text = converted.toFixed(decimals);
+    // Glucose at the precision its unit is read at (GLUCOSE_DECIMALS: whole mg/dL, mmol/L to one decimal): 5.5 mmol/L is 99 mg/dL, not 99.1.
+    const text = converted.toFixed(kind === 'glucose' ? (GLUCOSE_DECIMALS[unit] ?? decimals) : decimals);
     points.push({ at, value: Number(text), text, row, reported: { value, unit: from } });
   }
   let range: Trend['range'] = null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessReading, convertUnit, GLUCOSE_MG_DL_PER_MMOL_L } from '../../../shared/domain/device-readings';
+import { assessReading, convertedForDisplay, convertUnit, GLUCOSE_DECIMALS, GLUCOSE_MG_DL_PER_MMOL_L } from '../../../shared/domain/device-readings';
 import { DeviceIntakeMetaSchema } from '../../../shared/journal/device-meta';
 
 const at = new Date('2026-11-21T08:52:35Z');
@@ -14,6 +14,19 @@ describe('device reading quality', () => {
     expect(convertUnit(99, 'mg/dL', 'mmol/L', 'glucose')).toBeCloseTo(5.495, 3);
     expect(convertUnit(5.5, 'mmol/L', 'mg/dL', 'other')).toBeUndefined();
     expect(convertUnit(1, 'kg', 'mm[Hg]', 'weight')).toBeUndefined();
+  });
+
+  it('shows a converted value at the precision its unit is read at: glucose mg/dL whole, mmol/L one decimal; others no finer than what was reported', () => {
+    expect(GLUCOSE_DECIMALS).toEqual({ 'mg/dL': 0, 'mmol/L': 1 });
+    // 5.5 mmol/L is 99.088 mg/dL by the factor: shown 99 (QA: "99.099 mg/dL"), not three decimals.
+    expect(convertedForDisplay(convertUnit(5.5, 'mmol/L', 'mg/dL', 'glucose')!, 'mg/dL', 'glucose', 5.5)).toBe(99);
+    expect(convertedForDisplay(99.6, 'mg/dL', 'glucose', 5.53)).toBe(100);
+    expect(convertedForDisplay(convertUnit(99, 'mg/dL', 'mmol/L', 'glucose')!, 'mmol/L', 'glucose', 99)).toBe(5.5);
+    expect(convertedForDisplay(convertUnit(180, 'mg/dL', 'mmol/L', 'glucose')!, 'mmol/L', 'glucose', 180)).toBe(10);
+    // Not glucose: the digits the reported value carried, at least three (16 kPa is 120 mmHg, not 120.0099).
+    expect(convertedForDisplay(convertUnit(16, 'kPa', 'mm[Hg]', 'systolic')!, 'mm[Hg]', 'systolic', 16)).toBe(120);
+    expect(convertedForDisplay(convertUnit(82, '[lb_av]', 'kg', 'weight')!, 'kg', 'weight', 82)).toBe(37.2);
+    expect(convertedForDisplay(convertUnit(101.34, '[degF]', 'Cel', 'temperature')!, 'Cel', 'temperature', 101.34)).toBe(38.522);
   });
 
   it('a plausible reading in its canonical unit scores 1', () => {

@@ -64,7 +64,8 @@ describe('Devices area', () => {
     expect(readings[0]).toEqual(['Systolic blood pressure', '128 mmHg', '100%', 'Approved device']);
     // A special value is never shown as a number.
     expect(readings[1]).toEqual(['Diastolic blood pressure', 'No value (not a number)', '0% (no value sent)', 'Approved device']);
-    expect(readings[2]![1]).toBe('99.088 mg/dL (5.5 mmol/L)');
+    // Glucose both ways, mg/dL in whole numbers and the mmol/L the meter reported (not 99.088 mg/dL).
+    expect(readings[2]![1]).toBe('99 mg/dL (5.5 mmol/L)');
     expect(readings[2]![2]).toBe('80% (device clock far from this computer’s)');
   });
 
@@ -110,7 +111,7 @@ describe('Devices area', () => {
     await screen.findByRole('heading', { name: 'Vitals from devices' });
     await screen.findByRole('table', { name: 'Blood pressure readings' });
     expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%', 'Device', '90–139 mmHg']]);
-    expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '99.088 mg/dL (reported as 5.5 mmol/L)']]);
+    expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '99 mg/dL (reported as 5.5 mmol/L)']]);
     // The special value (diastolic NaN) has no point and no row: it is no number.
     expect(screen.queryByText(/2047|NaN mm/)).toBeNull();
   });

@@ -28,12 +28,12 @@ describe('vitals chart data', () => {
 });
 
 describe('HL7 results among the vitals (QA D9)', () => {
-  it('keep the time as the lab recorded it (its zone too), and show a converted value to the precision it was sent with, not four decimals', () => {
+  it('keep the time as the lab recorded it (its zone too), and show a converted value to the precision it was sent with, not four decimals (glucose in whole mg/dL)', () => {
     const glucose = row('r-1', lab('2339-0', 'Glucose', 3.1, 'mmol/L', '2025-02-11T08:00:00+01:00'));
     const weight = row('r-2', vital('29463-7', 'Body weight', 82, '[lb_av]', '2025-02-11T08:00:00+01:00'));
     const points = vitalPoints([], [glucose, weight]);
     const [g] = points.get('Glucose')!;
-    expect(g).toMatchObject({ value: 55.8, unit: 'mg/dL', time: '2025-02-11T08:00:00+01:00' });
+    expect(g).toMatchObject({ value: 56, unit: 'mg/dL', time: '2025-02-11T08:00:00+01:00' });
     const w = [...points.values()].flat().find((p) => p.kind === 'weight')!;
     expect(w).toMatchObject({ value: 37.2, unit: 'kg', time: '2025-02-11T08:00:00+01:00' });
   });
@@ -53,16 +53,24 @@ describe('QA round 4, #10: a converted value says what was reported, as the resu
     device: { systemId: '001c05fffe123456', devConfigId: 0x02bc, manufacturer: 'Acme', model: 'GL-1' },
     port: 'serial:/dev/ttyUSB0',
     report: { invokeId: 1, eventType: 0x0d1d, confirmed: true, notes: [] },
-    readings: [{ code: 0x71b8, kind: 'glucose', status: 'value', value: 7.2, unit: 'mmol/L', normalizedValue: 129.7, normalizedUnit: 'mg/dL', time: '2026-12-06T09:00:00.000Z', flags: [], quality: 1, dedupeKey: 'g' }],
+    // As assessReading stores them: 7.2 mmol/L is 129.7152 mg/dL, 16 kPa 120.0099 mmHg (four decimals).
+    readings: [
+      { code: 0x71b8, kind: 'glucose', status: 'value', value: 7.2, unit: 'mmol/L', normalizedValue: 129.7152, normalizedUnit: 'mg/dL', time: '2026-12-06T09:00:00.000Z', flags: [], quality: 1, dedupeKey: 'g' },
+      { code: 0x4a05, kind: 'systolic', status: 'value', value: 16, unit: 'kPa', normalizedValue: 120.0099, normalizedUnit: 'mm[Hg]', time: '2026-12-06T09:00:00.000Z', flags: [], quality: 1, dedupeKey: 's' },
+    ],
   };
 
-  it('the points keep the value and unit reported when they were converted, and none when they were not', () => {
+  it('the points keep the value and unit reported when they were converted, and none when they were not; a converted device reading shows no false precision', () => {
     const points = vitalPoints([device], [glucose, systolic, pulse]);
+    // Glucose in mg/dL as whole numbers (5.5 mmol/L showed as 99.1 from a lab, 99.088 from a meter), the reported value kept whole.
     expect(points.get('Glucose')!.map((p) => [p.value, p.unit, p.reported])).toEqual([
-      [129.7, 'mg/dL', { value: 7.2, unit: 'mmol/L' }],
-      [99.1, 'mg/dL', { value: 5.5, unit: 'mmol/L' }],
+      [130, 'mg/dL', { value: 7.2, unit: 'mmol/L' }],
+      [99, 'mg/dL', { value: 5.5, unit: 'mmol/L' }],
     ]);
-    expect(points.get('Blood pressure')!.map((p) => [p.value, p.reported])).toEqual([[120, { value: 16, unit: 'kPa' }]]);
+    expect(points.get('Blood pressure')!.map((p) => [p.value, p.reported])).toEqual([
+      [120, { value: 16, unit: 'kPa' }],
+      [120, { value: 16, unit: 'kPa' }],
+    ]);
     expect(points.get('Pulse')!.map((p) => p.reported)).toEqual([undefined]);
   });
 
@@ -75,7 +83,7 @@ describe('QA round 4, #10: a converted value says what was reported, as the resu
     expect(referenceText(weight)).toBe('');
   });
 
-  it('the patient page lists "99.1 mg/dL (reported as 5.5 mmol/L)" and its reference, not a bare converted value and an empty column', async () => {
+  it('the patient page lists "99 mg/dL (reported as 5.5 mmol/L)" and its reference, not a bare converted value and an empty column', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     node.handle('devices.status', () => ({ ports: [], connections: [], tcp: null, awaitingApproval: [] }));
     node.handle('devices.approvals', () => ({ devices: [] }));
@@ -87,7 +95,7 @@ describe('QA round 4, #10: a converted value says what was reported, as the resu
         .slice(1)
         .map((tr) => [...tr.querySelectorAll('td')].map((cell) => cell.textContent ?? ''));
     await waitFor(() => expect(within(table).getAllByRole('row')).toHaveLength(2));
-    expect(cells('Glucose readings').map((r) => [r[2], r[4], r[5]])).toEqual([['99.1 mg/dL (reported as 5.5 mmol/L)', 'HL7 result', '70–140 mg/dL; lab 3.9-5.5 mmol/L']]);
+    expect(cells('Glucose readings').map((r) => [r[2], r[4], r[5]])).toEqual([['99 mg/dL (reported as 5.5 mmol/L)', 'HL7 result', '70–140 mg/dL; lab 3.9-5.5 mmol/L']]);
     expect(cells('Blood pressure readings').map((r) => [r[2], r[5]])).toEqual([['120 mmHg (reported as 16 kPa)', '90–139 mmHg']]);
     expect(cells('Pulse readings').map((r) => [r[2], r[5]])).toEqual([['88 /min', '60–100 /min']]);
   });

@@ -110,6 +110,15 @@ describe('D21: the trend of results reported in different units', () => {
     expect(trend.range?.text).toBe('3.9-5.5');
   });
 
+  it('shows glucose converted into mg/dL in whole numbers (5.5 mmol/L is 99 mg/dL, not 99.1), keeping what was reported', () => {
+    const trend = trendOf([at('p.g0.0', result('2345-7', 'Glucose', 5.5, 'mmol/L', '2025-03-13T08:00:00+01:00', { orderId: 'F-903' }), 0), glucose[1]!], 'LN|2345-7');
+    expect(trend.unit).toBe('mg/dL');
+    expect(trend.points.map((point) => [point.text, point.value, point.reported])).toEqual([
+      ['99', 99, { value: 5.5, unit: 'mmol/L' }],
+      ['180', 180, undefined],
+    ]);
+  });
+
   it('counts the results it cannot convert instead of dropping them silently', () => {
     const other = at('p.x.0', result('2345-7', 'Glucose', 1.9, 'g/L', '2025-03-15T09:00:00+01:00', { orderId: 'F-907' }), 4);
     const trend = trendOf([...glucose, other], 'LN|2345-7');
