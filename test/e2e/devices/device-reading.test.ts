@@ -1,11 +1,8 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generateDemoMessages } from '../../../electron/intake/demo/demo-population';
-import { decodeApdu, type Apdu } from '../../../electron/intake/devices/apdu';
-import { ApduFramer } from '../../../electron/intake/devices/apdu-framer';
-import { DATA } from '../../../electron/intake/devices/nomenclature';
 import { ackOf, connectMllp, withControlId } from '../../bench/mllp-load';
-import { aarq, bpReport, prst, sf, SYSTEM_ID, toHex } from '../../electron/intake/devices/agent-apdus';
+import { aarq, bpReport, sf, SYSTEM_ID, toHex } from '../../electron/intake/devices/agent-apdus';
+import { tcpAgent } from '../../support/device-agent';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
@@ -18,35 +15,6 @@ import { freePort } from '../../support/free-port';
  * shell's body; an administrator approves the device in the Devices area; its reading appears
  * there, is assigned to a patient found by search, and shows in that patient's vitals.
  */
-
-/** An agent over TCP: sends APDUs, collects the manager's, answers its GET of the MDS attributes. */
-async function tcpAgent(port: number) {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const received: Apdu[] = [];
-  const waiters: (() => void)[] = [];
-  const framer = new ApduFramer({
-    onApdu: (bytes) => {
-      const apdu = decodeApdu(bytes);
-      if (apdu.type === 'prst' && apdu.data.message.choice === DATA.ROIV_CMIP_GET) {
-        socket.write(prst(apdu.data.invokeId, { choice: DATA.RORS_CMIP_GET, objHandle: 0, attributes: [] }));
-        return;
-      }
-      received.push(apdu);
-      for (const w of waiters.splice(0)) w();
-    },
-    onDiscard: () => undefined,
-  });
-  socket.on('data', (chunk) => framer.push(chunk));
-  return {
-    send: (bytes: Uint8Array) => socket.write(bytes),
-    async next(count: number) {
-      while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-      return received[count - 1]!;
-    },
-    close: () => socket.end(),
-  };
-}
 
 describe('a blood-pressure reading from a device to a patient’s chart', () => {
   const e2e = useBrowserWithOwnShells();
