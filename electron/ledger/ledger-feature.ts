@@ -1,4 +1,6 @@
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { writeReportSubjects } from './access-report-subjects';
 import { AuditJournal } from '../audit/audit-journal';
 import { AccessRefusal } from '../auth/operator-sessions';
 import { bodyFeature } from '../features/body-feature';
@@ -52,7 +54,7 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         return written;
       },
       'ledger.exportAbort': ({ handle }) => exportFiles.abort(handle),
-      'ledger.exportAccessReport': async ({ text, rows }, context) => {
+      'ledger.exportAccessReport': async ({ text, rows, subjects }, context) => {
         const session = sessions.get(context.connectionId);
         if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
         const { handle } = await exportFiles.begin('accessReport');
@@ -63,6 +65,14 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
           written = { path: file, bytes };
         } catch (error) {
           await exportFiles.abort(handle).catch(() => undefined);
+          throw error;
+        }
+        // Whom it names (ledger pseudonyms), so that an erasure of one of them removes it; a report
+        // whose record cannot be written is not left behind unknown.
+        try {
+          await writeReportSubjects(exportFiles.dir, path.basename(written.path), subjects ?? []);
+        } catch (error) {
+          await unlink(written.path).catch(() => undefined);
           throw error;
         }
         // Journaled after the file is durable: an export the trail names exists.

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { KeySlot } from '../../shared/crypto/key-slots';
 import type { Keyring } from '../../shared/ipc';
 import { AuditJournal } from '../audit/audit-journal';
@@ -5,6 +6,7 @@ import { FailedUnlocks } from '../audit/failed-unlocks';
 import { AccessRefusal, ATTEMPT_TTL_MS, RECOVERY_PRINCIPAL, roleOf } from '../auth/operator-sessions';
 import { checkIntakePublicKey } from '../crypto/node-sealer';
 import { registerErasure } from '../backup/erasure-register';
+import { removeReportsNaming, reportsNaming } from '../ledger/access-report-subjects';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import type { KeychainPort } from './keychain';
@@ -262,7 +264,8 @@ export function vaultFeature(services: BodyServices) {
        * and backups made before the erasure still hold the data: the erasure register (outside the
        * vault, electron/backup/erasure-register.ts) makes a restore of such a backup erase it again.
        */
-      'vault.erase': ({ erasureSeq, seqs, objects }, context) =>
+      'vault.erasureReports': async ({ subjects }) => ({ reports: (await reportsNaming(path.join(config.dataDir, 'exports'), new Set(subjects))).length }),
+      'vault.erase': ({ erasureSeq, seqs, objects, reportSubjects }, context) =>
         vaultLock.run(async () => {
           // Only as part of an erasure this session journaled (the mind's signed, authenticated
           // record comes first), and each such record erases once.
@@ -287,8 +290,21 @@ export function vaultFeature(services: BodyServices) {
           // Inline objects went with their records in the rewrite; object files are deleted now.
           let deletedObjects = result.droppedInline.filter((id) => toDelete.has(id)).length;
           for (const id of toDelete) if (await open.storage.objects.delete(id)) deletedObjects++;
-          log.info({ erasedRecords: result.erased, deletedObjects }, 'erasure applied');
-          return { erasedRecords: result.erased, deletedObjects };
+          // Access reports the app wrote that name the patient are copies of their data outside the
+          // vault: they go too (the mind told which ledger subjects; the body reads no names).
+          if (reportSubjects === undefined) {
+            log.info({ erasedRecords: result.erased, deletedObjects }, 'erasure applied');
+            return { erasedRecords: result.erased, deletedObjects };
+          }
+          let removedReports = 0;
+          try {
+            removedReports = await removeReportsNaming(path.join(config.dataDir, 'exports'), new Set(reportSubjects));
+          } catch (error) {
+            // The vault's part is done and must be reported as done; the files stay, and the log says so (no names).
+            log.warn({ code: (error as NodeJS.ErrnoException).code }, 'access reports naming the erased patient could not be removed');
+          }
+          log.info({ erasedRecords: result.erased, deletedObjects, removedReports }, 'erasure applied');
+          return { erasedRecords: result.erased, deletedObjects, removedReports };
         }),
     },
     // Attempts still pending are not journaled once the body stops (see failed-unlocks.ts).

@@ -72,7 +72,16 @@ export const ledgerMethods = {
    * names patients and operators: it is a report for a compliance officer, like a printed one.
    */
   'ledger.exportAccessReport': method(
-    z.strictObject({ text: z.string().max(LEDGER_EXPORT_CHUNK_CHARS), rows: z.number().int().nonnegative().max(1_000_000) }),
+    z.strictObject({
+      text: z.string().max(LEDGER_EXPORT_CHUNK_CHARS),
+      rows: z.number().int().nonnegative().max(1_000_000),
+      /**
+       * The ledger subjects (bytes32 pseudonyms, as the signed entries carry them) of the patients the
+       * report names: kept beside the file, so that erasing one of them removes the report
+       * (electron/ledger/access-report-subjects.ts). No name, no identifier.
+       */
+      subjects: z.array(z.string().regex(/^0x[0-9a-f]{64}$/)).max(20_000).optional(),
+    }),
     z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() }),
   ),
 } as const;

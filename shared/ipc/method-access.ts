@@ -41,6 +41,7 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   // longer opens its slot, before anyone has signed in).
   'vault.keychainClear': 'anyone',
   'vault.erase': 'admin',
+  'vault.erasureReports': 'admin',
   'backup.export': 'admin',
   'backup.inspect': 'setup',
   'backup.restore': 'setup',

@@ -22,6 +22,7 @@ export const METHOD_NAME_LIST = [
   'vault.keychainLoad',
   'vault.keychainClear',
   'vault.erase',
+  'vault.erasureReports',
   'backup.export',
   'backup.inspect',
   'backup.restore',

@@ -5,6 +5,8 @@ import { event, method } from './method';
 const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
 const base64urlBytes = (length: number) => base64url.length(Math.ceil((length * 4) / 3));
 const objectId = z.string().regex(/^[0-9a-f]{64}$/);
+/** A ledger subject (bytes32 pseudonym of a patient, as signed ledger entries carry it). */
+const ledgerSubject = z.string().regex(/^0x[0-9a-f]{64}$/);
 const operatorId = z.string().min(1).max(256);
 
 export const VAULT_STATES = ['absent', 'locked', 'unlocked'] as const;
@@ -153,9 +155,16 @@ export const vaultMethods = {
       erasureSeq: z.number().int().positive(),
       seqs: z.array(z.number().int().positive()).max(1_000_000),
       objects: z.array(objectId).max(1_000_000),
+      /** The patient's ledger subjects: the access reports in `<data>/exports/` that name one are deleted too. */
+      reportSubjects: z.array(ledgerSubject).max(64).optional(),
     }),
-    z.strictObject({ erasedRecords: z.number().int().nonnegative(), deletedObjects: z.number().int().nonnegative() }),
+    z.strictObject({ erasedRecords: z.number().int().nonnegative(), deletedObjects: z.number().int().nonnegative(), removedReports: z.number().int().nonnegative().optional() }),
   ),
+  /**
+   * Before an erasure: how many access reports the app wrote into `<data>/exports/` name any of these
+   * ledger subjects (what vault.erase with them as reportSubjects deletes).
+   */
+  'vault.erasureReports': method(z.strictObject({ subjects: z.array(ledgerSubject).min(1).max(64) }), z.strictObject({ reports: z.number().int().nonnegative() })),
 } as const;
 
 /** When the body makes a backup on its own: never, daily at a local time, or every N hours. */

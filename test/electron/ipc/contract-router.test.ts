@@ -75,6 +75,7 @@ function fakeHandlers(): Handlers {
     'vault.keychainLoad': vi.fn(async () => ({ entry: null })),
     'vault.keychainClear': vi.fn(async () => ({})),
     'vault.erase': vi.fn(async () => ({ erasedRecords: 0, deletedObjects: 0 })),
+    'vault.erasureReports': vi.fn(async () => ({ reports: 0 })),
     'backup.export': vi.fn(async () => ({ path: '/data/backups/hdms-backup-20250101T000000Z.hdmsbak', bytes: 1234 })),
     'backup.inspect': vi.fn(async () => {
       throw new Refusal('E_BAD_REQUEST', 'No backup file at that path.');
