@@ -194,6 +194,21 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
   };
 }
 
+const BYTES32 = /^0x[0-9a-f]{64}$/;
+
+/**
+ * The patients a report names, as ledger subjects (bytes32 pseudonyms): every row's patient, and the
+ * patient the report was asked for (whose name its file carries even with no rows). What the body
+ * keeps beside the written file, so that erasing one of them removes it.
+ */
+export function reportSubjects(rows: readonly Pick<AccessReportRow, 'subject'>[], filter: Pick<AccessReportFilter, 'subjects'>): string[] {
+  const out = new Set<string>();
+  for (const row of rows) if (BYTES32.test(row.subject)) out.add(row.subject);
+  // A patient's report: a name or prefix may match a few; a longer list than that was no one's report.
+  if (filter.subjects !== undefined && filter.subjects.size <= 64) for (const subject of filter.subjects) if (BYTES32.test(subject)) out.add(subject);
+  return [...out].sort();
+}
+
 export const ACCESS_REPORT_CSV_HEADER = [
   'time_utc',
   'operator',

@@ -9,7 +9,7 @@ import { bytes32ToPseudonym, patientSubject } from './ledger-details';
 import { LEDGER_EVENT_KINDS } from './ledger-events';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import type { LedgerReader } from './ledger-reader';
-import { accessReportCsv, buildAccessReport, type AccessReportFilter } from './access-report';
+import { accessReportCsv, buildAccessReport, reportSubjects, type AccessReportFilter } from './access-report';
 import { recheckNotary, type NotaryRecheck } from './notary-recheck';
 import { INSTITUTION_META_KEY, InstitutionMetaSchema, type LedgerRow } from './ledger-rows';
 import {
@@ -61,7 +61,7 @@ export interface LedgerServiceHost {
   restrictedNow?(): LedgerReader | null;
   readonly appVersion: () => Promise<string>;
   /** Writes an access report's CSV through the body (any signed-in role); absent where the host cannot. */
-  readonly writeAccessReport?: (input: { readonly text: string; readonly rows: number }) => Promise<{ readonly path: string; readonly bytes: number }>;
+  readonly writeAccessReport?: (input: { readonly text: string; readonly rows: number; readonly subjects?: readonly string[] }) => Promise<{ readonly path: string; readonly bytes: number }>;
   /** The body's export calls, for a session without the node's signing key (an auditor's export of the ledger). */
   readonly exportFiles?: ExportCalls;
   /** The restricted session's role, or null (none, or a clinical session). */
@@ -307,8 +307,11 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       try {
         // What is journaled but not yet signed is signed first, when this session can sign.
         await host.current()?.flush();
-        const report = await buildAccessReport(ledger, await reportFilter(ledger, query));
-        const written = await host.writeAccessReport({ text: accessReportCsv(report.rows), rows: report.rows.length });
+        const filter = await reportFilter(ledger, query);
+        const report = await buildAccessReport(ledger, filter);
+        // Whom the file names (ledger pseudonyms), kept beside it by the body: erasing one of them removes it.
+        const subjects = reportSubjects(report.rows, filter);
+        const written = await host.writeAccessReport({ text: accessReportCsv(report.rows), rows: report.rows.length, ...(subjects.length > 0 ? { subjects } : {}) });
         host.current()?.port.requestSync();
         return { path: written.path, rows: report.rows.length };
       } catch (error) {

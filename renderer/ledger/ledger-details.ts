@@ -179,6 +179,8 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       num('messages');
       num('records');
       num('objects');
+      num('quarantined', 'quarantined inputs');
+      num('reports', 'access reports removed');
       break;
     case 'OPERATOR_CHANGE':
       word('action');

@@ -368,8 +368,10 @@ export class LedgerWriter {
       case 'ERASURE': {
         const parsed = ErasureMetaSchema.safeParse(value);
         if (!parsed.success) return none;
-        const { patientId, messages, records, objects } = parsed.data;
-        return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { patientId, messages, records, objects } };
+        const { patientId, messages, records, objects, quarantined, reports } = parsed.data;
+        // Counts only: the quarantined inputs and the access reports erased with the patient, when the record says.
+        const more = { ...(quarantined === undefined ? {} : { quarantined: quarantined.length }), ...(reports === undefined ? {} : { reports }) };
+        return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { patientId, messages, records, objects, ...more } };
       }
       case 'OPERATOR_CHANGE': {
         const parsed = OperatorChangedMetaSchema.safeParse(value);

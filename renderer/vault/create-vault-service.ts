@@ -133,7 +133,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
         );
         return appVersion;
       },
-      writeAccessReport: (input) => api.ledger.exportAccessReport(input),
+      writeAccessReport: ({ subjects, ...input }) => api.ledger.exportAccessReport({ ...input, ...(subjects === undefined ? {} : { subjects: [...subjects] }) }),
       exportFiles: api.ledger,
       restrictedRole: () => state.restricted?.role ?? null,
     },

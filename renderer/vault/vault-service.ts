@@ -265,6 +265,13 @@ export interface VaultService {
    * until it is, a restore of an older backup on a new installation would bring the patient back.
    */
   erasePatient(patientId: string): Promise<{ readonly erasureRecordProblem: string | null }>;
+  /**
+   * Admin only: what erasing the patient takes besides their chart, for the confirmation: the
+   * quarantined inputs that hold their data (reprocessed into the chart, or never filed but naming
+   * one of their identifiers with its assigning authority), and the access reports this app wrote
+   * into its exports folder that name them.
+   */
+  erasurePreview(patientId: string): Promise<{ readonly quarantined: number; readonly reports: number }>;
 
   // Intake (HL7): the quarantine view and raw messages
   /** The quarantine, newest first (open and resolved). */

@@ -68,6 +68,11 @@ export const ErasureMetaSchema = z.strictObject({
    * reprocessed from. Absent in erasures made before they were (and when there were none).
    */
   quarantined: z.array(z.number().int().positive()).max(100_000).optional(),
+  /**
+   * Access reports the app itself wrote into `<data>/exports/` that name the patient, removed with
+   * them (a count: their file names are on no record). Absent in erasures made before they were.
+   */
+  reports: z.number().int().nonnegative().optional(),
 });
 export type ErasureMeta = z.infer<typeof ErasureMetaSchema>;
 

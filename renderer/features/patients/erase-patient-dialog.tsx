@@ -3,7 +3,8 @@ import { TextField } from '../../app/form/text-field';
 import { SubmitRow } from '../../app/form/submit-row';
 import { useAction } from '../../app/use-action';
 import { useModalDialog } from '../../app/use-modal-dialog';
-import { ActionError } from '../../app/vault-errors';
+import { useVaultRead, type ReadState } from '../../app/use-vault-read';
+import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 
 /**
@@ -29,6 +30,8 @@ export function ErasePatientDialog({
   const titleId = useId();
   const descriptionId = useId();
   const [typed, setTyped] = useState('');
+  // What goes with the patient besides the chart, counted before anything is erased (issue 11).
+  const preview = useVaultRead(`erasure-preview:${patientId}`, () => vault.erasurePreview(patientId));
   const erase = useAction(async () => {
     const { erasureRecordProblem } = await vault.erasePatient(patientId);
     onErased(erasureRecordProblem);
@@ -63,11 +66,13 @@ export function ErasePatientDialog({
             An ERASURE entry remains in the journal so the audit trail shows that an erasure happened, when and by
             whom. It holds no personal data.
           </p>
+          <ErasureReach preview={preview} />
           <p>
-            Not erased here: files exported earlier (access reports, documents saved from the viewer, datasets), which
-            are outside the vault: delete them where they were saved if your clinic’s rules require it; and inputs still
-            in the quarantine that were never filed under this patient (quarantined inputs they were filed from are
-            erased with them).
+            Not erased: files saved elsewhere through a save or print dialog (documents saved from the viewer,
+            datasets, access reports printed or saved as PDF, copies moved out of the exports folder), and access
+            reports written before this version, which do not record whom they name: delete them where they are if
+            your clinic’s rules require it. Quarantined inputs that match this patient only by name, or by the same
+            number under another assigning authority, stay in the quarantine: they may be another person’s.
           </p>
         </div>
         <TextField
@@ -90,5 +95,40 @@ export function ErasePatientDialog({
         <ActionError error={erase.error} />
       </form>
     </dialog>
+  );
+}
+
+const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
+
+/**
+ * The quarantined inputs and access reports erased with the patient, as counted before. Quarantined
+ * inputs are found by an identifier together with its assigning authority, never by a name alone
+ * (renderer/vault/records/erasure-quarantine.ts): names are shared, and a number alone may be
+ * another authority's number for someone else.
+ */
+function ErasureReach({ preview }: { preview: ReadState<{ readonly quarantined: number; readonly reports: number }> }) {
+  if (preview.phase === 'loading') return <p role="status">Looking for quarantined inputs and access reports that name this patient…</p>;
+  if (preview.phase === 'failed') {
+    return (
+      <p role="alert" className="note note--error">
+        Could not count the quarantined inputs and access reports that name this patient: {vaultErrorMessage(preview.error)}
+      </p>
+    );
+  }
+  const { quarantined, reports } = preview.value;
+  return (
+    <>
+      <p>
+        {quarantined === 0 ? 'No quarantined input names this patient.' : `${plural(quarantined, 'quarantined input that names this patient', 'quarantined inputs that name this patient')} will also be erased.`}{' '}
+        They are the inputs this patient’s messages were reprocessed from, and inputs never filed that carry one of the patient’s
+        identifiers with its assigning authority (HL7 PID-3; DICOM Patient ID with its issuer): the match is on that pair, not on
+        a name alone.
+      </p>
+      <p>
+        {reports === 0
+          ? 'No access report this app wrote into its exports folder names this patient.'
+          : `${plural(reports, 'access report', 'access reports')} this app wrote into its exports folder ${reports === 1 ? 'names' : 'name'} this patient: ${reports === 1 ? 'it' : 'they'} will be removed.`}
+      </p>
+    </>
   );
 }

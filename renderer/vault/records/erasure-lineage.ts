@@ -1,6 +1,9 @@
 import { messageBySeq } from '../views/message-reads';
 import type { VaultDb } from '../views/vault-db';
 
+/** Quarantine rows read per page while following the lineage. */
+const LINEAGE_PAGE = 1000;
+
 /** A quarantine record an erasure takes with the patient, and its raw object (null: none kept). */
 export interface QuarantinedSource {
   readonly seq: number;
@@ -22,11 +25,19 @@ export async function quarantinedSourcesOf(db: VaultDb, viewKey: CryptoKey, seqs
     if (from !== undefined) pending.push(from);
   }
   if (pending.length === 0) return [];
-  const entries = await db.quarantine.toArray();
-  const bySeq = new Map(entries.map((entry) => [entry.seq, entry]));
+  // Read in pages, keeping only each entry's object id and held-again links (never every row with its details at once).
+  const bySeq = new Map<number, { readonly objectId: string | null }>();
   // A held-again entry → the entry whose reprocess held it again.
   const heldFrom = new Map<number, number>();
-  for (const entry of entries) for (const held of entry.heldAgainAs ?? []) heldFrom.set(held, entry.seq);
+  for (let after = 0; ; ) {
+    const page = await db.quarantine.where('seq').above(after).limit(LINEAGE_PAGE).toArray();
+    for (const entry of page) {
+      bySeq.set(entry.seq, { objectId: entry.objectId });
+      for (const held of entry.heldAgainAs ?? []) heldFrom.set(held, entry.seq);
+    }
+    if (page.length < LINEAGE_PAGE) break;
+    after = page[page.length - 1]!.seq;
+  }
   const found = new Map<number, string | null>();
   while (pending.length > 0) {
     const seq = pending.pop()!;

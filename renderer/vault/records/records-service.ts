@@ -7,15 +7,17 @@ import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import type { ErasureMeta } from '../../../shared/journal/mind-meta';
 import { deletePatientRows, patientTables } from '../views/projectors/patient-projector';
 import { deleteQuarantinedRows } from '../views/projectors/quarantine-projector';
-import { quarantinedSourcesOf } from './erasure-lineage';
+import { quarantinedSourcesOf, type QuarantinedSource } from './erasure-lineage';
+import { quarantinedNamingPatient } from './erasure-quarantine';
+import { patientSubject } from '../../ledger/ledger-details';
 import { searchPatientIds } from '../views/keyword-search';
 import { recordsOfPatient } from '../views/vault-db';
-import { mergedInto, messageOfRecord, NotInViewsError, patientDetail, patientHits, recordRow, resolvePatientId, resolveSearchIds } from '../views/view-reads';
+import { mergedInto, messageOfRecord, NotInViewsError, patientDetail, patientIdentifiers, patientHits, recordRow, resolvePatientId, resolveSearchIds } from '../views/view-reads';
 import { journalAccess } from './access-events';
 import { openSealedObject } from './sealed-objects';
 
 /** The records part of VaultService: search, patient pages and records (each opening journaled), raw messages, erasure. */
-export type RecordsService = Pick<VaultService, 'search' | 'patientHits' | 'openPatient' | 'openRecord' | 'openRecordRaw' | 'erasePatient'>;
+export type RecordsService = Pick<VaultService, 'search' | 'patientHits' | 'openPatient' | 'openRecord' | 'openRecordRaw' | 'erasurePreview' | 'erasePatient'>;
 
 export function createRecordsService(api: HdmsApi, state: SessionState, indexing: ViewIndexing): RecordsService {
   /** `read`, and once more after the views caught up with the journal when they did not hold what it asked for. */
@@ -27,6 +29,24 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
       await indexing.runSync(s);
       return read();
     }
+  }
+
+  /**
+   * What erasing `member` takes: its messages' seqs, and the quarantined inputs that hold its data —
+   * those its messages were reprocessed from (erasure-lineage.ts) and those never filed whose
+   * content names one of its identifiers with the assigning authority (erasure-quarantine.ts).
+   * `taken`: quarantine seqs another member's erasure takes already.
+   */
+  async function erasureOf(s: VaultSession, member: string, taken: ReadonlySet<number>): Promise<{ seqs: number[]; sources: QuarantinedSource[] }> {
+    const seqs = (await recordsOfPatient(s.db, member).toArray()).map((message) => message.seq);
+    const lineage = (await quarantinedSourcesOf(s.db, s.keys.viewKey, seqs)).filter((source) => !taken.has(source.seq));
+    const skip = new Set([...taken, ...lineage.map((source) => source.seq)]);
+    const issuerAuthorities = await api.dicom.getSettings({}).then(
+      (answer) => answer.settings.issuerAuthorities,
+      () => ({}),
+    );
+    const named = await quarantinedNamingPatient(api, s.opener, s.db, await patientIdentifiers(s.db, s.keys.viewKey, member), { skip, issuerAuthorities });
+    return { seqs, sources: [...lineage, ...named] };
   }
 
   return {
@@ -93,6 +113,20 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
       }
     },
 
+    async erasurePreview(patientId) {
+      const s = state.requireAdmin();
+      try {
+        await indexing.runSync(s);
+        const members = [patientId, ...(await mergedInto(s.db, patientId))];
+        const taken = new Set<number>();
+        for (const member of members) for (const source of (await erasureOf(s, member, taken)).sources) taken.add(source.seq);
+        const { reports } = await api.vault.erasureReports({ subjects: await Promise.all(members.map((member) => patientSubject(s.keys.ledgerKey, member))) });
+        return { quarantined: taken.size, reports };
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
     async erasePatient(patientId) {
       const s = state.requireAdmin();
       try {
@@ -100,23 +134,26 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
         await indexing.runSync(s);
         // The patients merged into this one are the same person: their rows go too, one ERASURE each.
         const members = [patientId, ...(await mergedInto(s.db, patientId))];
+        const taken = new Set<number>();
         for (const member of members) {
           const [messages, patient] = await Promise.all([recordsOfPatient(s.db, member).toArray(), s.db.patients.get(member)]);
           if (patient === undefined && messages.length === 0) {
             if (member === patientId) throw new VaultError('E_NODE', 'No such patient in this vault.');
             continue;
           }
-          const seqs = messages.map((message) => message.seq);
-          // The quarantined inputs these messages were reprocessed from hold the same data: they go too.
-          const sources = await quarantinedSourcesOf(s.db, s.keys.viewKey, seqs);
+          const { seqs, sources } = await erasureOf(s, member, taken);
+          for (const source of sources) taken.add(source.seq);
           const quarantined = sources.map((source) => source.seq);
           const objects = [...new Set([...messages.flatMap((message) => message.objectIds), ...sources.flatMap((source) => (source.objectId === null ? [] : [source.objectId]))])];
           const records = messages.reduce((sum, message) => sum + message.count, 0);
+          // The access reports this app wrote that name the patient (ledger pseudonym; the body reads no names).
+          const reportSubjects = [await patientSubject(s.keys.ledgerKey, member)];
+          const { reports } = await api.vault.erasureReports({ subjects: reportSubjects });
           // The erasure is journaled first (authenticated, under this operator's pseudonym); the
           // body erases only as part of that record, once (design: the body checks who asks).
-          const meta: ErasureMeta = { v: 1, patientId: member, messages: seqs.length, records, objects: objects.length, ...(quarantined.length > 0 ? { quarantined } : {}) };
+          const meta: ErasureMeta = { v: 1, patientId: member, messages: seqs.length, records, objects: objects.length, ...(quarantined.length > 0 ? { quarantined } : {}), reports };
           const erasureSeq = await appendSessionEvent(api, s, MIND_KINDS.erasure, meta);
-          await api.vault.erase({ erasureSeq, seqs: [...seqs, ...quarantined], objects });
+          await api.vault.erase({ erasureSeq, seqs: [...seqs, ...quarantined], objects, reportSubjects });
           await indexing.enqueue(s, () =>
             s.db.transaction('rw', [...patientTables(s.db), s.db.quarantine], async () => {
               await deletePatientRows(s.db, member);

@@ -1,6 +1,6 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import { VaultError } from '../vault-service';
-import { concatBytes, type Opener } from '../vault-crypto';
+import { concatBytes, envelopeRangeReader, type Opener } from '../vault-crypto';
 
 /** objects.readBinary slices (its maximum is 4 MiB). */
 const OBJECT_SLICE_BYTES = 4 * 1024 * 1024;
@@ -58,4 +58,16 @@ export async function* sealedObjectSlices(api: Pick<HdmsApi, 'objects'>, objectI
 export async function openSealedObject(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string): Promise<Uint8Array> {
   const opened = await opener.open(await readSealedBytes(api, objectId, 'This object is too large to show as a message.'));
   return opened.plaintext;
+}
+
+/**
+ * The first `maxBytes` of a sealed object's plaintext (all of it when shorter): a small object is
+ * opened whole; a larger one is read in ranges (envelopeRangeReader: only the chunks asked for are
+ * read and authenticated), so a DICOM instance of hundreds of MiB is never whole in memory.
+ */
+export async function openQuarantinedStart(api: Pick<HdmsApi, 'objects'>, opener: Opener, objectId: string, maxBytes: number): Promise<Uint8Array> {
+  const head = await readSealedHead(api, objectId);
+  if (head.size <= maxBytes) return (await opener.open(await readSealedBytes(api, objectId, 'This input is too large to open.', head))).plaintext;
+  const reader = envelopeRangeReader(head.head, head.size, await opener.unwrapDataKey(head.head), (offset, length) => readSealedRange(api, objectId, offset, length));
+  return reader.read(0, Math.min(maxBytes, reader.plaintextLength));
 }

@@ -40,6 +40,12 @@ async function decryptPatient(viewKey: CryptoKey, row: PatientRowStored): Promis
   return { patient: PatientSchema.parse(payload.patient) };
 }
 
+/** A patient's identifiers (value, authority, type) from their row, or [] when the row is gone. */
+export async function patientIdentifiers(db: VaultDb, viewKey: CryptoKey, patientId: string): Promise<PatientPayload['patient']['identifiers']> {
+  const row = await db.patients.get(patientId);
+  return row === undefined ? [] : (await decryptPatient(viewKey, row)).patient.identifiers;
+}
+
 /** Every record of a message payload, clinical first, then extended (their index in record ids). */
 function payloadRecords(payload: MessagePayload): readonly unknown[] {
   return [...payload.records, ...(payload.extended ?? [])];

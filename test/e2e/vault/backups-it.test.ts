@@ -1,9 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { DEFAULT_DEMO_SEED, demoIdentities, familyToSearch } from '../../support/demo-identities';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { freePort } from '../../support/free-port';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, exportBackup, IMPORT_TIMEOUT_MS, importDemoData, lockVault, restoreWithRecoveryKey, searchPatients, TEST_OPERATOR, type SearchOutcome } from '../../support/vault-ui';
@@ -12,8 +14,15 @@ import { createVaultThroughUi, exportBackup, IMPORT_TIMEOUT_MS, importDemoData, 
  * Issue 11, "Backups, as IT runs them", end to end in Chromium through the browser shell: a
  * scheduled backup made by the node into the destination folder IT chose, shown on Settings and on
  * the unlock screen; and a restore, on a new installation, of a backup older than an erasure, which
- * erases the patient again (the erasure wrote its record beside the backups) and says so.
+ * erases the patient again (the erasure wrote its record beside the backups) and says so. The
+ * erasure also takes what names the patient outside the chart (issue 11, security audit): an HL7
+ * message quarantined (never filed) whose PID-3 carries her MRN with its authority, and the access
+ * report the app wrote for her; the same MRN under another authority stays in the quarantine.
  */
+
+/** An ADT in Latin-1 bytes with MSH-18 empty (not valid UTF-8): answered AR and quarantined, never filed. */
+const quarantinedAdt = (controlId: string, cx: string): Buffer =>
+  Buffer.from([`MSH|^~\\&|QA11|WARD|HDMS|NODE|20261206101500||ADT^A08|${controlId}|P|2.5.1`, 'EVN|A08|20261206101500', `PID|1||${cx}||Größe^Wiebke||19800214|F`, ''].join('\r'), 'latin1');
 
 const PATIENTS = 40;
 const identities = demoIdentities(PATIENTS, DEFAULT_DEMO_SEED);
@@ -89,7 +98,8 @@ describe('backups as IT runs them', () => {
       const steps = new StepLog('restore re-applies an erasure');
       const dataDir = await e2e.tempDir('hdms-erasure-restore-');
       const destination = await e2e.tempDir('hdms-erasure-destination-');
-      const shell = await e2e.startShell({ dataDir });
+      const port = await freePort();
+      const shell = await e2e.startShell({ dataDir, extraArgs: ['--mllp-port', String(port)] });
       const { page, consoleErrors } = await e2e.openPage();
 
       const recoveryKey = await steps.run('first run → create vault → demo patients', async () => {
@@ -117,21 +127,48 @@ describe('backups as IT runs them', () => {
         return written;
       });
 
-      const erased = await steps.run('open the first patient found and erase them', async () => {
+      const erased = await steps.run('open the first patient found, export her access report, quarantine two messages with her MRN (hers, another authority’s)', async () => {
         await goToArea(page, 'Patients');
         await searchPatients(page, query.typed);
         const name = found.names[0]!;
         await page.getByRole('region', { name: 'Search results' }).getByRole('link').first().click();
         await page.getByRole('heading', { level: 2, name, exact: true }).waitFor({ timeout: UI_TIMEOUT_MS });
+        await page.getByRole('button', { name: 'Export access report (CSV)' }).click();
+        const report = (await page.locator('.ledger-export code.path').innerText({ timeout: UI_TIMEOUT_MS })).trim();
+        expect(path.dirname(report)).toBe(path.join(dataDir, 'exports'));
+        expect(readFileSync(report, 'utf8')).toContain(name.split(',')[0]!);
+        // Her MRN as the dialog asks for it (the demo's authority is HDMS-DEMO).
+        await page.getByRole('button', { name: 'Erase patient…' }).click();
+        const identifier = (await page.getByRole('dialog').locator('code').first().innerText()).trim();
+        await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+        const mrn = identifier.replace(/ \(.*\)$/, '');
+        const sender = await connectMllp(port);
+        expect(ackOf(await sender.send(quarantinedAdt('QA11-ER-1', `${mrn}^^^HDMS-DEMO^MR`))).code).toBe('AR');
+        expect(ackOf(await sender.send(quarantinedAdt('QA11-ER-2', `${mrn}^^^OTHER-HOSPITAL^MR`))).code).toBe('AR');
+        await sender.close();
+        return { name, row: found.rows[0]!, identifier, report };
+      });
+
+      await steps.run('Erase patient…: the dialog counts 1 quarantined input and 1 access report that go with her, and says what stays; erase', async () => {
         await page.getByRole('button', { name: 'Erase patient…' }).click();
         const dialog = page.getByRole('dialog');
-        const identifier = (await dialog.locator('code').first().innerText()).trim();
-        await dialog.getByLabel('Identifier of the patient to erase', { exact: true }).fill(identifier);
+        await dialog.getByText('1 quarantined input that names this patient will also be erased.', { exact: false }).waitFor({ timeout: IMPORT_TIMEOUT_MS });
+        expect(await dialog.innerText()).toContain('1 access report this app wrote into its exports folder names this patient: it will be removed.');
+        expect(await dialog.innerText()).toMatch(/Not erased: files saved elsewhere through a save or print dialog/);
+        await dialog.getByLabel('Identifier of the patient to erase', { exact: true }).fill(erased.identifier);
         await dialog.getByRole('button', { name: 'Erase patient', exact: true }).click();
         await dialog.waitFor({ state: 'hidden', timeout: IMPORT_TIMEOUT_MS });
         await goToArea(page, 'Patients');
         await expect.poll(async () => (await searchPatients(page, query.typed)).count, { timeout: 30_000 }).toBe(found.count - 1);
-        return { name, row: found.rows[0]! };
+      });
+
+      await steps.run('her access report is gone from <data>/exports; the quarantine keeps only the other authority’s message', async () => {
+        expect(existsSync(erased.report)).toBe(false);
+        expect(readdirSync(path.join(dataDir, 'exports')).filter((file) => file.includes(path.basename(erased.report)))).toEqual([]);
+        await goToArea(page, 'Intake');
+        const rows = page.getByRole('table', { name: 'Quarantine' }).locator('tbody tr');
+        await expect.poll(() => rows.count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(1);
+        expect(await rows.first().innerText()).toContain('QA11-ER-2');
       });
 
       await steps.run('the erasure itself put its record beside the backups (no backup since)', async () => {

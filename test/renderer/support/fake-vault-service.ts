@@ -82,6 +82,8 @@ export interface FakeVault extends VaultService, ScriptedCalls<Method> {
   restoreErasuresReapplied: number;
   /** What erasePatient() reports about the erasure record beside the backups (null: copied). */
   erasureRecordProblem: string | null;
+  /** What erasurePreview() answers: quarantined inputs and access reports erased with the patient. */
+  erasurePreviewAnswer: { quarantined: number; reports: number };
   /** The message browser's messages; tests change them. */
   messageRows: MessageSummary[];
   /** What journalIssues() answers; tests change it (then the UI refreshes after indexing). */
@@ -236,6 +238,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     patients,
     quarantineRows: [...(options.quarantine ?? [])],
     erasureRecordProblem: null,
+    erasurePreviewAnswer: { quarantined: 0, reports: 0 },
     restoreErasuresReapplied: 0,
     messageRows: [...(options.messages ?? [])],
     journalIssueCounts: options.journalIssues ?? { problems: 0, rejected: 0 },
@@ -440,6 +443,12 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       }
       throw new VaultError('E_NODE', 'No such record.');
     },
+    async erasurePreview(patientId) {
+      await enter('erasurePreview', [patientId]);
+      requireAdmin();
+      return vault.erasurePreviewAnswer;
+    },
+
     async erasePatient(patientId) {
       await enter('erasePatient', [patientId]);
       requireAdmin();

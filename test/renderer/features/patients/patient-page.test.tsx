@@ -167,9 +167,14 @@ describe('Erase patient', () => {
     const dialog = await screen.findByRole('dialog', { name: 'Erase Dvořák, Anežka Marie?' });
     expect(dialog.textContent).toMatch(/cannot be undone/);
     expect(dialog.textContent).toMatch(/ERASURE entry .* no personal data/);
-    // Security audit round 4 #3: files exported earlier are outside the vault and not erased; the dialog says so.
-    expect(dialog.textContent).toMatch(/Not erased here: files exported earlier \(access reports, documents saved from the viewer, datasets\)/);
-    expect(dialog.textContent).toMatch(/quarantine/);
+    // Issue 11 (security audit): what goes with the patient, counted before, and exactly what stays.
+    expect(await within(dialog).findByText(/^No quarantined input names this patient\./)).toBeTruthy();
+    expect(dialog.textContent).toMatch(/identifiers with its assigning authority .*not on a name alone/);
+    expect(dialog.textContent).toMatch(/No access report this app wrote into its exports folder names this patient\./);
+    expect(dialog.textContent).toMatch(
+      /Not erased: files saved elsewhere through a save or print dialog \(documents saved from the viewer, datasets, access reports printed or saved as PDF, copies moved out of the exports folder\), and access reports written before this version/,
+    );
+    expect(vault.callsTo('erasurePreview')).toEqual([['p-7']]);
     const erase = within(dialog).getByRole('button', { name: 'Erase patient' }) as HTMLButtonElement;
     const field = within(dialog).getByLabelText('Identifier of the patient to erase');
     expect(document.activeElement).toBe(field);
@@ -183,6 +188,15 @@ describe('Erase patient', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(vault.callsTo('erasePatient')).toEqual([]);
+  });
+
+  it('counts the quarantined inputs and the access reports that go with the patient (issue 11)', async () => {
+    const vault = await openPatient();
+    vault.erasurePreviewAnswer = { quarantined: 3, reports: 1 };
+    fireEvent.click(await screen.findByRole('button', { name: 'Erase patient…' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(await within(dialog).findByText(/^3 quarantined inputs that name this patient will also be erased/)).toBeTruthy();
+    expect(dialog.textContent).toMatch(/1 access report this app wrote into its exports folder names this patient: it will be removed\./);
   });
 
   it('erases after confirmation and returns to the list with a note', async () => {

@@ -198,6 +198,8 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       }
       return { erasedRecords, deletedObjects: objects.length };
     },
+    // No exports folder here: no access report names anyone.
+    'vault.erasureReports': () => ({ reports: 0 }),
     'backup.export': async () => {
       if (body.keyring === null) throw new Refusal('No vault.');
       const sealer = await createSealer(fromBase64Url(body.keyring.intakePublicKey));
