@@ -37,6 +37,8 @@ Options:
   --dicom-port N     DICOM receiver (C-STORE/C-ECHO SCP) port for this run; 0 turns
                      it off (default: the DICOM settings, 11112 unless changed)
   --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info)
+  --no-build         run the app as last built in out/ (npm run shell builds it
+                     first by default)
   --help             show this text
 `;
 
