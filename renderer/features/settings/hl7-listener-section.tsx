@@ -52,10 +52,19 @@ const FIELDS: FieldSpecs<Field> = {
   port: { label: 'Port' },
   bindAddress: { label: 'Bind address', invalid: 'is not an IP address' },
   allowedPeers: { label: 'Allowed peers', item: 'line', invalid: 'is not an IP address' },
-  maxMessageBytes: { label: 'Maximum message size (MiB)', bound: (bytes) => (bytes >= MIB ? `${bytes / MIB} MiB` : `${bytes / 1024} KiB`) },
+  maxMessageBytes: { label: 'Maximum message size (MiB)', bound: inMiB },
   defaultCharset: { label: 'Default charset' },
   maxConnectionsPerPeer: { label: 'Connections per peer' },
 };
+
+/**
+ * A size limit in the field's own unit (MiB), as one would type it: the 1 KiB minimum is "0.001
+ * MiB" (rounded up to three decimals, so the value shown is itself accepted), 16 MiB is "16 MiB".
+ */
+function inMiB(bytes: number): string {
+  const mib = bytes / MIB;
+  return `${Number.isInteger(mib) ? mib : Math.ceil(mib * 1000) / 1000} MiB`;
+}
 
 /**
  * Each field's problem, with its label: what cannot be read as a value at all, then what the

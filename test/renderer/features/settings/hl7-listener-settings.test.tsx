@@ -104,6 +104,23 @@ describe('Settings › HL7 listener', () => {
     expect(node.calls.some((c) => c.method === 'hl7.updateSettings')).toBe(false);
   });
 
+  it('says the smallest message size in the field\'s own unit, MiB (0 gave "at least 1 KiB")', async () => {
+    const { node, section } = await renderListenerSettings();
+    const field = within(section).getByLabelText('Maximum message size (MiB)');
+    fireEvent.change(field, { target: { value: '0' } });
+    const problems = field
+      .getAttribute('aria-describedby')!
+      .split(' ')
+      .map((id) => document.getElementById(id)?.textContent);
+    expect(problems).toContain('Maximum message size (MiB): must be at least 0.001 MiB.');
+    expect(section.textContent).not.toContain('KiB');
+    // 0.001 MiB, as the message says, is accepted: it is sent as bytes the contract takes.
+    fireEvent.change(field, { target: { value: '0.001' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Save listener settings' }));
+    await within(section).findByText('Listener settings saved.');
+    expect(node.calls.filter((c) => c.method === 'hl7.updateSettings').map((c) => (c.payload as { maxMessageBytes: number }).maxMessageBytes)).toEqual([1049]);
+  });
+
   it('puts a schema refusal from the body in words at its field, never the raw text', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     node.handle('hl7.updateSettings', () => {
