@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import type { Hl7BatchEnvelope, Hl7Delimiters, MshHeader } from './hl7-front-end';
 import { STANDARD_DELIMITERS, encodeEscapes } from './hl7-front-end';
@@ -17,7 +18,7 @@ import { HL7_ERROR_TEXT, type Hl7Problem } from './hl7-errors';
  *   Both ACKs go back on the same connection, accept first, one MLLP frame each.
  *
  * Every ACK: the sender's delimiters (MSH-1/2), version (MSH-12), processing id (MSH-11) and
- * charset (MSH-18); MSH-3/4 ↔ MSH-5/6 swapped; a fresh control id; MSH-9 `ACK^<trigger>^ACK`
+ * charset (MSH-18); MSH-3/4 ↔ MSH-5/6 swapped; our control id (see newAckId); MSH-9 `ACK^<trigger>^ACK`
  * (v2.3.1+); MSA-2 echoes MSH-10 byte for byte; MSA-3 (text) up to v2.6; on error an ERR segment:
  * v2.5+ ERR-2 location (segment^sequence^field), ERR-3 code (table 0357), ERR-4 severity, ERR-8
  * text; before v2.5 ERR-1 (ELD: segment^sequence^field^code&text&HL70357).
@@ -52,20 +53,43 @@ const COUNTER_LIMIT = 36 ** 6;
  * hand out the same id.
  */
 let counter = (threadId % 64) * Math.floor(COUNTER_LIMIT / 64);
-const processStart = Date.now().toString(36);
-/** `A` + processStart + the last 5 base-36 digits of the time, for the millisecond `stampedAt` (many ACKs share one). */
+/** Three random base-36 digits per process: two processes (a restart under a clock set back) that count alike still differ. */
+const processTag = randomInt(36 ** 3)
+  .toString(36)
+  .padStart(3, '0');
+/** `A` + the 9 base-36 digits of the millisecond `stampedAt` + processTag (many ACKs share one). */
 let stamp = '';
 let stampedAt = Number.NaN;
 
-/** A fresh control id for an ACK: unique within this process (all its threads) and across restarts (time prefix); ≤ 20 chars. */
-export function newAckControlId(): string {
+/** The pattern of an ACK id (see newAckId). */
+export const ACK_ID_PATTERN = /^A[0-9a-z]{18}$/;
+
+/**
+ * A fresh ACK id: what identifies the ACKs answering one message. `A`, the time the ACKs are dated
+ * (ms since the epoch, 9 base-36 digits), 3 random digits per process and a 6-digit counter: 19
+ * characters, unique within this process (all its threads) and across restarts. The message's
+ * i-th ACK (0: the accept ACK or the only one) has MSH-10 = the id + i, and MSH-7 = the time in the
+ * id (ackReplyOptions). The HL7 intake keeps the id (never content) in clear in the stored record's
+ * duplicate tag, so an identical resend, even after a restart, is answered with the same bytes
+ * (design §4 rule 4) without anything else stored or computed per message.
+ */
+export function newAckId(atMs: number = Date.now()): string {
   counter = (counter + 1) % COUNTER_LIMIT;
-  const now = Date.now();
-  if (now !== stampedAt) {
-    stampedAt = now;
-    stamp = `A${processStart}${now.toString(36).slice(-5)}`;
+  if (atMs !== stampedAt) {
+    stampedAt = atMs;
+    stamp = `A${Math.max(0, Math.floor(atMs)).toString(36).padStart(9, '0')}${processTag}`;
   }
-  return `${stamp}${counter.toString(36).padStart(6, '0')}`.slice(0, 20);
+  return `${stamp}${counter.toString(36).padStart(6, '0')}`;
+}
+
+/** The control id (MSH-10) and date (MSH-7) of the `index`-th ACK (0 or 1) of the message whose ACK id is `ackId`. */
+export function ackReplyOptions(ackId: string, index: number): { readonly controlId: string; readonly now: Date } {
+  return { controlId: `${ackId}${index}`, now: new Date(parseInt(ackId.slice(1, 10), 36)) };
+}
+
+/** A fresh control id for a lone ACK (not answering a stored message): unique within this process (all its threads) and across restarts; 20 chars. */
+export function newAckControlId(): string {
+  return `${newAckId()}0`;
 }
 
 /** Two digits (the fields of a date are never negative). */

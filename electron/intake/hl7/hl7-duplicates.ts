@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../storage/durable-files';
 import type { Journal } from '../../storage/journal';
 import { day, TagIndex, type TagIndexLayout, type TagIndexLogger, type TagIndexOptions, type TagIndexStats, type TagIndexWriteRetry } from '../tag-index/tag-index';
 import { QUARANTINE_KINDS } from '../../../shared/journal/journal-kinds';
-import type { AckCode } from './hl7-ack';
+import { ACK_ID_PATTERN, type AckCode } from './hl7-ack';
 
 /**
  * Duplicate recognition (design §4 rule 4): key = MSH-3 + MSH-4 + MSH-10 (sending application,
@@ -17,8 +17,11 @@ import type { AckCode } from './hl7-ack';
  * - an AE (could not store) leaves no record, so a resend is tried again.
  *
  * THE JOURNAL IS THE TRUTH. Every record the HL7 intake stores carries, in clear, its dedupe tag
- * (JournalEntry.dedupe): `<key tag>.<payload tag>.<ACK code>`, where each tag is the first 128 bits
- * of an HMAC-SHA-256, under a random per-vault key, of the SHA-256 of the key or of the content.
+ * (JournalEntry.dedupe): `<key tag>.<payload tag>.<ACK code>[.<ACK id>]`, where each tag is the first
+ * 128 bits of an HMAC-SHA-256, under a random per-vault key, of the SHA-256 of the key or of the
+ * content, and the ACK id (newAckId in hl7-ack.ts: our own id and the time we dated the ACKs, no
+ * content; absent when no ACK was sent, e.g. a file import) lets a resend, even after a restart, be
+ * answered with the very bytes the original was (same MSH-7 and MSH-10).
  * The tag is durable in the same fdatasync as the message, so a message stored but not yet
  * acknowledged when the process died is recognized when the sender resends it. The index below is
  * a projection of those tags that lives on disk and is caught up from the journal at open.
@@ -53,7 +56,8 @@ export interface DedupeKey {
 
 export type DedupeVerdict =
   | { readonly status: 'new' }
-  | { readonly status: 'duplicate'; readonly ack: AckCode }
+  /** `ackId`: the original's ACK id (its record's tag), when one was sent and the index has a journal to read it from. */
+  | { readonly status: 'duplicate'; readonly ack: AckCode; readonly ackId?: string }
   | { readonly status: 'conflict' };
 
 /** A message's keyed tags (hex, 128 bits each): what the index and the journal record hold. */
@@ -82,8 +86,9 @@ export interface Hl7Dedupe {
    * Runs `append`, the journal append of a record carrying `journalTag` (pass it as the entry's
    * `dedupe`), and remembers the tag under the record's seq once the append resolved (durable).
    * Waits first while the memtable is full and being written out (backpressure, rarely).
+   * `ackId`: the id of the ACKs sent for it (newAckId), kept in the journal tag.
    */
-  store<T extends { readonly seq: number }>(tag: DedupeTag, ack: AckCode, append: (journalTag: string) => Promise<T>): Promise<T>;
+  store<T extends { readonly seq: number }>(tag: DedupeTag, ack: AckCode, append: (journalTag: string) => Promise<T>, ackId?: string): Promise<T>;
   /** Forgets the entries of these journal records (an erasure made them tombstones). */
   forget(seqs: Iterable<number>): Promise<void>;
   stats(): DedupeStats;
@@ -109,16 +114,24 @@ const QUARANTINE_RECORD_KIND: string = QUARANTINE_KINDS.quarantined;
 const ACK_CODES: readonly AckCode[] = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'];
 const TAG_B64 = /^[A-Za-z0-9_-]{22}$/;
 
-/** The journal record's `dedupe` field for a tag and the ACK code sent. */
-export function journalTag(tag: DedupeTag, ack: AckCode): string {
-  return `${Buffer.from(tag.key, 'hex').toString('base64url')}.${Buffer.from(tag.payload, 'hex').toString('base64url')}.${ack}`;
+/** The journal record's `dedupe` field for a tag, the ACK code sent and the ACKs' id (when ACKs were sent). */
+export function journalTag(tag: DedupeTag, ack: AckCode, ackId?: string): string {
+  if (ackId !== undefined && !ACK_ID_PATTERN.test(ackId)) throw new Error('Not an ACK id.');
+  return `${Buffer.from(tag.key, 'hex').toString('base64url')}.${Buffer.from(tag.payload, 'hex').toString('base64url')}.${ack}${ackId === undefined ? '' : `.${ackId}`}`;
 }
 
 /** A journal record's `dedupe` field read back, or null if it is not an HL7 tag. */
-export function parseJournalTag(text: string): (DedupeTag & { readonly ack: AckCode }) | null {
+export function parseJournalTag(text: string): (DedupeTag & { readonly ack: AckCode; readonly ackId?: string }) | null {
   const parts = text.split('.');
-  if (parts.length !== 3 || !TAG_B64.test(parts[0]!) || !TAG_B64.test(parts[1]!) || !ACK_CODES.includes(parts[2] as AckCode)) return null;
-  return { key: Buffer.from(parts[0]!, 'base64url').toString('hex'), payload: Buffer.from(parts[1]!, 'base64url').toString('hex'), ack: parts[2] as AckCode };
+  if (parts.length !== 3 && parts.length !== 4) return null;
+  if (!TAG_B64.test(parts[0]!) || !TAG_B64.test(parts[1]!) || !ACK_CODES.includes(parts[2] as AckCode)) return null;
+  if (parts.length === 4 && !ACK_ID_PATTERN.test(parts[3]!)) return null;
+  return {
+    key: Buffer.from(parts[0]!, 'base64url').toString('hex'),
+    payload: Buffer.from(parts[1]!, 'base64url').toString('hex'),
+    ack: parts[2] as AckCode,
+    ...(parts.length === 4 ? { ackId: parts[3]! } : {}),
+  };
 }
 
 // ---- the index ---------------------------------------------------------------------------------
@@ -229,7 +242,7 @@ class DedupeIndex implements Hl7Dedupe {
       if (witness === null) return { status: 'new' };
       const found = await this.confirm(tag, witness);
       if (found !== null) {
-        if (duplicate !== null) return { status: 'duplicate', ack: duplicate.ack };
+        if (duplicate !== null) return { status: 'duplicate', ack: duplicate.ack, ...(found.ackId !== undefined ? { ackId: found.ackId } : {}) };
         // An operator's copy differs from other held copies of the same message by their edits (a
         // first edit held again, then a second one): only a message filed under the key is a conflict.
         if (options.copyOf === undefined || found.kind !== QUARANTINE_RECORD_KIND) return { status: 'conflict' };
@@ -243,10 +256,10 @@ class DedupeIndex implements Hl7Dedupe {
     }
   }
 
-  async store<T extends { readonly seq: number }>(tag: DedupeTag, ack: AckCode, append: (journalTag: string) => Promise<T>): Promise<T> {
+  async store<T extends { readonly seq: number }>(tag: DedupeTag, ack: AckCode, append: (journalTag: string) => Promise<T>, ackId?: string): Promise<T> {
     const ticket = await this.index.reserve();
     try {
-      const result = await append(journalTag(tag, ack));
+      const result = await append(journalTag(tag, ack, ackId));
       ticket.remember(tag.key, { payload: tag.payload, ack, seq: result.seq, day: day(this.options.now()) });
       return result;
     } finally {
@@ -266,12 +279,13 @@ class DedupeIndex implements Hl7Dedupe {
     return this.index.close();
   }
 
-  /** The record's kind when it still carries the candidate's tag (null kind: no journal to ask); null when it does not. */
-  private async confirm(tag: DedupeTag, candidate: Hl7Entry): Promise<{ readonly kind: string | null } | null> {
+  /** The record's kind and ACK id when it still carries the candidate's tag (null kind: no journal to ask); null when it does not. */
+  private async confirm(tag: DedupeTag, candidate: Hl7Entry): Promise<{ readonly kind: string | null; readonly ackId?: string } | null> {
     const record = await this.index.record(candidate.seq);
     if (record === undefined) return { kind: null };
     const found = record !== null && record.dedupe !== undefined ? parseJournalTag(record.dedupe) : null;
-    return found !== null && found.key === tag.key && found.payload === candidate.payload ? { kind: record!.kind } : null;
+    if (found === null || found.key !== tag.key || found.payload !== candidate.payload) return null;
+    return { kind: record!.kind, ...(found.ackId !== undefined ? { ackId: found.ackId } : {}) };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { IntakeQuarantine, NormalizedIntake } from '../../../shared/domain/clinical';
-import { buildAckText, buildBatchAck, ackCodesFor, type AckCode, type AckIdentity, type AckOutcome } from './hl7-ack';
+import { ackReplyOptions, buildAckText, buildBatchAck, ackCodesFor, newAckId, type AckCode, type AckIdentity, type AckOutcome } from './hl7-ack';
 import { dedupeKeyHash, payloadHash, type Hl7Dedupe } from './hl7-duplicates';
 import { ERR, type Hl7Problem } from './hl7-errors';
 import { parseHl7, peekHeader, type Hl7Item, type Hl7Message, type MshHeader } from './hl7-front-end';
@@ -210,7 +210,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   const totals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0, reprocessed: 0 };
   /** Identical messages in flight (two connections resending at once): the second waits for the first. */
   const inFlight = new Map<string, Promise<ItemOutcome>>();
-  /** The exact ACK texts of recent first answers, for duplicates (bounded; after a restart they are rebuilt from the code). */
+  /** The exact ACK texts of recent first answers, for duplicates (bounded; after a restart they are rebuilt from the code and the ACK id the record's tag keeps). */
   const ackCache = new Map<string, string[]>();
   const ACK_CACHE_LIMIT = 10_000;
 
@@ -237,10 +237,17 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     if (recent.length > recentLimit) recent.length = recentLimit;
   }
 
-  function acksFor(header: MshHeader | null, outcome: AckOutcome, channel: Hl7Channel): { codes: AckCode[]; texts: string[] } {
-    const codes = !sendsAcks(channel) ? [outcome.kind === 'stored' ? ('AA' as const) : outcome.problem.ack] : ackCodesFor(header, outcome);
+  /**
+   * The ACK codes and texts for an outcome (MLLP; a file import and a reprocess get codes only).
+   * `ackId`: the original's (a duplicate's record tag), so that the ACKs are the bytes sent then;
+   * otherwise a new one, dated now. `ackId` in the result: what the stored record's tag keeps.
+   */
+  function acksFor(header: MshHeader | null, outcome: AckOutcome, channel: Hl7Channel, ackId?: string): { codes: AckCode[]; texts: string[]; ackId?: string } {
+    if (!sendsAcks(channel)) return { codes: [outcome.kind === 'stored' ? 'AA' : outcome.problem.ack], texts: [] };
+    const codes = ackCodesFor(header, outcome);
     const problem = outcome.kind === 'stored' ? undefined : outcome.problem;
-    return { codes, texts: !sendsAcks(channel) ? [] : codes.map((code) => buildAckText(header, code, problem, { ...identity, now: now() })) };
+    const id = ackId ?? newAckId(now().getTime());
+    return { codes, texts: codes.map((code, i) => buildAckText(header, code, problem, { ...identity, ...ackReplyOptions(id, i) })), ackId: id };
   }
 
   function originalCode(outcome: AckOutcome): 'AA' | 'AE' | 'AR' {
@@ -326,9 +333,10 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     const keyed = header !== null && header.controlId !== '';
     const payload = payloadHash(raw);
     const tag = keyed ? dedupe.tag(dedupeKeyHash({ sendingApplication: header.fields[3] ?? '', sendingFacility: header.fields[4] ?? '', controlId: header.controlId }), payload) : null;
-    if (tag !== null && (await dedupe.check(tag)).status === 'duplicate') {
+    const verdict = tag === null ? null : await dedupe.check(tag);
+    if (verdict?.status === 'duplicate') {
       const outcome: AckOutcome = { kind: 'rejected', problem };
-      const { codes, texts } = acksFor(header, outcome, channel);
+      const { codes, texts } = acksFor(header, outcome, channel, verdict.ackId);
       record(channel, source, header, outcome, codes, { duplicate: true, reason: problem.text });
       return { header, codes, ackTexts: texts, result: resultOf(index, header, outcome, { duplicate: true, reason: problem.text, quarantined: true }) };
     }
@@ -340,7 +348,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       // The record carries the tag, so a resend of the same bytes gets the same answer, even after a crash.
       const stored =
         tag !== null
-          ? await dedupe.store(tag, planned.codes[0] ?? problem.ack, (journalTag) => storeQuarantine(raw, channel, source, header, { ...fields, dedupe: journalTag }))
+          ? await dedupe.store(tag, planned.codes[0] ?? problem.ack, (journalTag) => storeQuarantine(raw, channel, source, header, { ...fields, dedupe: journalTag }), planned.ackId)
           : await storeQuarantine(raw, channel, source, header, fields);
       quarantineSeq = stored.seq;
     } catch (error) {
@@ -406,7 +414,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     if (verdict.status === 'duplicate') {
       const outcome: AckOutcome = verdict.ack === 'AR' || verdict.ack === 'CR' ? { kind: 'rejected', problem: ERR.segmentSequence('Rejected before.') } : { kind: 'stored' };
       const cached = ackCache.get(flightKey);
-      const planned = cached !== undefined && sendsAcks(channel) ? { codes: ackCodesFor(header, outcome), texts: cached } : acksFor(header, outcome, channel);
+      const planned = cached !== undefined && sendsAcks(channel) ? { codes: ackCodesFor(header, outcome), texts: cached } : acksFor(header, outcome, channel, verdict.ackId);
       record(channel, source, header, outcome, planned.codes, { duplicate: true });
       log.info({ channel, source, bytes: message.raw.length }, 'HL7 duplicate: answered as before, not stored again');
       return { header, codes: planned.codes, ackTexts: sendsAcks(channel) ? planned.texts : [], result: resultOf(message.index, message.header, outcome, { duplicate: true }) };
@@ -429,13 +437,13 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
       if (mapped.kind === 'patient') {
         mapping = mapped.normalized.hl7?.mapping;
         const normalized: NormalizedIntake = withAckCode(mapped.normalized, planned.codes[0], planned.texts);
-        await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => ingest({ kind: 'intake.hl7', raw: message.raw, normalized, receivedAt, dedupe: journalTag }));
+        await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => ingest({ kind: 'intake.hl7', raw: message.raw, normalized, receivedAt, dedupe: journalTag }), planned.ackId);
       } else {
         mapping = mapped.mapping;
         quarantined = true;
         reason = mapped.reason;
         const held = { disposition: 'held' as const, reason: mapped.reason, acks: planned.codes, ackTexts: planned.texts, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
-        quarantineSeq = (await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => storeQuarantine(message.raw, channel, source, message.header, { ...held, dedupe: journalTag }))).seq;
+        quarantineSeq = (await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => storeQuarantine(message.raw, channel, source, message.header, { ...held, dedupe: journalTag }), planned.ackId)).seq;
       }
       outcome = { kind: 'stored' };
     } catch (error) {
@@ -487,6 +495,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
           'sealed' in prepared
             ? commit({ ...prepared.sealed, dedupe: journalTag })
             : ingest({ kind: 'intake.hl7', raw: frame, normalized: prepared.normalized, receivedAt: new Date(prepared.receivedAt), dedupe: journalTag }),
+          prepared.ackId,
         );
       } catch (error) {
         // The failure ACK echoes the sender's MSH, read again here from the frame (a rare path).

@@ -1,7 +1,7 @@
 import type { Sealer } from '../../../shared/crypto/envelope';
 import type { NormalizedIntake } from '../../../shared/domain/clinical';
 import { sealIntakeRecord, type SealedIntakeRecord } from '../intake-pipeline';
-import { ackCodesFor, buildAckText, type AckCode, type AckIdentity } from './hl7-ack';
+import { ackCodesFor, ackReplyOptions, buildAckText, newAckId, type AckCode, type AckIdentity } from './hl7-ack';
 import { dedupeKeyHash, payloadHash } from './hl7-duplicates';
 import { parseHl7, type Hl7Message, type MshHeader } from './hl7-front-end';
 import { mapHl7Message, type MappingContext, type MappingResult } from './hl7-mapping';
@@ -42,6 +42,8 @@ export interface PreparedMessage {
   /** The ACK codes and texts for "stored" (segments joined by CR, no final CR). */
   readonly codes: AckCode[];
   readonly ackTexts: string[];
+  /** The ACKs' id (newAckId): kept in the record's duplicate tag, so a resend is answered with the same bytes. */
+  readonly ackId: string;
   readonly mapping: NonNullable<NormalizedIntake['hl7']>['mapping'] | undefined;
   readonly sealed: SealedIntakeRecord;
 }
@@ -76,10 +78,11 @@ export function dedupeHashesOf(message: Hl7Message): { keyHash: string; payload:
   };
 }
 
-/** The ACK codes and texts for a message that was stored (MLLP; a file import gets none). */
-export function storedAcks(header: MshHeader, identity: AckIdentity, now: Date): { codes: AckCode[]; texts: string[] } {
+/** The ACK codes, texts and ACK id for a message that was stored (MLLP; a file import gets none). */
+export function storedAcks(header: MshHeader, identity: AckIdentity, now: Date): { codes: AckCode[]; texts: string[]; ackId: string } {
   const codes = ackCodesFor(header, { kind: 'stored' });
-  return { codes, texts: codes.map((code) => buildAckText(header, code, undefined, { ...identity, now })) };
+  const ackId = newAckId(now.getTime());
+  return { codes, texts: codes.map((code, i) => buildAckText(header, code, undefined, { ...identity, ...ackReplyOptions(ackId, i) })), ackId };
 }
 
 /**
@@ -120,7 +123,7 @@ export async function prepareHl7Frame(sealer: Sealer, request: PrepareFrameReque
   const acks = storedAcks(message.wireHeader, request.identity ?? {}, new Date());
   const normalized = withAckCode(mapped.normalized, acks.codes[0], acks.texts);
   const sealed = await sealIntakeRecord(sealer, { kind: 'intake.hl7', raw: message.raw, normalized, receivedAt });
-  const common = { summary: summaryOf(message.wireHeader), keyHash, payload, codes: acks.codes, ackTexts: acks.texts, mapping: normalized.hl7?.mapping };
+  const common = { summary: summaryOf(message.wireHeader), keyHash, payload, codes: acks.codes, ackTexts: acks.texts, ackId: acks.ackId, mapping: normalized.hl7?.mapping };
   // Too large to travel inline: the listener's thread seals the raw bytes into an object file, but parses nothing.
   if (sealed === null) return { kind: 'mapped', message: { ...common, normalized, receivedAt: request.receivedAt } };
   return { kind: 'prepared', message: { ...common, sealed } };

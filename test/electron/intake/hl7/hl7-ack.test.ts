@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ackCodesFor, buildAck, buildAckText, buildBatchAck, hl7Timestamp, isEnhancedMode, newAckControlId, type AckOutcome } from '../../../../electron/intake/hl7/hl7-ack';
+import { ACK_ID_PATTERN, ackCodesFor, ackReplyOptions, buildAck, buildAckText, buildBatchAck, hl7Timestamp, isEnhancedMode, newAckControlId, newAckId, type AckOutcome } from '../../../../electron/intake/hl7/hl7-ack';
 import { ERR } from '../../../../electron/intake/hl7/hl7-errors';
 import { parseHl7, readMsh, type MshHeader } from '../../../../electron/intake/hl7/hl7-front-end';
 import { fixture, msh, segment, segmentsOf } from './hl7-test-support';
@@ -160,6 +160,20 @@ describe('ACK: timestamps, control ids, MSH layout', () => {
     const ids = Array.from({ length: 5000 }, () => newAckControlId());
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^A[0-9a-z]{1,19}$/);
+  });
+
+  it('dates the ACKs of a message by their ACK id: the same id gives the same MSH-7 and MSH-10 (a resend after a restart)', () => {
+    const at = new Date(2026, 11, 6, 19, 29, 15, 123).getTime();
+    const id = newAckId(at);
+    expect(id).toMatch(ACK_ID_PATTERN);
+    expect(newAckId(at)).not.toBe(id);
+    expect(ackReplyOptions(id, 0)).toEqual({ controlId: `${id}0`, now: new Date(at) });
+    expect(ackReplyOptions(id, 1).controlId).toBe(`${id}1`);
+    const enhanced = header(msh('ADT^A01', 'X1', '|||AL|AL'));
+    const first = [0, 1].map((i) => buildAckText(enhanced, i === 0 ? 'CA' : 'AA', undefined, ackReplyOptions(id, i)));
+    const again = [0, 1].map((i) => buildAckText(enhanced, i === 0 ? 'CA' : 'AA', undefined, ackReplyOptions(id, i)));
+    expect(again).toEqual(first);
+    expect(first[0]!.split('\r')[0]!.split('|').slice(6, 10)).toEqual([hl7Timestamp(new Date(at)), '', 'ACK^A01^ACK', `${id}0`]);
   });
 
   it('keeps MSH-13…17 empty and ends the MSH at MSH-12 unless the sender gave MSH-18', () => {

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryDedupe, dedupeKeyHash, journalTag, openHl7Dedupe, parseJournalTag, payloadHash, writeDedupeKey, type DedupeTag, type Hl7Dedupe } from '../../../../electron/intake/hl7/hl7-duplicates';
-import type { AckCode } from '../../../../electron/intake/hl7/hl7-ack';
+import { newAckId, type AckCode } from '../../../../electron/intake/hl7/hl7-ack';
 import { Journal } from '../../../../electron/storage/journal';
 import { memoryLogger } from '../../../support/silent-logger';
 import { useTempDirs } from '../../../support/temp-dir';
@@ -83,6 +83,26 @@ describe('HL7 duplicate index', () => {
     expect(parseJournalTag(record.dedupe!)).toEqual({ ...tag, ack: 'CA' });
     await dedupe.close();
     await journal.close();
+  });
+
+  it('keeps the ACK id in the journal tag and hands it back with a duplicate, after a reopen too (the same ACK bytes after a restart)', async () => {
+    const { dir, journal } = await vault();
+    const first = await openHl7Dedupe({ dir, journal });
+    const tag = first.tag(keyOf('C-ID'), payloadHash('m'));
+    const ackId = newAckId(Date.UTC(2026, 11, 6, 19, 29, 15));
+    const { seq } = await first.store(tag, 'AA', (dedupeTag) => journal.append({ kind: 'intake.hl7', dedupe: dedupeTag }), ackId);
+    const record = (await journal.read({ after: seq - 1, limit: 1 })).records[0]!;
+    expect(record.dedupe).toBe(journalTag(tag, 'AA', ackId));
+    expect(parseJournalTag(record.dedupe!)).toEqual({ ...tag, ack: 'AA', ackId });
+    expect(await first.check(tag)).toEqual({ status: 'duplicate', ack: 'AA', ackId });
+    await first.close();
+    const second = await openHl7Dedupe({ dir, journal });
+    expect(await second.check(tag)).toEqual({ status: 'duplicate', ack: 'AA', ackId });
+    await second.close();
+    await journal.close();
+    // Only our own id goes into the clear tag: anything else is refused, and read back as no HL7 tag.
+    expect(() => journalTag(tag, 'AA', 'MRN-4711')).toThrow();
+    expect(parseJournalTag(`${journalTag(tag, 'AA')}.MRN-4711`)).toBeNull();
   });
 
   it('a process that dies before the index wrote anything: the next open catches up from the journal', async () => {
