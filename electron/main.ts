@@ -207,6 +207,12 @@ function runPrimaryInstance(): void {
             const chosen = window === undefined ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(window, options);
             return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
           },
+          chooseRegisterFile: async () => {
+            const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+            const options = { title: 'Erasure register', properties: ['openFile'] as Array<'openFile'>, filters: [{ name: 'Erasure register', extensions: ['json'] }] };
+            const chosen = window === undefined ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(window, options);
+            return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+          },
         },
         // The folder a received dataset is saved into (network.chooseFolder).
         datasetDialogs: {

@@ -8,4 +8,6 @@ export interface BackupDialogsPort {
   chooseFolder(): Promise<string | null>;
   /** A `.hdmsbak` file to restore, or null when the user cancelled. */
   chooseBackupFile(): Promise<string | null>;
+  /** An erasure register (`hdms-erasure-register.json`) for a restore of a backup moved away from it, or null when cancelled. */
+  chooseRegisterFile(): Promise<string | null>;
 }

@@ -17,7 +17,7 @@ import { restoreBackup } from './backup-restore';
 import { BackupScheduler, BackupStatusStore, pruneScheduledBackups, scheduledBackupFileName } from './backup-schedule';
 import { BackupSettingsStore, defaultBackupFolder } from './backup-settings';
 import { pathExists } from '../storage/durable-files';
-import { copyErasureRegister, keepRegister, registersForRestore } from './erasure-register';
+import { copyErasureRegister, keepRegister, registerSourceFor, registersForRestore } from './erasure-register';
 
 const MAX_LISTED = 1000;
 
@@ -145,7 +145,7 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
     });
     // The register travels with the backups: a restore from this folder on another machine still
     // re-applies the erasures made before (and after) this backup.
-    await copyErasureRegister(config.dataDir, folder);
+    await copyErasureRegister(config.dataDir, folder, { evenEmpty: true });
     // And to the other folder a restore consults; a warning left by an erasure is cleared.
     await copyRegister();
     const pruned = scheduled ? (await pruneScheduledBackups(folder, settings.get().keep)).length : 0;
@@ -201,22 +201,24 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
           }
         }),
       'backup.inspect': async ({ path: file }) => {
-        const head = await readBackupHead(await resolveBackupPath(config.dataDir, file));
+        const resolved = await resolveBackupPath(config.dataDir, file);
+        const head = await readBackupHead(resolved);
         return {
+          erasureRegister: await registerSourceFor(config.dataDir, resolved),
           keyring: head.preamble.keyring,
           createdAt: head.preamble.createdAt,
           envelopeHeader: Buffer.from(head.envelopeHeader).toString('base64url'),
           bytes: head.bytes,
         };
       },
-      'backup.restore': ({ path: file, dataKey }) =>
+      'backup.restore': ({ path: file, dataKey, erasureRegister }) =>
         vaultLock.run(async () => {
           if (vault.isOpen || (await keyrings.exists())) {
             throw new VaultStateRefusal('E_CONFLICT', 'This data folder holds a vault already; restore into an empty data folder.');
           }
           const resolved = await resolveBackupPath(config.dataDir, file);
           // Read first: a damaged register stops the restore before anything is written.
-          const register = await registersForRestore(config.dataDir, resolved);
+          const { register, source } = await registersForRestore(config.dataDir, resolved, erasureRegister);
           // The keys are back before vault.require() opens the vault and the HL7, DICOM and device channels attach.
           const restored = await restoreBackup({
             dataDir: config.dataDir,
@@ -235,7 +237,7 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
           notifier.note(open.storage.journal.lastSeq);
           vault.setState({ state: 'locked' }, true);
           await vault.announceOpen(open);
-          return { records: restored.records, objects: restored.objects, erasuresReapplied: restored.reapplied.erasures };
+          return { records: restored.records, objects: restored.objects, erasuresReapplied: restored.reapplied.erasures, erasureRegister: source };
         }),
       'backup.getSettings': async () => {
         await loaded;
@@ -287,7 +289,7 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
         if (dialogs === undefined) {
           throw new BackupRefusal('E_UNAVAILABLE', 'This host has no native dialogs (the browser shell): type the path instead.');
         }
-        return { path: what === 'folder' ? await dialogs.chooseFolder() : await dialogs.chooseBackupFile() };
+        return { path: what === 'folder' ? await dialogs.chooseFolder() : what === 'register' ? await dialogs.chooseRegisterFile() : await dialogs.chooseBackupFile() };
       },
     },
   });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { ErasureRegisterSource } from '../../shared/ipc/vault-contract';
 import type { JournalRecord } from '../storage/journal-format';
 import type { Journal } from '../storage/journal';
 import { readTextIfExists, writeFileAtomic } from '../storage/durable-files';
@@ -142,24 +143,66 @@ export function mergeRegisters(...registers: readonly ErasureRegister[]): Erasur
  * written erasures this data folder never saw); nothing when both are empty. A damaged copy there
  * is replaced by this data folder's register.
  */
-export async function copyErasureRegister(dataDir: string, folder: string): Promise<void> {
+export async function copyErasureRegister(dataDir: string, folder: string, { evenEmpty = false }: { readonly evenEmpty?: boolean } = {}): Promise<void> {
   const own = await readErasureRegister(registerPath(dataDir));
   const copyFile = path.join(folder, ERASURE_REGISTER_COPY);
+  const present = (await readTextIfExists(copyFile)) !== null;
   const there = await readErasureRegister(copyFile).catch(() => EMPTY);
   const merged = mergeRegisters(there, own);
-  if (merged.erasures.length === 0 || merged.erasures.length === there.erasures.length) return;
+  // Beside a backup (evenEmpty), a register is written even with no erasure yet: a restore that
+  // finds none beside its file then knows the file left its folder, and says it could not check.
+  const needed = merged.erasures.length > there.erasures.length || (evenEmpty && !present);
+  if (!needed) return;
   // The folder must be there already: a destination that is gone (a share offline, a disk
   // removed) is reported, not made anew somewhere the backups are not.
   if (!(await stat(folder)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
   await writeErasureRegister(copyFile, merged);
 }
 
-/** The registers a restore of `backupFile` consults: the data folder's and the copy beside the file, merged. */
-export async function registersForRestore(dataDir: string, backupFile: string): Promise<ErasureRegister> {
+/** Where a restore found the erasures made after its backup (ErasureRegisterSourceSchema). */
+export type RegisterSource = ErasureRegisterSource;
+
+/** Registers larger than this are refused (one erasure is well under a kilobyte per record). */
+const MAX_REGISTER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A register file the admin chose (typed or picked): an absolute path to a regular `.json` file,
+ * links followed. Refused when it is not there: a restore must not go on as if it had been read.
+ */
+export async function resolveRegisterPath(file: string): Promise<string> {
+  if (!path.isAbsolute(file)) throw new BackupRefusal('E_BAD_REQUEST', 'erasureRegister: give the full path of the erasure register file (hdms-erasure-register.json).');
+  let real: string;
+  try {
+    real = await realpath(path.normalize(file));
+  } catch {
+    throw new BackupRefusal('E_BAD_REQUEST', `No erasure register at that path (it is kept beside the backups as ${ERASURE_REGISTER_COPY}).`);
+  }
+  if (path.extname(real).toLowerCase() !== '.json') throw new BackupRefusal('E_BAD_REQUEST', 'erasureRegister: an erasure register is a .json file.');
+  const info = await stat(real).catch(() => null);
+  if (info === null || !info.isFile()) throw new BackupRefusal('E_BAD_REQUEST', 'erasureRegister: an erasure register is a regular file.');
+  if (info.size > MAX_REGISTER_BYTES) throw new BackupRefusal('E_BAD_REQUEST', 'erasureRegister: that file is too large to be an erasure register.');
+  return real;
+}
+
+/** Which register a restore of `backupFile` would find without one chosen (backup.inspect tells the mind before it asks). */
+export async function registerSourceFor(dataDir: string, backupFile: string): Promise<Exclude<RegisterSource, 'chosen'>> {
+  const beside = path.join(path.dirname(backupFile), ERASURE_REGISTER_COPY);
+  if (path.resolve(beside) !== path.resolve(registerPath(dataDir)) && (await stat(beside).catch(() => null))?.isFile() === true) return 'beside';
+  return (await stat(registerPath(dataDir)).catch(() => null))?.isFile() === true ? 'data-folder' : 'none';
+}
+
+/**
+ * The registers a restore of `backupFile` consults, merged: the data folder's, the copy beside the
+ * file, and the one the admin chose (when the file was moved away from its register); and where
+ * the erasures were looked up.
+ */
+export async function registersForRestore(dataDir: string, backupFile: string, chosen?: string): Promise<{ register: ErasureRegister; source: RegisterSource }> {
   const own = await readErasureRegister(registerPath(dataDir));
   const beside = path.join(path.dirname(backupFile), ERASURE_REGISTER_COPY);
   const copy = path.resolve(beside) === path.resolve(registerPath(dataDir)) ? EMPTY : await readErasureRegister(beside);
-  return mergeRegisters(own, copy);
+  const picked = chosen === undefined ? EMPTY : await readErasureRegister(await resolveRegisterPath(chosen));
+  const source = chosen !== undefined ? 'chosen' : await registerSourceFor(dataDir, backupFile);
+  return { register: mergeRegisters(own, copy, picked), source };
 }
 
 /**

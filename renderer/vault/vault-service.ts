@@ -1,7 +1,7 @@
 import type { DicomReprocessOutcome } from '../../shared/ipc/dicom-contract';
 import type { ClinicalRecord, ExtendedRecord, IntakeQuarantine, Merge, Patient } from '../../shared/domain/clinical';
 import type { Hl7Charset, IntakeMessageResult } from '../../shared/ipc/intake-contract';
-import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
+import type { ErasureRegisterSource, OperatorRoleName } from '../../shared/ipc/vault-contract';
 import type { MessageFacets } from './views/message-log';
 import type { MessagePage, MessageQuery, MessageSummary, QuarantineResolution } from './views/message-reads';
 import type { StudySummary } from './views/imaging-reads';
@@ -57,6 +57,7 @@ export type VaultErrorCode =
   | 'E_LOCKED' // the vault must be unlocked first
   | 'E_EXISTS' // a vault exists already
   | 'E_BACKUP' // the backup file is unreadable or does not open with that secret
+  | 'E_NO_ERASURE_REGISTER' // no erasure register beside the backup file: choose one, or restore without it
   | 'E_NODE'; // the body refused or failed (disk full…); message says what
 
 export class VaultError extends Error {
@@ -371,10 +372,20 @@ export interface RestoreBackupInput {
   readonly path: string;
   readonly operatorName?: string;
   readonly secret: { readonly passphrase: string } | { readonly recoveryKey: string };
+  /**
+   * The erasure register to consult (full path), for a backup file moved away from the copy kept
+   * beside it. Without it, and without `withoutErasureRegister`, such a restore is refused with
+   * E_NO_ERASURE_REGISTER before anything is restored.
+   */
+  readonly erasureRegister?: string;
+  /** The admin chose to restore with no erasure register: erasures made after the backup are not checked. */
+  readonly withoutErasureRegister?: boolean;
 }
 
 /** What a restore did: the journal records restored, and the erasures made after the backup that it applied again. */
 export interface RestoreOutcome {
   readonly records: number;
   readonly erasuresReapplied: number;
+  /** Where the erasures made after the backup were looked up ('none': they could not be checked). */
+  readonly erasureRegister: ErasureRegisterSource;
 }

@@ -220,25 +220,48 @@ export const BackupListingSchema = z.strictObject({
 });
 export type BackupListing = z.infer<typeof BackupListingSchema>;
 
+/**
+ * Where a restore looks up the erasures made after its backup (the erasure register): a register
+ * file the admin chose, the copy kept beside the backup file, only this data folder's own register
+ * (none beside the file: erasures made on the installation that wrote the backup are not known),
+ * or none at all (they could not be checked).
+ */
+export const ErasureRegisterSourceSchema = z.enum(['chosen', 'beside', 'data-folder', 'none']);
+export type ErasureRegisterSource = z.infer<typeof ErasureRegisterSourceSchema>;
+
 export const backupMethods = {
   /** Writes one encrypted backup file of the whole vault into `<data>/backups/`. */
   'backup.export': method(empty, z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() })),
   /** Reads a backup's clear preamble: its keyring and the header of its sealed body. */
   'backup.inspect': method(
     z.strictObject({ path: z.string().min(1).max(4096) }),
-    z.strictObject({ keyring: KeyringSchema, createdAt: z.iso.datetime(), envelopeHeader: base64url, bytes: z.number().int().nonnegative() }),
+    z.strictObject({
+      keyring: KeyringSchema,
+      createdAt: z.iso.datetime(),
+      envelopeHeader: base64url,
+      bytes: z.number().int().nonnegative(),
+      /** The erasure register a restore of this file would consult unless one is chosen (ErasureRegisterSourceSchema). */
+      erasureRegister: ErasureRegisterSourceSchema.exclude(['chosen']),
+    }),
   ),
   /**
    * Restores a backup into this empty data folder. The mind unwrapped the backup's data key with
    * the vault's intake key and hands over that key only: it opens this one file, not the vault.
    */
   'backup.restore': method(
-    z.strictObject({ path: z.string().min(1).max(4096), dataKey: base64urlBytes(32) }),
+    z.strictObject({
+      path: z.string().min(1).max(4096),
+      dataKey: base64urlBytes(32),
+      /** The full path of an erasure register the admin chose (the backup file was moved away from the one beside it). */
+      erasureRegister: z.string().min(1).max(4096).optional(),
+    }),
     z.strictObject({
       records: z.number().int().nonnegative(),
       objects: z.number().int().nonnegative(),
       /** Erasures from the erasure register that the restore applied again (the backup predates them). */
       erasuresReapplied: z.number().int().nonnegative(),
+      /** Where the erasures made after the backup were looked up ('none': they could not be checked). */
+      erasureRegister: ErasureRegisterSourceSchema,
     }),
   ),
   /** Where backups go and when the body makes them on its own (admin). */
@@ -249,10 +272,11 @@ export const backupMethods = {
   /** The backups in the destination folder (and `<data>/backups/`), newest first: what a restore can pick from. */
   'backup.list': method(empty, z.strictObject({ backups: z.array(BackupListingSchema).max(1000) })),
   /**
-   * The desktop app's native dialog: a destination folder, or a backup file to restore. Refused
+   * The desktop app's native dialog: a destination folder, a backup file to restore, or the erasure
+   * register to restore it with (a backup moved away from the one beside it). Refused
    * (E_UNAVAILABLE) in the browser shell, which has no native dialogs: type the path there.
    */
-  'backup.choose': method(z.strictObject({ what: z.enum(['folder', 'file']) }), z.strictObject({ path: z.string().max(4096).nullable() })),
+  'backup.choose': method(z.strictObject({ what: z.enum(['folder', 'file', 'register']) }), z.strictObject({ path: z.string().max(4096).nullable() })),
 } as const;
 
 export const backupEvents = {

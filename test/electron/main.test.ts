@@ -183,7 +183,7 @@ describe('main.ts', () => {
   it('gives the body native dialogs for the backup destination and the file to restore (paths only, cancel is null)', async () => {
     const fakes = await loadMain();
     await bootToReady(fakes);
-    const config = fakes.startBody.mock.calls[0]![0] as { backupDialogs: { chooseFolder(): Promise<string | null>; chooseBackupFile(): Promise<string | null> } };
+    const config = fakes.startBody.mock.calls[0]![0] as { backupDialogs: { chooseFolder(): Promise<string | null>; chooseBackupFile(): Promise<string | null>; chooseRegisterFile(): Promise<string | null> } };
     const open = fakes.electron.dialog.showOpenDialog;
     open.mockResolvedValueOnce({ canceled: false, filePaths: ['/srv/backups'] });
     await expect(config.backupDialogs.chooseFolder()).resolves.toBe('/srv/backups');
@@ -191,6 +191,9 @@ describe('main.ts', () => {
     open.mockResolvedValueOnce({ canceled: false, filePaths: ['/srv/backups/hdms-backup-20260101T000000Z.hdmsbak'] });
     await expect(config.backupDialogs.chooseBackupFile()).resolves.toBe('/srv/backups/hdms-backup-20260101T000000Z.hdmsbak');
     expect(open.mock.calls[1]!.at(-1)).toMatchObject({ properties: ['openFile'], filters: [{ name: 'HDMS Node backups', extensions: ['hdmsbak'] }] });
+    open.mockResolvedValueOnce({ canceled: false, filePaths: ['/media/usb/hdms-erasure-register.json'] });
+    await expect(config.backupDialogs.chooseRegisterFile()).resolves.toBe('/media/usb/hdms-erasure-register.json');
+    expect(open.mock.calls[2]!.at(-1)).toMatchObject({ properties: ['openFile'], filters: [{ name: 'Erasure register', extensions: ['json'] }] });
     await expect(config.backupDialogs.chooseFolder()).resolves.toBeNull();
   });
 

@@ -1,12 +1,23 @@
 import { useEffect, useRef } from 'react';
 import { AppHeader } from '../../app/layout/app-header';
+import type { ErasureRegisterSource } from '../../../shared/ipc/vault-contract';
 import type { RestoreOutcome } from '../../vault/vault-service';
 
 const count = new Intl.NumberFormat('en');
 
-/** The sentence about erasures: how many the restore applied again (the erasure register, README "A restore re-applies erasures"). */
-export function erasuresSentence(erasures: number): string {
-  if (erasures === 0) return 'No erasure made after this backup had to be applied again.';
+/**
+ * The sentence about erasures: how many the restore applied again (the erasure register, README
+ * "A restore re-applies erasures"), and plainly when it found no register to check them against.
+ */
+export function erasuresSentence(erasures: number, source: ErasureRegisterSource): string {
+  if (source === 'none') {
+    return 'Erasures made after this backup could not be checked: no erasure register was beside the backup file and none was chosen. A patient erased after this backup may be back: erase them again, or restore again into an empty data folder with the erasure register (hdms-erasure-register.json, kept beside the backups).';
+  }
+  if (erasures === 0) {
+    return source === 'data-folder'
+      ? 'No erasure in this data folder’s erasure register had to be applied again. No register was beside the backup file, so erasures made on the installation that wrote it were not checked.'
+      : 'No erasure made after this backup had to be applied again.';
+  }
   return `${count.format(erasures)} ${erasures === 1 ? 'erasure' : 'erasures'} made after this backup ${erasures === 1 ? 'was' : 'were'} applied again: ${erasures === 1 ? 'that patient stays' : 'those patients stay'} erased.`;
 }
 
@@ -26,7 +37,7 @@ export function BackupRestoredScreen({ outcome, onContinue }: { outcome: Restore
         </h1>
         <section className="panel panel--lead" aria-label="What the restore did">
           <p role="status">The vault is back: {count.format(outcome.records)} journal records restored, with the same operators, passphrases and recovery key.</p>
-          <p>{erasuresSentence(outcome.erasuresReapplied)}</p>
+          <p>{erasuresSentence(outcome.erasuresReapplied, outcome.erasureRegister)}</p>
           <div className="form-actions">
             <button type="button" className="button button--primary" onClick={onContinue}>
               Continue

@@ -64,11 +64,39 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
   const [operatorName, setOperatorName] = useState('');
   const [secret, setSecret] = useState('');
   const legendId = useId();
-  const restore = useAction((input: RestoreBackupInput) => onRestore(input));
+  // No erasure register beside the chosen file (the restore refused with E_NO_ERASURE_REGISTER):
+  // the register's path, or the admin's word to go on without it.
+  const [registerAsked, setRegisterAsked] = useState(false);
+  const [register, setRegister] = useState('');
+  const [withoutRegister, setWithoutRegister] = useState(false);
+  const withoutId = useId();
+  const restore = useAction(async (input: RestoreBackupInput) => {
+    try {
+      await onRestore(input);
+    } catch (error) {
+      if (error instanceof VaultError && error.code === 'E_NO_ERASURE_REGISTER') setRegisterAsked(true);
+      throw error;
+    }
+  });
+  const setPathAndAsk = (value: string): void => {
+    setPath(value);
+    // Another file may have its register beside it: asked again only if it has not.
+    setRegisterAsked(false);
+    setRegister('');
+    setWithoutRegister(false);
+  };
   const chooseFile = useAction(async () => {
     const chosen = await api.backup.choose({ what: 'file' });
-    if (chosen.path !== null) setPath(chosen.path);
+    if (chosen.path !== null) setPathAndAsk(chosen.path);
   });
+  const chooseRegister = useAction(async () => {
+    const chosen = await api.backup.choose({ what: 'register' });
+    if (chosen.path !== null) {
+      setRegister(chosen.path);
+      setWithoutRegister(false);
+    }
+  });
+  const noRegister = restore.error instanceof VaultError && restore.error.code === 'E_NO_ERASURE_REGISTER';
 
   // Each field's problem with its label: an empty one once it was left, a wrong one at once.
   const { visit, shown } = useVisited<RestoreField>();
@@ -83,7 +111,11 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
     operatorName: kind === 'passphrase' && operatorName.trim() === '' ? 'Operator name: needed with a passphrase (the operator it belongs to).' : null,
     secret: secret.trim() === '' ? `${secretLabel}: must not be empty.` : null,
   };
-  const problem = problems.path ?? problems.operatorName ?? problems.secret;
+  const registerProblem =
+    registerAsked && register.trim() !== '' && !register.trim().toLowerCase().endsWith('.json')
+      ? 'Erasure register: the register is a .json file (hdms-erasure-register.json).'
+      : null;
+  const problem = problems.path ?? problems.operatorName ?? problems.secret ?? registerProblem;
   const refused = refusedField(restore.error, secretLabel);
   const problemOf = (field: RestoreField): string | null => {
     if (refused?.field === field) return refused.message;
@@ -98,6 +130,8 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
       path: path.trim(),
       ...(name === '' ? {} : { operatorName: name }),
       secret: kind === 'passphrase' ? { passphrase: secret } : { recoveryKey: secret.trim() },
+      ...(registerAsked && register.trim() !== '' ? { erasureRegister: register.trim() } : {}),
+      ...(registerAsked && register.trim() === '' && withoutRegister ? { withoutErasureRegister: true } : {}),
     });
   };
 
@@ -126,7 +160,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
             id={listId}
             className="input select"
             value={backups.some((b) => b.path === path) ? path : ''}
-            onChange={(event) => edit(setPath)(event.target.value)}
+            onChange={(event) => edit(setPathAndAsk)(event.target.value)}
           >
             <option value="">Pick a backup, or give its path below</option>
             {backups.map((backup) => (
@@ -141,7 +175,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
       <TextField
         label="Backup file"
         value={path}
-        onValue={edit(setPath)}
+        onValue={edit(setPathAndAsk)}
         autoComplete="off"
         spellCheck={false}
         hint="The full path of the .hdmsbak file, as Export backup or the schedule wrote it."
@@ -194,12 +228,51 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
           onBlur={() => visit('secret')}
         />
       )}
+      {registerAsked && (
+        <section className="note note--warn" aria-label="No erasure register beside the backup">
+          <p role="alert">{BACKUP_REFUSALS.noErasureRegister}</p>
+          <TextField
+            label="Erasure register"
+            value={register}
+            onValue={(value) => {
+              setRegister(value);
+              if (value.trim() !== '') setWithoutRegister(false);
+              restore.clearError();
+            }}
+            autoComplete="off"
+            spellCheck={false}
+            hint="The full path of hdms-erasure-register.json from the folder the backups were written to. The erasures it lists are applied again to the restored vault."
+            problem={registerProblem}
+          />
+          {info.host === 'electron' && (
+            <div className="form-actions">
+              <button type="button" className="button" disabled={chooseRegister.busy} onClick={() => void chooseRegister.run()}>
+                Choose register…
+              </button>
+            </div>
+          )}
+          <ActionError error={chooseRegister.error} />
+          <label className="choice" htmlFor={withoutId}>
+            <input
+              id={withoutId}
+              type="checkbox"
+              checked={withoutRegister}
+              disabled={register.trim() !== ''}
+              onChange={(event) => {
+                setWithoutRegister(event.target.checked);
+                restore.clearError();
+              }}
+            />
+            <span>Restore without the erasure register: erasures made after this backup will not be applied again</span>
+          </label>
+        </section>
+      )}
       <SubmitRow label="Restore" problem={problem} busy={restore.busy} busyText="Restoring the backup…">
         <button type="button" className="button" onClick={onBack}>
           Back
         </button>
       </SubmitRow>
-      {refused === null && (
+      {refused === null && !noRegister && (
         <ActionError
           error={restore.error}
         wording={{

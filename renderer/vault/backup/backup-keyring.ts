@@ -9,6 +9,9 @@ export const BACKUP_REFUSALS = {
   noOperator: 'No enabled operator of that name in the backup.',
   passphrase: 'The backup does not open with that passphrase.',
   recoveryKey: 'The backup does not open with that recovery key.',
+  /** Thrown with E_NO_ERASURE_REGISTER before anything is restored (README "A restore re-applies erasures"). */
+  noErasureRegister:
+    'No erasure register is beside this backup file, so erasures made after the backup cannot be checked: a patient erased since would come back. Choose the erasure register (hdms-erasure-register.json, kept beside the backups in the backup destination), or restore without it.',
 } as const;
 
 /**

@@ -8,7 +8,7 @@ import { asVaultError } from '../vault-errors';
 import { VaultError, type RestoreOutcome, type VaultService } from '../vault-service';
 import { createOpener, deriveVaultKeys, fromBase64Url, toBase64Url } from '../vault-crypto';
 import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
-import { openBackupKeyring } from './backup-keyring';
+import { BACKUP_REFUSALS, openBackupKeyring } from './backup-keyring';
 import { RECOVERY_SLOT_OWNER } from '../session/keyring/keyring-edits';
 import { discard, unlockThroughBody } from '../session/unlock-attempts';
 
@@ -48,6 +48,12 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
       } catch (error) {
         throw asVaultError(error, 'E_BACKUP');
       }
+      // A file moved away from the register beside it: before any secret is tried or anything is
+      // restored, the admin chooses the register or says to go on without it (README "A restore
+      // re-applies erasures").
+      if (inspected.erasureRegister !== 'beside' && input.erasureRegister === undefined && input.withoutErasureRegister !== true) {
+        throw new VaultError('E_NO_ERASURE_REGISTER', BACKUP_REFUSALS.noErasureRegister);
+      }
       const { keyring } = inspected;
       const { master, operator } = await openBackupKeyring(keyring, input.operatorName, input.secret);
       try {
@@ -62,8 +68,12 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
         }
         let restored: RestoreOutcome;
         try {
-          const answer = await api.backup.restore({ path: input.path, dataKey: toBase64Url(dataKey) });
-          restored = { records: answer.records, erasuresReapplied: answer.erasuresReapplied };
+          const answer = await api.backup.restore({
+            path: input.path,
+            dataKey: toBase64Url(dataKey),
+            ...(input.erasureRegister === undefined ? {} : { erasureRegister: input.erasureRegister }),
+          });
+          restored = { records: answer.records, erasuresReapplied: answer.erasuresReapplied, erasureRegister: answer.erasureRegister };
         } catch (error) {
           // The body's refusal of the file (damaged, incomplete) is written for the user: shown as it is.
           if (error instanceof ContractError && error.code === 'E_BAD_REQUEST') throw new VaultError('E_BACKUP', error.message);

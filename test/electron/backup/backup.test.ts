@@ -56,7 +56,8 @@ describe('backup', () => {
     expect(path.basename(exported.path)).toMatch(/^hdms-backup-\d{8}T\d{6}Z\.hdmsbak$/);
     expect((await stat(exported.path)).size).toBe(exported.bytes);
     if (process.platform !== 'win32') expect((await stat(exported.path)).mode & 0o777).toBe(0o600);
-    expect(await readdir(path.join(dataDir, 'backups'))).toEqual([path.basename(exported.path)]);
+    // Beside it, the erasure register (empty: no erasure yet), so a restore knows it was checked.
+    expect((await readdir(path.join(dataDir, 'backups'))).sort()).toEqual([path.basename(exported.path), 'hdms-erasure-register.json'].sort());
 
     const inspected = await call(b, 'backup.inspect', { path: exported.path });
     expect(inspected.keyring).toEqual(vault.keyring);
@@ -75,7 +76,7 @@ describe('backup', () => {
     await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
     const restored = await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
     await signIn(fresh, vault);
-    expect(restored).toEqual({ records: records.length, objects: records.filter((r) => r.objects.length > 0).length, erasuresReapplied: 0 });
+    expect(restored).toEqual({ records: records.length, objects: records.filter((r) => r.objects.length > 0).length, erasuresReapplied: 0, erasureRegister: 'beside' });
     expect(events).toContain('vault.changed');
     await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'locked' });
     await expect(call(fresh, 'vault.keyring', {})).resolves.toEqual({ keyring: vault.keyring });

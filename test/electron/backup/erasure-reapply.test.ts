@@ -1,4 +1,4 @@
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
@@ -157,6 +157,74 @@ describe('restoring a backup older than an erasure', () => {
     expect(restored.erasuresReapplied).toBe(1);
     await signIn(fresh, vault);
     expect((await readJournal(fresh)).find((record) => record.seq === victim.seq)).toMatchObject({ kind: 'erased' });
+    await fresh.stop('quit');
+  });
+
+  it('a backup copied ALONE to another folder: the restore says it found no erasure register (never "nothing to apply again"), and applies the erasures of a register the admin chooses (QA issue 11)', async () => {
+    const dataDir = await tempDir();
+    const destination = await tempDir();
+    const b = await body(dataDir);
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signIn(b, vault);
+    await call(b, 'backup.updateSettings', { destination });
+    await call(b, 'demo.import', { patients: 2, seed: 14 });
+    const old = await call(b, 'backup.export', {});
+    const victim = (await readJournal(b)).find((record) => record.kind === 'intake.demo')!;
+    await erase(b, vault, [victim.seq], victim.objects);
+    await b.stop('quit');
+    // Only the file is copied elsewhere (a USB stick): the register stays in the destination.
+    const alone = path.join(await tempDir(), 'elsewhere');
+    await mkdir(alone);
+    const copied = path.join(alone, path.basename(old.path));
+    await copyFile(old.path, copied);
+
+    const target = await tempDir();
+    const fresh = await body(target);
+    // Before the restore, the mind learns that no register is beside this file (the form asks for one).
+    expect((await call(fresh, 'backup.inspect', { path: copied })).erasureRegister).toBe('none');
+    expect((await call(fresh, 'backup.inspect', { path: old.path })).erasureRegister).toBe('beside');
+    // A chosen register that is not there is refused, and nothing is restored.
+    const missing = await fresh.router.dispatch('backup.restore', { path: copied, dataKey: await dataKeyFor(fresh, vault, copied), erasureRegister: path.join(alone, ERASURE_REGISTER_COPY) }, callContext);
+    expect(missing).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/No erasure register at that path/) } });
+    await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
+    // Restored without one: the answer says no register was consulted (not "no erasure to apply").
+    const unchecked = await call(fresh, 'backup.restore', { path: copied, dataKey: await dataKeyFor(fresh, vault, copied) });
+    expect(unchecked).toMatchObject({ erasuresReapplied: 0, erasureRegister: 'none' });
+    await fresh.stop('quit');
+
+    // Again on another new installation, with the register chosen from the destination: she stays erased.
+    const second = await tempDir();
+    const again = await body(second);
+    const restored = await call(again, 'backup.restore', {
+      path: copied,
+      dataKey: await dataKeyFor(again, vault, copied),
+      erasureRegister: path.join(destination, ERASURE_REGISTER_COPY),
+    });
+    expect(restored).toMatchObject({ erasuresReapplied: 1, erasureRegister: 'chosen' });
+    await signIn(again, vault);
+    expect((await readJournal(again)).find((record) => record.seq === victim.seq)).toMatchObject({ kind: 'erased' });
+    // The new data folder keeps what it was told, for its later backups.
+    expect((await readErasureRegister(path.join(second, ERASURE_REGISTER_FILE))).erasures).toHaveLength(1);
+    await again.stop('quit');
+  });
+
+  it('a backup folder with no erasure yet holds an (empty) register beside the backups, so a restore from it is known to be checked', async () => {
+    const dataDir = await tempDir();
+    const b = await body(dataDir);
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signIn(b, vault);
+    await call(b, 'demo.import', { patients: 1, seed: 15 });
+    const made = await call(b, 'backup.export', {});
+    expect((await readErasureRegister(path.join(path.dirname(made.path), ERASURE_REGISTER_COPY))).erasures).toEqual([]);
+    await expect(stat(path.join(path.dirname(made.path), ERASURE_REGISTER_COPY))).resolves.toBeTruthy();
+    await b.stop('quit');
+    const target = await tempDir();
+    const fresh = await body(target);
+    expect((await call(fresh, 'backup.inspect', { path: made.path })).erasureRegister).toBe('beside');
+    const restored = await call(fresh, 'backup.restore', { path: made.path, dataKey: await dataKeyFor(fresh, vault, made.path) });
+    expect(restored).toMatchObject({ erasuresReapplied: 0, erasureRegister: 'beside' });
     await fresh.stop('quit');
   });
 

@@ -24,6 +24,7 @@ import {
 } from '../../../renderer/vault/vault-service';
 import type { DeviceReport } from '../../../renderer/vault/views/device-reports';
 import { createCallScript, type ScriptedCalls } from './scripted-calls';
+import { BACKUP_REFUSALS } from '../../../renderer/vault/backup/backup-keyring';
 
 type Method = keyof VaultService;
 
@@ -80,6 +81,8 @@ export interface FakeVault extends VaultService, ScriptedCalls<Method> {
   quarantineRows: QuarantineEntry[];
   /** How many erasures restoreBackup() reports applied again. */
   restoreErasuresReapplied: number;
+  /** Whether the backup restoreBackup() is given has an erasure register beside it (else one must be chosen, or restored without). */
+  restoreRegisterBeside: boolean;
   /** What erasePatient() reports about the erasure record beside the backups (null: copied). */
   erasureRecordProblem: string | null;
   /** What erasurePreview() answers: quarantined inputs and access reports erased with the patient. */
@@ -240,6 +243,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     erasureRecordProblem: null,
     erasurePreviewAnswer: { quarantined: 0, reports: 0 },
     restoreErasuresReapplied: 0,
+    restoreRegisterBeside: true,
     messageRows: [...(options.messages ?? [])],
     journalIssueCounts: options.journalIssues ?? { problems: 0, rejected: 0 },
     seedBulk(count) {
@@ -583,6 +587,9 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       await enter('restoreBackup', [input], null);
       if (phase !== 'absent') throw new VaultError('E_EXISTS', 'A vault exists already.');
       const secret = input.secret;
+      if (!vault.restoreRegisterBeside && input.erasureRegister === undefined && input.withoutErasureRegister !== true) {
+        throw new VaultError('E_NO_ERASURE_REGISTER', BACKUP_REFUSALS.noErasureRegister);
+      }
       if ('recoveryKey' in secret && secret.recoveryKey !== recoveryKey) throw new VaultError('E_BACKUP', 'The backup does not open with that recovery key.');
       const admin: FakeOperator = { operatorId: `op-${nextOperator++}`, name: input.operatorName ?? 'Restored Admin', role: 'admin', disabled: false, passphrase: 'passphrase' in secret ? secret.passphrase : ADMIN_PASSPHRASE };
       operators.push(admin);
@@ -590,7 +597,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       phase = 'unlocked';
       recoveryKey = TEST_RECOVERY_KEY;
       notify();
-      return { records: 10, erasuresReapplied: vault.restoreErasuresReapplied };
+      return { records: 10, erasuresReapplied: vault.restoreErasuresReapplied, erasureRegister: input.erasureRegister !== undefined ? 'chosen' : vault.restoreRegisterBeside ? 'beside' : 'none' };
     },
   };
   return vault;

@@ -196,6 +196,35 @@ describe('VaultService: indexing()', () => {
     expect(vault.phase()).toBe('absent');
   });
 
+  it('a backup with no erasure register beside it is refused before anything is tried (E_NO_ERASURE_REGISTER), and a chosen register is handed to the body (QA issue 11)', async () => {
+    const backups = new Map<string, FakeBackup>();
+    const original = await vaultWithData(1, createFakeBody({ backups }));
+    const { path } = await original.vault.exportBackup();
+    const sent: unknown[] = [];
+    const alone = createFakeBody({
+      backups,
+      handlers: {
+        'backup.inspect': ({ path: file }: { path: string }) => {
+          const backup = backups.get(file)!;
+          return { keyring: structuredClone(backup.keyring), createdAt: backup.createdAt, envelopeHeader: backup.envelopeHeader, bytes: 1000, erasureRegister: 'none' };
+        },
+        'backup.restore': (payload: unknown) => {
+          sent.push(payload);
+          throw new BodyRefusal('No erasure register at that path.');
+        },
+      },
+    });
+    const { vault } = setup(alone);
+    await vault.ready();
+    await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE } })).rejects.toMatchObject({ code: 'E_NO_ERASURE_REGISTER', message: expect.stringMatching(/erasures made after the backup cannot be checked/) });
+    expect(sent).toEqual([]);
+    await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE }, erasureRegister: '/srv/backups/hdms-erasure-register.json' })).rejects.toMatchObject({ code: 'E_BACKUP' });
+    expect(sent).toMatchObject([{ path, erasureRegister: '/srv/backups/hdms-erasure-register.json' }]);
+    await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE }, withoutErasureRegister: true })).rejects.toMatchObject({ code: 'E_BACKUP' });
+    expect(sent[1]).not.toHaveProperty('erasureRegister');
+    expect(vault.phase()).toBe('absent');
+  });
+
   it('ends busy when a restore fails', async () => {
     const backups = new Map<string, FakeBackup>();
     const original = await vaultWithData(2, createFakeBody({ backups }));

@@ -180,6 +180,49 @@ describe('Restore from a backup', () => {
     expect(vault.callsTo('restoreBackup')).toEqual([[{ path: 'D:\\backups\\node.hdmsbak', secret: { recoveryKey: TEST_RECOVERY_KEY } }]]);
   });
 
+  it('a backup with no erasure register beside it: the form says erasures made after it cannot be checked and takes the register, typed (QA issue 11)', async () => {
+    const { vault, section } = await openSetup();
+    vault.restoreRegisterBeside = false;
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    type('Backup file', '/media/usb/hdms-backup-20260101T000000Z.hdmsbak', restore);
+    fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
+    type('Recovery key', TEST_RECOVERY_KEY, restore);
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+
+    // Nothing restored yet: the form says plainly what it cannot check and asks for the register.
+    const register = (await within(restore).findByLabelText('Erasure register')) as HTMLInputElement;
+    expect(within(restore).getByText(/No erasure register is beside this backup file, so erasures made after the backup cannot be checked/)).toBeTruthy();
+    expect(screen.queryByRole('heading', { name: 'Backup restored' })).toBeNull();
+    // The browser shell has no file dialog: the path is typed.
+    expect(within(restore).queryByRole('button', { name: 'Choose register…' })).toBeNull();
+    fireEvent.change(register, { target: { value: '/srv/backups/hdms-erasure-register.json' } });
+    vault.restoreErasuresReapplied = 1;
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    expect(await screen.findByRole('heading', { name: 'Backup restored' })).toBeTruthy();
+    expect(screen.getByText(/^1 erasure made after this backup was applied again/)).toBeTruthy();
+    expect(vault.callsTo('restoreBackup').at(-1)).toEqual([
+      { path: '/media/usb/hdms-backup-20260101T000000Z.hdmsbak', secret: { recoveryKey: TEST_RECOVERY_KEY }, erasureRegister: '/srv/backups/hdms-erasure-register.json' },
+    ]);
+  });
+
+  it('a backup restored without its erasure register: the restored screen says erasures could not be checked, never that none had to be applied again', async () => {
+    const { vault, section } = await openSetup();
+    vault.restoreRegisterBeside = false;
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    type('Backup file', '/media/usb/old.hdmsbak', restore);
+    fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
+    type('Recovery key', TEST_RECOVERY_KEY, restore);
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    fireEvent.click(await within(restore).findByRole('checkbox', { name: /Restore without the erasure register/ }));
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    expect(await screen.findByRole('heading', { name: 'Backup restored' })).toBeTruthy();
+    expect(screen.getByText(/Erasures made after this backup could not be checked: no erasure register was beside the backup file/)).toBeTruthy();
+    expect(screen.queryByText(/had to be applied again/)).toBeNull();
+    expect(vault.callsTo('restoreBackup').at(-1)).toEqual([{ path: '/media/usb/old.hdmsbak', secret: { recoveryKey: TEST_RECOVERY_KEY }, withoutErasureRegister: true }]);
+  });
+
   it('lists the backups the node found (newest first) and fills the path from the list; a name without .hdmsbak is refused before sending', async () => {
     const vault = createFakeVault();
     const node = createFakeNode();

@@ -216,7 +216,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
     'backup.inspect': ({ path }: { path: string }) => {
       const backup = body.backups.get(path);
       if (backup === undefined) throw new Refusal('No such backup file.');
-      return { keyring: structuredClone(backup.keyring), createdAt: backup.createdAt, envelopeHeader: backup.envelopeHeader, bytes: 1000 };
+      return { keyring: structuredClone(backup.keyring), createdAt: backup.createdAt, envelopeHeader: backup.envelopeHeader, bytes: 1000, erasureRegister: 'beside' as const };
     },
     'backup.restore': ({ path }: { path: string; dataKey: string }) => {
       const backup = body.backups.get(path);
@@ -225,7 +225,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       body.keyring = structuredClone(backup.keyring);
       body.journal.splice(0, body.journal.length, ...structuredClone(backup.journal));
       emit('vault.changed', { state: 'locked' });
-      return { records: body.journal.length, objects: 0, erasuresReapplied: 0 };
+      return { records: body.journal.length, objects: 0, erasuresReapplied: 0, erasureRegister: 'beside' as const };
     },
     'objects.read': ({ id, offset, length }: { id: string; offset: number; length: number }) => {
       const bytes = body.objects.get(id);
