@@ -40,6 +40,8 @@ export const PersonNameSchema = z.strictObject({
 export const AddressSchema = z.strictObject({
   street: text(200).optional(),
   city: text(100).optional(),
+  /** State or province (HL7 XAD-4), as sent: `MA`, `Ontario`. */
+  state: text(50).optional(),
   postalCode: text(20).optional(),
   country: text(3).optional(),
 });

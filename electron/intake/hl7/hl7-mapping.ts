@@ -338,6 +338,7 @@ function mapPatient(pid: Hl7Segment, ctx: Context): Patient | null {
   const street = textOf(pid.value(11, 1));
   const other = textOf(pid.value(11, 2));
   const city = textOf(pid.value(11, 3));
+  const state = textOf(pid.value(11, 4));
   const postalCode = textOf(pid.value(11, 5));
   const country = textOf(pid.value(11, 6));
   // PID-13 (home) and PID-14 (business) stay apart: each is merged on its own (QA explore-11 D13).
@@ -346,10 +347,11 @@ function mapPatient(pid: Hl7Segment, ctx: Context): Patient | null {
   const patient: Draft<Patient> = { identifiers: ids, name: { family: clip(textOf(pid.value(5, 1)), 100), given } };
   if (birth !== undefined) patient.birthDate = birth;
   if (sex !== undefined) patient.sex = sex;
-  if (street !== '' || other !== '' || city !== '' || postalCode !== '' || (country !== '' && country.length <= 3)) {
+  if (street !== '' || other !== '' || city !== '' || state !== '' || postalCode !== '' || (country !== '' && country.length <= 3)) {
     const address: Draft<NonNullable<Patient['address']>> = {};
     putText(address, 'street', street === '' ? other : other === '' ? street : `${street}, ${other}`, 200);
     putText(address, 'city', city, 100);
+    putText(address, 'state', state, 50);
     putText(address, 'postalCode', postalCode, 20);
     if (country !== '' && country.length <= 3) address.country = country;
     patient.address = address;

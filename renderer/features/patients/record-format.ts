@@ -20,10 +20,17 @@ export function identifierLabel(identifier: PatientIdentifier): string {
   return context === '' ? identifier.value : `${identifier.value} (${context})`;
 }
 
+/**
+ * One line: street, "postal code, town, state or province", country: "1 Elm St, Apt 2, 02110 Boston
+ * MA, USA", "Hauptstrasse 5, 3011 Bern, CH". One layout for every country, not each country's
+ * postal convention (which we could not get right for all and which would make one list read
+ * two ways); the postal code before the town as the app always showed it, and the state right
+ * after the town it qualifies, in the order HL7 sends them (XAD-3 city, XAD-4 state).
+ */
 export function addressLabel(patient: Patient): string {
   const address = patient.address;
   if (address === undefined) return '';
-  const town = [address.postalCode, address.city].filter((part) => part !== undefined && part !== '').join(' ');
+  const town = [address.postalCode, address.city, address.state].filter((part) => part !== undefined && part !== '').join(' ');
   return [address.street, town, address.country].filter((part) => part !== undefined && part !== '').join(', ');
 }
 

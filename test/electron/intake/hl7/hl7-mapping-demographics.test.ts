@@ -42,6 +42,12 @@ describe('PID demographics: absent versus the HL7 null', () => {
     expect(patient.cleared).toBeUndefined();
   });
 
+  // Interface analyst: PID-11 `1 Elm St^Apt 2^Boston^MA^02110^USA` lost MA (XAD-4, state or province).
+  it('keeps the state or province (XAD-4) of the address', () => {
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||||||1 Elm St^Apt 2^Boston^MA^02110^USA').address).toEqual({ street: '1 Elm St, Apt 2', city: 'Boston', state: 'MA', postalCode: '02110', country: 'USA' });
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||||||^^^IL').address).toEqual({ state: 'IL' });
+  });
+
   // QA explore-11 D19: PID-7 `202503` (a valid HL7 DT, month precision) was dropped.
   it('a birth date sent to the month or the year is kept with that precision; an impossible one is dropped', () => {
     expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||202503|F').birthDate).toBe('2025-03');
