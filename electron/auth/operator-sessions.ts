@@ -110,6 +110,18 @@ export class OperatorSessions {
     return this.sessions.get(connectionId) ?? null;
   }
 
+  /**
+   * Who is acting on this call: the account id of the connection's session, for a body that
+   * records the actor (a quarantine act, a counters reset). Never a value from the payload (tester's
+   * finding 1: a clinician recorded their discard as an administrator's). The router has checked
+   * the session already; a session ended since is refused like a locked vault.
+   */
+  actorOf(context: CallContext): string {
+    const session = this.sessions.get(context.connectionId);
+    if (session === undefined) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
+    return session.operatorId;
+  }
+
   /** Ends a connection's session and its attempts (lock, or the connection closed); tells the listeners when a session ended. */
   end(connectionId: string, reason: SessionEndReason = 'locked'): void {
     const session = this.sessions.get(connectionId);

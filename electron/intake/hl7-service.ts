@@ -284,7 +284,7 @@ export class Hl7Service implements IntakeChannel {
   reprocess(
     quarantineSeq: number,
     raw: Uint8Array,
-    operator: string | null,
+    operatorId: string,
     charset?: Hl7Charset,
     options: { readonly override?: boolean; readonly edited?: boolean } = {},
   ): Promise<{ seq: number; resolved: boolean; results: IntakeMessageResult[] }> {
@@ -320,7 +320,7 @@ export class Hl7Service implements IntakeChannel {
       };
       const results = runResults.map((result) => toResult(0, result));
       const held = heldAgainAs.length > 0 ? { heldAgainAs } : {};
-      const seq = await this.appendAct(attached, REPROCESSED_KIND, operator, { quarantineSeq, resolved: resolved ? 1 : 0 }, { v: 1, type: 'reprocessed', quarantineSeq, resolved, at, ...how, ...held, results });
+      const seq = await this.appendAct(attached, REPROCESSED_KIND, operatorId, { quarantineSeq, resolved: resolved ? 1 : 0 }, { v: 1, type: 'reprocessed', quarantineSeq, resolved, at, ...how, ...held, results });
       if (resolved) attached.resolved?.add(quarantineSeq);
       this.options.log.info({ quarantineSeq, seq, resolved, messages: results.length, heldAgain: heldAgainAs.length }, 'quarantined HL7 message reprocessed');
       return { seq, resolved, results };
@@ -330,7 +330,7 @@ export class Hl7Service implements IntakeChannel {
   /** QuarantineActs (intake-feature.ts): another channel's reprocess, in the queue of discards and HL7 reprocesses. */
   reprocessWith(
     quarantineSeq: number,
-    operator: string | null,
+    operatorId: string,
     work: () => Promise<{ readonly resolved: boolean; readonly details: Readonly<Record<string, unknown>> }>,
   ): Promise<{ seq: number; resolved: boolean }> {
     return this.acts.run(async () => {
@@ -338,7 +338,7 @@ export class Hl7Service implements IntakeChannel {
       await this.requireOpenQuarantine(attached, quarantineSeq);
       const { resolved, details } = await work();
       const at = new Date().toISOString();
-      const seq = await this.appendAct(attached, REPROCESSED_KIND, operator, { quarantineSeq, resolved: resolved ? 1 : 0 }, { ...details, v: 1, type: 'reprocessed', quarantineSeq, resolved, at });
+      const seq = await this.appendAct(attached, REPROCESSED_KIND, operatorId, { quarantineSeq, resolved: resolved ? 1 : 0 }, { ...details, v: 1, type: 'reprocessed', quarantineSeq, resolved, at });
       if (resolved) attached.resolved?.add(quarantineSeq);
       this.options.log.info({ quarantineSeq, seq, resolved }, 'quarantined input reprocessed by its channel');
       return { seq, resolved };
@@ -350,13 +350,13 @@ export class Hl7Service implements IntakeChannel {
    * `intake.countersReset` as the operator with what they showed before (sealed), so an auditor
    * sees who cleared which figures when.
    */
-  resetCounters(operator: string | null): Promise<{ seq: number; since: string }> {
+  resetCounters(operatorId: string): Promise<{ seq: number; since: string }> {
     return this.acts.run(async () => {
       const attached = this.requireAttached();
       const before = this.monitorData.snapshot();
       const { since } = this.monitorData.reset();
       await this.counters?.flush();
-      const seq = await this.appendAct(attached, COUNTERS_RESET_KIND, operator, {}, { v: 1, type: 'countersReset', at: since, before });
+      const seq = await this.appendAct(attached, COUNTERS_RESET_KIND, operatorId, {}, { v: 1, type: 'countersReset', at: since, before });
       this.options.log.info({ seq, received: before.totals.received, senders: before.senders.length }, 'HL7 counters reset');
       this.monitorData.note();
       return { seq, since };
@@ -364,12 +364,12 @@ export class Hl7Service implements IntakeChannel {
   }
 
   /** Marks a quarantined input discarded; journals `intake.discarded`; logged on `log` (its channel's), else on HL7's. */
-  discard(quarantineSeq: number, operator: string | null, log: { info(object: object, message: string): void } = this.options.log): Promise<{ seq: number }> {
+  discard(quarantineSeq: number, operatorId: string, log: { info(object: object, message: string): void } = this.options.log): Promise<{ seq: number }> {
     return this.acts.run(async () => {
       const attached = this.requireAttached();
       await this.requireOpenQuarantine(attached, quarantineSeq);
       const at = new Date().toISOString();
-      const seq = await this.appendAct(attached, DISCARDED_KIND, operator, { quarantineSeq }, { v: 1, type: 'discarded', quarantineSeq, at });
+      const seq = await this.appendAct(attached, DISCARDED_KIND, operatorId, { quarantineSeq }, { v: 1, type: 'discarded', quarantineSeq, at });
       attached.resolved?.add(quarantineSeq);
       log.info({ quarantineSeq, seq }, 'quarantined input discarded');
       return { seq };
@@ -478,9 +478,15 @@ export class Hl7Service implements IntakeChannel {
     return resolved;
   }
 
-  private async appendAct(attached: Attached, kind: string, operator: string | null, note: Record<string, number>, sealedMeta: object): Promise<number> {
-    const meta = await attached.ports.sealer.seal('journalMetadata', encoder.encode(JSON.stringify(sealedMeta)), { compress: 'plain' });
-    const { seq } = await attached.ports.journal.append({ kind, operator, objects: [], meta, note });
+  /**
+   * Journals an operator's act. `operatorId`: the calling session's account id (the body's
+   * sessions, never the payload), kept in the sealed meta as the body's audit records keep theirs;
+   * the record's own operator field (a pseudonym only the mind can derive) stays null, and the
+   * mind's ledger writer signs the act under the pseudonym of `operatorId` (tester's finding 1).
+   */
+  private async appendAct(attached: Attached, kind: string, operatorId: string, note: Record<string, number>, sealedMeta: object): Promise<number> {
+    const meta = await attached.ports.sealer.seal('journalMetadata', encoder.encode(JSON.stringify({ ...sealedMeta, operatorId })), { compress: 'plain' });
+    const { seq } = await attached.ports.journal.append({ kind, operator: null, objects: [], meta, note });
     attached.ports.onDurable(seq);
     return seq;
   }

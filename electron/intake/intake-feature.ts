@@ -13,17 +13,18 @@ export interface QuarantineLog {
 /** Resolving a quarantined input, whatever channel quarantined it. */
 export interface QuarantineActs {
   /** `log`: the logger of the channel that quarantined it (the act is logged there). */
-  discard(quarantineSeq: number, operator: string | null, log?: QuarantineLog): Promise<{ seq: number }>;
+  /** `operatorId`: the calling session's account id (recorded in the act's sealed meta). */
+  discard(quarantineSeq: number, operatorId: string, log?: QuarantineLog): Promise<{ seq: number }>;
   /**
    * Another channel's reprocess of a quarantined input (DICOM), run one at a time with discards and
    * HL7 reprocesses so one record is never resolved twice: refuses a record that is not an open
-   * quarantine record, runs `work`, then journals `intake.reprocessed` as the operator (plaintext
-   * note {quarantineSeq, resolved: 0|1}; sealed meta {v:1, type:'reprocessed', quarantineSeq,
-   * resolved, at, ...details}).
+   * quarantine record, runs `work`, then journals `intake.reprocessed` as the session's operator
+   * (plaintext note {quarantineSeq, resolved: 0|1}; sealed meta {v:1, type:'reprocessed',
+   * quarantineSeq, resolved, at, ...details, operatorId}).
    */
   reprocessWith(
     quarantineSeq: number,
-    operator: string | null,
+    operatorId: string,
     work: () => Promise<{ readonly resolved: boolean; readonly details: Readonly<Record<string, unknown>> }>,
   ): Promise<{ seq: number; resolved: boolean }>;
 }
@@ -75,7 +76,9 @@ export function intakeFeature(services: BodyServices, options: IntakeFeatureOpti
           uploads.abort(handle);
           return {};
         },
-        'intake.discard': async ({ quarantineSeq, operator, channel }) => options.quarantine.discard(quarantineSeq, operator, log.child({ component: channel ?? 'intake' })),
+        // Journaled as the session's operator, never as one the client names.
+        'intake.discard': async ({ quarantineSeq, channel }, context) =>
+          options.quarantine.discard(quarantineSeq, services.sessions.actorOf(context), log.child({ component: channel ?? 'intake' })),
       },
       onVaultOpen: async (open) => {
         for (const channel of channels.all()) {

@@ -332,7 +332,7 @@ export class LedgerWriter {
         const parsed = QuarantineResolutionMetaSchema.safeParse(value);
         if (!parsed.success) return none;
         const action = record.kind === QUARANTINE_KINDS.reprocessed ? 'reprocessed' : 'discarded';
-        const { quarantineSeq } = parsed.data;
+        const { quarantineSeq, operatorId } = parsed.data;
         // A reprocess that filed the message (edited or not) is an act about the patient it filed it under (QA11 D9).
         const patientIds = action === 'reprocessed' ? await this.filedBy(record, quarantineSeq, filedCount(value)) : [];
         return {
@@ -344,6 +344,8 @@ export class LedgerWriter {
             ...(parsed.data.resolved === undefined ? {} : { resolved: parsed.data.resolved }),
             ...(patientIds.length > 0 ? { patientIds } : {}),
           },
+          // The body names the calling session's operator by account id (acts journaled before: the record's pseudonym).
+          ...(operatorId === undefined ? {} : { operatorId }),
         };
       }
       case 'ACCESS': {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { INTAKE_CHUNK_MAX_CHARS, INTAKE_IMPORT_MAX_FILES, ListenerStatusSchema, base64url, journalSeq, operatorRef, uploadHandle } from './intake-contract';
+import { INTAKE_CHUNK_MAX_CHARS, INTAKE_IMPORT_MAX_FILES, ListenerStatusSchema, base64url, journalSeq, uploadHandle } from './intake-contract';
 import { method } from './method';
 
 /**
@@ -192,7 +192,7 @@ export const dicomMethods = {
    * with the reason and no `reprocessed`. Reprocesses and discards wait while it runs.
    */
   'dicom.streamBegin': method(
-    z.strictObject({ reprocess: z.strictObject({ quarantineSeq: journalSeq, operator: operatorRef }).optional() }),
+    z.strictObject({ reprocess: z.strictObject({ quarantineSeq: journalSeq }).optional() }),
     z.strictObject({ handle: uploadHandle }),
   ),
   /**
@@ -216,9 +216,9 @@ export const dicomMethods = {
   /**
    * Runs a quarantined DICOM instance again: `raw` (or an upload holding exactly one file) is the
    * raw bytes the mind opened from the quarantine record's object. They go through the same checks
-   * and records as an import. Always journals `intake.reprocessed` (plaintext note {quarantineSeq,
-   * resolved: 0|1}; sealed meta {v:1, type:'reprocessed', quarantineSeq, resolved, at, channel:
-   * 'dicom', result}). `resolved`: the entry is settled: the instance is in the vault now (stored,
+   * and records as an import. Always journals `intake.reprocessed` as the calling session's operator
+   * (plaintext note {quarantineSeq, resolved: 0|1}; sealed meta {v:1, type:'reprocessed',
+   * quarantineSeq, resolved, at, channel: 'dicom', result, operatorId}). `resolved`: the entry is settled: the instance is in the vault now (stored,
    * conflict, duplicate), or it is in quarantine again as a new entry (`result.seq`) holding the
    * same bytes with the reason found now (held, quarantined). Otherwise (not DICOM, storage failed)
    * the entry stays open. E_BAD_REQUEST when quarantineSeq is not an `intake.quarantine` record;
@@ -226,7 +226,7 @@ export const dicomMethods = {
    */
   'dicom.reprocess': method(
     z
-      .strictObject({ quarantineSeq: journalSeq, operator: operatorRef, raw: base64url.min(1).max(INTAKE_CHUNK_MAX_CHARS).optional(), upload: uploadHandle.optional() })
+      .strictObject({ quarantineSeq: journalSeq, raw: base64url.min(1).max(INTAKE_CHUNK_MAX_CHARS).optional(), upload: uploadHandle.optional() })
       .refine((r) => (r.upload === undefined) !== (r.raw === undefined), { message: 'Give either upload or raw.' }),
     z.strictObject({ seq: journalSeq, resolved: z.boolean(), result: DicomImportResultSchema.omit({ file: true }) }),
   ),

@@ -10,7 +10,6 @@ import {
   IntakeTotalsSchema,
   base64url,
   journalSeq,
-  operatorRef,
   uploadHandle,
 } from './intake-contract';
 import { event, method } from './method';
@@ -59,9 +58,9 @@ export const hl7Methods = {
    * bytes the mind opened from the quarantine record's object, or an operator's edited copy of
    * them (`edited`: the new records hold the edited bytes, the quarantine record keeps the
    * original); `charset` replaces the default charset, or with `charsetOverride` is used whatever
-   * MSH-18 says (a sender that declares the wrong one). Always journals `intake.reprocessed`
-   * (plaintext note {quarantineSeq, resolved: 0|1}; sealed meta {v:1, type:'reprocessed',
-   * quarantineSeq, resolved, charset?, charsetOverride?, edited?, rawSha256? (edited), results}) and answers the
+   * MSH-18 says (a sender that declares the wrong one). Always journals `intake.reprocessed` as the
+   * calling session's operator (plaintext note {quarantineSeq, resolved: 0|1}; sealed meta {v:1, type:'reprocessed',
+   * quarantineSeq, resolved, charset?, charsetOverride?, edited?, rawSha256? (edited), results, operatorId}) and answers the
    * per-message results. `resolved`: the quarantine entry is settled — every message is now stored
    * anew (AA, not quarantined, not a duplicate) or held in a new quarantine record of its own (a
    * rejection or hold of other bytes; the act's sealed meta lists them as `heldAgainAs`), so the
@@ -74,7 +73,6 @@ export const hl7Methods = {
     z
       .strictObject({
         quarantineSeq: journalSeq,
-        operator: operatorRef,
         raw: base64url.min(1).max(INTAKE_CHUNK_MAX_CHARS).optional(),
         upload: uploadHandle.optional(),
         charset: charset.optional(),
@@ -87,9 +85,10 @@ export const hl7Methods = {
   ),
   /**
    * Starts the HL7 counters (totals and per sender, kept across restarts) again from zero. Journals
-   * `intake.countersReset` as the operator (sealed meta: the figures before). E_CONFLICT without a vault.
+   * `intake.countersReset` as the calling session's operator (sealed meta: the figures before and
+   * `operatorId`). E_CONFLICT without a vault.
    */
-  'hl7.resetCounters': method(z.strictObject({ operator: operatorRef }), z.strictObject({ seq: journalSeq, since: z.iso.datetime() })),
+  'hl7.resetCounters': method(z.strictObject({}), z.strictObject({ seq: journalSeq, since: z.iso.datetime() })),
   'hl7.getSettings': method(z.strictObject({}), IntakeSettingsAnswerSchema),
   /**
    * Changes some settings (validated as a whole: a non-loopback bindAddress needs allowedPeers),

@@ -56,8 +56,14 @@ const isoTime = z.iso.datetime();
 export const uploadHandle = z.string().regex(/^[0-9a-f]{32}$/);
 export const journalSeq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const ipAddress = z.union([z.ipv4(), z.ipv6()]);
-/** Who acts (the operator's pseudonymous id, as in journal.append), recorded in the journal record. */
-export const operatorRef = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).nullable();
+/*
+ * Who acts in a quarantine act (intake.discard, hl7.reprocess, dicom.reprocess, a streamed
+ * reprocess) or a counters reset is never in the payload: the body records the calling session's
+ * operator (its account id, in the act's sealed meta as `operatorId`; the record's own operator is
+ * null) and the mind's ledger writer signs the act under that operator's pseudonym. A payload that
+ * names an operator is refused (strict schemas): a clinician could otherwise journal their act as
+ * an administrator (tester's finding 1).
+ */
 
 /** MSH-3|MSH-4 as sent (application and facility, never a person), or `peer <address>` when unreadable. */
 const senderName = z.string().max(401);
@@ -228,8 +234,9 @@ export const intakeMethods = {
   /** Drops an upload (also done by the imports that consume theirs). */
   'intake.uploadAbort': method(z.strictObject({ handle: uploadHandle }), z.strictObject({})),
   /**
-   * Discards a quarantined input, whatever channel quarantined it: journals `intake.discarded`
-   * (plaintext note {quarantineSeq}; sealed meta {v:1, type:'discarded', quarantineSeq}). The
+   * Discards a quarantined input, whatever channel quarantined it: journals `intake.discarded` as
+   * the calling session's operator (plaintext note {quarantineSeq}; sealed meta {v:1,
+   * type:'discarded', quarantineSeq, at, operatorId}). The
    * quarantine record and its raw bytes stay in the vault (the journal is append-only; erasure is
    * vault.erase). E_BAD_REQUEST when quarantineSeq is not an `intake.quarantine` record;
    * E_CONFLICT when it was resolved by a reprocess or discarded already. `channel`: which channel
@@ -237,7 +244,7 @@ export const intakeMethods = {
    * discard under that channel's component (QA round 4 D8b); without it the log says "intake".
    */
   'intake.discard': method(
-    z.strictObject({ quarantineSeq: journalSeq, operator: operatorRef, channel: z.enum(QUARANTINE_LOG_CHANNELS).optional() }),
+    z.strictObject({ quarantineSeq: journalSeq, channel: z.enum(QUARANTINE_LOG_CHANNELS).optional() }),
     z.strictObject({ seq: journalSeq }),
   ),
 } as const;

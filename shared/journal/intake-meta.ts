@@ -66,6 +66,12 @@ export const QuarantineResolutionMetaSchema = z.looseObject({
   quarantineSeq: z.number().int().positive(),
   /** intake.reprocessed: whether every message was stored anew; false leaves the entry open. */
   resolved: z.boolean().optional(),
+  /**
+   * Who acted: the account id of the session that called (the body's sessions, never the payload;
+   * tester's finding 1). The ledger signs the act under its pseudonym. Absent in acts journaled
+   * before, which carry the operator's pseudonym in the record itself.
+   */
+  operatorId: z.string().min(1).max(256).optional(),
 });
 export type QuarantineResolutionMeta = z.infer<typeof QuarantineResolutionMetaSchema>;
 

@@ -20,7 +20,9 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
         const bytes = upload !== undefined ? intake.uploads.take(upload) : (files ?? []).map((file) => decodeInline(file.bytes));
         return { results: await receiver.importFiles(bytes) };
       },
-      'dicom.reprocess': async ({ quarantineSeq, operator, raw, upload }) => {
+      'dicom.reprocess': async ({ quarantineSeq, raw, upload }, context) => {
+        // Journaled as the session's operator, never as one the client names.
+        const operator = services.sessions.actorOf(context);
         let bytes: Uint8Array;
         if (raw !== undefined) bytes = decodeInline(raw);
         else {
@@ -30,7 +32,9 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
         }
         return receiver.reprocess(quarantineSeq, bytes, operator);
       },
-      'dicom.streamBegin': async ({ reprocess }) => ({ handle: receiver.streamBegin(reprocess) }),
+      'dicom.streamBegin': async ({ reprocess }, context) => ({
+        handle: receiver.streamBegin(reprocess === undefined ? undefined : { quarantineSeq: reprocess.quarantineSeq, operatorId: services.sessions.actorOf(context) }),
+      }),
       'dicom.streamAppend': async ({ handle, chunk, last }) => {
         const answer = await receiver.streams.append(handle, decodeInline(chunk), last);
         if (answer.result === undefined) return { bytes: answer.bytes };

@@ -129,16 +129,16 @@ export class DicomReceiver implements IntakeChannel {
    * the file is a quarantined instance sent again: the whole stream runs inside the quarantine's
    * act (reprocessWith), journaled like `reprocess`.
    */
-  streamBegin(reprocess?: { readonly quarantineSeq: number; readonly operator: string | null }): string {
+  streamBegin(reprocess?: { readonly quarantineSeq: number; readonly operatorId: string }): string {
     const options = this.intakeOptions();
     if (reprocess === undefined) return this.streams.begin((source) => importDicomStream(options, source, 'a large file imported'));
     const acts = this.options.quarantine;
     if (acts === undefined) throw new Refusal('E_CONFLICT', 'This node cannot reprocess quarantined DICOM instances.');
-    const { quarantineSeq, operator } = reprocess;
+    const { quarantineSeq, operatorId } = reprocess;
     return this.streams.begin(async (source) => {
       let result: DicomFileOutcome = { outcome: 'failed' };
       try {
-        const { seq, resolved } = await acts.reprocessWith(quarantineSeq, operator, async () => {
+        const { seq, resolved } = await acts.reprocessWith(quarantineSeq, operatorId, async () => {
           result = await importDicomStream(options, source, `reprocess of record ${quarantineSeq}`);
           return { resolved: settles(result), details: { channel: 'dicom', result } };
         });
@@ -164,12 +164,12 @@ export class DicomReceiver implements IntakeChannel {
    * settled when the outcome is one of SETTLING. A new quarantine entry's seq (or the stored
    * record's) is the outcome's `seq`.
    */
-  async reprocess(quarantineSeq: number, bytes: Uint8Array, operator: string | null): Promise<{ seq: number; resolved: boolean; result: DicomFileOutcome }> {
+  async reprocess(quarantineSeq: number, bytes: Uint8Array, operatorId: string): Promise<{ seq: number; resolved: boolean; result: DicomFileOutcome }> {
     const options = this.intakeOptions();
     const acts = this.options.quarantine;
     if (acts === undefined) throw new Refusal('E_CONFLICT', 'This node cannot reprocess quarantined DICOM instances.');
     let result: DicomFileOutcome = { outcome: 'failed' };
-    const { seq, resolved } = await acts.reprocessWith(quarantineSeq, operator, async () => {
+    const { seq, resolved } = await acts.reprocessWith(quarantineSeq, operatorId, async () => {
       result = await importDicomFile(options, bytes, `reprocess of record ${quarantineSeq}`);
       return { resolved: settles(result), details: { channel: 'dicom', result } };
     });

@@ -24,7 +24,9 @@ export function hl7Feature(services: BodyServices, hl7: Hl7Service, settings: In
         const bytes = upload !== undefined ? uploads.take(upload) : (files ?? []).map((file) => decodeInline(file.bytes));
         return hl7.importFiles(bytes, charset);
       },
-      'hl7.reprocess': async ({ quarantineSeq, operator, raw, upload, charset, charsetOverride, edited }) => {
+      'hl7.reprocess': async ({ quarantineSeq, raw, upload, charset, charsetOverride, edited }, context) => {
+        // Journaled as the session's operator, never as one the client names.
+        const operator = services.sessions.actorOf(context);
         let bytes: Uint8Array;
         if (raw !== undefined) bytes = decodeInline(raw);
         else {
@@ -34,7 +36,7 @@ export function hl7Feature(services: BodyServices, hl7: Hl7Service, settings: In
         }
         return hl7.reprocess(quarantineSeq, bytes, operator, charset, { ...(charsetOverride === true ? { override: true } : {}), ...(edited === true ? { edited: true } : {}) });
       },
-      'hl7.resetCounters': async ({ operator }) => hl7.resetCounters(operator),
+      'hl7.resetCounters': async (_request, context) => hl7.resetCounters(services.sessions.actorOf(context)),
       'hl7.getSettings': async () => ({ settings: settings.get(), portOverride, listener: listener() }),
       'hl7.updateSettings': async (change) => {
         await hl7.updateSettings(change);

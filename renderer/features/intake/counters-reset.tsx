@@ -8,7 +8,7 @@ import { useCurrentOperator } from '../../vault/vault-context';
 
 /**
  * "Reset counters…" (administrators): sets the HL7 totals and per-sender counters back to zero
- * after a confirmation. The body journals the reset as this operator, with the figures before.
+ * after a confirmation. The body journals the reset as this session's operator, with the figures before.
  */
 export function ResetCountersButton({ onReset }: { onReset: () => void }) {
   const operator = useCurrentOperator();
@@ -21,7 +21,6 @@ export function ResetCountersButton({ onReset }: { onReset: () => void }) {
       </button>
       {open && (
         <ResetDialog
-          operatorId={operator.operatorId}
           onClose={() => setOpen(false)}
           onDone={() => {
             setOpen(false);
@@ -33,12 +32,12 @@ export function ResetCountersButton({ onReset }: { onReset: () => void }) {
   );
 }
 
-function ResetDialog({ operatorId, onClose, onDone }: { operatorId: string; onClose: () => void; onDone: () => void }) {
+function ResetDialog({ onClose, onDone }: { onClose: () => void; onDone: () => void }) {
   const api = useApi();
   const dialog = useModalDialog();
   const titleId = useId();
   const run = useAction(async () => {
-    await api.hl7.resetCounters({ operator: operatorId });
+    await api.hl7.resetCounters({});
     onDone();
   });
   const submit = (event: FormEvent): void => {

@@ -31,16 +31,15 @@ async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncG
  * is read in slices, opened as a stream with the intake key, and sent chunk by chunk through
  * dicom.streamBegin({ reprocess }) / streamAppend, each chunk after the body has sealed what came
  * before. The last chunk goes only once the whole envelope opened (a cut or altered object aborts
- * the import: nothing is stored).
+ * the import: nothing is stored). The body journals the act as this session's operator.
  */
 export async function streamReprocess(
   api: Pick<HdmsApi, 'objects' | 'dicom'>,
   opener: Opener,
   objectId: string,
   quarantineSeq: number,
-  operator: string | null,
 ): Promise<{ readonly resolved: boolean; readonly result: DicomReprocessOutcome }> {
-  const { handle } = await api.dicom.streamBegin({ reprocess: { quarantineSeq, operator } });
+  const { handle } = await api.dicom.streamBegin({ reprocess: { quarantineSeq } });
   let finished = false;
   try {
     const opened = await opener.openStream(sealedObjectSlices(api, objectId));

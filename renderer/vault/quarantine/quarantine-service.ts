@@ -60,13 +60,13 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
           if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
           if (entry.rawBytes === null || entry.rawBytes > INTAKE_FILE_MAX_BYTES) {
             // Larger than an upload: opened and sent as a stream, never whole in memory.
-            const streamed = await streamReprocess(api, s.opener, entry.objectId, seq, s.actor);
+            const streamed = await streamReprocess(api, s.opener, entry.objectId, seq);
             if (state.isCurrent(s)) await indexing.runSync(s);
             return { resolved: streamed.resolved, results: [], dicom: streamed.result };
           }
           const bytes = await openSealedObject(api, s.opener, entry.objectId);
           const answer = await withBytes(api, [bytes], (carrier) =>
-            api.dicom.reprocess({ quarantineSeq: seq, operator: s.actor, ...('upload' in carrier ? { upload: carrier.upload } : { raw: carrier.files[0]!.bytes }) }),
+            api.dicom.reprocess({ quarantineSeq: seq, ...('upload' in carrier ? { upload: carrier.upload } : { raw: carrier.files[0]!.bytes }) }),
           );
           if (state.isCurrent(s)) await indexing.runSync(s);
           return { resolved: answer.resolved, results: [], dicom: answer.result };
@@ -79,7 +79,6 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
         const answer = await withBytes(api, [bytes], (carrier) =>
           api.hl7.reprocess({
             quarantineSeq: seq,
-            operator: s.actor,
             ...('upload' in carrier ? { upload: carrier.upload } : { raw: carrier.files[0]!.bytes }),
             ...(options.charset === undefined ? {} : { charset: options.charset }),
             ...(options.charset !== undefined && options.charsetOverride === true ? { charsetOverride: true } : {}),
@@ -98,7 +97,7 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
       try {
         // The body cannot read which channel quarantined it: told, so that the discard is logged under that channel.
         const channel = quarantineLogChannel((await quarantineEntry(s.db, s.keys.viewKey, seq)).channel);
-        await api.intake.discard({ quarantineSeq: seq, operator: s.actor, ...(channel === undefined ? {} : { channel }) });
+        await api.intake.discard({ quarantineSeq: seq, ...(channel === undefined ? {} : { channel }) });
         if (state.isCurrent(s)) await indexing.runSync(s);
       } catch (error) {
         throw asVaultError(error);

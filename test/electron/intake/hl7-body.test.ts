@@ -366,15 +366,16 @@ describe('body: HL7 intake', () => {
     await call(again, 'hl7.importFiles', { files: [{ bytes: b64(adt('C-4')) }] });
     expect((await call(again, 'hl7.monitor', {})).senders[0]).toMatchObject({ received: 5, accepted: 3 });
 
-    const reset = await call(again, 'hl7.resetCounters', { operator: vault.operatorId });
+    const reset = await call(again, 'hl7.resetCounters', {});
     const cleared = await call(again, 'hl7.monitor', {});
     expect(cleared.totals).toEqual({ received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0, reprocessed: 0 });
     expect(cleared.senders).toEqual([]);
     expect(cleared.countersSince).toBe(reset.since);
     const record = (await readJournal(again)).find((entry) => entry.seq === reset.seq)!;
-    expect(record).toMatchObject({ kind: 'intake.countersReset', operator: vault.operatorId, objects: [] });
+    // As the session's operator (its account id, sealed); the record itself names nobody.
+    expect(record).toMatchObject({ kind: 'intake.countersReset', operator: null, objects: [] });
     const meta = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, record.meta!)).toString('utf8')) as { before: { totals: { received: number } } };
-    expect(meta).toMatchObject({ v: 1, type: 'countersReset', before: { totals: { received: 5 } } });
+    expect(meta).toMatchObject({ v: 1, type: 'countersReset', before: { totals: { received: 5 } }, operatorId: vault.operatorId });
     // The reset survives a restart too; counting goes on from zero.
     await stopped(again);
     const third = await body(dataDir, { mllpPort: 0 });
@@ -394,10 +395,10 @@ describe('body: HL7 intake', () => {
     const first = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(wrong) }, { bytes: b64(broken) }] });
     expect(first.results.map((result) => result.ack)).toEqual(['AR', 'AR']);
     const [wrongSeq, brokenSeq] = (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq) as [number, number];
-    const asDefault = await call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, operator: vault.operatorId, raw: b64(wrong), charset: '8859/1' });
+    const asDefault = await call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, raw: b64(wrong), charset: '8859/1' });
     expect(asDefault.resolved).toBe(false);
-    expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, operator: vault.operatorId, raw: b64(wrong), charsetOverride: true }))).code).toBe('E_BAD_REQUEST');
-    const overridden = await call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, operator: vault.operatorId, raw: b64(wrong), charset: '8859/1', charsetOverride: true });
+    expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, raw: b64(wrong), charsetOverride: true }))).code).toBe('E_BAD_REQUEST');
+    const overridden = await call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, raw: b64(wrong), charset: '8859/1', charsetOverride: true });
     expect(overridden).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', controlId: 'W-1' })] });
     let records = await readJournal(b);
     const actMeta = async (seq: number) => JSON.parse(Buffer.from(await openSealedMeta(vault.opener, records.find((record) => record.seq === seq)!.meta!)).toString('utf8')) as Record<string, unknown>;
@@ -408,7 +409,7 @@ describe('body: HL7 intake', () => {
 
     // The operator fixes MSH-12 and reprocesses the edited copy: stored as a new message holding the edited bytes.
     const edited = Buffer.from(adt('E-1'), 'utf8');
-    const fixed = await call(b, 'hl7.reprocess', { quarantineSeq: brokenSeq, operator: vault.operatorId, raw: b64(edited), edited: true });
+    const fixed = await call(b, 'hl7.reprocess', { quarantineSeq: brokenSeq, raw: b64(edited), edited: true });
     expect(fixed.resolved).toBe(true);
     records = await readJournal(b);
     expect(await actMeta(fixed.seq)).toMatchObject({ edited: true, rawSha256: createHash('sha256').update(edited).digest('hex') });
@@ -432,7 +433,7 @@ describe('body: HL7 intake', () => {
     const [heldSeq, rejectedSeq] = (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq) as [number, number];
 
     // The operator inserts a PID line and reprocesses: stored, the entry resolved, no conflict.
-    const fixed = await call(b, 'hl7.reprocess', { quarantineSeq: heldSeq, operator: vault.operatorId, raw: b64(oru(true)), edited: true });
+    const fixed = await call(b, 'hl7.reprocess', { quarantineSeq: heldSeq, raw: b64(oru(true)), edited: true });
     expect(fixed).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', controlId: 'NOPID-1' })] });
     expect(fixed.results[0]).not.toHaveProperty('conflict');
     const records = await readJournal(b);
@@ -443,7 +444,7 @@ describe('body: HL7 intake', () => {
     expect(meta.normalized.hl7).toMatchObject({ reprocessOf: { quarantineSeq: heldSeq, edited: true } });
     expect(meta.normalized.hl7).not.toHaveProperty('conflict');
     // An unchanged reprocess of the rejected one: rejected again (answered as before), the entry stays open.
-    const again = await call(b, 'hl7.reprocess', { quarantineSeq: rejectedSeq, operator: vault.operatorId, raw: b64(badVersion) });
+    const again = await call(b, 'hl7.reprocess', { quarantineSeq: rejectedSeq, raw: b64(badVersion) });
     expect(again).toMatchObject({ resolved: false, results: [expect.objectContaining({ ack: 'AR', duplicate: true })] });
 
     // LABWEST|SITE sent two messages: its row says two, the two reprocesses are counted apart.
@@ -469,13 +470,13 @@ describe('body: HL7 intake', () => {
     const [heldSeq] = (await quarantineSeqs()) as [number];
 
     // The first edit still has no PID: held again as a new entry, which settles this one (QA2-11 Q2).
-    const first = await call(b, 'hl7.reprocess', { quarantineSeq: heldSeq, operator: vault.operatorId, raw: b64(oru(false, '141')), edited: true });
+    const first = await call(b, 'hl7.reprocess', { quarantineSeq: heldSeq, raw: b64(oru(false, '141')), edited: true });
     expect(first).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', quarantined: true })] });
     expect(first.results[0]).not.toHaveProperty('conflict');
     const [, heldAgainSeq] = (await quarantineSeqs()) as [number, number];
 
     // The second edit, of the held copy: filed, no conflict with the original or the first edit.
-    const second = await call(b, 'hl7.reprocess', { quarantineSeq: heldAgainSeq, operator: vault.operatorId, raw: b64(oru(true, '141')), edited: true });
+    const second = await call(b, 'hl7.reprocess', { quarantineSeq: heldAgainSeq, raw: b64(oru(true, '141')), edited: true });
     expect(second).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', controlId: 'NOPID-2' })] });
     expect(second.results[0]).not.toHaveProperty('conflict');
     const stored = (await readJournal(b)).filter((record) => record.kind === 'intake.hl7');
@@ -496,7 +497,7 @@ describe('body: HL7 intake', () => {
     const [originalSeq] = (await quarantineSeqs()) as [number];
 
     // The operator changes 4.9 to 4.8 but forgets the PID: held again, as a new entry.
-    const first = await call(b, 'hl7.reprocess', { quarantineSeq: originalSeq, operator: vault.operatorId, raw: b64(oru(false, '4.8')), edited: true });
+    const first = await call(b, 'hl7.reprocess', { quarantineSeq: originalSeq, raw: b64(oru(false, '4.8')), edited: true });
     expect(first).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', quarantined: true })] });
     const [, copySeq] = (await quarantineSeqs()) as [number, number];
     const records = await readJournal(b);
@@ -505,17 +506,17 @@ describe('body: HL7 intake', () => {
     expect(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, act.meta!)).toString('utf8'))).toMatchObject({ type: 'reprocessed', quarantineSeq: originalSeq, resolved: true, heldAgainAs: [copySeq] });
 
     // The copy is fixed and filed; the original can be neither reprocessed nor edited again.
-    const filed = await call(b, 'hl7.reprocess', { quarantineSeq: copySeq, operator: vault.operatorId, raw: b64(oru(true, '4.8')), edited: true });
+    const filed = await call(b, 'hl7.reprocess', { quarantineSeq: copySeq, raw: b64(oru(true, '4.8')), edited: true });
     expect(filed).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', controlId: 'W-9' })] });
-    expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: originalSeq, operator: vault.operatorId, raw: b64(oru(true, '4.9')), edited: true }))).code).toBe('E_CONFLICT');
-    expect((await refused(call(b, 'intake.discard', { quarantineSeq: originalSeq, operator: vault.operatorId }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: originalSeq, raw: b64(oru(true, '4.9')), edited: true }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: originalSeq }))).code).toBe('E_CONFLICT');
     const stored = (await readJournal(b)).filter((record) => record.kind === 'intake.hl7');
     expect(stored).toHaveLength(1);
 
     // An unchanged reprocess (answered as before, no new entry) still leaves its entry open.
     await call(b, 'hl7.importFiles', { files: [{ bytes: b64(oru(false, '5.0').replace('|W-9|', '|W-10|')) }] });
     const [, , otherSeq] = (await quarantineSeqs()) as [number, number, number];
-    const unchanged = await call(b, 'hl7.reprocess', { quarantineSeq: otherSeq, operator: vault.operatorId, raw: b64(oru(false, '5.0').replace('|W-9|', '|W-10|')) });
+    const unchanged = await call(b, 'hl7.reprocess', { quarantineSeq: otherSeq, raw: b64(oru(false, '5.0').replace('|W-9|', '|W-10|')) });
     expect(unchanged).toMatchObject({ resolved: false, results: [expect.objectContaining({ duplicate: true })] });
     expect(await quarantineSeqs()).toHaveLength(3);
   });
@@ -531,46 +532,46 @@ describe('body: HL7 intake', () => {
     const [latinSeq, garbageSeq] = quarantined as [number, number];
 
     // Same bytes, same charset: still rejected (answered as before), so the entry stays open.
-    const same = await call(b, 'hl7.reprocess', { quarantineSeq: latinSeq, operator: vault.operatorId, raw: b64(latin1) });
+    const same = await call(b, 'hl7.reprocess', { quarantineSeq: latinSeq, raw: b64(latin1) });
     expect(same).toMatchObject({ resolved: false, results: [expect.objectContaining({ ack: 'AR' })] });
     // With the right charset it is stored, and the quarantine entry is resolved.
-    const fixed = await call(b, 'hl7.reprocess', { quarantineSeq: latinSeq, operator: vault.operatorId, raw: b64(latin1), charset: '8859/1' });
+    const fixed = await call(b, 'hl7.reprocess', { quarantineSeq: latinSeq, raw: b64(latin1), charset: '8859/1' });
     expect(fixed).toMatchObject({ resolved: true, results: [expect.objectContaining({ file: 0, index: 0, ack: 'AA', controlId: 'Q-1' })] });
     const records = await readJournal(b);
     const acts = records.filter((record) => record.kind === 'intake.reprocessed');
     expect(acts.map((record) => record.seq)).toEqual([same.seq, fixed.seq]);
-    expect(acts[1]).toMatchObject({ operator: vault.operatorId, objects: [] });
+    expect(acts[1]).toMatchObject({ operator: null, objects: [] });
     const meta = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, acts[1]!.meta!)).toString('utf8')) as Record<string, unknown>;
-    expect(meta).toMatchObject({ v: 1, type: 'reprocessed', quarantineSeq: latinSeq, resolved: true, charset: '8859/1' });
+    expect(meta).toMatchObject({ v: 1, type: 'reprocessed', quarantineSeq: latinSeq, resolved: true, charset: '8859/1', operatorId: vault.operatorId });
     const stored = records.filter((record) => record.kind === 'intake.hl7');
     expect(stored).toHaveLength(1);
     const normalized = JSON.parse(Buffer.from(await openSealedMeta(vault.opener, stored[0]!.meta!)).toString('utf8')) as { normalized: { patient: { names: Array<{ family: string }> } } };
     expect(JSON.stringify(normalized)).toContain('Müller');
     // Resolved once: a second reprocess or a discard is a conflict.
-    expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: latinSeq, operator: null, raw: b64(latin1), charset: '8859/1' }))).code).toBe('E_CONFLICT');
-    expect((await refused(call(b, 'intake.discard', { quarantineSeq: latinSeq, operator: null }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: latinSeq, raw: b64(latin1), charset: '8859/1' }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: latinSeq }))).code).toBe('E_CONFLICT');
 
-    const discarded = await call(b, 'intake.discard', { quarantineSeq: garbageSeq, operator: vault.operatorId });
+    const discarded = await call(b, 'intake.discard', { quarantineSeq: garbageSeq });
     const discardRecord = (await readJournal(b)).find((record) => record.seq === discarded.seq)!;
-    expect(discardRecord).toMatchObject({ kind: 'intake.discarded', operator: vault.operatorId, objects: [] });
-    expect(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, discardRecord.meta!)).toString('utf8'))).toMatchObject({ v: 1, type: 'discarded', quarantineSeq: garbageSeq });
-    expect((await refused(call(b, 'intake.discard', { quarantineSeq: garbageSeq, operator: null }))).code).toBe('E_CONFLICT');
+    expect(discardRecord).toMatchObject({ kind: 'intake.discarded', operator: null, objects: [] });
+    expect(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, discardRecord.meta!)).toString('utf8'))).toMatchObject({ v: 1, type: 'discarded', quarantineSeq: garbageSeq, operatorId: vault.operatorId });
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: garbageSeq }))).code).toBe('E_CONFLICT');
     // Only quarantine records can be reprocessed or discarded.
-    expect((await refused(call(b, 'intake.discard', { quarantineSeq: stored[0]!.seq, operator: null }))).code).toBe('E_BAD_REQUEST');
-    expect((await refused(call(b, 'intake.discard', { quarantineSeq: 999_999, operator: null }))).code).toBe('E_BAD_REQUEST');
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: stored[0]!.seq }))).code).toBe('E_BAD_REQUEST');
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: 999_999 }))).code).toBe('E_BAD_REQUEST');
 
     // The resolutions are read back from the journal after a restart.
     const dataDir = (await call(b, 'app.info', {})).dataDir;
     await stopped(b);
     const again = await body(dataDir, { mllpPort: 0 });
     await signInAs(again, vault);
-    expect((await refused(call(again, 'intake.discard', { quarantineSeq: latinSeq, operator: null }))).code).toBe('E_CONFLICT');
-    expect((await refused(call(again, 'intake.discard', { quarantineSeq: garbageSeq, operator: null }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(again, 'intake.discard', { quarantineSeq: latinSeq }))).code).toBe('E_CONFLICT');
+    expect((await refused(call(again, 'intake.discard', { quarantineSeq: garbageSeq }))).code).toBe('E_CONFLICT');
 
     // Reprocess through an upload holding one file.
     const { handle } = await call(again, 'intake.uploadBegin', {});
     await call(again, 'intake.uploadAppend', { handle, file: 0, chunk: b64('still garbage') });
     await call(again, 'intake.uploadAppend', { handle, file: 1, chunk: b64('more') });
-    expect((await refused(call(again, 'hl7.reprocess', { quarantineSeq: latinSeq + 100, operator: null, upload: handle }))).code).toBe('E_BAD_REQUEST');
+    expect((await refused(call(again, 'hl7.reprocess', { quarantineSeq: latinSeq + 100, upload: handle }))).code).toBe('E_BAD_REQUEST');
   });
 });

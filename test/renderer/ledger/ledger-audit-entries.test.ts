@@ -105,6 +105,25 @@ describe('ledger entries for the audit trail', () => {
     for (const { details } of entries) expect(JSON.stringify(details)).not.toContain('op_audit-1');
   });
 
+  it('signs a quarantine act and a reprocess the body journaled as a session\'s operator under that operator\'s pseudonym (tester finding 1)', async () => {
+    const f = await fixture();
+    const { body, keys, sealer } = f;
+    const bodyRecord = async (kind: string, meta: unknown) =>
+      body.journal.push({ seq: body.journal.length + 1, at: AT, kind, operator: null, objects: [], meta: await sealJson(sealer, meta) });
+    // What the body writes now: the record's operator is null, the sealed meta names the session's account.
+    await bodyRecord(QUARANTINE_KINDS.discarded, { v: 1, type: 'discarded', quarantineSeq: 7, at: AT, operatorId: 'op_cleo-1' });
+    await bodyRecord(QUARANTINE_KINDS.reprocessed, { v: 1, type: 'reprocessed', quarantineSeq: 8, resolved: false, at: AT, results: [], operatorId: 'op_cleo-1' });
+
+    const entries = await signedEntries(f);
+    const cleo = await deriveOperatorId(keys.ledgerKey, 'op_cleo-1');
+    expect(entries.map(({ entry }) => [entry['kind'], bytes32ToPseudonym(entry['operator'])])).toEqual([
+      ['QUARANTINE', cleo],
+      ['QUARANTINE', cleo],
+    ]);
+    // The account id is the body's name for the operator; the signed details never carry it.
+    for (const { details } of entries) expect(JSON.stringify(details)).not.toContain('op_cleo-1');
+  });
+
   it('signs the opening of a raw message as such (which message), not as an opening of the patient page', async () => {
     const f = await fixture();
     await appendMindEvent(f.body.api, f.sealer, f.keys.eventAuthKey, { kind: MIND_KINDS.access, operator: ACTOR, meta: { v: 1, patientId: 'p'.repeat(22), recordId: null, messageSeq: 45, at: AT } });

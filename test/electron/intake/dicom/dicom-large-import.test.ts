@@ -134,7 +134,7 @@ describe('body: DICOM imports over 16 MiB', () => {
     // Reprocessed as a stream (larger than an upload), the act journaled. The same bytes are found in
     // the quarantine (its own entry): answered as before, nothing stored, the entry left open (QA round 4 D1).
     const reprocess = async (bytes: Buffer) => {
-      const { handle } = await call(b, 'dicom.streamBegin', { reprocess: { quarantineSeq: result!.seq!, operator: vault.operatorId } });
+      const { handle } = await call(b, 'dicom.streamBegin', { reprocess: { quarantineSeq: result!.seq! } });
       for (let offset = 0; ; offset += CHUNK) {
         const end = Math.min(bytes.length, offset + CHUNK);
         const answer = await call(b, 'dicom.streamAppend', { handle, chunk: bytes.subarray(offset, end).toString('base64url'), last: end === bytes.length });
@@ -146,7 +146,7 @@ describe('body: DICOM imports over 16 MiB', () => {
     expect(same.result!.seq).toBeUndefined();
     const before = await readJournal(b);
     expect(before.filter((entry) => entry.kind === 'intake.quarantine')).toHaveLength(1);
-    expect(before.find((entry) => entry.seq === same.reprocessed!.seq)).toMatchObject({ kind: 'intake.reprocessed', operator: vault.operatorId });
+    expect(before.find((entry) => entry.seq === same.reprocessed!.seq)).toMatchObject({ kind: 'intake.reprocessed', operator: null });
     // Bytes that now read (the instance with its Patient ID): stored, the entry settled.
     const named = await reprocess(multiFrame('1.2.826.0.1.3680043.10.999.90.3', 20));
     expect(named).toMatchObject({ result: { outcome: 'stored', seq: expect.any(Number) }, reprocessed: { resolved: true } });

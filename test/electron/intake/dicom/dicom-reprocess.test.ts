@@ -48,7 +48,7 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
 
     // The bytes that now read (what a newer parser, or a resend of the whole file, gives).
     const whole = part10File(instanceElements({ sopInstanceUid: `${UID}.1`, patientId: 'MRN-R1', issuer: 'NORTHCLINIC', patientName: 'Reprocessa^Ines' }));
-    const answer = await call(b, 'dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(whole) });
+    const answer = await call(b, 'dicom.reprocess', { quarantineSeq, raw: b64(whole) });
     expect(answer).toMatchObject({ resolved: true, result: { outcome: 'stored', seq: expect.any(Number) } });
 
     const journal = await readJournal(b);
@@ -57,14 +57,14 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
     const meta = IntakeMetaSchema.parse(await sealedJson(vault, stored.meta!));
     expect(meta.normalized).toMatchObject({ channel: 'dicom', messageId: `${UID}.1`, patient: { identifiers: [{ value: 'MRN-R1', authority: 'NORTHCLINIC' }] } });
     const act = journal.find((record) => record.seq === answer.seq)!;
-    expect(act).toMatchObject({ kind: 'intake.reprocessed', operator: vault.operatorId });
-    expect(await sealedJson(vault, act.meta!)).toMatchObject({ v: 1, type: 'reprocessed', quarantineSeq, resolved: true, channel: 'dicom', result: { outcome: 'stored', seq: answer.result.seq } });
+    expect(act).toMatchObject({ kind: 'intake.reprocessed', operator: null });
+    expect(await sealedJson(vault, act.meta!)).toMatchObject({ v: 1, type: 'reprocessed', quarantineSeq, resolved: true, channel: 'dicom', result: { outcome: 'stored', seq: answer.result.seq }, operatorId: vault.operatorId });
 
     // Settled: neither a second reprocess nor a discard.
-    await expect(call(b, 'dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(whole) })).rejects.toMatchObject({ code: 'E_CONFLICT' });
-    await expect(call(b, 'intake.discard', { quarantineSeq, operator: vault.operatorId })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    await expect(call(b, 'dicom.reprocess', { quarantineSeq, raw: b64(whole) })).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    await expect(call(b, 'intake.discard', { quarantineSeq })).rejects.toMatchObject({ code: 'E_CONFLICT' });
     // A record that is not a quarantine record is refused.
-    await expect(call(b, 'dicom.reprocess', { quarantineSeq: answer.result.seq!, operator: vault.operatorId, raw: b64(whole) })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
+    await expect(call(b, 'dicom.reprocess', { quarantineSeq: answer.result.seq!, raw: b64(whole) })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.dicom')).toHaveLength(1);
   });
 
@@ -76,17 +76,17 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
     expect(imported.results).toEqual([expect.objectContaining({ outcome: 'held' })]);
     const quarantineSeq = imported.results[0]!.seq!;
 
-    const notDicom = await call(b, 'dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(Buffer.from('not an instance at all')) });
+    const notDicom = await call(b, 'dicom.reprocess', { quarantineSeq, raw: b64(Buffer.from('not an instance at all')) });
     expect(notDicom).toMatchObject({ resolved: false, result: { outcome: 'not-dicom' } });
 
     // The same bytes: found in the quarantine (this very entry), answered as before, not held twice (QA round 4 D1, as HL7).
-    const same = await call(b, 'dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(held) });
+    const same = await call(b, 'dicom.reprocess', { quarantineSeq, raw: b64(held) });
     expect(same).toMatchObject({ resolved: false, result: { outcome: 'duplicate', inQuarantine: true, reason: expect.stringMatching(/^Already in the quarantine.*no Patient ID/) } });
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.quarantine')).toHaveLength(1);
 
     // Other bytes that still fail (another copy, still without Patient ID): a new entry, this one settled.
     const other = part10File(instanceElements({ sopInstanceUid: `${UID}.2`, studyDescription: 'CT HEAD AGAIN' }));
-    const again = await call(b, 'dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(other) });
+    const again = await call(b, 'dicom.reprocess', { quarantineSeq, raw: b64(other) });
     expect(again).toMatchObject({ resolved: true, result: { outcome: 'held', reason: expect.stringMatching(/no Patient ID/) } });
     const journal = await readJournal(b);
     const requarantined = journal.find((record) => record.seq === again.result.seq)!;
@@ -101,15 +101,15 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
       expect.objectContaining({ quarantineSeq, resolved: true, result: expect.objectContaining({ outcome: 'held', seq: again.result.seq }) }),
     ]);
     // The new entry is open: it can be discarded.
-    await expect(call(b, 'intake.discard', { quarantineSeq: again.result.seq!, operator: vault.operatorId })).resolves.toMatchObject({ seq: expect.any(Number) });
+    await expect(call(b, 'intake.discard', { quarantineSeq: again.result.seq! })).resolves.toMatchObject({ seq: expect.any(Number) });
     expect(journal.filter((record) => record.kind === 'intake.dicom')).toHaveLength(0);
   });
 
   it('a discarded entry keeps its bytes known: an identical resend is answered as before and makes no new entry (as HL7)', async () => {
-    const { b, vault } = await openBody();
+    const { b } = await openBody();
     const held = part10File(instanceElements({ sopInstanceUid: `${UID}.4` }));
     const first = await call(b, 'dicom.importFiles', { files: [{ bytes: b64(held) }] });
-    await call(b, 'intake.discard', { quarantineSeq: first.results[0]!.seq!, operator: vault.operatorId });
+    await call(b, 'intake.discard', { quarantineSeq: first.results[0]!.seq! });
     const again = await call(b, 'dicom.importFiles', { files: [{ bytes: b64(held) }] });
     expect(again.results).toEqual([expect.objectContaining({ outcome: 'duplicate', inQuarantine: true })]);
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.quarantine')).toHaveLength(1);
@@ -124,7 +124,7 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
     await signIn((method, payload) => call(b, method, payload as never), vault.operatorId, vault.signingKeys.passphrase);
     const imported = await call(b, 'dicom.importFiles', { files: [{ bytes: b64(part10File(instanceElements({ sopInstanceUid: `${UID}.5` }))) }] });
     const quarantineSeq = imported.results[0]!.seq!;
-    await call(b, 'intake.discard', { quarantineSeq, operator: vault.operatorId, channel: 'dicom' });
+    await call(b, 'intake.discard', { quarantineSeq, channel: 'dicom' });
     await b.stop('quit');
     bodies.splice(bodies.indexOf(b), 1);
     const discards = (await readLogRecords(dataDir)).filter((record) => record['quarantineSeq'] === quarantineSeq && /discarded/.test(record.msg ?? ''));
@@ -132,11 +132,11 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
   });
 
   it('needs a clinical session: another connection without one is refused and nothing is journaled', async () => {
-    const { b, vault } = await openBody();
+    const { b } = await openBody();
     const imported = await call(b, 'dicom.importFiles', { files: [{ bytes: b64(part10File(instanceElements({ sopInstanceUid: `${UID}.3` }))) }] });
     const quarantineSeq = imported.results[0]!.seq!;
     const before = (await readJournal(b)).length;
-    const result = await b.router.dispatch('dicom.reprocess', { quarantineSeq, operator: vault.operatorId, raw: b64(Buffer.from('x')) }, { transport: 'in-process', connectionId: 'no-session' });
+    const result = await b.router.dispatch('dicom.reprocess', { quarantineSeq, raw: b64(Buffer.from('x')) }, { transport: 'in-process', connectionId: 'no-session' });
     expect(result).toMatchObject({ ok: false, error: { code: 'E_FORBIDDEN' } });
     expect(await readJournal(b)).toHaveLength(before);
   });

@@ -55,9 +55,10 @@ describe('streamReprocess', () => {
   it('sends the opened instance chunk by chunk, byte for byte, and answers the act', async () => {
     const plaintext = new Uint8Array(20 * 1024 * 1024 + 333).map((_, i) => (i * 31) & 0xff);
     const { api, calls, received } = fakeApi(await sealed(plaintext));
-    const answer = await streamReprocess(api, opener, 'ab'.repeat(32), 17, 'op-1');
+    const answer = await streamReprocess(api, opener, 'ab'.repeat(32), 17);
     expect(answer).toEqual({ resolved: true, result: { outcome: 'stored', seq: 40 } });
-    expect(calls[0]).toEqual({ method: 'begin', reprocess: { quarantineSeq: 17, operator: 'op-1' } });
+    // Nobody named: the body journals the act as the session's operator.
+    expect(calls[0]).toEqual({ method: 'begin', reprocess: { quarantineSeq: 17 } });
     const appends = calls.filter((call) => call.method === 'append');
     expect(appends).toHaveLength(41);
     expect(appends.map((call) => call.last)).toEqual([...Array<boolean>(40).fill(false), true]);
@@ -70,7 +71,7 @@ describe('streamReprocess', () => {
     const object = await sealed(new Uint8Array(3 * 1024 * 1024).fill(7));
     object[object.length - 100]! ^= 0x01;
     const { api, calls } = fakeApi(object);
-    await expect(streamReprocess(api, opener, 'ab'.repeat(32), 17, null)).rejects.toThrow();
+    await expect(streamReprocess(api, opener, 'ab'.repeat(32), 17)).rejects.toThrow();
     expect(calls.filter((call) => call.method === 'append' && call.last === true)).toHaveLength(0);
     expect(calls.at(-1)).toEqual({ method: 'abort' });
   });
