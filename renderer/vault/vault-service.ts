@@ -182,6 +182,11 @@ export interface JournalIssues {
   readonly problems: number;
   /** Mind events without a valid authenticator after the vault's first marker: possible forgeries. */
   readonly rejected: number;
+  /**
+   * Messages whose identifiers named two different charts (patient-filing.ts): each was filed on the
+   * chart of its first such identifier and the charts were not merged. Absent: none.
+   */
+  readonly identityConflicts?: number;
 }
 
 /** Who may read journalIssues(): the roles that answer for the vault's integrity. */

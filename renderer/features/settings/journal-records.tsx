@@ -20,6 +20,27 @@ export function JournalRecords() {
   return <JournalRecordsBlock />;
 }
 
+/**
+ * Messages whose PID-3 named identifiers two different charts held (issue 11, patient safety): each
+ * was filed on the chart of its first such identifier, and the charts were not merged, since one
+ * message is no proof that two patients are one (an ADT^A40 merge is).
+ */
+function IdentityConflicts({ count }: { count: number }) {
+  const messages = count === 1 ? '1 message named identifiers held by two different patients' : `${numberFormat.format(count)} messages named identifiers held by two different patients`;
+  return (
+    <div className="note note--warn journal-issues">
+      <p>
+        <strong>{messages}.</strong>
+      </p>
+      <p>
+        Each was filed on the patient of the first such identifier in the message; the two patients were not merged.
+        Check both charts with the sending system: if they are one person, merge them there (ADT^A40); if not, the
+        sender has mixed up two patients’ identifiers.
+      </p>
+    </div>
+  );
+}
+
 function JournalRecordsBlock() {
   const vault = useVault();
   const headingId = useId();
@@ -51,7 +72,7 @@ function JournalRecordsBlock() {
     <div className="settings-block" role="group" aria-labelledby={headingId}>
       <h3 id={headingId}>Journal records</h3>
       {issues === null && error === null && <p className="muted">Checking the journal records…</p>}
-      {issues !== null && issues.problems === 0 && issues.rejected === 0 && <p className="muted">Every journal record was applied.</p>}
+      {issues !== null && issues.problems === 0 && issues.rejected === 0 && (issues.identityConflicts ?? 0) === 0 && <p className="muted">Every journal record was applied.</p>}
       {issues !== null && (issues.problems > 0 || issues.rejected > 0) && (
         <div className="note note--warn journal-issues">
           <p>
@@ -71,6 +92,7 @@ function JournalRecordsBlock() {
           </p>
         </div>
       )}
+      {issues !== null && (issues.identityConflicts ?? 0) > 0 && <IdentityConflicts count={issues.identityConflicts ?? 0} />}
       <ActionError error={error} />
     </div>
   );

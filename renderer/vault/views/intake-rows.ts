@@ -5,7 +5,8 @@ import type { ChartRecord, ViewRecord } from '../vault-service';
 import { pseudonym } from '../vault-crypto';
 import { encryptField } from '../../../shared/crypto/field-cipher';
 import { patientSubject } from '../../ledger/ledger-details';
-import type { DirectoryName, DirectoryRow, MergeRow, PatientRowStored, RecordRowStored } from './vault-db';
+import type { AliasRow, DirectoryName, DirectoryRow, MergeRow, PatientRowStored, RecordRowStored } from './vault-db';
+import type { Filing } from './patient-filing';
 import type { TokenCache } from './token-cache';
 
 /**
@@ -14,8 +15,10 @@ import type { TokenCache } from './token-cache';
  * encryption happen here, BEFORE the write transaction (journal-replay.ts writes them).
  *
  * Ids are deterministic, so every replay writes the same rows:
- *   patient  22 characters of pseudonym("view-patient", [authority, value]) of the primary
- *            identifier: an HMAC under the ledger key, which reveals nothing without the key
+ *   patient  22 characters of pseudonym("view-patient", [authority, value]) of the identifier
+ *            that opened the chart (an HMAC under the ledger key, which reveals nothing without
+ *            the key); a later message naming any identifier the chart holds is filed on it
+ *            (patient-filing.ts), whatever its first identifier
  *   message  <patientId>.<journal seq, base 36, 8 digits>
  *   record   <message id>.<index in the message>   (what RecordRow.recordId carries): clinical
  *            records first, then the extended ones (reports, orders…) numbered on after them
@@ -86,13 +89,19 @@ export interface IntakeRows {
    * patient row's `enc`.
    */
   readonly demographics: Patient;
+  /** Identifiers the chart holds from this message on (patient-filing.ts). */
+  readonly aliases?: readonly AliasRow[];
+  /** The message named identifiers of two charts (filed on the first: patient-filing.ts). */
+  readonly identityConflict?: boolean;
 }
 
 const ID_LENGTH = 22;
 
 /**
- * The patient's view id. With `memo` (the session's TokenCache), each identifier's HMAC is
- * computed once per session: a patient has many messages, and the replay meets each of them.
+ * The view id of a chart opened by this patient's first identifier (a message is filed on the chart
+ * that holds any of its identifiers: patient-filing.ts decides, in the replay). With `memo` (the
+ * session's TokenCache), each identifier's HMAC is computed once per session: a patient has many
+ * messages, and the replay meets each of them.
  */
 export async function patientIdOf(ledgerKey: CryptoKey, patient: Patient, memo?: TokenCache): Promise<string> {
   return identifierPseudonym(ledgerKey, patient.identifiers[0]!, memo);
@@ -216,6 +225,8 @@ export interface IntakeInput {
   readonly intake: NormalizedIntake;
   /** From the sealed metadata (IntakeMeta.receivedAt), else the journal record's time. */
   readonly receivedAt?: string;
+  /** The chart it is filed on (patient-filing.ts); absent: the chart of its first identifier. */
+  readonly filing?: Filing;
 }
 
 /** The extended records a patient page shows (everything but merges), in message order. */
@@ -223,13 +234,24 @@ export function chartRecordsOf(intake: NormalizedIntake): ChartRecord[] {
   return (intake.extendedRecords ?? []).filter((record): record is ChartRecord => record.type !== 'merge');
 }
 
-/** merged → survivor pairs of a message's merge records (ids of every merged identifier). */
-async function mergeRowsOf(ledgerKey: CryptoKey, intake: NormalizedIntake, seq: number, memo: TokenCache): Promise<MergeRow[]> {
+/** The identifiers a message's merge records name: each record's first survivor identifier, then its merged ones. */
+export function mergeIdentifiersOf(intake: NormalizedIntake): PatientIdentifier[] {
+  return (intake.extendedRecords ?? []).flatMap((record) => (record.type === 'merge' ? [record.survivor[0]!, ...record.merged] : []));
+}
+
+/**
+ * merged → survivor pairs of a message's merge records (ids of every merged identifier). With a
+ * filing, each identifier names the chart that holds it (Filing.looked, in mergeIdentifiersOf's order).
+ */
+async function mergeRowsOf(ledgerKey: CryptoKey, intake: NormalizedIntake, seq: number, memo: TokenCache, filing?: Filing): Promise<MergeRow[]> {
   const rows: MergeRow[] = [];
+  let looked = 0;
+  const chartOf = (identifier: PatientIdentifier) => (filing === undefined ? identifierPseudonym(ledgerKey, identifier, memo) : Promise.resolve(filing.looked[looked++]!));
   for (const record of intake.extendedRecords ?? []) {
     if (record.type !== 'merge') continue;
-    const survivor = await identifierPseudonym(ledgerKey, record.survivor[0]!, memo);
-    const merged = await Promise.all(record.merged.map((identifier) => identifierPseudonym(ledgerKey, identifier, memo)));
+    const survivor = await chartOf(record.survivor[0]!);
+    const merged: string[] = [];
+    for (const identifier of record.merged) merged.push(await chartOf(identifier));
     for (const id of new Set(merged)) if (id !== survivor) rows.push({ merged: id, survivor, seq });
   }
   return rows;
@@ -256,11 +278,11 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
   const header = intake.channel === 'dicom';
   const text = patientText(intake.patient);
   const [patientId, patientTokens, identifierPrefixes, recordTokens, merges, headerTokens] = await Promise.all([
-    patientIdOf(keys.ledgerKey, intake.patient, tokens),
+    input.filing?.patientId ?? patientIdOf(keys.ledgerKey, intake.patient, tokens),
     tokens.tokensOf(header ? { other: text.other } : text),
     tokens.identifierPrefixTokens(intake.patient.identifiers.map((identifier) => identifier.value)),
     Promise.all([...intake.records, ...extended].map((record) => tokens.tokensOf(recordText(record)))),
-    mergeRowsOf(keys.ledgerKey, intake, seq, tokens),
+    mergeRowsOf(keys.ledgerKey, intake, seq, tokens, input.filing),
     header ? Promise.all([tokens.tokensOf({ names: text.names }), tokens.tokensOf({ dates: text.dates })]).then(([name, birthDate]) => ({ name, birthDate })) : undefined,
   ]);
   const messageId = messageRowId(patientId, seq);
@@ -280,5 +302,7 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
     directory: { id: subject, kind: 'patient', patientId, name: nameEnc },
     ...(merges.length === 0 ? {} : { merges }),
     demographics: intake.patient,
+    ...(input.filing === undefined || input.filing.aliases.length === 0 ? {} : { aliases: input.filing.aliases }),
+    ...(input.filing?.conflict === true ? { identityConflict: true } : {}),
   };
 }

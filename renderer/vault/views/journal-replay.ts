@@ -9,10 +9,11 @@ import type { IntakeRows, RowKeys } from './intake-rows';
 import { JOURNAL_READ_PART, readLimitAfter } from './journal-reads';
 import type { JournalProjector, ProjectorPage, ProjectorStep } from './projectors/journal-projector';
 import { PatientPage } from './projectors/patient-projector';
+import { PatientFiling } from './patient-filing';
 import { DEFAULT_PROJECTORS, type ProjectorRegistry } from './projectors/projector-registry';
 import { mapInSlices, TaskSlicer } from './task-slices';
 import type { TokenCache } from './token-cache';
-import { CURSOR_KEY, readCursor, type VaultDb } from './vault-db';
+import { CURSOR_KEY, IDENTITY_CONFLICTS_KEY, readCursor, type VaultDb } from './vault-db';
 
 /**
  * Journal → views (design §2). Reads the journal from the stored cursor in pages of up to 512
@@ -117,6 +118,7 @@ class Page {
     private readonly context: ReplayContext,
     private readonly registry: ProjectorRegistry,
     private readonly window: EventAuthWindow,
+    private readonly filing: PatientFiling,
   ) {}
 
   async decode(record: JournalRecord): Promise<Decoded> {
@@ -139,7 +141,7 @@ class Page {
     for (const projector of projectors) {
       let part = this.parts.get(projector);
       if (part === undefined) {
-        part = projector.startPage({ keys: this.context.keys, tokens: this.context.tokens });
+        part = projector.startPage({ keys: this.context.keys, tokens: this.context.tokens, filing: this.filing });
         this.parts.set(projector, part);
       }
       steps.push(await part.decode(record, meta));
@@ -161,6 +163,7 @@ class Page {
     const counts = { problems: this.problems, rejected: this.rejected, eventAuthFrom: this.markerSeq };
     for (const part of this.parts.values()) await part.prepare?.(db);
     await writePage(db, this.registry, [...this.parts.values()], counts, cursor, chunk);
+    this.filing.committed(cursor);
   }
 }
 
@@ -209,12 +212,13 @@ export async function readEventAuthFrom(db: VaultDb): Promise<number | null> {
   return typeof row?.value === 'number' ? row.value : null;
 }
 
-/** The replay's problem and rejection counts so far (absent rows: none). */
-export async function readReplayCounts(db: VaultDb): Promise<{ problems: number; rejected: number }> {
-  const [problems, rejected] = await Promise.all([db.meta.get(PROBLEMS_KEY), db.meta.get(REJECTED_KEY)]);
+/** The replay's problem, rejection and identity conflict counts so far (absent rows: none). */
+export async function readReplayCounts(db: VaultDb): Promise<{ problems: number; rejected: number; identityConflicts: number }> {
+  const [problems, rejected, conflicts] = await Promise.all([db.meta.get(PROBLEMS_KEY), db.meta.get(REJECTED_KEY), db.meta.get(IDENTITY_CONFLICTS_KEY)]);
   return {
     problems: typeof problems?.value === 'number' ? problems.value : 0,
     rejected: typeof rejected?.value === 'number' ? rejected.value : 0,
+    identityConflicts: typeof conflicts?.value === 'number' ? conflicts.value : 0,
   };
 }
 
@@ -288,6 +292,8 @@ export async function replayJournal(context: ReplayContext, onProgress?: (progre
   const registry = context.projectors ?? DEFAULT_PROJECTORS;
   let cursor = await readCursor(context.db);
   const window = new EventAuthWindow(await readEventAuthFrom(context.db));
+  // One per replay: it holds what pages decoded ahead of their writes decided (patient-filing.ts).
+  const filing = new PatientFiling(context.db, context.keys.ledgerKey, context.tokens);
   let applied = 0;
   let readFrom = cursor;
   let ended = false;
@@ -300,7 +306,7 @@ export async function replayJournal(context: ReplayContext, onProgress?: (progre
         done = false;
         return null;
       }
-      const page = new Page(context, registry, window);
+      const page = new Page(context, registry, window, filing);
       const read = await readPage(context, page, readFrom, slicer);
       readFrom = read.next;
       ended = read.end;

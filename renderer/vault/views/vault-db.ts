@@ -102,6 +102,18 @@ export interface MergeRow {
 }
 
 /**
+ * An identifier a chart holds (patient-filing.ts, issue 11): the identifier's keyed pseudonym
+ * (authority + value, intake-rows.ts identifierPseudonym) → the chart's view id. A message naming
+ * any identifier a chart holds is filed on that chart, in whatever order PID-3 lists them.
+ */
+export interface AliasRow {
+  readonly id: string;
+  readonly patientId: string;
+  /** The journal seq of the message that gave the chart this identifier. */
+  readonly seq: number;
+}
+
+/**
  * A quarantined input (journal kind `intake.quarantine`). Plaintext: seq, receive time, channel,
  * object id and status; everything the body said about it (reason, sender, control id, ACK codes…)
  * is in `enc` (an IntakeQuarantine), since a reason may quote what it could not read.
@@ -240,6 +252,8 @@ export interface VaultViewTables {
   /** The signed ledger's entries by seq (renderer/ledger/ledger-rows.ts), from `ledger.entry` records. */
   readonly ledger: Table<LedgerRow, number>;
   readonly merges: Table<MergeRow, string>;
+  /** Which chart holds which identifier (patient-filing.ts). */
+  readonly aliases: Table<AliasRow, string>;
   readonly quarantine: Table<QuarantineRowStored, number>;
   readonly directory: Table<DirectoryRow, string>;
   /** The message browser: every HL7 message stored or quarantined, by journal seq (message-log.ts). */
@@ -310,6 +324,11 @@ export interface IndexedDbDeps {
  *   version(14): `incomingQueries`, `queryOutcomes`, `myQueries` and `queryAnswers` (the research
  *               search, issue 14: research-rows.ts). The cursor goes back to 0, so the next sync
  *               fills them from the relay messages and the `query.*` events.
+ *   version(23): `aliases` (which chart holds which identifier, issue 11: patient-filing.ts). A
+ *               message is filed on the chart that holds any of its identifiers, not only on the
+ *               chart of its first one: rows filed under a second chart of the same person must go,
+ *               so the patient rows, records, postings, merges, imaging rows and the patients'
+ *               directory rows are rebuilt from the journal.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -327,7 +346,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 22;
+export const VIEW_SCHEMA_VERSION = 23;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -423,6 +442,15 @@ function defineSchema(db: Dexie): void {
       await replayFromStart(tx, ['postings', 'patients', 'studies'], ['problems', 'rejected']);
       await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
     });
+  // A message is filed on the chart holding any of its identifiers (issue 11, patient safety): the
+  // rows a second chart of the same person holds go, and the replay files them again.
+  db.version(23)
+    .stores({ aliases: 'id, patientId' })
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients', 'records', 'merges', 'studies', 'series', 'instances'], ['problems', 'rejected', IDENTITY_CONFLICTS_KEY]);
+      await tx.table('directory').filter((row: DirectoryRow) => row.kind === 'patient').delete();
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
 }
 
 /**
@@ -465,6 +493,11 @@ export async function deleteVaultDb(vaultId: string, deps: IndexedDbDeps = {}): 
 }
 
 export const CURSOR_KEY = 'cursor';
+/**
+ * Messages whose identifiers named two charts (patient-filing.ts: filed on the first, not merged):
+ * a count the patient projector adds to per page, forgotten like `problems` when the cursor goes to 0.
+ */
+export const IDENTITY_CONFLICTS_KEY = 'identityConflicts';
 /**
  * The highest posting chunk ever written (absent: none, in a database created at version 16 or
  * later). A page whose chunk lies above it writes its posting rows without reading them first: no

@@ -140,7 +140,7 @@ describe('journalIssues: what the views could not apply', () => {
 
   it('counts unreadable and rejected records after a sync, tells the listeners when indexing settles, and a rebuild counts the same', async () => {
     const { vault, body, patientId } = await vaultWithPatients();
-    expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 0 });
+    expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 0, identityConflicts: 0 });
 
     appendUnreadable(body);
     await forgeAccess(body, patientId);
@@ -152,18 +152,18 @@ describe('journalIssues: what the views could not apply', () => {
     // views busy already: its automatic replay may still be waiting for its turn, view-indexing.ts.)
     expect(busyAtNotice.length).toBeGreaterThan(0);
     expect(busyAtNotice.at(-1)).toBe(false);
-    expect(await vault.journalIssues()).toEqual({ problems: 1, rejected: 1 });
+    expect(await vault.journalIssues()).toEqual({ problems: 1, rejected: 1, identityConflicts: 0 });
 
     await vault.rebuildIndex();
-    expect(await vault.journalIssues()).toEqual({ problems: 1, rejected: 1 });
+    expect(await vault.journalIssues()).toEqual({ problems: 1, rejected: 1, identityConflicts: 0 });
   });
 
   it('answers after the replays already queued, so a forgery appended just before is counted', async () => {
     const { vault, body, patientId } = await vaultWithPatients();
     await forgeAccess(body, patientId); // the append schedules a sync; the answer waits for it
-    expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 1 });
+    expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 1, identityConflicts: 0 });
     const rebuilding = vault.rebuildIndex();
-    expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 1 });
+    expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 1, identityConflicts: 0 });
     await rebuilding;
   });
 

@@ -4,7 +4,7 @@ import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import { encryptMany } from '../../vault-crypto';
 import { imagingId, instancePayloadOf, studyUidKey, seriesPayloadOf, studyPayloadOf, studyText, type InstanceRowStored, type SeriesRowStored, type StudyRowStored, withCopies } from '../imaging-rows';
-import { patientIdOf } from '../intake-rows';
+import { filedPatientId } from '../patient-filing';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
 
 /** The DICOM channel's kind of accepted intake. */
@@ -90,7 +90,7 @@ async function entryOf(context: ProjectorContext, record: JournalRecord, meta: I
   const dicom = normalized.dicom!;
   const { ledgerKey, viewKey } = context.keys;
   // Keyed by patient and UID: an instance naming another Patient ID never moves a study filed before.
-  const patientId = await patientIdOf(ledgerKey, normalized.patient, context.tokens);
+  const patientId = await filedPatientId(context, record.seq, normalized);
   const [studyId, seriesId, instanceId, uid] = await Promise.all([
     imagingId(ledgerKey, 'study', patientId, dicom.studyInstanceUid),
     imagingId(ledgerKey, 'series', patientId, dicom.seriesInstanceUid),

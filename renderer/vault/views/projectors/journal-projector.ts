@@ -1,6 +1,7 @@
 import type { Table } from 'dexie';
 import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
 import type { RowKeys } from '../intake-rows';
+import type { PatientFiling } from '../patient-filing';
 import type { TokenCache } from '../token-cache';
 import type { VaultDb } from '../vault-db';
 
@@ -30,6 +31,12 @@ export interface ProjectorContext {
   /** With the node's message key pair where the session holds it (relay messages are opened with it). */
   readonly keys: RowKeys & { readonly messageKeyPair?: { readonly privateKey: CryptoKey } };
   readonly tokens: TokenCache;
+  /**
+   * The replay's chart filing (patient-filing.ts): which chart a message naming a patient is filed
+   * on. Every projector that files rows under a patient asks it, once the meta fits its schema.
+   * Absent (projectors driven without a replay): the chart of the message's first identifier.
+   */
+  readonly filing?: PatientFiling;
 }
 
 export interface ProjectorPage {

@@ -3,7 +3,7 @@ import { IntakeMetaSchema, QuarantineMetaSchema, QuarantineResolutionMetaSchema,
 import { MIND_KINDS, QUARANTINE_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import { decryptMany, encryptMany } from '../../vault-crypto';
-import { patientIdOf } from '../intake-rows';
+import { filedPatientId } from '../patient-filing';
 import {
   addToMessageCount,
   MESSAGE_FACETS_KEY,
@@ -154,7 +154,7 @@ async function acceptedEntry(context: ProjectorContext, record: JournalRecord, m
     records: normalized.records.length + (normalized.extendedRecords?.length ?? 0),
   };
   const [patientId, control, senderToken, typeToken, enc] = await Promise.all([
-    patientIdOf(context.keys.ledgerKey, normalized.patient, context.tokens),
+    filedPatientId(context, record.seq, normalized),
     tokenOf(context, 'control', normalized.messageId),
     tokenOf(context, 'sender', sender),
     tokenOf(context, 'type', type),

@@ -9,8 +9,9 @@ import type { TokenCache } from '../token-cache';
 import { addToMessageCount } from '../message-log';
 import { encryptField } from '../../../../shared/crypto/field-cipher';
 import { fillDemographics, mergeDemographics } from '../patient-demographics';
+import { fileIntake } from '../patient-filing';
 import { putInParts } from '../put-in-parts';
-import { POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type DirectoryName, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
+import { IDENTITY_CONFLICTS_KEY, POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type AliasRow, type DirectoryName, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorPage } from './journal-projector';
 
 /**
@@ -38,16 +39,22 @@ export const patientProjector: JournalProjector = {
         if (record.kind === MIND_KINDS.erasure) {
           const parsed = ErasureMetaSchema.safeParse(meta);
           if (!parsed.success) return 'problem';
+          // Decided as decoded, in journal order: the messages after it no longer find the erased
+          // chart by its identifiers (a new admission opens a chart anew, as a rebuild would).
+          context.filing?.forget(parsed.data.patientId, record.seq);
           return { apply: () => page.erase(parsed.data.patientId) };
         }
         const parsed = IntakeMetaSchema.safeParse(meta);
         if (!parsed.success) return 'problem';
+        const { normalized } = parsed.data;
+        const filing = context.filing === undefined ? undefined : await fileIntake(context.filing, record.seq, normalized);
         const rows = await buildIntakeRows(context.keys, context.tokens, {
           seq: record.seq,
           kind: record.kind,
           objects: record.objects,
           intake: parsed.data.normalized,
           receivedAt: parsed.data.receivedAt ?? record.at,
+          ...(filing === undefined ? {} : { filing }),
         });
         return { apply: () => page.add(rows) };
       },
@@ -67,6 +74,10 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   private readonly encrypted = new Map<string, Uint8Array>();
   private readonly records = new Map<string, RecordRowStored>();
   private readonly merges = new Map<string, MergeRow>();
+  /** Identifiers charts hold from this page on (patient-filing.ts). */
+  private readonly aliases = new Map<string, AliasRow>();
+  /** Messages of the page whose identifiers named two charts. */
+  private identityConflicts = 0;
   private readonly directory = new Map<string, DirectoryRow>();
   private readonly erased = new Set<string>();
   /** Per patient, the demographics its messages in this page gave, in journal order (`header`: a DICOM instance's). */
@@ -86,7 +97,9 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     private readonly tokens?: TokenCache,
   ) {}
 
-  add({ patient, message, merges, directory, demographics }: IntakeRows): void {
+  add({ patient, message, merges, directory, demographics, aliases, identityConflict }: IntakeRows): void {
+    for (const alias of aliases ?? []) this.aliases.set(alias.id, alias);
+    if (identityConflict === true) this.identityConflicts++;
     // A modality's header is not a registration (QA explore-12 D0b): it fills gaps, it never renames.
     const header = message.kind === DICOM_KIND;
     if (!header) {
@@ -116,6 +129,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     this.directoryOfHeader.delete(patientId);
     for (const id of [...this.records.keys()]) if (patientOfRecordId(id) === patientId) this.records.delete(id);
     for (const [id, row] of [...this.directory]) if (row.patientId === patientId) this.directory.delete(id);
+    for (const [id, row] of [...this.aliases]) if (row.patientId === patientId) this.aliases.delete(id);
   }
 
   /**
@@ -286,6 +300,11 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     await putInParts(db.records, [...this.records.values()]);
     await putInParts(db.merges, [...this.merges.values()]);
     await putInParts(db.directory, [...this.directory.values()]);
+    await putInParts(db.aliases, [...this.aliases.values()]);
+    if (this.identityConflicts > 0) {
+      const row = await db.meta.get(IDENTITY_CONFLICTS_KEY);
+      await db.meta.put({ key: IDENTITY_CONFLICTS_KEY, value: (typeof row?.value === 'number' ? row.value : 0) + this.identityConflicts });
+    }
   }
 }
 
@@ -331,6 +350,8 @@ export async function deletePatientRows(db: VaultDb, patientId: string): Promise
   await db.patients.delete(patientId);
   await recordsOfPatient(db, patientId).delete();
   await db.directory.where('patientId').equals(patientId).delete();
+  // The identifiers the chart held: a later message naming one opens a chart anew.
+  await db.aliases.where('patientId').equals(patientId).delete();
   // The message browser's rows of the patient's messages (their journal records become tombstones).
   await addToMessageCount(db, -(await db.messages.where('[patientId+seq]').between([patientId, 0], [patientId, Infinity]).delete()));
   // Research consent records: an erased patient is never counted again.
@@ -339,7 +360,7 @@ export async function deletePatientRows(db: VaultDb, patientId: string): Promise
 
 /** The erasing transaction's tables. */
 export function patientTables(db: VaultDb) {
-  return [db.patients, db.records, db.postings, db.directory, db.messages, db.meta, db.consents];
+  return [db.patients, db.records, db.postings, db.directory, db.messages, db.meta, db.consents, db.aliases];
 }
 
 function patientTablesWithMerges(db: VaultDb) {

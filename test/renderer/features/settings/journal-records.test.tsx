@@ -54,6 +54,23 @@ describe('Settings › Data › Journal records', () => {
     expect(within(block).getByText(/0 journal records were skipped as unreadable/)).toBeTruthy();
   });
 
+  // Issue 11 (patient safety): a message whose identifiers named two charts was filed on the first, not merged.
+  it('says how many messages named identifiers of two patients, where they were filed and that nothing was merged', async () => {
+    const { data } = await openData('admin', { problems: 0, rejected: 0, identityConflicts: 2 });
+    const block = within(data).getByRole('group', { name: 'Journal records' });
+    const note = await waitFor(() => {
+      const found = block.querySelector('.note--warn');
+      expect(found).not.toBeNull();
+      return found as HTMLElement;
+    });
+    const text = note.textContent ?? '';
+    expect(text).toContain('2 messages named identifiers held by two different patients');
+    expect(text).toContain('filed on the patient of the first such identifier');
+    expect(text).toContain('not merged');
+    expect(text).not.toContain('skipped as unreadable');
+    expect(within(block).queryByText(APPLIED)).toBeNull();
+  });
+
   it('is shown to auditors as well', async () => {
     const { data } = await openData('auditor', { problems: 1, rejected: 0 });
     const block = within(data).getByRole('group', { name: 'Journal records' });
