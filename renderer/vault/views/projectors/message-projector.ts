@@ -33,7 +33,8 @@ interface Entry {
 
 /**
  * The message browser's rows (message-log.ts): `intake.hl7` → an accepted message (status
- * accepted, not-mapped or conflict); `intake.quarantine` → a rejected or held input;
+ * accepted, not-mapped or conflict); `intake.quarantine` of an HL7 channel → a rejected or held
+ * message (a DICOM instance or device report in quarantine is no HL7 message: no row);
  * `intake.reprocessed` / `intake.discarded` → that input's status (a reprocess that did not store
  * every message leaves it as it was); `erasure.patient` → the patient's messages go (their
  * records became tombstones). The senders and message types seen are kept, encrypted, in meta
@@ -48,6 +49,8 @@ export const messageProjector: JournalProjector = {
     /** Status changes of rows written by earlier pages. */
     const updates = new Map<number, MessageStatus>();
     const erased = new Set<string>();
+    /** Quarantined inputs of other channels: no row of theirs may stay. */
+    const notHl7 = new Set<number>();
     /** The senders and types seen, when this page adds to them: encrypted in prepare(), written in write(). */
     let facets: Uint8Array | null = null;
 
@@ -79,6 +82,16 @@ export const messageProjector: JournalProjector = {
         if (record.kind === QUARANTINE_KINDS.quarantined) {
           const parsed = QuarantineMetaSchema.safeParse(meta);
           if (!parsed.success) return 'problem';
+          if (!isHl7Channel(parsed.data.quarantine.channel)) {
+            // A DICOM instance or device report: not an HL7 message (the quarantine lists it). A
+            // row a view built before this kept goes when the journal is replayed from the start.
+            return {
+              apply: () => {
+                rows.delete(record.seq);
+                notHl7.add(record.seq);
+              },
+            };
+          }
           const entry = await quarantinedEntry(context, record, parsed.data);
           return { apply: () => rows.set(record.seq, entry) };
         }
@@ -108,6 +121,13 @@ export const messageProjector: JournalProjector = {
       async write(db) {
         let delta = 0;
         for (const patientId of erased) delta -= await db.messages.where('[patientId+seq]').between([patientId, 0], [patientId, Infinity]).delete();
+        if (notHl7.size > 0) {
+          const listed = (await db.messages.bulkGet([...notHl7])).filter((row) => row !== undefined).length;
+          if (listed > 0) {
+            await db.messages.bulkDelete([...notHl7]);
+            delta -= listed;
+          }
+        }
         if (rows.size > 0) {
           // Rows already there (a page replayed after a cursor reset) are put again, not counted again.
           const before = await db.messages.bulkGet([...rows.keys()]);
@@ -192,6 +212,11 @@ async function quarantinedEntry(context: ProjectorContext, record: JournalRecord
   ]);
   const status: MessageStatus = q.disposition === 'held' ? 'held' : 'rejected';
   return { row: { seq: record.seq, at: record.at, status, control, sender: senderToken, type: typeToken, patientId: '', enc }, sender, type };
+}
+
+/** Whether a quarantined input came in through an HL7 channel (or the demo's HL7 messages): the browser lists HL7 only. */
+function isHl7Channel(channel: string): boolean {
+  return channel.startsWith('hl7') || channel === 'demo';
 }
 
 /** A field's blind token ('' for an empty value: nothing to find it by); control ids are unique, so not memoized. */
