@@ -61,7 +61,7 @@ export function MessageHeads() {
  * table of fixed columns (fit-table) a type or control id longer than its column is cut with an
  * ellipsis, whole in its title.
  */
-export function MessageCells({ message }: { message: MessageSummary | null }) {
+export function MessageCells({ message, answer = null }: { message: MessageSummary | null; answer?: string | null }) {
   const type = message?.messageType ?? '';
   return (
     <>
@@ -69,7 +69,7 @@ export function MessageCells({ message }: { message: MessageSummary | null }) {
         {type}
       </td>
       <td>{message?.controlId === undefined ? '' : <code title={message.controlId}>{message.controlId}</code>}</td>
-      <td>{message === null ? '' : <AckCodes acks={message.acks} />}</td>
+      <td>{message === null ? '' : answer !== null ? <span className="muted">{answer}</span> : <AckCodes acks={message.acks} />}</td>
     </>
   );
 }
@@ -99,15 +99,16 @@ export function OutcomeCells({ flags, reason }: { flags: readonly string[]; reas
 }
 
 /**
- * Text that wraps at spaces only: a word with a hyphen ("UTF-8", "MSH-12") is kept whole, where a
- * browser would otherwise break after the hyphen in a narrow cell (issue 11, 1,000 px). A very
+ * Text that wraps at spaces only: a word with a hyphen ("UTF-8", "MSH-12") or a DICOM tag
+ * ("(7FE0,0010)") is kept whole, where a browser would otherwise break after the hyphen or the
+ * comma in a narrow cell (issue 11, 1,000 px). A very
  * long token stays breakable so it cannot widen the table past the window.
  */
 export function WholeWords({ text }: { text: string }) {
   return (
     <>
       {text.split(/(\s+)/).map((part, index) =>
-        part.includes('-') && part.length <= WHOLE_WORD_MAX ? (
+        (part.includes('-') || DICOM_TAG.test(part)) && part.length <= WHOLE_WORD_MAX ? (
           <span key={index} className="whole-word">
             {part}
           </span>
@@ -119,6 +120,8 @@ export function WholeWords({ text }: { text: string }) {
   );
 }
 const WHOLE_WORD_MAX = 32;
+/** A DICOM tag, "(7FE0,0010)": a browser would break it after the comma (issue 12 tester, 1,000 px). */
+const DICOM_TAG = /\([0-9A-Fa-fx]{4},[0-9A-Fa-fx]{4}\)/;
 
 /** The charset to read messages with when MSH-18 is empty ('' = the listener's default). */
 export function CharsetOverrideField({ id, value, onChange }: { id: string; value: '' | Hl7Charset; onChange: (charset: '' | Hl7Charset) => void }) {

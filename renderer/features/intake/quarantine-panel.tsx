@@ -38,6 +38,22 @@ export function reprocessable(entry: Pick<QuarantineEntry, 'channel'>): boolean 
   return reprocessesAsHl7(entry) || entry.channel === 'dicom';
 }
 
+/**
+ * What a quarantined input that is not HL7 was answered, in the ACK column (null for HL7: its ACK
+ * codes). A DICOM C-STORE (source `AE@address`) got Cannot Understand (C000) when rejected and
+ * Success when held (dicom-intake.ts); an imported or reprocessed instance and a device report got
+ * no HL7 acknowledgment, and "None asked for" is HL7's wording.
+ */
+export function answerWords(entry: Pick<QuarantineEntry, 'channel' | 'detail'>): string | null {
+  if (reprocessesAsHl7(entry)) return null;
+  if (entry.channel !== 'dicom') return 'Not HL7: no ACK';
+  const source = entry.detail.source ?? '';
+  if (/^reprocess of record \d+$/.test(source)) return 'None (reprocessed)';
+  if (/^file \d+ of \d+$/.test(source) || source === 'a large file imported') return 'None (imported from a file)';
+  if (source.includes('@')) return entry.detail.disposition === 'held' ? '0000 Success (held)' : 'C000 Cannot understand';
+  return 'Not recorded';
+}
+
 export function senderOf(entry: QuarantineEntry): string {
   return senderParts(entry).join(' | ');
 }
@@ -212,7 +228,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                     <WholeWords text={entry.detail.reason} />
                   </th>
                   <SenderCell entry={entry} />
-                  <MessageCells message={{ messageType: entry.detail.messageType, controlId: entry.detail.messageId, acks: entry.detail.acks }} />
+                  <MessageCells message={{ messageType: entry.detail.messageType, controlId: entry.detail.messageId, acks: entry.detail.acks }} answer={answerWords(entry)} />
                   <td className="cell-words">{statusWords(entry)}</td>
                   <td>
                     <div className="quarantine__actions">

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { actDialogWords, dicomResultText, filedEveryMessage, hl7ResultSentence, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { actDialogWords, answerWords, dicomResultText, filedEveryMessage, hl7ResultSentence, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
+import { WholeWords } from '../../../../renderer/features/intake/message-parts';
 import type { QuarantineEntry } from '../../../../renderer/vault/vault-service';
 import type { IntakeMessageResult } from '../../../../shared/ipc/intake-contract';
 
@@ -62,5 +64,28 @@ describe('quarantine dialogs in the words of the channel (QA round 4 D8b)', () =
       'Reprocessed, but the same bytes are in the quarantine already (this entry or another), so nothing was stored: the entry stays in quarantine. The instance has no Patient ID (0010,0020): stored, not filed under a patient.',
     );
     expect(dicomResultText({ outcome: 'duplicate' })).toBe('Reprocessed: the same instance was stored before; nothing was stored again.');
+  });
+});
+
+describe('issue 11/12 tester: DICOM rows of the quarantine', () => {
+  const dicom = (disposition: 'rejected' | 'held', source: string) =>
+    ({ channel: 'dicom', detail: { type: 'quarantine', channel: 'dicom', disposition, reason: 'r', acks: [], source, messageType: 'DICOM', messageId: '1.2.3' } }) as unknown as QuarantineEntry;
+
+  it('#1: the answer column says the DIMSE status a C-STORE got, or that an import got none; never HL7 wording', () => {
+    expect(answerWords(dicom('rejected', 'CT_EAST@10.0.0.7'))).toBe('C000 Cannot understand');
+    expect(answerWords(dicom('held', 'CT_EAST@10.0.0.7'))).toBe('0000 Success (held)');
+    expect(answerWords(dicom('rejected', 'file 2 of 3'))).toBe('None (imported from a file)');
+    expect(answerWords(dicom('held', 'reprocess of record 12'))).toBe('None (reprocessed)');
+    expect(answerWords(dicom('rejected', 'a large file imported'))).toBe('None (imported from a file)');
+    const device = { channel: 'devices', detail: { type: 'quarantine', channel: 'devices', disposition: 'rejected', reason: 'r', acks: [], source: 'link' } } as unknown as QuarantineEntry;
+    expect(answerWords(device)).toBe('Not HL7: no ACK');
+    const hl7 = { channel: 'hl7-mllp', detail: { type: 'quarantine', channel: 'hl7-mllp', disposition: 'rejected', reason: 'r', acks: ['AR'] } } as unknown as QuarantineEntry;
+    expect(answerWords(hl7)).toBeNull();
+  });
+
+  it('#3: a DICOM tag in a reason is never broken inside ("(7FE0,001 0)" at 1,000 px)', () => {
+    const html = renderToStaticMarkup(<WholeWords text="The data set ends inside Pixel Data (7FE0,0010): cut at (0010,0020)." />);
+    expect(html).toContain('<span class="whole-word">(7FE0,0010):</span>');
+    expect(html).toContain('<span class="whole-word">(0010,0020).</span>');
   });
 });
