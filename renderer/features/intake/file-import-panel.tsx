@@ -61,37 +61,51 @@ export async function filesOfDrop(data: DataTransfer): Promise<File[]> {
   return [...data.files];
 }
 
+/**
+ * What an import did, in parts that add up to `messages` (issue 11 tester: a rejected message was
+ * counted both as quarantined and as not accepted): stored, duplicates (answered as before),
+ * quarantined (`rejected` of them answered with an error, the others held), and `errors`: not
+ * accepted and not quarantined either.
+ */
 export interface ImportSummary {
   readonly messages: number;
   readonly accepted: number;
   readonly duplicates: number;
   readonly quarantined: number;
+  /** Of the quarantined: answered with an error code (AR, AE…); the rest were held (AA). */
+  readonly rejected: number;
   readonly errors: number;
   readonly unreadFiles: number;
 }
 
 export function summarize(rows: readonly ImportRow[]): ImportSummary {
   const results = rows.flatMap((row) => (row.result === null ? [] : [row.result]));
+  const duplicates = results.filter((r) => r.duplicate === true);
+  const rest = results.filter((r) => r.duplicate !== true);
+  const quarantined = rest.filter((r) => r.quarantined === true);
+  const others = rest.filter((r) => r.quarantined !== true);
   return {
     messages: results.length,
-    accepted: results.filter((r) => r.ack === 'AA' && r.quarantined !== true && r.duplicate !== true).length,
-    duplicates: results.filter((r) => r.duplicate === true).length,
-    quarantined: results.filter((r) => r.quarantined === true).length,
-    errors: results.filter((r) => r.ack !== 'AA').length,
+    accepted: others.filter((r) => r.ack === 'AA').length,
+    duplicates: duplicates.length,
+    quarantined: quarantined.length,
+    rejected: quarantined.filter((r) => r.ack !== 'AA').length,
+    errors: others.filter((r) => r.ack !== 'AA').length,
     unreadFiles: rows.filter((row) => row.result === null).length,
   };
 }
 
-function summaryText(summary: ImportSummary): string {
+export function importSummaryText(summary: ImportSummary): string {
+  const held = summary.quarantined - summary.rejected;
+  const how = summary.quarantined === 0 ? '' : held === 0 ? ' (rejected)' : summary.rejected === 0 ? ' (held)' : ` (${count(summary.rejected)} rejected, ${count(held)} held)`;
   const parts = [
-    `${count(summary.messages)} ${summary.messages === 1 ? 'message' : 'messages'}`,
     `${count(summary.accepted)} stored`,
     `${count(summary.duplicates)} ${summary.duplicates === 1 ? 'duplicate' : 'duplicates'}`,
-    `${count(summary.quarantined)} quarantined`,
-    `${count(summary.errors)} not accepted`,
+    `${count(summary.quarantined)} quarantined${how}`,
+    ...(summary.errors === 0 ? [] : [`${count(summary.errors)} not accepted`]),
   ];
   const files = summary.unreadFiles === 0 ? '' : `; ${count(summary.unreadFiles)} ${summary.unreadFiles === 1 ? 'file' : 'files'} not imported`;
-  return `Import finished: ${parts.join(', ')}${files}.`;
+  return `Import finished: ${count(summary.messages)} ${summary.messages === 1 ? 'message' : 'messages'}: ${parts.join(', ')}${files}.`;
 }
 
 /**
@@ -201,7 +215,7 @@ export function FileImportPanel({ onImported }: { onImported: () => void }) {
       {rows !== null && (
         <>
           <p role="status" className="note note--ok">
-            {summaryText(summarize(rows))}
+            {importSummaryText(summarize(rows))}
           </p>
           <h3 id={resultsId}>Import results</h3>
           <ImportResults rows={rows} labelledBy={resultsId} />

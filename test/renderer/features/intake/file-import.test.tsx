@@ -3,7 +3,8 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { INTAKE_CHUNK_MAX_CHARS, INTAKE_FILE_MAX_BYTES, type IntakeMessageResult } from '../../../../shared/ipc/intake-contract';
 import { fromBase64Url } from '../../../../shared/crypto/bytes';
-import { importHl7Files, planImports } from '../../../../renderer/features/intake/intake-upload';
+import { importHl7Files, planImports, type ImportRow } from '../../../../renderer/features/intake/intake-upload';
+import { importSummaryText, summarize } from '../../../../renderer/features/intake/file-import-panel';
 import { createApiClient } from '../../../../shared/ipc/api-client';
 import { createFakeNode, FakeRefusal } from '../../support/fake-transport';
 import { renderApp } from '../../support/render-app';
@@ -22,6 +23,21 @@ function tableRows(name: string): string[][] {
 }
 
 describe('Import HL7 files', () => {
+  it('issue 11 tester #2: the summary\'s parts add up to the messages (a rejected message is quarantined, not counted twice)', () => {
+    const row = (result: Partial<IntakeMessageResult>) => ({ result: { file: 0, index: 0, messageType: 'ADT^A01', controlId: 'C', ack: 'AA', ...result } as IntakeMessageResult }) as ImportRow;
+    const rows = [
+      ...Array.from({ length: 5 }, () => row({})),
+      row({ duplicate: true }),
+      row({ ack: 'AR', quarantined: true, reason: 'Not an HL7 message.' }),
+    ];
+    const summary = summarize(rows);
+    expect(summary.accepted + summary.duplicates + summary.quarantined + summary.errors).toBe(summary.messages);
+    expect(importSummaryText(summary)).toBe('Import finished: 7 messages: 5 stored, 1 duplicate, 1 quarantined (rejected).');
+    const mixed = summarize([row({}), row({ quarantined: true }), row({ ack: 'AR', quarantined: true }), row({ ack: 'AE', quarantined: true }), row({ ack: 'AE' }), row({ ack: 'AR', duplicate: true })]);
+    expect(importSummaryText(mixed)).toBe('Import finished: 6 messages: 1 stored, 1 duplicate, 3 quarantined (2 rejected, 1 held), 1 not accepted.');
+    expect(importSummaryText(summarize([row({ quarantined: true })]))).toBe('Import finished: 1 message: 0 stored, 0 duplicates, 1 quarantined (held).');
+  });
+
   it('imports chosen files and lists a result per message', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     node.handle('hl7.importFiles', (payload) => {
@@ -48,7 +64,8 @@ describe('Import HL7 files', () => {
       ['admissions.hl7', '2', 'ADT^A08', 'C1', 'AA (accepted)', 'Duplicate', ''],
       ['lab.hl7', '1', 'ORU^R01', '', 'AR (rejected)', 'Quarantined', 'MSH-10 is empty.'],
     ]);
-    expect(screen.getByText('Import finished: 3 messages, 1 stored, 1 duplicate, 1 quarantined, 1 not accepted.')).toBeTruthy();
+    // The parts add up to the messages (issue 11 tester #2: a rejected message was counted twice).
+    expect(screen.getByText('Import finished: 3 messages: 1 stored, 1 duplicate, 1 quarantined (rejected).')).toBeTruthy();
   });
 
   it('takes files dropped on the drop zone, and names files without a message', async () => {
