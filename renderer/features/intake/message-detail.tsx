@@ -115,6 +115,7 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
           <dt>Journal sequence</dt>
           <dd>{message.seq}</dd>
         </dl>
+        {message.status === 'conflict' && message.controlId !== '' && <SameControlId seq={message.seq} controlId={message.controlId} />}
       </section>
       <section className="panel" aria-labelledby={ackId}>
         <h2 id={ackId}>Acknowledgment sent</h2>
@@ -159,6 +160,50 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
             </p>
           ))}
       </section>
+    </>
+  );
+}
+
+/** At most this many other messages of one control id are listed on a conflict's page. */
+const SAME_CONTROL_ID_SHOWN = 20;
+
+/**
+ * A conflict's page (the control id was reused for other content): the other messages this node
+ * stored or quarantined with the same control id, newest first, each a link to its page (issue 11
+ * tester #5), from the browser's control id search.
+ */
+function SameControlId({ seq, controlId }: { seq: number; controlId: string }) {
+  const vault = useVault();
+  const headingId = useId();
+  const found = useVaultRead(`message-control:${seq}`, () => vault.messages({ controlId, limit: SAME_CONTROL_ID_SHOWN + 1 }));
+  if (found.phase === 'loading') return <p role="status">Looking for the other messages with this control id…</p>;
+  if (found.phase === 'failed') {
+    return (
+      <div role="alert" className="note note--error">
+        <p>The other messages with this control id could not be listed: {vaultErrorMessage(found.error)}</p>
+        <button type="button" className="button" onClick={found.reload}>
+          Retry
+        </button>
+      </div>
+    );
+  }
+  const others = found.value.messages.filter((other) => other.seq !== seq).slice(0, SAME_CONTROL_ID_SHOWN);
+  if (others.length === 0) return <p className="muted">No other message with this control id is in the vault any more (it may have been erased).</p>;
+  const more = found.value.more || found.value.messages.filter((other) => other.seq !== seq).length > SAME_CONTROL_ID_SHOWN;
+  return (
+    <>
+      <h3 id={headingId}>
+        Other messages with control id <code>{controlId}</code>
+      </h3>
+      <ul className="plain-list" aria-labelledby={headingId}>
+        {others.map((other) => (
+          <li key={other.seq}>
+            <a href={hrefForPath('intake', 'messages', String(other.seq))}>Message {other.seq}</a>: {other.messageType === '' ? 'type unknown' : other.messageType}, received{' '}
+            <When iso={other.receivedAt} />, {STATUS_WORDS[other.status]}
+          </li>
+        ))}
+      </ul>
+      {more && <p className="muted">Only the newest {SAME_CONTROL_ID_SHOWN} are listed: search the message browser by this control id for every one.</p>}
     </>
   );
 }

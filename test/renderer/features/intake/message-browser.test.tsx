@@ -155,6 +155,22 @@ describe('Message browser', () => {
     expect(screen.queryByText(/file import/i)).toBeNull();
   });
 
+  it('issue 11 tester #5: a conflict links to the other messages that carried its control id', async () => {
+    const conflict = message(62, { status: 'conflict', controlId: 'LAB-5', messageType: 'ADT^A08' });
+    const again = message(63, { kind: 'intake.quarantine', status: 'rejected', controlId: 'LAB-5', acks: ['AR'], patientId: '', records: undefined });
+    const vault = createFakeVault({ phase: 'unlocked', messages: [...MESSAGES, conflict, again], patients: [makePatient(1)] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/62', vault);
+    await screen.findByRole('heading', { name: 'Message LAB-5' });
+    const others = await screen.findByRole('list', { name: 'Other messages with control id LAB-5' });
+    const links = within(others).getAllByRole('link');
+    expect(links.map((link) => [link.textContent, link.getAttribute('href')])).toEqual([
+      ['Message 63', '#/intake/messages/63'],
+      ['Message 5', '#/intake/messages/5'],
+    ]);
+    expect(others.textContent).toContain('Rejected, in quarantine');
+    expect(others.textContent).toContain('Accepted');
+  });
+
   it('a quarantined message says why and that it produced nothing', async () => {
     setup('#/intake/messages/61');
     await screen.findByRole('heading', { name: 'Message BAD-1' });
