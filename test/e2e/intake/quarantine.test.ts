@@ -140,10 +140,14 @@ describe('the quarantine at 1,000 px', () => {
         await box.waitFor({ timeout: UI_TIMEOUT_MS });
         const text = await box.inputValue();
         expect(text.split('\n')[0]).toContain('|P|9.9|');
+        const waiting = async () => Number(/(\d+) (?:are|is) waiting/.exec(await page.getByText(/ (?:are|is) waiting\./).innerText())?.[1]);
+        const before = await waiting();
         await box.fill(text.replace('|P|9.9|', '|P|2.5.1|'));
         await dialog.getByRole('button', { name: 'Reprocess the edited message' }).click();
         await page.getByText('Reprocessed: every message was stored.').waitFor({ timeout: UI_TIMEOUT_MS });
         await expect.poll(() => row('OLD-VERSION').locator('td').nth(6).innerText(), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
+        // Issue 11 tester #4: the count above the table follows at once (it stayed stale until the page was opened again).
+        expect(await waiting()).toBe(before - 1);
       });
 
       await steps.run('edit the long held message, still without a PID: held again, its status names the new entry; at 1,000 px the quarantine, the senders and the recent messages keep every column in their panel (QA11 5, 6)', async () => {

@@ -320,6 +320,24 @@ describe('Intake monitor (unlocked)', () => {
     expect(vault.callsTo('openQuarantinedRaw')).toEqual([[17]]);
   });
 
+  it('issue 11 tester #4: after "Reprocess the edited message" the waiting count follows at once, even while a sync of the views waits behind other work', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const raw = new TextEncoder().encode('MSH|^~\\&|EHR|CLINIC|||20250301||ADT^A01|E-1|P|9.9\rPID|||1^^^H^MR||Keller^A\r');
+    const vault = createFakeVault({ phase: 'unlocked', quarantine: [QUARANTINE[0]!, { ...QUARANTINE[0]!, seq: 19 }], raw: { 'q:17': raw } });
+    renderApp(node, '#/intake', vault);
+    await screen.findByText(/2 are waiting\./);
+    // The reprocess brought the views up to date itself; another sync (new messages arriving) is slow.
+    vault.hold('sync');
+    fireEvent.click(await screen.findByRole('button', { name: 'Edit and reprocess message 17' }));
+    const dialog = await screen.findByRole('dialog');
+    const box = (await within(dialog).findByLabelText('Message, one segment a line')) as HTMLTextAreaElement;
+    fireEvent.change(box, { target: { value: box.value.replace('|P|9.9', '|P|2.5.1') } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reprocess the edited message' }));
+    await screen.findByText('Reprocessed: every message was stored.');
+    await screen.findByText(/1 is waiting\./);
+    vault.release('sync');
+  });
+
   it('QA round 4 #1: reads a message quarantined for its charset as the charset chosen under "Read as", warns of "�" and refuses to send it unless kept', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     const msh = 'MSH|^~\\&|QA11|CS-WARD|||20261206||ADT^A01|QA11-CS-2|P|2.5.1';
