@@ -63,8 +63,8 @@ describe('Imaging: the DICOM viewer', () => {
   // Each test creates its own vault: a shell each.
   const e2e = useBrowserWithOwnShells();
 
-  // 300 s: under a load of 10 on two cores the steps took 240 s.
-  it('imports a CD folder with a DICOMDIR, opens the study, and window/level changes the drawn pixels', { timeout: 300_000 }, async () => {
+  // 480 s: under a load of 10 on two cores the steps took 240 s, and over 300 s with the study opened again from the patient's page (QA D2).
+  it('imports a CD folder with a DICOMDIR, opens the study, and window/level changes the drawn pixels', { timeout: 480_000 }, async () => {
     const steps = new StepLog('dicom viewer');
     const shell = await e2e.startShell();
     const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1400, height: 1000 } });
@@ -101,6 +101,12 @@ describe('Imaging: the DICOM viewer', () => {
         await expect.poll(() => page.getByTestId('viewer-window').innerText()).toBe('W 400 / L 40');
         expect(await page.getByTestId('viewer-position').innerText()).toMatch(/Image 1 \/ 6/);
         await expect.poll(() => page.getByRole('navigation', { name: 'Series' }).getByRole('button').count()).toBe(1);
+        // QA D2: the keys work as soon as the study opens, with no click (the focus was on the page heading).
+        await page.keyboard.press('ArrowDown');
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe('1');
+        await page.keyboard.press('Home');
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe('0');
+        expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-keyshortcuts') ?? null)).toContain('ArrowDown');
       });
 
       await steps.run('dragging on the image changes window/level and the drawn pixels', async () => {
@@ -216,6 +222,21 @@ describe('Imaging: the DICOM viewer', () => {
         await tags.getByRole('table').waitFor({ timeout: UI_TIMEOUT_MS });
         await tags.getByLabel('Filter tags').fill('rescale intercept');
         await expect.poll(() => tags.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/\(0028,1052\)\s+DS\s+Rescale Intercept\s+-1024/)]);
+      });
+
+      // QA D2: opened from the patient's page, the keys did nothing until the image was clicked.
+      await steps.run("opened from the patient's page, the keys work at once", async () => {
+        await page.locator('.viewer__title a[href*="patients"]').click({ timeout: UI_TIMEOUT_MS });
+        const studies = page.getByRole('region', { name: 'Imaging studies' });
+        await studies.getByRole('link', { name: 'CT VIEWER E2E' }).click({ timeout: UI_TIMEOUT_MS });
+        await page.getByRole('heading', { name: 'CT VIEWER E2E' }).waitFor({ timeout: UI_TIMEOUT_MS });
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe('0');
+        await page.keyboard.press('End');
+        await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe(String(SLICES - 1));
+        await page.keyboard.press('2');
+        await expect.poll(() => page.getByTestId('viewer-window').innerText()).toBe('W 1500 / L -600');
+        await page.keyboard.press('i');
+        await expect.poll(() => page.getByRole('button', { name: 'Invert' }).getAttribute('aria-pressed')).toBe('true');
       });
 
       await steps.run('the JPEG-LS, 12-bit JPEG and HTJ2K images decode in the worker (WebAssembly under its own CSP)', async () => {

@@ -12,10 +12,11 @@ import type { DecodedFrame } from './pixels/pixel-module';
 import { defaultWindow } from './render-frame';
 import { DocumentOffer, ReportView } from './report-view';
 import { SeriesStrip } from './series-strip';
-import { viewerShortcut } from './shortcuts';
+import { VIEWER_KEYSHORTCUTS, viewerShortcut } from './shortcuts';
 import { stackOf } from './stack';
 import { otherCopiesNote, SHARED_UID_ADVICE, SHARED_UID_NOTE } from '../study-table';
 import { TagBrowser } from './tag-browser';
+import { useFocusOnOpen } from './viewer-focus';
 import { ViewerCanvas, measurementLabel, type PointerTool } from './viewer-canvas';
 import { CT_PRESETS, drawLength, INITIAL_VIEW, stepIndex, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
 import './viewer.css';
@@ -130,6 +131,8 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const stageRef = useRef<HTMLDivElement>(null);
   const viewerRef = useRef<HTMLElement>(null);
   useStageFill(stageRef, viewerRef);
+  // The keys work as soon as the study is open, without a click on the image (QA D2).
+  useFocusOnOpen(viewerRef);
 
   const chooseSeries = (index: number) => {
     if (index === seriesIndex) return;
@@ -246,7 +249,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const noImage = image === null ? 'No image is shown: these tools work on images.' : undefined;
 
   return (
-    <section className="viewer__study" aria-labelledby={headingId} onKeyDown={onKey} ref={viewerRef}>
+    <section className="viewer__study" aria-labelledby={headingId} aria-keyshortcuts={VIEWER_KEYSHORTCUTS} tabIndex={-1} onKeyDown={onKey} ref={viewerRef}>
       <header className="viewer__header">
         <div className="viewer__title">
           <a href={hrefForRoute('imaging')}>← All studies</a>
