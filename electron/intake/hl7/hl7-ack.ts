@@ -222,9 +222,10 @@ export function buildAcks(header: MshHeader | null, outcome: AckOutcome, options
 
 /**
  * A batch answered with a batch (HL7 v2 batch protocol): [FHS] BHS, the ACK messages of the batch's
- * messages in order, BTS (BTS-1 = number of messages in the reply) [FTS].
+ * messages in order, BTS (BTS-1 = number of messages in the reply; BTS-2, the batch comment, the
+ * `comment` if any: ASCII, at most 80 characters, e.g. that the batch's own BTS-1 was wrong) [FTS].
  */
-export function buildBatchAck(envelope: Hl7BatchEnvelope, ackTexts: readonly string[], options: AckIdentity & { now?: Date } = {}): Buffer {
+export function buildBatchAck(envelope: Hl7BatchEnvelope, ackTexts: readonly string[], options: AckIdentity & { now?: Date; comment?: string } = {}): Buffer {
   const d = envelope.delimiters;
   const f = d.field;
   const encoding = `${d.component}${d.repetition}${d.escape}${d.subcomponent}`;
@@ -239,7 +240,8 @@ export function buildBatchAck(envelope: Hl7BatchEnvelope, ackTexts: readonly str
   if (envelope.fileHeader !== null) lines.push(header('FHS', envelope.fileHeader));
   lines.push(header('BHS', envelope.batchHeader ?? envelope.fileHeader ?? []));
   for (const text of ackTexts) lines.push(text);
-  lines.push(['BTS', String(ackTexts.length)].join(f));
+  const comment = options.comment === undefined ? '' : encodeEscapes(ascii(options.comment).slice(0, 80), d);
+  lines.push(['BTS', String(ackTexts.length), ...(comment === '' ? [] : [comment])].join(f));
   if (envelope.fileHeader !== null) lines.push(['FTS', '1'].join(f));
   return Buffer.from(`${lines.join('\r')}\r`, 'latin1');
 }

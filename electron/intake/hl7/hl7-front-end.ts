@@ -118,11 +118,28 @@ export type Hl7Item =
   | { readonly ok: true; readonly index: number; readonly message: Hl7Message }
   | { readonly ok: false; readonly index: number; readonly problem: Hl7Problem; readonly header: MshHeader | null; readonly raw: Buffer };
 
+/**
+ * A batch trailer whose count disagrees with what the input held: BTS-1 (batch message count) with
+ * the messages (MSH) since its BHS, FTS-1 (file batch count) with the batches of the file. Counts
+ * only. HL7 v2 defines the counts but not what a receiver does about a wrong one; this receiver
+ * takes the messages anyway (each is acknowledged on its own) and says so (see hl7-intake.ts).
+ */
+export interface Hl7CountMismatch {
+  readonly segment: 'BTS' | 'FTS';
+  readonly stated: number;
+  readonly found: number;
+}
+
+/** At most this many count mismatches are kept per input (memory stays bounded whatever it holds). */
+const MAX_COUNT_MISMATCHES = 8;
+
 export interface Hl7BatchEnvelope {
   /** The FHS / BHS header fields (encoded) when present: to answer a batch with a batch. */
   readonly fileHeader: readonly string[] | null;
   readonly batchHeader: readonly string[] | null;
   readonly delimiters: Hl7Delimiters;
+  /** BTS-1 / FTS-1 counts that disagree with the input (empty when they agree or were left empty). */
+  readonly countMismatches: readonly Hl7CountMismatch[];
 }
 
 export interface Hl7Input {
@@ -913,6 +930,16 @@ function parseUnsafe(bytes: Buffer, options: FrontEndOptions): Hl7Input {
   const orphans: Line[] = [];
   const chunks: Chunk[] = [];
   let current: Chunk | null = null;
+  const countMismatches: Hl7CountMismatch[] = [];
+  /** Where the current batch's messages start in `chunks`; batches opened (BHS) and closed (BTS). */
+  let batchStart = 0;
+  let batchHeaders = 0;
+  let batchTrailers = 0;
+  const checkCount = (segment: 'BTS' | 'FTS', text: string, found: number) => {
+    // Field 1 only, and only a plain count (the field is optional; ST in most versions).
+    const stated = text.split(delimiters.field)[1]?.trim() ?? '';
+    if (/^\d{1,10}$/.test(stated) && Number(stated) !== found && countMismatches.length < MAX_COUNT_MISMATCHES) countMismatches.push({ segment, stated: Number(stated), found });
+  };
   for (const line of lines) {
     const name = line.text.slice(0, 3);
     if (name === 'MSH') {
@@ -922,9 +949,20 @@ function parseUnsafe(bytes: Buffer, options: FrontEndOptions): Hl7Input {
       const split = splitHeader(line.text);
       const fields = 'code' in split ? [name] : split.fields;
       if (name === 'FHS') fileHeader = fields;
-      else batchHeader = fields;
+      else {
+        batchHeader = fields;
+        batchHeaders++;
+        batchStart = chunks.length;
+      }
       current = null;
     } else if (name === 'BTS' || name === 'FTS') {
+      if (name === 'BTS') {
+        checkCount('BTS', line.text, chunks.length - batchStart);
+        batchTrailers++;
+        batchStart = chunks.length;
+      } else {
+        checkCount('FTS', line.text, Math.max(batchHeaders, batchTrailers));
+      }
       current = null;
     } else if (current === null) {
       orphans.push(line);
@@ -932,7 +970,7 @@ function parseUnsafe(bytes: Buffer, options: FrontEndOptions): Hl7Input {
       current.lines.push(line);
     }
   }
-  const batch: Hl7BatchEnvelope | null = fileHeader !== null || batchHeader !== null ? { fileHeader, batchHeader, delimiters } : null;
+  const batch: Hl7BatchEnvelope | null = fileHeader !== null || batchHeader !== null ? { fileHeader, batchHeader, delimiters, countMismatches } : null;
   const items: Hl7Item[] = [];
   const single = batch === null && chunks.length === 1 && orphans.length === 0;
   if (orphans.length > 0) {

@@ -2,7 +2,7 @@ import type { IntakeQuarantine, NormalizedIntake } from '../../../shared/domain/
 import { ackReplyOptions, buildAckText, buildBatchAck, ackCodesFor, newAckId, type AckCode, type AckIdentity, type AckOutcome } from './hl7-ack';
 import { dedupeKeyHash, payloadHash, type Hl7Dedupe } from './hl7-duplicates';
 import { ERR, type Hl7Problem } from './hl7-errors';
-import { parseHl7, peekHeader, type Hl7Item, type Hl7Message, type MshHeader } from './hl7-front-end';
+import { parseHl7, peekHeader, type Hl7CountMismatch, type Hl7Item, type Hl7Message, type MshHeader } from './hl7-front-end';
 import { dedupeHashesOf, mapSafely, withAckCode, type HeaderSummary, type MappedMessage, type PrepareFrameRequest, type PreparedFrame, type PreparedMessage } from './hl7-prepare';
 import type { SealedIntakeRecord } from '../intake-pipeline';
 
@@ -108,6 +108,22 @@ export interface Hl7ImportResult {
   /** The journal seq of the quarantine record written for it now (absent when it was answered as before). */
   readonly quarantineSeq?: number;
   readonly mapping?: 'mapped' | 'partial' | 'not-mapped';
+  /** The input was a batch whose BTS-1 / FTS-1 count disagreed with what it held (batchCountNote): for the import's summary. */
+  readonly batchNote?: string;
+}
+
+/**
+ * What a wrong batch count is called, in the reply's BTS-2, the log's words and an import's summary:
+ * counts only. HL7 v2 says what BTS-1 and FTS-1 count, not what a receiver does when they are wrong;
+ * this one takes every message anyway (each has its own ACK, so the sender knows which were taken,
+ * and throwing away good messages for a wrong trailer would lose data) and says that the count was wrong.
+ */
+export function batchCountNote(mismatches: readonly Hl7CountMismatch[]): string | undefined {
+  if (mismatches.length === 0) return undefined;
+  const words = mismatches.map((m) =>
+    m.segment === 'BTS' ? `BTS-1 said ${m.stated}, the batch held ${m.found} message${m.found === 1 ? '' : 's'}` : `FTS-1 said ${m.stated}, the file held ${m.found} batch${m.found === 1 ? '' : 'es'}`,
+  );
+  return `Count mismatch: ${words.join('; ')}`;
 }
 
 export interface Hl7SenderCounters {
@@ -541,11 +557,15 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     return acceptMessage(item.message, channel, source, batchIndex, reprocessOf);
   }
 
-  async function handleInput(bytes: Uint8Array, channel: Hl7Channel, source: string, reprocessOf?: Hl7ReprocessOf): Promise<{ outcomes: ItemOutcome[]; batch: ReturnType<typeof parseHl7>['batch'] }> {
+  async function handleInput(bytes: Uint8Array, channel: Hl7Channel, source: string, reprocessOf?: Hl7ReprocessOf): Promise<{ outcomes: ItemOutcome[]; batch: ReturnType<typeof parseHl7>['batch']; batchNote: string | undefined }> {
     const input = parseHl7(bytes, {
       ...(options.defaultCharset === undefined ? {} : { defaultCharset: options.defaultCharset }),
       ...(options.forceCharset === undefined ? {} : { forceCharset: options.forceCharset }),
     });
+    const mismatches = input.batch?.countMismatches ?? [];
+    for (const { segment, stated, found } of mismatches) {
+      log.warn({ channel, source, segment, stated, found }, `HL7 batch: ${segment}-1 gives a count that disagrees with what was received; every message was processed`);
+    }
     const outcomes: ItemOutcome[] = [];
     const many = input.items.length > 1 || input.batch !== null;
     for (const item of input.items) {
@@ -561,7 +581,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
         outcomes.push({ header, codes: planned.codes, ackTexts: planned.texts, result: resultOf(item.index, header, outcome, {}) });
       }
     }
-    return { outcomes, batch: input.batch };
+    return { outcomes, batch: input.batch, batchNote: batchCountNote(mismatches) };
   }
 
   return {
@@ -577,8 +597,8 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
         const outcome = prepared?.kind === 'prepared' || prepared?.kind === 'mapped' ? await commitPrepared(prepared.message, frame, source, options.offload.commit) : null;
         if (outcome !== null) return outcome.ackTexts.map((text) => Buffer.from(`${text}\r`, 'latin1'));
       }
-      const { outcomes, batch } = await handleInput(frame, 'hl7-mllp', source);
-      if (batch !== null) return [buildBatchAck(batch, outcomes.flatMap((outcome) => outcome.ackTexts), { ...identity, now: now() })];
+      const { outcomes, batch, batchNote } = await handleInput(frame, 'hl7-mllp', source);
+      if (batch !== null) return [buildBatchAck(batch, outcomes.flatMap((outcome) => outcome.ackTexts), { ...identity, now: now(), ...(batchNote !== undefined ? { comment: batchNote } : {}) })];
       return outcomes.flatMap((outcome) => outcome.ackTexts.map((text) => Buffer.from(`${text}\r`, 'latin1')));
     },
 
@@ -593,8 +613,8 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
 
     async importFile(bytes, importOptions = {}) {
       const reprocessOf = importOptions.reprocess;
-      const { outcomes } = await handleInput(bytes, reprocessOf === undefined ? 'hl7-file' : 'hl7-reprocess', importOptions.name ?? 'file', reprocessOf);
-      return outcomes.map((outcome) => outcome.result);
+      const { outcomes, batchNote } = await handleInput(bytes, reprocessOf === undefined ? 'hl7-file' : 'hl7-reprocess', importOptions.name ?? 'file', reprocessOf);
+      return outcomes.map((outcome) => (batchNote === undefined ? outcome.result : { ...outcome.result, batchNote }));
     },
 
     stats() {

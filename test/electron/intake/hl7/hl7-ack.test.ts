@@ -144,6 +144,14 @@ describe('ACK: batches', () => {
     expect(bhs[11]).toBe('B-1');
     expect(segment(ack, 'BTS')[1]).toBe('2');
   });
+
+  it('says a count mismatch of the batch answered in BTS-2 (the batch comment), ASCII and at most 80 characters', () => {
+    const input = parseHl7(fixture('batch_two.hl7'));
+    const ack = buildBatchAck(input.batch!, ['MSA|AA|1'], { comment: 'Count mismatch: BTS-1 said 5, the batch held 2 messages' });
+    expect(segment(ack, 'BTS')).toEqual(['BTS', '1', 'Count mismatch: BTS-1 said 5, the batch held 2 messages']);
+    const long = buildBatchAck(input.batch!, [], { comment: `${'x'.repeat(100)}|é` });
+    expect(segment(long, 'BTS')[2]).toBe('x'.repeat(80));
+  });
 });
 
 describe('ACK: timestamps, control ids, MSH layout', () => {

@@ -278,6 +278,18 @@ describe('HL7 front end: every reading path gives the same message', () => {
     for (const item of items) expect(snapshot(message(item), false)).toEqual(expected);
   });
 
+  it('compares BTS-1 with the messages of its batch and FTS-1 with the batches of its file (counts only, never content)', () => {
+    const base = hl7(msh('ADT^A04', 'C1'), 'PID|1||M1^^^A^MR||X^Y');
+    const two = (bts: string, fts: string) => Buffer.concat([Buffer.from('FHS|^~\\&|A|B\rBHS|^~\\&|A|B\r'), base, base, Buffer.from(`${bts}\r${fts}\r`)]);
+    expect(parseHl7(two('BTS|2', 'FTS|1')).batch!.countMismatches).toEqual([]);
+    expect(parseHl7(two('BTS', 'FTS')).batch!.countMismatches).toEqual([]);
+    expect(parseHl7(two('BTS|5', 'FTS|1')).batch!.countMismatches).toEqual([{ segment: 'BTS', stated: 5, found: 2 }]);
+    expect(parseHl7(two('BTS|2', 'FTS|3')).batch!.countMismatches).toEqual([{ segment: 'FTS', stated: 3, found: 1 }]);
+    // Two batches in one file: each BTS counts its own batch.
+    const file = Buffer.concat([Buffer.from('FHS|^~\\&|A|B\rBHS|^~\\&|A|B\r'), base, Buffer.from('BTS|1\rBHS|^~\\&|A|B\r'), base, base, Buffer.from('BTS|1\rFTS|2\r')]);
+    expect(parseHl7(file).batch!.countMismatches).toEqual([{ segment: 'BTS', stated: 1, found: 2 }]);
+  });
+
   it('reads the same values in place as from the split field (property)', () => {
     const atom = fc.constantFrom('', 'A', 'b1', 'Müller', '\\F\\', '\\S\\', '\\T\\', '\\E\\', '\\X41\\', '\\.br\\', ' ');
     const sub = fc.array(atom, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('&'));

@@ -219,6 +219,30 @@ describe('HL7 intake: batches and files', () => {
     expect(pipeline.ingested[1]!.raw.length).toBeLessThan(fixture('batch_two.hl7').length);
   });
 
+  // Interface analyst: `BTS|5` closing 2 messages was accepted silently and the reply said BTS|2.
+  // HL7 v2 defines BTS-1 as the count of the batch's messages and BTS-2 as a free comment: the
+  // messages are taken (each has its own ACK), and the mismatch is said in the reply's BTS-2 and the log.
+  it('a batch whose BTS-1 disagrees with its messages: all are stored, the reply says so in BTS-2, the log says so without content', async () => {
+    const { intake, pipeline, log } = makeIntake();
+    const batch = Buffer.from(fixture('batch_two.hl7').toString('latin1').replace('BTS|2', 'BTS|5'), 'latin1');
+    const [ack] = await intake.handleFrame(batch, peer);
+    expect(pipeline.ingested).toHaveLength(2);
+    expect(segmentsOf(ack!).filter((s) => s[0] === 'MSA').map((s) => s[1])).toEqual(['AA', 'AA']);
+    const bts = segment(ack!, 'BTS');
+    expect(bts[1]).toBe('2');
+    expect(bts[2]).toBe('Count mismatch: BTS-1 said 5, the batch held 2 messages');
+    const warning = log.lines.find((line) => line.level === 'warn' && /BTS-1/.test(line.message));
+    expect(warning?.object).toEqual({ channel: 'hl7-mllp', source: '127.0.0.1:40000', segment: 'BTS', stated: 5, found: 2 });
+
+    // A file import: the same, and each of the batch's results carries the note for the import's summary.
+    const file = Buffer.from(batch.toString('latin1').replace(/BAT-000/g, 'FIL-000'), 'latin1');
+    const results = await intake.importFile(file, { name: 'file 1 of 1' });
+    expect(results.map((result) => result.batchNote)).toEqual(['Count mismatch: BTS-1 said 5, the batch held 2 messages', 'Count mismatch: BTS-1 said 5, the batch held 2 messages']);
+    // A batch that counts right has no note, and its reply no comment.
+    const right = await intake.handleFrame(Buffer.from(fixture('batch_two.hl7').toString('latin1').replace(/BAT-000/g, 'OK-000'), 'latin1'), peer);
+    expect(segment(right[0]!, 'BTS')).toEqual(['BTS', '2']);
+  });
+
   it('imports a file: per-message results', async () => {
     const { intake, pipeline } = makeIntake();
     expect(await intake.importFile(fixture('multi_two.hl7'), { name: 'multi_two.hl7' })).toEqual([
