@@ -54,6 +54,17 @@ describe('the quarantine: DICOM instances', () => {
       const seqOf = async (reason: RegExp) => (await row(reason).getByRole('button', { name: /^Discard message \d+$/ }).getAttribute('aria-label'))!.replace('Discard message ', '');
       const statusOf = (reason: RegExp) => row(reason).locator('td').nth(6).innerText();
 
+      await steps.run('issue 11/12 tester #1: the ACK column says the DIMSE status each got, and the HL7 message browser lists neither', async () => {
+        expect(await row(/first bytes of the data set lack/).locator('td').nth(5).innerText()).toBe('C000 Cannot understand');
+        expect(await row(/no Patient ID/).locator('td').nth(5).innerText()).toBe('0000 Success (held)');
+        expect(await table.getByText('None asked for').count()).toBe(0);
+        await page.getByRole('link', { name: 'Browse every message received' }).click();
+        await page.getByText('No message has been received yet.').waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await page.getByRole('table', { name: 'Messages' }).count()).toBe(0);
+        await page.getByRole('link', { name: /Back to the intake monitor/ }).click();
+        await table.waitFor({ timeout: UI_TIMEOUT_MS });
+      });
+
       await steps.run('View raw shows a quarantined instance as DICOM: the elements that could be read and its first bytes, not an HL7 tree', async () => {
         const seq = await seqOf(/first bytes of the data set lack/);
         await page.getByRole('link', { name: `View raw message ${seq}` }).click();
