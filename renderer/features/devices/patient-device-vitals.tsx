@@ -8,7 +8,7 @@ import { useVault } from '../../vault/vault-context';
 import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
 import { recordDateTime } from '../patients/record-format';
-import { reportedAsText, timeLegend, timeTicks, timeWindow } from '../patients/chart-format';
+import { chartTimes, reportedAsText, timeWindow } from '../patients/chart-format';
 
 const CHART_HEIGHT = 220;
 /** Rows a readings table lists until all are asked for: thousands of rows cost seconds of layout. */
@@ -200,7 +200,7 @@ export interface VitalsChartStyle {
 
 /**
  * A panel's uPlot options, as the results trend's: a time axis and legend in ISO days and a 24-hour
- * clock, one instant (a single reading) centred in a day either side (uPlot's `scales.x.range`), the
+ * clock in the readings' recorded zone (chartTimes), one instant (a single reading) centred in a day either side (uPlot's `scales.x.range`), the
  * y scale over the values and the reference bands with some air, the bands shaded behind the lines.
  */
 export function vitalsChartOptions(points: readonly VitalPoint[], present: readonly ReadingKind[], unit: string, width: number, style: VitalsChartStyle): uPlot.Options {
@@ -215,13 +215,16 @@ export function vitalsChartOptions(points: readonly VitalPoint[], present: reado
   const instants = points.map((p) => p.at);
   const times = new Set(instants).size;
   const axis = { stroke: style.text, grid: { stroke: style.grid, width: 1 }, ticks: { stroke: style.grid, width: 1 } };
+  // The times as the table beside the chart shows them: recorded wall clock and zone (QA D3).
+  const clock = chartTimes(points.map((p) => p.time));
   return {
     width,
+    tzDate: clock.tzDate,
     height: CHART_HEIGHT,
     scales: { x: { time: true, range: (_plot, min, max) => timeWindow(instants, min, max) }, y: { range: () => [low - pad, high + pad] } },
     // Markers while they stay apart (always for a lone reading); with thousands of points the line alone (10,000 arcs cost more than the line).
     series: [
-      { value: timeLegend },
+      { value: clock.legend },
       ...present.map((kind, i) => ({
         label: KIND_LABEL[kind] ?? kind,
         stroke: style.colours[i % style.colours.length]!,
@@ -232,7 +235,7 @@ export function vitalsChartOptions(points: readonly VitalPoint[], present: reado
       })),
     ],
     axes: [
-      { ...axis, values: timeTicks, space: 70 },
+      { ...axis, values: clock.ticks, space: 70, label: clock.axisLabel },
       { ...axis, label: unit, size: 56 },
     ],
     hooks: {

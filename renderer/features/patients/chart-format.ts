@@ -1,4 +1,5 @@
 import type uPlot from 'uplot';
+import { recordDateTime } from './record-format';
 import { unitLabel } from './ucum-units';
 
 /**
@@ -10,28 +11,86 @@ import { unitLabel } from './ucum-units';
 export const DAY_SECONDS = 86_400;
 
 const pad = (value: number) => String(value).padStart(2, '0');
-/** This computer's local day and clock, as uPlot's time scale places them. */
+/** A Date's local day and clock (a wall-clock Date from `ChartTimes.tzDate`, or this computer's). */
 export const isoDay = (date: Date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 export const clock = (date: Date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
 
-/** uPlot `axes[].values` of a time axis: ISO days for ticks a day or more apart, else HH:MM with the day under the first tick of each day. */
-export function timeTicks(_plot: uPlot, splits: number[], _axis: number, _space: number, increment: number): string[] {
-  let lastDay = '';
-  return splits.map((seconds) => {
-    const date = new Date(seconds * 1000);
-    const day = isoDay(date);
-    if (increment >= DAY_SECONDS) return day;
-    const label = day === lastDay ? clock(date) : `${clock(date)}\n${day}`;
-    lastDay = day;
-    return label;
-  });
+/** The offset an ISO time was recorded with, in minutes east of UTC ("Z": 0); null without one. */
+export function recordedOffset(time: string): number | null {
+  const match = /(Z|([+-])(\d{2}):(\d{2}))$/.exec(time);
+  if (match === null) return null;
+  if (match[1] === 'Z') return 0;
+  return (match[2] === '-' ? -1 : 1) * (Number(match[3]) * 60 + Number(match[4]));
 }
 
-/** uPlot `series[0].value`: the time under the cursor in the legend, "2026-12-02 15:04". */
-export function timeLegend(_plot: uPlot, seconds: number | null): string {
-  if (seconds === null) return '–';
-  const date = new Date(seconds * 1000);
-  return `${isoDay(date)} ${clock(date)}`;
+/** "UTC", "UTC+01:00", "UTC-05:30": as recordDateTime names a zone. */
+function zoneName(offset: number): string {
+  if (offset === 0) return 'UTC';
+  const minutes = Math.abs(offset);
+  return `UTC${offset < 0 ? '-' : '+'}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+}
+
+/**
+ * A chart's times (QA D3): the axis and the legend read the time the rest of the page shows for a
+ * result, the wall clock and offset it was recorded with, not this computer's zone (uPlot's
+ * default: a sodium at 00:30+01:00 read "2026-11-22 23:30" beside "2026-11-23 00:30 (UTC+01:00)").
+ */
+export interface ChartTimes {
+  /** uPlot `tzDate`: a Date whose local fields are the wall clock in the chart's zone (ticks fall on its midnights and hours). */
+  readonly tzDate: (seconds: number) => Date;
+  /** uPlot `axes[].values` of the time axis: ISO days for ticks a day or more apart, else HH:MM with the day under the first tick of each day. */
+  readonly ticks: (plot: uPlot, splits: number[], axis: number, space: number, increment: number) => string[];
+  /** uPlot `series[0].value`: the time under the cursor, a result's as recordDateTime shows it, "2026-11-23 00:30 (UTC+01:00)". */
+  readonly legend: (plot: uPlot, seconds: number | null, series: number, index: number | null) => string;
+  /** The time axis' label naming the zone ("Time (UTC+01:00)"); none when the times carry no zone. */
+  readonly axisLabel: string | undefined;
+}
+
+/**
+ * The times of a chart's results (ISO, as recorded): each result's legend says its own time and
+ * zone; the axis is in the zone of the newest result (a clock change between results keeps the
+ * legend exact; the axis follows the newest). Times without an offset are read as this computer's
+ * clock, as Date.parse reads them, so they show as written.
+ */
+export function chartTimes(times: readonly string[]): ChartTimes {
+  const recorded = new Map<number, string>();
+  let newest: string | undefined;
+  for (const time of times) {
+    const at = Date.parse(time) / 1000;
+    if (!Number.isFinite(at)) continue;
+    if (!recorded.has(at)) recorded.set(at, time);
+    if (newest === undefined || at >= Date.parse(newest) / 1000) newest = time;
+  }
+  const offset = newest === undefined ? null : recordedOffset(newest);
+  const tzDate = (seconds: number): Date => {
+    if (offset === null) return new Date(seconds * 1000);
+    // The wall clock at the offset, as this computer's local fields (uPlot reads those).
+    const shifted = new Date(seconds * 1000 + offset * 60_000);
+    return new Date(shifted.getUTCFullYear(), shifted.getUTCMonth(), shifted.getUTCDate(), shifted.getUTCHours(), shifted.getUTCMinutes(), shifted.getUTCSeconds());
+  };
+  const zoneText = offset === null ? '' : ` (${zoneName(offset)})`;
+  return {
+    tzDate,
+    ticks: (_plot, splits, _axis, _space, increment) => {
+      let lastDay = '';
+      return splits.map((seconds) => {
+        const date = tzDate(seconds);
+        const day = isoDay(date);
+        if (increment >= DAY_SECONDS) return day;
+        const label = day === lastDay ? clock(date) : `${clock(date)}\n${day}`;
+        lastDay = day;
+        return label;
+      });
+    },
+    legend: (_plot, seconds) => {
+      if (seconds === null) return '–';
+      const time = recorded.get(seconds);
+      if (time !== undefined) return recordDateTime(time);
+      const date = tzDate(seconds);
+      return `${isoDay(date)} ${clock(date)}${zoneText}`;
+    },
+    axisLabel: offset === null ? undefined : `Time (${zoneName(offset)})`,
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { useEffect, useId, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RecordRow } from '../../vault/vault-service';
-import { reportedAsText, timeLegend, timeTicks, timeWindow } from './chart-format';
+import { chartTimes, reportedAsText, timeWindow } from './chart-format';
 import { FlagMarks } from './flag-marks';
 import { abnormalFlags, recordDateTime } from './record-format';
 import { recordValue } from './record-format';
@@ -128,12 +128,15 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
     const marks = undrawnMarks(trend);
     const unit = unitLabel(trend.unit);
     const range = trend.range;
+    // The axis and legend in the results' recorded zone, as the caption and tables show them (QA D3).
+    const clock = chartTimes([...trend.points.map((point) => point.row.time), ...trend.notNumeric.map((row) => row.time)]);
     const options: uPlot.Options = {
       width: Math.max(280, element.clientWidth || 640),
+      tzDate: clock.tzDate,
       height: CHART_HEIGHT,
       scales: { x: { time: true, range: (_plot, min, max) => trendTimeRange(trend, min, max) }, y: { range: () => yRange(trend) } },
       series: [
-        { value: timeLegend },
+        { value: clock.legend },
         {
           label: trend.label,
           stroke: line,
@@ -143,7 +146,7 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
         },
       ],
       axes: [
-        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: timeTicks, space: 70 },
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: clock.ticks, space: 70, label: clock.axisLabel },
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, label: unit, size: 56 },
       ],
       cursor: { drag: { x: false, y: false } },

@@ -164,6 +164,15 @@ describe('a patient as a clinician uses it', () => {
           return coloured;
         });
         expect(painted).toBeGreaterThan(1000);
+        // QA D3: hovering the newest point, the legend says its time as the page does, with its zone
+        // (uPlot formatted in this computer's zone: "2025-02-15 07:00" on a UTC machine).
+        const overlay = figure.locator('.u-over');
+        await overlay.scrollIntoViewIfNeeded();
+        const over = (await overlay.boundingBox())!;
+        await overlay.hover({ position: { x: over.width - 2, y: over.height / 2 } });
+        await expect.poll(() => figure.locator('.u-legend .u-series').first().locator('.u-value').innerText(), { timeout: UI_TIMEOUT_MS }).toBe('2025-02-15 08:00 (UTC+01:00)');
+        await overlay.hover({ position: { x: 2, y: over.height / 2 } });
+        await expect.poll(() => figure.locator('.u-legend .u-series').first().locator('.u-value').innerText(), { timeout: UI_TIMEOUT_MS }).toBe('2025-02-11 08:00 (UTC+01:00)');
         await figure.locator('summary', { hasText: 'Values' }).click();
         const values = await figure
           .getByRole('table', { name: 'Potassium values' })

@@ -2,7 +2,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { chartSeries, referenceText, vitalPoints, vitalsChartOptions } from '../../../../renderer/features/devices/patient-device-vitals';
-import { DAY_SECONDS, timeLegend, timeTicks } from '../../../../renderer/features/patients/chart-format';
+import { DAY_SECONDS } from '../../../../renderer/features/patients/chart-format';
 import type { DeviceReport } from '../../../../renderer/vault/views/device-reports';
 import { lab, row, vital } from '../../support/clinical-fixtures';
 import { createFakeNode } from '../../support/fake-transport';
@@ -116,10 +116,15 @@ describe('QA round 4, #10: the vitals chart options (uPlot, as the results trend
     expect(y[1]).toBeGreaterThan(100);
   });
 
-  it('its time axis and legend read as the rest of the app: ISO days and a 24-hour clock (the results trend\'s formatter)', () => {
-    const [p] = vitalPoints([], [row('r-p', vital('8867-4', 'Pulse', 88, '/min', '2026-12-05T10:30:00+00:00'))]).get('Pulse')!;
+  // QA D3: the chart read this computer's zone while the table beside it read the recorded one.
+  it('its time axis and legend read as the table beside it: the time as recorded, with its zone, in ISO days and a 24-hour clock', () => {
+    const [p] = vitalPoints([], [row('r-p', vital('8867-4', 'Pulse', 88, '/min', '2026-11-23T00:30:00+01:00'))]).get('Pulse')!;
     const options = vitalsChartOptions([p!], ['pulse'], '/min', 640, style);
-    expect(options.axes![0]!.values).toBe(timeTicks);
-    expect(options.series[0]!.value).toBe(timeLegend);
+    const legend = options.series[0]!.value as (self: unknown, value: number | null, series: number, index: number | null) => string;
+    expect(legend(null, p!.at, 0, 0)).toBe('2026-11-23 00:30 (UTC+01:00)');
+    const ticks = options.axes![0]!.values as (self: unknown, splits: number[], axis: number, space: number, increment: number) => string[];
+    expect(ticks(null, [Date.parse('2026-11-23T00:00:00+01:00') / 1000], 0, 50, DAY_SECONDS)).toEqual(['2026-11-23']);
+    expect(options.axes![0]!.label).toBe('Time (UTC+01:00)');
+    expect(options.tzDate!(p!.at).getHours()).toBe(0);
   });
 });
