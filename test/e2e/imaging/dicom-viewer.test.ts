@@ -59,6 +59,12 @@ async function shownPosition(page: Page): Promise<string | null> {
   return page.locator('canvas.viewer-canvas').getAttribute('data-shown');
 }
 
+/** The fitted image's zoom as the overlay states it: screen (CSS) pixels per image pixel, in percent. */
+async function canvasFitPercent(page: Page, imagePixels: number): Promise<number> {
+  const box = (await page.locator('canvas.viewer-canvas').boundingBox())!;
+  return Math.round((Math.min(box.width, box.height) / imagePixels) * 100);
+}
+
 describe('Imaging: the DICOM viewer', () => {
   // Each test creates its own vault: a shell each.
   const e2e = useBrowserWithOwnShells();
@@ -101,6 +107,10 @@ describe('Imaging: the DICOM viewer', () => {
         await expect.poll(() => page.getByTestId('viewer-window').innerText()).toBe('W 400 / L 40');
         expect(await page.getByTestId('viewer-position').innerText()).toMatch(/Image 1 \/ 6/);
         await expect.poll(() => page.getByRole('navigation', { name: 'Series' }).getByRole('button').count()).toBe(1);
+        // QA D4: the zoom is image pixels to screen pixels (the 128-pixel slices are fitted, not at 100%).
+        const fitted = await canvasFitPercent(page, 128);
+        expect(fitted).toBeGreaterThan(150);
+        await expect.poll(() => page.getByTestId('viewer-zoom').innerText({ timeout: UI_TIMEOUT_MS }), { timeout: UI_TIMEOUT_MS }).toBe(`Zoom ${fitted}%`);
         // QA D2: the keys work as soon as the study opens, with no click (the focus was on the page heading).
         await page.keyboard.press('ArrowDown');
         await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe('1');
@@ -174,10 +184,12 @@ describe('Imaging: the DICOM viewer', () => {
         await page.keyboard.down('Control');
         for (let i = 0; i < 20; i++) await page.mouse.wheel(0, -2);
         await page.keyboard.up('Control');
-        await expect.poll(() => page.locator('.viewer-overlay--bottom').innerText()).toMatch(/Zoom 10[0-9]%/);
+        const fitted = await canvasFitPercent(page, 128);
+        await expect.poll(async () => Number(/Zoom (\d+)%/.exec(await page.getByTestId('viewer-zoom').innerText())?.[1])).toBeGreaterThan(fitted);
+        expect(Number(/Zoom (\d+)%/.exec(await page.getByTestId('viewer-zoom').innerText({ timeout: UI_TIMEOUT_MS }))?.[1])).toBeLessThan(fitted * 1.1);
         await canvas.focus();
         await page.keyboard.press('r');
-        await expect.poll(() => page.locator('.viewer-overlay--bottom').innerText()).toMatch(/Zoom 100%/);
+        await expect.poll(() => page.getByTestId('viewer-zoom').innerText()).toBe(`Zoom ${fitted}%`);
         await canvas.focus();
         await page.keyboard.press('End');
         await expect.poll(() => shownPosition(page), { timeout: UI_TIMEOUT_MS }).toBe(String(SLICES - 1));

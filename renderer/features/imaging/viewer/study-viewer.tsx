@@ -18,7 +18,7 @@ import { otherCopiesNote, SHARED_UID_ADVICE, SHARED_UID_NOTE } from '../study-ta
 import { TagBrowser } from './tag-browser';
 import { useFocusOnOpen } from './viewer-focus';
 import { ViewerCanvas, measurementLabel, type PointerTool } from './viewer-canvas';
-import { CT_PRESETS, drawLength, INITIAL_VIEW, stepIndex, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
+import { CT_PRESETS, drawLength, INITIAL_VIEW, screenZoomPercent, stepIndex, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
 import './viewer.css';
 
 /** The stage is never shorter than this; in a window too short for it the page scrolls. */
@@ -119,6 +119,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const [position, setPosition] = useState(0);
   const [shown, setShown] = useState<Shown | null>(null);
   const [view, setView] = useState<ViewState>(INITIAL_VIEW);
+  const [screen, setScreen] = useState({ width: 0, height: 0 });
   const [tool, setTool] = useState<PointerTool>('window');
   // Lengths belong to the image they were drawn on (stack position); other images do not show them.
   const [lengths, setLengths] = useState<ReadonlyMap<number, readonly Measurement[]>>(NO_LENGTHS);
@@ -245,6 +246,8 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const tagsOf = shown?.instanceId ?? null;
   const loadTags = useCallback(() => (tagsOf === null ? Promise.resolve([]) : loader.overview(tagsOf).then(() => client.tags(tagsOf))), [loader, client, tagsOf]);
   const grayscale = shown?.frame?.kind === 'gray';
+  // Image pixels to screen pixels: 100% is 1:1, not fitted to the window (QA D4; viewport-state.ts).
+  const zoomPercent = image === null ? null : screenZoomPercent(screen.width, screen.height, image.pixel.columns, image.pixel.rows, image.pixelSpacing, view.zoom);
   // A report, a document or an instance of neither has no pixels: the image tools would do nothing.
   const noImage = image === null ? 'No image is shown: these tools work on images.' : undefined;
 
@@ -293,6 +296,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                     onStep={step}
                     position={shown?.position ?? 0}
                     label={`Image ${(shown?.position ?? 0) + 1} of ${stack.length}`}
+                    onScreenSize={setScreen}
                   />
                   <div className="viewer-overlay viewer-overlay--top" aria-live="off">
                     <span>{series?.description || (series !== undefined && series.number !== null ? `Series ${series.number}` : '')}</span>
@@ -307,7 +311,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                         W {Math.round(effectiveWindow.width)} / L {Math.round(effectiveWindow.center)}
                       </span>
                     )}
-                    <span>Zoom {Math.round(view.zoom * 100)}%</span>
+                    {zoomPercent !== null && <span data-testid="viewer-zoom">Zoom {zoomPercent}%</span>}
                     {measurements.map((measurement, index) => (
                       <span key={index} data-testid="viewer-length">
                         Length {measurementLabel(measurement, image.pixelSpacing)}

@@ -45,8 +45,10 @@ export function ViewerCanvas(props: {
   /** Stack position drawn, for the canvas' data attributes (tests and the benchmark read them). */
   readonly position: number;
   readonly label: string;
+  /** The canvas' size in CSS pixels when it changes (the overlay's zoom is image to screen pixels). */
+  readonly onScreenSize?: (size: { readonly width: number; readonly height: number }) => void;
 }) {
-  const { image, frame, view, onView, tool, measurements, onMeasure, onStep, position, label } = props;
+  const { image, frame, view, onView, tool, measurements, onMeasure, onStep, position, label, onScreenSize } = props;
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const offscreenRef = useRef<HTMLCanvasElement | null>(null);
   const drawnRef = useRef<{ frame: DecodedFrame; view: ViewState } | null>(null);
@@ -61,10 +63,11 @@ export function ViewerCanvas(props: {
     const observer = new ResizeObserver(() => {
       const ratio = window.devicePixelRatio || 1;
       setSize({ width: Math.max(1, Math.round(canvas.clientWidth * ratio)), height: Math.max(1, Math.round(canvas.clientHeight * ratio)) });
+      onScreenSize?.({ width: canvas.clientWidth, height: canvas.clientHeight });
     });
     observer.observe(canvas);
     return () => observer.disconnect();
-  }, []);
+  }, [onScreenSize]);
 
   useEffect(() => {
     const canvas = canvasRef.current;

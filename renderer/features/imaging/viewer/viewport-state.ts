@@ -51,6 +51,18 @@ export function placement(canvasWidth: number, canvasHeight: number, columns: nu
   return { scaleX, scaleY, left: canvasWidth / 2 + view.panX - (columns * scaleX) / 2, top: canvasHeight / 2 + view.panY - (rows * scaleY) / 2 };
 }
 
+/**
+ * The zoom the overlay shows (QA D4): screen (CSS) pixels per image pixel, in percent, so 100% is
+ * one image pixel to one screen pixel (1:1), not "fitted to the window". Measured along the image's
+ * columns: with non-square pixels the rows are stretched to the physical aspect, not counted. The
+ * canvas' CSS size is given (not its device pixels), so a HiDPI screen shows the same figure.
+ * null while the canvas has no size yet.
+ */
+export function screenZoomPercent(cssWidth: number, cssHeight: number, columns: number, rows: number, spacing: readonly [number, number] | null, zoom: number): number | null {
+  if (!(cssWidth > 0) || !(cssHeight > 0) || !(columns > 0) || !(rows > 0)) return null;
+  return Math.round(placement(cssWidth, cssHeight, columns, rows, spacing, { ...INITIAL_VIEW, zoom }).scaleX * 100);
+}
+
 export function canvasToImage(place: Placement, x: number, y: number): { x: number; y: number } {
   return { x: (x - place.left) / place.scaleX, y: (y - place.top) / place.scaleY };
 }

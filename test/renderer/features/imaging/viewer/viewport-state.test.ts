@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canvasToImage, CT_PRESETS, dragWindow, drawLength, imageToCanvas, INITIAL_VIEW, lengthMm, MAX_LENGTHS_PER_IMAGE, placement, stepIndex, zoomAbout, type Measurement } from '../../../../../renderer/features/imaging/viewer/viewport-state';
+import { canvasToImage, CT_PRESETS, dragWindow, drawLength, imageToCanvas, INITIAL_VIEW, lengthMm, MAX_LENGTHS_PER_IMAGE, placement, screenZoomPercent, stepIndex, zoomAbout, type Measurement } from '../../../../../renderer/features/imaging/viewer/viewport-state';
 
 describe('viewport geometry', () => {
   it('fits the image into the canvas, centred, with its physical aspect', () => {
@@ -58,6 +58,24 @@ describe('viewport geometry', () => {
       ['Bone', 400, 1800],
       ['Abdomen', 40, 400],
     ]);
+  });
+});
+
+// QA D4: "Zoom 100%" meant fitted to the window (a 512×512 CT drawn 751 px tall said 100%).
+describe('screenZoomPercent: image pixels to screen (CSS) pixels, 100% = 1:1', () => {
+  it('a 512×512 CT fitted into a stage 751 px tall is drawn at 147%, and 100% once each image pixel is one screen pixel', () => {
+    expect(screenZoomPercent(1100, 751, 512, 512, null, 1)).toBe(147);
+    expect(screenZoomPercent(1100, 751, 512, 512, null, 512 / 751)).toBe(100);
+    expect(screenZoomPercent(1100, 751, 512, 512, null, 2)).toBe(293);
+  });
+
+  it('counts the image’s columns (non-square pixels: the rows are stretched to scale, not counted)', () => {
+    // Rows twice as far apart: fitted by height, 100 rows × 2 into 400 px: 2 screen px per column.
+    expect(screenZoomPercent(1000, 400, 100, 100, [2, 1], 1)).toBe(200);
+  });
+
+  it('a canvas not yet laid out has no zoom to show', () => {
+    expect(screenZoomPercent(0, 0, 512, 512, null, 1)).toBeNull();
   });
 });
 
