@@ -14,7 +14,7 @@ import { openJson, sealJson } from '../../shared/journal/sealed-json';
 import { checkMindEvent, EventAuthWindow } from '../vault/mind-events';
 import { readEventAuthFrom } from '../vault/views/journal-replay';
 import type { VaultDb } from '../vault/views/vault-db';
-import { patientIdOf } from '../vault/views/intake-rows';
+import { storedChartOf } from '../vault/views/patient-filing';
 import { journalRecordHash, ledgerKindOf, patientSubject, payloadHashOf, pseudonymToBytes32 } from './ledger-details';
 import { deriveOperatorId, randomBytes, toBase64Url } from './ledger-crypto';
 import { DEFAULT_BATCH_RULES, LedgerPlanner, type BatchRules, type PlannedEntry } from './ledger-planner';
@@ -449,7 +449,8 @@ export class LedgerWriter {
         if (!intake.success || intake.data.normalized.hl7?.reprocessOf?.quarantineSeq !== quarantineSeq) continue;
         filed++;
         const { patient } = intake.data.normalized;
-        if (patient.identifiers.length > 0) backwards.push(await patientIdOf(this.deps.ledgerKey, patient));
+        // The chart the views filed it on: the one holding any of its identifiers (patient-filing.ts).
+        if (patient.identifiers.length > 0) backwards.push(await storedChartOf(this.deps.db(), this.deps.ledgerKey, patient.identifiers));
       }
     }
     return [...new Set(backwards.reverse())];

@@ -120,3 +120,19 @@ export async function filedPatientId(context: Pick<ProjectorContext, 'filing' | 
   if (context.filing === undefined) return patientIdOf(context.keys.ledgerKey, normalized.patient, context.tokens);
   return (await fileIntake(context.filing, seq, normalized)).patientId;
 }
+
+/**
+ * The chart the views file a patient under, read from the stored views alone (outside a replay: the
+ * ledger writer naming the patient a reprocessed message was filed on): the chart holding the first
+ * of its identifiers any chart holds, else the chart its first identifier opens. Agrees with the
+ * replay's filing once the views hold every message before this one.
+ */
+export async function storedChartOf(db: Pick<VaultDb, 'aliases'>, ledgerKey: CryptoKey, identifiers: readonly PatientIdentifier[], memo?: TokenCache): Promise<string> {
+  const ids = await Promise.all(identifiers.map((identifier) => identifierPseudonym(ledgerKey, identifier, memo)));
+  for (const id of ids) {
+    const row = await db.aliases.get(id);
+    if (row !== undefined) return row.patientId;
+  }
+  if (ids.length === 0) throw new Error('A patient without an identifier has no chart.');
+  return ids[0]!;
+}

@@ -186,6 +186,37 @@ describe('ledger entries for the audit trail', () => {
     for (const { entry, details } of entries) expect(JSON.stringify({ entry, details })).not.toMatch(/Zwiebelmann|MRN-7788|Lindqvist/);
   });
 
+  // Issue 11, patient safety: the chart a message is filed on is the one holding any of its identifiers.
+  it('names the chart the reprocessed copy was filed on when its PID-3 lists the chart\'s identifiers in another order', async () => {
+    const f = await fixture();
+    const { body, keys } = f;
+    const mrn = { value: 'MRN-7790', authority: 'CLINIC', type: 'MR' };
+    const national = { value: '756.9000.0103.11', authority: 'CH', type: 'NI' };
+    const registered: Patient = { identifiers: [mrn, national], name: { family: 'Zwiebelmann', given: ['Zora'] } };
+    const normalized = (patient: Patient, controlId: string, channel: NormalizedIntake['channel'], reprocessOf?: { quarantineSeq: number; edited: boolean }): NormalizedIntake => ({
+      channel,
+      messageId: controlId,
+      messageType: 'ORU^R01',
+      patient,
+      records: [],
+      hl7: { version: '2.5.1', sendingApplication: 'LAB', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64), ...(reprocessOf === undefined ? {} : { reprocessOf }) },
+    });
+    await appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: 'hl7-mllp', receivedAt: AT, rawBytes: 100, normalized: { ...normalized(registered, 'ADT-1', 'hl7-mllp'), messageType: 'ADT^A04' } } });
+    const { seq: held } = await appendSealedRecord(body, {
+      kind: 'intake.quarantine',
+      raw: 'MSH|^~\\&|LAB|CLINIC|||20261204||ORU^R01|QA11-REV-1|P|2.5.1\r',
+      meta: { v: 1, channel: 'hl7-mllp', receivedAt: AT, rawBytes: 60, quarantine: { type: 'quarantine', channel: 'hl7-mllp', disposition: 'held', reason: 'No PID segment: no patient to file it under.', acks: ['AA'], messageType: 'ORU^R01', sendingApplication: 'LAB', sendingFacility: 'CLINIC' } },
+    });
+    const reversed: Patient = { ...registered, identifiers: [national, mrn] };
+    await appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: 'hl7-reprocess', receivedAt: AT, rawBytes: 100, normalized: normalized(reversed, 'QA11-REV-1', 'hl7-reprocess', { quarantineSeq: held, edited: true }) } });
+    const results = [{ file: 0, index: 0, messageType: 'ORU^R01', controlId: 'QA11-REV-1', ack: 'AA', mapping: 'mapped' }];
+    body.journal.push({ seq: body.journal.length + 1, at: AT, kind: QUARANTINE_KINDS.reprocessed, operator: ACTOR, objects: [], meta: await sealJson(f.sealer, { v: 1, type: 'reprocessed', quarantineSeq: held, resolved: true, at: AT, edited: true, results }) });
+
+    const entries = (await signedEntries(f)).filter(({ entry }) => entry['kind'] === 'QUARANTINE');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.entry['subject']).toBe(await patientSubject(keys.ledgerKey, await patientIdOf(keys.ledgerKey, registered)));
+  });
+
   it('signs a restore from a backup (backup.restored, journaled by the body) as a RESTORE entry of the node, with the erasures it re-applied', async () => {
     expect(ledgerKindOf(BACKUP_KINDS.restored)).toBe('RESTORE');
     const f = await fixture();
