@@ -65,6 +65,25 @@ async function canvasFitPercent(page: Page, imagePixels: number): Promise<number
   return Math.round((Math.min(box.width, box.height) / imagePixels) * 100);
 }
 
+/** WCAG contrast of a text colour on its backing (rgb/rgba) laid over white, the brightest pixel. */
+function contrastOverWhite(color: string, backing: string): number {
+  const parse = (css: string) => {
+    const [r = 0, g = 0, b = 0, a = 1] = (/rgba?\(([^)]*)\)/.exec(css)?.[1] ?? '').split(',').map((part) => Number(part.trim()));
+    return { r, g, b, a };
+  };
+  const text = parse(color);
+  const back = parse(backing);
+  const over = (channel: number) => channel * back.a + 255 * (1 - back.a);
+  const luminance = (r: number, g: number, b: number) =>
+    [r, g, b].map((channel) => {
+      const c = channel / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    }).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i]!, 0);
+  const lt = luminance(text.r, text.g, text.b);
+  const lb = luminance(over(back.r), over(back.g), over(back.b));
+  return (Math.max(lt, lb) + 0.05) / (Math.min(lt, lb) + 0.05);
+}
+
 describe('Imaging: the DICOM viewer', () => {
   // Each test creates its own vault: a shell each.
   const e2e = useBrowserWithOwnShells();
@@ -107,6 +126,11 @@ describe('Imaging: the DICOM viewer', () => {
         await expect.poll(() => page.getByTestId('viewer-window').innerText()).toBe('W 400 / L 40');
         expect(await page.getByTestId('viewer-position').innerText()).toMatch(/Image 1 \/ 6/);
         await expect.poll(() => page.getByRole('navigation', { name: 'Series' }).getByRole('button').count()).toBe(1);
+        // QA D5: the overlay's text stays readable over the brightest pixels: its backing, laid on
+        // white, still gives the text a contrast of at least 4.5:1 (WCAG AA).
+        const overlayText = await page.locator('.viewer-overlay span').evaluateAll((spans) => spans.map((span) => [getComputedStyle(span).color, getComputedStyle(span).backgroundColor]));
+        expect(overlayText.length).toBeGreaterThanOrEqual(4);
+        for (const [color, backing] of overlayText) expect(contrastOverWhite(color!, backing!)).toBeGreaterThanOrEqual(4.5);
         // QA D4: the zoom is image pixels to screen pixels (the 128-pixel slices are fitted, not at 100%).
         const fitted = await canvasFitPercent(page, 128);
         expect(fitted).toBeGreaterThan(150);
