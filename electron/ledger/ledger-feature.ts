@@ -6,7 +6,8 @@ import { AccessRefusal } from '../auth/operator-sessions';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import { ExportFiles } from './export-files';
-import { ledgerExportRefusal, mayExportLedger } from '../../shared/ipc/method-access';
+import { accessReportExportRefusal, ledgerExportRefusal, mayExportAccessReport, mayExportLedger } from '../../shared/ipc/method-access';
+import { neutraliseCsvFormulas } from './csv-formulas';
 import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
 
 /** Sessions whose key slot holds the node's signing key (they sign their own export entries). */
@@ -57,10 +58,13 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
       'ledger.exportAccessReport': async ({ text, rows, subjects }, context) => {
         const session = sessions.get(context.connectionId);
         if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
+        if (!mayExportAccessReport(session.role)) throw new AccessRefusal('E_FORBIDDEN', accessReportExportRefusal(session.role));
+        // The client composed the text: every cell a spreadsheet would run as a formula is prefixed here (README).
+        const safe = neutraliseCsvFormulas(text);
         const { handle } = await exportFiles.begin('accessReport');
         let written: { path: string; bytes: number };
         try {
-          await exportFiles.append(handle, text);
+          await exportFiles.append(handle, safe);
           const { path: file, bytes } = await exportFiles.finish(handle);
           written = { path: file, bytes };
         } catch (error) {

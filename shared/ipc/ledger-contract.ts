@@ -68,8 +68,11 @@ export const ledgerMethods = {
   /**
    * Writes an access report (CSV, composed by the mind from the ledger's view) to
    * `<data>/exports/access-report-<UTC>.csv` (mode 0600) in one call, and journals the export
-   * (`audit.exported`) under the operator of the calling session, whatever their role. The file
-   * names patients and operators: it is a report for a compliance officer, like a printed one.
+   * (`audit.exported`) under the operator of the calling session. Only the roles of
+   * ACCESS_REPORT_EXPORT_ROLES (method-access.ts) may: a researcher is refused (E_FORBIDDEN). The
+   * body prefixes with ' every cell a spreadsheet would run as a formula (=, +, -, @, a tab or a
+   * carriage return first), whatever the client sent; text that is not CSV is E_BAD_REQUEST. The
+   * file names patients and operators: it is a report for a compliance officer, like a printed one.
    */
   'ledger.exportAccessReport': method(
     z.strictObject({

@@ -101,8 +101,9 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'ledger.exportAppend': 'session',
   'ledger.exportFinish': 'session',
   'ledger.exportAbort': 'session',
-  // An access report is read from the ledger's view, which every role may read (an auditor above
-  // all); the body writes the file and journals the export under the session's operator.
+  // An access report is read from the ledger's view; writing one as a file is for the roles in
+  // ACCESS_REPORT_EXPORT_ROLES (checked by the handler, ledger-feature.ts), which journals the
+  // export under the session's operator and prefixes formula cells itself.
   'ledger.exportAccessReport': 'session',
   'ledger.publish': 'clinical',
   'ledger.outboxStatus': 'clinical',
@@ -171,8 +172,30 @@ export function mayExportLedger(role: OperatorRoleName): boolean {
 
 /** The roles that export the ledger, in words: "an administrator, a clinician or an auditor". */
 export function ledgerExportersInWords(): string {
-  const words = LEDGER_EXPORT_ROLES.map((role) => ROLE_IN_WORDS[role]);
+  return rolesInWords(LEDGER_EXPORT_ROLES);
+}
+
+function rolesInWords(roles: readonly OperatorRoleName[]): string {
+  const words = roles.map((role) => ROLE_IN_WORDS[role]);
   return words.length < 2 ? (words[0] ?? 'no role') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)!}`;
+}
+
+/**
+ * Who may write an access report to the exports folder (ledger.exportAccessReport): those who
+ * answer for accesses (administrators, auditors) and clinicians, who export a patient's accesses
+ * from the patient page. A researcher reads the ledger under pseudonyms but writes no report
+ * (tester's finding 2: one wrote a file of made-up rows). The body's handler and the Access report
+ * page (which shows Export CSV to these roles only) both consult this list.
+ */
+export const ACCESS_REPORT_EXPORT_ROLES: readonly OperatorRoleName[] = ['admin', 'clinician', 'auditor'];
+
+export function mayExportAccessReport(role: OperatorRoleName): boolean {
+  return ACCESS_REPORT_EXPORT_ROLES.includes(role);
+}
+
+/** Why a role that may not write access reports is refused (the body's refusal, the page's note). */
+export function accessReportExportRefusal(role: OperatorRoleName): string {
+  return `Your role (${role}) does not export access reports: ${rolesInWords(ACCESS_REPORT_EXPORT_ROLES)} does.`;
 }
 
 /** Why a role that may not export the ledger is refused (the same sentence from the body and the mind). */

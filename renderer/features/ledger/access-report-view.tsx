@@ -5,6 +5,8 @@ import { useAction } from '../../app/use-action';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import { unreversedRange } from '../../app/form/date-range';
 import type { AccessReport, AccessReportQuery, LedgerService } from '../../ledger/ledger-service';
+import { useCurrentOperator } from '../../vault/vault-context';
+import { accessReportExportRefusal, mayExportAccessReport } from '../../../shared/ipc/method-access';
 import { ledgerTime, shortHash } from './ledger-format';
 
 /** What the report's form holds: empty means "any". Dates are `YYYY-MM-DD`. */
@@ -93,6 +95,9 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
     setApplied((prev) => ({ query, attempt: prev.attempt + 1, note: swapped?.note ?? '' }));
   };
 
+  // Writing the report as a file is for the roles that export access reports (the body refuses the others).
+  const role = useCurrentOperator()?.role ?? null;
+  const mayExport = role === null || mayExportAccessReport(role);
   const exportCsv = useAction(async () => {
     if (shown.phase !== 'ready') return;
     setExported(null);
@@ -156,9 +161,11 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
           <button type="submit" className="button button--primary">
             Show report
           </button>
-          <button type="button" className="button" disabled={shown.phase !== 'ready' || exportCsv.busy} aria-busy={exportCsv.busy || undefined} onClick={() => void exportCsv.run()}>
-            Export CSV
-          </button>
+          {mayExport && (
+            <button type="button" className="button" disabled={shown.phase !== 'ready' || exportCsv.busy} aria-busy={exportCsv.busy || undefined} onClick={() => void exportCsv.run()}>
+              Export CSV
+            </button>
+          )}
           {/* The print dialog also saves a PDF; the printed page is the report alone, with full digests (data-full, ledger.css). */}
           <button type="button" className="button" disabled={shown.phase !== 'ready'} onClick={() => window.print()}>
             Print or save as PDF
@@ -168,6 +175,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
               Writing the report…
             </p>
           )}
+          {!mayExport && role !== null && <p className="form-actions__reason">{accessReportExportRefusal(role)}</p>}
         </div>
       </form>
       <ActionError error={exportCsv.error} />

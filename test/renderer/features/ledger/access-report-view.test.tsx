@@ -54,6 +54,18 @@ describe('Ledger › Access report', () => {
     expect(ledger.callsTo('exportAccessReport')).toEqual([[query]]);
   });
 
+  it('offers no Export CSV to a researcher, and says who exports (tester finding 2); the report still shows and prints', async () => {
+    const ledger = createFakeLedger({ report: REPORT });
+    const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Rita Researcher', role: 'researcher', passphrase: 'a long enough passphrase' }] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/ledger/access', vault, ledger);
+    await screen.findByRole('table', { name: 'Access report' });
+    const form = screen.getByRole('form', { name: 'Which accesses' });
+    expect(within(form).queryByRole('button', { name: 'Export CSV' })).toBeNull();
+    expect(within(form).getByText('Your role (researcher) does not export access reports: an administrator, a clinician or an auditor does.')).toBeTruthy();
+    expect(within(form).getByRole('button', { name: 'Print or save as PDF' })).toBeTruthy();
+    expect(ledger.callsTo('exportAccessReport')).toEqual([]);
+  });
+
   it('swaps reversed dates as the message browser does, and says so (QA11 D14)', async () => {
     const ledger = await openReport(createFakeLedger({ report: { truncated: false, rows: [] } }));
     const form = screen.getByRole('form', { name: 'Which accesses' });
