@@ -103,6 +103,7 @@ function toResult(file: number, result: Hl7ImportResult): IntakeMessageResult {
     ...(result.conflict === true ? { conflict: true } : {}),
     ...(result.quarantined === true ? { quarantined: true } : {}),
     ...(result.mapping !== undefined ? { mapping: result.mapping } : {}),
+    ...(result.batchNote !== undefined ? { batchNote: result.batchNote.slice(0, 300) } : {}),
   };
 }
 

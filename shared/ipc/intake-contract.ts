@@ -166,6 +166,8 @@ export const IntakeMessageResultSchema = z.strictObject({
   /** Stored in quarantine (rejected, or accepted without a patient to file it under). */
   quarantined: z.boolean().optional(),
   mapping: z.enum(['mapped', 'partial', 'not-mapped']).optional(),
+  /** The message came in a batch whose BTS-1 / FTS-1 count disagreed with what it held (counts only): every message was still processed. */
+  batchNote: z.string().max(300).optional(),
 });
 export type IntakeMessageResult = Readonly<z.infer<typeof IntakeMessageResultSchema>>;
 

@@ -76,6 +76,8 @@ export interface ImportSummary {
   readonly rejected: number;
   readonly errors: number;
   readonly unreadFiles: number;
+  /** `<file>: <note>` for each file holding a batch whose BTS-1 / FTS-1 count was wrong (its messages were processed all the same). */
+  readonly batchNotes: readonly string[];
 }
 
 export function summarize(rows: readonly ImportRow[]): ImportSummary {
@@ -92,6 +94,7 @@ export function summarize(rows: readonly ImportRow[]): ImportSummary {
     rejected: quarantined.filter((r) => r.ack !== 'AA').length,
     errors: others.filter((r) => r.ack !== 'AA').length,
     unreadFiles: rows.filter((row) => row.result === null).length,
+    batchNotes: [...new Set(rows.flatMap((row) => (row.result?.batchNote === undefined ? [] : [`${row.fileName}: ${row.result.batchNote}`])))],
   };
 }
 
@@ -105,7 +108,8 @@ export function importSummaryText(summary: ImportSummary): string {
     ...(summary.errors === 0 ? [] : [`${count(summary.errors)} not accepted`]),
   ];
   const files = summary.unreadFiles === 0 ? '' : `; ${count(summary.unreadFiles)} ${summary.unreadFiles === 1 ? 'file' : 'files'} not imported`;
-  return `Import finished: ${count(summary.messages)} ${summary.messages === 1 ? 'message' : 'messages'}: ${parts.join(', ')}${files}.`;
+  const notes = summary.batchNotes.map((note) => ` ${note}; every message in it was processed.`).join('');
+  return `Import finished: ${count(summary.messages)} ${summary.messages === 1 ? 'message' : 'messages'}: ${parts.join(', ')}${files}.${notes}`;
 }
 
 /**
@@ -214,7 +218,7 @@ export function FileImportPanel({ onImported }: { onImported: () => void }) {
       <ActionError error={run.error} />
       {rows !== null && (
         <>
-          <p role="status" className="note note--ok">
+          <p role="status" className={summarize(rows).batchNotes.length === 0 ? 'note note--ok' : 'note note--warn'}>
             {importSummaryText(summarize(rows))}
           </p>
           <h3 id={resultsId}>Import results</h3>

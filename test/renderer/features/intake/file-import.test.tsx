@@ -38,6 +38,15 @@ describe('Import HL7 files', () => {
     expect(importSummaryText(summarize([row({ quarantined: true })]))).toBe('Import finished: 1 message: 0 stored, 0 duplicates, 1 quarantined (held).');
   });
 
+  it('a batch whose BTS-1 count disagreed with its messages: the summary says so, per file (interface analyst: taken silently)', () => {
+    const note = 'Count mismatch: BTS-1 said 5, the batch held 2 messages';
+    const row = (fileName: string, result: Partial<IntakeMessageResult>) => ({ fileName, result: { file: 0, index: 0, messageType: 'ADT^A01', controlId: 'C', ack: 'AA', ...result } as IntakeMessageResult }) as ImportRow;
+    const summary = summarize([row('batch.hl7', { batchNote: note }), row('batch.hl7', { index: 1, batchNote: note }), row('plain.hl7', {})]);
+    expect(summary.batchNotes).toEqual([`batch.hl7: ${note}`]);
+    expect(importSummaryText(summary)).toBe(`Import finished: 3 messages: 3 stored, 0 duplicates, 0 quarantined. batch.hl7: ${note}; every message in it was processed.`);
+    expect(summarize([row('plain.hl7', {})]).batchNotes).toEqual([]);
+  });
+
   it('imports chosen files and lists a result per message', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     node.handle('hl7.importFiles', (payload) => {
