@@ -191,12 +191,19 @@ export function vaultFeature(services: BodyServices) {
         if (failedUnlocks.pendingFor(attempt, context.connectionId)) failedUnlocks.failed(attempt);
         return {};
       },
-      'vault.lock': async (_request, context) => {
+      'vault.lock': async ({ idle }, context) => {
         const session = sessions.get(context.connectionId);
         sessions.end(context.connectionId, 'locked');
         if (session !== null) {
           const keyring = await keyrings.read();
-          await audit.session({ event: 'locked', operatorId: session.operatorId, role: session.role, slot: keyring === null ? 'passphrase' : slotKindOf(session.slotId, keyring), failedAttempts: 0 });
+          await audit.session({
+            event: 'locked',
+            operatorId: session.operatorId,
+            role: session.role,
+            slot: keyring === null ? 'passphrase' : slotKindOf(session.slotId, keyring),
+            failedAttempts: 0,
+            ...(idle === true ? { idle: true as const } : {}),
+          });
         }
         return {};
       },

@@ -110,7 +110,7 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       break;
     case 'SESSION': {
       const event = details['event'];
-      if (typeof event === 'string') out['event'] = SESSION_EVENT_WORDS[event] ?? event;
+      if (typeof event === 'string') out['event'] = event === 'locked' && details['idle'] === true ? SESSION_IDLE_LOCK_WORDS : (SESSION_EVENT_WORDS[event] ?? event);
       num('failedAttempts', 'failed unlocks before');
       word('role');
       // A failed attempt opened nothing: its slot is what was tried (QA11 D4).
@@ -214,6 +214,8 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
 
 /** How a SESSION entry's event reads in its summary. */
 export const SESSION_EVENT_WORDS: Readonly<Record<string, string>> = { signedIn: 'signed in', locked: 'locked', closed: 'window closed', unlockFailed: 'unlock failed' };
+/** A lock the window made itself after its idle minutes (`idle: true`; locks journaled before that mark read "locked"). */
+export const SESSION_IDLE_LOCK_WORDS = 'locked automatically (idle)';
 
 /** The ledger kind of a journal kind, or null when the act is not ledgered. */
 export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {

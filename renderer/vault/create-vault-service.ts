@@ -156,7 +156,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);
-  const autoLock = new AutoLock(() => lifecycle.lock(), options.clock);
+  const autoLock = new AutoLock(() => lifecycle.lock(true), options.clock);
   const lifecycle = new SessionLifecycle({ api, transport, state, indexing, autoLock, idb, features });
   const keyrings = new KeyringStore(api, state);
   const keychain = new KeychainUnlock(api, state, keyrings, lifecycle);

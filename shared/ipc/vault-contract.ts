@@ -136,7 +136,8 @@ export const vaultMethods = {
    */
   'vault.unlockFailed': method(z.strictObject({ attempt: base64url.max(64) }), empty),
   /** Ends this connection's session (lock, sign out). */
-  'vault.lock': method(empty, empty),
+  /** idle: the window's auto-lock after its idle minutes (journaled as such), not an operator's Lock. */
+  'vault.lock': method(z.strictObject({ idle: z.literal(true).optional() }), empty),
   /** This connection's session, if any. */
   'vault.session': method(empty, z.strictObject({ session: OperatorSessionSchema.nullable() })),
   /** Whether this host offers an OS keychain (Electron safeStorage); the shell does not. */

@@ -29,6 +29,11 @@ export const SessionAuditMetaSchema = z.strictObject({
    * unlockFailed: those that failed before this one (so the third wrong passphrase in a row says 2).
    */
   failedAttempts: z.number().int().nonnegative(),
+  /**
+   * locked: the window locked itself after the idle minutes (auto-lock), not an operator's Lock.
+   * Absent on a lock by hand, and on every lock journaled before this mark existed (those read "locked").
+   */
+  idle: z.literal(true).optional(),
   workstation,
   at: z.iso.datetime(),
 });

@@ -5,7 +5,7 @@ import { useVaultRead } from '../../app/use-vault-read';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import type { LedgerEntryView, LedgerService, LedgerVerification } from '../../ledger/ledger-service';
 import { CopyButton } from '../../app/copy-button';
-import { entryTrust, kindLabel, ledgerTime, NODE_OPERATOR_LABEL, trustLabel, trustSentence } from './ledger-format';
+import { entryLabel, entryTimes, entryTrust, ledgerTime, NODE_OPERATOR_LABEL, trustLabel, trustSentence } from './ledger-format';
 import { TrustMark } from './trust-mark';
 import { entryNotaryState } from './entry-notary-state';
 import { useNotaryProgress } from './use-notary-progress';
@@ -111,6 +111,7 @@ function EntryView({
   const headingId = useId();
   const summaryId = useId();
   const trust = entryTrust(entry, verification);
+  const times = entryTimes(entry);
   const summary = Object.entries(entry.summary);
   const operatorName = entry.operator === '' ? null : names[entry.operator];
   const notaryState = entryNotaryState(entry, useNotaryProgress());
@@ -132,9 +133,15 @@ function EntryView({
       <dl className="facts ledger-facts">
         <Fact term="Sequence">{entry.seq}</Fact>
         <Fact term="Kind">
-          {kindLabel(entry.kind)} <code className="ledger-kind__raw">{entry.kind}</code>
+          {entryLabel(entry)} <code className="ledger-kind__raw">{entry.kind}</code>
         </Fact>
-        <Fact term="Created">
+        {times.happened !== times.signed && (
+          <Fact term="Happened">
+            <time dateTime={times.happened}>{ledgerTime(times.happened)}</time>{' '}
+            <code className="ledger-kind__raw">{times.happened}</code>
+          </Fact>
+        )}
+        <Fact term="Signed">
           <time dateTime={entry.createdAt}>{ledgerTime(entry.createdAt)}</time>{' '}
           <code className="ledger-kind__raw">{entry.createdAt}</code>
         </Fact>

@@ -1,3 +1,4 @@
+import { SESSION_EVENT_WORDS, SESSION_IDLE_LOCK_WORDS } from '../../ledger/ledger-details';
 import type { LedgerEntryView, LedgerKind, LedgerVerification } from '../../ledger/ledger-service';
 
 const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
@@ -27,6 +28,37 @@ const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
 /** `INTAKE_BATCH` → "Intake batch"; an unknown kind (a newer node) is shown as it is. */
 export function kindLabel(kind: LedgerKind): string {
   return KIND_LABELS[kind] ?? kind;
+}
+
+/** A session entry's event as its summary words it (ledger-details.ts SESSION_EVENT_WORDS), as a label. */
+const SESSION_LABELS: Readonly<Record<string, string>> = {
+  [SESSION_EVENT_WORDS['signedIn']!]: 'Signed in',
+  [SESSION_EVENT_WORDS['locked']!]: 'Locked',
+  [SESSION_IDLE_LOCK_WORDS]: 'Locked automatically (idle)',
+  [SESSION_EVENT_WORDS['unlockFailed']!]: 'Failed unlock',
+  [SESSION_EVENT_WORDS['closed']!]: 'Window closed',
+};
+
+/**
+ * What one entry is, for the list: a session entry says its event ("Signed in", "Locked",
+ * "Locked automatically (idle)", "Failed unlock"), not its kind's name; others their kind's label.
+ * Locks journaled before the idle mark existed read "Locked".
+ */
+export function entryLabel(entry: Pick<LedgerEntryView, 'kind' | 'summary'>): string {
+  if (entry.kind !== 'SESSION') return kindLabel(entry.kind);
+  const event = entry.summary['event'];
+  if (typeof event !== 'string') return 'Session event';
+  return SESSION_LABELS[event] ?? `${event.charAt(0).toUpperCase()}${event.slice(1)}`;
+}
+
+/**
+ * When the act happened (its summary's `at`, when it has a valid one) and when the entry was
+ * signed (its createdAt): the signer batches, and an auditor's session is signed later still.
+ */
+export function entryTimes(entry: Pick<LedgerEntryView, 'createdAt' | 'summary'>): { readonly happened: string; readonly signed: string } {
+  const at = entry.summary['at'];
+  const happened = typeof at === 'string' && !Number.isNaN(Date.parse(at)) ? at : entry.createdAt;
+  return { happened, signed: entry.createdAt };
 }
 
 /**

@@ -3,7 +3,7 @@ import { hrefForPath } from '../../app/router/hash-route';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import type { LedgerEntryView, LedgerVerification } from '../../ledger/ledger-service';
 import { LedgerFilters } from './ledger-filters';
-import { entriesWord, entryTrust, kindLabel, ledgerTime, operatorLabel, shortHash, trustLabel } from './ledger-format';
+import { entriesWord, entryLabel, entryTimes, entryTrust, ledgerTime, operatorLabel, shortHash, trustLabel } from './ledger-format';
 import { TrustMark } from './trust-mark';
 import type { LedgerTimeline } from './use-ledger-timeline';
 import { entryNotaryLabel, entryNotaryState } from './entry-notary-state';
@@ -148,7 +148,7 @@ function EntryTable({
                 <EntryTimes entry={entry} />
                 <td>
                   <span className="ledger-kind">
-                    <span className="ledger-kind__label">{kindLabel(entry.kind)}</span>{' '}
+                    <span className="ledger-kind__label">{entryLabel(entry)}</span>{' '}
                     <code className="ledger-kind__raw">{entry.kind}</code>
                   </span>
                 </td>
@@ -182,16 +182,16 @@ function EntryTable({
 const SIGNED_LATER_MS = 60_000;
 
 /**
- * When the act happened (its summary's `at`), and when it was signed when that was later: an
- * auditor's session cannot sign, so its sign-in and lock are signed at the next clinical session.
+ * When the act happened (its summary's `at`; the signing time for entries without one), and when
+ * it was signed when that was much later: an auditor's session cannot sign, so its sign-in and
+ * lock are signed at the next clinical session. The entry's page shows both always.
  */
 function EntryTimes({ entry }: { entry: Pick<LedgerEntryView, 'createdAt' | 'summary'> }) {
-  const at = typeof entry.summary['at'] === 'string' ? entry.summary['at'] : '';
-  const happened = Date.parse(at);
-  const signedLater = !Number.isNaN(happened) && Date.parse(entry.createdAt) - happened > SIGNED_LATER_MS;
+  const { happened, signed } = entryTimes(entry);
+  const signedLater = Date.parse(signed) - Date.parse(happened) > SIGNED_LATER_MS;
   return (
     <td className="ledger-table__time">
-      <time dateTime={signedLater ? at : entry.createdAt}>{ledgerTime(signedLater ? at : entry.createdAt)}</time>
+      <time dateTime={happened}>{ledgerTime(happened)}</time>
       {signedLater && (
         <span className="ledger-table__signed">
           {' '}

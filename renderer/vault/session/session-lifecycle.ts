@@ -100,11 +100,14 @@ export class SessionLifecycle {
     state.announce('unlocked');
   }
 
-  /** Locks: closes the mind's session and ends this connection's session with the body. */
-  lock(): void {
+  /**
+   * Locks: closes the mind's session and ends this connection's session with the body. `idle`:
+   * the auto-lock after the idle minutes, journaled (and so ledgered) as such.
+   */
+  lock(idle = false): void {
     const wasOpen = this.deps.state.signedIn;
     this.close();
-    if (wasOpen) this.deps.api.vault.lock({}).catch(noop);
+    if (wasOpen) this.deps.api.vault.lock(idle ? { idle: true } : {}).catch(noop);
   }
 
   private close(): void {

@@ -71,6 +71,19 @@ describe('the body journals sign-in, lock and failed unlocks (audit.session)', (
     }
   }, 20_000);
 
+  it('an automatic lock (idle) is told apart from a lock by hand: vault.lock { idle: true } journals idle: true; a lock by hand carries no idle (QA issue 11)', async () => {
+    const { b, vault } = await nodeWithVault();
+    await signIn(b, vault);
+    await call(b, 'vault.lock', { idle: true });
+    await signIn(b, vault);
+    await call(b, 'vault.lock', {});
+    await signIn(b, vault);
+    const locks = (await sessionRecords(b, vault)).filter(({ meta }) => meta.event === 'locked').map(({ meta }) => meta);
+    expect(locks).toHaveLength(2);
+    expect(locks[0]).toMatchObject({ event: 'locked', idle: true });
+    expect(locks[1]).not.toHaveProperty('idle');
+  }, 20_000);
+
   it('records failed unlocks that no sign-in follows: a window closed after a wrong recovery key, and a proof that does not verify (issue 11)', async () => {
     const { b, vault } = await nodeWithVault();
     const ward = { transport: 'in-process', connectionId: 'ward-pc' } as const;

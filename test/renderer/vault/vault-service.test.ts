@@ -181,12 +181,17 @@ describe('VaultService: keys, unlock and operators', () => {
     expect(vault.phase()).toBe('unlocked');
     advance(61_000);
     expect(vault.phase()).toBe('locked');
+    // The body is told it was the auto-lock (journaled, and so ledgered, as "locked automatically (idle)").
+    expect(body.calls.filter((call) => call.method === 'vault.lock').map((call) => call.payload)).toEqual([{ idle: true }]);
     const [admin] = await vault.operators();
     await vault.unlock({ operatorId: admin!.operatorId, passphrase: PASSPHRASE });
     expect(vault.autoLockMinutes()).toBe(2);
     await vault.setAutoLockMinutes(0);
     advance(10 * 3_600_000);
     expect(vault.phase()).toBe('unlocked');
+    // A lock by hand carries no idle mark.
+    vault.lock();
+    expect(body.calls.filter((call) => call.method === 'vault.lock').map((call) => call.payload)).toEqual([{ idle: true }, {}]);
   });
 });
 

@@ -41,6 +41,23 @@ function facts(region: HTMLElement): Record<string, string> {
 }
 
 describe('Ledger › entry detail', () => {
+  it('a session entry says its event and when it happened, and keeps when it was signed as a field of its own (QA issue 11)', async () => {
+    const at = '2025-03-01T09:09:05.000Z';
+    const signed = '2025-03-01T09:10:17.000Z';
+    renderApp(
+      createFakeNode({ vault: { state: 'unlocked' } }),
+      '#/ledger/12',
+      createFakeVault({ phase: 'unlocked' }),
+      createFakeLedger({ entries: [makeEntry(12, { kind: 'SESSION', createdAt: signed, summary: { event: 'locked automatically (idle)', at } })] }),
+    );
+    const shown = facts(await screen.findByRole('region', { name: 'Entry 12' }));
+    expect(shown.Kind).toContain('Locked automatically (idle)');
+    expect(shown.Kind).toContain('SESSION');
+    expect(shown.Happened).toContain(ledgerTime(at));
+    expect(shown.Signed).toContain(ledgerTime(signed));
+    expect(Object.keys(shown).slice(0, 4)).toEqual(['Sequence', 'Kind', 'Happened', 'Signed']);
+  });
+
   it('shows every field in a definition list, hashes monospaced and whole', async () => {
     const ledger = await openEntry('#/ledger/12');
     const region = await screen.findByRole('region', { name: 'Entry 12' });
@@ -49,7 +66,7 @@ describe('Ledger › entry detail', () => {
     expect(Object.keys(shown)).toEqual([
       'Sequence',
       'Kind',
-      'Created',
+      'Signed',
       'Operator',
       'Subject',
       'Previous hash',
@@ -63,8 +80,8 @@ describe('Ledger › entry detail', () => {
     expect(shown.Sequence).toBe('12');
     expect(shown.Kind).toContain('Record viewed');
     expect(shown.Kind).toContain('ACCESS');
-    expect(shown.Created).toContain(ledgerTime(entry.createdAt));
-    expect(shown.Created).toContain(entry.createdAt);
+    expect(shown.Signed).toContain(ledgerTime(entry.createdAt));
+    expect(shown.Signed).toContain(entry.createdAt);
     expect(shown.Operator).toContain('Ada Admin');
     expect(shown.Operator).toContain('op-pseudo-ada');
     expect(shown.Subject).toContain(entry.subject);

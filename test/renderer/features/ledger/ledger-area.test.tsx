@@ -88,8 +88,26 @@ describe('Ledger › timeline', () => {
     expect(late.querySelector('time')!.getAttribute('datetime')).toBe(happened);
     expect(late.textContent).toMatch(/signed /);
     expect(late.querySelectorAll('time')[1]!.getAttribute('datetime')).toBe(signed);
-    // Signed within a minute: one time.
+    // Signed within a minute: one time, still the time of the act (QA issue 11: locks at 09:59:50 read 10:00:00).
     expect(rowOf(2).querySelector('td')!.querySelectorAll('time')).toHaveLength(1);
+    expect(rowOf(2).querySelector('td time')!.getAttribute('datetime')).toBe('2025-03-01T09:59:50.000Z');
+  });
+
+  it('labels each session entry by its event, not "Sign-in and lock": signed in, locked, locked automatically (idle), failed unlock (QA issue 11)', async () => {
+    await openLedger({
+      entries: [
+        makeEntry(1, { kind: 'SESSION', summary: { event: 'signed in' } }),
+        makeEntry(2, { kind: 'SESSION', summary: { event: 'locked' } }),
+        makeEntry(3, { kind: 'SESSION', summary: { event: 'locked automatically (idle)' } }),
+        makeEntry(4, { kind: 'SESSION', summary: { event: 'unlock failed' } }),
+        makeEntry(5, { kind: 'SESSION', summary: { event: 'window closed' } }),
+      ],
+    });
+    await findEntryTable();
+    const label = (seq: number): string => rowOf(seq).querySelector('.ledger-kind__label')!.textContent!;
+    expect([1, 2, 3, 4, 5].map(label)).toEqual(['Signed in', 'Locked', 'Locked automatically (idle)', 'Failed unlock', 'Window closed']);
+    // (The kind filter keeps "Sign-in and lock" as the name of the whole kind.)
+    expect(within(await findEntryTable()).queryByText('Sign-in and lock')).toBeNull();
   });
 
   it('says when the ledger is empty', async () => {

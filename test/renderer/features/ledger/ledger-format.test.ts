@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entryTrust, kindLabel, operatorLabel, shortHash, verificationSentence } from '../../../../renderer/features/ledger/ledger-format';
+import { entryLabel, entryTimes, entryTrust, kindLabel, operatorLabel, shortHash, verificationSentence } from '../../../../renderer/features/ledger/ledger-format';
 import { toLedgerFilter, NO_FILTER } from '../../../../renderer/features/ledger/use-ledger-timeline';
 import type { LedgerVerification } from '../../../../renderer/ledger/ledger-service';
 
@@ -46,5 +46,27 @@ describe('ledger format', () => {
       to: '2025-03-02',
       subject: 's1',
     });
+  });
+});
+
+describe('entryLabel (QA issue 11: every session event read "Sign-in and lock")', () => {
+  it('names a session entry by its event; old lock entries (no idle mark) read "Locked"; other kinds by their kind', () => {
+    const session = (event: string) => ({ kind: 'SESSION' as const, summary: { event } });
+    expect(entryLabel(session('signed in'))).toBe('Signed in');
+    expect(entryLabel(session('locked'))).toBe('Locked');
+    expect(entryLabel(session('locked automatically (idle)'))).toBe('Locked automatically (idle)');
+    expect(entryLabel(session('unlock failed'))).toBe('Failed unlock');
+    expect(entryLabel(session('window closed'))).toBe('Window closed');
+    // Unreadable details: the kind's own label.
+    expect(entryLabel({ kind: 'SESSION', summary: {} })).toBe('Session event');
+    expect(entryLabel({ kind: 'ACCESS', summary: { event: 'signed in' } })).toBe('Record viewed');
+  });
+});
+
+describe('entryTimes', () => {
+  it('is when the act happened (its at), else when the entry was signed', () => {
+    expect(entryTimes({ createdAt: '2025-03-01T10:00:17.000Z', summary: { at: '2025-03-01T09:59:05.000Z' } })).toEqual({ happened: '2025-03-01T09:59:05.000Z', signed: '2025-03-01T10:00:17.000Z' });
+    expect(entryTimes({ createdAt: '2025-03-01T10:00:17.000Z', summary: {} })).toEqual({ happened: '2025-03-01T10:00:17.000Z', signed: '2025-03-01T10:00:17.000Z' });
+    expect(entryTimes({ createdAt: '2025-03-01T10:00:17.000Z', summary: { at: 'not a time' } })).toEqual({ happened: '2025-03-01T10:00:17.000Z', signed: '2025-03-01T10:00:17.000Z' });
   });
 });

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { summaryOf } from '../../../renderer/ledger/ledger-details';
+
+const session = { workstation: 'ward-pc (browser shell)', at: '2025-03-01T09:09:05.000Z', role: 'admin', slot: 'passphrase', failedAttempts: 0 };
+
+describe('summaryOf SESSION (QA issue 11)', () => {
+  it('says an automatic lock apart from a lock by hand; a lock entry from before the idle mark reads "locked"', () => {
+    expect(summaryOf('SESSION', { ...session, event: 'locked', idle: true })).toMatchObject({ event: 'locked automatically (idle)', at: session.at });
+    expect(summaryOf('SESSION', { ...session, event: 'locked' })).toMatchObject({ event: 'locked' });
+    expect(summaryOf('SESSION', { ...session, event: 'signedIn' })).toMatchObject({ event: 'signed in' });
+    expect(summaryOf('SESSION', { ...session, event: 'unlockFailed' })).toMatchObject({ event: 'unlock failed' });
+    // The idle mark is part of the event's words, not a field of its own.
+    expect(summaryOf('SESSION', { ...session, event: 'locked', idle: true })).not.toHaveProperty('idle');
+  });
+});
