@@ -61,7 +61,7 @@ export function MessageHeads() {
  * table of fixed columns (fit-table) a type or control id longer than its column is cut with an
  * ellipsis, whole in its title.
  */
-export function MessageCells({ message, answer = null }: { message: MessageSummary | null; answer?: string | null }) {
+export function MessageCells({ message, answer = null }: { message: MessageSummary | null; answer?: { readonly code: string; readonly meaning: string } | null }) {
   const type = message?.messageType ?? '';
   return (
     <>
@@ -69,8 +69,18 @@ export function MessageCells({ message, answer = null }: { message: MessageSumma
         {type}
       </td>
       <td>{message?.controlId === undefined ? '' : <code title={message.controlId}>{message.controlId}</code>}</td>
-      <td>{message === null ? '' : answer !== null ? <span className="muted">{answer}</span> : <AckCodes acks={message.acks} />}</td>
+      <td>{message === null ? '' : answer !== null ? <OtherAnswer {...answer} /> : <AckCodes acks={message.acks} />}</td>
     </>
+  );
+}
+
+/** What an input that is not HL7 was answered (a DIMSE status), short as an ACK code, its meaning for screen readers and on hover. */
+function OtherAnswer({ code, meaning }: { code: string; meaning: string }) {
+  return (
+    <span className={code === 'C000' ? 'ack ack--error' : code === '0000' ? 'ack ack--ok' : 'muted'} title={`${code === '—' ? '' : `${code}: `}${meaning}`}>
+      {code}
+      <span className="visually-hidden"> ({meaning})</span>
+    </span>
   );
 }
 

@@ -39,19 +39,20 @@ export function reprocessable(entry: Pick<QuarantineEntry, 'channel'>): boolean 
 }
 
 /**
- * What a quarantined input that is not HL7 was answered, in the ACK column (null for HL7: its ACK
- * codes). A DICOM C-STORE (source `AE@address`) got Cannot Understand (C000) when rejected and
- * Success when held (dicom-intake.ts); an imported or reprocessed instance and a device report got
- * no HL7 acknowledgment, and "None asked for" is HL7's wording.
+ * What a quarantined input that is not HL7 was answered, for the ACK column (null for HL7: its ACK
+ * codes): `code` fits the column, `meaning` says it in words. A DICOM C-STORE (source
+ * `AE@address`) got Cannot Understand (C000) when rejected and Success (0000) when held
+ * (dicom-intake.ts); an imported or reprocessed instance and a device report got no HL7
+ * acknowledgment, and "None asked for" is HL7's wording.
  */
-export function answerWords(entry: Pick<QuarantineEntry, 'channel' | 'detail'>): string | null {
+export function answerWords(entry: Pick<QuarantineEntry, 'channel' | 'detail'>): { readonly code: string; readonly meaning: string } | null {
   if (reprocessesAsHl7(entry)) return null;
-  if (entry.channel !== 'dicom') return 'Not HL7: no ACK';
+  if (entry.channel !== 'dicom') return { code: '—', meaning: 'not HL7: no ACK' };
   const source = entry.detail.source ?? '';
-  if (/^reprocess of record \d+$/.test(source)) return 'None (reprocessed)';
-  if (/^file \d+ of \d+$/.test(source) || source === 'a large file imported') return 'None (imported from a file)';
-  if (source.includes('@')) return entry.detail.disposition === 'held' ? '0000 Success (held)' : 'C000 Cannot understand';
-  return 'Not recorded';
+  if (/^reprocess of record \d+$/.test(source)) return { code: '—', meaning: 'no answer: reprocessed' };
+  if (/^file \d+ of \d+$/.test(source) || source === 'a large file imported') return { code: '—', meaning: 'no answer: imported from a file' };
+  if (source.includes('@')) return entry.detail.disposition === 'held' ? { code: '0000', meaning: 'DIMSE Success: held' } : { code: 'C000', meaning: 'DIMSE Cannot understand' };
+  return { code: '—', meaning: 'answer not recorded' };
 }
 
 export function senderOf(entry: QuarantineEntry): string {

@@ -72,13 +72,13 @@ describe('issue 11/12 tester: DICOM rows of the quarantine', () => {
     ({ channel: 'dicom', detail: { type: 'quarantine', channel: 'dicom', disposition, reason: 'r', acks: [], source, messageType: 'DICOM', messageId: '1.2.3' } }) as unknown as QuarantineEntry;
 
   it('#1: the answer column says the DIMSE status a C-STORE got, or that an import got none; never HL7 wording', () => {
-    expect(answerWords(dicom('rejected', 'CT_EAST@10.0.0.7'))).toBe('C000 Cannot understand');
-    expect(answerWords(dicom('held', 'CT_EAST@10.0.0.7'))).toBe('0000 Success (held)');
-    expect(answerWords(dicom('rejected', 'file 2 of 3'))).toBe('None (imported from a file)');
-    expect(answerWords(dicom('held', 'reprocess of record 12'))).toBe('None (reprocessed)');
-    expect(answerWords(dicom('rejected', 'a large file imported'))).toBe('None (imported from a file)');
+    expect(answerWords(dicom('rejected', 'CT_EAST@10.0.0.7'))).toEqual({ code: 'C000', meaning: 'DIMSE Cannot understand' });
+    expect(answerWords(dicom('held', 'CT_EAST@10.0.0.7'))).toEqual({ code: '0000', meaning: 'DIMSE Success: held' });
+    expect(answerWords(dicom('rejected', 'file 2 of 3'))).toEqual({ code: '—', meaning: 'no answer: imported from a file' });
+    expect(answerWords(dicom('held', 'reprocess of record 12'))).toEqual({ code: '—', meaning: 'no answer: reprocessed' });
+    expect(answerWords(dicom('rejected', 'a large file imported'))).toEqual({ code: '—', meaning: 'no answer: imported from a file' });
     const device = { channel: 'devices', detail: { type: 'quarantine', channel: 'devices', disposition: 'rejected', reason: 'r', acks: [], source: 'link' } } as unknown as QuarantineEntry;
-    expect(answerWords(device)).toBe('Not HL7: no ACK');
+    expect(answerWords(device)).toEqual({ code: '—', meaning: 'not HL7: no ACK' });
     const hl7 = { channel: 'hl7-mllp', detail: { type: 'quarantine', channel: 'hl7-mllp', disposition: 'rejected', reason: 'r', acks: ['AR'] } } as unknown as QuarantineEntry;
     expect(answerWords(hl7)).toBeNull();
   });
