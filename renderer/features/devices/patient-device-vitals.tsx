@@ -7,7 +7,7 @@ import { ErrorNote } from '../../app/error-note';
 import { useVault } from '../../vault/vault-context';
 import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
-import { recordDateTime } from '../patients/record-format';
+import { numberText, recordDateTime } from '../patients/record-format';
 import { chartTimes, reportedAsText, timeWindow } from '../patients/chart-format';
 
 const CHART_HEIGHT = 220;
@@ -104,7 +104,7 @@ export interface VitalPoint {
   /** Where it came from: a device, or an HL7 result (OBX). */
   readonly source: 'device' | 'hl7';
   /** The value and unit as reported, when it was converted into `unit` (said beside it, as the results trend does). */
-  readonly reported?: { readonly value: number; readonly unit: string };
+  readonly reported?: { readonly value: number; readonly unit: string; readonly text?: string };
   /** An HL7 result's reference range as the lab sent it (OBX-7), in the unit it was reported in. */
   readonly labRange?: string;
 }
@@ -142,7 +142,7 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
       flags: [],
       key: `hl7:${row.recordId}`,
       source: 'hl7',
-      ...(sentUnit === unit ? {} : { reported: { value: record.value.value, unit: sentUnit } }),
+      ...(sentUnit === unit ? {} : { reported: { value: record.value.value, unit: sentUnit, text: numberText(record.value.value, record.value.decimals) } }),
       ...(labRange === undefined || labRange === '' ? {} : { labRange }),
     });
   }

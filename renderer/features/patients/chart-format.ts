@@ -105,7 +105,8 @@ export function timeWindow(instants: readonly number[], min: number, max: number
   return low === high ? [low - DAY_SECONDS, high + DAY_SECONDS] : [min, max];
 }
 
-/** After a value converted into the chart's unit: " (reported as 180 mg/dL)"; '' when it was not converted. */
-export function reportedAsText(reported: { readonly value: number; readonly unit: string } | undefined): string {
-  return reported === undefined ? '' : ` (reported as ${reported.value} ${unitLabel(reported.unit)})`;
+/** After a value converted into the chart's unit: " (reported as 180 mg/dL)", " (reported as 4.0 mmol/L)"; '' when it was not converted. */
+export function reportedAsText(reported: { readonly value: number; readonly unit: string; readonly text?: string } | undefined): string {
+  // As the lab wrote it where that is known ("4.0", not 4: QA D6).
+  return reported === undefined ? '' : ` (reported as ${reported.text ?? String(reported.value)} ${unitLabel(reported.unit)})`;
 }

@@ -4,18 +4,23 @@ import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { ObservationValue } from './observation-value';
 import { abnormalFlags, dayLabel, groupByDay, recordClock, recordName, recordTypeLabel, recordValue, sortNewestFirst } from './record-format';
-import { correctionsOf } from './results-model';
+import { correctionsOf, repeatedAllergies } from './results-model';
 
 /** Records listed before "Show all": a patient with thousands of results opens as fast as one with a few. */
 export const RECORDS_SHOWN = 100;
 
 /**
  * A patient's records, newest first, one row group per day; each name opens the record's detail.
+ * An allergy repeated unchanged by a later message is one row (its newest record).
  * The newest RECORDS_SHOWN at first (whole days), all of them on request.
  */
 export function RecordTable({ patientId, records, labelledBy }: { patientId: string; records: readonly RecordRow[]; labelledBy: string }) {
   const [all, setAll] = useState(false);
-  const sorted = useMemo(() => sortNewestFirst(records), [records]);
+  // An allergy a later message repeats unchanged is listed once, at its newest (QA D6: an A08 resending the A04's AL1).
+  const sorted = useMemo(() => {
+    const repeated = repeatedAllergies(records);
+    return sortNewestFirst(repeated.size === 0 ? records : records.filter((row) => !repeated.has(row.recordId)));
+  }, [records]);
   const corrections = useMemo(() => correctionsOf(records), [records]);
   const shown = all || sorted.length <= RECORDS_SHOWN ? sorted : sorted.slice(0, RECORDS_SHOWN);
   const days = groupByDay(shown);

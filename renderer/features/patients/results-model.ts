@@ -66,15 +66,42 @@ export function ageLabel(birthDate: string | undefined, today: string): string |
   return `${ageInYears(birthDate, today)} y`;
 }
 
-/** The patient's allergies, each allergen once (the newest record of it). */
+const allergenKey = (allergy: Allergy) => `${allergy.allergen.system}|${allergy.allergen.code}|${allergy.allergen.display}`;
+
+/** AL1-4 (HL7 table 0128) from the most to the least severe; another or no severity after these. */
+const SEVERITY_RANK: Readonly<Record<string, number>> = { SV: 0, MO: 1, MI: 2, U: 3 };
+const severityRank = (allergy: Allergy) => SEVERITY_RANK[(allergy.severity ?? '').toUpperCase()] ?? 4;
+
+/**
+ * The patient's allergies, each allergen once (the newest record of it), the most severe first,
+ * then by name (QA D6: alphabetical order put "ASPIRIN (Mild)" before "IODINATED CONTRAST (Severe)").
+ */
 export function allergiesOf(records: readonly RecordRow[]): (RecordRow & { readonly record: Allergy })[] {
   const seen = new Map<string, RecordRow & { readonly record: Allergy }>();
   for (const row of [...records].sort(byTimeDescending)) {
     if (row.record.type !== 'allergy') continue;
-    const key = `${row.record.allergen.system}|${row.record.allergen.code}|${row.record.allergen.display}`;
+    const key = allergenKey(row.record);
     if (!seen.has(key)) seen.set(key, row as RecordRow & { readonly record: Allergy });
   }
-  return [...seen.values()];
+  const name = (allergy: Allergy) => allergy.allergen.display || allergy.allergen.code;
+  return [...seen.values()].sort((a, b) => severityRank(a.record) - severityRank(b.record) || name(a.record).localeCompare(name(b.record), 'en', { sensitivity: 'base' }));
+}
+
+/**
+ * Allergy records a newer record repeats (QA D6: an A08 resending the A04's AL1 listed the allergy
+ * twice): the same allergen with the same severity and reactions. The newest copy stays; one that
+ * changed the severity or reactions is the allergy's history and stays too.
+ */
+export function repeatedAllergies(records: readonly RecordRow[]): Set<string> {
+  const newer = new Set<string>();
+  const repeated = new Set<string>();
+  for (const row of [...records].sort(byTimeDescending)) {
+    if (row.record.type !== 'allergy') continue;
+    const key = `${allergenKey(row.record)}|${(row.record.severity ?? '').toUpperCase()}|${(row.record.reactions ?? []).join('\u0000')}`;
+    if (newer.has(key)) repeated.add(row.recordId);
+    else newer.add(key);
+  }
+  return repeated;
 }
 
 /** The newest visit (by its start), or null. */
@@ -330,7 +357,7 @@ export function buildFlowsheet(records: readonly RecordRow[], corrections: Corre
 }
 
 /** A reference range as numbers: `3.5-5.1`, `3.5 – 5.1`, `<200`, `>=60`; null when it is not one. */
-export function parseReferenceRange(range: string | undefined): { readonly low: number | null; readonly high: number | null } | null {
+export function parseReferenceRange(range: string | undefined): ParsedRange | null {
   const text = (range ?? '').trim();
   const number = '([+-]?\\d+(?:[.,]\\d+)?)';
   const toNumber = (value: string) => Number(value.replace(',', '.'));
@@ -338,13 +365,21 @@ export function parseReferenceRange(range: string | undefined): { readonly low: 
   if (between !== null) {
     const low = toNumber(between[1]!);
     const high = toNumber(between[2]!);
-    return low <= high ? { low, high } : null;
+    return low <= high ? { low, high, lowText: between[1]!, highText: between[2]! } : null;
   }
   const upper = new RegExp(`^<=?\\s*${number}$`).exec(text);
-  if (upper !== null) return { low: null, high: toNumber(upper[1]!) };
+  if (upper !== null) return { low: null, high: toNumber(upper[1]!), lowText: null, highText: upper[1]! };
   const lower = new RegExp(`^>=?\\s*${number}$`).exec(text);
-  if (lower !== null) return { low: toNumber(lower[1]!), high: null };
+  if (lower !== null) return { low: toNumber(lower[1]!), high: null, lowText: lower[1]!, highText: null };
   return null;
+}
+
+/** A reference range's bounds as numbers and as the lab wrote them ("4.0", not 4: QA D6). */
+export interface ParsedRange {
+  readonly low: number | null;
+  readonly high: number | null;
+  readonly lowText: string | null;
+  readonly highText: string | null;
 }
 
 export interface TrendPoint {
@@ -356,7 +391,7 @@ export interface TrendPoint {
   readonly text: string;
   readonly row: ObservationRow;
   /** Set when the result was reported in another unit and converted into the trend's. */
-  readonly reported?: { readonly value: number; readonly unit: string };
+  readonly reported?: { readonly value: number; readonly unit: string; readonly text?: string };
 }
 
 export interface Trend {
@@ -365,7 +400,7 @@ export interface Trend {
   /** Oldest first. */
   readonly points: readonly TrendPoint[];
   /** The reference range of the newest result in the trend's unit that gives one, as numbers. */
-  readonly range: { readonly low: number | null; readonly high: number | null; readonly text: string } | null;
+  readonly range: (ParsedRange & { readonly text: string }) | null;
   /** Results in a unit that cannot be converted into the trend's ('' when none was given): left out, and said so. */
   readonly omitted: readonly { readonly unit: string; readonly count: number }[];
   /** Current results of the test that are not a plain number (`> 150`, a ratio, text), oldest first: not drawn, and said so. */
@@ -431,7 +466,7 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
     }
     // Glucose at the precision its unit is read at (GLUCOSE_DECIMALS: whole mg/dL, mmol/L to one decimal): 5.5 mmol/L is 99 mg/dL, not 99.1.
     const text = converted.toFixed(kind === 'glucose' ? (GLUCOSE_DECIMALS[unit] ?? decimals) : decimals);
-    points.push({ at, value: Number(text), text, row, reported: { value, unit: from } });
+    points.push({ at, value: Number(text), text, row, reported: { value, unit: from, text: numberText(value, row.record.value.decimals) } });
   }
   let range: Trend['range'] = null;
   for (let index = native.length - 1; index >= 0 && range === null; index--) {

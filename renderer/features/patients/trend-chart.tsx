@@ -28,7 +28,8 @@ function rangeText(trend: Trend): string {
   const unit = unitLabel(trend.unit);
   // A one-sided range as the lab wrote it: "<5.2" is not "≤ 5.2".
   const operator = BOUND_WORDS[/^\s*([<>]=?)/.exec(range.text)?.[1] ?? ''] ?? (range.low !== null ? '≥' : '≤');
-  const bounds = range.low !== null && range.high !== null ? `${range.low}–${range.high}` : `${operator} ${range.low ?? range.high}`;
+  // The bounds with the digits the lab sent ("4.0–10.0", not "4–10": QA D6).
+  const bounds = range.lowText !== null && range.highText !== null ? `${range.lowText}–${range.highText}` : `${operator} ${range.lowText ?? range.highText}`;
   return `reference range ${bounds}${unit === '' ? '' : ` ${unit}`} (shaded)`;
 }
 

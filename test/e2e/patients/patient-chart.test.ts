@@ -26,9 +26,11 @@ const MESSAGES: readonly string[] = [
     `PID|1||${MRN}^^^CLINIC^MR~756.1234.5678.97^^^CH^NI||Brunner^Lea||19800203|F|||Hauptstrasse 5^^Bern^^3011^CH||031 555 12 12`,
     'PV1|1|I|Ward 3^12^1||||^Weiss^Anna' + '|'.repeat(37) + '20250210083000+0100',
     'AL1|1|DA|7980^Penicillin G^RXNORM|SV|Urticaria',
+    'AL1|2|DA|1191^Aspirin^RXNORM|MI|Rash',
   ].join('\r'),
   // An update with only a business phone (PID-14): the home phone the admission gave stays (QA D13).
-  [msh('ADT^A08^ADT_A01', 'E2E-ADT-2', '20250210100000'), 'EVN|A08|20250210100000+0100', `PID|1||${MRN}^^^CLINIC^MR||Brunner^Lea|||||||||031 999 99 99`].join('\r'),
+  // It repeats the penicillin allergy unchanged (QA D6: the Records table listed it twice).
+  [msh('ADT^A08^ADT_A01', 'E2E-ADT-2', '20250210100000'), 'EVN|A08|20250210100000+0100', `PID|1||${MRN}^^^CLINIC^MR||Brunner^Lea|||||||||031 999 99 99`, 'AL1|1|DA|7980^Penicillin G^RXNORM|SV|Urticaria'].join('\r'),
   [
     msh('ORU^R01^ORU_R01', 'E2E-ORU-1', '20250211081500'),
     LAB_PID,
@@ -101,7 +103,11 @@ describe('a patient as a clinician uses it', () => {
         expect(await banner.locator('.patient-banner__age').innerText()).toMatch(/^\d+ y, Female \(born 1980-02-03\)$/);
         expect(await banner.getByRole('list', { name: 'Identifiers' }).getByRole('listitem').allInnerTexts()).toEqual(['MRN4711002 (CLINIC, MR)', '756.1234.5678.97 (CH, NI)']);
         const allergies = banner.getByRole('group', { name: 'Allergies' });
-        expect((await allergies.innerText()).replace(/\s+/g, ' ')).toBe('Allergies Penicillin G (Severe, Urticaria)');
+        // QA D6: the most severe first, then by name (alphabetical order put Aspirin first).
+        expect((await allergies.getByRole('listitem').allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim())).toEqual(['Penicillin G (Severe, Urticaria)', 'Aspirin (Mild, Rash)']);
+        // QA D6: the A08 repeating the admission's allergy does not list it twice among the records.
+        const penicillin = page.getByRole('table', { name: 'Records' }).locator('tbody tr', { hasText: 'Penicillin G' });
+        await expect.poll(() => penicillin.count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
         expect(await allergies.evaluate((element) => getComputedStyle(element).backgroundColor)).not.toBe('rgba(0, 0, 0, 0)');
         expect((await banner.locator('.patient-banner__visit').innerText()).replace(/\s+/g, ' ')).toBe('Last visit 2025-02-10, Inpatient, Ward 3 12 1');
         expect(await banner.innerText()).toContain('Hauptstrasse 5, 3011 Bern, CH');

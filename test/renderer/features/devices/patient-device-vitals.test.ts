@@ -65,11 +65,11 @@ describe('QA round 4, #10: a converted value says what was reported, as the resu
     // Glucose in mg/dL as whole numbers (5.5 mmol/L showed as 99.1 from a lab, 99.088 from a meter), the reported value kept whole.
     expect(points.get('Glucose')!.map((p) => [p.value, p.unit, p.reported])).toEqual([
       [130, 'mg/dL', { value: 7.2, unit: 'mmol/L' }],
-      [99, 'mg/dL', { value: 5.5, unit: 'mmol/L' }],
+      [99, 'mg/dL', { value: 5.5, unit: 'mmol/L', text: '5.5' }],
     ]);
-    expect(points.get('Blood pressure')!.map((p) => [p.value, p.reported])).toEqual([
-      [120, { value: 16, unit: 'kPa' }],
-      [120, { value: 16, unit: 'kPa' }],
+    expect(points.get('Blood pressure')!.map((p) => [p.value, p.reported?.value, p.reported?.unit])).toEqual([
+      [120, 16, 'kPa'],
+      [120, 16, 'kPa'],
     ]);
     expect(points.get('Pulse')!.map((p) => p.reported)).toEqual([undefined]);
   });

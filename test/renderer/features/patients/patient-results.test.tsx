@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { Observation } from '../../../../shared/domain/clinical';
 import type { RecordRow, ViewRecord } from '../../../../renderer/vault/vault-service';
 import { ageSexLabel } from '../../../../renderer/features/patients/patient-banner';
-import { ageInYears, buildFlowsheet, groupResults, parseReferenceRange, testKeyOf, trendOf } from '../../../../renderer/features/patients/results-model';
+import { ageInYears, allergiesOf, buildFlowsheet, groupResults, parseReferenceRange, repeatedAllergies, testKeyOf, trendOf } from '../../../../renderer/features/patients/results-model';
 import { recordValue, reportSummary } from '../../../../renderer/features/patients/record-format';
-import { trendTimeRange, undrawnMarks } from '../../../../renderer/features/patients/trend-chart';
+import { trendSummary, trendTimeRange, undrawnMarks } from '../../../../renderer/features/patients/trend-chart';
+import { reportedAsText } from '../../../../renderer/features/patients/chart-format';
 import { unitLabel, unitTitle } from '../../../../renderer/features/patients/ucum-units';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
@@ -61,15 +62,15 @@ describe('the results model', () => {
     const trend = trendOf(RECORDS, potassium);
     expect(trend.points.map((point) => point.value)).toEqual([4.2, 6.8]);
     expect(trend.points[0]!.at).toBe(Date.parse('2025-02-20T08:00:00+01:00') / 1000);
-    expect(trend.range).toEqual({ low: 3.5, high: 5.1, text: '3.5-5.1' });
+    expect(trend.range).toEqual({ low: 3.5, high: 5.1, lowText: '3.5', highText: '5.1', text: '3.5-5.1' });
     expect(testKeyOf(RECORDS[4]!.record as Observation)).toBe('LN|2823-3');
   });
 
   it('reads reference ranges, ages and UCUM units', () => {
-    expect(parseReferenceRange('3.5 - 5.1')).toEqual({ low: 3.5, high: 5.1 });
-    expect(parseReferenceRange('3,5–5,1')).toEqual({ low: 3.5, high: 5.1 });
-    expect(parseReferenceRange('<200')).toEqual({ low: null, high: 200 });
-    expect(parseReferenceRange('>=60')).toEqual({ low: 60, high: null });
+    expect(parseReferenceRange('3.5 - 5.1')).toEqual({ low: 3.5, high: 5.1, lowText: '3.5', highText: '5.1' });
+    expect(parseReferenceRange('3,5–5,1')).toEqual({ low: 3.5, high: 5.1, lowText: '3,5', highText: '5,1' });
+    expect(parseReferenceRange('<200')).toEqual({ low: null, high: 200, lowText: null, highText: '200' });
+    expect(parseReferenceRange('>=60')).toEqual({ low: 60, high: null, lowText: '60', highText: null });
     expect(parseReferenceRange('negative')).toBeNull();
     expect(ageInYears('1962-07-14', '2025-07-13')).toBe(62);
     expect(ageInYears('1962-07-14', '2025-07-14')).toBe(63);
@@ -509,5 +510,42 @@ describe('report comments across a correction', () => {
     expect(within(panel!).queryByRole('note', { name: 'Report comments' })).toBeNull();
     const earlier = within(panel!).getByRole('note', { name: 'Comments on the earlier report' });
     expect(earlier.textContent).toBe('From the report of 2025-03-10 08:00 (UTC+01:00), Final:Specimen slightly haemolysed.');
+  });
+});
+
+/** QA D6 (issue 11, a clinician's review). */
+describe('QA D6: allergies once and by severity; values and ranges with the digits the lab sent', () => {
+  const allergy = (recordId: string, seq: number, code: string, display: string, severity: string | undefined, time: string) =>
+    at(recordId, { type: 'allergy', allergen: { code, system: 'L', display }, ...(severity === undefined ? {} : { severity }), reactions: [] }, seq, time);
+  const A04 = '2026-11-20T09:00:00+01:00';
+  const A08 = '2026-11-21T10:00:00+01:00';
+
+  it('(a) an A08 repeating the A04’s allergy: the Records table lists it once (the newest), a changed one twice', async () => {
+    const records = [allergy('p-7.a1.0', 1, 'ASA', 'ASPIRIN', 'MI', A04), allergy('p-7.a2.0', 2, 'ASA', 'ASPIRIN', 'MI', A08), allergy('p-7.a1.1', 1, 'IOD', 'IODINATED CONTRAST', 'MI', A04), allergy('p-7.a2.1', 2, 'IOD', 'IODINATED CONTRAST', 'SV', A08)];
+    expect([...repeatedAllergies(records)]).toEqual(['p-7.a1.0']);
+    void openChart(records).catch(() => undefined);
+    const table = await screen.findByRole('table', { name: 'Records' });
+    const names = within(table)
+      .getAllByRole('row')
+      .filter((tr) => tr.className.startsWith('record-table__row'))
+      .map((tr) => `${tr.querySelector('th')?.textContent} ${tr.querySelector('.record-table__value')?.textContent}`);
+    expect(names.filter((name) => name.includes('ASPIRIN'))).toHaveLength(1);
+    expect(names.filter((name) => name.includes('IODINATED CONTRAST'))).toHaveLength(2);
+  });
+
+  it('(c) the banner’s allergies: severe first, then by name', () => {
+    const records = [allergy('a', 1, 'ASA', 'ASPIRIN', 'MI', A04), allergy('b', 1, 'IOD', 'IODINATED CONTRAST', 'SV', A04), allergy('c', 1, 'LAT', 'LATEX', undefined, A04), allergy('d', 1, 'PCN', 'PENICILLIN', 'MO', A04), allergy('e', 1, 'COD', 'CODEINE', 'SV', A04)];
+    expect(allergiesOf(records).map((row) => row.record.type === 'allergy' && row.record.allergen.display)).toEqual(['CODEINE', 'IODINATED CONTRAST', 'PENICILLIN', 'ASPIRIN', 'LATEX']);
+  });
+
+  it('(b) "(reported as 4.0 mmol/L)", not "4"; a range "4.0-10.0" captioned "4.0–10.0", not "4–10"', () => {
+    const glucose = (recordId: string, seq: number, value: number, decimals: number, unit: string, time: string, range: string) =>
+      at(recordId, obs('2345-7', 'Glucose', value, unit, time, { value: { kind: 'numeric', value, unit, decimals }, referenceRange: range }), seq);
+    const records = [glucose('g1', 1, 4, 1, 'mmol/L', '2026-11-20T08:00:00+01:00', '3.9-5.5'), glucose('g2', 2, 90, 0, 'mg/dL', '2026-11-21T08:00:00+01:00', '70-100')];
+    const trend = trendOf(records, 'LN|2345-7');
+    expect(reportedAsText(trend.points[0]!.reported)).toBe(' (reported as 4.0 mmol/L)');
+    const wbc = [at('w1', obs('6690-2', 'Leukocytes', 7.5, '10*9/L', '2026-11-20T08:00:00+01:00', { value: { kind: 'numeric', value: 7.5, unit: '10*9/L', decimals: 1 }, referenceRange: '4.0-10.0' }), 1), at('w2', obs('6690-2', 'Leukocytes', 8.0, '10*9/L', '2026-11-21T08:00:00+01:00', { value: { kind: 'numeric', value: 8, unit: '10*9/L', decimals: 1 }, referenceRange: '4.0-10.0' }), 2)];
+    expect(trendSummary(trendOf(wbc, 'LN|6690-2'))).toContain('reference range 4.0–10.0');
+    expect(trendSummary(trendOf([at('c1', obs('2093-3', 'Cholesterol', 4.8, 'mmol/L', '2026-11-20T08:00:00+01:00', { referenceRange: '<5.20' }), 1)], 'LN|2093-3'))).toContain('reference range < 5.20');
   });
 });
