@@ -319,6 +319,14 @@ describe('body: HL7 intake', () => {
     const again = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('F-1')) }] });
     expect(again.results).toEqual([expect.objectContaining({ ack: 'AA', duplicate: true })]);
 
+    // A batch whose BTS-1 says 5 for its 2 messages: both stored, and each result says the count was wrong (for the summary).
+    const miscounted = ['BHS|^~\\&|LABSYS|NORTHCLINIC', adt('M-1'), adt('M-2'), 'BTS|5'].join('\r');
+    const counted = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(miscounted) }] });
+    expect(counted.results).toEqual([
+      expect.objectContaining({ controlId: 'M-1', ack: 'AA', batchNote: 'Count mismatch: BTS-1 said 5, the batch held 2 messages' }),
+      expect.objectContaining({ controlId: 'M-2', ack: 'AA', batchNote: 'Count mismatch: BTS-1 said 5, the batch held 2 messages' }),
+    ]);
+
     // A large file travels in chunks that fit the shell's WebSocket frames.
     const many = Array.from({ length: 3000 }, (_, i) => adt(`BIG-${i}`)).join('\r');
     const bytes = Buffer.from(many);
