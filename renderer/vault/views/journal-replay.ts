@@ -293,7 +293,7 @@ export async function replayJournal(context: ReplayContext, onProgress?: (progre
   let cursor = await readCursor(context.db);
   const window = new EventAuthWindow(await readEventAuthFrom(context.db));
   // One per replay: it holds what pages decoded ahead of their writes decided (patient-filing.ts).
-  const filing = new PatientFiling(context.db, context.keys.ledgerKey, context.tokens);
+  const filing = new PatientFiling(context.db, context.keys, context.tokens);
   let applied = 0;
   let readFrom = cursor;
   let ended = false;

@@ -48,9 +48,10 @@ export class PatientFiling {
   private readonly decided = new Map<number, Promise<Filing>>();
   private chain: Promise<unknown> = Promise.resolve();
 
+  /** `keys` is read when a record is first decided (a replay of an empty journal needs none). */
   constructor(
     private readonly db: Pick<VaultDb, 'aliases'>,
-    private readonly ledgerKey: CryptoKey,
+    private readonly keys: { readonly ledgerKey: CryptoKey },
     private readonly memo?: TokenCache,
   ) {}
 
@@ -80,7 +81,7 @@ export class PatientFiling {
 
   private async decide(seq: number, identifiers: readonly PatientIdentifier[], lookups: readonly PatientIdentifier[]): Promise<Filing> {
     if (identifiers.length === 0) throw new Error('A message without a patient identifier cannot be filed.');
-    const ids = await Promise.all(identifiers.map((identifier) => identifierPseudonym(this.ledgerKey, identifier, this.memo)));
+    const ids = await Promise.all(identifiers.map((identifier) => identifierPseudonym(this.keys.ledgerKey, identifier, this.memo)));
     const charts: (string | undefined)[] = [];
     for (const id of ids) charts.push(await this.chartOf(id));
     const held = [...new Set(charts.filter((chart): chart is string => chart !== undefined))];
@@ -94,7 +95,7 @@ export class PatientFiling {
     });
     const looked: string[] = [];
     for (const identifier of lookups) {
-      const id = await identifierPseudonym(this.ledgerKey, identifier, this.memo);
+      const id = await identifierPseudonym(this.keys.ledgerKey, identifier, this.memo);
       looked.push((await this.chartOf(id)) ?? id);
     }
     return { patientId, aliases, conflict: held.length > 1, looked };
