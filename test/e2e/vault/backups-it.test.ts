@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
@@ -8,7 +8,7 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { freePort } from '../../support/free-port';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, exportBackup, IMPORT_TIMEOUT_MS, importDemoData, lockVault, restoreWithRecoveryKey, searchPatients, TEST_OPERATOR, type SearchOutcome } from '../../support/vault-ui';
+import { createVaultThroughUi, exportBackup, finishRestore, IMPORT_TIMEOUT_MS, importDemoData, lockVault, restoreWithRecoveryKey, searchPatients, TEST_OPERATOR, type SearchOutcome } from '../../support/vault-ui';
 
 /**
  * Issue 11, "Backups, as IT runs them", end to end in Chromium through the browser shell: a
@@ -181,6 +181,11 @@ describe('backups as IT runs them', () => {
         await rm(dataDir, { recursive: true, force: true });
       });
 
+      // The same backup copied ALONE to another folder (a stick): no register beside it there.
+      const elsewhere = await e2e.tempDir('hdms-backup-copied-alone-');
+      const alonePath = path.join(elsewhere, path.basename(backupPath));
+      await copyFile(backupPath, alonePath);
+
       const restored = await steps.run('a new installation (empty data folder) → Restore from a backup → its path → recovery key → the summary', async () => {
         const again = await e2e.startShell();
         const view = await e2e.openPage();
@@ -207,9 +212,37 @@ describe('backups as IT runs them', () => {
         expect(await restored.getByText(erased.name, { exact: true }).count()).toBe(0);
       });
 
+      const third = await steps.run('another new installation, the copy made ALONE elsewhere: the form says erasures after the backup cannot be checked and asks for the register; the one from the destination, typed; the summary', async () => {
+        const shellThree = await e2e.startShell();
+        const view = await e2e.openPage();
+        await openFirstRun(view.page, shellThree);
+        const page3 = view.page;
+        await page3.getByRole('button', { name: 'Restore from a backup', exact: true }).click();
+        const form = page3.getByRole('form', { name: 'Restore from a backup' });
+        await form.getByLabel('Backup file', { exact: true }).fill(alonePath);
+        await form.getByRole('radio', { name: /recovery key/i }).check();
+        await form.getByLabel('Recovery key', { exact: true }).fill(recoveryKey);
+        await form.getByRole('button', { name: 'Restore', exact: true }).click();
+        const warning = form.getByRole('region', { name: 'No erasure register beside the backup' });
+        await warning.waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+        expect(await warning.innerText()).toMatch(/No erasure register is beside this backup file, so erasures made after the backup cannot be checked/);
+        // Nothing was restored yet, and it never claims nothing needed applying again.
+        expect(await page3.getByText(/had to be applied again/).count()).toBe(0);
+        await form.getByLabel('Erasure register', { exact: true }).fill(path.join(destination, 'hdms-erasure-register.json'));
+        await form.getByRole('button', { name: 'Restore', exact: true }).click();
+        expect(await finishRestore(page3, form.getByRole('alert').filter({ hasNotText: 'No erasure register is beside' }))).toMatch(/1 erasure made after this backup was applied again/);
+        return page3;
+      });
+
+      await steps.run('she stays erased there too', async () => {
+        await goToArea(third, 'Patients');
+        await expect.poll(async () => (await searchPatients(third, query.typed)).count, { timeout: 60_000, interval: 1000 }).toBe(found.count - 1);
+        expect(await third.getByText(erased.name, { exact: true }).count()).toBe(0);
+      });
+
       expect(consoleErrors.filter((line) => !/Failed to load resource/.test(line))).toEqual([]);
       console.log(steps.summary());
     },
-    240_000,
+    300_000,
   );
 });
