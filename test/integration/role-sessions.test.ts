@@ -135,7 +135,7 @@ describe('roles are keys: researcher and auditor sessions', () => {
       expect(names[access.operator]).toBe('Ada Admin');
       expect(Object.values(names)).toEqual(expect.arrayContaining(['Ada Admin', 'Rita Researcher', 'Audrey Auditor']));
       expect(await vault.ledger.verify()).toMatchObject({ ok: true });
-      expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 0 });
+      expect(await vault.journalIssues()).toEqual({ problems: 0, rejected: 0, identityConflicts: 0 });
       await expectNothingClinical(vault, patientId);
       // An auditor exports the signed ledger (hashes, pseudonyms, signatures: what this view shows; QA11 D3).
       expect((await vault.ledger.exportLedger()).entries).toBe(audreyEntries.length);
