@@ -73,6 +73,9 @@ describe('roles are keys', () => {
     await steps.run('the admin’s ledger names the patient already', async () => {
       await goToArea(page, 'Ledger');
       await expect.poll(() => page.getByRole('table').getByText(patientName, { exact: false }).count(), { timeout: KEY_TIMEOUT_MS }).toBeGreaterThan(0);
+      // Each session entry says its event (QA issue 11: every one read "Sign-in and lock").
+      await expect.poll(() => page.getByRole('table').locator('.ledger-kind__label').getByText('Signed in', { exact: true }).count(), { timeout: KEY_TIMEOUT_MS }).toBeGreaterThan(0);
+      expect(await page.getByRole('table').getByText('Sign-in and lock', { exact: true }).count()).toBe(0);
     });
 
     await steps.run('lock, unlock as the auditor: Ledger and Settings only', async () => {
