@@ -1,12 +1,10 @@
 import net from 'node:net';
 import type { Page } from 'playwright-core';
-import { decodeApdu, type Apdu } from '../../electron/intake/devices/apdu';
-import { ApduFramer } from '../../electron/intake/devices/apdu-framer';
 import { MderWriter } from '../../electron/intake/devices/mder';
 import { encodeAbsoluteTime } from '../../electron/intake/devices/mder-values';
-import { DATA } from '../../electron/intake/devices/nomenclature';
-import { aarq, concat, prst, scanApdu, sf, sfloatBytes, toHex } from '../electron/intake/devices/agent-apdus';
+import { aarq, concat, scanApdu, sf, sfloatBytes, toHex } from '../electron/intake/devices/agent-apdus';
 import { launchBrowser } from '../support/chromium';
+import { tcpAgent } from '../support/device-agent';
 import { goToArea, newShellPage, openFirstRun, UI_TIMEOUT_MS } from '../support/shell-page';
 import { startShell, type ShellProcess } from '../support/shell-process';
 import { createVaultThroughUi, searchPatients } from '../support/vault-ui';
@@ -53,36 +51,6 @@ async function sendHl7(port: number, mrn: string, family: string): Promise<void>
   } finally {
     await sender.close();
   }
-}
-
-/** An agent over TCP that answers the manager's GET and hands back every other APDU in order. */
-async function tcpAgent(port: number) {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.setNoDelay(true);
-  const received: Apdu[] = [];
-  const waiters: (() => void)[] = [];
-  const framer = new ApduFramer({
-    onApdu: (bytes) => {
-      const apdu = decodeApdu(bytes);
-      if (apdu.type === 'prst' && apdu.data.message.choice === DATA.ROIV_CMIP_GET) {
-        socket.write(prst(apdu.data.invokeId, { choice: DATA.RORS_CMIP_GET, objHandle: 0, attributes: [] }));
-        return;
-      }
-      received.push(apdu);
-      for (const w of waiters.splice(0)) w();
-    },
-    onDiscard: () => undefined,
-  });
-  socket.on('data', (chunk) => framer.push(chunk));
-  return {
-    send: (bytes: Uint8Array) => socket.write(bytes),
-    async next(count: number) {
-      while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-      return received[count - 1]!;
-    },
-    close: () => socket.end(),
-  };
 }
 
 /** Fixed scan reports of `count` blood-pressure measurements, one every 30 minutes from 1 Jan 2026 (local time, as agents send). */

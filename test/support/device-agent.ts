@@ -8,6 +8,7 @@ import { prst } from '../electron/intake/devices/agent-apdus';
 export async function tcpAgent(port: number) {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.setNoDelay(true);
   const received: Apdu[] = [];
   const waiters: (() => void)[] = [];
   const framer = new ApduFramer({
