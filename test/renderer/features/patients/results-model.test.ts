@@ -105,7 +105,7 @@ describe('D21: the trend of results reported in different units', () => {
     const trend = trendOf(glucose, 'LN|2345-7');
     expect(trend.unit).toBe('mmol/L');
     expect(trend.points.map((point) => point.text)).toEqual(['5.2', '10.0', '6']);
-    expect(trend.points[1]!.reported).toEqual({ value: 180, unit: 'mg/dL' });
+    expect(trend.points[1]!.reported).toEqual({ value: 180, unit: 'mg/dL', text: '180' });
     expect(trend.omitted).toEqual([]);
     expect(trend.range?.text).toBe('3.9-5.5');
   });
@@ -114,7 +114,7 @@ describe('D21: the trend of results reported in different units', () => {
     const trend = trendOf([at('p.g0.0', result('2345-7', 'Glucose', 5.5, 'mmol/L', '2025-03-13T08:00:00+01:00', { orderId: 'F-903' }), 0), glucose[1]!], 'LN|2345-7');
     expect(trend.unit).toBe('mg/dL');
     expect(trend.points.map((point) => [point.text, point.value, point.reported])).toEqual([
-      ['99', 99, { value: 5.5, unit: 'mmol/L' }],
+      ['99', 99, { value: 5.5, unit: 'mmol/L', text: '5.5' }],
       ['180', 180, undefined],
     ]);
   });
