@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer';
+import { decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
 import { ERR, type Hl7Problem } from './hl7-errors';
 
 /**
@@ -41,17 +42,9 @@ import { ERR, type Hl7Problem } from './hl7-errors';
  *   stand, without a second split into lines.
  */
 
-export interface Hl7Delimiters {
-  readonly field: string;
-  readonly component: string;
-  readonly repetition: string;
-  readonly escape: string;
-  readonly subcomponent: string;
-  /** v2.7+ truncation character, when MSH-2 declares one. */
-  readonly truncation?: string;
-}
-
-export const STANDARD_DELIMITERS: Hl7Delimiters = { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&' };
+// The delimiters and the escape decoding are shared with the mind (its erasure reads quarantined
+// messages' identifiers the way this front end does): shared/hl7/escapes.ts.
+export { decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
 
 /** MSH as received: `fields[n]` is MSH-n still encoded (MSH-1 the field separator, MSH-2 the encoding characters). */
 export interface MshHeader {
@@ -226,67 +219,6 @@ function cachedCharsetFor(name: string): Charset | null {
 
 // ---------------------------------------------------------------------------------------------
 // Escapes
-
-const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true });
-
-function decodeHex(hex: string, utf8: boolean): string {
-  const bytes = Buffer.from(hex, 'hex');
-  if (utf8) {
-    try {
-      return UTF8_STRICT.decode(bytes);
-    } catch {
-      return bytes.toString('latin1');
-    }
-  }
-  return bytes.toString('latin1');
-}
-
-/** Decodes the HL7 escape sequences of one value (see the header comment for what is kept). */
-export function decodeEscapes(value: string, delimiters: Hl7Delimiters = STANDARD_DELIMITERS, utf8 = true): string {
-  const esc = delimiters.escape;
-  if (!value.includes(esc)) return value;
-  let out = '';
-  let i = 0;
-  while (i < value.length) {
-    const at = value.indexOf(esc, i);
-    if (at < 0) {
-      out += value.slice(i);
-      break;
-    }
-    out += value.slice(i, at);
-    const close = value.indexOf(esc, at + 1);
-    if (close < 0) {
-      out += value.slice(at);
-      break;
-    }
-    const sequence = value.slice(at + 1, close);
-    switch (sequence) {
-      case 'F':
-        out += delimiters.field;
-        break;
-      case 'S':
-        out += delimiters.component;
-        break;
-      case 'T':
-        out += delimiters.subcomponent;
-        break;
-      case 'R':
-        out += delimiters.repetition;
-        break;
-      case 'E':
-        out += esc;
-        break;
-      case 'P':
-        out += delimiters.truncation ?? '#';
-        break;
-      default:
-        if (/^X(?:[0-9A-Fa-f]{2})+$/.test(sequence)) out += decodeHex(sequence.slice(1), utf8);
-        else out += esc + sequence + esc; // formatting (\.br\ \H\ \N\ …), \Z…\ \C…\ \M…\, or empty: kept
-    }
-    i = close + 1;
-  }
-  return out;
-}
 
 /** Escapes text for a field value with the given delimiters (used by the ACK builder). */
 export function encodeEscapes(value: string, delimiters: Hl7Delimiters = STANDARD_DELIMITERS): string {
