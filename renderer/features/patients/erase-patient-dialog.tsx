@@ -121,7 +121,7 @@ function ErasureReach({ preview }: { preview: ReadState<{ readonly quarantined: 
       <p>
         {quarantined === 0 ? 'No quarantined input names this patient.' : `${plural(quarantined, 'quarantined input that names this patient', 'quarantined inputs that name this patient')} will also be erased.`}{' '}
         They are the inputs this patient’s messages were reprocessed from, and inputs never filed that carry one of the patient’s
-        identifiers with its assigning authority (HL7 PID-3; DICOM Patient ID with its issuer): the match is on that pair, not on
+        identifiers with its assigning authority (HL7 PID-3, or PID-2/PID-4 when PID-3 has none; DICOM Patient ID with its issuer): the match is on that pair, not on
         a name alone.
       </p>
       <p>

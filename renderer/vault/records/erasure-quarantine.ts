@@ -1,5 +1,6 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { PatientIdentifier } from '../../../shared/domain/clinical';
+import { decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
 import { readDicomElements } from '../../features/intake/raw-input';
 import type { Opener } from '../vault-crypto';
 import type { VaultDb } from '../views/vault-db';
@@ -13,14 +14,19 @@ import { openQuarantinedStart } from './sealed-objects';
  * the mind opens each quarantined input (as the quarantine's "View raw" does) and looks for the
  * patient's identifiers in it.
  *
- * The match is on an identifier WITH its assigning authority, never on a name: for HL7 every PID-3
- * repetition (CX-1 with CX-4, namespace or universal id, as the intake files it); for DICOM the
- * Patient ID (0010,0020) with the Issuer of Patient ID (0010,0021), mapped by the receiver's issuer
- * map as the intake maps it. Names are not unique (two people called "Maria Garcia") and an
- * identifier value alone may be another authority's number for another person: erasing on either
- * would erase someone else's data. The pair is exactly what the intake would have filed under this
- * patient, so a match is an input that belongs to them. Inputs from device reports, and identifiers
- * only in PID-2/PID-4 or in a merge's MRG, are not looked for.
+ * The match is on an identifier WITH its assigning authority, never on a name: for HL7 the PID's
+ * identifiers read exactly as the intake's mapper files them (electron/intake/hl7/hl7-mapping.ts
+ * identifiers()): each PID-3 repetition's CX-1 with CX-4 (namespace, or universal id when the
+ * namespace is empty), escape sequences decoded with the message's own delimiters (the same
+ * decoder, shared/hl7/escapes.ts), the value trimmed, both clipped to 64 characters, at most 10
+ * identifiers; and PID-2, then PID-4, when PID-3 holds none. For DICOM the Patient ID (0010,0020)
+ * with the Issuer of Patient ID (0010,0021), mapped by the receiver's issuer map as the intake maps
+ * it. Names are not unique (two people called "Maria Garcia") and an identifier value alone may be
+ * another authority's number for another person: erasing on either would erase someone else's
+ * data. The pair is exactly what the intake would have filed under this patient, so a match is an
+ * input that belongs to them. Inputs from device reports, and identifiers only in a merge's MRG,
+ * are not looked for. test/integration/erasure-quarantine-mapper.test.ts feeds the same messages
+ * to the mapper and to this scan.
  */
 
 /** Quarantine rows read per page (each page's inputs are opened one at a time). */
@@ -28,34 +34,80 @@ export const QUARANTINE_SCAN_PAGE = 200;
 /** The first bytes of a quarantined input read for its identifiers: the PID follows the MSH, group 0010 comes early. */
 export const QUARANTINE_SCAN_BYTES = 4 * 1024 * 1024;
 
-/** The identifier pairs (value, assigning authority) every PID-3 of the HL7 message(s) in `bytes` carries. */
+/** What the intake's mapper keeps of a PID: at most this many identifiers, each value and authority at most this long. */
+const MAX_IDENTIFIERS = 10;
+const MAX_IDENTIFIER_CHARS = 64;
+
+/**
+ * MSH-18 values the body's front end decodes one byte a character: their hex escapes are read as
+ * ISO 8859-1. Any other (UTF-8 by name, empty: the default UNICODE UTF-8, or a charset the intake
+ * does not know and so never filed as sent) reads hex escapes as UTF-8 where they are valid UTF-8.
+ */
+const SINGLE_BYTE_CHARSETS = new Set(['ASCII', '8859/1', '8859/2', '8859/5', '8859/7', '8859/15']);
+
+/** Each message's own delimiters (MSH-1, MSH-2), read as the body's front end reads them. */
+function delimitersOf(msh: string): Hl7Delimiters {
+  const field = msh[3]!;
+  const afterEncoding = msh.indexOf(field, 4);
+  const encoding = afterEncoding < 0 ? msh.slice(4) : msh.slice(4, afterEncoding);
+  return {
+    field,
+    component: encoding[0] ?? STANDARD_DELIMITERS.component,
+    repetition: encoding[1] ?? STANDARD_DELIMITERS.repetition,
+    escape: encoding[2] ?? STANDARD_DELIMITERS.escape,
+    subcomponent: encoding[3] ?? STANDARD_DELIMITERS.subcomponent,
+    ...(encoding.length > 4 ? { truncation: encoding[4]! } : {}),
+  };
+}
+
+/** The first subcomponent of the first component of the first repetition of `field`, decoded. */
+function firstValue(field: string, d: Hl7Delimiters, utf8: boolean): string {
+  return decodeEscapes(field.split(d.repetition)[0]!.split(d.component)[0]!.split(d.subcomponent)[0]!, d, utf8);
+}
+
+const clip = (text: string): string => (text.length > MAX_IDENTIFIER_CHARS ? text.slice(0, MAX_IDENTIFIER_CHARS) : text);
+
+/** The identifiers of one CX field (PID-3, PID-2 or PID-4) as the mapper files them. */
+function cxIdentifiers(field: string, d: Hl7Delimiters, utf8: boolean): Array<Pick<PatientIdentifier, 'value' | 'authority'>> {
+  const out: Array<Pick<PatientIdentifier, 'value' | 'authority'>> = [];
+  if (field === '') return out;
+  for (const cx of field.split(d.repetition)) {
+    if (out.length >= MAX_IDENTIFIERS) break;
+    const components = cx.split(d.component);
+    // Decoded first, then trimmed (an escaped space is a space).
+    const value = decodeEscapes(components[0]!.split(d.subcomponent)[0]!, d, utf8).trim();
+    if (value === '') continue;
+    const hd = (components[3] ?? '').split(d.subcomponent);
+    const authority = decodeEscapes(hd[0]!, d, utf8) || decodeEscapes(hd[1] ?? '', d, utf8);
+    out.push({ value: clip(value), authority: clip(authority) });
+  }
+  return out;
+}
+
+/**
+ * The identifier pairs (value, assigning authority) every PID of the HL7 message(s) in `bytes`
+ * carries, as the intake's mapper would file them: PID-3, else PID-2, else PID-4.
+ */
 export function hl7PatientIdentifiers(bytes: Uint8Array): Array<Pick<PatientIdentifier, 'value' | 'authority'>> {
   // Byte for byte (latin1): identifiers are ASCII whatever the charset a quarantined message got wrong.
   const text = new TextDecoder('latin1').decode(bytes);
   const out: Array<Pick<PatientIdentifier, 'value' | 'authority'>> = [];
-  let field = '|';
-  let component = '^';
-  let repetition = '~';
-  let subcomponent = '&';
+  let delimiters = STANDARD_DELIMITERS;
+  let utf8 = true;
   for (const segment of text.split(/\r\n|\r|\n/)) {
     if (segment.startsWith('MSH') && segment.length >= 8) {
-      // Each message's own delimiters (MSH-1, MSH-2).
-      field = segment[3]!;
-      component = segment[4]!;
-      repetition = segment[5]!;
-      subcomponent = segment[7] ?? '&';
+      delimiters = delimitersOf(segment);
+      // MSH-18 (the message's charset; MSH-1 is the separator, so MSH-n is part n - 1).
+      const charset = firstValue(segment.split(delimiters.field)[17] ?? '', delimiters, true).trim().toUpperCase();
+      utf8 = !SINGLE_BYTE_CHARSETS.has(charset);
       continue;
     }
-    if (!segment.startsWith(`PID${field}`)) continue;
-    const pid3 = segment.split(field)[3] ?? '';
-    for (const cx of pid3.split(repetition)) {
-      const parts = cx.split(component);
-      const value = (parts[0] ?? '').split(subcomponent)[0]!.trim();
-      if (value === '') continue;
-      const hd = (parts[3] ?? '').split(subcomponent);
-      const authority = hd[0] || hd[1] || '';
-      out.push({ value: value.slice(0, 64), authority: authority.slice(0, 64) });
-    }
+    if (!segment.startsWith(`PID${delimiters.field}`)) continue;
+    const fields = segment.split(delimiters.field);
+    let ids = cxIdentifiers(fields[3] ?? '', delimiters, utf8);
+    if (ids.length === 0) ids = cxIdentifiers(fields[2] ?? '', delimiters, utf8);
+    if (ids.length === 0) ids = cxIdentifiers(fields[4] ?? '', delimiters, utf8);
+    out.push(...ids);
   }
   return out;
 }

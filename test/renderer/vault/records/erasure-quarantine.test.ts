@@ -34,6 +34,52 @@ describe('identifiers a quarantined input names', () => {
   });
 });
 
+describe('identifiers a quarantined input names, read as the intake files them (HL7 escapes, PID-2/PID-4, limits)', () => {
+  const message = (pid: string, msh = 'MSH|^~\\&|ADT|CLINIC|HDMS|NODE|20250301||ADT^A01|E1|P|2.5.1') => latin1(`${msh}\r${pid}\r`);
+
+  it('decodes escapes in the identifier: \\T\\ \\S\\ \\F\\ \\R\\ \\E\\ are the delimiters, as the chart has them', () => {
+    expect(hl7PatientIdentifiers(message('PID|1||MRN\\T\\01^^^CLINIC^MR~A\\S\\B\\F\\C\\R\\D\\E\\E^^^CLINIC^PI||Name'))).toEqual([
+      { value: 'MRN&01', authority: 'CLINIC' },
+      { value: 'A^B|C~D\\E', authority: 'CLINIC' },
+    ]);
+  });
+
+  it('decodes escapes in the assigning authority (namespace, and universal id when the namespace is empty)', () => {
+    expect(hl7PatientIdentifiers(message('PID|1||QQ1^^^ST\\T\\MARY^MR~QQ2^^^&urn\\S\\x\\E\\y&ISO^PI||Name'))).toEqual([
+      { value: 'QQ1', authority: 'ST&MARY' },
+      { value: 'QQ2', authority: 'urn^x\\y' },
+    ]);
+  });
+
+  it('decodes hex escapes (\\Xhh\\), trimming and clipping the decoded value as the intake does', () => {
+    expect(hl7PatientIdentifiers(message(`PID|1||QQ\\X41\\7^^^\\X434C494E4943\\^MR~\\X20\\QQ8\\X20\\^^^CLINIC~${'A'.repeat(60)}\\X42\\^^^CLINIC||Name`))).toEqual([
+      { value: 'QQA7', authority: 'CLINIC' },
+      { value: 'QQ8', authority: 'CLINIC' },
+      { value: `${'A'.repeat(60)}B`, authority: 'CLINIC' },
+    ]);
+  });
+
+  it('decodes escapes with the message’s own delimiters (a custom escape character)', () => {
+    const raw = message('PID#1##QQ!T!9$$$ST!S!MARY$MR%QQ!E!10$$$!F!X||', 'MSH#$%!*#ADT#CLINIC#HDMS#NODE#20250301##ADT$A08#C2#P#2.5.1');
+    expect(hl7PatientIdentifiers(raw)).toEqual([
+      { value: 'QQ*9', authority: 'ST$MARY' },
+      { value: 'QQ!10', authority: '#X||' },
+    ]);
+  });
+
+  it('falls back to PID-2, then PID-4, when PID-3 has no identifier (as the intake files the patient)', () => {
+    expect(hl7PatientIdentifiers(message('PID|1|OLD\\T\\7^^^LEGACY^PI||Name'))).toEqual([{ value: 'OLD&7', authority: 'LEGACY' }]);
+    expect(hl7PatientIdentifiers(message('PID|1||^^^CLINIC^MR~ ^^^CLINIC|ALT-4^^^OTHER^PI|Name'))).toEqual([{ value: 'ALT-4', authority: 'OTHER' }]);
+    // PID-3 wins when it has one: PID-2 and PID-4 are not what the intake files then.
+    expect(hl7PatientIdentifiers(message('PID|1|OLD-7^^^LEGACY|QQ1^^^CLINIC|ALT-4^^^OTHER|Name'))).toEqual([{ value: 'QQ1', authority: 'CLINIC' }]);
+  });
+
+  it('reads at most 10 identifiers of a PID, the empty repetitions not counted (as the intake files them)', () => {
+    const repetitions = ['^^^CLINIC', ...Array.from({ length: 12 }, (_, i) => `QQ${i}^^^CLINIC`)].join('~');
+    expect(hl7PatientIdentifiers(message(`PID|1||${repetitions}||Name`))).toEqual(Array.from({ length: 10 }, (_, i) => ({ value: `QQ${i}`, authority: 'CLINIC' })));
+  });
+});
+
 const QUARANTINED: IntakeQuarantine = { type: 'quarantine', channel: 'hl7-mllp', disposition: 'rejected', reason: 'MSH-18 names a character set the bytes are not in.', acks: ['AR'] };
 const DICOM_QUARANTINED: IntakeQuarantine = { type: 'quarantine', channel: 'dicom', disposition: 'rejected', reason: 'The data set ends inside Pixel Data.', acks: [] };
 
@@ -93,6 +139,34 @@ describe('erasure: quarantined inputs never filed that name the patient (issue 1
     const rebuilt = await left();
     for (const gone of [charset, instance, late]) expect(rebuilt.has(gone.seq)).toBe(false);
     for (const kept of [otherAuthority, nameOnly, noIssuer, someoneElse]) expect(rebuilt.has(kept.seq)).toBe(true);
+  });
+
+  it('erases the quarantined HL7 inputs naming her identifier escaped (MRN\\T\\01 is the chart’s MRN&01) or only in PID-2', { timeout: 30_000 }, async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    // Her chart as the intake filed it: the escapes decoded.
+    const patient: Patient = { identifiers: [{ value: 'MRN&01', authority: 'ST^MARY', type: 'MR' }], name: { family: 'Qwmnbvcxz', given: ['Plokijuh'] } };
+    await appendSealedRecord(body, {
+      kind: 'intake.hl7',
+      raw: 'MSH|^~\\&|ADT|CLINIC|||20250301||ADT^A01|F6|P|2.5.1\rPID|1||MRN\\T\\01^^^ST\\S\\MARY^MR||Qwmnbvcxz^Plokijuh\r',
+      meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2025-03-01T08:00:00.000Z', rawBytes: 100, normalized: { channel: 'hl7-mllp', messageId: 'F6', messageType: 'ADT^A01', patient, records: [], hl7: { version: '2.5.1', sendingApplication: 'ADT', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: 'e'.repeat(64), payloadSha256: 'f'.repeat(64) } } },
+    });
+    const quarantined = (pid: string) => {
+      const raw = latin1(`MSH|^~\\&|ADT|CLINIC|HDMS|NODE|20250301||ADT^A01|Q${pid.length}|P|2.5.1|||||||UNICODE UTF-8\r${pid}\r`);
+      return appendSealedRecord(body, { kind: 'intake.quarantine', raw, meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2025-03-01T08:21:00.000Z', rawBytes: raw.length, quarantine: QUARANTINED } });
+    };
+    const escaped = await quarantined('PID|1||MRN\\T\\01^^^ST\\S\\MARY^MR||Qwmnbvcxz^Plokijuh^Größe');
+    const hex = await quarantined('PID|1||MRN\\X2630\\1^^^ST\\X5E\\MARY^MR||Qwmnbvcxz^Plokijuh');
+    const pid2 = await quarantined('PID|1|MRN\\T\\01^^^ST\\S\\MARY||^^^ST\\S\\MARY||Qwmnbvcxz^Plokijuh');
+    // Not hers: the same MRN from another authority.
+    const other = await quarantined('PID|1||MRN\\T\\01^^^ST\\S\\JOHN^MR||Other^Person');
+    await vault.sync();
+    const [patientId] = (await vault.search('Qwmnbvcxz')).patientIds;
+    expect(await vault.erasurePreview(patientId!)).toEqual({ quarantined: 3, reports: 0 });
+    await vault.erasePatient(patientId!);
+    expect([escaped, hex, pid2, other].map((record) => body.journal[record.seq - 1]!.kind)).toEqual(['erased', 'erased', 'erased', 'intake.quarantine']);
   });
 
   it('matches a DICOM instance by the authority the receiver’s issuer map gives its issuer', { timeout: 30_000 }, async () => {
