@@ -1,8 +1,9 @@
 import { useId, useMemo } from 'react';
+import { readDicomElements } from '../../../shared/dicom/dicom-elements';
 import type { RawMessage } from '../../vault/vault-service';
 import { TagTable } from '../imaging/viewer/tag-table';
 import { formatBytes } from '../settings/data-section';
-import { HEX_DUMP_BYTES, hexDump, readDicomElements } from './raw-input';
+import { HEX_DUMP_BYTES, hexDump } from './raw-input';
 
 /** How much of the input this page holds: all of it, or its start (an input over the mind's whole-object limit). */
 function sizeLine(message: RawMessage): string {

@@ -1,7 +1,7 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { PatientIdentifier } from '../../../shared/domain/clinical';
 import { decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
-import { readDicomElements } from '../../features/intake/raw-input';
+import { readDicomElements } from '../../../shared/dicom/dicom-elements';
 import type { Opener } from '../vault-crypto';
 import type { VaultDb } from '../views/vault-db';
 import type { QuarantinedSource } from './erasure-lineage';

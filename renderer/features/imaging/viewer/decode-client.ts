@@ -1,6 +1,6 @@
 import type { InstanceSource, RangedInstanceSource } from '../../../vault/vault-service';
 import type { DecodeAnswer, DecodeRequest, InstanceInput, InstanceOverview, ReadReply, ReadRequest } from './decode/decode-protocol';
-import type { TagRow } from './decode/tag-list';
+import type { TagRow } from '../../../../shared/dicom/tag-list';
 import type { DecodedFrame } from './pixels/pixel-module';
 
 type Pending = { resolve: (answer: DecodeAnswer & { ok: true }) => void; reject: (error: Error) => void };

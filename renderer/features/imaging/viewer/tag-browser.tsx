@@ -1,5 +1,5 @@
 import { useEffect, useId, useMemo, useState } from 'react';
-import type { TagRow } from './decode/tag-list';
+import type { TagRow } from '../../../../shared/dicom/tag-list';
 import { TagTable } from './tag-table';
 
 /**

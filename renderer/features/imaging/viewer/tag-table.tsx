@@ -1,4 +1,4 @@
-import type { TagRow } from './decode/tag-list';
+import type { TagRow } from '../../../../shared/dicom/tag-list';
 
 /** Data elements as a table (tag, VR, name, value), sequence items indented: the tag browser's and the quarantine raw view's. */
 export function TagTable({ rows, labelledBy }: { rows: readonly TagRow[]; labelledBy: string }) {

@@ -1,7 +1,7 @@
 import type { DecodedFrame } from '../pixels/pixel-module';
 import type { ImageInfo } from './dicom-image';
 import type { ReportLine } from './structured-report';
-import type { TagRow } from './tag-list';
+import type { TagRow } from '../../../../../shared/dicom/tag-list';
 
 /**
  * An instance for the worker: its Part 10 bytes, or its sealed envelope with the data key that

@@ -2,7 +2,8 @@ import dicomParser, { type DataSet } from 'dicom-parser';
 import { inflateSync } from 'fflate';
 import { readablePart10LongVrs } from '../../../../../shared/dicom/long-vrs';
 import { namesDeflatedSyntax, part10MetaEnd, withInflatedDataSet } from '../../../../../shared/dicom/part10';
-import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../../../../shared/dicom/transfer-syntax-uids';
+import { BARE_DATASET_SYNTAXES, PIXEL_DATA } from '../../../../../shared/dicom/dicom-elements';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../../../../shared/dicom/transfer-syntax-uids';
 import { lutFromDescriptor } from '../pixels/lut-data';
 import type { LutData, ModalityTransform, PaletteData, PixelModule, VoiFunction, VoiTransform, WindowSetting } from '../pixels/pixel-module';
 import { TRANSFER_SYNTAXES, type PixelEncoding } from './transfer-syntax';
@@ -37,9 +38,8 @@ export class DicomImageError extends Error {
 /** An instance that cannot be read in ranges (a deflated data set is one stream): too large to view. */
 export class NotReadableInParts extends DicomImageError {}
 
-export const PIXEL_DATA = 'x7fe00010';
-/** A data set without File Meta Information is tried as these, in this order: implicit, then explicit VR little endian. */
-export const BARE_DATASET_SYNTAXES = [IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN] as const;
+// Named once with the raw view's element reader (the same tag, the same guesses for a bare data set).
+export { BARE_DATASET_SYNTAXES, PIXEL_DATA } from '../../../../../shared/dicom/dicom-elements';
 
 /** PS3.5: a data set element's tag as dicom-parser names it. */
 export const tagKey = (group: number, element: number): string => `x${group.toString(16).padStart(4, '0')}${element.toString(16).padStart(4, '0')}`;

@@ -6,7 +6,7 @@ import { decodeFrame, decodeFrameBytes } from './frame-decoder';
 import { parseInstance, type ParsedInstance } from './dicom-image';
 import { openRangedInstance, type PlaintextRanges } from './ranged-instance';
 import { encapsulatedDocument, reportLines } from './structured-report';
-import { tagRows, type TagRow } from './tag-list';
+import { tagRows, type TagRow } from '../../../../../shared/dicom/tag-list';
 
 /** A sealed instance and the data key of its envelope. */
 export interface SealedInstance {

@@ -1,6 +1,6 @@
 import type { DataSet } from 'dicom-parser';
 import { dicomDate, dicomDateTime, dicomTime } from './dicom-dates';
-import { decoderFor, elementText, type DicomTextDecoder } from './dicom-text';
+import { decoderFor, elementText, type DicomTextDecoder } from '../../../../../shared/dicom/dicom-text';
 
 /**
  * A DICOM Structured Report (PS3.3 C.17.3) as indented text: each content item's concept name,

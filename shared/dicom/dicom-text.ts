@@ -1,5 +1,5 @@
 import type { DataSet, Element } from 'dicom-parser';
-import { decodeDicomText } from '../../../../../shared/dicom/dicom-charset';
+import { decodeDicomText } from './dicom-charset';
 
 /**
  * Text values in the data set's Specific Character Set (0008,0005), decoded by the one
