@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
-import { expectFits } from '../../support/table-fit';
+import { expectFits, fitOf } from '../../support/table-fit';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
@@ -83,32 +83,10 @@ describe('the quarantine at 1,000 px', () => {
       });
 
       await steps.run('at 1,000 px no word is broken inside (QA explore-11: "UTF-/8", a sender broken at every hyphen); a cut value is whole in a title', async () => {
-        const { broken, cut } = await table.evaluate((element) => {
-          const broken: string[] = [];
-          const cut: string[] = [];
-          for (const cell of element.querySelectorAll('tbody td, tbody th')) {
-            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
-            for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
-              for (const word of (node.textContent ?? '').matchAll(/\S+/g)) {
-                // A word laid out on more than one line box was broken inside.
-                const range = document.createRange();
-                range.setStart(node, word.index);
-                range.setEnd(node, word.index + word[0].length);
-                const lines = new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
-                if (lines.size > 1) broken.push(word[0]);
-              }
-            }
-            // A value cut with an ellipsis must be readable whole in the title of it or its cell.
-            for (const child of cell.querySelectorAll<HTMLElement>('*')) {
-              if (getComputedStyle(child).textOverflow !== 'ellipsis' || child.scrollWidth <= child.clientWidth + 1) continue;
-              const title = child.closest('[title]')?.getAttribute('title') ?? '';
-              if (!title.includes((child.textContent ?? '').replace(/ \| $/, ''))) cut.push(child.textContent ?? '');
-            }
-          }
-          return { broken, cut };
-        });
+        // The words laid out on more than one line box, and the values cut with an ellipsis that no title holds whole.
+        const { broken, untitled } = await fitOf(table);
         expect(broken).toEqual([]);
-        expect(cut).toEqual([]);
+        expect(untitled).toEqual([]);
         // The long sender is cut here, whole in its title.
         expect(await table.locator('tbody td[title="LABSYS-WITH-A-LONG-NAME | NORTHCLINIC-CAMPUS-EAST"]').count()).toBeGreaterThan(0);
         expect(await table.locator('tbody td[title="LABORATORYINFORMATIONSYSTEMWESTCAMPUS | FACILITYNAMEWITHOUTANYSPACES"]').count()).toBe(1);
