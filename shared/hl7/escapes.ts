@@ -1,8 +1,8 @@
 /**
- * HL7 v2 escape sequences (v2.5.1 §2.7), decoded the one way both halves read them: the body's
- * front end when it parses a message (electron/intake/hl7/hl7-front-end.ts), and the mind when it
- * looks for a patient's identifiers in a quarantined input it opened (an erasure). Isomorphic: no
- * Node, no DOM.
+ * HL7 v2 delimiters as a message declares them, and escape sequences (v2.5.1 §2.7), read the one
+ * way both halves read them: the body's front end when it parses a message
+ * (electron/intake/hl7/hl7-front-end.ts), and the mind when it looks for a patient's identifiers in
+ * a quarantined input it opened (an erasure) or shows a raw message. Isomorphic: no Node, no DOM.
  *
  * `\F\ \S\ \T\ \R\ \E\` (and `\P\`, v2.7 truncation) decode to the delimiters, `\Xhh…\` to the
  * bytes in the message's charset (UTF-8 when they are valid UTF-8 in a UTF-8 message, else one
@@ -22,6 +22,26 @@ export interface Hl7Delimiters {
 }
 
 export const STANDARD_DELIMITERS: Hl7Delimiters = { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&' };
+
+/**
+ * The delimiters a header segment (MSH, FHS or BHS; `header[3]` is its field separator) declares:
+ * MSH-1, and MSH-2 up to the next field separator, a missing encoding character taken from the
+ * standard set, a fifth one (v2.7) the truncation character. Not checked: the body's front end
+ * refuses any set but the standard one (and says why), the mind reads what was sent.
+ */
+export function declaredDelimiters(header: string): Hl7Delimiters {
+  const field = header[3]!;
+  const afterEncoding = header.indexOf(field, 4);
+  const encoding = afterEncoding < 0 ? header.slice(4) : header.slice(4, afterEncoding);
+  return {
+    field,
+    component: encoding[0] ?? STANDARD_DELIMITERS.component,
+    repetition: encoding[1] ?? STANDARD_DELIMITERS.repetition,
+    escape: encoding[2] ?? STANDARD_DELIMITERS.escape,
+    subcomponent: encoding[3] ?? STANDARD_DELIMITERS.subcomponent,
+    ...(encoding.length > 4 ? { truncation: encoding[4]! } : {}),
+  };
+}
 
 const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
+import { declaredDelimiters, decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
 import { ERR, type Hl7Problem } from './hl7-errors';
 
 /**
@@ -365,14 +365,8 @@ function splitHeader(line: string): SplitHeader | Hl7Problem {
     } else {
       problem = ERR.dataTypeError(name, 2, `Non-standard delimiters in ${name}-1/${name}-2: this receiver accepts only "|^~\\&". Please send with the standard delimiters.`);
     }
-    delimiters = {
-      field,
-      component: encoding[0] ?? '^',
-      repetition: encoding[1] ?? '~',
-      escape: encoding[2] ?? '\\',
-      subcomponent: encoding[3] ?? '&',
-      ...(encoding.length > 4 ? { truncation: encoding[4]! } : {}),
-    };
+    // As declared, to answer in the sender's terms (the mind reads quarantined messages so too).
+    delimiters = declaredDelimiters(line);
   }
   const fields = [name, field, encoding];
   if (afterEncoding >= 0) {

@@ -1,3 +1,4 @@
+import { declaredDelimiters } from '../../../shared/hl7/escapes';
 import { HL7_CHARSETS, type Hl7Charset } from '../../../shared/ipc/intake-contract';
 import { fieldName, segmentName } from './hl7-field-names';
 
@@ -60,14 +61,7 @@ export function delimitersOf(text: string): Delimiters {
   const header = text.slice(start);
   const field = header[3];
   if (field === undefined || /[\r\n]/.test(field)) return STANDARD_DELIMITERS;
-  const encoding = header.slice(4).split(field)[0] ?? '';
-  return {
-    field,
-    component: encoding[0] ?? STANDARD_DELIMITERS.component,
-    repetition: encoding[1] ?? STANDARD_DELIMITERS.repetition,
-    escape: encoding[2] ?? STANDARD_DELIMITERS.escape,
-    subcomponent: encoding[3] ?? STANDARD_DELIMITERS.subcomponent,
-  };
+  return declaredDelimiters(header);
 }
 
 function splitRepetition(value: string, d: Delimiters): Hl7Repetition {

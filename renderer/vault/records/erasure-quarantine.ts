@@ -1,6 +1,6 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { PatientIdentifier } from '../../../shared/domain/clinical';
-import { decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
+import { declaredDelimiters, decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
 import { readDicomElements } from '../../../shared/dicom/dicom-elements';
 import type { Opener } from '../vault-crypto';
 import type { VaultDb } from '../views/vault-db';
@@ -45,21 +45,6 @@ const MAX_IDENTIFIER_CHARS = 64;
  */
 const SINGLE_BYTE_CHARSETS = new Set(['ASCII', '8859/1', '8859/2', '8859/5', '8859/7', '8859/15']);
 
-/** Each message's own delimiters (MSH-1, MSH-2), read as the body's front end reads them. */
-function delimitersOf(msh: string): Hl7Delimiters {
-  const field = msh[3]!;
-  const afterEncoding = msh.indexOf(field, 4);
-  const encoding = afterEncoding < 0 ? msh.slice(4) : msh.slice(4, afterEncoding);
-  return {
-    field,
-    component: encoding[0] ?? STANDARD_DELIMITERS.component,
-    repetition: encoding[1] ?? STANDARD_DELIMITERS.repetition,
-    escape: encoding[2] ?? STANDARD_DELIMITERS.escape,
-    subcomponent: encoding[3] ?? STANDARD_DELIMITERS.subcomponent,
-    ...(encoding.length > 4 ? { truncation: encoding[4]! } : {}),
-  };
-}
-
 /** The first subcomponent of the first component of the first repetition of `field`, decoded. */
 function firstValue(field: string, d: Hl7Delimiters, utf8: boolean): string {
   return decodeEscapes(field.split(d.repetition)[0]!.split(d.component)[0]!.split(d.subcomponent)[0]!, d, utf8);
@@ -96,7 +81,8 @@ export function hl7PatientIdentifiers(bytes: Uint8Array): Array<Pick<PatientIden
   let utf8 = true;
   for (const segment of text.split(/\r\n|\r|\n/)) {
     if (segment.startsWith('MSH') && segment.length >= 8) {
-      delimiters = delimitersOf(segment);
+      // Each message's own delimiters (MSH-1, MSH-2), read as the body's front end reads them.
+      delimiters = declaredDelimiters(segment);
       // MSH-18 (the message's charset; MSH-1 is the separator, so MSH-n is part n - 1).
       const charset = firstValue(segment.split(delimiters.field)[17] ?? '', delimiters, true).trim().toUpperCase();
       utf8 = !SINGLE_BYTE_CHARSETS.has(charset);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
+import { declaredDelimiters, decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
 
 const CUSTOM: Hl7Delimiters = { field: '#', component: '$', repetition: '%', escape: '!', subcomponent: '*' };
 
@@ -36,5 +36,12 @@ describe('HL7 escape sequences (shared by the body’s front end and the mind’
     expect(decodeEscapes('line\\.br\\next \\H\\bold\\N\\ \\.sp2\\ \\Zcustom\\ \\\\')).toBe('line\\.br\\next \\H\\bold\\N\\ \\.sp2\\ \\Zcustom\\ \\\\');
     expect(decodeEscapes('unterminated \\F')).toBe('unterminated \\F');
     expect(decodeEscapes('no escape at all')).toBe('no escape at all');
+  });
+
+  it('reads the delimiters a header declares, the missing ones standard, a fifth the truncation character', () => {
+    expect(declaredDelimiters('MSH|^~\\&|A|B')).toEqual(STANDARD_DELIMITERS);
+    expect(declaredDelimiters('MSH|^~\\&#|A')).toEqual({ ...STANDARD_DELIMITERS, truncation: '#' });
+    expect(declaredDelimiters('MSH#$%!*#ADT')).toEqual(CUSTOM);
+    expect(declaredDelimiters('BHS#$%')).toEqual({ field: '#', component: '$', repetition: '%', escape: '\\', subcomponent: '&' });
   });
 });
