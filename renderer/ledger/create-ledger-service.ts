@@ -9,7 +9,7 @@ import { bytes32ToPseudonym, patientSubject } from './ledger-details';
 import { LEDGER_EVENT_KINDS } from './ledger-events';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import type { LedgerReader } from './ledger-reader';
-import { accessReportCsv, buildAccessReport, reportSubjects, type AccessReportFilter } from './access-report';
+import { accessReportCsv, actTime, buildAccessReport, reportSubjects, type AccessReportFilter } from './access-report';
 import { recheckNotary, type NotaryRecheck } from './notary-recheck';
 import { INSTITUTION_META_KEY, InstitutionMetaSchema, type LedgerRow } from './ledger-rows';
 import {
@@ -24,6 +24,7 @@ import {
 } from './ledger-service';
 import type { SessionLedger } from './session-ledger';
 import { subjectsMatching } from './subject-query';
+import { rangeEnd, rangeStart } from './local-days';
 
 /**
  * The LedgerService the UI programs against (ledger-service.ts), over the current session's
@@ -72,13 +73,6 @@ export interface LedgerServiceHost {
 export type ExportCalls = Pick<HdmsApi['ledger'], 'exportBegin' | 'exportAppend' | 'exportFinish' | 'exportAbort'>;
 
 const locked = (): VaultError => new VaultError('E_LOCKED', 'The vault is locked: unlock it first.');
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** `to` of a filter: a bare date means the whole of that day. */
-function endOf(iso: string): number {
-  const at = Date.parse(iso);
-  return /^\d{4}-\d{2}-\d{2}$/.test(iso) ? at + DAY_MS - 1 : at;
-}
 
 function basename(file: string): string {
   return file.split(/[\\/]/).pop() ?? file;
@@ -178,8 +172,9 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       } else for (const subject of named) subjects.add(subject);
       bySubject = true;
     }
-    const from = query.from === undefined || query.from === '' ? Number.NaN : Date.parse(query.from);
-    const to = query.to === undefined || query.to === '' ? Number.NaN : endOf(query.to);
+    // Local calendar days, as the report shows its times (local-days.ts).
+    const from = query.from === undefined || query.from === '' ? Number.NaN : rangeStart(query.from);
+    const to = query.to === undefined || query.to === '' ? Number.NaN : rangeEnd(query.to);
     return {
       ...(bySubject ? { subjects } : {}),
       ...(query.operator === undefined || query.operator === '' ? {} : { operator: query.operator }),
@@ -235,8 +230,11 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     async entries(filter: LedgerFilter, page) {
       const ledger = await reader();
       const kinds = filter.kinds === undefined || filter.kinds.length === 0 ? null : new Set<string>(filter.kinds);
-      const from = filter.from === undefined || filter.from === '' ? null : Date.parse(filter.from);
-      const to = filter.to === undefined || filter.to === '' ? null : endOf(filter.to);
+      // Local calendar days (local-days.ts), against when the act happened: what the Time column shows.
+      const fromAt = filter.from === undefined || filter.from === '' ? Number.NaN : rangeStart(filter.from);
+      const toAt = filter.to === undefined || filter.to === '' ? Number.NaN : rangeEnd(filter.to);
+      const from = Number.isNaN(fromAt) ? null : fromAt;
+      const to = Number.isNaN(toAt) ? null : toAt;
       const operator = filter.operator === undefined || filter.operator === '' ? null : filter.operator;
       const subjectText = filter.subject === undefined ? '' : filter.subject.trim();
       // A pseudonym as an entry shows it (or its start), or the start of a patient's name (the subject directory).
@@ -250,8 +248,8 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
           .filter(
             (row) =>
               (kinds === null || kinds.has(row.kind)) &&
-              (from === null || row.createdAt >= from) &&
-              (to === null || row.createdAt <= to) &&
+              (from === null || actTime(row) >= from) &&
+              (to === null || actTime(row) <= to) &&
               (operator === null || bytes32ToPseudonym(row.operator) === operator) &&
               (subject === null || subject.has(row.subject)),
           )
