@@ -40,15 +40,20 @@ const SESSION_LABELS: Readonly<Record<string, string>> = {
 };
 
 /**
- * What one entry is, for the list: a session entry says its event ("Signed in", "Locked",
- * "Locked automatically (idle)", "Failed unlock"), not its kind's name; others their kind's label.
+ * What one entry is, for the list: a session entry says its event ("Signed in", "Signed in after
+ * 2 failed unlocks", "Locked", "Locked automatically (idle)", "Failed unlock"), not its kind's
+ * name; others their kind's label.
  * Locks journaled before the idle mark existed read "Locked".
  */
 export function entryLabel(entry: Pick<LedgerEntryView, 'kind' | 'summary'>): string {
   if (entry.kind !== 'SESSION') return kindLabel(entry.kind);
   const event = entry.summary['event'];
   if (typeof event !== 'string') return 'Session event';
-  return SESSION_LABELS[event] ?? `${event.charAt(0).toUpperCase()}${event.slice(1)}`;
+  const label = SESSION_LABELS[event] ?? `${event.charAt(0).toUpperCase()}${event.slice(1)}`;
+  // A sign-in says how many unlocks failed on that slot before it, as the access report does (QA s32 finding 4).
+  const failed = entry.summary['failed unlocks before'];
+  if (event === SESSION_EVENT_WORDS['signedIn'] && typeof failed === 'number' && failed > 0) return `${label} after ${failed} failed unlock${failed === 1 ? '' : 's'}`;
+  return label;
 }
 
 /**

@@ -63,6 +63,18 @@ describe('entryLabel (QA issue 11: every session event read "Sign-in and lock")'
   });
 });
 
+describe('entryLabel: a sign-in after failed unlocks (QA s32 finding 4)', () => {
+  it('says how many failed before it, as the access report does; none, or an unreadable count, says nothing more', () => {
+    const signedIn = (failed: unknown) => ({ kind: 'SESSION' as const, summary: { event: 'signed in', 'failed unlocks before': failed as number } });
+    expect(entryLabel(signedIn(4))).toBe('Signed in after 4 failed unlocks');
+    expect(entryLabel(signedIn(1))).toBe('Signed in after 1 failed unlock');
+    expect(entryLabel(signedIn(0))).toBe('Signed in');
+    expect(entryLabel(signedIn('4'))).toBe('Signed in');
+    // A failed unlock's own count is the access report's "(N in a row)", not a sign-in's.
+    expect(entryLabel({ kind: 'SESSION', summary: { event: 'unlock failed', 'failed unlocks before': 2 } })).toBe('Failed unlock');
+  });
+});
+
 describe('entryTimes', () => {
   it('is when the act happened (its at), else when the entry was signed', () => {
     expect(entryTimes({ createdAt: '2025-03-01T10:00:17.000Z', summary: { at: '2025-03-01T09:59:05.000Z' } })).toEqual({ happened: '2025-03-01T09:59:05.000Z', signed: '2025-03-01T10:00:17.000Z' });
