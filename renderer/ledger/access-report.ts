@@ -1,5 +1,5 @@
 import { EntryHasher, LedgerEntrySchema, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
-import { bytes32ToPseudonym } from './ledger-details';
+import { bytes32ToPseudonym, pseudonymToBytes32 } from './ledger-details';
 import type { LedgerReader } from './ledger-reader';
 import type { LedgerRow } from './ledger-rows';
 
@@ -234,7 +234,12 @@ export function csvCell(value: string | number): string {
   return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
 
-/** Pseudonyms, digests and numbers (base64url or hex): never a formula, kept exactly as signed. */
+/**
+ * Pseudonyms, digests and numbers: never a formula, kept exactly as signed. The operator and subject
+ * pseudonyms are the entry's `operator` and `subject` as the ledger export signs them (bytes32,
+ * `0x` and 64 hex digits), so a text search for a cell finds it in the exported JSONL (QA s32
+ * finding 3: the operator was base64url here); '' for none (the signed zero value).
+ */
 const PLAIN_COLUMNS = new Set([2, 5, 7, 8, 9, 10]);
 const plainCell = (value: string | number): string => String(value);
 
@@ -247,7 +252,7 @@ export function accessReportCsv(rows: readonly AccessReportRow[]): string {
         row.at,
         // As the screen shows them (access-report-view.tsx): the node's own acts, and a workstation not recorded.
         row.operatorName === '' && row.operator === '' ? 'Node' : row.operatorName,
-        row.operator,
+        row.operator === '' ? '' : pseudonymToBytes32(row.operator),
         row.action,
         row.subjectName,
         row.subject,

@@ -92,14 +92,33 @@ describe('access report', () => {
     const csv = accessReportCsv(rows);
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe(ACCESS_REPORT_CSV_HEADER.join(','));
-    expect(lines[1]).toBe(`${AT(12)},"'=HYPERLINK(""x"")",${CARL},Opened a record,"Brunner, Lea",${PATIENT},lab-pc (browser shell),5,${rows[0]!.entryHash},,`);
-    expect(lines[2]).toBe(`${AT(5)},"Ada ""the"" Admin",${ADA},Opened the patient,"Brunner, Lea",${PATIENT},ward-3 (desktop app),3,${rows[1]!.entryHash},41,90`);
+    expect(lines[1]).toBe(`${AT(12)},"'=HYPERLINK(""x"")",${pseudonymToBytes32(CARL)},Opened a record,"Brunner, Lea",${PATIENT},lab-pc (browser shell),5,${rows[0]!.entryHash},,`);
+    expect(lines[2]).toBe(`${AT(5)},"Ada ""the"" Admin",${pseudonymToBytes32(ADA)},Opened the patient,"Brunner, Lea",${PATIENT},ward-3 (desktop app),3,${rows[1]!.entryHash},41,90`);
     expect(lines.slice(3)).toEqual(['']);
     // The node's own act (no operator, no workstation) reads as on the screen: "Node", "not recorded" (QA11 D4).
     const nodeRow = { seq: 9, kind: 'EXPORT' as const, at: AT(20), operator: '', operatorName: '', action: 'Scheduled backup made by the node', subject: '', subjectName: '', workstation: '', entryHash: '0xabc' };
     expect(accessReportCsv([nodeRow]).split('\r\n')[1]).toBe(`${AT(20)},Node,,Scheduled backup made by the node,,,not recorded,9,0xabc,,`);
     expect(csvCell('+1')).toBe("'+1");
     expect(csvCell('a\nb')).toBe('"a\nb"');
+  });
+
+  it('carries each pseudonym in the form the ledger export signs it (QA s32 finding 3: operator was base64url, the export 0x-hex)', async () => {
+    const reader = await readerWith(LEDGER);
+    const { rows } = await buildAccessReport(reader, {});
+    const lines = accessReportCsv(rows).trimEnd().split('\r\n');
+    const header = lines[0]!.split(',');
+    const operatorAt = header.indexOf('operator_pseudonym');
+    const subjectAt = header.indexOf('subject_pseudonym');
+    const seqAt = header.indexOf('ledger_seq');
+    expect(lines.length - 1).toBe(rows.length);
+    for (const line of lines.slice(1)) {
+      const cells = line.split(',');
+      const signed = LEDGER.find((r) => r.seq === Number(cells[seqAt]))!.entry as LedgerEntry;
+      // What a text match against the exported JSONL finds: `operator` and `subject` as signed, zero meaning none.
+      expect(cells[operatorAt]).toBe(signed.operator === ZERO_HASH ? '' : signed.operator);
+      expect(cells[subjectAt]).toBe(signed.subject === ZERO_HASH ? '' : signed.subject);
+    }
+    expect(lines.some((line) => line.split(',')[operatorAt] === `0xfb${'c1'.repeat(31)}`)).toBe(true);
   });
 
   it('words every kind of act', () => {
