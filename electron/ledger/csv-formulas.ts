@@ -79,3 +79,16 @@ export function neutraliseCsvFormulas(text: string): string {
 function quoted(cell: string): string {
   return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
+
+/** U+FEFF, written first as UTF-8 (EF BB BF): how Excel on Windows knows a CSV is UTF-8, not its ANSI code page. */
+const BOM = '\uFEFF';
+
+/**
+ * The access report's file text: one byte-order mark (QA s32 finding 2: without it Excel on Windows
+ * showed "Brügger" as "BrÃ¼gger"), then the client's CSV with its formulas neutralised. A mark the
+ * client sent is taken off before the cells are read: a spreadsheet drops it, so "\uFEFF=…" is a
+ * formula to it, and the first cell is checked without it.
+ */
+export function accessReportFileText(text: string): string {
+  return BOM + neutraliseCsvFormulas(text.startsWith(BOM) ? text.slice(BOM.length) : text);
+}

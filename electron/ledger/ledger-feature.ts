@@ -7,7 +7,7 @@ import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import { ExportFiles } from './export-files';
 import { accessReportExportRefusal, ledgerExportRefusal, mayExportAccessReport, mayExportLedger } from '../../shared/ipc/method-access';
-import { neutraliseCsvFormulas } from './csv-formulas';
+import { accessReportFileText } from './csv-formulas';
 import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
 
 /** Sessions whose key slot holds the node's signing key (they sign their own export entries). */
@@ -59,8 +59,9 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         const session = sessions.get(context.connectionId);
         if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
         if (!mayExportAccessReport(session.role)) throw new AccessRefusal('E_FORBIDDEN', accessReportExportRefusal(session.role));
-        // The client composed the text: every cell a spreadsheet would run as a formula is prefixed here (README).
-        const safe = neutraliseCsvFormulas(text);
+        // The client composed the text: every cell a spreadsheet would run as a formula is prefixed here (README),
+        // and the file starts with a UTF-8 byte-order mark, for spreadsheets.
+        const safe = accessReportFileText(text);
         const { handle } = await exportFiles.begin('accessReport');
         let written: { path: string; bytes: number };
         try {

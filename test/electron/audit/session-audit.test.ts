@@ -162,7 +162,8 @@ describe('the body journals sign-in, lock and failed unlocks (audit.session)', (
     const text = 'time_utc,operator\r\n2026-12-04T10:00:00.000Z,Ada\r\n';
     const written = await call(b, 'ledger.exportAccessReport', { text, rows: 1 });
     expect(path.basename(written.path)).toMatch(/^access-report-\d{8}T\d{6}Z\.csv$/);
-    expect(await readFile(written.path, 'utf8')).toBe(text);
+    // With a UTF-8 byte-order mark first, for spreadsheets (QA s32 finding 2).
+    expect(await readFile(written.path, 'utf8')).toBe(`\uFEFF${text}`);
     expect((await stat(written.path)).mode & 0o777).toBe(0o600);
     const opener = createOpener(vault.keys.intakeKeyPair.privateKey);
     const exported = (await readJournal(b)).filter((record) => record.kind === AUDIT_KINDS.exported);
@@ -171,7 +172,7 @@ describe('the body journals sign-in, lock and failed unlocks (audit.session)', (
       what: 'accessReport',
       operatorId: vault.operatorId,
       role: 'admin',
-      bytes: Buffer.byteLength(text),
+      bytes: Buffer.byteLength(`\uFEFF${text}`),
       entries: 1,
       file: path.basename(written.path),
     });

@@ -90,7 +90,7 @@ describe('body: ledger.exportAccessReport (tester finding 2)', () => {
     expect(answer.message).toBe('Your role (researcher) does not export access reports: an administrator, a clinician or an auditor does.');
     const auditor = await as('auditor');
     const written = await callAs(b, auditor, 'ledger.exportAccessReport', { text, rows: 1 });
-    expect(await readFile(written.path, 'utf8')).toBe(text);
+    expect(await readFile(written.path, 'utf8')).toBe(`\uFEFF${text}`);
   });
 
   it('prefixes a formula cell the client sent unprefixed, quoted or not; the rest of the file is as sent', async () => {
@@ -98,8 +98,27 @@ describe('body: ledger.exportAccessReport (tester finding 2)', () => {
     const text = ['time_utc,patient,action', '2026-12-04T10:00:00.000Z,=HYPERLINK("http://evil"),"+1,2"', '2026-12-04T10:00:01.000Z,"@SUM(A1)",-2+3', '2026-12-04T10:00:02.000Z,\tTab,Plain'].join('\r\n') + '\r\n';
     const written = await call(b, 'ledger.exportAccessReport', { text, rows: 3 });
     expect(await readFile(written.path, 'utf8')).toBe(
+      '\uFEFF' +
       ['time_utc,patient,action', '2026-12-04T10:00:00.000Z,"\'=HYPERLINK(""http://evil"")","\'+1,2"', '2026-12-04T10:00:01.000Z,\'@SUM(A1),\'-2+3', '2026-12-04T10:00:02.000Z,\'\tTab,Plain'].join('\r\n') + '\r\n',
     );
+  });
+});
+
+describe('body: ledger.exportAccessReport writes UTF-8 with a byte-order mark (QA s32 finding 2)', () => {
+  it('starts the file with EF BB BF, so Excel on Windows reads "Brügger" and not "BrÃ¼gger"; the text follows as sent', async () => {
+    const { b } = await withVault();
+    const text = 'time_utc,patient\r\n2026-12-04T10:00:00.000Z,"Brügger, Anna"\r\n';
+    const written = await call(b, 'ledger.exportAccessReport', { text, rows: 1 });
+    const bytes = await readFile(written.path);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3).toString('utf8')).toBe(text);
+    expect(written.bytes).toBe(bytes.length);
+  });
+
+  it('one mark only, and a formula behind a mark the client sent is still prefixed (a spreadsheet drops the mark and would run it)', async () => {
+    const { b } = await withVault();
+    const written = await call(b, 'ledger.exportAccessReport', { text: '\uFEFF=HYPERLINK("http://evil"),x\r\n', rows: 0 });
+    expect(await readFile(written.path, 'utf8')).toBe('\uFEFF"\'=HYPERLINK(""http://evil"")",x\r\n');
   });
 });
 
