@@ -7,6 +7,7 @@ import { unreversedRange } from '../../app/form/date-range';
 import type { AccessReport, AccessReportQuery, LedgerService } from '../../ledger/ledger-service';
 import { useCurrentOperator } from '../../vault/vault-context';
 import { accessReportExportRefusal, mayExportAccessReport } from '../../../shared/ipc/method-access';
+import { localZoneLabel } from '../../ledger/local-days';
 import { ledgerTime, shortHash } from './ledger-format';
 
 /** What the report's form holds: empty means "any". Dates are `YYYY-MM-DD`. */
@@ -200,7 +201,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
       )}
       {shown.phase === 'ready' && (
         <p className="access-report__print-title">
-          Printed {ledgerTime(new Date().toISOString())} · {describeQuery(shown.query, names)}
+          Printed {ledgerTime(new Date().toISOString())} · {describeQuery(shown.query, names)} · times and dates in local time: {localZoneLabel()}
         </p>
       )}
       {shown.phase === 'ready' && <ReportTable report={shown.report} note={shown.note} labelledBy={headingId} />}
@@ -232,12 +233,13 @@ function ReportTime({ at }: { at: string }) {
   );
 }
 
-/** What a printed report covers, in words. */
+/** What a printed report covers, in words (its dates are local calendar days). */
 function describeQuery(query: AccessReportQuery, names: Readonly<Record<string, string>>): string {
   const parts = [
     query.subject === undefined ? 'every patient and act' : `patient “${query.subject}”`,
     query.operator === undefined ? 'all operators' : `operator ${names[query.operator] ?? query.operator}`,
-    query.from === undefined && query.to === undefined ? 'all dates' : `${query.from ?? 'the start'} to ${query.to ?? 'today'}`,
+    // The range is of local calendar days (local-days.ts), the zone the title names after it.
+    query.from === undefined && query.to === undefined ? 'all dates' : `${query.from ?? 'the start'} to ${query.to ?? 'today'} (local days)`,
   ];
   return parts.join(', ');
 }
@@ -292,7 +294,13 @@ function ReportTable({ report, note, labelledBy }: { report: AccessReport; note:
                 </td>
                 <td>
                   {row.subjectName !== '' ? (
-                    <CellText>{row.subjectName}</CellText>
+                    <>
+                      <CellText>{row.subjectName}</CellText>{' '}
+                      {/* Printed, the pseudonym the ledger signs stands beside the name (QA s32 finding 6); on screen the entry shows it. */}
+                      <code className="hash access-report__print-only" data-full={row.subject}>
+                        {shortHash(row.subject)}
+                      </code>
+                    </>
                   ) : row.subject === '' ? (
                     <span className="muted">—</span>
                   ) : (

@@ -32,7 +32,8 @@ describe('Ledger › Access report', () => {
       .slice(1)
       .map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => cell.textContent));
     expect(rows).toEqual([
-      [expect.any(String), 'Carl Clinician', 'Opened the patient', 'Brunner, Lea', 'ward-3 (desktop app)', '12 0xababab…abab', 'leaf 40'],
+      // The patient's pseudonym follows the name, shown in print only.
+      [expect.any(String), 'Carl Clinician', 'Opened the patient', 'Brunner, Lea 0x111111…1111', 'ward-3 (desktop app)', '12 0xababab…abab', 'leaf 40'],
       [expect.any(String), 'Carl Clinician', 'Signed in after 2 failed unlocks', '—', 'ward-3 (desktop app)', '11 0xababab…abab', 'not yet'],
     ]);
     expect(ledger.callsTo('accessReport')).toEqual([[{}]]);
@@ -106,9 +107,35 @@ describe('Ledger › Access report', () => {
     try {
       fireEvent.click(screen.getByRole('button', { name: 'Print or save as PDF' }));
       expect(print).toHaveBeenCalledOnce();
-      expect(document.querySelector('.access-report__print-title')?.textContent).toMatch(/every patient and act, all operators, all dates$/);
+      expect(document.querySelector('.access-report__print-title')?.textContent).toMatch(/every patient and act, all operators, all dates · times and dates in local time: \S.*$/);
     } finally {
       vi.unstubAllGlobals();
+    }
+  });
+
+  it('prints which time zone its times and dates are in, and each patient’s pseudonym beside the name (QA s32 findings 1 and 6)', async () => {
+    const saved = process.env['TZ'];
+    process.env['TZ'] = 'Pacific/Auckland';
+    try {
+      const ledger = await openReport();
+      const form = screen.getByRole('form', { name: 'Which accesses' });
+      fireEvent.change(within(form).getByLabelText('From'), { target: { value: '2025-03-01' } });
+      fireEvent.change(within(form).getByLabelText('To'), { target: { value: '2025-03-01' } });
+      fireEvent.click(within(form).getByRole('button', { name: 'Show report' }));
+      await waitFor(() => expect(ledger.callsTo('accessReport').at(-1)).toEqual([{ from: '2025-03-01', to: '2025-03-01' }]));
+      const table = await screen.findByRole('table', { name: 'Access report' });
+      const title = document.querySelector('.access-report__print-title')?.textContent ?? '';
+      expect(title).toMatch(/every patient and act, all operators, 2025-03-01 to 2025-03-01 \(local days\) · times and dates in local time: Pacific\/Auckland, UTC\+1[23]:00$/);
+      // The row's time is the Auckland clock (09:30 UTC is 22:30 NZDT), as the title says.
+      expect(within(table).getAllByRole('row')[1]!.querySelector('time')?.textContent).toBe('2025-03-01 22:30:00');
+      // Printed, the patient's pseudonym stands beside the name (the full value below it, as for digests).
+      const patient = within(table).getAllByRole('row')[1]!.querySelectorAll('td')[2]!;
+      const pseudonym = patient.querySelector('code.hash.access-report__print-only');
+      expect(pseudonym?.getAttribute('data-full')).toBe(`0x${'11'.repeat(32)}`);
+      expect(pseudonym?.textContent).toBe('0x111111…1111');
+    } finally {
+      if (saved === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = saved;
     }
   });
 
