@@ -5,17 +5,17 @@ import { pseudonym } from '../vault-crypto';
 
 /**
  * The imaging views (issue 12): studies → series → instances, from `intake.dicom` records
- * (projectors/imaging-projector.ts). Row ids are keyed pseudonyms of the patient and the DICOM UID
- * (HMACs under the ledger key: a UID can identify a patient's study, so it is never a key in the
- * clear); the patient id is the same pseudonym the patient views use, so each instance is filed
+ * (projectors/imaging-projector.ts). Row ids are keyed pseudonyms of the patient and the DICOM UIDs
+ * from the study down (imagingId; HMACs under the ledger key: a UID can identify a patient's study,
+ * so it is never a key in the clear); the patient id is the same pseudonym the patient views use, so each instance is filed
  * under the patient its own Patient ID (with its issuer mapped to an assigning authority) names,
  * HL7 or DICOM alike. A Study Instance UID that also holds instances of another patient (a
  * modality's mix-up) gives one study row per patient, never one study moved to whoever came last:
  * `uid` (a pseudonym of the UID alone) finds the other rows, and the reads flag both studies.
  * Everything readable (UIDs, dates, descriptions, accession number, modality) is in `enc`.
  *
- * A resend of an instance (the same SOP Instance UID) gives the same row ids: it is put again,
- * never counted twice. Counts of series and instances are read from the rows, not stored.
+ * A resend of an instance (the same SOP Instance UID in the same study and series) gives the same
+ * row ids: it is put again, never counted twice. Counts of series and instances are read from the rows, not stored.
  */
 
 export interface StudyRowStored {
@@ -54,7 +54,7 @@ export interface InstanceRowStored {
   /** The sealed Part 10 bytes (what an erasure deletes and the viewer opens). */
   readonly objectId: string;
   /**
-   * Earlier copies of this instance: the same SOP Instance UID for the same patient, received
+   * Earlier copies of this instance: the same SOP Instance UID in the same study and series for the same patient, received
    * before with other bytes (the body stores such a resend and flags it as a conflict, design §4
    * rule 4). Oldest first; `seq`/`objectId` above are the latest copy, the one shown. Absent: one copy.
    */
@@ -70,7 +70,7 @@ export interface InstanceCopy {
 }
 
 /**
- * The row for two rows of the same instance (same patient and SOP Instance UID): the later copy
+ * The row for two rows of the same instance (same patient, study, series and SOP Instance UID): the later copy
  * (by journal seq) is shown, every other distinct copy is kept as earlier. Order-free and
  * idempotent, so a page, a later page or a replay from 0 over the rows all give the same row.
  */
@@ -125,10 +125,15 @@ const ID_LENGTH = 22;
 
 /**
  * The view id of a study, series or instance: a keyed pseudonym of the patient's view id and the
- * UID, so the same UID under two Patient IDs gives two rows.
+ * UIDs from the study down to it (a study: its Study Instance UID; a series: the study's and its
+ * own; an instance: the study's, the series' and its SOP Instance UID). The same UID under two
+ * Patient IDs gives two rows, and so does a Series Instance UID sent again under another study
+ * (a study split or corrected at the RIS/PACS, QA s32 D1): each study keeps its own series and
+ * instances, and a row never moves to another parent.
  */
-export async function imagingId(ledgerKey: CryptoKey, level: 'study' | 'series' | 'instance', patientId: string, uid: string): Promise<string> {
-  return (await pseudonym(ledgerKey, `view-${level}`, canonicalJson([patientId, uid]))).slice(0, ID_LENGTH);
+export async function imagingId(ledgerKey: CryptoKey, level: 'study' | 'series' | 'instance', patientId: string, uids: readonly [string, ...string[]]): Promise<string> {
+  // A study's input is [patient, Study Instance UID], as before the series and instances were keyed by their study.
+  return (await pseudonym(ledgerKey, `view-${level}`, canonicalJson([patientId, ...uids]))).slice(0, ID_LENGTH);
 }
 
 /** StudyRowStored.uid: a keyed pseudonym of the Study Instance UID alone. */

@@ -329,6 +329,11 @@ export interface IndexedDbDeps {
  *               chart of its first one: rows filed under a second chart of the same person must go,
  *               so the patient rows, records, postings, merges, imaging rows and the patients'
  *               directory rows are rebuilt from the journal.
+ *   version(24): series and instance rows are keyed by their study too (imaging-rows.ts imagingId):
+ *               a Series Instance UID sent again under another study (a split or corrected study,
+ *               QA s32 D1) took the first study's series away. The imaging rows are rebuilt.
+ *   version(25): a name's empty components say nothing (patient-demographics.ts mergeName, QA s32):
+ *               the patient rows, postings and the patients' directory rows are rebuilt.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -346,7 +351,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 23;
+export const VIEW_SCHEMA_VERSION = 25;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -448,6 +453,21 @@ function defineSchema(db: Dexie): void {
     .stores({ aliases: 'id, patientId' })
     .upgrade(async (tx) => {
       await replayFromStart(tx, ['postings', 'patients', 'records', 'merges', 'studies', 'series', 'instances'], ['problems', 'rejected', IDENTITY_CONFLICTS_KEY]);
+      await tx.table('directory').filter((row: DirectoryRow) => row.kind === 'patient').delete();
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
+  // A series and an instance are keyed by their study too (QA s32 D1: a series resent under a new
+  // Study Instance UID left the first study with none): every series and instance row id changes.
+  db.version(24)
+    .stores({})
+    .upgrade((tx) => replayFromStart(tx, ['studies', 'series', 'instances'], ['problems', 'rejected']));
+  // A name's empty components say nothing (QA s32: an ORU's `Keller^Anna` erased "Maria" from the
+  // chart, the index and the directory): patient rows, postings and the patients' directory rows
+  // built before hold the erased name, so they are rebuilt from the journal.
+  db.version(25)
+    .stores({})
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);
       await tx.table('directory').filter((row: DirectoryRow) => row.kind === 'patient').delete();
       await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
     });

@@ -19,7 +19,8 @@ interface Entry {
 /**
  * The imaging views (imaging-rows.ts): `intake.dicom` → a study, a series and an instance row
  * under the patient its Patient ID names (the patient projector makes that patient's row from the
- * same record), keyed by that patient and the UIDs; `erasure.patient` → the patient's imaging rows
+ * same record), keyed by that patient and the UIDs from the study down (a series by its study's UID
+ * and its own, imaging-rows.ts imagingId); `erasure.patient` → the patient's imaging rows
  * go. Later instances of a patient's study or series replace its row (their copy of the study and
  * series fields is the newest); a later copy of an instance with other bytes is shown and the
  * earlier ones are kept on its row (imaging-rows.ts withCopies).
@@ -92,9 +93,11 @@ async function entryOf(context: ProjectorContext, record: JournalRecord, meta: I
   // Keyed by patient and UID: an instance naming another Patient ID never moves a study filed before.
   const patientId = await filedPatientId(context, record.seq, normalized);
   const [studyId, seriesId, instanceId, uid] = await Promise.all([
-    imagingId(ledgerKey, 'study', patientId, dicom.studyInstanceUid),
-    imagingId(ledgerKey, 'series', patientId, dicom.seriesInstanceUid),
-    imagingId(ledgerKey, 'instance', patientId, dicom.sopInstanceUid),
+    imagingId(ledgerKey, 'study', patientId, [dicom.studyInstanceUid]),
+    // A series or an instance belongs to its study: the same Series Instance UID sent again under
+    // another Study Instance UID (a split or corrected study) is a series of each (QA s32 D1).
+    imagingId(ledgerKey, 'series', patientId, [dicom.studyInstanceUid, dicom.seriesInstanceUid]),
+    imagingId(ledgerKey, 'instance', patientId, [dicom.studyInstanceUid, dicom.seriesInstanceUid, dicom.sopInstanceUid]),
     context.tokens.remember('view-study-uid', dicom.studyInstanceUid, () => studyUidKey(ledgerKey, dicom.studyInstanceUid)),
   ]);
   const tokens = await context.tokens.tokensOf(studyText(dicom));

@@ -251,3 +251,67 @@ describe('imaging projector: the same SOP Instance UID again with other bytes (Q
     ]);
   });
 });
+
+/**
+ * QA s32 D1: a series resent under a new Study Instance UID (a study split or corrected at the
+ * RIS/PACS: new study, new SOP Instance UIDs, the same Series Instance UID) took the first study's
+ * series and instance away: it read "0 series, 1 instance", no modality, and its viewer never
+ * loaded. Each study keeps its own series and instances.
+ */
+describe('imaging projector: one Series Instance UID in two studies of a patient (QA s32 D1)', () => {
+  const FIRST = '1.2.826.0.1.3680043.8.498.32001';
+  const SPLIT = '1.2.826.0.1.3680043.8.498.32002';
+  const SERIES = '1.2.826.0.1.3680043.8.498.32001.1';
+  const first = dicomIntake(alpha, { sopInstanceUid: `${SERIES}.1`, studyInstanceUid: FIRST, seriesInstanceUid: SERIES, seriesNumber: 1, studyDescription: 'CT θώρακος', accessionNumber: 'ACC-3001' });
+  const split = dicomIntake(alpha, { sopInstanceUid: `${SERIES}.901`, studyInstanceUid: SPLIT, seriesInstanceUid: SERIES, seriesNumber: 1, studyDescription: 'CT follow-up', accessionNumber: 'ACC-3002' });
+
+  for (const pages of ['one page', 'a page per instance'] as const) {
+    it(`each study lists, counts and opens its own series and instance (${pages})`, async () => {
+      const { body, keys, db, context } = await setup();
+      await stored(body, first);
+      if (pages === 'a page per instance') await replayJournal(context);
+      await stored(body, split);
+      await replayJournal(context);
+
+      const alphaId = await patientIdOf(keys.ledgerKey, alpha);
+      const studies = await studiesOfPatient(db, keys.viewKey, alphaId);
+      expect(studies.map((study) => [study.study.description, study.modalities, study.series.length, study.instances]).sort()).toEqual([
+        ['CT follow-up', ['CT'], 1, 1],
+        ['CT θώρακος', ['CT'], 1, 1],
+      ]);
+      for (const study of studies) {
+        const opened = await viewerStudy(db, keys.viewKey, study.studyId);
+        const expected = study.study.description === 'CT θώρακος' ? `${SERIES}.1` : `${SERIES}.901`;
+        expect(opened.series.map((series) => [series.seriesInstanceUid, series.instances.map((instance) => instance.sopInstanceUid)])).toEqual([[SERIES, [expected]]]);
+      }
+      const all = await allStudies(db, keys.viewKey);
+      expect(all.map((study) => [study.study.accessionNumber, study.series.length, study.instances]).sort()).toEqual([
+        ['ACC-3001', 1, 1],
+        ['ACC-3002', 1, 1],
+      ]);
+      expect([await db.series.count(), await db.instances.count()]).toEqual([2, 2]);
+
+      // Erasing the patient takes both studies' rows.
+      await appendSealedRecord(body, { kind: 'erasure.patient', meta: { v: 1, patientId: alphaId, messages: 2, records: 0, objects: 2 } });
+      await replayJournal(context);
+      expect([await db.studies.count(), await db.series.count(), await db.instances.count()]).toEqual([0, 0, 0]);
+    });
+  }
+
+  it('views schema version 24 clears the imaging rows (a series keyed without its study) and replays from 0', async () => {
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('imaging-split-0001'), deps);
+    old.version(23).stores({ meta: 'key', studies: 'id, patientId, uid, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' });
+    await old.open();
+    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: 'problems', value: 1 }]);
+    await old.table('studies').put({ id: 's', patientId: 'p', uid: 'u', seq: 1, tokens: ['t'], enc: new Uint8Array(1) });
+    await old.table('series').put({ id: 'r', studyId: 's', patientId: 'p', seq: 1, enc: new Uint8Array(1) });
+    await old.table('instances').put({ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 1, objectId: 'o', enc: new Uint8Array(1) });
+    old.close();
+    const db = openVaultDb('imaging-split-0001', deps);
+    expect(await readCursor(db)).toBe(0);
+    expect([await db.studies.count(), await db.series.count(), await db.instances.count()]).toEqual([0, 0, 0]);
+    expect(await db.meta.get('problems')).toBeUndefined();
+    db.close();
+  });
+});
