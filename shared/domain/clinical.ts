@@ -64,11 +64,11 @@ export const PatientSchema = z.strictObject({
    * that is simply absent says nothing and keeps what earlier messages gave (HL7 v2 null semantics).
    * Only in intake; the views never store it.
    */
-  cleared: z.array(z.enum(['birthDate', 'sex', 'address', 'phones', 'businessPhones'])).max(5).optional(),
+  cleared: z.array(z.enum(['middleNames', 'birthDate', 'sex', 'address', 'phones', 'businessPhones'])).max(6).optional(),
 });
 
-/** The demographic fields a message can clear with the HL7 null. */
-export type ClearableField = 'birthDate' | 'sex' | 'address' | 'phones' | 'businessPhones';
+/** The demographic fields a message can clear with the HL7 null (`middleNames`: `""` in PID-5.3, the given names after the first). */
+export type ClearableField = 'middleNames' | 'birthDate' | 'sex' | 'address' | 'phones' | 'businessPhones';
 
 export const CodedConceptSchema = z.strictObject({
   code: text(64),

@@ -327,6 +327,8 @@ function mapPatient(pid: Hl7Segment, ctx: Context): Patient | null {
     }
   }
   const cleared: ClearableField[] = [];
+  // PID-5.3 empty says nothing (the views keep the middle names they know); `""` clears them (QA s32).
+  if (pid.value(5, 3) === HL7_NULL) cleared.push('middleNames');
   const birth = hl7BirthDate(pid.value(7));
   if (birth === undefined && isNullField(pid, 7)) cleared.push('birthDate');
   // An impossible or future birth date is said, not passed over (QA2-11 Q7). A future one is kept

@@ -1,11 +1,12 @@
-import type { ClearableField, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
+import type { ClearableField, Patient, PatientIdentifier, PersonName } from '../../../shared/domain/clinical';
+import { foldText } from '../../../shared/crypto/blind-index';
 
 /**
  * A patient's demographics across messages (issue 11), with HL7 v2 null semantics: a field a
  * message leaves out says nothing, so what earlier messages gave stays (an ORU whose PID carries
  * only the MRN and name keeps the ADT's address); a field the message nulls (`cleared`, HL7 `""`)
  * is removed; a value replaces. Identifiers: the message's first (its primary decides the patient),
- * then those known before that it did not repeat. An empty name says nothing either.
+ * then those known before that it did not repeat. The name is merged by its components (mergeName).
  *
  * Folding a patient's messages in journal order gives the same result whichever prefix was folded
  * before (a field ends with the value of the last message that spoke of it), so replaying any
@@ -18,8 +19,7 @@ export function mergeDemographics(known: Patient | undefined, update: Patient): 
   const key = (identifier: PatientIdentifier) => `${identifier.authority}\u0000${identifier.value}`;
   const sentKeys = new Set(sent.identifiers.map(key));
   const identifiers = [...sent.identifiers, ...known.identifiers.filter((identifier) => !sentKeys.has(key(identifier)))].slice(0, 10);
-  const named = sent.name.family !== '' || sent.name.given.length > 0;
-  const merged: { -readonly [K in keyof Patient]: Patient[K] } = { identifiers, name: named ? sent.name : known.name };
+  const merged: { -readonly [K in keyof Patient]: Patient[K] } = { identifiers, name: mergeName(known.name, sent.name, gone.has('middleNames')) };
   const birthDate = sent.birthDate ?? (gone.has('birthDate') ? undefined : known.birthDate);
   const sex = sent.sex ?? (gone.has('sex') ? undefined : known.sex);
   const address = sent.address ?? (gone.has('address') ? undefined : known.address);
@@ -32,6 +32,26 @@ export function mergeDemographics(known: Patient | undefined, update: Patient): 
   if (phones !== undefined) merged.phones = phones;
   if (businessPhones !== undefined) merged.businessPhones = businessPhones;
   return merged;
+}
+
+/**
+ * A name across messages (QA s32: an ORU's PID-5 `Keller^Anna` turned "Keller, Anna Maria" into
+ * "Keller, Anna", and "maria" found nobody). The null semantics of fields, one level down: a
+ * component the message leaves empty says nothing. When every component the message sends agrees
+ * with the chart's (as search reads words: case and accents aside), the chart keeps the given and
+ * middle names the message does not send, and the spelling sent wins for those it does; a family
+ * or given name that differs replaces the whole name (a marriage, a correction: no name is made of
+ * two people's parts). `""` in PID-5.3 (`middleNames` cleared) takes the middle names away. An
+ * empty name says nothing. Whatever the message type: an ADT^A08 that drops a middle name sends `""`.
+ */
+function mergeName(known: PersonName, sent: PersonName, clearMiddle: boolean): PersonName {
+  if (sent.family === '' && sent.given.length === 0) return known;
+  const same = (a: string, b: string) => foldText(a.trim()) === foldText(b.trim());
+  const agrees = (sent.family === '' || same(sent.family, known.family)) && sent.given.every((name, index) => index >= known.given.length || same(name, known.given[index]!));
+  if (!agrees) return sent;
+  const given = clearMiddle ? (sent.given.length > 0 ? sent.given : known.given.slice(0, 1)) : [...sent.given, ...known.given.slice(sent.given.length)];
+  const name: { -readonly [K in keyof PersonName]: PersonName[K] } = { ...known, ...sent, family: sent.family === '' ? known.family : sent.family, given };
+  return name;
 }
 
 /**

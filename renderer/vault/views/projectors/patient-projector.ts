@@ -84,8 +84,12 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   private readonly demographics = new Map<string, { patient: Patient; header: boolean; tokens: readonly string[]; headerTokens?: IntakeRows['patient']['headerTokens'] }[]>();
   /** Per patient, the header-only tokens prepare() found the chart no longer shows: write() takes them out of the row and the postings. */
   private readonly dropped = new Map<string, Set<string>>();
-  /** Patients whose directory row of this page came from a DICOM header: prepare() writes the merged name instead. */
-  private readonly directoryOfHeader = new Set<string>();
+  /**
+   * Per patient, the name its directory row of this page was encrypted with (the message's own, or a
+   * DICOM header's): prepare() writes the merged name instead when it differs (an ORU's `Keller^Anna`
+   * keeps "Keller, Anna Maria" for auditors too, QA s32).
+   */
+  private readonly directoryNamed = new Map<string, Patient['name']>();
 
   /**
    * Without `directoryKey` (rows built elsewhere), a header's directory row never replaces one of this page.
@@ -102,12 +106,9 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     if (identityConflict === true) this.identityConflicts++;
     // A modality's header is not a registration (QA explore-12 D0b): it fills gaps, it never renames.
     const header = message.kind === DICOM_KIND;
-    if (!header) {
+    if (!header || !this.directory.has(directory.id)) {
       this.directory.set(directory.id, directory);
-      this.directoryOfHeader.delete(patient.id);
-    } else if (!this.directory.has(directory.id)) {
-      this.directory.set(directory.id, directory);
-      this.directoryOfHeader.add(patient.id);
+      this.directoryNamed.set(patient.id, demographics.name);
     }
     const update = { patient: demographics, header, tokens: patient.tokens, ...(patient.headerTokens === undefined ? {} : { headerTokens: patient.headerTokens }) };
     const sent = this.demographics.get(patient.id);
@@ -126,7 +127,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     this.patients.delete(patientId);
     this.demographics.delete(patientId);
     this.dropped.delete(patientId);
-    this.directoryOfHeader.delete(patientId);
+    this.directoryNamed.delete(patientId);
     for (const id of [...this.records.keys()]) if (patientOfRecordId(id) === patientId) this.records.delete(id);
     for (const [id, row] of [...this.directory]) if (row.patientId === patientId) this.directory.delete(id);
     for (const [id, row] of [...this.aliases]) if (row.patientId === patientId) this.aliases.delete(id);
@@ -181,7 +182,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       const headerOnly = only.name.size + only.birthDate.size === 0 ? undefined : { name: [...only.name].sort(), birthDate: [...only.birthDate].sort() };
       return { id, patient: patient!, headerOnly };
     }));
-    await this.nameDirectoryOfHeaders(merged);
+    await this.nameDirectory(merged);
     const encrypted = await encryptMany(
       this.viewKey,
       merged.map(({ id, patient, headerOnly }) => ({ table: 'patients', id, value: (headerOnly === undefined ? { patient } : { patient, headerOnly }) satisfies PatientPayload })),
@@ -244,16 +245,18 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   }
 
   /**
-   * A directory row a DICOM header made carries the header's name; the patient's name is the merged
-   * one (the registered name when there is one), so the row is encrypted again with that.
+   * A directory row carries the name of the message that wrote it (a DICOM header's, or an ORU's
+   * without the middle names); the patient's name is the merged one (the registered name when there
+   * is one, with the middle names a later message left out), so such a row is encrypted again with that.
    */
-  private async nameDirectoryOfHeaders(merged: readonly { id: string; patient: Patient }[]): Promise<void> {
+  private async nameDirectory(merged: readonly { id: string; patient: Patient }[]): Promise<void> {
     const directoryKey = this.directoryKey;
-    if (directoryKey === undefined || this.directoryOfHeader.size === 0) return;
+    if (directoryKey === undefined) return;
     const nameOf = new Map(merged.map(({ id, patient }) => [id, patient.name]));
     for (const [id, row] of this.directory) {
-      const name = row.patientId === undefined || !this.directoryOfHeader.has(row.patientId) ? undefined : nameOf.get(row.patientId);
-      if (name === undefined) continue;
+      const name = row.patientId === undefined ? undefined : nameOf.get(row.patientId);
+      const written = row.patientId === undefined ? undefined : this.directoryNamed.get(row.patientId);
+      if (name === undefined || (written !== undefined && sameName(written, name))) continue;
       const value: DirectoryName = { family: name.family, given: name.given };
       this.directory.set(id, { ...row, name: await encryptField(directoryKey, { table: 'directory', id }, value) });
     }

@@ -95,3 +95,14 @@ describe('PID demographics: absent versus the HL7 null', () => {
     expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Okonkwo^Adaeze||||||||""|""').cleared).toEqual(['phones', 'businessPhones']);
   });
 });
+
+// QA s32 (t3): an ORU's PID-5 `Keller^Anna` erased the middle name an ADT gave. The mapper tells
+// an empty PID-5.3 (says nothing) from `""` (clears the middle names) for the views' name merge.
+describe('PID-5 middle names: absent versus the HL7 null', () => {
+  it('an empty PID-5.3 clears nothing; `""` in PID-5.3 is listed as cleared middleNames', () => {
+    expect(patientOf('PID|1||300001^^^CLINIC^MR||Keller^Anna').cleared).toBeUndefined();
+    expect(patientOf('PID|1||300001^^^CLINIC^MR||Keller^Anna^Maria')).toMatchObject({ name: { family: 'Keller', given: ['Anna', 'Maria'] } });
+    expect(patientOf('PID|1||300001^^^CLINIC^MR||Keller^Anna^""')).toEqual({ identifiers: [{ value: '300001', authority: 'CLINIC', type: 'MR' }], name: { family: 'Keller', given: ['Anna'] }, cleared: ['middleNames'] });
+    expect(patientOf('PID|1||300001^^^CLINIC^MR||Keller^Anna^""||""|""|||""||""|""').cleared).toEqual(['middleNames', 'birthDate', 'sex', 'address', 'phones', 'businessPhones']);
+  });
+});

@@ -360,3 +360,160 @@ describe("a header's words after the chart takes another name", () => {
     db.close();
   });
 });
+
+/**
+ * QA s32 (t3): ADT^A04 `Keller^Anna^Maria`, then an ORU^R01 with PID-5 `Keller^Anna`: the chart read
+ * "Keller, Anna" and "maria" found nobody. A name component the message leaves empty says nothing,
+ * as a field does: a name whose non-empty components agree with the chart's keeps the middle names
+ * it does not send; a different family or given name replaces the name; `""` in PID-5.3 clears them.
+ */
+describe('a name without the middle names the chart has', () => {
+  const MRN_K = { value: '300001', authority: 'CLINIC', type: 'MR' };
+  const REGISTERED: Patient = { identifiers: [MRN_K], name: { family: 'Keller', given: ['Anna', 'Maria'] }, birthDate: '1984-06-01', sex: 'F' };
+  const LAB: Patient = { identifiers: [MRN_K], name: { family: 'Keller', given: ['Anna'] } };
+
+  async function chartOf(views: Awaited<ReturnType<typeof setup>>) {
+    const { db, keys } = views;
+    const id = await patientIdOf(keys.ledgerKey, REGISTERED);
+    const chart = (await patientDetail(db, keys.viewKey, id)).patient;
+    const directory = await db.directory.where('patientId').equals(id).toArray();
+    const names = await Promise.all(directory.map((row) => decryptField<DirectoryName>(keys.directoryKey, { table: 'directory', id: row.id }, row.name)));
+    const found = async (query: string) => (await searchPatientIds(db, keys.indexKey, query)).includes(id);
+    return { id, chart, names, found };
+  }
+
+  async function rebuild(views: Awaited<ReturnType<typeof setup>>): Promise<void> {
+    await views.db.patients.clear();
+    await views.db.postings.clear();
+    await views.db.directory.clear();
+    await views.db.meta.delete(POSTINGS_THROUGH_KEY);
+    await views.db.meta.put({ key: CURSOR_KEY, value: 0 });
+    await replayJournal(views.context);
+  }
+
+  for (const pages of ['one page', 'two pages'] as const) {
+    it(`an ORU with PID-5 Keller^Anna keeps "Keller, Anna Maria"; "maria" still finds her, after a rebuild too (${pages})`, async () => {
+      const views = await setup();
+      await append(views.body, intake(REGISTERED, 'ADT^A04', 'ADT-K-1'));
+      if (pages === 'two pages') await replayJournal(views.context);
+      await append(views.body, intake(LAB, 'ORU^R01', 'ORU-K-1'));
+      await replayJournal(views.context);
+      for (const state of ['replayed', 'rebuilt'] as const) {
+        if (state === 'rebuilt') await rebuild(views);
+        const { chart, names, found } = await chartOf(views);
+        expect(chart, state).toEqual(REGISTERED);
+        expect(names, state).toEqual([{ family: 'Keller', given: ['Anna', 'Maria'] }]);
+        expect(await found('maria'), state).toBe(true);
+        expect(await found('mar'), state).toBe(true);
+        expect(await found('keller anna maria'), state).toBe(true);
+      }
+    });
+  }
+
+  it('the same for "Müller, José Antonio" after an ORU with Müller^José: "antonio" finds him', async () => {
+    const views = await setup();
+    const mrn = { value: '100234', authority: 'CLINIC', type: 'MR' };
+    await append(views.body, intake({ identifiers: [mrn], name: { family: 'Müller', given: ['José', 'Antonio'] } }, 'ADT^A04', 'ADT-M-1'));
+    await replayJournal(views.context);
+    await append(views.body, intake({ identifiers: [mrn], name: { family: 'Müller', given: ['José'] } }, 'ORU^R01', 'ORU-M-1'));
+    await replayJournal(views.context);
+    const [id] = await searchPatientIds(views.db, views.keys.indexKey, '100234');
+    expect((await patientDetail(views.db, views.keys.viewKey, id!)).patient.name).toEqual({ family: 'Müller', given: ['José', 'Antonio'] });
+    expect(await searchPatientIds(views.db, views.keys.indexKey, 'antonio')).toEqual([id]);
+  });
+
+  it('an A08 with another family name renames (a marriage): the old name and middle name find nothing, after a rebuild too', async () => {
+    const views = await setup();
+    await append(views.body, intake(REGISTERED, 'ADT^A04', 'ADT-K-2'));
+    await append(views.body, intake(LAB, 'ORU^R01', 'ORU-K-2'));
+    await replayJournal(views.context);
+    await append(views.body, intake({ ...LAB, name: { family: 'Brunner', given: ['Anna'] } }, 'ADT^A08', 'ADT-K-3'));
+    await replayJournal(views.context);
+    for (const state of ['replayed', 'rebuilt'] as const) {
+      if (state === 'rebuilt') await rebuild(views);
+      const { chart, names, found } = await chartOf(views);
+      expect(chart.name, state).toEqual({ family: 'Brunner', given: ['Anna'] });
+      expect(names, state).toEqual([{ family: 'Brunner', given: ['Anna'] }]);
+      expect(await found('brunner anna'), state).toBe(true);
+      expect(await found('keller'), state).toBe(false);
+      expect(await found('maria'), state).toBe(false);
+    }
+  });
+
+  it('`""` in PID-5.3 (cleared middleNames) takes the middle name out of the chart and the index', async () => {
+    const views = await setup();
+    await append(views.body, intake(REGISTERED, 'ADT^A04', 'ADT-K-4'));
+    await replayJournal(views.context);
+    await append(views.body, intake({ ...LAB, cleared: ['middleNames'] }, 'ADT^A08', 'ADT-K-5'));
+    await append(views.body, intake(LAB, 'ORU^R01', 'ORU-K-5'));
+    await replayJournal(views.context);
+    for (const state of ['replayed', 'rebuilt'] as const) {
+      if (state === 'rebuilt') await rebuild(views);
+      const { chart, found } = await chartOf(views);
+      expect(chart.name, state).toEqual({ family: 'Keller', given: ['Anna'] });
+      expect(await found('maria'), state).toBe(false);
+      expect(await found('keller anna'), state).toBe(true);
+    }
+  });
+
+  it('views schema version 25 rebuilds patient rows, postings and patient directory rows that hold an erased middle name', async () => {
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('middle-names-0001'), deps);
+    old.version(24).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id', directory: 'id, patientId' });
+    await old.open();
+    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }]);
+    await old.table('patients').put({ id: 'p', tokens: ['t'], enc: new Uint8Array(1) });
+    await old.table('postings').put({ id: 't|0', ids: ['p'] });
+    await old.table('directory').bulkPut([{ id: 's', kind: 'patient', patientId: 'p', name: new Uint8Array(1) }, { id: 'operator:o', kind: 'operator', name: new Uint8Array(1) }]);
+    old.close();
+    const db = openVaultDb('middle-names-0001', deps);
+    expect(await readCursor(db)).toBe(0);
+    expect([await db.patients.count(), await db.postings.count()]).toEqual([0, 0]);
+    expect((await db.directory.toArray()).map((row) => row.id)).toEqual(['operator:o']);
+    expect((await db.meta.get(POSTINGS_THROUGH_KEY))?.value).toBe(0);
+    db.close();
+  });
+});
+
+describe('mergeDemographics: names component by component', () => {
+  const ID = [{ value: '300001', authority: 'CLINIC', type: 'MR' }];
+  const known: Patient = { identifiers: ID, name: { family: 'Keller', given: ['Anna', 'Maria'] } };
+  const named = (family: string, ...given: string[]): Patient => ({ identifiers: ID, name: { family, given } });
+
+  it('components the message leaves empty keep what the chart has', () => {
+    expect(mergeDemographics(known, named('Keller', 'Anna')).name).toEqual(known.name);
+    expect(mergeDemographics(known, named('', 'Anna')).name).toEqual(known.name);
+    expect(mergeDemographics(known, named('Keller')).name).toEqual(known.name);
+  });
+
+  it('agreement is read as search reads words (case and accents), and the spelling sent wins', () => {
+    expect(mergeDemographics(known, named('KELLER', 'ANNA')).name).toEqual({ family: 'KELLER', given: ['ANNA', 'Maria'] });
+    const jose = named('Müller', 'José', 'Antonio');
+    expect(mergeDemographics(jose, named('Muller', 'Jose')).name).toEqual({ family: 'Muller', given: ['Jose', 'Antonio'] });
+  });
+
+  it('more names than the chart has are added; a different one replaces the whole name', () => {
+    expect(mergeDemographics(named('Keller', 'Anna'), named('Keller', 'Anna', 'Maria')).name).toEqual(known.name);
+    expect(mergeDemographics(known, named('Keller', 'Anna', 'Marie')).name).toEqual({ family: 'Keller', given: ['Anna', 'Marie'] });
+    expect(mergeDemographics(known, named('Keller', 'Anne')).name).toEqual({ family: 'Keller', given: ['Anne'] });
+    expect(mergeDemographics(known, named('Brunner', 'Anna')).name).toEqual({ family: 'Brunner', given: ['Anna'] });
+  });
+
+  it('`""` in the middle-name component clears the middle names; the first given name stays unless sent', () => {
+    expect(mergeDemographics(known, { ...named('Keller', 'Anna'), cleared: ['middleNames'] }).name).toEqual({ family: 'Keller', given: ['Anna'] });
+    expect(mergeDemographics(known, { ...named('Keller'), cleared: ['middleNames'] }).name).toEqual({ family: 'Keller', given: ['Anna'] });
+    expect('cleared' in mergeDemographics(known, { ...named('Keller', 'Anna'), cleared: ['middleNames'] })).toBe(false);
+  });
+
+  it('folding any suffix of the messages again onto the result gives the same result (a replay from a reset cursor)', () => {
+    const names = [named('Keller', 'Anna', 'Maria'), named('Keller', 'Anna'), named('KELLER', 'ANNA'), named('Brunner', 'Anna'), named('Keller', 'Anna', 'Maria', 'Luise'), named('Keller', 'Anne'), named('', 'Anna'), { ...named('Keller', 'Anna'), cleared: ['middleNames'] } satisfies Patient];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) % names.length;
+    for (let run = 0; run < 400; run++) {
+      const messages = Array.from({ length: 1 + (run % 6) }, () => names[next()]!);
+      const fold = (start: Patient | undefined, list: readonly Patient[]) => list.reduce<Patient | undefined>((patient, message) => mergeDemographics(patient, message), start)!;
+      const result = fold(undefined, messages);
+      for (let from = 0; from < messages.length; from++) expect(fold(result, messages.slice(from)), JSON.stringify(messages.map((m) => m.name))).toEqual(result);
+    }
+  });
+});
