@@ -7,7 +7,8 @@ import { ErrorNote } from '../../app/error-note';
 import { useVault } from '../../vault/vault-context';
 import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
-import { numberText, recordDateTime } from '../patients/record-format';
+import { FlagMarks } from '../patients/flag-marks';
+import { abnormalFlags, numberText, recordDateTime, type Flag } from '../patients/record-format';
 import { chartTimes, reportedAsText, timeWindow } from '../patients/chart-format';
 
 const CHART_HEIGHT = 220;
@@ -58,14 +59,35 @@ export const REFERENCE_BANDS: Readonly<Partial<Record<ReadingKind, { readonly lo
 };
 
 /**
+ * A kind's reference band in `unit` (converted from its own and rounded as a converted value is
+ * shown: 70–140 mg/dL is 3.9–7.8 mmol/L); undefined when there is no band or no conversion.
+ */
+export function referenceBand(kind: ReadingKind, unit: string): { readonly low: number; readonly high: number; readonly unit: string } | undefined {
+  const band = REFERENCE_BANDS[kind];
+  if (band === undefined) return undefined;
+  if (band.unit === unit) return band;
+  const [low, high] = [band.low, band.high].map((bound) => {
+    const converted = convertUnit(bound, band.unit, unit, kind);
+    return converted === undefined || !Number.isFinite(converted) ? undefined : convertedForDisplay(converted, unit, kind, bound);
+  });
+  return low === undefined || high === undefined ? undefined : { low, high, unit };
+}
+
+/**
  * The Reference column: the adult band a value is read against (the band shaded on the chart), with
  * "High" or "Low" when it is outside; and for an HL7 result the lab's own range as it sent it, in the
- * unit it reported ("70–140 mg/dL; lab 3.9-5.5 mmol/L"). '' when there is neither.
+ * unit it reported ("70–140 mg/dL; lab 3.9-5.5 mmol/L"). '' when there is neither. A result the lab
+ * flagged (OBX-8, N included) is read by the lab's flag, shown beside its value, not by the band's word.
  */
-export function referenceText(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labRange' | 'reported'>): string {
-  const band = REFERENCE_BANDS[point.kind];
+export function referenceText(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labRange' | 'reported' | 'labFlags'>): string {
+  return referenceParts(point).join('; ');
+}
+
+/** The Reference column's parts (the band, the lab's range), each kept on one line in the table. */
+function referenceParts(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labRange' | 'reported' | 'labFlags'>): string[] {
+  const band = referenceBand(point.kind, point.unit);
   const parts: string[] = [];
-  if (band !== undefined && band.unit === point.unit) {
+  if (band !== undefined) {
     const range = `${band.low}–${band.high} ${unitLabel(band.unit)}`;
     const flag = referenceFlag(point);
     parts.push(flag === null ? range : `${flag} (${range})`);
@@ -74,14 +96,42 @@ export function referenceText(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' 
     const unit = unitLabel(point.reported?.unit ?? point.unit);
     parts.push(`lab ${point.labRange}${unit === '' ? '' : ` ${unit}`}`);
   }
-  return parts.join('; ');
+  return parts;
 }
 
-/** "High" or "Low" against the kind's reference band (none when there is no band in the point's unit). */
-export function referenceFlag(point: Pick<VitalPoint, 'kind' | 'value' | 'unit'>): 'High' | 'Low' | null {
-  const band = REFERENCE_BANDS[point.kind];
-  if (band === undefined || band.unit !== point.unit) return null;
+/**
+ * "High" or "Low" against the kind's reference band (none when there is no band in the point's
+ * unit), for a reading no lab flagged: an HL7 result with the lab's flags is read by those.
+ */
+export function referenceFlag(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labFlags'>): 'High' | 'Low' | null {
+  if (point.labFlags !== undefined) return null;
+  const band = referenceBand(point.kind, point.unit);
+  if (band === undefined) return null;
   return point.value > band.high ? 'High' : point.value < band.low ? 'Low' : null;
+}
+
+/** What a point is flagged as: the lab's flags (Critically low…), else the band's High or Low; [] when none. */
+export function pointFlagWords(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labFlags'>): string[] {
+  if (point.labFlags !== undefined) return point.labFlags.map((flag) => flag.label);
+  const flag = referenceFlag(point);
+  return flag === null ? [] : [flag];
+}
+
+/** The caption's count of flagged readings, most serious first: "1 critically low, 1 high" ('' when none). */
+export function flagCounts(points: readonly Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labFlags'>[]): string {
+  const counts = new Map<string, { count: number; critical: boolean }>();
+  for (const point of points) {
+    const critical = new Set((point.labFlags ?? []).filter((flag) => flag.critical).map((flag) => flag.label));
+    for (const word of pointFlagWords(point)) {
+      const entry = counts.get(word) ?? { count: 0, critical: critical.has(word) };
+      entry.count += 1;
+      counts.set(word, entry);
+    }
+  }
+  return [...counts]
+    .sort(([, a], [, b]) => Number(b.critical) - Number(a.critical))
+    .map(([word, { count }]) => `${count} ${word.toLowerCase()}`)
+    .join(', ');
 }
 
 /** The canonical unit of a kind (as the device measurements define it). */
@@ -107,6 +157,44 @@ export interface VitalPoint {
   readonly reported?: { readonly value: number; readonly unit: string; readonly text?: string };
   /** An HL7 result's reference range as the lab sent it (OBX-7), in the unit it was reported in. */
   readonly labRange?: string;
+  /** An HL7 result's abnormal flags as the lab sent them (OBX-8; [] for N): set when the lab flagged it at all. */
+  readonly labFlags?: readonly Flag[];
+  /** The value as written when it is shown as reported ("7.0": the lab's decimals). */
+  readonly text?: string;
+  /** An HL7 result that is a laboratory result (a serum glucose), not a vital sign. */
+  readonly lab?: boolean;
+}
+
+/**
+ * A panel's points in the unit most of them were reported in (a tie: the newest's), so a lab's
+ * glucose in mmol/L stays mmol/L (QA s32 #1: 2.1 mmol/L read "38 mg/dL (reported as 2.1 mmol/L)").
+ * Each point in another unit is converted from its reported value and says so ("10 mmol/L (reported
+ * as 180 mg/dL)"); a point shown as reported keeps its digits. When any point cannot be converted,
+ * the panel stays in the canonical unit.
+ */
+function inReportedUnit(points: readonly VitalPoint[]): VitalPoint[] {
+  const counts = new Map<string, { count: number; newest: number }>();
+  for (const p of points) {
+    const sent = p.reported?.unit ?? p.unit;
+    const entry = counts.get(sent) ?? { count: 0, newest: -Infinity };
+    counts.set(sent, { count: entry.count + 1, newest: Math.max(entry.newest, p.at) });
+  }
+  const unit = [...counts].sort(([, a], [, b]) => b.count - a.count || b.newest - a.newest)[0]?.[0];
+  if (unit === undefined || points.every((p) => p.unit === unit)) return [...points];
+  const out: VitalPoint[] = [];
+  for (const p of points) {
+    const sent = p.reported ?? { value: p.value, unit: p.unit, text: p.text };
+    if (sent.unit === unit) {
+      const { reported: _converted, ...rest } = p;
+      out.push({ ...rest, value: sent.value, unit, ...(sent.text === undefined ? {} : { text: sent.text }) });
+      continue;
+    }
+    const converted = convertUnit(sent.value, sent.unit, unit, p.kind);
+    if (converted === undefined || !Number.isFinite(converted)) return [...points];
+    const { text: _text, ...rest } = p;
+    out.push({ ...rest, value: convertedForDisplay(converted, unit, p.kind, sent.value), unit, reported: { value: sent.value, unit: sent.unit, ...(sent.text === undefined ? {} : { text: sent.text }) } });
+  }
+  return out;
 }
 
 /** The numeric readings of reports, per chart panel, oldest first (special values have no point: they are no number). */
@@ -132,6 +220,7 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
     const sentUnit = record.value.unit ?? '';
     const shown = sentUnit === unit ? roundReading(value) : convertedForDisplay(value, unit, kind, record.value.value);
     const labRange = record.referenceRange?.trim();
+    const sentText = numberText(record.value.value, record.value.decimals);
     add({
       at: Date.parse(row.time) / 1000,
       time: row.time,
@@ -142,8 +231,11 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
       flags: [],
       key: `hl7:${row.recordId}`,
       source: 'hl7',
-      ...(sentUnit === unit ? {} : { reported: { value: record.value.value, unit: sentUnit, text: numberText(record.value.value, record.value.decimals) } }),
+      ...(sentUnit === unit ? { text: sentText } : { reported: { value: record.value.value, unit: sentUnit, text: sentText } }),
       ...(labRange === undefined || labRange === '' ? {} : { labRange }),
+      // The lab's own reading of its value (HH, LL…), when it gave one: never replaced by the adult band's High or Low.
+      ...((record.abnormalFlags ?? []).some((code) => code.trim() !== '') ? { labFlags: abnormalFlags(record) } : {}),
+      ...(record.category === 'laboratory' ? { lab: true } : {}),
     });
   }
   for (const report of reports) {
@@ -165,7 +257,7 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
       });
     }
   }
-  for (const list of out.values()) list.sort((a, b) => a.at - b.at);
+  for (const [title, list] of out) out.set(title, inReportedUnit(list).sort((a, b) => a.at - b.at));
   return out;
 }
 
@@ -206,8 +298,9 @@ export interface VitalsChartStyle {
 export function vitalsChartOptions(points: readonly VitalPoint[], present: readonly ReadingKind[], unit: string, width: number, style: VitalsChartStyle): uPlot.Options {
   // Each present kind's reference band (in the unit drawn), shaded behind the lines; the y scale spans them.
   const bands = present.flatMap((kind) => {
-    const band = REFERENCE_BANDS[kind];
-    return band !== undefined && band.unit === points.find((p) => p.kind === kind)?.unit ? [band] : [];
+    const pointUnit = points.find((p) => p.kind === kind)?.unit;
+    const band = pointUnit === undefined ? undefined : referenceBand(kind, pointUnit);
+    return band === undefined ? [] : [band];
   });
   let [low, high] = [Infinity, -Infinity];
   for (const value of [...points.map((p) => p.value), ...bands.flatMap((band) => [band.low, band.high])]) [low, high] = [Math.min(low, value), Math.max(high, value)];
@@ -264,10 +357,11 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
   const unit = unitLabel(points.at(-1)?.unit ?? '');
   const present = useMemo(() => kinds.filter((k) => points.some((p) => p.kind === k)), [kinds, points]);
   const latest = points.at(-1);
-  const outside = points.filter((p) => referenceFlag(p) !== null).length;
+  const flagged = flagCounts(points);
   const [listAll, setListAll] = useState(false);
   const listed = useMemo(() => (listAll ? [...points] : points.slice(-TABLE_ROWS)).reverse(), [points, listAll]);
-  const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.value} ${unit}`}${outside === 0 ? '' : `; ${outside} outside the reference range`}.`;
+  const latestFlags = latest === undefined ? [] : pointFlagWords(latest);
+  const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.text ?? latest.value} ${unit}${latestFlags.length === 0 ? '' : ` (${latestFlags.join(', ')})`}`}${flagged === '' ? '' : `; ${flagged}`}.`;
 
   useEffect(() => {
     const element = host.current;
@@ -303,17 +397,22 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
         </thead>
         <tbody>
           {listed.map((p) => (
-            <tr key={p.key}>
+            // A critical result (HH, LL, AA) is marked as the Results panel marks it: a tinted row, the value in bold, a filled badge.
+            <tr key={p.key} className={p.labFlags?.some((flag) => flag.critical) === true ? 'record-table__row--critical' : undefined}>
               <td className="nowrap">{recordDateTime(p.time)}</td>
               <td>{KIND_LABEL[p.kind] ?? p.kind}</td>
               <td className="nowrap">
-                {p.value} {unitLabel(p.unit)}
+                <span className="record-table__value">
+                  {p.text ?? p.value} {unitLabel(p.unit)}
+                </span>
                 {reportedAsText(p.reported)}
+                {p.labFlags !== undefined && p.labFlags.length > 0 && ' '}
+                {p.labFlags !== undefined && <FlagMarks flags={p.labFlags} />}
               </td>
               <td>
                 {p.source === 'hl7' ? '' : `${Math.round(p.quality * 100)}%${p.flags.length > 0 ? ` (${p.flags.join(', ')})` : ''}`}
               </td>
-              <td>{p.source === 'hl7' ? 'HL7 result' : 'Device'}</td>
+              <td>{p.source === 'device' ? 'Device' : p.lab === true ? 'HL7 lab result' : 'HL7 result'}</td>
               <td>{referenceText(p)}</td>
             </tr>
           ))}
@@ -369,8 +468,13 @@ export function PatientDeviceVitals({ patientId, records = [] }: { patientId: st
   if (reports !== null && all.size === 0 && error === null) return null;
   return (
     <section className="panel" aria-labelledby={headingId} aria-busy={reports === null}>
-      <h2 id={headingId}>Vitals from devices</h2>
-      <p className="muted">Device readings and HL7 vital-sign results on one time axis per measurement, in one unit each.</p>
+      {/* Named for both sources (issue 13 charts HL7 vitals beside the devices'); the Source column says which each value is. */}
+      <h2 id={headingId}>Vitals from devices and HL7 results</h2>
+      <p className="muted">
+        Device readings and HL7 results of the same measurements (vital signs, and glucose from the lab) on one time axis per measurement, each chart in the
+        unit most of its values were reported in; a value converted from another unit says what was reported. A lab result keeps the lab’s flag; other
+        values are read against general adult ranges.
+      </p>
       <div role="group" aria-label="Time range">
         {PRESETS.map((p) => (
           <button key={p.label} type="button" aria-pressed={range.days === p.days} onClick={() => setRange({ days: p.days, from: p.days === null ? null : Date.now() / 1000 - p.days * 86_400 })}>

@@ -15,7 +15,7 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../s
  * A glucose meter that reports in mmol/L (an extended configuration: 10417's standard one is in
  * mg/dL), as a European meter does: 5.5 mmol/L is stored as 99.088 mg/dL (the factor 18.016) but
  * shown as clinicians read glucose, 99 mg/dL, with the 5.5 mmol/L the meter reported beside it, in
- * Devices and on the patient's vitals (QA: "99.099 mg/dL", three decimals of a conversion).
+ * Devices (QA: "99.099 mg/dL", three decimals of a conversion); the patient's vitals chart, all in mmol/L, shows it as reported.
  */
 
 const SYSTEM_ID = Uint8Array.from([0x00, 0x1c, 0x05, 0xff, 0xfe, 0x65, 0x43, 0x21]);
@@ -36,7 +36,7 @@ function mmolGlucoseConfig() {
 describe('a glucose reading in mmol/L from a device to a patient’s chart', () => {
   const e2e = useBrowserWithOwnShells();
 
-  it('shows 5.5 mmol/L as 99 mg/dL with what the meter reported, in Devices and on the patient’s vitals', async () => {
+  it('shows 5.5 mmol/L as 99 mg/dL with what the meter reported in Devices, and as 5.5 mmol/L on the patient’s vitals', async () => {
     const steps = new StepLog('device glucose');
     const [mllpPort, devicePort] = [await freePort(), await freePort()];
     const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(mllpPort), '--device-tcp-port', String(devicePort)] });
@@ -88,9 +88,10 @@ describe('a glucose reading in mmol/L from a device to a patient’s chart', () 
       await page.goto(new URL(found.hrefs[0]!, page.url()).toString());
       const table = page.getByRole('table', { name: 'Glucose readings' });
       await table.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      expect(await table.locator('tbody tr td').nth(2).innerText()).toBe('99 mg/dL (reported as 5.5 mmol/L)');
+      // On the chart, in the unit the meter reported (a chart is in the unit most of its values were reported in, QA s32 #1).
+      expect(await table.locator('tbody tr td').nth(2).innerText()).toBe('5.5 mmol/L');
       // The chart's caption says the latest value as the table does.
-      expect(await page.locator('figcaption', { hasText: /^Glucose:/ }).innerText()).toMatch(/latest 99 mg\/dL/);
+      expect(await page.locator('figcaption', { hasText: /^Glucose:/ }).innerText()).toMatch(/latest 5\.5 mmol\/L/);
     });
 
     agent.close();

@@ -108,10 +108,11 @@ describe('Devices area', () => {
     await waitFor(() => expect(tableRows('Latest readings')[0]![6]).toMatch(/Family7/));
 
     window.location.hash = '#/patients/p-7';
-    await screen.findByRole('heading', { name: 'Vitals from devices' });
+    await screen.findByRole('heading', { name: 'Vitals from devices and HL7 results' });
     await screen.findByRole('table', { name: 'Blood pressure readings' });
     expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%', 'Device', '90–139 mmHg']]);
-    expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '99 mg/dL (reported as 5.5 mmol/L)']]);
+    // The meter reported mmol/L: its chart is in mmol/L, as reported (QA s32 #1).
+    expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '5.5 mmol/L']]);
     // The special value (diastolic NaN) has no point and no row: it is no number.
     expect(screen.queryByText(/2047|NaN mm/)).toBeNull();
   });
@@ -142,7 +143,8 @@ describe('Devices area', () => {
         ['Systolic', '120 mmHg', 'HL7 result'],
       ]),
     );
-    expect(tableRows('Weight readings').map((row) => row[2])).toEqual(['68 kg (reported as 150 lb)']);
+    // Its only weight was reported in lb: shown so (a chart is in the unit most of its values were reported in, QA s32 #1).
+    expect(tableRows('Weight readings').map((row) => row[2])).toEqual(['150 lb']);
     fireEvent.click(screen.getByRole('button', { name: 'Last 7 days' }));
     await waitFor(() => expect(bp()).toEqual([['Systolic', '120 mmHg (reported as 16 kPa)', 'HL7 result']]));
     fireEvent.click(screen.getByRole('button', { name: 'All' }));
@@ -167,7 +169,7 @@ describe('Devices area', () => {
     expect(tableRows('Blood pressure readings').map((row) => [row[2], row[5]])).toEqual([['152 mmHg', 'High (90–139 mmHg)']]);
     expect(tableRows('SpO2 readings').map((row) => [row[2], row[5]])).toEqual([['91 %', 'Low (95–100 %)']]);
     expect(tableRows('Pulse readings').map((row) => [row[2], row[5]])).toEqual([['72 /min', '60–100 /min']]);
-    expect(screen.getByText(/^Blood pressure: 1 reading; latest 152 mmHg; 1 outside the reference range\.$/)).toBeTruthy();
+    expect(screen.getByText(/^Blood pressure: 1 reading; latest 152 mmHg \(High\); 1 high\.$/)).toBeTruthy();
     expect(screen.getByText(/^Pulse: 1 reading; latest 72 \/min\.$/)).toBeTruthy();
   });
 

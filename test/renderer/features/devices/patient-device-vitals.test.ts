@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { chartSeries, referenceText, vitalPoints, vitalsChartOptions } from '../../../../renderer/features/devices/patient-device-vitals';
 import { DAY_SECONDS } from '../../../../renderer/features/patients/chart-format';
 import type { DeviceReport } from '../../../../renderer/vault/views/device-reports';
+import type { ClinicalRecord, Observation } from '../../../../shared/domain/clinical';
 import { lab, row, vital } from '../../support/clinical-fixtures';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
@@ -31,10 +32,15 @@ describe('HL7 results among the vitals (QA D9)', () => {
   it('keep the time as the lab recorded it (its zone too), and show a converted value to the precision it was sent with, not four decimals (glucose in whole mg/dL)', () => {
     const glucose = row('r-1', lab('2339-0', 'Glucose', 3.1, 'mmol/L', '2025-02-11T08:00:00+01:00'));
     const weight = row('r-2', vital('29463-7', 'Body weight', 82, '[lb_av]', '2025-02-11T08:00:00+01:00'));
-    const points = vitalPoints([], [glucose, weight]);
-    const [g] = points.get('Glucose')!;
+    // Most of the values in mg/dL and kg: the lab's mmol/L and lb are converted into those.
+    const meter = row('r-3', lab('2339-0', 'Glucose', 90, 'mg/dL', '2025-02-10T08:00:00+01:00'));
+    const meter2 = row('r-4', lab('2339-0', 'Glucose', 95, 'mg/dL', '2025-02-09T08:00:00+01:00'));
+    const scale = row('r-5', vital('29463-7', 'Body weight', 37, 'kg', '2025-02-10T08:00:00+01:00'));
+    const scale2 = row('r-6', vital('29463-7', 'Body weight', 38, 'kg', '2025-02-09T08:00:00+01:00'));
+    const points = vitalPoints([], [glucose, weight, meter, meter2, scale, scale2]);
+    const g = points.get('Glucose')!.at(-1);
     expect(g).toMatchObject({ value: 56, unit: 'mg/dL', time: '2025-02-11T08:00:00+01:00' });
-    const w = [...points.values()].flat().find((p) => p.kind === 'weight')!;
+    const w = points.get('Weight')!.at(-1);
     expect(w).toMatchObject({ value: 37.2, unit: 'kg', time: '2025-02-11T08:00:00+01:00' });
   });
 });
@@ -62,28 +68,38 @@ describe('QA round 4, #10: a converted value says what was reported, as the resu
 
   it('the points keep the value and unit reported when they were converted, and none when they were not; a converted device reading shows no false precision', () => {
     const points = vitalPoints([device], [glucose, systolic, pulse]);
-    // Glucose in mg/dL as whole numbers (5.5 mmol/L showed as 99.1 from a lab, 99.088 from a meter), the reported value kept whole.
+    // Both glucose values were reported in mmol/L: the chart is in mmol/L and neither is converted (QA s32 #1).
     expect(points.get('Glucose')!.map((p) => [p.value, p.unit, p.reported])).toEqual([
-      [130, 'mg/dL', { value: 7.2, unit: 'mmol/L' }],
-      [99, 'mg/dL', { value: 5.5, unit: 'mmol/L', text: '5.5' }],
+      [7.2, 'mmol/L', undefined],
+      [5.5, 'mmol/L', undefined],
     ]);
-    expect(points.get('Blood pressure')!.map((p) => [p.value, p.reported?.value, p.reported?.unit])).toEqual([
-      [120, 16, 'kPa'],
-      [120, 16, 'kPa'],
+    expect(points.get('Blood pressure')!.map((p) => [p.value, p.unit, p.reported?.value])).toEqual([
+      [16, 'kPa', undefined],
+      [16, 'kPa', undefined],
+    ]);
+    // Most in mmHg: a kPa value is converted, shown no finer than it was reported (16 kPa is 120 mmHg, not 120.0099).
+    const mmHg = (id: string, value: number, time: string) => row(id, vital('8480-6', 'Systolic', value, 'mm[Hg]', time));
+    const mixed = vitalPoints([device], [systolic, mmHg('r-s2', 118, '2026-12-03T08:30:00+00:00'), mmHg('r-s3', 121, '2026-12-04T08:30:00+00:00'), mmHg('r-s4', 119, '2026-12-05T08:30:00+00:00')]);
+    expect(mixed.get('Blood pressure')!.map((p) => [p.value, p.unit, p.reported?.value, p.reported?.unit])).toEqual([
+      [120, 'mm[Hg]', 16, 'kPa'],
+      [118, 'mm[Hg]', undefined, undefined],
+      [121, 'mm[Hg]', undefined, undefined],
+      [119, 'mm[Hg]', undefined, undefined],
+      [120, 'mm[Hg]', 16, 'kPa'],
     ]);
     expect(points.get('Pulse')!.map((p) => p.reported)).toEqual([undefined]);
   });
 
   it('the Reference column names the range a value is read against (and the lab\'s own, as it sent it), with High or Low', () => {
     const [g] = vitalPoints([], [glucose]).get('Glucose')!;
-    expect(referenceText(g!)).toBe('70–140 mg/dL; lab 3.9-5.5 mmol/L');
+    expect(referenceText(g!)).toBe('3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L');
     const high = vitalPoints([], [row('r-h', vital('8480-6', 'Systolic', 152, 'mm[Hg]', '2026-12-02T08:30:00+00:00'))]).get('Blood pressure')![0]!;
     expect(referenceText(high)).toBe('High (90–139 mmHg)');
     const weight = vitalPoints([], [row('r-w', vital('29463-7', 'Weight', 68, 'kg', '2026-12-02T08:30:00+00:00'))]).get('Weight')![0]!;
     expect(referenceText(weight)).toBe('');
   });
 
-  it('the patient page lists "99 mg/dL (reported as 5.5 mmol/L)" and its reference, not a bare converted value and an empty column', async () => {
+  it('the patient page lists "5.5 mmol/L" as the lab sent it and its reference, not a bare converted value and an empty column', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     node.handle('devices.status', () => ({ ports: [], connections: [], tcp: null, awaitingApproval: [] }));
     node.handle('devices.approvals', () => ({ devices: [] }));
@@ -95,8 +111,8 @@ describe('QA round 4, #10: a converted value says what was reported, as the resu
         .slice(1)
         .map((tr) => [...tr.querySelectorAll('td')].map((cell) => cell.textContent ?? ''));
     await waitFor(() => expect(within(table).getAllByRole('row')).toHaveLength(2));
-    expect(cells('Glucose readings').map((r) => [r[2], r[4], r[5]])).toEqual([['99 mg/dL (reported as 5.5 mmol/L)', 'HL7 result', '70–140 mg/dL; lab 3.9-5.5 mmol/L']]);
-    expect(cells('Blood pressure readings').map((r) => [r[2], r[5]])).toEqual([['120 mmHg (reported as 16 kPa)', '90–139 mmHg']]);
+    expect(cells('Glucose readings').map((r) => [r[2], r[4], r[5]])).toEqual([['5.5 mmol/L', 'HL7 lab result', '3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L']]);
+    expect(cells('Blood pressure readings').map((r) => [r[2], r[5]])).toEqual([['16 kPa', '12–18.5 kPa']]);
     expect(cells('Pulse readings').map((r) => [r[2], r[5]])).toEqual([['88 /min', '60–100 /min']]);
   });
 });
@@ -126,5 +142,79 @@ describe('QA round 4, #10: the vitals chart options (uPlot, as the results trend
     expect(ticks(null, [Date.parse('2026-11-23T00:00:00+01:00') / 1000], 0, 50, DAY_SECONDS)).toEqual(['2026-11-23']);
     expect(options.axes![0]!.label).toBe('Time (UTC+01:00)');
     expect(options.tzDate!(p!.at).getHours()).toBe(0);
+  });
+});
+
+// QA (nurse, s32 #1): the lab's HH read "High (36.1–37.5 °C)", its LL glucose 2.1 mmol/L "38 mg/dL (reported as 2.1 mmol/L) … Low",
+// the caption "2 outside the reference range", and lab values were listed in a section called "from devices".
+describe('QA s32 #1: a lab result among the vitals keeps the lab\'s flag, its unit and its source', () => {
+  const with_ = (record: ClinicalRecord, extra: Partial<Observation>): Observation => ({ ...(record as Observation), ...extra });
+  const temperature = row('r-t', with_(vital('8310-5', 'Body temperature', 39.6, 'Cel', '2026-11-24T08:20:00+01:00'), { abnormalFlags: ['HH'], referenceRange: '36.1-37.5' }));
+  const warm = row('r-w', with_(vital('8310-5', 'Body temperature', 38.4, 'Cel', '2026-11-22T08:20:00+01:00'), { abnormalFlags: ['H'], referenceRange: '36.1-37.5' }));
+  const lowGlucose = row('r-g1', lab('2345-7', 'Glucose', 2.1, 'mmol/L', '2026-11-24T08:00:00+01:00', ['LL'], '3.9-5.5'));
+  const highGlucose = row('r-g2', with_(lab('2345-7', 'Glucose', 7.8, 'mmol/L', '2026-11-26T08:00:00+01:00', ['H'], '3.9-5.5'), { value: { kind: 'numeric', value: 7.8, unit: 'mmol/L', decimals: 1 } }));
+
+  it('the points carry the lab\'s flags; a chart is in the unit its newest reading was reported in, so the lab\'s mmol/L stay mmol/L', () => {
+    const points = vitalPoints([], [temperature, warm, lowGlucose, highGlucose]);
+    expect(points.get('Temperature')!.map((p) => [p.value, p.unit, p.labFlags?.map((f) => [f.code, f.label, f.critical])])).toEqual([
+      [38.4, 'Cel', [['H', 'High', false]]],
+      [39.6, 'Cel', [['HH', 'Critically high', true]]],
+    ]);
+    expect(points.get('Glucose')!.map((p) => [p.value, p.unit, p.reported, p.labFlags?.map((f) => f.code)])).toEqual([
+      [2.1, 'mmol/L', undefined, ['LL']],
+      [7.8, 'mmol/L', undefined, ['H']],
+    ]);
+    // The adult band in the chart's unit (70–140 mg/dL is 3.9–7.8 mmol/L); the lab's flag, not the band's word, reads a lab value.
+    const [low] = points.get('Glucose')!;
+    expect(referenceText(low!)).toBe('3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L');
+    expect(referenceText(points.get('Temperature')![1]!)).toBe('36.1–37.5 °C; lab 36.1-37.5 °C');
+  });
+
+  it('a device reading beside them is converted into that unit and says what it reported', () => {
+    const device: DeviceReport = {
+      seq: 9,
+      at: '2026-11-23T09:00:00.000Z',
+      session: 's1',
+      approval: 'approved',
+      patientId: 'p-7',
+      readingPatients: ['p-7'],
+      device: { systemId: '001c05fffe123456', devConfigId: 0x06a4, manufacturer: 'Acme', model: 'GL-1' },
+      port: 'serial:/dev/ttyUSB0',
+      report: { invokeId: 1, eventType: 0x0d1d, confirmed: true, notes: [] },
+      readings: [{ code: 0x71b8, kind: 'glucose', status: 'value', value: 180, unit: 'mg/dL', normalizedValue: 180, normalizedUnit: 'mg/dL', time: '2026-11-23T09:00:00.000Z', flags: [], quality: 1, dedupeKey: 'g' }],
+    };
+    const glucose = vitalPoints([device], [lowGlucose, highGlucose]).get('Glucose')!;
+    // 180 mg/dL is 9.99 mmol/L: shown at mmol/L's one decimal (10.0), not 9.9912.
+    expect(glucose.map((p) => [p.value, p.unit, p.reported?.value, p.reported?.unit, p.source])).toEqual([
+      [10, 'mmol/L', 180, 'mg/dL', 'device'],
+      [2.1, 'mmol/L', undefined, undefined, 'hl7'],
+      [7.8, 'mmol/L', undefined, undefined, 'hl7'],
+    ]);
+    expect(referenceText(glucose[0]!)).toBe('High (3.9–7.8 mmol/L)');
+  });
+
+  it('the patient page: the section says where its values come from, critical rows are marked as the Results panel marks them, and the caption counts the flags', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('devices.status', () => ({ ports: [], connections: [], tcp: null, awaitingApproval: [] }));
+    node.handle('devices.approvals', () => ({ devices: [] }));
+    renderApp(node, '#/patients/p-7', createFakeVault({ phase: 'unlocked', patients: [makePatient(7, {}, [temperature, warm, lowGlucose, highGlucose])] }));
+    const table = await screen.findByRole('table', { name: 'Glucose readings' });
+    expect(screen.queryByRole('heading', { name: 'Vitals from devices' })).toBeNull();
+    expect(screen.getByRole('heading', { name: 'Vitals from devices and HL7 results' })).toBeTruthy();
+    const rows = within(table).getAllByRole('row').slice(1);
+    const cells = rows.map((tr) => [...tr.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim()));
+    expect(cells.map((r) => [r[2], r[4], r[5]])).toEqual([
+      ['7.8 mmol/L ▲ HHigh', 'HL7 lab result', '3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L'],
+      ['2.1 mmol/L ▼▼ LLCritically low', 'HL7 lab result', '3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L'],
+    ]);
+    expect(rows[1]!.className).toContain('record-table__row--critical');
+    expect(rows[0]!.className).not.toContain('record-table__row--critical');
+    expect(within(rows[1]!).getByText('Critically low').className).toContain('visually-hidden');
+    const temperatures = within(screen.getByRole('table', { name: 'Temperature readings' })).getAllByRole('row').slice(1);
+    expect(temperatures[0]!.querySelector('.flag--critical')?.textContent).toContain('HH');
+    expect(temperatures.map((tr) => tr.querySelectorAll('td')[4]!.textContent)).toEqual(['HL7 result', 'HL7 result']);
+    const caption = (title: string) => screen.getByText((_text, element) => element?.tagName === 'FIGCAPTION' && (element.textContent ?? '').startsWith(`${title}:`)).textContent;
+    expect(caption('Glucose')).toBe('Glucose: 2 readings; latest 7.8 mmol/L (High); 1 critically low, 1 high.');
+    expect(caption('Temperature')).toBe('Temperature: 2 readings; latest 39.6 °C (Critically high); 1 critically high, 1 high.');
   });
 });
