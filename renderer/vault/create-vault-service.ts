@@ -185,6 +185,7 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
       const operator = state.operator;
       return operator === null ? null : summaryOf(operator);
     },
+    lockedBy: () => state.lockedBy,
     ...createSessionService({ api, state, lifecycle, keyrings, keychain, autoLock, slotParams }),
     ...indexingService,
     ...createDemoImport(api, transport, state, indexing),

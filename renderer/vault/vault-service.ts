@@ -202,6 +202,12 @@ export interface VaultService {
    */
   subscribe(listener: () => void): () => void;
   currentOperator(): OperatorSummary | null;
+  /**
+   * The operator whose session this window locked last (Lock, the idle auto-lock, the node
+   * stopping): the unlock screen preselects them. In memory only, so null after a reload or a fresh
+   * start; an operator id, never PHI.
+   */
+  lockedBy(): string | null;
   /** The views' indexing state; the same object until it changes (a useSyncExternalStore snapshot). */
   indexing(): IndexingState;
 

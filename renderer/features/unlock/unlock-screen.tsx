@@ -8,6 +8,18 @@ import { RecoveryForm } from './recovery-form';
 import { UnlockBackupStatus } from './unlock-backup-status';
 import { UnlockForm } from './unlock-form';
 
+/**
+ * Whom the unlock screen preselects: the operator this window locked out (by hand or idle), so the
+ * one who steps away comes back with Enter (and to the patient they had open, issue 11); else the
+ * only enabled operator. Otherwise nobody: after a fresh start any guess (the first operator was
+ * the admin) would turn another person's passphrase into failed unlocks, and delays, on an account
+ * that is not theirs, so the screen asks for a choice instead of remembering one in storage.
+ */
+export function preselectedOperator(enabled: readonly OperatorSummary[], lockedBy: string | null): string {
+  if (lockedBy !== null && enabled.some((o) => o.operatorId === lockedBy)) return lockedBy;
+  return enabled.length === 1 ? enabled[0]!.operatorId : '';
+}
+
 type OperatorsState =
   | { readonly phase: 'loading' }
   | { readonly phase: 'failed'; readonly error: unknown }
@@ -29,7 +41,7 @@ export function UnlockScreen() {
         if (!current) return;
         const enabled = all.filter((operator) => !operator.disabled);
         setOperators({ phase: 'ready', operators: enabled });
-        setOperatorId((chosen) => (enabled.some((o) => o.operatorId === chosen) ? chosen : (enabled[0]?.operatorId ?? '')));
+        setOperatorId((chosen) => (enabled.some((o) => o.operatorId === chosen) ? chosen : preselectedOperator(enabled, vault.lockedBy())));
       },
       (error: unknown) => {
         if (current) setOperators({ phase: 'failed', error });
@@ -39,6 +51,8 @@ export function UnlockScreen() {
       current = false;
     };
   }, [vault, attempt]);
+
+  const chosen = operators.phase === 'ready' ? operators.operators.find((o) => o.operatorId === operatorId) : undefined;
 
   const switchMode = (next: 'unlock' | 'recover'): void => {
     setMode(next);
@@ -70,12 +84,13 @@ export function UnlockScreen() {
           {operators.phase === 'ready' && (
             <>
               {operators.operators.length > 0 && (
-                <OperatorPicker operators={operators.operators} value={operatorId} onChange={setOperatorId} />
+                // Focus where the keyboard goes first: the choice when nobody is preselected, else the passphrase.
+                <OperatorPicker operators={operators.operators} value={operatorId} onChange={setOperatorId} autoFocus={mode === 'unlock' && operatorId === ''} />
               )}
-              {operators.operators.find((o) => o.operatorId === operatorId)?.role === 'admin' && <UnlockBackupStatus />}
+              {chosen?.role === 'admin' && <UnlockBackupStatus />}
               {mode === 'unlock' ? (
                 <>
-                  <UnlockForm operatorId={operatorId} />
+                  <UnlockForm operatorId={operatorId} operatorName={chosen?.name ?? ''} />
                   <p className="unlock__alternative">
                     <button type="button" className="link-button" onClick={() => switchMode('recover')}>
                       Use the recovery key

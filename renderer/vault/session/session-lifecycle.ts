@@ -106,6 +106,9 @@ export class SessionLifecycle {
    */
   lock(idle = false): void {
     const wasOpen = this.deps.state.signedIn;
+    // Before the phase changes: the unlock screen asks whom to preselect as soon as it shows.
+    const operator = this.deps.state.operator;
+    if (operator !== null) this.deps.state.noteLockedBy(operator.operatorId);
     this.close();
     if (wasOpen) this.deps.api.vault.lock(idle ? { idle: true } : {}).catch(noop);
   }

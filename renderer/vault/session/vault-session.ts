@@ -75,6 +75,7 @@ export class SessionState {
   private open: VaultSession | null = null;
   private restrictedOpen: RestrictedSession | null = null;
   private readonly listeners = new Set<() => void>();
+  private lockedByNow: string | null = null;
 
   get phase(): VaultPhase {
     return this.phaseNow;
@@ -98,6 +99,16 @@ export class SessionState {
   /** Who is signed in, whichever kind of session. */
   get operator(): KeyringOperator | null {
     return this.open?.operator ?? this.restrictedOpen?.operator ?? null;
+  }
+
+  /** The operator whose session was locked last in this window (VaultService.lockedBy); null until a lock. */
+  get lockedBy(): string | null {
+    return this.lockedByNow;
+  }
+
+  /** Session bookkeeping for session-lifecycle.ts only: who is being locked out. */
+  noteLockedBy(operatorId: string): void {
+    this.lockedByNow = operatorId;
   }
 
   /** Whether `s` is still the open session (false after lock or another unlock). */

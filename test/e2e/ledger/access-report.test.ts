@@ -124,7 +124,7 @@ describe('audit as a compliance officer uses it', () => {
       await steps.run('lock, one failed unlock, sign in again: the next view is a new access', async () => {
         await lockVault(page);
         await submitUnlock(page, WRONG_PASSPHRASE);
-        await page.getByRole('alert').filter({ hasText: 'That passphrase did not open the vault.' }).waitFor({ state: 'visible', timeout: KEY_TIMEOUT_MS });
+        await page.getByRole('alert').filter({ hasText: `That passphrase did not open the vault for ${TEST_OPERATOR}.` }).waitFor({ state: 'visible', timeout: KEY_TIMEOUT_MS });
         // The growing delay after a wrong passphrase (1 s for the first).
         await page.getByLabel('Passphrase', { exact: true }).fill(TEST_PASSPHRASE);
         await expect.poll(() => unlockButton(page).isEnabled(), { timeout: UI_TIMEOUT_MS }).toBe(true);

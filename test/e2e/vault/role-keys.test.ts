@@ -99,8 +99,21 @@ describe('roles are keys', () => {
       expect(await page.getByRole('main').getByText(patientName).count()).toBe(0);
     });
 
-    await steps.run('lock, unlock as the researcher: the ledger without "Export ledger"', async () => {
+    // QA s32: the unlock screen preselected the first operator (the admin), so another's passphrase
+    // became failed unlocks, and delays, on the admin's account.
+    await steps.run('lock as the auditor: the auditor is preselected, the caret in the passphrase; a passphrase tried for them names them', async () => {
       await lockVault(page);
+      const operator = page.getByRole('combobox', { name: 'Operator' });
+      await expect.poll(() => operator.evaluate((select: HTMLSelectElement) => select.options[select.selectedIndex]?.textContent ?? ''), { timeout: UI_TIMEOUT_MS }).toBe(`${AUDITOR} (Auditor)`);
+      const passphrase = page.getByLabel('Passphrase', { exact: true });
+      await expect.poll(() => passphrase.evaluate((input) => input === document.activeElement), { timeout: UI_TIMEOUT_MS }).toBe(true);
+      // The researcher types at the screen the auditor left, without looking at the operator.
+      await page.keyboard.type(RESEARCHER_PASSPHRASE);
+      await page.keyboard.press('Enter');
+      await page.getByRole('alert').filter({ hasText: `That passphrase did not open the vault for ${AUDITOR}. Check the operator selected.` }).waitFor({ timeout: KEY_TIMEOUT_MS });
+    });
+
+    await steps.run('unlock as the researcher: the ledger without "Export ledger"', async () => {
       await unlockVault(page, RESEARCHER_PASSPHRASE, RESEARCHER);
       await goToArea(page, 'Ledger');
       const panel = page.getByRole('region', { name: 'Verification' });

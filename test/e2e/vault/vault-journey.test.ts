@@ -116,7 +116,7 @@ describe('the vault from first run to a restored copy', () => {
 
       await steps.run('wrong passphrase → alert, Unlock disabled during the countdown', async () => {
         await submitUnlock(page, WRONG_PASSPHRASE, TEST_OPERATOR);
-        const alert = page.getByRole('alert').filter({ hasText: 'That passphrase did not open the vault.' });
+        const alert = page.getByRole('alert').filter({ hasText: `That passphrase did not open the vault for ${TEST_OPERATOR}. Check the operator selected.` });
         await alert.waitFor({ state: 'visible', timeout: KEY_TIMEOUT_MS });
         // The first failure waits 1 s: read the button state at once, in the page.
         const state = await page.evaluate(() => {

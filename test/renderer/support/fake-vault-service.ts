@@ -190,6 +190,8 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     options.operators ?? (phase === 'absent' ? [] : [{ name: 'Ada Admin', role: 'admin' as const, passphrase: ADMIN_PASSPHRASE }])
   ).map((o) => ({ operatorId: `op-${nextOperator++}`, name: o.name, role: o.role, disabled: o.disabled ?? false, passphrase: o.passphrase }));
   let current: FakeOperator | null = phase === 'unlocked' ? (operators[0] ?? null) : null;
+  /** Who the last lock locked out (VaultService.lockedBy): in memory, like the real service. */
+  let lockedBy: string | null = null;
   let wrongInARow = 0;
   const delays = options.wrongPassphraseDelays ?? [0];
   const listeners = new Set<() => void>();
@@ -273,6 +275,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       return () => listeners.delete(listener);
     },
     currentOperator: () => (current === null ? null : summary(current)),
+    lockedBy: () => lockedBy,
     indexing: () => indexing,
 
     async create(input) {
@@ -323,6 +326,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       calls.push({ method: 'lock', args: [] });
       if (phase !== 'unlocked') return;
       phase = 'locked';
+      lockedBy = current?.operatorId ?? null;
       current = null;
       notify();
     },

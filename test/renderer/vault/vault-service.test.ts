@@ -63,6 +63,25 @@ describe('VaultService: keys, unlock and operators', () => {
     expect(vault.phase()).toBe('unlocked');
   });
 
+  it('remembers in memory who locked (for the unlock screen to preselect them); a lock with nobody signed in changes nothing, a new window knows nobody', async () => {
+    const { body, vault, factory } = setup();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE });
+    const carl = await vault.addOperator({ name: 'Carl Clinician', role: 'clinician', passphrase: OTHER });
+    expect(vault.lockedBy()).toBeNull();
+    vault.lock();
+    const admin = (await vault.operators()).find((operator) => operator.role === 'admin')!;
+    expect(vault.lockedBy()).toBe(admin.operatorId);
+    await vault.unlock({ operatorId: carl.operatorId, passphrase: OTHER });
+    vault.lock();
+    expect(vault.lockedBy()).toBe(carl.operatorId);
+    vault.lock();
+    expect(vault.lockedBy()).toBe(carl.operatorId);
+    const other = setup(body, factory).vault;
+    await other.ready();
+    expect(other.phase()).toBe('locked');
+    expect(other.lockedBy()).toBeNull();
+  });
+
   it('refuses a weak passphrase and a second vault', async () => {
     const { vault } = setup();
     await expectVaultError(vault.create({ operatorName: 'Ada', passphrase: 'short' }), 'E_WEAK_PASSPHRASE');
@@ -184,6 +203,8 @@ describe('VaultService: keys, unlock and operators', () => {
     // The body is told it was the auto-lock (journaled, and so ledgered, as "locked automatically (idle)").
     expect(body.calls.filter((call) => call.method === 'vault.lock').map((call) => call.payload)).toEqual([{ idle: true }]);
     const [admin] = await vault.operators();
+    // The unlock screen preselects whoever the auto-lock locked out.
+    expect(vault.lockedBy()).toBe(admin!.operatorId);
     await vault.unlock({ operatorId: admin!.operatorId, passphrase: PASSPHRASE });
     expect(vault.autoLockMinutes()).toBe(2);
     await vault.setAutoLockMinutes(0);

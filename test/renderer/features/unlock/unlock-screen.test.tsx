@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../../../renderer/vault/vault-service';
 import { createFakeNode } from '../../support/fake-transport';
@@ -20,11 +20,35 @@ function lockedVault(options: Parameters<typeof createFakeVault>[0] = {}) {
   });
 }
 
-async function openUnlock(vault = lockedVault()) {
+/** A fresh start (nobody locked in this window): with several operators, one must be chosen; `choose` picks one (op-1 is Ada). */
+async function openUnlock(vault = lockedVault(), choose: string | null = 'op-1') {
   renderApp(createFakeNode({ vault: { state: 'locked' } }), '#/intake', vault);
   await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' });
-  const operator = await screen.findByRole('combobox', { name: 'Operator' });
-  return { vault, operator: operator as HTMLSelectElement };
+  const operator = (await screen.findByRole('combobox', { name: 'Operator' })) as HTMLSelectElement;
+  if (choose !== null) fireEvent.change(operator, { target: { value: choose } });
+  return { vault, operator };
+}
+
+function operatorSelect(): HTMLSelectElement {
+  return screen.getByRole('combobox', { name: 'Operator' }) as HTMLSelectElement;
+}
+
+function selectedName(): string {
+  const select = operatorSelect();
+  return select.options[select.selectedIndex]?.textContent ?? '';
+}
+
+/** Unlocks through the screen as `operatorId`, then locks with the header's Lock button (or the idle auto-lock). */
+async function unlockThenLock(vault: ReturnType<typeof lockedVault>, operatorId: string, passphrase: string, how: 'button' | 'idle') {
+  fireEvent.change(operatorSelect(), { target: { value: operatorId } });
+  typePassphrase(passphrase);
+  fireEvent.click(unlockButton());
+  await screen.findByRole('navigation', { name: 'Areas' });
+  const lock = within(screen.getByRole('banner')).getByRole('button', { name: 'Lock' });
+  if (how === 'button') fireEvent.click(lock);
+  else act(() => vault.autoLock());
+  await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' });
+  await screen.findByRole('combobox', { name: 'Operator' });
 }
 
 function unlockButton(): HTMLButtonElement {
@@ -38,7 +62,7 @@ function typePassphrase(value: string): void {
 describe('Unlock', () => {
   it('offers the enabled operators only, and needs a passphrase', async () => {
     const { operator } = await openUnlock();
-    expect([...operator.options].map((o) => o.textContent)).toEqual(['Ada Admin (Administrator)', 'Carl Clinician (Clinician)']);
+    expect([...operator.options].filter((o) => o.value !== '').map((o) => o.textContent)).toEqual(['Ada Admin (Administrator)', 'Carl Clinician (Clinician)']);
     expect(unlockButton().disabled).toBe(true);
     typePassphrase('x');
     expect(unlockButton().disabled).toBe(false);
@@ -51,7 +75,7 @@ describe('Unlock', () => {
     fireEvent.click(unlockButton());
 
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toBe('That passphrase did not open the vault.');
+    expect(alert.textContent).toBe('That passphrase did not open the vault for Ada Admin. Check the operator selected.');
     expect(unlockButton().disabled).toBe(true);
     const reason = document.getElementById(unlockButton().getAttribute('aria-describedby') ?? '');
     expect(reason?.textContent).toMatch(/^You can try again in [12] s\.$/);
@@ -71,7 +95,7 @@ describe('Unlock', () => {
     await openUnlock(lockedVault({ wrongPassphraseDelays: [0] }));
     typePassphrase('not the passphrase');
     fireEvent.click(unlockButton());
-    expect((await screen.findByRole('alert')).textContent).toBe('That passphrase did not open the vault.');
+    expect((await screen.findByRole('alert')).textContent).toBe('That passphrase did not open the vault for Ada Admin. Check the operator selected.');
     expect(screen.queryByText('Enter your passphrase.')).toBeNull();
     // Still not sendable empty; typing clears the failure and the button is enabled again.
     expect(unlockButton().disabled).toBe(true);
@@ -90,8 +114,7 @@ describe('Unlock', () => {
   });
 
   it('opens the app frame as the chosen operator with the right passphrase', async () => {
-    const { vault, operator } = await openUnlock();
-    fireEvent.change(operator, { target: { value: 'op-2' } });
+    const { vault } = await openUnlock(lockedVault(), 'op-2');
     typePassphrase('clinician passphrase one two');
     fireEvent.click(unlockButton());
 
@@ -141,5 +164,75 @@ describe('Unlock', () => {
     vault.failWith('operators', undefined);
     fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
     expect(await screen.findByRole('combobox', { name: 'Operator' })).toBeTruthy();
+  });
+});
+
+describe('Unlock: who is preselected (QA: a nurse’s failed unlocks were recorded under the admin)', () => {
+  it('after a lock by hand, preselects the operator who locked and puts the caret in the passphrase field', async () => {
+    const { vault } = await openUnlock();
+    await unlockThenLock(vault, 'op-2', 'clinician passphrase one two', 'button');
+    expect(operatorSelect().value).toBe('op-2');
+    expect(selectedName()).toBe('Carl Clinician (Clinician)');
+    expect(document.activeElement).toBe(screen.getByLabelText('Passphrase'));
+
+    // The same clinician types their passphrase and presses Enter: they are back, nobody else was tried.
+    typePassphrase('clinician passphrase one two');
+    fireEvent.submit(screen.getByRole('form', { name: 'Unlock the vault' }));
+    expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
+    expect(vault.callsTo('unlock').map(([input]) => (input as { operatorId: string }).operatorId)).toEqual(['op-2', 'op-2']);
+  });
+
+  it('after the idle auto-lock, preselects the operator whose session it locked', async () => {
+    const { vault } = await openUnlock();
+    await unlockThenLock(vault, 'op-2', 'clinician passphrase one two', 'idle');
+    expect(operatorSelect().value).toBe('op-2');
+    expect(document.activeElement).toBe(screen.getByLabelText('Passphrase'));
+  });
+
+  it('on a fresh start with several operators preselects nobody: the Operator select has the focus and asks for a choice', async () => {
+    const { operator } = await openUnlock(lockedVault(), null);
+    expect(operator.value).toBe('');
+    expect(selectedName()).toBe('Choose an operator…');
+    expect(document.activeElement).toBe(operator);
+    typePassphrase(ADMIN_PASSPHRASE);
+    expect(unlockButton().disabled).toBe(true);
+    const reason = document.getElementById(unlockButton().getAttribute('aria-describedby') ?? '');
+    expect(reason?.textContent).toBe('Choose an operator.');
+    // The placeholder cannot be chosen back, and goes once someone is chosen.
+    expect(operator.options[0]?.disabled).toBe(true);
+    fireEvent.change(operator, { target: { value: 'op-2' } });
+    expect(unlockButton().disabled).toBe(false);
+    expect([...operator.options].map((o) => o.value)).toEqual(['op-1', 'op-2']);
+  });
+
+  it('on a fresh start with a single enabled operator preselects them', async () => {
+    const vault = createFakeVault({
+      phase: 'locked',
+      operators: [
+        { name: 'Ada Admin', role: 'admin', passphrase: ADMIN_PASSPHRASE },
+        { name: 'Gone Operator', role: 'clinician', passphrase: 'whatever whatever', disabled: true },
+      ],
+    });
+    const { operator } = await openUnlock(vault, null);
+    expect(operator.value).toBe('op-1');
+    expect(document.activeElement).toBe(screen.getByLabelText('Passphrase'));
+  });
+
+  it('a wrong passphrase names the operator tried, and only that operator waits', async () => {
+    const { vault } = await openUnlock(lockedVault({ wrongPassphraseDelays: [5000] }));
+    await unlockThenLock(vault, 'op-2', 'clinician passphrase one two', 'button');
+    // Someone else picks the admin by mistake and types the clinician's passphrase.
+    fireEvent.change(operatorSelect(), { target: { value: 'op-1' } });
+    typePassphrase('clinician passphrase one two');
+    fireEvent.click(unlockButton());
+    expect((await screen.findByRole('alert')).textContent).toBe('That passphrase did not open the vault for Ada Admin. Check the operator selected.');
+    typePassphrase('clinician passphrase one two');
+    expect(unlockButton().disabled).toBe(true);
+    // The admin's delay is the admin's: choosing the right operator can be tried at once.
+    fireEvent.change(operatorSelect(), { target: { value: 'op-2' } });
+    expect(unlockButton().disabled).toBe(false);
+    fireEvent.click(unlockButton());
+    expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
+    expect(screen.getByRole('banner').textContent).toContain('Carl Clinician');
   });
 });
