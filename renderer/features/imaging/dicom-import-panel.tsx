@@ -16,13 +16,24 @@ import { pickedBlob, PickedFileUnreadable, readWhole, type PickedFile } from './
 /** One file's line in the results: its name (never sent to the body) and what became of it. */
 export interface DicomImportRow {
   readonly name: string;
-  readonly outcome: DicomImportResult['outcome'] | 'too-large' | 'cancelled' | 'error' | 'missing' | 'no-file';
+  readonly outcome: DicomImportResult['outcome'] | 'in-quarantine' | 'too-large' | 'cancelled' | 'error' | 'missing' | 'no-file';
   readonly reason?: string;
+}
+
+/**
+ * A file's row from the body's answer. A duplicate of a copy that is in the quarantine (a damaged
+ * or held file imported again) is `in-quarantine`: it is not in the studies, so it is no
+ * "Duplicate (stored before)" (QA s32 D3).
+ */
+export function importRowOf(name: string, result: Omit<DicomImportResult, 'file'>): DicomImportRow {
+  const outcome = result.outcome === 'duplicate' && result.inQuarantine === true ? 'in-quarantine' : result.outcome;
+  return { name, outcome, ...(result.reason !== undefined ? { reason: result.reason } : {}) };
 }
 
 export const OUTCOME_LABELS: Readonly<Record<DicomImportRow['outcome'], string>> = {
   stored: 'Stored',
   duplicate: 'Duplicate (stored before)',
+  'in-quarantine': 'Already in the quarantine (not stored)',
   conflict: 'Stored, conflicts with an earlier copy',
   held: 'Held in quarantine',
   quarantined: 'Quarantined',
@@ -45,7 +56,7 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 8;
 
 /** Outcomes that need someone to look: not filed, or filed nowhere a study shows it. */
-const NEEDS_ATTENTION: ReadonlySet<DicomImportRow['outcome']> = new Set(['held', 'quarantined', 'not-dicom', 'missing', 'no-file', 'failed', 'too-large', 'error']);
+const NEEDS_ATTENTION: ReadonlySet<DicomImportRow['outcome']> = new Set(['held', 'quarantined', 'in-quarantine', 'not-dicom', 'missing', 'no-file', 'failed', 'too-large', 'error']);
 
 /** The rows that need attention first (quarantined, held, missing, not DICOM…), then the others, each group in its order. */
 export function rowsNeedingAttentionFirst(rows: readonly DicomImportRow[]): DicomImportRow[] {
@@ -70,6 +81,7 @@ export function importSummary(rows: readonly DicomImportRow[]): { readonly text:
   const also: [DicomImportRow['outcome'], string, string][] = [
     ['directory', 'DICOMDIR (the index of the files)', 'DICOMDIRs (the index of the files)'],
     ['duplicate', 'duplicate (stored before)', 'duplicates (stored before)'],
+    ['in-quarantine', 'already in the quarantine (not in the studies)', 'already in the quarantine (not in the studies)'],
     ['held', 'held in quarantine', 'held in quarantine'],
     ['quarantined', 'quarantined', 'quarantined'],
     ['not-dicom', 'not DICOM', 'not DICOM'],
@@ -142,7 +154,7 @@ export async function importDicomFiles(
           readable.map((item) => item.bytes),
           (carrier) => api.dicom.importFiles(carrier),
         );
-        for (const result of results) rows.push({ name: readable[result.file]?.file.name ?? `file ${result.file + 1}`, outcome: result.outcome, ...(result.reason !== undefined ? { reason: result.reason } : {}) });
+        for (const result of results) rows.push(importRowOf(readable[result.file]?.file.name ?? `file ${result.file + 1}`, result));
       } catch (error) {
         for (const { file } of readable) rows.push({ name: file.name, outcome: 'error', reason: error instanceof Error ? error.message : 'The import failed.' });
       }
@@ -187,7 +199,7 @@ export async function streamDicomFile(
       if (chunk.length !== end - offset) throw new PickedFileUnreadable();
       const answer = await api.dicom.streamAppend({ handle, chunk: toBase64Url(chunk), last: end === file.size });
       onBytes?.(end, file.size);
-      if (answer.result !== undefined) return { name: file.name, outcome: answer.result.outcome, ...(answer.result.reason !== undefined ? { reason: answer.result.reason } : {}) };
+      if (answer.result !== undefined) return importRowOf(file.name, answer.result);
       if (end === file.size) return { name: file.name, outcome: 'error', reason: 'The node did not say what became of the file.' };
     }
   } catch (error) {
