@@ -14,6 +14,8 @@ import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { patientDetail, patientHits } from '../../../../renderer/vault/views/view-reads';
 import { CURSOR_KEY, openVaultDb, POSTINGS_THROUGH_KEY, readCursor, viewDbName } from '../../../../renderer/vault/views/vault-db';
 import Dexie from 'dexie';
+import { parseHl7 } from '../../../../electron/intake/hl7/hl7-front-end';
+import { mapHl7Message } from '../../../../electron/intake/hl7/hl7-mapping';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
 
 /**
@@ -409,6 +411,30 @@ describe('a name without the middle names the chart has', () => {
       }
     });
   }
+
+  it("the tester's messages through the body's mapper: A04 Keller^Anna^Maria, ORU Keller^Anna, then an A08 with Keller^Anna^\"\"", async () => {
+    const views = await setup();
+    const mapped = (...segments: string[]): NormalizedIntake => {
+      const item = parseHl7(Buffer.from(`${segments.join('\r')}\r`, 'utf8')).items[0]!;
+      if (!item.ok) throw new Error(item.problem.text);
+      const result = mapHl7Message(item.message, { channel: 'hl7-mllp', receivedAt: new Date('2026-11-28T09:00:00Z'), dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64), conflict: false });
+      if (result.kind !== 'patient') throw new Error(result.reason);
+      return result.normalized;
+    };
+    await append(views.body, mapped('MSH|^~\\&|LABSYS|KANTLAB|HDMS|NODE|20261127090000+0100||ADT^A04^ADT_A01|ADT-3001|P|2.5.1', 'EVN|A04|20261127090000+0100', 'PID|1||300001^^^CLINIC^MR||Keller^Anna^Maria||19700505|F', 'PV1|1|O'));
+    await replayJournal(views.context);
+    await append(views.body, mapped('MSH|^~\\&|LABSYS|KANTLAB|HDMS|NODE|20261128090000+0100||ORU^R01^ORU_R01|ORU-3002|P|2.5.1', 'PID|1||300001^^^CLINIC^MR||Keller^Anna', 'OBR|1||L-900|24323-8^Metabolic panel^LN|||20261128080000+0100|||||||||||||||||F', 'OBX|1|NM|2823-3^Potassium^LN||4.0|mmol/L|3.5-5.1|N|||F|||20261128080000+0100'));
+    await replayJournal(views.context);
+    let shown = await chartOf(views);
+    expect(shown.chart.name).toEqual({ family: 'Keller', given: ['Anna', 'Maria'] });
+    expect(await shown.found('maria')).toBe(true);
+    await append(views.body, mapped('MSH|^~\\&|LABSYS|KANTLAB|HDMS|NODE|20261129090000+0100||ADT^A08^ADT_A01|ADT-3003|P|2.5.1', 'EVN|A08|20261129090000+0100', 'PID|1||300001^^^CLINIC^MR||Keller^Anna^""'));
+    await replayJournal(views.context);
+    await rebuild(views);
+    shown = await chartOf(views);
+    expect(shown.chart.name).toEqual({ family: 'Keller', given: ['Anna'] });
+    expect(await shown.found('maria')).toBe(false);
+  });
 
   it('the same for "Müller, José Antonio" after an ORU with Müller^José: "antonio" finds him', async () => {
     const views = await setup();
