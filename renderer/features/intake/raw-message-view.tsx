@@ -1,4 +1,4 @@
-import { useId, useMemo, useState } from 'react';
+import { useId, useMemo, useState, type ReactNode } from 'react';
 import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
 import type { RawMessage } from '../../vault/vault-service';
@@ -12,13 +12,15 @@ import { BinaryRawInput, DicomRawInput } from './raw-input-view';
  * as a segment/field tree: one disclosure per segment, a table of its fields with their names,
  * and each field's components below its value. "Read as" re-decodes the bytes with another charset.
  */
-export function RawMessageView({ readKey, load, backHref, backText }: { readKey: string; load: () => Promise<RawMessage>; backHref: string; backText: string }) {
+export function RawMessageView({ readKey, load, backHref, backText, header }: { readKey: string; load: () => Promise<RawMessage>; backHref: string; backText: string; header?: ReactNode }) {
   const raw = useVaultRead(readKey, load);
   return (
     <>
       <p className="breadcrumb">
         <a href={backHref}>← {backText}</a>
       </p>
+      {/* Whose message it is, when it is a patient's (QA s32 #3). */}
+      {header}
       {raw.phase === 'loading' && <p role="status">Opening the raw message…</p>}
       {raw.phase === 'failed' && (
         <div role="alert" className="note note--error">

@@ -9,6 +9,8 @@ import { IndexingNotice } from './indexing-notice';
 import { PatientPage } from './patient-page';
 import { PatientSearchView } from './patient-search-view';
 import { RecordDetail } from './record-detail';
+import { PatientIdentity } from './patient-identity';
+import { useDocumentTitle } from '../../app/use-document-title';
 import { useResumeHeldPatient } from './resume-patient';
 import { useSlashToSearch } from './slash-to-search';
 import { usePatientSearch } from './use-patient-search';
@@ -77,15 +79,7 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
     );
   }
   if (section === 'records' && recordId !== undefined && rest.length === 1 && rest[0] === 'raw') {
-    return (
-      <RawMessageView
-        key={recordId}
-        readKey={`record-raw:${recordId}`}
-        load={() => vault.openRecordRaw(recordId)}
-        backHref={hrefForPath('patients', patientId, 'records', recordId)}
-        backText="Back to the record"
-      />
-    );
+    return <RecordRawMessage key={recordId} patientId={patientId} recordId={recordId} />;
   }
   if (section === 'records' && recordId !== undefined && rest.length === 0) {
     return (
@@ -96,6 +90,21 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
     );
   }
   return <NotFoundView />;
+}
+
+/** The raw message a record came from, under whose record it is; the title names the page. */
+function RecordRawMessage({ patientId, recordId }: { patientId: string; recordId: string }) {
+  const vault = useVault();
+  useDocumentTitle('Raw message – Patient record');
+  return (
+    <RawMessageView
+      readKey={`record-raw:${recordId}`}
+      load={() => vault.openRecordRaw(recordId)}
+      backHref={hrefForPath('patients', patientId, 'records', recordId)}
+      backText="Back to the record"
+      header={<PatientIdentity patientId={patientId} />}
+    />
+  );
 }
 
 /**

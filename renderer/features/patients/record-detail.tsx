@@ -27,6 +27,9 @@ import {
 } from './record-format';
 import { Fact } from '../../app/fact';
 import { useHoldOpenPatient } from './resume-patient';
+import { useDocumentTitle } from '../../app/use-document-title';
+import { FormattedText } from './formatted-text';
+import { PatientIdentity } from './patient-identity';
 import { unitLabel } from './ucum-units';
 import type { INTAKE_RECORD_CHANNELS } from '../../../shared/domain/clinical';
 
@@ -46,11 +49,14 @@ export function RecordDetail({ patientId, recordId }: { patientId: string; recor
   // A lock while a record is open returns to its patient's page.
   useHoldOpenPatient(vault, patientId);
   const row = useVaultRead(`record:${recordId}`, () => vault.openRecord(recordId));
+  useDocumentTitle(row.phase === 'ready' ? `${recordTypeLabel(row.value.record)}: ${recordName(row.value.record)} – Patient record` : 'Patient record');
   return (
     <>
       <p className="breadcrumb">
         <a href={hrefForPath('patients', patientId)}>← Back to the patient</a>
       </p>
+      {/* Whose record this is, as every page of a chart says (QA s32 #3). */}
+      <PatientIdentity patientId={patientId} />
       {row.phase === 'loading' && <p role="status">Opening the record…</p>}
       {row.phase === 'failed' && (
         <div role="alert" className="note note--error">
@@ -82,6 +88,9 @@ function RecordFields({ row }: { row: RecordRow }) {
           <RecordFacts record={record} />
         </dl>
       </section>
+      {(record.type === 'observation' || record.type === 'report') && record.comments !== undefined && record.comments.length > 0 && (
+        <Comments comments={record.comments} of={record.type === 'report' ? 'report' : 'result'} />
+      )}
       {record.type === 'report' && record.text !== undefined && record.text !== '' && <ReportText text={record.text} />}
       <section className="panel" aria-labelledby={sourceId}>
         <h2 id={sourceId}>Source</h2>
@@ -111,6 +120,21 @@ function RecordFields({ row }: { row: RecordRow }) {
         )}
       </section>
     </>
+  );
+}
+
+/** The NTE comments sent with a result or a report, one per NTE, HL7 formatting read for display (QA s32 #3: "Critical value called to…" was only under "By report"). */
+function Comments({ comments, of }: { comments: readonly string[]; of: 'result' | 'report' }) {
+  const headingId = useId();
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>{of === 'result' ? 'Comments on this result' : 'Comments on this report'}</h2>
+      {comments.map((comment, i) => (
+        <p key={i} className="note">
+          <FormattedText text={comment} />
+        </p>
+      ))}
+    </section>
   );
 }
 
