@@ -248,15 +248,21 @@ function FlowsheetValue({ patientId, row, unit, replaced }: { patientId: string;
 function Trends({ records, corrections }: { records: readonly RecordRow[]; corrections: Corrections }) {
   const selectId = useId();
   const sheet = useMemo(() => buildFlowsheet(records, corrections), [records, corrections]);
+  const noteId = useId();
   const tests = sheet.tests.filter((test) => test.trend);
+  // Tests with fewer than two numeric results have no line to draw: named, never left out silently (QA s32 t3 #3).
+  const leftOut = sheet.tests
+    .filter((test) => !test.trend)
+    .map((test) => `${test.label} (${test.numericResults === 0 ? 'no numeric result' : 'one numeric result'})`)
+    .join(', ');
   const [chosen, setChosen] = useState<string | null>(null);
   const current = tests.find((test) => test.key === chosen) ?? tests[0];
-  if (current === undefined) return <p>No test has two or more numeric results yet: there is no trend to draw.</p>;
+  if (current === undefined) return <p>No test has two or more numeric results yet: there is no trend to draw.{leftOut === '' ? '' : ` The flowsheet shows ${leftOut}.`}</p>;
   return (
     <>
       <div className="trend-picker">
         <label htmlFor={selectId}>Test</label>
-        <select id={selectId} className="input select" value={current.key} onChange={(event) => setChosen(event.target.value)}>
+        <select id={selectId} className="input select" value={current.key} onChange={(event) => setChosen(event.target.value)} aria-describedby={leftOut === '' ? undefined : noteId}>
           {tests.map((test) => (
             <option key={test.key} value={test.key}>
               {test.label}
@@ -264,6 +270,11 @@ function Trends({ records, corrections }: { records: readonly RecordRow[]; corre
           ))}
         </select>
       </div>
+      {leftOut === '' ? null : (
+        <p id={noteId} className="trend-picker__note muted">
+          Not in this list (fewer than two numeric results; the flowsheet shows them): {leftOut}.
+        </p>
+      )}
       <TrendChart records={records} testKey={current.key} corrections={corrections} />
     </>
   );

@@ -302,6 +302,8 @@ export interface TestColumn {
   readonly unit: string;
   /** Whether it has at least two numeric results (a trend to draw). */
   readonly trend: boolean;
+  /** How many of its current results are plain numbers (the Trends view names the tests with fewer than two). */
+  readonly numericResults: number;
 }
 
 export interface Flowsheet {
@@ -349,7 +351,7 @@ export function buildFlowsheet(records: readonly RecordRow[], corrections: Corre
   for (const byDay of cells.values()) for (const list of byDay.values()) list.sort(byTimeDescending);
   return {
     tests: [...tests]
-      .map(([key, test]) => ({ key, label: test.label, unit: test.numeric > 0 ? test.unit : test.comparedUnit, trend: test.numeric >= 2 }))
+      .map(([key, test]) => ({ key, label: test.label, unit: test.numeric > 0 ? test.unit : test.comparedUnit, trend: test.numeric >= 2, numericResults: test.numeric }))
       .sort((a, b) => a.label.localeCompare(b.label, 'en') || (a.key < b.key ? -1 : 1)),
     days: [...days].sort().reverse(),
     cells,

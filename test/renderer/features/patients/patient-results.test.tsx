@@ -549,3 +549,39 @@ describe('QA D6: allergies once and by severity; values and ranges with the digi
     expect(trendSummary(trendOf([at('c1', obs('2093-3', 'Cholesterol', 4.8, 'mmol/L', '2026-11-20T08:00:00+01:00', { referenceRange: '<5.20' }), 1)], 'LN|2093-3'))).toContain('reference range < 5.20');
   });
 });
+
+/** QA s32 t3 #3: a test with one numeric result (or none) was silently missing from the Trends picker. */
+describe('the Trends picker names the tests it leaves out', () => {
+  const text = (code: string, display: string, value: string, time: string): Observation => ({ type: 'observation', category: 'laboratory', code: { code, system: 'LN', display }, value: { kind: 'text', value }, status: 'F', time, abnormalFlags: ['AA'] });
+
+  it('says which tests have fewer than two numeric results and that the flowsheet shows them, also to the picker', async () => {
+    const results = await openChart([
+      at('k1', obs('2823-3', 'Potassium', 4.2, 'mmol/L', '2026-11-22T08:00:00+01:00'), 1),
+      at('k2', obs('2823-3', 'Potassium', 6.9, 'mmol/L', '2026-11-24T08:00:00+01:00'), 2),
+      at('d1', obs('8462-4', 'Diastolic blood pressure', 88, 'mm[Hg]', '2026-11-22T08:20:00+01:00'), 3),
+      at('b1', text('600-7', 'Blood culture', 'Gram-positive cocci in clusters', '2026-11-24T08:00:00+01:00'), 2),
+    ]);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    const picker = within(results).getByRole('combobox', { name: 'Test' });
+    expect([...picker.querySelectorAll('option')].map((option) => option.textContent)).toEqual(['Potassium']);
+    const note = within(results).getByText(/^Not in this list/);
+    expect(note.textContent).toBe('Not in this list (fewer than two numeric results; the flowsheet shows them): Blood culture (no numeric result), Diastolic blood pressure (one numeric result).');
+    expect(picker.getAttribute('aria-describedby')?.split(' ')).toContain(note.id);
+  });
+
+  it('with no test to draw, names those there are', async () => {
+    const results = await openChart([at('d1', obs('8462-4', 'Diastolic blood pressure', 88, 'mm[Hg]', '2026-11-22T08:20:00+01:00'), 3)]);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    expect(within(results).queryByRole('combobox', { name: 'Test' })).toBeNull();
+    expect(within(results).getByText(/^No test has two or more numeric results yet/).textContent).toBe(
+      'No test has two or more numeric results yet: there is no trend to draw. The flowsheet shows Diastolic blood pressure (one numeric result).',
+    );
+  });
+
+  it('says nothing when every test has a trend', async () => {
+    const results = await openChart([at('k1', obs('2823-3', 'Potassium', 4.2, 'mmol/L', '2026-11-22T08:00:00+01:00'), 1), at('k2', obs('2823-3', 'Potassium', 6.9, 'mmol/L', '2026-11-24T08:00:00+01:00'), 2)]);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    expect(within(results).queryByText(/^Not in this list/)).toBeNull();
+    expect(within(results).getByRole('combobox', { name: 'Test' }).getAttribute('aria-describedby')).toBeNull();
+  });
+});
