@@ -234,7 +234,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                   <td>
                     <div className="quarantine__actions">
                       {entry.objectId !== null && (
-                        <a className="button" href={hrefForPath('intake', 'raw', String(entry.seq))} aria-label={`View raw message ${entry.seq}`}>
+                        <a className="button" href={hrefForPath('intake', 'raw', String(entry.seq))} aria-label={`View raw ${nounOf(entry)} ${entry.seq}`}>
                           View raw
                         </a>
                       )}

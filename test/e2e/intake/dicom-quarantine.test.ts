@@ -79,7 +79,7 @@ describe('the quarantine: DICOM instances', () => {
 
       await steps.run('View raw shows a quarantined instance as DICOM: the elements that could be read and its first bytes, not an HL7 tree', async () => {
         const seq = await seqOf(/first bytes of the data set lack/);
-        await page.getByRole('link', { name: `View raw message ${seq}` }).click();
+        await page.getByRole('link', { name: new RegExp(`^View raw (instance|file) ${seq}$`) }).click();
         await page.getByRole('heading', { name: `Quarantined DICOM input (journal sequence ${seq})` }).waitFor({ timeout: UI_TIMEOUT_MS });
         const elements = page.getByRole('table', { name: 'Elements that could be read' });
         await expect.poll(() => elements.locator('tbody tr').filter({ hasText: '(0010,0020)' }).innerText()).toContain('MRN-E2E-40');

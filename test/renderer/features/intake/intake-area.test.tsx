@@ -402,6 +402,14 @@ describe('Intake monitor (unlocked)', () => {
     expect(rows('Quarantine').map((row) => row[7])).toEqual(['Reprocessed', 'Reprocessed']);
   });
 
+  it('a quarantined DICOM instance is "View raw instance N" (QA s32 D4)', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const instance: QuarantineEntry = { ...QUARANTINE[0]!, seq: 43, channel: 'dicom', detail: { type: 'quarantine', channel: 'dicom', disposition: 'rejected', reason: 'The file ends inside Pixel Data.', messageId: '1.2.826.0.1.3680043.8.498.43', acks: [] } };
+    renderApp(node, '#/intake', createFakeVault({ phase: 'unlocked', quarantine: [instance] }));
+    await screen.findByRole('table', { name: 'Quarantine' });
+    expect(screen.getByRole('link', { name: 'View raw instance 43' }).getAttribute('href')).toBe('#/intake/raw/43');
+  });
+
   it('reprocesses a quarantined DICOM instance through the DICOM intake (no charset, no edit); a device report offers only View raw and Discard', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     const dicom: QuarantineEntry = { ...QUARANTINE[0]!, seq: 30, channel: 'dicom', detail: { type: 'quarantine', channel: 'dicom', disposition: 'rejected', reason: 'The dataset could not be parsed.', acks: [] } };
@@ -412,8 +420,11 @@ describe('Intake monitor (unlocked)', () => {
     for (const seq of [30, 31]) {
       expect(screen.queryByRole('button', { name: `Edit and reprocess message ${seq}` })).toBeNull();
       expect(screen.getByRole('button', { name: `Discard message ${seq}` })).toBeTruthy();
-      expect(screen.getByRole('link', { name: `View raw message ${seq}` })).toBeTruthy();
     }
+    // View raw names what it opens, as the dialogs do (QA s32 D4: "View raw message" for an instance).
+    expect(screen.getByRole('link', { name: 'View raw file 30' })).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'View raw report 31' })).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'View raw message 17' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Reprocess message 31' })).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Reprocess message 30' }));
     // DICOM bytes that named no instance are called a file (QA round 4 D8b: not a message).
