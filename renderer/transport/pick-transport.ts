@@ -16,12 +16,14 @@ export type TransportChoice = { readonly ok: true; readonly transport: Transport
 export function pickTransport(win: Window = window): TransportChoice {
   if (win.hdms !== undefined) return { ok: true, transport: createIpcTransport(win.hdms) };
   const token = takeShellToken(win.location, win.history);
+  // Pasting the printed link into this tab changes only the fragment, which loads nothing: load the
+  // page again so the token is read. Also when the page started with a token: after the node stopped
+  // or crashed, its new link (a new token) must reconnect the same tab. The reload reads the token
+  // and removes it from the address bar as on any start, so it is kept nowhere more than before.
+  win.addEventListener('hashchange', () => {
+    if (hashHasShellToken(win.location.hash)) win.location.reload();
+  });
   if (token === null) {
-    // Pasting the printed link into this tab changes only the fragment, which loads nothing: load
-    // the page again so the token is read.
-    win.addEventListener('hashchange', () => {
-      if (hashHasShellToken(win.location.hash)) win.location.reload();
-    });
     return {
       ok: false,
       reason:

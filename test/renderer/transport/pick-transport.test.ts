@@ -106,4 +106,23 @@ describe('pickTransport', () => {
     listeners.get('hashchange')?.();
     expect(fake.location.reload).toHaveBeenCalledOnce();
   });
+
+  it('with a token, loads the page again when a new link is pasted after the node restarted (QA s32 #2), and only then', () => {
+    const listeners = new Map<string, () => void>();
+    const fake = {
+      location: { hash: `#token=${TOKEN}`, pathname: '/', search: '', host: '127.0.0.1:1', reload: vi.fn() },
+      history: { replaceState: vi.fn((_s: unknown, _t: string, url: string) => (fake.location.hash = url.slice(url.indexOf('#')))) },
+      addEventListener: vi.fn((type: string, listener: () => void) => listeners.set(type, listener)),
+    };
+    const choice = pickTransport(fake as unknown as Window);
+    expect(choice.ok && choice.transport.kind).toBe('websocket');
+    // The token left the address bar; moving around the app reloads nothing.
+    expect(fake.location.hash).toBe('#/');
+    fake.location.hash = '#/settings';
+    listeners.get('hashchange')?.();
+    expect(fake.location.reload).not.toHaveBeenCalled();
+    fake.location.hash = `#token=${'f'.repeat(32)}`;
+    listeners.get('hashchange')?.();
+    expect(fake.location.reload).toHaveBeenCalledOnce();
+  });
 });
