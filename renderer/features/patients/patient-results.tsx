@@ -1,8 +1,9 @@
 import { Fragment, useId, useMemo, useState } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
+import type { Observation } from '../../../shared/domain/clinical';
 import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
-import { FormattedText } from './formatted-text';
+import { FormattedText, formattedTextLines } from './formatted-text';
 import { ObservationValue, UnitMark } from './observation-value';
 import { abnormalFlags, conceptLabel, dayLabel, observationParts, observationUnit, recordClock, recordDateTime, recordDay, recordValue, reportStatusLabel } from './record-format';
 import { buildFlowsheet, correctionsOf, groupResults, type Corrections, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
@@ -198,13 +199,17 @@ function FlowsheetTable({ patientId, records, corrections }: { patientId: string
               return (
                 <tr key={test.key}>
                   <th scope="row" className="flowsheet__test">
-                    {test.label}
-                    {test.unit === '' ? null : (
-                      <span className="flowsheet__unit">
-                        {' '}
-                        (<UnitMark code={test.unit} />)
-                      </span>
-                    )}
+                    <span className="flowsheet__label">
+                      {test.label}
+                      {test.unit === '' ? null : (
+                        <>
+                          {' '}
+                          <span className="flowsheet__unit">
+                            (<UnitMark code={test.unit} />)
+                          </span>
+                        </>
+                      )}
+                    </span>
                   </th>
                   {days.map((day) => (
                     <td key={day} className="flowsheet__cell">
@@ -237,10 +242,31 @@ function FlowsheetValue({ patientId, row, unit, replaced }: { patientId: string;
         {recordClock(row.time)}
       </time>{' '}
       <a href={hrefForPath('patients', patientId, 'records', row.recordId)} title={recordDateTime(row.time)}>
-        {sameUnit ? observationParts(row.record).amount : <ObservationValue record={row.record} />}
+        {sameUnit ? observationParts(row.record).amount : <FlowsheetText record={row.record} />}
       </a>{' '}
       <FlagMarks flags={flags} />
       <CorrectedFrom row={row} replaced={replaced} />
+    </span>
+  );
+}
+
+/**
+ * A value in a flowsheet cell that is not a number: text or a code ("Gram-positive cocci in
+ * clusters") may wrap between its words so a few days fit the panel, never inside one (each word
+ * is kept whole, hyphens included). Numbers, units and flags stay on one line.
+ */
+function FlowsheetText({ record }: { record: Observation }) {
+  const { amount, unit } = observationParts(record);
+  if (record.value.kind === 'numeric' || unit !== '') return <ObservationValue record={record} />;
+  const lines = record.value.kind === 'text' && record.valueDetail === undefined ? formattedTextLines(amount) : [amount];
+  return (
+    <span className="flowsheet__text">
+      {lines.map((line, index) => (
+        <Fragment key={index}>
+          {index > 0 && <br />}
+          {line.split(/(\s+)/).map((part, at) => (part.trim() === '' ? part : <span key={at} className="flowsheet__word">{part}</span>))}
+        </Fragment>
+      ))}
     </span>
   );
 }
