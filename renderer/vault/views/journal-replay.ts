@@ -1,3 +1,4 @@
+import type { PatientIdentifier } from '../../../shared/domain/clinical';
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { JournalRecord } from '../../../shared/ipc/journal-contract';
 import { isMindEventKind, MIND_KINDS } from '../../../shared/journal/journal-kinds';
@@ -9,7 +10,7 @@ import type { IntakeRows, RowKeys } from './intake-rows';
 import { JOURNAL_READ_PART, readLimitAfter } from './journal-reads';
 import type { JournalProjector, ProjectorPage, ProjectorStep } from './projectors/journal-projector';
 import { PatientPage } from './projectors/patient-projector';
-import { PatientFiling } from './patient-filing';
+import { identifiersNamedBy, PatientFiling } from './patient-filing';
 import { DEFAULT_PROJECTORS, type ProjectorRegistry } from './projectors/projector-registry';
 import { mapInSlices, TaskSlicer } from './task-slices';
 import type { TokenCache } from './token-cache';
@@ -103,6 +104,12 @@ interface Decoded {
   readonly auth: MindEventCheck['status'] | null;
 }
 
+/**
+ * A record whose meta is opened (and its authenticator checked), not yet given to its projectors,
+ * with the patient identifiers it names (patient-filing.ts identifiersNamedBy); or its step already.
+ */
+type Opened = Decoded | { readonly record: JournalRecord; readonly meta: unknown; readonly auth: MindEventCheck['status'] | null; readonly named: readonly PatientIdentifier[] };
+
 /** One write page: each projector's part, created when the page first meets one of its kinds. */
 class Page {
   private readonly parts = new Map<JournalProjector, ProjectorPage>();
@@ -121,7 +128,11 @@ class Page {
     private readonly filing: PatientFiling,
   ) {}
 
-  async decode(record: JournalRecord): Promise<Decoded> {
+  /**
+   * Opens a record's sealed meta and computes the pseudonyms of the identifiers it names (memoized:
+   * the HMACs run here, in the page's slices, not all at once in the page's read of the views).
+   */
+  async open(record: JournalRecord): Promise<Opened> {
     const projectors = this.registry.projectorsOf(record.kind);
     const isMarker = record.kind === MIND_KINDS.eventAuth;
     if ((projectors.length === 0 && !isMarker) || record.meta === null) return { record, step: 'skip', auth: null };
@@ -137,6 +148,21 @@ class Page {
       auth = check.status;
       meta = check.meta;
     }
+    const named = identifiersNamedBy(meta);
+    await this.filing.pseudonymsOf(named);
+    return { record, meta, auth, named };
+  }
+
+  /** Reads in one batch the chart filing's rows of the identifiers the opened records name (patient-filing.ts). */
+  prefetch(opened: readonly Opened[]): Promise<void> {
+    return this.filing.prefetch(opened.flatMap((item) => ('named' in item ? item.named : [])));
+  }
+
+  /** An opened record's step from its projectors (in journal order: the chart filing decides as it goes). */
+  async decode(opened: Opened): Promise<Decoded> {
+    if (!('named' in opened)) return opened;
+    const { record, meta, auth } = opened;
+    const projectors = this.registry.projectorsOf(record.kind);
     const steps: ProjectorStep[] = [];
     for (const projector of projectors) {
       let part = this.parts.get(projector);
@@ -159,9 +185,11 @@ class Page {
     this.markerSeq = this.window.markerSeq;
   }
 
-  async write(db: VaultDb, cursor: number, chunk: number): Promise<void> {
+  /** Writes the page once `ready` (the next page's reads of the views) has settled: see replayJournal. */
+  async write(db: VaultDb, cursor: number, chunk: number, ready: Promise<void> = Promise.resolve()): Promise<void> {
     const counts = { problems: this.problems, rejected: this.rejected, eventAuthFrom: this.markerSeq };
     for (const part of this.parts.values()) await part.prepare?.(db);
+    await ready;
     await writePage(db, this.registry, [...this.parts.values()], counts, cursor, chunk);
     this.filing.committed(cursor);
   }
@@ -234,23 +262,36 @@ export async function writeIntakeRows(db: VaultDb, rows: readonly IntakeRows[], 
   return writePage(db, DEFAULT_PROJECTORS, [page], { problems: 0, rejected: 0, eventAuthFrom: null }, cursor, chunk);
 }
 
-/** The records of one write page, read in READS_PER_PAGE parts (journal-reads.ts) and decoded as they arrive. */
-async function readPage(context: ReplayContext, page: Page, cursor: number, slicer: TaskSlicer): Promise<{ count: number; first: number | null; next: number; end: boolean }> {
+/**
+ * The records of one write page, read in READS_PER_PAGE parts (journal-reads.ts) and opened as they
+ * arrive; then the views' rows the chart filing needs for all of them are read in one batch
+ * (`onRead` is called once that read has settled), and only then are the records decoded by their
+ * projectors, in journal order. The opened metas of a page (at most RECORDS_PER_PAGE) are held until then.
+ */
+async function readPage(context: ReplayContext, page: Page, cursor: number, slicer: TaskSlicer, onRead: () => void): Promise<{ count: number; first: number | null; next: number; end: boolean }> {
   let count = 0;
   let first: number | null = null;
   let next = cursor;
   let end = false;
+  const opened: Opened[] = [];
   for (let reads = 0; reads < READS_PER_PAGE && !end; reads++) {
     if (!context.isCurrent()) throw new ReplayAborted();
     const part = await context.api.journal.read({ after: next, limit: readLimitAfter(next) });
     if (!context.isCurrent()) throw new ReplayAborted();
-    page.assemble(await mapInSlices(part.records, DECODE_GROUP, (record) => page.decode(record), slicer));
-    if (!context.isCurrent()) throw new ReplayAborted();
+    opened.push(...(await mapInSlices(part.records, DECODE_GROUP, (record) => page.open(record), slicer)));
     first ??= part.records[0]?.seq ?? null;
     next = part.records.length === 0 ? Math.max(next, part.nextCursor) : Math.max(next, part.nextCursor, part.records.at(-1)!.seq);
     count += part.records.length;
     end = part.end || part.records.length === 0;
   }
+  if (!context.isCurrent()) throw new ReplayAborted();
+  try {
+    await page.prefetch(opened);
+  } finally {
+    onRead();
+  }
+  page.assemble(await mapInSlices(opened, DECODE_GROUP, (item) => page.decode(item), slicer));
+  if (!context.isCurrent()) throw new ReplayAborted();
   return { count, first, next, end };
 }
 
@@ -259,8 +300,12 @@ async function readPage(context: ReplayContext, page: Page, cursor: number, slic
  * in flight: IndexedDB commits on its own thread, so decoding page i + 1 (reads, opening sealed
  * metadata, tokens, encryption) overlaps writing page i, and a build takes about the longer of the
  * two instead of their sum. Pages are consumed strictly in order, one at a time, and at most two
- * are held. A page's decoding never reads the views (projectors get keys and tokens only; reads
- * of stored rows happen in `prepare`, at write time), so overlapping cannot change what is written.
+ * are held. A page's decoding reads one thing of the views: the chart filing's `aliases` rows
+ * (patient-filing.ts), which the replay reads for the whole page in one batch before page i's
+ * write transaction starts (replayJournal): a read-only transaction on a store a read-write one
+ * covers waits for it, which would stall decoding for the whole write. What page i decided but
+ * has not written is held by the filing, so what is decided does not depend on the overlap; other
+ * reads of stored rows happen in `prepare`, at write time.
  * `produce` resolves null when there is nothing more. A failure of either side stops the loop and
  * is thrown once the other side has settled.
  */
@@ -299,21 +344,33 @@ export async function replayJournal(context: ReplayContext, onProgress?: (progre
   let ended = false;
   let done = true;
   const deadline = context.budgetMs === undefined ? Infinity : performance.now() + context.budgetMs;
+  // A page's write waits until the next page has read the views' rows it needs (or ended): a read
+  // after the write's transaction started would wait for that write (see overlapPages).
+  let nextPageRead: (() => void) | undefined;
   await overlapPages(
     async () => {
-      if (ended) return null;
-      if (performance.now() > deadline) {
-        done = false;
-        return null;
+      const onRead = nextPageRead ?? (() => undefined);
+      nextPageRead = undefined;
+      try {
+        if (ended) return null;
+        if (performance.now() > deadline) {
+          done = false;
+          return null;
+        }
+        const page = new Page(context, registry, window, filing);
+        const read = await readPage(context, page, readFrom, slicer, onRead);
+        readFrom = read.next;
+        ended = read.end;
+        return { page, read };
+      } finally {
+        onRead();
       }
-      const page = new Page(context, registry, window, filing);
-      const read = await readPage(context, page, readFrom, slicer);
-      readFrom = read.next;
-      ended = read.end;
-      return { page, read };
     },
     async ({ page, read }) => {
-      if (read.count > 0 || read.next !== cursor) await page.write(context.db, read.next, read.first ?? read.next);
+      const ready = new Promise<void>((resolve) => {
+        nextPageRead = resolve;
+      });
+      if (read.count > 0 || read.next !== cursor) await page.write(context.db, read.next, read.first ?? read.next, ready);
       applied += read.count;
       cursor = read.next;
       onProgress?.({ applied, cursor, done: read.end });
