@@ -115,7 +115,7 @@ describe('a patient as a clinician uses it', () => {
         expect((await banner.innerText()).replace(/\s+/g, ' ')).toMatch(/Phone 031 555 12 12 Business phone 031 999 99 99/);
       });
 
-      const results = page.getByRole('region', { name: 'Results' });
+      const results = page.getByRole('region', { name: 'Results', exact: true });
       await steps.run('results by report: the comment, the critical potassium apart from the high glucose, °C with its UCUM code', async () => {
         const reports = results.getByRole('article', { name: 'Metabolic panel' });
         expect(await reports.count()).toBe(3);
@@ -237,7 +237,7 @@ describe('a patient as a clinician uses it', () => {
         await unlockVault(audit);
         const hash = await page.evaluate(() => window.location.hash);
         await audit.evaluate((target) => (window.location.hash = target), hash);
-        const auditResults = audit.getByRole('region', { name: 'Results' });
+        const auditResults = audit.getByRole('region', { name: 'Results', exact: true });
         await auditResults.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
         const report: string[] = [];
         let total = 0;
