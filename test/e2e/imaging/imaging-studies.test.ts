@@ -69,7 +69,7 @@ describe('Imaging: studies received over DICOM', () => {
       expect(await table.locator('tbody tr').first().innerText()).toContain('MR KNEE');
     });
 
-    await steps.run('import a CD: two instances of a new study, its DICOMDIR, a text file and a resend of a received instance', async () => {
+    await steps.run('import a CD: two instances of a new study, its DICOMDIR, a text file, a resend of a received instance and the CT series resent under a new study', async () => {
       await page.getByLabel('Filter by patient, accession number, modality, date or description').fill('');
       const patient = { patientId: 'MRN-E2E-12', issuer: 'NORTHCLINIC', patientName: 'Varga^Petra' };
       const study = '1.2.826.0.1.3680043.10.999.22';
@@ -78,6 +78,8 @@ describe('Imaging: studies received over DICOM', () => {
         ...[1, 2].map((n) => ({ name: `IM00000${n}`, mimeType: 'application/octet-stream', buffer: part10File(instanceElements({ ...patient, sopInstanceUid: `${study}.1.${n}`, studyInstanceUid: study, seriesInstanceUid: `${study}.1`, modality: 'US', studyDescription: 'US ABDOMEN', accession: 'ACC-E2E-3', studyDate: '20240202' })) })),
         { name: 'README.TXT', mimeType: 'text/plain', buffer: Buffer.from('Patient CD') },
         { name: 'IM_RESEND', mimeType: 'application/octet-stream', buffer: part10File(instanceElements({ ...patient, birthDate: '19750505', sex: 'F', sopInstanceUid: `${STUDY_MR}.1.1`, sopClassUid: '1.2.840.10008.5.1.4.1.1.4', modality: 'MR', studyInstanceUid: STUDY_MR, seriesInstanceUid: `${STUDY_MR}.1`, studyDescription: 'MR KNEE', accession: 'ACC-E2E-2', studyDate: '20250301' })) },
+        // QA s32 D1: the CT series resent under a new Study Instance UID (a study split at the PACS), a new SOP Instance UID.
+        { name: 'IM_SPLIT', mimeType: 'application/octet-stream', buffer: part10File(instanceElements({ ...patient, sopInstanceUid: `${STUDY_CT}.1.901`, studyInstanceUid: `${STUDY_CT}.9`, seriesInstanceUid: `${STUDY_CT}.1`, studyDescription: 'CT FOLLOW-UP', accession: 'ACC-E2E-4', studyDate: '20230303' })) },
       ];
       await page.getByLabel('DICOM files', { exact: true }).setInputFiles(cd);
       await page.getByRole('button', { name: 'Import DICOM files' }).click();
@@ -91,21 +93,25 @@ describe('Imaging: studies received over DICOM', () => {
         'IM000001 | Stored',
         'IM000002 | Stored',
         'IM_RESEND | Duplicate (stored before)',
+        'IM_SPLIT | Stored',
       ]);
-      const summary = page.getByText(/^Of 5 files:/);
-      expect(await summary.innerText()).toBe('Of 5 files: 2 stored, 1 DICOMDIR (the index of the files), 1 duplicate (stored before), 1 not DICOM. The files that need attention are listed first.');
+      const summary = page.getByText(/^Of 6 files:/);
+      expect(await summary.innerText()).toBe('Of 6 files: 3 stored, 1 DICOMDIR (the index of the files), 1 duplicate (stored before), 1 not DICOM. The files that need attention are listed first.');
       expect(await summary.getAttribute('class')).toContain('note--warn');
       const table = page.getByRole('table', { name: 'Studies' });
-      await expect.poll(() => table.locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(3);
+      await expect.poll(() => table.locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(4);
       // The list follows the replay: poll until both instances of the imported study are indexed.
       await expect.poll(() => table.locator('tbody tr').nth(2).innerText(), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/2024-02-02[\s\S]*US[\s\S]*US ABDOMEN[\s\S]*1 series, 2 instances/);
+      // Each study keeps its own series: the CT study is not left with "0 series" and no modality (QA s32 D1).
+      await expect.poll(() => table.locator('tbody tr').nth(3).innerText(), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/2023-03-03[\s\S]*CT[\s\S]*CT FOLLOW-UP[\s\S]*1 series, 1 instance/);
+      expect(await table.locator('tbody tr').first().innerText()).toMatch(/2026-01-10[\s\S]*CT[\s\S]*CT CHEST[\s\S]*1 series, 3 instances/);
     });
 
     await steps.run("the patient's page shows the imaging studies", async () => {
       await page.getByRole('table', { name: 'Studies' }).getByRole('link').first().click();
       const section = page.getByRole('region', { name: 'Imaging studies' });
       await section.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      await expect.poll(() => section.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(3);
+      await expect.poll(() => section.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(4);
     });
 
     expect(consoleErrors).toEqual([]);
