@@ -152,14 +152,23 @@ function EntryTable({
                     <code className="ledger-kind__raw">{entry.kind}</code>
                   </span>
                 </td>
-                <td>{operatorLabel(entry.operator, names)}</td>
+                <td>
+                  {entry.operator === '' || names[entry.operator] !== undefined ? (
+                    operatorLabel(entry.operator, names)
+                  ) : (
+                    // A pseudonym, shortened: whole on one line (QA s32 finding 5: "Utf0wX…" / "4duU"), the full value in its title.
+                    <code className="hash nowrap" title={entry.operator}>
+                      {shortHash(entry.operator)}
+                    </code>
+                  )}
+                </td>
                 <td>
                   {entry.subject === '' ? (
                     <span className="muted">None</span>
                   ) : (
                     <>
                       {entry.subjectName !== undefined && <span className="ledger-subject-name">{entry.subjectName} </span>}
-                      <code className="hash" title={entry.subject}>
+                      <code className="hash nowrap" title={entry.subject}>
                         {shortHash(entry.subject)}
                       </code>
                     </>

@@ -79,6 +79,22 @@ describe('Ledger › timeline', () => {
     expect(within(entryTable()).getByRole('link', { name: 'Entry 5' }).getAttribute('href')).toBe('#/ledger/5');
   });
 
+  it('shows an operator without a name by pseudonym, shortened, whole on one line with the full value in its title (QA s32 finding 5: "Utf0wX…" / "4duU")', async () => {
+    const operator = 'Utf0wX' + 'a'.repeat(33) + '4duU';
+    await openLedger({ entries: [makeEntry(1, { operator }), makeEntry(2, { operator: '' })] });
+    await findEntryTable();
+    const cell = rowOf(1).querySelectorAll('td')[2]!;
+    const code = cell.querySelector('code.hash');
+    expect(code?.textContent).toBe('Utf0wX…4duU');
+    expect(code?.getAttribute('title')).toBe(operator);
+    // No break inside it (ledger.css), as for the subject's pseudonym beside it.
+    expect(code?.classList.contains('nowrap')).toBe(true);
+    expect(rowOf(1).querySelector('td:nth-child(5) code.hash')?.classList.contains('nowrap')).toBe(true);
+    // Names and the node's own acts stay words.
+    expect(rowOf(2).querySelectorAll('td')[2]!.textContent).toBe('Node');
+    expect(rowOf(2).querySelectorAll('td')[2]!.querySelector('code')).toBeNull();
+  });
+
   it('shows when an act happened, and when it was signed if that was later (an auditor’s sign-in is signed at the next clinical session; QA D11)', async () => {
     const signed = '2025-03-01T10:00:00.000Z';
     const happened = '2025-03-01T08:30:00.000Z';
