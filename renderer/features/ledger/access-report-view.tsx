@@ -295,11 +295,10 @@ function ReportTable({ report, note, labelledBy }: { report: AccessReport; note:
                 <td>
                   {row.subjectName !== '' ? (
                     <>
-                      <CellText>{row.subjectName}</CellText>{' '}
-                      {/* Printed, the pseudonym the ledger signs stands beside the name (QA s32 finding 6); on screen the entry shows it. */}
-                      <code className="hash access-report__print-only" data-full={row.subject}>
-                        {shortHash(row.subject)}
-                      </code>
+                      <CellText>{row.subjectName}</CellText>
+                      {/* Printed, the pseudonym the ledger signs stands below the name, whole (QA s32 finding 6), from data-full
+                          (ledger.css): no text of its own, so the cell reads as the name on screen and to a screen reader. */}
+                      <code className="hash access-report__print-only" data-full={row.subject} aria-hidden="true" />
                     </>
                   ) : row.subject === '' ? (
                     <span className="muted">—</span>
