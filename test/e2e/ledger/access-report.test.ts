@@ -9,6 +9,7 @@ import { goToArea, openFirstRun, reopenWithToken, UI_TIMEOUT_MS } from '../../su
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS, KEY_TIMEOUT_MS, lockVault, searchPatients, submitUnlock, TEST_OPERATOR, TEST_PASSPHRASE, unlockButton, unlockVault, WRONG_PASSPHRASE } from '../../support/vault-ui';
 import { freePort } from '../../support/free-port';
+import { fitOf } from '../../support/table-fit';
 
 /**
  * Issue 11, "Audit, as a compliance officer uses it", end to end in Chromium through the browser
@@ -160,13 +161,17 @@ describe('audit as a compliance officer uses it', () => {
         const file = (await status.locator('code').innerText()).trim();
         expect(path.dirname(file)).toBe(path.join(shell.dataDir, 'exports'));
         expect(path.basename(file)).toMatch(/^access-report-\d{8}T\d{6}Z\.csv$/);
-        const [header, ...rows] = parseCsv(await readFile(file, 'utf8'));
+        const csvText = await readFile(file, 'utf8');
+        // UTF-8 with a byte-order mark, for Excel on Windows (QA s32 finding 2).
+        expect(csvText.startsWith('\uFEFF')).toBe(true);
+        const [header, ...rows] = parseCsv(csvText.slice(1));
         expect(header).toEqual(['time_utc', 'operator', 'operator_pseudonym', 'action', 'patient', 'subject_pseudonym', 'workstation', 'ledger_seq', 'entry_digest', 'notary_leaf_index', 'notary_tree_size']);
         expect(rows).toHaveLength(2);
         for (const row of rows) {
           expect(row[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
           expect(row.slice(1, 2)).toEqual([TEST_OPERATOR]);
-          expect(row[2]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+          // The operator as the exported ledger signs it (QA s32 finding 3).
+          expect(row[2]).toMatch(/^0x[0-9a-f]{64}$/);
           expect(row.slice(3, 5)).toEqual(['Opened the patient', 'Brunner, Lea']);
           expect(row[5]).toMatch(/^0x[0-9a-f]{64}$/);
           expect(row[6]).toMatch(/ \(browser shell\)$/);
@@ -217,6 +222,30 @@ describe('audit as a compliance officer uses it', () => {
         await expect
           .poll(async () => (await showReport(page)).map((cells) => cells[2]), { timeout: UI_TIMEOUT_MS, interval: 500 })
           .toEqual(expect.arrayContaining(['Exported an access report (2 rows)', 'Failed unlock', 'Signed in after 1 failed unlock', 'Locked', 'Signed in']));
+      });
+
+      // QA s32 findings 4 and 5: the list said only "Signed in", and at 1,000 px its pseudonyms broke after the ellipsis ("Utf0wX…" / "4duU").
+      await steps.run('the Ledger list at 1,000 × 700: the sign-in after the failed unlock says so; pseudonyms whole on one line', async () => {
+        await page.getByRole('link', { name: 'Back to the ledger' }).click();
+        await page.setViewportSize({ width: 1000, height: 700 });
+        try {
+          const table = page.locator('table.ledger-table');
+          await expect.poll(async () => table.locator('.ledger-kind__label').allInnerTexts(), { timeout: UI_TIMEOUT_MS, interval: 300 }).toContain('Signed in after 1 failed unlock');
+          const fit = await fitOf(table);
+          const pseudonyms = await table.locator('tbody code.hash').evaluateAll((codes) =>
+            codes.map((code) => ({ text: code.textContent ?? '', lines: new Set([...code.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top))).size, title: code.getAttribute('title') ?? '' })),
+          );
+          console.log(`ledger list at 1,000 px: table ${fit.table} px, wrap ${fit.scrollWidth} / ${fit.clientWidth}, ${pseudonyms.length} pseudonyms`);
+          expect(pseudonyms.length).toBeGreaterThan(0);
+          expect(pseudonyms.filter((code) => code.lines !== 1)).toEqual([]);
+          for (const code of pseudonyms) expect(code.title.startsWith(code.text.split('…')[0]!)).toBe(true);
+          expect(fit.broken.filter((word) => word.includes('…'))).toEqual([]);
+          expect(fit.scrollWidth, 'the list scrolls sideways').toBeLessThanOrEqual(fit.clientWidth);
+        } finally {
+          await page.setViewportSize({ width: 1280, height: 900 });
+        }
+        await page.getByRole('link', { name: 'Access report' }).click();
+        await showReport(page);
       });
 
       await steps.run('printed at A4 width: the report spans the page and no column is cut off', async () => {
@@ -355,6 +384,11 @@ describe('audit as a compliance officer uses it', () => {
           });
           expect(layout.broken, 'words broken across lines').toEqual([]);
           expect(await note.isVisible(), 'the export note in print').toBe(false);
+          // QA s32 findings 1 and 6: the printed report names the zone of its times and dates, and each patient's pseudonym.
+          expect(await page.locator('.access-report__print-title').innerText()).toMatch(/ · times and dates in local time: \S/);
+          const printed = table.locator('tbody td code.access-report__print-only').first();
+          expect(await printed.isVisible()).toBe(true);
+          expect(await printed.evaluate((code) => getComputedStyle(code, '::after').content)).toMatch(/^"0x[0-9a-f]{64}"$/);
           expect(layout.hidden, JSON.stringify(layout)).toBeLessThanOrEqual(1);
           expect(layout.tableRight).toBeLessThanOrEqual(718);
           // The auditor's 50-character name is among the rows, whole at its spaces and hyphens.
