@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { HostKind } from '../../shared/domain/host';
 import { AUDIT_KINDS } from '../../shared/journal/journal-kinds';
-import type { ExportAuditMeta, SessionAuditMeta } from '../../shared/journal/audit-meta';
+import type { ExportAuditMeta, SessionAuditMeta, SettingsAuditMeta } from '../../shared/journal/audit-meta';
 import type { Logger } from '../logging/logger';
 import type { VaultHost } from '../vault/vault-host';
 
@@ -40,6 +40,14 @@ export class AuditJournal {
     return this.append(AUDIT_KINDS.exported, { v: 1, ...meta, workstation: this.workstation, at: this.now().toISOString() } satisfies ExportAuditMeta);
   }
 
+  /**
+   * An administrator's settings change (`audit.settings`), journaled before the call answers so a
+   * change is never left unrecorded silently: a failure here fails the call.
+   */
+  settingsChanged(meta: Without<SettingsAuditMeta>): Promise<number> {
+    return this.append(AUDIT_KINDS.settings, { v: 1, ...meta, workstation: this.workstation, at: this.now().toISOString() } satisfies SettingsAuditMeta);
+  }
+
   /** For events nobody waits for (a closed window): a failure is logged (ids only), never thrown. */
   sessionInBackground(meta: Without<SessionAuditMeta>, at?: Date): void {
     this.session(meta, at).catch((error: unknown) => {
@@ -47,7 +55,7 @@ export class AuditJournal {
     });
   }
 
-  private async append(kind: string, meta: SessionAuditMeta | ExportAuditMeta): Promise<number> {
+  private async append(kind: string, meta: SessionAuditMeta | ExportAuditMeta | SettingsAuditMeta): Promise<number> {
     const open = await this.vault.require();
     const sealed = await open.sealer.seal('journalMetadata', new TextEncoder().encode(JSON.stringify(meta)));
     const { seq } = await open.storage.journal.append({ kind, operator: null, objects: [], meta: Buffer.from(sealed).toString('base64url') });

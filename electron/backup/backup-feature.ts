@@ -18,6 +18,8 @@ import { BackupScheduler, BackupStatusStore, pruneScheduledBackups, scheduledBac
 import { BackupSettingsStore, defaultBackupFolder } from './backup-settings';
 import { pathExists } from '../storage/durable-files';
 import { copyErasureRegister, keepRegister, registerSourceFor, registersForRestore } from './erasure-register';
+import { SettingsAudit } from '../audit/settings-audit';
+import { backupSettingChanges } from '../audit/settings-changes';
 
 const MAX_LISTED = 1000;
 
@@ -49,7 +51,9 @@ const REGISTER_RETRY_MS = 5 * 60_000;
  * schedule with retention; the last backup's status; restoring one into an empty data folder,
  * with the erasure register's erasures applied again.
  */
-export function backupFeature({ config, log, events, vault, keyrings, vaultLock, notifier, isRunning }: BodyServices) {
+export function backupFeature(services: BodyServices) {
+  const { config, log, events, vault, keyrings, vaultLock, notifier, isRunning } = services;
+  const settingsAudit = new SettingsAudit(services);
   const dedupeDir = path.join(config.dataDir, ...HL7_DEDUPE_DIR);
   const dicomDedupeDir = path.join(config.dataDir, ...DICOM_DEDUPE_DIR);
   const deviceDedupeDir = path.join(config.dataDir, ...DEVICE_DEDUPE_DIR);
@@ -243,7 +247,9 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
         await loaded;
         return settingsAnswer(settings.get());
       },
-      'backup.updateSettings': async (change) => {
+      'backup.updateSettings': async (change, context) => {
+        // Journaled (a SETTINGS_CHANGE ledger entry) as the session's administrator; never the destination's path.
+        const actor = settingsAudit.actorOf(context);
         await loaded;
         const before = settings.get();
         const keyring = await keyrings.read();
@@ -256,6 +262,7 @@ export function backupFeature({ config, log, events, vault, keyrings, vaultLock,
         else scheduler.arm();
         announce();
         log.info({ schedule: next.schedule.kind, keep: next.keep, destination: next.destination === null ? 'default' : 'chosen' }, 'backup settings saved');
+        await settingsAudit.record(actor, 'backup', backupSettingChanges(before, next));
         return settingsAnswer(next);
       },
       'backup.status': async () => {

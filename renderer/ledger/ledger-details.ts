@@ -224,6 +224,8 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind.startsWith('intake.')) return 'INTAKE_BATCH';
   if (journalKind === 'view.access' || journalKind === MIND_KINDS.quarantineAccess) return 'ACCESS';
   if (journalKind === AUDIT_KINDS.session) return 'SESSION';
+  // An administrator's change of a setting the body keeps (listeners, backup), as the body recorded it.
+  if (journalKind === AUDIT_KINDS.settings) return 'SETTINGS_CHANGE';
   if (journalKind === AUDIT_KINDS.exported || journalKind === BACKUP_KINDS.scheduled) return 'EXPORT';
   if (journalKind === BACKUP_KINDS.restored) return 'RESTORE';
   if (journalKind === 'erasure.patient') return 'ERASURE';

@@ -6,7 +6,7 @@ import { signEntry, type EntrySigner } from '../../shared/ledger/ledger-sign';
 import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
 import { JOURNAL_READ_PART, readLimitAfter } from '../vault/views/journal-reads';
 import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema, QuarantineAccessMetaSchema } from '../../shared/journal/mind-meta';
-import { ExportAuditMetaSchema, SessionAuditMetaSchema } from '../../shared/journal/audit-meta';
+import { ExportAuditMetaSchema, SessionAuditMetaSchema, SettingsAuditMetaSchema } from '../../shared/journal/audit-meta';
 import { IntakeMetaSchema, QuarantineResolutionMetaSchema } from '../../shared/journal/intake-meta';
 import { AUDIT_KINDS, BACKUP_KINDS, isMindEventKind, MIND_KINDS, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { LedgerAlarmMetaSchema } from '../../shared/journal/ledger-meta';
@@ -401,6 +401,15 @@ export class LedgerWriter {
         return { subject: patientId === undefined ? ZERO_HASH : await patientSubject(this.deps.ledgerKey, patientId), details: { what, ...rest, ...(patientId === undefined ? {} : { patientId }) } };
       }
       case 'SETTINGS_CHANGE': {
+        if (record.kind === AUDIT_KINDS.settings) {
+          // The body's record of an administrator's change: which setting, each field old → new
+          // (no path, no PHI), signed under the account the body took from the session.
+          const audited = SettingsAuditMetaSchema.safeParse(value);
+          if (!audited.success) return none;
+          const { setting, operatorId, role, changes, workstation, at } = audited.data;
+          const words = changes.map(({ field, from, to }) => `${field} ${from} → ${to}`).join('; ');
+          return { subject: ZERO_HASH, details: { setting, value: words, changes, role, workstation, at }, operatorId };
+        }
         const setting = record.kind.slice('settings.'.length);
         const autoUnlock = AutoUnlockSettingMetaSchema.safeParse(value);
         if (autoUnlock.success) return { subject: ZERO_HASH, details: { setting, value: autoUnlock.data.enabled ? 'on' : 'off' } };

@@ -55,3 +55,31 @@ export const ExportAuditMetaSchema = z.strictObject({
   at: z.iso.datetime(),
 });
 export type ExportAuditMeta = z.infer<typeof ExportAuditMetaSchema>;
+
+/** The settings the body keeps that an `audit.settings` record can name. */
+export const AUDITED_SETTINGS = ['hl7Listener', 'dicomReceiver', 'backup'] as const;
+export type AuditedSetting = (typeof AUDITED_SETTINGS)[number];
+
+/** One changed field: its name and its value before and after, as words (never a path or PHI). */
+export const SettingChangeSchema = z.strictObject({
+  field: z.string().min(1).max(64),
+  from: z.string().max(500),
+  to: z.string().max(500),
+});
+export type SettingChange = z.infer<typeof SettingChangeSchema>;
+
+/**
+ * `audit.settings`: an administrator saved a body setting and something changed. `changes` lists
+ * each changed field old → new: ports, addresses, AE titles, sizes, the schedule; the backup
+ * destination only as "default folder" or "chosen folder" (a path may hold a user name).
+ */
+export const SettingsAuditMetaSchema = z.strictObject({
+  v: z.literal(1),
+  setting: z.enum(AUDITED_SETTINGS),
+  operatorId: accountId,
+  role: z.enum(OPERATOR_ROLES),
+  changes: z.array(SettingChangeSchema).min(1).max(32),
+  workstation,
+  at: z.iso.datetime(),
+});
+export type SettingsAuditMeta = z.infer<typeof SettingsAuditMetaSchema>;

@@ -5,6 +5,7 @@
  *   body    intake.<channel> (accepted intake), intake.quarantine / .reprocessed / .discarded,
  *           intake.countersReset,
  *           vault.created, ledger.entry (sealed by the mind, appended by the body's ledger.append),
+ *           audit.session, audit.exported, audit.settings (AUDIT_KINDS),
  *           backup.scheduled, backup.restored
  *   journal journal.repaired and the `erased` tombstone: written by the journal itself only
  *   mind    view.access, operator.changed, erasure.patient, export.*, settings.*, vault.autoUnlock,
@@ -101,6 +102,12 @@ export const RELAY_MESSAGE_KIND = 'relay.message';
 export const AUDIT_KINDS = {
   session: 'audit.session',
   exported: 'audit.exported',
+  /**
+   * An administrator changed a setting the body keeps (the HL7 listener, the DICOM receiver, the
+   * backup destination and schedule): which one, by whom (the session's account id), what changed
+   * (old → new, non-PHI values only). A SETTINGS_CHANGE ledger entry.
+   */
+  settings: 'audit.settings',
 } as const;
 
 /** The mind's own events (sealed metas in mind-meta.ts). */

@@ -4,6 +4,8 @@ import type { IntakeFeature } from '../intake-feature';
 import { UploadError } from '../intake-uploads';
 import type { DicomReceiver } from './dicom-receiver';
 import type { DicomSettingsStore } from './dicom-settings';
+import { SettingsAudit } from '../../audit/settings-audit';
+import { settingChanges } from '../../audit/settings-changes';
 
 /**
  * `dicom.*`: what only the DICOM receiver has: its status for the intake monitor and its settings.
@@ -11,6 +13,7 @@ import type { DicomSettingsStore } from './dicom-settings';
  */
 export function dicomFeature(services: BodyServices, receiver: DicomReceiver, settings: DicomSettingsStore, portOverride: number | null, intake: Pick<IntakeFeature, 'uploads'>) {
   const { log } = services;
+  const audit = new SettingsAudit(services);
   return bodyFeature<'dicom'>({
     name: 'dicom',
     handlers: {
@@ -45,9 +48,13 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
         receiver.streams.abort(handle);
         return {};
       },
-      'dicom.updateSettings': async (change) => {
+      'dicom.updateSettings': async (change, context) => {
+        // Journaled (a SETTINGS_CHANGE ledger entry) as the session's administrator, old → new.
+        const actor = audit.actorOf(context);
+        const before = settings.get();
         const listener = await receiver.updateSettings(change);
         log.info({ keys: Object.keys(change) }, 'DICOM receiver settings changed');
+        await audit.record(actor, 'dicomReceiver', settingChanges(before, settings.get()));
         return { settings: settings.get(), portOverride, listener };
       },
     },

@@ -4,6 +4,8 @@ import type { Hl7Service } from '../hl7-service';
 import type { IntakeFeature } from '../intake-feature';
 import type { IntakeSettingsStore } from '../intake-settings';
 import { UploadError } from '../intake-uploads';
+import { SettingsAudit } from '../../audit/settings-audit';
+import { settingChanges } from '../../audit/settings-changes';
 
 /**
  * `hl7.*`: what only the HL7 v2 channel has: its monitor, file import and reprocessing of a
@@ -15,6 +17,7 @@ export function hl7Feature(services: BodyServices, hl7: Hl7Service, settings: In
   const { uploads } = intake;
   const listener = () => intake.statusOf('hl7-mllp');
   const portOverride = config.mllpPort ?? null;
+  const audit = new SettingsAudit(services);
 
   return bodyFeature<'hl7'>({
     name: 'hl7',
@@ -38,9 +41,13 @@ export function hl7Feature(services: BodyServices, hl7: Hl7Service, settings: In
       },
       'hl7.resetCounters': async (_request, context) => hl7.resetCounters(services.sessions.actorOf(context)),
       'hl7.getSettings': async () => ({ settings: settings.get(), portOverride, listener: listener() }),
-      'hl7.updateSettings': async (change) => {
+      'hl7.updateSettings': async (change, context) => {
+        // Journaled (a SETTINGS_CHANGE ledger entry) as the session's administrator, old → new.
+        const actor = audit.actorOf(context);
+        const before = settings.get();
         await hl7.updateSettings(change);
         log.info({ keys: Object.keys(change) }, 'hl7 listener settings changed');
+        await audit.record(actor, 'hl7Listener', settingChanges(before, settings.get()));
         return { settings: settings.get(), portOverride, listener: listener() };
       },
     },

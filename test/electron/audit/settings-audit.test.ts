@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBody, type Body } from '../../../electron/body';
+import type { CallContext } from '../../../electron/ipc/contract-router';
+import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
+import { createPassphraseSlot } from '../../../shared/crypto/key-slots';
+import { generateOperatorSigningKey, signSessionProof } from '../../../shared/crypto/operator-signing';
+import type { Keyring, MethodName, RequestOf, ResponseOf } from '../../../shared/ipc';
+import { SettingsAuditMetaSchema, type SettingsAuditMeta } from '../../../shared/journal/audit-meta';
+import { AUDIT_KINDS } from '../../../shared/journal/journal-kinds';
+import { useTempDirs } from '../../support/temp-dir';
+import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../support/vault-keyring';
+import { call, readJournal } from '../vault/vault-test-support';
+
+/**
+ * Tester's defect 2 (audit): an administrator's change of a body setting (the HL7 listener, the
+ * DICOM receiver, the backup destination and schedule) left no journal record, so no ledger entry.
+ * Each change is now an `audit.settings` record naming the session's operator and what changed
+ * (old → new, never a path); a clinician's call is refused and records nothing.
+ */
+
+const tempDir = useTempDirs();
+const bodies: Body[] = [];
+afterEach(async () => {
+  for (const b of bodies.splice(0)) await b.stop('quit');
+});
+
+const CLEO: CallContext = { transport: 'in-process', connectionId: 'cleo' };
+
+async function callAs<M extends MethodName>(b: Body, context: CallContext, method: M, payload: RequestOf<M>): Promise<ResponseOf<M>> {
+  const result = await b.router.dispatch(method, payload, context);
+  if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
+  return result.value as ResponseOf<M>;
+}
+
+async function refused(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: string; message: string };
+  }
+  throw new Error('expected a refusal');
+}
+
+/** A vault whose admin (Ada) is signed in on the test connection and a clinician (Cleo) on another. */
+async function withAdaAndCleo(): Promise<{ b: Body; vault: TestVault; cleo: string; dataDir: string }> {
+  const dataDir = await tempDir();
+  const b = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', dicomPort: 0, mllpPort: 0 });
+  bodies.push(b);
+  const vault = await buildTestKeyring({ operatorName: 'Ada Admin' });
+  await call(b, 'vault.create', { keyring: vault.keyring });
+  await signIn((method, payload) => call(b, method, payload as never), vault.operatorId, vault.signingKeys.passphrase);
+  const keyring = (await call(b, 'vault.keyring', {})).keyring!;
+  const cleo = toBase64Url(randomBytes(16));
+  const key = await generateOperatorSigningKey();
+  const slot = await createPassphraseSlot({ master: vault.master, operatorId: cleo, passphrase: 'Cleo passphrase, long enough', testOnlyIterations: 1, signingKey: key });
+  const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId: cleo, name: 'Cleo Clinician', role: 'clinician', disabled: false }], slots: [...keyring.slots, slot] };
+  await call(b, 'vault.updateKeyring', { keyring: next, expectedRevision: keyring.revision });
+  const begun = await callAs(b, CLEO, 'vault.unlockBegin', { operatorId: cleo, kind: 'passphrase' });
+  if (begun.state !== 'ready') throw new Error('throttled');
+  const signature = await signSessionProof(key, fromBase64Url(begun.challenge), begun.slot.id);
+  await callAs(b, CLEO, 'vault.unlockFinish', { attempt: begun.attempt, signature: toBase64Url(signature) });
+  return { b, vault, cleo, dataDir };
+}
+
+/** The `audit.settings` records, opened (and checked against their schema). */
+async function settingsRecords(b: Body, vault: TestVault): Promise<Array<{ operator: string | null; meta: SettingsAuditMeta; raw: string }>> {
+  const out = [];
+  for (const record of (await readJournal(b)).filter((r) => r.kind === AUDIT_KINDS.settings)) {
+    const raw = Buffer.from(await openSealedMeta(vault.opener, record.meta!)).toString('utf8');
+    out.push({ operator: record.operator, meta: SettingsAuditMetaSchema.parse(JSON.parse(raw)), raw });
+  }
+  return out;
+}
+
+describe('body: settings changes are journaled with the operator who made them (tester defect 2)', () => {
+  it('hl7.updateSettings: the administrator\'s change names them and the bind address and peers old → new; a clinician is refused', async () => {
+    const { b, vault, cleo } = await withAdaAndCleo();
+    const forbidden = await refused(callAs(b, CLEO, 'hl7.updateSettings', { bindAddress: '0.0.0.0', allowedPeers: ['192.0.2.10'] }));
+    expect(forbidden.code).toBe('E_FORBIDDEN');
+    expect(await settingsRecords(b, vault)).toEqual([]);
+
+    await call(b, 'hl7.updateSettings', { bindAddress: '0.0.0.0', allowedPeers: ['192.0.2.10', '192.0.2.11'] });
+    const [record, ...more] = await settingsRecords(b, vault);
+    expect(more).toEqual([]);
+    expect(record!.operator).toBeNull();
+    expect(record!.meta).toMatchObject({ setting: 'hl7Listener', operatorId: vault.operatorId, role: 'admin' });
+    expect(record!.meta.changes).toEqual([
+      { field: 'bindAddress', from: '127.0.0.1', to: '0.0.0.0' },
+      { field: 'allowedPeers', from: '(none)', to: '192.0.2.10, 192.0.2.11' },
+    ]);
+    expect(record!.raw).not.toContain(cleo);
+
+    // A save that changes nothing records nothing.
+    await call(b, 'hl7.updateSettings', { bindAddress: '0.0.0.0' });
+    expect(await settingsRecords(b, vault)).toHaveLength(1);
+  });
+
+  it('dicom.updateSettings: the AE title and port old → new, as the administrator; a clinician is refused', async () => {
+    const { b, vault } = await withAdaAndCleo();
+    expect((await refused(callAs(b, CLEO, 'dicom.updateSettings', { aeTitle: 'CLEO' }))).code).toBe('E_FORBIDDEN');
+    const before = (await call(b, 'dicom.getSettings', {})).settings;
+    await call(b, 'dicom.updateSettings', { aeTitle: 'RADIOLOGY', port: 11113 });
+    const records = await settingsRecords(b, vault);
+    expect(records).toHaveLength(1);
+    expect(records[0]!.meta).toMatchObject({ setting: 'dicomReceiver', operatorId: vault.operatorId, role: 'admin' });
+    expect(records[0]!.meta.changes).toEqual([
+      { field: 'aeTitle', from: before.aeTitle, to: 'RADIOLOGY' },
+      { field: 'port', from: String(before.port), to: '11113' },
+    ]);
+  });
+
+  it('backup.updateSettings: destination (never its path), schedule and keep old → new; a clinician is refused', async () => {
+    const { b, vault } = await withAdaAndCleo();
+    const folder = await tempDir();
+    expect((await refused(callAs(b, CLEO, 'backup.updateSettings', { schedule: { kind: 'off' } }))).code).toBe('E_FORBIDDEN');
+    await call(b, 'backup.updateSettings', { destination: folder, schedule: { kind: 'daily', at: '02:30' }, keep: 9 });
+    const records = await settingsRecords(b, vault);
+    expect(records).toHaveLength(1);
+    expect(records[0]!.meta).toMatchObject({ setting: 'backup', operatorId: vault.operatorId, role: 'admin' });
+    expect(records[0]!.meta.changes).toEqual([
+      { field: 'destination', from: 'default folder', to: 'chosen folder' },
+      { field: 'schedule', from: 'off', to: 'daily at 02:30' },
+      { field: 'keep', from: '7', to: '9' },
+    ]);
+    expect(records[0]!.raw).not.toContain(folder);
+  });
+});

@@ -1,0 +1,86 @@
+import { Wallet } from 'ethers';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../../shared/crypto/bytes';
+import { createOpener, createSealer } from '../../../shared/crypto/envelope';
+import { deriveOperatorId, deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
+import type { HdmsApi } from '../../../shared/ipc/contract';
+import { AUDIT_KINDS } from '../../../shared/journal/journal-kinds';
+import { LedgerRecordMetaSchema } from '../../../shared/journal/ledger-meta';
+import { openJson, sealJson } from '../../../shared/journal/sealed-json';
+import { ledgerDomain } from '../../../shared/ledger/ledger-schema';
+import { bytes32ToPseudonym, ledgerKindOf, summaryOf } from '../../../renderer/ledger/ledger-details';
+import { LedgerWriter } from '../../../renderer/ledger/ledger-writer';
+import { replayJournal } from '../../../renderer/vault/views/journal-replay';
+import { TokenCache } from '../../../renderer/vault/views/token-cache';
+import { openVaultDb } from '../../../renderer/vault/views/vault-db';
+import { createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
+
+/**
+ * Tester's defect 2: settings changes are signed SETTINGS_CHANGE entries naming the operator and
+ * what changed: the body's `audit.settings` records (HL7 listener, DICOM receiver, backup) under
+ * the account the body recorded.
+ */
+
+const AT = '2026-12-06T22:00:00.000Z';
+
+async function fixture() {
+  const body = createFakeBody();
+  const keys = await deriveVaultKeys(generateMasterSecret());
+  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+  body.session = TEST_ADMIN_SESSION;
+  return { body, keys, sealer: await createSealer(keys.intakeKeyPair.publicKeyRaw), opener: createOpener(keys.intakeKeyPair.privateKey) };
+}
+
+async function signedEntries({ body, keys, sealer, opener }: Awaited<ReturnType<typeof fixture>>) {
+  const db = openVaultDb(`test-settings-${Math.random().toString(36).slice(2)}`, { indexedDB: new IDBFactory(), IDBKeyRange });
+  await replayJournal({ api: body.api, db, keys, opener, tokens: new TokenCache(keys.indexKey), isCurrent: () => true });
+  const appended: string[] = [];
+  const api: Pick<HdmsApi, 'journal' | 'ledger'> = {
+    journal: body.api.journal,
+    ledger: {
+      ...body.api.ledger,
+      append: async ({ meta }) => {
+        appended.push(meta);
+        return { seq: body.journal.length + appended.length };
+      },
+    },
+  };
+  const writer = new LedgerWriter({ api, db: () => db, opener, sealer: async () => sealer, ledgerKey: keys.ledgerKey, eventAuthKey: keys.eventAuthKey, signer: Wallet.createRandom(), domain: ledgerDomain(), isCurrent: () => true });
+  await writer.catchUp({ flush: true });
+  return Promise.all(appended.map(async (meta) => LedgerRecordMetaSchema.parse(await openJson(opener, meta))));
+}
+
+describe('ledger: settings changes (tester defect 2)', () => {
+  it('maps the body\'s settings record to SETTINGS_CHANGE', () => {
+    expect(ledgerKindOf(AUDIT_KINDS.settings)).toBe('SETTINGS_CHANGE');
+  });
+
+  it('signs a listener change under the administrator the body recorded, with what changed old → new', async () => {
+    const f = await fixture();
+    const { body, keys, sealer } = f;
+    const meta = {
+      v: 1,
+      setting: 'hl7Listener',
+      operatorId: 'op_ada-1',
+      role: 'admin',
+      changes: [
+        { field: 'bindAddress', from: '127.0.0.1', to: '0.0.0.0' },
+        { field: 'allowedPeers', from: '(none)', to: '192.0.2.10' },
+      ],
+      workstation: 'ward-pc (browser shell)',
+      at: AT,
+    };
+    body.journal.push({ seq: 1, at: AT, kind: AUDIT_KINDS.settings, operator: null, objects: [], meta: await sealJson(sealer, meta) });
+
+    const entries = await signedEntries(f);
+    const ada = await deriveOperatorId(keys.ledgerKey, 'op_ada-1');
+    expect(entries.map(({ entry }) => [entry['kind'], bytes32ToPseudonym(entry['operator'])])).toEqual([
+      ['SETTINGS_CHANGE', ada],
+    ]);
+    expect(entries[0]!.details).toMatchObject({ setting: 'hl7Listener', changes: meta.changes, workstation: 'ward-pc (browser shell)', at: AT });
+    expect(summaryOf('SETTINGS_CHANGE', entries[0]!.details)).toMatchObject({ setting: 'hl7Listener', value: 'bindAddress 127.0.0.1 → 0.0.0.0; allowedPeers (none) → 192.0.2.10', role: 'admin' });
+    // The account id is the body's name for the operator; the signed details never carry it.
+    for (const { details } of entries) expect(JSON.stringify(details)).not.toContain('op_ada-1');
+  });
+});
