@@ -1,7 +1,9 @@
 import { useEffect, useRef } from 'react';
 import { AppHeader } from '../../app/layout/app-header';
 import type { ErasureRegisterSource } from '../../../shared/ipc/vault-contract';
+import { hrefForPath } from '../../app/router/hash-route';
 import type { RestoreOutcome } from '../../vault/vault-service';
+import { NO_SCHEDULE_REASON, NO_SCHEDULE_WARNING, useBackupStatus } from '../settings/backup-settings-block';
 
 const count = new Intl.NumberFormat('en');
 
@@ -27,6 +29,9 @@ export function erasuresSentence(erasures: number, source: ErasureRegisterSource
  */
 export function BackupRestoredScreen({ outcome, onContinue }: { outcome: RestoreOutcome; onContinue: () => void }) {
   const heading = useRef<HTMLHeadingElement>(null);
+  // The backup settings stay with each computer: the restored node schedules none (QA s32 #3).
+  const { status, error } = useBackupStatus();
+  const noSchedule = error !== null || (status !== null && status.nextAt === null);
   useEffect(() => heading.current?.focus(), []);
   return (
     <div className="first-run-page">
@@ -38,6 +43,19 @@ export function BackupRestoredScreen({ outcome, onContinue }: { outcome: Restore
         <section className="panel panel--lead" aria-label="What the restore did">
           <p role="status">The vault is back: {count.format(outcome.records)} journal records restored, with the same operators, passphrases and recovery key.</p>
           <p>{erasuresSentence(outcome.erasuresReapplied, outcome.erasureRegister)}</p>
+          {noSchedule && (
+            <div className="note note--warn">
+              <p>
+                {NO_SCHEDULE_WARNING}. {NO_SCHEDULE_REASON}
+              </p>
+              <p>
+                {/* Continue first, so the app opens on Settings. */}
+                <a href={hrefForPath('settings')} onClick={onContinue}>
+                  Set them in Settings › Backup
+                </a>
+              </p>
+            </div>
+          )}
           <div className="form-actions">
             <button type="button" className="button button--primary" onClick={onContinue}>
               Continue

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ContractError } from '../../../shared/ipc/errors';
 import type { BackupSettings, BackupStatus } from '../../../shared/ipc/vault-contract';
 import { prefixedProblem, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
@@ -88,6 +88,43 @@ export function BackupStatusNote({ status }: { status: BackupStatus }) {
   );
 }
 
+/** The Backup block's heading: where "Go to Backup" takes the focus. */
+export const BACKUP_HEADING_ID = 'settings-backup-heading';
+
+/**
+ * The first words of the warning that no backup is scheduled on this computer: the backup
+ * settings (backup-settings.json) stay with each computer and are not part of a backup, so a
+ * restored node makes none until an administrator sets a destination and a schedule (QA s32 #3).
+ */
+export const NO_SCHEDULE_WARNING = 'Scheduled backups are not set on this computer';
+
+export const NO_SCHEDULE_REASON =
+  'Backup settings are not part of a backup (the old destination may not exist on this computer), so no backup is made until an administrator sets a destination and a schedule.';
+
+/**
+ * At the top of Settings for an administrator, while the node schedules no backup (nextAt null
+ * with a vault): the warning, and a button to the Backup block below.
+ */
+export function ScheduledBackupsWarning() {
+  const { status } = useBackupStatus();
+  if (status === null || status.nextAt !== null) return null;
+  const goToBackup = (): void => {
+    const heading = document.getElementById(BACKUP_HEADING_ID);
+    heading?.scrollIntoView?.({ block: 'start' });
+    heading?.focus();
+  };
+  return (
+    <div className="panel note note--warn" role="note" aria-label="Scheduled backups">
+      <p>
+        {NO_SCHEDULE_WARNING}. {NO_SCHEDULE_REASON}
+      </p>
+      <button type="button" className="button" onClick={goToBackup}>
+        Go to Backup
+      </button>
+    </div>
+  );
+}
+
 type ScheduleKind = BackupSettings['schedule']['kind'];
 
 interface Draft {
@@ -174,7 +211,6 @@ const SCHEDULES = [
 export function BackupSettingsBlock() {
   const api = useApi();
   const vault = useVault();
-  const headingId = useId();
   const [refresh, setRefresh] = useState(0);
   const { status, error: statusError } = useBackupStatus(refresh);
   const { loaded, draft, saved, save, change, submit } = useSettingsDraft({
@@ -216,8 +252,10 @@ export function BackupSettingsBlock() {
   const problemOf = (field: BackupField): string | null => (problems.find((p) => p.field === field) ?? refused?.find((p) => p.field === field))?.message ?? null;
 
   return (
-    <div className="settings-block" role="group" aria-labelledby={headingId}>
-      <h3 id={headingId}>Backup</h3>
+    <div className="settings-block" role="group" aria-labelledby={BACKUP_HEADING_ID}>
+      <h3 id={BACKUP_HEADING_ID} tabIndex={-1}>
+        Backup
+      </h3>
       <p className="muted">
         One encrypted file holding the whole vault. It opens only with an operator’s passphrase or the recovery key;
         restore it on the first-run screen of a new installation. Scheduled backups are made by the node itself,

@@ -2,6 +2,7 @@ import { useLedger } from '../../app/ledger-context';
 import { useCurrentOperator, useVaultPhase } from '../../vault/vault-context';
 import { AboutSection } from './about-section';
 import { AppearanceSection } from './appearance-section';
+import { ScheduledBackupsWarning } from './backup-settings-block';
 import { DataSection } from './data-section';
 import { DicomReceiverSection } from './dicom-receiver-section';
 import { Hl7ListenerSection } from './hl7-listener-section';
@@ -20,6 +21,8 @@ export function SettingsArea() {
   const clinical = operator?.role === 'admin' || operator?.role === 'clinician';
   return (
     <>
+      {/* A restored node schedules no backup (its settings stay with each computer): said first (QA s32 #3). */}
+      {open && operator?.role === 'admin' && <ScheduledBackupsWarning />}
       <AppearanceSection />
       {open && <SecuritySection restricted={!clinical} />}
       {open && operator?.role === 'admin' && <OperatorsSection />}

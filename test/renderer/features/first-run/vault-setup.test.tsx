@@ -180,6 +180,26 @@ describe('Restore from a backup', () => {
     expect(vault.callsTo('restoreBackup')).toEqual([[{ path: 'D:\\backups\\node.hdmsbak', secret: { recoveryKey: TEST_RECOVERY_KEY } }]]);
   });
 
+  it('says that scheduled backups are not set on this computer and links to Settings, where an administrator sees it too (QA s32 #3)', async () => {
+    const { vault, section } = await openSetup();
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    type('Backup file', 'D:\\backups\\node.hdmsbak', restore);
+    fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
+    type('Recovery key', TEST_RECOVERY_KEY, restore);
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    const done = await screen.findByRole('region', { name: 'What the restore did' });
+    // backup-settings.json stays with each computer: the restored node makes no scheduled backup.
+    expect((await within(done).findByText(/^Scheduled backups are not set on this computer/)).textContent).toMatch(/backup settings are not part of a backup/i);
+    fireEvent.click(within(done).getByRole('link', { name: 'Set them in Settings › Backup' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Settings' })).toBeTruthy();
+    expect(vault.callsTo('restoreBackup')).toHaveLength(1);
+    const warning = await screen.findByRole('note', { name: 'Scheduled backups' });
+    expect(warning.textContent).toMatch(/^Scheduled backups are not set on this computer/);
+    fireEvent.click(within(warning).getByRole('button', { name: 'Go to Backup' }));
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('Backup'));
+  });
+
   it('a backup with no erasure register beside it: the form says erasures made after it cannot be checked and takes the register, typed (QA issue 11)', async () => {
     const { vault, section } = await openSetup();
     vault.restoreRegisterBeside = false;

@@ -69,6 +69,31 @@ describe('Settings › Data › Backup', () => {
     expect(within(form).queryByRole('button', { name: 'Choose folder…' })).toBeNull();
   });
 
+  it('warns an administrator while no schedule is set (a restored node makes none: QA s32 #3), and not once one is', async () => {
+    const node = nodeWithBackups('unlocked');
+    let nextAt: string | null = null;
+    node.handle('backup.status', () => ({ last: null, failure: null, nextAt, erasureRecord: null }));
+    renderApp(node, '#/settings', vaultWith('unlocked', 'admin'));
+    const warning = await screen.findByRole('note', { name: 'Scheduled backups' });
+    expect(warning.textContent).toMatch(/^Scheduled backups are not set on this computer/);
+    const form = await screen.findByRole('form', { name: 'Backup settings' });
+    fireEvent.click(within(form).getByRole('radio', { name: 'Daily at a time' }));
+    nextAt = '2026-03-05T02:30:00.000Z';
+    fireEvent.click(within(form).getByRole('button', { name: 'Save backup settings' }));
+    await within(form).findByText('Backup settings saved.');
+    // The body pushes its status after every save (backup-feature.ts announce()).
+    emitEvent(node, 'backup.statusChanged', { last: null, failure: null, nextAt, erasureRecord: null });
+    await waitFor(() => expect(screen.queryByRole('note', { name: 'Scheduled backups' })).toBeNull());
+  });
+
+  it('shows no schedule warning to a clinician (only an administrator can set one)', async () => {
+    const node = nodeWithBackups('unlocked');
+    node.handle('backup.status', () => ({ last: null, failure: null, nextAt: null, erasureRecord: null }));
+    renderApp(node, '#/settings', vaultWith('unlocked', 'clinician'));
+    await screen.findByRole('heading', { name: 'Data' });
+    expect(screen.queryByRole('note', { name: 'Scheduled backups' })).toBeNull();
+  });
+
   it('says when an erasure’s record could not be copied beside the backups (QA11 D1)', async () => {
     const node = nodeWithBackups('unlocked');
     node.handle('backup.status', () => ({
