@@ -3,7 +3,7 @@ import type { InstanceOverview } from '../features/imaging/viewer/decode/decode-
 import type { ImageInfo } from '../features/imaging/viewer/decode/dicom-image';
 import { DecodeClient } from '../features/imaging/viewer/decode-client';
 import type { DecodedFrame, StoredPixels } from '../features/imaging/viewer/pixels/pixel-module';
-import { frameToRgba } from '../features/imaging/viewer/render-frame';
+import { frameImage, frameToRgba } from '../features/imaging/viewer/render-frame';
 import { INITIAL_VIEW } from '../features/imaging/viewer/viewport-state';
 
 /**
@@ -81,7 +81,8 @@ export function reducedFrame(frame: DecodedFrame, size: number): DecodedFrame {
 export function thumbnailPixels(image: ImageInfo, frame: DecodedFrame, size = THUMBNAIL_SIZE): { width: number; height: number; rgba: Uint8ClampedArray } {
   const small = reducedFrame(frame, size);
   const rgba = new Uint8ClampedArray(small.columns * small.rows * 4);
-  frameToRgba(image, small, INITIAL_VIEW, rgba);
+  // The reduced frame is a new object: present it as the full frame is (an enhanced image's frame has its own rescale and window).
+  frameToRgba(frameImage(image, frame), small, INITIAL_VIEW, rgba);
   return { width: small.columns, height: small.rows, rgba };
 }
 

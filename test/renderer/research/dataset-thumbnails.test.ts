@@ -88,6 +88,15 @@ describe('a DICOM file’s thumbnail, through the viewer’s pipeline', () => {
     expect([wide.columns, wide.rows]).toEqual([128, 32]);
   });
 
+  it('presents an enhanced image’s frame with its own rescale and window (Per-frame Functional Groups, QA s32 D2)', async () => {
+    const elements = imageElements({ sopInstanceUid: '2.25.4', sopClassUid: '1.2.840.10008.5.1.4.1.1.2.1', rows: 2, columns: 2, pixelData: Buffer.alloc(8) });
+    const { image } = await parseInstance(new Uint8Array(part10(elements, TS.explicitLittle)));
+    // Stored HU + 1024; the mean of the four is 1069, 45 HU: in W 80 / L 40 (LINEAR) that is 145.
+    const values = { modality: { slope: 1, intercept: -1024, lut: null }, voi: { windows: [{ center: 40, width: 80, label: 'BRAIN' }], func: 'LINEAR' as const, luts: [] } };
+    const frame: DecodedFrame = { kind: 'gray', rows: 2, columns: 2, pixels: Uint16Array.from([24, 2024, 1064, 1164]), min: 24, max: 2024, values };
+    expect(thumbnailPixels(image!, frame, 1).rgba[0]).toBe(145);
+  });
+
   it('reduces by the mean of the pixels each covers, keeping the frame’s range (so the presentation is the full frame’s)', () => {
     const frame: DecodedFrame = { kind: 'gray', rows: 2, columns: 4, pixels: Int16Array.from([0, 2, 10, 10, 4, 6, 20, 0]), min: -5, max: 30 };
     expect(reducedFrame(frame, 2)).toEqual({ kind: 'gray', rows: 1, columns: 2, pixels: Int16Array.from([3, 10]), min: -5, max: 30 });

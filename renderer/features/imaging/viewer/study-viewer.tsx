@@ -9,7 +9,7 @@ import { transferSyntaxName } from './decode/transfer-syntax';
 import { sharedDecodeClient, type DecodeClient } from './decode-client';
 import { ImageLoader } from './image-loader';
 import type { DecodedFrame } from './pixels/pixel-module';
-import { defaultWindow } from './render-frame';
+import { defaultWindow, frameImage } from './render-frame';
 import { DocumentOffer, ReportView } from './report-view';
 import { SeriesStrip } from './series-strip';
 import { VIEWER_KEYSHORTCUTS, viewerShortcut } from './shortcuts';
@@ -228,6 +228,9 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   };
 
   const image = shown?.overview.image ?? null;
+  // The shown frame's spacing: an enhanced image's frame may have its own (Per-frame Functional Groups).
+  const shownFrame = shown?.frame ?? null;
+  const spacing = image === null ? null : shownFrame !== null ? frameImage(image, shownFrame).pixelSpacing : image.pixelSpacing;
   const shownPosition = shown?.position ?? 0;
   const measurements = shown === null ? NONE : (lengths.get(shown.position) ?? NONE);
   const onMeasure = useCallback(
@@ -247,7 +250,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const loadTags = useCallback(() => (tagsOf === null ? Promise.resolve([]) : loader.overview(tagsOf).then(() => client.tags(tagsOf))), [loader, client, tagsOf]);
   const grayscale = shown?.frame?.kind === 'gray';
   // Image pixels to screen pixels: 100% is 1:1, not fitted to the window (QA D4; viewport-state.ts).
-  const zoomPercent = image === null ? null : screenZoomPercent(screen.width, screen.height, image.pixel.columns, image.pixel.rows, image.pixelSpacing, view.zoom);
+  const zoomPercent = image === null ? null : screenZoomPercent(screen.width, screen.height, image.pixel.columns, image.pixel.rows, spacing, view.zoom);
   // A report, a document or an instance of neither has no pixels: the image tools would do nothing.
   const noImage = image === null ? 'No image is shown: these tools work on images.' : undefined;
 
@@ -314,7 +317,7 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                     {zoomPercent !== null && <span data-testid="viewer-zoom">Zoom {zoomPercent}%</span>}
                     {measurements.map((measurement, index) => (
                       <span key={index} data-testid="viewer-length">
-                        Length {measurementLabel(measurement, image.pixelSpacing)}
+                        Length {measurementLabel(measurement, spacing)}
                       </span>
                     ))}
                     <span>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type PointerEvent, type WheelEvent } from 'react';
 import type { ImageInfo } from './decode/dicom-image';
 import type { DecodedFrame } from './pixels/pixel-module';
-import { defaultWindow, frameToRgba } from './render-frame';
+import { defaultWindow, frameImage, frameToRgba } from './render-frame';
 import { WheelStepper, wheelPixels, wheelZoomFactor } from './wheel';
 import { VIEWER_KEYSHORTCUTS } from './shortcuts';
 import { canvasToImage, dragWindow, imageToCanvas, lengthMm, placement, zoomAbout, type Measurement, type MeasurementStep, type ViewState, type ViewWindow } from './viewport-state';
@@ -49,6 +49,8 @@ export function ViewerCanvas(props: {
   readonly onScreenSize?: (size: { readonly width: number; readonly height: number }) => void;
 }) {
   const { image, frame, view, onView, tool, measurements, onMeasure, onStep, position, label, onScreenSize } = props;
+  // An enhanced image's frame may have its own spacing (Per-frame Functional Groups).
+  const spacing = frame === null ? image.pixelSpacing : frameImage(image, frame).pixelSpacing;
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const offscreenRef = useRef<HTMLCanvasElement | null>(null);
   const drawnRef = useRef<{ frame: DecodedFrame; view: ViewState } | null>(null);
@@ -95,7 +97,7 @@ export function ViewerCanvas(props: {
       offContext.putImageData(data, 0, 0);
     }
     drawnRef.current = { frame, view };
-    const place = placement(canvas.width, canvas.height, frame.columns, frame.rows, image.pixelSpacing, view);
+    const place = placement(canvas.width, canvas.height, frame.columns, frame.rows, spacing, view);
     context.imageSmoothingEnabled = place.scaleX < 4;
     context.drawImage(offscreenRef.current!, place.left, place.top, frame.columns * place.scaleX, frame.rows * place.scaleY);
     const ratio = window.devicePixelRatio || 1;
@@ -111,12 +113,12 @@ export function ViewerCanvas(props: {
       context.lineTo(b.x, b.y);
       context.stroke();
       for (const end of [a, b]) context.fillRect(end.x - 3 * ratio, end.y - 3 * ratio, 6 * ratio, 6 * ratio);
-      context.fillText(measurementLabel(measurement, image.pixelSpacing), b.x + 8 * ratio, b.y - 8 * ratio);
+      context.fillText(measurementLabel(measurement, spacing), b.x + 8 * ratio, b.y - 8 * ratio);
     }
     performance.measure('hdms-viewer:draw', { start: started });
     canvas.dataset['shown'] = String(position);
     canvas.dataset['renders'] = String(Number(canvas.dataset['renders'] ?? '0') + 1);
-  }, [image, frame, view, size, measurements, position]);
+  }, [image, frame, spacing, view, size, measurements, position]);
 
   const pointAt = (event: PointerEvent<HTMLCanvasElement>) => {
     const canvas = canvasRef.current!;
@@ -134,7 +136,7 @@ export function ViewerCanvas(props: {
     const { x, y } = pointAt(event);
     dragRef.current = { tool: chosen, x, y, view, window: currentWindow() };
     if (chosen === 'length') {
-      const place = placement(size.width, size.height, frame.columns, frame.rows, image.pixelSpacing, view);
+      const place = placement(size.width, size.height, frame.columns, frame.rows, spacing, view);
       const at = canvasToImage(place, x, y);
       onMeasure({ kind: 'start', measurement: { a: at, b: at } });
     }
@@ -161,7 +163,7 @@ export function ViewerCanvas(props: {
       case 'length': {
         const newest = measurements.at(-1);
         if (newest === undefined) return;
-        const place = placement(size.width, size.height, frame.columns, frame.rows, image.pixelSpacing, view);
+        const place = placement(size.width, size.height, frame.columns, frame.rows, spacing, view);
         onMeasure({ kind: 'move', measurement: { a: newest.a, b: canvasToImage(place, x, y) } });
         return;
       }

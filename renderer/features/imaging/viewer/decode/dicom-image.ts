@@ -5,7 +5,7 @@ import { namesDeflatedSyntax, part10MetaEnd, withInflatedDataSet } from '../../.
 import { BARE_DATASET_SYNTAXES, PIXEL_DATA } from '../../../../../shared/dicom/dicom-elements';
 import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../../../../shared/dicom/transfer-syntax-uids';
 import { lutFromDescriptor } from '../pixels/lut-data';
-import type { LutData, ModalityTransform, PaletteData, PixelModule, VoiFunction, VoiTransform, WindowSetting } from '../pixels/pixel-module';
+import type { FrameValues, LutData, ModalityTransform, PaletteData, PixelModule, VoiFunction, VoiTransform, WindowSetting } from '../pixels/pixel-module';
 import { TRANSFER_SYNTAXES, type PixelEncoding } from './transfer-syntax';
 
 /** What the viewer reads from one instance: its image (when it has pixel data), its kind, and the data set for the tag browser. */
@@ -165,6 +165,72 @@ function readLut(dataSet: DataSet, descriptorTag: string, dataTag: string, first
   return lutFromDescriptor(descriptor, data, firstMappedSigned);
 }
 
+/** Two positive numbers of a multi-valued DS (a spacing), or null. */
+function pairOf(dataSet: DataSet, tag: string): readonly [number, number] | null {
+  const values = numbers(dataSet, tag);
+  return values.length >= 2 && values[0]! > 0 && values[1]! > 0 ? [values[0]!, values[1]!] : null;
+}
+
+/** Rescale Slope and Intercept, or a Modality LUT Sequence (PS3.3 C.11.1), when the data set holds any. */
+function modalityOf(dataSet: DataSet, signed: boolean): ModalityTransform | null {
+  const lutItem = dataSet.elements['x00283000']?.items?.[0]?.dataSet;
+  const slope = dataSet.floatString('x00281053');
+  const intercept = dataSet.floatString('x00281052');
+  const lut = lutItem === undefined ? null : readLut(lutItem, 'x00283002', 'x00283006', signed);
+  if (lut === null && slope === undefined && intercept === undefined) return null;
+  return { slope: slope !== undefined && Number.isFinite(slope) ? slope : 1, intercept: intercept !== undefined && Number.isFinite(intercept) ? intercept : 0, lut };
+}
+
+/** Window Centers and Widths with their explanations and function, and VOI LUTs (PS3.3 C.11.2), when the data set holds any. */
+function voiOf(dataSet: DataSet): VoiTransform | null {
+  const centers = numbers(dataSet, 'x00281050');
+  const widths = numbers(dataSet, 'x00281051');
+  const explanations = dataSet.string('x00281055')?.split('\\') ?? [];
+  const windows: WindowSetting[] = [];
+  centers.forEach((center, i) => {
+    const width = widths[i] ?? widths[0];
+    if (width !== undefined && width > 0) windows.push({ center, width, label: (explanations[i] ?? '').trim() || `Window ${i + 1}` });
+  });
+  const funcText = (dataSet.string('x00281056') ?? 'LINEAR').trim().toUpperCase();
+  const func: VoiFunction = funcText === 'LINEAR_EXACT' || funcText === 'SIGMOID' ? funcText : 'LINEAR';
+  const luts = (dataSet.elements['x00283010']?.items ?? [])
+    .map((item) => (item.dataSet === undefined ? null : readLut(item.dataSet, 'x00283002', 'x00283006', false)))
+    .filter((lut): lut is LutData => lut !== null);
+  // The function alone still says how a window the user chooses is applied.
+  return windows.length > 0 || luts.length > 0 || dataSet.elements['x00281056'] !== undefined ? { windows, func, luts } : null;
+}
+
+/** Shared Functional Groups Sequence and Per-frame Functional Groups Sequence (PS3.3 C.7.6.16). */
+const SHARED_FUNCTIONAL_GROUPS = 'x52009229';
+const PER_FRAME_FUNCTIONAL_GROUPS = 'x52009230';
+
+/**
+ * What one functional group item holds of the viewer's concern (PS3.3 C.7.6.16.2): Pixel Measures
+ * (0028,9110) Pixel Spacing, Pixel Value Transformation (0028,9145) Rescale Slope and Intercept,
+ * Frame VOI LUT (0028,9132) windows or VOI LUTs. Undefined when it holds none of these.
+ */
+export function functionalGroupValues(group: DataSet | undefined, signed: boolean): FrameValues | undefined {
+  if (group === undefined) return undefined;
+  const itemOf = (tag: string) => group.elements[tag]?.items?.[0]?.dataSet;
+  const measures = itemOf('x00289110');
+  const transformation = itemOf('x00289145');
+  const voiItem = itemOf('x00289132');
+  const pixelSpacing = measures === undefined ? null : pairOf(measures, 'x00280030');
+  const modality = transformation === undefined ? null : modalityOf(transformation, signed);
+  const voi = voiItem === undefined ? null : voiOf(voiItem);
+  if (pixelSpacing === null && modality === null && voi === null) return undefined;
+  return { ...(modality !== null && { modality }), ...(voi !== null && { voi }), ...(pixelSpacing !== null && { pixelSpacing }) };
+}
+
+/**
+ * A frame's own values from the Per-frame Functional Groups Sequence (5200,9230), item `frame`:
+ * read when the frame is decoded, from the data set already parsed (the sequence precedes Pixel
+ * Data), so no per-frame table is built for thousands of frames.
+ */
+export function frameGroupValues(dataSet: DataSet, image: ImageInfo, frame: number): FrameValues | undefined {
+  return functionalGroupValues(dataSet.elements[PER_FRAME_FUNCTIONAL_GROUPS]?.items?.[frame]?.dataSet, image.pixel.pixelRepresentation === 1);
+}
+
 function readImageInfo(dataSet: DataSet, transferSyntaxUid: string): ImageInfo | null {
   const pixelData = dataSet.elements[PIXEL_DATA];
   const rows = dataSet.uint16('x00280010');
@@ -186,27 +252,11 @@ function readImageInfo(dataSet: DataSet, transferSyntaxUid: string): ImageInfo |
     planarConfiguration: dataSet.uint16('x00280006') ?? 0,
   };
   const signed = pixelRepresentation === 1;
-
-  const modalityItem = dataSet.elements['x00283000']?.items?.[0]?.dataSet;
-  const modality: ModalityTransform = {
-    slope: dataSet.floatString('x00281053') ?? 1,
-    intercept: dataSet.floatString('x00281052') ?? 0,
-    lut: modalityItem === undefined ? null : readLut(modalityItem, 'x00283002', 'x00283006', signed),
-  };
-
-  const centers = numbers(dataSet, 'x00281050');
-  const widths = numbers(dataSet, 'x00281051');
-  const explanations = dataSet.string('x00281055')?.split('\\') ?? [];
-  const windows: WindowSetting[] = [];
-  centers.forEach((center, i) => {
-    const width = widths[i] ?? widths[0];
-    if (width !== undefined && width > 0) windows.push({ center, width, label: (explanations[i] ?? '').trim() || `Window ${i + 1}` });
-  });
-  const funcText = (dataSet.string('x00281056') ?? 'LINEAR').trim().toUpperCase();
-  const func: VoiFunction = funcText === 'LINEAR_EXACT' || funcText === 'SIGMOID' ? funcText : 'LINEAR';
-  const voiLuts = (dataSet.elements['x00283010']?.items ?? [])
-    .map((item) => (item.dataSet === undefined ? null : readLut(item.dataSet, 'x00283002', 'x00283006', false)))
-    .filter((lut): lut is LutData => lut !== null);
+  // An enhanced image keeps these in its Shared Functional Groups (PS3.3 C.7.6.16); a frame's
+  // Per-frame item, read as the frame is decoded (frameGroupValues), wins over both.
+  const shared = functionalGroupValues(dataSet.elements[SHARED_FUNCTIONAL_GROUPS]?.items?.[0]?.dataSet, signed);
+  const modality = shared?.modality ?? modalityOf(dataSet, signed) ?? { slope: 1, intercept: 0, lut: null };
+  const voi = shared?.voi ?? voiOf(dataSet) ?? { windows: [], func: 'LINEAR', luts: [] };
 
   let palette: PaletteData | null = null;
   if (pixel.photometric === 'PALETTE COLOR') {
@@ -217,9 +267,8 @@ function readImageInfo(dataSet: DataSet, transferSyntaxUid: string): ImageInfo |
     palette = { red, green, blue };
   }
 
-  const spacing = numbers(dataSet, 'x00280030');
-  const imagerSpacing = numbers(dataSet, 'x00181164');
-  const pixelSpacing: readonly [number, number] | null = spacing.length >= 2 ? [spacing[0]!, spacing[1]!] : imagerSpacing.length >= 2 ? [imagerSpacing[0]!, imagerSpacing[1]!] : null;
+  const spacing = shared?.pixelSpacing ?? pairOf(dataSet, 'x00280030');
+  const imagerSpacing = pairOf(dataSet, 'x00181164');
   const frameTime = dataSet.floatString('x00181063');
   const cineRate = dataSet.intString('x00180040') ?? dataSet.intString('x00082144');
 
@@ -228,10 +277,10 @@ function readImageInfo(dataSet: DataSet, transferSyntaxUid: string): ImageInfo |
     encoding: syntax.encoding,
     frames: Math.max(1, dataSet.intString('x00280008') ?? 1),
     modality,
-    voi: { windows, func, luts: voiLuts },
+    voi,
     palette,
-    pixelSpacing,
-    spacingSource: spacing.length >= 2 ? 'patient' : imagerSpacing.length >= 2 ? 'detector' : null,
+    pixelSpacing: spacing ?? imagerSpacing,
+    spacingSource: spacing !== null ? 'patient' : imagerSpacing !== null ? 'detector' : null,
     frameTimeMs: frameTime !== undefined && frameTime > 0 ? frameTime : cineRate !== undefined && cineRate > 0 ? 1000 / cineRate : null,
   };
 }

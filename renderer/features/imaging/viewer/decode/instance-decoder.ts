@@ -3,7 +3,7 @@ import type { FrameCodecs } from './codecs';
 import { openWithDataKey } from '../../../../../shared/crypto/envelope';
 import type { InstanceOverview } from './decode-protocol';
 import { decodeFrame, decodeFrameBytes } from './frame-decoder';
-import { parseInstance, type ParsedInstance } from './dicom-image';
+import { frameGroupValues, parseInstance, type ParsedInstance } from './dicom-image';
 import { openRangedInstance, type PlaintextRanges } from './ranged-instance';
 import { encapsulatedDocument, reportLines } from './structured-report';
 import { tagRows, type TagRow } from '../../../../../shared/dicom/tag-list';
@@ -78,8 +78,10 @@ export class InstanceDecoder {
 
   private async decode({ parsed, frameBytes }: Opened, frame: number): Promise<DecodedFrame> {
     if (parsed.image === null) throw new Error('This instance has no image.');
-    if (frameBytes === undefined) return decodeFrame(parsed.dataSet, parsed.image, frame, this.codecs);
-    return decodeFrameBytes(parsed.image, frame, await frameBytes(frame), this.codecs);
+    const decoded = frameBytes === undefined ? await decodeFrame(parsed.dataSet, parsed.image, frame, this.codecs) : await decodeFrameBytes(parsed.image, frame, await frameBytes(frame), this.codecs);
+    // An enhanced image's Per-frame Functional Groups item for this frame (its rescale, window, spacing).
+    const values = frameGroupValues(parsed.dataSet, parsed.image, frame);
+    return values === undefined ? decoded : { ...decoded, values };
   }
 
   tags(key: string): TagRow[] {

@@ -61,7 +61,23 @@ export interface VoiTransform {
 /** Stored pixel values of one grayscale frame, signed or not as Pixel Representation says. */
 export type StoredPixels = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
 
-/** One decoded frame: grayscale stored values, or colour already converted to interleaved 8-bit RGB. */
+/**
+ * What a functional group item of an enhanced image says (PS3.3 C.7.6.16): Pixel Measures (the
+ * spacing), Pixel Value Transformation (the rescale) and Frame VOI LUT (the windows), each only
+ * when the item holds that macro.
+ */
+export interface FrameValues {
+  readonly modality?: ModalityTransform;
+  readonly voi?: VoiTransform;
+  readonly pixelSpacing?: readonly [number, number];
+}
+
+/**
+ * One decoded frame: grayscale stored values, or colour already converted to interleaved 8-bit RGB.
+ * `values`: an enhanced image's Per-frame Functional Groups for this frame, which win over the
+ * image's (render-frame.ts frameImage); read as the frame is decoded, so nothing per frame is held
+ * for frames not shown.
+ */
 export type DecodedFrame =
-  | { readonly kind: 'gray'; readonly rows: number; readonly columns: number; readonly pixels: StoredPixels; readonly min: number; readonly max: number }
-  | { readonly kind: 'rgb'; readonly rows: number; readonly columns: number; readonly pixels: Uint8Array };
+  | { readonly kind: 'gray'; readonly rows: number; readonly columns: number; readonly pixels: StoredPixels; readonly min: number; readonly max: number; readonly values?: FrameValues }
+  | { readonly kind: 'rgb'; readonly rows: number; readonly columns: number; readonly pixels: Uint8Array; readonly values?: FrameValues };
