@@ -350,6 +350,22 @@ export function vitalsChartOptions(points: readonly VitalPoint[], present: reado
   };
 }
 
+/** "2026-11-24 08:00 (UTC+01:00)" as its time and its zone, each kept whole. */
+function timeParts(text: string): string[] {
+  const zone = text.indexOf(' (');
+  return zone < 0 ? [text] : [text.slice(0, zone), text.slice(zone + 1)];
+}
+
+/** Parts a cell may wrap between but never inside. */
+function WholeParts({ parts }: { parts: readonly string[] }) {
+  return parts.map((part, i) => (
+    <span key={i}>
+      {i > 0 && ' '}
+      <span className="nowrap">{part}</span>
+    </span>
+  ));
+}
+
 /** One panel: its series on one time axis (uPlot, as the results trend chart; drag across it to zoom) over the reference bands, and the values as a table with their flags. */
 function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly ReadingKind[]; points: readonly VitalPoint[] }) {
   const host = useRef<HTMLDivElement>(null);
@@ -399,13 +415,17 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
           {listed.map((p) => (
             // A critical result (HH, LL, AA) is marked as the Results panel marks it: a tinted row, the value in bold, a filled badge.
             <tr key={p.key} className={p.labFlags?.some((flag) => flag.critical) === true ? 'record-table__row--critical' : undefined}>
-              <td className="nowrap">{recordDateTime(p.time)}</td>
+              {/* Wraps only between whole parts (the time, its zone; the value, what was reported), never inside one (QA s32 #2). */}
+              <td>
+                <WholeParts parts={timeParts(recordDateTime(p.time))} />
+              </td>
               <td>{KIND_LABEL[p.kind] ?? p.kind}</td>
-              <td className="nowrap">
-                <span className="record-table__value">
+              <td>
+                <span className="record-table__value nowrap">
                   {p.text ?? p.value} {unitLabel(p.unit)}
                 </span>
-                {reportedAsText(p.reported)}
+                {p.reported !== undefined && ' '}
+                {p.reported !== undefined && <span className="nowrap">{reportedAsText(p.reported).trim()}</span>}
                 {p.labFlags !== undefined && p.labFlags.length > 0 && ' '}
                 {p.labFlags !== undefined && <FlagMarks flags={p.labFlags} />}
               </td>
@@ -413,7 +433,15 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
                 {p.source === 'hl7' ? '' : `${Math.round(p.quality * 100)}%${p.flags.length > 0 ? ` (${p.flags.join(', ')})` : ''}`}
               </td>
               <td>{p.source === 'device' ? 'Device' : p.lab === true ? 'HL7 lab result' : 'HL7 result'}</td>
-              <td>{referenceText(p)}</td>
+              <td>
+                {referenceParts(p).map((part, i) => (
+                  <span key={i}>
+                    {i > 0 && '; '}
+                    {/* A range is never broken inside ("70–" / "140"): each part keeps to one line. */}
+                    <span className="nowrap">{part}</span>
+                  </span>
+                ))}
+              </td>
             </tr>
           ))}
         </tbody>
