@@ -111,7 +111,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
   };
 
   return (
-    <section className="panel access-report" aria-labelledby={headingId}>
+    <section className={mayExport ? 'panel access-report' : 'panel access-report access-report--screen-only'} aria-labelledby={headingId}>
       <p className="no-print">
         <a href={hrefForPath('ledger')}>Back to the ledger</a>
       </p>
@@ -167,10 +167,13 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
               Export CSV
             </button>
           )}
-          {/* The print dialog also saves a PDF; the printed page is the report alone, with full digests (data-full, ledger.css). */}
-          <button type="button" className="button" disabled={shown.phase !== 'ready'} onClick={() => window.print()}>
-            Print or save as PDF
-          </button>
+          {/* The print dialog also saves a PDF; the printed page is the report alone, with full digests (data-full, ledger.css).
+              A PDF takes the report out as a CSV does: the same roles (QA s32). */}
+          {mayExport && (
+            <button type="button" className="button" disabled={shown.phase !== 'ready'} onClick={() => window.print()}>
+              Print or save as PDF
+            </button>
+          )}
           {exportCsv.busy && (
             <p role="status" className="form-actions__reason">
               Writing the report…

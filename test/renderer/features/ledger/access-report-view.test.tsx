@@ -54,7 +54,7 @@ describe('Ledger › Access report', () => {
     expect(ledger.callsTo('exportAccessReport')).toEqual([[query]]);
   });
 
-  it('offers no Export CSV to a researcher, and says who exports (tester finding 2); the report still shows and prints', async () => {
+  it('offers no Export CSV and no Print or save as PDF to a researcher, and says who exports (tester finding 2, QA s32); the report still shows', async () => {
     const ledger = createFakeLedger({ report: REPORT });
     const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Rita Researcher', role: 'researcher', passphrase: 'a long enough passphrase' }] });
     renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/ledger/access', vault, ledger);
@@ -62,7 +62,11 @@ describe('Ledger › Access report', () => {
     const form = screen.getByRole('form', { name: 'Which accesses' });
     expect(within(form).queryByRole('button', { name: 'Export CSV' })).toBeNull();
     expect(within(form).getByText('Your role (researcher) does not export access reports: an administrator, a clinician or an auditor does.')).toBeTruthy();
-    expect(within(form).getByRole('button', { name: 'Print or save as PDF' })).toBeTruthy();
+    // Printing or saving as PDF takes the report out as surely as a CSV: the same roles, the same sentence (QA s32).
+    expect(within(form).queryByRole('button', { name: 'Print or save as PDF' })).toBeNull();
+    expect(within(form).getAllByText(/does not export access reports/)).toHaveLength(1);
+    // Ctrl+P prints no rows either: the section is marked screen-only (ledger.css hides it in print).
+    expect(screen.getByRole('table', { name: 'Access report' }).closest('.access-report')?.classList.contains('access-report--screen-only')).toBe(true);
     expect(ledger.callsTo('exportAccessReport')).toEqual([]);
   });
 
