@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FocusEvent, type FormEvent } from 'react';
 import type { BackupListing } from '../../../shared/ipc/vault-contract';
 import { useApi } from '../../app/api-context';
 import { useAppInfo } from '../../app/app-info-context';
@@ -122,6 +122,17 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
     return field === 'path' && problems.path !== null && path.trim() !== '' ? problems.path : shown(field, problems[field]);
   };
 
+  // A field left for Back, or for anything outside the form, shows no problem: the line it would
+  // add moves Back under the pointer between press and release, and the click is lost (QA s32 #5).
+  // Leaving for another field of the form (or for nothing focusable) shows it as before.
+  const leave =
+    (field: RestoreField) =>
+    (event: FocusEvent<HTMLInputElement>): void => {
+      const to = event.relatedTarget;
+      if (to instanceof Element && (to.hasAttribute('data-back') || !(event.currentTarget.form?.contains(to) ?? false))) return;
+      visit(field);
+    };
+
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     if (problem !== null || restore.busy) return;
@@ -180,7 +191,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
         spellCheck={false}
         hint="The full path of the .hdmsbak file, as Export backup or the schedule wrote it."
         problem={problemOf('path')}
-        onBlur={() => visit('path')}
+        onBlur={leave('path')}
       />
       {info.host === 'electron' && (
         <div className="form-actions">
@@ -212,10 +223,10 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
         autoComplete="username"
         hint={kind === 'passphrase' ? 'The operator whose passphrase you enter.' : 'Optional with the recovery key.'}
         problem={problemOf('operatorName')}
-        onBlur={() => visit('operatorName')}
+        onBlur={leave('operatorName')}
       />
       {kind === 'passphrase' ? (
-        <SecretField label="Passphrase" value={secret} onValue={edit(setSecret)} autoComplete="current-password" problem={problemOf('secret')} onBlur={() => visit('secret')} />
+        <SecretField label="Passphrase" value={secret} onValue={edit(setSecret)} autoComplete="current-password" problem={problemOf('secret')} onBlur={leave('secret')} />
       ) : (
         <TextField
           label="Recovery key"
@@ -225,7 +236,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
           spellCheck={false}
           className="field--mono"
           problem={problemOf('secret')}
-          onBlur={() => visit('secret')}
+          onBlur={leave('secret')}
         />
       )}
       {registerAsked && (
@@ -268,7 +279,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
         </section>
       )}
       <SubmitRow label="Restore" problem={problem} busy={restore.busy} busyText="Restoring the backup…">
-        <button type="button" className="button" onClick={onBack}>
+        <button type="button" className="button" data-back onClick={onBack}>
           Back
         </button>
       </SubmitRow>

@@ -157,6 +157,27 @@ describe('Restore from a backup', () => {
     expect(await screen.findByRole('region', { name: 'Create the vault' })).toBeTruthy();
   });
 
+  it('"Back" works at the first click from an empty field: leaving the field for Back shows no problem that would move the button mid-click (QA s32 #5)', async () => {
+    const { section } = await openSetup();
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    const passphrase = within(restore).getByLabelText('Passphrase');
+    const back = within(restore).getByRole('button', { name: 'Back' });
+    passphrase.focus();
+    // Pressing the mouse on Back blurs the field first, towards Back.
+    fireEvent.blur(passphrase, { relatedTarget: back });
+    expect(problemAt('Passphrase', restore)).toBeNull();
+    expect(within(restore).queryByText('Passphrase: must not be empty.')).toBeNull();
+    // Leaving the form for the rest of the page says nothing either.
+    fireEvent.blur(within(restore).getByLabelText('Operator name'), { relatedTarget: screen.getByRole('button', { name: 'Explore the app' }) });
+    expect(problemAt('Operator name', restore)).toBeNull();
+    // Leaving for another field of the form still says what the field needs.
+    fireEvent.blur(passphrase, { relatedTarget: within(restore).getByLabelText('Backup file') });
+    expect(problemAt('Passphrase', restore)).toBe('Passphrase: must not be empty.');
+    fireEvent.click(back);
+    expect(await screen.findByRole('region', { name: 'Create the vault' })).toBeTruthy();
+  });
+
   it('restores with the recovery key and opens the app', async () => {
     const { vault, section } = await openSetup();
     fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
