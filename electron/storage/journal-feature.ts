@@ -2,6 +2,8 @@ import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import { Refusal } from '../errors/refusal';
 import { ERASURE_KIND } from '../vault/vault-feature';
+import { AccessRefusal } from '../auth/operator-sessions';
+import { ADMIN_MIND_EVENT_KINDS } from '../../shared/journal/journal-kinds';
 
 /** A journal call that refers to something this vault does not hold. */
 export class JournalRefusal extends Refusal {}
@@ -21,6 +23,10 @@ export function journalFeature({ vault, sessions }: BodyServices) {
         };
       },
       'journal.append': async ({ kind, operator, objects, meta }, context) => {
+        // A workstation setting every operator lives with (the auto-lock) is the administrator's (tester's defect 1).
+        if (ADMIN_MIND_EVENT_KINDS.has(kind) && sessions.get(context.connectionId)?.role !== 'admin') {
+          throw new AccessRefusal('E_FORBIDDEN', 'Only an administrator changes this setting.');
+        }
         const open = await vault.require();
         for (const id of objects) {
           if (!(await open.storage.objects.has(id))) throw new JournalRefusal('E_BAD_REQUEST', 'objects: a referenced object does not exist in this vault.');

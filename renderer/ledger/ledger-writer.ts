@@ -5,7 +5,7 @@ import { bytes32Of, EntryHasher, GENESIS_PREV_HASH, parseEntry, ZERO_HASH, type 
 import { signEntry, type EntrySigner } from '../../shared/ledger/ledger-sign';
 import { merkleRoot, objectIdLeaf } from '../../shared/ledger/merkle';
 import { JOURNAL_READ_PART, readLimitAfter } from '../vault/views/journal-reads';
-import { AccessMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema, QuarantineAccessMetaSchema } from '../../shared/journal/mind-meta';
+import { AccessMetaSchema, AutoLockSettingMetaSchema, AutoUnlockSettingMetaSchema, ErasureMetaSchema, OperatorChangedMetaSchema, QuarantineAccessMetaSchema } from '../../shared/journal/mind-meta';
 import { ExportAuditMetaSchema, SessionAuditMetaSchema, SettingsAuditMetaSchema } from '../../shared/journal/audit-meta';
 import { IntakeMetaSchema, QuarantineResolutionMetaSchema } from '../../shared/journal/intake-meta';
 import { AUDIT_KINDS, BACKUP_KINDS, isMindEventKind, MIND_KINDS, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
@@ -65,6 +65,12 @@ function filedCount(meta: unknown): number {
     const { ack, quarantined, duplicate } = result as Record<string, unknown>;
     return ack === 'AA' && quarantined !== true && duplicate !== true;
   }).length;
+}
+
+/** Auto-lock minutes as the ledger shows them: "never", "1 minute", "15 minutes". */
+function autoLockWords(minutes: number): string {
+  if (minutes === 0) return 'never';
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
 }
 
 export interface LedgerWriterDeps {
@@ -411,6 +417,8 @@ export class LedgerWriter {
           return { subject: ZERO_HASH, details: { setting, value: words, changes, role, workstation, at }, operatorId };
         }
         const setting = record.kind.slice('settings.'.length);
+        const autoLock = AutoLockSettingMetaSchema.safeParse(value);
+        if (autoLock.success) return { subject: ZERO_HASH, details: { setting, value: `${autoLockWords(autoLock.data.before)} → ${autoLockWords(autoLock.data.minutes)}`, minutes: autoLock.data.minutes, before: autoLock.data.before } };
         const autoUnlock = AutoUnlockSettingMetaSchema.safeParse(value);
         if (autoUnlock.success) return { subject: ZERO_HASH, details: { setting, value: autoUnlock.data.enabled ? 'on' : 'off' } };
         const institution = InstitutionMetaSchema.safeParse(value);

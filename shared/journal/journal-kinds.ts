@@ -122,6 +122,8 @@ export const MIND_KINDS = {
   autoUnlock: 'vault.autoUnlock',
   /** "Unlock automatically on this computer" was switched on or off. */
   autoUnlockSetting: 'settings.autoUnlock',
+  /** An administrator set the workstation's "Lock automatically after" (mind-meta.ts AutoLockSettingMetaSchema): a SETTINGS_CHANGE entry. */
+  autoLockSetting: 'settings.autoLock',
   /** The ledger's exports (an EXPORT entry each). */
   ledgerExported: 'export.ledger',
   nodeInfoExported: 'export.nodeInfo',
@@ -184,3 +186,9 @@ export const MIND_EVENT_KIND = /^(view|vault|operator|settings|consent|erasure|e
 export function isMindEventKind(kind: string): boolean {
   return MIND_EVENT_KIND.test(kind);
 }
+
+/**
+ * Mind events only an administrator's session may append (the body refuses anyone else's
+ * journal.append of them): settings that apply to every operator of the workstation.
+ */
+export const ADMIN_MIND_EVENT_KINDS: ReadonlySet<string> = new Set([MIND_KINDS.autoLockSetting]);

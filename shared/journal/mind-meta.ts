@@ -56,6 +56,21 @@ export const AutoUnlockSettingMetaSchema = z.strictObject({
 });
 export type AutoUnlockSettingMeta = z.infer<typeof AutoUnlockSettingMetaSchema>;
 
+/** Auto-lock minutes: 0 is never, at most a day (renderer/vault/session/auto-lock.ts). */
+export const AUTO_LOCK_MAX_MINUTES = 24 * 60;
+const autoLockMinutes = z.number().int().min(0).max(AUTO_LOCK_MAX_MINUTES);
+
+/**
+ * `settings.autoLock`: an administrator set the workstation's "Lock automatically after" (minutes,
+ * 0 = never), from `before`. Only an administrator's session may append it (the body refuses others).
+ */
+export const AutoLockSettingMetaSchema = z.strictObject({
+  v: z.literal(1),
+  minutes: autoLockMinutes,
+  before: autoLockMinutes,
+});
+export type AutoLockSettingMeta = z.infer<typeof AutoLockSettingMetaSchema>;
+
 /** `erasure.patient`: only the patient's view pseudonym and counts; nothing that names the patient. */
 export const ErasureMetaSchema = z.strictObject({
   v: z.literal(1),

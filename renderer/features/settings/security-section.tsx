@@ -8,6 +8,7 @@ import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import { useCurrentOperator, useVault } from '../../vault/vault-context';
 import { VaultError } from '../../vault/vault-service';
 import { AUTO_UNLOCK_TRADE_OFF, AutoUnlockCheckbox, useAutoUnlockAvailable } from '../first-run/auto-unlock-checkbox';
+import { mayChangeAutoLock } from '../../vault/session/auto-lock';
 import { NewPassphraseFields } from '../passphrase/new-passphrase-fields';
 import { newPassphraseProblems } from '../passphrase/passphrase-policy';
 
@@ -42,7 +43,29 @@ export function SecuritySection({ restricted = false }: { restricted?: boolean }
   );
 }
 
+/** What the auto-lock applies to, under the setting (administrators) or the value (everyone else). */
+const AUTO_LOCK_SCOPE = 'Minutes without keyboard or mouse use in HDMS Node, set by an administrator for every operator of this workstation.';
+
+/**
+ * The workstation's auto-lock: administrators choose it (journaled as a settings change); everyone
+ * else sees the value they work under, and Lock when they leave sooner (tester's defect 1).
+ */
 function AutoLockSetting() {
+  const operator = useCurrentOperator();
+  const vault = useVault();
+  if (operator === null || !mayChangeAutoLock(operator.role)) {
+    const minutes = vault.autoLockMinutes();
+    return (
+      <div className="settings-block">
+        <p>{`Lock automatically after: ${minutes === 0 ? 'never' : minutesLabel(minutes)}`}</p>
+        <p className="field__hint">{AUTO_LOCK_SCOPE} Use Lock when you leave the workstation.</p>
+      </div>
+    );
+  }
+  return <AutoLockChoice />;
+}
+
+function AutoLockChoice() {
   const vault = useVault();
   const selectId = useId();
   const hintId = useId();
@@ -83,7 +106,7 @@ function AutoLockSetting() {
           ))}
         </select>
         <p id={hintId} className="field__hint">
-          Minutes without keyboard or mouse use in HDMS Node. A locked vault keeps receiving and sealing intake.
+          {AUTO_LOCK_SCOPE} A locked vault keeps receiving and sealing intake.
         </p>
       </div>
       <p role="status" className="saved-note">

@@ -1,9 +1,20 @@
 import { VaultError } from '../vault-service';
 import type { VaultDb } from '../views/vault-db';
 import { IdleLock, type IdleClock } from './idle-lock';
+import type { OperatorRoleName } from '../../../shared/ipc/vault-contract';
+import { AUTO_LOCK_MAX_MINUTES, type AutoLockSettingMeta } from '../../../shared/journal/mind-meta';
 
 export const DEFAULT_AUTO_LOCK_MINUTES = 15;
 const AUTO_LOCK_KEY = 'autoLockMinutes';
+
+/**
+ * Who may set the auto-lock. It is the workstation's policy, not a personal preference: one value
+ * per vault and browser profile that every operator's session on it runs under, so only an
+ * administrator sets it (tester's defect 1: a clinician's "Never" switched it off for everyone).
+ */
+export function mayChangeAutoLock(role: OperatorRoleName): boolean {
+  return role === 'admin';
+}
 
 /**
  * Auto-lock after idle minutes. The minutes are stored in the views' `meta` table of the vault
@@ -11,6 +22,10 @@ const AUTO_LOCK_KEY = 'autoLockMinutes';
  * their own). The value survives "Rebuild index" (carried over by carryOver()) but not the loss of
  * the browser profile, where it falls back to 15 minutes. The body's prefs would be the other
  * home, but the contract has no field for it, and the setting is read only after unlock anyway.
+ *
+ * Only an administrator changes it (mayChangeAutoLock), and each change is journaled first as
+ * `settings.autoLock` (minutes and the value before; a SETTINGS_CHANGE ledger entry under the
+ * administrator); the body refuses that record from any other role's session.
  */
 export class AutoLock {
   private minutesNow = DEFAULT_AUTO_LOCK_MINUTES;
@@ -38,8 +53,18 @@ export class AutoLock {
     this.minutesNow = DEFAULT_AUTO_LOCK_MINUTES;
   }
 
-  async set(db: VaultDb, minutes: number): Promise<void> {
-    if (!Number.isFinite(minutes) || minutes < 0 || minutes > 24 * 60) throw new VaultError('E_NOT_ALLOWED', 'Auto-lock is 0 (never) to 1440 minutes.');
+  /**
+   * An administrator's change: refused for any other role; journaled (`journal`, before the value
+   * is stored, so no change goes unrecorded); a value equal to the current one changes nothing.
+   */
+  async set(db: VaultDb, minutes: number, role: OperatorRoleName, journal: (meta: AutoLockSettingMeta) => Promise<unknown>): Promise<void> {
+    if (!Number.isInteger(minutes) || minutes < 0 || minutes > AUTO_LOCK_MAX_MINUTES) throw new VaultError('E_NOT_ALLOWED', `Auto-lock is 0 (never) to ${AUTO_LOCK_MAX_MINUTES} whole minutes.`);
+    if (!mayChangeAutoLock(role)) {
+      throw new VaultError('E_NOT_ALLOWED', 'Only an administrator sets the auto-lock: it applies to every operator of this workstation.');
+    }
+    const before = await loadMinutes(db);
+    if (before === minutes) return;
+    await journal({ v: 1, minutes, before });
     await db.meta.put({ key: AUTO_LOCK_KEY, value: minutes });
     this.minutesNow = minutes;
     this.idle.setMinutes(minutes);

@@ -23,7 +23,8 @@ import { checkNewPassphrase } from './keyring/passphrase-rules';
 import { findOperator, type KeyringStore } from './keyring-store';
 import type { SessionLifecycle } from './session-lifecycle';
 import { discard, proveSession, readDirectory, unlockThroughBody, verifiedKeyring } from './unlock-attempts';
-import { summaryOf, type SessionState } from './vault-session';
+import { appendSessionEvent, summaryOf, type SessionState } from './vault-session';
+import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
 
 /** The keys-and-session part of VaultService: create, unlock, recover, lock, passphrases, auto-lock, auto-unlock, operators. */
 export type SessionService = Pick<
@@ -241,7 +242,12 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
     async setAutoLockMinutes(minutes) {
       const s = state.require();
-      await autoLock.set(s.db, minutes);
+      // The workstation's policy: an administrator's, journaled under them (a SETTINGS_CHANGE entry).
+      await autoLock.set(s.db, minutes, s.operator.role, (meta) =>
+        appendSessionEvent(api, s, MIND_KINDS.autoLockSetting, meta).catch((error: unknown) => {
+          throw asVaultError(error);
+        }),
+      );
       state.notify();
     },
 

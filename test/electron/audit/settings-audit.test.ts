@@ -6,7 +6,7 @@ import { createPassphraseSlot } from '../../../shared/crypto/key-slots';
 import { generateOperatorSigningKey, signSessionProof } from '../../../shared/crypto/operator-signing';
 import type { Keyring, MethodName, RequestOf, ResponseOf } from '../../../shared/ipc';
 import { SettingsAuditMetaSchema, type SettingsAuditMeta } from '../../../shared/journal/audit-meta';
-import { AUDIT_KINDS } from '../../../shared/journal/journal-kinds';
+import { AUDIT_KINDS, MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { useTempDirs } from '../../support/temp-dir';
 import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../support/vault-keyring';
 import { call, readJournal } from '../vault/vault-test-support';
@@ -15,7 +15,9 @@ import { call, readJournal } from '../vault/vault-test-support';
  * Tester's defect 2 (audit): an administrator's change of a body setting (the HL7 listener, the
  * DICOM receiver, the backup destination and schedule) left no journal record, so no ledger entry.
  * Each change is now an `audit.settings` record naming the session's operator and what changed
- * (old → new, never a path); a clinician's call is refused and records nothing.
+ * (old → new, never a path); a clinician's call is refused and records nothing. Defect 1: the
+ * workstation's auto-lock (`settings.autoLock`) is an administrator's; the body refuses a
+ * clinician's journal.append of it.
  */
 
 const tempDir = useTempDirs();
@@ -123,5 +125,16 @@ describe('body: settings changes are journaled with the operator who made them (
       { field: 'keep', from: '7', to: '9' },
     ]);
     expect(records[0]!.raw).not.toContain(folder);
+  });
+});
+
+describe('body: the workstation auto-lock is an administrator\'s setting (tester defect 1)', () => {
+  it('refuses a clinician\'s journal.append of settings.autoLock before reading it', async () => {
+    const { b } = await withAdaAndCleo();
+    const before = (await readJournal(b)).length;
+    const answer = await refused(callAs(b, CLEO, 'journal.append', { kind: MIND_KINDS.autoLockSetting, operator: null, objects: [], meta: null }));
+    expect(answer.code).toBe('E_FORBIDDEN');
+    expect(answer.message).toContain('administrator');
+    expect(await readJournal(b)).toHaveLength(before);
   });
 });

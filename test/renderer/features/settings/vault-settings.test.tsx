@@ -59,6 +59,15 @@ describe('Settings › Security', () => {
     expect(await within(security).findByText('Saved.')).toBeTruthy();
   });
 
+  it('shows a clinician the workstation\'s auto-lock without a control to change it (tester defect 1: only an administrator sets it)', async () => {
+    const vault = await openSettings('clinician');
+    const security = screen.getByRole('region', { name: 'Security' });
+    expect(within(security).queryByRole('combobox', { name: 'Lock automatically after' })).toBeNull();
+    expect(within(security).getByText('Lock automatically after: 15 minutes')).toBeTruthy();
+    expect(within(security).getByText(/set by an administrator for every operator of this workstation/)).toBeTruthy();
+    expect(vault.callsTo('setAutoLockMinutes')).toEqual([]);
+  });
+
   it('puts the auto-lock time back when the vault refuses it', async () => {
     const vault = vaultAs('admin');
     vault.failWith('setAutoLockMinutes', new VaultError('E_NODE', 'Could not save.'));
