@@ -102,6 +102,9 @@ export type DicomRejectionReason = (typeof DICOM_REJECTION_REASONS)[number];
  * connection closed before it asked (too many connections). Past the receiver's named rows, new
  * callers are counted together in one row marked `others` (empty AE title and address).
  */
+/** Wrong called AE titles named per caller; the others are counted (QA s32). */
+export const MAX_NAMED_CALLED_AE_TITLES = 3;
+
 export const DicomCallerSchema = z.strictObject({
   aeTitle: z.string().max(16),
   address: z.string().max(64),
@@ -111,8 +114,13 @@ export const DicomCallerSchema = z.strictObject({
   /** Associations refused (A-ASSOCIATE-RJ, or a connection closed at once), by reason. */
   rejected: count,
   rejections: z.strictObject(Object.fromEntries(DICOM_REJECTION_REASONS.map((reason) => [reason, count.optional()])) as Record<DicomRejectionReason, z.ZodOptional<typeof count>>),
-  /** The called AE title the caller last asked for when it was not this node's (an AE title is configuration, not PHI). */
-  calledAeTitle: z.string().max(16).optional(),
+  /**
+   * The called AE titles the caller asked for when they were not this node's, each with how many
+   * times, in the order first asked (an AE title is configuration, not PHI): a few by name, then
+   * how many other titles (`more`: at least that many, past what is told apart).
+   */
+  calledAeTitles: z.array(z.strictObject({ aeTitle: z.string().max(16), count })).max(MAX_NAMED_CALLED_AE_TITLES).optional(),
+  otherCalledAeTitles: z.strictObject({ titles: count, more: z.boolean() }).optional(),
 });
 
 export const DicomStatusSchema = z.strictObject({

@@ -1,6 +1,19 @@
-import type { DicomRejectionReason, DicomStatus } from '../../../shared/ipc/dicom-contract';
+import { MAX_NAMED_CALLED_AE_TITLES, type DicomRejectionReason, type DicomStatus } from '../../../shared/ipc/dicom-contract';
 
-export type DicomCallerRow = { -readonly [K in keyof DicomStatus['callers'][number]]: DicomStatus['callers'][number][K] } & { rejections: Partial<Record<DicomRejectionReason, number>> };
+type CallerStatus = DicomStatus['callers'][number];
+
+type CallerCounts = Omit<CallerStatus, 'calledAeTitles' | 'otherCalledAeTitles'>;
+
+export type DicomCallerRow = { -readonly [K in keyof CallerCounts]: CallerCounts[K] } & {
+  rejections: Partial<Record<DicomRejectionReason, number>>;
+  calledAeTitles?: { aeTitle: string; count: number }[];
+  otherCalledAeTitles?: { titles: number; more: boolean };
+  /** The other called AE titles told apart so far (at most maxOtherCalled), so each is counted once. */
+  otherCalled?: Set<string>;
+};
+
+/** Past this many other wrong called AE titles per caller, the count reads "at least" (memory stays bounded). */
+export const MAX_OTHER_CALLED_AE_TITLES = 64;
 
 /**
  * Calling AE titles counted by name and address. A clinic has tens of modalities; past this many
@@ -19,7 +32,11 @@ export class DicomCallers {
   private readonly named = new Map<string, DicomCallerRow>();
   private others: DicomCallerRow | null = null;
 
-  constructor(private readonly maxNamed = MAX_NAMED_CALLERS) {}
+  constructor(
+    private readonly maxNamed = MAX_NAMED_CALLERS,
+    private readonly maxNamedCalled = MAX_NAMED_CALLED_AE_TITLES,
+    private readonly maxOtherCalled = MAX_OTHER_CALLED_AE_TITLES,
+  ) {}
 
   /** The row this caller counts into: its own, a new one while there is room, else the others' row. */
   row(aeTitle: string, address: string): DicomCallerRow {
@@ -39,16 +56,44 @@ export class DicomCallers {
     this.row(aeTitle, address).associations += 1;
   }
 
-  /** An association refused: counted with its reason; for a wrong called AE title, the one asked for. */
+  /** An association refused: counted with its reason; for a wrong called AE title, each title asked for. */
   rejected(aeTitle: string, address: string, reason: DicomRejectionReason, calledAeTitle?: string): void {
     const row = this.row(aeTitle, address);
     row.rejected += 1;
     row.rejections[reason] = (row.rejections[reason] ?? 0) + 1;
-    if (reason === 'called-ae-title' && calledAeTitle !== undefined && row.others !== true) row.calledAeTitle = calledAeTitle.slice(0, 16);
+    if (reason === 'called-ae-title' && calledAeTitle !== undefined && row.others !== true) this.calledAsked(row, calledAeTitle.slice(0, 16));
+  }
+
+  /** Counts a wrong called AE title: by name while there is room, else among the others, each told apart up to a bound. */
+  private calledAsked(row: DicomCallerRow, calledAeTitle: string): void {
+    const titles = (row.calledAeTitles ??= []);
+    const known = titles.find((title) => title.aeTitle === calledAeTitle);
+    if (known !== undefined) {
+      known.count += 1;
+      return;
+    }
+    if (titles.length < this.maxNamedCalled) {
+      titles.push({ aeTitle: calledAeTitle, count: 1 });
+      return;
+    }
+    const seen = (row.otherCalled ??= new Set());
+    const others = (row.otherCalledAeTitles ??= { titles: 0, more: false });
+    if (seen.has(calledAeTitle)) return;
+    if (seen.size < this.maxOtherCalled) {
+      seen.add(calledAeTitle);
+      others.titles = seen.size;
+    } else {
+      others.more = true;
+    }
   }
 
   /** Copies of the rows: the named ones in the order first seen, then the others' row. */
   list(): DicomCallerRow[] {
-    return [...this.named.values(), ...(this.others === null ? [] : [this.others])].map((row) => ({ ...row, rejections: { ...row.rejections } }));
+    return [...this.named.values(), ...(this.others === null ? [] : [this.others])].map(({ otherCalled: _seen, ...row }) => ({
+      ...row,
+      rejections: { ...row.rejections },
+      ...(row.calledAeTitles !== undefined ? { calledAeTitles: row.calledAeTitles.map((title) => ({ ...title })) } : {}),
+      ...(row.otherCalledAeTitles !== undefined ? { otherCalledAeTitles: { ...row.otherCalledAeTitles } } : {}),
+    }));
   }
 }

@@ -41,11 +41,28 @@ type Caller = DicomStatus['callers'][number];
 
 /** Why associations were refused, in words (no PHI: AE titles are configuration). */
 const REJECTION_WORDS: Readonly<Record<DicomRejectionReason, (caller: Caller) => string>> = {
-  'called-ae-title': (caller) => (caller.calledAeTitle === undefined ? 'wrong called AE title' : `wrong called AE title (asked for “${caller.calledAeTitle}”)`),
+  'called-ae-title': (caller) => (caller.calledAeTitles === undefined || caller.calledAeTitles.length === 0 ? 'wrong called AE title' : `wrong called AE title (asked for ${calledAeTitlesText(caller)})`),
   'not-allowed': () => 'not on the allow-list',
   'too-many': () => 'too many associations at once',
   protocol: () => 'not the DICOM protocol',
 };
+
+/** How many times, in words: "once", "3 times". */
+function times(count: number): string {
+  return count === 1 ? 'once' : `${count} times`;
+}
+
+/**
+ * The wrong called AE titles a caller asked for, each with its count, then the others ("“A” 3
+ * times, “B” once and 4 others"; "at least" when there were more than the receiver told apart).
+ */
+function calledAeTitlesText(caller: Caller): string {
+  const named = (caller.calledAeTitles ?? []).map((title) => `“${title.aeTitle}” ${times(title.count)}`).join(', ');
+  const others = caller.otherCalledAeTitles;
+  if (others === undefined || others.titles === 0) return named;
+  const count = others.more ? `at least ${others.titles}` : String(others.titles);
+  return `${named} and ${count} ${others.titles === 1 && !others.more ? 'other' : 'others'}`;
+}
 
 /**
  * Why a caller was refused, in a sentence of the list under the table: the count, then why ("2

@@ -137,7 +137,7 @@ describe('body: the DICOM receiver as an intake channel', () => {
       scu.close();
     };
     await rejected({ callingAeTitle: 'WHOAMI', calledAeTitle: 'WRONGAE' });
-    await rejected({ callingAeTitle: 'WHOAMI', calledAeTitle: 'WRONGAE' });
+    await rejected({ callingAeTitle: 'WHOAMI', calledAeTitle: 'hdms_ct' });
     await rejected({ callingAeTitle: 'MODBAD' });
     await rejected({ callingAeTitle: 'modok' });
     const held = await TestScu.associate({ port, callingAeTitle: 'MODOK' });
@@ -148,7 +148,7 @@ describe('body: the DICOM receiver as an intake channel', () => {
     const status = await call(b, 'dicom.status', {});
     expect(status.counters.rejectedAssociations).toBe(5);
     const row = (aeTitle: string) => status.callers.find((caller) => caller.aeTitle === aeTitle && caller.address === '127.0.0.1');
-    expect(row('WHOAMI')).toMatchObject({ associations: 0, rejected: 2, rejections: { 'called-ae-title': 2 }, calledAeTitle: 'WRONGAE' });
+    expect(row('WHOAMI')).toMatchObject({ associations: 0, rejected: 2, rejections: { 'called-ae-title': 2 }, calledAeTitles: [{ aeTitle: 'WRONGAE', count: 1 }, { aeTitle: 'hdms_ct', count: 1 }] });
     expect(row('MODBAD')).toMatchObject({ associations: 0, rejected: 1, rejections: { 'not-allowed': 1 } });
     expect(row('modok')).toMatchObject({ associations: 0, rejected: 1, rejections: { 'not-allowed': 1 } });
     expect(row('MODOK')).toMatchObject({ associations: 1, rejected: 1, rejections: { 'too-many': 1 } });

@@ -12,9 +12,28 @@ describe('DicomCallers: the receiver counts per calling AE title and address, bo
     callers.rejected('', '10.0.0.7', 'too-many');
     expect(callers.list()).toEqual([
       { aeTitle: 'CT_1', address: '10.0.0.5', associations: 1, received: 0, stored: 1, held: 0, duplicates: 0, conflicts: 0, failed: 0, rejected: 1, rejections: { 'too-many': 1 } },
-      { aeTitle: 'WHOAMI', address: '10.0.0.9', associations: 0, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0, rejected: 2, rejections: { 'called-ae-title': 2 }, calledAeTitle: 'OTHERAE' },
+      { aeTitle: 'WHOAMI', address: '10.0.0.9', associations: 0, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0, rejected: 2, rejections: { 'called-ae-title': 2 }, calledAeTitles: [{ aeTitle: 'WRONGAE', count: 1 }, { aeTitle: 'OTHERAE', count: 1 }] },
       { aeTitle: '', address: '10.0.0.7', associations: 0, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0, rejected: 1, rejections: { 'too-many': 1 } },
     ]);
+  });
+
+  it('counts each distinct called AE title a caller asked for, a few by name and the rest as a number of others (QA s32: only the last was named)', () => {
+    const callers = new DicomCallers(500, 3, 5);
+    for (const called of ['WRONG', 'hdms_ct', 'WRONG', 'A', 'B', 'C', 'B', 'D', 'E', 'F', 'G', 'H']) callers.rejected('WHOAMI', '10.0.0.9', 'called-ae-title', called);
+    expect(callers.list()[0]).toMatchObject({
+      rejected: 12,
+      calledAeTitles: [
+        { aeTitle: 'WRONG', count: 2 },
+        { aeTitle: 'hdms_ct', count: 1 },
+        { aeTitle: 'A', count: 1 },
+      ],
+      // B, C, D, E, F told apart; G and H past the bound are not, so "at least".
+      otherCalledAeTitles: { titles: 5, more: true },
+    });
+    // A copy: the caller's list does not change under the reader.
+    const copy = callers.list()[0]!;
+    callers.rejected('WHOAMI', '10.0.0.9', 'called-ae-title', 'WRONG');
+    expect(copy.calledAeTitles?.[0]).toEqual({ aeTitle: 'WRONG', count: 2 });
   });
 
   it('past its named rows, new callers are counted together in one row, so a flood of made-up AE titles stays bounded and known callers keep theirs', () => {

@@ -95,7 +95,9 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
       ...STATUS,
       counters: { ...STATUS.counters, rejectedAssociations: 7 },
       callers: [
-        caller('WHOAMI', { associations: 0, rejected: 2, rejections: { 'called-ae-title': 2 }, calledAeTitle: 'WRONGAE' }),
+        caller('WHOAMI', { associations: 0, rejected: 2, rejections: { 'called-ae-title': 2 }, calledAeTitles: [{ aeTitle: 'WRONGAE', count: 1 }, { aeTitle: 'hdms_ct', count: 1 }] }),
+        caller('SCANNER', { associations: 0, rejected: 9, rejections: { 'called-ae-title': 9 }, calledAeTitles: [{ aeTitle: 'A', count: 3 }, { aeTitle: 'B', count: 1 }, { aeTitle: 'C', count: 1 }], otherCalledAeTitles: { titles: 4, more: false } }),
+        caller('SCANNER2', { associations: 0, rejected: 9, rejections: { 'called-ae-title': 9 }, calledAeTitles: [{ aeTitle: 'A', count: 3 }], otherCalledAeTitles: { titles: 64, more: true } }),
         caller('MODBAD', { associations: 0, rejected: 1, rejections: { 'not-allowed': 1 } }),
         caller('MODOK', { associations: 3, rejected: 3, rejections: { 'too-many': 2, 'not-allowed': 1 } }),
         caller('', { associations: 0, rejected: 1, rejections: { 'too-many': 1 } }),
@@ -108,6 +110,8 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
     const rows = within(table).getAllByRole('row');
     expect(rows.slice(1).map((row) => [cells(row)[0], cells(row).at(-1)])).toEqual([
       ['WHOAMI | 10.0.0.5', '2'],
+      ['SCANNER | 10.0.0.5', '9'],
+      ['SCANNER2 | 10.0.0.5', '9'],
       ['MODBAD | 10.0.0.5', '1'],
       ['MODOK | 10.0.0.5', '3'],
       ['(no AE title: cut off before asking) | 10.0.0.5', '1'],
@@ -116,7 +120,10 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
     // Why, in sentences under the table (QA4-12 D8a: in a column of their own they pushed the table past its panel at 1,000 px).
     const refusals = within(section).getByRole('list', { name: 'Refused associations' });
     expect(within(refusals).getAllByRole('listitem').map((item) => item.textContent)).toEqual([
-      'WHOAMI at 10.0.0.5: 2 refused, wrong called AE title (asked for “WRONGAE”)',
+      // Each called AE title asked for, with its count (QA s32: only the last was named).
+      'WHOAMI at 10.0.0.5: 2 refused, wrong called AE title (asked for “WRONGAE” once, “hdms_ct” once)',
+      'SCANNER at 10.0.0.5: 9 refused, wrong called AE title (asked for “A” 3 times, “B” once, “C” once and 4 others)',
+      'SCANNER2 at 10.0.0.5: 9 refused, wrong called AE title (asked for “A” 3 times and at least 64 others)',
       'MODBAD at 10.0.0.5: 1 refused, not on the allow-list',
       'MODOK at 10.0.0.5: 3 refused, not on the allow-list (1), too many associations at once (2)',
       '(no AE title: cut off before asking) at 10.0.0.5: 1 refused, too many associations at once',
