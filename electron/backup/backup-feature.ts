@@ -1,4 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupListing, BackupSettings } from '../../shared/ipc/vault-contract';
 import { Refusal } from '../errors/refusal';
@@ -268,6 +269,23 @@ export function backupFeature(services: BodyServices) {
       'backup.status': async () => {
         await loaded;
         return status.answer((await keyrings.exists()) ? scheduler.nextAt() : null);
+      },
+      // Settings' "Check again" (QA s32 #6): the check a backup makes before it writes (the folder is
+      // there and its marker names this vault: ensureDestinationMarked), then whether this process
+      // may write there (access, no probe file). Nothing is written, except the marker a destination
+      // saved before markers existed gets when it holds this vault's backups, as a backup would.
+      'backup.checkDestination': async () => {
+        await loaded;
+        const checkedAt = new Date().toISOString();
+        const folder = settings.folder();
+        try {
+          await ensureMarked(folder);
+          // <data>/backups/ is made by the first backup: not there yet is not a failure.
+          if (settings.get().destination !== null || (await pathExists(folder))) await access(folder, constants.W_OK);
+          return { available: true, reason: null, checkedAt };
+        } catch (error) {
+          return { available: false, reason: describeFailure(error), checkedAt };
+        }
       },
       'backup.list': async () => {
         await loaded;

@@ -49,6 +49,7 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'backup.updateSettings': 'admin',
   // Times and sizes only: the unlock screen shows administrators when the last backup was made.
   'backup.status': 'anyone',
+  'backup.checkDestination': 'admin',
   // What a restore picks from (file names, sizes, dates), and the native dialog that picks one; once a
   // vault exists, administrators only (choosing the destination folder).
   'backup.list': 'setup',

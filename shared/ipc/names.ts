@@ -29,6 +29,7 @@ export const METHOD_NAME_LIST = [
   'backup.getSettings',
   'backup.updateSettings',
   'backup.status',
+  'backup.checkDestination',
   'backup.list',
   'backup.choose',
   'journal.read',

@@ -270,6 +270,15 @@ export const backupMethods = {
   'backup.updateSettings': method(BackupSettingsSchema.partial().strict(), BackupSettingsAnswerSchema),
   /** The last backup made and the last failure: times and sizes only (the lock screen shows it to administrators). */
   'backup.status': method(empty, BackupStatusSchema),
+  /**
+   * Settings' "Check again": whether backups could go into the destination now, by the check a
+   * backup makes first (the folder is there, its marker names this vault, it can be written to),
+   * without writing a backup. The reason names no path.
+   */
+  'backup.checkDestination': method(
+    empty,
+    z.strictObject({ available: z.boolean(), reason: z.string().max(500).nullable(), checkedAt: z.iso.datetime() }),
+  ),
   /** The backups in the destination folder (and `<data>/backups/`), newest first: what a restore can pick from. */
   'backup.list': method(empty, z.strictObject({ backups: z.array(BackupListingSchema).max(1000) })),
   /**

@@ -245,7 +245,14 @@ export function BackupSettingsBlock() {
     setWritten(await vault.exportBackup());
     setRefresh((n) => n + 1);
   });
-  const refreshStatus = useCallback(() => setRefresh((n) => n + 1), []);
+  // "Check again" checks the destination now (the check a backup makes first, nothing written) and
+  // loads the status again: a share mounted again reads as available before the next backup (QA s32 #6).
+  const [checked, setChecked] = useState<{ available: boolean; reason: string | null; checkedAt: string } | null>(null);
+  const check = useAction(async () => {
+    setChecked(null);
+    setRefresh((n) => n + 1);
+    setChecked(await api.backup.checkDestination({}));
+  });
   // Each field's own problem: the draft's, else what the body refused when it was sent.
   const problems = draft === null ? [] : backupDraftProblems(draft);
   const refused = draft === null ? null : refusedProblems(save.error, draft.kind);
@@ -264,10 +271,18 @@ export function BackupSettingsBlock() {
       {status !== null && <BackupStatusNote status={status} />}
       {statusError !== null && <ErrorNote error={statusError} what="The backup status could not be loaded" />}
       {status !== null && (
-        <button type="button" className="link-button" onClick={refreshStatus}>
+        <button type="button" className="link-button" disabled={check.busy} onClick={() => void check.run()}>
           Check again
         </button>
       )}
+      {check.busy && <p role="status">Checking the destination…</p>}
+      {checked !== null && (
+        <p role="status" className={checked.available ? 'note note--ok' : 'note note--error'}>
+          Checked the destination at {when.format(new Date(checked.checkedAt))}:{' '}
+          {checked.available ? 'available; the next backup goes there.' : `not available now: ${checked.reason ?? 'no reason given.'}`}
+        </p>
+      )}
+      <ActionError error={check.error} />
       {loaded.phase === 'loading' && <p role="status">Loading the backup settings…</p>}
       {loaded.phase === 'failed' && <ErrorNote error={loaded.error} what="The backup settings could not be loaded" />}
       {loaded.phase === 'ready' && draft !== null && (

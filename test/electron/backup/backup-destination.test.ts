@@ -159,6 +159,33 @@ describe('backup destination marker: an unmounted share is not the destination',
   });
 });
 
+describe('backup.checkDestination: "Check again" checks the destination now (QA s32 #6)', () => {
+  it('says an unmounted share is not available and, once it is mounted again, that it is, writing nothing into the folder', async () => {
+    const dataDir = await tempDir();
+    const destination = await share(await tempDir());
+    const { b } = await vaultBody(dataDir);
+    await call(b, 'backup.updateSettings', { destination: destination.mountPoint });
+    await destination.unmount();
+    const off = await call(b, 'backup.checkDestination', {});
+    expect(off).toEqual({ available: false, reason: expect.stringMatching(/not mounted/), checkedAt: expect.stringMatching(/^\d{4}-/) });
+    expect(off.reason).not.toContain('mnt-backups');
+    expect(await readdir(destination.mountPoint)).toEqual([]);
+    await destination.mount();
+    const before = await readdir(destination.mountPoint);
+    expect(await call(b, 'backup.checkDestination', {})).toMatchObject({ available: true, reason: null });
+    expect(await readdir(destination.mountPoint)).toEqual(before);
+    await b.stop('quit');
+  });
+
+  it('is for administrators: a connection without an administrator\'s session is refused', async () => {
+    const dataDir = await tempDir();
+    const { b } = await vaultBody(dataDir);
+    const answer = await b.router.dispatch('backup.checkDestination', {}, { ...callContext, connectionId: 'nobody' });
+    expect(answer.ok).toBe(false);
+    await b.stop('quit');
+  });
+});
+
 describe('backup destination marker: destinations saved before the marker', () => {
   /** A destination in the settings file as an earlier version left it (no marker written). */
   async function savedBefore(dataDir: string, destination: string): Promise<void> {

@@ -84,6 +84,7 @@ function fakeHandlers(): Handlers {
     'backup.getSettings': vi.fn(async () => ({ settings: { destination: null, schedule: { kind: 'off' as const }, keep: 7 }, folder: '/data/backups', defaultFolder: '/data/backups', dialogs: false })),
     'backup.updateSettings': vi.fn(async () => ({ settings: { destination: null, schedule: { kind: 'off' as const }, keep: 7 }, folder: '/data/backups', defaultFolder: '/data/backups', dialogs: false })),
     'backup.status': vi.fn(async () => ({ last: null, failure: null, nextAt: null, erasureRecord: null })),
+    'backup.checkDestination': vi.fn(async () => ({ available: true, reason: null, checkedAt: '2026-03-05T09:15:00.000Z' })),
     'backup.list': vi.fn(async () => ({ backups: [] })),
     'backup.choose': vi.fn(async () => ({ path: null })),
     'journal.read': vi.fn(async () => ({ records: [], nextCursor: 0, end: true })),

@@ -94,6 +94,25 @@ describe('Settings › Data › Backup', () => {
     expect(screen.queryByRole('note', { name: 'Scheduled backups' })).toBeNull();
   });
 
+  it('"Check again" checks the destination now, not only the stored status (QA s32 #6)', async () => {
+    const node = nodeWithBackups('unlocked');
+    let available = false;
+    node.handle('backup.checkDestination', () => ({
+      available,
+      reason: available ? null : 'The backup destination folder is not available (a network share offline, a drive not connected?).',
+      checkedAt: '2026-03-05T09:15:00.000Z',
+    }));
+    renderApp(node, '#/settings', vaultWith('unlocked', 'admin'));
+    const group = await screen.findByRole('group', { name: 'Backup' });
+    fireEvent.click(await within(group).findByRole('button', { name: 'Check again' }));
+    expect((await within(group).findByText(/^Checked the destination at /)).textContent).toMatch(/not available now: The backup destination folder is not available/);
+    // The share is mounted again.
+    available = true;
+    fireEvent.click(within(group).getByRole('button', { name: 'Check again' }));
+    expect((await within(group).findByText(/^Checked the destination at .*: available/)).textContent).toMatch(/the next backup goes there/);
+    expect(node.calls.filter((c) => c.method === 'backup.checkDestination')).toHaveLength(2);
+  });
+
   it('says when an erasure’s record could not be copied beside the backups (QA11 D1)', async () => {
     const node = nodeWithBackups('unlocked');
     node.handle('backup.status', () => ({
