@@ -138,6 +138,16 @@ export function OperatorsSection() {
   );
 }
 
+/**
+ * What becomes of the temporary passphrase: administrators and clinicians change it themselves in
+ * Settings → Security; a researcher's or an auditor's slot holds no key to the keyring, so an
+ * administrator sets their passphrase, here (QA s32 #7).
+ */
+function resetHint(role: OperatorRole): string {
+  if (role === 'admin' || role === 'clinician') return 'They can change it in Settings → Security after unlocking.';
+  return `${role === 'researcher' ? 'A researcher' : 'An auditor'} cannot change their own passphrase: an administrator sets it here. Choose one they can keep.`;
+}
+
 function ResetPassphraseForm({
   operator,
   onDone,
@@ -179,7 +189,7 @@ function ResetPassphraseForm({
           reset.clearError();
         }}
         autoComplete="new-password"
-        hint="They can change it in Settings → Security after unlocking."
+        hint={resetHint(operator.role)}
         problem={weak ?? shown('passphrase', problem)}
         onBlur={() => visit('passphrase')}
       />

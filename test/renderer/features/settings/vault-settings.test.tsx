@@ -190,6 +190,24 @@ describe('Settings › Operators: field-level messages (issue 11, Errors)', () =
     expect(within(form).getAllByRole('alert').map((alert) => alert.textContent)).toEqual(['Name: an operator of this name exists already; choose another.']);
   });
 
+  it('tells how the operator changes the temporary passphrase by role: a researcher or auditor cannot, an administrator sets it (QA s32 #7)', async () => {
+    await openSettings('admin');
+    const section = screen.getByRole('region', { name: 'Operators' });
+    const hintOf = (form: HTMLElement, label: string): string =>
+      (within(form).getByLabelText(label).getAttribute('aria-describedby') ?? '')
+        .split(' ')
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' ');
+    fireEvent.click(await within(section).findByRole('button', { name: 'Reset passphrase for Carl Clinician' }));
+    let form = within(section).getByRole('form', { name: 'Reset the passphrase of Carl Clinician' });
+    expect(hintOf(form, 'Temporary passphrase for Carl Clinician')).toContain('They can change it in Settings → Security after unlocking.');
+    fireEvent.click(within(section).getByRole('button', { name: 'Reset passphrase for Old Account' }));
+    form = within(section).getByRole('form', { name: 'Reset the passphrase of Old Account' });
+    const hint = hintOf(form, 'Temporary passphrase for Old Account');
+    expect(hint).not.toContain('They can change it');
+    expect(hint).toContain('A researcher cannot change their own passphrase: an administrator sets it here');
+  });
+
   it('names the temporary passphrase field when a reset passphrase is too short or refused', async () => {
     const vault = vaultAs('admin');
     vault.failWith('resetOperatorPassphrase', new VaultError('E_WEAK_PASSPHRASE', 'The passphrase is below the vault’s policy.'));
