@@ -52,6 +52,11 @@ export interface LedgerTimeline {
   readonly loadOlder: Action<[], void>;
   /** Reloads from the newest entry with the same filter. */
   readonly refresh: () => void;
+  /**
+   * Adds the entries signed since the list loaded on top of it, keeping the rows and older pages
+   * shown (no reload, no focus lost); more than a page of them reloads from the newest.
+   */
+  readonly follow: () => void;
 }
 
 /**
@@ -119,5 +124,25 @@ export function useLedgerTimeline(ledger: LedgerService): LedgerTimeline {
 
   const setInputs = useCallback((update: (inputs: FilterInputs) => FilterInputs) => setInputState(update), []);
   const refresh = useCallback(() => setAttempt((n) => n + 1), []);
-  return { inputs, setInputs, list, loadOlder, refresh };
+  const shownNewest = list.phase === 'ready' ? (list.rows[0]?.seq ?? -1) : null;
+  const follow = useCallback(() => {
+    // Still loading (or failed): the list has nothing to add to, so it starts over and sees them all.
+    if (shownNewest === null) return refresh();
+    ledger.entries(filter, { limit: LEDGER_PAGE_SIZE }).then(
+      (rows) => {
+        if (currentKey.current !== key) return;
+        // A whole page newer than the list: entries between it and the list may be missing.
+        if (rows.filter((row) => row.seq > shownNewest).length >= LEDGER_PAGE_SIZE) return refresh();
+        setState((prev) => {
+          if (prev === null || prev.key !== key || prev.phase !== 'ready') return prev;
+          const newest = prev.rows[0]?.seq ?? -1;
+          const fresh = rows.filter((row) => row.seq > newest);
+          return fresh.length === 0 ? prev : { ...prev, rows: [...fresh, ...prev.rows] };
+        });
+      },
+      // The list stays as it was; Refresh is there.
+      () => undefined,
+    );
+  }, [ledger, filter, key, shownNewest, refresh]);
+  return { inputs, setInputs, list, loadOlder, refresh, follow };
 }

@@ -229,6 +229,24 @@ describe('Ledger › verification and export', () => {
     expect(rowOf(3).textContent).toContain('Verified');
   });
 
+  it('follows the verification: entries signed after the list loaded show when the header counts them, without Refresh (QA s32: "All 28 entries verified" over a list ending at 25)', async () => {
+    const ledger = await openLedger({ entries: makeEntries(25) });
+    await findEntryTable();
+    expect(shownSeqs()[0]).toBe(25);
+    // The unlock's entries (a failed unlock, the sign-in…) are signed, then the verification at unlock counts them.
+    act(() => {
+      ledger.entryList.unshift(makeEntry(28), makeEntry(27, { kind: 'SESSION' }), makeEntry(26));
+      ledger.setLastVerification({ ok: true, entries: 28, checkedAt: '2025-03-02T09:00:00.000Z' });
+    });
+    expect(screen.getByText('All 28 entries verified.')).toBeTruthy();
+    await waitFor(() => expect(shownSeqs().slice(0, 4)).toEqual([28, 27, 26, 25]));
+    // A verification counting no more entries does not reload the list.
+    const loads = ledger.callsTo('entries').length;
+    act(() => ledger.setLastVerification({ ok: true, entries: 28, checkedAt: '2025-03-02T09:05:00.000Z' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ledger.callsTo('entries')).toHaveLength(loads);
+  });
+
   it('looks again for the verification when the service has no change signal', async () => {
     const ledger = await openLedger({ entries: makeEntries(3), withoutSignals: true });
     expect(await screen.findByText('The ledger has not been verified since the vault was unlocked.')).toBeTruthy();
