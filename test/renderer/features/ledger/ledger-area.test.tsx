@@ -247,6 +247,20 @@ describe('Ledger › verification and export', () => {
     expect(ledger.callsTo('entries')).toHaveLength(loads);
   });
 
+  it('following the verification, more than a page of new entries reloads the list from the newest (no gap between them and the rows shown)', async () => {
+    const ledger = await openLedger({ entries: makeEntries(25) });
+    await findEntryTable();
+    const newest = 25 + LEDGER_PAGE_SIZE + 5;
+    act(() => {
+      for (let seq = 26; seq <= newest; seq++) ledger.entryList.unshift(makeEntry(seq));
+      ledger.setLastVerification({ ok: true, entries: newest, checkedAt: '2025-03-02T09:00:00.000Z' });
+    });
+    await waitFor(() => expect(shownSeqs()[0]).toBe(newest));
+    const seqs = shownSeqs();
+    expect(seqs).toHaveLength(LEDGER_PAGE_SIZE);
+    expect(seqs.every((seq, i) => seq === newest - i)).toBe(true);
+  });
+
   it('looks again for the verification when the service has no change signal', async () => {
     const ledger = await openLedger({ entries: makeEntries(3), withoutSignals: true });
     expect(await screen.findByText('The ledger has not been verified since the vault was unlocked.')).toBeTruthy();
