@@ -201,6 +201,8 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
     if (event.defaultPrevented) return;
     const shortcut = viewerShortcut(event);
     if (shortcut === null) return;
+    // A report or a document has no image tools, nor their keys; stepping through the series stays.
+    if (shown !== null && shown.overview.image === null && shortcut.kind !== 'step' && shortcut.kind !== 'first' && shortcut.kind !== 'last') return;
     event.preventDefault();
     switch (shortcut.kind) {
       case 'step':
@@ -253,6 +255,9 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const zoomPercent = image === null ? null : screenZoomPercent(screen.width, screen.height, image.pixel.columns, image.pixel.rows, spacing, view.zoom);
   // A report, a document or an instance of neither has no pixels: the image tools would do nothing.
   const noImage = image === null ? 'No image is shown: these tools work on images.' : undefined;
+  // So once such an instance is shown, the viewer offers none of them (QA s32), only what applies to
+  // any instance (Tags) beside the report's text or the document's Save; while loading they stay, off.
+  const imageTools = shown === null || image !== null;
 
   return (
     <section className="viewer__study" aria-labelledby={headingId} aria-keyshortcuts={VIEWER_KEYSHORTCUTS} tabIndex={-1} onKeyDown={onKey} ref={viewerRef}>
@@ -327,52 +332,60 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                 </>
               )}
             </div>
-            <div className="viewer-toolbar" role="toolbar" aria-label="Image tools">
-              <div className="viewer-toolbar__group" role="radiogroup" aria-label="Left button">
-                {(
-                  [
-                    ['window', 'Window/level'],
-                    ['pan', 'Pan'],
-                    ['zoom', 'Zoom'],
-                    ['length', 'Length'],
-                  ] as const
-                ).map(([value, text]) => (
-                  <button key={value} type="button" role="radio" aria-checked={tool === value} className={tool === value ? 'button button--primary' : 'button'} disabled={noImage !== undefined} title={noImage} onClick={() => setTool(value)}>
-                    {text}
-                  </button>
-                ))}
-              </div>
-              <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
-                {CT_PRESETS.map((entry) => (
-                  <button key={entry.name} type="button" className="button" disabled={!grayscale} title={noImage ?? `Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
-                    {entry.name}
-                  </button>
-                ))}
-              </div>
-              <div className="viewer-toolbar__group" role="group" aria-label="View">
-                <button type="button" className="button" aria-pressed={view.invert} disabled={noImage !== undefined} title={noImage} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
-                  Invert
-                </button>
-                <button type="button" className="button" disabled={noImage !== undefined} title={noImage} onClick={reset}>
-                  Reset
-                </button>
-                <button type="button" className="button" aria-pressed={playing} disabled={stack.length < 2} onClick={() => setPlaying((on) => !on)}>
-                  {playing ? 'Stop cine' : 'Play cine'}
-                </button>
-                <label htmlFor={fpsId} className="viewer-toolbar__label">
-                  Frames/s
-                </label>
-                <input id={fpsId} className="input viewer-toolbar__fps" type="number" min={1} max={60} value={fps} onChange={(event) => setFps(Math.min(60, Math.max(1, Number(event.target.value) || 1)))} />
+            <div className="viewer-toolbar" role="toolbar" aria-label={imageTools ? 'Image tools' : 'Instance tools'}>
+              {imageTools && (
+                <>
+                  <div className="viewer-toolbar__group" role="radiogroup" aria-label="Left button">
+                    {(
+                      [
+                        ['window', 'Window/level'],
+                        ['pan', 'Pan'],
+                        ['zoom', 'Zoom'],
+                        ['length', 'Length'],
+                      ] as const
+                    ).map(([value, text]) => (
+                      <button key={value} type="button" role="radio" aria-checked={tool === value} className={tool === value ? 'button button--primary' : 'button'} disabled={noImage !== undefined} title={noImage} onClick={() => setTool(value)}>
+                        {text}
+                      </button>
+                    ))}
+                  </div>
+                  <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
+                    {CT_PRESETS.map((entry) => (
+                      <button key={entry.name} type="button" className="button" disabled={!grayscale} title={noImage ?? `Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
+                        {entry.name}
+                      </button>
+                    ))}
+                  </div>
+                  <div className="viewer-toolbar__group" role="group" aria-label="View">
+                    <button type="button" className="button" aria-pressed={view.invert} disabled={noImage !== undefined} title={noImage} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
+                      Invert
+                    </button>
+                    <button type="button" className="button" disabled={noImage !== undefined} title={noImage} onClick={reset}>
+                      Reset
+                    </button>
+                    <button type="button" className="button" aria-pressed={playing} disabled={stack.length < 2} onClick={() => setPlaying((on) => !on)}>
+                      {playing ? 'Stop cine' : 'Play cine'}
+                    </button>
+                    <label htmlFor={fpsId} className="viewer-toolbar__label">
+                      Frames/s
+                    </label>
+                    <input id={fpsId} className="input viewer-toolbar__fps" type="number" min={1} max={60} value={fps} onChange={(event) => setFps(Math.min(60, Math.max(1, Number(event.target.value) || 1)))} />
+                  </div>
+                </>
+              )}
+              <div className="viewer-toolbar__group" role="group" aria-label="Instance">
                 <button type="button" className="button" aria-pressed={tagsOpen} onClick={() => setTagsOpen((open) => !open)}>
                   Tags
                 </button>
               </div>
-              <details className="viewer-help">
-                <summary>Keys and mouse</summary>
-                <p>
-                  Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last); a trackpad scrolls by the length of the swipe. Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 presets, Space cine (on a focused button, Space presses the button).
-                </p>
-              </details>
+              {imageTools && (
+                <details className="viewer-help">
+                  <summary>Keys and mouse</summary>
+                  <p>
+                    Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last); a trackpad scrolls by the length of the swipe. Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 presets, Space cine (on a focused button, Space presses the button).
+                  </p>
+                </details>
+              )}
             </div>
           </div>
         </div>
