@@ -12,7 +12,7 @@ import { startMllpServer, type MllpServer } from './hl7/mllp-server';
 import type { IntakeChannel, IntakeVaultPorts } from './intake-channel';
 import { CountersStore, HL7_COUNTERS_FILE } from './intake-counters-store';
 import { IntakeMonitor } from './intake-monitor';
-import type { IntakeSettingsStore } from './intake-settings';
+import { reachableAddresses, type IntakeSettingsStore } from './intake-settings';
 
 /** A refusal of hl7 work (the router turns it into a wire error). */
 export class Hl7Refusal extends Refusal {}
@@ -532,7 +532,8 @@ export class Hl7Service implements IntakeChannel {
         ...(this.options.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
         ...(this.options.closeTimeoutMs !== undefined ? { closeTimeoutMs: this.options.closeTimeoutMs } : {}),
       });
-      this.setStatus({ channel: 'hl7-mllp', state: 'listening', address: attached.server.address, port: attached.server.port });
+      const addresses = reachableAddresses(attached.server.address);
+      this.setStatus({ channel: 'hl7-mllp', state: 'listening', address: attached.server.address, port: attached.server.port, ...(addresses.length === 0 ? {} : { addresses }) });
     } catch (error) {
       attached.server = null;
       const reason = listenFailure(error, settings.bindAddress, port);

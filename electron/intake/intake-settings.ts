@@ -61,6 +61,26 @@ export function thisComputersAddresses(): string[] {
 }
 
 /**
+ * For a listener bound to every address (0.0.0.0: IPv4; ::, also IPv6), the addresses of this
+ * computer a sending system can be given, others than loopback first, once each, at most 8: what
+ * the first-feed step lists (QA s32 #8). IPv6 link-local addresses are left out (they need a zone).
+ * Empty for a listener bound to one address: that address is the one to give.
+ */
+export function reachableAddresses(bindAddress: string, local: readonly string[] = thisComputersAddresses()): string[] {
+  const bound = canonicalAddress(bindAddress);
+  if (bound !== '0.0.0.0' && bound !== '::') return [];
+  const own = [...new Set(local.map(canonicalAddress))].filter(
+    (address) => address !== '0.0.0.0' && address !== '::' && !/^fe[89ab][0-9a-f]:/.test(address) && (bound === '::' || !address.includes(':')),
+  );
+  const rank = (address: string): number => (isLoopbackAddress(address) ? 2 : 0) + (address.includes(':') ? 1 : 0);
+  return own
+    .map((address, index) => ({ address, index }))
+    .sort((a, b) => rank(a.address) - rank(b.address) || a.index - b.index)
+    .map(({ address }) => address)
+    .slice(0, 8);
+}
+
+/**
  * A listener can only bind to an address this computer has (else EADDRNOTAVAIL, and nothing can
  * connect until the settings change): loopback, the wildcards 0.0.0.0 and ::, or one of its
  * interfaces' addresses. Checked when settings are saved, not when they are loaded: at start-up a

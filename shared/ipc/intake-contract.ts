@@ -20,6 +20,8 @@ export const ListenerStatusSchema = z.strictObject({
   reason: z.string().max(500).optional(),
   address: z.string().optional(),
   port: z.number().int().min(0).max(65535).optional(),
+  /** hl7-mllp listening on every address (0.0.0.0, ::): this computer's addresses, others than loopback first. */
+  addresses: z.array(z.string().max(64)).max(8).optional(),
 });
 export type ListenerStatus = Readonly<z.infer<typeof ListenerStatusSchema>>;
 

@@ -49,7 +49,7 @@ export function sendCommandNc(message: string, host: string, port: number): stri
 }
 
 /** What to tell the sending system, from the HL7 listener's status. */
-export function addressAdvice(listener: ListenerStatus | undefined): { host: string | null; port: number | null; note: string } {
+export function addressAdvice(listener: ListenerStatus | undefined): { host: string | null; others?: readonly string[]; port: number | null; note: string } {
   if (listener === undefined) return { host: null, port: null, note: 'This node has no HL7 listener.' };
   if (listener.state !== 'listening' || listener.port === undefined) {
     return { host: null, port: null, note: `The HL7 listener is not listening: ${listener.reason ?? 'no reason given'}` };
@@ -60,6 +60,16 @@ export function addressAdvice(listener: ListenerStatus | undefined): { host: str
       host: address,
       port: listener.port,
       note: 'The listener takes connections from this computer only. For an interface engine on another machine, set a network address and the allowed peers in Settings → HL7 listener, and give that address.',
+    };
+  }
+  if ((address === '0.0.0.0' || address === '::') && listener.addresses !== undefined && listener.addresses.length > 0) {
+    // The node names this computer's addresses (others than loopback first): the first is the host to give (QA s32 #8).
+    const [host, ...others] = listener.addresses as [string, ...string[]];
+    return {
+      host,
+      others,
+      port: listener.port,
+      note: 'The listener takes connections on every network address of this computer (from the allowed peers): give the sending system the address on its network; the test commands below use the first.',
     };
   }
   if (address === '0.0.0.0' || address === '::') {
@@ -136,7 +146,10 @@ export function FirstFeedPage() {
           <>
             <dl className="facts">
               <dt>Host</dt>
-              <dd>{advice.host === null ? 'This computer’s network address' : <CopyValue value={advice.host} name="host" />}</dd>
+              <dd>
+                {advice.host === null ? 'This computer’s network address' : <CopyValue value={advice.host} name="host" />}
+                {advice.others !== undefined && advice.others.length > 0 && <span className="muted"> Other addresses of this computer: {advice.others.join(', ')}</span>}
+              </dd>
               <dt>Port</dt>
               <dd>{advice.port === null ? 'Not listening' : <CopyValue value={String(advice.port)} name="port" />}</dd>
               <dt>Protocol</dt>

@@ -1,3 +1,4 @@
+import { reachableAddresses } from '../../../electron/intake/intake-settings';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -266,6 +267,9 @@ describe('body: HL7 intake', () => {
     // A LAN bind with an allow-list is accepted (0.0.0.0 includes loopback, where 127.0.0.1 is allowed).
     const wide = await call(b, 'hl7.updateSettings', { bindAddress: '0.0.0.0' });
     expect(wide.listener).toMatchObject({ state: 'listening', address: '0.0.0.0', port: first });
+    // The first-feed step names this computer's addresses for a listener on every address (QA s32 #8).
+    expect(wide.listener.addresses).toEqual(reachableAddresses('0.0.0.0'));
+    expect(wide.listener.addresses?.length).toBeGreaterThan(0);
     expect(await tryMessage(first, adt('A-4'))).toBe('AA');
 
     // Port change: the listener restarts on the new port; the old one is closed.

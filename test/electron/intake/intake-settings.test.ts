@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INTAKE_SETTINGS_FILE, IntakeSettingsError, IntakeSettingsStore, isLoopbackAddress, localAddressProblem, mllpPortFromArgv, settingsProblem } from '../../../electron/intake/intake-settings';
+import { INTAKE_SETTINGS_FILE, IntakeSettingsError, IntakeSettingsStore, isLoopbackAddress, localAddressProblem, mllpPortFromArgv, reachableAddresses, settingsProblem } from '../../../electron/intake/intake-settings';
 import { IntakeUploads } from '../../../electron/intake/intake-uploads';
 import { DEFAULT_INTAKE_SETTINGS } from '../../../shared/ipc';
 
@@ -73,5 +73,19 @@ describe('intake uploads', () => {
     now += 2000;
     expect(() => uploads.append(d, 0, new Uint8Array(1))).toThrow(/No such upload/);
     expect(uploads.open).toBe(0);
+  });
+});
+
+describe('reachableAddresses (QA s32 #8: the first-feed step names them for a listener bound to every address)', () => {
+  const local = ['127.0.0.1', '::1', '192.168.1.20', 'fe80::1c2b:3aff:fe4d:5e6f', '10.0.5.7', '2001:db8::20', '192.168.1.20'];
+  it('bound to 0.0.0.0: this computer\'s IPv4 addresses, other than loopback first, once each', () => {
+    expect(reachableAddresses('0.0.0.0', local)).toEqual(['192.168.1.20', '10.0.5.7', '127.0.0.1']);
+  });
+  it('bound to ::: IPv4 and IPv6, never a link-local address (it needs a zone), loopback last', () => {
+    expect(reachableAddresses('::', local)).toEqual(['192.168.1.20', '10.0.5.7', '2001:db8::20', '127.0.0.1', '::1']);
+  });
+  it('bound to one address: none (that address is what to give)', () => {
+    expect(reachableAddresses('192.168.1.20', local)).toEqual([]);
+    expect(reachableAddresses('127.0.0.1', local)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, screen } from '@testing-library/react';
+import { act, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { addressAdvice, sendCommand, sendCommandNc, testMessage } from '../../../../renderer/features/intake/first-feed';
 import type { IntakeStatus } from '../../../../shared/ipc/intake-contract';
@@ -37,6 +37,17 @@ function node() {
 }
 
 describe('Connect your first feed', () => {
+  it('bound to 0.0.0.0, lists this computer\'s addresses and keeps the test commands with the first one (QA s32 #8)', async () => {
+    const fake = node();
+    fake.state.intake = { listeners: [{ channel: 'hl7-mllp', state: 'listening', address: '0.0.0.0', port: 2575, addresses: ['192.168.1.20', '10.0.5.7', '127.0.0.1'] }] } as IntakeStatus;
+    renderApp(fake, '#/intake/first-feed', createFakeVault({ phase: 'unlocked' }));
+    const address = await screen.findByRole('region', { name: '1. Give the sending system this address' });
+    expect(await within(address).findByText('192.168.1.20')).toBeTruthy();
+    expect(address.textContent).toContain('Other addresses of this computer: 10.0.5.7, 127.0.0.1');
+    expect(address.textContent).not.toContain('This computer’s network address');
+    expect(screen.getByLabelText('Command that sends the test message').textContent).toContain('/dev/tcp/192.168.1.20/2575');
+  });
+
   it('gives the host and port, a test message to copy, waits for the first message and shows it as it arrives', async () => {
     const vault = createFakeVault({ phase: 'unlocked' });
     renderApp(node(), '#/intake/first-feed', vault);
@@ -91,6 +102,12 @@ describe('Connect your first feed', () => {
     expect(addressAdvice({ channel: 'hl7-mllp', state: 'closed', reason: 'No vault yet.' })).toEqual({ host: null, port: null, note: 'The HL7 listener is not listening: No vault yet.' });
     expect(addressAdvice({ channel: 'hl7-mllp', state: 'listening', address: '0.0.0.0', port: 2575 })).toMatchObject({ host: null, port: 2575 });
     expect(addressAdvice({ channel: 'hl7-mllp', state: 'listening', address: '192.168.1.20', port: 2575 })).toMatchObject({ host: '192.168.1.20', port: 2575 });
+    // Bound to every address, the node names this computer's (QA s32 #8): the first is the host to give.
+    expect(addressAdvice({ channel: 'hl7-mllp', state: 'listening', address: '0.0.0.0', port: 2575, addresses: ['192.168.1.20', '10.0.5.7', '127.0.0.1'] })).toMatchObject({
+      host: '192.168.1.20',
+      others: ['10.0.5.7', '127.0.0.1'],
+      port: 2575,
+    });
     const message = testMessage(new Date('2026-01-02T03:04:05Z'));
     expect(message.split('\r')[0]).toBe('MSH|^~\\&|TESTSENDER|TESTFACILITY|HDMS|NODE|20260102030405||ADT^A04^ADT_A01|HDMS-TEST-20260102030405|P|2.5.1');
     expect(sendCommandNc('A\\B\rC', 'h', 1)).toBe("printf '\\x0bA\\\\B\\rC\\x1c\\r' | nc -q 2 h 1");
