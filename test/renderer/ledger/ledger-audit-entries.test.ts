@@ -1,21 +1,11 @@
-import { Wallet } from 'ethers';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { toBase64Url } from '../../../shared/crypto/bytes';
-import { createOpener, createSealer } from '../../../shared/crypto/envelope';
-import { deriveOperatorId, deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
-import type { HdmsApi } from '../../../shared/ipc/contract';
+import { deriveOperatorId } from '../../../shared/crypto/vault-keys';
 import { AUDIT_KINDS, BACKUP_KINDS, MIND_KINDS, QUARANTINE_KINDS } from '../../../shared/journal/journal-kinds';
-import { LedgerRecordMetaSchema } from '../../../shared/journal/ledger-meta';
-import { openJson, sealJson } from '../../../shared/journal/sealed-json';
-import { ledgerDomain } from '../../../shared/ledger/ledger-schema';
+import { sealJson } from '../../../shared/journal/sealed-json';
 import { bytes32ToPseudonym, ledgerKindOf, summaryOf } from '../../../renderer/ledger/ledger-details';
-import { LedgerWriter } from '../../../renderer/ledger/ledger-writer';
 import { appendMindEvent } from '../../../renderer/vault/mind-events';
-import { replayJournal } from '../../../renderer/vault/views/journal-replay';
-import { TokenCache } from '../../../renderer/vault/views/token-cache';
-import { openVaultDb } from '../../../renderer/vault/views/vault-db';
-import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
+import { appendSealedRecord } from '../vault/support/fake-body';
+import { ledgerVaultFixture, signedLedgerEntries } from './support/ledger-fixture';
 import type { NormalizedIntake, Patient } from '../../../shared/domain/clinical';
 import { patientSubject } from '../../../renderer/ledger/ledger-details';
 import { patientIdOf } from '../../../renderer/vault/views/intake-rows';
@@ -24,33 +14,6 @@ import { patientIdOf } from '../../../renderer/vault/views/intake-rows';
 
 const ACTOR = 'c'.repeat(43);
 const AT = '2026-12-04T10:00:00.000Z';
-
-async function fixture() {
-  const body = createFakeBody();
-  const keys = await deriveVaultKeys(generateMasterSecret());
-  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
-  body.session = TEST_ADMIN_SESSION;
-  return { body, keys, sealer: await createSealer(keys.intakeKeyPair.publicKeyRaw), opener: createOpener(keys.intakeKeyPair.privateKey) };
-}
-
-async function signedEntries({ body, keys, sealer, opener }: Awaited<ReturnType<typeof fixture>>) {
-  const db = openVaultDb(`test-audit-${Math.random().toString(36).slice(2)}`, { indexedDB: new IDBFactory(), IDBKeyRange });
-  await replayJournal({ api: body.api, db, keys, opener, tokens: new TokenCache(keys.indexKey), isCurrent: () => true });
-  const appended: string[] = [];
-  const api: Pick<HdmsApi, 'journal' | 'ledger'> = {
-    journal: body.api.journal,
-    ledger: {
-      ...body.api.ledger,
-      append: async ({ meta }) => {
-        appended.push(meta);
-        return { seq: body.journal.length + appended.length };
-      },
-    },
-  };
-  const writer = new LedgerWriter({ api, db: () => db, opener, sealer: async () => sealer, ledgerKey: keys.ledgerKey, eventAuthKey: keys.eventAuthKey, signer: Wallet.createRandom(), domain: ledgerDomain(), isCurrent: () => true });
-  await writer.catchUp({ flush: true });
-  return Promise.all(appended.map(async (meta) => LedgerRecordMetaSchema.parse(await openJson(opener, meta))));
-}
 
 describe('ledger entries for the audit trail', () => {
   it('maps the journal kinds: body audit records, quarantine views and actions apart from intake batches', () => {
@@ -65,7 +28,7 @@ describe('ledger entries for the audit trail', () => {
   });
 
   it('signs a sign-in with its failed unlocks, a lock, a quarantine view, a discard and an access report export, each under the operator who acted', async () => {
-    const f = await fixture();
+    const f = await ledgerVaultFixture();
     const { body, keys, sealer } = f;
     const bodyRecord = async (kind: string, operator: string | null, meta: unknown) =>
       body.journal.push({ seq: body.journal.length + 1, at: AT, kind, operator, objects: [], meta: await sealJson(sealer, meta) });
@@ -79,7 +42,7 @@ describe('ledger entries for the audit trail', () => {
     await bodyRecord(QUARANTINE_KINDS.discarded, ACTOR, { v: 1, type: 'discarded', quarantineSeq: 7, at: AT });
     await bodyRecord(BACKUP_KINDS.scheduled, null, { v: 1, act: 'scheduled', at: AT, bytes: 4096, pruned: 0 });
 
-    const entries = await signedEntries(f);
+    const entries = await signedLedgerEntries(f);
     const auditor = await deriveOperatorId(keys.ledgerKey, 'op_audit-1');
     expect(entries.map(({ entry }) => [entry['kind'], bytes32ToPseudonym(entry['operator'])])).toEqual([
       ['SESSION', auditor],
@@ -106,7 +69,7 @@ describe('ledger entries for the audit trail', () => {
   });
 
   it('signs a quarantine act and a reprocess the body journaled as a session\'s operator under that operator\'s pseudonym (tester finding 1)', async () => {
-    const f = await fixture();
+    const f = await ledgerVaultFixture();
     const { body, keys, sealer } = f;
     const bodyRecord = async (kind: string, meta: unknown) =>
       body.journal.push({ seq: body.journal.length + 1, at: AT, kind, operator: null, objects: [], meta: await sealJson(sealer, meta) });
@@ -114,7 +77,7 @@ describe('ledger entries for the audit trail', () => {
     await bodyRecord(QUARANTINE_KINDS.discarded, { v: 1, type: 'discarded', quarantineSeq: 7, at: AT, operatorId: 'op_cleo-1' });
     await bodyRecord(QUARANTINE_KINDS.reprocessed, { v: 1, type: 'reprocessed', quarantineSeq: 8, resolved: false, at: AT, results: [], operatorId: 'op_cleo-1' });
 
-    const entries = await signedEntries(f);
+    const entries = await signedLedgerEntries(f);
     const cleo = await deriveOperatorId(keys.ledgerKey, 'op_cleo-1');
     expect(entries.map(({ entry }) => [entry['kind'], bytes32ToPseudonym(entry['operator'])])).toEqual([
       ['QUARANTINE', cleo],
@@ -125,10 +88,10 @@ describe('ledger entries for the audit trail', () => {
   });
 
   it('signs the opening of a raw message as such (which message), not as an opening of the patient page', async () => {
-    const f = await fixture();
+    const f = await ledgerVaultFixture();
     await appendMindEvent(f.body.api, f.sealer, f.keys.eventAuthKey, { kind: MIND_KINDS.access, operator: ACTOR, meta: { v: 1, patientId: 'p'.repeat(22), recordId: null, messageSeq: 45, at: AT } });
     await appendMindEvent(f.body.api, f.sealer, f.keys.eventAuthKey, { kind: MIND_KINDS.access, operator: ACTOR, meta: { v: 1, patientId: 'q'.repeat(22), recordId: null, at: AT } });
-    const entries = await signedEntries(f);
+    const entries = await signedLedgerEntries(f);
     expect(entries.map(({ entry }) => entry['kind'])).toEqual(['ACCESS', 'ACCESS']);
     expect(entries[0]!.details).toMatchObject({ messageSeq: 45 });
     expect(summaryOf('ACCESS', entries[0]!.details)).toMatchObject({ opened: 'raw message', message: 45 });
@@ -136,7 +99,7 @@ describe('ledger entries for the audit trail', () => {
   });
 
   it('names the patient a reprocessed quarantined input filed under (QA11 D9), from the copy the reprocess stored', async () => {
-    const f = await fixture();
+    const f = await ledgerVaultFixture();
     const { body, keys } = f;
     const zwiebelmann: Patient = { identifiers: [{ value: 'MRN-7788', authority: 'CLINIC', type: 'MR' }], name: { family: 'Zwiebelmann', given: ['Zora'] } };
     const other: Patient = { identifiers: [{ value: 'MRN-1200', authority: 'CLINIC', type: 'MR' }], name: { family: 'Lindqvist', given: ['Sven'] } };
@@ -176,7 +139,7 @@ describe('ledger entries for the audit trail', () => {
     // The second, reprocessed without a PID: held again, filed under nobody.
     await act(second, [{ ...filedOk, controlId: 'QA11-NOPID-2', quarantined: true }], true);
 
-    const entries = (await signedEntries(f)).filter(({ entry }) => entry['kind'] === 'QUARANTINE');
+    const entries = (await signedLedgerEntries(f)).filter(({ entry }) => entry['kind'] === 'QUARANTINE');
     expect(entries).toHaveLength(2);
     const hers = await patientSubject(keys.ledgerKey, await patientIdOf(keys.ledgerKey, zwiebelmann));
     expect(entries[0]!.entry['subject']).toBe(hers);
@@ -188,7 +151,7 @@ describe('ledger entries for the audit trail', () => {
 
   // Issue 11, patient safety: the chart a message is filed on is the one holding any of its identifiers.
   it('names the chart the reprocessed copy was filed on when its PID-3 lists the chart\'s identifiers in another order', async () => {
-    const f = await fixture();
+    const f = await ledgerVaultFixture();
     const { body, keys } = f;
     const mrn = { value: 'MRN-7790', authority: 'CLINIC', type: 'MR' };
     const national = { value: '756.9000.0103.11', authority: 'CH', type: 'NI' };
@@ -212,17 +175,17 @@ describe('ledger entries for the audit trail', () => {
     const results = [{ file: 0, index: 0, messageType: 'ORU^R01', controlId: 'QA11-REV-1', ack: 'AA', mapping: 'mapped' }];
     body.journal.push({ seq: body.journal.length + 1, at: AT, kind: QUARANTINE_KINDS.reprocessed, operator: ACTOR, objects: [], meta: await sealJson(f.sealer, { v: 1, type: 'reprocessed', quarantineSeq: held, resolved: true, at: AT, edited: true, results }) });
 
-    const entries = (await signedEntries(f)).filter(({ entry }) => entry['kind'] === 'QUARANTINE');
+    const entries = (await signedLedgerEntries(f)).filter(({ entry }) => entry['kind'] === 'QUARANTINE');
     expect(entries).toHaveLength(1);
     expect(entries[0]!.entry['subject']).toBe(await patientSubject(keys.ledgerKey, await patientIdOf(keys.ledgerKey, registered)));
   });
 
   it('signs a restore from a backup (backup.restored, journaled by the body) as a RESTORE entry of the node, with the erasures it re-applied', async () => {
     expect(ledgerKindOf(BACKUP_KINDS.restored)).toBe('RESTORE');
-    const f = await fixture();
+    const f = await ledgerVaultFixture();
     const { body, sealer } = f;
     body.journal.push({ seq: 1, at: AT, kind: BACKUP_KINDS.restored, operator: null, objects: [], meta: await sealJson(sealer, { v: 1, act: 'restored', at: AT, erasures: 1, records: 5, objects: 2 }) });
-    const entries = await signedEntries(f);
+    const entries = await signedLedgerEntries(f);
     expect(entries).toHaveLength(1);
     const [{ entry, details }] = entries as [(typeof entries)[number]];
     expect(entry['kind']).toBe('RESTORE');
@@ -233,9 +196,9 @@ describe('ledger entries for the audit trail', () => {
   });
 
   it('signs a damaged audit record as unreadable, under nobody, rather than skipping it', async () => {
-    const f = await fixture();
+    const f = await ledgerVaultFixture();
     f.body.journal.push({ seq: 1, at: AT, kind: AUDIT_KINDS.session, operator: null, objects: [], meta: await sealJson(f.sealer, { v: 1, event: 'signedIn' }) });
-    const [entry] = await signedEntries(f);
+    const [entry] = await signedLedgerEntries(f);
     expect(entry?.entry['kind']).toBe('SESSION');
     expect(entry?.details['unreadable']).toBe(true);
     expect(bytes32ToPseudonym(entry?.entry['operator'])).toBe('');

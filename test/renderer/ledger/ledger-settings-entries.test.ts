@@ -1,21 +1,10 @@
-import { Wallet } from 'ethers';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { toBase64Url } from '../../../shared/crypto/bytes';
-import { createOpener, createSealer } from '../../../shared/crypto/envelope';
-import { deriveOperatorId, deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
-import type { HdmsApi } from '../../../shared/ipc/contract';
+import { deriveOperatorId } from '../../../shared/crypto/vault-keys';
 import { AUDIT_KINDS, MIND_KINDS } from '../../../shared/journal/journal-kinds';
-import { LedgerRecordMetaSchema } from '../../../shared/journal/ledger-meta';
-import { openJson, sealJson } from '../../../shared/journal/sealed-json';
-import { ledgerDomain } from '../../../shared/ledger/ledger-schema';
+import { sealJson } from '../../../shared/journal/sealed-json';
 import { bytes32ToPseudonym, ledgerKindOf, summaryOf } from '../../../renderer/ledger/ledger-details';
-import { LedgerWriter } from '../../../renderer/ledger/ledger-writer';
 import { appendMindEvent } from '../../../renderer/vault/mind-events';
-import { replayJournal } from '../../../renderer/vault/views/journal-replay';
-import { TokenCache } from '../../../renderer/vault/views/token-cache';
-import { openVaultDb } from '../../../renderer/vault/views/vault-db';
-import { createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
+import { ledgerVaultFixture, signedLedgerEntries } from './support/ledger-fixture';
 
 /**
  * Tester's defect 2: settings changes are signed SETTINGS_CHANGE entries naming the operator and
@@ -26,33 +15,6 @@ import { createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
 const ADA = 'g'.repeat(43);
 const AT = '2026-12-06T22:00:00.000Z';
 
-async function fixture() {
-  const body = createFakeBody();
-  const keys = await deriveVaultKeys(generateMasterSecret());
-  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
-  body.session = TEST_ADMIN_SESSION;
-  return { body, keys, sealer: await createSealer(keys.intakeKeyPair.publicKeyRaw), opener: createOpener(keys.intakeKeyPair.privateKey) };
-}
-
-async function signedEntries({ body, keys, sealer, opener }: Awaited<ReturnType<typeof fixture>>) {
-  const db = openVaultDb(`test-settings-${Math.random().toString(36).slice(2)}`, { indexedDB: new IDBFactory(), IDBKeyRange });
-  await replayJournal({ api: body.api, db, keys, opener, tokens: new TokenCache(keys.indexKey), isCurrent: () => true });
-  const appended: string[] = [];
-  const api: Pick<HdmsApi, 'journal' | 'ledger'> = {
-    journal: body.api.journal,
-    ledger: {
-      ...body.api.ledger,
-      append: async ({ meta }) => {
-        appended.push(meta);
-        return { seq: body.journal.length + appended.length };
-      },
-    },
-  };
-  const writer = new LedgerWriter({ api, db: () => db, opener, sealer: async () => sealer, ledgerKey: keys.ledgerKey, eventAuthKey: keys.eventAuthKey, signer: Wallet.createRandom(), domain: ledgerDomain(), isCurrent: () => true });
-  await writer.catchUp({ flush: true });
-  return Promise.all(appended.map(async (meta) => LedgerRecordMetaSchema.parse(await openJson(opener, meta))));
-}
-
 describe('ledger: settings changes (tester defect 2)', () => {
   it('maps the body\'s settings record and the auto-lock setting to SETTINGS_CHANGE', () => {
     expect(ledgerKindOf(AUDIT_KINDS.settings)).toBe('SETTINGS_CHANGE');
@@ -60,7 +22,7 @@ describe('ledger: settings changes (tester defect 2)', () => {
   });
 
   it('signs a listener change under the administrator the body recorded, with what changed old → new', async () => {
-    const f = await fixture();
+    const f = await ledgerVaultFixture();
     const { body, keys, sealer } = f;
     const meta = {
       v: 1,
@@ -77,7 +39,7 @@ describe('ledger: settings changes (tester defect 2)', () => {
     body.journal.push({ seq: 1, at: AT, kind: AUDIT_KINDS.settings, operator: null, objects: [], meta: await sealJson(sealer, meta) });
     await appendMindEvent(body.api, sealer, keys.eventAuthKey, { kind: MIND_KINDS.autoLockSetting, operator: ADA, meta: { v: 1, minutes: 0, before: 15 } });
 
-    const entries = await signedEntries(f);
+    const entries = await signedLedgerEntries(f);
     const ada = await deriveOperatorId(keys.ledgerKey, 'op_ada-1');
     expect(entries.map(({ entry }) => [entry['kind'], bytes32ToPseudonym(entry['operator'])])).toEqual([
       ['SETTINGS_CHANGE', ada],
