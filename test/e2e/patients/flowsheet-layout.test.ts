@@ -1,12 +1,12 @@
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { freePort } from '../../support/free-port';
-import { areaLink, areaNav, goToArea, isFocused, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { areaLink, areaNav, goToArea, isFocused, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { expectFits, fitOf } from '../../support/table-fit';
+import { createVaultWithMessages, sendAccepted } from '../../support/hl7-vault';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../support/vault-ui';
+import { IMPORT_TIMEOUT_MS, searchPatients } from '../../support/vault-ui';
 
 /**
  * The flowsheet, the trend picker and the collapsed sidebar at 1,000 × 700 (QA s32 t3, issue 11
@@ -57,12 +57,6 @@ const FIVE_MORE_DAYS: readonly string[] = ['20261127', '20261128', '20261129', '
   labs(`ORU-21${index}`, day, `L-6${index}`, ['OBX|1|NM|2823-3^Potassium^LN||6.1|mmol/L|3.5-5.1|HH|||F|||@', 'OBX|2|NM|2951-2^Sodium^LN||131|mmol/L|135-145|L|||F|||@']),
 );
 
-async function send(port: number, messages: readonly string[]): Promise<void> {
-  const sender = await connectMllp(port);
-  for (const message of messages) expect(ackOf(await sender.send(Buffer.from(`${message}\r`, 'utf8'))).code).toBe('AA');
-  await sender.close();
-}
-
 async function openJose(page: Page): Promise<Locator> {
   await goToArea(page, 'Patients');
   const found = await searchPatients(page, MRN);
@@ -101,11 +95,7 @@ describe('the flowsheet, the trend picker and the sidebar at 1,000 × 700', () =
       const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 } });
 
       await steps.run('create a vault and send three days of labs and vitals over MLLP', async () => {
-        await openFirstRun(page, shell);
-        await createVaultThroughUi(page);
-        await send(port, THREE_DAYS);
-        await goToArea(page, 'Patients');
-        await page.getByRole('status').filter({ hasText: '1 patient in the vault.' }).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+        await createVaultWithMessages(page, shell, port, THREE_DAYS);
       });
 
       let results = await openJose(page);
@@ -161,7 +151,7 @@ describe('the flowsheet, the trend picker and the sidebar at 1,000 × 700', () =
       });
 
       await steps.run('eight days: the flowsheet scrolls sideways, the Test column stays in view, four days in view at first', async () => {
-        await send(port, FIVE_MORE_DAYS);
+        await sendAccepted(port, FIVE_MORE_DAYS);
         // The page reads the chart when it opens: open it again until the views took the new days in.
         const sheet = page.getByRole('table', { name: 'Flowsheet' });
         await expect

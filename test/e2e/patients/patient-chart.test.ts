@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
-import { goToArea, isFocused, openFirstRun, reopenWithToken, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { goToArea, isFocused, reopenWithToken, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { createVaultWithMessages } from '../../support/hl7-vault';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS, lockVault, searchBox, searchPatients, unlockVault } from '../../support/vault-ui';
+import { lockVault, searchBox, searchPatients, unlockVault } from '../../support/vault-ui';
 import { freePort } from '../../support/free-port';
 
 /**
@@ -76,13 +77,7 @@ describe('a patient as a clinician uses it', () => {
       const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 } });
 
       await steps.run('create a vault and send an admission, three results and a correction over MLLP', async () => {
-        await openFirstRun(page, shell);
-        await createVaultThroughUi(page);
-        const sender = await connectMllp(port);
-        for (const message of MESSAGES) expect(ackOf(await sender.send(Buffer.from(`${message}\r`, 'utf8'))).code).toBe('AA');
-        await sender.close();
-        await goToArea(page, 'Patients');
-        await page.getByRole('status').filter({ hasText: '1 patient in the vault.' }).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+        await createVaultWithMessages(page, shell, port, MESSAGES);
       });
 
       await steps.run('"/" focuses the search; two letters ask for three; a partial MRN finds the patient', async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { UI_TIMEOUT_MS } from '../../support/shell-page';
 import { fitOf } from '../../support/table-fit';
+import { createVaultWithMessages } from '../../support/hl7-vault';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../support/vault-ui';
+import { searchPatients } from '../../support/vault-ui';
 import { freePort } from '../../support/free-port';
 
 /**
@@ -59,13 +59,7 @@ describe('the patient’s vitals tables at 1,000 px', () => {
     const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 } });
 
     await steps.run('create a vault; an admission and three results arrive over MLLP', async () => {
-      await openFirstRun(page, shell);
-      await createVaultThroughUi(page);
-      const sender = await connectMllp(port);
-      for (const message of MESSAGES) expect(ackOf(await sender.send(Buffer.from(`${message}\r`, 'utf8'))).code).toBe('AA');
-      await sender.close();
-      await goToArea(page, 'Patients');
-      await page.getByRole('status').filter({ hasText: '1 patient in the vault.' }).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
+      await createVaultWithMessages(page, shell, port, MESSAGES);
       const found = await searchPatients(page, MRN);
       await page.goto(new URL(found.hrefs[0]!, page.url()).toString());
     });
