@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { CreateVaultForm, type CreateVaultInput } from './create-vault-form';
 import type { RestoreBackupInput } from '../../vault/vault-service';
 import { RestoreBackupForm } from './restore-backup-form';
@@ -10,11 +10,21 @@ import { RestoreBackupForm } from './restore-backup-form';
 export function VaultSetupSection({ onCreate, onRestore }: { onCreate: (input: CreateVaultInput) => Promise<void>; onRestore: (input: RestoreBackupInput) => Promise<void> }) {
   const headingId = useId();
   const [mode, setMode] = useState<'create' | 'restore'>('create');
+  // The button that switched forms is gone: the focus goes to the new form's heading, not to the
+  // page (QA s32 #9). Not on the first render: the first-run screen keeps its own start.
+  const heading = useRef<HTMLHeadingElement>(null);
+  const switched = useRef(false);
+  useEffect(() => {
+    if (switched.current) heading.current?.focus();
+    switched.current = true;
+  }, [mode]);
   return (
     <section className="panel panel--lead first-run__section" aria-labelledby={headingId}>
       {mode === 'create' ? (
         <>
-          <h2 id={headingId}>Create the vault</h2>
+          <h2 id={headingId} ref={heading} tabIndex={-1}>
+            Create the vault
+          </h2>
           <p>
             The vault keeps everything this node receives, encrypted on this computer. Choose a passphrase to open it;
             next you get a one-time recovery key.
@@ -29,7 +39,9 @@ export function VaultSetupSection({ onCreate, onRestore }: { onCreate: (input: C
         </>
       ) : (
         <>
-          <h2 id={headingId}>Restore from a backup</h2>
+          <h2 id={headingId} ref={heading} tabIndex={-1}>
+            Restore from a backup
+          </h2>
           <RestoreBackupForm onBack={() => setMode('create')} onRestore={onRestore} />
         </>
       )}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { ErrorNote } from '../../app/error-note';
 import { SecretField, TextField } from '../../app/form/text-field';
 import { SubmitRow } from '../../app/form/submit-row';
@@ -27,6 +27,14 @@ export function OperatorsSection() {
   const [list, setList] = useState<ListState>({ phase: 'loading' });
   const [resetting, setResetting] = useState<OperatorSummary | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // A reset form closed by Cancel or Escape gives the focus back to its row's button (QA s32 #9).
+  const sectionRef = useRef<HTMLElement>(null);
+  const focusBack = useRef<string | null>(null);
+  useEffect(() => {
+    if (resetting !== null || focusBack.current === null) return;
+    sectionRef.current?.querySelector<HTMLButtonElement>(`button[data-reset-for="${CSS.escape(focusBack.current)}"]`)?.focus();
+    focusBack.current = null;
+  }, [resetting]);
 
   const reload = useCallback(() => {
     vault.operators().then(
@@ -43,7 +51,7 @@ export function OperatorsSection() {
   });
 
   return (
-    <section className="panel" aria-labelledby={headingId}>
+    <section ref={sectionRef} className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Operators</h2>
       <p className="muted">
         Everyone who uses this workstation gets an account, so the audit trail says who did what. Administrators manage
@@ -96,6 +104,7 @@ export function OperatorsSection() {
                       type="button"
                       className="button button--small"
                       aria-label={`Reset passphrase for ${operator.name}`}
+                      data-reset-for={operator.operatorId}
                       onClick={() => {
                         setNotice(null);
                         setResetting(operator);
@@ -124,7 +133,10 @@ export function OperatorsSection() {
             setResetting(null);
             setNotice(message);
           }}
-          onCancel={() => setResetting(null)}
+          onCancel={() => {
+            focusBack.current = resetting.operatorId;
+            setResetting(null);
+          }}
         />
       )}
       <AddOperatorForm
@@ -176,9 +188,19 @@ function ResetPassphraseForm({
     if (problem !== null) return attempt();
     void reset.run(passphrase);
   };
+  // Opened from a row's button below the table: the field takes the focus, Escape closes (QA s32 #9).
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLInputElement>('input')?.focus();
+  }, []);
+  const escape = (event: KeyboardEvent): void => {
+    if (event.key !== 'Escape' || reset.busy) return;
+    event.preventDefault();
+    onCancel();
+  };
 
   return (
-    <form className="form settings-block subform" aria-labelledby={headingId} onSubmit={submit} noValidate>
+    <form ref={formRef} className="form settings-block subform" aria-labelledby={headingId} onSubmit={submit} onKeyDown={escape} noValidate>
       <h3 id={headingId}>Reset the passphrase of {operator.name}</h3>
       <p className="muted">For an operator who forgot theirs. Their old passphrase stops working.</p>
       <SecretField

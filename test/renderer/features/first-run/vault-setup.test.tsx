@@ -146,6 +146,20 @@ describe('Create the vault', () => {
 });
 
 describe('Restore from a backup', () => {
+  it('moves the focus to the form it switches to, both ways, not to the page (QA s32 #9)', async () => {
+    const { section } = await openSetup();
+    const toRestore = within(section).getByRole('button', { name: 'Restore from a backup' });
+    toRestore.focus();
+    fireEvent.click(toRestore);
+    await screen.findByRole('region', { name: 'Restore from a backup' });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Restore from a backup' })));
+    const back = screen.getByRole('button', { name: 'Back' });
+    back.focus();
+    fireEvent.click(back);
+    await screen.findByRole('region', { name: 'Create the vault' });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Create the vault' })));
+  });
+
   it('switches to its own form (one "Passphrase" field on screen) and back', async () => {
     const { section } = await openSetup();
     fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));

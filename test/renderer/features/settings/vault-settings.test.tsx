@@ -208,6 +208,24 @@ describe('Settings › Operators: field-level messages (issue 11, Errors)', () =
     expect(hint).toContain('A researcher cannot change their own passphrase: an administrator sets it here');
   });
 
+  it('the inline Reset passphrase form takes the focus and closes with Escape, the focus back on its button (QA s32 #9)', async () => {
+    await openSettings('admin');
+    const section = screen.getByRole('region', { name: 'Operators' });
+    const button = await within(section).findByRole('button', { name: 'Reset passphrase for Carl Clinician' });
+    button.focus();
+    fireEvent.click(button);
+    const form = within(section).getByRole('form', { name: 'Reset the passphrase of Carl Clinician' });
+    const field = within(form).getByLabelText('Temporary passphrase for Carl Clinician');
+    await waitFor(() => expect(document.activeElement).toBe(field));
+    fireEvent.keyDown(field, { key: 'Escape' });
+    await waitFor(() => expect(within(section).queryByRole('form', { name: 'Reset the passphrase of Carl Clinician' })).toBeNull());
+    await waitFor(() => expect(document.activeElement).toBe(within(section).getByRole('button', { name: 'Reset passphrase for Carl Clinician' })));
+    // Cancel does the same.
+    fireEvent.click(within(section).getByRole('button', { name: 'Reset passphrase for Carl Clinician' }));
+    fireEvent.click(within(section).getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(document.activeElement).toBe(within(section).getByRole('button', { name: 'Reset passphrase for Carl Clinician' })));
+  });
+
   it('names the temporary passphrase field when a reset passphrase is too short or refused', async () => {
     const vault = vaultAs('admin');
     vault.failWith('resetOperatorPassphrase', new VaultError('E_WEAK_PASSPHRASE', 'The passphrase is below the vault’s policy.'));
