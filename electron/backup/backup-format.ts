@@ -156,7 +156,7 @@ export async function readBackupHead(file: string): Promise<BackupHead> {
     const { size } = await handle.stat();
     const head = Buffer.alloc(BACKUP_MAGIC.length + 4);
     if ((await handle.read(head, 0, head.length, 0)).bytesRead < head.length || !head.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC)) {
-      throw notABackup('no HDMSBAK1 magic');
+      throw notABackup('it does not begin the way an HDMS Node backup file does');
     }
     const length = head.readUInt32BE(BACKUP_MAGIC.length);
     if (length === 0 || length > MAX_PREAMBLE_BYTES) throw damagedHead('its preamble length is out of range');

@@ -22,6 +22,9 @@ function refusedField(error: unknown, secretLabel: string): { field: RestoreFiel
   if (error.code !== 'E_BACKUP') return null;
   if (error.message === BACKUP_REFUSALS.noOperator) return { field: 'operatorName', message: 'Operator name: no enabled operator of that name is in the backup.' };
   if (error.message === BACKUP_REFUSALS.passphrase || error.message === BACKUP_REFUSALS.recoveryKey) return { field: 'secret', message: `${secretLabel}: did not open the backup.` };
+  // The body's refusals of the path (backup-paths.ts), at the field, in its words (QA s32 #10).
+  if (error.message.startsWith('path: ')) return { field: 'path', message: `Backup file: ${error.message.slice('path: '.length)}` };
+  if (error.message === 'No backup file at that path.') return { field: 'path', message: 'Backup file: there is no backup file at that path.' };
   return null;
 }
 

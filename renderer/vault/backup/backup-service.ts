@@ -46,6 +46,9 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
       try {
         inspected = await api.backup.inspect({ path: input.path });
       } catch (error) {
+        // As at backup.restore below: the body's refusal of the file (not there, not a backup,
+        // damaged) is written for the user and shown as it is, not after "The node refused:" (QA s32 #10).
+        if (error instanceof ContractError && error.code === 'E_BAD_REQUEST') throw new VaultError('E_BACKUP', error.message);
         throw asVaultError(error, 'E_BACKUP');
       }
       // A file moved away from the register beside it: before any secret is tried or anything is

@@ -174,7 +174,7 @@ describe('backup', () => {
 
     const notBackup = path.join(dir, 'note.hdmsbak');
     await writeFile(notBackup, 'hello');
-    await expect(fresh.router.dispatch('backup.inspect', { path: notBackup }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/not an HDMS Node backup/) } });
+    await expect(fresh.router.dispatch('backup.inspect', { path: notBackup }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'That file is not an HDMS Node backup (it does not begin the way an HDMS Node backup file does).' } });
     await writeFile(path.join(dir, 'note.txt'), 'hello');
     await expect(fresh.router.dispatch('backup.inspect', { path: path.join(dir, 'note.txt') }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/only \.hdmsbak files/) } });
     await expect(fresh.router.dispatch('backup.inspect', { path: path.join(dir, 'missing.hdmsbak') }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });

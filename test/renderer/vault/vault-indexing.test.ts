@@ -196,6 +196,23 @@ describe('VaultService: indexing()', () => {
     expect(vault.phase()).toBe('absent');
   });
 
+  it('shows the body’s refusals of the file when it is inspected as they are too: no "The node refused:", no "magic" (QA s32 #10)', async () => {
+    const { vault } = setup(
+      createFakeBody({
+        handlers: {
+          'backup.inspect': () => {
+            throw new BodyRefusal('That file is not an HDMS Node backup (it does not begin the way an HDMS Node backup file does).');
+          },
+        },
+      }),
+    );
+    await vault.ready();
+    await expect(vault.restoreBackup({ path: '/media/usb/photo.hdmsbak', secret: { passphrase: PASSPHRASE } })).rejects.toMatchObject({
+      code: 'E_BACKUP',
+      message: 'That file is not an HDMS Node backup (it does not begin the way an HDMS Node backup file does).',
+    });
+  });
+
   it('a backup with no erasure register beside it is refused before anything is tried (E_NO_ERASURE_REGISTER), and a chosen register is handed to the body (QA issue 11)', async () => {
     const backups = new Map<string, FakeBackup>();
     const original = await vaultWithData(1, createFakeBody({ backups }));

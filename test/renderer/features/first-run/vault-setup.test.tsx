@@ -337,6 +337,14 @@ describe('Restore from a backup', () => {
     vault.failWith('restoreBackup', new VaultError('E_RECOVERY_KEY_FORMAT', 'Bad checksum.'));
     fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
     await waitFor(() => expect(problemAt('Recovery key', restore)).toBe('Recovery key: is not a recovery key; check it for typing mistakes.'));
+    // The body's refusal of the path, at the Backup file field in the form's words (QA s32 #10).
+    type('Recovery key', 'also-not-a-key', restore);
+    vault.failWith('restoreBackup', new VaultError('E_BACKUP', 'path: only .hdmsbak files are read as backups.'));
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    await waitFor(() => expect(problemAt('Backup file', restore)).toBe('Backup file: only .hdmsbak files are read as backups.'));
+    vault.failWith('restoreBackup', new VaultError('E_BACKUP', 'No backup file at that path.'));
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    await waitFor(() => expect(problemAt('Backup file', restore)).toBe('Backup file: there is no backup file at that path.'));
   });
 
   it('restores with an operator passphrase, and reports a backup that does not open', async () => {
