@@ -73,6 +73,7 @@ describe('Settings › Security › Unlock automatically on this computer', () =
     });
     expect(within(security).queryByRole('checkbox', { name: AUTO })).toBeNull();
     expect(security.textContent).not.toContain(NO_KEYCHAIN);
-    expect(within(security).getByRole('combobox', { name: 'Lock automatically after' })).toBeTruthy();
+    // The section is there, with the workstation's auto-lock shown, not offered (97d34d7: only an administrator sets it).
+    expect(within(security).getByText(/^Lock automatically after: /)).toBeTruthy();
   });
 });
