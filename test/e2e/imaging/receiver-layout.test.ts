@@ -66,7 +66,7 @@ describe('the DICOM receiver at 1,000 × 700', () => {
       const refusals = page.getByRole('list', { name: 'Refused associations' });
       await expect
         .poll(() => refusals.innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS })
-        .toMatch(new RegExp(`${MODALITIES[0]} at [0-9a-f.:]+: \\d+ refused, wrong called AE title \\(asked for “${WRONG_CALLED}”\\) \\(1\\), too many associations at once`));
+        .toMatch(new RegExp(`${MODALITIES[0]} at [0-9a-f.:]+: \\d+ refused, wrong called AE title \\(asked for “${WRONG_CALLED}” once\\) \\(1\\), too many associations at once`));
       expect(Number(await first.locator('td').last().innerText())).toBeGreaterThanOrEqual(2);
       for (const title of MODALITIES) expect(await table.locator('tbody tr').filter({ hasText: title }).count()).toBe(1);
       await expectFits('Calling AE titles', table);
