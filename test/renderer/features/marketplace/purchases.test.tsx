@@ -175,7 +175,10 @@ describe('Marketplace purchases', () => {
     expect(within(second!).queryByRole('button', { name: 'Accept' })).toBeNull();
     fireEvent.click(within(first!).getByRole('button', { name: 'Accept' }));
     await waitFor(() => expect(handled).toEqual([['accept', REQUEST.purchaseId]]));
-    fireEvent.click(within(first!).getByRole('button', { name: 'Decline' }));
+    // Both buttons are disabled while the accept settles: a click before then is (rightly) dropped.
+    const decline = within(first!).getByRole('button', { name: 'Decline' }) as HTMLButtonElement;
+    await waitFor(() => expect(decline.disabled).toBe(false));
+    fireEvent.click(decline);
     await waitFor(() => expect(handled).toEqual([['accept', REQUEST.purchaseId], ['decline', REQUEST.purchaseId]]));
   });
 
