@@ -1,14 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBody, type Body } from '../../../electron/body';
-import type { CallContext } from '../../../electron/ipc/contract-router';
+import { type Body } from '../../../electron/body';
 import { buildFileMetaInformation } from '../../../electron/intake/dicom/dicom-part10';
-import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
-import { createPassphraseSlot } from '../../../shared/crypto/key-slots';
-import { generateOperatorSigningKey, signSessionProof } from '../../../shared/crypto/operator-signing';
-import type { Keyring, MethodName, RequestOf, ResponseOf } from '../../../shared/ipc';
 import { useTempDirs } from '../../support/temp-dir';
-import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../support/vault-keyring';
+import { openSealedMeta, type TestVault } from '../../support/vault-keyring';
 import { call, readJournal } from '../vault/vault-test-support';
+import { callAs, CLEO, refused, withAdaAndCleo as signedInAdaAndCleo } from '../vault/two-operators';
 import { CT_IMAGE_STORAGE, instanceElements, part10File } from './dicom/dicom-test-support';
 
 /**
@@ -26,42 +22,11 @@ afterEach(async () => {
   for (const b of bodies.splice(0)) await b.stop('quit');
 });
 
-const CLEO: CallContext = { transport: 'in-process', connectionId: 'cleo' };
 const b64 = (bytes: string | Uint8Array) => Buffer.from(bytes).toString('base64url');
 
-async function callAs<M extends MethodName>(b: Body, context: CallContext, method: M, payload: RequestOf<M>): Promise<ResponseOf<M>> {
-  const result = await b.router.dispatch(method, payload, context);
-  if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
-  return result.value as ResponseOf<M>;
-}
-
-async function refused(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: string; message: string };
-  }
-  throw new Error('expected a refusal');
-}
-
 /** A vault whose admin (Ada) is signed in on the test connection and a clinician (Cleo) on another. */
-async function withAdaAndCleo(): Promise<{ b: Body; vault: TestVault; cleo: string }> {
-  const b = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', dicomPort: 0, mllpPort: 0 });
-  bodies.push(b);
-  const vault = await buildTestKeyring({ operatorName: 'Ada Admin' });
-  await call(b, 'vault.create', { keyring: vault.keyring });
-  await signIn((method, payload) => call(b, method, payload as never), vault.operatorId, vault.signingKeys.passphrase);
-  const keyring = (await call(b, 'vault.keyring', {})).keyring!;
-  const cleo = toBase64Url(randomBytes(16));
-  const key = await generateOperatorSigningKey();
-  const slot = await createPassphraseSlot({ master: vault.master, operatorId: cleo, passphrase: 'Cleo passphrase, long enough', testOnlyIterations: 1, signingKey: key });
-  const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId: cleo, name: 'Cleo Clinician', role: 'clinician', disabled: false }], slots: [...keyring.slots, slot] };
-  await call(b, 'vault.updateKeyring', { keyring: next, expectedRevision: keyring.revision });
-  const begun = await callAs(b, CLEO, 'vault.unlockBegin', { operatorId: cleo, kind: 'passphrase' });
-  if (begun.state !== 'ready') throw new Error('throttled');
-  const signature = await signSessionProof(key, fromBase64Url(begun.challenge), begun.slot.id);
-  await callAs(b, CLEO, 'vault.unlockFinish', { attempt: begun.attempt, signature: toBase64Url(signature) });
-  return { b, vault, cleo };
+function withAdaAndCleo(): Promise<{ b: Body; vault: TestVault; cleo: string }> {
+  return tempDir().then((dataDir) => signedInAdaAndCleo(dataDir, bodies));
 }
 
 /** Two quarantined HL7 inputs (not HL7 at all). */
