@@ -189,6 +189,17 @@ export function isMindEventKind(kind: string): boolean {
 
 /**
  * Mind events only an administrator's session may append (the body refuses anyone else's
- * journal.append of them): settings that apply to every operator of the workstation.
+ * journal.append of them): the record of an act only an administrator may do (the mind asks for
+ * an administrator before each, and the body-side call that goes with it, such as vault.erase or
+ * devices.decide, is admin-only too). A clinician's forged `erasure.patient` would otherwise hide a
+ * patient from every rebuild of the views without any erasure by the body.
  */
-export const ADMIN_MIND_EVENT_KINDS: ReadonlySet<string> = new Set([MIND_KINDS.autoLockSetting]);
+export const ADMIN_MIND_EVENT_KINDS: ReadonlySet<string> = new Set([
+  MIND_KINDS.autoLockSetting,
+  MIND_KINDS.erasure,
+  MIND_KINDS.researchPolicy,
+  MIND_KINDS.deviceDecision,
+  MIND_KINDS.institution,
+  MIND_KINDS.purchaseAccepted,
+  MIND_KINDS.purchaseDelivered,
+]);
