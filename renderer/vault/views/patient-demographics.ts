@@ -41,17 +41,49 @@ export function mergeDemographics(known: Patient | undefined, update: Patient): 
  * with the chart's (as search reads words: case and accents aside), the chart keeps the given and
  * middle names the message does not send, and the spelling sent wins for those it does; a family
  * or given name that differs replaces the whole name (a marriage, a correction: no name is made of
- * two people's parts). `""` in PID-5.3 (`middleNames` cleared) takes the middle names away. An
- * empty name says nothing. Whatever the message type: an ADT^A08 that drops a middle name sends `""`.
+ * two people's parts). A middle name sent as its initial ("M" or "M." for the chart's "Maria")
+ * agrees and says nothing new, so the chart keeps "Maria"; another initial ("J") or another name
+ * differs and replaces it (HL7 has no rule for this: it is what clinicians read an initial as); the
+ * full name after an initial wins as sent. `""` in PID-5.3 (`middleNames` cleared) takes the middle
+ * names away. An empty name says nothing. Whatever the message type: an ADT^A08 that drops a middle
+ * name sends `""`.
  */
 function mergeName(known: PersonName, sent: PersonName, clearMiddle: boolean): PersonName {
   if (sent.family === '' && sent.given.length === 0) return known;
   const same = (a: string, b: string) => foldText(a.trim()) === foldText(b.trim());
-  const agrees = (sent.family === '' || same(sent.family, known.family)) && sent.given.every((name, index) => index >= known.given.length || same(name, known.given[index]!));
+  // A middle name (index 1 on) sent as the initial of the chart's says nothing new: the chart's stays.
+  const initialOf = (index: number) => index >= 1 && index < known.given.length && initialFits(sent.given[index]!, known.given[index]!);
+  const agrees =
+    (sent.family === '' || same(sent.family, known.family)) &&
+    sent.given.every((name, index) => index >= known.given.length || same(name, known.given[index]!) || (index >= 1 && middleAgrees(name, known.given[index]!)));
   if (!agrees) return sent;
-  const given = clearMiddle ? (sent.given.length > 0 ? sent.given : known.given.slice(0, 1)) : [...sent.given, ...known.given.slice(sent.given.length)];
+  const spoken = sent.given.map((name, index) => (initialOf(index) ? known.given[index]! : name));
+  const given = clearMiddle ? (spoken.length > 0 ? spoken : known.given.slice(0, 1)) : [...spoken, ...known.given.slice(spoken.length)];
   const name: { -readonly [K in keyof PersonName]: PersonName[K] } = { ...known, ...sent, family: sent.family === '' ? known.family : sent.family, given };
   return name;
+}
+
+/**
+ * Whether `initial` is one letter (a full stop after it allowed: "M", "m.") that begins `name`, a
+ * longer name ("Maria"), compared as search compares words (case and accents aside: "A" fits
+ * "Ángel"). An initial never fits an initial.
+ */
+function initialFits(initial: string, name: string): boolean {
+  const letter = letterOf(initial);
+  const full = foldText(name.trim()).replace(/\.$/u, '');
+  return letter !== null && [...full].length > 1 && full.startsWith(letter);
+}
+
+/** The folded letter of an initial ("M", "m."), or null for anything else. */
+function letterOf(initial: string): string | null {
+  const letter = foldText(initial.trim()).replace(/\.$/u, '');
+  return [...letter].length === 1 && /^\p{L}$/u.test(letter) ? letter : null;
+}
+
+/** Two middle names that say the same person: an initial and the name it begins, either way, or one initial with or without its full stop. */
+function middleAgrees(sent: string, known: string): boolean {
+  const initial = letterOf(sent);
+  return initialFits(sent, known) || initialFits(known, sent) || (initial !== null && initial === letterOf(known));
 }
 
 /**

@@ -334,6 +334,9 @@ export interface IndexedDbDeps {
  *               QA s32 D1) took the first study's series away. The imaging rows are rebuilt.
  *   version(25): a name's empty components say nothing (patient-demographics.ts mergeName, QA s32):
  *               the patient rows, postings and the patients' directory rows are rebuilt.
+ *   version(26): a middle name sent as its initial ("M" for "Maria") keeps the chart's middle name
+ *               (patient-demographics.ts mergeName): the patient rows, postings and the patients'
+ *               directory rows are rebuilt.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -351,7 +354,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 25;
+export const VIEW_SCHEMA_VERSION = 26;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -465,6 +468,15 @@ function defineSchema(db: Dexie): void {
   // chart, the index and the directory): patient rows, postings and the patients' directory rows
   // built before hold the erased name, so they are rebuilt from the journal.
   db.version(25)
+    .stores({})
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);
+      await tx.table('directory').filter((row: DirectoryRow) => row.kind === 'patient').delete();
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
+  // A middle name sent as its initial keeps the chart's (an ORU's `Keller^Anna^M` made "Keller, Anna
+  // Maria" read "Keller, Anna M" and "maria" find nobody): rows built before hold the initial.
+  db.version(26)
     .stores({})
     .upgrade(async (tx) => {
       await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);

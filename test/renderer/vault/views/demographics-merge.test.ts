@@ -482,6 +482,57 @@ describe('a name without the middle names the chart has', () => {
     }
   });
 
+  it('an ORU with PID-5 Keller^Anna^M (an initial of "Maria") keeps "Keller, Anna Maria"; one with Keller^Anna^J replaces it, after a rebuild too', async () => {
+    const views = await setup();
+    const mapped = (...segments: string[]): NormalizedIntake => {
+      const item = parseHl7(Buffer.from(`${segments.join('\r')}\r`, 'utf8')).items[0]!;
+      if (!item.ok) throw new Error(item.problem.text);
+      const result = mapHl7Message(item.message, { channel: 'hl7-mllp', receivedAt: new Date('2026-11-28T09:00:00Z'), dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64), conflict: false });
+      if (result.kind !== 'patient') throw new Error(result.reason);
+      return result.normalized;
+    };
+    const oru = (name: string, id: string) =>
+      mapped(`MSH|^~\\&|LABSYS|KANTLAB|HDMS|NODE|20261128090000+0100||ORU^R01^ORU_R01|${id}|P|2.5.1`, `PID|1||300001^^^CLINIC^MR||${name}`, 'OBR|1||L-900|24323-8^Metabolic panel^LN|||20261128080000+0100|||||||||||||||||F', 'OBX|1|NM|2823-3^Potassium^LN||4.0|mmol/L|3.5-5.1|N|||F|||20261128080000+0100');
+    await append(views.body, mapped('MSH|^~\\&|LABSYS|KANTLAB|HDMS|NODE|20261127090000+0100||ADT^A04^ADT_A01|ADT-4001|P|2.5.1', 'EVN|A04|20261127090000+0100', 'PID|1||300001^^^CLINIC^MR||Keller^Anna^Maria||19700505|F', 'PV1|1|O'));
+    await replayJournal(views.context);
+    await append(views.body, oru('Keller^Anna^M', 'ORU-4002'));
+    await append(views.body, oru('KELLER^ANNA^m.', 'ORU-4003'));
+    await replayJournal(views.context);
+    for (const state of ['replayed', 'rebuilt'] as const) {
+      if (state === 'rebuilt') await rebuild(views);
+      const { chart, names, found } = await chartOf(views);
+      expect(chart.name, state).toEqual({ family: 'KELLER', given: ['ANNA', 'Maria'] });
+      expect(names, state).toEqual([{ family: 'KELLER', given: ['ANNA', 'Maria'] }]);
+      expect(await found('maria'), state).toBe(true);
+    }
+    await append(views.body, oru('Keller^Anna^J', 'ORU-4004'));
+    await replayJournal(views.context);
+    for (const state of ['replayed', 'rebuilt'] as const) {
+      if (state === 'rebuilt') await rebuild(views);
+      const { chart, found } = await chartOf(views);
+      expect(chart.name, state).toEqual({ family: 'Keller', given: ['Anna', 'J'] });
+      expect(await found('maria'), state).toBe(false);
+    }
+  });
+
+  it('views schema version 26 rebuilds patient rows, postings and patient directory rows that hold an initial in place of a middle name', async () => {
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('middle-initials-0001'), deps);
+    old.version(25).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id', directory: 'id, patientId' });
+    await old.open();
+    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }]);
+    await old.table('patients').put({ id: 'p', tokens: ['t'], enc: new Uint8Array(1) });
+    await old.table('postings').put({ id: 't|0', ids: ['p'] });
+    await old.table('directory').bulkPut([{ id: 's', kind: 'patient', patientId: 'p', name: new Uint8Array(1) }, { id: 'operator:o', kind: 'operator', name: new Uint8Array(1) }]);
+    old.close();
+    const db = openVaultDb('middle-initials-0001', deps);
+    expect(await readCursor(db)).toBe(0);
+    expect([await db.patients.count(), await db.postings.count()]).toEqual([0, 0]);
+    expect((await db.directory.toArray()).map((row) => row.id)).toEqual(['operator:o']);
+    expect((await db.meta.get(POSTINGS_THROUGH_KEY))?.value).toBe(0);
+    db.close();
+  });
+
   it('views schema version 25 rebuilds patient rows, postings and patient directory rows that hold an erased middle name', async () => {
     const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
     const old = new Dexie(viewDbName('middle-names-0001'), deps);
@@ -525,6 +576,23 @@ describe('mergeDemographics: names component by component', () => {
     expect(mergeDemographics(known, named('Brunner', 'Anna')).name).toEqual({ family: 'Brunner', given: ['Anna'] });
   });
 
+  it('a middle initial ("M", "M.") consistent with the known middle name says nothing new; another initial or name replaces it', () => {
+    expect(mergeDemographics(known, named('Keller', 'Anna', 'M')).name).toEqual(known.name);
+    expect(mergeDemographics(known, named('Keller', 'Anna', 'm.')).name).toEqual(known.name);
+    expect(mergeDemographics(named('Müller', 'José', 'Ángel'), named('Muller', 'Jose', 'A')).name).toEqual({ family: 'Muller', given: ['Jose', 'Ángel'] });
+    const two = named('Keller', 'Anna', 'Maria', 'Luise');
+    expect(mergeDemographics(two, named('Keller', 'Anna', 'M', 'L.')).name).toEqual(two.name);
+    expect(mergeDemographics(two, named('Keller', 'Anna', 'M')).name).toEqual(two.name);
+    expect(mergeDemographics(known, named('Keller', 'Anna', 'J')).name).toEqual({ family: 'Keller', given: ['Anna', 'J'] });
+    expect(mergeDemographics(known, named('Keller', 'Anna', 'Marta')).name).toEqual({ family: 'Keller', given: ['Anna', 'Marta'] });
+    // The full name after an initial: the name sent wins (it says more).
+    expect(mergeDemographics(named('Keller', 'Anna', 'M'), named('Keller', 'Anna', 'Maria')).name).toEqual(known.name);
+    expect(mergeDemographics(named('Keller', 'Anna', 'M'), named('Keller', 'Anna', 'M.')).name).toEqual({ family: 'Keller', given: ['Anna', 'M.'] });
+    // Only the middle names: a given name is not read as an initial, nor are two letters.
+    expect(mergeDemographics(known, named('Keller', 'A')).name).toEqual({ family: 'Keller', given: ['A'] });
+    expect(mergeDemographics(known, named('Keller', 'Anna', 'Ma')).name).toEqual({ family: 'Keller', given: ['Anna', 'Ma'] });
+  });
+
   it('`""` in the middle-name component clears the middle names; the first given name stays unless sent', () => {
     expect(mergeDemographics(known, { ...named('Keller', 'Anna'), cleared: ['middleNames'] }).name).toEqual({ family: 'Keller', given: ['Anna'] });
     expect(mergeDemographics(known, { ...named('Keller'), cleared: ['middleNames'] }).name).toEqual({ family: 'Keller', given: ['Anna'] });
@@ -532,7 +600,7 @@ describe('mergeDemographics: names component by component', () => {
   });
 
   it('folding any suffix of the messages again onto the result gives the same result (a replay from a reset cursor)', () => {
-    const names = [named('Keller', 'Anna', 'Maria'), named('Keller', 'Anna'), named('KELLER', 'ANNA'), named('Brunner', 'Anna'), named('Keller', 'Anna', 'Maria', 'Luise'), named('Keller', 'Anne'), named('', 'Anna'), { ...named('Keller', 'Anna'), cleared: ['middleNames'] } satisfies Patient];
+    const names = [named('Keller', 'Anna', 'Maria'), named('Keller', 'Anna'), named('KELLER', 'ANNA'), named('Brunner', 'Anna'), named('Keller', 'Anna', 'Maria', 'Luise'), named('Keller', 'Anne'), named('', 'Anna'), { ...named('Keller', 'Anna'), cleared: ['middleNames'] } satisfies Patient, named('Keller', 'Anna', 'M'), named('Keller', 'Anna', 'M.', 'L'), named('Keller', 'Anna', 'J'), named('Keller', 'Anna', 'M', 'Luise')];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) % names.length;
     for (let run = 0; run < 400; run++) {
