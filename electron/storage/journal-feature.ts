@@ -4,6 +4,7 @@ import { Refusal } from '../errors/refusal';
 import { ERASURE_KIND } from '../vault/vault-feature';
 import { AccessRefusal } from '../auth/operator-sessions';
 import { ADMIN_MIND_EVENT_KINDS } from '../../shared/journal/journal-kinds';
+import type { RecordActor } from '../../shared/journal/record-actor';
 
 /** A journal call that refers to something this vault does not hold. */
 export class JournalRefusal extends Refusal {}
@@ -17,7 +18,7 @@ export function journalFeature({ vault, sessions }: BodyServices) {
         const open = await vault.require();
         const result = await open.storage.journal.read({ after, limit });
         return {
-          records: result.records.map(({ seq, kind, at, operator, objects, meta }) => ({ seq, kind, at, operator, objects: [...objects], meta })),
+          records: result.records.map(({ seq, kind, at, operator, objects, meta, actor }) => ({ seq, kind, at, operator, objects: [...objects], meta, ...(actor === undefined ? {} : { actor }) })),
           nextCursor: result.nextCursor,
           end: result.end,
         };
@@ -31,8 +32,13 @@ export function journalFeature({ vault, sessions }: BodyServices) {
         for (const id of objects) {
           if (!(await open.storage.objects.has(id))) throw new JournalRefusal('E_BAD_REQUEST', 'objects: a referenced object does not exist in this vault.');
         }
-        // The journal checks `meta` is a sealed journalMetadata envelope (header and length) and the kind and operator shapes.
-        const { seq } = await open.storage.journal.append({ kind, operator, objects, meta });
+        // Who made the event is the calling session's account, sealed by the body (never in clear on
+        // disk); the `operator` pseudonym is the client's claim, which the body cannot check. The
+        // mind signs and shows the event under the actor's pseudonym (shared/journal/record-actor.ts).
+        const actor: RecordActor = { v: 1, operatorId: sessions.actorOf(context) };
+        const sealedActor = await open.sealer.seal('journalMetadata', new TextEncoder().encode(JSON.stringify(actor)));
+        // The journal checks `meta` and `actor` are sealed journalMetadata envelopes (header and length) and the kind and operator shapes.
+        const { seq } = await open.storage.journal.append({ kind, operator, objects, meta, actor: sealedActor });
         open.onDurable(seq);
         if (kind === ERASURE_KIND) sessions.get(context.connectionId)?.erasures.add(seq);
         return { seq };

@@ -43,7 +43,17 @@ import { readFully, type StorageFile } from './storage-fs';
  *              1 byte   note count m, then m × (1 byte key length, the key, 8 bytes IEEE-754 double)
  *              4 bytes  meta length (0 = null), u32 big-endian, then the sealed meta envelope
  *              then to the end of the body, per inline object: 2 bytes index into the objects,
- *                       4 bytes length, u32 big-endian, then the sealed object
+ *                       4 bytes length, u32 big-endian, then the sealed object; and, for a
+ *                       record with an actor, once: 2 bytes 0xFFFF (no object index: a record
+ *                       refers to at most 65,535 objects), 4 bytes length, the sealed actor
+ *
+ * `actor` (optional, both versions; a base64url field in version 1) is who made a mind event as
+ * the body saw it: the calling session's account id, sealed by the body to the vault's intake key
+ * as a journalMetadata envelope of JSON {v: 1, operatorId} (shared/journal/record-actor.ts), so
+ * the account id is never in clear on disk. Only `journal.append` (the mind's events) writes one;
+ * records without it (every record written before, intake, the body's own) read as they always
+ * did, since an old record's body simply has no 0xFFFF section and an old JSON record no field.
+ * A tombstone drops it.
  *
  * Readers see one record shape (`JournalRecord`, sealed bytes as base64url) whatever the file's
  * version, and a journal keeps the version it was created with: old journals are read and
@@ -82,6 +92,11 @@ const NOTE_KEY_PATTERN = /^[a-zA-Z][a-zA-Z0-9]{0,31}$/;
 export const DEDUPE_TAG_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){0,7}$/;
 export const MAX_DEDUPE_TAG_LENGTH = 128;
 export const MAX_NOTE_KEYS = 8;
+/** A record's sealed actor: a few dozen bytes of JSON in an envelope; this bounds it generously. */
+export const MAX_ACTOR_BYTES = 1024;
+const MAX_ACTOR_TEXT = Math.ceil((MAX_ACTOR_BYTES * 4) / 3);
+/** The section marker of a version-2 record's sealed actor, where an inline object's index would be. */
+const V2_ACTOR_MARKER = 0xffff;
 
 export const JournalRecordSchema = z
   .strictObject({
@@ -97,6 +112,7 @@ export const JournalRecordSchema = z
       .optional(),
     inline: z.record(z.string().regex(OBJECT_ID_PATTERN), z.string().regex(BASE64URL_PATTERN)).optional(),
     dedupe: z.string().max(MAX_DEDUPE_TAG_LENGTH).regex(DEDUPE_TAG_PATTERN).optional(),
+    actor: z.string().max(MAX_ACTOR_TEXT).regex(BASE64URL_PATTERN).optional(),
   })
   .refine((record) => record.inline === undefined || Object.keys(record.inline).every((id) => record.objects.includes(id)), {
     message: 'every inline object is listed in objects',
@@ -345,6 +361,8 @@ export interface RecordFieldsV2 {
   readonly meta: Uint8Array | null;
   /** Inline objects: index into `objects` and the sealed bytes. */
   readonly inline: ReadonlyArray<{ readonly index: number; readonly bytes: Uint8Array }>;
+  /** The body's sealed actor of a mind event (see the file comment). */
+  readonly actor?: Uint8Array;
 }
 
 /** Everything of a version-2 body after seq and at; the journal prefixes those when it commits. */
@@ -385,6 +403,11 @@ export function encodeRecordTailV2(fields: RecordFieldsV2): Buffer {
   }
   u32(fields.meta === null ? 0 : fields.meta.length);
   if (fields.meta !== null) parts.push(fields.meta);
+  if (fields.actor !== undefined) {
+    u16(V2_ACTOR_MARKER);
+    u32(fields.actor.length);
+    parts.push(fields.actor);
+  }
   for (const { index, bytes } of fields.inline) {
     u16(index);
     u32(bytes.length);
@@ -455,11 +478,18 @@ export function decodeRecordV2(body: Buffer): Record<string, unknown> | null {
   const meta = metaLength === 0 ? null : body.toString('base64url', at, at + metaLength);
   at += metaLength;
   let inline: Record<string, string> | undefined;
+  let actor: string | undefined;
   while (at < body.length) {
     if (!need(6)) return null;
     const index = body.readUInt16BE(at);
     const length = body.readUInt32BE(at + 2);
     at += 6;
+    if (index === V2_ACTOR_MARKER) {
+      if (actor !== undefined || length === 0 || !need(length)) return null;
+      actor = body.toString('base64url', at, at + length);
+      at += length;
+      continue;
+    }
     const id = objects[index];
     if (id === undefined || !need(length) || inline?.[id] !== undefined) return null;
     inline ??= {};
@@ -476,5 +506,6 @@ export function decodeRecordV2(body: Buffer): Record<string, unknown> | null {
     ...(note === undefined ? {} : { note }),
     ...(inline === undefined ? {} : { inline }),
     ...(dedupeLength === 0 ? {} : { dedupe }),
+    ...(actor === undefined ? {} : { actor }),
   };
 }

@@ -20,6 +20,7 @@ import {
   encodeRecordTailV2,
   encodeRecordV2,
   JOURNAL_MAGIC_V1,
+  MAX_ACTOR_BYTES,
   OPERATOR_PATTERN,
   readFrame,
   REPAIRED_KIND,
@@ -59,6 +60,12 @@ export interface JournalEntry {
    * the body can rebuild its duplicate index from the journal; dropped by an erasure's tombstone.
    */
   readonly dedupe?: string;
+  /**
+   * Who made a mind event as the body saw it: JSON {v: 1, operatorId} sealed to the intake key as
+   * a journalMetadata envelope, bytes or base64url (journal-format.ts; only `journal.append` writes
+   * one). Never the account id in clear.
+   */
+  readonly actor?: Uint8Array | string;
 }
 
 export interface AppendResult {
@@ -744,6 +751,10 @@ function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>, format: Jou
   const objects = [...(entry.objects ?? [])];
   if (!objects.every(isObjectId)) throw new StorageError('E_INVALID', 'Journal object references are 64-digit lowercase hex object ids.');
   const meta = sealedMetadataBytes(entry.meta ?? null);
+  const actor = entry.actor === undefined ? undefined : sealedMetadataBytes(entry.actor, 'A record\'s actor');
+  if (actor === null || (actor !== undefined && actor.length > MAX_ACTOR_BYTES)) {
+    throw new StorageError('E_INVALID', `A record's actor is a sealed envelope of at most ${MAX_ACTOR_BYTES} bytes.`);
+  }
   const note = entry.note;
   if (note !== undefined) {
     const keys = Object.keys(note);
@@ -766,6 +777,7 @@ function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>, format: Jou
       ...(note === undefined ? {} : { note }),
       meta,
       inline: inline.map(({ id, bytes }) => ({ index: objects.indexOf(id), bytes })),
+      ...(actor === undefined ? {} : { actor }),
     });
     return { tail, inlineIds: inline.map(({ id }) => id) };
   }
@@ -777,6 +789,7 @@ function recordTail(kind: string, entry: Omit<JournalEntry, 'kind'>, format: Jou
     meta: meta === null ? null : meta.toString('base64url'),
     ...(note === undefined ? {} : { note: { ...note } }),
     ...(inline === null ? {} : { inline }),
+    ...(actor === undefined ? {} : { actor: actor.toString('base64url') }),
   }).slice(1);
   return { tail, inlineIds: inline === null ? [] : Object.keys(inline) };
 }
@@ -812,23 +825,23 @@ function checkedInlineObjects(inline: readonly Uint8Array[] | undefined, objects
  * is refused. Bytes, not text: the binary format stores them as they are, and only version 1 needs
  * the base64url text (a round trip through it cost a few µs per HL7 message).
  */
-function sealedMetadataBytes(meta: Uint8Array | string | null): Buffer | null {
+function sealedMetadataBytes(meta: Uint8Array | string | null, what = 'Journal metadata'): Buffer | null {
   if (meta === null) return null;
   let bytes: Buffer;
   if (typeof meta === 'string') {
-    if (!/^[A-Za-z0-9_-]+$/.test(meta)) throw new StorageError('E_INVALID', 'Journal metadata must be base64url text of a sealed envelope.');
+    if (!/^[A-Za-z0-9_-]+$/.test(meta)) throw new StorageError('E_INVALID', `${what} must be base64url text of a sealed envelope.`);
     bytes = Buffer.from(meta, 'base64url');
   } else if (meta instanceof Uint8Array) {
     bytes = Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength);
   } else {
-    throw new StorageError('E_INVALID', 'Journal metadata must be a sealed envelope.');
+    throw new StorageError('E_INVALID', `${what} must be a sealed envelope.`);
   }
   try {
     const header = decodeEnvelopeHeader(bytes);
     if (header.kind !== 'journalMetadata') throw new EnvelopeError('E_ENVELOPE_FORMAT', 'kind');
     if (bytes.length < header.headerLength + GCM_TAG_LENGTH) throw new EnvelopeError('E_ENVELOPE_TRUNCATED', 'short');
   } catch (error) {
-    if (error instanceof EnvelopeError) throw new StorageError('E_INVALID', `Journal metadata must be a sealed envelope of kind journalMetadata (${error.code}).`);
+    if (error instanceof EnvelopeError) throw new StorageError('E_INVALID', `${what} must be a sealed envelope of kind journalMetadata (${error.code}).`);
     throw error;
   }
   return bytes;

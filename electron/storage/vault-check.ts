@@ -94,6 +94,10 @@ export async function checkVault(dataDir: string): Promise<VaultCheckReport> {
           const problem = sealedMetadataProblem(Buffer.from(record.meta, 'base64url'));
           if (problem !== null) errors.add(`journal: record seq ${record.seq} at offset ${offset}: metadata ${problem}`);
         }
+        if (record.actor !== undefined) {
+          const problem = sealedMetadataProblem(Buffer.from(record.actor, 'base64url'));
+          if (problem !== null) errors.add(`journal: record seq ${record.seq} at offset ${offset}: actor ${problem}`);
+        }
       };
       const scan = await scanJournal(journal, await journal.size(), visit);
       if (scan.verdict === 'torn') tornTail = true;

@@ -19,6 +19,12 @@ export const JournalRecordSchema = z.strictObject({
   operator: z.string().max(64).nullable(),
   objects: z.array(objectId).max(10_000),
   meta: base64url.max(24 * 1024 * 1024).nullable(),
+  /**
+   * A mind event's actor as the body recorded it: the calling session's account, sealed by the
+   * body (shared/journal/record-actor.ts). Absent on records the mind did not append and on those
+   * journaled before; the mind then goes by `operator`.
+   */
+  actor: base64url.max(4096).optional(),
 });
 export type JournalRecord = Readonly<z.infer<typeof JournalRecordSchema>>;
 
@@ -28,7 +34,11 @@ export const journalMethods = {
     z.strictObject({ after: z.number().int().nonnegative(), limit: z.number().int().min(1).max(5000) }),
     z.strictObject({ records: z.array(JournalRecordSchema), nextCursor: z.number().int().nonnegative(), end: z.boolean() }),
   ),
-  /** The mind's own events (record viewed, consent changed…), sealed by the mind before sending. */
+  /**
+   * The mind's own events (record viewed, consent changed…), sealed by the mind before sending.
+   * `operator` is the client's claim; the body records the calling session's account as the
+   * record's sealed `actor`, and that is who the mind signs and shows the event as.
+   */
   'journal.append': method(
     z.strictObject({
       kind: z.string().regex(MIND_EVENT_KIND),
