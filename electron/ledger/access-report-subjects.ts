@@ -24,11 +24,15 @@ export function subjectsFileOf(dir: string, report: string): string {
   return path.join(dir, `.${report}.subjects.json`);
 }
 
+/** The subjects as kept: each once, ledger subjects only, sorted (what the file beside the report and the export's audit record list). */
+export function namedSubjects(subjects: readonly string[]): string[] {
+  return [...new Set(subjects)].filter((subject) => LEDGER_SUBJECT.test(subject)).sort();
+}
+
 /** Records the subjects an access report names (`report`: its file name in `dir`). */
 export async function writeReportSubjects(dir: string, report: string, subjects: readonly string[]): Promise<void> {
   if (!REPORT_NAME.test(report)) throw new Error('Not an access report file name.');
-  const unique = [...new Set(subjects)].filter((subject) => LEDGER_SUBJECT.test(subject)).sort();
-  await writeFileAtomic(subjectsFileOf(dir, report), `${JSON.stringify({ v: 1, subjects: unique })}\n`);
+  await writeFileAtomic(subjectsFileOf(dir, report), `${JSON.stringify({ v: 1, subjects: namedSubjects(subjects) })}\n`);
 }
 
 /**

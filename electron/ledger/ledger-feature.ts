@@ -1,6 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { writeReportSubjects } from './access-report-subjects';
+import { namedSubjects, writeReportSubjects } from './access-report-subjects';
 import { AuditJournal } from '../audit/audit-journal';
 import { AccessRefusal } from '../auth/operator-sessions';
 import { bodyFeature } from '../features/body-feature';
@@ -80,8 +80,10 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
           await unlink(written.path).catch(() => undefined);
           throw error;
         }
-        // Journaled after the file is durable: an export the trail names exists.
-        await audit.exported({ what: 'accessReport', operatorId: session.operatorId, role: session.role, bytes: written.bytes, entries: rows, file: path.basename(written.path) });
+        // Journaled after the file is durable: an export the trail names exists. With whom it names, so
+        // that each of them sees it under "Who accessed this record" (the views index them).
+        const named = namedSubjects(subjects ?? []);
+        await audit.exported({ what: 'accessReport', operatorId: session.operatorId, role: session.role, bytes: written.bytes, entries: rows, file: path.basename(written.path), ...(named.length > 0 ? { subjects: named } : {}) });
         log.info({ bytes: written.bytes, rows }, 'access report written');
         return written;
       },

@@ -132,6 +132,18 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
     filter.subjects !== undefined
       ? await table.where('subject').anyOf([...filter.subjects]).filter((row) => kinds.has(row.kind)).toArray()
       : await table.where('kind').anyOf([...kinds]).toArray();
+  // A patient's entries also include the exports of access reports that name them (their EXPORT
+  // entries name no patient: one report names many), found by the record each covers.
+  const naming = filter.subjects !== undefined ? await namingExports(reader, filter.subjects) : new Set<number>();
+  if (naming.size > 0) {
+    const have = new Set(rows.map((row) => row.seq));
+    for (const row of await table.where('coversTo').anyOf([...naming]).toArray()) {
+      if (row.kind === 'EXPORT' && !have.has(row.seq)) {
+        rows.push(row);
+        have.add(row.seq);
+      }
+    }
+  }
   const sessions = filter.subjects !== undefined ? await table.where('kind').equals('SESSION').toArray() : rows.filter((row) => row.kind === 'SESSION');
   // Each operator's sign-ins in chain order (the chain follows the journal): seq → workstation.
   sessions.sort((a, b) => a.seq - b.seq);
@@ -157,7 +169,7 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
   };
   const matching = rows
     .filter((row) => {
-      if (filter.subjects !== undefined && !filter.subjects.has(row.subject)) return false;
+      if (filter.subjects !== undefined && !filter.subjects.has(row.subject) && !(row.kind === 'EXPORT' && naming.has(row.coversTo))) return false;
       if (filter.operator !== undefined && bytes32ToPseudonym(row.operator) !== filter.operator) return false;
       const at = actTime(row);
       return (filter.from === undefined || at >= filter.from) && (filter.to === undefined || at <= filter.to);
@@ -192,6 +204,16 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
       };
     }),
   };
+}
+
+/**
+ * The journal records (`audit.exported`) of the access reports exported that name any of `subjects`
+ * (the views' `namedExports`, from what the body journaled with each export).
+ */
+async function namingExports(reader: LedgerReader, subjects: ReadonlySet<string>): Promise<Set<number>> {
+  if (subjects.size === 0) return new Set();
+  const seqs = await reader.db().namedExports.where('subjects').anyOf([...subjects]).primaryKeys();
+  return new Set(seqs);
 }
 
 const BYTES32 = /^0x[0-9a-f]{64}$/;

@@ -274,8 +274,9 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       try {
         const subject = await patientSubject(ledger.port.ledgerKey, patientId);
         const { rows } = await buildAccessReport(ledger, { subjects: new Set([subject]) });
+        // Opened, or exported: a document of the patient saved from the viewer, an access report naming them.
         return rows
-          .filter((row) => row.kind === 'ACCESS')
+          .filter((row) => row.kind === 'ACCESS' || row.kind === 'EXPORT')
           .map((row) => ({
             operatorName: row.operatorName,
             operator: row.operator,

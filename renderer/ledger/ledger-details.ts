@@ -191,6 +191,7 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       word('scheduled');
       num('bytes');
       num('entries');
+      num('patients', 'patients named');
       word('file');
       word('workstation');
       word('at');

@@ -396,8 +396,9 @@ export class LedgerWriter {
         if (record.kind === AUDIT_KINDS.exported) {
           const audited = ExportAuditMetaSchema.safeParse(value);
           if (!audited.success) return none;
-          const { v: _v, operatorId, ...details } = audited.data;
-          return { subject: ZERO_HASH, details, operatorId };
+          // The patients an access report names: counted here (the entry's input pins the record that lists them; the views index them).
+          const { v: _v, operatorId, subjects, ...details } = audited.data;
+          return { subject: ZERO_HASH, details: { ...details, ...(subjects === undefined ? {} : { patients: subjects.length }) }, operatorId };
         }
         const what = record.kind.slice('export.'.length);
         const parsed = LedgerExportMetaSchema.safeParse(value);

@@ -39,6 +39,9 @@ export const SessionAuditMetaSchema = z.strictObject({
 });
 export type SessionAuditMeta = z.infer<typeof SessionAuditMetaSchema>;
 
+/** At most this many patients named by one exported access report (ledger.exportAccessReport's `subjects`). */
+export const EXPORT_SUBJECTS_MAX = 20_000;
+
 /** `audit.exported`: a file the body wrote into `<data>/exports/` for a session. */
 export const ExportAuditMetaSchema = z.strictObject({
   v: z.literal(1),
@@ -51,6 +54,12 @@ export const ExportAuditMetaSchema = z.strictObject({
   entries: z.number().int().nonnegative(),
   /** The file's name only (the folder may hold a user name). */
   file: z.string().max(200),
+  /**
+   * accessReport: the ledger subjects (bytes32 pseudonyms) of the patients the report names, as kept
+   * beside the file (electron/ledger/access-report-subjects.ts): each of them sees the export under
+   * "Who accessed this record". Absent on reports written before it was recorded, and on a ledger export.
+   */
+  subjects: z.array(z.string().regex(/^0x[0-9a-f]{64}$/)).max(EXPORT_SUBJECTS_MAX).optional(),
   workstation,
   at: z.iso.datetime(),
 });

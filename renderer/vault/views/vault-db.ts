@@ -237,6 +237,16 @@ export interface DirectoryRow {
   readonly name: Uint8Array;
 }
 
+/**
+ * An access report exported as CSV and the patients it names (ledger subjects, bytes32 pseudonyms,
+ * as the signed entries carry them: clear by design, like the ledger rows), by the journal seq of
+ * its `audit.exported` record, which the EXPORT entry signed for it covers (its `coversTo`).
+ */
+export interface NamedExportRow {
+  readonly seq: number;
+  readonly subjects: readonly string[];
+}
+
 /** What a directory row's `name` decrypts to. */
 export interface DirectoryName {
   readonly family: string;
@@ -251,6 +261,8 @@ export interface VaultViewTables {
   readonly access: Table<AccessRow, number>;
   /** The signed ledger's entries by seq (renderer/ledger/ledger-rows.ts), from `ledger.entry` records. */
   readonly ledger: Table<LedgerRow, number>;
+  /** The patients each exported access report names (ledger-projector.ts), from the body's `audit.exported` records. */
+  readonly namedExports: Table<NamedExportRow, number>;
   readonly merges: Table<MergeRow, string>;
   /** Which chart holds which identifier (patient-filing.ts). */
   readonly aliases: Table<AliasRow, string>;
@@ -337,6 +349,10 @@ export interface IndexedDbDeps {
  *   version(26): a middle name sent as its initial ("M" for "Maria") keeps the chart's middle name
  *               (patient-demographics.ts mergeName): the patient rows, postings and the patients'
  *               directory rows are rebuilt.
+ *   version(27): `namedExports` (the patients each exported access report names, indexed by
+ *               subject) and the ledger's `coversTo` index, so that a patient's "Who accessed this
+ *               record" finds the EXPORT entries of reports naming them. Nothing to replay: records
+ *               written before name no one (the body did not journal whom a report named).
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -354,7 +370,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 26;
+export const VIEW_SCHEMA_VERSION = 27;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -483,6 +499,9 @@ function defineSchema(db: Dexie): void {
       await tx.table('directory').filter((row: DirectoryRow) => row.kind === 'patient').delete();
       await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
     });
+  // An exported access report is an access to each patient it names: their rows, and the ledger's
+  // entries by the journal record they cover (an export's EXPORT entry covers its `audit.exported`).
+  db.version(27).stores({ ledger: 'seq, kind, subject, operator, createdAt, coversTo', namedExports: 'seq, *subjects' });
 }
 
 /**

@@ -6,7 +6,8 @@ import { ACCESS_REPORT_CSV_HEADER, accessReportCsv, actionOf, buildAccessReport,
 import { bytes32ToPseudonym, pseudonymToBytes32, summaryOf } from '../../../renderer/ledger/ledger-details';
 import type { LedgerReader } from '../../../renderer/ledger/ledger-reader';
 import type { LedgerRow } from '../../../renderer/ledger/ledger-rows';
-import { openVaultDb } from '../../../renderer/vault/views/vault-db';
+import Dexie from 'dexie';
+import { CURSOR_KEY, openVaultDb, readCursor, viewDbName } from '../../../renderer/vault/views/vault-db';
 
 const NODE = Wallet.createRandom().address;
 const DOMAIN = ledgerDomain();
@@ -64,6 +65,48 @@ describe('access report', () => {
     expect(report.rows[1]!.entryHash).toBe(entryHash(DOMAIN, LEDGER[2]!.entry as LedgerEntry));
     expect(report.rows[1]!.notary).toEqual({ leafIndex: 41, treeSize: 90, integratedAt: AT(7) });
     expect(report.rows[0]!.notary).toBeUndefined();
+  });
+
+  it('one patient: the export of an access report that names them is theirs too (namedExports, by the journal record its entry covers); one that does not name them is not', async () => {
+    const reader = await readerWith(
+      [...LEDGER, row(10, 'EXPORT', CARL, ZERO_HASH, { export: 'accessReport', entries: 1, at: AT(30) }), row(11, 'EXPORT', ADA, ZERO_HASH, { export: 'ledger', entries: 11, at: AT(31) })],
+      { operators: { [ADA]: 'Ada Admin', [CARL]: 'Carl Clinician' } },
+    );
+    // Entry 8 covers journal record 16 (a report naming both), entry 10 record 20 (naming the other
+    // patient only); record 22 (entry 11, a ledger export) names no one.
+    await reader.db().namedExports.bulkPut([
+      { seq: 16, subjects: [PATIENT, OTHER] },
+      { seq: 20, subjects: [OTHER] },
+    ]);
+    const mine = await buildAccessReport(reader, { subjects: new Set([PATIENT]) });
+    expect(mine.rows.map((r) => [r.seq, r.kind, r.action, r.subject])).toEqual([
+      [8, 'EXPORT', 'Exported an access report (3 rows)', ''],
+      [5, 'ACCESS', 'Opened a record', PATIENT],
+      [3, 'ACCESS', 'Opened the patient', PATIENT],
+    ]);
+    expect(mine.rows[0]!.workstation).toBe('ward-3 (desktop app)');
+    const theirs = await buildAccessReport(reader, { subjects: new Set([OTHER]) });
+    expect(theirs.rows.map((r) => r.seq)).toEqual([10, 8, 6]);
+    // Both at once: each export once.
+    expect((await buildAccessReport(reader, { subjects: new Set([PATIENT, OTHER]) })).rows.map((r) => r.seq)).toEqual([10, 8, 6, 5, 3]);
+    // A date range still applies to them.
+    expect((await buildAccessReport(reader, { subjects: new Set([OTHER]), from: Date.parse(AT(25)) })).rows.map((r) => r.seq)).toEqual([10]);
+  });
+
+  it('views schema version 27: a view database of version 26 opens with its ledger rows found by the record they cover, and namedExports', async () => {
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('named-exports-0001'), deps);
+    old.version(26).stores({ meta: 'key', ledger: 'seq, kind, subject, operator, createdAt' });
+    await old.open();
+    await old.table('ledger').bulkPut([LEDGER[7]!, LEDGER[8]!]);
+    await old.table('meta').put({ key: CURSOR_KEY, value: 42 });
+    old.close();
+    const db = openVaultDb('named-exports-0001', deps);
+    expect((await db.ledger.where('coversTo').equals(16).toArray()).map((r) => r.seq)).toEqual([8]);
+    expect(await db.namedExports.count()).toBe(0);
+    // Nothing to replay: no record before it named anyone.
+    expect(await readCursor(db)).toBe(42);
+    db.close();
   });
 
   it('an operator and a date range: sign-ins with failed unlocks, accesses, quarantine acts and exports, never intake batches', async () => {
