@@ -35,11 +35,13 @@ export function payloadHashOf(details: Readonly<Record<string, unknown>>): strin
 
 /**
  * The hash of a journal record as the mind reads it: SHA-256 of the canonical JSON array
- * [seq, kind, at, operator, objects, meta]. It commits to the sealed meta bytes too, so the input
- * of an ACCESS entry pins the exact `view.access` record it was made from.
+ * [seq, kind, at, operator, objects, meta], with the body's sealed actor appended when the record
+ * has one (records without one hash as they always did). It commits to the sealed meta bytes too,
+ * so the input of an ACCESS entry pins the exact `view.access` record it was made from.
  */
-export function journalRecordHash(record: Pick<JournalRecord, 'seq' | 'kind' | 'at' | 'operator' | 'objects' | 'meta'>): string {
-  return sha256(utf8Encode(canonicalJson([record.seq, record.kind, record.at, record.operator, [...record.objects], record.meta])));
+export function journalRecordHash(record: Pick<JournalRecord, 'seq' | 'kind' | 'at' | 'operator' | 'objects' | 'meta' | 'actor'>): string {
+  const fields = [record.seq, record.kind, record.at, record.operator, [...record.objects], record.meta];
+  return sha256(utf8Encode(canonicalJson(record.actor === undefined ? fields : [...fields, record.actor])));
 }
 
 /** A base64url 32-byte pseudonym (journal operator ids, HMACs) as bytes32; zero for anything else. */

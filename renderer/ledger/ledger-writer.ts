@@ -12,6 +12,7 @@ import { AUDIT_KINDS, BACKUP_KINDS, isMindEventKind, MIND_KINDS, QUARANTINE_KIND
 import { LedgerAlarmMetaSchema } from '../../shared/journal/ledger-meta';
 import { openJson, sealJson } from '../../shared/journal/sealed-json';
 import { checkMindEvent, EventAuthWindow } from '../vault/mind-events';
+import { recordedOperator } from '../vault/record-actor';
 import { readEventAuthFrom } from '../vault/views/journal-replay';
 import type { VaultDb } from '../vault/views/vault-db';
 import { storedChartOf } from '../vault/views/patient-filing';
@@ -249,7 +250,10 @@ export class LedgerWriter {
       };
     }
     const { record } = planned;
-    const base = { kind: planned.kind, operator: pseudonymToBytes32(record.operator), inputs: [journalRecordHash(record)] };
+    // A mind event the body stamped with its actor is signed as that account, whatever pseudonym the
+    // client wrote in the record (record-actor.ts); records journaled before keep their own.
+    const operatorOf = await recordedOperator(this.deps.opener, this.deps.ledgerKey, record);
+    const base = { kind: planned.kind, operator: pseudonymToBytes32(operatorOf), inputs: [journalRecordHash(record)] };
     const source = { seq: record.seq, kind: record.kind, at: record.at };
     const opened = await this.openMeta(record);
     if (opened === undefined) return { ...base, subject: ZERO_HASH, details: { source, unreadable: true } };

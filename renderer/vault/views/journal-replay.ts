@@ -4,6 +4,7 @@ import type { JournalRecord } from '../../../shared/ipc/journal-contract';
 import { isMindEventKind, MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { openJson } from '../../../shared/journal/sealed-json';
 import { checkMindEvent, EventAuthWindow, type MindEventCheck } from '../mind-events';
+import { recordedOperator } from '../record-actor';
 import type { SyncProgress } from '../vault-service';
 import type { Opener } from '../vault-crypto';
 import type { IntakeRows, RowKeys } from './intake-rows';
@@ -148,9 +149,12 @@ class Page {
       auth = check.status;
       meta = check.meta;
     }
+    // The projectors see who the body says made a mind event (its sealed actor), not the pseudonym
+    // the client wrote; the authenticator above was checked on the record as written.
+    const shown = record.actor === undefined ? record : { ...record, operator: await recordedOperator(this.context.opener, this.context.keys.ledgerKey, record) };
     const named = identifiersNamedBy(meta);
     await this.filing.pseudonymsOf(named);
-    return { record, meta, auth, named };
+    return { record: shown, meta, auth, named };
   }
 
   /** Reads in one batch the chart filing's rows of the identifiers the opened records name (patient-filing.ts). */
