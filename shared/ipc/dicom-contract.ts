@@ -162,6 +162,16 @@ export type DicomImportResult = Readonly<z.infer<typeof DicomImportResultSchema>
 /** The largest file a streamed import takes (dicom.streamBegin/streamAppend). */
 export const DICOM_STREAM_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
+/** The most files one import (the operator's choice, sent in many calls) is said to have. */
+export const DICOM_IMPORT_MAX_TOTAL = 1_000_000;
+
+/**
+ * Where a file stands in the operator's import (1-based, of the import's file count): the import
+ * goes in many calls, so only the mind knows. A quarantine record's source says it ("file 5 of 11").
+ */
+const importTotal = z.number().int().positive().max(DICOM_IMPORT_MAX_TOTAL);
+const importPosition = z.number().int().positive().max(DICOM_IMPORT_MAX_TOTAL);
+
 /** What a reprocess of a quarantined instance did (dicom.reprocess). */
 export type DicomReprocessOutcome = Omit<DicomImportResult, 'file'>;
 
@@ -178,12 +188,23 @@ export const dicomMethods = {
   /**
    * Imports DICOM files (Part 10 files, or bare data sets without the preamble) through the same
    * checks and records as a C-STORE: one result per file, by index. The bytes come from an upload
-   * (intake.uploadBegin/uploadAppend) or inline when small.
+   * (intake.uploadBegin/uploadAppend) or inline when small. `position`: each file's place in the
+   * operator's whole import and the import's file count, recorded as a quarantined file's source
+   * ("file 10 of 11"); one per file sent (E_BAD_REQUEST otherwise). Without it the source is
+   * "a file imported".
    */
   'dicom.importFiles': method(
     z
-      .strictObject({ upload: uploadHandle.optional(), files: z.array(z.strictObject({ bytes: base64url })).min(1).max(INTAKE_IMPORT_MAX_FILES).optional() })
+      .strictObject({
+        upload: uploadHandle.optional(),
+        files: z.array(z.strictObject({ bytes: base64url })).min(1).max(INTAKE_IMPORT_MAX_FILES).optional(),
+        position: z
+          .strictObject({ files: z.array(importPosition).min(1).max(INTAKE_IMPORT_MAX_FILES), of: importTotal })
+          .refine((p) => p.files.every((file) => file <= p.of), { message: 'position: a file number larger than the file count of the import.' })
+          .optional(),
+      })
       .refine((r) => (r.upload === undefined) !== (r.files === undefined), { message: 'Give either upload or files.' })
+      .refine((r) => r.position === undefined || r.files === undefined || r.position.files.length === r.files.length, { message: 'position: one per file sent.' })
       .refine((r) => (r.files ?? []).reduce((sum, f) => sum + f.bytes.length, 0) <= INTAKE_CHUNK_MAX_CHARS, {
         message: 'Inline files are limited in size; send larger ones with intake.uploadBegin and intake.uploadAppend.',
       }),
@@ -198,9 +219,19 @@ export const dicomMethods = {
    * does for smaller ones): the last append answers `reprocessed` {seq of the intake.reprocessed
    * act, resolved}; a refused reprocess (not an open quarantine record) answers a `failed` result
    * with the reason and no `reprocessed`. Reprocesses and discards wait while it runs.
+   * `position` (not with `reprocess`): the file's place in the operator's import, as for
+   * dicom.importFiles; without it a quarantined file's source is "a large file imported".
    */
   'dicom.streamBegin': method(
-    z.strictObject({ reprocess: z.strictObject({ quarantineSeq: journalSeq }).optional() }),
+    z
+      .strictObject({
+        reprocess: z.strictObject({ quarantineSeq: journalSeq }).optional(),
+        position: z
+          .strictObject({ file: importPosition, of: importTotal })
+          .refine((p) => p.file <= p.of, { message: 'position: a file number larger than the file count of the import.' })
+          .optional(),
+      })
+      .refine((r) => r.reprocess === undefined || r.position === undefined, { message: 'A reprocess has no position in an import.' }),
     z.strictObject({ handle: uploadHandle }),
   ),
   /**

@@ -19,9 +19,9 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
     handlers: {
       'dicom.status': async () => receiver.statusReport(),
       'dicom.getSettings': async () => ({ settings: settings.get(), portOverride, listener: receiver.status() }),
-      'dicom.importFiles': async ({ upload, files }) => {
+      'dicom.importFiles': async ({ upload, files, position }) => {
         const bytes = upload !== undefined ? intake.uploads.take(upload) : (files ?? []).map((file) => decodeInline(file.bytes));
-        return { results: await receiver.importFiles(bytes) };
+        return { results: await receiver.importFiles(bytes, position) };
       },
       'dicom.reprocess': async ({ quarantineSeq, raw, upload }, context) => {
         // Journaled as the session's operator, never as one the client names.
@@ -35,8 +35,8 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
         }
         return receiver.reprocess(quarantineSeq, bytes, operator);
       },
-      'dicom.streamBegin': async ({ reprocess }, context) => ({
-        handle: receiver.streamBegin(reprocess === undefined ? undefined : { quarantineSeq: reprocess.quarantineSeq, operatorId: services.sessions.actorOf(context) }),
+      'dicom.streamBegin': async ({ reprocess, position }, context) => ({
+        handle: receiver.streamBegin(reprocess === undefined ? undefined : { quarantineSeq: reprocess.quarantineSeq, operatorId: services.sessions.actorOf(context) }, position),
       }),
       'dicom.streamAppend': async ({ handle, chunk, last }) => {
         const answer = await receiver.streams.append(handle, decodeInline(chunk), last);

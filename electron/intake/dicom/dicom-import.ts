@@ -87,12 +87,27 @@ export async function importDicomFile(options: DicomIntakeOptions, bytes: Uint8A
 }
 
 /**
- * Imports files' bytes (names never come here: results are by index) through the same checks,
- * duplicate recognition and records as a C-STORE, one file at a time.
+ * Where an imported file came from, as a quarantine record says it: its place in the operator's
+ * import when the mind told it (an import goes in many calls, so a call's own index and count are
+ * not it: a CD of 11 files said "file 5 of 8"), otherwise only that it was imported.
  */
-export async function importDicomFiles(options: DicomIntakeOptions, files: readonly Uint8Array[]): Promise<DicomImportResult[]> {
+export function importedFrom(position: { readonly file: number; readonly of: number } | undefined, large = false): string {
+  if (position !== undefined) return `file ${position.file} of ${position.of}`;
+  return large ? 'a large file imported' : 'a file imported';
+}
+
+/**
+ * Imports files' bytes (names never come here: results are by index) through the same checks,
+ * duplicate recognition and records as a C-STORE, one file at a time. `position`: each file's
+ * place in the operator's import (1-based, one per file) and the import's file count.
+ */
+export async function importDicomFiles(options: DicomIntakeOptions, files: readonly Uint8Array[], position?: { readonly files: readonly number[]; readonly of: number }): Promise<DicomImportResult[]> {
+  if (position !== undefined && position.files.length !== files.length) throw new RangeError(`position: ${position.files.length} places for ${files.length} files.`);
   const results: DicomImportResult[] = [];
-  for (const [file, bytes] of files.entries()) results.push({ file, ...(await importDicomFile(options, bytes, `file ${file + 1} of ${files.length}`)) });
+  for (const [file, bytes] of files.entries()) {
+    const where = importedFrom(position === undefined ? undefined : { file: position.files[file]!, of: position.of });
+    results.push({ file, ...(await importDicomFile(options, bytes, where)) });
+  }
   return results;
 }
 

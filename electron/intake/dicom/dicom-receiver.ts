@@ -6,7 +6,7 @@ import { SerialQueue } from '../../async/serial-queue';
 import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
 import type { QuarantineActs } from '../intake-feature';
 import { DICOM_DEDUPE_DIR, DicomDedupe } from './dicom-duplicates';
-import { importDicomFile, importDicomFiles, importDicomStream, type DicomFileOutcome } from './dicom-import';
+import { importDicomFile, importDicomFiles, importDicomStream, importedFrom, type DicomFileOutcome } from './dicom-import';
 import { DicomCallers } from './dicom-callers';
 import { DicomImportStreams } from './dicom-import-streams';
 import { DICOM_STREAM_MAX_BYTES } from '../../../shared/ipc/dicom-contract';
@@ -119,9 +119,13 @@ export class DicomReceiver implements IntakeChannel {
     });
   }
 
-  /** Imports files' bytes through the same checks and records as a C-STORE (results by file index). */
-  async importFiles(files: readonly Uint8Array[]): Promise<DicomImportResult[]> {
-    return importDicomFiles(this.intakeOptions(), files);
+  /**
+   * Imports files' bytes through the same checks and records as a C-STORE (results by file index);
+   * `position`: their places in the operator's import (refused unless one per file).
+   */
+  async importFiles(files: readonly Uint8Array[], position?: { readonly files: readonly number[]; readonly of: number }): Promise<DicomImportResult[]> {
+    if (position !== undefined && position.files.length !== files.length) throw new Refusal('E_BAD_REQUEST', `position: one per file sent (${position.files.length} for ${files.length} files).`);
+    return importDicomFiles(this.intakeOptions(), files, position);
   }
 
   /**
@@ -129,9 +133,9 @@ export class DicomReceiver implements IntakeChannel {
    * the file is a quarantined instance sent again: the whole stream runs inside the quarantine's
    * act (reprocessWith), journaled like `reprocess`.
    */
-  streamBegin(reprocess?: { readonly quarantineSeq: number; readonly operatorId: string }): string {
+  streamBegin(reprocess?: { readonly quarantineSeq: number; readonly operatorId: string }, position?: { readonly file: number; readonly of: number }): string {
     const options = this.intakeOptions();
-    if (reprocess === undefined) return this.streams.begin((source) => importDicomStream(options, source, 'a large file imported'));
+    if (reprocess === undefined) return this.streams.begin((source) => importDicomStream(options, source, importedFrom(position, true)));
     const acts = this.options.quarantine;
     if (acts === undefined) throw new Refusal('E_CONFLICT', 'This node cannot reprocess quarantined DICOM instances.');
     const { quarantineSeq, operatorId } = reprocess;

@@ -114,16 +114,22 @@ export async function importDicomFiles(
     readonly cancelled?: () => boolean;
     /** A file streamed on its own: its bytes sealed so far, of its size. */
     readonly onBytes?: (sent: number, size: number) => void;
+    /** Files of the operator's choice answered before these (the DICOMDIRs read in the mind): they count in its places. */
+    readonly counted?: number;
   } = {},
 ): Promise<DicomImportRow[]> {
   const rows: DicomImportRow[] = [];
+  const counted = options.counted ?? 0;
+  const of = counted + files.length;
   let index = 0;
   while (index < files.length) {
     if (options.cancelled?.() === true) {
       for (const file of files.slice(index)) rows.push({ name: file.name, outcome: 'cancelled' });
       break;
     }
-    const batch: PickedFile[] = [];
+    // Each file with its place in the whole import (1-based): the body records it as a
+    // quarantined file's source, so it must not be the file's place in this call.
+    const batch: { file: PickedFile; position: number }[] = [];
     let bytes = 0;
     while (index < files.length && (batch.length === 0 || (batch.length < BATCH_FILES && bytes + files[index]!.size <= BATCH_BYTES))) {
       const file = files[index++]!;
@@ -133,16 +139,16 @@ export async function importDicomFiles(
           index -= 1;
           break;
         }
-        rows.push(await streamDicomFile(api, file, options.cancelled, options.onBytes));
+        rows.push(await streamDicomFile(api, file, options.cancelled, options.onBytes, { file: counted + index, of }));
         continue;
       }
-      batch.push(file);
+      batch.push({ file, position: counted + index });
       bytes += file.size;
     }
-    const readable: { file: PickedFile; bytes: Uint8Array }[] = [];
-    for (const file of batch) {
+    const readable: { file: PickedFile; position: number; bytes: Uint8Array }[] = [];
+    for (const { file, position } of batch) {
       try {
-        readable.push({ file, bytes: await readWhole(file) });
+        readable.push({ file, position, bytes: await readWhole(file) });
       } catch (error) {
         rows.push({ name: file.name, outcome: 'error', reason: readFailure(error) });
       }
@@ -152,7 +158,7 @@ export async function importDicomFiles(
         const { results } = await withBytes(
           api,
           readable.map((item) => item.bytes),
-          (carrier) => api.dicom.importFiles(carrier),
+          (carrier) => api.dicom.importFiles({ ...carrier, position: { files: readable.map((item) => item.position), of } }),
         );
         for (const result of results) rows.push(importRowOf(readable[result.file]?.file.name ?? `file ${result.file + 1}`, result));
       } catch (error) {
@@ -183,11 +189,13 @@ export async function streamDicomFile(
   file: PickedFile,
   cancelled?: () => boolean,
   onBytes?: (sent: number, size: number) => void,
+  /** The file's place in the operator's import (1-based) and the import's file count. */
+  position?: { readonly file: number; readonly of: number },
 ): Promise<DicomImportRow> {
   if (file.size > DICOM_STREAM_MAX_BYTES) return { name: file.name, outcome: 'too-large', reason: `Larger than ${DICOM_STREAM_MAX_BYTES / (1024 * 1024 * 1024)} GiB: not imported (send it over DICOM instead).` };
   let handle: string | null = null;
   try {
-    handle = (await api.dicom.streamBegin({})).handle;
+    handle = (await api.dicom.streamBegin(position === undefined ? {} : { position })).handle;
     onBytes?.(0, file.size);
     for (let offset = 0; ; offset += CHUNK_BYTES) {
       if (cancelled?.() === true) {
@@ -247,6 +255,7 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
       job.progress(0, plan.files.length);
       setProgress({ done: 0, total: plan.files.length });
       const imported = await importDicomFiles(api, plan.files, {
+        counted: plan.rows.filter((row) => row.outcome === 'directory').length,
         onProgress: (done, total) => {
           job.progress(done, total);
           setProgress({ done, total });

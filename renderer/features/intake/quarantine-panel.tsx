@@ -50,7 +50,7 @@ export function answerWords(entry: Pick<QuarantineEntry, 'channel' | 'detail'>):
   if (entry.channel !== 'dicom') return { code: '—', meaning: 'not HL7: no ACK' };
   const source = entry.detail.source ?? '';
   if (/^reprocess of record \d+$/.test(source)) return { code: '—', meaning: 'no answer: reprocessed' };
-  if (/^file \d+ of \d+$/.test(source) || source === 'a large file imported') return { code: '—', meaning: 'no answer: imported from a file' };
+  if (/^file \d+ of \d+$/.test(source) || source === 'a file imported' || source === 'a large file imported') return { code: '—', meaning: 'no answer: imported from a file' };
   if (source.includes('@')) return entry.detail.disposition === 'held' ? { code: '0000', meaning: 'DIMSE Success: held' } : { code: 'C000', meaning: 'DIMSE Cannot understand' };
   return { code: '—', meaning: 'answer not recorded' };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBody, type Body, type BodyConfig } from '../../../../electron/body';
 import { DIMSE_STATUS } from '../../../../electron/intake/dicom/dimse-command';
-import { IntakeMetaSchema } from '../../../../shared/journal/intake-meta';
+import { IntakeMetaSchema, QuarantineMetaSchema } from '../../../../shared/journal/intake-meta';
 import type { IntakeStatus, ListenerStatus } from '../../../../shared/ipc';
 import { useTempDirs } from '../../../support/temp-dir';
 import { buildTestKeyring, openSealedMeta, signIn, type TestVault } from '../../../support/vault-keyring';
@@ -178,6 +178,30 @@ describe('body: the DICOM receiver as an intake channel', () => {
     const bareRecord = (await readJournal(b)).filter((record) => record.kind === 'intake.dicom')[1]!;
     const meta = IntakeMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, bareRecord.meta!)).toString('utf8')));
     expect(meta.normalized.dicom).toMatchObject({ sopInstanceUid: `${UID}.2`, transferSyntaxUid: '1.2.840.10008.1.2', source: 'import' });
+  });
+
+  // A CD of 11 files goes in calls of a few files: each call said "file N of <its own count>".
+  it("a quarantined imported file is recorded as its position in the operator's whole import (the mind tells it), and as only \"a file imported\" when the position is not told", async () => {
+    const b = await body(await tempDir(), { dicomPort: 0 });
+    const vault = await createVault(b);
+    const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+    const broken = (n: number) => Buffer.concat([buildFileMetaInformation({ sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: `${UID}.9${n}`, transferSyntaxUid: '1.2.840.10008.1.2.1' }), Buffer.from([0x08, 0x00, 0x18, 0x00, 0x55, 0x49, 0xff, 0x7f])]);
+    const good = part10File(instanceElements({ sopInstanceUid: `${UID}.90`, patientId: MRN, issuer: 'NORTHCLINIC', patientName: `${FAMILY}^Ysolde` }));
+    const second = await call(b, 'dicom.importFiles', { files: [good, broken(1), Buffer.from('not DICOM')].map((bytes) => ({ bytes: b64(bytes) })), position: { files: [9, 10, 11], of: 11 } });
+    expect(second.results.map((result) => result.outcome)).toEqual(['stored', 'quarantined', 'not-dicom']);
+    const { handle } = await call(b, 'dicom.streamBegin', { position: { file: 6, of: 11 } });
+    expect((await call(b, 'dicom.streamAppend', { handle, chunk: b64(broken(2)), last: true })).result).toMatchObject({ outcome: 'quarantined' });
+    await call(b, 'dicom.importFiles', { files: [{ bytes: b64(broken(3)) }] });
+    const sources = [];
+    for (const record of (await readJournal(b)).filter((each) => each.kind === 'intake.quarantine')) {
+      sources.push(QuarantineMetaSchema.parse(JSON.parse(Buffer.from(await openSealedMeta(vault.opener, record.meta!)).toString('utf8'))).quarantine.source);
+    }
+    expect(sources).toEqual(['file 10 of 11', 'file 6 of 11', 'a file imported']);
+    // A position that is not one of the import's files is refused.
+    for (const position of [{ files: [1, 2], of: 11 }, { files: [12], of: 11 }, { files: [0], of: 11 }]) {
+      expect((await refused(call(b, 'dicom.importFiles', { files: [{ bytes: b64(good) }], position }))).code).toBe('E_BAD_REQUEST');
+    }
+    expect((await refused(call(b, 'dicom.streamBegin', { position: { file: 12, of: 11 } }))).code).toBe('E_BAD_REQUEST');
   });
 
   it('with --dicom-port N on a port in use, the advice says the port comes from the command line, and the receiver opens by itself once the port is free (QA explore-12 D11)', async () => {

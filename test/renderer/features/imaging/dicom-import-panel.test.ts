@@ -3,7 +3,7 @@ import { importDicomFiles, streamDicomFile } from '../../../../renderer/features
 import { pickedBlob, pickedBytes, type PickedFile } from '../../../../renderer/features/imaging/picked-file';
 import { INTAKE_FILE_MAX_BYTES } from '../../../../shared/ipc/intake-contract';
 
-type Calls = { files?: { bytes: string }[]; upload?: string }[];
+type Calls = { files?: { bytes: string }[]; upload?: string; position?: { files: number[]; of: number } }[];
 type StreamCall = { method: 'begin' | 'append' | 'abort'; bytes?: number; last?: boolean };
 
 /** The body's stream methods: a result at `last`, or early after `answerAfter` chunks. */
@@ -35,7 +35,7 @@ function fakeApi(calls: Calls, fail = false, streams: StreamCall[] = []) {
       uploadAbort: async () => ({}),
     },
     dicom: {
-      importFiles: async (request: { files?: { bytes: string }[]; upload?: string }) => {
+      importFiles: async (request: Calls[number]) => {
         calls.push(request);
         if (fail) throw new Error('No vault is open in this data folder.');
         const count = request.files?.length ?? 1;
@@ -125,6 +125,23 @@ describe('DICOM import from the mind', () => {
     expect(rows).toHaveLength(20);
     expect(progress).toEqual([8, 16, 20]);
     expect(calls.map((call) => call.files?.length)).toEqual([8, 8, 4]);
+  });
+
+  // A CD of 11 files went in calls of at most 8, so its quarantine rows said "file 5 of 8".
+  it("tells the body each file's position in the whole import and the import's size, across batches, a streamed file and a file that could not be read", async () => {
+    const calls: Calls = [];
+    const begun: unknown[] = [];
+    const base = fakeApi(calls) as unknown as { intake: object; dicom: Record<string, (request: never) => Promise<unknown>> };
+    const api = { ...base, dicom: { ...base.dicom, streamBegin: (request: never) => (begun.push(request), base.dicom.streamBegin!(request)) } } as never;
+    const gone: PickedFile = { ...file('IM3'), read: () => Promise.reject(new Error('NotReadableError')) };
+    const files = [file('IM1'), file('IM2'), gone, file('IM4'), file('IM5'), file('IM6', INTAKE_FILE_MAX_BYTES + 1), ...Array.from({ length: 5 }, (_, index) => file(`IM${index + 7}`))];
+    const rows = await importDicomFiles(api, files);
+    expect(rows).toHaveLength(11);
+    expect(calls.map((call) => call.position)).toEqual([
+      { files: [1, 2, 4, 5], of: 11 },
+      { files: [7, 8, 9, 10, 11], of: 11 },
+    ]);
+    expect(begun).toEqual([{ position: { file: 6, of: 11 } }]);
   });
 
   it('tells the bytes of a file streamed on its own as its chunks are sealed', async () => {

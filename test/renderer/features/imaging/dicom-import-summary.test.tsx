@@ -5,6 +5,7 @@ import { importSummary, rowsNeedingAttentionFirst, type DicomImportRow } from '.
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
+import { buildDicomdir } from '../../../shared/dicom/dicomdir-builder';
 
 // QA-12 D6: the summary was always a green "N instances stored of M files", whatever became of the rest.
 
@@ -79,6 +80,27 @@ describe('DICOM import summary', () => {
     expect(shown).toEqual([
       ['IM5', 'Already in the quarantine (not stored)', already],
       ['IM1', 'Duplicate (stored before)', ''],
+    ]);
+  });
+  // A CD of 11 files (a DICOMDIR and 10 others) said "file 5 of 8" in the quarantine: each call's own numbering.
+  it("on the page: each file sent is numbered by its place among the files chosen, of the count the summary gives (the DICOMDIR read here counts as one)", async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const positions: unknown[] = [];
+    node.handle('dicom.importFiles', (request) => {
+      const { files = [], position } = request as { files?: unknown[]; position?: unknown };
+      positions.push(position);
+      return { results: files.map((_, file) => ({ file, outcome: 'quarantined', reason: 'Why.' })) };
+    });
+    renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    const dicomdir = buildDicomdir([{ type: 'PATIENT', children: [{ type: 'STUDY', children: [{ type: 'SERIES', children: [{ type: 'IMAGE', fileId: ['IM10'] }] }] }] }]);
+    const files = [new File([new Uint8Array(dicomdir)], 'DICOMDIR'), ...Array.from({ length: 10 }, (_, index) => new File([new Uint8Array(16)], `IM${index + 1}`))];
+    fireEvent.change(await screen.findByLabelText('Folder or CD'), { target: { files } });
+    fireEvent.click(screen.getByRole('button', { name: 'Import DICOM files' }));
+    await screen.findByRole('table', { name: 'Import results' });
+    expect(screen.getByText(/^Of 11 files:/)).toBeTruthy();
+    expect(positions).toEqual([
+      { files: [2, 3, 4, 5, 6, 7, 8, 9], of: 11 },
+      { files: [10, 11], of: 11 },
     ]);
   });
 });

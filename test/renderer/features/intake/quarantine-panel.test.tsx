@@ -77,6 +77,7 @@ describe('issue 11/12 tester: DICOM rows of the quarantine', () => {
     expect(answerWords(dicom('rejected', 'file 2 of 3'))).toEqual({ code: '—', meaning: 'no answer: imported from a file' });
     expect(answerWords(dicom('held', 'reprocess of record 12'))).toEqual({ code: '—', meaning: 'no answer: reprocessed' });
     expect(answerWords(dicom('rejected', 'a large file imported'))).toEqual({ code: '—', meaning: 'no answer: imported from a file' });
+    expect(answerWords(dicom('rejected', 'a file imported'))).toEqual({ code: '—', meaning: 'no answer: imported from a file' });
     const device = { channel: 'devices', detail: { type: 'quarantine', channel: 'devices', disposition: 'rejected', reason: 'r', acks: [], source: 'link' } } as unknown as QuarantineEntry;
     expect(answerWords(device)).toEqual({ code: '—', meaning: 'not HL7: no ACK' });
     const hl7 = { channel: 'hl7-mllp', detail: { type: 'quarantine', channel: 'hl7-mllp', disposition: 'rejected', reason: 'r', acks: ['AR'] } } as unknown as QuarantineEntry;
