@@ -133,11 +133,12 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
       ? await table.where('subject').anyOf([...filter.subjects]).filter((row) => kinds.has(row.kind)).toArray()
       : await table.where('kind').anyOf([...kinds]).toArray();
   // A patient's entries also include the exports of access reports that name them (their EXPORT
-  // entries name no patient: one report names many), found by the record each covers.
-  const naming = filter.subjects !== undefined ? await namingExports(reader, filter.subjects) : new Set<number>();
+  // entries name no patient: one report names many), found by the record each covers; such an
+  // entry is a row of each patient asked for that it names.
+  const naming = filter.subjects !== undefined ? await namingExports(reader, filter.subjects) : new Map<number, string[]>();
   if (naming.size > 0) {
     const have = new Set(rows.map((row) => row.seq));
-    for (const row of await table.where('coversTo').anyOf([...naming]).toArray()) {
+    for (const row of await table.where('coversTo').anyOf([...naming.keys()]).toArray()) {
       if (row.kind === 'EXPORT' && !have.has(row.seq)) {
         rows.push(row);
         have.add(row.seq);
@@ -175,18 +176,20 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
       return (filter.from === undefined || at >= filter.from) && (filter.to === undefined || at <= filter.to);
     })
     .sort((a, b) => b.seq - a.seq);
-  const kept = matching.slice(0, ACCESS_REPORT_MAX_ROWS);
+  const named = (row: LedgerRow): readonly string[] | undefined => (row.kind === 'EXPORT' && !(filter.subjects?.has(row.subject) ?? true) ? naming.get(row.coversTo) : undefined);
+  const items = matching.flatMap((row) => (named(row) ?? [row.subject]).map((subject) => ({ row, subject })));
+  const kept = items.slice(0, ACCESS_REPORT_MAX_ROWS);
   const [operatorNames, subjectNames] = await Promise.all([
     reader.operatorNames(),
-    reader.subjectNames([...new Set(kept.map((row) => row.subject).filter((subject) => bytes32ToPseudonym(subject) !== ''))]),
+    reader.subjectNames([...new Set(kept.map((item) => item.subject).filter((subject) => bytes32ToPseudonym(subject) !== ''))]),
   ]);
   const hasher = new EntryHasher(reader.domain);
   return {
-    truncated: matching.length > kept.length,
-    rows: kept.map((row): AccessReportRow => {
+    truncated: items.length > kept.length,
+    rows: kept.map(({ row, subject: about }): AccessReportRow => {
       const operator = bytes32ToPseudonym(row.operator);
       const parsed = LedgerEntrySchema.safeParse(row.entry);
-      const subject = bytes32ToPseudonym(row.subject) === '' ? '' : row.subject;
+      const subject = bytes32ToPseudonym(about) === '' ? '' : about;
       return {
         seq: row.seq,
         kind: row.kind as LedgerEntryKind,
@@ -208,12 +211,17 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
 
 /**
  * The journal records (`audit.exported`) of the access reports exported that name any of `subjects`
- * (the views' `namedExports`, from what the body journaled with each export).
+ * (the views' `namedExports`, from what the body journaled with each export), each with those of
+ * `subjects` it names (sorted).
  */
-async function namingExports(reader: LedgerReader, subjects: ReadonlySet<string>): Promise<Set<number>> {
-  if (subjects.size === 0) return new Set();
-  const seqs = await reader.db().namedExports.where('subjects').anyOf([...subjects]).primaryKeys();
-  return new Set(seqs);
+async function namingExports(reader: LedgerReader, subjects: ReadonlySet<string>): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (subjects.size === 0) return out;
+  for (const row of await reader.db().namedExports.where('subjects').anyOf([...subjects]).distinct().toArray()) {
+    const asked = row.subjects.filter((subject) => subjects.has(subject)).sort();
+    if (asked.length > 0) out.set(row.seq, asked);
+  }
+  return out;
 }
 
 const BYTES32 = /^0x[0-9a-f]{64}$/;

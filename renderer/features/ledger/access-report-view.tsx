@@ -277,7 +277,7 @@ function ReportTable({ report, note, labelledBy }: { report: AccessReport; note:
           </thead>
           <tbody>
             {report.rows.map((row) => (
-              <tr key={row.seq}>
+              <tr key={`${row.seq}:${row.subject}`}>
                 <td className="ledger-time">
                   <ReportTime at={row.at} />
                 </td>

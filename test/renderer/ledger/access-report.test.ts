@@ -67,7 +67,7 @@ describe('access report', () => {
     expect(report.rows[0]!.notary).toBeUndefined();
   });
 
-  it('one patient: the export of an access report that names them is theirs too (namedExports, by the journal record its entry covers); one that does not name them is not', async () => {
+  it('one patient: the export of an access report that names them is a row of theirs (namedExports, by the journal record its entry covers); one that does not name them is not', async () => {
     const reader = await readerWith(
       [...LEDGER, row(10, 'EXPORT', CARL, ZERO_HASH, { export: 'accessReport', entries: 1, at: AT(30) }), row(11, 'EXPORT', ADA, ZERO_HASH, { export: 'ledger', entries: 11, at: AT(31) })],
       { operators: { [ADA]: 'Ada Admin', [CARL]: 'Carl Clinician' } },
@@ -80,15 +80,25 @@ describe('access report', () => {
     ]);
     const mine = await buildAccessReport(reader, { subjects: new Set([PATIENT]) });
     expect(mine.rows.map((r) => [r.seq, r.kind, r.action, r.subject])).toEqual([
-      [8, 'EXPORT', 'Exported an access report (3 rows)', ''],
+      [8, 'EXPORT', 'Exported an access report (3 rows)', PATIENT],
       [5, 'ACCESS', 'Opened a record', PATIENT],
       [3, 'ACCESS', 'Opened the patient', PATIENT],
     ]);
     expect(mine.rows[0]!.workstation).toBe('ward-3 (desktop app)');
     const theirs = await buildAccessReport(reader, { subjects: new Set([OTHER]) });
     expect(theirs.rows.map((r) => r.seq)).toEqual([10, 8, 6]);
-    // Both at once: each export once.
-    expect((await buildAccessReport(reader, { subjects: new Set([PATIENT, OTHER]) })).rows.map((r) => r.seq)).toEqual([10, 8, 6, 5, 3]);
+    expect(theirs.rows.map((r) => r.subject)).toEqual([OTHER, OTHER, OTHER]);
+    // Both at once: a report that names both is a row of each.
+    expect((await buildAccessReport(reader, { subjects: new Set([PATIENT, OTHER]) })).rows.map((r) => [r.seq, r.subject])).toEqual([
+      [10, OTHER],
+      [8, PATIENT],
+      [8, OTHER],
+      [6, OTHER],
+      [5, PATIENT],
+      [3, PATIENT],
+    ]);
+    // Everyone's report: the export is one row, of no patient.
+    expect((await buildAccessReport(reader, {})).rows.filter((r) => r.seq === 8).map((r) => r.subject)).toEqual(['']);
     // A date range still applies to them.
     expect((await buildAccessReport(reader, { subjects: new Set([OTHER]), from: Date.parse(AT(25)) })).rows.map((r) => r.seq)).toEqual([10]);
   });
