@@ -258,6 +258,9 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   // So once such an instance is shown, the viewer offers none of them (QA s32), only what applies to
   // any instance (Tags) beside the report's text or the document's Save; while loading they stay, off.
   const imageTools = shown === null || image !== null;
+  // A study whose views hold no instance (no series with one): nothing will load, so the stage says
+  // so instead of "Loading the image…" forever.
+  const nothingToShow = stack.length === 0;
 
   return (
     <section className="viewer__study" aria-labelledby={headingId} aria-keyshortcuts={VIEWER_KEYSHORTCUTS} tabIndex={-1} onKeyDown={onKey} ref={viewerRef}>
@@ -286,7 +289,12 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
           )}
           <div className="viewer__view">
             <div className="viewer-stage" ref={stageRef}>
-              {shown === null && <p role="status" className="viewer-stage__note">Loading the image…</p>}
+              {nothingToShow && (
+                <p role="status" className="viewer-stage__note">
+                  This study has no images to show: none of its instances is in the vault, only the study details above. Instances held or quarantined at intake are listed in <a href={hrefForRoute('intake')}>Intake</a>, under Quarantine.
+                </p>
+              )}
+              {shown === null && !nothingToShow && <p role="status" className="viewer-stage__note">Loading the image…</p>}
               {shown !== null && shown.error !== null && <p role="alert" className="note note--error viewer-stage__note">The image could not be shown: {shown.error}</p>}
               {shown !== null && shown.overview.kind === 'report' && shown.overview.report !== null && <ReportView lines={shown.overview.report} />}
               {shown !== null && shown.overview.kind === 'document' && shown.overview.document !== null && <DocumentOffer document={shown.overview.document} fileName={`document-${shown.position + 1}`} record={(bytes, file) => vault.documentSaved(shown.instanceId, bytes, file)} />}
@@ -332,61 +340,63 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
                 </>
               )}
             </div>
-            <div className="viewer-toolbar" role="toolbar" aria-label={imageTools ? 'Image tools' : 'Instance tools'}>
-              {imageTools && (
-                <>
-                  <div className="viewer-toolbar__group" role="radiogroup" aria-label="Left button">
-                    {(
-                      [
-                        ['window', 'Window/level'],
-                        ['pan', 'Pan'],
-                        ['zoom', 'Zoom'],
-                        ['length', 'Length'],
-                      ] as const
-                    ).map(([value, text]) => (
-                      <button key={value} type="button" role="radio" aria-checked={tool === value} className={tool === value ? 'button button--primary' : 'button'} disabled={noImage !== undefined} title={noImage} onClick={() => setTool(value)}>
-                        {text}
+            {!nothingToShow && (
+              <div className="viewer-toolbar" role="toolbar" aria-label={imageTools ? 'Image tools' : 'Instance tools'}>
+                {imageTools && (
+                  <>
+                    <div className="viewer-toolbar__group" role="radiogroup" aria-label="Left button">
+                      {(
+                        [
+                          ['window', 'Window/level'],
+                          ['pan', 'Pan'],
+                          ['zoom', 'Zoom'],
+                          ['length', 'Length'],
+                        ] as const
+                      ).map(([value, text]) => (
+                        <button key={value} type="button" role="radio" aria-checked={tool === value} className={tool === value ? 'button button--primary' : 'button'} disabled={noImage !== undefined} title={noImage} onClick={() => setTool(value)}>
+                          {text}
+                        </button>
+                      ))}
+                    </div>
+                    <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
+                      {CT_PRESETS.map((entry) => (
+                        <button key={entry.name} type="button" className="button" disabled={!grayscale} title={noImage ?? `Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
+                          {entry.name}
+                        </button>
+                      ))}
+                    </div>
+                    <div className="viewer-toolbar__group" role="group" aria-label="View">
+                      <button type="button" className="button" aria-pressed={view.invert} disabled={noImage !== undefined} title={noImage} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
+                        Invert
                       </button>
-                    ))}
-                  </div>
-                  <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
-                    {CT_PRESETS.map((entry) => (
-                      <button key={entry.name} type="button" className="button" disabled={!grayscale} title={noImage ?? `Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
-                        {entry.name}
+                      <button type="button" className="button" disabled={noImage !== undefined} title={noImage} onClick={reset}>
+                        Reset
                       </button>
-                    ))}
-                  </div>
-                  <div className="viewer-toolbar__group" role="group" aria-label="View">
-                    <button type="button" className="button" aria-pressed={view.invert} disabled={noImage !== undefined} title={noImage} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
-                      Invert
-                    </button>
-                    <button type="button" className="button" disabled={noImage !== undefined} title={noImage} onClick={reset}>
-                      Reset
-                    </button>
-                    <button type="button" className="button" aria-pressed={playing} disabled={stack.length < 2} onClick={() => setPlaying((on) => !on)}>
-                      {playing ? 'Stop cine' : 'Play cine'}
-                    </button>
-                    <label htmlFor={fpsId} className="viewer-toolbar__label">
-                      Frames/s
-                    </label>
-                    <input id={fpsId} className="input viewer-toolbar__fps" type="number" min={1} max={60} value={fps} onChange={(event) => setFps(Math.min(60, Math.max(1, Number(event.target.value) || 1)))} />
-                  </div>
-                </>
-              )}
-              <div className="viewer-toolbar__group" role="group" aria-label="Instance">
-                <button type="button" className="button" aria-pressed={tagsOpen} onClick={() => setTagsOpen((open) => !open)}>
-                  Tags
-                </button>
+                      <button type="button" className="button" aria-pressed={playing} disabled={stack.length < 2} onClick={() => setPlaying((on) => !on)}>
+                        {playing ? 'Stop cine' : 'Play cine'}
+                      </button>
+                      <label htmlFor={fpsId} className="viewer-toolbar__label">
+                        Frames/s
+                      </label>
+                      <input id={fpsId} className="input viewer-toolbar__fps" type="number" min={1} max={60} value={fps} onChange={(event) => setFps(Math.min(60, Math.max(1, Number(event.target.value) || 1)))} />
+                    </div>
+                  </>
+                )}
+                <div className="viewer-toolbar__group" role="group" aria-label="Instance">
+                  <button type="button" className="button" aria-pressed={tagsOpen} onClick={() => setTagsOpen((open) => !open)}>
+                    Tags
+                  </button>
+                </div>
+                {imageTools && (
+                  <details className="viewer-help">
+                    <summary>Keys and mouse</summary>
+                    <p>
+                      Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last); a trackpad scrolls by the length of the swipe. Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 presets, Space cine (on a focused button, Space presses the button).
+                    </p>
+                  </details>
+                )}
               </div>
-              {imageTools && (
-                <details className="viewer-help">
-                  <summary>Keys and mouse</summary>
-                  <p>
-                    Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last); a trackpad scrolls by the length of the swipe. Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 presets, Space cine (on a focused button, Space presses the button).
-                  </p>
-                </details>
-              )}
-            </div>
+            )}
           </div>
         </div>
         {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`Image ${shown.position + 1} of ${stack.length}`} onClose={() => setTagsOpen(false)} />}
