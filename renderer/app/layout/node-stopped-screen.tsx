@@ -5,7 +5,8 @@ import { useNodeStop } from '../node-stopped-context';
 
 /**
  * What the window shows once the node has stopped or cannot be reached: nothing of the vault (it
- * was locked) and no listener state (none is known to run), and how to start again.
+ * was locked) and no listener state (none is known to run), and how to start again: in the browser
+ * shell, the restarted shell's new link pasted into this tab reconnects it.
  */
 export function NodeStoppedScreen() {
   const info = useAppInfo();
@@ -34,7 +35,8 @@ export function NodeStoppedScreen() {
         <p>
           {info.host === 'electron'
             ? 'Start HDMS Node again to continue.'
-            : 'Start the shell again (npm run shell) and open the new link it prints; this one no longer works.'}
+            : // Pasted into this tab, the new link loads the page again (pick-transport.ts), also when only its token differs.
+              'Start the shell again (npm run shell) and paste the new link it prints into this tab’s address bar: the page loads again and connects. The link this tab was opened with no longer works.'}
         </p>
       </div>
     </main>

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { act, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createFakeNode } from '../support/fake-transport';
+import { createFakeNode, TEST_INFO } from '../support/fake-transport';
 import { createFakeVault } from '../support/fake-vault-service';
 import { emitEvent, renderApp } from '../support/render-app';
 
@@ -45,6 +45,27 @@ describe('after the body stops (issue 11, Errors)', () => {
     expect(document.body.textContent).not.toMatch(/Listening/);
     expect(vault.phase()).toBe('locked');
     expect(document.body.textContent).toContain('npm run shell');
+  });
+
+  // Since 8cb538c the restarted shell's new link pasted into the same tab reconnects it; the screen said only "open the new link it prints".
+  it('in the browser shell, says to paste the restarted shell\'s new link into this tab (stopped and unreachable alike); the desktop app says to start it again', async () => {
+    const advice = 'Start the shell again (npm run shell) and paste the new link it prints into this tab’s address bar: the page loads again and connects. The link this tab was opened with no longer works.';
+    for (const stop of ['stopped', 'unreachable'] as const) {
+      const node = createFakeNode({ vault: { state: 'locked' } });
+      const { unmount } = renderApp(node, '#/', createFakeVault({ phase: 'locked' }));
+      await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' });
+      act(() => (stop === 'stopped' ? emitEvent(node, 'app.stopping', { reason: 'quit' }) : node.loseConnection(false)));
+      await screen.findByRole('heading', { level: 1, name: stop === 'stopped' ? 'HDMS Node has stopped' : 'HDMS Node cannot be reached' });
+      expect(screen.getByText(advice)).toBeTruthy();
+      unmount();
+    }
+    const desktop = createFakeNode({ vault: { state: 'locked' }, info: { ...TEST_INFO, host: 'electron' } });
+    renderApp(desktop, '#/', createFakeVault({ phase: 'locked' }));
+    await screen.findByRole('heading', { level: 1, name: 'Unlock the vault' });
+    act(() => emitEvent(desktop, 'app.stopping', { reason: 'quit' }));
+    await screen.findByRole('heading', { level: 1, name: 'HDMS Node has stopped' });
+    expect(screen.getByText('Start HDMS Node again to continue.')).toBeTruthy();
+    expect(document.body.textContent).not.toMatch(/paste|link/i);
   });
 
   it('when the connection drops but the node answers again, locks this window (the body ended its session) and asks to unlock', async () => {
