@@ -217,10 +217,18 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
 async function namingExports(reader: LedgerReader, subjects: ReadonlySet<string>): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>();
   if (subjects.size === 0) return out;
-  for (const row of await reader.db().namedExports.where('subjects').anyOf([...subjects]).distinct().toArray()) {
-    const asked = row.subjects.filter((subject) => subjects.has(subject)).sort();
-    if (asked.length > 0) out.set(row.seq, asked);
-  }
+  // Keys only (subject, record): a report may name thousands, and a patient be named by many reports.
+  await reader
+    .db()
+    .namedExports.where('subjects')
+    .anyOf([...subjects])
+    .eachKey((subject, cursor) => {
+      const seq = cursor.primaryKey as number;
+      const list = out.get(seq);
+      if (list === undefined) out.set(seq, [String(subject)]);
+      else list.push(String(subject));
+    });
+  for (const list of out.values()) list.sort();
   return out;
 }
 
