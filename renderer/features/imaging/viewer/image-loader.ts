@@ -1,4 +1,5 @@
 import type { InstanceSource } from '../../../vault/vault-service';
+import type { TagRow } from '../../../../shared/dicom/tag-list';
 import type { InstanceOverview } from './decode/decode-protocol';
 import type { DecodedFrame } from './pixels/pixel-module';
 
@@ -8,8 +9,12 @@ export interface LoaderPorts {
   readonly decoder: {
     open(key: string, source: InstanceSource, decodeFirst: boolean): Promise<InstanceOverview>;
     frame(key: string, frame: number): Promise<DecodedFrame>;
+    tags(key: string): Promise<readonly TagRow[]>;
   };
 }
+
+/** The worker's answer for an instance it no longer holds (it keeps a bounded number open: InstanceDecoder). */
+const notOpen = (error: unknown) => error instanceof Error && error.message.includes('no longer open');
 
 const frameKey = (instanceId: string, frame: number) => `${instanceId}#${frame}`;
 const frameBytes = (frame: DecodedFrame) => frame.pixels.byteLength;
@@ -18,12 +23,15 @@ const frameBytes = (frame: DecodedFrame) => frame.pixels.byteLength;
  * Instances and their decoded frames for the viewer, in memory only: each instance is read from
  * the vault and parsed once (concurrent asks share one load); frames are kept up to a byte budget,
  * the least recently used dropped first. `prefetch` loads the frames of a stack around the one
- * shown, a few at a time, so scrolling finds them decoded.
+ * shown, a few at a time, so scrolling finds them decoded. Whatever asks the worker for an
+ * instance's data (a frame, its tags) goes through `whileOpen`: the worker keeps only the instances
+ * opened last, and one it let go is read and opened again.
  */
 export class ImageLoader {
   private readonly overviews = new Map<string, Promise<InstanceOverview>>();
   private readonly frames = new Map<string, DecodedFrame>();
   private readonly inflight = new Map<string, Promise<DecodedFrame>>();
+  private readonly reopening = new Map<string, Promise<unknown>>();
   private held = 0;
   private prefetchGeneration = 0;
   private suspended = false;
@@ -71,18 +79,7 @@ export class ImageLoader {
       const overview = await this.overview(instanceId);
       if (overview.image === null) throw new Error('This instance has no image.');
       if (overview.firstError !== null) throw new Error(overview.firstError);
-      const again = this.frames.get(key);
-      if (again !== undefined) return again;
-      let decoded: DecodedFrame;
-      try {
-        decoded = await this.ports.decoder.frame(instanceId, frame);
-      } catch (error) {
-        // The worker keeps a bounded number of data sets open: read and open this one again.
-        if (!(error instanceof Error && error.message.includes('no longer open'))) throw error;
-        this.overviews.delete(instanceId);
-        await this.overview(instanceId);
-        decoded = this.frames.get(key) ?? (await this.ports.decoder.frame(instanceId, frame));
-      }
+      const decoded = await this.whileOpen(instanceId, async () => this.frames.get(key) ?? (await this.ports.decoder.frame(instanceId, frame)));
       if (!this.suspended) this.keep(key, decoded);
       return decoded;
     })();
@@ -92,6 +89,32 @@ export class ImageLoader {
     } finally {
       this.inflight.delete(key);
     }
+  }
+
+  /** The instance's elements (the tag browser), read and opened first if it is not yet. */
+  async tags(instanceId: string): Promise<readonly TagRow[]> {
+    await this.overview(instanceId);
+    return this.whileOpen(instanceId, () => this.ports.decoder.tags(instanceId));
+  }
+
+  /**
+   * Asks the worker about an opened instance; if it no longer holds it, reads and opens it again
+   * (one opening for the asks that found it gone together) and asks once more.
+   */
+  private async whileOpen<T>(instanceId: string, ask: () => Promise<T>): Promise<T> {
+    try {
+      return await ask();
+    } catch (error) {
+      if (!notOpen(error)) throw error;
+    }
+    let reopened = this.reopening.get(instanceId);
+    if (reopened === undefined) {
+      this.overviews.delete(instanceId);
+      reopened = this.overview(instanceId).finally(() => this.reopening.delete(instanceId));
+      this.reopening.set(instanceId, reopened);
+    }
+    await reopened;
+    return ask();
   }
 
   /** Whether a frame is decoded and in memory (scrolling shows it at once). */

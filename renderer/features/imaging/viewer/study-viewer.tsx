@@ -6,7 +6,7 @@ import type { ViewerInstance, ViewerStudy } from '../../../vault/imaging/study-i
 import { useVault } from '../../../vault/vault-context';
 import type { InstanceOverview } from './decode/decode-protocol';
 import { transferSyntaxName } from './decode/transfer-syntax';
-import { sharedDecodeClient, type DecodeClient } from './decode-client';
+import { sharedDecodeClient } from './decode-client';
 import { ImageLoader } from './image-loader';
 import type { DecodedFrame } from './pixels/pixel-module';
 import { defaultWindow, frameImage } from './render-frame';
@@ -95,7 +95,7 @@ export function StudyViewer({ studyId }: { studyId: string }) {
       )}
       {study.phase === 'loading' && <p role="status">Opening the study…</p>}
       {study.phase === 'failed' && <ErrorNote error={study.error} what="The study could not be opened" />}
-      {study.phase === 'ready' && <OpenStudy study={study.value} loader={loader} client={client} />}
+      {study.phase === 'ready' && <OpenStudy study={study.value} loader={loader} />}
     </div>
   );
 }
@@ -108,7 +108,7 @@ interface Shown {
   readonly error: string | null;
 }
 
-function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: ImageLoader; client: DecodeClient }) {
+function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader }) {
   const vault = useVault();
   const headingId = useId();
   const fpsId = useId();
@@ -249,7 +249,8 @@ function OpenStudy({ study, loader, client }: { study: ViewerStudy; loader: Imag
   const entry = stack[shown?.position ?? position];
   const instance = entry === undefined ? undefined : series?.instances.find((candidate) => candidate.instanceId === entry.instanceId);
   const tagsOf = shown?.instanceId ?? null;
-  const loadTags = useCallback(() => (tagsOf === null ? Promise.resolve([]) : loader.overview(tagsOf).then(() => client.tags(tagsOf))), [loader, client, tagsOf]);
+  // Through the loader: it opens the instance again if the worker let it go (QA s33 D1).
+  const loadTags = useCallback(() => (tagsOf === null ? Promise.resolve([]) : loader.tags(tagsOf)), [loader, tagsOf]);
   const grayscale = shown?.frame?.kind === 'gray';
   // Image pixels to screen pixels: 100% is 1:1, not fitted to the window (QA D4; viewport-state.ts).
   const zoomPercent = image === null ? null : screenZoomPercent(screen.width, screen.height, image.pixel.columns, image.pixel.rows, spacing, view.zoom);

@@ -7,7 +7,7 @@ const frame = (value: number): DecodedFrame => ({ kind: 'gray', rows: 1, columns
 const overview = (first: DecodedFrame | null): InstanceOverview => ({ sopClassUid: '', transferSyntaxUid: '1.2.840.10008.1.2.1', kind: 'image', image: { frames: 3 } as never, report: null, document: null, first, firstError: null });
 
 function fakePorts() {
-  const calls = { bytes: [] as string[], open: [] as string[], frame: [] as string[] };
+  const calls = { bytes: [] as string[], open: [] as string[], frame: [] as string[], tags: [] as string[] };
   let forget = false;
   return {
     calls,
@@ -27,6 +27,11 @@ function fakePorts() {
           calls.frame.push(`${key}#${index}`);
           if (forget) throw new Error('The instance is no longer open in the decoder.');
           return frame(Number(key.slice(1)) * 10 + index);
+        },
+        async tags(key: string) {
+          calls.tags.push(key);
+          if (forget) throw new Error('The instance is no longer open in the decoder.');
+          return [{ tag: '(0008,0018)', vr: 'UI', name: 'SOP Instance UID', depth: 0, length: key.length, value: key }];
         },
       },
     },
@@ -64,6 +69,27 @@ describe('image loader', () => {
     forgetOpened();
     expect(await loader.frame('i1', 1)).toMatchObject({ min: 11 });
     expect(calls.open).toEqual(['i1', 'i1']);
+  });
+
+  // QA s33 D1: the tag browser asked the decoder for an instance prefetching had made it forget.
+  it('reads an instance’s tags, opening it again when the worker forgot it (once for concurrent asks)', async () => {
+    const { ports, calls, forgetOpened } = fakePorts();
+    const loader = new ImageLoader(ports);
+    expect((await loader.tags('i1')).map((row) => row.value)).toEqual(['i1']);
+    expect(calls.open).toEqual(['i1']);
+    forgetOpened();
+    const [rows, decoded] = await Promise.all([loader.tags('i1'), loader.frame('i1', 2)]);
+    expect(rows.map((row) => row.value)).toEqual(['i1']);
+    expect(decoded).toMatchObject({ min: 12 });
+    expect(calls.open).toEqual(['i1', 'i1']);
+    expect(calls.bytes).toEqual(['i1', 'i1']);
+  });
+
+  it('passes on other decoder errors without opening again', async () => {
+    const { ports, calls } = fakePorts();
+    const loader = new ImageLoader({ ...ports, decoder: { ...ports.decoder, tags: async () => Promise.reject(new Error('The data set is malformed.')) } });
+    await expect(loader.tags('i1')).rejects.toThrow('The data set is malformed.');
+    expect(calls.open).toEqual(['i1']);
   });
 
   it('prefetches outward from the shown entry, and nothing once suspended', async () => {
