@@ -1,5 +1,5 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import { convertedForDisplay, GLUCOSE_DECIMALS, GLUCOSE_MG_DL_PER_MMOL_L, MEASUREMENTS, type ReadingFlag } from '../../../shared/domain/device-readings';
+import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { MEASUREMENTS, type ReadingFlag } from '../../../shared/domain/device-readings';
 import { SERIAL_BAUD_RATES, type DevicesStatus } from '../../../shared/ipc/devices-contract';
 import type { DeviceReading } from '../../../shared/journal/device-meta';
 import { useApi, useBodyEvent } from '../../app/api-context';
@@ -8,6 +8,7 @@ import { useCurrentOperator, useVault, useVaultPhase } from '../../vault/vault-c
 import type { PatientHit } from '../../vault/vault-service';
 import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
+import { devicePoint, panelsOf, pointValueParts, type VitalPoint } from './patient-device-vitals';
 import { useDevicesStatus } from './use-devices-status';
 
 const MANAGER_STATES: Readonly<Record<string, string>> = {
@@ -38,22 +39,37 @@ function deviceName(d: { manufacturer?: string | undefined; model?: string | und
   return name === '' ? 'Model not reported yet' : name;
 }
 
-/** A reading's value in its canonical unit (as sent when it has none), or why there is none: never a special value as a number. */
-export function readingValue(r: DeviceReading): string {
+/**
+ * A reading's value as the patient page lists it (`point`: its point there, see inboxPoints): in the
+ * unit the device reported, converted only where the patient page's chart converts it, saying what
+ * was reported ("99 mg/dL (reported as 5.5 mmol/L)"). A reading the chart has no point for reads as
+ * sent (a unit with no conversion, a measurement with no chart); a special value is never a number.
+ */
+export function readingValue(r: DeviceReading, point?: VitalPoint): string {
   if (r.status !== 'value') return `No value (${SPECIAL_WORDS[r.status] ?? r.status})`;
-  const value = r.normalizedValue ?? r.value;
-  const unit = r.normalizedUnit ?? r.unit;
-  if (value === undefined) return 'No value';
-  const converted = r.normalizedValue !== undefined && r.normalizedUnit !== undefined && r.value !== undefined && r.unit !== undefined && r.unit !== r.normalizedUnit;
-  // A converted value no finer than the unit is read at (convertedForDisplay: glucose in whole mg/dL, 99 not 99.088).
-  const number = converted ? convertedForDisplay(value, r.normalizedUnit!, r.kind, r.value!) : value;
-  const shown = `${number}${unit === undefined ? '' : ` ${unitLabel(unit)}`}`;
-  // Glucose shown both ways (mg/dL and mmol/L): the mmol/L as the meter reported it, else converted to one decimal.
-  if (r.kind === 'glucose' && r.normalizedValue !== undefined && r.normalizedUnit === 'mg/dL') {
-    const mmol = r.unit === 'mmol/L' && r.value !== undefined ? String(r.value) : (r.normalizedValue / GLUCOSE_MG_DL_PER_MMOL_L).toFixed(GLUCOSE_DECIMALS['mmol/L']);
-    return `${shown} (${mmol} mmol/L)`;
+  if (point !== undefined) return pointValueParts(point).join(' ');
+  if (r.value === undefined) return 'No value';
+  return r.unit === undefined ? String(r.value) : `${r.value} ${unitLabel(r.unit)}`;
+}
+
+/**
+ * The inbox's readings as the patient page would show them: those of one device session and person
+ * (what is assigned to one patient) read together through the patient page's panels (panelsOf), so
+ * each is in the unit most of its family's readings were reported in. By `${seq}:${index}`.
+ */
+export function inboxPoints(reports: readonly DeviceReport[]): Map<string, VitalPoint> {
+  const groups = new Map<string, VitalPoint[]>();
+  for (const report of reports) {
+    for (const [index, reading] of report.readings.entries()) {
+      const point = devicePoint(report, index);
+      if (point === undefined) continue;
+      const group = `${report.session}/${reading.personId ?? ''}`;
+      groups.set(group, [...(groups.get(group) ?? []), point]);
+    }
   }
-  return shown;
+  const out = new Map<string, VitalPoint>();
+  for (const points of groups.values()) for (const list of panelsOf(points).values()) for (const point of list) out.set(point.key, point);
+  return out;
 }
 
 export function readingName(r: DeviceReading): string {
@@ -314,6 +330,7 @@ function ReadingsSection() {
     return vault.subscribe(load);
   }, [vault, load]);
   useBodyEvent('devices.changed', load);
+  const points = useMemo(() => inboxPoints(reports ?? []), [reports]);
   const seen = new Set<string>();
   const rows = (reports ?? []).flatMap((report) =>
     report.readings.map((reading, i) => {
@@ -352,7 +369,7 @@ function ReadingsSection() {
                     {deviceName(report.device)} <code>{report.device.systemId}</code>
                   </td>
                   <th scope="row">{readingName(reading)}</th>
-                  <td>{readingValue(reading)}</td>
+                  <td>{readingValue(reading, points.get(key))}</td>
                   <td>
                     {Math.round(reading.quality * 100)}%{reading.flags.length > 0 ? ` (${reading.flags.map((f) => FLAG_WORDS[f]).join(', ')})` : ''}
                   </td>

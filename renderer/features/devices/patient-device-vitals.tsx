@@ -199,14 +199,8 @@ function inReportedUnit(points: readonly VitalPoint[]): VitalPoint[] {
 
 /** The numeric readings of reports, per chart panel, oldest first (special values have no point: they are no number). */
 export function vitalPoints(reports: readonly DeviceReport[], records: readonly RecordRow[] = []): Map<string, VitalPoint[]> {
-  const out = new Map<string, VitalPoint[]>();
-  const add = (point: VitalPoint) => {
-    const panel = PANELS.find((p) => p.kinds.includes(point.kind));
-    if (panel === undefined) return;
-    const list = out.get(panel.title) ?? [];
-    list.push(point);
-    out.set(panel.title, list);
-  };
+  const points: VitalPoint[] = [];
+  const add = (point: VitalPoint) => points.push(point);
   // HL7 OBX vitals (LOINC), converted to the same canonical unit; a unit without a conversion is left out, never guessed.
   for (const row of records) {
     const record = row.record;
@@ -239,26 +233,59 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
     });
   }
   for (const report of reports) {
-    for (const [index, r] of report.readings.entries()) {
-      if (r.status !== 'value' || r.normalizedValue === undefined || r.normalizedUnit === undefined) continue;
-      const converted = r.value !== undefined && r.unit !== undefined && r.unit !== r.normalizedUnit;
-      add({
-        at: Date.parse(r.time) / 1000,
-        time: r.time,
-        kind: r.kind,
-        // Stored to four decimals (7.2 mmol/L as 129.7152 mg/dL); shown as an HL7 result converted is.
-        value: converted ? convertedForDisplay(r.normalizedValue, r.normalizedUnit, r.kind, r.value!) : r.normalizedValue,
-        unit: r.normalizedUnit,
-        quality: r.quality,
-        flags: r.flags,
-        key: `${report.seq}:${index}`,
-        source: 'device',
-        ...(converted ? { reported: { value: r.value!, unit: r.unit! } } : {}),
-      });
+    for (const index of report.readings.keys()) {
+      const point = devicePoint(report, index);
+      if (point !== undefined) add(point);
     }
+  }
+  return panelsOf(points);
+}
+
+/**
+ * Points per chart panel as the patient page draws and lists them: each panel in the unit most of
+ * its points were reported in (a point in another unit converted, saying what was reported), oldest
+ * first. The Devices inbox reads its readings through it too, so a reading reads the same there.
+ */
+export function panelsOf(points: Iterable<VitalPoint>): Map<string, VitalPoint[]> {
+  const out = new Map<string, VitalPoint[]>();
+  for (const point of points) {
+    const panel = PANELS.find((p) => p.kinds.includes(point.kind));
+    if (panel === undefined) continue;
+    const list = out.get(panel.title) ?? [];
+    list.push(point);
+    out.set(panel.title, list);
   }
   for (const [title, list] of out) out.set(title, inReportedUnit(list).sort((a, b) => a.at - b.at));
   return out;
+}
+
+/**
+ * One device reading as a point in its kind's canonical unit (the reported value beside it when the
+ * device sent another unit); undefined for a special value or a unit with no conversion: no number.
+ */
+export function devicePoint(report: DeviceReport, index: number): VitalPoint | undefined {
+  const r = report.readings[index];
+  if (r === undefined || r.status !== 'value' || r.normalizedValue === undefined || r.normalizedUnit === undefined) return undefined;
+  const converted = r.value !== undefined && r.unit !== undefined && r.unit !== r.normalizedUnit;
+  return {
+    at: Date.parse(r.time) / 1000,
+    time: r.time,
+    kind: r.kind,
+    // Stored to four decimals (7.2 mmol/L as 129.7152 mg/dL); shown as an HL7 result converted is.
+    value: converted ? convertedForDisplay(r.normalizedValue, r.normalizedUnit, r.kind, r.value!) : r.normalizedValue,
+    unit: r.normalizedUnit,
+    quality: r.quality,
+    flags: r.flags,
+    key: `${report.seq}:${index}`,
+    source: 'device',
+    ...(converted ? { reported: { value: r.value!, unit: r.unit! } } : {}),
+  };
+}
+
+/** A point's value as the tables list it: the value and its unit, and what was reported when it was converted ("99 mg/dL", "(reported as 5.5 mmol/L)"). */
+export function pointValueParts(point: Pick<VitalPoint, 'text' | 'value' | 'unit' | 'reported'>): string[] {
+  const reported = reportedAsText(point.reported).trim();
+  return [`${point.text ?? point.value} ${unitLabel(point.unit)}`.trim(), ...(reported === '' ? [] : [reported])];
 }
 
 /** uPlot's data: the distinct times, oldest first, and per kind its value at each time or null. Linear in the points. */
@@ -421,11 +448,12 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
               </td>
               <td>{KIND_LABEL[p.kind] ?? p.kind}</td>
               <td>
-                <span className="record-table__value nowrap">
-                  {p.text ?? p.value} {unitLabel(p.unit)}
-                </span>
-                {p.reported !== undefined && ' '}
-                {p.reported !== undefined && <span className="nowrap">{reportedAsText(p.reported).trim()}</span>}
+                {pointValueParts(p).map((part, i) => (
+                  <span key={i}>
+                    {i > 0 && ' '}
+                    <span className={i === 0 ? 'record-table__value nowrap' : 'nowrap'}>{part}</span>
+                  </span>
+                ))}
                 {p.labFlags !== undefined && p.labFlags.length > 0 && ' '}
                 {p.labFlags !== undefined && <FlagMarks flags={p.labFlags} />}
               </td>

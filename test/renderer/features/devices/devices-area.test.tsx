@@ -64,9 +64,54 @@ describe('Devices area', () => {
     expect(readings[0]).toEqual(['Systolic blood pressure', '128 mmHg', '100%', 'Approved device']);
     // A special value is never shown as a number.
     expect(readings[1]).toEqual(['Diastolic blood pressure', 'No value (not a number)', '0% (no value sent)', 'Approved device']);
-    // Glucose both ways, mg/dL in whole numbers and the mmol/L the meter reported (not 99.088 mg/dL).
-    expect(readings[2]![1]).toBe('99 mg/dL (5.5 mmol/L)');
+    // Glucose as the meter reported it (mmol/L), as the patient page lists it: not converted to 99 mg/dL.
+    expect(readings[2]![1]).toBe('5.5 mmol/L');
     expect(readings[2]![2]).toBe('80% (device clock far from this computer’s)');
+  });
+
+  it('the inbox shows each reading in the unit its device reported, converted only where the patient page converts it', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('devices.status', () => EMPTY);
+    const at = '2026-11-21T08:52:35.500Z';
+    const reading = (r: Partial<DeviceReport['readings'][number]> & Pick<DeviceReport['readings'][number], 'code' | 'kind' | 'dedupeKey'>): DeviceReport['readings'][number] => ({ status: 'value', time: at, flags: [], quality: 1, ...r });
+    // A meter in mmol/L, a monitor in kPa and a scale whose person 1 weighs in lb, person 2 in kg (as assessReading stores them).
+    const meter: DeviceReport = {
+      ...REPORT,
+      seq: 8,
+      session: 's-meter',
+      readingPatients: [null, null],
+      readings: [
+        reading({ code: 0x71b8, kind: 'glucose', value: 7.2, unit: 'mmol/L', normalizedValue: 129.7152, normalizedUnit: 'mg/dL', dedupeKey: 'm1' }),
+        reading({ code: 0x4a05, kind: 'systolic', value: 16, unit: 'kPa', normalizedValue: 120.0099, normalizedUnit: 'mm[Hg]', dedupeKey: 'm2' }),
+      ],
+    };
+    const scale: DeviceReport = {
+      ...REPORT,
+      seq: 9,
+      session: 's-scale',
+      readingPatients: [null, null, null],
+      readings: [
+        reading({ code: 0xe140, kind: 'weight', personId: 1, value: 154, unit: '[lb_av]', normalizedValue: 69.8533, normalizedUnit: 'kg', dedupeKey: 's1' }),
+        reading({ code: 0xe140, kind: 'weight', personId: 2, value: 70.5, unit: 'kg', normalizedValue: 70.5, normalizedUnit: 'kg', dedupeKey: 's2' }),
+        // A unit with no UCUM mapping: the number as sent, never converted.
+        reading({ code: 0xe140, kind: 'weight', personId: 2, value: 12, unitCode: 0x1234, normalizedValue: undefined, flags: ['unit-unknown'], quality: 0.5, dedupeKey: 's3' }),
+      ],
+    };
+    // One session whose glucose came mostly in mg/dL: its one mmol/L reading is converted and says so, as the patient page's chart does.
+    const mixed: DeviceReport = {
+      ...REPORT,
+      seq: 10,
+      session: 's-mixed',
+      readingPatients: [null, null, null],
+      readings: [
+        reading({ code: 0x71b8, kind: 'glucose', value: 90, unit: 'mg/dL', normalizedValue: 90, normalizedUnit: 'mg/dL', time: '2026-11-21T08:00:00.000Z', dedupeKey: 'x1' }),
+        reading({ code: 0x71b8, kind: 'glucose', value: 95, unit: 'mg/dL', normalizedValue: 95, normalizedUnit: 'mg/dL', time: '2026-11-21T08:10:00.000Z', dedupeKey: 'x2' }),
+        reading({ code: 0x71b8, kind: 'glucose', value: 5.5, unit: 'mmol/L', normalizedValue: 99.088, normalizedUnit: 'mg/dL', time: '2026-11-21T08:20:00.000Z', dedupeKey: 'x3' }),
+      ],
+    };
+    renderApp(node, '#/devices', createFakeVault({ phase: 'unlocked', deviceReports: [meter, scale, mixed] }));
+    await screen.findByRole('table', { name: 'Latest readings' });
+    expect(tableRows('Latest readings').map((row) => row[3])).toEqual(['7.2 mmol/L', '16 kPa', '154 lb', '70.5 kg', '12', '90 mg/dL', '95 mg/dL', '99 mg/dL (reported as 5.5 mmol/L)']);
   });
 
   it('lists a device awaiting approval; an administrator approves it', async () => {
