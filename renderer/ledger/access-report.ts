@@ -107,7 +107,8 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
                     ? 'a file'
                     : what;
       if (what === 'backup' && summary['scheduled'] === 'on') return 'Scheduled backup made by the node';
-      return `Exported ${label}${typeof summary['entries'] === 'number' ? ` (${summary['entries']} rows)` : ''}`;
+      const entries = summary['entries'];
+      return `Exported ${label}${typeof entries === 'number' ? ` (${entries} ${entries === 1 ? 'row' : 'rows'})` : ''}`;
     }
     case 'QUARANTINE': {
       const verb = summary['action'] === 'reprocessed' ? 'Reprocessed' : summary['action'] === 'discarded' ? 'Discarded' : 'Acted on';

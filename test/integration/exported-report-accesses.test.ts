@@ -13,6 +13,8 @@ import { inProcessTransport } from '../support/in-process-transport';
  * report does not name does not see it. The body journals, with the export, the ledger subjects of
  * the patients the report names (the ones it keeps beside the file).
  */
+const exported = (rows: number): string => `Exported an access report (${rows} ${rows === 1 ? 'row' : 'rows'})`;
+
 describe('"who accessed this record" lists the access reports exported that name the patient', () => {
   const tempDir = useTempDirs();
 
@@ -51,7 +53,7 @@ describe('"who accessed this record" lists the access reports exported that name
       unsubscribe();
       expect(told).toBeGreaterThan(0);
       expect(list.map((access) => [access.operatorName, access.what])).toEqual([
-        ['Ada Admin', `Exported an access report (${hers.rows} rows)`],
+        ['Ada Admin', exported(hers.rows)],
         ['Ada Admin', 'Opened the patient'],
       ]);
       expect(list[0]!.workstation).toMatch(/browser shell/);
@@ -62,8 +64,8 @@ describe('"who accessed this record" lists the access reports exported that name
       const everyone = await ledger.exportAccessReport({});
       await ledger.flush();
       list = await ledger.accessesOf(named!);
-      expect(list.map((access) => access.what)).toEqual([`Exported an access report (${everyone.rows} rows)`, `Exported an access report (${hers.rows} rows)`, 'Opened the patient']);
-      expect((await ledger.accessesOf(other!)).map((access) => access.what)).toEqual([`Exported an access report (${everyone.rows} rows)`, 'Opened the patient']);
+      expect(list.map((access) => access.what)).toEqual([exported(everyone.rows), exported(hers.rows), 'Opened the patient']);
+      expect((await ledger.accessesOf(other!)).map((access) => access.what)).toEqual([exported(everyone.rows), 'Opened the patient']);
       // A patient no row of it names (never opened): not in the report, so not an access.
       expect(await ledger.accessesOf(unseen!)).toEqual([]);
       // Her own access report lists the exports too.

@@ -188,6 +188,8 @@ describe('access report', () => {
     expect(actionOf('ACCESS', { opened: 'raw message', message: 45 })).toBe('Opened a raw message (journal record 45)');
     expect(actionOf('EXPORT', { export: 'backup', scheduled: 'on' })).toBe('Scheduled backup made by the node');
     expect(actionOf('EXPORT', { export: 'ledger', entries: 12 })).toBe('Exported the ledger (12 rows)');
+    // As "Who accessed this record" shows a one-row report of the patient exported.
+    expect(actionOf('EXPORT', { export: 'accessReport', entries: 1 })).toBe('Exported an access report (1 row)');
     expect(actionOf('ERASURE', {})).toBe('Erased the patient');
   });
 });
