@@ -38,6 +38,17 @@ export function defaultWindow(shared: ImageInfo, frame: DecodedFrame): ViewWindo
   return windowForRange(range.min, range.max);
 }
 
+/**
+ * How far a window/level drag reaches (viewport-state.ts dragWindow): the frame's stored range
+ * through its own rescale (or Modality LUT), since the window is in those modality units; a
+ * negative slope gives the same span (QA s33 D2: the stored range made a slope 0.001 image's
+ * window jump from 4 to 44 in 5 px).
+ */
+export function windowDragRange(shared: ImageInfo, frame: DecodedFrame & { kind: 'gray' }): number {
+  const range = modalityRange(frame.min, frame.max, frameImage(shared, frame).modality);
+  return range.max - range.min;
+}
+
 /** The grayscale presentation for a view: the user's window, else the image's own VOI (window or LUT). */
 export function grayViewFor(shared: ImageInfo, frame: DecodedFrame & { kind: 'gray' }, view: ViewState): GrayView {
   const image = frameImage(shared, frame);

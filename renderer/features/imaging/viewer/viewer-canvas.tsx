@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type PointerEvent, type WheelEvent } from 'react';
 import type { ImageInfo } from './decode/dicom-image';
 import type { DecodedFrame } from './pixels/pixel-module';
-import { defaultWindow, frameImage, frameToRgba } from './render-frame';
+import { defaultWindow, frameImage, frameToRgba, windowDragRange } from './render-frame';
 import { WheelStepper, wheelPixels, wheelZoomFactor } from './wheel';
 import { VIEWER_KEYSHORTCUTS } from './shortcuts';
 import { canvasToImage, dragWindow, imageToCanvas, lengthMm, placement, zoomAbout, type Measurement, type MeasurementStep, type ViewState, type ViewWindow } from './viewport-state';
@@ -16,6 +16,8 @@ interface Drag {
   readonly y: number;
   readonly view: ViewState;
   readonly window: ViewWindow | null;
+  /** The image's span of modality values, the window drag's reach (worked out once a drag: a Modality LUT is scanned). */
+  readonly range: number;
 }
 
 /** The text of a measurement: millimetres from the pixel spacing, else image pixels. */
@@ -134,7 +136,7 @@ export function ViewerCanvas(props: {
     event.currentTarget.setPointerCapture(event.pointerId);
     const chosen: PointerTool = event.button === 1 ? 'pan' : event.button === 2 ? 'zoom' : tool;
     const { x, y } = pointAt(event);
-    dragRef.current = { tool: chosen, x, y, view, window: currentWindow() };
+    dragRef.current = { tool: chosen, x, y, view, window: currentWindow(), range: chosen === 'window' && frame.kind === 'gray' ? windowDragRange(image, frame) : 0 };
     if (chosen === 'length') {
       const place = placement(size.width, size.height, frame.columns, frame.rows, spacing, view);
       const at = canvasToImage(place, x, y);
@@ -151,7 +153,7 @@ export function ViewerCanvas(props: {
     switch (drag.tool) {
       case 'window': {
         if (drag.window === null || frame.kind !== 'gray') return;
-        onView({ ...drag.view, window: dragWindow(drag.window, dx, dy, frame.max - frame.min) });
+        onView({ ...drag.view, window: dragWindow(drag.window, dx, dy, drag.range) });
         return;
       }
       case 'pan':

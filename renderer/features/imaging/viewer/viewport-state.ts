@@ -73,10 +73,12 @@ export function imageToCanvas(place: Placement, x: number, y: number): { x: numb
 
 /**
  * Window/level by dragging: right widens the window, down raises the level (as most workstations
- * do). The step per canvas pixel follows the window's size so a drag across the image spans it.
+ * do). `range` is the image's span of modality values (render-frame.ts windowDragRange), in the
+ * window's units: a drag across 512 canvas pixels moves the window by it, or by twice the window
+ * when that is more. No fixed floor: an image of values 0–4.1 keeps steps of hundredths.
  */
 export function dragWindow(start: ViewWindow, dx: number, dy: number, range: number): ViewWindow {
-  const step = Math.max(range / 512, Math.max(start.width, 1) / 256, 0.01);
+  const step = Math.max(range / 512, Math.max(start.width, 1) / 256);
   return { center: start.center + dy * step, width: Math.max(1, start.width + dx * step) };
 }
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { ImageInfo } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
 import { lutFromDescriptor } from '../../../../../renderer/features/imaging/viewer/pixels/lut-data';
 import type { DecodedFrame } from '../../../../../renderer/features/imaging/viewer/pixels/pixel-module';
-import { defaultWindow, frameToRgba, grayViewFor } from '../../../../../renderer/features/imaging/viewer/render-frame';
+import { defaultWindow, frameToRgba, grayViewFor, windowDragRange } from '../../../../../renderer/features/imaging/viewer/render-frame';
 import { stackOf } from '../../../../../renderer/features/imaging/viewer/stack';
-import { INITIAL_VIEW } from '../../../../../renderer/features/imaging/viewer/viewport-state';
+import { dragWindow, INITIAL_VIEW } from '../../../../../renderer/features/imaging/viewer/viewport-state';
 
 const ct = (overrides: Partial<ImageInfo> = {}): ImageInfo => ({
   pixel: { rows: 1, columns: 4, samplesPerPixel: 1, photometric: 'MONOCHROME2', bitsAllocated: 16, bitsStored: 12, highBit: 11, pixelRepresentation: 1, planarConfiguration: 0 },
@@ -45,6 +45,23 @@ describe('presenting a frame', () => {
     const rgb: DecodedFrame = { kind: 'rgb', rows: 1, columns: 1, pixels: Uint8Array.from([1, 2, 3]) };
     frameToRgba(ct(), rgb, INITIAL_VIEW, out);
     expect(Array.from(out.subarray(0, 4))).toEqual([1, 2, 3, 255]);
+  });
+
+  // QA s33 D2: the drag's range was the frame's stored range while the window is in rescaled units.
+  it('a window drag spans the frame’s rescaled value range: slope 0.001, slope 0.5, a negative slope, a frame’s own rescale', () => {
+    const stored = (min: number, max: number): DecodedFrame & { kind: 'gray' } => ({ kind: 'gray', rows: 1, columns: 2, pixels: Uint16Array.from([min, max]), min, max });
+    const fine = ct({ modality: { slope: 0.001, intercept: 0, lut: null }, voi: { windows: [{ center: 2, width: 4, label: '' }], func: 'LINEAR', luts: [] } });
+    expect(windowDragRange(fine, stored(0, 4095))).toBeCloseTo(4.095, 10);
+    // The tester's drags: 5 px right took W from 4 to 44, 1 px down L from 2 to 10.
+    const dragged = dragWindow({ center: 2, width: 4 }, 5, 1, windowDragRange(fine, stored(0, 4095)));
+    expect(dragged.width).toBeCloseTo(4 + 5 * (4 / 256), 10);
+    expect(dragged.center).toBeCloseTo(2 + 4 / 256, 10);
+    // From the narrowest window, a drag across 512 px widens it by the image's range, no more.
+    expect(dragWindow({ center: 2, width: 1 }, 512, 0, windowDragRange(fine, stored(0, 4095))).width).toBeCloseTo(1 + 4.095, 10);
+    expect(windowDragRange(ct({ modality: { slope: 0.5, intercept: -1024, lut: null } }), stored(0, 4095))).toBe(2047.5);
+    expect(windowDragRange(ct({ modality: { slope: -0.5, intercept: 100, lut: null } }), stored(0, 2000))).toBe(1000);
+    const ownRescale: DecodedFrame & { kind: 'gray' } = { ...stored(0, 1000), values: { modality: { slope: 2, intercept: 0, lut: null } } };
+    expect(windowDragRange(ct(), ownRescale)).toBe(2000);
   });
 
   it('makes a stack of every frame of every instance, in order', () => {

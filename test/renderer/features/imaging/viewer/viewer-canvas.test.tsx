@@ -2,6 +2,7 @@
 import { cleanup, fireEvent, render } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ImageInfo } from '../../../../../renderer/features/imaging/viewer/decode/dicom-image';
+import type { DecodedFrame } from '../../../../../renderer/features/imaging/viewer/pixels/pixel-module';
 import { ViewerCanvas } from '../../../../../renderer/features/imaging/viewer/viewer-canvas';
 import { INITIAL_VIEW, type ViewState } from '../../../../../renderer/features/imaging/viewer/viewport-state';
 
@@ -69,5 +70,36 @@ describe('ViewerCanvas wheel (trackpads, smooth-scrolling mice)', () => {
     const before = view.zoom;
     ctrlWheel(canvas, -100);
     expect(view.zoom / before).toBeCloseTo(1.1, 3);
+  });
+});
+
+// QA s33 D2: a drag moved the window by the frame's stored range (Rescale Slope 0.001: 5 px took W from 4 to 44).
+describe('ViewerCanvas window/level drag', () => {
+  const rescaled = (slope: number, intercept: number, center: number, width: number) =>
+    ({ pixelSpacing: null, pixel: { rows: 2, columns: 2, photometric: 'MONOCHROME2' }, modality: { slope, intercept, lut: null }, voi: { windows: [{ center, width, label: '' }], func: 'LINEAR', luts: [] } }) as unknown as ImageInfo;
+  const frame: DecodedFrame = { kind: 'gray', rows: 2, columns: 2, pixels: Uint16Array.from([0, 1000, 2000, 4095]), min: 0, max: 4095 };
+
+  function drag(image: ImageInfo, dx: number, dy: number) {
+    const onView = vi.fn();
+    const { container } = render(<ViewerCanvas image={image} frame={frame} view={INITIAL_VIEW} onView={onView} tool="window" measurements={[]} onMeasure={() => undefined} onStep={() => undefined} position={0} label="Image 1 of 1" />);
+    const canvas = container.querySelector('canvas')!;
+    // One canvas pixel per CSS pixel.
+    canvas.getBoundingClientRect = () => ({ left: 0, top: 0, right: canvas.width, bottom: canvas.height, width: canvas.width, height: canvas.height, x: 0, y: 0, toJSON: () => ({}) });
+    canvas.setPointerCapture = () => undefined;
+    fireEvent.pointerDown(canvas, { pointerId: 1, button: 0, clientX: 100, clientY: 100 });
+    fireEvent.pointerMove(canvas, { pointerId: 1, clientX: 100 + dx, clientY: 100 + dy });
+    return (onView.mock.lastCall![0] as ViewState).window!;
+  }
+
+  it('moves the window in rescaled units: slope 0.001 (values 0–4.1, W 4 / L 2), 5 px right and 1 px down', () => {
+    const window = drag(rescaled(0.001, 0, 2, 4), 5, 1);
+    expect(window.width).toBeCloseTo(4 + 5 * (4 / 256), 6);
+    expect(window.center).toBeCloseTo(2 + 4 / 256, 6);
+  });
+
+  it('a CT with slope 0.5 moves half as fast as its stored range would, and a negative slope as fast as its positive', () => {
+    // Rescaled range 2047.5: about 4 HU a pixel (the stored range gave 8).
+    expect(drag(rescaled(0.5, -1024, 40, 400), 10, 0).width).toBeCloseTo(400 + (10 * 2047.5) / 512, 6);
+    expect(drag(rescaled(-0.5, 1024, 40, 400), 10, 0).width).toBeCloseTo(400 + (10 * 2047.5) / 512, 6);
   });
 });
