@@ -1,6 +1,7 @@
 import type { NormalizedIntake, PatientIdentifier } from '../../../shared/domain/clinical';
 import { identifierPseudonym, mergeIdentifiersOf, patientIdOf } from './intake-rows';
 import type { ProjectorContext } from './projectors/journal-projector';
+import { getInParts } from './put-in-parts';
 import type { TokenCache } from './token-cache';
 import type { AliasRow, VaultDb } from './vault-db';
 
@@ -160,7 +161,8 @@ export class PatientFiling {
     const wanted = [...new Set(ids)].filter((id) => !this.pending.has(id) && !this.known.has(id));
     if (wanted.length === 0) return;
     const erased = new Map(this.erased);
-    const rows = await this.db.aliases.bulkGet(wanted);
+    // In parts (put-in-parts.ts): a page's thousand and more identifiers read in one call made a long main-thread task.
+    const rows = await getInParts(this.db.aliases, wanted);
     wanted.forEach((id, index) => {
       if (!this.pending.has(id) && !this.known.has(id)) this.remember(id, this.visible(rows[index], erased));
     });

@@ -3,14 +3,14 @@ import { INTAKE_RECORD_KINDS, MIND_KINDS } from '../../../../shared/journal/jour
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import type { Patient } from '../../../../shared/domain/clinical';
 import { PatientSchema } from '../../../../shared/domain/clinical';
-import { decryptMany, encryptMany } from '../../vault-crypto';
 import { buildIntakeRows, patientOfRecordId, patientText, type IntakeRows, type PatientPayload } from '../intake-rows';
 import type { TokenCache } from '../token-cache';
 import { addToMessageCount } from '../message-log';
-import { encryptField } from '../../../../shared/crypto/field-cipher';
+import { decryptField, encryptField } from '../../../../shared/crypto/field-cipher';
 import { fillDemographics, mergeDemographics } from '../patient-demographics';
 import { fileIntake } from '../patient-filing';
-import { putInParts } from '../put-in-parts';
+import { getInParts, putInParts } from '../put-in-parts';
+import { mapInSlices, TaskSlicer } from '../task-slices';
 import { IDENTITY_CONFLICTS_KEY, POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type AliasRow, type DirectoryName, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorPage } from './journal-projector';
 
@@ -65,6 +65,12 @@ export const patientProjector: JournalProjector = {
 };
 
 const DICOM_KIND = 'intake.dicom';
+/**
+ * Patients whose rows prepare() decrypts, merges or encrypts concurrently before it may yield to the
+ * event loop (task-slices.ts): a page of 2,048 records names a thousand patients and more, and
+ * doing them all at once made main-thread tasks of 100–180 ms during an ingest.
+ */
+export const PREPARE_GROUP = 8;
 
 /** The rows of one write page, merged in journal order. */
 export class PatientPage implements Pick<ProjectorPage, 'write'> {
@@ -99,6 +105,8 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
     private readonly viewKey: CryptoKey,
     private readonly directoryKey?: CryptoKey,
     private readonly tokens?: TokenCache,
+    /** Slices prepare() (tests inject one that counts its yields); a fresh TaskSlicer per prepare by default. */
+    private readonly slicer?: TaskSlicer,
   ) {}
 
   add({ patient, message, merges, directory, demographics, aliases, identityConflict }: IntakeRows): void {
@@ -136,18 +144,21 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
   /**
    * Merges each patient's demographics of this page into what the views hold (none for a patient
    * erased in this page: its stored row goes) and encrypts each patient's row once. Before the
-   * write transaction: decrypting and encrypting inside one would end it.
+   * write transaction: decrypting and encrypting inside one would end it. The rows are read in
+   * parts and the patients done PREPARE_GROUP at a time in slices (task-slices.ts), so the UI keeps
+   * its turn however many patients a page names.
    */
   async prepare(db: VaultDb): Promise<void> {
+    const slicer = this.slicer ?? new TaskSlicer();
     const ids = [...this.demographics.keys()].filter((id) => this.patients.has(id));
     const readable = ids.filter((id) => !this.erased.has(id));
-    const stored = (readable.length === 0 ? [] : await db.patients.bulkGet(readable)).filter((row) => row !== undefined);
-    const opened = await decryptMany<PatientPayload>(
-      this.viewKey,
-      stored.map((row) => ({ table: 'patients', id: row.id, stored: row.enc })),
-    );
-    const known = new Map(stored.map((row, index) => [row.id, { patient: PatientSchema.parse(opened[index]!.patient), headerOnly: opened[index]!.headerOnly, tokens: row.tokens }]));
-    const merged = await Promise.all(ids.map(async (id) => {
+    const stored = (await getInParts(db.patients, readable)).filter((row) => row !== undefined);
+    const opened = await mapInSlices(stored, PREPARE_GROUP, async (row) => {
+      const payload = await decryptField<PatientPayload>(this.viewKey, { table: 'patients', id: row.id }, row.enc);
+      return [row.id, { patient: PatientSchema.parse(payload.patient), headerOnly: payload.headerOnly, tokens: row.tokens }] as const;
+    }, slicer);
+    const known = new Map(opened);
+    const merged = await mapInSlices(ids, PREPARE_GROUP, async (id) => {
       const before = known.get(id);
       let patient = before?.patient;
       const only = { name: new Set(before?.headerOnly?.name), birthDate: new Set(before?.headerOnly?.birthDate) };
@@ -181,13 +192,12 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       }
       const headerOnly = only.name.size + only.birthDate.size === 0 ? undefined : { name: [...only.name].sort(), birthDate: [...only.birthDate].sort() };
       return { id, patient: patient!, headerOnly };
-    }));
-    await this.nameDirectory(merged);
-    const encrypted = await encryptMany(
-      this.viewKey,
-      merged.map(({ id, patient, headerOnly }) => ({ table: 'patients', id, value: (headerOnly === undefined ? { patient } : { patient, headerOnly }) satisfies PatientPayload })),
-    );
-    merged.forEach(({ id }, index) => this.encrypted.set(id, encrypted[index]!));
+    }, slicer);
+    await this.nameDirectory(merged, slicer);
+    await mapInSlices(merged, PREPARE_GROUP, async ({ id, patient, headerOnly }) => {
+      const value: PatientPayload = headerOnly === undefined ? { patient } : { patient, headerOnly };
+      this.encrypted.set(id, await encryptField(this.viewKey, { table: 'patients', id }, value));
+    }, slicer);
   }
 
   private indexHeader(
@@ -249,7 +259,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
    * without the middle names); the patient's name is the merged one (the registered name when there
    * is one, with the middle names a later message left out), so such a row is encrypted again with that.
    */
-  private async nameDirectory(merged: readonly { id: string; patient: Patient }[]): Promise<void> {
+  private async nameDirectory(merged: readonly { id: string; patient: Patient }[], slicer: TaskSlicer): Promise<void> {
     const directoryKey = this.directoryKey;
     if (directoryKey === undefined) return;
     const nameOf = new Map(merged.map(({ id, patient }) => [id, patient.name]));
@@ -259,13 +269,14 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       if (name === undefined || (written !== undefined && sameName(written, name))) continue;
       const value: DirectoryName = { family: name.family, given: name.given };
       this.directory.set(id, { ...row, name: await encryptField(directoryKey, { table: 'directory', id }, value) });
+      await slicer.checkpoint();
     }
   }
 
   async write(db: VaultDb, chunk: number): Promise<void> {
     for (const patientId of this.erased) await deletePatientRows(db, patientId);
     const ids = [...this.patients.keys()];
-    const existing = ids.length === 0 ? [] : await db.patients.bulkGet(ids);
+    const existing = await getInParts(db.patients, ids);
     // Post only the tokens each patient did not have yet: every (token, patient) pair is posted once.
     const postings = new Map<string, string[]>();
     const patients = ids.map((id, index): PatientRowStored => {
@@ -290,7 +301,7 @@ export class PatientPage implements Pick<ProjectorPage, 'write'> {
       const through = (await db.meta.get(POSTINGS_THROUGH_KEY))?.value;
       const fresh = chunk > (typeof through === 'number' ? through : 0);
       // A chunk above the high-water mark was never written: nothing to extend (saves a read of every key of the page).
-      const previous = fresh ? [] : await db.postings.bulkGet([...postings.keys()].map((token) => postingKey(token, chunk)));
+      const previous = fresh ? [] : await getInParts(db.postings, [...postings.keys()].map((token) => postingKey(token, chunk)));
       if (fresh) await db.meta.put({ key: POSTINGS_THROUGH_KEY, value: chunk });
       let index = 0;
       for (const [token, list] of postings) {
