@@ -272,6 +272,12 @@ export interface VaultService {
   /** Journals an ACCESS event. */
   openRecord(recordId: string): Promise<RecordRow>;
   /**
+   * The patient's allergy records (a merged patient's: its survivor's chart), for a page of theirs
+   * whose opening journaled the access already (a record, its raw message): not journaled again,
+   * as patientHits is not. Newest first.
+   */
+  patientAllergies(patientId: string): Promise<readonly RecordRow[]>;
+  /**
    * Admin only: erases the patient (GDPR Art. 17); an ERASURE event without PHI remains. Answers
    * whether the erasure's record could be copied beside the backups (else the problem, in words):
    * until it is, a restore of an older backup on a new installation would bring the patient back.

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
-import type { PatientDetail } from '../../vault/vault-service';
+import type { PatientDetail, RecordRow } from '../../vault/vault-service';
 import { identifierLabel, patientClassLabel, patientName, recordDay, severityLabel, sexLabel } from './record-format';
 import { ageLabel, allergiesOf, lastVisitOf } from './results-model';
 
@@ -20,13 +20,43 @@ export function ageSexLabel(birthDate: string | undefined, sex: string | undefin
 }
 
 /**
+ * The banner's allergies line: each allergen once, the most severe first, highlighted when there is
+ * any, each linked to its record ("None recorded" is not "no known allergies"). The record and raw
+ * message pages show the same line under the patient's name (patient-identity.tsx).
+ */
+export function BannerAllergies({ patientId, records }: { patientId: string; records: readonly RecordRow[] }) {
+  const allergies = allergiesOf(records);
+  return (
+      <div className={allergies.length > 0 ? 'patient-banner__allergies patient-banner__allergies--present' : 'patient-banner__allergies'} role="group" aria-label="Allergies">
+        <span className="patient-banner__label">Allergies</span>{' '}
+        {allergies.length === 0 ? (
+          <span>None recorded</span>
+        ) : (
+          <ul className="inline-list patient-banner__allergy-list">
+            {allergies.map((row) => {
+              const details = [row.record.severity === undefined ? '' : severityLabel(row.record.severity), ...(row.record.reactions ?? [])].filter((part) => part !== '');
+              return (
+                <li key={row.recordId}>
+                  <a href={hrefForPath('patients', patientId, 'records', row.recordId)}>
+                    <strong>{row.record.allergen.display || row.record.allergen.code}</strong>
+                  </a>
+                  {details.length > 0 && ` (${details.join(', ')})`}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </div>
+  );
+}
+
+/**
  * The patient banner (issue 11), as EHRs show it at the top of every chart: who (name, age and
  * sex, identifiers), what to be careful of (allergies, highlighted; "none recorded" is not
  * "no known allergies") and when they were last seen. `actions`: the page's buttons (erase).
  */
 export function PatientBanner({ detail, headingId, actions }: { detail: PatientDetail; headingId: string; actions?: ReactNode }) {
   const { patient, records } = detail;
-  const allergies = allergiesOf(records);
   const visit = lastVisitOf(records);
   return (
     <div className="patient-banner">
@@ -44,26 +74,7 @@ export function PatientBanner({ detail, headingId, actions }: { detail: PatientD
           <li key={`${identifier.authority}|${identifier.type}|${identifier.value}`}>{identifierLabel(identifier)}</li>
         ))}
       </ul>
-      <div className={allergies.length > 0 ? 'patient-banner__allergies patient-banner__allergies--present' : 'patient-banner__allergies'} role="group" aria-label="Allergies">
-        <span className="patient-banner__label">Allergies</span>{' '}
-        {allergies.length === 0 ? (
-          <span>None recorded</span>
-        ) : (
-          <ul className="inline-list patient-banner__allergy-list">
-            {allergies.map((row) => {
-              const details = [row.record.severity === undefined ? '' : severityLabel(row.record.severity), ...(row.record.reactions ?? [])].filter((part) => part !== '');
-              return (
-                <li key={row.recordId}>
-                  <a href={hrefForPath('patients', detail.patientId, 'records', row.recordId)}>
-                    <strong>{row.record.allergen.display || row.record.allergen.code}</strong>
-                  </a>
-                  {details.length > 0 && ` (${details.join(', ')})`}
-                </li>
-              );
-            })}
-          </ul>
-        )}
-      </div>
+      <BannerAllergies patientId={detail.patientId} records={records} />
       <p className="patient-banner__visit">
         <span className="patient-banner__label">Last visit</span>{' '}
         {visit === null ? (

@@ -2,18 +2,21 @@ import { useId } from 'react';
 import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
-import { ageSexLabel } from './patient-banner';
+import { ageSexLabel, BannerAllergies } from './patient-banner';
 
 /**
  * Whose record a page shows (QA s32 #3: the record and raw message pages named no patient): the
  * name, age, sex and birth date as the banner says them, and the primary identifier, read from the
- * patient's search row (decrypted here, not journaled again: opening the record already was).
+ * patient's search row; and their allergies, the banner's own line (highlighted, each linked), so a
+ * result read on its own page is read knowing what to be careful of (issue 11). Both are decrypted
+ * here, not journaled again: opening the record already was.
  */
 export function PatientIdentity({ patientId }: { patientId: string }) {
   const vault = useVault();
   const labelId = useId();
   const hit = useVaultRead(`patient-hit:${patientId}`, () => vault.patientHits([patientId]));
   const who = hit.phase === 'ready' ? hit.value[0] : undefined;
+  const allergies = useVaultRead(`patient-allergies:${patientId}`, () => vault.patientAllergies(patientId));
   return (
     <section className="panel patient-identity" aria-labelledby={labelId}>
       <h2 id={labelId} className="visually-hidden">
@@ -39,6 +42,13 @@ export function PatientIdentity({ patientId }: { patientId: string }) {
           )}
         </p>
       )}
+      {who !== undefined && allergies.phase === 'loading' && <p role="status">Reading the patient’s allergies…</p>}
+      {who !== undefined && allergies.phase === 'failed' && (
+        <p role="alert" className="note note--error">
+          The patient’s allergies could not be read: {vaultErrorMessage(allergies.error)}
+        </p>
+      )}
+      {who !== undefined && allergies.phase === 'ready' && <BannerAllergies patientId={patientId} records={allergies.value} />}
     </section>
   );
 }

@@ -17,7 +17,7 @@ import { journalAccess } from './access-events';
 import { openSealedObject } from './sealed-objects';
 
 /** The records part of VaultService: search, patient pages and records (each opening journaled), raw messages, erasure. */
-export type RecordsService = Pick<VaultService, 'search' | 'patientHits' | 'openPatient' | 'openRecord' | 'openRecordRaw' | 'erasurePreview' | 'erasePatient'>;
+export type RecordsService = Pick<VaultService, 'search' | 'patientHits' | 'openPatient' | 'openRecord' | 'patientAllergies' | 'openRecordRaw' | 'erasurePreview' | 'erasePatient'>;
 
 export function createRecordsService(api: HdmsApi, state: SessionState, indexing: ViewIndexing): RecordsService {
   /** `read`, and once more after the views caught up with the journal when they did not hold what it asked for. */
@@ -91,6 +91,17 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
         const row = await caughtUp(s, () => recordRow(s.db, s.keys.viewKey, recordId));
         await journalAccess(api, s, row.patientId, recordId);
         return row;
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async patientAllergies(patientId) {
+      const s = state.require();
+      try {
+        // The chart's records as the patient page reads them (the session's opened rows are not decrypted again).
+        const detail = await caughtUp(s, () => patientDetail(s.db, s.keys.viewKey, patientId, s.opened));
+        return detail.records.filter((row) => row.record.type === 'allergy');
       } catch (error) {
         throw asVaultError(error);
       }

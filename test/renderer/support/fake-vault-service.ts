@@ -472,6 +472,12 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       await enter('openQuarantinedRaw', [seq]);
       return rawOf(`q:${seq}`, seq);
     },
+    async patientAllergies(patientId) {
+      await enter('patientAllergies', [patientId]);
+      const entry = patients.get(patientId);
+      if (entry === undefined) throw new VaultError('E_NODE', 'No such patient.');
+      return entry.records.filter((row) => row.record.type === 'allergy');
+    },
     async openRecordRaw(recordId) {
       await enter('openRecordRaw', [recordId]);
       return rawOf(`r:${recordId}`, 1);

@@ -333,6 +333,21 @@ describe('VaultService: raw messages', () => {
     expect(accesses()).toBe(accessesBefore + 2);
   });
 
+  it('reads a patient\'s allergies for their record page (the merged identifier\'s too) without journaling another access', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    await fillJournal(body);
+    await vault.sync();
+    const { patientIds } = await vault.search('MRN-1001');
+    const before = body.journal.length;
+    const allergies = await vault.patientAllergies(patientIds[0]!);
+    expect(allergies.map((row) => row.record)).toEqual([{ type: 'allergy', allergen: { code: '7980', system: 'RXNORM', display: 'Penicillin G' }, allergenType: 'DA', severity: 'SV', reactions: ['Urticaria'] }]);
+    expect(body.journal.length).toBe(before);
+    expect(await vault.patientAllergies((await vault.search('influenza')).patientIds[0]!)).toEqual([]);
+  });
+
   it('journals an access when a quarantined input is opened (its raw bytes may name a patient)', async () => {
     const body = createFakeBody();
     const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });

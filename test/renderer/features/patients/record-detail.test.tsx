@@ -54,6 +54,42 @@ describe('QA s32 #3: the record and raw message pages say whose record it is', (
     await waitFor(() => expect(document.title).toBe('Raw message – Patient record – HDMS Node'));
   });
 
+  // Issue 11: the banner highlights allergies; the record page (a result ordered against them, a message about them) named the patient but not what to be careful of.
+  const allergy = (recordId: string, display: string, severity: string | undefined, reactions: string[], time: string): RecordRow => ({
+    recordId,
+    patientId: '',
+    time,
+    record: { type: 'allergy', allergen: { code: recordId, system: 'L', display }, ...(severity === undefined ? {} : { severity }), reactions },
+    source: { ...source, messageType: 'ADT^A08' },
+  });
+  const ALLERGIES = [allergy('p-7.02.0', 'ASPIRIN', 'MI', [], '2026-11-20T08:00:00+01:00'), allergy('p-7.02.1', 'PENICILLIN G', 'SV', ['Urticaria'], '2026-11-20T08:00:00+01:00')];
+
+  it('the record page and the raw message page show the patient\'s allergies as the banner does (highlighted, most severe first, each linked to its record), without opening the patient', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7, { name: { family: 'Müller', given: ['José'] } }, [POTASSIUM, ...ALLERGIES])] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7/records/p-7.01.0', vault);
+    const who = await screen.findByRole('region', { name: 'Patient' });
+    const allergies = await within(who).findByRole('group', { name: 'Allergies' });
+    expect(allergies.classList.contains('patient-banner__allergies--present')).toBe(true);
+    await waitFor(() => expect(allergies.textContent).toBe('Allergies PENICILLIN G (Severe, Urticaria)ASPIRIN (Mild)'));
+    expect(within(allergies).getByRole('link', { name: 'PENICILLIN G' }).getAttribute('href')).toBe('#/patients/p-7/records/p-7.02.1');
+    // Read beside the record's own access, not journaled again as an opening of the whole chart.
+    expect(vault.callsTo('openPatient')).toEqual([]);
+
+    window.location.hash = '#/patients/p-7/records/p-7.01.0/raw';
+    await waitFor(() => expect(document.title).toBe('Raw message – Patient record – HDMS Node'));
+    const rawWho = await screen.findByRole('region', { name: 'Patient' });
+    await waitFor(() => expect(within(rawWho).getByRole('group', { name: 'Allergies' }).textContent).toContain('PENICILLIN G (Severe, Urticaria)'));
+  });
+
+  it('the record page of a patient with no allergy recorded says "None recorded", not "no known allergies"', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7, {}, [POTASSIUM])] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7/records/p-7.01.0', vault);
+    const who = await screen.findByRole('region', { name: 'Patient' });
+    const allergies = await within(who).findByRole('group', { name: 'Allergies' });
+    expect(allergies.textContent).toBe('Allergies None recorded');
+    expect(allergies.classList.contains('patient-banner__allergies--present')).toBe(false);
+  });
+
   it('the patient page\'s title names the page, not the patient', async () => {
     const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7, { name: { family: 'Müller', given: ['José'] } }, [POTASSIUM])] });
     renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7', vault);
