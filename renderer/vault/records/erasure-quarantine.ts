@@ -24,9 +24,19 @@ import { openQuarantinedStart } from './sealed-objects';
  * it. Names are not unique (two people called "Maria Garcia") and an identifier value alone may be
  * another authority's number for another person: erasing on either would erase someone else's
  * data. The pair is exactly what the intake would have filed under this patient, so a match is an
- * input that belongs to them. Inputs from device reports, and identifiers only in a merge's MRG,
- * are not looked for. test/integration/erasure-quarantine-mapper.test.ts feeds the same messages
- * to the mapper and to this scan.
+ * input that belongs to them. Identifiers only in a merge's MRG are not looked for.
+ * test/integration/erasure-quarantine-mapper.test.ts feeds the same messages to the mapper and to
+ * this scan.
+ *
+ * A quarantined device input cannot name a patient, so none is looked for: the body quarantines a
+ * device's bytes only on a protocol error (electron/intake/devices/device-session.ts quarantine),
+ * recording the channel, the reason, the port it came on and the APDU's bytes. IEEE 11073-20601
+ * APDUs carry no patient identity (the device's system id, its configuration, observations; an MP
+ * report's person-id is the device's own user number), and the one link from device data to a
+ * patient, a `device.assigned` event, names a device session (a random id per association) that
+ * only stored reports (`intake.device`, device-meta.ts `session`) carry, never a quarantine record.
+ * Matching on the port and the time would be a guess that could take another person's data.
+ * Reprocessing a quarantined device report does not exist, so no lineage leads to one either.
  */
 
 /** Quarantine rows read per page (each page's inputs are opened one at a time). */
