@@ -10,6 +10,7 @@ import { budgetedPrepare, Hl7BudgetWorker } from './hl7/hl7-budget-worker';
 import { defaultPrepareThreads, Hl7PreparePool } from './hl7/hl7-prepare-pool';
 import { startMllpServer, type MllpServer } from './hl7/mllp-server';
 import type { IntakeChannel, IntakeVaultPorts } from './intake-channel';
+import { importedFileFrom, type ImportPosition } from './import-source';
 import { CountersStore, HL7_COUNTERS_FILE } from './intake-counters-store';
 import { IntakeMonitor } from './intake-monitor';
 import { reachableAddresses, type IntakeSettingsStore } from './intake-settings';
@@ -252,8 +253,12 @@ export class Hl7Service implements IntakeChannel {
     };
   }
 
-  /** Imports files' bytes (file names never come here): one result per message, by file index. */
-  async importFiles(files: readonly Uint8Array[], charset?: Hl7Charset): Promise<{ results: IntakeMessageResult[]; emptyFiles: number[] }> {
+  /**
+   * Imports files' bytes (file names never come here): one result per message, by file index.
+   * `position`: their places in the operator's import (refused unless one per file).
+   */
+  async importFiles(files: readonly Uint8Array[], charset?: Hl7Charset, position?: ImportPosition): Promise<{ results: IntakeMessageResult[]; emptyFiles: number[] }> {
+    if (position !== undefined && position.files.length !== files.length) throw new Refusal('E_BAD_REQUEST', `position: one per file sent (${position.files.length} for ${files.length} files).`);
     const attached = this.requireAttached();
     const results: IntakeMessageResult[] = [];
     const emptyFiles: number[] = [];
@@ -265,7 +270,7 @@ export class Hl7Service implements IntakeChannel {
           emptyFiles.push(file);
           continue;
         }
-        const fileResults = await intake.importFile(bytes, { name: `file ${file + 1} of ${files.length}` });
+        const fileResults = await intake.importFile(bytes, { name: importedFileFrom(position, file) });
         this.monitorData.note();
         if (fileResults.length === 0) emptyFiles.push(file);
         for (const result of fileResults) results.push(toResult(file, result));

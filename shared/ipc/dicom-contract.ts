@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { INTAKE_CHUNK_MAX_CHARS, INTAKE_IMPORT_MAX_FILES, ListenerStatusSchema, base64url, journalSeq, uploadHandle } from './intake-contract';
+import { FilePositionSchema, INTAKE_CHUNK_MAX_CHARS, INTAKE_IMPORT_MAX_FILES, ImportPositionSchema, ListenerStatusSchema, base64url, journalSeq, uploadHandle } from './intake-contract';
 import { method } from './method';
 
 /**
@@ -162,16 +162,6 @@ export type DicomImportResult = Readonly<z.infer<typeof DicomImportResultSchema>
 /** The largest file a streamed import takes (dicom.streamBegin/streamAppend). */
 export const DICOM_STREAM_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 
-/** The most files one import (the operator's choice, sent in many calls) is said to have. */
-export const DICOM_IMPORT_MAX_TOTAL = 1_000_000;
-
-/**
- * Where a file stands in the operator's import (1-based, of the import's file count): the import
- * goes in many calls, so only the mind knows. A quarantine record's source says it ("file 5 of 11").
- */
-const importTotal = z.number().int().positive().max(DICOM_IMPORT_MAX_TOTAL);
-const importPosition = z.number().int().positive().max(DICOM_IMPORT_MAX_TOTAL);
-
 /** What a reprocess of a quarantined instance did (dicom.reprocess). */
 export type DicomReprocessOutcome = Omit<DicomImportResult, 'file'>;
 
@@ -198,10 +188,7 @@ export const dicomMethods = {
       .strictObject({
         upload: uploadHandle.optional(),
         files: z.array(z.strictObject({ bytes: base64url })).min(1).max(INTAKE_IMPORT_MAX_FILES).optional(),
-        position: z
-          .strictObject({ files: z.array(importPosition).min(1).max(INTAKE_IMPORT_MAX_FILES), of: importTotal })
-          .refine((p) => p.files.every((file) => file <= p.of), { message: 'position: a file number larger than the file count of the import.' })
-          .optional(),
+        position: ImportPositionSchema.optional(),
       })
       .refine((r) => (r.upload === undefined) !== (r.files === undefined), { message: 'Give either upload or files.' })
       .refine((r) => r.position === undefined || r.files === undefined || r.position.files.length === r.files.length, { message: 'position: one per file sent.' })
@@ -226,10 +213,7 @@ export const dicomMethods = {
     z
       .strictObject({
         reprocess: z.strictObject({ quarantineSeq: journalSeq }).optional(),
-        position: z
-          .strictObject({ file: importPosition, of: importTotal })
-          .refine((p) => p.file <= p.of, { message: 'position: a file number larger than the file count of the import.' })
-          .optional(),
+        position: FilePositionSchema.optional(),
       })
       .refine((r) => r.reprocess === undefined || r.position === undefined, { message: 'A reprocess has no position in an import.' }),
     z.strictObject({ handle: uploadHandle }),

@@ -3,6 +3,7 @@ import {
   HL7_CHARSETS,
   INTAKE_CHUNK_MAX_CHARS,
   INTAKE_IMPORT_MAX_FILES,
+  ImportPositionSchema,
   IntakeMessageResultSchema,
   IntakeMonitorSchema,
   IntakeSettingsAnswerSchema,
@@ -43,11 +44,14 @@ export const hl7Methods = {
    * Imports HL7 v2 files (one message, several, or FHS/BHS batches each) through the same pipeline
    * as the listener: stored, duplicates recognized, rejects quarantined. File names never reach the
    * body: results are by file index. `charset` replaces the default charset (for MSH-18 empty).
+   * `position`: the files' places in the operator's whole import, recorded as a quarantined
+   * message's source ("file 1003 of 1040"); without it the source is "a file imported".
    */
   'hl7.importFiles': method(
     z
-      .strictObject({ upload: uploadHandle.optional(), files: inlineFiles.optional(), charset: charset.optional() })
+      .strictObject({ upload: uploadHandle.optional(), files: inlineFiles.optional(), charset: charset.optional(), position: ImportPositionSchema.optional() })
       .refine((r) => (r.upload === undefined) !== (r.files === undefined), { message: 'Give either upload or files.' })
+      .refine((r) => r.position === undefined || r.files === undefined || r.position.files.length === r.files.length, { message: 'position: one per file sent.' })
       .refine((r) => (r.files ?? []).reduce((sum, f) => sum + f.bytes.length, 0) <= INTAKE_CHUNK_MAX_CHARS, {
         message: 'Inline files are limited in size; send larger ones with intake.uploadBegin and intake.uploadAppend.',
       }),

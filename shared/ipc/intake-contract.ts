@@ -43,6 +43,20 @@ export const INTAKE_FILE_MAX_BYTES = 16 * 1024 * 1024;
 export const INTAKE_IMPORT_MAX_BYTES = 64 * 1024 * 1024;
 /** Files per import. */
 export const INTAKE_IMPORT_MAX_FILES = 1000;
+/** The most files one import (the operator's choice, sent in many calls) is said to have. */
+export const IMPORT_MAX_TOTAL = 1_000_000;
+const importPlace = z.number().int().positive().max(IMPORT_MAX_TOTAL);
+/**
+ * The places (1-based) in the operator's whole import of the files one import call sends, and the
+ * import's file count: an import goes in many calls, so only the mind knows them. A quarantined
+ * file's source says it ("file 10 of 11"); one place per file sent (E_BAD_REQUEST otherwise).
+ */
+export const ImportPositionSchema = z
+  .strictObject({ files: z.array(importPlace).min(1).max(INTAKE_IMPORT_MAX_FILES), of: importPlace })
+  .refine((p) => p.files.every((file) => file <= p.of), { message: 'position: a file number larger than the file count of the import.' });
+/** One file's place in the operator's import (a file streamed on its own). */
+export const FilePositionSchema = z.strictObject({ file: importPlace, of: importPlace }).refine((p) => p.file <= p.of, { message: 'position: a file number larger than the file count of the import.' });
+
 /**
  * Base64url characters per call that carries bytes (an upload chunk, or inline `files` / `raw`):
  * 512 KiB of bytes, so a call always fits the browser shell's 1 MiB WebSocket frame.

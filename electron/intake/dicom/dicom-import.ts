@@ -5,6 +5,7 @@ import type { DicomImportResult } from '../../../shared/ipc/dicom-contract';
 import { storeDicomFile, storeDicomStream, type DicomIntakeOptions, type DicomIntakeOutcome } from './dicom-intake';
 import { buildFileMetaInformation } from './dicom-part10';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
+import { importedFileFrom, type ImportPosition } from '../import-source';
 
 /** Media Storage Directory Storage: a DICOMDIR (PS3.10 8.6). */
 export const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
@@ -87,27 +88,14 @@ export async function importDicomFile(options: DicomIntakeOptions, bytes: Uint8A
 }
 
 /**
- * Where an imported file came from, as a quarantine record says it: its place in the operator's
- * import when the mind told it (an import goes in many calls, so a call's own index and count are
- * not it: a CD of 11 files said "file 5 of 8"), otherwise only that it was imported.
- */
-export function importedFrom(position: { readonly file: number; readonly of: number } | undefined, large = false): string {
-  if (position !== undefined) return `file ${position.file} of ${position.of}`;
-  return large ? 'a large file imported' : 'a file imported';
-}
-
-/**
  * Imports files' bytes (names never come here: results are by index) through the same checks,
  * duplicate recognition and records as a C-STORE, one file at a time. `position`: each file's
  * place in the operator's import (1-based, one per file) and the import's file count.
  */
-export async function importDicomFiles(options: DicomIntakeOptions, files: readonly Uint8Array[], position?: { readonly files: readonly number[]; readonly of: number }): Promise<DicomImportResult[]> {
+export async function importDicomFiles(options: DicomIntakeOptions, files: readonly Uint8Array[], position?: ImportPosition): Promise<DicomImportResult[]> {
   if (position !== undefined && position.files.length !== files.length) throw new RangeError(`position: ${position.files.length} places for ${files.length} files.`);
   const results: DicomImportResult[] = [];
-  for (const [file, bytes] of files.entries()) {
-    const where = importedFrom(position === undefined ? undefined : { file: position.files[file]!, of: position.of });
-    results.push({ file, ...(await importDicomFile(options, bytes, where)) });
-  }
+  for (const [file, bytes] of files.entries()) results.push({ file, ...(await importDicomFile(options, bytes, importedFileFrom(position, file))) });
   return results;
 }
 

@@ -6,7 +6,8 @@ import { SerialQueue } from '../../async/serial-queue';
 import type { IntakeChannel, IntakeVaultPorts } from '../intake-channel';
 import type { QuarantineActs } from '../intake-feature';
 import { DICOM_DEDUPE_DIR, DicomDedupe } from './dicom-duplicates';
-import { importDicomFile, importDicomFiles, importDicomStream, importedFrom, type DicomFileOutcome } from './dicom-import';
+import { importDicomFile, importDicomFiles, importDicomStream, type DicomFileOutcome } from './dicom-import';
+import { importedFrom, type ImportPosition } from '../import-source';
 import { DicomCallers } from './dicom-callers';
 import { DicomImportStreams } from './dicom-import-streams';
 import { DICOM_STREAM_MAX_BYTES } from '../../../shared/ipc/dicom-contract';
@@ -123,7 +124,7 @@ export class DicomReceiver implements IntakeChannel {
    * Imports files' bytes through the same checks and records as a C-STORE (results by file index);
    * `position`: their places in the operator's import (refused unless one per file).
    */
-  async importFiles(files: readonly Uint8Array[], position?: { readonly files: readonly number[]; readonly of: number }): Promise<DicomImportResult[]> {
+  async importFiles(files: readonly Uint8Array[], position?: ImportPosition): Promise<DicomImportResult[]> {
     if (position !== undefined && position.files.length !== files.length) throw new Refusal('E_BAD_REQUEST', `position: one per file sent (${position.files.length} for ${files.length} files).`);
     return importDicomFiles(this.intakeOptions(), files, position);
   }

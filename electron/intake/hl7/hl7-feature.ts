@@ -23,9 +23,9 @@ export function hl7Feature(services: BodyServices, hl7: Hl7Service, settings: In
     name: 'hl7',
     handlers: {
       'hl7.monitor': async () => ({ ...hl7.monitor(), listener: listener() }),
-      'hl7.importFiles': async ({ upload, files, charset }) => {
+      'hl7.importFiles': async ({ upload, files, charset, position }) => {
         const bytes = upload !== undefined ? uploads.take(upload) : (files ?? []).map((file) => decodeInline(file.bytes));
-        return hl7.importFiles(bytes, charset);
+        return hl7.importFiles(bytes, charset, position);
       },
       'hl7.reprocess': async ({ quarantineSeq, raw, upload, charset, charsetOverride, edited }, context) => {
         // Journaled as the session's operator, never as one the client names.

@@ -52,6 +52,9 @@ export async function importHl7Files(
   options: { readonly charset?: Hl7Charset; readonly onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ImportRow[]> {
   const { batches, tooLarge } = planImports(files);
+  // Each file's place in the whole import (1-based): the body records it as a quarantined
+  // message's source, so it must not be the file's place in one call.
+  const places = new Map(files.map((file, index) => [file, index + 1]));
   const rows: ImportRow[] = tooLarge.map((file) => ({ fileName: file.name, result: null, problem: `Larger than ${INTAKE_FILE_MAX_BYTES / (1024 * 1024)} MiB: not imported.` }));
   let done = 0;
   for (const batch of batches) {
@@ -60,7 +63,7 @@ export async function importHl7Files(
       answer = await withBytes(
         api,
         batch.map((file) => file.bytes),
-        (carrier) => api.hl7.importFiles({ ...carrier, ...(options.charset === undefined ? {} : { charset: options.charset }) }),
+        (carrier) => api.hl7.importFiles({ ...carrier, ...(options.charset === undefined ? {} : { charset: options.charset }), position: { files: batch.map((file) => places.get(file)!), of: files.length } }),
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : 'The import failed.';

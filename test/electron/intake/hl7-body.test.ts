@@ -354,6 +354,24 @@ describe('body: HL7 intake', () => {
     for (const needle of [FAMILY, GIVEN, MRN]) expect(monitor).not.toContain(needle);
   });
 
+  // A folder import goes in calls of up to 1,000 files / 64 MiB (and without the files too large to send): each call said "file N of <its own count>".
+  it("a quarantined imported file is recorded as its position in the operator's whole import (the mind tells it), and as only \"a file imported\" when the position is not told", async () => {
+    const { b, vault } = await withVault({ mllpPort: 0 });
+    const garbage = (n: number) => ({ bytes: b64(`not HL7 ${n}\n\u0000\u0001`) });
+    const told = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('P-1')) }, garbage(1)], position: { files: [1002, 1003], of: 1040 } });
+    expect(told.results.map((result) => result.ack)).toEqual(['AA', 'AR']);
+    await call(b, 'hl7.importFiles', { files: [garbage(2)] });
+    const sources = [];
+    for (const record of (await readJournal(b)).filter((each) => each.kind === 'intake.quarantine')) {
+      sources.push((JSON.parse(Buffer.from(await openSealedMeta(vault.opener, record.meta!)).toString('utf8')) as { quarantine: { source: string } }).quarantine.source);
+    }
+    expect(sources).toEqual(['file 1003 of 1040', 'a file imported']);
+    // A place for each file sent, each within the import's count.
+    expect((await refused(call(b, 'hl7.importFiles', { files: [garbage(3), garbage(4)], position: { files: [1], of: 2 } }))).code).toBe('E_BAD_REQUEST');
+    expect((await refused(call(b, 'hl7.importFiles', { files: [garbage(3)], position: { files: [3], of: 2 } }))).code).toBe('E_BAD_REQUEST');
+    expect((await refused(call(b, 'hl7.importFiles', { files: [garbage(3)], position: { files: [0], of: 2 } }))).code).toBe('E_BAD_REQUEST');
+  });
+
   it('refuses import without a vault', async () => {
     const b = await body(await tempDir(), { mllpPort: 0 });
     expect((await refused(call(b, 'hl7.importFiles', { files: [{ bytes: b64(adt('X')) }] }))).code).toBe('E_CONFLICT');

@@ -109,17 +109,23 @@ describe('Import HL7 files', () => {
       return { bytes: 0 };
     });
     node.handle('hl7.importFiles', (payload) => {
-      expect(payload).toEqual({ upload: '0'.repeat(32) });
+      // Each file's place in the whole import goes with it (the body records it as a quarantined file's source).
+      expect(payload).toEqual({ upload: '0'.repeat(32), position: { files: [2, 3], of: 3 } });
       return results([{ file: 1, index: 0, messageType: 'ADT^A01', controlId: 'C9', ack: 'AA' }]);
     });
     const api = createApiClient(node.transport);
     const big = new Uint8Array(1_300_000).fill(65);
+    // The first file is too large to send: the others keep their places in the import (2 and 3 of 3).
     const rows = await importHl7Files(api, [
+      { name: 'huge.hl7', bytes: new Uint8Array(INTAKE_FILE_MAX_BYTES + 1) },
       { name: 'empty.hl7', bytes: new Uint8Array(0) },
       { name: 'big.hl7', bytes: big },
     ]);
     expect(chunks.map((c) => c.file)).toEqual([0, 1, 1, 1]);
-    expect(rows).toEqual([{ fileName: 'big.hl7', result: expect.objectContaining({ controlId: 'C9' }) as unknown }]);
+    expect(rows).toEqual([
+      { fileName: 'huge.hl7', result: null, problem: 'Larger than 16 MiB: not imported.' },
+      { fileName: 'big.hl7', result: expect.objectContaining({ controlId: 'C9' }) as unknown },
+    ]);
 
     const mib = (n: number) => ({ name: `${n}`, bytes: new Uint8Array(n * 1024 * 1024) });
     const plan = planImports([mib(16), mib(16), mib(16), mib(16), mib(1), { name: 'huge', bytes: new Uint8Array(INTAKE_FILE_MAX_BYTES + 1) }]);
