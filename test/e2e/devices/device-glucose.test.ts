@@ -14,8 +14,8 @@ import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../s
 /**
  * A glucose meter that reports in mmol/L (an extended configuration: 10417's standard one is in
  * mg/dL), as a European meter does: 5.5 mmol/L is stored as 99.088 mg/dL (the factor 18.016) but
- * shown as clinicians read glucose, 99 mg/dL, with the 5.5 mmol/L the meter reported beside it, in
- * Devices (QA: "99.099 mg/dL", three decimals of a conversion); the patient's vitals chart, all in mmol/L, shows it as reported.
+ * shown as the meter reported it, 5.5 mmol/L, in the Devices inbox as on the patient's vitals chart
+ * (all in mmol/L): never the stored 99.088 (QA: "99.099 mg/dL"), nor converted where the chart is not.
  */
 
 const SYSTEM_ID = Uint8Array.from([0x00, 0x1c, 0x05, 0xff, 0xfe, 0x65, 0x43, 0x21]);
@@ -36,7 +36,7 @@ function mmolGlucoseConfig() {
 describe('a glucose reading in mmol/L from a device to a patient’s chart', () => {
   const e2e = useBrowserWithOwnShells();
 
-  it('shows 5.5 mmol/L as 99 mg/dL with what the meter reported in Devices, and as 5.5 mmol/L on the patient’s vitals', async () => {
+  it('shows 5.5 mmol/L as the meter reported it, in Devices and on the patient’s vitals alike', async () => {
     const steps = new StepLog('device glucose');
     const [mllpPort, devicePort] = [await freePort(), await freePort()];
     const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(mllpPort), '--device-tcp-port', String(devicePort)] });
@@ -66,7 +66,7 @@ describe('a glucose reading in mmol/L from a device to a patient’s chart', () 
       await page.getByRole('heading', { name: 'Devices awaiting approval' }).waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
     });
 
-    await steps.run('a reading of 5.5 mmol/L shows in Devices as 99 mg/dL (5.5 mmol/L), not 99.088', async () => {
+    await steps.run('a reading of 5.5 mmol/L shows in Devices as the meter reported it, 5.5 mmol/L, as the patient page will', async () => {
       const report = { dataReqId: 0xf000, scanReportNo: 0, persons: [{ personId: undefined, fixed: [{ objHandle: 1, obsValData: concat(sfloatBytes(sf(55, -1)), timeBytes()) }] }] };
       agent.send(scanApdu(0x2b, 'fixed', report));
       const rors = await agent.next(3);
@@ -74,10 +74,10 @@ describe('a glucose reading in mmol/L from a device to a patient’s chart', () 
       const readings = page.getByRole('table', { name: 'Latest readings' });
       const row = readings.getByRole('row', { name: /Glucose/ });
       await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-      expect(await row.innerText()).toMatch(/\t99 mg\/dL \(5\.5 mmol\/L\)\t/);
+      expect(await row.innerText()).toMatch(/\t5\.5 mmol\/L\t/);
     });
 
-    await steps.run('assigned to the patient, the reading shows in the patient’s vitals as 99 mg/dL, reported as 5.5 mmol/L', async () => {
+    await steps.run('assigned to the patient, the reading shows in the patient’s vitals as 5.5 mmol/L, as in Devices', async () => {
       await page.getByRole('button', { name: 'Assign to a patient' }).click();
       await page.getByLabel('Find the patient').fill(mrn);
       await page.getByRole('button', { name: 'Search', exact: true }).click();
