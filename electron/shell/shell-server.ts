@@ -13,6 +13,7 @@ import {
   WS_SUBPROTOCOL,
   type ServerFrame,
 } from '../../shared/ipc/ws-protocol';
+import type { WireResult } from '../../shared/ipc';
 import type { Body } from '../body';
 import { buildCsp, buildDecodeWorkerCsp, securityHeaders } from '../security/csp';
 import { loadStaticAsset } from '../security/static-assets';
@@ -29,6 +30,42 @@ export interface ShellServerOptions {
   readonly port: number;
   /** Tests may fix the token; otherwise 32 random bytes. */
   readonly token?: string;
+  /** Tests may lower the flow limits (SHELL_FLOW_LIMITS otherwise). */
+  readonly limits?: Partial<ShellFlowLimits>;
+}
+
+/**
+ * How much one WebSocket connection may ask of the body at once. Beyond either bound the shell stops
+ * reading that connection's socket (TCP backpressure) until its calls finish and its answers drain,
+ * so a client flooding calls, or not reading its answers, slows only itself.
+ */
+export interface ShellFlowLimits {
+  /** Calls of one connection the router works on at once (the page has about a dozen during an index build). */
+  readonly callsInFlight: number;
+  /** Bytes of answers queued for one connection, not yet taken by the socket (`ws.bufferedAmount`). */
+  readonly unsentBytes: number;
+  /** Past this many unsent bytes an event (which a paused socket cannot hold back) closes the connection. */
+  readonly unsentBytesHardCap: number;
+  /** Open WebSocket connections per shell; one more is refused with 503. */
+  readonly connections: number;
+}
+
+export const SHELL_FLOW_LIMITS: ShellFlowLimits = {
+  callsInFlight: 64,
+  unsentBytes: 8 * 1024 * 1024,
+  unsentBytesHardCap: 64 * 1024 * 1024,
+  connections: 32,
+};
+
+/** One connection's flow, as the shell sees it now (tests and diagnostics). */
+export interface ShellConnectionFlow {
+  readonly inFlight: number;
+  /** Frames read before the pause took effect, waiting for a slot (the socket's last chunk at most). */
+  readonly waitingFrames: number;
+  readonly waitingBytes: number;
+  readonly unsentBytes: number;
+  /** Whether the shell has stopped reading this connection's socket. */
+  readonly paused: boolean;
 }
 
 export interface ShellServer {
@@ -37,6 +74,8 @@ export interface ShellServer {
   readonly token: string;
   /** The line `npm run shell` prints when ready. */
   readonly readyLine: string;
+  /** Each open connection's flow (calls in flight, frames waiting, unsent bytes, paused). */
+  connectionFlows(): ShellConnectionFlow[];
   close(): Promise<void>;
 }
 
@@ -46,7 +85,7 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-function refuseUpgrade(socket: Duplex, status: 400 | 401 | 403 | 404, reason: string): void {
+function refuseUpgrade(socket: Duplex, status: 400 | 401 | 403 | 404 | 503, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
@@ -59,6 +98,8 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
   const token = options.token ?? randomBytes(32).toString('hex');
   const server = http.createServer();
   const sockets = new Set<WebSocket>();
+  const limits: ShellFlowLimits = { ...SHELL_FLOW_LIMITS, ...options.limits };
+  const flows = new Map<WebSocket, () => ShellConnectionFlow>();
   const tickets = new ObjectTickets();
   let port = 0;
 
@@ -131,14 +172,41 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       return refuseUpgrade(socket, 401, 'Unauthorized');
     }
     if (!offered.includes(WS_SUBPROTOCOL)) return refuseUpgrade(socket, 400, 'Bad Request');
+    // handleUpgrade completes synchronously, so `sockets` counts every admitted connection.
+    if (sockets.size >= limits.connections) {
+      body.log.warn({ limit: limits.connections }, 'shell websocket refused: too many connections');
+      return refuseUpgrade(socket, 503, 'Service Unavailable');
+    }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
 
   wss.on('connection', (ws: WebSocket) => {
     const connectionId = randomUUID();
     sockets.add(ws);
+    /** Calls dispatched to the router and not yet answered. */
+    let inFlight = 0;
+    /** Frames the socket delivered after reading paused (ws emits the rest of a chunk it already has). */
+    const waiting: Array<{ data: RawData; isBinary: boolean; bytes: number }> = [];
+    let waitingBytes = 0;
+    const overBounds = (): boolean => inFlight >= limits.callsInFlight || ws.bufferedAmount > limits.unsentBytes;
+    /** Handles waiting frames while under both bounds; reads the socket again only when none wait. */
+    const pump = (): void => {
+      while (waiting.length > 0 && !overBounds()) {
+        const next = waiting.shift()!;
+        waitingBytes -= next.bytes;
+        handleFrame(next.data, next.isBinary);
+      }
+      if (waiting.length > 0 || overBounds()) ws.pause();
+      else if (ws.isPaused) ws.resume();
+    };
+    /** Each send's callback runs once the socket took its bytes: a paused connection may read again. */
+    const afterSend = (): void => {
+      if (ws.isPaused) pump();
+    };
+    flows.set(ws, () => ({ inFlight, waitingFrames: waiting.length, waitingBytes, unsentBytes: ws.bufferedAmount, paused: ws.isPaused }));
+
     const send = (frame: ServerFrame): void => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame), afterSend);
     };
     // A value with bytes (objects.readBinary) goes as one binary frame, header then bytes, never as base64.
     const sendResult = (frame: Extract<ServerFrame, { type: 'result' }>): void => {
@@ -150,13 +218,22 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
         body.log.error({ connectionId, errorClass: (error as Error)?.name }, 'shell result could not be encoded');
         encoded = JSON.stringify({ type: 'result', id: frame.id, result: { ok: false, error: { code: 'E_INTERNAL', message: 'The node could not send this answer.' } } } satisfies ServerFrame);
       }
-      if (typeof encoded === 'string') ws.send(encoded);
-      else ws.send(Buffer.concat([encoded.header, encoded.bytes]), { binary: true });
+      if (typeof encoded === 'string') ws.send(encoded, afterSend);
+      else ws.send(Buffer.concat([encoded.header, encoded.bytes]), { binary: true }, afterSend);
     };
-    const unsubscribe = body.events.subscribe((name, payload) => send({ type: 'event', name, payload }));
+    const unsubscribe = body.events.subscribe((name, payload) => {
+      // Reading can be paused but events cannot: a client that reads nothing for long loses its connection
+      // (the page reconnects) rather than the shell holding its events without end.
+      if (ws.bufferedAmount > limits.unsentBytesHardCap) {
+        body.log.warn({ connectionId, limit: limits.unsentBytesHardCap }, 'shell client closed: it does not read its frames');
+        ws.terminate();
+        return;
+      }
+      send({ type: 'event', name, payload });
+    });
     body.log.info({ connectionId }, 'shell client connected');
 
-    ws.on('message', (data: RawData, isBinary: boolean) => {
+    function handleFrame(data: RawData, isBinary: boolean): void {
       let frame: unknown;
       try {
         if (isBinary) throw new Error('binary frame');
@@ -176,12 +253,36 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
         send({ type: 'result', id, result: { ok: true, value: { ticket: tickets.ticketFor(connectionId) } } });
         return;
       }
+      inFlight += 1;
       void body.router
         .dispatch(method, payload, { transport: 'websocket', connectionId })
-        .then((result) => sendResult({ type: 'result', id, result }));
+        .catch((error: unknown): WireResult<unknown> => {
+          body.log.error({ connectionId, errorClass: (error as Error)?.name }, 'shell call failed outside the router');
+          return { ok: false, error: { code: 'E_INTERNAL', message: 'The node could not complete this call.' } };
+        })
+        .then((result) => {
+          inFlight -= 1;
+          sendResult({ type: 'result', id, result });
+          pump();
+        });
+    }
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (waiting.length > 0 || overBounds()) {
+        const bytes = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
+        waiting.push({ data, isBinary, bytes });
+        waitingBytes += bytes;
+        ws.pause();
+        return;
+      }
+      handleFrame(data, isBinary);
+      if (overBounds()) ws.pause();
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
+      waiting.length = 0;
+      waitingBytes = 0;
+      flows.delete(ws);
       unsubscribe();
       tickets.revoke(connectionId);
       body.connectionClosed(connectionId);
@@ -205,6 +306,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     url,
     token,
     readyLine: `HDMS shell ready at ${url}#token=${token}`,
+    connectionFlows: () => [...flows.values()].map((flow) => flow()),
     close: async () => {
       for (const ws of sockets) ws.close(1001, 'shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
