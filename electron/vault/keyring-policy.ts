@@ -7,19 +7,39 @@ import { KeyringRefusal } from './keyring-store';
  * - a keyring with no enabled administrator who has a passphrase slot, or with no recovery slot:
  *   nobody could manage the vault, or nobody could recover it;
  * - a slot whose owner is not an operator of the keyring (or the recovery holder);
- * - from anyone but an administrator, any change other than to their own passphrase slot;
+ * - a keyring under the stored keyring's integrity tag: the tag covers the revision, so a next
+ *   revision always has another one, and one under the old tag fails every unlock;
+ * - from anyone but an administrator, any change other than to their own passphrase slot, and a
+ *   keyring in which that slot did not change (a new integrity tag alone would lock everyone out);
+ * - from a researcher or auditor, any change but re-making their own slot from before role slots
+ *   (which still opens the master, so their mind can re-seal the keyring) as a role slot: a role
+ *   slot holds no master, and without it the integrity tag cannot be computed;
  * - a slot that does not fit its owner's role (checkSlotScopes): roles are keys.
  * Checked against the stored keyring before it is replaced (a compare-and-swap on the revision).
+ * The tag itself is an HMAC keyed from the master secret (renderer/…/keyring-integrity.ts): the
+ * body, which never holds the master, cannot check it. A wrong tag from whoever holds the master
+ * (an administrator, a clinician changing their passphrase) is undone with `vault:keyring --restore`.
  */
 export function checkKeyringChange(current: Keyring, next: Keyring, session: OperatorSession): void {
   checkKeyringInvariants(next);
   if (session.role !== 'admin') checkOwnPassphraseOnly(current, next, session);
   checkSlotScopes(current, next);
+  if (next.integrity === current.integrity) {
+    throw new KeyringRefusal('E_BAD_REQUEST', 'keyring.integrity: the new keyring still carries the integrity tag of the stored one; no unlock would accept it.');
+  }
 }
 
-/** From anyone but an administrator: nothing but their own passphrase slot may change. */
+/**
+ * From anyone but an administrator: nothing but their own passphrase slot may change, and it must
+ * change. A researcher's or auditor's role slot holds no master, so they cannot re-seal at all.
+ */
 function checkOwnPassphraseOnly(current: Keyring, next: Keyring, session: OperatorSession): void {
   const own = (keyring: Keyring) => keyring.slots.filter((slot) => slot.kind === 'passphrase' && slot.operatorId === session.operatorId);
+  const restricted = session.role === 'researcher' || session.role === 'auditor';
+  const before = own(current);
+  if (restricted && !before.some((slot) => slot.version !== 3)) {
+    throw new KeyringRefusal('E_FORBIDDEN', `Your role (${session.role}) cannot re-seal the keyring: ask an administrator to set your new passphrase.`);
+  }
   const rest = (keyring: Keyring) =>
     JSON.stringify({
       ...keyring,
@@ -28,7 +48,15 @@ function checkOwnPassphraseOnly(current: Keyring, next: Keyring, session: Operat
       slots: keyring.slots.filter((slot) => !(slot.kind === 'passphrase' && slot.operatorId === session.operatorId)),
     });
   if (rest(current) !== rest(next)) throw new KeyringRefusal('E_FORBIDDEN', `Your role (${session.role}) may change only your own passphrase.`);
-  if (own(next).length !== 1) throw new KeyringRefusal('E_BAD_REQUEST', 'keyring.slots: you must keep exactly one passphrase slot of your own.');
+  const after = own(next);
+  if (after.length !== 1) throw new KeyringRefusal('E_BAD_REQUEST', 'keyring.slots: you must keep exactly one passphrase slot of your own.');
+  const slot = after[0]!;
+  if (before.some((old) => JSON.stringify(old) === JSON.stringify(slot))) {
+    throw new KeyringRefusal('E_FORBIDDEN', `Your role (${session.role}) may change only your own passphrase, and this keyring does not change it.`);
+  }
+  if (restricted && !before.some((old) => old.id === slot.id && old.version !== 3 && slot.version === 3)) {
+    throw new KeyringRefusal('E_FORBIDDEN', `Your role (${session.role}) may only re-make your key slot as a role slot (the same slot, format 3); ask an administrator to set your new passphrase.`);
+  }
 }
 
 export function checkKeyringInvariants(keyring: Keyring): void {

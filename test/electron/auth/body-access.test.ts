@@ -87,7 +87,7 @@ async function addOperator(admin: ShellClient, vault: TestVault, role: 'research
     role === 'clinician' || format === 'master-slot'
       ? await createPassphraseSlot({ master: vault.master, ...common })
       : await createRoleSlot({ ...common, secrets: role === 'auditor' ? { grant: 'auditor', directorySecret: await deriveDirectorySecret(vault.master) } : { grant: 'researcher' } });
-  const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId, name: role, role, disabled: false }], slots: [...keyring.slots, slot] };
+  const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId, name: role, role, disabled: false }], slots: [...keyring.slots, slot], integrity: toBase64Url(randomBytes(32)) };
   await ok(admin, 'vault.updateKeyring', { keyring: next, expectedRevision: keyring.revision });
   return { operatorId, key };
 }

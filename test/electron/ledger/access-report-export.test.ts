@@ -54,7 +54,7 @@ async function withVault(): Promise<{ b: Body; vault: TestVault; as: (role: 'res
     const key = await generateOperatorSigningKey();
     const secrets = role === 'auditor' ? ({ grant: 'auditor', directorySecret: await deriveDirectorySecret(vault.master) } as const) : ({ grant: 'researcher' } as const);
     const slot = await createRoleSlot({ operatorId, passphrase: 'a long enough passphrase', testOnlyIterations: 1, signingKey: key, secrets });
-    const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId, name: role, role, disabled: false }], slots: [...keyring.slots, slot] };
+    const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId, name: role, role, disabled: false }], slots: [...keyring.slots, slot], integrity: toBase64Url(randomBytes(32)) };
     await call(b, 'vault.updateKeyring', { keyring: next, expectedRevision: keyring.revision });
     const context: CallContext = { transport: 'in-process', connectionId: role };
     const begun = await callAs(b, context, 'vault.unlockBegin', { operatorId, kind: 'passphrase' });

@@ -6,6 +6,7 @@ import { startBody, type Body } from '../../../electron/body';
 import { checkVault } from '../../../electron/storage/vault-check';
 import { listKeyrings, parseKeyringArgs, restoreKeyring } from '../../../electron/vault/keyring-rollback';
 import type { Keyring } from '../../../shared/ipc';
+import { randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
 import { REPO_ROOT } from '../../support/repo-paths';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, makeTestVault, readJournal, signIn, type TestVault } from './vault-test-support';
@@ -31,9 +32,9 @@ async function brokenVault(): Promise<{ dataDir: string; vault: TestVault; good:
   const b = await body(dataDir);
   await call(b, 'vault.create', { keyring: vault.keyring });
   await signIn(b, vault);
-  const good: Keyring = { ...vault.keyring, revision: 2, operators: [...vault.keyring.operators, { operatorId: 'op_clin-1', name: 'Clinician', role: 'clinician', disabled: false }] };
+  const good: Keyring = { ...vault.keyring, revision: 2, operators: [...vault.keyring.operators, { operatorId: 'op_clin-1', name: 'Clinician', role: 'clinician', disabled: false }], integrity: toBase64Url(randomBytes(32)) };
   await call(b, 'vault.updateKeyring', { keyring: good, expectedRevision: 1 });
-  const third: Keyring = { ...good, revision: 3, operators: good.operators.map((operator) => ({ ...operator, name: `${operator.name} (renamed)` })) };
+  const third: Keyring = { ...good, revision: 3, operators: good.operators.map((operator) => ({ ...operator, name: `${operator.name} (renamed)` })), integrity: toBase64Url(randomBytes(32)) };
   await call(b, 'vault.updateKeyring', { keyring: third, expectedRevision: 2 });
   await b.stop('quit');
   const broken: Keyring = { ...third, operators: third.operators.map((operator) => ({ ...operator, disabled: true })) };
@@ -88,7 +89,7 @@ describe('vault:keyring (issue 9 §2: a broken keyring is recoverable)', () => {
     const records = await readJournal(after);
     expect(records.find((record) => record.seq === report.journalSeq)).toMatchObject({ kind: 'vault.keyringChanged', operator: null });
     // The next change continues from the restored revision, by the usual compare-and-swap.
-    await expect(call(after, 'vault.updateKeyring', { keyring: { ...good, revision: 3 }, expectedRevision: 2 })).resolves.toEqual({ revision: 3 });
+    await expect(call(after, 'vault.updateKeyring', { keyring: { ...good, revision: 3, integrity: toBase64Url(randomBytes(32)) }, expectedRevision: 2 })).resolves.toEqual({ revision: 3 });
     expect(await readKeys(keptFile(dataDir, 2))).toEqual(good);
     await after.stop('quit');
     expect((await checkVault(dataDir)).errors).toEqual([]);

@@ -41,7 +41,7 @@ export async function withAdaAndCleo(dataDir: string, bodies: Body[]): Promise<{
   const cleo = toBase64Url(randomBytes(16));
   const key = await generateOperatorSigningKey();
   const slot = await createPassphraseSlot({ master: vault.master, operatorId: cleo, passphrase: 'Cleo passphrase, long enough', testOnlyIterations: 1, signingKey: key });
-  const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId: cleo, name: 'Cleo Clinician', role: 'clinician', disabled: false }], slots: [...keyring.slots, slot] };
+  const next: Keyring = { ...keyring, revision: keyring.revision + 1, operators: [...keyring.operators, { operatorId: cleo, name: 'Cleo Clinician', role: 'clinician', disabled: false }], slots: [...keyring.slots, slot], integrity: toBase64Url(randomBytes(32)) };
   await call(b, 'vault.updateKeyring', { keyring: next, expectedRevision: keyring.revision });
   const begun = await callAs(b, CLEO, 'vault.unlockBegin', { operatorId: cleo, kind: 'passphrase' });
   if (begun.state !== 'ready') throw new Error('throttled');

@@ -5,6 +5,7 @@ import { startBody, type Body, type BodyConfig } from '../../../electron/body';
 import { checkVault } from '../../../electron/storage/vault-check';
 import type { KeychainEntry, KeychainPort } from '../../../electron/vault/keychain';
 import { createOpener, createSealer } from '../../../shared/crypto/envelope';
+import { randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
 import type { IntakeMetadataV1 } from '../../../electron/intake/intake-pipeline';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, callContext, heard, makeTestVault, payloadsOf, signIn, type Heard, type TestVault } from './vault-test-support';
@@ -85,7 +86,7 @@ describe('body: vault lifecycle', () => {
 
   it('updates the keyring by revision and refuses a stale one', async () => {
     const { b, vault } = await created();
-    await expect(call(b, 'vault.updateKeyring', { keyring: { ...vault.keyring, revision: 2 }, expectedRevision: 1 })).resolves.toEqual({ revision: 2 });
+    await expect(call(b, 'vault.updateKeyring', { keyring: { ...vault.keyring, revision: 2, integrity: toBase64Url(randomBytes(32)) }, expectedRevision: 1 })).resolves.toEqual({ revision: 2 });
     await expect(b.router.dispatch('vault.updateKeyring', { keyring: { ...vault.keyring, revision: 2 }, expectedRevision: 1 }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_CONFLICT' } });
     await b.stop('quit');
   });
