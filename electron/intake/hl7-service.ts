@@ -4,6 +4,7 @@ import type { Hl7Charset, IntakeMessageResult, IntakeMonitor as IntakeMonitorDat
 import { SerialQueue } from '../async/serial-queue';
 import { INTAKE_COUNTERS_RESET_KIND, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { Refusal } from '../errors/refusal';
+import { StorageError } from '../storage/storage-errors';
 import { openHl7Dedupe, type Hl7Dedupe } from './hl7/hl7-duplicates';
 import { createHl7Intake, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
 import { budgetedPrepare, Hl7BudgetWorker } from './hl7/hl7-budget-worker';
@@ -457,11 +458,17 @@ export class Hl7Service implements IntakeChannel {
   }
 
   private async requireOpenQuarantine(attached: Attached, quarantineSeq: number): Promise<void> {
-    const page = await attached.ports.journal.read({ after: quarantineSeq - 1, limit: 1 });
-    const record = page.records[0];
-    if (record === undefined || record.seq !== quarantineSeq || record.kind !== QUARANTINE_KIND) {
-      throw new Hl7Refusal('E_BAD_REQUEST', `quarantineSeq: journal record ${quarantineSeq} is not a quarantine record.`);
+    const missing = () => new Hl7Refusal('E_BAD_REQUEST', `quarantineSeq: no quarantined input has the number ${quarantineSeq}.`);
+    let page: Awaited<ReturnType<IntakeVaultPorts['journal']['read']>>;
+    try {
+      page = await attached.ports.journal.read({ after: quarantineSeq - 1, limit: 1 });
+    } catch (error) {
+      // A number past the journal's end is the client's mistake, not a cursor to rebuild views from.
+      if (error instanceof StorageError && error.code === 'E_INVALID') throw missing();
+      throw error;
     }
+    const record = page.records[0];
+    if (record === undefined || record.seq !== quarantineSeq || record.kind !== QUARANTINE_KIND) throw missing();
     attached.resolved ??= await this.readResolved(attached);
     if (attached.resolved.has(quarantineSeq)) {
       throw new Hl7Refusal('E_CONFLICT', `Quarantine record ${quarantineSeq} was resolved already (reprocessed into the vault, or discarded).`);

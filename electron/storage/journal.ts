@@ -372,7 +372,7 @@ export class Journal {
     const lastSeq = this.durableSeq;
     const end = this.size;
     if (after > lastSeq) {
-      throw new StorageError('E_INVALID', `The cursor ${after} is past the journal's last record ${lastSeq} in ${this.dir}; rebuild the views from the start.`, { folder: this.dir });
+      throw new StorageError('E_INVALID', `The cursor ${after} is past the journal's last record ${lastSeq}; rebuild the views from the start.`, { folder: this.dir });
     }
     if (after === lastSeq) return { records: [], nextCursor: after, end: true };
     const slot = Math.min(Math.floor(after / this.indexEvery), this.index.length - 1);

@@ -327,7 +327,7 @@ export class ObjectStore {
     try {
       return await this.fs.open(file, 'read');
     } catch (error) {
-      if (osCodeOf(error) === 'ENOENT') throw new StorageError('E_NOT_FOUND', `No object ${path.basename(path.dirname(file))}${path.basename(file)} in ${this.objectsDir}.`, { folder: this.objectsDir });
+      if (osCodeOf(error) === 'ENOENT') throw new StorageError('E_NOT_FOUND', `No object ${path.basename(path.dirname(file))}${path.basename(file)} in the vault.`, { folder: this.objectsDir });
       throw toStorageError(error, this.objectsDir, 'opening an object');
     }
   }

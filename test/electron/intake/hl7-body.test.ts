@@ -425,6 +425,13 @@ describe('body: HL7 intake', () => {
     const first = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(wrong) }, { bytes: b64(broken) }] });
     expect(first.results.map((result) => result.ack)).toEqual(['AR', 'AR']);
     const [wrongSeq, brokenSeq] = (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq) as [number, number];
+    // A number past the journal's end is no quarantined input, said so without the data folder (QA).
+    const lastSeq = (await readJournal(b)).at(-1)!.seq;
+    for (const quarantineSeq of [lastSeq + 1, 99_999]) {
+      const beyond = await refused(call(b, 'hl7.reprocess', { quarantineSeq, raw: b64(wrong) }));
+      expect(beyond).toEqual(expect.objectContaining({ code: 'E_BAD_REQUEST', message: `quarantineSeq: no quarantined input has the number ${quarantineSeq}.` }));
+    }
+    expect((await refused(call(b, 'intake.discard', { quarantineSeq: 99_999 }))).message).toBe('quarantineSeq: no quarantined input has the number 99999.');
     const asDefault = await call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, raw: b64(wrong), charset: '8859/1' });
     expect(asDefault.resolved).toBe(false);
     expect((await refused(call(b, 'hl7.reprocess', { quarantineSeq: wrongSeq, raw: b64(wrong), charsetOverride: true }))).code).toBe('E_BAD_REQUEST');

@@ -35,3 +35,23 @@ describe('objects.readBinary', () => {
     }
   });
 });
+
+describe('a client\'s out-of-range read (QA: the refusal named the data folder)', () => {
+  it('journal.read past the last record and objects.read of an unknown object are refused without a path', async () => {
+    const dataDir = await tempDir();
+    const b = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0, dicomPort: 0 });
+    try {
+      const vault = await makeTestVault();
+      await call(b, 'vault.create', { keyring: vault.keyring });
+      await signIn(b, vault);
+      const context = { transport: 'in-process', connectionId: 'test' } as const;
+      const past = await b.router.dispatch('journal.read', { after: 99_999, limit: 1 }, context);
+      expect(past).toEqual({ ok: false, error: expect.objectContaining({ code: 'E_BAD_REQUEST', message: expect.stringMatching(/^The cursor 99999 is past the journal's last record \d+; rebuild the views from the start\.$/) }) });
+      const unknown = await b.router.dispatch('objects.read', { id: 'a'.repeat(64), offset: 0, length: 10 }, context);
+      expect(unknown).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
+      expect(JSON.stringify(unknown)).not.toContain(dataDir);
+    } finally {
+      await b.stop('quit');
+    }
+  });
+});
