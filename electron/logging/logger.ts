@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import pinoRoll from 'pino-roll';
 import { pruneLogFiles } from './log-retention';
+import { RepeatLimit } from './repeat-limit';
+import { RotatingLogFile } from './rotating-file';
 
 export type Logger = pino.Logger;
 
@@ -32,16 +33,25 @@ export function capLogLine(line: string): string {
 
 /** Log files kept across rotations and restarts (10 MiB each). */
 export const LOG_FILES_KEPT = 7;
+/** No log file grows past this, however fast lines come. */
+export const LOG_FILE_BYTES = 10 * 1024 * 1024;
+/** Warnings and errors of one kind (level, message, method, error class, code) written per minute; the rest are summarised. */
+export const REPEATED_LINES_PER_MINUTE = 20;
 
 export interface LoggerOptions {
   readonly dataDir: string;
   readonly level?: pino.LevelWithSilent;
   /** Also write to stderr (the shell and tests); the desktop app logs to the file only. */
   readonly alsoStderr?: boolean;
+  /** Tests may lower the file size (LOG_FILE_BYTES otherwise). */
+  readonly maxFileBytes?: number;
+  /** Tests may drive the repeat limit's clock. */
+  readonly now?: () => number;
 }
 
 export interface LogSink {
   readonly logger: Logger;
+  /** The file lines go to now. */
   readonly file: string;
   /** Flushes and closes the file; the body calls it last on shutdown. */
   close(): Promise<void>;
@@ -54,35 +64,71 @@ export interface LogSink {
 export async function openLogSink(options: LoggerOptions): Promise<LogSink> {
   const dir = path.join(options.dataDir, 'logs');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, 'hdms-node.log');
-  // pino-roll's `limit` prunes only the files of its own run (and races the new file's creation),
-  // so retention is ours: at open, then after every rotation once the new file is open ('ready').
+  // Retention is ours: at open (what earlier runs left), then after every rotation once the new file is open.
   const retention = { dir, base: 'hdms-node', extension: 'log', keep: LOG_FILES_KEPT };
   await pruneLogFiles(retention);
-  const fileStream = await pinoRoll({ file, size: '10m', mkdir: true, mode: 0o600 });
-  fileStream.on('ready', () => void pruneLogFiles(retention));
+  const fileStream = new RotatingLogFile({
+    dir,
+    base: retention.base,
+    extension: retention.extension,
+    maxFileBytes: options.maxFileBytes ?? LOG_FILE_BYTES,
+    maxBufferedBytes: 16 * 1024 * 1024,
+    onRotated: () => pruneLogFiles(retention),
+  });
   const streams: pino.StreamEntry[] = [{ stream: fileStream }];
   if (options.alsoStderr === true) streams.push({ stream: pino.destination({ fd: 2, sync: true }) });
-  const logger = pino(
+
+  interface Kind { readonly level: number; readonly msg: string; readonly fields: Record<string, unknown> }
+  /** The fields that tell one failure from another; ids, incidents, stacks and times do not. */
+  const KIND_FIELDS = ['method', 'errorClass', 'code', 'reason', 'transport'] as const;
+  let summarising = false;
+  const repeats = new RepeatLimit<Kind>(
+    { perWindow: REPEATED_LINES_PER_MINUTE, windowMs: 60_000, maxKinds: 1000 },
+    ({ sample, suppressed }) => {
+      summarising = true;
+      try {
+        logger[pino.levels.labels[sample.level] as pino.Level]({ ...sample.fields, repeated: suppressed }, `${sample.msg} … and ${suppressed.toLocaleString('en-US')} more like this in the last minute`);
+      } finally {
+        summarising = false;
+      }
+    },
+    options.now,
+  );
+  const logger: Logger = pino(
     {
       level: options.level ?? 'info',
       base: { app: 'hdms-node', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      hooks: { streamWrite: capLogLine },
+      hooks: {
+        streamWrite: capLogLine,
+        // Warnings and errors of one kind beyond REPEATED_LINES_PER_MINUTE a minute are counted, not written.
+        logMethod(args, method, level) {
+          if (summarising || level < pino.levels.values['warn']!) return method.apply(this, args);
+          const [first, second] = args as unknown[];
+          const object = typeof first === 'object' && first !== null ? (first as Record<string, unknown>) : {};
+          const msg = typeof first === 'string' ? first : typeof second === 'string' ? second : '';
+          const fields = Object.fromEntries(KIND_FIELDS.filter((key) => ['string', 'number'].includes(typeof object[key])).map((key) => [key, object[key]]));
+          const key = JSON.stringify([level, msg, fields]);
+          if (repeats.admit(key, () => ({ level, msg, fields }))) method.apply(this, args);
+        },
+      },
       // Defence in depth: should a payload ever be logged by mistake, these keys are censored.
       redact: { paths: ['payload', '*.payload', 'request', '*.request', 'token', '*.token'], censor: '[redacted]' },
     },
     pino.multistream(streams),
   );
+  const sweeper = setInterval(() => repeats.sweep(), 15_000);
+  sweeper.unref();
   return {
     logger,
-    file,
-    close: () =>
-      new Promise<void>((resolve) => {
-        logger.flush();
-        fileStream.once('close', () => resolve());
-        fileStream.once('error', () => resolve());
-        fileStream.end();
-      }),
+    get file() {
+      return fileStream.currentFile;
+    },
+    close: async () => {
+      clearInterval(sweeper);
+      repeats.sweep(true);
+      logger.flush();
+      await fileStream.close();
+    },
   };
 }
