@@ -1,5 +1,7 @@
 import { hrefForPath } from '../../app/router/hash-route';
 import type { StudyListEntry, StudySummary } from '../../vault/vault-service';
+import type { RecodedCopies } from '../../vault/views/imaging-rows';
+import { transferSyntaxName } from './viewer/decode/transfer-syntax';
 import './study-table.css';
 
 /** A DICOM date as the tables show it: the ISO date, or a dash when the instance gave none. */
@@ -21,12 +23,24 @@ export const SHARED_UID_ADVICE = 'They are filed under that patient and not show
 /**
  * Said of a study with `count` instances received again with other bytes under their SOP Instance
  * UID (a conflict, QA explore-12 D4): which copy is shown, and that the others can be opened
- * (however many: an image received three times has two earlier copies, QA round 4 D8c).
+ * (however many: an image received three times has two earlier copies, QA round 4 D8c). Those
+ * whose copies differ in their transfer syntax (`recoded`) are said to have come again in another
+ * one, with the syntaxes, so a PACS administrator sees the same image re-encoded (QA s33 D3).
  */
-export function otherCopiesNote(count: number): string {
-  return count === 1
-    ? '1 image was received again with other bytes under its SOP Instance UID: the latest copy is shown; the viewer opens every earlier copy too.'
-    : `${count} images were received again with other bytes under their SOP Instance UIDs: the latest copies are shown; the viewer opens every earlier copy too.`;
+export function otherCopiesNote(count: number, recoded?: RecodedCopies): string {
+  const shown = count === 1 ? 'the latest copy is shown; the viewer opens every earlier copy too.' : 'the latest copies are shown; the viewer opens every earlier copy too.';
+  if (recoded === undefined || recoded.instances === 0) {
+    return count === 1 ? `1 image was received again with other bytes under its SOP Instance UID: ${shown}` : `${count} images were received again with other bytes under their SOP Instance UIDs: ${shown}`;
+  }
+  const names = (uids: readonly string[]) => uids.map(transferSyntaxName).join(', ');
+  const earlier = recoded.oneEarlierEach ? (recoded.instances === 1 ? 'first copy' : 'first copies') : 'earlier copies';
+  const syntaxes = `(${names(recoded.latest)}; ${earlier}: ${names(recoded.earlier)})`;
+  if (recoded.instances >= count) {
+    return count === 1
+      ? `1 image was received again in another transfer syntax ${syntaxes} under its SOP Instance UID, so with other bytes: ${shown}`
+      : `${count} images were received again in another transfer syntax ${syntaxes} under their SOP Instance UIDs, so with other bytes: ${shown}`;
+  }
+  return `${count} images were received again with other bytes under their SOP Instance UIDs, ${recoded.instances} of them in another transfer syntax ${syntaxes}: ${shown}`;
 }
 
 /**
@@ -61,7 +75,7 @@ export function StudyTable({ studies, labelledBy, withPatient }: { studies: read
                 {/* Opening the viewer journals an access event for the study's patient. */}
                 <a href={hrefForPath('imaging', 'studies', study.studyId)}>{study.study.description === '' ? 'Study without description' : study.study.description}</a>
                 {study.sharedWithOtherPatient && <p className="note note--warn study-flag">{SHARED_UID_NOTE}</p>}
-                {study.instancesWithOtherCopies > 0 && <p className="note note--warn study-flag">{otherCopiesNote(study.instancesWithOtherCopies)}</p>}
+                {study.instancesWithOtherCopies > 0 && <p className="note note--warn study-flag">{otherCopiesNote(study.instancesWithOtherCopies, study.recodedCopies)}</p>}
               </td>
               <td>{study.study.accessionNumber === '' ? '—' : study.study.accessionNumber}</td>
               <td>{seriesLabel(study)}</td>

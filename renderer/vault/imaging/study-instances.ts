@@ -1,5 +1,5 @@
 import { decryptMany } from '../vault-crypto';
-import type { InstancePayload, InstanceRowStored, SeriesPayload, SeriesRowStored, StudyPayload } from '../views/imaging-rows';
+import { recodedCopies, type InstancePayload, type InstanceRowStored, type RecodedCopies, type SeriesPayload, type SeriesRowStored, type StudyPayload } from '../views/imaging-rows';
 import { studiesSharingUid } from '../views/imaging-reads';
 import type { VaultDb } from '../views/vault-db';
 import { resolvePatientId } from '../views/view-reads';
@@ -21,6 +21,8 @@ export interface ViewerCopy {
   readonly copy: number;
   readonly instanceId: string;
   readonly objectId: string;
+  /** Its transfer syntax, as its index fields said (absent: not known, views before version 28). */
+  readonly transferSyntaxUid?: string;
 }
 
 /** The viewer's id of an earlier copy of an instance (copy numbers from 1). */
@@ -44,6 +46,8 @@ export interface ViewerStudy {
   readonly sharedWithOtherPatient: boolean;
   /** Instances of the study with earlier copies of other bytes (imaging-reads.ts StudySummary). */
   readonly instancesWithOtherCopies: number;
+  /** Of those, the ones whose copies differ in their transfer syntax (imaging-reads.ts StudySummary); absent: none. */
+  readonly recodedCopies?: RecodedCopies;
 }
 
 export class StudyNotFoundError extends Error {
@@ -57,7 +61,9 @@ export async function viewerStudy(db: VaultDb, viewKey: CryptoKey, studyId: stri
   const row = await db.studies.get(studyId);
   if (row === undefined) throw new StudyNotFoundError('No such study in the views.');
   const [seriesRows, instanceRows, shared] = (await Promise.all([db.series.where('studyId').equals(studyId).toArray(), db.instances.where('studyId').equals(studyId).toArray(), studiesSharingUid(db, [row])])) as [SeriesRowStored[], InstanceRowStored[], Set<string>];
-  const [[study], series, instances] = await Promise.all([
+  // The earlier copies' own payloads (their transfer syntax), for the instances that have some.
+  const copyPayloads = instanceRows.flatMap((r) => (r.earlier ?? []).flatMap((copy) => (copy.enc === undefined ? [] : [{ table: 'instances' as const, id: r.id, stored: copy.enc }])));
+  const [[study], series, instances, copies] = await Promise.all([
     decryptMany<StudyPayload>(viewKey, [{ table: 'studies', id: row.id, stored: row.enc }]),
     decryptMany<SeriesPayload>(
       viewKey,
@@ -67,17 +73,22 @@ export async function viewerStudy(db: VaultDb, viewKey: CryptoKey, studyId: stri
       viewKey,
       instanceRows.map((r) => ({ table: 'instances', id: r.id, stored: r.enc })),
     ),
+    decryptMany<InstancePayload>(viewKey, copyPayloads),
   ]);
+  let nextCopy = 0;
+  const recodable: { latest: string; earlier: (string | undefined)[] }[] = [];
   const bySeries = new Map<string, ViewerInstance[]>();
   instanceRows.forEach((r, i) => {
     const list = bySeries.get(r.seriesId) ?? [];
     const earlier = r.earlier ?? [];
+    const syntaxes = earlier.map((copy) => (copy.enc === undefined ? undefined : copies[nextCopy++]!.transferSyntaxUid));
+    if (earlier.length > 0) recodable.push({ latest: instances[i]!.transferSyntaxUid, earlier: syntaxes });
     list.push({
       ...instances[i]!,
       instanceId: r.id,
       objectId: r.objectId,
       copy: earlier.length + 1,
-      earlierCopies: earlier.map((copy, index) => ({ copy: index + 1, instanceId: copyInstanceId(r.id, index + 1), objectId: copy.objectId })),
+      earlierCopies: earlier.map((copy, index) => ({ copy: index + 1, instanceId: copyInstanceId(r.id, index + 1), objectId: copy.objectId, ...(syntaxes[index] !== undefined && { transferSyntaxUid: syntaxes[index] }) })),
     });
     bySeries.set(r.seriesId, list);
   });
@@ -87,5 +98,6 @@ export async function viewerStudy(db: VaultDb, viewKey: CryptoKey, studyId: stri
     instances: (bySeries.get(r.id) ?? []).sort(byNumber<ViewerInstance>((instance) => instance.sopInstanceUid)),
   }));
   list.sort(byNumber<ViewerSeries>((entry) => entry.seriesInstanceUid));
-  return { studyId, patientId: await resolvePatientId(db, row.patientId), study: study!, series: list.filter((entry) => entry.instances.length > 0), sharedWithOtherPatient: shared.has(studyId), instancesWithOtherCopies: instanceRows.filter((r) => (r.earlier?.length ?? 0) > 0).length };
+  const recoded = recodedCopies(recodable);
+  return { studyId, patientId: await resolvePatientId(db, row.patientId), study: study!, series: list.filter((entry) => entry.instances.length > 0), sharedWithOtherPatient: shared.has(studyId), instancesWithOtherCopies: instanceRows.filter((r) => (r.earlier?.length ?? 0) > 0).length, ...(recoded !== undefined && { recodedCopies: recoded }) };
 }

@@ -1,5 +1,5 @@
 import { decryptMany, queryTokens } from '../vault-crypto';
-import type { InstanceRowStored, SeriesPayload, SeriesRowStored, StudyPayload, StudyRowStored } from './imaging-rows';
+import { recodedCopies, type InstancePayload, type InstanceRowStored, type RecodedCopies, type SeriesPayload, type SeriesRowStored, type StudyPayload, type StudyRowStored } from './imaging-rows';
 import { postingsOf, type VaultDb } from './vault-db';
 import { mergedInto, resolvePatientId } from './view-reads';
 
@@ -23,6 +23,32 @@ export interface StudySummary {
    * conflict, QA explore-12 D4): the latest copy is shown, the earlier ones are kept and can be opened.
    */
   readonly instancesWithOtherCopies: number;
+  /** Of those, the ones whose copies differ in their transfer syntax (QA s33 D3); absent: none. */
+  readonly recodedCopies?: RecodedCopies;
+}
+
+/**
+ * The RecodedCopies of each study of `rows` (by study id): only the instances with earlier copies
+ * are decrypted, their latest payload and their copies' (conflicts are few).
+ */
+export async function recodedCopiesByStudy(viewKey: CryptoKey, rows: readonly InstanceRowStored[]): Promise<Map<string, RecodedCopies>> {
+  const withCopies = rows.filter((row) => (row.earlier?.length ?? 0) > 0);
+  const found = new Map<string, RecodedCopies>();
+  if (withCopies.length === 0) return found;
+  const sealed = withCopies.flatMap((row) => [row.enc, ...row.earlier!.map((copy) => copy.enc)].flatMap((enc) => (enc === undefined ? [] : [{ table: 'instances' as const, id: row.id, stored: enc }])));
+  const payloads = await decryptMany<InstancePayload>(viewKey, sealed);
+  let next = 0;
+  const perStudy = new Map<string, { latest: string; earlier: (string | undefined)[] }[]>();
+  for (const row of withCopies) {
+    const latest = payloads[next++]!.transferSyntaxUid;
+    const earlier = row.earlier!.map((copy) => (copy.enc === undefined ? undefined : payloads[next++]!.transferSyntaxUid));
+    perStudy.set(row.studyId, [...(perStudy.get(row.studyId) ?? []), { latest, earlier }]);
+  }
+  for (const [studyId, instances] of perStudy) {
+    const recoded = recodedCopies(instances);
+    if (recoded !== undefined) found.set(studyId, recoded);
+  }
+  return found;
 }
 
 /**
@@ -81,6 +107,7 @@ async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly St
     instancesPerStudy.set(row.studyId, (instancesPerStudy.get(row.studyId) ?? 0) + 1);
     if ((row.earlier?.length ?? 0) > 0) withCopiesPerStudy.set(row.studyId, (withCopiesPerStudy.get(row.studyId) ?? 0) + 1);
   }
+  const recoded = await recodedCopiesByStudy(viewKey, instanceRows as InstanceRowStored[]);
   const seriesOfStudy = new Map<string, (SeriesPayload & { seriesId: string; instances: number })[]>();
   (seriesRows as SeriesRowStored[]).forEach((row, index) => {
     const list = seriesOfStudy.get(row.studyId) ?? [];
@@ -99,6 +126,7 @@ async function summaries(db: VaultDb, viewKey: CryptoKey, studyRows: readonly St
         instances: instancesPerStudy.get(row.id) ?? 0,
         sharedWithOtherPatient: shared.has(row.id),
         instancesWithOtherCopies: withCopiesPerStudy.get(row.id) ?? 0,
+        ...(recoded.has(row.id) && { recodedCopies: recoded.get(row.id)! }),
       };
     }),
   );

@@ -67,6 +67,45 @@ export interface InstanceRowStored {
 export interface InstanceCopy {
   readonly seq: number;
   readonly objectId: string;
+  /**
+   * Its encrypted InstancePayload (as the row's `enc`, under the row's id): what that copy's index
+   * fields said, its transfer syntax among them. Absent on rows of views before version 28.
+   */
+  readonly enc?: Uint8Array;
+}
+
+/**
+ * Of a study's instances received again with other bytes, those whose copies differ in their
+ * transfer syntax (the same image re-encoded, as a PACS that transcodes sends it; QA s33 D3): how
+ * many, the transfer syntaxes of their latest copies and those of their earlier copies that differ
+ * (UIDs, distinct, in order of appearance), and whether each had one earlier copy (the first).
+ */
+export interface RecodedCopies {
+  readonly instances: number;
+  readonly latest: readonly string[];
+  readonly earlier: readonly string[];
+  readonly oneEarlierEach: boolean;
+}
+
+/**
+ * RecodedCopies of instances given as their latest copy's transfer syntax and their earlier
+ * copies' (undefined: not known, a row of views before version 28), or undefined when none of
+ * them has a copy in another transfer syntax.
+ */
+export function recodedCopies(instances: readonly { readonly latest: string; readonly earlier: readonly (string | undefined)[] }[]): RecodedCopies | undefined {
+  const latest = new Set<string>();
+  const earlier = new Set<string>();
+  let count = 0;
+  let oneEarlierEach = true;
+  for (const instance of instances) {
+    const other = instance.earlier.filter((uid): uid is string => uid !== undefined && uid !== '' && uid !== instance.latest);
+    if (other.length === 0) continue;
+    count++;
+    latest.add(instance.latest);
+    for (const uid of other) earlier.add(uid);
+    if (instance.earlier.length !== 1) oneEarlierEach = false;
+  }
+  return count === 0 ? undefined : { instances: count, latest: [...latest], earlier: [...earlier], oneEarlierEach };
 }
 
 /**
@@ -77,9 +116,10 @@ export interface InstanceCopy {
 export function withCopies(a: InstanceRowStored, b: InstanceRowStored): InstanceRowStored {
   const latest = b.seq >= a.seq ? b : a;
   const copies = new Map<string, InstanceCopy>();
-  for (const copy of [...(a.earlier ?? []), { seq: a.seq, objectId: a.objectId }, ...(b.earlier ?? []), { seq: b.seq, objectId: b.objectId }]) {
+  for (const copy of [...(a.earlier ?? []), { seq: a.seq, objectId: a.objectId, enc: a.enc }, ...(b.earlier ?? []), { seq: b.seq, objectId: b.objectId, enc: b.enc }]) {
     const known = copies.get(copy.objectId);
-    if (known === undefined || copy.seq < known.seq) copies.set(copy.objectId, copy);
+    // The same copy met twice (a replay over the rows): the one that knows its payload.
+    if (known === undefined || copy.seq < known.seq || (copy.seq === known.seq && known.enc === undefined)) copies.set(copy.objectId, copy);
   }
   copies.delete(latest.objectId);
   const { earlier: _earlier, ...row } = latest;

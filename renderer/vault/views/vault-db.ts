@@ -370,7 +370,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 27;
+export const VIEW_SCHEMA_VERSION = 28;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -502,6 +502,11 @@ function defineSchema(db: Dexie): void {
   // An exported access report is an access to each patient it names: their rows, and the ledger's
   // entries by the journal record they cover (an export's EXPORT entry covers its `audit.exported`).
   db.version(27).stores({ ledger: 'seq, kind, subject, operator, createdAt, coversTo', namedExports: 'seq, *subjects' });
+  // An instance's earlier copies keep their own payload (their transfer syntax: QA s33 D3, a resend
+  // in another transfer syntax says so); rows put before kept only where each copy is, so they are rebuilt.
+  db.version(28)
+    .stores({})
+    .upgrade((tx) => replayFromStart(tx, ['instances'], ['problems', 'rejected']));
 }
 
 /**

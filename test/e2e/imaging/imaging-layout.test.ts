@@ -133,13 +133,14 @@ describe('Imaging at 1,000 × 700', () => {
       await page.getByLabel('DICOM files', { exact: true }).setInputFiles([{ name: 'OTHER-AGAIN', mimeType: 'application/octet-stream', buffer: resend }]);
       await page.getByRole('button', { name: 'Import DICOM files' }).click();
       await expect.poll(() => page.getByRole('table', { name: 'Import results' }).innerText().catch(() => ''), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/Stored, conflicts with an earlier copy/);
-      await expect.poll(() => studiesRow(page, 'OTHER PATIENT CT'), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/1 image was received again with other bytes/);
+      await expect.poll(() => studiesRow(page, 'OTHER PATIENT CT'), { timeout: IMPORT_TIMEOUT_MS }).toMatch(/1 image was received again in another transfer syntax \(Explicit VR Big Endian; first copy: Explicit VR Little Endian\) under its SOP Instance UID, so with other bytes/);
       expect(await studiesRow(page, 'OTHER PATIENT CT')).toMatch(/1 series, 1 instance/);
       await page.getByRole('link', { name: 'OTHER PATIENT CT' }).click();
       await page.locator('canvas.viewer-canvas').waitFor({ timeout: UI_TIMEOUT_MS });
-      expect(await page.locator('.viewer__header').innerText()).toMatch(/1 image was received again with other bytes/);
+      expect(await page.locator('.viewer__header').innerText()).toMatch(/1 image was received again in another transfer syntax \(Explicit VR Big Endian; first copy: Explicit VR Little Endian\) under its SOP Instance UID, so with other bytes/);
       const copies = page.getByTestId('viewer-copies');
-      await expect.poll(() => copies.innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS }).toMatch(/Shown: copy 2 of 2, the latest/);
+      // QA s33 D3: the resend is in another transfer syntax, and the copy note says so.
+      await expect.poll(() => copies.innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS }).toMatch(/in two transfer syntaxes\. Shown: copy 2 of 2, the latest/);
       await expect.poll(() => page.locator('.viewer-overlay--bottom').innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS }).toMatch(/Explicit VR Big Endian/);
       await copies.getByRole('button', { name: 'Show copy 1 of 2, received earlier' }).click();
       await expect.poll(() => copies.innerText(), { timeout: UI_TIMEOUT_MS }).toMatch(/Shown: copy 1 of 2, received earlier/);
@@ -163,7 +164,7 @@ describe('Imaging at 1,000 × 700', () => {
       await page.getByRole('link', { name: 'OTHER PATIENT CT' }).click();
       await page.locator('canvas.viewer-canvas').waitFor({ timeout: UI_TIMEOUT_MS });
       const copies = page.getByTestId('viewer-copies');
-      await expect.poll(() => copies.innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS }).toMatch(/Received 3 times with different bytes/);
+      await expect.poll(() => copies.innerText().catch(() => ''), { timeout: UI_TIMEOUT_MS }).toMatch(/Received 3 times under this SOP Instance UID, in 2 transfer syntaxes/);
       expect(await copies.getByRole('button').count()).toBe(0);
       const list = copies.getByLabel('Shown:');
       // The latest copy is shown first (its id has no copy number).

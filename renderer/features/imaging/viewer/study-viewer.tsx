@@ -280,7 +280,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
             )}
           </p>
         </div>
-        <StudyNotices notes={[...(study.sharedWithOtherPatient ? [`${SHARED_UID_NOTE} ${SHARED_UID_ADVICE}`] : []), ...(study.instancesWithOtherCopies > 0 ? [otherCopiesNote(study.instancesWithOtherCopies)] : [])]} />
+        <StudyNotices notes={[...(study.sharedWithOtherPatient ? [`${SHARED_UID_NOTE} ${SHARED_UID_ADVICE}`] : []), ...(study.instancesWithOtherCopies > 0 ? [otherCopiesNote(study.instancesWithOtherCopies, study.recodedCopies)] : [])]} />
       </header>
       <div className="viewer__body">
         <SeriesStrip series={study.series} chosen={seriesIndex} onChoose={chooseSeries} loader={loader} thumbnails={shownOnce} />
@@ -438,11 +438,14 @@ export function CopyChoice({ instance, shownId, onChoose }: { instance: ViewerIn
   const copies = [...instance.earlierCopies.map((copy) => ({ copy: copy.copy, instanceId: copy.instanceId })), { copy: instance.copy, instanceId: instance.instanceId }];
   const shown = copies.find((copy) => copy.instanceId === shownId) ?? copies[copies.length - 1]!;
   const label = (copy: number) => (copy === instance.copy ? `copy ${copy} of ${instance.copy}, the latest` : `copy ${copy} of ${instance.copy}, received earlier`);
+  // Copies in other transfer syntaxes (the same image re-encoded, QA s33 D3) say so; the overlay
+  // names the shown copy's (a syntax in each label made the note two lines at 1,000 px).
+  const syntaxes = instance.earlierCopies.every((copy) => copy.transferSyntaxUid !== undefined) ? new Set([instance.transferSyntaxUid, ...instance.earlierCopies.map((copy) => copy.transferSyntaxUid)]).size : 1;
   const other = copies.length === 2 ? copies.find((copy) => copy.instanceId !== shown.instanceId) : undefined;
   if (other !== undefined) {
     return (
       <div role="note" className="note note--warn viewer-copies" data-testid="viewer-copies">
-        <span>This image was received twice with different bytes under the same SOP Instance UID. Shown: {label(shown.copy)}.</span>{' '}
+        <span>{syntaxes > 1 ? 'This image was received twice under the same SOP Instance UID, in two transfer syntaxes.' : 'This image was received twice with different bytes under the same SOP Instance UID.'} Shown: {label(shown.copy)}.</span>{' '}
         <button type="button" className="button" onClick={() => onChoose(other.instanceId)}>
           Show {label(other.copy)}
         </button>
@@ -452,7 +455,7 @@ export function CopyChoice({ instance, shownId, onChoose }: { instance: ViewerIn
   // One line at 1,000 px: the list says which copy is shown.
   return (
     <div role="note" className="note note--warn viewer-copies viewer-copies--list" data-testid="viewer-copies">
-      <span>Received {instance.copy} times with different bytes under this SOP Instance UID.</span>{' '}
+      <span>{syntaxes > 1 ? `Received ${instance.copy} times under this SOP Instance UID, in ${syntaxes} transfer syntaxes.` : `Received ${instance.copy} times with different bytes under this SOP Instance UID.`}</span>{' '}
       <span className="viewer-copies__choice">
         <label htmlFor={listId}>Shown:</label>{' '}
         <select id={listId} className="input" value={shown.instanceId} onChange={(event) => onChoose(event.target.value)}>

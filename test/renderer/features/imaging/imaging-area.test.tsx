@@ -102,4 +102,25 @@ describe('Imaging area', () => {
     const section = await screen.findByRole('region', { name: 'Imaging studies' });
     expect(within(await within(section).findByRole('table')).getAllByRole('row')[1]!.textContent).toContain(otherCopiesNote(2));
   });
+
+  // QA s33 D3: the same image re-sent in another transfer syntax read like any edit ("with other bytes").
+  it('says which images came again in another transfer syntax, with the syntaxes of the copies', async () => {
+    const EXPLICIT = '1.2.840.10008.1.2.1';
+    const DEFLATED = '1.2.840.10008.1.2.1.99';
+    const recoded = { instances: 1, latest: [DEFLATED], earlier: [EXPLICIT], oneEarlierEach: true };
+    expect(otherCopiesNote(1, recoded)).toBe(
+      '1 image was received again in another transfer syntax (Deflated Explicit VR Little Endian; first copy: Explicit VR Little Endian) under its SOP Instance UID, so with other bytes: the latest copy is shown; the viewer opens every earlier copy too.',
+    );
+    expect(otherCopiesNote(3, recoded)).toBe(
+      '3 images were received again with other bytes under their SOP Instance UIDs, 1 of them in another transfer syntax (Deflated Explicit VR Little Endian; first copy: Explicit VR Little Endian): the latest copies are shown; the viewer opens every earlier copy too.',
+    );
+    expect(otherCopiesNote(2, { instances: 2, latest: [EXPLICIT], earlier: [DEFLATED, '1.2.840.10008.1.2.5'], oneEarlierEach: false })).toBe(
+      '2 images were received again in another transfer syntax (Explicit VR Little Endian; earlier copies: Deflated Explicit VR Little Endian, RLE Lossless) under their SOP Instance UIDs, so with other bytes: the latest copies are shown; the viewer opens every earlier copy too.',
+    );
+    const conflicted = { ...study('st-3', 'p-7', { date: '2026-02-01', description: 'CONFLICT CHECK', accession: 'ACC3', modalities: ['CT'], name: 'Novak, Ivana', identifier: 'MRN7 (NORTH)', copies: 1 }), recodedCopies: recoded };
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7)], studies: [conflicted] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/imaging', vault);
+    const rows = within(await screen.findByRole('table', { name: 'Studies' })).getAllByRole('row').slice(1);
+    expect(rows[0]!.querySelectorAll('td')[2]!.textContent).toBe(`CONFLICT CHECK${otherCopiesNote(1, recoded)}`);
+  });
 });

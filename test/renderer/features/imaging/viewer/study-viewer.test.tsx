@@ -62,6 +62,22 @@ describe('CopyChoice (viewer, an image received again with other bytes)', () => 
     expect(onChoose).toHaveBeenCalledWith('inst.copy1');
   });
 
+  // QA s33 D3: copies in other transfer syntaxes (the same image re-encoded) said only "different bytes".
+  it('says when the copies are in different transfer syntaxes', () => {
+    const recoded = { ...instance, transferSyntaxUid: '1.2.840.10008.1.2.1.99', copy: 2, earlierCopies: [{ ...instance.earlierCopies[0]!, transferSyntaxUid: '1.2.840.10008.1.2.1' }] };
+    render(<CopyChoice instance={recoded} shownId="inst" onChoose={() => undefined} />);
+    expect(screen.getByRole('note').textContent).toContain('This image was received twice under the same SOP Instance UID, in two transfer syntaxes. Shown: copy 2 of 2, the latest.');
+    expect(screen.getAllByRole('button').map((button) => button.textContent)).toEqual(['Show copy 1 of 2, received earlier']);
+    cleanup();
+    const three = { ...instance, transferSyntaxUid: '1.2.840.10008.1.2.1', earlierCopies: [{ ...instance.earlierCopies[0]!, transferSyntaxUid: '1.2.840.10008.1.2.2' }, { ...instance.earlierCopies[1]!, transferSyntaxUid: '1.2.840.10008.1.2.1' }] };
+    render(<CopyChoice instance={three} shownId="inst" onChoose={() => undefined} />);
+    expect(screen.getByRole('note').textContent).toContain('Received 3 times under this SOP Instance UID, in 2 transfer syntaxes.');
+    cleanup();
+    // One copy's syntax not known (views before version 28): nothing is said of syntaxes.
+    render(<CopyChoice instance={{ ...three, earlierCopies: [three.earlierCopies[0]!, instance.earlierCopies[1]!] }} shownId="inst" onChoose={() => undefined} />);
+    expect(screen.getByRole('note').textContent).toContain('Received 3 times with different bytes under this SOP Instance UID.');
+  });
+
   it('says "twice" for two copies, and which is shown', () => {
     render(<CopyChoice instance={{ ...instance, copy: 2, earlierCopies: [instance.earlierCopies[0]!] }} shownId="inst" onChoose={() => undefined} />);
     expect(screen.getByRole('note').textContent).toContain('This image was received twice with different bytes under the same SOP Instance UID. Shown: copy 2 of 2, the latest.');

@@ -175,6 +175,8 @@ describe('views schema version 17', () => {
  */
 describe('imaging projector: the same SOP Instance UID again with other bytes (QA D4)', () => {
   const UID = `${STUDY}.9.1`;
+  const EXPLICIT = '1.2.840.10008.1.2.1';
+  const DEFLATED = '1.2.840.10008.1.2.1.99';
   const version = (description: string, conflict: boolean) =>
     dicomIntake(alpha, { sopInstanceUid: UID, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.9`, seriesNumber: 9, studyDescription: 'CONFLICT CHECK', seriesDescription: description, ...(conflict ? { conflict: true } : {}) });
   const storedAs = (body: FakeBody, normalized: NormalizedIntake, raw: string) =>
@@ -249,6 +251,63 @@ describe('imaging projector: the same SOP Instance UID again with other bytes (Q
       [0, true],
       [0, true],
     ]);
+  });
+
+  // QA s33 D3: a resend of the same image in another transfer syntax read only "received again with
+  // other bytes"; it stays a conflict, and the study and the viewer say in which transfer syntaxes.
+  for (const pages of ['one page', 'a page per instance'] as const) {
+    it(`says which instances came again in another transfer syntax, and each copy's (${pages})`, async () => {
+      const { body, keys, db, context } = await setup();
+      const inSyntax = (uid: string, transferSyntaxUid: string, conflict: boolean) =>
+        dicomIntake(alpha, { sopInstanceUid: uid, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.9`, seriesNumber: 9, studyDescription: 'CONFLICT CHECK', transferSyntaxUid, ...(conflict ? { conflict: true } : {}) });
+      await storedAs(body, inSyntax(UID, EXPLICIT, false), 'DICM explicit');
+      // Another instance sent again in the same transfer syntax with other bytes (a true edit).
+      await storedAs(body, inSyntax(`${STUDY}.9.2`, EXPLICIT, false), 'DICM edit one');
+      if (pages === 'a page per instance') await replayJournal(context);
+      await storedAs(body, inSyntax(UID, DEFLATED, true), 'DICM deflated');
+      await storedAs(body, inSyntax(`${STUDY}.9.2`, EXPLICIT, true), 'DICM edit two');
+      await replayJournal(context);
+
+      const [summary] = await allStudies(db, keys.viewKey);
+      expect(summary!.instancesWithOtherCopies).toBe(2);
+      expect(summary!.recodedCopies).toEqual({ instances: 1, latest: [DEFLATED], earlier: [EXPLICIT], oneEarlierEach: true });
+      const opened = await viewerStudy(db, keys.viewKey, summary!.studyId);
+      expect(opened.recodedCopies).toEqual(summary!.recodedCopies);
+      const byUid = new Map(opened.series[0]!.instances.map((instance) => [instance.sopInstanceUid, instance]));
+      expect([byUid.get(UID)!.transferSyntaxUid, byUid.get(UID)!.earlierCopies.map((copy) => copy.transferSyntaxUid)]).toEqual([DEFLATED, [EXPLICIT]]);
+      expect([byUid.get(`${STUDY}.9.2`)!.transferSyntaxUid, byUid.get(`${STUDY}.9.2`)!.earlierCopies.map((copy) => copy.transferSyntaxUid)]).toEqual([EXPLICIT, [EXPLICIT]]);
+
+      // Sent a third time, back in the first transfer syntax: two earlier copies, one of another syntax.
+      await storedAs(body, inSyntax(UID, EXPLICIT, true), 'DICM explicit again');
+      await replayJournal(context);
+      const [third] = await allStudies(db, keys.viewKey);
+      expect(third!.recodedCopies).toEqual({ instances: 1, latest: [EXPLICIT], earlier: [DEFLATED], oneEarlierEach: false });
+    });
+  }
+
+  it('a study whose copies all share a transfer syntax has no re-encoded copies', async () => {
+    const { body, keys, db, context } = await setup();
+    await storedAs(body, version('VERSION ONE', false), 'DICM one');
+    await storedAs(body, version('VERSION TWO', true), 'DICM two');
+    await replayJournal(context);
+    const [summary] = await allStudies(db, keys.viewKey);
+    expect([summary!.instancesWithOtherCopies, summary!.recodedCopies]).toEqual([1, undefined]);
+    expect((await viewerStudy(db, keys.viewKey, summary!.studyId)).recodedCopies).toBeUndefined();
+  });
+
+  it('views schema version 28 clears the instance rows (their earlier copies kept no transfer syntax) and replays from 0', async () => {
+    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
+    const old = new Dexie(viewDbName('imaging-recoded-0001'), deps);
+    old.version(27).stores({ meta: 'key', studies: 'id, patientId, uid, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' });
+    await old.open();
+    await old.table('meta').put({ key: CURSOR_KEY, value: 42 });
+    await old.table('studies').put({ id: 's', patientId: 'p', uid: 'u', seq: 1, tokens: ['t'], enc: new Uint8Array(1) });
+    await old.table('instances').put({ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 2, objectId: 'o2', earlier: [{ seq: 1, objectId: 'o1' }], enc: new Uint8Array(1) });
+    old.close();
+    const db = openVaultDb('imaging-recoded-0001', deps);
+    expect(await readCursor(db)).toBe(0);
+    expect(await db.instances.count()).toBe(0);
+    db.close();
   });
 });
 
