@@ -6,7 +6,7 @@ import { AccessRefusal } from '../auth/operator-sessions';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
 import { ExportFiles } from './export-files';
-import { accessReportExportRefusal, ledgerExportRefusal, mayExportAccessReport, mayExportLedger } from '../../shared/ipc/method-access';
+import { accessReportExportRefusal, ledgerExportRefusal, mayExportAccessReport, mayExportLedger, roleInWords } from '../../shared/ipc/method-access';
 import { accessReportFileText } from './csv-formulas';
 import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
 
@@ -35,7 +35,7 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         const session = sessions.get(context.connectionId);
         if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
         if (kind === 'nodeInfo' && !CLINICAL.has(session.role)) {
-          throw new AccessRefusal('E_FORBIDDEN', `The node info is signed with the node's key, which a ${session.role}'s key slot does not hold: an administrator or a clinician exports it.`);
+          throw new AccessRefusal('E_FORBIDDEN', `The node info is signed with the node's key, which ${roleInWords(session.role)}'s key slot does not hold: an administrator or a clinician exports it.`);
         }
         if (kind === 'ledger' && !mayExportLedger(session.role)) {
           throw new AccessRefusal('E_FORBIDDEN', ledgerExportRefusal(session.role));

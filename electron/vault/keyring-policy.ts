@@ -1,6 +1,7 @@
 import type { Keyring, OperatorSession } from '../../shared/ipc';
 import { RECOVERY_PRINCIPAL } from '../auth/operator-sessions';
 import { KeyringRefusal } from './keyring-store';
+import { roleInWords } from '../../shared/ipc/method-access';
 
 /**
  * What the body refuses in a keyring change, whoever asks (design §3, issue 9 §2):
@@ -92,7 +93,7 @@ export function checkSlotScopes(current: Keyring | null, next: Keyring): void {
     if (!restricted) continue;
     const old = before.get(slot.id);
     const unchanged = old !== undefined && old.wrapped === slot.wrapped && old.operatorId === slot.operatorId && rolesBefore.get(slot.operatorId) === role;
-    if (!unchanged) throw new KeyringRefusal('E_BAD_REQUEST', `keyring.slots.${index}: a ${role} holds a role slot (format 3), never the vault master.`);
+    if (!unchanged) throw new KeyringRefusal('E_BAD_REQUEST', `keyring.slots.${index}: ${roleInWords(role)} holds a role slot (format 3), never the vault master.`);
   }
 }
 

@@ -160,6 +160,11 @@ const ROLE_IN_WORDS: Readonly<Record<OperatorRoleName, string>> = {
   auditor: 'an auditor',
 };
 
+/** A role as a person in a sentence, with its article: "an auditor", "a clinician". */
+export function roleInWords(role: OperatorRoleName): string {
+  return ROLE_IN_WORDS[role];
+}
+
 /**
  * Who may write the signed ledger export: it holds hashes, pseudonyms and signatures, nothing an
  * auditor does not read already. The one list the body's handler, the mind's refusal and the

@@ -136,7 +136,7 @@ describe('body: who asks (issue 9 §2)', () => {
     const { vault, admin } = await createdVault(node);
     await signIn(admin, vault.operatorId, vault.signingKeys.passphrase);
     for (const role of ['researcher', 'auditor'] as const) {
-      await expect(addOperator(admin, vault, role, 'master-slot')).rejects.toThrow(/role slot \(format 3\), never the vault master/);
+      await expect(addOperator(admin, vault, role, 'master-slot')).rejects.toThrow(`${role === 'auditor' ? 'an' : 'a'} ${role} holds a role slot (format 3), never the vault master.`);
     }
     const auditor = await addOperator(admin, vault, 'auditor');
     const { keyring } = (await ok(admin, 'vault.keyring', {})) as { keyring: Keyring };
@@ -170,7 +170,10 @@ describe('body: who asks (issue 9 §2)', () => {
     const { records } = (await ok(admin, 'journal.read', { after: 0, limit: 1000 })) as { records: { kind: string }[] };
     expect(records.at(-1)?.kind).toBe('audit.exported');
     // The node info is signed with the node's key, which an auditor's slot does not hold.
-    await expect(ok(caller, 'ledger.exportBegin', { kind: 'nodeInfo' })).rejects.toMatchObject({ code: 'E_FORBIDDEN', message: expect.stringMatching(/signed with the node's key/) });
+    await expect(ok(caller, 'ledger.exportBegin', { kind: 'nodeInfo' })).rejects.toMatchObject({
+      code: 'E_FORBIDDEN',
+      message: "ledger.exportBegin: The node info is signed with the node's key, which an auditor's key slot does not hold: an administrator or a clinician exports it.",
+    });
     const other = await node.connect();
     await signIn(other, researcher.operatorId, researcher.key);
     await expect(ok(other, 'ledger.exportBegin', { kind: 'ledger' })).rejects.toMatchObject({ code: 'E_FORBIDDEN', message: expect.stringMatching(/auditor/) });
