@@ -85,8 +85,13 @@ interface Entry {
   readonly ul: UpperLayerAcceptor;
   readonly peer: string;
   readonly since: string;
+  readonly socket: net.Socket;
   callingAeTitle: string;
   established: boolean;
+  /** A whole A-ASSOCIATE-RQ has arrived (whatever the answer). */
+  requested: boolean;
+  /** Closed to make room for a newer connection; no longer counted while its socket closes. */
+  evicted: boolean;
 }
 
 /**
@@ -96,6 +101,10 @@ interface Entry {
  * - **Associations** beyond `maxAssociations` are rejected with A-ASSOCIATE-RJ (rejected-transient,
  *   service-provider presentation, local-limit-exceeded), so a modality retries later. Transport
  *   connections beyond that cap plus a few are closed at once (a flood keeps no memory).
+ * - **At the connection cap** a new connection takes the slot of the oldest connection that has
+ *   not yet sent a whole A-ASSOCIATE-RQ (never an association, nor a peer being answered), as the
+ *   MLLP listener evicts its idle connections: silent connections from a few hosts cannot keep a
+ *   modality out until ARTIM expires. With none such, the new connection is closed at once.
  * - **Slots per host**, decided as a peer connects (PeerSlots, as the MLLP listener does): with an
  *   allow-list, an address on none of its entries is closed before it sends a byte; one address
  *   holds at most `maxConnectionsPerAddress` connections (default `maxAssociations` + 4 of the
@@ -120,11 +129,34 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
   const entries = new Set<Entry>();
   const { log } = options;
   const established = (): number => [...entries].filter((entry) => entry.established).length;
+  const maxConnections = maxAssociations + EXTRA_CONNECTIONS;
+
+  /** Whether a new connection fits: below the cap, or after closing the oldest connection that has not sent its A-ASSOCIATE-RQ. */
+  const makeRoom = (): boolean => {
+    let live = 0;
+    let oldest: Entry | null = null;
+    for (const entry of entries) {
+      if (entry.evicted) continue;
+      live += 1;
+      // Entries are in the order they connected: the first unrequested one is the oldest.
+      if (oldest === null && !entry.requested) oldest = entry;
+    }
+    if (live < maxConnections) return true;
+    if (oldest === null) return false;
+    oldest.evicted = true;
+    log.info({ peer: oldest.peer, since: oldest.since }, 'DICOM: every connection slot is taken; closing the oldest connection that sent no A-ASSOCIATE-RQ for a new one');
+    oldest.socket.destroy();
+    return true;
+  };
 
   const server = net.createServer((socket) => {
     const peer = normalizeIp(socket.remoteAddress ?? '');
-    const full = entries.size >= maxAssociations + EXTRA_CONNECTIONS;
-    const refusal = full ? 'too-many' : slots.take(peer);
+    let refusal = slots.take(peer);
+    const full = refusal === null && !makeRoom();
+    if (full) {
+      slots.release(peer);
+      refusal = 'too-many';
+    }
     if (refusal !== null) {
       socket.destroy();
       const why = full ? 'too many connections' : refusal === 'not-allowed' ? 'the address is on no allow-list entry' : 'too many connections from this address';
@@ -137,6 +169,7 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
       idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
       datasetHighWaterBytes: options.datasetHighWaterBytes ?? 2 * 1024 * 1024,
       negotiate: (rq) => {
+        entry.requested = true;
         const decision: Negotiation =
           established() >= maxAssociations
             ? { accepted: false, rj: { result: REJECT_RESULT.TRANSIENT, source: REJECT_SOURCE.SERVICE_PROVIDER_PRESENTATION, reason: REJECT_REASON.LOCAL_LIMIT_EXCEEDED }, why: `${maxAssociations} associations are open already`, reason: 'too-many' }
@@ -173,14 +206,15 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
       },
     });
     service.bind(ul);
-    const entry: Entry = { ul, peer, since: new Date().toISOString(), callingAeTitle: '', established: false };
+    const entry: Entry = { ul, socket, peer, since: new Date().toISOString(), callingAeTitle: '', established: false, requested: false, evicted: false };
     entries.add(entry);
     socket.on('close', () => {
       entries.delete(entry);
       slots.release(peer);
     });
   });
-  server.maxConnections = maxAssociations + EXTRA_CONNECTIONS;
+  // The kernel-level bound sits above the cap, so a connection past it reaches makeRoom (evicted ones may still be closing).
+  server.maxConnections = 2 * maxConnections;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

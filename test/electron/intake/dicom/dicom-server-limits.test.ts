@@ -95,4 +95,28 @@ describe('DICOM receiver connection slots', () => {
     expect(answer.type).toBe('ac');
     scu.close();
   });
+
+  it('at the cap, a new connection evicts the oldest that has not sent a whole A-ASSOCIATE-RQ, never an association', async () => {
+    // The QA's hold: silent connections from 2 addresses fill all 16 slots (8 associations + 8), under the per-address cap.
+    const server = await start({ maxAssociations: 8 });
+    const { scu: first, answer: firstAnswer } = await TestScu.associate({ port: server.port });
+    expect(firstAnswer.type).toBe('ac');
+    const older = await flood(server.port, '127.0.0.9', 7);
+    const newer = await flood(server.port, '127.0.0.10', 8);
+    await until(() => server.associations().length === 16);
+
+    const { scu, answer } = await TestScu.associate({ port: server.port });
+    expect(answer.type).toBe('ac');
+    // The oldest silent connection made room; the others and the open association stay.
+    await until(() => older.some((client) => client.state.closed));
+    expect(older.map((client) => client.state.closed)).toEqual([true, false, false, false, false, false, false]);
+    expect(newer.every((client) => !client.state.closed)).toBe(true);
+    first.echo();
+    expect(await first.next()).toMatchObject({ type: 'response', command: { commandField: 0x8030, status: 0 } });
+    scu.echo();
+    expect(await scu.next()).toMatchObject({ type: 'response', command: { commandField: 0x8030, status: 0 } });
+
+    first.close();
+    scu.close();
+  });
 });
