@@ -307,6 +307,15 @@ function isNullField(segment: Hl7Segment, field: number): boolean {
 }
 
 /**
+ * XAD-1 as one line. Since v2.5 it is SAD: street or mailing address & street name & dwelling
+ * number; each part sent is kept, joined by spaces (`1000&Hospital Lane` → "1000 Hospital Lane";
+ * QA s33 D3 lost the street name). Before v2.5 it is a plain string, the first subcomponent.
+ */
+function streetAddress(pid: Hl7Segment): string {
+  return joinSpace(joinSpace(textOf(pid.value(11, 1, 1)), textOf(pid.value(11, 1, 2))), textOf(pid.value(11, 1, 3)));
+}
+
+/**
  * PID → Patient. Absent fields are left out; fields that are the HL7 null (`""`) are listed under
  * `cleared` so the views remove what earlier messages gave (an ORU that sends no address keeps
  * the ADT's; one that sends `""` erases it).
@@ -337,7 +346,7 @@ function mapPatient(pid: Hl7Segment, ctx: Context): Patient | null {
   else if (birth !== undefined && birth > ctx.messageTime.slice(0, birth.length)) ctx.notes.push(`PID #${pid.position}: PID-7 birth date is after the message; kept as sent`);
   const sex = SEX[pid.value(8).toUpperCase()];
   if (sex === undefined && isNullField(pid, 8)) cleared.push('sex');
-  const street = textOf(pid.value(11, 1));
+  const street = streetAddress(pid);
   const other = textOf(pid.value(11, 2));
   const city = textOf(pid.value(11, 3));
   const state = textOf(pid.value(11, 4));

@@ -48,6 +48,15 @@ describe('PID demographics: absent versus the HL7 null', () => {
     expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||||||^^^IL').address).toEqual({ state: 'IL' });
   });
 
+  // Interface analyst (QA s33 D3): in v2.5+ XAD-1 is SAD (street or mailing address & street name & dwelling number);
+  // `1000&Hospital Lane^Ste. 123^Ann Arbor^MI…` read as "1000, Ste. 123": the street name was dropped.
+  it('keeps every part of a v2.5+ street address (XAD-1 SAD.1, SAD.2, SAD.3), and a v2.3 plain street', () => {
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||||||1000&Hospital Lane^Ste. 123^Ann Arbor^MI^99999^USA^M').address).toEqual({ street: '1000 Hospital Lane, Ste. 123', city: 'Ann Arbor', state: 'MI', postalCode: '99999', country: 'USA' });
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||||||&Elm Street&12^^Springfield').address).toEqual({ street: 'Elm Street 12', city: 'Springfield' });
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||||||12 Elm Street&""&""^^Springfield').address).toEqual({ street: '12 Elm Street', city: 'Springfield' });
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||||||12 Elm Street^Apt 3^Springfield').address).toEqual({ street: '12 Elm Street, Apt 3', city: 'Springfield' });
+  });
+
   // QA explore-11 D19: PID-7 `202503` (a valid HL7 DT, month precision) was dropped.
   it('a birth date sent to the month or the year is kept with that precision; an impossible one is dropped', () => {
     expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||202503|F').birthDate).toBe('2025-03');
