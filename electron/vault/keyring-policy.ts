@@ -52,7 +52,9 @@ function checkOwnPassphraseOnly(current: Keyring, next: Keyring, session: Operat
   const after = own(next);
   if (after.length !== 1) throw new KeyringRefusal('E_BAD_REQUEST', 'keyring.slots: you must keep exactly one passphrase slot of your own.');
   const slot = after[0]!;
-  if (before.some((old) => JSON.stringify(old) === JSON.stringify(slot))) {
+  // The wrapped key is what a new passphrase re-makes (a new salt and nonce each time): the same one
+  // under other parameters is no passphrase change, whatever else was edited.
+  if (before.some((old) => old.wrapped === slot.wrapped)) {
     throw new KeyringRefusal('E_FORBIDDEN', `Your role (${session.role}) may change only your own passphrase, and this keyring does not change it.`);
   }
   if (restricted && !before.some((old) => old.id === slot.id && old.version !== 3 && slot.version === 3)) {

@@ -92,6 +92,12 @@ describe('vault.updateKeyring: what a non-administrator may change (QA: a resear
     // The same slot again with nothing but a new tag: what only a tampering mind sends.
     const again: Keyring = { ...stored, revision: stored.revision + 1, integrity: toBase64Url(randomBytes(32)) };
     await expect(refused(callAs(b, CLEO, 'vault.updateKeyring', { keyring: again, expectedRevision: stored.revision }))).resolves.toMatchObject({ code: 'E_FORBIDDEN' });
+    // Nor the same wrapped key under edited parameters, or with its fields in another order: the passphrase did not change.
+    const reordered = Object.fromEntries(Object.entries(slot).reverse()) as PassphraseSlot;
+    const tweaked = { ...slot, kdf: { ...slot.kdf, iterations: slot.kdf.iterations + 1 } } as PassphraseSlot;
+    for (const same of [reordered, tweaked]) {
+      await expect(refused(callAs(b, CLEO, 'vault.updateKeyring', { keyring: withOwnSlot(stored, cleo, same), expectedRevision: stored.revision }))).resolves.toMatchObject({ code: 'E_FORBIDDEN' });
+    }
   });
 
   it('an administrator still changes anyone\'s slot and the operators, but not a keyring under the old tag', async () => {
