@@ -60,6 +60,8 @@ export const SHELL_FLOW_LIMITS: ShellFlowLimits = {
 /** One connection's flow, as the shell sees it now (tests and diagnostics). */
 export interface ShellConnectionFlow {
   readonly inFlight: number;
+  /** The most calls in flight at once so far (logged when the connection closes). */
+  readonly peakInFlight: number;
   /** Frames read before the pause took effect, waiting for a slot (the socket's last chunk at most). */
   readonly waitingFrames: number;
   readonly waitingBytes: number;
@@ -185,6 +187,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     sockets.add(ws);
     /** Calls dispatched to the router and not yet answered. */
     let inFlight = 0;
+    let peakInFlight = 0;
     /** Frames the socket delivered after reading paused (ws emits the rest of a chunk it already has). */
     const waiting: Array<{ data: RawData; isBinary: boolean; bytes: number }> = [];
     let waitingBytes = 0;
@@ -203,7 +206,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
     const afterSend = (): void => {
       if (ws.isPaused) pump();
     };
-    flows.set(ws, () => ({ inFlight, waitingFrames: waiting.length, waitingBytes, unsentBytes: ws.bufferedAmount, paused: ws.isPaused }));
+    flows.set(ws, () => ({ inFlight, peakInFlight, waitingFrames: waiting.length, waitingBytes, unsentBytes: ws.bufferedAmount, paused: ws.isPaused }));
 
     const send = (frame: ServerFrame): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame), afterSend);
@@ -254,6 +257,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
         return;
       }
       inFlight += 1;
+      peakInFlight = Math.max(peakInFlight, inFlight);
       void body.router
         .dispatch(method, payload, { transport: 'websocket', connectionId })
         .catch((error: unknown): WireResult<unknown> => {
@@ -287,7 +291,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       tickets.revoke(connectionId);
       body.connectionClosed(connectionId);
       sockets.delete(ws);
-      body.log.info({ connectionId }, 'shell client disconnected');
+      body.log.info({ connectionId, peakInFlight }, 'shell client disconnected');
     });
   });
 

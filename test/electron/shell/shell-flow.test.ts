@@ -97,7 +97,7 @@ describe('shell flow control: a flooding or slow client slows only itself', () =
     expect(await callOnce(server)).toMatchObject({ type: 'result', id: 1, result: { ok: true } });
     expect(watched.dispatched).toBe(SHELL_FLOW_LIMITS.callsInFlight);
     const [flow] = server.connectionFlows().filter((each) => each.inFlight > 0);
-    expect(flow).toMatchObject({ inFlight: SHELL_FLOW_LIMITS.callsInFlight, paused: true });
+    expect(flow).toMatchObject({ inFlight: SHELL_FLOW_LIMITS.callsInFlight, peakInFlight: SHELL_FLOW_LIMITS.callsInFlight, paused: true });
 
     await vi.waitFor(() => {
       for (const release of watched.held.splice(0)) release();
