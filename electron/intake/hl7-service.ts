@@ -306,7 +306,7 @@ export class Hl7Service implements IntakeChannel {
         async (intake) => {
           // Channel hl7-reprocess: what it stores says it is this operator's run (edited or not) of
           // that record, and the sender's counters do not count it as sent again.
-          const reprocess = { quarantineSeq, edited: options.edited === true };
+          const reprocess = { quarantineSeq, edited: options.edited === true, ...(charset !== undefined ? { charset } : {}), ...(override ? { charsetOverride: true } : {}) };
           runResults = await intake.importFile(raw, { name: `reprocess of record ${quarantineSeq}`, reprocess });
           this.monitorData.note();
         },

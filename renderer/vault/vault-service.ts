@@ -138,8 +138,10 @@ export interface RawMessage {
   readonly seq: number;
   readonly objectId: string;
   readonly bytes: Uint8Array;
-  /** The charset the body read it with (MSH-18), when known. */
+  /** The charset the body read it with (MSH-18, or the one an operator chose at reprocess), when known. */
   readonly charset?: string;
+  /** `charset` is the one the operator chose when reprocessing it (MSH-18 was empty or wrong; QA s33 D4). */
+  readonly charsetChosenAtReprocess?: true;
   /** The intake channel of a quarantined input ('hl7-mllp', 'dicom', 'devices'…): how to show its bytes. */
   readonly channel?: string;
   /** When `bytes` is only the start of the input (one over MAX_WHOLE_OBJECT_BYTES): its whole size. */

@@ -290,8 +290,11 @@ export const Hl7MessageInfoSchema = z.strictObject({
    * Channel `hl7-reprocess`: an operator ran quarantine record `quarantineSeq` (its journal seq)
    * again, `edited` when they changed the bytes first (this record holds the edited copy; the
    * quarantine record keeps the original). The act itself is journaled as `intake.reprocessed`.
+   * `charset`: the charset the operator chose (an MSH-18 value) when it is the one the message was
+   * read with (MSH-18 empty, or the operator's override): the raw view reads the bytes with it
+   * (QA s33 D4). Absent when MSH-18 decided, or in records written before it was kept.
    */
-  reprocessOf: z.strictObject({ quarantineSeq: z.number().int().positive(), edited: z.boolean() }).optional(),
+  reprocessOf: z.strictObject({ quarantineSeq: z.number().int().positive(), edited: z.boolean(), charset: text(40).optional() }).optional(),
 });
 
 /**

@@ -26,6 +26,20 @@ export type Hl7Channel = 'hl7-mllp' | 'hl7-file' | 'hl7-reprocess';
 export interface Hl7ReprocessOf {
   readonly quarantineSeq: number;
   readonly edited: boolean;
+  /** The charset the operator chose (an MSH-18 value): for an empty MSH-18, or with `charsetOverride` whatever MSH-18 says. */
+  readonly charset?: string;
+  readonly charsetOverride?: boolean;
+}
+
+/**
+ * What a reprocessed message's record says of its run: the quarantine record, whether edited, and
+ * the operator's charset only when the message was read with it (QA s33 D4: the raw view then
+ * reads the bytes as the body did, not as the empty or wrong MSH-18 says).
+ */
+function reprocessRecordOf(reprocessOf: Hl7ReprocessOf, message: Hl7Message): { quarantineSeq: number; edited: boolean; charset?: string } {
+  const { quarantineSeq, edited, charset } = reprocessOf;
+  const used = charset !== undefined && (reprocessOf.charsetOverride === true || message.header.charset === '');
+  return { quarantineSeq, edited, ...(used ? { charset } : {}) };
 }
 
 /** What the pipeline's `ingest` takes for an accepted message (a subset of IntakeInput). */
@@ -443,7 +457,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     let quarantineSeq: number | undefined;
     let reason: string | undefined;
     const mapped = (() => {
-      const result = mapSafely(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}), ...(reprocessOf !== undefined ? { reprocessOf } : {}) });
+      const result = mapSafely(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}), ...(reprocessOf !== undefined ? { reprocessOf: reprocessRecordOf(reprocessOf, message) } : {}) });
       if (result.kind !== 'failed') return result;
       log.error({ channel, error: result.error instanceof Error ? result.error.name : typeof result.error }, 'HL7 mapping failed; the message is held in quarantine');
       return { kind: 'no-patient' as const, reason: 'The message could not be mapped (internal mapping failure).', mapping: 'not-mapped' as const };

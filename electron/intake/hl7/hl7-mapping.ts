@@ -55,7 +55,7 @@ export interface MappingContext {
   readonly conflict: boolean;
   readonly batchIndex?: number;
   /** Channel hl7-reprocess: the quarantine record an operator ran again, and whether they edited it. */
-  readonly reprocessOf?: { readonly quarantineSeq: number; readonly edited: boolean };
+  readonly reprocessOf?: { readonly quarantineSeq: number; readonly edited: boolean; readonly charset?: string };
 }
 
 export type MappingResult =
@@ -947,7 +947,10 @@ export function mapHl7Message(message: Hl7Message, context: MappingContext): Map
   };
   if (context.conflict) hl7.conflict = true;
   if (context.batchIndex !== undefined) hl7.batchIndex = context.batchIndex;
-  if (context.reprocessOf !== undefined) hl7.reprocessOf = { quarantineSeq: context.reprocessOf.quarantineSeq, edited: context.reprocessOf.edited };
+  if (context.reprocessOf !== undefined) {
+    const { quarantineSeq, edited, charset } = context.reprocessOf;
+    hl7.reprocessOf = { quarantineSeq, edited, ...(charset !== undefined ? { charset: clip(charset, 40) } : {}) };
+  }
   const candidate: Draft<NormalizedIntake> = {
     channel: context.channel,
     messageId: clip(header.controlId, 200),

@@ -53,7 +53,8 @@ export function RawMessageTree({ message }: { message: RawMessage }) {
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Raw message (journal sequence {message.seq})</h2>
       <p className="muted">
-        {formatBytes(message.bytes.length)}, {tree.segments.length === 1 ? '1 segment' : `${tree.segments.length} segments`}, read as {decoded.charset}.
+        {formatBytes(message.bytes.length)}, {tree.segments.length === 1 ? '1 segment' : `${tree.segments.length} segments`}, read as {decoded.charset}
+        {charset === '' && message.charsetChosenAtReprocess === true ? ', chosen at reprocess' : ''}.
         Delimiters: field <code>{d.field}</code>, component <code>{d.component}</code>, repetition <code>{d.repetition}</code>, escape{' '}
         <code>{d.escape}</code>, subcomponent <code>{d.subcomponent}</code>.
       </p>

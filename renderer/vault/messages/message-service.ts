@@ -5,11 +5,22 @@ import { journalAccess, journalQuarantineAccess } from '../records/access-events
 import { openSealedObject } from '../records/sealed-objects';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
-import { VaultError, type VaultService } from '../vault-service';
-import { normalizeMessageType } from '../views/message-log';
+import { VaultError, type RawMessage, type VaultService } from '../vault-service';
+import { normalizeMessageType, type MessageLogPayload } from '../views/message-log';
 import { messageBySeq, quarantineResolution, searchMessages } from '../views/message-reads';
 import { readMessageFacets } from '../views/projectors/message-projector';
 import { patientHits, resolvePatientId } from '../views/view-reads';
+
+/**
+ * The charset to read a message's raw bytes with: the one a reprocess chose (the body read them so:
+ * MSH-18 was empty or wrong, QA s33 D4), else what the body read of MSH-18, else none (the viewer
+ * reads MSH-18 itself).
+ */
+export function rawCharsetOf(message: Pick<MessageLogPayload, 'charset' | 'reprocessOf'>): Pick<RawMessage, 'charset' | 'charsetChosenAtReprocess'> {
+  const chosen = message.reprocessOf?.charset;
+  if (chosen !== undefined) return { charset: chosen, charsetChosenAtReprocess: true };
+  return message.charset === undefined ? {} : { charset: message.charset };
+}
 
 /** The message browser part of VaultService (issue 11): search, facets, one message, its raw bytes. */
 export type MessageService = Pick<VaultService, 'messages' | 'messageFacets' | 'openMessage' | 'openMessageRaw'>;
@@ -73,7 +84,7 @@ export function createMessageService(api: HdmsApi, state: SessionState, indexing
             ? journalQuarantineAccess(api, s, seq)
             : resolvePatientId(s.db, message.patientId).then((patientId) => journalAccess(api, s, patientId, null, seq));
         const [bytes] = await Promise.all([openSealedObject(api, s.opener, message.objectId), access]);
-        return { seq, objectId: message.objectId, bytes, ...(message.charset === undefined ? {} : { charset: message.charset }) };
+        return { seq, objectId: message.objectId, bytes, ...rawCharsetOf(message) };
       } catch (error) {
         throw asVaultError(error);
       }

@@ -15,6 +15,8 @@ import { recordsOfPatient } from '../views/vault-db';
 import { mergedInto, messageOfRecord, NotInViewsError, patientDetail, patientIdentifiers, patientHits, recordRow, resolvePatientId, resolveSearchIds } from '../views/view-reads';
 import { journalAccess } from './access-events';
 import { openSealedObject } from './sealed-objects';
+import { rawCharsetOf } from '../messages/message-service';
+import { messageBySeq } from '../views/message-reads';
 
 /** The records part of VaultService: search, patient pages and records (each opening journaled), raw messages, erasure. */
 export type RecordsService = Pick<VaultService, 'search' | 'patientHits' | 'openPatient' | 'openRecord' | 'patientAllergies' | 'openRecordRaw' | 'erasurePreview' | 'erasePatient'>;
@@ -113,12 +115,14 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
         const { row } = await caughtUp(s, () => messageOfRecord(s.db, s.keys.viewKey, recordId));
         const objectId = row.objectIds[0];
         if (objectId === undefined) throw new VaultError('E_NODE', 'This record has no raw message in the vault.');
-        const [bytes] = await Promise.all([
+        const [bytes, , message] = await Promise.all([
           openSealedObject(api, s.opener, objectId),
           // The whole message, not the record alone: an access to that raw message (access-events.ts).
           journalAccess(api, s, await resolvePatientId(s.db, row.patientId), recordId, row.seq),
+          // Its row in the message browser says which charset a reprocess read it with (QA s33 D4).
+          messageBySeq(s.db, s.keys.viewKey, row.seq),
         ]);
-        return { seq: row.seq, objectId, bytes } satisfies RawMessage;
+        return { seq: row.seq, objectId, bytes, ...(message === null ? {} : rawCharsetOf(message)) } satisfies RawMessage;
       } catch (error) {
         throw asVaultError(error);
       }

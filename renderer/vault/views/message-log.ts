@@ -60,7 +60,7 @@ export interface MessageLogPayload {
   /** How many clinical and extended records the message produced. */
   readonly records?: number;
   /** Channel hl7-reprocess: the quarantine record (its journal seq) an operator ran again, and whether they edited it first. */
-  readonly reprocessOf?: { readonly quarantineSeq: number; readonly edited: boolean };
+  readonly reprocessOf?: { readonly quarantineSeq: number; readonly edited: boolean; readonly charset?: string };
 }
 
 export type MessageField = 'control' | 'sender' | 'type';

@@ -460,6 +460,31 @@ describe('body: HL7 intake', () => {
     expect(await open(quarantineRecord.objects[0]!)).toBe(broken);
   });
 
+  it('QA s33 D4: the stored copy of a reprocess says which charset the operator chose, when it was the one used (the raw view reads it so)', async () => {
+    const { b, vault } = await withVault({ mllpPort: 0 });
+    // Latin-1 bytes that declare nothing usable (MSH-18 empty: the default UTF-8 fails): AR, quarantined.
+    const undeclared = Buffer.from(adt('L-1', { family: 'Schäfer' }), 'latin1');
+    // Latin-1 bytes whose MSH-18 wrongly says UTF-8: only an override reads them.
+    const mislabelled = Buffer.from(adt('L-2', { family: 'Schäfer', charset: 'UNICODE UTF-8' }), 'latin1');
+    const sent = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(undeclared) }, { bytes: b64(mislabelled) }] });
+    expect(sent.results.map((result) => result.ack)).toEqual(['AR', 'AR']);
+    const [undeclaredSeq, mislabelledSeq] = (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').map((record) => record.seq) as [number, number];
+    const stored = async () => {
+      const last = (await readJournal(b)).filter((record) => record.kind === 'intake.hl7').at(-1)!;
+      return JSON.parse(Buffer.from(await openSealedMeta(vault.opener, last.meta!)).toString('utf8')) as { normalized: { hl7: { reprocessOf?: Record<string, unknown> } } };
+    };
+    expect(await call(b, 'hl7.reprocess', { quarantineSeq: undeclaredSeq, raw: b64(undeclared), charset: '8859/1' })).toMatchObject({ resolved: true });
+    expect((await stored()).normalized.hl7.reprocessOf).toEqual({ quarantineSeq: undeclaredSeq, edited: false, charset: '8859/1' });
+    expect(await call(b, 'hl7.reprocess', { quarantineSeq: mislabelledSeq, raw: b64(mislabelled), charset: '8859/1', charsetOverride: true })).toMatchObject({ resolved: true });
+    expect((await stored()).normalized.hl7.reprocessOf).toEqual({ quarantineSeq: mislabelledSeq, edited: false, charset: '8859/1' });
+    // A charset chosen for an empty MSH-18 is not the one used when the (edited) copy declares its own.
+    const held = Buffer.from(adt('L-3', { charset: 'UNICODE UTF-8' }).split('\r').filter((line) => !line.startsWith('PID')).join('\r'), 'utf8');
+    await call(b, 'hl7.importFiles', { files: [{ bytes: b64(held) }] });
+    const heldSeq = (await readJournal(b)).filter((record) => record.kind === 'intake.quarantine').at(-1)!.seq;
+    expect(await call(b, 'hl7.reprocess', { quarantineSeq: heldSeq, raw: b64(adt('L-3', { charset: 'UNICODE UTF-8' })), charset: '8859/1', edited: true })).toMatchObject({ resolved: true });
+    expect((await stored()).normalized.hl7.reprocessOf).toEqual({ quarantineSeq: heldSeq, edited: true });
+  });
+
   it('D3/D4: an edited held message is stored as the operator\'s reprocess (no conflict, not a file import); reprocesses are counted apart from what the sender sent, across a restart', async () => {
     const { dataDir, b, vault } = await withVault({ mllpPort: 0 });
     const oru = (pid: boolean) =>

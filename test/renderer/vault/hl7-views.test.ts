@@ -333,6 +333,32 @@ describe('VaultService: raw messages', () => {
     expect(accesses()).toBe(accessesBefore + 2);
   });
 
+  it('QA s33 D4: a message reprocessed with the operator\'s charset opens read as that charset, from the browser and from its record', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    // Latin-1 bytes, MSH-18 empty: the body read them as 8859/1 because the operator chose it at reprocess.
+    const raw = Uint8Array.from(Buffer.from('MSH|^~\\&|LAB|CLINIC|HDMS|NODE|20250301081500||ORU^R01|L-1|P|2.3.1\rPID|1||MRN-1001^^^CLINIC^MR||Schäfer^Max\r', 'latin1'));
+    const quarantined = await appendSealedRecord(body, { kind: 'intake.quarantine', raw, meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2025-03-01T08:30:00.000Z', rawBytes: raw.length, quarantine: QUARANTINED } });
+    const patient: Patient = { identifiers: [{ value: 'MRN-1001', authority: 'CLINIC', type: 'MR' }], name: { family: 'Schäfer', given: ['Max'] } };
+    const reprocessOf = { quarantineSeq: quarantined.seq, edited: false, charset: '8859/1' };
+    const stored = await appendSealedRecord(body, {
+      kind: 'intake.hl7',
+      raw,
+      meta: { v: 1, channel: 'hl7-reprocess', receivedAt: '2025-03-01T08:40:00.000Z', rawBytes: raw.length, normalized: hl7(patient, 'ORU^R01', 'L-1', { channel: 'hl7-reprocess', records: [{ type: 'observation', category: 'laboratory', code: { code: '2951-2', system: 'LN', display: 'Sodium' }, value: { kind: 'numeric', value: 140, unit: 'mmol/L' }, status: 'F', time: '2025-03-01T08:00:00+01:00' }], hl7: { version: '2.3.1', sendingApplication: 'LAB', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: 'e'.repeat(64), payloadSha256: 'f'.repeat(64), reprocessOf } }) },
+    });
+    await appendSealedRecord(body, { kind: 'intake.reprocessed', meta: { v: 1, type: 'reprocessed', quarantineSeq: quarantined.seq, resolved: true, charset: '8859/1', results: [] } });
+    await vault.sync();
+
+    expect(await vault.openMessageRaw(stored.seq)).toMatchObject({ charset: '8859/1', charsetChosenAtReprocess: true });
+    const { patientIds } = await vault.search('MRN-1001');
+    const detail = await vault.openPatient(patientIds[0]!);
+    expect(await vault.openRecordRaw(detail.records[0]!.recordId)).toMatchObject({ charset: '8859/1', charsetChosenAtReprocess: true });
+    // The quarantined original keeps what its own header says (nothing chosen for it).
+    expect(await vault.openMessageRaw(quarantined.seq)).not.toHaveProperty('charsetChosenAtReprocess');
+  });
+
   it('reads a patient\'s allergies for their record page (the merged identifier\'s too) without journaling another access', async () => {
     const body = createFakeBody();
     const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });

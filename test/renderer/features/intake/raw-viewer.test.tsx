@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
-import { screen, within } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { fieldName, segmentName } from '../../../../renderer/features/intake/hl7-field-names';
 import { decodeHl7, declaredCharset, delimitersOf, parseHl7Tree } from '../../../../renderer/features/intake/hl7-tree';
+import { RawMessageTree } from '../../../../renderer/features/intake/raw-message-view';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
@@ -84,5 +85,21 @@ describe('Raw message viewer', () => {
     window.location.hash = '#/patients/p-1/records/p-1.0000000a.0/raw';
     await screen.findByRole('table', { name: /OBX Observation\/Result/ });
     expect(vault.callsTo('openRecordRaw')).toEqual([['p-1.0000000a.0']]);
+  });
+});
+
+describe('RawMessageTree: the charset a reprocess chose (QA s33 D4)', () => {
+  it('reads the bytes as the charset chosen at reprocess, and says so', () => {
+    // Latin-1 bytes declaring nothing in MSH-18: UTF-8 would show "Sch�fer".
+    const bytes = Uint8Array.from(Buffer.from('MSH|^~\\&|LAB|CLINIC|HDMS|NODE|20250301081500||ORU^R01|L-1|P|2.3.1\rPID|1||MRN-1001^^^CLINIC^MR||Schäfer^Max\r', 'latin1'));
+    const view = render(<RawMessageTree message={{ seq: 100, objectId: 'o'.repeat(64), bytes, charset: '8859/1', charsetChosenAtReprocess: true }} />);
+    expect(view.container.textContent).toContain('read as 8859/1, chosen at reprocess.');
+    expect(view.container.textContent).toContain('Schäfer^Max');
+    expect(view.container.textContent).not.toContain('Sch\uFFFDfer');
+    view.unmount();
+    // A charset the header declared is only "read as" it.
+    const declared = render(<RawMessageTree message={{ seq: 101, objectId: 'o'.repeat(64), bytes, charset: '8859/1' }} />);
+    expect(declared.container.textContent).toContain('read as 8859/1.');
+    declared.unmount();
   });
 });
