@@ -79,8 +79,13 @@ export const CodedConceptSchema = z.strictObject({
 
 export const VisitSchema = z.strictObject({
   type: z.literal('visit'),
-  /** Patient class (HL7 PV1-2): I inpatient, O outpatient, E emergency. */
-  patientClass: z.enum(['I', 'O', 'E']),
+  /**
+   * Patient class (HL7 PV1-2, table 0004): E emergency, I inpatient, O outpatient, P preadmit,
+   * R recurring patient, B obstetrics, C commercial account, N not applicable, U unknown. Absent when
+   * the message gave none or a value that is no such class ("class not recorded"; QA s33 D2). Records
+   * written before kept only I, O and E, with P, R, C, N, U, empty and unknown values stored as O and B as I.
+   */
+  patientClass: z.enum(['I', 'O', 'E', 'P', 'R', 'B', 'C', 'N', 'U']).optional(),
   location: text(100).optional(),
   attendingDoctor: text(100).optional(),
   reason: text(500).optional(),

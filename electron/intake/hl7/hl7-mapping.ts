@@ -403,12 +403,15 @@ function timeOf(ctx: Context, first: string, second = '', third = ''): string {
   return zonedTime(ctx, first) ?? zonedTime(ctx, second) ?? zonedTime(ctx, third) ?? ctx.messageTime;
 }
 
-const PATIENT_CLASS: Readonly<Record<string, Visit['patientClass']>> = { I: 'I', O: 'O', E: 'E', P: 'O', R: 'O', B: 'I', C: 'O', N: 'O', U: 'O' };
+/** HL7 table 0004, each class as itself; any other PV1-2 (empty, `""`, a visit number) is no class, never a guess (QA s33 D2). */
+const PATIENT_CLASS: Readonly<Record<string, NonNullable<Visit['patientClass']>>> = { E: 'E', I: 'I', O: 'O', P: 'P', R: 'R', B: 'B', C: 'C', N: 'N', U: 'U' };
 
 function mapVisit(pv1: Hl7Segment, pv2: Hl7Segment | undefined, evn: Hl7Segment | undefined, ctx: Context): Visit {
   const location = joinSpace(joinSpace(joinSpace(pv1.value(3, 1), pv1.value(3, 2)), pv1.value(3, 3)), pv1.value(3, 4));
   const reason = pv2 === undefined ? '' : pv2.value(3, 2) || pv2.value(3, 1);
-  const visit: Draft<Visit> = { type: 'visit', patientClass: PATIENT_CLASS[pv1.value(2).toUpperCase()] ?? 'O' };
+  const patientClass = Object.hasOwn(PATIENT_CLASS, pv1.value(2).toUpperCase()) ? PATIENT_CLASS[pv1.value(2).toUpperCase()] : undefined;
+  const visit: Draft<Visit> = { type: 'visit' };
+  if (patientClass !== undefined) visit.patientClass = patientClass;
   putText(visit, 'location', location, 100);
   putText(visit, 'attendingDoctor', personName(pv1, 7, 'xcn'), 100);
   putText(visit, 'reason', reason, 500);

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import type { PatientDetail, RecordRow } from '../../vault/vault-service';
-import { identifierLabel, patientClassLabel, patientName, recordDay, severityLabel, sexLabel } from './record-format';
+import { identifierLabel, patientName, recordDay, severityLabel, sexLabel, visitClassLabel } from './record-format';
 import { ageLabel, allergiesOf, lastVisitOf } from './results-model';
 
 /** Today as the clinic's calendar shows it (this computer's local date). */
@@ -81,7 +81,7 @@ export function PatientBanner({ detail, headingId, actions }: { detail: PatientD
           'None recorded'
         ) : (
           <a href={hrefForPath('patients', detail.patientId, 'records', visit.recordId)}>
-            <time dateTime={visit.time}>{recordDay(visit.time)}</time>, {patientClassLabel(visit.record.patientClass)}
+            <time dateTime={visit.time}>{recordDay(visit.time)}</time>, {visitClassLabel(visit.record.patientClass)}
             {visit.record.location === undefined ? '' : `, ${visit.record.location}`}
             {visit.record.reason === undefined ? '' : ` (${visit.record.reason})`}
           </a>

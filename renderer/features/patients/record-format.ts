@@ -108,16 +108,42 @@ export function conceptLabel(concept: CodedConcept): string {
   return concept.display !== '' ? concept.display : concept.code;
 }
 
-const PATIENT_CLASS_WORDS = { I: 'Inpatient', O: 'Outpatient', E: 'Emergency' } as const;
+type PatientClass = Extract<ViewRecord, { type: 'visit' }>['patientClass'];
 
-export function patientClassLabel(patientClass: 'I' | 'O' | 'E'): string {
-  return PATIENT_CLASS_WORDS[patientClass];
+/** HL7 table 0004 (PV1-2) in words. */
+const PATIENT_CLASS_WORDS: Readonly<Record<NonNullable<PatientClass>, string>> = {
+  I: 'Inpatient',
+  O: 'Outpatient',
+  E: 'Emergency',
+  P: 'Preadmit',
+  R: 'Recurring patient',
+  B: 'Obstetrics',
+  C: 'Commercial account',
+  N: 'Not applicable',
+  U: 'Unknown',
+};
+
+/** A visit's patient class as a fact ("Inpatient", "Not recorded" when the message gave none: QA s33 D2, never a made-up Outpatient). */
+export function patientClassLabel(patientClass: PatientClass): string {
+  return patientClass === undefined ? 'Not recorded' : PATIENT_CLASS_WORDS[patientClass];
+}
+
+/** A visit's class after its date in a line ("Inpatient", "preadmit", "class not recorded"). */
+export function visitClassLabel(patientClass: PatientClass): string {
+  if (patientClass === 'I' || patientClass === 'O' || patientClass === 'E') return PATIENT_CLASS_WORDS[patientClass];
+  if (patientClass === 'N' || patientClass === 'U' || patientClass === undefined) return `class ${patientClassLabel(patientClass).toLowerCase()}`;
+  return PATIENT_CLASS_WORDS[patientClass].toLowerCase();
+}
+
+/** A visit's name: "Inpatient visit", or "Visit (preadmit)", "Visit (class not recorded)". */
+function visitName(patientClass: PatientClass): string {
+  return patientClass === 'I' || patientClass === 'O' || patientClass === 'E' ? `${PATIENT_CLASS_WORDS[patientClass]} visit` : `Visit (${visitClassLabel(patientClass)})`;
 }
 
 export function recordName(record: ViewRecord): string {
   switch (record.type) {
     case 'visit':
-      return `${patientClassLabel(record.patientClass)} visit`;
+      return visitName(record.patientClass);
     case 'observation':
     case 'report':
     case 'order':

@@ -115,7 +115,7 @@ export type DeidRecord =
       readonly status: Observation['status'];
       readonly when: string;
     }
-  | { readonly type: 'visit'; readonly patientClass: Visit['patientClass']; readonly when: string; readonly endWhen?: string }
+  | { readonly type: 'visit'; readonly patientClass?: Visit['patientClass']; readonly when: string; readonly endWhen?: string }
   | { readonly type: 'diagnosis'; readonly code: DeidCode; readonly diagnosisType?: string; readonly when?: string }
   | { readonly type: 'allergy'; readonly allergen: DeidCode; readonly allergenType?: string; readonly severity?: string; readonly when?: string }
   | { readonly type: 'immunization'; readonly vaccine: DeidCode; readonly amount?: number; readonly unit?: string; readonly completionStatus?: string; readonly when: string }
@@ -390,7 +390,7 @@ function deidentifyRecord(record: ClinicalRecord | ExtendedRecord, context: Reco
       if (v.location !== undefined) removed.B++;
       if (v.attendingDoctor !== undefined) removed.A++;
       if (v.reason !== undefined) removed.freeText++;
-      const out: Mutable<DeidRecord & { type: 'visit' }> = { type: 'visit', patientClass: v.patientClass, when: dateOf(v.start, context) };
+      const out: Mutable<DeidRecord & { type: 'visit' }> = { type: 'visit', ...(v.patientClass === undefined ? {} : { patientClass: v.patientClass }), when: dateOf(v.start, context) };
       if (v.end !== undefined) out.endWhen = dateOf(v.end, context);
       return out;
     }

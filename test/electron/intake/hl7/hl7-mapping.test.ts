@@ -144,6 +144,18 @@ describe('HL7 mapping: ADT', () => {
     expect(n.records[0]).toMatchObject({ type: 'visit', patientClass: 'O', attendingDoctor: 'Maria Quinn', start: '2025-03-02T09:00:00+01:00' });
   });
 
+  // Interface analyst (QA s33 D2): a v2.3.1 PV1-2 holding a visit number showed "Outpatient"; P, R, C, N and U were Outpatient too.
+  it('PV1-2: each HL7 table 0004 class as itself; an empty or unknown class is not recorded, never Outpatient', () => {
+    const classOf = (pv1: string) => normalized(hl7(msh('ADT^A04', 'PV1-1'), 'PID|1||MRN-1^^^CLINIC^MR||Test^Visit', pv1)).records.find((r) => r.type === 'visit');
+    for (const code of ['E', 'I', 'O', 'P', 'R', 'B', 'C', 'N', 'U']) expect(classOf(`PV1|1|${code}|WARD1`)).toMatchObject({ type: 'visit', patientClass: code });
+    expect(classOf('PV1|1|p|WARD1')).toMatchObject({ patientClass: 'P' });
+    for (const pv1 of ['PV1|1||WARD1', 'PV1|1|V0012345|WARD1', 'PV1|1|""|WARD1', 'PV1|1|X|WARD1']) {
+      const visit = classOf(pv1);
+      expect(visit).toMatchObject({ type: 'visit', location: 'WARD1' });
+      expect(visit).not.toHaveProperty('patientClass');
+    }
+  });
+
   it('A08: the updated demographics', () => {
     expect(normalized(fixture('adt_a08.hl7')).patient.phones?.[0]).toBe('555-0123');
   });

@@ -84,7 +84,7 @@ describe('the results model', () => {
   });
 });
 
-async function openPatient() {
+async function openPatient(records: RecordRow[] = RECORDS) {
   const patient = makePatient(
     7,
     {
@@ -96,7 +96,7 @@ async function openPatient() {
         { value: '620714/1234', authority: 'CZ', type: 'NI' },
       ],
     },
-    RECORDS,
+    records,
   );
   const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Carl Clinician', role: 'clinician', passphrase: 'x'.repeat(20) }], patients: [patient] });
   renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7', vault);
@@ -113,6 +113,12 @@ describe('the patient page for a clinician', () => {
     expect(allergies.className).toContain('patient-banner__allergies--present');
     expect(allergies.textContent).toBe('Allergies Penicillin G (Severe, Urticaria)');
     expect(within(banner).getByText('Last visit').parentElement?.textContent).toBe('Last visit 2025-02-28, Inpatient, Ward 3 (Chest pain)');
+  });
+
+  // Interface analyst (QA s33 D2): a PV1-2 that was no patient class read "Last visit 2007-12-19, Outpatient".
+  it('the banner says a last visit without a patient class is "class not recorded"', async () => {
+    const banner = await openPatient([at('m9.0', { type: 'visit', location: 'Clinic', start: '2007-12-19T09:00:00+01:00' } as ViewRecord, 9)]);
+    expect(within(banner).getByText('Last visit').parentElement?.textContent).toBe('Last visit 2007-12-19, class not recorded, Clinic');
   });
 
   it('results by report: the report comment, critical flags apart from H, readable units with the UCUM code on hover', async () => {

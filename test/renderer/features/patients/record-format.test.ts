@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Patient } from '../../../../shared/domain/clinical';
-import { addressLabel } from '../../../../renderer/features/patients/record-format';
+import { addressLabel, patientClassLabel, recordName, visitClassLabel } from '../../../../renderer/features/patients/record-format';
 
 const patient = (address: Patient['address']): Patient => ({ identifiers: [{ value: 'MRN-1', authority: 'CLINIC', type: 'MR' }], name: { family: 'Doe', given: ['Jane'] }, ...(address === undefined ? {} : { address }) });
 
@@ -15,5 +15,28 @@ describe('addressLabel', () => {
   it('reads as before without one', () => {
     expect(addressLabel(patient({ street: 'Hauptstrasse 5', city: 'Bern', postalCode: '3011', country: 'CH' }))).toBe('Hauptstrasse 5, 3011 Bern, CH');
     expect(addressLabel(patient(undefined))).toBe('');
+  });
+});
+
+// Interface analyst (QA s33 D2): a PV1-2 that was no patient class read "Last visit 2007-12-19, Outpatient".
+describe('the patient class of a visit (HL7 table 0004)', () => {
+  const visit = (patientClass?: string) => ({ type: 'visit', ...(patientClass === undefined ? {} : { patientClass }), start: '2007-12-19T10:00:00Z' }) as Parameters<typeof recordName>[0];
+  it('names every class as itself and a visit without one "class not recorded", never Outpatient', () => {
+    expect(['I', 'O', 'E'].map((c) => recordName(visit(c)))).toEqual(['Inpatient visit', 'Outpatient visit', 'Emergency visit']);
+    expect(['P', 'R', 'B', 'C', 'N', 'U'].map((c) => recordName(visit(c)))).toEqual([
+      'Visit (preadmit)',
+      'Visit (recurring patient)',
+      'Visit (obstetrics)',
+      'Visit (commercial account)',
+      'Visit (class not applicable)',
+      'Visit (class unknown)',
+    ]);
+    expect(recordName(visit())).toBe('Visit (class not recorded)');
+    expect(visitClassLabel(undefined)).toBe('class not recorded');
+    expect(visitClassLabel('E')).toBe('Emergency');
+    expect(visitClassLabel('R')).toBe('recurring patient');
+    expect(patientClassLabel(undefined)).toBe('Not recorded');
+    expect(patientClassLabel('U')).toBe('Unknown');
+    expect(patientClassLabel('P')).toBe('Preadmit');
   });
 });
