@@ -335,8 +335,10 @@ export const IntakeQuarantineSchema = z.strictObject({
   /**
    * rejected: answered with an error (AR/CR…), to be fixed and reprocessed or discarded;
    * held: acknowledged (AA) but not indexed (e.g. no PID: nothing to file it under).
+   * not-mapped: acknowledged (an inbound ACK: not answered) and kept, a type this node does not map
+   * that never names a patient (no PID: MFN, ACK…); not in the quarantine, nothing to fix (QA s33 D5).
    */
-  disposition: z.enum(['rejected', 'held']),
+  disposition: z.enum(['rejected', 'held', 'not-mapped']),
   /** Why, in words (no PHI: positions and rules, not values). */
   reason: text(500),
   /** The acknowledgment codes sent (HL7), empty when none was. */

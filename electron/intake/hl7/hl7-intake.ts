@@ -4,6 +4,7 @@ import { dedupeKeyHash, payloadHash, type Hl7Dedupe } from './hl7-duplicates';
 import { ERR, type Hl7Problem } from './hl7-errors';
 import { parseHl7, peekHeader, type Hl7CountMismatch, type Hl7Item, type Hl7Message, type MshHeader } from './hl7-front-end';
 import { dedupeHashesOf, mapSafely, withAckCode, type HeaderSummary, type MappedMessage, type PrepareFrameRequest, type PreparedFrame, type PreparedMessage } from './hl7-prepare';
+import { MAPPED_TYPES } from './hl7-mapping';
 import type { SealedIntakeRecord } from '../intake-pipeline';
 
 /**
@@ -229,6 +230,23 @@ function sendsAcks(channel: Hl7Channel): boolean {
   return channel === 'hl7-mllp';
 }
 
+/** MSH-9 says the message is itself an acknowledgment (ACK). */
+function isAcknowledgment(header: Pick<MshHeader, 'messageCode'> | null): boolean {
+  return header !== null && header.messageCode.trim().toUpperCase() === 'ACK';
+}
+
+/**
+ * A message of a type this node does not map that carries no PID at all (MFN master files, an
+ * inbound ACK, MFK, MCF…): such types never name a patient, so no edit could file it and holding
+ * it in the quarantine leaves the operator an item nobody can act on (QA s33 D5). It is kept as a
+ * "not mapped" record instead (an `intake.quarantine` record with disposition `not-mapped`, the
+ * record for accepted input that names no patient), like an unmapped SIU, DFT or BAR, which is
+ * filed under its PID. A mapped type without a PID (an ORU that lost it) is still held: it can be fixed.
+ */
+function neverNamesAPatient(message: Hl7Message): boolean {
+  return !MAPPED_TYPES.has(message.header.messageCode.trim().toUpperCase()) && !message.segments.some((segment) => segment.name === 'PID');
+}
+
 export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   const { ingest, quarantine, dedupe, log } = options;
   const now = options.now ?? (() => new Date());
@@ -274,6 +292,9 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
    */
   function acksFor(header: MshHeader | null, outcome: AckOutcome, channel: Hl7Channel, ackId?: string): { codes: AckCode[]; texts: string[]; ackId?: string } {
     if (!sendsAcks(channel)) return { codes: [outcome.kind === 'stored' ? 'AA' : outcome.problem.ack], texts: [] };
+    // An acknowledgment is not acknowledged (HL7 v2 original mode): answering a sender's ACK with
+    // another could set two systems acknowledging each other forever (QA s33 D5). It is stored, unanswered.
+    if (isAcknowledgment(header)) return { codes: [], texts: [] };
     const codes = ackCodesFor(header, outcome);
     const problem = outcome.kind === 'stored' ? undefined : outcome.problem;
     const id = ackId ?? newAckId(now().getTime());
@@ -328,7 +349,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     channel: Hl7Channel,
     source: string,
     header: MshHeader | null,
-    fields: { disposition: 'rejected' | 'held'; reason: string; acks: AckCode[]; ackTexts?: readonly string[]; problem?: Hl7Problem; batchIndex?: number; payload?: string; dedupe?: string },
+    fields: { disposition: IntakeQuarantine['disposition']; reason: string; acks: AckCode[]; ackTexts?: readonly string[]; problem?: Hl7Problem; batchIndex?: number; payload?: string; dedupe?: string },
   ): Promise<StoredRecord> {
     const loc = fields.problem === undefined ? undefined : location(fields.problem);
     const record: IntakeQuarantine = {
@@ -468,6 +489,10 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
         mapping = mapped.normalized.hl7?.mapping;
         const normalized: NormalizedIntake = withAckCode(mapped.normalized, planned.codes[0], planned.texts);
         await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => ingest({ kind: 'intake.hl7', raw: message.raw, normalized, receivedAt, dedupe: journalTag }), planned.ackId);
+      } else if (neverNamesAPatient(message)) {
+        mapping = 'not-mapped';
+        const unmapped = { disposition: 'not-mapped' as const, reason: `Stored, type not mapped: ${message.header.messageCode.trim().toUpperCase().slice(0, 10)} messages name no patient.`, acks: planned.codes, ackTexts: planned.texts, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
+        await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => storeQuarantine(message.raw, channel, source, message.header, { ...unmapped, dedupe: journalTag }), planned.ackId);
       } else {
         mapping = mapped.mapping;
         quarantined = true;

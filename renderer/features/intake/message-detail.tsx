@@ -18,6 +18,11 @@ const CHANNEL_WORDS: Readonly<Record<string, string>> = {
 };
 
 /** Why a message has no acknowledgment text to show. */
+/** MSH-9's message code ("MFN" of "MFN^M02^MFN_M02"). */
+function typeCode(messageType: string): string {
+  return messageType.split('^')[0]!.toUpperCase() || 'These';
+}
+
 function noAckWords(channel: string): string {
   if (channel === 'hl7-file') return 'A file import sends no acknowledgment message; the code is what the import reported.';
   if (channel === 'hl7-reprocess') return 'No acknowledgment goes to the sender when an operator reprocesses a message; the code is what the reprocess reported.';
@@ -62,7 +67,9 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
   const ackId = useId();
   const recordsId = useId();
   const [showRaw, setShowRaw] = useState(false);
-  const quarantined = message.kind === 'intake.quarantine';
+  // Kept "not mapped" (QA s33 D5: MFN, an inbound ACK): a quarantine record, but nothing waits in the quarantine.
+  const keptUnmapped = message.kind === 'intake.quarantine' && message.status === 'not-mapped';
+  const quarantined = message.kind === 'intake.quarantine' && !keptUnmapped;
   return (
     <>
       <section className="panel" aria-labelledby={headingId}>
@@ -129,12 +136,14 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
             </pre>
           ))
         ) : (
-          <p className="muted">{noAckWords(message.channel)}</p>
+          <p className="muted">{keptUnmapped && message.acks.length === 0 ? 'No acknowledgment was sent: HL7 does not acknowledge an acknowledgment (this message is one).' : noAckWords(message.channel)}</p>
         )}
       </section>
       <section className="panel" aria-labelledby={recordsId}>
         <h2 id={recordsId}>What it produced</h2>
-        {quarantined ? (
+        {keptUnmapped ? (
+          <p>Nothing to file: {typeCode(message.messageType)} messages name no patient. It is kept as received (type not mapped), and nothing waits in the quarantine.</p>
+        ) : quarantined ? (
           <QuarantineOutcome resolution={detail.resolution} />
         ) : patient === null ? (
           <p>No patient in this vault holds its records any more (the patient may have been erased).</p>

@@ -460,6 +460,64 @@ describe('body: HL7 intake', () => {
     expect(await open(quarantineRecord.objects[0]!)).toBe(broken);
   });
 
+  it('QA s33 D5: an MFN^M02 or an inbound ACK (no patient, no PID, a type not mapped) is stored "not mapped", not held in the quarantine; an ACK is not answered', async () => {
+    const port = await freePort();
+    const { b, vault } = await withVault({ mllpPort: port });
+    // A practitioner master file update: names staff, never a patient.
+    const mfn = ['MSH|^~\\&|HRSYS|NORTHCLINIC|HDMS|NODE|20260301120000||MFN^M02^MFN_M02|MFN-1|P|2.5.1', 'MFI|PRA^Practitioner master file^HL70175||UPD|||AL', 'MFE|MAD|U1||D0042^Quill^Ottoline^^^DR', 'STF|D0042|D0042^^^NORTHCLINIC|Quill^Ottoline^^^DR'].join('\r');
+    // An application acknowledgment sent to this node: HL7 v2 (original mode) never acknowledges an ACK.
+    const inboundAck = ['MSH|^~\\&|LABSYS|NORTHCLINIC|HDMS|NODE|20260301120500||ACK^A01^ACK|ACK-1|P|2.5.1', 'MSA|AA|THEIR-0001'].join('\r');
+    const sender = await connectMllp(port);
+    try {
+      expect(ackOf(await sender.send(Buffer.from(mfn)))).toEqual({ code: 'AA', controlId: 'MFN-1' });
+    } finally {
+      await sender.close();
+    }
+    // The ACK and then an ADT on one connection: the first answer is the ADT's (frames are answered in order).
+    const socket = net.createConnection({ port, host: '127.0.0.1' });
+    const answers: Buffer[] = [];
+    const firstAnswer = new Promise<Buffer>((resolve, reject) => {
+      let buffered = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        const end = buffered.indexOf(0x1c);
+        if (end < 0) return;
+        answers.push(buffered.subarray(buffered.indexOf(0x0b) + 1, end));
+        resolve(answers[0]!);
+      });
+      socket.on('error', reject);
+    });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    const frame = (text: string) => Buffer.concat([Buffer.from([0x0b]), Buffer.from(text), Buffer.from([0x1c, 0x0d])]);
+    socket.write(Buffer.concat([frame(inboundAck), frame(adt('AFTER-ACK'))]));
+    expect(ackOf(await firstAnswer)).toEqual({ code: 'AA', controlId: 'AFTER-ACK' });
+    socket.destroy();
+    expect(answers).toHaveLength(1);
+
+    const records = await readJournal(b);
+    const metaOf = async (record: (typeof records)[number]) => JSON.parse(Buffer.from(await openSealedMeta(vault.opener, record.meta!)).toString('utf8')) as { quarantine?: Record<string, unknown> };
+    const unmapped = await Promise.all(records.filter((record) => record.kind === 'intake.quarantine').map(metaOf));
+    expect(unmapped.map((meta) => meta.quarantine)).toEqual([
+      expect.objectContaining({ disposition: 'not-mapped', messageType: 'MFN^M02', messageId: 'MFN-1', acks: ['AA'] }),
+      expect.objectContaining({ disposition: 'not-mapped', messageType: 'ACK^A01', messageId: 'ACK-1', acks: [] }),
+    ]);
+    // Not quarantined for the operator: the monitor counts them accepted, without the quarantine's flag.
+    const monitor = await call(b, 'hl7.monitor', {});
+    expect(monitor.recent.filter((row) => row.controlId === 'MFN-1' || row.controlId === 'ACK-1')).toEqual([
+      expect.not.objectContaining({ quarantined: true }),
+      expect.not.objectContaining({ quarantined: true }),
+    ]);
+    // A file import says so too.
+    const imported = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(mfn.replace('MFN-1', 'MFN-2')) }] });
+    expect(imported.results).toEqual([expect.objectContaining({ ack: 'AA', mapping: 'not-mapped' })]);
+    expect(imported.results[0]).not.toHaveProperty('quarantined');
+    // An unmapped type that carries a PID is still filed under its patient (as SIU, DFT, BAR are).
+    const siu = ['MSH|^~\\&|SCHED|NORTHCLINIC|HDMS|NODE|20260301120000||SIU^S12^SIU_S12|SIU-1|P|2.5.1', 'SCH|1|1', `PID|1||${MRN}^^^NORTHCLINIC^MR||${FAMILY}^${GIVEN}`].join('\r');
+    const siuResult = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(siu) }] });
+    expect(siuResult.results).toEqual([expect.objectContaining({ ack: 'AA', mapping: 'not-mapped' })]);
+    expect((await readJournal(b)).at(-1)!.kind).toBe('intake.hl7');
+  });
+
   it('QA s33 D4: the stored copy of a reprocess says which charset the operator chose, when it was the one used (the raw view reads it so)', async () => {
     const { b, vault } = await withVault({ mllpPort: 0 });
     // Latin-1 bytes that declare nothing usable (MSH-18 empty: the default UTF-8 fails): AR, quarantined.

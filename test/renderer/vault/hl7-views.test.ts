@@ -359,6 +359,32 @@ describe('VaultService: raw messages', () => {
     expect(await vault.openMessageRaw(quarantined.seq)).not.toHaveProperty('charsetChosenAtReprocess');
   });
 
+  it('QA s33 D5: an MFN or inbound ACK kept "not mapped" is listed in the message browser as such, never in the quarantine', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const mfn = 'MSH|^~\\&|HRSYS|CLINIC|HDMS|NODE|20250301081500||MFN^M02|MFN-1|P|2.5.1\rMFI|PRA||UPD\r';
+    const unmapped = (messageType: string, messageId: string, acks: string[]) => ({
+      v: 1,
+      channel: 'hl7-mllp',
+      receivedAt: '2025-03-01T08:30:00.000Z',
+      rawBytes: mfn.length,
+      quarantine: { type: 'quarantine', channel: 'hl7-mllp', disposition: 'not-mapped', reason: 'Stored, type not mapped.', acks, messageType, messageId, sendingApplication: 'HRSYS', sendingFacility: 'CLINIC', source: '10.0.0.7' },
+    });
+    const stored = await appendSealedRecord(body, { kind: 'intake.quarantine', raw: mfn, meta: unmapped('MFN^M02', 'MFN-1', ['AA']) });
+    const ack = await appendSealedRecord(body, { kind: 'intake.quarantine', raw: mfn, meta: unmapped('ACK^A01', 'ACK-1', []) });
+    await appendSealedRecord(body, { kind: 'intake.quarantine', raw: RAW_BAD, meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2025-03-01T08:31:00.000Z', rawBytes: 10, quarantine: QUARANTINED } });
+    await vault.sync();
+
+    expect((await vault.quarantine()).map((entry) => entry.detail.disposition)).toEqual(['rejected']);
+    const page = await vault.messages({ status: 'not-mapped' });
+    expect(page.messages.map((message) => [message.seq, message.status, message.messageType])).toEqual([
+      [ack.seq, 'not-mapped', 'ACK^A01'],
+      [stored.seq, 'not-mapped', 'MFN^M02'],
+    ]);
+  });
+
   it('reads a patient\'s allergies for their record page (the merged identifier\'s too) without journaling another access', async () => {
     const body = createFakeBody();
     const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });

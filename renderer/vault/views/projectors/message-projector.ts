@@ -197,7 +197,8 @@ async function quarantinedEntry(context: ProjectorContext, record: JournalRecord
     ...(q.version !== undefined ? { version: q.version } : {}),
     acks: q.acks,
     ...(q.ackTexts !== undefined ? { ackTexts: q.ackTexts } : {}),
-    reason: q.reason,
+    // Kept "not mapped" (QA s33 D5): not quarantined, so no reason to show as one.
+    ...(q.disposition === 'not-mapped' ? { mapping: 'not-mapped' as const } : { reason: q.reason }),
     ...(q.errorCode !== undefined ? { errorCode: q.errorCode } : {}),
     ...(q.errorLocation !== undefined ? { errorLocation: q.errorLocation } : {}),
     ...(q.charset !== undefined ? { charset: q.charset } : {}),
@@ -210,7 +211,7 @@ async function quarantinedEntry(context: ProjectorContext, record: JournalRecord
     tokenOf(context, 'type', type),
     encryptMany(context.keys.viewKey, [{ ...messageCipherId(record.seq), value: payload }]).then((out) => out[0]!),
   ]);
-  const status: MessageStatus = q.disposition === 'held' ? 'held' : 'rejected';
+  const status: MessageStatus = q.disposition === 'not-mapped' ? 'not-mapped' : q.disposition === 'held' ? 'held' : 'rejected';
   return { row: { seq: record.seq, at: record.at, status, control, sender: senderToken, type: typeToken, patientId: '', enc }, sender, type };
 }
 

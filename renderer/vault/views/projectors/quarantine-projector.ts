@@ -65,6 +65,8 @@ export const quarantineProjector: JournalProjector = {
         if (record.kind === QUARANTINE_KINDS.quarantined) {
           const parsed = QuarantineMetaSchema.safeParse(meta);
           if (!parsed.success) return 'problem';
+          // Kept "not mapped" (a type that never names a patient: MFN, an inbound ACK): stored, not waiting for anyone (QA s33 D5).
+          if (parsed.data.quarantine.disposition === 'not-mapped') return 'skip';
           const row = await quarantineRowOf(context, record, parsed.data);
           return { apply: () => rows.set(row.seq, row) };
         }

@@ -47,12 +47,20 @@ describe('HL7 intake: accepted messages', () => {
     expect(pipeline.ingested[0]!.normalized.hl7?.mapping).toBe('not-mapped');
   });
 
-  it('a message without a patient is acknowledged AA and held in quarantine', async () => {
+  it('a type that never names a patient (MFN, no PID) is acknowledged AA and kept "not mapped", not held (QA s33 D5)', async () => {
     const { intake, pipeline } = makeIntake();
     const [ack] = await intake.handleFrame(fixture('mfn_no_pid.hl7'), peer);
     expect(segment(ack!, 'MSA')[1]).toBe('AA');
     expect(pipeline.ingested).toHaveLength(0);
-    expect(pipeline.quarantined[0]!.quarantine).toMatchObject({ disposition: 'held', acks: ['AA'], messageType: 'MFN^M02', messageId: 'MFN-0001' });
+    expect(pipeline.quarantined[0]!.quarantine).toMatchObject({ disposition: 'not-mapped', acks: ['AA'], messageType: 'MFN^M02', messageId: 'MFN-0001' });
+  });
+
+  it('a mapped type without a PID is still held in quarantine (an edit can add one)', async () => {
+    const { intake, pipeline } = makeIntake();
+    const oru = 'MSH|^~\\&|LAB|NORTH|HDMS|NODE|20260301120000||ORU^R01|ORU-NOPID|P|2.5.1\rOBR|1||ACC-1|2951-2^Sodium^LN\rOBX|1|NM|2951-2^Sodium^LN||140|mmol/L|||||F';
+    const [ack] = await intake.handleFrame(Buffer.from(oru), peer);
+    expect(segment(ack!, 'MSA')[1]).toBe('AA');
+    expect(pipeline.quarantined[0]!.quarantine).toMatchObject({ disposition: 'held', acks: ['AA'], messageType: 'ORU^R01' });
   });
 });
 

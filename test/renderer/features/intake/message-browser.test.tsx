@@ -178,6 +178,24 @@ describe('Message browser', () => {
     expect(screen.getByText(/Nothing was filed: the message is in the quarantine/)).toBeTruthy();
   });
 
+  it('QA s33 D5: an MFN or inbound ACK kept "not mapped" says so: nothing to file, not in the quarantine; an ACK was not answered', async () => {
+    const unmapped = (seq: number, messageType: string, acks: string[]) =>
+      message(seq, { kind: 'intake.quarantine', status: 'not-mapped', sender: 'HR|EAST', controlId: `NM-${seq}`, messageType, mapping: 'not-mapped', acks, ackTexts: acks.length === 0 ? [] : [ACK], patientId: '', records: undefined });
+    const vault = createFakeVault({ phase: 'unlocked', messages: [unmapped(70, 'MFN^M02', ['AA']), unmapped(71, 'ACK^A01', [])], patients: [makePatient(1)] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/70', vault);
+    await screen.findByRole('heading', { name: 'Message NM-70' });
+    expect(screen.getByText('Stored, type not mapped')).toBeTruthy();
+    expect(screen.getByText(/Nothing to file: MFN messages name no patient/)).toBeTruthy();
+    expect(screen.queryByText(/the message is in the quarantine/)).toBeNull();
+    expect(screen.queryByText('Why it was quarantined')).toBeNull();
+    cleanup();
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/71', vault);
+    await screen.findByRole('heading', { name: 'Message NM-71' });
+    expect(screen.getByText(/No acknowledgment was sent: HL7 does not acknowledge an acknowledgment/)).toBeTruthy();
+    expect(screen.queryByText(/the message is in the quarantine/)).toBeNull();
+    expect(screen.queryByText('Why it was quarantined')).toBeNull();
+  });
+
   it('QA round 4 #8: a quarantined message reprocessed since says so and links to the copy that filed records, and to one held again', async () => {
     const fixed = message(61, { ...MESSAGES[60]!, status: 'reprocessed' });
     const copy = message(62, { channel: 'hl7-reprocess', controlId: 'BAD-1', acks: ['AA'], ackTexts: undefined, reprocessOf: { quarantineSeq: 61, edited: true } });
