@@ -139,6 +139,13 @@ export const ObservationValueDetailSchema = z.discriminatedUnion('kind', [
     bytes: z.number().int().nonnegative(),
   }),
   z.strictObject({ kind: z.literal('reference'), pointer: text(500), mediaType: text(100).optional() }),
+  /**
+   * A numeric OBX-5 (NM or SN) the lab repeated (`6.0~7.0`; HL7 v2 lets OBX-5 repeat): every value as
+   * written, in order, with OBX-6. `value` is then text ("6.0; 7.0"), so no one of them is charted or
+   * read as the result (QA s33 D1: the first was kept as the number, the others dropped). Records
+   * written before hold the first value only.
+   */
+  z.strictObject({ kind: z.literal('repeated'), values: z.array(text(64)).min(2).max(50), unit: text(32).optional() }),
 ]);
 
 export const ObservationSchema = z.strictObject({

@@ -487,8 +487,31 @@ function comparedValue(text: string, detail: StructuredNumeric, first: string, u
 const SN_COMPARATORS: ReadonlySet<string> = new Set(['>', '<', '>=', '<=', '=', '<>']);
 const SN_SEPARATORS: ReadonlySet<string> = new Set(['-', '+', '/', '.', ':']);
 
+/**
+ * A numeric OBX-5 (NM, SN) sent with more than one value (`6.0~7.0`): each as written ("6.0",
+ * ">11.1"), else undefined. HL7 v2 lets OBX-5 repeat; keeping only the first would chart it as the
+ * result and drop the others without a word (QA s33 D1).
+ */
+function repeatedNumbers(obx: Hl7Segment, valueType: string): string[] | undefined {
+  const repetitions = obx.repetitions(5);
+  if (repetitions < 2 || (valueType !== 'NM' && valueType !== 'SN')) return undefined;
+  const values: string[] = [];
+  for (let r = 0; r < repetitions; r++) {
+    const written = valueType === 'NM' ? obx.value(5, 1, 1, r) : `${obx.value(5, 1, 1, r)}${obx.value(5, 2, 1, r)}${obx.value(5, 3, 1, r)}${obx.value(5, 4, 1, r)}`;
+    const value = textOf(written.trim());
+    if (value !== '') values.push(value);
+  }
+  return values.length >= 2 ? values : undefined;
+}
+
 /** OBX-5 (all repetitions) → value (+ detail) by OBX-2; `wellFormed` false when an SN's parts are not in their places. */
 function observationValue(obx: Hl7Segment, valueType: string): { value: Observation['value']; detail?: ObservationValueDetail; wellFormed?: boolean } {
+  const repeated = repeatedNumbers(obx, valueType);
+  if (repeated !== undefined) {
+    const detail: Draft<Extract<ObservationValueDetail, { kind: 'repeated' }>> = { kind: 'repeated', values: repeated.slice(0, 50).map((value) => clip(value, 64)) };
+    putText(detail, 'unit', obx.value(6, 1) || obx.value(6, 2), 32);
+    return { value: { kind: 'text', value: clip(repeated.join('; '), 10_000) }, detail: detail as ObservationValueDetail };
+  }
   switch (valueType) {
     case 'NM': {
       const written = obx.value(5);

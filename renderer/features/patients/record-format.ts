@@ -182,7 +182,16 @@ export function recordValue(record: ViewRecord): string {
 function observationValue(record: Observation): string {
   const { amount, unit } = observationParts(record);
   if (record.value.kind === 'text' && record.valueDetail === undefined) return formattedTextInline(amount);
-  return unit === '' ? amount : `${amount} ${unitLabel(unit)}`;
+  const note = repeatedValuesNote(record);
+  return `${unit === '' ? amount : `${amount} ${unitLabel(unit)}`}${note === null ? '' : ` ${note}`}`;
+}
+
+/**
+ * "(the lab sent 2 values)" after a result whose OBX-5 the lab repeated (`6.0~7.0`), shown with all
+ * its values and never charted (QA s33 D1); null for any other result.
+ */
+export function repeatedValuesNote(record: Observation): string | null {
+  return record.valueDetail?.kind === 'repeated' ? `(the lab sent ${record.valueDetail.values.length} values)` : null;
 }
 
 /** A number as the lab wrote it: with the decimals it reported (`4.0`), where the record kept them (QA explore-11 D8). */
@@ -193,7 +202,7 @@ export function numberText(value: number, decimals: number | undefined): string 
 /** An observation's unit (UCUM code, '' when none): a number's, or the one a compared value (`>150`) was sent with. */
 export function observationUnit(record: Observation): string {
   if (record.value.kind === 'numeric') return record.value.unit ?? '';
-  return record.valueDetail?.kind === 'structured-numeric' ? (record.valueDetail.unit ?? '') : '';
+  return record.valueDetail?.kind === 'structured-numeric' || record.valueDetail?.kind === 'repeated' ? (record.valueDetail.unit ?? '') : '';
 }
 
 /** An observation's value without its unit, and its unit's UCUM code ('' when none): for views that mark the unit up. */
@@ -205,7 +214,7 @@ export function observationParts(record: Observation): { readonly amount: string
   // A plain SN number (`^5.10`) is numeric, with the decimals the lab wrote, which its detail does not carry.
   if (record.valueDetail !== undefined && !(record.valueDetail.kind === 'structured-numeric' && record.value.kind === 'numeric')) {
     const detail = valueDetailLabel(record.valueDetail);
-    if (detail !== null) return record.valueDetail.kind === 'structured-numeric' ? { amount: detail, unit } : { amount: detail, unit: '' };
+    if (detail !== null) return record.valueDetail.kind === 'structured-numeric' || record.valueDetail.kind === 'repeated' ? { amount: detail, unit } : { amount: detail, unit: '' };
   }
   const value = record.value;
   switch (value.kind) {
@@ -241,6 +250,8 @@ export function valueDetailLabel(detail: ObservationValueDetail): string | null 
       return `Attached ${detail.mediaType === '' ? 'data' : detail.mediaType} (${detail.bytes} bytes, ${detail.encoding})`;
     case 'reference':
       return `Reference: ${detail.pointer}`;
+    case 'repeated':
+      return detail.values.join('; ');
   }
 }
 

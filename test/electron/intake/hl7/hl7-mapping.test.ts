@@ -292,6 +292,18 @@ describe('HL7 mapping: result values as the lab wrote them', () => {
     expect(spaced).toMatchObject({ value: { kind: 'text', value: '>= 1000' }, valueDetail: { kind: 'structured-numeric', comparator: '>=', value: 1000, unit: 'U/L' } });
   });
 
+  // Interface analyst (QA s33 D1): OBX-5 may repeat; NM `6.0~7.0` was kept as the number 6.0, 7.0 dropped without a word.
+  it('a repeated NM or SN value keeps every value, as text with its unit, so no one of them is charted as the result', () => {
+    const [glucose, single, compared] = values('OBX|1|NM|2345-7^Glucose^LN||6.0~7.0|mmol/L|3.9-7.8||||F', 'OBX|2|NM|2823-3^Potassium^LN||4.1~|mmol/L|3.5-5.1||||F', 'OBX|3|SN|2345-7^Glucose^LN||>^11.1~^7.0|mmol/L||H|||F');
+    expect(glucose!.value).toEqual({ kind: 'text', value: '6.0; 7.0' });
+    expect(glucose!.valueDetail).toEqual({ kind: 'repeated', values: ['6.0', '7.0'], unit: 'mmol/L' });
+    expect(single!.value).toEqual({ kind: 'numeric', value: 4.1, unit: 'mmol/L' });
+    expect(compared!.value).toEqual({ kind: 'text', value: '>11.1; 7.0' });
+    expect(compared!.valueDetail).toEqual({ kind: 'repeated', values: ['>11.1', '7.0'], unit: 'mmol/L' });
+    const heart = observations(normalized(hl7(msh('ADT^A01', 'VAL-3', '', '2.8'), 'PID|1||MRN-1^^^CLINIC^MR||Test^Val', 'OBX|1|NM|8867-4^heartrate^LN||60~120|/min||||||F')))[0]!;
+    expect(heart).toMatchObject({ category: 'vital-signs', value: { kind: 'text', value: '60; 120' }, valueDetail: { kind: 'repeated', values: ['60', '120'], unit: '/min' } });
+  });
+
   // QA2-11 Q1 and Q5: SN is comparator^num1^separator/suffix^num2 (HL7 v2.5 2A.75).
   it('SN: a range keeps both numbers as written, a suffix "+" is kept', () => {
     const [range, later, plus] = values('OBX|1|SN|5902-2^PT^LN||^2.0^-^4.0|s|1-5|N|||F', 'OBX|2|SN|5902-2^PT^LN||^2.5^-^3.0|s|1-5|N|||F', 'OBX|3|SN|5799-2^Leukocytes^LN||^2^+||neg|A|||F');

@@ -29,6 +29,14 @@ describe('vitals chart data', () => {
 });
 
 describe('HL7 results among the vitals (QA D9)', () => {
+  // QA s33 D1: `8867-4 heartrate 60~120` was charted as "heartrate 60"; a result the lab sent with several values is no point.
+  it('a result the lab sent with several values (OBX-5 repeated) is not charted, not even its first value', () => {
+    const pulse = vital('8867-4', 'Heart rate', 0, '/min', '2025-02-11T08:00:00+01:00') as Observation;
+    const repeated = row('r-1', { ...pulse, value: { kind: 'text', value: '60; 120' }, valueDetail: { kind: 'repeated', values: ['60', '120'], unit: '/min' } });
+    expect([...vitalPoints([], [repeated]).values()].flat()).toEqual([]);
+    expect([...vitalPoints([], [row('r-2', vital('8867-4', 'Heart rate', 60, '/min', '2025-02-11T08:00:00+01:00'))]).values()].flat()).toHaveLength(1);
+  });
+
   it('keep the time as the lab recorded it (its zone too), and show a converted value to the precision it was sent with, not four decimals (glucose in whole mg/dL)', () => {
     const glucose = row('r-1', lab('2339-0', 'Glucose', 3.1, 'mmol/L', '2025-02-11T08:00:00+01:00'));
     const weight = row('r-2', vital('29463-7', 'Body weight', 82, '[lb_av]', '2025-02-11T08:00:00+01:00'));

@@ -462,6 +462,39 @@ describe('D8: result values as the lab wrote them', () => {
   });
 });
 
+/** QA s33 D1: OBX-5 repeated (`6.0~7.0`) was charted as 6.0, 7.0 nowhere. Every value is shown, with a note, and none is charted. */
+describe('D1: a result the lab sent with several values', () => {
+  const day = (d: string) => `2025-03-${d}T08:00:00+01:00`;
+  const repeated = obs('2345-7', 'Glucose', 0, '', day('12'), { valueType: 'NM', value: { kind: 'text', value: '6.0; 7.0' }, valueDetail: { kind: 'repeated', values: ['6.0', '7.0'], unit: 'mmol/L' } as unknown as Observation['valueDetail'], orderId: 'F-3' });
+  const RECORDS_D1: RecordRow[] = [
+    at('p-7.g1.0', obs('2345-7', 'Glucose', 5.5, 'mmol/L', day('10'), { orderId: 'F-1' }), 1),
+    at('p-7.g2.0', obs('2345-7', 'Glucose', 5.8, 'mmol/L', day('11'), { orderId: 'F-2' }), 2),
+    at('p-7.g3.1', { type: 'report', kind: 'result', code: { code: '24331-1', system: 'LN', display: 'Lipid panel' }, fillerOrderId: 'F-3', time: day('12') }, 3),
+    at('p-7.g3.0', repeated, 3),
+  ];
+
+  it('every value with its unit and a note, in the records list, by report and on the flowsheet; the trend draws none of them', async () => {
+    expect(recordValue(repeated)).toBe('6.0; 7.0 mmol/L (the lab sent 2 values)');
+    const results = await openChart(RECORDS_D1);
+    const panel = within(results).getByRole('article', { name: 'Lipid panel' });
+    expect(within(panel).getAllByRole('row').slice(1).map((tr) => [...tr.querySelectorAll('th, td')].slice(0, 2).map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ')))).toEqual([['Glucose', '6.0; 7.0 mmol/L (the lab sent 2 values)']]);
+
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    const sheet = within(results).getByRole('table', { name: 'Flowsheet' });
+    expect(within(sheet).getAllByRole('row').map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim()))).toEqual([
+      ['Test', '2025-03-12', '2025-03-11', '2025-03-10'],
+      ['Glucose (mmol/L)', '08:00 6.0; 7.0 mmol/L (the lab sent 2 values)', '08:00 5.8', '08:00 5.5'],
+    ]);
+
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    fireEvent.change(within(results).getByRole('combobox', { name: 'Test' }), { target: { value: 'LN|2345-7' } });
+    const caption = within(results).getByRole('figure').querySelector('figcaption')?.textContent ?? '';
+    expect(caption).toBe(
+      'Glucose: latest 6.0; 7.0 mmol/L (the lab sent 2 values) on 2025-03-12 08:00 (UTC+01:00) (not drawn: not a plain number); 2 results drawn from 2025-03-10 08:00 (UTC+01:00) to 2025-03-11 08:00 (UTC+01:00), the last 5.8 mmol/L; no reference range given.',
+    );
+  });
+});
+
 /** QA2-11 Q1 and Q5: SN values shown as the lab wrote them, never cut, the second number's decimals and a "+" suffix kept. */
 describe('Q1 and Q5: structured numeric (SN) values as written', () => {
   const T = '2025-03-10T08:00:00+01:00';
