@@ -27,6 +27,8 @@ export const PatientIdentifierSchema = z.strictObject({
 export const PersonNameSchema = z.strictObject({
   family: text(100),
   given: z.array(text(100)).max(5),
+  /** The suffix after the name (HL7 XPN-4, PID-5.4: "III", "JR"), when sent: the banner shows it (QA s33). */
+  suffix: text(40).optional(),
   /**
    * The same name in ideographic and phonetic writing (DICOM PN's second and third component
    * groups, PS3.5 6.2.1: kanji and kana, hanja and hangul), its parts joined by spaces

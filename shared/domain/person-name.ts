@@ -1,13 +1,14 @@
 import type { PersonName } from './clinical';
 
 /**
- * A person's name as the app shows it: "Family, Given Middle", then the same name in ideographic
+ * A person's name as the app shows it: "Family, Given Middle Suffix" ("Everyman, Adam A III"), then the same name in ideographic
  * and phonetic writing when it was sent so, in brackets: "Yamada, Tarou (山田 太郎 · やまだ たろう)"
  * (QA12 D4). One line, so lists, the patient banner and the viewer header read alike.
  */
 export function personNameLabel(name: PersonName): string {
   const given = name.given.join(' ');
-  const main = name.family === '' ? given : given === '' ? name.family : `${name.family}, ${given}`;
+  const named = name.family === '' ? given : given === '' ? name.family : `${name.family}, ${given}`;
+  const main = name.suffix === undefined || name.suffix === '' || named === '' ? named : `${named} ${name.suffix}`;
   const other = [name.ideographic, name.phonetic].filter((part): part is string => part !== undefined && part !== '');
   if (other.length === 0) return main;
   return main === '' ? other.join(' · ') : `${main} (${other.join(' · ')})`;

@@ -355,7 +355,8 @@ function mapPatient(pid: Hl7Segment, ctx: Context): Patient | null {
   // PID-13 (home) and PID-14 (business) stay apart: each is merged on its own (QA explore-11 D13).
   const phones = phoneNumbers(pid, 13);
   const businessPhones = phoneNumbers(pid, 14);
-  const patient: Draft<Patient> = { identifiers: ids, name: { family: clip(textOf(pid.value(5, 1)), 100), given } };
+  const suffix = textOf(pid.value(5, 4));
+  const patient: Draft<Patient> = { identifiers: ids, name: { family: clip(textOf(pid.value(5, 1)), 100), given, ...(suffix !== '' ? { suffix: clip(suffix, 40) } : {}) } };
   if (birth !== undefined) patient.birthDate = birth;
   if (sex !== undefined) patient.sex = sex;
   if (street !== '' || other !== '' || city !== '' || state !== '' || postalCode !== '' || (country !== '' && country.length <= 3)) {

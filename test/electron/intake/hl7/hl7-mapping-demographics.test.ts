@@ -115,3 +115,10 @@ describe('PID-5 middle names: absent versus the HL7 null', () => {
     expect(patientOf('PID|1||300001^^^CLINIC^MR||Keller^Anna^""||""|""|||""||""|""').cleared).toEqual(['middleNames', 'birthDate', 'sex', 'address', 'phones', 'businessPhones']);
   });
 });
+
+describe('PID-5.4 name suffix (QA s33)', () => {
+  it('keeps the suffix ("III", "JR") with the name; none when PID-5.4 is empty', () => {
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Everyman^Adam^A^III^^^L').name).toEqual({ family: 'Everyman', given: ['Adam', 'A'], suffix: 'III' });
+    expect(patientOf('PID|1||MRN-1^^^CLINIC^MR||Everyman^Adam^A').name).toEqual({ family: 'Everyman', given: ['Adam', 'A'] });
+  });
+});
