@@ -62,7 +62,9 @@ describe('edit and reprocess a message quarantined for its charset', () => {
     expect(resolution).toMatchObject({ status: 'reprocessed', heldAgainAs: [] });
     expect(resolution!.copies).toEqual([{ seq: expect.any(Number), controlId: 'QA11-CS-EDIT', edited: true }]);
     const copy = await vault.openMessage(resolution!.copies[0]!.seq);
-    expect(copy.message.reprocessOf).toEqual({ quarantineSeq: entry!.seq, edited: true });
+    // The edited copy is the text the operator saw, stored as UTF-8 with MSH-18 empty: it was read
+    // as UTF-8, and the stored record says so (5f687c0: the raw view opens it in that charset).
+    expect(copy.message.reprocessOf).toEqual({ quarantineSeq: entry!.seq, edited: true, charset: 'UNICODE UTF-8' });
     expect(copy.patient?.name).toContain('Größe');
   });
 });
