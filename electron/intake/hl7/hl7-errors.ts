@@ -33,6 +33,12 @@ export interface Hl7Problem {
   readonly code: Hl7ErrorCode;
   /** A human-readable reason (MSA-3 / ERR-8 and the quarantine reason); no PHI. */
   readonly text: string;
+  /**
+   * The quarantine's reason when it says more than `text`: the MSH-18 value a charset refusal names
+   * (configuration, kept beside the raw bytes in the sealed quarantine record). Never sent in an ACK
+   * nor logged: a malformed MSH can shift a patient's name into MSH-18.
+   */
+  readonly reason?: string;
   readonly location?: Hl7ErrorLocation;
   readonly severity: 'E' | 'W';
   /** AR: the message is unacceptable; AE: the node failed (retryable). */
@@ -48,6 +54,12 @@ export const ERR = {
   requiredFieldMissing: (segment: string, field: number, text: string): Hl7Problem => ({ code: 101, text, location: at(segment, field), severity: 'E', ack: 'AR' }),
   dataTypeError: (segment: string, field: number, text: string): Hl7Problem => ({ code: 102, text, location: at(segment, field), severity: 'E', ack: 'AR' }),
   tableValueNotFound: (segment: string, field: number, text: string): Hl7Problem => ({ code: 103, text, location: at(segment, field), severity: 'E', ack: 'AR' }),
+  /**
+   * MSH-18 names a character set this node does not read: AE (application error, HL7 v2.5+: the
+   * message was received and kept in quarantine, but its content cannot be processed; AR is for
+   * MSH-9/11/12 and an unavailable receiver). Resending it unchanged will not help.
+   */
+  unknownCharset: (text: string, reason: string): Hl7Problem => ({ code: 103, text, reason, location: at('MSH', 18), severity: 'E', ack: 'AE' }),
   unsupportedVersion: (text: string): Hl7Problem => ({ code: 203, text, location: at('MSH', 12), severity: 'E', ack: 'AR' }),
   tooLarge: (text: string): Hl7Problem => ({ code: 207, text, severity: 'E', ack: 'AR' }),
   /** The node could not store the message (disk full, vault unavailable): retryable. */

@@ -18,7 +18,11 @@ import { ERR, type Hl7Problem } from './hl7-errors';
  * - **Charset** from MSH-18 (first repetition): `ASCII`, `8859/1`, `8859/2`, `8859/5`, `8859/7`,
  *   `8859/15`, `UNICODE UTF-8` (and the common non-standard `UTF-8`); empty → the configured
  *   default. Decoding is strict: bytes that are not valid in the charset → AR, ERR 102 at MSH-18
- *   (never a silent U+FFFD); an unknown charset → AR, ERR 103 (table value not found, table 0211).
+ *   (never a silent U+FFFD); a charset this node does not read → AE, ERR 103 (table value not
+ *   found, table 0211), the reason quoting the value (configuration, not PHI): the message is kept
+ *   in quarantine, where the operator reprocesses it with the right charset. AE, not AR: in HL7 v2.5+
+ *   AR is for MSH-9/11/12 refusals and an unavailable receiver; AE says the message itself could not
+ *   be processed (resending it unchanged will not help).
  * - **Line endings.** CR, LF and CRLF all end a segment, but only when the next line starts like a
  *   segment (`ABC|`); otherwise the break was inside a value (an LF in OBX-5) and it is kept there
  *   as the hex escape `\X0A\` (or `\X0D\`), which decodes back to the same character. hl7-standard
@@ -199,6 +203,32 @@ const CHARSETS: Readonly<Record<string, () => Charset>> = {
 
 /** The MSH-18 values this front end decodes (for settings: the default charset's choices). */
 export const SUPPORTED_CHARSETS: readonly string[] = ['ASCII', '8859/1', '8859/2', '8859/5', '8859/7', '8859/15', 'UNICODE UTF-8'];
+
+/** HL7 table 0211 (alternate character sets, v2.5–v2.8): the values this node knows of but does not read. */
+const TABLE_0211_NOT_READ: ReadonlySet<string> = new Set([
+  '8859/3', '8859/4', '8859/6', '8859/8', '8859/9', 'ISO IR6', 'ISO IR14', 'ISO IR87', 'ISO IR159', 'GB 18030-2000', 'KS X 1001', 'CNS 11643-1992', 'BIG-5', 'UNICODE', 'UNICODE UTF-16', 'UNICODE UTF-32',
+]);
+
+/** An MSH-18 value as the quarantine's reason quotes it: printable ASCII only, at most 40 characters. */
+function quotedCharset(value: string): string {
+  const printable = value.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 40 ? `${printable.slice(0, 40)}...` : printable;
+}
+
+/**
+ * Why an MSH-18 value is refused (AE, ERR 103 at MSH-18): a value of table 0211 this node does not
+ * read, or one it does not know at all ("KLINGON"): names decoded with a guessed charset would be
+ * wrong, so the message waits in quarantine for the operator's charset. The quarantine's reason
+ * quotes the value (configuration); the ACK gives its length only, as every refusal does (a
+ * malformed MSH can shift a patient's name into MSH-18, and ACKs end up in senders' logs).
+ */
+function unreadableCharset(declared: string): Hl7Problem {
+  const value = declared.trim();
+  const known = TABLE_0211_NOT_READ.has(value.toUpperCase());
+  const what = known ? 'a character set of HL7 table 0211 that this node does not read' : 'a character set this node does not know';
+  const after = `It reads ${SUPPORTED_CHARSETS.join(', ')}; reprocess the message from the quarantine with the character set it was written in.`;
+  return ERR.unknownCharset(`MSH-18 names ${what} (${value.length} characters). ${after}`, `MSH-18 names ${what}: ${quotedCharset(value)}. ${after}`);
+}
 
 export function charsetFor(name: string): Charset | null {
   const make = CHARSETS[name.trim().toUpperCase()];
@@ -744,8 +774,8 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText:
   const name = declared === '' ? (options.defaultCharset ?? 'UNICODE UTF-8') : declared;
   const charset = cachedCharsetFor(name);
   if (charset === null) {
-    const what = declared === '' ? 'The default character set' : `The character set in MSH-18 (${declared.length} characters)`;
-    return problemItem(index, ERR.tableValueNotFound('MSH', 18, `${what} is not supported (supported: ${SUPPORTED_CHARSETS.join(', ')}).`), header, raw);
+    if (declared !== '') return problemItem(index, unreadableCharset(declared), header, raw);
+    return problemItem(index, ERR.tableValueNotFound('MSH', 18, `The default character set is not supported (supported: ${SUPPORTED_CHARSETS.join(', ')}).`), header, raw);
   }
   const { delimiters } = header;
   const invalid = () => problemItem(index, ERR.dataTypeError('MSH', 18, `The bytes are not valid ${name}${declared === '' ? ' (the default charset; MSH-18 is empty)' : ''}.`), header, raw);

@@ -385,17 +385,19 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     const payload = payloadHash(raw);
     const tag = keyed ? dedupe.tag(dedupeKeyHash({ sendingApplication: header.fields[3] ?? '', sendingFacility: header.fields[4] ?? '', controlId: header.controlId }), payload) : null;
     const verdict = tag === null ? null : await dedupe.check(tag);
+    // What the operator reads (the quarantine, the monitor, an import's results); the ACK says problem.text.
+    const reason = problem.reason ?? problem.text;
     if (verdict?.status === 'duplicate') {
       const outcome: AckOutcome = { kind: 'rejected', problem };
       const { codes, texts } = acksFor(header, outcome, channel, verdict.ackId);
-      record(channel, source, header, outcome, codes, { duplicate: true, reason: problem.text });
-      return { header, codes, ackTexts: texts, result: resultOf(index, header, outcome, { duplicate: true, reason: problem.text, quarantined: true }) };
+      record(channel, source, header, outcome, codes, { duplicate: true, reason });
+      return { header, codes, ackTexts: texts, result: resultOf(index, header, outcome, { duplicate: true, reason, quarantined: true }) };
     }
     let outcome: AckOutcome = { kind: 'rejected', problem };
     let planned = acksFor(header, outcome, channel);
     let quarantineSeq: number | undefined;
     try {
-      const fields = { disposition: 'rejected' as const, reason: problem.text, acks: planned.codes, ackTexts: planned.texts, problem, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
+      const fields = { disposition: 'rejected' as const, reason, acks: planned.codes, ackTexts: planned.texts, problem, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
       // The record carries the tag, so a resend of the same bytes gets the same answer, even after a crash.
       const stored =
         tag !== null
@@ -409,12 +411,12 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     }
     // Codes, positions and lengths only: the problem's words, like the message, stay out of the log.
     log.warn({ channel, source, code: problem.code, location: location(problem) ?? '', bytes: raw.length, acks: planned.codes.join('/') }, 'HL7 message rejected');
-    record(channel, source, header, outcome, planned.codes, { quarantined: outcome.kind === 'rejected', reason: outcome.kind === 'rejected' ? problem.text : outcome.problem.text });
+    record(channel, source, header, outcome, planned.codes, { quarantined: outcome.kind === 'rejected', reason: outcome.kind === 'rejected' ? reason : outcome.problem.text });
     return {
       header,
       codes: planned.codes,
       ackTexts: planned.texts,
-      result: resultOf(index, header, outcome, { reason: problem.text, quarantined: outcome.kind === 'rejected', ...(quarantineSeq !== undefined ? { quarantineSeq } : {}) }),
+      result: resultOf(index, header, outcome, { reason, quarantined: outcome.kind === 'rejected', ...(quarantineSeq !== undefined ? { quarantineSeq } : {}) }),
     };
   }
 

@@ -115,9 +115,38 @@ describe('HL7 front end: charsets and bytes', () => {
     expect(pid(message(only(parseHl7(latin, { defaultCharset: '8859/1' })))).value(5, 1)).toBe('Grün');
   });
 
-  it('answers an unknown charset with AR, ERR 103 at MSH-18', () => {
+  it('answers an MSH-18 it does not know with AE, ERR 103 at MSH-18; the quarantine reason names the value (configuration), the ACK text its length', () => {
     const item = only(parseHl7(fixture('oru_unknown_charset.hl7')));
-    expect(item.ok === false && item.problem).toMatchObject({ code: 103, ack: 'AR', location: { field: 18 } });
+    expect(item.ok === false && item.problem).toMatchObject({ code: 103, ack: 'AE', location: { field: 18 } });
+    expect(item.ok === false && item.problem.reason).toMatch(/^MSH-18 names a character set this node does not know: KLINGON\./);
+    expect(item.ok === false && item.problem.text).toMatch(/^MSH-18 names a character set this node does not know \(7 characters\)\./);
+    // A table-0211 value this node does not read is said so, not called unknown.
+    const utf16 = only(parseHl7(hl7(msh('ADT^A04', 'U16', '||||||UNICODE UTF-16'), 'PID|1||X^^^A^MR')));
+    expect(utf16.ok === false && utf16.problem).toMatchObject({ code: 103, ack: 'AE', location: { field: 18 } });
+    expect(utf16.ok === false && utf16.problem.reason).toMatch(/^MSH-18 names a character set of HL7 table 0211 that this node does not read: UNICODE UTF-16\./);
+    // Whatever a sender puts there, the quoted value stays short and printable.
+    const long = only(parseHl7(hl7(msh('ADT^A04', 'L1', `||||||${'X'.repeat(300)}\u0007`), 'PID|1||X^^^A^MR')));
+    expect(long.ok === false && long.problem.reason!.length).toBeLessThan(400);
+    expect(long.ok === false && /[^\x20-\x7e]/.test(long.problem.reason!)).toBe(false);
+  });
+
+  it('still reads every table-0211 value it handles (ASCII, 8859/1, /2, /5, /7, /15, UNICODE UTF-8 and its spellings)', () => {
+    const cases: readonly (readonly [string, number[], string])[] = [
+      ['ASCII', [0x65], 'e'],
+      ['8859/1', [0xe9], 'é'],
+      ['8859/2', [0xb1], 'ą'],
+      ['8859/5', [0xd0], 'а'],
+      ['8859/7', [0xe1], 'α'],
+      ['8859/15', [0xa4], '€'],
+      ['UNICODE UTF-8', [0xc3, 0xa9], 'é'],
+      ['UTF-8', [0xc3, 0xa9], 'é'],
+      ['unicode utf-8', [0xc3, 0xa9], 'é'],
+    ];
+    for (const [name, bytes, expected] of cases) {
+      const head = Buffer.from(`${msh('ADT^A04', 'C1', `||||||${name}`)}\rPID|1||X^^^A^MR||Na`, 'latin1');
+      const m = message(only(parseHl7(Buffer.concat([head, Buffer.from(bytes), Buffer.from('me\r')]))));
+      expect(pid(m).value(5, 1), name).toBe(`Na${expected}me`);
+    }
   });
 
   it('refuses bytes that are not valid in the declared charset (never a silent U+FFFD)', () => {

@@ -67,7 +67,6 @@ describe('HL7 intake: accepted messages', () => {
 describe('HL7 intake: rejected input', () => {
   it.each([
     ['oru_no_ctrl_id.hl7', 101, 'MSH^1^10'],
-    ['oru_unknown_charset.hl7', 103, 'MSH^1^18'],
     ['adt_custom_delims.hl7', 102, 'MSH^1^2'],
     ['adt_version3.hl7', 203, 'MSH^1^12'],
     ['not_hl7.txt', 100, undefined],
@@ -84,6 +83,28 @@ describe('HL7 intake: rejected input', () => {
     expect(Buffer.from(q.raw).equals(bytes)).toBe(true);
     expect(IntakeQuarantineSchema.parse(q.quarantine)).toMatchObject({ disposition: 'rejected', channel: 'hl7-mllp', errorCode: code, acks: ['AR'], source: '127.0.0.1:40000' });
     if (location !== undefined) expect(q.quarantine.errorLocation).toBe(location);
+  });
+
+  it('an MSH-18 this node does not know (KLINGON) → quarantined with the reason naming it, then AE with ERR 103 at MSH-18', async () => {
+    const { intake, pipeline } = makeIntake();
+    const bytes = fixture('oru_unknown_charset.hl7');
+    const [ack] = await intake.handleFrame(bytes, peer);
+    expect(segment(ack!, 'MSA').slice(0, 3)).toEqual(['MSA', 'AE', 'CS-0001']);
+    expect(segment(ack!, 'ERR')[2]).toBe('MSH^1^18');
+    expect(segment(ack!, 'ERR')[3]).toBe('103^Table value not found^HL70357');
+    expect(pipeline.ingested).toHaveLength(0);
+    const q = pipeline.quarantined[0]!;
+    expect(Buffer.from(q.raw).equals(bytes)).toBe(true);
+    expect(IntakeQuarantineSchema.parse(q.quarantine)).toMatchObject({ disposition: 'rejected', errorCode: 103, errorLocation: 'MSH^1^18', acks: ['AE'], charset: 'KLINGON' });
+    expect(q.quarantine.reason).toMatch(/^MSH-18 names a character set this node does not know: KLINGON\./);
+    // The reason names the field, never the patient's data (PID-5 of the fixture is A^B).
+    expect(q.quarantine.reason).not.toMatch(/MRN1|\bA\^B\b/);
+    // The analyst's way out: reprocess with the quarantine's charset override, which wins over MSH-18.
+    const quarantineSeq = pipeline.state.seq;
+    const overridden = makeIntake({ forceCharset: '8859/1' });
+    const results = await overridden.intake.importFile(bytes, { name: `reprocess of record ${quarantineSeq}`, reprocess: { quarantineSeq, edited: false, charset: '8859/1', charsetOverride: true } });
+    expect(results[0]).toMatchObject({ ack: 'AA', controlId: 'CS-0001' });
+    expect(overridden.pipeline.ingested[0]!.normalized.hl7).toMatchObject({ reprocessOf: { quarantineSeq, edited: false, charset: '8859/1' } });
   });
 
   it('empty MSH-10: MSA-2 empty, ERR 101', async () => {

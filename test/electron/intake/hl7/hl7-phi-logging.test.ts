@@ -32,12 +32,12 @@ function segment(ack: Buffer, name: string): string[] {
 }
 
 describe('no message content in logs or ERR-8', () => {
-  it.each(MALFORMED)('$what: refused (AR) with a code, and neither the log nor the ACK text quotes the message', async ({ bytes }) => {
+  it.each(MALFORMED)('$what: refused (AR, or AE for a charset) with a code, and neither the log nor the ACK text quotes the message', async ({ bytes }) => {
     const { intake, log, pipeline } = makeIntake();
     const acks = await intake.handleFrame(bytes, { address: '127.0.0.1', port: 40000 });
     expect(acks).toHaveLength(1);
     const ack = acks[0]!;
-    expect(['AR', 'CR']).toContain(segment(ack, 'MSA')[1]);
+    expect(['AR', 'AE', 'CR']).toContain(segment(ack, 'MSA')[1]);
     // The ERR segment (ERR-8 and, before v2.5, ERR-1) and MSA-3 carry no text of the message.
     const err = segment(ack, 'ERR').join('|');
     const msa3 = segment(ack, 'MSA')[3] ?? '';
