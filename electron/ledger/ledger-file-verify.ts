@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ExportFormatError, parseExportHeader, parseExportLine } from '../../shared/ledger/ledger-export-format';
 import { verifyLedger, type SignedEntryInput } from '../../shared/ledger/ledger-verify';
+import type { LedgerDomain } from '../../shared/ledger/ledger-schema';
 import { verifyNodeInfo } from '../../shared/ledger/node-info';
 
 /**
@@ -12,7 +13,7 @@ import { verifyNodeInfo } from '../../shared/ledger/node-info';
  */
 
 export type FileVerification =
-  | { readonly ok: true; readonly format: 'hdms-ledger'; readonly entries: number; readonly node: string; readonly head: string }
+  | { readonly ok: true; readonly format: 'hdms-ledger'; readonly entries: number; readonly node: string; readonly head: string; readonly domain: LedgerDomain }
   | { readonly ok: true; readonly format: 'hdms-node-info'; readonly node: string }
   | { readonly ok: false; readonly entries: number; readonly node: string | null; readonly firstBreak: { readonly seq: number; readonly problem: string } };
 
@@ -25,7 +26,11 @@ async function* fileLines(file: string): AsyncGenerator<string> {
   }
 }
 
-export async function verifyLedgerFile(file: string, onProgress?: (verified: number) => void): Promise<FileVerification> {
+/**
+ * `onEntry` sees each line's entry as read, before it is verified (the access report verifier keeps
+ * the entries its rows name): use what it kept only when the result is ok.
+ */
+export async function verifyLedgerFile(file: string, onProgress?: (verified: number) => void, onEntry?: (entry: unknown) => void): Promise<FileVerification> {
   const lines = fileLines(file);
   const first = await lines.next();
   const headerLine = first.done === true ? undefined : first.value;
@@ -57,7 +62,9 @@ export async function verifyLedgerFile(file: string, onProgress?: (verified: num
       if (line.trim() === '') continue;
       count++;
       try {
-        yield parseExportLine(line, lineNumber, count);
+        const item = parseExportLine(line, lineNumber, count);
+        onEntry?.(item.entry);
+        yield item;
       } catch (error) {
         if (error instanceof ExportFormatError) {
           formatError = error;
@@ -90,5 +97,5 @@ export async function verifyLedgerFile(file: string, onProgress?: (verified: num
       firstBreak: { seq: result.entries + 1, problem: `the header announces ${header.entries} entries, but the file holds ${result.entries}${result.entries < header.entries ? ` (entries ${result.entries + 1}–${header.entries} are missing)` : ''}` },
     };
   }
-  return { ok: true, format: 'hdms-ledger', entries: result.entries, node, head: result.head };
+  return { ok: true, format: 'hdms-ledger', entries: result.entries, node, head: result.head, domain: header.domain };
 }

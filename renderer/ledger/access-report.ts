@@ -1,3 +1,4 @@
+import { ACCESS_REPORT_CSV_HEADER, ACCESS_REPORT_KINDS } from '../../shared/ledger/access-report-csv';
 import { EntryHasher, LedgerEntrySchema, type LedgerEntryKind } from '../../shared/ledger/ledger-schema';
 import { bytes32ToPseudonym, pseudonymToBytes32 } from './ledger-details';
 import type { LedgerReader } from './ledger-reader';
@@ -16,8 +17,9 @@ import type { LedgerRow } from './ledger-rows';
  * mind or a quarantine action happened in the session of the operator's latest sign-in before it.
  */
 
-/** The kinds an access report lists: what people did, not what the node did by itself. */
-export const ACCESS_REPORT_KINDS: readonly LedgerEntryKind[] = ['ACCESS', 'SESSION', 'EXPORT', 'QUARANTINE', 'ERASURE'];
+// The kinds an access report lists (what people did, not what the node did by itself) and its CSV
+// columns are shared with the verifier (`npm run access-report:verify`).
+export { ACCESS_REPORT_CSV_HEADER, ACCESS_REPORT_KINDS } from '../../shared/ledger/access-report-csv';
 
 /** At most this many rows in one report (the newest); the report says when there were more. */
 export const ACCESS_REPORT_MAX_ROWS = 10_000;
@@ -247,20 +249,6 @@ export function reportSubjects(rows: readonly Pick<AccessReportRow, 'subject'>[]
   if (filter.subjects !== undefined && filter.subjects.size <= 64) for (const subject of filter.subjects) if (BYTES32.test(subject)) out.add(subject);
   return [...out].sort();
 }
-
-export const ACCESS_REPORT_CSV_HEADER = [
-  'time_utc',
-  'operator',
-  'operator_pseudonym',
-  'action',
-  'patient',
-  'subject_pseudonym',
-  'workstation',
-  'ledger_seq',
-  'entry_digest',
-  'notary_leaf_index',
-  'notary_tree_size',
-] as const;
 
 /**
  * One CSV cell (RFC 4180: quoted when it holds a comma, a quote or a line break, quotes doubled).
