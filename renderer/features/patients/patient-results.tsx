@@ -301,7 +301,7 @@ function Trends({ records, corrections }: { records: readonly RecordRow[]; corre
           Not in this list (fewer than two numeric results; the flowsheet shows them): {leftOut}.
         </p>
       )}
-      <TrendChart records={records} testKey={current.key} corrections={corrections} />
+      <TrendChart key={current.key} records={records} testKey={current.key} corrections={corrections} />
     </>
   );
 }

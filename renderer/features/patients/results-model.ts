@@ -1,7 +1,8 @@
 import type { Allergy, Observation, Report, Visit } from '../../../shared/domain/clinical';
 import type { RecordRow } from '../../vault/vault-service';
-import { convertUnit, GLUCOSE_DECIMALS } from '../../../shared/domain/device-readings';
+import { GLUCOSE_DECIMALS } from '../../../shared/domain/device-readings';
 import { conceptLabel, numberText, recordDay } from './record-format';
+import { chooseUnit, convertCertain, sameUnit } from './unit-conversion';
 
 /**
  * What the patient page derives from a patient's records (pure, so it is tested without a DOM and
@@ -322,7 +323,8 @@ export function testKeyOf(record: Observation): string {
 export function buildFlowsheet(records: readonly RecordRow[], corrections: Corrections = correctionsOf(records)): Flowsheet {
   const cells = new Map<string, Map<string, ObservationRow[]>>();
   // `comparedUnit`: the unit of a compared value (`>150 mmol/L`), the row's unit when no result is a plain number (D8).
-  const tests = new Map<string, { label: string; unit: string; numeric: number; newest: string; comparedUnit: string }>();
+  // `units`: each numeric result's unit, oldest first; the row's unit is the trend's choice (most results, a tie: the newest).
+  const tests = new Map<string, { label: string; units: { time: string; row: ObservationRow; unit: string }[]; numeric: number; newest: string; comparedUnit: string; glucose: boolean }>();
   const days = new Set<string>();
   for (const row of records) {
     if (!isObservation(row) || corrections.superseded.has(row.recordId)) continue;
@@ -334,13 +336,14 @@ export function buildFlowsheet(records: readonly RecordRow[], corrections: Corre
     const list = byDay.get(day);
     if (list === undefined) byDay.set(day, [row]);
     else list.push(row);
-    const test = tests.get(key) ?? { label: conceptLabel(row.record.code), unit: '', numeric: 0, newest: '', comparedUnit: '' };
+    const test = tests.get(key) ?? { label: conceptLabel(row.record.code), units: [], numeric: 0, newest: '', comparedUnit: '', glucose: false };
     if (row.record.value.kind === 'numeric') {
       test.numeric++;
+      test.units.push({ time: row.time, row, unit: row.record.value.unit ?? '' });
       if (row.time >= test.newest) {
         test.newest = row.time;
-        test.unit = row.record.value.unit ?? '';
         test.label = conceptLabel(row.record.code);
+        test.glucose = isGlucose(row.record);
       }
     } else if (test.comparedUnit === '' && row.record.valueDetail?.kind === 'structured-numeric') {
       test.comparedUnit = row.record.valueDetail.unit ?? '';
@@ -351,11 +354,20 @@ export function buildFlowsheet(records: readonly RecordRow[], corrections: Corre
   for (const byDay of cells.values()) for (const list of byDay.values()) list.sort(byTimeDescending);
   return {
     tests: [...tests]
-      .map(([key, test]) => ({ key, label: test.label, unit: test.numeric > 0 ? test.unit : test.comparedUnit, trend: test.numeric >= 2, numericResults: test.numeric }))
+      .map(([key, test]) => ({ key, label: test.label, unit: test.numeric > 0 ? rowUnit(test.units, test.glucose) : test.comparedUnit, trend: test.numeric >= 2, numericResults: test.numeric }))
       .sort((a, b) => a.label.localeCompare(b.label, 'en') || (a.key < b.key ? -1 : 1)),
     days: [...days].sort().reverse(),
     cells,
   };
+}
+
+/** A flowsheet row's unit: the one its trend is drawn in (the unit most of its numeric results carry; a tie: the newest's). */
+function rowUnit(units: { time: string; row: ObservationRow; unit: string }[], glucose: boolean): string {
+  const ordered = [...units].sort((a, b) => -byTimeDescending(a.row, b.row));
+  return chooseUnit(
+    ordered.map((entry) => entry.unit),
+    glucose ? 'glucose' : 'other',
+  ).unit;
 }
 
 /** A reference range as numbers: `3.5-5.1`, `3.5 – 5.1`, `<200`, `>=60`; null when it is not one. */
@@ -403,12 +415,18 @@ export interface Trend {
   readonly points: readonly TrendPoint[];
   /** The reference range of the newest result in the trend's unit that gives one, as numbers. */
   readonly range: (ParsedRange & { readonly text: string }) | null;
-  /** Results in a unit that cannot be converted into the trend's ('' when none was given): left out, and said so. */
+  /**
+   * Results in a unit with no certain conversion into the trend's ('' when none was given), per
+   * unit, the unit with most results first: not drawn, and said so (the view offers their chart).
+   */
   readonly omitted: readonly { readonly unit: string; readonly count: number }[];
+  /** Those results themselves, oldest first (the view lists them). */
+  readonly omittedRows: readonly ObservationRow[];
   /** Current results of the test that are not a plain number (`> 150`, a ratio, text), oldest first: not drawn, and said so. */
   readonly notNumeric: readonly ObservationRow[];
   /**
-   * The test's newest current result when it is not drawn (a `> 150` after the last point): the
+   * The test's newest current result when it is not drawn (a `> 150`, or a result in a unit not
+   * drawn, after the last point): the
    * latest result whatever its form, so no older number is called "latest" (QA2-11 Q8). Null when
    * the newest result is the line's last point.
    */
@@ -433,37 +451,41 @@ function decimalsOf(value: number, reported?: number): number {
 }
 
 /**
- * One test's current numeric results (corrections applied) in time order, in the unit of the
- * newest: a result in another unit is converted where the project converts (shared/domain/
- * device-readings.ts: glucose mg/dL ↔ mmol/L, kPa ↔ mmHg, lb ↔ kg, °F ↔ °C), else left out and
- * counted in `omitted` so the view says so. A converted value is rounded to the decimals the
- * results in the trend's unit carry (one at least), glucose to those its unit is read at (whole
- * mg/dL, mmol/L to one decimal): more would be precision nobody measured.
+ * One test's current numeric results (corrections applied) in time order, in one unit: the unit
+ * most of them carry (a tie: the newest's; `unit` when the user asked for another), so one chart
+ * never mixes units. A result in another unit is converted only where the conversion is certain
+ * (unit-conversion.ts: one dimension with a fixed factor, mg/dL ↔ g/L; the devices' conversions;
+ * glucose mg/dL ↔ mmol/L by its molar mass); any other (cholesterol mg/dL ↔ mmol/L needs the molar
+ * mass) is not drawn and counted in `omitted` so the view says so. A converted value is rounded to
+ * the decimals the results in the trend's unit carry (one at least), glucose to those its unit is
+ * read at (whole mg/dL, mmol/L to one decimal): more would be precision nobody measured.
  */
-export function trendOf(records: readonly RecordRow[], testKey: string, corrections: Corrections = correctionsOf(records)): Trend {
+export function trendOf(records: readonly RecordRow[], testKey: string, corrections: Corrections = correctionsOf(records), requestedUnit?: string): Trend {
   const rows = records
     .filter((row): row is ObservationRow => isObservation(row) && row.record.value.kind === 'numeric' && testKeyOf(row.record) === testKey && !corrections.superseded.has(row.recordId))
     .sort((a, b) => -byTimeDescending(a, b));
   const newest = rows.at(-1);
   const unitOf = (row: ObservationRow) => (row.record.value.kind === 'numeric' ? (row.record.value.unit ?? '') : '');
-  const unit = newest === undefined ? '' : unitOf(newest);
-  const native = rows.filter((row) => unitOf(row) === unit);
-  const decimals = Math.max(1, ...native.map((row) => (row.record.value.kind === 'numeric' ? decimalsOf(row.record.value.value, row.record.value.decimals) : 0)));
   const kind = newest !== undefined && isGlucose(newest.record) ? 'glucose' : 'other';
+  const { unit } = chooseUnit(rows.map(unitOf), kind, requestedUnit);
+  const native = rows.filter((row) => sameUnit(unitOf(row), unit));
+  const decimals = Math.max(1, ...native.map((row) => (row.record.value.kind === 'numeric' ? decimalsOf(row.record.value.value, row.record.value.decimals) : 0)));
   const points: TrendPoint[] = [];
   const omitted = new Map<string, number>();
+  const omittedRows: ObservationRow[] = [];
   for (const row of rows) {
     if (row.record.value.kind !== 'numeric') continue;
     const at = Date.parse(row.time) / 1000;
     const value = row.record.value.value;
     const from = unitOf(row);
-    if (from === unit) {
+    if (sameUnit(from, unit)) {
       points.push({ at, value, text: numberText(value, row.record.value.decimals), row });
       continue;
     }
-    const converted = from === '' || unit === '' ? undefined : convertUnit(value, from, unit, kind);
+    const converted = from === '' || unit === '' ? undefined : convertCertain(value, from, unit, kind);
     if (converted === undefined || !Number.isFinite(converted)) {
       omitted.set(from, (omitted.get(from) ?? 0) + 1);
+      omittedRows.push(row);
       continue;
     }
     // Glucose at the precision its unit is read at (GLUCOSE_DECIMALS: whole mg/dL, mmol/L to one decimal): 5.5 mmol/L is 99 mg/dL, not 99.1.
@@ -480,7 +502,8 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
   const notNumeric = records
     .filter((row): row is ObservationRow => isObservation(row) && row.record.value.kind !== 'numeric' && testKeyOf(row.record) === testKey && !corrections.superseded.has(row.recordId))
     .sort((a, b) => -byTimeDescending(a, b));
-  const newestOther = notNumeric.at(-1);
+  // The newest result not drawn, a `> 150` or one in a unit not drawn, is the latest if it is after the line's last point.
+  const newestOther = [notNumeric.at(-1), omittedRows.at(-1)].filter((row) => row !== undefined).sort(byTimeDescending)[0];
   const lastDrawn = points.at(-1)?.row;
   const latestNotDrawn = newestOther !== undefined && (lastDrawn === undefined || byTimeDescending(newestOther, lastDrawn) < 0) ? newestOther : null;
   return {
@@ -488,7 +511,8 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
     unit,
     points,
     range,
-    omitted: [...omitted].map(([from, count]) => ({ unit: from, count })),
+    omitted: [...omitted].map(([from, count]) => ({ unit: from, count })).sort((a, b) => b.count - a.count),
+    omittedRows,
     notNumeric,
     latestNotDrawn,
   };

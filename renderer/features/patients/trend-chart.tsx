@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RecordRow } from '../../vault/vault-service';
@@ -8,6 +8,7 @@ import { abnormalFlags, recordDateTime } from './record-format';
 import { recordValue } from './record-format';
 import { trendOf, type Corrections, type ObservationRow, type Trend } from './results-model';
 import { unitLabel } from './ucum-units';
+import { needsMolarMass } from './unit-conversion';
 
 const CHART_HEIGHT = 260;
 
@@ -46,7 +47,7 @@ export function trendSummary(trend: Trend): string {
   const span = `from ${recordDateTime(first.row.time)} to ${recordDateTime(last.row.time)}`;
   // A newer result that is no point (`> 150`, HH) is the latest, said first: the line's last point is not (QA2-11 Q8).
   const newest = trend.latestNotDrawn;
-  const head = newest === null ? `${count} ${span}; latest ${lastText}` : `latest ${latestText(newest)} (not drawn: not a plain number); ${count} drawn ${span}, the last ${lastText}`;
+  const head = newest === null ? `${count} ${span}; latest ${lastText}` : `latest ${latestText(newest)} (not drawn: ${whyNotDrawn(newest)}); ${count} drawn ${span}, the last ${lastText}`;
   return `${trend.label}: ${head}${convertedText}; ${rangeText(trend)}.${omittedText(trend)}${notNumericText(trend)}`;
 }
 
@@ -56,6 +57,11 @@ function latestText(row: ObservationRow): string {
   return `${recordValue(row.record)} on ${recordDateTime(row.time)}${flags.length === 0 ? '' : `, ${flags.join(', ')}`}`;
 }
 
+/** Why a result is no point on the line: a `> 150` or text, or a number in a unit the chart is not drawn in. */
+function whyNotDrawn(row: ObservationRow): string {
+  return row.record.value.kind === 'numeric' ? 'in another unit' : 'not a plain number';
+}
+
 /** Results that are no point on the line (`> 150`, text): named with their values and times, never dropped silently. */
 function notNumericText(trend: Trend): string {
   const others = trend.notNumeric.filter((row) => row !== trend.latestNotDrawn);
@@ -63,11 +69,21 @@ function notNumericText(trend: Trend): string {
   return ` Not drawn (not a plain number): ${others.map((row) => `${recordValue(row.record)} on ${recordDateTime(row.time)}`).join('; ')}.`;
 }
 
-/** Results the trend could not show (another unit without a conversion): said, never dropped silently (D21). */
+/** How many results in another unit the caption lists by value and time (the flowsheet lists them all). */
+const OMITTED_LISTED = 10;
+
+/**
+ * Results in a unit the chart is not drawn in (no certain conversion): said plainly and listed with
+ * their values and times, never dropped silently (D21; issue 11: cholesterol in mmol/L and mg/dL).
+ */
 function omittedText(trend: Trend): string {
   if (trend.omitted.length === 0) return '';
   const parts = trend.omitted.map(({ unit, count }) => `${count === 1 ? '1 result' : `${count} results`} ${unit === '' ? 'without a unit' : `in ${unitLabel(unit)}`}`);
-  return ` ${parts.join(' and ')} not shown (no conversion to ${unitLabel(trend.unit) || 'its unit'}); the flowsheet lists ${trend.omitted.reduce((sum, item) => sum + item.count, 0) === 1 ? 'it' : 'them'}.`;
+  const target = unitLabel(trend.unit) || 'the chart\u2019s unit';
+  const molar = trend.omitted.some(({ unit }) => needsMolarMass(unit, trend.unit)) ? '; it needs the substance\u2019s molar mass' : '';
+  const listed = trend.omittedRows.slice(0, OMITTED_LISTED).map((row) => `${recordValue(row.record)} on ${recordDateTime(row.time)}`);
+  const more = trend.omittedRows.length > OMITTED_LISTED ? `; and ${trend.omittedRows.length - OMITTED_LISTED} more (the flowsheet lists them)` : '';
+  return ` Not drawn: ${parts.join(' and ')} (no certain conversion to ${target}${molar}): ${listed.join('; ')}${more}.`;
 }
 
 function correctedNote(trend: Trend, recordId: string, corrections: Corrections): string {
@@ -111,7 +127,9 @@ function yRange(trend: Trend): [number, number] {
  * are also listed under the chart, for screen readers and for reading them exactly.
  */
 export function TrendChart({ records, testKey, corrections }: { records: readonly RecordRow[]; testKey: string; corrections: Corrections }) {
-  const trend = useMemo(() => trendOf(records, testKey, corrections), [records, testKey, corrections]);
+  // A unit the user asked to see the results of (one not drawn in the chart the unit most results carry).
+  const [requestedUnit, setRequestedUnit] = useState<string | undefined>(undefined);
+  const trend = useMemo(() => trendOf(records, testKey, corrections, requestedUnit), [records, testKey, corrections, requestedUnit]);
   const host = useRef<HTMLDivElement>(null);
   const captionId = useId();
   const summary = trendSummary(trend);
@@ -211,13 +229,22 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
     <figure className="trend" aria-labelledby={captionId}>
       {trend.latestNotDrawn === null ? null : (
         <p className="trend__latest" role="note" aria-label="Latest result">
-          <strong>Latest result: {latestText(trend.latestNotDrawn)}</strong> — not drawn on the chart (not a plain number).
+          <strong>Latest result: {latestText(trend.latestNotDrawn)}</strong> — not drawn on the chart ({whyNotDrawn(trend.latestNotDrawn)}).
         </p>
       )}
       <div ref={host} className="trend__plot" role="img" aria-label={summary} data-points={trend.points.length} />
       <figcaption id={captionId} className="trend__caption">
         {summary}
       </figcaption>
+      {trend.omitted.length === 0 ? null : (
+        <p className="trend__units">
+          {trend.omitted.map(({ unit, count }) => (
+            <button key={unit} type="button" className="button" onClick={() => setRequestedUnit(unit)}>
+              {`Show the ${count === 1 ? '1 result' : `${count} results`} ${unit === '' ? 'without a unit' : `in ${unitLabel(unit)}`}`}
+            </button>
+          ))}
+        </p>
+      )}
       <details className="trend__values">
         <summary>Values</summary>
         <table className="data-table" aria-label={`${trend.label} values`}>

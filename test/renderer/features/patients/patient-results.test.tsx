@@ -266,11 +266,11 @@ describe('D21 and D8: the trend of results in different units, and one-sided ref
   it('converts a glucose in mg/dL into mmol/L and says so; a result it cannot convert is counted, not dropped silently', async () => {
     const glucose = (seq: number, value: number, unit: string, day: string, range: string) =>
       at(`p-7.g${seq}.0`, obs('2345-7', 'Glucose', value, unit, `2025-03-${day}T08:00:00+01:00`, { referenceRange: range, orderId: `F-${seq}` }), seq);
-    const results = await openChart([glucose(1, 5.2, 'mmol/L', '14', '3.9-5.5'), glucose(2, 180, 'mg/dL', '15', '70-100'), glucose(3, 1.9, 'g/L', '15', ''), glucose(4, 6.1, 'mmol/L', '16', '<5.6')]);
+    const results = await openChart([glucose(1, 5.2, 'mmol/L', '14', '3.9-5.5'), glucose(2, 180, 'mg/dL', '15', '70-100'), glucose(3, 41, 'mmol/mol', '15', ''), glucose(4, 6.1, 'mmol/L', '16', '<5.6')]);
     fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
     const figure = within(results).getByRole('figure');
     expect(figure.querySelector('figcaption')?.textContent).toBe(
-      'Glucose: 3 results from 2025-03-14 08:00 (UTC+01:00) to 2025-03-16 08:00 (UTC+01:00); latest 6.1 mmol/L; 1 result converted from mg/dL; reference range < 5.6 mmol/L (shaded). 1 result in g/L not shown (no conversion to mmol/L); the flowsheet lists it.',
+      'Glucose: 3 results from 2025-03-14 08:00 (UTC+01:00) to 2025-03-16 08:00 (UTC+01:00); latest 6.1 mmol/L; 1 result converted from mg/dL; reference range < 5.6 mmol/L (shaded). Not drawn: 1 result in mmol/mol (no certain conversion to mmol/L): 41 mmol/mol on 2025-03-15 08:00 (UTC+01:00).',
     );
     const values = within(figure).getByRole('table', { name: 'Glucose values' });
     expect(within(values).getAllByRole('row').map((tr) => tr.textContent)).toContain('2025-03-15 08:00 (UTC+01:00)10.0 mmol/L (reported as 180 mg/dL)');
@@ -622,5 +622,36 @@ describe('the Trends picker names the tests it leaves out', () => {
     fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
     expect(within(results).queryByText(/^Not in this list/)).toBeNull();
     expect(within(results).getByRole('combobox', { name: 'Test' }).getAttribute('aria-describedby')).toBeNull();
+  });
+});
+
+describe('issue 11 (analyst): a trend in the unit most results carry, the others named and offered', () => {
+  const cholesterol = (seq: number, value: number, unit: string, day: string, range: string) =>
+    at(`p-7.c${seq}.0`, obs('2093-3', 'Cholesterol', value, unit, `2025-04-${day}T08:00:00+01:00`, { referenceRange: range, orderId: `F-${seq}` }), seq);
+  const rows = [cholesterol(1, 5.2, 'mmol/L', '01', '<5.2'), cholesterol(2, 4.8, 'mmol/L', '02', '<5.2'), cholesterol(3, 5.6, 'mmol/L', '03', '<5.2'), cholesterol(4, 190, 'mg/dL', '04', '<200'), cholesterol(5, 201, 'mg/dL', '05', '<200')];
+
+  it('draws cholesterol in mmol/L (3 of 5), says the 2 in mg/dL are not drawn and lists them, and draws them on request', async () => {
+    const results = await openChart(rows);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    const figure = within(results).getByRole('figure');
+    expect(figure.querySelector('figcaption')?.textContent).toBe(
+      'Cholesterol: latest 201 mg/dL on 2025-04-05 08:00 (UTC+01:00) (not drawn: in another unit); 3 results drawn from 2025-04-01 08:00 (UTC+01:00) to 2025-04-03 08:00 (UTC+01:00), the last 5.6 mmol/L; reference range < 5.2 mmol/L (shaded). ' +
+        'Not drawn: 2 results in mg/dL (no certain conversion to mmol/L; it needs the substance\u2019s molar mass): 190 mg/dL on 2025-04-04 08:00 (UTC+01:00); 201 mg/dL on 2025-04-05 08:00 (UTC+01:00).',
+    );
+    expect(within(figure).getByRole('table', { name: 'Cholesterol values' }).querySelectorAll('tbody tr')).toHaveLength(3);
+    fireEvent.click(within(figure).getByRole('button', { name: 'Show the 2 results in mg/dL' }));
+    const other = within(results).getByRole('figure');
+    expect(other.querySelector('figcaption')?.textContent).toMatch(/^Cholesterol: 2 results from 2025-04-04 08:00 \(UTC\+01:00\) to 2025-04-05 08:00 \(UTC\+01:00\); latest 201 mg\/dL; reference range < 200 mg\/dL \(shaded\)\. Not drawn: 3 results in mmol\/L/);
+    fireEvent.click(within(other).getByRole('button', { name: 'Show the 3 results in mmol/L' }));
+    expect(within(results).getByRole('table', { name: 'Cholesterol values' }).querySelectorAll('tbody tr')).toHaveLength(3);
+  });
+
+  it('the flowsheet row names the same unit, and each value in the other unit carries its own', async () => {
+    const results = await openChart(rows);
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    const row = within(within(results).getByRole('table', { name: 'Flowsheet' })).getByRole('row', { name: /Cholesterol/ });
+    expect(row.querySelector('th')?.textContent).toBe('Cholesterol (mmol/L)');
+    const values = [...row.querySelectorAll('.flowsheet__value')].map((value) => (value.textContent ?? '').replace(/\s+/g, ' ').trim());
+    expect(values).toEqual(['08:00 201 mg/dL', '08:00 190 mg/dL', '08:00 5.6', '08:00 4.8', '08:00 5.2']);
   });
 });

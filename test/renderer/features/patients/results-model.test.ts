@@ -120,10 +120,17 @@ describe('D21: the trend of results reported in different units', () => {
   });
 
   it('counts the results it cannot convert instead of dropping them silently', () => {
-    const other = at('p.x.0', result('2345-7', 'Glucose', 1.9, 'g/L', '2025-03-15T09:00:00+01:00', { orderId: 'F-907' }), 4);
+    const other = at('p.x.0', result('2345-7', 'Glucose', 41, 'mmol/mol', '2025-03-15T09:00:00+01:00', { orderId: 'F-907' }), 4);
     const trend = trendOf([...glucose, other], 'LN|2345-7');
     expect(trend.points).toHaveLength(3);
-    expect(trend.omitted).toEqual([{ unit: 'g/L', count: 1 }]);
+    expect(trend.omitted).toEqual([{ unit: 'mmol/mol', count: 1 }]);
+  });
+
+  it('converts a glucose in g/L too (mass concentration, then glucose\'s molar mass): 1.9 g/L is 10.5 mmol/L', () => {
+    const other = at('p.x.0', result('2345-7', 'Glucose', 1.9, 'g/L', '2025-03-15T09:00:00+01:00', { orderId: 'F-907' }), 4);
+    const trend = trendOf([...glucose, other], 'LN|2345-7');
+    expect(trend.points.map((point) => point.text)).toEqual(['5.2', '10.0', '10.5', '6']);
+    expect(trend.omitted).toEqual([]);
   });
 });
 
@@ -147,5 +154,66 @@ describe('QA round 4, #12: two values of one test on one day', () => {
       at('p.k3.0', result('2823-3', 'Potassium', 5.0, 'mmol/L', '2026-12-02T09:30:00+01:00', { orderId: 'F-3' }), 3),
     ];
     expect(buildFlowsheet(rows).cells.get('LN|2823-3')?.get('2026-12-02')?.map((row) => row.recordId)).toEqual(['p.k2.0', 'p.k3.0', 'p.k1.0']);
+  });
+});
+
+describe('issue 11 (analyst): one chart per test never mixes units; it uses the unit most results carry', () => {
+  // The analyst's patient: cholesterol mostly in mmol/L, the newest ones from another lab in mg/dL.
+  const cholesterol = (seq: number, value: number, unit: string, day: string, range = '') =>
+    at(`p.c${seq}.0`, result('2093-3', 'Cholesterol', value, unit, `2025-04-${day}T08:00:00+01:00`, { orderId: `F-${seq}`, ...(range === '' ? {} : { referenceRange: range }) }), seq);
+  const rows = [
+    cholesterol(1, 5.2, 'mmol/L', '01', '<5.2'),
+    cholesterol(2, 4.8, 'mmol/L', '02', '<5.2'),
+    cholesterol(3, 5.6, 'mmol/L', '03', '<5.2'),
+    cholesterol(4, 190, 'mg/dL', '04', '<200'),
+    cholesterol(5, 201, 'mg/dL', '05', '<200'),
+  ];
+
+  it('draws the mmol/L results (3 of 5) and names the mg/dL ones as not drawn: mmol/L ↔ mg/dL needs the molar mass', () => {
+    const trend = trendOf(rows, 'LN|2093-3');
+    expect(trend.unit).toBe('mmol/L');
+    expect(trend.points.map((point) => [point.text, point.reported])).toEqual([
+      ['5.2', undefined],
+      ['4.8', undefined],
+      ['5.6', undefined],
+    ]);
+    expect(trend.omitted).toEqual([{ unit: 'mg/dL', count: 2 }]);
+    expect(trend.omittedRows.map((row) => row.recordId)).toEqual(['p.c4.0', 'p.c5.0']);
+    expect(trend.range?.text).toBe('<5.2');
+    // The newest result is not on the line: it is named as the latest, never 5.6 mmol/L.
+    expect(trend.latestNotDrawn?.recordId).toBe('p.c5.0');
+  });
+
+  it('draws the other unit when asked (the chart offered for the results not drawn)', () => {
+    const trend = trendOf(rows, 'LN|2093-3', undefined, 'mg/dL');
+    expect(trend.unit).toBe('mg/dL');
+    expect(trend.points.map((point) => point.text)).toEqual(['190', '201']);
+    expect(trend.omitted).toEqual([{ unit: 'mmol/L', count: 3 }]);
+    expect(trend.range?.text).toBe('<200');
+    expect(trend.latestNotDrawn).toBeNull();
+  });
+
+  it('a tie goes to the unit of the most recent result', () => {
+    expect(trendOf(rows.slice(1), 'LN|2093-3').unit).toBe('mg/dL');
+    expect(trendOf([rows[0]!, rows[1]!, rows[3]!, rows[4]!].reverse().map((row, index) => ({ ...row, source: { ...row.source, seq: index } })), 'LN|2093-3').unit).toBe('mg/dL');
+  });
+
+  it('converts where the factor is fixed in one dimension (g/L into mg/dL), counting them with their unit family', () => {
+    const protein = (seq: number, value: number, unit: string, day: string) => at(`p.t${seq}.0`, result('2885-2', 'Protein', value, unit, `2025-04-${day}T08:00:00+01:00`, { orderId: `F-${seq}` }), seq);
+    const trend = trendOf([protein(1, 7.1, 'g/dL', '01'), protein(2, 68, 'g/L', '02'), protein(3, 70, 'g/L', '03'), protein(4, 6.9, 'g/dL', '04'), protein(5, 7.0, 'g/dL', '05')], 'LN|2885-2');
+    expect(trend.unit).toBe('g/dL');
+    expect(trend.points.map((point) => [point.text, point.reported?.unit])).toEqual([
+      ['7.1', undefined],
+      ['6.8', 'g/L'],
+      ['7.0', 'g/L'],
+      ['6.9', undefined],
+      ['7', undefined],
+    ]);
+    expect(trend.omitted).toEqual([]);
+  });
+
+  it('the flowsheet row takes the same unit: the one most results carry', () => {
+    const column = buildFlowsheet(rows).tests.find((test) => test.key === 'LN|2093-3');
+    expect(column?.unit).toBe('mmol/L');
   });
 });
