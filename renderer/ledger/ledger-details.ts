@@ -210,7 +210,7 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       break;
   }
   if (details['unreadable'] === true) out['note'] = 'the source record could not be read';
-  // Mind events in the range that were not signed: no valid authenticator (mind-events.ts).
+  // Mind events in the range that were not signed: no valid authenticator (mind-events.ts), or an operator change its actor's role may not make (operator-change-rule.ts).
   if (Array.isArray(details['rejected'])) out['rejected records'] = details['rejected'].length;
   return out;
 }

@@ -12,6 +12,7 @@ import { AUDIT_KINDS, BACKUP_KINDS, isMindEventKind, MIND_KINDS, QUARANTINE_KIND
 import { LedgerAlarmMetaSchema } from '../../shared/journal/ledger-meta';
 import { openJson, sealJson } from '../../shared/journal/sealed-json';
 import { checkMindEvent, EventAuthWindow } from '../vault/mind-events';
+import { operatorChangeAllowed, type RoleOfAccount } from '../vault/operator-change-rule';
 import { recordedOperator } from '../vault/record-actor';
 import { readEventAuthFrom } from '../vault/views/journal-replay';
 import type { VaultDb } from '../vault/views/vault-db';
@@ -46,6 +47,8 @@ import { describeBucket } from '../../shared/research/cohort-answer';
  * A mind event without a valid authenticator (renderer/vault/mind-events.ts; unauthenticated
  * ones before the first genuine marker excepted, as in the views) gets no entry of its own: it
  * falls inside the range of the next entry, whose sealed details list its seq under `rejected`.
+ * So does an `operator.changed` its actor's role may not make (renderer/vault/operator-change-rule.ts:
+ * a clinician's session journaling "the administrator was disabled" is not signed as her act).
  */
 
 /** The journal kind of stored HL7 messages (a reprocess's copies among them). */
@@ -82,6 +85,8 @@ export interface LedgerWriterDeps {
   readonly ledgerKey: CryptoKey;
   /** Checks the mind events' authenticator (mind-events.ts). */
   readonly eventAuthKey: CryptoKey;
+  /** The role the keyring gives an account: who may journal which operator change (operator-change-rule.ts). */
+  readonly roleOf: RoleOfAccount;
   readonly signer: EntrySigner;
   readonly domain: LedgerDomain;
   readonly isCurrent: () => boolean;
@@ -166,13 +171,17 @@ export class LedgerWriter {
     return { signed, waitMs };
   }
 
-  /** False for a mind event the ledger must not sign as genuine (mind-events.ts). */
+  /**
+   * False for a mind event the ledger must not sign as genuine (mind-events.ts), or as what it
+   * claims (an operator change its actor's role may not make: operator-change-rule.ts).
+   */
   private async admits(window: EventAuthWindow, record: JournalRecord): Promise<boolean> {
     if (!isMindEventKind(record.kind) || (ledgerKindOf(record.kind) === null && record.kind !== MIND_KINDS.eventAuth)) return true;
     const opened = await this.openRaw(record);
     // No meta, or one that does not open, has no authenticator either: legacy (signed as unreadable) or rejected.
-    const status = opened === undefined ? 'unauthenticated' : (await checkMindEvent(this.deps.eventAuthKey, record, opened)).status;
-    return window.admit(record, status);
+    const check = opened === undefined ? { status: 'unauthenticated' as const, meta: undefined } : await checkMindEvent(this.deps.eventAuthKey, record, opened);
+    if (!window.admit(record, check.status)) return false;
+    return operatorChangeAllowed({ opener: this.deps.opener, ledgerKey: this.deps.ledgerKey, roleOf: this.deps.roleOf }, record, check.meta);
   }
 
   /**

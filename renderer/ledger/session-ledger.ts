@@ -64,6 +64,7 @@ export class SessionLedger implements LedgerReader {
       sealer: () => port.sealer(),
       ledgerKey: port.ledgerKey,
       eventAuthKey: port.eventAuthKey,
+      roleOf: port.roleOf,
       signer: port.identity,
       domain: this.domain,
       isCurrent: () => port.isCurrent() && !this.closed,

@@ -81,7 +81,7 @@ function JournalRecordsBlock() {
           <ul>
             <li>{recordsWere(issues.problems)} skipped as unreadable (sealed data that did not open, or not in a known form).</li>
             <li>
-              {recordsWere(issues.rejected)} rejected as not written by this vault’s operators (no valid authenticator):
+              {recordsWere(issues.rejected)} rejected as not written by this vault’s operators (no valid authenticator, or an operator change the writer’s role may not make):
               possible tampering.
             </li>
           </ul>

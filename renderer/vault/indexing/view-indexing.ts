@@ -2,6 +2,7 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { IndexingState, SyncProgress } from '../vault-service';
 import { asVaultError } from '../vault-errors';
 import { replayJournal } from '../views/journal-replay';
+import { keyringRoles } from '../operator-change-rule';
 import type { SessionState, VaultSession } from '../session/vault-session';
 
 /** Progress of a running replay reaches the listeners at most this often (busy flips at once). */
@@ -286,7 +287,7 @@ export class ViewIndexing {
   /** The views' replay alone; notes how far the views are (journal.appended up to there needs no sync). */
   async replayViews(s: VaultSession, onProgress?: (progress: SyncProgress) => void, budgetMs?: number): Promise<SyncProgress> {
     const progress = await replayJournal(
-      { api: this.api, db: s.db, keys: s.keys, opener: s.opener, tokens: s.tokens, isCurrent: () => this.state.isCurrent(s), ...(budgetMs === undefined ? {} : { budgetMs }) },
+      { api: this.api, db: s.db, keys: s.keys, opener: s.opener, tokens: s.tokens, roleOf: keyringRoles(() => s.keyring), isCurrent: () => this.state.isCurrent(s), ...(budgetMs === undefined ? {} : { budgetMs }) },
       (step) => {
         this.progress(step);
         onProgress?.(step);

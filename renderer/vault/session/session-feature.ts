@@ -2,6 +2,7 @@ import type { Wallet } from 'ethers';
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import type { Opener, Sealer } from '../vault-crypto';
 import type { VaultDb } from '../views/vault-db';
+import type { RoleOfAccount } from '../operator-change-rule';
 import { VaultError } from '../vault-service';
 
 /**
@@ -62,6 +63,8 @@ export interface SessionPort<N extends keyof HdmsApi = keyof HdmsApi> {
   isAdmin(): boolean;
   /** The keyring's operators (local ids and names), e.g. to show names next to pseudonyms. */
   operators(): readonly { readonly operatorId: string; readonly name: string }[];
+  /** The role the keyring gives an account id (the recovery key's holder: admin), null when it holds none (operator-change-rule.ts). */
+  readonly roleOf: RoleOfAccount;
   /** The vault's intake public key as the keyring holds it (raw P-256 point, base64url). */
   readonly intakePublicKey: string;
   /** False once the session is over (lock, another unlock). */

@@ -7,6 +7,7 @@ import { createOpener, deriveOperatorId, deriveVaultKeys, importDirectoryKey, ty
 import { TokenCache } from '../views/token-cache';
 import { OpenedRows } from '../views/opened-rows';
 import { openVaultDb, type IndexedDbDeps } from '../views/vault-db';
+import { keyringRoles } from '../operator-change-rule';
 import type { AutoLock } from './auto-lock';
 import type { OpenSessionFeature, SessionFeature, SessionPort } from './session-feature';
 import { appendSessionEvent, sealerOf, type SessionState, type VaultSession } from './vault-session';
@@ -151,6 +152,7 @@ export class SessionLifecycle {
       actor: s.actor,
       isAdmin: () => s.operator.role === 'admin',
       operators: () => s.keyring.operators.map((o) => ({ operatorId: o.operatorId, name: o.name })),
+      roleOf: keyringRoles(() => s.keyring),
       intakePublicKey: s.keyring.intakePublicKey,
       isCurrent: () => state.isCurrent(s),
       sync: () => indexing.runSync(s).then(noop),

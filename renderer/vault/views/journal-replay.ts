@@ -4,6 +4,7 @@ import type { JournalRecord } from '../../../shared/ipc/journal-contract';
 import { isMindEventKind, MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { openJson } from '../../../shared/journal/sealed-json';
 import { checkMindEvent, EventAuthWindow, type MindEventCheck } from '../mind-events';
+import { operatorChangeAllowed, type RoleOfAccount } from '../operator-change-rule';
 import { recordedOperator } from '../record-actor';
 import type { SyncProgress } from '../vault-service';
 import type { Opener } from '../vault-crypto';
@@ -39,7 +40,9 @@ import { CURSOR_KEY, IDENTITY_CONFLICTS_KEY, readCursor, type VaultDb } from './
  * The mind's own events must carry their authenticator (mind-events.ts): one without a valid one
  * is not projected but counted in meta `rejected`, except unauthenticated ones before the first
  * genuine `vault.eventAuth` marker (legacy; the marker's seq is kept in meta `eventAuthFrom`, in
- * the page's transaction, so a replay of any range decides as a rebuild does).
+ * the page's transaction, so a replay of any range decides as a rebuild does). So is an
+ * `operator.changed` its actor's role may not make (operator-change-rule.ts: a clinician's session
+ * journaling "the administrator was disabled"), though no view projects operator changes.
  */
 
 /**
@@ -89,7 +92,16 @@ export interface ReplayContext {
    * automatic replays take turns with the body this way (view-indexing.ts). None by default.
    */
   readonly budgetMs?: number;
+  /**
+   * The role the keyring gives an account (operator-change-rule.ts keyringRoles), for the operator
+   * changes a session that is not an administrator's may journal. Without it no account holds a
+   * role: every operator change that carries an actor is rejected.
+   */
+  readonly roleOf?: RoleOfAccount;
 }
+
+/** No account holds a role (a replay given no keyring). */
+const NO_ROLES: RoleOfAccount = () => null;
 
 export class ReplayAborted extends Error {
   constructor() {
@@ -98,18 +110,22 @@ export class ReplayAborted extends Error {
   }
 }
 
-/** A decoded record: its projector's step and, for a mind event, what its authenticator says. */
+/**
+ * A decoded record: its projector's step and, for a mind event, what its authenticator says and
+ * whether its actor's role may not make it (`refused`: operator-change-rule.ts).
+ */
 interface Decoded {
   readonly record: JournalRecord;
   readonly step: ProjectorStep;
   readonly auth: MindEventCheck['status'] | null;
+  readonly refused?: boolean;
 }
 
 /**
  * A record whose meta is opened (and its authenticator checked), not yet given to its projectors,
  * with the patient identifiers it names (patient-filing.ts identifiersNamedBy); or its step already.
  */
-type Opened = Decoded | { readonly record: JournalRecord; readonly meta: unknown; readonly auth: MindEventCheck['status'] | null; readonly named: readonly PatientIdentifier[] };
+type Opened = Decoded | { readonly record: JournalRecord; readonly meta: unknown; readonly auth: MindEventCheck['status'] | null; readonly refused: boolean; readonly named: readonly PatientIdentifier[] };
 
 /** One write page: each projector's part, created when the page first meets one of its kinds. */
 class Page {
@@ -136,7 +152,9 @@ class Page {
   async open(record: JournalRecord): Promise<Opened> {
     const projectors = this.registry.projectorsOf(record.kind);
     const isMarker = record.kind === MIND_KINDS.eventAuth;
-    if ((projectors.length === 0 && !isMarker) || record.meta === null) return { record, step: 'skip', auth: null };
+    // No view shows operator changes, but one its actor may not make is counted as rejected.
+    const isOperatorChange = record.kind === MIND_KINDS.operatorChanged;
+    if ((projectors.length === 0 && !isMarker && !isOperatorChange) || record.meta === null) return { record, step: 'skip', auth: null };
     let meta: unknown;
     try {
       meta = await openJson(this.context.opener, record.meta);
@@ -144,17 +162,20 @@ class Page {
       return { record, step: 'problem', auth: null };
     }
     let auth: MindEventCheck['status'] | null = null;
+    let refused = false;
     if (isMindEventKind(record.kind)) {
       const check = await checkMindEvent(this.context.keys.eventAuthKey, record, meta);
       auth = check.status;
       meta = check.meta;
+      const rule = { opener: this.context.opener, ledgerKey: this.context.keys.ledgerKey, roleOf: this.context.roleOf ?? NO_ROLES };
+      refused = !(await operatorChangeAllowed(rule, record, meta));
     }
     // The projectors see who the body says made a mind event (its sealed actor), not the pseudonym
     // the client wrote; the authenticator above was checked on the record as written.
     const shown = record.actor === undefined ? record : { ...record, operator: await recordedOperator(this.context.opener, this.context.keys.ledgerKey, record) };
     const named = identifiersNamedBy(meta);
     await this.filing.pseudonymsOf(named);
-    return { record: shown, meta, auth, named };
+    return { record: shown, meta, auth, refused, named };
   }
 
   /** Reads in one batch the chart filing's rows of the identifiers the opened records name (patient-filing.ts). */
@@ -165,7 +186,7 @@ class Page {
   /** An opened record's step from its projectors (in journal order: the chart filing decides as it goes). */
   async decode(opened: Opened): Promise<Decoded> {
     if (!('named' in opened)) return opened;
-    const { record, meta, auth } = opened;
+    const { record, meta, auth, refused } = opened;
     const projectors = this.registry.projectorsOf(record.kind);
     const steps: ProjectorStep[] = [];
     for (const projector of projectors) {
@@ -176,13 +197,14 @@ class Page {
       }
       steps.push(await part.decode(record, meta));
     }
-    return { record, step: combineSteps(steps), auth };
+    return { record, step: combineSteps(steps), auth, refused };
   }
 
   /** Applies the decoded steps in journal order (the legacy window needs that order too). */
   assemble(decoded: readonly Decoded[]): void {
-    for (const { record, step, auth } of decoded) {
-      if (auth !== null && !this.window.admit(record, auth)) this.rejected++;
+    for (const { record, step, auth, refused } of decoded) {
+      // admit() first: a marker moves the legacy window whatever else is said of the record.
+      if (auth !== null && (!this.window.admit(record, auth) || refused === true)) this.rejected++;
       else if (step === 'problem') this.problems++;
       else if (step !== 'skip') step.apply();
     }
