@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { verifyAccessReport } from '../../../electron/ledger/access-report-verify';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
@@ -136,6 +137,8 @@ describe('audit as a compliance officer uses it', () => {
 
       let digests: string[] = [];
       let subject = '';
+      /** The administrator's and the auditor's exported reports, checked against an exported ledger at the end. */
+      const csvFiles: string[] = [];
       await steps.run('the access report for the patient by name: who, what, where, the entries and their digests', async () => {
         await goToArea(page, 'Ledger');
         await page.getByRole('link', { name: 'Access report' }).click();
@@ -161,6 +164,7 @@ describe('audit as a compliance officer uses it', () => {
         const file = (await status.locator('code').innerText()).trim();
         expect(path.dirname(file)).toBe(path.join(shell.dataDir, 'exports'));
         expect(path.basename(file)).toMatch(/^access-report-\d{8}T\d{6}Z\.csv$/);
+        csvFiles.push(file);
         const csvText = await readFile(file, 'utf8');
         // UTF-8 with a byte-order mark, for Excel on Windows (QA s32 finding 2).
         expect(csvText.startsWith('\uFEFF')).toBe(true);
@@ -299,7 +303,9 @@ describe('audit as a compliance officer uses it', () => {
         await page.getByRole('button', { name: 'Export CSV' }).click();
         const status = page.getByRole('status').filter({ hasText: /^Exported 3 rows to / });
         await status.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-        const [, ...csvRows] = parseCsv(await readFile((await status.locator('code').innerText()).trim(), 'utf8'));
+        const auditorCsv = (await status.locator('code').innerText()).trim();
+        csvFiles.push(auditorCsv);
+        const [, ...csvRows] = parseCsv(await readFile(auditorCsv, 'utf8'));
         expect(csvRows.map((row) => row[8]).slice(1)).toEqual(digests);
       });
 
@@ -312,6 +318,20 @@ describe('audit as a compliance officer uses it', () => {
         await expect
           .poll(async () => (await showReport(page)).map((cells) => cells.slice(1, 3).join(' | ')), { timeout: KEY_TIMEOUT_MS, interval: 500 })
           .toEqual(expect.arrayContaining([`${AUDITOR} | Signed in`, `${AUDITOR} | Exported an access report (3 rows)`, `${AUDITOR} | Locked`]));
+      });
+
+      await steps.run('both exported reports check out against the ledger the administrator exports (npm run access-report:verify)', async () => {
+        await goToArea(page, 'Ledger');
+        await page.getByRole('button', { name: 'Export ledger' }).click();
+        const status = page.getByRole('status').filter({ hasText: /^Exported \d+ entr(?:y|ies) to / });
+        await status.waitFor({ state: 'visible', timeout: KEY_TIMEOUT_MS });
+        const ledgerFile = (await status.locator('code').innerText()).trim();
+        expect(csvFiles).toHaveLength(2);
+        expect(await verifyAccessReport(csvFiles[0]!, ledgerFile)).toMatchObject({ ok: true, rows: 2, patientsNotCheckable: 0 });
+        // The auditor's report lists the administrator's export of Lea's report: which patients it named is in the journal, not the entry.
+        expect(await verifyAccessReport(csvFiles[1]!, ledgerFile)).toMatchObject({ ok: true, rows: 3, patientsNotCheckable: 1 });
+        await page.getByRole('link', { name: 'Access report' }).click();
+        await showReport(page);
       });
 
       await steps.run('at 1,000 × 700 the report of everything keeps its columns inside the panel (QA explore-11 D16: the Notary column was off-screen)', async () => {
