@@ -87,8 +87,9 @@ function callerName(caller: Caller): string {
  * (fit-table): the figures as wide as their headings, the caller's AE title and address each on a
  * line of the row head, cut with an ellipsis when longer, whole in a title. Why an association was
  * refused is a sentence in a list under the table, where it wraps at spaces; the table counts.
+ * Imaging and the intake monitor show the same table.
  */
-function CallerTable({ callers, labelledBy }: { callers: readonly Caller[]; labelledBy: string }) {
+export function CallerTable({ callers, labelledBy }: { callers: readonly Caller[]; labelledBy: string }) {
   const refusalsId = useId();
   const refused = callers.filter((caller) => caller.rejected > 0);
   return (
@@ -143,22 +144,18 @@ function CallerTable({ callers, labelledBy }: { callers: readonly Caller[]; labe
   );
 }
 
+export type ReceiverStatusState = { readonly phase: 'loading' } | { readonly phase: 'failed'; readonly error: unknown } | { readonly phase: 'ready'; readonly status: DicomStatus };
+
 /**
- * The DICOM receiver as the intake monitor shows a listener: its state, what it received since it
- * started (associations, echoes; C-STOREs received and what became of them: stored, held,
- * duplicates, conflicts, failed; rejections, protocol errors) in total and per calling AE title,
- * where a rejected association is counted with its reason (QA12 D5).
- * Duplicates are counted apart from stored instances, so a resend storm does not look like new
- * images. Refreshed whenever a replay ends (instances stored meanwhile), and every
- * RECEIVER_REFRESH_MS while shown, since echoes, rejected associations and duplicates store nothing
- * and so start no replay (QA4-12 D3: a technician testing a modality saw stale figures).
+ * The receiver's status (`dicom.status`) while a page shows it: loaded at once and again whenever
+ * a replay ends (instances stored meanwhile), and every RECEIVER_REFRESH_MS while the window is
+ * not hidden, since echoes, rejected associations and duplicates store nothing and so start no
+ * replay (QA4-12 D3). Imaging and the intake monitor both follow it this way.
  */
-export function ReceiverStatus() {
+export function useReceiverStatus(): ReceiverStatusState {
   const api = useApi();
   const indexing = useVaultIndexing();
-  const headingId = useId();
-  const callersId = useId();
-  const [loaded, setLoaded] = useState<{ phase: 'loading' } | { phase: 'failed'; error: unknown } | { phase: 'ready'; status: DicomStatus }>({ phase: 'loading' });
+  const [loaded, setLoaded] = useState<ReceiverStatusState>({ phase: 'loading' });
   const load = useCallback(() => {
     api.dicom.status({}).then(
       (status) => setLoaded({ phase: 'ready', status }),
@@ -175,6 +172,43 @@ export function ReceiverStatus() {
     }, RECEIVER_REFRESH_MS);
     return () => clearInterval(timer);
   }, [load]);
+  return loaded;
+}
+
+/** What became of the C-STORE requests, in the same words on Imaging and on the intake monitor. */
+export function instanceFacts(counters: DicomStatus['counters']): readonly (readonly [string, number])[] {
+  return [
+    ['Instances received', counters.received],
+    ['Instances stored', counters.stored],
+    ['Held (no Patient ID)', counters.held],
+    ['Duplicates (resent, not stored again)', counters.duplicates],
+    ['Conflicts (same UID, other bytes)', counters.conflicts],
+    ['Instances failed', counters.failed],
+  ];
+}
+
+/** The receiver's state in words, marked by its state (never colour alone: the words say it). */
+export function ReceiverState({ status }: { status: DicomStatus }) {
+  return (
+    <p>
+      <span className={`state state--${status.listener.state}`}>{receiverState(status)}</span>
+    </p>
+  );
+}
+
+/**
+ * The DICOM receiver in full, on the Imaging page (the intake monitor shows the same figures in
+ * short, intake/dicom-receiver-panel.tsx): its state, what it received since it
+ * started (associations, echoes; C-STOREs received and what became of them: stored, held,
+ * duplicates, conflicts, failed; rejections, protocol errors) in total and per calling AE title,
+ * where a rejected association is counted with its reason (QA12 D5).
+ * Duplicates are counted apart from stored instances, so a resend storm does not look like new
+ * images. Kept current by useReceiverStatus (QA4-12 D3: a technician testing a modality saw stale figures).
+ */
+export function ReceiverStatus() {
+  const headingId = useId();
+  const callersId = useId();
+  const loaded = useReceiverStatus();
 
   return (
     <section className="panel" aria-labelledby={headingId} aria-busy={loaded.phase === 'loading'}>
@@ -183,21 +217,14 @@ export function ReceiverStatus() {
       {loaded.phase === 'failed' && <ErrorNote error={loaded.error} what="The receiver's status could not be loaded" />}
       {loaded.phase === 'ready' && (
         <>
-          <p>
-            <span className={`state state--${loaded.status.listener.state}`}>{receiverState(loaded.status)}</span>
-          </p>
+          <ReceiverState status={loaded.status} />
           <dl className="facts">
             {(
               [
                 ['Associations', loaded.status.counters.associations],
                 ['Rejected associations', loaded.status.counters.rejectedAssociations],
                 ['Echoes', loaded.status.counters.echoes],
-                ['Instances received', loaded.status.counters.received],
-                ['Instances stored', loaded.status.counters.stored],
-                ['Held (no Patient ID)', loaded.status.counters.held],
-                ['Duplicates (resent, not stored again)', loaded.status.counters.duplicates],
-                ['Conflicts (same UID, other bytes)', loaded.status.counters.conflicts],
-                ['Instances failed', loaded.status.counters.failed],
+                ...instanceFacts(loaded.status.counters),
                 ['Protocol errors', loaded.status.counters.protocolErrors],
               ] as const
             ).map(([term, value]) => (

@@ -11,6 +11,7 @@ import { MessageDetailPage } from './message-detail';
 import { ListenerTable } from './listener-table';
 import { ResetCountersButton } from './counters-reset';
 import { ConnectionsTable, RecentMessages, SenderTable, TotalsFacts, When } from './monitor-tables';
+import { DevicesLinePanel, DicomReceiverPanel } from './dicom-receiver-panel';
 import { QuarantinePanel } from './quarantine-panel';
 import { RawMessageView } from './raw-message-view';
 import { ThroughputChart } from './throughput-chart';
@@ -139,6 +140,9 @@ function UnlockedMonitor() {
           </>
         )}
       </section>
+      {/* The other channels beside HL7 (issue 12 item 7): their status needs a session, as this part of the page does. */}
+      <DicomReceiverPanel />
+      <DevicesLinePanel />
       {data !== null && (
         <>
           <section className="panel" aria-labelledby={throughputId}>

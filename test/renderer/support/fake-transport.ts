@@ -151,10 +151,12 @@ export function createFakeNode(overrides: Partial<FakeNode['state']> = {}): Fake
       listener: { channel: 'dicom', state: 'closed', reason: NO_VAULT_REASON },
       aeTitle: DEFAULT_DICOM_SETTINGS.aeTitle,
       portOverride: null,
-      counters: { associations: 0, rejectedAssociations: 0, echoes: 0, stored: 0, failed: 0, protocolErrors: 0, bytes: 0 },
+      counters: { associations: 0, rejectedAssociations: 0, echoes: 0, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0, protocolErrors: 0, bytes: 0 },
       callers: [],
       open: [],
     }),
+    // No serial port open, no device connected (the intake monitor's one line on devices).
+    'devices.status': () => ({ ports: [], connections: [], tcp: null, awaitingApproval: [] }),
     'network.status': () => ({ state: node.state.network }),
     'network.refresh': () => ({ state: node.state.network }),
     'hl7.updateSettings': (change) => {
