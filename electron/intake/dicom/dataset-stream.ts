@@ -1,7 +1,18 @@
+/** Where `fill` copies fragments as they arrive, until `limit`. */
+interface FillTarget {
+  readonly target: Buffer;
+  at: number;
+  readonly limit: number;
+  readonly resolve: (filled: { readonly bytes: number; readonly complete: boolean }) => void;
+  readonly reject: (error: Error) => void;
+}
+
 /**
  * A C-STORE's data set as it arrives in PDV fragments, handed to its consumer (the sealer) as an
  * async iterable with bounded memory: while more than `highWaterBytes` wait unread the producer is
- * told to stop reading the socket, and told to read again once they drop below half of it.
+ * told to stop reading the socket, and told to read again once they drop below half of it. Its
+ * first bytes may be gathered with `fill` instead, copied into the consumer's buffer as they
+ * arrive (nothing waits in the queue for them).
  */
 export class DatasetStream implements AsyncIterable<Buffer> {
   private readonly queue: Buffer[] = [];
@@ -13,6 +24,7 @@ export class DatasetStream implements AsyncIterable<Buffer> {
   private pressured = false;
   private receivedBytes = 0;
   private iterated = false;
+  private filling: FillTarget | null = null;
 
   constructor(
     private readonly highWaterBytes: number,
@@ -40,17 +52,59 @@ export class DatasetStream implements AsyncIterable<Buffer> {
     return this.ended;
   }
 
-  /** A fragment of the data set; `last` when its PDV had the last-fragment bit. */
-  push(data: Buffer, last: boolean): void {
+  /**
+   * A fragment of the data set; `last` when its PDV had the last-fragment bit. `transient`: `data`
+   * is read into again after this returns, so what is kept of it is copied (into the `fill`
+   * target, else into a buffer of its own).
+   */
+  push(data: Buffer, last: boolean, transient = false): void {
     if (this.ended || this.failure !== null) return;
     this.receivedBytes += data.length;
-    if (!this.discarding && data.length > 0) {
-      this.queue.push(data);
-      this.queued += data.length;
+    let rest = data;
+    const fill = this.filling;
+    if (fill !== null && !this.discarding) {
+      const take = Math.min(fill.limit - fill.at, rest.length);
+      fill.target.set(rest.subarray(0, take), fill.at);
+      fill.at += take;
+      rest = rest.subarray(take);
+    }
+    if (!this.discarding && rest.length > 0) {
+      this.queue.push(transient ? Buffer.from(rest) : rest);
+      this.queued += rest.length;
     }
     if (last) this.ended = true;
+    if (fill !== null && (fill.at === fill.limit || this.ended)) {
+      this.filling = null;
+      fill.resolve({ bytes: fill.at, complete: this.ended && this.queued === 0 });
+    }
     this.pressure();
     this.wake();
+  }
+
+  /**
+   * Copies the data set's bytes into `target` from `offset` as they arrive (those queued first),
+   * until `limit` bytes of it are written or the data set ends: resolves how far `target` is
+   * written and whether that is the whole data set. What arrives past `limit` is queued for the
+   * iterator as usual. Rejects if the association ends first. Before the iterator, once at a time.
+   */
+  fill(target: Buffer, offset: number, limit: number): Promise<{ readonly bytes: number; readonly complete: boolean }> {
+    if (this.iterated || this.filling !== null) throw new Error('A data set stream is filled before it is iterated, once at a time.');
+    if (this.failure !== null) return Promise.reject(this.failure);
+    let at = offset;
+    while (at < limit && this.queue.length > 0) {
+      const next = this.queue[0]!;
+      const take = Math.min(limit - at, next.length);
+      target.set(next.subarray(0, take), at);
+      at += take;
+      this.queued -= take;
+      if (take === next.length) this.queue.shift();
+      else this.queue[0] = next.subarray(take);
+    }
+    this.pressure();
+    if (at === limit || this.ended) return Promise.resolve({ bytes: at, complete: this.ended && this.queue.length === 0 });
+    return new Promise((resolve, reject) => {
+      this.filling = { target, at, limit, resolve, reject };
+    });
   }
 
   /** The association ended before the last fragment: the consumer's next read throws. */
@@ -59,6 +113,9 @@ export class DatasetStream implements AsyncIterable<Buffer> {
     this.failure = error;
     this.queue.length = 0;
     this.queued = 0;
+    const fill = this.filling;
+    this.filling = null;
+    fill?.reject(error);
     this.pressure();
     this.wake();
   }

@@ -53,8 +53,6 @@ export interface DicomIntakeOutcome {
 }
 
 const DEFAULT_HEAD_BYTES = 1024 * 1024;
-/** A head may end with a piece that crosses the limit: pieces are socket reads (64 KiB); a larger one gets a buffer of its own. */
-const HEAD_OVERSHOOT_BYTES = 128 * 1024;
 /** Recycled head buffers kept between C-STOREs: one per association at the default 8. */
 const RECYCLED_HEADS = 8;
 /**
@@ -489,31 +487,20 @@ async function storeIndexed(
 /** The storage side of the C-STORE SCP: resolves the status to answer (A700 when storage fails). */
 export function createDicomNetworkIntake(options: DicomIntakeOptions) {
   const headLimit = options.headBytes ?? DEFAULT_HEAD_BYTES;
-  // The head is gathered into a recycled buffer (buffer-pool.ts): the last piece read may cross the limit.
-  const heads = new BufferPool(headLimit + HEAD_OVERSHOOT_BYTES, RECYCLED_HEADS);
+  // The head is gathered into a recycled buffer (buffer-pool.ts), its fragments copied in as they arrive.
+  const heads = new BufferPool(headLimit, RECYCLED_HEADS);
   return async function cStore(request: CStoreRequest): Promise<DicomIntakeOutcome> {
     const meta = buildFileMetaInformation({ sopClassUid: request.sopClassUid, sopInstanceUid: request.sopInstanceUid, transferSyntaxUid: request.context.transferSyntax, sourceAeTitle: request.callingAeTitle });
-    const iterator = request.dataset[Symbol.asyncIterator]();
-    const parts: Buffer[] = [meta];
-    let bytes = meta.length;
-    let complete = false;
+    // File Meta Information and at least one byte of the data set (a head smaller than that only in tests).
+    const limit = Math.max(headLimit, meta.length + 1);
+    const buffer = heads.take(limit) ?? Buffer.allocUnsafe(limit);
+    buffer.set(meta, 0);
+    let head = buffer.subarray(0, meta.length);
     try {
-      while (bytes < headLimit) {
-        const next = await iterator.next();
-        if (next.done === true) {
-          complete = true;
-          break;
-        }
-        parts.push(next.value);
-        bytes += next.value.length;
-      }
-      const head = heads.take(bytes) ?? Buffer.allocUnsafe(bytes);
-      let at = 0;
-      for (const part of parts) {
-        head.set(part, at);
-        at += part.length;
-      }
-      const outcome = await storePart10(options, head, complete ? null : iterator, {
+      // Synchronous up to here: the fragments that arrive next are copied straight into the head.
+      const filled = await request.dataset.fill(buffer, meta.length, limit);
+      head = buffer.subarray(0, filled.bytes);
+      const outcome = await storePart10(options, head, filled.complete ? null : request.dataset[Symbol.asyncIterator](), {
         source: 'network',
         callingAeTitle: request.callingAeTitle,
         where: `${request.callingAeTitle}@${request.peerAddress}`,
@@ -523,7 +510,8 @@ export function createDicomNetworkIntake(options: DicomIntakeOptions) {
       heads.give(head);
       return outcome;
     } catch {
-      await iterator.return?.(undefined);
+      // Nothing more is wanted of the data set (its iterator, when one was taken, has stopped it already).
+      request.dataset.discard();
       return { status: DIMSE_STATUS.OUT_OF_RESOURCES, outcome: 'failed' };
     }
   };

@@ -175,23 +175,7 @@ export class PduReader {
   }
 
   private check(type: number, length: number): void {
-    switch (type) {
-      case PDU_TYPE.A_ASSOCIATE_RQ:
-      case PDU_TYPE.A_ASSOCIATE_AC:
-      case PDU_TYPE.A_ASSOCIATE_RJ:
-        if (length > this.maxAssociateLength) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, `An association PDU of ${length} bytes is longer than the ${this.maxAssociateLength} accepted.`);
-        return;
-      case PDU_TYPE.P_DATA_TF:
-        if (length > this.limits.maxPDataLength) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, `A P-DATA-TF PDU of ${length} bytes is longer than the maximum length ${this.limits.maxPDataLength} announced.`);
-        return;
-      case PDU_TYPE.A_RELEASE_RQ:
-      case PDU_TYPE.A_RELEASE_RP:
-      case PDU_TYPE.A_ABORT:
-        if (length !== 4) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, `A release or abort PDU has a length of ${length}, not 4.`);
-        return;
-      default:
-        throw new PduError(ABORT_REASON.UNRECOGNIZED_PDU, `PDU type 0x${type.toString(16).padStart(2, '0')} is not a DICOM PDU.`);
-    }
+    checkPduHeader(type, length, this.limits.maxPDataLength, this.maxAssociateLength);
   }
 
   private peek(bytes: number): Buffer {
@@ -209,6 +193,154 @@ export class PduReader {
     }
     this.pendingBytes -= bytes;
     return whole;
+  }
+}
+
+/** Refuses a PDU by its header alone: an unknown type, or a length its type cannot have here. */
+function checkPduHeader(type: number, length: number, maxPDataLength: number, maxAssociateLength: number): void {
+  switch (type) {
+    case PDU_TYPE.A_ASSOCIATE_RQ:
+    case PDU_TYPE.A_ASSOCIATE_AC:
+    case PDU_TYPE.A_ASSOCIATE_RJ:
+      if (length > maxAssociateLength) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, `An association PDU of ${length} bytes is longer than the ${maxAssociateLength} accepted.`);
+      return;
+    case PDU_TYPE.P_DATA_TF:
+      if (length > maxPDataLength) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, `A P-DATA-TF PDU of ${length} bytes is longer than the maximum length ${maxPDataLength} announced.`);
+      return;
+    case PDU_TYPE.A_RELEASE_RQ:
+    case PDU_TYPE.A_RELEASE_RP:
+    case PDU_TYPE.A_ABORT:
+      if (length !== 4) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, `A release or abort PDU has a length of ${length}, not 4.`);
+      return;
+    default:
+      throw new PduError(ABORT_REASON.UNRECOGNIZED_PDU, `PDU type 0x${type.toString(16).padStart(2, '0')} is not a DICOM PDU.`);
+  }
+}
+
+/** What PduStreamReader cuts from the bytes: a whole PDU other than P-DATA-TF, or a piece of a PDV. */
+export type PduPiece =
+  | { readonly pdu: Pdu }
+  | {
+      /** A PDV's bytes as far as they have arrived: a view of the chunk pushed (no copy); `last` only on its final piece. */
+      readonly pdv: Pdv;
+      /** This piece ends its P-DATA-TF PDU. */
+      readonly pduEnd: boolean;
+    };
+
+/**
+ * Cuts a TCP byte stream into PDUs like PduReader, but hands a P-DATA-TF's PDVs on piece by piece
+ * as their bytes arrive, as views of the chunk pushed: nothing of a P-DATA-TF is kept between
+ * pushes but its 6-byte headers. So the chunks may be one buffer read into again and again (the
+ * socket's `onread` buffer): the caller copies what it keeps before the next read. Other PDUs
+ * (association, release, abort: at most `maxAssociateLength`) are copied as they arrive and
+ * handed on whole. The same checks and refusals as PduReader and parsePDataTf, made as soon as
+ * the bytes they need are in; the PDVs of a P-DATA-TF before a malformed one have been handed on.
+ */
+export class PduStreamReader {
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerBytes = 0;
+  /** The PDU being read (its type), or -1 between PDUs. */
+  private type = -1;
+  /** Bytes of the current PDU's variable field still to come. */
+  private remaining = 0;
+  /** A non-P-DATA PDU's variable field as it arrives (copies: held only as far as it has come). */
+  private bodyParts: Buffer[] = [];
+  private bodyBytes = 0;
+  private readonly pdvHeader = Buffer.alloc(6);
+  private pdvHeaderBytes = 0;
+  /** Bytes of the current PDV's value still to come (0: a PDV item header is next). */
+  private pdvRemaining = 0;
+  private pdvContext = 0;
+  private pdvCommand = false;
+  private pdvLast = false;
+  private readonly maxAssociateLength: number;
+
+  constructor(private readonly limits: PduLimits) {
+    this.maxAssociateLength = limits.maxAssociateLength ?? DEFAULT_MAX_ASSOCIATE_LENGTH;
+  }
+
+  /** Bytes held now: a partial header or a partial non-P-DATA PDU. */
+  get heldBytes(): number {
+    return this.headerBytes + this.pdvHeaderBytes + this.bodyBytes;
+  }
+
+  /** The pieces `chunk` completes or carries; PDV pieces are views of `chunk`. Throws PduError. */
+  push(chunk: Buffer): PduPiece[] {
+    const out: PduPiece[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.type < 0) {
+        const take = Math.min(HEADER_BYTES - this.headerBytes, chunk.length - at);
+        chunk.copy(this.header, this.headerBytes, at, at + take);
+        this.headerBytes += take;
+        at += take;
+        if (this.headerBytes < HEADER_BYTES) break;
+        this.headerBytes = 0;
+        const type = this.header[0]!;
+        const length = this.header.readUInt32BE(2);
+        checkPduHeader(type, length, this.limits.maxPDataLength, this.maxAssociateLength);
+        this.type = type;
+        this.remaining = length;
+        if (type === PDU_TYPE.P_DATA_TF) {
+          if (length === 0) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, 'A P-DATA-TF holds no PDV.');
+          this.pdvRemaining = 0;
+          this.pdvHeaderBytes = 0;
+          continue;
+        }
+        if (length === 0) this.endOtherPdu(out);
+        continue;
+      }
+      if (this.type !== PDU_TYPE.P_DATA_TF) {
+        const take = Math.min(this.remaining, chunk.length - at);
+        this.bodyParts.push(Buffer.from(chunk.subarray(at, at + take)));
+        this.bodyBytes += take;
+        this.remaining -= take;
+        at += take;
+        if (this.remaining === 0) this.endOtherPdu(out);
+        continue;
+      }
+      if (this.pdvRemaining === 0) {
+        // A PDV item header: 4 bytes of length, the presentation context id, the message control header.
+        if (this.pdvHeaderBytes === 0 && this.remaining < 6) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, 'A PDV item header runs past the end of its P-DATA-TF.');
+        const take = Math.min(6 - this.pdvHeaderBytes, chunk.length - at);
+        chunk.copy(this.pdvHeader, this.pdvHeaderBytes, at, at + take);
+        this.pdvHeaderBytes += take;
+        this.remaining -= take;
+        at += take;
+        if (this.pdvHeaderBytes < 6) break;
+        this.pdvHeaderBytes = 0;
+        const length = this.pdvHeader.readUInt32BE(0);
+        if (length < 2 || length - 2 > this.remaining) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, 'A PDV item length does not fit its P-DATA-TF.');
+        const control = this.pdvHeader[5]!;
+        if ((control & 0xfc) !== 0) throw new PduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, 'A PDV message control header has reserved bits set.');
+        this.pdvContext = this.pdvHeader[4]!;
+        this.pdvCommand = (control & 1) === 1;
+        this.pdvLast = (control & 2) === 2;
+        this.pdvRemaining = length - 2;
+        if (this.pdvRemaining === 0) this.pdvPiece(out, Buffer.alloc(0));
+        continue;
+      }
+      const take = Math.min(this.pdvRemaining, chunk.length - at);
+      this.pdvRemaining -= take;
+      this.remaining -= take;
+      this.pdvPiece(out, chunk.subarray(at, at + take));
+      at += take;
+    }
+    return out;
+  }
+
+  private pdvPiece(out: PduPiece[], data: Buffer): void {
+    const pduEnd = this.remaining === 0;
+    out.push({ pdv: { contextId: this.pdvContext, command: this.pdvCommand, last: this.pdvLast && this.pdvRemaining === 0, data }, pduEnd });
+    if (pduEnd) this.type = -1;
+  }
+
+  private endOtherPdu(out: PduPiece[]): void {
+    const body = this.bodyParts.length === 1 ? this.bodyParts[0]! : Buffer.concat(this.bodyParts, this.bodyBytes);
+    out.push({ pdu: { type: this.type as PduType, body } });
+    this.type = -1;
+    this.bodyParts = [];
+    this.bodyBytes = 0;
   }
 }
 

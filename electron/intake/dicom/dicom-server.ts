@@ -80,6 +80,12 @@ export function isLoopbackHost(host: string): boolean {
 
 /** Transport connections beyond the association cap that may wait for their rejection at once. */
 const EXTRA_CONNECTIONS = 8;
+/**
+ * The one buffer every connection's socket reads into (readIntoBuffer): each read is parsed, and
+ * its data set bytes copied into the C-STORE's head, before the next read on any socket. Large
+ * enough that a 128 KiB P-DATA-TF (storescu's) mostly comes in one read.
+ */
+const READ_BUFFER_BYTES = 256 * 1024;
 
 interface Entry {
   readonly ul: UpperLayerAcceptor;
@@ -113,9 +119,10 @@ interface Entry {
  * - **Slow or silent peers**: the A-ASSOCIATE-RQ must arrive within ARTIM of the connection, however
  *   slowly its bytes trickle; an established association is aborted after `idleTimeoutMs` without a
  *   complete PDU while the peer owes one; after a reject, release or abort the peer has ARTIM to close.
- * - **Memory per association** is bounded: one PDU (at most `maxPduLength`) plus
+ * - **Memory per association** is bounded: a P-DATA-TF is not held (its bytes go on as they are
+ *   read, from one read buffer shared by every connection), another PDU at most its limit, plus
  *   `datasetHighWaterBytes` of a data set waiting for the sealer (reading pauses beyond that: TCP
- *   backpressure) plus what the storage side keeps to read the index fields.
+ *   backpressure; one read may pass it) plus what the storage side keeps to read the index fields.
  * - A LAN bind needs an allow-list: calling AE titles with the address each must connect from.
  */
 export async function startDicomServer(options: DicomServerOptions): Promise<DicomServer> {
@@ -130,6 +137,7 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
   const { log } = options;
   const established = (): number => [...entries].filter((entry) => entry.established).length;
   const maxConnections = maxAssociations + EXTRA_CONNECTIONS;
+  const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
 
   /** Whether a new connection fits: below the cap, or after closing the oldest connection that has not sent its A-ASSOCIATE-RQ. */
   const makeRoom = (): boolean => {
@@ -200,6 +208,7 @@ export async function startDicomServer(options: DicomServerOptions): Promise<Dic
       user: service,
       artimMs: options.artimMs ?? 30_000,
       maxPDataLength: maxPduLength,
+      readBuffer,
       onProtocolError: (message) => {
         log.warn({ peer, problem: message }, 'DICOM protocol error');
         options.onEvent?.({ type: 'protocol-error', message });

@@ -4,19 +4,20 @@ import {
   ABORT_SOURCE,
   PDU_TYPE,
   PduError,
-  PduReader,
+  PduStreamReader,
   encodeAbort,
   encodeAssociateAc,
   encodeAssociateRj,
   encodeReleaseRp,
   parseAssociateRq,
-  parsePDataTfParts,
   type AssociateAc,
   type AssociateRj,
   type AssociateRq,
   type Pdu,
+  type PduPiece,
   type Pdv,
 } from './dicom-pdu';
+import { readIntoBuffer } from './socket-read-buffer';
 
 /**
  * The DICOM Upper Layer protocol machine of an association acceptor (PS3.8 section 9.2): the
@@ -86,12 +87,24 @@ export const STATE_TRANSITIONS: Readonly<Record<Exclude<UlState, 'Sta1'>, Readon
 export interface UlUser {
   /** A-ASSOCIATE indication: answered at once with accept (Evt7) or reject (Evt8). */
   onAssociateIndication(rq: AssociateRq): { readonly accept: AssociateAc } | { readonly reject: AssociateRj };
-  /** P-DATA indication (DT-2). */
-  onPData(pdvs: readonly Pdv[]): void;
+  /**
+   * P-DATA indication (DT-2), as a P-DATA-TF's bytes arrive: `pdvs` are pieces of its PDVs (the
+   * last-fragment bit on a PDV's final piece only); `pduEnd` when they end the PDU. With
+   * `transient`, their data are views of a read buffer that is read into again once this returns:
+   * what is kept must be copied.
+   */
+  onPData(pdvs: readonly Pdv[], pduEnd: boolean, transient: boolean): void;
   /** A-RELEASE indication (AR-2): the user calls `releaseResponse()` once it has answered what is in flight. */
   onReleaseIndication(): void;
   /** The association ended: released, aborted by either side, rejected, or the connection dropped. */
   onEnded(how: UlEnding): void;
+}
+
+/** Evt10's payload: the pieces of a P-DATA-TF PDU's PDVs cut from one read. */
+interface PDataIndication {
+  readonly pdvs: readonly Pdv[];
+  readonly pduEnd: boolean;
+  readonly transient: boolean;
 }
 
 export type UlEnding = 'released' | 'rejected' | 'aborted-by-peer' | 'aborted-locally' | 'provider-abort' | 'connection-lost' | 'artim-expired';
@@ -105,16 +118,24 @@ export interface UpperLayerOptions {
   readonly maxPDataLength: number;
   /** Told every PduError (a garbled peer), for the monitor; the message names no PHI. */
   readonly onProtocolError?: (message: string) => void;
+  /**
+   * A buffer the socket reads into (readIntoBuffer), which may be shared by every connection of a
+   * server: each read is parsed, and what is kept copied, before the next. Absent (or where Node
+   * does not allow it): the socket's 'data' chunks, which may be kept as they are.
+   */
+  readonly readBuffer?: Uint8Array;
 }
 
 /**
  * One transport connection's Upper Layer machine, from Evt5 (transport connection indication,
- * action AE-5: the constructor) to Sta1. Bytes are read through a bounded PduReader; once a
- * PDU cannot be understood the rest of the stream is discarded unread.
+ * action AE-5: the constructor) to Sta1. Bytes are read through a bounded PduStreamReader: a
+ * P-DATA-TF is indicated piece by piece as its bytes arrive (Evt10 per piece, each PDV's
+ * last-fragment bit on its final piece), other PDUs whole; once a PDU cannot be understood the
+ * rest of the stream is discarded unread.
  */
 export class UpperLayerAcceptor {
   private stateNow: UlState = 'Sta2';
-  private reader: PduReader | null;
+  private reader: PduStreamReader | null;
   private artim: NodeJS.Timeout | null = null;
   private ending: UlEnding | null = null;
   private pendingRq: AssociateRq | null = null;
@@ -126,10 +147,17 @@ export class UpperLayerAcceptor {
   constructor(private readonly options: UpperLayerOptions) {
     this.socket = options.socket;
     this.user = options.user;
-    this.reader = new PduReader({ maxPDataLength: options.maxPDataLength });
+    this.reader = new PduStreamReader({ maxPDataLength: options.maxPDataLength });
     // AE-5: issue transport connection response primitive; start ARTIM timer. Next state Sta2.
     this.startArtim();
-    this.socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
+    const buffer = options.readBuffer;
+    const reused =
+      buffer !== undefined &&
+      readIntoBuffer(this.socket, buffer, (bytes) => {
+        this.onBytes(Buffer.from(buffer.buffer, buffer.byteOffset, bytes), true);
+        return true;
+      });
+    if (!reused) this.socket.on('data', (chunk: Buffer) => this.onBytes(chunk, false));
     this.socket.on('close', () => this.fire('Evt17'));
     // An 'error' is always followed by 'close', which is the event the machine takes.
     this.socket.on('error', () => undefined);
@@ -171,19 +199,21 @@ export class UpperLayerAcceptor {
     this.socket.destroy();
   }
 
-  private onBytes(chunk: Buffer): void {
+  /** `transient`: `chunk` is the read buffer, read into again once this returns. */
+  private onBytes(chunk: Buffer, transient: boolean): void {
     if (this.reader === null) return; // after an unrecognized PDU, or in Sta13 / Sta1: discarded
-    let pdus: Pdu[];
+    let pieces: PduPiece[];
     try {
-      pdus = this.reader.push(chunk);
+      pieces = this.reader.push(chunk);
     } catch (error) {
       this.reader = null;
       this.fire('Evt19', error);
       return;
     }
-    for (const pdu of pdus) {
+    for (const piece of pieces) {
       if (this.reader === null) return;
-      this.onPdu(pdu);
+      if ('pdu' in piece) this.onPdu(piece.pdu);
+      else this.fire('Evt10', { pdvs: [piece.pdv], pduEnd: piece.pduEnd, transient });
     }
   }
 
@@ -205,18 +235,6 @@ export class UpperLayerAcceptor {
         return this.fire('Evt3');
       case PDU_TYPE.A_ASSOCIATE_RJ:
         return this.fire('Evt4');
-      case PDU_TYPE.P_DATA_TF: {
-        let pdvs: Pdv[];
-        try {
-          pdvs = parsePDataTfParts(pdu.parts ?? [pdu.body]);
-        } catch (error) {
-          this.reader = null;
-          this.fire('Evt19', error);
-          return;
-        }
-        this.fire('Evt10', pdvs);
-        return;
-      }
       case PDU_TYPE.A_RELEASE_RQ:
         return this.fire('Evt12');
       case PDU_TYPE.A_RELEASE_RP:
@@ -263,9 +281,12 @@ export class UpperLayerAcceptor {
       case 'AR-7': // Send P-DATA-TF PDU. Next state Sta8.
         for (const pdu of payload as readonly Buffer[]) this.write(pdu);
         return;
-      case 'DT-2': // Send P-DATA indication. Next state Sta6.
-        this.user.onPData(payload as readonly Pdv[]);
+      case 'DT-2': {
+        // Send P-DATA indication. Next state Sta6.
+        const { pdvs, pduEnd, transient } = payload as PDataIndication;
+        this.user.onPData(pdvs, pduEnd, transient);
         return;
+      }
       case 'AR-2': // Issue A-RELEASE indication primitive. Next state Sta8.
         this.stateNow = 'Sta8';
         this.user.onReleaseIndication();

@@ -92,18 +92,19 @@ export class DimseService implements UlUser {
     return { accept: decision.ac };
   }
 
-  onPData(pdvs: readonly Pdv[]): void {
+  onPData(pdvs: readonly Pdv[], pduEnd: boolean, transient: boolean): void {
     for (const pdv of pdvs) {
       if (this.ended) return;
       try {
-        if (pdv.command) this.onCommandFragment(pdv);
-        else this.onDataFragment(pdv);
+        if (pdv.command) this.onCommandFragment(pdv, transient);
+        else this.onDataFragment(pdv, transient);
       } catch (error) {
         this.protocolAbort(error instanceof Error ? error.message : 'The DIMSE message is not valid.');
         return;
       }
     }
-    this.refreshIdle();
+    // The peer owes a whole PDU within the idle timeout: pieces of one do not re-arm it.
+    if (pduEnd) this.refreshIdle();
   }
 
   onReleaseIndication(): void {
@@ -119,7 +120,7 @@ export class DimseService implements UlUser {
     this.options.onEnded?.(how, this.established);
   }
 
-  private onCommandFragment(pdv: Pdv): void {
+  private onCommandFragment(pdv: Pdv, transient: boolean): void {
     if (this.inFlight !== null) throw new DimseError('A new request arrived before the previous one was answered (no asynchronous operations were negotiated).');
     const context = this.contexts.get(pdv.contextId);
     if (context === undefined) throw new DimseError(`PDV for presentation context ${pdv.contextId}, which was not accepted.`);
@@ -127,7 +128,7 @@ export class DimseService implements UlUser {
     this.commandContext = pdv.contextId;
     this.commandBytes += pdv.data.length;
     if (this.commandBytes > MAX_COMMAND_BYTES) throw new DimseError(`A command set is longer than ${MAX_COMMAND_BYTES} bytes.`);
-    this.commandParts.push(pdv.data);
+    this.commandParts.push(transient ? Buffer.from(pdv.data) : pdv.data);
     if (!pdv.last) return;
     const bytes = Buffer.concat(this.commandParts);
     this.commandParts = [];
@@ -185,11 +186,11 @@ export class DimseService implements UlUser {
     }
   }
 
-  private onDataFragment(pdv: Pdv): void {
+  private onDataFragment(pdv: Pdv, transient: boolean): void {
     const flight = this.inFlight;
     if (flight === null || flight.datasetDone) throw new DimseError('A data set fragment arrived with no request expecting one.');
     if (pdv.contextId !== flight.context.id) throw new DimseError('A data set fragment came on another presentation context than its command.');
-    flight.dataset?.push(pdv.data, pdv.last);
+    flight.dataset?.push(pdv.data, pdv.last, transient);
     if (pdv.last) {
       flight.datasetDone = true;
       this.answer();

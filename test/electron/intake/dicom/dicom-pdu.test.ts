@@ -4,6 +4,7 @@ import {
   PDU_TYPE,
   PduError,
   PduReader,
+  PduStreamReader,
   encodeAssociateRq,
   encodePData,
   parseAssociateRq,
@@ -126,6 +127,77 @@ describe('DICOM Upper Layer PDUs (PS3.8 9.3)', () => {
     expect(() => parsePDataTfParts(pieces([0, 0, 0, 2, 1, 0x80], 5))).toThrow(/reserved bits/);
     expect(() => parsePDataTfParts(pieces([0, 0, 0, 2, 1], 2))).toThrow(/runs past the end/);
     expect(() => parsePDataTfParts([])).toThrow(/holds no PDV/);
+  });
+});
+
+describe('PduStreamReader: PDUs cut from reads into one reused buffer', () => {
+  /** Pushes `bytes` cut at `cuts` through one buffer that is overwritten after every push; the data of each PDV copied at once. */
+  const readThroughOneBuffer = (reader: PduStreamReader, bytes: Buffer, cuts: readonly number[]) => {
+    const buffer = Buffer.alloc(bytes.length);
+    const out: string[] = [];
+    let open: Pdv[] = [];
+    const others: number[] = [];
+    let ends = 0;
+    const bounds = [0, ...cuts, bytes.length];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const read = buffer.subarray(0, bounds[i + 1]! - bounds[i]!);
+      bytes.copy(read, 0, bounds[i]!, bounds[i + 1]!);
+      for (const piece of reader.push(read)) {
+        if ('pdu' in piece) {
+          others.push(piece.pdu.type);
+          continue;
+        }
+        if (piece.pduEnd) ends++;
+        open.push({ ...piece.pdv, data: Buffer.from(piece.pdv.data) });
+        if (!piece.pdv.last) continue;
+        const labels = [...new Set(open.map((part) => `${part.contextId}/${part.command}`))].join(',');
+        out.push(`${labels} ${Buffer.concat(open.map((part) => part.data)).toString('hex')}`);
+        open = [];
+      }
+      read.fill(0xee); // the next read overwrites it: nothing handed on may still point into it
+    }
+    return { groups: out, others, ends };
+  };
+
+  it('hands on each PDV as it arrives, the same fragments as parsePDataTf wherever the reads were cut, and whole other PDUs', () => {
+    const command = encodePData(1, true, Buffer.from('0123456789abcdef'), 0)[0]!;
+    const data = encodePData(3, false, Buffer.from(Array.from({ length: 40 }, (_, i) => i)), 0)[0]!;
+    const twoPdvs = Buffer.concat([Buffer.from([PDU_TYPE.P_DATA_TF, 0, 0, 0, 0, 0]), command.subarray(6), data.subarray(6)]);
+    twoPdvs.writeUInt32BE(twoPdvs.length - 6, 2);
+    const release = Buffer.from([PDU_TYPE.A_RELEASE_RQ, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
+    const stream = Buffer.concat([twoPdvs, release, data]);
+    const expected = [...parsePDataTf(twoPdvs.subarray(6)), ...parsePDataTf(data.subarray(6))].map((pdv) => `${pdv.contextId}/${pdv.command} ${pdv.data.toString('hex')}`);
+    for (let cut = 1; cut < stream.length; cut++) {
+      for (const second of [cut + 1, cut + 5, cut + 13]) {
+        const cuts = second < stream.length ? [cut, second] : [cut];
+        const reader = new PduStreamReader({ maxPDataLength: 1000 });
+        const { groups, others, ends } = readThroughOneBuffer(reader, stream, cuts);
+        expect(groups).toEqual(expected);
+        expect(others).toEqual([PDU_TYPE.A_RELEASE_RQ]);
+        expect(ends).toBe(2);
+        expect(reader.heldBytes).toBe(0);
+      }
+    }
+  });
+
+  it('refuses what PduReader and parsePDataTf refuse, as soon as the bytes that show it are in', () => {
+    const error = (bytes: number[], maxPDataLength = 1000) => {
+      try {
+        new PduStreamReader({ maxPDataLength }).push(Buffer.from(bytes));
+      } catch (caught) {
+        return caught as PduError;
+      }
+      return null;
+    };
+    expect(error([0x47, 0x45, 0x54, 0x20, 0x2f, 0x20])).toMatchObject({ abortReason: ABORT_REASON.UNRECOGNIZED_PDU });
+    expect(error([0x04, 0, 0, 0, 0x03, 0xe9])?.message).toMatch(/longer than the maximum length 1000/);
+    expect(error([0x05, 0, 0, 0, 0, 5])?.message).toMatch(/not 4/);
+    expect(error([0x04, 0, 0, 0, 0, 0])?.message).toMatch(/holds no PDV/);
+    expect(error([0x04, 0, 0, 0, 0, 7, 0, 0, 0, 9, 1, 3])?.message).toMatch(/does not fit/);
+    expect(error([0x04, 0, 0, 0, 0, 6, 0, 0, 0, 2, 1, 0x80])?.message).toMatch(/reserved bits/);
+    expect(error([0x04, 0, 0, 0, 0, 5, 0, 0, 0, 2, 1])?.message).toMatch(/runs past the end/);
+    // A second PDV header that cannot fit what is left of its PDU.
+    expect(error([0x04, 0, 0, 0, 0, 11, 0, 0, 0, 3, 1, 2, 0xaa, 0, 0, 0, 2])?.message).toMatch(/runs past the end/);
   });
 });
 
