@@ -148,6 +148,12 @@ export const ObservationValueDetailSchema = z.discriminatedUnion('kind', [
    * written before hold the first value only.
    */
   z.strictObject({ kind: z.literal('repeated'), values: z.array(text(64)).min(2).max(50), unit: text(32).optional() }),
+  /**
+   * A coded OBX-5 (CE, CWE, CNE, CF) the sender repeated (`code^text^system~code^text^system`: HL7
+   * v2 lets OBX-5 repeat, e.g. several organisms or answers): every code, in order, the first also
+   * being `value`. Records written before hold the first code only (issue 11: the rest was dropped).
+   */
+  z.strictObject({ kind: z.literal('coded-list'), values: z.array(CodedConceptSchema).min(2).max(50) }),
 ]);
 
 export const ObservationSchema = z.strictObject({

@@ -531,7 +531,7 @@ function observationValue(obx: Hl7Segment, valueType: string): { value: Observat
     case 'CWE':
     case 'CNE':
     case 'CF':
-      return { value: { kind: 'coded', value: coded(obx, 5) } };
+      return codedValue(obx);
     case 'SN': {
       const comparator = obx.value(5, 1);
       const first = obx.value(5, 2);
@@ -579,6 +579,37 @@ function observationValue(obx: Hl7Segment, valueType: string): { value: Observat
   }
 }
 
+/**
+ * A coded OBX-5: HL7 v2 lets OBX-5 repeat, and a coded result may hold several codes (organisms,
+ * answers), each of which matters: the first is the value, and every non-empty repetition is kept
+ * in order in the detail (issue 11: the analyst's repeated CWE kept its first code only).
+ */
+function codedValue(obx: Hl7Segment): { value: Observation['value']; detail?: ObservationValueDetail } {
+  const repetitions = obx.repetitions(5);
+  const concepts: CodedConcept[] = [];
+  for (let r = 0; r < repetitions && concepts.length < 50; r++) {
+    const concept = coded(obx, 5, r);
+    if (!isEmptyConcept(concept)) concepts.push(concept);
+  }
+  const first = concepts[0] ?? coded(obx, 5);
+  if (concepts.length < 2) return { value: { kind: 'coded', value: first } };
+  return { value: { kind: 'coded', value: first }, detail: { kind: 'coded-list', values: concepts } };
+}
+
+/**
+ * A field HL7 defines as one coded element (OBX-3, OBR-4, AL1-3, DG1-3, RXA-5): its first
+ * repetition, and a note when the sender repeated it anyway, so the others are not dropped unsaid.
+ */
+function singleCoded(segment: Hl7Segment, field: number, ctx: Context): CodedConcept {
+  const repetitions = segment.repetitions(field);
+  if (repetitions > 1) {
+    let sent = 0;
+    for (let r = 0; r < repetitions; r++) if (!isEmptyConcept(coded(segment, field, r))) sent++;
+    if (sent > 1) ctx.notes.push(`${segment.name} #${segment.position}: ${segment.name}-${field} holds ${sent} codes but HL7 defines one; the first is kept`);
+  }
+  return coded(segment, field);
+}
+
 function joinSlash(first: string, second: string): string {
   return first === '' ? second : second === '' ? first : `${first}/${second}`;
 }
@@ -591,7 +622,7 @@ interface ObrRef {
 }
 
 function mapObservation(obx: Hl7Segment, obr: ObrRef | undefined, ctx: Context): Observation | null {
-  const code = coded(obx, 3);
+  const code = singleCoded(obx, 3, ctx);
   if (isEmptyConcept(code)) {
     ctx.notes.push(`OBX #${obx.position}: no OBX-3 code`);
     return null;
@@ -629,7 +660,7 @@ function mapObservation(obx: Hl7Segment, obr: ObrRef | undefined, ctx: Context):
 }
 
 function mapResultReport(obr: Hl7Segment, ctx: Context): Draft<Report> {
-  const report: Draft<Report> = { type: 'report', kind: 'result', code: coded(obr, 4) };
+  const report: Draft<Report> = { type: 'report', kind: 'result', code: singleCoded(obr, 4, ctx) };
   putText(report, 'status', obr.value(25), 4);
   report.time = timeOf(ctx, obr.value(7), obr.value(22));
   putText(report, 'placerOrderId', obr.value(2), 100);
@@ -659,7 +690,7 @@ function mapDocument(txa: Hl7Segment, ctx: Context): Draft<Report> {
 function mapOrder(orc: Hl7Segment | undefined, obr: Hl7Segment, ctx: Context): ExtendedRecord {
   const orcValue = (field: number, component = 1) => orc?.value(field, component) ?? '';
   const provider = (orc === undefined ? '' : personName(orc, 12, 'xcn')) || personName(obr, 16, 'xcn');
-  const order: Draft<Order> = { type: 'order', control: clip(orcValue(1) || 'NW', 2), code: coded(obr, 4) };
+  const order: Draft<Order> = { type: 'order', control: clip(orcValue(1) || 'NW', 2), code: singleCoded(obr, 4, ctx) };
   putText(order, 'placerOrderId', orcValue(2) || obr.value(2), 100);
   putText(order, 'fillerOrderId', orcValue(3) || obr.value(3), 100);
   putText(order, 'status', orcValue(5), 4);
@@ -670,7 +701,7 @@ function mapOrder(orc: Hl7Segment | undefined, obr: Hl7Segment, ctx: Context): E
 }
 
 function mapAllergy(al1: Hl7Segment, ctx: Context): ExtendedRecord | null {
-  const allergen = coded(al1, 3);
+  const allergen = singleCoded(al1, 3, ctx);
   if (isEmptyConcept(allergen)) {
     ctx.notes.push(`AL1 #${al1.position}: no AL1-3 allergen`);
     return null;
@@ -691,7 +722,7 @@ function mapAllergy(al1: Hl7Segment, ctx: Context): ExtendedRecord | null {
 }
 
 function mapDiagnosis(dg1: Hl7Segment, ctx: Context): ExtendedRecord | null {
-  let code = coded(dg1, 3);
+  let code = singleCoded(dg1, 3, ctx);
   if (isEmptyConcept(code)) {
     const description = dg1.value(4);
     if (description === '') {
@@ -710,7 +741,7 @@ function mapDiagnosis(dg1: Hl7Segment, ctx: Context): ExtendedRecord | null {
 }
 
 function mapImmunization(rxa: Hl7Segment, ctx: Context): ExtendedRecord | null {
-  const vaccine = coded(rxa, 5);
+  const vaccine = singleCoded(rxa, 5, ctx);
   if (isEmptyConcept(vaccine)) {
     ctx.notes.push(`RXA #${rxa.position}: no RXA-5 vaccine`);
     return null;

@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { Fragment, useId } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
@@ -176,9 +176,19 @@ function RecordFacts({ record }: { record: ViewRecord }) {
           <Fact term="Code system">{record.code.system}</Fact>
           <Fact term="Value">{recordValue(record)}</Fact>
           {record.valueType !== undefined && <Fact term="Value type">{record.valueType}</Fact>}
-          {record.value.kind === 'coded' && (
+          {record.value.kind === 'coded' && record.valueDetail?.kind !== 'coded-list' && (
             <Fact term="Value code">
               <code>{record.value.value.code}</code> ({record.value.value.system})
+            </Fact>
+          )}
+          {record.valueDetail?.kind === 'coded-list' && (
+            <Fact term="Value codes">
+              {record.valueDetail.values.map((concept, index) => (
+                <Fragment key={index}>
+                  {index > 0 && '; '}
+                  <code>{concept.code}</code> ({concept.system})
+                </Fragment>
+              ))}
             </Fact>
           )}
           {record.value.kind === 'numeric' && (

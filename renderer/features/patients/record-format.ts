@@ -252,6 +252,9 @@ export function valueDetailLabel(detail: ObservationValueDetail): string | null 
       return `Reference: ${detail.pointer}`;
     case 'repeated':
       return detail.values.join('; ');
+    case 'coded-list':
+      // Every code the lab sent in a repeated OBX-5 (issue 11), in its order.
+      return detail.values.map(conceptLabel).join('; ');
   }
 }
 

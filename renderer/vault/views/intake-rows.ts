@@ -197,6 +197,8 @@ export function recordText(record: ViewRecord): { other: string[] } {
     case 'observation': {
       const other = [record.code.code, record.code.display];
       if (record.value.kind === 'coded') other.push(record.value.value.code, record.value.value.display);
+      // Every code of a repeated coded result (the first is the value, above).
+      if (record.valueDetail?.kind === 'coded-list') for (const concept of record.valueDetail.values.slice(1)) other.push(concept.code, concept.display);
       return { other };
     }
     case 'visit':

@@ -323,3 +323,53 @@ describe('HL7 mapping: result values as the lab wrote them', () => {
     expect(n.hl7?.notes).toEqual(['OBX #3: SN value not in the form comparator^number^separator^number; kept as written', 'OBX #4: SN value not in the form comparator^number^separator^number; kept as written']);
   });
 });
+
+describe('HL7 mapping: coded elements (CE/CWE) that repeat (issue 11, the analyst)', () => {
+  const patient = 'PID|1||MRN-1^^^CLINIC^MR||Test^Val';
+
+  it('OBX-5 may repeat: a CWE result with two codes keeps both, in order (the first stays the value)', () => {
+    const n = normalized(
+      hl7(msh('ORU^R01', 'CWE-1'), patient, 'OBR|1||F-1|625-4^Stool culture^LN|||20250310080000+0100', 'OBX|1|CWE|6463-4^Organism^LN||3092008^Staphylococcus aureus^SCT~40886007^Klebsiella oxytoca^SCT||||||F'),
+    );
+    const [organisms] = observations(n);
+    expect(organisms!.value).toEqual({ kind: 'coded', value: { code: '3092008', display: 'Staphylococcus aureus', system: 'SCT' } });
+    expect(organisms!.valueDetail).toEqual({
+      kind: 'coded-list',
+      values: [
+        { code: '3092008', display: 'Staphylococcus aureus', system: 'SCT' },
+        { code: '40886007', display: 'Klebsiella oxytoca', system: 'SCT' },
+      ],
+    });
+    expect(n.hl7?.mapping).toBe('mapped');
+  });
+
+  it('a single code, or a repetition left empty, is a plain coded value as before', () => {
+    const n = normalized(hl7(msh('ORU^R01', 'CWE-2'), patient, 'OBX|1|CE|6463-4^Organism^LN||3092008^Staphylococcus aureus^SCT~||||||F', 'OBX|2|CWE|6463-4^Organism^LN||^^^L1^Local text^L||||||F'));
+    const [one, alternate] = observations(n);
+    expect(one!.value).toEqual({ kind: 'coded', value: { code: '3092008', display: 'Staphylococcus aureus', system: 'SCT' } });
+    expect(one).not.toHaveProperty('valueDetail');
+    expect(alternate!.value).toEqual({ kind: 'coded', value: { code: 'L1', display: 'Local text', system: 'L' } });
+  });
+
+  it('fields HL7 defines as one code (OBX-3, OBR-4, AL1-3, DG1-3) keep the first and say that more were sent; AL1-5 reactions keep every one', () => {
+    const n = normalized(
+      hl7(
+        msh('ADT^A01', 'CWE-3'),
+        'EVN|A01|20250310080000',
+        patient,
+        'AL1|1|DA|70618^Penicillin^RXNORM~1191^Aspirin^RXNORM|SV|Hives~Rash~Wheezing',
+        'DG1|1||I10^Hypertension^I10~E11^Diabetes^I10|||A',
+        'OBX|1|NM|8867-4^Heart rate^LN~8480-6^Systolic^LN||72|/min||||||F',
+      ),
+    );
+    expect(extended(n, 'allergy')[0]).toMatchObject({ allergen: { code: '70618' }, reactions: ['Hives', 'Rash', 'Wheezing'] });
+    expect(extended(n, 'diagnosis')[0]).toMatchObject({ code: { code: 'I10' } });
+    expect(observations(n)[0]!.code.code).toBe('8867-4');
+    expect(n.hl7?.mapping).toBe('partial');
+    expect(n.hl7?.notes).toEqual([
+      'AL1 #3: AL1-3 holds 2 codes but HL7 defines one; the first is kept',
+      'DG1 #4: DG1-3 holds 2 codes but HL7 defines one; the first is kept',
+      'OBX #5: OBX-3 holds 2 codes but HL7 defines one; the first is kept',
+    ]);
+  });
+});

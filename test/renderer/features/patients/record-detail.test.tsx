@@ -97,3 +97,38 @@ describe('QA s32 #3: the record and raw message pages say whose record it is', (
     await waitFor(() => expect(document.title).toBe('Patient chart – HDMS Node'));
   });
 });
+
+describe('issue 11 (analyst): a coded result the lab repeated (OBX-5 CWE `~`)', () => {
+  const ORGANISMS: RecordRow = {
+    recordId: 'p-7.02.0',
+    patientId: '',
+    time: '2026-11-24T09:00:00+01:00',
+    record: {
+      type: 'observation',
+      category: 'laboratory',
+      code: { code: '6463-4', system: 'LN', display: 'Organism identified' },
+      value: { kind: 'coded', value: { code: '3092008', display: 'Staphylococcus aureus', system: 'SCT' } },
+      valueType: 'CWE',
+      valueDetail: {
+        kind: 'coded-list',
+        values: [
+          { code: '3092008', display: 'Staphylococcus aureus', system: 'SCT' },
+          { code: '40886007', display: 'Klebsiella oxytoca', system: 'SCT' },
+        ],
+      },
+      status: 'F',
+      time: '2026-11-24T09:00:00+01:00',
+    },
+    source,
+  };
+
+  it('the record page shows every code, not only the first', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7, {}, [ORGANISMS])] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7/records/p-7.02.0', vault);
+    await screen.findByRole('heading', { name: /Organism identified/ });
+    const value = screen.getByText('Value').nextElementSibling;
+    expect(value?.textContent).toBe('Staphylococcus aureus; Klebsiella oxytoca');
+    const codes = screen.getByText('Value codes').nextElementSibling;
+    expect(codes?.textContent).toBe('3092008 (SCT); 40886007 (SCT)');
+  });
+});
