@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { DIMSE_STATUS } from '../../../electron/intake/dicom/dimse-command';
 import { CT_IMAGE_STORAGE, TestScu, instanceElements, writeDataset } from '../../electron/intake/dicom/dicom-test-support';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
+import { awaitQuarantine, createVaultOn, quarantineTable, shellWithListener } from '../../support/intake-e2e';
 import { expectFits, fitOf } from '../../support/table-fit';
-import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
-import { freePort } from '../../support/free-port';
 
 /**
  * Issue 12, DICOM in the intake monitor's quarantine, in Chromium through the browser shell:
@@ -28,13 +27,10 @@ describe('the quarantine: DICOM instances', () => {
     'reprocesses a quarantined instance into a stored one; a held one reprocessed is found in the quarantine already and stays open, and is discarded',
     async () => {
       const steps = new StepLog('dicom quarantine');
-      const port = await freePort();
-      const shell = await e2e.startShell({ extraArgs: ['--dicom-port', String(port)] });
-      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1200, height: 800 } });
+      const { port, shell, page, consoleErrors } = await shellWithListener(e2e, 'dicom', { viewport: { width: 1200, height: 800 } });
 
       await steps.run('create a vault; a modality sends an instance with its UIDs after 1.5 MiB (C000) and one without Patient ID (Success, held)', async () => {
-        await openFirstRun(page, shell);
-        await createVaultThroughUi(page);
+        await createVaultOn(page, shell);
         const { scu, answer } = await TestScu.associate({ port, callingAeTitle: 'MR_E2E', contexts: [{ id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: ['1.2.840.10008.1.2.1'] }] });
         expect(answer.type).toBe('ac');
         const late = instanceElements({ sopInstanceUid: `${STUDY}.1.1`, studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.1`, patientId: 'MRN-E2E-40', issuer: 'NORTHCLINIC', patientName: 'Lindqvist^Maren', studyDescription: 'MR LATE UIDS', accession: 'ACC-E2E-40' });
@@ -46,11 +42,10 @@ describe('the quarantine: DICOM instances', () => {
         scu.release();
         expect(await scu.next()).toEqual({ type: 'release-rp' });
         scu.close();
-        await goToArea(page, 'Intake');
-        await expect.poll(() => page.getByRole('table', { name: 'Quarantine' }).locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(2);
+        await awaitQuarantine(page, 2);
       });
 
-      const table = page.getByRole('table', { name: 'Quarantine' });
+      const table = quarantineTable(page);
       const row = (reason: RegExp) => table.locator('tbody tr').filter({ hasText: reason });
       const seqOf = async (reason: RegExp) => (await row(reason).getByRole('button', { name: /^Discard message \d+$/ }).getAttribute('aria-label'))!.replace('Discard message ', '');
       const statusOf = (reason: RegExp) => row(reason).locator('td').nth(6).innerText();

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { freePort } from '../../support/free-port';
-import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { awaitQuarantine, createVaultOn, quarantineTable, sendOverMllp, shellWithListener } from '../../support/intake-e2e';
+import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../support/vault-ui';
+import { IMPORT_TIMEOUT_MS, searchPatients } from '../../support/vault-ui';
 
 /**
  * QA round 4 (issue 11) #1, #8 and #13 as the tester met them, in Chromium: an ADT^A01 in
@@ -29,21 +28,15 @@ describe('edit a message quarantined for its charset', () => {
     'reads it as ISO 8859-1, files Größe, and the quarantined message links to the copy',
     async () => {
       const steps = new StepLog('quarantine-edit-charset');
-      const port = await freePort();
-      const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
-      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 } });
+      const { port, shell, page, consoleErrors } = await shellWithListener(e2e, 'mllp', { viewport: { width: 1000, height: 700 } });
 
       await steps.run('create a vault; send the ADT in Latin-1 bytes with MSH-18 empty: AR, quarantined', async () => {
-        await openFirstRun(page, shell);
-        await createVaultThroughUi(page);
-        const sender = await connectMllp(port);
-        expect(ackOf(await sender.send(Buffer.from(ADT, 'latin1'))).code).toBe('AR');
-        await sender.close();
-        await goToArea(page, 'Intake');
-        await expect.poll(() => page.getByRole('table', { name: 'Quarantine' }).locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(1);
+        await createVaultOn(page, shell);
+        expect((await sendOverMllp(port, Buffer.from(ADT, 'latin1'))).code).toBe('AR');
+        await awaitQuarantine(page, 1);
       });
 
-      const table = page.getByRole('table', { name: 'Quarantine' });
+      const table = quarantineTable(page);
       await steps.run('Edit… reads it as ISO 8859-1; read as UTF-8 it warns of "�" and will not send it', async () => {
         await table.getByRole('button', { name: /^Edit and reprocess message \d+$/ }).click();
         const dialog = page.getByRole('dialog');

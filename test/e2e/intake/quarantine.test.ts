@@ -3,10 +3,9 @@ import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
 import { expectFits, fitOf } from '../../support/table-fit';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { awaitQuarantine, createVaultOn, quarantineTable, shellWithListener } from '../../support/intake-e2e';
+import { UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
-import { freePort } from '../../support/free-port';
 
 /**
  * Issue 11, the quarantine as an interface analyst uses it, in Chromium at 1,000 × 700: the table
@@ -40,13 +39,10 @@ describe('the quarantine at 1,000 px', () => {
     'fits, reprocesses with a charset over MSH-18 and an edited copy, discards several at once and hides them',
     async () => {
       const steps = new StepLog('quarantine');
-      const port = await freePort();
-      const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
-      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1000, height: 700 }, bypassCSP: true });
+      const { port, shell, page, consoleErrors } = await shellWithListener(e2e, 'mllp', { viewport: { width: 1000, height: 700 }, bypassCSP: true });
 
       await steps.run('create a vault; send five messages the node refuses and one it holds (no PID) from a long sender with a long control id', async () => {
-        await openFirstRun(page, shell);
-        await createVaultThroughUi(page);
+        await createVaultOn(page, shell);
         const sender = await connectMllp(port);
         const bad = [
           Buffer.from(message('WRONG-CHARSET', { charset: 'UNICODE UTF-8', family: 'Müller' }), 'latin1'),
@@ -59,12 +55,10 @@ describe('the quarantine at 1,000 px', () => {
         // QA2-11 Q9: an unbroken long sender and a long control id in one row pushed the table 17 px past its panel.
         expect(ackOf(await sender.send(Buffer.from(LONG_HELD))).code).toBe('AA');
         await sender.close();
-        await goToArea(page, 'Intake');
-        await page.getByRole('table', { name: 'Quarantine' }).waitFor({ timeout: IMPORT_TIMEOUT_MS });
-        await expect.poll(() => page.getByRole('table', { name: 'Quarantine' }).locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(6);
+        await awaitQuarantine(page, 6);
       });
 
-      const table = page.getByRole('table', { name: 'Quarantine' });
+      const table = quarantineTable(page);
       await steps.run('at 1,000 px nothing overflows: no horizontal scroll, every action inside the window', async () => {
         const wrap = table.locator('xpath=..');
         const { scrollWidth, clientWidth } = await wrap.evaluate((element) => ({ scrollWidth: element.scrollWidth, clientWidth: element.clientWidth }));

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { freePort } from '../../support/free-port';
-import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { awaitQuarantine, createVaultOn, quarantineTable, sendOverMllp, shellWithListener } from '../../support/intake-e2e';
+import { UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
 
 /**
  * QA s33 D4 as the interface analyst met it, in Chromium: an ORU in ISO 8859-1 bytes with MSH-18
@@ -28,22 +26,16 @@ describe('reprocess with a charset, then the raw view', () => {
     'reads the stored copy as the charset chosen at reprocess and says so',
     async () => {
       const steps = new StepLog('reprocess-charset-raw');
-      const port = await freePort();
-      const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
-      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1280, height: 800 } });
+      const { port, shell, page, consoleErrors } = await shellWithListener(e2e, 'mllp', { viewport: { width: 1280, height: 800 } });
 
       await steps.run('create a vault; send the ORU in Latin-1 bytes with MSH-18 empty: AR, quarantined', async () => {
-        await openFirstRun(page, shell);
-        await createVaultThroughUi(page);
-        const sender = await connectMllp(port);
-        expect(ackOf(await sender.send(Buffer.from(ORU, 'latin1'))).code).toBe('AR');
-        await sender.close();
-        await goToArea(page, 'Intake');
-        await expect.poll(() => page.getByRole('table', { name: 'Quarantine' }).locator('tbody tr').count(), { timeout: IMPORT_TIMEOUT_MS }).toBe(1);
+        await createVaultOn(page, shell);
+        expect((await sendOverMllp(port, Buffer.from(ORU, 'latin1'))).code).toBe('AR');
+        await awaitQuarantine(page, 1);
       });
 
       await steps.run('Reprocess… with 8859/1: stored', async () => {
-        await page.getByRole('table', { name: 'Quarantine' }).getByRole('button', { name: /^Reprocess message \d+$/ }).click();
+        await quarantineTable(page).getByRole('button', { name: /^Reprocess message \d+$/ }).click();
         const dialog = page.getByRole('dialog');
         await dialog.getByRole('combobox').first().selectOption('8859/1');
         await dialog.getByRole('button', { name: 'Reprocess message', exact: true }).click();

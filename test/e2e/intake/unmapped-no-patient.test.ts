@@ -1,11 +1,11 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ackOf, connectMllp } from '../../bench/mllp-load';
+import { ackOf } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { freePort } from '../../support/free-port';
-import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { createVaultOn, sendOverMllp, shellWithListener } from '../../support/intake-e2e';
+import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+import { IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
 
 /**
  * QA s33 D5 as the interface analyst met it, in Chromium: an MFN^M02 and an inbound ACK (types
@@ -25,16 +25,11 @@ describe('MFN and inbound ACK: stored, type not mapped', () => {
     'lists them as "Stored, type not mapped", answers the ACK with nothing, and leaves the quarantine empty',
     async () => {
       const steps = new StepLog('unmapped-no-patient');
-      const port = await freePort();
-      const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
-      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1280, height: 800 } });
+      const { port, shell, page, consoleErrors } = await shellWithListener(e2e, 'mllp', { viewport: { width: 1280, height: 800 } });
 
       await steps.run('create a vault; the MFN is answered AA; the ACK gets no answer (the next message\'s answer comes first)', async () => {
-        await openFirstRun(page, shell);
-        await createVaultThroughUi(page);
-        const sender = await connectMllp(port);
-        expect(ackOf(await sender.send(Buffer.from(MFN)))).toEqual({ code: 'AA', controlId: 'QA33-MFN-1' });
-        await sender.close();
+        await createVaultOn(page, shell);
+        expect(await sendOverMllp(port, Buffer.from(MFN))).toEqual({ code: 'AA', controlId: 'QA33-MFN-1' });
         const socket = net.createConnection({ port, host: '127.0.0.1' });
         const frame = (text: string) => Buffer.concat([Buffer.from([0x0b]), Buffer.from(text), Buffer.from([0x1c, 0x0d])]);
         const first = new Promise<Buffer>((resolve) => {

@@ -1,11 +1,10 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { createVaultOn, sendOverMllp, shellWithListener } from '../../support/intake-e2e';
+import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients, TEST_OPERATOR } from '../../support/vault-ui';
-import { freePort } from '../../support/free-port';
+import { IMPORT_TIMEOUT_MS, searchPatients, TEST_OPERATOR } from '../../support/vault-ui';
 
 /**
  * QA11 D2 and D14, as the tester did them in Chromium: an administrator opens a patient, then in
@@ -38,16 +37,11 @@ describe('the access report lists every kind of access', () => {
     'a raw message opened after the patient is in the report in its own right; reversed dates are swapped',
     async () => {
       const steps = new StepLog('access report, raw message');
-      const port = await freePort();
-      const shell = await e2e.startShell({ extraArgs: ['--mllp-port', String(port)] });
-      const { page, consoleErrors } = await e2e.openPage({ viewport: { width: 1280, height: 900 } });
+      const { port, shell, page, consoleErrors } = await shellWithListener(e2e, 'mllp', { viewport: { width: 1280, height: 900 } });
 
       await steps.run('create a vault; a patient arrives over MLLP; open her chart', async () => {
-        await openFirstRun(page, shell);
-        await createVaultThroughUi(page);
-        const sender = await connectMllp(port);
-        expect(ackOf(await sender.send(Buffer.from(`${ADT}\r`, 'utf8'))).code).toBe('AA');
-        await sender.close();
+        await createVaultOn(page, shell);
+        expect((await sendOverMllp(port, Buffer.from(`${ADT}\r`, 'utf8'))).code).toBe('AA');
         await goToArea(page, 'Patients');
         await page.getByRole('status').filter({ hasText: '1 patient in the vault.' }).waitFor({ state: 'visible', timeout: IMPORT_TIMEOUT_MS });
         expect((await searchPatients(page, 'Kill')).names).toEqual(['Kill, Kora']);
