@@ -1,11 +1,7 @@
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { startBody, type Body } from '../../electron/body';
-import { createApiClient } from '../../shared/ipc/api-client';
+import { startBody } from '../../electron/body';
 import type { Keyring } from '../../shared/ipc/vault-contract';
-import { createVaultService } from '../../renderer/vault/create-vault-service';
-import { VaultError } from '../../renderer/vault/vault-service';
-import { inProcessTransport } from '../support/in-process-transport';
+import { codeOf, windowOf } from '../support/integration-node';
 import { useTempDirs } from '../support/temp-dir';
 
 /**
@@ -24,22 +20,6 @@ const CLEO = 'orchid lantern pebble forty';
 const CLEO_NEXT = 'saffron kettle glacier ninety';
 const RITA = 'quiet harbor lantern ninety';
 const RITA_NEXT = 'marble comet willow thirteen';
-
-function windowOf(body: Body) {
-  const transport = inProcessTransport(body);
-  const api = createApiClient(transport);
-  const vault = createVaultService({ api, transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
-  return { api, vault };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (error === undefined) return undefined;
-  return error instanceof VaultError ? error.code : ((error as { code?: string }).code ?? String(error));
-}
 
 describe('keyring changes by non-administrators, with the real mind (QA: a researcher locked everyone out)', () => {
   it('refuses a researcher\'s and a clinician\'s re-tagged keyring; a clinician changes their passphrase, an admin resets a researcher\'s; everyone unlocks after', { timeout: 120_000 }, async () => {

@@ -1,17 +1,15 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../electron/body';
-import { createApiClient } from '../../shared/ipc/api-client';
 import type { Keyring } from '../../shared/ipc/vault-contract';
 import { createPassphraseSlot } from '../../shared/crypto/key-slots';
 import { generateOperatorSigningKey } from '../../shared/crypto/operator-signing';
 import { randomBytes, toBase64Url } from '../../shared/crypto/bytes';
-import { createVaultService, type VaultServiceWithReady } from '../../renderer/vault/create-vault-service';
+import type { VaultServiceWithReady } from '../../renderer/vault/create-vault-service';
 import { sealKeyring } from '../../renderer/vault/session/keyring/keyring-integrity';
-import { VaultError } from '../../renderer/vault/vault-service';
-import { inProcessTransport } from '../support/in-process-transport';
+import { codeOf, windowOf } from '../support/integration-node';
 import { useTempDirs } from '../support/temp-dir';
 
 /**
@@ -29,24 +27,6 @@ const AUDREY_PASSPHRASE = 'granite meadow copper eleven';
 
 function start(dataDir: string): Promise<Body> {
   return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
-}
-
-/** One window of the app: the mind over an in-process transport, with this profile's IndexedDB. */
-function windowOf(body: Body, profile: IDBFactory) {
-  const transport = inProcessTransport(body);
-  const api = createApiClient(transport);
-  const vault = createVaultService({ api, transport, host: 'shell', indexedDB: profile, IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
-  return { api, vault };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (error === undefined) return undefined;
-  if (error instanceof VaultError) return error.code;
-  return (error as { code?: string }).code ?? String(error);
 }
 
 async function keysOnDisk(dataDir: string): Promise<Keyring> {

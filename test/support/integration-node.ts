@@ -3,6 +3,7 @@ import { startBody, type Body } from '../../electron/body';
 import { createApiClient } from '../../shared/ipc/api-client';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import { createVaultService, type VaultServiceWithReady } from '../../renderer/vault/create-vault-service';
+import { VaultError } from '../../renderer/vault/vault-service';
 import { inProcessTransport } from './in-process-transport';
 
 export interface IntegrationNode {
@@ -27,9 +28,30 @@ export async function startIntegrationNode(dataDir: string, cleanup: (stop: () =
     await body.stop('quit');
   };
   cleanup(stop);
-  const transport = inProcessTransport(body);
-  const api = createApiClient(transport);
-  const vault = createVaultService({ api, transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
+  const { api, vault } = windowOf(body);
   await vault.ready();
   return { body, api, vault, stop };
+}
+
+/**
+ * One window of the app on `body`: the real mind over an in-process transport, with this
+ * browser profile's IndexedDB (a fresh one by default), cheap key derivation and no ledger
+ * verification at unlock. Not yet ready (`vault.ready()`).
+ */
+export function windowOf(body: Body, profile: IDBFactory = new IDBFactory()): { api: HdmsApi; vault: VaultServiceWithReady } {
+  const transport = inProcessTransport(body);
+  const api = createApiClient(transport);
+  const vault = createVaultService({ api, transport, host: 'shell', indexedDB: profile, IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
+  return { api, vault };
+}
+
+/** The code a call was refused with (a VaultError's, or the body's `code`), or undefined when it succeeded. */
+export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (error === undefined) return undefined;
+  if (error instanceof VaultError) return error.code;
+  return (error as { code?: string }).code ?? String(error);
 }

@@ -5,7 +5,7 @@ import { createOpener } from '../../../shared/crypto/envelope';
 import { decryptField, encryptField } from '../../../shared/crypto/field-cipher';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 import { toBase64Url, utf8Decode } from '../../../shared/crypto/bytes';
-import { createVaultService } from '../../../renderer/vault/create-vault-service';
+import { createdVaultOn } from './support/fake-vault';
 import { replayJournal } from '../../../renderer/vault/views/journal-replay';
 import { searchPatientIds } from '../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../renderer/vault/views/token-cache';
@@ -302,9 +302,7 @@ describe('HL7 views: extended records, merges, quarantine', () => {
 describe('VaultService: raw messages', () => {
   it('opens a quarantined input and a record’s raw message (the latter journaled as an access)', async () => {
     const body = createFakeBody();
-    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
-    await vault.ready();
-    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const vault = await createdVaultOn(body);
     const { quarantineSeq } = await fillJournal(body);
     await vault.sync();
 
@@ -335,9 +333,7 @@ describe('VaultService: raw messages', () => {
 
   it('QA s33 D4: a message reprocessed with the operator\'s charset opens read as that charset, from the browser and from its record', async () => {
     const body = createFakeBody();
-    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
-    await vault.ready();
-    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const vault = await createdVaultOn(body);
     // Latin-1 bytes, MSH-18 empty: the body read them as 8859/1 because the operator chose it at reprocess.
     const raw = Uint8Array.from(Buffer.from('MSH|^~\\&|LAB|CLINIC|HDMS|NODE|20250301081500||ORU^R01|L-1|P|2.3.1\rPID|1||MRN-1001^^^CLINIC^MR||Schäfer^Max\r', 'latin1'));
     const quarantined = await appendSealedRecord(body, { kind: 'intake.quarantine', raw, meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2025-03-01T08:30:00.000Z', rawBytes: raw.length, quarantine: QUARANTINED } });
@@ -361,9 +357,7 @@ describe('VaultService: raw messages', () => {
 
   it('QA s33 D5: an MFN or inbound ACK kept "not mapped" is listed in the message browser as such, never in the quarantine', async () => {
     const body = createFakeBody();
-    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
-    await vault.ready();
-    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const vault = await createdVaultOn(body);
     const mfn = 'MSH|^~\\&|HRSYS|CLINIC|HDMS|NODE|20250301081500||MFN^M02|MFN-1|P|2.5.1\rMFI|PRA||UPD\r';
     const unmapped = (messageType: string, messageId: string, acks: string[]) => ({
       v: 1,
@@ -387,9 +381,7 @@ describe('VaultService: raw messages', () => {
 
   it('reads a patient\'s allergies for their record page (the merged identifier\'s too) without journaling another access', async () => {
     const body = createFakeBody();
-    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
-    await vault.ready();
-    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const vault = await createdVaultOn(body);
     await fillJournal(body);
     await vault.sync();
     const { patientIds } = await vault.search('MRN-1001');
@@ -402,9 +394,7 @@ describe('VaultService: raw messages', () => {
 
   it('journals an access when a quarantined input is opened (its raw bytes may name a patient)', async () => {
     const body = createFakeBody();
-    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
-    await vault.ready();
-    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const vault = await createdVaultOn(body);
     const { quarantineSeq } = await fillJournal(body);
     await vault.sync();
     const before = body.journal.length;
@@ -417,9 +407,7 @@ describe('VaultService: raw messages', () => {
 
   it('erasing a patient also erases the quarantined inputs their records were reprocessed from, edited or not, held again or not (security audit round 4 #1)', async () => {
     const body = createFakeBody();
-    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
-    await vault.ready();
-    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const vault = await createdVaultOn(body);
     const quarantineMeta = (raw: string) => ({ v: 1, channel: 'hl7-mllp', receivedAt: '2025-03-01T08:21:00.000Z', rawBytes: raw.length, quarantine: QUARANTINED });
     const intakeMeta = (normalized: NormalizedIntake) => ({ v: 1, channel: 'hl7-reprocess', receivedAt: '2025-03-01T08:40:00.000Z', rawBytes: 100, normalized });
     // The patient's input, quarantined (no control id), reprocessed once, held again, then edited and reprocessed into her chart.
@@ -459,9 +447,7 @@ describe('VaultService: raw messages', () => {
 
   it('erases a survivor together with the patients merged into it', async () => {
     const body = createFakeBody();
-    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
-    await vault.ready();
-    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const vault = await createdVaultOn(body);
     await fillJournal(body);
     await vault.sync();
     const [survivorId] = (await vault.search('Adaeze')).patientIds;

@@ -515,35 +515,21 @@ describe('a name without the middle names the chart has', () => {
     }
   });
 
-  it('views schema version 26 rebuilds patient rows, postings and patient directory rows that hold an initial in place of a middle name', async () => {
+  // [version, what the rows hold, the version before it, the database's name]
+  it.each([
+    [26, 'an initial in place of a middle name', 25, 'middle-initials-0001'],
+    [25, 'an erased middle name', 24, 'middle-names-0001'],
+  ] as const)('views schema version %i rebuilds patient rows, postings and patient directory rows that hold %s', async (_version, _held, from, name) => {
     const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
-    const old = new Dexie(viewDbName('middle-initials-0001'), deps);
-    old.version(25).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id', directory: 'id, patientId' });
+    const old = new Dexie(viewDbName(name), deps);
+    old.version(from).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id', directory: 'id, patientId' });
     await old.open();
     await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }]);
     await old.table('patients').put({ id: 'p', tokens: ['t'], enc: new Uint8Array(1) });
     await old.table('postings').put({ id: 't|0', ids: ['p'] });
     await old.table('directory').bulkPut([{ id: 's', kind: 'patient', patientId: 'p', name: new Uint8Array(1) }, { id: 'operator:o', kind: 'operator', name: new Uint8Array(1) }]);
     old.close();
-    const db = openVaultDb('middle-initials-0001', deps);
-    expect(await readCursor(db)).toBe(0);
-    expect([await db.patients.count(), await db.postings.count()]).toEqual([0, 0]);
-    expect((await db.directory.toArray()).map((row) => row.id)).toEqual(['operator:o']);
-    expect((await db.meta.get(POSTINGS_THROUGH_KEY))?.value).toBe(0);
-    db.close();
-  });
-
-  it('views schema version 25 rebuilds patient rows, postings and patient directory rows that hold an erased middle name', async () => {
-    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
-    const old = new Dexie(viewDbName('middle-names-0001'), deps);
-    old.version(24).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id', directory: 'id, patientId' });
-    await old.open();
-    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }]);
-    await old.table('patients').put({ id: 'p', tokens: ['t'], enc: new Uint8Array(1) });
-    await old.table('postings').put({ id: 't|0', ids: ['p'] });
-    await old.table('directory').bulkPut([{ id: 's', kind: 'patient', patientId: 'p', name: new Uint8Array(1) }, { id: 'operator:o', kind: 'operator', name: new Uint8Array(1) }]);
-    old.close();
-    const db = openVaultDb('middle-names-0001', deps);
+    const db = openVaultDb(name, deps);
     expect(await readCursor(db)).toBe(0);
     expect([await db.patients.count(), await db.postings.count()]).toEqual([0, 0]);
     expect((await db.directory.toArray()).map((row) => row.id)).toEqual(['operator:o']);
