@@ -259,6 +259,9 @@ function trailingDecimals(text: string): number | undefined {
 /** NM with a comparator (`>150`, `<= 0.5`): labs send it although NM has none; SN is the type for it. */
 const COMPARED = /^(<>|<=|>=|<|>|=)\s*([^\s].*)$/;
 
+/** NM written as two numbers, a range (`5.0-7.0`) or a ratio (`1:128`, `120/80`): SN is the type for it too. */
+const PAIR = /^([+-]?(?:\d+\.?\d*|\.\d+))\s*([-:/])\s*([+-]?(?:\d+\.?\d*|\.\d+))$/;
+
 function number(text: string): number | undefined {
   const trimmed = text.trim();
   if (!NUMBER.test(trimmed)) return undefined;
@@ -505,8 +508,11 @@ function repeatedNumbers(obx: Hl7Segment, valueType: string): string[] | undefin
   return values.length >= 2 ? values : undefined;
 }
 
-/** OBX-5 (all repetitions) → value (+ detail) by OBX-2; `wellFormed` false when an SN's parts are not in their places. */
-function observationValue(obx: Hl7Segment, valueType: string): { value: Observation['value']; detail?: ObservationValueDetail; wellFormed?: boolean } {
+/**
+ * OBX-5 (all repetitions) → value (+ detail) by OBX-2; `wellFormed` false when an SN's parts are not
+ * in their places; `notNumber` when OBX-2 says NM and OBX-5 is text that no reading makes a number of.
+ */
+function observationValue(obx: Hl7Segment, valueType: string): { value: Observation['value']; detail?: ObservationValueDetail; wellFormed?: boolean; notNumber?: boolean } {
   const repeated = repeatedNumbers(obx, valueType);
   if (repeated !== undefined) {
     const detail: Draft<Extract<ObservationValueDetail, { kind: 'repeated' }>> = { kind: 'repeated', values: repeated.slice(0, 50).map((value) => clip(value, 64)) };
@@ -525,7 +531,18 @@ function observationValue(obx: Hl7Segment, valueType: string): { value: Observat
         const detail: StructuredNumeric = { kind: 'structured-numeric', comparator: compared[1]!, value: limit };
         return comparedValue(written.trim(), detail, compared[2]!, unit);
       }
-      return { value: { kind: 'text', value: observationText(obx, valueType) } };
+      // A range or a ratio under NM (`5.0-7.0`, `1:128`): read as the SN it is, never as one number.
+      const pair = obx.repetitions(5) === 1 ? PAIR.exec(written.trim()) : null;
+      const first = pair === null ? undefined : number(pair[1]!);
+      const second = pair === null ? undefined : number(pair[3]!);
+      if (pair !== null && first !== undefined && second !== undefined) {
+        const detail: StructuredNumeric = { kind: 'structured-numeric', value: first, separator: pair[2]!, value2: second };
+        return comparedValue(written.trim(), detail, pair[1]!, unit);
+      }
+      // Text under NM ("Zyxwvut", "5,2"): kept as sent, and said, so nobody reads it as a measurement.
+      const text = observationText(obx, valueType);
+      const trimmed = text.trim();
+      return { value: { kind: 'text', value: text }, ...(trimmed !== '' && trimmed !== HL7_NULL ? { notNumber: true } : {}) };
     }
     case 'CE':
     case 'CWE':
@@ -628,8 +645,9 @@ function mapObservation(obx: Hl7Segment, obr: ObrRef | undefined, ctx: Context):
     return null;
   }
   const valueType = obx.value(2).toUpperCase();
-  const { value, detail, wellFormed } = observationValue(obx, valueType);
+  const { value, detail, wellFormed, notNumber } = observationValue(obx, valueType);
   if (wellFormed === false) ctx.notes.push(`OBX #${obx.position}: SN value not in the form comparator^number^separator^number; kept as written`);
+  if (notNumber === true) ctx.notes.push(`OBX #${obx.position}: OBX-5 is not a number although OBX-2 is NM; kept as sent, never charted`);
   const flags: string[] = [];
   const flagRepetitions = obx.repetitions(8);
   for (let r = 0; r < flagRepetitions && flags.length < 5; r++) {

@@ -237,6 +237,7 @@ function ImportResults({ rows, labelledBy }: { rows: readonly ImportRow[]; label
         <thead>
           <tr>
             <th scope="col">File</th>
+            <th scope="col">File no.</th>
             <th scope="col">Message</th>
             <MessageHeads />
             <OutcomeHeads />
@@ -250,6 +251,7 @@ function ImportResults({ rows, labelledBy }: { rows: readonly ImportRow[]; label
                 <th scope="row" className="path">
                   {row.fileName}
                 </th>
+                <td className="nowrap">{`file ${count(row.place)} of ${count(row.of)}`}</td>
                 <td>{r === null ? '' : r.index + 1}</td>
                 <MessageCells message={r === null ? null : { messageType: r.messageType, controlId: r.controlId, acks: [r.ack] }} />
                 <OutcomeCells

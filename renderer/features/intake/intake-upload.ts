@@ -14,6 +14,9 @@ export interface ImportFile {
 /** One row of the import's result list: a message, or a file that could not be imported at all. */
 export interface ImportRow {
   readonly fileName: string;
+  /** The file's place in the whole import (1-based) and how many files it had: "file 3 of 40", as a quarantined file's sender reads. */
+  readonly place: number;
+  readonly of: number;
   readonly result: IntakeMessageResult | null;
   /** For a file without a result: why (empty, not HL7, too large, the call failed). */
   readonly problem?: string;
@@ -55,7 +58,8 @@ export async function importHl7Files(
   // Each file's place in the whole import (1-based): the body records it as a quarantined
   // message's source, so it must not be the file's place in one call.
   const places = new Map(files.map((file, index) => [file, index + 1]));
-  const rows: ImportRow[] = tooLarge.map((file) => ({ fileName: file.name, result: null, problem: `Larger than ${INTAKE_FILE_MAX_BYTES / (1024 * 1024)} MiB: not imported.` }));
+  const of = files.length;
+  const rows: ImportRow[] = tooLarge.map((file) => ({ fileName: file.name, place: places.get(file)!, of, result: null, problem: `Larger than ${INTAKE_FILE_MAX_BYTES / (1024 * 1024)} MiB: not imported.` }));
   let done = 0;
   for (const batch of batches) {
     let answer: IntakeImportAnswer;
@@ -67,7 +71,7 @@ export async function importHl7Files(
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : 'The import failed.';
-      for (const file of batch) rows.push({ fileName: file.name, result: null, problem: message });
+      for (const file of batch) rows.push({ fileName: file.name, place: places.get(file)!, of, result: null, problem: message });
       done += batch.length;
       options.onProgress?.(done, files.length);
       continue;
@@ -80,11 +84,13 @@ export async function importHl7Files(
       else list.push(result);
     }
     for (const [index, file] of batch.entries()) {
-      if (empty.has(index)) rows.push({ fileName: file.name, result: null, problem: 'No HL7 message found in this file.' });
-      for (const result of byFile.get(index) ?? []) rows.push({ fileName: file.name, result });
+      const place = places.get(file)!;
+      if (empty.has(index)) rows.push({ fileName: file.name, place, of, result: null, problem: 'No HL7 message found in this file.' });
+      for (const result of byFile.get(index) ?? []) rows.push({ fileName: file.name, place, of, result });
     }
     done += batch.length;
     options.onProgress?.(done, files.length);
   }
-  return rows;
+  // In the order of the files (a file too large to send is listed at its place, not first).
+  return rows.sort((a, b) => a.place - b.place);
 }

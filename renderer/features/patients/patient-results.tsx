@@ -5,7 +5,7 @@ import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { FormattedText, formattedTextLines } from './formatted-text';
 import { ObservationValue, UnitMark } from './observation-value';
-import { abnormalFlags, conceptLabel, dayLabel, observationParts, observationUnit, recordClock, recordDateTime, recordDay, recordValue, reportStatusLabel } from './record-format';
+import { abnormalFlags, conceptLabel, dayLabel, notNumberNote, observationParts, observationUnit, recordClock, recordDateTime, recordDay, recordValue, reportStatusLabel } from './record-format';
 import { buildFlowsheet, correctionsOf, groupResults, type Corrections, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
 import { TrendChart } from './trend-chart';
 
@@ -257,7 +257,8 @@ function FlowsheetValue({ patientId, row, unit, replaced }: { patientId: string;
  */
 function FlowsheetText({ record }: { record: Observation }) {
   const { amount, unit } = observationParts(record);
-  if (record.value.kind === 'numeric' || unit !== '') return <ObservationValue record={record} />;
+  // Text sent under NM reads with its flag ("not a number: sent as NM"), as everywhere else.
+  if (record.value.kind === 'numeric' || unit !== '' || notNumberNote(record) !== null) return <ObservationValue record={record} />;
   const lines = record.value.kind === 'text' && record.valueDetail === undefined ? formattedTextLines(amount) : [amount];
   return (
     <span className="flowsheet__text">

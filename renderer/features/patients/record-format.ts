@@ -181,9 +181,27 @@ export function recordValue(record: ViewRecord): string {
 
 function observationValue(record: Observation): string {
   const { amount, unit } = observationParts(record);
-  if (record.value.kind === 'text' && record.valueDetail === undefined) return formattedTextInline(amount);
-  const note = repeatedValuesNote(record);
+  const flag = notNumberNote(record);
+  if (record.value.kind === 'text' && record.valueDetail === undefined) return `${formattedTextInline(amount)}${flag === null ? '' : ` ${flag}`}`;
+  const note = repeatedValuesNote(record) ?? flag;
   return `${unit === '' ? amount : `${amount} ${unitLabel(unit)}`}${note === null ? '' : ` ${note}`}`;
+}
+
+/**
+ * "(not a number: sent as NM)" after a result whose OBX-2 says NM (or SN) but whose value is text
+ * that holds no number ("Zyxwvut", "5,2"): shown as sent and never charted, so nobody reads it as a
+ * measurement (security audit, issue 11). A comparator or a range ("<5", "5.0-7.0") reads as the SN
+ * it is, without it. Null for any other result, and for an empty value or the HL7 null.
+ */
+export function notNumberNote(record: Observation): string | null {
+  const type = (record.valueType ?? '').toUpperCase();
+  if ((type !== 'NM' && type !== 'SN') || record.value.kind !== 'text') return null;
+  const text = record.value.value.trim();
+  if (text === '' || text === '""') return null;
+  const detail = record.valueDetail;
+  // An SN whose parts came out of place (`2.0^-^4.0`) still reads as its numbers: only one without a digit is flagged.
+  const noNumber = detail === undefined || (detail.kind === 'structured-numeric' && detail.value === undefined && detail.value2 === undefined && !/\d/.test(text));
+  return noNumber ? `(not a number: sent as ${type})` : null;
 }
 
 /**

@@ -68,10 +68,11 @@ describe('Import HL7 files', () => {
     fireEvent.change(input, { target: { files: [new File([ADT], 'admissions.hl7'), new File(['MSH|bad'], 'lab.hl7')] } });
     fireEvent.click(screen.getByRole('button', { name: 'Import HL7 files' }));
     await screen.findByRole('table', { name: 'Import results' });
+    // Each row says which file of the import it came from, as a quarantined file's sender does ("file 2 of 2").
     expect(tableRows('Import results')).toEqual([
-      ['admissions.hl7', '1', 'ADT^A01', 'C1', 'AA (accepted)', '', ''],
-      ['admissions.hl7', '2', 'ADT^A08', 'C1', 'AA (accepted)', 'Duplicate', ''],
-      ['lab.hl7', '1', 'ORU^R01', '', 'AR (rejected)', 'Quarantined', 'MSH-10 is empty.'],
+      ['admissions.hl7', 'file 1 of 2', '1', 'ADT^A01', 'C1', 'AA (accepted)', '', ''],
+      ['admissions.hl7', 'file 1 of 2', '2', 'ADT^A08', 'C1', 'AA (accepted)', 'Duplicate', ''],
+      ['lab.hl7', 'file 2 of 2', '1', 'ORU^R01', '', 'AR (rejected)', 'Quarantined', 'MSH-10 is empty.'],
     ]);
     // The parts add up to the messages (issue 11 tester #2: a rejected message was counted twice).
     expect(screen.getByText('Import finished: 3 messages: 1 stored, 1 duplicate, 1 quarantined (rejected).')).toBeTruthy();
@@ -84,7 +85,7 @@ describe('Import HL7 files', () => {
     const zone = await screen.findByRole('region', { name: 'Drop HL7 files here' });
     fireEvent.drop(zone, { dataTransfer: { files: [new File(['hello'], 'notes.txt')], items: [] } });
     await screen.findByRole('table', { name: 'Import results' });
-    expect(tableRows('Import results')).toEqual([['notes.txt', '', '', '', '', '', 'No HL7 message found in this file.']]);
+    expect(tableRows('Import results')).toEqual([['notes.txt', 'file 1 of 1', '', '', '', '', '', 'No HL7 message found in this file.']]);
   });
 
   it('shows the body’s refusal', async () => {
@@ -95,7 +96,7 @@ describe('Import HL7 files', () => {
     renderApp(node, '#/intake');
     fireEvent.change(await screen.findByLabelText('HL7 files'), { target: { files: [new File([ADT], 'a.hl7')] } });
     fireEvent.click(screen.getByRole('button', { name: 'Import HL7 files' }));
-    await waitFor(() => expect(tableRows('Import results')[0]![6]).toBe('The vault is not open on the node.'));
+    await waitFor(() => expect(tableRows('Import results')[0]![7]).toBe('The vault is not open on the node.'));
   });
 
   it('sends large files in upload chunks and splits imports at 64 MiB', async () => {
@@ -123,8 +124,8 @@ describe('Import HL7 files', () => {
     ]);
     expect(chunks.map((c) => c.file)).toEqual([0, 1, 1, 1]);
     expect(rows).toEqual([
-      { fileName: 'huge.hl7', result: null, problem: 'Larger than 16 MiB: not imported.' },
-      { fileName: 'big.hl7', result: expect.objectContaining({ controlId: 'C9' }) as unknown },
+      { fileName: 'huge.hl7', place: 1, of: 3, result: null, problem: 'Larger than 16 MiB: not imported.' },
+      { fileName: 'big.hl7', place: 3, of: 3, result: expect.objectContaining({ controlId: 'C9' }) as unknown },
     ]);
 
     const mib = (n: number) => ({ name: `${n}`, bytes: new Uint8Array(n * 1024 * 1024) });
