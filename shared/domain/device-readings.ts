@@ -5,6 +5,8 @@
  * quality score kept with each reading. Isomorphic: no Node, no DOM.
  */
 
+import { ucumUnit } from './unit-aliases';
+
 export const READING_KINDS = ['systolic', 'diastolic', 'mean-arterial', 'pulse', 'spo2', 'temperature', 'weight', 'height', 'bmi', 'body-fat', 'glucose', 'other'] as const;
 export type ReadingKind = (typeof READING_KINDS)[number];
 
@@ -40,10 +42,14 @@ export const MEASUREMENTS: ReadonlyMap<number, MeasurementSpec> = new Map([
 /** mg/dL per mmol/L of glucose (molar mass 180.16 g/mol). */
 export const GLUCOSE_MG_DL_PER_MMOL_L = 18.016;
 
-/** Converts `value` in UCUM `from` into `to`; undefined when there is no conversion (never guessed). */
+/**
+ * Converts `value` in UCUM `from` into `to`; undefined when there is no conversion (never guessed).
+ * A common non-UCUM spelling is read as its UCUM unit first (unit-aliases.ts: `mmHg` is `mm[Hg]`).
+ */
 export function convertUnit(value: number, from: string, to: string, kind: ReadingKind): number | undefined {
-  if (from === to) return value;
-  const key = `${from}>${to}`;
+  const [source, target] = [ucumUnit(from), ucumUnit(to)];
+  if (source === target) return value;
+  const key = `${source}>${target}`;
   switch (key) {
     case 'kPa>mm[Hg]':
       return value * 7.500617;

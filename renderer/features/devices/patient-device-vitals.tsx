@@ -2,6 +2,8 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { convertedForDisplay, convertUnit, MEASUREMENTS, roundReading, type ReadingKind } from '../../../shared/domain/device-readings';
+import { ucumUnit } from '../../../shared/domain/unit-aliases';
+import type { Observation } from '../../../shared/domain/clinical';
 import type { RecordRow } from '../../vault/vault-service';
 import { ErrorNote } from '../../app/error-note';
 import { useVault } from '../../vault/vault-context';
@@ -197,24 +199,34 @@ function inReportedUnit(points: readonly VitalPoint[]): VitalPoint[] {
   return out;
 }
 
+/** An HL7 numeric result of a vital the chart knows (by LOINC), with its kind and the kind's canonical unit. */
+function hl7Vital(row: RecordRow): { readonly record: Observation; readonly value: NumericValue; readonly kind: ReadingKind; readonly unit: string } | undefined {
+  const record = row.record;
+  if (record.type !== 'observation' || record.value.kind !== 'numeric') return undefined;
+  const kind = record.code.system === 'LN' ? LOINC_VITALS.get(record.code.code) : undefined;
+  const unit = kind === undefined ? undefined : canonicalUnit(kind);
+  return kind === undefined || unit === undefined ? undefined : { record, value: record.value, kind, unit };
+}
+
+type NumericValue = Extract<Observation['value'], { readonly kind: 'numeric' }>;
+
 /** The numeric readings of reports, per chart panel, oldest first (special values have no point: they are no number). */
 export function vitalPoints(reports: readonly DeviceReport[], records: readonly RecordRow[] = []): Map<string, VitalPoint[]> {
   const points: VitalPoint[] = [];
   const add = (point: VitalPoint) => points.push(point);
-  // HL7 OBX vitals (LOINC), converted to the same canonical unit; a unit without a conversion is left out, never guessed.
+  // HL7 OBX vitals (LOINC), converted to the same canonical unit; a unit without a conversion is no point, never guessed (vitalsNotDrawn says so).
   for (const row of records) {
-    const record = row.record;
-    if (record.type !== 'observation' || record.value.kind !== 'numeric') continue;
-    const kind = record.code.system === 'LN' ? LOINC_VITALS.get(record.code.code) : undefined;
-    const unit = kind === undefined ? undefined : canonicalUnit(kind);
-    if (kind === undefined || unit === undefined) continue;
-    const value = convertUnit(record.value.value, record.value.unit ?? '', unit, kind);
+    const vital = hl7Vital(row);
+    if (vital === undefined) continue;
+    const { record, kind, unit } = vital;
+    // A unit as sent is read as its UCUM code (`mmHg` is `mm[Hg]`: T1 D4, unit-aliases.ts).
+    const sentUnit = ucumUnit(vital.value.unit ?? '');
+    const value = convertUnit(vital.value.value, sentUnit, unit, kind);
     if (value === undefined) continue;
     // A converted value carries no more precision than was sent: 16 kPa is 120 mmHg, not 120.0099; glucose in whole mg/dL (3.1 mmol/L is 56).
-    const sentUnit = record.value.unit ?? '';
-    const shown = sentUnit === unit ? roundReading(value) : convertedForDisplay(value, unit, kind, record.value.value);
+    const shown = sentUnit === unit ? roundReading(value) : convertedForDisplay(value, unit, kind, vital.value.value);
     const labRange = record.referenceRange?.trim();
-    const sentText = numberText(record.value.value, record.value.decimals);
+    const sentText = numberText(vital.value.value, vital.value.decimals);
     add({
       at: Date.parse(row.time) / 1000,
       time: row.time,
@@ -225,7 +237,7 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
       flags: [],
       key: `hl7:${row.recordId}`,
       source: 'hl7',
-      ...(sentUnit === unit ? { text: sentText } : { reported: { value: record.value.value, unit: sentUnit, text: sentText } }),
+      ...(sentUnit === unit ? { text: sentText } : { reported: { value: vital.value.value, unit: sentUnit, text: sentText } }),
       ...(labRange === undefined || labRange === '' ? {} : { labRange }),
       // The lab's own reading of its value (HH, LL…), when it gave one: never replaced by the adult band's High or Low.
       ...((record.abnormalFlags ?? []).some((code) => code.trim() !== '') ? { labFlags: abnormalFlags(record) } : {}),
@@ -240,6 +252,41 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
   }
   return panelsOf(points);
 }
+
+/**
+ * Per chart panel, the HL7 results of its measurements that are no point because their unit has no
+ * conversion into the panel's (T1 D4: nothing leaves the chart silently): "Not drawn: 1 reading in
+ * cmH₂O (no conversion to mmHg): Systolic 150 cmH₂O on 2026-11-18 08:00 (UTC+01:00)." Panels with
+ * none are absent. The first NOT_DRAWN_LISTED are listed with value and time, newest first.
+ */
+export function vitalsNotDrawn(records: readonly RecordRow[]): Map<string, string> {
+  const byPanel = new Map<string, { target: string; rows: { kind: ReadingKind; value: string; unit: string; time: string }[] }>();
+  for (const row of records) {
+    const vital = hl7Vital(row);
+    if (vital === undefined) continue;
+    const { value, kind, unit } = vital;
+    if (convertUnit(value.value, value.unit ?? '', unit, kind) !== undefined) continue;
+    const panel = PANELS.find((p) => p.kinds.includes(kind));
+    if (panel === undefined) continue;
+    const entry = byPanel.get(panel.title) ?? { target: unit, rows: [] };
+    entry.rows.push({ kind, value: numberText(value.value, value.decimals), unit: value.unit ?? '', time: row.time });
+    byPanel.set(panel.title, entry);
+  }
+  const out = new Map<string, string>();
+  for (const [title, { target, rows }] of byPanel) {
+    const counts = new Map<string, number>();
+    for (const r of rows) counts.set(r.unit, (counts.get(r.unit) ?? 0) + 1);
+    const units = [...counts].map(([unit, count]) => `${count === 1 ? '1 reading' : `${count} readings`} ${unit === '' ? 'without a unit' : `in ${unitLabel(unit)}`}`);
+    const newest = [...rows].sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
+    const listed = newest.slice(0, NOT_DRAWN_LISTED).map((r) => `${KIND_LABEL[r.kind] ?? r.kind} ${r.value}${r.unit === '' ? '' : ` ${unitLabel(r.unit)}`} on ${recordDateTime(r.time)}`);
+    const more = rows.length > NOT_DRAWN_LISTED ? `; and ${rows.length - NOT_DRAWN_LISTED} more (listed under Results)` : '';
+    out.set(title, `Not drawn: ${units.join(' and ')} (no conversion to ${unitLabel(target)}): ${listed.join('; ')}${more}.`);
+  }
+  return out;
+}
+
+/** How many results a panel's "Not drawn" note lists by value and time. */
+const NOT_DRAWN_LISTED = 5;
 
 /**
  * Points per chart panel as the patient page draws and lists them: each panel in the unit most of
@@ -394,7 +441,7 @@ function WholeParts({ parts }: { parts: readonly string[] }) {
 }
 
 /** One panel: its series on one time axis (uPlot, as the results trend chart; drag across it to zoom) over the reference bands, and the values as a table with their flags. */
-function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly ReadingKind[]; points: readonly VitalPoint[] }) {
+function VitalsPanel({ title, kinds, points, notDrawn }: { title: string; kinds: readonly ReadingKind[]; points: readonly VitalPoint[]; notDrawn: string | undefined }) {
   const host = useRef<HTMLDivElement>(null);
   const captionId = useId();
   const unit = unitLabel(points.at(-1)?.unit ?? '');
@@ -404,7 +451,7 @@ function VitalsPanel({ title, kinds, points }: { title: string; kinds: readonly 
   const [listAll, setListAll] = useState(false);
   const listed = useMemo(() => (listAll ? [...points] : points.slice(-TABLE_ROWS)).reverse(), [points, listAll]);
   const latestFlags = latest === undefined ? [] : pointFlagWords(latest);
-  const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.text ?? latest.value} ${unit}${latestFlags.length === 0 ? '' : ` (${latestFlags.join(', ')})`}`}${flagged === '' ? '' : `; ${flagged}`}.`;
+  const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.text ?? latest.value} ${unit}${latestFlags.length === 0 ? '' : ` (${latestFlags.join(', ')})`}`}${flagged === '' ? '' : `; ${flagged}`}.${notDrawn === undefined ? '' : ` ${notDrawn}`}`;
 
   useEffect(() => {
     const element = host.current;
@@ -516,12 +563,13 @@ export function PatientDeviceVitals({ patientId, records = [] }: { patientId: st
   // The preset chosen and the instant it starts from (taken when it was chosen).
   const [range, setRange] = useState<{ readonly days: number | null; readonly from: number | null }>({ days: null, from: null });
   const all = useMemo(() => vitalPoints(reports ?? [], records), [reports, records]);
+  const notDrawn = useMemo(() => vitalsNotDrawn(records), [records]);
   const panels = useMemo(() => {
     const from = range.from;
     if (from === null) return all;
     return new Map([...all].map(([title, points]) => [title, points.filter((p) => p.at >= from)] as const).filter(([, points]) => points.length > 0));
   }, [all, range]);
-  if (reports !== null && all.size === 0 && error === null) return null;
+  if (reports !== null && all.size === 0 && notDrawn.size === 0 && error === null) return null;
   return (
     <section className="panel" aria-labelledby={headingId} aria-busy={reports === null}>
       {/* Named for both sources (issue 13 charts HL7 vitals beside the devices'); the Source column says which each value is. */}
@@ -541,7 +589,13 @@ export function PatientDeviceVitals({ patientId, records = [] }: { patientId: st
       {error !== null && <ErrorNote error={error} what="The device readings could not be read" />}
       {panels.size === 0 && reports !== null && <p className="muted">No vital in this time range.</p>}
       {PANELS.filter((p) => panels.has(p.title)).map((p) => (
-        <VitalsPanel key={p.title} title={p.title} kinds={p.kinds} points={panels.get(p.title)!} />
+        <VitalsPanel key={p.title} title={p.title} kinds={p.kinds} points={panels.get(p.title)!} notDrawn={notDrawn.get(p.title)} />
+      ))}
+      {/* A measurement none of whose results can be drawn is still named, with what was not drawn (T1 D4). */}
+      {PANELS.filter((p) => !panels.has(p.title) && notDrawn.has(p.title)).map((p) => (
+        <p key={p.title} className="muted">
+          {p.title}: {notDrawn.get(p.title)}
+        </p>
       ))}
     </section>
   );

@@ -8,6 +8,7 @@ import { ObservationValue, UnitMark } from './observation-value';
 import { abnormalFlags, conceptLabel, dayLabel, notNumberNote, observationParts, observationUnit, recordClock, recordDateTime, recordDay, recordValue, reportStatusLabel } from './record-format';
 import { buildFlowsheet, correctionsOf, groupResults, type Corrections, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
 import { TrendChart } from './trend-chart';
+import { sameUnit as isSameUnit } from './unit-conversion';
 
 /** Reports shown before "Show more": a page with thousands of results stays quick to open. */
 export const REPORTS_SHOWN = 10;
@@ -235,7 +236,7 @@ function FlowsheetTable({ patientId, records, corrections }: { patientId: string
 function FlowsheetValue({ patientId, row, unit, replaced }: { patientId: string; row: ObservationRow; unit: string; replaced: readonly ObservationRow[] | undefined }) {
   const flags = abnormalFlags(row.record);
   const critical = flags.some((flag) => flag.critical);
-  const sameUnit = (row.record.value.kind === 'numeric' || row.record.valueDetail?.kind === 'structured-numeric') && observationUnit(row.record) === unit;
+  const sameUnit = (row.record.value.kind === 'numeric' || row.record.valueDetail?.kind === 'structured-numeric') && isSameUnit(observationUnit(row.record), unit);
   return (
     <span className={critical ? 'flowsheet__value flowsheet__value--critical' : flags.length > 0 ? 'flowsheet__value flowsheet__value--flagged' : 'flowsheet__value'}>
       <time className="flowsheet__time" dateTime={row.time} title={recordDateTime(row.time)}>

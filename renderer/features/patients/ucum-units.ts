@@ -1,3 +1,5 @@
+import { ucumUnit } from '../../../shared/domain/unit-aliases';
+
 /**
  * UCUM unit codes (what HL7 OBX-6 and the demo send) → how a clinician reads them. Only common
  * units are listed; any other code is shown as sent. The code itself stays available (the unit's
@@ -66,14 +68,19 @@ const UCUM_DISPLAY: Readonly<Record<string, string>> = {
   '{INR}': 'INR',
 };
 
-/** A unit as a clinician reads it: `Cel` → `°C`, `mm[Hg]` → `mmHg`; unknown codes as sent. */
+/**
+ * A unit as a clinician reads it: `Cel` → `°C`, `mm[Hg]` → `mmHg`; a common non-UCUM spelling as its
+ * UCUM unit reads (`degC` → `°C`: unit-aliases.ts); unknown codes as sent.
+ */
 export function unitLabel(code: string | undefined): string {
   if (code === undefined) return '';
-  return UCUM_DISPLAY[code] ?? code;
+  return UCUM_DISPLAY[code] ?? UCUM_DISPLAY[ucumUnit(code)] ?? code;
 }
 
-/** The hover text of a unit: its UCUM code, when the label differs from it. */
+/** The hover text of a unit: its UCUM code, when the label differs from it; a non-UCUM spelling says what was sent. */
 export function unitTitle(code: string | undefined): string | undefined {
   if (code === undefined || code === '') return undefined;
+  const ucum = ucumUnit(code);
+  if (ucum !== code.trim()) return `Sent as ${code.trim()}; UCUM: ${ucum}`;
   return unitLabel(code) === code ? undefined : `UCUM: ${code}`;
 }

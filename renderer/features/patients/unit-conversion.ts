@@ -1,4 +1,5 @@
 import { convertUnit, GLUCOSE_MG_DL_PER_MMOL_L, type ReadingKind } from '../../../shared/domain/device-readings';
+import { ucumUnit } from '../../../shared/domain/unit-aliases';
 
 /**
  * Which conversions between result units are certain, so a trend may draw a result reported in
@@ -25,7 +26,7 @@ const CONCENTRATION = /^(k|d|c|m|u|µ|n|p|f)?(g|mol|U)\/(k|d|c|m|u|µ|n|p|f)?[lL
 
 /** `mg/dL`, `mmol/L`, `umol/l`, `U/L`… as a quantity per litre; null for any other unit. */
 function concentration(unit: string): Concentration | null {
-  const match = CONCENTRATION.exec(unit.trim());
+  const match = CONCENTRATION.exec(ucumUnit(unit));
   if (match === null) return null;
   const quantity = match[2] as Quantity;
   return { quantity, perLitre: PREFIX[match[1] ?? '']! / PREFIX[match[3] ?? '']! };
@@ -34,12 +35,12 @@ function concentration(unit: string): Concentration | null {
 /** Grams per litre of glucose in one mmol/L (GLUCOSE_MG_DL_PER_MMOL_L mg/dL = that /100 g/L). */
 const GLUCOSE_G_L_PER_MOL_L = (GLUCOSE_MG_DL_PER_MMOL_L / 100) * 1000;
 
-/** Whether two spellings name one unit (`mmol/L` and `mmol/l`): a value in one is the value in the other. */
+/**
+ * Whether two spellings name one unit (`mmol/L` and `mmol/l`, `mmHg` and `mm[Hg]`: unit-aliases.ts):
+ * a value in one is the value in the other.
+ */
 export function sameUnit(a: string, b: string): boolean {
-  if (a === b) return true;
-  const x = concentration(a);
-  const y = concentration(b);
-  return x !== null && y !== null && x.quantity === y.quantity && x.perLitre === y.perLitre && a.trim().slice(0, -1) === b.trim().slice(0, -1);
+  return a === b || ucumUnit(a) === ucumUnit(b);
 }
 
 /**
@@ -76,13 +77,17 @@ export interface UnitChoice {
 }
 
 /**
- * The unit one chart of a test's results is drawn in (`units`: each result's unit, oldest first):
+ * The unit one chart of a test's results is drawn in (`sent`: each result's unit as sent, oldest
+ * first; each read as its UCUM code, so the choice and the family are UCUM codes):
  * the results are grouped into families of units with a certain conversion between them; the family
  * most results carry wins (a tie: the family of the most recent result), and within it the unit most
  * results carry (a tie: the most recent). `requested` (a unit the user asked to see) picks its
  * family and itself instead. A chart never mixes families: the other results are not drawn.
  */
-export function chooseUnit(units: readonly string[], kind: ReadingKind, requested?: string): UnitChoice {
+export function chooseUnit(sent: readonly string[], kind: ReadingKind, requestedAs?: string): UnitChoice {
+  // Each unit as its UCUM code (`mmHg` is `mm[Hg]`: one unit, counted together; T1 D4).
+  const units = sent.map((unit) => (unit === '' ? '' : ucumUnit(unit)));
+  const requested = requestedAs === undefined || requestedAs === '' ? requestedAs : ucumUnit(requestedAs);
   const counts = new Map<string, { count: number; newest: number }>();
   units.forEach((unit, index) => {
     const entry = counts.get(unit);

@@ -34,4 +34,15 @@ describe('certain unit conversions for result trends (issue 11)', () => {
     expect(chooseUnit(['mmol/L', 'mmol/L', 'mg/dL'], 'other', 'mg/dL').unit).toBe('mg/dL');
     expect(chooseUnit([], 'other')).toEqual({ unit: '', family: [] });
   });
+
+  it('T1 D4: a common non-UCUM spelling is its UCUM unit (mmHg is mm[Hg], °C is Cel, bpm is /min): one family, no conversion', () => {
+    expect(sameUnit('mmHg', 'mm[Hg]')).toBe(true);
+    expect(sameUnit('°C', 'Cel')).toBe(true);
+    expect(sameUnit('bpm', '/min')).toBe(true);
+    expect(convertCertain(168, 'mmHg', 'mm[Hg]', 'other')).toBe(168);
+    expect(convertCertain(16, 'kPa', 'mmHg', 'other')).toBeCloseTo(120.01, 2);
+    const units = [...Array<string>(8).fill('mmHg'), ...Array<string>(9).fill('mm[Hg]')];
+    expect(chooseUnit(units, 'other')).toEqual({ unit: 'mm[Hg]', family: ['mm[Hg]'] });
+    expect(chooseUnit(['mmHg', 'mm[Hg]', 'mmol/L'], 'other', 'mmHg')).toEqual({ unit: 'mm[Hg]', family: ['mm[Hg]'] });
+  });
 });
