@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Body } from '../../../electron/body';
 import { SettingsAuditMetaSchema, type SettingsAuditMeta } from '../../../shared/journal/audit-meta';
 import { AUDIT_KINDS, MIND_KINDS } from '../../../shared/journal/journal-kinds';
 import { useTempDirs } from '../../support/temp-dir';
 import { openSealedMeta, type TestVault } from '../../support/vault-keyring';
 import { call, readJournal } from '../vault/vault-test-support';
-import { callAs, CLEO, refused, withAdaAndCleo as signedInAdaAndCleo } from '../vault/two-operators';
+import { callAs, CLEO, refused, useAdaAndCleo } from '../vault/two-operators';
 
 /**
  * Tester's defect 2 (audit): an administrator's change of a body setting (the HL7 listener, the
@@ -17,17 +17,8 @@ import { callAs, CLEO, refused, withAdaAndCleo as signedInAdaAndCleo } from '../
  */
 
 const tempDir = useTempDirs();
-const bodies: Body[] = [];
-afterEach(async () => {
-  for (const b of bodies.splice(0)) await b.stop('quit');
-});
-
-
 /** A vault whose admin (Ada) is signed in on the test connection and a clinician (Cleo) on another. */
-async function withAdaAndCleo(): Promise<{ b: Body; vault: TestVault; cleo: string; dataDir: string }> {
-  const dataDir = await tempDir();
-  return { ...(await signedInAdaAndCleo(dataDir, bodies)), dataDir };
-}
+const withAdaAndCleo = useAdaAndCleo(tempDir);
 
 /** The `audit.settings` records, opened (and checked against their schema). */
 async function settingsRecords(b: Body, vault: TestVault): Promise<Array<{ operator: string | null; meta: SettingsAuditMeta; raw: string }>> {

@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Body } from '../../../electron/body';
 import { buildFileMetaInformation } from '../../../electron/intake/dicom/dicom-part10';
-import { useTempDirs } from '../../support/temp-dir';
 import { openSealedMeta, type TestVault } from '../../support/vault-keyring';
 import { call, readJournal } from '../vault/vault-test-support';
-import { callAs, CLEO, refused, withAdaAndCleo as signedInAdaAndCleo } from '../vault/two-operators';
+import { callAs, CLEO, refused, useAdaAndCleo } from '../vault/two-operators';
 import { CT_IMAGE_STORAGE, instanceElements, part10File } from './dicom/dicom-test-support';
 
 /**
@@ -16,18 +15,11 @@ import { CT_IMAGE_STORAGE, instanceElements, part10File } from './dicom/dicom-te
  * the mind's ledger writer turns into the operator's pseudonym.
  */
 
-const tempDir = useTempDirs();
-const bodies: Body[] = [];
-afterEach(async () => {
-  for (const b of bodies.splice(0)) await b.stop('quit');
-});
 
 const b64 = (bytes: string | Uint8Array) => Buffer.from(bytes).toString('base64url');
 
 /** A vault whose admin (Ada) is signed in on the test connection and a clinician (Cleo) on another. */
-function withAdaAndCleo(): Promise<{ b: Body; vault: TestVault; cleo: string }> {
-  return tempDir().then((dataDir) => signedInAdaAndCleo(dataDir, bodies));
-}
+const withAdaAndCleo = useAdaAndCleo();
 
 /** Two quarantined HL7 inputs (not HL7 at all). */
 async function quarantinedHl7(b: Body): Promise<[number, number]> {

@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Body } from '../../../electron/body';
 import { deriveOperatorId, deriveVaultKeys } from '../../../shared/crypto/vault-keys';
 import { MIND_KINDS } from '../../../shared/journal/journal-kinds';
-import { useTempDirs } from '../../support/temp-dir';
 import { openSealedMeta, type TestVault } from '../../support/vault-keyring';
 import { call, readJournal } from '../vault/vault-test-support';
-import { callAs, CLEO, withAdaAndCleo } from '../vault/two-operators';
+import { callAs, CLEO, useAdaAndCleo } from '../vault/two-operators';
 
 /**
  * Audit integrity: the body, not the mind, says who made a mind event. `journal.append` takes the
@@ -18,16 +17,8 @@ import { callAs, CLEO, withAdaAndCleo } from '../vault/two-operators';
  * shows the event under that account's pseudonym.
  */
 
-const tempDir = useTempDirs();
-const bodies: Body[] = [];
-afterEach(async () => {
-  for (const b of bodies.splice(0)) await b.stop('quit');
-});
-
-async function signedIn(): Promise<{ b: Body; vault: TestVault; cleo: string; dataDir: string }> {
-  const dataDir = await tempDir();
-  return { ...(await withAdaAndCleo(dataDir, bodies)), dataDir };
-}
+/** A vault whose admin (Ada) is signed in on the test connection and a clinician (Cleo) on CLEO. */
+const signedIn = useAdaAndCleo();
 
 /** A `view.access` the way the mind appends one (its meta sealed; the body cannot open it either way). */
 function viewed(operator: string) {

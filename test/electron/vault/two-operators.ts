@@ -1,9 +1,11 @@
+import { afterEach } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import type { CallContext } from '../../../electron/ipc/contract-router';
 import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
 import { createPassphraseSlot } from '../../../shared/crypto/key-slots';
 import { generateOperatorSigningKey, signSessionProof } from '../../../shared/crypto/operator-signing';
 import type { Keyring, MethodName, RequestOf, ResponseOf } from '../../../shared/ipc';
+import { useTempDirs } from '../../support/temp-dir';
 import { buildTestKeyring, signIn, type TestVault } from '../../support/vault-keyring';
 import { call } from './vault-test-support';
 
@@ -48,4 +50,20 @@ export async function withAdaAndCleo(dataDir: string, bodies: Body[]): Promise<{
   const signature = await signSessionProof(key, fromBase64Url(begun.challenge), begun.slot.id);
   await callAs(b, CLEO, 'vault.unlockFinish', { attempt: begun.attempt, signature: toBase64Url(signature) });
   return { b, vault, cleo };
+}
+
+/**
+ * Registers, in the calling file, an afterEach that stops the bodies it starts (after those of
+ * `tempDir`, a useTempDirs() of the file's own or a new one, so the folders go after the bodies);
+ * answers a function that starts one in a new folder (`dataDir`) as withAdaAndCleo does.
+ */
+export function useAdaAndCleo(tempDir: () => Promise<string> = useTempDirs()): () => Promise<{ b: Body; vault: TestVault; cleo: string; dataDir: string }> {
+  const bodies: Body[] = [];
+  afterEach(async () => {
+    for (const b of bodies.splice(0)) await b.stop('quit');
+  });
+  return async () => {
+    const dataDir = await tempDir();
+    return { ...(await withAdaAndCleo(dataDir, bodies)), dataDir };
+  };
 }
