@@ -218,6 +218,7 @@ export class Hl7Service implements IntakeChannel {
     if (this.counters !== null) {
       await this.counters.save(this.monitorData.snapshot());
       await this.counters.flush();
+      this.counters.close();
     }
   }
 
@@ -392,6 +393,7 @@ export class Hl7Service implements IntakeChannel {
       defaultCharset: settings.defaultCharset,
       ...(settings.forceCharset !== undefined ? { forceCharset: settings.forceCharset } : {}),
       maxMessageBytes: settings.maxMessageBytes,
+      onCounted: (change) => this.counters?.append(change),
       ...(pool !== null || budget !== null ? { offload: { prepare: budgetedPrepare({ budget, pool }), commit: (record) => ports.pipeline.commitSealed(record) } } : {}),
     });
   }

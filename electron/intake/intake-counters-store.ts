@@ -1,7 +1,9 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { Hl7SenderCountersSchema, IntakeTotalsSchema } from '../../shared/ipc';
+import { Hl7SenderCountersSchema, IntakeTotalsSchema, type Hl7SenderCounters, type IntakeTotals } from '../../shared/ipc';
+import type { Hl7CountedChange } from './hl7/hl7-intake';
 import type { CountersSnapshot } from './intake-monitor';
 
 /**
@@ -10,15 +12,35 @@ import type { CountersSnapshot } from './intake-monitor';
  * per sender (MSH-3|MSH-4, the sending systems' names, not patient data) its counts and last
  * message time, and since when it counts. Written whole to a temporary file, then renamed, at
  * most once a second while messages arrive; one write at a time, the latest snapshot wins.
+ *
+ * A crash must not lose what was counted since the last write-out (QA s34 D3: ten messages
+ * acknowledged CA within a second of a `kill -KILL` were never counted). So every change is also
+ * written, as it is made and before the message's ACK goes out, to a write-ahead log beside the
+ * file: `hl7-counters.<n>.log`, one JSON line per change (a sender's name and figures, no patient
+ * data), with a plain write(2): in the kernel's hands when the process dies. Each snapshot names
+ * the last log it covers (`log`); taking it starts the next log, so whatever is counted after it
+ * goes there, and once it is on disk the logs it covers are removed. At start the logs after the
+ * snapshot's are added back in. (A power cut can still lose the last lines: the log is not fsynced
+ * per message, only the journal is.)
  */
 export const HL7_COUNTERS_FILE = ['vault', 'intake', 'hl7-counters.json'] as const;
+
+const LOG_NAME = /^hl7-counters\.(\d{1,15})\.log$/;
 
 const SnapshotSchema = z.strictObject({
   v: z.literal(1),
   since: z.iso.datetime(),
   totals: IntakeTotalsSchema,
   senders: z.array(Hl7SenderCountersSchema).max(10_000),
+  /** The last write-ahead log this snapshot covers (absent in files written before there was one). */
+  log: z.number().int().nonnegative().optional(),
 });
+
+const n = z.number().int().nonnegative().max(1_000_000);
+/** One log line: [sender or null, received, accepted, errored, duplicates, conflicts, reprocessed, oversize, lastAt]. */
+const LogLineSchema = z.tuple([z.string().max(200).nullable(), n, n, n, n, n, n, n, z.union([z.literal(''), z.iso.datetime()])]);
+
+const ZERO_TOTALS: IntakeTotals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0, reprocessed: 0 };
 
 export interface CountersStoreLog {
   warn(fields: Record<string, unknown>, message: string): void;
@@ -26,15 +48,120 @@ export interface CountersStoreLog {
 
 export class CountersStore {
   private writing: Promise<void> | null = null;
-  private next: CountersSnapshot | null = null;
+  private next: (CountersSnapshot & { readonly log: number }) | null = null;
+  /** The write-ahead log being written (its file is made at its first line). */
+  private logNumber = 0;
+  private fd: number | null = null;
+  private appendFailed = false;
 
   constructor(
     private readonly file: string,
     private readonly log: CountersStoreLog,
   ) {}
 
-  /** What an earlier run saved; null when nothing was (or the file is unreadable: logged, counting starts again). */
+  /**
+   * What an earlier run counted: its last snapshot with the changes its write-ahead logs hold after
+   * it; null when nothing was (or the file is unreadable: logged, counting starts again with what
+   * the logs hold). The logs of this run are numbered after every one found.
+   */
   async load(): Promise<CountersSnapshot | null> {
+    const saved = await this.loadSnapshot();
+    const logs = await this.logsOnDisk();
+    this.logNumber = Math.max(this.logNumber, saved?.log ?? 0, ...logs) + 1;
+    const after = logs.filter((number) => saved?.log === undefined || number > saved.log).sort((a, b) => a - b);
+    let snapshot: CountersSnapshot | null = saved === null ? null : { since: saved.since, totals: saved.totals, senders: saved.senders };
+    for (const number of after) snapshot = await this.replay(number, snapshot);
+    return snapshot;
+  }
+
+  /** Writes one change to the current log as it is made (before the ACK goes out). */
+  append(change: Hl7CountedChange): void {
+    const line = JSON.stringify([change.sender, change.received, change.accepted, change.errored, change.duplicates, change.conflicts, change.reprocessed, change.oversize, change.lastAt]);
+    try {
+      this.fd ??= openSync(this.logPath(this.logNumber), 'a', 0o600);
+      writeSync(this.fd, `${line}\n`);
+    } catch (error) {
+      if (!this.appendFailed) this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, 'HL7 counters: the write-ahead log could not be written; a crash before the next save loses the latest counts');
+      this.appendFailed = true;
+    }
+  }
+
+  /** Closes the current log (at stop, after the last save). */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private logPath(number: number): string {
+    return path.join(path.dirname(this.file), `hl7-counters.${number}.log`);
+  }
+
+  private async logsOnDisk(): Promise<number[]> {
+    try {
+      return (await readdir(path.dirname(this.file))).flatMap((name) => {
+        const match = LOG_NAME.exec(name);
+        return match === null ? [] : [Number(match[1])];
+      });
+    } catch {
+      return [];
+    }
+  }
+
+  /** Adds one log's changes to `into` (a line that does not read, e.g. cut by a crash, is skipped and logged). */
+  private async replay(number: number, into: CountersSnapshot | null): Promise<CountersSnapshot | null> {
+    let text: string;
+    try {
+      text = await readFile(this.logPath(number), 'utf8');
+    } catch (error) {
+      this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, 'HL7 counters: a write-ahead log could not be read; its counts are lost');
+      return into;
+    }
+    let totals = { ...(into?.totals ?? ZERO_TOTALS) };
+    const senders = new Map<string, Hl7SenderCounters>((into?.senders ?? []).map((counters) => [counters.sender, { ...counters }]));
+    let since = into?.since ?? null;
+    let skipped = 0;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        json = null;
+      }
+      const parsed = LogLineSchema.safeParse(json);
+      if (!parsed.success) {
+        skipped++;
+        continue;
+      }
+      const [sender, received, accepted, errored, duplicates, conflicts, reprocessed, oversize, lastAt] = parsed.data;
+      totals = {
+        received: totals.received + received,
+        accepted: totals.accepted + accepted,
+        errored: totals.errored + errored,
+        duplicates: totals.duplicates + duplicates,
+        conflicts: totals.conflicts + conflicts,
+        oversize: totals.oversize + oversize,
+        reprocessed: (totals.reprocessed ?? 0) + reprocessed,
+      };
+      if (since === null && lastAt !== '') since = lastAt;
+      if (sender === null) continue;
+      const before = senders.get(sender) ?? { sender, received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, reprocessed: 0, lastAt: '' };
+      senders.set(sender, {
+        sender,
+        received: before.received + received,
+        accepted: before.accepted + accepted,
+        errored: before.errored + errored,
+        duplicates: before.duplicates + duplicates,
+        conflicts: before.conflicts + conflicts,
+        reprocessed: (before.reprocessed ?? 0) + reprocessed,
+        lastAt: lastAt > before.lastAt ? lastAt : before.lastAt,
+      });
+    }
+    if (skipped > 0) this.log.warn({ lines: skipped }, 'HL7 counters: write-ahead log lines that do not read were skipped');
+    return { since: since ?? new Date().toISOString(), totals, senders: [...senders.values()].slice(0, 10_000) };
+  }
+
+  private async loadSnapshot(): Promise<(CountersSnapshot & { readonly log?: number }) | null> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -53,13 +180,20 @@ export class CountersStore {
       this.log.warn({ bytes: text.length }, 'HL7 counters: the saved counters do not fit their schema; counting starts again');
       return null;
     }
-    const { since, totals, senders } = parsed.data;
-    return { since, totals, senders };
+    const { since, totals, senders, log } = parsed.data;
+    return { since, totals, senders, ...(log !== undefined ? { log } : {}) };
   }
 
-  /** Saves a snapshot (after the write under way, if any; snapshots queued meanwhile collapse into the latest). */
+  /**
+   * Saves a snapshot (after the write under way, if any; snapshots queued meanwhile collapse into
+   * the latest). Called in the same turn the snapshot was taken: the log written so far is the
+   * last it covers, and the changes counted after it go to the next one.
+   */
   save(snapshot: CountersSnapshot): Promise<void> {
-    this.next = snapshot;
+    const covers = this.logNumber;
+    this.close();
+    this.logNumber++;
+    this.next = { ...snapshot, log: covers };
     this.writing ??= this.drain().finally(() => {
       this.writing = null;
     });
@@ -80,6 +214,8 @@ export class CountersStore {
         const temp = `${this.file}.tmp`;
         await writeFile(temp, `${JSON.stringify({ v: 1, ...snapshot })}\n`, { mode: 0o600 });
         await rename(temp, this.file);
+        // The logs it covers are no longer needed.
+        for (const number of await this.logsOnDisk()) if (number <= snapshot.log) await unlink(this.logPath(number)).catch(() => undefined);
       } catch (error) {
         this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, 'HL7 counters: could not be saved; they are kept in memory');
       }

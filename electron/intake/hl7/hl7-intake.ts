@@ -98,6 +98,12 @@ export interface Hl7IntakeOptions {
   /** Size of the recent-messages ring. Default 200. */
   readonly recentLimit?: number;
   /**
+   * Told each change to the counters as it is made, synchronously, before the message's ACK is
+   * handed back: the counters' write-ahead log (intake-counters-store.ts) keeps it so a crash right
+   * after an ACK does not lose the count.
+   */
+  readonly onCounted?: (change: Hl7CountedChange) => void;
+  /**
    * MLLP frames prepared off this thread (hl7-prepare.ts on an intake worker): parse, map and seal
    * there; here only the duplicate check, the journal append and the ACK. A frame the preparer
    * leaves to this thread, or any failure of the preparer, takes the full path here instead.
@@ -153,6 +159,22 @@ export interface Hl7SenderCounters {
   reprocessed: number;
   lastAt: string;
 }
+
+/** One message's change to the counters: the sender's row (null: the totals only) and what it added. */
+export interface Hl7CountedChange {
+  readonly sender: string | null;
+  readonly received: number;
+  readonly accepted: number;
+  readonly errored: number;
+  readonly duplicates: number;
+  readonly conflicts: number;
+  readonly reprocessed: number;
+  readonly oversize: number;
+  /** The sender's last message time after the change ('' when it did not change). */
+  readonly lastAt: string;
+}
+
+const NO_CHANGE = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, reprocessed: 0, oversize: 0, lastAt: '' } as const;
 
 export interface Hl7RecentMessage {
   readonly at: string;
@@ -273,12 +295,6 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     return counters;
   }
 
-  function count(sender: string, update: (counters: Hl7SenderCounters) => void): void {
-    const counters = countersOf(sender);
-    counters.received++;
-    counters.lastAt = now().toISOString();
-    update(counters);
-  }
 
   function remember(entry: Hl7RecentMessage): void {
     recent.unshift(entry);
@@ -307,28 +323,35 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
 
   function record(channel: Hl7Channel, source: string, header: HeaderSummary | null, outcome: AckOutcome, codes: AckCode[], extra: { duplicate?: boolean; conflict?: boolean; quarantined?: boolean; reason?: string }): void {
     const sender = senderOf(header, source);
+    const counters = countersOf(sender);
     if (channel === 'hl7-reprocess') {
       // Not the sender's traffic: counted apart, whatever came of it (stored, rejected again, a duplicate).
       totals.reprocessed++;
-      countersOf(sender).reprocessed++;
+      counters.reprocessed++;
+      options.onCounted?.({ ...NO_CHANGE, sender: counters.sender, reprocessed: 1 });
     } else {
+      const change = {
+        ...NO_CHANGE,
+        sender: counters.sender,
+        received: 1,
+        duplicates: extra.duplicate === true ? 1 : 0,
+        accepted: extra.duplicate !== true && outcome.kind === 'stored' ? 1 : 0,
+        errored: extra.duplicate !== true && outcome.kind !== 'stored' ? 1 : 0,
+        conflicts: extra.conflict === true ? 1 : 0,
+        lastAt: now().toISOString(),
+      };
       totals.received++;
-      count(sender, (counters) => {
-        if (extra.duplicate === true) {
-          counters.duplicates++;
-          totals.duplicates++;
-        } else if (outcome.kind === 'stored') {
-          counters.accepted++;
-          totals.accepted++;
-        } else {
-          counters.errored++;
-          totals.errored++;
-        }
-        if (extra.conflict === true) {
-          counters.conflicts++;
-          totals.conflicts++;
-        }
-      });
+      totals.duplicates += change.duplicates;
+      totals.accepted += change.accepted;
+      totals.errored += change.errored;
+      totals.conflicts += change.conflicts;
+      counters.received++;
+      counters.duplicates += change.duplicates;
+      counters.accepted += change.accepted;
+      counters.errored += change.errored;
+      counters.conflicts += change.conflicts;
+      counters.lastAt = change.lastAt;
+      options.onCounted?.(change);
     }
     remember({
       at: now().toISOString(),
@@ -646,6 +669,7 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     async handleOversize(head, bytes, peer) {
       const source = peer.port === undefined ? peer.address : `${peer.address}:${peer.port}`;
       totals.oversize++;
+      options.onCounted?.({ ...NO_CHANGE, sender: null, oversize: 1 });
       const header = peekHeader(head);
       const problem = ERR.tooLarge(`The message is larger than this receiver's limit (${bytes} bytes received); only its first ${head.length} bytes were kept.`);
       const outcome = await rejectItem(head, header, problem, 'hl7-mllp', source, 0);
