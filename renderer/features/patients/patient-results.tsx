@@ -6,7 +6,8 @@ import { FlagMarks } from './flag-marks';
 import { FormattedText, formattedTextLines } from './formatted-text';
 import { ObservationValue, UnitMark } from './observation-value';
 import { abnormalFlags, conceptLabel, dayLabel, notNumberNote, observationParts, observationUnit, recordClock, recordDateTime, recordDay, recordValue, reportStatusLabel } from './record-format';
-import { buildFlowsheet, correctionsOf, groupResults, type Corrections, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
+import { buildFlowsheet, correctionsOf, currentStatusOf, groupResults, type Corrections, type Flowsheet, type ObservationRow, type ResultGroup } from './results-model';
+import { resultStatusMarker, resultStatusOf } from './result-status';
 import { TrendChart } from './trend-chart';
 import { sameUnit as isSameUnit } from './unit-conversion';
 
@@ -27,7 +28,9 @@ export function PatientResults({ patientId, records }: { patientId: string; reco
   const [view, setView] = useState<ResultsView>('reports');
   const corrections = useMemo(() => correctionsOf(records), [records]);
   const groups = useMemo(() => groupResults(records, corrections), [records, corrections]);
-  const count = groups.reduce((sum, group) => sum + group.results.length, 0);
+  // A result the lab withdrew (OBX-11 W) is listed, struck through, but is no result (T1 D2: "3 results").
+  const withdrawn = groups.reduce((sum, group) => sum + group.results.filter((row) => corrections.withdrawn.has(row.recordId)).length, 0);
+  const count = groups.reduce((sum, group) => sum + group.results.length, 0) - withdrawn;
   if (groups.length === 0) return null;
   return (
     <section className="panel" aria-labelledby={headingId}>
@@ -42,7 +45,8 @@ export function PatientResults({ patientId, records }: { patientId: string; reco
         </div>
       </div>
       <p className="muted">
-        {count === 1 ? '1 result' : `${count} results`} in {groups.length === 1 ? '1 report' : `${groups.length} reports`}.
+        {count === 1 ? '1 result' : `${count} results`} in {groups.length === 1 ? '1 report' : `${groups.length} reports`}
+        {withdrawn === 0 ? '' : `; ${withdrawn} withdrawn by the lab (struck through)`}.
       </p>
       {view === 'reports' && <ResultsByReport patientId={patientId} groups={groups} corrections={corrections} />}
       {view === 'flowsheet' && <FlowsheetTable patientId={patientId} records={records} corrections={corrections} />}
@@ -125,7 +129,7 @@ function ReportBlock({ patientId, group, corrections }: { patientId: string; gro
             </thead>
             <tbody>
               {group.results.map((row) => (
-                <ResultRow key={row.recordId} patientId={patientId} row={row} replaced={corrections.replaced.get(row.recordId)} />
+                <ResultRow key={row.recordId} patientId={patientId} row={row} corrections={corrections} />
               ))}
             </tbody>
           </table>
@@ -135,12 +139,14 @@ function ReportBlock({ patientId, group, corrections }: { patientId: string; gro
   );
 }
 
-function ResultRow({ patientId, row, replaced }: { patientId: string; row: ObservationRow; replaced: readonly ObservationRow[] | undefined }) {
-  const flags = abnormalFlags(row.record);
+function ResultRow({ patientId, row, corrections }: { patientId: string; row: ObservationRow; corrections: Corrections }) {
+  // A withdrawn result (OBX-11 W) is struck through and flags nothing: it is no current (critical) value (T1 D2).
+  const withdrawn = corrections.withdrawn.has(row.recordId);
+  const flags = withdrawn ? [] : abnormalFlags(row.record);
   const critical = flags.some((flag) => flag.critical);
   const comments = row.record.comments ?? [];
   return (
-    <tr className={critical ? 'result-table__row result-table__row--critical' : flags.length > 0 ? 'result-table__row result-table__row--flagged' : 'result-table__row'}>
+    <tr className={withdrawn ? 'result-table__row result-table__row--withdrawn' : critical ? 'result-table__row result-table__row--critical' : flags.length > 0 ? 'result-table__row result-table__row--flagged' : 'result-table__row'}>
       <th scope="row" className="result-table__test">
         <a href={hrefForPath('patients', patientId, 'records', row.recordId)}>{conceptLabel(row.record.code)}</a>
         {comments.map((comment, index) => (
@@ -150,8 +156,15 @@ function ResultRow({ patientId, row, replaced }: { patientId: string; row: Obser
         ))}
       </th>
       <td className="result-table__value">
-        <ObservationValue record={row.record} />
-        <CorrectedFrom row={row} replaced={replaced} />
+        {withdrawn ? (
+          <s>
+            <ObservationValue record={row.record} />
+          </s>
+        ) : (
+          <ObservationValue record={row.record} />
+        )}
+        <StatusMarker row={row} corrections={corrections} />
+        {withdrawn ? null : <CorrectedFrom row={row} replaced={corrections.replaced.get(row.recordId)} />}
       </td>
       <td className="nowrap">{row.record.referenceRange ?? ''}</td>
       <td>
@@ -215,7 +228,7 @@ function FlowsheetTable({ patientId, records, corrections }: { patientId: string
                   {days.map((day) => (
                     <td key={day} className="flowsheet__cell">
                       {(byDay?.get(day) ?? []).map((row) => (
-                        <FlowsheetValue key={row.recordId} patientId={patientId} row={row} unit={test.unit} replaced={corrections.replaced.get(row.recordId)} />
+                        <FlowsheetValue key={row.recordId} patientId={patientId} row={row} unit={test.unit} corrections={corrections} />
                       ))}
                     </td>
                   ))}
@@ -233,22 +246,38 @@ function FlowsheetTable({ patientId, records, corrections }: { patientId: string
  * One value in a flowsheet cell, after its clock time (a cell may hold several values of one day,
  * newest first): the unit only when it differs from the row's.
  */
-function FlowsheetValue({ patientId, row, unit, replaced }: { patientId: string; row: ObservationRow; unit: string; replaced: readonly ObservationRow[] | undefined }) {
-  const flags = abnormalFlags(row.record);
+function FlowsheetValue({ patientId, row, unit, corrections }: { patientId: string; row: ObservationRow; unit: string; corrections: Corrections }) {
+  const withdrawn = corrections.withdrawn.has(row.recordId);
+  const flags = withdrawn ? [] : abnormalFlags(row.record);
   const critical = flags.some((flag) => flag.critical);
   const sameUnit = (row.record.value.kind === 'numeric' || row.record.valueDetail?.kind === 'structured-numeric') && isSameUnit(observationUnit(row.record), unit);
+  // A result with no value (a cancelled or pending one) links by its status, so the cell is never a bare time (T1 D1).
+  const marker = resultStatusMarker(currentStatusOf(row, corrections));
+  const empty = recordValue(row.record).trim() === '' && marker !== null;
+  const value = empty ? marker : sameUnit ? observationParts(row.record).amount : <FlowsheetText record={row.record} />;
   return (
-    <span className={critical ? 'flowsheet__value flowsheet__value--critical' : flags.length > 0 ? 'flowsheet__value flowsheet__value--flagged' : 'flowsheet__value'}>
+    <span className={withdrawn ? 'flowsheet__value flowsheet__value--withdrawn' : critical ? 'flowsheet__value flowsheet__value--critical' : flags.length > 0 ? 'flowsheet__value flowsheet__value--flagged' : 'flowsheet__value'}>
       <time className="flowsheet__time" dateTime={row.time} title={recordDateTime(row.time)}>
         {recordClock(row.time)}
       </time>{' '}
       <a href={hrefForPath('patients', patientId, 'records', row.recordId)} title={recordDateTime(row.time)}>
-        {sameUnit ? observationParts(row.record).amount : <FlowsheetText record={row.record} />}
+        {withdrawn ? <s>{value}</s> : value}
       </a>{' '}
       <FlagMarks flags={flags} />
-      <CorrectedFrom row={row} replaced={replaced} />
+      {empty ? null : <StatusMarker row={row} corrections={corrections} />}
+      {withdrawn ? null : <CorrectedFrom row={row} replaced={corrections.replaced.get(row.recordId)} />}
     </span>
   );
+}
+
+/**
+ * A result's status in words where its value alone would look final (OBX-11, result-status.ts):
+ * "Preliminary", "Not verified", "Cancelled / not done", "Withdrawn by the lab (sent in error)"…
+ * Nothing for a final or corrected result.
+ */
+function StatusMarker({ row, corrections }: { row: ObservationRow; corrections: Corrections }) {
+  const marker = resultStatusMarker(currentStatusOf(row, corrections));
+  return marker === null ? null : <span className="result-status">{marker}</span>;
 }
 
 /**
@@ -315,7 +344,20 @@ function Trends({ records, corrections }: { records: readonly RecordRow[]; corre
 function CorrectedFrom({ row, replaced }: { row: ObservationRow; replaced: readonly ObservationRow[] | undefined }) {
   const [previous, ...older] = replaced ?? [];
   if (previous === undefined) return null;
-  const before = older.length === 0 ? '' : `; before that ${older.map((earlier) => recordValue(earlier.record)).join(', ')}`;
-  const text = row.record.status === 'C' ? `Corrected from ${recordValue(previous.record)}` : `Preliminary result was ${recordValue(previous.record)}`;
+  const before = older.length === 0 ? '' : `; before that ${older.map((earlier) => replacedValue(earlier)).join(', ')}`;
+  const text = resultStatusOf(row.record) === 'C' ? `Corrected from ${replacedValue(previous)}` : `${replacedKind(previous)} was ${replacedValue(previous)}`;
   return <span className="result-corrected">{`${text}${before}`}</span>;
+}
+
+/** An earlier version's value, or its status when it had none ("pending (specimen in lab)"). */
+function replacedValue(row: ObservationRow): string {
+  const value = recordValue(row.record);
+  if (value.trim() !== '') return value;
+  return (resultStatusMarker(resultStatusOf(row.record)) ?? 'no value').toLowerCase();
+}
+
+/** What a replaced version was: "Preliminary result", "Unverified result", "Partial result", "Earlier result". */
+function replacedKind(row: ObservationRow): string {
+  const words: Readonly<Record<string, string>> = { P: 'Preliminary result', R: 'Unverified result', S: 'Partial result' };
+  return words[resultStatusOf(row.record)] ?? 'Earlier result';
 }

@@ -23,8 +23,8 @@ import {
   recordValue,
   reportStatusLabel,
   severityLabel,
-  statusLabel,
 } from './record-format';
+import { resultStatusLabel, resultStatusOf } from './result-status';
 import { Fact } from '../../app/fact';
 import { useHoldOpenPatient } from './resume-patient';
 import { useDocumentTitle } from '../../app/use-document-title';
@@ -196,11 +196,8 @@ function RecordFacts({ record }: { record: ViewRecord }) {
           )}
           <Fact term="Reference range">{record.referenceRange ?? 'Not given'}</Fact>
           <Fact term="Flags">{abnormalFlags(record).length === 0 ? 'None' : <FlagMarks flags={abnormalFlags(record)} />}</Fact>
-          <Fact term="Status">
-            {record.resultStatus !== undefined && record.resultStatus !== record.status
-              ? `${reportStatusLabel(record.resultStatus)} (shown as ${statusLabel(record.status).toLowerCase()})`
-              : statusLabel(record.status)}
-          </Fact>
+          {/* OBX-11 as sent, in table 0085's words (T1 D1: an X read "Cannot be done (shown as preliminary)"). */}
+          <Fact term="Status">{resultStatusLabel(resultStatusOf(record))}</Fact>
           {record.orderId !== undefined && <Fact term="Order">{record.orderId}</Fact>}
           <Fact term="Observed">
             <time dateTime={record.time}>{recordDateTime(record.time)}</time>

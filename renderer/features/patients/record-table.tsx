@@ -4,7 +4,8 @@ import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { ObservationValue } from './observation-value';
 import { abnormalFlags, dayLabel, groupByDay, recordClock, recordName, recordTypeLabel, recordValue, sortNewestFirst } from './record-format';
-import { correctionsOf, repeatedAllergies } from './results-model';
+import { correctionsOf, currentStatusOf, repeatedAllergies, type Corrections, type ObservationRow } from './results-model';
+import { resultStatusMarker, resultStatusOf } from './result-status';
 
 /** Records listed before "Show all": a patient with thousands of results opens as fast as one with a few. */
 export const RECORDS_SHOWN = 100;
@@ -46,9 +47,16 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
               </th>
             </tr>
             {rows.map((row) => {
-              const flags = abnormalFlags(row.record);
               const replacedBy = corrections.replacedBy.get(row.recordId);
-              const flagClasses = replacedBy !== undefined ? ' record-table__row--superseded' : `${flags.length > 0 ? ' record-table__row--flagged' : ''}${flags.some((flag) => flag.critical) ? ' record-table__row--critical' : ''}`;
+              const deletedBy = corrections.deletedBy.get(row.recordId);
+              // Withdrawn (OBX-11 W, and the original it posts as wrong) or deleted (D): history, never a current (critical) value (T1 D2, D3).
+              const gone = corrections.withdrawn.has(row.recordId) || deletedBy !== undefined;
+              const flags = gone || replacedBy !== undefined ? [] : abnormalFlags(row.record);
+              const flagClasses = gone
+                ? ' record-table__row--withdrawn'
+                : replacedBy !== undefined
+                  ? ' record-table__row--superseded'
+                  : `${flags.length > 0 ? ' record-table__row--flagged' : ''}${flags.some((flag) => flag.critical) ? ' record-table__row--critical' : ''}`;
               return (
                 <tr key={row.recordId} className={`record-table__row${flagClasses}`}>
                   <td className="record-table__time">
@@ -59,25 +67,26 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
                     <a href={hrefForPath('patients', patientId, 'records', row.recordId)}>{recordName(row.record)}</a>
                   </th>
                   <td className="record-table__value">
-                    {replacedBy !== undefined && row.record.type === 'observation' ? (
-                      // Kept in the history, but no longer the result (QA D0): struck through, naming what replaced it.
+                    {row.record.type === 'observation' && (gone || replacedBy !== undefined) ? (
+                      // Kept in the history, but no longer the result (QA D0): struck through, naming what replaced, withdrew or deleted it.
                       <>
                         <s>
                           <ObservationValue record={row.record} />
                         </s>
-                        <span className="result-corrected">
-                          Replaced by {recordValue(replacedBy.record)} ({replacedBy.record.status === 'C' ? 'corrected' : 'final'})
-                        </span>
+                        <span className={gone ? 'result-status' : 'result-corrected'}>{historyNote(corrections.withdrawn.has(row.recordId), deletedBy, replacedBy)}</span>
                       </>
                     ) : row.record.type === 'observation' ? (
-                      <ObservationValue record={row.record} />
+                      <>
+                        <ObservationValue record={row.record} />
+                        {statusMarker(row as ObservationRow, corrections)}
+                      </>
                     ) : (
                       recordValue(row.record)
                     )}
                   </td>
                   <td>{row.record.type === 'observation' ? (row.record.referenceRange ?? '') : ''}</td>
                   <td>
-                    <FlagMarks flags={replacedBy === undefined ? flags : []} />
+                    <FlagMarks flags={flags} />
                   </td>
                 </tr>
               );
@@ -96,4 +105,21 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
     )}
     </>
   );
+}
+
+/** Why a result in the history is no longer current: withdrawn, deleted, or replaced by a newer version (with its value and status). */
+function historyNote(withdrawn: boolean, deletedBy: ObservationRow | undefined, replacedBy: ObservationRow | undefined): string {
+  if (withdrawn) return 'Withdrawn by the lab (sent in error)';
+  if (deletedBy !== undefined) return 'Deleted by a later message';
+  if (replacedBy === undefined) return '';
+  const status = resultStatusOf(replacedBy.record);
+  const value = recordValue(replacedBy.record);
+  const how = status === 'C' ? 'corrected' : status === 'F' ? 'final' : (resultStatusMarker(status) ?? status).toLowerCase();
+  return value.trim() === '' ? `Replaced by a later result (${how})` : `Replaced by ${value} (${how})`;
+}
+
+/** A current result's status in words where its value alone would look final ("Preliminary", "Deletes an earlier result"…). */
+function statusMarker(row: ObservationRow, corrections: Corrections) {
+  const marker = resultStatusMarker(currentStatusOf(row, corrections));
+  return marker === null ? null : <span className="result-status">{marker}</span>;
 }

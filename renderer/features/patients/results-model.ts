@@ -3,6 +3,7 @@ import type { RecordRow } from '../../vault/vault-service';
 import { GLUCOSE_DECIMALS } from '../../../shared/domain/device-readings';
 import { conceptLabel, numberText, recordDay } from './record-format';
 import { chooseUnit, convertCertain, sameUnit } from './unit-conversion';
+import { isChartedStatus, isProvisionalStatus, resultStatusMarker, resultStatusOf, type ResultStatusCode } from './result-status';
 
 /**
  * What the patient page derives from a patient's records (pure, so it is tested without a DOM and
@@ -119,33 +120,92 @@ export function lastVisitOf(records: readonly RecordRow[]): (RecordRow & { reado
 // Corrections: a later result of the same order and test replaces the earlier one
 
 /**
- * Which results a later one replaced (HL7 OBX-11): a corrected result (C) replaces the final,
- * corrected or preliminary result of the same test (code and OBX-4 sub-id) in the same order
- * (filler/placer number) that an earlier message sent; a final result (F) replaces a preliminary
- * one (P) the same way. The body keeps every version (each message's records as sent), so the
- * mind decides which one is current. Results of one message never replace each other (serial
- * measurements under one order), and a result without an order number replaces nothing.
+ * Which results a later one replaced (HL7 OBX-11, table 0085; result-status.ts has each code in the
+ * table's words): a later result of the same test (code and OBX-4 sub-id) in the same order
+ * (filler/placer number), sent in a later message, replaces an earlier one as follows.
+ * - C (correction) replaces any earlier result but a withdrawn one (F, C, U, P, R, S, I, X, N, O).
+ * - F replaces one not yet final: P, R, S, I (pending), X (cancelled), N, O; never a final one
+ *   ("can only be changed with a corrected result").
+ * - P, R, S (preliminary, not verified, partial) replace an earlier P, R, S or I: the newer
+ *   provisional result is the current one.
+ * - X (cannot be obtained) replaces a pending or provisional one (I, P, R, S), never a final one.
+ * - I (pending) replaces an earlier I.
+ * - U (made final) makes the provisional result (P, R, S) final; the U itself is left out.
+ * - W ("post original as wrong") withdraws every earlier current result (the original): the W is
+ *   shown in its place, withdrawn (`withdrawn`), and neither is charted or a current value.
+ * - D ("deletes the OBX record") removes every earlier current result and itself from the views
+ *   of current results (`deletedBy`); a D with nothing to delete is shown as itself.
+ * - N, O and other codes replace nothing.
+ * The body keeps every version (each message's records as sent), so the mind decides which one is
+ * current. Results of one message never replace each other (serial measurements under one
+ * order), and a result without an order number replaces nothing.
  */
 export interface Corrections {
-  /** Record ids of the results a later one replaced: left out of every view of current results. */
+  /** Record ids of the results a later one replaced (or deleted, or made final): left out of every view of current results. */
   readonly superseded: ReadonlySet<string>;
   /** A current result's record id → the results it replaced, newest first. */
   readonly replaced: ReadonlyMap<string, readonly ObservationRow[]>;
   /** A superseded result's record id → the current result that replaced it. */
   readonly replacedBy: ReadonlyMap<string, ObservationRow>;
+  /** Results withdrawn by the lab (OBX-11 W and the originals it posts as wrong): struck through, never charted, never a current value. */
+  readonly withdrawn: ReadonlySet<string>;
+  /** A deleted result's record id → the later result (OBX-11 D) that deleted it. */
+  readonly deletedBy: ReadonlyMap<string, ObservationRow>;
+  /** A provisional result's record id → the later result (OBX-11 U) that made it final. */
+  readonly madeFinalBy: ReadonlyMap<string, ObservationRow>;
 }
 
-function replaces(later: Observation, earlier: Observation): boolean {
-  // resultStatus is set when OBX-11 was not F, C or P itself (approximated): only the real ones count.
-  if (later.resultStatus !== undefined || earlier.resultStatus !== undefined) return false;
-  return later.status === 'C' || (later.status === 'F' && earlier.status === 'P');
+const NOT_FINAL: ReadonlySet<string> = new Set(['P', 'R', 'S', 'I', 'X', 'N', 'O']);
+const PENDING_OR_PROVISIONAL: ReadonlySet<string> = new Set(['P', 'R', 'S', 'I']);
+
+/** How a later result acts on an earlier one of the same order and test (see Corrections). */
+function actionOn(later: string, earlier: string): 'replace' | 'withdraw' | 'delete' | 'make-final' | null {
+  if (earlier === 'W' || earlier === 'D') return null;
+  switch (later) {
+    case 'C':
+      return 'replace';
+    case 'F':
+      return NOT_FINAL.has(earlier) ? 'replace' : null;
+    case 'P':
+    case 'R':
+    case 'S':
+    case 'X':
+      return PENDING_OR_PROVISIONAL.has(earlier) ? 'replace' : null;
+    case 'I':
+      return earlier === 'I' ? 'replace' : null;
+    case 'U':
+      return isProvisionalStatus(earlier) ? 'make-final' : null;
+    case 'W':
+      return 'withdraw';
+    case 'D':
+      return 'delete';
+    default:
+      return null;
+  }
+}
+
+/** A result's status now: its own OBX-11 code, or F when a later U made it final. */
+export function currentStatusOf(row: ObservationRow, corrections: Corrections): ResultStatusCode {
+  return corrections.madeFinalBy.has(row.recordId) ? 'F' : resultStatusOf(row.record);
+}
+
+/** Whether a current result is drawn in a trend and counted as a value (never a withdrawn, cancelled, pending… one). */
+function isCharted(row: ObservationRow, corrections: Corrections): boolean {
+  return !corrections.withdrawn.has(row.recordId) && isChartedStatus(currentStatusOf(row, corrections));
 }
 
 export function correctionsOf(records: readonly RecordRow[]): Corrections {
   const superseded = new Set<string>();
   const replaced = new Map<string, ObservationRow[]>();
+  const withdrawn = new Set<string>();
+  const deletedBy = new Map<string, ObservationRow>();
+  const madeFinalBy = new Map<string, ObservationRow>();
   const current = new Map<string, ObservationRow[]>();
-  const ordered = records.filter((row): row is ObservationRow => isObservation(row) && (row.record.orderId ?? '') !== '').sort(inMessageOrder);
+  const statusNow = (row: ObservationRow) => (madeFinalBy.has(row.recordId) ? 'F' : resultStatusOf(row.record));
+  const observations = records.filter(isObservation);
+  // A W with no order number (or nothing before it) is still withdrawn.
+  for (const row of observations) if (resultStatusOf(row.record) === 'W') withdrawn.add(row.recordId);
+  const ordered = observations.filter((row) => (row.record.orderId ?? '') !== '').sort(inMessageOrder);
   for (const row of ordered) {
     const key = `${row.record.orderId}\u0000${testKeyOf(row.record)}\u0000${row.record.subId ?? ''}`;
     const rows = current.get(key);
@@ -153,25 +213,44 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
       current.set(key, [row]);
       continue;
     }
-    let candidates = rows.filter((earlier) => earlier.source.seq < row.source.seq && replaces(row.record, earlier.record));
+    const status = resultStatusOf(row.record);
+    let candidates = rows.filter((earlier) => earlier.source.seq < row.source.seq && actionOn(status, statusNow(earlier)) !== null);
     // Several earlier results of this test in the order (serial measurements): the one at the same time.
     const sameTime = candidates.filter((earlier) => earlier.time === row.time);
     if (sameTime.length > 0) candidates = sameTime;
-    if (candidates.length > 0) {
-      const history: ObservationRow[] = [];
-      for (const earlier of [...candidates].reverse()) {
-        superseded.add(earlier.recordId);
-        history.push(earlier, ...(replaced.get(earlier.recordId) ?? []));
-        replaced.delete(earlier.recordId);
-      }
-      replaced.set(row.recordId, history);
+    if (candidates.length === 0) {
+      current.set(key, [...rows, row]);
+      continue;
     }
+    if (status === 'U') {
+      // The provisional result stays, now final; the U says nothing more.
+      for (const earlier of candidates) madeFinalBy.set(earlier.recordId, row);
+      superseded.add(row.recordId);
+      continue;
+    }
+    if (status === 'D') {
+      for (const earlier of candidates) {
+        superseded.add(earlier.recordId);
+        deletedBy.set(earlier.recordId, row);
+      }
+      superseded.add(row.recordId);
+      current.set(key, rows.filter((earlier) => !candidates.includes(earlier)));
+      continue;
+    }
+    const history: ObservationRow[] = [];
+    for (const earlier of [...candidates].reverse()) {
+      superseded.add(earlier.recordId);
+      if (status === 'W') withdrawn.add(earlier.recordId);
+      history.push(earlier, ...(replaced.get(earlier.recordId) ?? []));
+      replaced.delete(earlier.recordId);
+    }
+    replaced.set(row.recordId, history);
     current.set(key, [...rows.filter((earlier) => !candidates.includes(earlier)), row]);
   }
   const replacedBy = new Map<string, ObservationRow>();
   const byId = new Map(ordered.map((row) => [row.recordId, row]));
   for (const [recordId, history] of replaced) for (const earlier of history) replacedBy.set(earlier.recordId, byId.get(recordId)!);
-  return { superseded, replaced, replacedBy };
+  return { superseded, replaced, replacedBy, withdrawn, deletedBy, madeFinalBy };
 }
 
 /** A record's position in its message (the record id's last part: OBX order for results). */
@@ -337,7 +416,8 @@ export function buildFlowsheet(records: readonly RecordRow[], corrections: Corre
     if (list === undefined) byDay.set(day, [row]);
     else list.push(row);
     const test = tests.get(key) ?? { label: conceptLabel(row.record.code), units: [], numeric: 0, newest: '', comparedUnit: '', glucose: false };
-    if (row.record.value.kind === 'numeric') {
+    // A pending, cancelled, withdrawn… result is shown in its cell, but is no value of the row (never charted).
+    if (row.record.value.kind === 'numeric' && isCharted(row, corrections)) {
       test.numeric++;
       test.units.push({ time: row.time, row, unit: row.record.value.unit ?? '' });
       if (row.time >= test.newest) {
@@ -406,6 +486,8 @@ export interface TrendPoint {
   readonly row: ObservationRow;
   /** Set when the result was reported in another unit and converted into the trend's. */
   readonly reported?: { readonly value: number; readonly unit: string; readonly text?: string };
+  /** Set when the result is not final yet (OBX-11 P, R, S): "preliminary", "not verified", "partial result" (T1 D7). */
+  readonly provisional?: string;
 }
 
 export interface Trend {
@@ -422,7 +504,11 @@ export interface Trend {
   readonly omitted: readonly { readonly unit: string; readonly count: number }[];
   /** Those results themselves, oldest first (the view lists them). */
   readonly omittedRows: readonly ObservationRow[];
-  /** Current results of the test that are not a plain number (`> 150`, a ratio, text), oldest first: not drawn, and said so. */
+  /**
+   * Current results of the test that are not a plain number (`> 150`, a ratio, text), or whose
+   * status keeps them off the line (pending, cancelled, not asked), oldest first: not drawn, and
+   * said so. Withdrawn results (OBX-11 W) are not in it: they are no result.
+   */
   readonly notNumeric: readonly ObservationRow[];
   /**
    * The test's newest current result when it is not drawn (a `> 150`, or a result in a unit not
@@ -462,7 +548,7 @@ function decimalsOf(value: number, reported?: number): number {
  */
 export function trendOf(records: readonly RecordRow[], testKey: string, corrections: Corrections = correctionsOf(records), requestedUnit?: string): Trend {
   const rows = records
-    .filter((row): row is ObservationRow => isObservation(row) && row.record.value.kind === 'numeric' && testKeyOf(row.record) === testKey && !corrections.superseded.has(row.recordId))
+    .filter((row): row is ObservationRow => isObservation(row) && row.record.value.kind === 'numeric' && testKeyOf(row.record) === testKey && !corrections.superseded.has(row.recordId) && isCharted(row, corrections))
     .sort((a, b) => -byTimeDescending(a, b));
   const newest = rows.at(-1);
   const unitOf = (row: ObservationRow) => (row.record.value.kind === 'numeric' ? (row.record.value.unit ?? '') : '');
@@ -473,13 +559,17 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
   const points: TrendPoint[] = [];
   const omitted = new Map<string, number>();
   const omittedRows: ObservationRow[] = [];
+  const provisionalOf = (row: ObservationRow): { provisional?: string } => {
+    const status = currentStatusOf(row, corrections);
+    return isProvisionalStatus(status) ? { provisional: (resultStatusMarker(status) ?? status).toLowerCase() } : {};
+  };
   for (const row of rows) {
     if (row.record.value.kind !== 'numeric') continue;
     const at = Date.parse(row.time) / 1000;
     const value = row.record.value.value;
     const from = unitOf(row);
     if (sameUnit(from, unit)) {
-      points.push({ at, value, text: numberText(value, row.record.value.decimals), row });
+      points.push({ at, value, text: numberText(value, row.record.value.decimals), row, ...provisionalOf(row) });
       continue;
     }
     const converted = from === '' || unit === '' ? undefined : convertCertain(value, from, unit, kind);
@@ -490,7 +580,7 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
     }
     // Glucose at the precision its unit is read at (GLUCOSE_DECIMALS: whole mg/dL, mmol/L to one decimal): 5.5 mmol/L is 99 mg/dL, not 99.1.
     const text = converted.toFixed(kind === 'glucose' ? (GLUCOSE_DECIMALS[unit] ?? decimals) : decimals);
-    points.push({ at, value: Number(text), text, row, reported: { value, unit: from, text: numberText(value, row.record.value.decimals) } });
+    points.push({ at, value: Number(text), text, row, reported: { value, unit: from, text: numberText(value, row.record.value.decimals) }, ...provisionalOf(row) });
   }
   let range: Trend['range'] = null;
   for (let index = native.length - 1; index >= 0 && range === null; index--) {
@@ -499,8 +589,12 @@ export function trendOf(records: readonly RecordRow[], testKey: string, correcti
     if (parsed !== null) range = { ...parsed, text: text! };
   }
   // A limit (`> 150`) is no point on the line, but a newer one must not hide behind "latest" (D8).
+  // So is a result its status keeps off the line (pending, cancelled, not asked: result-status.ts); a withdrawn one is no result at all.
   const notNumeric = records
-    .filter((row): row is ObservationRow => isObservation(row) && row.record.value.kind !== 'numeric' && testKeyOf(row.record) === testKey && !corrections.superseded.has(row.recordId))
+    .filter(
+      (row): row is ObservationRow =>
+        isObservation(row) && testKeyOf(row.record) === testKey && !corrections.superseded.has(row.recordId) && !corrections.withdrawn.has(row.recordId) && (row.record.value.kind !== 'numeric' || !isCharted(row, corrections)),
+    )
     .sort((a, b) => -byTimeDescending(a, b));
   // The newest result not drawn, a `> 150` or one in a unit not drawn, is the latest if it is after the line's last point.
   const newestOther = [notNumeric.at(-1), omittedRows.at(-1)].filter((row) => row !== undefined).sort(byTimeDescending)[0];

@@ -9,6 +9,7 @@ import { recordValue } from './record-format';
 import { trendOf, type Corrections, type ObservationRow, type Trend } from './results-model';
 import { unitLabel } from './ucum-units';
 import { needsMolarMass } from './unit-conversion';
+import { isChartedStatus, resultStatusMarker, resultStatusOf } from './result-status';
 
 const CHART_HEIGHT = 260;
 
@@ -43,7 +44,7 @@ export function trendSummary(trend: Trend): string {
   const count = trend.points.length === 1 ? '1 result' : `${trend.points.length} results`;
   const converted = trend.points.filter((point) => point.reported !== undefined);
   const convertedText = converted.length === 0 ? '' : `; ${converted.length === 1 ? '1 result' : `${converted.length} results`} converted from ${[...new Set(converted.map((point) => unitLabel(point.reported!.unit)))].join(', ')}`;
-  const lastText = `${last.text}${unit === '' ? '' : ` ${unit}`}`;
+  const lastText = `${last.text}${unit === '' ? '' : ` ${unit}`}${last.provisional === undefined ? '' : ` (${last.provisional})`}`;
   const span = `from ${recordDateTime(first.row.time)} to ${recordDateTime(last.row.time)}`;
   // A newer result that is no point (`> 150`, HH) is the latest, said first: the line's last point is not (QA2-11 Q8).
   const newest = trend.latestNotDrawn;
@@ -54,19 +55,34 @@ export function trendSummary(trend: Trend): string {
 /** A result as the lab wrote it, when, and its flags in words: "> 150 mmol/L on 2025-11-20 08:00 (UTC+01:00), Critically high". */
 function latestText(row: ObservationRow): string {
   const flags = abnormalFlags(row.record).map((flag) => flag.label);
-  return `${recordValue(row.record)} on ${recordDateTime(row.time)}${flags.length === 0 ? '' : `, ${flags.join(', ')}`}`;
+  return `${valueText(row)} on ${recordDateTime(row.time)}${flags.length === 0 ? '' : `, ${flags.join(', ')}`}`;
 }
 
-/** Why a result is no point on the line: a `> 150` or text, or a number in a unit the chart is not drawn in. */
+/** A result's value as the lab wrote it, "(no value)" when it sent none (a cancelled or pending result). */
+function valueText(row: ObservationRow): string {
+  const value = recordValue(row.record);
+  return value.trim() === '' ? '(no value)' : value;
+}
+
+/**
+ * Why a result is no point on the line: its status (cancelled / not done, pending… T1 D1), a `> 150`
+ * or text, or a number in a unit the chart is not drawn in.
+ */
 function whyNotDrawn(row: ObservationRow): string {
+  const status = resultStatusOf(row.record);
+  if (!isChartedStatus(status)) return (resultStatusMarker(status) ?? `status ${status}`).toLowerCase();
   return row.record.value.kind === 'numeric' ? 'in another unit' : 'not a plain number';
 }
 
-/** Results that are no point on the line (`> 150`, text): named with their values and times, never dropped silently. */
+/** Results that are no point on the line (`> 150`, text, a cancelled one): named with their values, times and why, never dropped silently. */
 function notNumericText(trend: Trend): string {
-  const others = trend.notNumeric.filter((row) => row !== trend.latestNotDrawn);
-  if (others.length === 0) return '';
-  return ` Not drawn (not a plain number): ${others.map((row) => `${recordValue(row.record)} on ${recordDateTime(row.time)}`).join('; ')}.`;
+  const byReason = new Map<string, ObservationRow[]>();
+  for (const row of trend.notNumeric) {
+    if (row === trend.latestNotDrawn) continue;
+    const reason = whyNotDrawn(row);
+    byReason.set(reason, [...(byReason.get(reason) ?? []), row]);
+  }
+  return [...byReason].map(([reason, rows]) => ` Not drawn (${reason}): ${rows.map((row) => `${valueText(row)} on ${recordDateTime(row.time)}`).join('; ')}.`).join('');
 }
 
 /** How many results in another unit the caption lists by value and time (the flowsheet lists them all). */
@@ -90,12 +106,12 @@ function correctedNote(trend: Trend, recordId: string, corrections: Corrections)
   const previous = corrections.replaced.get(recordId)?.[0];
   if (previous === undefined) return '';
   const current = trend.points.find((point) => point.row.recordId === recordId);
-  return `, ${current?.row.record.status === 'C' ? 'corrected from' : 'preliminary was'} ${recordValue(previous.record)}`;
+  return `, ${current !== undefined && resultStatusOf(current.row.record) === 'C' ? 'corrected from' : 'preliminary was'} ${valueText(previous)}`;
 }
 
 /** The results the line cannot hold (`> 150`), where and what they are: marked on the chart, not left off its end (QA2-11 Q8). */
 export function undrawnMarks(trend: Trend): { readonly at: number; readonly label: string }[] {
-  return trend.notNumeric.map((row) => ({ at: Date.parse(row.time) / 1000, label: recordValue(row.record) }));
+  return trend.notNumeric.map((row) => ({ at: Date.parse(row.time) / 1000, label: recordValue(row.record).trim() === '' ? whyNotDrawn(row) : recordValue(row.record) }));
 }
 
 /** The time axis spans the drawn points and the undrawn results, so a newer `> 150` is inside the chart (one instant: a day either side). */
@@ -262,6 +278,7 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
                 <td className="nowrap">
                   {point.text}
                   {trend.unit === '' ? '' : ` ${unitLabel(trend.unit)}`}
+                  {point.provisional === undefined ? '' : ` (${point.provisional})`}
                   {reportedAsText(point.reported)}
                   {correctedNote(trend, point.row.recordId, corrections)}
                 </td>

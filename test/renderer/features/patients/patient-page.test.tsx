@@ -87,7 +87,8 @@ describe('Patient page', () => {
       ['Friday, 28 February 2025'],
       ['09:00', 'Visit', 'Outpatient visit', 'Chest pain', '', ''],
       ['Thursday, 27 February 2025'],
-      ['17:45', 'Vital sign', 'Heart rate', '72 /min', '', ''],
+      // The fixture's heart rate is preliminary (OBX-11 P): it says so (T1 D7).
+      ['17:45', 'Vital sign', 'Heart rate', '72 /minPreliminary', '', ''],
     ]);
   });
 

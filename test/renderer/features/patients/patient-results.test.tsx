@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { Observation } from '../../../../shared/domain/clinical';
 import type { RecordRow, ViewRecord } from '../../../../renderer/vault/vault-service';
@@ -653,5 +653,108 @@ describe('issue 11 (analyst): a trend in the unit most results carry, the others
     expect(row.querySelector('th')?.textContent).toBe('Cholesterol (mmol/L)');
     const values = [...row.querySelectorAll('.flowsheet__value')].map((value) => (value.textContent ?? '').replace(/\s+/g, ' ').trim());
     expect(values).toEqual(['08:00 201 mg/dL', '08:00 190 mg/dL', '08:00 5.6', '08:00 4.8', '08:00 5.2']);
+  });
+});
+
+/**
+ * Tester T1 (an internist) sent every OBX-11 status (HL7 table 0085): a cancelled result (X) read as
+ * blanks under "Final", a result posted as wrong (W) was listed twice as a current critical value, a
+ * deleted one (D) twice under "Corrected", and a preliminary result (P) looked final on its row.
+ */
+describe('T1: each result status in words, on every view', () => {
+  const K = '2026-09-14T07:50:00+02:00';
+  const report = (recordId: string, orderId: string, seq: number, status: string, time = K): RecordRow =>
+    at(recordId, { type: 'report', kind: 'result', code: { code: '24323-8', system: 'LN', display: 'Metabolic panel' }, status, fillerOrderId: orderId, time }, seq);
+  const earlierPotassium = [
+    report('p-7.e1.1', 'L1', 1, 'F', '2026-09-10T08:00:00+02:00'),
+    at('p-7.e1.0', obs('2823-3', 'Potassium', 4.1, 'mmol/L', '2026-09-10T08:00:00+02:00', { referenceRange: '3.5-5.1', orderId: 'L1' }), 1),
+    report('p-7.e2.1', 'L2', 2, 'F', '2026-09-12T08:00:00+02:00'),
+    at('p-7.e2.0', obs('2823-3', 'Potassium', 4.3, 'mmol/L', '2026-09-12T08:00:00+02:00', { referenceRange: '3.5-5.1', orderId: 'L2' }), 2),
+  ];
+  const cellTexts = (results: HTMLElement, test: RegExp) => {
+    const sheet = within(results).getByRole('table', { name: 'Flowsheet' });
+    const row = within(sheet).queryByRole('row', { name: test });
+    return row === null ? null : [...row.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim());
+  };
+
+  it('D1: a cancelled result (X) reads "Cancelled / not done" by report, on the flowsheet, in the trend and on its record page', async () => {
+    const cancelled = at('p-7.x1.0', { ...obs('2823-3', 'Potassium', 0, 'mmol/L', K, { referenceRange: '3.5-5.1', orderId: 'L3', status: 'P', resultStatus: 'X', comments: ['Specimen haemolysed.'] }), value: { kind: 'text', value: '' } }, 3);
+    const results = await openChart([...earlierPotassium, report('p-7.x1.1', 'L3', 3, 'F'), cancelled]);
+    const [newest] = within(results).getAllByRole('article', { name: 'Metabolic panel' });
+    const row = within(newest!).getAllByRole('row')[1]!;
+    expect(row.querySelector('.result-table__value')?.textContent).toBe('Cancelled / not done');
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    expect(cellTexts(results, /Potassium/)).toEqual(['07:50 Cancelled / not done', '08:00 4.3', '08:00 4.1']);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    const caption = within(results).getByRole('figure').querySelector('figcaption')?.textContent;
+    expect(caption).toContain('latest (no value) on 2026-09-14 07:50 (UTC+02:00) (not drawn: cancelled / not done)');
+    expect(caption).not.toContain('not a plain number');
+    cleanup();
+    const vault = createFakeVault({ phase: 'unlocked', patients: [makePatient(7, {}, [cancelled])] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/patients/p-7/records/p-7.x1.0', vault);
+    const status = (await screen.findByText('Status')).nextElementSibling?.textContent;
+    expect(status).toBe('Cancelled / not done (results cannot be obtained)');
+  });
+
+  it('D2: a result posted as wrong (W) withdraws the original: one struck row, "Withdrawn by the lab", no critical value, never charted', async () => {
+    const original = at('p-7.w1.0', obs('2823-3', 'Potassium', 2.6, 'mmol/L', K, { referenceRange: '3.5-5.1', abnormalFlags: ['LL'], orderId: 'L260115' }), 4);
+    const wrong = at('p-7.w2.0', obs('2823-3', 'Potassium', 2.6, 'mmol/L', K, { referenceRange: '3.5-5.1', abnormalFlags: ['LL'], orderId: 'L260115', status: 'P', resultStatus: 'W' }), 5);
+    const results = await openChart([...earlierPotassium, report('p-7.w1.1', 'L260115', 4, 'F'), original, report('p-7.w2.1', 'L260115', 5, 'C'), wrong]);
+    expect(within(results).getByText(/results? in \d+ reports?/).textContent).toBe('2 results in 3 reports; 1 withdrawn by the lab (struck through).');
+    const [newest] = within(results).getAllByRole('article', { name: 'Metabolic panel' });
+    const rows = within(newest!).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.className).not.toContain('critical');
+    expect(rows[0]!.querySelector('s')?.textContent).toBe('2.6 mmol/L');
+    expect(rows[0]!.querySelector('.result-table__value')?.textContent).toBe('2.6 mmol/LWithdrawn by the lab (sent in error)');
+    expect(rows[0]!.textContent).not.toContain('Critically low');
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    expect(cellTexts(results, /Potassium/)).toEqual(['07:50 2.6 Withdrawn by the lab (sent in error)', '08:00 4.3', '08:00 4.1']);
+    const sheet = within(results).getByRole('table', { name: 'Flowsheet' });
+    expect(sheet.querySelector('.flowsheet__value--critical')).toBeNull();
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    const caption = within(results).getByRole('figure').querySelector('figcaption')?.textContent;
+    expect(caption).toBe('Potassium: 2 results from 2026-09-10 08:00 (UTC+02:00) to 2026-09-12 08:00 (UTC+02:00); latest 4.3 mmol/L; reference range 3.5–5.1 mmol/L (shaded).');
+    // The list of every record keeps both, struck through, saying why.
+    const table = screen.getByRole('table', { name: 'Records' });
+    const withdrawn = within(table)
+      .getAllByRole('row')
+      .filter((tr) => tr.textContent?.includes('2.6'));
+    expect(withdrawn.map((tr) => tr.querySelector('.record-table__value')?.textContent)).toEqual(['2.6 mmol/LWithdrawn by the lab (sent in error)', '2.6 mmol/LWithdrawn by the lab (sent in error)']);
+    expect(withdrawn.every((tr) => !tr.className.includes('critical'))).toBe(true);
+  });
+
+  it('D3: a deleted result (D) is gone from the report, the flowsheet and the trend; the list of every record says a later message deleted it', async () => {
+    const hb = (recordId: string, seq: number, extra: Partial<Observation> = {}) => at(recordId, obs('718-7', 'Hemoglobin', 10.8, 'g/dL', K, { referenceRange: '12.0-16.0', abnormalFlags: ['L'], orderId: 'H-5', ...extra }), seq);
+    const results = await openChart([...earlierPotassium, report('p-7.d1.1', 'H-5', 6, 'F'), hb('p-7.d1.0', 6), report('p-7.d2.1', 'H-5', 7, 'C'), hb('p-7.d2.0', 7, { status: 'P', resultStatus: 'D' })]);
+    expect(within(results).queryByText(/Hemoglobin/)).toBeNull();
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    expect(cellTexts(results, /Hemoglobin/)).toBeNull();
+    const table = screen.getByRole('table', { name: 'Records' });
+    const hbRows = within(table)
+      .getAllByRole('row')
+      .filter((tr) => tr.textContent?.includes('Hemoglobin'));
+    expect(hbRows.map((tr) => tr.querySelector('.record-table__value')?.textContent)).toEqual(['10.8 g/dLDeletes an earlier result', '10.8 g/dLDeleted by a later message']);
+    expect(hbRows[1]!.querySelector('s')?.textContent).toBe('10.8 g/dL');
+  });
+
+  it('D7: a preliminary result (P) says "Preliminary" on its row, its flowsheet cell and its trend point', async () => {
+    const pth = (recordId: string, value: number, time: string, orderId: string, seq: number, status: 'F' | 'P') =>
+      at(recordId, obs('2731-8', 'Parathyrin', value, 'pmol/L', time, { referenceRange: '145-569', abnormalFlags: ['L'], orderId, status }), seq);
+    const results = await openChart([
+      at('p-7.q1.1', { type: 'report', kind: 'result', code: { code: '2731-8', system: 'LN', display: 'PTH' }, status: 'F', fillerOrderId: 'Q1', time: '2026-09-01T08:00:00+02:00' }, 8),
+      pth('p-7.q1.0', 130, '2026-09-01T08:00:00+02:00', 'Q1', 8, 'F'),
+      at('p-7.q2.1', { type: 'report', kind: 'result', code: { code: '2731-8', system: 'LN', display: 'PTH' }, status: 'P', fillerOrderId: 'Q2', time: K }, 9),
+      pth('p-7.q2.0', 128, K, 'Q2', 9, 'P'),
+    ]);
+    const [newest] = within(results).getAllByRole('article', { name: 'PTH' });
+    expect(within(newest!).getAllByRole('row')[1]!.querySelector('.result-table__value')?.textContent).toBe('128 pmol/LPreliminary');
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    expect(cellTexts(results, /Parathyrin/)).toEqual(['07:50 128 ▼ LLowPreliminary', '08:00 130 ▼ LLow']);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    const caption = within(results).getByRole('figure').querySelector('figcaption')?.textContent;
+    expect(caption).toContain('latest 128 pmol/L (preliminary)');
+    const values = within(results).getByRole('table', { name: 'Parathyrin values' });
+    expect(within(values).getAllByRole('row')[1]!.textContent).toBe('2026-09-14 07:50 (UTC+02:00)128 pmol/L (preliminary)▼ LLow');
   });
 });

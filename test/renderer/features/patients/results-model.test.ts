@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Observation, Report } from '../../../../shared/domain/clinical';
 import type { RecordRow, ViewRecord } from '../../../../renderer/vault/vault-service';
-import { buildFlowsheet, groupResults, testKeyOf, trendOf } from '../../../../renderer/features/patients/results-model';
+import { buildFlowsheet, correctionsOf, currentStatusOf, groupResults, testKeyOf, trendOf, type ObservationRow } from '../../../../renderer/features/patients/results-model';
 import { lab } from '../../support/clinical-fixtures';
 
 /** QA explore-11 defects in the results model (issue 11): D0 corrections, D15 the lab's order, D21 units. */
@@ -215,5 +215,84 @@ describe('issue 11 (analyst): one chart per test never mixes units; it uses the 
   it('the flowsheet row takes the same unit: the one most results carry', () => {
     const column = buildFlowsheet(rows).tests.find((test) => test.key === 'LN|2093-3');
     expect(column?.unit).toBe('mmol/L');
+  });
+});
+
+/**
+ * T1 D1, D2, D3, D7: each OBX-11 status (HL7 table 0085) as the results model applies it. The
+ * mapping stores F, C and P as `status` and any other code in `resultStatus` (X, W, D, U, I, R…).
+ */
+describe('T1: result statuses (OBX-11, table 0085)', () => {
+  const K = '2026-09-14T07:50:00+02:00';
+  const potassium = (value: number, seq: number, extra: Partial<Observation> = {}) =>
+    at(`p.s${seq}.0`, result('2823-3', 'Potassium', value, 'mmol/L', K, { orderId: 'L260115', referenceRange: '3.5-5.1', ...extra }), seq);
+  const cancelled = (seq: number, time = K) =>
+    at(`p.s${seq}.0`, { ...(result('2823-3', 'Potassium', 0, 'mmol/L', time, { orderId: `L${seq}`, referenceRange: '3.5-5.1', status: 'P', resultStatus: 'X' })), value: { kind: 'text', value: '' } } as Observation, seq);
+
+  it('D2: a W withdraws the original of its order and test: one row (the W, withdrawn), never charted, no current critical value', () => {
+    const rows = [potassium(2.6, 1, { abnormalFlags: ['LL'] }), potassium(2.6, 2, { abnormalFlags: ['LL'], status: 'P', resultStatus: 'W' }), at('p.s2.1', panel('L260115', K, { status: 'C' }), 2)];
+    const corrections = correctionsOf(rows);
+    expect([...corrections.withdrawn].sort()).toEqual(['p.s1.0', 'p.s2.0']);
+    expect(corrections.replacedBy.get('p.s1.0')?.recordId).toBe('p.s2.0');
+    const groups = groupResults(rows, corrections);
+    expect(groups.flatMap((group) => group.results.map((row) => row.recordId))).toEqual(['p.s2.0']);
+    const sheet = buildFlowsheet(rows, corrections);
+    expect(sheet.cells.get('LN|2823-3')?.get('2026-09-14')?.map((row) => row.recordId)).toEqual(['p.s2.0']);
+    expect(sheet.tests[0]).toMatchObject({ numericResults: 0, trend: false });
+    const trend = trendOf(rows, 'LN|2823-3', corrections);
+    expect(trend.points).toEqual([]);
+    expect(trend.notNumeric).toEqual([]);
+    expect(trend.latestNotDrawn).toBeNull();
+  });
+
+  it('D2: a W with nothing before it (the original went elsewhere) is withdrawn itself', () => {
+    const rows = [potassium(2.6, 2, { abnormalFlags: ['LL'], status: 'P', resultStatus: 'W' }), potassium(4.1, 1, { orderId: 'L1', time: '2026-09-10T08:00:00+02:00' })];
+    const corrections = correctionsOf(rows);
+    expect([...corrections.withdrawn]).toEqual(['p.s2.0']);
+    expect(trendOf(rows, 'LN|2823-3', corrections).points.map((point) => point.value)).toEqual([4.1]);
+  });
+
+  it('D3: a D deletes the earlier result: neither is in the report, flowsheet or trend; the deleted one names what deleted it', () => {
+    const hb = (seq: number, extra: Partial<Observation> = {}) => at(`p.h${seq}.0`, result('718-7', 'Hemoglobin', 10.8, 'g/dL', K, { orderId: 'H-5', ...extra }), seq);
+    const older = at('p.h0.0', result('718-7', 'Hemoglobin', 12.1, 'g/dL', '2026-09-01T08:00:00+02:00', { orderId: 'H-4' }), 0);
+    const rows = [older, hb(1), hb(2, { status: 'P', resultStatus: 'D' })];
+    const corrections = correctionsOf(rows);
+    expect(corrections.deletedBy.get('p.h1.0')?.recordId).toBe('p.h2.0');
+    expect(corrections.superseded.has('p.h1.0') && corrections.superseded.has('p.h2.0')).toBe(true);
+    expect(groupResults(rows, corrections).flatMap((group) => group.results.map((row) => row.recordId))).toEqual(['p.h0.0']);
+    expect(buildFlowsheet(rows, corrections).days).toEqual(['2026-09-01']);
+    expect(trendOf(rows, 'LN|718-7', corrections).points.map((point) => point.value)).toEqual([12.1]);
+  });
+
+  it('D1: a cancelled result (X) is never charted, not even with a number; it replaces the pending or preliminary one, never a final one', () => {
+    const rows = [potassium(4.1, 1, { orderId: 'L1', time: '2026-09-10T08:00:00+02:00' }), potassium(4.3, 2, { orderId: 'L2', time: '2026-09-12T08:00:00+02:00' }), cancelled(3)];
+    const trend = trendOf(rows, 'LN|2823-3');
+    expect(trend.points.map((point) => point.value)).toEqual([4.1, 4.3]);
+    expect(trend.notNumeric.map((row) => row.recordId)).toEqual(['p.s3.0']);
+    const numberX = potassium(3.9, 4, { orderId: 'L4', resultStatus: 'X', time: '2026-09-15T08:00:00+02:00' });
+    expect(trendOf([...rows, numberX], 'LN|2823-3').points.map((point) => point.value)).toEqual([4.1, 4.3]);
+    expect(buildFlowsheet([...rows, numberX]).tests[0]!.numericResults).toBe(2);
+    const prelimThenX = [potassium(5.0, 5, { status: 'P' }), potassium(0, 6, { status: 'P', resultStatus: 'X' })];
+    expect(correctionsOf(prelimThenX).replacedBy.get('p.s5.0')?.recordId).toBe('p.s6.0');
+    const finalThenX = [potassium(5.0, 5), potassium(0, 6, { status: 'P', resultStatus: 'X' })];
+    expect(correctionsOf(finalThenX).superseded.size).toBe(0);
+  });
+
+  it('a later preliminary, unverified or partial result replaces the earlier one; F replaces a pending (I) or unverified (R) one', () => {
+    const chain = [potassium(5.0, 1, { status: 'P', resultStatus: 'I' }), potassium(5.1, 2, { status: 'P', resultStatus: 'R' }), potassium(5.2, 3, { status: 'P' }), potassium(5.3, 4, { status: 'P', resultStatus: 'S' }), potassium(5.4, 5)];
+    const corrections = correctionsOf(chain);
+    expect(groupResults(chain, corrections).flatMap((group) => group.results.map((row) => row.recordId))).toEqual(['p.s5.0']);
+    expect(corrections.replaced.get('p.s5.0')?.map((row) => row.recordId)).toEqual(['p.s4.0', 'p.s3.0', 'p.s2.0', 'p.s1.0']);
+  });
+
+  it('a pending result (I) is never charted; U makes the preliminary result final without showing itself', () => {
+    const pending = potassium(4.0, 1, { status: 'P', resultStatus: 'I', orderId: 'L9', time: '2026-09-20T08:00:00+02:00' });
+    const rows = [potassium(4.1, 2, { orderId: 'L1', time: '2026-09-10T08:00:00+02:00' }), potassium(4.3, 3, { orderId: 'L2', time: '2026-09-12T08:00:00+02:00' }), pending];
+    expect(trendOf(rows, 'LN|2823-3').points.map((point) => point.value)).toEqual([4.1, 4.3]);
+    const madeFinal = [potassium(128, 1, { status: 'P' }), at('p.s2.0', { ...result('2823-3', 'Potassium', 0, 'mmol/L', K, { orderId: 'L260115', resultStatus: 'U' }), value: { kind: 'text', value: '' } } as Observation, 2)];
+    const corrections = correctionsOf(madeFinal);
+    expect(groupResults(madeFinal, corrections).flatMap((group) => group.results.map((row) => row.recordId))).toEqual(['p.s1.0']);
+    expect(currentStatusOf(madeFinal[0] as ObservationRow, corrections)).toBe('F');
+    expect(currentStatusOf(madeFinal[1] as ObservationRow, corrections)).toBe('U');
   });
 });
