@@ -76,6 +76,8 @@ export interface PatientHit {
   readonly name: string;
   /** YYYY-MM-DD or '' */
   readonly birthDate: string;
+  /** A PID-7 that was no valid HL7 date, as sent (shown "not a valid date (sent: …)", never read as a date); absent otherwise. */
+  readonly birthDateSent?: string;
   readonly sex: string;
   /** The primary identifier, e.g. "MRN01000001 (HDMS-DEMO)". */
   readonly identifier: string;

@@ -52,6 +52,12 @@ export const PatientSchema = z.strictObject({
   identifiers: z.array(PatientIdentifierSchema).min(1).max(10),
   name: PersonNameSchema,
   birthDate: birthDate.optional(),
+  /**
+   * HL7 PID-7 as sent when it is not a valid HL7 DT/DTM (`1945XX17`): the record shows "not a valid
+   * date (sent: …)"; nothing reads an age, a search word, a match or a dataset's age from it. A valid
+   * birth date sent later (or `""`) takes it away; absent in records written before it was kept.
+   */
+  birthDateSent: text(40).optional(),
   sex: z.enum(['F', 'M', 'O', 'U']).optional(),
   address: AddressSchema.optional(),
   /**

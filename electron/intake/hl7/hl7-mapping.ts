@@ -342,11 +342,16 @@ function mapPatient(pid: Hl7Segment, ctx: Context): Patient | null {
   // PID-5.3 empty says nothing (the views keep the middle names they know); `""` clears them (QA s32).
   if (pid.value(5, 3) === HL7_NULL) cleared.push('middleNames');
   const birth = hl7BirthDate(pid.value(7));
+  let birthSent: string | undefined;
   if (birth === undefined && isNullField(pid, 7)) cleared.push('birthDate');
-  // An impossible or future birth date is said, not passed over (QA2-11 Q7). A future one is kept
-  // as sent (the banner says it is in the future); compared at its own precision with MSH-7's day.
-  else if (birth === undefined && pid.value(7).trim() !== '') ctx.notes.push(`PID #${pid.position}: PID-7 birth date is not a date; not kept`);
-  else if (birth !== undefined && birth > ctx.messageTime.slice(0, birth.length)) ctx.notes.push(`PID #${pid.position}: PID-7 birth date is after the message; kept as sent`);
+  // An impossible or future birth date is said, not passed over (QA2-11 Q7). One that is no valid
+  // HL7 DT/DTM (`1945XX17`) is kept as sent beside the birth date, never as it: the record shows
+  // "not a valid date (sent: …)", and nothing reads an age, a search word or a match from it. A
+  // future one is kept (the banner says it is in the future); compared at its own precision with MSH-7's day.
+  else if (birth === undefined && pid.value(7).trim() !== '') {
+    birthSent = clip(pid.value(7).trim(), 40);
+    ctx.notes.push(`PID #${pid.position}: PID-7 birth date is not a valid HL7 date; shown as sent, not used`);
+  } else if (birth !== undefined && birth > ctx.messageTime.slice(0, birth.length)) ctx.notes.push(`PID #${pid.position}: PID-7 birth date is after the message; kept as sent`);
   const sex = SEX[pid.value(8).toUpperCase()];
   if (sex === undefined && isNullField(pid, 8)) cleared.push('sex');
   const street = streetAddress(pid);
@@ -361,6 +366,7 @@ function mapPatient(pid: Hl7Segment, ctx: Context): Patient | null {
   const suffix = textOf(pid.value(5, 4));
   const patient: Draft<Patient> = { identifiers: ids, name: { family: clip(textOf(pid.value(5, 1)), 100), given, ...(suffix !== '' ? { suffix: clip(suffix, 40) } : {}) } };
   if (birth !== undefined) patient.birthDate = birth;
+  if (birthSent !== undefined) patient.birthDateSent = birthSent;
   if (sex !== undefined) patient.sex = sex;
   if (street !== '' || other !== '' || city !== '' || state !== '' || postalCode !== '' || (country !== '' && country.length <= 3)) {
     const address: Draft<NonNullable<Patient['address']>> = {};
@@ -997,9 +1003,12 @@ export function mapHl7Message(message: Hl7Message, context: MappingContext): Map
   const header = message.header;
   const zone = zoneOf(header.dateTime);
   const notes: string[] = [];
+  // MSH-7 is required; one that is empty or no valid DTM gives way to the receipt time, said in the notes.
+  const sentTime = hl7DateTime(header.dateTime, zone);
+  if (sentTime === undefined) notes.push(`MSH-7 message time is ${header.dateTime.trim() === '' ? 'empty' : 'not a valid HL7 date-time'}; the time it was received is used`);
   const ctx: Context = {
     zone,
-    messageTime: hl7DateTime(header.dateTime, zone) ?? context.receivedAt.toISOString(),
+    messageTime: sentTime ?? context.receivedAt.toISOString(),
     code: header.messageCode.toUpperCase(),
     trigger: header.triggerEvent.toUpperCase(),
     notes,

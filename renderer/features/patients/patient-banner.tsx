@@ -10,13 +10,20 @@ function localToday(): string {
   return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
 }
 
-/** "52 y, Female (born 1962-07-14)", "2 mo, …" for an infant; what is not recorded says so. */
-export function ageSexLabel(birthDate: string | undefined, sex: string | undefined, today = localToday()): string {
+/**
+ * "52 y, Female (born 1962-07-14)", "2 mo, …" for an infant; what is not recorded says so.
+ * `birthDateSent`: a PID-7 that is not a valid HL7 date, as sent: said, never read as an age
+ * ("Age unknown, Female (birth date: not a valid date (sent: 1945XX17))"), and beside a valid birth
+ * date an earlier message gave, said as a later message's.
+ */
+export function ageSexLabel(birthDate: string | undefined, sex: string | undefined, today = localToday(), birthDateSent?: string): string {
   // A birth date after today gives no age; say why rather than "not recorded" beside it (QA2-11 Q7).
   const future = birthDate !== undefined && birthDate > today.slice(0, birthDate.length);
-  const agePart = ageLabel(birthDate, today) ?? (future ? 'Birth date in the future' : 'Age not recorded');
+  const invalid = birthDateSent === undefined || birthDateSent === '' ? undefined : `not a valid date (sent: ${birthDateSent})`;
+  const agePart = ageLabel(birthDate, today) ?? (future ? 'Birth date in the future' : invalid !== undefined && birthDate === undefined ? 'Age unknown' : 'Age not recorded');
   const sexPart = sex === undefined || sex === '' ? 'sex not recorded' : sexLabel(sex);
-  return `${agePart}, ${sexPart}${birthDate === undefined ? '' : ` (born ${birthDate})`}`;
+  const born = birthDate === undefined ? (invalid === undefined ? '' : ` (birth date: ${invalid})`) : ` (born ${birthDate}${invalid === undefined ? '' : `; a later message sent a birth date that is ${invalid}`})`;
+  return `${agePart}, ${sexPart}${born}`;
 }
 
 /**
@@ -65,7 +72,7 @@ export function PatientBanner({ detail, headingId, actions }: { detail: PatientD
           <h2 id={headingId} className="patient-header__name">
             {patientName(patient)}
           </h2>
-          <p className="patient-banner__age">{ageSexLabel(patient.birthDate, patient.sex)}</p>
+          <p className="patient-banner__age">{ageSexLabel(patient.birthDate, patient.sex, undefined, patient.birthDateSent)}</p>
         </div>
         {actions}
       </div>

@@ -33,7 +33,7 @@ export function PatientIdentity({ patientId }: { patientId: string }) {
         <p className="patient-identity__line">
           <strong className="patient-header__name">{who.name}</strong>
           {' · '}
-          {ageSexLabel(who.birthDate === '' ? undefined : who.birthDate, who.sex === '' ? undefined : who.sex)}
+          {ageSexLabel(who.birthDate === '' ? undefined : who.birthDate, who.sex === '' ? undefined : who.sex, undefined, who.birthDateSent)}
           {who.identifier === '' ? null : (
             <>
               {' · '}

@@ -213,7 +213,7 @@ function ResultRow({
           <>
             <span className="result-row__name">{hit.name}</span>{' '}
             <span className="result-row__meta">
-              <span className="result-row__label">Born</span> {hit.birthDate === '' ? 'unknown' : hit.birthDate}
+              <span className="result-row__label">Born</span> {hit.birthDate !== '' ? hit.birthDate : hit.birthDateSent !== undefined ? `not a valid date (sent: ${hit.birthDateSent})` : 'unknown'}
             </span>{' '}
             <span className="result-row__meta">{sexLabel(hit.sex)}</span>{' '}
             <span className="result-row__meta result-row__identifier">{hit.identifier}</span>

@@ -21,12 +21,16 @@ export function mergeDemographics(known: Patient | undefined, update: Patient): 
   const identifiers = [...sent.identifiers, ...known.identifiers.filter((identifier) => !sentKeys.has(key(identifier)))].slice(0, 10);
   const merged: { -readonly [K in keyof Patient]: Patient[K] } = { identifiers, name: mergeName(known.name, sent.name, gone.has('middleNames')) };
   const birthDate = sent.birthDate ?? (gone.has('birthDate') ? undefined : known.birthDate);
+  // A PID-7 that was no valid date (kept as sent, never read as one): a valid one or `""` takes it
+  // away; a later invalid one is kept beside the valid date an earlier message gave, and said.
+  const birthDateSent = sent.birthDate !== undefined || gone.has('birthDate') ? undefined : (sent.birthDateSent ?? known.birthDateSent);
   const sex = sent.sex ?? (gone.has('sex') ? undefined : known.sex);
   const address = sent.address ?? (gone.has('address') ? undefined : known.address);
   // Home and business phones apart (QA explore-11 D13): an A08 with only PID-14 keeps the home phone.
   const phones = sent.phones ?? (gone.has('phones') ? undefined : known.phones);
   const businessPhones = sent.businessPhones ?? (gone.has('businessPhones') ? undefined : known.businessPhones);
   if (birthDate !== undefined) merged.birthDate = birthDate;
+  if (birthDateSent !== undefined) merged.birthDateSent = birthDateSent;
   if (sex !== undefined) merged.sex = sex;
   if (address !== undefined) merged.address = address;
   if (phones !== undefined) merged.phones = phones;
@@ -101,11 +105,13 @@ export function fillDemographics(known: Patient | undefined, update: Patient): P
   const named = known.name.family !== '' || known.name.given.length > 0;
   const merged: { -readonly [K in keyof Patient]: Patient[K] } = { identifiers, name: named ? known.name : sent.name };
   const birthDate = known.birthDate ?? sent.birthDate;
+  const birthDateSent = known.birthDateSent;
   const sex = known.sex ?? sent.sex;
   const address = known.address ?? sent.address;
   const phones = known.phones ?? sent.phones;
   const businessPhones = known.businessPhones ?? sent.businessPhones;
   if (birthDate !== undefined) merged.birthDate = birthDate;
+  if (birthDateSent !== undefined) merged.birthDateSent = birthDateSent;
   if (sex !== undefined) merged.sex = sex;
   if (address !== undefined) merged.address = address;
   if (phones !== undefined) merged.phones = phones;

@@ -30,6 +30,7 @@ export function hitOf(patientId: string, payload: PatientPayload): PatientHit {
     patientId,
     name: personNameLabel(patient.name),
     birthDate: patient.birthDate ?? '',
+    ...(patient.birthDateSent !== undefined ? { birthDateSent: patient.birthDateSent } : {}),
     sex: patient.sex ?? '',
     identifier: primary === undefined ? '' : primary.authority === '' ? primary.value : `${primary.value} (${primary.authority})`,
   };

@@ -65,6 +65,7 @@ describe('PID demographics: absent versus the HL7 null', () => {
     for (const bad of ['202513', '202500', '0099', '20251', '2025-03']) {
       const patient = patientOf(`PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||${bad}|F`);
       expect(patient.birthDate).toBeUndefined();
+      expect(patient.birthDateSent).toBe(bad);
       expect(patient.cleared).toBeUndefined();
     }
   });
@@ -78,7 +79,7 @@ describe('PID demographics: absent versus the HL7 null', () => {
       if (result.kind !== 'patient') throw new Error(result.reason);
       return { birthDate: result.normalized.patient.birthDate, mapping: result.normalized.hl7?.mapping, notes: result.normalized.hl7?.notes };
     };
-    expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||202513|F')).toEqual({ birthDate: undefined, mapping: 'partial', notes: ['PID #1: PID-7 birth date is not a date; not kept'] });
+    expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||202513|F')).toEqual({ birthDate: undefined, mapping: 'partial', notes: ['PID #1: PID-7 birth date is not a valid HL7 date; shown as sent, not used'] });
     // The message is of 2025-03-01: a birth in 2027-05, 2025-04 or on 2025-03-02 is after it.
     expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||202705|F')).toEqual({ birthDate: '2027-05', mapping: 'partial', notes: ['PID #1: PID-7 birth date is after the message; kept as sent'] });
     expect(notesOf('PID|1||MRN-1^^^CLINIC^MR||Kid^Toddler||20250302|F').notes).toEqual(['PID #1: PID-7 birth date is after the message; kept as sent']);

@@ -71,3 +71,39 @@ describe('OBX-2 NM with an OBX-5 that is no number', () => {
     for (const value of ['', '""']) expect(glucose(value).intake.hl7?.notes, value).toBeUndefined();
   });
 });
+
+describe('PID-7 that is no valid HL7 date', () => {
+  it('is kept as sent beside the birth date (never as it), noted by field, and gives no age', () => {
+    const intake = mapped(msh('ADT^A04', 'BD-1'), 'PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||1945XX17|F');
+    expect(intake.patient.birthDate).toBeUndefined();
+    expect(intake.patient.birthDateSent).toBe('1945XX17');
+    expect(intake.patient.cleared).toBeUndefined();
+    expect(intake.hl7?.notes).toEqual(['PID #1: PID-7 birth date is not a valid HL7 date; shown as sent, not used']);
+    expect(JSON.stringify(intake.hl7?.notes)).not.toContain('1945XX17');
+  });
+
+  it('a valid, empty or null PID-7 keeps nothing as sent', () => {
+    expect(mapped(msh('ADT^A04', 'BD-2'), PID).patient).not.toHaveProperty('birthDateSent');
+    expect(mapped(msh('ADT^A04', 'BD-3'), 'PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||""|F').patient).not.toHaveProperty('birthDateSent');
+    expect(mapped(msh('ADT^A04', 'BD-4'), 'PID|1||MRN-1^^^CLINIC^MR||Doe^Jane|||F').patient).not.toHaveProperty('birthDateSent');
+  });
+
+  it('what is kept as sent is bounded (40 characters)', () => {
+    const intake = mapped(msh('ADT^A04', 'BD-5'), `PID|1||MRN-1^^^CLINIC^MR||Doe^Jane||${'9'.repeat(300)}|F`);
+    expect(intake.patient.birthDateSent).toHaveLength(40);
+  });
+});
+
+describe('MSH-7 that is no valid HL7 date-time', () => {
+  it('the receipt time stands in for it, and the mapping says so', () => {
+    const intake = mapped('MSH|^~\\&|LAB|N|H|N|2025XX01||ADT^A04|T-1|P|2.5.1', PID, 'PV1|1|O');
+    expect(intake.records[0]).toMatchObject({ type: 'visit', start: '2025-03-01T12:00:00.000Z' });
+    expect(intake.hl7?.mapping).toBe('partial');
+    expect(intake.hl7?.notes).toEqual(['MSH-7 message time is not a valid HL7 date-time; the time it was received is used']);
+  });
+
+  it('an empty MSH-7 (required) is said the same way; a valid one adds no note', () => {
+    expect(mapped('MSH|^~\\&|LAB|N|H|N|||ADT^A04|T-2|P|2.5.1', PID).hl7?.notes).toEqual(['MSH-7 message time is empty; the time it was received is used']);
+    expect(mapped(msh('ADT^A04', 'T-3'), PID).hl7?.notes).toBeUndefined();
+  });
+});
