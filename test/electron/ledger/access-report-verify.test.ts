@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { sha256, Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { verifyAccessReport } from '../../../electron/ledger/access-report-verify';
@@ -10,7 +8,7 @@ import { bytes32ToPseudonym } from '../../../renderer/ledger/ledger-details';
 import { exportHeader, exportLine } from '../../../shared/ledger/ledger-export-format';
 import { EntryHasher, GENESIS_PREV_HASH, ZERO_HASH, type LedgerEntry, type LedgerEntryKind } from '../../../shared/ledger/ledger-schema';
 import { signEntry } from '../../../shared/ledger/ledger-sign';
-import { REPO_ROOT } from '../../support/repo-paths';
+import { runTsxCommand } from '../../support/tsx-command';
 import { useTempDirs } from '../../support/temp-dir';
 import { domain, TEST_KEY } from '../../shared/ledger/ledger-fixture';
 
@@ -146,16 +144,7 @@ describe('access-report:verify', () => {
   });
 
   it('runs as a command: one JSON line, exit 0 / 1 / 2, and never repeats a name from the report', { timeout: 60_000 }, async () => {
-    const run = promisify(execFile);
-    const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-      try {
-        const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'electron/ledger/access-report-verify-main.ts'), ...args], { cwd: REPO_ROOT });
-        return { code: 0, stdout, stderr };
-      } catch (error) {
-        const failed = error as { code: number; stdout: string; stderr: string };
-        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-      }
-    };
+    const cli = (...args: string[]) => runTsxCommand('electron/ledger/access-report-verify-main.ts', ...args);
     const chain = await signedChain();
     const good = await cli(...(await files([rowOf(chain, 2)], chain)));
     expect(good.code).toBe(0);

@@ -1,30 +1,19 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { verifyLedgerFile } from '../../../electron/ledger/ledger-file-verify';
 import { entryTypes } from '../../../shared/ledger/ledger-schema';
 import { exportHeader, exportLine } from '../../../shared/ledger/ledger-export-format';
-import { REPO_ROOT } from '../../support/repo-paths';
 import { useTempDirs } from '../../support/temp-dir';
+import { runTsxCommand } from '../../support/tsx-command';
 import { buildChain, domain, OTHER_KEY, TEST_KEY, type Signed } from '../../shared/ledger/ledger-fixture';
 
 /** `npm run --silent ledger:verify -- FILE`: one JSON line, exit 0 / 1 / 2. */
 
-const run = promisify(execFile);
 const node = new Wallet(TEST_KEY).address;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'electron/ledger/ledger-verify-main.ts'), ...args], { cwd: REPO_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (...args: string[]) => runTsxCommand('electron/ledger/ledger-verify-main.ts', ...args);
 
 function fileText(chain: readonly { entry: unknown; signature: unknown }[], count = chain.length): string {
   return [JSON.stringify(exportHeader(domain, node, count, new Date('2025-01-01T00:00:00Z'))), ...chain.map(exportLine)].join('\n') + '\n';
