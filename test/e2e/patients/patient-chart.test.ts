@@ -289,6 +289,61 @@ describe('a patient as a clinician uses it', () => {
         expect(marked.left).toBe(0);
       });
 
+      // Tester T1 D2 and D3: a result posted as wrong (OBX-11 W) was listed twice as a current critical
+      // value and charted; a deleted one (D) twice under "Corrected". Table 0085: W withdraws the
+      // original, D deletes it.
+      await steps.run('a sodium posted as wrong (W) is withdrawn, struck through and never charted; a deleted haemoglobin (D) is gone', async () => {
+        const sender = await connectMllp(port);
+        const electrolytes = (id: string, sent: string, reportStatus: string, resultStatus: string) =>
+          [
+            msh('ORU^R01^ORU_R01', id, sent),
+            LAB_PID,
+            `OBR|1||F-104|24326-1^Electrolytes^LN|||20250216090000+0100|||||||||||||||||${reportStatus}`,
+            `OBX|1|NM|2951-2^Sodium^LN||118|mmol/L|135-145|LL|||${resultStatus}|||20250216090000+0100`,
+          ].join('\r');
+        const blood = (id: string, sent: string, reportStatus: string, resultStatus: string) =>
+          [
+            msh('ORU^R01^ORU_R01', id, sent),
+            LAB_PID,
+            `OBR|1||F-105|58410-2^CBC panel^LN|||20250216093000+0100|||||||||||||||||${reportStatus}`,
+            `OBX|1|NM|718-7^Hemoglobin^LN||10.8|g/dL|12.0-16.0|L|||${resultStatus}|||20250216093000+0100`,
+          ].join('\r');
+        for (const message of [electrolytes('E2E-ORU-6', '20250216091500', 'F', 'F'), electrolytes('E2E-ORU-7', '20250216111500', 'C', 'W'), blood('E2E-ORU-8', '20250216094500', 'F', 'F'), blood('E2E-ORU-9', '20250216114500', 'C', 'D')]) {
+          expect(ackOf(await sender.send(Buffer.from(`${message}\r`, 'utf8'))).code).toBe('AA');
+        }
+        await sender.close();
+        await goToArea(page, 'Patients');
+        expect((await searchPatients(page, 'MRN4711')).count).toBe(1);
+        await page.getByRole('link', { name: /Brunner, Lea/ }).click();
+        await results.getByRole('button', { name: 'By report' }).click();
+        const electrolytesReport = results.getByRole('article', { name: 'Electrolytes' });
+        await electrolytesReport.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        const sodium = electrolytesReport.locator('tbody tr');
+        expect(await sodium.count()).toBe(1);
+        expect(await sodium.getAttribute('class')).not.toContain('critical');
+        expect(await sodium.locator('s').innerText()).toBe('118 mmol/L');
+        expect(await sodium.locator('.result-table__value').innerText()).toMatch(/^118 mmol\/L\s+Withdrawn by the lab \(sent in error\)$/);
+        expect(await sodium.locator('.flag').count()).toBe(0);
+        expect(await results.locator('p.muted').first().innerText()).toMatch(/; 1 withdrawn by the lab \(struck through\)\.$/);
+        expect(await results.getByText('Hemoglobin').count()).toBe(0);
+        await results.getByRole('button', { name: 'Flowsheet' }).click();
+        const sheet = results.getByRole('table', { name: 'Flowsheet' });
+        expect(await sheet.getByRole('row', { name: /Hemoglobin/ }).count()).toBe(0);
+        const sodiumCells = await sheet
+          .getByRole('row', { name: /Sodium/ })
+          .locator('td')
+          .evaluateAll((tds) => tds.map((td) => (td.textContent ?? '').replace(/\s+/g, ' ').trim()).filter((text) => text !== ''));
+        // The row has no unit (no current value of it), so the struck value keeps its own.
+        expect(sodiumCells).toEqual(['09:00 118 mmol/L Withdrawn by the lab (sent in error)']);
+        await results.getByRole('button', { name: 'Trends' }).click();
+        expect(await results.getByRole('combobox', { name: 'Test' }).locator('option').allInnerTexts()).not.toContain('Sodium');
+        // The list of every record keeps both versions of each, saying why neither is current.
+        const records = page.getByRole('table', { name: 'Records' });
+        expect(await records.locator('tbody tr', { hasText: 'Withdrawn by the lab (sent in error)' }).count()).toBe(2);
+        expect(await records.locator('tbody tr', { hasText: 'Deleted by a later message' }).count()).toBe(1);
+        expect(await records.locator('tr.record-table__row--critical', { hasText: 'Sodium' }).count()).toBe(0);
+      });
+
       // QA11 D1 and D2: after an ADT^A08 renames and redates, the list shows the chart as it is now
       // (it showed the earlier name and birth date), and the earlier name and date find nothing.
       await steps.run('an A08 renames and redates her: the result list on screen and a new search show the chart as it is now', async () => {
