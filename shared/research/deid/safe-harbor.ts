@@ -283,7 +283,8 @@ function deidentifyPatient(source: DeidSource, pseudonym: string, options: SafeH
   if (patient.phones !== undefined) removed.D += patient.phones.length;
   if (patient.businessPhones !== undefined) removed.D += patient.businessPhones.length;
   if (patient.address !== undefined) removed.B++;
-  if (patient.birthDate !== undefined) removed.C++;
+  // A PID-7 kept as sent because it was no valid date (birthDateSent) is a date element too: not copied, counted.
+  if (patient.birthDate !== undefined || patient.birthDateSent !== undefined) removed.C++;
   const context: RecordContext = { shift: options.profile === 'longitudinal' ? shift : null, textObservations: options.textObservations ?? 'drop', removed };
   const records: DeidRecord[] = [];
   for (const record of source.records) {

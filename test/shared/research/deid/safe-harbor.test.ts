@@ -158,6 +158,13 @@ describe('HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)', () => {
     expect(result.removed).toMatchObject({ A: 4, B: 2, C: 1, D: 2, G: 1, H: 3, I: 1, J: 1, K: 1, M: 1, N: 1, P: 1 });
   });
 
+  it('(C) an invalid birth date kept as sent (PID-7 1945XX17) is removed, counted, and gives no age', async () => {
+    const { json, result, patient } = await released(jane({ birthDate: undefined, birthDateSent: '1945XX17' }));
+    expect(json).not.toContain('1945XX17');
+    expect(result.removed.C).toBe(1);
+    expect(patient.qi.age).toBeNull();
+  });
+
   it('(D)(E) removes phone and fax numbers', async () => {
     const { json } = await released();
     expect(json).not.toContain('555');
