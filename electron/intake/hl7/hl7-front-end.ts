@@ -769,7 +769,31 @@ interface ChunkView {
   readonly plain: boolean;
 }
 
+/** A field that is only whitespace and a segment name (` EVN`): the start of a segment joined to the one before it. */
+const JOINED_SEGMENT = /^[ \t]+([A-Z][A-Z0-9]{2})$/;
+
+/**
+ * Segments joined by spaces instead of carriage returns (a message copied out of a document): the
+ * next segment's name lands in an MSH field after MSH-12 (` EVN` in MSH-18, then its fields as
+ * MSH-19…). Said as that, with the field and its true length, rather than as whatever that field
+ * would otherwise refuse (an unknown charset " EVN", which no charset fixes). Null when none is.
+ */
+function joinedSegment(header: MshHeader): Hl7Problem | null {
+  for (let n = 13; n < header.fields.length; n++) {
+    const field = header.fields[n]!;
+    const name = JOINED_SEGMENT.exec(field)?.[1];
+    if (name === undefined) continue;
+    const problem = ERR.segmentSequence(
+      `MSH-${n} (${field.length} characters) is a space and the segment name ${name}: the segments seem joined by spaces, not separated by carriage returns (a message copied from a document?). Edit the message so each segment starts its own line, then reprocess it.`,
+    );
+    return { ...problem, location: { segment: 'MSH', sequence: 1, field: n } };
+  }
+  return null;
+}
+
 function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText: string, options: FrontEndOptions, chunk: ChunkView): Hl7Item {
+  const joined = joinedSegment(header);
+  if (joined !== null) return problemItem(index, joined, header, raw);
   const declared = options.forceCharset ?? header.charset;
   const name = declared === '' ? (options.defaultCharset ?? 'UNICODE UTF-8') : declared;
   const charset = cachedCharsetFor(name);

@@ -130,6 +130,22 @@ describe('HL7 front end: charsets and bytes', () => {
     expect(long.ok === false && /[^\x20-\x7e]/.test(long.problem.reason!)).toBe(false);
   });
 
+  // The analyst's MDM^T04 copied out of a PDF: segments joined by spaces, so " EVN|T04|…" sits in
+  // MSH-18 (4 characters). It was refused as "The character set in MSH-18 (3 characters) is not
+  // supported": the wrong length (trimmed), and a charset problem that no charset would fix.
+  it('a segment joined to MSH by a space (" EVN" in MSH-18) is named as that, with MSH-18\'s true length, not as a charset', () => {
+    const bytes = Buffer.from(
+      'MSH|^~\\&|SFConnect|SecureFlow Pro|XYZ||20050918000000||MDM^T04|{6AF4DC6C-5BF1-\r4563-8EBD-F54B880B3613}|P|2.3|||||| EVN|T04|20050918000000\rPID|1||355281||SMITH^JOHN\r',
+      'latin1',
+    );
+    const item = only(parseHl7(bytes));
+    expect(item.ok === false && item.problem).toMatchObject({ code: 100, ack: 'AR', location: { segment: 'MSH', field: 18 } });
+    expect(item.ok === false && item.problem.text).toBe(
+      'MSH-18 (4 characters) is a space and the segment name EVN: the segments seem joined by spaces, not separated by carriage returns (a message copied from a document?). Edit the message so each segment starts its own line, then reprocess it.',
+    );
+    expect(item.ok === false && item.problem.text).not.toContain('SMITH');
+  });
+
   it('still reads every table-0211 value it handles (ASCII, 8859/1, /2, /5, /7, /15, UNICODE UTF-8 and its spellings)', () => {
     const cases: readonly (readonly [string, number[], string])[] = [
       ['ASCII', [0x65], 'e'],
