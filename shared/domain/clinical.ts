@@ -98,6 +98,13 @@ export const VisitSchema = z.strictObject({
   attendingDoctor: text(100).optional(),
   reason: text(500).optional(),
   start: isoDateTime,
+  /**
+   * Which field `start` was read from (T1 D5): PV1-44 (admit time), else in an ADT its event time
+   * EVN-6 (event occurred) or EVN-2 (recorded), else MSH-7. A message that is not an ADT gives a
+   * visit only with PV1-44. Absent in records written before it was kept; the mind does not list
+   * such a visit of a message that is not an ADT (its start may be the lab message's time).
+   */
+  startFrom: z.enum(['PV1-44', 'EVN-6', 'EVN-2', 'MSH-7']).optional(),
   end: isoDateTime.optional(),
 });
 

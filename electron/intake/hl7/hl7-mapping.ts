@@ -416,7 +416,16 @@ function timeOf(ctx: Context, first: string, second = '', third = ''): string {
 /** HL7 table 0004, each class as itself; any other PV1-2 (empty, `""`, a visit number) is no class, never a guess (QA s33 D2). */
 const PATIENT_CLASS: Readonly<Record<string, NonNullable<Visit['patientClass']>>> = { E: 'E', I: 'I', O: 'O', P: 'P', R: 'R', B: 'B', C: 'C', N: 'N', U: 'U' };
 
-function mapVisit(pv1: Hl7Segment, pv2: Hl7Segment | undefined, evn: Hl7Segment | undefined, ctx: Context): Visit {
+/**
+ * A PV1 as a visit, dated by what the message says about the encounter (T1 D5): PV1-44 (admit
+ * time); in an ADT, else its event time EVN-6 (event occurred), EVN-2 (recorded) or the message
+ * time. A message that is not an ADT (an ORU's PV1 is the results' context, not an event of the
+ * visit) without PV1-44 gives no visit: dated at MSH-7 it read as one visit per lab message and
+ * made the banner's "Last visit" the lab message's date. The PV1 stays in the stored raw message.
+ */
+function mapVisit(pv1: Hl7Segment, pv2: Hl7Segment | undefined, evn: Hl7Segment | undefined, ctx: Context): Visit | null {
+  const admitted = zonedTime(ctx, pv1.value(44));
+  if (admitted === undefined && ctx.code !== 'ADT') return null;
   const location = joinSpace(joinSpace(joinSpace(pv1.value(3, 1), pv1.value(3, 2)), pv1.value(3, 3)), pv1.value(3, 4));
   const reason = pv2 === undefined ? '' : pv2.value(3, 2) || pv2.value(3, 1);
   const patientClass = Object.hasOwn(PATIENT_CLASS, pv1.value(2).toUpperCase()) ? PATIENT_CLASS[pv1.value(2).toUpperCase()] : undefined;
@@ -425,7 +434,10 @@ function mapVisit(pv1: Hl7Segment, pv2: Hl7Segment | undefined, evn: Hl7Segment 
   putText(visit, 'location', location, 100);
   putText(visit, 'attendingDoctor', personName(pv1, 7, 'xcn'), 100);
   putText(visit, 'reason', reason, 500);
-  visit.start = timeOf(ctx, pv1.value(44), evn?.value(6) ?? '', evn?.value(2) ?? '');
+  const occurred = admitted === undefined ? zonedTime(ctx, evn?.value(6) ?? '') : undefined;
+  const recorded = admitted === undefined && occurred === undefined ? zonedTime(ctx, evn?.value(2) ?? '') : undefined;
+  visit.start = admitted ?? occurred ?? recorded ?? ctx.messageTime;
+  visit.startFrom = admitted !== undefined ? 'PV1-44' : occurred !== undefined ? 'EVN-6' : recorded !== undefined ? 'EVN-2' : 'MSH-7';
   const end = zonedTime(ctx, pv1.value(45));
   if (end !== undefined) visit.end = end;
   return visit as Visit;
@@ -832,7 +844,8 @@ function walk(message: Hl7Message, ctx: Context, mapped: boolean): Walk {
         case 'PV1': {
           if (!mapped) break;
           const next = segments[i + 1];
-          out.records.push(mapVisit(segment, next?.name === 'PV2' ? next : undefined, evn, ctx));
+          const visit = mapVisit(segment, next?.name === 'PV2' ? next : undefined, evn, ctx);
+          if (visit !== null) out.records.push(visit);
           break;
         }
         case 'ORC':

@@ -92,6 +92,18 @@ function signatureOf(shown: RecordRow): string {
 }
 
 /**
+ * Whether a record is listed on the chart: anything but a visit the body stored at a lab message's
+ * time (T1 D5). Before visits said where their start came from (`startFrom`), a PV1 without PV1-44
+ * in any HL7 message became a visit at MSH-7, one per lab message; such a visit of a message that
+ * is not an ADT cannot be told from one with PV1-44, so it is not listed (nor the banner's "Last
+ * visit"). Its record page still opens by id, and the raw message keeps the PV1.
+ */
+export function isChartVisit(record: ViewRecord, payload: Pick<MessagePayload, 'channel' | 'messageType'>): boolean {
+  if (record.type !== 'visit' || record.startFrom !== undefined) return true;
+  return !payload.channel.startsWith('hl7-') || payload.messageType.toUpperCase().startsWith('ADT');
+}
+
+/**
  * The records of decrypted message rows, each record once (the latest message's copy), filed under
  * `patientId`. Equal content means an equal signature, so the canonical JSON of a record (costly
  * for thousands of results) is computed only when its signature was seen before.
@@ -101,6 +113,7 @@ function recordRowsOf(messages: readonly { row: RecordRowStored; payload: Messag
   for (const { row, payload, records } of [...messages].sort((a, b) => a.row.seq - b.row.seq)) {
     const source = sourceOf(row, payload);
     records.forEach((record, index) => {
+      if (!isChartVisit(record, payload)) return;
       const shown = shownRow(row, payload, record, index, patientId, source);
       const signature = signatureOf(shown);
       const seen = bySignature.get(signature);

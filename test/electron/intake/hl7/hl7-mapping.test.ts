@@ -124,7 +124,7 @@ describe('HL7 mapping: ADT', () => {
       businessPhones: ['555-0199'],
     });
     const visit = n.records.find((r) => r.type === 'visit');
-    expect(visit).toEqual({ type: 'visit', patientClass: 'I', location: 'WARD1 101 A NORTH', attendingDoctor: 'Gregory House', reason: 'Chest pain', start: '2025-03-01T08:00:00+01:00' });
+    expect(visit).toEqual({ type: 'visit', patientClass: 'I', location: 'WARD1 101 A NORTH', attendingDoctor: 'Gregory House', reason: 'Chest pain', start: '2025-03-01T08:00:00+01:00', startFrom: 'PV1-44' });
     expect(observations(n)).toEqual([
       expect.objectContaining({ category: 'vital-signs', code: { code: '8867-4', display: 'Heart rate', system: 'LN' }, value: { kind: 'numeric', value: 72, unit: '/min' }, referenceRange: '60-100', abnormalFlags: ['N'], status: 'F', time: '2025-03-01T08:12:00+01:00' }),
     ]);
@@ -141,7 +141,7 @@ describe('HL7 mapping: ADT', () => {
   it('A04 (v2.3): outpatient registration; the visit starts at EVN-2 when PV1-44 is empty', () => {
     const n = normalized(fixture('adt_a04.hl7'));
     expect(n.patient.identifiers).toEqual([{ value: 'MRN2002', authority: 'NORTH', type: 'MR' }]);
-    expect(n.records[0]).toMatchObject({ type: 'visit', patientClass: 'O', attendingDoctor: 'Maria Quinn', start: '2025-03-02T09:00:00+01:00' });
+    expect(n.records[0]).toMatchObject({ type: 'visit', patientClass: 'O', attendingDoctor: 'Maria Quinn', start: '2025-03-02T09:00:00+01:00', startFrom: 'EVN-2' });
   });
 
   // Interface analyst (QA s33 D2): a v2.3.1 PV1-2 holding a visit number showed "Outpatient"; P, R, C, N and U were Outpatient too.
