@@ -115,6 +115,12 @@ function ReportBlock({ patientId, group, corrections }: { patientId: string; gro
           ))}
         </div>
       )}
+      {group.results.length === 0 && group.deleted > 0 && (
+        // T1 D3: the deleted result is gone, but its report's heading is not left empty without a word.
+        <p className="muted" role="note" aria-label="Deleted results">
+          {`No current result: ${group.deleted === 1 ? '1 result was' : `${group.deleted} results were`} deleted by the lab in a later message (the list of every record keeps ${group.deleted === 1 ? 'it' : 'them'}).`}
+        </p>
+      )}
       {group.results.length > 0 && (
         <div className="table-wrap">
           <table className="data-table result-table" aria-labelledby={headingId}>

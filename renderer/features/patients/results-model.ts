@@ -281,6 +281,8 @@ export interface ResultGroup {
    * the original's (they are shown marked as the earlier report's).
    */
   readonly earlierComments: readonly { readonly report: ReportRow; readonly comments: readonly string[] }[];
+  /** How many of its results a later message deleted (OBX-11 D): not listed, but said when none is left. */
+  readonly deleted: number;
 }
 
 function earlierCommentsOf(current: ReportRow | null, versions: readonly ReportRow[]): ResultGroup['earlierComments'] {
@@ -318,11 +320,11 @@ function reportGroupKey(row: ReportRow): string {
  * their own (one per message). Newest group first.
  */
 export function groupResults(records: readonly RecordRow[], corrections: Corrections = correctionsOf(records)): ResultGroup[] {
-  const groups = new Map<string, { report: ReportRow | null; versions: ReportRow[]; results: ObservationRow[] }>();
+  const groups = new Map<string, { report: ReportRow | null; versions: ReportRow[]; results: ObservationRow[]; deleted: number }>();
   const groupOf = (key: string) => {
     let group = groups.get(key);
     if (group === undefined) {
-      group = { report: null, versions: [], results: [] };
+      group = { report: null, versions: [], results: [], deleted: 0 };
       groups.set(key, group);
     }
     return group;
@@ -344,17 +346,20 @@ export function groupResults(records: readonly RecordRow[], corrections: Correct
     if (group.report === null || inMessageOrder(group.report, report) < 0) group.report = report;
   }
   for (const row of records) {
-    if (!isObservation(row) || corrections.superseded.has(row.recordId)) continue;
+    const deleted = corrections.deletedBy.has(row.recordId);
+    if (!isObservation(row) || (corrections.superseded.has(row.recordId) && !deleted)) continue;
     const orderId = row.record.orderId ?? '';
     const report = reportAt.get(`${row.source.seq}|${orderId}`) ?? (orderId === '' ? undefined : nearestReport(reportsOfOrder.get(orderId), row.source.seq));
-    groupOf(report === undefined ? `${row.source.seq}|${orderId}` : reportGroupKey(report)).results.push(row);
+    const group = groupOf(report === undefined ? `${row.source.seq}|${orderId}` : reportGroupKey(report));
+    if (deleted) group.deleted++;
+    else group.results.push(row);
   }
   const labPosition = (row: ObservationRow) => corrections.replaced.get(row.recordId)?.at(-1) ?? row;
   const out: ResultGroup[] = [];
   for (const [key, group] of groups) {
     if (group.results.length === 0 && group.report === null) continue;
     const results = group.results.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : inMessageOrder(labPosition(a), labPosition(b))));
-    out.push({ key, report: group.report, results, time: group.report?.time ?? results[0]!.time, earlierComments: earlierCommentsOf(group.report, group.versions) });
+    out.push({ key, report: group.report, results, time: group.report?.time ?? results[0]!.time, earlierComments: earlierCommentsOf(group.report, group.versions), deleted: group.deleted });
   }
   return out.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : a.key < b.key ? -1 : 1));
 }

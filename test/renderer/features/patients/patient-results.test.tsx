@@ -728,6 +728,9 @@ describe('T1: each result status in words, on every view', () => {
     const hb = (recordId: string, seq: number, extra: Partial<Observation> = {}) => at(recordId, obs('718-7', 'Hemoglobin', 10.8, 'g/dL', K, { referenceRange: '12.0-16.0', abnormalFlags: ['L'], orderId: 'H-5', ...extra }), seq);
     const results = await openChart([...earlierPotassium, report('p-7.d1.1', 'H-5', 6, 'F'), hb('p-7.d1.0', 6), report('p-7.d2.1', 'H-5', 7, 'C'), hb('p-7.d2.0', 7, { status: 'P', resultStatus: 'D' })]);
     expect(within(results).queryByText(/Hemoglobin/)).toBeNull();
+    // The report heading of the order is not left empty without a word.
+    const [newest] = within(results).getAllByRole('article', { name: 'Metabolic panel' });
+    expect(within(newest!).getByRole('note', { name: 'Deleted results' }).textContent).toBe('No current result: 1 result was deleted by the lab in a later message (the list of every record keeps it).');
     fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
     expect(cellTexts(results, /Hemoglobin/)).toBeNull();
     const table = screen.getByRole('table', { name: 'Records' });
