@@ -12,11 +12,11 @@ import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { searchPatientIds } from '../../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { patientDetail, patientHits } from '../../../../renderer/vault/views/view-reads';
-import { CURSOR_KEY, openVaultDb, POSTINGS_THROUGH_KEY, readCursor, viewDbName } from '../../../../renderer/vault/views/vault-db';
-import Dexie from 'dexie';
+import { CURSOR_KEY, openVaultDb, POSTINGS_THROUGH_KEY, readCursor } from '../../../../renderer/vault/views/vault-db';
 import { parseHl7 } from '../../../../electron/intake/hl7/hl7-front-end';
 import { mapHl7Message } from '../../../../electron/intake/hl7/hl7-mapping';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
+import { openedAfterUpgrade } from '../support/old-views';
 
 /**
  * Issue 11: an ORU whose PID carries no address must not blank the address an ADT gave. The views
@@ -267,16 +267,12 @@ describe('demographics from a DICOM header', () => {
   });
 
   it('views schema version 18 clears the postings and patient rows and replays from 0, so words indexed before go', async () => {
-    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
-    const old = new Dexie(viewDbName('header-words-0001'), deps);
-    old.version(17).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id' });
-    await old.open();
-    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: Number.MAX_SAFE_INTEGER }]);
-    await old.table('patients').put({ id: 'p', tokens: ['t'], enc: new Uint8Array(1) });
-    await old.table('postings').put({ id: 't|0', ids: ['p'] });
-    await old.table('records').put({ id: 'r', patientId: 'p' });
-    old.close();
-    const db = openVaultDb('header-words-0001', deps);
+    const db = await openedAfterUpgrade('header-words-0001', 17, { meta: 'key', patients: 'id', postings: 'id', records: 'id' }, {
+      meta: [{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: Number.MAX_SAFE_INTEGER }],
+      patients: [{ id: 'p', tokens: ['t'], enc: new Uint8Array(1) }],
+      postings: [{ id: 't|0', ids: ['p'] }],
+      records: [{ id: 'r', patientId: 'p' }],
+    });
     expect(await readCursor(db)).toBe(0);
     // Message rows go too since version 23 (a message is filed on the chart holding any of its identifiers).
     expect([await db.patients.count(), await db.postings.count(), await db.records.count()]).toEqual([0, 0, 0]);
@@ -345,16 +341,12 @@ describe("a header's words after the chart takes another name", () => {
   }
 
   it('views schema version 20 clears the postings and patient rows and replays from 0, so rows without their header-only words are rebuilt', async () => {
-    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
-    const old = new Dexie(viewDbName('header-only-0001'), deps);
-    old.version(19).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id' });
-    await old.open();
-    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }]);
-    await old.table('patients').put({ id: 'p', tokens: ['t'], enc: new Uint8Array(1) });
-    await old.table('postings').put({ id: 't|0', ids: ['p'] });
-    await old.table('records').put({ id: 'r', patientId: 'p' });
-    old.close();
-    const db = openVaultDb('header-only-0001', deps);
+    const db = await openedAfterUpgrade('header-only-0001', 19, { meta: 'key', patients: 'id', postings: 'id', records: 'id' }, {
+      meta: [{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }],
+      patients: [{ id: 'p', tokens: ['t'], enc: new Uint8Array(1) }],
+      postings: [{ id: 't|0', ids: ['p'] }],
+      records: [{ id: 'r', patientId: 'p' }],
+    });
     expect(await readCursor(db)).toBe(0);
     // Message rows go too since version 23 (a message is filed on the chart holding any of its identifiers).
     expect([await db.patients.count(), await db.postings.count(), await db.records.count()]).toEqual([0, 0, 0]);
@@ -520,16 +512,12 @@ describe('a name without the middle names the chart has', () => {
     [26, 'an initial in place of a middle name', 25, 'middle-initials-0001'],
     [25, 'an erased middle name', 24, 'middle-names-0001'],
   ] as const)('views schema version %i rebuilds patient rows, postings and patient directory rows that hold %s', async (_version, _held, from, name) => {
-    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
-    const old = new Dexie(viewDbName(name), deps);
-    old.version(from).stores({ meta: 'key', patients: 'id', postings: 'id', records: 'id', directory: 'id, patientId' });
-    await old.open();
-    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }]);
-    await old.table('patients').put({ id: 'p', tokens: ['t'], enc: new Uint8Array(1) });
-    await old.table('postings').put({ id: 't|0', ids: ['p'] });
-    await old.table('directory').bulkPut([{ id: 's', kind: 'patient', patientId: 'p', name: new Uint8Array(1) }, { id: 'operator:o', kind: 'operator', name: new Uint8Array(1) }]);
-    old.close();
-    const db = openVaultDb(name, deps);
+    const db = await openedAfterUpgrade(name, from, { meta: 'key', patients: 'id', postings: 'id', records: 'id', directory: 'id, patientId' }, {
+      meta: [{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }],
+      patients: [{ id: 'p', tokens: ['t'], enc: new Uint8Array(1) }],
+      postings: [{ id: 't|0', ids: ['p'] }],
+      directory: [{ id: 's', kind: 'patient', patientId: 'p', name: new Uint8Array(1) }, { id: 'operator:o', kind: 'operator', name: new Uint8Array(1) }],
+    });
     expect(await readCursor(db)).toBe(0);
     expect([await db.patients.count(), await db.postings.count()]).toEqual([0, 0]);
     expect((await db.directory.toArray()).map((row) => row.id)).toEqual(['operator:o']);

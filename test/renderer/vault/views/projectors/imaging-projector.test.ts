@@ -1,4 +1,3 @@
-import Dexie from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../../shared/domain/clinical';
@@ -10,9 +9,10 @@ import { allStudies, searchStudyIds, studiesOfPatient } from '../../../../../ren
 import { patientIdOf } from '../../../../../renderer/vault/views/intake-rows';
 import { replayJournal } from '../../../../../renderer/vault/views/journal-replay';
 import { TokenCache } from '../../../../../renderer/vault/views/token-cache';
-import { CURSOR_KEY, openVaultDb, readCursor, viewDbName } from '../../../../../renderer/vault/views/vault-db';
+import { CURSOR_KEY, openVaultDb, readCursor } from '../../../../../renderer/vault/views/vault-db';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../../support/fake-body';
 import { dicomIntake } from '../../support/dicom-intake';
+import { openedAfterUpgrade } from '../../support/old-views';
 
 /**
  * QA explore-12 D0: one instance naming another Patient ID under a Study Instance UID already
@@ -22,6 +22,8 @@ import { dicomIntake } from '../../support/dicom-intake';
  */
 
 const NORTH = 'NORTHCLINIC';
+/** The imaging tables as schema versions 18 to 27 declared them. */
+const IMAGING_STORES = { meta: 'key', studies: 'id, patientId, uid, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' };
 const alpha: Patient = { identifiers: [{ value: 'MRN-MIX-A', authority: NORTH, type: '' }], name: { family: 'Alpha', given: ['Ana'] } };
 const beta: Patient = { identifiers: [{ value: 'MRN-MIX-B', authority: NORTH, type: '' }], name: { family: 'Beta', given: ['Bruno'] } };
 const STUDY = '1.2.826.0.1.3680043.8.498.12020';
@@ -145,18 +147,18 @@ describe('imaging projector: a Study Instance UID with instances of two patients
 
 describe('views schema version 17', () => {
   it('imaging rows keyed by the UID alone (version 16) are cleared and the journal replays from 0', async () => {
-    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
-    const old = new Dexie(viewDbName('imaging-upgrade-0001'), deps);
-    old.version(16).stores({ meta: 'key', patients: 'id', studies: 'id, patientId, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' });
-    await old.open();
-    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: 'problems', value: 1 }]);
-    await old.table('studies').put({ id: 's', patientId: 'p', seq: 1, tokens: ['t'], enc: new Uint8Array(1) });
-    await old.table('series').put({ id: 'r', studyId: 's', patientId: 'p', seq: 1, enc: new Uint8Array(1) });
-    await old.table('instances').put({ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 1, objectId: 'o', enc: new Uint8Array(1) });
-    await old.table('patients').put({ id: 'p', tokens: [], enc: new Uint8Array(1) });
-    old.close();
-
-    const db = openVaultDb('imaging-upgrade-0001', deps);
+    const db = await openedAfterUpgrade(
+      'imaging-upgrade-0001',
+      16,
+      { meta: 'key', patients: 'id', studies: 'id, patientId, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' },
+      {
+        meta: [{ key: CURSOR_KEY, value: 42 }, { key: 'problems', value: 1 }],
+        studies: [{ id: 's', patientId: 'p', seq: 1, tokens: ['t'], enc: new Uint8Array(1) }],
+        series: [{ id: 'r', studyId: 's', patientId: 'p', seq: 1, enc: new Uint8Array(1) }],
+        instances: [{ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 1, objectId: 'o', enc: new Uint8Array(1) }],
+        patients: [{ id: 'p', tokens: [], enc: new Uint8Array(1) }],
+      },
+    );
     expect(await readCursor(db)).toBe(0);
     expect([await db.studies.count(), await db.series.count(), await db.instances.count()]).toEqual([0, 0, 0]);
     // Other views are not cleared by version 17 (the replay puts the same rows again); version 18,
@@ -226,15 +228,11 @@ describe('imaging projector: the same SOP Instance UID again with other bytes (Q
   }
 
   it('views schema version 19 clears the instance rows (they kept only the latest copy) and replays from 0', async () => {
-    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
-    const old = new Dexie(viewDbName('imaging-copies-0001'), deps);
-    old.version(18).stores({ meta: 'key', studies: 'id, patientId, uid, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' });
-    await old.open();
-    await old.table('meta').put({ key: CURSOR_KEY, value: 42 });
-    await old.table('studies').put({ id: 's', patientId: 'p', uid: 'u', seq: 1, tokens: ['t'], enc: new Uint8Array(1) });
-    await old.table('instances').put({ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 2, objectId: 'o2', enc: new Uint8Array(1) });
-    old.close();
-    const db = openVaultDb('imaging-copies-0001', deps);
+    const db = await openedAfterUpgrade('imaging-copies-0001', 18, IMAGING_STORES, {
+      meta: [{ key: CURSOR_KEY, value: 42 }],
+      studies: [{ id: 's', patientId: 'p', uid: 'u', seq: 1, tokens: ['t'], enc: new Uint8Array(1) }],
+      instances: [{ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 2, objectId: 'o2', enc: new Uint8Array(1) }],
+    });
     expect(await readCursor(db)).toBe(0);
     // Version 22 (one-character Han words, QA12 D4) rebuilds the study rows' tokens too.
     expect([await db.studies.count(), await db.instances.count()]).toEqual([0, 0]);
@@ -296,15 +294,11 @@ describe('imaging projector: the same SOP Instance UID again with other bytes (Q
   });
 
   it('views schema version 28 clears the instance rows (their earlier copies kept no transfer syntax) and replays from 0', async () => {
-    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
-    const old = new Dexie(viewDbName('imaging-recoded-0001'), deps);
-    old.version(27).stores({ meta: 'key', studies: 'id, patientId, uid, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' });
-    await old.open();
-    await old.table('meta').put({ key: CURSOR_KEY, value: 42 });
-    await old.table('studies').put({ id: 's', patientId: 'p', uid: 'u', seq: 1, tokens: ['t'], enc: new Uint8Array(1) });
-    await old.table('instances').put({ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 2, objectId: 'o2', earlier: [{ seq: 1, objectId: 'o1' }], enc: new Uint8Array(1) });
-    old.close();
-    const db = openVaultDb('imaging-recoded-0001', deps);
+    const db = await openedAfterUpgrade('imaging-recoded-0001', 27, IMAGING_STORES, {
+      meta: [{ key: CURSOR_KEY, value: 42 }],
+      studies: [{ id: 's', patientId: 'p', uid: 'u', seq: 1, tokens: ['t'], enc: new Uint8Array(1) }],
+      instances: [{ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 2, objectId: 'o2', earlier: [{ seq: 1, objectId: 'o1' }], enc: new Uint8Array(1) }],
+    });
     expect(await readCursor(db)).toBe(0);
     expect(await db.instances.count()).toBe(0);
     db.close();
@@ -358,16 +352,12 @@ describe('imaging projector: one Series Instance UID in two studies of a patient
   }
 
   it('views schema version 24 clears the imaging rows (a series keyed without its study) and replays from 0', async () => {
-    const deps = { indexedDB: new IDBFactory(), IDBKeyRange };
-    const old = new Dexie(viewDbName('imaging-split-0001'), deps);
-    old.version(23).stores({ meta: 'key', studies: 'id, patientId, uid, *tokens', series: 'id, studyId, patientId', instances: 'id, seriesId, studyId, patientId' });
-    await old.open();
-    await old.table('meta').bulkPut([{ key: CURSOR_KEY, value: 42 }, { key: 'problems', value: 1 }]);
-    await old.table('studies').put({ id: 's', patientId: 'p', uid: 'u', seq: 1, tokens: ['t'], enc: new Uint8Array(1) });
-    await old.table('series').put({ id: 'r', studyId: 's', patientId: 'p', seq: 1, enc: new Uint8Array(1) });
-    await old.table('instances').put({ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 1, objectId: 'o', enc: new Uint8Array(1) });
-    old.close();
-    const db = openVaultDb('imaging-split-0001', deps);
+    const db = await openedAfterUpgrade('imaging-split-0001', 23, IMAGING_STORES, {
+      meta: [{ key: CURSOR_KEY, value: 42 }, { key: 'problems', value: 1 }],
+      studies: [{ id: 's', patientId: 'p', uid: 'u', seq: 1, tokens: ['t'], enc: new Uint8Array(1) }],
+      series: [{ id: 'r', studyId: 's', patientId: 'p', seq: 1, enc: new Uint8Array(1) }],
+      instances: [{ id: 'i', seriesId: 'r', studyId: 's', patientId: 'p', seq: 1, objectId: 'o', enc: new Uint8Array(1) }],
+    });
     expect(await readCursor(db)).toBe(0);
     expect([await db.studies.count(), await db.series.count(), await db.instances.count()]).toEqual([0, 0, 0]);
     expect(await db.meta.get('problems')).toBeUndefined();
