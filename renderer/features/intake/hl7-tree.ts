@@ -48,20 +48,46 @@ export interface Hl7Segment {
 }
 
 export interface Hl7Tree {
+  /** The delimiters the header declares (the standard ones when there is no header). */
   readonly delimiters: Delimiters;
+  /** Whether the message starts with a header segment (MSH, FHS or BHS) that declares them. */
+  readonly header: boolean;
   readonly segments: readonly Hl7Segment[];
 }
 
 const HEADER_SEGMENTS = new Set(['MSH', 'FHS', 'BHS']);
+const FRAMING = new Set(['\u000b', '\u001c']);
 
-/** The delimiters a message declares in its first header segment, or the standard ones. */
+/**
+ * Where the header segment starts: the message's first segment, after a byte order mark, MLLP
+ * framing bytes or blank lines; -1 when the first segment is not MSH, FHS or BHS followed by its
+ * field separator. (QA s34 D1: an "MSH" anywhere, e.g. inside a control id, was taken for one.)
+ */
+function headerStart(text: string): number {
+  let start = 0;
+  while (start < text.length && (text[start] === '\uFEFF' || FRAMING.has(text[start]!) || /\s/.test(text[start]!))) start++;
+  return HEADER_SEGMENTS.has(text.slice(start, start + 3)) && text.length > start + 3 && !/[\r\n]/.test(text[start + 3]!) ? start : -1;
+}
+
+/** Whether the message starts with a header segment that declares its delimiters. */
+export function startsWithHeader(text: string): boolean {
+  return headerStart(text) >= 0;
+}
+
+/** The delimiters a message declares in its first segment when it is a header, or the standard ones. */
 export function delimitersOf(text: string): Delimiters {
-  const start = text.search(/(MSH|FHS|BHS)/);
+  const start = headerStart(text);
   if (start < 0) return STANDARD_DELIMITERS;
-  const header = text.slice(start);
-  const field = header[3];
-  if (field === undefined || /[\r\n]/.test(field)) return STANDARD_DELIMITERS;
-  return declaredDelimiters(header);
+  return declaredDelimiters(text.slice(start));
+}
+
+/** The message's segments as text lines, as sent (MLLP framing bytes and blank lines left out). */
+export function segmentLines(text: string): string[] {
+  return text
+    .replace(/^\uFEFF/, '')
+    .split(/\r\n|\r|\n/)
+    .map(stripFraming)
+    .filter((line) => line.trim() !== '');
 }
 
 function splitRepetition(value: string, d: Delimiters): Hl7Repetition {
@@ -78,8 +104,6 @@ function splitRepetition(value: string, d: Delimiters): Hl7Repetition {
 function parseField(segment: string, position: number, value: string, d: Delimiters): Hl7Field {
   return { position, name: fieldName(segment, position), value, repetitions: value.split(d.repetition).map((rep) => splitRepetition(rep, d)) };
 }
-
-const FRAMING = new Set(['\u000b', '\u001c']);
 
 /** A line without MLLP start/end bytes around it. */
 function stripFraming(line: string): string {
@@ -112,7 +136,7 @@ export function parseHl7Tree(text: string): Hl7Tree {
     }
     segments.push({ index: lineIndex + 1, id, name: segmentName(id), fields });
   });
-  return { delimiters, segments };
+  return { delimiters, header: startsWithHeader(text), segments };
 }
 
 /** WHATWG encoding labels of the MSH-18 values the body reads. */

@@ -3,14 +3,16 @@ import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
 import type { RawMessage } from '../../vault/vault-service';
 import { formatBytes } from '../settings/data-section';
-import { decodeHl7, parseHl7Tree, type Hl7Field, type Hl7Segment } from './hl7-tree';
+import { decodeHl7, parseHl7Tree, segmentLines, type Hl7Field, type Hl7Segment } from './hl7-tree';
 import { CharsetOptions } from './message-parts';
 import { BinaryRawInput, DicomRawInput } from './raw-input-view';
 
 /**
  * A raw HL7 v2 message the mind opened (a quarantined input, or the message a record came from),
  * as a segment/field tree: one disclosure per segment, a table of its fields with their names,
- * and each field's components below its value. "Read as" re-decodes the bytes with another charset.
+ * and each field's components below its value. "Read as" re-decodes the bytes with another charset;
+ * "Show as" gives the segments as plain text lines instead, which is all a message without an MSH
+ * header at its start gets (it declares no delimiters to split on).
  */
 export function RawMessageView({ readKey, load, backHref, backText, header }: { readKey: string; load: () => Promise<RawMessage>; backHref: string; backText: string; header?: ReactNode }) {
   const raw = useVaultRead(readKey, load);
@@ -46,28 +48,58 @@ export function RawMessageTree({ message }: { message: RawMessage }) {
   const headingId = useId();
   const charsetId = useId();
   const [charset, setCharset] = useState<string>('');
+  const [shown, setShown] = useState<'tree' | 'text'>('tree');
   const decoded = useMemo(() => decodeHl7(message.bytes, charset === '' ? (message.charset ?? null) : charset), [message, charset]);
   const tree = useMemo(() => parseHl7Tree(decoded.text), [decoded]);
+  const lines = useMemo(() => segmentLines(decoded.text), [decoded]);
   const d = tree.delimiters;
+  // Without a header no delimiters are declared: a tree split on guessed ones would be nonsense (QA s34 D1).
+  const asText = !tree.header || shown === 'text';
   return (
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Raw message (journal sequence {message.seq})</h2>
       <p className="muted">
-        {formatBytes(message.bytes.length)}, {tree.segments.length === 1 ? '1 segment' : `${tree.segments.length} segments`}, read as {decoded.charset}
-        {charset === '' && message.charsetChosenAtReprocess === true ? ', chosen at reprocess' : ''}.
-        Delimiters: field <code>{d.field}</code>, component <code>{d.component}</code>, repetition <code>{d.repetition}</code>, escape{' '}
-        <code>{d.escape}</code>, subcomponent <code>{d.subcomponent}</code>.
+        {formatBytes(message.bytes.length)}, {lines.length === 1 ? '1 segment' : `${lines.length} segments`}, read as {decoded.charset}
+        {charset === '' && message.charsetChosenAtReprocess === true ? ', chosen at reprocess' : ''}.{' '}
+        {tree.header ? (
+          <>
+            Delimiters: field <code>{d.field}</code>, component <code>{d.component}</code>, repetition <code>{d.repetition}</code>, escape <code>{d.escape}</code>,
+            subcomponent <code>{d.subcomponent}</code>.
+          </>
+        ) : null}
       </p>
-      <div className="field raw-charset">
-        <label htmlFor={charsetId} className="field__label">
-          Read as
-        </label>
-        <select id={charsetId} className="input" value={charset} onChange={(event) => setCharset(event.target.value)}>
-          <CharsetOptions emptyLabel="As declared (MSH-18)" />
-        </select>
+      {!tree.header && lines.length > 0 && <p className="note">No MSH segment at the start: shown as text.</p>}
+      <div className="raw-controls">
+        <div className="field raw-charset">
+          <label htmlFor={charsetId} className="field__label">
+            Read as
+          </label>
+          <select id={charsetId} className="input" value={charset} onChange={(event) => setCharset(event.target.value)}>
+            <CharsetOptions emptyLabel="As declared (MSH-18)" />
+          </select>
+        </div>
+        {tree.header && (
+          <fieldset className="raw-shown">
+            <legend className="field__label">Show as</legend>
+            <label>
+              <input type="radio" name={`${headingId}-shown`} checked={shown === 'tree'} onChange={() => setShown('tree')} /> Tree
+            </label>
+            <label>
+              <input type="radio" name={`${headingId}-shown`} checked={shown === 'text'} onChange={() => setShown('text')} /> Plain text
+            </label>
+          </fieldset>
+        )}
       </div>
-      {tree.segments.length === 0 ? (
+      {lines.length === 0 ? (
         <p>No HL7 segment could be read from these bytes.</p>
+      ) : asText ? (
+        <ol className="hl7-text" aria-label="Segments as text">
+          {lines.map((line, index) => (
+            <li key={index}>
+              <code>{line}</code>
+            </li>
+          ))}
+        </ol>
       ) : (
         <ol className="hl7-tree" aria-label="Segments">
           {tree.segments.map((segment) => (

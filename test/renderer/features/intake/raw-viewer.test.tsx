@@ -103,3 +103,40 @@ describe('RawMessageTree: the charset a reprocess chose (QA s33 D4)', () => {
     declared.unmount();
   });
 });
+
+// QA s34 D1: a message whose first segment is not MSH (answered AR, ERR 100, as it should be) opened
+// in the raw view showed "Delimiters: field `0`" (taken from an "MSH" inside its control id) and a
+// nonsense tree.
+describe('RawMessageTree: a message without an MSH header, and the plain text view (QA s34 D1)', () => {
+  const NO_MSH = ['MSX|^~\\&|LABSYS|NORTHLAB|HDMS|NODE|20260301120000||ORU^R01|NOMSH01|P|2.5.1', 'PID|1||MRN-77^^^NORTHLAB^MR||Müller^Anna'].join('\r');
+
+  it('says there is no MSH at the start and shows the segments as text lines, read with the chosen charset', async () => {
+    const bytes = Uint8Array.from(Buffer.from(NO_MSH, 'latin1'));
+    const view = render(<RawMessageTree message={{ seq: 120, objectId: 'o'.repeat(64), bytes }} />);
+    expect(view.getByText('No MSH segment at the start: shown as text.')).toBeTruthy();
+    expect(view.container.textContent).not.toContain('Delimiters');
+    expect(view.queryByRole('list', { name: 'Segments' })).toBeNull();
+    const lines = view.getByRole('list', { name: 'Segments as text' });
+    expect(within(lines).getAllByRole('listitem').map((item) => item.textContent)).toEqual([
+      'MSX|^~\\&|LABSYS|NORTHLAB|HDMS|NODE|20260301120000||ORU^R01|NOMSH01|P|2.5.1',
+      'PID|1||MRN-77^^^NORTHLAB^MR||M\uFFFDller^Anna',
+    ]);
+    // The charset choice still applies.
+    const { fireEvent } = await import('@testing-library/react');
+    fireEvent.change(view.getByLabelText('Read as'), { target: { value: '8859/1' } });
+    expect(within(view.getByRole('list', { name: 'Segments as text' })).getAllByRole('listitem')[1]!.textContent).toBe('PID|1||MRN-77^^^NORTHLAB^MR||Müller^Anna');
+  });
+
+  it('offers the plain text view beside the tree for any message', async () => {
+    const { fireEvent } = await import('@testing-library/react');
+    const view = render(<RawMessageTree message={{ seq: 121, objectId: 'o'.repeat(64), bytes: new TextEncoder().encode(ORU) }} />);
+    expect(view.getByRole('list', { name: 'Segments' })).toBeTruthy();
+    expect(view.container.textContent).toContain('Delimiters: field |');
+    fireEvent.click(view.getByRole('radio', { name: 'Plain text' }));
+    expect(view.queryByRole('list', { name: 'Segments' })).toBeNull();
+    const lines = within(view.getByRole('list', { name: 'Segments as text' })).getAllByRole('listitem');
+    expect(lines.map((item) => item.textContent)).toEqual(ORU.split('\r'));
+    fireEvent.click(view.getByRole('radio', { name: 'Tree' }));
+    expect(view.getByRole('list', { name: 'Segments' })).toBeTruthy();
+  });
+});
