@@ -1,12 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { startBody } from '../../electron/body';
-import { createApiClient } from '../../shared/ipc/api-client';
-import { createVaultService } from '../../renderer/vault/create-vault-service';
+import { windowOf } from '../support/integration-node';
 import { useTempDirs } from '../support/temp-dir';
-import { inProcessTransport } from '../support/in-process-transport';
 
 /**
  * Body + mind (issue 11, security audit): an access report the app wrote into `<data>/exports/`
@@ -19,8 +16,8 @@ describe('erasure: access reports the app wrote that name the patient', () => {
   it('are listed before, removed by the erasure (a report of the patient, a report of everyone), others kept; the ERASURE entry counts them', { timeout: 120_000 }, async () => {
     const dataDir = await tempDir();
     const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
-    const transport = inProcessTransport(body);
-    const vault = createVaultService({ api: createApiClient(transport), transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    // The ledger as the app runs it (verified at unlock).
+    const { vault } = windowOf(body, undefined, {});
     await vault.ready();
     try {
       await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });

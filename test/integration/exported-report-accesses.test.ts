@@ -1,10 +1,7 @@
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { startBody } from '../../electron/body';
-import { createApiClient } from '../../shared/ipc/api-client';
-import { createVaultService } from '../../renderer/vault/create-vault-service';
+import { windowOf } from '../support/integration-node';
 import { useTempDirs } from '../support/temp-dir';
-import { inProcessTransport } from '../support/in-process-transport';
 
 /**
  * Body + mind: an access report exported as CSV that names a patient is an access to that
@@ -21,8 +18,8 @@ describe('"who accessed this record" lists the access reports exported that name
   it("a report of one patient, then a report of everyone: each named patient's list has them, another patient's only the one naming them; a rebuild gives the same", { timeout: 120_000 }, async () => {
     const dataDir = await tempDir();
     const body = await startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '0.0.0-test', logLevel: 'silent', mllpPort: 0 });
-    const transport = inProcessTransport(body);
-    const vault = createVaultService({ api: createApiClient(transport), transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    // The ledger as the app runs it (verified at unlock).
+    const { vault } = windowOf(body, undefined, {});
     await vault.ready();
     const { ledger } = vault;
     try {

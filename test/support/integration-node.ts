@@ -3,6 +3,7 @@ import { startBody, type Body } from '../../electron/body';
 import { createApiClient } from '../../shared/ipc/api-client';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import { createVaultService, type VaultServiceWithReady } from '../../renderer/vault/create-vault-service';
+import type { LedgerOptions } from '../../renderer/ledger/session-ledger';
 import { VaultError } from '../../renderer/vault/vault-service';
 import { inProcessTransport } from './in-process-transport';
 
@@ -35,13 +36,14 @@ export async function startIntegrationNode(dataDir: string, cleanup: (stop: () =
 
 /**
  * One window of the app on `body`: the real mind over an in-process transport, with this
- * browser profile's IndexedDB (a fresh one by default), cheap key derivation and no ledger
- * verification at unlock. Not yet ready (`vault.ready()`).
+ * browser profile's IndexedDB (a fresh one by default), cheap key derivation and the ledger's
+ * `ledger` options (by default no verification at unlock; `{}`: as the app). Not yet ready
+ * (`vault.ready()`).
  */
-export function windowOf(body: Body, profile: IDBFactory = new IDBFactory()): { api: HdmsApi; vault: VaultServiceWithReady } {
+export function windowOf(body: Body, profile: IDBFactory = new IDBFactory(), ledger: LedgerOptions = { verifyAtUnlock: false }): { api: HdmsApi; vault: VaultServiceWithReady } {
   const transport = inProcessTransport(body);
   const api = createApiClient(transport);
-  const vault = createVaultService({ api, transport, host: 'shell', indexedDB: profile, IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger: { verifyAtUnlock: false } });
+  const vault = createVaultService({ api, transport, host: 'shell', indexedDB: profile, IDBKeyRange, testOnlyPbkdf2Iterations: 1000, ledger });
   return { api, vault };
 }
 
