@@ -12,6 +12,7 @@ import { unitLabel } from '../patients/ucum-units';
 import { FlagMarks } from '../patients/flag-marks';
 import { abnormalFlags, numberText, recordDateTime, type Flag } from '../patients/record-format';
 import { chartTimes, reportedAsText, timeWindow } from '../patients/chart-format';
+import { chartedNow } from '../patients/results-model';
 
 const CHART_HEIGHT = 220;
 /** Rows a readings table lists until all are asked for: thousands of rows cost seconds of layout. */
@@ -214,9 +215,11 @@ type NumericValue = Extract<Observation['value'], { readonly kind: 'numeric' }>;
 export function vitalPoints(reports: readonly DeviceReport[], records: readonly RecordRow[] = []): Map<string, VitalPoint[]> {
   const points: VitalPoint[] = [];
   const add = (point: VitalPoint) => points.push(point);
+  // Only current results of a status that is charted: not one a correction replaced, a cancelled, pending, withdrawn or deleted one (T1, results-model.ts).
+  const current = chartedNow(records);
   // HL7 OBX vitals (LOINC), converted to the same canonical unit; a unit without a conversion is no point, never guessed (vitalsNotDrawn says so).
   for (const row of records) {
-    const vital = hl7Vital(row);
+    const vital = current(row) ? hl7Vital(row) : undefined;
     if (vital === undefined) continue;
     const { record, kind, unit } = vital;
     // A unit as sent is read as its UCUM code (`mmHg` is `mm[Hg]`: T1 D4, unit-aliases.ts).
@@ -261,8 +264,9 @@ export function vitalPoints(reports: readonly DeviceReport[], records: readonly 
  */
 export function vitalsNotDrawn(records: readonly RecordRow[]): Map<string, string> {
   const byPanel = new Map<string, { target: string; rows: { kind: ReadingKind; value: string; unit: string; time: string }[] }>();
+  const current = chartedNow(records);
   for (const row of records) {
-    const vital = hl7Vital(row);
+    const vital = current(row) ? hl7Vital(row) : undefined;
     if (vital === undefined) continue;
     const { value, kind, unit } = vital;
     if (convertUnit(value.value, value.unit ?? '', unit, kind) !== undefined) continue;

@@ -194,6 +194,15 @@ function isCharted(row: ObservationRow, corrections: Corrections): boolean {
   return !corrections.withdrawn.has(row.recordId) && isChartedStatus(currentStatusOf(row, corrections));
 }
 
+/**
+ * Whether a record is a current result a chart may draw (the vitals chart draws HL7 results too):
+ * not replaced, deleted or withdrawn, and of a status that is charted (not pending, cancelled…; T1).
+ */
+export function chartedNow(records: readonly RecordRow[]): (row: RecordRow) => boolean {
+  const corrections = correctionsOf(records);
+  return (row) => isObservation(row) && !corrections.superseded.has(row.recordId) && isCharted(row, corrections);
+}
+
 export function correctionsOf(records: readonly RecordRow[]): Corrections {
   const superseded = new Set<string>();
   const replaced = new Map<string, ObservationRow[]>();

@@ -37,6 +37,26 @@ describe('HL7 results among the vitals (QA D9)', () => {
     expect([...vitalPoints([], [row('r-2', vital('8867-4', 'Heart rate', 60, '/min', '2025-02-11T08:00:00+01:00'))]).values()].flat()).toHaveLength(1);
   });
 
+  // Tester T1 D1, D2, D3: the results panel no longer draws a cancelled, withdrawn or deleted result, nor one a correction replaced; neither may the vitals chart.
+  it('draws only current results whose status allows it: not a cancelled (X), pending (I), withdrawn (W) or deleted (D) one, nor one a correction replaced', () => {
+    const glucose = (recordId: string, value: number, time: string, seq: number, extra: Partial<Observation> = {}) => {
+      const r = row(recordId, { ...(lab('2339-0', 'Glucose', value, 'mmol/L', time) as Observation), orderId: `G-${recordId}`, ...extra });
+      return { ...r, source: { ...r.source, seq } };
+    };
+    const records = [
+      glucose('g1', 5.1, '2025-02-01T08:00:00+01:00', 1),
+      glucose('g2', 6.0, '2025-02-02T08:00:00+01:00', 2, { resultStatus: 'X', status: 'P' }),
+      glucose('g3', 6.1, '2025-02-03T08:00:00+01:00', 3, { resultStatus: 'I', status: 'P' }),
+      glucose('g4', 2.2, '2025-02-04T08:00:00+01:00', 4, { orderId: 'W-1', abnormalFlags: ['LL'] }),
+      glucose('g5', 2.2, '2025-02-04T08:00:00+01:00', 5, { orderId: 'W-1', abnormalFlags: ['LL'], resultStatus: 'W', status: 'P' }),
+      glucose('g6', 7.7, '2025-02-05T08:00:00+01:00', 6, { orderId: 'D-1' }),
+      glucose('g7', 7.7, '2025-02-05T08:00:00+01:00', 7, { orderId: 'D-1', resultStatus: 'D', status: 'P' }),
+      glucose('g8', 5.0, '2025-02-06T08:00:00+01:00', 8, { orderId: 'C-1' }),
+      glucose('g9', 5.6, '2025-02-06T08:00:00+01:00', 9, { orderId: 'C-1', status: 'C' }),
+    ];
+    expect((vitalPoints([], records).get('Glucose') ?? []).map((point) => point.key)).toEqual(['hl7:g1', 'hl7:g9']);
+  });
+
   it('keep the time as the lab recorded it (its zone too), and show a converted value to the precision it was sent with, not four decimals (glucose in whole mg/dL)', () => {
     const glucose = row('r-1', lab('2339-0', 'Glucose', 3.1, 'mmol/L', '2025-02-11T08:00:00+01:00'));
     const weight = row('r-2', vital('29463-7', 'Body weight', 82, '[lb_av]', '2025-02-11T08:00:00+01:00'));
