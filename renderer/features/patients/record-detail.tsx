@@ -18,6 +18,9 @@ import {
   patientClassLabel,
   priorityLabel,
   recordDateTime,
+  localDateTime,
+  timeIsReceipt,
+  undatedText,
   recordName,
   recordTypeLabel,
   recordValue,
@@ -83,7 +86,18 @@ function RecordFields({ row }: { row: RecordRow }) {
           {recordTypeLabel(record)}: {recordName(record)}
         </h2>
         <dl className="facts">
-          <Fact term="Time">{row.time === '' ? 'Not recorded' : <time dateTime={row.time}>{recordDateTime(row.time)}</time>}</Fact>
+          <Fact term="Time">
+            {row.time === '' ? (
+              'Not recorded'
+            ) : timeIsReceipt(record) ? (
+              // No date of its own: the message's receive time is when it was recorded, in this computer's zone (T1 D6).
+              <>
+                {undatedText(record)}; recorded on <time dateTime={row.time}>{localDateTime(row.time)}</time>
+              </>
+            ) : (
+              <time dateTime={row.time}>{recordDateTime(row.time)}</time>
+            )}
+          </Fact>
           <Fact term="Type">{recordTypeLabel(record)}</Fact>
           <RecordFacts record={record} />
         </dl>
@@ -248,7 +262,7 @@ function RecordFacts({ record }: { record: ViewRecord }) {
           <Fact term="Allergen type">{optional(record.allergenType, allergenTypeLabel)}</Fact>
           <Fact term="Severity">{optional(record.severity, severityLabel)}</Fact>
           <Fact term="Reactions">{record.reactions === undefined || record.reactions.length === 0 ? 'Not recorded' : record.reactions.join(', ')}</Fact>
-          <Fact term="Identified">{optional(record.identified)}</Fact>
+          <Fact term="Identified">{record.identified ?? 'No onset date recorded'}</Fact>
         </>
       );
     case 'diagnosis':

@@ -62,6 +62,29 @@ export function recordDateTime(time: string): string {
   return `${recordDay(time)} ${recordClock(time)}${zoneText}`;
 }
 
+/**
+ * Whether a record's time is not its own but the time its message was received (recordTime's
+ * fallback): an allergy without AL1-6, a diagnosis without DG1-5. Such a record says "No onset
+ * date recorded" and when it was recorded, never a time that reads as documented then (T1 D6).
+ */
+export function timeIsReceipt(record: ViewRecord): boolean {
+  return (record.type === 'allergy' && record.identified === undefined) || (record.type === 'diagnosis' && record.time === undefined);
+}
+
+/** What a record without its own date lacks: "No onset date recorded" (allergy), "No diagnosis date recorded". */
+export function undatedText(record: ViewRecord): string {
+  return record.type === 'diagnosis' ? 'No diagnosis date recorded' : 'No onset date recorded';
+}
+
+const two = (value: number) => String(value).padStart(2, '0');
+
+/** An instant in this computer's zone, "2026-12-07 06:23 (local time)": when a message was received, not a clinical time. */
+export function localDateTime(time: string): string {
+  const date = new Date(time);
+  if (Number.isNaN(date.getTime())) return time;
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())} (local time)`;
+}
+
 export function sortNewestFirst(rows: readonly RecordRow[]): RecordRow[] {
   return [...rows].sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || b.source.seq - a.source.seq);
 }

@@ -3,7 +3,7 @@ import { hrefForPath } from '../../app/router/hash-route';
 import type { RecordRow } from '../../vault/vault-service';
 import { FlagMarks } from './flag-marks';
 import { ObservationValue } from './observation-value';
-import { abnormalFlags, dayLabel, groupByDay, recordClock, recordName, recordTypeLabel, recordValue, sortNewestFirst } from './record-format';
+import { abnormalFlags, dayLabel, groupByDay, localDateTime, recordClock, recordName, recordTypeLabel, recordValue, sortNewestFirst, timeIsReceipt, undatedText } from './record-format';
 import { correctionsOf, currentStatusOf, repeatedAllergies, type Corrections, type ObservationRow } from './results-model';
 import { resultStatusMarker, resultStatusOf } from './result-status';
 
@@ -60,7 +60,14 @@ export function RecordTable({ patientId, records, labelledBy }: { patientId: str
               return (
                 <tr key={row.recordId} className={`record-table__row${flagClasses}`}>
                   <td className="record-table__time">
-                    <time dateTime={row.time}>{recordClock(row.time)}</time>
+                    {timeIsReceipt(row.record) ? (
+                      // No date of its own (T1 D6): filed by when it was recorded, and saying so, in local time.
+                      <time dateTime={row.time} title={`${undatedText(row.record)}; recorded on ${localDateTime(row.time)}`}>
+                        recorded {localDateTime(row.time).slice(11, 16)}
+                      </time>
+                    ) : (
+                      <time dateTime={row.time}>{recordClock(row.time)}</time>
+                    )}
                   </td>
                   <td>{recordTypeLabel(row.record)}</td>
                   <th scope="row" className="record-table__name">
