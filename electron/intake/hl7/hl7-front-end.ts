@@ -1,6 +1,6 @@
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { declaredDelimiters, decodeEscapes, STANDARD_DELIMITERS, type Hl7Delimiters } from '../../../shared/hl7/escapes';
-import { ERR, type Hl7Problem } from './hl7-errors';
+import { ERR, type Hl7ErrorLocation, type Hl7Problem } from './hl7-errors';
 
 /**
  * The parsing front end: raw bytes (one MLLP frame or one file) → HL7 v2 messages, each with its
@@ -23,6 +23,15 @@ import { ERR, type Hl7Problem } from './hl7-errors';
  *   in quarantine, where the operator reprocesses it with the right charset. AE, not AR: in HL7 v2.5+
  *   AR is for MSH-9/11/12 refusals and an unavailable receiver; AE says the message itself could not
  *   be processed (resending it unchanged will not help).
+ * - **UTF-8 under a single-byte charset** (tester T2 D5). MSH-18 (or, empty, the default) names
+ *   ASCII or an 8859 charset, but every non-ASCII byte of the message belongs to a well-formed UTF-8
+ *   sequence, and there is one: an interface engine re-encoded the message and left MSH-18 as it
+ *   was (Latin-1 text is almost never valid UTF-8: "ü" is FC alone, "Ã¼" is not a name). The
+ *   message is read as declared (ASCII one byte a character, as latin1) and marked `charsetDoubt`,
+ *   with a reason naming the first such field; the intake holds it in quarantine (answered as a
+ *   held message is) for the operator's charset override, rather than filing "MÃ¼ller". Never with
+ *   `forceCharset` (the operator chose). ASCII bytes with others above 0x7F that are not UTF-8 are
+ *   refused as before (AR, ERR 102), the reason naming the first such field.
  * - **Line endings.** CR, LF and CRLF all end a segment, but only when the next line starts like a
  *   segment (`ABC|`); otherwise the break was inside a value (an LF in OBX-5) and it is kept there
  *   as the hex escape `\X0A\` (or `\X0D\`), which decodes back to the same character. hl7-standard
@@ -109,6 +118,17 @@ export interface Hl7Message {
   readonly segments: readonly Hl7Segment[];
   /** Decodes escapes in a value of this message (delimiters and charset of the message). */
   decode(value: string): string;
+  /**
+   * Set when the charset read (MSH-18's or the default, never a forced one) is single-byte but the
+   * bytes read as UTF-8 (see the file comment): the intake holds the message instead of filing it.
+   */
+  readonly charsetDoubt?: Hl7CharsetDoubt;
+}
+
+/** Why a message's declared charset is doubted: the quarantine's reason (no PHI: a field's place, never its text) and that place. */
+export interface Hl7CharsetDoubt {
+  readonly reason: string;
+  readonly location: Hl7ErrorLocation;
 }
 
 export type Hl7Item =
@@ -228,6 +248,41 @@ function unreadableCharset(declared: string): Hl7Problem {
   const what = known ? 'a character set of HL7 table 0211 that this node does not read' : 'a character set this node does not know';
   const after = `It reads ${SUPPORTED_CHARSETS.join(', ')}; reprocess the message from the quarantine with the character set it was written in.`;
   return ERR.unknownCharset(`MSH-18 names ${what} (${value.length} characters). ${after}`, `MSH-18 names ${what}: ${quotedCharset(value)}. ${after}`);
+}
+
+/** Where the first character above 0x7F is: its segment (by name and occurrence) and field, MSH counted from MSH-1. */
+function firstNonAscii(text: string, fieldSeparator: string): Hl7ErrorLocation | null {
+  const at = text.search(/[\u0080-\uffff]/);
+  if (at < 0) return null;
+  let start = at;
+  while (start > 0 && text.charCodeAt(start - 1) !== CR && text.charCodeAt(start - 1) !== LF) start--;
+  const name = text.slice(start, start + 3);
+  // Only a segment's name is quoted (three capitals or digits); anything else is no segment.
+  if (!/^[A-Z0-9]{3}$/.test(name)) return null;
+  let field = name === 'MSH' ? 1 : 0;
+  for (let i = text.indexOf(fieldSeparator, start); i >= 0 && i < at; i = text.indexOf(fieldSeparator, i + 1)) field++;
+  let sequence = 0;
+  for (const line of text.slice(0, start).split(/[\r\n]/)) if (line.startsWith(name + fieldSeparator)) sequence++;
+  return { segment: name, sequence: sequence + 1, field };
+}
+
+function placeWords(place: Hl7ErrorLocation): string {
+  return `segment ${place.segment}${place.sequence > 1 ? ` number ${place.sequence}` : ''}, field ${place.field ?? 0}`;
+}
+
+/**
+ * The doubt about a single-byte charset whose message's bytes read as UTF-8 (`text` read one byte a
+ * character); null when nothing places it (no non-ASCII character in a segment).
+ */
+function utf8Doubt(text: string, fieldSeparator: string, declared: string, charsetName: string): Hl7CharsetDoubt | null {
+  const place = firstNonAscii(text, fieldSeparator);
+  if (place === null) return null;
+  const said = declared === '' ? `MSH-18 is empty and this node's default character set is ${quotedCharset(charsetName.trim())}` : `MSH-18 says ${quotedCharset(declared.trim())}`;
+  const override = declared === '' ? 'UNICODE UTF-8' : 'UNICODE UTF-8, used even when MSH-18 names another';
+  return {
+    reason: `${said}, but the bytes read as UTF-8 (e.g. ${placeWords(place)}): check with the sender; reprocess with the character set it was written in (${override}).`,
+    location: place,
+  };
 }
 
 export function charsetFor(name: string): Charset | null {
@@ -802,7 +857,17 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText:
     return problemItem(index, ERR.tableValueNotFound('MSH', 18, `The default character set is not supported (supported: ${SUPPORTED_CHARSETS.join(', ')}).`), header, raw);
   }
   const { delimiters } = header;
-  const invalid = () => problemItem(index, ERR.dataTypeError('MSH', 18, `The bytes are not valid ${name}${declared === '' ? ' (the default charset; MSH-18 is empty)' : ''}.`), header, raw);
+  /** For ASCII: where the first byte above 0x7F is (a place, never a value). */
+  const asciiPlace = () => {
+    const place = charset === ASCII ? firstNonAscii(raw.toString('latin1'), delimiters.field) : null;
+    if (place === null) return '.';
+    return `: ${declared === '' ? 'the default charset is ASCII' : 'MSH-18 says ASCII'}, but ${placeWords(place)} holds a byte above 0x7F. Check with the sender; reprocess with the character set it was written in.`;
+  };
+  const invalid = () => problemItem(index, ERR.dataTypeError('MSH', 18, `The bytes are not valid ${name}${declared === '' ? ' (the default charset; MSH-18 is empty)' : ''}${asciiPlace()}`), header, raw);
+  // A single-byte charset (not the operator's) over bytes that read as UTF-8: read one byte a
+  // character (ASCII's strict decoder would refuse them), marked below for the intake to hold.
+  const mislabelled = options.forceCharset === undefined && charset.label !== 'utf-8' && !chunk.ascii && !isAscii(raw) && isUtf8(raw);
+  const reader = mislabelled && charset === ASCII ? LATIN1 : charset;
   // Every supported charset is ASCII-compatible: CR and LF are the same bytes, and ASCII bytes read
   // as latin1 does. So all-ASCII bytes need no decoding, and a message whose lines are plain in the
   // latin1 view (CR-terminated, nothing merged) is, decoded, its text as it stands.
@@ -813,7 +878,7 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText:
       text = chunk.view.slice(chunk.lines[0]!.start, chunk.lines[chunk.lines.length - 1]!.end);
     } else {
       try {
-        text = charset.decode(raw);
+        text = reader.decode(raw);
       } catch {
         return invalid();
       }
@@ -826,7 +891,7 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText:
     } else {
       let decoded: string;
       try {
-        decoded = charset.decode(raw);
+        decoded = reader.decode(raw);
       } catch {
         return invalid();
       }
@@ -845,7 +910,7 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText:
   // The header again, from the decoded text: names in MSH-3…6 may be non-ASCII. An all-ASCII
   // header line reads the same both ways (the usual case): no need to split it twice.
   const decodedHeader = firstLine === headerText ? header : (readMsh(firstLine).header ?? header);
-  const utf8 = charset.label === 'utf-8';
+  const utf8 = reader.label === 'utf-8';
   const decode = (value: string) => decodeEscapes(value, delimiters, utf8);
   let segments: Hl7Segment[];
   try {
@@ -853,7 +918,8 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText:
   } catch (error) {
     return problemItem(index, ERR.segmentSequence(`The segments could not be parsed (${error instanceof Error ? error.name : 'unreadable'}).`), header, raw);
   }
-  const message: Hl7Message = { index, raw, text, header: decodedHeader, wireHeader: header, charset: charset.label, segments, decode };
+  const doubt = mislabelled ? utf8Doubt(text, delimiters.field, declared, name) : null;
+  const message: Hl7Message = { index, raw, text, header: decodedHeader, wireHeader: header, charset: reader.label, segments, decode, ...(doubt !== null ? { charsetDoubt: doubt } : {}) };
   return { ok: true, index, message };
 }
 

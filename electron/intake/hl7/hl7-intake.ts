@@ -2,7 +2,7 @@ import type { IntakeQuarantine, NormalizedIntake } from '../../../shared/domain/
 import { ackReplyOptions, buildAckText, buildBatchAck, ackCodesFor, newAckId, type AckCode, type AckIdentity, type AckOutcome } from './hl7-ack';
 import { dedupeKeyHash, payloadHash, type Hl7Dedupe } from './hl7-duplicates';
 import { ERR, type Hl7Problem } from './hl7-errors';
-import { parseHl7, peekHeader, type Hl7CountMismatch, type Hl7Item, type Hl7Message, type MshHeader } from './hl7-front-end';
+import { parseHl7, peekHeader, type Hl7CharsetDoubt, type Hl7CountMismatch, type Hl7Item, type Hl7Message, type MshHeader } from './hl7-front-end';
 import { dedupeHashesOf, mapSafely, withAckCode, type HeaderSummary, type MappedMessage, type PrepareFrameRequest, type PreparedFrame, type PreparedMessage } from './hl7-prepare';
 import { MAPPED_TYPES } from './hl7-mapping';
 import type { SealedIntakeRecord } from '../intake-pipeline';
@@ -39,8 +39,12 @@ export interface Hl7ReprocessOf {
  */
 function reprocessRecordOf(reprocessOf: Hl7ReprocessOf, message: Hl7Message): { quarantineSeq: number; edited: boolean; charset?: string } {
   const { quarantineSeq, edited, charset } = reprocessOf;
-  const used = charset !== undefined && (reprocessOf.charsetOverride === true || message.header.charset === '');
-  return { quarantineSeq, edited, ...(used ? { charset } : {}) };
+  return { quarantineSeq, edited, ...(charset !== undefined && charsetChosen(reprocessOf, message) ? { charset } : {}) };
+}
+
+/** The message was read with the charset the operator chose at reprocess (MSH-18 empty, or overridden). */
+function charsetChosen(reprocessOf: Hl7ReprocessOf | undefined, message: Hl7Message): boolean {
+  return reprocessOf?.charset !== undefined && (reprocessOf.charsetOverride === true || message.header.charset === '');
 }
 
 /** What the pipeline's `ingest` takes for an accepted message (a subset of IntakeInput). */
@@ -455,14 +459,16 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
   }
 
   async function acceptMessage(message: Hl7Message, channel: Hl7Channel, source: string, batchIndex?: number, reprocessOf?: Hl7ReprocessOf): Promise<ItemOutcome> {
-    const { keyHash, payload } = dedupeHashesOf(message);
+    // Bytes that read as UTF-8 under a single-byte charset are held (tester T2 D5), unless the operator chose that charset.
+    const doubt = charsetChosen(reprocessOf, message) ? undefined : message.charsetDoubt;
+    const { keyHash, payload } = dedupeHashesOf(message, doubt !== undefined);
     const flightKey = `${keyHash}:${payload}`;
     const running = inFlight.get(flightKey);
     if (running !== undefined) {
       const first = await running;
       return duplicateOf(first, message, channel, source);
     }
-    const work = acceptOnce(message, channel, source, keyHash, payload, flightKey, batchIndex, reprocessOf);
+    const work = acceptOnce(message, channel, source, keyHash, payload, flightKey, doubt, batchIndex, reprocessOf);
     inFlight.set(flightKey, work);
     try {
       return await work;
@@ -481,7 +487,17 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     return { ...first, result: { ...result, index: message.index, duplicate: stored } };
   }
 
-  async function acceptOnce(message: Hl7Message, channel: Hl7Channel, source: string, keyHash: string, payload: string, flightKey: string, batchIndex?: number, reprocessOf?: Hl7ReprocessOf): Promise<ItemOutcome> {
+  async function acceptOnce(
+    message: Hl7Message,
+    channel: Hl7Channel,
+    source: string,
+    keyHash: string,
+    payload: string,
+    flightKey: string,
+    doubt: Hl7CharsetDoubt | undefined,
+    batchIndex?: number,
+    reprocessOf?: Hl7ReprocessOf,
+  ): Promise<ItemOutcome> {
     const header = message.wireHeader;
     const tag = dedupe.tag(keyHash, payload);
     // A reprocess runs a copy of its quarantine record, which holds the same key: an edited copy
@@ -502,7 +518,8 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     let quarantined = false;
     let quarantineSeq: number | undefined;
     let reason: string | undefined;
-    const mapped = (() => {
+    // Doubted: not mapped at all (its names would be garbled), held whatever its type.
+    const mapped = doubt !== undefined ? null : (() => {
       const result = mapSafely(message, { channel, receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict, ...(batchIndex !== undefined ? { batchIndex } : {}), ...(reprocessOf !== undefined ? { reprocessOf: reprocessRecordOf(reprocessOf, message) } : {}) });
       if (result.kind !== 'failed') return result;
       log.error({ channel, error: result.error instanceof Error ? result.error.name : typeof result.error }, 'HL7 mapping failed; the message is held in quarantine');
@@ -510,7 +527,16 @@ export function createHl7Intake(options: Hl7IntakeOptions): Hl7Intake {
     })();
     const planned = acksFor(header, { kind: 'stored' }, channel);
     try {
-      if (mapped.kind === 'patient') {
+      if (mapped === null) {
+        // Answered as every held message is (AA: kept, and resending it unchanged would not help);
+        // the reason and the log name the field, never its text.
+        quarantined = true;
+        reason = doubt!.reason;
+        const { segment, sequence, field } = doubt!.location;
+        log.warn({ channel, source, location: `${segment}${sequence > 1 ? `#${sequence}` : ''}-${field ?? 0}`, bytes: message.raw.length }, 'HL7 message held: its bytes read as UTF-8, not as the single-byte charset MSH-18 (or the default) names');
+        const held = { disposition: 'held' as const, reason, acks: planned.codes, ackTexts: planned.texts, ...(batchIndex !== undefined ? { batchIndex } : {}), payload };
+        quarantineSeq = (await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => storeQuarantine(message.raw, channel, source, message.header, { ...held, dedupe: journalTag }), planned.ackId)).seq;
+      } else if (mapped.kind === 'patient') {
         mapping = mapped.normalized.hl7?.mapping;
         const normalized: NormalizedIntake = withAckCode(mapped.normalized, planned.codes[0], planned.texts);
         await dedupe.store(tag, planned.codes[0] ?? 'AA', (journalTag) => ingest({ kind: 'intake.hl7', raw: message.raw, normalized, receivedAt, dedupe: journalTag }), planned.ackId);

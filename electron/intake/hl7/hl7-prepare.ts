@@ -60,7 +60,7 @@ export interface MappedMessage extends Omit<PreparedMessage, 'sealed'> {
 }
 
 /** Why a frame goes the full path on the listener's thread instead ('fast-path': small, not worth a hand-off). */
-export type InThreadReason = 'batch' | 'rejected' | 'too-large' | 'no-patient' | 'mapping-failed' | 'not-inline' | 'fast-path';
+export type InThreadReason = 'batch' | 'rejected' | 'too-large' | 'no-patient' | 'charset' | 'mapping-failed' | 'not-inline' | 'fast-path';
 
 export type PreparedFrame =
   | { readonly kind: 'prepared'; readonly message: PreparedMessage }
@@ -69,12 +69,21 @@ export type PreparedFrame =
   /** The budget worker (hl7-budget-worker.ts) gave up on the frame after `budgetMs`: it is quarantined and answered AE. */
   | { readonly kind: 'over-budget'; readonly budgetMs: number };
 
-/** The duplicate key hash and payload hash of a parsed message (design §4: MSH-3 + MSH-4 + MSH-10, with the content's hash). */
-export function dedupeHashesOf(message: Hl7Message): { keyHash: string; payload: string } {
+/** What a held message's content hash starts with when its charset was doubted (charsetDoubt), so that it is not the content of the message read so by the operator's choice. */
+const DOUBTED = 'hl7-charset-doubted\0';
+
+/**
+ * The duplicate key hash and payload hash of a parsed message (design §4: MSH-3 + MSH-4 + MSH-10,
+ * with the content's hash). `doubted`: the message is held because its bytes read as UTF-8 under
+ * a single-byte charset (hl7-front-end.ts, charsetDoubt): a resend of it is a duplicate of the
+ * held record, but the same text read by the operator's choice of that charset at reprocess is not
+ * (else it would be answered "as before" and the entry could never be filed).
+ */
+export function dedupeHashesOf(message: Hl7Message, doubted = false): { keyHash: string; payload: string } {
   const header = message.wireHeader;
   return {
     keyHash: dedupeKeyHash({ sendingApplication: header.fields[3] ?? '', sendingFacility: header.fields[4] ?? '', controlId: message.header.controlId }),
-    payload: payloadHash(message.text),
+    payload: payloadHash(doubted ? DOUBTED + message.text : message.text),
   };
 }
 
@@ -115,6 +124,8 @@ export async function prepareHl7Frame(sealer: Sealer, request: PrepareFrameReque
   if (!item.ok) return { kind: 'in-thread', reason: 'rejected' };
   const message = item.message;
   if (message.raw.length > request.maxMessageBytes) return { kind: 'in-thread', reason: 'too-large' };
+  // Held in the quarantine (its bytes read as UTF-8 under a single-byte MSH-18): the full path.
+  if (message.charsetDoubt !== undefined) return { kind: 'in-thread', reason: 'charset' };
   const { keyHash, payload } = dedupeHashesOf(message);
   const receivedAt = new Date(request.receivedAt);
   const mapped = mapSafely(message, { channel: 'hl7-mllp', receivedAt, dedupeKey: keyHash, payloadSha256: payload, conflict: false });

@@ -460,6 +460,24 @@ describe('body: HL7 intake', () => {
     expect(await open(quarantineRecord.objects[0]!)).toBe(broken);
   });
 
+  it('tester T2 D5: UTF-8 bytes under MSH-18 8859/1 are held (AA), not filed as "MÃ¼ller"; reprocessed with UNICODE UTF-8 over MSH-18 they file "Müller"', async () => {
+    const { b, vault } = await withVault({ mllpPort: 0 });
+    // An interface engine re-encoded the message to UTF-8 and left MSH-18 as it was.
+    const mislabelled = Buffer.from(adt('T2-D5', { family: 'Müller', charset: '8859/1' }), 'utf8');
+    const sent = await call(b, 'hl7.importFiles', { files: [{ bytes: b64(mislabelled) }] });
+    expect(sent.results).toEqual([expect.objectContaining({ ack: 'AA', quarantined: true, reason: expect.stringMatching(/^MSH-18 says 8859\/1, but the bytes read as UTF-8 \(e\.g\. segment PID, field 5\)/) })]);
+    let records = await readJournal(b);
+    expect(records.filter((record) => record.kind === 'intake.hl7')).toEqual([]);
+    const held = records.filter((record) => record.kind === 'intake.quarantine').at(-1)!;
+    const metaOf = async (seq: number) => JSON.parse(Buffer.from(await openSealedMeta(vault.opener, records.find((record) => record.seq === seq)!.meta!)).toString('utf8')) as Record<string, Record<string, unknown>>;
+    expect((await metaOf(held.seq)).quarantine).toMatchObject({ disposition: 'held', acks: ['AA'], charset: '8859/1' });
+    const overridden = await call(b, 'hl7.reprocess', { quarantineSeq: held.seq, raw: b64(mislabelled), charset: 'UNICODE UTF-8', charsetOverride: true });
+    expect(overridden).toMatchObject({ resolved: true, results: [expect.objectContaining({ ack: 'AA', controlId: 'T2-D5' })] });
+    records = await readJournal(b);
+    const filed = await metaOf(records.filter((record) => record.kind === 'intake.hl7').at(-1)!.seq);
+    expect(filed.normalized).toMatchObject({ patient: { name: { family: 'Müller', given: [GIVEN] } }, hl7: { reprocessOf: { quarantineSeq: held.seq, edited: false, charset: 'UNICODE UTF-8' } } });
+  });
+
   it('QA s33 D5: an MFN^M02 or an inbound ACK (no patient, no PID, a type not mapped) is stored "not mapped", not held in the quarantine; an ACK is not answered', async () => {
     const port = await freePort();
     const { b, vault } = await withVault({ mllpPort: port });

@@ -75,6 +75,13 @@ describe('HL7 prepare (the worker-thread half of intake)', () => {
     expect(await prepare(fixture(name))).toEqual({ kind: 'in-thread', reason });
   });
 
+  // Tester T2 D5: UTF-8 bytes under MSH-18 8859/1 are held in the quarantine, which only the listener thread writes.
+  it('leaves a message whose bytes read as UTF-8 under a single-byte MSH-18 to the listener thread (charset)', async () => {
+    const mislabelled = hl7(msh('ADT^A08', 'C-1', '||||||8859/1'), 'PID|1||MRN1^^^CLINIC^MR||Müller^Heike');
+    expect(await prepare(mislabelled)).toEqual({ kind: 'in-thread', reason: 'charset' });
+    expect(prepared(await prepare(Buffer.from(mislabelled.toString('utf8'), 'latin1'))).summary.controlId).toBe('C-1');
+  });
+
   it('leaves a message over the size cap to the listener thread', async () => {
     expect(await prepare(fixture('adt_a04.hl7'), { maxMessageBytes: 50 })).toEqual({ kind: 'in-thread', reason: 'too-large' });
   });
