@@ -1,3 +1,4 @@
+import { Fragment } from 'react';
 import { HL7_CHARSETS, type Hl7Charset } from '../../../shared/ipc/intake-contract';
 
 /**
@@ -111,23 +112,34 @@ export function OutcomeCells({ flags, reason }: { flags: readonly string[]; reas
 /**
  * Text that wraps at spaces only: a word with a hyphen ("UTF-8", "MSH-12") or a DICOM tag
  * ("(7FE0,0010)") is kept whole, where a browser would otherwise break after the hyphen or the
- * comma in a narrow cell (issue 11, 1,000 px). A very
- * long token stays breakable so it cannot widen the table past the window.
+ * comma in a narrow cell (issue 11, 1,000 px). A token joined by "/" or ":" ("MSH-1/MSH-2:") may
+ * wrap after them, and only there (QA s34 D2); its parts are kept whole. A very long token stays
+ * breakable so it cannot widen the table past the window.
  */
 export function WholeWords({ text }: { text: string }) {
   return (
     <>
-      {text.split(/(\s+)/).map((part, index) =>
-        (part.includes('-') || DICOM_TAG.test(part)) && part.length <= WHOLE_WORD_MAX ? (
-          <span key={index} className="whole-word">
-            {part}
-          </span>
+      {text.split(/(\s+)/).map((part, index) => {
+        const pieces = part.length > WHOLE_WORD_MAX ? [part] : part.split(/(?<=[/:])(?=.)/);
+        return pieces.length === 1 ? (
+          <WholeWord key={index} part={part} />
         ) : (
-          part
-        ),
-      )}
+          <span key={index}>
+            {pieces.map((piece, at) => (
+              <Fragment key={at}>
+                {at > 0 && <wbr />}
+                <WholeWord part={piece} />
+              </Fragment>
+            ))}
+          </span>
+        );
+      })}
     </>
   );
+}
+
+function WholeWord({ part }: { part: string }) {
+  return (part.includes('-') || DICOM_TAG.test(part)) && part.length <= WHOLE_WORD_MAX ? <span className="whole-word">{part}</span> : <>{part}</>;
 }
 const WHOLE_WORD_MAX = 32;
 /** A DICOM tag, "(7FE0,0010)": a browser would break it after the comma (issue 12 tester, 1,000 px). */
