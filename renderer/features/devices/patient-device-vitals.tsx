@@ -11,7 +11,7 @@ import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
 import { FlagMarks } from '../patients/flag-marks';
 import { abnormalFlags, numberText, recordDateTime, type Flag } from '../patients/record-format';
-import { chartTimes, reportedAsText, timeWindow } from '../patients/chart-format';
+import { CHART_PADDING, chartTimes, reportedAsText, timeWindow } from '../patients/chart-format';
 import { chartedNow } from '../patients/results-model';
 
 const CHART_HEIGHT = 220;
@@ -405,6 +405,8 @@ export function vitalsChartOptions(points: readonly VitalPoint[], present: reado
         value: (_plot: uPlot, value: number | null) => (value === null ? '–' : `${value}${unit === '' ? '' : ` ${unit}`}`),
       })),
     ],
+    // Room for half the last time label right of the plot (T1 D9: "2026-12-0" at 1,000 px).
+    padding: CHART_PADDING,
     axes: [
       { ...axis, values: clock.ticks, space: 70, label: clock.axisLabel },
       { ...axis, label: unit, size: 56 },

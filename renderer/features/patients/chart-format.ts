@@ -10,6 +10,17 @@ import { unitLabel } from './ucum-units';
 
 export const DAY_SECONDS = 86_400;
 
+/**
+ * Half the widest time-axis label ("2026-12-07" in uPlot's 12 px axis font is about 66 px wide) with
+ * a little air: a label is centred on its tick, so the last one needs this much room right of the
+ * plot. uPlot's own right padding is half the y axis' size (28 px here), and at 1,000 px the last
+ * label read "2026-12-0" (T1 D9).
+ */
+export const TIME_LABEL_HALF_WIDTH = 40;
+
+/** uPlot `padding` (top, right, bottom, left; null: uPlot's own) of the patient page's charts. */
+export const CHART_PADDING: uPlot.Padding = [null, TIME_LABEL_HALF_WIDTH, null, null];
+
 const pad = (value: number) => String(value).padStart(2, '0');
 /** A Date's local day and clock (a wall-clock Date from `ChartTimes.tzDate`, or this computer's). */
 export const isoDay = (date: Date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;

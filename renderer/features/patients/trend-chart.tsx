@@ -2,7 +2,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RecordRow } from '../../vault/vault-service';
-import { chartTimes, reportedAsText, timeWindow } from './chart-format';
+import { CHART_PADDING, chartTimes, reportedAsText, timeWindow } from './chart-format';
 import { FlagMarks } from './flag-marks';
 import { abnormalFlags, recordDateTime } from './record-format';
 import { recordValue } from './record-format';
@@ -33,6 +33,19 @@ function rangeText(trend: Trend): string {
   // The bounds with the digits the lab sent ("4.0–10.0", not "4–10": QA D6).
   const bounds = range.lowText !== null && range.highText !== null ? `${range.lowText}–${range.highText}` : `${operator} ${range.lowText ?? range.highText}`;
   return `reference range ${bounds}${unit === '' ? '' : ` ${unit}`} (shaded)`;
+}
+
+/**
+ * The legend's value under the cursor: the result as the lab wrote it, with the unit ("7.0 %", as
+ * the values table shows it, not uPlot's number 7: T1 D8). `index` is the point's index in the
+ * chart's data, which holds trend.points in order.
+ */
+export function trendLegendValue(trend: Trend, unit: string): (plot: uPlot, value: number | null, series: number, index: number | null) => string {
+  return (_plot, value, _series, index) => {
+    if (value === null) return '–';
+    const text = index === null ? undefined : trend.points[index]?.text;
+    return `${text ?? value}${unit === '' ? '' : ` ${unit}`}`;
+  };
 }
 
 /** One sentence for the figure's caption and its accessible name. */
@@ -177,9 +190,10 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
           stroke: line,
           width: 2,
           points: { show: true, size: 7, fill: line, stroke: line },
-          value: (_plot, value) => (value === null ? '–' : `${value}${unit === '' ? '' : ` ${unit}`}`),
+          value: trendLegendValue(trend, unit),
         },
       ],
+      padding: CHART_PADDING,
       axes: [
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: clock.ticks, space: 70, label: clock.axisLabel },
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, label: unit, size: 56 },
