@@ -1,18 +1,15 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import type { IntakeQuarantine, NormalizedIntake, Patient } from '../../../shared/domain/clinical';
-import { createOpener } from '../../../shared/crypto/envelope';
 import { decryptField, encryptField } from '../../../shared/crypto/field-cipher';
-import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
-import { toBase64Url, utf8Decode } from '../../../shared/crypto/bytes';
-import { createdVaultOn } from './support/fake-vault';
+import { utf8Decode } from '../../../shared/crypto/bytes';
+import { createdVaultOn, viewsOnFakeBody } from './support/fake-vault';
 import { replayJournal } from '../../../renderer/vault/views/journal-replay';
 import { searchPatientIds } from '../../../renderer/vault/views/keyword-search';
-import { TokenCache } from '../../../renderer/vault/views/token-cache';
 import { OpenedRows } from '../../../renderer/vault/views/opened-rows';
 import { patientDetail, quarantineEntries, resolveSearchIds } from '../../../renderer/vault/views/view-reads';
 import { openVaultDb, recordsOfPatient, type VaultDb } from '../../../renderer/vault/views/vault-db';
-import { appendSealedRecord, createFakeBody, type FakeBody, TEST_ADMIN_SESSION } from './support/fake-body';
+import { appendSealedRecord, createFakeBody, type FakeBody } from './support/fake-body';
 
 const SURVIVOR: Patient = {
   identifiers: [{ value: 'MRN-1001', authority: 'CLINIC', type: 'MR' }],
@@ -134,16 +131,7 @@ async function fillJournal(body: FakeBody): Promise<{ quarantineSeq: number }> {
   return { quarantineSeq };
 }
 
-async function setup() {
-  const body = createFakeBody();
-  const keys = await deriveVaultKeys(generateMasterSecret());
-  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
-  // Views only: the body's session of an administrator, as an unlocked mind would hold it.
-  body.session = TEST_ADMIN_SESSION;
-  const db = openVaultDb('hl7-vault-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
-  const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
-  return { body, keys, db, context };
-}
+const setup = () => viewsOnFakeBody('hl7-vault-0001');
 
 async function viewDump(db: VaultDb, viewKey: CryptoKey) {
   return {

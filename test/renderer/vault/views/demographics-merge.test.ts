@@ -1,21 +1,17 @@
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
-import { createOpener } from '../../../../shared/crypto/envelope';
-import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
-import { toBase64Url } from '../../../../shared/crypto/bytes';
 import { decryptField, encryptField } from '../../../../shared/crypto/field-cipher';
 import type { DirectoryName } from '../../../../renderer/vault/views/vault-db';
 import { patientIdOf } from '../../../../renderer/vault/views/intake-rows';
 import { fillDemographics, mergeDemographics } from '../../../../renderer/vault/views/patient-demographics';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { searchPatientIds } from '../../../../renderer/vault/views/keyword-search';
-import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { patientDetail, patientHits } from '../../../../renderer/vault/views/view-reads';
-import { CURSOR_KEY, openVaultDb, POSTINGS_THROUGH_KEY, readCursor } from '../../../../renderer/vault/views/vault-db';
+import { CURSOR_KEY, POSTINGS_THROUGH_KEY, readCursor } from '../../../../renderer/vault/views/vault-db';
 import { parseHl7 } from '../../../../electron/intake/hl7/hl7-front-end';
 import { mapHl7Message } from '../../../../electron/intake/hl7/hl7-mapping';
-import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
+import { appendSealedRecord, type FakeBody } from '../support/fake-body';
+import { viewsOnFakeBody } from '../support/fake-vault';
 import { openedAfterUpgrade } from '../support/old-views';
 
 /**
@@ -47,18 +43,19 @@ function intake(patient: Patient, messageType: string, messageId: string): Norma
   };
 }
 
-async function setup() {
-  const body = createFakeBody();
-  const keys = await deriveVaultKeys(generateMasterSecret());
-  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
-  body.session = TEST_ADMIN_SESSION;
-  const db = openVaultDb('demographics-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
-  const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
-  return { body, keys, db, context };
-}
+const setup = () => viewsOnFakeBody('demographics-0001');
 
 async function append(body: FakeBody, normalized: NormalizedIntake): Promise<void> {
   await appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: normalized.channel, receivedAt: '2025-03-01T08:20:00.000Z', rawBytes: 100, normalized } });
+}
+
+/** One HL7 message (its segments) as the body's mapper files it: the intake of a patient. */
+function mapped(...segments: string[]): NormalizedIntake {
+  const item = parseHl7(Buffer.from(`${segments.join('\r')}\r`, 'utf8')).items[0]!;
+  if (!item.ok) throw new Error(item.problem.text);
+  const result = mapHl7Message(item.message, { channel: 'hl7-mllp', receivedAt: new Date('2026-11-28T09:00:00Z'), dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64), conflict: false });
+  if (result.kind !== 'patient') throw new Error(result.reason);
+  return result.normalized;
 }
 
 async function shownPatient(setupResult: Awaited<ReturnType<typeof setup>>): Promise<Patient> {
@@ -406,13 +403,6 @@ describe('a name without the middle names the chart has', () => {
 
   it("the tester's messages through the body's mapper: A04 Keller^Anna^Maria, ORU Keller^Anna, then an A08 with Keller^Anna^\"\"", async () => {
     const views = await setup();
-    const mapped = (...segments: string[]): NormalizedIntake => {
-      const item = parseHl7(Buffer.from(`${segments.join('\r')}\r`, 'utf8')).items[0]!;
-      if (!item.ok) throw new Error(item.problem.text);
-      const result = mapHl7Message(item.message, { channel: 'hl7-mllp', receivedAt: new Date('2026-11-28T09:00:00Z'), dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64), conflict: false });
-      if (result.kind !== 'patient') throw new Error(result.reason);
-      return result.normalized;
-    };
     await append(views.body, mapped('MSH|^~\\&|LABSYS|KANTLAB|HDMS|NODE|20261127090000+0100||ADT^A04^ADT_A01|ADT-3001|P|2.5.1', 'EVN|A04|20261127090000+0100', 'PID|1||300001^^^CLINIC^MR||Keller^Anna^Maria||19700505|F', 'PV1|1|O'));
     await replayJournal(views.context);
     await append(views.body, mapped('MSH|^~\\&|LABSYS|KANTLAB|HDMS|NODE|20261128090000+0100||ORU^R01^ORU_R01|ORU-3002|P|2.5.1', 'PID|1||300001^^^CLINIC^MR||Keller^Anna', 'OBR|1||L-900|24323-8^Metabolic panel^LN|||20261128080000+0100|||||||||||||||||F', 'OBX|1|NM|2823-3^Potassium^LN||4.0|mmol/L|3.5-5.1|N|||F|||20261128080000+0100'));
@@ -476,13 +466,6 @@ describe('a name without the middle names the chart has', () => {
 
   it('an ORU with PID-5 Keller^Anna^M (an initial of "Maria") keeps "Keller, Anna Maria"; one with Keller^Anna^J replaces it, after a rebuild too', async () => {
     const views = await setup();
-    const mapped = (...segments: string[]): NormalizedIntake => {
-      const item = parseHl7(Buffer.from(`${segments.join('\r')}\r`, 'utf8')).items[0]!;
-      if (!item.ok) throw new Error(item.problem.text);
-      const result = mapHl7Message(item.message, { channel: 'hl7-mllp', receivedAt: new Date('2026-11-28T09:00:00Z'), dedupeKey: 'a'.repeat(64), payloadSha256: 'b'.repeat(64), conflict: false });
-      if (result.kind !== 'patient') throw new Error(result.reason);
-      return result.normalized;
-    };
     const oru = (name: string, id: string) =>
       mapped(`MSH|^~\\&|LABSYS|KANTLAB|HDMS|NODE|20261128090000+0100||ORU^R01^ORU_R01|${id}|P|2.5.1`, `PID|1||300001^^^CLINIC^MR||${name}`, 'OBR|1||L-900|24323-8^Metabolic panel^LN|||20261128080000+0100|||||||||||||||||F', 'OBX|1|NM|2823-3^Potassium^LN||4.0|mmol/L|3.5-5.1|N|||F|||20261128080000+0100');
     await append(views.body, mapped('MSH|^~\\&|LABSYS|KANTLAB|HDMS|NODE|20261127090000+0100||ADT^A04^ADT_A01|ADT-4001|P|2.5.1', 'EVN|A04|20261127090000+0100', 'PID|1||300001^^^CLINIC^MR||Keller^Anna^Maria||19700505|F', 'PV1|1|O'));

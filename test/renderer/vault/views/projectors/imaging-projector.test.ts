@@ -1,16 +1,12 @@
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../../shared/domain/clinical';
-import { createOpener } from '../../../../../shared/crypto/envelope';
-import { deriveVaultKeys, generateMasterSecret } from '../../../../../shared/crypto/vault-keys';
-import { toBase64Url } from '../../../../../shared/crypto/bytes';
 import { viewerStudy } from '../../../../../renderer/vault/imaging/study-instances';
 import { allStudies, searchStudyIds, studiesOfPatient } from '../../../../../renderer/vault/views/imaging-reads';
 import { patientIdOf } from '../../../../../renderer/vault/views/intake-rows';
 import { replayJournal } from '../../../../../renderer/vault/views/journal-replay';
-import { TokenCache } from '../../../../../renderer/vault/views/token-cache';
-import { CURSOR_KEY, openVaultDb, readCursor } from '../../../../../renderer/vault/views/vault-db';
-import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../../support/fake-body';
+import { CURSOR_KEY, readCursor } from '../../../../../renderer/vault/views/vault-db';
+import { appendSealedRecord, type FakeBody } from '../../support/fake-body';
+import { viewsOnFakeBody } from '../../support/fake-vault';
 import { dicomIntake } from '../../support/dicom-intake';
 import { openedAfterUpgrade } from '../../support/old-views';
 
@@ -29,15 +25,7 @@ const beta: Patient = { identifiers: [{ value: 'MRN-MIX-B', authority: NORTH, ty
 const STUDY = '1.2.826.0.1.3680043.8.498.12020';
 const OTHER_STUDY = '1.2.826.0.1.3680043.8.498.12021';
 
-async function setup() {
-  const body = createFakeBody();
-  const keys = await deriveVaultKeys(generateMasterSecret());
-  body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
-  body.session = TEST_ADMIN_SESSION;
-  const db = openVaultDb('imaging-mix-0001', { indexedDB: new IDBFactory(), IDBKeyRange });
-  const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
-  return { body, keys, db, context };
-}
+const setup = () => viewsOnFakeBody('imaging-mix-0001');
 
 async function stored(body: FakeBody, normalized: NormalizedIntake) {
   return appendSealedRecord(body, { kind: 'intake.dicom', meta: { v: 1, channel: 'dicom', receivedAt: new Date(body.now).toISOString(), rawBytes: 10, normalized }, raw: 'DICM....' });
