@@ -1,3 +1,4 @@
+import { senderLabel } from '../../../shared/hl7/sender-label';
 import type { IntakeQuarantine, NormalizedIntake } from '../../../shared/domain/clinical';
 import { ackReplyOptions, buildAckText, buildBatchAck, ackCodesFor, newAckId, type AckCode, type AckIdentity, type AckOutcome } from './hl7-ack';
 import { dedupeKeyHash, payloadHash, type Hl7Dedupe } from './hl7-duplicates';
@@ -237,14 +238,13 @@ function location(problem: Hl7Problem): string | undefined {
  * the counters, their saved file and the monitor stay bounded.
  */
 export const MAX_NAMED_SENDERS = 500;
-/** The row of the senders past MAX_NAMED_SENDERS: no sender name has this shape (they hold "|" or start with "peer "). */
+/** The row of the senders past MAX_NAMED_SENDERS: no sender name has this shape (they hold "|" or start with "No readable sender"). */
 export const OTHER_SENDERS = 'Other senders (not counted by name)';
 
 function senderOf(header: HeaderSummary | null, source: string): string {
-  // An unreadable header is counted under the peer's address: without the port, which is new for
-  // every connection, so a system sending garbage is one row however often it reconnects.
-  if (header === null) return `peer ${source.replace(/:\d+$/, '')}`.slice(0, 200);
-  return `${header.sendingApplication}|${header.sendingFacility}`.slice(0, 200);
+  // A header that names no sender is counted under the peer's address without the port, in the
+  // words the browser and the quarantine use (senderLabel).
+  return senderLabel(header?.sendingApplication, header?.sendingFacility, source);
 }
 
 function describe(error: unknown): string {

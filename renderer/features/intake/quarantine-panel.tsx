@@ -1,3 +1,4 @@
+import { senderLabel } from '../../../shared/hl7/sender-label';
 import { useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import type { DicomReprocessOutcome } from '../../../shared/ipc/dicom-contract';
 import { HL7_CHARSETS, type Hl7Charset, type IntakeMessageResult } from '../../../shared/ipc/intake-contract';
@@ -59,11 +60,16 @@ export function senderOf(entry: QuarantineEntry): string {
   return senderParts(entry).join(' | ');
 }
 
-/** The sending application and facility (MSH-3, MSH-4), or where it came from when neither is known. */
+/**
+ * The sending application and facility (MSH-3, MSH-4), or where it came from when neither is
+ * known: for an HL7 message in the words the counters and the message browser use ("No readable
+ * sender (from 127.0.0.1)", QA s34 D4), for a DICOM instance or a device report its source.
+ */
 function senderParts(entry: QuarantineEntry): string[] {
   const { sendingApplication, sendingFacility, source } = entry.detail;
   const system = [sendingApplication ?? '', sendingFacility ?? ''].filter((part) => part !== '');
-  return system.length > 0 ? system : [source ?? ''];
+  if (system.length > 0) return system;
+  return [entry.channel === 'dicom' || entry.channel === 'devices' ? (source ?? '') : senderLabel(undefined, undefined, source)];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { senderLabel } from '../../../shared/hl7/sender-label';
 import { blindTokens } from '../vault-crypto';
 
 /**
@@ -75,9 +76,9 @@ export async function messageToken(indexKey: CryptoKey, field: MessageField, val
   return token!;
 }
 
-/** The sender as the intake monitor names it: MSH-3|MSH-4 (namespace ids). */
-export function senderName(application: string | undefined, facility: string | undefined): string {
-  return `${application ?? ''}|${facility ?? ''}`.slice(0, 200);
+/** The sender as the intake monitor names it: MSH-3|MSH-4 (namespace ids), or where it came from when the header names neither (senderLabel). */
+export function senderName(application: string | undefined, facility: string | undefined, source?: string): string {
+  return senderLabel(application, facility, source);
 }
 
 /**

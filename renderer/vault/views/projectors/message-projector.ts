@@ -185,7 +185,8 @@ async function acceptedEntry(context: ProjectorContext, record: JournalRecord, m
 
 async function quarantinedEntry(context: ProjectorContext, record: JournalRecord, meta: QuarantineMeta): Promise<Entry> {
   const q = meta.quarantine;
-  const sender = q.sendingApplication === undefined && q.sendingFacility === undefined ? '' : senderName(q.sendingApplication, q.sendingFacility);
+  // A header that names no sender: where it came from, as the counters and the quarantine say (QA s34 D4).
+  const sender = senderName(q.sendingApplication, q.sendingFacility, q.source);
   const type = normalizeMessageType(q.messageType ?? '');
   const payload: MessageLogPayload = {
     kind: record.kind,

@@ -298,7 +298,7 @@ describe('HL7 intake: per-sender counters stay bounded', () => {
     const { intake } = makeIntake();
     for (let port = 41000; port < 41050; port++) await intake.handleFrame(Buffer.from('not an HL7 message\r'), { address: '10.0.0.7', port });
     const stats = intake.stats();
-    expect(stats.senders).toEqual([expect.objectContaining({ sender: 'peer 10.0.0.7', received: 50, errored: 50 })]);
+    expect(stats.senders).toEqual([expect.objectContaining({ sender: 'No readable sender (from 10.0.0.7)', received: 50, errored: 50 })]);
   });
 
   it('a flood of distinct sender names keeps at most MAX_NAMED_SENDERS rows; the rest are counted in one row', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { actDialogWords, answerWords, dicomResultText, filedEveryMessage, hl7ResultSentence, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
+import { actDialogWords, answerWords, dicomResultText, filedEveryMessage, hl7ResultSentence, senderOf, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
 import { WholeWords } from '../../../../renderer/features/intake/message-parts';
 import type { QuarantineEntry } from '../../../../renderer/vault/vault-service';
 import type { IntakeMessageResult } from '../../../../shared/ipc/intake-contract';
@@ -88,5 +88,16 @@ describe('issue 11/12 tester: DICOM rows of the quarantine', () => {
     const html = renderToStaticMarkup(<WholeWords text="The data set ends inside Pixel Data (7FE0,0010): cut at (0010,0020)." />);
     expect(html).toContain('<span class="whole-word">(7FE0,0010):</span>');
     expect(html).toContain('<span class="whole-word">(0010,0020).</span>');
+  });
+});
+
+describe('the sender of an HL7 message whose header names none (QA s34 D4)', () => {
+  it('is the label the counters and the message browser use, not the peer with its port', () => {
+    const entry = (channel: QuarantineEntry['channel'], detail: Record<string, string>) => ({ channel, detail }) as unknown as QuarantineEntry;
+    expect(senderOf(entry('hl7-mllp', { source: '127.0.0.1:50412' }))).toBe('No readable sender (from 127.0.0.1)');
+    expect(senderOf(entry('hl7-mllp', { sendingApplication: '', sendingFacility: '', source: '127.0.0.1:50413' }))).toBe('No readable sender (from 127.0.0.1)');
+    expect(senderOf(entry('hl7-mllp', { sendingApplication: 'LAB', sendingFacility: 'NORTH', source: '127.0.0.1:50413' }))).toBe('LAB | NORTH');
+    // A DICOM instance keeps its calling AE and address.
+    expect(senderOf(entry('dicom', { source: 'CT_EAST@10.0.0.7' }))).toBe('CT_EAST@10.0.0.7');
   });
 });

@@ -278,4 +278,16 @@ describe('message browser', () => {
     expect(normalizeMessageType('ADT-A08', true)).toBe('ADT^A08');
     expect(normalizeMessageType(' ack ')).toBe('ACK');
   });
+  it('QA s34 D4: a message whose header names no sender is listed, offered and found under the label the counters and the quarantine use', async () => {
+    const { body, keys, db, context } = await setup();
+    const { sendingApplication: _app, sendingFacility: _facility, ...noSender } = rejected('NOMSH-1');
+    await quarantined(body, '2025-06-01T08:00:00.000Z', { ...noSender, source: '127.0.0.1:50412', reason: 'The first segment is not MSH.' });
+    await quarantined(body, '2025-06-01T08:01:00.000Z', { ...rejected('NOMSH-2'), sendingApplication: '', sendingFacility: '', source: '127.0.0.1:50999' });
+    await replayJournal(context);
+    const label = 'No readable sender (from 127.0.0.1)';
+    const found = await searchMessages(db, keys, {});
+    expect(found.messages.map((m) => m.sender)).toEqual([label, label]);
+    expect((await readMessageFacets(db, keys.viewKey)).senders).toContain(label);
+    expect((await searchMessages(db, keys, { sender: label })).messages.map((m) => m.controlId)).toEqual(['NOMSH-2', 'NOMSH-1']);
+  });
 });
