@@ -106,12 +106,19 @@ export function repeatedAllergies(records: readonly RecordRow[]): Set<string> {
   return repeated;
 }
 
-/** The newest visit (by its start), or null. */
-export function lastVisitOf(records: readonly RecordRow[]): (RecordRow & { readonly record: Visit }) | null {
+/**
+ * The newest visit that has begun (by the instant of its start, whatever zone it was written in), or
+ * null: the banner's "Last visit" is an encounter that happened, never a planned one (a preadmission
+ * starting next month; T1 D5). `now` in milliseconds since the epoch.
+ */
+export function lastVisitOf(records: readonly RecordRow[], now = Date.now()): (RecordRow & { readonly record: Visit }) | null {
   let last: (RecordRow & { readonly record: Visit }) | null = null;
+  let lastAt = -Infinity;
   for (const row of records) {
     if (row.record.type !== 'visit') continue;
-    if (last === null || row.time > last.time) last = row as RecordRow & { readonly record: Visit };
+    const at = Date.parse(row.time);
+    if (!Number.isFinite(at) || at > now) continue;
+    if (last === null || at > lastAt) [last, lastAt] = [row as RecordRow & { readonly record: Visit }, at];
   }
   return last;
 }

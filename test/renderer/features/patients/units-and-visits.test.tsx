@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Observation } from '../../../../shared/domain/clinical';
 import type { RecordRow, ViewRecord } from '../../../../renderer/vault/vault-service';
 import { vitalPoints, vitalsNotDrawn } from '../../../../renderer/features/devices/patient-device-vitals';
-import { trendOf } from '../../../../renderer/features/patients/results-model';
+import { lastVisitOf, trendOf } from '../../../../renderer/features/patients/results-model';
 import { unitLabel } from '../../../../renderer/features/patients/ucum-units';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
@@ -101,5 +101,17 @@ describe('T1 D4: blood pressures in mmHg are the same unit as mm[Hg] on every vi
     expect(caption).toContain('Blood pressure: 34 readings');
     expect(caption).toContain('2 high');
     expect(caption).toContain('Not drawn: 1 reading in cmH₂O (no conversion to mmHg)');
+  });
+});
+
+describe('T1 D5: the banner\'s "Last visit" is an encounter that happened', () => {
+  const visit = (id: string, start: string, patientClass: 'O' | 'P' = 'O') => at(id, { type: 'visit', patientClass, location: 'PRAXIS', start, startFrom: 'PV1-44' }, 1, 'ADT^A04');
+  it('the latest by its instant, whatever zone it was written in, and never one that starts after now (a preadmission)', () => {
+    const now = Date.parse('2026-12-07T05:23:00Z');
+    const earlierInUtc = visit('v1.0', '2026-11-02T09:00:00+01:00');
+    const laterInUtc = visit('v2.0', '2026-11-02T08:30:00Z');
+    const planned = visit('v3.0', '2027-01-15T08:00:00+01:00', 'P');
+    expect(lastVisitOf([earlierInUtc, laterInUtc, planned], now)?.recordId).toBe('v2.0');
+    expect(lastVisitOf([planned], now)).toBeNull();
   });
 });
