@@ -21,6 +21,8 @@ export interface MessageDetail {
   readonly patient: PatientHit | null;
   /** A quarantined message since reprocessed or discarded: when, and the copies a reprocess filed or held again (QA round 4 #8). */
   readonly resolution?: QuarantineResolution;
+  /** The records it filed, in message order (at most MESSAGE_RECORDS_SHOWN, views/message-reads.ts; absent when it filed none or its patient is gone). QA s34 D6. */
+  readonly records?: readonly RecordRow[];
 }
 
 /** Extended records a patient page shows (reports, orders, allergies, diagnoses, immunizations); merges are applied, not shown. */

@@ -7,6 +7,7 @@ import type { MessageDetail } from '../../vault/vault-service';
 import { STATUS_WORDS } from './message-browser';
 import { AckCodes } from './message-parts';
 import { When, count } from './monitor-tables';
+import { recordName, recordTypeLabel, recordValue } from '../patients/record-format';
 import { RawMessageTree } from './raw-message-view';
 
 const CHANNEL_WORDS: Readonly<Record<string, string>> = {
@@ -147,15 +148,34 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
           <QuarantineOutcome resolution={detail.resolution} />
         ) : patient === null ? (
           <p>No patient in this vault holds its records any more (the patient may have been erased).</p>
-        ) : (
+        ) : message.records === 0 ? (
+          // An update (ADT^A08 renaming a patient) files no record: say what it did (QA s34 D6).
           <p>
-            {message.records === undefined ? 'Its records' : message.records === 1 ? '1 record' : `${count(message.records)} records`} filed under{' '}
-            <a href={hrefForPath('patients', patient.patientId)}>
-              {patient.name}
-              {patient.identifier === '' ? '' : ` (${patient.identifier})`}
-            </a>
-            .
+            {typeCode(message.messageType) === 'ADT' ? `It updated the patient’s registration (${message.messageType.split('^').slice(0, 2).join('^')}) of ` : 'It names '}
+            <PatientLink patient={patient} />; it filed no records.
           </p>
+        ) : (
+          <>
+            <p>
+              {message.records === undefined ? 'Its records' : message.records === 1 ? '1 record' : `${count(message.records)} records`} filed under <PatientLink patient={patient} />
+              {detail.records !== undefined && message.records !== undefined && detail.records.length < message.records
+                ? ` (the first ${count(detail.records.length)} listed; the rest are on the patient’s page)`
+                : ''}
+              {detail.records !== undefined ? ':' : '.'}
+            </p>
+            {detail.records !== undefined && (
+              <ul className="plain-list" aria-label="Records it produced">
+                {detail.records.map((row) => (
+                  <li key={row.recordId}>
+                    <a href={hrefForPath('patients', row.patientId, 'records', row.recordId)}>
+                      {recordTypeLabel(row.record)}: {recordName(row.record)}
+                    </a>
+                    {recordValue(row.record) === '' ? '' : ` ${recordValue(row.record)}`}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>
         )}
         {message.objectId !== null &&
           (showRaw ? (
@@ -295,4 +315,13 @@ function RawOfMessage({ seq }: { seq: number }) {
     );
   }
   return <RawMessageTree message={raw.value} />;
+}
+
+function PatientLink({ patient }: { patient: NonNullable<MessageDetail['patient']> }) {
+  return (
+    <a href={hrefForPath('patients', patient.patientId)}>
+      {patient.name}
+      {patient.identifier === '' ? '' : ` (${patient.identifier})`}
+    </a>
+  );
 }

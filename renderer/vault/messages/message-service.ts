@@ -7,7 +7,7 @@ import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
 import { VaultError, type RawMessage, type VaultService } from '../vault-service';
 import { normalizeMessageType, type MessageLogPayload } from '../views/message-log';
-import { messageBySeq, quarantineResolution, searchMessages } from '../views/message-reads';
+import { messageBySeq, messageRecords, quarantineResolution, searchMessages } from '../views/message-reads';
 import { readMessageFacets } from '../views/projectors/message-projector';
 import { patientHits, resolvePatientId } from '../views/view-reads';
 
@@ -66,7 +66,8 @@ export function createMessageService(api: HdmsApi, state: SessionState, indexing
         if (message === null) throw new VaultError('E_NODE', `No message ${seq} in this vault (it may have been erased).`);
         const patient = message.patientId === '' ? null : ((await patientHits(s.db, s.keys.viewKey, [await resolvePatientId(s.db, message.patientId)]))[0] ?? null);
         const resolution = message.kind === QUARANTINE_KINDS.quarantined ? await quarantineResolution(s.db, s.keys.viewKey, seq) : null;
-        return { message, patient, ...(resolution === null ? {} : { resolution }) };
+        const records = patient === null ? [] : await messageRecords(s.db, s.keys.viewKey, message.patientId, seq, message.records ?? 0);
+        return { message, patient, ...(resolution === null ? {} : { resolution }), ...(records.length === 0 ? {} : { records }) };
       } catch (error) {
         throw asVaultError(error);
       }

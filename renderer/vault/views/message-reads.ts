@@ -2,7 +2,9 @@ import type { Collection } from 'dexie';
 import { decryptMany } from '../vault-crypto';
 import { searchPatientIds } from './keyword-search';
 import { MESSAGE_COUNT_KEY, messageCipherId, messageToken, normalizeMessageType, type MessageLogPayload, type MessageRowStored, type MessageStatus } from './message-log';
-import { mergedInto, resolveSearchIds } from './view-reads';
+import { VaultError, type RecordRow } from '../vault-service';
+import { messageRowId, recordIdOf } from './intake-rows';
+import { mergedInto, recordRow, resolveSearchIds } from './view-reads';
 import type { VaultDb } from './vault-db';
 
 /**
@@ -295,4 +297,25 @@ async function summaries(viewKey: CryptoKey, rows: readonly MessageRowStored[]):
     rows.map((row) => ({ ...messageCipherId(row.seq), stored: row.enc })),
   );
   return rows.map((row, index) => ({ ...payloads[index]!, seq: row.seq, at: row.at, status: row.status, patientId: row.patientId }));
+}
+
+/** At most this many of a message's records are listed on its page (a batch ORU can carry hundreds); the rest are on the patient's page. */
+export const MESSAGE_RECORDS_SHOWN = 100;
+
+/**
+ * The records a message filed (QA s34 D6), in message order: its rows under the patient it was
+ * filed under (record ids `<patient>.<seq>.<index>`), each with the patient it belongs to now
+ * (after a merge). A record erased since is left out.
+ */
+export async function messageRecords(db: VaultDb, viewKey: CryptoKey, patientId: string, seq: number, count: number): Promise<RecordRow[]> {
+  const messageId = messageRowId(patientId, seq);
+  const rows: RecordRow[] = [];
+  for (let index = 0; index < Math.min(count, MESSAGE_RECORDS_SHOWN); index++) {
+    try {
+      rows.push(await recordRow(db, viewKey, recordIdOf(messageId, index)));
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+    }
+  }
+  return rows;
 }

@@ -519,7 +519,9 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       const copies = vault.messageRows
         .filter((m) => m.reprocessOf?.quarantineSeq === seq && m.kind === 'intake.hl7')
         .map((m) => ({ seq: m.seq, controlId: m.controlId, edited: m.reprocessOf!.edited }));
-      return { message, patient: patient === undefined ? null : hitOf(patient), ...(settled === undefined ? {} : { resolution: { ...settled, copies } }) };
+      // The records it filed: the patient's rows whose source is this message.
+      const records = patient === undefined ? [] : patient.records.filter((r) => r.source.seq === seq);
+      return { message, patient: patient === undefined ? null : hitOf(patient), ...(settled === undefined ? {} : { resolution: { ...settled, copies } }), ...(records.length === 0 ? {} : { records }) };
     },
     async openMessageRaw(seq) {
       await enter('openMessageRaw', [seq]);

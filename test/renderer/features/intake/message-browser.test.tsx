@@ -6,6 +6,7 @@ import type { MessageQuery, MessageSummary } from '../../../../renderer/vault/va
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
+import { lab, row } from '../../support/clinical-fixtures';
 
 const ACK = 'MSH|^~\\&|HDMS|NODE|LAB|NORTH|20250301080000||ACK^R01^ACK|A1|P|2.5.1\rMSA|AA|LAB-60';
 
@@ -261,5 +262,26 @@ describe('Message browser', () => {
     // D7: one "matching", not two.
     expect(shownSentence(4, 4, false, { ...NO_FILTERS, patient: 'QA1100' })).toBe('Showing all 4 messages matching patient “QA1100”, newest first.');
     expect(shownSentence(0, 0, false, { ...NO_FILTERS, patient: 'QA1100' })).toBe('No message matches patient “QA1100”.');
+  });
+  it('QA s34 D6: the message page lists the records it produced, each a link; an update that filed none says what it did', async () => {
+    const glucose = row('p-1.00000028.0', lab('2345-7', 'Glucose', 5.4, 'mmol/L', '2025-03-01T08:00:00Z'));
+    const potassium = row('p-1.00000028.1', lab('2823-3', 'Potassium', 4.1, 'mmol/L', '2025-03-01T08:00:00Z'));
+    const ofMessage = (r: typeof glucose) => ({ ...r, source: { ...r.source, channel: 'hl7-mllp', seq: 80, messageId: 'LAB-80' } });
+    const messages = [...MESSAGES, message(80, { controlId: 'LAB-80', records: 2 }), message(81, { controlId: 'ADT-81', messageType: 'ADT^A08^ADT_A01', records: 0 })];
+    const vault = createFakeVault({ phase: 'unlocked', messages, patients: [makePatient(1, {}, [ofMessage(glucose), ofMessage(potassium)])] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/80', vault);
+    await screen.findByRole('heading', { name: 'Message LAB-80' });
+    const produced = await screen.findByRole('list', { name: 'Records it produced' });
+    const links = within(produced).getAllByRole('link');
+    expect(links.map((link) => link.getAttribute('href'))).toEqual(['#/patients/p-1/records/p-1.00000028.0', '#/patients/p-1/records/p-1.00000028.1']);
+    expect(links[0]!.textContent).toContain('Glucose');
+    expect(links[1]!.textContent).toContain('Potassium');
+
+    window.location.hash = '#/intake/messages/81';
+    await screen.findByRole('heading', { name: 'Message ADT-81' });
+    const region = screen.getByRole('region', { name: 'What it produced' });
+    expect(region.textContent).not.toMatch(/0 records/);
+    expect(region.textContent).toMatch(/It updated the patient’s registration \(ADT\^A08\) of .+; it filed no records\./);
+    expect(within(region).getAllByRole('link')[0]!.getAttribute('href')).toBe('#/patients/p-1');
   });
 });

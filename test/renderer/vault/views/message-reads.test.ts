@@ -6,7 +6,7 @@ import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto
 import { toBase64Url } from '../../../../shared/crypto/bytes';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { normalizeMessageType } from '../../../../renderer/vault/views/message-log';
-import { messageBySeq, quarantineResolution, searchMessages, type MessageQuery } from '../../../../renderer/vault/views/message-reads';
+import { messageBySeq, messageRecords, quarantineResolution, searchMessages, type MessageQuery } from '../../../../renderer/vault/views/message-reads';
 import { readMessageFacets } from '../../../../renderer/vault/views/projectors/message-projector';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { openVaultDb } from '../../../../renderer/vault/views/vault-db';
@@ -289,5 +289,24 @@ describe('message browser', () => {
     expect(found.messages.map((m) => m.sender)).toEqual([label, label]);
     expect((await readMessageFacets(db, keys.viewKey)).senders).toContain(label);
     expect((await searchMessages(db, keys, { sender: label })).messages.map((m) => m.controlId)).toEqual(['NOMSH-2', 'NOMSH-1']);
+  });
+  it('QA s34 D6: the records a message filed, in message order, each under its patient; an update filed none', async () => {
+    const { body, keys, db, context } = await setup();
+    const novak = patient('MRN00000007', 'Novak');
+    const glucose = { type: 'observation', category: 'laboratory', code: { code: '2345-7', system: 'LN', display: 'Glucose' }, value: { kind: 'numeric', value: 5.4, unit: 'mmol/L' }, time: '2025-03-01T08:00:00.000Z', status: 'F' } as const;
+    const potassium = { ...glucose, code: { code: '2823-3', system: 'LN', display: 'Potassium' }, value: { kind: 'numeric', value: 4.1, unit: 'mmol/L' } } as const;
+    const oru = await stored(body, '2025-03-01T08:00:00.000Z', { ...hl7Intake(novak, 'LAB-1', 'ORU^R01'), records: [glucose, potassium] as never });
+    const a08 = await stored(body, '2025-03-02T08:00:00.000Z', hl7Intake({ ...novak, name: { family: 'Novak-Horvat', given: ['Test'] } }, 'ADT-2', 'ADT^A08'));
+    await replayJournal(context);
+    const message = (await messageBySeq(db, keys.viewKey, oru.seq))!;
+    expect(message.records).toBe(2);
+    const rows = await messageRecords(db, keys.viewKey, message.patientId, oru.seq, message.records!);
+    expect(rows.map((r) => [r.patientId, r.source.seq, r.record.type === 'observation' ? r.record.code.display : ''])).toEqual([
+      [message.patientId, oru.seq, 'Glucose'],
+      [message.patientId, oru.seq, 'Potassium'],
+    ]);
+    const update = (await messageBySeq(db, keys.viewKey, a08.seq))!;
+    expect(update.records).toBe(0);
+    expect(await messageRecords(db, keys.viewKey, update.patientId, a08.seq, 0)).toEqual([]);
   });
 });
