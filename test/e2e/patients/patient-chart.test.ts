@@ -326,7 +326,7 @@ describe('a patient as a clinician uses it', () => {
               await electrolytesReport.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
               return sodium.locator('s').count();
             },
-            { timeout: 3 * UI_TIMEOUT_MS, intervals: [1000] },
+            { timeout: 3 * UI_TIMEOUT_MS, interval: 1000 },
           )
           .toBe(1);
         expect(await sodium.count()).toBe(1);
