@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { Hl7SenderCountersSchema, IntakeTotalsSchema, type Hl7SenderCounters, type IntakeTotals } from '../../shared/ipc';
 import type { Hl7CountedChange } from './hl7/hl7-intake';
-import type { CountersSnapshot } from './intake-monitor';
+import { add, mergeCounters, type CountersSnapshot } from './intake-monitor';
 
 /**
  * The HL7 intake counters kept across restarts (issue 11): `<data>/vault/intake/hl7-counters.json`,
@@ -134,28 +134,11 @@ export class CountersStore {
         continue;
       }
       const [sender, received, accepted, errored, duplicates, conflicts, reprocessed, oversize, lastAt] = parsed.data;
-      totals = {
-        received: totals.received + received,
-        accepted: totals.accepted + accepted,
-        errored: totals.errored + errored,
-        duplicates: totals.duplicates + duplicates,
-        conflicts: totals.conflicts + conflicts,
-        oversize: totals.oversize + oversize,
-        reprocessed: (totals.reprocessed ?? 0) + reprocessed,
-      };
+      totals = add(totals, { received, accepted, errored, duplicates, conflicts, oversize, reprocessed });
       if (since === null && lastAt !== '') since = lastAt;
       if (sender === null) continue;
       const before = senders.get(sender) ?? { sender, received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, reprocessed: 0, lastAt: '' };
-      senders.set(sender, {
-        sender,
-        received: before.received + received,
-        accepted: before.accepted + accepted,
-        errored: before.errored + errored,
-        duplicates: before.duplicates + duplicates,
-        conflicts: before.conflicts + conflicts,
-        reprocessed: (before.reprocessed ?? 0) + reprocessed,
-        lastAt: lastAt > before.lastAt ? lastAt : before.lastAt,
-      });
+      senders.set(sender, mergeCounters(before, { sender, received, accepted, errored, duplicates, conflicts, reprocessed, lastAt }));
     }
     if (skipped > 0) this.log.warn({ lines: skipped }, 'HL7 counters: write-ahead log lines that do not read were skipped');
     return { since: since ?? new Date().toISOString(), totals, senders: [...senders.values()].slice(0, 10_000) };

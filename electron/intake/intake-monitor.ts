@@ -32,7 +32,8 @@ function negate(a: IntakeTotals): IntakeTotals {
   return { received: -a.received, accepted: -a.accepted, errored: -a.errored, duplicates: -a.duplicates, conflicts: -a.conflicts, oversize: -a.oversize, reprocessed: -(a.reprocessed ?? 0) };
 }
 
-function add(a: IntakeTotals, b: IntakeTotals): IntakeTotals {
+/** Two sets of totals added (also the counters' write-ahead log replay, intake-counters-store.ts). */
+export function add(a: IntakeTotals, b: IntakeTotals): IntakeTotals {
   return {
     received: a.received + b.received,
     accepted: a.accepted + b.accepted,
@@ -269,7 +270,8 @@ function capped(merged: Map<string, Hl7SenderCounters>): Map<string, Hl7SenderCo
   return kept;
 }
 
-function mergeCounters(a: Hl7SenderCounters, b: Readonly<Hl7SenderCounters>): Hl7SenderCounters {
+/** One sender's counters added to another's, the later `lastAt` kept (also the write-ahead log replay). */
+export function mergeCounters(a: Hl7SenderCounters, b: Readonly<Hl7SenderCounters>): Hl7SenderCounters {
   return {
     sender: a.sender,
     received: a.received + b.received,
