@@ -67,4 +67,33 @@ describe('edit and reprocess a message quarantined for its charset', () => {
     expect(copy.message.reprocessOf).toEqual({ quarantineSeq: entry!.seq, edited: true, charset: 'UNICODE UTF-8' });
     expect(copy.patient?.name).toContain('Größe');
   });
+  it('UTF-8 bytes under MSH-18 8859/1, held for it, open in the Edit dialog as UTF-8 and are filed as Müller, not "MÃ¼ller"', { timeout: 120_000 }, async () => {
+    const node = await startIntegrationNode(await tempDir(), cleanup);
+    const { api, vault } = node;
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+
+    const mislabelled = ADT.replace('QA11-CS-EDIT|P|2.5.1', 'QA11-CS-U8|P|2.5.1||||||8859/1').replace('Größe^Wiebke', 'Müller^Jürgen');
+    const sent = await api.hl7.importFiles({ files: [{ bytes: Buffer.from(mislabelled, 'utf8').toString('base64url') }] });
+    expect(sent.results.map((result) => [result.ack, result.quarantined])).toEqual([['AA', true]]);
+    await vault.sync();
+    const [entry] = await vault.quarantine();
+    expect(entry!.detail.reason).toMatch(/MSH-18 says 8859\/1, but the bytes read as UTF-8/);
+
+    const raw = await vault.openQuarantinedRaw(entry!.seq);
+    const draft = editDraft(raw, entry!.detail.reason);
+    expect(draft.readAs).toBe('UNICODE UTF-8');
+    expect(draft.text).toContain('PID|1||CS-7001^^^HOSP^MR||Müller^Jürgen||19800214|F');
+    const edited = encodeEdited(draft.text);
+    const answer = await vault.reprocessQuarantined(entry!.seq, {
+      edited: edited.bytes,
+      ...(edited.charset === undefined ? {} : { charset: edited.charset, charsetOverride: edited.override }),
+    });
+    expect(answer.results.map((result) => result.ack)).toEqual(['AA']);
+    expect(answer.resolved).toBe(true);
+    const found = await vault.search('müller');
+    expect(found.patientIds).toHaveLength(1);
+    const [hit] = await vault.patientHits(found.patientIds);
+    expect(hit!.name).toContain('Müller');
+    expect(hit!.name).not.toContain('Ã');
+  });
 });

@@ -54,15 +54,28 @@ function failedCharset(reason: string): Hl7Charset | null {
 /** The charsets tried, in order, for a message whose MSH-18 names none: the listener's default, then Latin-1. */
 const GUESSES: readonly Hl7Charset[] = ['UNICODE UTF-8', '8859/1'];
 
+/** Bytes with some above 0x7F, all of them well-formed UTF-8 (the body's test for a mislabelled message). */
+function readsAsUtf8(bytes: Uint8Array): boolean {
+  if (bytes.every((byte) => byte < 0x80)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The charset the Edit dialog reads the bytes with at first: the one MSH-18 names when it names a
- * supported one (a wrong MSH-18 then shows as "�" and a warning, and the operator chooses); else
- * the first of UTF-8 and ISO 8859-1 that the quarantine reason does not rule out and that reads
- * every byte (Latin-1 reads any).
+ * supported one (a wrong MSH-18 then shows as "�" and a warning, and the operator chooses), except
+ * a single-byte one over bytes that read as UTF-8: those are UTF-8 (the body holds such a message
+ * for that reason), and 8859/1 would show them as "MÃ¼ller" with no "�" to warn. Else the first
+ * of UTF-8 and ISO 8859-1 that the quarantine reason does not rule out and that reads every byte
+ * (Latin-1 reads any).
  */
 export function defaultReadAs(bytes: Uint8Array, declared: string | undefined, reason: string): Hl7Charset {
   const named = hl7CharsetNamed(declared ?? declaredCharset(bytes));
-  if (named !== null) return named;
+  if (named !== null) return named !== 'UNICODE UTF-8' && readsAsUtf8(bytes) ? 'UNICODE UTF-8' : named;
   const failed = failedCharset(reason);
   const candidates = GUESSES.filter((charset) => charset !== failed);
   return candidates.find((charset) => replacementCount(decodeHl7(bytes, charset).text) === 0) ?? candidates[candidates.length - 1]!;

@@ -381,6 +381,12 @@ function declaredWords(declared: string | undefined): string {
   return hl7CharsetNamed(declared) === null ? 'MSH-18 names a character set this node does not read' : `MSH-18 says ${declared.trim()}`;
 }
 
+/** Said when the dialog opened the bytes as UTF-8 though MSH-18 names a single-byte charset (hl7-edit.ts defaultReadAs). */
+function detectedWords(declared: string | undefined, readAs: Hl7Charset, chosen: boolean): string {
+  const named = hl7CharsetNamed(declared);
+  return !chosen && named !== null && named !== readAs && readAs === 'UNICODE UTF-8' ? ', but the bytes read as UTF-8' : '';
+}
+
 /** How the edited copy will be written, in words (nothing to say for all-ASCII text). */
 export function storedWords(stored: EditedBytes | null): string {
   if (stored === null || stored.charset === undefined) return '';
@@ -589,7 +595,8 @@ function EditDialog({ entry, onClose, onDone }: { entry: QuarantineEntry; onClos
                 ))}
               </select>
               <p id={readAsHintId} className="field__hint">
-                The character set the received bytes are read with ({declaredWords(opened?.charset)}). Choosing another reads the
+                The character set the received bytes are read with ({declaredWords(opened?.charset)}
+                {detectedWords(opened?.charset, draft.readAs, readAs !== null)}). Choosing another reads the
                 original bytes again: edits made so far are replaced.
               </p>
             </div>

@@ -30,6 +30,30 @@ describe('the Edit dialog reads a quarantined message as a charset (QA round 4, 
   });
 });
 
+describe('UTF-8 bytes held under a single-byte MSH-18 open as UTF-8 (the bytes as they are, not "MÃ¼ller")', () => {
+  const DOUBT = 'MSH-18 says 8859/1, but the bytes read as UTF-8 (e.g. segment PID, field 5): check with the sender; reprocess with the character set it was written in (UNICODE UTF-8, used even when MSH-18 names another).';
+  it('reads UTF-8 bytes under MSH-18 8859/1 or ASCII as UTF-8, and the edited copy files Müller in the charset MSH-18 names', () => {
+    for (const declared of ['8859/1', 'ASCII', '8859/15']) {
+      const bytes = new TextEncoder().encode(`${MSH}||||||${declared}\rPID|1||7001^^^H^MR||Müller^Jürgen\r`);
+      expect(defaultReadAs(bytes, declared, DOUBT), declared).toBe('UNICODE UTF-8');
+      const draft = editDraft({ bytes, charset: declared }, DOUBT);
+      expect(draft.text, declared).toContain('PID|1||7001^^^H^MR||Müller^Jürgen');
+      expect(draft.text, declared).not.toContain('Ã');
+    }
+    // Reprocessed from there: 8859/1 holds ü, so the copy is written in 8859/1 as its MSH-18 says.
+    const bytes = new TextEncoder().encode(`${MSH}||||||8859/1\rPID|1||7001^^^H^MR||Müller^Jürgen\r`);
+    const edited = encodeEdited(editDraft({ bytes, charset: '8859/1' }, DOUBT).text);
+    expect(edited).toMatchObject({ charset: '8859/1', override: true, msh18Set: false });
+    expect(asLatin1(edited.bytes)).toContain('||Müller^Jürgen\r');
+  });
+
+  it('keeps the declared single-byte charset when the bytes are not UTF-8 (real Latin-1 stays Latin-1)', () => {
+    const bytes = latin1(`${MSH}||||||8859/1\rPID|1||7001^^^H^MR||Müller^Jürgen\r`);
+    expect(defaultReadAs(bytes, '8859/1', 'PID-3 is empty.')).toBe('8859/1');
+    expect(editDraft({ bytes, charset: '8859/1' }, 'x').text).toContain('||Müller^Jürgen');
+  });
+});
+
 describe('the edited copy is written so that its bytes and MSH-18 agree', () => {
   it('sends all-ASCII text as it is, with no charset', () => {
     const edited = encodeEdited(`${MSH}\nPID|1||1||Smith^Ann`);
