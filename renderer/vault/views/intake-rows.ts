@@ -220,6 +220,19 @@ export function recordText(record: ViewRecord): { other: string[] } {
   }
 }
 
+/**
+ * Whether a record is listed on the chart: anything but a visit the body stored at a lab message's
+ * time (T1 D5). Before visits said where their start came from (`startFrom`), a PV1 without PV1-44
+ * in any HL7 message became a visit at MSH-7, one per lab message; such a visit of a message that
+ * is not an ADT cannot be told from one with PV1-44, so it is not listed (nor the banner's "Last
+ * visit") nor are its location and reason search words (buildIntakeRows). Its record page still
+ * opens by id, and the raw message keeps the PV1.
+ */
+export function isChartVisit(record: ViewRecord, payload: Pick<MessagePayload, 'channel' | 'messageType'>): boolean {
+  if (record.type !== 'visit' || record.startFrom !== undefined) return true;
+  return !payload.channel.startsWith('hl7-') || payload.messageType.toUpperCase().startsWith('ADT');
+}
+
 export interface IntakeInput {
   readonly seq: number;
   readonly kind: string;
@@ -283,7 +296,8 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
     input.filing?.patientId ?? patientIdOf(keys.ledgerKey, intake.patient, tokens),
     tokens.tokensOf(header ? { other: text.other } : text),
     tokens.identifierPrefixTokens(intake.patient.identifiers.map((identifier) => identifier.value)),
-    Promise.all([...intake.records, ...extended].map((record) => tokens.tokensOf(recordText(record)))),
+    // A lab message's pseudo-visit stored before PV1-44 counted (isChartVisit) is no search word either.
+    Promise.all([...intake.records, ...extended].filter((record) => isChartVisit(record, intake)).map((record) => tokens.tokensOf(recordText(record)))),
     mergeRowsOf(keys.ledgerKey, intake, seq, tokens, input.filing),
     header ? Promise.all([tokens.tokensOf({ names: text.names }), tokens.tokensOf({ dates: text.dates })]).then(([name, birthDate]) => ({ name, birthDate })) : undefined,
   ]);

@@ -353,6 +353,8 @@ export interface IndexedDbDeps {
  *               subject) and the ledger's `coversTo` index, so that a patient's "Who accessed this
  *               record" finds the EXPORT entries of reports naming them. Nothing to replay: records
  *               written before name no one (the body did not journal whom a report named).
+ *   version(29): a lab message's visit stored before PV1-44 counted is no search word
+ *               (intake-rows.ts isChartVisit): the patient rows and postings are rebuilt.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -370,7 +372,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 28;
+export const VIEW_SCHEMA_VERSION = 29;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -507,6 +509,14 @@ function defineSchema(db: Dexie): void {
   db.version(28)
     .stores({})
     .upgrade((tx) => replayFromStart(tx, ['instances'], ['problems', 'rejected']));
+  // A lab message's pseudo-visit (stored before PV1-44 counted) put its location and reason into the
+  // patient's search words (intake-rows.ts isChartVisit): the patient rows and postings are rebuilt.
+  db.version(29)
+    .stores({})
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
 }
 
 /**

@@ -3,7 +3,7 @@ import { personNameLabel } from '../../../shared/domain/person-name';
 import { VaultError, type ChartRecord, type PatientDetail, type PatientHit, type QuarantineEntry, type RecordRow, type ViewRecord } from '../vault-service';
 import { decryptField, decryptMany } from '../vault-crypto';
 import { canonicalJson } from '../canonical-json';
-import { parseRecordId, recordIdOf, recordTime, type MessagePayload, type PatientPayload } from './intake-rows';
+import { isChartVisit, parseRecordId, recordIdOf, recordTime, type MessagePayload, type PatientPayload } from './intake-rows';
 import type { OpenedRows } from './opened-rows';
 import { recordsOfPatient, type PatientRowStored, type QuarantineRowStored, type RecordRowStored, type VaultDb } from './vault-db';
 
@@ -91,17 +91,8 @@ function signatureOf(shown: RecordRow): string {
   return `${record.type}\u0000${shown.time}\u0000${code}`;
 }
 
-/**
- * Whether a record is listed on the chart: anything but a visit the body stored at a lab message's
- * time (T1 D5). Before visits said where their start came from (`startFrom`), a PV1 without PV1-44
- * in any HL7 message became a visit at MSH-7, one per lab message; such a visit of a message that
- * is not an ADT cannot be told from one with PV1-44, so it is not listed (nor the banner's "Last
- * visit"). Its record page still opens by id, and the raw message keeps the PV1.
- */
-export function isChartVisit(record: ViewRecord, payload: Pick<MessagePayload, 'channel' | 'messageType'>): boolean {
-  if (record.type !== 'visit' || record.startFrom !== undefined) return true;
-  return !payload.channel.startsWith('hl7-') || payload.messageType.toUpperCase().startsWith('ADT');
-}
+// isChartVisit lives with the rows it also keeps out of the search index (intake-rows.ts).
+export { isChartVisit };
 
 /**
  * The records of decrypted message rows, each record once (the latest message's copy), filed under

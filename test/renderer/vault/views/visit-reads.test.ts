@@ -7,7 +7,9 @@ import { toBase64Url } from '../../../../shared/crypto/bytes';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { patientDetail } from '../../../../renderer/vault/views/view-reads';
-import { openVaultDb } from '../../../../renderer/vault/views/vault-db';
+import { searchPatientIds } from '../../../../renderer/vault/views/keyword-search';
+import { CURSOR_KEY, openVaultDb, POSTINGS_THROUGH_KEY, readCursor } from '../../../../renderer/vault/views/vault-db';
+import { openedAfterUpgrade } from '../support/old-views';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION } from '../support/fake-body';
 
 /**
@@ -51,5 +53,37 @@ describe('T1 D5: visits the body stored from lab messages at their message time'
       ['ORU^R01', '2026-11-20T10:00:00+01:00'],
       ['ADT^A04', '2026-11-02T09:00:00+01:00'],
     ]);
+  });
+
+  it('the keyword search does not find a patient by the location or reason of such a visit, but by those of the visits the chart lists', async () => {
+    const body = createFakeBody();
+    const keys = await deriveVaultKeys(generateMasterSecret());
+    body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+    body.session = TEST_ADMIN_SESSION;
+    const db = openVaultDb('visit-vault-0002', { indexedDB: new IDBFactory(), IDBKeyRange });
+    const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+    const append = (normalized: NormalizedIntake) => appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2026-12-07T05:23:00.000Z', rawBytes: 100, normalized } });
+    await append(message('ADT^A04', 'M-1', { type: 'visit', patientClass: 'O', location: 'Admitward', start: '2026-11-02T09:00:00+01:00' }));
+    await append(message('ORU^R01', 'M-2', { type: 'visit', patientClass: 'O', location: 'Labpraxis', reason: 'Labreason', start: '2026-12-07T06:20:00+01:00' }));
+    await append(message('ORU^R01', 'M-3', { type: 'visit', patientClass: 'O', location: 'Stationseven', start: '2026-11-20T10:00:00+01:00', startFrom: 'PV1-44' }));
+    await replayJournal(context);
+    const [row] = await db.patients.toArray();
+    expect(await searchPatientIds(db, keys.indexKey, 'Keller')).toEqual([row!.id]);
+    expect(await searchPatientIds(db, keys.indexKey, 'Admitward')).toEqual([row!.id]);
+    expect(await searchPatientIds(db, keys.indexKey, 'Stationseven')).toEqual([row!.id]);
+    expect(await searchPatientIds(db, keys.indexKey, 'Labpraxis')).toEqual([]);
+    expect(await searchPatientIds(db, keys.indexKey, 'Labreason')).toEqual([]);
+  });
+
+  it('views schema version 29 rebuilds the patient rows and postings, which held such a visit\'s words', async () => {
+    const db = await openedAfterUpgrade('pseudo-visit-words-0001', 28, { meta: 'key', patients: 'id', postings: 'id', records: 'id' }, {
+      meta: [{ key: CURSOR_KEY, value: 42 }, { key: POSTINGS_THROUGH_KEY, value: 7 }],
+      patients: [{ id: 'p', tokens: ['t'], enc: new Uint8Array(1) }],
+      postings: [{ id: 't|0', ids: ['p'] }],
+    });
+    expect(await readCursor(db)).toBe(0);
+    expect([await db.patients.count(), await db.postings.count()]).toEqual([0, 0]);
+    expect((await db.meta.get(POSTINGS_THROUGH_KEY))?.value).toBe(0);
+    db.close();
   });
 });
