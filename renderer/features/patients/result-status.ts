@@ -1,4 +1,7 @@
-import type { Observation } from '../../../shared/domain/clinical';
+import { isValueStatus, type ResultStatusCode } from '../../../shared/domain/result-status';
+
+// The status rules the research export follows too live in shared/domain/result-status.ts.
+export { isProvisionalStatus, resultStatusOf, type ResultStatusCode } from '../../../shared/domain/result-status';
 
 /**
  * A result's status (HL7 OBX-11, table 0085) in words, and what each one lets a view do with the
@@ -32,40 +35,30 @@ import type { Observation } from '../../../shared/domain/clinical';
  * - Any other code (a later HL7 version's): shown as sent ("Status A (as sent)"), never charted.
  */
 
-export type ResultStatusCode = string;
-
-/** The OBX-11 code a result was sent with (F when it was empty). */
-export function resultStatusOf(record: Observation): ResultStatusCode {
-  const code = (record.resultStatus ?? record.status).trim().toUpperCase();
-  return code === '' ? 'F' : code;
-}
-
 interface StatusWords {
   /** The record page's "Status". */
   readonly label: string;
   /** The marker on a result's row, flowsheet cell and trend point; null when the plain value says it. */
   readonly marker: string | null;
-  /** Whether a numeric result with this status is drawn in a trend. */
-  readonly charted: boolean;
 }
 
 const STATUS: Readonly<Record<string, StatusWords>> = {
-  F: { label: 'Final', marker: null, charted: true },
-  C: { label: 'Corrected', marker: null, charted: true },
-  U: { label: 'Final (made final by a later message)', marker: null, charted: true },
-  P: { label: 'Preliminary', marker: 'Preliminary', charted: true },
-  R: { label: 'Not verified (results entered, not verified)', marker: 'Not verified', charted: true },
-  S: { label: 'Partial result', marker: 'Partial result', charted: true },
-  I: { label: 'Pending (specimen in lab)', marker: 'Pending (specimen in lab)', charted: false },
-  X: { label: 'Cancelled / not done (results cannot be obtained)', marker: 'Cancelled / not done', charted: false },
-  W: { label: 'Withdrawn by the lab (sent in error)', marker: 'Withdrawn by the lab (sent in error)', charted: false },
-  D: { label: 'Deletes an earlier result (sent by the lab)', marker: 'Deletes an earlier result', charted: false },
-  N: { label: 'Not asked (not sought)', marker: 'Not asked', charted: false },
-  O: { label: 'Order detail only (no result)', marker: 'Order detail only (no result)', charted: false },
+  F: { label: 'Final', marker: null },
+  C: { label: 'Corrected', marker: null },
+  U: { label: 'Final (made final by a later message)', marker: null },
+  P: { label: 'Preliminary', marker: 'Preliminary' },
+  R: { label: 'Not verified (results entered, not verified)', marker: 'Not verified' },
+  S: { label: 'Partial result', marker: 'Partial result' },
+  I: { label: 'Pending (specimen in lab)', marker: 'Pending (specimen in lab)' },
+  X: { label: 'Cancelled / not done (results cannot be obtained)', marker: 'Cancelled / not done' },
+  W: { label: 'Withdrawn by the lab (sent in error)', marker: 'Withdrawn by the lab (sent in error)' },
+  D: { label: 'Deletes an earlier result (sent by the lab)', marker: 'Deletes an earlier result' },
+  N: { label: 'Not asked (not sought)', marker: 'Not asked' },
+  O: { label: 'Order detail only (no result)', marker: 'Order detail only (no result)' },
 };
 
 function wordsOf(code: ResultStatusCode): StatusWords {
-  return STATUS[code] ?? { label: `Status ${code} (as sent)`, marker: `Status ${code} (as sent)`, charted: false };
+  return STATUS[code] ?? { label: `Status ${code} (as sent)`, marker: `Status ${code} (as sent)` };
 }
 
 /** The status in words, for the record page (never "shown as preliminary"). */
@@ -80,10 +73,5 @@ export function resultStatusMarker(code: ResultStatusCode): string | null {
 
 /** Whether a numeric result with this status is drawn (never a pending, cancelled, withdrawn, deleted or not-asked one). */
 export function isChartedStatus(code: ResultStatusCode): boolean {
-  return wordsOf(code).charted;
-}
-
-/** Not yet final: preliminary, not verified, partial (a later F, C or newer one replaces it; U makes it final). */
-export function isProvisionalStatus(code: ResultStatusCode): boolean {
-  return code === 'P' || code === 'R' || code === 'S';
+  return isValueStatus(code);
 }

@@ -1,6 +1,7 @@
 import type { Allergy, ClinicalRecord, CodedConcept, Diagnosis, ExtendedRecord, Immunization, Observation, Order, Patient, Report, Visit } from '../../domain/clinical';
 import type { DeviceInfo, DeviceReading } from '../../journal/device-meta';
 import { toHex, utf8Encode } from '../../crypto/bytes';
+import { isRetractionStatus, isValueStatus, resultStatusOf, type ResultStatusCode } from '../../domain/result-status';
 import { ageRangeOn } from '../cohort-answer';
 import type { QiValues } from './generalization';
 
@@ -107,12 +108,14 @@ export type DeidRecord =
       readonly type: 'observation';
       readonly category: Observation['category'];
       readonly code: DeidCode;
-      readonly value: { readonly kind: 'numeric'; readonly value: number; readonly unit?: string } | { readonly kind: 'coded'; readonly value: DeidCode } | null;
+      /** Null for a free-text value (coded-only option) and for a status whose value is no result (pending, cancelled…). */
+      readonly value: { readonly kind: 'numeric'; readonly value: number; readonly unit?: string } | { readonly kind: 'coded'; readonly value: DeidCode } | { readonly kind: 'coded-list'; readonly values: readonly DeidCode[] } | null;
       readonly valueType?: string;
       readonly comparator?: string;
       readonly referenceRange?: string;
       readonly abnormalFlags?: readonly string[];
-      readonly status: Observation['status'];
+      /** OBX-11 as sent (HL7 table 0085: F, C, U, P, R, S, I, X, N, O…; never W or D, which are left out). */
+      readonly status: ResultStatusCode;
       readonly when: string;
     }
   | { readonly type: 'visit'; readonly patientClass?: Visit['patientClass']; readonly when: string; readonly endWhen?: string }
@@ -364,6 +367,9 @@ function deidentifyRecord(record: ClinicalRecord | ExtendedRecord, context: Reco
   switch (record.type) {
     case 'observation': {
       const o: Observation = record;
+      // Posted as wrong (W: e.g. sent for the wrong patient) or a deletion (D): no result of this patient.
+      const status = resultStatusOf(o);
+      if (isRetractionStatus(status)) return null;
       if (o.orderId !== undefined || o.subId !== undefined) removed.R++;
       if (o.comments !== undefined) removed.freeText += o.comments.length;
       if (o.valueDetail?.kind === 'reference') removed.N++;
@@ -373,10 +379,16 @@ function deidentifyRecord(record: ClinicalRecord | ExtendedRecord, context: Reco
         removed.freeText++;
         if (context.textObservations === 'drop') return null;
         value = null;
+      } else if (!isValueStatus(status)) {
+        // Pending, cannot be obtained, not asked…: whatever value came with it is no result (the views never read one).
+        value = null;
       } else if (o.value.kind === 'numeric') {
         value = o.value.unit === undefined ? { kind: 'numeric', value: o.value.value } : { kind: 'numeric', value: o.value.value, unit: o.value.unit };
+      } else if (o.valueDetail?.kind === 'coded-list') {
+        // A repeated coded OBX-5 (several organisms): every code, not the first alone.
+        value = { kind: 'coded-list', values: o.valueDetail.values.map(codeOf) };
       } else value = { kind: 'coded', value: codeOf(o.value.value) };
-      const out: Mutable<DeidRecord & { type: 'observation' }> = { type: 'observation', category: o.category, code: codeOf(o.code), value, status: o.status, when: dateOf(o.time, context) };
+      const out: Mutable<DeidRecord & { type: 'observation' }> = { type: 'observation', category: o.category, code: codeOf(o.code), value, status, when: dateOf(o.time, context) };
       if (o.valueType !== undefined) out.valueType = o.valueType;
       if (o.valueDetail?.kind === 'structured-numeric' && o.valueDetail.comparator) out.comparator = o.valueDetail.comparator;
       if (o.referenceRange !== undefined) {

@@ -133,7 +133,15 @@ function pushExtension(out: Record<string, unknown>, extension: Record<string, u
 }
 
 const GENDER: Readonly<Record<string, string>> = { F: 'female', M: 'male', O: 'other', U: 'unknown', [UNKNOWN]: 'unknown' };
-const OBSERVATION_STATUS: Readonly<Record<string, string>> = { F: 'final', P: 'preliminary', C: 'corrected' };
+/**
+ * OBX-11 (table 0085) → Observation.status (R4 ObservationStatus), after the HL7 v2-to-FHIR
+ * ConceptMap where it maps a code: U (made final) is final; R (not verified) and S (partial) are
+ * "data may be incomplete or unverified", preliminary; I (specimen in lab) is registered, "no
+ * result yet"; X (cannot be obtained) and N (not sought) cancelled, "not started or not completed".
+ * W and D never get here (Safe Harbor leaves them out); entered-in-error should one ever. Any
+ * other code is unknown.
+ */
+const OBSERVATION_STATUS: Readonly<Record<string, string>> = { F: 'final', U: 'final', C: 'corrected', P: 'preliminary', R: 'preliminary', S: 'preliminary', I: 'registered', X: 'cancelled', N: 'cancelled', W: 'entered-in-error', D: 'entered-in-error' };
 /** OBR-25 (table 0123) and TXA-17 (table 0271) → DiagnosticReport.status. */
 const REPORT_STATUS: Readonly<Record<string, string>> = { F: 'final', C: 'corrected', P: 'preliminary', R: 'preliminary', S: 'partial', A: 'partial', I: 'registered', O: 'registered', X: 'cancelled', AU: 'final', LA: 'final', DO: 'final', PA: 'preliminary', DI: 'preliminary', IP: 'partial', IN: 'partial' };
 const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
@@ -270,6 +278,9 @@ function observation(id: string, record: Extract<DeidRecord, { type: 'observatio
     if (record.comparator !== undefined && ['<', '<=', '>=', '>'].includes(record.comparator)) q.comparator = record.comparator;
     out.valueQuantity = q;
   } else if (record.value?.kind === 'coded') out.valueCodeableConcept = codeable(record.value.value);
+  // A repeated coded result (several organisms) is several answers, not one concept in several
+  // systems: one component each, under the test's code (obs-7: then no value[x]).
+  else if (record.value?.kind === 'coded-list') out.component = record.value.values.map((value) => ({ code: codeable(record.code), valueCodeableConcept: codeable(value) }));
   const flags = (record.abnormalFlags ?? []).filter((flag) => INTERPRETATION_CODES.has(flag));
   if (flags.length > 0) out.interpretation = flags.map((code) => ({ coding: [{ system: INTERPRETATION, code }] }));
   if (record.referenceRange !== undefined) out.referenceRange = [{ text: record.referenceRange }];
@@ -355,7 +366,9 @@ export function observationCsvRow(resource: FhirResource): CsvValue[] {
   const coding = (resource.code as { coding: Coding[] }).coding[0]!;
   const cat = (resource.category as { coding: Coding[] }[] | undefined)?.[0]?.coding[0]?.code;
   const q = resource.valueQuantity as { value: number; unit?: string; comparator?: string } | undefined;
-  const cc = (resource.valueCodeableConcept as { coding: Coding[] } | undefined)?.coding[0];
+  // A repeated coded result: its components' codes in order, joined by ";" (value_system alike).
+  const codings = resource.valueCodeableConcept !== undefined ? [(resource.valueCodeableConcept as { coding: Coding[] }).coding[0]!] : ((resource.component as { valueCodeableConcept?: { coding: Coding[] } }[] | undefined) ?? []).flatMap((c) => (c.valueCodeableConcept === undefined ? [] : [c.valueCodeableConcept.coding[0]!]));
+  const cc = codings.length === 0 ? undefined : { system: codings.map((c) => c.system).join(';'), code: codings.map((c) => c.code).join(';') };
   const period = resource.effectivePeriod as { start: string; end: string } | undefined;
   const when = (resource.effectiveDateTime as string | undefined) ?? (period === undefined ? undefined : `${period.start}/${period.end}`);
   const interpretation = (resource.interpretation as { coding: Coding[] }[] | undefined)?.map((i) => i.coding[0]!.code).join(' ');
