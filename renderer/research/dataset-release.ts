@@ -2,10 +2,14 @@ import type { DicomReleaseOption } from '../../shared/research/consent';
 import { applySafeHarbor, type DeidProfile, type DeidSource } from '../../shared/research/deid/safe-harbor';
 import { ReleaseRefusedError, type AnonymityRequirements } from '../../shared/research/deid/k-anonymity';
 import { releaseDataset, type Release } from '../../shared/research/deid/release-report';
+import type { ClinicalRecord, ExtendedRecord } from '../../shared/domain/clinical';
+import { correctionsOf } from '../features/patients/results-model';
 import { decryptMany } from '../vault/vault-crypto';
-import type { MessagePayload, PatientPayload } from '../vault/views/intake-rows';
+import type { RecordRow } from '../vault/vault-service';
+import type { PatientPayload } from '../vault/views/intake-rows';
 import type { InstanceRowStored, SeriesPayload, StudyPayload } from '../vault/views/imaging-rows';
-import { recordsOfPatient, type VaultDb } from '../vault/views/vault-db';
+import type { VaultDb } from '../vault/views/vault-db';
+import { ownRecordRows } from '../vault/views/view-reads';
 import { cohortTagsOf } from './query-inbox';
 
 /**
@@ -54,7 +58,26 @@ export async function resolvePurchasedPatients(
   return { patientIds, missing: keyTags.length - named.length, withdrawn: unique.length - patientIds.length };
 }
 
-/** Each patient's demographics and every record filed under them, decrypted, for Safe Harbor. */
+/**
+ * The records of a patient a release starts from: what the patient's views hold current, by the
+ * same rules (results-model.ts correctionsOf; HL7 OBX-11, table 0085). A result a later one
+ * replaced (a correction's original, a preliminary result the final one followed) is left out, and
+ * so are results posted as wrong (W) with their original, deleted ones (D) with the deletion, and
+ * a U once it made its preliminary result final (which goes out as final). `rows` as the chart
+ * lists them (ownRecordRows: each record once, no lab-message visit), in journal order.
+ */
+export function releasableRecords(rows: readonly RecordRow[]): (ClinicalRecord | ExtendedRecord)[] {
+  const corrections = correctionsOf(rows);
+  return rows.flatMap((row): (ClinicalRecord | ExtendedRecord)[] => {
+    if (corrections.superseded.has(row.recordId) || corrections.withdrawn.has(row.recordId)) return [];
+    const record = row.record;
+    if (record.type !== 'observation' || !corrections.madeFinalBy.has(row.recordId)) return [record];
+    const { resultStatus: _made, ...final } = record;
+    return [{ ...final, status: 'F' }];
+  });
+}
+
+/** Each patient's demographics and their current records (releasableRecords), decrypted, for Safe Harbor. */
 export async function deidSourcesOf(db: VaultDb, viewKey: CryptoKey, patientIds: readonly string[]): Promise<DeidSource[]> {
   const rows = await db.patients.bulkGet([...patientIds]);
   const present = rows.flatMap((row) => (row === undefined ? [] : [row]));
@@ -64,12 +87,8 @@ export async function deidSourcesOf(db: VaultDb, viewKey: CryptoKey, patientIds:
   );
   const sources: DeidSource[] = [];
   for (const [i, row] of present.entries()) {
-    const messageRows = await recordsOfPatient(db, row.id).toArray();
-    const messages = await decryptMany<MessagePayload>(
-      viewKey,
-      messageRows.map((message) => ({ table: 'records', id: message.id, stored: message.enc })),
-    );
-    sources.push({ patientId: row.id, patient: patients[i]!.patient, records: messages.flatMap((message) => [...message.records, ...(message.extended ?? [])]) });
+    const rows = (await ownRecordRows(db, viewKey, row.id)).sort((a, b) => a.source.seq - b.source.seq);
+    sources.push({ patientId: row.id, patient: patients[i]!.patient, records: releasableRecords(rows) });
   }
   return sources;
 }

@@ -233,6 +233,23 @@ export async function patientDetail(db: VaultDb, viewKey: CryptoKey, patientId: 
   };
 }
 
+/**
+ * One patient's own records as the chart lists them (the research release reads them): each record
+ * once (the latest message's copy), no lab-message visit (isChartVisit); not those of patients
+ * merged into it, which are read as patients of their own.
+ */
+export async function ownRecordRows(db: VaultDb, viewKey: CryptoKey, patientId: string): Promise<RecordRow[]> {
+  const rows = await recordsOfPatient(db, patientId).toArray();
+  const payloads = await decryptMany<MessagePayload>(
+    viewKey,
+    rows.map((row) => ({ table: 'records', id: row.id, stored: row.enc })),
+  );
+  return recordRowsOf(
+    rows.map((row, index) => ({ row, payload: payloads[index]!, records: parsedRecords(payloads[index]!) })),
+    patientId,
+  );
+}
+
 /** The message row (and its decrypted payload) a record id names. */
 export async function messageOfRecord(db: VaultDb, viewKey: CryptoKey, recordId: string): Promise<{ row: RecordRowStored; payload: MessagePayload; index: number }> {
   const parsed = parseRecordId(recordId);
