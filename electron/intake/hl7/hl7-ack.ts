@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import type { Hl7BatchEnvelope, Hl7Delimiters, MshHeader } from './hl7-front-end';
-import { STANDARD_DELIMITERS, encodeEscapes } from './hl7-front-end';
+import { STANDARD_DELIMITERS, encodeEscapes, tableCharsetName } from './hl7-front-end';
 import { HL7_ERROR_TEXT, type Hl7Problem } from './hl7-errors';
 
 /**
@@ -18,7 +18,7 @@ import { HL7_ERROR_TEXT, type Hl7Problem } from './hl7-errors';
  *   Both ACKs go back on the same connection, accept first, one MLLP frame each.
  *
  * Every ACK: the sender's delimiters (MSH-1/2), version (MSH-12), processing id (MSH-11) and
- * charset (MSH-18); MSH-3/4 ↔ MSH-5/6 swapped; our control id (see newAckId); MSH-9 `ACK^<trigger>^ACK`
+ * charset (MSH-18, only one this node reads: see replyMsh); MSH-3/4 ↔ MSH-5/6 swapped; our control id (see newAckId); MSH-9 `ACK^<trigger>^ACK`
  * (v2.3.1+); MSA-2 echoes MSH-10 byte for byte; MSA-3 (text) up to v2.6; on error an ERR segment:
  * v2.5+ ERR-2 location (segment^sequence^field), ERR-3 code (table 0357), ERR-4 severity, ERR-8
  * text; before v2.5 ERR-1 (ELD: segment^sequence^field^code&text&HL70357).
@@ -190,8 +190,10 @@ function replyMsh(header: MshHeader | null, options: AckBuildOptions): { msh: st
   const facility = ours(field(6), options.facility);
   const controlId = options.controlId ?? newAckControlId();
   const processingId = field(11) !== '' ? field(11) : 'P';
-  // MSH-13…17 empty; MSH-18 (the charset) only when the sender gave one.
-  const charset = field(18);
+  // MSH-13…17 empty; MSH-18 is the ACK's own charset (HL7 v2.5.1 2.14.9.18: the whole message's;
+  // empty, the default): the sender's when this node reads it (the echoed fields are its bytes, our
+  // text is ASCII), by its table 0211 name; never a value it does not read ("KLINGON"): left empty.
+  const charset = tableCharsetName(header?.charset ?? '');
   const tail = charset === '' ? '' : `${f}${f}${f}${f}${f}${f}${charset}`;
   const msh = `MSH${f}${encoding}${f}${application}${f}${facility}${f}${field(3)}${f}${field(4)}${f}${hl7Timestamp(options.now ?? new Date())}${f}${f}${messageType}${f}${controlId}${f}${processingId}${f}${version}${tail}`;
   return { msh, f, d, version: simpleVersion };

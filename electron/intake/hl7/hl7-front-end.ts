@@ -211,6 +211,8 @@ const LATIN1: Charset = { label: 'latin1', decode: (bytes) => bytes.toString('la
 
 const CHARSETS: Readonly<Record<string, () => Charset>> = {
   ASCII: () => ASCII,
+  // Table 0211's other name for ISO 646 IRV (7-bit ASCII, the default when MSH-18 is empty).
+  'ISO IR6': () => ASCII,
   '8859/1': () => LATIN1,
   '8859/2': () => strictDecoder('iso-8859-2'),
   '8859/5': () => strictDecoder('iso-8859-5'),
@@ -224,9 +226,22 @@ const CHARSETS: Readonly<Record<string, () => Charset>> = {
 /** The MSH-18 values this front end decodes (for settings: the default charset's choices). */
 export const SUPPORTED_CHARSETS: readonly string[] = ['ASCII', '8859/1', '8859/2', '8859/5', '8859/7', '8859/15', 'UNICODE UTF-8'];
 
+/** What the refusals say this node reads. */
+const READ_WORDS = SUPPORTED_CHARSETS.map((name) => (name === 'ASCII' ? 'ASCII (also as ISO IR6)' : name)).join(', ');
+
+/**
+ * The table 0211 name of a charset this node reads (as an ACK's MSH-18 states it: the non-standard
+ * `UTF-8` is `UNICODE UTF-8`), or '' for any other value.
+ */
+export function tableCharsetName(value: string): string {
+  const name = value.trim().toUpperCase();
+  if (CHARSETS[name] === undefined) return '';
+  return name === 'UTF-8' || name === 'UTF8' ? 'UNICODE UTF-8' : name;
+}
+
 /** HL7 table 0211 (alternate character sets, v2.5–v2.8): the values this node knows of but does not read. */
 const TABLE_0211_NOT_READ: ReadonlySet<string> = new Set([
-  '8859/3', '8859/4', '8859/6', '8859/8', '8859/9', 'ISO IR6', 'ISO IR14', 'ISO IR87', 'ISO IR159', 'GB 18030-2000', 'KS X 1001', 'CNS 11643-1992', 'BIG-5', 'UNICODE', 'UNICODE UTF-16', 'UNICODE UTF-32',
+  '8859/3', '8859/4', '8859/6', '8859/8', '8859/9', 'ISO IR14', 'ISO IR87', 'ISO IR159', 'GB 18030-2000', 'KS X 1001', 'CNS 11643-1992', 'BIG-5', 'UNICODE', 'UNICODE UTF-16', 'UNICODE UTF-32',
 ]);
 
 /** An MSH-18 value as the quarantine's reason quotes it: printable ASCII only, at most 40 characters. */
@@ -246,7 +261,7 @@ function unreadableCharset(declared: string): Hl7Problem {
   const value = declared.trim();
   const known = TABLE_0211_NOT_READ.has(value.toUpperCase());
   const what = known ? 'a character set of HL7 table 0211 that this node does not read' : 'a character set this node does not know';
-  const after = `It reads ${SUPPORTED_CHARSETS.join(', ')}; reprocess the message from the quarantine with the character set it was written in.`;
+  const after = `It reads ${READ_WORDS}; reprocess the message from the quarantine with the character set it was written in.`;
   return ERR.unknownCharset(`MSH-18 names ${what} (${value.length} characters). ${after}`, `MSH-18 names ${what}: ${quotedCharset(value)}. ${after}`);
 }
 
@@ -854,7 +869,7 @@ function buildMessage(index: number, raw: Buffer, header: MshHeader, headerText:
   const charset = cachedCharsetFor(name);
   if (charset === null) {
     if (declared !== '') return problemItem(index, unreadableCharset(declared), header, raw);
-    return problemItem(index, ERR.tableValueNotFound('MSH', 18, `The default character set is not supported (supported: ${SUPPORTED_CHARSETS.join(', ')}).`), header, raw);
+    return problemItem(index, ERR.tableValueNotFound('MSH', 18, `The default character set is not supported (supported: ${READ_WORDS}).`), header, raw);
   }
   const { delimiters } = header;
   /** For ASCII: where the first byte above 0x7F is (a place, never a value). */

@@ -42,6 +42,8 @@ export function replacementCount(text: string): number {
 export function hl7CharsetNamed(value: string | null | undefined): Hl7Charset | null {
   const name = (value ?? '').trim().toUpperCase();
   if (name === 'UTF-8' || name === 'UTF8') return 'UNICODE UTF-8';
+  // Table 0211's other name for ASCII, which the body reads as ASCII.
+  if (name === 'ISO IR6') return 'ASCII';
   return isHl7Charset(name) ? name : null;
 }
 

@@ -191,4 +191,18 @@ describe('ACK: timestamps, control ids, MSH layout', () => {
     const withCharset = buildAckText(header(msh('ADT^A04', 'X1', '||||||UNICODE UTF-8')), 'AA', undefined, { now, controlId: 'C' }).split('\r')[0]!;
     expect(withCharset.endsWith('|C|P|2.5.1||||||UNICODE UTF-8')).toBe(true);
   });
+
+  // MSH-18 of the ACK is the ACK's own character set (HL7 v2.5.1 §2.14.9.18: the character set of
+  // the entire message; empty, the default). An MSH-18 this node does not read is not echoed: the
+  // ACK is not written in KLINGON; it is left empty.
+  it('states in MSH-18 the character set the ACK is written in: a charset it reads by its table 0211 name, any other left empty', () => {
+    const msh18 = (extra: string) => buildAckText(header(msh('ADT^A04', 'X1', extra)), 'AE', ERR.unknownCharset('x', 'x'), { now, controlId: 'C' }).split('\r')[0]!.split('|')[17];
+    expect(msh18('||||||KLINGON')).toBeUndefined();
+    expect(msh18('||||||UNICODE UTF-16')).toBeUndefined();
+    expect(msh18('||||||8859/9')).toBeUndefined();
+    expect(msh18('||||||8859/1~ISO IR87')).toBe('8859/1');
+    expect(msh18('||||||utf-8')).toBe('UNICODE UTF-8');
+    expect(msh18('||||||ISO IR6')).toBe('ISO IR6');
+    expect(msh18('||||||ascii')).toBe('ASCII');
+  });
 });

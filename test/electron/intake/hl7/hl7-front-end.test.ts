@@ -115,6 +115,23 @@ describe('HL7 front end: charsets and bytes', () => {
     expect(pid(message(only(parseHl7(latin, { defaultCharset: '8859/1' })))).value(5, 1)).toBe('Grün');
   });
 
+  it('reads MSH-18 "ISO IR6" (table 0211\'s name for ISO 646, ASCII) as ASCII, strictly', () => {
+    const m = message(only(parseHl7(hl7(msh('ADT^A04', 'IR6', '||||||ISO IR6'), 'PID|1||X^^^A^MR||Smith^Ann'))));
+    expect(m.charset).toBe('ascii');
+    expect(pid(m).value(5, 1)).toBe('Smith');
+    const eightBit = only(parseHl7(Buffer.from(`${msh('ADT^A04', 'IR6B', '||||||ISO IR6')}\rPID|1||X^^^A^MR||Gr\u00fcn\r`, 'latin1')));
+    expect(eightBit.ok === false && eightBit.problem).toMatchObject({ code: 102, ack: 'AR', location: { field: 18 } });
+  });
+
+  it('refuses each table 0211 value it does not read with a reason that names it and says what it reads', () => {
+    for (const name of ['8859/3', '8859/4', '8859/6', '8859/8', '8859/9', 'ISO IR14', 'ISO IR87', 'ISO IR159', 'UNICODE', 'UNICODE UTF-16', 'UNICODE UTF-32', 'GB 18030-2000', 'KS X 1001', 'CNS 11643-1992', 'BIG-5']) {
+      const item = only(parseHl7(hl7(msh('ADT^A04', 'T211', `||||||${name}`), 'PID|1||X^^^A^MR')));
+      expect(item.ok === false && item.problem, name).toMatchObject({ code: 103, ack: 'AE', location: { field: 18 } });
+      expect(item.ok === false && item.problem.reason, name).toContain(`MSH-18 names a character set of HL7 table 0211 that this node does not read: ${name}.`);
+      expect(item.ok === false && item.problem.reason, name).toContain('It reads ASCII (also as ISO IR6), 8859/1');
+    }
+  });
+
   it('answers an MSH-18 it does not know with AE, ERR 103 at MSH-18; the quarantine reason names the value (configuration), the ACK text its length', () => {
     const item = only(parseHl7(fixture('oru_unknown_charset.hl7')));
     expect(item.ok === false && item.problem).toMatchObject({ code: 103, ack: 'AE', location: { field: 18 } });

@@ -25,6 +25,7 @@ describe('the Edit dialog reads a quarantined message as a charset (QA round 4, 
     expect(defaultReadAs(wrong, 'unicode utf-8', 'MSH-18: The bytes are not valid unicode utf-8.')).toBe('UNICODE UTF-8');
     expect(replacementCount(editDraft({ bytes: wrong, charset: 'unicode utf-8' }, 'x').text)).toBe(2);
     expect(defaultReadAs(latin1(`${MSH}||||||8859/2\r`), '8859/2', 'x')).toBe('8859/2');
+    expect(defaultReadAs(latin1(`${MSH}||||||ISO IR6\r`), 'ISO IR6', 'x')).toBe('ASCII');
     // An MSH-18 this node does not read: the first guess that reads every byte.
     expect(defaultReadAs(latin1(`${MSH}||||||8859/9\rPID|1||1||Öz\r`), '8859/9', 'not supported')).toBe('8859/1');
   });
