@@ -656,6 +656,20 @@ interface ObrRef {
   time: string | undefined;
 }
 
+/** A number written with a decimal comma ("7,9"): nothing but digits around one comma, at most 20 characters. */
+const DECIMAL_COMMA = /^[+-]?\d{1,9},\d{1,9}$/;
+
+/**
+ * Why an NM value that is a decimal comma is not read: said with the value, which is then only a
+ * number (any other text under NM is never quoted in a note). Not read as 7.9: HL7 NM's decimal
+ * mark is the period, and "1,234" may be a thousand or a decimal; the sender must say.
+ */
+function decimalCommaWords(value: Observation['value']): string {
+  if (value.kind !== 'text') return '';
+  const sent = value.value.trim();
+  return DECIMAL_COMMA.test(sent) ? ` (decimal comma: sent ${sent}; HL7 NM uses a period)` : '';
+}
+
 function mapObservation(obx: Hl7Segment, obr: ObrRef | undefined, ctx: Context): Observation | null {
   const code = singleCoded(obx, 3, ctx);
   if (isEmptyConcept(code)) {
@@ -665,7 +679,7 @@ function mapObservation(obx: Hl7Segment, obr: ObrRef | undefined, ctx: Context):
   const valueType = obx.value(2).toUpperCase();
   const { value, detail, wellFormed, notNumber } = observationValue(obx, valueType);
   if (wellFormed === false) ctx.notes.push(`OBX #${obx.position}: SN value not in the form comparator^number^separator^number; kept as written`);
-  if (notNumber === true) ctx.notes.push(`OBX #${obx.position}: OBX-5 is not a number although OBX-2 is NM; kept as sent, never charted`);
+  if (notNumber === true) ctx.notes.push(`OBX #${obx.position}: OBX-5 is not a number although OBX-2 is NM${decimalCommaWords(value)}; kept as sent, never charted`);
   const flags: string[] = [];
   const flagRepetitions = obx.repetitions(8);
   for (let r = 0; r < flagRepetitions && flags.length < 5; r++) {

@@ -56,8 +56,21 @@ describe('OBX-2 NM with an OBX-5 that is no number', () => {
     expect(glucose('-2 - -1').observation.valueDetail).toEqual({ kind: 'structured-numeric', value: -2, separator: '-', value2: -1, unit: 'mg/dL' });
   });
 
-  it('anything else that is not one number is text with the note: a date, a decimal comma, three numbers, a bare comparator', () => {
-    for (const value of ['2025-03-01', '5,2', '1-2-3', '>', 'positive', '5.0 mg']) {
+  it('a decimal comma ("7,9") stays text, never 7.9, and the note says why: "decimal comma: sent 7,9" (the number only, nothing else sent)', () => {
+    for (const value of ['7,9', '-0,25', ' 12,50 ']) {
+      const { observation, intake } = glucose(value);
+      expect(observation.value, value).toEqual({ kind: 'text', value });
+      expect(observation.valueDetail, value).toBeUndefined();
+      expect(intake.hl7?.notes, value).toEqual([`OBX #3: OBX-5 is not a number although OBX-2 is NM (decimal comma: sent ${value.trim()}; HL7 NM uses a period); kept as sent, never charted`]);
+    }
+    // Not a decimal comma: a thousands-like or a listed value keeps the plain note, its text unsaid.
+    for (const value of ['1,234,5', '7,9 mg', '7,']) {
+      expect(glucose(value).intake.hl7?.notes, value).toEqual(['OBX #3: OBX-5 is not a number although OBX-2 is NM; kept as sent, never charted']);
+    }
+  });
+
+  it('anything else that is not one number is text with the note: a date, three numbers, a bare comparator', () => {
+    for (const value of ['2025-03-01', '1-2-3', '>', 'positive', '5.0 mg']) {
       const { observation, intake } = glucose(value);
       expect(observation.value, value).toEqual({ kind: 'text', value });
       expect(observation.valueDetail, value).toBeUndefined();
