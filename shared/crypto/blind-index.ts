@@ -7,7 +7,17 @@ import { encodeStringList, toBase64Url, utf8Encode, concatBytes, type Bytes } fr
  * Normalization (the same for records and queries):
  *   - Unicode NFKD, combining marks removed, lower case: "Müller" = "muller", "JOSÉ" = "jose".
  *     Letters that do not decompose are folded by hand: ß→ss, æ→ae, œ→oe, ø→o, đ/ð→d, ł→l, þ→th,
- *     ı→i. German transliteration is NOT applied ("Mueller" stays "mueller", ≠ "muller").
+ *     ı→i. "Mueller" stays "mueller" (≠ "muller"), but see the German transliteration below.
+ *   - German transliteration (tester S35 #1): a text written with ä, ö or ü (composed or not, any
+ *     case) is also indexed under its transliteration ae, oe, ue ("Müller" → muller and mueller;
+ *     names also with those prefixes), and a query word typed with an umlaut also asks for it. So
+ *     "mueller" finds Müller and Mueller but not a plain Muller, "Müller" finds all three, "muller"
+ *     finds Müller and Muller. Only written umlauts are expanded: "ue" in a record or a query is
+ *     never read as ü ("Samuel", "Michael", "Joel"). ß is ss in both spellings already.
+ *     LEAKAGE: the transliteration token is an ordinary word token, shared by "Müller" and
+ *     "Mueller" (which is what makes them findable by one another), so it also tells whoever reads
+ *     the files that those records share a word; and a word with an umlaut has one more word token
+ *     (for a name, more prefix tokens), which says that it has one. No other word is revealed.
  *   - A word is a run of letters and digits (any script). Runs joined by - ' ’ . _ / form a
  *     compound ("MRN-000123", "O'Brien", "Anne-Marie", "1980-02-03"): its parts are words, and so
  *     is the compound with its joiners removed ("mrn000123", "obrien", "annemarie", "19800203").
@@ -25,6 +35,10 @@ import { encodeStringList, toBase64Url, utf8Encode, concatBytes, type Bytes } fr
  *     "19800203"): never their year, month or day alone, since a year token would link everyone
  *     born that year. A query compound shaped like a full date (year, month, day joined by one of
  *     - / . ; "1980-2-3" too) asks for that one word; "19800203" typed whole already is one.
+ *     Day first with dots, as Swiss and German users write dates ("01.03.2025", "1.3.2025"; a day
+ *     of 1–31 and a month of 1–12), asks for that word too (tester S35 #2). Dots are day first
+ *     whenever the year is last; with slashes the day-first and month-first orders are both in use,
+ *     so "01/03/2025" is not taken as a date and asks for its parts, as before.
  *     A birth date kept to the month ("2025-03", HL7 DT YYYYMM) is the one word "202503"; a query
  *     compound of four digits and a two-digit month 01–12 ("2025-03", "2025/03") asks for it, as the
  *     app shows such a date (QA2-11 Q6). TRADE-OFF, as for full dates: such a query no longer asks
@@ -64,6 +78,11 @@ const COMPOUND = /[\p{L}\p{N}]+(?:['’._/-][\p{L}\p{N}]+)*/gu;
 const JOINER = /['’._/-]/u;
 /** A full date in a query: year, month and day joined by one separator (ISO order). */
 const QUERY_DATE = /^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$/u;
+/**
+ * A day-first date with dots (`01.03.2025`, `1.3.2025`): how Swiss and German users write dates.
+ * Dots only: with slashes, day-first and month-first are both in use, so `01/03/2025` keeps asking for its parts.
+ */
+const QUERY_DAY_FIRST_DATE = /^(0?[1-9]|[12]\d|3[01])\.(0?[1-9]|1[0-2])\.(\d{4})$/u;
 /** A year and month in a query (`2025-03`): two-digit month 01–12 only, so `2345-7` (a LOINC code) stays a code. */
 const QUERY_MONTH = /^(\d{4})[-/.](0[1-9]|1[0-2])$/u;
 
@@ -105,13 +124,32 @@ function dedupe(words: readonly string[]): string[] {
   return [...new Set(words)];
 }
 
-/** The words a record's text is indexed under (see the rules above). */
-export function normalizeWords(text: string): string[] {
+/** An a, o or u with a combining diaeresis (after NFD): the German umlauts ä ö ü, any case. */
+const UMLAUT = /([aouAOU])\u0308/gu;
+
+/**
+ * The German transliteration of a text (ä→ae, ö→oe, ü→ue), or null when it has no umlaut. Only
+ * written umlauts are expanded: guessing the other way (ue→ü) would make "Samuel" a "Samül".
+ */
+function transliterated(text: string): string | null {
+  const decomposed = text.normalize('NFD');
+  return /[aouAOU]\u0308/u.test(decomposed) ? decomposed.replace(UMLAUT, '$1e') : null;
+}
+
+function compoundWords(text: string): string[] {
   const words: string[] = [];
   for (const compound of compounds(text)) {
     words.push(...compound.parts);
     if (compound.joined !== undefined) words.push(compound.joined);
   }
+  return words;
+}
+
+/** The words a record's text is indexed under (see the rules above): a text with an umlaut also under its transliteration. */
+export function normalizeWords(text: string): string[] {
+  const alternate = transliterated(text);
+  const words = compoundWords(text);
+  if (alternate !== null) words.push(...compoundWords(alternate));
   return dedupe(words.filter(longEnough));
 }
 
@@ -131,15 +169,49 @@ export function normalizeDateWords(date: string): string[] {
 function queryWordsOf(compound: Compound): readonly string[] {
   const date = QUERY_DATE.exec(compound.text);
   if (date !== null) return [`${date[1]!}${date[3]!.padStart(2, '0')}${date[4]!.padStart(2, '0')}`];
+  const dayFirst = QUERY_DAY_FIRST_DATE.exec(compound.text);
+  if (dayFirst !== null) return [`${dayFirst[3]!}${dayFirst[2]!.padStart(2, '0')}${dayFirst[1]!.padStart(2, '0')}`];
   const month = QUERY_MONTH.exec(compound.text);
   if (month !== null) return [`${month[1]!}${month[2]!}`];
   return compound.parts;
+}
+
+/**
+ * The date word a query compound asks for ("01.03.2025", "2025/03/01", "2025-03" → 20250301,
+ * 20250301, 202503), or null when it is no date: for callers that check hits after decrypting.
+ */
+export function queryDateWord(text: string): string | null {
+  const [compound, ...more] = compounds(text);
+  if (compound === undefined || more.length > 0) return null;
+  const words = queryWordsOf(compound);
+  return words.length === 1 && words[0] !== compound.parts[0] ? words[0]! : null;
 }
 
 /** The words of a search query: like normalizeWords, but a compound asks for its parts only (a date for itself). */
 export function normalizeQueryWords(query: string): QueryWords {
   const words = dedupe(compounds(query).flatMap(queryWordsOf).filter(longEnough));
   return { words, lastIsPartial: words.length > 0 && !/[\s]$/u.test(query) };
+}
+
+/**
+ * Each query word with its spellings: the word, and when it was typed with an umlaut, its
+ * transliteration too ("müller" → muller, mueller). A word typed without one asks for itself only.
+ */
+function querySpellings(query: string): { words: string[][]; lastIsPartial: boolean } {
+  const { words, lastIsPartial } = normalizeQueryWords(query);
+  const alternate = transliterated(query);
+  if (alternate === null) return { words: words.map((word) => [word]), lastIsPartial };
+  const plain = compounds(query).flatMap(queryWordsOf);
+  const other = compounds(alternate).flatMap(queryWordsOf);
+  // The transliteration only lengthens letters, so the words correspond one to one.
+  if (plain.length !== other.length) return { words: words.map((word) => [word]), lastIsPartial };
+  const spellings = new Map<string, string[]>();
+  plain.forEach((word, index) => {
+    const list = spellings.get(word) ?? [word];
+    if (!list.includes(other[index]!)) list.push(other[index]!);
+    spellings.set(word, list);
+  });
+  return { words: words.map((word) => spellings.get(word) ?? [word]), lastIsPartial };
 }
 
 /** label ‖ [tag, field] of the token input, per tag and field (a handful: fields are code constants). */
@@ -240,15 +312,16 @@ export interface QueryTokens {
   /**
    * A record matches when, for every group, it holds at least one of the group's tokens
    * (Dexie: `where('tokens').anyOf(group.anyOf)` per group, intersected). Empty: no search words.
+   * The first `wholeWords` tokens of a group are whole words, the rest name prefixes (ranking).
    */
-  readonly groups: readonly { readonly anyOf: readonly string[] }[];
+  readonly groups: readonly { readonly anyOf: readonly string[]; readonly wholeWords: number }[];
 }
 
 export interface QueryWordGroup {
-  /** Matches a record holding this whole word… */
-  readonly word: string;
-  /** …or, when not null, this name prefix. */
-  readonly prefix: string | null;
+  /** Matches a record holding one of these whole words (the word, and its transliteration when typed with an umlaut)… */
+  readonly words: readonly string[];
+  /** …or one of these name prefixes (only while the word is being typed). */
+  readonly prefixes: readonly string[];
 }
 
 /**
@@ -256,21 +329,21 @@ export interface QueryWordGroup {
  * being typed and at least 3 characters long, also as a name prefix (so "mül" finds "Müller").
  */
 export function queryWordGroups(query: string, options: { prefix?: boolean } = {}): QueryWordGroup[] {
-  const { words, lastIsPartial } = normalizeQueryWords(query);
-  return words.map((word, index) => {
-    const typing = index === words.length - 1 && lastIsPartial && options.prefix !== false && [...word].length >= MIN_PREFIX_LENGTH;
-    return { word, prefix: typing ? [...word].slice(0, MAX_PREFIX_LENGTH).join('') : null };
+  const { words, lastIsPartial } = querySpellings(query);
+  return words.map((spellings, index) => {
+    const typing = index === words.length - 1 && lastIsPartial && options.prefix !== false && [...spellings[0]!].length >= MIN_PREFIX_LENGTH;
+    return { words: spellings, prefixes: typing ? dedupe(spellings.map((word) => [...word].slice(0, MAX_PREFIX_LENGTH).join(''))) : [] };
   });
 }
 
-/** Tokens for a search: the groups of queryWordGroups, each as its full-word token and prefix token. */
+/** Tokens for a search: the groups of queryWordGroups, each as its full-word tokens and prefix tokens. */
 export async function queryTokens(indexKey: CryptoKey, query: string, options: { field?: string; prefix?: boolean } = {}): Promise<QueryTokens> {
   const field = options.field ?? '';
   const groups = await Promise.all(
-    queryWordGroups(query, options).map(async ({ word, prefix }) => {
-      const anyOf = [await token(indexKey, 'word', field, word)];
-      if (prefix !== null) anyOf.push(await token(indexKey, 'prefix', field, prefix));
-      return { anyOf };
+    queryWordGroups(query, options).map(async ({ words, prefixes }) => {
+      const whole = await Promise.all(words.map((word) => token(indexKey, 'word', field, word)));
+      const starts = await Promise.all(prefixes.map((prefix) => token(indexKey, 'prefix', field, prefix)));
+      return { anyOf: [...whole, ...starts], wholeWords: whole.length };
     }),
   );
   return { groups };

@@ -8,7 +8,7 @@ import { MAX_WHOLE_OBJECT_BYTES, readSealedBytes, readSealedHead, readSealedRang
 import type { Opener } from '../vault-crypto';
 import { VaultError, type InstanceSource, type StudyListEntry, type VaultService } from '../vault-service';
 import { StudyNotFoundError, viewerStudy } from './study-instances';
-import { foldText } from '../../../shared/crypto/blind-index';
+import { foldText, normalizeDateWords, queryDateWord } from '../../../shared/crypto/blind-index';
 import { allStudies, searchStudyIds, studiesOfPatient, studiesWithIds } from '../views/imaging-reads';
 import { patientHits } from '../views/view-reads';
 
@@ -150,5 +150,10 @@ export function compoundsMatch(entry: StudyListEntry, query: string): boolean {
     .filter((word) => /\S['’._/-]\S/u.test(word));
   if (compounds.length === 0) return true;
   const text = foldText([entry.patient?.name ?? '', entry.patient?.identifier ?? '', entry.study.accessionNumber, entry.study.description, entry.study.date].join(' '));
-  return compounds.every((compound) => text.includes(compound));
+  // A date is compared as the date it names, however it was typed ("1.3.2025", "2025/03/01").
+  const dates = normalizeDateWords(entry.study.date);
+  return compounds.every((compound) => {
+    const date = queryDateWord(compound);
+    return date !== null ? dates.includes(date) || text.includes(compound) : text.includes(compound);
+  });
 }

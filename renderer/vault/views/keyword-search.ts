@@ -4,8 +4,8 @@ import { postingsOf, type VaultDb } from './vault-db';
 /**
  * Keyword search over the blind index (design §2, §8). The query is cut into words exactly as the
  * indexed text was (shared/crypto/blind-index.ts); each word becomes a group of tokens (the full
- * word, and while the last word is still being typed, its name prefix); a patient matches when it
- * holds at least one token of every group.
+ * word and, typed with an umlaut, its transliteration; while the last word is still being typed,
+ * its name prefixes); a patient matches when it holds at least one token of every group.
  *
  * Every token is one primary-key range scan of its posting chunks (vault-db.ts `postings`:
  * token → patient ids; nothing is decrypted). Patients are posted under the tokens of their
@@ -41,9 +41,9 @@ export async function searchPatientIds(db: VaultDb, indexKey: CryptoKey, query: 
   );
   // Per group: the patients matching it, and whether by a whole word (score) or a prefix only.
   const groupSets = groups.map((group) => {
-    const exact = new Set(hits.get(group.anyOf[0]!) ?? []);
+    const exact = new Set(group.anyOf.slice(0, group.wholeWords).flatMap((token) => hits.get(token) ?? []));
     const any = new Set(exact);
-    for (const token of group.anyOf.slice(1)) for (const id of hits.get(token) ?? []) any.add(id);
+    for (const token of group.anyOf.slice(group.wholeWords)) for (const id of hits.get(token) ?? []) any.add(id);
     return { exact, any };
   });
   groupSets.sort((a, b) => a.any.size - b.any.size);

@@ -355,6 +355,8 @@ export interface IndexedDbDeps {
  *               written before name no one (the body did not journal whom a report named).
  *   version(29): a lab message's visit stored before PV1-44 counted is no search word
  *               (intake-rows.ts isChartVisit): the patient rows and postings are rebuilt.
+ *   version(30): words with ä ö ü are indexed under their transliteration too (ae oe ue):
+ *               the patient rows and postings are rebuilt.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -372,7 +374,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 29;
+export const VIEW_SCHEMA_VERSION = 30;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -512,6 +514,14 @@ function defineSchema(db: Dexie): void {
   // A lab message's pseudo-visit (stored before PV1-44 counted) put its location and reason into the
   // patient's search words (intake-rows.ts isChartVisit): the patient rows and postings are rebuilt.
   db.version(29)
+    .stores({})
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
+  // A word with an umlaut is indexed under its German transliteration too ("Müller" also as
+  // "mueller": shared/crypto/blind-index.ts); rows and postings built before lack those tokens.
+  db.version(30)
     .stores({})
     .upgrade(async (tx) => {
       await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);

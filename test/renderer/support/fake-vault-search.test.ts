@@ -22,7 +22,7 @@ const PATIENTS: FakePatient[] = [
 ];
 
 const QUERIES = [
-  'muller', 'MÜLLER', 'mül', 'mue', 'mueller', 'e', 'ev', 'eva', 'nov', 'nov ', 'novak zoe', 'zoe muller', 'zo',
+  'muller', 'MÜLLER', 'mül', 'mue', 'mueller', 'muel', 'müller ', 'zoë mueller', '24.12.1955', '24/12/1955', 'e', 'ev', 'eva', 'nov', 'nov ', 'novak zoe', 'zoe muller', 'zo',
   'heart', 'hea', 'heart rate', '8867-4', '88674', '8867', 'chest pain', 'pai', 'cardiology',
   '1955-12-24', '19551224', '1955/12/24', '1955', '1980-02-01', '12-24',
   'mrn00000002', 'MRN00000002', '00000002', 'mrn-000123', '000123', 'mrn', 'hdms-demo', 'demo', 'cz',
@@ -39,7 +39,7 @@ async function realMatches(query: string): Promise<string[]> {
     // Identifiers get prefix tokens too (intake-rows.ts buildIntakeRows).
     for (const token of await new TokenCache(keys.indexKey).identifierPrefixTokens(entry.patient.identifiers.map((identifier) => identifier.value))) tokens.add(token);
     if (groups.length > 0 && groups.every((group) => group.anyOf.some((token) => tokens.has(token)))) {
-      scored.push({ id: entry.patientId, score: groups.filter((group) => tokens.has(group.anyOf[0]!)).length });
+      scored.push({ id: entry.patientId, score: groups.filter((group) => group.anyOf.slice(0, group.wholeWords).some((token) => tokens.has(token))).length });
     }
   }
   return scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).map(({ id }) => id);

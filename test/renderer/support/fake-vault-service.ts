@@ -423,8 +423,9 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
           entry === undefined ? [bulkText(id)] : [patientText(entry.patient), ...entry.records.map((r) => recordText(r.record))],
           entry === undefined ? (bulkText(id).other ?? []) : entry.patient.identifiers.map((identifier) => identifier.value),
         );
-        if (!groups.every((group) => words.has(group.word) || (group.prefix !== null && prefixes.has(group.prefix)))) continue;
-        scores.set(id, groups.filter((group) => words.has(group.word)).length);
+        const whole = (group: (typeof groups)[number]) => group.words.some((word) => words.has(word));
+        if (!groups.every((group) => whole(group) || group.prefixes.some((prefix) => prefixes.has(prefix)))) continue;
+        scores.set(id, groups.filter(whole).length);
       }
       const ids = [...scores.keys()].sort((a, b) => scores.get(b)! - scores.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
       return { patientIds: ids, tookMs: 3.4 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blindTokens, normalizeQueryWords, normalizeWords, prefixTokens, queryTokens, recordTokens, recordWords } from '../../../shared/crypto/blind-index';
+import { blindTokens, normalizeQueryWords, normalizeWords, prefixTokens, queryTokens, queryWordGroups, recordTokens, recordWords } from '../../../shared/crypto/blind-index';
 import { concatBytes, encodeStringList, toBase64Url, utf8Encode } from '../../../shared/crypto/bytes';
 import { deriveVaultKeys, generateMasterSecret } from '../../../shared/crypto/vault-keys';
 
@@ -12,8 +12,8 @@ function matches(record: readonly string[], groups: readonly { anyOf: readonly s
 
 describe('normalization', () => {
   it.each([
-    ['Müller', ['muller']],
-    ['MÜLLER', ['muller']],
+    ['Müller', ['muller', 'mueller']],
+    ['MÜLLER', ['muller', 'mueller']],
     ['José Núñez', ['jose', 'nunez']],
     ['Łukasz Żółć', ['lukasz', 'zolc']],
     ['Straße', ['strasse']],
@@ -36,8 +36,8 @@ describe('normalization', () => {
   it('indexes a date as one full-date word: never its year, month or day alone', () => {
     expect(recordWords({ dates: ['1980-02-03'] })).toEqual({ words: ['19800203'], nameWords: [] });
     expect(recordWords({ names: ['Anna Müller'], other: ['MRN-000123'], dates: ['1980-02-03', '2001-11-30'] })).toEqual({
-      words: ['anna', 'muller', 'mrn', '000123', 'mrn000123', '19800203', '20011130'],
-      nameWords: ['anna', 'muller'],
+      words: ['anna', 'muller', 'mueller', 'mrn', '000123', 'mrn000123', '19800203', '20011130'],
+      nameWords: ['anna', 'muller', 'mueller'],
     });
   });
 
@@ -169,5 +169,69 @@ describe('one-character CJK words (QA12 D4)', () => {
     // 小 is no word of the record (its word is 小明): whole words only.
     const part = await queryTokens(keys.indexKey, '小');
     expect(part.groups[0]!.anyOf.some((token) => tokens.has(token))).toBe(false);
+  });
+});
+
+// Tester S35 #1: "mueller" did not find "Müller". German keyboards without umlauts write ü as ue.
+describe('German transliteration (ä ö ü ↔ ae oe ue)', () => {
+  it('a word with an umlaut is also indexed as its transliteration (an ordinary word, and for names its prefixes)', () => {
+    expect(recordWords({ names: ['Anna Müller'] })).toEqual({ words: ['anna', 'muller', 'mueller'], nameWords: ['anna', 'muller', 'mueller'] });
+    expect(normalizeWords('Jörg Schäfer')).toEqual(['jorg', 'schafer', 'joerg', 'schaefer']);
+    // Decomposed input (u + combining diaeresis) is the same word.
+    expect(normalizeWords('Mu\u0308ller')).toEqual(['muller', 'mueller']);
+    // Without an umlaut nothing is added: "Samuel" and "Michael" are not guessed at.
+    expect(normalizeWords('Samuel Michael Mueller')).toEqual(['samuel', 'michael', 'mueller']);
+  });
+
+  it('a query with an umlaut also asks for its transliteration; a query without one asks for itself only', () => {
+    expect(queryWordGroups('müller ')).toEqual([{ words: ['muller', 'mueller'], prefixes: [] }]);
+    expect(queryWordGroups('mueller ')).toEqual([{ words: ['mueller'], prefixes: [] }]);
+    expect(queryWordGroups('jörg')).toEqual([{ words: ['jorg', 'joerg'], prefixes: ['jorg', 'joerg'] }]);
+  });
+
+  it('finds both spellings both ways, without "mueller" finding a plain Muller', async () => {
+    const names = ['Anna Müller', 'Anna Mueller', 'Anna Muller', 'Jörg Straße', 'Goethe Strasse'];
+    const records = await Promise.all(names.map((name) => recordTokens(keys.indexKey, { names: [name] })));
+    const search = async (query: string) => {
+      const { groups } = await queryTokens(keys.indexKey, query);
+      return names.filter((_, index) => matches(records[index]!, groups));
+    };
+    expect(await search('mueller ')).toEqual(['Anna Müller', 'Anna Mueller']);
+    expect(await search('Müller ')).toEqual(['Anna Müller', 'Anna Mueller', 'Anna Muller']);
+    expect(await search('muller ')).toEqual(['Anna Müller', 'Anna Muller']);
+    expect(await search('muel')).toEqual(['Anna Müller', 'Anna Mueller']); // type-ahead
+    expect(await search('anna mueller')).toEqual(['Anna Müller', 'Anna Mueller']);
+    expect(await search('joerg ')).toEqual(['Jörg Straße']);
+    expect(await search('strasse ')).toEqual(['Jörg Straße', 'Goethe Strasse']);
+    expect(await search('straße ')).toEqual(['Jörg Straße', 'Goethe Strasse']);
+    expect(await search('göthe ')).toEqual(['Goethe Strasse']);
+  });
+});
+
+// Tester S35 #2: Swiss and German users type dates day first with dots.
+describe('day-first dates with dots (dd.mm.yyyy)', () => {
+  it('asks for the one date word, with or without leading zeros', () => {
+    for (const query of ['01.03.2025', '1.3.2025', '01.3.2025', '1.03.2025']) {
+      expect(normalizeQueryWords(query).words, query).toEqual(['20250301']);
+    }
+    expect(normalizeQueryWords('31.12.1980').words).toEqual(['19801231']);
+    expect(normalizeQueryWords('müller 3.2.1980 ').words).toEqual(['muller', '19800203']);
+  });
+
+  it('is not a date when the day or month cannot be one; slashes keep today\'s meaning (parts: d/m or m/d is ambiguous)', () => {
+    expect(normalizeQueryWords('13.13.2025').words).toEqual(['13', '2025']);
+    expect(normalizeQueryWords('32.01.2025').words).toEqual(['32', '01', '2025']);
+    expect(normalizeQueryWords('00.01.2025').words).toEqual(['00', '01', '2025']);
+    expect(normalizeQueryWords('01/03/2025').words).toEqual(['01', '03', '2025']);
+    expect(normalizeQueryWords('1.3.25').words).toEqual(['25']);
+  });
+
+  it('finds a birth date typed day first, as the ISO form does', async () => {
+    const anna = await recordTokens(keys.indexKey, { names: ['Anna Müller'], dates: ['2025-03-01'] });
+    const other = await recordTokens(keys.indexKey, { names: ['Anna Müller'], dates: ['2025-01-03'] });
+    for (const query of ['01.03.2025', '1.3.2025', 'anna 1.3.2025', '2025-03-01']) {
+      const { groups } = await queryTokens(keys.indexKey, query);
+      expect([matches(anna, groups), matches(other, groups)], query).toEqual([true, false]);
+    }
   });
 });

@@ -28,3 +28,12 @@ describe('study search: what the blind index cannot tell apart', () => {
     expect(compoundsMatch(entry('ACC-E2E-1', 'Müller, Zoë'), 'muller xyz')).toBe(true);
   });
 });
+
+// Tester S35 #2: a study date typed day first with dots (as in Switzerland and Germany) is the same date.
+describe('study search: day-first dates', () => {
+  it('keeps a study whose date the query names day first with dots, and drops one of another date', () => {
+    for (const query of ['01.03.2025', '1.3.2025', 'knee 1.3.2025', '2025/03/01']) expect(compoundsMatch(entry('ACC-E2E-1', 'Varga, Petra'), query), query).toBe(true);
+    expect(compoundsMatch(entry('ACC-E2E-1', 'Varga, Petra'), '03.01.2025')).toBe(false);
+    expect(compoundsMatch(entry('ACC-E2E-1', 'Varga, Petra'), '2.3.2025')).toBe(false);
+  });
+});
