@@ -284,6 +284,12 @@ export interface VaultService {
    */
   patientAllergies(patientId: string): Promise<readonly RecordRow[]>;
   /**
+   * The patient's results (observation records; a merged patient's: its survivor's chart), for a
+   * record page whose opening journaled the access already: it links a result to the versions that
+   * replaced, withdrew or deleted it. Not journaled again, as patientAllergies is not.
+   */
+  patientResults(patientId: string): Promise<readonly RecordRow[]>;
+  /**
    * Admin only: erases the patient (GDPR Art. 17); an ERASURE event without PHI remains. Answers
    * whether the erasure's record could be copied beside the backups (else the problem, in words):
    * until it is, a restore of an older backup on a new installation would bring the patient back.

@@ -32,6 +32,7 @@ import { Fact } from '../../app/fact';
 import { useHoldOpenPatient } from './resume-patient';
 import { useDocumentTitle } from '../../app/use-document-title';
 import { FormattedText } from './formatted-text';
+import { ResultHistory } from './result-history';
 import { PatientIdentity } from './patient-identity';
 import { unitLabel } from './ucum-units';
 import type { INTAKE_RECORD_CHANNELS } from '../../../shared/domain/clinical';
@@ -70,10 +71,24 @@ export function RecordDetail({ patientId, recordId }: { patientId: string; recor
         </div>
       )}
       {row.phase === 'ready' && <RecordFields row={row.value} />}
+      {row.phase === 'ready' && row.value.record.type === 'observation' && <ResultVersions patientId={patientId} row={row.value} />}
     </>
   );
 }
 
+/** The result's other versions (what replaced, withdrew or deleted it, and back), read from the patient's results. */
+function ResultVersions({ patientId, row }: { patientId: string; row: RecordRow }) {
+  const vault = useVault();
+  const results = useVaultRead(`patient-results:${patientId}`, () => vault.patientResults(patientId));
+  if (results.phase === 'failed') {
+    return (
+      <p role="alert" className="note note--error">
+        The other versions of this result could not be read: {vaultErrorMessage(results.error)}
+      </p>
+    );
+  }
+  return results.phase === 'ready' ? <ResultHistory row={row} results={results.value} /> : null;
+}
 
 function RecordFields({ row }: { row: RecordRow }) {
   const headingId = useId();

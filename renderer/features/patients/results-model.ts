@@ -143,6 +143,9 @@ export function lastVisitOf(records: readonly RecordRow[], now = Date.now()): (R
  * - D ("deletes the OBX record") removes every earlier current result and itself from the views
  *   of current results (`deletedBy`); a D with nothing to delete is shown as itself.
  * - N, O and other codes replace nothing.
+ * A result of the same identity sent after a W or D (the lab's resend for the right patient, or its
+ * new value) takes the place of the withdrawn or deleted one (`succeededBy`, `succeeds`): the two
+ * stay apart in every view (the withdrawn struck through) and the record pages link them.
  * The body keeps every version (each message's records as sent), so the mind decides which one is
  * current. Results of one message never replace each other (serial measurements under one
  * order), and a result without an order number replaces nothing.
@@ -160,6 +163,13 @@ export interface Corrections {
   readonly deletedBy: ReadonlyMap<string, ObservationRow>;
   /** A provisional result's record id → the later result (OBX-11 U) that made it final. */
   readonly madeFinalBy: ReadonlyMap<string, ObservationRow>;
+  /**
+   * A withdrawn or deleted result's record id → the result of the same identity the lab sent after
+   * the W or D (its current version): what took its place, for the record page's "Replaced by".
+   */
+  readonly succeededBy: ReadonlyMap<string, ObservationRow>;
+  /** The reverse: a result's record id → the withdrawn or deleted results it took the place of, oldest first. */
+  readonly succeeds: ReadonlyMap<string, readonly ObservationRow[]>;
 }
 
 const NOT_FINAL: ReadonlySet<string> = new Set(['P', 'R', 'S', 'I', 'X', 'N', 'O']);
@@ -217,6 +227,9 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
   const deletedBy = new Map<string, ObservationRow>();
   const madeFinalBy = new Map<string, ObservationRow>();
   const current = new Map<string, ObservationRow[]>();
+  // Per identity: results withdrawn (W) or deleted (D) that no later result has taken the place of yet.
+  const retracted = new Map<string, ObservationRow[]>();
+  const successor = new Map<string, ObservationRow>();
   const statusNow = (row: ObservationRow) => (madeFinalBy.has(row.recordId) ? 'F' : resultStatusOf(row.record));
   const observations = records.filter(isObservation);
   // A W with no order number (or nothing before it) is still withdrawn.
@@ -230,6 +243,12 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
       continue;
     }
     const status = resultStatusOf(row.record);
+    // A result sent after a W or D of its identity (in a later message, or after it in the same one) takes the place of what was withdrawn or deleted.
+    const gone = status === 'W' || status === 'D' || status === 'U' ? undefined : retracted.get(key);
+    if (gone !== undefined) {
+      for (const earlier of gone) successor.set(earlier.recordId, row);
+      retracted.delete(key);
+    }
     let candidates = rows.filter((earlier) => earlier.source.seq < row.source.seq && actionOn(status, statusNow(earlier)) !== null);
     // Several earlier results of this test in the order (serial measurements): the one at the same time.
     const sameTime = candidates.filter((earlier) => earlier.time === row.time);
@@ -249,6 +268,7 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
         superseded.add(earlier.recordId);
         deletedBy.set(earlier.recordId, row);
       }
+      retracted.set(key, [...(retracted.get(key) ?? []), ...candidates]);
       superseded.add(row.recordId);
       current.set(key, rows.filter((earlier) => !candidates.includes(earlier)));
       continue;
@@ -256,7 +276,10 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
     const history: ObservationRow[] = [];
     for (const earlier of [...candidates].reverse()) {
       superseded.add(earlier.recordId);
-      if (status === 'W') withdrawn.add(earlier.recordId);
+      if (status === 'W') {
+        withdrawn.add(earlier.recordId);
+        retracted.set(key, [...(retracted.get(key) ?? []), earlier]);
+      }
       history.push(earlier, ...(replaced.get(earlier.recordId) ?? []));
       replaced.delete(earlier.recordId);
     }
@@ -266,7 +289,14 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
   const replacedBy = new Map<string, ObservationRow>();
   const byId = new Map(ordered.map((row) => [row.recordId, row]));
   for (const [recordId, history] of replaced) for (const earlier of history) replacedBy.set(earlier.recordId, byId.get(recordId)!);
-  return { superseded, replaced, replacedBy, withdrawn, deletedBy, madeFinalBy };
+  const succeededBy = new Map<string, ObservationRow>();
+  const succeeds = new Map<string, ObservationRow[]>();
+  for (const [recordId, next] of successor) {
+    const now = replacedBy.get(next.recordId) ?? next;
+    succeededBy.set(recordId, now);
+    succeeds.set(now.recordId, [...(succeeds.get(now.recordId) ?? []), byId.get(recordId)!]);
+  }
+  return { superseded, replaced, replacedBy, withdrawn, deletedBy, madeFinalBy, succeededBy, succeeds };
 }
 
 /** A record's position in its message (the record id's last part: OBX order for results). */

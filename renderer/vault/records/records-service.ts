@@ -19,7 +19,7 @@ import { rawCharsetOf } from '../messages/message-service';
 import { messageBySeq } from '../views/message-reads';
 
 /** The records part of VaultService: search, patient pages and records (each opening journaled), raw messages, erasure. */
-export type RecordsService = Pick<VaultService, 'search' | 'patientHits' | 'openPatient' | 'openRecord' | 'patientAllergies' | 'openRecordRaw' | 'erasurePreview' | 'erasePatient'>;
+export type RecordsService = Pick<VaultService, 'search' | 'patientHits' | 'openPatient' | 'openRecord' | 'patientAllergies' | 'patientResults' | 'openRecordRaw' | 'erasurePreview' | 'erasePatient'>;
 
 export function createRecordsService(api: HdmsApi, state: SessionState, indexing: ViewIndexing): RecordsService {
   /** `read`, and once more after the views caught up with the journal when they did not hold what it asked for. */
@@ -104,6 +104,16 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
         // The chart's records as the patient page reads them (the session's opened rows are not decrypted again).
         const detail = await caughtUp(s, () => patientDetail(s.db, s.keys.viewKey, patientId, s.opened));
         return detail.records.filter((row) => row.record.type === 'allergy');
+      } catch (error) {
+        throw asVaultError(error);
+      }
+    },
+
+    async patientResults(patientId) {
+      const s = state.require();
+      try {
+        const detail = await caughtUp(s, () => patientDetail(s.db, s.keys.viewKey, patientId, s.opened));
+        return detail.records.filter((row) => row.record.type === 'observation');
       } catch (error) {
         throw asVaultError(error);
       }

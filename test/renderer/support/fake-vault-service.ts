@@ -479,6 +479,12 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       if (entry === undefined) throw new VaultError('E_NODE', 'No such patient.');
       return entry.records.filter((row) => row.record.type === 'allergy');
     },
+    async patientResults(patientId) {
+      await enter('patientResults', [patientId]);
+      const entry = patients.get(patientId);
+      if (entry === undefined) throw new VaultError('E_NODE', 'No such patient.');
+      return entry.records.filter((row) => row.record.type === 'observation');
+    },
     async openRecordRaw(recordId) {
       await enter('openRecordRaw', [recordId]);
       return rawOf(`r:${recordId}`, 1);
