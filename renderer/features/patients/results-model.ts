@@ -128,8 +128,13 @@ export function lastVisitOf(records: readonly RecordRow[], now = Date.now()): (R
 
 /**
  * Which results a later one replaced (HL7 OBX-11, table 0085; result-status.ts has each code in the
- * table's words): a later result of the same test (code and OBX-4 sub-id) in the same order
- * (filler/placer number), sent in a later message, replaces an earlier one as follows.
+ * table's words): a later result of the same identity, as HL7 identifies a result (the order's
+ * filler or placer number, one order when a report pairs them; OBX-3; the OBX-4 sub-id), sent in a
+ * later message, replaces an earlier one as follows. The observation time is no part of the
+ * identity: a preliminary resent with a later time is a new version of the same result, while two
+ * draws or specimens (another order, or another sub-id) are results of their own and never hide
+ * each other. Only among several current results of one identity (repeated in one message) does
+ * the time pick the one a later version replaces.
  * - C (correction) replaces any earlier result but a withdrawn one (F, C, U, P, R, S, I, X, N, O).
  * - F replaces one not yet final: P, R, S, I (pending), X (cancelled), N, O; never a final one
  *   ("can only be changed with a corrected result").
@@ -235,8 +240,10 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
   // A W with no order number (or nothing before it) is still withdrawn.
   for (const row of observations) if (resultStatusOf(row.record) === 'W') withdrawn.add(row.recordId);
   const ordered = observations.filter((row) => (row.record.orderId ?? '') !== '').sort(inMessageOrder);
+  const orderOf = sameOrderNumbers(records);
   for (const row of ordered) {
-    const key = `${row.record.orderId}\u0000${testKeyOf(row.record)}\u0000${row.record.subId ?? ''}`;
+    // The HL7 identity of a result: its order (placer or filler number), OBX-3 and OBX-4; never its observation time.
+    const key = `${orderOf(row.record.orderId!)}\u0000${testKeyOf(row.record)}\u0000${row.record.subId ?? ''}`;
     const rows = current.get(key);
     if (rows === undefined) {
       current.set(key, [row]);
@@ -297,6 +304,23 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
     succeeds.set(now.recordId, [...(succeeds.get(now.recordId) ?? []), byId.get(recordId)!]);
   }
   return { superseded, replaced, replacedBy, withdrawn, deletedBy, madeFinalBy, succeededBy, succeeds };
+}
+
+/**
+ * One name for the numbers of one order: a result names its order by OBR-3 (filler number), else
+ * OBR-2 (placer number), so a preliminary sent before the lab assigned its number and the final
+ * sent with it would be two orders. A report (OBR) that gives both numbers says they are one
+ * order; each number then answers the filler number (the first a report paired it with).
+ */
+function sameOrderNumbers(records: readonly RecordRow[]): (orderId: string) => string {
+  const fillerOf = new Map<string, string>();
+  for (const row of records) {
+    if (row.record.type !== 'report' || row.record.kind !== 'result') continue;
+    const { placerOrderId, fillerOrderId } = row.record;
+    if (placerOrderId === undefined || placerOrderId === '' || fillerOrderId === undefined || fillerOrderId === '' || fillerOf.has(placerOrderId)) continue;
+    fillerOf.set(placerOrderId, fillerOrderId);
+  }
+  return (orderId) => fillerOf.get(orderId) ?? orderId;
 }
 
 /** A record's position in its message (the record id's last part: OBX order for results). */
