@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { ACCESS_REPORT_CSV_HEADER, ACCESS_REPORT_KINDS, kindOfAction } from '../../shared/ledger/access-report-csv';
@@ -20,8 +21,15 @@ import { verifyLedgerFile } from './ledger-file-verify';
  *     journal records and the ledger does not: such a row's patient is not checkable here;
  *   - `time_utc` (when the act happened) is not after the entry was signed (`createdAt`).
  *
- * What it cannot check: names (the ledger holds pseudonyms only), the workstation, and the notary
- * columns (they need the notary's log). It also lists the ledger's ACCESS, QUARANTINE and ERASURE
+ * And the file as a whole: the body hashes each report it writes and the EXPORT entry signed for the
+ * export holds that SHA-256 among its inputs, so a report changed after it was exported (a row
+ * removed, a name, time or workstation edited: none of which a row's entry can show) matches no
+ * signed entry. Reports exported before this check, and an auditor's not yet signed (the next
+ * clinical session signs it), fail it too: say so, not "changed".
+ *
+ * What it cannot check: names (the ledger holds pseudonyms only; the file digest shows they are as
+ * exported, not that they are right), the workstation, and the notary columns (they need the
+ * notary's log). It also lists the ledger's ACCESS, QUARANTINE and ERASURE
  * entries about the report's patients, signed in the span its rows cover, that the report does not
  * list: a report filtered by operator or date leaves such entries out on purpose, so they are
  * information, not a failure.
@@ -50,6 +58,8 @@ export type AccessReportVerification =
       readonly rows: number;
       readonly entries: number;
       readonly node: string;
+      /** The EXPORT entry whose inputs hold the file's SHA-256: the file is byte for byte as exported then. */
+      readonly exportedIn: number;
       /** Rows whose patient comes from the journal (an access report's export), not from the entry. */
       readonly patientsNotCheckable: number;
       readonly unlisted: readonly number[];
@@ -119,7 +129,9 @@ export async function verifyAccessReport(reportFile: string, ledgerFile: string)
   const problems: RowProblem[] = [];
   const size = (await stat(reportFile)).size;
   if (size > MAX_REPORT_BYTES) throw new ReportFormatError(`the report is ${size} bytes, more than any access report this app writes`);
-  const rows = readReport(await readFile(reportFile, 'utf8'), problems);
+  const bytes = await readFile(reportFile);
+  const fileDigest = `0x${createHash('sha256').update(bytes).digest('hex')}`;
+  const rows = readReport(bytes.toString('utf8'), problems);
 
   const wanted = new Set(rows.map((row) => row.seq));
   const subjects = new Set(rows.map((row) => row.subject).filter((subject) => subject !== ''));
@@ -127,10 +139,13 @@ export async function verifyAccessReport(reportFile: string, ledgerFile: string)
   /** ACCESS, QUARANTINE and ERASURE entries about the report's patients: seq → createdAt. */
   const about = new Map<number, number>();
   const aboutKinds = new Set<string>(ACCESS_REPORT_KINDS.filter((kind) => kind !== 'SESSION' && kind !== 'EXPORT'));
+  // Set from the callback below (a holder, so control-flow narrowing does not assume it stays null).
+  const file: { exportedIn: number | null } = { exportedIn: null };
   const ledger = await verifyLedgerFile(ledgerFile, undefined, (entry) => {
     const e = entry as Partial<LedgerEntry> | null;
     if (typeof e?.seq !== 'number') return;
     if (wanted.has(e.seq)) named.set(e.seq, entry);
+    if (file.exportedIn === null && e.kind === 'EXPORT' && Array.isArray(e.inputs) && e.inputs.includes(fileDigest)) file.exportedIn = e.seq;
     if (typeof e.subject === 'string' && subjects.has(e.subject) && typeof e.kind === 'string' && aboutKinds.has(e.kind) && typeof e.createdAt === 'number') about.set(e.seq, e.createdAt);
   });
   if (!ledger.ok) return { ok: false, rows: rows.length, ledger, problems: problems.slice(0, MAX_LISTED_PROBLEMS), problemCount: problems.length };
@@ -138,6 +153,16 @@ export async function verifyAccessReport(reportFile: string, ledgerFile: string)
     return { ok: false, rows: rows.length, problems: [{ line: 0, problem: 'the second file is a node-info document, not an exported ledger' }], problemCount: 1 };
   }
 
+  const { exportedIn } = file;
+  if (exportedIn === null) {
+    problems.push({
+      line: 0,
+      problem:
+        "no signed EXPORT entry holds this file's SHA-256: it was changed after it was exported (a row removed, a cell edited), " +
+        'or it is not signed yet (an auditor\'s export is signed when a clinical operator next unlocks: export the ledger again after that), ' +
+        'or the ledger export is older than the report, or the report was exported before this check existed',
+    });
+  }
   const hasher = new EntryHasher(ledger.domain);
   let patientsNotCheckable = 0;
   const seen = new Set<string>();
@@ -188,6 +213,7 @@ export async function verifyAccessReport(reportFile: string, ledgerFile: string)
     rows: rows.length,
     entries: ledger.entries,
     node: ledger.node,
+    exportedIn: exportedIn ?? 0,
     patientsNotCheckable,
     unlisted: unlisted.slice(0, MAX_LISTED_UNLISTED),
     unlistedCount: unlisted.length,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { namedSubjects, writeReportSubjects } from './access-report-subjects';
@@ -83,7 +84,9 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         // Journaled after the file is durable: an export the trail names exists. With whom it names, so
         // that each of them sees it under "Who accessed this record" (the views index them).
         const named = namedSubjects(subjects ?? []);
-        await audit.exported({ what: 'accessReport', operatorId: session.operatorId, role: session.role, bytes: written.bytes, entries: rows, file: path.basename(written.path), ...(named.length > 0 ? { subjects: named } : {}) });
+        // And the file's digest, which the EXPORT entry signed for this record pins (access-report:verify).
+        const sha256 = createHash('sha256').update(safe, 'utf8').digest('hex');
+        await audit.exported({ what: 'accessReport', operatorId: session.operatorId, role: session.role, bytes: written.bytes, entries: rows, file: path.basename(written.path), ...(named.length > 0 ? { subjects: named } : {}), sha256 });
         log.info({ bytes: written.bytes, rows }, 'access report written');
         return written;
       },

@@ -410,8 +410,10 @@ export class LedgerWriter {
           const audited = ExportAuditMetaSchema.safeParse(value);
           if (!audited.success) return none;
           // The patients an access report names: counted here (the entry's input pins the record that lists them; the views index them).
-          const { v: _v, operatorId, subjects, ...details } = audited.data;
-          return { subject: ZERO_HASH, details: { ...details, ...(subjects === undefined ? {} : { patients: subjects.length }) }, operatorId };
+          const { v: _v, operatorId, subjects, sha256, ...details } = audited.data;
+          // The report file's digest after the record's hash: access-report:verify finds the file as exported by it.
+          const inputs = sha256 === undefined ? undefined : [journalRecordHash(record), `0x${sha256}`];
+          return { subject: ZERO_HASH, details: { ...details, ...(subjects === undefined ? {} : { patients: subjects.length }) }, operatorId, ...(inputs === undefined ? {} : { inputs }) };
         }
         const what = record.kind.slice('export.'.length);
         const parsed = LedgerExportMetaSchema.safeParse(value);

@@ -60,6 +60,12 @@ export const ExportAuditMetaSchema = z.strictObject({
    * "Who accessed this record". Absent on reports written before it was recorded, and on a ledger export.
    */
   subjects: z.array(z.string().regex(/^0x[0-9a-f]{64}$/)).max(EXPORT_SUBJECTS_MAX).optional(),
+  /**
+   * accessReport: SHA-256 (hex) of the file's bytes as written. The EXPORT entry signed for this record
+   * holds it among its inputs, so `access-report:verify` can tell the file as exported from one
+   * changed after. Absent on reports written before it was recorded, and on a ledger export.
+   */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   workstation,
   at: z.iso.datetime(),
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -175,6 +176,9 @@ describe('the body journals sign-in, lock and failed unlocks (audit.session)', (
       bytes: Buffer.byteLength(`\uFEFF${text}`),
       entries: 1,
       file: path.basename(written.path),
+      // The file's own digest: the EXPORT entry signed for this record pins it, so access-report:verify
+      // can tell the file as exported from one changed after (tester T2 S35 F2).
+      sha256: createHash('sha256').update(await readFile(written.path)).digest('hex'),
     });
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256, Wallet } from 'ethers';
@@ -78,14 +79,34 @@ function rowOf(chain: readonly { entry: LedgerEntry }[], seq: number, about?: st
 
 describe('access-report:verify', () => {
   const tempDir = useTempDirs();
-  async function files(rows: readonly AccessReportRow[], chain: readonly { entry: LedgerEntry; signature: string }[], csv?: string): Promise<[string, string]> {
+  /**
+   * The report as the body writes it (a byte-order mark first) and a ledger export made after it.
+   * `exported` (default): the ledger ends with the EXPORT entry the export was signed under, whose
+   * inputs hold the file's SHA-256 (as renderer/ledger/ledger-writer.ts signs `audit.exported`);
+   * `changedTo`: the file was then rewritten with this text (the ledger keeps the original's digest).
+   */
+  async function files(
+    rows: readonly AccessReportRow[],
+    chain: readonly { entry: LedgerEntry; signature: string }[],
+    csv?: string,
+    { exported = true, changedTo }: { exported?: boolean; changedTo?: string } = {},
+  ): Promise<[string, string]> {
     const dir = await tempDir();
     const report = path.join(dir, 'access-report-20261201T100000Z.csv');
     const ledger = path.join(dir, 'ledger-20261201T100000Z.jsonl');
-    // As the body writes it: a byte-order mark first.
-    await writeFile(report, `\uFEFF${csv ?? accessReportCsv(rows)}`);
-    await writeFile(ledger, [JSON.stringify(exportHeader(domain, wallet.address, chain.length, new Date(T0 + 3_600_000))), ...chain.map(exportLine)].join('\n') + '\n');
+    const bytes = Buffer.from(`\uFEFF${csv ?? accessReportCsv(rows)}`, 'utf8');
+    await writeFile(report, changedTo === undefined ? bytes : Buffer.from(`\uFEFF${changedTo}`, 'utf8'));
+    const all = exported ? [...chain, await exportEntryOf(chain, bytes)] : chain;
+    await writeFile(ledger, [JSON.stringify(exportHeader(domain, wallet.address, all.length, new Date(T0 + 3_600_000))), ...all.map(exportLine)].join('\n') + '\n');
     return [report, ledger];
+  }
+
+  /** The EXPORT entry signed for the report's `audit.exported` record: its inputs are the record's hash and the file's SHA-256. */
+  async function exportEntryOf(chain: readonly { entry: LedgerEntry }[], bytes: Buffer): Promise<{ entry: LedgerEntry; signature: string }> {
+    const last = chain[chain.length - 1]!.entry;
+    const fileDigest = `0x${createHash('sha256').update(bytes).digest('hex')}`;
+    const value = { seq: last.seq + 1, prevHash: new EntryHasher(domain).hash(last), kind: 'EXPORT' as const, subject: ZERO_HASH, operator: ALICE, payloadHash: hash('export payload'), inputs: [hash('audit.exported record'), fileDigest], createdAt: last.createdAt + 60_000, node: wallet.address };
+    return signEntry(wallet, domain, value);
   }
 
   it('accepts a report whose every row agrees with its signed entry, and lists what it leaves out', async () => {
@@ -93,7 +114,25 @@ describe('access-report:verify', () => {
     // Patient A's report as Alice's filter gave it: her acts only (Bob's opening, entry 3, left out).
     const rows = [rowOf(chain, 4, PATIENT_A), rowOf(chain, 2), rowOf(chain, 1)];
     const result = await verifyAccessReport(...(await files(rows, chain)));
-    expect(result).toEqual({ ok: true, rows: 3, entries: 6, node: wallet.address, patientsNotCheckable: 1, unlisted: [3], unlistedCount: 1 });
+    expect(result).toEqual({ ok: true, rows: 3, entries: 7, node: wallet.address, exportedIn: 7, patientsNotCheckable: 1, unlisted: [3], unlistedCount: 1 });
+  });
+
+  it('refuses a report changed after it was exported: a row removed, a name, time or workstation edited (tester T2 S35 F2)', async () => {
+    const chain = await signedChain();
+    const rows = [rowOf(chain, 4, PATIENT_A), rowOf(chain, 2), rowOf(chain, 1)];
+    const changes = [
+      accessReportCsv([rows[0]!, rows[2]!]),
+      accessReportCsv([{ ...rows[0]!, operatorName: 'Bob Näf' }, rows[1]!, rows[2]!]),
+      accessReportCsv([rows[0]!, { ...rows[1]!, at: new Date(T0 - 6 * 86_400_000).toISOString() }, rows[2]!]),
+      accessReportCsv([rows[0]!, { ...rows[1]!, workstation: 'WS-99' }, rows[2]!]),
+    ];
+    for (const changedTo of changes) {
+      const result = await verifyAccessReport(...(await files(rows, chain, undefined, { changedTo })));
+      expect(result).toMatchObject({ ok: false, problems: [{ line: 0, problem: expect.stringMatching(/^no signed EXPORT entry holds this file's SHA-256/) }] });
+    }
+    // Not (yet) signed: an auditor's export is signed by the next clinical session.
+    const unsigned = await verifyAccessReport(...(await files(rows, chain, undefined, { exported: false })));
+    expect(unsigned).toMatchObject({ ok: false, problemCount: 1, problems: [{ line: 0, problem: expect.stringMatching(/not signed yet/) }] });
   });
 
   it('refuses made-up rows: another operator, another patient, another act, no such entry, a wrong digest, a time after signing', async () => {
@@ -119,7 +158,7 @@ describe('access-report:verify', () => {
       { line: 2, problem: 'operator_pseudonym is not the operator ledger entry 2 names' },
       { line: 3, problem: 'subject_pseudonym is not the patient ledger entry 2 names' },
       { line: 4, problem: 'the action stands for an ERASURE entry, but ledger entry 2 is ACCESS' },
-      { line: 5, problem: 'ledger_seq 99: the ledger has no entry 99 (it holds 6)' },
+      { line: 5, problem: 'ledger_seq 99: the ledger has no entry 99 (it holds 7)' },
       { line: 6, problem: 'entry_digest is not the digest of ledger entry 2' },
       { line: 7, problem: 'time_utc is after ledger entry 2 was signed (2026-12-01T09:02:00.000Z)' },
       { line: 8, problem: 'the action is not one this app writes in an access report' },

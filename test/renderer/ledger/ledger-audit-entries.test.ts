@@ -68,6 +68,20 @@ describe('ledger entries for the audit trail', () => {
     for (const { details } of entries) expect(JSON.stringify(details)).not.toContain('op_audit-1');
   });
 
+  it("pins an exported access report's file digest in its EXPORT entry's inputs, after the record it covers (tester T2 S35 F2)", async () => {
+    const f = await ledgerVaultFixture();
+    const { body, sealer } = f;
+    const sha256 = 'ab'.repeat(32);
+    const meta = { v: 1, what: 'accessReport', operatorId: 'op_audit-1', role: 'auditor', bytes: 512, entries: 4, file: 'access-report-20261204T100000Z.csv', workstation: 'ward-pc (browser shell)', at: AT };
+    body.journal.push({ seq: 1, at: AT, kind: AUDIT_KINDS.exported, operator: null, objects: [], meta: await sealJson(sealer, { ...meta, sha256 }) });
+    // A report exported before the digest was recorded keeps the one input it had.
+    body.journal.push({ seq: 2, at: AT, kind: AUDIT_KINDS.exported, operator: null, objects: [], meta: await sealJson(sealer, meta) });
+    const [pinned, older] = await signedLedgerEntries(f);
+    expect(pinned!.entry['inputs']).toEqual([expect.stringMatching(/^0x[0-9a-f]{64}$/), `0x${sha256}`]);
+    expect(older!.entry['inputs']).toHaveLength(1);
+    expect((pinned!.entry['inputs'] as string[])[0]).not.toBe(`0x${sha256}`);
+  });
+
   it('signs a quarantine act and a reprocess the body journaled as a session\'s operator under that operator\'s pseudonym (tester finding 1)', async () => {
     const f = await ledgerVaultFixture();
     const { body, keys, sealer } = f;
