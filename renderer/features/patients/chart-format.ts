@@ -1,5 +1,5 @@
 import type uPlot from 'uplot';
-import { recordDateTime } from './record-format';
+import { isSystemInstant, recordDateTime } from './record-format';
 import { unitLabel } from './ucum-units';
 
 /**
@@ -72,14 +72,16 @@ export function chartTimes(times: readonly string[]): ChartTimes {
     if (!recorded.has(at)) recorded.set(at, time);
     if (newest === undefined || at >= Date.parse(newest) / 1000) newest = time;
   }
-  const offset = newest === undefined ? null : recordedOffset(newest);
+  // An instant of this system's clock (a device reading) is read in this computer's zone, as recordDateTime shows it.
+  const local = newest !== undefined && isSystemInstant(newest);
+  const offset = newest === undefined || local ? null : recordedOffset(newest);
   const tzDate = (seconds: number): Date => {
     if (offset === null) return new Date(seconds * 1000);
     // The wall clock at the offset, as this computer's local fields (uPlot reads those).
     const shifted = new Date(seconds * 1000 + offset * 60_000);
     return new Date(shifted.getUTCFullYear(), shifted.getUTCMonth(), shifted.getUTCDate(), shifted.getUTCHours(), shifted.getUTCMinutes(), shifted.getUTCSeconds());
   };
-  const zoneText = offset === null ? '' : ` (${zoneName(offset)})`;
+  const zoneText = local ? ' (local time)' : offset === null ? '' : ` (${zoneName(offset)})`;
   return {
     tzDate,
     ticks: (_plot, splits, _axis, _space, increment) => {
@@ -100,7 +102,7 @@ export function chartTimes(times: readonly string[]): ChartTimes {
       const date = tzDate(seconds);
       return `${isoDay(date)} ${clock(date)}${zoneText}`;
     },
-    axisLabel: offset === null ? undefined : `Time (${zoneName(offset)})`,
+    axisLabel: local ? 'Time (local time)' : offset === null ? undefined : `Time (${zoneName(offset)})`,
   };
 }
 

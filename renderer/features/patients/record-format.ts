@@ -43,22 +43,44 @@ export function dayLabel(isoDay: string): string {
   return dayFormat.format(new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))));
 }
 
+const two = (value: number) => String(value).padStart(2, '0');
+
+/**
+ * Whether a time is an instant of this system's clock, not one a sender wrote: stored in UTC (`Z`,
+ * toISOString) it is a device reading's, a record's receipt time, a demo record's. HL7 times always
+ * carry an offset (their own, MSH-7's, or the receiving computer's), never `Z`.
+ */
+export function isSystemInstant(time: string): boolean {
+  return time.endsWith('Z');
+}
+
 /**
  * A record's day and clock time as the sender wrote them (their local time), from an ISO date-time:
- * clinical times are read in the clinic's own time, whatever this computer's time zone.
+ * clinical times are read in the clinic's own time, whatever this computer's time zone. An instant
+ * of this system's clock (isSystemInstant) has no sender's wall clock: it is read in this
+ * computer's zone, so a reading at 23:30 local time is listed under its day, not the UTC one.
+ * Lists and the flowsheet group by this day, so a record's day heading and its clock agree.
  */
 export function recordDay(time: string): string {
+  if (isSystemInstant(time)) {
+    const date = new Date(time);
+    if (!Number.isNaN(date.getTime())) return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+  }
   return time.slice(0, 10);
 }
 
 export function recordClock(time: string): string {
+  if (isSystemInstant(time)) {
+    const date = new Date(time);
+    if (!Number.isNaN(date.getTime())) return `${two(date.getHours())}:${two(date.getMinutes())}`;
+  }
   return /T(\d{2}:\d{2})/.exec(time)?.[1] ?? '';
 }
 
-/** `2025-03-01T08:15:00+01:00` → "2025-03-01 08:15 (UTC+01:00)". */
+/** `2025-03-01T08:15:00+01:00` → "2025-03-01 08:15 (UTC+01:00)"; an instant of this system's clock "… (local time)". */
 export function recordDateTime(time: string): string {
   const zone = /(Z|[+-]\d{2}:\d{2})$/.exec(time)?.[1];
-  const zoneText = zone === undefined ? '' : zone === 'Z' ? ' (UTC)' : ` (UTC${zone})`;
+  const zoneText = zone === undefined ? '' : zone === 'Z' ? ' (local time)' : ` (UTC${zone})`;
   return `${recordDay(time)} ${recordClock(time)}${zoneText}`;
 }
 
@@ -76,7 +98,6 @@ export function undatedText(record: ViewRecord): string {
   return record.type === 'diagnosis' ? 'No diagnosis date recorded' : 'No onset date recorded';
 }
 
-const two = (value: number) => String(value).padStart(2, '0');
 
 /** An instant in this computer's zone, "2026-12-07 06:23 (local time)": when a message was received, not a clinical time. */
 export function localDateTime(time: string): string {
