@@ -1,7 +1,7 @@
 import type { DicomReleaseOption } from '../../shared/research/consent';
 import { applySafeHarbor, type DeidProfile, type DeidSource } from '../../shared/research/deid/safe-harbor';
 import { ReleaseRefusedError, type AnonymityRequirements } from '../../shared/research/deid/k-anonymity';
-import { releaseDataset, type Release } from '../../shared/research/deid/release-report';
+import { releaseDataset, type MergedCharts, type Release } from '../../shared/research/deid/release-report';
 import type { ClinicalRecord, ExtendedRecord } from '../../shared/domain/clinical';
 import { correctionsOf } from '../features/patients/results-model';
 import { decryptMany } from '../vault/vault-crypto';
@@ -9,7 +9,7 @@ import type { RecordRow } from '../vault/vault-service';
 import type { PatientPayload } from '../vault/views/intake-rows';
 import type { InstanceRowStored, SeriesPayload, StudyPayload } from '../vault/views/imaging-rows';
 import type { VaultDb } from '../vault/views/vault-db';
-import { ownRecordRows } from '../vault/views/view-reads';
+import { mergedInto, personRecordRows, resolvePatientId } from '../vault/views/view-reads';
 import { cohortTagsOf } from './query-inbox';
 
 /**
@@ -19,7 +19,11 @@ import { cohortTagsOf } from './query-inbox';
  * 1. The purchased KEY-list keys name patients only through their cohort tags, kept with the answer
  *    in the journal (QueryAnsweredMeta.keyTags): the tags of every patient are computed again with
  *    the blind-index key and matched. A key whose patient is gone (erased) names nobody.
- * 2. Consent is asked again for the purchase's purpose: a patient who withdrew since the answer is
+ * 2. A release is of people: a chart merged into another (HL7 ADT^A40, A34…) keeps its row in the
+ *    views and the answer may have named it beside its survivor; a key names the surviving
+ *    chart's person, each person once, read with every chart merged into it (deidSourcesOf), so
+ *    k-anonymity counts people and nobody goes out twice under two pseudonyms.
+ *    Consent is asked again for the purchase's purpose: a patient who withdrew since the answer is
  *    left out, and counted.
  * 3. HIPAA Safe Harbor on each remaining patient's demographics and records, then k-anonymity and
  *    ℓ-diversity by generalization and at most the allowed suppression, verified after
@@ -30,12 +34,20 @@ import { cohortTagsOf } from './query-inbox';
  * (next) for the package.
  */
 export interface PurchasedPatients {
-  /** View ids of the patients the keys name who still consent, in key order. */
+  /** View ids of the people the keys name (a merged chart's survivor) who still consent, in key order, each once. */
   readonly patientIds: readonly string[];
   /** Keys whose patient is no longer in the vault. */
   readonly missing: number;
   /** Patients left out because their consent no longer allows the purpose. */
   readonly withdrawn: number;
+  /** Charts merged into the released people's charts, read with them (absent from older callers). */
+  readonly merged?: number;
+}
+
+/** The person a chart is: the chart it was merged into (to the end of the chain) when that one has a row, else itself (as the patient page opens it). */
+async function personOf(db: VaultDb, patientId: string): Promise<string> {
+  const survivor = await resolvePatientId(db, patientId);
+  return survivor === patientId || (await db.patients.get(survivor)) === undefined ? patientId : survivor;
 }
 
 export async function resolvePurchasedPatients(
@@ -52,10 +64,12 @@ export async function resolvePurchasedPatients(
     const id = byTag.get(tag);
     return id === undefined ? [] : [id];
   });
-  const unique = [...new Set(named)];
+  const persons = await Promise.all(named.map((id) => personOf(db, id)));
+  const unique = [...new Set(persons)];
   const consenting = await allowed(unique);
   const patientIds = unique.filter((id) => consenting.has(id));
-  return { patientIds, missing: keyTags.length - named.length, withdrawn: unique.length - patientIds.length };
+  const merged = (await Promise.all(patientIds.map((id) => mergedInto(db, id)))).reduce((sum, ids) => sum + ids.length, 0);
+  return { patientIds, missing: keyTags.length - named.length, withdrawn: unique.length - patientIds.length, merged };
 }
 
 /**
@@ -64,7 +78,7 @@ export async function resolvePurchasedPatients(
  * replaced (a correction's original, a preliminary result the final one followed) is left out, and
  * so are results posted as wrong (W) with their original, deleted ones (D) with the deletion, and
  * a U once it made its preliminary result final (which goes out as final). `rows` as the chart
- * lists them (ownRecordRows: each record once, no lab-message visit), in journal order.
+ * lists them (personRecordRows: each record once, no lab-message visit), in journal order.
  */
 export function releasableRecords(rows: readonly RecordRow[]): (ClinicalRecord | ExtendedRecord)[] {
   const corrections = correctionsOf(rows);
@@ -77,18 +91,32 @@ export function releasableRecords(rows: readonly RecordRow[]): (ClinicalRecord |
   });
 }
 
-/** Each patient's demographics and their current records (releasableRecords), decrypted, for Safe Harbor. */
-export async function deidSourcesOf(db: VaultDb, viewKey: CryptoKey, patientIds: readonly string[]): Promise<DeidSource[]> {
+/** A person's source for Safe Harbor, with what the charts merged into theirs added (ReleaseReport.merged). */
+export interface PersonSource extends DeidSource {
+  readonly merged: MergedCharts;
+}
+
+/**
+ * Each person's demographics (their surviving chart's) and their current records
+ * (releasableRecords) with those of every chart merged into theirs, each record once, decrypted,
+ * for Safe Harbor.
+ */
+export async function deidSourcesOf(db: VaultDb, viewKey: CryptoKey, patientIds: readonly string[]): Promise<PersonSource[]> {
   const rows = await db.patients.bulkGet([...patientIds]);
   const present = rows.flatMap((row) => (row === undefined ? [] : [row]));
   const patients = await decryptMany<PatientPayload>(
     viewKey,
     present.map((row) => ({ table: 'patients', id: row.id, stored: row.enc })),
   );
-  const sources: DeidSource[] = [];
+  const sources: PersonSource[] = [];
+  const inOrder = (rows: RecordRow[]) => rows.sort((a, b) => a.source.seq - b.source.seq);
   for (const [i, row] of present.entries()) {
-    const rows = (await ownRecordRows(db, viewKey, row.id)).sort((a, b) => a.source.seq - b.source.seq);
-    sources.push({ patientId: row.id, patient: patients[i]!.patient, records: releasableRecords(rows) });
+    const charts = await mergedInto(db, row.id);
+    const records = releasableRecords(inOrder(await personRecordRows(db, viewKey, row.id, charts)));
+    // What the merged charts added: the person's records less those of the surviving chart alone
+    // (a result both charts were sent is the survivor's; only people with merges are read twice).
+    const own = charts.length === 0 ? records.length : releasableRecords(inOrder(await personRecordRows(db, viewKey, row.id))).length;
+    sources.push({ patientId: row.id, patient: patients[i]!.patient, records, merged: { charts: charts.length, records: Math.max(0, records.length - own) } });
   }
   return sources;
 }
@@ -111,11 +139,14 @@ export interface ReleaseProfile {
  * purchased patients: the release, or why not. Under the longitudinal profile the release carries
  * each released patient's shift (Release.dateShifts), which the DICOM files of the same release use.
  */
-export async function checkRelease(sources: readonly DeidSource[], patients: PurchasedPatients, requirements: AnonymityRequirements, releaseDate: string, profile: ReleaseProfile = { profile: 'safe-harbor' }): Promise<ReleaseCheck> {
+export async function checkRelease(sources: readonly (DeidSource | PersonSource)[], patients: PurchasedPatients, requirements: AnonymityRequirements, releaseDate: string, profile: ReleaseProfile = { profile: 'safe-harbor' }): Promise<ReleaseCheck> {
   if (sources.length === 0) return { ok: false, reason: 'None of the purchased records can be released: their patients were erased or withdrew their consent.', patients };
   try {
     const safeHarbor = await applySafeHarbor(sources, { profile: profile.profile, releaseDate, ...(profile.profile === 'longitudinal' && profile.maxShiftDays !== undefined ? { maxShiftDays: profile.maxShiftDays } : {}) });
-    return { ok: true, release: await releaseDataset(safeHarbor, requirements, undefined, profile.dicomOptions ?? []), patients };
+    // Sources read by deidSourcesOf say what merged charts added; the report says it of the release.
+    const folded = sources.flatMap((source) => ('merged' in source ? [source.merged] : []));
+    const merged = folded.length === 0 ? undefined : folded.reduce((sum, m) => ({ charts: sum.charts + m.charts, records: sum.records + m.records }), { charts: 0, records: 0 });
+    return { ok: true, release: await releaseDataset(safeHarbor, requirements, undefined, profile.dicomOptions ?? [], merged), patients };
   } catch (error) {
     if (error instanceof ReleaseRefusedError) return { ok: false, reason: error.message, patients };
     throw error;

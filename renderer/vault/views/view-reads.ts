@@ -234,12 +234,14 @@ export async function patientDetail(db: VaultDb, viewKey: CryptoKey, patientId: 
 }
 
 /**
- * One patient's own records as the chart lists them (the research release reads them): each record
- * once (the latest message's copy), no lab-message visit (isChartVisit); not those of patients
- * merged into it, which are read as patients of their own.
+ * One person's records as the chart lists them (the research release reads them): those of the
+ * chart `patientId` and of the charts `merged` into it (mergedInto), each record once (the latest
+ * message's copy: a result sent for both charts before the merge is one result), no lab-message
+ * visit (isChartVisit), all filed under `patientId`. A record's id still names the chart its
+ * message was filed under (intake-rows.ts patientOfRecordId).
  */
-export async function ownRecordRows(db: VaultDb, viewKey: CryptoKey, patientId: string): Promise<RecordRow[]> {
-  const rows = await recordsOfPatient(db, patientId).toArray();
+export async function personRecordRows(db: VaultDb, viewKey: CryptoKey, patientId: string, merged: readonly string[] = []): Promise<RecordRow[]> {
+  const rows = (await Promise.all([patientId, ...merged].map((id) => recordsOfPatient(db, id).toArray()))).flat();
   const payloads = await decryptMany<MessagePayload>(
     viewKey,
     rows.map((row) => ({ table: 'records', id: row.id, stored: row.enc })),

@@ -44,6 +44,19 @@ export interface ReleaseReport {
    * reports made before the Options were selectable.
    */
   readonly dicom?: { readonly methods: readonly { readonly code: string; readonly meaning: string }[] };
+  /**
+   * Each row is one person: patient charts merged into another (HL7 ADT^A40, A34…) are read with
+   * the surviving chart, never as people of their own. How many such charts were folded into the
+   * rows given to de-identification, and how many records they added (those the surviving chart
+   * did not hold already). Absent from reports made before, and when the caller does not say.
+   */
+  readonly merged?: { readonly charts: number; readonly records: number };
+}
+
+/** What merged charts added to the persons of a release (ReleaseReport.merged). */
+export interface MergedCharts {
+  readonly charts: number;
+  readonly records: number;
 }
 
 export interface Release {
@@ -114,7 +127,7 @@ function generalizeRecordDates(records: readonly DeidRecord[], level: number): D
  * Throws ReleaseRefusedError when k or ℓ cannot be met within the suppression budget, or when the
  * verifier disagrees with the search.
  */
-export async function releaseDataset(safeHarbor: SafeHarborResult, requirements: AnonymityRequirements = {}, createdAt = new Date().toISOString(), selectedDicomOptions: readonly DicomReleaseOption[] = []): Promise<Release> {
+export async function releaseDataset(safeHarbor: SafeHarborResult, requirements: AnonymityRequirements = {}, createdAt = new Date().toISOString(), selectedDicomOptions: readonly DicomReleaseOption[] = [], merged?: MergedCharts): Promise<Release> {
   const required = checkRequirements(requirements);
   const { profile, patients } = safeHarbor;
   const generalization = findGeneralization(
@@ -168,6 +181,7 @@ export async function releaseDataset(safeHarbor: SafeHarborResult, requirements:
     search: { nodesEvaluated: generalization.nodesEvaluated, nodesInLattice: generalization.nodesInLattice },
     identifiersRemoved: Object.fromEntries([...SAFE_HARBOR_IDENTIFIERS.map(({ item }) => [item, safeHarbor.removed[item]] as const), ['freeText', safeHarbor.removed.freeText] as const]),
     dicom: { methods: [CID_7050.basic, ...dicomOptions.map((option) => CID_7050[option])].map(({ code, meaning }) => ({ code, meaning })) },
+    ...(merged === undefined ? {} : { merged: { charts: merged.charts, records: merged.records } }),
   };
   const reportJson = canonicalJson(report);
   return { dataset, report, reportJson, reportSha256: await sha256Hex(reportJson), verification, pseudonymMap, ...(dateShifts === undefined ? {} : { dateShifts }), dicomOptions };
