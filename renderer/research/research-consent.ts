@@ -43,21 +43,34 @@ const NAMESPACES = [] as const;
 
 /**
  * Which of `patientIds` the policy and their latest consent records let be counted or offered for
- * `purpose` (shared/research/consent.ts consentAllows), from the views' consent records.
+ * `purpose` (shared/research/consent.ts consentAllows), from the views' consent records. Consent is
+ * a person's: a chart merged into another (HL7 ADT^A40…) and its survivor are one person, whose
+ * latest decision on either chart is theirs (a withdrawal recorded on the merged chart before the
+ * merge still holds; a grant recorded on the survivor after it counts for both).
  */
 export async function allowedByConsent(db: VaultDb, viewKey: CryptoKey, policy: ResearchPolicy, patientIds: readonly string[], purpose: QueryPurpose): Promise<Set<string>> {
   if (!policy.purposes[purpose]) return new Set();
-  const wanted = new Set(patientIds);
-  // Every record, in journal order (few: one per decision), folded per patient.
-  const rows = await db.consents.orderBy('seq').toArray();
-  const relevant = rows.filter((row) => wanted.has(row.patientId));
+  const survivorOf = new Map((await db.merges.toArray()).map((row) => [row.merged, row.survivor]));
+  const personOf = (id: string): string => {
+    const seen = new Set([id]);
+    let current = id;
+    for (let next = survivorOf.get(current); next !== undefined && !seen.has(next); next = survivorOf.get(current)) {
+      seen.add(next);
+      current = next;
+    }
+    return current;
+  };
+  const wanted = new Set(patientIds.map(personOf));
+  // Every record, in journal order (few: one per decision), folded per person.
+  const rows = (await db.consents.orderBy('seq').toArray()).map((row) => ({ row, person: personOf(row.patientId) }));
+  const relevant = rows.filter(({ person }) => wanted.has(person));
   const details = await decryptMany<ConsentDetail>(
     viewKey,
-    relevant.map((row) => ({ table: 'consents', id: String(row.seq), stored: row.enc })),
+    relevant.map(({ row }) => ({ table: 'consents', id: String(row.seq), stored: row.enc })),
   );
   const latest = new Map<string, LatestConsent>();
-  relevant.forEach((row, i) => latest.set(row.patientId, foldConsent(latest.get(row.patientId), details[i]!)));
-  return new Set(patientIds.filter((id) => consentAllows(policy, latest.get(id), purpose)));
+  relevant.forEach(({ person }, i) => latest.set(person, foldConsent(latest.get(person), details[i]!)));
+  return new Set(patientIds.filter((id) => consentAllows(policy, latest.get(personOf(id)), purpose)));
 }
 
 /** 128 random bits, hex: a KEY-list entry's one-time key. */

@@ -75,6 +75,34 @@ describe('research consent', () => {
     for (const record of body.journal.filter((r) => r.kind === 'consent.recorded')) expect(JSON.stringify(record)).not.toMatch(/Ahlberg|MRN-1|research-sale/);
   });
 
+  it('a chart merged into another (ADT^A40) is the same person: the latest decision on either chart is theirs', async () => {
+    const { body, vault, ids } = await setup();
+    await admit(body, patient('MRN-4', 'Ahlbergg'), 'MSG4');
+    await vault.sync();
+    const mergedId = (await vault.search('Ahlbergg')).patientIds[0]!;
+    await vault.research.setPolicy({ mode: 'opt-out', purposes: { 'research-sale': true, 'research-no-sale': true }, minCellSize: 11, answering: 'review' });
+    // Withdrawn on the chart that was later merged into Ahlberg's.
+    await vault.research.record({ patientId: mergedId, purpose: 'research-sale', state: 'withdrawn', decidedOn: '2026-01-10' });
+    const merge: NormalizedIntake = {
+      channel: 'hl7-mllp',
+      messageId: 'A40-1',
+      messageType: 'ADT^A40',
+      patient: patient('MRN-1', 'Ahlberg'),
+      records: [],
+      extendedRecords: [{ type: 'merge', survivor: patient('MRN-1', 'Ahlberg').identifiers, merged: patient('MRN-4', 'Ahlbergg').identifiers, event: 'A40' }],
+      hl7: { version: '2.5.1', sendingApplication: 'ADT', sendingFacility: 'CLINIC', mapping: 'mapped', dedupeKey: 'A40-1'.padEnd(64, '0'), payloadSha256: 'b'.repeat(64) },
+    };
+    await appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2026-03-01T08:21:00.000Z', rawBytes: 100, normalized: merge } });
+    await vault.sync();
+    expect(await vault.research.allowed([ids['Ahlberg']!, ids['Brandt']!], 'research-sale')).toEqual(new Set([ids['Brandt']]));
+    expect(await vault.research.allowed([mergedId], 'research-no-sale')).toEqual(new Set([mergedId]));
+    // Opt-in: a grant recorded on the surviving chart after the merge is the person's latest decision.
+    await vault.research.setPolicy({ mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': true }, minCellSize: 11, answering: 'review' });
+    await vault.research.record({ patientId: ids['Ahlberg']!, purpose: 'research-sale', state: 'granted', decidedOn: '2026-02-01' });
+    expect(await vault.research.allowed([ids['Ahlberg']!, mergedId], 'research-sale')).toEqual(new Set([ids['Ahlberg'], mergedId]));
+    expect(await vault.research.allowed([ids['Ahlberg']!], 'research-no-sale')).toEqual(new Set());
+  });
+
   it('journals the release profile with the policy; a policy without one releases under Safe Harbor; a shift over 365 days is refused', async () => {
     const { body, vault } = await setup();
     const base = { mode: 'opt-in', purposes: { 'research-sale': true, 'research-no-sale': false }, minCellSize: 11, answering: 'review' } as const;
