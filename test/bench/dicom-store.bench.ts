@@ -29,8 +29,10 @@ import { median, type BenchModule, type FigureInput } from './bench-report';
  *   HDMS_BENCH_DICOM_INSTANCES (default 800): 512×512 16-bit CT-like instances (512 KiB each)
  *   HDMS_BENCH_RUNS (default 3)
  *   HDMS_BENCH_DICOM_CPU_PROF: a folder for the receiver's V8 CPU profile (node --cpu-prof)
+ *   HDMS_BENCH_DICOM_ASSOCIATIONS (default "1,8"): which association counts to measure
  */
 const INSTANCES = Number(process.env['HDMS_BENCH_DICOM_INSTANCES'] ?? 800);
+const ASSOCIATIONS = (process.env['HDMS_BENCH_DICOM_ASSOCIATIONS'] ?? '1,8').split(',').map(Number);
 const RUNS = Number(process.env['HDMS_BENCH_RUNS'] ?? 3);
 
 async function freePort(): Promise<number> {
@@ -154,7 +156,7 @@ const bench: BenchModule = {
       });
       const figures: FigureInput[] = [];
       try {
-        for (const associations of [1, 8]) {
+        for (const associations of ASSOCIATIONS) {
           const ours: number[] = [];
           const theirs: number[] = [];
           for (let run = 0; run < RUNS; run++) {

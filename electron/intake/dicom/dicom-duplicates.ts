@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { JournalRecord, Journal } from '../../storage/journal';
 import { openDedupeKey } from '../dedupe-key';
 import { TagIndex, type TagIndexLayout, type TagIndexLogger, type TagIndexStats, type TagIndexTicket, type TagIndexWriteRetry } from '../tag-index/tag-index';
@@ -138,11 +138,19 @@ export class DicomDedupe {
   /** Per key tag, the store in flight: a second instance of the same UID waits for the first. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
 
+  /**
+   * The key as a KeyObject: an HMAC from a raw Buffer key converts the key on every call (~30 µs
+   * each on this machine against ~10 µs; three tags per C-STORE).
+   */
+  private readonly key: KeyObject;
+
   private constructor(
-    private readonly key: Buffer,
+    key: Buffer,
     private readonly index: TagIndex<DicomDedupeEntry>,
     private readonly log: TagIndexLogger | null,
-  ) {}
+  ) {
+    this.key = createSecretKey(key);
+  }
 
   /**
    * Opens (or creates) the key and the index in `dir`: reads the journal after the index's
