@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Hl7Charset, IntakeMessageResult, IntakeMonitor as IntakeMonitorData, IntakeSettings, IntakeTotals, ListenerStatus } from '../../shared/ipc';
+import { MAX_REFUSED_PEERS } from '../../shared/ipc/intake-contract';
 import { SerialQueue } from '../async/serial-queue';
 import { INTAKE_COUNTERS_RESET_KIND, QUARANTINE_KINDS } from '../../shared/journal/journal-kinds';
 import { Refusal } from '../errors/refusal';
@@ -244,6 +245,7 @@ export class Hl7Service implements IntakeChannel {
 
   monitor(): IntakeMonitorData {
     const server = this.attached?.server ?? null;
+    const refused = server?.refused() ?? { peers: [], others: 0 };
     return {
       listener: this.current,
       countersSince: this.monitorData.since(),
@@ -252,6 +254,8 @@ export class Hl7Service implements IntakeChannel {
       recent: this.monitorData.recent(),
       throughput: this.monitorData.throughput(),
       connections: (server?.connections() ?? []).map((connection) => ({ peer: connection.peer.slice(0, 80), since: connection.connectedAt, received: connection.framesReceived })),
+      ...(refused.peers.length > 0 ? { refused: refused.peers.slice(0, MAX_REFUSED_PEERS).map((peer) => ({ ...peer, address: peer.address.slice(0, 64) })) } : {}),
+      ...(refused.others > 0 ? { refusedOthers: refused.others } : {}),
     };
   }
 
@@ -506,18 +510,18 @@ export class Hl7Service implements IntakeChannel {
     return seq;
   }
 
-  private effectivePort(): { port: number; disabled: string | null } {
+  private effectivePort(): { port: number; disabled: { reason: string; off: 'command-line' | 'settings' } | null } {
     const override = this.options.portOverride;
-    if (override !== null) return { port: override, disabled: override === 0 ? 'The HL7 listener is turned off for this run (started with --mllp-port 0).' : null };
+    if (override !== null) return { port: override, disabled: override === 0 ? { reason: 'The HL7 listener is turned off for this run (started with --mllp-port 0).', off: 'command-line' } : null };
     const { port } = this.options.settings.get();
-    return { port, disabled: port === 0 ? 'The HL7 listener is turned off in the intake settings (port 0).' : null };
+    return { port, disabled: port === 0 ? { reason: 'The HL7 listener is turned off in the intake settings (port 0).', off: 'settings' } : null };
   }
 
   private async openListener(attached: Attached): Promise<void> {
     const settings = this.options.settings.get();
     const { port, disabled } = this.effectivePort();
     if (disabled !== null) {
-      this.setStatus({ channel: 'hl7-mllp', state: 'closed', reason: disabled });
+      this.setStatus({ channel: 'hl7-mllp', state: 'closed', reason: disabled.reason, off: disabled.off });
       return;
     }
     const handlerIntake = () => attached.intake;

@@ -18,6 +18,8 @@ export const ListenerStatusSchema = z.strictObject({
   state: z.enum(['closed', 'listening', 'error']),
   /** Why a listener is closed or failed, in words for the intake monitor. */
   reason: z.string().max(500).optional(),
+  /** hl7-mllp closed on purpose: by `--mllp-port 0` for this run, or by port 0 in the intake settings. */
+  off: z.enum(['command-line', 'settings']).optional(),
   address: z.string().optional(),
   port: z.number().int().min(0).max(65535).optional(),
   /** hl7-mllp listening on every address (0.0.0.0, ::): this computer's addresses, others than loopback first. */
@@ -146,6 +148,20 @@ export const MllpConnectionSchema = z.strictObject({
   received: count,
 });
 
+/** Why the MLLP listener refused a connection as it connected (nothing the peer sent is read). */
+export const MLLP_REFUSAL_REASONS = ['not-allowed', 'too-many', 'full'] as const;
+export const MAX_REFUSED_PEERS = 100;
+
+/** Connections from one address refused for one reason since the listener started. */
+export const MllpRefusedPeerSchema = z.strictObject({
+  address: z.string().max(64),
+  reason: z.enum(MLLP_REFUSAL_REASONS),
+  count,
+  first: isoTime,
+  last: isoTime,
+});
+export type MllpRefusedPeer = Readonly<z.infer<typeof MllpRefusedPeerSchema>>;
+
 /**
  * The intake monitor's data, kept by the body since it started (counters restart with the node).
  * No PHI: senders are systems, messages are named by control id and type only.
@@ -161,6 +177,10 @@ export const IntakeMonitorSchema = z.strictObject({
   recent: z.array(Hl7RecentMessageSchema).max(1000),
   throughput: z.array(ThroughputBucketSchema).max(THROUGHPUT_BUCKETS),
   connections: z.array(MllpConnectionSchema).max(1000),
+  /** Connections refused at connect since the listener started (allow-list, per-address limit, every slot taken), the latest first; absent: none. */
+  refused: z.array(MllpRefusedPeerSchema).max(MAX_REFUSED_PEERS).optional(),
+  /** Refusals from addresses past the MAX_REFUSED_PEERS listed; absent: none. */
+  refusedOthers: count.optional(),
 });
 export type IntakeMonitor = Readonly<z.infer<typeof IntakeMonitorSchema>>;
 

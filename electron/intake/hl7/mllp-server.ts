@@ -78,6 +78,20 @@ export interface MllpServerOptions {
   readonly frameTimeoutMs?: number;
   /** How long close() waits for in-flight ACKs. Default 5 s. */
   readonly closeTimeoutMs?: number;
+  /** Addresses whose refusals are kept one by one (refused()); the rest are counted together. Default 100. */
+  readonly maxRefusedPeers?: number;
+}
+
+/** Why a connection was refused as it connected: not on the allow-list, too many from its address, every slot taken. */
+export type MllpRefusalReason = 'not-allowed' | 'too-many' | 'full';
+
+/** Connections from one address refused for one reason since the listener started (nothing the peer sent is read). */
+export interface MllpRefusedPeer {
+  readonly address: string;
+  readonly reason: MllpRefusalReason;
+  readonly count: number;
+  readonly first: string;
+  readonly last: string;
 }
 
 export interface MllpConnectionInfo {
@@ -104,6 +118,8 @@ export interface MllpServer {
   /** Stops accepting, lets in-flight frames finish their ACKs (up to closeTimeoutMs), closes every connection. */
   close(): Promise<void>;
   connections(): MllpConnectionInfo[];
+  /** Connections refused at connect since the listener started, per address and reason, the latest first; `others`: refusals past the kept addresses. */
+  refused(): { peers: MllpRefusedPeer[]; others: number };
 }
 
 /** True for 127.0.0.0/8, ::1, ::ffff:127.x and `localhost`. */
@@ -420,8 +436,26 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   /** Connections refused as they connect (see the file comment): counted per minute, the first few logged. */
   const refusals = { logged: 0, notAllowed: 0, perPeer: 0, full: 0, unsaid: 0, timer: null as NodeJS.Timeout | null };
 
-  function refused(kind: 'notAllowed' | 'perPeer' | 'full', object: object, message: string): void {
+  /**
+   * Refusals kept for the intake monitor (tester S35 #3: a sender turned away by the allow-list
+   * showed only in the log), per address and reason, bounded so a scan cannot grow it.
+   */
+  const refusedPeers = new Map<string, { address: string; reason: MllpRefusalReason; count: number; first: string; last: string }>();
+  const maxRefusedPeers = Math.max(0, options.maxRefusedPeers ?? 100);
+  let refusedOthers = 0;
+  const REASONS = { notAllowed: 'not-allowed', perPeer: 'too-many', full: 'full' } as const;
+
+  function refused(kind: 'notAllowed' | 'perPeer' | 'full', object: { peer: string; limit?: number }, message: string): void {
     refusals[kind]++;
+    const reason = REASONS[kind];
+    const key = `${reason}\u0000${object.peer}`;
+    const now = new Date().toISOString();
+    const kept = refusedPeers.get(key);
+    if (kept !== undefined) {
+      kept.count++;
+      kept.last = now;
+    } else if (refusedPeers.size < maxRefusedPeers) refusedPeers.set(key, { address: object.peer, reason, count: 1, first: now, last: now });
+    else refusedOthers++;
     if (refusals.timer === null) {
       refusals.timer = setTimeout(summarizeRefusals, REFUSALS_WINDOW_MS);
       refusals.timer.unref();
@@ -558,6 +592,10 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     memory: () => ({ heldBytes: memory.held, peakHeldBytes: memory.peak }),
     connections: () =>
       [...connections].map((c) => ({ peer: c.label, connectedAt: c.connectedAt, framesReceived: c.framesReceived, acksSent: c.acksSent, queued: c.queue.length, paused: c.paused })),
+    refused: () => ({
+      peers: [...refusedPeers.values()].map((peer) => ({ ...peer })).sort((a, b) => (a.last < b.last ? 1 : a.last > b.last ? -1 : a.address < b.address ? -1 : 1)),
+      others: refusedOthers,
+    }),
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -51,6 +51,17 @@ export function sendCommandNc(message: string, host: string, port: number): stri
 /** What to tell the sending system, from the HL7 listener's status. */
 export function addressAdvice(listener: ListenerStatus | undefined): { host: string | null; others?: readonly string[]; port: number | null; note: string } {
   if (listener === undefined) return { host: null, port: null, note: 'This node has no HL7 listener.' };
+  // Turned off on purpose (tester S35 #4): say so, and how to turn it on, rather than a bare reason.
+  if (listener.off === 'command-line') {
+    return {
+      host: null,
+      port: null,
+      note: 'The HL7 listener is turned off for this run: the node was started with --mllp-port 0. To turn it on, start the node again with --mllp-port 2575 (or another free port), or without --mllp-port to use the port saved in Settings → HL7 listener.',
+    };
+  }
+  if (listener.off === 'settings') {
+    return { host: null, port: null, note: 'The HL7 listener is turned off: its port is 0 in Settings → HL7 listener. An administrator can set a port there (2575 is usual); the listener opens as soon as it is saved.' };
+  }
   if (listener.state !== 'listening' || listener.port === undefined) {
     return { host: null, port: null, note: `The HL7 listener is not listening: ${listener.reason ?? 'no reason given'}` };
   }
@@ -125,6 +136,12 @@ export function FirstFeedPage() {
   const advice = addressAdvice(listener);
   const newest = first.phase === 'ready' ? (first.page.messages[0] ?? null) : null;
   const empty = first.phase === 'ready' && first.page.total === 0 && first.patients === 0;
+  // No message comes over MLLP while the listener is closed: the page does not say it is waiting for one.
+  const listening = intake.phase !== 'ready' || listener?.state === 'listening';
+  const notListening =
+    listener?.off !== undefined
+      ? 'No message can arrive over MLLP while the HL7 listener is turned off (step 1 says how to turn it on). Files of HL7 messages can still be imported on the Intake page.'
+      : 'No message can arrive over MLLP while the HL7 listener is not listening (step 1 says why). Files of HL7 messages can still be imported on the Intake page.';
 
   return (
     <>
@@ -147,7 +164,7 @@ export function FirstFeedPage() {
             <dl className="facts">
               <dt>Host</dt>
               <dd>
-                {advice.host === null ? 'This computer’s network address' : <CopyValue value={advice.host} name="host" />}
+                {advice.host !== null ? <CopyValue value={advice.host} name="host" /> : advice.port === null ? 'Not listening' : 'This computer’s network address'}
                 {advice.others !== undefined && advice.others.length > 0 && <span className="muted"> Other addresses of this computer: {advice.others.join(', ')}</span>}
               </dd>
               <dt>Port</dt>
@@ -187,7 +204,7 @@ export function FirstFeedPage() {
         <h2 id={arrivedId}>3. The first message</h2>
         {first.phase === 'loading' && <p role="status">Looking for messages…</p>}
         {first.phase === 'failed' && <ErrorNote error={first.error} what="The messages could not be read" />}
-        {first.phase === 'ready' && newest === null && <p role="status">Waiting for the first message… It appears here as soon as it arrives.</p>}
+        {first.phase === 'ready' && newest === null && (listening ? <p role="status">Waiting for the first message… It appears here as soon as it arrives.</p> : <p role="status">{notListening}</p>)}
         {newest !== null && (
           <div role="status" className="note note--ok">
             <p>

@@ -10,7 +10,7 @@ import { MessageBrowser } from './message-browser';
 import { MessageDetailPage } from './message-detail';
 import { ListenerTable } from './listener-table';
 import { ResetCountersButton } from './counters-reset';
-import { ConnectionsTable, RecentMessages, SenderTable, TotalsFacts, When } from './monitor-tables';
+import { ConnectionsTable, RecentMessages, RefusedConnections, SenderTable, TotalsFacts, When } from './monitor-tables';
 import { DevicesLinePanel, DicomReceiverPanel } from './dicom-receiver-panel';
 import { QuarantinePanel } from './quarantine-panel';
 import { RawMessageView } from './raw-message-view';
@@ -94,6 +94,7 @@ function UnlockedMonitor() {
   const throughputId = useId();
   const recentId = useId();
   const connectionsId = useId();
+  const refusedId = useId();
   const data = monitor.phase === 'ready' ? monitor.monitor : monitor.phase === 'failed' ? monitor.last : null;
   // The quarantine panel reads the views, whose replays wait while messages arrive: when the body
   // counts a new error or quarantined message, the views catch up now and the panel reads again.
@@ -160,6 +161,7 @@ function UnlockedMonitor() {
           <section className="panel" aria-labelledby={connectionsId}>
             <h2 id={connectionsId}>Connections</h2>
             <ConnectionsTable monitor={data} labelledBy={connectionsId} />
+            <RefusedConnections monitor={data} labelledBy={refusedId} />
           </section>
         </>
       )}

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Hl7RecentMessage, Hl7SenderCounters, IntakeMonitor, IntakeTotals } from '../../../shared/ipc/intake-contract';
+import type { Hl7RecentMessage, Hl7SenderCounters, IntakeMonitor, IntakeTotals, MllpRefusedPeer } from '../../../shared/ipc/intake-contract';
 import { MessageCells, MessageHeads, OutcomeCells, OutcomeHeads, flagWords } from './message-parts';
 
 const numberFormat = new Intl.NumberFormat('en');
@@ -223,5 +223,63 @@ export function ConnectionsTable({ monitor, labelledBy }: { monitor: IntakeMonit
         </tbody>
       </table>
     </div>
+  );
+}
+
+const REFUSAL_WORDS: Readonly<Record<MllpRefusedPeer['reason'], string>> = {
+  'not-allowed': 'Not on the allowed peers list',
+  'too-many': 'Too many connections from this address',
+  full: 'Every connection slot was taken',
+};
+
+/**
+ * Connections the listener refused as they connected (tester S35 #3: a sender turned away by the
+ * allow-list showed only in the log). Addresses and times only: a refused peer's bytes are never read.
+ */
+export function RefusedConnections({ monitor, labelledBy }: { monitor: IntakeMonitor; labelledBy: string }) {
+  const peers = monitor.refused ?? [];
+  const others = monitor.refusedOthers ?? 0;
+  const total = peers.reduce((sum, peer) => sum + peer.count, others);
+  if (total === 0) return null;
+  return (
+    <>
+      <h3 id={labelledBy}>Refused connections</h3>
+      <p className="note note--warn">
+        {total === 1 ? '1 connection was' : `${count(total)} connections were`} refused since the listener started, before anything was read
+        from {total === 1 ? 'it' : 'them'}. A sending system of yours listed here as not allowed is being turned away: an administrator can add
+        its address to the allowed peers in Settings → HL7 listener.
+      </p>
+      {peers.length > 0 && (
+        <div className="table-wrap" {...scrollable(labelledBy)}>
+          <table className="data-table" aria-labelledby={labelledBy}>
+            <thead>
+              <tr>
+                <th scope="col">Address</th>
+                <th scope="col">Why</th>
+                <th scope="col">Times</th>
+                <th scope="col">First</th>
+                <th scope="col">Last</th>
+              </tr>
+            </thead>
+            <tbody>
+              {peers.map((peer) => (
+                <tr key={`${peer.reason}|${peer.address}`}>
+                  <th scope="row">{peer.address}</th>
+                  <td>{REFUSAL_WORDS[peer.reason]}</td>
+                  <td>{count(peer.count)}</td>
+                  <td>
+                    <When iso={peer.first} />
+                  </td>
+                  <td>
+                    <When iso={peer.last} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {others > 0 && <p className="muted">{`…and ${count(others)} more ${others === 1 ? 'refusal' : 'refusals'} from other addresses, not listed one by one.`}</p>}
+    </>
   );
 }

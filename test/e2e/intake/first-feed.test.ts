@@ -61,4 +61,29 @@ describe('connect your first feed', () => {
     },
     180_000,
   );
+
+  // Tester S35 #4: with the listener disabled for the run, the step said it was waiting for a message.
+  it(
+    'with --mllp-port 0 says the HL7 listener is turned off for this run and how to turn it on, and waits for nothing',
+    async () => {
+      const steps = new StepLog('first feed, listener off');
+      const shell = await e2e.startShell({ extraArgs: ['--mllp-port', '0'] });
+      const { page, consoleErrors } = await e2e.openPage();
+      await steps.run('setup ends on the first-feed step, which says the listener is off and how to turn it on', async () => {
+        await openFirstRun(page, shell);
+        await createVaultThroughUi(page);
+        await page.getByRole('heading', { name: 'Connect your first feed' }).waitFor({ timeout: UI_TIMEOUT_MS });
+        const address = page.getByRole('region', { name: '1. Give the sending system this address' });
+        await address.getByText(/The HL7 listener is turned off for this run: the node was started with --mllp-port 0\./).waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await address.innerText()).toContain('start the node again with --mllp-port 2575');
+        const arrived = page.getByRole('region', { name: '3. The first message' });
+        await arrived.getByText(/No message can arrive over MLLP while the HL7 listener is turned off/).waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await arrived.innerText()).not.toContain('Waiting');
+        expect(await page.getByLabel('Command that sends the test message').count()).toBe(0);
+      });
+      expect(consoleErrors).toEqual([]);
+      console.log(steps.summary());
+    },
+    180_000,
+  );
 });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generateDemoMessages } from '../../../electron/intake/demo/demo-population';
 import { RECENT_SHOWN } from '../../../renderer/features/intake/monitor-tables';
@@ -71,6 +72,41 @@ describe('the Intake monitor during an MLLP ingest', () => {
         const found = await searchPatients(page, last);
         expect(found.count).toBe(1);
         expect(found.rows[0]).toContain(last);
+      });
+
+      // Tester S35 #1, #2: German transliteration and day-first dates, through the real views.
+      await steps.run('search finds a name with an umlaut by its ue/oe/ae spelling, and a birth date typed dd.mm.yyyy', async () => {
+        const transliterate = (text: string) => text.normalize('NFD').replace(/([aouAOU])\u0308/gu, '$1e').normalize('NFC');
+        const withUmlaut = demo.find((message) => transliterate(message.normalized.patient.name.family ?? '') !== (message.normalized.patient.name.family ?? '').normalize('NFC'));
+        // Seed 5's first 40 hold Öztürk and Schäfer.
+        expect(withUmlaut).toBeDefined();
+        const { family } = withUmlaut!.normalized.patient.name;
+        const byTransliteration = await searchPatients(page, `${transliterate(family!)} `);
+        expect(byTransliteration.rows.some((row) => row.includes(withUmlaut!.normalized.patient.identifiers[0]!.value)), `${family!} as ${transliterate(family!)}`).toBe(true);
+        const dated = demo.find((message) => /^\d{4}-\d{2}-\d{2}$/u.test(message.normalized.patient.birthDate ?? ''))!;
+        const [year, month, day] = dated.normalized.patient.birthDate!.split('-');
+        const found = await searchPatients(page, `${Number(day)}.${Number(month)}.${year!}`);
+        expect(found.rows.some((row) => row.includes(dated.normalized.patient.identifiers[0]!.value))).toBe(true);
+      });
+
+      // Tester S35 #3: a sender the allow-list turns away is seen on the Intake monitor, not only in the log.
+      await steps.run('an allow-list without this computer turns it away, and the Intake monitor lists the refusal', async () => {
+        await goToArea(page, 'Settings');
+        await page.getByLabel('Allowed peers').fill('10.20.30.40');
+        await page.getByRole('button', { name: 'Save listener settings' }).click();
+        await page.getByText('Listener settings saved.').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        for (let attempt = 0; attempt < 2; attempt++) {
+          await new Promise<void>((resolve) => {
+            const socket = net.connect({ port, host: '127.0.0.1' });
+            socket.on('error', () => undefined);
+            socket.on('close', () => resolve());
+          });
+        }
+        await goToArea(page, 'Intake');
+        const refused = page.getByRole('table', { name: 'Refused connections' });
+        await refused.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        await expect.poll(() => refused.locator('tbody tr').first().innerText(), { timeout: UI_TIMEOUT_MS }).toMatch(/^127\.0\.0\.1\s+Not on the allowed peers list\s+2\b/);
+        await page.getByText(/2 connections were refused since the listener started/).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
       });
 
       expect(consoleErrors).toEqual([]);

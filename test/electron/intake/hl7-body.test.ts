@@ -199,7 +199,7 @@ describe('body: HL7 intake', () => {
 
   it('keeps the listener off with --mllp-port 0, and says so in the status and the settings', async () => {
     const { b } = await withVault({ mllpPort: 0 });
-    expect(hl7Of(await call(b, 'intake.status', {}))).toEqual({ channel: 'hl7-mllp', state: 'closed', reason: expect.stringMatching(/--mllp-port 0/) });
+    expect(hl7Of(await call(b, 'intake.status', {}))).toEqual({ channel: 'hl7-mllp', state: 'closed', off: 'command-line', reason: expect.stringMatching(/--mllp-port 0/) });
     const settings = await call(b, 'hl7.getSettings', {});
     expect(settings).toMatchObject({ portOverride: 0, settings: { port: 2575, bindAddress: '127.0.0.1' }, listener: { state: 'closed' } });
     // File import works without a listener.
@@ -261,7 +261,13 @@ describe('body: HL7 intake', () => {
     const onlyLab = await call(b, 'hl7.updateSettings', { allowedPeers: ['10.20.30.40'] });
     expect(onlyLab.listener).toMatchObject({ state: 'listening', port: first });
     expect(await tryMessage(first, adt('A-2'))).toBe('refused');
+    // The intake monitor shows whom the listener turned away (tester S35 #3), and nothing of the message.
+    const turnedAway = await call(b, 'hl7.monitor', {});
+    expect(turnedAway.refused).toEqual([{ address: '127.0.0.1', reason: 'not-allowed', count: 1, first: expect.any(String) as string, last: expect.any(String) as string }]);
+    expect(JSON.stringify(turnedAway.refused)).not.toContain('A-2');
     await call(b, 'hl7.updateSettings', { allowedPeers: ['10.20.30.40', '127.0.0.1'] });
+    // The listener restarted with the new list: it counts afresh.
+    expect((await call(b, 'hl7.monitor', {})).refused).toBeUndefined();
     expect(await tryMessage(first, adt('A-3'))).toBe('AA');
 
     // A LAN bind with an allow-list is accepted (0.0.0.0 includes loopback, where 127.0.0.1 is allowed).
@@ -290,6 +296,22 @@ describe('body: HL7 intake', () => {
     expect(await call(again, 'hl7.getSettings', {})).toMatchObject({ settings: { port: second, defaultCharset: '8859/1' }, listener: { state: 'listening', port: second } });
     // Port 0 in the settings turns it off.
     expect((await call(again, 'hl7.updateSettings', { port: 0 })).listener).toMatchObject({ state: 'closed', reason: expect.stringMatching(/turned off in the intake settings/) });
+  });
+
+  // Tester S35 #4: the first-feed step must tell "turned off on purpose" (and how) from a failure.
+  it('says how the listener was turned off: by --mllp-port 0 for this run, or by port 0 in the settings', async () => {
+    const dataDir = await tempDir();
+    const b = await body(dataDir, { mllpPort: 0 });
+    const vault = await buildTestKeyring();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    await signInAs(b, vault);
+    expect(hl7Of(await call(b, 'intake.status', {}))).toMatchObject({ state: 'closed', off: 'command-line', reason: expect.stringMatching(/--mllp-port 0/) as string });
+    await stopped(b);
+    const again = await body(dataDir);
+    await signInAs(again, vault);
+    expect((await call(again, 'hl7.updateSettings', { port: 0 })).listener).toMatchObject({ state: 'closed', off: 'settings' });
+    expect(hl7Of(await call(again, 'intake.status', {}))).toMatchObject({ state: 'closed', off: 'settings' });
+    await stopped(again);
   });
 
   it('a damaged settings file falls back to the safe defaults', async () => {

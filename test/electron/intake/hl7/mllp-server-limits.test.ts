@@ -241,3 +241,39 @@ describe('MLLP refusals at connect are not logged one by one in a flood', () => 
     expect(summary?.object).toMatchObject({ notLogged: 40 - (refusals.length - 1), notAllowed: 40 });
   });
 });
+
+// Tester S35 #3: a sender turned away by the allow-list showed only in the log.
+describe('MLLP refusals at connect are kept per address for the intake monitor', () => {
+  it('counts refusals by address and reason, with the first and last time, and reads nothing the peer sends', async () => {
+    const server = await start({ allowedPeers: ['127.0.0.1'], handler: async (bytes) => ackFor(bytes) });
+    expect(server.refused()).toEqual({ peers: [], others: 0 });
+    const refusedClients = await Promise.all(Array.from({ length: 3 }, () => connect(server.port, '127.0.0.9')));
+    const other = await connect(server.port, '127.0.0.7');
+    other.socket.write(mllpFrame(hl7(msh('ADT^A04', 'SECRET-1'), 'PID|1||MRN-1||Doe^Jane')));
+    const allowed = await connect(server.port, '127.0.0.1');
+    await until(() => [...refusedClients, other].every((client) => client.state.closed));
+    expect(allowed.state.closed).toBe(false);
+    const { peers, others } = server.refused();
+    expect(others).toBe(0);
+    expect(peers.map(({ address, reason, count }) => ({ address, reason, count }))).toEqual([
+      { address: '127.0.0.7', reason: 'not-allowed', count: 1 },
+      { address: '127.0.0.9', reason: 'not-allowed', count: 3 },
+    ]);
+    for (const peer of peers) {
+      expect(Date.parse(peer.first)).not.toBeNaN();
+      expect(peer.last >= peer.first).toBe(true);
+    }
+    expect(JSON.stringify(server.refused())).not.toMatch(/SECRET|Doe|MRN/);
+  });
+
+  it('keeps a bounded number of addresses and counts the rest together', async () => {
+    const server = await start({ allowedPeers: ['127.0.0.1'], maxRefusedPeers: 2, handler: async (bytes) => ackFor(bytes) });
+    for (const host of ['127.0.0.11', '127.0.0.12', '127.0.0.13', '127.0.0.13']) {
+      const client = await connect(server.port, host);
+      await until(() => client.state.closed);
+    }
+    const { peers, others } = server.refused();
+    expect(peers.map((peer) => peer.address).sort()).toEqual(['127.0.0.11', '127.0.0.12']);
+    expect(others).toBe(2);
+  });
+});

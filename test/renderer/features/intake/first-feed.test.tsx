@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, screen, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { addressAdvice, sendCommand, sendCommandNc, testMessage } from '../../../../renderer/features/intake/first-feed';
 import type { IntakeStatus } from '../../../../shared/ipc/intake-contract';
@@ -96,6 +96,30 @@ describe('Connect your first feed', () => {
     renderApp(node(), '#/intake/first-feed', createFakeVault({ phase: 'unlocked', patients: [makePatient(1)] }));
     await screen.findByText(/Waiting for the first message/);
     expect(screen.queryByRole('form', { name: 'Import demo data' })).toBeNull();
+  });
+
+  // Tester S35 #4: with `--mllp-port 0` the page still said it was waiting for the first message.
+  it('with the listener turned off for this run (--mllp-port 0), says so and how to turn it on, and waits for no message', async () => {
+    const fake = node();
+    fake.state.intake = { listeners: [{ channel: 'hl7-mllp', state: 'closed', off: 'command-line', reason: 'The HL7 listener is turned off for this run (started with --mllp-port 0).' }] } as IntakeStatus;
+    renderApp(fake, '#/intake/first-feed', createFakeVault({ phase: 'unlocked' }));
+    const address = await screen.findByRole('region', { name: '1. Give the sending system this address' });
+    await waitFor(() => expect(address.textContent).toContain('The HL7 listener is turned off for this run: the node was started with --mllp-port 0.'));
+    expect(address.textContent).toContain('start the node again with --mllp-port 2575');
+    expect(address.textContent).not.toContain('This computer’s network address');
+    const arrived = screen.getByRole('region', { name: '3. The first message' });
+    await waitFor(() => expect(arrived.textContent).toContain('No message can arrive over MLLP while the HL7 listener is turned off'));
+    expect(arrived.textContent).not.toMatch(/Waiting/);
+    expect(screen.queryByLabelText('Command that sends the test message')).toBeNull();
+  });
+
+  it('with the listener turned off in the settings (port 0), says where to turn it on', async () => {
+    const fake = node();
+    fake.state.intake = { listeners: [{ channel: 'hl7-mllp', state: 'closed', off: 'settings', reason: 'The HL7 listener is turned off in the intake settings (port 0).' }] } as IntakeStatus;
+    renderApp(fake, '#/intake/first-feed', createFakeVault({ phase: 'unlocked' }));
+    const address = await screen.findByRole('region', { name: '1. Give the sending system this address' });
+    await waitFor(() => expect(address.textContent).toContain('The HL7 listener is turned off: its port is 0 in Settings → HL7 listener.'));
+    expect(screen.getByRole('region', { name: '3. The first message' }).textContent).not.toMatch(/Waiting/);
   });
 
   it('says what to give for each kind of bind address, and builds the test message and command', () => {

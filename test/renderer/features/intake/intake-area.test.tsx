@@ -114,6 +114,38 @@ describe('Intake monitor (unlocked)', () => {
     expect(rows('Connections')).toEqual([['127.0.0.1:50512', expect.any(String) as string, '10']]);
   });
 
+  // Tester S35 #3: a sender turned away by the allow-list showed only in the log.
+  it('shows the connections refused since the listener started: address, why, how many times, first and last; none: nothing', async () => {
+    const node = createFakeNode({
+      vault: { state: 'unlocked' },
+      monitor: {
+        ...MONITOR,
+        refused: [
+          { address: '10.0.5.7', reason: 'not-allowed', count: 42, first: '2025-03-01T08:00:00.000Z', last: '2025-03-01T08:15:00.000Z' },
+          { address: '192.168.1.20', reason: 'too-many', count: 3, first: '2025-03-01T08:01:00.000Z', last: '2025-03-01T08:02:00.000Z' },
+        ],
+        refusedOthers: 5,
+      },
+    });
+    renderApp(node, '#/intake');
+    await screen.findByRole('table', { name: 'Refused connections' });
+    expect(rows('Refused connections').map((row) => [row[0], row[1], row[2]])).toEqual([
+      ['10.0.5.7', 'Not on the allowed peers list', '42'],
+      ['192.168.1.20', 'Too many connections from this address', '3'],
+    ]);
+    const [panel] = screen.getAllByRole('region', { name: 'Connections' });
+    expect(panel!.textContent).toContain('50 connections were refused since the listener started');
+    expect(panel!.textContent).toContain('Settings → HL7 listener');
+    expect(panel!.textContent).toContain('5 more refusals from other addresses');
+  });
+
+  it('says nothing of refusals when there were none', async () => {
+    renderApp(createFakeNode({ vault: { state: 'unlocked' }, monitor: MONITOR }), '#/intake');
+    await screen.findByRole('table', { name: 'Connections' });
+    expect(screen.queryByRole('table', { name: 'Refused connections' })).toBeNull();
+    expect(screen.getAllByRole('region', { name: 'Connections' })[0]!.textContent).not.toContain('refused');
+  });
+
   it('D4: counts operator reprocesses in a column of their own, apart from what each sender sent', async () => {
     const monitor: IntakeMonitor = {
       ...MONITOR,
