@@ -84,4 +84,42 @@ describe('edit a message quarantined for its charset', () => {
     },
     240_000,
   );
+
+  it(
+    'UTF-8 bytes under MSH-18 8859/1, held for it, open read as UTF-8 ("Müller", not "MÃ¼ller") and are filed as Müller (s35 leftover 1)',
+    async () => {
+      const steps = new StepLog('quarantine-edit-mislabelled');
+      const { port, shell, page, consoleErrors } = await shellWithListener(e2e, 'mllp', { viewport: { width: 1000, height: 700 } });
+      const mislabelled = ADT.replace('QA11-CS-2|P|2.5.1', 'QA11-CS-U8|P|2.5.1||||||8859/1').replace('CS-7002', 'CS-7003').replace('Größe^Wiebke', 'Müller^Jürgen');
+
+      await steps.run('create a vault; send the ADT in UTF-8 bytes under MSH-18 8859/1: AA, held', async () => {
+        await createVaultOn(page, shell);
+        expect((await sendOverMllp(port, Buffer.from(mislabelled, 'utf8'))).code).toBe('AA');
+        await awaitQuarantine(page, 1);
+      });
+
+      await steps.run('Edit… reads it as UTF-8 and says why; the copy is filed', async () => {
+        await quarantineTable(page).getByRole('button', { name: /^Edit and reprocess message \d+$/ }).click();
+        const dialog = page.getByRole('dialog');
+        const box = dialog.getByLabel('Message, one segment a line');
+        await box.waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await dialog.getByLabel('Read as').inputValue()).toBe('UNICODE UTF-8');
+        await dialog.getByText(/MSH-18 says 8859\/1, but the bytes read as UTF-8\)/).waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await box.inputValue()).toContain('||Müller^Jürgen||');
+        expect(await box.inputValue()).not.toContain('Ã');
+        await dialog.getByRole('button', { name: 'Reprocess the edited message' }).click();
+        await page.getByText('Reprocessed: every message was stored.').waitFor({ timeout: UI_TIMEOUT_MS });
+      });
+
+      await steps.run('the patient is Müller, Jürgen, found by "müller"', async () => {
+        await goToArea(page, 'Patients');
+        const found = await searchPatients(page, 'müller', IMPORT_TIMEOUT_MS);
+        expect(found.names).toEqual(['Müller, Jürgen']);
+      });
+
+      expect(consoleErrors).toEqual([]);
+      console.log(steps.summary());
+    },
+    240_000,
+  );
 });
