@@ -315,7 +315,7 @@ describe('a patient as a clinician uses it', () => {
         const electrolytesReport = results.getByRole('article', { name: 'Electrolytes' });
         const sodium = electrolytesReport.locator('tbody tr');
         // A patient's page shows the views as they were when it opened, and the four messages were
-        // answered before the views took them in: open the chart again until the withdrawal is there.
+        // answered before the views took them in: open the chart again until the withdrawal and the deletion are there.
         await expect
           .poll(
             async () => {
@@ -324,11 +324,12 @@ describe('a patient as a clinician uses it', () => {
               await page.getByRole('link', { name: /Brunner, Lea/ }).click();
               await results.getByRole('button', { name: 'By report' }).click();
               await electrolytesReport.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-              return sodium.locator('s').count();
+              // Both: the W and the D are two messages, and the views may have taken in the first only.
+              return `${await sodium.locator('s').count()} struck, ${await results.getByText('Hemoglobin').count()} haemoglobin`;
             },
             { timeout: 3 * UI_TIMEOUT_MS, interval: 1000 },
           )
-          .toBe(1);
+          .toBe('1 struck, 0 haemoglobin');
         expect(await sodium.count()).toBe(1);
         expect(await sodium.getAttribute('class')).not.toContain('critical');
         expect(await sodium.locator('s').innerText()).toBe('118 mmol/L');
@@ -352,6 +353,13 @@ describe('a patient as a clinician uses it', () => {
         expect(await records.locator('tbody tr', { hasText: 'Withdrawn by the lab (sent in error)' }).count()).toBe(2);
         expect(await records.locator('tbody tr', { hasText: 'Deleted by a later message' }).count()).toBe(1);
         expect(await records.locator('tr.record-table__row--critical', { hasText: 'Sodium' }).count()).toBe(0);
+        // The struck-through original's page links the W that withdrew it, and the W's page back.
+        await records.locator('tbody tr', { hasText: 'Withdrawn by the lab (sent in error)' }).nth(1).getByRole('link', { name: 'Sodium' }).click();
+        const history = page.getByRole('region', { name: 'History of this result' });
+        await history.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        expect((await history.innerText()).replace(/\s+/g, ' ')).toMatch(/^History of this result Withdrawn by Sodium 118 mmol\/L \(withdrawn by the lab; message E2E-ORU-7\)$/);
+        await history.getByRole('link', { name: /E2E-ORU-7/ }).click();
+        await expect.poll(async () => (await history.innerText()).replace(/\s+/g, ' '), { timeout: UI_TIMEOUT_MS, interval: 300 }).toMatch(/^History of this result Withdraws Sodium 118 mmol\/L \(withdrawn by the lab; message E2E-ORU-6\)$/);
       });
 
       // QA11 D1 and D2: after an ADT^A08 renames and redates, the list shows the chart as it is now
