@@ -1,11 +1,12 @@
 import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
-import { IntakeMetaSchema, type IntakeMeta } from '../../../../shared/journal/intake-meta';
+import type { IntakeMeta } from '../../../../shared/journal/intake-meta';
 import { MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import { encryptMany } from '../../vault-crypto';
 import { imagingId, instancePayloadOf, studyUidKey, seriesPayloadOf, studyPayloadOf, studyText, type InstanceRowStored, type SeriesRowStored, type StudyRowStored, withCopies } from '../imaging-rows';
 import { filedPatientId } from '../patient-filing';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
+import { intakeMetaOf } from './intake-meta-parse';
 
 /** The DICOM channel's kind of accepted intake. */
 const DICOM_KIND = 'intake.dicom';
@@ -48,10 +49,10 @@ export const imagingProjector: JournalProjector = {
             },
           };
         }
-        const parsed = IntakeMetaSchema.safeParse(meta);
-        if (!parsed.success) return 'problem';
-        if (parsed.data.normalized.dicom === undefined) return 'skip';
-        const entry = await entryOf(context, record, parsed.data);
+        const intake = intakeMetaOf(meta);
+        if (intake === null) return 'problem';
+        if (intake.normalized.dicom === undefined) return 'skip';
+        const entry = await entryOf(context, record, intake);
         return {
           apply: () => {
             // The study's tokens so far in this page stay: a later instance adds its series' modality.

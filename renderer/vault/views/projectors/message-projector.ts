@@ -1,5 +1,5 @@
 import type { JournalRecord } from '../../../../shared/ipc/journal-contract';
-import { IntakeMetaSchema, QuarantineMetaSchema, QuarantineResolutionMetaSchema, type IntakeMeta, type QuarantineMeta } from '../../../../shared/journal/intake-meta';
+import { QuarantineMetaSchema, QuarantineResolutionMetaSchema, type IntakeMeta, type QuarantineMeta } from '../../../../shared/journal/intake-meta';
 import { MIND_KINDS, QUARANTINE_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import { decryptMany, encryptMany } from '../../vault-crypto';
@@ -21,6 +21,7 @@ import {
 import type { VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorContext, ProjectorStep } from './journal-projector';
 import { putInParts } from '../put-in-parts';
+import { intakeMetaOf } from './intake-meta-parse';
 
 /** The HL7 kind of accepted intake (other channels have views of their own). */
 const HL7_KIND = 'intake.hl7';
@@ -74,9 +75,9 @@ export const messageProjector: JournalProjector = {
           };
         }
         if (record.kind === HL7_KIND) {
-          const parsed = IntakeMetaSchema.safeParse(meta);
-          if (!parsed.success) return 'problem';
-          const entry = await acceptedEntry(context, record, parsed.data);
+          const intake = intakeMetaOf(meta);
+          if (intake === null) return 'problem';
+          const entry = await acceptedEntry(context, record, intake);
           return { apply: () => rows.set(record.seq, entry) };
         }
         if (record.kind === QUARANTINE_KINDS.quarantined) {

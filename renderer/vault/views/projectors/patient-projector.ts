@@ -1,4 +1,3 @@
-import { IntakeMetaSchema } from '../../../../shared/journal/intake-meta';
 import { INTAKE_RECORD_KINDS, MIND_KINDS } from '../../../../shared/journal/journal-kinds';
 import { ErasureMetaSchema } from '../../../../shared/journal/mind-meta';
 import type { Patient } from '../../../../shared/domain/clinical';
@@ -13,6 +12,7 @@ import { getInParts, putInParts } from '../put-in-parts';
 import { mapInSlices, TaskSlicer } from '../task-slices';
 import { IDENTITY_CONFLICTS_KEY, POSTINGS_THROUGH_KEY, postingKey, postingsOf, recordsOfPatient, type AliasRow, type DirectoryName, type DirectoryRow, type MergeRow, type PatientRowStored, type PostingRow, type RecordRowStored, type VaultDb } from '../vault-db';
 import type { JournalProjector, ProjectorPage } from './journal-projector';
+import { intakeMetaOf } from './intake-meta-parse';
 
 /**
  * Accepted intake (`intake.demo`, `intake.hl7`, … one kind per channel) → a patient row with its
@@ -44,16 +44,16 @@ export const patientProjector: JournalProjector = {
           context.filing?.forget(parsed.data.patientId, record.seq);
           return { apply: () => page.erase(parsed.data.patientId) };
         }
-        const parsed = IntakeMetaSchema.safeParse(meta);
-        if (!parsed.success) return 'problem';
-        const { normalized } = parsed.data;
+        const intake = intakeMetaOf(meta);
+        if (intake === null) return 'problem';
+        const { normalized } = intake;
         const filing = context.filing === undefined ? undefined : await fileIntake(context.filing, record.seq, normalized);
         const rows = await buildIntakeRows(context.keys, context.tokens, {
           seq: record.seq,
           kind: record.kind,
           objects: record.objects,
-          intake: parsed.data.normalized,
-          receivedAt: parsed.data.receivedAt ?? record.at,
+          intake: normalized,
+          receivedAt: intake.receivedAt ?? record.at,
           ...(filing === undefined ? {} : { filing }),
         });
         return { apply: () => page.add(rows) };
