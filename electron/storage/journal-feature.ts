@@ -14,11 +14,13 @@ export function journalFeature({ vault, sessions }: BodyServices) {
   return bodyFeature<'journal'>({
     name: 'journal',
     handlers: {
-      'journal.read': async ({ after, limit }) => {
+      'journal.read': async ({ after, limit, withoutMetaOf }) => {
         const open = await vault.require();
         const result = await open.storage.journal.read({ after, limit });
+        const skipped = new Set(withoutMetaOf);
+        const withMeta = (kind: string, meta: string | null): string | null => (skipped.has(kind) ? null : meta);
         return {
-          records: result.records.map(({ seq, kind, at, operator, objects, meta, actor }) => ({ seq, kind, at, operator, objects: [...objects], meta, ...(actor === undefined ? {} : { actor }) })),
+          records: result.records.map(({ seq, kind, at, operator, objects, meta, actor }) => ({ seq, kind, at, operator, objects: [...objects], meta: withMeta(kind, meta), ...(actor === undefined ? {} : { actor }) })),
           nextCursor: result.nextCursor,
           end: result.end,
         };

@@ -29,9 +29,14 @@ export const JournalRecordSchema = z.strictObject({
 export type JournalRecord = Readonly<z.infer<typeof JournalRecordSchema>>;
 
 export const journalMethods = {
-  /** Cursor-based replay: records with seq > after, at most `limit`. */
+  /**
+   * Cursor-based replay: records with seq > after, at most `limit`. Records of the kinds in
+   * `withoutMetaOf` come with `meta: null`: the ledger batches intake records by kind, time and
+   * objects and reads the journal again after every replay of the views, and their sealed meta, base64
+   * inside JSON, is most of an answer's bytes (issue 11: ingest with the window open).
+   */
   'journal.read': method(
-    z.strictObject({ after: z.number().int().nonnegative(), limit: z.number().int().min(1).max(5000) }),
+    z.strictObject({ after: z.number().int().nonnegative(), limit: z.number().int().min(1).max(5000), withoutMetaOf: z.array(z.string().max(64)).max(32).optional() }),
     z.strictObject({ records: z.array(JournalRecordSchema), nextCursor: z.number().int().nonnegative(), end: z.boolean() }),
   ),
   /**

@@ -55,3 +55,30 @@ describe('a client\'s out-of-range read (QA: the refusal named the data folder)'
     }
   });
 });
+
+describe('journal.read without the meta of some kinds (issue 11: the ledger batches intake by kind, time and objects)', () => {
+  it('answers records of the kinds named in withoutMetaOf with meta null and every other record as it is', async () => {
+    const b = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0, dicomPort: 0 });
+    try {
+      const vault = await makeTestVault();
+      await call(b, 'vault.create', { keyring: vault.keyring });
+      await signIn(b, vault);
+      await call(b, 'demo.import', { patients: 2, seed: 4 });
+      const whole = await call(b, 'journal.read', { after: 0, limit: 100 });
+      const demoKinds = [...new Set(whole.records.map((record) => record.kind).filter((kind) => kind.startsWith('intake.')))];
+      expect(demoKinds.length).toBeGreaterThan(0);
+      expect(whole.records.filter((record) => record.kind.startsWith('intake.')).every((record) => record.meta !== null)).toBe(true);
+
+      const slim = await call(b, 'journal.read', { after: 0, limit: 100, withoutMetaOf: demoKinds });
+      expect(slim.nextCursor).toBe(whole.nextCursor);
+      expect(slim.records.map((record) => record.seq)).toEqual(whole.records.map((record) => record.seq));
+      for (const [i, record] of slim.records.entries()) {
+        const before = whole.records[i]!;
+        expect(record).toEqual(demoKinds.includes(record.kind) ? { ...before, meta: null } : before);
+      }
+      expect(whole.records.some((record) => !demoKinds.includes(record.kind) && record.meta !== null)).toBe(true);
+    } finally {
+      await b.stop('quit');
+    }
+  });
+});

@@ -175,10 +175,11 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       body.keychainEntry = null;
       return {};
     },
-    'journal.read': ({ after, limit }: { after: number; limit: number }) => {
+    'journal.read': ({ after, limit, withoutMetaOf }: { after: number; limit: number; withoutMetaOf?: string[] }) => {
       const records = body.journal.filter((r) => r.seq > after).slice(0, limit);
       const nextCursor = records.at(-1)?.seq ?? after;
-      return { records: structuredClone(records), nextCursor, end: nextCursor >= body.journal.length };
+      const skipped = new Set(withoutMetaOf);
+      return { records: structuredClone(records).map((r) => (skipped.has(r.kind) ? { ...r, meta: null } : r)), nextCursor, end: nextCursor >= body.journal.length };
     },
     'journal.append': (request: { kind: string; operator: string | null; objects: string[]; meta: string | null }) => {
       const seq = append(request);
