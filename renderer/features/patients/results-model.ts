@@ -250,6 +250,20 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
       continue;
     }
     const status = resultStatusOf(row.record);
+    // Table 0085: a final result "can only be changed with a corrected result". An F after a C of
+    // its identity (the original sent again, or the correction restated as final) changes nothing:
+    // the correction stays current and the F is one more of its earlier versions.
+    if (status === 'F') {
+      let corrected = rows.filter((earlier) => earlier.source.seq < row.source.seq && statusNow(earlier) === 'C');
+      const atSameTime = corrected.filter((earlier) => earlier.time === row.time);
+      if (atSameTime.length > 0) corrected = atSameTime;
+      const correction = corrected.at(-1);
+      if (correction !== undefined) {
+        superseded.add(row.recordId);
+        replaced.set(correction.recordId, [row, ...(replaced.get(correction.recordId) ?? [])]);
+        continue;
+      }
+    }
     // A result sent after a W or D of its identity (in a later message, or after it in the same one) takes the place of what was withdrawn or deleted.
     const gone = status === 'W' || status === 'D' || status === 'U' ? undefined : retracted.get(key);
     if (gone !== undefined) {

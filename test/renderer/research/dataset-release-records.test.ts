@@ -8,6 +8,8 @@ import { replayJournal } from '../../../renderer/vault/views/journal-replay';
 import { TokenCache } from '../../../renderer/vault/views/token-cache';
 import { openVaultDb } from '../../../renderer/vault/views/vault-db';
 import { deidSourcesOf } from '../../../renderer/research/dataset-release';
+import { correctionsOf } from '../../../renderer/features/patients/results-model';
+import { personRecordRows } from '../../../renderer/vault/views/view-reads';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION } from '../vault/support/fake-body';
 
 /**
@@ -74,5 +76,34 @@ describe('the records a release de-identifies', () => {
       ['2823-3', 4.0, 'F'],
       ['2345-7', 5.5, 'C'],
     ]);
+  });
+
+  it('a final result the lab sends again after its correction (F after C) is no second current result: the correction stays, in the views’ rule and in the release', async () => {
+    const body = createFakeBody();
+    const keys = await deriveVaultKeys(generateMasterSecret());
+    body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+    body.session = TEST_ADMIN_SESSION;
+    const db = openVaultDb('release-records-0002', { indexedDB: new IDBFactory(), IDBKeyRange });
+    const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+    const append = (normalized: NormalizedIntake) => appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2026-12-07T05:23:00.000Z', rawBytes: 100, normalized } });
+    await append(message('ORU^R01', 'M-1', [result('2345-7', 'ORD-1', 5.0, 'F'), result('4548-4', 'ORD-2', 7.0, 'F')]));
+    await append(message('ORU^R01', 'M-2', [result('2345-7', 'ORD-1', 5.5, 'C'), result('4548-4', 'ORD-2', 7.2, 'C')]));
+    // The first message again, byte for byte (a resend), and the corrected HbA1c restated as final.
+    await append(message('ORU^R01', 'M-3', [result('2345-7', 'ORD-1', 5.0, 'F')]));
+    await append(message('ORU^R01', 'M-4', [result('4548-4', 'ORD-2', 7.2, 'F')]));
+    await replayJournal(context);
+    const [row] = await db.patients.toArray();
+    const rows = (await personRecordRows(db, keys.viewKey, row!.id)).sort((a, b) => a.source.seq - b.source.seq);
+    const corrections = correctionsOf(rows);
+    const current = rows.filter((r) => !corrections.superseded.has(r.recordId)).map((r) => (r.record.type === 'observation' ? [r.record.code.code, r.record.value.kind === 'numeric' ? r.record.value.value : null, r.record.status] : [r.record.type]));
+    expect(current).toEqual([
+      ['2345-7', 5.5, 'C'],
+      ['4548-4', 7.2, 'C'],
+    ]);
+    // The resent final is a version of the corrected result, as its original was.
+    const resent = rows.find((r) => r.record.type === 'observation' && r.record.code.code === '2345-7' && r.record.status === 'F')!;
+    expect(corrections.replacedBy.get(resent.recordId)?.record).toMatchObject({ status: 'C' });
+    const [source] = await deidSourcesOf(db, keys.viewKey, [row!.id]);
+    expect(source!.records.map((record) => (record.type === 'observation' ? [record.code.code, record.value.kind === 'numeric' ? record.value.value : null, record.status] : [record.type]))).toEqual(current);
   });
 });
