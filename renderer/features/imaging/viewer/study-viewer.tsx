@@ -285,11 +285,12 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
       <div className="viewer__body">
         <SeriesStrip series={study.series} chosen={seriesIndex} onChoose={chooseSeries} loader={loader} thumbnails={shownOnce} />
         <div className="viewer__main">
-          {instance !== undefined && instance.earlierCopies.length > 0 && (
-            <CopyChoice instance={instance} shownId={copyOf.get(instance.instanceId) ?? instance.instanceId} onChoose={(id) => setCopyOf((current) => new Map(current).set(instance.instanceId, id))} />
-          )}
           <div className="viewer__view">
             <div className="viewer-stage" ref={stageRef}>
+              {/* Over the image, not above it (QA T1 F2): a notice above the stage shrank and moved the image on this instance only, so it jumped while scrolling. */}
+              {instance !== undefined && instance.earlierCopies.length > 0 && (
+                <CopyChoice instance={instance} shownId={copyOf.get(instance.instanceId) ?? instance.instanceId} onChoose={(id) => setCopyOf((current) => new Map(current).set(instance.instanceId, id))} />
+              )}
               {nothingToShow && (
                 <p role="status" className="viewer-stage__note">
                   This study has no images to show: none of its instances is in the vault, only the study details above. Instances held or quarantined at intake are listed in <a href={hrefForRoute('intake')}>Intake</a>, under Quarantine.
@@ -429,7 +430,7 @@ export function StudyNotices({ notes }: { notes: readonly string[] }) {
 }
 
 /**
- * Above the image, for an instance received again with other bytes under its SOP Instance UID
+ * Over the image's top edge, for an instance received again with other bytes under its SOP Instance UID
  * (QA explore-12 D4): which copy is shown, and the other copies to open: one button for the one
  * other copy, else one list (QA2-12 Q6: a button each pushed the image off a 700 px window).
  */
