@@ -5,6 +5,7 @@ import { decryptMany } from '../vault/vault-crypto';
 import { studiesOfPatients } from '../vault/views/imaging-reads';
 import { recordTime, type MessagePayload, type PatientPayload } from '../vault/views/intake-rows';
 import { searchPatientIds } from '../vault/views/keyword-search';
+import { mergedInto, resolveSearchIds } from '../vault/views/view-reads';
 import { recordsOfPatient, type VaultDb } from '../vault/views/vault-db';
 
 /**
@@ -12,7 +13,9 @@ import { recordsOfPatient, type VaultDb } from '../vault/views/vault-db';
  * clinic node: each term through the blind index (every term must match), then consent (only the
  * patients `allowed` returns for the query's purpose), then the filters on the decrypted patient
  * and records. The result is the cohort (the clinic's own pseudonyms: they never leave the node)
- * and, per member, only what generalization needs (shared/research/cohort-answer.ts).
+ * and, per member, only what generalization needs (shared/research/cohort-answer.ts). It counts
+ * people: a chart merged into another (HL7 ADT^A40…) keeps its row and search words in the views,
+ * but it is its survivor's person, matched through either chart and read with both.
  */
 export interface CohortEvaluation {
   /** The matching patients' view ids, sorted. */
@@ -69,7 +72,7 @@ export async function evaluateQuery(
   // Every term must match: the intersection of each term's patients (a term's own words must all match too).
   let matching: Set<string> | null = null;
   for (const term of query.terms) {
-    const ids: string[] = await searchPatientIds(db, keys.indexKey, term);
+    const ids: string[] = await resolveSearchIds(db, await searchPatientIds(db, keys.indexKey, term), false);
     matching = matching === null ? new Set(ids) : new Set(ids.filter((id) => matching!.has(id)));
     if (matching.size === 0) break;
   }
@@ -105,7 +108,8 @@ export async function evaluateQuery(
   const worker = async (): Promise<void> => {
     for (let i = next++; i < kept.length; i = next++) {
       const { row } = kept[i]!;
-      const messageRows = await recordsOfPatient(db, row.id).toArray();
+      const charts = [row.id, ...(await mergedInto(db, row.id))];
+      const messageRows = (await Promise.all(charts.map((id) => recordsOfPatient(db, id).toArray()))).flat();
       const studies = studiesOf.get(row.id) ?? [];
       const messages = await decryptMany<MessagePayload>(
         keys.viewKey,
