@@ -55,10 +55,19 @@ export interface AccessReportRow {
   readonly notary?: { readonly leafIndex: number; readonly treeSize: number; readonly integratedAt: string };
 }
 
+/** At most this many of the patients a Patient filter matched are named with the report (the rest counted). */
+export const ACCESS_REPORT_MATCHED_SHOWN = 5;
+
 export interface AccessReport {
   readonly rows: readonly AccessReportRow[];
   /** More rows matched than ACCESS_REPORT_MAX_ROWS; the oldest were left out. */
   readonly truncated: boolean;
+  /**
+   * With a patient filter: the patients it matched, whether or not they have rows (so "no such
+   * patient" and "no access recorded" read apart, and a printed report names whom it covers):
+   * how many, and the first ACCESS_REPORT_MATCHED_SHOWN by name ('' where this session knows none).
+   */
+  readonly matched?: { readonly count: number; readonly patients: readonly { readonly subject: string; readonly name: string }[] };
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
@@ -187,7 +196,9 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
     reader.subjectNames([...new Set(kept.map((item) => item.subject).filter((subject) => bytes32ToPseudonym(subject) !== ''))]),
   ]);
   const hasher = new EntryHasher(reader.domain);
+  const matched = filter.subjects === undefined ? undefined : await matchedPatients(reader, filter.subjects, subjectNames);
   return {
+    ...(matched === undefined ? {} : { matched }),
     truncated: items.length > kept.length,
     rows: kept.map(({ row, subject: about }): AccessReportRow => {
       const operator = bytes32ToPseudonym(row.operator);
@@ -210,6 +221,20 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
       };
     }),
   };
+}
+
+/** The patients a filter matched: named ones first, by name, then by pseudonym; names already resolved are reused. */
+async function matchedPatients(reader: LedgerReader, subjects: ReadonlySet<string>, known: Readonly<Record<string, string>>): Promise<NonNullable<AccessReport['matched']>> {
+  const all = [...subjects].filter((subject) => bytes32ToPseudonym(subject) !== '');
+  // A short prefix may match thousands: names are resolved for a bounded number only.
+  const asked = all.slice(0, 200);
+  const missing = asked.filter((subject) => known[subject] === undefined);
+  const names = missing.length === 0 ? known : { ...known, ...(await reader.subjectNames(missing)) };
+  const patients = asked
+    .map((subject) => ({ subject, name: names[subject] ?? '' }))
+    .sort((a, b) => (a.name === '') !== (b.name === '') ? (a.name === '' ? 1 : -1) : a.name.localeCompare(b.name) || a.subject.localeCompare(b.subject))
+    .slice(0, ACCESS_REPORT_MATCHED_SHOWN);
+  return { count: all.length, patients };
 }
 
 /**

@@ -100,11 +100,12 @@ export async function directoryNames(db: VaultDb, directoryKey: CryptoKey, ids: 
 
 /**
  * Patient subjects whose directory name matches `query`: every word of the query (folded: case and
- * accents ignored) begins a word of the name. Decrypts the directory's patient rows on this
+ * accents ignored; spaces and commas part words, in any order) begins a word of the name. Decrypts the directory's patient rows on this
  * computer; nothing leaves it.
  */
 export async function subjectsByName(db: VaultDb, directoryKey: CryptoKey, query: string): Promise<ReadonlySet<string>> {
-  const wanted = foldText(query).split(/\s+/).filter((word) => word !== '');
+  // A comma separates words as a space does: "Brügger, Anna" is how a name is shown (displayName), so it is typed so too.
+  const wanted = foldText(query).split(/[\s,]+/).filter((word) => word !== '');
   const out = new Set<string>();
   if (wanted.length === 0) return out;
   const rows = (await db.directory.toArray()).filter((row) => row.kind === 'patient');

@@ -97,7 +97,10 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
   };
 
   // Writing the report as a file is for the roles that export access reports (the body refuses the others).
-  const role = useCurrentOperator()?.role ?? null;
+  const current = useCurrentOperator();
+  const role = current?.role ?? null;
+  // Who printed it: a report handed to a regulator says who produced it (QA s35 T2 F5).
+  const printedBy = current?.name ?? '';
   const mayExport = role === null || mayExportAccessReport(role);
   const exportCsv = useAction(async () => {
     if (shown.phase !== 'ready') return;
@@ -204,10 +207,11 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
       )}
       {shown.phase === 'ready' && (
         <p className="access-report__print-title">
-          Printed {ledgerTime(new Date().toISOString())} · {describeQuery(shown.query, names)} · times and dates in local time: {localZoneLabel()}
+          Printed {ledgerTime(new Date().toISOString())}
+          {printedBy === '' ? '' : ` by ${printedBy}`} · {describeQuery(shown.query, shown.report, names)} · times and dates in local time: {localZoneLabel()}
         </p>
       )}
-      {shown.phase === 'ready' && <ReportTable report={shown.report} note={shown.note} labelledBy={headingId} />}
+      {shown.phase === 'ready' && <ReportTable report={shown.report} query={shown.query} note={shown.note} labelledBy={headingId} />}
     </section>
   );
 }
@@ -236,10 +240,27 @@ function ReportTime({ at }: { at: string }) {
   );
 }
 
+/** A patient as a report names them: the name and the shortened pseudonym (the pseudonym alone when no name is known here). */
+function patientLabel(patient: { readonly subject: string; readonly name: string }): string {
+  return patient.name === '' ? shortHash(patient.subject) : `${patient.name} (${shortHash(patient.subject)})`;
+}
+
+/**
+ * Whom a patient filter found, in words: the patients matched (not the text typed: QA s35 T2 F5),
+ * a few of many with how many more.
+ */
+function describePatients(matched: NonNullable<AccessReport['matched']>, typed: string | undefined): string {
+  if (matched.count === 0) return typed === undefined ? 'no patient' : `no patient matching “${typed}”`;
+  const listed = matched.patients.map(patientLabel).join('; ');
+  const more = matched.count - matched.patients.length;
+  if (matched.count === 1) return `patient ${listed}`;
+  return `${matched.count} patients: ${listed}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
 /** What a printed report covers, in words (its dates are local calendar days). */
-function describeQuery(query: AccessReportQuery, names: Readonly<Record<string, string>>): string {
+function describeQuery(query: AccessReportQuery, report: AccessReport, names: Readonly<Record<string, string>>): string {
   const parts = [
-    query.subject === undefined ? 'every patient and act' : `patient “${query.subject}”`,
+    report.matched !== undefined ? describePatients(report.matched, query.subject) : query.subject === undefined ? 'every patient and act' : `patient “${query.subject}”`,
     query.operator === undefined ? 'all operators' : `operator ${names[query.operator] ?? query.operator}`,
     // The range is of local calendar days (local-days.ts), the zone the title names after it.
     query.from === undefined && query.to === undefined ? 'all dates' : `${query.from ?? 'the start'} to ${query.to ?? 'today'} (local days)`,
@@ -248,12 +269,23 @@ function describeQuery(query: AccessReportQuery, names: Readonly<Record<string, 
 }
 
 /** The rows, and above them how many; `note` says what became of the query (reversed dates swapped), '' for nothing. */
-function ReportTable({ report, note, labelledBy }: { report: AccessReport; note: string; labelledBy: string }) {
+function ReportTable({ report, query, note, labelledBy }: { report: AccessReport; query: AccessReportQuery; note: string; labelledBy: string }) {
   const after = note === '' ? '' : ` ${note}`;
   if (report.rows.length === 0) {
+    // "No such patient" and "no access recorded" are different answers (QA s35 T2 F4).
+    const matched = report.matched;
+    const why =
+      matched === undefined
+        ? 'No signed entry records such an access.'
+        : matched.count === 0
+          ? `No patient on this node matches “${query.subject ?? ''}” (a name, or a pseudonym the ledger holds).`
+          : matched.count === 1
+            ? `${patientLabel(matched.patients[0]!)} has no recorded access for these filters.`
+            : `None of the ${matched.count} patients matching “${query.subject ?? ''}” has a recorded access for these filters.`;
     return (
       <p role="status" className="ledger-empty">
-        No signed entry records such an access.{after}
+        {why}
+        {after}
       </p>
     );
   }

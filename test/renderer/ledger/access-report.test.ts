@@ -67,6 +67,20 @@ describe('access report', () => {
     expect(report.rows[0]!.notary).toBeUndefined();
   });
 
+  it('says which patients the Patient filter matched, named and by pseudonym, even those with no row (QA s35 T2 F4, F5)', async () => {
+    const reader = await readerWith(LEDGER, { subjects: { [PATIENT]: 'Brunner, Lea', [OTHER]: 'Aebi, Max' } });
+    const both = await buildAccessReport(reader, { subjects: new Set([PATIENT, OTHER]), from: Date.parse(AT(13)) });
+    expect(both.matched).toEqual({ count: 2, patients: [{ subject: OTHER, name: 'Aebi, Max' }, { subject: PATIENT, name: 'Brunner, Lea' }] });
+    expect(both.rows.map((r) => r.seq)).toEqual([6]);
+    // A patient with no access in the range is still a patient the filter found: not "no such patient".
+    const none = await buildAccessReport(reader, { subjects: new Set([PATIENT]), from: Date.parse(AT(50)) });
+    expect(none.rows).toEqual([]);
+    expect(none.matched).toEqual({ count: 1, patients: [{ subject: PATIENT, name: 'Brunner, Lea' }] });
+    expect((await buildAccessReport(reader, { subjects: new Set() })).matched).toEqual({ count: 0, patients: [] });
+    // No patient filter: nothing to say.
+    expect((await buildAccessReport(reader, {})).matched).toBeUndefined();
+  });
+
   it('one patient: the export of an access report that names them is a row of theirs (namedExports, by the journal record its entry covers); one that does not name them is not', async () => {
     const reader = await readerWith(
       [...LEDGER, row(10, 'EXPORT', CARL, ZERO_HASH, { export: 'accessReport', entries: 1, at: AT(30) }), row(11, 'EXPORT', ADA, ZERO_HASH, { export: 'ledger', entries: 11, at: AT(31) })],

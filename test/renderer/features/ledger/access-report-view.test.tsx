@@ -142,6 +142,46 @@ describe('Ledger › Access report', () => {
     }
   });
 
+  it('prints whom a patient report covers (the patients matched, name and pseudonym) and who printed it, not the text typed (QA s35 T2 F5)', async () => {
+    const matched = { count: 1, patients: [{ subject: `0xdf1548${'0'.repeat(54)}c40f`, name: 'Brügger, Anna' }] };
+    const ledger = await openReport(createFakeLedger({ report: { ...REPORT, matched } }));
+    const form = screen.getByRole('form', { name: 'Which accesses' });
+    fireEvent.change(within(form).getByLabelText('Patient'), { target: { value: 'brug' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Show report' }));
+    await waitFor(() => expect(ledger.callsTo('accessReport').at(-1)).toEqual([{ subject: 'brug' }]));
+    await screen.findByRole('table', { name: 'Access report' });
+    const title = document.querySelector('.access-report__print-title')?.textContent ?? '';
+    expect(title).toMatch(/^Printed \S+ \S+ by Ada Admin · patient Brügger, Anna \(0xdf1548…c40f\), all operators, all dates · times/);
+    expect(title).not.toContain('brug');
+  });
+
+  it('names at most a few of many patients matched, and says how many more', async () => {
+    const patients = ['Aebi, Max', 'Brunner, Lea', 'Brügger, Anna'].map((name, i) => ({ subject: `0x${String(i + 1).repeat(64)}`, name }));
+    await openReport(createFakeLedger({ report: { ...REPORT, matched: { count: 8, patients } } }));
+    await screen.findByRole('table', { name: 'Access report' });
+    const title = document.querySelector('.access-report__print-title')?.textContent ?? '';
+    expect(title).toContain('8 patients: Aebi, Max (0x111111…1111); Brunner, Lea (0x222222…2222); Brügger, Anna (0x333333…3333) and 5 more,');
+  });
+
+  it('tells "no patient of that name on this node" from "that patient has no recorded access" (QA s35 T2 F4)', async () => {
+    const ledger = createFakeLedger({ report: { truncated: false, rows: [], matched: { count: 0, patients: [] } } });
+    await openReport(ledger);
+    const form = screen.getByRole('form', { name: 'Which accesses' });
+    fireEvent.change(within(form).getByLabelText('Patient'), { target: { value: 'xyz' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Show report' }));
+    expect((await screen.findByText(/No patient on this node/)).textContent).toBe('No patient on this node matches “xyz” (a name, or a pseudonym the ledger holds).');
+  });
+
+  it('says a matched patient has no recorded access in the range asked', async () => {
+    const matched = { count: 1, patients: [{ subject: `0xdf1548${'0'.repeat(54)}c40f`, name: 'Müller, Hans' }] };
+    const ledger = createFakeLedger({ report: { truncated: false, rows: [], matched } });
+    await openReport(ledger);
+    const form = screen.getByRole('form', { name: 'Which accesses' });
+    fireEvent.change(within(form).getByLabelText('Patient'), { target: { value: 'Mül' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Show report' }));
+    expect((await screen.findByText(/has no recorded access/)).textContent).toBe('Müller, Hans (0xdf1548…c40f) has no recorded access for these filters.');
+  });
+
   it('says why a report could not be made, and an empty one plainly', async () => {
     const failing = createFakeLedger();
     failing.failWith('accessReport', new VaultError('E_NODE', 'The ledger view is unreadable.'));
