@@ -237,12 +237,20 @@ export function backupFeature(services: BodyServices) {
           });
           await keepRegister(config.dataDir, register);
           const open = await vault.require();
-          await journalBackupAct(open, 'restored', restored.reapplied);
+          // With the backup's date and last ledger entry: the RESTORE entry says what the restore rewound.
+          await journalBackupAct(open, 'restored', { ...restored.reapplied, ledgerSeq: restored.ledgerSeq }, new Date(), { backupCreatedAt: restored.backupCreatedAt });
           notifier.reset();
           notifier.note(open.storage.journal.lastSeq);
           vault.setState({ state: 'locked' }, true);
           await vault.announceOpen(open);
-          return { records: restored.records, objects: restored.objects, erasuresReapplied: restored.reapplied.erasures, erasureRegister: source };
+          return {
+            records: restored.records,
+            objects: restored.objects,
+            erasuresReapplied: restored.reapplied.erasures,
+            erasureRegister: source,
+            backupCreatedAt: restored.backupCreatedAt,
+            ledgerSeq: restored.ledgerSeq,
+          };
         }),
       'backup.getSettings': async () => {
         await loaded;

@@ -13,8 +13,10 @@ export async function journalBackupAct(
   act: keyof typeof BACKUP_KINDS,
   counts: Readonly<Record<string, number>>,
   at = new Date(),
+  /** Words that go into the sealed meta only (the note holds numbers): a restored backup's date. */
+  words: Readonly<Record<string, string>> = {},
 ): Promise<number> {
-  const meta = await open.sealer.seal('journalMetadata', new TextEncoder().encode(JSON.stringify({ v: 1, act, at: at.toISOString(), ...counts })));
+  const meta = await open.sealer.seal('journalMetadata', new TextEncoder().encode(JSON.stringify({ v: 1, act, at: at.toISOString(), ...counts, ...words })));
   const { seq } = await open.storage.journal.append({
     kind: BACKUP_KINDS[act],
     operator: null,

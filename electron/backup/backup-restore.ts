@@ -5,6 +5,7 @@ import path from 'node:path';
 import { openStreamWithDataKey } from '../../shared/crypto/envelope';
 import { EnvelopeError } from '../../shared/crypto/envelope-format';
 import { KeyringSchema, type Keyring } from '../../shared/ipc';
+import { LEDGER_ENTRY_JOURNAL_KIND } from '../../shared/ipc/ledger-contract';
 
 import type { Logger } from '../logging/logger';
 import { inlineObjectProblem, scanJournal } from '../storage/journal-format';
@@ -38,6 +39,10 @@ export interface BackupRestoreResult {
   readonly keyring: Keyring;
   /** What the erasure register made the restore erase again. */
   readonly reapplied: { readonly erasures: number; readonly records: number; readonly objects: number };
+  /** When the backup was made (its preamble's createdAt). */
+  readonly backupCreatedAt: string;
+  /** The last ledger entry the backup's journal holds (0: none): entries this node signed after it are not in the restored vault. */
+  readonly ledgerSeq: number;
 }
 
 /** Small entries are written in the background, this many at once (each is fsynced). */
@@ -71,12 +76,16 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
     let records: number;
     let inlineObjects = 0;
     let badInline = 0;
+    let ledgerSeq = 0;
     const planner = new ReapplicationPlanner(register);
     try {
       // Inline objects (small sealed payloads carried by their records) are checked like object
       // files: their bytes must hash to their names.
       const scan = await scanJournal(handle, await handle.size(), (record) => {
         planner.visit(record);
+        // The body reads a ledger entry's seq from its plaintext note (ledger-appender.ts); the entry stays sealed.
+        const noted = record.kind === LEDGER_ENTRY_JOURNAL_KIND ? record.note?.['ledgerSeq'] : undefined;
+        if (typeof noted === 'number' && noted > ledgerSeq) ledgerSeq = noted;
         for (const [id, text] of Object.entries(record.inline ?? {})) {
           inlineObjects++;
           if (inlineObjectProblem(id, Buffer.from(text, 'base64url')) !== null) badInline++;
@@ -123,7 +132,7 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
     moved = true;
     await syncDir(layout.vaultDir);
     await rm(work, { recursive: true, force: true });
-    log.info({ records, objects: unpacked.objects - reapplied.objectFiles, inlineObjects, dedupeKey: unpacked.dedupeKey !== null, dicomDedupeKey: unpacked.dicomDedupeKey !== null, deviceDedupeKey: unpacked.deviceDedupeKey !== null, erasuresReapplied: reapplied.erasures, erasedRecords: reapplied.records }, 'backup restored');
+    log.info({ records, objects: unpacked.objects - reapplied.objectFiles, inlineObjects, dedupeKey: unpacked.dedupeKey !== null, dicomDedupeKey: unpacked.dicomDedupeKey !== null, deviceDedupeKey: unpacked.deviceDedupeKey !== null, erasuresReapplied: reapplied.erasures, erasedRecords: reapplied.records, ledgerSeq }, 'backup restored');
     if (unpacked.dedupeKey === null) {
       log.warn({}, 'backup holds no HL7 duplicate key (made by an earlier version): resends of messages received before it will be stored as new');
     }
@@ -132,6 +141,8 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
       objects: unpacked.objects - reapplied.objectFiles + inlineObjects,
       keyring: unpacked.keyring,
       reapplied: { erasures: reapplied.erasures, records: reapplied.records, objects: reapplied.objectFiles + reapplied.droppedInline },
+      backupCreatedAt: head.preamble.createdAt,
+      ledgerSeq,
     };
   } catch (error) {
     if (!moved) {

@@ -176,6 +176,7 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       num('recordsErased', 'records erased again');
       num('objectsErased', 'objects erased again');
       word('at');
+      Object.assign(out, restoreWords(details));
       break;
     case 'ERASURE':
       num('messages');
@@ -212,6 +213,32 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
   if (details['unreadable'] === true) out['note'] = 'the source record could not be read';
   // Mind events in the range that were not signed: no valid authenticator (mind-events.ts), or an operator change its actor's role may not make (operator-change-rule.ts).
   if (Array.isArray(details['rejected'])) out['rejected records'] = details['rejected'].length;
+  return out;
+}
+
+/**
+ * What a restore rewound, in words (tester T2 S35 F3): the backup's date and last entry, that the
+ * entries signed after it are elsewhere, and either those fetched back from the network's log or
+ * that the chain may be a second branch from the backup's last entry. Restores journaled before
+ * these were recorded say nothing of it.
+ */
+function restoreWords(details: Readonly<Record<string, unknown>>): Record<string, string | number> {
+  const made = details['backupMadeAt'];
+  const last = details['backupLastEntry'];
+  if (typeof made !== 'string' || typeof last !== 'number') return {};
+  const out: Record<string, string | number> = {
+    'backup made': made,
+    "backup's last ledger entry": last,
+    'entries signed after the backup': 'not in this vault: they remain in the ledger exports made since and, for a member of a network, in the network notary’s log',
+  };
+  const from = details['recoveredFrom'];
+  const to = details['recoveredTo'];
+  if (typeof from === 'number' && typeof to === 'number') {
+    out['fetched back from the notary'] = `entries ${from}–${to}, before this entry: the chain continues after the notary’s last entry of this node`;
+  }
+  if (details['rewound'] === true) {
+    out['ledger rewound'] = `no network’s log was consulted, so how far the earlier copy signed is unknown: if it signed entries after ${last}, this vault’s entries from entry ${last + 1} on are a second branch from entry ${last}`;
+  }
   return out;
 }
 

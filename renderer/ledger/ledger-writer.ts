@@ -216,7 +216,7 @@ export class LedgerWriter {
 
   private async append(head: Head, planned: PlannedEntry, rejected: readonly number[]): Promise<Head> {
     if (!this.deps.isCurrent()) throw new LedgerHeadError('The vault was locked while the ledger was being written.');
-    const { kind, subject, operator, inputs, details } = await this.describe(planned);
+    const { kind, subject, operator, inputs, details } = await this.describe(planned, head);
     const inRange = rejected.filter((seq) => seq >= planned.from && seq <= planned.to);
     const salted = { v: 1, salt: toBase64Url(randomBytes(16)), from: planned.from, to: planned.to, ...details, ...(inRange.length > 0 ? { rejected: inRange } : {}) };
     const seq = head.seq + 1;
@@ -237,7 +237,7 @@ export class LedgerWriter {
     return { seq, hash: this.hasher.hash(entry), coveredTo: planned.to };
   }
 
-  private async describe(planned: PlannedEntry): Promise<{
+  private async describe(planned: PlannedEntry, head: Head): Promise<{
     kind: LedgerEntryKind;
     subject: string;
     operator: string;
@@ -273,7 +273,7 @@ export class LedgerWriter {
     const source = { seq: record.seq, kind: record.kind, at: record.at };
     const opened = await this.openMeta(record);
     if (opened === undefined) return { ...base, subject: ZERO_HASH, details: { source, unreadable: true } };
-    const described = await this.subjectAndDetails(planned.kind, record, opened);
+    const described = await this.subjectAndDetails(planned.kind, record, opened, head);
     // The body's audit records name the operator by account id; the entry signs its pseudonym.
     const operator = described.operatorId === undefined ? base.operator : pseudonymToBytes32(await deriveOperatorId(this.deps.ledgerKey, described.operatorId));
     // A consuming kind's inputs are what it consumes at the notary (shared/network/notary.ts CONSUMING_KINDS).
@@ -285,6 +285,7 @@ export class LedgerWriter {
     kind: LedgerEntryKind,
     record: JournalRecord,
     value: unknown,
+    head: Head,
   ): Promise<{ subject: string; details: Record<string, unknown>; operatorId?: string; inputs?: string[] }> {
     const none = { subject: ZERO_HASH, details: { unreadable: true } };
     switch (kind) {
@@ -390,8 +391,11 @@ export class LedgerWriter {
         // The body's note of a restore (backup-journal.ts): no operator had signed in yet.
         const parsed = BackupRestoredMetaSchema.safeParse(value);
         if (!parsed.success) return none;
-        const { at, erasures, records, objects } = parsed.data;
-        return { subject: ZERO_HASH, details: { at, erasuresReapplied: erasures, recordsErased: records, objectsErased: objects } };
+        const { at, erasures, records, objects, backupCreatedAt, ledgerSeq } = parsed.data;
+        const counts = { at, erasuresReapplied: erasures, recordsErased: records, objectsErased: objects };
+        // A restore journaled before the backup's date and last entry were recorded: no claim about what it rewound.
+        if (backupCreatedAt === undefined || ledgerSeq === undefined) return { subject: ZERO_HASH, details: counts };
+        return { subject: ZERO_HASH, details: { ...counts, ...(await this.rewound(backupCreatedAt, ledgerSeq, head)) } };
       }
       case 'ERASURE': {
         const parsed = ErasureMetaSchema.safeParse(value);
@@ -464,6 +468,20 @@ export class LedgerWriter {
         return typeof patientId === 'string' ? { subject: await patientSubject(this.deps.ledgerKey, patientId), details: {} } : { subject: ZERO_HASH, details: {} };
       }
     }
+  }
+
+  /**
+   * What a restore rewound (tester T2 S35 F3): the backup's date and last entry, and either the
+   * entries after it that recovery fetched back from the network's log before this entry (the
+   * chain continues after the notary's last one: session-ledger.ts), or, with none fetched, that
+   * how far the earlier copy signed is unknown here: from the backup's last entry on, this chain
+   * may be a second branch, and this entry says so rather than signing it silently.
+   */
+  private async rewound(backupMadeAt: string, backupLastEntry: number, head: Head): Promise<Record<string, unknown>> {
+    const later = await this.deps.db().ledger.where(':id').between(backupLastEntry, head.seq, false, true).toArray();
+    const recovered = later.filter((row) => row.summary['recovered'] !== undefined).map((row) => row.seq);
+    if (recovered.length === 0) return { backupMadeAt, backupLastEntry, rewound: true };
+    return { backupMadeAt, backupLastEntry, recoveredFrom: Math.min(...recovered), recoveredTo: Math.max(...recovered) };
   }
 
   /** The record's sealed meta, opened (a mind event's without its authenticator); undefined when it has none or it does not open. */

@@ -417,4 +417,7 @@ export interface RestoreOutcome {
   readonly erasuresReapplied: number;
   /** Where the erasures made after the backup were looked up ('none': they could not be checked). */
   readonly erasureRegister: ErasureRegisterSource;
+  /** When the backup was made, and its last ledger entry (0: none). */
+  readonly backupCreatedAt: string;
+  readonly ledgerSeq: number;
 }

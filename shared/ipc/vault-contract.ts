@@ -263,6 +263,10 @@ export const backupMethods = {
       erasuresReapplied: z.number().int().nonnegative(),
       /** Where the erasures made after the backup were looked up ('none': they could not be checked). */
       erasureRegister: ErasureRegisterSourceSchema,
+      /** When the backup was made (its preamble). */
+      backupCreatedAt: z.iso.datetime(),
+      /** The backup's last ledger entry (0: none): entries this node signed after it are not in the restored vault. */
+      ledgerSeq: z.number().int().nonnegative(),
     }),
   ),
   /** Where backups go and when the body makes them on its own (admin). */

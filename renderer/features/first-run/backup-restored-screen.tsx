@@ -3,6 +3,7 @@ import { AppHeader } from '../../app/layout/app-header';
 import type { ErasureRegisterSource } from '../../../shared/ipc/vault-contract';
 import { hrefForPath } from '../../app/router/hash-route';
 import type { RestoreOutcome } from '../../vault/vault-service';
+import { ledgerTime } from '../ledger/ledger-format';
 import { NO_SCHEDULE_REASON, NO_SCHEDULE_WARNING, useBackupStatus } from '../settings/backup-settings-block';
 
 const count = new Intl.NumberFormat('en');
@@ -24,6 +25,20 @@ export function erasuresSentence(erasures: number, source: ErasureRegisterSource
 }
 
 /**
+ * What the restore rewound (tester T2 S35 F3): the vault is as it was when the backup was made, so
+ * the signed ledger entries made after it are not here. Where they are, and what the node does.
+ */
+export function ledgerRewindSentences(backupCreatedAt: string, ledgerSeq: number): { made: string; missing: string } {
+  const ends = ledgerSeq === 0 ? 'it holds no ledger entry' : `its ledger ends at entry ${count.format(ledgerSeq)}`;
+  return {
+    made: `This backup was made ${ledgerTime(backupCreatedAt)} (this computer’s time); ${ends}.`,
+    missing:
+      'Ledger entries this node signed after the backup (the accesses, exports, erasures and other acts since) are not in this vault: they remain in the ledger exports made since and, for a member of a network, in the network notary’s log. ' +
+      'Before it signs anything new, a node that is a member of a network here fetches its later entries back from the notary and continues after them; otherwise the ledger continues from the backup’s last entry, and its “Backup restored” entry says that the chain may branch there.',
+  };
+}
+
+/**
  * Shown once, right after a restore, before the app opens: what came back and the erasures made
  * after the backup that the restore applied again (so IT sees that erased patients stayed erased).
  */
@@ -33,6 +48,7 @@ export function BackupRestoredScreen({ outcome, onContinue }: { outcome: Restore
   const { status, error } = useBackupStatus();
   const noSchedule = error !== null || (status !== null && status.nextAt === null);
   useEffect(() => heading.current?.focus(), []);
+  const rewind = ledgerRewindSentences(outcome.backupCreatedAt, outcome.ledgerSeq);
   return (
     <div className="first-run-page">
       <AppHeader session={false} />
@@ -43,6 +59,8 @@ export function BackupRestoredScreen({ outcome, onContinue }: { outcome: Restore
         <section className="panel panel--lead" aria-label="What the restore did">
           <p role="status">The vault is back: {count.format(outcome.records)} journal records restored, with the same operators, passphrases and recovery key.</p>
           <p>{erasuresSentence(outcome.erasuresReapplied, outcome.erasureRegister)}</p>
+          <p>{rewind.made}</p>
+          <p>{rewind.missing}</p>
           {noSchedule && (
             <div className="note note--warn">
               <p>

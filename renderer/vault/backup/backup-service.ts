@@ -76,7 +76,13 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
             dataKey: toBase64Url(dataKey),
             ...(input.erasureRegister === undefined ? {} : { erasureRegister: input.erasureRegister }),
           });
-          restored = { records: answer.records, erasuresReapplied: answer.erasuresReapplied, erasureRegister: answer.erasureRegister };
+          restored = {
+            records: answer.records,
+            erasuresReapplied: answer.erasuresReapplied,
+            erasureRegister: answer.erasureRegister,
+            backupCreatedAt: answer.backupCreatedAt,
+            ledgerSeq: answer.ledgerSeq,
+          };
         } catch (error) {
           // The body's refusal of the file (damaged, incomplete) is written for the user: shown as it is.
           if (error instanceof ContractError && error.code === 'E_BAD_REQUEST') throw new VaultError('E_BACKUP', error.message);

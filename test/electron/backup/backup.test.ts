@@ -14,6 +14,11 @@ import { decodeApdu, type Apdu } from '../../../electron/intake/devices/apdu';
 import { ApduFramer } from '../../../electron/intake/devices/apdu-framer';
 import { aarq, bpReport, sf } from '../intake/devices/agent-apdus';
 import { describeApdu } from '../intake/devices/manager-harness';
+import { Wallet } from 'ethers';
+import { EntryHasher, GENESIS_PREV_HASH, ledgerDomain, ZERO_HASH } from '../../../shared/ledger/ledger-schema';
+import { signEntry } from '../../../shared/ledger/ledger-sign';
+import { BackupRestoredMetaSchema } from '../../../shared/journal/backup-meta';
+import { openJson, sealJson } from '../../../shared/journal/sealed-json';
 
 const tempDir = useTempDirs();
 
@@ -76,7 +81,7 @@ describe('backup', () => {
     await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
     const restored = await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
     await signIn(fresh, vault);
-    expect(restored).toEqual({ records: records.length, objects: records.filter((r) => r.objects.length > 0).length, erasuresReapplied: 0, erasureRegister: 'beside' });
+    expect(restored).toEqual({ records: records.length, objects: records.filter((r) => r.objects.length > 0).length, erasuresReapplied: 0, erasureRegister: 'beside', backupCreatedAt: inspected.createdAt, ledgerSeq: 0 });
     expect(events).toContain('vault.changed');
     await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'locked' });
     await expect(call(fresh, 'vault.keyring', {})).resolves.toEqual({ keyring: vault.keyring });
@@ -175,8 +180,9 @@ describe('backup', () => {
     const notBackup = path.join(dir, 'note.hdmsbak');
     await writeFile(notBackup, 'hello');
     await expect(fresh.router.dispatch('backup.inspect', { path: notBackup }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'That file is not an HDMS Node backup (it does not begin the way an HDMS Node backup file does).' } });
+    // Another name is judged by its content too (tester T2 S35 F7).
     await writeFile(path.join(dir, 'note.txt'), 'hello');
-    await expect(fresh.router.dispatch('backup.inspect', { path: path.join(dir, 'note.txt') }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/only \.hdmsbak files/) } });
+    await expect(fresh.router.dispatch('backup.inspect', { path: path.join(dir, 'note.txt') }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'That file is not an HDMS Node backup (it does not begin the way an HDMS Node backup file does).' } });
     await expect(fresh.router.dispatch('backup.inspect', { path: path.join(dir, 'missing.hdmsbak') }, callContext)).resolves.toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST' } });
     await fresh.stop('quit');
     await b.stop('quit');
@@ -238,6 +244,33 @@ describe('backup', () => {
     expect(refused).toMatchObject({ ok: false, error: { code: 'E_BAD_REQUEST', message: expect.stringMatching(/does not match its name/) } });
     await expect(call(other, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
     await other.stop('quit');
+  });
+});
+
+describe('backup: the ledger a restore rewinds (tester T2 S35 F3)', () => {
+  it("says when the backup was made and its last ledger entry, in the answer and in the journaled restore's sealed meta", async () => {
+    const { b, vault } = await vaultWithData(1);
+    // Three signed entries in the source's journal (the body reads only their ledgerSeq notes).
+    const wallet = Wallet.createRandom();
+    const hasher = new EntryHasher(ledgerDomain());
+    let prevHash = GENESIS_PREV_HASH;
+    const sealer = await createSealer(vault.keys.intakeKeyPair.publicKeyRaw);
+    for (let seq = 1; seq <= 3; seq++) {
+      const signed = await signEntry(wallet, ledgerDomain(), { seq, prevHash, kind: 'SESSION', subject: ZERO_HASH, operator: ZERO_HASH, payloadHash: ZERO_HASH, inputs: [], createdAt: Date.now(), node: wallet.address });
+      await call(b, 'ledger.append', { ledgerSeq: seq, meta: await sealJson(sealer, { v: 1 }), signed });
+      prevHash = hasher.hash(signed.entry);
+    }
+    const exported = await call(b, 'backup.export', {});
+    const inspected = await call(b, 'backup.inspect', { path: exported.path });
+    const fresh = await body(await tempDir());
+    const restored = await call(fresh, 'backup.restore', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) });
+    expect(restored).toMatchObject({ backupCreatedAt: inspected.createdAt, ledgerSeq: 3 });
+    await signIn(fresh, vault);
+    const record = (await readJournal(fresh)).find((r) => r.kind === 'backup.restored')!;
+    const opened = await openJson(createOpener(vault.keys.intakeKeyPair.privateKey), record.meta!);
+    expect(BackupRestoredMetaSchema.parse(opened)).toMatchObject({ act: 'restored', backupCreatedAt: inspected.createdAt, ledgerSeq: 3 });
+    await fresh.stop('quit');
+    await b.stop('quit');
   });
 });
 

@@ -6,6 +6,7 @@ import { bytes32ToPseudonym, ledgerKindOf, summaryOf } from '../../../renderer/l
 import { appendMindEvent } from '../../../renderer/vault/mind-events';
 import { appendSealedRecord } from '../vault/support/fake-body';
 import { ledgerVaultFixture, signedLedgerEntries } from './support/ledger-fixture';
+import type { LedgerRecordMeta } from '../../../shared/journal/ledger-meta';
 import type { NormalizedIntake, Patient } from '../../../shared/domain/clinical';
 import { patientSubject } from '../../../renderer/ledger/ledger-details';
 import { patientIdOf } from '../../../renderer/vault/views/intake-rows';
@@ -207,6 +208,27 @@ describe('ledger entries for the audit trail', () => {
     expect(bytes32ToPseudonym(entry['operator'])).toBe('');
     expect(details).toMatchObject({ from: 1, to: 1, at: AT, erasuresReapplied: 1, recordsErased: 5, objectsErased: 2 });
     expect(summaryOf('RESTORE', details)).toMatchObject({ 'erasures re-applied': 1, 'records erased again': 5, 'objects erased again': 2, at: AT });
+  });
+
+  it("says in a RESTORE entry when the backup was made, where its ledger ended, that later entries are not in this vault, and that the chain may fork from there (tester T2 S35 F3)", async () => {
+    const f = await ledgerVaultFixture();
+    const made = '2026-12-07T08:48:31.000Z';
+    f.body.journal.push({ seq: 1, at: AT, kind: BACKUP_KINDS.restored, operator: null, objects: [], meta: await sealJson(f.sealer, { v: 1, act: 'restored', at: AT, erasures: 0, records: 0, objects: 0, backupCreatedAt: made, ledgerSeq: 0 }) });
+    const [{ details }] = (await signedLedgerEntries(f)) as [LedgerRecordMeta];
+    // Nothing was fetched back from a network's log: the node cannot know how far the earlier copy signed.
+    expect(details).toMatchObject({ backupMadeAt: made, backupLastEntry: 0, rewound: true });
+    const summary = summaryOf('RESTORE', details);
+    expect(summary).toMatchObject({ 'backup made': made, "backup's last ledger entry": 0 });
+    expect(String(summary['entries signed after the backup'])).toMatch(/not in this vault.*ledger exports.*notary/);
+    expect(String(summary['ledger rewound'])).toMatch(/from entry 1 on.*second branch/);
+  });
+
+  it('signs a RESTORE journaled before its backup date was recorded as before, without claims it cannot make', async () => {
+    const f = await ledgerVaultFixture();
+    f.body.journal.push({ seq: 1, at: AT, kind: BACKUP_KINDS.restored, operator: null, objects: [], meta: await sealJson(f.sealer, { v: 1, act: 'restored', at: AT, erasures: 0, records: 0, objects: 0 }) });
+    const [{ details }] = (await signedLedgerEntries(f)) as [LedgerRecordMeta];
+    expect(details).not.toHaveProperty('backupMadeAt');
+    expect(details).not.toHaveProperty('rewound');
   });
 
   it('signs a damaged audit record as unreadable, under nobody, rather than skipping it', async () => {

@@ -81,6 +81,9 @@ export interface FakeVault extends VaultService, ScriptedCalls<Method> {
   quarantineRows: QuarantineEntry[];
   /** How many erasures restoreBackup() reports applied again. */
   restoreErasuresReapplied: number;
+  /** The restored backup's date and its last ledger entry, as restoreBackup() reports them. */
+  restoreBackupCreatedAt: string;
+  restoreLedgerSeq: number;
   /** Whether the backup restoreBackup() is given has an erasure register beside it (else one must be chosen, or restored without). */
   restoreRegisterBeside: boolean;
   /** What erasePatient() reports about the erasure record beside the backups (null: copied). */
@@ -245,6 +248,8 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     erasureRecordProblem: null,
     erasurePreviewAnswer: { quarantined: 0, reports: 0 },
     restoreErasuresReapplied: 0,
+    restoreBackupCreatedAt: '2026-12-07T08:48:31.000Z',
+    restoreLedgerSeq: 10,
     restoreRegisterBeside: true,
     messageRows: [...(options.messages ?? [])],
     journalIssueCounts: options.journalIssues ?? { problems: 0, rejected: 0 },
@@ -616,7 +621,13 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       phase = 'unlocked';
       recoveryKey = TEST_RECOVERY_KEY;
       notify();
-      return { records: 10, erasuresReapplied: vault.restoreErasuresReapplied, erasureRegister: input.erasureRegister !== undefined ? 'chosen' : vault.restoreRegisterBeside ? 'beside' : 'none' };
+      return {
+        records: 10,
+        erasuresReapplied: vault.restoreErasuresReapplied,
+        erasureRegister: input.erasureRegister !== undefined ? 'chosen' : vault.restoreRegisterBeside ? 'beside' : 'none',
+        backupCreatedAt: vault.restoreBackupCreatedAt,
+        ledgerSeq: vault.restoreLedgerSeq,
+      };
     },
   };
   return vault;

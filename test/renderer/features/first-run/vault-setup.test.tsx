@@ -6,6 +6,7 @@ import { VaultError } from '../../../../renderer/vault/vault-service';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, TEST_RECOVERY_KEY } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
+import { ledgerTime } from '../../../../renderer/features/ledger/ledger-format';
 
 const GOOD = 'correct horse battery staple';
 
@@ -213,6 +214,25 @@ describe('Restore from a backup', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
     expect(await screen.findByRole('navigation', { name: 'Areas' })).toBeTruthy();
     expect(vault.callsTo('restoreBackup')).toEqual([[{ path: 'D:\\backups\\node.hdmsbak', secret: { recoveryKey: TEST_RECOVERY_KEY } }]]);
+  });
+
+  it('says when the backup was made, where its ledger ends, and that entries signed after it are not in this vault (tester T2 S35 F3)', async () => {
+    const { vault, section } = await openSetup();
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    type('Backup file', 'D:\\backups\\node.hdmsbak', restore);
+    fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
+    type('Recovery key', TEST_RECOVERY_KEY, restore);
+    vault.restoreLedgerSeq = 10;
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    const done = await screen.findByRole('region', { name: 'What the restore did' });
+    const made = within(done).getByText(/^This backup was made /);
+    expect(made.textContent).toContain(`made ${ledgerTime('2026-12-07T08:48:31.000Z')}`);
+    expect(made.textContent).toContain('its ledger ends at entry 10');
+    const missing = within(done).getByText(/^Ledger entries this node signed after the backup/);
+    expect(missing.textContent).toMatch(/are not in this vault/);
+    expect(missing.textContent).toMatch(/ledger exports/);
+    expect(missing.textContent).toMatch(/notary/);
   });
 
   it('says that scheduled backups are not set on this computer and links to Settings, where an administrator sees it too (QA s32 #3)', async () => {

@@ -226,7 +226,8 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       body.keyring = structuredClone(backup.keyring);
       body.journal.splice(0, body.journal.length, ...structuredClone(backup.journal));
       emit('vault.changed', { state: 'locked' });
-      return { records: body.journal.length, objects: 0, erasuresReapplied: 0, erasureRegister: 'beside' as const };
+      // This fake appends no ledger entries: a backup of it holds none.
+      return { records: body.journal.length, objects: 0, erasuresReapplied: 0, erasureRegister: 'beside' as const, backupCreatedAt: backup.createdAt, ledgerSeq: 0 };
     },
     'objects.read': ({ id, offset, length }: { id: string; offset: number; length: number }) => {
       const bytes = body.objects.get(id);
