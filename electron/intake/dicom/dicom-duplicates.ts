@@ -258,6 +258,20 @@ export class DicomDedupe {
   }
 
   /**
+   * Whether a copy of this UID is stored in the studies (not a quarantine record), confirmed
+   * against the journal: quarantined bytes resent after a complete copy came are then reported as
+   * stored, not as waiting in the quarantine (T1 F3).
+   */
+  async storedCopy(keyTag: string): Promise<boolean> {
+    const copies = this.lookup(keyTag).filter((copy) => copy.quarantined !== true).reverse();
+    for (const copy of copies) {
+      if (await this.confirm(keyTag, copy)) return true;
+      void this.forget([copy.seq]);
+    }
+    return false;
+  }
+
+  /**
    * Holds a place for one journal append carrying a tag: take it just before the append begins
    * (waits while the index's memory is full and being written out), remember the tag once the
    * append resolved (durable), release it always.

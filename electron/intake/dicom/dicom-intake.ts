@@ -23,7 +23,8 @@ import { DIMSE_STATUS } from './dimse-command';
  *   Success: the sender did nothing wrong and must not resend.
  * - Unreadable: quarantined as `rejected` with its bytes and the reason, Cannot Understand (C000).
  * - Held or unreadable bytes identical to a quarantine record's (open or settled): answered as
- *   before (Success, or C000), outcome `duplicate` with `inQuarantine`, not quarantined again. The
+ *   before (Success, or C000), outcome `duplicate`, not quarantined again; with `inQuarantine`
+ *   unless a copy of the instance is stored in the studies (then it says so). The
  *   quarantine record carries a `dq` tag of the duplicate index (dicom-duplicates.ts), as an HL7
  *   quarantine record carries its tag (QA round 4 D1).
  * - Storage failing (disk full, vault closing): Out of Resources (A700); nothing is recorded.
@@ -178,13 +179,17 @@ interface QuarantineVerdict {
 }
 
 /** A quarantine record written now, or the earlier one holding the same bytes (nothing written). */
-type QuarantineWrite = ({ readonly seq: number } | { readonly duplicateOf: number }) & { readonly verdict: QuarantineVerdict };
+type QuarantineWrite = ({ readonly seq: number } | { readonly duplicateOf: number; readonly storedCopy: boolean }) & { readonly verdict: QuarantineVerdict };
 
 /** The outcome of an instance quarantined (or found in the quarantine already) with that verdict. */
 function quarantineOutcome(written: QuarantineWrite): DicomIntakeOutcome {
   const { disposition, reason } = written.verdict;
   const status = disposition === 'held' ? DIMSE_STATUS.SUCCESS : DIMSE_STATUS.CANNOT_UNDERSTAND;
-  if ('duplicateOf' in written) return { status, outcome: 'duplicate', inQuarantine: true, reason: `Already in the quarantine (an identical copy came before; not stored again). ${reason}`.slice(0, 500) };
+  if ('duplicateOf' in written) {
+    // The same bytes were quarantined before; a complete copy of the instance may have been stored since (T1 F3).
+    if (written.storedCopy) return { status, outcome: 'duplicate', reason: `Already stored: a copy of this instance is in the studies; these bytes, quarantined before, were not stored again. ${reason}`.slice(0, 500) };
+    return { status, outcome: 'duplicate', inQuarantine: true, reason: `Quarantined before (an identical copy came earlier; not stored again). ${reason}`.slice(0, 500) };
+  }
   return { status, outcome: disposition === 'held' ? 'held' : 'quarantined', seq: written.seq, reason };
 }
 
@@ -271,7 +276,7 @@ async function storePart10(
       const payloadTag = dedupe.payloadTag(digest);
       return dedupe.serialized(keyTag, async () => {
         const earlier = await dedupe.checkQuarantine(keyTag, payloadTag);
-        if (earlier !== null) return { duplicateOf: earlier, verdict };
+        if (earlier !== null) return { duplicateOf: earlier, storedCopy: await dedupe.storedCopy(keyTag), verdict };
         const tag = dedupe.quarantineTag(keyTag, payloadTag);
         return dedupe.store(tag, () => write(tag));
       });
@@ -305,7 +310,7 @@ async function storePart10(
           held.tag = dedupe.quarantineTag(keyTag, payloadTag);
           return { quarantine: record(verdict), dedupe: held.tag };
         });
-        if (result === null) return { duplicateOf: duplicateOf!, verdict: verdict! };
+        if (result === null) return { duplicateOf: duplicateOf!, storedCopy: named.uid !== undefined && named.uid !== '' && (await dedupe!.storedCopy(dedupe!.keyTag(named.uid))), verdict: verdict! };
         if (held.ticket !== null) held.ticket.remember(held.tag, result.seq);
         return { seq: result.seq, verdict: verdict! };
       } finally {
@@ -471,7 +476,7 @@ async function storeIndexed(
         held.tag = decision.tag;
         return { dedupe: decision.tag, normalized: decision.normalized };
       });
-      if (cutAgain !== null) return quarantineOutcome({ duplicateOf: 0, verdict: cutAgain });
+      if (cutAgain !== null) return quarantineOutcome({ duplicateOf: 0, storedCopy: await dedupe.storedCopy(keyTag), verdict: cutAgain });
       if (result === null) return { status: DIMSE_STATUS.SUCCESS, outcome };
       // The record carries the tag: remembered (a restart would read it back from the journal anyway).
       if (held.ticket !== null) held.ticket.remember(held.tag, result.seq);

@@ -21,9 +21,10 @@ export interface DicomImportRow {
 }
 
 /**
- * A file's row from the body's answer. A duplicate of a copy that is in the quarantine (a damaged
- * or held file imported again) is `in-quarantine`: it is not in the studies, so it is no
- * "Duplicate (stored before)" (QA s32 D3).
+ * A file's row from the body's answer. A duplicate of bytes quarantined before (a damaged or held
+ * file imported again) is `in-quarantine`: it is not in the studies, so it is no "Duplicate (stored
+ * before)" (QA s32 D3); the entry may have been discarded since, so the words do not say it waits
+ * there (T1 F3). When a copy of the instance is stored, the body answers a plain duplicate.
  */
 export function importRowOf(name: string, result: Omit<DicomImportResult, 'file'>): DicomImportRow {
   const outcome = result.outcome === 'duplicate' && result.inQuarantine === true ? 'in-quarantine' : result.outcome;
@@ -33,7 +34,7 @@ export function importRowOf(name: string, result: Omit<DicomImportResult, 'file'
 export const OUTCOME_LABELS: Readonly<Record<DicomImportRow['outcome'], string>> = {
   stored: 'Stored',
   duplicate: 'Duplicate (stored before)',
-  'in-quarantine': 'Already in the quarantine (not stored)',
+  'in-quarantine': 'Quarantined before (not stored)',
   conflict: 'Stored, conflicts with an earlier copy',
   held: 'Held in quarantine',
   quarantined: 'Quarantined',
@@ -81,7 +82,7 @@ export function importSummary(rows: readonly DicomImportRow[]): { readonly text:
   const also: [DicomImportRow['outcome'], string, string][] = [
     ['directory', 'DICOMDIR (the index of the files)', 'DICOMDIRs (the index of the files)'],
     ['duplicate', 'duplicate (stored before)', 'duplicates (stored before)'],
-    ['in-quarantine', 'already in the quarantine (not in the studies)', 'already in the quarantine (not in the studies)'],
+    ['in-quarantine', 'quarantined before (not in the studies)', 'quarantined before (not in the studies)'],
     ['held', 'held in quarantine', 'held in quarantine'],
     ['quarantined', 'quarantined', 'quarantined'],
     ['not-dicom', 'not DICOM', 'not DICOM'],

@@ -300,7 +300,7 @@ export function dicomResultText(outcome: DicomReprocessOutcome): string {
       return 'Reprocessed: the instance was stored, flagged as a conflict with an earlier copy of the same SOP Instance UID.';
     case 'duplicate':
       if (outcome.inQuarantine === true) {
-        const reason = (outcome.reason ?? '').replace(/^Already in the quarantine \([^)]*\)\.\s*/, '');
+        const reason = (outcome.reason ?? '').replace(/^(?:Already in the quarantine|Quarantined before) \([^)]*\)\.\s*/, '');
         return `Reprocessed, but the same bytes are in the quarantine already (this entry or another), so nothing was stored: the entry stays in quarantine.${reason === '' ? '' : ` ${reason}`}`;
       }
       return 'Reprocessed: the same instance was stored before; nothing was stored again.';

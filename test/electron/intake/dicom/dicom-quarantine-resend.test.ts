@@ -61,11 +61,11 @@ describe('DICOM: an identical resend of a held or quarantined instance', () => {
     expect(await kinds(storage)).toEqual(['intake.quarantine', 'intake.quarantine', 'intake.quarantine']);
   });
 
-  it('says the copy is in the quarantine already, and is still known after a restart (read back from the journal)', async () => {
+  it('says the copy was quarantined before, and is still known after a restart (read back from the journal)', async () => {
     const { options, storage, dir } = await open();
     const first = await importDicomFile(options, noPatient(), 'file 1 of 1');
     const again = await importDicomFile(options, noPatient(), 'file 1 of 1');
-    expect(again).toMatchObject({ outcome: 'duplicate', inQuarantine: true, reason: expect.stringMatching(/^Already in the quarantine \(an identical copy came before; not stored again\)\. The instance has no Patient ID/) });
+    expect(again).toMatchObject({ outcome: 'duplicate', inQuarantine: true, reason: expect.stringMatching(/^Quarantined before \(an identical copy came earlier; not stored again\)\. The instance has no Patient ID/) });
     expect(again.seq).toBeUndefined();
     await options.dedupe.close();
     const reopened = await DicomDedupe.open(dir, storage.journal);
@@ -144,5 +144,19 @@ describe('body: an identical C-STORE of a held or quarantined instance', () => {
     const { results } = await call(b, 'dicom.importFiles', { files: [{ bytes: part10File(instanceElements({ sopInstanceUid: `${UID}.6` })).toString('base64url') }] });
     expect(results).toEqual([expect.objectContaining({ outcome: 'duplicate', inQuarantine: true })]);
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.quarantine')).toHaveLength(2);
+  });
+});
+
+describe('DICOM: a quarantined copy resent after a complete copy was stored (T1 F3)', () => {
+  it('says the instance is already stored, not that it is in the quarantine', async () => {
+    const { options, storage } = await open();
+    const uid = `${UID}.8`;
+    expect((await importDicomFile(options, cutShort(uid), 'file 10 of 10')).outcome).toBe('quarantined');
+    const complete = part10File(instanceElements({ sopInstanceUid: uid, patientId: 'MRN-D1', pixels: Buffer.alloc(20_000, 7), rows: 100, columns: 100 }));
+    expect((await importDicomFile(options, complete, 'a C-STORE')).outcome).toBe('stored');
+    const again = await importDicomFile(options, cutShort(uid), 'file 10 of 10');
+    expect(again).toMatchObject({ outcome: 'duplicate', reason: expect.stringMatching(/^Already stored: a copy of this instance is in the studies/) });
+    expect(again.inQuarantine).toBeUndefined();
+    expect(await kinds(storage)).toEqual(['intake.quarantine', 'intake.dicom']);
   });
 });

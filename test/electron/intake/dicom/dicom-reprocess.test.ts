@@ -81,7 +81,7 @@ describe('body: reprocessing a quarantined DICOM instance', () => {
 
     // The same bytes: found in the quarantine (this very entry), answered as before, not held twice (QA round 4 D1, as HL7).
     const same = await call(b, 'dicom.reprocess', { quarantineSeq, raw: b64(held) });
-    expect(same).toMatchObject({ resolved: false, result: { outcome: 'duplicate', inQuarantine: true, reason: expect.stringMatching(/^Already in the quarantine.*no Patient ID/) } });
+    expect(same).toMatchObject({ resolved: false, result: { outcome: 'duplicate', inQuarantine: true, reason: expect.stringMatching(/^Quarantined before.*no Patient ID/) } });
     expect((await readJournal(b)).filter((record) => record.kind === 'intake.quarantine')).toHaveLength(1);
 
     // Other bytes that still fail (another copy, still without Patient ID): a new entry, this one settled.

@@ -63,7 +63,7 @@ describe('DICOM import summary', () => {
   // (stored before)", that file among them and not first: all six images seemed to be in the vault.
   it('on the page: a file already in the quarantine is a warning of its own, listed first and counted apart', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
-    const already = 'Already in the quarantine (an identical copy came before; not stored again). The file ends inside Pixel Data.';
+    const already = 'Quarantined before (an identical copy came earlier; not stored again). The file ends inside Pixel Data.';
     node.handle('dicom.importFiles', (request) => {
       const files = (request as { files?: unknown[] }).files ?? [];
       return { results: files.map((_, file) => (file === 4 ? { file, outcome: 'duplicate', inQuarantine: true, reason: already } : { file, outcome: 'duplicate' })) };
@@ -74,11 +74,11 @@ describe('DICOM import summary', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Import DICOM files' }));
     const table = await screen.findByRole('table', { name: 'Import results' });
     const summary = screen.getByText(/^Of 6 files:/);
-    expect(summary.textContent).toBe('Of 6 files: 0 stored, 5 duplicates (stored before), 1 already in the quarantine (not in the studies). The files that need attention are listed first.');
+    expect(summary.textContent).toBe('Of 6 files: 0 stored, 5 duplicates (stored before), 1 quarantined before (not in the studies). The files that need attention are listed first.');
     expect(summary.className).toContain('note--warn');
     const shown = within(table).getAllByRole('row').slice(1, 3).map((row) => [...row.querySelectorAll('th, td')].slice(0, 3).map((cell) => cell.textContent));
     expect(shown).toEqual([
-      ['IM5', 'Already in the quarantine (not stored)', already],
+      ['IM5', 'Quarantined before (not stored)', already],
       ['IM1', 'Duplicate (stored before)', ''],
     ]);
   });

@@ -60,7 +60,7 @@ describe('quarantine dialogs in the words of the channel (QA round 4 D8b)', () =
   });
 
   it('a DICOM reprocess whose bytes are in the quarantine already says so, and that the entry stays', () => {
-    expect(dicomResultText({ outcome: 'duplicate', inQuarantine: true, reason: 'Already in the quarantine (an identical copy came before; not stored again). The instance has no Patient ID (0010,0020): stored, not filed under a patient.' })).toBe(
+    expect(dicomResultText({ outcome: 'duplicate', inQuarantine: true, reason: 'Quarantined before (an identical copy came earlier; not stored again). The instance has no Patient ID (0010,0020): stored, not filed under a patient.' })).toBe(
       'Reprocessed, but the same bytes are in the quarantine already (this entry or another), so nothing was stored: the entry stays in quarantine. The instance has no Patient ID (0010,0020): stored, not filed under a patient.',
     );
     expect(dicomResultText({ outcome: 'duplicate' })).toBe('Reprocessed: the same instance was stored before; nothing was stored again.');
