@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { decodeEnvelopeHeader, ENVELOPE_HEADER_LENGTH, EnvelopeError } from '../../shared/crypto/envelope-format';
 import { KeyringSchema, type Keyring } from '../../shared/ipc';
 import { Refusal } from '../errors/refusal';
+import { backupStartProblem, readBackupStart } from './backup-file-start';
 
 /** A refusal of backup work (the router turns it into a wire error). */
 export class BackupRefusal extends Refusal {}
@@ -129,10 +130,6 @@ export function keyringDigest(keyring: Keyring): string {
   return createHash('sha256').update(JSON.stringify(KeyringSchema.parse(keyring)), 'utf8').digest('hex');
 }
 
-export function notABackup(why: string): BackupRefusal {
-  return new BackupRefusal('E_BAD_REQUEST', `That file is not an HDMS Node backup (${why}).`);
-}
-
 export interface BackupHead {
   readonly preamble: BackupPreamble;
   /** Where the sealed envelope starts. */
@@ -154,10 +151,9 @@ export async function readBackupHead(file: string): Promise<BackupHead> {
   }
   try {
     const { size } = await handle.stat();
-    const head = Buffer.alloc(BACKUP_MAGIC.length + 4);
-    if ((await handle.read(head, 0, head.length, 0)).bytesRead < head.length || !head.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC)) {
-      throw notABackup('it does not begin the way an HDMS Node backup file does');
-    }
+    const head = await readBackupStart(handle);
+    const problem = backupStartProblem(head);
+    if (problem !== null) throw new BackupRefusal('E_BAD_REQUEST', problem);
     const length = head.readUInt32BE(BACKUP_MAGIC.length);
     if (length === 0 || length > MAX_PREAMBLE_BYTES) throw damagedHead('its preamble length is out of range');
     if (head.length + length + ENVELOPE_HEADER_LENGTH > size) throw damagedHead('it ends before its sealed content begins: a copy cut short?');
