@@ -1,5 +1,3 @@
-import { CT_PRESETS } from './viewport-state';
-
 /**
  * The viewer's keys (QA-12 D7): they work wherever the focus is inside the viewer (the image, a
  * toolbar button just clicked, the series strip), not on the canvas only. A text box, a number box
@@ -14,7 +12,7 @@ export type ViewerShortcut =
   | { readonly kind: 'invert' }
   | { readonly kind: 'reset' }
   | { readonly kind: 'cine' }
-  | { readonly kind: 'preset'; readonly index: number };
+  | { readonly kind: 'preset'; readonly key: string };
 
 const KEYS: Readonly<Record<string, ViewerShortcut>> = {
   ArrowDown: { kind: 'step', by: 1 },
@@ -28,11 +26,12 @@ const KEYS: Readonly<Record<string, ViewerShortcut>> = {
   i: { kind: 'invert' },
   r: { kind: 'reset' },
   ' ': { kind: 'cine' },
-  ...Object.fromEntries(CT_PRESETS.map((preset, index) => [preset.key, { kind: 'preset', index } as const])),
+  // The image's presets on 1–4 (viewport-state.ts windowPresets: which ones depends on the image).
+  ...Object.fromEntries(['1', '2', '3', '4'].map((key) => [key, { kind: 'preset', key } as const])),
 };
 
 /** The keys as aria-keyshortcuts names them. */
-export const VIEWER_KEYSHORTCUTS = `ArrowUp ArrowDown ArrowLeft ArrowRight PageUp PageDown Home End I R Space ${CT_PRESETS.map((preset) => preset.key).join(' ')}`;
+export const VIEWER_KEYSHORTCUTS = `ArrowUp ArrowDown ArrowLeft ArrowRight PageUp PageDown Home End I R Space 1 2 3 4`;
 
 /** Input types that are pressed, not typed into. */
 const PRESSED_INPUTS = new Set(['button', 'submit', 'reset', 'checkbox', 'radio', 'image', 'file', 'color']);

@@ -18,7 +18,7 @@ import { otherCopiesNote, SHARED_UID_ADVICE, SHARED_UID_NOTE } from '../study-ta
 import { TagBrowser } from './tag-browser';
 import { useFocusOnOpen } from './viewer-focus';
 import { ViewerCanvas, measurementLabel, type PointerTool } from './viewer-canvas';
-import { CT_PRESETS, drawLength, INITIAL_VIEW, screenZoomPercent, stepIndex, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
+import { drawLength, INITIAL_VIEW, screenZoomPercent, stepIndex, windowPresets, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
 import './viewer.css';
 
 /** The stage is never shorter than this; in a window too short for it the page scrolls. */
@@ -218,8 +218,8 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
       case 'cine':
         return setPlaying((on) => !on);
       case 'preset': {
-        const chosen = CT_PRESETS[shortcut.index];
-        if (chosen !== undefined) preset(chosen.center, chosen.width);
+        const chosen = presets.find((candidate) => candidate.key === shortcut.key);
+        if (chosen !== undefined && grayscale) preset(chosen.center, chosen.width);
         return;
       }
       default: {
@@ -244,6 +244,9 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
       }),
     [shownPosition],
   );
+  // CT presets on a CT only; every image its own windows (QA T1 F7).
+  const ownWindows = image === null ? [] : (shownFrame !== null ? frameImage(image, shownFrame) : image).voi.windows;
+  const presets = windowPresets(series?.modality ?? '', ownWindows);
   const effectiveWindow = view.window ?? (image !== null && shown?.frame !== null && shown?.frame !== undefined ? defaultWindow(image, shown.frame) : null);
   const hit = patient.phase === 'ready' ? patient.value[0] : undefined;
   const entry = stack[shown?.position ?? position];
@@ -361,11 +364,14 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
                       ))}
                     </div>
                     <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
-                      {CT_PRESETS.map((entry) => (
-                        <button key={entry.name} type="button" className="button" disabled={!grayscale} title={noImage ?? `Centre ${entry.center}, width ${entry.width} (key ${entry.key})`} onClick={() => preset(entry.center, entry.width)}>
+                      {presets.map((entry, index) => (
+                        <button key={`${entry.source}-${index}`} type="button" className="button" disabled={!grayscale} title={noImage ?? `${entry.source === 'ct' ? `CT preset: centre ${entry.center} HU, width ${entry.width} HU` : `Window Center ${entry.center}, Width ${entry.width}`}${entry.key === null ? '' : ` (key ${entry.key})`}`} onClick={() => preset(entry.center, entry.width)}>
                           {entry.name}
                         </button>
                       ))}
+                      <button type="button" className="button" disabled={!grayscale} title={noImage ?? 'The image’s own window: its first Window Center/Width, else its whole range'} onClick={() => setView((current) => ({ ...current, window: null }))}>
+                        Default
+                      </button>
                     </div>
                     <div className="viewer-toolbar__group" role="group" aria-label="View">
                       <button type="button" className="button" aria-pressed={view.invert} disabled={noImage !== undefined} title={noImage} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
@@ -393,7 +399,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
                   <details className="viewer-help">
                     <summary>Keys and mouse</summary>
                     <p>
-                      Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last); a trackpad scrolls by the length of the swipe. Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 presets, Space cine (on a focused button, Space presses the button).
+                      Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last); a trackpad scrolls by the length of the swipe. Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 window presets (the CT presets on a CT, else the image’s own windows), Space cine (on a focused button, Space presses the button).
                     </p>
                   </details>
                 )}

@@ -30,6 +30,29 @@ export const CT_PRESETS: readonly { readonly name: string; readonly key: string;
   { name: 'Abdomen', key: '4', center: 40, width: 400 },
 ];
 
+/** A window offered on a button (and a key 1–4 when it has one). */
+export interface WindowPreset {
+  readonly name: string;
+  readonly key: string | null;
+  readonly center: number;
+  readonly width: number;
+  /** Where it comes from: a CT preset in HU, or the image's own Window Center/Width. */
+  readonly source: 'ct' | 'image';
+}
+
+const PRESET_KEYS = ['1', '2', '3', '4'];
+
+/**
+ * The windows an image is offered (QA T1 F7): the CT presets are Hounsfield units, so only a CT
+ * (Modality CT) gets them; every image gets the windows its data set names (Window Center/Width
+ * with their explanations, PS3.3 C.11.2), on the keys left.
+ */
+export function windowPresets(modality: string, windows: readonly { readonly center: number; readonly width: number; readonly label: string }[]): readonly WindowPreset[] {
+  const ct: WindowPreset[] = modality.trim().toUpperCase() === 'CT' ? CT_PRESETS.map((preset) => ({ ...preset, source: 'ct' as const })) : [];
+  const own = windows.map((window, index) => ({ name: window.label, key: PRESET_KEYS[ct.length + index] ?? null, center: window.center, width: window.width, source: 'image' as const }));
+  return [...ct, ...own];
+}
+
 export interface Placement {
   /** Canvas pixels per image column and per image row. */
   readonly scaleX: number;

@@ -28,7 +28,7 @@ describe('viewer shortcuts', () => {
     expect(key('I', canvas)).toEqual({ kind: 'invert' });
     expect(key('r', canvas)).toEqual({ kind: 'reset' });
     expect(key(' ', canvas)).toEqual({ kind: 'cine' });
-    expect(key('2', canvas)).toEqual({ kind: 'preset', index: 1 });
+    expect(key('2', canvas)).toEqual({ kind: 'preset', key: '2' });
     expect(key('x', canvas)).toBeNull();
     expect(key('ArrowDown', canvas, { ctrlKey: true })).toBeNull();
     expect(key('r', canvas, { metaKey: true })).toBeNull();
@@ -39,7 +39,7 @@ describe('viewer shortcuts', () => {
       const button = element(html);
       expect(key('ArrowDown', button)).toEqual({ kind: 'step', by: 1 });
       expect(key('End', button)).toEqual({ kind: 'last' });
-      expect(key('1', button)).toEqual({ kind: 'preset', index: 0 });
+      expect(key('1', button)).toEqual({ kind: 'preset', key: '1' });
       expect(key('i', button)).toEqual({ kind: 'invert' });
       expect(key(' ', button)).toBeNull();
       expect(key('Enter', button)).toBeNull();

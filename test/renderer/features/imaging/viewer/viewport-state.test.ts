@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canvasToImage, CT_PRESETS, dragWindow, drawLength, imageToCanvas, INITIAL_VIEW, lengthMm, MAX_LENGTHS_PER_IMAGE, placement, screenZoomPercent, stepIndex, zoomAbout, type Measurement } from '../../../../../renderer/features/imaging/viewer/viewport-state';
+import { canvasToImage, CT_PRESETS, dragWindow, drawLength, imageToCanvas, INITIAL_VIEW, lengthMm, MAX_LENGTHS_PER_IMAGE, placement, screenZoomPercent, stepIndex, windowPresets, zoomAbout, type Measurement } from '../../../../../renderer/features/imaging/viewer/viewport-state';
 
 describe('viewport geometry', () => {
   it('fits the image into the canvas, centred, with its physical aspect', () => {
@@ -58,6 +58,35 @@ describe('viewport geometry', () => {
       ['Bone', 400, 1800],
       ['Abdomen', 40, 400],
     ]);
+  });
+});
+
+// QA T1 F7: Brain/Lung/Bone/Abdomen (Hounsfield windows) were offered on CR, MR and secondary capture.
+describe('windowPresets: the CT presets for CT only, else the image’s own windows', () => {
+  const own = [
+    { center: 2000, width: 4000, label: 'NORMAL' },
+    { center: 1800, width: 2500, label: 'Window 2' },
+  ];
+  it('a CT gets the four CT presets on keys 1–4, then its own windows without a key', () => {
+    expect(windowPresets('CT', [own[0]!]).map((preset) => [preset.name, preset.key, preset.center, preset.width])).toEqual([
+      ['Brain', '1', 40, 80],
+      ['Lung', '2', -600, 1500],
+      ['Bone', '3', 400, 1800],
+      ['Abdomen', '4', 40, 400],
+      ['NORMAL', null, 2000, 4000],
+    ]);
+  });
+
+  it('any other modality gets only the windows its data set names (Window Center/Width and explanation), on keys 1–4', () => {
+    for (const modality of ['CR', 'MR', 'OT', 'DX', '']) {
+      expect(windowPresets(modality, own).map((preset) => [preset.name, preset.key, preset.center, preset.width])).toEqual([
+        ['NORMAL', '1', 2000, 4000],
+        ['Window 2', '2', 1800, 2500],
+      ]);
+      expect(windowPresets(modality, [])).toEqual([]);
+    }
+    const five = Array.from({ length: 5 }, (_, i) => ({ center: i, width: 10, label: `W${i}` }));
+    expect(windowPresets('MR', five).map((preset) => preset.key)).toEqual(['1', '2', '3', '4', null]);
   });
 });
 
