@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Transport } from '../../shared/ipc/api-client';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import type { CreateVaultInput } from '../features/first-run/create-vault-form';
@@ -22,7 +22,8 @@ import { StoppingBanner } from './layout/stopping-banner';
 import { StoppedImportBanner } from './layout/stopped-import-banner';
 import { NodeStoppedProvider, useNodeStopped } from './node-stopped-context';
 import { PrefsProvider } from './prefs-context';
-import { hrefForPath, hrefForRoute } from './router/hash-route';
+import { hrefForPath } from './router/hash-route';
+import { holdRouteAtLock, routeAtUnlock, type HeldRoute, type RouteHolder } from './router/route-at-lock';
 import { SetupReturnContext } from './setup-return-context';
 import { LoadingScreen, StartupErrorScreen } from './startup-screens';
 import { useStartupData } from './use-startup-data';
@@ -94,12 +95,16 @@ type SetupFlow =
   | { readonly step: 'recovery-key'; readonly recoveryKey: string }
   | { readonly step: 'restored'; readonly outcome: RestoreOutcome };
 
-/** The patient pages name a patient in the address; the next operator to unlock starts from the list instead. */
-function forgetOpenPatient(): void {
-  if (/^#\/?patients\/./.test(window.location.hash)) {
-    const { pathname, search } = window.location;
-    window.history.replaceState(window.history.state, '', `${pathname}${search}${hrefForRoute('patients')}`);
-  }
+/**
+ * Mounted with the frame at each unlock, before the frame reads the address: puts back the page
+ * this operator left at their lock (route-at-lock.ts); anyone else starts from the cleared address.
+ */
+function ResumeAtUnlock({ holder, children }: { holder: RouteHolder; children: ReactNode }) {
+  const vault = useVault();
+  // Once per mount (each unlock mounts it anew), before the frame's first render reads the address;
+  // a second call (StrictMode) finds nothing held.
+  useState(() => routeAtUnlock(holder, vault.currentOperator()?.operatorId));
+  return children;
 }
 
 function Screens() {
@@ -113,9 +118,11 @@ function Screens() {
   const [sawOtherScreen, setSawOtherScreen] = useState(phase !== 'unlocked');
   if (phase !== 'unlocked' && !sawOtherScreen) setSawOtherScreen(true);
 
+  // A lock (Lock, idle, or a window that loads locked) leaves no page named in the address.
+  const heldRoute = useRef<HeldRoute | null>(null);
   useEffect(() => {
-    if (phase === 'locked') forgetOpenPatient();
-  }, [phase]);
+    if (phase === 'locked') holdRouteAtLock(heldRoute, vault.lockedBy());
+  }, [phase, vault]);
 
   const createVault = async (input: CreateVaultInput): Promise<void> => {
     setSetup({ step: 'creating' });
@@ -171,7 +178,9 @@ function Screens() {
   return (
     <SetupReturnContext.Provider value={phase === 'absent' ? () => setExploring(false) : null}>
       <StoppedImportBanner />
-      <AppFrame focusOnMount={sawOtherScreen} />
+      <ResumeAtUnlock holder={heldRoute}>
+        <AppFrame focusOnMount={sawOtherScreen} />
+      </ResumeAtUnlock>
     </SetupReturnContext.Provider>
   );
 }

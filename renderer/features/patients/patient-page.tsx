@@ -14,14 +14,12 @@ import { addressLabel, identifierLabel, patientName } from './record-format';
 import { PatientBanner } from './patient-banner';
 import { PatientResults } from './patient-results';
 import { RecordTable } from './record-table';
-import { useHoldOpenPatient } from './resume-patient';
 import { Fact } from '../../app/fact';
 import { useDocumentTitle } from '../../app/use-document-title';
 
 /** One patient: who they are, then their records in time order. Opening it is journaled as an access. */
 export function PatientPage({ patientId, onErased }: { patientId: string; onErased: (name: string, erasureRecordProblem: string | null) => void }) {
   const vault = useVault();
-  useHoldOpenPatient(vault, patientId);
   const detail = useVaultRead(`patient:${patientId}`, () => vault.openPatient(patientId));
   // The page, not the patient: a window title leaves the app (use-document-title.ts).
   useDocumentTitle('Patient chart');

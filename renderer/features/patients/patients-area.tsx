@@ -11,7 +11,6 @@ import { PatientSearchView } from './patient-search-view';
 import { RecordDetail } from './record-detail';
 import { PatientIdentity } from './patient-identity';
 import { useDocumentTitle } from '../../app/use-document-title';
-import { useResumeHeldPatient } from './resume-patient';
 import { useSlashToSearch } from './slash-to-search';
 import { usePatientSearch } from './use-patient-search';
 
@@ -36,7 +35,6 @@ function OpenPatientsArea({ path }: { path: readonly string[] }) {
   const [notice, setNotice] = useState<string | null>(null);
   // The erasure's record could not be copied beside the backups: the administrator must know.
   const [erasureProblem, setErasureProblem] = useState<string | null>(null);
-  useResumeHeldPatient(vault, path.length === 0);
   const [focusRequest, setFocusRequest] = useState(0);
   const onList = path.length === 0;
   const focusHandled = useCallback(() => setFocusRequest(0), []);

@@ -29,7 +29,6 @@ import {
 } from './record-format';
 import { resultStatusLabel, resultStatusOf } from './result-status';
 import { Fact } from '../../app/fact';
-import { useHoldOpenPatient } from './resume-patient';
 import { useDocumentTitle } from '../../app/use-document-title';
 import { FormattedText } from './formatted-text';
 import { ResultHistory } from './result-history';
@@ -50,8 +49,6 @@ const CHANNEL_WORDS: Readonly<Record<(typeof INTAKE_RECORD_CHANNELS)[number], st
 /** Every field of one record, with where it came from. Opening it is journaled as an access. */
 export function RecordDetail({ patientId, recordId }: { patientId: string; recordId: string }) {
   const vault = useVault();
-  // A lock while a record is open returns to its patient's page.
-  useHoldOpenPatient(vault, patientId);
   const row = useVaultRead(`record:${recordId}`, () => vault.openRecord(recordId));
   useDocumentTitle(row.phase === 'ready' ? `${recordTypeLabel(row.value.record)}: ${recordName(row.value.record)} – Patient record` : 'Patient record');
   return (

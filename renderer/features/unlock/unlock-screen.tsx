@@ -10,7 +10,7 @@ import { UnlockForm } from './unlock-form';
 
 /**
  * Whom the unlock screen preselects: the operator this window locked out (by hand or idle), so the
- * one who steps away comes back with Enter (and to the patient they had open, issue 11); else the
+ * one who steps away comes back with Enter (and to the page they had open, issue 11); else the
  * only enabled operator. Otherwise nobody: after a fresh start any guess (the first operator was
  * the admin) would turn another person's passphrase into failed unlocks, and delays, on an account
  * that is not theirs, so the screen asks for a choice instead of remembering one in storage.

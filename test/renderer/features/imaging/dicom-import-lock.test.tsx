@@ -102,7 +102,8 @@ describe('DICOM import and the lock', () => {
     await waitFor(() => expect(body.calls()).toBe(1));
 
     await unlockAs(vault, cleo!, 'another long passphrase');
-    await screen.findByRole('heading', { level: 1, name: 'Imaging' });
+    // Another operator starts from their role's start page, not from Ada's (T1 S35 F14).
+    await screen.findByRole('heading', { level: 1, name: 'Intake' });
     expect(screen.queryByText(/was stopped when the vault locked/)).toBeNull();
     act(() => vault.lock());
     await unlockAs(vault, ada!);

@@ -81,7 +81,7 @@ describe('finding and returning to patients', () => {
     expect(typed).toBe(true); // not prevented: "/" is typed into the box
   });
 
-  it('lock and unlock by the same operator return to the open patient; another operator starts from the list', async () => {
+  it('lock and unlock by the same operator return to the open patient; another operator starts from their start page', async () => {
     const vault = open('#/patients');
     await unlockFirstIfNeeded();
     window.location.hash = '#/patients/p-7';
@@ -92,18 +92,20 @@ describe('finding and returning to patients', () => {
     expect(await screen.findByRole('region', { name: 'Dvořák, Anežka' })).toBeTruthy();
     expect(window.location.hash).toBe('#/patients/p-7');
 
-    // From a record of the patient: back to the patient's page.
+    // From a record of the patient: back to the record.
     window.location.hash = '#/patients/p-7/records/r-k';
     await screen.findByRole('heading', { name: /Potassium/ });
     act(() => vault.lock());
     await unlockAs('Carl Clinician', 'carl-passphrase-long');
-    expect(await screen.findByRole('region', { name: 'Dvořák, Anežka' })).toBeTruthy();
+    expect(await screen.findByRole('heading', { name: /Potassium/ })).toBeTruthy();
+    expect(window.location.hash).toBe('#/patients/p-7/records/r-k');
 
+    // Another operator: their role's start page; the address named nothing while locked (T1 S35 F14).
     act(() => vault.lock());
-    expect(window.location.hash).toBe('#/patients');
+    expect(window.location.hash).toBe('#/');
     await unlockAs('Dora Doctor', 'dora-passphrase-long');
-    await screen.findByRole('searchbox', { name: 'Search records' });
-    expect(window.location.hash).toBe('#/patients');
+    await screen.findByRole('heading', { level: 1, name: 'Intake' });
+    expect(window.location.hash).toBe('#/intake');
     expect(screen.queryByRole('region', { name: 'Dvořák, Anežka' })).toBeNull();
     expect(within(document.body).queryByText('Potassium')).toBeNull();
   });
