@@ -203,7 +203,7 @@ function runPrimaryInstance(): void {
           },
           chooseBackupFile: async () => {
             const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
-            const options = { title: 'Backup to restore', properties: ['openFile'] as Array<'openFile'>, filters: [{ name: 'HDMS Node backups', extensions: ['hdmsbak'] }] };
+            const options = { title: 'Backup to restore', properties: ['openFile'] as Array<'openFile'>, filters: [{ name: 'HDMS Node backups', extensions: ['hdmsbak'] }, { name: 'All files (a renamed copy)', extensions: ['*'] }] };
             const chosen = window === undefined ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(window, options);
             return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
           },

@@ -105,12 +105,8 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
   const { visit, shown } = useVisited<RestoreField>();
   const secretLabel = kind === 'passphrase' ? 'Passphrase' : 'Recovery key';
   const problems: Record<RestoreField, string | null> = {
-    path:
-      path.trim() === ''
-        ? 'Backup file: must not be empty.'
-        : !path.trim().toLowerCase().endsWith('.hdmsbak')
-          ? 'Backup file: a backup file’s name ends in .hdmsbak.'
-          : null,
+    // No check of the name: the node knows a backup by its first bytes (a copy renamed .bak is one).
+    path: path.trim() === '' ? 'Backup file: must not be empty.' : null,
     operatorName: kind === 'passphrase' && operatorName.trim() === '' ? 'Operator name: needed with a passphrase (the operator it belongs to).' : null,
     secret: secret.trim() === '' ? `${secretLabel}: must not be empty.` : null,
   };
@@ -192,7 +188,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
         onValue={edit(setPathAndAsk)}
         autoComplete="off"
         spellCheck={false}
-        hint="The full path of the .hdmsbak file, as Export backup or the schedule wrote it."
+        hint="The full path of the .hdmsbak file, as Export backup or the schedule wrote it (a copy under another name is read by its content)."
         problem={problemOf('path')}
         onBlur={leave('path')}
       />

@@ -298,7 +298,7 @@ describe('Restore from a backup', () => {
     expect(vault.callsTo('restoreBackup').at(-1)).toEqual([{ path: '/media/usb/old.hdmsbak', secret: { recoveryKey: TEST_RECOVERY_KEY }, withoutErasureRegister: true }]);
   });
 
-  it('lists the backups the node found (newest first) and fills the path from the list; a name without .hdmsbak is refused before sending', async () => {
+  it('lists the backups the node found (newest first) and fills the path from the list; a name without .hdmsbak is not refused (the node reads the content)', async () => {
     const vault = createFakeVault();
     const node = createFakeNode();
     node.handle('backup.list', () => ({
@@ -323,12 +323,15 @@ describe('Restore from a backup', () => {
     expect((within(restore).getByLabelText('Backup file') as HTMLInputElement).value).toBe('/srv/backups/hdms-scheduled-20260305T023000Z.hdmsbak');
     // No native dialog in the browser shell.
     expect(within(restore).queryByRole('button', { name: 'Choose file…' })).toBeNull();
-    type('Backup file', '/srv/backups/node.zip', restore);
+    // A copy renamed on the way (mail gateway, USB tool) is not refused by its name: the node reads
+    // its content (tester T2 S35 F7), and the hint says so.
+    type('Backup file', '/media/usb/hdms-backup-20261207T084831Z.bak', restore);
     fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
     type('Recovery key', TEST_RECOVERY_KEY, restore);
     const button = within(restore).getByRole('button', { name: 'Restore' }) as HTMLButtonElement;
-    expect(button.disabled).toBe(true);
-    expect(problemAt('Backup file', restore)).toBe('Backup file: a backup file’s name ends in .hdmsbak.');
+    expect(button.disabled).toBe(false);
+    expect(problemAt('Backup file', restore)).toBeNull();
+    expect(within(restore).getByText(/The full path of the \.hdmsbak file/).textContent).toContain('a copy under another name is read by its content');
   });
 
   it('shows each restore field’s problem under it with its label, and a refusal that concerns one field at that field (issue 11, Errors)', async () => {
@@ -359,9 +362,9 @@ describe('Restore from a backup', () => {
     await waitFor(() => expect(problemAt('Recovery key', restore)).toBe('Recovery key: is not a recovery key; check it for typing mistakes.'));
     // The body's refusal of the path, at the Backup file field in the form's words (QA s32 #10).
     type('Recovery key', 'also-not-a-key', restore);
-    vault.failWith('restoreBackup', new VaultError('E_BACKUP', 'path: only .hdmsbak files are read as backups.'));
+    vault.failWith('restoreBackup', new VaultError('E_BACKUP', 'path: a backup is a regular file.'));
     fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
-    await waitFor(() => expect(problemAt('Backup file', restore)).toBe('Backup file: only .hdmsbak files are read as backups.'));
+    await waitFor(() => expect(problemAt('Backup file', restore)).toBe('Backup file: a backup is a regular file.'));
     vault.failWith('restoreBackup', new VaultError('E_BACKUP', 'No backup file at that path.'));
     fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
     await waitFor(() => expect(problemAt('Backup file', restore)).toBe('Backup file: there is no backup file at that path.'));
