@@ -43,6 +43,8 @@ export interface AccessReportRow {
   readonly operator: string;
   /** '' when this session may not know the name. */
   readonly operatorName: string;
+  /** The role the operator signed in with (the sign-in entry's, public in the ledger); absent when none is signed. */
+  readonly operatorRole?: string;
   readonly action: string;
   /** The patient subject (bytes32), or '' for acts about no patient. */
   readonly subject: string;
@@ -85,6 +87,7 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
       if (summary['opened'] === 'quarantined input') return `Opened a quarantined input${typeof summary['quarantine record'] === 'number' ? ` (record ${summary['quarantine record']})` : ''}`;
       if (summary['opened'] === 'raw message') return `Opened a raw message${typeof summary['message'] === 'number' ? ` (journal record ${summary['message']})` : ''}`;
       if (summary['opened'] === 'imaging study') return 'Opened an imaging study';
+      if (summary['opened'] === 'message page') return `Opened a message in the message browser${typeof summary['message'] === 'number' ? ` (journal record ${summary['message']})` : ''}`;
       return summary['opened'] === 'one record' ? 'Opened a record' : 'Opened the patient';
     case 'SESSION': {
       const failed = summary['failed unlocks before'];
@@ -160,26 +163,28 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
   const sessions = filter.subjects !== undefined ? await table.where('kind').equals('SESSION').toArray() : rows.filter((row) => row.kind === 'SESSION');
   // Each operator's sign-ins in chain order (the chain follows the journal): seq → workstation.
   sessions.sort((a, b) => a.seq - b.seq);
-  const signIns = new Map<string, { seq: number; workstation: string }[]>();
+  const signIns = new Map<string, { seq: number; workstation: string; role: string }[]>();
   for (const row of sessions) {
     if (row.kind !== 'SESSION' || row.summary['event'] !== 'signed in') continue;
     const operator = bytes32ToPseudonym(row.operator);
     const list = signIns.get(operator) ?? [];
-    list.push({ seq: row.seq, workstation: text(row.summary['workstation']) });
+    list.push({ seq: row.seq, workstation: text(row.summary['workstation']), role: text(row.summary['role']) });
     signIns.set(operator, list);
   }
-  const workstationOf = (row: LedgerRow, operator: string): string => {
-    const own = text(row.summary['workstation']);
-    if (own !== '') return own;
-    const list = signIns.get(operator);
-    if (list === undefined) return '';
-    let found = '';
-    for (const signIn of list) {
+  const signInOf = (row: LedgerRow, operator: string): { workstation: string; role: string } => {
+    let found = { workstation: '', role: '' };
+    for (const signIn of signIns.get(operator) ?? []) {
       if (signIn.seq > row.seq) break;
-      found = signIn.workstation;
+      found = signIn;
     }
     return found;
   };
+  const workstationOf = (row: LedgerRow, operator: string): string => {
+    const own = text(row.summary['workstation']);
+    return own !== '' ? own : signInOf(row, operator).workstation;
+  };
+  // The role this act was done in: the entry's own (a sign-in), else the sign-in it happened under.
+  const roleOf = (row: LedgerRow, operator: string): string => (row.kind === 'SESSION' && text(row.summary['role']) !== '' ? text(row.summary['role']) : signInOf(row, operator).role);
   const matching = rows
     .filter((row) => {
       if (filter.subjects !== undefined && !filter.subjects.has(row.subject) && !(row.kind === 'EXPORT' && naming.has(row.coversTo))) return false;
@@ -204,12 +209,14 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
       const operator = bytes32ToPseudonym(row.operator);
       const parsed = LedgerEntrySchema.safeParse(row.entry);
       const subject = bytes32ToPseudonym(about) === '' ? '' : about;
+      const role = operator === '' ? '' : roleOf(row, operator);
       return {
         seq: row.seq,
         kind: row.kind as LedgerEntryKind,
         at: new Date(actTime(row)).toISOString(),
         operator,
         operatorName: operatorNames[operator] ?? '',
+        ...(role === '' ? {} : { operatorRole: role }),
         action: actionOf(row.kind, row.summary),
         subject,
         subjectName: subject === '' ? '' : (subjectNames[subject] ?? ''),

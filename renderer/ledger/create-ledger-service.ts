@@ -280,6 +280,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
           .map((row) => ({
             operatorName: row.operatorName,
             operator: row.operator,
+            ...(row.operatorRole === undefined ? {} : { operatorRole: row.operatorRole }),
             at: row.at,
             seq: row.seq,
             what: row.action,

@@ -111,6 +111,8 @@ export interface LedgerService {
     readonly {
       readonly operatorName: string;
       readonly operator: string;
+      /** The role the operator signed in with, when the ledger holds it (for words when the name is not this session's to know). */
+      readonly operatorRole?: string;
       readonly at: string;
       readonly seq: number;
       readonly what?: string;

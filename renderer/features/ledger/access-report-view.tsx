@@ -8,7 +8,7 @@ import type { AccessReport, AccessReportQuery, LedgerService } from '../../ledge
 import { useCurrentOperator } from '../../vault/vault-context';
 import { accessReportExportRefusal, mayExportAccessReport } from '../../../shared/ipc/method-access';
 import { localZoneLabel } from '../../ledger/local-days';
-import { ledgerTime, shortHash } from './ledger-format';
+import { ledgerPseudonym, ledgerTime, otherOperatorWords, shortHash } from './ledger-format';
 
 /** What the report's form holds: empty means "any". Dates are `YYYY-MM-DD`. */
 interface ReportInputs {
@@ -319,9 +319,14 @@ function ReportTable({ report, query, note, labelledBy }: { report: AccessReport
                   ) : row.operator === '' ? (
                     'Node'
                   ) : (
-                    <code className="hash" title={row.operator} data-full={row.operator}>
-                      {shortHash(row.operator)}
-                    </code>
+                    // Another operator's name is for administrators and auditors (issue 11): the role in words,
+                    // the pseudonym as the ledger signs it on hover and, printed, below (QA s35 T2 F6).
+                    <>
+                      <span title={`Ledger pseudonym ${ledgerPseudonym(row.operator)}`}>
+                        <CellText>{otherOperatorWords(row.operatorRole)}</CellText>
+                      </span>
+                      <code className="hash access-report__print-only" data-full={ledgerPseudonym(row.operator)} aria-hidden="true" />
+                    </>
                   )}
                 </th>
                 <td>

@@ -1,4 +1,5 @@
-import { SESSION_EVENT_WORDS, SESSION_IDLE_LOCK_WORDS } from '../../ledger/ledger-details';
+import { ZERO_HASH } from '../../../shared/ledger/ledger-schema';
+import { pseudonymToBytes32, SESSION_EVENT_WORDS, SESSION_IDLE_LOCK_WORDS } from '../../ledger/ledger-details';
 import type { LedgerEntryView, LedgerKind, LedgerVerification } from '../../ledger/ledger-service';
 
 const KIND_LABELS: Readonly<Record<LedgerKind, string>> = {
@@ -82,6 +83,24 @@ export const NODE_OPERATOR_LABEL = 'Node';
 export function operatorLabel(operator: string, names: Readonly<Record<string, string>>): string {
   if (operator === '') return NODE_OPERATOR_LABEL;
   return names[operator] ?? shortHash(operator);
+}
+
+const ROLE_NOUNS: Readonly<Record<string, string>> = { admin: 'administrator', clinician: 'clinician', researcher: 'researcher', auditor: 'auditor' };
+
+/**
+ * An operator whose name this session may not know (names of others are for administrators and
+ * auditors: issue 11), in words: "Another operator (auditor)" with the role signed at sign-in when
+ * the ledger holds it, rather than a bare pseudonym (QA s35 T2 F6).
+ */
+export function otherOperatorWords(role: string | undefined): string {
+  const noun = role === undefined ? undefined : ROLE_NOUNS[role];
+  return noun === undefined ? 'Another operator' : `Another operator (${noun})`;
+}
+
+/** An operator pseudonym (base64url, as the journal carries it) in the form the ledger signs and shows it: `0x` and 64 hex digits. */
+export function ledgerPseudonym(operator: string): string {
+  const bytes32 = pseudonymToBytes32(operator);
+  return bytes32 === ZERO_HASH ? operator : bytes32;
 }
 
 function pad(n: number): string {

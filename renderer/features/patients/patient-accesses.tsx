@@ -5,7 +5,7 @@ import { hrefForPath } from '../../app/router/hash-route';
 import { useAction } from '../../app/use-action';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import type { LedgerService } from '../../ledger/ledger-service';
-import { ledgerTime, shortHash } from '../ledger/ledger-format';
+import { ledgerPseudonym, ledgerTime, otherOperatorWords } from '../ledger/ledger-format';
 
 /** How many accesses show before "Show all". */
 export const ACCESSES_SHOWN = 20;
@@ -111,10 +111,8 @@ function AccessList({ ledger, patientId }: { ledger: LedgerService; patientId: s
                       {access.operatorName !== '' ? (
                         access.operatorName
                       ) : (
-                        // Names of other operators are for administrators; others see the pseudonym.
-                        <code className="hash" title={access.operator}>
-                          {shortHash(access.operator)}
-                        </code>
+                        // Names of other operators are for administrators and auditors; others read the role, the pseudonym on hover.
+                        <span title={`Ledger pseudonym ${ledgerPseudonym(access.operator)}`}>{otherOperatorWords(access.operatorRole)}</span>
                       )}
                     </th>
                     <td className="ledger-time">

@@ -62,6 +62,8 @@ describe('access report', () => {
       [5, 'Carl Clinician', 'Opened a record', 'Brunner, Lea', 'lab-pc (browser shell)', AT(12)],
       [3, 'Ada Admin', 'Opened the patient', 'Brunner, Lea', 'ward-3 (desktop app)', AT(5)],
     ]);
+    // The role each signed in with (the sign-in entry's, public in the ledger): words for an operator whose name this session may not know (QA s35 T2 F6).
+    expect(report.rows.map((r) => r.operatorRole)).toEqual(['clinician', 'admin']);
     expect(report.rows[1]!.entryHash).toBe(entryHash(DOMAIN, LEDGER[2]!.entry as LedgerEntry));
     expect(report.rows[1]!.notary).toEqual({ leafIndex: 41, treeSize: 90, integratedAt: AT(7) });
     expect(report.rows[0]!.notary).toBeUndefined();

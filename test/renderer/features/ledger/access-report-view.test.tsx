@@ -182,6 +182,18 @@ describe('Ledger › Access report', () => {
     expect((await screen.findByText(/has no recorded access/)).textContent).toBe('Müller, Hans (0xdf1548…c40f) has no recorded access for these filters.');
   });
 
+  it('words an operator whose name this session may not know with the role, the ledger pseudonym on hover and in print (QA s35 T2 F6)', async () => {
+    const operator = 'orKisqKyorKisqKyorKisqKyorKisqKyorKisqKyorI';
+    const hidden = { ...REPORT.rows[0]!, operator, operatorName: '', operatorRole: 'auditor' };
+    await openReport(createFakeLedger({ report: { truncated: false, rows: [hidden] } }));
+    const table = await screen.findByRole('table', { name: 'Access report' });
+    const cell = within(table).getAllByRole('row')[1]!.querySelector('th')!;
+    expect(cell.textContent).toBe('Another operator (auditor)');
+    const bytes32 = `0x${'a2b2'.repeat(16)}`;
+    expect(cell.querySelector('[title]')?.getAttribute('title')).toBe(`Ledger pseudonym ${bytes32}`);
+    expect(cell.querySelector('code.access-report__print-only')?.getAttribute('data-full')).toBe(bytes32);
+  });
+
   it('says why a report could not be made, and an empty one plainly', async () => {
     const failing = createFakeLedger();
     failing.failWith('accessReport', new VaultError('E_NODE', 'The ledger view is unreadable.'));

@@ -2,6 +2,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { ACCESSES_SHOWN } from '../../../../renderer/features/patients/patient-accesses';
+import { bytes32ToPseudonym } from '../../../../renderer/ledger/ledger-details';
 import { VaultError } from '../../../../renderer/vault/vault-service';
 import { createFakeLedger, type FakeLedger } from '../../support/fake-ledger-service';
 import { createFakeNode } from '../../support/fake-transport';
@@ -37,12 +38,16 @@ describe('Patient page › Who accessed this record', () => {
     expect(ledger.callsTo('accessesOf')).toEqual([['p-7']]);
   });
 
-  it('shows the pseudonym of an operator whose name this operator may not see', async () => {
-    const hidden = { operatorName: '', operator: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', at: '2025-03-01T08:00:00.000Z', seq: 9 };
-    openPatient(createFakeLedger({ accesses: { 'p-7': [hidden] } }));
+  it('words an operator whose name this operator may not see, with the role and the ledger pseudonym on hover (QA s35 T2 F6)', async () => {
+    // base64url of 32 bytes 0xa1 0xb2 …: the journal's form; the ledger shows 0x and hex.
+    const operator = bytes32ToPseudonym(`0x${'a1b2'.repeat(16)}`);
+    const hidden = { operatorName: '', operator, operatorRole: 'auditor', at: '2025-03-01T08:00:00.000Z', seq: 9 };
+    const unknown = { operatorName: '', operator, at: '2025-03-01T07:00:00.000Z', seq: 8 };
+    openPatient(createFakeLedger({ accesses: { 'p-7': [hidden, unknown] } }));
     const table = await screen.findByRole('table', { name: 'Who accessed this record' });
-    const cell = within(table).getByTitle(hidden.operator);
-    expect(cell.textContent).toBe('a1b2c3…8f90');
+    const cells = within(table).getAllByTitle(`Ledger pseudonym 0x${'a1b2'.repeat(16)}`);
+    expect(cells.map((cell) => cell.textContent)).toEqual(['Another operator (auditor)', 'Another operator']);
+    expect(table.textContent).not.toContain(operator.slice(0, 6));
   });
 
   it('has an empty state', async () => {
