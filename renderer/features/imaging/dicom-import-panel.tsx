@@ -235,6 +235,8 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
   const [progress, setProgress] = useState<{ done: number; total: number; bytes?: { sent: number; size: number } } | null>(null);
   const [rows, setRows] = useState<DicomImportRow[] | null>(null);
   const cancel = useRef(false);
+  const filesInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
 
   const imports = useImportsAtLock();
   const operatorId = useCurrentOperator()?.operatorId ?? '';
@@ -272,6 +274,10 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
     } finally {
       job.finish(notImported);
       setProgress(null);
+      // The choice is used up (imported, cancelled or stopped): cleared from the fields too, since
+      // an input whose value did not change fires no change when the same files are chosen again (T1 F16).
+      setPicked([]);
+      for (const input of [filesInput.current, folderInput.current]) if (input !== null) input.value = '';
     }
   });
 
@@ -294,13 +300,14 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
           <label htmlFor={filesId} className="field__label">
             DICOM files
           </label>
-          <input id={filesId} type="file" multiple className="input" onChange={(event) => setPicked([...(event.target.files ?? [])])} disabled={run.busy} />
+          <input ref={filesInput} id={filesId} type="file" multiple className="input" onChange={(event) => setPicked([...(event.target.files ?? [])])} disabled={run.busy} />
         </div>
         <div className="field">
           <label htmlFor={folderId} className="field__label">
             Folder or CD
           </label>
           <input
+            ref={folderInput}
             id={folderId}
             type="file"
             className="input"
