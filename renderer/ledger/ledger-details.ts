@@ -101,6 +101,8 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
           ? 'quarantined input'
           : details['what'] === 'imaging study'
             ? 'imaging study'
+            : details['what'] === 'message page'
+            ? 'message page'
             : typeof details['messageSeq'] === 'number'
             ? 'raw message'
             : details['recordId'] === null || details['recordId'] === undefined

@@ -332,7 +332,7 @@ export interface VaultService {
   messages(query: MessageQuery): Promise<MessagePage>;
   /** The senders and message types seen (decrypted), for the browser's choices. */
   messageFacets(): Promise<MessageFacets>;
-  /** One message by its journal seq: what it was, the ACK sent, and its patient (a search hit, not journaled). */
+  /** One message by its journal seq: what it was, the ACK sent, its patient and the records it filed; journals an ACCESS of that patient (the chart's window). */
   openMessage(seq: number): Promise<MessageDetail>;
   /** Its raw bytes; journals an ACCESS event for its patient (a quarantined one: `view.quarantined`). */
   openMessageRaw(seq: number): Promise<RawMessage>;

@@ -18,8 +18,12 @@ export const AccessMetaSchema = z.strictObject({
   patientId: viewId,
   recordId: viewId.nullable(),
   messageSeq: z.number().int().positive().optional(),
-  /** What `recordId` names when it is not a record: an imaging study (its view id). */
-  what: z.literal('imaging study').optional(),
+  /**
+   * What was opened when it is not the chart (page, record) or a raw message: an imaging study
+   * (`recordId` is its view id), or a message's page in the message browser, which shows the
+   * patient and the records the message `messageSeq` filed (`recordId` null).
+   */
+  what: z.enum(['imaging study', 'message page']).optional(),
   at: z.iso.datetime(),
 });
 export type AccessMeta = z.infer<typeof AccessMetaSchema>;

@@ -32,8 +32,9 @@ function noAckWords(channel: string): string {
 
 /**
  * `#/intake/messages/<seq>`: one message of the message browser: what it was, the ACK that was
- * sent (as journaled with it), the patient its records were filed under, and (on request, since
- * opening it is journaled as an access) the raw message as a segment/field tree.
+ * sent (as journaled with it), the patient its records were filed under (opening the page is an
+ * access of that patient, journaled by openMessage), and (on request, since opening it is journaled
+ * as an access of its own) the raw message as a segment/field tree.
  */
 export function MessageDetailPage({ seq }: { seq: number }) {
   const vault = useVault();
@@ -176,6 +177,9 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
               </ul>
             )}
           </>
+        )}
+        {!keptUnmapped && !quarantined && patient !== null && (
+          <p className="muted">Seeing the patient and the records here is recorded in the audit trail as an access of the patient (once per half hour of a session, as opening the patient is).</p>
         )}
         {message.objectId !== null &&
           (showRaw ? (

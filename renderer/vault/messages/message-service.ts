@@ -1,7 +1,7 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import { QUARANTINE_KINDS } from '../../../shared/journal/journal-kinds';
 import type { ViewIndexing } from '../indexing/view-indexing';
-import { journalAccess, journalQuarantineAccess } from '../records/access-events';
+import { journalAccess, journalMessagePageAccess, journalQuarantineAccess } from '../records/access-events';
 import { openSealedObject } from '../records/sealed-objects';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
@@ -66,7 +66,11 @@ export function createMessageService(api: HdmsApi, state: SessionState, indexing
         if (message === null) throw new VaultError('E_NODE', `No message ${seq} in this vault (it may have been erased).`);
         const patient = message.patientId === '' ? null : ((await patientHits(s.db, s.keys.viewKey, [await resolvePatientId(s.db, message.patientId)]))[0] ?? null);
         const resolution = message.kind === QUARANTINE_KINDS.quarantined ? await quarantineResolution(s.db, s.keys.viewKey, seq) : null;
-        const records = patient === null ? [] : await messageRecords(s.db, s.keys.viewKey, message.patientId, seq, message.records ?? 0);
+        // The page names the patient and shows the records it filed: an access of that patient, durable before it is shown (T2 S35 F1).
+        const [records] = await Promise.all([
+          patient === null ? [] : messageRecords(s.db, s.keys.viewKey, message.patientId, seq, message.records ?? 0),
+          patient === null ? undefined : journalMessagePageAccess(api, s, patient.patientId, seq),
+        ]);
         return { message, patient, ...(resolution === null ? {} : { resolution }), ...(records.length === 0 ? {} : { records }) };
       } catch (error) {
         throw asVaultError(error);

@@ -64,6 +64,16 @@ export function journalStudyAccess(api: Pick<HdmsApi, 'journal'>, s: VaultSessio
   return journalView(api, s, accessKindOf(patientId, undefined, studyId), { v: 1, patientId, recordId: studyId, what: 'imaging study', at: new Date(now).toISOString() }, now);
 }
 
+/**
+ * Journals the page of one message in the message browser (tester T2 S35 F1): it shows the
+ * patient the message was filed under and the records it filed, values included, so it is a view
+ * of that patient's chart and shares the chart's window (one entry per patient and window, the
+ * first of page, record or message page opening it; the entry names the message).
+ */
+export function journalMessagePageAccess(api: Pick<HdmsApi, 'journal'>, s: VaultSession, patientId: string, messageSeq: number, now: number = Date.now()): Promise<void> {
+  return journalView(api, s, accessKindOf(patientId, undefined), { v: 1, patientId, recordId: null, messageSeq, what: 'message page', at: new Date(now).toISOString() }, now);
+}
+
 async function journalView(api: Pick<HdmsApi, 'journal'>, s: VaultSession, key: string, meta: AccessMeta, now: number): Promise<void> {
   let open = windows.get(s);
   if (open === undefined) {

@@ -319,6 +319,28 @@ describe('VaultService: raw messages', () => {
     expect(accesses()).toBe(accessesBefore + 2);
   });
 
+  it('a message\'s page in the browser (its patient, the records it filed) is an access of that patient, once per window with her chart (tester T2 S35 F1)', async () => {
+    const body = createFakeBody();
+    const vault = await createdVaultOn(body);
+    await fillJournal(body);
+    await vault.sync();
+    const accesses = () => body.journal.filter((r) => r.kind === 'view.access').length;
+    const { messages } = await vault.messages({});
+    const filed = messages.filter((m) => m.kind === 'intake.hl7' && (m.records ?? 0) > 0);
+    expect(filed.length).toBeGreaterThan(1);
+    const before = accesses();
+    const detail = await vault.openMessage(filed[0]!.seq);
+    expect(detail.patient).not.toBeNull();
+    expect(detail.records?.length).toBeGreaterThan(0);
+    expect(accesses()).toBe(before + 1);
+    // Her other message, her page: the window is open. A quarantined input's page names no patient: none.
+    await vault.openMessage(filed[1]!.seq);
+    await vault.openPatient(detail.patient!.patientId);
+    const quarantined = messages.find((m) => m.kind === 'intake.quarantine')!;
+    expect((await vault.openMessage(quarantined.seq)).patient).toBeNull();
+    expect(accesses()).toBe(before + 1);
+  });
+
   it('QA s33 D4: a message reprocessed with the operator\'s charset opens read as that charset, from the browser and from its record', async () => {
     const body = createFakeBody();
     const vault = await createdVaultOn(body);

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { describeFilters, NO_FILTERS, queryOf, shownSentence } from '../../../../renderer/features/intake/message-browser';
 import type { MessageQuery, MessageSummary } from '../../../../renderer/vault/vault-service';
@@ -283,5 +283,16 @@ describe('Message browser', () => {
     expect(region.textContent).not.toMatch(/0 records/);
     expect(region.textContent).toMatch(/It updated the patient’s registration \(ADT\^A08\) of .+; it filed no records\./);
     expect(within(region).getAllByRole('link')[0]!.getAttribute('href')).toBe('#/patients/p-1');
+  });
+
+  it('T2 S35 F1: a page that names the patient says that seeing it is recorded as an access of the patient; a quarantined one does not', async () => {
+    const messages = [...MESSAGES, message(80, { controlId: 'LAB-80', records: 2 })];
+    const vault = createFakeVault({ phase: 'unlocked', messages, patients: [makePatient(1)] });
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/80', vault);
+    await screen.findByRole('heading', { name: 'Message LAB-80' });
+    const region = screen.getByRole('region', { name: 'What it produced' });
+    expect(region.textContent).toContain('Seeing the patient and the records here is recorded in the audit trail as an access of the patient');
+    window.location.hash = `#/intake/messages/${MESSAGES.find((m) => m.kind === 'intake.quarantine')!.seq}`;
+    await waitFor(() => expect(screen.getByRole('region', { name: 'What it produced' }).textContent).not.toContain('as an access of the patient'));
   });
 });

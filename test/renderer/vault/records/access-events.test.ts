@@ -10,7 +10,7 @@ vi.mock('../../../../renderer/vault/session/vault-session', () => ({
     return appended.length;
   },
 }));
-const { ACCESS_WINDOW_MS, journalAccess, journalStudyAccess } = await import('../../../../renderer/vault/records/access-events');
+const { ACCESS_WINDOW_MS, journalAccess, journalMessagePageAccess, journalStudyAccess } = await import('../../../../renderer/vault/records/access-events');
 
 const api = {} as never;
 const P = 'p'.repeat(22);
@@ -81,6 +81,26 @@ describe('journalAccess: what one session window coalesces (QA11 D2)', () => {
       ['study-b', 'imaging study'],
     ]);
     await journalStudyAccess(api, session, P, 'study-a', T0 + ACCESS_WINDOW_MS + 3000);
+    expect(appended).toHaveLength(4);
+  });
+
+  it('journals a message\'s page (its patient and the records it filed) in the chart\'s window: one entry per patient and window, whichever was seen first (tester T2 S35 F1)', async () => {
+    await journalMessagePageAccess(api, session, P, 44, T0);
+    // Another message of hers, her page, a record: the chart's window is open.
+    await journalMessagePageAccess(api, session, P, 45, T0 + 1);
+    await journalAccess(api, session, P, null, undefined, T0 + 2);
+    await journalAccess(api, session, P, R, undefined, T0 + 3);
+    // The raw message is still an access of its own.
+    await journalAccess(api, session, P, null, 44, T0 + 4);
+    // Another patient's message; and the chart first, then a message page: nothing more.
+    await journalAccess(api, session, Q, null, undefined, T0 + 5);
+    await journalMessagePageAccess(api, session, Q, 46, T0 + 6);
+    expect(appended).toEqual([
+      { v: 1, patientId: P, recordId: null, messageSeq: 44, what: 'message page', at: new Date(T0).toISOString() },
+      { v: 1, patientId: P, recordId: null, messageSeq: 44, at: new Date(T0 + 4).toISOString() },
+      { v: 1, patientId: Q, recordId: null, at: new Date(T0 + 5).toISOString() },
+    ]);
+    await journalMessagePageAccess(api, session, P, 45, T0 + ACCESS_WINDOW_MS);
     expect(appended).toHaveLength(4);
   });
 });
