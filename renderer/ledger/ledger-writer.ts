@@ -192,6 +192,21 @@ export class LedgerWriter {
   }
 
   /**
+   * Whether the journal after the head's coverage holds a restore from a backup that no entry
+   * signs yet: the ledger was just rewound to the backup's last entry (session-ledger.ts holds
+   * signing while a network's notary cannot say how far the earlier copy went).
+   */
+  async restorePending(): Promise<boolean> {
+    let after = (await this.head()).coveredTo;
+    for (;;) {
+      const page = await this.deps.api.journal.read({ after, limit: readLimitAfter(after), withoutMetaOf: [...BATCHED_WITHOUT_META] });
+      if (page.records.some((record) => record.kind === BACKUP_KINDS.restored)) return true;
+      if (page.records.length === 0 || page.end) return false;
+      after = page.nextCursor;
+    }
+  }
+
+  /**
    * Appends entries this node signed before, fetched back from the network's log and checked by the
    * body (issue 10 item 10: a vault put back from an older copy continues its chain where the
    * network has it instead of forking). Each must follow the head. Their details are not in this

@@ -34,6 +34,14 @@ export interface LedgerOptions {
   readonly verifyAtUnlock?: boolean;
 }
 
+/** How soon a restored vault asks an unreachable notary again (its acts are not signed meanwhile). */
+const RECOVERY_RETRY_MS = 60_000;
+
+/** Why a restored vault of a network member signs nothing while its notary cannot be reached (the Ledger area shows it). */
+export const RESTORE_HOLD =
+  'this vault was restored from a backup, and the notary of this node’s network cannot be reached to say how far this node’s chain went after the backup. ' +
+  'Signing now could give a second entry for a seq the earlier copy signed, so nothing is signed until the notary answers (asked again every minute); the acts are kept in the journal and signed then.';
+
 export class SessionLedger implements LedgerReader {
   readonly domain: LedgerDomain;
   readonly writer: LedgerWriter;
@@ -89,10 +97,23 @@ export class SessionLedger implements LedgerReader {
       if (!this.recoveredOnce) {
         // Before anything new is signed: what the network's log has of this node beyond our head.
         this.recoveredOnce = true;
+        let unreachable = false;
         this.recoveryProblem = await this.recover().then(
-          () => null,
+          (outcome) => {
+            unreachable = outcome === 'unreachable';
+            return null;
+          },
           (error: unknown) => (error instanceof Error ? error.message : 'The ledger could not be recovered from the network.'),
         );
+        // A restored vault whose network's notary does not answer: the earlier copy may have signed
+        // entries after the backup's last one, so the next seq may be taken already. Sign nothing
+        // (the acts wait in the journal) and ask again, rather than fork the chain (tester T2 S35 F3).
+        if (unreachable && (await this.writer.restorePending())) {
+          this.recoveredOnce = false;
+          this.writerProblem = RESTORE_HOLD;
+          this.setTimer(RECOVERY_RETRY_MS);
+          return;
+        }
       }
       const { signed, waitMs } = await this.writer.catchUp({ flush });
       this.writerProblem = null;
@@ -119,24 +140,26 @@ export class SessionLedger implements LedgerReader {
    * fetched and checked by the body, appended in order; the chain then continues where the network
    * has it. A node with no network, or a notary that cannot be reached, recovers nothing now: the
    * next session tries again (its next entry would be refused as a fork, and the sync says so).
+   * 'unreachable': a member's notary did not answer (afterReplay holds a restored vault's signing).
    */
-  private async recover(): Promise<void> {
+  private async recover(): Promise<'done' | 'unreachable'> {
     for (;;) {
       const head = await this.writer.head();
       let answer;
       try {
         answer = await this.port.api.network.recover({ afterSeq: head.seq, headHash: head.hash });
       } catch (error) {
-        // Unreachable, or no network: nothing now, the next session asks again. An alarm (what the
-        // notary served does not check) is kept in recoveryProblem; signing goes on either way.
-        if ((error as { code?: string }).code === 'E_UNAVAILABLE') return;
+        // A member whose notary is unreachable: nothing now, the next session asks again (after a
+        // restore, sooner: afterReplay). An alarm (what the notary served does not check) is kept in
+        // recoveryProblem; signing goes on either way. A node with no network answers no entries.
+        if ((error as { code?: string }).code === 'E_UNAVAILABLE') return 'unreachable';
         throw error;
       }
-      if (answer.entries.length === 0) return;
+      if (answer.entries.length === 0) return 'done';
       await this.writer.appendRecovered(answer.entries);
       await this.port.replayNow();
       this.notify();
-      if (!answer.more) return;
+      if (!answer.more) return 'done';
     }
   }
 
