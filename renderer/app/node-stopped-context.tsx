@@ -1,4 +1,4 @@
-import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useVault } from '../vault/vault-context';
 import { useApi, useBodyEvent, useConnectionLost } from './api-context';
 import { watchResponses } from './response-watch';
@@ -9,6 +9,8 @@ export type NodeStop = 'stopped' | 'unreachable';
 const NodeStoppedContext = createContext<NodeStop | null>(null);
 /** Since when (ms since the epoch) a question to the body has gone unanswered past the limit; null while it answers. */
 const NodeSilentContext = createContext<number | null>(null);
+/** Whether the "has stopped" screen is on show, and how that screen says so (the banner goes then). */
+const StoppedScreenContext = createContext<{ readonly shown: boolean; readonly setShown: (shown: boolean) => void }>({ shown: false, setShown: () => undefined });
 
 /**
  * Whether the body has stopped: it announced it (`app.stopping`: quit from the tray, SIGTERM, a
@@ -34,11 +36,32 @@ export function NodeStoppedProvider({ children }: { children: ReactNode }) {
   const api = useApi();
   const [silentSince, setSilentSince] = useState<number | null>(null);
   useEffect(() => watchResponses(() => api.app.info({}), (responding, since) => setSilentSince(responding ? null : since)), [api]);
+  const [screenShown, setScreenShown] = useState(false);
+  const stoppedScreen = useMemo(() => ({ shown: screenShown, setShown: setScreenShown }), [screenShown]);
   return (
     <NodeStoppedContext.Provider value={stopped}>
-      <NodeSilentContext.Provider value={stopped === null ? silentSince : null}>{children}</NodeSilentContext.Provider>
+      <NodeSilentContext.Provider value={stopped === null ? silentSince : null}>
+        <StoppedScreenContext.Provider value={stoppedScreen}>{children}</StoppedScreenContext.Provider>
+      </NodeSilentContext.Provider>
     </NodeStoppedContext.Provider>
   );
+}
+
+/**
+ * Called by the "has stopped" screen while it is on show. Screens kept after a stop (the recovery
+ * key, the restore summary, startup) do not call it, so the banner still says the node went away.
+ */
+export function useStoppedScreenOnShow(): void {
+  const { setShown } = useContext(StoppedScreenContext);
+  useEffect(() => {
+    setShown(true);
+    return () => setShown(false);
+  }, [setShown]);
+}
+
+/** True while the "has stopped" screen says it: a "shutting down…" banner above it would be stale (tester T2 S35 F8). */
+export function useStoppedScreenShown(): boolean {
+  return useContext(StoppedScreenContext).shown;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useAppInfo } from '../app-info-context';
 import { ProductMark } from '../icons/product-mark';
-import { useNodeStop } from '../node-stopped-context';
+import { useNodeStop, useStoppedScreenOnShow } from '../node-stopped-context';
 
 /**
  * What the window shows once the node has stopped or cannot be reached: nothing of the vault (it
@@ -11,6 +11,7 @@ import { useNodeStop } from '../node-stopped-context';
 export function NodeStoppedScreen() {
   const info = useAppInfo();
   const unreachable = useNodeStop() === 'unreachable';
+  useStoppedScreenOnShow();
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   return (

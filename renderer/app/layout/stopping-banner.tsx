@@ -1,14 +1,20 @@
 import { useState } from 'react';
 import { useBodyEvent } from '../api-context';
-import { useNodeSilentSince } from '../node-stopped-context';
+import { useNodeSilentSince, useStoppedScreenShown } from '../node-stopped-context';
 
-/** Announces that the body is going away (tray quit, SIGTERM), so failing calls are not a surprise. */
+/**
+ * Announces that the body is going away (tray quit, SIGTERM), so failing calls are not a surprise,
+ * on the screens that stay after a stop (recovery key, restore summary, startup); gone once the
+ * "has stopped" screen is on show.
+ */
 export function StoppingBanner() {
   const [stopping, setStopping] = useState(false);
   useBodyEvent('app.stopping', () => setStopping(true));
   const silentSince = useNodeSilentSince();
+  // The page says "HDMS Node has stopped" itself: "shutting down…" above it would never go away.
+  const stoppedScreen = useStoppedScreenShown();
   if (!stopping && silentSince !== null) return <NotRespondingBanner since={silentSince} />;
-  if (!stopping) return null;
+  if (!stopping || stoppedScreen) return null;
   return (
     <div role="alert" className="stopping-banner">
       HDMS Node is shutting down…

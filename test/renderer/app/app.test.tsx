@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { createFakeNode } from '../support/fake-transport';
 import { emitEvent, renderApp } from '../support/render-app';
@@ -68,15 +68,26 @@ describe('App startup', () => {
     expect(await screen.findByRole('region', { name: 'Create the vault' })).toBeTruthy();
   });
 
-  it('shows a shutdown banner when the body announces app.stopping', async () => {
+  it('shows a shutdown banner when the body announces app.stopping on a screen kept after a stop (the recovery key), none above "HDMS Node has stopped"', async () => {
     const node = createFakeNode();
     renderApp(node);
-    await screen.findByRole('heading', { name: 'Welcome to HDMS Node' });
+    const section = await screen.findByRole('region', { name: 'Create the vault' });
+    fireEvent.change(within(section).getByLabelText('Your name'), { target: { value: 'Ada Lovelace' } });
+    for (const label of ['Passphrase', 'Confirm passphrase']) fireEvent.change(within(section).getByLabelText(label), { target: { value: 'correct horse battery staple' } });
+    fireEvent.click(within(section).getByRole('button', { name: 'Create vault' }));
+    await screen.findByRole('heading', { level: 1, name: 'Save your recovery key' });
     expect(screen.queryByText('HDMS Node is shutting down…')).toBeNull();
 
-    emitEvent(node, 'app.stopping', { reason: 'signal' });
+    act(() => emitEvent(node, 'app.stopping', { reason: 'signal' }));
+    // The recovery key stays on screen (it is shown once), with the banner saying the node went away.
+    expect(screen.getByRole('heading', { level: 1, name: 'Save your recovery key' })).toBeTruthy();
     const banner = screen.getByText('HDMS Node is shutting down…');
     expect(banner.getAttribute('role')).toBe('alert');
+    // Once the page itself says the node has stopped, the banner goes (tester T2 S35 F8).
+    fireEvent.click(screen.getByRole('checkbox', { name: 'I have stored the recovery key' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'HDMS Node has stopped' })).toBeTruthy();
+    expect(screen.queryByText('HDMS Node is shutting down…')).toBeNull();
   });
 
   it('applies the saved preferences to <html> at startup', async () => {
