@@ -1,7 +1,9 @@
 // @vitest-environment happy-dom
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
+import { createFakeLedger } from '../../support/fake-ledger-service';
 import { createFakeNode } from '../../support/fake-transport';
+import { createFakeVault } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
 
 const AREA_NAMES = ['Intake', 'Patients', 'Imaging', 'Devices', 'Marketplace', 'Ledger', 'Settings'];
@@ -74,6 +76,18 @@ describe('App frame', () => {
     expect(within(nav).queryByRole('link', { current: 'page' })).toBeNull();
     const back = within(screen.getByRole('main')).getByRole('link', { name: 'Back to Intake' });
     expect(back.getAttribute('href')).toBe('#/intake');
+  });
+
+  it('leads an auditor on an unknown address to the auditor’s first area, not to Intake it cannot open (QA s35 T2 F11)', async () => {
+    const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Otto Auditor', role: 'auditor', passphrase: 'a long enough passphrase' }] });
+    for (const hash of ['#/ledger/access-report', '#/no-such-area']) {
+      document.body.innerHTML = '';
+      renderApp(createFakeNode({ vault: { state: 'unlocked' } }), hash, vault, createFakeLedger());
+      // The frame's own "Page not found", or the Ledger area's page for a path it does not have.
+      const main = (await screen.findByText(/There is no page at this address/)).closest('main')!;
+      expect(within(main).queryByRole('link', { name: 'Back to Intake' })).toBeNull();
+      expect(within(main).getByRole('link', { name: 'Back to Ledger' }).getAttribute('href')).toBe('#/ledger');
+    }
   });
 
   it('the skip link focuses the page heading without touching the route', async () => {
