@@ -38,6 +38,19 @@ export const SyncStateSchema = z.strictObject({
 });
 export type SyncState = z.infer<typeof SyncStateSchema>;
 
+/**
+ * The notary's refusal of an entry as a fork, for IT (Settings › Network): the chain of this vault
+ * left the one the network holds, which a restore of an older backup does when the earlier copy had
+ * signed past the backup (its RESTORE entry says so; tester T2 S35 F3). Submission stays stopped there.
+ */
+function forkAlarm(seq: number): string {
+  return (
+    `Alarm: the network already holds a different entry ${seq} signed by this node (a fork; the notary keeps both as evidence). ` +
+    `This vault's ledger went back to an earlier point, as a restore of an older backup does when the earlier copy had signed entry ${seq} already; its “Backup restored” ledger entry says from which entry. ` +
+    `Entries from ${seq} on are not notarized: keep the ledger exports of both copies and tell the network's operator.`
+  );
+}
+
 /** A checkpoint is a few lines and its cosignatures: more than this is not one. */
 const MAX_CHECKPOINT_BYTES = 64 * 1024;
 
@@ -131,7 +144,7 @@ export class LedgerSync {
         const signed = batch[index]!;
         if (result.status === 'queued') break;
         if (result.status === 'refused') {
-          problem = `The notary refused ledger entry ${signed.entry.seq} (${result.code}): ${result.message.slice(0, 200)}`;
+          problem = result.code === 'fork' ? forkAlarm(signed.entry.seq) : `The notary refused ledger entry ${signed.entry.seq} (${result.code}): ${result.message.slice(0, 200)}`;
           break;
         }
         if (root === null || result.treeSize !== state.checkpointSize) {

@@ -119,6 +119,20 @@ describe('ledger sync: what the node checks', () => {
     expect(await sync.round(network(n.vkey), older.open)).toMatchObject({ notarizedSeq: 1, submittedSeq: 2 });
   });
 
+  it("raises an alarm when the notary refuses an entry as a fork: the network holds another entry of that seq by this node (a rewound ledger, tester T2 S35 F3)", async () => {
+    const chain = (await buildChain(2)) as NotarySignedEntry[];
+    const n = notary();
+    n.tree.appendData(leafData(chain[0]!));
+    const fork = { status: 'refused', code: 'fork', message: 'The network already has a different entry 2 of this node: both are kept as evidence of a fork.' };
+    answers.push(() => ({ checkpoint: n.checkpoint(), results: [n.notarize(chain[0]!, 0, 1), fork] }));
+    const sync = new LedgerSync(await tempDir(), silentLog);
+    const { open } = vaultWith(chain);
+    const state = await sync.round(network(n.vkey), open);
+    expect(state.notarizedSeq).toBe(1);
+    expect(state.problem).toMatch(/^Alarm: the network already holds a different entry 2 signed by this node/);
+    expect(state.problem).toMatch(/restore/);
+  });
+
   it('stops at a receipt whose inclusion proof does not lead to the checkpoint, journaling nothing for it', async () => {
     const chain = (await buildChain(2)) as NotarySignedEntry[];
     const n = notary();
