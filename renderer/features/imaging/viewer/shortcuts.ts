@@ -12,6 +12,7 @@ export type ViewerShortcut =
   | { readonly kind: 'invert' }
   | { readonly kind: 'reset' }
   | { readonly kind: 'cine' }
+  | { readonly kind: 'delete-length' }
   | { readonly kind: 'preset'; readonly key: string };
 
 const KEYS: Readonly<Record<string, ViewerShortcut>> = {
@@ -26,12 +27,14 @@ const KEYS: Readonly<Record<string, ViewerShortcut>> = {
   i: { kind: 'invert' },
   r: { kind: 'reset' },
   ' ': { kind: 'cine' },
+  Delete: { kind: 'delete-length' },
+  Backspace: { kind: 'delete-length' },
   // The image's presets on 1–4 (viewport-state.ts windowPresets: which ones depends on the image).
   ...Object.fromEntries(['1', '2', '3', '4'].map((key) => [key, { kind: 'preset', key } as const])),
 };
 
 /** The keys as aria-keyshortcuts names them. */
-export const VIEWER_KEYSHORTCUTS = `ArrowUp ArrowDown ArrowLeft ArrowRight PageUp PageDown Home End I R Space 1 2 3 4`;
+export const VIEWER_KEYSHORTCUTS = `ArrowUp ArrowDown ArrowLeft ArrowRight PageUp PageDown Home End I R Space Delete Backspace 1 2 3 4`;
 
 /** Input types that are pressed, not typed into. */
 const PRESSED_INPUTS = new Set(['button', 'submit', 'reset', 'checkbox', 'radio', 'image', 'file', 'color']);

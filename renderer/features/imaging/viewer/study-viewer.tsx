@@ -18,7 +18,7 @@ import { otherCopiesNote, SHARED_UID_ADVICE, SHARED_UID_NOTE } from '../study-ta
 import { TagBrowser } from './tag-browser';
 import { useFocusOnOpen } from './viewer-focus';
 import { ViewerCanvas, measurementLabel, type PointerTool } from './viewer-canvas';
-import { drawLength, INITIAL_VIEW, screenZoomPercent, stepIndex, windowPresets, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
+import { drawLength, INITIAL_VIEW, removeLength, screenZoomPercent, stepIndex, windowPresets, type Measurement, type MeasurementStep, type ViewState } from './viewport-state';
 import './viewer.css';
 
 /** The stage is never shorter than this; in a window too short for it the page scrolls. */
@@ -123,6 +123,8 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
   const [tool, setTool] = useState<PointerTool>('window');
   // Lengths belong to the image they were drawn on (stack position); other images do not show them.
   const [lengths, setLengths] = useState<ReadonlyMap<number, readonly Measurement[]>>(NO_LENGTHS);
+  // The length Delete removes: one chosen in the toolbar, else the newest (null).
+  const [chosenLength, setChosenLength] = useState<{ readonly position: number; readonly index: number } | null>(null);
   const [playing, setPlaying] = useState(false);
   const [fpsChoice, setFps] = useState<number | null>(null);
   const [tagsOpen, setTagsOpen] = useState(false);
@@ -217,6 +219,8 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
         return reset();
       case 'cine':
         return setPlaying((on) => !on);
+      case 'delete-length':
+        return deleteLength();
       case 'preset': {
         const chosen = presets.find((candidate) => candidate.key === shortcut.key);
         if (chosen !== undefined && grayscale) preset(chosen.center, chosen.width);
@@ -235,13 +239,24 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
   const spacing = image === null ? null : shownFrame !== null ? frameImage(image, shownFrame).pixelSpacing : image.pixelSpacing;
   const shownPosition = shown?.position ?? 0;
   const measurements = shown === null ? NONE : (lengths.get(shown.position) ?? NONE);
+  // A choice holds on the image it was made on; other images have their own lengths (the newest chosen).
+  const chosenHere = chosenLength !== null && chosenLength.position === shownPosition && chosenLength.index < measurements.length ? chosenLength.index : null;
+  const selectedLength = measurements.length === 0 ? null : (chosenHere ?? measurements.length - 1);
+  const deleteLength = () => {
+    if (selectedLength === null) return;
+    setLengths((current) => new Map(current).set(shownPosition, removeLength(current.get(shownPosition) ?? NONE, selectedLength)));
+    setChosenLength(null);
+  };
   const onMeasure = useCallback(
-    (measureStep: MeasurementStep) =>
+    (measureStep: MeasurementStep) => {
+      // A new length is the chosen one.
+      if (measureStep.kind === 'start') setChosenLength(null);
       setLengths((current) => {
         const next = new Map(current);
         next.set(shownPosition, drawLength(current.get(shownPosition) ?? NONE, measureStep));
         return next;
-      }),
+      });
+    },
     [shownPosition],
   );
   // CT presets on a CT only; every image its own windows (QA T1 F7).
@@ -313,6 +328,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
                     onView={setView}
                     tool={tool}
                     measurements={measurements}
+                    selectedMeasurement={selectedLength}
                     onMeasure={onMeasure}
                     onStep={step}
                     position={shown?.position ?? 0}
@@ -373,6 +389,20 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
                         Default
                       </button>
                     </div>
+                    {measurements.length > 0 && (
+                      <div className="viewer-toolbar__group" role="group" aria-label="Lengths">
+                        <select className="input viewer-toolbar__length" aria-label="Chosen length" value={String(selectedLength ?? 0)} onChange={(event) => setChosenLength({ position: shownPosition, index: Number(event.target.value) })}>
+                          {measurements.map((measurement, index) => (
+                            <option key={index} value={String(index)}>
+                              Length {index + 1}: {measurementLabel(measurement, spacing)}
+                            </option>
+                          ))}
+                        </select>
+                        <button type="button" className="button" title="Delete or Backspace: the chosen length (the newest unless another is chosen)" onClick={deleteLength}>
+                          Delete length
+                        </button>
+                      </div>
+                    )}
                     <div className="viewer-toolbar__group" role="group" aria-label="View">
                       <button type="button" className="button" aria-pressed={view.invert} disabled={noImage !== undefined} title={noImage} onClick={() => setView((current) => ({ ...current, invert: !current.invert }))}>
                         Invert
@@ -399,7 +429,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
                   <details className="viewer-help">
                     <summary>Keys and mouse</summary>
                     <p>
-                      Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last); a trackpad scrolls by the length of the swipe. Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: I invert, R reset, 1–4 window presets (the CT presets on a CT, else the image’s own windows), Space cine (on a focused button, Space presses the button).
+                      Wheel or arrow keys: next and previous image (Page Up/Down by ten, Home/End first and last); a trackpad scrolls by the length of the swipe. Ctrl+wheel or a pinch zooms; the middle button pans, the right button zooms. Keys work wherever the focus is in the viewer, except in a text box: Delete or Backspace deletes the chosen length (the newest, or the one chosen beside Delete length), I invert, R reset (window, zoom and lengths), 1–4 window presets (the CT presets on a CT, else the image’s own windows), Space cine (on a focused button, Space presses the button).
                     </p>
                   </details>
                 )}

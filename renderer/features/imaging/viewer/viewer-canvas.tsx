@@ -42,6 +42,8 @@ export function ViewerCanvas(props: {
   readonly tool: PointerTool;
   /** This image's lengths, the newest last (the one a drag with the length tool moves). */
   readonly measurements: readonly Measurement[];
+  /** The length Delete would remove, drawn in another colour; null: none. */
+  readonly selectedMeasurement?: number | null;
   readonly onMeasure: (step: MeasurementStep) => void;
   readonly onStep: (step: number) => void;
   /** Stack position drawn, for the canvas' data attributes (tests and the benchmark read them). */
@@ -50,7 +52,7 @@ export function ViewerCanvas(props: {
   /** The canvas' size in CSS pixels when it changes (the overlay's zoom is image to screen pixels). */
   readonly onScreenSize?: (size: { readonly width: number; readonly height: number }) => void;
 }) {
-  const { image, frame, view, onView, tool, measurements, onMeasure, onStep, position, label, onScreenSize } = props;
+  const { image, frame, view, onView, tool, measurements, selectedMeasurement = null, onMeasure, onStep, position, label, onScreenSize } = props;
   // An enhanced image's frame may have its own spacing (Per-frame Functional Groups).
   const spacing = frame === null ? image.pixelSpacing : frameImage(image, frame).pixelSpacing;
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -107,7 +109,10 @@ export function ViewerCanvas(props: {
     context.fillStyle = '#ffd400';
     context.lineWidth = 2 * ratio;
     context.font = `${14 * ratio}px system-ui, sans-serif`;
-    for (const measurement of measurements) {
+    for (const [index, measurement] of measurements.entries()) {
+      const colour = index === selectedMeasurement && measurements.length > 1 ? '#4fd1ff' : '#ffd400';
+      context.strokeStyle = colour;
+      context.fillStyle = colour;
       const a = imageToCanvas(place, measurement.a.x, measurement.a.y);
       const b = imageToCanvas(place, measurement.b.x, measurement.b.y);
       context.beginPath();
@@ -120,7 +125,7 @@ export function ViewerCanvas(props: {
     performance.measure('hdms-viewer:draw', { start: started });
     canvas.dataset['shown'] = String(position);
     canvas.dataset['renders'] = String(Number(canvas.dataset['renders'] ?? '0') + 1);
-  }, [image, frame, spacing, view, size, measurements, position]);
+  }, [image, frame, spacing, view, size, measurements, selectedMeasurement, position]);
 
   const pointAt = (event: PointerEvent<HTMLCanvasElement>) => {
     const canvas = canvasRef.current!;

@@ -155,3 +155,9 @@ export function drawLength(lengths: readonly Measurement[], step: MeasurementSte
   if (step.kind === 'end' && a.x === b.x && a.y === b.y) return earlier;
   return [...earlier, step.measurement];
 }
+
+/** An image's lengths without the one at `index` (QA T1 F5: only Reset removed a length, with the window and zoom). */
+export function removeLength(lengths: readonly Measurement[], index: number): readonly Measurement[] {
+  if (index < 0 || index >= lengths.length) return lengths;
+  return [...lengths.slice(0, index), ...lengths.slice(index + 1)];
+}

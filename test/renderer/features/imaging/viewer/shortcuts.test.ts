@@ -29,6 +29,8 @@ describe('viewer shortcuts', () => {
     expect(key('r', canvas)).toEqual({ kind: 'reset' });
     expect(key(' ', canvas)).toEqual({ kind: 'cine' });
     expect(key('2', canvas)).toEqual({ kind: 'preset', key: '2' });
+    // QA T1 F5: Delete and Backspace delete the chosen length.
+    expect([key('Delete', canvas), key('Backspace', canvas)]).toEqual([{ kind: 'delete-length' }, { kind: 'delete-length' }]);
     expect(key('x', canvas)).toBeNull();
     expect(key('ArrowDown', canvas, { ctrlKey: true })).toBeNull();
     expect(key('r', canvas, { metaKey: true })).toBeNull();

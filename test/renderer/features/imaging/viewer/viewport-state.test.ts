@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canvasToImage, CT_PRESETS, dragWindow, drawLength, imageToCanvas, INITIAL_VIEW, lengthMm, MAX_LENGTHS_PER_IMAGE, placement, screenZoomPercent, stepIndex, windowPresets, zoomAbout, type Measurement } from '../../../../../renderer/features/imaging/viewer/viewport-state';
+import { canvasToImage, CT_PRESETS, dragWindow, drawLength, imageToCanvas, INITIAL_VIEW, lengthMm, MAX_LENGTHS_PER_IMAGE, placement, removeLength, screenZoomPercent, stepIndex, windowPresets, zoomAbout, type Measurement } from '../../../../../renderer/features/imaging/viewer/viewport-state';
 
 describe('viewport geometry', () => {
   it('fits the image into the canvas, centred, with its physical aspect', () => {
@@ -132,5 +132,16 @@ describe('drawLength: several lengths per image', () => {
     for (let i = 0; i < MAX_LENGTHS_PER_IMAGE + 3; i++) lengths = drawLength(lengths, { kind: 'start', measurement: { a: at(i, 0), b: at(i, 1) } });
     expect(lengths).toHaveLength(MAX_LENGTHS_PER_IMAGE);
     expect(lengths[0]!.a.x).toBe(3);
+  });
+});
+
+// QA T1 F5: one length could not be deleted; only Reset, which also dropped the window and the zoom.
+describe('removeLength', () => {
+  const at = (x: number): Measurement => ({ a: { x, y: 0 }, b: { x: x + 1, y: 0 } });
+  it('drops the one length chosen and keeps the others in order', () => {
+    expect(removeLength([at(1), at(2), at(3)], 1)).toEqual([at(1), at(3)]);
+    expect(removeLength([at(1)], 0)).toEqual([]);
+    const lengths = [at(1)];
+    expect(removeLength(lengths, 5)).toBe(lengths);
   });
 });
