@@ -190,8 +190,12 @@ describe('backups as IT runs them', () => {
         const again = await e2e.startShell();
         const view = await e2e.openPage();
         await openFirstRun(view.page, again);
-        // The restore says what it did: the erasure made after this backup was applied again.
-        expect(await restoreWithRecoveryKey(view.page, backupPath, recoveryKey)).toMatch(/1 erasure made after this backup was applied again/);
+        // The restore says what it did: the erasure made after this backup was applied again; and what it
+        // rewound: the backup's date and last ledger entry, later entries elsewhere (tester T2 S35 F3).
+        const summary = await restoreWithRecoveryKey(view.page, backupPath, recoveryKey);
+        expect(summary).toMatch(/1 erasure made after this backup was applied again/);
+        expect(summary).toMatch(/This backup was made \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} .*; its ledger ends at entry [1-9]\d*\./);
+        expect(summary).toMatch(/Ledger entries this node signed after the backup .* are not in this vault/);
         return view.page;
       });
 
