@@ -75,12 +75,15 @@ export function MessageCells({ message, answer = null }: { message: MessageSumma
   );
 }
 
-/** What an input that is not HL7 was answered (a DIMSE status), short as an ACK code, its meaning for screen readers and on hover. */
+/**
+ * What an input that is not HL7 was answered (a DIMSE status): the code as an ACK badge, its meaning
+ * in words under it (hidden inside the badge, it showed as an empty sliver of the badge: T1 F10).
+ */
 function OtherAnswer({ code, meaning }: { code: string; meaning: string }) {
   return (
-    <span className={code === 'C000' ? 'ack ack--error' : code === '0000' ? 'ack ack--ok' : 'muted'} title={`${code === '—' ? '' : `${code}: `}${meaning}`}>
-      {code}
-      <span className="visually-hidden"> ({meaning})</span>
+    <span className="other-answer" title={`${code === '—' ? '' : `${code}: `}${meaning}`}>
+      <span className={code === 'C000' ? 'ack ack--error' : code === '0000' ? 'ack ack--ok' : 'muted'}>{code}</span>{' '}
+      <span className="other-answer__meaning">{meaning}</span>
     </span>
   );
 }

@@ -95,7 +95,10 @@ type Action = 'reprocess' | 'discard';
 type Pending = { readonly action: Action; readonly entries: readonly QuarantineEntry[] } | { readonly action: 'edit'; readonly entry: QuarantineEntry };
 
 function nameOf(entry: QuarantineEntry): string {
-  return entry.detail.messageId === undefined || entry.detail.messageId === '' ? `from ${senderOf(entry)}` : entry.detail.messageId;
+  if (entry.detail.messageId !== undefined && entry.detail.messageId !== '') return entry.detail.messageId;
+  // A DICOM file of an import is known by its place in it ("Discard file from file 10 of 10?" read badly, T1 F11).
+  const place = entry.channel === 'dicom' ? /^file (\d+ of \d+)$/.exec(entry.detail.source ?? '') : null;
+  return place !== null ? `${place[1]} from an import` : `from ${senderOf(entry)}`;
 }
 
 /**
@@ -118,7 +121,7 @@ export function actDialogWords(action: Action, entries: readonly QuarantineEntry
   const submit = single !== null ? `${verb} ${noun}` : `${verb} ${entries.length} ${plural}`;
   const title = `${verb} ${what}?`;
   if (action === 'discard') {
-    const body = `${single !== null ? `The ${noun} is` : `The ${plural} are`} marked discarded and hidden from the list (“Show discarded messages” shows them). The raw bytes stay sealed in the vault, and the journal records who discarded ${single !== null ? 'it' : 'each'}.`;
+    const body = `${single !== null ? `The ${noun} is` : `The ${plural} are`} marked discarded and hidden from the list (“Show discarded entries” shows them). The raw bytes stay sealed in the vault, and the journal records who discarded ${single !== null ? 'it' : 'each'}.`;
     return { title, body, submit, done: single !== null ? `The quarantined ${noun} ${nameOf(single)} was discarded.` : '' };
   }
   const again =
@@ -166,8 +169,8 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Quarantine</h2>
       <p className="muted">
-        Messages that could not be accepted (or were accepted without a patient to file them under), sealed in the vault
-        with the reason. {open.length === 1 ? '1 is waiting.' : `${open.length} are waiting.`}
+        HL7 messages, DICOM instances and device reports that could not be accepted (or were accepted without a patient to
+        file them under), sealed in the vault with the reason. {open.length === 1 ? '1 is waiting.' : `${open.length} are waiting.`}
       </p>
       {notice !== null && (
         <div role="status" className="note note--ok">
@@ -177,7 +180,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
       <div className="quarantine-bar">
         <label className="checkbox">
           <input type="checkbox" checked={showDiscarded} onChange={(event) => setShowDiscarded(event.target.checked)} />
-          <span>Show discarded messages ({discarded})</span>
+          <span>Show discarded entries ({discarded})</span>
         </label>
         {open.length > 0 && (
           <div className="table-actions">
@@ -227,7 +230,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                 <tr key={entry.seq}>
                   <td className="quarantine__select">
                     {entry.status === 'open' && (
-                      <input type="checkbox" aria-label={`Select message ${entry.seq}`} checked={selected.has(entry.seq)} onChange={() => toggle(entry.seq)} />
+                      <input type="checkbox" aria-label={`Select ${nounOf(entry)} ${entry.seq}`} checked={selected.has(entry.seq)} onChange={() => toggle(entry.seq)} />
                     )}
                   </td>
                   <td>
@@ -252,7 +255,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                       {entry.status === 'open' && (
                         <>
                           {entry.objectId !== null && reprocessable(entry) && (
-                            <button type="button" className="button" aria-label={`Reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'reprocess', entries: [entry] })}>
+                            <button type="button" className="button" aria-label={`Reprocess ${nounOf(entry)} ${entry.seq}`} onClick={() => setPending({ action: 'reprocess', entries: [entry] })}>
                               Reprocess…
                             </button>
                           )}
@@ -261,7 +264,7 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                               Edit…
                             </button>
                           )}
-                          <button type="button" className="button button--danger-outline" aria-label={`Discard message ${entry.seq}`} onClick={() => setPending({ action: 'discard', entries: [entry] })}>
+                          <button type="button" className="button button--danger-outline" aria-label={`Discard ${nounOf(entry)} ${entry.seq}`} onClick={() => setPending({ action: 'discard', entries: [entry] })}>
                             Discard…
                           </button>
                         </>

@@ -298,7 +298,7 @@ describe('Intake monitor (unlocked)', () => {
     // Discarded items are hidden by default, and shown on request.
     await screen.findByText('Nothing is waiting in quarantine.');
     expect(screen.getByText(/was discarded/)).toBeTruthy();
-    fireEvent.click(screen.getByRole('checkbox', { name: 'Show discarded messages (1)' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Show discarded entries (1)' }));
     expect(rows('Quarantine')[0]![7]).toBe('Discarded');
     expect(screen.queryByRole('button', { name: 'Reprocess message 17' })).toBeNull();
   });
@@ -449,16 +449,16 @@ describe('Intake monitor (unlocked)', () => {
     const vault = createFakeVault({ phase: 'unlocked', quarantine: [device, dicom, QUARANTINE[0]!] });
     renderApp(node, '#/intake', vault);
     await screen.findByRole('table', { name: 'Quarantine' });
-    for (const seq of [30, 31]) {
-      expect(screen.queryByRole('button', { name: `Edit and reprocess message ${seq}` })).toBeNull();
-      expect(screen.getByRole('button', { name: `Discard message ${seq}` })).toBeTruthy();
-    }
+    for (const seq of [30, 31]) expect(screen.queryByRole('button', { name: `Edit and reprocess message ${seq}` })).toBeNull();
+    // Their buttons name what they act on, as View raw does (T1 F11: "Discard message 30" for a DICOM file).
+    expect(screen.getByRole('button', { name: 'Discard file 30' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Discard report 31' })).toBeTruthy();
     // View raw names what it opens, as the dialogs do (QA s32 D4: "View raw message" for an instance).
     expect(screen.getByRole('link', { name: 'View raw file 30' })).toBeTruthy();
     expect(screen.getByRole('link', { name: 'View raw report 31' })).toBeTruthy();
     expect(screen.getByRole('link', { name: 'View raw message 17' })).toBeTruthy();
-    expect(screen.queryByRole('button', { name: 'Reprocess message 31' })).toBeNull();
-    fireEvent.click(screen.getByRole('button', { name: 'Reprocess message 30' }));
+    expect(screen.queryByRole('button', { name: 'Reprocess report 31' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Reprocess file 30' }));
     // DICOM bytes that named no instance are called a file (QA round 4 D8b: not a message).
     const single = await screen.findByRole('dialog', { name: /^Reprocess file from / });
     // No HL7 charset for a DICOM instance.
@@ -467,7 +467,7 @@ describe('Intake monitor (unlocked)', () => {
     await screen.findByText('Reprocessed: the instance was stored.');
     expect(vault.callsTo('reprocessQuarantined')).toEqual([[30, {}]]);
     // Bulk reprocess takes the HL7 message and leaves the device report out.
-    await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Select message 30' })).toBeNull());
+    await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Select file 30' })).toBeNull());
     fireEvent.click(screen.getByRole('checkbox', { name: 'Select every waiting message' }));
     fireEvent.click(screen.getByRole('button', { name: 'Reprocess selected (1)…' }));
     const dialog = await screen.findByRole('dialog', { name: /^Reprocess message/ });
