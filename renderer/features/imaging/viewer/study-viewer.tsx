@@ -237,6 +237,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
   // The shown frame's spacing: an enhanced image's frame may have its own (Per-frame Functional Groups).
   const shownFrame = shown?.frame ?? null;
   const spacing = image === null ? null : shownFrame !== null ? frameImage(image, shownFrame).pixelSpacing : image.pixelSpacing;
+  const spacingSource = image === null ? null : shownFrame !== null ? frameImage(image, shownFrame).spacingSource : image.spacingSource;
   const shownPosition = shown?.position ?? 0;
   const measurements = shown === null ? NONE : (lengths.get(shown.position) ?? NONE);
   // A choice holds on the image it was made on; other images have their own lengths (the newest chosen).
@@ -351,7 +352,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
                     {zoomPercent !== null && <span data-testid="viewer-zoom">Zoom {zoomPercent}%</span>}
                     {measurements.map((measurement, index) => (
                       <span key={index} data-testid="viewer-length">
-                        Length {measurementLabel(measurement, spacing)}
+                        Length {measurementLabel(measurement, spacing, spacingSource)}
                       </span>
                     ))}
                     <span>
@@ -394,7 +395,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
                         <select className="input viewer-toolbar__length" aria-label="Chosen length" value={String(selectedLength ?? 0)} onChange={(event) => setChosenLength({ position: shownPosition, index: Number(event.target.value) })}>
                           {measurements.map((measurement, index) => (
                             <option key={index} value={String(index)}>
-                              Length {index + 1}: {measurementLabel(measurement, spacing)}
+                              Length {index + 1}: {measurementLabel(measurement, spacing, spacingSource)}
                             </option>
                           ))}
                         </select>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type PointerEvent, type WheelEvent } from 'react';
-import type { ImageInfo } from './decode/dicom-image';
+import type { ImageInfo, SpacingSource } from './decode/dicom-image';
 import type { DecodedFrame } from './pixels/pixel-module';
 import { defaultWindow, frameImage, frameToRgba, windowDragRange } from './render-frame';
 import { WheelStepper, wheelPixels, wheelZoomFactor } from './wheel';
@@ -20,10 +20,15 @@ interface Drag {
   readonly range: number;
 }
 
-/** The text of a measurement: millimetres from the pixel spacing, else image pixels. */
-export function measurementLabel(measurement: Measurement, spacing: readonly [number, number] | null): string {
+/**
+ * The text of a measurement: millimetres from the pixel spacing, saying when they are at the
+ * detector (Imager Pixel Spacing alone, QA T1 F6) or corrected by the estimated magnification;
+ * else image pixels.
+ */
+export function measurementLabel(measurement: Measurement, spacing: readonly [number, number] | null, source: SpacingSource | null = 'patient'): string {
   const mm = lengthMm(measurement.a, measurement.b, spacing);
-  return mm !== null ? `${mm.toFixed(1)} mm` : `${Math.hypot(measurement.b.x - measurement.a.x, measurement.b.y - measurement.a.y).toFixed(1)} px (no pixel spacing)`;
+  const where = source === 'detector' ? ' at detector' : source === 'magnification' ? ' (corrected for magnification)' : '';
+  return mm !== null ? `${mm.toFixed(1)} mm${where}` : `${Math.hypot(measurement.b.x - measurement.a.x, measurement.b.y - measurement.a.y).toFixed(1)} px (no pixel spacing)`;
 }
 
 /**
@@ -55,6 +60,7 @@ export function ViewerCanvas(props: {
   const { image, frame, view, onView, tool, measurements, selectedMeasurement = null, onMeasure, onStep, position, label, onScreenSize } = props;
   // An enhanced image's frame may have its own spacing (Per-frame Functional Groups).
   const spacing = frame === null ? image.pixelSpacing : frameImage(image, frame).pixelSpacing;
+  const spacingSource = frame === null ? image.spacingSource : frameImage(image, frame).spacingSource;
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const offscreenRef = useRef<HTMLCanvasElement | null>(null);
   const drawnRef = useRef<{ frame: DecodedFrame; view: ViewState } | null>(null);
@@ -120,12 +126,12 @@ export function ViewerCanvas(props: {
       context.lineTo(b.x, b.y);
       context.stroke();
       for (const end of [a, b]) context.fillRect(end.x - 3 * ratio, end.y - 3 * ratio, 6 * ratio, 6 * ratio);
-      context.fillText(measurementLabel(measurement, spacing), b.x + 8 * ratio, b.y - 8 * ratio);
+      context.fillText(measurementLabel(measurement, spacing, spacingSource), b.x + 8 * ratio, b.y - 8 * ratio);
     }
     performance.measure('hdms-viewer:draw', { start: started });
     canvas.dataset['shown'] = String(position);
     canvas.dataset['renders'] = String(Number(canvas.dataset['renders'] ?? '0') + 1);
-  }, [image, frame, spacing, view, size, measurements, selectedMeasurement, position]);
+  }, [image, frame, spacing, spacingSource, view, size, measurements, selectedMeasurement, position]);
 
   const pointAt = (event: PointerEvent<HTMLCanvasElement>) => {
     const canvas = canvasRef.current!;

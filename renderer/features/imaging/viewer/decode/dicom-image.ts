@@ -16,6 +16,8 @@ export interface ParsedInstance {
   readonly image: ImageInfo | null;
 }
 
+export type SpacingSource = 'patient' | 'detector' | 'magnification';
+
 export interface ImageInfo {
   readonly pixel: PixelModule;
   readonly encoding: PixelEncoding;
@@ -25,8 +27,12 @@ export interface ImageInfo {
   readonly palette: PaletteData | null;
   /** Row spacing then column spacing in mm (Pixel Spacing, else Imager Pixel Spacing), or null. */
   readonly pixelSpacing: readonly [number, number] | null;
-  /** Where the spacing came from: the patient (Pixel Spacing) or the detector (Imager Pixel Spacing). */
-  readonly spacingSource: 'patient' | 'detector' | null;
+  /**
+   * Where the spacing came from (PS3.3 10.7.1.3): the patient (Pixel Spacing), the detector's front
+   * plane (Imager Pixel Spacing alone: lengths overstate the anatomy by the radiographic
+   * magnification), or Imager Pixel Spacing divided by the Estimated Radiographic Magnification Factor.
+   */
+  readonly spacingSource: SpacingSource | null;
   /** Frame Time (ms) for cine, or from Cine Rate / Recommended Display Frame Rate; null when none. */
   readonly frameTimeMs: number | null;
 }
@@ -269,6 +275,8 @@ function readImageInfo(dataSet: DataSet, transferSyntaxUid: string): ImageInfo |
 
   const spacing = shared?.pixelSpacing ?? pairOf(dataSet, 'x00280030');
   const imagerSpacing = pairOf(dataSet, 'x00181164');
+  const magnification = dataSet.floatString('x00181114');
+  const corrected = imagerSpacing !== null && magnification !== undefined && magnification > 0 ? ([imagerSpacing[0] / magnification, imagerSpacing[1] / magnification] as const) : null;
   const frameTime = dataSet.floatString('x00181063');
   const cineRate = dataSet.intString('x00180040') ?? dataSet.intString('x00082144');
 
@@ -279,8 +287,8 @@ function readImageInfo(dataSet: DataSet, transferSyntaxUid: string): ImageInfo |
     modality,
     voi,
     palette,
-    pixelSpacing: spacing ?? imagerSpacing,
-    spacingSource: spacing !== null ? 'patient' : imagerSpacing !== null ? 'detector' : null,
+    pixelSpacing: spacing ?? corrected ?? imagerSpacing,
+    spacingSource: spacing !== null ? 'patient' : corrected !== null ? 'magnification' : imagerSpacing !== null ? 'detector' : null,
     frameTimeMs: frameTime !== undefined && frameTime > 0 ? frameTime : cineRate !== undefined && cineRate > 0 ? 1000 / cineRate : null,
   };
 }
