@@ -32,6 +32,8 @@ export interface LedgerOptions {
   readonly chainId?: number;
   /** Verify the whole chain in the background after the first replay of a session (default true). */
   readonly verifyAtUnlock?: boolean;
+  /** Tests: the clock (Date.now otherwise). */
+  readonly now?: () => number;
 }
 
 /** How soon a restored vault asks an unreachable notary again (its acts are not signed meanwhile). */
@@ -50,6 +52,8 @@ export class SessionLedger implements LedgerReader {
   private flushNext = false;
   private verifiedOnce = false;
   private recoveredOnce = false;
+  /** While a restored vault's signing is held (RESTORE_HOLD): no new ask of the notary before this time (ms). */
+  private holdUntil = 0;
   /** Why this session's recovery from the network's log stopped (an alarm: what the notary served did not check), or null. */
   recoveryProblem: string | null = null;
   private closed = false;
@@ -80,6 +84,10 @@ export class SessionLedger implements LedgerReader {
     });
   }
 
+  private clock(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
   get address(): string {
     return this.wallet.address;
   }
@@ -94,6 +102,8 @@ export class SessionLedger implements LedgerReader {
     const flush = this.flushNext;
     this.flushNext = false;
     try {
+      // Held: the replays in between (acts journaled meanwhile) do not each wait for the notary's timeout.
+      if (this.writerProblem === RESTORE_HOLD && this.clock() < this.holdUntil) return;
       if (!this.recoveredOnce) {
         // Before anything new is signed: what the network's log has of this node beyond our head.
         this.recoveredOnce = true;
@@ -111,6 +121,7 @@ export class SessionLedger implements LedgerReader {
         if (unreachable && (await this.writer.restorePending())) {
           this.recoveredOnce = false;
           this.writerProblem = RESTORE_HOLD;
+          this.holdUntil = this.clock() + RECOVERY_RETRY_MS;
           this.setTimer(RECOVERY_RETRY_MS);
           return;
         }

@@ -29,7 +29,7 @@ type Signed = { readonly entry: LedgerEntry; readonly signature: string };
 type Recover = HdmsApi['network']['recover'];
 
 /** A session of the ledger over the fixture's journal: fresh views, `recover` as the body's network.recover. */
-function session(f: LedgerVaultFixture, wallet: EntrySigner, recover: Recover) {
+function session(f: LedgerVaultFixture, wallet: EntrySigner, recover: Recover, now: () => number = () => Date.now()) {
   const db = openVaultDb(`test-session-ledger-${Math.random().toString(36).slice(2)}`, { indexedDB: new IDBFactory(), IDBKeyRange });
   const appended: Signed[] = [];
   const replay = async (): Promise<void> => {
@@ -63,7 +63,7 @@ function session(f: LedgerVaultFixture, wallet: EntrySigner, recover: Recover) {
     replayNow: replay,
     requestSync: () => undefined,
   } as unknown as LedgerSessionPort;
-  const ledger = new SessionLedger(port, { verifyAtUnlock: false }, () => undefined);
+  const ledger = new SessionLedger(port, { verifyAtUnlock: false, now }, () => undefined);
   return {
     ledger,
     appended,
@@ -122,19 +122,33 @@ describe('the ledger after a restore (tester T2 S35 F3)', () => {
   it("signs nothing while a network member's notary cannot be reached after a restore, says why, and signs once it answers", async () => {
     const { f, wallet, later } = await restoredAfterLaterEntry();
     let reachable = false;
-    const node = session(f, wallet, async ({ afterSeq }) => {
-      if (!reachable) throw Object.assign(new Error('The network server could not be reached.'), { code: 'E_UNAVAILABLE' });
-      return { entries: afterSeq < 2 ? [later] : [], more: false };
-    });
+    let asked = 0;
+    let clock = 1_000_000;
+    const node = session(
+      f,
+      wallet,
+      async ({ afterSeq }) => {
+        asked++;
+        if (!reachable) throw Object.assign(new Error('The network server could not be reached.'), { code: 'E_UNAVAILABLE' });
+        return { entries: afterSeq < 2 ? [later] : [], more: false };
+      },
+      () => clock,
+    );
     await node.run();
     expect(node.appended).toEqual([]);
     expect(node.ledger.writerProblem).toMatch(/restored from a backup.*notary.*cannot be reached/);
+    // An act journaled meanwhile: its replay neither signs nor waits for the notary again within the minute.
     reachable = true;
+    await signIn(f);
+    await node.run();
+    expect(node.appended).toEqual([]);
+    expect(asked).toBe(1);
+    clock += 60_000;
     await node.run();
     expect(node.ledger.writerProblem).toBeNull();
     // The earlier copy's entry 2, fetched back, then the RESTORE after it.
     expect(node.appended[0]).toEqual(later);
-    expect(node.appended.map((s) => [s.entry.seq, s.entry.kind])).toEqual([[2, 'SESSION'], [3, 'RESTORE']]);
+    expect(node.appended.map((s) => [s.entry.seq, s.entry.kind])).toEqual([[2, 'SESSION'], [3, 'RESTORE'], [4, 'SESSION']]);
     expect(node.appended[1]!.entry.prevHash).toBe(hasher.hash(later.entry));
   });
 
