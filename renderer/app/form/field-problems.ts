@@ -17,6 +17,28 @@ export interface FieldSpec {
   readonly invalid?: string;
   /** How a bound reads in this field's unit (a size in bytes shown in MiB, say). */
   readonly bound?: (value: number) => string;
+  /** For a list of objects: what each part of an entry is called ("AE title"), by its key. */
+  readonly parts?: Readonly<Record<string, string>>;
+}
+
+/** A list field names at most this many bad entries at once; the rest are counted (QA s35 T2 F12). */
+export const LIST_PROBLEMS_SHOWN = 10;
+
+/** One bad entry of a list field: which (from 0) and what is wrong, "line 3, AE title: takes at most 16 characters". */
+export interface LineProblem {
+  readonly index: number;
+  readonly text: string;
+}
+
+/** A list field's bad entries as one message: every entry (in order, once each), up to LIST_PROBLEMS_SHOWN, then how many more. */
+export function listProblemMessage(spec: FieldSpec, problems: readonly LineProblem[]): string {
+  const seen = new Set<number>();
+  const ordered = [...problems].sort((a, b) => a.index - b.index).filter((problem) => !seen.has(problem.index) && seen.add(problem.index) !== undefined);
+  const shown = ordered.slice(0, LIST_PROBLEMS_SHOWN).map((problem) => problem.text);
+  const more = ordered.length - shown.length;
+  const item = spec.item ?? 'entry';
+  if (more > 0) shown.push(`and ${more} more ${more === 1 ? item : `${item}s`}`);
+  return `${spec.label}, ${shown.join('; ')}.`;
 }
 
 export type FieldSpecs<K extends string> = Readonly<Record<K, FieldSpec>>;
@@ -93,17 +115,46 @@ export function fieldProblemOf<K extends string>(issue: IssueLike, specs: FieldS
   const key = typeof first === 'string' && Object.hasOwn(specs, first) ? (first as K) : null;
   const spec = key === null ? undefined : specs[key];
   const label = spec?.label ?? (typeof first === 'string' ? humanKey(first) : null);
-  const part = typeof third === 'string' ? `, ${humanKey(third).toLowerCase()}` : '';
+  const part = typeof third === 'string' ? `, ${spec?.parts?.[third] ?? humanKey(third).toLowerCase()}` : '';
   const entry = typeof second === 'number' ? `, ${spec?.item ?? 'entry'} ${second + 1}${part}` : typeof second === 'string' && key !== null ? `, “${second.slice(0, 40)}”` : '';
   const words = problemWords(issue, spec);
   return { field: key, message: label === null ? `The request as a whole ${words}.` : `${label}${entry}: ${words}.` };
 }
 
-/** The problems of `value` under `schema`, one per field at most (the first of each), in the form's field order. */
+/** The bad entries of the list field `field` among `issues` (the first issue of each entry). */
+function lineProblemsOf<K extends string>(issues: readonly IssueLike[], field: K, specs: FieldSpecs<K>): LineProblem[] {
+  const out: LineProblem[] = [];
+  for (const issue of issues) {
+    const [first, second] = issue.path;
+    if (first !== field || typeof second !== 'number') continue;
+    // "Allowed peers, line 2: is not…" without the label: the message's entry part onward.
+    const message = fieldProblemOf(issue, specs).message;
+    out.push({ index: second, text: message.slice(specs[field].label.length + 2).replace(/\.$/, '') });
+  }
+  return out;
+}
+
+/** The bad entries of one list field of `value` under `schema` (for a form that also finds some itself). */
+export function lineProblems<K extends string>(schema: z.ZodType, value: unknown, field: K, specs: FieldSpecs<K>): LineProblem[] {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? [] : lineProblemsOf(parsed.error.issues as readonly IssueLike[], field, specs);
+}
+
+/**
+ * The problems of `value` under `schema`, one per field (the first of each; a list field's names
+ * every bad entry: listProblemMessage), in the form's field order.
+ */
 export function fieldProblems<K extends string>(schema: z.ZodType, value: unknown, specs: FieldSpecs<K>): FieldProblem<K>[] {
   const parsed = schema.safeParse(value);
   if (parsed.success) return [];
-  return onePerField(parsed.error.issues.map((issue) => fieldProblemOf(issue as IssueLike, specs)), specs);
+  const issues = parsed.error.issues as readonly IssueLike[];
+  const problems = issues.map((issue) => {
+    const problem = fieldProblemOf(issue, specs);
+    const field = problem.field;
+    if (field === null || specs[field].item === undefined || typeof issue.path[1] !== 'number') return problem;
+    return { field, message: listProblemMessage(specs[field], lineProblemsOf(issues, field, specs)) };
+  });
+  return onePerField(problems, specs);
 }
 
 function onePerField<K extends string>(problems: readonly FieldProblem<K>[], specs: FieldSpecs<K>): FieldProblem<K>[] {

@@ -4,7 +4,7 @@ import { useApi } from '../../app/api-context';
 import { ErrorNote } from '../../app/error-note';
 import { SubmitRow } from '../../app/form/submit-row';
 import { FieldProblemText, TextField } from '../../app/form/text-field';
-import { fieldProblems, labelledRefusal, refusalProblems, type FieldProblem, type FieldSpecs } from '../../app/form/field-problems';
+import { fieldProblems, labelledRefusal, lineProblems, listProblemMessage, refusalProblems, type FieldProblem, type FieldSpecs, type LineProblem } from '../../app/form/field-problems';
 import { ContractError } from '../../../shared/ipc/errors';
 import { ActionError } from '../../app/vault-errors';
 import { useSettingsDraft } from '../../app/form/use-settings-draft';
@@ -91,7 +91,7 @@ const FIELDS: FieldSpecs<Field> = {
   aeTitle: { label: 'AE title' },
   port: { label: 'Port' },
   bindAddress: { label: 'Bind address', invalid: 'is not an IP address' },
-  allowedCallers: { label: 'Allowed callers', item: 'line', invalid: 'is not an IP address' },
+  allowedCallers: { label: 'Allowed callers', item: 'line', invalid: 'is not an IP address', parts: { aeTitle: 'AE title', address: 'IP address' } },
   maxAssociations: { label: 'Associations at once' },
   issuerAuthorities: { label: 'Issuer of Patient ID → assigning authority', item: 'line' },
   noIssuerAuthority: { label: 'Assigning authority when no issuer is sent' },
@@ -109,8 +109,13 @@ function draftProblems(draft: Draft): FieldProblem<Field>[] {
   if (!/^\d{1,7}$/.test(draft.maxPduLength.trim())) unreadable.push({ field: 'maxPduLength', message: 'Maximum PDU length (bytes): a whole number from 4096 to 4194304.' });
   if (!/^\d{1,3}$/.test(draft.artimSeconds.trim())) unreadable.push({ field: 'artimSeconds', message: 'ARTIM timeout (seconds): a whole number from 1 to 600.' });
   if (!/^\d{1,4}$/.test(draft.idleTimeoutSeconds.trim())) unreadable.push({ field: 'idleTimeoutSeconds', message: 'Idle timeout (seconds): a whole number from 1 to 3600.' });
-  const callerLine = lines(draft.allowedCallers).findIndex((line) => line.split(/\s+/).length !== 2);
-  if (callerLine >= 0) unreadable.push({ field: 'allowedCallers', message: `Allowed callers, line ${callerLine + 1}: an AE title, a space and an IP address.` });
+  // Every bad line at once (QA s35 T1 F12): those not of two words, and what the schema refuses in the others.
+  const shapeless: LineProblem[] = lines(draft.allowedCallers).flatMap((line, index) => (line.split(/\s+/).length === 2 ? [] : [{ index, text: `line ${index + 1}: an AE title, a space and an IP address` }]));
+  const callerLines = [
+    ...shapeless,
+    ...lineProblems(DicomSettingsSchema.partial(), dicomChangeOf(draft), 'allowedCallers', FIELDS).filter((problem) => !shapeless.some((bad) => bad.index === problem.index)),
+  ];
+  if (callerLines.length > 0) unreadable.push({ field: 'allowedCallers', message: listProblemMessage(FIELDS.allowedCallers, callerLines) });
   const issuerLine = lines(draft.issuers).findIndex((line) => {
     const at = line.indexOf('=');
     return at <= 0 || line.slice(0, at).trim() === '' || line.slice(at + 1).trim() === '';

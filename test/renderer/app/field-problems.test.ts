@@ -26,6 +26,22 @@ describe('field problems', () => {
     expect(fieldProblems(schema, { port: 1, peers: [], name: 'n', mode: 'a' }, FIELDS)).toEqual([]);
   });
 
+  it('names every bad line of a list field at once, at most 10 and how many more, each part by its label (QA s35 T2 F12, T1 F12)', () => {
+    const wide = z.strictObject({ peers: z.array(ip).max(100) });
+    const peersOnly: FieldSpecs<'peers'> = { peers: FIELDS.peers };
+    expect(fieldProblems(wide, { peers: ['192.0.2.10', 'not-an-ip', '300.1.1.1'] }, peersOnly)).toEqual([
+      { field: 'peers', message: 'Allowed peers, line 2: is not an IP address; line 3: is not an IP address.' },
+    ]);
+    const many = Array.from({ length: 13 }, (_, i) => `bad-${i}`);
+    const message = fieldProblems(wide, { peers: many }, peersOnly)[0]!.message;
+    expect(message).toMatch(/^Allowed peers, line 1: is not an IP address; line 2: .*; line 10: is not an IP address; and 3 more lines\.$/);
+    const callers = z.strictObject({ callers: z.array(z.strictObject({ aeTitle: z.string().max(16), address: ip })) });
+    const specs: FieldSpecs<'callers'> = { callers: { label: 'Allowed callers', item: 'line', invalid: 'is not an IP address', parts: { aeTitle: 'AE title', address: 'IP address' } } };
+    expect(fieldProblems(callers, { callers: [{ aeTitle: 'CT', address: '127.0.0.1' }, { aeTitle: 'THIS_AE_TITLE_IS_TOO_LONG', address: '127.0.0.1' }, { aeTitle: 'MR', address: 'x' }] }, specs)).toEqual([
+      { field: 'callers', message: 'Allowed callers, line 2, AE title: takes at most 16 characters; line 3, IP address: is not an IP address.' },
+    ]);
+  });
+
   it('reads the body’s refusal back to the fields; unknown paths in words, never codes', () => {
     expect(refusalProblems('Invalid request for hl7.updateSettings: peers.1: invalid_union; port: too_big.', FIELDS)).toEqual([
       { field: 'port', message: 'Port: is too large (or too long).' },

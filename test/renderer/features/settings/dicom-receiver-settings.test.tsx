@@ -129,7 +129,10 @@ describe('Settings › DICOM receiver', () => {
         .split(' ')
         .map((id) => document.getElementById(id)?.textContent);
     expect(described('AE title')).toContain('AE title: an AE title is up to 16 printable ASCII characters without a backslash.');
-    expect(described('Allowed callers')).toContain('Allowed callers, line 2, address: is not an IP address.');
+    expect(described('Allowed callers')).toContain('Allowed callers, line 2, IP address: is not an IP address.');
+    // Every bad line at once, each part by the label a person reads (QA s35 T1 F12: "line 2, ae title", one line per save).
+    fireEvent.change(within(section).getByLabelText('Allowed callers'), { target: { value: 'CT_SCANNER 192.168.1.5\nMR_1 mr-host\nTHIS_AE_TITLE_IS_TOO_LONG 127.0.0.1\nJUSTONEWORD' } });
+    expect(described('Allowed callers')).toContain('Allowed callers, line 2, IP address: is not an IP address; line 3, AE title: takes at most 16 characters; line 4: an AE title, a space and an IP address.');
     fireEvent.click(within(section).getByRole('button', { name: 'Save receiver settings' }));
     expect((within(section).getByRole('button', { name: 'Save receiver settings' }) as HTMLButtonElement).disabled).toBe(true);
     expect(section.textContent).not.toMatch(/invalid_|allowedCallers|aeTitle/);

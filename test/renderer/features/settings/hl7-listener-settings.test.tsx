@@ -96,6 +96,9 @@ describe('Settings › HL7 listener', () => {
         .split(' ')
         .map((id) => document.getElementById(id)?.textContent);
     expect(describedBy('Allowed peers')).toContain('Allowed peers, line 2: is not an IP address.');
+    // Every bad line at once (QA s35 T2 F12: one per save).
+    fireEvent.change(within(section).getByLabelText('Allowed peers'), { target: { value: '192.0.2.10\nnot-an-ip\n300.1.1.1' } });
+    expect(describedBy('Allowed peers')).toContain('Allowed peers, line 2: is not an IP address; line 3: is not an IP address.');
     expect(describedBy('Maximum message size (MiB)')).toContain('Maximum message size (MiB): must be at most 16 MiB.');
     expect(within(section).getByLabelText('Allowed peers').getAttribute('aria-invalid')).toBe('true');
     fireEvent.click(within(section).getByRole('button', { name: 'Save listener settings' }));
