@@ -47,7 +47,7 @@ describe('the quarantine: DICOM instances', () => {
 
       const table = quarantineTable(page);
       const row = (reason: RegExp) => table.locator('tbody tr').filter({ hasText: reason });
-      const seqOf = async (reason: RegExp) => (await row(reason).getByRole('button', { name: /^Discard message \d+$/ }).getAttribute('aria-label'))!.replace('Discard message ', '');
+      const seqOf = async (reason: RegExp) => (await row(reason).getByRole('button', { name: /^Discard (instance|file) \d+$/ }).getAttribute('aria-label'))!.replace(/^Discard (instance|file) /, '');
       const statusOf = (reason: RegExp) => row(reason).locator('td').nth(6).innerText();
 
       await steps.run('issue 11/12 tester #1: the ACK column says the DIMSE status each got, and the HL7 message browser lists neither', async () => {
@@ -90,7 +90,7 @@ describe('the quarantine: DICOM instances', () => {
         const lateReason = /first bytes of the data set lack/;
         const seq = await seqOf(lateReason);
         expect(await page.getByRole('button', { name: `Edit and reprocess message ${seq}` }).count()).toBe(0);
-        await page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).click();
+        await page.getByRole('button', { name: new RegExp(`^Reprocess (instance|file) ${seq}$`) }).click();
         const dialog = page.getByRole('dialog');
         expect(await dialog.getByLabel('Charset when MSH-18 is empty').count()).toBe(0);
         expect(await dialog.getByRole('heading', { name: /^Reprocess instance / }).count()).toBe(1);
@@ -102,12 +102,12 @@ describe('the quarantine: DICOM instances', () => {
       await steps.run('the held instance reprocessed is found in the quarantine already and stays open; it is then discarded', async () => {
         const heldReason = /no Patient ID/;
         const seq = await seqOf(heldReason);
-        await page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).click();
+        await page.getByRole('button', { name: new RegExp(`^Reprocess (instance|file) ${seq}$`) }).click();
         await page.getByRole('dialog').getByRole('button', { name: 'Reprocess instance' }).click();
         await page.getByText(/^Reprocessed, but the same bytes are in the quarantine already \(this entry or another\), so nothing was stored: the entry stays in quarantine\. The instance has no Patient ID/).waitFor({ timeout: UI_TIMEOUT_MS });
         expect(await row(heldReason).count()).toBe(1);
         expect(await statusOf(heldReason)).toBe('Open');
-        await page.getByRole('button', { name: `Discard message ${seq}` }).click();
+        await page.getByRole('button', { name: new RegExp(`^Discard (instance|file) ${seq}$`) }).click();
         await page.getByRole('dialog').getByRole('button', { name: 'Discard instance' }).click();
         await page.getByText(/^The quarantined instance .* was discarded\.$/).waitFor({ timeout: UI_TIMEOUT_MS });
         // Discarded entries are hidden.

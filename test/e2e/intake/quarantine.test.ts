@@ -153,7 +153,7 @@ describe('the quarantine at 1,000 px', () => {
         await page.getByText('4 of 4 discarded.').waitFor({ timeout: UI_TIMEOUT_MS });
         // Left: the two reprocessed and stored, and the long one reprocessed and held again (its new entry discarded).
         await expect.poll(() => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(3);
-        await page.getByRole('checkbox', { name: 'Show discarded messages (4)' }).check();
+        await page.getByRole('checkbox', { name: 'Show discarded entries (4)' }).check();
         await expect.poll(() => table.locator('tbody tr').count()).toBe(7);
       });
 
