@@ -96,12 +96,14 @@ export function imageToCanvas(place: Placement, x: number, y: number): { x: numb
 
 /**
  * Window/level by dragging: right widens the window, down raises the level (as most workstations
- * do). `range` is the image's span of modality values (render-frame.ts windowDragRange), in the
- * window's units: a drag across 512 canvas pixels moves the window by it, or by twice the window
- * when that is more. No fixed floor: an image of values 0–4.1 keeps steps of hundredths.
+ * do), by 1/128 of the window's width a pixel, so a narrow window is tuned finely (QA T1 F8: the
+ * image's whole range set the speed, ~9 HU a pixel for a W 80 brain window) and a wide one fast.
+ * `range` is the image's span of modality values (render-frame.ts windowDragRange): 1/16384 of it
+ * is the floor, so a window narrowed to 1 still widens. No fixed floor: an image of values 0–4.1
+ * keeps steps of hundredths.
  */
 export function dragWindow(start: ViewWindow, dx: number, dy: number, range: number): ViewWindow {
-  const step = Math.max(range / 512, Math.max(start.width, 1) / 256);
+  const step = Math.max(Math.max(start.width, 0) / 128, range / 16384);
   return { center: start.center + dy * step, width: Math.max(1, start.width + dx * step) };
 }
 

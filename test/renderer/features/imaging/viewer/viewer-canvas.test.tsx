@@ -93,13 +93,13 @@ describe('ViewerCanvas window/level drag', () => {
 
   it('moves the window in rescaled units: slope 0.001 (values 0–4.1, W 4 / L 2), 5 px right and 1 px down', () => {
     const window = drag(rescaled(0.001, 0, 2, 4), 5, 1);
-    expect(window.width).toBeCloseTo(4 + 5 * (4 / 256), 6);
-    expect(window.center).toBeCloseTo(2 + 4 / 256, 6);
+    expect(window.width).toBeCloseTo(4 + 5 * (4 / 128), 6);
+    expect(window.center).toBeCloseTo(2 + 4 / 128, 6);
   });
 
   it('a CT with slope 0.5 moves half as fast as its stored range would, and a negative slope as fast as its positive', () => {
-    // Rescaled range 2047.5: about 4 HU a pixel (the stored range gave 8).
-    expect(drag(rescaled(0.5, -1024, 40, 400), 10, 0).width).toBeCloseTo(400 + (10 * 2047.5) / 512, 6);
-    expect(drag(rescaled(-0.5, 1024, 40, 400), 10, 0).width).toBeCloseTo(400 + (10 * 2047.5) / 512, 6);
+    // A window of 1: the floor is 1/16384 of the rescaled range 2047.5 (the stored range gave twice that).
+    expect(drag(rescaled(0.5, -1024, 40, 1), 10, 0).width).toBeCloseTo(1 + (10 * 2047.5) / 16384, 6);
+    expect(drag(rescaled(-0.5, 1024, 40, 1), 10, 0).width).toBeCloseTo(1 + (10 * 2047.5) / 16384, 6);
   });
 });

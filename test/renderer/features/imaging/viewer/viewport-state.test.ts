@@ -42,6 +42,17 @@ describe('viewport geometry', () => {
     expect(dragWindow(start, 0, 0, 4096)).toEqual(start);
   });
 
+  // QA T1 F8: ~9 HU a screen pixel in any window (the CT's whole range −1524…3000 set the speed): a brain window W 80 needed 1 px moves.
+  it('window/level by dragging moves in proportion to the window’s width, whatever the image’s range', () => {
+    const brain = dragWindow({ center: 40, width: 80 }, 5, 5, 4524);
+    expect(brain.width).toBeCloseTo(80 + (5 * 80) / 128, 8);
+    expect(brain.center).toBeCloseTo(40 + (5 * 80) / 128, 8);
+    // Ten times the width, ten times the speed.
+    expect(dragWindow({ center: -600, width: 800 }, 5, 0, 4524).width).toBeCloseTo(800 + (5 * 800) / 128, 8);
+    // A window narrowed to 1 in a wide range still widens at a useful speed (a floor from the range).
+    expect(dragWindow({ center: 0, width: 1 }, 10, 0, 4096).width).toBeCloseTo(1 + (10 * 4096) / 16384, 8);
+  });
+
   it('measures in mm from row and column spacing, or not at all without spacing', () => {
     expect(lengthMm({ x: 0, y: 0 }, { x: 3, y: 4 }, [1, 1])).toBe(5);
     // 10 columns of 0.5 mm and 10 rows of 2 mm.
