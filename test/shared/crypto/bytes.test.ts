@@ -11,6 +11,7 @@ import {
   isBase64Url,
   randomBytes,
   toBase64Url,
+  toBase64UrlPortable,
   toHex,
   utf8Decode,
   utf8Encode,
@@ -25,6 +26,25 @@ describe('byte helpers', () => {
         expect(bytesEqual(fromBase64Url(text), data)).toBe(true);
       }),
     );
+  });
+
+  it('base64url: the portable loop, Node\'s Buffer and a subarray view agree (the page encodes natively, the body with Buffer)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(8), (data, cut) => {
+        expect(toBase64UrlPortable(data)).toBe(Buffer.from(data).toString('base64url'));
+        // A view into a larger buffer encodes its own bytes only.
+        const view = data.subarray(Math.min(cut, data.length));
+        expect(toBase64Url(view)).toBe(toBase64UrlPortable(view));
+      }),
+    );
+  });
+
+  it('base64url uses Uint8Array.prototype.toBase64 where the runtime has it, asking for base64url without padding', () => {
+    const data = new Uint8Array([0xfb, 0xff, 0x01]);
+    const seen: unknown[] = [];
+    Object.defineProperty(data, 'toBase64', { value: (options: unknown) => (seen.push(options), 'native') });
+    expect(toBase64Url(data)).toBe('native');
+    expect(seen).toEqual([{ alphabet: 'base64url', omitPadding: true }]);
   });
 
   it('base64url decoding is strict: alphabet, length, padding, canonical last character', () => {
