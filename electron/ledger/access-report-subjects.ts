@@ -16,9 +16,9 @@ import { syncDir, writeFileAtomic } from '../storage/durable-files';
 
 /** A ledger subject: bytes32 as 0x + 64 lowercase hex digits. */
 export const LEDGER_SUBJECT = /^0x[0-9a-f]{64}$/;
-/** A report file the body names (export-files.ts): `access-report-<UTC>[-n].csv`. */
-const REPORT_NAME = /^access-report-\d{8}T\d{6}Z(?:-\d+)?\.csv$/;
-const SIDECAR = /^\.(access-report-\d{8}T\d{6}Z(?:-\d+)?\.csv)\.subjects\.json$/;
+/** A report file the body names (export-files.ts): `access-report-<UTC>[-<scope>][-n].csv` (the scope: ACCESS_REPORT_SCOPE). */
+const REPORT_NAME = /^access-report-\d{8}T\d{6}Z(?:-[0-9a-z-]+)?\.csv$/;
+const SIDECAR = /^\.(access-report-\d{8}T\d{6}Z(?:-[0-9a-z-]+)?\.csv)\.subjects\.json$/;
 
 export function subjectsFileOf(dir: string, report: string): string {
   return path.join(dir, `.${report}.subjects.json`);

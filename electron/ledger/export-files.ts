@@ -35,6 +35,8 @@ export const EXPORT_IDLE_MS = 10 * 60 * 1000;
 
 interface OpenExport<T> {
   readonly kind: ExportKind;
+  /** Put into the file's name (exportFileName); '' for none. */
+  readonly scope: string;
   /** What the caller gave at begin (e.g. who asked), handed back at finish and dropped with the export. */
   readonly tag: T | undefined;
   /** Newline characters written. */
@@ -50,11 +52,15 @@ interface OpenExport<T> {
   tail: Promise<unknown>;
 }
 
-/** `ledger-20250102T030405Z.jsonl` */
-export function exportFileName(kind: ExportKind, at: Date, suffix = 0): string {
+/**
+ * `ledger-20250102T030405Z.jsonl`; with a scope (an access report's filter: ACCESS_REPORT_SCOPE),
+ * `access-report-20250102T030405Z-patient-0xdf1548.csv`, so a reader sees from the name that a file
+ * is an extract (QA s35 T2 F5); the file's content (pinned by its signed digest) is unchanged.
+ */
+export function exportFileName(kind: ExportKind, at: Date, suffix = 0, scope = ''): string {
   const stamp = at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
   const { prefix, extension } = NAMES[kind];
-  return `${prefix}-${stamp}${suffix === 0 ? '' : `-${suffix}`}${extension}`;
+  return `${prefix}-${stamp}${scope === '' ? '' : `-${scope}`}${suffix === 0 ? '' : `-${suffix}`}${extension}`;
 }
 
 export class ExportFiles<T = undefined> {
@@ -65,13 +71,13 @@ export class ExportFiles<T = undefined> {
     this.dir = path.join(dataDir, 'exports');
   }
 
-  async begin(kind: ExportKind, tag?: T, owner?: string): Promise<{ handle: string }> {
+  async begin(kind: ExportKind, tag?: T, owner?: string, scope = ''): Promise<{ handle: string }> {
     if (this.open.size >= MAX_OPEN_EXPORTS) throw new ExportRefusal('E_CONFLICT', `${MAX_OPEN_EXPORTS} exports are being written already; finish or abort one first.`);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const id = randomBytes(16).toString('hex');
     const temp = path.join(this.dir, `.export-${id}.tmp`);
     const handle = await open(temp, 'wx', 0o600);
-    const entry: OpenExport<T> = { kind, tag, lines: 0, temp, handle, startedAt: this.now(), bytes: 0, timer: this.idleTimer(id), owner, tail: Promise.resolve() };
+    const entry: OpenExport<T> = { kind, scope, tag, lines: 0, temp, handle, startedAt: this.now(), bytes: 0, timer: this.idleTimer(id), owner, tail: Promise.resolve() };
     this.open.set(id, entry);
     return { handle: id };
   }
@@ -99,7 +105,7 @@ export class ExportFiles<T = undefined> {
         await entry.handle.close();
         let target = '';
         for (let suffix = 0; ; suffix++) {
-          target = path.join(this.dir, exportFileName(entry.kind, entry.startedAt, suffix));
+          target = path.join(this.dir, exportFileName(entry.kind, entry.startedAt, suffix, entry.scope));
           if (!(await pathExists(target))) break;
         }
         await rename(entry.temp, target);

@@ -56,14 +56,14 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         return written;
       },
       'ledger.exportAbort': ({ handle }) => exportFiles.abort(handle),
-      'ledger.exportAccessReport': async ({ text, rows, subjects }, context) => {
+      'ledger.exportAccessReport': async ({ text, rows, subjects, scope }, context) => {
         const session = sessions.get(context.connectionId);
         if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
         if (!mayExportAccessReport(session.role)) throw new AccessRefusal('E_FORBIDDEN', accessReportExportRefusal(session.role));
         // The client composed the text: every cell a spreadsheet would run as a formula is prefixed here (README),
         // and the file starts with a UTF-8 byte-order mark, for spreadsheets.
         const safe = accessReportFileText(text);
-        const { handle } = await exportFiles.begin('accessReport');
+        const { handle } = await exportFiles.begin('accessReport', undefined, undefined, scope ?? '');
         let written: { path: string; bytes: number };
         try {
           await exportFiles.append(handle, safe);

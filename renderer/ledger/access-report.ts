@@ -270,6 +270,27 @@ async function namingExports(reader: LedgerReader, subjects: ReadonlySet<string>
 const BYTES32 = /^0x[0-9a-f]{64}$/;
 
 /**
+ * What a report was filtered to, for its file's name (the contract's ACCESS_REPORT_SCOPE: pseudonym
+ * starts, a count and dates, never a name): `patient-0xdf1548`, `patients-3`, `operator-0x1a2b3c`,
+ * `from-20261201`, `to-20261207`; '' for the whole trail. The CSV itself stays as the verifier pins it.
+ */
+export function accessReportScope(filter: Pick<AccessReportFilter, 'subjects' | 'operator'>, dates: { readonly from?: string; readonly to?: string }): string {
+  const parts: string[] = [];
+  const subjects = [...(filter.subjects ?? [])].filter((subject) => BYTES32.test(subject));
+  if (filter.subjects !== undefined) parts.push(subjects.length === 1 ? `patient-${subjects[0]!.slice(0, 8)}` : `patients-${Math.min(subjects.length, 999_999)}`);
+  if (filter.operator !== undefined) {
+    const operator = pseudonymToBytes32(filter.operator);
+    if (BYTES32.test(operator)) parts.push(`operator-${operator.slice(0, 8)}`);
+  }
+  const day = (value: string | undefined): string | null => (value !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value.replace(/-/g, '') : null);
+  const from = day(dates.from);
+  const to = day(dates.to);
+  if (from !== null) parts.push(`from-${from}`);
+  if (to !== null) parts.push(`to-${to}`);
+  return parts.join('-');
+}
+
+/**
  * The patients a report names, as ledger subjects (bytes32 pseudonyms): every row's patient, and the
  * patient the report was asked for (whose name its file carries even with no rows). What the body
  * keeps beside the written file, so that erasing one of them removes it.

@@ -9,7 +9,7 @@ import { bytes32ToPseudonym, patientSubject } from './ledger-details';
 import { LEDGER_EVENT_KINDS } from './ledger-events';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import type { LedgerReader } from './ledger-reader';
-import { accessReportCsv, actTime, buildAccessReport, reportSubjects, type AccessReportFilter } from './access-report';
+import { accessReportCsv, accessReportScope, actTime, buildAccessReport, reportSubjects, type AccessReportFilter } from './access-report';
 import { recheckNotary, type NotaryRecheck } from './notary-recheck';
 import { INSTITUTION_META_KEY, InstitutionMetaSchema, type LedgerRow } from './ledger-rows';
 import {
@@ -62,7 +62,7 @@ export interface LedgerServiceHost {
   restrictedNow?(): LedgerReader | null;
   readonly appVersion: () => Promise<string>;
   /** Writes an access report's CSV through the body (any signed-in role); absent where the host cannot. */
-  readonly writeAccessReport?: (input: { readonly text: string; readonly rows: number; readonly subjects?: readonly string[] }) => Promise<{ readonly path: string; readonly bytes: number }>;
+  readonly writeAccessReport?: (input: { readonly text: string; readonly rows: number; readonly subjects?: readonly string[]; readonly scope?: string }) => Promise<{ readonly path: string; readonly bytes: number }>;
   /** The body's export calls, for a session without the node's signing key (an auditor's export of the ledger). */
   readonly exportFiles?: ExportCalls;
   /** The restricted session's role, or null (none, or a clinical session). */
@@ -311,7 +311,8 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
         const report = await buildAccessReport(ledger, filter);
         // Whom the file names (ledger pseudonyms), kept beside it by the body: erasing one of them removes it.
         const subjects = reportSubjects(report.rows, filter);
-        const written = await host.writeAccessReport({ text: accessReportCsv(report.rows), rows: report.rows.length, ...(subjects.length > 0 ? { subjects } : {}) });
+        const scope = accessReportScope(filter, query);
+        const written = await host.writeAccessReport({ text: accessReportCsv(report.rows), rows: report.rows.length, ...(subjects.length > 0 ? { subjects } : {}), ...(scope === '' ? {} : { scope }) });
         host.current()?.port.requestSync();
         return { path: written.path, rows: report.rows.length };
       } catch (error) {

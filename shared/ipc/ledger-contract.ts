@@ -7,6 +7,9 @@ const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
 const exportHandle = z.string().regex(/^[0-9a-f]{32}$/);
 
 /** The journal kind of a signed ledger entry; only `ledger.append` writes it. */
+/** An access report's scope as its file name carries it (ledger.exportAccessReport): no names, by construction. */
+export const ACCESS_REPORT_SCOPE = /^(?=.)(?:patient-0x[0-9a-f]{6}|patients-[0-9]{1,6})?(?:-?operator-0x[0-9a-f]{6})?(?:-?from-[0-9]{8})?(?:-?to-[0-9]{8})?$/;
+
 export const LEDGER_ENTRY_JOURNAL_KIND = LEDGER_ENTRY_KIND;
 /** One `ledger.publish` carries at most this many entries. */
 export const LEDGER_PUBLISH_MAX = 500;
@@ -84,6 +87,12 @@ export const ledgerMethods = {
        * (electron/ledger/access-report-subjects.ts). No name, no identifier.
        */
       subjects: z.array(z.string().regex(/^0x[0-9a-f]{64}$/)).max(20_000).optional(),
+      /**
+       * What the report was filtered to, for the file's name (QA s35 T2 F5): pseudonym starts, counts
+       * and dates only (the name is journaled, so never a person's name): `patient-0xdf1548` or
+       * `patients-3`, `operator-0x1a2b3c`, `from-20261201`, `to-20261207`, joined by '-'.
+       */
+      scope: z.string().regex(ACCESS_REPORT_SCOPE).optional(),
     }),
     z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() }),
   ),

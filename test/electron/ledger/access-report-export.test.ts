@@ -93,6 +93,16 @@ describe('body: ledger.exportAccessReport (tester finding 2)', () => {
     expect(await readFile(written.path, 'utf8')).toBe(`\uFEFF${text}`);
   });
 
+  it('puts the report’s scope into the file name, the content unchanged; a scope that could carry a name is refused (QA s35 T2 F5)', async () => {
+    const { b } = await withVault();
+    const text = 'time_utc,patient\r\n2026-12-04T10:00:00.000Z,"Brügger, Anna"\r\n';
+    const written = await call(b, 'ledger.exportAccessReport', { text, rows: 1, scope: 'patient-0xdf1548-from-20261201-to-20261207' });
+    expect(written.path).toMatch(/access-report-\d{8}T\d{6}Z-patient-0xdf1548-from-20261201-to-20261207\.csv$/);
+    expect(await readFile(written.path, 'utf8')).toBe(`\uFEFF${text}`);
+    const answer = await refused(call(b, 'ledger.exportAccessReport', { text, rows: 1, scope: 'patient-brugger' }));
+    expect(answer.code).toBe('E_BAD_REQUEST');
+  });
+
   it('prefixes a formula cell the client sent unprefixed, quoted or not; the rest of the file is as sent', async () => {
     const { b } = await withVault();
     const text = ['time_utc,patient,action', '2026-12-04T10:00:00.000Z,=HYPERLINK("http://evil"),"+1,2"', '2026-12-04T10:00:01.000Z,"@SUM(A1)",-2+3', '2026-12-04T10:00:02.000Z,\tTab,Plain'].join('\r\n') + '\r\n';

@@ -130,6 +130,8 @@ describe('ledger methods of the body', () => {
     const at = new Date('2025-01-02T03:04:05.678Z');
     expect(exportFileName('ledger', at)).toBe('ledger-20250102T030405Z.jsonl');
     expect(exportFileName('nodeInfo', at, 2)).toBe('node-info-20250102T030405Z-2.json');
+    // An access report's scope in its name (QA s35 T2 F5).
+    expect(exportFileName('accessReport', at, 1, 'patient-0xdf1548')).toBe('access-report-20250102T030405Z-patient-0xdf1548-1.csv');
   });
 });
 

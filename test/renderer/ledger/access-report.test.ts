@@ -2,7 +2,8 @@ import { Wallet } from 'ethers';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { entryHash, ledgerDomain, ZERO_HASH, type LedgerEntry } from '../../../shared/ledger/ledger-schema';
-import { ACCESS_REPORT_CSV_HEADER, accessReportCsv, actionOf, buildAccessReport, csvCell } from '../../../renderer/ledger/access-report';
+import { ACCESS_REPORT_SCOPE } from '../../../shared/ipc/ledger-contract';
+import { ACCESS_REPORT_CSV_HEADER, accessReportCsv, accessReportScope, actionOf, buildAccessReport, csvCell } from '../../../renderer/ledger/access-report';
 import { bytes32ToPseudonym, pseudonymToBytes32, summaryOf } from '../../../renderer/ledger/ledger-details';
 import type { LedgerReader } from '../../../renderer/ledger/ledger-reader';
 import type { LedgerRow } from '../../../renderer/ledger/ledger-rows';
@@ -155,6 +156,15 @@ describe('access report', () => {
     ]);
     const ada = await buildAccessReport(reader, { operator: ADA, from: Date.parse(AT(20)) });
     expect(ada.rows.map((r) => r.action)).toEqual(['Locked', 'Exported an access report (3 rows)']);
+  });
+
+  it('names the file by its scope: pseudonym starts, a count and dates, never a name (QA s35 T2 F5)', () => {
+    expect(accessReportScope({ subjects: new Set([PATIENT]) }, {})).toBe('patient-0x111111');
+    expect(accessReportScope({ subjects: new Set([PATIENT, OTHER]), operator: CARL }, { from: '2026-12-01', to: '2026-12-07' })).toBe('patients-2-operator-0xfbc1c1-from-20261201-to-20261207');
+    expect(accessReportScope({ subjects: new Set() }, { to: '2026-12-07' })).toBe('patients-0-to-20261207');
+    expect(accessReportScope({}, {})).toBe('');
+    for (const scope of ['patient-0x111111', 'patients-2-operator-0xfbc1c1-from-20261201-to-20261207', 'from-20261201']) expect(ACCESS_REPORT_SCOPE.test(scope)).toBe(true);
+    for (const scope of ['', 'patient-brugger', 'Brügger', 'patient-0x111111-anna']) expect(ACCESS_REPORT_SCOPE.test(scope)).toBe(false);
   });
 
   it('writes CSV by RFC 4180, defuses formulas in names, keeps pseudonyms and digests exactly', async () => {
