@@ -1,5 +1,5 @@
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { openAccessReport, showReport } from '../../support/access-report-ui';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { createVaultOn, sendOverMllp, shellWithListener } from '../../support/intake-e2e';
 import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
@@ -22,15 +22,6 @@ const ADT = [
 ].join('\r');
 const CLINICIAN = 'Carl Clinician';
 const CLINICIAN_PASSPHRASE = 'amber walrus gently sixty-three';
-
-async function showReport(page: Page): Promise<string[][]> {
-  await page.getByRole('form', { name: 'Which accesses' }).getByRole('button', { name: 'Show report' }).click();
-  await page.getByRole('status').filter({ hasText: 'Reading the ledger…' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
-  return page
-    .getByRole('table', { name: 'Access report' })
-    .locator('tbody tr')
-    .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').trim())));
-}
 
 describe('a message page is an access; a lock hands nothing to the next operator', () => {
   const e2e = useBrowserWithOwnShells();
@@ -80,8 +71,7 @@ describe('a message page is an access; a lock hands nothing to the next operator
       });
 
       await steps.run('the access report by her name: the message page by the admin, nothing by the clinician', async () => {
-        await goToArea(page, 'Ledger');
-        await page.getByRole('link', { name: 'Access report' }).click();
+        await openAccessReport(page);
         await page.getByRole('form', { name: 'Which accesses' }).getByLabel('Patient').fill('kora');
         await expect
           .poll(async () => (await showReport(page)).map((cells) => cells.slice(1, 4)), { timeout: UI_TIMEOUT_MS, interval: 500 })

@@ -1,5 +1,5 @@
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { openAccessReport, showReport } from '../../support/access-report-ui';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { createVaultOn, sendOverMllp, shellWithListener } from '../../support/intake-e2e';
 import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
@@ -20,15 +20,6 @@ const ADT = [
   'PID|1||MRN4411002^^^CLINIC^MR||Kill^Kora||19790512|F',
   'PV1|1|O|Clinic 2^4^1',
 ].join('\r');
-
-async function showReport(page: Page): Promise<string[][]> {
-  await page.getByRole('form', { name: 'Which accesses' }).getByRole('button', { name: 'Show report' }).click();
-  await page.getByRole('status').filter({ hasText: 'Reading the ledger…' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
-  return page
-    .getByRole('table', { name: 'Access report' })
-    .locator('tbody tr')
-    .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').trim())));
-}
 
 describe('the access report lists every kind of access', () => {
   const e2e = useBrowserWithOwnShells();
@@ -65,8 +56,7 @@ describe('the access report lists every kind of access', () => {
       });
 
       await steps.run('the access report by her name: the patient and the raw message, once each', async () => {
-        await goToArea(page, 'Ledger');
-        await page.getByRole('link', { name: 'Access report' }).click();
+        await openAccessReport(page);
         await page.getByRole('form', { name: 'Which accesses' }).getByLabel('Patient').fill('kora');
         // The ledger signs the raw message's access soon after it is journaled.
         await expect

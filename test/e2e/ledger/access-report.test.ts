@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { verifyAccessReport } from '../../../electron/ledger/access-report-verify';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
+import { openAccessReport, showReport } from '../../support/access-report-ui';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, reopenWithToken, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
@@ -59,21 +59,6 @@ function parseCsv(text: string): string[][] {
       cells.push(cell);
       return cells;
     });
-}
-
-/**
- * "Show report" once, then the rows of the report that click asked for: each click starts a new read
- * and the table is gone ("Reading the ledger…") until it ends. Reading the table right after the
- * click saw that gap, not the report: on a loaded machine every poll did (CI: "expected []"), each
- * click restarting a read that never ended before the next look.
- */
-async function showReport(page: Page): Promise<string[][]> {
-  await page.getByRole('form', { name: 'Which accesses' }).getByRole('button', { name: 'Show report' }).click();
-  await page.getByRole('status').filter({ hasText: 'Reading the ledger…' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
-  return page
-    .getByRole('table', { name: 'Access report' })
-    .locator('tbody tr')
-    .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').trim())));
 }
 
 describe('audit as a compliance officer uses it', () => {
@@ -140,8 +125,7 @@ describe('audit as a compliance officer uses it', () => {
       /** The administrator's and the auditor's exported reports, checked against an exported ledger at the end. */
       const csvFiles: string[] = [];
       await steps.run('the access report for the patient by name: who, what, where, the entries and their digests', async () => {
-        await goToArea(page, 'Ledger');
-        await page.getByRole('link', { name: 'Access report' }).click();
+        await openAccessReport(page);
         const form = page.getByRole('form', { name: 'Which accesses' });
         await form.getByLabel('Patient').fill('brun');
         await form.getByRole('button', { name: 'Show report' }).click();
@@ -286,8 +270,7 @@ describe('audit as a compliance officer uses it', () => {
       await steps.run('the auditor’s access report: the patient and the administrator by name; the CSV export works for the role', async () => {
         await lockVault(page);
         await unlockVault(page, AUDITOR_PASSPHRASE, AUDITOR);
-        await goToArea(page, 'Ledger');
-        await page.getByRole('link', { name: 'Access report' }).click();
+        await openAccessReport(page);
         const form = page.getByRole('form', { name: 'Which accesses' });
         await form.getByLabel('Patient').fill('lea');
         await form.getByRole('button', { name: 'Show report' }).click();
@@ -312,8 +295,7 @@ describe('audit as a compliance officer uses it', () => {
       await steps.run('back as the administrator: the auditor’s sign-in and export are signed entries under the auditor’s name', async () => {
         await lockVault(page);
         await unlockVault(page, TEST_PASSPHRASE, TEST_OPERATOR);
-        await goToArea(page, 'Ledger');
-        await page.getByRole('link', { name: 'Access report' }).click();
+        await openAccessReport(page);
         // The auditor's acts are signed by this session's first replay: poll until they are entries.
         await expect
           .poll(async () => (await showReport(page)).map((cells) => cells.slice(1, 3).join(' | ')), { timeout: KEY_TIMEOUT_MS, interval: 500 })
