@@ -147,7 +147,8 @@ describe('audit as a compliance officer uses it', () => {
         await status.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
         const file = (await status.locator('code').innerText()).trim();
         expect(path.dirname(file)).toBe(path.join(shell.dataDir, 'exports'));
-        expect(path.basename(file)).toMatch(/^access-report-\d{8}T\d{6}Z\.csv$/);
+        // The name carries the report's scope, pseudonym starts only (dc37193, tester T2 S35 F5).
+        expect(path.basename(file)).toMatch(/^access-report-\d{8}T\d{6}Z-patient-0x[0-9a-f]{6}\.csv$/);
         csvFiles.push(file);
         const csvText = await readFile(file, 'utf8');
         // UTF-8 with a byte-order mark, for Excel on Windows (QA s32 finding 2).
