@@ -190,7 +190,7 @@ describe('main.ts', () => {
     expect(open.mock.calls[0]!.at(-1)).toMatchObject({ properties: expect.arrayContaining(['openDirectory']) });
     open.mockResolvedValueOnce({ canceled: false, filePaths: ['/srv/backups/hdms-backup-20260101T000000Z.hdmsbak'] });
     await expect(config.backupDialogs.chooseBackupFile()).resolves.toBe('/srv/backups/hdms-backup-20260101T000000Z.hdmsbak');
-    expect(open.mock.calls[1]!.at(-1)).toMatchObject({ properties: ['openFile'], filters: [{ name: 'HDMS Node backups', extensions: ['hdmsbak'] }] });
+    expect(open.mock.calls[1]!.at(-1)).toMatchObject({ properties: ['openFile'], filters: [{ name: 'HDMS Node backups', extensions: ['hdmsbak'] }, { name: 'All files (a renamed copy)', extensions: ['*'] }] });
     open.mockResolvedValueOnce({ canceled: false, filePaths: ['/media/usb/hdms-erasure-register.json'] });
     await expect(config.backupDialogs.chooseRegisterFile()).resolves.toBe('/media/usb/hdms-erasure-register.json');
     expect(open.mock.calls[2]!.at(-1)).toMatchObject({ properties: ['openFile'], filters: [{ name: 'Erasure register', extensions: ['json'] }] });

@@ -41,7 +41,7 @@ describe('body: vault lifecycle', () => {
     const intake = await call(b, 'intake.status', {});
     // These bodies run with --mllp-port 0 and --dicom-port 0 (hl7-body and dicom-body tests open real listeners).
     expect(intake.listeners).toEqual([
-      { channel: 'hl7-mllp', state: 'closed', reason: expect.stringMatching(/--mllp-port 0/) },
+      { channel: 'hl7-mllp', state: 'closed', off: 'command-line', reason: expect.stringMatching(/--mllp-port 0/) },
       { channel: 'dicom', state: 'closed', reason: expect.stringMatching(/--dicom-port 0/) },
       // No serial port given and no TCP port: the manager waits for ports opened from the Devices area.
       expect.objectContaining({ channel: 'devices', state: 'listening' }),
