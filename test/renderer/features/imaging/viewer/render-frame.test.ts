@@ -52,12 +52,15 @@ describe('presenting a frame', () => {
     const stored = (min: number, max: number): DecodedFrame & { kind: 'gray' } => ({ kind: 'gray', rows: 1, columns: 2, pixels: Uint16Array.from([min, max]), min, max });
     const fine = ct({ modality: { slope: 0.001, intercept: 0, lut: null }, voi: { windows: [{ center: 2, width: 4, label: '' }], func: 'LINEAR', luts: [] } });
     expect(windowDragRange(fine, stored(0, 4095))).toBeCloseTo(4.095, 10);
-    // The tester's drags: 5 px right took W from 4 to 44, 1 px down L from 2 to 10.
+    // An early tester's drags: 5 px right took W from 4 to 44, 1 px down L from 2 to 10. Since 5faea8f
+    // (tester T1 S35 F8) a pixel moves 1/128 of the window's width, the range setting only the floor.
     const dragged = dragWindow({ center: 2, width: 4 }, 5, 1, windowDragRange(fine, stored(0, 4095)));
-    expect(dragged.width).toBeCloseTo(4 + 5 * (4 / 256), 10);
-    expect(dragged.center).toBeCloseTo(2 + 4 / 256, 10);
-    // From the narrowest window, a drag across 512 px widens it by the image's range, no more.
-    expect(dragWindow({ center: 2, width: 1 }, 512, 0, windowDragRange(fine, stored(0, 4095))).width).toBeCloseTo(1 + 4.095, 10);
+    expect(dragged.width).toBeCloseTo(4 + 5 * (4 / 128), 10);
+    expect(dragged.center).toBeCloseTo(2 + 4 / 128, 10);
+    // From the narrowest window, a drag across 512 px widens it fourfold (512 / 128 of its width), not by the range.
+    expect(dragWindow({ center: 2, width: 1 }, 512, 0, windowDragRange(fine, stored(0, 4095))).width).toBeCloseTo(1 + 4, 10);
+    // A window of no width still moves, by the floor: 1/16384 of the frame's rescaled range a pixel.
+    expect(dragWindow({ center: 2, width: 0 }, 0, 100, windowDragRange(fine, stored(0, 4095))).center).toBeCloseTo(2 + 100 * (4.095 / 16384), 10);
     expect(windowDragRange(ct({ modality: { slope: 0.5, intercept: -1024, lut: null } }), stored(0, 4095))).toBe(2047.5);
     expect(windowDragRange(ct({ modality: { slope: -0.5, intercept: 100, lut: null } }), stored(0, 2000))).toBe(1000);
     const ownRescale: DecodedFrame & { kind: 'gray' } = { ...stored(0, 1000), values: { modality: { slope: 2, intercept: 0, lut: null } } };
