@@ -148,8 +148,11 @@ export const MllpConnectionSchema = z.strictObject({
   received: count,
 });
 
-/** Why the MLLP listener refused a connection as it connected (nothing the peer sent is read). */
-export const MLLP_REFUSAL_REASONS = ['not-allowed', 'too-many', 'full'] as const;
+/**
+ * Why the MLLP listener refused a connection as it connected (nothing the peer sent is read), or
+ * closed it for not completing a frame in time ('frame-timeout': a half-open frame keeps no slot).
+ */
+export const MLLP_REFUSAL_REASONS = ['not-allowed', 'too-many', 'full', 'frame-timeout'] as const;
 export const MAX_REFUSED_PEERS = 100;
 
 /** Connections from one address refused for one reason since the listener started. */

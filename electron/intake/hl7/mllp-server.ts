@@ -26,8 +26,10 @@ import { PeerSlots, normalizePeerAddress } from '../peer-slots';
  * - A frame whose trailer never comes: after `idleTimeoutMs` of silence the connection is closed
  *   without an ACK (the sender resends). A connection idle between frames is left open.
  * - **Slots**: a new connection must complete a frame within `frameTimeoutMs`, and so must every
- *   frame from its first byte, however slowly its bytes trickle in (a slow loris keeps no slot);
- *   a connection that completed a frame may then stay idle. At most `maxConnectionsPerPeer`
+ *   frame from its first byte, plus the time its bytes so far take at `minFrameBytesPerSecond`
+ *   (a large message over a slow WAN link still gets in; a half-open frame or a slow loris keeps
+ *   no slot). Such closes are counted per address beside the refusals (reason 'frame-timeout').
+ *   A connection that completed a frame may then stay idle. At most `maxConnectionsPerPeer`
  *   connections per peer address, so one address cannot take every slot. When all
  *   `maxConnections` slots are taken, a new (allowed) connection takes the slot of the connection
  *   idle the longest with nothing in progress (no partial frame, nothing queued or being answered),
@@ -76,16 +78,21 @@ export interface MllpServerOptions {
   readonly maxConnectionsPerPeer?: number;
   /** Time allowed for a new connection's first frame, and for any frame from its first byte to its trailer. Default 30 s. */
   readonly frameTimeoutMs?: number;
+  /** Each byte of a frame received adds 1 / this seconds to `frameTimeoutMs` (up to `maxMessageBytes`' worth). Default 8 KiB/s. */
+  readonly minFrameBytesPerSecond?: number;
   /** How long close() waits for in-flight ACKs. Default 5 s. */
   readonly closeTimeoutMs?: number;
   /** Addresses whose refusals are kept one by one (refused()); the rest are counted together. Default 100. */
   readonly maxRefusedPeers?: number;
 }
 
-/** Why a connection was refused as it connected: not on the allow-list, too many from its address, every slot taken. */
-export type MllpRefusalReason = 'not-allowed' | 'too-many' | 'full';
+/**
+ * Why a connection was refused as it connected (not on the allow-list, too many from its address,
+ * every slot taken; nothing it sent is read), or closed for not completing a frame in time.
+ */
+export type MllpRefusalReason = 'not-allowed' | 'too-many' | 'full' | 'frame-timeout';
 
-/** Connections from one address refused for one reason since the listener started (nothing the peer sent is read). */
+/** Connections from one address refused (or timed out) for one reason since the listener started. */
 export interface MllpRefusedPeer {
   readonly address: string;
   readonly reason: MllpRefusalReason;
@@ -159,6 +166,9 @@ interface Connection {
   idle: (() => void)[];
   /** Armed while a frame is awaited (from the connection's start, or a frame's first byte) and not complete. */
   frameTimer: NodeJS.Timeout | null;
+  /** When the frame timer was armed (performance.now()) and the bytes received since: they buy time (see the file comment). */
+  frameStartedAt: number;
+  frameBytes: number;
   /** When bytes last came in or an ACK went out (performance.now()): the longest idle is evicted first. */
   activeAt: number;
   /** Closed to make room for a new connection (its close is under way). */
@@ -196,6 +206,9 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   const maxJunk = options.maxJunkBytes ?? 64 * 1024;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   const frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
+  // 8 KiB/s (64 kbit/s): a 16 MiB message may take ~34 min on a link that slow; a peer trickling
+  // below it is cut at the frame timeout, and none holds a slot past that for more than one message's worth.
+  const minFrameBytesPerSecond = Math.max(1, options.minFrameBytesPerSecond ?? 8 * 1024);
   const maxConnections = Math.max(1, options.maxConnections ?? 64);
   const { log, handler } = options;
   if (!isLoopback(host) && (options.allowedPeers === undefined || options.allowedPeers.length === 0)) {
@@ -354,11 +367,24 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
 
   function armFrameTimer(connection: Connection): void {
     if (connection.frameTimer !== null) return;
+    connection.frameStartedAt = performance.now();
+    connection.frameBytes = 0;
+    scheduleFrameCheck(connection, frameTimeoutMs);
+  }
+
+  /** At the frame's deadline: closes the connection (counted), unless the bytes received since bought more time. */
+  function scheduleFrameCheck(connection: Connection, delayMs: number): void {
     connection.frameTimer = setTimeout(() => {
       connection.frameTimer = null;
-      log.warn({ peer: connection.label, bytes: connection.deframer.pendingBytes, timeoutMs: frameTimeoutMs }, 'MLLP: no complete frame within the frame timeout; closing the connection');
+      const earnedMs = (Math.min(connection.frameBytes, maxMessageBytes) / minFrameBytesPerSecond) * 1000;
+      const leftMs = connection.frameStartedAt + frameTimeoutMs + earnedMs - performance.now();
+      if (leftMs >= 1) {
+        scheduleFrameCheck(connection, leftMs);
+        return;
+      }
+      refused('frameTimeout', { peer: connection.peer.address, limit: frameTimeoutMs }, 'MLLP: no complete frame within the frame timeout; closing the connection');
       connection.socket.destroy();
-    }, frameTimeoutMs);
+    }, delayMs);
     connection.frameTimer.unref();
   }
 
@@ -394,6 +420,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
 
   function onData(connection: Connection, chunk: Buffer): void {
     connection.activeAt = performance.now();
+    connection.frameBytes += chunk.length;
     let completed = false;
     for (const event of connection.deframer.push(chunk)) {
       switch (event.type) {
@@ -434,7 +461,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   }
 
   /** Connections refused as they connect (see the file comment): counted per minute, the first few logged. */
-  const refusals = { logged: 0, notAllowed: 0, perPeer: 0, full: 0, unsaid: 0, timer: null as NodeJS.Timeout | null };
+  const refusals = { logged: 0, notAllowed: 0, perPeer: 0, full: 0, frameTimeout: 0, unsaid: 0, timer: null as NodeJS.Timeout | null };
 
   /**
    * Refusals kept for the intake monitor (tester S35 #3: a sender turned away by the allow-list
@@ -443,9 +470,9 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   const refusedPeers = new Map<string, { address: string; reason: MllpRefusalReason; count: number; first: string; last: string }>();
   const maxRefusedPeers = Math.max(0, options.maxRefusedPeers ?? 100);
   let refusedOthers = 0;
-  const REASONS = { notAllowed: 'not-allowed', perPeer: 'too-many', full: 'full' } as const;
+  const REASONS = { notAllowed: 'not-allowed', perPeer: 'too-many', full: 'full', frameTimeout: 'frame-timeout' } as const;
 
-  function refused(kind: 'notAllowed' | 'perPeer' | 'full', object: { peer: string; limit?: number }, message: string): void {
+  function refused(kind: keyof typeof REASONS, object: { peer: string; limit?: number }, message: string): void {
     refusals[kind]++;
     const reason = REASONS[kind];
     const key = `${reason}\u0000${object.peer}`;
@@ -469,9 +496,9 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
   /** Ends the minute: says what was not logged one by one, and starts counting afresh. */
   function summarizeRefusals(): void {
     if (refusals.timer !== null) clearTimeout(refusals.timer);
-    const { unsaid, notAllowed, perPeer, full } = refusals;
-    if (unsaid > 0) log.warn({ notLogged: unsaid, notAllowed, perPeer, full }, 'MLLP: connections refused, not logged one by one (totals of the minute: peer not in the allowed list, too many from one address, every slot taken)');
-    Object.assign(refusals, { logged: 0, notAllowed: 0, perPeer: 0, full: 0, unsaid: 0, timer: null });
+    const { unsaid, notAllowed, perPeer, full, frameTimeout } = refusals;
+    if (unsaid > 0) log.warn({ notLogged: unsaid, notAllowed, perPeer, full, frameTimeout }, 'MLLP: connections refused or timed out, not logged one by one (totals of the minute: peer not in the allowed list, too many from one address, every slot taken, no complete frame in time)');
+    Object.assign(refusals, { logged: 0, notAllowed: 0, perPeer: 0, full: 0, frameTimeout: 0, unsaid: 0, timer: null });
   }
 
   /**
@@ -532,6 +559,8 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       closing: false,
       idle: [],
       frameTimer: null,
+      frameStartedAt: 0,
+      frameBytes: 0,
       activeAt: performance.now(),
       evicted: false,
     };

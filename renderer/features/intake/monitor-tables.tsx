@@ -230,11 +230,13 @@ const REFUSAL_WORDS: Readonly<Record<MllpRefusedPeer['reason'], string>> = {
   'not-allowed': 'Not on the allowed peers list',
   'too-many': 'Too many connections from this address',
   full: 'Every connection slot was taken',
+  'frame-timeout': 'Closed: no complete message in time',
 };
 
 /**
  * Connections the listener refused as they connected (tester S35 #3: a sender turned away by the
- * allow-list showed only in the log). Addresses and times only: a refused peer's bytes are never read.
+ * allow-list showed only in the log), or closed for no complete frame in time (a half-open frame
+ * keeps no slot). Addresses and times only: no peer's bytes are shown.
  */
 export function RefusedConnections({ monitor, labelledBy }: { monitor: IntakeMonitor; labelledBy: string }) {
   const peers = monitor.refused ?? [];
@@ -245,8 +247,8 @@ export function RefusedConnections({ monitor, labelledBy }: { monitor: IntakeMon
     <>
       <h3 id={labelledBy}>Refused connections</h3>
       <p className="note note--warn">
-        {total === 1 ? '1 connection was' : `${count(total)} connections were`} refused since the listener started, before anything was read
-        from {total === 1 ? 'it' : 'them'}. A sending system of yours listed here as not allowed is being turned away: an administrator can add
+        {total === 1 ? '1 connection was' : `${count(total)} connections were`} refused since the listener started: turned away as{' '}
+        {total === 1 ? 'it' : 'they'} connected, before anything was read, or closed for sending no complete message in time. A sending system of yours listed here as not allowed is being turned away: an administrator can add
         its address to the allowed peers in Settings → HL7 listener.
       </p>
       {peers.length > 0 && (

@@ -277,3 +277,49 @@ describe('MLLP refusals at connect are kept per address for the intake monitor',
     expect(others).toBe(2);
   });
 });
+
+// Security finding H7: half-open frames (a start byte, a few bytes, then nothing) held every slot.
+describe('MLLP half-open frames', () => {
+  const frame = (id: string) => mllpFrame(hl7(msh('ADT^A04', id), 'PID|1||123^^^H^MR'));
+
+  it('half-open peers that take every slot are closed at the frame timeout, counted per address, and a real sender then gets in', async () => {
+    const server = await start({ maxConnections: 4, maxConnectionsPerPeer: 4, frameTimeoutMs: 300, handler: async (bytes) => ackFor(bytes) });
+    const halfOpen = await Promise.all(Array.from({ length: 4 }, () => connect(server.port, '127.0.0.2')));
+    for (const client of halfOpen) client.socket.write(Buffer.from('\x0bMSH|^~\\&|SENDER|', 'latin1'));
+    await until(() => server.memory().heldBytes === 4 * 'MSH|^~\\&|SENDER|'.length);
+    // Every slot holds a frame in progress: nothing can be evicted, a real sender is turned away.
+    const early = await connect(server.port, '127.0.0.1');
+    await until(() => early.state.closed);
+    await until(() => halfOpen.every((client) => client.state.closed));
+    expect(server.memory().heldBytes).toBe(0);
+    const sender = await connect(server.port, '127.0.0.1');
+    sender.socket.write(frame('REAL-H7'));
+    await until(() => sender.state.acks.length === 1 || sender.state.closed);
+    expect(sender.state.acks.map((ack) => segment(ack, 'MSA')[2])).toEqual(['REAL-H7']);
+    // The monitor sees why: the half-open peers by address, beside the refusal of the early sender.
+    const counted = server.refused().peers.map(({ address, reason, count }) => ({ address, reason, count }));
+    expect(counted).toEqual(expect.arrayContaining([
+      { address: '127.0.0.2', reason: 'frame-timeout', count: 4 },
+      { address: '127.0.0.1', reason: 'full', count: 1 },
+    ]));
+    expect(counted).toHaveLength(2);
+  });
+
+  it('a large frame arriving at a slow WAN rate is not cut at the frame timeout: the time allowed grows with the bytes received', async () => {
+    // 256 KiB in, at the default floor of 8 KiB/s, buys 32 s past the 300 ms frame timeout.
+    const server = await start({ frameTimeoutMs: 300, handler: async (bytes) => ackFor(bytes) });
+    const big = mllpFrame(hl7(msh('ORU^R01', 'SLOW-1'), `OBX|1|ED|PDF||${'A'.repeat(256 * 1024)}`));
+    const sender = await connect(server.port);
+    sender.socket.write(big.subarray(0, big.length - 2));
+    await until(() => server.memory().heldBytes >= big.length - 3);
+    // A half-open peer connected after the sender is closed by its frame timeout: the sender's own
+    // 300 ms have passed too (no clock read here, only that event).
+    const later = await connect(server.port);
+    later.socket.write(Buffer.from('\x0bMSH|', 'latin1'));
+    await until(() => later.state.closed);
+    expect(sender.state.closed).toBe(false);
+    sender.socket.write(big.subarray(big.length - 2));
+    await until(() => sender.state.acks.length === 1 || sender.state.closed);
+    expect(sender.state.acks.map((ack) => segment(ack, 'MSA')[2])).toEqual(['SLOW-1']);
+  });
+});

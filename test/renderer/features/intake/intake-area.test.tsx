@@ -123,6 +123,7 @@ describe('Intake monitor (unlocked)', () => {
         refused: [
           { address: '10.0.5.7', reason: 'not-allowed', count: 42, first: '2025-03-01T08:00:00.000Z', last: '2025-03-01T08:15:00.000Z' },
           { address: '192.168.1.20', reason: 'too-many', count: 3, first: '2025-03-01T08:01:00.000Z', last: '2025-03-01T08:02:00.000Z' },
+          { address: '192.168.1.30', reason: 'frame-timeout', count: 2, first: '2025-03-01T08:03:00.000Z', last: '2025-03-01T08:04:00.000Z' },
         ],
         refusedOthers: 5,
       },
@@ -132,9 +133,10 @@ describe('Intake monitor (unlocked)', () => {
     expect(rows('Refused connections').map((row) => [row[0], row[1], row[2]])).toEqual([
       ['10.0.5.7', 'Not on the allowed peers list', '42'],
       ['192.168.1.20', 'Too many connections from this address', '3'],
+      ['192.168.1.30', 'Closed: no complete message in time', '2'],
     ]);
     const [panel] = screen.getAllByRole('region', { name: 'Connections' });
-    expect(panel!.textContent).toContain('50 connections were refused since the listener started');
+    expect(panel!.textContent).toContain('52 connections were refused since the listener started');
     expect(panel!.textContent).toContain('Settings → HL7 listener');
     expect(panel!.textContent).toContain('5 more refusals from other addresses');
   });
