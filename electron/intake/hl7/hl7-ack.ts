@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import type { Hl7BatchEnvelope, Hl7Delimiters, MshHeader } from './hl7-front-end';
-import { STANDARD_DELIMITERS, encodeEscapes, tableCharsetName } from './hl7-front-end';
+import { STANDARD_DELIMITERS, charsetFor, encodeEscapes, tableCharsetName } from './hl7-front-end';
 import { HL7_ERROR_TEXT, type Hl7Problem } from './hl7-errors';
 
 /**
@@ -24,8 +24,12 @@ import { HL7_ERROR_TEXT, type Hl7Problem } from './hl7-errors';
  * text; before v2.5 ERR-1 (ELD: segment^sequence^field^code&text&HL70357).
  *
  * The ACK is built as a latin1 string over the sender's header bytes (also read as latin1), so the
- * echoed fields are returned exactly as received in any ASCII-compatible charset; our own text is
- * ASCII.
+ * echoed fields are returned exactly as received when the charset the ACK's MSH-18 states holds
+ * them; our own text is ASCII. An echoed field it cannot hold (an 8-bit byte under ASCII, which an
+ * empty MSH-18 means, or bytes that are not UTF-8 under UNICODE UTF-8: a message refused or held
+ * for its charset) has its non-ASCII bytes written as the hex escape `\Xhh…\` (HL7 v2.5.1 §2.7),
+ * which decodes back to the sender's bytes (see fitCharset). MSH-18 is not changed to a charset
+ * nobody declared: for a refused message the true one is unknown, and for a held one it is a guess.
  */
 
 export type AckCode = 'AA' | 'AE' | 'AR' | 'CA' | 'CE' | 'CR';
@@ -129,6 +133,54 @@ function ascii(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
+/** Does the ACK's charset (its MSH-18's table 0211 name; '' is ASCII) hold the bytes of `value` (one char a byte)? */
+function charsetHolds(charsetName: string, value: string): boolean {
+  if (!/[\x80-\uffff]/.test(value)) return true;
+  const charset = charsetName === '' ? null : charsetFor(charsetName);
+  if (charset === null) return false;
+  try {
+    charset.decode(Buffer.from(value, 'latin1'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An echoed header value as the ACK's charset can carry it: as sent when the charset holds its
+ * bytes, else each run of bytes above 0x7F as one `\Xhh…\`. The sender's own escape sequences are
+ * kept; an escape character whose sequence is unclosed or holds such a byte becomes `\E\` (the
+ * sequence was malformed: its characters then read as text, so the value still decodes to the sender's).
+ */
+function fitCharset(value: string, charsetName: string, d: Hl7Delimiters): string {
+  if (charsetHolds(charsetName, value)) return value;
+  const esc = d.escape;
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const char = value[i]!;
+    if (char === esc) {
+      const close = value.indexOf(esc, i + 1);
+      const sequence = close < 0 ? null : value.slice(i, close + 1);
+      if (sequence !== null && !/[\x80-\uffff]/.test(sequence)) {
+        out += sequence;
+        i = close + 1;
+      } else {
+        out += `${esc}E${esc}`;
+        i++;
+      }
+    } else if (char.charCodeAt(0) > 0x7f) {
+      let hex = '';
+      for (; i < value.length && value.charCodeAt(i) > 0x7f; i++) hex += value.charCodeAt(i).toString(16).toUpperCase().padStart(2, '0');
+      out += `${esc}X${hex}${esc}`;
+    } else {
+      out += char;
+      i++;
+    }
+  }
+  return out;
+}
+
 /** Is the sender asking for enhanced-mode acknowledgments? */
 export function isEnhancedMode(header: MshHeader | null): boolean {
   return header !== null && (header.acceptAckType !== '' || header.applicationAckType !== '');
@@ -173,11 +225,15 @@ function secondComponent(value: string, component: string): string {
 }
 
 /** The MSH of an ACK-like reply (ACK messages, and the MSH inside a batch reply). */
-function replyMsh(header: MshHeader | null, options: AckBuildOptions): { msh: string; f: string; d: Hl7Delimiters; version: string } {
+function replyMsh(header: MshHeader | null, options: AckBuildOptions): { msh: string; f: string; d: Hl7Delimiters; version: string; charset: string } {
   const d = header?.delimiters ?? STANDARD_DELIMITERS;
   const f = d.field;
   const fields = header?.fields;
-  const field = (n: number) => fields?.[n] ?? '';
+  // MSH-18 is the ACK's own charset (HL7 v2.5.1 2.14.9.18: the whole message's; empty, ASCII): the
+  // sender's when this node reads it (our text is ASCII), by its table 0211 name; never a value it
+  // does not read ("KLINGON"): left empty. Echoed fields are fitted to it (fitCharset).
+  const charset = tableCharsetName(header?.charset ?? '');
+  const field = (n: number) => fitCharset(fields?.[n] ?? '', charset, d);
   const c = d.component;
   // The encoding characters as understood, not MSH-2 as sent: a malformed MSH-2 may run on into other text.
   const encoding = `${c}${d.repetition}${d.escape}${d.subcomponent}${d.truncation ?? ''}`;
@@ -190,19 +246,16 @@ function replyMsh(header: MshHeader | null, options: AckBuildOptions): { msh: st
   const facility = ours(field(6), options.facility);
   const controlId = options.controlId ?? newAckControlId();
   const processingId = field(11) !== '' ? field(11) : 'P';
-  // MSH-13…17 empty; MSH-18 is the ACK's own charset (HL7 v2.5.1 2.14.9.18: the whole message's;
-  // empty, the default): the sender's when this node reads it (the echoed fields are its bytes, our
-  // text is ASCII), by its table 0211 name; never a value it does not read ("KLINGON"): left empty.
-  const charset = tableCharsetName(header?.charset ?? '');
+  // MSH-13…17 empty; MSH-18 the ACK's charset (above).
   const tail = charset === '' ? '' : `${f}${f}${f}${f}${f}${f}${charset}`;
   const msh = `MSH${f}${encoding}${f}${application}${f}${facility}${f}${field(3)}${f}${field(4)}${f}${hl7Timestamp(options.now ?? new Date())}${f}${f}${messageType}${f}${controlId}${f}${processingId}${f}${version}${tail}`;
-  return { msh, f, d, version: simpleVersion };
+  return { msh, f, d, version: simpleVersion, charset };
 }
 
 /** The segments of one ACK message (CR-separated, no trailing CR). */
 export function buildAckText(header: MshHeader | null, code: AckCode, problem: Hl7Problem | undefined, options: AckBuildOptions = {}): string {
-  const { msh, f, d, version } = replyMsh(header, options);
-  const controlId = header?.fields[10] ?? '';
+  const { msh, f, d, version, charset } = replyMsh(header, options);
+  const controlId = fitCharset(header?.fields[10] ?? '', charset, d);
   let text = `${msh}\rMSA${f}${code}${f}${controlId}`;
   if (problem === undefined) return text;
   if (!versionAtLeast(version, 2, 7)) text += `${f}${encodeEscapes(ascii(problem.text), d).slice(0, 80)}`;

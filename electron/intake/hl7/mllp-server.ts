@@ -24,7 +24,8 @@ import { PeerSlots, normalizePeerAddress } from '../peer-slots';
  * - A frame over `maxMessageBytes`: `onOversize` answers it (AR by default) when its trailer
  *   arrives, then the connection carries on at the next start byte.
  * - A frame whose trailer never comes: after `idleTimeoutMs` of silence the connection is closed
- *   without an ACK (the sender resends). A connection idle between frames is left open.
+ *   without an ACK (the sender resends). A connection idle between frames is left open. Neither
+ *   this nor the frame timeout runs while the listener itself has paused the connection.
  * - **Slots**: a new connection must complete a frame within `frameTimeoutMs`, and so must every
  *   frame from its first byte, plus the time its bytes so far take at `minFrameBytesPerSecond`
  *   (a large message over a slow WAN link still gets in; a half-open frame or a slow loris keeps
@@ -249,9 +250,10 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     memory.grants--;
   }
 
-  function pause(connection: Connection, verdict: 'own' | 'wait'): void {
-    // Waiting on its own frames' answers is not the sender's slowness: the frame clock stops meanwhile.
-    if (verdict === 'own') clearFrameTimer(connection);
+  function pause(connection: Connection): void {
+    // Waiting on its own frames' answers, or on others' to free the listener's bytes, is not the
+    // sender's slowness: the frame clock stops meanwhile and starts afresh when reading resumes.
+    clearFrameTimer(connection);
     if (connection.paused) return;
     connection.paused = true;
     memory.paused++;
@@ -455,8 +457,7 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
       releaseGrant(connection);
       resumeReaders();
     }
-    const verdict = readVerdict(connection);
-    if (verdict !== 'read') pause(connection, verdict);
+    if (readVerdict(connection) !== 'read') pause(connection);
     void pump(connection);
   }
 
@@ -569,7 +570,8 @@ export async function startMllpServer(options: MllpServerOptions): Promise<MllpS
     log.info({ peer: label }, 'MLLP: connection opened');
     socket.setTimeout(idleTimeoutMs);
     socket.on('timeout', () => {
-      if (connection.deframer.inFrame) {
+      // Silence while the listener is not reading this socket is the listener's doing.
+      if (connection.deframer.inFrame && !connection.paused) {
         log.warn({ peer: label, bytes: connection.deframer.pendingBytes }, 'MLLP: incomplete frame (no trailer) at idle timeout; closing without an ACK');
         socket.destroy();
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACK_ID_PATTERN, ackCodesFor, ackReplyOptions, buildAck, buildAckText, buildBatchAck, hl7Timestamp, isEnhancedMode, newAckControlId, newAckId, type AckOutcome } from '../../../../electron/intake/hl7/hl7-ack';
 import { ERR } from '../../../../electron/intake/hl7/hl7-errors';
-import { parseHl7, readMsh, type MshHeader } from '../../../../electron/intake/hl7/hl7-front-end';
+import { decodeEscapes, parseHl7, readMsh, STANDARD_DELIMITERS, type MshHeader } from '../../../../electron/intake/hl7/hl7-front-end';
 import { fixture, msh, segment, segmentsOf } from './hl7-test-support';
 
 function header(line: string): MshHeader {
@@ -80,8 +80,8 @@ describe('ACK: original mode', () => {
     expect(ack).toContain('only "\\F\\\\S\\\\R\\\\E\\\\T\\" please');
   });
 
-  it('echoes the control id byte for byte (non-ASCII, latin1)', () => {
-    const raw = Buffer.from(`${msh('ADT^A04', 'Ç-1')}\r`, 'latin1').toString('latin1');
+  it('echoes the control id byte for byte when the ACK\'s charset holds it (8859/1)', () => {
+    const raw = Buffer.from(`${msh('ADT^A04', 'Ç-1', '||||||8859/1')}\r`, 'latin1').toString('latin1');
     const ack = buildAck(header(raw.split('\r')[0]!), 'AA');
     expect(ack.includes(Buffer.from('MSA|AA|\u00c7-1', 'latin1'))).toBe(true);
   });
@@ -204,5 +204,59 @@ describe('ACK: timestamps, control ids, MSH layout', () => {
     expect(msh18('||||||utf-8')).toBe('UNICODE UTF-8');
     expect(msh18('||||||ISO IR6')).toBe('ISO IR6');
     expect(msh18('||||||ascii')).toBe('ASCII');
+  });
+});
+
+// The ACK is written in the charset its MSH-18 states (HL7 v2.5.1 §2.14.9.18; empty: ASCII). Fields
+// echoed from the sender's header whose bytes that charset cannot hold (8-bit bytes under ASCII,
+// bytes that are not UTF-8 under UNICODE UTF-8) go as the hex escape \Xhh\ (§2.7), which decodes
+// back to the sender's bytes; MSH-18 never claims a charset nobody declared.
+describe('ACK: echoed header bytes in the charset the ACK declares', () => {
+  const latin1 = (text: string) => Buffer.from(text, 'latin1');
+  const refusedOrHeld = (line: string, defaultCharset?: string) => {
+    const input = parseHl7(latin1(`${line}\rPID|1||X1\r`), defaultCharset === undefined ? {} : { defaultCharset });
+    const item = input.items[0]!;
+    return item.ok ? { header: item.message.wireHeader, problem: undefined, doubt: item.message.charsetDoubt } : { header: item.header!, problem: item.problem, doubt: undefined };
+  };
+  const nonAscii = (ack: Buffer) => ack.some((byte) => byte > 0x7f);
+
+  it('MSH-18 ASCII with an 8-bit byte in MSH-3 and MSH-10 (refused): the ACK stays ASCII, those bytes as \\Xhh\\', () => {
+    const { header, problem } = refusedOrHeld('MSH|^~\\&|LAB\u00dc|FAC|RECVAPP|RECVFAC|20250301081500||ORU^R01|C\u00c7\u00c81|P|2.5.1||||||ASCII');
+    expect(problem?.ack).toBe('AR');
+    const ack = buildAck(header, 'AR', problem);
+    expect(nonAscii(ack)).toBe(false);
+    const m = segment(ack, 'MSH');
+    expect(m[17]).toBe('ASCII');
+    expect(m[4]).toBe('LAB\\XDC\\');
+    expect(segment(ack, 'MSA')[2]).toBe('C\\XC7C8\\1');
+    // The escape decodes back to the sender's bytes.
+    expect(decodeEscapes(segment(ack, 'MSA')[2]!, STANDARD_DELIMITERS, false)).toBe('C\u00c7\u00c81');
+  });
+
+  it('MSH-18 empty (ASCII) over UTF-8 bytes, held for the operator: the ACK\'s MSH-18 stays empty and its bytes ASCII', () => {
+    const { header, doubt } = refusedOrHeld(`MSH|^~\\&|${Buffer.from('LABÜ', 'utf8').toString('latin1')}|FAC|RECVAPP|RECVFAC|20250301081500||ORU^R01|C1|P|2.5.1`, 'ASCII');
+    expect(doubt).toBeDefined();
+    const ack = buildAck(header, 'AA');
+    expect(nonAscii(ack)).toBe(false);
+    expect(segment(ack, 'MSH')).toHaveLength(12);
+    expect(segment(ack, 'MSH')[4]).toBe('LAB\\XC39C\\');
+  });
+
+  it('MSH-18 UNICODE UTF-8 over bytes that are not UTF-8 (refused): escaped; well-formed UTF-8 is echoed as sent', () => {
+    const bad = refusedOrHeld('MSH|^~\\&|LAB\u00dc|FAC|RECVAPP|RECVFAC|20250301081500||ORU^R01|C1|P|2.5.1||||||UNICODE UTF-8');
+    expect(bad.problem?.ack).toBe('AR');
+    const refused = buildAck(bad.header, 'AR', bad.problem);
+    expect(segment(refused, 'MSH')[17]).toBe('UNICODE UTF-8');
+    expect(segment(refused, 'MSH')[4]).toBe('LAB\\XDC\\');
+    const good = refusedOrHeld(`MSH|^~\\&|${Buffer.from('LABÜ', 'utf8').toString('latin1')}|FAC|RECVAPP|RECVFAC|20250301081500||ORU^R01|C1|P|2.5.1||||||UNICODE UTF-8`);
+    expect(buildAck(good.header, 'AA').includes(Buffer.from('|LABÜ|', 'utf8'))).toBe(true);
+  });
+
+  it('a header byte inside an escape sequence of the sender\'s does not break the ACK\'s escapes', () => {
+    const ack = buildAck(header(msh('ADT^A04', 'A\\H\\B\\Z\u00e9\\C')), 'AA');
+    expect(nonAscii(ack)).toBe(false);
+    const msa2 = segment(ack, 'MSA')[2]!;
+    expect(msa2).toBe('A\\H\\B\\E\\Z\\XE9\\\\E\\C');
+    expect(decodeEscapes(msa2, STANDARD_DELIMITERS, false)).toBe('A\\H\\B\\Z\u00e9\\C');
   });
 });

@@ -322,4 +322,33 @@ describe('MLLP half-open frames', () => {
     await until(() => sender.state.acks.length === 1 || sender.state.closed);
     expect(sender.state.acks.map((ack) => segment(ack, 'MSA')[2])).toEqual(['SLOW-1']);
   });
+
+  it("a frame the listener stopped reading (other connections' frames fill its memory bound) is not cut by the frame timeout meanwhile", async () => {
+    const waiting: (() => void)[] = [];
+    const server = await start({
+      frameTimeoutMs: 300,
+      maxQueuedBytes: 1000,
+      handler: async (bytes) => new Promise<Buffer>((resolve) => waiting.push(() => resolve(ackFor(bytes)))),
+    });
+    const busy = await connect(server.port);
+    busy.socket.write(mllpFrame(hl7(msh('ADT^A04', 'BUSY-1'), `PID|1||${'1'.repeat(2000)}`)));
+    await until(() => waiting.length === 1);
+    // The listener holds more than its bound: the next frame's first bytes are read, then reading pauses.
+    const sender = await connect(server.port);
+    const frame = mllpFrame(hl7(msh('ADT^A04', 'WAITED-1'), 'PID|1||123^^^H^MR'));
+    sender.socket.write(frame.subarray(0, 20));
+    await until(() => server.connections().some((connection) => connection.paused));
+    // A newcomer connected after it is closed by its frame timeout: the sender's 300 ms have passed too.
+    const later = await connect(server.port);
+    await until(() => later.state.closed);
+    expect(sender.state.closed).toBe(false);
+    for (const resume of waiting.splice(0)) resume();
+    sender.socket.write(frame.subarray(20));
+    await until(() => {
+      for (const resume of waiting.splice(0)) resume();
+      return sender.state.acks.length === 1 || sender.state.closed;
+    });
+    expect(sender.state.acks.map((ack) => segment(ack, 'MSA')[2])).toEqual(['WAITED-1']);
+    expect(server.refused().peers.filter((peer) => peer.reason === 'frame-timeout').map((peer) => peer.count)).toEqual([1]);
+  });
 });
