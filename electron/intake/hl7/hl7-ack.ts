@@ -26,8 +26,8 @@ import { HL7_ERROR_TEXT, type Hl7Problem } from './hl7-errors';
  * The ACK is built as a latin1 string over the sender's header bytes (also read as latin1), so the
  * echoed fields are returned exactly as received when the charset the ACK's MSH-18 states holds
  * them; our own text is ASCII. An echoed field it cannot hold (an 8-bit byte under ASCII, which an
- * empty MSH-18 means, or bytes that are not UTF-8 under UNICODE UTF-8: a message refused or held
- * for its charset) has its non-ASCII bytes written as the hex escape `\Xhh…\` (HL7 v2.5.1 §2.7),
+ * empty MSH-18 means even when this node read the message with its default charset; bytes that are
+ * not UTF-8 under UNICODE UTF-8) has its non-ASCII bytes written as the hex escape `\Xhh…\` (HL7 v2.5.1 §2.7),
  * which decodes back to the sender's bytes (see fitCharset). MSH-18 is not changed to a charset
  * nobody declared: for a refused message the true one is unknown, and for a held one it is a guess.
  */
