@@ -6,17 +6,38 @@ import { INITIAL_VIEW } from './viewport-state';
 
 const THUMB = 96;
 
-/** One series' thumbnail: its first image, presented as it opens, fitted into a small canvas. */
+/** What a thumbnail shows: the first image, or a glyph for an instance with none to draw. */
+type ThumbState = { readonly kind: 'waiting' | 'shown' } | { readonly kind: 'glyph'; readonly short: string; readonly name: string; readonly modifier: string };
+
+const REPORT: ThumbState = { kind: 'glyph', short: 'SR', name: 'Structured report', modifier: 'report' };
+const NO_IMAGE: ThumbState = { kind: 'glyph', short: 'None', name: 'No image, report or document', modifier: 'other' };
+const NOT_SHOWN: ThumbState = { kind: 'glyph', short: '!', name: 'The first image could not be shown', modifier: 'failed' };
+
+/** An encapsulated document's glyph, named by its MIME type (PS3.3 C.24.2: PDF, CDA, STL, OBJ, MTL). */
+function documentGlyph(mimeType: string): ThumbState {
+  const kinds: Record<string, readonly [string, string]> = { 'application/pdf': ['PDF', 'PDF document'], 'text/xml': ['CDA', 'CDA document'], 'model/stl': ['STL', 'STL model'], 'model/obj': ['OBJ', 'OBJ model'], 'model/mtl': ['MTL', 'MTL material'] };
+  const [short, name] = kinds[mimeType] ?? ['DOC', 'Document'];
+  return { kind: 'glyph', short, name, modifier: 'document' };
+}
+
+/**
+ * One series' thumbnail: its first image, presented as it opens, fitted into a small canvas; a
+ * report or a document has no image, so it gets a page glyph naming its kind (user test T1 F13: it
+ * was a black square).
+ */
 function Thumbnail({ loader, series, enabled }: { loader: ImageLoader; series: ViewerSeries; enabled: boolean }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [state, setState] = useState<'waiting' | 'shown' | 'none'>('waiting');
+  const [state, setState] = useState<ThumbState>({ kind: 'waiting' });
   const first = series.instances[0];
   useEffect(() => {
     if (!enabled || first === undefined) return;
     let current = true;
     (async () => {
       const overview = await loader.overview(first.instanceId);
-      if (overview.image === null) return setState('none');
+      if (!current) return;
+      if (overview.kind === 'report') return setState(REPORT);
+      if (overview.kind === 'document') return setState(documentGlyph(overview.document?.mimeType ?? ''));
+      if (overview.image === null) return setState(NO_IMAGE);
       const frame = await loader.frame(first.instanceId, 0);
       const canvas = canvasRef.current;
       if (!current || canvas === null) return;
@@ -32,13 +53,37 @@ function Thumbnail({ loader, series, enabled }: { loader: ImageLoader; series: V
       context.fillRect(0, 0, THUMB, THUMB);
       const scale = Math.min(THUMB / frame.columns, THUMB / frame.rows);
       context.drawImage(source, (THUMB - frame.columns * scale) / 2, (THUMB - frame.rows * scale) / 2, frame.columns * scale, frame.rows * scale);
-      setState('shown');
-    })().catch(() => current && setState('none'));
+      setState({ kind: 'shown' });
+    })().catch(() => current && setState(NOT_SHOWN));
     return () => {
       current = false;
     };
   }, [loader, first, enabled]);
-  return <canvas ref={canvasRef} width={THUMB} height={THUMB} className={`viewer-thumb viewer-thumb--${state}`} aria-hidden="true" />;
+  if (state.kind === 'glyph') {
+    return (
+      <span className={`viewer-thumb viewer-thumb--glyph viewer-thumb--${state.modifier}`} role="img" aria-label={state.name}>
+        <span aria-hidden="true">{state.short}</span>
+      </span>
+    );
+  }
+  return <canvas ref={canvasRef} width={THUMB} height={THUMB} className={`viewer-thumb viewer-thumb--${state.kind}`} aria-hidden="true" />;
+}
+
+/** One series' button: its thumbnail and label; the label may be clamped in the narrow column, so its whole text is the title. */
+function SeriesItem({ entry, chosen, onChoose, loader, thumbnails }: { entry: ViewerSeries; chosen: boolean; onChoose: () => void; loader: ImageLoader; thumbnails: boolean }) {
+  const lines = [`${entry.number !== null ? `Series ${entry.number}` : 'Series'}${entry.modality !== '' ? ` · ${entry.modality}` : ''}`, entry.description === '' ? 'No description' : entry.description, entry.instances.length === 1 ? '1 instance' : `${entry.instances.length} instances`] as const;
+  return (
+    <li>
+      <button type="button" className={chosen ? 'viewer-series__item viewer-series__item--chosen' : 'viewer-series__item'} aria-pressed={chosen} title={lines.join('\n')} onClick={onChoose}>
+        <Thumbnail loader={loader} series={entry} enabled={thumbnails} />
+        <span className="viewer-series__text">
+          <span>{lines[0]}</span>
+          <span className="muted viewer-series__description">{lines[1]}</span>
+          <span className="muted">{lines[2]}</span>
+        </span>
+      </button>
+    </li>
+  );
 }
 
 /** The study's series as thumbnails with their number, modality, description and image count; one is chosen. */
@@ -47,19 +92,7 @@ export function SeriesStrip({ series, chosen, onChoose, loader, thumbnails }: { 
     <nav className="viewer-series" aria-label="Series">
       <ul>
         {series.map((entry, index) => (
-          <li key={entry.seriesId}>
-            <button type="button" className={index === chosen ? 'viewer-series__item viewer-series__item--chosen' : 'viewer-series__item'} aria-pressed={index === chosen} onClick={() => onChoose(index)}>
-              <Thumbnail loader={loader} series={entry} enabled={thumbnails} />
-              <span className="viewer-series__text">
-                <span>
-                  {entry.number !== null ? `Series ${entry.number}` : 'Series'}
-                  {entry.modality !== '' ? ` · ${entry.modality}` : ''}
-                </span>
-                <span className="muted">{entry.description === '' ? 'No description' : entry.description}</span>
-                <span className="muted">{entry.instances.length === 1 ? '1 instance' : `${entry.instances.length} instances`}</span>
-              </span>
-            </button>
-          </li>
+          <SeriesItem key={entry.seriesId} entry={entry} chosen={index === chosen} onChoose={() => onChoose(index)} loader={loader} thumbnails={thumbnails} />
         ))}
       </ul>
     </nav>
