@@ -65,6 +65,24 @@ async function canvasFitPercent(page: Page, imagePixels: number): Promise<number
   return Math.round((Math.min(box.width, box.height) / imagePixels) * 100);
 }
 
+/** The mean brightness (0–255) of a PNG (a screenshot), measured in the page. */
+async function meanBrightness(page: Page, png: Buffer): Promise<number> {
+  return page.evaluate(async (src) => {
+    const image = new Image();
+    image.src = src;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) sum += (data[i]! + data[i + 1]! + data[i + 2]!) / 3;
+    return sum / (data.length / 4);
+  }, `data:image/png;base64,${png.toString('base64')}`);
+}
+
 /** WCAG contrast of a text colour on its backing (rgb/rgba) laid over white, the brightest pixel. */
 function contrastOverWhite(color: string, backing: string): number {
   const parse = (css: string) => {
@@ -313,6 +331,8 @@ describe('Imaging: the DICOM viewer', () => {
     }
   });
 
+  const SR_SERIES = 'Radiology report, key findings';
+
   it('shows a structured report as text and offers an encapsulated PDF as a file', { timeout: 180_000 }, async () => {
     const steps = new StepLog('dicom viewer documents');
     const shell = await e2e.startShell();
@@ -326,7 +346,7 @@ describe('Imaging: the DICOM viewer', () => {
       await createVaultThroughUi(page);
       await goToArea(page, 'Imaging');
       await page.getByLabel('DICOM files', { exact: true }).setInputFiles([
-        { name: 'SR1', mimeType: 'application/octet-stream', buffer: srInstance({ ...fields, sopInstanceUid: `${study}.1.1`, seriesInstanceUid: `${study}.1`, seriesNumber: 1 }, 'No focal lesion.') },
+        { name: 'SR1', mimeType: 'application/octet-stream', buffer: srInstance({ ...fields, sopInstanceUid: `${study}.1.1`, seriesInstanceUid: `${study}.1`, seriesNumber: 1, seriesDescription: SR_SERIES }, 'No focal lesion.') },
         { name: 'PDF1', mimeType: 'application/octet-stream', buffer: pdfInstance({ ...fields, sopInstanceUid: `${study}.2.1`, seriesInstanceUid: `${study}.2`, seriesNumber: 2 }, pdf, 'Referral letter') },
       ]);
       await page.getByRole('button', { name: 'Import DICOM files' }).click();
@@ -352,6 +372,30 @@ describe('Imaging: the DICOM viewer', () => {
       const saved = await download.path();
       expect((await readFile(saved)).toString('latin1')).toBe(pdf.toString('latin1'));
       await expectImageToolsOff(page);
+    });
+
+    // User test T1 F13: at 1,000 × 700 these thumbnails were black squares and the labels were cut off.
+    await steps.run('at 1,000 × 700 the SR and PDF thumbnails name their kind, not black, and the labels are whole', async () => {
+      await page.setViewportSize({ width: 1000, height: 700 });
+      const strip = page.getByRole('navigation', { name: 'Series' });
+      const report = strip.getByRole('img', { name: 'Structured report' });
+      const pdfThumb = strip.getByRole('img', { name: 'PDF document' });
+      await report.waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await report.innerText()).toBe('SR');
+      expect(await pdfThumb.innerText()).toBe('PDF');
+      for (const thumb of [report, pdfThumb]) expect(await meanBrightness(page, await thumb.screenshot())).toBeGreaterThan(128);
+      await page.screenshot({ path: path.join(os.tmpdir(), 'hdms-series-strip-documents-1000x700.png') });
+      const labels = await strip.locator('.viewer-series__item').evaluateAll((items) =>
+        items.map((item) => ({
+          title: item.getAttribute('title'),
+          clipped: [...item.querySelectorAll('.viewer-series__text > span')].filter((span) => span.scrollWidth > span.clientWidth || span.scrollHeight > span.clientHeight + 1).map((span) => span.textContent),
+          text: (item as HTMLElement).innerText,
+        })),
+      );
+      expect(labels.map((label) => label.title)).toEqual([`Series 1 · SR\n${SR_SERIES}\n1 instance`, 'Series 2 · DOC\nNo description\n1 instance']);
+      for (const label of labels) expect(label.clipped).toEqual([]);
+      expect(labels[0]!.text).toContain(SR_SERIES);
+      await page.setViewportSize({ width: 1400, height: 1000 });
     });
 
     await steps.run('the access report shows the study opened and the document exported, under her name (QA4-12 D4, D5)', async () => {

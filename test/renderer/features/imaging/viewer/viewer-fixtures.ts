@@ -221,6 +221,7 @@ export interface DocumentFields {
   readonly patientName: string;
   readonly studyDescription: string;
   readonly seriesNumber?: number;
+  readonly seriesDescription?: string;
 }
 
 function documentHeader(fields: DocumentFields, sopClassUid: string, modality: string): Element[] {
@@ -230,6 +231,7 @@ function documentHeader(fields: DocumentFields, sopClassUid: string, modality: s
     [0x00080020, 'DA', '20260301'],
     [0x00080060, 'CS', modality],
     [0x00081030, 'LO', fields.studyDescription],
+    ...(fields.seriesDescription !== undefined ? [[0x0008103e, 'LO', fields.seriesDescription] satisfies Element] : []),
     [0x00100010, 'PN', fields.patientName],
     [0x00100020, 'LO', fields.patientId],
     [0x0020000d, 'UI', fields.studyInstanceUid],
