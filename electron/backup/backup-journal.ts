@@ -6,7 +6,8 @@ import type { OpenVault } from '../vault/vault-host';
  * record of a body kind, no operator (the body did it), its counts as a plaintext note and, for
  * the mind, the same counts with the act and time as a sealed meta (JSON `{v: 1, act, at, …counts}`
  * sealed to the vault's public key like intake metadata). The journal is the vault's truth and goes
- * into the next backup; the ledger signs from there. Manual exports are the mind's `export.backup`.
+ * into the next backup; the ledger signs from there. Manual exports are the mind's `export.backup`;
+ * a failed backup (by hand or scheduled) is the body's `backup.failed`.
  */
 export async function journalBackupAct(
   open: Pick<OpenVault, 'storage' | 'onDurable' | 'sealer'>,
@@ -26,4 +27,15 @@ export async function journalBackupAct(
   });
   open.onDurable(seq);
   return seq;
+}
+
+/**
+ * Whether a failed backup gets a `backup.failed` record (tester T2 F10), given the failure the status
+ * holds from before (null after a backup was made). Every attempt by hand is an operator's act and is
+ * journaled; a schedule retrying against the same problem (every 15 minutes, for days if a share
+ * stays offline) is journaled when the failure starts and when its reason changes, not at every
+ * retry. The backup that is made afterwards is its own record (backup.scheduled, export.backup).
+ */
+export function failureWorthJournaling(previous: { readonly reason: string } | null, reason: string, scheduled: boolean): boolean {
+  return !scheduled || previous === null || previous.reason !== reason;
 }

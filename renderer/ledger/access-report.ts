@@ -120,6 +120,10 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
                   : what === ''
                     ? 'a file'
                     : what;
+      if (what === 'backup' && summary['result'] === 'failed') {
+        const reason = text(summary['reason']);
+        return `${summary['scheduled'] === 'on' ? 'Scheduled backup' : 'Backup by hand'} failed${reason === '' ? '' : `: ${reason}`}`;
+      }
       if (what === 'backup' && summary['scheduled'] === 'on') return 'Scheduled backup made by the node';
       const entries = summary['entries'];
       return `Exported ${label}${typeof entries === 'number' ? ` (${entries} ${entries === 1 ? 'row' : 'rows'})` : ''}`;

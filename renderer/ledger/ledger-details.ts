@@ -193,7 +193,10 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       break;
     case 'EXPORT':
       word('what', 'export');
+      word('result');
       word('scheduled');
+      // A failed backup's reason: a sentence, up to the 500 characters the body's status keeps.
+      if (typeof details['reason'] === 'string') out['reason'] = details['reason'].slice(0, 500);
       num('bytes');
       num('entries');
       num('patients', 'patients named');
@@ -258,7 +261,8 @@ export function ledgerKindOf(journalKind: string): LedgerEntryKind | null {
   if (journalKind === AUDIT_KINDS.session) return 'SESSION';
   // An administrator's change of a setting the body keeps (listeners, backup), as the body recorded it.
   if (journalKind === AUDIT_KINDS.settings) return 'SETTINGS_CHANGE';
-  if (journalKind === AUDIT_KINDS.exported || journalKind === BACKUP_KINDS.scheduled) return 'EXPORT';
+  // A backup the body made, or one it could not make (tester T2 F10): an export, or its failure.
+  if (journalKind === AUDIT_KINDS.exported || journalKind === BACKUP_KINDS.scheduled || journalKind === BACKUP_KINDS.failed) return 'EXPORT';
   if (journalKind === BACKUP_KINDS.restored) return 'RESTORE';
   if (journalKind === 'erasure.patient') return 'ERASURE';
   if (journalKind === 'operator.changed') return 'OPERATOR_CHANGE';

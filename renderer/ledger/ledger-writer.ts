@@ -432,6 +432,16 @@ export class LedgerWriter {
           const bytes = (value as { bytes?: unknown } | null)?.bytes;
           return { subject: ZERO_HASH, details: { what: 'backup', scheduled: true, ...(typeof at === 'string' ? { at } : {}), ...(typeof bytes === 'number' ? { bytes } : {}) } };
         }
+        if (record.kind === BACKUP_KINDS.failed) {
+          // A backup the body could not make (by hand or scheduled): the reason in words, no path.
+          const failed = value as { at?: unknown; scheduled?: unknown; reason?: unknown } | null;
+          const at = failed?.at;
+          const reason = failed?.reason;
+          return {
+            subject: ZERO_HASH,
+            details: { what: 'backup', result: 'failed', scheduled: failed?.scheduled === 1, ...(typeof reason === 'string' ? { reason: reason.slice(0, 500) } : {}), ...(typeof at === 'string' ? { at } : {}) },
+          };
+        }
         if (record.kind === AUDIT_KINDS.exported) {
           const audited = ExportAuditMetaSchema.safeParse(value);
           if (!audited.success) return none;

@@ -6,7 +6,7 @@
  *           intake.countersReset,
  *           vault.created, ledger.entry (sealed by the mind, appended by the body's ledger.append),
  *           audit.session, audit.exported, audit.settings (AUDIT_KINDS),
- *           backup.scheduled, backup.restored
+ *           backup.scheduled, backup.failed, backup.restored
  *   journal journal.repaired and the `erased` tombstone: written by the journal itself only
  *   mind    view.access, operator.changed, erasure.patient, export.*, settings.*, vault.autoUnlock,
  *           vault.eventAuth: appended through journal.append (MIND_EVENT_KIND), sealed by the mind,
@@ -38,10 +38,13 @@ export const VAULT_CREATED_KIND = 'vault.created';
  * and, sealed, `{v: 1, act, at, …counts}`): `backup.scheduled` (a scheduled backup, made whether or
  * not anyone was signed in; `{bytes, pruned}`) and `backup.restored` (this journal was restored
  * from a backup; `{erasures, records, objects}`: what the erasure register made the restore erase
- * again). Manual exports are the mind's `export.backup`.
+ * again), and `backup.failed` (a backup that could not be made, by hand or scheduled; `{scheduled: 0|1}`,
+ * the reason in words, no path, only in the sealed meta; tester T2 F10). Manual exports are the
+ * mind's `export.backup`.
  */
 export const BACKUP_KINDS = {
   scheduled: 'backup.scheduled',
+  failed: 'backup.failed',
   restored: 'backup.restored',
 } as const;
 

@@ -47,6 +47,10 @@ const SESSION_LABELS: Readonly<Record<string, string>> = {
  * Locks journaled before the idle mark existed read "Locked".
  */
 export function entryLabel(entry: Pick<LedgerEntryView, 'kind' | 'summary'>): string {
+  // A backup the node could not make is no export (tester T2 F10): it says so in the list.
+  if (entry.kind === 'EXPORT' && entry.summary['export'] === 'backup' && entry.summary['result'] === 'failed') {
+    return entry.summary['scheduled'] === 'on' ? 'Scheduled backup failed' : 'Backup failed';
+  }
   if (entry.kind !== 'SESSION') return kindLabel(entry.kind);
   const event = entry.summary['event'];
   if (typeof event !== 'string') return 'Session event';

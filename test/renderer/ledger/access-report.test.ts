@@ -215,6 +215,9 @@ describe('access report', () => {
     expect(summaryOf('ACCESS', { patientId: 'p', recordId: 'study-a', what: 'imaging study', at: '2026-12-06T10:00:00.000Z' })).toMatchObject({ opened: 'imaging study' });
     expect(actionOf('ACCESS', { opened: 'raw message', message: 45 })).toBe('Opened a raw message (journal record 45)');
     expect(actionOf('EXPORT', { export: 'backup', scheduled: 'on' })).toBe('Scheduled backup made by the node');
+    // Tester T2 F10: a failed backup is an entry too, with its reason.
+    expect(actionOf('EXPORT', { export: 'backup', result: 'failed', scheduled: 'on', reason: 'The backup destination is full.' })).toBe('Scheduled backup failed: The backup destination is full.');
+    expect(actionOf('EXPORT', { export: 'backup', result: 'failed', scheduled: 'off', reason: 'The backup destination is full.' })).toBe('Backup by hand failed: The backup destination is full.');
     expect(actionOf('EXPORT', { export: 'ledger', entries: 12 })).toBe('Exported the ledger (12 rows)');
     // As "Who accessed this record" shows a one-row report of the patient exported.
     expect(actionOf('EXPORT', { export: 'accessReport', entries: 1 })).toBe('Exported an access report (1 row)');

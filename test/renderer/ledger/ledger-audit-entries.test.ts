@@ -210,6 +210,22 @@ describe('ledger entries for the audit trail', () => {
     expect(summaryOf('RESTORE', details)).toMatchObject({ 'erasures re-applied': 1, 'records erased again': 5, 'objects erased again': 2, at: AT });
   });
 
+  it('signs a failed backup (backup.failed, journaled by the body) as an EXPORT entry of the node with its reason in words (tester T2 F10)', async () => {
+    expect(ledgerKindOf(BACKUP_KINDS.failed)).toBe('EXPORT');
+    const f = await ledgerVaultFixture();
+    const reason = 'The backup destination folder is not available (a network share offline, a drive not connected?).';
+    f.body.journal.push({ seq: 1, at: AT, kind: BACKUP_KINDS.failed, operator: null, objects: [], meta: await sealJson(f.sealer, { v: 1, act: 'failed', at: AT, scheduled: 1, reason }) });
+    f.body.journal.push({ seq: 2, at: AT, kind: BACKUP_KINDS.failed, operator: null, objects: [], meta: await sealJson(f.sealer, { v: 1, act: 'failed', at: AT, scheduled: 0, reason: 'The backup destination is full.' }) });
+    const entries = await signedLedgerEntries(f);
+    expect(entries.map(({ entry }) => [entry['kind'], bytes32ToPseudonym(entry['operator'])])).toEqual([
+      ['EXPORT', ''],
+      ['EXPORT', ''],
+    ]);
+    expect(entries[0]!.details).toMatchObject({ what: 'backup', result: 'failed', scheduled: true, reason, at: AT });
+    expect(summaryOf('EXPORT', entries[0]!.details)).toMatchObject({ export: 'backup', result: 'failed', scheduled: 'on', reason, at: AT });
+    expect(summaryOf('EXPORT', entries[1]!.details)).toMatchObject({ export: 'backup', result: 'failed', scheduled: 'off', reason: 'The backup destination is full.' });
+  });
+
   it("says in a RESTORE entry when the backup was made, where its ledger ended, that later entries are not in this vault, and that the chain may fork from there (tester T2 S35 F3)", async () => {
     const f = await ledgerVaultFixture();
     const made = '2026-12-07T08:48:31.000Z';

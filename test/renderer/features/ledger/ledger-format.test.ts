@@ -82,3 +82,11 @@ describe('entryTimes', () => {
     expect(entryTimes({ createdAt: '2025-03-01T10:00:17.000Z', summary: { at: 'not a time' } })).toEqual({ happened: '2025-03-01T10:00:17.000Z', signed: '2025-03-01T10:00:17.000Z' });
   });
 });
+
+describe('entryLabel: a backup that failed (tester T2 F10)', () => {
+  it('reads "Backup failed" (scheduled or by hand), not "Export"; a backup made stays an export', () => {
+    expect(entryLabel({ kind: 'EXPORT', summary: { export: 'backup', result: 'failed', scheduled: 'on', reason: 'The backup destination is full.' } })).toBe('Scheduled backup failed');
+    expect(entryLabel({ kind: 'EXPORT', summary: { export: 'backup', result: 'failed', scheduled: 'off' } })).toBe('Backup failed');
+    expect(entryLabel({ kind: 'EXPORT', summary: { export: 'backup', scheduled: 'on' } })).toBe(entryLabel({ kind: 'EXPORT', summary: {} }));
+  });
+});
