@@ -19,6 +19,7 @@ import {
   type Report,
   type Visit,
 } from '../../../shared/domain/clinical';
+import { isDecimalComma } from '../../../shared/hl7/decimal-comma';
 import type { Hl7Message, Hl7Segment } from './hl7-front-end';
 
 /**
@@ -656,9 +657,6 @@ interface ObrRef {
   time: string | undefined;
 }
 
-/** A number written with a decimal comma ("7,9"): nothing but digits around one comma, at most 20 characters. */
-const DECIMAL_COMMA = /^[+-]?\d{1,9},\d{1,9}$/;
-
 /**
  * Why an NM value that is a decimal comma is not read: said with the value, which is then only a
  * number (any other text under NM is never quoted in a note). Not read as 7.9: HL7 NM's decimal
@@ -667,7 +665,7 @@ const DECIMAL_COMMA = /^[+-]?\d{1,9},\d{1,9}$/;
 function decimalCommaWords(value: Observation['value']): string {
   if (value.kind !== 'text') return '';
   const sent = value.value.trim();
-  return DECIMAL_COMMA.test(sent) ? ` (decimal comma: sent ${sent}; HL7 NM uses a period)` : '';
+  return isDecimalComma(sent) ? ` (decimal comma: sent ${sent}; HL7 NM uses a period)` : '';
 }
 
 function mapObservation(obx: Hl7Segment, obr: ObrRef | undefined, ctx: Context): Observation | null {

@@ -1,6 +1,7 @@
 import type { CodedConcept, Observation, ObservationValueDetail, Patient, PatientIdentifier } from '../../../shared/domain/clinical';
 import type { RecordRow, ViewRecord } from '../../vault/vault-service';
 import { personNameLabel } from '../../../shared/domain/person-name';
+import { isDecimalComma } from '../../../shared/hl7/decimal-comma';
 import { formattedTextInline, formattedTextLines } from './formatted-text';
 import { unitLabel } from './ucum-units';
 
@@ -233,8 +234,9 @@ function observationValue(record: Observation): string {
 
 /**
  * "(not a number: sent as NM)" after a result whose OBX-2 says NM (or SN) but whose value is text
- * that holds no number ("Zyxwvut", "5,2"): shown as sent and never charted, so nobody reads it as a
- * measurement (security audit, issue 11). A comparator or a range ("<5", "5.0-7.0") reads as the SN
+ * that holds no number ("Zyxwvut"): shown as sent and never charted, so nobody reads it as a
+ * measurement (security audit, issue 11); a decimal comma ("5,2") says so instead: "(decimal comma:
+ * HL7 NM uses a period; not charted)". A comparator or a range ("<5", "5.0-7.0") reads as the SN
  * it is, without it. Null for any other result, and for an empty value or the HL7 null.
  */
 export function notNumberNote(record: Observation): string | null {
@@ -245,7 +247,9 @@ export function notNumberNote(record: Observation): string | null {
   const detail = record.valueDetail;
   // An SN whose parts came out of place (`2.0^-^4.0`) still reads as its numbers: only one without a digit is flagged.
   const noNumber = detail === undefined || (detail.kind === 'structured-numeric' && detail.value === undefined && detail.value2 === undefined && !/\d/.test(text));
-  return noNumber ? `(not a number: sent as ${type})` : null;
+  if (!noNumber) return null;
+  // A decimal comma gets the body's reason (its mapping note), not "not a number" that its reader would doubt.
+  return isDecimalComma(text) ? `(decimal comma: HL7 ${type} uses a period; not charted)` : `(not a number: sent as ${type})`;
 }
 
 /**

@@ -88,3 +88,26 @@ describe('text sent as NM', () => {
     expect(recordValue(glucose(day('12'), { kind: 'text', value: 'abc' }, { valueType: 'SN', valueDetail: { kind: 'structured-numeric' } }))).toBe('abc (not a number: sent as SN)');
   });
 });
+
+// A decimal comma ("7,9" under NM) is not read as 7.9 (the body's mapping note says why: HL7 NM's
+// decimal mark is the period). The patient view gives the same plain reason, not "not a number",
+// which a reader who writes 7,9 would not believe.
+describe('a decimal comma sent as NM', () => {
+  const COMMA = glucose(day('12'), { kind: 'text', value: '7,9' }, { orderId: 'F-3' });
+
+  it('reads "7,9 (decimal comma: HL7 NM uses a period; not charted)"; other text keeps "not a number"', () => {
+    expect(notNumberNote(COMMA)).toBe('(decimal comma: HL7 NM uses a period; not charted)');
+    expect(recordValue(COMMA)).toBe('7,9 (decimal comma: HL7 NM uses a period; not charted)');
+    expect(recordValue(glucose(day('12'), { kind: 'text', value: ' -0,25 ' }))).toBe('-0,25 (decimal comma: HL7 NM uses a period; not charted)');
+    for (const value of ['1,234,5', '7,9 mg', '7,']) expect(notNumberNote(glucose(day('12'), { kind: 'text', value })), value).toBe('(not a number: sent as NM)');
+  });
+
+  it('by report and on the flowsheet the cell gives that reason', async () => {
+    const results = await openChart([...RECORDS.slice(0, 3), at('p-7.g3.0', COMMA, 3)]);
+    const panel = within(results).getByRole('article', { name: 'Metabolic panel' });
+    expect(within(panel).getAllByRole('row').slice(1).map((tr) => cells(tr).slice(0, 2))).toEqual([['Glucose', '7,9 (decimal comma: HL7 NM uses a period; not charted)']]);
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    const sheet = within(results).getByRole('table', { name: 'Flowsheet' });
+    expect(within(sheet).getAllByRole('row').map(cells)[1]).toEqual(['Glucose (mg/dL)', '08:00 7,9 (decimal comma: HL7 NM uses a period; not charted)', '08:00 95', '08:00 90']);
+  });
+});
