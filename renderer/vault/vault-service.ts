@@ -394,6 +394,11 @@ export interface RangedInstanceSource {
   readonly dataKey: CryptoKey;
   /** Sealed bytes [offset, offset + length) of the envelope (fewer only at its end). */
   readSealed(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Plaintext bytes up to which the decoder may read the instance whole when it cannot be read in
+   * parts (a deflated data set): MAX_WHOLE_OBJECT_BYTES for one within it, 0 past it.
+   */
+  readonly readWholeUpTo: number;
 }
 
 /** What a restore is given: the backup file and the secret that opens it. */

@@ -96,7 +96,7 @@ export class DecodeClient {
       this.readers.set(key, (offset, length) => source.readSealed(offset, length));
       while (this.readers.size > MAX_RANGED_READERS) this.readers.delete(this.readers.keys().next().value!);
       const head = ownBuffer(source.head);
-      const input: InstanceInput = { kind: 'ranged', head, sealedSize: source.sealedSize, dataKey: source.dataKey };
+      const input: InstanceInput = { kind: 'ranged', head, sealedSize: source.sealedSize, dataKey: source.dataKey, readWholeUpTo: source.readWholeUpTo };
       return (await this.ask<'open'>({ type: 'open', key, input, decodeFirst }, [head])).overview;
     }
     const owned = ownBuffer(source instanceof Uint8Array ? source : source.envelope);

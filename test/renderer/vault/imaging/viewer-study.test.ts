@@ -1,5 +1,5 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
 import type { DicomInstance } from '../../../../shared/domain/dicom';
 import { bytesEqual } from '../../../../shared/crypto/bytes';
@@ -130,6 +130,35 @@ describe('VaultService: studies in the viewer', () => {
     expect(Array.from(await openSource(await vault.instanceSource(instance.earlierCopies[0]!.instanceId)))).toEqual(Array.from(one));
   });
 
+  it('hands out an instance of a few MiB in ranges (its first slice read, not the rest), with a whole read allowed; a small one whole (T1 F1)', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const tenMiB = new Uint8Array(10 * 1024 * 1024);
+    for (let i = 0; i < tenMiB.length; i += 4096) tenMiB[i] = (i >>> 12) & 0xff;
+    const small = Uint8Array.from({ length: 600 * 1024 }, (_, i) => i & 0xff);
+    await store(body, { sopInstanceUid: `${STUDY}.8.1`, seriesInstanceUid: `${STUDY}.8`, instanceNumber: 1 }, tenMiB);
+    await store(body, { sopInstanceUid: `${STUDY}.8.2`, seriesInstanceUid: `${STUDY}.8`, instanceNumber: 2 }, small);
+    await vault.sync();
+    const [listed] = await vault.studies();
+    // Counted from the opening on: the study's first image is read while its access is journaled.
+    const reads = vi.spyOn(body.api.objects, 'readBinary');
+    const study = await vault.openStudy(listed!.studyId);
+    const [large, slice] = study.series[0]!.instances;
+    expect(large!.sopInstanceUid).toBe(`${STUDY}.8.1`);
+    const source = await vault.instanceSource(large!.instanceId);
+    if (source instanceof Uint8Array || !('kind' in source)) throw new Error('The 10 MiB instance was not handed out in ranges.');
+    // One slice of the body read (the decode worker asks for the frames it needs); the whole read stays allowed.
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(reads.mock.calls[0]![0]).toMatchObject({ offset: 0, length: 4 * 1024 * 1024 });
+    reads.mockRestore();
+    expect(source.readWholeUpTo).toBeGreaterThanOrEqual(source.sealedSize);
+    const reader = envelopeRangeReader(source.head, source.sealedSize, source.dataKey, (offset, length) => source.readSealed(offset, length));
+    expect(bytesEqual(await reader.read(0, reader.plaintextLength), tenMiB)).toBe(true);
+    expect(Array.from(await openSource(await vault.instanceSource(slice!.instanceId)))).toEqual(Array.from(small));
+  });
+
   it('hands out an instance over 64 MiB to be read in ranges: its first slice, its size and a reader of the rest', async () => {
     const body = createFakeBody();
     const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
@@ -146,6 +175,8 @@ describe('VaultService: studies in the viewer', () => {
     expect(source.dataKey.extractable).toBe(false);
     expect(source.head.length).toBeLessThanOrEqual(4 * 1024 * 1024);
     expect(source.sealedSize).toBeGreaterThan(large.length);
+    // Too large to hold whole: the decoder may not fall back to a whole read.
+    expect(source.readWholeUpTo).toBe(0);
     const reader = envelopeRangeReader(source.head, source.sealedSize, source.dataKey, (offset, length) => source.readSealed(offset, length));
     expect(reader.plaintextLength).toBe(large.length);
     // The start, a range over several 4 MiB reads of the body, and the end.

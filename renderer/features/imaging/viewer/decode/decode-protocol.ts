@@ -5,14 +5,15 @@ import type { TagRow } from '../../../../../shared/dicom/tag-list';
 
 /**
  * An instance for the worker: its Part 10 bytes, or its sealed envelope with the data key that
- * opens it (the worker decrypts), or, for one too large to hold whole, the first bytes of its
+ * opens it (the worker decrypts), or, for one of more than a few MiB, the first bytes of its
  * envelope and its sealed size: the worker then asks the page for further sealed ranges
- * (ReadRequest) and decrypts only those (ranged-instance.ts).
+ * (ReadRequest) and decrypts only those (ranged-instance.ts). `readWholeUpTo`: the plaintext size
+ * up to which the worker may read it whole when it cannot be read in parts (0: never).
  */
 export type InstanceInput =
   | { readonly kind: 'open'; readonly bytes: ArrayBuffer }
   | { readonly kind: 'sealed'; readonly envelope: ArrayBuffer; readonly dataKey: CryptoKey }
-  | { readonly kind: 'ranged'; readonly head: ArrayBuffer; readonly sealedSize: number; readonly dataKey: CryptoKey };
+  | { readonly kind: 'ranged'; readonly head: ArrayBuffer; readonly sealedSize: number; readonly dataKey: CryptoKey; readonly readWholeUpTo: number };
 
 /** The worker asks the page for sealed bytes [offset, offset + length) of a ranged instance it opened. */
 export interface ReadRequest {

@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 import type { DecodedFrame } from '../pixels/pixel-module';
+import { concatBytes } from '../../../../../shared/crypto/bytes';
 import { envelopeRangeReader } from '../../../../../shared/crypto/envelope';
 import type { DecodeAnswer, DecodeRequest, InstanceInput, ReadReply, ReadRequest } from './decode-protocol';
 import { describe, InstanceDecoder } from './instance-decoder';
@@ -29,9 +30,12 @@ function readFromPage(key: string, offset: number, length: number): Promise<Uint
 /** A ranged instance's plaintext: its envelope's chunks, read from the page as needed (the head it came with first). */
 function rangedSource(key: string, input: Extract<InstanceInput, { kind: 'ranged' }>) {
   const head = new Uint8Array(input.head);
-  const reader = envelopeRangeReader(head, input.sealedSize, input.dataKey, (offset, length) =>
-    offset + length <= head.length ? Promise.resolve(head.subarray(offset, offset + length)) : readFromPage(key, offset, length),
-  );
+  const reader = envelopeRangeReader(head, input.sealedSize, input.dataKey, async (offset, length) => {
+    if (offset + length <= head.length) return head.subarray(offset, offset + length);
+    // A range that starts in the head (a large single frame, a whole read): only the rest is asked for.
+    if (offset >= head.length) return readFromPage(key, offset, length);
+    return concatBytes(head.subarray(offset), await readFromPage(key, head.length, offset + length - head.length));
+  });
   return { size: reader.plaintextLength, read: (offset: number, length: number) => reader.read(offset, length) };
 }
 
@@ -45,7 +49,7 @@ async function answer(request: DecodeRequest): Promise<{ answer: DecodeAnswer; t
       const { input } = request;
       const overview =
         input.kind === 'ranged'
-          ? await decoder.openRanged(request.key, rangedSource(request.key, input), request.decodeFirst)
+          ? await decoder.openRanged(request.key, rangedSource(request.key, input), request.decodeFirst, { readWholeUpTo: input.readWholeUpTo })
           : await decoder.open(request.key, input.kind === 'open' ? new Uint8Array(input.bytes) : { envelope: new Uint8Array(input.envelope), dataKey: input.dataKey }, request.decodeFirst);
       const transfer = transferablesOf(overview.first);
       if (overview.document !== null) transfer.push(overview.document.bytes.buffer as ArrayBuffer);

@@ -3,7 +3,7 @@ import type { FrameCodecs } from './codecs';
 import { openWithDataKey } from '../../../../../shared/crypto/envelope';
 import type { InstanceOverview } from './decode-protocol';
 import { decodeFrame, decodeFrameBytes } from './frame-decoder';
-import { frameGroupValues, parseInstance, type ParsedInstance } from './dicom-image';
+import { DicomImageError, frameGroupValues, parseInstance, type ParsedInstance } from './dicom-image';
 import { openRangedInstance, type PlaintextRanges } from './ranged-instance';
 import { encapsulatedDocument, reportLines } from './structured-report';
 import { tagRows, type TagRow } from '../../../../../shared/dicom/tag-list';
@@ -38,10 +38,31 @@ export class InstanceDecoder {
     return this.overview(key, { parsed: await parseInstance(bytes) }, decodeFirst);
   }
 
-  /** Opens an instance read in ranges (ranged-instance.ts): too large to hold whole. */
-  async openRanged(key: string, ranges: PlaintextRanges, decodeFirst: boolean): Promise<InstanceOverview> {
-    const ranged = await openRangedInstance(ranges);
-    return this.overview(key, { parsed: ranged.parsed, frameBytes: (frame) => ranged.frameBytes(frame) }, decodeFirst);
+  /**
+   * Opens an instance read in ranges (ranged-instance.ts): one of more than a few MiB, whose first
+   * frame then shows without the rest being read. One that cannot be read in parts (a deflated
+   * data set; pixel data the ranged rules refuse) is read whole when its size is within
+   * `readWholeUpTo`, as every instance under 64 MiB once was, so it still shows.
+   */
+  async openRanged(key: string, ranges: PlaintextRanges, decodeFirst: boolean, options: { readonly readWholeUpTo?: number } = {}): Promise<InstanceOverview> {
+    const wholeAllowed = ranges.size <= (options.readWholeUpTo ?? 0);
+    let opened: Opened;
+    try {
+      const ranged = await openRangedInstance(ranges);
+      // Where the whole read is allowed, the first frame's bytes are read now: a refusal falls back below.
+      let first = wholeAllowed && decodeFirst && ranged.parsed.image !== null ? await ranged.frameBytes(0) : null;
+      const frameBytes = (frame: number): Promise<Uint8Array> => {
+        if (frame !== 0 || first === null) return ranged.frameBytes(frame);
+        const bytes = first;
+        first = null;
+        return Promise.resolve(bytes);
+      };
+      opened = { parsed: ranged.parsed, frameBytes };
+    } catch (error) {
+      if (!wholeAllowed || !(error instanceof DicomImageError)) throw error;
+      return this.open(key, await ranges.read(0, ranges.size), decodeFirst);
+    }
+    return this.overview(key, opened, decodeFirst);
   }
 
   private async overview(key: string, opened: Opened, decodeFirst: boolean): Promise<InstanceOverview> {

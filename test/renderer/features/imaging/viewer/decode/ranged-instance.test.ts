@@ -185,6 +185,49 @@ describe('instances read in ranges', () => {
     await expectSameFrames(bytes, { size: reader.plaintextLength, read: (offset, length) => reader.read(offset, length) });
   });
 
+  it('opens a deflated data set whole when its source allows a whole read (under 64 MiB), and refuses it in parts otherwise', async () => {
+    const deflated = multiFrame(Buffer.concat(ctFrames().map(le16)), TS.deflated);
+    const codecs = nodeCodecs();
+    const reference = new InstanceDecoder(codecs);
+    const whole = await reference.open('whole', deflated, true);
+    // T1 F1: an instance of a few MiB is handed out in ranges; a deflated one must still show.
+    const decoder = new InstanceDecoder(codecs);
+    const ranges = rangesOver(deflated);
+    const opened = await decoder.openRanged('deflated', ranges, true, { readWholeUpTo: 64 * 1024 * 1024 });
+    expect(opened.kind).toBe('image');
+    expect(opened.firstError).toBeNull();
+    expect(opened.first).toEqual(whole.first);
+    // The head tried in parts, then the whole instance once.
+    expect(ranges.readBytes).toBeLessThanOrEqual(2 * deflated.length);
+    expect(await decoder.frame('deflated', FRAMES - 1)).toEqual(await reference.frame('whole', FRAMES - 1));
+    // Over the allowance (an instance over 64 MiB): the refusal stands, with its reason.
+    await expect(new InstanceDecoder(codecs).openRanged('big', rangesOver(deflated), true, { readWholeUpTo: deflated.length - 1 })).rejects.toThrow(/deflated/);
+    await expect(new InstanceDecoder(codecs).openRanged('none', rangesOver(deflated), true)).rejects.toThrow(/deflated/);
+  });
+
+  it('a 10 MiB multi-frame: its first frame after reading the data set and that frame only', async () => {
+    // 20 frames of 512×512, 16-bit (512 KiB each): 10 MiB.
+    const size = 512;
+    const frames = 20;
+    const pixels = Buffer.alloc(frames * size * size * 2);
+    for (let i = 0; i < pixels.length; i += 2) pixels.writeUInt16LE(((i >>> 1) + (i >>> 19)) % 4096, i);
+    const bytes = new Uint8Array(part10(imageElements({ sopInstanceUid: '2.25.424243', rows: size, columns: size, bitsAllocated: 16, bitsStored: 12, frames, pixelData: pixels }), TS.explicitLittle));
+    expect(bytes.length).toBeGreaterThan(10 * 1024 * 1024);
+    const intake = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+    const envelope = await (await createSealer(intake.publicKey)).seal('object', bytes);
+    const dataKey = await createOpener(intake.privateKey).unwrapDataKey(envelope);
+    let sealedRead = 0;
+    const reader = envelopeRangeReader(envelope.subarray(0, 4096), envelope.length, dataKey, (offset, length) => {
+      sealedRead += Math.min(length, envelope.length - offset);
+      return Promise.resolve(envelope.slice(offset, offset + length));
+    });
+    const opened = await new InstanceDecoder(nodeCodecs()).openRanged('ten', { size: reader.plaintextLength, read: (offset, length) => reader.read(offset, length) }, true, { readWholeUpTo: 64 * 1024 * 1024 });
+    expect(opened.firstError).toBeNull();
+    expect(opened.first?.pixels.length).toBe(size * size);
+    // The first MiB (the data set) and the first frame (512 KiB), in whole chunks: not the 10 MiB.
+    expect(sealedRead).toBeLessThan(2 * 1024 * 1024);
+  });
+
   it('refuses a deflated data set, and reports pixel data that is not what its transfer syntax says', async () => {
     const deflated = multiFrame(Buffer.concat(ctFrames().map(le16)), TS.deflated);
     await expect(openRangedInstance(rangesOver(deflated))).rejects.toThrow(/deflated/);
