@@ -59,7 +59,8 @@ import { encodeStringList, toBase64Url, utf8Encode, concatBytes, type Bytes } fr
  * records share a word and how often each token occurs (frequency analysis can guess common
  * surnames from a large vault). Prefix tokens add that two names share their first 3, 4, … letters
  * and roughly how long a name is (how many prefix tokens it has). We accept this for names only,
- * with a 3-letter minimum so short prefixes (which group many records) are not indexed; identifiers,
+ * with a 3-letter minimum so short prefixes (which group many records) are not indexed (patient
+ * identifiers and accession numbers get the same prefix tokens: token-cache.ts identifierPrefixTokens); other
  * codes and descriptions get full-word tokens only, and birth dates one full-date token each. The key never leaves the mind, so
  * nobody without it can compute a token for a chosen name.
  */

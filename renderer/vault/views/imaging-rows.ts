@@ -221,12 +221,36 @@ export function instancePayloadOf(dicom: DicomInstance): InstancePayload {
 
 /**
  * The text a study is found by in the blind index, from one instance: its study description,
- * accession number and study date, and its series' modality. The patient's name and identifiers
+ * accession number and study date, and its series' modality (the imaging projector adds the
+ * accession number's prefix tokens, as an identifier's). The patient's name and identifiers
  * are the patient's own tokens (postings), which searchStudyIds combines with these.
  */
 export function studyText(dicom: DicomInstance): RecordText {
   return {
     other: [dicom.studyDescription ?? '', dicom.accessionNumber ?? '', dicom.modality ?? ''].filter((text) => text !== ''),
     dates: dicom.studyDate === undefined || dicom.studyDate === '' ? [] : [dicom.studyDate],
+  };
+}
+
+/**
+ * The blind-index field (shared/crypto/blind-index.ts) of the study words posted for a patient:
+ * their own token domain, so the Imaging filter (searchStudyIds, which asks the patient postings
+ * for name and identifier words in the default field) never takes a patient's other studies for
+ * a match, and an accession number never shares a token with an MRN or a record's code.
+ */
+export const STUDY_PATIENT_FIELD = 'study';
+
+/**
+ * What of a study also finds its patient in the Patients search (tester T1 F9): the words of its
+ * description and its accession number (buildIntakeRows adds the accession number's prefix tokens,
+ * as an identifier's), posted for the patient in STUDY_PATIENT_FIELD. Not its date (a date word
+ * would find the patients born that day too) nor its modality (two letters that every patient
+ * with such a study shares).
+ */
+export function studyPatientText(dicom: DicomInstance): { readonly other: string[]; readonly accession: string[] } {
+  const accession = dicom.accessionNumber ?? '';
+  return {
+    other: [dicom.studyDescription ?? '', accession].filter((text) => text !== ''),
+    accession: accession === '' ? [] : [accession],
   };
 }

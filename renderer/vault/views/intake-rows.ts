@@ -6,6 +6,7 @@ import { pseudonym } from '../vault-crypto';
 import { encryptField } from '../../../shared/crypto/field-cipher';
 import { patientSubject } from '../../ledger/ledger-details';
 import type { AliasRow, DirectoryName, DirectoryRow, MergeRow, PatientRowStored, RecordRowStored } from './vault-db';
+import { STUDY_PATIENT_FIELD, studyPatientText } from './imaging-rows';
 import type { Filing } from './patient-filing';
 import type { TokenCache } from './token-cache';
 
@@ -292,7 +293,9 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
   const extended = chartRecordsOf(intake);
   const header = intake.channel === 'dicom';
   const text = patientText(intake.patient);
-  const [patientId, patientTokens, identifierPrefixes, recordTokens, merges, headerTokens] = await Promise.all([
+  // A DICOM instance's study description and accession number find its patient too (tester T1 F9).
+  const study = intake.dicom === undefined ? null : studyPatientText(intake.dicom);
+  const [patientId, patientTokens, identifierPrefixes, recordTokens, merges, headerTokens, studyTokens] = await Promise.all([
     input.filing?.patientId ?? patientIdOf(keys.ledgerKey, intake.patient, tokens),
     tokens.tokensOf(header ? { other: text.other } : text),
     tokens.identifierPrefixTokens(intake.patient.identifiers.map((identifier) => identifier.value)),
@@ -300,6 +303,7 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
     Promise.all([...intake.records, ...extended].filter((record) => isChartVisit(record, intake)).map((record) => tokens.tokensOf(recordText(record)))),
     mergeRowsOf(keys.ledgerKey, intake, seq, tokens, input.filing),
     header ? Promise.all([tokens.tokensOf({ names: text.names }), tokens.tokensOf({ dates: text.dates })]).then(([name, birthDate]) => ({ name, birthDate })) : undefined,
+    study === null || study.other.length === 0 ? [] : tokens.fieldTokensOf(STUDY_PATIENT_FIELD, { other: study.other }, study.accession),
   ]);
   const messageId = messageRowId(patientId, seq);
   const message: MessagePayload = { messageType: intake.messageType, channel: intake.channel, records: intake.records, ...messageExtras(input) };
@@ -312,6 +316,7 @@ export async function buildIntakeRows(keys: RowKeys, tokens: TokenCache, input: 
   const allTokens = new Set(patientTokens);
   for (const token of identifierPrefixes) allTokens.add(token);
   for (const list of recordTokens) for (const token of list) allTokens.add(token);
+  for (const token of studyTokens) allTokens.add(token);
   return {
     patient: { id: patientId, tokens: [...allTokens], ...(headerTokens === undefined ? {} : { headerTokens }) },
     message: { id: messageId, patientId, seq, kind: input.kind, objectIds: [...input.objects], count: intake.records.length + extended.length, enc: messageEnc },

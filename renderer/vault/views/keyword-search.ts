@@ -1,11 +1,13 @@
-import { queryTokens } from '../vault-crypto';
+import { queryTokens, type QueryTokens } from '../vault-crypto';
+import { STUDY_PATIENT_FIELD } from './imaging-rows';
 import { postingsOf, type VaultDb } from './vault-db';
 
 /**
  * Keyword search over the blind index (design §2, §8). The query is cut into words exactly as the
  * indexed text was (shared/crypto/blind-index.ts); each word becomes a group of tokens (the full
  * word and, typed with an umlaut, its transliteration; while the last word is still being typed,
- * its name prefixes); a patient matches when it holds at least one token of every group.
+ * its name prefixes), in the default field and in the field of the study words posted for a
+ * patient (tester T1 F9); a patient matches when it holds at least one token of every group.
  *
  * Every token is one primary-key range scan of its posting chunks (vault-db.ts `postings`:
  * token → patient ids; nothing is decrypted). Patients are posted under the tokens of their
@@ -27,9 +29,25 @@ export async function allPatientIds(db: VaultDb): Promise<string[]> {
   return (await db.patients.toCollection().primaryKeys()) as string[];
 }
 
+/**
+ * Each query word's tokens in the default field and in the study words' field (a patient's studies'
+ * descriptions and accession numbers: imaging-rows.ts STUDY_PATIENT_FIELD): whole words of both
+ * first, then the prefixes of both, so `wholeWords` still ranks.
+ */
+async function patientQueryGroups(indexKey: CryptoKey, query: string): Promise<QueryTokens['groups']> {
+  const [chart, study] = await Promise.all([queryTokens(indexKey, query), queryTokens(indexKey, query, { field: STUDY_PATIENT_FIELD })]);
+  return chart.groups.map((group, index) => {
+    const other = study.groups[index]!;
+    return {
+      anyOf: [...group.anyOf.slice(0, group.wholeWords), ...other.anyOf.slice(0, other.wholeWords), ...group.anyOf.slice(group.wholeWords), ...other.anyOf.slice(other.wholeWords)],
+      wholeWords: group.wholeWords + other.wholeWords,
+    };
+  });
+}
+
 export async function searchPatientIds(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
   if (query.trim() === '') return allPatientIds(db);
-  const { groups } = await queryTokens(indexKey, query);
+  const groups = await patientQueryGroups(indexKey, query);
   if (groups.length === 0) return [];
   const unique = [...new Set(groups.flatMap((group) => group.anyOf))];
   const hits = new Map<string, readonly string[]>();

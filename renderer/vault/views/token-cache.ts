@@ -46,13 +46,29 @@ export class TokenCache {
 
   /**
    * Prefix tokens (3…24 characters) of identifier words, so a partial MRN finds its patient
-   * ("MRN0000" finds MRN00000007): the same prefix tokens names get, so queryTokens finds them
+   * ("MRN0000" finds MRN00000007), and a partial accession number its study and patient (tester
+   * T1 F9): the same prefix tokens names get, so queryTokens finds them
    * unchanged. README, "Views and search", says what that reveals.
    */
   async identifierPrefixTokens(identifiers: readonly string[]): Promise<string[]> {
     const { words } = recordWords({ other: identifiers });
     const prefixes = await Promise.all(words.map((word) => this.prefixTokensOf(word)));
     return [...new Set(prefixes.flat())].sort();
+  }
+
+  /**
+   * Every token of a text in a field's own token domain (blind-index.ts `field`: a study's words
+   * posted for its patient, imaging-rows.ts STUDY_PATIENT_FIELD), with the prefix tokens of
+   * `prefixed` (identifier-like values), deduplicated and sorted; remembered per text for the session.
+   */
+  fieldTokensOf(field: string, text: RecordText, prefixed: readonly string[] = []): Promise<readonly string[]> {
+    const key = JSON.stringify([field, text.names ?? [], text.other ?? [], text.dates ?? [], prefixed]);
+    return this.remember('field-tokens', key, async () => {
+      const { words, nameWords } = recordWords(text);
+      const prefixWords = recordWords({ other: prefixed }).words;
+      const [full, prefixes] = await Promise.all([blindTokens(this.indexKey, words, field), prefixTokens(this.indexKey, [...nameWords, ...prefixWords], field)]);
+      return [...new Set([...full, ...prefixes])].sort();
+    });
   }
 
   /**

@@ -357,6 +357,11 @@ export interface IndexedDbDeps {
  *               (intake-rows.ts isChartVisit): the patient rows and postings are rebuilt.
  *   version(30): words with ä ö ü are indexed under their transliteration too (ae oe ue):
  *               the patient rows and postings are rebuilt.
+ *   version(31): a study's description words and accession number (with its prefixes) are words of
+ *               its patient too (tester T1 F9), and a study's accession number gets prefix tokens:
+ *               the patient rows, postings and study rows are rebuilt. Study rows are cleared
+ *               too (not only replayed, whose union keeps every token a row ever had), so no
+ *               token of an earlier rule lingers on them.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -374,7 +379,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 30;
+export const VIEW_SCHEMA_VERSION = 31;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -525,6 +530,14 @@ function defineSchema(db: Dexie): void {
     .stores({})
     .upgrade(async (tx) => {
       await replayFromStart(tx, ['postings', 'patients'], ['problems', 'rejected']);
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
+  // A study's description and accession number find its patient (tester T1 F9), and an accession
+  // number's start finds its study: patient rows, postings and study rows built before lack those tokens.
+  db.version(31)
+    .stores({})
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients', 'studies'], ['problems', 'rejected']);
       await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
     });
 }

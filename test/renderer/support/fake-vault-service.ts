@@ -424,9 +424,11 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       const scores = new Map<string, number>();
       for (const id of allIds()) {
         const entry = patients.get(id);
+        // A patient's studies' descriptions and accession numbers are its words too (intake-rows.ts, tester T1 F9).
+        const studies = (options.studies ?? []).filter((study) => study.patientId === id).map((study) => study.study);
         const { words, prefixes } = indexedWords(
-          entry === undefined ? [bulkText(id)] : [patientText(entry.patient), ...entry.records.map((r) => recordText(r.record))],
-          entry === undefined ? (bulkText(id).other ?? []) : entry.patient.identifiers.map((identifier) => identifier.value),
+          entry === undefined ? [bulkText(id)] : [patientText(entry.patient), ...entry.records.map((r) => recordText(r.record)), ...studies.map((study) => ({ other: [study.description, study.accessionNumber] }))],
+          entry === undefined ? (bulkText(id).other ?? []) : [...entry.patient.identifiers.map((identifier) => identifier.value), ...studies.map((study) => study.accessionNumber)],
         );
         const whole = (group: (typeof groups)[number]) => group.words.some((word) => words.has(word));
         if (!groups.every((group) => whole(group) || group.prefixes.some((prefix) => prefixes.has(prefix)))) continue;

@@ -101,7 +101,12 @@ async function entryOf(context: ProjectorContext, record: JournalRecord, meta: I
     imagingId(ledgerKey, 'instance', patientId, [dicom.studyInstanceUid, dicom.seriesInstanceUid, dicom.sopInstanceUid]),
     context.tokens.remember('view-study-uid', dicom.studyInstanceUid, () => studyUidKey(ledgerKey, dicom.studyInstanceUid)),
   ]);
-  const tokens = await context.tokens.tokensOf(studyText(dicom));
+  const [words, accessionPrefixes] = await Promise.all([
+    context.tokens.tokensOf(studyText(dicom)),
+    // A partial accession number finds the study, as a partial MRN finds the patient.
+    context.tokens.identifierPrefixTokens(dicom.accessionNumber === undefined || dicom.accessionNumber === '' ? [] : [dicom.accessionNumber]),
+  ]);
+  const tokens = accessionPrefixes.length === 0 ? words : union(words, accessionPrefixes);
   const [studyEnc, seriesEnc, instanceEnc] = await encryptMany(viewKey, [
     { table: 'studies', id: studyId, value: studyPayloadOf(dicom, meta.receivedAt ?? record.at) },
     { table: 'series', id: seriesId, value: seriesPayloadOf(dicom) },
