@@ -5,7 +5,7 @@ import { CT_IMAGE_STORAGE, TestScu, instanceElements, part10File, writeDataset }
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { goToArea, openFirstRun, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { createVaultThroughUi, IMPORT_TIMEOUT_MS } from '../../support/vault-ui';
+import { createVaultThroughUi, IMPORT_TIMEOUT_MS, searchPatients } from '../../support/vault-ui';
 import { freePort } from '../../support/free-port';
 
 /**
@@ -112,6 +112,13 @@ describe('Imaging: studies received over DICOM', () => {
       const section = page.getByRole('region', { name: 'Imaging studies' });
       await section.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
       await expect.poll(() => section.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(4);
+    });
+
+    await steps.run('Patients finds the patient by a study description word and an accession number typed in part (tester T1 F9)', async () => {
+      await goToArea(page, 'Patients');
+      expect((await searchPatients(page, 'knee')).names).toEqual(['Varga, Petra']);
+      expect((await searchPatients(page, 'ACCE2E')).names).toEqual(['Varga, Petra']);
+      expect((await searchPatients(page, 'thorax ')).count).toBe(0);
     });
 
     expect(consoleErrors).toEqual([]);
