@@ -7,14 +7,15 @@ import { INTAKE_COUNTERS_RESET_KIND, QUARANTINE_KINDS } from '../../shared/journ
 import { Refusal } from '../errors/refusal';
 import { StorageError } from '../storage/storage-errors';
 import { openHl7Dedupe, type Hl7Dedupe } from './hl7/hl7-duplicates';
-import { createHl7Intake, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
+import { createHl7Intake, type Hl7CountedChange, type Hl7ImportResult, type Hl7Intake, type Hl7IntakeStats, type Hl7Logger } from './hl7/hl7-intake';
 import { budgetedPrepare, Hl7BudgetWorker } from './hl7/hl7-budget-worker';
 import { defaultPrepareThreads, Hl7PreparePool } from './hl7/hl7-prepare-pool';
 import { startMllpServer, type MllpServer } from './hl7/mllp-server';
 import type { IntakeChannel, IntakeVaultPorts } from './intake-channel';
 import { importedFileFrom, type ImportPosition } from './import-source';
-import { CountersStore, HL7_COUNTERS_FILE } from './intake-counters-store';
-import { IntakeMonitor } from './intake-monitor';
+import { CountersStore } from './intake-counters-store';
+import { HL7_COUNTERS, HL7_COUNTERS_FILE } from './hl7/hl7-counters';
+import { IntakeMonitor, type CountersSnapshot } from './intake-monitor';
 import { reachableAddresses, type IntakeSettingsStore } from './intake-settings';
 
 /** A refusal of hl7 work (the router turns it into a wire error). */
@@ -126,7 +127,7 @@ export class Hl7Service implements IntakeChannel {
   private readonly acts = new SerialQueue();
   private readonly monitorData: IntakeMonitor;
   /** Where the counters are kept across restarts: set at the first attach (a vault exists), once per run. */
-  private counters: CountersStore | null = null;
+  private counters: CountersStore<CountersSnapshot, Hl7CountedChange> | null = null;
   private stopped = false;
 
   constructor(private readonly options: Hl7ServiceOptions) {
@@ -169,7 +170,7 @@ export class Hl7Service implements IntakeChannel {
       if (this.counters === null) {
         // Once per run: what an earlier run counted is the baseline (a second attach, after a
         // restore, keeps counting on from what this run saved).
-        const store = new CountersStore(path.join(this.options.dataDir, ...HL7_COUNTERS_FILE), this.options.log);
+        const store = new CountersStore(HL7_COUNTERS, path.join(this.options.dataDir, ...HL7_COUNTERS_FILE), this.options.log);
         const saved = await store.load();
         if (saved !== null) this.monitorData.restore(saved);
         this.counters = store;

@@ -2,21 +2,19 @@ import { closeSync, fdatasync, openSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { Hl7SenderCountersSchema, IntakeTotalsSchema, type Hl7SenderCounters, type IntakeTotals } from '../../shared/ipc';
-import type { Hl7CountedChange } from './hl7/hl7-intake';
-import { add, mergeCounters, type CountersSnapshot } from './intake-monitor';
 
 /**
- * The HL7 intake counters kept across restarts (issue 11): `<data>/vault/intake/hl7-counters.json`,
- * next to the duplicate index. What it holds is what the intake monitor shows and no more: totals,
- * per sender (MSH-3|MSH-4, the sending systems' names, not patient data) its counts and last
- * message time, and since when it counts. Written whole to a temporary file, then renamed, at
- * most once a second while messages arrive; one write at a time, the latest snapshot wins.
+ * An intake channel's counters kept across restarts (issue 11 for HL7, T1 F4 for DICOM):
+ * `<data>/vault/intake/<channel>-counters.json`, next to the duplicate indexes. What a channel
+ * keeps (its CountersChannel: the snapshot's schema, its log lines and how they add up) is what
+ * the intake monitor shows and no more: figures, system names (MSH-3|MSH-4, AE titles, addresses:
+ * not patient data), and since when it counts. Written whole to a temporary file, then renamed, at
+ * most once a second while data arrives; one write at a time, the latest snapshot wins.
  *
  * A crash must not lose what was counted since the last write-out (QA s34 D3: ten messages
  * acknowledged CA within a second of a `kill -KILL` were never counted). So every change is also
  * written, as it is made and before the message's ACK goes out, to a write-ahead log beside the
- * file: `hl7-counters.<n>.log`, one JSON line per change (a sender's name and figures, no patient
+ * file: `<channel>-counters.<n>.log`, one JSON line per change (a sender's name and figures, no patient
  * data), with a plain write(2): in the kernel's hands when the process dies. Each snapshot names
  * the last log it covers (`log`); taking it starts the next log, so whatever is counted after it
  * goes there, and once it is on disk the logs it covers are removed. At start the logs after the
@@ -31,24 +29,33 @@ import { add, mergeCounters, type CountersSnapshot } from './intake-monitor';
  * before. Cost measured with the hl7-mllp bench: README, HL7 intake monitor.
  * Each snapshot is fdatasynced before its rename, since the logs it covers are removed after it.
  */
-export const HL7_COUNTERS_FILE = ['vault', 'intake', 'hl7-counters.json'] as const;
+/**
+ * What one channel keeps: its files' names, the snapshot's schema and its write-ahead log lines.
+ * HL7's (hl7/hl7-counters.ts) reads the files written before the store was made generic as they are.
+ */
+export interface CountersChannel<S, C> {
+  /** The files' stem: `<name>-counters.json` and `<name>-counters.<n>.log` in `vault/intake/`. */
+  readonly name: string;
+  /** How the log messages name the counters ("HL7 counters"). */
+  readonly label: string;
+  /** The snapshot's fields (the file holds them beside `v` and `log`). */
+  readonly snapshot: z.ZodType<S>;
+  /** One change as a log line (JSON; figures and system names only). */
+  line(change: C): unknown;
+  /** One log's lines added to `into` (a line that does not read is counted in `skipped`). */
+  replay(into: S | null, lines: readonly unknown[]): { readonly snapshot: S | null; readonly skipped: number };
+}
 
-const LOG_NAME = /^hl7-counters\.(\d{1,15})\.log$/;
+/** The counters file of a channel, under the data folder. */
+export function countersFile(name: string): readonly string[] {
+  return ['vault', 'intake', `${name}-counters.json`];
+}
 
-const SnapshotSchema = z.strictObject({
+const EnvelopeSchema = z.looseObject({
   v: z.literal(1),
-  since: z.iso.datetime(),
-  totals: IntakeTotalsSchema,
-  senders: z.array(Hl7SenderCountersSchema).max(10_000),
   /** The last write-ahead log this snapshot covers (absent in files written before there was one). */
   log: z.number().int().nonnegative().optional(),
 });
-
-const n = z.number().int().nonnegative().max(1_000_000);
-/** One log line: [sender or null, received, accepted, errored, duplicates, conflicts, reprocessed, oversize, lastAt]. */
-const LogLineSchema = z.tuple([z.string().max(200).nullable(), n, n, n, n, n, n, n, z.union([z.literal(''), z.iso.datetime()])]);
-
-const ZERO_TOTALS: IntakeTotals = { received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, oversize: 0, reprocessed: 0 };
 
 export interface CountersStoreLog {
   warn(fields: Record<string, unknown>, message: string): void;
@@ -66,9 +73,10 @@ export const SYNC_INTERVAL_MS = 200;
 
 const fdatasyncOf = (fd: number): Promise<void> => new Promise((resolve, reject) => fdatasync(fd, (error) => (error === null ? resolve() : reject(error))));
 
-export class CountersStore {
+export class CountersStore<S extends object, C> {
   private writing: Promise<void> | null = null;
-  private next: (CountersSnapshot & { readonly log: number }) | null = null;
+  private next: { readonly snapshot: S; readonly log: number } | null = null;
+  private readonly logName: RegExp;
   /** The write-ahead log being written (its file is made at its first line). */
   private logNumber = 0;
   private fd: number | null = null;
@@ -83,12 +91,14 @@ export class CountersStore {
   private readonly syncIntervalMs: number;
 
   constructor(
+    private readonly channel: CountersChannel<S, C>,
     private readonly file: string,
     private readonly log: CountersStoreLog,
     options: CountersStoreOptions = {},
   ) {
     this.sync = options.sync ?? fdatasyncOf;
     this.syncIntervalMs = options.syncIntervalMs ?? SYNC_INTERVAL_MS;
+    this.logName = new RegExp(`^${channel.name}-counters\\.(\\d{1,15})\\.log$`);
   }
 
   /**
@@ -96,26 +106,32 @@ export class CountersStore {
    * it; null when nothing was (or the file is unreadable: logged, counting starts again with what
    * the logs hold). The logs of this run are numbered after every one found.
    */
-  async load(): Promise<CountersSnapshot | null> {
+  async load(): Promise<S | null> {
     const saved = await this.loadSnapshot();
     const logs = await this.logsOnDisk();
     this.logNumber = Math.max(this.logNumber, saved?.log ?? 0, ...logs) + 1;
     const after = logs.filter((number) => saved?.log === undefined || number > saved.log).sort((a, b) => a - b);
-    let snapshot: CountersSnapshot | null = saved === null ? null : { since: saved.since, totals: saved.totals, senders: saved.senders };
+    let snapshot: S | null = saved?.snapshot ?? null;
     for (const number of after) snapshot = await this.replay(number, snapshot);
     return snapshot;
   }
 
   /** Writes one change to the current log as it is made (before the ACK goes out). */
-  append(change: Hl7CountedChange): void {
-    const line = JSON.stringify([change.sender, change.received, change.accepted, change.errored, change.duplicates, change.conflicts, change.reprocessed, change.oversize, change.lastAt]);
+  append(change: C): void {
+    this.appendAll([change]);
+  }
+
+  /** Writes changes to the current log in one write (a channel that counts after its answer batches them). */
+  appendAll(changes: readonly C[]): void {
+    if (changes.length === 0) return;
+    const lines = changes.map((change) => `${JSON.stringify(this.channel.line(change))}\n`).join('');
     try {
       this.fd ??= openSync(this.logPath(this.logNumber), 'a', 0o600);
-      writeSync(this.fd, `${line}\n`);
+      writeSync(this.fd, lines);
       this.dirty = true;
       this.syncing ??= this.syncLoop();
     } catch (error) {
-      if (!this.appendFailed) this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, 'HL7 counters: the write-ahead log could not be written; a crash before the next save loses the latest counts');
+      if (!this.appendFailed) this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, `${this.channel.label}: the write-ahead log could not be written; a crash before the next save loses the latest counts`);
       this.appendFailed = true;
     }
   }
@@ -139,7 +155,7 @@ export class CountersStore {
         try {
           await this.sync(this.fd);
         } catch (error) {
-          if (!this.syncFailed) this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, 'HL7 counters: the write-ahead log could not be synced; a power cut before the next save may lose the latest counts');
+          if (!this.syncFailed) this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, `${this.channel.label}: the write-ahead log could not be synced; a power cut before the next save may lose the latest counts`);
           this.syncFailed = true;
         }
       }
@@ -166,13 +182,13 @@ export class CountersStore {
   }
 
   private logPath(number: number): string {
-    return path.join(path.dirname(this.file), `hl7-counters.${number}.log`);
+    return path.join(path.dirname(this.file), `${this.channel.name}-counters.${number}.log`);
   }
 
   private async logsOnDisk(): Promise<number[]> {
     try {
       return (await readdir(path.dirname(this.file))).flatMap((name) => {
-        const match = LOG_NAME.exec(name);
+        const match = this.logName.exec(name);
         return match === null ? [] : [Number(match[1])];
       });
     } catch {
@@ -181,48 +197,35 @@ export class CountersStore {
   }
 
   /** Adds one log's changes to `into` (a line that does not read, e.g. cut by a crash, is skipped and logged). */
-  private async replay(number: number, into: CountersSnapshot | null): Promise<CountersSnapshot | null> {
+  private async replay(number: number, into: S | null): Promise<S | null> {
     let text: string;
     try {
       text = await readFile(this.logPath(number), 'utf8');
     } catch (error) {
-      this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, 'HL7 counters: a write-ahead log could not be read; its counts are lost');
+      this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, `${this.channel.label}: a write-ahead log could not be read; its counts are lost`);
       return into;
     }
-    let totals = { ...(into?.totals ?? ZERO_TOTALS) };
-    const senders = new Map<string, Hl7SenderCounters>((into?.senders ?? []).map((counters) => [counters.sender, { ...counters }]));
-    let since = into?.since ?? null;
-    let skipped = 0;
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch {
-        json = null;
-      }
-      const parsed = LogLineSchema.safeParse(json);
-      if (!parsed.success) {
-        skipped++;
-        continue;
-      }
-      const [sender, received, accepted, errored, duplicates, conflicts, reprocessed, oversize, lastAt] = parsed.data;
-      totals = add(totals, { received, accepted, errored, duplicates, conflicts, oversize, reprocessed });
-      if (since === null && lastAt !== '') since = lastAt;
-      if (sender === null) continue;
-      const before = senders.get(sender) ?? { sender, received: 0, accepted: 0, errored: 0, duplicates: 0, conflicts: 0, reprocessed: 0, lastAt: '' };
-      senders.set(sender, mergeCounters(before, { sender, received, accepted, errored, duplicates, conflicts, reprocessed, lastAt }));
-    }
-    if (skipped > 0) this.log.warn({ lines: skipped }, 'HL7 counters: write-ahead log lines that do not read were skipped');
-    return { since: since ?? new Date().toISOString(), totals, senders: [...senders.values()].slice(0, 10_000) };
+    const lines = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line): unknown => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          return null;
+        }
+      });
+    const { snapshot, skipped } = this.channel.replay(into, lines);
+    if (skipped > 0) this.log.warn({ lines: skipped }, `${this.channel.label}: write-ahead log lines that do not read were skipped`);
+    return snapshot;
   }
 
-  private async loadSnapshot(): Promise<(CountersSnapshot & { readonly log?: number }) | null> {
+  private async loadSnapshot(): Promise<{ readonly snapshot: S; readonly log?: number } | null> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, 'HL7 counters: the saved counters could not be read; counting starts again');
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, `${this.channel.label}: the saved counters could not be read; counting starts again`);
       return null;
     }
     let json: unknown;
@@ -231,13 +234,14 @@ export class CountersStore {
     } catch {
       json = null;
     }
-    const parsed = SnapshotSchema.safeParse(json);
-    if (!parsed.success) {
-      this.log.warn({ bytes: text.length }, 'HL7 counters: the saved counters do not fit their schema; counting starts again');
+    const envelope = EnvelopeSchema.safeParse(json);
+    const body = envelope.success ? this.channel.snapshot.safeParse(withoutEnvelope(envelope.data)) : null;
+    if (!envelope.success || body === null || !body.success) {
+      this.log.warn({ bytes: text.length }, `${this.channel.label}: the saved counters do not fit their schema; counting starts again`);
       return null;
     }
-    const { since, totals, senders, log } = parsed.data;
-    return { since, totals, senders, ...(log !== undefined ? { log } : {}) };
+    const log = envelope.data.log;
+    return { snapshot: body.data, ...(log !== undefined ? { log } : {}) };
   }
 
   /**
@@ -245,11 +249,11 @@ export class CountersStore {
    * the latest). Called in the same turn the snapshot was taken: the log written so far is the
    * last it covers, and the changes counted after it go to the next one.
    */
-  save(snapshot: CountersSnapshot): Promise<void> {
+  save(snapshot: S): Promise<void> {
     const covers = this.logNumber;
     this.close();
     this.logNumber++;
-    this.next = { ...snapshot, log: covers };
+    this.next = { snapshot, log: covers };
     this.writing ??= this.drain().finally(() => {
       this.writing = null;
     });
@@ -263,24 +267,29 @@ export class CountersStore {
 
   private async drain(): Promise<void> {
     while (this.next !== null) {
-      const snapshot = this.next;
+      const next = this.next;
       this.next = null;
       try {
         await mkdir(path.dirname(this.file), { recursive: true });
         const temp = `${this.file}.tmp`;
         const handle = await open(temp, 'w', 0o600);
         try {
-          await handle.writeFile(`${JSON.stringify({ v: 1, ...snapshot })}\n`);
+          await handle.writeFile(`${JSON.stringify({ v: 1, ...next.snapshot, log: next.log })}\n`);
           await handle.datasync();
         } finally {
           await handle.close();
         }
         await rename(temp, this.file);
         // The logs it covers are no longer needed.
-        for (const number of await this.logsOnDisk()) if (number <= snapshot.log) await unlink(this.logPath(number)).catch(() => undefined);
+        for (const number of await this.logsOnDisk()) if (number <= next.log) await unlink(this.logPath(number)).catch(() => undefined);
       } catch (error) {
-        this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, 'HL7 counters: could not be saved; they are kept in memory');
+        this.log.warn({ code: (error as NodeJS.ErrnoException).code ?? 'unknown' }, `${this.channel.label}: could not be saved; they are kept in memory`);
       }
     }
   }
+}
+
+function withoutEnvelope(data: Record<string, unknown>): Record<string, unknown> {
+  const { v: _v, log: _log, ...body } = data;
+  return body;
 }

@@ -1,9 +1,12 @@
 import { fstatSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CountersStore } from '../../../electron/intake/intake-counters-store';
+import { HL7_COUNTERS } from '../../../electron/intake/hl7/hl7-counters';
+import type { CountersSnapshot } from '../../../electron/intake/intake-monitor';
+import type { Hl7CountedChange } from '../../../electron/intake/hl7/hl7-intake';
 
 /**
  * The counters' write-ahead log is fdatasynced (leftover 5 of s35): a power cut, unlike a crash,
@@ -18,13 +21,13 @@ afterEach(async () => {
 
 const change = (sender: string) => ({ sender, received: 1, accepted: 1, errored: 0, duplicates: 0, conflicts: 0, reprocessed: 0, oversize: 0, lastAt: '2026-12-07T08:00:00.000Z' });
 
-async function storeWithSyncs(): Promise<{ store: CountersStore; synced: number[]; file: string; openWhenSynced: boolean[] }> {
+async function storeWithSyncs(): Promise<{ store: CountersStore<CountersSnapshot, Hl7CountedChange>; synced: number[]; file: string; openWhenSynced: boolean[] }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hdms-counters-'));
   dirs.push(dir);
   const file = path.join(dir, 'hl7-counters.json');
   const synced: number[] = [];
   const openWhenSynced: boolean[] = [];
-  const store = new CountersStore(file, { warn: () => undefined }, {
+  const store = new CountersStore(HL7_COUNTERS, file, { warn: () => undefined }, {
     sync: async (fd) => {
       synced.push(fd);
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -79,5 +82,59 @@ describe('the HL7 counters write-ahead log is synced to disk, grouped', () => {
     expect(synced[0]).not.toBe(synced[1]);
     expect(openWhenSynced).toEqual([true, true]);
     store.close();
+  });
+});
+
+describe('an existing vault\'s HL7 counters files load in the generic store (T1 F4)', () => {
+  const since = '2026-11-30T09:00:00.000Z';
+  const sender = { sender: 'LABSYS|NORTHCLINIC', received: 4, accepted: 2, errored: 1, duplicates: 1, conflicts: 0, reprocessed: 0, lastAt: '2026-12-01T10:00:00.000Z' };
+
+  async function folder(files: Record<string, string>): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hdms-counters-'));
+    dirs.push(dir);
+    for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+    return dir;
+  }
+
+  it('a snapshot as the HL7-only store wrote it, with the logs after it added and the covered ones ignored', async () => {
+    const snapshot = { v: 1, since, totals: { received: 4, accepted: 2, errored: 1, duplicates: 1, conflicts: 0, oversize: 0, reprocessed: 0 }, senders: [sender], log: 2 };
+    const dir = await folder({
+      'hl7-counters.json': `${JSON.stringify(snapshot)}\n`,
+      // Covered by the snapshot (left by a crash before its removal): not counted again.
+      'hl7-counters.2.log': '["LABSYS|NORTHCLINIC",1,1,0,0,0,0,0,"2026-12-01T09:00:00.000Z"]\n',
+      'hl7-counters.3.log': '["LABSYS|NORTHCLINIC",1,1,0,0,0,0,0,"2026-12-02T08:00:00.000Z"]\n[null,1,0,1,0,0,0,1,""]\n',
+    });
+    const store = new CountersStore(HL7_COUNTERS, path.join(dir, 'hl7-counters.json'), { warn: () => undefined });
+    const loaded = await store.load();
+    expect(loaded).toEqual({
+      since,
+      totals: { received: 6, accepted: 3, errored: 2, duplicates: 1, conflicts: 0, oversize: 1, reprocessed: 0 },
+      senders: [{ ...sender, received: 5, accepted: 3, lastAt: '2026-12-02T08:00:00.000Z' }],
+    });
+    // Saved again in the same format, the logs it covers removed; the next log is numbered after them.
+    await store.save(loaded!);
+    await store.flush();
+    expect(JSON.parse(await readFile(path.join(dir, 'hl7-counters.json'), 'utf8'))).toEqual({ v: 1, ...loaded, log: 4 });
+    expect((await readdir(dir)).sort()).toEqual(['hl7-counters.json']);
+    store.append(change('APP|FAC'));
+    store.close();
+    expect((await readdir(dir)).sort()).toEqual(['hl7-counters.5.log', 'hl7-counters.json']);
+  });
+
+  it('a snapshot written before there were logs (no `log`, no reprocessed counts) loads as it is', async () => {
+    const { reprocessed: _reprocessed, ...older } = sender;
+    const dir = await folder({ 'hl7-counters.json': JSON.stringify({ v: 1, since, totals: { received: 4, accepted: 2, errored: 1, duplicates: 1, conflicts: 0, oversize: 0 }, senders: [older] }) });
+    const warnings: string[] = [];
+    const store = new CountersStore(HL7_COUNTERS, path.join(dir, 'hl7-counters.json'), { warn: (_fields, message) => warnings.push(message) });
+    expect(await store.load()).toEqual({ since, totals: { received: 4, accepted: 2, errored: 1, duplicates: 1, conflicts: 0, oversize: 0 }, senders: [older] });
+    expect(warnings).toEqual([]);
+  });
+
+  it('a snapshot that does not fit the schema is said and counting starts again from the logs', async () => {
+    const dir = await folder({ 'hl7-counters.json': JSON.stringify({ v: 1, since, totals: {}, senders: [], extra: 1 }), 'hl7-counters.1.log': '["A|B",1,1,0,0,0,0,0,"2026-12-02T08:00:00.000Z"]\n' });
+    const warnings: string[] = [];
+    const store = new CountersStore(HL7_COUNTERS, path.join(dir, 'hl7-counters.json'), { warn: (_fields, message) => warnings.push(message) });
+    expect((await store.load())?.totals.received).toBe(1);
+    expect(warnings).toEqual(['HL7 counters: the saved counters do not fit their schema; counting starts again']);
   });
 });
