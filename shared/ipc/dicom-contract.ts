@@ -128,8 +128,10 @@ export const DicomStatusSchema = z.strictObject({
   aeTitle,
   /** The port given on the command line (`--dicom-port N`) for this run; null when none. */
   portOverride: z.number().int().min(0).max(65535).nullable(),
+  /** ISO time the counters and callers count since: the first start with this vault, or the last reset (they are kept across restarts). */
+  countersSince: z.iso.datetime().optional(),
   counters: DicomCountersSchema,
-  /** Calling AE titles seen since the listener started, with their counts (at most 500 named rows and the others' row). */
+  /** Calling AE titles seen since countersSince, with their counts (at most 500 named rows and the others' row). */
   callers: z.array(DicomCallerSchema).max(1000),
   open: z.array(z.strictObject({ peer: z.string().max(64), callingAeTitle: z.string().max(16), since: z.string().max(40), state: z.string().max(8) })).max(1000),
 });
@@ -168,6 +170,12 @@ export type DicomReprocessOutcome = Omit<DicomImportResult, 'file'>;
 export const dicomMethods = {
   /** The receiver's state, counters, callers and open associations (the intake monitor). */
   'dicom.status': method(z.strictObject({}), DicomStatusSchema),
+  /**
+   * Starts the receiver's counters and calling-AE rows (kept across restarts) again from zero.
+   * Journals `intake.countersReset` as the calling session's operator (sealed meta: channel
+   * 'dicom', the figures before and `operatorId`). E_CONFLICT without a vault.
+   */
+  'dicom.resetCounters': method(z.strictObject({}), z.strictObject({ seq: journalSeq, since: z.iso.datetime() })),
   'dicom.getSettings': method(z.strictObject({}), DicomSettingsAnswerSchema),
   /**
    * Changes some settings (validated as a whole: a non-loopback bindAddress needs allowedCallers),

@@ -82,6 +82,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'devices.forget': 'admin',
   // The receiver's counters and callers are AE titles and addresses (no PHI); its settings are the admin's.
   'dicom.status': 'session',
+  // As hl7.resetCounters: clearing the counters clears operational evidence.
+  'dicom.resetCounters': 'admin',
   'dicom.getSettings': 'session',
   'dicom.updateSettings': 'admin',
   // An import stores clinical data like any intake.

@@ -56,6 +56,7 @@ export const METHOD_NAME_LIST = [
   'devices.decide',
   'devices.forget',
   'dicom.status',
+  'dicom.resetCounters',
   'dicom.getSettings',
   'dicom.updateSettings',
   'dicom.importFiles',

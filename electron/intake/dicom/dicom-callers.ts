@@ -12,6 +12,9 @@ export type DicomCallerRow = { -readonly [K in keyof CallerCounts]: CallerCounts
   otherCalled?: Set<string>;
 };
 
+/** A row as the counters store keeps it (dicom-counters.ts): the other called AE titles told apart as a list. */
+export type DicomSavedCaller = Omit<DicomCallerRow, 'otherCalled'> & { otherCalled?: string[] };
+
 /** Past this many other wrong called AE titles per caller, the count reads "at least" (memory stays bounded). */
 export const MAX_OTHER_CALLED_AE_TITLES = 64;
 
@@ -27,7 +30,7 @@ function emptyRow(aeTitle: string, address: string): DicomCallerRow {
   return { aeTitle: aeTitle.slice(0, 16), address: address.slice(0, 64), associations: 0, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0, rejected: 0, rejections: {} };
 }
 
-/** The receiver's per-caller counts since it started (AE titles and addresses are configuration, not PHI). */
+/** The receiver's per-caller counts since counting started (kept across restarts) (AE titles and addresses are configuration, not PHI). */
 export class DicomCallers {
   private readonly named = new Map<string, DicomCallerRow>();
   private others: DicomCallerRow | null = null;
@@ -85,6 +88,30 @@ export class DicomCallers {
     } else {
       others.more = true;
     }
+  }
+
+  /** Takes the rows an earlier run kept (before anything is counted here), in their order. */
+  restore(rows: readonly DicomSavedCaller[]): void {
+    for (const { otherCalled, ...saved } of rows) {
+      const row: DicomCallerRow = {
+        ...saved,
+        rejections: { ...saved.rejections },
+        ...(saved.calledAeTitles !== undefined ? { calledAeTitles: saved.calledAeTitles.map((title) => ({ ...title })) } : {}),
+        ...(saved.otherCalledAeTitles !== undefined ? { otherCalledAeTitles: { ...saved.otherCalledAeTitles } } : {}),
+        ...(otherCalled !== undefined ? { otherCalled: new Set(otherCalled) } : {}),
+      };
+      if (row.others === true) this.others = row;
+      else if (this.named.size < this.maxNamed) this.named.set(`${row.aeTitle}\u0000${row.address}`, row);
+    }
+  }
+
+  /** The rows as kept across restarts: list() with the other called AE titles told apart. */
+  saved(): DicomSavedCaller[] {
+    const rows = [...this.named.values(), ...(this.others === null ? [] : [this.others])];
+    return this.list().map(({ otherCalled: _none, ...row }, index) => {
+      const seen = rows[index]!.otherCalled;
+      return seen === undefined ? row : { ...row, otherCalled: [...seen] };
+    });
   }
 
   /** Copies of the rows: the named ones in the order first seen, then the others' row. */

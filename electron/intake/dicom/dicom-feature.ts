@@ -18,6 +18,8 @@ export function dicomFeature(services: BodyServices, receiver: DicomReceiver, se
     name: 'dicom',
     handlers: {
       'dicom.status': async () => receiver.statusReport(),
+      // Journaled as the session's operator, never as one the client names.
+      'dicom.resetCounters': async (_request, context) => receiver.resetCounters(services.sessions.actorOf(context)),
       'dicom.getSettings': async () => ({ settings: settings.get(), portOverride, listener: receiver.status() }),
       'dicom.importFiles': async ({ upload, files, position }) => {
         const bytes = upload !== undefined ? intake.uploads.take(upload) : (files ?? []).map((file) => decodeInline(file.bytes));

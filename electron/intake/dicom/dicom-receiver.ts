@@ -8,7 +8,6 @@ import type { QuarantineActs } from '../intake-feature';
 import { DICOM_DEDUPE_DIR, DicomDedupe } from './dicom-duplicates';
 import { importDicomFile, importDicomFiles, importDicomStream, type DicomFileOutcome } from './dicom-import';
 import { importedFrom, type ImportPosition } from '../import-source';
-import { DicomCallers } from './dicom-callers';
 import { DicomImportStreams } from './dicom-import-streams';
 import { DICOM_STREAM_MAX_BYTES } from '../../../shared/ipc/dicom-contract';
 import type { DicomIntakeOptions, DicomIntakeOutcome } from './dicom-intake';
@@ -16,6 +15,9 @@ import { createDicomNetworkIntake } from './dicom-intake';
 import { startDicomServer, type DicomLogger, type DicomServer, type DicomServerEvent } from './dicom-server';
 import type { DicomSettingsStore } from './dicom-settings';
 import { DIMSE_STATUS } from './dimse-command';
+import { CountersStore } from '../intake-counters-store';
+import { DICOM_COUNTERS, DICOM_COUNTERS_FILE, DicomCounts, type DicomCountedChange, type DicomCountersSnapshot, type DicomSuccessCounter } from './dicom-counters';
+import { INTAKE_COUNTERS_RESET_KIND } from '../../../shared/journal/journal-kinds';
 
 const NOT_OPEN_REASON = 'The DICOM receiver opens once this node has the vault open (it seals everything it receives to the vault).';
 
@@ -49,15 +51,12 @@ function settles(result: DicomFileOutcome): boolean {
   return SETTLING.has(result.outcome) && result.inQuarantine !== true;
 }
 
-type Counters = { -readonly [K in keyof DicomStatus['counters']]: number };
-type StoreCounts = Pick<Counters, 'received' | 'stored' | 'held' | 'duplicates' | 'conflicts' | 'failed'>;
-
-function zeroCounters(): Counters {
-  return { associations: 0, rejectedAssociations: 0, echoes: 0, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0, protocolErrors: 0, bytes: 0 };
-}
-
 /** Which counter a C-STORE answered Success goes to, by what the intake did with it (failures are counted from the answer's status). */
-const SUCCESS_COUNTER: Partial<Record<DicomIntakeOutcome['outcome'], keyof StoreCounts>> = { stored: 'stored', held: 'held', duplicate: 'duplicates', conflict: 'conflicts' };
+const SUCCESS_COUNTER: Partial<Record<DicomIntakeOutcome['outcome'], DicomSuccessCounter>> = { stored: 'stored', held: 'held', duplicate: 'duplicates', conflict: 'conflicts' };
+
+/** The counters are saved whole at most this often while associations count (the write-ahead log holds what came between). */
+const COUNTERS_SAVE_MS = 1_000;
+const encoder = new TextEncoder();
 
 /**
  * The DICOM receiver as an intake channel (issue 12): a C-ECHO/C-STORE SCP listening once the
@@ -72,8 +71,14 @@ export class DicomReceiver implements IntakeChannel {
   private ports: IntakeVaultPorts | null = null;
   private dedupe: DicomDedupe | null = null;
   private server: DicomServer | null = null;
-  private counters = zeroCounters();
-  private readonly callers = new DicomCallers();
+  /** The counters and calling-AE rows since the first start with this vault or the last reset. */
+  private counts = new DicomCounts(new Date().toISOString());
+  /** Where they are kept across restarts: set at the first attach (a vault exists), once per run. */
+  private countersStore: CountersStore<DicomCountersSnapshot, DicomCountedChange> | null = null;
+  /** Changes counted but not yet in the write-ahead log: written after the answer went out, in one write. */
+  private pending: DicomCountedChange[] = [];
+  private pendingWrite: NodeJS.Immediate | null = null;
+  private saveTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** The next try of a port that was in use (cleared by any close, restart or stop). */
   private retry: NodeJS.Timeout | null = null;
@@ -101,6 +106,15 @@ export class DicomReceiver implements IntakeChannel {
         const code = (error as NodeJS.ErrnoException)?.code ?? (error instanceof Error ? error.message : String(error));
         this.setStatus({ channel: 'dicom', state: 'error', reason: `The DICOM duplicate index in the vault folder could not be opened (${code}); the receiver stays closed. Check that the data folder is writable.` });
         throw error;
+      }
+      if (this.countersStore === null) {
+        // Once per run: what an earlier run counted goes on (a second attach, after a restore, keeps this run's).
+        const store = new CountersStore(DICOM_COUNTERS, path.join(this.options.dataDir, ...DICOM_COUNTERS_FILE), this.options.log);
+        const saved = await store.load();
+        this.countersStore = store;
+        if (saved !== null) this.counts = DicomCounts.of(saved);
+        // Saved at once the first time, so "since" is this start's, not a later one's.
+        else await this.saveCounters();
       }
       this.ports = ports;
       await this.open();
@@ -187,10 +201,40 @@ export class DicomReceiver implements IntakeChannel {
     return this.dedupe?.forget(seqs) ?? Promise.resolve();
   }
 
-  /** At body stop: detach and refuse to attach again. */
+  /** At body stop: detach and refuse to attach again; the counters are saved whole. */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.detach('The node is stopping.');
+    if (this.saveTimer !== null) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    const store = this.countersStore;
+    if (store !== null) {
+      await this.saveCounters();
+      await store.flush();
+      store.close();
+    }
+  }
+
+  /**
+   * Starts the counters and calling-AE rows again from zero; journals `intake.countersReset` as
+   * the operator with what they showed before (sealed, channel 'dicom'), as the HL7 reset does.
+   */
+  resetCounters(operatorId: string): Promise<{ seq: number; since: string }> {
+    return this.lifecycle.run(async () => {
+      const ports = this.ports;
+      if (ports === null) throw new Refusal('E_CONFLICT', this.stopped ? 'The node is shutting down.' : 'No vault is open in this data folder; there are no DICOM counters to reset.');
+      this.writePending();
+      const before = this.counts.snapshot();
+      this.counts = new DicomCounts(new Date().toISOString());
+      await this.saveCounters();
+      await this.countersStore?.flush();
+      const since = this.counts.since;
+      const meta = await ports.sealer.seal('journalMetadata', encoder.encode(JSON.stringify({ v: 1, type: 'countersReset', channel: 'dicom', at: since, before, operatorId })), { compress: 'plain' });
+      const { seq } = await ports.journal.append({ kind: INTAKE_COUNTERS_RESET_KIND, operator: null, objects: [], meta, note: {} });
+      ports.onDurable(seq);
+      this.options.log.info({ seq, received: before.counters.received, callers: before.callers.length }, 'DICOM counters reset');
+      return { seq, since };
+    });
   }
 
   /** Saves a settings change (IntakeSettingsError when refused) and restarts the receiver with it. */
@@ -209,8 +253,9 @@ export class DicomReceiver implements IntakeChannel {
       listener: this.current,
       aeTitle: this.options.settings.get().aeTitle,
       portOverride: this.options.portOverride,
-      counters: { ...this.counters },
-      callers: this.callers.list(),
+      countersSince: this.counts.since,
+      counters: this.counts.totals(),
+      callers: this.counts.list(),
       open: (this.server?.associations() ?? []).map((association) => ({ peer: association.peer.slice(0, 64), callingAeTitle: association.callingAeTitle.slice(0, 16), since: association.since, state: association.state })),
     };
   }
@@ -239,10 +284,7 @@ export class DicomReceiver implements IntakeChannel {
           const outcome = await intake(request);
           // A duplicate is answered Success like a new instance: counted apart, so a resend storm does not look like new images.
           const counter = outcome.status === DIMSE_STATUS.SUCCESS ? SUCCESS_COUNTER[outcome.outcome] : undefined;
-          if (counter !== undefined) {
-            this.counters[counter] += 1;
-            this.callers.row(request.callingAeTitle, request.peerAddress)[counter] += 1;
-          }
+          if (counter !== undefined) this.counted(['o', request.callingAeTitle, request.peerAddress, counter]);
           return outcome.status;
         },
         onEvent: (event) => this.count(event),
@@ -266,34 +308,49 @@ export class DicomReceiver implements IntakeChannel {
   private count(event: DicomServerEvent): void {
     switch (event.type) {
       case 'association':
-        this.counters.associations += 1;
-        this.callers.associated(event.callingAeTitle, event.address);
-        return;
+        return this.counted(['a', event.callingAeTitle, event.address]);
       case 'rejected':
-        this.counters.rejectedAssociations += 1;
-        this.callers.rejected(event.callingAeTitle, event.address, event.reason, event.calledAeTitle);
-        return;
+        return this.counted(['r', event.callingAeTitle, event.address, event.reason, event.calledAeTitle]);
       case 'echo':
-        this.counters.echoes += 1;
-        return;
-      case 'store': {
+        return this.counted(['e']);
+      case 'store':
         // Every C-STORE answered is received once; a Success was counted by outcome in cStore.
-        const caller = this.callers.row(event.callingAeTitle, event.address);
-        this.counters.received += 1;
-        caller.received += 1;
-        if (event.status !== DIMSE_STATUS.SUCCESS) {
-          this.counters.failed += 1;
-          caller.failed += 1;
-        }
-        this.counters.bytes += event.bytes;
-        return;
-      }
+        return this.counted(['s', event.callingAeTitle, event.address, event.status === DIMSE_STATUS.SUCCESS ? 0 : 1, event.bytes]);
       case 'protocol-error':
-        this.counters.protocolErrors += 1;
-        return;
+        return this.counted(['p']);
       case 'ended':
         return;
     }
+  }
+
+  /**
+   * Counts a change now, and writes it to the counters' write-ahead log once the answer went out
+   * (in the next turn, with the others counted meanwhile: no await or write on the C-STORE's
+   * path); the whole counters are saved at most once per COUNTERS_SAVE_MS.
+   */
+  private counted(change: DicomCountedChange): void {
+    this.counts.apply(change);
+    if (this.countersStore === null) return;
+    this.pending.push(change);
+    this.pendingWrite ??= setImmediate(() => this.writePending());
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = null;
+      void this.saveCounters();
+    }, COUNTERS_SAVE_MS);
+    this.saveTimer.unref();
+  }
+
+  /** Writes the changes counted since the last write to the log (before any snapshot: it covers them). */
+  private writePending(): void {
+    if (this.pendingWrite !== null) clearImmediate(this.pendingWrite);
+    this.pendingWrite = null;
+    if (this.pending.length > 0) this.countersStore?.appendAll(this.pending.splice(0));
+  }
+
+  /** Saves the counters whole (the log written so far is the last the snapshot covers). */
+  private saveCounters(): Promise<void> {
+    this.writePending();
+    return this.countersStore?.save(this.counts.snapshot()) ?? Promise.resolve();
   }
 
   /** Tries to open again after DICOM_PORT_RETRY_MS, unless something closed, restarted or stopped the receiver meanwhile. */

@@ -152,7 +152,8 @@ export type ReceiverStatusState = { readonly phase: 'loading' } | { readonly pha
  * not hidden, since echoes, rejected associations and duplicates store nothing and so start no
  * replay (QA4-12 D3). Imaging and the intake monitor both follow it this way.
  */
-export function useReceiverStatus(): ReceiverStatusState {
+/** The receiver's status, followed; `reload` asks at once (after a reset of its counters). */
+export function useReceiverStatus(): ReceiverStatusState & { readonly reload: () => void } {
   const api = useApi();
   const indexing = useVaultIndexing();
   const [loaded, setLoaded] = useState<ReceiverStatusState>({ phase: 'loading' });
@@ -172,7 +173,7 @@ export function useReceiverStatus(): ReceiverStatusState {
     }, RECEIVER_REFRESH_MS);
     return () => clearInterval(timer);
   }, [load]);
-  return loaded;
+  return { ...loaded, reload: load };
 }
 
 /** What became of the C-STORE requests, in the same words on Imaging and on the intake monitor. */

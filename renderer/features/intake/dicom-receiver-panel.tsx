@@ -6,6 +6,8 @@ import { Fact } from '../../app/fact';
 import { hrefForRoute } from '../../app/router/hash-route';
 import { useDevicesStatus } from '../devices/use-devices-status';
 import { CallerTable, instanceFacts, ReceiverState, useReceiverStatus } from '../imaging/receiver-status';
+import { ResetCountersButton } from './counters-reset';
+import { When } from './monitor-tables';
 
 /**
  * Upper Layer states of an association (PS3.8 9.2): Sta6 data transfer, Sta8 release asked for
@@ -24,6 +26,7 @@ export function openAssociations(status: DicomStatus): number {
  * state in the Imaging page's words, associations open and in total, what became of the
  * instances received, and the calling AE titles (the Imaging page's table, refusals included);
  * echoes, rejected associations and protocol errors are on the Imaging page it links to.
+ * The counters are kept across restarts, with a reset for administrators as HL7's (T1 F4).
  * Followed as Imaging follows it (useReceiverStatus). Nothing here is PHI: AE titles, addresses, counts.
  */
 export function DicomReceiverPanel() {
@@ -42,7 +45,7 @@ export function DicomReceiverPanel() {
             {(
               [
                 ['Associations open', openAssociations(loaded.status)],
-                ['Associations since the node started', loaded.status.counters.associations],
+                ['Associations', loaded.status.counters.associations],
                 ...instanceFacts(loaded.status.counters),
               ] as const
             ).map(([term, value]) => (
@@ -51,6 +54,10 @@ export function DicomReceiverPanel() {
               </Fact>
             ))}
           </dl>
+          <p className="muted">
+            {loaded.status.countersSince === undefined ? 'Counted since the node started.' : <>Counted since <When iso={loaded.status.countersSince} />, kept when the node restarts.</>}{' '}
+            <ResetCountersButton channel="dicom" onReset={loaded.reload} />
+          </p>
           {loaded.status.callers.length > 0 && (
             <>
               <h3 id={callersId}>Calling AE titles</h3>

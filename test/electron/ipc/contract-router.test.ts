@@ -54,6 +54,7 @@ function fakeHandlers(): Handlers {
     'devices.decide': vi.fn(async () => ({ devices: [] })),
     'devices.forget': vi.fn(async () => ({ devices: [] })),
     'dicom.status': vi.fn(async () => ({ listener: { channel: 'dicom' as const, state: 'closed' as const }, aeTitle: 'HDMS', portOverride: null, counters: { associations: 0, rejectedAssociations: 0, echoes: 0, received: 0, stored: 0, held: 0, duplicates: 0, conflicts: 0, failed: 0, protocolErrors: 0, bytes: 0 }, callers: [], open: [] })),
+    'dicom.resetCounters': vi.fn(async () => ({ seq: 4, since: '2026-01-01T00:00:00.000Z' })),
     'dicom.getSettings': vi.fn(async () => ({ settings: DEFAULT_DICOM_SETTINGS, portOverride: null, listener: { channel: 'dicom' as const, state: 'closed' as const } })),
     'dicom.importFiles': vi.fn(async () => ({ results: [] })),
     'dicom.reprocess': vi.fn(async () => ({ seq: 2, resolved: true, result: { outcome: 'stored' as const, seq: 3 } })),

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, fireEvent, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DevicesStatus } from '../../../../shared/ipc/devices-contract';
 import type { DicomStatus } from '../../../../shared/ipc/dicom-contract';
@@ -12,7 +12,8 @@ import { emitEvent, renderApp } from '../../support/render-app';
  * Issue 12 item 7: the intake monitor shows the DICOM receiver beside HL7 (a radiologist tester
  * found its state and counters only under Imaging): its state, associations open and in total,
  * instances received / stored / held / duplicates / conflicts / failed, the calling AE titles
- * (the Imaging page's table), and a link to the receiver in full under Imaging.
+ * (the Imaging page's table), and a link to the receiver in full under Imaging. T1 F4: the
+ * counters are kept across restarts, since a time shown, and an administrator resets them.
  */
 
 const caller = (aeTitle: string, counts: Partial<DicomStatus['callers'][number]>): DicomStatus['callers'][number] => ({
@@ -71,7 +72,7 @@ describe('Intake monitor › DICOM receiver (issue 12 item 7)', () => {
     await within(section).findByText('Listening as HDMS on 127.0.0.1, port 11112.');
     expect(factsOf(section)).toEqual({
       'Associations open': '2',
-      'Associations since the node started': '6',
+      Associations: '6',
       'Instances received': '19',
       'Instances stored': '11',
       'Held (no Patient ID)': '1',
@@ -97,6 +98,36 @@ describe('Intake monitor › DICOM receiver (issue 12 item 7)', () => {
     expect(headings[hl7 + 1]).toBe('DICOM receiver');
   });
 
+  it('says since when the counters count; an administrator resets them after confirming (dicom.resetCounters), a clinician has no reset', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    let status: DicomStatus = { ...STATUS, countersSince: '2025-03-01T07:00:00.000Z' };
+    node.handle('dicom.status', () => status);
+    node.handle('dicom.resetCounters', () => {
+      status = { ...STATUS, countersSince: '2025-03-02T09:00:00.000Z', counters: { ...STATUS.counters, associations: 0, received: 0, stored: 0 }, callers: [] };
+      return { seq: 41, since: '2025-03-02T09:00:00.000Z' };
+    });
+    renderApp(node, '#/intake', createFakeVault({ phase: 'unlocked' }));
+    const section = await receiverPanel();
+    await waitFor(() => expect(section.textContent).toMatch(/Counted since 1 Mar/));
+    expect(section.textContent).toContain('kept when the node restarts');
+    fireEvent.click(within(section).getByRole('button', { name: 'Reset DICOM counters…' }));
+    const dialog = await screen.findByRole('dialog', { name: "Reset the DICOM receiver's counters?" });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reset counters' }));
+    await waitFor(() => expect(section.textContent).toMatch(/Counted since 2 Mar/));
+    expect(node.calls.filter((call) => call.method === 'dicom.resetCounters').map((call) => call.payload)).toEqual([{}]);
+    expect(factsOf(section)).toMatchObject({ Associations: '0', 'Instances received': '0' });
+    expect(within(section).queryByRole('table', { name: 'Calling AE titles' })).toBeNull();
+  });
+
+  it('offers no reset to a clinician (administrators only, as HL7\'s)', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('dicom.status', () => ({ ...STATUS, countersSince: '2025-03-01T07:00:00.000Z' }));
+    renderApp(node, '#/intake', createFakeVault({ phase: 'unlocked', operators: [{ name: 'Cleo Clinician', role: 'clinician', passphrase: 'a long enough passphrase 1' }] }));
+    const section = await receiverPanel();
+    await waitFor(() => expect(section.textContent).toMatch(/Counted since 1 Mar/));
+    expect(within(section).queryByRole('button', { name: /Reset/ })).toBeNull();
+  });
+
   it('follows the receiver while the monitor is shown (every few seconds, as Imaging), and asks no more once it is gone', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const node = createFakeNode({ vault: { state: 'unlocked' } });
@@ -115,7 +146,7 @@ describe('Intake monitor › DICOM receiver (issue 12 item 7)', () => {
       open: [{ peer: '127.0.0.1:50200', callingAeTitle: 'US_ER', since: '2026-12-07T05:01:00.000Z', state: 'Sta6' }],
     };
     await act(() => vi.advanceTimersByTimeAsync(RECEIVER_REFRESH_MS + 500));
-    expect(factsOf(section)).toMatchObject({ 'Associations open': '1', 'Associations since the node started': '7', 'Instances received': '20', 'Instances stored': '12' });
+    expect(factsOf(section)).toMatchObject({ 'Associations open': '1', Associations: '7', 'Instances received': '20', 'Instances stored': '12' });
     expect(cells(within(within(section).getByRole('table', { name: 'Calling AE titles' })).getAllByRole('row')[1]!)).toEqual(['US_ER | 10.0.0.5', '1', '1', '1', '0', '0', '0', '0', '0']);
 
     view.unmount();
