@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, readdir, stat } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupListing, BackupSettings } from '../../shared/ipc/vault-contract';
 import { Refusal } from '../errors/refusal';
@@ -11,7 +11,8 @@ import type { BodyServices } from '../features/body-services';
 import { NO_VAULT, VaultStateRefusal, type OpenVault } from '../vault/vault-host';
 import { DestinationUnavailable, ensureDestinationMarked } from './backup-destination';
 import { exportBackup } from './backup-export';
-import { BACKUP_EXTENSION, BackupRefusal, readBackupHead } from './backup-format';
+import { BackupRefusal, readBackupHead } from './backup-format';
+import { backupFolderToList, backupsIn, MAX_LISTED, newestFirst } from './backup-listing';
 import { failureWorthJournaling, journalBackupAct } from './backup-journal';
 import { resolveBackupPath } from './backup-paths';
 import { restoreBackup } from './backup-restore';
@@ -22,7 +23,6 @@ import { copyErasureRegister, keepRegister, registerSourceFor, registersForResto
 import { SettingsAudit } from '../audit/settings-audit';
 import { backupSettingChanges } from '../audit/settings-changes';
 
-const MAX_LISTED = 1000;
 
 /** A failure in words for the status line: a refusal's own (PHI-free) message, else the system's error code. */
 function describeFailure(error: unknown): string {
@@ -310,27 +310,13 @@ export function backupFeature(services: BodyServices) {
           return { available: false, reason: describeFailure(error), checkedAt };
         }
       },
-      'backup.list': async () => {
+      'backup.list': async ({ folder }) => {
         await loaded;
-        const folders = [...new Set([settings.folder(), defaultBackupFolder(config.dataDir)])];
+        const folders = folder === undefined ? [...new Set([settings.folder(), defaultBackupFolder(config.dataDir)])] : [await backupFolderToList(folder)];
         const backups: BackupListing[] = [];
-        for (const folder of folders) {
-          const names = await readdir(folder).catch(() => [] as string[]);
-          for (const name of names) {
-            if (backups.length >= MAX_LISTED) break;
-            if (path.extname(name).toLowerCase() !== BACKUP_EXTENSION || name.startsWith('.')) continue;
-            const full = path.join(folder, name);
-            const info = await stat(full).catch(() => null);
-            if (info === null || !info.isFile()) continue;
-            const createdAt = await readBackupHead(full).then(
-              (head) => head.preamble.createdAt,
-              () => null,
-            );
-            backups.push({ path: full, name, bytes: info.size, createdAt });
-          }
-        }
-        backups.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.name.localeCompare(a.name));
-        return { backups };
+        // Known by their content, as a restore knows them (a copy renamed .bak is listed, a foreign .hdmsbak is not).
+        for (const each of folders) backups.push(...(await backupsIn(each, MAX_LISTED - backups.length)));
+        return { backups: newestFirst(backups) };
       },
       'backup.choose': async ({ what }) => {
         const dialogs = config.backupDialogs;

@@ -284,7 +284,12 @@ export const backupMethods = {
     z.strictObject({ available: z.boolean(), reason: z.string().max(500).nullable(), checkedAt: z.iso.datetime() }),
   ),
   /** The backups in the destination folder (and `<data>/backups/`), newest first: what a restore can pick from. */
-  'backup.list': method(empty, z.strictObject({ backups: z.array(BackupListingSchema).max(1000) })),
+  'backup.list': method(
+    // A folder the user names (the browser shell's restore on a new computer: tester T2 F9); without
+    // one, the destination and `<data>/backups/`. Only files that begin as backups are listed.
+    z.strictObject({ folder: z.string().min(1).max(4096).optional() }),
+    z.strictObject({ backups: z.array(BackupListingSchema).max(1000) }),
+  ),
   /**
    * The desktop app's native dialog: a destination folder, a backup file to restore, or the erasure
    * register to restore it with (a backup moved away from the one beside it). Refused

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FocusEvent, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FocusEvent, type FormEvent } from 'react';
 import type { BackupListing } from '../../../shared/ipc/vault-contract';
 import { useApi } from '../../app/api-context';
 import { useAppInfo } from '../../app/app-info-context';
@@ -30,25 +30,59 @@ function refusedField(error: unknown, secretLabel: string): { field: RestoreFiel
 
 const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
-/** The backups the node finds in its backup folders (the destination and `<data>/backups/`), newest first. */
-function useBackupList(): readonly BackupListing[] | null {
+/**
+ * The backups the node finds: in its backup folders (the destination and `<data>/backups/`) at
+ * first, then in the folder the user names (tester T2 F9: a stick or a share on a new computer,
+ * where the browser shell has no file dialog). Newest first; `problem` is the body's refusal of the
+ * folder, in its words.
+ */
+function useBackupList(): {
+  backups: readonly BackupListing[] | null;
+  listed: string | null;
+  problem: string | null;
+  busy: boolean;
+  listFolder: (folder: string) => void;
+} {
   const api = useApi();
   const [backups, setBackups] = useState<readonly BackupListing[] | null>(null);
+  const [listed, setListed] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const asked = useRef(0);
   useEffect(() => {
     let current = true;
     api.backup.list({}).then(
       (answer) => {
-        if (current) setBackups(answer.backups);
+        if (current && asked.current === 0) setBackups(answer.backups);
       },
       () => {
-        if (current) setBackups([]);
+        if (current && asked.current === 0) setBackups([]);
       },
     );
     return () => {
       current = false;
     };
   }, [api]);
-  return backups;
+  const listFolder = (folder: string): void => {
+    const ask = ++asked.current;
+    setBusy(true);
+    setProblem(null);
+    api.backup.list({ folder }).then(
+      (answer) => {
+        if (ask !== asked.current) return;
+        setBackups(answer.backups);
+        setListed(folder);
+        setBusy(false);
+      },
+      (error: unknown) => {
+        if (ask !== asked.current) return;
+        const message = error instanceof Error ? error.message : '';
+        setProblem(message.startsWith('folder: ') ? `Backup folder: ${message.slice('folder: '.length)}` : 'Backup folder: the backups in it could not be listed.');
+        setBusy(false);
+      },
+    );
+  };
+  return { backups, listed, problem, busy, listFolder };
 }
 
 function listingLabel(backup: BackupListing): string {
@@ -60,8 +94,9 @@ function listingLabel(backup: BackupListing): string {
 export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; onRestore: (input: RestoreBackupInput) => Promise<void> }) {
   const api = useApi();
   const info = useAppInfo();
-  const backups = useBackupList();
+  const { backups, listed, problem: folderProblem, busy: listing, listFolder } = useBackupList();
   const listId = useId();
+  const [folder, setFolder] = useState('');
   const [path, setPath] = useState('');
   const [kind, setKind] = useState<SecretKind>('passphrase');
   const [operatorName, setOperatorName] = useState('');
@@ -161,6 +196,25 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
         Restore a backup exported from Settings → Data into this data folder. The restored vault is the same vault:
         the same operators, passphrases and recovery key.
       </p>
+      <TextField
+        label="Backup folder"
+        value={folder}
+        onValue={setFolder}
+        autoComplete="off"
+        spellCheck={false}
+        hint="The full path of the folder the backups are in (a USB stick, a network share), to list them below."
+        problem={folderProblem}
+      />
+      <div className="form-actions">
+        <button type="button" className="button" disabled={listing || folder.trim() === ''} onClick={() => listFolder(folder.trim())}>
+          List backups
+        </button>
+      </div>
+      {listed !== null && backups !== null && backups.length === 0 && (
+        <p className="field__hint" role="status">
+          No backup in that folder (a backup is known by its first bytes, whatever its name).
+        </p>
+      )}
       {backups !== null && backups.length > 0 && (
         <div className="field">
           <label htmlFor={listId} className="field__label">
@@ -179,7 +233,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
               </option>
             ))}
           </select>
-          <p className="field__hint">The backups in this node’s backup folder, newest first.</p>
+          <p className="field__hint">{listed === null ? 'The backups in this node’s backup folder, newest first.' : `The backups in ${listed}, newest first.`}</p>
         </div>
       )}
       <TextField
