@@ -362,8 +362,8 @@ function replacedValue(row: ObservationRow): string {
   return (resultStatusMarker(resultStatusOf(row.record)) ?? 'no value').toLowerCase();
 }
 
-/** What a replaced version was: "Preliminary result", "Unverified result", "Partial result", "Earlier result". */
+/** What a replaced version was: "Preliminary result", "Unverified result", "Partial result", "Earlier final result" (an F the lab sent again), "Earlier result". */
 function replacedKind(row: ObservationRow): string {
-  const words: Readonly<Record<string, string>> = { P: 'Preliminary result', R: 'Unverified result', S: 'Partial result' };
+  const words: Readonly<Record<string, string>> = { P: 'Preliminary result', R: 'Unverified result', S: 'Partial result', F: 'Earlier final result' };
   return words[resultStatusOf(row.record)] ?? 'Earlier result';
 }

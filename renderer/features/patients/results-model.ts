@@ -136,8 +136,11 @@ export function lastVisitOf(records: readonly RecordRow[], now = Date.now()): (R
  * each other. Only among several current results of one identity (repeated in one message) does
  * the time pick the one a later version replaces.
  * - C (correction) replaces any earlier result but a withdrawn one (F, C, U, P, R, S, I, X, N, O).
- * - F replaces one not yet final: P, R, S, I (pending), X (cancelled), N, O; never a final one
- *   ("can only be changed with a corrected result").
+ * - F replaces one not yet final: P, R, S, I (pending), X (cancelled), N, O. Table 0085 changes a
+ *   final result only with a C, but senders do resend an F with another value: an F replaces an
+ *   earlier final one (F, or made final by U) at the same observation time, the latest received
+ *   being the result and the earlier one kept in its history (replaced), as for a C. At another
+ *   time the two are serial results of one order and both stay (an F never hides a measurement).
  * - P, R, S (preliminary, not verified, partial) replace an earlier P, R, S or I: the newer
  *   provisional result is the current one.
  * - X (cannot be obtained) replaces a pending or provisional one (I, P, R, S), never a final one.
@@ -236,6 +239,8 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
   const retracted = new Map<string, ObservationRow[]>();
   const successor = new Map<string, ObservationRow>();
   const statusNow = (row: ObservationRow) => (madeFinalBy.has(row.recordId) ? 'F' : resultStatusOf(row.record));
+  // An F after a final result of its identity at the same time: the lab's final sent again (see Corrections).
+  const finalSentAgain = (later: ObservationRow, status: string, earlier: ObservationRow) => status === 'F' && statusNow(earlier) === 'F' && earlier.time === later.time;
   const observations = records.filter(isObservation);
   // A W with no order number (or nothing before it) is still withdrawn.
   for (const row of observations) if (resultStatusOf(row.record) === 'W') withdrawn.add(row.recordId);
@@ -270,7 +275,7 @@ export function correctionsOf(records: readonly RecordRow[]): Corrections {
       for (const earlier of gone) successor.set(earlier.recordId, row);
       retracted.delete(key);
     }
-    let candidates = rows.filter((earlier) => earlier.source.seq < row.source.seq && actionOn(status, statusNow(earlier)) !== null);
+    let candidates = rows.filter((earlier) => earlier.source.seq < row.source.seq && (actionOn(status, statusNow(earlier)) !== null || finalSentAgain(row, status, earlier)));
     // Several earlier results of this test in the order (serial measurements): the one at the same time.
     const sameTime = candidates.filter((earlier) => earlier.time === row.time);
     if (sameTime.length > 0) candidates = sameTime;

@@ -119,7 +119,9 @@ function correctedNote(trend: Trend, recordId: string, corrections: Corrections)
   const previous = corrections.replaced.get(recordId)?.[0];
   if (previous === undefined) return '';
   const current = trend.points.find((point) => point.row.recordId === recordId);
-  return `, ${current !== undefined && resultStatusOf(current.row.record) === 'C' ? 'corrected from' : 'preliminary was'} ${valueText(previous)}`;
+  // An F the lab sent again replaces an earlier final one (results-model.ts): not "preliminary".
+  const words = current !== undefined && resultStatusOf(current.row.record) === 'C' ? 'corrected from' : resultStatusOf(previous.record) === 'F' ? 'earlier final was' : 'preliminary was';
+  return `, ${words} ${valueText(previous)}`;
 }
 
 /** The results the line cannot hold (`> 150`), where and what they are: marked on the chart, not left off its end (QA2-11 Q8). */

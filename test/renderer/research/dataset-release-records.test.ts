@@ -106,4 +106,24 @@ describe('the records a release de-identifies', () => {
     const [source] = await deidSourcesOf(db, keys.viewKey, [row!.id]);
     expect(source!.records.map((record) => (record.type === 'observation' ? [record.code.code, record.value.kind === 'numeric' ? record.value.value : null, record.status] : [record.type]))).toEqual(current);
   });
+
+  it('a final result the lab sends again with another value (F after F) is one current result, the latest, in the views and in the release', async () => {
+    const body = createFakeBody();
+    const keys = await deriveVaultKeys(generateMasterSecret());
+    body.keyring = { intakePublicKey: toBase64Url(keys.intakeKeyPair.publicKeyRaw) } as never;
+    body.session = TEST_ADMIN_SESSION;
+    const db = openVaultDb('release-records-0003', { indexedDB: new IDBFactory(), IDBKeyRange });
+    const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
+    const append = (normalized: NormalizedIntake) => appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2026-12-07T05:23:00.000Z', rawBytes: 100, normalized } });
+    await append(message('ORU^R01', 'M-1', [result('2345-7', 'ORD-1', 5.0, 'F')]));
+    await append(message('ORU^R01', 'M-2', [result('2345-7', 'ORD-1', 5.5, 'F')]));
+    await replayJournal(context);
+    const [row] = await db.patients.toArray();
+    const rows = (await personRecordRows(db, keys.viewKey, row!.id)).sort((a, b) => a.source.seq - b.source.seq);
+    const corrections = correctionsOf(rows);
+    const observed = (records: readonly { readonly type: string }[]) => (records as readonly ClinicalRecord[]).filter((record) => record.type === 'observation').map((record) => [record.code.code, record.value.kind === 'numeric' ? record.value.value : null, record.status]);
+    expect(observed(rows.filter((r) => !corrections.superseded.has(r.recordId)).map((r) => r.record))).toEqual([['2345-7', 5.5, 'F']]);
+    const [source] = await deidSourcesOf(db, keys.viewKey, [row!.id]);
+    expect(observed(source!.records)).toEqual([['2345-7', 5.5, 'F']]);
+  });
 });

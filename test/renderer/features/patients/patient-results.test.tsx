@@ -244,6 +244,33 @@ describe('D0: a corrected result on the patient page', () => {
   });
 });
 
+// A final result the lab sent again with another value (F after F, same order, test and time): the
+// latest is the result, and every view says a final one was replaced (results-model.ts correctionsOf).
+describe('a final result sent again with another value', () => {
+  const RESENT: RecordRow[] = [
+    ...CORRECTION.slice(0, 1),
+    at('p-7.m2.0', obs('2823-3', 'Potassium', 5.6, 'mmol/L', '2025-03-10T08:00:00+01:00', { referenceRange: '3.5-5.1', abnormalFlags: ['H'], orderId: 'F-900' }), 2),
+    ...CORRECTION.slice(2),
+  ];
+
+  it('by report, on the flowsheet and in the trend: the latest, with "Earlier final result was 5 mmol/L"', async () => {
+    const results = await openChart(RESENT);
+    const [panel] = within(results).getAllByRole('article', { name: 'Metabolic panel' });
+    const rows = within(panel!).getAllByRole('row').slice(1).map((tr) => [...tr.querySelectorAll('th, td')].slice(0, 2).map((cell) => cell.textContent));
+    expect(rows).toEqual([
+      ['Potassium', '5.6 mmol/LEarlier final result was 5 mmol/L'],
+      ['Sodium', '140 mmol/L'],
+    ]);
+    fireEvent.click(within(results).getByRole('button', { name: 'Flowsheet' }));
+    const potassium = within(within(results).getByRole('table', { name: 'Flowsheet' })).getByRole('row', { name: /Potassium/ });
+    expect([...potassium.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim())).toEqual(['08:00 5.6 ▲ HHighEarlier final result was 5 mmol/L', '08:00 4.1']);
+    fireEvent.click(within(results).getByRole('button', { name: 'Trends' }));
+    fireEvent.change(within(results).getByRole('combobox', { name: 'Test' }), { target: { value: 'LN|2823-3' } });
+    const values = within(results).getByRole('table', { name: 'Potassium values' });
+    expect(within(values).getAllByRole('row')[1]!.textContent).toBe('2025-03-10 08:00 (UTC+01:00)5.6 mmol/L, earlier final was 5 mmol/L▲ HHigh');
+  });
+});
+
 describe('QA round 4, #12: a flowsheet cell with two values of one day', () => {
   it('lists the newest first, each with its time visible (HH:MM) and its flags', async () => {
     const results = await openChart([

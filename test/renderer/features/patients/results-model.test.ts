@@ -296,3 +296,42 @@ describe('T1: result statuses (OBX-11, table 0085)', () => {
     expect(currentStatusOf(madeFinal[1] as ObservationRow, corrections)).toBe('U');
   });
 });
+
+// Table 0085 says a final result is changed with a C, but senders do resend an F with another
+// value. A clinician expects the latest received to be the result, the earlier one kept in its
+// history and marked replaced, not two current finals of one result side by side.
+describe('a final result sent again (F after F) of the same order, test, sub-id and time', () => {
+  const K = '2026-09-14T07:50:00+02:00';
+  const potassium = (value: number, seq: number, extra: Partial<Observation> = {}) =>
+    at(`p.f${seq}.0`, result('2823-3', 'Potassium', value, 'mmol/L', K, { orderId: 'L77', referenceRange: '3.5-5.1', ...extra }), seq);
+
+  it('the latest received replaces the earlier: one current result, the earlier in its history', () => {
+    const rows = [potassium(5.0, 1), potassium(5.6, 2)];
+    const corrections = correctionsOf(rows);
+    expect(groupResults(rows, corrections).flatMap((group) => group.results.map((row) => row.recordId))).toEqual(['p.f2.0']);
+    expect(corrections.superseded.has('p.f1.0')).toBe(true);
+    expect(corrections.replaced.get('p.f2.0')?.map((row) => row.recordId)).toEqual(['p.f1.0']);
+    expect(corrections.replacedBy.get('p.f1.0')?.recordId).toBe('p.f2.0');
+    const potassiumKey = testKeyOf(rows[0]!.record as Observation);
+    expect(buildFlowsheet(rows).cells.get(potassiumKey)?.get('2026-09-14')?.map((row) => row.recordId)).toEqual(['p.f2.0']);
+    expect(trendOf(rows, potassiumKey).points.map((point) => point.value)).toEqual([5.6]);
+  });
+
+  it('a third F replaces the second, keeping the whole history; a C after them replaces the latest', () => {
+    const rows = [potassium(5.0, 1), potassium(5.6, 2), potassium(5.4, 3)];
+    expect(correctionsOf(rows).replaced.get('p.f3.0')?.map((row) => row.recordId)).toEqual(['p.f2.0', 'p.f1.0']);
+    const corrected = [...rows, potassium(5.2, 4, { status: 'C' })];
+    const corrections = correctionsOf(corrected);
+    expect(groupResults(corrected, corrections).flatMap((group) => group.results.map((row) => row.recordId))).toEqual(['p.f4.0']);
+    expect(corrections.replaced.get('p.f4.0')?.map((row) => row.recordId)).toEqual(['p.f3.0', 'p.f2.0', 'p.f1.0']);
+  });
+
+  it('an F at another observation time (a serial measurement), in the same message, or under another sub-id replaces nothing', () => {
+    const rows = [potassium(5.0, 1), potassium(5.6, 2, { time: '2026-09-14T09:50:00+02:00' }), potassium(5.1, 2, { subId: '2' })];
+    const distinct = [...rows.slice(0, 2), { ...rows[2]!, recordId: 'p.f2.1' }];
+    const corrections = correctionsOf(distinct);
+    expect(corrections.superseded.size).toBe(0);
+    const sameMessage = [potassium(5.0, 1), { ...potassium(5.6, 1), recordId: 'p.f1.1' }];
+    expect(correctionsOf(sameMessage).superseded.size).toBe(0);
+  });
+});
