@@ -27,7 +27,7 @@ describe('first run: Restore from a backup and Back', () => {
 
     await steps.run('one click on Back from the empty Passphrase field goes back', async () => {
       await page.getByLabel('Passphrase', { exact: true }).click();
-      await page.getByRole('button', { name: 'Back' }).click();
+      await page.getByRole('button', { name: 'Back', exact: true }).click();
       await page.getByRole('region', { name: 'Create the vault' }).waitFor({ timeout: 2_000 });
       await expect.poll(focusedText).toBe('H2 Create the vault');
     });
