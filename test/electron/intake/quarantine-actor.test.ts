@@ -70,6 +70,16 @@ describe('body: quarantine acts are journaled as the calling session\'s operator
     expectActOf(await act(b, vault, reset.seq), vault.operatorId, cleo);
   });
 
+  it('dicom.resetCounters: a clinician is refused, an operator named in the payload is refused; the reset records the administrator', async () => {
+    const { b, vault, cleo } = await withAdaAndCleo();
+    const byClinician = await refused(callAs(b, CLEO, 'dicom.resetCounters', {}));
+    expect(byClinician.code).toBe('E_FORBIDDEN');
+    const forged = await refused(call(b, 'dicom.resetCounters', { operator: cleo } as never));
+    expect(forged.code).toBe('E_BAD_REQUEST');
+    const reset = await call(b, 'dicom.resetCounters', {});
+    expectActOf(await act(b, vault, reset.seq), vault.operatorId, cleo);
+  });
+
   it('dicom.reprocess and a streamed reprocess: an operator in the payload is refused; the act records the clinician', async () => {
     const { b, vault, cleo } = await withAdaAndCleo();
     const broken = Buffer.concat([
