@@ -91,7 +91,7 @@ describe('instances read in ranges: the rest read in the background after the fi
     // The background read stalls in its first range.
     log.hold(0);
     await tick();
-    expect(log.pending).toBe(1);
+    expect(log.pending).toBeGreaterThan(0);
     log.hold(Infinity);
     expect(await decoder.frame('mf', FRAMES - 1)).toEqual(await whole.frame('whole', FRAMES - 1));
     log.release();
@@ -106,11 +106,11 @@ describe('instances read in ranges: the rest read in the background after the fi
     const first = loggedRanges(multiFrame('2.25.515153'));
     const decoder = new InstanceDecoder(codecs, 24, CHUNK);
     await decoder.openRanged('a', first.ranges, true, ALLOWED);
-    // Let two ranges arrive, then stall the third.
+    // Let two ranges arrive, then stall the rest.
     first.hold(2 * CHUNK);
     await tick();
     await tick();
-    expect(first.pending).toBe(1);
+    expect(first.pending).toBeGreaterThan(0);
     const second = loggedRanges(multiFrame('2.25.515154'));
     await decoder.openRanged('b', second.ranges, false, ALLOWED);
     const before = first.reads.length;
