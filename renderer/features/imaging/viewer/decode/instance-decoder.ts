@@ -4,7 +4,6 @@ import { openWithDataKey } from '../../../../../shared/crypto/envelope';
 import type { InstanceOverview } from './decode-protocol';
 import { decodeFrame, decodeFrameBytes } from './frame-decoder';
 import { DicomImageError, frameGroupValues, parseInstance, type ParsedInstance } from './dicom-image';
-import { PREFETCH_CHUNK_BYTES, PrefetchedRanges } from './instance-prefetch';
 import { openRangedInstance, type PlaintextRanges } from './ranged-instance';
 import { encapsulatedDocument, reportLines } from './structured-report';
 import { tagRows, type TagRow } from '../../../../../shared/dicom/tag-list';
@@ -27,13 +26,10 @@ interface Opened {
  */
 export class InstanceDecoder {
   private readonly opened = new Map<string, Opened>();
-  /** The one ranged multi-frame being read on in the background (instance-prefetch.ts), if any. */
-  private prefetch: { readonly key: string; readonly ranges: PrefetchedRanges } | null = null;
 
   constructor(
     private readonly codecs: FrameCodecs,
     private readonly keep = 24,
-    private readonly prefetchChunkBytes = PREFETCH_CHUNK_BYTES,
   ) {}
 
   /** Opens an instance from its bytes, or from its envelope and data key (decrypted here, in memory). */
@@ -47,20 +43,12 @@ export class InstanceDecoder {
    * frame then shows without the rest being read. One that cannot be read in parts (a deflated
    * data set; pixel data the ranged rules refuse) is read whole when its size is within
    * `readWholeUpTo`, as every instance under 64 MiB once was, so it still shows.
-   *
-   * A multi-frame within that allowance is then read on whole in the background, after its first
-   * frame is answered, so its frames scroll and play from memory. Only one is: opening another
-   * instance in ranges, closing it or `reset` stops it and drops what it read. Opening a small
-   * instance does not (the series strip opens one per series right after the first frame shows).
    */
   async openRanged(key: string, ranges: PlaintextRanges, decodeFirst: boolean, options: { readonly readWholeUpTo?: number } = {}): Promise<InstanceOverview> {
-    this.stopPrefetch();
     const wholeAllowed = ranges.size <= (options.readWholeUpTo ?? 0);
-    // Reads pass through until the background read starts.
-    const source = wholeAllowed ? new PrefetchedRanges(ranges, this.prefetchChunkBytes) : null;
     let opened: Opened;
     try {
-      const ranged = await openRangedInstance(source ?? ranges);
+      const ranged = await openRangedInstance(ranges);
       // Where the whole read is allowed, the first frame's bytes are read now: a refusal falls back below.
       let first = wholeAllowed && decodeFirst && ranged.parsed.image !== null ? await ranged.frameBytes(0) : null;
       const frameBytes = (frame: number): Promise<Uint8Array> => {
@@ -74,35 +62,14 @@ export class InstanceDecoder {
       if (!wholeAllowed || !(error instanceof DicomImageError)) throw error;
       return this.open(key, await ranges.read(0, ranges.size), decodeFirst);
     }
-    const overview = await this.overview(key, opened, decodeFirst);
-    if (source !== null && (opened.parsed.image?.frames ?? 0) > 1 && this.opened.get(key) === opened) {
-      this.stopPrefetch();
-      this.prefetch = { key, ranges: source };
-      void source.start();
-    }
-    return overview;
-  }
-
-  /** Resolves when the background read of `key` has ended (at once when there is none): for tests. */
-  prefetched(key: string): Promise<void> {
-    return this.prefetch?.key === key ? this.prefetch.ranges.settled() : Promise.resolve();
-  }
-
-  private stopPrefetch(key?: string): void {
-    if (this.prefetch === null || (key !== undefined && this.prefetch.key !== key)) return;
-    this.prefetch.ranges.stop();
-    this.prefetch = null;
+    return this.overview(key, opened, decodeFirst);
   }
 
   private async overview(key: string, opened: Opened, decodeFirst: boolean): Promise<InstanceOverview> {
     const { parsed } = opened;
     this.opened.delete(key);
     this.opened.set(key, opened);
-    while (this.opened.size > this.keep) {
-      const oldest = this.opened.keys().next().value!;
-      this.opened.delete(oldest);
-      this.stopPrefetch(oldest);
-    }
+    while (this.opened.size > this.keep) this.opened.delete(this.opened.keys().next().value!);
     const report = parsed.image === null ? reportLines(parsed.dataSet) : null;
     const document = parsed.image === null && report === null ? encapsulatedDocument(parsed.dataSet) : null;
     let first: DecodedFrame | null = null;
@@ -144,13 +111,11 @@ export class InstanceDecoder {
 
   close(key: string): void {
     this.opened.delete(key);
-    this.stopPrefetch(key);
   }
 
   /** Forgets every opened instance (the viewer was left). */
   reset(): void {
     this.opened.clear();
-    this.stopPrefetch();
   }
 
   private require(key: string): Opened {
