@@ -40,19 +40,20 @@ function lastEntriesFilter(ledger: FakeLedger): unknown {
 }
 
 describe('Ledger › timeline', () => {
-  it('lists the newest page first and loads older entries on demand', async () => {
+  it('lists the newest page first and loads older entries on demand', { timeout: 60_000 }, async () => {
     const ledger = await openLedger();
     await findEntryTable();
     expect(shownSeqs()).toEqual(Array.from({ length: LEDGER_PAGE_SIZE }, (_, i) => 60 - i));
     expect(ledger.callsTo('entries')).toEqual([[{}, { limit: LEDGER_PAGE_SIZE }]]);
 
     fireEvent.click(screen.getByRole('button', { name: 'Load older entries' }));
-    // Sixty rows in happy-dom take a while on a loaded machine: wait longer than waitFor's 1 s default.
-    await waitFor(() => expect(shownSeqs()).toHaveLength(60), { timeout: 10_000 });
+    // Sixty rows in happy-dom take a while on a loaded machine (over 10 s once at load 10, 0.8 s
+    // quiet): wait up to 25 s, inside the unit project's 30 s test timeout.
+    await waitFor(() => expect(shownSeqs()).toHaveLength(60), { timeout: 25_000 });
     expect(shownSeqs().slice(-3)).toEqual([3, 2, 1]);
     expect(ledger.callsTo('entries')[1]).toEqual([{}, { beforeSeq: 11, limit: LEDGER_PAGE_SIZE }]);
     // Reading continues at the first entry loaded; nothing older remains.
-    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('link', { name: 'Entry 10' })), { timeout: 10_000 });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('link', { name: 'Entry 10' })), { timeout: 25_000 });
     expect(screen.queryByRole('button', { name: 'Load older entries' })).toBeNull();
     expect(screen.getByText('No older entries.')).toBeTruthy();
   });
