@@ -324,7 +324,8 @@ describe('body: HL7 intake', () => {
     expect((await call(b, 'hl7.getSettings', {})).settings).toMatchObject({ bindAddress: '127.0.0.1', allowedPeers: [] });
   });
 
-  it('imports files: one message, a batch, garbage, an empty file; inline or uploaded in chunks', async () => {
+  // 3,000 messages are imported: ~4 s quiet, over the 30 s default twice at load 12-15.
+  it('imports files: one message, a batch, garbage, an empty file; inline or uploaded in chunks', { timeout: 90_000 }, async () => {
     const { b } = await withVault({ mllpPort: 0 });
     const batch = ['FHS|^~\\&|LABSYS|NORTHCLINIC', 'BHS|^~\\&|LABSYS|NORTHCLINIC', adt('B-1'), adt('B-2'), 'BTS|2', 'FTS|1'].join('\r');
     const answer = await call(b, 'hl7.importFiles', {
