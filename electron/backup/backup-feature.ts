@@ -166,7 +166,7 @@ export function backupFeature(services: BodyServices) {
         if (!isRunning() || !(await keyrings.exists())) return false;
         const open = await vault.require();
         const made = await makeBackup(open, true).catch(async (error: unknown) => {
-          await journalFailure(open, true, error);
+          await journalFailure(open, { scheduled: true }, error);
           throw error;
         });
         await journalBackupAct(open, 'scheduled', { bytes: made.bytes, pruned: made.pruned });
@@ -182,10 +182,12 @@ export function backupFeature(services: BodyServices) {
    * only): before the status records it, so the failure held from before decides whether a
    * scheduled retry is a new record. The reason is words without a path; the log has the details.
    */
-  const journalFailure = async (open: OpenVault, scheduled: boolean, error: unknown): Promise<void> => {
+  const journalFailure = async (open: OpenVault, by: { scheduled: true } | { scheduled: false; operatorId: string }, error: unknown): Promise<void> => {
     const reason = describeFailure(error);
-    if (!failureWorthJournaling(status.stored.failure, reason, scheduled)) return;
-    await journalBackupAct(open, 'failed', { scheduled: scheduled ? 1 : 0 }, new Date(), { reason }).catch(() => log.warn({}, 'backup failure not journaled'));
+    if (!failureWorthJournaling(status.stored.failure, reason, by.scheduled)) return;
+    // One by hand names who clicked (H8): the calling session's account, sealed like a settings change's actor.
+    const words: Record<string, string> = by.scheduled ? { reason } : { reason, operatorId: by.operatorId };
+    await journalBackupAct(open, 'failed', { scheduled: by.scheduled ? 1 : 0 }, new Date(), words).catch(() => log.warn({}, 'backup failure not journaled'));
   };
 
   const settingsAnswer = (current: BackupSettings) => ({ settings: current, folder: settings.folder(), defaultFolder: defaultBackupFolder(config.dataDir), dialogs: config.backupDialogs !== undefined });
@@ -207,19 +209,22 @@ export function backupFeature(services: BodyServices) {
       await scheduler.stop();
     },
     handlers: {
-      'backup.export': () =>
-        vaultLock.run(async () => {
+      'backup.export': (_request, context) => {
+        // The session's administrator, never one the payload names; taken when the click arrives.
+        const operatorId = services.sessions.actorOf(context);
+        return vaultLock.run(async () => {
           await loaded;
           const open = await vault.require();
           try {
             const made = await makeBackup(open, false);
             return { path: made.path, bytes: made.bytes };
           } catch (error) {
-            await journalFailure(open, false, error);
+            await journalFailure(open, { scheduled: false, operatorId }, error);
             await status.failed(new Date(), describeFailure(error)).catch(() => undefined);
             throw error;
           }
-        }),
+        });
+      },
       'backup.inspect': async ({ path: file }) => {
         const resolved = await resolveBackupPath(config.dataDir, file);
         const head = await readBackupHead(resolved);

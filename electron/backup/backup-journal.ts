@@ -7,7 +7,8 @@ import type { OpenVault } from '../vault/vault-host';
  * the mind, the same counts with the act and time as a sealed meta (JSON `{v: 1, act, at, …counts}`
  * sealed to the vault's public key like intake metadata). The journal is the vault's truth and goes
  * into the next backup; the ledger signs from there. Manual exports are the mind's `export.backup`;
- * a failed backup (by hand or scheduled) is the body's `backup.failed`.
+ * a failed backup (by hand or scheduled) is the body's `backup.failed`, one by hand with the
+ * session's `operatorId` in its sealed meta (the record's clear operator stays null).
  */
 export async function journalBackupAct(
   open: Pick<OpenVault, 'storage' | 'onDurable' | 'sealer'>,

@@ -434,12 +434,15 @@ export class LedgerWriter {
         }
         if (record.kind === BACKUP_KINDS.failed) {
           // A backup the body could not make (by hand or scheduled): the reason in words, no path.
-          const failed = value as { at?: unknown; scheduled?: unknown; reason?: unknown } | null;
+          const failed = value as { at?: unknown; scheduled?: unknown; reason?: unknown; operatorId?: unknown } | null;
           const at = failed?.at;
           const reason = failed?.reason;
+          // One by hand names the session's administrator by account id (H8); the entry signs its pseudonym.
+          const operatorId = failed?.operatorId;
           return {
             subject: ZERO_HASH,
             details: { what: 'backup', result: 'failed', scheduled: failed?.scheduled === 1, ...(typeof reason === 'string' ? { reason: reason.slice(0, 500) } : {}), ...(typeof at === 'string' ? { at } : {}) },
+            ...(typeof operatorId === 'string' && operatorId !== '' ? { operatorId } : {}),
           };
         }
         if (record.kind === AUDIT_KINDS.exported) {

@@ -59,7 +59,7 @@ async function scheduledRun(b: Body, every: number): Promise<string> {
 }
 
 describe('backup failures in the journal (tester T2 F10)', () => {
-  it('journals a backup by hand that failed: no operator, no path, the reason in words; each attempt by hand is one record', async () => {
+  it('journals a backup by hand that failed: the session\'s administrator in the sealed meta, no path, the reason in words; each attempt by hand is one record', async () => {
     const dataDir = await tempDir();
     const destination = path.join(await tempDir(), 'usb-stick');
     await mkdir(destination);
@@ -70,8 +70,9 @@ describe('backup failures in the journal (tester T2 F10)', () => {
     expect(refused.ok).toBe(false);
     const [first, ...more] = await failures(b, vault);
     expect(more).toEqual([]);
+    // No clear operator on disk; who clicked (H8) is the calling session's account, sealed.
     expect(first!.operator).toBeNull();
-    expect(first!.meta).toMatchObject({ v: 1, act: 'failed', scheduled: 0, reason: expect.stringMatching(/destination folder is not available/), at: expect.stringMatching(/^\d{4}-/) });
+    expect(first!.meta).toMatchObject({ v: 1, act: 'failed', scheduled: 0, reason: expect.stringMatching(/destination folder is not available/), at: expect.stringMatching(/^\d{4}-/), operatorId: vault.operatorId });
     expect(first!.raw).not.toContain('usb-stick');
     await b.router.dispatch('backup.export', {}, callContext);
     expect(await failures(b, vault)).toHaveLength(2);
@@ -93,6 +94,8 @@ describe('backup failures in the journal (tester T2 F10)', () => {
     expect(await scheduledRun(b, 3)).toMatch(/not available/);
     const once = await failures(b, vault);
     expect(once.map((f) => f.meta['scheduled'])).toEqual([1]);
+    // The schedule runs with nobody's session: no operator, although an administrator is signed in.
+    expect(once[0]!.meta).not.toHaveProperty('operatorId');
     expect(once[0]!.raw).not.toContain('mnt-backups');
 
     // An empty folder in its place (a share not mounted): another reason, another record.

@@ -226,6 +226,17 @@ describe('ledger entries for the audit trail', () => {
     expect(summaryOf('EXPORT', entries[1]!.details)).toMatchObject({ export: 'backup', result: 'failed', scheduled: 'off', reason: 'The backup destination is full.' });
   });
 
+  it("signs a failed backup by hand under the pseudonym of the administrator who clicked (the body's sealed operatorId), never the account id in the details (H8)", async () => {
+    const f = await ledgerVaultFixture();
+    const reason = 'The backup destination is full.';
+    f.body.journal.push({ seq: 1, at: AT, kind: BACKUP_KINDS.failed, operator: null, objects: [], meta: await sealJson(f.sealer, { v: 1, act: 'failed', at: AT, scheduled: 0, reason, operatorId: 'op_admin-7' }) });
+    const entries = await signedLedgerEntries(f);
+    const admin = await deriveOperatorId(f.keys.ledgerKey, 'op_admin-7');
+    expect(entries.map(({ entry }) => [entry['kind'], bytes32ToPseudonym(entry['operator'])])).toEqual([['EXPORT', admin]]);
+    expect(entries[0]!.details).toMatchObject({ what: 'backup', result: 'failed', scheduled: false, reason });
+    expect(JSON.stringify(entries[0]!.details)).not.toContain('op_admin-7');
+  });
+
   it("says in a RESTORE entry when the backup was made, where its ledger ended, that later entries are not in this vault, and that the chain may fork from there (tester T2 S35 F3)", async () => {
     const f = await ledgerVaultFixture();
     const made = '2026-12-07T08:48:31.000Z';
