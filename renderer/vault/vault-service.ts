@@ -159,6 +159,12 @@ export interface SearchResult {
    * order. Rows are loaded lazily.
    */
   readonly patientIds: readonly string[];
+  /**
+   * The patients of `patientIds` found (only or also) through a study's accession number or
+   * description words, with those studies' ids, best first (tester T1 F9, H9): the row says which
+   * study matched. Absent or without an entry: matched by name, identifiers or record words.
+   */
+  readonly matchedStudies?: Readonly<Record<string, readonly string[]>>;
   readonly tookMs: number;
 }
 

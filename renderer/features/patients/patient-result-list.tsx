@@ -1,8 +1,10 @@
 import { observeElementRect, useVirtualizer, type Virtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useImperativeHandle, useRef, useState, useSyncExternalStore, type KeyboardEvent, type Ref } from 'react';
+import { useCallback, useEffect, useImperativeHandle, useRef, useState, useSyncExternalStore, type KeyboardEvent, type ReactNode, type Ref } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useCssVars } from '../../app/use-css-vars';
+import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
+import { useVault } from '../../vault/vault-context';
 import type { PatientHit } from '../../vault/vault-service';
 import type { HitCache } from './hit-cache';
 import { sexLabel } from './record-format';
@@ -11,6 +13,9 @@ import { sexLabel } from './record-format';
 const FALLBACK_VIEWPORT_HEIGHT = 480;
 const OVERSCAN = 5;
 const PAGE_STEP = 10;
+/** The extra height of a row found through a study: one line that says which study. */
+export const MATCH_LINE_HEIGHT = 22;
+const NO_MATCHES: Readonly<Record<string, readonly string[]>> = {};
 
 export interface ResultListHandle {
   /** Moves keyboard focus to a row (from the search box: the first). */
@@ -31,10 +36,13 @@ export function openPatient(patientId: string): void {
 /**
  * The search results: only the rows in view (plus a few) exist in the DOM, so 100 000 hits scroll
  * as fast as 10. Rows are decrypted lazily through the cache as they come into view. Arrow keys,
- * Page Up/Down, Home and End move between rows; Enter opens the patient.
+ * Page Up/Down, Home and End move between rows; Enter opens the patient. A patient found through
+ * a study (an accession number, a description word) gets a second line naming that study, so an
+ * accession number typed does not lead to the wrong patient (H9).
  */
 export function PatientResultList({
   patientIds,
+  matchedStudies = NO_MATCHES,
   hits,
   rowHeight,
   labelledBy,
@@ -42,6 +50,7 @@ export function PatientResultList({
   ref,
 }: {
   patientIds: readonly string[];
+  matchedStudies?: Readonly<Record<string, readonly string[]>>;
   hits: HitCache;
   rowHeight: number;
   labelledBy: string;
@@ -62,7 +71,7 @@ export function PatientResultList({
   const virtualizer = useVirtualizer({
     count: patientIds.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => rowHeight,
+    estimateSize: (index) => rowHeight + (matchedStudies[patientIds[index] ?? ''] !== undefined ? MATCH_LINE_HEIGHT : 0),
     overscan: OVERSCAN,
     initialRect: { width: 0, height: FALLBACK_VIEWPORT_HEIGHT },
     observeElementRect: observeRectWithFallback,
@@ -149,10 +158,12 @@ export function PatientResultList({
             <ResultRow
               key={item.key}
               start={item.start}
+              size={item.size}
               index={item.index}
               setSize={patientIds.length}
               patientId={id}
               hit={hits.get(id)}
+              studyIds={matchedStudies[id]}
               tabbable={item.index === activeIndex}
               rowRef={(element) => {
                 if (element === null) rows.current.delete(item.index);
@@ -173,31 +184,70 @@ export function PatientResultList({
   );
 }
 
-function ResultRow({
-  start,
-  index,
-  setSize,
-  patientId,
-  hit,
-  tabbable,
-  rowRef,
-  onFocus,
-  onKeyDown,
-}: {
+interface RowProps {
   start: number;
+  size: number;
   index: number;
   setSize: number;
   patientId: string;
   hit: PatientHit | undefined;
+  studyIds: readonly string[] | undefined;
   tabbable: boolean;
   rowRef: (element: HTMLAnchorElement | null) => void;
   onFocus: () => void;
   onKeyDown: (event: KeyboardEvent<HTMLAnchorElement>) => void;
-}) {
-  const item = useRef<HTMLLIElement>(null);
-  useCssVars(item, { '--row-start': `${start}px` });
+}
+
+function ResultRow(props: RowProps) {
+  return props.studyIds === undefined ? <RowView {...props} /> : <StudyMatchRow {...props} studyIds={props.studyIds} />;
+}
+
+/**
+ * A row found through a study: a second line names it (accession number, description, date), read
+ * from the patient's study rows (decrypted here, as on the patient's page; not journaled, like the
+ * row), and links to it in the viewer (the row itself opens the patient).
+ */
+function StudyMatchRow(props: RowProps & { studyIds: readonly string[] }) {
+  const vault = useVault();
+  const studies = useVaultRead(`matched-studies:${props.patientId}`, () => vault.patientStudies(props.patientId));
+  if (studies.phase !== 'ready') return <RowView {...props} match={studies.phase === 'failed' ? 'Matched a study (it could not be read).' : 'Matched a study…'} />;
+  const shown = props.studyIds.map((id) => studies.value.find((study) => study.studyId === id)).filter((study) => study !== undefined);
+  const first = shown[0];
+  if (first === undefined) return <RowView {...props} match="Matched a study." />;
+  const label = [first.study.accessionNumber, first.study.description, first.study.date].filter((part) => part !== '').join(' · ');
   return (
-    <li ref={item} className="result-row" aria-setsize={setSize} aria-posinset={index + 1}>
+    <RowView
+      {...props}
+      match={`Matched a study: ${label === '' ? 'one without accession number, description or date' : label}${shown.length > 1 ? ` (and ${shown.length - 1} more)` : ''}`}
+      after={
+        // Not in the tab order: the rows are one tab stop, moved through with the arrow keys.
+        <a className="result-row__open-study" href={hrefForPath('imaging', 'studies', first.studyId)} tabIndex={-1}>
+          Open study
+        </a>
+      }
+    />
+  );
+}
+
+function RowView({
+  start,
+  size,
+  index,
+  setSize,
+  patientId,
+  hit,
+  studyIds,
+  tabbable,
+  rowRef,
+  onFocus,
+  onKeyDown,
+  match,
+  after,
+}: RowProps & { match?: string; after?: ReactNode }) {
+  const item = useRef<HTMLLIElement>(null);
+  useCssVars(item, { '--row-start': `${start}px`, '--row-height': `${size}px` });
+  return (
+    <li ref={item} className={studyIds === undefined ? 'result-row' : 'result-row result-row--study'} aria-setsize={setSize} aria-posinset={index + 1}>
       <a
         ref={rowRef}
         className="result-row__link"
@@ -219,7 +269,9 @@ function ResultRow({
             <span className="result-row__meta result-row__identifier">{hit.identifier}</span>
           </>
         )}
+        {match !== undefined && <span className="result-row__match">{match}</span>}
       </a>
+      {after}
     </li>
   );
 }

@@ -152,6 +152,7 @@ export function PatientSearchView({
             key={`${outcome.query}\u0000${outcome.patientIds.length}\u0000${prefs.density}`}
             ref={list}
             patientIds={outcome.patientIds}
+            matchedStudies={outcome.matchedStudies}
             hits={hits}
             rowHeight={ROW_HEIGHT[prefs.density]}
             labelledBy={resultsHeadingId}

@@ -7,6 +7,8 @@ export const SEARCH_DEBOUNCE_MS = 150;
 export interface SearchOutcome {
   readonly query: string;
   readonly patientIds: readonly string[];
+  /** Patients found through a study (accession number, description words): those studies' ids. */
+  readonly matchedStudies?: Readonly<Record<string, readonly string[]>>;
   readonly tookMs: number;
 }
 
@@ -67,7 +69,7 @@ export function usePatientSearch(vault: VaultService, indexingBusy = false): Pat
       try {
         const result = await vault.search(trimmed);
         if (mine !== sequence.current) return;
-        setOutcome({ query: trimmed, patientIds: result.patientIds, tookMs: result.tookMs });
+        setOutcome({ query: trimmed, patientIds: result.patientIds, matchedStudies: result.matchedStudies ?? {}, tookMs: result.tookMs });
         setError(null);
       } catch (caught) {
         if (mine === sequence.current) setError(caught);

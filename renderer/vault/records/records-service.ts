@@ -10,7 +10,7 @@ import { deleteQuarantinedRows } from '../views/projectors/quarantine-projector'
 import { quarantinedSourcesOf, type QuarantinedSource } from './erasure-lineage';
 import { quarantinedNamingPatient } from './erasure-quarantine';
 import { patientSubject } from '../../ledger/ledger-details';
-import { searchPatientIds } from '../views/keyword-search';
+import { searchPatientMatches } from '../views/keyword-search';
 import { recordsOfPatient } from '../views/vault-db';
 import { mergedInto, messageOfRecord, NotInViewsError, patientDetail, patientIdentifiers, patientHits, recordRow, resolvePatientId, resolveSearchIds } from '../views/view-reads';
 import { journalAccess } from './access-events';
@@ -56,10 +56,15 @@ export function createRecordsService(api: HdmsApi, state: SessionState, indexing
       const s = state.require();
       const started = performance.now();
       try {
-        const found = await searchPatientIds(s.db, s.keys.indexKey, query);
+        const found = await searchPatientMatches(s.db, s.keys.indexKey, query);
         // Merged patients (HL7 A40/A18) answer as their survivor; the whole list leaves them out.
-        const patientIds = await resolveSearchIds(s.db, found, query.trim() === '');
-        return { patientIds, tookMs: performance.now() - started };
+        const patientIds = await resolveSearchIds(s.db, found.ids, query.trim() === '');
+        const matchedStudies: Record<string, string[]> = {};
+        for (const [patientId, studyIds] of found.matchedStudies) {
+          const survivor = await resolvePatientId(s.db, patientId);
+          matchedStudies[survivor] = [...(matchedStudies[survivor] ?? []), ...studyIds];
+        }
+        return { patientIds, matchedStudies, tookMs: performance.now() - started };
       } catch (error) {
         throw asVaultError(error);
       }

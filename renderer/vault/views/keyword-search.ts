@@ -1,5 +1,5 @@
 import { queryTokens, type QueryTokens } from '../vault-crypto';
-import { STUDY_PATIENT_FIELD } from './imaging-rows';
+import { STUDY_PATIENT_FIELD, type StudyRowStored } from './imaging-rows';
 import { postingsOf, type VaultDb } from './vault-db';
 
 /**
@@ -32,23 +32,48 @@ export async function allPatientIds(db: VaultDb): Promise<string[]> {
 /**
  * Each query word's tokens in the default field and in the study words' field (a patient's studies'
  * descriptions and accession numbers: imaging-rows.ts STUDY_PATIENT_FIELD): whole words of both
- * first, then the prefixes of both, so `wholeWords` still ranks.
+ * first, then the prefixes of both, so `wholeWords` still ranks. `chart` and `study` keep each
+ * field's tokens apart, to tell which field matched (searchPatientMatches).
  */
-async function patientQueryGroups(indexKey: CryptoKey, query: string): Promise<QueryTokens['groups']> {
+async function patientQueryGroups(indexKey: CryptoKey, query: string): Promise<(QueryTokens['groups'][number] & { chart: readonly string[]; study: readonly string[] })[]> {
   const [chart, study] = await Promise.all([queryTokens(indexKey, query), queryTokens(indexKey, query, { field: STUDY_PATIENT_FIELD })]);
   return chart.groups.map((group, index) => {
     const other = study.groups[index]!;
     return {
       anyOf: [...group.anyOf.slice(0, group.wholeWords), ...other.anyOf.slice(0, other.wholeWords), ...group.anyOf.slice(group.wholeWords), ...other.anyOf.slice(other.wholeWords)],
       wholeWords: group.wholeWords + other.wholeWords,
+      chart: group.anyOf,
+      study: other.anyOf,
     };
   });
 }
 
+export interface PatientMatches {
+  /** As searchPatientIds. */
+  readonly ids: string[];
+  /**
+   * The patients (of `ids`, before merges are resolved) that matched a query word through their
+   * studies' words (tester T1 F9, H9): their study ids whose own tokens hold such a word, most of
+   * those words first. A patient matched only by name, identifiers or record words is not here.
+   */
+  readonly matchedStudies: Map<string, string[]>;
+}
+
 export async function searchPatientIds(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
-  if (query.trim() === '') return allPatientIds(db);
+  return (await searchPatientMatches(db, indexKey, query)).ids;
+}
+
+/**
+ * searchPatientIds, also saying which patients matched through a study and which of their studies
+ * it was. The study field's postings name patients only; the studies are found by the same words'
+ * default-field tokens among the study rows' own tokens (the Imaging filter's: imaging-projector.ts),
+ * in memory. No token is added and nothing is decrypted; with no study-field match (a name or MRN
+ * search) no study row is read.
+ */
+export async function searchPatientMatches(db: VaultDb, indexKey: CryptoKey, query: string): Promise<PatientMatches> {
+  if (query.trim() === '') return { ids: await allPatientIds(db), matchedStudies: new Map() };
   const groups = await patientQueryGroups(indexKey, query);
-  if (groups.length === 0) return [];
+  if (groups.length === 0) return { ids: [], matchedStudies: new Map() };
   const unique = [...new Set(groups.flatMap((group) => group.anyOf))];
   const hits = new Map<string, readonly string[]>();
   await Promise.all(
@@ -62,8 +87,9 @@ export async function searchPatientIds(db: VaultDb, indexKey: CryptoKey, query: 
     const exact = new Set(group.anyOf.slice(0, group.wholeWords).flatMap((token) => hits.get(token) ?? []));
     const any = new Set(exact);
     for (const token of group.anyOf.slice(group.wholeWords)) for (const id of hits.get(token) ?? []) any.add(id);
-    return { exact, any };
+    return { exact, any, group };
   });
+  const ordered = [...groupSets];
   groupSets.sort((a, b) => a.any.size - b.any.size);
   const [smallest, ...rest] = groupSets;
   const scores = new Map<string, number>();
@@ -79,5 +105,38 @@ export async function searchPatientIds(db: VaultDb, indexKey: CryptoKey, query: 
     }
     if (matches) scores.set(id, score);
   }
-  return [...scores.keys()].sort((a, b) => scores.get(b)! - scores.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
+  const ids = [...scores.keys()].sort((a, b) => scores.get(b)! - scores.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
+  return { ids, matchedStudies: await studiesMatched(db, scores, ordered.map(({ group }) => group), hits) };
+}
+
+/** Per matched patient with a study-field hit: its study rows holding the default-field tokens of those words. */
+async function studiesMatched(db: VaultDb, matched: ReadonlyMap<string, number>, groups: readonly { chart: readonly string[]; study: readonly string[] }[], hits: ReadonlyMap<string, readonly string[]>): Promise<Map<string, string[]>> {
+  // Per patient, the words (group indexes) it matched through the study field.
+  const viaStudy = new Map<string, Set<number>>();
+  groups.forEach((group, index) => {
+    for (const token of group.study)
+      for (const id of hits.get(token) ?? []) {
+        if (!matched.has(id)) continue;
+        const words = viaStudy.get(id) ?? new Set<number>();
+        words.add(index);
+        viaStudy.set(id, words);
+      }
+  });
+  const found = new Map<string, string[]>();
+  if (viaStudy.size === 0) return found;
+  const wanted = [...new Set([...viaStudy.values()].flatMap((words) => [...words]))];
+  const rows = (await db.studies.where('tokens').anyOf([...new Set(wanted.flatMap((index) => groups[index]!.chart))]).distinct().toArray()) as StudyRowStored[];
+  const counts = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    const words = viaStudy.get(row.patientId);
+    if (words === undefined) continue;
+    const own = new Set(row.tokens);
+    const count = [...words].filter((index) => groups[index]!.chart.some((token) => own.has(token))).length;
+    if (count === 0) continue;
+    const perPatient = counts.get(row.patientId) ?? new Map<string, number>();
+    perPatient.set(row.id, count);
+    counts.set(row.patientId, perPatient);
+  }
+  for (const [patientId, perStudy] of counts) found.set(patientId, [...perStudy.keys()].sort((a, b) => perStudy.get(b)! - perStudy.get(a)! || (a < b ? -1 : 1)));
+  return found;
 }

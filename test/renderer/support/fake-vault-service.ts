@@ -422,6 +422,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       const groups = queryWordGroups(query);
       if (groups.length === 0) return { patientIds: [], tookMs: 1 };
       const scores = new Map<string, number>();
+      const matchedStudies: Record<string, string[]> = {};
       for (const id of allIds()) {
         const entry = patients.get(id);
         // A patient's studies' descriptions and accession numbers are its words too (intake-rows.ts, tester T1 F9).
@@ -433,9 +434,19 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
         const whole = (group: (typeof groups)[number]) => group.words.some((word) => words.has(word));
         if (!groups.every((group) => whole(group) || group.prefixes.some((prefix) => prefixes.has(prefix)))) continue;
         scores.set(id, groups.filter(whole).length);
+        // As keyword-search.ts searchPatientMatches: the studies holding a query word, most words first.
+        const studyHits = (options.studies ?? [])
+          .filter((entry) => entry.patientId === id)
+          .map((entry) => {
+            const own = indexedWords([{ other: [entry.study.description, entry.study.accessionNumber] }], [entry.study.accessionNumber]);
+            return { studyId: entry.studyId, count: groups.filter((group) => group.words.some((word) => own.words.has(word)) || group.prefixes.some((prefix) => own.prefixes.has(prefix))).length };
+          })
+          .filter((entry) => entry.count > 0)
+          .sort((a, b) => b.count - a.count || (a.studyId < b.studyId ? -1 : 1));
+        if (studyHits.length > 0) matchedStudies[id] = studyHits.map((entry) => entry.studyId);
       }
       const ids = [...scores.keys()].sort((a, b) => scores.get(b)! - scores.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
-      return { patientIds: ids, tookMs: 3.4 };
+      return { patientIds: ids, matchedStudies, tookMs: 3.4 };
     },
     async patientHits(patientIds) {
       await enter('patientHits', [patientIds]);

@@ -8,7 +8,7 @@ import { toBase64Url } from '../../../../shared/crypto/bytes';
 import { searchStudyIds } from '../../../../renderer/vault/views/imaging-reads';
 import { patientIdOf } from '../../../../renderer/vault/views/intake-rows';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
-import { searchPatientIds } from '../../../../renderer/vault/views/keyword-search';
+import { searchPatientIds, searchPatientMatches } from '../../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { CURSOR_KEY, openVaultDb, readCursor, VIEW_SCHEMA_VERSION, viewDbName } from '../../../../renderer/vault/views/vault-db';
 import { appendSealedRecord, createFakeBody, TEST_ADMIN_SESSION, type FakeBody } from '../support/fake-body';
@@ -88,6 +88,36 @@ describe('patient search by study', () => {
     expect(await searchStudyIds(db, keys.indexKey, 'ACC2026042')).toHaveLength(1);
     expect(await searchStudyIds(db, keys.indexKey, 'ACC2026')).toHaveLength(2);
     expect(await searchStudyIds(db, keys.indexKey, 'novakovic knie')).toHaveLength(1);
+    db.close();
+  });
+});
+
+describe('why a patient matched (H9)', () => {
+  it('names the studies a patient matched through, and no study for a match by name or MRN', async () => {
+    const { body, db, keys, context } = await setup(new IDBFactory(), 'study-words-0003');
+    await twoPatientsOneStudy(body);
+    const OTHER = `${STUDY}.9`;
+    await stored(body, 'intake.dicom', dicomIntake(novak, { sopInstanceUid: `${OTHER}.1.1`, studyInstanceUid: OTHER, seriesInstanceUid: `${OTHER}.1`, modality: 'MR', studyDescription: 'MR Knie', accessionNumber: 'ACC2026077' }));
+    await replayJournal(context);
+    const id = await patientIdOf(keys.ledgerKey, novak);
+    const [head] = await searchStudyIds(db, keys.indexKey, 'ACC2026042');
+    const [knee] = await searchStudyIds(db, keys.indexKey, 'ACC2026077');
+    const matches = async (query: string) => {
+      const found = await searchPatientMatches(db, keys.indexKey, query);
+      return { ids: found.ids, studies: Object.fromEntries(found.matchedStudies) };
+    };
+
+    expect(await matches('ACC2026042')).toEqual({ ids: [id], studies: { [id]: [head] } });
+    expect(await matches('schaedel')).toEqual({ ids: [id], studies: { [id]: [head] } });
+    expect(await matches('novakovic knie')).toEqual({ ids: [id], studies: { [id]: [knee] } });
+    // Typed in part: both accession numbers start so; each study once.
+    expect((await matches('ACC2026')).studies[id]).toEqual([head, knee].sort());
+    // The study that holds more of the words comes first.
+    expect((await matches('knie ACC2026')).studies[id]).toEqual([knee, head]);
+    // By name or MRN: the row stays as it was.
+    expect(await matches('novakovic')).toEqual({ ids: [id], studies: {} });
+    expect(await matches('MRN70001')).toEqual({ ids: [id], studies: {} });
+    expect(await matches('horvat')).toEqual({ ids: [await patientIdOf(keys.ledgerKey, horvat)], studies: {} });
     db.close();
   });
 });
