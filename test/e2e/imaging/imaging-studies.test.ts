@@ -121,6 +121,18 @@ describe('Imaging: studies received over DICOM', () => {
       expect((await searchPatients(page, 'thorax ')).count).toBe(0);
     });
 
+    await steps.run('A row found through a study names that study and links to it; a row found by name does not (H9)', async () => {
+      const row = page.getByRole('region', { name: 'Search results' }).getByRole('listitem').first();
+      await searchPatients(page, 'knee');
+      await expect.poll(() => row.innerText(), { timeout: UI_TIMEOUT_MS }).toContain('Matched a study: ACC-E2E-2 · MR KNEE · 2025-03-01');
+      expect(await row.getByRole('link', { name: 'Open study' }).getAttribute('href')).toMatch(/^#\/imaging\/studies\/.+/);
+      // Typed in part, the accession number is the start of all four studies' numbers.
+      await searchPatients(page, 'ACCE2E');
+      await expect.poll(() => row.innerText(), { timeout: UI_TIMEOUT_MS }).toMatch(/Matched a study: ACC-E2E-\d · [^·]+ · \d{4}-\d{2}-\d{2} \(and 3 more\)/);
+      expect((await searchPatients(page, 'varga')).rows[0]).not.toContain('Matched a study');
+      await row.getByRole('link', { name: 'Open study' }).waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+    });
+
     expect(consoleErrors).toEqual([]);
   });
 });
