@@ -25,6 +25,7 @@ import { ledgerFeature } from './ledger/ledger-feature';
 import type { DatasetDialogsPort } from './network/dataset-dialogs';
 import { networkFeature } from './network/network-feature';
 import { describeErrorForLog } from './logging/error-report';
+import { stopFeatures } from './features/stop-features';
 import { openLogSink, type Logger, type LogSink } from './logging/logger';
 import { PrefsStore } from './prefs/prefs-store';
 import { journalFeature, objectsFeature } from './storage/journal-feature';
@@ -211,7 +212,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
   // Registered first, so it runs last: after the hosts' transports, before the log closes. The
   // features stop in reverse order of composition, then the storage closes.
   stopHooks.push(async () => {
-    for (const feature of [...composed].reverse()) await feature.stop?.();
+    await stopFeatures(composed, log);
     notifier.flush();
     await vault.close();
   });
