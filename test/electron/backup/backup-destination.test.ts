@@ -7,21 +7,12 @@ import { ERASURE_REGISTER_COPY, readErasureRegister } from '../../../electron/ba
 import { createSealer } from '../../../shared/crypto/envelope';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, callContext, makeTestVault, readJournal, signIn, type TestVault } from '../vault/vault-test-support';
+import { until } from '../../support/until';
 
 const tempDir = useTempDirs();
 
 async function body(dataDir: string): Promise<Body> {
   return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0 });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** What the mind does for an erasure: journals the erasure record, then asks the body to erase. */

@@ -8,6 +8,7 @@ import { BACKUP_KINDS } from '../../../shared/journal/journal-kinds';
 import { openJson } from '../../../shared/journal/sealed-json';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, callContext, makeTestVault, readJournal, signIn, type TestVault } from '../vault/vault-test-support';
+import { until } from '../../support/until';
 
 /**
  * Tester T2 F10: a failed backup showed on Settings and the lock screen but left no journal record,
@@ -24,16 +25,6 @@ async function vaultBody(dataDir: string): Promise<{ b: Body; vault: TestVault }
   await call(b, 'vault.create', { keyring: vault.keyring });
   await signIn(b, vault);
   return { b, vault };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The body's backup.failed records with their sealed meta, opened. */

@@ -6,21 +6,12 @@ import { BackupScheduler, BackupStatusStore, nextScheduledRun, pruneScheduledBac
 import { checkBackupDestination } from '../../../electron/backup/backup-settings';
 import { useTempDirs } from '../../support/temp-dir';
 import { call, callContext, heard, makeTestVault, payloadsOf, readJournal, signIn } from '../vault/vault-test-support';
+import { until } from '../../support/until';
 
 const tempDir = useTempDirs();
 
 async function body(dataDir: string): Promise<Body> {
   return startBody({ dataDir, host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0 });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const local = (y: number, m: number, d: number, h: number, min: number) => new Date(y, m - 1, d, h, min, 0, 0);
