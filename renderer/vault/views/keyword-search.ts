@@ -60,7 +60,8 @@ export interface PatientMatches {
 }
 
 export async function searchPatientIds(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
-  return (await searchPatientMatches(db, indexKey, query)).ids;
+  // Ids only (research counts, the message browser's filter): no study rows are read for them.
+  return (await searchPatientMatches(db, indexKey, query, { studies: false })).ids;
 }
 
 /**
@@ -70,7 +71,7 @@ export async function searchPatientIds(db: VaultDb, indexKey: CryptoKey, query: 
  * in memory. No token is added and nothing is decrypted; with no study-field match (a name or MRN
  * search) no study row is read.
  */
-export async function searchPatientMatches(db: VaultDb, indexKey: CryptoKey, query: string): Promise<PatientMatches> {
+export async function searchPatientMatches(db: VaultDb, indexKey: CryptoKey, query: string, options: { readonly studies?: boolean } = {}): Promise<PatientMatches> {
   if (query.trim() === '') return { ids: await allPatientIds(db), matchedStudies: new Map() };
   const groups = await patientQueryGroups(indexKey, query);
   if (groups.length === 0) return { ids: [], matchedStudies: new Map() };
@@ -106,7 +107,7 @@ export async function searchPatientMatches(db: VaultDb, indexKey: CryptoKey, que
     if (matches) scores.set(id, score);
   }
   const ids = [...scores.keys()].sort((a, b) => scores.get(b)! - scores.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
-  return { ids, matchedStudies: await studiesMatched(db, scores, ordered.map(({ group }) => group), hits) };
+  return { ids, matchedStudies: options.studies === false ? new Map() : await studiesMatched(db, scores, ordered.map(({ group }) => group), hits) };
 }
 
 /** Per matched patient with a study-field hit: its study rows holding the default-field tokens of those words. */

@@ -1,6 +1,6 @@
 import { Dexie } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
 import { createOpener } from '../../../../shared/crypto/envelope';
 import { deriveVaultKeys, generateMasterSecret } from '../../../../shared/crypto/vault-keys';
@@ -118,6 +118,13 @@ describe('why a patient matched (H9)', () => {
     expect(await matches('novakovic')).toEqual({ ids: [id], studies: {} });
     expect(await matches('MRN70001')).toEqual({ ids: [id], studies: {} });
     expect(await matches('horvat')).toEqual({ ids: [await patientIdOf(keys.ledgerKey, horvat)], studies: {} });
+
+    // Ids only (research counts, the message browser's filter): the same patients, no study row read.
+    const where = vi.spyOn(db.studies, 'where');
+    expect(await searchPatientIds(db, keys.indexKey, 'schaedel')).toEqual([id]);
+    expect(where).not.toHaveBeenCalled();
+    await searchPatientMatches(db, keys.indexKey, 'schaedel');
+    expect(where).toHaveBeenCalled();
     db.close();
   });
 });
