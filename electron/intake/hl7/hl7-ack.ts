@@ -276,17 +276,38 @@ export function buildAcks(header: MshHeader | null, outcome: AckOutcome, options
 }
 
 /**
+ * The charset a batch reply's envelope is written in (a table 0211 name, '' for ASCII). FHS and BHS
+ * have no MSH-18, and the reply is one byte stream: the charset every ACK inside states in its
+ * MSH-18 (the listener's default charset never shows there: an empty MSH-18 is ASCII), else (they
+ * state different ones, or the reply holds none) ASCII, which every one of them reads.
+ */
+export function batchReplyCharset(ackTexts: readonly string[]): string {
+  let common: string | null = null;
+  for (const text of ackTexts) {
+    const f = text[3] ?? '|';
+    const end = text.indexOf('\r');
+    const stated = tableCharsetName((end < 0 ? text : text.slice(0, end)).split(f)[17] ?? '');
+    if (common === null) common = stated;
+    else if (common !== stated) return '';
+  }
+  return common ?? '';
+}
+
+/**
  * A batch answered with a batch (HL7 v2 batch protocol): [FHS] BHS, the ACK messages of the batch's
  * messages in order, BTS (BTS-1 = number of messages in the reply; BTS-2, the batch comment, the
  * `comment` if any: ASCII, at most 80 characters, e.g. that the batch's own BTS-1 was wrong) [FTS].
+ * The FHS/BHS fields echoed from the sender's are fitted to the envelope's charset (batchReplyCharset)
+ * as an ACK's MSH fields are to its MSH-18 (fitCharset); BTS and FTS echo nothing.
  */
 export function buildBatchAck(envelope: Hl7BatchEnvelope, ackTexts: readonly string[], options: AckIdentity & { now?: Date; comment?: string } = {}): Buffer {
   const d = envelope.delimiters;
   const f = d.field;
   const encoding = `${d.component}${d.repetition}${d.escape}${d.subcomponent}`;
   const now = hl7Timestamp(options.now ?? new Date());
+  const charset = batchReplyCharset(ackTexts);
   const header = (name: 'FHS' | 'BHS', theirs: readonly string[]) => {
-    const field = (n: number) => theirs[n] ?? '';
+    const field = (n: number) => fitCharset(theirs[n] ?? '', charset, d);
     const app = field(5) !== '' ? field(5) : encodeEscapes(ascii(options.application ?? 'HDMS-NODE'), d);
     // -9 name, -10 comment, -11 our control id, -12 the reference: their FHS/BHS-11.
     return `${name}${f}${encoding}${f}${[app, field(6), field(3), field(4), now, '', '', 'ACK', newAckControlId(), field(11)].join(f)}`;

@@ -260,3 +260,50 @@ describe('ACK: echoed header bytes in the charset the ACK declares', () => {
     expect(decodeEscapes(msa2, STANDARD_DELIMITERS, false)).toBe('A\\H\\B\\Z\u00e9\\C');
   });
 });
+
+// A batch answered with a batch is one byte stream: the envelope (FHS/BHS) echoes the sender's
+// FHS/BHS-3…6 and -11, and FHS/BHS have no MSH-18. The envelope is written in the charset the ACKs
+// inside state, when they all state the same one; else (they differ, or none is sent) in ASCII,
+// which every one of them reads. Bytes it cannot hold go as \Xhh\, as in an ACK's MSH (§2.7).
+describe('ACK: batch envelope bytes in the charset of the ACKs it holds', () => {
+  const latin1 = (text: string) => Buffer.from(text, 'latin1');
+  const nonAscii = (bytes: Buffer) => bytes.some((byte) => byte > 0x7f);
+  const batchOf = (sendingApp: string, msh18s: readonly string[], defaultCharset?: string) => {
+    const messages = msh18s.map((charset, i) => `${msh('ADT^A04', `B${i}`, charset === '' ? '' : `||||||${charset}`)}\rPID|1||X${i}\r`).join('');
+    const input = parseHl7(latin1(`FHS|^~\\&|${sendingApp}|FAC|HDMS|NODE|20250301||f|c|F\u00c71\rBHS|^~\\&|${sendingApp}|FAC|HDMS|NODE|20250301||||B\u00c71\r${messages}BTS|${msh18s.length}\rFTS|1\r`), defaultCharset === undefined ? {} : { defaultCharset });
+    const texts = input.items.map((item) => (item.ok ? buildAckText(item.message.wireHeader, 'AA', undefined, { now }) : buildAckText(item.header, item.problem.ack, item.problem, { now })));
+    return buildBatchAck(input.batch!, texts, { now });
+  };
+
+  it('ACKs with an empty MSH-18 (ASCII), even read with the listener\'s default 8859/1: the envelope is ASCII, 8-bit bytes as \\Xhh\\ that decode back', () => {
+    const ack = batchOf('LAB\u00dc', ['', ''], '8859/1');
+    expect(nonAscii(ack)).toBe(false);
+    for (const name of ['FHS', 'BHS']) {
+      const fields = segment(ack, name);
+      expect(fields[4]).toBe('LAB\\XDC\\');
+      expect(fields[11]).toBe(`${name[0]}\\XC7\\1`);
+      expect(decodeEscapes(fields[4]!, STANDARD_DELIMITERS, false)).toBe('LAB\u00dc');
+    }
+  });
+
+  it('ACKs that all state 8859/1: the envelope echoes the sender\'s bytes as sent', () => {
+    const ack = batchOf('LAB\u00dc', ['8859/1', '8859/1']);
+    expect(segment(ack, 'BHS')[4]).toBe('LAB\u00dc');
+    expect(segment(ack, 'FHS')[11]).toBe('F\u00c71');
+    expect(segment(ack, 'BHS')[11]).toBe('B\u00c71');
+  });
+
+  it('ACKs that state different charsets (8859/1, UNICODE UTF-8): the envelope is ASCII', () => {
+    const ack = batchOf('LAB\u00dc', ['8859/1', 'UNICODE UTF-8']);
+    expect(segment(ack, 'BHS')[4]).toBe('LAB\\XDC\\');
+    const envelope = ack.toString('latin1').split('\r').filter((line) => /^(FHS|BHS|BTS|FTS)/.test(line));
+    expect(envelope.some((line) => /[\x80-\xff]/.test(line))).toBe(false);
+  });
+
+  it('ACKs that all state UNICODE UTF-8: UTF-8 in the envelope is echoed as sent', () => {
+    const ack = batchOf(Buffer.from('LABÜ', 'utf8').toString('latin1'), ['UNICODE UTF-8']);
+    expect(ack.includes(Buffer.from('BHS|^~\\&|HDMS|NODE|LABÜ|', 'utf8'))).toBe(true);
+    // BHS-11 "B\xC71" is not UTF-8: escaped.
+    expect(segment(ack, 'BHS')[11]).toBe('B\\XC7\\1');
+  });
+});

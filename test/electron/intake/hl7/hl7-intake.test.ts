@@ -272,6 +272,18 @@ describe('HL7 intake: batches and files', () => {
     expect(segment(right[0]!, 'BTS')).toEqual(['BTS', '2']);
   });
 
+  // The reply's FHS/BHS echo the sender's; they have no MSH-18, and the ACKs inside state none (an
+  // empty MSH-18 is ASCII, whatever charset the listener read the messages with): the reply is ASCII.
+  it('answers a batch whose FHS/BHS hold 8-bit bytes, read with the listener\'s default 8859/1, in ASCII: those bytes as \\Xhh\\', async () => {
+    const { intake } = makeIntake({ defaultCharset: '8859/1' });
+    const batch = Buffer.from(fixture('batch_two.hl7').toString('latin1').replace(/\|NORTH\|/g, '|N\u00d6RTH|'), 'latin1');
+    const [ack] = await intake.handleFrame(batch, peer);
+    expect(ack!.some((byte) => byte > 0x7f)).toBe(false);
+    expect(segment(ack!, 'FHS')[5]).toBe('N\\XD6\\RTH');
+    expect(segment(ack!, 'BHS')[5]).toBe('N\\XD6\\RTH');
+    expect(segmentsOf(ack!).filter((s) => s[0] === 'MSA').map((s) => s[1])).toEqual(['AA', 'AA']);
+  });
+
   it('imports a file: per-message results', async () => {
     const { intake, pipeline } = makeIntake();
     expect(await intake.importFile(fixture('multi_two.hl7'), { name: 'multi_two.hl7' })).toEqual([
