@@ -215,13 +215,22 @@ function StudyMatchRow(props: RowProps & { studyIds: readonly string[] }) {
   const first = shown[0];
   if (first === undefined) return <RowView {...props} match="Matched a study." />;
   const label = [first.study.accessionNumber, first.study.description, first.study.date].filter((part) => part !== '').join(' · ');
+  const named = label === '' ? 'one without accession number, description or date' : label;
   return (
     <RowView
       {...props}
-      match={`Matched a study: ${label === '' ? 'one without accession number, description or date' : label}${shown.length > 1 ? ` (and ${shown.length - 1} more)` : ''}`}
+      match={`Matched a study: ${named}${shown.length > 1 ? ` (and ${shown.length - 1} more)` : ''}`}
       after={
-        // Not in the tab order: the rows are one tab stop, moved through with the arrow keys.
-        <a className="result-row__open-study" href={hrefForPath('imaging', 'studies', first.studyId)} tabIndex={-1}>
+        // Beside the row's link, not inside it (no link within a link). The rows are one tab stop
+        // (arrow keys move between them); the active row's Open study is the next, so Tab reaches it.
+        // Its name says which study, its visible words first.
+        <a
+          className="result-row__open-study"
+          href={hrefForPath('imaging', 'studies', first.studyId)}
+          tabIndex={props.tabbable ? 0 : -1}
+          aria-label={`Open study ${named}`}
+          onFocus={props.onFocus}
+        >
           Open study
         </a>
       }

@@ -133,6 +133,21 @@ describe('Imaging: studies received over DICOM', () => {
       await row.getByRole('link', { name: 'Open study' }).waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
     });
 
+    await steps.run('Open study is reached with Tab from its row, says which study, and Enter opens it (keyboard users)', async () => {
+      const row = page.getByRole('region', { name: 'Search results' }).getByRole('listitem').first();
+      await searchPatients(page, 'knee');
+      const open = row.getByRole('link', { name: 'Open study ACC-E2E-2 · MR KNEE · 2025-03-01', exact: true });
+      await open.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      // From the search box, ArrowDown moves to the row (the list's one tab stop), Tab to its Open study.
+      await page.getByRole('searchbox', { name: 'Search records' }).press('ArrowDown');
+      await expect.poll(() => row.getByRole('link').first().evaluate((element) => element === document.activeElement), { timeout: UI_TIMEOUT_MS }).toBe(true);
+      await page.keyboard.press('Tab');
+      await expect.poll(() => open.evaluate((element) => element === document.activeElement), { timeout: UI_TIMEOUT_MS }).toBe(true);
+      const href = await open.getAttribute('href');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.evaluate(() => window.location.hash), { timeout: UI_TIMEOUT_MS }).toBe(href);
+    });
+
     expect(consoleErrors).toEqual([]);
   });
 });
