@@ -57,8 +57,10 @@ export function PatientSearchView({
     if (focusRequest === 0) return;
     // After this commit's effects: coming from a patient page, the frame moves focus to the new
     // page's heading in its own effect (which runs after this one); the search box wins.
+    // The old query is selected, so what is typed next replaces it rather than being appended to it.
     queueMicrotask(() => {
       box.current?.focus();
+      box.current?.select();
       onFocused?.();
     });
   }, [focusRequest, onFocused]);

@@ -10,6 +10,7 @@ function isTyping(target: EventTarget | null): boolean {
 /**
  * "/" anywhere in the Patients area (outside a text field, without modifiers) moves to the search
  * box, as in mail clients and issue trackers; from a patient page it goes back to the list first.
+ * The box's old query is then selected (patient-search-view), so typing replaces it.
  */
 export function useSlashToSearch(onSlash: () => void): void {
   const latest = useRef(onSlash);

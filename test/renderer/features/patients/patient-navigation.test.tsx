@@ -81,6 +81,18 @@ describe('finding and returning to patients', () => {
     expect(typed).toBe(true); // not prevented: "/" is typed into the box
   });
 
+  it('"/" from a patient page selects the old query, so what is typed next replaces it (H8 F2)', async () => {
+    open('#/patients');
+    await screen.findByText(/3 patients in the vault/);
+    expect(await search('dvořák')).toMatch(/^1 patient found/);
+    window.location.hash = '#/patients/p-7';
+    await screen.findByRole('region', { name: 'Dvořák, Anežka' });
+    fireEvent.keyDown(document.body, { key: '/' });
+    await waitFor(() => expect(document.activeElement).toBe(searchBox()));
+    expect(searchBox().value).toBe('dvořák');
+    expect([searchBox().selectionStart, searchBox().selectionEnd]).toEqual([0, 'dvořák'.length]);
+  });
+
   it('lock and unlock by the same operator return to the open patient; another operator starts from their start page', async () => {
     const vault = open('#/patients');
     await unlockFirstIfNeeded();
