@@ -12,6 +12,7 @@ import type { BodyServices } from '../features/body-services';
 import type { KeychainPort } from './keychain';
 import { checkKeyringChange, checkKeyringInvariants, checkLegacyUpgrade, checkSlotScopes } from './keyring-policy';
 import { KeyringRefusal } from './keyring-store';
+import { SessionIdleLock } from './session-idle-lock';
 import { throttleDelayMs, UnlockThrottle } from './unlock-throttle';
 import { NO_VAULT, VaultStateRefusal } from './vault-host';
 
@@ -66,6 +67,39 @@ export function vaultFeature(services: BodyServices) {
       () => undefined,
     );
   });
+
+  /** Ends a connection's session and journals the lock (`idle`: an auto-lock, the mind's or the body's). */
+  const lockSession = async (connectionId: string, idle: boolean): Promise<void> => {
+    const session = sessions.get(connectionId);
+    sessions.end(connectionId, 'locked');
+    if (session === null) return;
+    const keyring = await keyrings.read();
+    await audit.session({
+      event: 'locked',
+      operatorId: session.operatorId,
+      role: session.role,
+      slot: keyring === null ? 'passphrase' : slotKindOf(session.slotId, keyring),
+      failedAttempts: 0,
+      ...(idle ? { idle: true as const } : {}),
+    });
+  };
+
+  /*
+   * The auto-lock, enforced here too (session-idle-lock.ts): a session whose window reported no
+   * activity for its minutes plus the grace is locked as the mind's auto-lock would, journaled the
+   * same way (`idle: true`), and the windows are told. A session the mind locked first is gone by
+   * then (its end clears the timer), so no lock is journaled twice. Intake does not depend on
+   * sessions: the listeners keep running, as after any lock.
+   */
+  const idleLock = new SessionIdleLock((connectionId) => {
+    if (!services.isRunning() || sessions.get(connectionId) === null) return;
+    log.info('operator session locked by the body after its idle minutes');
+    void lockSession(connectionId, true).then(
+      () => services.isRunning() && services.events.emit('vault.sessionsEnded', {}),
+      (error: unknown) => log.warn({ errorClass: (error as Error).constructor.name }, 'idle lock could not be journaled'),
+    );
+  });
+  sessions.onConnectionEnd((connectionId) => idleLock.end(connectionId));
 
   const requireKeychain = (): KeychainPort => {
     if (config.keychain === undefined || !config.keychain.available()) {
@@ -181,6 +215,7 @@ export function vaultFeature(services: BodyServices) {
           // This attempt was counted as a failure when it began; it is the success.
           failedAttempts: Math.max(0, cleared - (counted ? 1 : 0)),
         });
+        idleLock.begin(context.connectionId);
         log.info({ role: session.role, recovery: session.operatorId === RECOVERY_PRINCIPAL }, 'operator session opened');
         return { operatorId: session.operatorId, role: session.role, slotId: session.slotId };
       },
@@ -192,19 +227,11 @@ export function vaultFeature(services: BodyServices) {
         return {};
       },
       'vault.lock': async ({ idle }, context) => {
-        const session = sessions.get(context.connectionId);
-        sessions.end(context.connectionId, 'locked');
-        if (session !== null) {
-          const keyring = await keyrings.read();
-          await audit.session({
-            event: 'locked',
-            operatorId: session.operatorId,
-            role: session.role,
-            slot: keyring === null ? 'passphrase' : slotKindOf(session.slotId, keyring),
-            failedAttempts: 0,
-            ...(idle === true ? { idle: true as const } : {}),
-          });
-        }
+        await lockSession(context.connectionId, idle === true);
+        return {};
+      },
+      'vault.activity': async ({ autoLockMinutes }, context) => {
+        idleLock.activity(context.connectionId, autoLockMinutes);
         return {};
       },
       'vault.session': async (_request, context) => {
@@ -315,6 +342,9 @@ export function vaultFeature(services: BodyServices) {
         }),
     },
     // Attempts still pending are not journaled once the body stops (see failed-unlocks.ts).
-    stop: async () => failedUnlocks.stop(),
+    stop: async () => {
+      idleLock.stop();
+      await failedUnlocks.stop();
+    },
   });
 }

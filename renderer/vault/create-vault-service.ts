@@ -156,7 +156,11 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
 
   const state = new SessionState();
   const indexing = new ViewIndexing(api, state);
-  const autoLock = new AutoLock(() => lifecycle.lock(true), options.clock);
+  const autoLock = new AutoLock(
+    () => lifecycle.lock(true),
+    (minutes) => void api.vault.activity({ autoLockMinutes: minutes }).catch(noop),
+    options.clock,
+  );
   const lifecycle = new SessionLifecycle({ api, transport, state, indexing, autoLock, idb, features });
   const keyrings = new KeyringStore(api, state);
   const keychain = new KeychainUnlock(api, state, keyrings, lifecycle);
@@ -169,6 +173,8 @@ export function createVaultService(options: CreateVaultServiceOptions): VaultSer
     state.setPhase(status.state === 'absent' ? 'absent' : 'locked');
     if (status.state !== 'absent') await keychain.atStartup();
   }, noop);
+  // The body's idle lock (a hung or throttled page missed its own): lock screen as after auto-lock.
+  transport.subscribe('vault.sessionsEnded', () => void lifecycle.closeIfEndedByBody().catch(noop));
   transport.subscribe('vault.changed', (status) => {
     if (!state.signedIn) state.setPhase(status.state === 'absent' ? 'absent' : 'locked');
   });

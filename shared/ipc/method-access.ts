@@ -32,6 +32,8 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'vault.unlockFailed': 'anyone',
   'vault.lock': 'anyone',
   'vault.session': 'anyone',
+  // Only a session postpones its own idle lock.
+  'vault.activity': 'session',
   'vault.keychainStatus': 'anyone',
   'vault.keychainStore': 'admin',
   // Startup's unattended unlock (Electron only): the key opens only the keychain slot, which the

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { KeySlotSchema } from '../crypto/key-slots';
 import { event, method } from './method';
+import { AUTO_LOCK_MAX_MINUTES } from '../journal/mind-meta';
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
 const base64urlBytes = (length: number) => base64url.length(Math.ceil((length * 4) / 3));
@@ -138,6 +139,13 @@ export const vaultMethods = {
   /** Ends this connection's session (lock, sign out). */
   /** idle: the window's auto-lock after its idle minutes (journaled as such), not an operator's Lock. */
   'vault.lock': method(z.strictObject({ idle: z.literal(true).optional() }), empty),
+  /**
+   * The operator used keyboard or mouse (sent at most every 30 s while they do, and at unlock), and
+   * the auto-lock minutes this session runs under (0 = never): the body locks the session itself,
+   * as an idle lock, when nothing came for those minutes plus a minute's grace (a hung or crashed
+   * page locks too).
+   */
+  'vault.activity': method(z.strictObject({ autoLockMinutes: z.number().int().min(0).max(AUTO_LOCK_MAX_MINUTES) }), empty),
   /** This connection's session, if any. */
   'vault.session': method(empty, z.strictObject({ session: OperatorSessionSchema.nullable() })),
   /** Whether this host offers an OS keychain (Electron safeStorage); the shell does not. */
@@ -306,4 +314,6 @@ export const backupEvents = {
 export const vaultEvents = {
   /** A vault was created or restored in this data folder. */
   'vault.changed': event(VaultStatusSchema),
+  /** The body ended sessions by itself (its idle lock): each window asks vault.session whether its own was one. */
+  'vault.sessionsEnded': event(empty),
 } as const;

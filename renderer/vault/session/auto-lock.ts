@@ -1,10 +1,16 @@
 import { VaultError } from '../vault-service';
 import type { VaultDb } from '../views/vault-db';
-import { IdleLock, type IdleClock } from './idle-lock';
+import { IdleLock, systemClock, type IdleClock } from './idle-lock';
 import type { OperatorRoleName } from '../../../shared/ipc/vault-contract';
 import { AUTO_LOCK_MAX_MINUTES, type AutoLockSettingMeta } from '../../../shared/journal/mind-meta';
 
 export const DEFAULT_AUTO_LOCK_MINUTES = 15;
+/**
+ * At most one activity report to the body per interval while the operator is active: the body
+ * locks only after the minutes plus a grace minute (electron/vault/session-idle-lock.ts), so half
+ * a minute of slack costs nothing, and a busy operator does not cost a call per keystroke.
+ */
+export const BODY_REPORT_INTERVAL_MS = 30_000;
 const AUTO_LOCK_KEY = 'autoLockMinutes';
 
 /**
@@ -30,8 +36,18 @@ export function mayChangeAutoLock(role: OperatorRoleName): boolean {
 export class AutoLock {
   private minutesNow = DEFAULT_AUTO_LOCK_MINUTES;
   private readonly idle: IdleLock;
+  private lastReport = Number.NEGATIVE_INFINITY;
 
-  constructor(onIdle: () => void, clock?: IdleClock) {
+  /**
+   * `reportToBody`: tells the body the operator is active and the minutes this session runs under
+   * (vault.activity); the body locks the session itself when no report came for the minutes and a
+   * grace minute, so a hung or crashed page does not leave it unlocked.
+   */
+  constructor(
+    onIdle: () => void,
+    private readonly reportToBody: (minutes: number) => void,
+    private readonly clock: IdleClock = systemClock,
+  ) {
     this.idle = new IdleLock(onIdle, clock);
   }
 
@@ -46,11 +62,13 @@ export class AutoLock {
 
   arm(): void {
     this.idle.start(this.minutesNow);
+    this.report();
   }
 
   stop(): void {
     this.idle.stop();
     this.minutesNow = DEFAULT_AUTO_LOCK_MINUTES;
+    this.lastReport = Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -68,6 +86,7 @@ export class AutoLock {
     await db.meta.put({ key: AUTO_LOCK_KEY, value: minutes });
     this.minutesNow = minutes;
     this.idle.setMinutes(minutes);
+    this.report();
   }
 
   /** Writes a setting read before a rebuild into the fresh views ("Rebuild index" keeps it). */
@@ -77,6 +96,12 @@ export class AutoLock {
 
   noteActivity(): void {
     this.idle.noteActivity();
+    if (this.clock.now() - this.lastReport >= BODY_REPORT_INTERVAL_MS) this.report();
+  }
+
+  private report(): void {
+    this.lastReport = this.clock.now();
+    this.reportToBody(this.minutesNow);
   }
 }
 

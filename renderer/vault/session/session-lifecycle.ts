@@ -114,6 +114,24 @@ export class SessionLifecycle {
     if (wasOpen) this.deps.api.vault.lock(idle ? { idle: true } : {}).catch(noop);
   }
 
+  /**
+   * The body locked this connection's session itself (its idle lock, journaled there as an
+   * auto-lock; it announced vault.sessionsEnded): when the body no longer knows the session, the
+   * mind closes its own as after its auto-lock, without a vault.lock of its own (nothing is
+   * journaled twice).
+   */
+  async closeIfEndedByBody(): Promise<void> {
+    const { state, api } = this.deps;
+    const before = state.restricted ?? (state.signedIn ? state.require() : null);
+    if (before === null) return;
+    const { session } = await api.vault.session({});
+    const now = state.restricted ?? (state.signedIn ? state.require() : null);
+    if (session !== null || now !== before) return;
+    const operator = state.operator;
+    if (operator !== null) state.noteLockedBy(operator.operatorId);
+    this.close();
+  }
+
   private close(): void {
     const { state, autoLock } = this.deps;
     const restricted = state.leaveRestricted();

@@ -71,6 +71,7 @@ function fakeHandlers(): Handlers {
     'vault.unlockFailed': vi.fn(async () => ({})),
     'vault.lock': vi.fn(async () => ({})),
     'vault.session': vi.fn(async () => ({ session: null })),
+    'vault.activity': vi.fn(async () => ({})),
     'vault.keychainStatus': vi.fn(async () => ({ available: false })),
     'vault.keychainStore': vi.fn(async () => ({})),
     'vault.keychainLoad': vi.fn(async () => ({ entry: null })),

@@ -71,3 +71,61 @@ describe('auto-lock: the workstation\'s policy, an administrator\'s setting (tes
     expect(vault.autoLockMinutes()).toBe(5);
   });
 });
+
+/**
+ * The body enforces the auto-lock too (electron/vault/session-idle-lock.ts): the page reports
+ * activity, throttled, with the minutes it runs under, and shows the lock screen when the body
+ * locked its session (a page that was hung or throttled and missed its own timer).
+ */
+describe('auto-lock: the page reports activity to the body and reacts to the body\'s lock', () => {
+  function withClock() {
+    let now = 0;
+    const clock = {
+      now: () => now,
+      // The mind's own timer never fires here: only the body's lock is under test.
+      setTimeout: () => 0,
+      clearTimeout: () => undefined,
+    };
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000, clock });
+    const reports = () => body.calls.filter((call) => call.method === 'vault.activity').map((call) => call.payload);
+    return { body, vault, reports, advance: (ms: number) => (now += ms) };
+  }
+
+  it('reports at unlock and on a change of the minutes, then at most once per 30 s of activity', async () => {
+    const { vault, reports, advance } = withClock();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE });
+    expect(reports()).toEqual([{ autoLockMinutes: 15 }]);
+    for (let i = 0; i < 29; i++) {
+      advance(1000);
+      vault.noteActivity();
+    }
+    expect(reports()).toHaveLength(1);
+    advance(1000);
+    vault.noteActivity();
+    vault.noteActivity();
+    expect(reports()).toEqual([{ autoLockMinutes: 15 }, { autoLockMinutes: 15 }]);
+    await vault.setAutoLockMinutes(0);
+    expect(reports().at(-1)).toEqual({ autoLockMinutes: 0 });
+    // No activity, no report: the body's wait runs on.
+    advance(10 * 60_000);
+    expect(reports()).toHaveLength(3);
+  });
+
+  it('shows the lock screen when the body locked the session (as after its own auto-lock), and journals no second lock', async () => {
+    const { body, vault } = withClock();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE });
+    const admin = vault.currentOperator()!;
+    // Another window's session ending is not this one's: it stays unlocked.
+    body.emit('vault.sessionsEnded', {});
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(vault.phase()).toBe('unlocked');
+
+    body.session = null;
+    body.emit('vault.sessionsEnded', {});
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(vault.phase()).toBe('locked');
+    expect(vault.lockedBy()).toBe(admin.operatorId);
+    expect(body.calls.filter((call) => call.method === 'vault.lock')).toEqual([]);
+  });
+});

@@ -46,6 +46,8 @@ export interface FakeBody {
   readonly objects: Map<string, Uint8Array>;
   /** The operator session the mind proved (the body's per-connection session), or null. */
   session: OperatorSession | null;
+  /** Pushes an event to the mind, as the body does (for what the fake does not emit by itself). */
+  emit(name: EventName, payload: unknown): void;
 }
 
 /** For tests that drive the fake body without a mind's unlock: an administrator's session. */
@@ -160,6 +162,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       return {};
     },
     'vault.session': () => ({ session: body.session === null ? null : { ...body.session } }),
+    'vault.activity': () => ({}),
     'vault.keychainStatus': () => ({ available: options.keychain === true }),
     'vault.keychainStore': ({ operatorId, key }: { operatorId: string; key: string }) => {
       if (options.keychain !== true || body.keychainStoreFails) throw new Refusal('No OS keychain.');
@@ -299,6 +302,7 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
     backups: options.backups ?? new Map(),
     objects: new Map(),
     session: null,
+    emit,
   };
   return body;
 }
