@@ -24,29 +24,31 @@ writePrefsToDocument(DEFAULT_PREFS);
 const container = document.getElementById('root');
 if (container === null) throw new Error('index.html has no #root element.');
 
-const choice = pickTransport();
-if (choice.ok) {
-  const api = createApiClient(choice.transport);
-  // One vault per window: it holds the keys in memory while unlocked.
-  const vault = createVaultService({
-    api,
-    transport: choice.transport,
-    host: choice.transport.kind === 'electron-ipc' ? 'electron' : 'shell',
-  });
-  const root = createRoot(container);
-  const render = (): void =>
-    root.render(
+// The shell's link code is traded for access first (a round trip on loopback).
+void pickTransport().then((choice) => {
+  if (choice.ok) {
+    const api = createApiClient(choice.transport);
+    // One vault per window: it holds the keys in memory while unlocked.
+    const vault = createVaultService({
+      api,
+      transport: choice.transport,
+      host: choice.transport.kind === 'electron-ipc' ? 'electron' : 'shell',
+    });
+    const root = createRoot(container);
+    const render = (): void =>
+      root.render(
+        <StrictMode>
+          <App api={api} transport={choice.transport} vault={vault} ledger={vault.ledger} network={vault.network} research={vault.research} dataSearch={vault.dataSearch} />
+        </StrictMode>,
+      );
+    // Render once the vault knows whether it exists, so a locked vault never flashes the first-run
+    // screen. If the node cannot answer, the App's own startup shows the error and a Retry.
+    vault.ready().then(render, render);
+  } else {
+    createRoot(container).render(
       <StrictMode>
-        <App api={api} transport={choice.transport} vault={vault} ledger={vault.ledger} network={vault.network} research={vault.research} dataSearch={vault.dataSearch} />
+        <TransportErrorScreen reason={choice.reason} />
       </StrictMode>,
     );
-  // Render once the vault knows whether it exists, so a locked vault never flashes the first-run
-  // screen. If the node cannot answer, the App's own startup shows the error and a Retry.
-  vault.ready().then(render, render);
-} else {
-  createRoot(container).render(
-    <StrictMode>
-      <TransportErrorScreen reason={choice.reason} />
-    </StrictMode>,
-  );
-}
+  }
+});

@@ -46,7 +46,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  body.onStop(() => server.close());
+  body.onStop(() => {
+    // Reading stdin would keep the process alive after a stop from the UI.
+    process.stdin.destroy();
+    return server.close();
+  });
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (shuttingDown) return;
@@ -57,8 +61,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 
-  process.stdout.write(`${server.readyLine}\n`);
+  process.stdout.write(`${server.readyLine}\n${LINK_HINT}\n`);
+  // Enter in this terminal prints a new one-time link (a reload or a new tab needs one).
+  // Without a terminal (stdin closed) there is nothing to read; a restart prints a new link too.
+  process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+    for (let lines = chunk.split('\n').length - 1; lines > 0; lines -= 1) process.stdout.write(`HDMS shell link: ${server.newLink()}\n`);
+  });
+  process.stdin.on('error', () => undefined);
 }
+
+const LINK_HINT = 'Each link works once, within 2 minutes, and only while this shell runs. For a reload or another tab, press Enter here for a new link.';
 
 main().catch((error: unknown) => {
   process.stderr.write(`hdms shell: failed to start (${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? ''}).\n`);

@@ -14,14 +14,18 @@ import {
   type ServerFrame,
 } from '../../shared/ipc/ws-protocol';
 import type { WireResult } from '../../shared/ipc';
+import { LINK_CODE_KEY, SHELL_ACCESS_PATH, type ShellAccessAnswer } from '../../shared/ipc/shell-access';
 import type { Body } from '../body';
 import { buildCsp, buildDecodeWorkerCsp, securityHeaders } from '../security/csp';
 import { loadStaticAsset } from '../security/static-assets';
+import { LinkCodes } from './link-codes';
 import { ObjectTickets, serveObjectSlice } from './object-slices-http';
 
 /** The only address the shell ever binds. Not configurable, on purpose. */
 export const SHELL_HOST = '127.0.0.1';
 /** A WebSocket offers the token as a second subprotocol, so it never appears in a URL or a log. */
+/** The body of a POST to SHELL_ACCESS_PATH is `{"code":"…"}`: a few dozen bytes. */
+const MAX_ACCESS_BODY_BYTES = 1024;
 export const TOKEN_PROTOCOL_PREFIX = 'hdms.token.';
 
 export interface ShellServerOptions {
@@ -73,9 +77,12 @@ export interface ShellConnectionFlow {
 export interface ShellServer {
   readonly port: number;
   readonly url: string;
+  /** What a WebSocket offers; never printed nor put in a URL: a page gets it for a link's one-time code. */
   readonly token: string;
-  /** The line `npm run shell` prints when ready. */
+  /** The line `npm run shell` prints when ready: its link carries a one-time code, not the token. */
   readonly readyLine: string;
+  /** A new one-time link (`…/#code=…`), for a reload or another tab. */
+  newLink(): string;
   /** Each open connection's flow (calls in flight, frames waiting, unsent bytes, paused). */
   connectionFlows(): ShellConnectionFlow[];
   close(): Promise<void>;
@@ -103,6 +110,7 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
   const limits: ShellFlowLimits = { ...SHELL_FLOW_LIMITS, ...options.limits };
   const flows = new Map<WebSocket, () => ShellConnectionFlow>();
   const tickets = new ObjectTickets();
+  const linkCodes = new LinkCodes();
   let port = 0;
 
   const allowedHosts = (): readonly string[] => [`${SHELL_HOST}:${port}`, `localhost:${port}`];
@@ -127,6 +135,10 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       await serveObjectSlice(request, response, { body, tickets, headers });
       return;
     }
+    if (urlPath === SHELL_ACCESS_PATH) {
+      await tradeLinkCode(request, response, headers);
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { ...headers, Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
       return;
@@ -143,6 +155,43 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       'Cache-Control': asset.isDocument ? 'no-store' : 'no-cache',
     });
     response.end(request.method === 'HEAD' ? undefined : asset.body);
+  };
+
+  /** POST SHELL_ACCESS_PATH `{"code":"…"}`: the token for a link's code, once. */
+  const tradeLinkCode = async (request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> => {
+    const answer = (status: number, value: ShellAccessAnswer | { error: string }): void => {
+      response.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end(JSON.stringify(value));
+    };
+    if (request.method !== 'POST') {
+      response.setHeader('Allow', 'POST');
+      return answer(405, { error: 'Method not allowed' });
+    }
+    // Browsers send Origin on every POST: a page from anywhere else gets nothing and spends no code.
+    const origin = request.headers.origin;
+    if (origin !== undefined && !allowedOrigins().includes(origin)) return answer(403, { error: 'Forbidden' });
+    // The code travels in the body only: in a query it would be a URL again.
+    if ((request.url ?? '').includes('?')) return answer(400, { error: 'The code goes in the request body.' });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_ACCESS_BODY_BYTES) return answer(413, { error: 'Request too large' });
+      chunks.push(chunk);
+    }
+    let code: unknown;
+    try {
+      code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> | null)?.[LINK_CODE_KEY];
+    } catch {
+      code = undefined;
+    }
+    if (typeof code !== 'string') return answer(400, { error: 'The body must be {"code": "…"}.' });
+    const outcome = linkCodes.redeem(code);
+    if (outcome === 'ok') {
+      body.log.info({}, 'shell link used');
+      return answer(200, { token });
+    }
+    body.log.warn({ reason: outcome }, 'shell link refused');
+    return answer(outcome === 'used' ? 410 : 401, { refused: outcome });
   };
 
   server.on('request', (request, response) => {
@@ -304,12 +353,14 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
   });
   port = (server.address() as AddressInfo).port;
   const url = `http://${SHELL_HOST}:${port}/`;
+  const newLink = (): string => `${url}#${LINK_CODE_KEY}=${linkCodes.issue()}`;
 
   return {
     port,
     url,
     token,
-    readyLine: `HDMS shell ready at ${url}#token=${token}`,
+    readyLine: `HDMS shell ready at ${newLink()}`,
+    newLink,
     connectionFlows: () => [...flows.values()].map((flow) => flow()),
     close: async () => {
       for (const ws of sockets) ws.close(1001, 'shutting down');

@@ -1,7 +1,8 @@
 import type { Transport } from '../../shared/ipc/api-client';
 import type { HdmsBridge } from '../../shared/ipc/contract';
 import { createIpcTransport } from './ipc-transport';
-import { createWebSocketTransport, hashHasShellToken, takeShellToken } from './ws-transport';
+import { exchangeShellCode, hashHasShellCode, NEW_LINK_HELP, takeShellCode } from './shell-link';
+import { createWebSocketTransport } from './ws-transport';
 
 declare global {
   interface Window {
@@ -12,23 +13,26 @@ declare global {
 
 export type TransportChoice = { readonly ok: true; readonly transport: Transport } | { readonly ok: false; readonly reason: string };
 
-/** Picks the transport once at startup: Electron's preload bridge if present, else the shell's WebSocket. */
-export function pickTransport(win: Window = window): TransportChoice {
+/**
+ * Picks the transport once at startup: Electron's preload bridge if present, else the shell's
+ * WebSocket, with the token the link's one-time code is traded for.
+ */
+export async function pickTransport(win: Window = window): Promise<TransportChoice> {
   if (win.hdms !== undefined) return { ok: true, transport: createIpcTransport(win.hdms) };
-  const token = takeShellToken(win.location, win.history);
-  // Pasting the printed link into this tab changes only the fragment, which loads nothing: load the
-  // page again so the token is read. Also when the page started with a token: after the node stopped
-  // or crashed, its new link (a new token) must reconnect the same tab. The reload reads the token
-  // and removes it from the address bar as on any start, so it is kept nowhere more than before.
+  const code = takeShellCode(win.location, win.history);
+  // Pasting a new link into this tab changes only the fragment, which loads nothing: load the page
+  // again so its code is read. Also after a start with a code: after the node stopped or crashed,
+  // the restarted shell's link must reconnect the same tab.
   win.addEventListener('hashchange', () => {
-    if (hashHasShellToken(win.location.hash)) win.location.reload();
+    if (hashHasShellCode(win.location.hash)) win.location.reload();
   });
-  if (token === null) {
+  if (code === null) {
     return {
       ok: false,
-      reason:
-        'This page has no access token. The token is kept in memory only, so a reload or a new tab needs the link again: open the full link that “npm run shell” printed when it started (it ends in #token= followed by a long code).',
+      reason: `This page has no access. Its access lives in the page's memory only, so a reload or a new tab needs a new link (one that ends in #code= and a long code). ${NEW_LINK_HELP}`,
     };
   }
-  return { ok: true, transport: createWebSocketTransport(token, win.location) };
+  const access = await exchangeShellCode(code);
+  if (!access.ok) return access;
+  return { ok: true, transport: createWebSocketTransport(access.token, win.location) };
 }

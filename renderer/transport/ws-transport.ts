@@ -13,25 +13,6 @@ import {
 } from '../../shared/ipc/ws-protocol';
 
 const TOKEN_PROTOCOL_PREFIX = 'hdms.token.';
-const TOKEN_IN_HASH = /(?:^#|&)token=([0-9a-f]{16,128})(?:&|$)/;
-
-/** Whether an address fragment carries a shell token (`#token=…`). */
-export function hashHasShellToken(hash: string): boolean {
-  return TOKEN_IN_HASH.test(hash);
-}
-
-/**
- * Reads the shell's token from `#token=…` and removes it from the address bar (replaceState, so
- * Back does not lead to it either). The caller keeps it in memory only: sessionStorage and
- * history.state are written to the browser profile on disk, so a reload needs the link again.
- */
-export function takeShellToken(location: Location, history: History): string | null {
-  const match = TOKEN_IN_HASH.exec(location.hash);
-  if (match?.[1] === undefined) return null;
-  history.replaceState(null, '', `${location.pathname}${location.search}#/`);
-  return match[1];
-}
-
 type Pending = { resolve: (result: WireResult<unknown>) => void };
 
 interface SliceRequest {
@@ -159,7 +140,7 @@ export function createWebSocketTransport(token: string, location: Location): Tra
   return {
     kind: 'websocket',
     async call(method, payload) {
-      if (stopped) return { ok: false, error: { code: 'E_UNAVAILABLE', message: 'HDMS Node has shut down. Start it again and open the new link it prints.' } };
+      if (stopped) return { ok: false, error: { code: 'E_UNAVAILABLE', message: 'HDMS Node has shut down. Start it again (npm run shell) and open the new link it prints.' } };
       let ws: WebSocket;
       try {
         ws = socket ?? (await connect());

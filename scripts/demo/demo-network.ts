@@ -83,8 +83,11 @@ export interface RunningKeeper extends DemoKeeper {
 export interface RunningNode extends DemoNode {
   /** The node's address: its member id and its account on the settlement chain. */
   readonly node: string;
+  /** The one-time link printed at start: it opens one tab, once, within 2 minutes. */
   readonly url: string;
   readonly dataDir: string;
+  /** A new one-time link to the node's shell. */
+  newLink(): string;
 }
 
 export interface DemoNetwork {
@@ -164,9 +167,10 @@ async function startNode(server: RunningServer, node: DemoNode, dataDir: string,
     options.print(`Funded ${node.name} (${joined.node}) on the dev chain: ${formatUnits(answer.phd, 18)} PHD and ${formatEther(answer.gasWei)} ETH for gas`);
   }
   vault.lock();
-  const url = `${shell.url}#token=${shell.token}`;
+  // A one-time link, never the token: the browser's History keeps what was opened.
+  const url = shell.newLink();
   options.print(`${node.role}: ${node.name}, node ${joined.node}, ${url} (data folder ${dataDir})`);
-  return { ...node, node: joined.node, url, dataDir };
+  return { ...node, node: joined.node, url, dataDir, newLink: () => shell.newLink() };
 }
 
 /** Starts the demo network in `options.root`; on a failure stops what it started and throws. */
@@ -234,7 +238,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stopAll);
   try {
     demo = await startDemoNetwork({ root, print: (line) => process.stdout.write(`${line}\n`), signal: starting.signal });
-    process.stdout.write('The demo network is running. Open a node\'s URL, unlock with the demo passphrase; Ctrl-C stops everything.\n');
+    process.stdout.write(
+      "The demo network is running. Open a node's link (each works once, within 2 minutes; press Enter here for new ones), unlock with the demo passphrase; Ctrl-C stops everything.\n",
+    );
+    const running = demo;
+    process.stdin.setEncoding('utf8').on('data', () => {
+      for (const node of running.nodes) process.stdout.write(`${node.role}: ${node.name}, ${node.newLink()}\n`);
+    });
+    process.stdin.on('error', () => undefined);
   } catch (error) {
     if (starting.signal.aborted) process.exit(0);
     process.stderr.write(`The demo could not start: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -9,7 +9,7 @@ import {
   firstRunHeading,
   goToArea,
   openFirstRun,
-  reopenWithToken,
+  reopenWithNewLink,
   settingsRadio,
   UI_TIMEOUT_MS,
 } from '../support/shell-page';
@@ -35,7 +35,7 @@ describe.each(['light', 'dark'] as const)('accessibility (axe-core) in the %s th
       report.push(formatViolations(`${area.name} (${theme})`, violations));
     }
     // Opening the link again shows the first-run screen (no vault yet), in the chosen theme.
-    await reopenWithToken(page, e2e.shell);
+    await reopenWithNewLink(page, e2e.shell);
     await firstRunHeading(page).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
     expect(await documentTheme(page)).toBe(theme);
     const firstRun = await seriousAxeViolations(page);

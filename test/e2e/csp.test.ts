@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useBrowserAndShell } from '../support/e2e-fixture';
-import { AREAS, exploreApp, goToArea, openFirstRun, reopenWithToken } from '../support/shell-page';
+import { AREAS, exploreApp, goToArea, openFirstRun, reopenWithNewLink } from '../support/shell-page';
 import { httpGet } from '../support/shell-client';
 
 /** `a b; c d` → { a: ['b'], c: ['d'] } */
@@ -67,7 +67,7 @@ describe('Content-Security-Policy of the browser shell', () => {
     await openFirstRun(page, e2e.shell);
     await exploreApp(page);
     for (const area of AREAS) await goToArea(page, area.name);
-    await reopenWithToken(page, e2e.shell);
+    await reopenWithNewLink(page, e2e.shell);
     await page.getByRole('heading', { level: 1 }).first().waitFor({ state: 'visible' });
     expect(await view.cspViolations()).toEqual([]);
     expect(view.consoleErrors.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);

@@ -18,8 +18,12 @@ describe('first run in the browser shell', () => {
   it(`prints its ready line within ${READY_TIMEOUT_MS / 1000} s on a fresh data dir, and Chromium shows the first-run screen`, async () => {
     // startShell fails unless the ready line arrives within READY_TIMEOUT_MS.
     const shell = await e2e.startShell();
-    expect(shell.readyLine).toMatch(/^HDMS shell ready at http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{32,}$/);
-    expect(shell.stdout().trim().split('\n')).toHaveLength(1);
+    expect(shell.readyLine).toMatch(/^HDMS shell ready at http:\/\/127\.0\.0\.1:\d+\/#code=[0-9a-f]{64}$/);
+    // The ready line, how to get a new link, and the one the test helper asked for (Enter) to get its token.
+    const lines = shell.stdout().trim().split('\n');
+    expect(lines[1]).toMatch(/works once, within 2 minutes[\s\S]*press Enter here for a new link/);
+    expect(lines.slice(2)).toEqual([expect.stringMatching(/^HDMS shell link: http:\/\/127\.0\.0\.1:\d+\/#code=[0-9a-f]{64}$/)]);
+    expect(shell.stdout()).not.toContain(shell.token);
 
     const view = await e2e.openPage();
     await openFirstRun(view.page, shell);

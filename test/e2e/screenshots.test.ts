@@ -10,7 +10,7 @@ import {
   exploreButton,
   goToArea,
   openFirstRun,
-  reopenWithToken,
+  reopenWithNewLink,
   settingsRadio,
 } from '../support/shell-page';
 import { removeDir } from '../support/shell-process';
@@ -65,7 +65,7 @@ describe('screenshots of the browser shell (1280×800)', () => {
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await shoot('settings-dark.png');
 
-    await reopenWithToken(page, e2e.shell);
+    await reopenWithNewLink(page, e2e.shell);
     await exploreButton(page).waitFor({ state: 'visible' });
     await shoot('first-run-dark.png');
     expect(taken).toEqual(['first-run.png', 'settings-light.png', 'settings-dark.png', 'first-run-dark.png']);

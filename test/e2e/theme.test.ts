@@ -6,7 +6,7 @@ import {
   exploreApp,
   goToArea,
   openFirstRun,
-  reopenWithToken,
+  reopenWithNewLink,
   settingsRadio,
 } from '../support/shell-page';
 import type { ShellProcess } from '../support/shell-process';
@@ -38,7 +38,7 @@ describe('theme and density preferences', () => {
     await settingsRadio(page, 'Theme', 'Dark').check();
     await expect.poll(() => documentTheme(page)).toBe('dark');
 
-    await reopenWithToken(page, shell);
+    await reopenWithNewLink(page, shell);
     expect(await themeAfterLoad(page)).toBe('dark');
 
     const exit = await shell.stop('SIGTERM');
@@ -50,7 +50,7 @@ describe('theme and density preferences', () => {
 
     await settingsRadio(again, 'Theme', 'Light').check();
     await expect.poll(() => documentTheme(again)).toBe('light');
-    await reopenWithToken(again, shell);
+    await reopenWithNewLink(again, shell);
     expect(await themeAfterLoad(again)).toBe('light');
   });
 

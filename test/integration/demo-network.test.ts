@@ -69,7 +69,7 @@ describe('the demo network (npm run demo)', () => {
     expect(printed).toContain('Demo passphrase: demo network passphrase 2026');
     for (const keeper of demo.keepers) expect(printed).toContain(`keeper: ${keeper.name} (${keeper.country}), keeper ${keeper.address} (data folder ${keeper.dataDir})`);
     for (const n of demo.nodes) expect(printed).toContain(`${n.role}: ${n.name}, node ${n.node}, ${n.url} (data folder ${n.dataDir})`);
-    expect(printed.filter((line) => /^(clinic|research): .*, node 0x[0-9a-fA-F]{40}, http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64} \(data folder .+\)$/.test(line))).toHaveLength(3);
+    expect(printed.filter((line) => /^(clinic|research): .*, node 0x[0-9a-fA-F]{40}, http:\/\/127\.0\.0\.1:\d+\/#code=[0-9a-f]{64} \(data folder .+\)$/.test(line))).toHaveLength(3);
     expect(printed).toContain(`Funded Northfield Demo Research Institute (${node.node}) on the dev chain: 10000.0 PHD and 1.0 ETH for gas`);
 
     // Stopping closes the server and the chain.

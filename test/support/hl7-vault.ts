@@ -19,7 +19,7 @@ export async function sendAccepted(port: number, messages: readonly string[]): P
  * A new vault through the first-run screens, `messages` sent to the shell's MLLP port, and the
  * Patients area open once the views hold `patients` patient(s).
  */
-export async function createVaultWithMessages(page: Page, shell: Pick<ShellProcess, 'readyUrl'>, port: number, messages: readonly string[], patients = 1): Promise<void> {
+export async function createVaultWithMessages(page: Page, shell: Pick<ShellProcess, 'newLink'>, port: number, messages: readonly string[], patients = 1): Promise<void> {
   await openFirstRun(page, shell);
   await createVaultThroughUi(page);
   await sendAccepted(port, messages);

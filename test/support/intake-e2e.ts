@@ -25,7 +25,7 @@ export async function shellWithListener(
 }
 
 /** Opens the shell's first run in `page` and creates a vault through the UI. */
-export async function createVaultOn(page: Page, shell: Pick<ShellProcess, 'readyUrl'>): Promise<void> {
+export async function createVaultOn(page: Page, shell: Pick<ShellProcess, 'newLink'>): Promise<void> {
   await openFirstRun(page, shell);
   await createVaultThroughUi(page);
 }

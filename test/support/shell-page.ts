@@ -81,20 +81,22 @@ export function areaHeading(page: Page, name: AreaName): Locator {
   return page.getByRole('heading', { level: 1, name, exact: true });
 }
 
-/** Opens the shell's link and waits until the first-run screen is there. */
-export async function openFirstRun(page: Page, shell: Pick<ShellProcess, 'readyUrl'>): Promise<void> {
-  await page.goto(shell.readyUrl);
+/** Opens a new one-time link of the shell and waits until the first-run screen is there. */
+export async function openFirstRun(page: Page, shell: Pick<ShellProcess, 'newLink'>): Promise<void> {
+  await page.goto(await shell.newLink());
   await firstRunHeading(page).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
 }
 
 /**
- * Loads the app again in this tab, as a user would after a reload: with the printed link, since the
- * page keeps the shell token in memory only (a plain reload shows "open the link" instead).
+ * Loads the app again in this tab, as a user would after a reload: with a new link (Enter in the
+ * shell's terminal), since a link works once and the page keeps its access in memory only (a plain
+ * reload shows "press Enter … for a new link" instead).
  */
-export async function reopenWithToken(page: Page, shell: Pick<ShellProcess, 'readyUrl'>): Promise<void> {
-  // A new document first: going from `…/#/` to `…/#token=…` alone would only change the fragment.
+export async function reopenWithNewLink(page: Page, shell: Pick<ShellProcess, 'newLink'>): Promise<void> {
+  const link = await shell.newLink();
+  // A new document first: going from `…/#/` to `…/#code=…` alone would only change the fragment.
   await page.goto('about:blank');
-  await page.goto(shell.readyUrl);
+  await page.goto(link);
 }
 
 /** From the first-run screen into the app frame. */

@@ -8,7 +8,9 @@ import { REPO_ROOT, SHELL_ENTRY } from './repo-paths';
 /** The issue's promise: `npm run shell` prints its ready line within 10 s. */
 export const READY_TIMEOUT_MS = 10_000;
 
-const READY_LINE = /^HDMS shell ready at (http:\/\/127\.0\.0\.1:(\d+)\/)#token=([0-9a-f]+)\s*$/m;
+const READY_LINE = /^HDMS shell ready at (http:\/\/127\.0\.0\.1:(\d+)\/)#code=([0-9a-f]{64})\s*$/m;
+/** What the shell prints for each Enter on its stdin. */
+const NEW_LINK_LINE = /^HDMS shell link: (http:\/\/127\.0\.0\.1:\d+\/#code=[0-9a-f]{64})\s*$/gm;
 
 export interface ShellExit {
   readonly code: number | null;
@@ -28,11 +30,17 @@ export interface StartShellOptions {
 export interface ShellProcess {
   /** `http://127.0.0.1:PORT/`, without the token. */
   readonly url: string;
-  /** The full link from the ready line, `…/#token=HEX`. */
+  /** The link from the ready line, `…/#code=HEX`: it opens one tab, once, within 2 minutes. */
   readonly readyUrl: string;
   readonly readyLine: string;
   readonly port: number;
+  /**
+   * The connection token, for clients in Node (WebSocket subprotocol): traded at start for a
+   * second link's code, as a page does, since the shell never prints it.
+   */
   readonly token: string;
+  /** A new one-time link: presses Enter on the shell's stdin and reads the link it prints. */
+  newLink(): Promise<string>;
   readonly dataDir: string;
   readonly pid: number;
   /** Milliseconds from spawn to the ready line. */
@@ -88,8 +96,10 @@ export async function startShell(options: StartShellOptions = {}): Promise<Shell
   const startedAt = performance.now();
   // HDMS_SHELL_NODE_ARGS: Node flags for the shell, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the body during a bench.
   const nodeArgs = (process.env['HDMS_SHELL_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   live.add(child);
+  // The shell may exit while a test still presses Enter: an EPIPE there is not the test's failure.
+  child.stdin.on('error', () => undefined);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -134,7 +144,30 @@ export async function startShell(options: StartShellOptions = {}): Promise<Shell
     throw error;
   }
   const readyAfterMs = performance.now() - startedAt;
-  const [readyLine, url, portText, token] = match as unknown as [string, string, string, string];
+  const [readyLine, url, portText, code] = match as unknown as [string, string, string, string];
+
+  let linksTaken = 0;
+  const newLink = async (): Promise<string> => {
+    const wanted = (linksTaken += 1);
+    const found = (): string | undefined => [...stdout.matchAll(NEW_LINK_LINE)][wanted - 1]?.[1];
+    child.stdin.write('\n');
+    const deadline = Date.now() + timeoutMs;
+    while (found() === undefined) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`The shell exited; it printed no new link.${diagnostics()}`);
+      if (Date.now() > deadline) throw new Error(`The shell printed no new link within ${timeoutMs} ms.${diagnostics()}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return found()!;
+  };
+  let token: string;
+  try {
+    token = await tradeLinkCode(Number(portText), /#code=([0-9a-f]{64})$/.exec(await newLink())![1]!);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    if (ownDataDir) await removeDir(dataDir);
+    throw error;
+  }
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<ShellExit> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -149,10 +182,11 @@ export async function startShell(options: StartShellOptions = {}): Promise<Shell
 
   return {
     url,
-    readyUrl: `${url}#token=${token}`,
+    readyUrl: `${url}#code=${code}`,
     readyLine: readyLine.trim(),
     port: Number(portText),
     token,
+    newLink,
     dataDir,
     pid: child.pid ?? -1,
     readyAfterMs,
@@ -165,4 +199,12 @@ export async function startShell(options: StartShellOptions = {}): Promise<Shell
       if (ownDataDir) await removeDir(dataDir);
     },
   };
+}
+
+/** POST /access as the page does: the token for a link's one-time code. */
+async function tradeLinkCode(port: number, code: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/access`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code }) });
+  const answer = (await response.json()) as { token?: unknown };
+  if (typeof answer.token !== 'string') throw new Error(`The shell gave no token for a fresh link (HTTP ${response.status}).`);
+  return answer.token;
 }

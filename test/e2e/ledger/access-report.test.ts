@@ -6,7 +6,7 @@ import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
 import { openAccessReport, showReport } from '../../support/access-report-ui';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
-import { goToArea, openFirstRun, reopenWithToken, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { goToArea, openFirstRun, reopenWithNewLink, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
 import { createVaultThroughUi, IMPORT_TIMEOUT_MS, KEY_TIMEOUT_MS, lockVault, searchPatients, submitUnlock, TEST_OPERATOR, TEST_PASSPHRASE, unlockButton, unlockVault, WRONG_PASSPHRASE } from '../../support/vault-ui';
 import { freePort } from '../../support/free-port';
@@ -418,7 +418,7 @@ describe('audit as a compliance officer uses it', () => {
       await steps.run('axe finds no serious violation on the access report', async () => {
         // A second window with bypassCSP, only so axe-core can be injected; the first ran under the real CSP.
         const { page: audit } = await e2e.openPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
-        await reopenWithToken(audit, shell);
+        await reopenWithNewLink(audit, shell);
         await unlockVault(audit, TEST_PASSPHRASE, TEST_OPERATOR);
         await goToArea(audit, 'Ledger');
         await audit.getByRole('link', { name: 'Access report' }).click();

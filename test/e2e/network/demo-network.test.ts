@@ -40,7 +40,7 @@ async function startDemo(): Promise<DemoLines> {
   for await (const line of createInterface({ input: child.stdout! })) {
     const server = /^HDMS server ready at (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
     const passphrase = /^Demo passphrase: (.+)$/.exec(line);
-    const node = /^(clinic|research): .*, node (0x[0-9a-fA-F]{40}), (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}) \(data folder .+\)$/.exec(line);
+    const node = /^(clinic|research): .*, node (0x[0-9a-fA-F]{40}), (http:\/\/127\.0\.0\.1:\d+\/#code=[0-9a-f]{64}) \(data folder .+\)$/.exec(line);
     if (server !== null) lines.server = server[1]!;
     if (passphrase !== null) lines.passphrase = passphrase[1]!;
     // The first node of each role: the clinic is Lakeside (the demo starts a second clinic after it).

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ackOf, connectMllp } from '../../bench/mllp-load';
 import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { formatViolations, seriousAxeViolations } from '../../support/axe';
-import { goToArea, isFocused, reopenWithToken, UI_TIMEOUT_MS } from '../../support/shell-page';
+import { goToArea, isFocused, reopenWithNewLink, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { createVaultWithMessages } from '../../support/hl7-vault';
 import { StepLog } from '../../support/test-steps';
 import { lockVault, searchBox, searchPatients, unlockVault } from '../../support/vault-ui';
@@ -229,7 +229,7 @@ describe('a patient as a clinician uses it', () => {
       await steps.run('axe finds no serious violation on the patient page: banner, by report, flowsheet, trend', async () => {
         // A second window with bypassCSP, only so axe-core can be injected; the first ran under the real CSP.
         const { page: audit } = await e2e.openPage({ viewport: { width: 1000, height: 700 }, bypassCSP: true });
-        await reopenWithToken(audit, shell);
+        await reopenWithNewLink(audit, shell);
         await unlockVault(audit);
         const hash = await page.evaluate(() => window.location.hash);
         await audit.evaluate((target) => (window.location.hash = target), hash);

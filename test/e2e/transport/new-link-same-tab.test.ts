@@ -36,6 +36,7 @@ describe('browser shell: the new link pasted into the same tab', () => {
       await firstRunHeading(page).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
       expect(await page.getByRole('heading', { name: /HDMS Node (has stopped|cannot be reached)/ }).count()).toBe(0);
       expect(page.url()).not.toContain(second.token);
+      expect(page.url()).not.toContain('#code=');
     });
     console.log(steps.summary());
   });

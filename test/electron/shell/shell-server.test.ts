@@ -38,6 +38,22 @@ function get(server: ShellServer, urlPath: string, headers: Record<string, strin
   });
 }
 
+function post(server: ShellServer, urlPath: string, body: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port: server.port, path: urlPath, method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function codeOf(link: string): string {
+  return /#code=([0-9a-f]{64})$/.exec(link)![1]!;
+}
+
 function connect(server: ShellServer, protocols: string[], headers: Record<string, string> = {}) {
   return new Promise<{ ws?: WebSocket; status?: number }>((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, protocols, { headers });
@@ -83,11 +99,44 @@ function nextRaw(ws: WebSocket, frame: string): Promise<{ isBinary: boolean; dat
 const asArrayBuffer = (data: Buffer): ArrayBuffer => data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
 
 describe('browser shell server', () => {
-  it('listens on 127.0.0.1 only and prints a ready line with a 256-bit token', async () => {
+  it('listens on 127.0.0.1 only and prints a ready line with a one-time code, never the token', async () => {
     const server = await start();
     expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
-    expect(server.readyLine).toBe(`HDMS shell ready at http://127.0.0.1:${server.port}/#token=${server.token}`);
     expect(server.token).toMatch(/^[0-9a-f]{64}$/);
+    expect(server.readyLine).toMatch(new RegExp(`^HDMS shell ready at http://127\\.0\\.0\\.1:${server.port}/#code=[0-9a-f]{64}$`));
+    const link = server.newLink();
+    expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/#code=[0-9a-f]{64}$`));
+    for (const printed of [server.readyLine, link]) expect(printed).not.toContain(server.token);
+  });
+
+  it('trades a link code for the token once, by POST with the code in the body, never in a URL', async () => {
+    const server = await start();
+    const code = codeOf(server.readyLine);
+    const own = { Host: `127.0.0.1:${server.port}`, Origin: `http://127.0.0.1:${server.port}` };
+    const first = await post(server, '/access', JSON.stringify({ code }), own);
+    expect(first.status).toBe(200);
+    expect(first.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(first.body)).toEqual({ token: server.token });
+    // A second tab opening the same link: refused, and told why.
+    const second = await post(server, '/access', JSON.stringify({ code }), own);
+    expect(second.status).toBe(410);
+    expect(JSON.parse(second.body)).toEqual({ refused: 'used' });
+    expect(second.body).not.toContain(server.token);
+    const unknown = await post(server, '/access', JSON.stringify({ code: '0'.repeat(64) }), own);
+    expect([unknown.status, JSON.parse(unknown.body)]).toEqual([401, { refused: 'unknown' }]);
+    // The code as a query parameter is not a way in (it would land in History).
+    expect((await post(server, `/access?code=${codeOf(server.newLink())}`, '', own)).status).toBe(400);
+    expect((await get(server, '/access', own)).status).toBe(405);
+  });
+
+  it('answers a link code only to its own host and origin', async () => {
+    const server = await start();
+    const host = `127.0.0.1:${server.port}`;
+    const foreign = await post(server, '/access', JSON.stringify({ code: codeOf(server.newLink()) }), { Host: host, Origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect((await post(server, '/access', JSON.stringify({ code: codeOf(server.newLink()) }), { Host: 'rebound.example' })).status).toBe(421);
+    // Both codes were refused before they were looked at: they still work.
+    expect((await post(server, '/access', JSON.stringify({ code: codeOf(server.readyLine) }), { Host: host })).status).toBe(200);
   });
 
   it('serves the renderer with the CSP and security headers', async () => {

@@ -2,9 +2,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HdmsBridge } from '../../../shared/ipc/contract';
 import { pickTransport } from '../../../renderer/transport/pick-transport';
-import { takeShellToken } from '../../../renderer/transport/ws-transport';
+import { takeShellCode } from '../../../renderer/transport/shell-link';
 
-const TOKEN = '0123456789abcdef0123456789abcdef';
+const CODE = '0123456789abcdef'.repeat(4);
+const TOKEN = 'feedface'.repeat(8);
 
 /** Every key and value of both web storages, as one string to search. */
 function storedText(): string {
@@ -18,43 +19,36 @@ function storedText(): string {
   return all.join('\n');
 }
 
+/** fetch as the shell answers POST /access: the token once, then 'used'. */
+function shellAccess(answers: Array<{ status: number; body: unknown }>) {
+  const fetchMock = vi.fn((_url: string, _init?: RequestInit) => {
+    const next = answers.shift() ?? { status: 410, body: { refused: 'used' } };
+    return Promise.resolve(new Response(JSON.stringify(next.body), { status: next.status, headers: { 'Content-Type': 'application/json' } }));
+  });
+  vi.stubGlobal('fetch', fetchMock);
+  return fetchMock;
+}
+
 afterEach(() => {
+  vi.unstubAllGlobals();
   window.sessionStorage.clear();
   window.localStorage.clear();
   window.history.replaceState(null, '', '/');
 });
 
-describe('takeShellToken', () => {
-  it('reads the token from the hash and removes it from the address bar', () => {
-    window.history.replaceState(null, '', `/index.html?x=1#token=${TOKEN}`);
-    expect(takeShellToken(window.location, window.history)).toBe(TOKEN);
-    expect(window.location.href).not.toContain(TOKEN);
+describe('takeShellCode', () => {
+  it('reads the one-time code from the hash and removes it from the address bar', () => {
+    window.history.replaceState(null, '', `/index.html?x=1#code=${CODE}`);
+    expect(takeShellCode(window.location, window.history)).toBe(CODE);
+    expect(window.location.href).not.toContain(CODE);
     expect(window.location.pathname + window.location.search + window.location.hash).toBe('/index.html?x=1#/');
   });
 
-  it('never puts the token in sessionStorage or localStorage (both end up in the profile on disk)', () => {
-    window.history.replaceState(null, '', `/#token=${TOKEN}`);
-    const choice = pickTransport(window);
-    expect(choice.ok).toBe(true);
-    expect(storedText()).not.toContain(TOKEN);
-    expect(window.sessionStorage.length + window.localStorage.length).toBe(0);
-  });
-
-  it('finds no token after a reload: it lived in memory only', () => {
-    window.history.replaceState(null, '', `/#token=${TOKEN}`);
-    expect(takeShellToken(window.location, window.history)).toBe(TOKEN);
-    // What a reload sees: the cleaned address, the same storages.
-    window.history.replaceState(null, '', '/#/settings');
-    expect(takeShellToken(window.location, window.history)).toBeNull();
-    expect(window.location.hash).toBe('#/settings');
-  });
-
-  it('ignores a token that is not a hex string of plausible length', () => {
-    window.history.replaceState(null, '', '/#token=abc');
-    expect(takeShellToken(window.location, window.history)).toBeNull();
-    window.history.replaceState(null, '', '/#token=<script>alert(1)</script>');
-    expect(takeShellToken(window.location, window.history)).toBeNull();
-    expect(window.sessionStorage.length).toBe(0);
+  it('ignores a code that is not 64 hex digits, and the old #token= links', () => {
+    for (const hash of ['#code=abc', '#code=<script>alert(1)</script>', `#token=${CODE}`]) {
+      window.history.replaceState(null, '', `/${hash}`);
+      expect(takeShellCode(window.location, window.history), hash).toBeNull();
+    }
   });
 });
 
@@ -65,7 +59,7 @@ describe('pickTransport', () => {
     const bridge = { app: { info }, events: { on: vi.fn(() => off) } } as unknown as HdmsBridge;
     Object.defineProperty(window, 'hdms', { value: bridge, configurable: true });
     try {
-      const choice = pickTransport(window);
+      const choice = await pickTransport(window);
       if (!choice.ok) throw new Error(choice.reason);
       expect(choice.transport.kind).toBe('electron-ipc');
       expect(await choice.transport.call('app.info', {})).toEqual({ ok: true, value: 'info' });
@@ -77,51 +71,86 @@ describe('pickTransport', () => {
     }
   });
 
-  it('uses the shell WebSocket when the page has a token', () => {
-    window.history.replaceState(null, '', `/#token=${TOKEN}`);
-    const choice = pickTransport(window);
-    expect(choice.ok && choice.transport.kind).toBe('websocket');
+  it('trades the code for the token by POST, the code in the body and the token in no URL, and opens the WebSocket with it', async () => {
+    const fetchMock = shellAccess([{ status: 200, body: { token: TOKEN } }]);
+    const sockets: Array<{ url: string; protocols: string[] }> = [];
+    vi.stubGlobal(
+      'WebSocket',
+      class {
+        constructor(url: string, protocols: string[]) {
+          sockets.push({ url, protocols });
+        }
+        addEventListener(): void {}
+      },
+    );
+    window.history.replaceState(null, '', `/#code=${CODE}`);
+    const choice = await pickTransport(window);
+    if (!choice.ok) throw new Error(choice.reason);
+    expect(choice.transport.kind).toBe('websocket');
+    expect(fetchMock).toHaveBeenCalledOnce();
+    const [url, init] = fetchMock.mock.calls[0]!;
+    expect(url).toBe('/access');
+    expect(init).toMatchObject({ method: 'POST', cache: 'no-store', credentials: 'omit' });
+    expect(JSON.parse(String(init?.body))).toEqual({ code: CODE });
+    choice.transport.subscribe('app.stopping', () => undefined);
+    expect(sockets).toHaveLength(1);
+    expect(sockets[0]!.url).not.toContain(TOKEN);
+    expect(sockets[0]!.protocols).toEqual(['hdms.v1', `hdms.token.${TOKEN}`]);
+    expect(window.location.href).not.toContain(CODE);
+    expect(window.location.href).not.toContain(TOKEN);
+    expect(storedText()).not.toContain(TOKEN);
+    expect(window.sessionStorage.length + window.localStorage.length).toBe(0);
   });
 
-  it('explains what to do when there is neither a bridge nor a token, also after a reload', () => {
-    const choice = pickTransport(window);
+  it('says in words that a link was already used (a second tab opening the same link), and how to get a new one', async () => {
+    shellAccess([{ status: 410, body: { refused: 'used' } }]);
+    window.history.replaceState(null, '', `/#code=${CODE}`);
+    const choice = await pickTransport(window);
     expect(choice.ok).toBe(false);
-    expect(!choice.ok && choice.reason).toContain('#token=');
-    expect(!choice.ok && choice.reason).toMatch(/reload/i);
+    expect(!choice.ok && choice.reason).toMatch(/already used/);
+    expect(!choice.ok && choice.reason).toMatch(/press Enter/);
   });
 
-  it('without a token, loads the page again once the printed link is pasted into the same tab (only the fragment changes)', () => {
+  it('says that a link expired, or is not from the running shell, and how to get a new one', async () => {
+    shellAccess([
+      { status: 401, body: { refused: 'expired' } },
+      { status: 401, body: { refused: 'unknown' } },
+    ]);
+    window.history.replaceState(null, '', `/#code=${CODE}`);
+    const expired = await pickTransport(window);
+    expect(!expired.ok && expired.reason).toMatch(/expired[\s\S]*press Enter/);
+    window.history.replaceState(null, '', `/#code=${CODE}`);
+    const unknown = await pickTransport(window);
+    expect(!unknown.ok && unknown.reason).toMatch(/not from the shell that runs now[\s\S]*press Enter/);
+  });
+
+  it('says the shell cannot be reached when the exchange gets no answer', async () => {
+    vi.stubGlobal('fetch', vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))));
+    window.history.replaceState(null, '', `/#code=${CODE}`);
+    const choice = await pickTransport(window);
+    expect(!choice.ok && choice.reason).toMatch(/cannot be reached[\s\S]*npm run shell/);
+  });
+
+  it('explains what to do when there is neither a bridge nor a link code, also after a reload', async () => {
+    const choice = await pickTransport(window);
+    expect(choice.ok).toBe(false);
+    expect(!choice.ok && choice.reason).toMatch(/reload/i);
+    expect(!choice.ok && choice.reason).toMatch(/press Enter/);
+  });
+
+  it('loads the page again once a new link is pasted into the same tab (only the fragment changes), and only then', async () => {
     const listeners = new Map<string, () => void>();
     const fake = {
       location: { hash: '#/', pathname: '/', search: '', reload: vi.fn() },
       history: { replaceState: vi.fn() },
       addEventListener: vi.fn((type: string, listener: () => void) => listeners.set(type, listener)),
     };
-    const choice = pickTransport(fake as unknown as Window);
+    const choice = await pickTransport(fake as unknown as Window);
     expect(choice.ok).toBe(false);
     fake.location.hash = '#/patients';
     listeners.get('hashchange')?.();
     expect(fake.location.reload).not.toHaveBeenCalled();
-    fake.location.hash = `#token=${TOKEN}`;
-    listeners.get('hashchange')?.();
-    expect(fake.location.reload).toHaveBeenCalledOnce();
-  });
-
-  it('with a token, loads the page again when a new link is pasted after the node restarted (QA s32 #2), and only then', () => {
-    const listeners = new Map<string, () => void>();
-    const fake = {
-      location: { hash: `#token=${TOKEN}`, pathname: '/', search: '', host: '127.0.0.1:1', reload: vi.fn() },
-      history: { replaceState: vi.fn((_s: unknown, _t: string, url: string) => (fake.location.hash = url.slice(url.indexOf('#')))) },
-      addEventListener: vi.fn((type: string, listener: () => void) => listeners.set(type, listener)),
-    };
-    const choice = pickTransport(fake as unknown as Window);
-    expect(choice.ok && choice.transport.kind).toBe('websocket');
-    // The token left the address bar; moving around the app reloads nothing.
-    expect(fake.location.hash).toBe('#/');
-    fake.location.hash = '#/settings';
-    listeners.get('hashchange')?.();
-    expect(fake.location.reload).not.toHaveBeenCalled();
-    fake.location.hash = `#token=${'f'.repeat(32)}`;
+    fake.location.hash = `#code=${CODE}`;
     listeners.get('hashchange')?.();
     expect(fake.location.reload).toHaveBeenCalledOnce();
   });
