@@ -70,9 +70,11 @@ export async function evaluateQuery(
   today: string,
 ): Promise<CohortEvaluation> {
   // Every term must match: the intersection of each term's patients (a term's own words must all match too).
+  // Terms are procedure words too (README "Research data search") and imaging is data a clinic
+  // delivers: a study's description ("MR Knie") counts its patient, as in the Patients search.
   let matching: Set<string> | null = null;
   for (const term of query.terms) {
-    const ids: string[] = await resolveSearchIds(db, await searchPatientIds(db, keys.indexKey, term), false);
+    const ids: string[] = await resolveSearchIds(db, await searchPatientIds(db, keys.indexKey, term, 'chart-and-studies'), false);
     matching = matching === null ? new Set(ids) : new Set(ids.filter((id) => matching!.has(id)));
     if (matching.size === 0) break;
   }

@@ -6,8 +6,9 @@ import { postingsOf, type VaultDb } from './vault-db';
  * Keyword search over the blind index (design §2, §8). The query is cut into words exactly as the
  * indexed text was (shared/crypto/blind-index.ts); each word becomes a group of tokens (the full
  * word and, typed with an umlaut, its transliteration; while the last word is still being typed,
- * its name prefixes), in the default field and in the field of the study words posted for a
- * patient (tester T1 F9); a patient matches when it holds at least one token of every group.
+ * its name prefixes), in the default field and, when the caller's scope takes them, in the field of
+ * the study words posted for a patient (tester T1 F9; PatientSearchScope); a patient matches when it
+ * holds at least one token of every group.
  *
  * Every token is one primary-key range scan of its posting chunks (vault-db.ts `postings`:
  * token → patient ids; nothing is decrypted). Patients are posted under the tokens of their
@@ -30,15 +31,23 @@ export async function allPatientIds(db: VaultDb): Promise<string[]> {
 }
 
 /**
- * Each query word's tokens in the default field and in the study words' field (a patient's studies'
- * descriptions and accession numbers: imaging-rows.ts STUDY_PATIENT_FIELD): whole words of both
- * first, then the prefixes of both, so `wholeWords` still ranks. `chart` and `study` keep each
- * field's tokens apart, to tell which field matched (searchPatientMatches).
+ * Which of a patient's words a search reads. `chart`: the default field, the patient's names,
+ * identifiers, birth date and record words (the message browser's patient filter: issue 11, "patient
+ * identifier"). `chart-and-studies`: also the study words' field, their studies' descriptions and
+ * accession numbers (imaging-rows.ts STUDY_PATIENT_FIELD: the Patients search, tester T1 F9, and
+ * research terms, which name imaging procedures too).
  */
-async function patientQueryGroups(indexKey: CryptoKey, query: string): Promise<(QueryTokens['groups'][number] & { chart: readonly string[]; study: readonly string[] })[]> {
-  const [chart, study] = await Promise.all([queryTokens(indexKey, query), queryTokens(indexKey, query, { field: STUDY_PATIENT_FIELD })]);
+export type PatientSearchScope = 'chart' | 'chart-and-studies';
+
+/**
+ * Each query word's tokens in the default field and, in scope, in the study words' field: whole
+ * words of both first, then the prefixes of both, so `wholeWords` still ranks. `chart` and `study`
+ * keep each field's tokens apart, to tell which field matched (searchPatientMatches).
+ */
+async function patientQueryGroups(indexKey: CryptoKey, query: string, scope: PatientSearchScope): Promise<(QueryTokens['groups'][number] & { chart: readonly string[]; study: readonly string[] })[]> {
+  const [chart, study] = await Promise.all([queryTokens(indexKey, query), scope === 'chart' ? null : queryTokens(indexKey, query, { field: STUDY_PATIENT_FIELD })]);
   return chart.groups.map((group, index) => {
-    const other = study.groups[index]!;
+    const other = study?.groups[index] ?? { anyOf: [], wholeWords: 0 };
     return {
       anyOf: [...group.anyOf.slice(0, group.wholeWords), ...other.anyOf.slice(0, other.wholeWords), ...group.anyOf.slice(group.wholeWords), ...other.anyOf.slice(other.wholeWords)],
       wholeWords: group.wholeWords + other.wholeWords,
@@ -59,21 +68,25 @@ export interface PatientMatches {
   readonly matchedStudies: Map<string, string[]>;
 }
 
-export async function searchPatientIds(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
-  // Ids only (research counts, the message browser's filter): no study rows are read for them.
-  return (await searchPatientMatches(db, indexKey, query, { studies: false })).ids;
+/** The patients matching a query in `scope` (each caller says which words it means), ids only: no study row is read. */
+export async function searchPatientIds(db: VaultDb, indexKey: CryptoKey, query: string, scope: PatientSearchScope): Promise<string[]> {
+  return (await patientMatches(db, indexKey, query, scope, false)).ids;
 }
 
 /**
- * searchPatientIds, also saying which patients matched through a study and which of their studies
- * it was. The study field's postings name patients only; the studies are found by the same words'
- * default-field tokens among the study rows' own tokens (the Imaging filter's: imaging-projector.ts),
- * in memory. No token is added and nothing is decrypted; with no study-field match (a name or MRN
- * search) no study row is read.
+ * The Patients search: searchPatientIds over `chart-and-studies`, also saying which patients matched
+ * through a study and which of their studies it was. The study field's postings name patients only;
+ * the studies are found by the same words' default-field tokens among the study rows' own tokens
+ * (the Imaging filter's: imaging-projector.ts), in memory. No token is added and nothing is
+ * decrypted; with no study-field match (a name or MRN search) no study row is read.
  */
-export async function searchPatientMatches(db: VaultDb, indexKey: CryptoKey, query: string, options: { readonly studies?: boolean } = {}): Promise<PatientMatches> {
+export async function searchPatientMatches(db: VaultDb, indexKey: CryptoKey, query: string): Promise<PatientMatches> {
+  return patientMatches(db, indexKey, query, 'chart-and-studies', true);
+}
+
+async function patientMatches(db: VaultDb, indexKey: CryptoKey, query: string, scope: PatientSearchScope, studies: boolean): Promise<PatientMatches> {
   if (query.trim() === '') return { ids: await allPatientIds(db), matchedStudies: new Map() };
-  const groups = await patientQueryGroups(indexKey, query);
+  const groups = await patientQueryGroups(indexKey, query, scope);
   if (groups.length === 0) return { ids: [], matchedStudies: new Map() };
   const unique = [...new Set(groups.flatMap((group) => group.anyOf))];
   const hits = new Map<string, readonly string[]>();
@@ -107,7 +120,7 @@ export async function searchPatientMatches(db: VaultDb, indexKey: CryptoKey, que
     if (matches) scores.set(id, score);
   }
   const ids = [...scores.keys()].sort((a, b) => scores.get(b)! - scores.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
-  return { ids, matchedStudies: options.studies === false ? new Map() : await studiesMatched(db, scores, ordered.map(({ group }) => group), hits) };
+  return { ids, matchedStudies: studies ? await studiesMatched(db, scores, ordered.map(({ group }) => group), hits) : new Map() };
 }
 
 /** Per matched patient with a study-field hit: its study rows holding the default-field tokens of those words. */

@@ -279,9 +279,13 @@ async function countAll(
   return total > TOTAL_CAP ? { total: TOTAL_CAP, capped: true } : { total, capped: false };
 }
 
-/** Patient view ids matching a query in the blind index, with every patient merged into them. */
+/**
+ * Patient view ids matching a query in the blind index, with every patient merged into them. The
+ * patient's own words (issue 11: names, identifiers), not their studies': a study description word
+ * would list the messages of every patient with such a study.
+ */
 async function patientsMatching(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
-  const found = await searchPatientIds(db, indexKey, query);
+  const found = await searchPatientIds(db, indexKey, query, 'chart');
   const survivors = await resolveSearchIds(db, found, false);
   const all = new Set(found);
   for (const survivor of survivors) {

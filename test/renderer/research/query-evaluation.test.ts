@@ -4,6 +4,7 @@ import { evaluateQuery } from '../../../renderer/research/query-evaluation';
 import { patientIdOf } from '../../../renderer/vault/views/intake-rows';
 import { replayJournal } from '../../../renderer/vault/views/journal-replay';
 import { appendSealedRecord } from '../vault/support/fake-body';
+import { dicomIntake } from '../vault/support/dicom-intake';
 import { viewsOnFakeBody } from '../vault/support/fake-vault';
 
 /**
@@ -41,5 +42,26 @@ describe('a query evaluated on merged charts', () => {
     // The person matches a term through either chart (glucose is only on the merged one).
     expect((await evaluateQuery(db, keys, { ...query, terms: ['Hemoglobin A1c', 'Glucose'] }, everyone, '2026-12-07')).cohort).toEqual([ids[0]]);
     expect((await evaluateQuery(db, keys, { ...query, terms: ['Hemoglobin A1c'], filters: { from: '2023-01-01', to: '2023-12-31' } }, everyone, '2026-12-07')).cohort).toEqual([ids[0]]);
+  });
+});
+
+// README "Research data search": terms are "diagnosis, lab, medication and procedure codes or words",
+// and imaging is data a clinic delivers (data types by modality, DICOM). A study's description names
+// the imaging procedure ("MR Knie"), so a term counts the patients whose studies it describes, as the
+// Patients search finds them (keyword-search.ts PatientSearchScope 'chart-and-studies').
+describe('a query term and imaging studies', () => {
+  it('counts a patient whose study description holds the term, together with the patient\'s own words', async () => {
+    const { body, db, keys, context } = await viewsOnFakeBody('query-evaluation-studies');
+    await appendSealedRecord(body, { kind: 'intake.hl7', meta: { v: 1, channel: 'hl7-mllp', receivedAt: '2026-12-07T05:23:00.000Z', rawBytes: 100, normalized: hl7(person(1), 'ORU^R01', 'ORU-1', [lab('4548-4', 'Hemoglobin A1c', '2025-06-01T08:00:00Z')]) } });
+    const study = '1.2.826.0.1.3680043.10.999.400';
+    const normalized = dicomIntake(person(2), { sopInstanceUid: `${study}.1.1`, studyInstanceUid: study, seriesInstanceUid: `${study}.1`, modality: 'MR', studyDate: '2025-04-01', studyDescription: 'MR Knie links' });
+    await appendSealedRecord(body, { kind: 'intake.dicom', meta: { v: 1, channel: 'dicom', receivedAt: '2026-12-07T05:24:00.000Z', rawBytes: 10, normalized }, raw: 'DICM....' });
+    await replayJournal(context);
+    const withStudy = await patientIdOf(keys.ledgerKey, person(2));
+    const everyone = (candidates: readonly string[]) => Promise.resolve(new Set(candidates));
+    const cohort = async (terms: string[]) => (await evaluateQuery(db, keys, { terms, filters: {}, purpose: 'research-no-sale' }, everyone, '2026-12-07')).cohort;
+    expect(await cohort(['knie'])).toEqual([withStudy]);
+    expect(await cohort(['Family2', 'knie'])).toEqual([withStudy]);
+    expect(await cohort(['Family1', 'knie'])).toEqual([]);
   });
 });

@@ -144,7 +144,7 @@ async function viewDump(db: VaultDb, viewKey: CryptoKey) {
 }
 
 async function search(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
-  return resolveSearchIds(db, await searchPatientIds(db, indexKey, query), query.trim() === '');
+  return resolveSearchIds(db, await searchPatientIds(db, indexKey, query, 'chart-and-studies'), query.trim() === '');
 }
 
 describe('HL7 views: extended records, merges, quarantine', () => {

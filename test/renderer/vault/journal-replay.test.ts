@@ -105,15 +105,15 @@ describe('journal replay', () => {
     );
     const family = payloads[0]!.value.patient.name.family;
     const expected = payloads.filter((p) => p.value.patient.name.family === family).map((p) => p.id);
-    const ids = await searchPatientIds(db, keys.indexKey, `${family} `);
+    const ids = await searchPatientIds(db, keys.indexKey, `${family} `, 'chart-and-studies');
     expect(ids).toEqual(expect.arrayContaining(expected));
     expect([...ids].sort()).toEqual(ids); // one group, all exact: id order
     const prefix = family.normalize('NFKD').replace(/\p{M}/gu, '').slice(0, 3);
-    const byPrefix = await searchPatientIds(db, keys.indexKey, prefix);
+    const byPrefix = await searchPatientIds(db, keys.indexKey, prefix, 'chart-and-studies');
     expect(byPrefix).toEqual(expect.arrayContaining(expected));
-    expect(await searchPatientIds(db, keys.indexKey, `${family} qqqqqq`)).toEqual([]);
-    expect(await searchPatientIds(db, keys.indexKey, 'a')).toEqual([]);
-    expect(await searchPatientIds(db, keys.indexKey, '   ')).toHaveLength(40);
+    expect(await searchPatientIds(db, keys.indexKey, `${family} qqqqqq`, 'chart-and-studies')).toEqual([]);
+    expect(await searchPatientIds(db, keys.indexKey, 'a', 'chart-and-studies')).toEqual([]);
+    expect(await searchPatientIds(db, keys.indexKey, '   ', 'chart-and-studies')).toHaveLength(40);
   });
 
   // Thousands of records through fake-indexeddb, replayed twice: 15-30 s alone on a loaded 2-CPU machine. The timeout

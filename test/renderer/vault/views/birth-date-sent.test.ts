@@ -41,13 +41,13 @@ describe('an invalid PID-7 through the views', () => {
 
     await append(mapped('1945XX17', 'A08-1'));
     await replayJournal(context);
-    const [id] = await searchPatientIds(db, keys.indexKey, 'MRN-4711');
+    const [id] = await searchPatientIds(db, keys.indexKey, 'MRN-4711', 'chart-and-studies');
     expect(id).toBeDefined();
     const shown = (await patientDetail(db, keys.viewKey, id!)).patient;
     expect(shown.birthDate).toBeUndefined();
     expect(shown.birthDateSent).toBe('1945XX17');
     expect((await patientHits(db, keys.viewKey, [id!]))[0]).toMatchObject({ birthDate: '', birthDateSent: '1945XX17' });
-    expect(await searchPatientIds(db, keys.indexKey, '1945XX17')).toEqual([]);
+    expect(await searchPatientIds(db, keys.indexKey, '1945XX17', 'chart-and-studies')).toEqual([]);
 
     await append(mapped('19450317', 'A08-2'));
     await replayJournal(context);

@@ -34,7 +34,7 @@ describe('CJK names in the views', () => {
       await appendSealedRecord(body, { kind: 'intake.demo', meta: { v: 1, channel: 'demo', receivedAt: '2026-03-01T08:20:00.000Z', rawBytes: 10, normalized: intake(person, `M-${index}`) } });
     }
     await replayJournal(context);
-    const names = async (query: string) => (await patientHits(db, keys.viewKey, await searchPatientIds(db, keys.indexKey, query))).map((hit) => hit.name).sort();
+    const names = async (query: string) => (await patientHits(db, keys.viewKey, await searchPatientIds(db, keys.indexKey, query, 'chart-and-studies'))).map((hit) => hit.name).sort();
     const yamada = 'Yamada, Tarou (山田 太郎 · やまだ たろう)';
     expect(await names('山田')).toEqual([yamada]);
     expect(await names('太郎')).toEqual([yamada]);

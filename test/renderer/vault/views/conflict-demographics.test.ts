@@ -49,7 +49,7 @@ async function append(body: FakeBody, normalized: NormalizedIntake, receivedAt: 
 }
 
 async function shownAddress(views: Awaited<ReturnType<typeof setup>>): Promise<Patient['address']> {
-  const [id] = await searchPatientIds(views.db, views.keys.indexKey, 'MRN-5150');
+  const [id] = await searchPatientIds(views.db, views.keys.indexKey, 'MRN-5150', 'chart-and-studies');
   return (await patientDetail(views.db, views.keys.viewKey, id!)).patient.address;
 }
 

@@ -55,9 +55,9 @@ describe('birth dates in the blind index', () => {
     const [row] = await db.patients.toArray();
     const { patient } = await decryptField<{ patient: { birthDate: string } }>(keys.viewKey, { table: 'patients', id: row!.id }, row!.enc);
     expect(patient.birthDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(await searchPatientIds(db, keys.indexKey, patient.birthDate)).toContain(row!.id);
-    expect(await searchPatientIds(db, keys.indexKey, patient.birthDate.replaceAll('-', ''))).toContain(row!.id);
-    expect(await searchPatientIds(db, keys.indexKey, `${patient.birthDate.slice(0, 4)} `)).toEqual([]);
+    expect(await searchPatientIds(db, keys.indexKey, patient.birthDate, 'chart-and-studies')).toContain(row!.id);
+    expect(await searchPatientIds(db, keys.indexKey, patient.birthDate.replaceAll('-', ''), 'chart-and-studies')).toContain(row!.id);
+    expect(await searchPatientIds(db, keys.indexKey, `${patient.birthDate.slice(0, 4)} `, 'chart-and-studies')).toEqual([]);
     db.close();
   });
 

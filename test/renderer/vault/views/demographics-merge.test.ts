@@ -60,7 +60,7 @@ function mapped(...segments: string[]): NormalizedIntake {
 
 async function shownPatient(setupResult: Awaited<ReturnType<typeof setup>>): Promise<Patient> {
   const { db, keys } = setupResult;
-  const [id] = await searchPatientIds(db, keys.indexKey, 'MRN-4711');
+  const [id] = await searchPatientIds(db, keys.indexKey, 'MRN-4711', 'chart-and-studies');
   return (await patientDetail(db, keys.viewKey, id!)).patient;
 }
 
@@ -163,7 +163,7 @@ describe('demographics from a DICOM header', () => {
     const { db, keys } = views;
     const id = await patientIdOf(keys.ledgerKey, REGISTERED);
     const chart = (await patientDetail(db, keys.viewKey, id)).patient;
-    const [hit] = await patientHits(db, keys.viewKey, await searchPatientIds(db, keys.indexKey, 'MRN-DEM-2'));
+    const [hit] = await patientHits(db, keys.viewKey, await searchPatientIds(db, keys.indexKey, 'MRN-DEM-2', 'chart-and-studies'));
     const directory = await db.directory.where('patientId').equals(id).toArray();
     const names = await Promise.all(directory.map((row) => decryptField<DirectoryName>(keys.directoryKey, { table: 'directory', id: row.id }, row.name)));
     return { chart, hit, names };
@@ -230,7 +230,7 @@ describe('demographics from a DICOM header', () => {
       await appendDicom(views.body, dicom(HEADER, '1.2.3.4.1.5'));
       await replayJournal(views.context);
       const id = await patientIdOf(views.keys.ledgerKey, REGISTERED);
-      const found = (query: string) => searchPatientIds(views.db, views.keys.indexKey, query);
+      const found = (query: string) => searchPatientIds(views.db, views.keys.indexKey, query, 'chart-and-studies');
       expect(await found('Stable Sara')).toEqual([id]);
       // The header's identifier was added to the chart: it finds the patient.
       expect(await found('OTHER-7')).toEqual([id]);
@@ -248,7 +248,7 @@ describe('demographics from a DICOM header', () => {
     await appendDicom(views.body, dicom({ ...HEADER, name: { family: 'Typo', given: ['Wrongname'] }, birthDate: '1999-12-31' }, '1.2.3.4.1.7'));
     await replayJournal(views.context);
     const id = await patientIdOf(views.keys.ledgerKey, HEADER);
-    const found = (query: string) => searchPatientIds(views.db, views.keys.indexKey, query);
+    const found = (query: string) => searchPatientIds(views.db, views.keys.indexKey, query, 'chart-and-studies');
     expect(await found('Other Olga')).toEqual([id]);
     expect(await found('2000-01-01')).toEqual([id]);
     expect(await found('Typo')).toEqual([]);
@@ -311,7 +311,7 @@ describe("a header's words after the chart takes another name", () => {
       await appendSealedRecord(views.body, { kind: 'intake.dicom', meta: { v: 1, channel: 'dicom', receivedAt: '2025-03-01T08:20:00.000Z', rawBytes: 100, normalized: dicom('1.2.3.9.1.1') }, raw: 'DICM' });
       await replayJournal(views.context);
       const id = await patientIdOf(views.keys.ledgerKey, HEADER);
-      const found = (query: string) => searchPatientIds(views.db, views.keys.indexKey, query);
+      const found = (query: string) => searchPatientIds(views.db, views.keys.indexKey, query, 'chart-and-studies');
       expect(await found('Wrongly')).toEqual([id]);
       await append(views.body, intake(ADT, 'ADT^A04', 'ADT-QORD2'));
       if (pages === 'two pages') await replayJournal(views.context);
@@ -369,7 +369,7 @@ describe('a name without the middle names the chart has', () => {
     const chart = (await patientDetail(db, keys.viewKey, id)).patient;
     const directory = await db.directory.where('patientId').equals(id).toArray();
     const names = await Promise.all(directory.map((row) => decryptField<DirectoryName>(keys.directoryKey, { table: 'directory', id: row.id }, row.name)));
-    const found = async (query: string) => (await searchPatientIds(db, keys.indexKey, query)).includes(id);
+    const found = async (query: string) => (await searchPatientIds(db, keys.indexKey, query, 'chart-and-studies')).includes(id);
     return { id, chart, names, found };
   }
 
@@ -425,9 +425,9 @@ describe('a name without the middle names the chart has', () => {
     await replayJournal(views.context);
     await append(views.body, intake({ identifiers: [mrn], name: { family: 'Müller', given: ['José'] } }, 'ORU^R01', 'ORU-M-1'));
     await replayJournal(views.context);
-    const [id] = await searchPatientIds(views.db, views.keys.indexKey, '100234');
+    const [id] = await searchPatientIds(views.db, views.keys.indexKey, '100234', 'chart-and-studies');
     expect((await patientDetail(views.db, views.keys.viewKey, id!)).patient.name).toEqual({ family: 'Müller', given: ['José', 'Antonio'] });
-    expect(await searchPatientIds(views.db, views.keys.indexKey, 'antonio')).toEqual([id]);
+    expect(await searchPatientIds(views.db, views.keys.indexKey, 'antonio', 'chart-and-studies')).toEqual([id]);
   });
 
   it('an A08 with another family name renames (a marriage): the old name and middle name find nothing, after a rebuild too', async () => {

@@ -35,7 +35,7 @@ describe('identifier prefixes', () => {
       await appendSealedRecord(body, { kind: 'intake.demo', meta: { v: 1, channel: 'demo', receivedAt: '2025-03-01T08:20:00.000Z', rawBytes: 10, normalized: intake(person, `M-${index}`) } });
     }
     await replayJournal(context);
-    const names = async (query: string) => (await patientHits(db, keys.viewKey, await searchPatientIds(db, keys.indexKey, query))).map((hit) => hit.name).sort();
+    const names = async (query: string) => (await patientHits(db, keys.viewKey, await searchPatientIds(db, keys.indexKey, query, 'chart-and-studies'))).map((hit) => hit.name).sort();
     expect(await names('MRN0000')).toEqual(['Horvat, Test', 'Novak, Test']);
     expect(await names('mrn00000007')).toEqual(['Novak, Test']);
     expect(await names('MRN0000000')).toEqual(['Horvat, Test', 'Novak, Test']);

@@ -66,7 +66,7 @@ async function append(body: FakeBody, normalized: NormalizedIntake): Promise<voi
 
 /** The charts a search for the surname lists (merges resolved, as the Patients page does). */
 async function charts(views: Views, query = 'Okafor') {
-  const ids = await resolveSearchIds(views.db, await searchPatientIds(views.db, views.keys.indexKey, query), false);
+  const ids = await resolveSearchIds(views.db, await searchPatientIds(views.db, views.keys.indexKey, query, 'chart-and-studies'), false);
   return Promise.all(ids.map((id) => patientDetail(views.db, views.keys.viewKey, id)));
 }
 

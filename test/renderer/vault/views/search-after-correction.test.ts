@@ -38,7 +38,7 @@ async function setup(name: string) {
   body.session = TEST_ADMIN_SESSION;
   const db = openVaultDb(name, { indexedDB: new IDBFactory(), IDBKeyRange });
   const context = { api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true };
-  const found = async (query: string) => (await searchPatientIds(db, keys.indexKey, query)).length;
+  const found = async (query: string) => (await searchPatientIds(db, keys.indexKey, query, 'chart-and-studies')).length;
   return { body, db, context, found };
 }
 

@@ -8,6 +8,7 @@ import { toBase64Url } from '../../../../shared/crypto/bytes';
 import { searchStudyIds } from '../../../../renderer/vault/views/imaging-reads';
 import { patientIdOf } from '../../../../renderer/vault/views/intake-rows';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
+import { searchMessages } from '../../../../renderer/vault/views/message-reads';
 import { searchPatientIds, searchPatientMatches } from '../../../../renderer/vault/views/keyword-search';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
 import { CURSOR_KEY, openVaultDb, readCursor, VIEW_SCHEMA_VERSION, viewDbName } from '../../../../renderer/vault/views/vault-db';
@@ -52,7 +53,7 @@ describe('patient search by study', () => {
     await twoPatientsOneStudy(body);
     await replayJournal(context);
     const id = await patientIdOf(keys.ledgerKey, novak);
-    const found = (query: string) => searchPatientIds(db, keys.indexKey, query);
+    const found = (query: string) => searchPatientIds(db, keys.indexKey, query, 'chart-and-studies');
 
     expect(await found('ACC2026042')).toEqual([id]);
     expect(await found('acc2026042 ')).toEqual([id]);
@@ -92,6 +93,29 @@ describe('patient search by study', () => {
   });
 });
 
+// Issue 11: the message browser's patient filter is "searchable by … patient identifier (blind
+// index)": it finds a patient by their own names and identifiers; a word of one of their studies
+// (a description, an accession number) is no patient's, and finds no messages there.
+describe('the message browser\'s patient filter', () => {
+  it('finds a patient\'s messages by name or MRN, not by a study description word or accession number', async () => {
+    const { body, keys, db, context } = await setup(new IDBFactory(), 'study-words-0004');
+    await twoPatientsOneStudy(body);
+    await replayJournal(context);
+    const id = await patientIdOf(keys.ledgerKey, novak);
+    const patients = async (patient: string) => (await searchMessages(db, keys, { patient, limit: 100 })).messages.map((message) => message.patientId);
+
+    const byName = await patients('novakovic');
+    expect(byName.length).toBeGreaterThan(0);
+    expect(new Set(byName)).toEqual(new Set([id]));
+    expect(await patients('MRN70001')).toEqual(byName);
+    expect(await patients('schaedel')).toEqual([]);
+    expect(await patients('nativ ')).toEqual([]);
+    expect(await patients('ACC2026042')).toEqual([]);
+    expect(await patients('novakovic schaedel')).toEqual([]);
+    db.close();
+  });
+});
+
 describe('why a patient matched (H9)', () => {
   it('names the studies a patient matched through, and no study for a match by name or MRN', async () => {
     const { body, db, keys, context } = await setup(new IDBFactory(), 'study-words-0003');
@@ -121,7 +145,7 @@ describe('why a patient matched (H9)', () => {
 
     // Ids only (research counts, the message browser's filter): the same patients, no study row read.
     const where = vi.spyOn(db.studies, 'where');
-    expect(await searchPatientIds(db, keys.indexKey, 'schaedel')).toEqual([id]);
+    expect(await searchPatientIds(db, keys.indexKey, 'schaedel', 'chart-and-studies')).toEqual([id]);
     expect(where).not.toHaveBeenCalled();
     await searchPatientMatches(db, keys.indexKey, 'schaedel');
     expect(where).toHaveBeenCalled();

@@ -34,13 +34,13 @@ describe('transliterated names and day-first dates in patient search', () => {
       for (const word of [patient.name?.family ?? '', ...(patient.name?.given ?? [])].flatMap((name) => name.split(/\s+/u))) {
         if (transliterate(word) === word.normalize('NFC') || word.length < 2) continue;
         umlauts++;
-        expect(await searchPatientIds(db, keys.indexKey, `${transliterate(word)} `), word).toContain(row.id);
-        expect(await searchPatientIds(db, keys.indexKey, `${word} `), word).toContain(row.id);
+        expect(await searchPatientIds(db, keys.indexKey, `${transliterate(word)} `, 'chart-and-studies'), word).toContain(row.id);
+        expect(await searchPatientIds(db, keys.indexKey, `${word} `, 'chart-and-studies'), word).toContain(row.id);
       }
       const date = /^(\d{4})-(\d{2})-(\d{2})$/u.exec(patient.birthDate ?? '');
       if (date === null) continue;
-      expect(await searchPatientIds(db, keys.indexKey, `${date[3]!}.${date[2]!}.${date[1]!}`)).toContain(row.id);
-      expect(await searchPatientIds(db, keys.indexKey, `${Number(date[3])}.${Number(date[2])}.${date[1]!}`)).toContain(row.id);
+      expect(await searchPatientIds(db, keys.indexKey, `${date[3]!}.${date[2]!}.${date[1]!}`, 'chart-and-studies')).toContain(row.id);
+      expect(await searchPatientIds(db, keys.indexKey, `${Number(date[3])}.${Number(date[2])}.${date[1]!}`, 'chart-and-studies')).toContain(row.id);
     }
     // The demo's names have umlauts (Müller, Jörg, Köhler…): the loop above checked some.
     expect(umlauts).toBeGreaterThan(0);

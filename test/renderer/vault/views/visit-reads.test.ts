@@ -68,11 +68,11 @@ describe('T1 D5: visits the body stored from lab messages at their message time'
     await append(message('ORU^R01', 'M-3', { type: 'visit', patientClass: 'O', location: 'Stationseven', start: '2026-11-20T10:00:00+01:00', startFrom: 'PV1-44' }));
     await replayJournal(context);
     const [row] = await db.patients.toArray();
-    expect(await searchPatientIds(db, keys.indexKey, 'Keller')).toEqual([row!.id]);
-    expect(await searchPatientIds(db, keys.indexKey, 'Admitward')).toEqual([row!.id]);
-    expect(await searchPatientIds(db, keys.indexKey, 'Stationseven')).toEqual([row!.id]);
-    expect(await searchPatientIds(db, keys.indexKey, 'Labpraxis')).toEqual([]);
-    expect(await searchPatientIds(db, keys.indexKey, 'Labreason')).toEqual([]);
+    expect(await searchPatientIds(db, keys.indexKey, 'Keller', 'chart-and-studies')).toEqual([row!.id]);
+    expect(await searchPatientIds(db, keys.indexKey, 'Admitward', 'chart-and-studies')).toEqual([row!.id]);
+    expect(await searchPatientIds(db, keys.indexKey, 'Stationseven', 'chart-and-studies')).toEqual([row!.id]);
+    expect(await searchPatientIds(db, keys.indexKey, 'Labpraxis', 'chart-and-studies')).toEqual([]);
+    expect(await searchPatientIds(db, keys.indexKey, 'Labreason', 'chart-and-studies')).toEqual([]);
   });
 
   it('views schema version 29 rebuilds the patient rows and postings, which held such a visit\'s words', async () => {

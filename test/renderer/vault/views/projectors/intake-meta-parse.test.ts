@@ -43,7 +43,7 @@ describe('the intake meta, checked once per record', () => {
     await replayJournal({ api: body.api, db, keys, opener: createOpener(keys.intakeKeyPair.privateKey), tokens: new TokenCache(keys.indexKey), isCurrent: () => true });
 
     expect(checks).toHaveBeenCalledTimes(1);
-    expect(await searchPatientIds(db, keys.indexKey, 'MRN-7001')).toHaveLength(1);
+    expect(await searchPatientIds(db, keys.indexKey, 'MRN-7001', 'chart-and-studies')).toHaveLength(1);
     expect((await messageBySeq(db, keys.viewKey, 1))?.controlId).toBe('A04-1');
     db.close();
   });
