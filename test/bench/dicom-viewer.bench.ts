@@ -196,9 +196,14 @@ const bench: BenchModule = {
       const mediumFramesPerSecond: number[] = [];
       for (let run = 0; run < RUNS; run++) {
         medium.push(await openTimed(page, 'BENCH XA MEDIUM'));
+        await viewerTimings(page);
+        const cpuBefore = cpuByKind(shell.pid, 'renderer');
         const through = await scrollTimed(page, 'ArrowDown', MEDIUM_FRAMES - 1, 0, 1);
+        const cpu = describeCpu(cpuBefore, cpuByKind(shell.pid, 'renderer'), MEDIUM_FRAMES - 1);
         mediumFramesPerSecond.push(((MEDIUM_FRAMES - 1) * 1000) / through);
         log(`  run ${run + 1}: ${MEDIUM_FRAMES}-frame 1024×1024 multi-frame (${MEDIUM_FRAMES * 2} MiB): first frame ${medium.at(-1)!.toFixed(0)} ms, then its frames at ${mediumFramesPerSecond.at(-1)!.toFixed(1)} frames/s`);
+        // Where that scroll went: the page's timings (a sealed range read, a frame asked of the worker) and CPU per frame by process and thread (Linux).
+        log(`    its timings: ${await viewerTimings(page)}; CPU per frame: ${cpu}; load ${os.loadavg()[0]!.toFixed(1)}`);
       }
       // The same, scrolled after a reader's pause on the first frame (H1b: the rest of the instance is read in the background meanwhile).
       const pausedFramesPerSecond: number[] = [];

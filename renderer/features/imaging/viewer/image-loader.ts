@@ -16,6 +16,10 @@ export interface LoaderPorts {
 /** The worker's answer for an instance it no longer holds (it keeps a bounded number open: InstanceDecoder). */
 const notOpen = (error: unknown) => error instanceof Error && error.message.includes('no longer open');
 
+/** Prefetches at once: instances (each read whole, or its first frame) and frames of one multi-frame (each a ranged read). */
+const INSTANCES_IN_FLIGHT = 3;
+const FRAMES_IN_FLIGHT = 5;
+
 const frameKey = (instanceId: string, frame: number) => `${instanceId}#${frame}`;
 const frameBytes = (frame: DecodedFrame) => frame.pixels.byteLength;
 
@@ -34,6 +38,8 @@ export class ImageLoader {
   private readonly reopening = new Map<string, Promise<unknown>>();
   private held = 0;
   private prefetchGeneration = 0;
+  /** The last prefetch's stack and center: which way the stack is being scrolled. */
+  private lastPrefetch: { readonly stack: readonly unknown[]; readonly center: number } | null = null;
   private suspended = false;
 
   constructor(
@@ -125,13 +131,23 @@ export class ImageLoader {
   /**
    * Loads the stack's frames outward from `center` (next first, then previous…), `parallel` at a
    * time; a newer prefetch supersedes this one. Failures are left to the frame's own display.
+   * Once the stack is being scrolled (a previous prefetch of it had another center), the next
+   * `2 × parallel` entries in that direction come first. Frames of one multi-frame are read in
+   * ranges, one sealed range (a body slice over HTTP) per frame, so more are asked for at once
+   * (FRAMES_IN_FLIGHT; the shell answers 8 per connection, Chromium opens 6 per host).
    */
-  async prefetch(stack: readonly { readonly instanceId: string; readonly frame: number }[], center: number, parallel = 3): Promise<void> {
+  async prefetch(stack: readonly { readonly instanceId: string; readonly frame: number }[], center: number, parallel?: number): Promise<void> {
     const generation = ++this.prefetchGeneration;
+    const direction = this.lastPrefetch?.stack === stack && this.lastPrefetch.center !== center ? Math.sign(center - this.lastPrefetch.center) : 0;
+    this.lastPrefetch = { stack, center };
+    const neighbour = stack[center + 1] ?? stack[center - 1];
+    const inFlight = parallel ?? (neighbour !== undefined && neighbour.instanceId === stack[center]?.instanceId ? FRAMES_IN_FLIGHT : INSTANCES_IN_FLIGHT);
     const order: number[] = [];
+    for (let d = 1; direction !== 0 && d <= 2 * inFlight && center + direction * d >= 0 && center + direction * d < stack.length; d++) order.push(center + direction * d);
+    const ahead = order.length;
     for (let d = 1; order.length < stack.length - 1 && d < stack.length; d++) {
-      if (center + d < stack.length) order.push(center + d);
-      if (center - d >= 0) order.push(center - d);
+      if (center + d < stack.length && (direction !== 1 || d > ahead)) order.push(center + d);
+      if (center - d >= 0 && (direction !== -1 || d > ahead)) order.push(center - d);
     }
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -143,7 +159,7 @@ export class ImageLoader {
         await this.frame(entry.instanceId, entry.frame).catch(() => undefined);
       }
     };
-    await Promise.all(Array.from({ length: parallel }, worker));
+    await Promise.all(Array.from({ length: inFlight }, worker));
   }
 
   cancelPrefetch(): void {

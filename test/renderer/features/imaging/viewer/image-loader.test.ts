@@ -106,4 +106,66 @@ describe('image loader', () => {
     await loader.frame('i3', 0);
     expect(calls.bytes).toEqual(['i4', 'i2', 'i5', 'i1', 'i3']);
   });
+  // Issue 12: a multi-frame's frames are ranged reads, one request each; 3 at a time left its scroll at the read rate.
+  it("keeps 5 of a multi-frame's frames in flight (3 of separate instances), and reads ahead in the scroll direction first", async () => {
+    const { ports } = fakePorts();
+    let running = 0;
+    let most = 0;
+    const asked: number[] = [];
+    const gates: (() => void)[] = [];
+    const decoder = {
+      ...ports.decoder,
+      async frame(_key: string, index: number) {
+        asked.push(index);
+        running++;
+        most = Math.max(most, running);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        running--;
+        return frame(index);
+      },
+    };
+    const release = async () => {
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        gates.splice(0).forEach((open) => open());
+      } while (gates.length > 0 || running > 0);
+    };
+    const loader = new ImageLoader({ ...ports, decoder });
+    const frames = Array.from({ length: 30 }, (_, n) => ({ instanceId: 'm1', frame: n }));
+    const first = loader.prefetch(frames, 0);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(most).toBe(5);
+    loader.cancelPrefetch();
+    await release();
+    await first;
+    // Scrolled from 10 to 12 (11, 9, 12, 8 and 13 in memory): 14…18 next, not 10 and 7.
+    asked.length = 0;
+    most = 0;
+    const cleared = new ImageLoader({ ...ports, decoder });
+    await cleared.overview('m1');
+    const around = cleared.prefetch(frames, 10);
+    cleared.cancelPrefetch();
+    await release();
+    await around;
+    asked.length = 0;
+    const scrolled = cleared.prefetch(frames, 12);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(most).toBeLessThanOrEqual(5);
+    cleared.cancelPrefetch();
+    await release();
+    await scrolled;
+    expect(asked).toEqual([14, 15, 16, 17, 18]);
+
+    const instances = Array.from({ length: 10 }, (_, n) => ({ instanceId: `i${n + 1}`, frame: 0 }));
+    most = 0;
+    // Opened without their frame 0 decoded, so the prefetch asks for each.
+    const separate = new ImageLoader({ ...ports, decoder: { ...decoder, open: async () => overview(null) } });
+    await Promise.all(instances.map((entry) => separate.overview(entry.instanceId)));
+    const third = separate.prefetch(instances, 0);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(most).toBe(3);
+    separate.cancelPrefetch();
+    await release();
+    await third;
+  });
 });
