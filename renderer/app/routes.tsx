@@ -59,3 +59,13 @@ export function areaAllows(area: Area, role: OperatorRole | null): boolean {
 export function areasFor(role: OperatorRole | null): readonly Area[] {
   return AREAS.filter((area) => areaAllows(area, role));
 }
+
+/**
+ * Where an operator of `role` starts (an empty address, after an unlock by someone else): a
+ * clinician on Patients, the chart being their work (H8 F18: they landed on the analyst's Intake
+ * monitor); every other role on its first area (an administrator on Intake, an auditor on Ledger).
+ */
+export function startAreaFor(role: OperatorRole | null): Area | undefined {
+  if (role === 'clinician') return findArea('patients');
+  return areasFor(role)[0];
+}

@@ -2,7 +2,7 @@ import { useEffect, useRef, type MouseEvent } from 'react';
 import { useCurrentOperator, useVault, useVaultPhase } from '../../vault/vault-context';
 import { useNodeSilentSince } from '../node-stopped-context';
 import { hrefForRoute, splitRoute, useHashRoute } from '../router/hash-route';
-import { areaAllows, areasFor, findArea } from '../routes';
+import { areaAllows, findArea, startAreaFor } from '../routes';
 import { roleLabel } from './app-header';
 import { AppHeader } from './app-header';
 import { AreaNav } from './area-nav';
@@ -18,7 +18,7 @@ export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
   const phase = useVaultPhase();
   const operator = useCurrentOperator();
   const role = operator?.role ?? null;
-  const route = useHashRoute();
+  const route = useHashRoute(startAreaFor(role)?.id);
   const [areaId, ...path] = splitRoute(route);
   const found = findArea(areaId ?? '');
   const area = found !== undefined && (path.length === 0 || found.nested === true) ? found : undefined;
@@ -35,8 +35,8 @@ export function AppFrame({ focusOnMount = false }: { focusOnMount?: boolean }) {
   useActivityReport(vault, phase === 'unlocked');
 
   // An area's bare address the role does not open (the route an earlier operator left, a default
-  // start page) leads to the role's first area; a deeper address says why it is not shown.
-  const firstArea = areasFor(role)[0];
+  // start page) leads to the role's start area; a deeper address says why it is not shown.
+  const firstArea = startAreaFor(role);
   const redirect = !allowed && path.length === 0 && firstArea !== undefined ? hrefForRoute(firstArea.id) : null;
   useEffect(() => {
     if (redirect !== null) window.location.replace(redirect);

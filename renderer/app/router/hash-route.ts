@@ -28,19 +28,20 @@ export function hrefForPath(...segments: readonly string[]): string {
 }
 
 /**
- * A tiny hash router: the current route, following `hashchange`. An empty hash becomes the default
- * route by replacing the history entry, so Back does not bounce between `#/` and `#/intake`.
+ * A tiny hash router: the current route, following `hashchange`. An empty hash becomes the start
+ * route (the operator's role's, else the default) by replacing the history entry, so Back does not
+ * bounce between `#/` and `#/intake`.
  */
-export function useHashRoute(win: Window = window): string {
-  const [route, setRoute] = useState(() => routeFromHash(win.location.hash) || DEFAULT_ROUTE);
+export function useHashRoute(startRoute: string = DEFAULT_ROUTE, win: Window = window): string {
+  const [route, setRoute] = useState(() => routeFromHash(win.location.hash) || startRoute);
 
   useEffect(() => {
     const sync = (): void => {
       const next = routeFromHash(win.location.hash);
       if (next === '') {
         const { pathname, search } = win.location;
-        win.history.replaceState(win.history.state, '', `${pathname}${search}${hrefForRoute(DEFAULT_ROUTE)}`);
-        setRoute(DEFAULT_ROUTE);
+        win.history.replaceState(win.history.state, '', `${pathname}${search}${hrefForRoute(startRoute)}`);
+        setRoute(startRoute);
       } else {
         setRoute(next);
       }
@@ -48,7 +49,7 @@ export function useHashRoute(win: Window = window): string {
     sync();
     win.addEventListener('hashchange', sync);
     return () => win.removeEventListener('hashchange', sync);
-  }, [win]);
+  }, [win, startRoute]);
 
   return route;
 }

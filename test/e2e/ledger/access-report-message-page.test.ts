@@ -54,12 +54,12 @@ describe('a message page is an access; a lock hands nothing to the next operator
         expect(await produced.innerText()).toContain('recorded in the audit trail as an access of the patient');
       });
 
-      await steps.run('Lock; the clinician unlocks: Intake, nothing of the message or patient', async () => {
+      await steps.run('Lock; the clinician unlocks: Patients (a clinician’s start page), nothing of the message or patient', async () => {
         await lockVault(page);
         expect(new URL(page.url()).hash).toBe('#/');
         await unlockVault(page, CLINICIAN_PASSPHRASE, CLINICIAN);
-        await page.getByRole('heading', { level: 1, name: 'Intake', exact: true }).waitFor({ timeout: UI_TIMEOUT_MS });
-        expect(new URL(page.url()).hash).toBe('#/intake');
+        await page.getByRole('heading', { level: 1, name: 'Patients', exact: true }).waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(new URL(page.url()).hash).toBe('#/patients');
         expect(await page.getByRole('main').getByText('Kill, Kora').count()).toBe(0);
       });
 

@@ -94,7 +94,7 @@ describe('Session: Lock and auto-lock', () => {
       if (first === CARL) {
         fireEvent.click(within(screen.getByRole('banner')).getByRole('button', { name: 'Lock' }));
         await unlockAs(CARL);
-        await screen.findByRole('heading', { level: 1, name: 'Intake' });
+        await screen.findByRole('heading', { level: 1, name: 'Patients' }); // a clinician's start page (H8 F18)
         act(() => {
           window.location.hash = hash; // Carl opens the page himself
         });
@@ -103,8 +103,10 @@ describe('Session: Lock and auto-lock', () => {
       if (index % 2 === 0) fireEvent.click(within(screen.getByRole('banner')).getByRole('button', { name: 'Lock' }));
       else act(() => vault.autoLock());
       await unlockAs(next);
-      expect(await screen.findByRole('heading', { level: 1, name: 'Intake' })).toBeTruthy();
-      expect(window.location.hash).toBe('#/intake');
+      // The role's start page: an administrator's is Intake, a clinician's Patients (H8 F18).
+      const start = next === CARL ? { name: 'Patients', hash: '#/patients' } : { name: 'Intake', hash: '#/intake' };
+      expect(await screen.findByRole('heading', { level: 1, name: start.name })).toBeTruthy();
+      expect(window.location.hash).toBe(start.hash);
       await settle();
       expect(vault.callsTo(opens)).toHaveLength(first === CARL ? 2 : 1);
       unmount();

@@ -102,8 +102,8 @@ describe('DICOM import and the lock', () => {
     await waitFor(() => expect(body.calls()).toBe(1));
 
     await unlockAs(vault, cleo!, 'another long passphrase');
-    // Another operator starts from their role's start page, not from Ada's (T1 S35 F14).
-    await screen.findByRole('heading', { level: 1, name: 'Intake' });
+    // Another operator starts from their role's start page (a clinician's: Patients), not from Ada's (T1 S35 F14).
+    await screen.findByRole('heading', { level: 1, name: 'Patients' });
     expect(screen.queryByText(/was stopped when the vault locked/)).toBeNull();
     act(() => vault.lock());
     await unlockAs(vault, ada!);

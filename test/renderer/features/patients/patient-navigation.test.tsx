@@ -112,12 +112,12 @@ describe('finding and returning to patients', () => {
     expect(await screen.findByRole('heading', { name: /Potassium/ })).toBeTruthy();
     expect(window.location.hash).toBe('#/patients/p-7/records/r-k');
 
-    // Another operator: their role's start page; the address named nothing while locked (T1 S35 F14).
+    // Another operator: their role's start page (a clinician's is Patients, H8 F18); the address named nothing while locked (T1 S35 F14).
     act(() => vault.lock());
     expect(window.location.hash).toBe('#/');
     await unlockAs('Dora Doctor', 'dora-passphrase-long');
-    await screen.findByRole('heading', { level: 1, name: 'Intake' });
-    expect(window.location.hash).toBe('#/intake');
+    await screen.findByRole('heading', { level: 1, name: 'Patients' });
+    expect(window.location.hash).toBe('#/patients');
     expect(screen.queryByRole('region', { name: 'Dvořák, Anežka' })).toBeNull();
     expect(within(document.body).queryByText('Potassium')).toBeNull();
   });

@@ -118,7 +118,8 @@ describe('Unlock', () => {
     typePassphrase('clinician passphrase one two');
     fireEvent.click(unlockButton());
 
-    const heading = await screen.findByRole('heading', { level: 1, name: 'Intake' });
+    // A clinician starts on Patients (H8 F18).
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Patients' });
     await waitFor(() => expect(document.activeElement).toBe(heading));
     expect(vault.callsTo('unlock')).toEqual([[{ operatorId: 'op-2', passphrase: 'clinician passphrase one two' }]]);
     const banner = screen.getByRole('banner');
