@@ -392,10 +392,13 @@ export class LedgerWriter {
       }
       case 'ACCESS': {
         if (record.kind === MIND_KINDS.quarantineAccess) {
-          // A quarantined input's raw bytes: no patient view id exists for it, so no subject.
+          // A quarantined input's raw bytes: an access of the patient its PID names when the vault
+          // holds that chart (H8 F1), else of no one (it still lists in the date-range report).
           const quarantined = QuarantineAccessMetaSchema.safeParse(value);
           if (!quarantined.success) return none;
-          return { subject: ZERO_HASH, details: { what: 'quarantined input', quarantineSeq: quarantined.data.quarantineSeq, at: quarantined.data.at } };
+          const { quarantineSeq, patientId, at } = quarantined.data;
+          if (patientId === undefined) return { subject: ZERO_HASH, details: { what: 'quarantined input', quarantineSeq, at } };
+          return { subject: await patientSubject(this.deps.ledgerKey, patientId), details: { what: 'quarantined input', quarantineSeq, patientId, at } };
         }
         const parsed = AccessMetaSchema.safeParse(value);
         if (!parsed.success) return none;

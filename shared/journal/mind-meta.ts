@@ -32,6 +32,8 @@ export type AccessMeta = z.infer<typeof AccessMetaSchema>;
 export const QuarantineAccessMetaSchema = z.strictObject({
   v: z.literal(1),
   quarantineSeq: z.number().int().positive(),
+  /** The chart the bytes' PID names, when the vault holds it (quarantined-patient.ts, H8 F1): an access of that patient. */
+  patientId: z.string().min(1).max(64).optional(),
   at: z.iso.datetime(),
 });
 export type QuarantineAccessMeta = z.infer<typeof QuarantineAccessMetaSchema>;

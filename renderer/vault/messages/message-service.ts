@@ -2,6 +2,7 @@ import type { HdmsApi } from '../../../shared/ipc/contract';
 import { QUARANTINE_KINDS } from '../../../shared/journal/journal-kinds';
 import type { ViewIndexing } from '../indexing/view-indexing';
 import { journalAccess, journalMessagePageAccess, journalQuarantineAccess } from '../records/access-events';
+import { quarantinedPatientId } from '../quarantine/quarantined-patient';
 import { openSealedObject } from '../records/sealed-objects';
 import type { SessionState } from '../session/vault-session';
 import { asVaultError } from '../vault-errors';
@@ -84,10 +85,13 @@ export function createMessageService(api: HdmsApi, state: SessionState, indexing
         if (message === null) throw new VaultError('E_NODE', `No message ${seq} in this vault (it may have been erased).`);
         if (message.objectId === null) throw new VaultError('E_NODE', 'This message has no raw bytes in the vault.');
         // Like openRecordRaw and openQuarantinedRaw: the opening is durable in the journal before the bytes are shown.
-        const access =
-          message.kind === QUARANTINE_KINDS.quarantined
-            ? journalQuarantineAccess(api, s, seq)
-            : resolvePatientId(s.db, message.patientId).then((patientId) => journalAccess(api, s, patientId, null, seq));
+        if (message.kind === QUARANTINE_KINDS.quarantined) {
+          // Its bytes name a patient only by their PID: the access is theirs when the vault holds that chart (H8 F1).
+          const bytes = await openSealedObject(api, s.opener, message.objectId);
+          await journalQuarantineAccess(api, s, seq, await quarantinedPatientId(s.db, s.keys.ledgerKey, bytes));
+          return { seq, objectId: message.objectId, bytes, ...rawCharsetOf(message) };
+        }
+        const access = resolvePatientId(s.db, message.patientId).then((patientId) => journalAccess(api, s, patientId, null, seq));
         const [bytes] = await Promise.all([openSealedObject(api, s.opener, message.objectId), access]);
         return { seq, objectId: message.objectId, bytes, ...rawCharsetOf(message) };
       } catch (error) {

@@ -3,6 +3,7 @@ import type { ViewIndexing } from '../indexing/view-indexing';
 import { INTAKE_FILE_MAX_BYTES, type QuarantineLogChannel } from '../../../shared/ipc/intake-contract';
 import { withBytes } from '../intake-bytes';
 import { journalQuarantineAccess } from '../records/access-events';
+import { quarantinedPatientId } from './quarantined-patient';
 import { MAX_WHOLE_OBJECT_BYTES, openSealedObject, readSealedBytes, readSealedHead, readSealedRange } from '../records/sealed-objects';
 import { envelopeRangeReader, type Opener } from '../vault-crypto';
 import type { SessionState } from '../session/vault-session';
@@ -36,8 +37,10 @@ export function createQuarantineService(api: HdmsApi, state: SessionState, index
       try {
         const entry = await quarantineEntry(s.db, s.keys.viewKey, seq);
         if (entry.objectId === null) throw new VaultError('E_NODE', 'This quarantined input has no raw bytes in the vault.');
-        // Like openRecordRaw: the opening is durable in the journal before the bytes are shown.
-        const [opened] = await Promise.all([openRawStart(api, s.opener, entry.objectId), journalQuarantineAccess(api, s, seq)]);
+        // Like openRecordRaw: the opening is durable in the journal before the bytes are shown, as
+        // an access of the patient they name when the vault holds that chart (H8 F1).
+        const opened = await openRawStart(api, s.opener, entry.objectId);
+        await journalQuarantineAccess(api, s, seq, await quarantinedPatientId(s.db, s.keys.ledgerKey, opened.bytes));
         return {
           seq,
           objectId: entry.objectId,

@@ -98,8 +98,11 @@ async function journalView(api: Pick<HdmsApi, 'journal'>, s: VaultSession, key: 
   }
 }
 
-/** Journals a `view.quarantined` event: a quarantined input's raw bytes (which may name a patient) were opened. */
-export async function journalQuarantineAccess(api: Pick<HdmsApi, 'journal'>, s: VaultSession, quarantineSeq: number): Promise<void> {
-  const meta: QuarantineAccessMeta = { v: 1, quarantineSeq, at: new Date().toISOString() };
+/**
+ * Journals a `view.quarantined` event: a quarantined input's raw bytes were opened; with `patientId`
+ * when they name a chart the vault holds (quarantined-patient.ts), so it is that patient's access.
+ */
+export async function journalQuarantineAccess(api: Pick<HdmsApi, 'journal'>, s: VaultSession, quarantineSeq: number, patientId?: string | null): Promise<void> {
+  const meta: QuarantineAccessMeta = { v: 1, quarantineSeq, ...(patientId === undefined || patientId === null ? {} : { patientId }), at: new Date().toISOString() };
   await appendSessionEvent(api, s, MIND_KINDS.quarantineAccess, meta);
 }

@@ -113,6 +113,19 @@ describe('ledger entries for the audit trail', () => {
     expect(summaryOf('ACCESS', entries[1]!.details)).toMatchObject({ opened: 'patient page' });
   });
 
+  it("signs the opening of a quarantined input that names a known patient as an access of that patient's subject; one naming no one stays without (H8 F1)", async () => {
+    const f = await ledgerVaultFixture();
+    const patientId = 'p'.repeat(22);
+    await appendMindEvent(f.body.api, f.sealer, f.keys.eventAuthKey, { kind: MIND_KINDS.quarantineAccess, operator: ACTOR, meta: { v: 1, quarantineSeq: 22, patientId, at: AT } });
+    await appendMindEvent(f.body.api, f.sealer, f.keys.eventAuthKey, { kind: MIND_KINDS.quarantineAccess, operator: ACTOR, meta: { v: 1, quarantineSeq: 23, at: AT } });
+    const entries = await signedLedgerEntries(f);
+    expect(entries.map(({ entry }) => entry['kind'])).toEqual(['ACCESS', 'ACCESS']);
+    expect(entries[0]!.entry['subject']).toBe(await patientSubject(f.keys.ledgerKey, patientId));
+    expect(summaryOf('ACCESS', entries[0]!.details)).toMatchObject({ opened: 'quarantined input', 'quarantine record': 22 });
+    expect(bytes32ToPseudonym(entries[1]!.entry['subject'])).toBe('');
+    expect(summaryOf('ACCESS', entries[1]!.details)).toMatchObject({ opened: 'quarantined input', 'quarantine record': 23 });
+  });
+
   it('names the patient a reprocessed quarantined input filed under (QA11 D9), from the copy the reprocess stored', async () => {
     const f = await ledgerVaultFixture();
     const { body, keys } = f;
