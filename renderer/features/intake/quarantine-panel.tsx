@@ -139,7 +139,7 @@ export function actDialogWords(action: Action, entries: readonly QuarantineEntry
  * charset, which may override MSH-18), "Edit…" (the operator corrects a copy and reprocesses it;
  * the original stays in the vault) and "Discard…" (confirmed); open items can be selected and
  * reprocessed or discarded together. Every act is journaled by the body; the list then refreshes.
- * Discarded items are hidden unless asked for. At 1,000 px the reason and the message wrap in
+ * Discarded and reprocessed items are hidden unless asked for. At 1,000 px the reason and the message wrap in
  * their cells and the actions stack, so no column is covered or cut off; the reason has the widest
  * column, wraps at spaces (and after "/" or ":") only, and shows at most four lines until hovered
  * or focused.
@@ -149,10 +149,13 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
   const [pending, setPending] = useState<Pending | null>(null);
   const [notice, setNotice] = useState<ReactNode>(null);
   const [showDiscarded, setShowDiscarded] = useState(false);
+  const [showReprocessed, setShowReprocessed] = useState(false);
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const open = entries.filter((entry) => entry.status === 'open');
   const discarded = entries.filter((entry) => entry.status === 'discarded').length;
-  const shown = showDiscarded ? entries : entries.filter((entry) => entry.status !== 'discarded');
+  const reprocessed = entries.filter((entry) => entry.status === 'reprocessed').length;
+  // Handled entries leave the working list (H8 F14): the list shows what is waiting unless asked.
+  const shown = entries.filter((entry) => (entry.status === 'discarded' ? showDiscarded : entry.status === 'reprocessed' ? showReprocessed : true));
   // Only open entries can be selected; a selection of entries since resolved is dropped.
   const chosen = open.filter((entry) => selected.has(entry.seq));
   const chosenReprocessable = chosen.filter(reprocessable);
@@ -178,10 +181,16 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
         </div>
       )}
       <div className="quarantine-bar">
-        <label className="checkbox">
-          <input type="checkbox" checked={showDiscarded} onChange={(event) => setShowDiscarded(event.target.checked)} />
-          <span>Show discarded entries ({discarded})</span>
-        </label>
+        <div className="table-actions">
+          <label className="checkbox">
+            <input type="checkbox" checked={showDiscarded} onChange={(event) => setShowDiscarded(event.target.checked)} />
+            <span>Show discarded entries ({discarded})</span>
+          </label>
+          <label className="checkbox">
+            <input type="checkbox" checked={showReprocessed} onChange={(event) => setShowReprocessed(event.target.checked)} />
+            <span>Show reprocessed entries ({reprocessed})</span>
+          </label>
+        </div>
         {open.length > 0 && (
           <div className="table-actions">
             <button type="button" className="button" disabled={chosenReprocessable.length === 0} onClick={() => setPending({ action: 'reprocess', entries: chosenReprocessable })}>

@@ -94,6 +94,8 @@ describe('the quarantine at 1,000 px', () => {
       };
 
       await steps.run('a charset given for the reprocess wins over the wrong MSH-18', async () => {
+        // Reprocessed entries leave the list unless asked for (H8 F14); these steps follow their status.
+        await page.getByRole('checkbox', { name: /^Show reprocessed entries \(\d+\)$/ }).check();
         const seq = await seqOf('WRONG-CHARSET');
         await page.getByRole('button', { name: `Reprocess message ${seq}`, exact: true }).click();
         const dialog = page.getByRole('dialog');

@@ -315,6 +315,9 @@ describe('Intake monitor (unlocked)', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Reprocess message' }));
     await screen.findByText('Reprocessed: every message was stored.');
     expect(vault.callsTo('reprocessQuarantined')).toEqual([[17, { charset: '8859/1' }]]);
+    // A reprocessed entry leaves the working list until asked for (H8 F14).
+    await waitFor(() => expect(screen.getByRole('checkbox', { name: 'Show reprocessed entries (1)' })).toBeTruthy());
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Show reprocessed entries (1)' }));
     expect(rows('Quarantine')[0]![7]).toBe('Reprocessed');
   });
 
@@ -433,6 +436,8 @@ describe('Intake monitor (unlocked)', () => {
     fireEvent.click(within(discard).getByRole('button', { name: 'Discard message' }));
     await screen.findByText('The quarantined message Q-18 was discarded.');
     expect(vault.callsTo('discardQuarantined')).toEqual([[18]]);
+    await waitFor(() => expect(screen.getByRole('checkbox', { name: 'Show reprocessed entries (2)' })).toBeTruthy());
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Show reprocessed entries (2)' }));
     expect(rows('Quarantine').map((row) => row[7])).toEqual(['Reprocessed', 'Reprocessed']);
   });
 

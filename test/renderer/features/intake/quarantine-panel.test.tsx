@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { actDialogWords, answerWords, dicomResultText, filedEveryMessage, hl7ResultSentence, senderOf, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
+import { QuarantinePanel, actDialogWords, answerWords, dicomResultText, filedEveryMessage, hl7ResultSentence, senderOf, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
 import { MessageCells, WholeWords } from '../../../../renderer/features/intake/message-parts';
 import type { QuarantineEntry } from '../../../../renderer/vault/vault-service';
 import type { IntakeMessageResult } from '../../../../shared/ipc/intake-contract';
@@ -119,5 +120,25 @@ describe('T1 F10: the answer of a DICOM entry in the ACK column', () => {
     );
     expect(markup).toContain('<span class="other-answer__meaning">DIMSE Success: held</span>');
     expect(markup).not.toContain('visually-hidden');
+  });
+});
+
+describe('H8 F14: handled entries leave the working list', () => {
+  const entry = (seq: number, status: QuarantineEntry['status'], messageId: string) =>
+    ({ seq, at: '2026-12-07T15:56:23Z', channel: 'hl7-mllp', objectId: 'o', rawBytes: 10, status, detail: { type: 'quarantine', channel: 'hl7-mllp', disposition: 'rejected', reason: 'MSH-9 (message type) is empty.', acks: ['AR'], messageId } }) as unknown as QuarantineEntry;
+
+  it('hides reprocessed entries by default, like discarded ones, and offers to show them', () => {
+    const html = renderToStaticMarkup(<QuarantinePanel entries={[entry(1, 'open', 'OPEN-1'), entry(2, 'reprocessed', 'DONE-2'), entry(3, 'discarded', 'GONE-3')]} onChanged={() => {}} />);
+    expect(html).toContain('OPEN-1');
+    expect(html).not.toContain('DONE-2');
+    expect(html).not.toContain('GONE-3');
+    expect(html).toContain('Show reprocessed entries (1)');
+    expect(html).toContain('Show discarded entries (1)');
+  });
+
+  it('the space after a whole word does not collapse when the reason is hovered (the unclamped reason is laid out as a block)', () => {
+    const css = readFileSync(new URL('../../../../renderer/styles/intake.css', import.meta.url), 'utf8');
+    const hover = /\.quarantine__reason:hover \.quarantine__reason-text,\s*\.quarantine__reason-text:focus\s*\{([^}]*)\}/.exec(css);
+    expect(hover?.[1]).toMatch(/display:\s*block/);
   });
 });
