@@ -35,7 +35,8 @@ interface LedgerExtras {
 /** Without a change signal, how often to look at the ledger's last verification again. */
 export const LEDGER_POLL_MS = 2000;
 
-function subscribeTo(ledger: LedgerService & LedgerExtras, listener: () => void): () => void {
+/** Calls `listener` when the ledger changes (entries signed, a verification finished); polls where the service has no signal. */
+export function subscribeToLedger(ledger: LedgerService & LedgerExtras, listener: () => void): () => void {
   if (typeof ledger.subscribe === 'function') return ledger.subscribe(listener);
   const timer = setInterval(listener, LEDGER_POLL_MS);
   return () => clearInterval(timer);
@@ -46,13 +47,13 @@ function subscribeTo(ledger: LedgerService & LedgerExtras, listener: () => void)
  * it as it changes: the verification at unlock may finish after a page opened.
  */
 export function useLastVerification(ledger: LedgerService): LedgerVerification | null {
-  const subscribe = useCallback((listener: () => void) => subscribeTo(ledger, listener), [ledger]);
+  const subscribe = useCallback((listener: () => void) => subscribeToLedger(ledger, listener), [ledger]);
   return useSyncExternalStore(subscribe, () => ledger.lastVerification());
 }
 
 /** The ledger writer's last failure (entries are not being signed), or null; null where the service does not say. */
 export function useLedgerWriterProblem(ledger: LedgerService): string | null {
-  const subscribe = useCallback((listener: () => void) => subscribeTo(ledger, listener), [ledger]);
+  const subscribe = useCallback((listener: () => void) => subscribeToLedger(ledger, listener), [ledger]);
   return useSyncExternalStore(subscribe, () => {
     const extras = ledger as LedgerService & LedgerExtras;
     return typeof extras.writerProblem === 'function' ? extras.writerProblem() : null;

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { ComingLaterPanel } from '../../app/layout/coming-later-panel';
 import { NotFoundView } from '../../app/layout/not-found-view';
 import { useLastVerification, useLedger, useLedgerWriterProblem } from '../../app/ledger-context';
@@ -35,17 +35,9 @@ function OpenLedgerArea({ ledger, path }: { ledger: LedgerService; path: readonl
   // What "Verify ledger" answered here, in case the service keeps it only later.
   const [ran, setRan] = useState<LedgerVerification | null>(null);
   const verification = newer(ran, stored);
-  // The list follows what the header counts (QA s32: "All 28 entries verified" over a list ending at
-  // 25, the unlock's entries signed after it loaded): a verification counting more entries than the
-  // one before brings the newer entries into the list.
-  const counted = verification?.entries ?? null;
-  const countedBefore = useRef(counted);
-  const { follow } = timeline;
-  useEffect(() => {
-    const before = countedBefore.current;
-    countedBefore.current = counted;
-    if (counted !== null && (before === null || counted > before)) follow();
-  }, [counted, follow]);
+  // The list follows the ledger as entries are signed and verified (use-ledger-timeline.ts), so a
+  // header counting more entries than the list shows catches up too (QA s32: "All 28 entries
+  // verified" over a list ending at 25).
 
   const nameMap = names.phase === 'ready' ? names.value : NO_NAMES;
   const [seqText, ...rest] = path;

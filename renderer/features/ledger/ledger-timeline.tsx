@@ -1,9 +1,9 @@
-import { useEffect, useId, useRef } from 'react';
+import { memo, useEffect, useId, useRef, type Ref } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import type { LedgerEntryView, LedgerVerification } from '../../ledger/ledger-service';
 import { LedgerFilters } from './ledger-filters';
-import { entriesWord, entryLabel, entryTimes, entryTrust, ledgerTime, operatorLabel, shortHash, trustLabel } from './ledger-format';
+import { entriesWord, entryLabel, formatCount, entryTimes, entryTrust, ledgerTime, operatorLabel, shortHash, trustLabel } from './ledger-format';
 import { TrustMark } from './trust-mark';
 import type { LedgerTimeline } from './use-ledger-timeline';
 import { entryNotaryLabel, entryNotaryState } from './entry-notary-state';
@@ -22,7 +22,14 @@ export function LedgerTimelineView({
   verification: LedgerVerification | null;
 }) {
   const headingId = useId();
-  const { list, loadOlder } = timeline;
+  const { list, loadOlder, setHoldCheck } = timeline;
+  // Scrolled down past the newest rows: entries signed now wait behind "N new entries" rather than
+  // pushing the rows being read down the page.
+  const body = useRef<HTMLTableSectionElement>(null);
+  useEffect(() => {
+    setHoldCheck(() => (body.current?.getBoundingClientRect().top ?? 0) < 0);
+    return () => setHoldCheck(null);
+  }, [setHoldCheck]);
   const operators = Object.entries(names)
     .map(([id, name]) => ({ id, name }))
     .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
@@ -64,7 +71,15 @@ export function LedgerTimelineView({
           <p role="status" className="muted ledger-timeline__count">
             {entriesWord(list.rows.length)} shown, newest first{list.more ? '' : ' (all)'}.
           </p>
+          {list.pending.length > 0 && (
+            <p role="status" className="ledger-timeline__new">
+              <button type="button" className="button button--small" onClick={timeline.showNew}>
+                {newEntriesLabel(list.pending.length, list.pendingGap)}
+              </button>
+            </p>
+          )}
           <EntryTable
+            bodyRef={body}
             rows={list.rows}
             names={names}
             verification={verification}
@@ -92,12 +107,19 @@ export function LedgerTimelineView({
   );
 }
 
+function newEntriesLabel(count: number, more: boolean): string {
+  const words = count === 1 && !more ? '1 new entry' : `${formatCount(count)}${more ? '+' : ''} new entries`;
+  return `${words} — show`;
+}
+
 function isFiltered(timeline: LedgerTimeline): boolean {
   const { kinds, operator, from, to, subject } = timeline.inputs;
   return kinds.length > 0 || operator !== '' || from !== '' || to !== '' || subject.trim() !== '';
 }
 
-function EntryTable({
+/** Memoized: rows only change when entries come in, not when the "new entries" bar or a filter input does. */
+const EntryTable = memo(function EntryTable({
+  bodyRef,
   rows,
   names,
   verification,
@@ -109,6 +131,7 @@ function EntryTable({
   verification: LedgerVerification | null;
   labelledBy: string;
   focusSeq: number | null;
+  bodyRef: Ref<HTMLTableSectionElement>;
 }) {
   const progress = useNotaryProgress();
   // After "Load older entries", focus moves to the first entry loaded, where reading continues.
@@ -130,7 +153,7 @@ function EntryTable({
             <th scope="col">Verification</th>
           </tr>
         </thead>
-        <tbody>
+        <tbody ref={bodyRef}>
           {rows.map((entry) => {
             const trust = entryTrust(entry, verification);
             const notaryState = entryNotaryState(entry, progress);
@@ -185,7 +208,7 @@ function EntryTable({
       </table>
     </div>
   );
-}
+});
 
 /** How long after its act an entry may be signed and still show one time (the signer batches). */
 const SIGNED_LATER_MS = 60_000;

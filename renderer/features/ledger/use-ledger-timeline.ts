@@ -1,9 +1,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { subscribeToLedger } from '../../app/ledger-context';
 import { useAction, type Action } from '../../app/use-action';
+import { coalesce } from './coalesce';
 import type { LedgerEntryView, LedgerFilter, LedgerKind, LedgerService } from '../../ledger/ledger-service';
 
 /** Entries per page of the timeline. */
 export const LEDGER_PAGE_SIZE = 50;
+
+/** Entries signed during a busy ingest come into the list at most this often (one update, not one per signal). */
+export const FOLLOW_INTERVAL_MS = 1000;
 
 /** How long the subject field waits after the last keystroke before it filters. */
 export const SUBJECT_FILTER_DELAY_MS = 300;
@@ -41,6 +46,10 @@ export type TimelineList =
       readonly more: boolean;
       /** The seq of the first row of the last older page loaded (focus goes there). */
       readonly firstOfLastPage: number | null;
+      /** Entries signed since, held back (newest first) because the list is filtered or scrolled down. */
+      readonly pending: readonly LedgerEntryView[];
+      /** More than a page was signed since: showing them reloads from the newest. */
+      readonly pendingGap: boolean;
     };
 
 type Keyed = TimelineList & { readonly key: string };
@@ -54,9 +63,14 @@ export interface LedgerTimeline {
   readonly refresh: () => void;
   /**
    * Adds the entries signed since the list loaded on top of it, keeping the rows and older pages
-   * shown (no reload, no focus lost); more than a page of them reloads from the newest.
+   * shown (no reload, no focus lost); more than a page of them reloads from the newest. With
+   * `hold`, they wait in `pending` instead (the list does not move under the reader).
    */
-  readonly follow: () => void;
+  readonly follow: (hold?: boolean) => void;
+  /** Puts the pending entries on top of the list. */
+  readonly showNew: () => void;
+  /** Set by the view: whether new entries should wait (the reader scrolled down); a filter always holds them. */
+  readonly setHoldCheck: (check: (() => boolean) | null) => void;
 }
 
 /**
@@ -80,6 +94,9 @@ export function useLedgerTimeline(ledger: LedgerService): LedgerTimeline {
   const [attempt, setAttempt] = useState(0);
   const key = `${attempt}\u0000${JSON.stringify(filter)}`;
   const [state, setState] = useState<Keyed | null>(null);
+  const signalledWhileLoading = useRef(false);
+  const changed = useRef<(() => void) | null>(null);
+  const holdNew = useRef<(() => boolean) | null>(null);
   const currentKey = useRef(key);
   useEffect(() => {
     currentKey.current = key;
@@ -89,7 +106,13 @@ export function useLedgerTimeline(ledger: LedgerService): LedgerTimeline {
     let current = true;
     ledger.entries(filter, { limit: LEDGER_PAGE_SIZE }).then(
       (rows) => {
-        if (current) setState({ key, phase: 'ready', rows, more: rows.length >= LEDGER_PAGE_SIZE, firstOfLastPage: null });
+        if (!current) return;
+        setState({ key, phase: 'ready', rows, more: rows.length >= LEDGER_PAGE_SIZE, firstOfLastPage: null, pending: [], pendingGap: false });
+        // Signed while this page was loading: looked for again now that there is a list to add to.
+        if (signalledWhileLoading.current) {
+          signalledWhileLoading.current = false;
+          changed.current?.();
+        }
       },
       (error: unknown) => {
         if (current) setState({ key, phase: 'failed', error });
@@ -125,24 +148,64 @@ export function useLedgerTimeline(ledger: LedgerService): LedgerTimeline {
   const setInputs = useCallback((update: (inputs: FilterInputs) => FilterInputs) => setInputState(update), []);
   const refresh = useCallback(() => setAttempt((n) => n + 1), []);
   const shownNewest = list.phase === 'ready' ? (list.rows[0]?.seq ?? -1) : null;
-  const follow = useCallback(() => {
-    // Still loading (or failed): the list has nothing to add to, so it starts over and sees them all.
-    if (shownNewest === null) return refresh();
-    ledger.entries(filter, { limit: LEDGER_PAGE_SIZE }).then(
-      (rows) => {
-        if (currentKey.current !== key) return;
-        // A whole page newer than the list: entries between it and the list may be missing.
-        if (rows.filter((row) => row.seq > shownNewest).length >= LEDGER_PAGE_SIZE) return refresh();
-        setState((prev) => {
-          if (prev === null || prev.key !== key || prev.phase !== 'ready') return prev;
-          const newest = prev.rows[0]?.seq ?? -1;
-          const fresh = rows.filter((row) => row.seq > newest);
-          return fresh.length === 0 ? prev : { ...prev, rows: [...fresh, ...prev.rows] };
-        });
-      },
-      // The list stays as it was; Refresh is there.
-      () => undefined,
-    );
-  }, [ledger, filter, key, shownNewest, refresh]);
-  return { inputs, setInputs, list, loadOlder, refresh, follow };
+  const follow = useCallback(
+    (hold = false) => {
+      // Still loading (or failed): nothing to add to. The load under way looks again when it lands; Retry is there.
+      if (shownNewest === null) {
+        signalledWhileLoading.current = true;
+        return;
+      }
+      ledger.entries(filter, { limit: LEDGER_PAGE_SIZE }).then(
+        (rows) => {
+          if (currentKey.current !== key) return;
+          const newer = rows.filter((row) => row.seq > shownNewest);
+          // A whole page newer than the list: entries between it and the list may be missing.
+          const gap = newer.length >= LEDGER_PAGE_SIZE;
+          if (gap && !hold) return refresh();
+          setState((prev) => {
+            if (prev === null || prev.key !== key || prev.phase !== 'ready') return prev;
+            const newest = Math.max(prev.rows[0]?.seq ?? -1, prev.pending[0]?.seq ?? -1);
+            // Nothing new: the same state, so nothing renders again.
+            if (!newer.some((row) => row.seq > newest)) return prev;
+            if (hold) return { ...prev, pending: newer, pendingGap: gap };
+            const fresh = newer.filter((row) => row.seq > (prev.rows[0]?.seq ?? -1));
+            return { ...prev, rows: [...fresh, ...prev.rows], pending: [], pendingGap: false };
+          });
+        },
+        // The list stays as it was; Refresh is there.
+        () => undefined,
+      );
+    },
+    [ledger, filter, key, shownNewest, refresh],
+  );
+
+  const pendingGap = list.phase === 'ready' && list.pendingGap;
+  const showNew = useCallback(() => {
+    if (pendingGap) return refresh();
+    setState((prev) => {
+      if (prev === null || prev.key !== key || prev.phase !== 'ready' || prev.pending.length === 0) return prev;
+      const newest = prev.rows[0]?.seq ?? -1;
+      return { ...prev, rows: [...prev.pending.filter((row) => row.seq > newest), ...prev.rows], pending: [], pendingGap: false };
+    });
+  }, [pendingGap, key, refresh]);
+  const setHoldCheck = useCallback((check: (() => boolean) | null) => {
+    holdNew.current = check;
+  }, []);
+
+  // Entries signed while the list is open come into it (like a log view), at most once a second
+  // however busy the signing; held back behind "N new entries" when filtered or scrolled down.
+  const filtered = Object.keys(filter).length > 0;
+  useEffect(() => {
+    changed.current = () => follow(filtered || holdNew.current?.() === true);
+  });
+  useEffect(() => {
+    const coalesced = coalesce(() => changed.current?.(), FOLLOW_INTERVAL_MS);
+    const unsubscribe = subscribeToLedger(ledger, coalesced.signal);
+    return () => {
+      unsubscribe();
+      coalesced.cancel();
+    };
+  }, [ledger]);
+
+  return { inputs, setInputs, list, loadOlder, refresh, follow, showNew, setHoldCheck };
 }

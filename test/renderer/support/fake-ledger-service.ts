@@ -33,6 +33,8 @@ export interface FakeLedger extends LedgerService, ScriptedCalls<Method> {
   readonly entryList: LedgerEntryView[];
   /** Sets what lastVerification() answers, as a verification finishing in the background would (and tells the listeners). */
   setLastVerification(verification: LedgerVerification | null): void;
+  /** Adds entries as the writer signing them would, newest on top, and tells the listeners. */
+  sign(...entries: LedgerEntryView[]): void;
   /** Sets what writerProblem() answers and tells the listeners. */
   setWriterProblem(problem: string | null): void;
   setVerifyResult(verification: LedgerVerification): void;
@@ -116,6 +118,11 @@ export function createFakeLedger(options: FakeLedgerOptions = {}): FakeLedger {
     release: script.release,
     setLastVerification(verification) {
       last = verification;
+      notify();
+    },
+    sign(...entries) {
+      entryList.push(...entries);
+      entryList.sort((a, b) => b.seq - a.seq);
       notify();
     },
     setWriterProblem(problem) {

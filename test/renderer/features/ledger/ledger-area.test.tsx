@@ -241,11 +241,80 @@ describe('Ledger › verification and export', () => {
     });
     expect(screen.getByText('All 28 entries verified.')).toBeTruthy();
     await waitFor(() => expect(shownSeqs().slice(0, 4)).toEqual([28, 27, 26, 25]));
-    // A verification counting no more entries does not reload the list.
-    const loads = ledger.callsTo('entries').length;
+    // A verification counting no more entries does not reload the list: the rows shown stay (the
+    // change signal may look for new entries, it finds none).
+    const row = rowOf(25);
     act(() => ledger.setLastVerification({ ok: true, entries: 28, checkedAt: '2025-03-02T09:05:00.000Z' }));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(ledger.callsTo('entries')).toHaveLength(loads);
+    expect(screen.queryByText('Loading entries…')).toBeNull();
+    expect(rowOf(25)).toBe(row);
+    expect(shownSeqs().slice(0, 4)).toEqual([28, 27, 26, 25]);
+  });
+
+  it('shows entries signed while the page is open without Refresh, keeping the rows, focus and an entry\'s page as they were (like a log view)', async () => {
+    const ledger = await openLedger({ entries: makeEntries(25) });
+    await findEntryTable();
+    const link = within(entryTable()).getByRole('link', { name: 'Entry 20' });
+    link.focus();
+    act(() => ledger.sign(makeEntry(26)));
+    await waitFor(() => expect(shownSeqs().slice(0, 2)).toEqual([26, 25]));
+    // The rows shown were kept, not rendered anew: the same element still has focus.
+    expect(within(entryTable()).getByRole('link', { name: 'Entry 20' })).toBe(link);
+    expect(document.activeElement).toBe(link);
+    // Within a second of the last update: it comes once the second is over (coalesced), so wait longer.
+    act(() => ledger.sign(makeEntry(27), makeEntry(28)));
+    await waitFor(() => expect(shownSeqs().slice(0, 4)).toEqual([28, 27, 26, 25]), { timeout: 5000 });
+    expect(screen.queryByText('Loading entries…')).toBeNull();
+
+    // An entry's page stays open as entries are signed; back on the list, they are there.
+    act(() => {
+      window.location.hash = '#/ledger/20';
+    });
+    const region = await screen.findByRole('region', { name: 'Entry 20' });
+    act(() => ledger.sign(makeEntry(29)));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(screen.getByRole('region', { name: 'Entry 20' })).toBe(region);
+    act(() => {
+      window.location.hash = '#/ledger';
+    });
+    await waitFor(() => expect(shownSeqs()[0]).toBe(29), { timeout: 5000 });
+    // Refresh still reloads from the newest.
+    const loads = ledger.callsTo('entries').length;
+    fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(ledger.callsTo('entries').length).toBeGreaterThan(loads));
+    await waitFor(() => expect(shownSeqs()[0]).toBe(29));
+  });
+
+  it('with a filter set, entries signed while the page is open wait behind "N new entries — show" instead of moving the list', async () => {
+    const ledger = await openLedger({ entries: makeEntries(25) });
+    await findEntryTable();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Consent' }));
+    await waitFor(() => expect(shownSeqs().every((seq) => ledger.entryList.find((e) => e.seq === seq)!.kind === 'CONSENT')).toBe(true));
+    const before = shownSeqs();
+    act(() => ledger.sign(makeEntry(26, { kind: 'CONSENT' }), makeEntry(27, { kind: 'ACCESS' }), makeEntry(28, { kind: 'CONSENT' })));
+    const show = await screen.findByRole('button', { name: '2 new entries — show' });
+    expect(shownSeqs()).toEqual(before);
+    fireEvent.click(show);
+    await waitFor(() => expect(shownSeqs()).toEqual([28, 26, ...before]));
+    expect(screen.queryByRole('button', { name: /new entr/ })).toBeNull();
+    // The filter stayed.
+    expect((screen.getByRole('checkbox', { name: 'Consent' }) as HTMLInputElement).checked).toBe(true);
+  });
+
+  it('scrolled down the list, entries signed wait behind "N new entries — show", so the rows being read do not move', async () => {
+    const ledger = await openLedger({ entries: makeEntries(25) });
+    await findEntryTable();
+    const body = entryTable().querySelector('tbody')!;
+    // The first rows are above the top of the window.
+    body.getBoundingClientRect = () => ({ top: -600, bottom: 400, left: 0, right: 800, width: 800, height: 1000, x: 0, y: -600, toJSON: () => ({}) }) as DOMRect;
+    act(() => ledger.sign(makeEntry(26)));
+    const show = await screen.findByRole('button', { name: '1 new entry — show' });
+    expect(shownSeqs()[0]).toBe(25);
+    act(() => ledger.sign(makeEntry(27)));
+    await screen.findByRole('button', { name: '2 new entries — show' }, { timeout: 5000 });
+    fireEvent.click(screen.getByRole('button', { name: '2 new entries — show' }));
+    await waitFor(() => expect(shownSeqs().slice(0, 3)).toEqual([27, 26, 25]));
+    expect(show.isConnected).toBe(false);
   });
 
   it('following the verification, more than a page of new entries reloads the list from the newest (no gap between them and the rows shown)', async () => {
