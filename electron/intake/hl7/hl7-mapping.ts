@@ -418,15 +418,24 @@ function timeOf(ctx: Context, first: string, second = '', third = ''): string {
 const PATIENT_CLASS: Readonly<Record<string, NonNullable<Visit['patientClass']>>> = { E: 'E', I: 'I', O: 'O', P: 'P', R: 'R', B: 'B', C: 'C', N: 'N', U: 'U' };
 
 /**
+ * The ADT events that are an encounter happening (HL7 v2.5.1 §3.3: A01 admit, A02 transfer, A03
+ * discharge, A04 register, A06/A07 class changes), so their event time dates the visit. Any other
+ * (A08 update patient information, A05 pre-admit, cancels, A28/A31 person updates, merges) says
+ * nothing of when a visit was: without PV1-44 it gives no visit (H8 F8: an A08 that only edited the
+ * address became the banner's "Last visit").
+ */
+const ENCOUNTER_EVENTS: ReadonlySet<string> = new Set(['A01', 'A02', 'A03', 'A04', 'A06', 'A07']);
+
+/**
  * A PV1 as a visit, dated by what the message says about the encounter (T1 D5): PV1-44 (admit
- * time); in an ADT, else its event time EVN-6 (event occurred), EVN-2 (recorded) or the message
- * time. A message that is not an ADT (an ORU's PV1 is the results' context, not an event of the
+ * time); in an ADT of an encounter event, else its event time EVN-6 (event occurred), EVN-2
+ * (recorded) or the message time. A message that is not an ADT (an ORU's PV1 is the results' context, not an event of the
  * visit) without PV1-44 gives no visit: dated at MSH-7 it read as one visit per lab message and
  * made the banner's "Last visit" the lab message's date. The PV1 stays in the stored raw message.
  */
 function mapVisit(pv1: Hl7Segment, pv2: Hl7Segment | undefined, evn: Hl7Segment | undefined, ctx: Context): Visit | null {
   const admitted = zonedTime(ctx, pv1.value(44));
-  if (admitted === undefined && ctx.code !== 'ADT') return null;
+  if (admitted === undefined && (ctx.code !== 'ADT' || !ENCOUNTER_EVENTS.has(ctx.trigger.toUpperCase()))) return null;
   const location = joinSpace(joinSpace(joinSpace(pv1.value(3, 1), pv1.value(3, 2)), pv1.value(3, 3)), pv1.value(3, 4));
   const reason = pv2 === undefined ? '' : pv2.value(3, 2) || pv2.value(3, 1);
   const patientClass = Object.hasOwn(PATIENT_CLASS, pv1.value(2).toUpperCase()) ? PATIENT_CLASS[pv1.value(2).toUpperCase()] : undefined;

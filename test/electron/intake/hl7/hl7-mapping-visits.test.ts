@@ -44,4 +44,12 @@ describe('T1 D5: a visit is dated by what the message says about the encounter',
     expect(adt('EVN|A04|20250301083000+0100')).toMatchObject({ start: '2025-03-01T08:30:00+01:00', startFrom: 'EVN-2' });
     expect(visits(normalized(msh('ADT^A04', 'V-4'), PID, 'PV1|1|O|PRAXIS'))[0]).toMatchObject({ start: '2025-03-01T08:15:00+01:00', startFrom: 'MSH-7' });
   });
+
+  it('an A08 (update patient information) is no visit unless its PV1 gives PV1-44: an edit of the registration is not an encounter (H8 F8)', () => {
+    const a08 = (pv1: string) => visits(normalized(msh('ADT^A08', 'V-5'), 'EVN|A08|20261206090000', PID, pv1));
+    expect(a08('PV1|1|O|CLINIC^^^CLINIC1')).toEqual([]);
+    expect(a08(`PV1|1|O|PRAXIS${'|'.repeat(41)}20261201090000`)).toMatchObject([{ start: expect.stringMatching(/^2026-12-01T09:00:00/), startFrom: 'PV1-44' }]);
+    // A registration or an admission stays dated by its event without PV1-44.
+    expect(visits(normalized(msh('ADT^A01', 'V-6'), 'EVN|A01|20261206090000', PID, 'PV1|1|I|WARD'))).toHaveLength(1);
+  });
 });
