@@ -362,9 +362,20 @@ function resultText(resolved: boolean, results: readonly IntakeMessageResult[], 
   );
 }
 
-/** What a bulk act did, in one sentence per outcome. */
-export function bulkText(action: Action, outcomes: readonly { readonly name: string; readonly resolved: boolean | null; readonly error?: string }[]): ReactNode {
+/** Why an HL7 reprocess left its message in quarantine, for the bulk result (H8 F13: it named none). */
+export function stillQuarantinedWhy(answer: { readonly resolved: boolean; readonly results: readonly IntakeMessageResult[] }): string {
+  if (answer.results.length === 0) return 'no message was found in the bytes';
+  const held = answer.results.find(heldAgain);
+  if (held !== undefined) return `held again as a new entry${held.reason === undefined ? '' : `: ${held.reason}`}`;
+  const duplicate = answer.results.find((result) => result.duplicate === true);
+  if (duplicate !== undefined) return `a duplicate of a message received before, answered as before and not stored again${duplicate.reason === undefined ? '' : ` (${duplicate.reason})`}`;
+  return answer.results.find((result) => result.ack !== 'AA' && result.reason !== undefined)?.reason ?? 'not every message was stored';
+}
+
+/** What a bulk act did: a sentence, then each entry that failed or is still in quarantine, by name, with why. */
+export function bulkText(action: Action, outcomes: readonly { readonly name: string; readonly resolved: boolean | null; readonly error?: string; readonly why?: string }[]): ReactNode {
   const failed = outcomes.filter((outcome) => outcome.error !== undefined);
+  const staying = outcomes.filter((outcome) => outcome.resolved === false);
   const done = outcomes.length - failed.length;
   const stillOpen = outcomes.filter((outcome) => outcome.resolved === false).length;
   const head =
@@ -374,10 +385,13 @@ export function bulkText(action: Action, outcomes: readonly { readonly name: str
   return (
     <>
       <p>{head}</p>
-      {failed.length > 0 && (
+      {failed.length + staying.length > 0 && (
         <ul className="plain-list">
-          {failed.map((outcome) => (
-            <li key={outcome.name}>
+          {staying.map((outcome, index) => (
+            <li key={`s${index}`}>{`${outcome.name} is still in quarantine${outcome.why === undefined ? '.' : `: ${outcome.why}`}`}</li>
+          ))}
+          {failed.map((outcome, index) => (
+            <li key={`f${index}`}>
               {outcome.name}: {outcome.error}
             </li>
           ))}
@@ -435,7 +449,7 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
       return;
     }
     // One at a time: each is its own journaled act, and one failure does not stop the rest.
-    const outcomes: { name: string; resolved: boolean | null; error?: string }[] = [];
+    const outcomes: { name: string; resolved: boolean | null; error?: string; why?: string }[] = [];
     for (const [index, entry] of entries.entries()) {
       setProgress(index + 1);
       try {
@@ -449,7 +463,8 @@ function ActDialog({ action, entries, onClose, onDone }: { action: Action; entri
             answer.dicom === undefined
               ? filedEveryMessage(answer.resolved, answer.results)
               : answer.dicom.outcome === 'stored' || answer.dicom.outcome === 'conflict' || (answer.dicom.outcome === 'duplicate' && answer.dicom.inQuarantine !== true);
-          outcomes.push({ name: nameOf(entry), resolved: stored });
+          const why = stored ? undefined : answer.dicom === undefined ? stillQuarantinedWhy(answer) : dicomResultText(answer.dicom);
+          outcomes.push({ name: nameOf(entry), resolved: stored, ...(why === undefined ? {} : { why }) });
         }
       } catch (error) {
         outcomes.push({ name: nameOf(entry), resolved: null, error: vaultErrorMessage(error) });

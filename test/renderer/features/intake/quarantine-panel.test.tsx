@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { QuarantinePanel, actDialogWords, answerWords, dicomResultText, filedEveryMessage, hl7ResultSentence, senderOf, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
+import { QuarantinePanel, actDialogWords, answerWords, bulkText, stillQuarantinedWhy, dicomResultText, filedEveryMessage, hl7ResultSentence, senderOf, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
 import { MessageCells, WholeWords } from '../../../../renderer/features/intake/message-parts';
 import type { QuarantineEntry } from '../../../../renderer/vault/vault-service';
 import type { IntakeMessageResult } from '../../../../shared/ipc/intake-contract';
@@ -140,5 +140,27 @@ describe('H8 F14: handled entries leave the working list', () => {
     const css = readFileSync(new URL('../../../../renderer/styles/intake.css', import.meta.url), 'utf8');
     const hover = /\.quarantine__reason:hover \.quarantine__reason-text,\s*\.quarantine__reason-text:focus\s*\{([^}]*)\}/.exec(css);
     expect(hover?.[1]).toMatch(/display:\s*block/);
+  });
+});
+
+describe('H8 F13: a bulk reprocess names what stayed in quarantine, and why', () => {
+  it('names each entry still in quarantine with its reason, a duplicate as a duplicate', () => {
+    const duplicate: IntakeMessageResult = { ...filed, controlId: 'NOPID-1', ack: 'AR', quarantined: true, duplicate: true, reason: 'The PID segment has no patient identifier.' };
+    expect(stillQuarantinedWhy({ resolved: false, results: [duplicate] })).toBe(
+      'a duplicate of a message received before, answered as before and not stored again (The PID segment has no patient identifier.)',
+    );
+    expect(stillQuarantinedWhy({ resolved: true, results: [heldAgain] })).toBe('held again as a new entry: The message has no PID segment.');
+    expect(stillQuarantinedWhy({ resolved: false, results: [] })).toBe('no message was found in the bytes');
+    const html = renderToStaticMarkup(
+      <>
+        {bulkText('reprocess', [
+          { name: 'CHARSET-2', resolved: true },
+          { name: 'NOPID-1', resolved: false, why: 'the reason' },
+        ])}
+      </>,
+    );
+    expect(html).toContain('2 of 2 reprocessed: 1 stored, 1 still in quarantine.');
+    expect(html).toContain('<li>NOPID-1 is still in quarantine: the reason</li>');
+    expect(html).not.toContain('CHARSET-2');
   });
 });
