@@ -234,6 +234,36 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
   };
 }
 
+/** One row of a patient's "Who accessed this record" (ledger-service.ts accessesOf). */
+export interface PatientAccessItem {
+  readonly operatorName: string;
+  readonly operator: string;
+  readonly operatorRole?: string;
+  readonly at: string;
+  readonly seq: number;
+  readonly what: string;
+  readonly workstation: string;
+  readonly leafIndex?: number;
+}
+
+/**
+ * A patient's "Who accessed this record", from the same report their "Export access report (CSV)"
+ * writes (H8 F3: the page listed opens and exports only, the CSV also the quarantine acts filed
+ * under them): every row, in the report's order, so what the page shows is what the file holds.
+ */
+export function patientAccessList(rows: readonly AccessReportRow[]): PatientAccessItem[] {
+  return rows.map((row) => ({
+    operatorName: row.operatorName,
+    operator: row.operator,
+    ...(row.operatorRole === undefined ? {} : { operatorRole: row.operatorRole }),
+    at: row.at,
+    seq: row.seq,
+    what: row.action,
+    workstation: row.workstation,
+    ...(row.notary === undefined ? {} : { leafIndex: row.notary.leafIndex }),
+  }));
+}
+
 /** The patients a filter matched: named ones first, by name, then by pseudonym; names already resolved are reused. */
 async function matchedPatients(reader: LedgerReader, subjects: ReadonlySet<string>, known: Readonly<Record<string, string>>): Promise<NonNullable<AccessReport['matched']>> {
   const all = [...subjects].filter((subject) => bytes32ToPseudonym(subject) !== '');

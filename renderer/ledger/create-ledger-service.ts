@@ -9,7 +9,7 @@ import { bytes32ToPseudonym, patientSubject } from './ledger-details';
 import { LEDGER_EVENT_KINDS } from './ledger-events';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import type { LedgerReader } from './ledger-reader';
-import { accessReportCsv, accessReportScope, actTime, buildAccessReport, reportSubjects, type AccessReportFilter } from './access-report';
+import { accessReportCsv, accessReportScope, actTime, buildAccessReport, patientAccessList, reportSubjects, type AccessReportFilter } from './access-report';
 import { recheckNotary, type NotaryRecheck } from './notary-recheck';
 import { INSTITUTION_META_KEY, InstitutionMetaSchema, type LedgerRow } from './ledger-rows';
 import {
@@ -274,19 +274,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       try {
         const subject = await patientSubject(ledger.port.ledgerKey, patientId);
         const { rows } = await buildAccessReport(ledger, { subjects: new Set([subject]) });
-        // Opened, or exported: a document of the patient saved from the viewer, an access report naming them.
-        return rows
-          .filter((row) => row.kind === 'ACCESS' || row.kind === 'EXPORT')
-          .map((row) => ({
-            operatorName: row.operatorName,
-            operator: row.operator,
-            ...(row.operatorRole === undefined ? {} : { operatorRole: row.operatorRole }),
-            at: row.at,
-            seq: row.seq,
-            what: row.action,
-            workstation: row.workstation,
-            ...(row.notary === undefined ? {} : { leafIndex: row.notary.leafIndex }),
-          }));
+        return patientAccessList(rows);
       } catch (error) {
         throw asVaultError(error);
       }

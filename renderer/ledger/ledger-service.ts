@@ -103,9 +103,10 @@ export interface LedgerService {
   entries(filter: LedgerFilter, page: { readonly beforeSeq?: number; readonly limit: number }): Promise<readonly LedgerEntryView[]>;
   entry(seq: number): Promise<LedgerEntryView | null>;
   /**
-   * Who accessed this patient, newest first: ACCESS entries for the patient's subject, and EXPORT
-   * entries of the patient's data (a document saved from the viewer) or of an access report that
-   * names the patient. `what` and `workstation` as in the access report, when the implementation knows them.
+   * Who accessed this patient, newest first: the rows of the patient's access report, the same the
+   * CSV export writes (H8 F3): ACCESS entries for the patient's subject, quarantine acts on their
+   * messages, and EXPORT entries of the patient's data (a document saved from the viewer) or of an
+   * access report that names the patient. `what` and `workstation` as in the access report, when the implementation knows them.
    */
   accessesOf(patientId: string): Promise<
     readonly {

@@ -18,8 +18,9 @@ type Loaded =
   | { readonly phase: 'ready'; readonly value: readonly Access[] };
 
 /**
- * "Who accessed this record": the ledger's ACCESS entries for this patient, newest first, each
- * linking to its signed entry. Nothing when this window has no ledger.
+ * "Who accessed this record": the rows of this patient's access report (what its CSV export
+ * holds: opens, exports, quarantine acts on their messages), newest first, each linking to its
+ * signed entry. Nothing when this window has no ledger.
  */
 export function PatientAccesses({ patientId }: { patientId: string }) {
   const ledger = useLedger();

@@ -3,7 +3,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { entryHash, ledgerDomain, ZERO_HASH, type LedgerEntry } from '../../../shared/ledger/ledger-schema';
 import { ACCESS_REPORT_SCOPE } from '../../../shared/ipc/ledger-contract';
-import { ACCESS_REPORT_CSV_HEADER, accessReportCsv, accessReportScope, actionOf, buildAccessReport, csvCell } from '../../../renderer/ledger/access-report';
+import { ACCESS_REPORT_CSV_HEADER, accessReportCsv, accessReportScope, actionOf, buildAccessReport, csvCell, patientAccessList } from '../../../renderer/ledger/access-report';
 import { bytes32ToPseudonym, pseudonymToBytes32, summaryOf } from '../../../renderer/ledger/ledger-details';
 import type { LedgerReader } from '../../../renderer/ledger/ledger-reader';
 import type { LedgerRow } from '../../../renderer/ledger/ledger-rows';
@@ -222,5 +222,18 @@ describe('access report', () => {
     // As "Who accessed this record" shows a one-row report of the patient exported.
     expect(actionOf('EXPORT', { export: 'accessReport', entries: 1 })).toBe('Exported an access report (1 row)');
     expect(actionOf('ERASURE', {})).toBe('Erased the patient');
+  });
+
+  it("a patient's Who accessed list holds every row their exported CSV holds, a quarantine act on their message too (H8 F3)", async () => {
+    const reader = await readerWith([
+      ...LEDGER,
+      row(10, 'QUARANTINE', CARL, PATIENT, { action: 'reprocessed', 'quarantine record': 22, at: AT(30) }),
+      row(11, 'ACCESS', CARL, PATIENT, { opened: 'quarantined input', 'quarantine record': 22, at: AT(29) }),
+    ]);
+    const report = await buildAccessReport(reader, { subjects: new Set([PATIENT]) });
+    const listed = patientAccessList(report.rows);
+    const csvSeqs = accessReportCsv(report.rows).trim().split('\r\n').slice(1).map((line) => Number(line.split(',')[7]));
+    expect(listed.map((item) => item.seq)).toEqual(csvSeqs);
+    expect(listed.map((item) => item.what)).toEqual(['Opened a quarantined input (record 22)', 'Reprocessed a quarantined input (record 22)', 'Opened a record', 'Opened the patient']);
   });
 });
