@@ -8,7 +8,7 @@ import type { AccessReport, AccessReportQuery, LedgerService } from '../../ledge
 import { useCurrentOperator } from '../../vault/vault-context';
 import { accessReportExportRefusal, mayExportAccessReport } from '../../../shared/ipc/method-access';
 import { localZoneLabel } from '../../ledger/local-days';
-import { ledgerPseudonym, ledgerTime, otherOperatorWords, shortHash } from './ledger-format';
+import { ledgerPseudonym, ledgerTime, otherOperatorWords, shortHash, SIGNING_ORDER_NOTE } from './ledger-format';
 
 /** What the report's form holds: empty means "any". Dates are `YYYY-MM-DD`. */
 interface ReportInputs {
@@ -294,6 +294,7 @@ function ReportTable({ report, query, note, labelledBy }: { report: AccessReport
       <p role="status" className="muted">
         {report.rows.length === 1 ? '1 row' : `${report.rows.length} rows`}, newest first{report.truncated ? ' (the newest 10,000; narrow the dates for older ones)' : ''}.{after}
       </p>
+      <p className="muted access-report__order">{SIGNING_ORDER_NOTE}</p>
       <div className="table-wrap">
         <table className="data-table access-report__table" aria-labelledby={labelledBy}>
           <thead>

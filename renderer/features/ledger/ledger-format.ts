@@ -111,6 +111,15 @@ function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
 
+/**
+ * Why a listing of entries is not in time order everywhere (H8 F19): entries are listed by their
+ * sequence, the order they were signed in, while the Time shown is when each act happened; acts of
+ * one moment journaled by the node and by a session (an intake batch, a quarantine action) may be
+ * signed in the other order. Reordering would hide the chain's order, which is what is verified.
+ */
+export const SIGNING_ORDER_NOTE =
+  'Listed in signing order (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment later than the row listed after it.';
+
 /** An ISO instant in this computer's local time, `2025-03-01 10:30:15`, sortable and unambiguous to read. */
 export function ledgerTime(iso: string): string {
   const date = new Date(iso);

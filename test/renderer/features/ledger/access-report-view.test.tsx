@@ -85,6 +85,16 @@ describe('Ledger › Access report', () => {
     expect(within(form).queryByText(/no access can match/)).toBeNull();
   });
 
+  it('says the rows are in signing order and their times are the acts\' times, so a later time below an earlier one is not a tampering sign (H8 F19)', async () => {
+    // Seq 11 happened a second after seq 12 was signed before it: listed by sequence, as the chain is.
+    const report: AccessReport = { truncated: false, rows: [{ ...REPORT.rows[0]!, at: '2025-03-01T09:30:03.000Z' }, { ...REPORT.rows[1]!, at: '2025-03-01T09:30:04.000Z' }] };
+    await openReport(createFakeLedger({ report }));
+    await screen.findByRole('table', { name: 'Access report' });
+    expect(screen.getByText(/^Listed in signing order/).textContent).toBe(
+      'Listed in signing order (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment later than the row listed after it.',
+    );
+  });
+
   it('says the swap beside the rows found too', async () => {
     const ledger = await openReport();
     const form = screen.getByRole('form', { name: 'Which accesses' });
