@@ -56,14 +56,18 @@ describe('a failed backup in the Ledger, and a folder’s backups listed on a ne
       await steps.run('the Ledger lists "Backup failed" under the administrator who clicked', async () => {
         await goToArea(page, 'Ledger');
         const failedRows = page.locator('.ledger-table tbody tr').filter({ has: page.locator('.ledger-kind__label', { hasText: /^Backup failed$/ }) });
-        // The ledger signs the journal's records soon after they are written; the list opened before
-        // that shows it on Refresh (it follows by itself only what a verification counts).
-        await expect
-          .poll(async () => {
-            if ((await failedRows.count()) === 0) await page.getByRole('button', { name: 'Refresh', exact: true }).click();
-            return failedRows.allInnerTexts();
-          }, { timeout: KEY_TIMEOUT_MS, interval: 1000 })
-          .toEqual([expect.stringContaining(TEST_OPERATOR)]);
+        // The ledger signs the journal's records soon after they are written; the list, open before
+        // that, follows by itself (no Refresh).
+        await expect.poll(() => failedRows.allInnerTexts(), { timeout: KEY_TIMEOUT_MS, interval: 500 }).toEqual([expect.stringContaining(TEST_OPERATOR)]);
+      });
+
+      await steps.run('with the Ledger open, an entry signed now (this Export ledger\'s own) comes on top without Refresh', async () => {
+        const seqOf = async (): Promise<number> => Number(await page.locator('.ledger-table tbody tr').first().locator('.ledger-table__seq').innerText());
+        const before = await seqOf();
+        await page.getByRole('button', { name: 'Export ledger', exact: true }).click();
+        await page.getByRole('status').filter({ hasText: /^Exported \d+ entr(?:y|ies) to / }).waitFor({ state: 'visible', timeout: KEY_TIMEOUT_MS });
+        await expect.poll(seqOf, { timeout: KEY_TIMEOUT_MS, interval: 500 }).toBeGreaterThan(before);
+        expect(await page.locator('.ledger-table tbody tr').first().locator('.ledger-kind__raw').innerText()).toBe('EXPORT');
       });
 
       const fresh = await steps.run('this computer is lost; a new installation: Restore from a backup → the unplugged stick’s folder → List backups', async () => {
