@@ -197,7 +197,18 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
       return (filter.from === undefined || at >= filter.from) && (filter.to === undefined || at <= filter.to);
     })
     .sort((a, b) => b.seq - a.seq);
-  const named = (row: LedgerRow): readonly string[] | undefined => (row.kind === 'EXPORT' && !(filter.subjects?.has(row.subject) ?? true) ? naming.get(row.coversTo) : undefined);
+  // Everyone's report: an access report that named one patient is that patient's row, as in their
+  // own report (H8 F3: its Patient read "—" here and the name there); one naming several stays one
+  // row of no patient (a row per patient would repeat a whole-trail export thousands of times).
+  const single = filter.subjects === undefined ? await singlePatientExports(reader, matching) : new Map<number, string>();
+  const named = (row: LedgerRow): readonly string[] | undefined => {
+    if (row.kind !== 'EXPORT') return undefined;
+    if (filter.subjects === undefined) {
+      const only = single.get(row.coversTo);
+      return only === undefined ? undefined : [only];
+    }
+    return filter.subjects.has(row.subject) ? undefined : naming.get(row.coversTo);
+  };
   const items = matching.flatMap((row) => (named(row) ?? [row.subject]).map((subject) => ({ row, subject })));
   const kept = items.slice(0, ACCESS_REPORT_MAX_ROWS);
   const [operatorNames, subjectNames] = await Promise.all([
@@ -298,6 +309,18 @@ async function namingExports(reader: LedgerReader, subjects: ReadonlySet<string>
       else list.push(String(subject));
     });
   for (const list of out.values()) list.sort();
+  return out;
+}
+
+/** The access-report exports among `rows` that named exactly one patient: the record each covers → that patient. */
+async function singlePatientExports(reader: LedgerReader, rows: readonly LedgerRow[]): Promise<Map<number, string>> {
+  const covers = rows.filter((row) => row.kind === 'EXPORT' && row.summary['export'] === 'accessReport').map((row) => row.coversTo);
+  const out = new Map<number, string>();
+  if (covers.length === 0) return out;
+  const found = await reader.db().namedExports.bulkGet(covers);
+  found.forEach((entry, index) => {
+    if (entry !== undefined && entry.subjects.length === 1) out.set(covers[index]!, entry.subjects[0]!);
+  });
   return out;
 }
 

@@ -114,8 +114,12 @@ describe('access report', () => {
       [5, PATIENT],
       [3, PATIENT],
     ]);
-    // Everyone's report: the export is one row, of no patient.
-    expect((await buildAccessReport(reader, {})).rows.filter((r) => r.seq === 8).map((r) => r.subject)).toEqual(['']);
+    // Everyone's report: a report naming several is one row, of no patient; one naming one patient
+    // is that patient's row, as in that patient's own report (H8 F3).
+    const everyone = await buildAccessReport(reader, {});
+    expect(everyone.rows.filter((r) => r.seq === 8).map((r) => r.subject)).toEqual(['']);
+    expect(everyone.rows.filter((r) => r.seq === 10).map((r) => r.subject)).toEqual([OTHER]);
+    expect(everyone.rows.filter((r) => r.seq === 11).map((r) => r.subject)).toEqual(['']);
     // A date range still applies to them.
     expect((await buildAccessReport(reader, { subjects: new Set([OTHER]), from: Date.parse(AT(25)) })).rows.map((r) => r.seq)).toEqual([10]);
   });
