@@ -6,6 +6,14 @@ const HEIGHT = 120;
 const numberFormat = new Intl.NumberFormat('en');
 const clockFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
+/** A rate in messages a second, in words: per minute under one a second (16 in 10 minutes read "0.0 per second", H8 F15). */
+function averageWords(perSecond: number): string {
+  if (perSecond >= 1) return `${perSecond.toFixed(perSecond < 10 ? 1 : 0)} per second`;
+  const perMinute = perSecond * 60;
+  if (perMinute < 0.05) return 'under 0.1 per minute';
+  return `${perMinute.toFixed(perMinute < 10 ? 1 : 0)} per minute`;
+}
+
 /** In words, for everyone (and the chart's accessible description). */
 export function throughputSummary(buckets: readonly ThroughputBucket[]): string {
   if (buckets.length === 0) return 'No throughput data yet.';
@@ -19,7 +27,7 @@ export function throughputSummary(buckets: readonly ThroughputBucket[]): string 
   return (
     `${span}: ${numberFormat.format(received)} ${received === 1 ? 'message' : 'messages'} received` +
     `, ${numberFormat.format(errored)} with errors; ` +
-    `average ${rate.toFixed(rate < 10 ? 1 : 0)} per second; ` +
+    `average ${averageWords(rate)}; ` +
     `peak ${numberFormat.format(peak.received)} in the ${THROUGHPUT_BUCKET_SECONDS} seconds from ${clockFormat.format(new Date(peak.t * 1000))}.`
   );
 }
