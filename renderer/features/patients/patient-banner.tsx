@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { hrefForPath } from '../../app/router/hash-route';
 import type { PatientDetail, RecordRow } from '../../vault/vault-service';
-import { identifierLabel, patientName, recordDay, severityLabel, sexLabel, visitClassLabel } from './record-format';
+import { bannerIdentifierLabel, patientName, recordDay, severityLabel, sexLabel, visitClassLabel } from './record-format';
 import { ageLabel, allergiesOf, lastVisitOf } from './results-model';
 
 /** Today as the clinic's calendar shows it (this computer's local date). */
@@ -78,7 +78,7 @@ export function PatientBanner({ detail, headingId, actions }: { detail: PatientD
       </div>
       <ul className="patient-banner__ids" aria-label={patient.identifiers.length === 1 ? 'Identifier' : 'Identifiers'}>
         {patient.identifiers.map((identifier) => (
-          <li key={`${identifier.authority}|${identifier.type}|${identifier.value}`}>{identifierLabel(identifier)}</li>
+          <li key={`${identifier.authority}|${identifier.type}|${identifier.value}`}>{bannerIdentifierLabel(identifier)}</li>
         ))}
       </ul>
       <BannerAllergies patientId={detail.patientId} records={records} />

@@ -10,7 +10,7 @@ import { PatientStudies } from '../imaging/patient-studies';
 import { PatientAccesses } from './patient-accesses';
 import { PatientConsent } from './patient-consent';
 import { PatientDatasets } from './patient-datasets';
-import { addressLabel, identifierLabel, patientName } from './record-format';
+import { addressLabel, identifierLabel, isNationalIdentifier, patientName } from './record-format';
 import { PatientBanner } from './patient-banner';
 import { PatientResults } from './patient-results';
 import { RecordTable } from './record-table';
@@ -75,6 +75,10 @@ function PatientView({ detail, onErased }: { detail: PatientDetail; onErased: (n
                 .join('; ')}
               , merged into this patient by the sending system.
             </Fact>
+          )}
+          {/* In full here only; the banner on every view masks them (H8 F7). */}
+          {patient.identifiers.some(isNationalIdentifier) && (
+            <Fact term="National identifiers">{patient.identifiers.filter(isNationalIdentifier).map(identifierLabel).join(', ')}</Fact>
           )}
           <Fact term="Address">{address === '' ? 'Not recorded' : address}</Fact>
           <Fact term={(patient.phones?.length ?? 0) === 1 ? 'Phone' : 'Phones'}>{patient.phones === undefined || patient.phones.length === 0 ? 'Not recorded' : patient.phones.join(', ')}</Fact>

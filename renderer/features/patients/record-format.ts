@@ -21,6 +21,23 @@ export function identifierLabel(identifier: PatientIdentifier): string {
   return context === '' ? identifier.value : `${identifier.value} (${context})`;
 }
 
+/** Whether an identifier is a national one (HL7 table 0203 SS, social security number): masked wherever it is not asked for. */
+export function isNationalIdentifier(identifier: PatientIdentifier): boolean {
+  return identifier.type.toUpperCase() === 'SS';
+}
+
+/**
+ * An identifier as the banner shows it on every patient view: a national one (SS) masked to its last
+ * four characters, at most half of it ("SSN •••123 (USSSA)", tester H8 F7), as EHR banners do; the
+ * patient details list it in full. Others as identifierLabel.
+ */
+export function bannerIdentifierLabel(identifier: PatientIdentifier): string {
+  if (!isNationalIdentifier(identifier)) return identifierLabel(identifier);
+  const shown = identifier.value.slice(identifier.value.length - Math.min(4, Math.floor(identifier.value.length / 2)));
+  const masked = `SSN •••${shown}`;
+  return identifier.authority === '' ? masked : `${masked} (${identifier.authority})`;
+}
+
 /**
  * One line: street, "postal code, town, state or province", country: "1 Elm St, Apt 2, 02110 Boston
  * MA, USA", "Hauptstrasse 5, 3011 Bern, CH". One layout for every country, not each country's
