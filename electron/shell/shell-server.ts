@@ -23,9 +23,9 @@ import { ObjectTickets, serveObjectSlice } from './object-slices-http';
 
 /** The only address the shell ever binds. Not configurable, on purpose. */
 export const SHELL_HOST = '127.0.0.1';
-/** A WebSocket offers the token as a second subprotocol, so it never appears in a URL or a log. */
 /** The body of a POST to SHELL_ACCESS_PATH is `{"code":"…"}`: a few dozen bytes. */
 const MAX_ACCESS_BODY_BYTES = 1024;
+/** A WebSocket offers the token as a second subprotocol, so it never appears in a URL or a log. */
 export const TOKEN_PROTOCOL_PREFIX = 'hdms.token.';
 
 export interface ShellServerOptions {
