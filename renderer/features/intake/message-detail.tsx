@@ -321,11 +321,17 @@ function RawOfMessage({ seq }: { seq: number }) {
   return <RawMessageTree message={raw.value} />;
 }
 
+/** "MRN1 (CLINIC1)" → "MRN1, CLINIC1": inside the link's own parentheses, one pair reads better (H8 F18). */
+function flatIdentifier(identifier: string): string {
+  const match = /^(.*) \(([^()]*)\)$/.exec(identifier);
+  return match === null ? identifier : `${match[1]}, ${match[2]}`;
+}
+
 function PatientLink({ patient }: { patient: NonNullable<MessageDetail['patient']> }) {
   return (
     <a href={hrefForPath('patients', patient.patientId)}>
       {patient.name}
-      {patient.identifier === '' ? '' : ` (${patient.identifier})`}
+      {patient.identifier === '' ? '' : ` (${flatIdentifier(patient.identifier)})`}
     </a>
   );
 }

@@ -133,7 +133,8 @@ describe('Message browser', () => {
     const produced = screen.getByRole('region', { name: 'What it produced' });
     const link = within(produced).getAllByRole('link')[0]!;
     expect(link.getAttribute('href')).toBe('#/patients/p-1');
-    expect(link.textContent).toMatch(/\(MRN.+\)$/);
+    // One pair of parentheses: "Name (MRN…, authority)", not "Name (MRN… (authority))" (H8 F18).
+    expect(link.textContent).toMatch(/ \(MRN[^()]+\)$/);
     expect(screen.getByText(/3 records filed under/)).toBeTruthy();
     // The raw bytes are opened (and journaled) only when asked for.
     expect(vault.calls.some((call) => call.method === 'openMessageRaw')).toBe(false);
