@@ -31,6 +31,34 @@ export function segmentsOf(text: string): string[] {
   return text.split(/\r\n|\r|\n/).filter((line) => line.trim() !== '');
 }
 
+/**
+ * Where in the edit box the first field a quarantine reason names ("MSH-9 (message type) is
+ * empty.") starts, so the caret can be put there (H8 F11: MSH-9 was behind the box's edge); null
+ * when the reason names no field or the text has no such segment. Fields are counted as HL7 does:
+ * in MSH, MSH-1 is the field separator itself, so MSH-n follows the (n-1)th separator; in other
+ * segments SEG-n follows the nth.
+ */
+export function namedFieldOffset(text: string, reason: string): number | null {
+  const named = /\b([A-Z][A-Z0-9]{2})-(\d+)\b/.exec(reason);
+  if (named === null) return null;
+  const [, segment, number] = named as unknown as [string, string, string];
+  const separator = text.startsWith('MSH') && text.length > 3 ? text[3]! : '|';
+  const seps = segment === 'MSH' ? Number(number) - 1 : Number(number);
+  let start = 0;
+  for (const line of text.split(/(?<=\r\n|\r|\n)/)) {
+    if (line.startsWith(segment + separator)) {
+      let at = 0;
+      for (let index = 0; index < seps; index += 1) {
+        at = line.indexOf(separator, at) + 1;
+        if (at === 0) return null;
+      }
+      return start + at;
+    }
+    start += line.length;
+  }
+  return null;
+}
+
 /** How many characters of the text are U+FFFD (bytes a decoding could not read). */
 export function replacementCount(text: string): number {
   let count = 0;

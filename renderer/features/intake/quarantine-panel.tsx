@@ -1,5 +1,5 @@
 import { senderLabel } from '../../../shared/hl7/sender-label';
-import { useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { DicomReprocessOutcome } from '../../../shared/ipc/dicom-contract';
 import { HL7_CHARSETS, type Hl7Charset, type IntakeMessageResult } from '../../../shared/ipc/intake-contract';
 import { SubmitRow } from '../../app/form/submit-row';
@@ -11,7 +11,7 @@ import { useVaultRead } from '../../app/use-vault-read';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 import type { QuarantineEntry } from '../../vault/vault-service';
-import { editDraft, encodeEdited, hl7CharsetNamed, replacementCount, segmentsOf, type EditedBytes } from './hl7-edit';
+import { editDraft, encodeEdited, hl7CharsetNamed, namedFieldOffset, replacementCount, segmentsOf, type EditedBytes } from './hl7-edit';
 import { isHl7Charset } from './hl7-tree';
 import { AckCodes, CharsetOverrideField, MessageCells, MessageHeads, WholeWords, flagWords } from './message-parts';
 import { When } from './monitor-tables';
@@ -557,6 +557,18 @@ function EditDialog({ entry, onClose, onDone }: { entry: QuarantineEntry; onClos
   const opened = raw.phase === 'ready' ? raw.value : null;
   const draft = useMemo(() => (opened === null ? null : editDraft(opened, entry.detail.reason, readAs ?? undefined)), [opened, entry.detail.reason, readAs]);
   const value = text ?? (draft === null ? '' : draft.text);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const placed = useRef(false);
+  // Once opened, the caret goes to the field the reason names, which scrolls it into view (H8 F11).
+  useEffect(() => {
+    const element = box.current;
+    if (placed.current || element === null || draft === null) return;
+    placed.current = true;
+    const at = namedFieldOffset(draft.text, entry.detail.reason);
+    if (at === null) return;
+    element.focus();
+    element.setSelectionRange(at, at);
+  }, [draft, entry.detail.reason]);
   const unreadable = replacementCount(value);
   const startsWithMsh = segmentsOf(value)[0]?.startsWith('MSH') === true;
   const stored = useMemo(() => (draft !== null && startsWithMsh ? encodeEdited(value) : null), [draft, startsWithMsh, value]);
@@ -649,6 +661,7 @@ function EditDialog({ entry, onClose, onDone }: { entry: QuarantineEntry; onClos
             </label>
             <textarea
               id={textId}
+              ref={box}
               className="input textarea quarantine-edit__text"
               value={value}
               onChange={(event) => setText(event.target.value)}

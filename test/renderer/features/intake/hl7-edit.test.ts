@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultReadAs, editDraft, encodeEdited, replacementCount } from '../../../../renderer/features/intake/hl7-edit';
+import { readFileSync } from 'node:fs';
+import { defaultReadAs, editDraft, encodeEdited, namedFieldOffset, replacementCount } from '../../../../renderer/features/intake/hl7-edit';
 import { decodeHl7 } from '../../../../renderer/features/intake/hl7-tree';
 
 const latin1 = (text: string): Uint8Array => Uint8Array.from([...text].map((char) => char.charCodeAt(0)));
@@ -89,5 +90,29 @@ describe('the edited copy is written so that its bytes and MSH-18 agree', () => 
 
   it('refuses a text that does not start with MSH', () => {
     expect(() => encodeEdited('PID|1')).toThrow('The message must start with its MSH segment.');
+  });
+});
+
+describe('where the field a reason names starts in the edit box (H8 F11)', () => {
+  const text = 'MSH|^~\\&|LABSYS|CLINIC1|HDMS|NODE|20261206150000||||BADTYPE-1|P|2.5.1\nPID|1||MRN100234^^^CLINIC1^MR||Okonkwo^Adaeze';
+
+  it('MSH-9 is after the eighth "|" of the MSH line (MSH-1 is the separator itself)', () => {
+    const at = namedFieldOffset(text, 'MSH-9 (message type) is empty.');
+    expect(text.slice(at!, at! + 3)).toBe('||B');
+    expect(text.slice(0, at!).split('|').length - 1).toBe(8);
+  });
+
+  it('another segment counts from its name; no field named, or none such, is null', () => {
+    const at = namedFieldOffset(text, 'The PID segment has no patient identifier (PID-3, PID-2 and PID-4 are empty).');
+    expect(text.slice(at!)).toMatch(/^MRN100234/);
+    expect(namedFieldOffset(text, 'The bytes are not valid UNICODE UTF-8.')).toBeNull();
+    expect(namedFieldOffset(text, 'OBX-5 is empty.')).toBeNull();
+  });
+});
+
+describe('the edit box uses the dialog\'s width (H8 F11: 450 px of 725)', () => {
+  it('is not held to the inputs\' max-width', () => {
+    const css = readFileSync(new URL('../../../../renderer/styles/intake.css', import.meta.url), 'utf8');
+    expect(/\.quarantine-edit__text\s*\{([^}]*)\}/.exec(css)?.[1]).toMatch(/max-width:\s*none/);
   });
 });
