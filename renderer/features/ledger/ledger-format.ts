@@ -120,6 +120,18 @@ function pad(n: number): string {
 export const SIGNING_ORDER_NOTE =
   'Listed in signing order (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment later than the row listed after it.';
 
+/** SIGNING_ORDER_NOTE for a listing newest first (the Ledger's entries), shown while its times are not in order. */
+export const SIGNING_ORDER_NOTE_NEWEST_FIRST =
+  'Newest first by signing order (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment earlier than the row listed after it.';
+
+/** Whether the acts' times of rows listed newest first (by sequence) are ever out of that order. */
+export function timesOutOfOrderNewestFirst(rows: readonly Pick<LedgerEntryView, 'createdAt' | 'summary'>[]): boolean {
+  for (let i = 1; i < rows.length; i++) {
+    if (Date.parse(entryTimes(rows[i - 1]!).happened) < Date.parse(entryTimes(rows[i]!).happened)) return true;
+  }
+  return false;
+}
+
 /** An ISO instant in this computer's local time, `2025-03-01 10:30:15`, sortable and unambiguous to read. */
 export function ledgerTime(iso: string): string {
   const date = new Date(iso);

@@ -110,6 +110,23 @@ describe('Ledger › timeline', () => {
     expect(rowOf(2).querySelector('td time')!.getAttribute('datetime')).toBe('2025-03-01T09:59:50.000Z');
   });
 
+  it('says the list is in signing order when the times shown are not (H8 F19: an intake batch signed after a quarantine action of the second before)', async () => {
+    const batch = makeEntry(10, { createdAt: '2025-03-01T15:58:04.000Z', summary: { at: '2025-03-01T15:58:04.000Z' } });
+    const action = makeEntry(11, { createdAt: '2025-03-01T15:58:04.500Z', summary: { at: '2025-03-01T15:58:03.000Z' } });
+    await openLedger({ entries: [batch, action] });
+    await findEntryTable();
+    expect(shownSeqs()).toEqual([11, 10]);
+    expect(screen.getByText(/^Newest first by signing order/).textContent).toBe(
+      'Newest first by signing order (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment earlier than the row listed after it.',
+    );
+  });
+
+  it('needs no such note while the times shown are in order', async () => {
+    await openLedger({ entries: makeEntries(5) });
+    await findEntryTable();
+    expect(screen.queryByText(/signing order/)).toBeNull();
+  });
+
   it('labels each session entry by its event, not "Sign-in and lock": signed in, locked, locked automatically (idle), failed unlock (QA issue 11)', async () => {
     await openLedger({
       entries: [
