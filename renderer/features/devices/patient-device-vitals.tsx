@@ -585,9 +585,9 @@ export function PatientDeviceVitals({ patientId, records = [] }: { patientId: st
         unit most of its values were reported in; a value converted from another unit says what was reported. A lab result keeps the lab’s flag; other
         values are read against general adult ranges.
       </p>
-      <div role="group" aria-label="Time range">
+      <div className="segmented" role="group" aria-label="Time range">
         {PRESETS.map((p) => (
-          <button key={p.label} type="button" aria-pressed={range.days === p.days} onClick={() => setRange({ days: p.days, from: p.days === null ? null : Date.now() / 1000 - p.days * 86_400 })}>
+          <button key={p.label} type="button" className="segmented__button" aria-pressed={range.days === p.days} onClick={() => setRange({ days: p.days, from: p.days === null ? null : Date.now() / 1000 - p.days * 86_400 })}>
             {p.label}
           </button>
         ))}
