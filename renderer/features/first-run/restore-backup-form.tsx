@@ -137,7 +137,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
   const noRegister = restore.error instanceof VaultError && restore.error.code === 'E_NO_ERASURE_REGISTER';
 
   // Each field's problem with its label: an empty one once it was left, a wrong one at once.
-  const { visit, shown } = useVisited<RestoreField>();
+  const { visit, shown, revealed, attempt } = useVisited<RestoreField>();
   const secretLabel = kind === 'passphrase' ? 'Passphrase' : 'Recovery key';
   const problems: Record<RestoreField, string | null> = {
     // No check of the name: the node knows a backup by its first bytes (a copy renamed .bak is one).
@@ -150,6 +150,8 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
       ? 'Erasure register: the register is a .json file (hdms-erasure-register.json).'
       : null;
   const problem = problems.path ?? problems.operatorName ?? problems.secret ?? registerProblem;
+  // Beside Restore only once it was pressed: an untouched form greets nobody with "must not be empty" (H8 F16).
+  const buttonProblem = revealed(problems) ?? registerProblem;
   const refused = refusedField(restore.error, secretLabel);
   const problemOf = (field: RestoreField): string | null => {
     if (refused?.field === field) return refused.message;
@@ -169,6 +171,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
+    if (problem !== null) attempt();
     if (problem !== null || restore.busy) return;
     const name = operatorName.trim();
     void restore.run({
@@ -193,7 +196,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
   return (
     <form className="form" aria-label="Restore from a backup" onSubmit={submit} noValidate>
       <p>
-        Restore a backup exported from Settings → Data into this data folder. The restored vault is the same vault:
+        Restore a backup made under Settings › Data › Backup into this data folder. The restored vault is the same vault:
         the same operators, passphrases and recovery key.
       </p>
       <TextField
@@ -331,7 +334,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
           </label>
         </section>
       )}
-      <SubmitRow label="Restore" problem={problem} busy={restore.busy} busyText="Restoring the backup…">
+      <SubmitRow label="Restore" problem={buttonProblem} busy={restore.busy} busyText="Restoring the backup…">
         <button type="button" className="button" data-back onClick={onBack}>
           Back
         </button>

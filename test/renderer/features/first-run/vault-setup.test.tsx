@@ -198,7 +198,10 @@ describe('Restore from a backup', () => {
     fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
     const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
     const button = within(restore).getByRole('button', { name: 'Restore' }) as HTMLButtonElement;
+    // Pressed on the empty form, it shows the problems and stays disabled until they are fixed (H8 F16).
+    fireEvent.click(button);
     expect(button.disabled).toBe(true);
+    expect(vault.callsTo('restoreBackup')).toEqual([]);
 
     type('Backup file', 'D:\\backups\\node.hdmsbak', restore);
     fireEvent.click(within(restore).getByRole('radio', { name: 'With the recovery key' }));
@@ -381,5 +384,18 @@ describe('Restore from a backup', () => {
     fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
     expect((await within(restore).findByRole('alert')).textContent).toBe('The backup file is unreadable.');
     expect(vault.callsTo('restoreBackup')[0]).toEqual([{ path: '/backups/node.hdmsbak', operatorName: 'Ada', secret: { passphrase: GOOD } }]);
+  });
+});
+
+describe('the restore form of a new installation (H8 F16)', () => {
+  it('names the section backups are made in, and shows no problem before the person leaves a field or presses Restore', async () => {
+    const { section } = await openSetup();
+    fireEvent.click(within(section).getByRole('button', { name: 'Restore from a backup' }));
+    const restore = await screen.findByRole('region', { name: 'Restore from a backup' });
+    expect(restore.textContent).toContain('Settings › Data › Backup');
+    expect(restore.textContent).not.toContain('Settings → Data');
+    expect(restore.textContent).not.toContain('must not be empty');
+    fireEvent.click(within(restore).getByRole('button', { name: 'Restore' }));
+    expect(problemAt('Backup file', restore)).toBe('Backup file: must not be empty.');
   });
 });
