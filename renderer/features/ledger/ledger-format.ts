@@ -118,11 +118,7 @@ function pad(n: number): string {
  * signed in the other order. Reordering would hide the chain's order, which is what is verified.
  */
 export const SIGNING_ORDER_NOTE =
-  'Listed in signing order (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment later than the row listed after it.';
-
-/** SIGNING_ORDER_NOTE for a listing newest first (the Ledger's entries), shown while its times are not in order. */
-export const SIGNING_ORDER_NOTE_NEWEST_FIRST =
-  'Newest first by signing order (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment earlier than the row listed after it.';
+  'Listed in signing order, newest first (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment earlier than the row listed below it.';
 
 /** Whether the acts' times of rows listed newest first (by sequence) are ever out of that order. */
 export function timesOutOfOrderNewestFirst(rows: readonly Pick<LedgerEntryView, 'createdAt' | 'summary'>[]): boolean {

@@ -3,7 +3,7 @@ import { hrefForPath } from '../../app/router/hash-route';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import type { LedgerEntryView, LedgerVerification } from '../../ledger/ledger-service';
 import { LedgerFilters } from './ledger-filters';
-import { entriesWord, entryLabel, formatCount, entryTimes, entryTrust, ledgerTime, operatorLabel, shortHash, SIGNING_ORDER_NOTE_NEWEST_FIRST, timesOutOfOrderNewestFirst, trustLabel } from './ledger-format';
+import { entriesWord, entryLabel, formatCount, entryTimes, entryTrust, ledgerTime, operatorLabel, shortHash, SIGNING_ORDER_NOTE, timesOutOfOrderNewestFirst, trustLabel } from './ledger-format';
 import { TrustMark } from './trust-mark';
 import type { LedgerTimeline } from './use-ledger-timeline';
 import { entryNotaryLabel, entryNotaryState } from './entry-notary-state';
@@ -71,7 +71,7 @@ export function LedgerTimelineView({
           <p role="status" className="muted ledger-timeline__count">
             {entriesWord(list.rows.length)} shown, newest first{list.more ? '' : ' (all)'}.
           </p>
-          {timesOutOfOrderNewestFirst(list.rows) && <p className="muted ledger-timeline__order">{SIGNING_ORDER_NOTE_NEWEST_FIRST}</p>}
+          {timesOutOfOrderNewestFirst(list.rows) && <p className="muted ledger-timeline__order">{SIGNING_ORDER_NOTE}</p>}
           {list.pending.length > 0 && (
             <p role="status" className="ledger-timeline__new">
               <button type="button" className="button button--small" onClick={timeline.showNew}>

@@ -91,7 +91,7 @@ describe('Ledger › Access report', () => {
     await openReport(createFakeLedger({ report }));
     await screen.findByRole('table', { name: 'Access report' });
     expect(screen.getByText(/^Listed in signing order/).textContent).toBe(
-      'Listed in signing order (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment later than the row listed after it.',
+      'Listed in signing order, newest first (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment earlier than the row listed below it.',
     );
   });
 

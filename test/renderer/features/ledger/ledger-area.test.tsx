@@ -116,8 +116,8 @@ describe('Ledger › timeline', () => {
     await openLedger({ entries: [batch, action] });
     await findEntryTable();
     expect(shownSeqs()).toEqual([11, 10]);
-    expect(screen.getByText(/^Newest first by signing order/).textContent).toBe(
-      'Newest first by signing order (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment earlier than the row listed after it.',
+    expect(screen.getByText(/^Listed in signing order/).textContent).toBe(
+      'Listed in signing order, newest first (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment earlier than the row listed below it.',
     );
   });
 
