@@ -10,6 +10,9 @@ import { accessReportExportRefusal, mayExportAccessReport } from '../../../share
 import { localZoneLabel } from '../../ledger/local-days';
 import { ledgerPseudonym, ledgerTime, otherOperatorWords, shortHash, SIGNING_ORDER_NOTE } from './ledger-format';
 
+/** What a row without a notary leaf is (H8 F4: "not yet" said nothing more). */
+const NOTARY_NOT_YET = 'signed on this node and in its chain, not yet countersigned by a network’s notary (this node is in no network, or the notary’s receipt comes with the next sync).';
+
 /** What the report's form holds: empty means "any". Dates are `YYYY-MM-DD`. */
 interface ReportInputs {
   readonly subject: string;
@@ -358,12 +361,21 @@ function ReportTable({ report, query, note, labelledBy }: { report: AccessReport
                     {shortHash(row.entryHash)}
                   </code>
                 </td>
-                <td className="access-report__notary">{row.notary === undefined ? <span className="muted">not yet</span> : `leaf ${row.notary.leafIndex}`}</td>
+                <td className="access-report__notary">
+                  {row.notary === undefined ? (
+                    <span className="muted" title={NOTARY_NOT_YET}>
+                      not yet
+                    </span>
+                  ) : (
+                    `leaf ${row.notary.leafIndex}`
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      {report.rows.some((row) => row.notary === undefined) && <p className="muted">Notary “not yet”: {NOTARY_NOT_YET}</p>}
     </>
   );
 }

@@ -9,6 +9,7 @@ import { createFakeVault } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
 
 const DIGEST = `0x${'ab'.repeat(32)}`;
+const NOTARY_NOT_YET = 'signed on this node and in its chain, not yet countersigned by a network’s notary (this node is in no network, or the notary’s receipt comes with the next sync).';
 const REPORT: AccessReport = {
   truncated: false,
   rows: [
@@ -93,6 +94,19 @@ describe('Ledger › Access report', () => {
     expect(screen.getByText(/^Listed in signing order/).textContent).toBe(
       'Listed in signing order, newest first (the ledger’s sequence, what verification checks); a row’s time is when the act happened, so a row may show a time a moment earlier than the row listed below it.',
     );
+  });
+
+  it('says what a Notary "not yet" means, on screen and in print, only while a row has one (H8 F4)', async () => {
+    await openReport();
+    const table = await screen.findByRole('table', { name: 'Access report' });
+    expect(within(table).getByText('not yet').getAttribute('title')).toBe(NOTARY_NOT_YET);
+    expect(screen.getByText(/^Notary “not yet”/).textContent).toBe(`Notary “not yet”: ${NOTARY_NOT_YET}`);
+  });
+
+  it('needs no Notary note when every row is countersigned', async () => {
+    await openReport(createFakeLedger({ report: { truncated: false, rows: [REPORT.rows[0]!] } }));
+    await screen.findByRole('table', { name: 'Access report' });
+    expect(screen.queryByText(/^Notary “not yet”/)).toBeNull();
   });
 
   it('says the swap beside the rows found too', async () => {
