@@ -27,7 +27,7 @@ describe('a message page is an access; a lock hands nothing to the next operator
   const e2e = useBrowserWithOwnShells();
 
   it(
-    'the access report lists the message page; another operator unlocks onto Intake with nothing opened',
+    'the access report lists the message page; another operator unlocks onto their start page with nothing opened',
     async () => {
       const steps = new StepLog('message page access, lock');
       const { port, shell, page, consoleErrors } = await shellWithListener(e2e, 'mllp', { viewport: { width: 1280, height: 900 } });
