@@ -69,7 +69,7 @@ export function BackupRestoredScreen({ outcome, onContinue }: { outcome: Restore
               <p>
                 {/* Continue first, so the app opens on Settings. */}
                 <a href={hrefForPath('settings')} onClick={onContinue}>
-                  Set them in Settings › Backup
+                  Set them in Settings › Data › Backup
                 </a>
               </p>
             </div>

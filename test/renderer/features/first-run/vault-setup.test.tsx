@@ -249,7 +249,7 @@ describe('Restore from a backup', () => {
     const done = await screen.findByRole('region', { name: 'What the restore did' });
     // backup-settings.json stays with each computer: the restored node makes no scheduled backup.
     expect((await within(done).findByText(/^Scheduled backups are not set on this computer/)).textContent).toMatch(/backup settings are not part of a backup/i);
-    fireEvent.click(within(done).getByRole('link', { name: 'Set them in Settings › Backup' }));
+    fireEvent.click(within(done).getByRole('link', { name: 'Set them in Settings › Data › Backup' }));
     expect(await screen.findByRole('heading', { level: 1, name: 'Settings' })).toBeTruthy();
     expect(vault.callsTo('restoreBackup')).toHaveLength(1);
     const warning = await screen.findByRole('note', { name: 'Scheduled backups' });
