@@ -12,7 +12,7 @@ import { unitLabel } from '../patients/ucum-units';
 import { FlagMarks } from '../patients/flag-marks';
 import { abnormalFlags, numberText, recordDateTime, type Flag } from '../patients/record-format';
 import { CHART_PADDING, chartTimes, reportedAsText, timeWindow } from '../patients/chart-format';
-import { chartedNow } from '../patients/results-model';
+import { chartedNow, parseReferenceRange } from '../patients/results-model';
 
 const CHART_HEIGHT = 220;
 /** Rows a readings table lists until all are asked for: thousands of rows cost seconds of layout. */
@@ -74,6 +74,65 @@ export function referenceBand(kind: ReadingKind, unit: string): { readonly low: 
     return converted === undefined || !Number.isFinite(converted) ? undefined : convertedForDisplay(converted, unit, kind, bound);
   });
   return low === undefined || high === undefined ? undefined : { low, high, unit };
+}
+
+/** A band a chart shades for one kind: the lab's own range (OBX-7) when its results give one, else the general adult range. */
+export interface ShadedBand {
+  readonly kind: ReadingKind;
+  readonly low: number;
+  readonly high: number;
+  readonly unit: string;
+  readonly source: 'lab' | 'general';
+  /** The kind's results give other lab ranges than the newest's (the one shaded). */
+  readonly differs: boolean;
+}
+
+/** A point's lab range (both bounds) in the point's unit; undefined when it has none, a one-sided one, or no conversion. */
+function labBand(point: VitalPoint): { readonly low: number; readonly high: number } | undefined {
+  const parsed = parseReferenceRange(point.labRange);
+  if (parsed === null || parsed.low === null || parsed.high === null) return undefined;
+  const sent = point.reported?.unit ?? point.unit;
+  if (sent === point.unit) return { low: parsed.low, high: parsed.high };
+  const [low, high] = [parsed.low, parsed.high].map((bound) => {
+    const converted = convertUnit(bound, sent, point.unit, point.kind);
+    return converted === undefined || !Number.isFinite(converted) ? undefined : convertedForDisplay(converted, point.unit, point.kind, bound);
+  });
+  return low === undefined || high === undefined ? undefined : { low, high };
+}
+
+/**
+ * The band shaded per present kind (H8 F6: a 128 mmHg the lab flagged High against its 90–120 sat in
+ * the general 90–139 band): the newest result's own lab range, in the chart's unit, when any result
+ * of the kind gives one; the general adult range only when none does.
+ */
+export function shadedBands(points: readonly VitalPoint[], present: readonly ReadingKind[]): ShadedBand[] {
+  return present.flatMap((kind): ShadedBand[] => {
+    const ofKind = points.filter((p) => p.kind === kind);
+    const labs = ofKind.flatMap((p) => {
+      const band = labBand(p);
+      return band === undefined ? [] : [{ at: p.at, ...band }];
+    });
+    const newest = labs.reduce<(typeof labs)[number] | undefined>((best, band) => (best === undefined || band.at >= best.at ? band : best), undefined);
+    const unit = ofKind.at(-1)?.unit;
+    if (newest !== undefined && unit !== undefined) {
+      const differs = labs.some((band) => band.low !== newest.low || band.high !== newest.high);
+      return [{ kind, low: newest.low, high: newest.high, unit, source: 'lab', differs }];
+    }
+    const general = unit === undefined ? undefined : referenceBand(kind, unit);
+    return general === undefined ? [] : [{ kind, ...general, source: 'general', differs: false }];
+  });
+}
+
+/** The caption's "Shaded: lab range 90–120 mmHg." (each kind named when a chart has several); '' when nothing is shaded. */
+export function shadedText(bands: readonly ShadedBand[]): string {
+  if (bands.length === 0) return '';
+  const parts = bands.map((band) => {
+    const name = bands.length > 1 ? `${KIND_LABEL[band.kind] ?? band.kind} ` : '';
+    const range = `${band.low}–${band.high} ${unitLabel(band.unit)}`.trim();
+    const what = band.source === 'lab' ? `lab range ${range}${band.differs ? ' (the newest result’s; earlier results give other ranges)' : ''}` : `general adult range ${range}`;
+    return `${name}${what}`;
+  });
+  return `Shaded: ${parts.join('; ')}.`;
 }
 
 /**
@@ -374,12 +433,8 @@ export interface VitalsChartStyle {
  * y scale over the values and the reference bands with some air, the bands shaded behind the lines.
  */
 export function vitalsChartOptions(points: readonly VitalPoint[], present: readonly ReadingKind[], unit: string, width: number, style: VitalsChartStyle): uPlot.Options {
-  // Each present kind's reference band (in the unit drawn), shaded behind the lines; the y scale spans them.
-  const bands = present.flatMap((kind) => {
-    const pointUnit = points.find((p) => p.kind === kind)?.unit;
-    const band = pointUnit === undefined ? undefined : referenceBand(kind, pointUnit);
-    return band === undefined ? [] : [band];
-  });
+  // Each present kind's band (the lab's range, else the general adult one), shaded behind the lines; the y scale spans them.
+  const bands = shadedBands(points, present);
   let [low, high] = [Infinity, -Infinity];
   for (const value of [...points.map((p) => p.value), ...bands.flatMap((band) => [band.low, band.high])]) [low, high] = [Math.min(low, value), Math.max(high, value)];
   const pad = Math.max((high - low) * 0.08, 1);
@@ -457,7 +512,8 @@ function VitalsPanel({ title, kinds, points, notDrawn }: { title: string; kinds:
   const [listAll, setListAll] = useState(false);
   const listed = useMemo(() => (listAll ? [...points] : points.slice(-TABLE_ROWS)).reverse(), [points, listAll]);
   const latestFlags = latest === undefined ? [] : pointFlagWords(latest);
-  const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.text ?? latest.value} ${unit}${latestFlags.length === 0 ? '' : ` (${latestFlags.join(', ')})`}`}${flagged === '' ? '' : `; ${flagged}`}.${notDrawn === undefined ? '' : ` ${notDrawn}`}`;
+  const shaded = shadedText(shadedBands(points, present));
+  const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.text ?? latest.value} ${unit}${latestFlags.length === 0 ? '' : ` (${latestFlags.join(', ')})`}`}${flagged === '' ? '' : `; ${flagged}`}.${shaded === '' ? '' : ` ${shaded}`}${notDrawn === undefined ? '' : ` ${notDrawn}`}`;
 
   useEffect(() => {
     const element = host.current;
@@ -583,7 +639,8 @@ export function PatientDeviceVitals({ patientId, records = [] }: { patientId: st
       <p className="muted">
         Device readings and HL7 results of the same measurements (vital signs, and glucose from the lab) on one time axis per measurement, each chart in the
         unit most of its values were reported in; a value converted from another unit says what was reported. A lab result keeps the lab’s flag; other
-        values are read against general adult ranges.
+        values are read against general adult ranges. The shaded band is the lab’s own reference range when the results give one, else the
+        general adult range; each caption says which.
       </p>
       <div className="segmented" role="group" aria-label="Time range">
         {PRESETS.map((p) => (

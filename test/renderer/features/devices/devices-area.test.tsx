@@ -214,8 +214,9 @@ describe('Devices area', () => {
     expect(tableRows('Blood pressure readings').map((row) => [row[2], row[5]])).toEqual([['152 mmHg', 'High (90–139 mmHg)']]);
     expect(tableRows('SpO2 readings').map((row) => [row[2], row[5]])).toEqual([['91 %', 'Low (95–100 %)']]);
     expect(tableRows('Pulse readings').map((row) => [row[2], row[5]])).toEqual([['72 /min', '60–100 /min']]);
-    expect(screen.getByText(/^Blood pressure: 1 reading; latest 152 mmHg \(High\); 1 high\.$/)).toBeTruthy();
-    expect(screen.getByText(/^Pulse: 1 reading; latest 72 \/min\.$/)).toBeTruthy();
+    // No result gives a lab range: the general adult band is shaded, and the caption says so (H8 F6).
+    expect(screen.getByText(/^Blood pressure: 1 reading; latest 152 mmHg \(High\); 1 high\. Shaded: general adult range 90–139 mmHg\.$/)).toBeTruthy();
+    expect(screen.getByText(/^Pulse: 1 reading; latest 72 \/min\. Shaded: general adult range 60–100 \/min\.$/)).toBeTruthy();
   });
 
   it('a chart of many readings lists the newest 100 in its table until all are asked for; the chart has every point', async () => {

@@ -242,7 +242,8 @@ describe('QA s32 #1: a lab result among the vitals keeps the lab\'s flag, its un
     expect(temperatures[0]!.querySelector('.flag--critical')?.textContent).toContain('HH');
     expect(temperatures.map((tr) => tr.querySelectorAll('td')[4]!.textContent)).toEqual(['HL7 result', 'HL7 result']);
     const caption = (title: string) => screen.getByText((_text, element) => element?.tagName === 'FIGCAPTION' && (element.textContent ?? '').startsWith(`${title}:`)).textContent;
-    expect(caption('Glucose')).toBe('Glucose: 2 readings; latest 7.8 mmol/L (High); 1 critically low, 1 high.');
-    expect(caption('Temperature')).toBe('Temperature: 2 readings; latest 39.6 °C (Critically high); 1 critically high, 1 high.');
+    // The band shaded is the lab's own range, and the caption says so (H8 F6).
+    expect(caption('Glucose')).toBe('Glucose: 2 readings; latest 7.8 mmol/L (High); 1 critically low, 1 high. Shaded: lab range 3.9–5.5 mmol/L.');
+    expect(caption('Temperature')).toBe('Temperature: 2 readings; latest 39.6 °C (Critically high); 1 critically high, 1 high. Shaded: lab range 36.1–37.5 °C.');
   });
 });
