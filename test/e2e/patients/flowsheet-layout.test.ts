@@ -57,6 +57,22 @@ const FIVE_MORE_DAYS: readonly string[] = ['20261127', '20261128', '20261129', '
   labs(`ORU-21${index}`, day, `L-6${index}`, ['OBX|1|NM|2823-3^Potassium^LN||6.1|mmol/L|3.5-5.1|HH|||F|||@', 'OBX|2|NM|2951-2^Sodium^LN||131|mmol/L|135-145|L|||F|||@']),
 );
 
+/**
+ * Tester H8 F5: a CBC report with critical LL and HH rows, long LOINC names and an NTE under a test
+ * (the bold critical value, the "▲▲ HH" chip and the comment) made its results table 860 px in an
+ * 838 px card, the Time column cut to "2026-12-01 10:0". On a day the flowsheet already has.
+ */
+const CRITICAL_CBC = [
+  msh('ORU-2201', '20261201110000'),
+  PID,
+  'OBR|1|ORD111|FIL111|58410-2^CBC panel - Blood by Automated count^LN|||20261201100000+0100|||||||||1234^Shah^Priya||||||20261201105500+0100|||F',
+  'NTE|1|L|Specimen slightly haemolysed; potassium may be falsely raised.',
+  'OBX|1|NM|718-7^Hemoglobin [Mass/volume] in Blood^LN||6.1|g/dL|12.0-15.5|LL|||F|||20261201100000+0100',
+  'OBX|2|NM|6690-2^Leukocytes [#/volume] in Blood^LN||11.2|10*3/uL|4.0-11.0|H|||F|||20261201100000+0100',
+  'NTE|1|L|Repeat suggested.',
+  'OBX|3|NM|2823-3^Potassium [Moles/volume] in Serum or Plasma^LN||6.8|mmol/L|3.5-5.1|HH|||F|||20261201100000+0100',
+].join('\r');
+
 async function openJose(page: Page): Promise<Locator> {
   await goToArea(page, 'Patients');
   const found = await searchPatients(page, MRN);
@@ -193,6 +209,27 @@ describe('the flowsheet, the trend picker and the sidebar at 1,000 × 700', () =
         expect(place.lefts[0]).toBeLessThanOrEqual(2);
         expect(place.onScreen).toBeGreaterThanOrEqual(2);
         expect(place.onTop).toBe(true);
+      });
+
+      await steps.run('a report with critical LL and HH rows and a comment under a test: its results table fits, the Time column whole (H8 F5)', async () => {
+        await sendAccepted(port, [CRITICAL_CBC]);
+        const table = page.getByRole('table', { name: 'CBC panel - Blood by Automated count' });
+        await expect
+          .poll(
+            async () => {
+              results = await openJose(page);
+              await results.getByRole('button', { name: 'By report' }).click();
+              return table.count();
+            },
+            { timeout: IMPORT_TIMEOUT_MS, interval: 1000 },
+          )
+          .toBe(1);
+        const potassium = (await table.locator('tbody tr', { hasText: 'Potassium [Moles/volume]' }).innerText()).replace(/\s+/g, ' ');
+        expect(potassium).toContain('6.8 mmol/L');
+        expect(potassium).toContain('▲▲ HH');
+        expect(potassium).toContain('2026-12-01 10:00');
+        expect(await table.getByText('Repeat suggested.').count()).toBe(1);
+        await expectFits('Results, CBC report with critical rows', table);
       });
 
       expect(consoleErrors).toEqual([]);
