@@ -15,7 +15,7 @@ import { BackupRefusal, readBackupHead } from './backup-format';
 import { backupFolderToList, backupsIn, MAX_LISTED, newestFirst } from './backup-listing';
 import { failureWorthJournaling, journalBackupAct } from './backup-journal';
 import { resolveBackupPath } from './backup-paths';
-import { restoreBackup } from './backup-restore';
+import { restoreBackup, verifyBackup } from './backup-restore';
 import { BackupScheduler, BackupStatusStore, pruneScheduledBackups, scheduledBackupFileName } from './backup-schedule';
 import { BackupSettingsStore, defaultBackupFolder } from './backup-settings';
 import { pathExists } from '../storage/durable-files';
@@ -235,6 +235,11 @@ export function backupFeature(services: BodyServices) {
           envelopeHeader: Buffer.from(head.envelopeHeader).toString('base64url'),
           bytes: head.bytes,
         };
+      },
+      'backup.verify': async ({ path: file, dataKey }) => {
+        const resolved = await resolveBackupPath(config.dataDir, file);
+        await verifyBackup(resolved, new Uint8Array(Buffer.from(dataKey, 'base64url')));
+        return {};
       },
       'backup.restore': ({ path: file, dataKey, erasureRegister }) =>
         vaultLock.run(async () => {

@@ -156,6 +156,26 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
 }
 
 /**
+ * Reads the whole sealed part with its data key, authenticating every chunk to the one sealed as
+ * last, and writes nothing: a copy cut short or altered is refused as damaged in the restore's
+ * words. Only the key can tell a cut at a chunk boundary (the header declares no length), so this
+ * is the first check that sees the whole file.
+ */
+export async function verifyBackup(file: string, dataKey: Uint8Array): Promise<void> {
+  const head = await readBackupHead(file);
+  try {
+    const opened = await openStreamWithDataKey(dataKey, createReadStream(file, { start: head.envelopeOffset, highWaterMark: 256 * 1024 }));
+    if (opened.kind !== 'backup') {
+      await opened.cancel();
+      throw malformed('its envelope is not a backup');
+    }
+    for await (const chunk of opened.plaintext) chunk.fill(0);
+  } catch (error) {
+    throw translate(error);
+  }
+}
+
+/**
  * Applies the planned erasures to the unpacked journal (the same rewrite a live erasure uses:
  * tombstones with the same seq) and deletes the erased objects' files from the unpacked objects.
  * Objects a kept record still refers to stay (the rewrite refuses to orphan a reference); that

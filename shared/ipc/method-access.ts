@@ -46,6 +46,7 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'vault.erasureReports': 'admin',
   'backup.export': 'admin',
   'backup.inspect': 'setup',
+  'backup.verify': 'setup',
   'backup.restore': 'setup',
   'backup.getSettings': 'admin',
   'backup.updateSettings': 'admin',

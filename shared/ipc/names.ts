@@ -26,6 +26,7 @@ export const METHOD_NAME_LIST = [
   'vault.erasureReports',
   'backup.export',
   'backup.inspect',
+  'backup.verify',
   'backup.restore',
   'backup.getSettings',
   'backup.updateSettings',

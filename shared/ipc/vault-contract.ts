@@ -254,6 +254,12 @@ export const backupMethods = {
     }),
   ),
   /**
+   * Checks a whole backup file with its data key (every sealed chunk, to its last): a copy cut
+   * short or altered is refused as damaged. Writes nothing. The mind asks it before it asks about
+   * the erasure register, so a damaged file is never sent to look for one (H8 F16).
+   */
+  'backup.verify': method(z.strictObject({ path: z.string().min(1).max(4096), dataKey: base64urlBytes(32) }), empty),
+  /**
    * Restores a backup into this empty data folder. The mind unwrapped the backup's data key with
    * the vault's intake key and hands over that key only: it opens this one file, not the vault.
    */

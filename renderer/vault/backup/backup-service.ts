@@ -51,12 +51,11 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
         if (error instanceof ContractError && error.code === 'E_BAD_REQUEST') throw new VaultError('E_BACKUP', error.message);
         throw asVaultError(error, 'E_BACKUP');
       }
-      // A file moved away from the register beside it: before any secret is tried or anything is
-      // restored, the admin chooses the register or says to go on without it (README "A restore
-      // re-applies erasures").
-      if (inspected.erasureRegister !== 'beside' && input.erasureRegister === undefined && input.withoutErasureRegister !== true) {
-        throw new VaultError('E_NO_ERASURE_REGISTER', BACKUP_REFUSALS.noErasureRegister);
-      }
+      // A file moved away from the register beside it: before anything is restored, the admin
+      // chooses the register or says to go on without it (README "A restore re-applies erasures").
+      // Asked only once the secret opened the backup and the body found the whole file intact: a
+      // copy cut short is reported as damaged, not sent to look for a register first (H8 F16).
+      const registerMissing = inspected.erasureRegister !== 'beside' && input.erasureRegister === undefined && input.withoutErasureRegister !== true;
       const { keyring } = inspected;
       const { master, operator } = await openBackupKeyring(keyring, input.operatorName, input.secret);
       try {
@@ -71,6 +70,10 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
         }
         let restored: RestoreOutcome;
         try {
+          if (registerMissing) {
+            await api.backup.verify({ path: input.path, dataKey: toBase64Url(dataKey) });
+            throw new VaultError('E_NO_ERASURE_REGISTER', BACKUP_REFUSALS.noErasureRegister);
+          }
           const answer = await api.backup.restore({
             path: input.path,
             dataKey: toBase64Url(dataKey),
@@ -84,6 +87,7 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
             ledgerSeq: answer.ledgerSeq,
           };
         } catch (error) {
+          if (error instanceof VaultError) throw error;
           // The body's refusal of the file (damaged, incomplete) is written for the user: shown as it is.
           if (error instanceof ContractError && error.code === 'E_BAD_REQUEST') throw new VaultError('E_BACKUP', error.message);
           throw asVaultError(error, 'E_BACKUP');

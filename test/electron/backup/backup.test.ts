@@ -114,6 +114,27 @@ describe('backup', () => {
     await b.stop('quit');
   });
 
+  it('verifies a whole backup file with its data key before any question about the erasure register: a copy cut short is damaged, an intact one passes, nothing is written (H8 F16)', async () => {
+    const { b, vault } = await vaultWithData(2);
+    const exported = await call(b, 'backup.export', {});
+    const dir = await tempDir();
+    // As H8 found it: the clear preamble and the envelope header are whole, the sealed chunks are not.
+    const bytes = await readFile(exported.path);
+    const cut = path.join(dir, 'hdms-backup-truncated.hdmsbak');
+    await writeFile(cut, bytes.subarray(0, bytes.length - 1000));
+    const target = await tempDir();
+    const fresh = await body(target);
+    const before = await listTree(target);
+    await expect(fresh.router.dispatch('backup.inspect', { path: cut }, callContext)).resolves.toMatchObject({ ok: true });
+    const damaged = await fresh.router.dispatch('backup.verify', { path: cut, dataKey: await dataKeyFor(fresh, vault, cut) }, callContext);
+    expect(damaged).toEqual({ ok: false, error: { code: 'E_BAD_REQUEST', message: 'The backup file is damaged: part of its sealed content fails its check (a copy cut short, or bytes changed). Nothing was restored.' } });
+    await expect(call(fresh, 'backup.verify', { path: exported.path, dataKey: await dataKeyFor(fresh, vault, exported.path) })).resolves.toEqual({});
+    expect(await listTree(target)).toEqual(before);
+    await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
+    await fresh.stop('quit');
+    await b.stop('quit');
+  });
+
   it('refuses to restore into a folder that holds a vault', async () => {
     const { b, vault } = await vaultWithData(1);
     const exported = await call(b, 'backup.export', {});

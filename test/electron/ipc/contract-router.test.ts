@@ -82,6 +82,7 @@ function fakeHandlers(): Handlers {
     'backup.inspect': vi.fn(async () => {
       throw new Refusal('E_BAD_REQUEST', 'No backup file at that path.');
     }),
+    'backup.verify': vi.fn(async () => ({})),
     'backup.restore': vi.fn(async () => ({ records: 0, objects: 0, erasuresReapplied: 0, erasureRegister: 'beside' as const, backupCreatedAt: '2025-01-01T00:00:00.000Z', ledgerSeq: 0 })),
     'backup.getSettings': vi.fn(async () => ({ settings: { destination: null, schedule: { kind: 'off' as const }, keep: 7 }, folder: '/data/backups', defaultFolder: '/data/backups', dialogs: false })),
     'backup.updateSettings': vi.fn(async () => ({ settings: { destination: null, schedule: { kind: 'off' as const }, keep: 7 }, folder: '/data/backups', defaultFolder: '/data/backups', dialogs: false })),

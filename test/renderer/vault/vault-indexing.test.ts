@@ -213,7 +213,7 @@ describe('VaultService: indexing()', () => {
     });
   });
 
-  it('a backup with no erasure register beside it is refused before anything is tried (E_NO_ERASURE_REGISTER), and a chosen register is handed to the body (QA issue 11)', async () => {
+  it('a backup with no erasure register beside it is refused before anything is restored (E_NO_ERASURE_REGISTER), and a chosen register is handed to the body (QA issue 11)', async () => {
     const backups = new Map<string, FakeBackup>();
     const original = await vaultWithData(1, createFakeBody({ backups }));
     const { path } = await original.vault.exportBackup();
@@ -239,6 +239,33 @@ describe('VaultService: indexing()', () => {
     expect(sent).toMatchObject([{ path, erasureRegister: '/srv/backups/hdms-erasure-register.json' }]);
     await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE }, withoutErasureRegister: true })).rejects.toMatchObject({ code: 'E_BACKUP' });
     expect(sent[1]).not.toHaveProperty('erasureRegister');
+    expect(vault.phase()).toBe('absent');
+  });
+
+  it('a damaged backup with no erasure register beside it is reported as damaged, not sent to look for a register (H8 F16)', async () => {
+    const backups = new Map<string, FakeBackup>();
+    const original = await vaultWithData(1, createFakeBody({ backups }));
+    const { path } = await original.vault.exportBackup();
+    const damaged = 'The backup file is damaged: part of its sealed content fails its check (a copy cut short, or bytes changed). Nothing was restored.';
+    const restores: unknown[] = [];
+    const { vault } = setup(
+      createFakeBody({
+        backups,
+        handlers: {
+          'backup.inspect': ({ path: file }: { path: string }) => {
+            const backup = backups.get(file)!;
+            return { keyring: structuredClone(backup.keyring), createdAt: backup.createdAt, envelopeHeader: backup.envelopeHeader, bytes: 1000, erasureRegister: 'none' };
+          },
+          'backup.verify': () => {
+            throw new BodyRefusal(damaged);
+          },
+          'backup.restore': (payload: unknown) => restores.push(payload),
+        },
+      }),
+    );
+    await vault.ready();
+    await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE } })).rejects.toMatchObject({ code: 'E_BACKUP', message: damaged });
+    expect(restores).toEqual([]);
     expect(vault.phase()).toBe('absent');
   });
 

@@ -222,6 +222,10 @@ export function createFakeBody(options: { seed?: number; now?: Date; keychain?: 
       if (backup === undefined) throw new Refusal('No such backup file.');
       return { keyring: structuredClone(backup.keyring), createdAt: backup.createdAt, envelopeHeader: backup.envelopeHeader, bytes: 1000, erasureRegister: 'beside' as const };
     },
+    'backup.verify': ({ path }: { path: string; dataKey: string }) => {
+      if (!body.backups.has(path)) throw new Refusal('No such backup file.');
+      return {};
+    },
     'backup.restore': ({ path }: { path: string; dataKey: string }) => {
       const backup = body.backups.get(path);
       if (backup === undefined) throw new Refusal('No such backup file.');
