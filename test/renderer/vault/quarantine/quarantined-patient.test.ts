@@ -2,7 +2,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedIntake, Patient } from '../../../../shared/domain/clinical';
 import { utf8Encode } from '../../../../shared/crypto/bytes';
-import { pidIdentifiers, quarantinedPatientId } from '../../../../renderer/vault/quarantine/quarantined-patient';
+import { quarantinedPatientId } from '../../../../renderer/vault/quarantine/quarantined-patient';
 import { patientIdOf } from '../../../../renderer/vault/views/intake-rows';
 import { replayJournal } from '../../../../renderer/vault/views/journal-replay';
 import { TokenCache } from '../../../../renderer/vault/views/token-cache';
@@ -61,12 +61,12 @@ describe('quarantinedPatientId', () => {
     expect(await quarantinedPatientId(db, ledgerKey, utf8Encode('MSH|^~\\&|ADT|CLINIC1|||20261206||ADT^A04|X|P|2.5.1\r'))).toBeNull();
     expect(await quarantinedPatientId(db, ledgerKey, Uint8Array.of(0xff, 0x00, 0x41, 0x42))).toBeNull();
   });
-});
 
-describe('pidIdentifiers', () => {
-  it('reads PID-3 as the intake maps it (CX-1, CX-4 or its universal id, CX-5), else PID-2, with the message\'s own delimiters', () => {
-    expect(pidIdentifiers(utf8Encode('MSH#*~\\&#A\nPID#1##MRN1*2*3*&1.2.3*MR~ #X\n'))).toEqual([{ value: 'MRN1', authority: '1.2.3', type: 'MR' }]);
-    expect(pidIdentifiers(utf8Encode('MSH|^~\\&|A\rPID|1|OLD7^^^HOSP||\r'))).toEqual([{ value: 'OLD7', authority: 'HOSP', type: '' }]);
-    expect(pidIdentifiers(utf8Encode('PID|1||MRN1'))).toEqual([]);
+  it("reads the PID with the message's own delimiters and escapes, as the intake filed it", async () => {
+    const escaped: Patient = { identifiers: [{ value: 'A|7', authority: '1.2.3', type: 'MR' }], name: { family: 'Escaped', given: ['Ida'] } };
+    const { db, ledgerKey } = await viewsOf([intake(escaped, 'A1')]);
+    const bytes = utf8Encode('MSH#*~\\&#ADT#CLINIC1\rPID#1##A|7*2*3*&1.2.3*MR~ #X\r');
+    expect(await quarantinedPatientId(db, ledgerKey, bytes)).toBe(await patientIdOf(ledgerKey, escaped));
+    expect(await quarantinedPatientId(db, ledgerKey, NO_TYPE('PID|1||A\\F\\7^^^&1.2.3&ISO^MR||Escaped^Ida'))).toBe(await patientIdOf(ledgerKey, escaped));
   });
 });
