@@ -377,7 +377,7 @@ export function bulkText(action: Action, outcomes: readonly { readonly name: str
   const failed = outcomes.filter((outcome) => outcome.error !== undefined);
   const staying = outcomes.filter((outcome) => outcome.resolved === false);
   const done = outcomes.length - failed.length;
-  const stillOpen = outcomes.filter((outcome) => outcome.resolved === false).length;
+  const stillOpen = staying.length;
   const head =
     action === 'discard'
       ? `${done} of ${outcomes.length} discarded.`
