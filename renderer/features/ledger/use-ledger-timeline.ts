@@ -107,12 +107,8 @@ export function useLedgerTimeline(ledger: LedgerService): LedgerTimeline {
     ledger.entries(filter, { limit: LEDGER_PAGE_SIZE }).then(
       (rows) => {
         if (!current) return;
+        // Signed while this page was loading: looked for again once the list has rendered (the effect below).
         setState({ key, phase: 'ready', rows, more: rows.length >= LEDGER_PAGE_SIZE, firstOfLastPage: null, pending: [], pendingGap: false });
-        // Signed while this page was loading: looked for again now that there is a list to add to.
-        if (signalledWhileLoading.current) {
-          signalledWhileLoading.current = false;
-          changed.current?.();
-        }
       },
       (error: unknown) => {
         if (current) setState({ key, phase: 'failed', error });
@@ -198,6 +194,14 @@ export function useLedgerTimeline(ledger: LedgerService): LedgerTimeline {
   useEffect(() => {
     changed.current = () => follow(filtered || holdNew.current?.() === true);
   });
+  // After the render that shows a loaded list, not in the load's own callback: there `follow` still
+  // saw no list and only noted the signal again, so an entry signed during the load stayed out.
+  const ready = list.phase === 'ready';
+  useEffect(() => {
+    if (!ready || !signalledWhileLoading.current) return;
+    signalledWhileLoading.current = false;
+    changed.current?.();
+  }, [ready, key]);
   useEffect(() => {
     const coalesced = coalesce(() => changed.current?.(), FOLLOW_INTERVAL_MS);
     const unsubscribe = subscribeToLedger(ledger, coalesced.signal);
