@@ -143,14 +143,17 @@ export function createFakeLedger(options: FakeLedgerOptions = {}): FakeLedger {
     },
     async exportNodeInfo() {
       await enter('exportNodeInfo', []);
-      return { path: '/data/exports/node-info-2025-03-01.json' };
+      return { path: '/data/exports/node-info-2025-03-01.json', file: { name: 'node-info-2025-03-01.json', type: 'application/json', parts: ['{}\n'] } };
     },
     async entries(filter, page) {
-      await enter('entries', [filter, page]);
-      return entryList
+      // Read as the call arrives, as the body's read would be: an entry signed while the answer is
+      // held (on its way) is not in it.
+      const answer = entryList
         .filter((entry) => page.beforeSeq === undefined || entry.seq < page.beforeSeq)
         .filter((entry) => matches(entry, filter))
         .slice(0, page.limit);
+      await enter('entries', [filter, page]);
+      return answer;
     },
     async entry(seq) {
       await enter('entry', [seq]);
@@ -166,7 +169,7 @@ export function createFakeLedger(options: FakeLedgerOptions = {}): FakeLedger {
     },
     async exportAccessReport(query) {
       await enter('exportAccessReport', [query]);
-      return { path: '/data/exports/access-report-20250301T080000Z.csv', rows: options.report?.rows.length ?? 0 };
+      return { path: '/data/exports/access-report-20250301T080000Z.csv', rows: options.report?.rows.length ?? 0, file: { name: 'access-report-20250301T080000Z.csv', type: 'text/csv', parts: ['\uFEFFtime_utc\r\n'] } };
     },
     async verify() {
       await enter('verify', []);
@@ -177,7 +180,7 @@ export function createFakeLedger(options: FakeLedgerOptions = {}): FakeLedger {
     lastVerification: () => last,
     async exportLedger() {
       await enter('exportLedger', []);
-      return { path: '/data/exports/ledger-2025-03-01.jsonl', entries: entryList.length };
+      return { path: '/data/exports/ledger-2025-03-01.jsonl', entries: entryList.length, file: { name: 'ledger-2025-03-01.jsonl', type: 'application/x-ndjson', parts: ['{}\n'] } };
     },
     async operatorNames() {
       await enter('operatorNames', []);

@@ -302,6 +302,19 @@ describe('Ledger › verification and export', () => {
     await waitFor(() => expect(shownSeqs()[0]).toBe(29));
   });
 
+  it('an entry signed while the list is still loading comes into it once loaded, without Refresh (fresh-clone CI of b384e5c: "Backup failed" never showed)', async () => {
+    const ledger = createFakeLedger({ entries: makeEntries(25) });
+    ledger.hold('entries');
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/ledger', createFakeVault({ phase: 'unlocked' }), ledger);
+    await screen.findByRole('heading', { level: 1, name: 'Ledger' });
+    await waitFor(() => expect(ledger.callsTo('entries')).toHaveLength(1));
+    // Signed after the body read the page, before the page reached the list.
+    act(() => ledger.sign(makeEntry(26)));
+    act(() => ledger.release('entries'));
+    await findEntryTable();
+    await waitFor(() => expect(shownSeqs().slice(0, 2)).toEqual([26, 25]), { timeout: 5000 });
+  });
+
   it('with a filter set, entries signed while the page is open wait behind "N new entries — show" instead of moving the list', async () => {
     const ledger = await openLedger({ entries: makeEntries(25) });
     await findEntryTable();
