@@ -11,7 +11,7 @@ import type { DeviceReport } from '../../vault/views/device-reports';
 import { unitLabel } from '../patients/ucum-units';
 import { FlagMarks } from '../patients/flag-marks';
 import { abnormalFlags, numberText, recordDateTime, type Flag } from '../patients/record-format';
-import { CHART_PADDING, chartTimes, reportedAsText, timeWindow } from '../patients/chart-format';
+import { CHART_PADDING, chartTimes, legendAtNewest, reportedAsText, timeWindow } from '../patients/chart-format';
 import { chartedNow, parseReferenceRange } from '../patients/results-model';
 
 const CHART_HEIGHT = 220;
@@ -88,7 +88,7 @@ export interface ShadedBand {
 }
 
 /** A point's lab range (both bounds) in the point's unit; undefined when it has none, a one-sided one, or no conversion. */
-function labBand(point: VitalPoint): { readonly low: number; readonly high: number } | undefined {
+function labBand(point: Pick<VitalPoint, 'kind' | 'unit' | 'labRange' | 'reported'>): { readonly low: number; readonly high: number } | undefined {
   const parsed = parseReferenceRange(point.labRange);
   if (parsed === null || parsed.low === null || parsed.high === null) return undefined;
   const sent = point.reported?.unit ?? point.unit;
@@ -135,52 +135,98 @@ export function shadedText(bands: readonly ShadedBand[]): string {
   return `Shaded: ${parts.join('; ')}.`;
 }
 
-/**
- * The Reference column: the adult band a value is read against (the band shaded on the chart), with
- * "High" or "Low" when it is outside; and for an HL7 result the lab's own range as it sent it, in the
- * unit it reported ("70–140 mg/dL; lab 3.9-5.5 mmol/L"). '' when there is neither. A result the lab
- * flagged (OBX-8, N included) is read by the lab's flag, shown beside its value, not by the band's word.
- */
-export function referenceText(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labRange' | 'reported' | 'labFlags'>): string {
-  return referenceParts(point).join('; ');
-}
-
-/** The Reference column's parts (the band, the lab's range), each kept on one line in the table. */
-function referenceParts(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labRange' | 'reported' | 'labFlags'>): string[] {
-  const band = referenceBand(point.kind, point.unit);
-  const parts: string[] = [];
-  if (band !== undefined) {
-    const range = `${band.low}–${band.high} ${unitLabel(band.unit)}`;
-    const flag = referenceFlag(point);
-    parts.push(flag === null ? range : `${flag} (${range})`);
-  }
-  if (point.labRange !== undefined) {
-    const unit = unitLabel(point.reported?.unit ?? point.unit);
-    parts.push(`lab ${point.labRange}${unit === '' ? '' : ` ${unit}`}`);
-  }
-  return parts;
-}
+/** What a reading is read against: its own lab range (OBX-7) or the general adult range, in the point's unit. */
+type PointRange = Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labRange' | 'reported' | 'labFlags'>;
 
 /**
- * "High" or "Low" against the kind's reference band (none when there is no band in the point's
- * unit), for a reading no lab flagged: an HL7 result with the lab's flags is read by those.
+ * The range a reading's High or Low is read against (issue 11: the flag follows the band a reader
+ * sees): its own lab range (OBX-7, both bounds, as the chart shades it) when it gives one, else the
+ * kind's general adult range; undefined when there is neither in the point's unit.
  */
-export function referenceFlag(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labFlags'>): 'High' | 'Low' | null {
+export function flagRange(point: Omit<PointRange, 'value' | 'labFlags'>): { readonly low: number; readonly high: number; readonly source: 'lab' | 'general' } | undefined {
+  const lab = labBand(point);
+  if (lab !== undefined) return { ...lab, source: 'lab' };
+  const general = referenceBand(point.kind, point.unit);
+  return general === undefined ? undefined : { low: general.low, high: general.high, source: 'general' };
+}
+
+/** One part of the Reference column: which range, the range itself (never broken inside), and High or Low when it read the value so. */
+interface ReferencePart {
+  readonly flag: 'High' | 'Low' | null;
+  readonly label: string;
+  readonly range: string;
+}
+
+function partText(part: ReferencePart): string {
+  const text = `${part.label} ${part.range}`;
+  return part.flag === null ? text : `${part.flag} (${text})`;
+}
+
+/**
+ * Said after "Shaded: lab range …" when some readings of a lab-shaded kind have no lab range of
+ * their own (a device's): they are flagged against the general adult range, so a value drawn above
+ * the shaded band may carry no High ("Device readings have no lab range: they are flagged against
+ * the general adult range 90–139 mmHg."). '' when every reading is read against what is shaded.
+ */
+export function generalReadText(points: readonly VitalPoint[], bands: readonly ShadedBand[]): string {
+  const read = bands.flatMap((band) => {
+    if (band.source !== 'lab') return [];
+    const general = points.filter((p) => p.kind === band.kind && p.labFlags === undefined && flagRange(p)?.source === 'general');
+    const range = referenceBand(band.kind, band.unit);
+    return general.length === 0 || range === undefined ? [] : [{ kind: band.kind, devices: general.every((p) => p.source === 'device'), range: `${range.low}–${range.high} ${unitLabel(range.unit)}`.trim() }];
+  });
+  if (read.length === 0) return '';
+  const who = read.every((r) => r.devices) ? 'Device readings have no lab range: they are' : 'Readings without a lab range are';
+  const ranges = read.length === 1 ? ` ${read[0]!.range}` : ` (${read.map((r) => `${KIND_LABEL[r.kind] ?? r.kind} ${r.range}`).join('; ')})`;
+  return `${who} flagged against the general adult range${ranges}.`;
+}
+
+/**
+ * The Reference column: first the range the value is read against, with "High" or "Low" when it is
+ * outside; then the other range, labelled, only when it differs ("High (lab range 90-120 mmHg);
+ * general adult range 90–139 mmHg"). A lab's range is as it sent it, in the unit it reported. A
+ * result the sender flagged (OBX-8, N included) is read by that flag, shown beside its value, and
+ * its own range comes first. '' when there is no range.
+ */
+export function referenceText(point: PointRange): string {
+  return referenceParts(point).map(partText).join('; ');
+}
+
+function referenceParts(point: PointRange): ReferencePart[] {
+  const general = referenceBand(point.kind, point.unit);
+  const generalPart = general === undefined ? undefined : { label: 'general adult range', range: `${general.low}–${general.high} ${unitLabel(general.unit)}`.trim() };
+  const unit = unitLabel(point.reported?.unit ?? point.unit);
+  const labPart = point.labRange === undefined ? undefined : { label: 'lab range', range: `${point.labRange}${unit === '' ? '' : ` ${unit}`}` };
+  const used = flagRange(point);
+  const flag = referenceFlag(point);
+  // The sender's flag was read against its own range, whether or not that range is two bounds.
+  const labFirst = labPart !== undefined && (used?.source === 'lab' || point.labFlags !== undefined);
+  const [first, other] = labFirst ? [labPart, generalPart] : [generalPart, labPart];
+  const lab = labBand(point);
+  const same = labFirst && general !== undefined && lab !== undefined && lab.low === general.low && lab.high === general.high;
+  return [...(first === undefined ? [] : [{ ...first, flag }]), ...(other === undefined || same ? [] : [{ ...other, flag: null }])];
+}
+
+/**
+ * "High" or "Low" against the range flagRange gives (none without one), for a reading its sender
+ * did not flag: an HL7 result with the sender's flags (OBX-8) is read by those.
+ */
+export function referenceFlag(point: PointRange): 'High' | 'Low' | null {
   if (point.labFlags !== undefined) return null;
-  const band = referenceBand(point.kind, point.unit);
-  if (band === undefined) return null;
-  return point.value > band.high ? 'High' : point.value < band.low ? 'Low' : null;
+  const range = flagRange(point);
+  if (range === undefined) return null;
+  return point.value > range.high ? 'High' : point.value < range.low ? 'Low' : null;
 }
 
 /** What a point is flagged as: the lab's flags (Critically low…), else the band's High or Low; [] when none. */
-export function pointFlagWords(point: Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labFlags'>): string[] {
+export function pointFlagWords(point: PointRange): string[] {
   if (point.labFlags !== undefined) return point.labFlags.map((flag) => flag.label);
   const flag = referenceFlag(point);
   return flag === null ? [] : [flag];
 }
 
 /** The caption's count of flagged readings, most serious first: "1 critically low, 1 high" ('' when none). */
-export function flagCounts(points: readonly Pick<VitalPoint, 'kind' | 'value' | 'unit' | 'labFlags'>[]): string {
+export function flagCounts(points: readonly PointRange[]): string {
   const counts = new Map<string, { count: number; critical: boolean }>();
   for (const point of points) {
     const critical = new Set((point.labFlags ?? []).filter((flag) => flag.critical).map((flag) => flag.label));
@@ -467,6 +513,9 @@ export function vitalsChartOptions(points: readonly VitalPoint[], present: reado
       { ...axis, label: unit, size: 56 },
     ],
     hooks: {
+      // The newest reading's time and values while nothing is hovered (issue 11 F18).
+      ready: [legendAtNewest],
+      setLegend: [legendAtNewest],
       drawClear: [
         (u) => {
           const { left, top, width: plotWidth, height } = u.bbox;
@@ -512,7 +561,8 @@ function VitalsPanel({ title, kinds, points, notDrawn }: { title: string; kinds:
   const [listAll, setListAll] = useState(false);
   const listed = useMemo(() => (listAll ? [...points] : points.slice(-TABLE_ROWS)).reverse(), [points, listAll]);
   const latestFlags = latest === undefined ? [] : pointFlagWords(latest);
-  const shaded = shadedText(shadedBands(points, present));
+  const bands = shadedBands(points, present);
+  const shaded = [shadedText(bands), generalReadText(points, bands)].filter((text) => text !== '').join(' ');
   const summary = `${title}: ${points.length === 1 ? '1 reading' : `${points.length} readings`}${latest === undefined ? '' : `; latest ${latest.text ?? latest.value} ${unit}${latestFlags.length === 0 ? '' : ` (${latestFlags.join(', ')})`}`}${flagged === '' ? '' : `; ${flagged}`}.${shaded === '' ? '' : ` ${shaded}`}${notDrawn === undefined ? '' : ` ${notDrawn}`}`;
 
   useEffect(() => {
@@ -574,8 +624,12 @@ function VitalsPanel({ title, kinds, points, notDrawn }: { title: string; kinds:
                 {referenceParts(p).map((part, i) => (
                   <span key={i}>
                     {i > 0 && '; '}
-                    {/* A range is never broken inside ("70–" / "140"): each part keeps to one line. */}
-                    <span className="nowrap">{part}</span>
+                    {/* A range is never broken inside ("70–" / "140"); its label may wrap between words. */}
+                    {part.flag === null ? `${part.label} ` : `${part.flag} (${part.label} `}
+                    <span className="nowrap">
+                      {part.range}
+                      {part.flag === null ? '' : ')'}
+                    </span>
                   </span>
                 ))}
               </td>
@@ -638,8 +692,9 @@ export function PatientDeviceVitals({ patientId, records = [] }: { patientId: st
       <h2 id={headingId}>Vitals from devices and HL7 results</h2>
       <p className="muted">
         Device readings and HL7 results of the same measurements (vital signs, and glucose from the lab) on one time axis per measurement, each chart in the
-        unit most of its values were reported in; a value converted from another unit says what was reported. A lab result keeps the lab’s flag; other
-        values are read against general adult ranges. The shaded band is the lab’s own reference range when the results give one, else the
+        unit most of its values were reported in; a value converted from another unit says what was reported. A result the sender flagged keeps
+        its flag; other values are flagged against their own lab range when they give one, else against the general adult range (device readings
+        give none), and the Reference column says which. The shaded band is the lab’s own reference range when the results give one, else the
         general adult range; each caption says which.
       </p>
       <div className="segmented" role="group" aria-label="Time range">

@@ -155,7 +155,7 @@ describe('Devices area', () => {
     window.location.hash = '#/patients/p-7';
     await screen.findByRole('heading', { name: 'Vitals from devices and HL7 results' });
     await screen.findByRole('table', { name: 'Blood pressure readings' });
-    expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%', 'Device', '90–139 mmHg']]);
+    expect(tableRows('Blood pressure readings').map((row) => row.slice(1))).toEqual([['Systolic', '128 mmHg', '100%', 'Device', 'general adult range 90–139 mmHg']]);
     // The meter reported mmol/L: its chart is in mmol/L, as reported (QA s32 #1).
     expect(tableRows('Glucose readings').map((row) => row.slice(1, 3))).toEqual([['Glucose', '5.5 mmol/L']]);
     // The special value (diastolic NaN) has no point and no row: it is no number.
@@ -211,9 +211,9 @@ describe('Devices area', () => {
     const patient = makePatient(7, {}, [obx('r1', '8480-6', 152, 'mm[Hg]'), obx('r2', '59408-5', 91, '%'), obx('r3', '8867-4', 72, '/min')]);
     renderApp(node, '#/patients/p-7', createFakeVault({ phase: 'unlocked', patients: [patient] }));
     await screen.findByRole('table', { name: 'Blood pressure readings' });
-    expect(tableRows('Blood pressure readings').map((row) => [row[2], row[5]])).toEqual([['152 mmHg', 'High (90–139 mmHg)']]);
-    expect(tableRows('SpO2 readings').map((row) => [row[2], row[5]])).toEqual([['91 %', 'Low (95–100 %)']]);
-    expect(tableRows('Pulse readings').map((row) => [row[2], row[5]])).toEqual([['72 /min', '60–100 /min']]);
+    expect(tableRows('Blood pressure readings').map((row) => [row[2], row[5]])).toEqual([['152 mmHg', 'High (general adult range 90–139 mmHg)']]);
+    expect(tableRows('SpO2 readings').map((row) => [row[2], row[5]])).toEqual([['91 %', 'Low (general adult range 95–100 %)']]);
+    expect(tableRows('Pulse readings').map((row) => [row[2], row[5]])).toEqual([['72 /min', 'general adult range 60–100 /min']]);
     // No result gives a lab range: the general adult band is shaded, and the caption says so (H8 F6).
     expect(screen.getByText(/^Blood pressure: 1 reading; latest 152 mmHg \(High\); 1 high\. Shaded: general adult range 90–139 mmHg\.$/)).toBeTruthy();
     expect(screen.getByText(/^Pulse: 1 reading; latest 72 \/min\. Shaded: general adult range 60–100 \/min\.$/)).toBeTruthy();

@@ -118,11 +118,11 @@ describe('QA round 4, #10: a converted value says what was reported, as the resu
     expect(points.get('Pulse')!.map((p) => p.reported)).toEqual([undefined]);
   });
 
-  it('the Reference column names the range a value is read against (and the lab\'s own, as it sent it), with High or Low', () => {
+  it('the Reference column names the range a value is read against first (the lab\'s own, as it sent it, when it gives one), with High or Low', () => {
     const [g] = vitalPoints([], [glucose]).get('Glucose')!;
-    expect(referenceText(g!)).toBe('3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L');
+    expect(referenceText(g!)).toBe('lab range 3.9-5.5 mmol/L; general adult range 3.9–7.8 mmol/L');
     const high = vitalPoints([], [row('r-h', vital('8480-6', 'Systolic', 152, 'mm[Hg]', '2026-12-02T08:30:00+00:00'))]).get('Blood pressure')![0]!;
-    expect(referenceText(high)).toBe('High (90–139 mmHg)');
+    expect(referenceText(high)).toBe('High (general adult range 90–139 mmHg)');
     const weight = vitalPoints([], [row('r-w', vital('29463-7', 'Weight', 68, 'kg', '2026-12-02T08:30:00+00:00'))]).get('Weight')![0]!;
     expect(referenceText(weight)).toBe('');
   });
@@ -139,9 +139,9 @@ describe('QA round 4, #10: a converted value says what was reported, as the resu
         .slice(1)
         .map((tr) => [...tr.querySelectorAll('td')].map((cell) => cell.textContent ?? ''));
     await waitFor(() => expect(within(table).getAllByRole('row')).toHaveLength(2));
-    expect(cells('Glucose readings').map((r) => [r[2], r[4], r[5]])).toEqual([['5.5 mmol/L', 'HL7 lab result', '3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L']]);
-    expect(cells('Blood pressure readings').map((r) => [r[2], r[5]])).toEqual([['16 kPa', '12–18.5 kPa']]);
-    expect(cells('Pulse readings').map((r) => [r[2], r[5]])).toEqual([['88 /min', '60–100 /min']]);
+    expect(cells('Glucose readings').map((r) => [r[2], r[4], r[5]])).toEqual([['5.5 mmol/L', 'HL7 lab result', 'lab range 3.9-5.5 mmol/L; general adult range 3.9–7.8 mmol/L']]);
+    expect(cells('Blood pressure readings').map((r) => [r[2], r[5]])).toEqual([['16 kPa', 'general adult range 12–18.5 kPa']]);
+    expect(cells('Pulse readings').map((r) => [r[2], r[5]])).toEqual([['88 /min', 'general adult range 60–100 /min']]);
   });
 });
 
@@ -194,8 +194,8 @@ describe('QA s32 #1: a lab result among the vitals keeps the lab\'s flag, its un
     ]);
     // The adult band in the chart's unit (70–140 mg/dL is 3.9–7.8 mmol/L); the lab's flag, not the band's word, reads a lab value.
     const [low] = points.get('Glucose')!;
-    expect(referenceText(low!)).toBe('3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L');
-    expect(referenceText(points.get('Temperature')![1]!)).toBe('36.1–37.5 °C; lab 36.1-37.5 °C');
+    expect(referenceText(low!)).toBe('lab range 3.9-5.5 mmol/L; general adult range 3.9–7.8 mmol/L');
+    expect(referenceText(points.get('Temperature')![1]!)).toBe('lab range 36.1-37.5 °C');
   });
 
   it('a device reading beside them is converted into that unit and says what it reported', () => {
@@ -218,7 +218,7 @@ describe('QA s32 #1: a lab result among the vitals keeps the lab\'s flag, its un
       [2.1, 'mmol/L', undefined, undefined, 'hl7'],
       [7.8, 'mmol/L', undefined, undefined, 'hl7'],
     ]);
-    expect(referenceText(glucose[0]!)).toBe('High (3.9–7.8 mmol/L)');
+    expect(referenceText(glucose[0]!)).toBe('High (general adult range 3.9–7.8 mmol/L)');
   });
 
   it('the patient page: the section says where its values come from, critical rows are marked as the Results panel marks them, and the caption counts the flags', async () => {
@@ -232,8 +232,8 @@ describe('QA s32 #1: a lab result among the vitals keeps the lab\'s flag, its un
     const rows = within(table).getAllByRole('row').slice(1);
     const cells = rows.map((tr) => [...tr.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim()));
     expect(cells.map((r) => [r[2], r[4], r[5]])).toEqual([
-      ['7.8 mmol/L ▲ HHigh', 'HL7 lab result', '3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L'],
-      ['2.1 mmol/L ▼▼ LLCritically low', 'HL7 lab result', '3.9–7.8 mmol/L; lab 3.9-5.5 mmol/L'],
+      ['7.8 mmol/L ▲ HHigh', 'HL7 lab result', 'lab range 3.9-5.5 mmol/L; general adult range 3.9–7.8 mmol/L'],
+      ['2.1 mmol/L ▼▼ LLCritically low', 'HL7 lab result', 'lab range 3.9-5.5 mmol/L; general adult range 3.9–7.8 mmol/L'],
     ]);
     expect(rows[1]!.className).toContain('record-table__row--critical');
     expect(rows[0]!.className).not.toContain('record-table__row--critical');
