@@ -27,7 +27,8 @@ function readUid(meta: { string(tag: string): string | undefined }, tag: string)
 }
 
 /**
- * What a file is: a Part 10 file (`DICM` after the 128-byte preamble), a DICOMDIR, a bare data set
+ * What a file is: a Part 10 file (`DICM` after the 128-byte preamble, or its File Meta Information
+ * without preamble and prefix), a DICOMDIR, a bare data set
  * in little endian without preamble or meta information (given File Meta Information here, the
  * transfer syntax told by whether a VR follows the first tag), or not DICOM at all.
  */
@@ -40,6 +41,11 @@ export function sniffDicom(bytes: Uint8Array): Sniffed {
       // An unreadable meta: the intake quarantines it with the reason.
     }
     return sopClass === MEDIA_STORAGE_DIRECTORY ? { kind: 'directory' } : { kind: 'part10', bytes };
+  }
+  // File Meta Information first, written without the preamble and "DICM" (some CD writers; dcmtk
+  // reads these): the prefix is added, so it is stored as the Part 10 file it is.
+  if (bytes.length >= 8 && bytes[0] === 0x02 && bytes[1] === 0x00 && VRS.has(Buffer.from(bytes.subarray(4, 6)).toString('latin1'))) {
+    return sniffDicom(Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), bytes]));
   }
   // A bare data set starts with a group 0008 element (Specific Character Set, Image Type, SOP Class UID…).
   if (bytes.length < 8 || bytes[0] !== 0x08 || bytes[1] !== 0x00) return { kind: 'not-dicom', reason: 'Neither a DICOM file (no DICM after the preamble) nor a DICOM data set.' };

@@ -131,3 +131,18 @@ describe('DICOM import of native Pixel Data shorter than its image (QA12 D6; iss
     expect(records[0]!.raw.equals(short)).toBe(true);
   });
 });
+
+// H6 (session 38) user test: a CD file that starts with its File Meta Information, written without
+// the 128-byte preamble and "DICM" (dcmtk reads such files), was reported "Not DICOM" and left out.
+describe('DICOM import of a file written without preamble and DICM prefix', () => {
+  it('is stored like the Part 10 file it is, whole and streamed', async () => {
+    const { options } = await open();
+    const whole = part10File(instanceElements({ sopInstanceUid: `${UID}.9`, patientId: 'MRN-NOPRE' })).subarray(132);
+    expect(whole[0]).toBe(0x02);
+    expect(await importDicomFile(options, whole, 'file 1 of 2')).toMatchObject({ outcome: 'stored' });
+    const streamed = part10File(instanceElements({ sopInstanceUid: `${UID}.10`, patientId: 'MRN-NOPRE', pixels: Buffer.alloc(1_200_000, 3), rows: 1000, columns: 600 })).subarray(132);
+    expect(await importDicomStream(options, pieces(streamed, 64 * 1024), 'file 2 of 2')).toMatchObject({ outcome: 'stored' });
+    // Sent again, it is the same instance, not a conflict.
+    expect(await importDicomFile(options, whole, 'file 1 of 1')).toMatchObject({ outcome: 'duplicate' });
+  });
+});
