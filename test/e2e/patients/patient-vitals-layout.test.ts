@@ -47,6 +47,13 @@ const MESSAGES: readonly string[] = [
     'OBX|1|NM|2345-7^Glucose^LN||180|mg/dL|70-99|H|||F|||20261125080000+0100',
     'OBX|2|NM|8480-6^Systolic blood pressure^LN||16|kPa|12.0-18.7|N|||F|||20261125080000+0100',
   ].join('\r'),
+  // Issue 11: a systolic with its own range (OBX-7) and no flag (OBX-8) is read against that range, not the general adult 90–139.
+  [
+    msh('ORU^R01^ORU_R01', 'VL-ORU-5', '20261127081500'),
+    PID,
+    'OBR|1||V-5|85353-1^Vital signs panel^LN|||20261127080000+0100|||||||||||||||||F',
+    'OBX|1|NM|8480-6^Systolic blood pressure^LN||135|mm[Hg]|90-120||||F|||20261127080000+0100',
+  ].join('\r'),
 ];
 
 describe('the patient’s vitals tables at 1,000 px', () => {
@@ -76,6 +83,14 @@ describe('the patient’s vitals tables at 1,000 px', () => {
       const glucose = page.getByRole('table', { name: 'Glucose readings' }).locator('tbody tr');
       expect((await glucose.nth(2).locator('td').nth(2).innerText()).replace(/\s+/g, ' ')).toMatch(/^2\.1 mmol\/L ▼▼ LL/);
       expect(await glucose.nth(2).locator('.flag--critical').count()).toBe(1);
+    });
+
+    await steps.run('a reading is flagged against the range its Reference names first: its own lab range, not the general adult one', async () => {
+      const newest = page.getByRole('table', { name: 'Blood pressure readings' }).locator('tbody tr').first();
+      expect((await newest.locator('td').nth(2).innerText()).trim()).toBe('135 mmHg');
+      expect((await newest.locator('td').nth(5).innerText()).replace(/\s+/g, ' ').trim()).toBe('High (lab range 90-120 mmHg); general adult range 90–139 mmHg');
+      // The lab's H on 142 and the 135 above its own range: two highs, under the newest result's shaded lab range.
+      expect(await page.locator('figcaption', { hasText: /^Blood pressure:/ }).innerText()).toMatch(/; 2 high\. Shaded: Systolic lab range 90–120 mmHg/);
     });
 
     expect(consoleErrors).toEqual([]);
