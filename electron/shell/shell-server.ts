@@ -52,6 +52,17 @@ export interface ShellFlowLimits {
   readonly unsentBytesHardCap: number;
   /** Open WebSocket connections per shell; one more is refused with 503. */
   readonly connections: number;
+  /**
+   * TCP sockets of the shell at once, WebSocket ones included (so more than `connections`); one more
+   * is closed unanswered. Without it idle sockets from any local process pile up without end.
+   */
+  readonly httpSockets: number;
+  /** A request's headers must be in within this (slowloris); 408 and closed otherwise. */
+  readonly headersTimeoutMs: number;
+  /** A whole request (headers and body) must be in within this; 408 and closed otherwise. */
+  readonly requestTimeoutMs: number;
+  /** An HTTP socket with nothing read or written for this long is closed (a reader that stopped reading). */
+  readonly idleSocketMs: number;
 }
 
 export const SHELL_FLOW_LIMITS: ShellFlowLimits = {
@@ -59,6 +70,12 @@ export const SHELL_FLOW_LIMITS: ShellFlowLimits = {
   unsentBytes: 8 * 1024 * 1024,
   unsentBytesHardCap: 64 * 1024 * 1024,
   connections: 32,
+  // Chromium opens at most 6 HTTP/1.1 sockets per host and profile: a few tabs stay far below this.
+  httpSockets: 128,
+  // The page's requests are a few bytes of headers and at most a 1 KiB body, from this machine.
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 20_000,
+  idleSocketMs: 60_000,
 };
 
 /** One connection's flow, as the shell sees it now (tests and diagnostics). */
@@ -105,9 +122,17 @@ function refuseUpgrade(socket: Duplex, status: 400 | 401 | 403 | 404 | 503, reas
 export async function startShellServer(options: ShellServerOptions): Promise<ShellServer> {
   const { body } = options;
   const token = options.token ?? randomBytes(32).toString('hex');
-  const server = http.createServer();
   const sockets = new Set<WebSocket>();
   const limits: ShellFlowLimits = { ...SHELL_FLOW_LIMITS, ...options.limits };
+  const server = http.createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks both timeouts only this often (30 s unless told).
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, limits.headersTimeoutMs / 4)),
+  });
+  server.maxConnections = limits.httpSockets;
+  // Upgraded sockets are left alone (ws clears this timeout): WebSockets are bounded by `connections`.
+  server.timeout = limits.idleSocketMs;
   const flows = new Map<WebSocket, () => ShellConnectionFlow>();
   const tickets = new ObjectTickets();
   const linkCodes = new LinkCodes();

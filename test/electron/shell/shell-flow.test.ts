@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { CallContext } from '../../../electron/ipc/contract-router';
@@ -62,6 +62,25 @@ async function callOnce(server: ShellServer): Promise<Record<string, unknown>> {
   });
   ws.close();
   return answer;
+}
+
+/** A raw TCP client of the shell that sends `text` and keeps quiet; `closed` resolves with what it got back. */
+function rawClient(server: ShellServer, text = ''): Promise<{ socket: Socket; closed: Promise<string> }> {
+  return new Promise((resolve) => {
+    const socket = net.connect(server.port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.on('error', () => undefined);
+    const closed = new Promise<string>((done) => socket.on('close', () => done(received)));
+    socket.on('connect', () => {
+      if (text !== '') socket.write(text);
+      resolve({ socket, closed });
+    });
+  });
+}
+
+function pageStatus(server: ShellServer): Promise<number> {
+  return fetch(`http://127.0.0.1:${server.port}/`).then((response) => response.status);
 }
 
 type Dispatch = (method: unknown, payload: unknown, context: CallContext) => ReturnType<Body['router']['dispatch']>;
@@ -157,5 +176,28 @@ describe('shell flow control: a flooding or slow client slows only itself', () =
     await vi.waitFor(() => expect(server.connectionFlows()).toHaveLength(1));
     expect(await status(server)).toBe('open');
     second.close();
+  });
+  it('closes a client that sends its headers or its body too slowly, and serves others meanwhile (slowloris)', async () => {
+    const { server } = await shellWith({ headersTimeoutMs: 300, requestTimeoutMs: 600 });
+    const host = `127.0.0.1:${server.port}`;
+    const noHeadersEnd = await rawClient(server, `GET / HTTP/1.1\r\nHost: ${host}\r\n`);
+    const slowBody = await rawClient(server, `POST /access HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 80\r\n\r\n{"co`);
+    expect(await pageStatus(server)).toBe(200);
+    // Each is answered 408 and closed by the shell; neither ever finished its request.
+    expect(await noHeadersEnd.closed).toMatch(/^HTTP\/1\.1 408 /);
+    expect(await slowBody.closed).toMatch(/^HTTP\/1\.1 408 /);
+    expect(await pageStatus(server)).toBe(200);
+  });
+
+  it('holds at most httpSockets sockets: one more is closed unanswered, and a page is served again once one frees', async () => {
+    const { server } = await shellWith({ httpSockets: 4 });
+    const idle = [];
+    for (let i = 0; i < 4; i += 1) idle.push(await rawClient(server));
+    const extra = await rawClient(server, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    expect(await extra.closed).toBe('');
+    idle[0]!.socket.destroy();
+    await idle[0]!.closed;
+    await vi.waitFor(async () => expect(await pageStatus(server)).toBe(200));
+    for (const client of idle) client.socket.destroy();
   });
 });
