@@ -88,7 +88,8 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         const sha256 = createHash('sha256').update(safe, 'utf8').digest('hex');
         await audit.exported({ what: 'accessReport', operatorId: session.operatorId, role: session.role, bytes: written.bytes, entries: rows, file: path.basename(written.path), ...(named.length > 0 ? { subjects: named } : {}), sha256 });
         log.info({ bytes: written.bytes, rows }, 'access report written');
-        return written;
+        // The file's text to the caller admitted above, who may not reach the data folder (a browser download).
+        return { ...written, text: safe };
       },
     },
     // Temp files of exports a crash left unfinished (no stop ran) go when the vault opens.

@@ -62,7 +62,7 @@ export interface LedgerServiceHost {
   restrictedNow?(): LedgerReader | null;
   readonly appVersion: () => Promise<string>;
   /** Writes an access report's CSV through the body (any signed-in role); absent where the host cannot. */
-  readonly writeAccessReport?: (input: { readonly text: string; readonly rows: number; readonly subjects?: readonly string[]; readonly scope?: string }) => Promise<{ readonly path: string; readonly bytes: number }>;
+  readonly writeAccessReport?: (input: { readonly text: string; readonly rows: number; readonly subjects?: readonly string[]; readonly scope?: string }) => Promise<{ readonly path: string; readonly bytes: number; readonly text: string }>;
   /** The body's export calls, for a session without the node's signing key (an auditor's export of the ledger). */
   readonly exportFiles?: ExportCalls;
   /** The restricted session's role, or null (none, or a clinical session). */
@@ -135,19 +135,25 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     return parsed.success ? { name: parsed.data.name, role: parsed.data.role } : { name: '', role: 'clinic' };
   }
 
-  async function writeExport(api: ExportCalls, kind: 'ledger' | 'nodeInfo', pieces: AsyncIterable<string> | Iterable<string>): Promise<{ path: string; bytes: number }> {
+  /** Writes the pieces as one export file; answers where, and the chunks sent (the body writes them as they came: the file's text). */
+  async function writeExport(api: ExportCalls, kind: 'ledger' | 'nodeInfo', pieces: AsyncIterable<string> | Iterable<string>): Promise<{ path: string; bytes: number; parts: string[] }> {
     const { handle } = await api.exportBegin({ kind });
     try {
+      const parts: string[] = [];
       let buffer = '';
       for await (const piece of pieces) {
         buffer += piece;
         if (buffer.length >= LEDGER_EXPORT_CHUNK_CHARS / 4) {
           await api.exportAppend({ handle, text: buffer });
+          parts.push(buffer);
           buffer = '';
         }
       }
-      if (buffer.length > 0) await api.exportAppend({ handle, text: buffer });
-      return await api.exportFinish({ handle });
+      if (buffer.length > 0) {
+        await api.exportAppend({ handle, text: buffer });
+        parts.push(buffer);
+      }
+      return { ...(await api.exportFinish({ handle })), parts };
     } catch (error) {
       await api.exportAbort({ handle }).catch(() => undefined);
       throw error;
@@ -221,7 +227,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
         const written = await writeExport(ledger.port.api.ledger, 'nodeInfo', [text]);
         await ledger.port.appendEvent(LEDGER_EVENT_KINDS.nodeInfoExported, { v: 1, bytes: written.bytes, file: basename(written.path) });
         ledger.port.requestSync();
-        return { path: written.path };
+        return { path: written.path, file: { name: basename(written.path), type: 'application/json', parts: written.parts } };
       } catch (error) {
         throw asVaultError(error);
       }
@@ -302,7 +308,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
         const scope = accessReportScope(filter, query);
         const written = await host.writeAccessReport({ text: accessReportCsv(report.rows), rows: report.rows.length, ...(subjects.length > 0 ? { subjects } : {}), ...(scope === '' ? {} : { scope }) });
         host.current()?.port.requestSync();
-        return { path: written.path, rows: report.rows.length };
+        return { path: written.path, rows: report.rows.length, file: { name: basename(written.path), type: 'text/csv', parts: [written.text] } };
       } catch (error) {
         throw asVaultError(error);
       }
@@ -351,7 +357,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
           await writer.port.appendEvent(LEDGER_EVENT_KINDS.ledgerExported, { v: 1, bytes: written.bytes, entries: count, file: basename(written.path) });
           writer.port.requestSync();
         }
-        return { path: written.path, entries: count };
+        return { path: written.path, entries: count, file: { name: basename(written.path), type: 'application/x-ndjson', parts: written.parts } };
       } catch (error) {
         throw asVaultError(error);
       }

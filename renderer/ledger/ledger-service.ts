@@ -93,12 +93,23 @@ export interface NodeIdentity {
   readonly chainId: number;
 }
 
+/**
+ * An export's file as the body wrote it into `<data>/exports/`, for the page to offer as a download
+ * (issue 11 F4: on a workstation the data folder may belong to a service account). `parts` joined
+ * are the file's text: its bytes in UTF-8, so the digest a ledger entry signs for it still matches.
+ */
+export interface ExportedFile {
+  readonly name: string;
+  readonly type: 'text/csv' | 'application/x-ndjson' | 'application/json';
+  readonly parts: readonly string[];
+}
+
 export interface LedgerService {
   identity(): Promise<NodeIdentity>;
   /** Changes the institution name and role (a SETTINGS_CHANGE entry). Admin only. */
   setInstitution(input: { readonly name: string; readonly role: 'clinic' | 'research' }): Promise<void>;
   /** Writes the signed "node info" document; returns where. */
-  exportNodeInfo(): Promise<{ readonly path: string }>;
+  exportNodeInfo(): Promise<{ readonly path: string; readonly file: ExportedFile }>;
   /** Newest first; `limit` entries before `beforeSeq` (paging). */
   entries(filter: LedgerFilter, page: { readonly beforeSeq?: number; readonly limit: number }): Promise<readonly LedgerEntryView[]>;
   entry(seq: number): Promise<LedgerEntryView | null>;
@@ -123,14 +134,14 @@ export interface LedgerService {
   >;
   /** Who did what, when and where, with each entry's proof: sign-ins, accesses, exports, quarantine acts, erasures. Newest first. */
   accessReport(query: AccessReportQuery): Promise<AccessReport>;
-  /** Writes that report as CSV to `<data>/exports/` (journaled as an export by the body); returns where. */
-  exportAccessReport(query: AccessReportQuery): Promise<{ readonly path: string; readonly rows: number }>;
+  /** Writes that report as CSV to `<data>/exports/` (journaled as an export by the body); returns where, and the file to save. */
+  exportAccessReport(query: AccessReportQuery): Promise<{ readonly path: string; readonly rows: number; readonly file: ExportedFile }>;
   /** Checks the whole chain and every signature; reports the first break precisely. */
   verify(): Promise<LedgerVerification>;
   /** The last verification (run at unlock and on demand), or null before the first. */
   lastVerification(): LedgerVerification | null;
   /** Writes the JSON Lines export (header with domain and types, then one entry per line). */
-  exportLedger(): Promise<{ readonly path: string; readonly entries: number }>;
+  exportLedger(): Promise<{ readonly path: string; readonly entries: number; readonly file: ExportedFile }>;
   /** Operators' display names by pseudonymous id, for filters (admins see all). */
   operatorNames(): Promise<Readonly<Record<string, string>>>;
 }

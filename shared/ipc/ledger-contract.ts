@@ -94,6 +94,11 @@ export const ledgerMethods = {
        */
       scope: z.string().regex(ACCESS_REPORT_SCOPE).optional(),
     }),
-    z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() }),
+    /**
+     * `text`: the file as written (byte-order mark and prefixes included), for the caller this
+     * method admitted to save where it can reach (a browser download; issue 11 F4): the data folder
+     * may belong to a service account. Its SHA-256 is the one the export's ledger entry signs.
+     */
+    z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative(), text: z.string() }),
   ),
 } as const;

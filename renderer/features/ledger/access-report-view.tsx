@@ -1,10 +1,11 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { CopyButton } from '../../app/copy-button';
+import { SaveFileButton } from '../../app/save-file-button';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useAction } from '../../app/use-action';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import { unreversedRange } from '../../app/form/date-range';
-import type { AccessReport, AccessReportQuery, LedgerService } from '../../ledger/ledger-service';
+import type { AccessReport, AccessReportQuery, ExportedFile, LedgerService } from '../../ledger/ledger-service';
 import { useCurrentOperator } from '../../vault/vault-context';
 import { accessReportExportRefusal, mayExportAccessReport } from '../../../shared/ipc/method-access';
 import { localZoneLabel } from '../../ledger/local-days';
@@ -57,7 +58,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
   const [applied, setApplied] = useState<{ readonly query: AccessReportQuery; readonly attempt: number; readonly note: string }>({ query: {}, attempt: 0, note: '' });
   const key = `${applied.attempt}\u0000${JSON.stringify(applied.query)}`;
   const [answer, setAnswer] = useState<(Shown & { readonly key: string }) | null>(null);
-  const [exported, setExported] = useState<{ readonly path: string; readonly rows: number } | null>(null);
+  const [exported, setExported] = useState<{ readonly path: string; readonly rows: number; readonly file: ExportedFile } | null>(null);
   const operators = Object.entries(names)
     .map(([id, name]) => ({ id, name }))
     .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
@@ -195,6 +196,7 @@ export function AccessReportView({ ledger, names }: { ledger: LedgerService; nam
             Exported {exported.rows === 1 ? '1 row' : `${exported.rows} rows`} to <code className="path">{exported.path}</code>
           </p>
           <p className="ledger-export__hint">The file names patients and operators: keep it as you would a printed report. Its export is itself in the ledger.</p>
+          <SaveFileButton file={exported.file} label="Download report (CSV)" />
           <CopyButton variant="path" value={exported.path} label="Copy report path" />
         </div>
       )}

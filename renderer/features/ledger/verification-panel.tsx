@@ -1,7 +1,8 @@
 import { useId, useState } from 'react';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
-import type { LedgerService, LedgerVerification } from '../../ledger/ledger-service';
+import type { ExportedFile, LedgerService, LedgerVerification } from '../../ledger/ledger-service';
+import { SaveFileButton } from '../../app/save-file-button';
 import { CopyButton } from '../../app/copy-button';
 import { useCurrentOperator } from '../../vault/vault-context';
 import { ledgerExportersInWords, mayExportLedger } from '../../../shared/ipc/method-access';
@@ -26,7 +27,7 @@ export function VerificationPanel({
   const headingId = useId();
   const operator = useCurrentOperator();
   const canExport = operator !== null && mayExportLedger(operator.role);
-  const [exported, setExported] = useState<{ readonly path: string; readonly entries: number } | null>(null);
+  const [exported, setExported] = useState<{ readonly path: string; readonly entries: number; readonly file: ExportedFile } | null>(null);
   const verify = useAction(async () => {
     onVerified(await ledger.verify());
   });
@@ -86,6 +87,7 @@ export function VerificationPanel({
             JSON Lines: a header with the EIP-712 domain and types, then one signed entry per line. Anyone can check
             it without this app, with standard tools (<code>ethers.verifyTypedData</code>).
           </p>
+          <SaveFileButton file={exported.file} label="Download ledger export" />
           <CopyButton variant="path" value={exported.path} label="Copy export path" />
         </div>
       )}

@@ -1,10 +1,11 @@
 import { useEffect, useId, useState } from 'react';
 import { CopyButton } from '../../app/copy-button';
+import { SaveFileButton } from '../../app/save-file-button';
 import { useLedger } from '../../app/ledger-context';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useAction } from '../../app/use-action';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
-import type { LedgerService } from '../../ledger/ledger-service';
+import type { ExportedFile, LedgerService } from '../../ledger/ledger-service';
 import { ledgerPseudonym, ledgerTime, otherOperatorWords } from '../ledger/ledger-format';
 
 /** How many accesses show before "Show all". */
@@ -63,7 +64,7 @@ function AccessList({ ledger, patientId }: { ledger: LedgerService; patientId: s
   }, [ledger, patientId, version, attempt]);
   const accesses: Loaded = loaded !== null && loaded.patientId === patientId ? loaded.state : { phase: 'loading' };
   const [showAll, setShowAll] = useState(false);
-  const [exported, setExported] = useState<{ readonly path: string; readonly rows: number } | null>(null);
+  const [exported, setExported] = useState<{ readonly path: string; readonly rows: number; readonly file: ExportedFile } | null>(null);
   const exportCsv = useAction(async () => {
     setExported(null);
     setExported(await ledger.exportAccessReport({ patientId }));
@@ -154,6 +155,7 @@ function AccessList({ ledger, patientId }: { ledger: LedgerService; patientId: s
             Exported {exported.rows === 1 ? '1 row' : `${exported.rows} rows`} to <code className="path">{exported.path}</code>
           </p>
           <p className="ledger-export__hint">The file names the patient: keep it as you would a printed report.</p>
+          <SaveFileButton file={exported.file} label="Download report (CSV)" />
           <CopyButton variant="path" value={exported.path} label="Copy report path" />
         </div>
       )}

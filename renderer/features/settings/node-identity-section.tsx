@@ -6,7 +6,8 @@ import { useVisited } from '../../app/form/use-visited';
 import { useRequiredLedger } from '../../app/ledger-context';
 import { useAction } from '../../app/use-action';
 import { ActionError } from '../../app/vault-errors';
-import type { NodeIdentity } from '../../ledger/ledger-service';
+import type { ExportedFile, NodeIdentity } from '../../ledger/ledger-service';
+import { SaveFileButton } from '../../app/save-file-button';
 import { useCurrentOperator } from '../../vault/vault-context';
 import { CopyButton } from '../../app/copy-button';
 import { shortHash } from '../ledger/ledger-format';
@@ -181,10 +182,10 @@ function InstitutionForm({ identity, onSaved, onEdit }: { identity: NodeIdentity
 function ExportNodeInfo() {
   const ledger = useRequiredLedger();
   const headingId = useId();
-  const [written, setWritten] = useState<string | null>(null);
+  const [written, setWritten] = useState<{ readonly path: string; readonly file: ExportedFile } | null>(null);
   const exportInfo = useAction(async () => {
     setWritten(null);
-    setWritten((await ledger.exportNodeInfo()).path);
+    setWritten(await ledger.exportNodeInfo());
   });
   return (
     <div className="settings-block" role="group" aria-labelledby={headingId}>
@@ -212,9 +213,10 @@ function ExportNodeInfo() {
       {written !== null && (
         <div className="note note--ok">
           <p role="status">
-            Node info written to <code className="path">{written}</code>
+            Node info written to <code className="path">{written.path}</code>
           </p>
-          <CopyButton variant="path" value={written} label="Copy node info path" />
+          <SaveFileButton file={written.file} label="Download node info" />
+          <CopyButton variant="path" value={written.path} label="Copy node info path" />
         </div>
       )}
       <ActionError error={exportInfo.error} />

@@ -288,8 +288,17 @@ describe('audit as a compliance officer uses it', () => {
         const status = page.getByRole('status').filter({ hasText: /^Exported 3 rows to / });
         await status.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
         const auditorCsv = (await status.locator('code').innerText()).trim();
-        csvFiles.push(auditorCsv);
-        const [, ...csvRows] = parseCsv(await readFile(auditorCsv, 'utf8'));
+        // Issue 11 F4: the officer may not reach the data folder (a service account's): the page downloads the file.
+        const [download] = await Promise.all([page.waitForEvent('download', { timeout: UI_TIMEOUT_MS }), page.getByRole('button', { name: 'Download report (CSV)' }).click()]);
+        expect(download.suggestedFilename()).toBe(path.basename(auditorCsv));
+        const downloaded = await download.path();
+        // Byte for byte the file the body wrote (mark, prefixes), so the digest its export entry signs matches: the verification below checks the downloaded copy.
+        expect((await readFile(downloaded)).equals(await readFile(auditorCsv))).toBe(true);
+        csvFiles.push(downloaded);
+        const [, ...csvRows] = parseCsv((await readFile(downloaded, 'utf8')).slice(1));
+        // Its rows are the page's: who, what, patient, workstation, and each row's entry digest.
+        const pageRows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((cell) => (cell.textContent ?? '').trim())));
+        expect(csvRows.map((row) => [row[1], row[3], row[4], row[6]])).toEqual(pageRows.map((cells) => [cells[1], cells[2], cells[3], cells[4]]));
         expect(csvRows.map((row) => row[8]).slice(1)).toEqual(digests);
       });
 
@@ -308,7 +317,12 @@ describe('audit as a compliance officer uses it', () => {
         await page.getByRole('button', { name: 'Export ledger' }).click();
         const status = page.getByRole('status').filter({ hasText: /^Exported \d+ entr(?:y|ies) to / });
         await status.waitFor({ state: 'visible', timeout: KEY_TIMEOUT_MS });
-        const ledgerFile = (await status.locator('code').innerText()).trim();
+        const written = (await status.locator('code').innerText()).trim();
+        // The ledger export downloads too (issue 11 F4), as written: the reports are checked against the downloaded copy.
+        const [download] = await Promise.all([page.waitForEvent('download', { timeout: UI_TIMEOUT_MS }), page.getByRole('button', { name: 'Download ledger export' }).click()]);
+        expect(download.suggestedFilename()).toBe(path.basename(written));
+        const ledgerFile = await download.path();
+        expect((await readFile(ledgerFile)).equals(await readFile(written))).toBe(true);
         expect(csvFiles).toHaveLength(2);
         expect(await verifyAccessReport(csvFiles[0]!, ledgerFile)).toMatchObject({ ok: true, rows: 2, patientsNotCheckable: 0 });
         // The auditor's report lists the administrator's export of Lea's report: which patients it named is in the journal, not the entry.

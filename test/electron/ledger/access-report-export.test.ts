@@ -130,6 +130,17 @@ describe('body: ledger.exportAccessReport writes UTF-8 with a byte-order mark (Q
     const written = await call(b, 'ledger.exportAccessReport', { text: '\uFEFF=HYPERLINK("http://evil"),x\r\n', rows: 0 });
     expect(await readFile(written.path, 'utf8')).toBe('\uFEFF"\'=HYPERLINK(""http://evil"")",x\r\n');
   });
+
+  it('answers with the file as written, mark and prefixes included, so the page can offer it as a download (issue 11 F4: the data folder may be out of the officer\'s reach)', async () => {
+    const { b, as } = await withVault();
+    const auditor = await as('auditor');
+    const written = await callAs(b, auditor, 'ledger.exportAccessReport', { text: 'time_utc,patient\r\n2026-12-04T10:00:00.000Z,=1+2\r\n', rows: 1 });
+    const bytes = await readFile(written.path);
+    expect(written.text).toBe(bytes.toString('utf8'));
+    expect(Buffer.byteLength(written.text, 'utf8')).toBe(bytes.length);
+    expect(written.text.startsWith('\uFEFF')).toBe(true);
+    expect(written.text).toContain("'=1+2");
+  });
 });
 
 describe('neutraliseCsvFormulas', () => {

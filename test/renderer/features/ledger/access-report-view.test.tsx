@@ -55,6 +55,34 @@ describe('Ledger › Access report', () => {
     expect(ledger.callsTo('exportAccessReport')).toEqual([[query]]);
   });
 
+  it('offers the written file as a download, byte for byte as the body wrote it (issue 11 F4: the data folder may be out of reach)', async () => {
+    await openReport();
+    const form = screen.getByRole('form', { name: 'Which accesses' });
+    await screen.findByRole('table', { name: 'Access report' });
+    fireEvent.click(within(form).getByRole('button', { name: 'Export CSV' }));
+    const download = await screen.findByRole('button', { name: 'Download report (CSV)' });
+    const blobs: Blob[] = [];
+    const created = vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => {
+      blobs.push(blob as Blob);
+      return 'blob:report';
+    });
+    const clicked: { href: string; download: string }[] = [];
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push({ href: this.href, download: this.download });
+    });
+    try {
+      fireEvent.click(download);
+      expect(clicked).toEqual([{ href: 'blob:report', download: 'access-report-20250301T080000Z.csv' }]);
+      expect(blobs).toHaveLength(1);
+      expect([...new Uint8Array(await blobs[0]!.arrayBuffer())]).toEqual([...new TextEncoder().encode('\uFEFFtime_utc\r\n')]);
+      // The path stays for IT, who may reach the folder.
+      expect(screen.getByRole('button', { name: 'Copy report path' })).toBeTruthy();
+    } finally {
+      created.mockRestore();
+      click.mockRestore();
+    }
+  });
+
   it('offers no Export CSV and no Print or save as PDF to a researcher, and says who exports (tester finding 2, QA s32); the report still shows', async () => {
     const ledger = createFakeLedger({ report: REPORT });
     const vault = createFakeVault({ phase: 'unlocked', operators: [{ name: 'Rita Researcher', role: 'researcher', passphrase: 'a long enough passphrase' }] });
