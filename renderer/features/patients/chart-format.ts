@@ -123,3 +123,17 @@ export function reportedAsText(reported: { readonly value: number; readonly unit
   // As the lab wrote it where that is known ("4.0", not 4: QA D6).
   return reported === undefined ? '' : ` (reported as ${reported.text ?? String(reported.value)} ${unitLabel(reported.unit)})`;
 }
+
+/**
+ * uPlot `setLegend` hook: with the pointer off the chart (no index) the legend shows the newest
+ * instant's values, not "Time: – Body temperature: –" until a hover (issue 11 F18). The newest is
+ * the last x (the data are oldest first); a series with no value then shows "–" as on a hover there.
+ * Set without firing the hook again; the next hover replaces it.
+ */
+export function legendAtNewest(plot: Pick<uPlot, 'cursor' | 'data' | 'setLegend'>): void {
+  // The cursor's index, not the legend's: uPlot clears the values on leaving without clearing legend.idx.
+  if (plot.cursor.idx !== null && plot.cursor.idx !== undefined) return;
+  const newest = (plot.data[0]?.length ?? 0) - 1;
+  if (newest < 0) return;
+  plot.setLegend({ idx: newest }, false);
+}

@@ -2,7 +2,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RecordRow } from '../../vault/vault-service';
-import { CHART_PADDING, chartTimes, reportedAsText, timeWindow } from './chart-format';
+import { CHART_PADDING, chartTimes, legendAtNewest, reportedAsText, timeWindow } from './chart-format';
 import { FlagMarks } from './flag-marks';
 import { abnormalFlags, recordDateTime } from './record-format';
 import { recordValue } from './record-format';
@@ -202,6 +202,9 @@ export function TrendChart({ records, testKey, corrections }: { records: readonl
       ],
       cursor: { drag: { x: false, y: false } },
       hooks: {
+        // The newest result's time and value while nothing is hovered (issue 11 F18).
+        ready: [legendAtNewest],
+        setLegend: [legendAtNewest],
         drawClear: [
           (plot) => {
             if (range === null) return;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Observation } from '../../../../shared/domain/clinical';
 import type { RecordRow } from '../../../../renderer/vault/vault-service';
 import { vitalPoints, vitalsChartOptions } from '../../../../renderer/features/devices/patient-device-vitals';
-import { CHART_PADDING, TIME_LABEL_HALF_WIDTH } from '../../../../renderer/features/patients/chart-format';
+import { CHART_PADDING, legendAtNewest, TIME_LABEL_HALF_WIDTH } from '../../../../renderer/features/patients/chart-format';
 import { trendLegendValue } from '../../../../renderer/features/patients/trend-chart';
 import { trendOf } from '../../../../renderer/features/patients/results-model';
 
@@ -35,5 +35,41 @@ describe('T1 D9: the charts keep room right of the plot for half the last time l
     const points = vitalPoints([], [{ ...hba1c('c.0', 120, undefined, '2026-12-01T08:00:00+01:00'), record: { ...(hba1c('c.0', 120, undefined, '2026-12-01T08:00:00+01:00').record as Observation), code: { code: '8480-6', system: 'LN', display: 'Systolic' }, value: { kind: 'numeric', value: 120, unit: 'mm[Hg]' } } }]).get('Blood pressure')!;
     const options = vitalsChartOptions(points, ['systolic'], 'mmHg', 1000, { colours: ['#000'], fill: '#eee', text: '#333', grid: '#ccc' });
     expect(options.padding).toEqual(CHART_PADDING);
+  });
+});
+
+describe('issue 11 F18: with nothing hovered the legend shows the newest point, not "Time: – …: –"', () => {
+  const data: uPlot.AlignedData = [
+    [100, 200, 300],
+    [36.5, null, 37.2],
+  ];
+  function plotAt(idx: number | null | undefined) {
+    const calls: unknown[][] = [];
+    const plot = { cursor: { idx }, data, setLegend: (...args: unknown[]) => void calls.push(args) } as unknown as uPlot;
+    return { plot, calls };
+  }
+
+  it('sets the legend to the last instant (without firing the hook again) when the pointer is off the chart or has not come yet', () => {
+    for (const idx of [null, undefined]) {
+      const { plot, calls } = plotAt(idx);
+      legendAtNewest(plot);
+      expect(calls).toEqual([[{ idx: 2 }, false]]);
+    }
+  });
+
+  it('leaves a hovered point alone, and an empty chart', () => {
+    const hovered = plotAt(0);
+    legendAtNewest(hovered.plot);
+    expect(hovered.calls).toEqual([]);
+    const empty = plotAt(null);
+    legendAtNewest({ ...empty.plot, data: [[], []] } as unknown as uPlot);
+    expect(empty.calls).toEqual([]);
+  });
+
+  it('is a hook of the vitals chart (the trend chart adds it where it builds its options)', () => {
+    const points = vitalPoints([], [{ ...hba1c('c.0', 120, undefined, '2026-12-01T08:00:00+01:00'), record: { ...(hba1c('c.0', 120, undefined, '2026-12-01T08:00:00+01:00').record as Observation), code: { code: '8480-6', system: 'LN', display: 'Systolic' }, value: { kind: 'numeric', value: 120, unit: 'mm[Hg]' } } }]).get('Blood pressure')!;
+    const options = vitalsChartOptions(points, ['systolic'], 'mmHg', 1000, { colours: ['#000'], fill: '#eee', text: '#333', grid: '#ccc' });
+    expect(options.hooks?.setLegend ?? []).toContain(legendAtNewest);
+    expect(options.hooks?.ready ?? []).toContain(legendAtNewest);
   });
 });
