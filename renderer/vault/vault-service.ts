@@ -15,12 +15,19 @@ export interface StudyListEntry extends StudySummary {
   readonly patient: PatientHit | null;
 }
 
+/** A quarantine resolution whose copies say who ran the reprocess that filed each (`by`: an operator pseudonym as the ledger names them, when the journal says; F12). */
+export interface ResolutionWithActors extends Omit<QuarantineResolution, 'copies'> {
+  readonly copies: readonly (QuarantineResolution['copies'][number] & { readonly by?: string })[];
+}
+
 /** One message of the message browser, with the patient it filed records under (null: none, or erased). */
 export interface MessageDetail {
   readonly message: MessageSummary;
   readonly patient: PatientHit | null;
   /** A quarantined message since reprocessed or discarded: when, and the copies a reprocess filed or held again (QA round 4 #8). */
-  readonly resolution?: QuarantineResolution;
+  readonly resolution?: ResolutionWithActors;
+  /** A copy a reprocess filed (message.reprocessOf): who ran that reprocess, an operator pseudonym as the ledger names them (absent when the journal does not say). */
+  readonly reprocessedBy?: string;
   /** The records it filed, in message order (at most MESSAGE_RECORDS_SHOWN, views/message-reads.ts; absent when it filed none or its patient is gone). QA s34 D6. */
   readonly records?: readonly RecordRow[];
 }

@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { useLedger } from '../../app/ledger-context';
 import { hrefForPath } from '../../app/router/hash-route';
 import { useVaultRead } from '../../app/use-vault-read';
 import { vaultErrorMessage } from '../../app/vault-errors';
@@ -58,6 +59,29 @@ export function MessageDetailPage({ seq }: { seq: number }) {
   );
 }
 
+type OperatorNames = Readonly<Record<string, string>>;
+
+const NO_NAMES: OperatorNames = {};
+
+/**
+ * The operator names this session may see, as the ledger screens show them (every operator for an
+ * administrator, oneself otherwise: LedgerService.operatorNames); none while loading or without a ledger.
+ */
+function useOperatorNames(): OperatorNames {
+  const ledger = useLedger();
+  const names = useVaultRead('message:operator-names', () => (ledger === null ? Promise.resolve(NO_NAMES) : ledger.operatorNames()));
+  return names.phase === 'ready' ? names.value : NO_NAMES;
+}
+
+/**
+ * Who ran a reprocess, in a sentence (F12): the name when this session may know it, "another
+ * operator" when not (as "Who accessed this record" words it), "the operator" when the journal does not say.
+ */
+export function reprocessorWords(pseudonym: string | undefined, names: OperatorNames): string {
+  if (pseudonym === undefined) return 'the operator';
+  return names[pseudonym] ?? 'another operator';
+}
+
 /** An ACK text as lines, one segment a line (HL7 separates segments with CR). */
 export function ackLines(text: string): string {
   return text.split(/\r\n?|\n/).join('\n');
@@ -69,6 +93,7 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
   const ackId = useId();
   const recordsId = useId();
   const [showRaw, setShowRaw] = useState(false);
+  const names = useOperatorNames();
   // Kept "not mapped" (QA s33 D5: MFN, an inbound ACK): a quarantine record, but nothing waits in the quarantine.
   const keptUnmapped = message.kind === 'intake.quarantine' && message.status === 'not-mapped';
   const quarantined = message.kind === 'intake.quarantine' && !keptUnmapped;
@@ -90,7 +115,9 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
               <dt>Reprocessed from</dt>
               <dd>
                 <a href={hrefForPath('intake', 'messages', String(message.reprocessOf.quarantineSeq))}>Quarantined message {message.reprocessOf.quarantineSeq}</a>
-                {message.reprocessOf.edited ? ', edited by the operator before it was reprocessed' : ', reprocessed as it was'}
+                {message.reprocessOf.edited
+                  ? `, edited by ${reprocessorWords(detail.reprocessedBy, names)} before it was reprocessed`
+                  : `, reprocessed as it was${detail.reprocessedBy === undefined ? '' : ` by ${reprocessorWords(detail.reprocessedBy, names)}`}`}
               </dd>
             </>
           )}
@@ -146,7 +173,7 @@ function MessageFacts({ detail }: { detail: MessageDetail }) {
         {keptUnmapped ? (
           <p>Nothing to file: {typeCode(message.messageType)} messages name no patient. It is kept as received (type not mapped), and nothing waits in the quarantine.</p>
         ) : quarantined ? (
-          <QuarantineOutcome resolution={detail.resolution} />
+          <QuarantineOutcome resolution={detail.resolution} names={names} />
         ) : patient === null ? (
           <p>No patient in this vault holds its records any more (the patient may have been erased).</p>
         ) : message.records === 0 ? (
@@ -208,7 +235,7 @@ const SAME_CONTROL_ID_SHOWN = 20;
 function SameControlId({ seq, controlId }: { seq: number; controlId: string }) {
   const vault = useVault();
   const headingId = useId();
-  const found = useVaultRead(`message-control:${seq}`, () => vault.messages({ controlId, limit: SAME_CONTROL_ID_SHOWN + 1 }));
+  const found = useVaultRead(`message-control:${seq}`, () => vault.messages({ controlId, controlIdExact: true, limit: SAME_CONTROL_ID_SHOWN + 1 }));
   if (found.phase === 'loading') return <p role="status">Looking for the other messages with this control id…</p>;
   if (found.phase === 'failed') {
     return (
@@ -246,7 +273,7 @@ function SameControlId({ seq, controlId }: { seq: number; controlId: string }) {
  * the copies that filed its records (links to their message pages) and any quarantine entry it was
  * held in again; once discarded, when (QA round 4 #8).
  */
-function QuarantineOutcome({ resolution }: { resolution: MessageDetail['resolution'] }) {
+function QuarantineOutcome({ resolution, names }: { resolution: MessageDetail['resolution']; names: OperatorNames }) {
   if (resolution === undefined) {
     return (
       <p>
@@ -282,7 +309,7 @@ function QuarantineOutcome({ resolution }: { resolution: MessageDetail['resoluti
               <a href={hrefForPath('intake', 'messages', String(copy.seq))}>
                 Message {copy.seq}
                 {copy.controlId === '' ? '' : ` (${copy.controlId})`}
-                {copy.edited ? ', edited by the operator' : ', as it was'}
+                {copy.edited ? `, edited by ${reprocessorWords(copy.by, names)}` : `, reprocessed as it was${copy.by === undefined ? '' : ` by ${reprocessorWords(copy.by, names)}`}`}
               </a>
             </li>
           ))}

@@ -3,7 +3,7 @@ import { useBrowserWithOwnShells } from '../../support/e2e-fixture';
 import { awaitQuarantine, createVaultOn, quarantineTable, sendOverMllp, shellWithListener } from '../../support/intake-e2e';
 import { goToArea, UI_TIMEOUT_MS } from '../../support/shell-page';
 import { StepLog } from '../../support/test-steps';
-import { IMPORT_TIMEOUT_MS, searchPatients } from '../../support/vault-ui';
+import { IMPORT_TIMEOUT_MS, searchPatients, TEST_OPERATOR } from '../../support/vault-ui';
 
 /**
  * QA round 4 (issue 11) #1, #8 and #13 as the tester met them, in Chromium: an ADT^A01 in
@@ -71,8 +71,13 @@ describe('edit a message quarantined for its charset', () => {
         await messages.locator('tbody tr').filter({ hasText: 'Quarantined, then reprocessed' }).getByRole('link').click();
         const produced = page.getByRole('region', { name: 'What it produced' });
         await produced.getByText(/It was reprocessed from the quarantine on/).waitFor({ timeout: UI_TIMEOUT_MS });
-        await produced.getByRole('link', { name: /^Message \d+ \(QA11-CS-2\), edited by the operator$/ }).click();
+        // F12: the administrator sees who edited it by name (the ledger's operator of the reprocess act).
+        await produced.getByRole('link', { name: new RegExp(`^Message \\d+ \\(QA11-CS-2\\), edited by ${TEST_OPERATOR}$`) }).click();
         await page.getByText('Reprocessed from', { exact: true }).waitFor({ timeout: UI_TIMEOUT_MS });
+        await page
+          .locator('dd')
+          .filter({ hasText: new RegExp(`^Quarantined message \\d+, edited by ${TEST_OPERATOR} before it was reprocessed$`) })
+          .waitFor({ timeout: UI_TIMEOUT_MS });
 
         await page.getByRole('link', { name: '← Back to the message browser' }).click();
         await page.getByLabel('Patient identifier or name').fill('gr');

@@ -1,4 +1,4 @@
-import { namePrefixes, queryWordGroups, recordWords, type RecordText } from '../../../shared/crypto/blind-index';
+import { identifierPrefixWords, namePrefixes, queryWordGroups, recordWords, type RecordText } from '../../../shared/crypto/blind-index';
 import type { Patient } from '../../../shared/domain/clinical';
 import { patientText, recordText } from '../../../renderer/vault/views/intake-rows';
 import {
@@ -61,6 +61,8 @@ export interface FakeVaultOptions {
   readonly messages?: readonly MessageSummary[];
   /** How quarantined messages were settled, by their seq (openMessage adds the copies a reprocess filed, from `messages`). */
   readonly resolutions?: Readonly<Record<number, { readonly status: 'reprocessed' | 'discarded'; readonly at?: string; readonly heldAgainAs: readonly number[] }>>;
+  /** Who ran the reprocess that filed a copy, by the copy's seq (an operator pseudonym): the copy's page and its quarantine record's list say so. */
+  readonly reprocessedBy?: Readonly<Record<number, string>>;
   /** Raw messages by quarantine seq (`q:<seq>`), record id (`r:<recordId>`) or message seq (`m:<seq>`). */
   readonly raw?: Readonly<Record<string, string | Uint8Array>>;
   /** What journalIssues() answers; none by default. */
@@ -128,9 +130,15 @@ function indexedWords(texts: readonly RecordText[], identifiers: readonly string
     for (const word of cut.words) words.add(word);
     for (const prefix of namePrefixes(cut.nameWords)) prefixes.add(prefix);
   }
-  // Identifiers get prefixes too (token-cache.ts identifierPrefixTokens): a partial MRN matches.
-  for (const prefix of namePrefixes(recordWords({ other: identifiers }).words)) prefixes.add(prefix);
+  // Identifiers get prefixes too, also of their digit run (token-cache.ts identifierPrefixTokens): a partial MRN matches.
+  for (const prefix of namePrefixes(identifierPrefixWords(identifiers))) prefixes.add(prefix);
   return { words, prefixes };
+}
+
+/** message-log.ts controlTokens on plaintext: the typed start, in upper case; under 3 characters the whole id. */
+function controlIdMatches(controlId: string, typed: string): boolean {
+  const [id, query] = [controlId.trim().toUpperCase(), typed.trim().toUpperCase()];
+  return [...query].length < 3 ? id === query : id.startsWith(query);
 }
 
 function hitOf(entry: FakePatient): PatientHit {
@@ -508,7 +516,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       return rawOf(`r:${recordId}`, 1);
     },
 
-    /** The real search's semantics on plaintext (message-reads.ts): exact control id and sender, types (a bare code: every trigger), status, [from, to), patient by id. */
+    /** The real search's semantics on plaintext (message-reads.ts): a control id by its start in any case (whole under 3 characters), exact sender, types (a bare code: every trigger), status, [from, to), patient by id. */
     async messages(query) {
       await enter('messages', [query]);
       const limit = query.limit ?? 50;
@@ -516,7 +524,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       const matches = vault.messageRows
         .filter(
           (m) =>
-            (query.controlId === undefined || query.controlId.trim() === '' || m.controlId === query.controlId.trim()) &&
+            (query.controlId === undefined || query.controlId.trim() === '' || (query.controlIdExact === true ? m.controlId === query.controlId.trim() : controlIdMatches(m.controlId, query.controlId))) &&
             (query.sender === undefined || query.sender === '' || m.sender === query.sender) &&
             (types.length === 0 || types.some((type) => m.messageType.startsWith(type.includes('^') ? type : `${type}^`) || m.messageType === type)) &&
             (query.status === undefined || m.status === query.status) &&
@@ -543,10 +551,17 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
       const settled = options.resolutions?.[seq];
       const copies = vault.messageRows
         .filter((m) => m.reprocessOf?.quarantineSeq === seq && m.kind === 'intake.hl7')
-        .map((m) => ({ seq: m.seq, controlId: m.controlId, edited: m.reprocessOf!.edited }));
+        .map((m) => ({ seq: m.seq, controlId: m.controlId, edited: m.reprocessOf!.edited, ...(options.reprocessedBy?.[m.seq] === undefined ? {} : { by: options.reprocessedBy[m.seq]! }) }));
+      const reprocessedBy = options.reprocessedBy?.[seq];
       // The records it filed: the patient's rows whose source is this message.
       const records = patient === undefined ? [] : patient.records.filter((r) => r.source.seq === seq);
-      return { message, patient: patient === undefined ? null : hitOf(patient), ...(settled === undefined ? {} : { resolution: { ...settled, copies } }), ...(records.length === 0 ? {} : { records }) };
+      return {
+        message,
+        patient: patient === undefined ? null : hitOf(patient),
+        ...(settled === undefined ? {} : { resolution: { ...settled, copies } }),
+        ...(reprocessedBy === undefined ? {} : { reprocessedBy }),
+        ...(records.length === 0 ? {} : { records }),
+      };
     },
     async openMessageRaw(seq) {
       await enter('openMessageRaw', [seq]);

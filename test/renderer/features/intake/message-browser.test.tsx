@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-libra
 import { describe, expect, it } from 'vitest';
 import { describeFilters, NO_FILTERS, queryOf, shownSentence } from '../../../../renderer/features/intake/message-browser';
 import type { MessageQuery, MessageSummary } from '../../../../renderer/vault/vault-service';
+import { createFakeLedger } from '../../support/fake-ledger-service';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
@@ -155,6 +156,36 @@ describe('Message browser', () => {
     expect(screen.getByText('Status').nextElementSibling?.textContent).toBe('Accepted');
     expect(screen.getByText(/No acknowledgment goes to the sender when an operator reprocesses a message/)).toBeTruthy();
     expect(screen.queryByText(/file import/i)).toBeNull();
+  });
+
+  it('F12: an edited reprocess names who edited it: by name for an administrator, as "another operator" for a session that may not know the name', async () => {
+    const fixed = message(61, { ...MESSAGES[60]!, status: 'reprocessed' });
+    const copy = message(62, { channel: 'hl7-reprocess', controlId: 'BAD-1', acks: ['AA'], ackTexts: undefined, reprocessOf: { quarantineSeq: 61, edited: true } });
+    const asIs = message(63, { channel: 'hl7-reprocess', controlId: 'BAD-2', acks: ['AA'], ackTexts: undefined, reprocessOf: { quarantineSeq: 61, edited: false } });
+    const options = {
+      phase: 'unlocked' as const,
+      messages: [...MESSAGES.slice(0, 60), fixed, copy, asIs],
+      patients: [makePatient(1)],
+      resolutions: { 61: { status: 'reprocessed' as const, at: '2025-03-02T09:00:00.000Z', heldAgainAs: [] } },
+      reprocessedBy: { 62: 'op-pseudo-carl', 63: 'op-pseudo-carl' },
+    };
+    // An administrator's ledger names every operator.
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/62', createFakeVault(options), createFakeLedger());
+    await screen.findByRole('heading', { name: 'Message BAD-1' });
+    await waitFor(() => expect(screen.getByText('Reprocessed from').nextElementSibling!.textContent).toBe('Quarantined message 61, edited by Carl Clinician before it was reprocessed'));
+    cleanup();
+
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/61', createFakeVault(options), createFakeLedger());
+    const produced = await screen.findByRole('region', { name: 'What it produced' });
+    await within(produced).findByRole('link', { name: 'Message 62 (BAD-1), edited by Carl Clinician' });
+    within(produced).getByRole('link', { name: 'Message 63 (BAD-2), reprocessed as it was by Carl Clinician' });
+    cleanup();
+
+    // A clinician's ledger names only themself: another operator's edit says so without a name.
+    renderApp(createFakeNode({ vault: { state: 'unlocked' } }), '#/intake/messages/62', createFakeVault(options), createFakeLedger({ operators: { 'op-pseudo-ada': 'Ada Admin' } }));
+    await screen.findByRole('heading', { name: 'Message BAD-1' });
+    await waitFor(() => expect(screen.getByText('Reprocessed from').nextElementSibling!.textContent).toBe('Quarantined message 61, edited by another operator before it was reprocessed'));
+    expect(screen.queryByText(/op-pseudo-carl/)).toBeNull();
   });
 
   it('issue 11 tester #5: a conflict links to the other messages that carried its control id', async () => {
