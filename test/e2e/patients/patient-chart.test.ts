@@ -170,10 +170,16 @@ describe('a patient as a clinician uses it', () => {
         const overlay = figure.locator('.u-over');
         await overlay.scrollIntoViewIfNeeded();
         const over = (await overlay.boundingBox())!;
+        // Issue 11 F18: before any hover the legend shows the newest result, not "Time: – Potassium: –".
+        const legendValues = () => figure.locator('.u-legend .u-series .u-value').allInnerTexts();
+        await expect.poll(legendValues, { timeout: UI_TIMEOUT_MS }).toEqual(['2025-02-15 08:00 (UTC+01:00)', '5.6 mmol/L']);
         await overlay.hover({ position: { x: over.width - 2, y: over.height / 2 } });
         await expect.poll(() => figure.locator('.u-legend .u-series').first().locator('.u-value').innerText(), { timeout: UI_TIMEOUT_MS }).toBe('2025-02-15 08:00 (UTC+01:00)');
         await overlay.hover({ position: { x: 2, y: over.height / 2 } });
         await expect.poll(() => figure.locator('.u-legend .u-series').first().locator('.u-value').innerText(), { timeout: UI_TIMEOUT_MS }).toBe('2025-02-11 08:00 (UTC+01:00)');
+        // And again once the pointer leaves the chart.
+        await figure.locator('figcaption').hover();
+        await expect.poll(legendValues, { timeout: UI_TIMEOUT_MS }).toEqual(['2025-02-15 08:00 (UTC+01:00)', '5.6 mmol/L']);
         await figure.locator('summary', { hasText: 'Values' }).click();
         const values = await figure
           .getByRole('table', { name: 'Potassium values' })
