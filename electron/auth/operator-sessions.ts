@@ -1,6 +1,7 @@
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import type { KeySlot } from '../../shared/crypto/key-slots';
 import { sessionProofMessage, SESSION_CHALLENGE_LENGTH } from '../../shared/crypto/operator-signing';
+import type { SESSION_REVOCATION_CAUSES } from '../../shared/journal/audit-meta';
 import { METHOD_ACCESS, ROLES_OF_ACCESS, type Keyring, type MethodName, type OperatorRoleName, type OperatorSession } from '../../shared/ipc';
 import { Refusal } from '../errors/refusal';
 import type { CallContext } from '../ipc/contract-router';
@@ -23,8 +24,13 @@ interface Attempt {
   readonly expiresAt: number;
 }
 
-/** Why a session ended: vault.lock (the operator, or auto-lock), or its connection closed (a window, a tab). */
-export type SessionEndReason = 'locked' | 'closed';
+/**
+ * Why a session ended: vault.lock (the operator, or auto-lock), its connection closed (a window, a
+ * tab), or a keyring change took it away (SessionRevocation).
+ */
+export type SessionEndReason = 'locked' | 'closed' | SessionRevocation;
+/** A keyring change ended the session: its operator was disabled, removed or given another role, or no recovery slot is left. */
+export type SessionRevocation = (typeof SESSION_REVOCATION_CAUSES)[number];
 
 export interface SessionRecord extends OperatorSession {
   /** Seqs of `erasure.patient` records this session journaled and has not yet used. */
@@ -149,13 +155,19 @@ export class OperatorSessions {
   /**
    * After a keyring change: ends every session whose operator is gone, disabled or holds another
    * role now, and a recovery session once no recovery slot is left. A changed passphrase (a new
-   * slot of the same operator) keeps the session.
+   * slot of the same operator) keeps the session. Each ends through end(), so its listeners run
+   * (the idle lock, exports, pending attempts); answers the ended sessions and why, for the caller
+   * to journal and announce.
    */
-  revalidate(keyring: Keyring): void {
+  revalidate(keyring: Keyring): { session: SessionRecord; reason: SessionRevocation }[] {
+    const ended: { connectionId: string; session: SessionRecord; reason: SessionRevocation }[] = [];
     for (const [connectionId, session] of this.sessions) {
-      const stillThere = session.operatorId === RECOVERY_PRINCIPAL ? keyring.slots.some((slot) => slot.kind === 'recovery') : true;
-      if (!stillThere || roleOf(session.operatorId, keyring) !== session.role) this.sessions.delete(connectionId);
+      const reason = revocationOf(session, keyring);
+      if (reason !== null) ended.push({ connectionId, session, reason });
     }
+    // Ended after the walk: end() deletes from the map being walked.
+    for (const { connectionId, reason } of ended) this.end(connectionId, reason);
+    return ended.map(({ session, reason }) => ({ session, reason }));
   }
 
   /** The router's check: refuses a method whose access level the caller's session does not meet. */
@@ -181,6 +193,15 @@ export function roleOf(principal: string, keyring: Keyring): OperatorRoleName | 
   if (principal === RECOVERY_PRINCIPAL) return 'admin';
   const operator = keyring.operators.find((candidate) => candidate.operatorId === principal);
   return operator === undefined || operator.disabled ? null : operator.role;
+}
+
+/** Why `keyring` takes `session` away, or null when the session keeps its principal and role. */
+function revocationOf(session: SessionRecord, keyring: Keyring): SessionRevocation | null {
+  if (session.operatorId === RECOVERY_PRINCIPAL) return keyring.slots.some((slot) => slot.kind === 'recovery') ? null : 'recoveryRemoved';
+  const operator = keyring.operators.find((candidate) => candidate.operatorId === session.operatorId);
+  if (operator === undefined) return 'removed';
+  if (operator.disabled) return 'disabled';
+  return operator.role === session.role ? null : 'roleChanged';
 }
 
 /** ECDSA P-256 / SHA-256 with an IEEE P1363 signature, against an uncompressed public point. */

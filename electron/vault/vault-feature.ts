@@ -57,7 +57,8 @@ export function vaultFeature(services: BodyServices) {
    */
   const slotKindOf = (slotId: string, keyring: Keyring): 'passphrase' | 'recovery' | 'keychain' => keyring.slots.find((slot) => slot.id === slotId)?.kind ?? 'passphrase';
   sessions.onEnd((session, reason) => {
-    // A lock is journaled by vault.lock itself, before it answers. Windows closed because the body
+    // A lock is journaled by vault.lock itself, before it answers, and a session a keyring change
+    // ended by vault.updateKeyring (`revoked`). Windows closed because the body
     // stops are not journaled: the body writes and emits nothing once it has announced its stop.
     if (reason !== 'closed' || !services.isRunning()) return;
     void keyrings.read().then(
@@ -264,11 +265,23 @@ export function vaultFeature(services: BodyServices) {
         const session = sessions.get(context.connectionId);
         if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
         const open = await vault.require();
-        const { next } = await keyrings.update(keyring, expectedRevision, (current, candidate) => checkKeyringChange(current, candidate, session));
+        const { previous, next } = await keyrings.update(keyring, expectedRevision, (current, candidate) => checkKeyringChange(current, candidate, session));
         const { seq } = await open.storage.journal.append({ kind: KEYRING_CHANGED_KIND, operator: null, objects: [], meta: null });
         open.onDurable(seq);
-        sessions.revalidate(next);
-        log.info({ revision: next.revision, operators: next.operators.length, slots: next.slots.length, role: session.role }, 'keyring updated');
+        const revoked = sessions.revalidate(next);
+        log.info({ revision: next.revision, operators: next.operators.length, slots: next.slots.length, role: session.role, sessionsEnded: revoked.length }, 'keyring updated');
+        if (revoked.length > 0) {
+          // Journaled before the answer, like a lock; the keyring is changed already, so a failed
+          // write is logged rather than failing the change. Then every window asks whether its
+          // session is gone (a disabled operator's window shows the unlock screen at once).
+          for (const ended of revoked) {
+            const { operatorId, role, slotId } = ended.session;
+            await audit.session({ event: 'revoked', cause: ended.reason, operatorId, role, slot: slotKindOf(slotId, previous), failedAttempts: 0 }).catch((error: unknown) => {
+              log.warn({ event: 'revoked', code: (error as { code?: unknown }).code }, 'audit record could not be journaled');
+            });
+          }
+          if (services.isRunning()) services.events.emit('vault.sessionsEnded', {});
+        }
         return { revision: next.revision };
       },
       'vault.keychainStatus': async () => ({ available: config.keychain?.available() ?? false }),

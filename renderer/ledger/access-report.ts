@@ -102,6 +102,9 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
       }
       if (summary['event'] === 'locked') return 'Locked';
       if (summary['event'] === 'window closed') return 'Closed the window (session ended)';
+      // An administrator's keyring change ended the session (ledger-details.ts SESSION_REVOCATION_WORDS).
+      const event = text(summary['event']);
+      if (event.startsWith('signed out: ')) return `Signed out by an administrator: ${event.slice('signed out: '.length)}`;
       return 'Session';
     }
     case 'EXPORT': {

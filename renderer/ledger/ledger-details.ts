@@ -114,7 +114,7 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       break;
     case 'SESSION': {
       const event = details['event'];
-      if (typeof event === 'string') out['event'] = event === 'locked' && details['idle'] === true ? SESSION_IDLE_LOCK_WORDS : (SESSION_EVENT_WORDS[event] ?? event);
+      if (typeof event === 'string') out['event'] = event === 'locked' && details['idle'] === true ? SESSION_IDLE_LOCK_WORDS : event === 'revoked' ? revocationWords(details['cause']) : (SESSION_EVENT_WORDS[event] ?? event);
       num('failedAttempts', 'failed unlocks before');
       word('role');
       // A failed attempt opened nothing: its slot is what was tried (QA11 D4).
@@ -249,6 +249,20 @@ function restoreWords(details: Readonly<Record<string, unknown>>): Record<string
 
 /** How a SESSION entry's event reads in its summary. */
 export const SESSION_EVENT_WORDS: Readonly<Record<string, string>> = { signedIn: 'signed in', locked: 'locked', closed: 'window closed', unlockFailed: 'unlock failed' };
+/** A session an administrator's keyring change ended (`revoked`), by its `cause`. */
+export const SESSION_REVOCATION_WORDS: Readonly<Record<string, string>> = {
+  disabled: 'signed out: account disabled',
+  removed: 'signed out: account removed',
+  roleChanged: 'signed out: role changed',
+  recoveryRemoved: 'signed out: recovery key removed',
+};
+/** A `revoked` entry whose cause this version does not know (a newer node's). */
+const SESSION_REVOKED_WORDS = 'signed out: access changed';
+
+function revocationWords(cause: unknown): string {
+  return (typeof cause === 'string' ? SESSION_REVOCATION_WORDS[cause] : undefined) ?? SESSION_REVOKED_WORDS;
+}
+
 /** A lock the window made itself after its idle minutes (`idle: true`; locks journaled before that mark read "locked"). */
 export const SESSION_IDLE_LOCK_WORDS = 'locked automatically (idle)';
 

@@ -13,9 +13,14 @@ const accountId = z.string().min(1).max(256);
 /** This computer's host name and the app's host ("desktop app" or "browser shell"). */
 const workstation = z.string().max(300);
 
-/** unlockFailed: an attempt that can no longer succeed (electron/audit/failed-unlocks.ts). */
-export const SESSION_AUDIT_EVENTS = ['signedIn', 'locked', 'closed', 'unlockFailed'] as const;
+/**
+ * unlockFailed: an attempt that can no longer succeed (electron/audit/failed-unlocks.ts).
+ * revoked: an administrator's keyring change ended the session (its `cause`).
+ */
+export const SESSION_AUDIT_EVENTS = ['signedIn', 'locked', 'closed', 'unlockFailed', 'revoked'] as const;
 export type SessionAuditEvent = (typeof SESSION_AUDIT_EVENTS)[number];
+/** Why a keyring change ended a session (electron/auth/operator-sessions.ts SessionRevocation). */
+export const SESSION_REVOCATION_CAUSES = ['disabled', 'removed', 'roleChanged', 'recoveryRemoved'] as const;
 
 /** `audit.session`. */
 export const SessionAuditMetaSchema = z.strictObject({
@@ -34,6 +39,8 @@ export const SessionAuditMetaSchema = z.strictObject({
    * Absent on a lock by hand, and on every lock journaled before this mark existed (those read "locked").
    */
   idle: z.literal(true).optional(),
+  /** revoked only: the operator was disabled, removed or given another role (`role` is the one the session had), or no recovery slot is left. */
+  cause: z.enum(SESSION_REVOCATION_CAUSES).optional(),
   workstation,
   at: z.iso.datetime(),
 });

@@ -42,8 +42,8 @@ const SESSION_LABELS: Readonly<Record<string, string>> = {
 
 /**
  * What one entry is, for the list: a session entry says its event ("Signed in", "Signed in after
- * 2 failed unlocks", "Locked", "Locked automatically (idle)", "Failed unlock"), not its kind's
- * name; others their kind's label.
+ * 2 failed unlocks", "Locked", "Locked automatically (idle)", "Failed unlock", "Signed out: account
+ * disabled" as its words capitalised), not its kind's name; others their kind's label.
  * Locks journaled before the idle mark existed read "Locked".
  */
 export function entryLabel(entry: Pick<LedgerEntryView, 'kind' | 'summary'>): string {

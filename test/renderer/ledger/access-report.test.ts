@@ -209,6 +209,8 @@ describe('access report', () => {
   it('words every kind of act', () => {
     expect(actionOf('SESSION', { event: 'signed in', 'unlocked with': 'recovery', 'failed unlocks before': 1 })).toBe('Signed in with the recovery key after 1 failed unlock');
     expect(actionOf('SESSION', { event: 'window closed' })).toBe('Closed the window (session ended)');
+    expect(actionOf('SESSION', { event: 'signed out: account disabled' })).toBe('Signed out by an administrator: account disabled');
+    expect(actionOf('SESSION', { event: 'signed out: recovery key removed' })).toBe('Signed out by an administrator: recovery key removed');
     expect(actionOf('SESSION', { event: 'unlock failed', 'tried with': 'passphrase', 'failed unlocks before': 0 })).toBe('Failed unlock');
     expect(actionOf('SESSION', { event: 'unlock failed', 'tried with': 'recovery', 'failed unlocks before': 2 })).toBe('Failed unlock with the recovery key (3 in a row)');
     expect(actionOf('ACCESS', { opened: 'quarantined input', 'quarantine record': 4 })).toBe('Opened a quarantined input (record 4)');

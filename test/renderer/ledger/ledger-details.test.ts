@@ -13,3 +13,15 @@ describe('summaryOf SESSION (QA issue 11)', () => {
     expect(summaryOf('SESSION', { ...session, event: 'locked', idle: true })).not.toHaveProperty('idle');
   });
 });
+
+describe('summaryOf SESSION: a session an administrator\'s keyring change ended', () => {
+  it('says why in words: disabled, removed, another role, no recovery slot; the cause is part of the event, not a field', () => {
+    const revoked = (cause?: string) => summaryOf('SESSION', { ...session, role: 'clinician', event: 'revoked', ...(cause === undefined ? {} : { cause }) });
+    expect(revoked('disabled')).toMatchObject({ event: 'signed out: account disabled', role: 'clinician' });
+    expect(revoked('removed')).toMatchObject({ event: 'signed out: account removed' });
+    expect(revoked('roleChanged')).toMatchObject({ event: 'signed out: role changed' });
+    expect(revoked('recoveryRemoved')).toMatchObject({ event: 'signed out: recovery key removed' });
+    expect(revoked()).toMatchObject({ event: 'signed out: access changed' });
+    expect(revoked('disabled')).not.toHaveProperty('cause');
+  });
+});

@@ -57,6 +57,8 @@ describe('entryLabel (QA issue 11: every session event read "Sign-in and lock")'
     expect(entryLabel(session('locked automatically (idle)'))).toBe('Locked automatically (idle)');
     expect(entryLabel(session('unlock failed'))).toBe('Failed unlock');
     expect(entryLabel(session('window closed'))).toBe('Window closed');
+    expect(entryLabel(session('signed out: account disabled'))).toBe('Signed out: account disabled');
+    expect(entryLabel(session('signed out: role changed'))).toBe('Signed out: role changed');
     // Unreadable details: the kind's own label.
     expect(entryLabel({ kind: 'SESSION', summary: {} })).toBe('Session event');
     expect(entryLabel({ kind: 'ACCESS', summary: { event: 'signed in' } })).toBe('Record viewed');
