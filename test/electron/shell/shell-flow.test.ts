@@ -189,6 +189,24 @@ describe('shell flow control: a flooding or slow client slows only itself', () =
     expect(await pageStatus(server)).toBe(200);
   });
 
+  it('closes idle HTTP sockets only: a WebSocket quiet for longer than idleSocketMs still answers', async () => {
+    const { server } = await shellWith({ idleSocketMs: 200 });
+    const idleHttp = await rawClient(server);
+    const ws = await open(server);
+    // The HTTP socket is closed unanswered; the WebSocket (ws clears the socket timeout on upgrade) is not.
+    expect(await idleHttp.closed).toBe('');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const answer = new Promise<Record<string, unknown>>((resolve) =>
+      ws.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as Record<string, unknown>;
+        if (frame['type'] === 'result') resolve(frame);
+      }),
+    );
+    ws.send(appInfo(1));
+    expect(await answer).toMatchObject({ type: 'result', id: 1, result: { ok: true } });
+    ws.close();
+  });
+
   it('holds at most httpSockets sockets: one more is closed unanswered, and a page is served again once one frees', async () => {
     const { server } = await shellWith({ httpSockets: 4 });
     const idle = [];
