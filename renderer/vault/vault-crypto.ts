@@ -12,7 +12,7 @@ export {
 } from '../../shared/crypto/bytes';
 export { createOpener, createSealer, envelopeRangeReader, type Opener, type Sealer } from '../../shared/crypto/envelope';
 export { decryptField, decryptMany, encryptMany, type EncryptedField, type FieldToEncrypt } from '../../shared/crypto/field-cipher';
-export { blindTokens, normalizeWords, prefixTokens, queryTokens, recordWords, type QueryTokens, type RecordText } from '../../shared/crypto/blind-index';
+export { blindTokens, identifierPrefixWords, normalizeWords, prefixTokens, queryTokens, recordWords, type QueryTokens, type RecordText } from '../../shared/crypto/blind-index';
 export {
   createKeychainSlot,
   createPassphraseSlot,

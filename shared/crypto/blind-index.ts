@@ -60,7 +60,8 @@ import { encodeStringList, toBase64Url, utf8Encode, concatBytes, type Bytes } fr
  * surnames from a large vault). Prefix tokens add that two names share their first 3, 4, … letters
  * and roughly how long a name is (how many prefix tokens it has). We accept this for names only,
  * with a 3-letter minimum so short prefixes (which group many records) are not indexed (patient
- * identifiers and accession numbers get the same prefix tokens: token-cache.ts identifierPrefixTokens); other
+ * identifiers and accession numbers get the same prefix tokens, also for their digit run after a letter prefix:
+ * token-cache.ts identifierPrefixTokens, identifierPrefixWords); other
  * codes and descriptions get full-word tokens only, and birth dates one full-date token each. The key never leaves the mind, so
  * nobody without it can compute a token for a chosen name.
  */
@@ -276,6 +277,25 @@ export function namePrefixes(nameWords: readonly string[]): string[] {
 export function prefixTokens(indexKey: CryptoKey, nameWords: readonly string[], field = ''): Promise<string[]> {
   const prefixes = namePrefixes(nameWords);
   return Promise.all(prefixes.map((prefix) => token(indexKey, 'prefix', field, prefix)));
+}
+
+/**
+ * An identifier word's part after its letter prefix, starting with a digit ("mrn100234" →
+ * "100234", "p2001234x" → "2001234x"; F9: staff often say only the digits). Null when the word
+ * does not start with letters followed by a digit.
+ */
+export function identifierDigitRun(word: string): string | null {
+  const match = /^\p{L}+(\p{N}[\p{L}\p{N}]*)$/u.exec(word);
+  return match === null ? null : match[1]!;
+}
+
+/**
+ * The words of identifiers (MRNs, accession numbers) whose 3…24-character prefixes get prefix
+ * tokens: each word, and its digit run (identifierDigitRun), so "1002" finds MRN100234.
+ */
+export function identifierPrefixWords(identifiers: readonly string[]): string[] {
+  const { words } = recordWords({ other: identifiers });
+  return dedupe([...words, ...words.flatMap((word) => identifierDigitRun(word) ?? [])]);
 }
 
 export interface RecordText {

@@ -21,7 +21,8 @@ import type * as blindIndexModule from '../../shared/crypto/blind-index';
  * 12 message types, 50,000 patients; one message every 2 s from 2025-01-01. Patient queries use
  * postings written for 1,000 MRNs, as the patient projector writes them.
  *
- * Queries, 10 of each kind: the newest page; the second page; an exact control id; a sender; a
+ * Queries, 10 of each kind: the newest page; the second page; a whole control id; the start of one
+ * in lower case (4 digits: ~111 ids) and one every id shares ("ctrl-"); a sender; a
  * type; a rare status (rejected); sender + type; a one-day range; sender + one-day range; an MRN.
  * Baseline, same page and run: the bare IndexedDB read of the newest 50 rows (primary key, reverse,
  * limit 50), which every first page costs at least.
@@ -98,6 +99,11 @@ const bench: BenchModule = {
           await db.open();
           const SENDERS = Array.from({ length: 20 }, (_, i) => `APP${i}|FACILITY${i % 5}`);
           const TYPES = ['ADT^A01', 'ADT^A04', 'ADT^A08', 'ADT^A03', 'ORU^R01', 'ORM^O01', 'OML^O21', 'MDM^T02', 'VXU^V04', 'SIU^S12', 'DFT^P03', 'MFN^M02'];
+          // The control id's prefix tokens, as the projector's TokenCache makes them (F10).
+          const controlSource = {
+            exactToken: async (field: string, value: string) => (await blindIndex.blindTokens(keys.indexKey, [value], field))[0]!,
+            valuePrefixTokens: (field: string, value: string) => blindIndex.prefixTokens(keys.indexKey, [value], field),
+          };
           const senderTokens = await Promise.all(SENDERS.map((s) => messageLog.messageToken(keys.indexKey, 'sender', s)));
           const typeTokens = await Promise.all(TYPES.map((t) => messageLog.messageToken(keys.indexKey, 'type', t)));
           const patientIds = Array.from({ length: 50_000 }, (_, i) => `P${String(i).padStart(21, '0')}`);
@@ -110,7 +116,7 @@ const bench: BenchModule = {
           const BATCH = 5000;
           for (let first = 1; first <= total; first += BATCH) {
             const seqs = Array.from({ length: Math.min(BATCH, total - first + 1) }, (_, i) => first + i);
-            const controls = await Promise.all(seqs.map((seq) => messageLog.messageToken(keys.indexKey, 'control', `CTRL-${seq}`)));
+            const controls = await Promise.all(seqs.map((seq) => messageLog.controlTokens(controlSource, `CTRL-${seq}`)));
             const encs = await cipher.encryptMany(
               keys.viewKey,
               seqs.map((seq) => ({
@@ -155,6 +161,9 @@ const bench: BenchModule = {
             newest: () => ({}),
             secondPage: () => ({ before: total - 49 }),
             controlId: (i) => ({ controlId: `CTRL-${1 + ((i * 104_729) % total)}` }),
+            // F10: a start in lower case (about 111 ids) and one every id shares.
+            controlPrefix: (i) => ({ controlId: `ctrl-${1000 + ((i * 7919) % 9000)}` }),
+            controlShared: () => ({ controlId: 'ctrl-' }),
             sender: (i) => ({ sender: SENDERS[i % 20]! }),
             type: (i) => ({ types: [TYPES[i % 12]!] }),
             rejected: () => ({ status: 'rejected' }),

@@ -199,8 +199,9 @@ export function MessageBrowser() {
       <section className="panel" aria-labelledby={headingId}>
         <h2 id={headingId}>Message browser</h2>
         <p className="muted">
-          Every HL7 message this node has stored or quarantined, newest first. Control ids, senders and types are matched
-          exactly; a patient by identifier or name, as in patient search.
+          Every HL7 message this node has stored or quarantined, newest first. A control id matches by its start, in any
+          case (3 characters or more; shorter ones only whole); senders exactly, types in any case; a patient by identifier
+          or name, as in patient search.
         </p>
         <form className="message-filters" onSubmit={submit} role="search" aria-label="Search messages">
           <div className="field">

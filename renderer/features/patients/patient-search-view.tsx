@@ -172,7 +172,8 @@ export function searchStatus(search: Pick<PatientSearch, 'query' | 'total' | 'ou
   const query = search.query.trim();
   if (query === '') {
     const total = search.total === null ? '' : ` ${patientsWord(search.total)} in the vault.`;
-    return `Type a name, MRN, code or word…${total}`;
+    // An MRN is found by its start or by the start of its digits (F9: "1002" finds MRN100234).
+    return `Type a name, MRN (or its first digits), code or word…${total}`;
   }
   // One or two Chinese, Japanese or Korean characters are a whole word (a surname: 王, 山田), searched as one; no hint to type more (QA12 D4).
   const wholeWord = wholeWordOnly(query);

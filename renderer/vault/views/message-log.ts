@@ -1,5 +1,6 @@
 import { senderLabel } from '../../../shared/hl7/sender-label';
-import { blindTokens } from '../vault-crypto';
+import { blindTokens, prefixTokens } from '../vault-crypto';
+import type { TokenCache } from './token-cache';
 
 /**
  * The message browser's rows (issue 11, "Intake, as an interface analyst uses it"): one per HL7
@@ -7,11 +8,13 @@ import { blindTokens } from '../vault-crypto';
  * every message ever received, not only what the body's monitor remembers since it started.
  *
  * What is in the clear (vault-db.ts lists what the views may hold so): the journal seq, the
- * journal time, the status, the patient's view id (a keyed pseudonym) and three blind tokens,
- * HMACs under the index key of the exact control id (MSH-10), sender (MSH-3|MSH-4) and message
- * type (MSH-9, code^trigger), each in its own token domain. Control ids can carry an accession
- * number and senders name a partner, so they are not written in the clear: they can be matched
- * exactly, not listed or guessed from the database without the key. Everything else (the values
+ * journal time, the status, the patient's view id (a keyed pseudonym) and blind tokens, HMACs
+ * under the index key, each field in its own token domain: of the control id (MSH-10) one of the
+ * exact id and the prefix tokens of its first 3…24 characters in upper case (F10: found by its
+ * start, in any case; an id under 3 characters gets one whole upper-case token instead), of the exact sender (MSH-3|MSH-4) and
+ * of the message type (MSH-9, code^trigger). Control ids can carry an accession number and senders
+ * name a partner, so they are not written in the clear: they can be matched, not listed or guessed
+ * from the database without the key. Everything else (the values
  * themselves, the ACK texts, the reason of a rejection) is in `enc` under the view key.
  */
 
@@ -24,8 +27,9 @@ export interface MessageRowStored {
   /** The journal time of the record (when it was stored: monotone with seq). */
   readonly at: string;
   readonly status: MessageStatus;
-  /** Blind tokens (messageToken): exact control id, sender, message type. */
-  readonly control: string;
+  /** The control id's tokens (controlTokens: multiEntry index); empty when the message had none. */
+  readonly control: readonly string[];
+  /** Blind tokens (messageToken): exact sender, message type. */
   readonly sender: string;
   readonly type: string;
   /** The patient's view id (stored messages that named one), '' otherwise. */
@@ -74,6 +78,49 @@ export async function messageToken(indexKey: CryptoKey, field: MessageField, val
   if (value === '') return '';
   const [token] = await blindTokens(indexKey, [value], MESSAGE_TOKEN_FIELDS[field]);
   return token!;
+}
+
+/** A control id as it is matched: trimmed, in upper case (F10: `oru0001` finds ORU0001, as message types match in any case). */
+export function normalizeControlId(controlId: string): string {
+  return controlId.trim().toUpperCase();
+}
+
+/** Control ids shorter than this get a whole-value token in any case; longer ones prefix tokens (blind-index.ts MIN_PREFIX_LENGTH). */
+const CONTROL_PREFIX_MIN = 3;
+/** The longest control id prefix indexed (blind-index.ts MAX_PREFIX_LENGTH): a longer query is checked on the decrypted id. */
+export const CONTROL_PREFIX_MAX = 24;
+/** The token domain of a short control id in upper case (its own: it must not equal the exact token of another id). */
+const CONTROL_ANY_CASE_FIELD = 'msg-control-any-case';
+
+/**
+ * The tokens a stored control id is found by (F10): the exact id as received (a conflict's page
+ * lists the messages with that very id), and the prefix tokens of its first 3…24 characters in
+ * upper case (normalizeControlId), or, under 3 characters, one token of the whole upper-case value.
+ */
+export async function controlTokens(tokens: Pick<TokenCache, 'exactToken' | 'valuePrefixTokens'>, controlId: string): Promise<string[]> {
+  if (controlId === '') return [];
+  const value = normalizeControlId(controlId);
+  // Control ids are unique: not memoized.
+  const exact = await tokens.exactToken(MESSAGE_TOKEN_FIELDS.control, controlId, false);
+  if (value === '') return [exact];
+  const found = [...value].length < CONTROL_PREFIX_MIN ? [await tokens.exactToken(CONTROL_ANY_CASE_FIELD, value, false)] : await tokens.valuePrefixTokens(MESSAGE_TOKEN_FIELDS.control, value);
+  return [...new Set([exact, ...found])];
+}
+
+/**
+ * The token a typed control id is looked up by: with `exact`, the exact token of the id as typed
+ * (trimmed); otherwise the prefix token of its first 3…24 characters (every id starting so, in
+ * any case, holds it), or under 3 characters the whole upper-case value's token.
+ * `checkDecrypted`: the query is longer than the longest prefix indexed, so the rows found must
+ * also be checked on their decrypted control id.
+ */
+export async function controlQueryToken(indexKey: CryptoKey, typed: string, exact = false): Promise<{ readonly token: string; readonly checkDecrypted: boolean } | null> {
+  if (exact) return typed.trim() === '' ? null : { token: (await blindTokens(indexKey, [typed.trim()], MESSAGE_TOKEN_FIELDS.control))[0]!, checkDecrypted: false };
+  const chars = [...normalizeControlId(typed)];
+  if (chars.length === 0) return null;
+  if (chars.length < CONTROL_PREFIX_MIN) return { token: (await blindTokens(indexKey, [chars.join('')], CONTROL_ANY_CASE_FIELD))[0]!, checkDecrypted: false };
+  const prefixes = await prefixTokens(indexKey, [chars.slice(0, CONTROL_PREFIX_MAX).join('')], MESSAGE_TOKEN_FIELDS.control);
+  return { token: prefixes.at(-1)!, checkDecrypted: chars.length > CONTROL_PREFIX_MAX };
 }
 
 /** The sender as the intake monitor names it: MSH-3|MSH-4 (namespace ids), or where it came from when the header names neither (senderLabel). */

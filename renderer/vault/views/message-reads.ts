@@ -1,7 +1,7 @@
 import type { Collection } from 'dexie';
 import { decryptMany } from '../vault-crypto';
 import { searchPatientIds } from './keyword-search';
-import { MESSAGE_COUNT_KEY, messageCipherId, messageToken, normalizeMessageType, type MessageLogPayload, type MessageRowStored, type MessageStatus } from './message-log';
+import { controlQueryToken, MESSAGE_COUNT_KEY, messageCipherId, messageToken, normalizeControlId, normalizeMessageType, type MessageLogPayload, type MessageRowStored, type MessageStatus } from './message-log';
 import { VaultError, type RecordRow } from '../vault-service';
 import { messageRowId, recordIdOf } from './intake-rows';
 import { mergedInto, recordRow, resolveSearchIds } from './view-reads';
@@ -14,7 +14,7 @@ import type { VaultDb } from './vault-db';
  *
  * Plan: one index drives the scan, in seq order from the newest, and the other filters are
  * checked on the rows it yields, until a page is full. The driver is the most selective index
- * the query names: the control id (exact, a handful of rows), then the patient (their messages),
+ * the query names: the control id (its start, in any case: one prefix token, F10), then the patient (their messages),
  * then a status other than "accepted" (rare by nature), sender with type (their own compound
  * index: a rare pair among common senders and types would otherwise mean scanning one of them),
  * the message type, the sender, and last the primary key. A date range becomes a seq range
@@ -29,7 +29,10 @@ import type { VaultDb } from './vault-db';
  */
 
 export interface MessageQuery {
+  /** A control id's start, in any case (F10; under 3 characters the whole id). */
   readonly controlId?: string;
+  /** The control id exactly as received instead (a conflict's page: the other messages with its id). */
+  readonly controlIdExact?: boolean;
   /** Exact sender, MSH-3|MSH-4 as the monitor shows it. */
   readonly sender?: string;
   /** Message types (`ORU^R01`), any of them; `ORU` alone means every ORU type seen (`types` of the facets). */
@@ -96,8 +99,8 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
   if (query.to !== undefined) checks.push((row) => row.at < query.to!);
   const dateChecks = checks.length;
 
-  const control = query.controlId?.trim() ?? '';
-  const controlToken = control === '' ? null : await messageToken(keys.indexKey, 'control', control);
+  const controlQuery = await controlQueryToken(keys.indexKey, query.controlId ?? '', query.controlIdExact === true);
+  const controlToken = controlQuery?.token ?? null;
   const senderToken = query.sender === undefined || query.sender === '' ? null : await messageToken(keys.indexKey, 'sender', query.sender);
   const typeNames = [...new Set((query.types ?? []).map((type) => normalizeMessageType(type, true)).filter((type) => type !== ''))];
   const typeTokens = typeNames.length === 0 ? null : await Promise.all(typeNames.map((type) => messageToken(keys.indexKey, 'type', type)));
@@ -106,7 +109,7 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
 
   // Filters other than the driver's, checked row by row.
   const filters: { name: string; check: Check }[] = [];
-  if (controlToken !== null) filters.push({ name: 'control', check: (row) => row.control === controlToken });
+  if (controlToken !== null) filters.push({ name: 'control', check: (row) => row.control.includes(controlToken) });
   if (patientIds !== null) {
     const set = new Set(patientIds);
     filters.push({ name: 'patient', check: (row) => set.has(row.patientId) });
@@ -126,7 +129,8 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
   const ranges = (): Collection<MessageRowStored, number>[] => {
     switch (driver) {
       case 'control':
-        return [db.messages.where('control').equals(controlToken!)];
+        // A multiEntry index: rows of one token come in primary-key (seq) order.
+        return [db.messages.where('control').equals(controlToken!).reverse()];
       case 'patient':
         return patientIds!.map((id) => compound(db, '[patientId+seq]', id, plan));
       case 'status':
@@ -141,7 +145,14 @@ export async function searchMessages(db: VaultDb, keys: { readonly viewKey: Cryp
         return [db.messages.where(':id').between(lo, hi, true, true).reverse()];
     }
   };
-  const rows = await firstRows(ranges(), plan, limit + 1, driver === 'control');
+  if (controlQuery?.checkDecrypted === true) {
+    // Typed past the longest prefix indexed: the rows sharing its first 24 characters (a handful)
+    // are read and decrypted, and kept when their control id starts with all of it.
+    const typed = normalizeControlId(query.controlId ?? '');
+    const all = (await summaries(keys.viewKey, await firstRows(ranges(), plan, Number.MAX_SAFE_INTEGER))).filter((message) => normalizeControlId(message.controlId).startsWith(typed));
+    return { messages: all.slice(0, limit), more: all.length > limit, total: query.before === undefined ? all.length : null, tookMs: performance.now() - started };
+  }
+  const rows = await firstRows(ranges(), plan, limit + 1);
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   // Counted when the driving index decides alone, or with the date checks only (the date range
@@ -236,14 +247,10 @@ function compound(db: VaultDb, index: string, key: string, plan: Plan): Collecti
 
 /**
  * The first `count` rows passing the plan's checks, newest first, over one or more ranges (each
- * newest first: a merge by seq). A control id's rows come in token order: sorted here.
+ * newest first: a merge by seq).
  */
-async function firstRows(ranges: readonly Collection<MessageRowStored, number>[], plan: Plan, count: number, sort: boolean): Promise<MessageRowStored[]> {
+async function firstRows(ranges: readonly Collection<MessageRowStored, number>[], plan: Plan, count: number): Promise<MessageRowStored[]> {
   const pass = passes(plan);
-  if (sort) {
-    const rows = (await ranges[0]!.toArray()).filter(pass);
-    return rows.sort((a, b) => b.seq - a.seq).slice(0, count);
-  }
   const lists = await Promise.all(ranges.map((range) => range.filter(pass).limit(count).toArray()));
   if (lists.length === 1) return lists[0]!;
   return lists

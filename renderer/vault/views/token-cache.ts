@@ -1,4 +1,4 @@
-import { blindTokens, prefixTokens, recordWords, type RecordText } from '../vault-crypto';
+import { blindTokens, identifierPrefixWords, prefixTokens, recordWords, type RecordText } from '../vault-crypto';
 
 /**
  * Blind tokens (shared/crypto/blind-index.ts) with a memo: the same word always gives the same
@@ -48,10 +48,11 @@ export class TokenCache {
    * Prefix tokens (3…24 characters) of identifier words, so a partial MRN finds its patient
    * ("MRN0000" finds MRN00000007), and a partial accession number its study and patient (tester
    * T1 F9): the same prefix tokens names get, so queryTokens finds them
-   * unchanged. README, "Views and search", says what that reveals.
+   * unchanged; also of the digit run after a letter prefix ("1002" finds MRN100234, F9).
+   * README, "Views and search", says what that reveals.
    */
   async identifierPrefixTokens(identifiers: readonly string[]): Promise<string[]> {
-    const { words } = recordWords({ other: identifiers });
+    const words = identifierPrefixWords(identifiers);
     const prefixes = await Promise.all(words.map((word) => this.prefixTokensOf(word)));
     return [...new Set(prefixes.flat())].sort();
   }
@@ -65,7 +66,7 @@ export class TokenCache {
     const key = JSON.stringify([field, text.names ?? [], text.other ?? [], text.dates ?? [], prefixed]);
     return this.remember('field-tokens', key, async () => {
       const { words, nameWords } = recordWords(text);
-      const prefixWords = recordWords({ other: prefixed }).words;
+      const prefixWords = identifierPrefixWords(prefixed);
       const [full, prefixes] = await Promise.all([blindTokens(this.indexKey, words, field), prefixTokens(this.indexKey, [...nameWords, ...prefixWords], field)]);
       return [...new Set([...full, ...prefixes])].sort();
     });
@@ -116,6 +117,14 @@ export class TokenCache {
       }
     }
     return token;
+  }
+
+  /**
+   * The prefix tokens (3…24 characters) of one exact value in a field's own token domain, not cut
+   * into words and not memoized (unique values: the message browser's control ids, message-log.ts).
+   */
+  valuePrefixTokens(field: string, value: string): Promise<string[]> {
+    return prefixTokens(this.indexKey, [value], field);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Dexie, type DexieOptions, type Table, type Transaction } from 'dexie';
 import type { LedgerRow } from '../../ledger/ledger-rows';
 import type { InstanceRowStored, SeriesRowStored, StudyRowStored } from './imaging-rows';
-import type { MessageRowStored } from './message-log';
+import { MESSAGE_COUNT_KEY, type MessageRowStored } from './message-log';
 
 /**
  * The mind's materialized views of one vault (design §2): one IndexedDB database per vault,
@@ -362,6 +362,10 @@ export interface IndexedDbDeps {
  *               the patient rows, postings and study rows are rebuilt. Study rows are cleared
  *               too (not only replayed, whose union keeps every token a row ever had), so no
  *               token of an earlier rule lingers on them.
+ *   version(32): an identifier's digit run after its letter prefix gets prefix tokens ("1002" finds
+ *               MRN100234, F9), and a message's control id is found by its start in any case (F10:
+ *               `messages.control` becomes a multiEntry index of prefix tokens). The patient rows,
+ *               postings, study rows and message rows (with the kept message count) are rebuilt.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -379,7 +383,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 31;
+export const VIEW_SCHEMA_VERSION = 32;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -538,6 +542,15 @@ function defineSchema(db: Dexie): void {
     .stores({})
     .upgrade(async (tx) => {
       await replayFromStart(tx, ['postings', 'patients', 'studies'], ['problems', 'rejected']);
+      await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
+    });
+  // An MRN's digits find it (F9: identifier digit runs get prefix tokens) and a control id its
+  // message by its start in any case (F10: a multiEntry index of prefix tokens): the rows built
+  // before lack those tokens. Clearing `messages` forgets its kept count (message-log.ts).
+  db.version(32)
+    .stores({ messages: 'seq, at, *control, [status+seq], [sender+seq], [type+seq], [sender+type+seq], [patientId+seq]' })
+    .upgrade(async (tx) => {
+      await replayFromStart(tx, ['postings', 'patients', 'studies', 'messages'], ['problems', 'rejected', MESSAGE_COUNT_KEY]);
       await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
     });
 }

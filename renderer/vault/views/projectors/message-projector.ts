@@ -6,6 +6,7 @@ import { decryptMany, encryptMany } from '../../vault-crypto';
 import { filedPatientId } from '../patient-filing';
 import {
   addToMessageCount,
+  controlTokens,
   MESSAGE_FACETS_KEY,
   MESSAGE_FACETS_MAX,
   MESSAGE_TOKEN_FIELDS,
@@ -176,7 +177,7 @@ async function acceptedEntry(context: ProjectorContext, record: JournalRecord, m
   };
   const [patientId, control, senderToken, typeToken, enc] = await Promise.all([
     filedPatientId(context, record.seq, normalized),
-    tokenOf(context, 'control', normalized.messageId),
+    controlTokens(context.tokens, normalized.messageId),
     tokenOf(context, 'sender', sender),
     tokenOf(context, 'type', type),
     encryptMany(context.keys.viewKey, [{ ...messageCipherId(record.seq), value: payload }]).then((out) => out[0]!),
@@ -208,7 +209,7 @@ async function quarantinedEntry(context: ProjectorContext, record: JournalRecord
     ...(meta.rawBytes !== undefined ? { rawBytes: meta.rawBytes } : {}),
   };
   const [control, senderToken, typeToken, enc] = await Promise.all([
-    tokenOf(context, 'control', q.messageId ?? ''),
+    controlTokens(context.tokens, q.messageId ?? ''),
     tokenOf(context, 'sender', sender),
     tokenOf(context, 'type', type),
     encryptMany(context.keys.viewKey, [{ ...messageCipherId(record.seq), value: payload }]).then((out) => out[0]!),
@@ -222,10 +223,10 @@ function isHl7Channel(channel: string): boolean {
   return channel.startsWith('hl7') || channel === 'demo';
 }
 
-/** A field's blind token ('' for an empty value: nothing to find it by); control ids are unique, so not memoized. */
-function tokenOf(context: ProjectorContext, field: MessageField, value: string): Promise<string> {
+/** A sender's or type's blind token ('' for an empty value: nothing to find it by); control ids have controlTokens. */
+function tokenOf(context: ProjectorContext, field: Exclude<MessageField, 'control'>, value: string): Promise<string> {
   if (value === '') return Promise.resolve('');
-  return context.tokens.exactToken(MESSAGE_TOKEN_FIELDS[field], value, field !== 'control');
+  return context.tokens.exactToken(MESSAGE_TOKEN_FIELDS[field], value);
 }
 
 /** MSA-1 of an ACK text ('' when it has none). */

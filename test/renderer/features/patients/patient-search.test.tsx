@@ -36,7 +36,7 @@ describe('Patients › search', () => {
     const vault = createFakeVault({ phase: 'unlocked', patients: namedPatients() });
     const box = await openPatients(vault);
     expect(box.type).toBe('search');
-    expect(await screen.findByText(/^Type a name, MRN, code or word… 3 patients in the vault\.$/)).toBeTruthy();
+    expect(await screen.findByText(/^Type a name, MRN \(or its first digits\), code or word… 3 patients in the vault\.$/)).toBeTruthy();
     expect(screen.queryByRole('list', { name: 'Search results' })).toBeNull();
   });
 

@@ -122,10 +122,10 @@ describe('message browser', () => {
     expect(second.more).toBe(false);
     expect(new Set([...first.messages, ...second.messages].map((m) => m.seq)).size).toBe(66);
 
-    // Control id: exact, the conflicting resend included; a prefix finds nothing.
-    expect(await controls({ controlId: 'LAB-1' })).toEqual(['LAB-1', 'LAB-1']);
+    // Control id: by its start, in any case (F10), the conflicting resend included.
+    expect(await controls({ controlId: 'LAB-1' })).toEqual(['LAB-1', ...Array.from({ length: 10 }, (_, i) => `LAB-${19 - i}`), 'LAB-1']);
     expect(await controls({ controlId: ' BAD-1 ' })).toEqual(['BAD-1']);
-    expect(await controls({ controlId: 'LAB-' })).toEqual([]);
+    expect((await search({ controlId: 'LAB-' })).total).toBe(61);
 
     // Sender, type, status.
     expect(await controls({ sender: 'ADT|NORTH' })).toEqual(['ADT-1']);
@@ -168,6 +168,47 @@ describe('message browser', () => {
     // Nothing readable at rest: no control id, sender, type or MRN in IndexedDB.
     const dump = await dumpAllDatabases(factory);
     for (const secret of ['LAB-1', 'BAD-1', 'LAB|NORTH', 'NORTH', 'ORU^R01', 'MRN00000007', 'Novak']) expect(dump).not.toContain(secret);
+    db.close();
+  });
+
+  it('F10: a control id is found by its start, in any case; under 3 characters only whole; nothing readable at rest', async () => {
+    const { body, keys, db, factory, context } = await setup();
+    const novak = patient('MRN00000007', 'Novak');
+    const long = 'MSG-2026-12-07-ABCDEFGHIJKLMNOP-1';
+    const ids = ['ORU0001', 'ORU0002', 'oru0100', 'ADT0001', 'AB', long, `${long.slice(0, 24)}XYZ`];
+    for (const [index, id] of ids.entries()) await stored(body, `2026-12-07T08:0${index}:00.000Z`, hl7Intake(novak, id, 'ORU^R01'));
+    await quarantined(body, '2026-12-07T09:00:00.000Z', rejected('Oru0003'));
+    await replayJournal(context);
+    const controls = async (controlId: string) => (await searchMessages(db, keys, { controlId })).messages.map((m) => m.controlId);
+
+    expect(await controls('ORU0001')).toEqual(['ORU0001']);
+    expect(await controls('oru0001')).toEqual(['ORU0001']);
+    expect(await controls('ORU000')).toEqual(['Oru0003', 'ORU0002', 'ORU0001']);
+    expect(await controls('oru')).toEqual(['Oru0003', 'oru0100', 'ORU0002', 'ORU0001']);
+    expect((await searchMessages(db, keys, { controlId: 'Oru' })).total).toBe(4);
+    // Under 3 characters: the whole id only (no prefix tokens that short).
+    expect(await controls('ab')).toEqual(['AB']);
+    expect(await controls('OR')).toEqual([]);
+    // Past 24 characters (the longest prefix indexed) the rest of what was typed is checked too.
+    expect(await controls(long.toLowerCase())).toEqual([long]);
+    expect(await controls(long.slice(0, 26))).toEqual([long]);
+    expect(await controls(long.slice(0, 24))).toEqual([`${long.slice(0, 24)}XYZ`, long]);
+    expect(await controls('ORU0001X')).toEqual([]);
+    // The whole id as received (a conflict's page: the other messages with its control id).
+    const exact = async (controlId: string) => (await searchMessages(db, keys, { controlId, controlIdExact: true })).messages.map((m) => m.controlId);
+    expect(await exact('ORU0001')).toEqual(['ORU0001']);
+    expect(await exact('ORU000')).toEqual([]);
+    expect(await exact('oru0100')).toEqual(['oru0100']);
+    expect(await exact('ORU0100')).toEqual([]);
+    expect(await exact(long)).toEqual([long]);
+    // With another filter, and with keyset paging.
+    expect((await searchMessages(db, keys, { controlId: 'oru', status: 'rejected' })).messages.map((m) => m.controlId)).toEqual(['Oru0003']);
+    const page = await searchMessages(db, keys, { controlId: 'oru', limit: 2 });
+    expect(page.more).toBe(true);
+    expect((await searchMessages(db, keys, { controlId: 'oru', limit: 2, before: page.messages.at(-1)!.seq })).messages.map((m) => m.controlId)).toEqual(['ORU0002', 'ORU0001']);
+
+    const dump = await dumpAllDatabases(factory);
+    for (const secret of ['ORU0001', 'oru0001', 'ORU000', 'ADT0001']) expect(dump).not.toContain(secret);
     db.close();
   });
 
