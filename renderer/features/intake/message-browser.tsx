@@ -8,6 +8,8 @@ import { AckCodes } from './message-parts';
 import { When, count } from './monitor-tables';
 import { unreversedRange } from '../../app/form/date-range';
 import { SHORT_HINT, tooShortForPrefix } from '../patients/short-query';
+import { TextField } from '../../app/form/text-field';
+import { isCalendarDay } from '../../../shared/research/consent';
 
 /** What each status means, in the words the browser shows. */
 export const STATUS_WORDS: Readonly<Record<MessageStatus, string>> = {
@@ -38,6 +40,21 @@ function dayStart(day: string, plusDays = 0): string {
   const [y, m, d] = day.split('-').map(Number);
   return new Date(y!, m! - 1, d! + plusDays).toISOString();
 }
+
+/**
+ * What is wrong with a typed received date, with the field's label; null when it is empty or a day
+ * of the calendar. The dates are typed as YYYY-MM-DD, the app's way of writing them: a date input
+ * shows the browser locale's order (mm/dd/yyyy or dd/mm/yyyy), and 01/12 is misread (F17).
+ */
+export function dateProblem(label: string, typed: string): string | null {
+  const day = typed.trim();
+  if (day === '') return null;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return `${label}: enter the date as YYYY-MM-DD, e.g. 2025-12-01.`;
+  return isCalendarDay(day) ? null : `${label}: ${day} is not a date.`;
+}
+
+const FROM_LABEL = 'Received from';
+const TO_LABEL = 'Received to (inclusive)';
 
 /** The filters as a query: dates are whole local days, `to` included. */
 export function queryOf(filters: BrowserFilters): MessageQuery {
@@ -177,19 +194,29 @@ export function MessageBrowser() {
       .finally(() => setLoadingMore(false));
   };
 
+  // Field problems show once a search was asked for, and follow the typing from then on.
+  const [checked, setChecked] = useState(false);
+  const fromProblem = checked ? dateProblem(FROM_LABEL, filters.from) : null;
+  const toProblem = checked ? dateProblem(TO_LABEL, filters.to) : null;
   const submit = (event: FormEvent): void => {
     event.preventDefault();
+    setChecked(true);
+    // A date that is not one searches nothing: the results shown stay, the field says what is wrong.
+    if (dateProblem(FROM_LABEL, filters.from) !== null || dateProblem(TO_LABEL, filters.to) !== null) return;
+    const typed = { ...filters, from: filters.from.trim(), to: filters.to.trim() };
     setResults({ phase: 'loading' });
-    const swapped = unreversed(filters);
-    if (swapped === null) search(filters);
-    else {
+    const swapped = unreversed(typed);
+    if (swapped === null) {
+      setFilters(typed);
+      search(typed);
+    } else {
       // The form shows the range searched, and the sentence says it was swapped.
       setFilters(swapped.filters);
       search(swapped.filters, swapped.note);
     }
   };
   const set = (field: keyof BrowserFilters) => (event: { target: { value: string } }) => setFilters({ ...filters, [field]: event.target.value });
-  const ids = { control: useId(), sender: useId(), type: useId(), types: useId(), status: useId(), from: useId(), to: useId(), patient: useId(), patientHint: useId() };
+  const ids = { control: useId(), sender: useId(), type: useId(), types: useId(), status: useId(), patient: useId(), patientHint: useId() };
 
   return (
     <>
@@ -247,18 +274,8 @@ export function MessageBrowser() {
               ))}
             </select>
           </div>
-          <div className="field">
-            <label htmlFor={ids.from} className="field__label">
-              Received from
-            </label>
-            <input id={ids.from} type="date" className="input" value={filters.from} onChange={set('from')} />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.to} className="field__label">
-              Received to (inclusive)
-            </label>
-            <input id={ids.to} type="date" className="input" value={filters.to} onChange={set('to')} />
-          </div>
+          <TextField label={FROM_LABEL} value={filters.from} onValue={(from) => setFilters({ ...filters, from })} placeholder="YYYY-MM-DD" inputMode="numeric" autoComplete="off" spellCheck={false} problem={fromProblem} />
+          <TextField label={TO_LABEL} value={filters.to} onValue={(to) => setFilters({ ...filters, to })} placeholder="YYYY-MM-DD" inputMode="numeric" autoComplete="off" spellCheck={false} problem={toProblem} />
           <div className="field">
             <label htmlFor={ids.patient} className="field__label">
               Patient identifier or name
@@ -287,6 +304,7 @@ export function MessageBrowser() {
               className="button"
               onClick={() => {
                 setFilters(NO_FILTERS);
+                setChecked(false);
                 setResults({ phase: 'loading' });
                 search(NO_FILTERS);
               }}

@@ -127,6 +127,32 @@ describe('Message browser', () => {
     expect((screen.getByLabelText('Received to (inclusive)') as HTMLInputElement).value).toBe('2025-03-02');
   });
 
+  it('F17: the received dates are typed as YYYY-MM-DD (never the browser locale\'s order); a date that is not one gets an error at its field and no search', async () => {
+    const vault = setup();
+    await screen.findByText('Showing the newest 50 of 61 messages received.');
+    const from = screen.getByLabelText('Received from') as HTMLInputElement;
+    const to = screen.getByLabelText('Received to (inclusive)') as HTMLInputElement;
+    // A date input shows mm/dd/yyyy or dd/mm/yyyy by the browser's locale: these are text fields.
+    expect([from.type, to.type]).toEqual(['text', 'text']);
+    expect(from.placeholder).toBe('YYYY-MM-DD');
+    const searches = (): number => vault.calls.filter((call) => call.method === 'messages').length;
+    const before = searches();
+    fireEvent.change(from, { target: { value: '12/01/2025' } });
+    fireEvent.change(to, { target: { value: '2025-02-30' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    expect(screen.getByText('Received from: enter the date as YYYY-MM-DD, e.g. 2025-12-01.').getAttribute('role')).toBe('alert');
+    expect(screen.getByText('Received to (inclusive): 2025-02-30 is not a date.')).toBeTruthy();
+    expect(from.getAttribute('aria-invalid')).toBe('true');
+    expect(searches()).toBe(before);
+    fireEvent.change(from, { target: { value: ' 2025-03-01 ' } });
+    fireEvent.change(to, { target: { value: '2025-03-01' } });
+    expect(screen.queryByText(/enter the date as YYYY-MM-DD|is not a date/)).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    await screen.findByText(/received 2025-03-01 to 2025-03-01\./);
+    const query = vault.calls.filter((call) => call.method === 'messages').at(-1)!.args[0] as MessageQuery;
+    expect(query).toEqual({ from: new Date(2025, 2, 1).toISOString(), to: new Date(2025, 2, 2).toISOString() });
+  });
+
   it('opens a message: what it was, the ACK sent, the patient it was filed under, and the raw message on request', async () => {
     const vault = setup('#/intake/messages/60');
     await screen.findByRole('heading', { name: 'Message LAB-60' });
