@@ -79,8 +79,16 @@ function recordName(directory: string, record: DirectoryRecord): string {
   return `${directory}: record ${record.index} (${record.type === '' ? 'no type' : record.type})`;
 }
 
+// A folder arrives in the disk's order (hash order on ext4): files go in path order, numbers by value.
+const PATH_ORDER = new Intl.Collator('en', { numeric: true });
+
+function inPathOrder(files: readonly PickedFile[]): PickedFile[] {
+  return [...files].sort((a, b) => PATH_ORDER.compare(a.name, b.name));
+}
+
 /**
- * Splits picked files into DICOMDIRs (read here) and the files to import, ordered and explained.
+ * Splits picked files into DICOMDIRs (read here) and the files to import, ordered and explained:
+ * those a DICOMDIR names in its order, then the rest in path order.
  * A file that cannot be read here is left to the import, which says so on its line.
  */
 export async function planDicomImport(picked: readonly PickedFile[]): Promise<DicomImportPlan> {
@@ -94,7 +102,7 @@ export async function planDicomImport(picked: readonly PickedFile[]): Promise<Di
     }
     if (isDicomdir(file.name, head)) directories.push(file);
   }
-  if (directories.length === 0) return { files: picked, rows: [] };
+  if (directories.length === 0) return { files: inPathOrder(picked), rows: [] };
   const others = picked.filter((file) => !directories.includes(file));
   const byExact = new Map<string, PickedFile>();
   const byLenient = new Map<string, PickedFile>();
@@ -143,6 +151,6 @@ export async function planDicomImport(picked: readonly PickedFile[]): Promise<Di
     rows.push({ name: directory.name, outcome: 'directory', reason: summary }, ...problems);
   }
   // Files no record names are imported after the referenced ones (sniffed by the body).
-  for (const file of others) if (!taken.has(file)) ordered.push(file);
+  for (const file of inPathOrder(others)) if (!taken.has(file)) ordered.push(file);
   return { files: ordered, rows };
 }

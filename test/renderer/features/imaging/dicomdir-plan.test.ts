@@ -35,8 +35,10 @@ describe('planDicomImport: a patient CD with its DICOMDIR', async () => {
     const im2 = named('CD/IMAGES/IM000002;1');
     const sr = named('CD/sr/SR000001.');
     const readme = named('CD/README.TXT');
-    const plan = await planDicomImport([readme, im1, pickedBytes('CD/DICOMDIR', dicomdir), sr, im2]);
-    expect(plan.files.map((file) => file.name)).toEqual(['CD/IMAGES/IM000002;1', 'CD/images/im000001.dcm', 'CD/sr/SR000001.', 'CD/README.TXT']);
+    const notes = named('CD/NOTES/N10');
+    const notes2 = named('CD/NOTES/N9');
+    const plan = await planDicomImport([readme, notes, im1, pickedBytes('CD/DICOMDIR', dicomdir), sr, im2, notes2]);
+    expect(plan.files.map((file) => file.name)).toEqual(['CD/IMAGES/IM000002;1', 'CD/images/im000001.dcm', 'CD/sr/SR000001.', 'CD/NOTES/N9', 'CD/NOTES/N10', 'CD/README.TXT']);
     expect(plan.rows).toEqual([
       { name: 'CD/DICOMDIR', outcome: 'directory', reason: 'DICOMDIR: 8 records; 4 files referenced (IMAGE, RT DOSE, SR DOCUMENT), 3 found, 1 missing.' },
       { name: 'CD/RT/RD000001', outcome: 'missing', reason: expect.stringMatching(/^Named by the DICOMDIR \(record \d+, RT DOSE\) but not among the chosen files/) },
@@ -59,9 +61,11 @@ describe('planDicomImport: a patient CD with its DICOMDIR', async () => {
     expect(plan.rows).toEqual([{ name: 'CD/DICOMDIR', outcome: 'directory', reason: expect.stringMatching(/cannot be read.*The other files are imported by what they hold\./) }]);
   });
 
-  it('without a DICOMDIR the files go as picked', async () => {
-    const files = [named('a'), named('b')];
-    expect(await planDicomImport(files)).toEqual({ files, rows: [] });
+  // H6 (session 38): a folder comes from the browser in the disk's order (hash order on ext4), so the
+  // progress, the per-file results and what a cancel left out were in no order a person could follow.
+  it('without a DICOMDIR the files go in path order, numbers by value, not in the order the browser listed them', async () => {
+    const files = [named('CD/S2/IM10'), named('CD/S1/IM2'), named('CD/S2/IM9'), named('CD/S1/IM1')];
+    expect(await planDicomImport(files)).toEqual({ files: [files[3], files[1], files[2], files[0]], rows: [] });
     expect(lenientKey(['Images', 'im1.DCM;1'])).toBe(lenientKey(['IMAGES', 'IM1']));
   });
 
