@@ -94,6 +94,23 @@ describe('the message browser', () => {
         expect(await controlIds()).toEqual(expected);
       });
 
+      await steps.run('at 1,000 × 700, a control id is found by its start in any case (F10)', async () => {
+        await page.setViewportSize({ width: 1000, height: 700 });
+        await page.getByRole('button', { name: 'Clear' }).click();
+        await counted.waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await page.getByText('A control id matches by its start, in any case').isVisible()).toBe(true);
+        await page.getByLabel('Control id (MSH-10)').fill('e2e-1');
+        await page.getByRole('button', { name: 'Search' }).click();
+        await page.getByRole('status').filter({ hasText: 'matching control id e2e-1' }).waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await controlIds()).toEqual(['E2E-11', 'E2E-10', 'E2E-1']);
+        await page.getByLabel('Control id (MSH-10)').fill('bad-000');
+        await page.getByRole('button', { name: 'Search' }).click();
+        await page.getByRole('status').filter({ hasText: 'matching control id bad-000' }).waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await controlIds()).toEqual(['BAD-0001']);
+        await page.getByRole('button', { name: 'Clear' }).click();
+        await counted.waitFor({ timeout: UI_TIMEOUT_MS });
+      });
+
       await steps.run('a row opens the message: the ACK as sent, the patient, the raw message', async () => {
         await page.getByRole('link', { name: 'E2E-5', exact: true }).click();
         await page.getByRole('heading', { name: 'Message E2E-5' }).waitFor({ timeout: UI_TIMEOUT_MS });

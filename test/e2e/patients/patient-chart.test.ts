@@ -84,8 +84,11 @@ describe('a patient as a clinician uses it', () => {
         await page.locator('main h1').click();
         await page.keyboard.press('/');
         await expect.poll(() => isFocused(searchBox(page))).toBe(true);
+        await page.getByRole('status').filter({ hasText: /^Type a name, MRN \(or its first digits\), code or word…/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
         await searchBox(page).fill('MR');
         await page.getByRole('status').filter({ hasText: /^Type at least 3 letters/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+        // F9: the digits alone, by their start (staff often say only the number).
+        expect((await searchPatients(page, '471100')).names).toEqual(['Brunner, Lea']);
         const found = await searchPatients(page, 'MRN4711');
         expect(found.count).toBe(1);
         expect(found.names).toEqual(['Brunner, Lea']);
