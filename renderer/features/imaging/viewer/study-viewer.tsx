@@ -438,7 +438,8 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
             )}
           </div>
         </div>
-        {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`Image ${shown.position + 1} of ${stack.length}`} onClose={() => setTagsOpen(false)} />}
+        {/* A report or a document is no image: the panel says which instance it shows. */}
+        {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`${shown.overview.kind === 'image' ? 'Image' : 'Instance'} ${shown.position + 1} of ${stack.length}`} onClose={() => setTagsOpen(false)} />}
       </div>
     </section>
   );

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { InstanceDecoder } from '../../../../../renderer/features/imaging/viewer/decode/instance-decoder';
 import { nodeCodecs } from './node-codecs';
 import { openStudy, sliceStudy } from './study-viewer-setup';
+import { srInstance } from './viewer-fixtures';
 
 /**
  * The decode worker's own state (InstanceDecoder) behind the page's client, keeping 2 instances
@@ -31,5 +32,21 @@ describe('the study viewer’s tag browser on a series longer than the decoder k
     expect(within(tags).queryByText(/no longer open/)).toBeNull();
     expect(within(tags).getByRole('table').textContent).toContain(uid(1));
     expect(within(tags).getByText(/elements$/).textContent).toMatch(/^\d+ elements$/);
+  });
+});
+
+// H6 (session 38) user test: Tags beside a structured report or a PDF said "Image 1 of 1".
+describe('the tag browser beside a report or a document', () => {
+  it('names the instance, not an image', async () => {
+    const base = sliceStudy({ uidRoot: '2.25.7701', slices: 1, studyId: 'study-sr', description: 'SR STUDY' });
+    const series = base.study.series[0]!;
+    const study = { ...base.study, series: [{ ...series, modality: 'SR', instances: [{ ...series.instances[0]!, sopClassUid: '1.2.840.10008.5.1.4.1.1.88.11', rows: null, columns: null }] }] };
+    const bytes = { 'inst-1': new Uint8Array(srInstance({ sopInstanceUid: base.uid(1), studyInstanceUid: '1.2.3.4', seriesInstanceUid: '1.2.3.4.1', patientId: 'MRN-SR', patientName: 'Report^Rita', studyDescription: 'SR STUDY' }, 'No focal lesion.')) };
+    const viewer = await openStudy(study, bytes, new InstanceDecoder(nodeCodecs(), 2));
+    await within(viewer).findByText(/No focal lesion\./);
+    fireEvent.click(within(viewer).getByRole('button', { name: 'Tags' }));
+    const tags = await within(viewer).findByRole('complementary', { name: 'Tags' });
+    expect(within(tags).queryByText(/^Image 1 of 1$/)).toBeNull();
+    expect(within(tags).getByText('Instance 1 of 1')).toBeTruthy();
   });
 });
