@@ -23,6 +23,7 @@ import { BodyEvents } from './ipc/body-events';
 import { createContractRouter, type ContractRouter } from './ipc/contract-router';
 import { ledgerFeature } from './ledger/ledger-feature';
 import type { DatasetDialogsPort } from './network/dataset-dialogs';
+import type { ExportDialogsPort } from './ledger/export-dialogs';
 import { networkFeature } from './network/network-feature';
 import { describeErrorForLog } from './logging/error-report';
 import { stopFeatures } from './features/stop-features';
@@ -49,6 +50,8 @@ export interface BodyConfig {
   readonly backupDialogs?: BackupDialogsPort;
   /** The native folder dialog for saving a received dataset (the desktop app); absent in the browser shell. */
   readonly datasetDialogs?: DatasetDialogsPort;
+  /** The native save dialog for a copy of an export (the desktop app); absent in the browser shell. */
+  readonly exportDialogs?: ExportDialogsPort;
   /**
    * The HL7 listener's port for this run, overriding the intake settings (`--mllp-port N`;
    * 0 = disabled). Absent or null: the settings' port (default 2575).

@@ -223,6 +223,16 @@ function runPrimaryInstance(): void {
             return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
           },
         },
+        // Where a copy of an export is saved (ledger.saveExportAs; issue 11 F4).
+        exportDialogs: {
+          chooseSaveFile: async (defaultName) => {
+            const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+            const extension = path.extname(defaultName).slice(1);
+            const options = { title: 'Save a copy of the export', defaultPath: path.join(app.getPath('documents'), defaultName), filters: [{ name: extension.toUpperCase(), extensions: [extension] }] };
+            const chosen = window === undefined ? await dialog.showSaveDialog(options) : await dialog.showSaveDialog(window, options);
+            return chosen.canceled || chosen.filePath === undefined || chosen.filePath === '' ? null : chosen.filePath;
+          },
+        },
         mllpPort,
         dicomPort,
         serialPorts,

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { unlink } from 'node:fs/promises';
+import { copyFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { namedSubjects, writeReportSubjects } from './access-report-subjects';
 import { AuditJournal } from '../audit/audit-journal';
 import { AccessRefusal } from '../auth/operator-sessions';
 import { bodyFeature } from '../features/body-feature';
 import type { BodyServices } from '../features/body-services';
-import { ExportFiles } from './export-files';
+import { ExportFiles, ExportRefusal } from './export-files';
+import { pathExists } from '../storage/durable-files';
 import { accessReportExportRefusal, ledgerExportRefusal, mayExportAccessReport, mayExportLedger, roleInWords } from '../../shared/ipc/method-access';
 import { accessReportFileText } from './csv-formulas';
 import type { OperatorRoleName } from '../../shared/ipc/vault-contract';
@@ -56,6 +57,29 @@ export function ledgerFeature({ config, log, vault, sessions }: BodyServices) {
         return written;
       },
       'ledger.exportAbort': ({ handle }) => exportFiles.abort(handle),
+      'ledger.saveExportAs': async ({ file }, context) => {
+        const session = sessions.get(context.connectionId);
+        if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
+        // Those who may write the kind may save a copy of it (the node info is public).
+        if (file.startsWith('access-report-') && !mayExportAccessReport(session.role)) throw new AccessRefusal('E_FORBIDDEN', accessReportExportRefusal(session.role));
+        if (file.startsWith('ledger-') && !mayExportLedger(session.role)) throw new AccessRefusal('E_FORBIDDEN', ledgerExportRefusal(session.role));
+        const dialogs = config.exportDialogs;
+        if (dialogs === undefined) throw new ExportRefusal('E_UNAVAILABLE', 'This host has no save dialog (the browser shell): the page downloads the file.');
+        const gone = 'The export is no longer in the exports folder (deleted, or removed with an erasure): export it again.';
+        // Said before the user picks a place for it.
+        if (!(await pathExists(path.join(exportFiles.dir, file)))) throw new ExportRefusal('E_CONFLICT', gone);
+        const chosen = await dialogs.chooseSaveFile(file);
+        if (chosen === null) return { path: null };
+        try {
+          await copyFile(path.join(exportFiles.dir, file), chosen);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          // The error's code only: the paths may name the user's folders.
+          log.warn({ code }, 'export copy could not be saved');
+          throw new ExportRefusal('E_UNAVAILABLE', code === 'ENOENT' ? gone : `The copy could not be saved there (${code ?? 'error'}): choose another place.`);
+        }
+        return { path: chosen };
+      },
       'ledger.exportAccessReport': async ({ text, rows, subjects, scope }, context) => {
         const session = sessions.get(context.connectionId);
         if (session === null) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');

@@ -1,6 +1,9 @@
-import { useContext } from 'react';
+import { useContext, useState } from 'react';
 import type { ExportedFile } from '../ledger/ledger-service';
+import { useApi } from './api-context';
 import { AppInfoContext } from './app-info-context';
+import { useAction } from './use-action';
+import { ActionError } from './vault-errors';
 
 /** How long a download's blob URL stays valid: the browser has started reading it long before. */
 const REVOKE_AFTER_MS = 60_000;
@@ -23,18 +26,40 @@ export function downloadExportedFile(file: ExportedFile, doc: Document = documen
 }
 
 /**
- * The button that downloads an export's file. Not in the desktop app: its window refuses every
- * download (electron/window/navigation-guards.ts: files leave through the body), and there the
- * user's own account holds the data folder.
+ * The button that saves an export's file where the user can reach it: a download in the browser
+ * shell; in the desktop app, whose window refuses every download (electron/window/navigation-guards.ts),
+ * the body's save dialog copies it (ledger.saveExportAs).
  */
 export function SaveFileButton({ file, label }: { file: ExportedFile; label: string }) {
   const host = useContext(AppInfoContext)?.host;
-  if (host === 'electron') return null;
+  if (host === 'electron') return <SaveCopyButton name={file.name} label={label.replace(/^Download/, 'Save a copy of')} />;
   return (
     <div className="copy-action">
       <button type="button" className="button button--primary" onClick={() => downloadExportedFile(file)}>
         {label}
       </button>
+    </div>
+  );
+}
+
+function SaveCopyButton({ name, label }: { name: string; label: string }) {
+  const api = useApi();
+  const [saved, setSaved] = useState<string | null>(null);
+  const save = useAction(async () => {
+    setSaved(null);
+    setSaved((await api.ledger.saveExportAs({ file: name })).path);
+  });
+  return (
+    <div className="copy-action">
+      <button type="button" className="button button--primary" disabled={save.busy} aria-busy={save.busy || undefined} onClick={() => void save.run()}>
+        {label}…
+      </button>
+      {saved !== null && (
+        <p role="status">
+          Saved to <code className="path">{saved}</code>
+        </p>
+      )}
+      <ActionError error={save.error} />
     </div>
   );
 }

@@ -15,6 +15,8 @@ export const LEDGER_ENTRY_JOURNAL_KIND = LEDGER_ENTRY_KIND;
 export const LEDGER_PUBLISH_MAX = 500;
 /** One `ledger.exportAppend` carries at most this many characters (the mind sends a large export in chunks). */
 export const LEDGER_EXPORT_CHUNK_CHARS = 4 * 1024 * 1024;
+/** An export's file name as the body gives it (electron/ledger/export-files.ts): kind, UTC stamp, scope and suffix, extension. */
+export const EXPORT_FILE_NAME = /^(?:access-report-\d{8}T\d{6}Z(?:-[0-9a-z-]+)?\.csv|ledger-\d{8}T\d{6}Z(?:-\d+)?\.jsonl|node-info-\d{8}T\d{6}Z(?:-\d+)?\.json)$/;
 
 /**
  * The signed ledger (design §5) as the body sees it: sealed entries to append, and export files to
@@ -100,5 +102,16 @@ export const ledgerMethods = {
      * may belong to a service account. Its SHA-256 is the one the export's ledger entry signs.
      */
     z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative(), text: z.string() }),
+  ),
+  /**
+   * The desktop app's save dialog for a copy of an export this node wrote into `<data>/exports/`
+   * (`file`: its name as an export call answered it). The roles that may write that kind of export
+   * may save it (an access report: ACCESS_REPORT_EXPORT_ROLES; the ledger: LEDGER_EXPORT_ROLES; the
+   * node info: anyone signed in, it is public). `path` is null when the user cancelled. E_UNAVAILABLE
+   * in the browser shell, which has no native dialog: the page downloads the file there.
+   */
+  'ledger.saveExportAs': method(
+    z.strictObject({ file: z.string().regex(EXPORT_FILE_NAME) }),
+    z.strictObject({ path: z.string().nullable() }),
   ),
 } as const;

@@ -111,6 +111,7 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   // ACCESS_REPORT_EXPORT_ROLES (checked by the handler, ledger-feature.ts), which journals the
   // export under the session's operator and prefixes formula cells itself.
   'ledger.exportAccessReport': 'session',
+  'ledger.saveExportAs': 'session',
   'ledger.publish': 'clinical',
   'ledger.outboxStatus': 'clinical',
   // Membership is public facts about the institution; joining is the admin's act (it signs as the node).

@@ -72,6 +72,7 @@ export const METHOD_NAME_LIST = [
   'ledger.exportFinish',
   'ledger.exportAbort',
   'ledger.exportAccessReport',
+  'ledger.saveExportAs',
   'ledger.publish',
   'ledger.outboxStatus',
   'network.status',

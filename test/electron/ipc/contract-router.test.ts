@@ -101,6 +101,7 @@ function fakeHandlers(): Handlers {
     'ledger.exportFinish': vi.fn(async () => ({ path: '/data/exports/ledger-20250101T000000Z.jsonl', bytes: 0 })),
     'ledger.exportAbort': vi.fn(async () => ({})),
     'ledger.exportAccessReport': vi.fn(async () => ({ path: '/data/exports/access-report-20250101T000000Z.csv', bytes: 0, text: '' })),
+    'ledger.saveExportAs': vi.fn(async () => ({ path: null })),
     'ledger.publish': vi.fn(async () => ({ lastSeq: 0 })),
     'ledger.outboxStatus': vi.fn(async () => ({ outboxLastSeq: 0, journalLastSeq: 0 })),
     'network.status': vi.fn(async () => ({ state: null })),

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import type { CallContext } from '../../../electron/ipc/contract-router';
 import { neutraliseCsvFormulas } from '../../../electron/ledger/csv-formulas';
+import type { ExportDialogsPort } from '../../../electron/ledger/export-dialogs';
 import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
 import { createRoleSlot } from '../../../shared/crypto/key-slots';
 import { generateOperatorSigningKey, signSessionProof } from '../../../shared/crypto/operator-signing';
@@ -42,8 +44,8 @@ async function refused(promise: Promise<unknown>): Promise<{ code: string; messa
 }
 
 /** A vault with its admin signed in on the test connection; `as(role)` signs a new operator of that role in on a connection of its own. */
-async function withVault(): Promise<{ b: Body; vault: TestVault; as: (role: 'researcher' | 'auditor') => Promise<CallContext> }> {
-  const b = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0, dicomPort: 0 });
+async function withVault(exportDialogs?: ExportDialogsPort): Promise<{ b: Body; vault: TestVault; as: (role: 'researcher' | 'auditor') => Promise<CallContext> }> {
+  const b = await startBody({ dataDir: await tempDir(), host: 'shell', productName: 'HDMS Node', appVersion: '9.9.9', logLevel: 'silent', mllpPort: 0, dicomPort: 0, ...(exportDialogs === undefined ? {} : { exportDialogs }) });
   bodies.push(b);
   const vault = await buildTestKeyring();
   await call(b, 'vault.create', { keyring: vault.keyring });
@@ -140,6 +142,35 @@ describe('body: ledger.exportAccessReport writes UTF-8 with a byte-order mark (Q
     expect(Buffer.byteLength(written.text, 'utf8')).toBe(bytes.length);
     expect(written.text.startsWith('\uFEFF')).toBe(true);
     expect(written.text).toContain("'=1+2");
+  });
+});
+
+describe('body: ledger.saveExportAs, the desktop app\'s save dialog for a copy (issue 11 F4)', () => {
+  it('copies the export byte for byte where the dialog says, for the roles that may write it; a cancel saves nothing', async () => {
+    const target = path.join(await tempDir(), 'report copy.csv');
+    const asked: string[] = [];
+    let answer: string | null = target;
+    const { b, as } = await withVault({ chooseSaveFile: async (name) => (asked.push(name), answer) });
+    const auditor = await as('auditor');
+    const written = await callAs(b, auditor, 'ledger.exportAccessReport', { text: 'time_utc\r\n=1+2\r\n', rows: 1 });
+    const file = path.basename(written.path);
+    expect(await callAs(b, auditor, 'ledger.saveExportAs', { file })).toEqual({ path: target });
+    expect(asked).toEqual([file]);
+    expect((await readFile(target)).equals(await readFile(written.path))).toBe(true);
+    answer = null;
+    expect(await callAs(b, auditor, 'ledger.saveExportAs', { file })).toEqual({ path: null });
+    const researcher = await as('researcher');
+    expect((await refused(callAs(b, researcher, 'ledger.saveExportAs', { file }))).code).toBe('E_FORBIDDEN');
+    expect(asked).toHaveLength(2);
+    // Only an export's own name: no path into or out of the exports folder.
+    expect((await refused(call(b, 'ledger.saveExportAs', { file: `../${file}` }))).code).toBe('E_BAD_REQUEST');
+    expect((await refused(call(b, 'ledger.saveExportAs', { file: 'access-report-20261204T100000Z.csv' }))).message).toMatch(/no longer in the exports folder/);
+  });
+
+  it('is unavailable in the browser shell, which has no save dialog (the page downloads there)', async () => {
+    const { b } = await withVault();
+    const written = await call(b, 'ledger.exportAccessReport', { text: 'time_utc\r\n', rows: 0 });
+    expect((await refused(call(b, 'ledger.saveExportAs', { file: path.basename(written.path) }))).code).toBe('E_UNAVAILABLE');
   });
 });
 

@@ -62,6 +62,7 @@ const EXPECTED_ACCESS: Readonly<Record<MethodAccess, readonly string[]>> = {
     'ledger.exportFinish',
     'ledger.exportAbort',
     'ledger.exportAccessReport',
+    'ledger.saveExportAs',
     'network.status',
     'network.refresh',
   ],
