@@ -40,7 +40,8 @@ describe('ledger export from an auditor’s session', () => {
       },
     };
     const service = createLedgerService(host, new Set());
-    await expect(service.exportLedger()).resolves.toEqual({ path: '/data/exports/ledger-20261206T130000Z.jsonl', entries: 3 });
+    // The file to download is the text the body was sent (issue 11 F4).
+    await expect(service.exportLedger()).resolves.toEqual({ path: '/data/exports/ledger-20261206T130000Z.jsonl', entries: 3, file: { name: 'ledger-20261206T130000Z.jsonl', type: 'application/x-ndjson', parts: written } });
     expect(calls).toEqual(['begin ledger', 'finish']);
     const lines = written.join('').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ entries: 3 });
