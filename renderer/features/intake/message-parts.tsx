@@ -66,8 +66,14 @@ export function MessageCells({ message, answer = null }: { message: MessageSumma
   const type = message?.messageType ?? '';
   return (
     <>
-      <td className="cell-clip" title={type === '' ? undefined : type}>
-        {type}
+      <td className="cell-clip cell-type" title={type === '' ? undefined : type}>
+        {/* A break opportunity after each ^: where the cell may wrap (the quarantine), "ADT^A01^ / ADT_A01" reads whole (F14). */}
+        {type.split(/(?<=\^)/).map((piece, index) => (
+          <Fragment key={index}>
+            {index > 0 && <wbr />}
+            {piece}
+          </Fragment>
+        ))}
       </td>
       <td>{message?.controlId === undefined ? '' : <code title={message.controlId}>{message.controlId}</code>}</td>
       <td>{message === null ? '' : answer !== null ? <OtherAnswer {...answer} /> : <AckCodes acks={message.acks} />}</td>

@@ -159,6 +159,23 @@ describe('the quarantine at 1,000 px', () => {
         await expect.poll(() => table.locator('tbody tr').count()).toBe(7);
       });
 
+      await steps.run('F14: after the list re-rendered, a reason keeps the space after a whole word ("MSH-12 (…", not "MSH-12(…"), and no type is cut', async () => {
+        const reason = row('JUNK-1').locator('.quarantine__reason-text');
+        // innerText is the text as laid out: a space without a layout box is missing from it.
+        const laidOut = (await reason.innerText()).replace(/\s+/g, ' ').trim();
+        expect(laidOut).toBe(((await reason.textContent()) ?? '').replace(/\s+/g, ' ').trim());
+        expect(laidOut).toMatch(/ MSH-12 \(/);
+        // The Type column (the 4th cell after the reason's row header): every type reads whole, none cut with an ellipsis.
+        const types = await table.evaluate((element) =>
+          [...element.querySelectorAll<HTMLElement>('tbody tr')].map((tr) => {
+            const cell = tr.querySelectorAll<HTMLElement>('td')[3]!;
+            return { text: cell.textContent ?? '', cut: cell.scrollWidth > cell.clientWidth + 1 || cell.scrollHeight > cell.clientHeight + 1 };
+          }),
+        );
+        expect(types.map((type) => type.text)).toContain('ADT^A01');
+        expect(types.filter((type) => type.cut)).toEqual([]);
+      });
+
       await steps.run('the message browser shows the reprocessed messages stored, the original kept in quarantine', async () => {
         await page.getByRole('link', { name: 'Browse every message received' }).click();
         await page.getByLabel('Control id (MSH-10)').fill('OLD-VERSION');
