@@ -182,7 +182,7 @@ export function DicomReceiverSection() {
         <form className="form subform" onSubmit={submit} noValidate>
           <p className="muted" role="status">
             Now: {listenerText(loaded.answer)}
-            {loaded.answer.portOverride !== null && ` This run uses port ${loaded.answer.portOverride} from the command line (--dicom-port).`}
+            {loaded.answer.portOverride !== null && ` This run uses port ${loaded.answer.portOverride} from the command line (--dicom-port); the saved port applies on the next start without it.`}
           </p>
           <TextField label="AE title" value={draft.aeTitle} onValue={(aeTitle) => change({ aeTitle })} spellCheck={false} autoComplete="off" className="field--narrow" hint="The called AE title senders use (up to 16 characters)." problem={problemOf('aeTitle')} />
           <TextField label="Port" value={draft.port} onValue={(port) => change({ port })} inputMode="numeric" className="field--narrow" hint="0 turns the receiver off. The usual DICOM port is 11112 (or 104)." problem={problemOf('port')} />

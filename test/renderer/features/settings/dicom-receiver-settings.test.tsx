@@ -5,10 +5,10 @@ import { DEFAULT_DICOM_SETTINGS, type DicomSettings } from '../../../../shared/i
 import { createFakeNode, FakeRefusal } from '../../support/fake-transport';
 import { renderApp } from '../../support/render-app';
 
-function nodeWithDicom() {
+function nodeWithDicom(portOverride: number | null = null) {
   const node = createFakeNode({ vault: { state: 'unlocked' } });
   let settings: DicomSettings = DEFAULT_DICOM_SETTINGS;
-  const answer = () => ({ settings, portOverride: null, listener: { channel: 'dicom' as const, state: 'listening' as const, address: settings.bindAddress, port: settings.port } });
+  const answer = () => ({ settings, portOverride, listener: { channel: 'dicom' as const, state: 'listening' as const, address: settings.bindAddress, port: settings.port } });
   node.handle('dicom.getSettings', () => answer());
   node.handle('dicom.updateSettings', (change) => {
     settings = { ...settings, ...(change as Partial<DicomSettings>) };
@@ -25,6 +25,13 @@ async function renderSection(node = nodeWithDicom()) {
 }
 
 describe('Settings › DICOM receiver', () => {
+  it('under a --dicom-port override, the status line says the saved port applies on the next start without it, as the HL7 one does (issue 12 H6 #5)', async () => {
+    const { section } = await renderSection(nodeWithDicom(49452));
+    expect(within(section).getByRole('status').textContent).toContain(
+      'This run uses port 49452 from the command line (--dicom-port); the saved port applies on the next start without it.',
+    );
+  });
+
   it('saves the AE title, port, bind address, allowed callers (AE title and address per line) and the issuer map', async () => {
     const { node, section } = await renderSection();
     expect((within(section).getByLabelText('AE title') as HTMLInputElement).value).toBe('HDMS');
