@@ -372,7 +372,8 @@ async function storeIndexed(
     quarantine: { type: 'quarantine', channel: 'dicom', disposition, reason: reason.slice(0, 500), acks: [], source: context.where.slice(0, 300), messageType: 'DICOM', messageId: index.sopInstanceUid },
   });
   if (normalized === null) {
-    const reason = 'The instance has no Patient ID (0010,0020): stored, not filed under a patient.';
+    // A reprocess reads the same bytes, so it cannot file the instance (H6 #1): say what can.
+    const reason = 'The instance has no Patient ID (0010,0020): stored, not filed under a patient. It must be sent or imported again with a Patient ID; reprocessing the same bytes cannot file it.';
     const named = { uid: index.sopInstanceUid, datasetOffset: index.datasetOffset };
     if (!inMemory && options.dedupe !== undefined) {
       // Streamed: held, unless its end shows it was cut short; every byte is kept either way, once (design §4).

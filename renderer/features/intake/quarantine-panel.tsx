@@ -34,9 +34,21 @@ export function reprocessesAsHl7(entry: Pick<QuarantineEntry, 'channel'>): boole
   return entry.channel.startsWith('hl7');
 }
 
-/** Whether Reprocess is offered: HL7 messages and DICOM instances. */
-export function reprocessable(entry: Pick<QuarantineEntry, 'channel'>): boolean {
-  return reprocessesAsHl7(entry) || entry.channel === 'dicom';
+/**
+ * Whether Reprocess is offered: HL7 messages and DICOM instances, but not a DICOM instance held
+ * (its only reason: no Patient ID), whose same bytes a reprocess can never file (H6 #1).
+ */
+export function reprocessable(entry: Pick<QuarantineEntry, 'channel' | 'detail'>): boolean {
+  return reprocessesAsHl7(entry) || (entry.channel === 'dicom' && entry.detail.disposition !== 'held');
+}
+
+const HELD_DICOM_HINT = 'It must be sent or imported again with a Patient ID; reprocessing the same bytes cannot file it.';
+
+/** The reason shown: a DICOM instance held before its reason said what can file it gets the hint. */
+export function reasonWords(entry: Pick<QuarantineEntry, 'channel' | 'detail'>): string {
+  const reason = entry.detail.reason;
+  if (entry.channel !== 'dicom' || entry.detail.disposition !== 'held' || reason.includes(HELD_DICOM_HINT)) return reason;
+  return `${reason} ${HELD_DICOM_HINT}`;
 }
 
 /**
@@ -245,10 +257,10 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                   <td>
                     <When iso={entry.at} />
                   </td>
-                  <th scope="row" className="quarantine__reason" title={entry.detail.reason}>
+                  <th scope="row" className="quarantine__reason" title={reasonWords(entry)}>
                     {/* At most four lines; the whole reason in the title, on hover or focus, and to a screen reader (QA s34 D2). */}
                     <span className="quarantine__reason-text" tabIndex={0}>
-                      <WholeWords text={entry.detail.reason} />
+                      <WholeWords text={reasonWords(entry)} />
                     </span>
                   </th>
                   <SenderCell entry={entry} />

@@ -61,6 +61,12 @@ describe('DICOM: an identical resend of a held or quarantined instance', () => {
     expect(await kinds(storage)).toEqual(['intake.quarantine', 'intake.quarantine', 'intake.quarantine']);
   });
 
+  it('issue 12 H6 #1: a held instance says what can file it (sent again with a Patient ID), not a reprocess of the same bytes', async () => {
+    const { options } = await open();
+    const held = await importDicomFile(options, noPatient(), 'file 1 of 1');
+    expect(held).toMatchObject({ outcome: 'held', reason: expect.stringMatching(/no Patient ID \(0010,0020\).*sent or imported again with a Patient ID; reprocessing the same bytes cannot file it\.$/) });
+  });
+
   it('says the copy was quarantined before, and is still known after a restart (read back from the journal)', async () => {
     const { options, storage, dir } = await open();
     const first = await importDicomFile(options, noPatient(), 'file 1 of 1');

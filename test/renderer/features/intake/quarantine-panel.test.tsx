@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { QuarantinePanel, actDialogWords, answerWords, bulkText, stillQuarantinedWhy, dicomResultText, filedEveryMessage, hl7ResultSentence, senderOf, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
+import { QuarantinePanel, actDialogWords, answerWords, bulkText, reasonWords, reprocessable, stillQuarantinedWhy, dicomResultText, filedEveryMessage, hl7ResultSentence, senderOf, statusWords } from '../../../../renderer/features/intake/quarantine-panel';
 import { MessageCells, WholeWords } from '../../../../renderer/features/intake/message-parts';
 import type { QuarantineEntry } from '../../../../renderer/vault/vault-service';
 import type { IntakeMessageResult } from '../../../../shared/ipc/intake-contract';
@@ -70,6 +70,23 @@ describe('quarantine dialogs in the words of the channel (QA round 4 D8b)', () =
 describe('issue 11/12 tester: DICOM rows of the quarantine', () => {
   const dicom = (disposition: 'rejected' | 'held', source: string) =>
     ({ channel: 'dicom', detail: { type: 'quarantine', channel: 'dicom', disposition, reason: 'r', acks: [], source, messageType: 'DICOM', messageId: '1.2.3' } }) as unknown as QuarantineEntry;
+
+  it('H6 #1: a held instance (no Patient ID) is not offered a Reprocess, which cannot file the same bytes; its reason says what can', () => {
+    expect(reprocessable(dicom('held', 'CT_EAST@10.0.0.7'))).toBe(false);
+    expect(reprocessable(dicom('rejected', 'CT_EAST@10.0.0.7'))).toBe(true);
+    expect(reprocessable({ channel: 'hl7-mllp', detail: { disposition: 'held' } } as unknown as QuarantineEntry)).toBe(true);
+    // An entry held before the reason said it: the hint is added once.
+    const old = { channel: 'dicom', detail: { disposition: 'held', reason: 'The instance has no Patient ID (0010,0020): stored, not filed under a patient.' } } as unknown as QuarantineEntry;
+    const hint = 'It must be sent or imported again with a Patient ID; reprocessing the same bytes cannot file it.';
+    expect(reasonWords(old)).toBe(`The instance has no Patient ID (0010,0020): stored, not filed under a patient. ${hint}`);
+    const now = { ...old, detail: { ...old.detail, reason: `The instance has no Patient ID (0010,0020): stored, not filed under a patient. ${hint}` } } as QuarantineEntry;
+    expect(reasonWords(now)).toBe(now.detail.reason);
+    expect(reasonWords(dicom('rejected', 'CT_EAST@10.0.0.7'))).toBe('r');
+    const html = renderToStaticMarkup(<QuarantinePanel entries={[{ ...old, seq: 7, at: '2026-01-01T00:00:00.000Z', status: 'open', objectId: 'o7', detail: { ...old.detail, messageId: '1.2.3' } } as unknown as QuarantineEntry]} onChanged={() => {}} />);
+    expect(html).not.toContain('aria-label="Reprocess instance 7"');
+    expect(html).toContain('aria-label="Discard instance 7"');
+    expect(html).toContain('reprocessing the same bytes cannot file it');
+  });
 
   it('T1 F11: a file from an import is named by its place in the import, not "from file 10 of 10"', () => {
     const file = { channel: 'dicom', detail: { source: 'file 10 of 10' } } as unknown as QuarantineEntry;
