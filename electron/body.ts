@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { HostKind } from '../shared/domain/host';
+import type { EventName } from '../shared/ipc';
 import type { Handlers } from './ipc/contract-router';
 import { appFeature, prefsFeature } from './app/app-feature';
 import { SerialQueue } from './async/serial-queue';
@@ -84,6 +85,8 @@ export interface Body {
   readonly log: Logger;
   /** A connection closed (a shell WebSocket, a window's renderer reloaded or gone): its session ends. */
   connectionClosed(connectionId: string): void;
+  /** Whether an event may be pushed to a connection (EVENT_ACCESS); both hosts ask before each push. */
+  mayHear(connectionId: string, event: EventName): boolean;
   /**
    * Registers work to finish before the body's log closes, run in reverse order of registration
    * (hosts add their transports: the shell's server, Electron's IPC binding).
@@ -236,6 +239,7 @@ export async function startBody(config: BodyConfig): Promise<Body> {
     router,
     events,
     log,
+    mayHear: (connectionId, event) => sessions.mayHear(connectionId, event),
     connectionClosed(connectionId) {
       sessions.end(connectionId, 'closed');
     },

@@ -2,7 +2,7 @@ import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import type { KeySlot } from '../../shared/crypto/key-slots';
 import { sessionProofMessage, SESSION_CHALLENGE_LENGTH } from '../../shared/crypto/operator-signing';
 import type { SESSION_REVOCATION_CAUSES } from '../../shared/journal/audit-meta';
-import { METHOD_ACCESS, ROLES_OF_ACCESS, type Keyring, type MethodName, type OperatorRoleName, type OperatorSession } from '../../shared/ipc';
+import { EVENT_ACCESS, METHOD_ACCESS, ROLES_OF_ACCESS, type EventName, type Keyring, type MethodName, type OperatorRoleName, type OperatorSession } from '../../shared/ipc';
 import { Refusal } from '../errors/refusal';
 import type { CallContext } from '../ipc/contract-router';
 
@@ -180,6 +180,11 @@ export class OperatorSessions {
     if (session === undefined) throw new AccessRefusal('E_FORBIDDEN', 'The vault is locked: unlock it to do this.');
     const roles = ROLES_OF_ACCESS[access === 'setup' ? 'admin' : access];
     if (!roles.includes(session.role)) throw new AccessRefusal('E_FORBIDDEN', `Your role (${session.role}) may not do this.`);
+  }
+
+  /** Whether a connection may hear an event (EVENT_ACCESS): the hosts ask before each push. */
+  mayHear(connectionId: string, event: EventName): boolean {
+    return EVENT_ACCESS[event] === 'anyone' || this.sessions.has(connectionId);
   }
 
   private prune(): void {

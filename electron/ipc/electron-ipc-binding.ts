@@ -47,7 +47,7 @@ const FORBIDDEN: WireResult<never> = {
  * Returns the function that removes the handlers and the event forwarding.
  */
 export function bindContractToIpc(
-  body: Pick<Body, 'router' | 'events' | 'log' | 'connectionClosed'>,
+  body: Pick<Body, 'router' | 'events' | 'log' | 'connectionClosed' | 'mayHear'>,
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
   getWindows: () => readonly BrowserWindow[],
 ): () => void {
@@ -92,6 +92,8 @@ export function bindContractToIpc(
         if (window.isDestroyed()) continue;
         const contents = window.webContents;
         if (contents.isDestroyed() || originOf(contents.getURL()) !== APP_ORIGIN) continue;
+        // The page's connection id, as its calls give it: events have access rules like methods (EVENT_ACCESS).
+        if (!body.mayHear(`webcontents-${String(contents.id)}`, name)) continue;
         contents.send(IPC_EVENT_CHANNEL, name, payload);
       } catch {
         // A window that is closing must not stop the others from hearing the event.

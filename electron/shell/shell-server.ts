@@ -299,6 +299,8 @@ export async function startShellServer(options: ShellServerOptions): Promise<She
       else ws.send(Buffer.concat([encoded.header, encoded.bytes]), { binary: true }, afterSend);
     };
     const unsubscribe = body.events.subscribe((name, payload) => {
+      // Events have access rules like methods (EVENT_ACCESS): a connection without a session hears the unlock screen's only.
+      if (!body.mayHear(connectionId, name)) return;
       // Reading can be paused but events cannot: a client that reads nothing for long loses its connection
       // (the page reconnects) rather than the shell holding its events without end.
       if (ws.bufferedAmount > limits.unsentBytesHardCap) {

@@ -1,4 +1,4 @@
-import type { MethodName } from './contract';
+import type { EventName, MethodName } from './contract';
 import { OPERATOR_ROLES, type OperatorRoleName } from './vault-contract';
 
 /**
@@ -149,6 +149,31 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'network.datasetSaveFinish': 'clinical',
   'network.datasetSaveAbort': 'clinical',
   'network.chooseFolder': 'clinical',
+};
+
+/**
+ * Who hears each body → mind push, checked by the body for each connection (shell WebSocket, app
+ * window) before it is sent: an event says what its methods answer, so it needs what they need.
+ *   anyone   every connection: the unlock screen follows these (counts, sequence numbers, states)
+ *   session  connections with an operator session (devices.status and network.status need one)
+ */
+export type EventAccess = 'anyone' | 'session';
+
+/** The mapped type makes an event without an access rule a compile error. */
+export const EVENT_ACCESS: { readonly [E in EventName]: EventAccess } = {
+  'app.stopping': 'anyone',
+  'prefs.changed': 'anyone',
+  'vault.changed': 'anyone',
+  // A locked page must learn its session ended.
+  'vault.sessionsEnded': 'anyone',
+  'backup.statusChanged': 'anyone',
+  'journal.appended': 'anyone',
+  'demo.progress': 'anyone',
+  'intake.statusChanged': 'anyone',
+  'hl7.activity': 'anyone',
+  // Ports, device system ids, serial numbers and models.
+  'devices.changed': 'session',
+  'network.changed': 'session',
 };
 
 /** The roles a level admits (anyone and setup need no session). */

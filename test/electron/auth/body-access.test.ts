@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Body } from '../../../electron/body';
 import type { ShellServer } from '../../../electron/shell/shell-server';
 import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/crypto/bytes';
 import { createPassphraseSlot, createRoleSlot } from '../../../shared/crypto/key-slots';
@@ -18,17 +19,19 @@ const startShellNode = useShellNodes();
 interface Node {
   readonly dataDir: string;
   readonly server: ShellServer;
+  readonly body: Body;
   connect(): Promise<ShellClient>;
 }
 
 async function startNode(): Promise<Node> {
   const clients: ShellClient[] = [];
-  const { dataDir, server } = await startShellNode(async () => {
+  const { dataDir, server, body } = await startShellNode(async () => {
     for (const client of clients) await client.close();
   });
   return {
     dataDir,
     server,
+    body,
     async connect() {
       const client = await connectClient(server);
       clients.push(client);
@@ -214,6 +217,33 @@ describe('body: who asks (issue 9 §2)', () => {
     const { vault, admin } = await createdVault(node);
     await signIn(admin, 'recovery', vault.signingKeys.recovery, 'recovery');
     await expect(ok(admin, 'vault.session', {})).resolves.toMatchObject({ session: { operatorId: 'recovery', role: 'admin' } });
+  });
+});
+
+describe('body: who hears (events have access rules like methods)', () => {
+  it('pushes devices.changed and network.changed only to connections with a session; the unlock screen\'s events to every connection', async () => {
+    const node = await startNode();
+    const { vault, admin } = await createdVault(node);
+    await signIn(admin, vault.operatorId, vault.signingKeys.passphrase);
+    const stranger = await node.connect();
+    const fromAdmin = admin.frames.length;
+    const fromStranger = stranger.frames.length;
+    node.body.events.emit('devices.changed', { ports: [], connections: [], tcp: null, awaitingApproval: [] });
+    node.body.events.emit('network.changed', { state: null });
+    // An 'anyone' event after them: once it arrived, anything sent before it on the same socket has too.
+    node.body.events.emit('journal.appended', { lastSeq: 1 });
+    const names = async (client: ShellClient, from: number): Promise<unknown[]> => {
+      await client.waitFor((frame) => frame.type === 'event' && frame['name'] === 'journal.appended', from);
+      return client.frames.slice(from).filter((frame) => frame.type === 'event').map((frame) => frame['name']);
+    };
+    expect(await names(admin, fromAdmin)).toEqual(['devices.changed', 'network.changed', 'journal.appended']);
+    expect(await names(stranger, fromStranger)).toEqual(['journal.appended']);
+    // Locking ends the session, and with it the devices' news.
+    await ok(admin, 'vault.lock', {});
+    const afterLock = admin.frames.length;
+    node.body.events.emit('devices.changed', { ports: [], connections: [], tcp: null, awaitingApproval: [] });
+    node.body.events.emit('journal.appended', { lastSeq: 2 });
+    expect(await names(admin, afterLock)).toEqual(['journal.appended']);
   });
 });
 

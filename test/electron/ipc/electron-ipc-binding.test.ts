@@ -6,6 +6,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startBody, type Body } from '../../../electron/body';
 import { bindContractToIpc, checkSender, IPC_EVENT_CHANNEL } from '../../../electron/ipc/electron-ipc-binding';
 import { METHOD_ACCESS, METHOD_NAMES, type WireResult } from '../../../shared/ipc';
+import { fromBase64Url, toBase64Url } from '../../../shared/crypto/bytes';
+import { signSessionProof } from '../../../shared/crypto/operator-signing';
+import { buildTestKeyring } from '../../support/vault-keyring';
 
 // The binding must not need the real electron module: it receives ipcMain and the windows.
 vi.mock('electron', () => ({}));
@@ -35,11 +38,11 @@ function invokeEvent(frame: FakeFrame | null, senderId = 7): IpcMainInvokeEvent 
   return { senderFrame: frame, sender: { id: senderId } } as unknown as IpcMainInvokeEvent;
 }
 
-function fakeWindow(url: string, destroyed = false) {
+function fakeWindow(url: string, destroyed = false, id = 1000) {
   const send = vi.fn();
   const window = {
     isDestroyed: () => destroyed,
-    webContents: { isDestroyed: () => false, getURL: () => url, send },
+    webContents: { id, isDestroyed: () => false, getURL: () => url, send },
   };
   return { window: window as unknown as BrowserWindow, send };
 }
@@ -149,6 +152,26 @@ describe('bindContractToIpc', () => {
     expect(evil.send).not.toHaveBeenCalled();
     expect(file.send).not.toHaveBeenCalled();
     expect(gone.send).not.toHaveBeenCalled();
+  });
+
+  it('forwards devices.changed only to a window whose page holds a session; the unlock screen\'s events to all', async () => {
+    const signedIn = fakeWindow('app://hdms/index.html', false, 7);
+    const locked = fakeWindow('app://hdms/index.html', false, 8);
+    windows.push(signedIn.window, locked.window);
+    // The page of webContents 7 creates the vault and signs in.
+    const vault = await buildTestKeyring();
+    expect((await call('vault.create', { keyring: vault.keyring })).ok).toBe(true);
+    const begun = await call('vault.unlockBegin', { operatorId: vault.operatorId, kind: 'passphrase' });
+    if (!begun.ok) throw new Error(begun.error.message);
+    const { attempt, challenge, slot } = begun.value as { attempt: string; challenge: string; slot: { id: string } };
+    const signature = await signSessionProof(vault.signingKeys.passphrase, fromBase64Url(challenge), slot.id);
+    expect((await call('vault.unlockFinish', { attempt, signature: toBase64Url(signature) })).ok).toBe(true);
+    signedIn.send.mockClear();
+    locked.send.mockClear();
+    body.events.emit('devices.changed', { ports: [], connections: [], tcp: null, awaitingApproval: [] });
+    body.events.emit('journal.appended', { lastSeq: 1 });
+    expect(signedIn.send.mock.calls.map((args) => args[1])).toEqual(['devices.changed', 'journal.appended']);
+    expect(locked.send.mock.calls.map((args) => args[1])).toEqual(['journal.appended']);
   });
 
   it('keeps delivering when one window throws', async () => {
