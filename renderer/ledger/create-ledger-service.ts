@@ -23,6 +23,7 @@ import {
   type NodeIdentity,
 } from './ledger-service';
 import type { SessionLedger } from './session-ledger';
+import { openedStudyWords, withStudyWords } from './study-accesses';
 import { subjectsMatching } from './subject-query';
 import { rangeEnd, rangeStart } from './local-days';
 
@@ -280,7 +281,8 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       try {
         const subject = await patientSubject(ledger.port.ledgerKey, patientId);
         const { rows } = await buildAccessReport(ledger, { subjects: new Set([subject]) });
-        return patientAccessList(rows);
+        // Which study each study opening was, resolved here (the CSV keeps the signed words).
+        return withStudyWords(patientAccessList(rows), await openedStudyWords(ledger, rows));
       } catch (error) {
         throw asVaultError(error);
       }
