@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { Fragment, useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { MEASUREMENTS, type ReadingFlag } from '../../../shared/domain/device-readings';
 import { SERIAL_BAUD_RATES, type DevicesStatus } from '../../../shared/ipc/devices-contract';
 import type { DeviceReading } from '../../../shared/journal/device-meta';
@@ -64,12 +64,28 @@ export function inboxPoints(reports: readonly DeviceReport[]): Map<string, Vital
       const point = devicePoint(report, index);
       if (point === undefined) continue;
       const group = `${report.session}/${reading.personId ?? ''}`;
-      groups.set(group, [...(groups.get(group) ?? []), point]);
+      // Pushed, not copied: a session of thousands of readings made this quadratic.
+      const list = groups.get(group);
+      if (list === undefined) groups.set(group, [point]);
+      else list.push(point);
     }
   }
   const out = new Map<string, VitalPoint>();
   for (const points of groups.values()) for (const list of panelsOf(points).values()) for (const point of list) out.set(point.key, point);
   return out;
+}
+
+/**
+ * Readings listed per device session (and person) in the inbox: a device's memory upload can hold
+ * thousands, and a table of all of them re-rendered as each arrives kept the window busy for
+ * seconds. The rest are counted; assigning the session assigns them all.
+ */
+export const READINGS_SHOWN_PER_SESSION = 50;
+
+/** The line under a session's last row shown: how many more readings it holds. */
+export function moreReadingsNote(more: number, assigned: boolean): string {
+  const readings = `${more.toLocaleString('en')} more reading${more === 1 ? '' : 's'} of this device session`;
+  return assigned ? `${readings}, assigned with it (the patient's Vitals list them).` : `${readings}, not listed here; assigning the session assigns them too.`;
 }
 
 export function readingName(r: DeviceReading): string {
@@ -331,16 +347,23 @@ function ReadingsSection() {
   }, [vault, load]);
   useBodyEvent('devices.changed', load);
   const points = useMemo(() => inboxPoints(reports ?? []), [reports]);
-  const seen = new Set<string>();
+  // Rows shown per device session (and person); the rest are counted under the session's last row shown.
+  const shownPerGroup = new Map<string, number>();
+  const hidden = new Map<string, number>();
   const rows = (reports ?? []).flatMap((report) =>
-    report.readings.map((reading, i) => {
+    report.readings.flatMap((reading, i) => {
       // The assign control once per device session (and MP person: each is assigned apart), on its first row here.
       const group = `${report.session}/${reading.personId ?? ''}`;
-      const first = !seen.has(group);
-      seen.add(group);
-      return { report, reading, key: `${report.seq}:${i}`, first, group, patientId: report.readingPatients[i] ?? null };
+      const shown = shownPerGroup.get(group) ?? 0;
+      if (shown >= READINGS_SHOWN_PER_SESSION) {
+        hidden.set(group, (hidden.get(group) ?? 0) + 1);
+        return [];
+      }
+      shownPerGroup.set(group, shown + 1);
+      return [{ report, reading, key: `${report.seq}:${i}`, first: shown === 0, group, patientId: report.readingPatients[i] ?? null }];
     }),
   );
+  const lastShown = new Map(rows.map((row, index) => [row.group, index]));
   return (
     <section className="panel" aria-labelledby={headingId} aria-busy={reports === null}>
       <h2 id={headingId}>Latest readings</h2>
@@ -362,8 +385,9 @@ function ReadingsSection() {
               </tr>
             </thead>
             <tbody>
-              {rows.map(({ report, reading, key, first, group, patientId }) => (
-                <tr key={key}>
+              {rows.map(({ report, reading, key, first, group, patientId }, index) => (
+                <Fragment key={key}>
+                <tr>
                   <td>{when(reading.time)}</td>
                   <td>
                     {deviceName(report.device)} <code>{report.device.systemId}</code>
@@ -395,6 +419,14 @@ function ReadingsSection() {
                     )}
                   </td>
                 </tr>
+                {lastShown.get(group) === index && (hidden.get(group) ?? 0) > 0 && (
+                  <tr>
+                    <td colSpan={7} className="muted">
+                      {moreReadingsNote(hidden.get(group)!, patientId !== null)}
+                    </td>
+                  </tr>
+                )}
+                </Fragment>
               ))}
             </tbody>
           </table>

@@ -6,6 +6,7 @@ import type { DeviceReport } from '../../../../renderer/vault/views/device-repor
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault, makePatient } from '../../support/fake-vault-service';
 import { emitEvent, renderApp } from '../../support/render-app';
+import { READINGS_SHOWN_PER_SESSION } from '../../../../renderer/features/devices/devices-area';
 
 const SYSTEM_ID = '001c05fffe123456';
 const EMPTY: DevicesStatus = { ports: [], connections: [], tcp: null, awaitingApproval: [] };
@@ -35,6 +36,22 @@ const REPORT: DeviceReport = {
 };
 
 describe('Devices area', () => {
+  it('lists at most READINGS_SHOWN_PER_SESSION readings of one device session and counts the rest, keeping the assign control (a memory upload of thousands kept the window busy; the vitals bench timed out)', async () => {
+    const many: DeviceReport = {
+      ...REPORT,
+      readingPatients: Array.from({ length: READINGS_SHOWN_PER_SESSION + 30 }, () => null),
+      readings: Array.from({ length: READINGS_SHOWN_PER_SESSION + 30 }, (_, i) => ({ ...REPORT.readings[0]!, value: 100 + i, normalizedValue: 100 + i, dedupeKey: `m${i}` })),
+    };
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('devices.status', () => EMPTY);
+    renderApp(node, '#/devices', createFakeVault({ phase: 'unlocked', deviceReports: [many] }));
+    await screen.findByRole('table', { name: 'Latest readings' });
+    const rows = tableRows('Latest readings');
+    expect(rows).toHaveLength(READINGS_SHOWN_PER_SESSION + 1);
+    expect(rows[0]![6]).toBe('Assign to a patient');
+    expect(rows.at(-1)).toEqual(['30 more readings of this device session, not listed here; assigning the session assigns them too.']);
+  });
+
   it('opens a port by path with its baud rate, shows the connected device as it associates, and the latest readings with their quality', async () => {
     const node = createFakeNode({ vault: { state: 'unlocked' } });
     let opened: unknown = null;
