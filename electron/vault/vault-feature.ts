@@ -276,7 +276,7 @@ export function vaultFeature(services: BodyServices) {
           // session is gone (a disabled operator's window shows the unlock screen at once).
           for (const ended of revoked) {
             const { operatorId, role, slotId } = ended.session;
-            await audit.session({ event: 'revoked', cause: ended.reason, operatorId, role, slot: slotKindOf(slotId, previous), failedAttempts: 0 }).catch((error: unknown) => {
+            await audit.session({ event: 'revoked', cause: ended.reason, by: session.operatorId, operatorId, role, slot: slotKindOf(slotId, previous), failedAttempts: 0 }).catch((error: unknown) => {
               log.warn({ event: 'revoked', code: (error as { code?: unknown }).code }, 'audit record could not be journaled');
             });
           }

@@ -81,7 +81,7 @@ export function actTime(row: Pick<LedgerRow, 'createdAt' | 'summary'>): number {
 }
 
 /** One sentence for what the entry records, from its kind and summary (numbers and words only). */
-export function actionOf(kind: string, summary: Readonly<Record<string, string | number>>): string {
+export function actionOf(kind: string, summary: Readonly<Record<string, string | number>>, operatorNames: Readonly<Record<string, string>> = {}): string {
   switch (kind) {
     case 'ACCESS':
       if (summary['opened'] === 'quarantined input') return `Opened a quarantined input${typeof summary['quarantine record'] === 'number' ? ` (record ${summary['quarantine record']})` : ''}`;
@@ -104,7 +104,11 @@ export function actionOf(kind: string, summary: Readonly<Record<string, string |
       if (summary['event'] === 'window closed') return 'Closed the window (session ended)';
       // An administrator's keyring change ended the session (ledger-details.ts SESSION_REVOCATION_WORDS).
       const event = text(summary['event']);
-      if (event.startsWith('signed out: ')) return `Signed out by an administrator: ${event.slice('signed out: '.length)}`;
+      if (event.startsWith('signed out: ')) {
+        // Entries signed before the administrator was recorded say "an administrator".
+        const by = text(summary['signed out by']);
+        return `Signed out by ${by === '' ? 'an administrator' : (operatorNames[by] ?? by)}: ${event.slice('signed out: '.length)}`;
+      }
       return 'Session';
     }
     case 'EXPORT': {
@@ -235,7 +239,7 @@ export async function buildAccessReport(reader: LedgerReader, filter: AccessRepo
         operator,
         operatorName: operatorNames[operator] ?? '',
         ...(role === '' ? {} : { operatorRole: role }),
-        action: actionOf(row.kind, row.summary),
+        action: actionOf(row.kind, row.summary, operatorNames),
         subject,
         subjectName: subject === '' ? '' : (subjectNames[subject] ?? ''),
         workstation: workstationOf(row, operator),

@@ -63,7 +63,7 @@ export async function patientSubject(ledgerKey: CryptoKey, patientId: string): P
   return pseudonymToBytes32(await derivePatientPseudonym(ledgerKey, patientId));
 }
 
-/** Numbers and words of the details for the detail view (never a pseudonym of a person). */
+/** Numbers and words of the details for the detail view (never a patient's pseudonym; an operator's only as who ended a session, 'signed out by'). */
 export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Record<string, unknown>>): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   // Fetched back from the network's log (recovery): its details were sealed in a journal this vault no longer has.
@@ -117,6 +117,8 @@ export function summaryOf(kind: LedgerEntryKind | string, details: Readonly<Reco
       if (typeof event === 'string') out['event'] = event === 'locked' && details['idle'] === true ? SESSION_IDLE_LOCK_WORDS : event === 'revoked' ? revocationWords(details['cause']) : (SESSION_EVENT_WORDS[event] ?? event);
       num('failedAttempts', 'failed unlocks before');
       word('role');
+      // revoked: the administrator who did it, by pseudonym, named where the session may know the name (access-report.ts actionOf).
+      if (bytes32ToPseudonym(details['by']) !== '') out['signed out by'] = bytes32ToPseudonym(details['by']);
       // A failed attempt opened nothing: its slot is what was tried (QA11 D4).
       word('slot', event === 'unlockFailed' ? 'tried with' : 'unlocked with');
       word('workstation');

@@ -307,7 +307,9 @@ export class LedgerWriter {
       case 'SESSION': {
         const parsed = SessionAuditMetaSchema.safeParse(value);
         if (!parsed.success) return none;
-        const { v: _v, operatorId, ...details } = parsed.data;
+        const { v: _v, operatorId, by, ...details } = parsed.data;
+        // The administrator who ended a session (revoked) is signed as a pseudonym too, like the entry's operator.
+        if (by !== undefined) return { subject: ZERO_HASH, details: { ...details, by: pseudonymToBytes32(await deriveOperatorId(this.deps.ledgerKey, by)) }, operatorId };
         return { subject: ZERO_HASH, details, operatorId };
       }
       case 'QUERY_ANSWERED': {

@@ -41,6 +41,11 @@ export const SessionAuditMetaSchema = z.strictObject({
   idle: z.literal(true).optional(),
   /** revoked only: the operator was disabled, removed or given another role (`role` is the one the session had), or no recovery slot is left. */
   cause: z.enum(SESSION_REVOCATION_CAUSES).optional(),
+  /**
+   * revoked only: the administrator whose keyring change it was, by account id like `operatorId` (the
+   * ledger entry signs its pseudonym). Absent on revoked records journaled before it was recorded.
+   */
+  by: accountId.optional(),
   workstation,
   at: z.iso.datetime(),
 });

@@ -97,6 +97,9 @@ function HashValue({ value, what }: { value: string; what: string }) {
   );
 }
 
+/** The summary field naming the administrator who ended a session (ledger-details.ts summaryOf), a pseudonym. */
+const SIGNED_OUT_BY = 'signed out by';
+
 function EntryView({
   entry,
   names,
@@ -225,7 +228,7 @@ function EntryView({
               {summary.map(([name, value]) => (
                 <tr key={name}>
                   <th scope="row">{name}</th>
-                  <td>{value}</td>
+                  <td>{name === SIGNED_OUT_BY && typeof value === 'string' && names[value] !== undefined ? `${names[value]} (${value})` : value}</td>
                 </tr>
               ))}
             </tbody>

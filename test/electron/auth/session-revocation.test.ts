@@ -51,7 +51,13 @@ describe('body: a keyring change ends the sessions it takes away, journaled and 
     // Every window hears it; each asks whether its own session is gone (the mind's closeIfEndedByBody).
     expect(payloadsOf(events, 'vault.sessionsEnded')).toEqual([{}]);
     expect(await sessionOf(b, callContext)).toMatchObject({ operatorId: vault.operatorId, role: 'admin' });
-    expect(await revoked(b, vault)).toEqual([expect.objectContaining({ event: 'revoked', cause: 'disabled', operatorId: cleo, role: 'clinician', slot: 'passphrase' })]);
+    // `by`: the administrator whose change it was, by account id as `operatorId` (the ledger signs its pseudonym).
+    expect(await revoked(b, vault)).toEqual([expect.objectContaining({ event: 'revoked', cause: 'disabled', operatorId: cleo, role: 'clinician', slot: 'passphrase', by: vault.operatorId })]);
+  });
+
+  it('a revoked record journaled before `by` existed still parses', () => {
+    const old = { v: 1, event: 'revoked', cause: 'disabled', operatorId: 'cleo', role: 'clinician', slot: 'passphrase', failedAttempts: 0, workstation: 'ws', at: '2026-12-07T20:00:00.000Z' };
+    expect(SessionAuditMetaSchema.parse(old)).not.toHaveProperty('by');
   });
 
   it('removing a signed-in clinician, or giving her another role, ends her session with that cause', async () => {

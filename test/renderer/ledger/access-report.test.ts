@@ -211,6 +211,9 @@ describe('access report', () => {
     expect(actionOf('SESSION', { event: 'window closed' })).toBe('Closed the window (session ended)');
     expect(actionOf('SESSION', { event: 'signed out: account disabled' })).toBe('Signed out by an administrator: account disabled');
     expect(actionOf('SESSION', { event: 'signed out: recovery key removed' })).toBe('Signed out by an administrator: recovery key removed');
+    // The administrator named as operators are (by name where this session may know it), else by pseudonym.
+    expect(actionOf('SESSION', { event: 'signed out: account disabled', 'signed out by': 'adaPseudonym' }, { adaPseudonym: 'Ada Admin' })).toBe('Signed out by Ada Admin: account disabled');
+    expect(actionOf('SESSION', { event: 'signed out: account disabled', 'signed out by': 'adaPseudonym' })).toBe('Signed out by adaPseudonym: account disabled');
     expect(actionOf('SESSION', { event: 'unlock failed', 'tried with': 'passphrase', 'failed unlocks before': 0 })).toBe('Failed unlock');
     expect(actionOf('SESSION', { event: 'unlock failed', 'tried with': 'recovery', 'failed unlocks before': 2 })).toBe('Failed unlock with the recovery key (3 in a row)');
     expect(actionOf('ACCESS', { opened: 'quarantined input', 'quarantine record': 4 })).toBe('Opened a quarantined input (record 4)');

@@ -263,6 +263,20 @@ describe('ledger entries for the audit trail', () => {
     expect(String(summary['ledger rewound'])).toMatch(/from entry 1 on.*second branch/);
   });
 
+  it('signs a session an administrator ended under its operator, naming the administrator by pseudonym, never by account id; a record journaled before `by` still signs', async () => {
+    const f = await ledgerVaultFixture();
+    const revoked = { v: 1, event: 'revoked', cause: 'disabled', operatorId: 'op_cleo-1', role: 'clinician', slot: 'passphrase', failedAttempts: 0, workstation: 'ward-pc (browser shell)', at: AT };
+    f.body.journal.push({ seq: 1, at: AT, kind: AUDIT_KINDS.session, operator: null, objects: [], meta: await sealJson(f.sealer, { ...revoked, by: 'op_admin-7' }) });
+    f.body.journal.push({ seq: 2, at: AT, kind: AUDIT_KINDS.session, operator: null, objects: [], meta: await sealJson(f.sealer, revoked) });
+    const entries = await signedLedgerEntries(f);
+    const [cleo, admin] = await Promise.all([deriveOperatorId(f.keys.ledgerKey, 'op_cleo-1'), deriveOperatorId(f.keys.ledgerKey, 'op_admin-7')]);
+    expect(entries.map(({ entry }) => [entry['kind'], bytes32ToPseudonym(entry['operator'])])).toEqual([['SESSION', cleo], ['SESSION', cleo]]);
+    expect(summaryOf('SESSION', entries[0]!.details)).toMatchObject({ event: 'signed out: account disabled', 'signed out by': admin });
+    expect(summaryOf('SESSION', entries[1]!.details)).toMatchObject({ event: 'signed out: account disabled' });
+    expect(summaryOf('SESSION', entries[1]!.details)).not.toHaveProperty('signed out by');
+    expect(JSON.stringify(entries.map(({ details }) => details))).not.toContain('op_admin-7');
+  });
+
   it('signs a RESTORE journaled before its backup date was recorded as before, without claims it cannot make', async () => {
     const f = await ledgerVaultFixture();
     f.body.journal.push({ seq: 1, at: AT, kind: BACKUP_KINDS.restored, operator: null, objects: [], meta: await sealJson(f.sealer, { v: 1, act: 'restored', at: AT, erasures: 0, records: 0, objects: 0 }) });

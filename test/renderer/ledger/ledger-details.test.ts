@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summaryOf } from '../../../renderer/ledger/ledger-details';
+import { bytes32ToPseudonym, summaryOf } from '../../../renderer/ledger/ledger-details';
 
 const session = { workstation: 'ward-pc (browser shell)', at: '2025-03-01T09:09:05.000Z', role: 'admin', slot: 'passphrase', failedAttempts: 0 };
 
@@ -23,5 +23,13 @@ describe('summaryOf SESSION: a session an administrator\'s keyring change ended'
     expect(revoked('recoveryRemoved')).toMatchObject({ event: 'signed out: recovery key removed' });
     expect(revoked()).toMatchObject({ event: 'signed out: access changed' });
     expect(revoked('disabled')).not.toHaveProperty('cause');
+  });
+
+  it('names the administrator who did it by pseudonym (`by`, bytes32 as signed); an entry signed before `by` existed has none', () => {
+    const admin = `0x${'ad'.repeat(32)}`;
+    const summary = summaryOf('SESSION', { ...session, role: 'clinician', event: 'revoked', cause: 'disabled', by: admin });
+    expect(summary).toMatchObject({ event: 'signed out: account disabled', 'signed out by': bytes32ToPseudonym(admin) });
+    expect(bytes32ToPseudonym(admin)).not.toBe('');
+    expect(summaryOf('SESSION', { ...session, role: 'clinician', event: 'revoked', cause: 'disabled' })).not.toHaveProperty('signed out by');
   });
 });

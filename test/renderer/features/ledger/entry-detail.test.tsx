@@ -58,6 +58,19 @@ describe('Ledger › entry detail', () => {
     expect(Object.keys(shown).slice(0, 4)).toEqual(['Sequence', 'Kind', 'Happened', 'Signed']);
   });
 
+  it('a session an administrator ended names that administrator where this session knows the name, with the pseudonym', async () => {
+    const summary = (by: string) => ({ event: 'signed out: account disabled', 'signed out by': by });
+    renderApp(
+      createFakeNode({ vault: { state: 'unlocked' } }),
+      '#/ledger/12',
+      createFakeVault({ phase: 'unlocked' }),
+      createFakeLedger({ entries: [makeEntry(12, { kind: 'SESSION', operator: 'op-pseudo-carl', summary: summary('op-pseudo-ada') })] }),
+    );
+    const region = await screen.findByRole('region', { name: 'Entry 12' });
+    const row = within(within(region).getByRole('table', { name: 'Summary' })).getByRole('row', { name: /signed out by/ });
+    expect(row.querySelector('td')!.textContent).toBe('Ada Admin (op-pseudo-ada)');
+  });
+
   it('shows every field in a definition list, hashes monospaced and whole', async () => {
     const ledger = await openEntry('#/ledger/12');
     const region = await screen.findByRole('region', { name: 'Entry 12' });
