@@ -263,6 +263,29 @@ describe('Imaging: the DICOM viewer', () => {
         await page.mouse.move(left + size / 2, top + size / 4, { steps: 4 });
         await page.mouse.up();
         await expect.poll(() => page.getByTestId('viewer-length').allInnerTexts()).toEqual([expect.stringMatching(/^Length 6[34]\.\d mm$/), expect.stringMatching(/^Length 1[56]\.\d mm$/)]);
+        // User test H6 #3: at 1,000 px the chosen length read 'Leng ▾' and 'Window 1' took two lines.
+        await page.setViewportSize({ width: 1000, height: 700 });
+        const cut = await page.getByRole('toolbar').evaluate((toolbar) => {
+          const problems: string[] = [];
+          const lines = (element: Element) => {
+            const range = document.createRange();
+            range.selectNodeContents(element);
+            return new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top))).size;
+          };
+          for (const button of toolbar.querySelectorAll('button')) if (lines(button) > 1 || button.scrollWidth > button.clientWidth) problems.push(`button ${button.textContent}`);
+          const context = document.createElement('canvas').getContext('2d')!;
+          for (const select of toolbar.querySelectorAll('select')) {
+            const style = getComputedStyle(select);
+            context.font = style.font;
+            const text = select.selectedOptions[0]?.textContent ?? '';
+            // Room for the text beside the drop-down arrow (about 1rem).
+            const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 16;
+            if (context.measureText(text).width > room) problems.push(`select ${text}`);
+          }
+          return problems;
+        });
+        expect(cut).toEqual([]);
+        await page.setViewportSize({ width: 1400, height: 1000 });
         // A click without a drag draws no length; Reset clears them all.
         await page.mouse.click(left + size / 2, top + size / 2);
         expect(await page.getByTestId('viewer-length').count()).toBe(2);

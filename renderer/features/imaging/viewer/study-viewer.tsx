@@ -380,7 +380,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
                         </button>
                       ))}
                     </div>
-                    <div className="viewer-toolbar__group" aria-label="Window presets" role="group">
+                    <div className="viewer-toolbar__group viewer-toolbar__group--flow" aria-label="Window presets" role="group">
                       {presets.map((entry, index) => (
                         <button key={`${entry.source}-${index}`} type="button" className="button" disabled={!grayscale} title={noImage ?? `${entry.source === 'ct' ? `CT preset: centre ${entry.center} HU, width ${entry.width} HU` : `Window Center ${entry.center}, Width ${entry.width}`}${entry.key === null ? '' : ` (key ${entry.key})`}`} onClick={() => preset(entry.center, entry.width)}>
                           {entry.name}
@@ -391,7 +391,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
                       </button>
                     </div>
                     {measurements.length > 0 && (
-                      <div className="viewer-toolbar__group" role="group" aria-label="Lengths">
+                      <div className="viewer-toolbar__group viewer-toolbar__group--flow" role="group" aria-label="Lengths">
                         <select className="input viewer-toolbar__length" aria-label="Chosen length" value={String(selectedLength ?? 0)} onChange={(event) => setChosenLength({ position: shownPosition, index: Number(event.target.value) })}>
                           {measurements.map((measurement, index) => (
                             <option key={index} value={String(index)}>
