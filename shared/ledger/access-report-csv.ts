@@ -29,7 +29,7 @@ export const ACCESS_REPORT_KINDS: readonly LedgerEntryKind[] = ['ACCESS', 'SESSI
  */
 export function kindOfAction(action: string): LedgerEntryKind | null {
   if (/^Opened (?:the patient|a record|an imaging study|a raw message|a quarantined input)\b/.test(action)) return 'ACCESS';
-  if (/^(?:Signed in|Failed unlock|Locked$|Closed the window|Session$)/.test(action)) return 'SESSION';
+  if (/^(?:Signed in|Signed out by |Failed unlock|Locked$|Closed the window|Session$)/.test(action)) return 'SESSION';
   if (/^(?:Exported |Scheduled backup made by the node$)/.test(action)) return 'EXPORT';
   if (/^(?:Reprocessed|Discarded|Acted on) a quarantined input\b/.test(action)) return 'QUARANTINE';
   if (action === 'Erased the patient') return 'ERASURE';

@@ -16,6 +16,9 @@ describe('kindOfAction', () => {
     ['SESSION', { event: 'locked' }],
     ['SESSION', { event: 'window closed' }],
     ['SESSION', {}],
+    // A session an administrator's keyring change ended, from before `by` and with it.
+    ['SESSION', { event: 'signed out: account disabled' }],
+    ['SESSION', { event: 'signed out: role changed', 'signed out by': 'adaPseudonym' }],
     ['EXPORT', { export: 'accessReport', entries: 3 }],
     ['EXPORT', { export: 'backup', scheduled: 'on' }],
     ['EXPORT', { export: 'document' }],
