@@ -60,8 +60,10 @@ describe('edit and reprocess a message quarantined for its charset', () => {
     // QA round 4 #8: the quarantined message's page names the copy that filed the records.
     const { resolution } = await vault.openMessage(entry!.seq);
     expect(resolution).toMatchObject({ status: 'reprocessed', heldAgainAs: [] });
-    expect(resolution!.copies).toEqual([{ seq: expect.any(Number), controlId: 'QA11-CS-EDIT', edited: true }]);
+    // F12: each copy names who reprocessed it (the reprocess act's operator, as the ledger's pseudonym).
+    expect(resolution!.copies).toEqual([{ seq: expect.any(Number), controlId: 'QA11-CS-EDIT', edited: true, by: expect.any(String) }]);
     const copy = await vault.openMessage(resolution!.copies[0]!.seq);
+    expect(copy.reprocessedBy).toBe(resolution!.copies[0]!.by);
     // The edited copy is the text the operator saw, stored as UTF-8 with MSH-18 empty: it was read
     // as UTF-8, and the stored record says so (5f687c0: the raw view opens it in that charset).
     expect(copy.message.reprocessOf).toEqual({ quarantineSeq: entry!.seq, edited: true, charset: 'UNICODE UTF-8' });
