@@ -5,7 +5,7 @@ import { useVaultRead } from '../../app/use-vault-read';
 import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import type { LedgerEntryView, LedgerService, LedgerVerification } from '../../ledger/ledger-service';
 import { CopyButton } from '../../app/copy-button';
-import { entryLabel, entryTimes, entryTrust, ledgerTime, NODE_OPERATOR_LABEL, trustLabel, trustSentence } from './ledger-format';
+import { entryLabel, entryTimes, entryTrust, ledgerTime, NODE_OPERATOR_LABEL, SIGNED_OUT_BY, trustLabel, trustSentence } from './ledger-format';
 import { TrustMark } from './trust-mark';
 import { entryNotaryState } from './entry-notary-state';
 import { useNotaryProgress } from './use-notary-progress';
@@ -97,9 +97,6 @@ function HashValue({ value, what }: { value: string; what: string }) {
   );
 }
 
-/** The summary field naming the administrator who ended a session (ledger-details.ts summaryOf), a pseudonym. */
-const SIGNED_OUT_BY = 'signed out by';
-
 function EntryView({
   entry,
   names,
@@ -136,7 +133,7 @@ function EntryView({
       <dl className="facts ledger-facts">
         <Fact term="Sequence">{entry.seq}</Fact>
         <Fact term="Kind">
-          {entryLabel(entry)} <code className="ledger-kind__raw">{entry.kind}</code>
+          {entryLabel(entry, names)} <code className="ledger-kind__raw">{entry.kind}</code>
         </Fact>
         {times.happened !== times.signed && (
           <Fact term="Happened">

@@ -40,13 +40,27 @@ const SESSION_LABELS: Readonly<Record<string, string>> = {
   [SESSION_EVENT_WORDS['closed']!]: 'Window closed',
 };
 
+/** A session an administrator's keyring change ended (ledger-details.ts revocationWords) and the summary field naming who (a pseudonym). */
+const SIGNED_OUT = 'signed out: ';
+export const SIGNED_OUT_BY = 'signed out by';
+
+/**
+ * Who ended a session, in the access report's words (access-report.ts actionOf): the name where this
+ * session may know it; "another operator (administrator)" where not (only administrators change the
+ * keyring; the pseudonym is on the entry's page); "an administrator" for entries signed before `by`.
+ */
+function revokerWords(by: string | number | undefined, names: Readonly<Record<string, string>>): string {
+  if (typeof by !== 'string' || by === '') return 'an administrator';
+  return names[by] ?? otherOperatorWords('admin').toLowerCase();
+}
+
 /**
  * What one entry is, for the list: a session entry says its event ("Signed in", "Signed in after
- * 2 failed unlocks", "Locked", "Locked automatically (idle)", "Failed unlock", "Signed out: account
- * disabled" as its words capitalised), not its kind's name; others their kind's label.
+ * 2 failed unlocks", "Locked", "Locked automatically (idle)", "Failed unlock", "Signed out by Ada
+ * Admin: account disabled"), not its kind's name; others their kind's label.
  * Locks journaled before the idle mark existed read "Locked".
  */
-export function entryLabel(entry: Pick<LedgerEntryView, 'kind' | 'summary'>): string {
+export function entryLabel(entry: Pick<LedgerEntryView, 'kind' | 'summary'>, names: Readonly<Record<string, string>> = {}): string {
   // A backup the node could not make is no export (tester T2 F10): it says so in the list.
   if (entry.kind === 'EXPORT' && entry.summary['export'] === 'backup' && entry.summary['result'] === 'failed') {
     return entry.summary['scheduled'] === 'on' ? 'Scheduled backup failed' : 'Backup failed';
@@ -54,6 +68,7 @@ export function entryLabel(entry: Pick<LedgerEntryView, 'kind' | 'summary'>): st
   if (entry.kind !== 'SESSION') return kindLabel(entry.kind);
   const event = entry.summary['event'];
   if (typeof event !== 'string') return 'Session event';
+  if (event.startsWith(SIGNED_OUT)) return `Signed out by ${revokerWords(entry.summary[SIGNED_OUT_BY], names)}: ${event.slice(SIGNED_OUT.length)}`;
   const label = SESSION_LABELS[event] ?? `${event.charAt(0).toUpperCase()}${event.slice(1)}`;
   // A sign-in says how many unlocks failed on that slot before it, as the access report does (QA s32 finding 4).
   const failed = entry.summary['failed unlocks before'];

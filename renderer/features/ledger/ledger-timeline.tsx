@@ -172,7 +172,7 @@ const EntryTable = memo(function EntryTable({
                 <EntryTimes entry={entry} />
                 <td>
                   <span className="ledger-kind">
-                    <span className="ledger-kind__label">{entryLabel(entry)}</span>{' '}
+                    <span className="ledger-kind__label">{entryLabel(entry, names)}</span>{' '}
                     <code className="ledger-kind__raw">{entry.kind}</code>
                   </span>
                 </td>

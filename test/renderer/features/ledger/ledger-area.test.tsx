@@ -144,6 +144,19 @@ describe('Ledger › timeline', () => {
     expect(within(await findEntryTable()).queryByText('Sign-in and lock')).toBeNull();
   });
 
+  it('a session an administrator ended names the administrator in its row, as its page does: the name where this session knows it, else "another operator" (issue 11)', async () => {
+    const revoked = (seq: number, by?: string) => makeEntry(seq, { kind: 'SESSION', operator: 'op-pseudo-carl', summary: { event: 'signed out: account disabled', ...(by === undefined ? {} : { 'signed out by': by }) } });
+    const entries = [revoked(1), revoked(2, 'op-pseudo-ada'), revoked(3, 'op-pseudo-gone')];
+    await openLedger({ entries });
+    await findEntryTable();
+    const label = (seq: number): string => rowOf(seq).querySelector('.ledger-kind__label')!.textContent!;
+    expect([1, 2, 3].map(label)).toEqual([
+      'Signed out by an administrator: account disabled',
+      'Signed out by Ada Admin: account disabled',
+      'Signed out by another operator (administrator): account disabled',
+    ]);
+  });
+
   it('says when the ledger is empty', async () => {
     await openLedger({ entries: [] });
     expect(await screen.findByText('The ledger has no entries yet.')).toBeTruthy();

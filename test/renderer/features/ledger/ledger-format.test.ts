@@ -57,11 +57,23 @@ describe('entryLabel (QA issue 11: every session event read "Sign-in and lock")'
     expect(entryLabel(session('locked automatically (idle)'))).toBe('Locked automatically (idle)');
     expect(entryLabel(session('unlock failed'))).toBe('Failed unlock');
     expect(entryLabel(session('window closed'))).toBe('Window closed');
-    expect(entryLabel(session('signed out: account disabled'))).toBe('Signed out: account disabled');
-    expect(entryLabel(session('signed out: role changed'))).toBe('Signed out: role changed');
+    expect(entryLabel(session('signed out: account disabled'))).toBe('Signed out by an administrator: account disabled');
+    expect(entryLabel(session('signed out: role changed'))).toBe('Signed out by an administrator: role changed');
     // Unreadable details: the kind's own label.
     expect(entryLabel({ kind: 'SESSION', summary: {} })).toBe('Session event');
     expect(entryLabel({ kind: 'ACCESS', summary: { event: 'signed in' } })).toBe('Record viewed');
+  });
+});
+
+describe('entryLabel: a session an administrator ended names the administrator, as the entry page and the access report do (issue 11)', () => {
+  const revoked = (by?: string) => ({ kind: 'SESSION' as const, summary: { event: 'signed out: account disabled', ...(by === undefined ? {} : { 'signed out by': by }) } });
+  it('by name where this session may know it, else "another operator (administrator)"; entries from before the administrator was recorded say "an administrator"', () => {
+    expect(entryLabel(revoked('adaPseudonym'), { adaPseudonym: 'Ada Admin' })).toBe('Signed out by Ada Admin: account disabled');
+    // A clinician's names are her own only: the pseudonym stays on the entry's page.
+    expect(entryLabel(revoked('adaPseudonym'), { other: 'Cleo Clinician' })).toBe('Signed out by another operator (administrator): account disabled');
+    expect(entryLabel(revoked('adaPseudonym'))).toBe('Signed out by another operator (administrator): account disabled');
+    expect(entryLabel(revoked(), { adaPseudonym: 'Ada Admin' })).toBe('Signed out by an administrator: account disabled');
+    expect(entryLabel({ kind: 'SESSION', summary: { event: 'signed out: role changed' } })).toBe('Signed out by an administrator: role changed');
   });
 });
 
