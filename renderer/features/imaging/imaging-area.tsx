@@ -26,6 +26,7 @@ function StudyList() {
   const indexing = useVaultIndexing();
   const headingId = useId();
   const filterId = useId();
+  const filterHintId = useId();
   const [query, setQuery] = useState('');
   const [loaded, setLoaded] = useState<{ phase: 'loading' } | { phase: 'failed'; error: unknown } | { phase: 'ready'; studies: readonly StudyListEntry[] }>({ phase: 'loading' });
   const load = useCallback(() => {
@@ -78,7 +79,10 @@ function StudyList() {
               <label htmlFor={filterId} className="field__label">
                 Filter by patient, accession number, modality, date or description
               </label>
-              <input id={filterId} className="input" type="search" value={query} onChange={(event) => setQuery(event.target.value)} autoComplete="off" spellCheck={false} />
+              <input id={filterId} className="input" type="search" value={query} onChange={(event) => setQuery(event.target.value)} autoComplete="off" spellCheck={false} aria-describedby={filterHintId} />
+              <p id={filterHintId} className="field__hint">
+                Dates: a day (2026-01-14 or 14.01.2026), a month (2026-01), a year (2026) or a range (2026-01-10..2026-01-20 or 20260110-20260120).
+              </p>
             </div>
             {searchError !== null && <ErrorNote error={searchError} what="The studies could not be searched" />}
             <p className="muted" role="status">

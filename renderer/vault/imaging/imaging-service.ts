@@ -10,6 +10,7 @@ import { VaultError, type InstanceSource, type StudyListEntry, type VaultService
 import { StudyNotFoundError, viewerStudy } from './study-instances';
 import { foldText, normalizeDateWords, queryDateWord } from '../../../shared/crypto/blind-index';
 import { allStudies, searchStudyIds, studiesOfPatient, studiesWithIds } from '../views/imaging-reads';
+import { studyDateTerms } from '../views/study-date-terms';
 import { patientHits } from '../views/view-reads';
 
 /**
@@ -67,7 +68,7 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
       const s = state.require();
       try {
         // A search decrypts only the studies the blind index names (imaging-reads.ts searchStudyIds).
-        const studies = query.trim() === '' ? await allStudies(s.db, s.keys.viewKey) : await studiesWithIds(s.db, s.keys.viewKey, await searchStudyIds(s.db, s.keys.indexKey, query));
+        const studies = query.trim() === '' ? await allStudies(s.db, s.keys.viewKey) : await studiesWithIds(s.db, s.keys.viewKey, await searchStudyIds(s.db, s.keys, query));
         const hits = await patientHits(s.db, s.keys.viewKey, [...new Set(studies.map((study) => study.patientId))]);
         const byId = new Map(hits.map((hit) => [hit.patientId, hit]));
         return studies.map((study) => ({ ...study, patient: byId.get(study.patientId) ?? null })).filter((entry) => compoundsMatch(entry, query));
@@ -155,7 +156,8 @@ export function createImagingService(api: HdmsApi, state: SessionState): Imaging
  * diacritics folded): the false hits are dropped, as the blind index expects of its callers.
  */
 export function compoundsMatch(entry: StudyListEntry, query: string): boolean {
-  const compounds = foldText(query)
+  // A year, month or range of dates was checked on the decrypted date by searchStudyIds.
+  const compounds = foldText(studyDateTerms(query).rest)
     .split(/\s+/u)
     .filter((word) => /\S['’._/-]\S/u.test(word));
   if (compounds.length === 0) return true;

@@ -1,5 +1,6 @@
 import { decryptMany, queryTokens } from '../vault-crypto';
 import { recodedCopies, type InstancePayload, type InstanceRowStored, type RecodedCopies, type SeriesPayload, type SeriesRowStored, type StudyPayload, type StudyRowStored } from './imaging-rows';
+import { dateInTerm, studyDateTerms } from './study-date-terms';
 import { postingsOf, type VaultDb } from './vault-db';
 import { mergedInto, resolvePatientId } from './view-reads';
 
@@ -196,10 +197,36 @@ async function withMerged(db: VaultDb, patientIds: Iterable<string>): Promise<st
  * was (keyword-search.ts); a study matches when every word matches either the study's own tokens
  * (description, accession number, date, its series' modalities: imaging-rows.ts studyText) or its
  * patient's (name, identifiers: the patient postings), the last word also as a name prefix while
- * it is typed. Nothing is decrypted to decide; an empty query lists every study. Unordered ids.
+ * it is typed. An empty query lists every study. Unordered ids.
+ *
+ * A year, month or range of study dates (study-date-terms.ts, user test H6 #2) is no token: it is
+ * checked on the decrypted dates of the studies the other words found (of every study when there
+ * are none, as an empty query decrypts every study too). A year or month also matches as a word.
  */
-export async function searchStudyIds(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[]> {
-  if (query.trim() === '') return (await db.studies.toCollection().primaryKeys()) as string[];
+export async function searchStudyIds(db: VaultDb, keys: { readonly indexKey: CryptoKey; readonly viewKey: CryptoKey }, query: string): Promise<string[]> {
+  const { terms, rest } = studyDateTerms(query);
+  if (terms.length === 0) return (await indexedStudyIds(db, keys.indexKey, query)) ?? ((await db.studies.toCollection().primaryKeys()) as string[]);
+  const narrowed = await indexedStudyIds(db, keys.indexKey, rest);
+  const rows = narrowed === null ? await db.studies.toArray() : (await db.studies.bulkGet(narrowed)).filter((row): row is StudyRowStored => row !== undefined);
+  if (rows.length === 0) return [];
+  const studies = await decryptMany<StudyPayload>(
+    keys.viewKey,
+    rows.map((row) => ({ table: 'studies', id: row.id, stored: row.enc })),
+  );
+  const found = new Set(rows.map((row) => row.id));
+  for (const term of terms) {
+    // A year or month typed as a word also finds what holds that word (an accession number's part), as before.
+    const asWord = term.alsoWord ? new Set(await indexedStudyIds(db, keys.indexKey, `${term.text} `)) : new Set<string>();
+    rows.forEach((row, index) => {
+      if (!dateInTerm(studies[index]!.date, term) && !asWord.has(row.id)) found.delete(row.id);
+    });
+  }
+  return [...found];
+}
+
+/** The studies every word of the query matches in the blind index; null when it has no word (every study). */
+async function indexedStudyIds(db: VaultDb, indexKey: CryptoKey, query: string): Promise<string[] | null> {
+  if (query.trim() === '') return null;
   const { groups } = await queryTokens(indexKey, query);
   if (groups.length === 0) return [];
   let matching: Set<string> | null = null;

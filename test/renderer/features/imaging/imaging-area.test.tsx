@@ -41,6 +41,10 @@ describe('Imaging area', () => {
     // The description opens the study in the viewer.
     expect(within(rows[0]!).getByRole('link', { name: 'CT HEAD W/O' }).getAttribute('href')).toMatch(/^#\/imaging\/studies\/.+/);
     const filter = screen.getByLabelText('Filter by patient, accession number, modality, date or description');
+    // User test H6 #2: the hint says which date forms work (a day, a month, a year, a range).
+    expect(document.getElementById(filter.getAttribute('aria-describedby') ?? '')?.textContent).toBe(
+      'Dates: a day (2026-01-14 or 14.01.2026), a month (2026-01), a year (2026) or a range (2026-01-10..2026-01-20 or 20260110-20260120).',
+    );
     // The filter is a search in the vault (its blind index), not a look through the decrypted list.
     fireEvent.change(filter, { target: { value: 'acc12' } });
     expect(await screen.findByText('1 of 2 studies, newest first.')).toBeTruthy();

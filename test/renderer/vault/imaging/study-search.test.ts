@@ -37,3 +37,12 @@ describe('study search: day-first dates', () => {
     expect(compoundsMatch(entry('ACC-E2E-1', 'Varga, Petra'), '2.3.2025')).toBe(false);
   });
 });
+
+// User test H6 #2: a year, month or range of study dates is checked on the decrypted date by the search itself.
+describe('study search: years, months and ranges', () => {
+  it('leaves a date term to the search (it is no text of the entry) and still checks the other compounds', () => {
+    for (const query of ['2025-02-10..2025-03-10', '20250301-20250310', '03.2025', '2025-03', 'knee ..2025-03-01', 'acc-e2e-1 2025'])
+      expect(compoundsMatch(entry('ACC-E2E-1', 'Varga, Petra'), query), query).toBe(true);
+    expect(compoundsMatch(entry('ACC-E2E-1', 'Varga, Petra'), 'acc-e2e-2 2025-02-10..2025-03-10')).toBe(false);
+  });
+});

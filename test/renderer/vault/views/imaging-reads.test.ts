@@ -96,7 +96,7 @@ describe('imaging views', () => {
     await replayJournal(context);
 
     const description = async (query: string) => {
-      const ids = await searchStudyIds(db, keys.indexKey, query);
+      const ids = await searchStudyIds(db, keys, query);
       const all = await allStudies(db, keys.viewKey);
       return all.filter((study) => ids.includes(study.studyId)).map((study) => study.study.description).sort();
     };
@@ -117,5 +117,48 @@ describe('imaging views', () => {
     const rows = await db.studies.toArray();
     expect(rows.every((row) => row.tokens.length > 0)).toBe(true);
     expect(JSON.stringify(rows.map((row) => row.tokens))).not.toMatch(/KNEE|ACC77|knee|acc77|THORAX|thorax/);
+  });
+
+  it('finds studies by a year, a month or a range of study dates, alone or with other words, with no year or month token stored (H6 #2)', async () => {
+    const { body, keys, db, context } = await setup();
+    const on = (n: number, studyDate: string, studyDescription: string, accessionNumber?: string) =>
+      stored(body, 'intake.dicom', dicomIntake(novak, { sopInstanceUid: `${STUDY_A}.${n}.1`, studyInstanceUid: `${STUDY_A}.${n}`, seriesInstanceUid: `${STUDY_A}.${n}.9`, studyDate, studyDescription, ...(accessionNumber === undefined ? {} : { accessionNumber }) }));
+    await on(1, '2026-01-09', 'HEAD');
+    await on(2, '2026-01-10', 'THORAX');
+    await on(3, '2026-01-20', 'KNEE');
+    await on(4, '2026-02-01', 'HAND');
+    await on(5, '2025-12-31', 'FOOT');
+    // A year typed as a word still finds what holds that word (an accession number's part), whatever its date.
+    await on(6, '2024-05-05', 'SPINE', 'X-2026-7');
+    await replayJournal(context);
+    const description = async (query: string) => {
+      const ids = await searchStudyIds(db, keys, query);
+      const all = await allStudies(db, keys.viewKey);
+      return all.filter((study) => ids.includes(study.studyId)).map((study) => study.study.description).sort();
+    };
+    expect(await description('2026-01')).toEqual(['HEAD', 'KNEE', 'THORAX']);
+    expect(await description('2026/01 ')).toEqual(['HEAD', 'KNEE', 'THORAX']);
+    expect(await description('01.2026')).toEqual(['HEAD', 'KNEE', 'THORAX']);
+    expect(await description('2026')).toEqual(['HAND', 'HEAD', 'KNEE', 'SPINE', 'THORAX']);
+    expect(await description('2026-01-10..2026-01-20')).toEqual(['KNEE', 'THORAX']);
+    expect(await description('20260110-20260120')).toEqual(['KNEE', 'THORAX']);
+    expect(await description('2025-12..2026-01-09')).toEqual(['FOOT', 'HEAD']);
+    expect(await description('2026-01-20..')).toEqual(['HAND', 'KNEE']);
+    expect(await description('-20251231')).toEqual(['FOOT', 'SPINE']);
+    expect(await description('2026-01-20..2026-01-10')).toEqual([]);
+    // With other words: every word must match, as before.
+    expect(await description('knee 2026-01')).toEqual(['KNEE']);
+    expect(await description('2026-01 novakovic')).toEqual(['HEAD', 'KNEE', 'THORAX']);
+    expect(await description('hand 2026-01')).toEqual([]);
+    expect(await description('2026-01-14 ')).toEqual([]);
+    expect(await description('2026-01-20')).toEqual(['KNEE']);
+    // The index holds each study's full date only: two studies of one month share no more tokens than two of other years.
+    const idOf = new Map((await allStudies(db, keys.viewKey)).map((study) => [study.study.description, study.studyId]));
+    const tokens = async (name: string) => new Set((await db.studies.get(idOf.get(name)!))!.tokens);
+    const shared = async (a: string, b: string) => {
+      const [first, second] = [await tokens(a), await tokens(b)];
+      return [...first].filter((token) => second.has(token)).length;
+    };
+    expect(await shared('HEAD', 'THORAX')).toBe(await shared('HEAD', 'FOOT'));
   });
 });

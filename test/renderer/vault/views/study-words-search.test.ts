@@ -85,10 +85,10 @@ describe('patient search by study', () => {
     await stored(body, 'intake.dicom', dicomIntake(novak, { sopInstanceUid: `${OTHER}.1.1`, studyInstanceUid: OTHER, seriesInstanceUid: `${OTHER}.1`, modality: 'MR', studyDescription: 'MR Knie', accessionNumber: 'ACC2026077' }));
     await replayJournal(context);
     // The patient's study words are their own field: "schaedel" is not a word of the knee study's patient rows for this filter.
-    expect(await searchStudyIds(db, keys.indexKey, 'schaedel')).toHaveLength(1);
-    expect(await searchStudyIds(db, keys.indexKey, 'ACC2026042')).toHaveLength(1);
-    expect(await searchStudyIds(db, keys.indexKey, 'ACC2026')).toHaveLength(2);
-    expect(await searchStudyIds(db, keys.indexKey, 'novakovic knie')).toHaveLength(1);
+    expect(await searchStudyIds(db, keys, 'schaedel')).toHaveLength(1);
+    expect(await searchStudyIds(db, keys, 'ACC2026042')).toHaveLength(1);
+    expect(await searchStudyIds(db, keys, 'ACC2026')).toHaveLength(2);
+    expect(await searchStudyIds(db, keys, 'novakovic knie')).toHaveLength(1);
     db.close();
   });
 });
@@ -124,8 +124,8 @@ describe('why a patient matched (H9)', () => {
     await stored(body, 'intake.dicom', dicomIntake(novak, { sopInstanceUid: `${OTHER}.1.1`, studyInstanceUid: OTHER, seriesInstanceUid: `${OTHER}.1`, modality: 'MR', studyDescription: 'MR Knie', accessionNumber: 'ACC2026077' }));
     await replayJournal(context);
     const id = await patientIdOf(keys.ledgerKey, novak);
-    const [head] = await searchStudyIds(db, keys.indexKey, 'ACC2026042');
-    const [knee] = await searchStudyIds(db, keys.indexKey, 'ACC2026077');
+    const [head] = await searchStudyIds(db, keys, 'ACC2026042');
+    const [knee] = await searchStudyIds(db, keys, 'ACC2026077');
     const matches = async (query: string) => {
       const found = await searchPatientMatches(db, keys.indexKey, query);
       return { ids: found.ids, studies: Object.fromEntries(found.matchedStudies) };

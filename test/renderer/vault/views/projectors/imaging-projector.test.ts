@@ -76,7 +76,7 @@ describe('imaging projector: a Study Instance UID with instances of two patients
 
         // Search by either patient's name finds that patient's study, not the other's.
         const found = async (query: string) => {
-          const ids = new Set(await searchStudyIds(db, keys.indexKey, query));
+          const ids = new Set(await searchStudyIds(db, keys, query));
           return all.filter((study) => ids.has(study.studyId)).map((study) => study.study.description).sort();
         };
         expect(await found('Alpha ')).toEqual(['ALPHA ONLY', 'MIX STUDY A']);
