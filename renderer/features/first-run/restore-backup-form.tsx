@@ -85,9 +85,10 @@ function useBackupList(): {
   return { backups, listed, problem, busy, listFolder };
 }
 
+/** Date and size before the name: the closed list is narrow (1,000 px window) and a scheduled backup's name alone fills it. */
 function listingLabel(backup: BackupListing): string {
-  const made = backup.createdAt === null ? 'damaged or not a backup' : when.format(new Date(backup.createdAt));
-  return `${backup.name} — ${made}, ${formatBytes(backup.bytes)}`;
+  const made = backup.createdAt === null ? 'Damaged or not a backup' : when.format(new Date(backup.createdAt));
+  return `${made}, ${formatBytes(backup.bytes)} — ${backup.name}`;
 }
 
 /** Restores an exported backup into this empty data folder, opened with a passphrase or the recovery key. */

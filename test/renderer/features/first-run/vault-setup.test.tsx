@@ -318,8 +318,8 @@ describe('Restore from a backup', () => {
     const options = [...list.options];
     expect(options.map((o) => o.textContent)).toEqual([
       'Pick a backup, or give its path below',
-      expect.stringMatching(/^hdms-scheduled-20260305T023000Z\.hdmsbak — .*2026.*, 2\.0 MB$/),
-      'broken.hdmsbak — damaged or not a backup, 10 bytes',
+      expect.stringMatching(/^\d{1,2} \w{3} 2026, \d{2}:\d{2}, 2\.0 MB — hdms-scheduled-20260305T023000Z\.hdmsbak$/),
+      'Damaged or not a backup, 10 bytes — broken.hdmsbak',
     ]);
     expect(options[2]!.disabled).toBe(true);
     fireEvent.change(list, { target: { value: '/srv/backups/hdms-scheduled-20260305T023000Z.hdmsbak' } });
