@@ -4,10 +4,9 @@
  * normally locks first (at the minutes exactly); this one catches a page that stopped running
  * its timer: hung, throttled in the background, crashed, or simply not counting.
  *
- * The minutes come with each activity report: the policy is an administrator's `settings.autoLock`
- * record, whose meta is sealed to the vault's intake key, which the body never holds (design §3),
- * so it learns the minutes the session runs under from the session itself. Until the first report
- * a session runs under the default minutes.
+ * The minutes come with each activity report, as the vault feature decides them from the
+ * session's role (auto-lock-policy.ts: an operator other than an administrator cannot lengthen
+ * them past the workstation's). Until the first report a session runs under the workstation's.
  */
 
 /** The mind's auto-lock default (renderer/vault/session/auto-lock.ts). */
@@ -45,10 +44,10 @@ export class SessionIdleLock {
   ) {}
 
   /** A session opened on this connection: it is idle from now on until its first report. */
-  begin(connectionId: string): void {
+  begin(connectionId: string, minutes: number = DEFAULT_IDLE_MINUTES): void {
     this.end(connectionId);
     if (this.stopped) return;
-    const entry: Watched = { minutes: DEFAULT_IDLE_MINUTES, timer: undefined };
+    const entry: Watched = { minutes, timer: undefined };
     this.watched.set(connectionId, entry);
     this.arm(connectionId, entry);
   }

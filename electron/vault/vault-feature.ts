@@ -12,6 +12,7 @@ import type { BodyServices } from '../features/body-services';
 import type { KeychainPort } from './keychain';
 import { checkKeyringChange, checkKeyringInvariants, checkLegacyUpgrade, checkSlotScopes } from './keyring-policy';
 import { KeyringRefusal } from './keyring-store';
+import { AutoLockPolicy } from './auto-lock-policy';
 import { SessionIdleLock } from './session-idle-lock';
 import { throttleDelayMs, UnlockThrottle } from './unlock-throttle';
 import { NO_VAULT, VaultStateRefusal } from './vault-host';
@@ -101,6 +102,7 @@ export function vaultFeature(services: BodyServices) {
     );
   });
   sessions.onConnectionEnd((connectionId) => idleLock.end(connectionId));
+  const autoLockPolicy = new AutoLockPolicy(config.dataDir, log);
 
   const requireKeychain = (): KeychainPort => {
     if (config.keychain === undefined || !config.keychain.available()) {
@@ -216,7 +218,7 @@ export function vaultFeature(services: BodyServices) {
           // This attempt was counted as a failure when it began; it is the success.
           failedAttempts: Math.max(0, cleared - (counted ? 1 : 0)),
         });
-        idleLock.begin(context.connectionId);
+        idleLock.begin(context.connectionId, await autoLockPolicy.minutes());
         log.info({ role: session.role, recovery: session.operatorId === RECOVERY_PRINCIPAL }, 'operator session opened');
         return { operatorId: session.operatorId, role: session.role, slotId: session.slotId };
       },
@@ -231,8 +233,19 @@ export function vaultFeature(services: BodyServices) {
         await lockSession(context.connectionId, idle === true);
         return {};
       },
+      /*
+       * The minutes are the caller's claim: an administrator's are the workstation's (only an
+       * administrator sets the auto-lock); anyone else's may only lock sooner (auto-lock-policy.ts).
+       */
       'vault.activity': async ({ autoLockMinutes }, context) => {
-        idleLock.activity(context.connectionId, autoLockMinutes);
+        const session = sessions.get(context.connectionId);
+        if (session === null) return {};
+        if (session.role === 'admin') {
+          await autoLockPolicy.set(autoLockMinutes).catch((error: unknown) => {
+            log.warn({ code: (error as NodeJS.ErrnoException).code }, 'auto-lock minutes could not be kept');
+          });
+        }
+        idleLock.activity(context.connectionId, AutoLockPolicy.effective(session.role, autoLockMinutes, await autoLockPolicy.minutes()));
         return {};
       },
       'vault.session': async (_request, context) => {

@@ -7,7 +7,7 @@ import { AUDIT_KINDS } from '../../../shared/journal/journal-kinds';
 import { openJson } from '../../../shared/journal/sealed-json';
 import { useTempDirs } from '../../support/temp-dir';
 import { until } from '../../support/until';
-import { CLEO, callAs, refused } from './two-operators';
+import { CLEO, callAs, refused, withAdaAndCleo } from './two-operators';
 import { call, heard, makeTestVault, payloadsOf, readJournal, signIn, type TestVault } from './vault-test-support';
 
 /**
@@ -115,6 +115,56 @@ describe('body: the auto-lock is enforced by the body too', () => {
     await settled();
     await signIn(b, vault);
     expect(await locks(b, vault)).toEqual([expect.objectContaining({ event: 'locked', idle: true })]);
+  });
+});
+
+/**
+ * The minutes came from each session's own report, so any operator could send 0 (or a day) and
+ * switch off or stretch their own idle lock, whatever the administrator chose. The administrator's
+ * `settings.autoLock` record is sealed to the intake key, which the body never holds; so an
+ * administrator's session's minutes are the workstation's (kept by the body), and anyone else's
+ * report can only make their own lock sooner.
+ */
+describe('body: the administrator\'s auto-lock minutes hold for every other operator', () => {
+  async function adaAndCleo() {
+    const dataDir = await tempDir();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
+    return withAdaAndCleo(dataDir, bodies);
+  }
+  const cleoSession = async (b: Body) => (await callAs(b, CLEO, 'vault.session', {})).session;
+
+  it('a clinician reporting 0 (never) is still locked after the default minutes when no administrator chose any', async () => {
+    const { b } = await adaAndCleo();
+    await callAs(b, CLEO, 'vault.activity', { autoLockMinutes: 0 });
+    await vi.advanceTimersByTimeAsync(15 * MINUTE + IDLE_GRACE_MS - 1000);
+    expect(await cleoSession(b)).not.toBeNull();
+    await vi.advanceTimersByTimeAsync(1000);
+    await settled();
+    expect(await cleoSession(b)).toBeNull();
+  });
+
+  it('a clinician reporting 0 or a day is locked after the administrator\'s minutes', async () => {
+    const { b } = await adaAndCleo();
+    await call(b, 'vault.activity', { autoLockMinutes: 5 });
+    await callAs(b, CLEO, 'vault.activity', { autoLockMinutes: 0 });
+    await vi.advanceTimersByTimeAsync(5 * MINUTE + IDLE_GRACE_MS - 1000);
+    expect(await cleoSession(b)).not.toBeNull();
+    await callAs(b, CLEO, 'vault.activity', { autoLockMinutes: 24 * 60 });
+    await vi.advanceTimersByTimeAsync(5 * MINUTE + IDLE_GRACE_MS - 1000);
+    expect(await cleoSession(b)).not.toBeNull();
+    await vi.advanceTimersByTimeAsync(1000);
+    await settled();
+    expect(await cleoSession(b)).toBeNull();
+  });
+
+  it('a clinician\'s own shorter minutes hold for their session', async () => {
+    const { b } = await adaAndCleo();
+    await call(b, 'vault.activity', { autoLockMinutes: 30 });
+    await callAs(b, CLEO, 'vault.activity', { autoLockMinutes: 5 });
+    await vi.advanceTimersByTimeAsync(5 * MINUTE + IDLE_GRACE_MS);
+    await settled();
+    expect(await cleoSession(b)).toBeNull();
+    expect(await session(b)).not.toBeNull();
   });
 });
 
