@@ -34,10 +34,16 @@ const CALLER_COLUMNS = [
   ['Duplicates', 'duplicates', 'col-figure col-figure--duplicates'],
   ['Conflicts', 'conflicts', 'col-figure col-figure--word'],
   ['Failed', 'failed', 'col-figure'],
-  ['Rejected', 'rejected', 'col-figure col-figure--word'],
+  ['Refused', 'rejected', 'col-figure col-figure--word'],
 ] as const satisfies readonly (readonly [string, keyof DicomStatus['callers'][number], string])[];
 
 type Caller = DicomStatus['callers'][number];
+
+/**
+ * What the two association columns count (H6 finding 7: a tester took an echo's association and a
+ * storescu run that gave up on a compressed file for miscounts). Each storescu or echoscu run is one.
+ */
+const ASSOCIATION_COUNTS = 'Associations: those accepted, an echo or a send that stored nothing included. Refused: those not accepted.';
 
 /** Why associations were refused, in words (no PHI: AE titles are configuration). */
 const REJECTION_WORDS: Readonly<Record<DicomRejectionReason, (caller: Caller) => string>> = {
@@ -91,11 +97,12 @@ function callerName(caller: Caller): string {
  */
 export function CallerTable({ callers, labelledBy }: { callers: readonly Caller[]; labelledBy: string }) {
   const refusalsId = useId();
+  const countsId = useId();
   const refused = callers.filter((caller) => caller.rejected > 0);
   return (
     <>
       <div className="table-wrap">
-        <table className="data-table numbers-table fit-table receiver-callers" aria-labelledby={labelledBy}>
+        <table className="data-table numbers-table fit-table receiver-callers" aria-labelledby={labelledBy} aria-describedby={countsId}>
           <thead>
             <tr>
               <th scope="col">AE title and address</th>
@@ -127,6 +134,9 @@ export function CallerTable({ callers, labelledBy }: { callers: readonly Caller[
           </tbody>
         </table>
       </div>
+      <p id={countsId} className="muted">
+        {ASSOCIATION_COUNTS}
+      </p>
       {refused.length > 0 && (
         <>
           <h4 id={refusalsId}>Refused associations</h4>
@@ -223,7 +233,7 @@ export function ReceiverStatus() {
             {(
               [
                 ['Associations', loaded.status.counters.associations],
-                ['Rejected associations', loaded.status.counters.rejectedAssociations],
+                ['Refused associations', loaded.status.counters.rejectedAssociations],
                 ['Echoes', loaded.status.counters.echoes],
                 ...instanceFacts(loaded.status.counters),
                 ['Protocol errors', loaded.status.counters.protocolErrors],

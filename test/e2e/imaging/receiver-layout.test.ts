@@ -12,7 +12,7 @@ import { createVaultThroughUi } from '../../support/vault-ui';
  * QA4-12 D8a, in a window of 1,000 × 700: the DICOM receiver's "Calling AE titles" table was 875 px
  * wide in an 838 px panel (its last columns cut off, the page scrolling sideways). Modalities with
  * AE titles of the full 16 characters associate, one asks for a wrong called AE title of 16
- * characters and then opens more associations than the receiver allows, so its Rejected cell holds
+ * characters and then opens more associations than the receiver allows, so its Refused cell holds
  * the longest text the table shows; the table must keep every column inside its panel.
  */
 

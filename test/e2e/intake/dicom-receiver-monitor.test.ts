@@ -97,7 +97,7 @@ describe('the intake monitor: the DICOM receiver beside HL7', () => {
       const rows = await table.locator('tbody tr').evaluateAll((found) => found.map((row) => [...row.querySelectorAll('th, td')].map((cell) => (cell.matches('tbody th') ? [...cell.children].map((line) => line.textContent).join(' | ') : (cell.textContent ?? '')))));
       expect(rows.map((row) => row[0]!.replace(/ \| .*$/, '')).sort()).toEqual([ECHO_AE, STORE_AE]);
       const byTitle = new Map(rows.map((row) => [row[0]!.replace(/ \| .*$/, ''), row.slice(1)]));
-      // Associations, Received, Stored, Held, Duplicates, Conflicts, Failed, Rejected.
+      // Associations, Received, Stored, Held, Duplicates, Conflicts, Failed, Refused.
       expect(byTitle.get(ECHO_AE)).toEqual(['1', '0', '0', '0', '0', '0', '0', '0']);
       expect(byTitle.get(STORE_AE)).toEqual(['1', '1', '1', '0', '0', '0', '0', '0']);
     });

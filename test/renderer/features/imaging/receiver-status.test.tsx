@@ -44,7 +44,11 @@ describe('Imaging › DICOM receiver status (QA explore-12 D2, D4)', () => {
     expect([fact('Instances received'), fact('Instances stored'), fact('Held (no Patient ID)'), fact('Duplicates (resent, not stored again)'), fact('Conflicts (same UID, other bytes)'), fact('Instances failed')]).toEqual(['17', '9', '1', '5', '1', '1']);
     const table = within(section).getByRole('table', { name: 'Calling AE titles' });
     const rows = within(table).getAllByRole('row');
-    expect(cells(rows[0]!)).toEqual(['AE title and address', 'Associations', 'Received', 'Stored', 'Held', 'Duplicates', 'Conflicts', 'Failed', 'Rejected']);
+    expect(cells(rows[0]!)).toEqual(['AE title and address', 'Associations', 'Received', 'Stored', 'Held', 'Duplicates', 'Conflicts', 'Failed', 'Refused']);
+    // H6 finding 7: what each count of associations is, said once under the table and in the facts' words.
+    expect(table.getAttribute('aria-describedby')).toBeTruthy();
+    expect(document.getElementById(table.getAttribute('aria-describedby')!)?.textContent).toBe('Associations: those accepted, an echo or a send that stored nothing included. Refused: those not accepted.');
+    expect(fact('Refused associations')).toBe('0');
     expect(cells(rows[1]!)).toEqual(['CT_QA | 10.0.0.5', '2', '15', '7', '1', '5', '1', '1', '0']);
     expect(cells(rows[2]!)).toEqual(['MR_QA | 10.0.0.5', '2', '2', '2', '0', '0', '0', '0', '0']);
     // A conflict is said in words: where the copies are. QA2-12 Q7: not 'both' (one image may have 3–7 copies), nor 'its study' (conflicts may be in several).

@@ -83,7 +83,8 @@ describe('Intake monitor › DICOM receiver (issue 12 item 7)', () => {
     // The Imaging page's table of calling AE titles, with its list of refusals.
     const table = within(section).getByRole('table', { name: 'Calling AE titles' });
     const rows = within(table).getAllByRole('row');
-    expect(cells(rows[0]!)).toEqual(['AE title and address', 'Associations', 'Received', 'Stored', 'Held', 'Duplicates', 'Conflicts', 'Failed', 'Rejected']);
+    expect(cells(rows[0]!)).toEqual(['AE title and address', 'Associations', 'Received', 'Stored', 'Held', 'Duplicates', 'Conflicts', 'Failed', 'Refused']);
+    expect(within(section).getByText('Associations: those accepted, an echo or a send that stored nothing included. Refused: those not accepted.').id).toBe(table.getAttribute('aria-describedby'));
     expect(cells(rows[1]!)).toEqual(['CT_WEST | 10.0.0.5', '4', '17', '9', '1', '4', '2', '1', '0']);
     expect(cells(rows[2]!)).toEqual(['MR_NORTH | 10.0.0.5', '2', '2', '2', '0', '0', '0', '0', '2']);
     expect(within(within(section).getByRole('list', { name: 'Refused associations' })).getAllByRole('listitem').map((item) => item.textContent)).toEqual([
