@@ -103,6 +103,13 @@ export function vaultFeature(services: BodyServices) {
   });
   sessions.onConnectionEnd((connectionId) => idleLock.end(connectionId));
   const autoLockPolicy = new AutoLockPolicy(config.dataDir, log);
+  /**
+   * Whether any session has opened since this body started. The keychain's key opens the vault as
+   * its administrator with nobody present; it is served for startup's unattended unlock only, not
+   * to a page opened later (a window closed at the lock screen and opened again from the tray
+   * starts its page afresh, and would otherwise unlock as that administrator).
+   */
+  let sessionOpenedSinceStart = false;
 
   const requireKeychain = (): KeychainPort => {
     if (config.keychain === undefined || !config.keychain.available()) {
@@ -208,6 +215,7 @@ export function vaultFeature(services: BodyServices) {
           log.warn('unlock proof did not verify');
           throw new AccessRefusal('E_FORBIDDEN', 'The unlock proof did not verify.');
         }
+        sessionOpenedSinceStart = true;
         const provenSlot = keyring.slots.find((candidate) => candidate.id === session.slotId);
         const cleared = provenSlot === undefined ? 0 : ((await throttle.report(throttleIdOf(provenSlot), true)).cleared ?? 0);
         await audit.session({
@@ -304,7 +312,11 @@ export function vaultFeature(services: BodyServices) {
         return {};
       },
       'vault.keychainLoad': async () => {
-        const entry = await requireKeychain().load();
+        const keychain = requireKeychain();
+        if (sessionOpenedSinceStart) {
+          throw new AccessRefusal('E_FORBIDDEN', "The OS keychain's key is served only at the node's start, before anyone has signed in; unlock with a passphrase.");
+        }
+        const entry = await keychain.load();
         return { entry: entry === null ? null : { operatorId: entry.operatorId, key: Buffer.from(entry.key).toString('base64url') } };
       },
       'vault.keychainClear': async () => {

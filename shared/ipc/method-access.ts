@@ -36,8 +36,11 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   'vault.activity': 'session',
   'vault.keychainStatus': 'anyone',
   'vault.keychainStore': 'admin',
-  // Startup's unattended unlock (Electron only): the key opens only the keychain slot, which the
-  // body serves one attempt at a time like any other.
+  // Startup's unattended unlock (Electron only; the browser shell has no keychain): the key opens
+  // only the keychain slot, which the body serves one attempt at a time like any other. No session
+  // exists yet, so none can be asked for; instead the handler serves the key only until the first
+  // session opens after the body's start (vault-feature.ts), so a window reopened or reloaded at
+  // the lock screen does not unlock as the administrator.
   'vault.keychainLoad': 'anyone',
   // Removing the kept key only ever turns unattended unlock off (startup clears a key that no
   // longer opens its slot, before anyone has signed in).

@@ -21,8 +21,9 @@ const noop = (): void => undefined;
  * atStartup() asks the body for that entry and, if it opens the slot and the keyring's integrity
  * tag holds, opens the session as that operator and journals `vault.autoUnlock`. Any failure
  * leaves the vault locked without a word (a key that no longer opens its slot is cleared from the
- * keychain). Only startup unlocks this way: lock and auto-lock stay locked until someone types a
- * passphrase (a reload of the window is a startup, though).
+ * keychain). Only the node's start unlocks this way: lock and auto-lock stay locked until someone
+ * types a passphrase, and the body refuses the key to a page that starts once any session has
+ * opened (a reloaded window, or one reopened from the tray), which then stays locked likewise.
  */
 export class KeychainUnlock {
   /**

@@ -301,16 +301,48 @@ describe('body: unlock throttle and keychain', () => {
     const vault = await makeTestVault();
     await call(b, 'vault.create', { keyring: vault.keyring });
     const key = Buffer.alloc(32, 9).toString('base64url');
-    // Storing and clearing are an administrator's acts; loading serves startup's unattended unlock.
+    // Storing is an administrator's act; loading serves startup's unattended unlock (below).
     await expect(call(b, 'vault.keychainStore', { operatorId: 'op_admin-1', key })).rejects.toMatchObject({ code: 'E_FORBIDDEN' });
+    await expect(call(b, 'vault.keychainLoad', {})).resolves.toEqual({ entry: null });
     await signIn(b, vault);
     await expect(call(b, 'vault.keychainStatus', {})).resolves.toEqual({ available: true });
-    await expect(call(b, 'vault.keychainLoad', {})).resolves.toEqual({ entry: null });
     await call(b, 'vault.keychainStore', { operatorId: 'op_admin-1', key });
-    await expect(call(b, 'vault.keychainLoad', {})).resolves.toEqual({ entry: { operatorId: 'op_admin-1', key } });
+    expect(stored).toEqual({ operatorId: 'op_admin-1', key: new Uint8Array(Buffer.from(key, 'base64url')) });
     await call(b, 'vault.keychainClear', {});
-    await expect(call(b, 'vault.keychainLoad', {})).resolves.toEqual({ entry: null });
+    expect(stored).toBeNull();
     await b.stop('quit');
+  });
+
+  /*
+   * The kept key opens the vault as its administrator. Served whenever asked, it let anyone at a
+   * locked window in: close the window (the node keeps running in the tray), open it again from
+   * the tray, and the new page's startup unlocked through the keychain, no passphrase asked.
+   */
+  it('serves the keychain key only before any session has opened since the body started', async () => {
+    const dataDir = await tempDir();
+    const key = Buffer.alloc(32, 9).toString('base64url');
+    let stored: KeychainEntry | null = { operatorId: 'op_admin-1', key: new Uint8Array(Buffer.from(key, 'base64url')) };
+    const keychain: KeychainPort = { available: () => true, store: async () => undefined, load: async () => stored, clear: async () => void (stored = null) };
+    const b = await body(dataDir, { keychain });
+    const vault = await makeTestVault();
+    await call(b, 'vault.create', { keyring: vault.keyring });
+    // At startup, before anyone signed in: the unattended unlock may load it (again, e.g. a second try).
+    await expect(call(b, 'vault.keychainLoad', {})).resolves.toEqual({ entry: { operatorId: 'op_admin-1', key } });
+    await expect(call(b, 'vault.keychainLoad', {})).resolves.toEqual({ entry: { operatorId: 'op_admin-1', key } });
+    await signIn(b, vault);
+    await call(b, 'vault.lock', {});
+    // Locked again, on this window's connection or a new one (a window opened from the tray): refused.
+    for (const connectionId of ['test', 'reopened-window']) {
+      await expect(b.router.dispatch('vault.keychainLoad', {}, { transport: 'in-process', connectionId })).resolves.toMatchObject({
+        ok: false,
+        error: { code: 'E_FORBIDDEN', message: expect.stringMatching(/only at the node's start/) },
+      });
+    }
+    await b.stop('quit');
+    // A restart serves it again: that is the unattended unlock the administrator chose.
+    const again = await body(dataDir, { keychain });
+    await expect(call(again, 'vault.keychainLoad', {})).resolves.toEqual({ entry: { operatorId: 'op_admin-1', key } });
+    await again.stop('quit');
   });
 });
 
