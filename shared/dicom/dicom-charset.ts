@@ -65,6 +65,17 @@ export function isKnownCharset(specificCharacterSet: string | undefined): boolea
   return charsetTerms(specificCharacterSet).every((term) => term in SINGLE_BYTE || term in ISO_2022_INITIAL);
 }
 
+/**
+ * What a user is told of an instance whose Specific Character Set this build does not know (H6 s38
+ * finding 6): its text was decoded as Latin-1 (decodeDicomText's fallback). The value is named when
+ * it reads as a code string (CS: letters, digits, space, underscore; a backslash between terms), else not.
+ */
+export function unknownCharsetNote(specificCharacterSet: string): string {
+  const value = specificCharacterSet.trim();
+  const named = /^[A-Za-z0-9 _\\-]{1,64}$/.test(value) ? `Character set ${value} (0008,0005)` : 'The character set (0008,0005)';
+  return `${named} is not known: names and text are shown as read with Latin-1 and may be wrong.`;
+}
+
 const ESC = 0x1b;
 
 /** Decodes one text value's bytes under a Specific Character Set. */

@@ -6,6 +6,7 @@ import { MAX_INLINE_OBJECT_BYTES } from '../../storage/journal-format';
 import { BufferPool } from '../buffer-pool';
 import type { DicomDedupe, DicomDedupeTicket } from './dicom-duplicates';
 import { DicomParseError, readDicomIndex, type DicomIndex } from './dicom-index';
+import { isKnownCharset, unknownCharsetNote } from '../../../shared/dicom/dicom-charset';
 import { buildFileMetaInformation } from './dicom-part10';
 import { InflatedPixelDataEndCheck, PixelDataEndCheck } from './pixel-data-end';
 import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './dicom-uids';
@@ -367,6 +368,10 @@ async function storeIndexed(
     return quarantineOutcome(await quarantine({ disposition: 'rejected', reason }, { messageType: 'DICOM', messageId: index.sopInstanceUid }, raw, { uid: index.sopInstanceUid, datasetOffset: index.datasetOffset }));
   }
   const normalized = normalizeInstance(index, info, options.issuerAuthorities ?? {});
+  // Stored with its text read as Latin-1: the importer's result says so (the views say it on the study).
+  const charsetNote = index.specificCharacterSet !== undefined && !isKnownCharset(index.specificCharacterSet) ? unknownCharsetNote(index.specificCharacterSet) : undefined;
+  const noted = (outcome: DicomIntakeOutcome): DicomIntakeOutcome =>
+    charsetNote !== undefined && (outcome.outcome === 'stored' || outcome.outcome === 'conflict') && outcome.reason === undefined ? { ...outcome, reason: charsetNote } : outcome;
   // A quarantine record decided once a streamed instance's bytes are all sealed: the object written becomes its bytes.
   const settledQuarantine = (disposition: IntakeQuarantine['disposition'], reason: string): { readonly quarantine: IntakeQuarantine } => ({
     quarantine: { type: 'quarantine', channel: 'dicom', disposition, reason: reason.slice(0, 500), acks: [], source: context.where.slice(0, 300), messageType: 'DICOM', messageId: index.sopInstanceUid },
@@ -406,7 +411,7 @@ async function storeIndexed(
   const dedupe = options.dedupe;
   if (dedupe === undefined) {
     const { seq } = await options.pipeline.ingest({ kind: 'intake.dicom', raw, normalized });
-    return { status: DIMSE_STATUS.SUCCESS, outcome: 'stored', seq };
+    return noted({ status: DIMSE_STATUS.SUCCESS, outcome: 'stored', seq });
   }
   // Duplicates (design §4 rule 4): one store per UID at a time. The hash covers the data set only:
   // the File Meta Information differs between a C-STORE (made here) and a file of the same instance.
@@ -435,7 +440,7 @@ async function storeIndexed(
       const decision = await decide(payloadTag);
       if (decision.outcome === 'duplicate') return { status: DIMSE_STATUS.SUCCESS, outcome: 'duplicate' };
       const { seq } = await dedupe.store(decision.tag, () => options.pipeline.ingest({ kind: 'intake.dicom', raw: head, normalized: decision.normalized, dedupe: decision.tag }));
-      return { status: DIMSE_STATUS.SUCCESS, outcome: decision.outcome, seq };
+      return noted({ status: DIMSE_STATUS.SUCCESS, outcome: decision.outcome, seq });
     });
   }
   // A streamed instance: decided once every byte is sealed and hashed.
@@ -483,7 +488,7 @@ async function storeIndexed(
       if (held.ticket !== null) held.ticket.remember(held.tag, result.seq);
       const cut = cutShort();
       if (cut !== null) return { status: DIMSE_STATUS.CANNOT_UNDERSTAND, outcome: 'quarantined', seq: result.seq, reason: cut };
-      return { status: DIMSE_STATUS.SUCCESS, outcome, seq: result.seq };
+      return noted({ status: DIMSE_STATUS.SUCCESS, outcome, seq: result.seq });
     } finally {
       held.ticket?.release();
     }

@@ -1,3 +1,4 @@
+import { isKnownCharset } from '../../../shared/dicom/dicom-charset';
 import type { DicomInstance } from '../../../shared/domain/dicom';
 import { canonicalJson } from '../canonical-json';
 import type { RecordText } from '../vault-crypto';
@@ -159,6 +160,11 @@ export interface InstancePayload {
   readonly frames: number | null;
   readonly source: DicomInstance['source'];
   readonly callingAeTitle: string;
+  /**
+   * Its Specific Character Set (0008,0005) when this build does not know it: its text was read as
+   * Latin-1 (the viewer says so, H6 s38 finding 6). Absent: known, or none given.
+   */
+  readonly unknownCharset?: string;
 }
 
 const ID_LENGTH = 22;
@@ -216,6 +222,7 @@ export function instancePayloadOf(dicom: DicomInstance): InstancePayload {
     frames: dicom.numberOfFrames ?? null,
     source: dicom.source,
     callingAeTitle: dicom.callingAeTitle ?? '',
+    ...(dicom.specificCharacterSet !== undefined && !isKnownCharset(dicom.specificCharacterSet) && { unknownCharset: dicom.specificCharacterSet }),
   };
 }
 

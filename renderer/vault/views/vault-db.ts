@@ -366,6 +366,9 @@ export interface IndexedDbDeps {
  *               MRN100234, F9), and a message's control id is found by its start in any case (F10:
  *               `messages.control` becomes a multiEntry index of prefix tokens). The patient rows,
  *               postings, study rows and message rows (with the kept message count) are rebuilt.
+ *   version(33): an instance's payload names a Specific Character Set this build does not know
+ *               (imaging-rows.ts InstancePayload.unknownCharset, H6 s38 finding 6): the instance
+ *               rows are rebuilt, so instances stored before say so too.
  *
  * The pattern for the next change (add an index, reshape a row):
  *
@@ -383,7 +386,7 @@ export interface IndexedDbDeps {
  * Replaying from 0 always gives the current views (the journal is the truth), so the cheap,
  * always-correct migration is "clear and replay"; a transform in place is an optimization.
  */
-export const VIEW_SCHEMA_VERSION = 32;
+export const VIEW_SCHEMA_VERSION = 33;
 
 function defineSchema(db: Dexie): void {
   db.version(1).stores({
@@ -553,6 +556,10 @@ function defineSchema(db: Dexie): void {
       await replayFromStart(tx, ['postings', 'patients', 'studies', 'messages'], ['problems', 'rejected', MESSAGE_COUNT_KEY]);
       await tx.table('meta').put({ key: POSTINGS_THROUGH_KEY, value: 0 });
     });
+  // An instance read with an unknown character set says so in the viewer: rows put before lack it.
+  db.version(33)
+    .stores({})
+    .upgrade((tx) => replayFromStart(tx, ['instances'], ['problems', 'rejected']));
 }
 
 /**

@@ -4,6 +4,8 @@ import { hrefForPath, hrefForRoute } from '../../../app/router/hash-route';
 import { useVaultRead } from '../../../app/use-vault-read';
 import type { ViewerInstance, ViewerStudy } from '../../../vault/imaging/study-instances';
 import { useVault } from '../../../vault/vault-context';
+import { unknownCharsetNote } from '../../../../shared/dicom/dicom-charset';
+import { studyCharsetNotes } from './charset-notes';
 import type { InstanceOverview } from './decode/decode-protocol';
 import { transferSyntaxName } from './decode/transfer-syntax';
 import { sharedDecodeClient } from './decode-client';
@@ -281,6 +283,9 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
   // A study whose views hold no instance (no series with one): nothing will load, so the stage says
   // so instead of "Loading the image…" forever.
   const nothingToShow = stack.length === 0;
+  const charsetNotes = useMemo(() => studyCharsetNotes(study), [study]);
+  // The tag panel's instance (the latest copy: an earlier copy's character set is not in the views).
+  const shownCharset = shown === null ? undefined : study.series.flatMap((entry) => entry.instances).find((candidate) => candidate.instanceId === shown.instanceId)?.unknownCharset;
 
   return (
     <section className="viewer__study" aria-labelledby={headingId} aria-keyshortcuts={VIEWER_KEYSHORTCUTS} tabIndex={-1} onKeyDown={onKey} ref={viewerRef}>
@@ -299,7 +304,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
             )}
           </p>
         </div>
-        <StudyNotices notes={[...(study.sharedWithOtherPatient ? [`${SHARED_UID_NOTE} ${SHARED_UID_ADVICE}`] : []), ...(study.instancesWithOtherCopies > 0 ? [otherCopiesNote(study.instancesWithOtherCopies, study.recodedCopies)] : [])]} />
+        <StudyNotices notes={[...(study.sharedWithOtherPatient ? [`${SHARED_UID_NOTE} ${SHARED_UID_ADVICE}`] : []), ...(study.instancesWithOtherCopies > 0 ? [otherCopiesNote(study.instancesWithOtherCopies, study.recodedCopies)] : []), ...charsetNotes]} />
       </header>
       <div className="viewer__body">
         <SeriesStrip series={study.series} chosen={seriesIndex} onChoose={chooseSeries} loader={loader} thumbnails={shownOnce} />
@@ -439,7 +444,7 @@ function OpenStudy({ study, loader }: { study: ViewerStudy; loader: ImageLoader 
           </div>
         </div>
         {/* A report or a document is no image: the panel says which instance it shows. */}
-        {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`${shown.overview.kind === 'image' ? 'Image' : 'Instance'} ${shown.position + 1} of ${stack.length}`} onClose={() => setTagsOpen(false)} />}
+        {tagsOpen && shown !== null && <TagBrowser key={shown.instanceId} load={loadTags} instanceLabel={`${shown.overview.kind === 'image' ? 'Image' : 'Instance'} ${shown.position + 1} of ${stack.length}`} {...(shownCharset !== undefined && { note: unknownCharsetNote(shownCharset) })} onClose={() => setTagsOpen(false)} />}
       </div>
     </section>
   );

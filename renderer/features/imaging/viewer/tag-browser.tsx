@@ -7,7 +7,7 @@ import { TagTable } from './tag-table';
  * expanded with their items, filtered by tag, name or value. Values are as the data set holds
  * them (binary ones by length); nothing of it leaves the page. Keyed by the instance it shows.
  */
-export function TagBrowser({ load, instanceLabel, onClose }: { load: () => Promise<readonly TagRow[]>; instanceLabel: string; onClose: () => void }) {
+export function TagBrowser({ load, instanceLabel, note, onClose }: { load: () => Promise<readonly TagRow[]>; instanceLabel: string; /** What the views know is wrong with the instance (an unknown character set). */ note?: string; onClose: () => void }) {
   const headingId = useId();
   const filterId = useId();
   const [rows, setRows] = useState<{ phase: 'loading' } | { phase: 'failed'; message: string } | { phase: 'ready'; rows: readonly TagRow[] }>({ phase: 'loading' });
@@ -39,6 +39,7 @@ export function TagBrowser({ load, instanceLabel, onClose }: { load: () => Promi
         </button>
       </div>
       <p className="muted">{instanceLabel}</p>
+      {note !== undefined && <p className="note note--warn">{note}</p>}
       <div className="field">
         <label htmlFor={filterId} className="field__label">
           Filter tags

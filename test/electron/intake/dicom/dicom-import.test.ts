@@ -146,3 +146,22 @@ describe('DICOM import of a file written without preamble and DICM prefix', () =
     expect(await importDicomFile(options, whole, 'file 1 of 1')).toMatchObject({ outcome: 'duplicate' });
   });
 });
+
+// H6 (session 38) finding 6: an unknown Specific Character Set was stored with no word to anyone.
+describe('DICOM import of a file whose Specific Character Set this build does not know', () => {
+  it('stores it (bytes as received) and its result says the text was read as Latin-1', async () => {
+    const { options, storage, opener } = await open();
+    const file = part10File(instanceElements({ sopInstanceUid: UID, patientId: 'MRN-CS', patientNameBytes: Buffer.from('M\xfcller^Anna', 'latin1'), charset: 'ISO_IR 999' }));
+    const outcome = await importDicomFile(options, file, 'file 1 of 1');
+    expect(outcome).toMatchObject({ outcome: 'stored', reason: 'Character set ISO_IR 999 (0008,0005) is not known: names and text are shown as read with Latin-1 and may be wrong.' });
+    const [record] = await quarantined(storage, opener);
+    expect(record!.kind).toBe('intake.dicom');
+    expect(record!.raw.equals(file)).toBe(true);
+    // Streamed, the same words.
+    const streamed = part10File(instanceElements({ sopInstanceUid: `${UID}.2`, patientId: 'MRN-CS', charset: 'ISO_IR 999', pixels: Buffer.alloc(200_000, 3), rows: 400, columns: 250 }));
+    expect(await importDicomStream(options, pieces(streamed, 16 * 1024), 'file 1 of 1', 64 * 1024)).toMatchObject({ outcome: 'stored', reason: expect.stringMatching(/^Character set ISO_IR 999 /) });
+    // A known one says nothing.
+    const known = part10File(instanceElements({ sopInstanceUid: `${UID}.3`, patientId: 'MRN-CS', charset: 'ISO_IR 100' }));
+    expect(await importDicomFile(options, known, 'file 1 of 1')).not.toHaveProperty('reason');
+  });
+});

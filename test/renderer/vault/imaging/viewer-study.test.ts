@@ -75,6 +75,21 @@ describe('VaultService: studies in the viewer', () => {
     expect(Array.from(await openSource(await vault.instanceSource(study.series[1]!.instances[0]!.instanceId)))).toEqual(Array.from(bytes(21)));
   });
 
+  // H6 (session 38) finding 6: the body's note of an unknown Specific Character Set never reached the viewer.
+  it('carries an instance’s unknown Specific Character Set to the viewer; a known one is not carried', async () => {
+    const body = createFakeBody();
+    const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });
+    await vault.ready();
+    await vault.create({ operatorName: 'Ada Admin', passphrase: 'violet tractor amber seventeen' });
+    const bytes = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    await store(body, { sopInstanceUid: `${STUDY}.1.1`, seriesInstanceUid: `${STUDY}.1`, instanceNumber: 1, specificCharacterSet: 'ISO_IR 999' }, bytes);
+    await store(body, { sopInstanceUid: `${STUDY}.1.2`, seriesInstanceUid: `${STUDY}.1`, instanceNumber: 2, specificCharacterSet: 'ISO_IR 100' }, bytes);
+    await vault.sync();
+    const [listed] = await vault.studies();
+    const study = await vault.openStudy(listed!.studyId);
+    expect(study.series[0]!.instances.map((instance) => instance.unknownCharset)).toEqual(['ISO_IR 999', undefined]);
+  });
+
   it('journals a document saved from the viewer as an export of the study’s patient, before the file is written (QA4-12 D4)', async () => {
     const body = createFakeBody();
     const vault = createVaultService({ api: body.api, transport: body.transport, host: 'shell', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: 1000 });

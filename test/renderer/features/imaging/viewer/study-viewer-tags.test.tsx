@@ -50,3 +50,27 @@ describe('the tag browser beside a report or a document', () => {
     expect(within(tags).getByText('Instance 1 of 1')).toBeTruthy();
   });
 });
+
+// H6 (session 38) finding 6: an instance read with an unknown Specific Character Set said so nowhere.
+describe('an instance whose character set this build does not know', () => {
+  it('is named in the study’s notices (how many of its instances) and in the tag panel of that instance', async () => {
+    const base = sliceStudy({ uidRoot: '2.25.7702', slices: 3, studyId: 'study-cs' });
+    const series = base.study.series[0]!;
+    const instances = series.instances.map((instance, index) => (index === 0 ? { ...instance, unknownCharset: 'ISO_IR 999' } : instance));
+    const study = { ...base.study, series: [{ ...series, instances }] };
+    const viewer = await openStudy(study, base.instanceBytes, new InstanceDecoder(nodeCodecs(), 2));
+    const note = 'Character set ISO_IR 999 (0008,0005) is not known: names and text are shown as read with Latin-1 and may be wrong.';
+    expect(within(viewer).getByRole('note').textContent).toContain(`${note} It concerns 1 of 3 instances.`);
+    await waitFor(() => expect(within(viewer).getByTestId('viewer-position').textContent).toContain('Image 1 / 3'));
+    fireEvent.click(within(viewer).getByRole('button', { name: 'Tags' }));
+    const tags = await within(viewer).findByRole('complementary', { name: 'Tags' });
+    expect(tags.textContent).toContain(note);
+  });
+
+  it('gives no notice when every character set is known', async () => {
+    const { study, instanceBytes } = sliceStudy({ uidRoot: '2.25.7703', slices: 2, studyId: 'study-cs-known' });
+    const viewer = await openStudy(study, instanceBytes, new InstanceDecoder(nodeCodecs(), 2));
+    await waitFor(() => expect(within(viewer).getByTestId('viewer-position').textContent).toContain('Image 1 / 2'));
+    expect(within(viewer).queryByText(/is not known/)).toBeNull();
+  });
+});
