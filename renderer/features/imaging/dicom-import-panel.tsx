@@ -59,9 +59,40 @@ const BATCH_FILES = 8;
 /** Outcomes that need someone to look: not filed, or filed nowhere a study shows it. */
 const NEEDS_ATTENTION: ReadonlySet<DicomImportRow['outcome']> = new Set(['held', 'quarantined', 'in-quarantine', 'not-dicom', 'missing', 'no-file', 'failed', 'too-large', 'error']);
 
-/** The rows that need attention first (quarantined, held, missing, not DICOM…), then the others, each group in its order. */
+/** Stored with a note from the node (its character set is not known, H6 s38 finding 6): read, but worth a look. */
+const storedWithNote = (row: DicomImportRow): boolean => (row.outcome === 'stored' || row.outcome === 'conflict') && row.reason !== undefined;
+
+/**
+ * The rows that need attention first (quarantined, held, missing, not DICOM…), then those stored
+ * with a note, then the others, each group in its order.
+ */
 export function rowsNeedingAttentionFirst(rows: readonly DicomImportRow[]): DicomImportRow[] {
-  return [...rows.filter((row) => NEEDS_ATTENTION.has(row.outcome)), ...rows.filter((row) => !NEEDS_ATTENTION.has(row.outcome))];
+  const rest = rows.filter((row) => !NEEDS_ATTENTION.has(row.outcome));
+  return [...rows.filter((row) => NEEDS_ATTENTION.has(row.outcome)), ...rest.filter(storedWithNote), ...rest.filter((row) => !storedWithNote(row))];
+}
+
+/** A line of the results table: one file, or a run of files a Cancel left unsent (H6 s38 finding 10: 292 rows of "Cancelled"). */
+export type ImportTableRow = { readonly kind: 'file'; readonly row: DicomImportRow } | { readonly kind: 'cancelled'; readonly names: readonly string[] };
+
+/** The table's lines: consecutive cancelled files (two or more) as one line; a lone one stays a file's line. */
+export function importTableRows(rows: readonly DicomImportRow[]): ImportTableRow[] {
+  const lines: ImportTableRow[] = [];
+  let run: DicomImportRow[] = [];
+  const flush = (): void => {
+    if (run.length === 1) lines.push({ kind: 'file', row: run[0]! });
+    else if (run.length > 1) lines.push({ kind: 'cancelled', names: run.map((row) => row.name) });
+    run = [];
+  };
+  for (const row of rows) {
+    if (row.outcome === 'cancelled') {
+      run.push(row);
+      continue;
+    }
+    flush();
+    lines.push({ kind: 'file', row });
+  }
+  flush();
+  return lines;
 }
 
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
@@ -78,7 +109,9 @@ export function importSummary(rows: readonly DicomImportRow[]): { readonly text:
   // Files read, not the DICOMDIR's lines for files that were not there or records without one.
   const files = rows.length - n('missing') - n('no-file');
   const stored = n('stored') + n('conflict');
-  const parts = [`${stored} stored${n('conflict') > 0 ? ` (${n('conflict')} conflicting with an earlier copy)` : ''}`];
+  const noted = rows.filter(storedWithNote).length;
+  const aside = [...(n('conflict') > 0 ? [`${n('conflict')} conflicting with an earlier copy`] : []), ...(noted > 0 ? [`${noted} with a note`] : [])];
+  const parts = [`${stored} stored${aside.length > 0 ? ` (${aside.join(', ')})` : ''}`];
   const also: [DicomImportRow['outcome'], string, string][] = [
     ['directory', 'DICOMDIR (the index of the files)', 'DICOMDIRs (the index of the files)'],
     ['duplicate', 'duplicate (stored before)', 'duplicates (stored before)'],
@@ -367,13 +400,30 @@ export function DicomImportPanel({ onImported }: { onImported: () => void }) {
                 </tr>
               </thead>
               <tbody>
-                {rowsNeedingAttentionFirst(rows).map((row, index) => (
-                  <tr key={`${index}:${row.name}`}>
-                    <th scope="row">{row.name}</th>
-                    <td>{OUTCOME_LABELS[row.outcome]}</td>
-                    <td>{row.reason ?? ''}</td>
-                  </tr>
-                ))}
+                {importTableRows(rowsNeedingAttentionFirst(rows)).map((line, index) =>
+                  line.kind === 'file' ? (
+                    <tr key={`${index}:${line.row.name}`}>
+                      <th scope="row">{line.row.name}</th>
+                      <td>{OUTCOME_LABELS[line.row.outcome]}</td>
+                      <td>{line.row.reason ?? ''}</td>
+                    </tr>
+                  ) : (
+                    <tr key={`${index}:cancelled`}>
+                      <th scope="row">
+                        <details>
+                          <summary>{`${line.names.length} files: ${line.names[0]} … ${line.names.at(-1)}`}</summary>
+                          <ul className="plain-list">
+                            {line.names.map((name, at) => (
+                              <li key={at}>{name}</li>
+                            ))}
+                          </ul>
+                        </details>
+                      </th>
+                      <td>{OUTCOME_LABELS.cancelled}</td>
+                      <td />
+                    </tr>
+                  ),
+                )}
               </tbody>
             </table>
           </div>

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { fireEvent, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { importSummary, rowsNeedingAttentionFirst, type DicomImportRow } from '../../../../renderer/features/imaging/dicom-import-panel';
+import { importSummary, importTableRows, rowsNeedingAttentionFirst, type DicomImportRow } from '../../../../renderer/features/imaging/dicom-import-panel';
 import { createFakeNode } from '../../support/fake-transport';
 import { createFakeVault } from '../../support/fake-vault-service';
 import { renderApp } from '../../support/render-app';
@@ -9,7 +9,7 @@ import { buildDicomdir } from '../../../shared/dicom/dicomdir-builder';
 
 // QA-12 D6: the summary was always a green "N instances stored of M files", whatever became of the rest.
 
-const rows = (outcome: DicomImportRow['outcome'], count: number, prefix = outcome): DicomImportRow[] => Array.from({ length: count }, (_, index) => ({ name: `${prefix}-${index + 1}`, outcome }));
+const rows = (outcome: DicomImportRow['outcome'], count: number, prefix: string = outcome): DicomImportRow[] => Array.from({ length: count }, (_, index) => ({ name: `${prefix}-${index + 1}`, outcome }));
 
 describe('DICOM import summary', () => {
   it('counts every outcome, and is a warning when a file was neither stored nor a duplicate', () => {
@@ -29,6 +29,61 @@ describe('DICOM import summary', () => {
   it('lists the files that need attention first, the others after in their order', () => {
     const list = [...rows('stored', 2), ...rows('quarantined', 1), ...rows('duplicate', 1), ...rows('held', 1), ...rows('cancelled', 1), ...rows('missing', 1), ...rows('not-dicom', 1), ...rows('directory', 1)];
     expect(rowsNeedingAttentionFirst(list).map((row) => row.name)).toEqual(['quarantined-1', 'held-1', 'missing-1', 'not-dicom-1', 'stored-1', 'stored-2', 'duplicate-1', 'cancelled-1', 'directory-1']);
+  });
+
+  // H6 (session 38) finding 10: a Cancel of 300 files listed 292 "Cancelled" rows.
+  it('collapses a run of cancelled files into one row with its count and first and last names; a lone one stays a row', () => {
+    const list = [...rows('stored', 2), ...rows('cancelled', 3), ...rows('directory', 1), ...rows('cancelled', 1, 'lone')];
+    expect(importTableRows(list)).toEqual([
+      { kind: 'file', row: list[0] },
+      { kind: 'file', row: list[1] },
+      { kind: 'cancelled', names: ['cancelled-1', 'cancelled-2', 'cancelled-3'] },
+      { kind: 'file', row: list[5] },
+      { kind: 'file', row: list[6] },
+    ]);
+  });
+
+  it('on the page: a Cancel midway lists the files sent, then one row for the files cancelled, under the same summary', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    node.handle('dicom.importFiles', (request) => {
+      // The operator presses Cancel while the first batch is with the node.
+      fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+      const files = (request as { files?: unknown[] }).files ?? [];
+      return { results: files.map((_, file) => ({ file, outcome: 'stored', seq: file + 1 })) };
+    });
+    renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    const files = Array.from({ length: 300 }, (_, index) => new File([new Uint8Array(16)], `B${String(index).padStart(5, '0')}`));
+    fireEvent.change(await screen.findByLabelText('Folder or CD'), { target: { files } });
+    fireEvent.click(screen.getByRole('button', { name: 'Import DICOM files' }));
+    const table = await screen.findByRole('table', { name: 'Import results' });
+    expect(screen.getByText(/^Of 300 files:/).textContent).toBe('Of 300 files: 8 stored, 292 cancelled.');
+    const body = within(table).getAllByRole('row').slice(1);
+    expect(body).toHaveLength(9);
+    expect(within(table).getAllByText('Cancelled')).toHaveLength(1);
+    const last = body.at(-1)!;
+    expect(last.querySelector('summary')?.textContent).toBe('292 files: B00008 … B00299');
+    expect([...last.querySelectorAll('li')].map((item) => item.textContent)).toHaveLength(292);
+  });
+
+  it('on the page: a file stored with a note (an unknown character set) comes after those that need attention, and the summary counts it', async () => {
+    const node = createFakeNode({ vault: { state: 'unlocked' } });
+    const note = 'Character set ISO_IR 999 (0008,0005) is not known: names and text are shown as read with Latin-1 and may be wrong.';
+    node.handle('dicom.importFiles', (request) => {
+      const files = (request as { files?: unknown[] }).files ?? [];
+      return { results: files.map((_, file) => (file === 3 ? { file, outcome: 'stored', seq: 9, reason: note } : file === 4 ? { file, outcome: 'not-dicom', reason: 'Why.' } : { file, outcome: 'stored', seq: file + 1 })) };
+    });
+    renderApp(node, '#/imaging', createFakeVault({ phase: 'unlocked', studies: [] }));
+    const files = Array.from({ length: 6 }, (_, index) => new File([new Uint8Array(16)], `IM${index + 1}`));
+    fireEvent.change(await screen.findByLabelText('Folder or CD'), { target: { files } });
+    fireEvent.click(screen.getByRole('button', { name: 'Import DICOM files' }));
+    const table = await screen.findByRole('table', { name: 'Import results' });
+    expect(screen.getByText(/^Of 6 files:/).textContent).toBe('Of 6 files: 5 stored (1 with a note), 1 not DICOM. The files that need attention are listed first.');
+    const shown = within(table).getAllByRole('row').slice(1, 4).map((row) => [...row.querySelectorAll('th, td')].slice(0, 3).map((cell) => cell.textContent));
+    expect(shown).toEqual([
+      ['IM5', 'Not DICOM', 'Why.'],
+      ['IM4', 'Stored', note],
+      ['IM1', 'Stored', ''],
+    ]);
   });
 
   it('on the page: a warning summary and the quarantined, held and not-DICOM files at the top of a long list', async () => {
