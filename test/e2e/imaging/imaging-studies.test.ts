@@ -67,6 +67,15 @@ describe('Imaging: studies received over DICOM', () => {
       await page.getByLabel('Filter by patient, accession number, modality, date or description').fill('ACC-E2E-2');
       await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
       expect(await table.locator('tbody tr').first().innerText()).toContain('MR KNEE');
+      // User test H6 #2: a month, a year or a range of study dates (checked on the decrypted dates, no token).
+      const filter = page.getByLabel('Filter by patient, accession number, modality, date or description');
+      for (const [query, description] of [['2026-01', 'CT CHEST'], ['2025', 'MR KNEE'], ['20250201-20250331', 'MR KNEE'], ['varga 2026-01-01..2026-01-31', 'CT CHEST']] as const) {
+        await filter.fill(query);
+        await expect.poll(async () => (await table.count()) > 0 && (await table.locator('tbody tr').allInnerTexts()).join('|')).toMatch(new RegExp(`^[^|]*${description}[^|]*$`));
+      }
+      await filter.fill('2024-01..2024-12');
+      await expect.poll(() => table.count()).toBe(0);
+      await expect.poll(() => page.getByText('0 of 2 studies, newest first.').count()).toBe(1);
     });
 
     await steps.run('import a CD: two instances of a new study, its DICOMDIR, a text file, a resend of a received instance and the CT series resent under a new study', async () => {
