@@ -319,8 +319,13 @@ export function vaultFeature(services: BodyServices) {
         const entry = await keychain.load();
         return { entry: entry === null ? null : { operatorId: entry.operatorId, key: Buffer.from(entry.key).toString('base64url') } };
       },
-      'vault.keychainClear': async () => {
-        await requireKeychain().clear();
+      'vault.keychainClear': async (_request, context) => {
+        const keychain = requireKeychain();
+        // Startup's clear of a key that no longer opens its slot comes before any session; later only an administrator turns it off.
+        if (sessionOpenedSinceStart && sessions.get(context.connectionId)?.role !== 'admin') {
+          throw new AccessRefusal('E_FORBIDDEN', 'Only an administrator turns off unlocking automatically on this computer.');
+        }
+        await keychain.clear();
         log.info('keychain entry cleared');
         return {};
       },

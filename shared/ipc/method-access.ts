@@ -42,8 +42,9 @@ export const METHOD_ACCESS: { readonly [M in MethodName]: MethodAccess } = {
   // session opens after the body's start (vault-feature.ts), so a window reopened or reloaded at
   // the lock screen does not unlock as the administrator.
   'vault.keychainLoad': 'anyone',
-  // Removing the kept key only ever turns unattended unlock off (startup clears a key that no
-  // longer opens its slot, before anyone has signed in).
+  // Removing the kept key only ever turns unattended unlock off: startup clears a key that no
+  // longer opens its slot, before anyone has signed in; after the first session since the body's
+  // start, the handler lets only an administrator's session clear it (vault-feature.ts).
   'vault.keychainClear': 'anyone',
   'vault.erase': 'admin',
   'vault.erasureReports': 'admin',

@@ -338,6 +338,10 @@ describe('body: unlock throttle and keychain', () => {
         error: { code: 'E_FORBIDDEN', message: expect.stringMatching(/only at the node's start/) },
       });
     }
+    // Clearing it turns unattended unlock off: the startup's own clear of a stale key (before any
+    // session) or an administrator's; not a page opened at the lock screen later.
+    await expect(b.router.dispatch('vault.keychainClear', {}, { transport: 'in-process', connectionId: 'reopened-window' })).resolves.toMatchObject({ ok: false, error: { code: 'E_FORBIDDEN' } });
+    expect(stored).not.toBeNull();
     await b.stop('quit');
     // A restart serves it again: that is the unattended unlock the administrator chose.
     const again = await body(dataDir, { keychain });
