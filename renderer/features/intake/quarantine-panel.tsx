@@ -106,6 +106,78 @@ function SenderCell({ entry }: { entry: QuarantineEntry }) {
 type Action = 'reprocess' | 'discard';
 type Pending = { readonly action: Action; readonly entries: readonly QuarantineEntry[] } | { readonly action: 'edit'; readonly entry: QuarantineEntry };
 
+/**
+ * One entry as a row group (F14, issue 11): its cells in the first row, headed by when it was
+ * received, and its reason on a row of its own under them, across the table to the actions, which
+ * span both rows (so the entry is no taller than its stacked buttons). A column of its own left the
+ * reason 172 px at 1,000 px (four lines) and cut typical senders and control ids; here the usual
+ * reason takes one line, and Sender and Control id get its width. The reason's cell names the
+ * entry's row header and "Reason" as its headers, and the row header is described by the reason,
+ * so a screen reader reads them together.
+ */
+function EntryRows({ entry, idPrefix, selected, onToggle, onAct }: { entry: QuarantineEntry; idPrefix: string; selected: boolean; onToggle: () => void; onAct: (pending: Pending) => void }) {
+  const entryId = `${idPrefix}-entry`;
+  const labelId = `${idPrefix}-label`;
+  const reasonId = `${idPrefix}-reason`;
+  const reason = reasonWords(entry);
+  return (
+    <tbody className="quarantine__entry">
+      <tr>
+        <td className="quarantine__select">
+          {entry.status === 'open' && <input type="checkbox" aria-label={`Select ${nounOf(entry)} ${entry.seq}`} checked={selected} onChange={onToggle} />}
+        </td>
+        <th scope="row" id={entryId} className="quarantine__received" aria-describedby={reasonId}>
+          <When iso={entry.at} />
+        </th>
+        <SenderCell entry={entry} />
+        <MessageCells message={{ messageType: entry.detail.messageType, controlId: entry.detail.messageId, acks: entry.detail.acks }} answer={answerWords(entry)} />
+        <td className="cell-words">{statusWords(entry)}</td>
+        <td rowSpan={2}>
+          <div className="quarantine__actions">
+            {entry.objectId !== null && (
+              <a className="button" href={hrefForPath('intake', 'raw', String(entry.seq))} aria-label={`View raw ${nounOf(entry)} ${entry.seq}`}>
+                View raw
+              </a>
+            )}
+            {entry.status === 'open' && (
+              <>
+                {entry.objectId !== null && reprocessable(entry) && (
+                  <button type="button" className="button" aria-label={`Reprocess ${nounOf(entry)} ${entry.seq}`} onClick={() => onAct({ action: 'reprocess', entries: [entry] })}>
+                    Reprocess…
+                  </button>
+                )}
+                {entry.objectId !== null && reprocessesAsHl7(entry) && (
+                  <button type="button" className="button" aria-label={`Edit and reprocess message ${entry.seq}`} onClick={() => onAct({ action: 'edit', entry })}>
+                    Edit…
+                  </button>
+                )}
+                <button type="button" className="button button--danger-outline" aria-label={`Discard ${nounOf(entry)} ${entry.seq}`} onClick={() => onAct({ action: 'discard', entries: [entry] })}>
+                  Discard…
+                </button>
+              </>
+            )}
+          </div>
+        </td>
+      </tr>
+      <tr className="quarantine__reason-row">
+        <td className="quarantine__select" />
+        <th scope="row" id={labelId} className="quarantine__reason-label">
+          Reason
+        </th>
+        <td colSpan={ENTRY_COLUMNS - 3 /* select, the label, Actions */} className="quarantine__reason" headers={`${entryId} ${labelId}`} title={reason}>
+          {/* At most four lines; the whole reason in the title, on hover or focus, and to a screen reader (QA s34 D2). */}
+          <span id={reasonId} className="quarantine__reason-text" tabIndex={0}>
+            <WholeWords text={reason} />
+          </span>
+        </td>
+      </tr>
+    </tbody>
+  );
+}
+
+/** The columns of an entry's first row: select, Received, Sender, Type, Control id, ACK, Status, Actions (both rows). */
+const ENTRY_COLUMNS = 8;
+
 function nameOf(entry: QuarantineEntry): string {
   if (entry.detail.messageId !== undefined && entry.detail.messageId !== '') return entry.detail.messageId;
   // A DICOM file of an import is known by its place in it ("Discard file from file 10 of 10?" read badly, T1 F11).
@@ -151,9 +223,9 @@ export function actDialogWords(action: Action, entries: readonly QuarantineEntry
  * charset, which may override MSH-18), "Edit…" (the operator corrects a copy and reprocesses it;
  * the original stays in the vault) and "Discard…" (confirmed); open items can be selected and
  * reprocessed or discarded together. Every act is journaled by the body; the list then refreshes.
- * Discarded and reprocessed items are hidden unless asked for. At 1,000 px the reason and the message wrap in
- * their cells and the actions stack, so no column is covered or cut off; the reason has the widest
- * column, wraps at spaces (and after "/" or ":") only, and shows at most four lines until hovered
+ * Discarded and reprocessed items are hidden unless asked for. At 1,000 px the actions stack and each
+ * reason sits on a row of its own under its entry (EntryRows), so no column is covered or cut off; the
+ * reason wraps at spaces (and after "/" or ":") only, and shows at most four lines until hovered
  * or focused.
  */
 export function QuarantinePanel({ entries, onChanged }: { entries: readonly QuarantineEntry[]; onChanged: () => void }) {
@@ -233,9 +305,6 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                 <th scope="col" className="col-when">
                   Received
                 </th>
-                <th scope="col" className="col-reason">
-                  Reason
-                </th>
                 <th scope="col">Sender</th>
                 <MessageHeads />
                 <th scope="col" className="col-quarantine-status">
@@ -246,55 +315,9 @@ export function QuarantinePanel({ entries, onChanged }: { entries: readonly Quar
                 </th>
               </tr>
             </thead>
-            <tbody>
-              {shown.map((entry) => (
-                <tr key={entry.seq}>
-                  <td className="quarantine__select">
-                    {entry.status === 'open' && (
-                      <input type="checkbox" aria-label={`Select ${nounOf(entry)} ${entry.seq}`} checked={selected.has(entry.seq)} onChange={() => toggle(entry.seq)} />
-                    )}
-                  </td>
-                  <td>
-                    <When iso={entry.at} />
-                  </td>
-                  <th scope="row" className="quarantine__reason" title={reasonWords(entry)}>
-                    {/* At most four lines; the whole reason in the title, on hover or focus, and to a screen reader (QA s34 D2). */}
-                    <span className="quarantine__reason-text" tabIndex={0}>
-                      <WholeWords text={reasonWords(entry)} />
-                    </span>
-                  </th>
-                  <SenderCell entry={entry} />
-                  <MessageCells message={{ messageType: entry.detail.messageType, controlId: entry.detail.messageId, acks: entry.detail.acks }} answer={answerWords(entry)} />
-                  <td className="cell-words">{statusWords(entry)}</td>
-                  <td>
-                    <div className="quarantine__actions">
-                      {entry.objectId !== null && (
-                        <a className="button" href={hrefForPath('intake', 'raw', String(entry.seq))} aria-label={`View raw ${nounOf(entry)} ${entry.seq}`}>
-                          View raw
-                        </a>
-                      )}
-                      {entry.status === 'open' && (
-                        <>
-                          {entry.objectId !== null && reprocessable(entry) && (
-                            <button type="button" className="button" aria-label={`Reprocess ${nounOf(entry)} ${entry.seq}`} onClick={() => setPending({ action: 'reprocess', entries: [entry] })}>
-                              Reprocess…
-                            </button>
-                          )}
-                          {entry.objectId !== null && reprocessesAsHl7(entry) && (
-                            <button type="button" className="button" aria-label={`Edit and reprocess message ${entry.seq}`} onClick={() => setPending({ action: 'edit', entry })}>
-                              Edit…
-                            </button>
-                          )}
-                          <button type="button" className="button button--danger-outline" aria-label={`Discard ${nounOf(entry)} ${entry.seq}`} onClick={() => setPending({ action: 'discard', entries: [entry] })}>
-                            Discard…
-                          </button>
-                        </>
-                      )}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
+            {shown.map((entry) => (
+              <EntryRows key={entry.seq} entry={entry} idPrefix={`${headingId}-${entry.seq}`} selected={selected.has(entry.seq)} onToggle={() => toggle(entry.seq)} onAct={setPending} />
+            ))}
           </table>
         </div>
       )}

@@ -34,7 +34,7 @@ describe('the quarantine’s reasons at 1,000 px', () => {
       const { broken, spilled, cut } = await fitOf(table);
       expect({ broken, spilled, cut }).toEqual({ broken: [], spilled: [], cut: [] });
       await expectFits('Quarantine', table);
-      for (const reason of await table.locator('tbody th').all()) {
+      for (const reason of await table.locator('tbody .quarantine__reason').all()) {
         const cell = (await reason.boundingBox())!;
         const fit = await reason.evaluate((element) => {
           const box = element.getBoundingClientRect();

@@ -14,14 +14,16 @@ import { StepLog } from '../../support/test-steps';
  * hidden until asked for.
  */
 
-function message(controlId: string, options: { version?: string; charset?: string; family?: string; app?: string } = {}): string {
+function message(controlId: string, options: { version?: string; charset?: string; family?: string; app?: string; facility?: string } = {}): string {
   return [
-    `MSH|^~\\&|${options.app ?? 'LABSYS-WITH-A-LONG-NAME'}|NORTHCLINIC-CAMPUS-EAST|HDMS|NODE|20260301120000||ADT^A01^ADT_A01|${controlId}|P|${options.version ?? '2.5.1'}||||||${options.charset ?? ''}`,
+    `MSH|^~\\&|${options.app ?? 'LABSYS-WITH-A-LONG-NAME'}|${options.facility ?? 'NORTHCLINIC-CAMPUS-EAST'}|HDMS|NODE|20260301120000||ADT^A01^ADT_A01|${controlId}|P|${options.version ?? '2.5.1'}||||||${options.charset ?? ''}`,
     'EVN|A01|20260301120000',
     `PID|1||Q${controlId}^^^NORTHCLINIC^MR||${options.family ?? 'Quarantaine'}^Test||19700101|F`,
     '',
   ].join('\r');
 }
+
+const TYPICAL_CONTROL_ID = 'MSG-20260301';
 
 const LONG_HELD_CONTROL_ID = 'CTRL-2025120109000012345678901234567890ABCDEFGHIJ';
 
@@ -48,7 +50,8 @@ describe('the quarantine at 1,000 px', () => {
           Buffer.from(message('WRONG-CHARSET', { charset: 'UNICODE UTF-8', family: 'Müller' }), 'latin1'),
           Buffer.from(message('OLD-VERSION', { version: '9.9' })),
           Buffer.from(message('JUNK-1', { version: '8.8' })),
-          Buffer.from(message('JUNK-2', { version: '8.8' })),
+          // A typical sender (application and facility about 20 characters) and control id (12), F14.
+          Buffer.from(message(TYPICAL_CONTROL_ID, { version: '8.8', app: 'LEGACYLAB-HL7', facility: 'CLINIC1' })),
           Buffer.from(message('JUNK-3', { version: '8.8', app: 'X' })),
         ];
         for (const bytes of bad) expect(ackOf(await sender.send(bytes)).code).toBe('AR');
@@ -68,10 +71,14 @@ describe('the quarantine at 1,000 px', () => {
           const box = (await button.boundingBox())!;
           expect(box.x + box.width).toBeLessThanOrEqual(Math.min(1000, panel.x + panel.width));
         }
-        // The reason cell does not run into the next one.
-        const reason = (await table.locator('tbody tr').first().locator('th').boundingBox())!;
-        const sender = (await table.locator('tbody tr').first().locator('td').nth(2).boundingBox())!;
-        expect(reason.x + reason.width).toBeLessThanOrEqual(sender.x + 1);
+        // Each reason on a row of its own under its entry's cells, across the table from the Received column to the stacked actions, which span both rows (F14).
+        const entry = table.locator('tbody').first();
+        const received = (await entry.locator('tr').first().locator('th').boundingBox())!;
+        const actions = (await entry.locator('tr').first().locator('td').last().boundingBox())!;
+        const reason = (await entry.locator('.quarantine__reason').boundingBox())!;
+        expect(reason.y).toBeGreaterThanOrEqual(received.y + received.height - 1);
+        expect(reason.x).toBeLessThanOrEqual(received.x + received.width + 1);
+        expect(reason.x + reason.width).toBeGreaterThanOrEqual(actions.x - 1);
         const violations = await seriousAxeViolations(page);
         expect(violations, formatViolations('quarantine', violations)).toEqual([]);
       });
@@ -87,7 +94,8 @@ describe('the quarantine at 1,000 px', () => {
         expect(await table.locator('tbody code[title="CTRL-2025120109000012345678901234567890ABCDEFGHIJ"]').count()).toBe(1);
       });
 
-      const row = (controlId: string) => table.locator('tbody tr').filter({ hasText: controlId });
+      // An entry's row group: its cells (select, Received as its row header, Sender, Type, Control id, ACK, Status, Actions), then its reason.
+      const row = (controlId: string) => table.locator('tbody').filter({ hasText: controlId });
       const seqOf = async (controlId: string) => {
         const label = await row(controlId).getByRole('button', { name: /^Discard message \d+$/ }).getAttribute('aria-label');
         return label!.replace('Discard message ', '');
@@ -103,7 +111,7 @@ describe('the quarantine at 1,000 px', () => {
         await dialog.getByRole('checkbox', { name: /Use this charset even when MSH-18 names another/ }).check();
         await dialog.getByRole('button', { name: 'Reprocess message' }).click();
         await page.getByText('Reprocessed: every message was stored.').waitFor({ timeout: UI_TIMEOUT_MS });
-        await expect.poll(() => row('WRONG-CHARSET').locator('td').nth(6).innerText(), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
+        await expect.poll(() => row('WRONG-CHARSET').locator('td').nth(5).innerText(), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
       });
 
       await steps.run('edit a copy (the version) and reprocess it', async () => {
@@ -119,7 +127,7 @@ describe('the quarantine at 1,000 px', () => {
         await box.fill(text.replace('|P|9.9|', '|P|2.5.1|'));
         await dialog.getByRole('button', { name: 'Reprocess the edited message' }).click();
         await page.getByText('Reprocessed: every message was stored.').waitFor({ timeout: UI_TIMEOUT_MS });
-        await expect.poll(() => row('OLD-VERSION').locator('td').nth(6).innerText(), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
+        await expect.poll(() => row('OLD-VERSION').locator('td').nth(5).innerText(), { timeout: UI_TIMEOUT_MS }).toBe('Reprocessed');
         // Issue 11 tester #4: the count above the table follows at once (it stayed stale until the page was opened again).
         expect(await waiting()).toBe(before - 1);
       });
@@ -134,7 +142,7 @@ describe('the quarantine at 1,000 px', () => {
         await box.fill((await box.inputValue()).replace('|ACC-LONG|', '|ACC-LONG-2|'));
         await dialog.getByRole('button', { name: 'Reprocess the edited message' }).click();
         await page.getByText('Reprocessed, but held in quarantine again as a new entry').waitFor({ timeout: UI_TIMEOUT_MS });
-        await expect.poll(() => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(7);
+        await expect.poll(() => table.locator('tbody').count(), { timeout: UI_TIMEOUT_MS }).toBe(7);
         await table.getByText(/^Reprocessed, held again as entry \d+$/).waitFor({ timeout: UI_TIMEOUT_MS });
         // The new entry waits with its four actions, beside the long status of the one reprocessed.
         await expect.poll(() => row(LONG_HELD_CONTROL_ID).getByRole('button', { name: /^Discard message \d+$/ }).count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
@@ -154,26 +162,37 @@ describe('the quarantine at 1,000 px', () => {
         await dialog.getByRole('button', { name: 'Discard 4 messages' }).click();
         await page.getByText('4 of 4 discarded.').waitFor({ timeout: UI_TIMEOUT_MS });
         // Left: the two reprocessed and stored, and the long one reprocessed and held again (its new entry discarded).
-        await expect.poll(() => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(3);
+        await expect.poll(() => table.locator('tbody').count(), { timeout: UI_TIMEOUT_MS }).toBe(3);
         await page.getByRole('checkbox', { name: 'Show discarded entries (4)' }).check();
-        await expect.poll(() => table.locator('tbody tr').count()).toBe(7);
+        await expect.poll(() => table.locator('tbody').count()).toBe(7);
       });
 
-      await steps.run('F14: after the list re-rendered, a reason keeps the space after a whole word ("MSH-12 (…", not "MSH-12(…"), and no type is cut', async () => {
+      await steps.run('F14: after the list re-rendered, a reason keeps the space after a whole word ("MSH-12 (…", not "MSH-12(…"), no type is cut, a typical sender and control id read whole and the usual reason takes at most two lines', async () => {
         const reason = row('JUNK-1').locator('.quarantine__reason-text');
         // innerText is the text as laid out: a space without a layout box is missing from it.
         const laidOut = (await reason.innerText()).replace(/\s+/g, ' ').trim();
         expect(laidOut).toBe(((await reason.textContent()) ?? '').replace(/\s+/g, ' ').trim());
         expect(laidOut).toMatch(/ MSH-12 \(/);
-        // The Type column (the 4th cell after the reason's row header): every type reads whole, none cut with an ellipsis.
+        // The Type column (an entry's 3rd data cell, after select and Sender): every type reads whole, none cut with an ellipsis.
         const types = await table.evaluate((element) =>
-          [...element.querySelectorAll<HTMLElement>('tbody tr')].map((tr) => {
-            const cell = tr.querySelectorAll<HTMLElement>('td')[3]!;
+          [...element.querySelectorAll<HTMLElement>('tbody > tr:first-child')].map((tr) => {
+            const cell = tr.querySelectorAll<HTMLElement>('td')[2]!;
             return { text: cell.textContent ?? '', cut: cell.scrollWidth > cell.clientWidth + 1 || cell.scrollHeight > cell.clientHeight + 1 };
           }),
         );
         expect(types.map((type) => type.text)).toContain('ADT^A01');
         expect(types.filter((type) => type.cut)).toEqual([]);
+        // Sender (its application and facility lines) and Control id (the code): cut only for the deliberately long ones.
+        const cut = await table.evaluate((element) =>
+          [...element.querySelectorAll<HTMLElement>('tbody .quarantine__sender .cell-clip, tbody td > code')]
+            .filter((node) => node.scrollWidth > node.clientWidth + 1)
+            .map((node) => (node.textContent ?? '').replace(/ \| $/, '')),
+        );
+        // The usual reason (an unsupported version) on at most two lines.
+        const lines = await row(TYPICAL_CONTROL_ID).locator('.quarantine__reason-text').evaluate((element) => Math.round(element.getBoundingClientRect().height / parseFloat(getComputedStyle(element).lineHeight)));
+        expect(cut.filter((text) => !/LONG|WESTCAMPUS|WITHOUTANYSPACES|NORTHCLINIC-CAMPUS-EAST|^CTRL-2025/.test(text))).toEqual([]);
+        expect(await row(TYPICAL_CONTROL_ID).locator('.quarantine__sender').innerText()).toBe('LEGACYLAB-HL7 |\nCLINIC1');
+        expect(lines).toBeLessThanOrEqual(2);
       });
 
       await steps.run('the message browser shows the reprocessed messages stored, the original kept in quarantine', async () => {
