@@ -9,7 +9,7 @@ import { bytes32ToPseudonym, patientSubject } from './ledger-details';
 import { LEDGER_EVENT_KINDS } from './ledger-events';
 import type { HdmsApi } from '../../shared/ipc/contract';
 import type { LedgerReader } from './ledger-reader';
-import { accessReportCsv, accessReportScope, actTime, buildAccessReport, patientAccessList, reportSubjects, type AccessReportFilter } from './access-report';
+import { accessReportCsv, accessReportScope, actTime, buildAccessReport, patientAccessList, reportSubjects, type AccessReport, type AccessReportFilter } from './access-report';
 import { recheckNotary, type NotaryRecheck } from './notary-recheck';
 import { INSTITUTION_META_KEY, InstitutionMetaSchema, type LedgerRow } from './ledger-rows';
 import {
@@ -23,7 +23,7 @@ import {
   type NodeIdentity,
 } from './ledger-service';
 import type { SessionLedger } from './session-ledger';
-import { openedStudyWords, withStudyWords } from './study-accesses';
+import { withOpenedStudies } from './study-accesses';
 import { subjectsMatching } from './subject-query';
 import { rangeEnd, rangeStart } from './local-days';
 
@@ -95,6 +95,16 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     if (ledger !== null) return ledger;
     if (host.restrictedNow?.() === null && host.restrictedNow !== undefined) throw locked();
     throw new VaultError('E_NOT_ALLOWED', 'Your role reads the ledger but does not write to it: its key slot holds no signing key of the node.');
+  }
+
+  /**
+   * A report in the words of the patient's "Who accessed this record": the study each study opening
+   * was, where this session can resolve it (a clinical one; a researcher's or an auditor's opens no
+   * journal or study view, so their rows keep the signed words).
+   */
+  async function withStudies(ledger: LedgerReader, report: AccessReport): Promise<AccessReport> {
+    const session = host.current();
+    return session !== null && session === ledger ? withOpenedStudies(session, report) : report;
   }
 
   function requireAdmin(): SessionLedger {
@@ -280,9 +290,8 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
       const ledger = requireWriter();
       try {
         const subject = await patientSubject(ledger.port.ledgerKey, patientId);
-        const { rows } = await buildAccessReport(ledger, { subjects: new Set([subject]) });
-        // Which study each study opening was, resolved here (the CSV keeps the signed words).
-        return withStudyWords(patientAccessList(rows), await openedStudyWords(ledger, rows));
+        const { rows } = await withOpenedStudies(ledger, await buildAccessReport(ledger, { subjects: new Set([subject]) }));
+        return patientAccessList(rows);
       } catch (error) {
         throw asVaultError(error);
       }
@@ -291,7 +300,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
     async accessReport(query) {
       const ledger = await reader();
       try {
-        return await buildAccessReport(ledger, await reportFilter(ledger, query));
+        return await withStudies(ledger, await buildAccessReport(ledger, await reportFilter(ledger, query)));
       } catch (error) {
         throw asVaultError(error);
       }
@@ -304,7 +313,7 @@ export function createLedgerService(host: LedgerServiceHost, listeners: Set<() =
         // What is journaled but not yet signed is signed first, when this session can sign.
         await host.current()?.flush();
         const filter = await reportFilter(ledger, query);
-        const report = await buildAccessReport(ledger, filter);
+        const report = await withStudies(ledger, await buildAccessReport(ledger, filter));
         // Whom the file names (ledger pseudonyms), kept beside it by the body: erasing one of them removes it.
         const subjects = reportSubjects(report.rows, filter);
         const scope = accessReportScope(filter, query);

@@ -1,7 +1,7 @@
 import { LedgerRecordMetaSchema } from '../../shared/journal/ledger-meta';
 import { openJson } from '../../shared/journal/sealed-json';
 import { studiesWithIds, type StudySummary } from '../vault/views/imaging-reads';
-import type { AccessReportRow } from './access-report';
+import type { AccessReport, AccessReportRow } from './access-report';
 import type { SessionLedger } from './session-ledger';
 
 /**
@@ -9,7 +9,8 @@ import type { SessionLedger } from './session-ledger';
  * one patient read alike). The signed entry and the summary the views keep name no study; the
  * study's view id is in the entry's sealed details (its `recordId`), so it is resolved on this
  * computer, from that record and the study view, as patient names are, and is never written to
- * the ledger.
+ * the ledger. The patient's "Who accessed this record", the Ledger's access report (on screen and
+ * printed) and its CSV say the same words (issue 11); the verifier reads them back as ACCESS.
  */
 
 /** The study as a row names it: date, modalities, description (those it has). */
@@ -45,10 +46,16 @@ export async function openedStudyWords(ledger: SessionLedger, rows: readonly Pic
   return words;
 }
 
-/** The rows with the study each opened added to their words: "Opened an imaging study (2026-01-14, CT, CT HEAD)". */
-export function withStudyWords<T extends { readonly seq: number; readonly what: string }>(items: readonly T[], words: ReadonlyMap<number, string>): T[] {
-  return items.map((item) => {
-    const study = words.get(item.seq);
-    return study === undefined ? item : { ...item, what: `${item.what} (${study})` };
+/** The rows with the study each opened added to their action: "Opened an imaging study (2026-01-14, CT, CT HEAD)". */
+export function withStudyWords<T extends { readonly seq: number; readonly action: string }>(rows: readonly T[], words: ReadonlyMap<number, string>): T[] {
+  return rows.map((row) => {
+    const study = words.get(row.seq);
+    return study === undefined ? row : { ...row, action: `${row.action} (${study})` };
   });
+}
+
+/** A report with the study each study opening was in its rows' words (those this session can resolve). */
+export async function withOpenedStudies(ledger: SessionLedger, report: AccessReport): Promise<AccessReport> {
+  const words = await openedStudyWords(ledger, report.rows);
+  return words.size === 0 ? report : { ...report, rows: withStudyWords(report.rows, words) };
 }

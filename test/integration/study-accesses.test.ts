@@ -1,5 +1,9 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { startBody } from '../../electron/body';
+import { verifyAccessReport } from '../../electron/ledger/access-report-verify';
 import { instanceElements, part10File } from '../electron/intake/dicom/dicom-test-support';
 import { windowOf } from '../support/integration-node';
 import { useTempDirs } from '../support/temp-dir';
@@ -48,6 +52,20 @@ describe('"who accessed this record" says which imaging study was opened', () =>
         expect(entry?.summary).toMatchObject({ opened: 'imaging study' });
         expect(JSON.stringify(entry)).not.toMatch(/KNEE|HEAD|2\.25\.9/);
       }
+
+      // The Ledger's access report (and its printable form) and the CSV say what the page says (issue 11: the CSV said only "Opened an imaging study").
+      const words = list.map((access) => access.what);
+      expect((await ledger.accessReport({ patientId: patientId! })).rows.map((row) => row.action)).toEqual(words);
+      const exported = await ledger.exportAccessReport({ patientId: patientId! });
+      const csv = await readFile(exported.path, 'utf8');
+      expect((parseCsv(csv, { columns: true, bom: true }) as { action: string }[]).map((row) => row.action)).toEqual(words);
+      // npm run access-report:verify passes on it, and refuses it with one study's words edited.
+      await ledger.flush();
+      const ledgerFile = await ledger.exportLedger();
+      expect(await verifyAccessReport(exported.path, ledgerFile.path)).toMatchObject({ ok: true, rows: 3 });
+      const edited = path.join(dataDir, 'edited-access-report.csv');
+      await writeFile(edited, csv.replace('MR KNEE LEFT', 'MR KNEE RIGHT'));
+      expect(await verifyAccessReport(edited, ledgerFile.path)).toMatchObject({ ok: false, problems: [{ line: 0, problem: expect.stringMatching(/^no signed EXPORT entry holds this file's SHA-256/) }] });
     } finally {
       vault.lock();
       await body.stop('quit');

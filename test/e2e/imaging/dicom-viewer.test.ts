@@ -431,7 +431,10 @@ describe('Imaging: the DICOM viewer', () => {
         return page.getByRole('table', { name: 'Access report' }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => (tr.querySelectorAll('th, td')[2]?.textContent ?? '').trim()));
       };
       // The ledger signs the events soon after they are journaled.
-      await expect.poll(actions, { timeout: UI_TIMEOUT_MS, interval: 500 }).toEqual(expect.arrayContaining(['Exported an imaging document (saved from the viewer)', 'Opened an imaging study']));
+      // Each study opening says which study, as her page and the CSV do (issue 11).
+      await expect
+        .poll(actions, { timeout: UI_TIMEOUT_MS, interval: 500 })
+        .toEqual(expect.arrayContaining(['Exported an imaging document (saved from the viewer)', expect.stringMatching(/^Opened an imaging study \(.*REPORTS E2E\)$/)]));
     });
 
     expect(consoleErrors).toEqual([]);

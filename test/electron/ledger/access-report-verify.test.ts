@@ -173,6 +173,18 @@ describe('access-report:verify', () => {
     expect(result).toMatchObject({ ok: false, ledger: { firstBreak: { seq: 3, problem: expect.stringMatching(/^entry 3 was changed after it was signed/) } } });
   });
 
+  it('accepts a study opening with the study named (as the patient\'s page words it) and without (reports from before), and refuses the words edited', async () => {
+    const chain = await signedChain();
+    const opened = (action: string): AccessReportRow[] => [{ ...rowOf(chain, 2), action }, rowOf(chain, 1)];
+    const named = opened('Opened an imaging study (2026-01-14, CT, CT HEAD)');
+    // A description with a comma, a quote and a formula sign: one quoted cell, read back whole.
+    for (const rows of [named, opened('Opened an imaging study'), opened('Opened an imaging study (MR, =KNEE "LEFT", 2)')]) {
+      expect(await verifyAccessReport(...(await files(rows, chain)))).toMatchObject({ ok: true, rows: 2 });
+    }
+    const edited = await verifyAccessReport(...(await files(named, chain, undefined, { changedTo: accessReportCsv(opened('Opened an imaging study (2026-01-14, CT, CT CHEST)')) })));
+    expect(edited).toMatchObject({ ok: false, problems: [{ line: 0, problem: expect.stringMatching(/^no signed EXPORT entry holds this file's SHA-256/) }] });
+  });
+
   it('refuses a file that is not an access report, a row that names no entry, and a row listed twice', async () => {
     const chain = await signedChain();
     await expect(verifyAccessReport(...(await files([], chain, 'a,b\r\n1,2\r\n')))).rejects.toThrow(/the first line is not the access report's header/);

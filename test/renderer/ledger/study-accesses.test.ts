@@ -12,10 +12,10 @@ describe('the study a "who accessed this record" row opened', () => {
 
   it('adds the words to the rows that have them only', () => {
     const rows = [
-      { seq: 3, what: 'Opened an imaging study' },
-      { seq: 2, what: 'Opened an imaging study' },
-      { seq: 1, what: 'Opened the patient' },
+      { seq: 3, action: 'Opened an imaging study' },
+      { seq: 2, action: 'Opened an imaging study' },
+      { seq: 1, action: 'Opened the patient' },
     ];
-    expect(withStudyWords(rows, new Map([[3, '2026-03-02, MR, MR KNEE LEFT']])).map((row) => row.what)).toEqual(['Opened an imaging study (2026-03-02, MR, MR KNEE LEFT)', 'Opened an imaging study', 'Opened the patient']);
+    expect(withStudyWords(rows, new Map([[3, '2026-03-02, MR, MR KNEE LEFT']])).map((row) => row.action)).toEqual(['Opened an imaging study (2026-03-02, MR, MR KNEE LEFT)', 'Opened an imaging study', 'Opened the patient']);
   });
 });

@@ -35,6 +35,8 @@ describe('kindOfAction', () => {
   it('knows no other sentence', () => {
     expect(kindOfAction('Looked over the shoulder')).toBeNull();
     expect(kindOfAction('Opened the patient')).toBe('ACCESS');
+    // A study opening as the patient's page and the report word it (the study resolved on this computer).
+    expect(kindOfAction('Opened an imaging study (2026-01-14, CT, CT HEAD)')).toBe('ACCESS');
     expect(kindOfAction('LEDGER')).toBeNull();
   });
 });
