@@ -33,6 +33,8 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
         await appendSessionEvent(api, s, MIND_KINDS.backupExported, { v: 1, bytes: written.bytes });
         return written;
       } catch (error) {
+        // The body's refusal (destination offline, not this vault's) is written for the user: as it is (H6).
+        if (error instanceof ContractError && (error.code === 'E_BAD_REQUEST' || error.code === 'E_UNAVAILABLE')) throw new VaultError('E_BACKUP', error.message);
         throw asVaultError(error);
       }
     },

@@ -196,6 +196,21 @@ describe('VaultService: indexing()', () => {
     expect(vault.phase()).toBe('absent');
   });
 
+  it('shows the body’s refusal of an Export backup as it is, without "The node refused:" (H6: a destination offline read "The node refused: The backup destination folder is not available…")', async () => {
+    const offline = 'The backup destination folder is not available (a network share offline, a drive not connected?).';
+    const { vault } = await vaultWithData(
+      1,
+      createFakeBody({
+        handlers: {
+          'backup.export': () => {
+            throw new BodyRefusal(offline, 'E_UNAVAILABLE');
+          },
+        },
+      }),
+    );
+    await expect(vault.exportBackup()).rejects.toMatchObject({ code: 'E_BACKUP', message: offline });
+  });
+
   it('shows the body’s refusals of the file when it is inspected as they are too: no "The node refused:", no "magic" (QA s32 #10)', async () => {
     const { vault } = setup(
       createFakeBody({

@@ -57,7 +57,7 @@ export const TEST_ADMIN_SESSION: OperatorSession = { operatorId: 'op_test-admin'
 class Refusal extends Error {
   constructor(
     message: string,
-    readonly code: 'E_BAD_REQUEST' | 'E_FORBIDDEN' | 'E_CONFLICT' = 'E_BAD_REQUEST',
+    readonly code: 'E_BAD_REQUEST' | 'E_FORBIDDEN' | 'E_CONFLICT' | 'E_UNAVAILABLE' = 'E_BAD_REQUEST',
   ) {
     super(message);
   }
