@@ -25,16 +25,17 @@ export function studyWords(study: Pick<StudySummary, 'study' | 'modalities'>): s
 export async function openedStudyWords(ledger: SessionLedger, rows: readonly Pick<AccessReportRow, 'seq' | 'kind'>[]): Promise<Map<number, string>> {
   const port = ledger.port;
   const studyOf = new Map<number, string>();
-  for (const row of rows) {
-    if (row.kind !== 'ACCESS') continue;
-    const stored = await port.db().ledger.get(row.seq);
+  // One read for the ledger rows of every opening (a whole trail's report may list thousands); the
+  // journal is read for study openings only.
+  const accesses = [...new Set(rows.filter((row) => row.kind === 'ACCESS').map((row) => row.seq))];
+  for (const stored of await port.db().ledger.bulkGet(accesses)) {
     if (stored?.summary['opened'] !== 'imaging study') continue;
     const { records } = await port.api.journal.read({ after: stored.journalSeq - 1, limit: 1 });
     const record = records[0];
     if (record === undefined || record.seq !== stored.journalSeq || record.meta === null) continue;
     const meta = LedgerRecordMetaSchema.safeParse(await openJson(port.opener, record.meta));
     const studyId = meta.success ? meta.data.details['recordId'] : undefined;
-    if (typeof studyId === 'string' && studyId !== '') studyOf.set(row.seq, studyId);
+    if (typeof studyId === 'string' && studyId !== '') studyOf.set(stored.seq, studyId);
   }
   const words = new Map<number, string>();
   if (studyOf.size === 0) return words;
