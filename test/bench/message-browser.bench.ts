@@ -1,6 +1,9 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { build } from 'esbuild';
-import { launchBrowser } from '../support/chromium';
+import { launchPersistent } from '../support/chromium';
 import { REPO_ROOT } from '../support/repo-paths';
 import { median, percentile, type BenchModule } from './bench-report';
 import type * as readsModule from '../../renderer/vault/views/message-reads';
@@ -83,9 +86,15 @@ const bench: BenchModule = {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    const browser = await launchBrowser();
+    // A profile on disk, as the app's: an in-memory (incognito) context's IndexedDB quota is too
+    // small for a million rows with their control-id prefix tokens (a DexieError at ~20 minutes).
+    const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hdms-bench-messages-'));
+    const browser = await launchPersistent(profileDir);
     try {
       const page = await browser.newPage();
+      page.on('console', (message) => {
+        if (message.text().startsWith('bench:')) log(`message browser: ${message.text().slice(7)}`);
+      });
       await page.goto(`http://127.0.0.1:${port}/`);
       await page.waitForFunction(() => typeof (globalThis as { hdmsMessages?: unknown }).hdmsMessages === 'object');
       await page.evaluate('globalThis.__name = (target) => target');
@@ -115,6 +124,7 @@ const bench: BenchModule = {
           const t0 = performance.now();
           const BATCH = 5000;
           for (let first = 1; first <= total; first += BATCH) {
+            if ((first - 1) % 100_000 === 0 && first > 1) console.log(`bench: ${first - 1} rows written in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
             const seqs = Array.from({ length: Math.min(BATCH, total - first + 1) }, (_, i) => first + i);
             const controls = await Promise.all(seqs.map((seq) => messageLog.controlTokens(controlSource, `CTRL-${seq}`)));
             const encs = await cipher.encryptMany(
@@ -125,7 +135,8 @@ const bench: BenchModule = {
                 value: { kind: 'intake.hl7', channel: 'hl7-mllp', receivedAt: new Date(start + seq * 2000).toISOString(), sender: SENDERS[seq % 20]!, controlId: `CTRL-${seq}`, messageType: TYPES[(seq * 7) % 12]!, acks: ['AA'], objectId: null, records: 3 },
               })),
             );
-            await db.messages.bulkPut(
+            await db.messages
+              .bulkPut(
               seqs.map((seq, i) => {
                 const status = statusOf(seq);
                 return {
@@ -139,7 +150,11 @@ const bench: BenchModule = {
                   enc: encs[i]!,
                 };
               }),
-            );
+            )
+              .catch((error: { name?: string; message?: string; inner?: { name?: string; message?: string } }) => {
+                // Dexie's own error reaches Node only as its class name: say what failed, and where.
+                throw new Error(`bulkPut of rows ${first}…: ${error.name}: ${error.message} (${error.inner?.name ?? ''} ${error.inner?.message ?? ''})`);
+              });
           }
           // Postings of 1,000 MRNs (patients 0..999), as the patient projector writes them.
           const mrns = Array.from({ length: 1000 }, (_, i) => `MRN${String(i).padStart(8, '0')}`);
@@ -217,6 +232,7 @@ const bench: BenchModule = {
       ];
     } finally {
       await browser.close();
+      fs.rmSync(profileDir, { recursive: true, force: true });
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
