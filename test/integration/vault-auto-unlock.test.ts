@@ -8,6 +8,7 @@ import { createApiClient } from '../../shared/ipc/api-client';
 import { createVaultService, type VaultServiceWithReady } from '../../renderer/vault/create-vault-service';
 import { useTempDirs } from '../support/temp-dir';
 import { inProcessTransport } from '../support/in-process-transport';
+import { until } from '../support/until';
 
 /**
  * "Unlock automatically on this computer" (design §3) with the real body: startBody with an
@@ -145,6 +146,38 @@ describe('vault auto-unlock: body with a keychain + mind', () => {
       expect(third.vault.currentOperator()).toBeNull();
     } finally {
       await third.stop();
+    }
+  });
+
+  /*
+   * The node runs on in the tray with its window closed: a window closed at the lock screen and
+   * opened again starts a new page, whose startup asked for the kept key and unlocked as the
+   * administrator, no passphrase asked. Only the body's start unlocks this way now.
+   */
+  it('a window opened again after the lock stays locked (the body hands out the key only at its start)', { timeout: 60_000 }, async () => {
+    const dataDir = await tempDir();
+    const keychain = new MemoryKeychain();
+    const first = await startNode(dataDir, keychain);
+    try {
+      await first.vault.create({ operatorName: 'Ada Admin', passphrase: PASSPHRASE, autoUnlock: true });
+    } finally {
+      await first.stop();
+    }
+    const second = await startNode(dataDir, keychain);
+    try {
+      expect(second.vault.phase()).toBe('unlocked');
+      second.vault.lock();
+      const api = createApiClient(inProcessTransport(second.body));
+      await until('the body ended the session', async () => ((await api.vault.session({})).session === null ? true : null));
+      const transport = inProcessTransport(second.body);
+      const reopened = createVaultService({ api: createApiClient(transport), transport, host: 'electron', indexedDB: new IDBFactory(), IDBKeyRange, testOnlyPbkdf2Iterations: ITERATIONS });
+      await reopened.ready();
+      expect(reopened.phase()).toBe('locked');
+      expect(reopened.currentOperator()).toBeNull();
+      // Not taken for a stale key either: the next start still unlocks.
+      expect(keychain.entry).not.toBeNull();
+    } finally {
+      await second.stop();
     }
   });
 
