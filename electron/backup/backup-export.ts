@@ -8,7 +8,7 @@ import type { JournalSnapshot } from '../storage/journal';
 import type { VaultStorage } from '../storage/vault-storage';
 import { pathExists, syncDir } from '../storage/durable-files';
 import { readDedupeKey } from '../intake/hl7/hl7-duplicates';
-import { BACKUP_EXTENSION, BACKUP_FORMAT, BackupRefusal, containerEnd, DEDUPE_KEY_ENTRY, DEVICE_DEDUPE_KEY_ENTRY, DICOM_DEDUPE_KEY_ENTRY, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY, keyringDigest } from './backup-format';
+import { BACKUP_EXTENSION, BACKUP_FORMAT, BackupRefusal, containerEnd, CREATED_AT_ENTRY, DEDUPE_KEY_ENTRY, DEVICE_DEDUPE_KEY_ENTRY, DICOM_DEDUPE_KEY_ENTRY, encodePreamble, entryHeader, JOURNAL_ENTRY, KEYS_ENTRY, keyringDigest } from './backup-format';
 
 export interface BackupExportOptions {
   readonly dataDir: string;
@@ -87,7 +87,7 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
       const ids: string[] = [];
       // Object files only: inline objects travel inside the journal records that carry them.
       for await (const id of storage.objects.files.list()) ids.push(id);
-      const container = containerStream(keysBytes, key, dicomKey, deviceKey, snapshot, ids, storage.objects.files.pathOf.bind(storage.objects.files), () => objects++);
+      const container = containerStream(Buffer.from(createdAt.toISOString(), 'utf8'), keysBytes, key, dicomKey, deviceKey, snapshot, ids, storage.objects.files.pathOf.bind(storage.objects.files), () => objects++);
       for await (const piece of sealer.sealStream('backup', container)) await write(piece);
     });
     await handle.datasync();
@@ -108,6 +108,7 @@ export async function exportBackup(options: BackupExportOptions): Promise<{ path
 }
 
 async function* containerStream(
+  createdAtBytes: Buffer,
   keysBytes: Buffer,
   dedupeKey: Buffer | null,
   dicomDedupeKey: Buffer | null,
@@ -118,6 +119,11 @@ async function* containerStream(
   countObject: () => void,
 ): AsyncGenerator<Uint8Array> {
   let entries = 0;
+  // First, so a restore compares it with the preamble's before it writes anything (CREATED_AT_ENTRY).
+  yield entryHeader(CREATED_AT_ENTRY, createdAtBytes.length);
+  yield createdAtBytes;
+  entries++;
+
   yield entryHeader(KEYS_ENTRY, keysBytes.length);
   yield keysBytes;
   entries++;

@@ -241,7 +241,7 @@ export function backupFeature(services: BodyServices) {
         await verifyBackup(resolved, new Uint8Array(Buffer.from(dataKey, 'base64url')));
         return {};
       },
-      'backup.restore': ({ path: file, dataKey, erasureRegister }) =>
+      'backup.restore': ({ path: file, dataKey, erasureRegister, acceptAlteredLabel }) =>
         vaultLock.run(async () => {
           if (vault.isOpen || (await keyrings.exists())) {
             throw new VaultStateRefusal('E_CONFLICT', 'This data folder holds a vault already; restore into an empty data folder.');
@@ -258,6 +258,7 @@ export function backupFeature(services: BodyServices) {
             dicomDedupeDir,
             deviceDedupeDir,
             register,
+            acceptAlteredLabel: acceptAlteredLabel === true,
             log,
           });
           await keepRegister(config.dataDir, register);

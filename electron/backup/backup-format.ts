@@ -25,7 +25,8 @@ export class BackupRefusal extends Refusal {}
  * Container stream (the envelope's plaintext), entries back to back:
  *
  *   2 bytes   path length p, u16 big-endian (1 … 1024); 0 ends the container
- *   p bytes   path, UTF-8, relative to `vault/`: `keys.json`, `journal/journal.hdj`,
+ *   p bytes   path, UTF-8, relative to `vault/`: `created-at` (first, and no vault file: see
+ *             CREATED_AT_ENTRY), `keys.json`, `journal/journal.hdj`,
  *             `objects/ab/<62 hex>`, `intake/hl7-dedupe/key` (the HL7 duplicate index's 32-byte
  *             key, present when the vault has one; backups made before it was carried lack it) or
  *             `intake/dicom-dedupe/key` (the DICOM duplicate index's, likewise; versions before it
@@ -58,6 +59,14 @@ export const BackupPreambleSchema = z.strictObject({
 });
 export type BackupPreamble = Readonly<z.infer<typeof BackupPreambleSchema>>;
 
+/**
+ * The backup's date, sealed (ISO 8601, UTF-8), written first since H6 F5: the preamble's createdAt
+ * is in clear and covered by no check, so a restore compares the two once the key opens the file.
+ * Backups without it still restore (their date is not checked); versions before it refuse backups
+ * that carry it.
+ */
+export const CREATED_AT_ENTRY = 'created-at';
+export const MAX_CREATED_AT_BYTES = 64;
 export const KEYS_ENTRY = 'keys.json';
 export const JOURNAL_ENTRY = 'journal/journal.hdj';
 /** The journal's dedupe tags are keyed with it: without it a restored index matches no earlier message. */
@@ -70,6 +79,7 @@ export const DEDUPE_KEY_BYTES = 32;
 const OBJECT_ENTRY = /^objects\/([0-9a-f]{2})\/([0-9a-f]{62})$/;
 
 export type ContainerPath =
+  | { readonly kind: 'createdAt' }
   | { readonly kind: 'keys' }
   | { readonly kind: 'journal' }
   | { readonly kind: 'dedupeKey' }
@@ -82,6 +92,7 @@ export type ContainerPath =
  * climb out of the restore folder (no `..`, no absolute paths, no backslashes, no drive letters).
  */
 export function parseContainerPath(name: string): ContainerPath {
+  if (name === CREATED_AT_ENTRY) return { kind: 'createdAt' };
   if (name === KEYS_ENTRY) return { kind: 'keys' };
   if (name === JOURNAL_ENTRY) return { kind: 'journal' };
   if (name === DEDUPE_KEY_ENTRY) return { kind: 'dedupeKey' };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { openStreamWithDataKey } from '../../shared/crypto/envelope';
 import { EnvelopeError } from '../../shared/crypto/envelope-format';
 import { KeyringSchema, type Keyring } from '../../shared/ipc';
@@ -15,7 +16,8 @@ import { pathExists, syncDir } from '../storage/durable-files';
 import { writeDedupeKey } from '../intake/hl7/hl7-duplicates';
 import { Journal } from '../storage/journal';
 import { ReapplicationPlanner, type ErasureRegister } from './erasure-register';
-import { BackupRefusal, DEDUPE_KEY_BYTES, MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
+import { BACKUP_LABEL_ALTERED } from '../../shared/ipc/vault-contract';
+import { BackupRefusal, DEDUPE_KEY_BYTES, MAX_CREATED_AT_BYTES, MAX_PATH_BYTES, malformed, parseContainerPath, readBackupHead, sameKeyring } from './backup-format';
 
 export interface BackupRestoreOptions {
   readonly dataDir: string;
@@ -30,6 +32,8 @@ export interface BackupRestoreOptions {
   readonly deviceDedupeDir: string;
   /** Erasures made since (erasure-register.ts): applied again to the restored journal before the vault exists. */
   readonly register: ErasureRegister;
+  /** The user was told the file's clear date differs from its sealed one and restores it anyway. */
+  readonly acceptAlteredLabel?: boolean;
   readonly log: Logger;
 }
 
@@ -39,7 +43,7 @@ export interface BackupRestoreResult {
   readonly keyring: Keyring;
   /** What the erasure register made the restore erase again. */
   readonly reapplied: { readonly erasures: number; readonly records: number; readonly objects: number };
-  /** When the backup was made (its preamble's createdAt). */
+  /** When the backup was made: its sealed date, or its preamble's for a backup made before that was sealed. */
   readonly backupCreatedAt: string;
   /** The last ledger entry the backup's journal holds (0: none): entries this node signed after it are not in the restored vault. */
   readonly ledgerSeq: number;
@@ -60,7 +64,7 @@ const MAX_KEYS_BYTES = 16 * 1024 * 1024;
  * is removed. A wrong key fails at the first chunk.
  */
 export async function restoreBackup(options: BackupRestoreOptions): Promise<BackupRestoreResult> {
-  const { dataDir, file, dataKey, dedupeDir, dicomDedupeDir, deviceDedupeDir, register, log } = options;
+  const { dataDir, file, dataKey, dedupeDir, dicomDedupeDir, deviceDedupeDir, register, acceptAlteredLabel = false, log } = options;
   const head = await readBackupHead(file);
   const layout = vaultLayout(dataDir);
   const vaultDirExisted = await pathExists(layout.vaultDir);
@@ -69,7 +73,15 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
   let moved = false;
   const movedParts: string[] = [];
   try {
-    const unpacked = await unpack(head.envelopeOffset, file, dataKey, work);
+    // Checked as soon as the sealed date is read (the container's first entry), before anything
+    // else is unpacked. A differing clear date blocks the restore only until the user confirms:
+    // what is restored is the sealed contents, intact whatever the clear label says, so the risk
+    // is the user's choice of this backup for a date it does not hold, and the words give the true one.
+    const unpacked = await unpack(head.envelopeOffset, file, dataKey, work, (sealedAt) => {
+      if (!acceptAlteredLabel && Date.parse(sealedAt) !== Date.parse(head.preamble.createdAt)) {
+        throw new BackupRefusal('E_CONFLICT', alteredLabelMessage(head.preamble.createdAt, sealedAt));
+      }
+    });
     if (!sameKeyring(unpacked.keyring, head.preamble.keyring)) throw malformed('its keyring differs from the one in its preamble');
     const journalFile = path.join(work, 'journal', 'journal.hdj');
     const handle = await nodeStorageFs.open(journalFile, 'read');
@@ -141,7 +153,7 @@ export async function restoreBackup(options: BackupRestoreOptions): Promise<Back
       objects: unpacked.objects - reapplied.objectFiles + inlineObjects,
       keyring: unpacked.keyring,
       reapplied: { erasures: reapplied.erasures, records: reapplied.records, objects: reapplied.objectFiles + reapplied.droppedInline },
-      backupCreatedAt: head.preamble.createdAt,
+      backupCreatedAt: unpacked.createdAt ?? head.preamble.createdAt,
       ledgerSeq,
     };
   } catch (error) {
@@ -214,6 +226,13 @@ async function reapplyErasures(
   return { erasures: plan.erasures, records: result.erased, objectFiles, droppedInline: result.droppedInline.length };
 }
 
+const labelTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+/** The refusal's words: both dates as the restore form writes them (this computer's time). */
+export function alteredLabelMessage(labelAt: string, sealedAt: string): string {
+  return `This file’s label says ${labelTime.format(new Date(labelAt))} but its sealed contents were made on ${labelTime.format(new Date(sealedAt))}: ${BACKUP_LABEL_ALTERED}`;
+}
+
 function translate(error: unknown): unknown {
   if (error instanceof EnvelopeError) {
     // The mind unwrapped this key from this file's own header (AES key wrap checks it), so an
@@ -228,6 +247,8 @@ function translate(error: unknown): unknown {
 }
 
 interface Unpacked {
+  /** The sealed date (CREATED_AT_ENTRY); null for backups made before it was sealed. */
+  readonly createdAt: string | null;
   readonly keyring: Keyring;
   readonly objects: number;
   /** Null for backups made before the key was carried. */
@@ -236,7 +257,9 @@ interface Unpacked {
   readonly deviceDedupeKey: Buffer | null;
 }
 
-async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array, work: string): Promise<Unpacked> {
+const SealedDateSchema = z.iso.datetime();
+
+async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array, work: string, checkCreatedAt: (sealedAt: string) => void): Promise<Unpacked> {
   const stream = createReadStream(file, { start: envelopeOffset, highWaterMark: 256 * 1024 });
   const opened = await openStreamWithDataKey(dataKey, stream);
   if (opened.kind !== 'backup') {
@@ -252,6 +275,7 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
     madeDirs.add(dir);
   };
   await ensureDir(path.join(work, 'objects'));
+  let createdAt: string | null = null;
   let keyring: Keyring | null = null;
   let dedupeKey: Buffer | null = null;
   let dicomDedupeKey: Buffer | null = null;
@@ -272,6 +296,15 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
       const size = Number((await reader.exact(8)).readBigUInt64BE(0));
       if (!Number.isSafeInteger(size)) throw malformed('an entry size is out of range');
       entries++;
+      if (entry.kind === 'createdAt') {
+        if (entries !== 1) throw malformed('its sealed date is not its first entry');
+        if (size > MAX_CREATED_AT_BYTES) throw malformed('its sealed date is too long');
+        const parsed = SealedDateSchema.safeParse((await reader.exact(size)).toString('utf8'));
+        if (!parsed.success) throw malformed('its sealed date is not a date');
+        createdAt = parsed.data;
+        checkCreatedAt(createdAt);
+        continue;
+      }
       if (entry.kind === 'keys') {
         if (size > MAX_KEYS_BYTES) throw malformed('its keyring is too large');
         const bytes = await reader.exact(size);
@@ -344,7 +377,7 @@ async function unpack(envelopeOffset: number, file: string, dataKey: Uint8Array,
   if (keyring === null) throw malformed('it holds no keyring');
   if (!journal) throw malformed('it holds no journal');
   for (const dir of madeDirs) await syncDir(dir);
-  return { keyring, objects, dedupeKey, dicomDedupeKey, deviceDedupeKey };
+  return { createdAt, keyring, objects, dedupeKey, dicomDedupeKey, deviceDedupeKey };
 }
 
 async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {

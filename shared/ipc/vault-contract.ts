@@ -235,6 +235,12 @@ export type BackupListing = z.infer<typeof BackupListingSchema>;
  * (none beside the file: erasures made on the installation that wrote the backup are not known),
  * or none at all (they could not be checked).
  */
+/**
+ * The end of backup.restore's E_CONFLICT refusal when a backup's clear date differs from its sealed
+ * one (H6 F5): the mind knows it by these words and asks the user before restoring anyway.
+ */
+export const BACKUP_LABEL_ALTERED = 'the file may have been altered.';
+
 export const ErasureRegisterSourceSchema = z.enum(['chosen', 'beside', 'data-folder', 'none']);
 export type ErasureRegisterSource = z.infer<typeof ErasureRegisterSourceSchema>;
 
@@ -269,6 +275,8 @@ export const backupMethods = {
       dataKey: base64urlBytes(32),
       /** The full path of an erasure register the admin chose (the backup file was moved away from the one beside it). */
       erasureRegister: z.string().min(1).max(4096).optional(),
+      /** The user read that the file's clear date differs from its sealed one and restores it anyway. */
+      acceptAlteredLabel: z.literal(true).optional(),
     }),
     z.strictObject({
       records: z.number().int().nonnegative(),
@@ -277,7 +285,7 @@ export const backupMethods = {
       erasuresReapplied: z.number().int().nonnegative(),
       /** Where the erasures made after the backup were looked up ('none': they could not be checked). */
       erasureRegister: ErasureRegisterSourceSchema,
-      /** When the backup was made (its preamble). */
+      /** When the backup was made: its sealed date (its preamble's for a backup made before that was sealed). */
       backupCreatedAt: z.iso.datetime(),
       /** The backup's last ledger entry (0: none): entries this node signed after it are not in the restored vault. */
       ledgerSeq: z.number().int().nonnegative(),

@@ -295,6 +295,38 @@ describe('backup: the ledger a restore rewinds (tester T2 S35 F3)', () => {
   });
 });
 
+describe('backup: the date in clear against the sealed one (H6 F5)', () => {
+  it('refuses a backup whose clear date differs from its sealed one until the user accepts, then restores and answers the sealed date', async () => {
+    const { b, vault } = await vaultWithData(1);
+    const exported = await call(b, 'backup.export', {});
+    const sealedAt = (await call(b, 'backup.inspect', { path: exported.path })).createdAt;
+    // Same length, another year: the clear preamble's date is covered by no checksum.
+    const altered = path.join(await tempDir(), 'altered.hdmsbak');
+    const text = (await readFile(exported.path)).toString('latin1');
+    expect(text).toContain(`"createdAt":"${sealedAt}"`);
+    await writeFile(altered, Buffer.from(text.replace(`"createdAt":"${sealedAt.slice(0, 4)}`, '"createdAt":"2019'), 'latin1'));
+    expect((await call(b, 'backup.inspect', { path: altered })).createdAt.slice(0, 4)).toBe('2019');
+
+    const target = await tempDir();
+    const fresh = await body(target);
+    const before = await listTree(target);
+    const dataKey = await dataKeyFor(fresh, vault, altered);
+    const refused = await fresh.router.dispatch('backup.restore', { path: altered, dataKey }, callContext);
+    expect(refused).toEqual({ ok: false, error: { code: 'E_CONFLICT', message: expect.stringMatching(/^This file’s label says .*2019.* but its sealed contents were made on .+: the file may have been altered\.$/) } });
+    expect(await listTree(target)).toEqual(before);
+    await expect(call(fresh, 'vault.status', {})).resolves.toEqual({ state: 'absent' });
+
+    const restored = await call(fresh, 'backup.restore', { path: altered, dataKey, acceptAlteredLabel: true });
+    expect(restored.backupCreatedAt).toBe(sealedAt);
+    await signIn(fresh, vault);
+    const record = (await readJournal(fresh)).find((r) => r.kind === 'backup.restored')!;
+    const opened = await openJson(createOpener(vault.keys.intakeKeyPair.privateKey), record.meta!);
+    expect(BackupRestoredMetaSchema.parse(opened)).toMatchObject({ backupCreatedAt: sealedAt });
+    await fresh.stop('quit');
+    await b.stop('quit');
+  });
+});
+
 describe('backup: the HL7 duplicate key', () => {
   const adt = (controlId: string): string =>
     [`MSH|^~\\&|LABSYS|NORTHCLINIC|HDMS|NODE|20260301120000||ADT^A01^ADT_A01|${controlId}|P|2.5.1`, 'EVN|A01|20260301120000', 'PID|1||MRN1^^^NORTHCLINIC^MR||Doe^Jane||19700101|F'].join('\r');
