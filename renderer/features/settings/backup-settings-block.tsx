@@ -9,7 +9,7 @@ import { SubmitRow } from '../../app/form/submit-row';
 import { TextField } from '../../app/form/text-field';
 import { useSettingsDraft } from '../../app/form/use-settings-draft';
 import { useAction } from '../../app/use-action';
-import { ActionError } from '../../app/vault-errors';
+import { ActionError, vaultErrorMessage } from '../../app/vault-errors';
 import { useVault } from '../../vault/vault-context';
 import { ChoiceGroup } from './choice-group';
 import { formatBytes } from './format-bytes';
@@ -20,7 +20,8 @@ const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 
 export function describeBackupStatus(status: BackupStatus): { last: string; failure: string | null; next: string | null; erasureRecord: string | null } {
   const last =
     status.last === null
-      ? 'No backup has been made yet.'
+      ? // A restored vault has backups, made elsewhere: the status knows only this computer's.
+        'No backup made on this computer yet.'
       : `Last backup: ${when.format(new Date(status.last.at))} (${status.last.scheduled ? 'scheduled' : 'made by hand'}, ${formatBytes(status.last.bytes)}).`;
   const failure = status.failure === null ? null : `The backup of ${when.format(new Date(status.failure.at))} failed: ${status.failure.reason}`;
   const next = status.nextAt === null ? null : `Next scheduled backup: ${when.format(new Date(status.nextAt))}.`;
@@ -66,15 +67,20 @@ export function useBackupStatus(refresh: unknown = 0): { status: BackupStatus | 
   return { status, error };
 }
 
-/** The status lines (role=status), for Settings and the unlock screen. */
-export function BackupStatusNote({ status }: { status: BackupStatus }) {
+/**
+ * The status lines (role=status) of Settings. The box warns while the last attempt failed or the
+ * destination was found unavailable (the next backup fails too); `failureShownBy` hides the failure
+ * line while the Export button says the same words (the reason once, where the user looks: H6 F3).
+ */
+export function BackupStatusNote({ status, destinationUnavailable, failureShownBy }: { status: BackupStatus; destinationUnavailable: boolean; failureShownBy: string | null }) {
   const text = describeBackupStatus(status);
+  const warn = status.failure !== null || destinationUnavailable;
   return (
     <>
-      <p role="status" className={status.last === null ? 'note' : 'note note--ok'}>
-        {text.last} {text.next}
+      <p role="status" className={warn ? 'note note--warn' : status.last === null ? 'note' : 'note note--ok'}>
+        {[text.last, text.next].filter((line) => line !== null).join(' ')}
       </p>
-      {text.failure !== null && (
+      {text.failure !== null && status.failure?.reason !== failureShownBy && (
         <p role="alert" className="note note--error">
           {text.failure}
         </p>
@@ -197,6 +203,17 @@ function refusedProblems(error: unknown, kind: ScheduleKind): FieldProblem<Backu
   return read.map((problem) => (problem.field === 'schedule' ? { field: scheduleField, message: problem.message } : { field: problem.field, message: problem.message }));
 }
 
+/**
+ * What "Check again" found, after "Checked the destination at …: ". The reason is a sentence of
+ * its own; the same reason as the failure shown above is not said twice.
+ */
+function checkWords(checked: { available: boolean; reason: string | null }, status: BackupStatus | null): string {
+  if (checked.available) return 'available; the next backup goes there.';
+  if (checked.reason === null) return 'not available (no reason given).';
+  if (checked.reason === status?.failure?.reason) return 'still not available.';
+  return `not available. ${checked.reason.charAt(0).toUpperCase()}${checked.reason.slice(1)}`;
+}
+
 const SCHEDULES = [
   { value: 'off', label: 'Off' },
   { value: 'daily', label: 'Daily at a time' },
@@ -240,16 +257,19 @@ export function BackupSettingsBlock() {
     if (chosen.path !== null) change({ destination: chosen.path });
   });
   const [written, setWritten] = useState<{ path: string; bytes: number } | null>(null);
+  const [checked, setChecked] = useState<{ available: boolean; reason: string | null; checkedAt: string } | null>(null);
   const exportNow = useAction(async () => {
     setWritten(null);
+    // An earlier check's result is older than this attempt, which says the same or better.
+    setChecked(null);
     setWritten(await vault.exportBackup());
     setRefresh((n) => n + 1);
   });
   // "Check again" checks the destination now (the check a backup makes first, nothing written) and
   // loads the status again: a share mounted again reads as available before the next backup (QA s32 #6).
-  const [checked, setChecked] = useState<{ available: boolean; reason: string | null; checkedAt: string } | null>(null);
   const check = useAction(async () => {
     setChecked(null);
+    exportNow.clearError();
     setRefresh((n) => n + 1);
     setChecked(await api.backup.checkDestination({}));
   });
@@ -268,7 +288,13 @@ export function BackupSettingsBlock() {
         restore it on the first-run screen of a new installation. Scheduled backups are made by the node itself,
         also while the vault is locked: they are sealed to the vault’s public key, so no passphrase is kept for them.
       </p>
-      {status !== null && <BackupStatusNote status={status} />}
+      {status !== null && (
+        <BackupStatusNote
+          status={status}
+          destinationUnavailable={checked?.available === false}
+          failureShownBy={exportNow.error === null ? null : vaultErrorMessage(exportNow.error)}
+        />
+      )}
       {statusError !== null && <ErrorNote error={statusError} what="The backup status could not be loaded" />}
       {status !== null && (
         <button type="button" className="link-button" disabled={check.busy} onClick={() => void check.run()}>
@@ -278,8 +304,7 @@ export function BackupSettingsBlock() {
       {check.busy && <p role="status">Checking the destination…</p>}
       {checked !== null && (
         <p role="status" className={checked.available ? 'note note--ok' : 'note note--error'}>
-          Checked the destination at {when.format(new Date(checked.checkedAt))}:{' '}
-          {checked.available ? 'available; the next backup goes there.' : `not available now: ${checked.reason ?? 'no reason given.'}`}
+          Checked the destination at {when.format(new Date(checked.checkedAt))}: {checkWords(checked, status)}
         </p>
       )}
       <ActionError error={check.error} />
@@ -337,6 +362,9 @@ export function BackupSettingsBlock() {
           {(refused === null || refused.some((p) => p.field === null)) && <ActionError error={save.error} />}
         </form>
       )}
+      {/* Apart from the form above: Export backup saves nothing of it (H6 F6). */}
+      <h4 className="settings-subheading">Back up now</h4>
+      <p className="muted">One backup into the destination folder now, whatever the schedule. It is never deleted by retention.</p>
       <div className="form-actions">
         <button type="button" className="button" disabled={exportNow.busy} onClick={() => void exportNow.run()}>
           Export backup

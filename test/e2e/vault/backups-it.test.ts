@@ -49,7 +49,7 @@ describe('backups as IT runs them', () => {
       const backup = page.getByRole('group', { name: 'Backup' });
       await steps.run('Settings › Backup: no backup yet', async () => {
         await goToArea(page, 'Settings');
-        await backup.getByRole('status').filter({ hasText: 'No backup has been made yet.' }).waitFor({ timeout: UI_TIMEOUT_MS });
+        await backup.getByRole('status').filter({ hasText: 'No backup made on this computer yet.' }).waitFor({ timeout: UI_TIMEOUT_MS });
         expect(scheduledFiles(destination)).toEqual([]);
       });
 

@@ -2,6 +2,7 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { describeBackupStatus } from '../../../../renderer/features/settings/backup-settings-block';
+import { VaultError } from '../../../../renderer/vault/vault-service';
 import type { BackupSettings } from '../../../../shared/ipc/vault-contract';
 import { createFakeNode, FakeRefusal } from '../../support/fake-transport';
 import { ADMIN_PASSPHRASE, createFakeVault } from '../../support/fake-vault-service';
@@ -105,7 +106,8 @@ describe('Settings › Data › Backup', () => {
     renderApp(node, '#/settings', vaultWith('unlocked', 'admin'));
     const group = await screen.findByRole('group', { name: 'Backup' });
     fireEvent.click(await within(group).findByRole('button', { name: 'Check again' }));
-    expect((await within(group).findByText(/^Checked the destination at /)).textContent).toMatch(/not available now: The backup destination folder is not available/);
+    // The reason is a sentence of its own, not a capital after a colon (H6 F3).
+    expect((await within(group).findByText(/^Checked the destination at /)).textContent).toMatch(/: not available\. The backup destination folder is not available/);
     // The share is mounted again.
     available = true;
     fireEvent.click(within(group).getByRole('button', { name: 'Check again' }));
@@ -167,6 +169,61 @@ describe('Settings › Data › Backup', () => {
     expect(within(group).queryByText(/^The backup of .* failed/)).toBeNull();
     act(() => emitEvent(node, 'backup.statusChanged', { last: LAST, failure: { at: '2026-03-05T02:30:00.000Z', reason: 'The backup destination folder is not available.' }, nextAt: null, erasureRecord: null }));
     expect(await within(group).findByText(/^The backup of .* failed: The backup destination folder is not available\./)).toBeTruthy();
+  });
+
+  it('after a failed Export backup says the reason once, by the button, and the status box warns while the destination is unavailable (H6 F3)', async () => {
+    const reason = 'The backup destination folder is not available (a network share offline, a drive not connected?).';
+    const node = nodeWithBackups('unlocked');
+    const nextAt = '2026-03-05T03:30:00.000Z';
+    let failure: { at: string; reason: string } | null = null;
+    node.handle('backup.status', () => ({ last: LAST, failure, nextAt, erasureRecord: null }));
+    node.handle('backup.checkDestination', () => ({ available: false, reason, checkedAt: '2026-03-05T02:20:00.000Z' }));
+    const vault = vaultWith('unlocked', 'admin');
+    vault.failWith('exportBackup', new VaultError('E_BACKUP', reason));
+    renderApp(node, '#/settings', vault);
+    const group = await screen.findByRole('group', { name: 'Backup' });
+    const statusBox = await within(group).findByText((content) => content.startsWith('Last backup:'));
+    const timesSaid = (): number => (group.textContent ?? '').split('The backup destination folder is not available').length - 1;
+    expect(statusBox.className).toContain('note--ok');
+
+    // Check again finds the share offline: the last backup is no longer good news.
+    fireEvent.click(within(group).getByRole('button', { name: 'Check again' }));
+    await within(group).findByText(/^Checked the destination at /);
+    expect(statusBox.className).toContain('note--warn');
+    expect(timesSaid()).toBe(1);
+
+    // Export backup fails: the body records the failure and pushes it, the button says why.
+    fireEvent.click(within(group).getByRole('button', { name: 'Export backup' }));
+    failure = { at: '2026-03-05T02:30:00.000Z', reason };
+    act(() => emitEvent(node, 'backup.statusChanged', { last: LAST, failure, nextAt, erasureRecord: null }));
+    await waitFor(() => expect(within(group).getAllByRole('alert').map((alert) => alert.textContent)).toEqual([reason]));
+    expect(timesSaid()).toBe(1);
+    expect(statusBox.className).toContain('note--warn');
+
+    // Check again after it: the failure above says why, the check line that it still holds.
+    fireEvent.click(within(group).getByRole('button', { name: 'Check again' }));
+    expect((await within(group).findByText(/^Checked the destination at /)).textContent).toMatch(/: still not available\.$/);
+    expect(within(group).getByText(/^The backup of .* failed: The backup destination folder is not available/)).toBeTruthy();
+    expect(timesSaid()).toBe(1);
+  });
+
+  it('does not say "No backup has been made" of a vault that may come from a backup (H6 F4)', async () => {
+    const node = nodeWithBackups('unlocked');
+    node.handle('backup.status', () => ({ last: null, failure: null, nextAt: null, erasureRecord: null }));
+    renderApp(node, '#/settings', vaultWith('unlocked', 'admin'));
+    const group = await screen.findByRole('group', { name: 'Backup' });
+    expect((await within(group).findByText(/^No backup made/)).textContent).toBe('No backup made on this computer yet.');
+    expect(describeBackupStatus({ last: null, failure: null, nextAt: null, erasureRecord: null }).last).toBe('No backup made on this computer yet.');
+  });
+
+  it('sets Export backup apart from the settings form, under its own heading (H6 F6)', async () => {
+    renderApp(nodeWithBackups('unlocked'), '#/settings', vaultWith('unlocked', 'admin'));
+    const group = await screen.findByRole('group', { name: 'Backup' });
+    const save = await within(group).findByRole('button', { name: 'Save backup settings' });
+    const heading = within(group).getByRole('heading', { name: 'Back up now' });
+    const exportButton = within(group).getByRole('button', { name: 'Export backup' });
+    expect(save.compareDocumentPosition(heading) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(heading.compareDocumentPosition(exportButton) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
   });
 
   it('is not offered to a clinician (backups are the administrator’s)', async () => {
