@@ -15,7 +15,9 @@ import { roleInWords } from '../../shared/ipc/method-access';
  * - from a researcher or auditor, any change but re-making their own slot from before role slots
  *   (which still opens the master, so their mind can re-seal the keyring) as a role slot: a role
  *   slot holds no master, and without it the integrity tag cannot be computed;
- * - a slot that does not fit its owner's role (checkSlotScopes): roles are keys.
+ * - a slot that does not fit its owner's role (checkSlotScopes): roles are keys;
+ * - a new or changed slot of the legacy format 1 (checkNoNewLegacySlot);
+ * - an operator under the recovery holder's id (checkKeyringInvariants); two slots under one id (keyring-store.ts).
  * Checked against the stored keyring before it is replaced (a compare-and-swap on the revision).
  * The tag itself is an HMAC keyed from the master secret (renderer/…/keyring-integrity.ts): the
  * body, which never holds the master, cannot check it. A wrong tag from whoever holds the master
@@ -25,6 +27,7 @@ export function checkKeyringChange(current: Keyring, next: Keyring, session: Ope
   checkKeyringInvariants(next);
   if (session.role !== 'admin') checkOwnPassphraseOnly(current, next, session);
   checkSlotScopes(current, next);
+  checkNoNewLegacySlot(current, next);
   if (next.integrity === current.integrity) {
     throw new KeyringRefusal('E_BAD_REQUEST', 'keyring.integrity: the new keyring still carries the integrity tag of the stored one; no unlock would accept it.');
   }
@@ -62,7 +65,27 @@ function checkOwnPassphraseOnly(current: Keyring, next: Keyring, session: Operat
   }
 }
 
+/**
+ * A format-1 slot has no signing key: its first unlock lets whoever asks re-make it with a key of
+ * their own (checkLegacyUpgrade) and sign in as its owner. The mind makes none any more; one from
+ * before is kept only as it is (security review R3: a clinician re-made their slot as format 1).
+ */
+function checkNoNewLegacySlot(current: Keyring, next: Keyring): void {
+  const before = new Map(current.slots.map((slot) => [slot.id, slot]));
+  for (const [index, slot] of next.slots.entries()) {
+    if (slot.version !== 1) continue;
+    const old = before.get(slot.id);
+    if (old === undefined || old.version !== 1 || old.wrapped !== slot.wrapped || old.operatorId !== slot.operatorId || old.kind !== slot.kind) {
+      throw new KeyringRefusal('E_BAD_REQUEST', `keyring.slots.${index}: a new key slot has a signing key (format 2 or 3), never the legacy format 1.`);
+    }
+  }
+}
+
 export function checkKeyringInvariants(keyring: Keyring): void {
+  // The recovery holder signs in as an administrator (roleOf): no operator may carry that id.
+  if (keyring.operators.some((operator) => operator.operatorId === RECOVERY_PRINCIPAL)) {
+    throw new KeyringRefusal('E_BAD_REQUEST', `keyring.operators: the operator id "${RECOVERY_PRINCIPAL}" is the recovery key holder's.`);
+  }
   const operators = new Map(keyring.operators.map((operator) => [operator.operatorId, operator]));
   const passphraseOwners = new Set(keyring.slots.filter((slot) => slot.kind === 'passphrase').map((slot) => slot.operatorId));
   const admins = keyring.operators.filter((operator) => operator.role === 'admin' && !operator.disabled && passphraseOwners.has(operator.operatorId));

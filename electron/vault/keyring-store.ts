@@ -211,7 +211,8 @@ function parseKeyring(text: string, file: string): Keyring {
 
 /**
  * Checks what the schema cannot: every operator id is recorded in journal events, so it must be a
- * journal operator id (letters, digits, "-", "_", at most 64, the contract's record limit).
+ * journal operator id (letters, digits, "-", "_", at most 64, the contract's record limit); operator
+ * ids and slot ids are unique.
  */
 function checkKeyring(keyring: Keyring): Keyring {
   const parsed = KeyringSchema.parse(keyring);
@@ -222,6 +223,13 @@ function checkKeyring(keyring: Keyring): Keyring {
     }
     if (ids.has(operator.operatorId)) throw new KeyringRefusal('E_BAD_REQUEST', `keyring.operators.${index}.operatorId: duplicate operator id.`);
     ids.add(operator.operatorId);
+  }
+  // Sessions, unlocks and audit look slots up by id: a second slot under an administrator's or the
+  // recovery slot's id (a clinician's own, listed first) would make their unlock fail (security review R3).
+  const slotIds = new Set<string>();
+  for (const [index, slot] of parsed.slots.entries()) {
+    if (slotIds.has(slot.id)) throw new KeyringRefusal('E_BAD_REQUEST', `keyring.slots.${index}.id: duplicate slot id.`);
+    slotIds.add(slot.id);
   }
   return parsed;
 }
