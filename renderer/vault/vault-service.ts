@@ -67,6 +67,7 @@ export type VaultErrorCode =
   | 'E_EXISTS' // a vault exists already
   | 'E_BACKUP' // the backup file is unreadable or does not open with that secret
   | 'E_NO_ERASURE_REGISTER' // no erasure register beside the backup file: choose one, or restore without it
+  | 'E_BACKUP_LABEL_ALTERED' // the backup's clear date differs from its sealed one: restore only if the user accepts
   | 'E_NODE'; // the body refused or failed (disk full…); message says what
 
 export class VaultError extends Error {
@@ -427,6 +428,8 @@ export interface RestoreBackupInput {
   readonly erasureRegister?: string;
   /** The admin chose to restore with no erasure register: erasures made after the backup are not checked. */
   readonly withoutErasureRegister?: boolean;
+  /** The user read that the file's clear date differs from its sealed one (E_BACKUP_LABEL_ALTERED) and restores it anyway. */
+  readonly acceptAlteredLabel?: boolean;
 }
 
 /** What a restore did: the journal records restored, and the erasures made after the backup that it applied again. */
@@ -435,7 +438,7 @@ export interface RestoreOutcome {
   readonly erasuresReapplied: number;
   /** Where the erasures made after the backup were looked up ('none': they could not be checked). */
   readonly erasureRegister: ErasureRegisterSource;
-  /** When the backup was made, and its last ledger entry (0: none). */
+  /** When the backup was made (its sealed date), and its last ledger entry (0: none). */
   readonly backupCreatedAt: string;
   readonly ledgerSeq: number;
 }

@@ -109,11 +109,17 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
   const [register, setRegister] = useState('');
   const [withoutRegister, setWithoutRegister] = useState(false);
   const withoutId = useId();
+  // The chosen file's clear date differs from its sealed one (E_BACKUP_LABEL_ALTERED, H6 F5): the
+  // body's words with both dates, and the admin's word to restore it anyway.
+  const [altered, setAltered] = useState<string | null>(null);
+  const [acceptAltered, setAcceptAltered] = useState(false);
+  const acceptId = useId();
   const restore = useAction(async (input: RestoreBackupInput) => {
     try {
       await onRestore(input);
     } catch (error) {
       if (error instanceof VaultError && error.code === 'E_NO_ERASURE_REGISTER') setRegisterAsked(true);
+      if (error instanceof VaultError && error.code === 'E_BACKUP_LABEL_ALTERED') setAltered(error.message);
       throw error;
     }
   });
@@ -123,6 +129,9 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
     setRegisterAsked(false);
     setRegister('');
     setWithoutRegister(false);
+    // The word to restore anyway was for the file that was named.
+    setAltered(null);
+    setAcceptAltered(false);
   };
   const chooseFile = useAction(async () => {
     const chosen = await api.backup.choose({ what: 'file' });
@@ -136,6 +145,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
     }
   });
   const noRegister = restore.error instanceof VaultError && restore.error.code === 'E_NO_ERASURE_REGISTER';
+  const labelAltered = restore.error instanceof VaultError && restore.error.code === 'E_BACKUP_LABEL_ALTERED';
 
   // Each field's problem with its label: an empty one once it was left, a wrong one at once.
   const { visit, shown, revealed, attempt } = useVisited<RestoreField>();
@@ -181,6 +191,7 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
       secret: kind === 'passphrase' ? { passphrase: secret } : { recoveryKey: secret.trim() },
       ...(registerAsked && register.trim() !== '' ? { erasureRegister: register.trim() } : {}),
       ...(registerAsked && register.trim() === '' && withoutRegister ? { withoutErasureRegister: true } : {}),
+      ...(altered !== null && acceptAltered ? { acceptAlteredLabel: true } : {}),
     });
   };
 
@@ -237,7 +248,11 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
               </option>
             ))}
           </select>
-          <p className="field__hint">{listed === null ? 'The backups in this node’s backup folder, newest first.' : `The backups in ${listed}, newest first.`}</p>
+          <p className="field__hint">
+            {/* The list is read before any key is given: a file's date is checked only when it is opened (H6 F5). */}
+            {listed === null ? 'The backups in this node’s backup folder, newest first.' : `The backups in ${listed}, newest first.`} Dates as written in each file; checked when
+            you open one.
+          </p>
         </div>
       )}
       <TextField
@@ -335,12 +350,29 @@ export function RestoreBackupForm({ onBack, onRestore }: { onBack: () => void; o
           </label>
         </section>
       )}
+      {altered !== null && (
+        <section className="note note--warn" aria-label="The backup’s date differs from its label">
+          <p role="alert">{altered}</p>
+          <label className="choice" htmlFor={acceptId}>
+            <input
+              id={acceptId}
+              type="checkbox"
+              checked={acceptAltered}
+              onChange={(event) => {
+                setAcceptAltered(event.target.checked);
+                restore.clearError();
+              }}
+            />
+            <span>Restore it anyway: what is restored is its sealed contents, made on the second date</span>
+          </label>
+        </section>
+      )}
       <SubmitRow label="Restore" problem={buttonProblem} busy={restore.busy} busyText="Restoring the backup…">
         <button type="button" className="button" data-back onClick={onBack}>
           Back
         </button>
       </SubmitRow>
-      {refused === null && !noRegister && (
+      {refused === null && !noRegister && !labelAltered && (
         <ActionError
           error={restore.error}
         wording={{

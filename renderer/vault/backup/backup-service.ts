@@ -1,5 +1,6 @@
 import type { HdmsApi } from '../../../shared/ipc/contract';
 import { ContractError } from '../../../shared/ipc/errors';
+import { BACKUP_LABEL_ALTERED } from '../../../shared/ipc/vault-contract';
 import type { ViewIndexing } from '../indexing/view-indexing';
 import { keyringIntact } from '../session/keyring/keyring-integrity';
 import type { SessionLifecycle } from '../session/session-lifecycle';
@@ -80,6 +81,7 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
             path: input.path,
             dataKey: toBase64Url(dataKey),
             ...(input.erasureRegister === undefined ? {} : { erasureRegister: input.erasureRegister }),
+            ...(input.acceptAlteredLabel === true ? { acceptAlteredLabel: true as const } : {}),
           });
           restored = {
             records: answer.records,
@@ -90,6 +92,8 @@ export function createBackupService({ api, state, lifecycle, indexing, rebuildIn
           };
         } catch (error) {
           if (error instanceof VaultError) throw error;
+          // The file's clear date differs from its sealed one: nothing restored, the form asks the user (H6 F5).
+          if (error instanceof ContractError && error.code === 'E_CONFLICT' && error.message.endsWith(BACKUP_LABEL_ALTERED)) throw new VaultError('E_BACKUP_LABEL_ALTERED', error.message);
           // The body's refusal of the file (damaged, incomplete) is written for the user: shown as it is.
           if (error instanceof ContractError && error.code === 'E_BAD_REQUEST') throw new VaultError('E_BACKUP', error.message);
           throw asVaultError(error, 'E_BACKUP');

@@ -88,6 +88,8 @@ export interface FakeVault extends VaultService, ScriptedCalls<Method> {
   restoreLedgerSeq: number;
   /** Whether the backup restoreBackup() is given has an erasure register beside it (else one must be chosen, or restored without). */
   restoreRegisterBeside: boolean;
+  /** Set: restoreBackup() refuses with these words (E_BACKUP_LABEL_ALTERED) unless acceptAlteredLabel is given. */
+  restoreLabelAltered: string | null;
   /** What erasePatient() reports about the erasure record beside the backups (null: copied). */
   erasureRecordProblem: string | null;
   /** What erasurePreview() answers: quarantined inputs and access reports erased with the patient. */
@@ -259,6 +261,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
     restoreBackupCreatedAt: '2026-12-07T08:48:31.000Z',
     restoreLedgerSeq: 10,
     restoreRegisterBeside: true,
+    restoreLabelAltered: null,
     messageRows: [...(options.messages ?? [])],
     journalIssueCounts: options.journalIssues ?? { problems: 0, rejected: 0 },
     seedBulk(count) {
@@ -643,6 +646,7 @@ export function createFakeVault(options: FakeVaultOptions = {}): FakeVault {
         throw new VaultError('E_NO_ERASURE_REGISTER', BACKUP_REFUSALS.noErasureRegister);
       }
       if ('recoveryKey' in secret && secret.recoveryKey !== recoveryKey) throw new VaultError('E_BACKUP', 'The backup does not open with that recovery key.');
+      if (vault.restoreLabelAltered !== null && input.acceptAlteredLabel !== true) throw new VaultError('E_BACKUP_LABEL_ALTERED', vault.restoreLabelAltered);
       const admin: FakeOperator = { operatorId: `op-${nextOperator++}`, name: input.operatorName ?? 'Restored Admin', role: 'admin', disabled: false, passphrase: 'passphrase' in secret ? secret.passphrase : ADMIN_PASSPHRASE };
       operators.push(admin);
       current = admin;

@@ -196,6 +196,31 @@ describe('VaultService: indexing()', () => {
     expect(vault.phase()).toBe('absent');
   });
 
+  it('a backup whose clear date differs from its sealed one: the body’s words as E_BACKUP_LABEL_ALTERED, nothing restored; restored once the user accepts (H6 F5)', async () => {
+    const backups = new Map<string, FakeBackup>();
+    const original = await vaultWithData(1, createFakeBody({ backups }));
+    const { path } = await original.vault.exportBackup();
+    const words = 'This file’s label says 7 Dec 2026, 08:48 but its sealed contents were made on 3 Jan 2025, 10:00: the file may have been altered.';
+    const sent: unknown[] = [];
+    const { vault } = setup(
+      createFakeBody({
+        backups,
+        handlers: {
+          'backup.restore': (payload: unknown) => {
+            sent.push(payload);
+            throw new BodyRefusal(words, 'E_CONFLICT');
+          },
+        },
+      }),
+    );
+    await vault.ready();
+    await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE } })).rejects.toMatchObject({ code: 'E_BACKUP_LABEL_ALTERED', message: words });
+    expect(sent[0]).not.toHaveProperty('acceptAlteredLabel');
+    await expect(vault.restoreBackup({ path, secret: { passphrase: PASSPHRASE }, acceptAlteredLabel: true })).rejects.toBeDefined();
+    expect(sent[1]).toMatchObject({ path, acceptAlteredLabel: true });
+    expect(vault.phase()).toBe('absent');
+  });
+
   it('shows the body’s refusal of an Export backup as it is, without "The node refused:" (H6: a destination offline read "The node refused: The backup destination folder is not available…")', async () => {
     const offline = 'The backup destination folder is not available (a network share offline, a drive not connected?).';
     const { vault } = await vaultWithData(
